@@ -1,0 +1,249 @@
+"""The checkpoint model and its ``.ckpt`` file format.
+
+A ``.ckpt`` file is one UTF-8 JSON document, indented by 2 with sorted keys so that a re-recorded
+golden gives a reviewable ``git diff``. Values (agent state, span inputs and outputs, metadata) go
+through :mod:`pytest_clearstone.serialization`: plain JSON where possible, tagged values
+otherwise, dill pickles only where nothing else works. The fields are documented in
+``docs/reference/checkpoint-format.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import serialization
+from ..atomic import atomic_write_text
+from ..diff import StateDelta
+from ..errors import (
+    CheckpointCorruptError,
+    CheckpointVersionError,
+    ClearstoneError,
+    DecodeError,
+)
+from ..observability.span import Recorded, Span
+from ..observability.trace import Trace
+
+FORMAT_NAME = "pytest-clearstone-checkpoint"
+FORMAT_VERSION = 1
+
+
+def _library_version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+class Checkpoint:
+    """A snapshot of an agent at one span of a traced run.
+
+    ``agent_state`` is the state as captured (decoded once, then cached; do not mutate it, use
+    :meth:`restore_state` for a copy to hand to an agent). ``trace`` is the whole trace as it
+    stood, recorded outputs included; ``span`` the span the checkpoint was taken at and
+    ``upstream_spans`` its ancestors, root first. ``metadata`` is a free dict saved with the file.
+    """
+
+    def __init__(
+        self,
+        *,
+        checkpoint_id: str,
+        state: Recorded,
+        agent_class_name: str | None,
+        agent_module: str | None,
+        trace: Trace,
+        span_id: str,
+        timestamp: _dt.datetime,
+        metadata: dict[str, Any] | None = None,
+        outcome: dict[str, Any] | None = None,
+        format_version: int = FORMAT_VERSION,
+        contains_pickle: bool = False,
+        path: Path | None = None,
+    ) -> None:
+        self.checkpoint_id = checkpoint_id
+        self._state = state
+        self.agent_class_name = agent_class_name
+        self.agent_module = agent_module
+        self.trace = trace
+        self.span_id = span_id
+        self.timestamp = timestamp
+        self.metadata: dict[str, Any] = metadata if metadata is not None else {}
+        self.outcome = outcome
+        self.format_version = format_version
+        self.contains_pickle = contains_pickle
+        self.path = path
+
+    # -- views ---------------------------------------------------------------------------------
+    @property
+    def agent_state(self) -> Any:
+        """The captured agent state."""
+        return self._state.value
+
+    def restore_state(self) -> Any:
+        """A fresh copy of the captured state, safe to give to an agent that mutates it."""
+        return self._state.fresh_value()
+
+    @property
+    def encoded_state(self) -> Any:
+        return self._state.encoded
+
+    @property
+    def agent_class_path(self) -> str | None:
+        """``module.QualName`` of the agent class."""
+        if self.agent_class_name is None:
+            return None
+        return f"{self.agent_module}.{self.agent_class_name}"
+
+    @property
+    def span(self) -> Span:
+        """The span this checkpoint was taken at."""
+        return self.trace.get_span(self.span_id)
+
+    @property
+    def upstream_spans(self) -> list[Span]:
+        """The ancestors of :attr:`span`, root first."""
+        return self.trace.ancestors(self.span_id)
+
+    @property
+    def timestamp_ns(self) -> int:
+        return int(self.timestamp.timestamp() * 1_000_000) * 1000
+
+    def diff(self, other: Checkpoint) -> StateDelta:
+        """The :class:`StateDelta` from this checkpoint's state to ``other``'s."""
+        return StateDelta(self.agent_state, other.agent_state)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Checkpoint {self.checkpoint_id} agent={self.agent_class_path!r} "
+            f"span={self.span_id} trace={self.trace.trace_id}>"
+        )
+
+    # -- file format ---------------------------------------------------------------------------
+    def to_document(self) -> dict[str, Any]:
+        """The JSON-compatible document written to a ``.ckpt`` file."""
+        outcome = None
+        if self.outcome is not None:
+            outcome = {
+                k: v.encoded if isinstance(v, Recorded) else serialization.encode(v)
+                for k, v in self.outcome.items()
+            }
+        doc = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "checkpoint_id": self.checkpoint_id,
+            "timestamp": self.timestamp.isoformat(),
+            "span_id": self.span_id,
+            "agent": {
+                "module": self.agent_module,
+                "class": self.agent_class_name,
+                "state": self._state.encoded,
+            },
+            "metadata": serialization.encode(self.metadata),
+            "outcome": outcome,
+            "trace": self.trace.to_dict(),
+            "written_by": {
+                "library": f"pytest-clearstone {_library_version()}",
+                "python": ".".join(map(str, sys.version_info[:3])),
+            },
+        }
+        return doc
+
+    def dumps(self) -> str:
+        """The checkpoint as ``.ckpt`` file text."""
+        doc = self.to_document()
+        doc["contains_pickle"] = False
+        text = serialization.dumps(doc, pretty=True)
+        # one serialisation: the top-level line (indent 2, sorted keys) is unique in the text
+        self.contains_pickle = serialization.text_has_pickle(text)
+        if self.contains_pickle:
+            text = text.replace('\n  "contains_pickle": false,', '\n  "contains_pickle": true,', 1)
+        return text + "\n"
+
+    def write(self, path: Path) -> Path:
+        """Write the checkpoint to ``path`` atomically; returns ``path``."""
+        atomic_write_text(path, self.dumps())
+        self.path = path
+        return path
+
+    @classmethod
+    def read(cls, path: Path, *, allow_pickle: bool = True) -> Checkpoint:
+        """Read a ``.ckpt`` file, with a :class:`CheckpointError` for anything wrong with it."""
+        try:
+            raw = path.read_bytes()
+        except IsADirectoryError:
+            raise CheckpointCorruptError(path, "it is a directory") from None
+        except OSError as exc:
+            raise CheckpointCorruptError(path, f"cannot read it ({exc.strerror})") from None
+        return cls.from_bytes(raw, path, allow_pickle=allow_pickle)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, path: Path, *, allow_pickle: bool = True) -> Checkpoint:
+        if not raw.strip():
+            raise CheckpointCorruptError(path, "the file is empty")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
+        try:
+            doc = serialization.loads(text, allow_pickle=allow_pickle)
+        except (json.JSONDecodeError, ValueError) as exc:
+            if isinstance(exc, DecodeError):
+                raise CheckpointCorruptError(path, f"a stored value cannot be decoded: {exc}") from None
+            raise CheckpointCorruptError(
+                path, f"truncated or not JSON ({exc})"
+            ) from None
+        except RecursionError:
+            raise CheckpointCorruptError(path, "nested too deeply") from None
+        return cls.from_document(doc, path)
+
+    @classmethod
+    def from_document(cls, doc: Any, path: Path) -> Checkpoint:
+        """Build a checkpoint from a parsed, tag-decoded document."""
+        if not isinstance(doc, dict):
+            raise CheckpointCorruptError(path, f"expected a JSON object, found {type(doc).__name__}")
+        if doc.get("format") != FORMAT_NAME:
+            if "agent_state_pickle_b64" in doc:
+                raise CheckpointCorruptError(
+                    path,
+                    "it was written by clearstone-sdk; convert it with: python -m "
+                    "pytest_clearstone import-clearstone SRC DEST_DIR",
+                )
+            raise CheckpointCorruptError(path, "not a pytest-clearstone checkpoint (no 'format')")
+        version = doc.get("format_version")
+        if type(version) is not int:
+            raise CheckpointCorruptError(path, f"bad format_version {version!r}")
+        if version != FORMAT_VERSION:
+            raise CheckpointVersionError(path, version, FORMAT_VERSION)
+        try:
+            agent = doc["agent"]
+            trace = Trace.from_dict(doc["trace"], decoded=True)
+            outcome = doc.get("outcome")
+            checkpoint = cls(
+                checkpoint_id=str(doc["checkpoint_id"]),
+                state=Recorded(decoded=agent["state"]),
+                agent_class_name=agent["class"],
+                agent_module=agent["module"],
+                trace=trace,
+                span_id=str(doc["span_id"]),
+                timestamp=_dt.datetime.fromisoformat(doc["timestamp"]),
+                metadata=dict(doc.get("metadata") or {}),
+                outcome=dict(outcome) if outcome is not None else None,
+                format_version=version,
+                contains_pickle=bool(doc.get("contains_pickle", False)),
+                path=path,
+            )
+        except KeyError as exc:
+            raise CheckpointCorruptError(path, f"the field {exc.args[0]!r} is missing") from None
+        except ClearstoneError:
+            raise
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointCorruptError(path, f"a field has the wrong type ({exc})") from None
+        if checkpoint.timestamp.tzinfo is None:
+            raise CheckpointCorruptError(path, "the timestamp has no timezone")
+        if checkpoint.span_id not in trace:
+            raise CheckpointCorruptError(
+                path, f"its span {checkpoint.span_id!r} is not in its trace"
+            )
+        return checkpoint

@@ -1,0 +1,214 @@
+"""DeterministicExecutionContext: frozen clock, seeded randomness, patched targets."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import os
+import random
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Union
+
+from .patching import PatchStack, Target, replacement, resolve
+from .responses import Matcher, RecordedCall, ReplaySession, TargetReplay
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
+
+MockTargets = Mapping[str, Union[Sequence[Any], "Responses"]]
+
+
+class Responses:
+    """Recorded calls for one target, with their inputs (built by the replay engine)."""
+
+    def __init__(self, calls: Sequence[RecordedCall]) -> None:
+        self.calls = list(calls)
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+
+def derive_seed(key: str) -> int:
+    """A 64-bit seed derived from ``key`` (e.g. a checkpoint id)."""
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
+
+
+def _uuid4_shim() -> uuid.UUID:  # its code replaces uuid.uuid4's; globals are uuid's
+    return _clearstone_uuid4()  # type: ignore[name-defined]  # noqa: F821
+
+
+class DeterministicExecutionContext:
+    """Runs code as it ran when recorded: a frozen clock, seeded randomness, patched targets.
+
+    - The clock (``time.time``, ``time.time_ns``, ``datetime.now``, ``date.today``, ...) is frozen
+      at the checkpoint's timestamp by time-machine (``tick=True`` lets it run from there);
+      ``time.monotonic`` and ``perf_counter`` stay real so asyncio keeps working.
+    - ``random`` is seeded (from the checkpoint id unless ``seed`` is given), ``random.Random()``
+      instances created inside are seeded from the same stream, and ``uuid.uuid4`` (also where
+      imported with ``from uuid import uuid4``) returns ids from it. The previous random state is
+      restored on exit.
+    - Each ``mock_targets`` import path returns its listed values in order (an exception in the
+      list is raised); calling it once more raises :class:`ReplayExhaustedError`.
+
+    Every patch is undone on exit, also when entering fails halfway. ``checkpoint`` may also be
+    a timezone-aware ``datetime`` (then ``seed`` defaults to one derived from it).
+    """
+
+    def __init__(
+        self,
+        checkpoint: Checkpoint | _dt.datetime,
+        mock_targets: MockTargets | None = None,
+        *,
+        seed: int | None = None,
+        tick: bool = False,
+        strict: bool = False,
+        matcher: Matcher | None = None,
+    ) -> None:
+        if isinstance(checkpoint, _dt.datetime):
+            self.timestamp = checkpoint
+            key = checkpoint.isoformat()
+            self.checkpoint_label: str | None = None
+        else:
+            self.timestamp = checkpoint.timestamp
+            key = checkpoint.checkpoint_id
+            self.checkpoint_label = str(checkpoint.path or checkpoint.checkpoint_id)
+        if self.timestamp.tzinfo is None:
+            self.timestamp = self.timestamp.replace(tzinfo=_dt.timezone.utc)
+        self.seed = derive_seed(key) if seed is None else int(seed)
+        self.tick = tick
+        self.strict = strict
+        self.matcher = matcher
+        self.mock_targets = dict(mock_targets or {})
+        self.session = ReplaySession()
+        self._stack: PatchStack | None = None
+        self._traveller: Any = None
+        self._outer_random: Any = None
+        self._live = 0
+        self._instances = random.Random(self.seed ^ 0x5EED)
+        self._uuids = random.Random(self.seed ^ 0x0001D)
+
+    # -- entering and leaving ------------------------------------------------------------------
+    def __enter__(self) -> DeterministicExecutionContext:
+        stack = PatchStack()
+        try:
+            # resolve every path first: a bad one fails before anything is patched
+            targets = [(resolve(path), spec) for path, spec in self.mock_targets.items()]
+            self._freeze_clock(stack)
+            self._seed_random(stack)
+            self._patch_uuid4(stack)
+            for target, spec in targets:
+                self.patch_target(target, spec, stack)
+        except BaseException:
+            stack.undo()
+            raise
+        self._stack = stack
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.undo()
+
+    @property
+    def active(self) -> bool:
+        return self._stack is not None
+
+    # -- pieces --------------------------------------------------------------------------------
+    def _freeze_clock(self, stack: PatchStack) -> None:
+        import time_machine
+
+        traveller = time_machine.travel(self.timestamp, tick=self.tick)
+        traveller.start()
+        self._traveller = traveller
+        stack.push(traveller.stop)
+
+    def _seed_random(self, stack: PatchStack) -> None:
+        outer = random.getstate()
+        self._outer_random = outer
+        random.seed(self.seed)
+
+        def restore() -> None:
+            random.setstate(self._outer_random)
+
+        stack.push(restore)
+        original_seed = random.Random.seed
+        context = self
+
+        def seed(self: random.Random, a: Any = None, version: int = 2) -> None:
+            if a is None and not context._live:
+                a = context._instances.getrandbits(64)
+            original_seed(self, a, version)
+
+        stack.setattr(random.Random, "seed", seed)
+
+    def _patch_uuid4(self, stack: PatchStack) -> None:
+        def deterministic_uuid4() -> uuid.UUID:
+            if self._live:
+                return uuid.UUID(bytes=os.urandom(16), version=4)
+            return uuid.UUID(int=self._uuids.getrandbits(128), version=4)
+
+        stack.setattr(uuid, "_clearstone_uuid4", deterministic_uuid4)
+        stack.setattr(uuid.uuid4, "__code__", _uuid4_shim.__code__)
+
+    def responses_for(self, spec: Sequence[Any] | Responses) -> list[RecordedCall]:
+        if isinstance(spec, Responses):
+            return spec.calls
+        if isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence):
+            raise TypeError(
+                f"mock target values must be a list of return values, not {type(spec).__name__}"
+            )
+        return [RecordedCall.of_value(v) for v in spec]
+
+    def patch_target(
+        self, target: Target, spec: Sequence[Any] | Responses, stack: PatchStack | None = None
+    ) -> TargetReplay:
+        """Patch ``target`` to answer from ``spec`` (while this context is active)."""
+        stack = stack or self._stack
+        assert stack is not None, "the context is not active"
+        replay = TargetReplay(
+            target,
+            self.responses_for(spec),
+            self.session,
+            strict=self.strict,
+            matcher=self.matcher,
+            checkpoint=self.checkpoint_label,
+        )
+        self.session.targets[target.path] = replay
+        stack.setattr(target.owner, target.name, replacement(target, replay))
+        return replay
+
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Run a block with the real clock and the real random state (for live calls).
+
+        The block consumes nothing from the seeded streams, so the code around it sees the same
+        times, random numbers and ids whether the block ran or not.
+        """
+        if self._stack is None or self._live:
+            yield
+            return
+        self._live += 1
+        seeded = random.getstate()
+        random.setstate(self._outer_random)
+        self._traveller.stop()
+        try:
+            yield
+        finally:
+            self._traveller.start()
+            self._outer_random = random.getstate()
+            random.setstate(seeded)
+            self._live -= 1
+
+    def __repr__(self) -> str:
+        return (
+            f"<DeterministicExecutionContext at {self.timestamp.isoformat()} seed={self.seed} "
+            f"targets={list(self.mock_targets)}>"
+        )

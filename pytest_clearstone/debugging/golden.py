@@ -1,0 +1,313 @@
+"""A golden test: one checkpoint file, recorded live once, replayed from then on.
+
+This is the library behind the pytest plugin's ``@pytest.mark.replay`` and ``replay`` fixture;
+it knows nothing of pytest. Lifecycle: ``start()`` before the test's call, ``run()`` from the
+test, ``stop()`` after it, then ``check()`` (replay) or ``save()`` (record, test passed).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, Callable
+
+from ..diff import StateDelta
+from ..errors import (
+    CheckpointNotFoundError,
+    ClearstoneError,
+    GoldenMismatchError,
+)
+from ..observability.span import Recorded
+from ..observability.tracer import Tracer
+from .checkpoint import Checkpoint
+from .context import DeterministicExecutionContext
+from .manager import agent_class_of, capture_state, new_checkpoint_id
+from .patching import PatchStack, resolve
+from .recording import Recorder, Transform
+from .replay import MockConfig, ReplayEngine, load_state, normalize_mock_config
+from .responses import Matcher, ReplayCall
+
+RECORD = "record"
+REPLAY = "replay"
+
+
+class Replay:
+    """The ``replay`` fixture: record or replay one agent call against a golden checkpoint.
+
+    ``run(target, *args, **kwargs)`` calls ``target`` (a bound method of an agent, or the name
+    of a method of the agent rehydrated from the checkpoint). In record mode it saves the agent's
+    state before the call, the result and the final state as the golden outcome; in replay mode
+    it loads the recorded state into the agent, runs the call against the recorded responses and
+    raises :class:`~pytest_clearstone.errors.GoldenMismatchError` with a state delta when the
+    result or the final state differ.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        mock: MockConfig | None,
+        *,
+        mode: str,
+        strict: bool = True,
+        node_id: str = "",
+        tracer: Tracer | None = None,
+        matcher: Matcher | None = None,
+        transform: Transform | None = None,
+    ) -> None:
+        if mode not in (RECORD, REPLAY):
+            raise ValueError(f"mode must be {RECORD!r} or {REPLAY!r}, not {mode!r}")
+        self.path = Path(path)
+        self.mock_pairs = normalize_mock_config(mock)
+        self.mock = mock
+        self.mode = mode
+        self.strict = strict
+        self.node_id = node_id
+        self.tracer = tracer
+        self.matcher = matcher
+        self.transform = transform
+        self._checkpoint: Checkpoint | None = None
+        self._engine: ReplayEngine | None = None
+        self._context: DeterministicExecutionContext | None = None
+        self._recorder: Recorder | None = None
+        self._stack: PatchStack | None = None
+        self._agent: Any = None
+        self._run: dict[str, Any] | None = None
+        # record mode: fixed before the call so that the seed and clock are known up front
+        self.checkpoint_id = new_checkpoint_id()
+        self.started_at = _dt.datetime.now(_dt.timezone.utc)
+        self.root_span_id: str | None = None
+        self.trace_id: str | None = None
+
+    # -- properties the test sees --------------------------------------------------------------
+    @property
+    def recording(self) -> bool:
+        return self.mode == RECORD
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The golden checkpoint (replay mode; in record mode the previous one, if any)."""
+        if self._checkpoint is None:
+            self._checkpoint = self.load()
+        return self._checkpoint
+
+    @property
+    def agent(self) -> Any:
+        """The agent of the last ``run()``; before it, the agent rehydrated from the checkpoint."""
+        if self._agent is None:
+            self._agent = self.engine.rehydrate()
+        return self._agent
+
+    @property
+    def engine(self) -> ReplayEngine:
+        if self._engine is None:
+            self._engine = ReplayEngine(self.checkpoint, strict=self.strict, matcher=self.matcher)
+        return self._engine
+
+    @property
+    def calls(self) -> list[ReplayCall]:
+        """The calls made to mock targets so far (recorded live, or answered from the golden)."""
+        if self._recorder is not None:
+            return list(self._recorder.calls)
+        if self._context is not None:
+            return list(self._context.session.calls)
+        return []
+
+    @property
+    def context(self) -> DeterministicExecutionContext | None:
+        return self._context
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def load(self) -> Checkpoint:
+        if not self.path.is_file():
+            raise CheckpointNotFoundError(
+                [self.path],
+                hint=f"Record it first with: pytest --clearstone-record {self.node_id}".rstrip(),
+            )
+        return Checkpoint.read(self.path)
+
+    def start(self, *, root_span_id: str | None = None, trace_id: str | None = None) -> None:
+        """Enter the deterministic context and patch the targets (call before the test runs)."""
+        self.root_span_id, self.trace_id = root_span_id, trace_id
+        if self.mode == REPLAY:
+            checkpoint = self.checkpoint
+            ctx = DeterministicExecutionContext(
+                checkpoint,
+                self.engine.mock_targets(self.mock),
+                strict=self.strict,
+                matcher=self.matcher,
+            )
+            ctx.__enter__()
+            self._context = ctx
+            return
+        if self.tracer is None:
+            raise ClearstoneError("record mode needs a tracer to record the calls")
+        ctx = DeterministicExecutionContext(self.started_at, seed=self._seed())
+        targets = [(resolve(path), span_type) for span_type, path in self.mock_pairs]
+        ctx.__enter__()
+        stack = PatchStack()
+        try:
+            recorder = Recorder(self.tracer, ctx, transform=self.transform)
+            for target, span_type in targets:
+                recorder.patch(target, span_type, stack)
+        except BaseException:
+            stack.undo()
+            ctx.__exit__(None, None, None)
+            raise
+        self._context, self._recorder, self._stack = ctx, recorder, stack
+
+    def _seed(self) -> int:
+        from .context import derive_seed
+
+        return derive_seed(self.checkpoint_id)
+
+    def stop(self) -> None:
+        """Undo every patch and unfreeze the clock (always call, also after a failure)."""
+        stack, self._stack = self._stack, None
+        try:
+            if stack is not None:
+                stack.undo()
+        finally:
+            if self._context is not None and self._context.active:
+                self._context.__exit__(None, None, None)
+
+    def check(self) -> None:
+        """Replay mode: raise the replay errors the agent may have swallowed, and (strict)
+        fail on recorded responses left unused."""
+        __tracebackhide__ = True
+        if self._context is not None and self.mode == REPLAY:
+            self._context.session.raise_errors(strict=self.strict, checkpoint=str(self.path))
+
+    # -- the call ------------------------------------------------------------------------------
+    def run(self, target: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Any:
+        """Record or replay ``target(*args, **kwargs)``; see the class docstring.
+
+        For a coroutine function, returns an awaitable that does the same.
+        """
+        __tracebackhide__ = True
+        agent, method, name = self._resolve_target(target)
+        self._agent = agent
+        if self.mode == REPLAY and self.checkpoint.agent_module is not None and agent is not None:
+            load_state(agent, self.checkpoint.restore_state())
+        before = capture_state(agent) if (self.mode == RECORD and agent is not None) else None
+        if inspect.iscoroutinefunction(method):
+            return self._run_async(agent, method, name, before, args, kwargs)
+        result = method(*args, **kwargs)
+        self._after(agent, name, before, result)
+        return result
+
+    async def _run_async(
+        self, agent: Any, method: Callable[..., Awaitable[Any]], name: str,
+        before: Recorded | None, args: Any, kwargs: Any,
+    ) -> Any:  # fmt: skip
+        __tracebackhide__ = True
+        result = await method(*args, **kwargs)
+        self._after(agent, name, before, result)
+        return result
+
+    def _resolve_target(self, target: Callable[..., Any] | str) -> tuple[Any, Any, str]:
+        if isinstance(target, str):
+            agent = self.agent if self.mode == REPLAY else self._previous_agent()
+            try:
+                return agent, getattr(agent, target), target
+            except AttributeError:
+                raise AttributeError(
+                    f"replay.run({target!r}): the agent {type(agent).__qualname__} from "
+                    f"{self.path} has no method {target!r}"
+                ) from None
+        if not callable(target):
+            raise TypeError(
+                f"replay.run() takes a bound method of an agent or a method name, not "
+                f"{type(target).__name__}"
+            )
+        agent = getattr(target, "__self__", None)
+        if inspect.ismodule(agent):
+            agent = None
+        name = getattr(target, "__name__", repr(target))
+        return agent, target, name
+
+    def _previous_agent(self) -> Any:
+        return ReplayEngine(self.load()).rehydrate()
+
+    def _after(self, agent: Any, name: str, before: Recorded | None, result: Any) -> None:
+        __tracebackhide__ = True
+        if self.mode == RECORD:
+            self._run = {
+                "agent": agent,
+                "function": name,
+                "before": before,
+                "result": self._recorded(result, "result"),
+                "final_state": None if agent is None else self._final_state(agent),
+            }
+            return
+        outcome = self.checkpoint.outcome
+        if not outcome:
+            return  # a checkpoint made by application code: no golden outcome to compare with
+        if outcome.get("function") not in (None, name):
+            raise GoldenMismatchError(
+                "call",
+                f"the golden recorded {outcome.get('function')!r}, this test runs {name!r}",
+                checkpoint=str(self.path),
+            )
+        expected = outcome.get("result")
+        delta = StateDelta(expected, self._recorded(result, "result").value)
+        if delta:
+            raise GoldenMismatchError("result", str(delta), checkpoint=str(self.path))
+        if agent is not None and "final_state" in outcome:
+            delta = StateDelta(outcome["final_state"], self._final_state(agent).value)
+            if delta:
+                raise GoldenMismatchError("final state", str(delta), checkpoint=str(self.path))
+
+    def _recorded(self, value: Any, where: str) -> Recorded:
+        if self.transform is not None:
+            value = self.transform(value, where, self.node_id)
+        return Recorded.of(value)
+
+    def _final_state(self, agent: Any) -> Recorded:
+        state = capture_state(agent)
+        if self.transform is not None:
+            return Recorded.of(self.transform(state.value, "state", self.node_id))
+        return state
+
+    # -- record mode: writing the golden -------------------------------------------------------
+    def build_checkpoint(self, trace: Any) -> Checkpoint:
+        """The golden checkpoint of a finished record-mode test."""
+        run = self._run or {}
+        agent = run.get("agent")
+        name, module = agent_class_of(agent)
+        before: Recorded | None = run.get("before")
+        if before is None:
+            before = Recorded.of(None)
+        elif self.transform is not None:
+            before = Recorded.of(self.transform(before.value, "state", self.node_id))
+        outcome = None
+        if self._run is not None:
+            outcome = {"function": run["function"], "result": run["result"]}
+            if run["final_state"] is not None:
+                outcome["final_state"] = run["final_state"]
+        span_id = self.root_span_id or (trace.root_span.span_id if trace.root_span else "")
+        return Checkpoint(
+            checkpoint_id=self.checkpoint_id,
+            state=before,
+            agent_class_name=name,
+            agent_module=module,
+            trace=trace,
+            span_id=span_id,
+            timestamp=self.started_at,
+            metadata={
+                "recorded_by": "pytest-clearstone",
+                "test": self.node_id,
+                "mock": {st: [p for s, p in self.mock_pairs if s == st] for st, _ in
+                         self.mock_pairs},
+                "strict": self.strict,
+            },  # fmt: skip
+            outcome=outcome,
+        )
+
+    def save(self, trace: Any) -> Path:
+        """Write the golden checkpoint atomically (directories created); returns its path."""
+        checkpoint = self.build_checkpoint(trace)
+        checkpoint.write(self.path)
+        self._checkpoint = checkpoint
+        return self.path

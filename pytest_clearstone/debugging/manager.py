@@ -1,0 +1,149 @@
+"""CheckpointManager: create, save, load and list checkpoints in one directory."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import CheckpointNotFoundError, CheckpointPathError, SerializationError
+from ..observability.span import Recorded
+from ..observability.trace import Trace
+from ..serialization import Encoder
+from .checkpoint import Checkpoint
+
+CHECKPOINT_SUFFIX = ".ckpt"
+
+
+def new_checkpoint_id() -> str:
+    """``ckpt_<32 hex>``, from the OS random source (never the seeded ``random``/``uuid4``)."""
+    return "ckpt_" + os.urandom(16).hex()
+
+
+def capture_state(agent: Any) -> Recorded:
+    """Snapshot an agent's state: ``get_state()`` when it has one, else its ``__dict__``.
+
+    The state is encoded at once (a deep snapshot), so later changes to the agent do not alter
+    the checkpoint. A value that cannot be encoded raises :class:`SerializationError` naming its
+    path, e.g. ``state['client']``.
+    """
+    get_state = getattr(agent, "get_state", None)
+    if callable(get_state):
+        state = get_state()
+    else:
+        try:
+            state = dict(vars(agent))
+        except TypeError:
+            raise SerializationError(
+                "state", type(agent).__qualname__, "the agent has no get_state() and no __dict__"
+            ) from None
+    return Recorded(encoded=Encoder(strict=True).encode(state, root="state"))
+
+
+def agent_class_of(agent: Any) -> tuple[str | None, str | None]:
+    if agent is None:
+        return None, None
+    cls = type(agent)
+    return cls.__qualname__, cls.__module__
+
+
+class CheckpointManager:
+    """Creates, saves, loads and lists checkpoints under ``checkpoint_dir``.
+
+    The directory is created on the first save, not here.
+    """
+
+    def __init__(self, checkpoint_dir: str | os.PathLike[str] = ".checkpoints") -> None:
+        self.checkpoint_dir = Path(checkpoint_dir)
+
+    def create_checkpoint(
+        self,
+        agent: Any,
+        trace: Trace,
+        span_id: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+    ) -> Checkpoint:
+        """Capture ``agent``'s state now, at span ``span_id`` of ``trace``.
+
+        Raises :class:`~pytest_clearstone.errors.SpanNotFoundError` when the span is not in the
+        trace and :class:`~pytest_clearstone.errors.SerializationError` naming the attribute
+        that cannot be encoded.
+        """
+        trace.get_span(span_id)  # fail early, naming the span and the trace
+        name, module = agent_class_of(agent)
+        return Checkpoint(
+            checkpoint_id=new_checkpoint_id(),
+            state=capture_state(agent),
+            agent_class_name=name,
+            agent_module=module,
+            trace=trace,
+            span_id=span_id,
+            timestamp=_dt.datetime.now(_dt.timezone.utc),
+            metadata=dict(metadata) if metadata else {},
+        )
+
+    def _target(self, filename: str | os.PathLike[str]) -> Path:
+        directory = self.checkpoint_dir.resolve()
+        candidate = (directory / filename).resolve()
+        if candidate == directory or directory not in candidate.parents:
+            raise CheckpointPathError(str(filename), self.checkpoint_dir)
+        return candidate
+
+    def save_checkpoint(
+        self, checkpoint: Checkpoint, filename: str | os.PathLike[str] | None = None
+    ) -> Path:
+        """Write ``checkpoint`` atomically and return its path.
+
+        The default name is ``{trace_id}_{checkpoint_id}.ckpt``. A ``filename`` that would land
+        outside the checkpoint directory is refused with
+        :class:`~pytest_clearstone.errors.CheckpointPathError`.
+        """
+        if filename is None:
+            filename = f"{checkpoint.trace.trace_id}_{checkpoint.checkpoint_id}{CHECKPOINT_SUFFIX}"
+        path = self._target(filename)
+        checkpoint.write(path)
+        return self.checkpoint_dir / path.relative_to(self.checkpoint_dir.resolve())
+
+    def candidates(self, path_or_name: str | os.PathLike[str]) -> list[Path]:
+        """The paths :meth:`load_checkpoint` tries, in order."""
+        given = Path(path_or_name)
+        tried = [given]
+        if not given.is_absolute():
+            tried.append(self.checkpoint_dir / given)
+        if given.suffix != CHECKPOINT_SUFFIX:
+            tried += [p.with_name(p.name + CHECKPOINT_SUFFIX) for p in list(tried)]
+        return list(dict.fromkeys(tried))
+
+    def load_checkpoint(
+        self, path_or_name: str | os.PathLike[str], *, allow_pickle: bool = True
+    ) -> Checkpoint:
+        """Load a checkpoint by path, or by name inside the checkpoint directory.
+
+        Raises :class:`~pytest_clearstone.errors.CheckpointNotFoundError` naming every path
+        tried, and :class:`~pytest_clearstone.errors.CheckpointError` subclasses for a corrupt
+        file, another format or version, or (``allow_pickle=False``) pickled values.
+        """
+        tried = self.candidates(path_or_name)
+        for path in tried:
+            if path.is_file():
+                return Checkpoint.read(path, allow_pickle=allow_pickle)
+        raise CheckpointNotFoundError(
+            tried, hint=f"Saved checkpoints: {self._listing()}"
+        )
+
+    def _listing(self) -> str:
+        names = [p.name for p in self.list_checkpoints()[:5]]
+        return ", ".join(names) if names else f"none in {self.checkpoint_dir}"
+
+    def list_checkpoints(self) -> list[Path]:
+        """The ``.ckpt`` files in the checkpoint directory and below, sorted by path."""
+        if not self.checkpoint_dir.is_dir():
+            return []
+        return sorted(
+            p for p in self.checkpoint_dir.rglob(f"*{CHECKPOINT_SUFFIX}") if p.is_file()
+        )
+
+    def __repr__(self) -> str:
+        return f"<CheckpointManager {str(self.checkpoint_dir)!r}>"

@@ -1,0 +1,199 @@
+"""Resolving mock target import paths and patching them with an undo stack."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import MockTargetError
+
+_MISSING: Any = object()
+
+Handler = Callable[[tuple[Any, ...], dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved import path: the object holding the attribute, and what is there now."""
+
+    path: str
+    owner: Any
+    name: str
+    raw: Any  # what owner.__dict__ holds (a staticmethod/classmethod object for those)
+    function: Callable[..., Any]  # the underlying callable
+    kind: str  # "function", "method", "staticmethod" or "classmethod"
+
+    @property
+    def is_method(self) -> bool:
+        return self.kind in ("method", "classmethod")
+
+
+def resolve(path: str) -> Target:
+    """Resolve ``pkg.module.func``, ``pkg.module.Class.method`` or ``pkg.module.obj.attr``.
+
+    Raises :class:`MockTargetError` naming the path and what is wrong with it.
+    """
+    if not isinstance(path, str) or not path or "." not in path:
+        raise MockTargetError(str(path), "it is not a dotted import path")
+    parts = path.split(".")
+    module: Any = None
+    index = 0
+    for i in range(len(parts) - 1, 0, -1):
+        name = ".".join(parts[:i])
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and not name.startswith(exc.name):
+                raise MockTargetError(path, f"importing {name!r} failed: {exc}") from None
+            continue
+        except Exception as exc:
+            raise MockTargetError(
+                path, f"importing {name!r} raised {type(exc).__name__}: {exc}"
+            ) from None
+        index = i
+        break
+    if module is None:
+        raise MockTargetError(path, f"no module {parts[0]!r} can be imported")
+    owner = module
+    for part in parts[index:-1]:
+        try:
+            owner = getattr(owner, part)
+        except AttributeError:
+            raise MockTargetError(
+                path, f"{type(owner).__name__} {_name(owner)!r} has no attribute {part!r}"
+            ) from None
+    attr = parts[-1]
+    try:
+        current = getattr(owner, attr)
+    except AttributeError:
+        raise MockTargetError(path, f"{_name(owner)!r} has no attribute {attr!r}") from None
+    if not callable(current):
+        raise MockTargetError(path, f"{_name(owner)}.{attr} is not callable")
+    raw = _MISSING
+    kind = "function"
+    if isinstance(owner, type):
+        for klass in owner.__mro__:
+            if attr in klass.__dict__:
+                raw = klass.__dict__[attr]
+                break
+        if isinstance(raw, staticmethod):
+            kind, function = "staticmethod", raw.__func__
+        elif isinstance(raw, classmethod):
+            kind, function = "classmethod", raw.__func__
+        elif inspect.isfunction(raw):
+            kind, function = "method", raw
+        else:
+            function = current
+        raw = owner.__dict__.get(attr, _MISSING)
+    else:
+        raw = getattr(owner, "__dict__", {}).get(attr, _MISSING)
+        function = current
+    return Target(path, owner, attr, raw, function, kind)
+
+
+def _name(obj: Any) -> str:
+    return str(getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj))
+
+
+class PatchStack:
+    """Attribute replacements undone in reverse order (like pytest's ``MonkeyPatch.undo``)."""
+
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], None]] = []
+
+    def setattr(self, owner: Any, name: str, value: Any) -> None:
+        """``setattr(owner, name, value)``, restoring exactly what was there on undo."""
+        own = getattr(owner, "__dict__", None)
+        if own is not None and name in own:
+            old = own[name]
+            restore: Callable[[], None] = lambda: setattr(owner, name, old)  # noqa: E731
+        elif not isinstance(owner, type) and hasattr(
+            getattr(type(owner), name, None), "__set__"
+        ):  # a data descriptor such as a function's __code__
+            old = getattr(owner, name)
+            restore = lambda: setattr(owner, name, old)  # noqa: E731
+        else:  # inherited or absent: removing our attribute uncovers the original
+            restore = lambda: delattr(owner, name)  # noqa: E731
+        setattr(owner, name, value)
+        self._undo.append(restore)
+
+    def push(self, undo: Callable[[], None]) -> None:
+        self._undo.append(undo)
+
+    def undo(self) -> None:
+        """Undo every change, newest first; keeps going if one undo fails, then re-raises."""
+        first: BaseException | None = None
+        while self._undo:
+            try:
+                self._undo.pop()()
+            except BaseException as exc:  # pragma: no cover - defensive
+                first = first or exc
+        if first is not None:  # pragma: no cover
+            raise first
+
+    def __len__(self) -> int:
+        return len(self._undo)
+
+
+def replacement(target: Target, handler: Handler, *, chunks: bool = False) -> Any:
+    """A stand-in for ``target`` that calls ``handler(args, kwargs)``.
+
+    The stand-in has the original's signature (``inspect.signature`` follows ``__wrapped__``),
+    binds like it (a plain function for methods, staticmethod/classmethod kept), and keeps its
+    kind: a coroutine function stays one, generators yield the handler's list of chunks.
+    """
+    fn = target.function
+    if inspect.isasyncgenfunction(fn):
+
+        async def agen_stub(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            for chunk in handler(args, kwargs):
+                yield chunk
+
+        stub: Any = agen_stub
+    elif inspect.isgeneratorfunction(fn):
+
+        def gen_stub(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            yield from handler(args, kwargs)
+
+        stub = gen_stub
+    elif inspect.iscoroutinefunction(fn):
+
+        async def async_stub(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            return handler(args, kwargs)
+
+        stub = async_stub
+    else:
+
+        def stub(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            return handler(args, kwargs)
+
+    try:
+        stub = functools.wraps(fn)(stub)
+    except (AttributeError, TypeError):  # builtins without __dict__ etc.
+        stub.__wrapped__ = fn
+    stub.__clearstone_target__ = target.path
+    if target.kind == "staticmethod":
+        return staticmethod(stub)
+    if target.kind == "classmethod":
+        return classmethod(stub)
+    return stub
+
+
+def live_kind(target: Target) -> str:
+    """``"asyncgen"``, ``"gen"``, ``"async"`` or ``"sync"``."""
+    fn = target.function
+    if inspect.isasyncgenfunction(fn):
+        return "asyncgen"
+    if inspect.isgeneratorfunction(fn):
+        return "gen"
+    if inspect.iscoroutinefunction(fn):
+        return "async"
+    return "sync"

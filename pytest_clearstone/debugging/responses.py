@@ -1,0 +1,203 @@
+"""Recorded responses and the per-target replay of them: ordering, matching, exhaustion."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import serialization
+from ..calls import CallShape
+from ..diff import StateDelta
+from ..errors import (
+    RecordedError,
+    ReplayDivergenceError,
+    ReplayError,
+    ReplayExhaustedError,
+    UnusedResponsesError,
+)
+from ..observability.span import Recorded, Span
+from .patching import Target
+
+#: ``matcher(target, call_number, recorded_input, actual_input) -> bool | None``; ``None`` means
+#: "no opinion": compare the encoded arguments for equality.
+Matcher = Callable[[str, int, Any, Any], "bool | None"]
+
+
+@dataclass
+class RecordedCall:
+    """One recorded call of a target: its input (or ``None``), output and error."""
+
+    output: Recorded | None = None
+    error: dict[str, Any] | None = None
+    input: Recorded | None = None
+    span_id: str | None = None
+    raw_value: Any = None  # a value given directly to DeterministicExecutionContext
+    is_raw: bool = False
+
+    @classmethod
+    def from_span(cls, span: Span) -> RecordedCall:
+        return cls(
+            output=span.recorded_output,
+            error=span.error,
+            input=span.recorded_input,
+            span_id=span.span_id,
+        )
+
+    @classmethod
+    def of_value(cls, value: Any) -> RecordedCall:
+        return cls(raw_value=value, is_raw=True)
+
+    def respond(self) -> Any:
+        """Return the recorded output (a fresh copy), or raise the recorded exception."""
+        __tracebackhide__ = True
+        if self.is_raw:
+            if isinstance(self.raw_value, BaseException):
+                raise self.raw_value
+            return self.raw_value
+        if self.error is not None:
+            raise rebuild_exception(self.error)
+        if self.output is None:
+            return None
+        return self.output.fresh_value()
+
+
+def rebuild_exception(error: dict[str, Any]) -> BaseException:
+    """The recorded exception: the same type when importable, else :class:`RecordedError`."""
+    module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
+    message = str(error.get("message", ""))
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            args = serialization.decode(error.get("args") or [message])
+            try:
+                return obj(*args)  # type: ignore[no-any-return]
+            except Exception:
+                return obj(message)  # type: ignore[no-any-return]
+    except Exception:
+        pass
+    full = name if module in ("", "builtins") else f"{module}.{name}"
+    return RecordedError(full, message)
+
+
+@dataclass
+class ReplayCall:
+    """One call a replay answered: target path, call number, arguments and what it returned."""
+
+    target: str
+    call_number: int
+    arguments: dict[str, Any]
+    span_id: str | None
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class ReplaySession:
+    """What happened during one replay: the calls answered and the errors raised.
+
+    Errors are kept here even when the agent's own ``except Exception`` swallowed them, so a
+    caller can still fail afterwards with :meth:`raise_errors`.
+    """
+
+    calls: list[ReplayCall] = field(default_factory=list)
+    errors: list[ReplayError] = field(default_factory=list)
+    targets: dict[str, TargetReplay] = field(default_factory=dict)
+
+    def unused(self) -> dict[str, tuple[int, int]]:
+        """``{target: (used, recorded)}`` for targets with responses left over."""
+        return {
+            path: (t.calls, len(t.responses))
+            for path, t in self.targets.items()
+            if t.calls < len(t.responses)
+        }
+
+    def raise_errors(self, *, strict: bool, checkpoint: str | None = None) -> None:
+        """Raise the first replay error seen, then (``strict``) an :class:`UnusedResponsesError`."""
+        __tracebackhide__ = True
+        if self.errors:
+            raise self.errors[0]
+        if strict:
+            unused = self.unused()
+            if unused:
+                raise UnusedResponsesError(unused, checkpoint=checkpoint)
+
+
+class TargetReplay:
+    """Answers the calls of one target from its recorded responses, in order."""
+
+    def __init__(
+        self,
+        target: Target,
+        responses: Sequence[RecordedCall],
+        session: ReplaySession,
+        *,
+        strict: bool = False,
+        matcher: Matcher | None = None,
+        checkpoint: str | None = None,
+    ) -> None:
+        self.target = target
+        self.responses = list(responses)
+        self.session = session
+        self.strict = strict
+        self.matcher = matcher
+        self.checkpoint = checkpoint
+        self.calls = 0
+        self.shape = CallShape(target.function, skip_first=target.is_method)
+
+    def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        __tracebackhide__ = True
+        number = self.calls = self.calls + 1
+        arguments = self.shape.bind(args, kwargs)
+        if number > len(self.responses):
+            return self._fail(
+                ReplayExhaustedError(
+                    self.target.path, len(self.responses), number, checkpoint=self.checkpoint
+                ),
+                arguments,
+                None,
+            )
+        recorded = self.responses[number - 1]
+        if self.strict and recorded.input is not None:
+            self._check(number, recorded, arguments)
+        call = ReplayCall(self.target.path, number, arguments, recorded.span_id)
+        self.session.calls.append(call)
+        try:
+            call.result = recorded.respond()
+        except BaseException as exc:
+            call.error = exc
+            raise
+        return call.result
+
+    def _check(self, number: int, recorded: RecordedCall, arguments: dict[str, Any]) -> None:
+        __tracebackhide__ = True
+        assert recorded.input is not None
+        verdict = None
+        if self.matcher is not None:
+            verdict = self.matcher(self.target.path, number, recorded.input.value, arguments)
+        if verdict is None:
+            verdict = serialization.encode(arguments) == recorded.input.encoded
+        if not verdict:
+            delta = StateDelta(recorded.input.value, arguments)
+            self._fail(
+                ReplayDivergenceError(
+                    self.target.path,
+                    number,
+                    recorded.span_id,
+                    str(delta) if delta else "(arguments differ, but not in their values)",
+                    checkpoint=self.checkpoint,
+                ),
+                arguments,
+                recorded.span_id,
+            )
+
+    def _fail(self, error: ReplayError, arguments: dict[str, Any], span_id: str | None) -> Any:
+        __tracebackhide__ = True
+        self.session.errors.append(error)
+        self.session.calls.append(
+            ReplayCall(self.target.path, self.calls, arguments, span_id, error=error)
+        )
+        raise error

@@ -1,0 +1,279 @@
+"""The exception tree of pytest-clearstone.
+
+Every error a user can meet is one of these; each subclasses the builtin it is closest to, so
+``except FileNotFoundError`` or ``except LookupError`` keep working::
+
+    ClearstoneError
+     +-- SerializationError (TypeError)        a value cannot be encoded; names its path
+     +-- TraceStoreError                       the SQLite store cannot be used
+     |    +-- TraceNotFoundError (LookupError) no trace with that id in the database
+     +-- CheckpointError
+     |    +-- CheckpointNotFoundError (FileNotFoundError)
+     |    +-- CheckpointCorruptError (ValueError)   truncated, not JSON, not a checkpoint
+     |    +-- CheckpointVersionError (ValueError)   written by a newer/older format
+     |    +-- CheckpointPathError (ValueError)      a filename escaping the directory
+     |    +-- AgentImportError (ImportError)        the agent class cannot be imported
+     |    +-- SpanNotFoundError (LookupError)       span id not in the trace
+     |    +-- UntrustedCheckpointError              pickled values refused by policy
+     +-- DecodeError (ValueError)              an encoded value that cannot be decoded
+     +-- MockTargetError (AttributeError)      a mock path that does not resolve
+     +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
+     +-- ReplayError (AssertionError)          the replay did not match the recording
+          +-- ReplayDivergenceError             a call's arguments differ from the recording
+          +-- ReplayExhaustedError              more calls than recorded responses
+          +-- UnusedResponsesError              recorded responses never consumed
+          +-- GoldenMismatchError               result or final state differ from the golden
+
+Messages are built in ``__init__`` from the facts, so every raise site produces the same wording.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+RERECORD_HINT = "If the change is intended, re-record with: pytest --clearstone-record"
+
+
+class ClearstoneError(Exception):
+    """Base class of every pytest-clearstone error."""
+
+
+class SerializationError(ClearstoneError, TypeError):
+    """A value cannot be encoded (not JSON, not tagged, not picklable by dill)."""
+
+    def __init__(self, path: str, value_type: str, reason: str) -> None:
+        self.path = path
+        self.value_type = value_type
+        self.reason = reason
+        super().__init__(
+            f"cannot serialise {path} (a {value_type}): {reason}. Make the value JSON-friendly, "
+            f"exclude it from get_state(), or implement get_state()/load_state() on the agent."
+        )
+
+
+class TraceStoreError(ClearstoneError):
+    """The trace store cannot be opened, read or written."""
+
+
+class TraceNotFoundError(TraceStoreError, LookupError):
+    """No trace with the given id is in the database."""
+
+    def __init__(self, trace_id: str, db_path: str) -> None:
+        self.trace_id = trace_id
+        self.db_path = db_path
+        super().__init__(
+            f"trace {trace_id!r} is not in the trace store {db_path!r}. "
+            f"List the stored traces with: python -m pytest_clearstone traces {db_path}"
+        )
+
+    def __str__(self) -> str:  # LookupError would repr() a single argument otherwise
+        return str(self.args[0])
+
+
+class CheckpointError(ClearstoneError):
+    """A checkpoint cannot be created, saved or loaded."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """No checkpoint file at any of the paths tried."""
+
+    def __init__(self, tried: list[Path], hint: str | None = None) -> None:
+        self.tried = tried
+        paths = ", ".join(str(p) for p in tried)
+        msg = f"checkpoint not found; tried: {paths}"
+        if hint:
+            msg += f". {hint}"
+        super().__init__(msg)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class CheckpointCorruptError(CheckpointError, ValueError):
+    """The file is truncated, not JSON, or not a pytest-clearstone checkpoint."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(
+            f"{path} is not a readable checkpoint: {problem}. Restore it from version control "
+            f"or re-record it with: pytest --clearstone-record"
+        )
+
+
+class CheckpointVersionError(CheckpointError, ValueError):
+    """The file was written in a format version this release cannot read."""
+
+    def __init__(self, path: Path | str, found: int, supported: int) -> None:
+        self.path = Path(path)
+        self.found = found
+        self.supported = supported
+        if found > supported:
+            fix = "upgrade pytest-clearstone to read it"
+        else:
+            fix = "re-record it with: pytest --clearstone-record"
+        super().__init__(
+            f"{path} has checkpoint format version {found}; this pytest-clearstone reads "
+            f"version {supported}: {fix}"
+        )
+
+
+class CheckpointPathError(CheckpointError, ValueError):
+    """A checkpoint filename that would escape the checkpoint directory."""
+
+    def __init__(self, filename: str, directory: Path) -> None:
+        self.filename = filename
+        self.directory = directory
+        super().__init__(
+            f"checkpoint filename {filename!r} escapes the checkpoint directory {directory}; "
+            f"give a plain name such as 'before_payment.ckpt' or use another CheckpointManager"
+        )
+
+
+class AgentImportError(CheckpointError, ImportError):
+    """The agent class recorded in a checkpoint cannot be imported."""
+
+    def __init__(self, module: str, qualname: str, reason: str) -> None:
+        self.module = module
+        self.qualname = qualname
+        super().__init__(
+            f"cannot import the agent class {qualname!r} from module {module!r} ({reason}); "
+            f"make {module!r} importable (install the project or add it to sys.path)"
+        )
+
+
+class SpanNotFoundError(CheckpointError, LookupError):
+    """A span id that is not part of the trace."""
+
+    def __init__(self, span_id: str, trace_id: str) -> None:
+        self.span_id = span_id
+        self.trace_id = trace_id
+        super().__init__(
+            f"span {span_id!r} is not in trace {trace_id!r}; pass the span_id of one of the "
+            f"trace's spans (trace.spans), or get_trace() again after the span was opened"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UntrustedCheckpointError(CheckpointError):
+    """A checkpoint holds pickled values and the loading policy refuses them."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        super().__init__(f"refusing to unpickle values from {path}: {reason}")
+
+
+class DecodeError(ClearstoneError, ValueError):
+    """An encoded value (a codec tag) that cannot be decoded."""
+
+
+class MockTargetError(ClearstoneError, AttributeError):
+    """A mock target import path that does not resolve to an attribute."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        super().__init__(
+            f"mock target {target!r} cannot be patched: {reason}. Give the import path where the "
+            f"agent looks the function up, e.g. 'my_app.llm.complete' or "
+            f"'my_app.client.Client.complete'"
+        )
+
+
+class ReplayError(ClearstoneError, AssertionError):
+    """The replayed run did not match the recording."""
+
+
+class ReplayDivergenceError(ReplayError):
+    """A call's arguments differ from the recorded call's input."""
+
+    def __init__(
+        self,
+        target: str,
+        call_number: int,
+        span_id: str | None,
+        delta: str,
+        *,
+        checkpoint: str | None = None,
+    ) -> None:
+        self.target = target
+        self.call_number = call_number
+        self.span_id = span_id
+        self.delta = delta
+        where = f"call #{call_number} to {target}"
+        lines = [f"replay diverged at {where}: its arguments differ from the recording"]
+        if span_id:
+            lines.append(f"  recorded span: {span_id}")
+        if checkpoint:
+            lines.append(f"  checkpoint:    {checkpoint}")
+        lines.append("  recorded -> actual:")
+        lines.extend(f"    {line}" for line in delta.splitlines())
+        lines.append(f"  The prompt or arguments changed. {RERECORD_HINT}")
+        super().__init__("\n".join(lines))
+
+
+class ReplayExhaustedError(ReplayError):
+    """A target was called more often than it has recorded responses."""
+
+    def __init__(
+        self, target: str, recorded: int, call_number: int, *, checkpoint: str | None = None
+    ) -> None:
+        self.target = target
+        self.recorded = recorded
+        self.call_number = call_number
+        lines = [
+            f"{target} was called {call_number} time(s) but the recording has only "
+            f"{recorded} response(s) for it (call #{call_number} has none)"
+        ]
+        if checkpoint:
+            lines.append(f"  checkpoint: {checkpoint}")
+        lines.append(
+            "  The agent now makes more calls than when it was recorded, or the mock config maps "
+            f"the wrong span type to this target. {RERECORD_HINT}"
+        )
+        super().__init__("\n".join(lines))
+
+
+class UnusedResponsesError(ReplayError):
+    """Recorded responses that the replay never consumed (strict mode)."""
+
+    def __init__(self, unused: dict[str, tuple[int, int]], *, checkpoint: str | None = None) -> None:
+        self.unused = unused
+        lines = ["the replay made fewer calls than the recording:"]
+        for target, (used, recorded) in unused.items():
+            lines.append(f"  {target}: {used} of {recorded} recorded response(s) used")
+        if checkpoint:
+            lines.append(f"  checkpoint: {checkpoint}")
+        lines.append(f"  The agent now skips calls it used to make. {RERECORD_HINT}")
+        super().__init__("\n".join(lines))
+
+
+class GoldenMismatchError(ReplayError):
+    """The replayed result or final state differ from the recorded golden outcome."""
+
+    def __init__(self, what: str, delta: str, *, checkpoint: str | None = None) -> None:
+        self.what = what
+        self.delta = delta
+        lines = [f"the replayed {what} differs from the golden recording (golden -> replayed):"]
+        lines.extend(f"  {line}" for line in delta.splitlines())
+        if checkpoint:
+            lines.append(f"  checkpoint: {checkpoint}")
+        lines.append(f"  {RERECORD_HINT}")
+        super().__init__("\n".join(lines))
+
+
+class RecordedError(ClearstoneError, RuntimeError):
+    """Stands in for a recorded exception whose type cannot be imported at replay time."""
+
+    def __init__(self, type_name: str, message: str) -> None:
+        self.type_name = type_name
+        self.message = message
+        super().__init__(f"{type_name}: {message} (recorded exception, replayed)")
+
+
+def describe(value: Any) -> str:
+    """A short type description used in messages."""
+    t = type(value)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"

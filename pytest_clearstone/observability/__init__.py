@@ -1,0 +1,29 @@
+"""Tracing: spans typed ``llm``/``tool``/``database`` recorded into an embedded SQLite store.
+
+>>> from pytest_clearstone.observability import TracerProvider
+>>> provider = TracerProvider(db_path=":memory:")
+>>> tracer = provider.get_tracer("my_agent", version="1.0")
+>>> with tracer.span("agent_workflow") as root:
+...     with tracer.span("step_1", span_type="llm") as step:
+...         step.set_output("hello")
+>>> [s.name for s in provider.trace_store.get_trace(root.trace_id).spans]
+['agent_workflow', 'step_1']
+"""
+
+from .provider import TracerProvider
+from .span import Recorded, Span
+from .store import SCHEMA_VERSION, TraceStore
+from .trace import Trace, TraceSummary
+from .tracer import Tracer, current_span
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Recorded",
+    "Span",
+    "Trace",
+    "TraceStore",
+    "TraceSummary",
+    "Tracer",
+    "TracerProvider",
+    "current_span",
+]

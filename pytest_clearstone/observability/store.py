@@ -1,0 +1,279 @@
+"""The embedded SQLite trace store.
+
+Schema version 1 (``PRAGMA user_version = 1``), one table::
+
+    spans(span_id TEXT PRIMARY KEY, trace_id, parent_span_id, name, span_type, seq,
+          start_time_ns, end_time_ns, status, status_message, attributes_json, input_json,
+          output_json, error_json, instrumentation_name, instrumentation_version)
+
+``*_json`` columns hold codec trees (see :mod:`pytest_clearstone.serialization`) as JSON text, or
+NULL. An open span has ``end_time_ns`` NULL and is rewritten when it ends. The database runs in
+WAL mode with a busy timeout, so several threads and processes can write one file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from .. import serialization
+from ..errors import TraceNotFoundError, TraceStoreError
+from .span import Recorded, Span
+from .trace import Trace, TraceSummary
+
+SCHEMA_VERSION = 1
+
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS spans (
+    span_id TEXT PRIMARY KEY,
+    trace_id TEXT NOT NULL,
+    parent_span_id TEXT,
+    name TEXT NOT NULL,
+    span_type TEXT,
+    seq INTEGER NOT NULL DEFAULT 0,
+    start_time_ns INTEGER NOT NULL,
+    end_time_ns INTEGER,
+    status TEXT NOT NULL DEFAULT 'UNSET',
+    status_message TEXT,
+    attributes_json TEXT NOT NULL DEFAULT '{}',
+    input_json TEXT,
+    output_json TEXT,
+    error_json TEXT,
+    instrumentation_name TEXT,
+    instrumentation_version TEXT
+);
+CREATE INDEX IF NOT EXISTS spans_trace ON spans (trace_id, start_time_ns);
+"""
+
+# Each entry migrates a database from version N to N + 1.
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+
+_COLUMNS = (
+    "span_id, trace_id, parent_span_id, name, span_type, seq, start_time_ns, end_time_ns, "
+    "status, status_message, attributes_json, input_json, output_json, error_json, "
+    "instrumentation_name, instrumentation_version"
+)
+_INSERT = f"INSERT OR REPLACE INTO spans ({_COLUMNS}) VALUES ({', '.join('?' * 16)})"
+_BUSY_TIMEOUT_S = 60.0
+
+
+def _row(span: Span) -> tuple[Any, ...]:
+    dumps = serialization.dumps
+    attrs = span.attributes
+    inp, out, err = span.recorded_input, span.recorded_output, span.error
+    return (
+        span.span_id,
+        span.trace_id,
+        span.parent_span_id,
+        span.name,
+        span.span_type,
+        span.seq,
+        span.start_time_ns,
+        span.end_time_ns,
+        span.status,
+        span.status_message,
+        dumps(serialization.encode(attrs)) if attrs else "{}",
+        None if inp is None else dumps(inp.encoded),
+        None if out is None else dumps(out.encoded),
+        None if err is None else dumps(err),
+    ) + (span.instrumentation_name, span.instrumentation_version)
+
+
+def _span(row: sqlite3.Row | tuple[Any, ...]) -> Span:
+    loads = serialization.loads
+    (sid, tid, parent, name, stype, seq, start, end, status, msg, attrs, inp, out, err, iname,
+     iver) = row  # fmt: skip
+    return Span(
+        trace_id=tid,
+        span_id=sid,
+        parent_span_id=parent,
+        name=name,
+        span_type=stype,
+        attributes=loads(attrs) if attrs and attrs != "{}" else {},
+        start_time_ns=start,
+        end_time_ns=end,
+        status=status,
+        status_message=msg,
+        input=None if inp is None else Recorded(encoded=loads(inp, decode_tags=False)),
+        output=None if out is None else Recorded(encoded=loads(out, decode_tags=False)),
+        error=None if err is None else loads(err, decode_tags=False),
+        instrumentation_name=iname,
+        instrumentation_version=iver,
+        seq=seq,
+    )
+
+
+class TraceStore:
+    """Reads and writes spans in one SQLite database (``":memory:"`` allowed).
+
+    A store obtained from :attr:`TracerProvider.trace_store` first flushes the provider's pending
+    spans, so :meth:`get_trace` always sees every span opened before it was called.
+    """
+
+    def __init__(self, db_path: str | os.PathLike[str] = "traces.db") -> None:
+        self.db_path = str(db_path)
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._before_read: Callable[[], None] | None = None
+
+    @property
+    def is_memory(self) -> bool:
+        return self.db_path == ":memory:" or self.db_path.startswith("file::memory:")
+
+    # -- connection ----------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        conn = self._conn
+        if conn is None:
+            conn = self._conn = self._open()
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.is_memory:
+            parent = Path(self.db_path).parent
+            parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(
+                self.db_path, timeout=_BUSY_TIMEOUT_S, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
+            if not self.is_memory:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise TraceStoreError(
+                f"cannot open the trace store {self.db_path!r}: {exc}. Delete or move the file "
+                f"to start a new store"
+            ) from None
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        self._retry(lambda: self._migrate_locked(conn))
+
+    def _migrate_locked(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise TraceStoreError(
+                    f"the trace store {self.db_path!r} has schema version {version}; this "
+                    f"pytest-clearstone reads up to {SCHEMA_VERSION}: upgrade pytest-clearstone"
+                )
+            if version == 0:
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+                cols = {r[1] for r in conn.execute("PRAGMA table_info(spans)")}
+                if "spans" in tables and "span_type" not in cols:
+                    raise TraceStoreError(
+                        f"{self.db_path!r} holds a 'spans' table of another tool (clearstone-sdk?)"
+                        f"; convert it with: python -m pytest_clearstone import-clearstone "
+                        f"{self.db_path} DEST_DIR"
+                    )
+            while version < SCHEMA_VERSION:
+                for statement in _MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                version += 1
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _retry(self, fn: Callable[[], Any]) -> Any:
+        deadline = time.monotonic() + _BUSY_TIMEOUT_S
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise TraceStoreError(f"trace store {self.db_path!r}: {exc}") from None
+                if time.monotonic() > deadline:
+                    raise TraceStoreError(
+                        f"trace store {self.db_path!r} stayed locked for {_BUSY_TIMEOUT_S:.0f}s"
+                    ) from None
+                time.sleep(0.01)
+
+    # -- writing -------------------------------------------------------------------------------
+    def write_spans(self, spans: Iterable[Span]) -> int:
+        """Insert or update ``spans`` in one transaction; returns how many were written."""
+        rows = [_row(s) for s in spans]
+        if not rows:
+            return 0
+        with self._lock:
+            conn = self._connection()
+
+            def tx() -> None:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(_INSERT, rows)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+
+            self._retry(tx)
+        return len(rows)
+
+    # -- reading -------------------------------------------------------------------------------
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        if self._before_read is not None:
+            self._before_read()
+        with self._lock:
+            if not self.is_memory and self._conn is None and not Path(self.db_path).exists():
+                return []
+            conn = self._connection()
+            return list(self._retry(lambda: conn.execute(sql, params).fetchall()))
+
+    def get_trace(self, trace_id: str) -> Trace:
+        """The trace with ``trace_id``, open spans included (``end_time_ns`` is ``None``).
+
+        Raises :class:`~pytest_clearstone.errors.TraceNotFoundError` (a ``LookupError``) naming
+        the id and the database when no span of that trace is stored.
+        """
+        rows = self._query(f"SELECT {_COLUMNS} FROM spans WHERE trace_id = ?", (trace_id,))
+        if not rows:
+            raise TraceNotFoundError(trace_id, self.db_path)
+        return Trace(trace_id, [_span(r) for r in rows])
+
+    def list_traces(self, limit: int = 20) -> list[TraceSummary]:
+        """The ``limit`` most recently started traces, newest first."""
+        rows = self._query(
+            """
+            SELECT trace_id, MIN(start_time_ns),
+                   CASE WHEN SUM(end_time_ns IS NULL) > 0 THEN NULL ELSE MAX(end_time_ns) END,
+                   COUNT(*), SUM(status = 'ERROR'),
+                   (SELECT name FROM spans r WHERE r.trace_id = s.trace_id
+                      AND r.parent_span_id IS NULL ORDER BY start_time_ns LIMIT 1)
+            FROM spans s GROUP BY trace_id ORDER BY MIN(start_time_ns) DESC LIMIT ?
+            """,
+            (int(limit),),
+        )
+        return [
+            TraceSummary(
+                trace_id=r[0], root_name=r[5], start_time_ns=r[1], end_time_ns=r[2],
+                span_count=r[3], error_count=r[4] or 0,
+            )  # fmt: skip
+            for r in rows
+        ]
+
+    def count_spans(self) -> int:
+        """How many spans the database holds."""
+        return int(self._query("SELECT COUNT(*) FROM spans")[0][0])
+
+    def close(self) -> None:
+        """Close the connection (a later read or write opens it again)."""
+        with self._lock:
+            if self._conn is not None and not self.is_memory:
+                self._conn.close()
+                self._conn = None
+
+    def __repr__(self) -> str:
+        return f"<TraceStore {self.db_path!r}>"

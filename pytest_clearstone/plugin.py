@@ -1,0 +1,452 @@
+"""The pytest plugin: options, the ``replay`` marker, fixtures, record/replay hooks, the report.
+
+Only this module touches pytest. Everything it does is built from the library in
+:mod:`pytest_clearstone.debugging` and :mod:`pytest_clearstone.observability`, imported lazily
+so that the plugin costs nothing when no test uses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .debugging.checkpoint import Checkpoint
+    from .debugging.golden import Replay
+    from .observability import Tracer, TracerProvider
+
+RECORD = "record"
+REPLAY = "replay"
+_MODES = (RECORD, REPLAY)
+_DEFAULT_DB = ".clearstone/traces.db"
+_MARKER = "replay(path, *, mock=None, strict=True)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The run's pytest-clearstone settings, resolved once (CLI > ini > default)."""
+
+    mode: str
+    db_path: Path
+    explicit: bool  # any clearstone option or ini key given: then the header line is shown
+
+
+@dataclasses.dataclass
+class _RunState:
+    """Session-wide state: the lazily created trace provider and the report's counters."""
+
+    provider: TracerProvider | None = None
+    counts: dict[str, int] = dataclasses.field(
+        default_factory=lambda: {"replayed": 0, "recorded": 0, "diverged": 0}
+    )
+    referenced: set[str] = dataclasses.field(default_factory=set)
+    failed_saves: list[str] = dataclasses.field(default_factory=list)
+
+
+_SETTINGS = pytest.StashKey[Settings]()
+_STATE = pytest.StashKey[_RunState]()
+_REPLAY = pytest.StashKey["Replay"]()
+_OUTCOME = pytest.StashKey[str]()
+
+
+# -- options, ini, marker ----------------------------------------------------------------------
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("clearstone", "regression replay of AI agents (pytest-clearstone)")
+    group.addoption(
+        "--clearstone-record",
+        action="store_true",
+        dest="clearstone_record",
+        help="Run tests marked replay live against the real services and write their golden "
+        "checkpoints (only for tests that pass)",
+    )
+    group.addoption(
+        "--clearstone-replay",
+        action="store_true",
+        dest="clearstone_replay",
+        help="Replay tests marked replay from their golden checkpoints (the default)",
+    )
+    group.addoption(
+        "--clearstone-db",
+        dest="clearstone_db",
+        metavar="PATH",
+        default=None,
+        help=f"SQLite trace store for recorded spans and clearstone_tracer (default: "
+        f"{_DEFAULT_DB} under the rootdir)",
+    )
+    parser.addini(
+        "clearstone_mode", "Mode of tests marked replay: 'replay' (default) or 'record'", default=""
+    )
+    parser.addini(
+        "clearstone_db", f"SQLite trace store path, relative to the rootdir ({_DEFAULT_DB})",
+        default="",
+    )  # fmt: skip
+
+
+def _settings(config: pytest.Config) -> Settings:
+    record = bool(config.getoption("clearstone_record"))
+    replay = bool(config.getoption("clearstone_replay"))
+    if record and replay:
+        raise pytest.UsageError(
+            "--clearstone-record and --clearstone-replay cannot be combined: record writes the "
+            "golden checkpoints, replay checks against them; choose one"
+        )
+    ini_mode = str(config.getini("clearstone_mode")).strip().lower()
+    if ini_mode and ini_mode not in _MODES:
+        raise pytest.UsageError(
+            f"ini option clearstone_mode = {ini_mode!r}: must be 'replay' or 'record'"
+        )
+    mode = RECORD if record else REPLAY if replay else (ini_mode or REPLAY)
+    cli_db = config.getoption("clearstone_db")
+    ini_db = str(config.getini("clearstone_db")).strip()
+    if cli_db:
+        db_path = Path(cli_db) if cli_db == ":memory:" else Path(cli_db).resolve()
+    else:
+        db_path = config.rootpath / (ini_db or _DEFAULT_DB)
+    explicit = record or replay or bool(cli_db or ini_mode or ini_db)
+    return Settings(mode=mode, db_path=db_path, explicit=explicit)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{_MARKER}: replay the test from the golden checkpoint at path (relative to the test "
+        "file), answering calls to the mock targets ({span_type: import path or list}) from "
+        "the recording; record it with --clearstone-record. strict compares each call's "
+        "arguments and fails on unused responses.",
+    )
+    config.stash[_SETTINGS] = _settings(config)
+    config.stash[_STATE] = _RunState()
+    config.pluginmanager.register(_Reporter(config), "clearstone-reporter")
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    settings = config.stash[_SETTINGS]
+    if not settings.explicit:
+        return None
+    return (
+        f"clearstone: mode={settings.mode}, store={settings.db_path}, "
+        f"seed=derived from each checkpoint id"
+    )
+
+
+def _replay_marker(
+    path: str | Path, *, mock: Any = None, strict: bool = True
+) -> tuple[str | Path, Any, bool]:
+    """The marker's signature: calling it validates the marker's arguments."""
+    return path, mock, strict
+
+
+def _marker_args(item: pytest.Item) -> tuple[Path, Any, bool] | None:
+    mark = item.get_closest_marker("replay")
+    if mark is None:
+        return None
+    try:
+        path, mock, strict = _replay_marker(*mark.args, **mark.kwargs)
+    except TypeError as exc:
+        pytest.fail(f"{item.nodeid}: bad @pytest.mark.{_MARKER}: {exc}", pytrace=False)
+    if not isinstance(path, (str, Path)) or not str(path):
+        pytest.fail(
+            f"{item.nodeid}: @pytest.mark.replay path must be a file path, not {path!r}",
+            pytrace=False,
+        )
+    return Path(item.path).parent / path, mock, bool(strict)
+
+
+# -- the trace store ---------------------------------------------------------------------------
+def _tracer(config: pytest.Config) -> Tracer:
+    state = config.stash[_STATE]
+    if state.provider is None:
+        from .observability import TracerProvider
+
+        state.provider = TracerProvider(str(config.stash[_SETTINGS].db_path))
+    from . import __version__
+
+    return state.provider.get_tracer("pytest-clearstone", __version__)
+
+
+def _hooks_transform(config: pytest.Config) -> Any:
+    hook = config.hook.pytest_clearstone_redact
+    if not hook.get_hookimpls():
+        return None
+
+    def transform(value: Any, where: str, target: str) -> Any:
+        result = hook(value=value, where=where, target=target, config=config)
+        return value if result is None else result
+
+    return transform
+
+
+def _hooks_matcher(config: pytest.Config) -> Any:
+    hook = config.hook.pytest_clearstone_match_call
+    if not hook.get_hookimpls():
+        return None
+
+    def matcher(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
+        result = hook(
+            target=target, call_number=call_number, recorded=recorded, actual=actual, config=config
+        )
+        return None if result is None else bool(result)
+
+    return matcher
+
+
+# -- per-test lifecycle ------------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    args = _marker_args(item)
+    if args is None:
+        return
+    path, mock, strict = args
+    from .debugging.golden import Replay
+    from .debugging.replay import normalize_mock_config
+
+    try:
+        normalize_mock_config(mock)
+    except TypeError as exc:
+        pytest.fail(f"{item.nodeid}: bad mock= in @pytest.mark.replay: {exc}", pytrace=False)
+    config = item.config
+    settings = config.stash[_SETTINGS]
+    item.stash[_REPLAY] = Replay(
+        path,
+        mock,
+        mode=settings.mode,
+        strict=strict,
+        node_id=item.nodeid,
+        tracer=_tracer(config) if settings.mode == RECORD else None,
+        matcher=_hooks_matcher(config),
+        transform=_hooks_transform(config),
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    __tracebackhide__ = True
+    replay = item.stash.get(_REPLAY, None)
+    wants_tracer = "clearstone_tracer" in getattr(item, "fixturenames", ())
+    recording = replay is not None and replay.recording
+    if replay is None and not wants_tracer:
+        return (yield)
+
+    from .errors import ClearstoneError, ReplayError
+
+    root = None
+    if recording or wants_tracer:
+        root = _tracer(item.config).span(item.nodeid, attributes={"test.nodeid": item.nodeid})
+        span = root.__enter__()
+        trace_id, root_id = span.trace_id, span.span_id
+    else:
+        trace_id = root_id = None
+    started = False
+    try:
+        if replay is not None:
+            try:
+                replay.start(root_span_id=root_id, trace_id=trace_id)
+            except (ClearstoneError, TypeError) as exc:
+                pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
+            started = True
+        try:
+            result = yield
+        except ReplayError:
+            item.stash[_OUTCOME] = "diverged"
+            raise
+        except BaseException:
+            item.stash[_OUTCOME] = "failed"
+            raise
+        finally:
+            if started and replay is not None:
+                replay.stop()
+        if replay is not None and not recording:
+            try:
+                replay.check()
+            except ReplayError:
+                item.stash[_OUTCOME] = "diverged"
+                raise
+            item.stash[_OUTCOME] = "replayed"
+    finally:
+        if root is not None:
+            root.__exit__(None, None, None)
+    if recording and replay is not None:
+        _save_golden(item, replay, trace_id)
+    return result
+
+
+def _save_golden(item: pytest.Item, replay: Replay, trace_id: str | None) -> None:
+    __tracebackhide__ = True
+    from .errors import ClearstoneError
+
+    state = item.config.stash[_STATE]
+    assert state.provider is not None and trace_id is not None
+    try:
+        trace = state.provider.trace_store.get_trace(trace_id)
+        path = replay.save(trace)
+    except ClearstoneError as exc:
+        item.stash[_OUTCOME] = "failed"
+        pytest.fail(f"{item.nodeid}: the golden checkpoint was not written: {exc}", pytrace=False)
+    item.stash[_OUTCOME] = "recorded"
+    checkpoint = replay.checkpoint
+    item.config.hook.pytest_clearstone_checkpoint_saved(
+        checkpoint=checkpoint, path=path, item=item
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.when == "call" and _OUTCOME in item.stash:
+        report.user_properties.append(("clearstone", item.stash[_OUTCOME]))
+        if item.stash[_OUTCOME] == "recorded":
+            replay = item.stash[_REPLAY]
+            report.sections.append(("clearstone", f"golden checkpoint written: {replay.path}"))
+    return report
+
+
+# -- unused checkpoint files -------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    referenced = config.stash[_STATE].referenced
+    for item in items:
+        mark = item.get_closest_marker("replay")
+        if mark is not None and mark.args and isinstance(mark.args[0], (str, Path)):
+            referenced.add(str((Path(item.path).parent / mark.args[0]).resolve()))
+
+
+def _unused_files(referenced: set[str]) -> list[Path]:
+    directories = {Path(p).parent for p in referenced}
+    unused = []
+    for directory in sorted(directories):
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.ckpt")):
+                if str(path.resolve()) not in referenced:
+                    unused.append(path)
+    return unused
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash[_STATE]
+    if hasattr(config, "workeroutput"):
+        config.workeroutput["clearstone_referenced"] = sorted(state.referenced)
+    if state.provider is not None:
+        state.provider.shutdown()
+
+
+class _Reporter:
+    """Counts clearstone outcomes from test reports (also those sent by xdist workers) and
+    writes the terminal summary section."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.state = config.stash[_STATE]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for key, value in report.user_properties:
+            if key == "clearstone" and value in self.state.counts:
+                self.state.counts[value] += 1
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-xdist: gather the checkpoint paths each worker collected."""
+        output = getattr(node, "workeroutput", {})
+        self.state.referenced.update(output.get("clearstone_referenced", ()))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        counts = self.state.counts
+        referenced = self.state.referenced
+        unused = _unused_files(referenced) if referenced else []
+        if not any(counts.values()) and not unused:
+            return
+        tr = terminalreporter
+        tr.write_sep("=", "clearstone")
+        tr.write_line(
+            f"{counts['replayed']} checkpoint(s) replayed, {counts['recorded']} recorded, "
+            f"{counts['diverged']} diverged"
+        )
+        if unused:
+            tr.write_line("checkpoint files that no collected test references:")
+            for path in unused:
+                try:
+                    shown: Path = path.relative_to(self.config.rootpath)
+                except ValueError:
+                    shown = path
+                tr.write_line(f"  {shown}")
+        if counts["diverged"]:
+            tr.write_line(
+                "hint: if the changes are intended, re-record with: pytest --clearstone-record"
+            )
+        elif unused:
+            tr.write_line(
+                "hint: delete unused goldens, or point a @pytest.mark.replay test at them"
+            )
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+@pytest.fixture
+def replay(request: pytest.FixtureRequest) -> Replay:
+    """Record or replay an agent call against the test's golden checkpoint.
+
+    Needs ``@pytest.mark.replay(path, mock={...})`` on the test. ``replay.run(agent.method,
+    *args, **kwargs)`` runs the call: in record mode (``--clearstone-record``) live, saving the
+    agent's state before it, the result and the final state as the golden outcome; in replay mode
+    with the recorded state loaded and the mock targets answered from the recording, failing the
+    test with a state delta when the result or the final state differ. ``replay.agent``,
+    ``replay.checkpoint`` and ``replay.calls`` (calls made to mock targets) are there too.
+    """
+    found = request.node.stash.get(_REPLAY, None)
+    if found is None:
+        pytest.fail(
+            f"{request.node.nodeid}: the replay fixture needs @pytest.mark.{_MARKER} on the test",
+            pytrace=False,
+        )
+    return found
+
+
+@pytest.fixture
+def checkpoint(replay: Replay) -> Checkpoint:
+    """The golden :class:`~pytest_clearstone.debugging.Checkpoint` of the test's replay marker."""
+    from .errors import ClearstoneError
+
+    try:
+        return replay.checkpoint
+    except ClearstoneError as exc:
+        pytest.fail(f"{replay.node_id}: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def clearstone_tracer(request: pytest.FixtureRequest) -> Tracer:
+    """A :class:`~pytest_clearstone.observability.Tracer` writing to the run's trace store
+    (``--clearstone-db``). The test runs inside a root span named after its node id."""
+    return _tracer(request.config)
+
+
+# -- assertion messages ------------------------------------------------------------------------
+def pytest_assertrepr_compare(
+    config: pytest.Config, op: str, left: object, right: object
+) -> list[str] | None:
+    if op != "==":
+        return None
+    if not any(type(x).__module__.startswith("pytest_clearstone.") for x in (left, right)):
+        return None
+    from .debugging.checkpoint import Checkpoint
+    from .diff import StateDelta
+
+    if isinstance(left, Checkpoint) and isinstance(right, Checkpoint):
+        delta = left.diff(right)
+        return ["checkpoint states differ (left -> right):", *delta.lines]
+    for side in (left, right):
+        if isinstance(side, StateDelta):
+            return ["state delta (before -> after):", *side.lines]
+    return None

@@ -1,0 +1,393 @@
+"""The value codec shared by the trace store and checkpoint files.
+
+``encode`` turns a Python value into a JSON-compatible tree; ``decode`` turns such a tree back.
+JSON values pass through untouched. Other values become *tagged* objects, a dict whose key
+``"__cs__"`` names the encoding::
+
+    {"__cs__": "tuple", "v": [1, 2]}
+    {"__cs__": "datetime", "v": "2025-01-15T12:00:00+00:00"}
+    {"__cs__": "pickle", "type": "app.models.Receipt", "v": "<base64 dill pickle>"}
+
+Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``, ``date``,
+``time``, ``timedelta``, ``decimal``, ``uuid``, ``path``, ``complex``, ``float`` (NaN and
+infinities), ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that is the tag itself),
+``pickle`` (dill, for everything else) and ``repr`` (what even dill cannot encode; lossy, warned).
+
+Tagged trees are decoded bottom-up by a ``json.loads`` object hook, so a file is decoded while it
+is parsed, not in a second walk; a document without any tag is parsed with no hook at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as _dt
+import enum
+import importlib
+import json
+import math
+import uuid
+import warnings
+from decimal import Decimal
+from pathlib import Path, PurePath
+from typing import Any, Callable
+
+from .errors import DecodeError, SerializationError, describe
+
+TAG = "__cs__"
+_TAG_MARKER = '"__cs__"'
+_PICKLE_MARKER = '"__cs__": "pickle"'
+
+try:  # optional speed-up, never required
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
+
+
+class UnencodableValueWarning(UserWarning):
+    """A value was stored as its ``repr`` because neither JSON nor dill could encode it."""
+
+
+class _Unencodable(Exception):
+    """Internal: carries the path of an unencodable value up to the public entry point."""
+
+    def __init__(self, value: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.value = value
+        self.reason = reason
+        self.path: list[str] = []
+
+
+def _class_path(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _importable(cls: type) -> bool:
+    return "<locals>" not in cls.__qualname__ and cls.__module__ != "__main__"
+
+
+def _import_class(path: str) -> Any:
+    module_name, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise DecodeError(f"cannot import {path!r} to decode a value: {exc}") from None
+    return obj
+
+
+class Encoder:
+    """Walks a value and returns its JSON-compatible tree.
+
+    ``strict``: raise :class:`SerializationError` naming the path of a value that cannot be
+    encoded, instead of storing its ``repr`` with a warning. ``allow_pickle``: whether values
+    may fall back to a dill pickle at all.
+    """
+
+    __slots__ = ("allow_pickle", "strict", "used_pickle")
+
+    def __init__(self, *, strict: bool = False, allow_pickle: bool = True) -> None:
+        self.strict = strict
+        self.allow_pickle = allow_pickle
+        self.used_pickle = False
+
+    def encode(self, value: Any, root: str = "root") -> Any:
+        try:
+            return self._enc(value)
+        except _Unencodable as exc:
+            path = root + "".join(exc.path)
+            raise SerializationError(path, describe(exc.value), exc.reason) from None
+
+    def _enc(self, v: Any) -> Any:
+        t = type(v)
+        if t is str or t is int or t is bool or v is None:
+            return v
+        if t is float:
+            if math.isfinite(v):
+                return v
+            return {TAG: "float", "v": repr(v)}
+        if t is list:
+            out = []
+            try:
+                for i, x in enumerate(v):
+                    out.append(self._enc(x))
+            except _Unencodable as exc:
+                exc.path.insert(0, f"[{i}]")
+                raise
+            return out
+        if t is dict:
+            d: dict[str, Any] = {}
+            k: Any = None
+            try:
+                for k, x in v.items():
+                    if type(k) is not str or k == TAG:
+                        return self._enc_keyed(v)
+                    d[k] = self._enc(x)
+            except _Unencodable as exc:
+                exc.path.insert(0, f"[{k!r}]")
+                raise
+            return d
+        return self._enc_other(v, t)
+
+    def _enc_keyed(self, v: dict[Any, Any]) -> Any:
+        items = []
+        k: Any = None
+        try:
+            for k, x in v.items():
+                items.append([self._enc(k), self._enc(x)])
+        except _Unencodable as exc:
+            exc.path.insert(0, f"[{k!r}]")
+            raise
+        return {TAG: "dict", "v": items}
+
+    def _enc_seq(self, tag: str, items: Any) -> Any:
+        out = []
+        try:
+            for i, x in enumerate(items):
+                out.append(self._enc(x))
+        except _Unencodable as exc:
+            exc.path.insert(0, f"[{i}]")
+            raise
+        return {TAG: tag, "v": out}
+
+    def _enc_other(self, v: Any, t: type) -> Any:
+        if t is tuple:
+            return self._enc_seq("tuple", v)
+        if t is set or t is frozenset:
+            try:
+                items: Any = sorted(v)
+            except TypeError:
+                items = list(v)
+            return self._enc_seq(t.__name__, items)
+        if t is bytes or t is bytearray:
+            return {TAG: t.__name__, "v": base64.b64encode(v).decode("ascii")}
+        if t is _dt.datetime:
+            return {TAG: "datetime", "v": v.isoformat()}
+        if t is _dt.date:
+            return {TAG: "date", "v": v.isoformat()}
+        if t is _dt.time:
+            return {TAG: "time", "v": v.isoformat()}
+        if t is _dt.timedelta:
+            return {TAG: "timedelta", "v": [v.days, v.seconds, v.microseconds]}
+        if t is Decimal:
+            return {TAG: "decimal", "v": str(v)}
+        if t is uuid.UUID:
+            return {TAG: "uuid", "v": str(v)}
+        if t is complex:
+            return {TAG: "complex", "v": [repr(v.real), repr(v.imag)]}
+        if isinstance(v, PurePath) and t.__module__ == "pathlib":
+            return {TAG: "path", "v": str(v)}
+        if isinstance(v, enum.Enum) and _importable(t):
+            return {TAG: "enum", "cls": _class_path(t), "v": self._enc(v.value)}
+        if dataclasses.is_dataclass(v) and not isinstance(v, type) and _importable(t):
+            fields = {}
+            name = ""
+            try:
+                for f in dataclasses.fields(v):
+                    name = f.name
+                    fields[name] = self._enc(getattr(v, name))
+            except _Unencodable as exc:
+                exc.path.insert(0, f".{name}")
+                raise
+            return {TAG: "dataclass", "cls": _class_path(t), "v": fields}
+        return self._enc_pickle(v, t)
+
+    def _enc_pickle(self, v: Any, t: type) -> Any:
+        type_name = describe(v)
+        reason = "pickling is disabled"
+        if self.allow_pickle:
+            import dill
+
+            try:
+                data = dill.dumps(v, protocol=4)
+            except Exception as exc:
+                reason = f"dill cannot pickle it ({type(exc).__name__}: {exc})"
+            else:
+                self.used_pickle = True
+                return {TAG: "pickle", "type": type_name, "v": base64.b64encode(data).decode()}
+        if self.strict:
+            raise _Unencodable(v, reason)
+        warnings.warn(
+            f"storing the repr of a {type_name} value: {reason}",
+            UnencodableValueWarning,
+            stacklevel=4,
+        )
+        try:
+            text = repr(v)
+        except Exception as exc:  # a broken __repr__ must not lose the span either
+            text = f"<unrepresentable {type_name}: {type(exc).__name__}>"
+        return {TAG: "repr", "type": type_name, "v": text}
+
+
+def encode(value: Any, *, strict: bool = False, allow_pickle: bool = True) -> Any:
+    """Encode ``value`` into a JSON-compatible tree (see the module docstring for the tags)."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    return Encoder(strict=strict, allow_pickle=allow_pickle).encode(value)
+
+
+def _b64(tree: dict[str, Any]) -> bytes:
+    try:
+        return base64.b64decode(tree["v"], validate=True)
+    except (ValueError, TypeError) as exc:
+        raise DecodeError(f"bad base64 in a {tree.get(TAG)!r} value: {exc}") from None
+
+
+def _dec_float(v: Any) -> Any:
+    if v not in ("nan", "inf", "-inf"):
+        raise DecodeError(f"bad float value {v!r}")
+    return float(v)
+
+
+def _dec_enum(tree: dict[str, Any]) -> Any:
+    cls = _import_class(tree["cls"])
+    if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
+        raise DecodeError(f"{tree['cls']!r} is not an Enum")
+    return cls(tree["v"])
+
+
+def _dec_dataclass(tree: dict[str, Any]) -> Any:
+    cls = _import_class(tree["cls"])
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise DecodeError(f"{tree['cls']!r} is not a dataclass")
+    obj = object.__new__(cls)
+    for name, value in dict(tree["v"]).items():
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+def _dec_pickle(tree: dict[str, Any]) -> Any:
+    import dill
+
+    data = _b64(tree)
+    try:
+        return dill.loads(data)
+    except Exception as exc:
+        raise DecodeError(
+            f"cannot unpickle a stored {tree.get('type', 'value')!r}: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def _dec_repr(tree: dict[str, Any]) -> Any:
+    return StoredRepr(str(tree.get("type", "?")), str(tree["v"]))
+
+
+_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "tuple": lambda t: tuple(t["v"]),
+    "set": lambda t: set(t["v"]),
+    "frozenset": lambda t: frozenset(t["v"]),
+    "bytes": _b64,
+    "bytearray": lambda t: bytearray(_b64(t)),
+    "datetime": lambda t: _dt.datetime.fromisoformat(t["v"]),
+    "date": lambda t: _dt.date.fromisoformat(t["v"]),
+    "time": lambda t: _dt.time.fromisoformat(t["v"]),
+    "timedelta": lambda t: _dt.timedelta(*t["v"]),
+    "decimal": lambda t: Decimal(t["v"]),
+    "uuid": lambda t: uuid.UUID(t["v"]),
+    "path": lambda t: Path(t["v"]),
+    "complex": lambda t: complex(float(t["v"][0]), float(t["v"][1])),
+    "float": lambda t: _dec_float(t["v"]),
+    "dict": lambda t: {k: v for k, v in t["v"]},
+    "enum": _dec_enum,
+    "dataclass": _dec_dataclass,
+    "pickle": _dec_pickle,
+    "repr": _dec_repr,
+}
+
+
+class StoredRepr:
+    """Stands in for a value that was stored as its ``repr`` (it could not be encoded)."""
+
+    __slots__ = ("text", "type_name")
+
+    def __init__(self, type_name: str, text: str) -> None:
+        self.type_name = type_name
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StoredRepr) and (other.type_name, other.text) == (
+            self.type_name,
+            self.text,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.type_name, self.text))
+
+
+def _make_hook(allow_pickle: bool) -> Callable[[dict[str, Any]], Any]:
+    def hook(d: dict[str, Any]) -> Any:
+        if TAG not in d:
+            return d
+        kind = d[TAG]
+        if kind == "pickle" and not allow_pickle:
+            raise DecodeError(
+                f"refusing to unpickle a stored {d.get('type', 'value')!r} (pickles not allowed)"
+            )
+        decoder = _DECODERS.get(kind) if type(kind) is str else None
+        if decoder is None:
+            raise DecodeError(f"unknown value tag {kind!r}")
+        try:
+            return decoder(d)
+        except DecodeError:
+            raise
+        except Exception as exc:
+            raise DecodeError(f"bad {kind!r} value: {type(exc).__name__}: {exc}") from None
+
+    return hook
+
+
+_HOOK = _make_hook(True)
+_SAFE_HOOK = _make_hook(False)
+
+
+def decode(tree: Any, *, allow_pickle: bool = True) -> Any:
+    """Decode a tree made by :func:`encode`. Returns a new value; ``tree`` is not changed."""
+    hook = _HOOK if allow_pickle else _SAFE_HOOK
+
+    def walk(x: Any) -> Any:
+        t = type(x)
+        if t is dict:
+            return hook({k: walk(v) for k, v in x.items()})
+        if t is list:
+            return [walk(v) for v in x]
+        return x
+
+    return walk(tree)
+
+
+def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = True) -> Any:
+    """Parse JSON text; with ``decode_tags`` the tagged values are decoded while parsing.
+
+    Raises ``ValueError`` (``json.JSONDecodeError``) for text that is not JSON and
+    :class:`DecodeError` for a tag that cannot be decoded.
+    """
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8")
+    if not decode_tags or _TAG_MARKER not in text:
+        if _orjson is not None:
+            return _orjson.loads(text)
+        return json.loads(text)
+    return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
+
+
+def dumps(tree: Any, *, pretty: bool = False) -> str:
+    """Serialise a JSON-compatible tree. ``pretty``: 2-space indent and sorted keys (stable)."""
+    if _orjson is not None:
+        option = (_orjson.OPT_INDENT_2 | _orjson.OPT_SORT_KEYS) if pretty else 0
+        try:
+            return str(_orjson.dumps(tree, option=option).decode("utf-8"))
+        except TypeError:  # e.g. integers wider than 64 bits: the stdlib handles them
+            pass
+    if pretty:
+        return json.dumps(tree, indent=2, sort_keys=True, ensure_ascii=False)
+    return json.dumps(tree, ensure_ascii=False, separators=(",", ":"))
+
+
+def text_has_pickle(text: str) -> bool:
+    """Whether JSON text made by :func:`dumps` holds a dill-pickled value."""
+    return _PICKLE_MARKER in text or '"__cs__":"pickle"' in text
