@@ -1,0 +1,199 @@
+"""Every way a replay can fail, with the message a user sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import esc
+
+
+@pytest.fixture
+def recorded(project):
+    project.record().assert_outcomes(passed=1)
+    return project
+
+
+def test_changed_prompt_fails_at_the_call(recorded):
+    recorded.write_app(PROMPT="Customer says: {message}")
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError: replay diverged at call #1 to app.complete*",
+            "*recorded span: *",
+            "*checkpoint:*goldens*billing.ckpt",
+            esc("*root['prompt']: 'User says: I was charged twice' -> 'Customer says: I was charged twice'"),
+            "*re-record with: pytest --clearstone-record*",
+            "*0 checkpoint(s) replayed, 0 recorded, 1 diverged*",
+        ]
+    )
+
+
+def test_changed_tool_argument_names_the_tool(recorded):
+    recorded.write_app(SEARCH="search: {message}")
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*replay diverged at call #1 to app.Tools.search*",
+            esc("*root['query']: 'I was charged twice' -> 'search: I was charged twice'"),
+        ]
+    )
+
+
+def test_extra_call_is_exhaustion(recorded):
+    recorded.write_app(TICKETS=2)
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayExhaustedError: app.Tools.create_ticket was called 2 time(s) but the "
+            "recording has only 1 response(s) for it (call #2 has none)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*StopIteration*")
+
+
+def test_missing_call_is_unused_responses(recorded):
+    recorded.write_app(TICKETS=0)
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnusedResponsesError: the replay made fewer calls than the recording:*",
+            "*app.Tools.create_ticket: 0 of 1 recorded response(s) used*",
+        ]
+    )
+
+
+def test_missing_call_passes_when_not_strict(recorded, pytester):
+    recorded.write_app(TICKETS=0)
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("goldens/billing.ckpt", strict=False, mock={
+            "llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]})
+        def test_billing(replay):
+            replay.run(Agent().handle, "I was charged twice")
+        """
+    )
+    recorded.replay().assert_outcomes(passed=1)
+
+
+def test_changed_result_fails_with_a_delta(recorded):
+    recorded.write_app(RESULT="Dear customer, {answer}")
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*GoldenMismatchError: the replayed result differs from the golden recording "
+            "(golden -> replayed):*",
+            "*root: 'LLM answer to*' -> 'Dear customer, LLM answer to*'",
+        ]
+    )
+
+
+def test_changed_final_state_fails_with_a_state_delta(recorded):
+    recorded.write_app(COST=0.02)
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the replayed final state differs from the golden recording*",
+            esc("*root['total_cost']: 0.01 -> 0.02"),
+        ]
+    )
+
+
+def test_swallowed_exhaustion_still_fails(recorded, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        import app
+
+        @pytest.mark.replay("goldens/billing.ckpt", mock={
+            "llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]})
+        def test_billing(replay):
+            replay.run(app.Agent().handle, "I was charged twice")
+            try:
+                app.complete("one more")
+            except Exception:
+                pass  # the agent's own error handling swallows it
+        """
+    )
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayExhaustedError: app.complete was called 2 time(s)*"])
+
+
+def test_missing_checkpoint_names_path_and_record_flag(project):
+    result = project.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*checkpoint not found; tried: *goldens*billing.ckpt*",
+            "*Record it first with: pytest --clearstone-record test_agent.py::test_billing*",
+        ]
+    )
+
+
+def test_corrupt_checkpoint_gives_the_checkpoint_error(recorded):
+    text = recorded.golden.read_text()
+    recorded.golden.write_text(text[: len(text) // 2])
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*billing.ckpt is not a readable checkpoint: truncated or not JSON*"])
+    result.stdout.no_fnmatch_line("*JSONDecodeError*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_wrong_mock_path_is_named(project, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+
+        @pytest.mark.replay("goldens/x.ckpt", mock={"llm": "app.compleet"})
+        def test_it(replay):
+            pass
+        """
+    )
+    result = project.record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*mock target 'app.compleet' cannot be patched: 'app' has no attribute 'compleet'*"]
+    )
+
+
+def test_bad_marker_arguments_are_named(project, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+
+        @pytest.mark.replay("goldens/x.ckpt", mocks={"llm": "app.complete"})
+        def test_it():
+            pass
+
+        @pytest.mark.replay("goldens/x.ckpt", mock="app.complete")
+        def test_bad_mock():
+            pass
+        """
+    )
+    result = project.replay()
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_agent.py::test_it: bad @pytest.mark.replay(path, *, mock=None, strict=True): "
+            "*unexpected keyword argument 'mocks'*",
+            "*test_agent.py::test_bad_mock: bad mock= in @pytest.mark.replay: mock_config must "
+            "map a span type*",
+        ]
+    )
+
+
+def test_replay_fixture_without_marker(project, pytester):
+    pytester.makepyfile(test_agent="def test_it(replay):\n    pass\n")
+    result = project.replay()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*the replay fixture needs @pytest.mark.replay(path*"])

@@ -1,0 +1,143 @@
+"""Record once, replay from then on: the round trip and the modes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def test_record_writes_golden_then_replay_passes(project):
+    result = project.record()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*0 checkpoint(s) replayed, 1 recorded, 0 diverged*"])
+    assert project.golden.is_file()
+    doc = json.loads(project.golden.read_text())
+    assert doc["format"] == "pytest-clearstone-checkpoint"
+    assert [s["span_type"] for s in doc["trace"]["spans"][1:]] == ["llm", "tool", "tool"]
+
+    result = project.replay()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+
+
+def test_replay_does_not_call_live_targets(project, pytester):
+    project.record().assert_outcomes(passed=1)
+    pytester.makepyfile(
+        test_live="""
+        import pytest
+        import app
+
+        @pytest.mark.replay("goldens/billing.ckpt", mock={
+            "llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]})
+        def test_billing(replay):
+            app.LIVE_CALLS.clear()
+            replay.run(app.Agent().handle, "I was charged twice")
+            assert app.LIVE_CALLS == []
+            assert [c.target for c in replay.calls] == [
+                "app.complete", "app.Tools.search", "app.Tools.create_ticket"]
+        """
+    )
+    project.replay("test_live.py").assert_outcomes(passed=1)
+
+
+def test_replay_is_the_default_and_explicit_flag_is_the_same(project):
+    project.record().assert_outcomes(passed=1)
+    project.replay("--clearstone-replay").assert_outcomes(passed=1)
+
+
+def test_golden_state_with_time_uuid_and_random_compares_equal(project):
+    """The agent stores time.time(), uuid4() and random() in its state: replay still matches."""
+    project.record().assert_outcomes(passed=1)
+    state = json.loads(project.golden.read_text())["outcome"]["final_state"]
+    entry = state["memory"][0]
+    assert entry["at"] > 0 and len(entry["id"]) == 36
+    project.replay().assert_outcomes(passed=1)
+
+
+def test_both_flags_are_a_usage_error(project):
+    result = project.pytester.runpytest("--clearstone-record", "--clearstone-replay")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--clearstone-record and --clearstone-replay cannot be combined*"])
+
+
+def test_ini_mode_record(project, pytester):
+    pytester.makeini("[pytest]\nclearstone_mode = record\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert project.golden.is_file()
+    result.stdout.fnmatch_lines(["clearstone: mode=record*"])
+
+
+def test_bad_ini_mode_is_a_usage_error(project, pytester):
+    pytester.makeini("[pytest]\nclearstone_mode = replya\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*clearstone_mode*must be 'replay' or 'record'*"])
+
+
+def test_failing_record_run_keeps_the_old_golden(project, pytester):
+    project.record().assert_outcomes(passed=1)
+    before = project.golden.read_bytes()
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("goldens/billing.ckpt", mock={
+            "llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]})
+        def test_billing(replay):
+            replay.run(Agent().handle, "something else")
+            assert False, "the test fails after the call"
+        """
+    )
+    project.record().assert_outcomes(failed=1)
+    assert project.golden.read_bytes() == before
+
+
+def test_failing_record_run_writes_no_new_golden(project, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("goldens/new.ckpt", mock={"llm": "app.complete"})
+        def test_billing(replay):
+            raise RuntimeError("boom")
+        """
+    )
+    project.record().assert_outcomes(failed=1)
+    assert not (pytester.path / "goldens" / "new.ckpt").exists()
+
+
+def test_record_creates_nested_directories(project, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("deep/er/golden.ckpt", mock={
+            "llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]})
+        def test_billing(replay):
+            replay.run(Agent().handle, "hi")
+        """
+    )
+    project.record().assert_outcomes(passed=1)
+    assert (pytester.path / "deep" / "er" / "golden.ckpt").is_file()
+    project.replay().assert_outcomes(passed=1)
+
+
+def test_marker_without_replay_fixture_replays_the_calls(project, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        import app
+
+        @pytest.mark.replay("goldens/plain.ckpt", mock={"llm": "app.complete"})
+        def test_plain():
+            assert app.complete("hello").startswith("LLM answer to <hello>")
+        """
+    )
+    project.record().assert_outcomes(passed=1)
+    project.write_app(PREFIX="CHANGED")
+    project.replay().assert_outcomes(passed=1)  # the recorded answer, not the live one
