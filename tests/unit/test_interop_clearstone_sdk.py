@@ -1,0 +1,300 @@
+"""Reading the files written by clearstone-sdk 0.1.2 (tests/fixtures/clearstone_sdk) and replaying
+them: query_2's recorded answers come back, where the original library gave query_1's."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import pickle
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.debugging import Checkpoint, CheckpointManager, ReplayEngine
+from pytest_clearstone.debugging.replay import UnusedResponsesWarning
+from pytest_clearstone.errors import (
+    CheckpointCorruptError,
+    CheckpointError,
+    CheckpointNotFoundError,
+    TraceNotFoundError,
+    TraceStoreError,
+    UntrustedCheckpointError,
+)
+from pytest_clearstone.interop import clearstone_sdk
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "clearstone_sdk"
+MANIFEST = json.loads((FIXTURE / "manifest.json").read_text())
+QUERY = "What are the risks?"
+QUERY_2_RESULT = {
+    "answer": "LLM answer to: What are the risks?",
+    "hits": 19,
+    "rows": 2,
+    "receipt": "Receipt(0.01, 2025-01-15T12:00:00+00:00)",
+}
+
+
+@pytest.fixture
+def sdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A writable copy of the fixture files (SQLite leaves -wal/-shm files next to a WAL
+    database it reads), with make_samples importable, as the pickles need."""
+    copy = tmp_path / "sdk"
+    shutil.copytree(FIXTURE, copy)
+    monkeypatch.syspath_prepend(str(copy))
+    monkeypatch.delitem(sys.modules, "make_samples", raising=False)
+    return copy
+
+
+@pytest.fixture
+def ckpt_path(sdk: Path) -> Path:
+    return sdk / MANIFEST["checkpoint_file"]
+
+
+def test_make_samples_is_importable_from_the_fixture_dir(sdk: Path) -> None:
+    import make_samples
+
+    assert Path(make_samples.__file__).parent == sdk
+    assert make_samples.SeedAgent().run_query("x")["answer"] == "LLM answer to: x"
+
+
+def test_read_traces_builds_the_span_tree_with_types_inputs_and_outputs(sdk: Path) -> None:
+    import make_samples
+
+    (trace,) = clearstone_sdk.read_traces(sdk / "traces.db", allow_pickle=True)
+    assert trace.trace_id == MANIFEST["trace_id"]
+    assert len(trace) == MANIFEST["spans_in_db"]
+    # start order, not the order the rows were written (finish order)
+    assert [s.name for s in trace.spans] == [
+        "agent_workflow",
+        *["query_1", "llm.generate", "tool.search", "sql_lookup", "billing"],
+        *["query_2", "llm.generate", "tool.search", "sql_lookup", "billing"],
+        "failing_step",
+    ]
+    assert [s.span_type for s in trace.spans[1:6]] == [
+        "internal", "llm", "tool", "database", "billing"
+    ]  # fmt: skip
+    query_2 = trace.get_span(MANIFEST["checkpoint_span_id"])
+    assert query_2.name == "query_2"
+    assert query_2.attributes["step"] == 2
+    assert trace.root_span is not None and trace.root_span.name == "agent_workflow"
+    llm, tool, db, billing = trace.children(query_2.span_id)
+    assert llm.input == {"args": [QUERY]}
+    assert llm.output == "LLM answer to: What are the risks?"
+    assert llm.attributes["llm.model"] == "fake-1"
+    assert tool.output == {"tool": "search", "arg": QUERY, "hits": 19}
+    assert db.output == [["row", 1], ["row", 2]]
+    assert billing.output == make_samples.Receipt(
+        0.01, dt.datetime(2025, 1, 15, 12, tzinfo=dt.timezone.utc)
+    )
+    failing = trace.spans[-1]
+    assert (failing.span_type, failing.status, failing.status_message) == (
+        "tool", "ERROR", "tool exploded"
+    )  # fmt: skip
+    assert failing.error is not None and failing.error["message"] == "tool exploded"
+    assert failing.duration_ms is not None and failing.duration_ms > 0
+
+
+def test_span_type_falls_back_to_name_prefix_then_kind(tmp_path: Path) -> None:
+    db = tmp_path / "traces.db"
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "CREATE TABLE spans (span_id, trace_id, parent_span_id, name, kind, start_time_ns, "
+        "end_time_ns, status, attributes_json, input_snapshot_json, output_snapshot_json, "
+        "error_message, instrumentation_name, instrumentation_version)"
+    )
+    not_captured = json.dumps({"captured": False, "reason": "too large", "type": "bytes"})
+    rows = [
+        ("a", "t", None, "retriever.fetch", "CLIENT", 1, 2, "OK", "{}", "null", "null"),
+        ("b", "t", "a", "work", "CLIENT", 3, 4, "OK", None, "null", not_captured),
+        ("c", "t", "a", "work", "INTERNAL", 5, 6, "OK", '{"span_type": "llm"}', "null", "null"),
+    ]
+    conn.executemany(
+        "INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'x', '1')", rows
+    )
+    conn.commit()
+    conn.close()
+    trace = clearstone_sdk.read_trace(db, "t")
+    assert [s.span_type for s in trace.spans] == ["retriever", "client", "llm"]
+    assert not trace.spans[1].has_output
+    assert trace.spans[1].attributes["clearstone_sdk.output"] == "not captured: too large (bytes)"
+    with pytest.raises(TraceNotFoundError, match="'nope'"):
+        clearstone_sdk.read_trace(db, "nope")
+
+
+def test_pickled_outputs_are_refused_without_the_opt_in(sdk: Path) -> None:
+    with pytest.raises(UntrustedCheckpointError) as info:
+        clearstone_sdk.read_traces(sdk / "traces.db")
+    message = str(info.value)
+    assert "traces.db" in message and "'billing'" in message and "allow_pickle=True" in message
+
+
+def test_read_checkpoint_refuses_the_pickled_state_without_the_opt_in(ckpt_path: Path) -> None:
+    with pytest.raises(UntrustedCheckpointError) as info:
+        clearstone_sdk.read_checkpoint(ckpt_path)
+    assert str(ckpt_path) in str(info.value)
+    assert "allow_pickle=True" in str(info.value) and "--allow-pickle" in str(info.value)
+
+
+def _evil_checkpoint(ckpt_path: Path, payload: object) -> Path:
+    doc = json.loads(ckpt_path.read_text())
+    doc["agent_state_pickle_b64"] = base64.b64encode(pickle.dumps(payload)).decode()
+    evil = ckpt_path.with_name("evil.ckpt")
+    evil.write_text(json.dumps(doc))
+    return evil
+
+
+class _MakesADirectory:
+    """Unpickling this runs os.makedirs: the kind of code a hostile pickle can run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.makedirs, (str(self.path),)
+
+
+def test_refused_pickle_runs_no_code_and_the_opt_in_does(ckpt_path: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    evil = _evil_checkpoint(ckpt_path, _MakesADirectory(marker))
+    with pytest.raises(UntrustedCheckpointError):
+        clearstone_sdk.read_checkpoint(evil)
+    assert not marker.exists()
+    clearstone_sdk.read_checkpoint(evil, allow_pickle=True)
+    assert marker.is_dir()
+
+
+def test_read_checkpoint_with_its_trace_store(ckpt_path: Path, sdk: Path) -> None:
+    checkpoint = clearstone_sdk.read_checkpoint(
+        ckpt_path, allow_pickle=True, trace_store_path=sdk / "traces.db"
+    )
+    assert checkpoint.checkpoint_id == MANIFEST["checkpoint_id"]
+    assert checkpoint.span_id == MANIFEST["checkpoint_span_id"]
+    assert checkpoint.span.name == "query_2"
+    assert [s.name for s in checkpoint.upstream_spans] == ["agent_workflow"]
+    assert checkpoint.agent_class_path == MANIFEST["agent_class_path"]
+    expected_state = dict(MANIFEST["checkpoint_agent_state"])
+    expected_state["last_seen"] = dt.datetime.fromisoformat(expected_state["last_seen"])
+    assert checkpoint.agent_state == expected_state
+    assert checkpoint.timestamp.tzinfo is not None
+    assert checkpoint.timestamp.utcoffset() == dt.timedelta(0)
+    assert checkpoint.timestamp_ns // 1000 == 1795677706865655952 // 1000
+    assert len(checkpoint.trace) == MANIFEST["spans_in_db"]
+    assert checkpoint.metadata["imported_from"] == "clearstone-sdk"
+
+
+def test_read_checkpoint_alone_has_only_its_own_spans(ckpt_path: Path) -> None:
+    checkpoint = clearstone_sdk.read_checkpoint(ckpt_path, allow_pickle=True)
+    assert [s.name for s in checkpoint.trace.spans] == ["agent_workflow", "query_2"]
+    assert checkpoint.metadata["trace_source"] == "checkpoint only"
+
+
+def test_replay_from_the_checkpoint_returns_query_2s_answers(ckpt_path: Path, sdk: Path) -> None:
+    checkpoint = clearstone_sdk.read_checkpoint(
+        ckpt_path, allow_pickle=True, trace_store_path=sdk / "traces.db"
+    )
+    engine = ReplayEngine(checkpoint, strict=False)
+    # failing_step is a tool span after the checkpoint that run_query does not reach
+    with pytest.warns(UnusedResponsesWarning, match="make_samples.run_tool: 1 of 2 used"):
+        result = engine.replay_from_checkpoint(
+            "run_query", QUERY, mock_config=MANIFEST["mock_config_used_for_replay"]
+        )
+    assert result == QUERY_2_RESULT
+    assert result != MANIFEST["replay_result"]  # what clearstone-sdk itself returned (query_1's)
+    assert engine.last_session is not None
+    answered_by = {c.span_id for c in engine.last_session.calls}
+    query_2_children = {s.span_id for s in checkpoint.trace.children(checkpoint.span_id)}
+    assert answered_by == query_2_children
+    assert engine.agent.steps == 2
+    assert [m["q"] for m in engine.agent.memory] == ["What is AI safety?", QUERY]
+
+
+def test_import_files_from_a_directory_writes_replayable_checkpoints(
+    sdk: Path, tmp_path: Path
+) -> None:
+    written = clearstone_sdk.import_files(sdk, tmp_path / "out", allow_pickle=True)
+    assert [p.name for p in written] == [Path(MANIFEST["checkpoint_file"]).name]
+    checkpoint = CheckpointManager(tmp_path / "out").load_checkpoint(written[0].name)
+    assert checkpoint.format_version == 1
+    assert checkpoint.span.name == "query_2"
+    assert len(checkpoint.trace) == MANIFEST["spans_in_db"]
+    with pytest.warns(UnusedResponsesWarning):
+        result = ReplayEngine(checkpoint).replay_from_checkpoint(
+            "run_query", QUERY, mock_config=MANIFEST["mock_config_used_for_replay"]
+        )
+    assert result == QUERY_2_RESULT
+
+
+def test_import_files_from_a_lone_checkpoint_finds_its_traces_db(
+    ckpt_path: Path, tmp_path: Path
+) -> None:
+    (path,) = clearstone_sdk.import_files(ckpt_path, tmp_path / "out", allow_pickle=True)
+    checkpoint = Checkpoint.read(path)
+    assert len(checkpoint.trace) == MANIFEST["spans_in_db"]
+    assert checkpoint.metadata["trace_source"] == "traces.db"
+
+
+def test_import_files_from_a_traces_db_alone_writes_a_stateless_checkpoint(
+    sdk: Path, tmp_path: Path
+) -> None:
+    (path,) = clearstone_sdk.import_files(sdk / "traces.db", tmp_path / "out", allow_pickle=True)
+    checkpoint = Checkpoint.read(path)
+    assert checkpoint.agent_class_path is None and checkpoint.agent_state is None
+    assert checkpoint.span.name == "agent_workflow"
+    assert path.name == f"{MANIFEST['trace_id']}_ckpt_{MANIFEST['trace_id']}.ckpt"
+
+
+def test_import_files_refuses_pickles_and_writes_nothing(sdk: Path, tmp_path: Path) -> None:
+    with pytest.raises(UntrustedCheckpointError, match="allow_pickle=True"):
+        clearstone_sdk.import_files(sdk, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unimportable_pickled_class_names_the_fix(
+    sdk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(sdk)])
+    with pytest.raises(CheckpointError, match=r"make_samples.*importable"):
+        clearstone_sdk.read_traces(sdk / "traces.db", allow_pickle=True)
+
+
+def test_bad_sources_get_clear_errors(tmp_path: Path, ckpt_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(CheckpointNotFoundError) as missing:
+        clearstone_sdk.import_files(tmp_path / "nope.ckpt", out)
+    assert isinstance(missing.value, FileNotFoundError)
+    assert "nope.ckpt" in str(missing.value)
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CheckpointNotFoundError, match=r"no clearstone-sdk traces\.db or \.ckpt"):
+        clearstone_sdk.import_files(empty, out)
+
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(CheckpointCorruptError, match=r"notes\.txt.*neither"):
+        clearstone_sdk.import_files(text, out)
+
+    truncated = tmp_path / "cut.ckpt"
+    truncated.write_text(ckpt_path.read_text()[:200])
+    with pytest.raises(CheckpointCorruptError, match=r"cut\.ckpt.*truncated or not JSON"):
+        clearstone_sdk.read_checkpoint(truncated, allow_pickle=True)
+
+    other = tmp_path / "other.ckpt"
+    other.write_text('{"hello": 1}')
+    with pytest.raises(CheckpointCorruptError, match="not a clearstone-sdk checkpoint"):
+        clearstone_sdk.read_checkpoint(other)
+
+    ours = tmp_path / "ours.ckpt"
+    ours.write_text('{"format": "pytest-clearstone-checkpoint", "format_version": 1}')
+    with pytest.raises(CheckpointCorruptError, match="already a pytest-clearstone checkpoint"):
+        clearstone_sdk.import_files(ours, out)
+
+    db = tmp_path / "other.db"
+    sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(TraceStoreError, match=r"other\.db is not a clearstone-sdk trace store"):
+        clearstone_sdk.import_files(db, out)
+    assert not out.exists()
