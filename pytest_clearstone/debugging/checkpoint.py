@@ -190,10 +190,10 @@ class Checkpoint:
             doc = serialization.loads(text, allow_pickle=allow_pickle)
         except (json.JSONDecodeError, ValueError) as exc:
             if isinstance(exc, DecodeError):
-                raise CheckpointCorruptError(path, f"a stored value cannot be decoded: {exc}") from None
-            raise CheckpointCorruptError(
-                path, f"truncated or not JSON ({exc})"
-            ) from None
+                raise CheckpointCorruptError(
+                    path, f"a stored value cannot be decoded: {exc}"
+                ) from None
+            raise CheckpointCorruptError(path, f"truncated or not JSON ({exc})") from None
         except RecursionError:
             raise CheckpointCorruptError(path, "nested too deeply") from None
         return cls.from_document(doc, path)
@@ -202,7 +202,9 @@ class Checkpoint:
     def from_document(cls, doc: Any, path: Path) -> Checkpoint:
         """Build a checkpoint from a parsed, tag-decoded document."""
         if not isinstance(doc, dict):
-            raise CheckpointCorruptError(path, f"expected a JSON object, found {type(doc).__name__}")
+            raise CheckpointCorruptError(
+                path, f"expected a JSON object, found {type(doc).__name__}"
+            )
         if doc.get("format") != FORMAT_NAME:
             if "agent_state_pickle_b64" in doc:
                 raise CheckpointCorruptError(
@@ -238,7 +240,7 @@ class Checkpoint:
             raise CheckpointCorruptError(path, f"the field {exc.args[0]!r} is missing") from None
         except ClearstoneError:
             raise
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             raise CheckpointCorruptError(path, f"a field has the wrong type ({exc})") from None
         if checkpoint.timestamp.tzinfo is None:
             raise CheckpointCorruptError(path, "the timestamp has no timezone")

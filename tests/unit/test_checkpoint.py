@@ -1,0 +1,429 @@
+"""The Checkpoint model and its .ckpt file: value round trips, the file format, load errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_clearstone.debugging import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    Checkpoint,
+    CheckpointManager,
+    ReplayEngine,
+)
+from pytest_clearstone.errors import (
+    AgentImportError,
+    CheckpointCorruptError,
+    CheckpointError,
+    CheckpointVersionError,
+    ClearstoneError,
+)
+
+AGENTS_DIR = Path(__file__).resolve().parent / "agents"
+
+
+@pytest.fixture
+def agents(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    return {name: importlib.import_module(name) for name in ("cs_state", "cs_recording")}
+
+
+def _checkpoint(agents: dict[str, ModuleType], agent: Any) -> Checkpoint:
+    with agents["cs_recording"].Recording() as rec:
+        with rec.step("step") as span:
+            rec.call("llm", "complete", {"prompt": "hi"}, {"text": "hello"})
+        return rec.checkpoint(agent, span.span_id)
+
+
+def _round_trip(tmp_path: Path, checkpoint: Checkpoint) -> Checkpoint:
+    manager = CheckpointManager(tmp_path / "ckpts")
+    return manager.load_checkpoint(manager.save_checkpoint(checkpoint))
+
+
+def test_state_of_every_supported_type_round_trips(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    s = agents["cs_state"]
+    state = {
+        "nested": {"a": [1, 2.5, None, True, {"b": ["c", {"d": []}]}]},
+        "tuple": (1, ("x", 2)),
+        "set": {3, 1, 2},
+        "frozenset": frozenset({"a"}),
+        "aware": dt.datetime(2024, 1, 15, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        "naive": dt.datetime(2024, 1, 15, 12, 30, 1, 5),
+        "date": dt.date(2024, 2, 29),
+        "delta": dt.timedelta(days=1, seconds=2, microseconds=3),
+        "decimal": Decimal("0.10"),
+        "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "dataclass": s.Message("user", "hi", ["t"]),
+        "enum": [s.Mood.CALM, s.Mood.BUSY],
+        "bytes": b"\x00\xffdata",
+        "bytearray": bytearray(b"ab"),
+        "int_keys": {1: "one", (2, 3): "tuple key"},
+        "tag_key": {"__cs__": "not a tag"},
+        "nan_inf": [float("inf"), float("-inf")],
+        "big": 2**80,
+        "unicode": "naïve ✓",
+    }
+    agent = s.StateAgent(**state)
+    loaded = _round_trip(tmp_path, _checkpoint(agents, agent))
+
+    got = loaded.agent_state
+    assert got == state
+    for key in ("tuple", "set", "frozenset", "bytes", "bytearray", "decimal", "uuid", "delta"):
+        assert type(got[key]) is type(state[key]), key
+    assert got["aware"].utcoffset() == dt.timedelta(hours=2)
+    assert got["naive"].tzinfo is None
+    assert type(got["dataclass"]) is s.Message
+    assert got["enum"][0] is s.Mood.CALM
+    assert loaded.contains_pickle is False
+    assert loaded.agent_class_path == "cs_state.StateAgent"
+
+
+def test_custom_class_is_pickled_with_dill_and_flagged(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    s = agents["cs_state"]
+    agent = s.StateAgent(receipt=s.Receipt(12, ["tea"]), plain=[1])
+    checkpoint = _checkpoint(agents, agent)
+    loaded = _round_trip(tmp_path, checkpoint)
+
+    assert loaded.agent_state == {"receipt": s.Receipt(12, ["tea"]), "plain": [1]}
+    assert loaded.contains_pickle is True
+    doc = json.loads(loaded.path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+    assert doc["contains_pickle"] is True
+    assert doc["agent"]["state"]["receipt"]["__cs__"] == "pickle"
+    assert doc["agent"]["state"]["receipt"]["type"] == "cs_state.Receipt"
+    assert doc["agent"]["state"]["plain"] == [1]  # the rest stays readable JSON
+
+
+def test_state_is_a_snapshot_taken_at_creation(agents: dict[str, ModuleType]) -> None:
+    agent = agents["cs_state"].StateAgent(memory=[{"a": 1}])
+    checkpoint = _checkpoint(agents, agent)
+    agent.memory[0]["a"] = 2
+    agent.memory.append("later")
+    assert checkpoint.agent_state == {"memory": [{"a": 1}]}
+    fresh = checkpoint.restore_state()
+    fresh["memory"].append("mutated")
+    assert checkpoint.restore_state() == {"memory": [{"a": 1}]}
+
+
+def test_get_state_is_used_when_present(agents: dict[str, ModuleType], tmp_path: Path) -> None:
+    agent = agents["cs_state"].ExplicitAgent({"k": (1, 2)})
+    loaded = _round_trip(tmp_path, _checkpoint(agents, agent))
+    assert loaded.agent_state == {"data": {"k": (1, 2)}}
+    rehydrated = ReplayEngine(loaded).agent
+    assert rehydrated.data == {"k": (1, 2)}
+    assert not hasattr(rehydrated, "client")  # created without __init__, then load_state()
+
+
+def test_file_is_indented_json_with_sorted_keys_and_a_format_header(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    checkpoint = _checkpoint(agents, agents["cs_state"].StateAgent(zeta=1, alpha={"b": 2, "a": 1}))
+    checkpoint.metadata["ticket"] = "JIRA-1"
+    path = CheckpointManager(tmp_path).save_checkpoint(checkpoint)
+    text = path.read_text(encoding="utf-8")
+    doc = json.loads(text)
+
+    assert text == json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert doc["format"] == FORMAT_NAME == "pytest-clearstone-checkpoint"
+    assert doc["format_version"] == FORMAT_VERSION == 1
+    assert doc["checkpoint_id"] == checkpoint.checkpoint_id
+    assert doc["span_id"] == checkpoint.span_id
+    assert doc["agent"] == {
+        "module": "cs_state",
+        "class": "StateAgent",
+        "state": {"alpha": {"a": 1, "b": 2}, "zeta": 1},
+    }
+    assert doc["metadata"] == {"ticket": "JIRA-1"}
+    assert dt.datetime.fromisoformat(doc["timestamp"]) == checkpoint.timestamp
+    llm = [s for s in doc["trace"]["spans"] if s["span_type"] == "llm"]
+    assert llm[0]["input"] == {"v": {"prompt": "hi"}}
+    assert llm[0]["output"] == {"v": {"text": "hello"}}
+    # a second save of the same checkpoint is byte-identical (stable key order)
+    again = CheckpointManager(tmp_path).save_checkpoint(checkpoint, filename="again.ckpt")
+    assert again.read_text(encoding="utf-8") == text
+
+
+def test_metadata_with_rich_values_round_trips(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    checkpoint = _checkpoint(agents, agents["cs_state"].StateAgent())
+    when = dt.datetime(2024, 1, 15, tzinfo=dt.timezone.utc)
+    checkpoint.metadata.update({"purpose": "baseline", "when": when, "tags": ("a", "b")})
+    loaded = _round_trip(tmp_path, checkpoint)
+    assert loaded.metadata == {"purpose": "baseline", "when": when, "tags": ("a", "b")}
+
+
+def test_trace_round_trips_with_recorded_outputs_and_errors(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    with agents["cs_recording"].Recording() as rec:
+        with rec.step("step") as span:
+            rec.call("tool", "lookup", {"q": "x"}, {"rows": [(1, "a")]})
+            rec.call("tool", "lookup", {"q": "y"}, error=KeyError("y"))
+        checkpoint = rec.checkpoint(agents["cs_state"].StateAgent(), span.span_id)
+    loaded = _round_trip(tmp_path, checkpoint)
+
+    tools = [s for s in loaded.trace.spans if s.span_type == "tool"]
+    assert tools[0].input == {"q": "x"}
+    assert tools[0].output == {"rows": [(1, "a")]}
+    assert tools[1].error is not None and tools[1].error["type"] == "KeyError"
+    assert tools[1].status == "ERROR"
+    assert [s.name for s in loaded.upstream_spans] == ["workflow"]
+    assert loaded.span.name == "step"
+
+
+# -- load errors -------------------------------------------------------------------------------
+def _doc(agents: dict[str, ModuleType]) -> dict[str, Any]:
+    checkpoint = _checkpoint(agents, agents["cs_state"].StateAgent(memory=[1]))
+    return json.loads(checkpoint.dumps())  # type: ignore[no-any-return]
+
+
+def _write(tmp_path: Path, content: str | bytes) -> Path:
+    path = tmp_path / "bad.ckpt"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("", "the file is empty"),
+        ("   \n", "the file is empty"),
+        (b"\xff\xfe\x00garbage", "not UTF-8 text"),
+        ("this is not json", "truncated or not JSON"),
+        ("[1, 2, 3]", "expected a JSON object, found list"),
+        ('{"hello": "world"}', "not a pytest-clearstone checkpoint (no 'format')"),
+        (
+            '{"format": "pytest-clearstone-checkpoint", "format_version": "1"}',
+            "bad format_version '1'",
+        ),
+        (
+            '{"agent_state_pickle_b64": "gASV", "trace_id": "t1"}',
+            "it was written by clearstone-sdk",
+        ),
+    ],
+)
+def test_unreadable_files_name_the_file_and_the_problem(
+    tmp_path: Path, content: str | bytes, problem: str
+) -> None:
+    path = _write(tmp_path, content)
+    with pytest.raises(CheckpointCorruptError) as info:
+        CheckpointManager(tmp_path).load_checkpoint(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert problem in message
+    assert "re-record it with: pytest --clearstone-record" in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_truncated_checkpoint_is_reported_as_truncated(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    text = json.dumps(_doc(agents), indent=2, sort_keys=True)
+    for cut in (1, len(text) // 3, len(text) - 2):
+        path = _write(tmp_path, text[:cut])
+        with pytest.raises(CheckpointCorruptError, match="truncated or not JSON"):
+            CheckpointManager().load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "problem"),
+    [
+        (lambda d: d.pop("agent"), "the field 'agent' is missing"),
+        (lambda d: d.pop("trace"), "the field 'trace' is missing"),
+        (lambda d: d.update(timestamp="yesterday"), "a field has the wrong type"),
+        (lambda d: d.update(timestamp="2024-01-15T12:00:00"), "the timestamp has no timezone"),
+        (lambda d: d.update(span_id="feedface"), "its span 'feedface' is not in its trace"),
+        (lambda d: d["trace"].update(spans=7), "a field has the wrong type"),
+        (
+            lambda d: d.update(  # a tag makes the stdlib parser read it: it accepts Infinity
+                metadata={"t": {"__cs__": "tuple", "v": []}},
+                trace={**d["trace"], "spans": [{**d["trace"]["spans"][0], "start_time_ns": 1e999}]},
+            ),
+            "a field has the wrong type",
+        ),
+        (
+            lambda d: d["agent"].update(state={"__cs__": "pickle", "v": "!!notbase64"}),
+            "a stored value cannot be decoded",
+        ),
+        (
+            lambda d: d["agent"].update(state={"__cs__": "martian", "v": 1}),
+            "unknown value tag 'martian'",
+        ),
+    ],
+)
+def test_damaged_checkpoints_name_what_is_wrong(
+    agents: dict[str, ModuleType], tmp_path: Path, mutate: Any, problem: str
+) -> None:
+    doc = _doc(agents)
+    mutate(doc)
+    path = _write(tmp_path, json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError) as info:
+        CheckpointManager().load_checkpoint(path)
+    assert problem in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_newer_format_version_names_both_versions(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    doc = _doc(agents)
+    doc["format_version"] = FORMAT_VERSION + 1
+    path = _write(tmp_path, json.dumps(doc))
+    with pytest.raises(CheckpointVersionError) as info:
+        CheckpointManager().load_checkpoint(path)
+    message = str(info.value)
+    assert f"format version {FORMAT_VERSION + 1}" in message
+    assert f"reads version {FORMAT_VERSION}" in message
+    assert "upgrade pytest-clearstone" in message
+    assert str(path) in message
+    assert (info.value.found, info.value.supported) == (FORMAT_VERSION + 1, FORMAT_VERSION)
+
+
+def test_older_format_version_asks_for_a_re_record(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    doc = _doc(agents)
+    doc["format_version"] = 0
+    path = _write(tmp_path, json.dumps(doc))
+    with pytest.raises(CheckpointVersionError, match="re-record it with"):
+        CheckpointManager().load_checkpoint(path)
+
+
+def test_agent_class_not_importable_at_replay_names_module_and_class(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    doc = _doc(agents)
+    doc["agent"]["module"] = "gone_app.agents"
+    path = _write(tmp_path, json.dumps(doc))
+    checkpoint = CheckpointManager().load_checkpoint(path)  # loading does not need the class
+    with pytest.raises(AgentImportError) as info:
+        ReplayEngine(checkpoint).agent  # noqa: B018
+    message = str(info.value)
+    assert "'StateAgent'" in message and "'gone_app.agents'" in message
+    assert isinstance(info.value, ImportError)
+
+    doc["agent"]["module"], doc["agent"]["class"] = "cs_state", "Vanished"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(AgentImportError, match="the module has no attribute 'Vanished'"):
+        ReplayEngine(CheckpointManager().load_checkpoint(path)).agent  # noqa: B018
+
+
+def test_pickles_can_be_refused(agents: dict[str, ModuleType], tmp_path: Path) -> None:
+    s = agents["cs_state"]
+    manager = CheckpointManager(tmp_path)
+    path = manager.save_checkpoint(_checkpoint(agents, s.StateAgent(r=s.Receipt(1, []))))
+    with pytest.raises(CheckpointCorruptError, match="pickles not allowed"):
+        manager.load_checkpoint(path, allow_pickle=False)
+
+
+# -- fuzzing: nothing but the project's own errors -----------------------------------------------
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["__cs__", "v", "cls", "type", "spans", "trace_id", "span_id", "x"])
+            | st.text(max_size=5),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+_tags = st.sampled_from(
+    ["tuple", "set", "bytes", "datetime", "date", "decimal", "uuid", "dict", "enum", "dataclass",
+     "pickle", "float", "complex", "timedelta", "path", "repr", "nope"]
+)  # fmt: skip
+_tagged = st.fixed_dictionaries({"__cs__": _tags, "v": _json})
+_span = st.fixed_dictionaries(
+    {"trace_id": _json, "span_id": st.sampled_from(["s1", "s2"]) | _json, "name": _json,
+     "start_time_ns": st.integers() | st.floats() | _json},
+    optional={"end_time_ns": _json, "parent_span_id": _json, "input": _json | _tagged,
+              "output": st.fixed_dictionaries({"v": _tagged | _json}), "attributes": _json},
+)  # fmt: skip
+_checkpointish = st.fixed_dictionaries(
+    {"format": st.just(FORMAT_NAME) | _json, "format_version": st.just(FORMAT_VERSION) | _json},
+    optional={
+        "checkpoint_id": _json, "span_id": st.sampled_from(["s1", "s2"]) | _json,
+        "timestamp": st.just("2024-01-15T12:00:00+00:00") | _json,
+        "agent": st.fixed_dictionaries({"module": _json, "class": _json, "state": _tagged | _json}),
+        "trace": st.fixed_dictionaries({"trace_id": _json, "spans": st.lists(_span, max_size=3)}),
+        "metadata": _json | _tagged, "outcome": _json, "contains_pickle": _json,
+    },
+)  # fmt: skip
+
+
+def _only_clearstone_errors(raw: bytes) -> None:
+    try:
+        Checkpoint.from_bytes(raw, Path("fuzz.ckpt"), allow_pickle=False)
+    except CheckpointError as exc:
+        assert "fuzz.ckpt" in str(exc)
+    except ClearstoneError as exc:  # pragma: no cover - the assertion documents the contract
+        raise AssertionError(f"{type(exc).__name__} is not a CheckpointError: {exc}") from exc
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=200))
+def test_random_bytes_raise_only_checkpoint_errors(raw: bytes) -> None:
+    _only_clearstone_errors(raw)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_json | _tagged | _checkpointish)
+def test_random_json_documents_raise_only_checkpoint_errors(doc: Any) -> None:
+    _only_clearstone_errors(json.dumps(doc).encode())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_damaged_real_checkpoints_raise_only_checkpoint_errors(data: st.DataObject) -> None:
+    text = _VALID_TEXT
+    cut = data.draw(st.integers(0, len(text)))
+    junk = data.draw(st.text(max_size=4))
+    _only_clearstone_errors((text[:cut] + junk + text[cut + len(junk) :]).encode())
+
+
+_VALID_TEXT = json.dumps(
+    {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "checkpoint_id": "ckpt_1",
+        "span_id": "s1",
+        "timestamp": "2024-01-15T12:00:00+00:00",
+        "agent": {"module": "m", "class": "C", "state": {"t": {"__cs__": "tuple", "v": [1]}}},
+        "metadata": {},
+        "outcome": None,
+        "trace": {
+            "trace_id": "t1",
+            "spans": [
+                {"trace_id": "t1", "span_id": "s1", "name": "root", "start_time_ns": 1,
+                 "end_time_ns": 2, "output": {"v": {"__cs__": "bytes", "v": "AA=="}}}
+            ],
+        },
+    },
+    indent=2,
+)  # fmt: skip
+
+
+def test_the_fuzzing_seed_document_is_valid() -> None:
+    checkpoint = Checkpoint.from_bytes(_VALID_TEXT.encode(), Path("seed.ckpt"))
+    assert checkpoint.agent_state == {"t": (1,)}
+    assert checkpoint.span.output == b"\x00"

@@ -1,0 +1,234 @@
+"""CheckpointManager: state capture, naming, directories, listing, loading and atomic saves."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import random
+import signal
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.debugging import Checkpoint, CheckpointManager
+from pytest_clearstone.errors import (
+    CheckpointNotFoundError,
+    CheckpointPathError,
+    SerializationError,
+    SpanNotFoundError,
+)
+
+AGENTS_DIR = Path(__file__).resolve().parent / "agents"
+
+
+@pytest.fixture
+def agents(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    return {name: importlib.import_module(name) for name in ("cs_state", "cs_recording")}
+
+
+@pytest.fixture
+def recorded(agents: dict[str, ModuleType]) -> Any:
+    """A closed recording with one step; ``.step_id`` is the step's span id."""
+    with agents["cs_recording"].Recording() as rec, rec.step("step") as span:
+        rec.call("llm", "complete", {"prompt": "p"}, "answer")
+    rec.step_id = span.span_id
+    return rec
+
+
+def test_directory_is_created_on_first_save_not_on_construction(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path
+) -> None:
+    directory = tmp_path / "a" / "b"
+    manager = CheckpointManager(checkpoint_dir=directory)
+    assert not directory.exists()
+    assert manager.list_checkpoints() == []
+    checkpoint = manager.create_checkpoint(
+        agents["cs_state"].StateAgent(x=1), recorded.trace(), recorded.step_id
+    )
+    assert not directory.exists()
+    path = manager.save_checkpoint(checkpoint)
+    assert directory.is_dir()
+    assert path == directory / f"{recorded.trace_id}_{checkpoint.checkpoint_id}.ckpt"
+    assert checkpoint.checkpoint_id.startswith("ckpt_") and len(checkpoint.checkpoint_id) == 37
+
+
+def test_default_directory_is_dot_checkpoints(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    manager = CheckpointManager()
+    checkpoint = manager.create_checkpoint(agents["cs_state"].StateAgent(), recorded.trace(),
+                                           recorded.step_id)  # fmt: skip
+    path = manager.save_checkpoint(checkpoint, filename="named.ckpt")
+    assert path == Path(".checkpoints/named.ckpt")
+    assert (tmp_path / ".checkpoints" / "named.ckpt").is_file()
+
+
+def test_list_checkpoints_sorted_and_only_ckpt_files(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path
+) -> None:
+    manager = CheckpointManager(tmp_path)
+    agent = agents["cs_state"].StateAgent()
+    for name in ("b.ckpt", "a.ckpt", "sub/c.ckpt"):
+        manager.save_checkpoint(
+            manager.create_checkpoint(agent, recorded.trace(), recorded.step_id), filename=name
+        )
+    (tmp_path / "notes.txt").write_text("not a checkpoint")
+    assert manager.list_checkpoints() == [tmp_path / "a.ckpt", tmp_path / "b.ckpt",
+                                          tmp_path / "sub" / "c.ckpt"]  # fmt: skip
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    "filename", ["../escape.ckpt", "sub/../../escape.ckpt", "/etc/escape.ckpt", ".", "sub/.."]
+)
+def test_filename_escaping_the_directory_is_refused(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path, filename: str
+) -> None:
+    manager = CheckpointManager(tmp_path / "ckpts")
+    checkpoint = manager.create_checkpoint(agents["cs_state"].StateAgent(), recorded.trace(),
+                                           recorded.step_id)  # fmt: skip
+    with pytest.raises(CheckpointPathError) as info:
+        manager.save_checkpoint(checkpoint, filename=filename)
+    assert repr(filename) in str(info.value)
+    assert "escapes the checkpoint directory" in str(info.value)
+    assert not (tmp_path / "escape.ckpt").exists()
+    assert not (tmp_path / "ckpts").exists()
+
+
+def test_absolute_filename_inside_the_directory_is_allowed(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path
+) -> None:
+    manager = CheckpointManager(tmp_path)
+    checkpoint = manager.create_checkpoint(agents["cs_state"].StateAgent(), recorded.trace(),
+                                           recorded.step_id)  # fmt: skip
+    path = manager.save_checkpoint(checkpoint, filename=tmp_path / "inside.ckpt")
+    assert manager.load_checkpoint(path).checkpoint_id == checkpoint.checkpoint_id
+
+
+def test_load_by_name_without_suffix_and_by_path(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = CheckpointManager(tmp_path / "ckpts")
+    checkpoint = manager.create_checkpoint(agents["cs_state"].StateAgent(), recorded.trace(),
+                                           recorded.step_id)  # fmt: skip
+    path = manager.save_checkpoint(checkpoint, filename="baseline_v1.ckpt")
+    monkeypatch.chdir(tmp_path)
+    for ref in ("baseline_v1", "baseline_v1.ckpt", path, str(path)):
+        assert manager.load_checkpoint(ref).checkpoint_id == checkpoint.checkpoint_id
+
+
+def test_missing_checkpoint_names_every_path_tried(tmp_path: Path) -> None:
+    manager = CheckpointManager(tmp_path / "ckpts")
+    with pytest.raises(CheckpointNotFoundError) as info:
+        manager.load_checkpoint("nothing_here")
+    error = info.value
+    assert isinstance(error, FileNotFoundError)
+    assert error.tried == [
+        Path("nothing_here"),
+        tmp_path / "ckpts" / "nothing_here",
+        Path("nothing_here.ckpt"),
+        tmp_path / "ckpts" / "nothing_here.ckpt",
+    ]
+    message = str(error)
+    for path in error.tried:
+        assert str(path) in message
+    assert message.startswith("checkpoint not found; tried: ")
+
+
+def test_span_not_in_trace_is_refused(agents: dict[str, ModuleType], recorded: Any) -> None:
+    with pytest.raises(SpanNotFoundError) as info:
+        CheckpointManager().create_checkpoint(
+            agents["cs_state"].StateAgent(), recorded.trace(), "0000000000000000"
+        )
+    assert isinstance(info.value, LookupError)
+    assert str(info.value).startswith(
+        f"span '0000000000000000' is not in trace '{recorded.trace_id}'"
+    )
+
+
+def _generator() -> Any:
+    yield 1
+
+
+@pytest.mark.parametrize(
+    ("attributes", "path"),
+    [
+        ({"live": _generator()}, "state['live']"),
+        ({"memory": [{"ok": 1}, {"stream": _generator()}]}, "state['memory'][1]['stream']"),
+        ({"t": (1, {"g": _generator()})}, "state['t'][1]['g']"),
+    ],
+)
+def test_unserialisable_state_names_the_attribute_path(
+    agents: dict[str, ModuleType], recorded: Any, attributes: dict[str, Any], path: str
+) -> None:
+    agent = agents["cs_state"].StateAgent(**attributes)
+    with pytest.raises(SerializationError) as info:
+        CheckpointManager().create_checkpoint(agent, recorded.trace(), recorded.step_id)
+    message = str(info.value)
+    assert message.startswith(f"cannot serialise {path} (a generator): dill cannot pickle it")
+    assert "implement get_state()/load_state()" in message
+    assert info.value.path == path
+    assert isinstance(info.value, TypeError)
+
+
+def test_agent_without_state_is_refused(recorded: Any) -> None:
+    with pytest.raises(SerializationError, match="no get_state\\(\\) and no __dict__"):
+        CheckpointManager().create_checkpoint(42, recorded.trace(), recorded.step_id)
+
+
+# -- atomic saves under a crash ------------------------------------------------------------------
+def _checkpoint_pair(agents: dict[str, ModuleType], recorded: Any) -> tuple[Checkpoint, Checkpoint]:
+    """Two large checkpoints of different sizes (a torn write of one cannot parse as the other)."""
+    manager = CheckpointManager()
+    StateAgent = agents["cs_state"].StateAgent
+    big = [{"role": "user", "content": f"message {i} " + "x" * 200} for i in range(2000)]
+    a = manager.create_checkpoint(StateAgent(memory=big, tag="A"), recorded.trace(),
+                                  recorded.step_id)  # fmt: skip
+    b = manager.create_checkpoint(StateAgent(memory=big[:1500], tag="B"), recorded.trace(),
+                                  recorded.step_id)  # fmt: skip
+    return a, b
+
+
+def test_a_killed_save_leaves_the_previous_file_intact(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path
+) -> None:
+    manager = CheckpointManager(tmp_path)
+    a, b = _checkpoint_pair(agents, recorded)
+    expected = {a.checkpoint_id: a.agent_state, b.checkpoint_id: b.agent_state}
+    path = manager.save_checkpoint(a, filename="golden.ckpt")
+    rng = random.Random(1234)
+    seen: set[str] = set()
+
+    for round_number in range(50):
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: save A and B in turn until killed
+            try:
+                os.close(ready_r)
+                os.write(ready_w, b"x")
+                while True:
+                    for checkpoint in (b, a):
+                        manager.save_checkpoint(checkpoint, filename="golden.ckpt")
+            finally:
+                os._exit(1)
+        os.close(ready_w)
+        os.read(ready_r, 1)
+        os.close(ready_r)
+        time.sleep(rng.uniform(0, 0.04))
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+        loaded = manager.load_checkpoint(path)
+        assert loaded.agent_state == expected[loaded.checkpoint_id], round_number
+        seen.add(loaded.checkpoint_id)
+        assert manager.list_checkpoints() == [path]  # temporary files are never listed
+
+    assert seen == set(expected)  # the kills landed both before and after renames
+    # some kills landed mid-write: their temporary files are left (never the target torn)
+    assert list(tmp_path.glob(".golden.ckpt.*.tmp"))
