@@ -1,0 +1,92 @@
+"""Installed but unused, the plugin changes nothing; its options, marker and fixtures are listed."""
+
+from __future__ import annotations
+
+import pytest
+
+PLAIN = """
+import time
+
+def test_one():
+    assert time.time() > 0
+
+def test_two():
+    assert 1 + 1 == 2
+"""
+
+
+def _body(result: pytest.RunResult) -> list[str]:
+    """Output lines without those naming the plugin list or timings."""
+    return [
+        line
+        for line in result.stdout.lines
+        if not line.startswith(("plugins:", "rootdir:", "platform")) and " in " not in line
+    ]
+
+
+def test_plain_suite_runs_identically_with_and_without_the_plugin(pytester):
+    pytester.makepyfile(test_plain=PLAIN)
+    with_plugin = pytester.runpytest("-p", "no:cacheprovider")
+    without = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:clearstone")
+    with_plugin.assert_outcomes(passed=2)
+    without.assert_outcomes(passed=2)
+    assert _body(with_plugin) == _body(without)
+    assert not (pytester.path / ".clearstone").exists()
+    assert not [line for line in _body(with_plugin) if "clearstone" in line]
+
+
+def test_disabled_plugin_has_no_marker(pytester):
+    pytester.makepyfile(
+        test_marked="""
+        import pytest
+
+        @pytest.mark.replay("x.ckpt")
+        def test_it():
+            pass
+        """
+    )
+    assert pytester.runpytest("--strict-markers", "--co").ret == pytest.ExitCode.OK
+    # in a subprocess: in-process runs share pytest.mark's cache of known markers
+    result = pytester.runpytest_subprocess("--strict-markers", "--co", "-p", "no:clearstone")
+    result.stdout.fnmatch_lines(["*'replay' not found in `markers` configuration option*"])
+
+
+def test_help_lists_the_option_group(pytester):
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "regression replay of AI agents (pytest-clearstone):",
+            "*--clearstone-record*Run tests marked replay live against the real*",
+            "*--clearstone-replay*Replay tests marked replay from their golden*",
+            "*--clearstone-db=PATH*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*clearstone_mode (string):*", "*clearstone_db (string):*"])
+
+
+def test_markers_lists_the_replay_signature(pytester):
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.replay(path, *, mock=None, strict=True): replay the test from*"]
+    )
+
+
+def test_fixtures_are_documented(pytester):
+    result = pytester.runpytest("--fixtures")
+    result.stdout.fnmatch_lines(
+        [
+            "replay -- *",
+            "*Record or replay an agent call against the test's golden checkpoint.",
+        ]
+    )
+    result.stdout.fnmatch_lines(["checkpoint -- *", "*The golden*Checkpoint*"])
+    result.stdout.fnmatch_lines(["clearstone_tracer -- *", "*Tracer*writing to the run's trace*"])
+
+
+def test_report_header_only_when_asked(pytester):
+    pytester.makepyfile(test_plain=PLAIN)
+    pytester.runpytest().stdout.no_fnmatch_line("clearstone:*")
+    result = pytester.runpytest("--clearstone-replay", "--clearstone-db", "store.db")
+    result.stdout.fnmatch_lines(
+        ["clearstone: mode=replay, store=*store.db, seed=derived from each checkpoint id"]
+    )
