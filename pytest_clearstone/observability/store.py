@@ -266,7 +266,8 @@ class TraceStore:
 
     def count_spans(self) -> int:
         """How many spans the database holds."""
-        return int(self._query("SELECT COUNT(*) FROM spans")[0][0])
+        rows = self._query("SELECT COUNT(*) FROM spans")
+        return int(rows[0][0]) if rows else 0  # no rows: the database file does not exist yet
 
     def close(self) -> None:
         """Close the connection (a later read or write opens it again)."""
