@@ -1,0 +1,78 @@
+"""--pdb opens the debugger in the agent's own frame, not in plugin frames."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+
+
+def _spawn(pytester: pytest.Pytester, *args: str):
+    child = pytester.spawn_pytest(" ".join(["-p no:hypothesispytest", "--pdb", *args]), expect_timeout=30)
+    return child
+
+
+def test_divergent_call_opens_pdb_in_the_calling_agent_frame(project, pytester):
+    project.record().assert_outcomes(passed=1)
+    project.write_app(PROMPT="Customer says: {message}")
+    child = _spawn(pytester)
+    child.expect(r"PDB post_mortem")
+    child.expect(r"app\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p self.memory, message")
+    child.expect(r"\(\[\], 'I was charged twice'\)")
+    child.sendline("p answer if 'answer' in dir() else 'no answer yet'")
+    child.expect("no answer yet")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
+
+
+def test_swallowed_exhaustion_opens_pdb_in_the_agent_frame(project, pytester):
+    project.record().assert_outcomes(passed=1)
+    pytester.makepyfile(
+        app_extra="""
+        import app
+
+        class Careful(app.Agent):
+            def handle(self, message):
+                result = super().handle(message)
+                try:
+                    app.complete("again")
+                except Exception as exc:
+                    swallowed = exc  # the agent's own error handling hides it
+                return result
+        """,
+        test_agent="""
+        import pytest
+        from app_extra import Careful
+
+        @pytest.mark.replay("goldens/billing.ckpt", mock={
+            "llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]})
+        def test_billing(replay):
+            replay.run(Careful().handle, "I was charged twice")
+        """,
+    )
+    child = _spawn(pytester)
+    child.expect(r"app_extra\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p type(swallowed).__name__, len(self.memory)")
+    child.expect(r"\('ReplayExhaustedError', 1\)")
+    child.sendline("c")
+    child.expect(pexpect.EOF)
+
+
+def test_golden_mismatch_opens_pdb_in_the_test_frame(project, pytester):
+    project.record().assert_outcomes(passed=1)
+    project.write_app(COST=0.02)
+    child = _spawn(pytester)
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p agent.total_cost")
+    child.expect("0.02")
+    child.sendline("c")
+    child.expect(pexpect.EOF)
