@@ -1,0 +1,1 @@
+"""An asyncio order-status agent (the pytest-clearstone async_agent example)."""

@@ -1,0 +1,1 @@
+"""A report-writing agent with a slow step (the pytest-clearstone performance_debugging example)."""

@@ -1,0 +1,1 @@
+"""The research agent of the Time-Travel Debugging guide (pytest-clearstone research_agent)."""

@@ -1,0 +1,1 @@
+"""A tool-using customer-support agent (the pytest-clearstone support_agent example)."""
