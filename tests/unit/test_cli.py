@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -474,3 +475,43 @@ def test_python_dash_m_bad_input_exit_status(tmp_path):
         result.stderr
         == f"pytest-clearstone: error: checkpoint not found; tried: {tmp_path / 'nope.ckpt'}\n"
     )
+
+
+# -- import-clearstone -------------------------------------------------------------------------
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "clearstone_sdk"
+
+
+@pytest.fixture
+def sdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of clearstone-sdk 0.1.2 files; their pickles need make_samples importable."""
+    copy = tmp_path / "sdk"
+    shutil.copytree(FIXTURE, copy)
+    monkeypatch.syspath_prepend(str(copy))
+    monkeypatch.delitem(sys.modules, "make_samples", raising=False)
+    return copy
+
+
+def test_import_clearstone_refuses_pickles_unless_allowed(capsys, sdk, tmp_path):
+    dest = tmp_path / "converted"
+    code, out, err = run(capsys, "import-clearstone", sdk, dest)
+    assert code == 2 and out == ""
+    assert err.startswith("pytest-clearstone: error: refusing to unpickle") and err.count("\n") == 1
+    assert not dest.exists() or not any(dest.iterdir())
+
+
+def test_import_clearstone_writes_checkpoints_that_show_reads(capsys, sdk, tmp_path):
+    dest = tmp_path / "converted"
+    code, out, err = run(capsys, "import-clearstone", sdk, dest, "--allow-pickle")
+    assert code == 0 and err == ""
+    *paths, summary = out.splitlines()
+    written = sorted(dest.glob("*.ckpt"))
+    assert sorted(Path(p) for p in paths) == written and written
+    assert summary == f"wrote {len(written)} file(s) to {dest}"
+    code, out, _ = run(capsys, "show", written[0])
+    assert code == 0 and "spans (" in out
+
+
+def test_import_clearstone_of_a_missing_source(capsys, tmp_path):
+    code, out, err = run(capsys, "import-clearstone", tmp_path / "nothing", tmp_path / "out")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert str(tmp_path / "nothing") in err
