@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Union
 
 from .patching import PatchStack, Target, replacement, resolve
-from .responses import Matcher, RecordedCall, ReplaySession, TargetReplay
+from .responses import Matcher, RecordedCall, ReplaySession, TargetReplay, Transform
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -66,6 +66,7 @@ class DeterministicExecutionContext:
         tick: bool = False,
         strict: bool = False,
         matcher: Matcher | None = None,
+        transform: Transform | None = None,
     ) -> None:
         if isinstance(checkpoint, _dt.datetime):
             self.timestamp = checkpoint
@@ -81,6 +82,7 @@ class DeterministicExecutionContext:
         self.tick = tick
         self.strict = strict
         self.matcher = matcher
+        self.transform = transform
         self.mock_targets = dict(mock_targets or {})
         self.session = ReplaySession()
         self._stack: PatchStack | None = None
@@ -180,6 +182,7 @@ class DeterministicExecutionContext:
             strict=self.strict,
             matcher=self.matcher,
             checkpoint=self.checkpoint_label,
+            transform=self.transform,
         )
         self.session.targets[target.path] = replay
         stack.setattr(target.owner, target.name, replacement(target, replay))

@@ -25,9 +25,9 @@ from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .manager import agent_class_of, capture_state, new_checkpoint_id
 from .patching import PatchStack, resolve
-from .recording import Recorder, Transform
+from .recording import Recorder
 from .replay import MockConfig, ReplayEngine, load_state, normalize_mock_config
-from .responses import Matcher, ReplayCall
+from .responses import Matcher, ReplayCall, Transform
 
 RECORD = "record"
 REPLAY = "replay"
@@ -137,6 +137,7 @@ class Replay:
                 self.engine.mock_targets(self.mock),
                 strict=self.strict,
                 matcher=self.matcher,
+                transform=self.transform,
             )
             ctx.__enter__()
             self._context = ctx

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from ..calls import CallShape
@@ -11,12 +10,9 @@ from ..observability.span import Span
 from ..observability.tracer import Tracer, _current_span, _SpanBlock
 from .context import DeterministicExecutionContext
 from .patching import PatchStack, Target, live_kind
-from .responses import ReplayCall
+from .responses import ReplayCall, Transform
 
 TARGET_ATTRIBUTE = "clearstone.target"
-
-#: ``transform(value, where, target) -> value``: redaction before anything is recorded.
-Transform = Callable[[Any, str, str], Any]
 
 
 def _identity(value: Any, where: str, target: str) -> Any:

@@ -22,13 +22,13 @@ from ..observability.span import Span
 from ..observability.trace import Trace
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext, Responses
+from .recording import TARGET_ATTRIBUTE
 from .responses import Matcher, RecordedCall, ReplaySession
 
 if TYPE_CHECKING:
     from ..observability.store import TraceStore
 
 MockConfig = Mapping[str, Union[str, Sequence[str]]]
-TARGET_ATTRIBUTE = "clearstone.target"
 _RULE = "-" * 60
 
 

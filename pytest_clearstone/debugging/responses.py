@@ -24,6 +24,10 @@ from .patching import Target
 #: "no opinion": compare the encoded arguments for equality.
 Matcher = Callable[[str, int, Any, Any], "bool | None"]
 
+#: ``transform(value, where, target) -> value``: the redaction applied when recording; replay
+#: applies it to the actual arguments too, so redacted paths compare equal.
+Transform = Callable[[Any, str, str], Any]
+
 
 @dataclass
 class RecordedCall:
@@ -138,8 +142,10 @@ class TargetReplay:
         strict: bool = False,
         matcher: Matcher | None = None,
         checkpoint: str | None = None,
+        transform: Transform | None = None,
     ) -> None:
         self.target = target
+        self.transform = transform
         self.responses = list(responses)
         self.session = session
         self.strict = strict
@@ -175,6 +181,8 @@ class TargetReplay:
     def _check(self, number: int, recorded: RecordedCall, arguments: dict[str, Any]) -> None:
         __tracebackhide__ = True
         assert recorded.input is not None
+        if self.transform is not None:
+            arguments = self.transform(arguments, "input", self.target.path)
         verdict = None
         if self.matcher is not None:
             verdict = self.matcher(self.target.path, number, recorded.input.value, arguments)
