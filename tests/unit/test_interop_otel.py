@@ -1,0 +1,359 @@
+"""OpenTelemetry interop: our trace -> OTel spans -> our trace, OTel SDK spans and OTLP/JSON in
+(GenAI and OpenInference conventions), and an imported GenAI trace replayed."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider as OtelProvider
+from opentelemetry.sdk.trace.export import (
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExportResult,
+)
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Status, StatusCode
+
+from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
+from pytest_clearstone.errors import DecodeError, UntrustedCheckpointError
+from pytest_clearstone.interop import otel
+from pytest_clearstone.observability import TracerProvider
+from pytest_clearstone.observability.span import Recorded, Span
+from pytest_clearstone.observability.trace import Trace
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "otel"
+GENAI = FIXTURES / "genai_weather_agent.json"
+QUESTION = "What's the weather in Paris?"
+ANSWER = "It is 18°C with light rain in Paris: take an umbrella."
+
+
+def _recorded_trace() -> Trace:
+    """A trace made by our tracer: nested spans of several types, codec-tagged values, an error."""
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("test-agent", "1.0")
+
+    @tracer.traced(span_type="llm")
+    def complete(prompt: str, temperature: float = 0.0) -> str:
+        return f"answer to {prompt}"
+
+    @tracer.traced(span_type="tool")
+    def search(query: str) -> dict[str, Any]:
+        return {"hits": (1, 2), "at": dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc)}
+
+    @tracer.traced(span_type="tool", name="broken_tool")
+    def broken() -> None:
+        raise ValueError("tool exploded")
+
+    try:
+        with tracer.span("agent_run", span_type="agent", attributes={"user": "u1", "n": 3}) as root:
+            root.set_input({"question": "q"})
+            complete("hello", temperature=0.5)
+            with tracer.span("lookup", span_type="retriever") as lookup:
+                lookup.set_output(["doc-1", "doc-2"])
+                search("refunds")
+            with tracer.span("ledger", span_type="database", attributes={"tags": ["a", "b"]}):
+                pass
+            with pytest.raises(ValueError):
+                broken()
+            root.set_output("done")
+        return provider.trace_store.get_trace(root.trace_id)
+    finally:
+        provider.shutdown()
+
+
+def _exported(trace: Trace) -> list[Any]:
+    exporter = InMemorySpanExporter()
+    assert otel.export_trace(trace, exporter) is SpanExportResult.SUCCESS
+    return list(exporter.get_finished_spans())
+
+
+def _facts(span: Span) -> tuple[Any, ...]:
+    return (
+        span.trace_id, span.span_id, span.parent_span_id, span.name, span.span_type,
+        span.input, span.output, span.status, span.status_message, span.error,
+        span.start_time_ns, span.end_time_ns, span.instrumentation_name,
+    )  # fmt: skip
+
+
+def test_round_trip_our_trace_through_otel_spans() -> None:
+    trace = _recorded_trace()
+    back = otel.trace_from_otel_spans(_exported(trace))
+    assert back.trace_id == trace.trace_id
+    assert [_facts(s) for s in back.spans] == [_facts(s) for s in trace.spans]
+    assert len(trace) == 6
+    assert [s.attributes for s in back.spans] == [s.attributes for s in trace.spans]
+    assert back.get_span(trace.spans[0].span_id).attributes == {"user": "u1", "n": 3}
+    search = next(s for s in back.spans if s.name.endswith("search"))
+    assert search.output["hits"] == (1, 2)  # codec tags survive: a tuple stays a tuple
+
+
+def test_exported_spans_follow_the_conventions() -> None:
+    trace = _recorded_trace()
+    spans = {s.name: s for s in _exported(trace)}
+    llm = next(s for n, s in spans.items() if n.endswith("complete"))
+    assert llm.attributes["openinference.span.kind"] == "LLM"
+    assert llm.attributes["gen_ai.operation.name"] == "chat"
+    assert json.loads(llm.attributes["input.value"]) == {"prompt": "hello", "temperature": 0.5}
+    assert llm.attributes["input.mime_type"] == "application/json"
+    assert llm.attributes["output.value"] == "answer to hello"
+    assert llm.attributes["output.mime_type"] == "text/plain"
+    assert llm.parent is not None
+    assert format(llm.parent.span_id, "016x") == trace.root_span.span_id  # type: ignore[union-attr]
+    broken = spans["broken_tool"]
+    assert broken.attributes["gen_ai.operation.name"] == "execute_tool"
+    assert broken.attributes["gen_ai.tool.name"] == "broken_tool"
+    assert broken.status.status_code is StatusCode.ERROR
+    (event,) = broken.events
+    assert event.name == "exception"
+    assert event.attributes["exception.type"] == "ValueError"
+    assert event.attributes["exception.message"] == "tool exploded"
+    assert spans["ledger"].attributes["clearstone.span_type"] == "database"
+    assert spans["ledger"].attributes["tags"] == ("a", "b")
+    assert "openinference.span.kind" not in spans["ledger"].attributes  # no such kind
+    assert spans["agent_run"].resource.attributes["service.name"] == "pytest-clearstone"
+
+
+def test_console_exporter_and_bridge() -> None:
+    trace = _recorded_trace()
+    out = io.StringIO()
+    assert otel.export_trace(trace, ConsoleSpanExporter(out=out)) is SpanExportResult.SUCCESS
+    assert '"name": "agent_run"' in out.getvalue()
+    memory = InMemorySpanExporter()
+    bridge = otel.ClearstoneSpanExporterBridge(memory, service_name="billing-agent")
+    assert bridge.export([trace, trace]) is SpanExportResult.SUCCESS
+    assert len(memory.get_finished_spans()) == 12
+    assert memory.get_finished_spans()[0].resource.attributes["service.name"] == "billing-agent"
+    assert bridge.force_flush() is True
+    bridge.shutdown()
+    assert memory.export(()) is SpanExportResult.FAILURE  # the wrapped exporter was shut down
+
+
+def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
+    trace_id, root_id, child_id = "t-1", "a" * 32, "b" * 32
+    spans = [
+        Span(trace_id=trace_id, span_id=root_id, parent_span_id=None, name="root",
+             start_time_ns=1, end_time_ns=5),
+        Span(trace_id=trace_id, span_id=child_id, parent_span_id=root_id, name="llm.generate",
+             span_type="llm", start_time_ns=2, end_time_ns=None, output=Recorded.of("x")),
+    ]  # fmt: skip
+    exported = _exported(Trace(trace_id, spans))
+    assert exported[1].parent.span_id == exported[0].context.span_id
+    back = otel.trace_from_otel_spans(exported)
+    assert [(s.trace_id, s.span_id, s.parent_span_id) for s in back.spans] == [
+        (trace_id, root_id, None), (trace_id, child_id, root_id)
+    ]  # fmt: skip
+    assert back.spans[1].end_time_ns is None  # an open span stays open
+
+
+def test_pickled_values_need_the_opt_in() -> None:
+    span = Span(trace_id="1" * 32, span_id="2" * 16, parent_span_id=None, name="odd",
+                start_time_ns=1, end_time_ns=2, output=Recorded.of(Fraction(1, 3)))  # fmt: skip
+    exported = _exported(Trace(span.trace_id, [span]))
+    with pytest.raises(UntrustedCheckpointError, match=r"clearstone\.output.*allow_pickle=True"):
+        otel.traces_from_otel_spans(exported)
+    (back,) = otel.traces_from_otel_spans(exported, allow_pickle=True)
+    assert back.spans[0].output == Fraction(1, 3)
+
+
+@pytest.fixture
+def otel_spans() -> Iterator[tuple[Any, InMemorySpanExporter]]:
+    exporter = InMemorySpanExporter()
+    provider = OtelProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    yield provider.get_tracer("instrumentation.under.test", "0.9"), exporter
+    provider.shutdown()
+
+
+def test_spans_from_an_instrumented_app(otel_spans: tuple[Any, InMemorySpanExporter]) -> None:
+    tracer, exporter = otel_spans
+    with tracer.start_as_current_span("agent", attributes={"openinference.span.kind": "AGENT"}):
+        with tracer.start_as_current_span("chat gpt-4o", attributes={
+            "gen_ai.operation.name": "chat",
+            "gen_ai.input.messages": json.dumps([{"role": "user", "parts": []}]),
+            "gen_ai.output.messages": json.dumps([{"role": "assistant", "parts": []}]),
+        }):  # fmt: skip
+            pass
+        with tracer.start_as_current_span("lookup", attributes={
+            "openinference.span.kind": "TOOL",
+            "input.value": '{"city": "Paris"}', "input.mime_type": "application/json",
+            "output.value": "18C",
+        }) as tool:  # fmt: skip
+            tool.record_exception(KeyError("city"))
+            tool.set_status(Status(StatusCode.ERROR, "lookup failed"))
+        for kind in ("RETRIEVER", "CHAIN", "EMBEDDING", "RERANKER"):
+            with tracer.start_as_current_span(kind.lower(), attributes={
+                "openinference.span.kind": kind}):  # fmt: skip
+                pass
+        with tracer.start_as_current_span("embed", attributes={
+            "gen_ai.operation.name": "embeddings"}):  # fmt: skip
+            pass
+    trace = otel.trace_from_otel_spans(exporter.get_finished_spans())
+    by_name = {s.name: s for s in trace.spans}
+    assert trace.spans[0].name == "agent"  # start order, not finish order
+    assert {n: s.span_type for n, s in by_name.items()} == {
+        "agent": "agent", "chat gpt-4o": "llm", "lookup": "tool", "retriever": "retriever",
+        "chain": "chain", "embedding": "embedding", "reranker": "reranker", "embed": "embedding",
+    }  # fmt: skip
+    assert by_name["chat gpt-4o"].input == [{"role": "user", "parts": []}]
+    assert by_name["chat gpt-4o"].output == [{"role": "assistant", "parts": []}]
+    assert by_name["chat gpt-4o"].parent_span_id == by_name["agent"].span_id
+    lookup = by_name["lookup"]
+    assert lookup.input == {"city": "Paris"}
+    assert lookup.output == "18C"
+    assert (lookup.status, lookup.status_message) == ("ERROR", "lookup failed")
+    assert lookup.error is not None
+    assert (lookup.error["module"], lookup.error["type"]) == ("builtins", "KeyError")
+    assert lookup.instrumentation_name == "instrumentation.under.test"
+
+
+def _attr(key: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {"key": key, "value": value}
+
+
+def test_otlp_json_variants(tmp_path: Path) -> None:
+    trace_id = bytes(range(16))
+    span = {
+        "traceId": base64.b64encode(trace_id).decode(),  # protobuf-JSON style base64 ids
+        "spanId": base64.b64encode(bytes(range(8))).decode(),
+        "name": "openai.chat",
+        "kind": "SPAN_KIND_CLIENT",
+        "startTimeUnixNano": 5,
+        "endTimeUnixNano": "9",
+        "attributes": [
+            _attr("traceloop.span.kind", {"stringValue": "task"}),
+            _attr("llm.request.type", {"stringValue": "chat"}),
+            _attr("gen_ai.prompt.0.role", {"stringValue": "user"}),
+            _attr("gen_ai.prompt.0.content", {"stringValue": "hi"}),
+            _attr("gen_ai.completion.0.content", {"stringValue": "hello"}),
+            _attr("meta", {"kvlistValue": {"values": [_attr("n", {"intValue": "7"})]}}),
+            _attr("blob", {"bytesValue": base64.b64encode(b"\x00\x01").decode()}),
+        ],
+        "events": [
+            {
+                "name": "exception",
+                "attributes": [
+                    _attr("exception.type", {"stringValue": "openai.RateLimitError"}),
+                    _attr("exception.message", {"stringValue": "slow down"}),
+                ],
+            },
+        ],
+        "status": {"code": "STATUS_CODE_ERROR", "message": "rate limited"},
+    }
+    db_span = {
+        "traceId": "ab" * 16, "spanId": "cd" * 8, "name": "SELECT", "startTimeUnixNano": "1",
+        "attributes": [_attr("db.system", {"stringValue": "postgresql"})],
+    }  # fmt: skip
+    lines = [
+        {"resourceSpans": [{"scopeSpans": [{"scope": {"name": "traceloop"}, "spans": [span]}]}]},
+        {"resourceSpans": [{"instrumentationLibrarySpans": [{"spans": [db_span]}]}]},
+    ]
+    path = tmp_path / "spans.jsonl"  # the OTLP file exporter writes one request per line
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    first, second = otel.traces_from_otlp_json(path)
+    (chat,) = first.spans
+    assert chat.trace_id == trace_id.hex()
+    assert chat.span_type == "chain"  # traceloop.span.kind wins over llm.request.type
+    assert chat.input == [{"role": "user", "content": "hi"}]
+    assert chat.output == [{"content": "hello"}]
+    assert chat.attributes["meta"] == {"n": 7} and chat.attributes["blob"] == b"\x00\x01"
+    assert chat.error == {"type": "RateLimitError", "module": "openai", "message": "slow down",
+                          "args": ["slow down"]}  # fmt: skip
+    assert (chat.status, chat.status_message, chat.instrumentation_name) == (
+        "ERROR", "rate limited", "traceloop"
+    )  # fmt: skip
+    (select,) = second.spans
+    assert (select.span_type, select.end_time_ns, select.parent_span_id) == ("database", None, None)
+
+
+def test_bad_otlp_json_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"missing\.json"):
+        otel.traces_from_otlp_json(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "x"}]}]}]}')
+    with pytest.raises(DecodeError, match=r"bad\.json is not OTLP/JSON.*no traceId"):
+        otel.traces_from_otlp_json(bad)
+    bad.write_text("{not json\n")
+    with pytest.raises(DecodeError, match=r"bad\.json is not OTLP/JSON: line 1"):
+        otel.traces_from_otlp_json(bad)
+    with pytest.raises(DecodeError, match="expected an object with 'resourceSpans'"):
+        otel.traces_from_otlp_json({"spans": []})
+
+
+def test_one_trace_expected(otel_spans: tuple[Any, InMemorySpanExporter]) -> None:
+    tracer, exporter = otel_spans
+    for name in ("a", "b"):
+        with tracer.start_as_current_span(name):
+            pass
+    assert len(otel.traces_from_otel_spans(exporter.get_finished_spans())) == 2
+    with pytest.raises(ValueError, match="exactly one trace, got 2"):
+        otel.trace_from_otel_spans(exporter.get_finished_spans())
+
+
+def test_export_without_opentelemetry_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)
+    with pytest.raises(ImportError, match=r"pip install pytest-clearstone\[otel\]"):
+        otel.export_trace(_recorded_trace(), InMemorySpanExporter())
+
+
+def test_genai_otlp_fixture_is_imported() -> None:
+    (trace,) = otel.traces_from_otlp_json(GENAI)
+    assert trace.trace_id == "5b8efff798038103d269b633813fc60c"
+    assert [(s.name, s.span_type) for s in trace.spans] == [
+        ("invoke_agent weather_assistant", "agent"),
+        ("chat gpt-4o-mini", "llm"),
+        ("execute_tool get_weather", "tool"),
+        ("chat gpt-4o-mini", "llm"),
+    ]
+    root, first, tool, second = trace.spans
+    assert all(s.parent_span_id == root.span_id for s in (first, tool, second))
+    assert tool.input == {"city": "Paris"}
+    assert tool.output == {"temperature_c": 18, "conditions": "light rain"}
+    assert first.output[0]["parts"][0]["name"] == "get_weather"
+    assert second.output[0]["parts"][0]["content"] == ANSWER
+    assert first.attributes["gen_ai.usage.input_tokens"] == 52
+    assert first.attributes["gen_ai.request.temperature"] == 0.2
+    assert first.attributes["gen_ai.response.finish_reasons"] == ["tool_calls"]
+    assert first.duration_ms == 1200.0
+    assert first.instrumentation_name == "opentelemetry.instrumentation.openai_v2"
+
+
+@pytest.fixture
+def weather_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    shutil.copy(FIXTURES / "weather_app.py", tmp_path / "weather_app.py")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "weather_app", raising=False)
+    import weather_app
+
+    return weather_app
+
+
+def test_genai_trace_becomes_a_checkpoint_and_replays(weather_app: Any, tmp_path: Path) -> None:
+    (trace,) = otel.traces_from_otlp_json(GENAI)
+    manager = CheckpointManager(tmp_path / "checkpoints")
+    root = trace.root_span
+    assert root is not None
+    checkpoint = manager.create_checkpoint(weather_app.WeatherAgent(), trace, root.span_id)
+    saved = manager.load_checkpoint(manager.save_checkpoint(checkpoint, "weather.ckpt"))
+    engine = ReplayEngine(saved, strict=False)
+    mock = {"llm": "weather_app.chat", "tool": "weather_app.get_weather"}
+    assert engine.replay_from_checkpoint("ask", QUESTION, mock_config=mock) == ANSWER
+    assert engine.agent.tool_calls == 1
+    assert engine.agent.history == [{"question": QUESTION, "answer": ANSWER}]
+    assert engine.last_session is not None
+    assert [c.target for c in engine.last_session.calls] == [
+        "weather_app.chat", "weather_app.get_weather", "weather_app.chat"
+    ]  # fmt: skip
+    with pytest.raises(RuntimeError, match="no live LLM"):
+        weather_app.WeatherAgent().ask(QUESTION)  # the patches are gone after the replay
