@@ -331,7 +331,7 @@ class ReplayEngine:
         agent = self._agent = self.rehydrate()
         method = self._method(agent, function_to_replay)
         args = () if input_data is None else (input_data,)
-        debugger = pdb.Pdb(skip=["pytest_clearstone*", "asyncio*"], stdin=stdin, stdout=stdout)
+        debugger = _SessionPdb(skip=["pytest_clearstone*", "asyncio*"], stdin=stdin, stdout=stdout)
         ctx = self.context(mock_config)
         self.last_error = None
         try:
@@ -356,6 +356,13 @@ class ReplayEngine:
         print(_RULE, file=out)
         print(f"--- ✅ Replay finished. Final result: {result!r} ---", file=out)
         return result
+
+
+class _SessionPdb(pdb.Pdb):
+    """Pdb that stops at the first line of the replayed method's body, not at its ``def``."""
+
+    def user_call(self, frame: Any, argument_list: Any) -> None:
+        return  # still stepping: the method's first 'line' event stops there
 
 
 def _call_to_completion(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
