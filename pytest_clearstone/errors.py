@@ -15,6 +15,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      |    +-- AgentImportError (ImportError)        the agent class cannot be imported
      |    +-- SpanNotFoundError (LookupError)       span id not in the trace
      |    +-- UntrustedCheckpointError              pickled values refused by policy
+     +-- UnredactedSecretError                 a value to record looks like a secret no rule covers
      +-- DecodeError (ValueError)              an encoded value that cannot be decoded
      +-- MockTargetError (AttributeError)      a mock path that does not resolve
      +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
@@ -29,6 +30,7 @@ Messages are built in ``__init__`` from the facts, so every raise site produces 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +168,31 @@ class UntrustedCheckpointError(CheckpointError):
         super().__init__(f"refusing to unpickle values from {path}: {reason}")
 
 
+class UnredactedSecretError(ClearstoneError):
+    """A record run would write values that look like secrets and that no redaction rule covers.
+
+    ``findings`` holds one ``(location, path, what)`` per value, e.g. ``("input of call #1 to
+    app.llm.complete", "root['headers']['x-trace']", "a GitHub token, 40 chars")``; the secret
+    itself is never part of the message.
+    """
+
+    def __init__(self, findings: Sequence[tuple[str, str, str]]) -> None:
+        self.findings = list(findings)
+        lines = [
+            f"refusing to record {len(self.findings)} value(s) that look like secrets but that "
+            f"no redaction rule covers:"
+        ]
+        lines.extend(f"  {loc}: {path} ({what})" for loc, path, what in self.findings)
+        lines += [
+            "  Redact them with a key or a pattern (ini clearstone_redact_keys, "
+            "clearstone_redact_patterns),",
+            "  declare them safe with an allow rule (ini clearstone_redact_allow = a path such "
+            "as the one above,",
+            "  a key name, or re:REGEX), or record anyway with --clearstone-allow-secrets.",
+        ]
+        super().__init__("\n".join(lines))
+
+
 class DecodeError(ClearstoneError, ValueError):
     """An encoded value (a codec tag) that cannot be decoded."""
 
@@ -239,7 +266,9 @@ class ReplayExhaustedError(ReplayError):
 class UnusedResponsesError(ReplayError):
     """Recorded responses that the replay never consumed (strict mode)."""
 
-    def __init__(self, unused: dict[str, tuple[int, int]], *, checkpoint: str | None = None) -> None:
+    def __init__(
+        self, unused: dict[str, tuple[int, int]], *, checkpoint: str | None = None
+    ) -> None:
         self.unused = unused
         lines = ["the replay made fewer calls than the recording:"]
         for target, (used, recorded) in unused.items():

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import serialization
+from .. import serialization, signing
 from ..atomic import atomic_write_text
 from ..diff import StateDelta
 from ..errors import (
@@ -34,7 +34,7 @@ FORMAT_VERSION = 1
 def _library_version() -> str:
     from .. import __version__
 
-    return __version__
+    return str(__version__)
 
 
 class Checkpoint:
@@ -150,8 +150,13 @@ class Checkpoint:
         }
         return doc
 
-    def dumps(self) -> str:
-        """The checkpoint as ``.ckpt`` file text."""
+    def dumps(self, *, signing_key: signing.SigningKey = signing.FROM_ENV) -> str:
+        """The checkpoint as ``.ckpt`` file text.
+
+        With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) the text carries a
+        ``"signature"`` field, see :mod:`pytest_clearstone.signing`.
+        """
+        key = signing.resolve_key(signing_key)
         doc = self.to_document()
         doc["contains_pickle"] = False
         text = serialization.dumps(doc, pretty=True)
@@ -159,27 +164,54 @@ class Checkpoint:
         self.contains_pickle = serialization.text_has_pickle(text)
         if self.contains_pickle:
             text = text.replace('\n  "contains_pickle": false,', '\n  "contains_pickle": true,', 1)
+        if key is not None:  # sign what a reader will parse, then add the field
+            doc["contains_pickle"] = self.contains_pickle
+            doc[signing.SIGNATURE_FIELD] = signing.compute_signature(
+                serialization.loads(text, decode_tags=False), key
+            )
+            text = serialization.dumps(doc, pretty=True)
         return text + "\n"
 
-    def write(self, path: Path) -> Path:
-        """Write the checkpoint to ``path`` atomically; returns ``path``."""
-        atomic_write_text(path, self.dumps())
+    def write(self, path: Path, *, signing_key: signing.SigningKey = signing.FROM_ENV) -> Path:
+        """Write the checkpoint to ``path`` atomically (signed when a key is configured)."""
+        atomic_write_text(path, self.dumps(signing_key=signing_key))
         self.path = path
         return path
 
     @classmethod
-    def read(cls, path: Path, *, allow_pickle: bool = True) -> Checkpoint:
-        """Read a ``.ckpt`` file, with a :class:`CheckpointError` for anything wrong with it."""
+    def read(
+        cls,
+        path: Path,
+        *,
+        allow_pickle: bool = True,
+        signing_key: signing.SigningKey = signing.FROM_ENV,
+    ) -> Checkpoint:
+        """Read a ``.ckpt`` file, with a :class:`CheckpointError` for anything wrong with it.
+
+        With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) a file holding
+        pickled values must carry a valid signature, else
+        :class:`~pytest_clearstone.errors.UntrustedCheckpointError`; nothing is unpickled
+        before that check. ``allow_pickle=False`` refuses pickled values outright.
+        """
         try:
             raw = path.read_bytes()
         except IsADirectoryError:
             raise CheckpointCorruptError(path, "it is a directory") from None
         except OSError as exc:
             raise CheckpointCorruptError(path, f"cannot read it ({exc.strerror})") from None
-        return cls.from_bytes(raw, path, allow_pickle=allow_pickle)
+        return cls.from_bytes(raw, path, allow_pickle=allow_pickle, signing_key=signing_key)
 
     @classmethod
-    def from_bytes(cls, raw: bytes, path: Path, *, allow_pickle: bool = True) -> Checkpoint:
+    def from_bytes(
+        cls,
+        raw: bytes,
+        path: Path,
+        *,
+        allow_pickle: bool = True,
+        signing_key: signing.SigningKey = signing.FROM_ENV,
+    ) -> Checkpoint:
+        """Parse ``.ckpt`` file content (``path`` names it in errors); see :meth:`read`."""
+        key = signing.resolve_key(signing_key)
         if not raw.strip():
             raise CheckpointCorruptError(path, "the file is empty")
         try:
@@ -187,7 +219,15 @@ class Checkpoint:
         except UnicodeDecodeError as exc:
             raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
         try:
-            doc = serialization.loads(text, allow_pickle=allow_pickle)
+            if key is None:
+                doc = serialization.loads(text, allow_pickle=allow_pickle)
+            else:  # verify before anything is unpickled
+                doc = signing.trusted_decode(
+                    serialization.loads(text, decode_tags=False),
+                    path,
+                    allow_pickle=allow_pickle,
+                    signing_key=key,
+                )
         except (json.JSONDecodeError, ValueError) as exc:
             if isinstance(exc, DecodeError):
                 raise CheckpointCorruptError(

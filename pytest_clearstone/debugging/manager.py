@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .. import signing
 from ..errors import CheckpointNotFoundError, CheckpointPathError, SerializationError
 from ..observability.span import Recorded
 from ..observability.trace import Trace
@@ -92,9 +93,16 @@ class CheckpointManager:
         return candidate
 
     def save_checkpoint(
-        self, checkpoint: Checkpoint, filename: str | os.PathLike[str] | None = None
+        self,
+        checkpoint: Checkpoint,
+        filename: str | os.PathLike[str] | None = None,
+        *,
+        signing_key: signing.SigningKey = signing.FROM_ENV,
     ) -> Path:
         """Write ``checkpoint`` atomically and return its path.
+
+        With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) the file is signed,
+        see :mod:`pytest_clearstone.signing`.
 
         The default name is ``{trace_id}_{checkpoint_id}.ckpt``. A ``filename`` that would land
         outside the checkpoint directory is refused with
@@ -103,7 +111,7 @@ class CheckpointManager:
         if filename is None:
             filename = f"{checkpoint.trace.trace_id}_{checkpoint.checkpoint_id}{CHECKPOINT_SUFFIX}"
         path = self._target(filename)
-        checkpoint.write(path)
+        checkpoint.write(path, signing_key=signing_key)
         return self.checkpoint_dir / path.relative_to(self.checkpoint_dir.resolve())
 
     def candidates(self, path_or_name: str | os.PathLike[str]) -> list[Path]:
@@ -117,32 +125,43 @@ class CheckpointManager:
         return list(dict.fromkeys(tried))
 
     def load_checkpoint(
-        self, path_or_name: str | os.PathLike[str], *, allow_pickle: bool = True
+        self,
+        path_or_name: str | os.PathLike[str],
+        *,
+        allow_pickle: bool = True,
+        signing_key: signing.SigningKey = signing.FROM_ENV,
     ) -> Checkpoint:
         """Load a checkpoint by path, or by name inside the checkpoint directory.
 
         Raises :class:`~pytest_clearstone.errors.CheckpointNotFoundError` naming every path
         tried, and :class:`~pytest_clearstone.errors.CheckpointError` subclasses for a corrupt
-        file, another format or version, or (``allow_pickle=False``) pickled values.
+        file, another format or version, or (``allow_pickle=False``) pickled values. With a
+        signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set), a file holding pickled
+        values that is unsigned or whose signature does not match raises
+        :class:`~pytest_clearstone.errors.UntrustedCheckpointError` before anything is unpickled.
         """
         tried = self.candidates(path_or_name)
         for path in tried:
             if path.is_file():
-                return Checkpoint.read(path, allow_pickle=allow_pickle)
-        raise CheckpointNotFoundError(
-            tried, hint=f"Saved checkpoints: {self._listing()}"
-        )
+                return Checkpoint.read(path, allow_pickle=allow_pickle, signing_key=signing_key)
+        raise CheckpointNotFoundError(tried, hint=f"Saved checkpoints: {self._listing()}")
 
     def _listing(self) -> str:
         names = [p.name for p in self.list_checkpoints()[:5]]
         return ", ".join(names) if names else f"none in {self.checkpoint_dir}"
 
     def list_checkpoints(self) -> list[Path]:
-        """The ``.ckpt`` files in the checkpoint directory and below, sorted by path."""
+        """The ``.ckpt`` files in the checkpoint directory and below, sorted by path.
+
+        Hidden files (a name starting with ``.``, such as the temporary file of an interrupted
+        atomic save) are not listed.
+        """
         if not self.checkpoint_dir.is_dir():
             return []
         return sorted(
-            p for p in self.checkpoint_dir.rglob(f"*{CHECKPOINT_SUFFIX}") if p.is_file()
+            p
+            for p in self.checkpoint_dir.rglob(f"*{CHECKPOINT_SUFFIX}")
+            if p.is_file() and not p.name.startswith(".")
         )
 
     def __repr__(self) -> str:

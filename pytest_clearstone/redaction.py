@@ -1,0 +1,472 @@
+"""Secret redaction: values are cleaned before they reach a checkpoint or the trace store.
+
+A :class:`Redactor` is a ``transform(value, where, target) -> value`` (the signature the
+recorder calls for every call's arguments and return value, and for the agent's state and
+result). It returns a redacted copy and never mutates its input. Three kinds of rule:
+
+- **Keys**: the value under a dict key (or a dataclass field, an attribute, the first item of a
+  ``(name, value)`` pair) whose name *ends with* the words of a key rule becomes the placeholder.
+  Names are split into lower-case words at ``-``, ``_``, ``.``, spaces and camelCase, so the rule
+  ``api_key`` matches ``x-api-key``, ``OPENAI_API_KEY`` and ``apiKey``, and ``token`` matches
+  ``access_token`` and ``csrfToken`` but not ``max_tokens`` or ``token_count``.
+- **Patterns**: every match of a regular expression inside a string is replaced, not the whole
+  string; a pattern with a group named ``secret`` replaces only that group
+  (``Bearer [REDACTED]``).
+- **Allow rules**, never redacted nor reported: a path (``root['headers']['x-request-id']``, its
+  whole subtree), a key name (exact, words compared as above), or ``re:REGEX`` (a string value
+  the regex matches in full).
+
+Redaction is deterministic and idempotent (redacting twice gives the same value), so a replay
+can redact the actual call arguments the same way before comparing them with the recording.
+
+Beyond the rules, strings that *look* like secrets (known token formats such as ``ghp_...`` or
+``xoxb-...``, long mixed-case high-entropy tokens) are *suspects*: :meth:`Redactor.find_secrets`
+lists their paths, and a checking redactor replaces them too and keeps a :class:`SecretFinding`
+for each, so a record run can fail with :class:`~pytest_clearstone.errors.UnredactedSecretError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from . import serialization
+from .errors import UnredactedSecretError
+
+PLACEHOLDER = "[REDACTED]"
+
+#: Key rules on by default (see the module docstring for how a key name is matched).
+DEFAULT_KEYS: tuple[str, ...] = (
+    "api_key",
+    "apikey",
+    "authorization",
+    "auth",
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "secret_key",
+    "private_key",
+    "access_key",
+    "credentials",
+    "cookie",
+    "cookies",
+    "set-cookie",
+)
+
+#: Patterns on by default: bearer tokens, ``sk-...`` keys, AWS access key ids, JWTs.
+DEFAULT_PATTERNS: tuple[str, ...] = (
+    r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)",
+    r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}",
+    r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
+    r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
+)
+
+# Known token formats that no default rule redacts, and what to call them in a message.
+_SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(rx))
+    for kind, rx in (
+        ("GitHub token", r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{40,})"),
+        ("Slack token", r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9\-]{10,}"),
+        ("GitLab token", r"(?<![A-Za-z0-9])glpat-[A-Za-z0-9_\-]{20,}"),
+        ("Google API key", r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_\-]{35}"),
+        ("Stripe key", r"(?<![A-Za-z0-9])[rs]k_(?:live|test)_[0-9A-Za-z]{16,}"),
+        ("Hugging Face token", r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}"),
+        ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    )
+)
+_TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")
+_MAX_GENERIC = 200  # longer runs are data (base64 images, documents), not credentials
+_MIN_ENTROPY = 3.5  # bits per character
+_MAX_WORDLIKE = 0.6  # identifiers and paths are mostly pronounceable words; random tokens are not
+_WORDLIKE = re.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{2,}(?![a-z])")
+_VOWEL = re.compile(r"[aeiouyAEIOUY]")
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+
+
+def key_words(name: str) -> tuple[str, ...]:
+    """The lower-case words of a key name: ``"X-Api-Key"`` and ``"xApiKey"`` give
+    ``("x", "api", "key")``. Digits are dropped."""
+    return tuple(w.lower() for w in _WORD.findall(name))
+
+
+def _entropy(text: str) -> float:
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
+
+
+def _generic_suspect(token: str) -> bool:
+    if len(token) > _MAX_GENERIC:
+        return False
+    if not (re.search(r"[a-z]", token) and re.search(r"[A-Z]", token)):
+        return False  # hex digests, uuids and ids are single-case: not flagged
+    if not re.search(r"[0-9]", token):
+        return False
+    wordlike = sum(len(w) for w in _WORDLIKE.findall(token) if _VOWEL.search(w))
+    return wordlike / len(token) < _MAX_WORDLIKE and _entropy(token) >= _MIN_ENTROPY
+
+
+@dataclasses.dataclass(frozen=True)
+class SecretFinding:
+    """A string that looks like a secret and that no rule covers.
+
+    ``path`` is where it is inside the value (``root['headers']['x-token']``), ``kind`` what it
+    looks like, ``length`` its length; ``where``/``target``/``call`` say which recorded value
+    held it. The secret itself is never kept.
+    """
+
+    path: str
+    kind: str
+    length: int
+    where: str = ""
+    target: str = ""
+    call: int = 0
+    span_id: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``input of call #2 to app.llm.complete``, or ``state of tests/test_x.py::test_y``."""
+        if not self.where:
+            return "value"
+        if self.where in ("input", "output"):
+            text = f"{self.where} of call #{self.call} to {self.target}"
+        else:
+            text = f"{self.where} of {self.target}"
+        return f"{text} (span {self.span_id})" if self.span_id else text
+
+    def describe(self) -> tuple[str, str, str]:
+        """``(location, path, what)`` for :class:`UnredactedSecretError`."""
+        return self.location, self.path, f"a {self.kind}, {self.length} chars"
+
+
+class _Walk:
+    """One redaction pass over a value: the redacted copy plus the suspects found."""
+
+    def __init__(self, redactor: Redactor, check: bool) -> None:
+        self.r = redactor
+        self.check = check
+        self.findings: list[tuple[str, str, int]] = []
+        self._active: set[int] = set()
+
+    def value(self, v: Any, path: str) -> Any:
+        r = self.r
+        if r._allow_paths and self._path_allowed(path):
+            return v
+        t = type(v)
+        if t is str:
+            return self.string(v, path)
+        if v is None or t in (int, float, bool, bytes):
+            return v
+        if id(v) in self._active:  # a cycle: leave the back reference alone
+            return v
+        self._active.add(id(v))
+        try:
+            return self._container(v, path)
+        finally:
+            self._active.discard(id(v))
+
+    def _container(self, v: Any, path: str) -> Any:
+        if isinstance(v, dict):
+            entries = {k: self.keyed(k, x, f"{path}[{k!r}]") for k, x in v.items()}
+            if type(v) is dict:
+                return entries
+            out = copy.copy(v)
+            out.update(entries)
+            return out
+        if isinstance(v, list):
+            return [self.value(x, f"{path}[{i}]") for i, x in enumerate(v)]
+        if isinstance(v, tuple):
+            fields = getattr(v, "_fields", None)
+            if isinstance(fields, tuple) and len(fields) == len(v):  # a namedtuple
+                items = [self.keyed(k, x, f"{path}.{k}") for k, x in zip(fields, v, strict=True)]
+            elif len(v) == 2 and isinstance(v[0], str):  # a (name, value) pair, e.g. a header
+                items = [self.value(v[0], f"{path}[0]"), self.keyed(v[0], v[1], f"{path}[1]")]
+            else:
+                items = [self.value(x, f"{path}[{i}]") for i, x in enumerate(v)]
+            if type(v) is tuple:
+                return tuple(items)
+            return type(v)(*items) if hasattr(v, "_fields") else type(v)(items)
+        if isinstance(v, (set, frozenset)):
+            return type(v)(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
+        if isinstance(v, type) or not hasattr(v, "__dict__"):
+            return v
+        if dataclasses.is_dataclass(v):
+            names = [f.name for f in dataclasses.fields(v)]
+        else:
+            names = list(vars(v))
+        return self._object(v, names, path)
+
+    def _object(self, v: Any, names: list[str], path: str) -> Any:
+        changed = {}
+        for name in names:
+            old = getattr(v, name, None)
+            new = self.keyed(name, old, f"{path}.{name}")
+            if new is not old:
+                changed[name] = new
+        if not changed:
+            return v
+        try:
+            out = copy.copy(v)
+            for name, new in changed.items():
+                object.__setattr__(out, name, new)
+        except Exception:  # an object that cannot be copied is left as it is
+            return v
+        return out
+
+    def keyed(self, key: Any, x: Any, path: str) -> Any:
+        if self.r._allow_paths and self._path_allowed(path):
+            return x
+        if isinstance(key, str):
+            verdict = self.r._key_verdict(key)
+            if verdict == "allow":
+                return x
+            if verdict == "secret" and x is not None and type(x) is not bool:
+                return self.r.placeholder
+        return self.value(x, path)
+
+    def string(self, s: str, path: str) -> str:
+        r = self.r
+        if any(rx.fullmatch(s) for rx in r._allow_values):
+            return s
+        s = r.redact_string(s)
+        if self.check:
+            s = self._suspects(s, path)
+        return s
+
+    def _suspects(self, s: str, path: str) -> str:
+        spans: list[tuple[int, int, str]] = []
+        for kind, rx in _SUSPECT_FORMATS:
+            spans.extend((m.start(), m.end(), kind) for m in rx.finditer(s))
+        for m in _TOKEN.finditer(s):
+            if _generic_suspect(m.group()) and not any(a < m.end() and m.start() < b
+                                                       for a, b, _ in spans):  # fmt: skip
+                spans.append((m.start(), m.end(), "high-entropy string"))
+        if not spans:
+            return s
+        spans.sort()
+        out, last = [], 0
+        for start, end, kind in spans:
+            if start < last:
+                continue
+            self.findings.append((path, kind, end - start))
+            out += [s[last:start], self.r.placeholder]
+            last = end
+        return "".join(out) + s[last:]
+
+    def _path_allowed(self, path: str) -> bool:
+        return any(path == p or path.startswith((p + "[", p + ".")) for p in self.r._allow_paths)
+
+
+class Redactor:
+    """Redacts secrets from values before they are recorded; see the module docstring.
+
+    ``keys``: key rules; ``patterns``: regular expressions (strings or compiled); ``allow``:
+    allow rules (paths starting with ``root``, ``re:REGEX`` or a compiled pattern for string
+    values, anything else a key name); ``placeholder``: what a secret becomes.
+    ``check_secrets``: also replace strings that look like secrets but match no rule, and keep
+    a :class:`SecretFinding` for each in :attr:`findings` (turn it off for an opted-out run).
+
+    Raises ``ValueError`` naming a pattern that is not a valid regular expression.
+    """
+
+    def __init__(
+        self,
+        keys: Iterable[str] = DEFAULT_KEYS,
+        patterns: Iterable[str | re.Pattern[str]] = DEFAULT_PATTERNS,
+        allow: Iterable[str | re.Pattern[str]] = (),
+        placeholder: str = PLACEHOLDER,
+        *,
+        check_secrets: bool = True,
+    ) -> None:
+        self.keys = tuple(keys)
+        self._key_rules = [w for w in map(key_words, self.keys) if w]
+        self.patterns = tuple(_compile(p, "redaction pattern") for p in patterns)
+        self.allow = tuple(allow)
+        self._allow_paths: list[str] = []
+        self._allow_values: list[re.Pattern[str]] = []
+        self._allow_keys: set[tuple[str, ...]] = set()
+        for rule in self.allow:
+            if isinstance(rule, re.Pattern):
+                self._allow_values.append(rule)
+            elif rule.startswith("re:"):
+                self._allow_values.append(_compile(rule[3:], "allow rule"))
+            elif rule == "root" or rule.startswith(("root[", "root.")):
+                self._allow_paths.append(rule)
+            else:
+                self._allow_keys.add(key_words(rule) or (rule.lower(),))
+        self.placeholder = placeholder
+        self.check_secrets = check_secrets
+        if any(rx.search(placeholder) for rx in self.patterns):
+            raise ValueError(f"the placeholder {placeholder!r} matches a redaction pattern")
+        self.findings: list[SecretFinding] = []
+        self._calls: Counter[tuple[str, str]] = Counter()
+        self._verdicts: dict[str, str] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        extra_keys: Sequence[str] = (),
+        extra_patterns: Sequence[str] = (),
+        allow: Sequence[str] = (),
+        *,
+        placeholder: str = PLACEHOLDER,
+        check_secrets: bool = True,
+    ) -> Redactor:
+        """The default rules plus the ones configured (ini ``clearstone_redact_keys``,
+        ``clearstone_redact_patterns``, ``clearstone_redact_allow``; blank lines and lines
+        starting with ``#`` are skipped)."""
+        return cls(
+            DEFAULT_KEYS + _lines(extra_keys),
+            DEFAULT_PATTERNS + _lines(extra_patterns),
+            _lines(allow),
+            placeholder,
+            check_secrets=check_secrets,
+        )
+
+    def fresh(self) -> Redactor:
+        """A redactor with the same rules and no findings (one per test)."""
+        return type(self)(
+            self.keys, self.patterns, self.allow, self.placeholder,
+            check_secrets=self.check_secrets,
+        )  # fmt: skip
+
+    # -- the rules -----------------------------------------------------------------------------
+    def _key_verdict(self, key: str) -> str:
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            words = key_words(key) or (key.lower(),)
+            if words in self._allow_keys:
+                verdict = "allow"
+            elif any(words[-len(rule) :] == rule for rule in self._key_rules):
+                verdict = "secret"
+            else:
+                verdict = "plain"
+            self._verdicts[key] = verdict
+        return verdict
+
+    def is_secret_key(self, key: str) -> bool:
+        """Whether a value under ``key`` is redacted (and ``key`` is not allowed)."""
+        return self._key_verdict(key) == "secret"
+
+    def redact_string(self, text: str) -> str:
+        """``text`` with every pattern match replaced by the placeholder."""
+        for rx in self.patterns:
+            if "secret" in rx.groupindex:
+                text = rx.sub(self._group_replacer, text)
+            else:
+                text = rx.sub(self.placeholder, text)
+        return text
+
+    def _group_replacer(self, m: re.Match[str]) -> str:
+        start, end = m.span("secret")
+        whole = m.group()
+        base = m.start()
+        return whole[: start - base] + self.placeholder + whole[end - base :]
+
+    # -- applying them -------------------------------------------------------------------------
+    def redact(self, value: Any) -> Any:
+        """A redacted copy of ``value`` by the rules alone (suspects are neither replaced nor
+        recorded). ``value`` is not changed."""
+        return _Walk(self, check=False).value(value, "root")
+
+    def __call__(self, value: Any, where: str = "", target: str = "") -> Any:
+        """The recorder's transform: a redacted copy of ``value``.
+
+        With ``check_secrets``, suspected secrets are replaced as well and recorded in
+        :attr:`findings` with ``where``, ``target`` and the call number.
+        """
+        walk = _Walk(self, check=self.check_secrets)
+        result = walk.value(value, "root")
+        call = 0
+        if where:
+            self._calls[(where, target)] += 1
+            call = self._calls[(where, target)]
+        self.findings.extend(
+            SecretFinding(p, kind, n, where, target, call) for p, kind, n in walk.findings
+        )
+        return result
+
+    def scan(self, value: Any) -> list[SecretFinding]:
+        """The suspected secrets in ``value`` that no rule redacts (and no allow rule covers)."""
+        walk = _Walk(self, check=True)
+        walk.value(value, "root")
+        return [SecretFinding(p, kind, n) for p, kind, n in walk.findings]
+
+    def find_secrets(self, value: Any) -> list[str]:
+        """The paths (``root['headers']['x-token']``) of the strings in ``value`` that look like
+        secrets but that no rule covers. Empty when the rules cover everything."""
+        return [f.path for f in self.scan(value)]
+
+    def take_findings(self) -> list[SecretFinding]:
+        """The findings recorded so far; the list is emptied."""
+        found, self.findings = self.findings, []
+        return found
+
+    def raise_for_findings(self) -> None:
+        """Raise :class:`UnredactedSecretError` if a suspected secret was seen (the findings
+        are kept, so a caller can still inspect them)."""
+        if self.findings:
+            raise UnredactedSecretError([f.describe() for f in self.findings])
+
+    # -- strict replay matching ----------------------------------------------------------------
+    def for_matching(self, actual: Any, recorded: Any) -> Any:
+        """``actual`` call arguments prepared for comparison with ``recorded`` ones (which were
+        redacted when recorded): redacted by the rules, and equal to the placeholder wherever
+        the recording holds the placeholder, so redacted paths never cause a divergence."""
+        return self._overlay(self.redact(actual), recorded)
+
+    def _overlay(self, actual: Any, recorded: Any) -> Any:
+        if type(recorded) is str and recorded == self.placeholder:
+            return self.placeholder
+        if isinstance(recorded, dict) and isinstance(actual, dict):
+            return {
+                k: self._overlay(x, recorded[k]) if k in recorded else x for k, x in actual.items()
+            }
+        if isinstance(recorded, (list, tuple)) and type(actual) in (list, tuple):
+            items = [
+                self._overlay(x, recorded[i]) if i < len(recorded) else x
+                for i, x in enumerate(actual)
+            ]
+            return items if type(actual) is list else tuple(items)
+        return actual
+
+    def matcher(
+        self, inner: Callable[[str, int, Any, Any], bool | None] | None = None
+    ) -> Callable[[str, int, Any, Any], bool | None]:
+        """A replay matcher (``matcher(target, call_number, recorded, actual)``) comparing the
+        prepared actual arguments (:meth:`for_matching`) with the recorded ones; ``inner`` (e.g.
+        the ``pytest_clearstone_match_call`` hook) gets the prepared arguments first."""
+
+        def match(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
+            prepared = self.for_matching(actual, recorded)
+            if inner is not None:
+                verdict = inner(target, call_number, recorded, prepared)
+                if verdict is not None:
+                    return verdict
+            return bool(serialization.encode(prepared) == serialization.encode(recorded))
+
+        return match
+
+    def __repr__(self) -> str:
+        return (
+            f"<Redactor {len(self.keys)} keys, {len(self.patterns)} patterns, "
+            f"{len(self.allow)} allow rules>"
+        )
+
+
+def _lines(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(s.strip() for s in values if s.strip() and not s.strip().startswith("#"))
+
+
+def _compile(pattern: str | re.Pattern[str], what: str) -> re.Pattern[str]:
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid {what} {pattern!r}: {exc}") from None

@@ -1,0 +1,331 @@
+"""Redactor: keys, patterns, allow rules, suspected secrets, idempotence, replay matching."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import re
+import uuid
+from collections import namedtuple
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_clearstone.errors import ClearstoneError, UnredactedSecretError
+from pytest_clearstone.redaction import (
+    DEFAULT_KEYS,
+    PLACEHOLDER,
+    Redactor,
+    SecretFinding,
+    key_words,
+)
+
+GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+SLACK = "xoxb-123456789012-abcdefABCDEF"
+OPENAI = "sk-proj-abcdefghijklmnopqrstuvwxyz012345"
+AWS = "AKIAIOSFODNN7EXAMPLE"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+RANDOM_TOKEN = "Qm8xV3pR7tLk2WnZ5cYh9JdF4sGb6NaE"  # 32 chars, mixed case and digits
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["api_key", "API_KEY", "x-api-key", "X-Api-Key", "openai_api_key", "apiKey", "apikey",
+     "Authorization", "proxy-authorization", "token", "access_token", "refresh_token", "x-token",
+     "csrfToken", "password", "db_password", "secret", "client_secret", "cookie", "Cookie",
+     "set-cookie", "Set-Cookie", "cookies", "auth", "basic_auth", "aws_secret_key"],
+)  # fmt: skip
+def test_secret_keys_are_matched_by_their_last_words(key: str) -> None:
+    out = Redactor()({key: "hunter2-value"})
+    assert out == {key: PLACEHOLDER}
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["max_tokens", "prompt_tokens", "token_count", "token_type", "tokenizer", "author",
+     "oauth_url", "passwordless", "secretary", "keyboard", "cache_key", "monkey"],
+)  # fmt: skip
+def test_ordinary_keys_are_left_alone(key: str) -> None:
+    assert Redactor()({key: "value"}) == {key: "value"}
+
+
+def test_key_words_split_on_separators_and_camel_case() -> None:
+    assert key_words("X-Api-Key") == ("x", "api", "key")
+    assert key_words("OPENAI_API_KEY") == ("openai", "api", "key")
+    assert key_words("APIKey") == ("api", "key")
+    assert key_words("csrfToken2") == ("csrf", "token")
+
+
+def test_secrets_are_redacted_at_any_depth_in_every_container() -> None:
+    Pair = namedtuple("Pair", "name secret")
+    value = {
+        "messages": [{"role": "user", "content": "hi"}],
+        "nested": ({"deep": [{"password": "p"}]},),
+        "headers": [("Authorization", "Basic dXNlcjpwYXNz"), ("Accept", "json")],
+        "pair": Pair("x", "y"),
+        "tags": {"a", "b"},
+    }
+    out = Redactor()(value)
+    assert out["nested"] == ({"deep": [{"password": PLACEHOLDER}]},)
+    assert out["headers"] == [("Authorization", PLACEHOLDER), ("Accept", "json")]
+    assert out["messages"] == value["messages"]
+    assert out["pair"] == Pair("x", PLACEHOLDER)  # the namedtuple's field name is a key
+    assert type(out["pair"]) is Pair
+    assert out["tags"] == {"a", "b"}
+
+
+def test_none_and_booleans_under_secret_keys_are_kept() -> None:
+    """Nothing secret in them, and replay must still tell "no key" from "a key"."""
+    assert Redactor()({"api_key": None, "token": False}) == {"api_key": None, "token": False}
+
+
+def test_whole_values_under_secret_keys_are_replaced_whatever_their_type() -> None:
+    value = {"cookies": {"session": "abc"}, "token": 123456}
+    assert Redactor()(value) == {"cookies": PLACEHOLDER, "token": PLACEHOLDER}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bearer abcdefgh12345678", f"Bearer {PLACEHOLDER}"),
+        (f"auth: bearer {JWT} ok", f"auth: bearer {PLACEHOLDER} ok"),
+        (f"key={OPENAI}; next", f"key={PLACEHOLDER}; next"),
+        (f"id {AWS} used", f"id {PLACEHOLDER} used"),
+        (f"jwt={JWT}", f"jwt={PLACEHOLDER}"),
+        ("ask-me anything sk-short", "ask-me anything sk-short"),  # too short for a key
+        ("Bearer bonds", "Bearer bonds"),  # too short for a token
+    ],
+)
+def test_patterns_replace_only_the_matching_substring(text: str, expected: str) -> None:
+    assert Redactor()({"message": text}) == {"message": expected}
+
+
+def test_dataclasses_and_plain_objects_are_copied_not_mutated() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        model: str
+        api_key: str
+
+    class Client:
+        def __init__(self) -> None:
+            self.base_url = "https://api.example.com"
+            self.token = "t0ken-value"
+
+    config, client = Config("gpt", "k"), Client()
+    out = Redactor()({"config": config, "client": client})
+    assert out["config"] == Config("gpt", PLACEHOLDER)
+    assert out["client"].token == PLACEHOLDER
+    assert out["client"].base_url == "https://api.example.com"
+    assert config.api_key == "k" and client.token == "t0ken-value"
+
+
+def test_the_input_is_never_mutated() -> None:
+    value = {"headers": {"Authorization": f"Bearer {JWT}"}, "body": [{"text": OPENAI}]}
+    before = copy.deepcopy(value)
+    Redactor()(value, "input", "app.llm")
+    assert value == before
+
+
+def test_cycles_do_not_recurse_forever() -> None:
+    value: dict[str, Any] = {"token": "x"}
+    value["self"] = value
+    out = Redactor()(value)
+    assert out["token"] == PLACEHOLDER
+
+
+def test_extra_keys_and_patterns_from_settings() -> None:
+    r = Redactor.from_settings(["x-tenant"], [r"cust-\d{6}"], [])
+    out = r({"X-Tenant": "acme", "note": "customer cust-123456 called"})
+    assert out == {"X-Tenant": PLACEHOLDER, "note": f"customer {PLACEHOLDER} called"}
+    assert set(DEFAULT_KEYS) <= set(r.keys)
+
+
+def test_settings_skip_blank_and_comment_lines() -> None:
+    r = Redactor.from_settings(["", "  # a comment", " x-tenant "], [], ["  "])
+    assert r.keys[-1] == "x-tenant"
+    assert r.allow == ()
+
+
+def test_a_pattern_may_redact_only_its_secret_group() -> None:
+    r = Redactor(patterns=[r"pin=(?P<secret>\d+)"])
+    assert r({"m": "pin=1234 ok"}) == {"m": f"pin={PLACEHOLDER} ok"}
+
+
+def test_a_bad_pattern_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"invalid redaction pattern '\(unclosed'"):
+        Redactor.from_settings([], ["(unclosed"], [])
+
+
+def test_a_placeholder_that_a_pattern_would_redact_is_refused() -> None:
+    with pytest.raises(ValueError, match="placeholder"):
+        Redactor(placeholder="sk-aaaaaaaaaaaaaaaaaaaaaaaa")
+
+
+# -- allow rules ----------------------------------------------------------------------------------
+def test_allow_rules_by_path_key_name_and_regex() -> None:
+    value = {
+        "headers": {"x-token": "keep-me", "Authorization": "Bearer abcdefgh12345678"},
+        "session_token": "keep-too",
+        "fixture_key": "sk-test-000000000000000000",
+        "other": "sk-live-111111111111111111",
+    }
+    r = Redactor(allow=["root['headers']['x-token']", "Session-Token", r"re:sk-test-0+"])
+    out = r(value)
+    assert out["headers"] == {"x-token": "keep-me", "Authorization": PLACEHOLDER}
+    assert out["session_token"] == "keep-too"
+    assert out["fixture_key"] == "sk-test-000000000000000000"
+    assert out["other"] == PLACEHOLDER
+
+
+def test_an_allowed_path_covers_its_subtree_only() -> None:
+    r = Redactor(allow=["root['a']"])
+    out = r({"a": {"token": "x"}, "ab": {"token": "y"}})
+    assert out == {"a": {"token": "x"}, "ab": {"token": PLACEHOLDER}}
+
+
+def test_an_allow_regex_must_match_the_whole_string() -> None:
+    r = Redactor(allow=[re.compile("sk-test")])
+    assert r({"m": "sk-test-000000000000000000"}) == {"m": PLACEHOLDER}
+
+
+# -- suspected secrets ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "secret",
+    [GITHUB, SLACK, "glpat-abcdefghij0123456789", "AIzaSyA1234567890abcdefghijklmnopqrstu",
+     "sk_live_abcdefghijklmnop1234", "hf_abcdefghijklmnopqrstuvwxyzABCDEF12", RANDOM_TOKEN,
+     "-----BEGIN RSA PRIVATE KEY-----"],
+)  # fmt: skip
+def test_suspects_no_rule_covers_are_found_with_their_path(secret: str) -> None:
+    value = {"headers": {"x-trace": f"id {secret} end"}, "ok": "fine"}
+    assert Redactor().find_secrets(value) == ["root['headers']['x-trace']"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["3ff6871f87934d6b961054c2b94a5416", str(uuid.UUID(int=7)), hashlib.sha256(b"x").hexdigest(),
+     "ThisIsAVeryLongIdentifierName123", "src/pytest_clearstone/debugging/Checkpoint2.py",
+     "tests/unit/test_redaction.py::test_Things2", "The quick brown fox jumps over the lazy dog",
+     "https://api.example.com/v1/chat/completions?model=gpt-4o-mini", PLACEHOLDER,
+     "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk" * 5],
+)  # fmt: skip
+def test_ordinary_strings_are_not_suspects(text: str) -> None:
+    assert Redactor().find_secrets({"v": text}) == []
+
+
+def test_covered_secrets_are_not_suspects() -> None:
+    value = {"api_key": GITHUB, "m": f"Bearer {RANDOM_TOKEN}", "list": [OPENAI, JWT, AWS]}
+    assert Redactor().find_secrets(value) == []
+
+
+def test_allowed_values_are_not_suspects() -> None:
+    value = {"trace": {"x-id": RANDOM_TOKEN}, "k": GITHUB}
+    assert Redactor().find_secrets(value) == ["root['trace']['x-id']", "root['k']"]
+    r = Redactor(allow=["root['trace']", f"re:{GITHUB}"])
+    assert r.find_secrets(value) == []
+
+
+def test_find_secrets_is_the_same_before_and_after_redaction() -> None:
+    r = Redactor()
+    value = {"a": [GITHUB, {"password": RANDOM_TOKEN}], "b": f"x {SLACK}"}
+    assert r.find_secrets(value) == ["root['a'][0]", "root['b']"]
+    assert r.find_secrets(r.redact(value)) == r.find_secrets(value)
+
+
+def test_a_checking_redactor_replaces_suspects_and_records_where() -> None:
+    r = Redactor()
+    r({"q": "first"}, "input", "app.llm.complete")
+    out = r({"headers": {"x-trace": GITHUB}}, "input", "app.llm.complete")
+    assert out == {"headers": {"x-trace": PLACEHOLDER}}
+    [finding] = r.findings
+    assert finding == SecretFinding(
+        "root['headers']['x-trace']", "GitHub token", len(GITHUB), "input", "app.llm.complete", 2
+    )
+    assert finding.location == "input of call #2 to app.llm.complete"
+
+
+def test_the_error_names_location_path_and_fix_but_never_the_secret() -> None:
+    r = Redactor()
+    r({"body": {"session": RANDOM_TOKEN}}, "output", "app.llm.complete")
+    r({"memory": [GITHUB]}, "state", "tests/test_agent.py::test_run")
+    with pytest.raises(UnredactedSecretError) as info:
+        r.raise_for_findings()
+    message = str(info.value)
+    assert isinstance(info.value, ClearstoneError)
+    assert "output of call #1 to app.llm.complete: root['body']['session']" in message
+    assert "state of tests/test_agent.py::test_run: root['memory'][0] (a GitHub token" in message
+    for fix in ("clearstone_redact_keys", "clearstone_redact_allow", "--clearstone-allow-secrets"):
+        assert fix in message
+    assert RANDOM_TOKEN not in message and GITHUB not in message
+    assert len(r.take_findings()) == 2 and r.findings == []
+    r.raise_for_findings()  # nothing left
+
+
+def test_with_checking_off_suspects_are_recorded_as_they_are() -> None:
+    r = Redactor.from_settings([], [], [], check_secrets=False)
+    assert r({"x": GITHUB, "token": "t"}, "input", "t") == {"x": GITHUB, "token": PLACEHOLDER}
+    assert r.findings == []
+
+
+def test_fresh_keeps_the_rules_and_drops_the_findings() -> None:
+    r = Redactor.from_settings(["x-tenant"], [], ["root['ok']"])
+    r({"x": GITHUB}, "input", "t")
+    f = r.fresh()
+    assert f.findings == [] and f.keys == r.keys and f.allow == r.allow
+    assert f({"x-tenant": "a", "ok": GITHUB}) == {"x-tenant": PLACEHOLDER, "ok": GITHUB}
+
+
+# -- determinism, idempotence, replay matching ----------------------------------------------------
+_strings = st.sampled_from(
+    ["plain", f"Bearer {JWT}", OPENAI, AWS, GITHUB, RANDOM_TOKEN, f"x {SLACK} y", "", PLACEHOLDER]
+) | st.text(max_size=30)
+_keys = st.sampled_from(["token", "x-api-key", "max_tokens", "headers", "Cookie", "q"]) | st.text(
+    max_size=8
+)
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | _strings,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(_keys, children, max_size=4)
+        | st.tuples(_strings, children)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(_values)
+def test_redaction_is_deterministic_idempotent_and_never_mutates(value: Any) -> None:
+    snapshot = copy.deepcopy(value)
+    once = Redactor()(value, "input", "t")
+    assert value == snapshot
+    assert Redactor()(value, "input", "t") == once
+    assert Redactor()(once, "input", "t") == once
+    assert Redactor().find_secrets(once) == []
+
+
+def test_for_matching_ignores_redacted_paths_and_keeps_real_differences() -> None:
+    r = Redactor()
+    recorded = r({"headers": {"Authorization": "Bearer live-key-123456"}, "prompt": "hi"})
+    same = {"headers": {"Authorization": None}, "prompt": "hi"}  # CI has no key: still a match
+    assert r.for_matching(same, recorded) == recorded
+    other = {"headers": {"Authorization": "Bearer ci-key-abcdefgh"}, "prompt": "bye"}
+    assert r.for_matching(other, recorded)["prompt"] == "bye"
+    match = r.matcher()
+    assert match("app.llm", 1, recorded, same) is True
+    assert match("app.llm", 1, recorded, other) is False
+
+
+def test_matcher_gives_the_inner_matcher_prepared_arguments() -> None:
+    r = Redactor()
+    seen: list[Any] = []
+
+    def inner(target: str, n: int, recorded: Any, actual: Any) -> bool | None:
+        seen.append(actual)
+        return None
+
+    recorded = r({"api_key": "k", "q": f"use {OPENAI}"})
+    assert r.matcher(inner)("t", 1, recorded, {"api_key": "other", "q": f"use {OPENAI}"}) is True
+    assert seen == [{"api_key": PLACEHOLDER, "q": f"use {PLACEHOLDER}"}]

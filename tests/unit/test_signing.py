@@ -1,0 +1,228 @@
+"""Signed checkpoints and trusted loading: pickles load only from files signed with the key."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone import signing
+from pytest_clearstone.debugging import Checkpoint, CheckpointManager
+from pytest_clearstone.errors import CheckpointCorruptError, UntrustedCheckpointError
+from pytest_clearstone.observability.span import Recorded, Span
+from pytest_clearstone.observability.trace import Trace
+
+KEY = b"test-signing-key"
+
+
+class _Mkdir:
+    """Unpickling this creates a directory: proof that a pickle ran code."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (os.mkdir, (self.path,))
+
+
+def _payload(marker: Path) -> dict[str, str]:
+    data = base64.b64encode(pickle.dumps(_Mkdir(marker))).decode()
+    return {"__cs__": "pickle", "type": "builtins.object", "v": data}
+
+
+def _checkpoint(state: Any) -> Checkpoint:
+    span = Span(trace_id="a" * 32, span_id="b" * 16, parent_span_id=None, name="root",
+                start_time_ns=1, end_time_ns=2)  # fmt: skip
+    return Checkpoint(
+        checkpoint_id="ckpt_" + "c" * 32,
+        state=Recorded(encoded=state),
+        agent_class_name=None,
+        agent_module=None,
+        trace=Trace("a" * 32, [span]),
+        span_id="b" * 16,
+        timestamp=dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_key_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(signing.ENV_VAR, raising=False)
+
+
+@pytest.fixture
+def marker(tmp_path: Path) -> Path:
+    return tmp_path / "pwned"
+
+
+def _save(tmp_path: Path, state: Any, key: bytes | None, name: str = "x.ckpt") -> Path:
+    return CheckpointManager(tmp_path / "ckpts").save_checkpoint(
+        _checkpoint(state), name, signing_key=key
+    )
+
+
+# -- signing ---------------------------------------------------------------------------------
+def test_a_saved_checkpoint_carries_an_hmac_of_its_canonical_content(tmp_path: Path) -> None:
+    path = _save(tmp_path, {"n": 1}, KEY)
+    doc = json.loads(path.read_text())
+    assert doc["signature"].startswith("hmac-sha256:")
+    assert len(doc["signature"]) == len("hmac-sha256:") + 64
+    assert signing.verify(path.read_text(), KEY)
+    assert not signing.verify(path.read_text(), b"another key")
+    loaded = CheckpointManager(tmp_path / "ckpts").load_checkpoint("x", signing_key=KEY)
+    assert loaded.agent_state == {"n": 1}
+
+
+def test_without_a_key_nothing_is_signed(tmp_path: Path) -> None:
+    path = _save(tmp_path, {"n": 1}, None)
+    assert "signature" not in json.loads(path.read_text())
+
+
+def test_the_key_defaults_to_the_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marker: Path
+) -> None:
+    monkeypatch.setenv(signing.ENV_VAR, KEY.decode())
+    manager = CheckpointManager(tmp_path)
+    path = manager.save_checkpoint(_checkpoint({"n": 1}), "env.ckpt")
+    assert signing.verify(path.read_text(), KEY)
+    unsigned = _save(tmp_path, {"p": _payload(marker)}, None)
+    with pytest.raises(UntrustedCheckpointError):
+        manager.load_checkpoint(unsigned)
+    assert not marker.exists()
+
+
+def test_the_signature_survives_reindenting_and_crlf_line_endings(tmp_path: Path) -> None:
+    path = _save(tmp_path, {"n": [1, 2], "s": "naïve ✓"}, KEY)
+    text = path.read_text(encoding="utf-8")
+    reindented = json.dumps(json.loads(text), indent=4, ensure_ascii=True).replace("\n", "\r\n")
+    assert signing.verify(reindented, KEY)
+
+
+def test_sign_text_and_sign_file_sign_existing_files(tmp_path: Path) -> None:
+    path = _save(tmp_path, {"n": 1}, None)
+    assert signing.verify(signing.sign_text(path.read_text(), KEY), KEY)
+    signing.sign_file(path, KEY)
+    assert signing.verify(path.read_text(), KEY)
+    assert signing.checkpoint_trust(path, KEY) == signing.TrustInfo(False, True, True)
+    with pytest.raises(ValueError, match=signing.ENV_VAR):
+        signing.sign_file(path, None)
+
+
+def test_an_empty_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        signing.resolve_key(b"")
+
+
+# -- trusted loading -------------------------------------------------------------------------
+def test_an_unsigned_file_with_pickles_is_refused_before_unpickling(
+    tmp_path: Path, marker: Path
+) -> None:
+    path = _save(tmp_path, {"p": _payload(marker)}, None)
+    with pytest.raises(UntrustedCheckpointError) as info:
+        Checkpoint.read(path, signing_key=KEY)
+    assert str(path) in str(info.value)
+    assert "not signed" in str(info.value) and signing.ENV_VAR in str(info.value)
+    assert not marker.exists()
+
+
+def test_a_file_signed_with_another_key_is_refused(tmp_path: Path, marker: Path) -> None:
+    path = _save(tmp_path, {"p": _payload(marker)}, b"attacker key")
+    with pytest.raises(UntrustedCheckpointError, match="signature does not match"):
+        Checkpoint.read(path, signing_key=KEY)
+    assert not marker.exists()
+
+
+def test_a_tampered_signed_file_is_refused(tmp_path: Path, marker: Path) -> None:
+    path = _save(tmp_path, {"p": {"__cs__": "tuple", "v": [1]}, "note": "x"}, KEY)
+    doc = json.loads(path.read_text())
+    doc["agent"]["state"]["p"] = _payload(marker)  # swap a harmless value for a pickle
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UntrustedCheckpointError, match="signature does not match"):
+        Checkpoint.read(path, signing_key=KEY)
+    assert not marker.exists()
+
+
+def test_an_escaped_pickle_tag_is_still_detected(tmp_path: Path, marker: Path) -> None:
+    path = _save(tmp_path, {"n": 1}, None)
+    doc = json.loads(path.read_text())
+    doc["agent"]["state"] = _payload(marker)
+    text = json.dumps(doc).replace('"__cs__": "pickle"', '"\\u005f_cs__" : "pi\\u0063kle"')
+    assert not signing.verify(text, KEY) and '"__cs__": "pickle"' not in text
+    path.write_text(text)
+    with pytest.raises(UntrustedCheckpointError):
+        Checkpoint.read(path, signing_key=KEY)
+    assert not marker.exists()
+    assert signing.checkpoint_trust(path, KEY).contains_pickle
+
+
+def test_a_correctly_signed_file_with_pickles_loads(tmp_path: Path, marker: Path) -> None:
+    path = _save(tmp_path, {"p": _payload(marker)}, KEY)
+    Checkpoint.read(path, signing_key=KEY)
+    assert marker.is_dir()  # the control: the pickle really runs code once trusted
+
+
+def test_without_a_key_pickles_load_as_before(tmp_path: Path, marker: Path) -> None:
+    path = _save(tmp_path, {"p": _payload(marker)}, None)
+    Checkpoint.read(path, signing_key=None)
+    assert marker.is_dir()
+
+
+def test_allow_pickle_false_refuses_even_a_signed_file(tmp_path: Path, marker: Path) -> None:
+    path = _save(tmp_path, {"p": _payload(marker)}, KEY)
+    with pytest.raises(UntrustedCheckpointError, match="not allowed"):
+        Checkpoint.read(path, allow_pickle=False, signing_key=KEY)
+    assert not marker.exists()
+
+
+def test_files_without_pickles_load_unsigned_or_tampered(tmp_path: Path) -> None:
+    path = _save(tmp_path, {"n": 1}, None)
+    assert Checkpoint.read(path, signing_key=KEY).agent_state == {"n": 1}
+    signed = _save(tmp_path, {"n": 1}, KEY, "signed.ckpt")
+    signed.write_text(signed.read_text().replace('"n": 1', '"n": 2'))
+    assert Checkpoint.read(signed, signing_key=KEY).agent_state == {"n": 2}
+    assert signing.checkpoint_trust(signed, KEY) == signing.TrustInfo(False, True, False)
+
+
+# -- checkpoint_trust (for `show`) ------------------------------------------------------------
+def test_checkpoint_trust_reports_pickles_and_signature(tmp_path: Path, marker: Path) -> None:
+    pickled = _save(tmp_path, {"p": _payload(marker)}, KEY, "p.ckpt")
+    plain = _save(tmp_path, {"n": 1}, None, "n.ckpt")
+    assert signing.checkpoint_trust(pickled, KEY) == signing.TrustInfo(True, True, True)
+    assert signing.checkpoint_trust(pickled, b"other") == signing.TrustInfo(True, True, False)
+    assert signing.checkpoint_trust(pickled, None) == signing.TrustInfo(True, True, None)
+    assert signing.checkpoint_trust(plain, KEY) == signing.TrustInfo(False, False, None)
+    assert not marker.exists()  # trust checks never decode
+    assert str(signing.checkpoint_trust(pickled, KEY)) == (
+        "contains pickled values; signature valid"
+    )
+    assert "not verified" in str(signing.checkpoint_trust(pickled, None))
+    assert str(signing.checkpoint_trust(plain, KEY)) == "no pickled values; unsigned"
+
+
+def test_checkpoint_trust_on_a_file_that_is_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ckpt"
+    path.write_text('{"format": ')
+    with pytest.raises(CheckpointCorruptError, match=r"bad\.ckpt"):
+        signing.checkpoint_trust(path, KEY)
+    with pytest.raises(CheckpointCorruptError, match="cannot read"):
+        signing.checkpoint_trust(tmp_path / "missing.ckpt", KEY)
+
+
+def test_contains_pickle_is_recorded_in_the_file(tmp_path: Path, marker: Path) -> None:
+    assert json.loads(_save(tmp_path, {"p": _payload(marker)}, KEY, "a.ckpt").read_text())[
+        "contains_pickle"
+    ]
+    assert not json.loads(_save(tmp_path, {"n": 1}, KEY, "b.ckpt").read_text())["contains_pickle"]
+
+
+def test_list_checkpoints_ignores_temporary_and_hidden_files(tmp_path: Path) -> None:
+    manager = CheckpointManager(tmp_path)
+    path = manager.save_checkpoint(_checkpoint({"n": 1}), "golden.ckpt", signing_key=None)
+    (tmp_path / ".golden.ckpt.k2j3h4.tmp").write_text("{")
+    (tmp_path / ".hidden.ckpt").write_text("{")
+    assert manager.list_checkpoints() == [path]
