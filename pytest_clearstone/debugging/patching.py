@@ -59,20 +59,22 @@ def resolve(path: str) -> Target:
     if module is None:
         raise MockTargetError(path, f"no module {parts[0]!r} can be imported")
     owner = module
-    for part in parts[index:-1]:
+    for i, part in enumerate(parts[index:-1], index):
         try:
             owner = getattr(owner, part)
         except AttributeError:
+            where = ".".join(parts[:i])
             raise MockTargetError(
-                path, f"{type(owner).__name__} {_name(owner)!r} has no attribute {part!r}"
+                path, f"{type(owner).__name__} {where!r} has no attribute {part!r}"
             ) from None
     attr = parts[-1]
     try:
         current = getattr(owner, attr)
     except AttributeError:
-        raise MockTargetError(path, f"{_name(owner)!r} has no attribute {attr!r}") from None
+        where = ".".join(parts[:-1])
+        raise MockTargetError(path, f"{where!r} has no attribute {attr!r}") from None
     if not callable(current):
-        raise MockTargetError(path, f"{_name(owner)}.{attr} is not callable")
+        raise MockTargetError(path, f"it is a {type(current).__name__}, not a callable")
     raw = _MISSING
     kind = "function"
     if isinstance(owner, type):
@@ -93,10 +95,6 @@ def resolve(path: str) -> Target:
         raw = getattr(owner, "__dict__", {}).get(attr, _MISSING)
         function = current
     return Target(path, owner, attr, raw, function, kind)
-
-
-def _name(obj: Any) -> str:
-    return str(getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj))
 
 
 class PatchStack:

@@ -1,0 +1,293 @@
+"""DeterministicExecutionContext: frozen clock, seeded randomness and uuid4, patched targets."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib
+import random
+import time
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.debugging import (
+    DeterministicExecutionContext,
+    RecordedCall,
+    Responses,
+)
+from pytest_clearstone.errors import (
+    MockTargetError,
+    ReplayDivergenceError,
+    ReplayExhaustedError,
+)
+from pytest_clearstone.observability.span import Recorded
+
+AGENTS_DIR = Path(__file__).resolve().parent / "agents"
+WHEN = dt.datetime(2024, 1, 15, 12, 30, 45, 123456, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def tools(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    return importlib.import_module("cs_tools")
+
+
+def test_clock_is_frozen_at_the_checkpoint_timestamp(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN):
+        first = tools.snapshot()
+        time.sleep(0.01)
+        second = tools.snapshot()
+        local_now = dt.datetime.now()
+    assert first["time"] == second["time"] == WHEN.timestamp()
+    assert first["time_ns"] == second["time_ns"] == int(WHEN.timestamp() * 1e6) * 1000
+    assert first["now"] == second["now"] == WHEN
+    assert local_now == dt.datetime.fromtimestamp(WHEN.timestamp())
+    assert first["today"] == dt.datetime.fromtimestamp(WHEN.timestamp()).date()
+    assert time.time() > WHEN.timestamp() + 3600  # the real clock is back
+
+
+def test_clock_of_a_checkpoint_object(tools: ModuleType) -> None:
+    class FakeCheckpoint:  # what the context reads from a Checkpoint
+        timestamp = WHEN
+        checkpoint_id = "ckpt_1"
+        path = None
+
+    with DeterministicExecutionContext(FakeCheckpoint()) as ctx:  # type: ignore[arg-type]
+        assert time.time() == WHEN.timestamp()
+    assert ctx.checkpoint_label == "ckpt_1"
+
+
+def test_naive_timestamp_is_taken_as_utc() -> None:
+    with DeterministicExecutionContext(WHEN.replace(tzinfo=None)):
+        assert time.time() == WHEN.timestamp()
+
+
+def test_tick_lets_the_clock_run_from_the_timestamp() -> None:
+    with DeterministicExecutionContext(WHEN, tick=True):
+        start = time.time()
+        time.sleep(0.01)
+        later = time.time()
+    assert WHEN.timestamp() <= start < later < WHEN.timestamp() + 3600
+
+
+def test_monotonic_clocks_and_asyncio_keep_running() -> None:
+    async def nap() -> str:
+        await asyncio.sleep(0.01)
+        return "woke"
+
+    with DeterministicExecutionContext(WHEN):
+        m1, p1 = time.monotonic(), time.perf_counter()
+        assert asyncio.run(nap()) == "woke"
+        assert time.monotonic() > m1
+        assert time.perf_counter() > p1
+
+
+def test_two_contexts_give_identical_randomness_and_ids(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN, seed=42):
+        first = tools.snapshot()
+        first_uuid = uuid.uuid4()
+    with DeterministicExecutionContext(WHEN, seed=42):
+        second = tools.snapshot()
+        second_uuid = uuid.uuid4()
+    assert first == second
+    assert first_uuid == second_uuid
+    assert first_uuid.version == 4
+    assert uuid.UUID(first["uuid4"]).version == 4
+    assert first["instance"] != first["random"][:2]  # Random() instances have their own stream
+
+    with DeterministicExecutionContext(WHEN, seed=43):
+        assert tools.snapshot()["random"] != first["random"]
+
+
+def test_seed_defaults_to_one_derived_from_the_checkpoint(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN) as ctx:
+        a = tools.snapshot()
+    with DeterministicExecutionContext(WHEN):
+        b = tools.snapshot()
+    with DeterministicExecutionContext(WHEN + dt.timedelta(seconds=1)):
+        c = tools.snapshot()
+    assert a["random"] == b["random"] != c["random"]
+    assert ctx.seed == DeterministicExecutionContext(WHEN).seed
+
+
+def test_explicitly_seeded_instances_keep_their_seed() -> None:
+    expected = random.Random(5).random()
+    with DeterministicExecutionContext(WHEN, seed=1):
+        assert random.Random(5).random() == expected
+
+
+def test_previous_random_state_and_real_uuid4_are_restored(tools: ModuleType) -> None:
+    random.seed(2024)
+    before = random.getstate()
+    original_code = uuid.uuid4.__code__
+    with DeterministicExecutionContext(WHEN, seed=1):
+        random.random()
+        inside_ids = {uuid.uuid4() for _ in range(3)}
+    assert random.getstate() == before
+    assert uuid.uuid4.__code__ is original_code
+    outside = {uuid.uuid4() for _ in range(3)}
+    assert len(outside) == 3 and not outside & inside_ids
+    r = random.Random()
+    assert r.random() != random.Random().random()  # unseeded instances are random again
+
+
+def test_random_state_is_restored_when_the_block_raises() -> None:
+    random.seed(7)
+    before = random.getstate()
+    with pytest.raises(RuntimeError), DeterministicExecutionContext(WHEN):
+        random.random()
+        raise RuntimeError("boom")
+    assert random.getstate() == before
+    assert time.time() > WHEN.timestamp() + 3600
+
+
+def test_mock_targets_return_listed_values_in_order(tools: ModuleType) -> None:
+    original = tools.fetch
+    targets = {"cs_tools.fetch": [{"data": "r1"}, ValueError("rate limited"), {"data": "r3"}]}
+    with DeterministicExecutionContext(WHEN, targets) as ctx:
+        assert tools.fetch("a") == {"data": "r1"}
+        with pytest.raises(ValueError, match="rate limited"):
+            tools.fetch("b")
+        assert tools.fetch("c", limit=1) == {"data": "r3"}
+    assert tools.fetch is original
+    assert [(c.call_number, c.arguments) for c in ctx.session.calls] == [
+        (1, {"query": "a", "limit": 3}),
+        (2, {"query": "b", "limit": 3}),
+        (3, {"query": "c", "limit": 1}),
+    ]
+
+
+def test_exhaustion_names_target_count_and_call_number(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": ["only"]}) as ctx:
+        assert tools.fetch("a") == "only"
+        with pytest.raises(ReplayExhaustedError) as info:
+            tools.fetch("b")
+    error = info.value
+    assert not isinstance(error, StopIteration)
+    assert (error.target, error.recorded, error.call_number) == ("cs_tools.fetch", 1, 2)
+    assert str(error).startswith(
+        "cs_tools.fetch was called 2 time(s) but the recording has only 1 response(s) for it "
+        "(call #2 has none)"
+    )
+    assert "re-record with: pytest --clearstone-record" in str(error)
+    assert ctx.session.errors == [error]
+
+
+def test_exhaustion_is_kept_even_when_swallowed(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": []}) as ctx:
+        try:
+            tools.fetch("a")
+        except Exception as exc:  # what an agent with a catch-all handler does
+            assert isinstance(exc, ReplayExhaustedError)
+    with pytest.raises(ReplayExhaustedError, match="call #1 has none"):
+        ctx.session.raise_errors(strict=False)
+
+
+def _responses(*pairs: tuple[dict[str, Any], Any]) -> Responses:
+    return Responses(
+        [
+            RecordedCall(input=Recorded.of(i), output=Recorded.of(o), span_id=f"span{n}")
+            for n, (i, o) in enumerate(pairs, 1)
+        ]
+    )
+
+
+def test_strict_matching_accepts_the_recorded_arguments(tools: ModuleType) -> None:
+    spec = _responses(({"query": "a", "limit": 3}, "A"), ({"query": "b", "limit": 9}, "B"))
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": spec}, strict=True):
+        assert tools.fetch("a") == "A"
+        assert tools.fetch(limit=9, query="b") == "B"
+
+
+def test_strict_divergence_names_target_call_span_and_delta(tools: ModuleType) -> None:
+    spec = _responses(({"query": "a", "limit": 3}, "A"), ({"query": "b", "limit": 3}, "B"))
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": spec}, strict=True) as ctx:
+        assert tools.fetch("a") == "A"
+        with pytest.raises(ReplayDivergenceError) as info:
+            tools.fetch("changed")
+    error = info.value
+    assert (error.target, error.call_number, error.span_id) == ("cs_tools.fetch", 2, "span2")
+    message = str(error)
+    assert message.splitlines()[0] == (
+        "replay diverged at call #2 to cs_tools.fetch: its arguments differ from the recording"
+    )
+    assert "recorded span: span2" in message
+    assert "root['query']: 'b' -> 'changed'" in message
+    assert "re-record with: pytest --clearstone-record" in message
+    assert ctx.session.errors == [error]
+
+
+def test_order_only_matching_ignores_changed_arguments(tools: ModuleType) -> None:
+    spec = _responses(({"query": "a", "limit": 3}, "A"))
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": spec}):
+        assert tools.fetch("something else") == "A"
+
+
+def test_custom_matcher_decides(tools: ModuleType) -> None:
+    seen: list[tuple[str, int, Any, Any]] = []
+
+    def case_insensitive(target: str, number: int, recorded: Any, actual: Any) -> bool:
+        seen.append((target, number, recorded, actual))
+        return bool(recorded["query"].lower() == actual["query"].lower())
+
+    spec = _responses(({"query": "A", "limit": 3}, "A"))
+    with DeterministicExecutionContext(
+        WHEN, {"cs_tools.fetch": spec}, strict=True, matcher=case_insensitive
+    ):
+        assert tools.fetch("a") == "A"
+    assert seen == [("cs_tools.fetch", 1, {"query": "A", "limit": 3}, {"query": "a", "limit": 3})]
+
+
+def test_a_bad_target_path_leaves_nothing_patched(tools: ModuleType) -> None:
+    random.seed(11)
+    before = random.getstate()
+    original_fetch, original_code = tools.fetch, uuid.uuid4.__code__
+    ctx = DeterministicExecutionContext(
+        WHEN, {"cs_tools.fetch": ["x"], "cs_tools.no_such_function": ["y"]}
+    )
+    with pytest.raises(MockTargetError) as info, ctx:
+        pytest.fail("the block must not run")
+    assert "'cs_tools.no_such_function'" in str(info.value)
+    assert "has no attribute 'no_such_function'" in str(info.value)
+    assert isinstance(info.value, AttributeError)
+    assert tools.fetch is original_fetch
+    assert uuid.uuid4.__code__ is original_code
+    assert random.getstate() == before
+    assert random.Random.seed is random.Random.__dict__["seed"]
+    assert time.time() > WHEN.timestamp() + 3600
+    assert not ctx.active
+
+
+def test_entering_that_fails_halfway_unwinds_every_patch(tools: ModuleType) -> None:
+    original_fetch, original_second = tools.fetch, tools.second_tool
+    random.seed(3)
+    before = random.getstate()
+    # the first target is patched, the second spec is invalid: both must end up unpatched
+    ctx = DeterministicExecutionContext(
+        WHEN,
+        {"cs_tools.fetch": ["ok"], "cs_tools.second_tool": "not a list"},  # type: ignore[dict-item]
+    )
+    with pytest.raises(TypeError, match="must be a list of return values, not str"), ctx:
+        pytest.fail("the block must not run")
+    assert tools.fetch is original_fetch
+    assert tools.second_tool is original_second
+    assert random.getstate() == before
+    assert time.time() > WHEN.timestamp() + 3600
+
+
+def test_suspended_block_uses_the_real_world_and_consumes_nothing(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN, seed=9):
+        plain = [random.random(), str(uuid.uuid4()), random.random()]
+    with DeterministicExecutionContext(WHEN, seed=9) as ctx:
+        first = random.random()
+        with ctx.suspended():
+            assert time.time() > WHEN.timestamp() + 3600
+            random.random()
+            uuid.uuid4()
+        rest = [str(uuid.uuid4()), random.random()]
+        assert time.time() == WHEN.timestamp()
+    assert [first, *rest] == plain

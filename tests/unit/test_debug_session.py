@@ -1,0 +1,144 @@
+"""The interactive debugging session: banner, pre-flight analysis, pdb in the agent's own source."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import re
+import sys
+import textwrap
+from pathlib import Path
+from types import ModuleType
+
+import pexpect
+import pytest
+
+from pytest_clearstone.debugging import ReplayEngine
+
+AGENTS_DIR = Path(__file__).resolve().parent / "agents"
+AGENT_FILE = AGENTS_DIR / "cs_research_agent.py"
+
+SCRIPT = """
+import sys
+sys.path.insert(0, {agents!r})
+import cs_research_agent as research
+from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
+from pytest_clearstone.observability import TracerProvider
+
+provider = TracerProvider(db_path="research_traces.db")
+tracer = provider.get_tracer("research_agent")
+research.call_llm = tracer.traced(span_type="llm")(research.call_llm)
+agent = research.ResearchAgent()
+with tracer.span("research_workflow") as root_span:
+    with tracer.span("query_1"):
+        agent.research("What is AI safety?")
+    with tracer.span("query_2") as span:
+        checkpoint_span_id = span.span_id
+        agent.research("What are the risks?")
+provider.shutdown()
+
+manager = CheckpointManager()
+trace = provider.trace_store.get_trace(root_span.trace_id)
+path = manager.save_checkpoint(manager.create_checkpoint(agent, trace, checkpoint_span_id))
+checkpoint = manager.load_checkpoint(path)
+live_before = len(research.LIVE_CALLS)
+
+engine = ReplayEngine(checkpoint)
+engine.start_debugging_session(
+    function_to_replay="research",
+    mock_config={{"llm": "cs_research_agent.call_llm"}},
+    query="What are AI alignment solutions?",
+)
+print("LIVE CALLS DURING REPLAY:", len(research.LIVE_CALLS) - live_before)
+"""
+
+
+def test_session_through_a_pseudo_terminal(tmp_path: Path) -> None:
+    script = tmp_path / "debug_me.py"
+    script.write_text(textwrap.dedent(SCRIPT.format(agents=str(AGENTS_DIR))), encoding="utf-8")
+    child = pexpect.spawn(
+        sys.executable, [str(script)], cwd=str(tmp_path), encoding="utf-8", timeout=60,
+        env={"PYTHONIOENCODING": "utf-8", "TERM": "dumb", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    try:
+        child.expect_exact("--- 🕰️ Welcome to the Clearstone Time-Travel Debugger ---")
+        child.expect_exact("(at span: 'query_2')")
+        child.expect_exact("Agent State: Rehydrated for 'cs_research_agent.ResearchAgent'")
+        child.expect_exact("--- Pre-flight Mock Analysis ---")
+        child.expect_exact("  - Mocking 'cs_research_agent.call_llm' (for span_type='llm')")
+        child.expect_exact("    - Found 1 recorded response(s) in the trace.")
+        child.expect(r"> (\S+)\((\d+)\)research\(\)")
+        location, line = child.match.group(1), int(child.match.group(2))
+        child.expect_exact("(Pdb) ")
+        assert Path(location) == AGENT_FILE
+        source = AGENT_FILE.read_text(encoding="utf-8").splitlines()
+        assert source[line - 1].strip() == 'self.memory.append({"query": query})'
+
+        child.sendline("p self.memory")
+        child.expect_exact(
+            "{'query': 'What are the risks?'}, {'result': 'Answer to: What are the risks?'}]"
+        )
+        child.expect_exact("(Pdb) ")
+        child.sendline("c")
+        child.expect_exact(
+            "--- ✅ Replay finished. Final result: 'Answer to: What are the risks?' ---"
+        )
+        child.expect_exact("LIVE CALLS DURING REPLAY: 0")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+
+
+@pytest.fixture
+def research(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ModuleType:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    for name in ("cs_research_agent", "cs_recording"):
+        importlib.import_module(name)
+    return importlib.import_module("cs_research_agent")
+
+
+def _engine(research: ModuleType, with_answer: bool = True) -> ReplayEngine:
+    import cs_recording  # type: ignore[import-not-found]
+
+    agent = research.ResearchAgent()
+    with cs_recording.Recording() as rec, rec.step("query_2") as step:
+        if with_answer:
+            rec.call("llm", "call_llm", {"prompt": "q"}, "recorded")
+    return ReplayEngine(rec.checkpoint(agent, step.span_id))
+
+
+def test_a_failed_replay_is_reported_not_raised(research: ModuleType) -> None:
+    engine = _engine(research, with_answer=False)
+    out = io.StringIO()
+    result = engine.start_debugging_session(
+        "research", {"llm": "cs_research_agent.call_llm"}, "a question",
+        stdin=io.StringIO("c\n"), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert result is None
+    assert isinstance(engine.last_error, Exception)
+    assert "    - WARNING: No recorded responses for span_type='llm'" in text
+    assert "--- ❌ Replay Failed: ReplayExhaustedError ---" in text
+    assert "cs_research_agent.call_llm was called 1 time(s)" in text
+    assert "This usually means a mocked function was called more times than there were" in text
+    assert research.LIVE_CALLS == [] or "a question" not in research.LIVE_CALLS
+
+
+def test_pdb_stops_in_the_agent_and_sees_its_state(research: ModuleType) -> None:
+    engine = _engine(research)
+    out = io.StringIO()
+    commands = "p query\np self.total_cost\nn\nn\np result\nc\n"
+    result = engine.start_debugging_session(
+        "research", {"llm": "cs_research_agent.call_llm"}, "a question",
+        stdin=io.StringIO(commands), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert result == "recorded"
+    locations = re.findall(r"> (\S+)\(\d+\)(\w+)\(\)", text)
+    assert locations and all(Path(f) == AGENT_FILE for f, _ in locations)
+    assert {fn for _, fn in locations} == {"research"}
+    assert "'a question'" in text
+    assert "'recorded'" in text  # `p result` after the mocked call
+    assert "--- ✅ Replay finished. Final result: 'recorded' ---" in text

@@ -1,0 +1,180 @@
+"""Mock target resolution and patching: every kind of callable, signatures, undo, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.debugging import DeterministicExecutionContext
+from pytest_clearstone.debugging.patching import PatchStack, resolve
+from pytest_clearstone.errors import MockTargetError, ReplayExhaustedError
+
+AGENTS_DIR = Path(__file__).resolve().parent / "agents"
+WHEN = "2024-01-15T12:00:00+00:00"
+
+
+@pytest.fixture
+def tools(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    return importlib.import_module("cs_tools")
+
+
+def _ctx(targets: dict[str, Any], **kwargs: Any) -> DeterministicExecutionContext:
+    import datetime as dt
+
+    return DeterministicExecutionContext(dt.datetime.fromisoformat(WHEN), targets, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("cs_tools.fetch", "function"),
+        ("cs_tools.Client.complete", "method"),
+        ("cs_tools.Client.ping", "staticmethod"),
+        ("cs_tools.Client.create", "classmethod"),
+        ("cs_tools.client.complete", "function"),  # an attribute of an object
+        ("cs_tools.afetch", "function"),
+    ],
+)
+def test_resolve_kinds(tools: ModuleType, path: str, kind: str) -> None:
+    target = resolve(path)
+    assert target.kind == kind
+    assert target.path == path
+    assert target.name == path.rsplit(".", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("fetch", "it is not a dotted import path"),
+        ("no_such_package_xyz.fn", "no module 'no_such_package_xyz' can be imported"),
+        ("cs_tools.missing", "'cs_tools' has no attribute 'missing'"),
+        ("cs_tools.Client.missing", "'cs_tools.Client' has no attribute 'missing'"),
+        ("cs_tools.Nope.method", "module 'cs_tools' has no attribute 'Nope'"),
+        ("cs_tools.client.nope.x", "Client 'cs_tools.client' has no attribute 'nope'"),
+        ("cs_tools.client.model", "it is a str, not a callable"),
+    ],
+)
+def test_bad_paths_name_the_path_and_the_problem(tools: ModuleType, path: str, reason: str) -> None:
+    with pytest.raises(MockTargetError) as info:
+        resolve(path)
+    assert str(info.value).startswith(f"mock target {path!r} cannot be patched: {reason}")
+    assert "e.g. 'my_app.llm.complete'" in str(info.value)
+    assert info.value.target == path
+
+
+def test_patched_targets_keep_their_signature(tools: ModuleType) -> None:
+    paths = ["fetch", "Client.complete", "Client.ping", "Client.create", "afetch", "stream",
+             "astream"]  # fmt: skip
+    Client = tools.Client
+
+    def signatures() -> list[inspect.Signature]:
+        return [
+            inspect.signature(tools.fetch),
+            inspect.signature(Client.complete),
+            inspect.signature(Client.ping),
+            inspect.signature(Client.create),
+            inspect.signature(tools.afetch),
+            inspect.signature(tools.stream),
+            inspect.signature(tools.astream),
+            inspect.signature(tools.client.complete),  # bound: self left out
+        ]
+
+    before = signatures()
+    with _ctx({f"cs_tools.{p}": [] for p in paths}):
+        during = signatures()
+        assert inspect.iscoroutinefunction(tools.afetch)
+        assert inspect.isgeneratorfunction(tools.stream)
+        assert inspect.isasyncgenfunction(tools.astream)
+        assert tools.fetch.__name__ == "fetch"
+    assert during == before
+    assert signatures() == before
+
+
+def test_class_method_target_answers_calls_from_any_instance(tools: ModuleType) -> None:
+    with _ctx({"cs_tools.Client.complete": ["one", "two"]}) as ctx:
+        assert tools.client.complete("p1", temperature=0.5) == "one"
+        assert tools.Client("other").complete("p2") == "two"
+    assert [c.arguments for c in ctx.session.calls] == [
+        {"prompt": "p1", "temperature": 0.5},  # self is not part of the arguments
+        {"prompt": "p2", "temperature": 0.0},
+    ]
+    with pytest.raises(AssertionError, match=r"live Client\.complete"):
+        tools.client.complete("live again")
+
+
+def test_static_and_class_methods(tools: ModuleType) -> None:
+    targets = {"cs_tools.Client.ping": ["pong1", "pong2"], "cs_tools.Client.create": ["made"]}
+    with _ctx(targets) as ctx:
+        assert tools.Client.ping("h1") == "pong1"
+        assert tools.client.ping("h2") == "pong2"
+        assert tools.Client.create("m") == "made"
+    assert [c.arguments for c in ctx.session.calls] == [
+        {"host": "h1"}, {"host": "h2"}, {"model": "m"},
+    ]  # fmt: skip
+    assert isinstance(tools.Client.__dict__["ping"], staticmethod)
+    assert isinstance(tools.Client.__dict__["create"], classmethod)
+
+
+def test_attribute_of_an_object_is_patched_on_that_object_only(tools: ModuleType) -> None:
+    with _ctx({"cs_tools.client.complete": ["patched"]}):
+        assert tools.client.complete("p") == "patched"
+        with pytest.raises(AssertionError, match=r"live Client\.complete"):
+            tools.Client().complete("other instance")
+    assert "complete" not in vars(tools.client)
+
+
+def test_async_target_replays_as_a_coroutine(tools: ModuleType) -> None:
+    async def main() -> list[Any]:
+        first = tools.afetch("q")
+        assert inspect.iscoroutine(first)
+        return [await first, await tools.afetch("r")]
+
+    with _ctx({"cs_tools.afetch": ["a1", KeyError("k")]}), pytest.raises(KeyError):
+        asyncio.run(main())
+    with _ctx({"cs_tools.afetch": ["a1", "a2"]}):
+        assert asyncio.run(main()) == ["a1", "a2"]
+
+
+def test_generator_target_yields_recorded_chunks(tools: ModuleType) -> None:
+    with _ctx({"cs_tools.stream": [["Hel", "lo"], ["!"]]}):
+        assert list(tools.stream("p")) == ["Hel", "lo"]
+        assert list(tools.stream("p")) == ["!"]
+        with pytest.raises(ReplayExhaustedError):
+            list(tools.stream("p"))
+
+
+def test_async_generator_target_yields_recorded_chunks(tools: ModuleType) -> None:
+    async def collect() -> list[str]:
+        return [c async for c in tools.astream("p")]
+
+    with _ctx({"cs_tools.astream": [["a", "b"]]}):
+        assert asyncio.run(collect()) == ["a", "b"]
+
+
+def test_patch_stack_restores_own_and_inherited_attributes() -> None:
+    class Base:
+        def method(self) -> str:
+            return "base"
+
+    class Child(Base):
+        own = "own"
+
+    stack = PatchStack()
+    stack.setattr(Child, "method", lambda self: "patched")
+    stack.setattr(Child, "own", "patched")
+    stack.setattr(Child, "new", "added")
+    assert (Child().method(), Child.own, Child.new) == ("patched", "patched", "added")  # type: ignore[attr-defined]
+    assert len(stack) == 3
+    stack.undo()
+    assert Child().method() == "base"
+    assert "method" not in Child.__dict__
+    assert Child.own == "own"
+    assert not hasattr(Child, "new")
+    assert len(stack) == 0

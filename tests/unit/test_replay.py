@@ -1,0 +1,336 @@
+"""ReplayEngine: response scoping, matching, exhaustion, unused responses, every kind of call."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
+from pytest_clearstone.debugging.replay import UnusedResponsesWarning
+from pytest_clearstone.errors import (
+    RecordedError,
+    ReplayDivergenceError,
+    ReplayExhaustedError,
+    UnusedResponsesError,
+)
+
+AGENTS_DIR = Path(__file__).resolve().parent / "agents"
+FETCH = {"tool": "cs_tools.fetch"}
+
+
+@pytest.fixture
+def mods(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    names = ("cs_tools", "cs_tool_agent", "cs_recording")
+    return {name: importlib.import_module(name) for name in names}
+
+
+def _two_steps(mods: dict[str, ModuleType], at: str = "step_2") -> Any:
+    """step_1 fetches 'a' -> A1; step_2 fetches 'b' -> B1 then 'c' -> C1; checkpoint at ``at``."""
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec:
+        with rec.step("step_1") as s1:
+            rec.call("tool", "fetch", {"query": "a", "limit": 3}, "A1")
+        with rec.step("step_2") as s2:
+            rec.call("tool", "fetch", {"query": "b", "limit": 3}, "B1")
+            rec.call("tool", "fetch", {"query": "c", "limit": 3}, "C1")
+    return rec.checkpoint(agent, {"step_1": s1, "step_2": s2}[at].span_id)
+
+
+def test_responses_start_at_the_checkpoint_span(mods: dict[str, ModuleType]) -> None:
+    engine = ReplayEngine(_two_steps(mods, at="step_2"))
+    assert engine.replay_from_checkpoint("lookup_twice", "x", "y", mock_config=FETCH) == [
+        "B1",
+        "C1",
+    ]
+    engine = ReplayEngine(_two_steps(mods, at="step_1"))
+    with pytest.warns(UnusedResponsesWarning, match="cs_tools.fetch: 2 of 3 used"):
+        assert engine.replay_from_checkpoint("lookup_twice", "x", "y", mock_config=FETCH) == [
+            "A1",
+            "B1",
+        ]
+
+
+def test_checkpoint_survives_a_save_and_load(mods: dict[str, ModuleType], tmp_path: Path) -> None:
+    manager = CheckpointManager(tmp_path)
+    checkpoint = manager.load_checkpoint(manager.save_checkpoint(_two_steps(mods)))
+    engine = ReplayEngine(checkpoint)
+    assert engine.replay_from_checkpoint("lookup_twice", "b", "c", mock_config=FETCH) == [
+        "B1",
+        "C1",
+    ]
+    assert engine.agent.memory == []  # the rehydrated agent, as the replay left it
+
+
+def test_agent_is_rehydrated_fresh_for_every_replay(mods: dict[str, ModuleType]) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    mock = {"tool": "cs_tools.fetch"}
+    with pytest.warns(UnusedResponsesWarning):
+        engine.replay_from_checkpoint("lookup", "b", mock_config=mock)
+    assert engine.agent.memory == ["B1"]
+    with pytest.warns(UnusedResponsesWarning):
+        engine.replay_from_checkpoint("lookup", "b", mock_config=mock)
+    assert engine.agent.memory == ["B1"]  # not ["B1", "B1"]: a new agent from the checkpoint
+
+
+def test_trace_store_supplies_spans_recorded_after_a_mid_run_checkpoint(
+    mods: dict[str, ModuleType],
+) -> None:
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        checkpoint = rec.checkpoint(agent, step.span_id)  # before the tool call happened
+        rec.call("tool", "fetch", {"query": "q", "limit": 3}, "late answer")
+
+    alone = ReplayEngine(checkpoint)
+    report = alone.preflight(FETCH)
+    assert report.entries[0].responses == 0
+    assert report.warnings == [
+        "No recorded responses for span_type='tool' after the checkpoint: a call to "
+        "cs_tools.fetch will raise ReplayExhaustedError."
+    ]
+    with pytest.raises(ReplayExhaustedError):
+        alone.replay_from_checkpoint("lookup", "q", mock_config=FETCH)
+
+    engine = ReplayEngine(checkpoint, trace_store=rec.provider.trace_store)
+    assert engine.replay_from_checkpoint("lookup", "q", mock_config=FETCH) == "late answer"
+
+
+def test_targets_of_one_type_never_steal_each_others_responses(
+    mods: dict[str, ModuleType],
+) -> None:
+    agent = mods["cs_tool_agent"].ToolAgent()
+    target_attr = "clearstone.target"
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("tool", "fetch", {"query": "q", "limit": 3}, "F",
+                 attributes={target_attr: "cs_tools.fetch"})  # fmt: skip
+        rec.call("tool", "second_tool", {"x": 1}, 2,
+                 attributes={target_attr: "cs_tools.second_tool"})  # fmt: skip
+    checkpoint = rec.checkpoint(agent, step.span_id)
+    mock = {"tool": ["cs_tools.fetch", "cs_tools.second_tool"]}
+    assert ReplayEngine(checkpoint).replay_from_checkpoint("both_tools", "q", mock_config=mock) == (
+        "F",
+        2,
+    )
+
+
+def test_two_targets_of_one_type_match_spans_by_function_name(
+    mods: dict[str, ModuleType],
+) -> None:
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("tool", "second_tool", {"x": 1}, 2)
+        rec.call("tool", "fetch", {"query": "q", "limit": 3}, "F")
+    engine = ReplayEngine(rec.checkpoint(agent, step.span_id))
+    mock = {"tool": ["cs_tools.fetch", "cs_tools.second_tool"]}
+    assert [e.responses for e in engine.preflight(mock).entries] == [1, 1]
+    assert engine.replay_from_checkpoint("both_tools", "q", mock_config=mock) == ("F", 2)
+
+
+def test_the_live_function_is_never_called(mods: dict[str, ModuleType]) -> None:
+    # cs_tools.fetch raises AssertionError when it runs for real
+    engine = ReplayEngine(_two_steps(mods))
+    assert engine.replay_from_checkpoint("lookup_twice", "b", "c", mock_config=FETCH)
+    with pytest.raises(AssertionError, match="live fetch"):
+        mods["cs_tools"].fetch("after the replay")
+
+
+def test_exhaustion_is_raised_even_when_the_agent_swallows_it(
+    mods: dict[str, ModuleType],
+) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint(
+            "lookup_swallowing", "q", mock_config={"search": "cs_tools.fetch"}
+        )
+    assert (info.value.target, info.value.recorded, info.value.call_number) == (
+        "cs_tools.fetch", 0, 1,
+    )  # fmt: skip
+    assert engine.last_session is not None
+    assert engine.last_session.errors == [info.value]
+
+
+def test_exhaustion_message_names_the_checkpoint(mods: dict[str, ModuleType]) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", "q", mock_config={"x": "cs_tools.fetch"})
+    message = str(info.value)
+    assert "cs_tools.fetch was called 1 time(s) but the recording has only 0 response(s)" in message
+    assert f"checkpoint: {engine.checkpoint.checkpoint_id}" in message
+
+
+def test_strict_replay_fails_at_the_divergent_call(mods: dict[str, ModuleType]) -> None:
+    checkpoint = _two_steps(mods)
+    engine = ReplayEngine(checkpoint, strict=True)
+    assert engine.replay_from_checkpoint("lookup_twice", "b", "c", mock_config=FETCH) == [
+        "B1",
+        "C1",
+    ]
+    c_span = next(s for s in checkpoint.trace.spans if s.input == {"query": "c", "limit": 3})
+    with pytest.raises(ReplayDivergenceError) as info:
+        ReplayEngine(checkpoint, strict=True).replay_from_checkpoint(
+            "lookup_twice", "b", "changed", mock_config=FETCH
+        )
+    error = info.value
+    assert (error.target, error.call_number, error.span_id) == ("cs_tools.fetch", 2, c_span.span_id)
+    assert "root['query']: 'c' -> 'changed'" in str(error)
+    assert f"recorded span: {c_span.span_id}" in str(error)
+
+
+def test_strict_divergence_is_raised_even_when_swallowed(mods: dict[str, ModuleType]) -> None:
+    engine = ReplayEngine(_two_steps(mods), strict=True)
+    with pytest.raises(ReplayDivergenceError, match=r"call #1 to cs_tools\.fetch"):
+        engine.replay_from_checkpoint("lookup_swallowing", "different", mock_config=FETCH)
+    assert engine.last_session is not None
+    assert engine.last_session.calls[0].result is None
+
+
+def test_order_only_is_the_default(mods: dict[str, ModuleType]) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    assert engine.replay_from_checkpoint("lookup_twice", "new", "args", mock_config=FETCH) == [
+        "B1",
+        "C1",
+    ]
+
+
+def test_unused_responses_strict_raise_and_otherwise_warn(mods: dict[str, ModuleType]) -> None:
+    with pytest.raises(UnusedResponsesError) as info:
+        ReplayEngine(_two_steps(mods), strict=True).replay_from_checkpoint(
+            "lookup", "b", mock_config=FETCH
+        )
+    assert info.value.unused == {"cs_tools.fetch": (1, 2)}
+    assert "cs_tools.fetch: 1 of 2 recorded response(s) used" in str(info.value)
+
+    with pytest.warns(UnusedResponsesWarning) as record:
+        result = ReplayEngine(_two_steps(mods)).replay_from_checkpoint(
+            "lookup", "b", mock_config=FETCH
+        )
+    assert result == "B1"
+    assert str(record[0].message) == "recorded responses left unused: cs_tools.fetch: 1 of 2 used"
+
+
+def test_recorded_exceptions_are_raised_again(mods: dict[str, ModuleType]) -> None:
+    tools = mods["cs_tools"]
+    for error, expected in [
+        (tools.ToolFailed("quota", 7), ("quota", 7)),
+        (KeyError("missing"), ("missing",)),
+        (ValueError(), ()),
+    ]:
+        agent = mods["cs_tool_agent"].ToolAgent()
+        with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+            rec.call("tool", "fetch", {"query": "q", "limit": 3}, error=error)
+        engine = ReplayEngine(rec.checkpoint(agent, step.span_id))
+        with pytest.raises(type(error)) as info:
+            engine.replay_from_checkpoint("lookup", "q", mock_config=FETCH)
+        assert type(info.value) is type(error)
+        assert info.value.args == expected
+
+
+def test_exception_of_a_type_that_cannot_be_imported(mods: dict[str, ModuleType]) -> None:
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        span = rec.call("tool", "fetch", {"query": "q", "limit": 3}, "unused")
+    checkpoint = rec.checkpoint(agent, step.span_id)
+    recorded = checkpoint.trace.get_span(span.span_id)
+    recorded._output = None
+    recorded._error = {"type": "RateLimit", "module": "vendor_sdk.errors", "message": "slow down"}
+    with pytest.raises(RecordedError) as info:
+        ReplayEngine(checkpoint).replay_from_checkpoint("lookup", "q", mock_config=FETCH)
+    assert info.value.type_name == "vendor_sdk.errors.RateLimit"
+    assert (
+        str(info.value) == "vendor_sdk.errors.RateLimit: slow down (recorded exception, replayed)"
+    )
+
+
+def test_class_method_static_and_class_method_targets(mods: dict[str, ModuleType]) -> None:
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("llm", "Client.complete", {"prompt": "p", "temperature": 0.5}, "completed")
+        rec.call("ping", "Client.ping", {"host": "h1"}, "pong1")
+        rec.call("ping", "Client.ping", {"host": "h2"}, "pong2")
+        rec.call("create", "Client.create", {"model": "m"}, "created")
+    checkpoint = rec.checkpoint(agent, step.span_id)
+    engine = ReplayEngine(checkpoint, strict=True)
+    llm = {"llm": "cs_tools.Client.complete"}
+    assert engine.replay_from_checkpoint("ask", "p", mock_config=llm) == "completed"
+    mock = {"ping": "cs_tools.Client.ping", "create": "cs_tools.Client.create"}
+    assert engine.replay_from_checkpoint("ping_and_create", mock_config=mock) == (
+        "pong1", "pong2", "created",
+    )  # fmt: skip
+
+
+def test_async_method_and_async_target(mods: dict[str, ModuleType]) -> None:
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("tool", "afetch", {"query": "q"}, "async answer")
+    engine = ReplayEngine(rec.checkpoint(agent, step.span_id), strict=True)
+    mock = {"tool": "cs_tools.afetch"}
+    assert engine.replay_from_checkpoint("alookup", "q", mock_config=mock) == "async answer"
+
+    async def inside_a_loop() -> Any:
+        return await engine.replay_from_checkpoint("alookup", "q", mock_config=mock)
+
+    assert asyncio.run(inside_a_loop()) == "async answer"
+
+
+def test_generator_and_async_generator_targets(mods: dict[str, ModuleType]) -> None:
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("stream", "stream", {"prompt": "p"}, ["Hel", "lo"])
+        rec.call("astream", "astream", {"prompt": "p"}, ["wor", "ld"])
+    engine = ReplayEngine(rec.checkpoint(agent, step.span_id), strict=True)
+    mock = {"stream": "cs_tools.stream", "astream": "cs_tools.astream"}
+    with pytest.raises(UnusedResponsesError):  # astream's response is left over
+        engine.replay_from_checkpoint("stream_answer", "p", mock_config=mock)
+    sync_only, async_only = {"stream": "cs_tools.stream"}, {"astream": "cs_tools.astream"}
+    assert engine.replay_from_checkpoint("stream_answer", "p", mock_config=sync_only) == "Hello"
+    assert engine.replay_from_checkpoint("astream_answer", "p", mock_config=async_only) == "world"
+
+
+def test_generator_method_is_run_to_completion(mods: dict[str, ModuleType]) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    assert engine.replay_from_checkpoint("numbered", mock_config=FETCH) == ["B1", "C1"]
+
+
+def test_preflight_report_structure_and_text(mods: dict[str, ModuleType]) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    report = engine.preflight({"tool": "cs_tools.fetch", "llm": ["cs_tools.Client.complete"]})
+    assert [(e.target, e.span_type, e.responses, e.warnings) for e in report.entries] == [
+        ("cs_tools.fetch", "tool", 2, []),
+        ("cs_tools.Client.complete", "llm", 0, [
+            "No recorded responses for span_type='llm' after the checkpoint: a call to "
+            "cs_tools.Client.complete will raise ReplayExhaustedError."
+        ]),
+    ]  # fmt: skip
+    assert str(report).splitlines() == [
+        "--- Pre-flight Mock Analysis ---",
+        "  - Mocking 'cs_tools.fetch' (for span_type='tool')",
+        "    - Found 2 recorded response(s) in the trace.",
+        "  - Mocking 'cs_tools.Client.complete' (for span_type='llm')",
+        "    - Found 0 recorded response(s) in the trace.",
+        "    - WARNING: No recorded responses for span_type='llm' after the checkpoint: a call to "
+        "cs_tools.Client.complete will raise ReplayExhaustedError.",
+        "-" * 60,
+    ]
+    assert "No mock_config given" in str(engine.preflight(None))
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (["cs_tools.fetch"], "mock_config must map a span type to an import path"),
+        ({"tool": 3}, "mock_config['tool'] must be an import path or a list of import paths"),
+    ],
+)
+def test_bad_mock_config(mods: dict[str, ModuleType], config: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        ReplayEngine(_two_steps(mods)).replay_from_checkpoint("lookup", "q", mock_config=config)
+
+
+def test_unknown_method_is_named(mods: dict[str, ModuleType]) -> None:
+    with pytest.raises(AttributeError, match="the agent ToolAgent has no method 'nope' to replay"):
+        ReplayEngine(_two_steps(mods)).replay_from_checkpoint("nope")
