@@ -26,20 +26,26 @@ import enum
 import importlib
 import json
 import math
+import re
 import uuid
 import warnings
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path, PurePath
-from typing import Any, Callable
+from typing import Any
 
 from .errors import DecodeError, SerializationError, describe
 
 TAG = "__cs__"
 _TAG_MARKER = '"__cs__"'
 _PICKLE_MARKER = '"__cs__": "pickle"'
+_LONG_DIGITS = re.compile(r"\d{19}").search
 
+_orjson: Any
 try:  # optional speed-up, never required
-    import orjson as _orjson
+    import orjson
+
+    _orjson = orjson
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
@@ -82,14 +88,17 @@ class Encoder:
 
     ``strict``: raise :class:`SerializationError` naming the path of a value that cannot be
     encoded, instead of storing its ``repr`` with a warning. ``allow_pickle``: whether values
-    may fall back to a dill pickle at all.
+    may fall back to a dill pickle at all. ``warn``: whether storing a ``repr`` warns.
     """
 
-    __slots__ = ("allow_pickle", "strict", "used_pickle")
+    __slots__ = ("allow_pickle", "strict", "used_pickle", "warn")
 
-    def __init__(self, *, strict: bool = False, allow_pickle: bool = True) -> None:
+    def __init__(
+        self, *, strict: bool = False, allow_pickle: bool = True, warn: bool = True
+    ) -> None:
         self.strict = strict
         self.allow_pickle = allow_pickle
+        self.warn = warn
         self.used_pickle = False
 
     def encode(self, value: Any, root: str = "root") -> Any:
@@ -110,10 +119,10 @@ class Encoder:
         if t is list:
             out = []
             try:
-                for i, x in enumerate(v):
+                for x in v:
                     out.append(self._enc(x))
-            except _Unencodable as exc:
-                exc.path.insert(0, f"[{i}]")
+            except _Unencodable as exc:  # the failing item is the one after those done
+                exc.path.insert(0, f"[{len(out)}]")
                 raise
             return out
         if t is dict:
@@ -122,12 +131,14 @@ class Encoder:
             try:
                 for k, x in v.items():
                     if type(k) is not str or k == TAG:
-                        return self._enc_keyed(v)
+                        break
                     d[k] = self._enc(x)
+                else:
+                    return d
             except _Unencodable as exc:
                 exc.path.insert(0, f"[{k!r}]")
                 raise
-            return d
+            return self._enc_keyed(v)  # outside the try: it names its own paths
         return self._enc_other(v, t)
 
     def _enc_keyed(self, v: dict[Any, Any]) -> Any:
@@ -144,10 +155,10 @@ class Encoder:
     def _enc_seq(self, tag: str, items: Any) -> Any:
         out = []
         try:
-            for i, x in enumerate(items):
+            for x in items:
                 out.append(self._enc(x))
         except _Unencodable as exc:
-            exc.path.insert(0, f"[{i}]")
+            exc.path.insert(0, f"[{len(out)}]")
             raise
         return {TAG: tag, "v": out}
 
@@ -208,11 +219,12 @@ class Encoder:
                 return {TAG: "pickle", "type": type_name, "v": base64.b64encode(data).decode()}
         if self.strict:
             raise _Unencodable(v, reason)
-        warnings.warn(
-            f"storing the repr of a {type_name} value: {reason}",
-            UnencodableValueWarning,
-            stacklevel=4,
-        )
+        if self.warn:
+            warnings.warn(
+                f"storing the repr of a {type_name} value: {reason}",
+                UnencodableValueWarning,
+                stacklevel=4,
+            )
         try:
             text = repr(v)
         except Exception as exc:  # a broken __repr__ must not lose the span either
@@ -369,7 +381,8 @@ def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = T
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")
     if not decode_tags or _TAG_MARKER not in text:
-        if _orjson is not None:
+        # orjson reads integers beyond 64 bits as floats: such text goes to the stdlib
+        if _orjson is not None and not _LONG_DIGITS(text):
             return _orjson.loads(text)
         return json.loads(text)
     return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)

@@ -1,0 +1,297 @@
+"""The value codec: JSON passes through, other values round-trip through tagged encodings."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import math
+import uuid
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+
+from pytest_clearstone import serialization
+from pytest_clearstone.errors import DecodeError, SerializationError
+from pytest_clearstone.serialization import (
+    TAG,
+    StoredRepr,
+    UnencodableValueWarning,
+    decode,
+    dumps,
+    encode,
+    loads,
+)
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = 2
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: tuple[int, int]
+
+
+@dataclasses.dataclass(frozen=True)
+class Frozen:
+    when: dt.date
+    tags: frozenset[str]
+
+
+class Receipt:
+    """A plain class: not JSON, not tagged, so it goes through dill."""
+
+    def __init__(self, amount: Decimal, items: list[str]) -> None:
+        self.amount = amount
+        self.items = items
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Receipt) and (other.amount, other.items) == (
+            self.amount,
+            self.items,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def roundtrip(value: Any) -> Any:
+    """Through the text form, the way the store and checkpoint files use the codec."""
+    return loads(dumps(encode(value)))
+
+
+def _tag(tree: Any) -> Any:
+    return tree.get(TAG) if isinstance(tree, dict) else None
+
+
+TAGGED = [
+    pytest.param((1, "a", None), "tuple", id="tuple"),
+    pytest.param({3, 1, 2}, "set", id="set"),
+    pytest.param(frozenset({"x", "y"}), "frozenset", id="frozenset"),
+    pytest.param(b"\x00\xffbytes", "bytes", id="bytes"),
+    pytest.param(bytearray(b"\x01\x02"), "bytearray", id="bytearray"),
+    pytest.param(dt.datetime(2025, 1, 15, 12, 0, 30, 123456), "datetime", id="datetime-naive"),
+    pytest.param(
+        dt.datetime(2025, 1, 15, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+        "datetime",
+        id="datetime-aware",
+    ),
+    pytest.param(dt.date(2024, 2, 29), "date", id="date"),
+    pytest.param(dt.time(23, 59, 58, 7), "time", id="time"),
+    pytest.param(dt.timedelta(days=-2, seconds=5, microseconds=9), "timedelta", id="timedelta"),
+    pytest.param(Decimal("0.1000000000000000055511151231257827"), "decimal", id="decimal"),
+    pytest.param(uuid.UUID("12345678-1234-5678-1234-567812345678"), "uuid", id="uuid"),
+    pytest.param(Path("/tmp/some dir/file.txt"), "path", id="path"),
+    pytest.param(PurePosixPath("a/b"), "path", id="purepath"),
+    pytest.param(complex(1.5, -2.25), "complex", id="complex"),
+    pytest.param(float("inf"), "float", id="inf"),
+    pytest.param(float("-inf"), "float", id="-inf"),
+    pytest.param(Color.RED, "enum", id="enum-str"),
+    pytest.param(Color.BLUE, "enum", id="enum-int"),
+    pytest.param(Point(1, (2, 3)), "dataclass", id="dataclass"),
+    pytest.param(Frozen(dt.date(2025, 1, 1), frozenset({"a"})), "dataclass", id="frozen-dc"),
+    pytest.param({1: "one", (2, 3): "pair", None: 0}, "dict", id="dict-non-str-keys"),
+    pytest.param({TAG: "tuple", "v": [1]}, "dict", id="dict-with-tag-key"),
+    pytest.param(Receipt(Decimal("9.99"), ["tea"]), "pickle", id="custom-class-dill"),
+]
+
+
+@pytest.mark.parametrize(("value", "tag"), TAGGED)
+def test_tagged_values_round_trip(value: Any, tag: str) -> None:
+    tree = encode(value)
+    assert _tag(tree) == tag
+    json.dumps(tree)  # the tree is plain JSON
+    back = roundtrip(value)
+    assert back == value
+    assert type(back) is type(value) or isinstance(value, PurePosixPath)
+
+
+def test_pure_path_comes_back_as_a_path() -> None:
+    assert roundtrip(PurePosixPath("a/b")) == Path("a/b")
+
+
+def test_aware_datetime_keeps_its_offset() -> None:
+    value = dt.datetime(2025, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
+    back = roundtrip(value)
+    assert back.tzinfo is not None
+    assert back.utcoffset() == dt.timedelta(0)
+    assert roundtrip(dt.datetime(2025, 1, 15)).tzinfo is None
+
+
+def test_nan_round_trips_as_nan() -> None:
+    back = roundtrip(float("nan"))
+    assert isinstance(back, float)
+    assert math.isnan(back)
+
+
+def test_json_values_pass_through_untouched() -> None:
+    value = {"a": [1, 2.5, "x", None, True, {"b": []}], "c": {}}
+    assert encode(value) == value
+    assert TAG not in dumps(encode(value))
+    assert roundtrip(value) == value
+
+
+def test_nested_tags_inside_containers() -> None:
+    value = {"when": [dt.date(2025, 1, 1), (1, {2, 3})], "raw": {b"k": Decimal("1.5")}}
+    assert roundtrip(value) == value
+
+
+def test_locally_defined_class_is_pickled_by_value() -> None:
+    class Local:
+        def __init__(self) -> None:
+            self.n = 41
+
+    back = roundtrip(Local())
+    assert back.n == 41
+    assert type(back).__name__ == "Local"
+
+
+def test_int_wider_than_64_bits_survives_text_form() -> None:
+    value = {"big": 10**30, "neg": -(2**63) - 1, "u64": 2**64 - 1}
+    assert roundtrip(value) == value
+
+
+def test_unpicklable_value_becomes_a_warned_repr() -> None:
+    gen = (i for i in range(3))
+    with pytest.warns(UnencodableValueWarning, match="generator"):
+        tree = encode({"ok": 1, "bad": gen})
+    assert tree["ok"] == 1
+    assert _tag(tree["bad"]) == "repr"
+    back = roundtrip_tree(tree)
+    assert isinstance(back["bad"], StoredRepr)
+    assert back["bad"].type_name == "generator"
+    assert repr(back["bad"]) == repr(gen)
+
+
+def roundtrip_tree(tree: Any) -> Any:
+    return loads(dumps(tree))
+
+
+def test_without_pickle_a_custom_object_is_a_repr_with_a_warning() -> None:
+    with pytest.warns(UnencodableValueWarning, match="pickling is disabled"):
+        tree = encode(Receipt(Decimal(1), []), allow_pickle=False)
+    assert _tag(tree) == "repr"
+
+
+def test_strict_mode_names_the_path_of_the_bad_value() -> None:
+    gen = (i for i in range(3))
+    with pytest.raises(SerializationError) as info:
+        encode({"a": [0, gen]}, strict=True)
+    assert info.value.path == "root['a'][1]"
+    assert "root['a'][1]" in str(info.value)
+    assert "generator" in str(info.value)
+    assert isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ((1, 2, (3, "G")), "root[2][1]"),
+        ({"k": {"inner": "G"}}, "root['k']['inner']"),
+        ({1: "G"}, "root[1]"),
+    ],
+)
+def test_strict_paths_through_tuples_dicts_and_keyed_dicts(value: Any, path: str) -> None:
+    gen = (i for i in range(1))
+
+    def put(v: Any) -> Any:
+        if v == "G":
+            return gen
+        if isinstance(v, tuple):
+            return tuple(put(x) for x in v)
+        if isinstance(v, dict):
+            return {k: put(x) for k, x in v.items()}
+        return v
+
+    with pytest.raises(SerializationError) as info:
+        encode(put(value), strict=True)
+    assert info.value.path == path
+
+
+def test_strict_mode_without_pickle_refuses_custom_objects() -> None:
+    with pytest.raises(SerializationError, match=r"root\.amount|pickling is disabled"):
+        encode(Receipt(Decimal(1), []), strict=True, allow_pickle=False)
+
+
+def test_dataclass_field_path_in_strict_mode() -> None:
+    with pytest.raises(SerializationError) as info:
+        encode(Point(1, (2, (i for i in range(1)))), strict=True)  # type: ignore[arg-type]
+    assert info.value.path == "root.y[1]"
+
+
+def test_unknown_tag_is_a_decode_error() -> None:
+    with pytest.raises(DecodeError, match="unknown value tag 'martian'"):
+        loads('{"__cs__": "martian", "v": 1}')
+    with pytest.raises(DecodeError, match="martian"):
+        decode({"x": [{TAG: "martian"}]})
+
+
+def test_malformed_tag_value_is_a_decode_error() -> None:
+    with pytest.raises(DecodeError, match="datetime"):
+        loads('{"__cs__": "datetime", "v": "not a date"}')
+    with pytest.raises(DecodeError, match="base64"):
+        loads('{"__cs__": "bytes", "v": "***"}')
+    with pytest.raises(DecodeError, match="cannot import"):
+        loads('{"__cs__": "enum", "cls": "no_such_module_xyz:Thing", "v": 1}')
+
+
+def test_decode_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        loads('{"__cs__": 7}')
+
+
+def test_loads_with_and_without_tag_decoding() -> None:
+    text = dumps(encode({"t": (1, 2), "d": dt.date(2025, 5, 1)}))
+    assert loads(text) == {"t": (1, 2), "d": dt.date(2025, 5, 1)}
+    raw = loads(text, decode_tags=False)
+    assert raw == {"t": {TAG: "tuple", "v": [1, 2]}, "d": {TAG: "date", "v": "2025-05-01"}}
+    assert loads(text.encode()) == loads(text)
+
+
+def test_loads_refuses_pickles_when_asked() -> None:
+    text = dumps(encode(Receipt(Decimal(2), ["x"])))
+    assert serialization.text_has_pickle(text)
+    with pytest.raises(DecodeError, match="pickles not allowed"):
+        loads(text, allow_pickle=False)
+    assert loads(text) == Receipt(Decimal(2), ["x"])
+
+
+def test_loads_of_non_json_raises_value_error() -> None:
+    with pytest.raises(ValueError):
+        loads("{not json")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": (1, [dt.timedelta(1), {b"x"}]), "b": Color.BLUE, "c": {2: Point(0, (1, 1))}},
+        [float("inf"), Decimal("3.14"), uuid.UUID(int=5), {TAG: 1}],
+        "plain",
+        17,
+        None,
+    ],
+)
+def test_decode_of_a_tree_equals_loads_of_its_dumps(value: Any) -> None:
+    tree = encode(value)
+    snapshot = json.loads(json.dumps(tree))
+    assert decode(tree) == loads(dumps(tree)) == value
+    assert tree == snapshot  # decode() does not change its input
+
+
+def test_dumps_pretty_is_stable_and_sorted() -> None:
+    tree = encode({"b": 1, "a": {"d": 2, "c": 3}})
+    text = dumps(tree, pretty=True)
+    assert text == json.dumps(tree, indent=2, sort_keys=True)
+    assert dumps(tree) == dumps(encode({"b": 1, "a": {"d": 2, "c": 3}}))
+
+
+def test_encoding_snapshots_the_value() -> None:
+    value = {"items": [1]}
+    tree = encode(value)
+    value["items"].append(2)
+    assert decode(tree) == {"items": [1]}
