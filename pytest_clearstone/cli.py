@@ -241,11 +241,12 @@ def cmd_show(args: argparse.Namespace, out: _Out) -> int:
 
 
 # -- diff --------------------------------------------------------------------------------------
-def _outputs_by_type(ckpt: Any) -> dict[str, list[Any]]:
+def _values_by_type(ckpt: Any, what: str) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     for span in ckpt.trace.spans:
-        if span.span_type and span.has_output:
-            found.setdefault(span.span_type, []).append(span.output)
+        recorded = span.recorded_input if what == "input" else span.recorded_output
+        if span.span_type and recorded is not None:
+            found.setdefault(span.span_type, []).append(recorded.value)
     return found
 
 
@@ -279,13 +280,14 @@ def diff_lines(a: Any, b: Any) -> list[tuple[str, list[str]]]:
         lines = [line for line in difflib.unified_diff(before, after, lineterm="", n=1)
                  if not line.startswith(("---", "+++", "@@"))]  # fmt: skip
         sections.append(("spans", lines))
-    out_a, out_b = _outputs_by_type(a), _outputs_by_type(b)
-    for span_type in sorted(set(out_a) | set(out_b)):
-        left, right = out_a.get(span_type, []), out_b.get(span_type, [])
-        delta = StateDelta(left, right)
-        if delta:
-            title = f"outputs of [{span_type}] spans ({len(left)} -> {len(right)})"
-            sections.append((title, delta.lines))
+    for what in ("input", "output"):
+        values_a, values_b = _values_by_type(a, what), _values_by_type(b, what)
+        for span_type in sorted(set(values_a) | set(values_b)):
+            left, right = values_a.get(span_type, []), values_b.get(span_type, [])
+            delta = StateDelta(left, right)
+            if delta:
+                title = f"{what}s of [{span_type}] spans ({len(left)} -> {len(right)})"
+                sections.append((title, delta.lines))
     return sections
 
 

@@ -1,0 +1,277 @@
+"""Every code block of the documentation runs: no example in docs/ can rot.
+
+Each page runs in a fresh directory, its blocks in order, in one Python process per page
+(``python tests/test_docs.py STEPS.json`` is the driver). A ```python block is executed; the
+HTML comment on the line before a block can change that:
+
+``<!-- docs-test: file PATH -->``
+    write the block to PATH (a module the next blocks import, a test file, an ini file). Writing
+    a ``.py`` file again forgets the module, so the next import sees the new version.
+``<!-- docs-test: run -->`` / ``<!-- docs-test: run exit=1 input=p self.memory\nq -->``
+    run the shell commands of a ```bash block (``pytest``, ``python -m pytest_clearstone``); the
+    last must exit with that status, the others with 0. ``input=`` (last, to the end of the
+    comment, ``\n`` for newlines) is fed to stdin; without it stdin is empty.
+``<!-- docs-test: output -->``
+    the block's lines must appear, in order, in the output of the previous block (a command's
+    output, or what a Python block printed); ``...`` inside a line matches anything, runs of
+    spaces compare as one and rules of ``=`` compare equal whatever their width.
+``<!-- docs-test: skip -->``
+    not run: only for fragments that cannot run alone (kept rare, see the test below).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+_DIRECTIVE = re.compile(r"^<!--\s*docs-test:\s*(.*?)\s*-->$")
+_FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)")
+_KINDS = ("python", "file", "run", "output", "skip")
+MAX_SKIPPED = 6
+
+
+@dataclass
+class Step:
+    kind: str  # one of _KINDS
+    line: int  # line of the opening fence, 1-based
+    lang: str
+    code: str
+    arg: str = ""
+
+
+def parse(text: str, page: str = "<page>") -> list[Step]:
+    """The steps of a page: its fenced blocks with their directives."""
+    steps: list[Step] = []
+    lines = text.splitlines()
+    i = 0
+    directive: tuple[str, int] | None = None
+    while i < len(lines):
+        stripped = lines[i].strip()
+        found = _DIRECTIVE.match(stripped)
+        if found:
+            directive = (found.group(1), i + 1)
+            i += 1
+            continue
+        fence = _FENCE.match(lines[i])
+        if not fence:
+            if stripped and directive is not None:
+                raise ValueError(f"{page}:{directive[1]}: a docs-test directive must come "
+                                 f"right before a code block")  # fmt: skip
+            i += 1
+            continue
+        indent, lang = fence.group(1), fence.group(2)
+        body: list[str] = []
+        start = i + 1
+        i += 1
+        while i < len(lines) and not lines[i].strip().startswith("```"):
+            body.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i])
+            i += 1
+        i += 1  # the closing fence
+        code = "\n".join(body) + "\n"
+        if directive is None:
+            if lang == "python":
+                steps.append(Step("python", start, lang, code))
+            continue
+        words, where = directive[0].split(), directive[1]
+        directive = None
+        if not words or words[0] not in _KINDS:
+            raise ValueError(f"{page}:{where}: unknown docs-test directive {' '.join(words)!r}")
+        kind, arg = words[0], " ".join(words[1:])
+        if kind == "file" and not arg:
+            raise ValueError(f"{page}:{where}: the docs-test directive 'file' needs a path")
+        steps.append(Step(kind, start, lang, code, arg))
+    return steps
+
+
+def pages() -> list[Path]:
+    return sorted(DOCS.rglob("*.md"))
+
+
+# -- the driver: runs one page's steps in this process -----------------------------------------
+def _normal(line: str) -> str:
+    """Whitespace runs as one space, rules of ``=`` as ``===`` (their width varies)."""
+    return re.sub(r"={3,}", "===", " ".join(line.split()))
+
+
+def _expect(expected: str, actual: str) -> str | None:
+    """``None`` when every expected line appears in ``actual`` in order, else what is missing."""
+    actual_lines = [_normal(line) for line in actual.splitlines()]
+    position = 0
+    for want in expected.splitlines():
+        want = _normal(want)
+        if not want or want == "...":
+            continue
+        pattern = re.compile(".*".join(re.escape(part) for part in want.split("...")))
+        for index in range(position, len(actual_lines)):
+            if pattern.fullmatch(actual_lines[index]):
+                position = index + 1
+                break
+        else:
+            return f"expected line not found (in order): {want!r}"
+    return None
+
+
+def _commands(code: str) -> list[str]:
+    commands, current = [], ""
+    for raw in code.splitlines():
+        line = raw.rstrip()
+        if line.startswith("$ "):
+            line = line[2:]
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.endswith("\\"):
+            current += line[:-1] + " "
+            continue
+        commands.append(current + line)
+        current = ""
+    return commands
+
+
+def _forget_module(path: Path, workdir: Path) -> None:
+    if path.suffix != ".py":
+        return
+    rel = path.resolve().relative_to(workdir.resolve()).with_suffix("")
+    name = ".".join(p for p in rel.parts if p != "__init__")
+    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+        del sys.modules[key]
+
+
+def _drive(steps_file: str) -> int:
+    spec = json.loads(Path(steps_file).read_text())
+    page, workdir = spec["page"], Path(spec["workdir"])
+    os.chdir(workdir)
+    sys.path.insert(0, str(workdir))
+    sys.dont_write_bytecode = True
+    namespace: dict[str, object] = {"__name__": "docs_page"}
+    last_output = ""
+    for raw in spec["steps"]:
+        step = Step(**raw)
+        where = f"{page}:{step.line}"
+        if step.kind == "file":
+            target = workdir / step.arg
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(step.code)
+            _forget_module(target, workdir)
+        elif step.kind == "python":
+            buffer = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(buffer):
+                    exec(compile(step.code, where, "exec"), namespace)
+            except BaseException:
+                print(f"{where}: the python block failed:\n{buffer.getvalue()}")
+                traceback.print_exc()
+                return 1
+            last_output = buffer.getvalue()
+        elif step.kind == "run":
+            options, _, stdin = step.arg.partition("input=")
+            wanted = int(options.partition("exit=")[2].split()[0]) if "exit=" in options else 0
+            stdin = stdin.encode().decode("unicode_escape")
+            last_output = ""
+            commands = _commands(step.code)
+            for number, command in enumerate(commands, 1):
+                done = subprocess.run(command, shell=True, cwd=workdir, capture_output=True,
+                                      text=True, check=False, input=stdin)  # fmt: skip
+                last_output += done.stdout + done.stderr
+                status = wanted if number == len(commands) else 0
+                if done.returncode != status:
+                    print(f"{where}: `{command}` exited with {done.returncode}, expected "
+                          f"{status}:\n{done.stdout}{done.stderr}")  # fmt: skip
+                    return 1
+        elif step.kind == "output":
+            problem = _expect(step.code, last_output)
+            if problem:
+                print(f"{where}: {problem}\n--- actual output ---\n{last_output}")
+                return 1
+    return 0
+
+
+# -- the tests ---------------------------------------------------------------------------------
+def _runnable(path: Path) -> bool:
+    return any(s.kind in ("python", "run") for s in parse(path.read_text(), str(path)))
+
+
+def _page_id(path: Path) -> str:
+    return str(path.relative_to(DOCS))
+
+
+@pytest.mark.parametrize("page", [p for p in pages() if _runnable(p)], ids=_page_id)
+def test_page_code_blocks_run(page: Path, tmp_path: Path) -> None:
+    steps = parse(page.read_text(), _page_id(page))
+    spec = {"page": f"docs/{_page_id(page)}", "workdir": str(tmp_path),
+            "steps": [asdict(s) for s in steps]}  # fmt: skip
+    steps_file = tmp_path.parent / f"{tmp_path.name}.steps.json"
+    steps_file.write_text(json.dumps(spec))
+    bindir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
+        "NO_COLOR": "1",
+        "COLUMNS": "80",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTEST_ADDOPTS": "-p no:hypothesispytest -p no:cacheprovider",
+    }
+    env.pop("PYTEST_XDIST_WORKER", None)
+    done = subprocess.run([sys.executable, __file__, str(steps_file)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_python_block_runs_unless_marked():
+    """Only a handful of blocks may opt out, each with an explicit skip directive."""
+    skipped = [(p, s.line) for p in pages() for s in parse(p.read_text(), str(p))
+               if s.kind == "skip"]  # fmt: skip
+    assert len(skipped) <= MAX_SKIPPED, skipped
+    assert pages(), "docs/ has no pages"
+
+
+def test_parse_reads_directives_and_blocks():
+    text = (
+        "<!-- docs-test: file app.py -->\n```python\nX = 1\n```\n\n"
+        "```python\nimport app\n```\n"
+        "<!-- docs-test: run exit=1 -->\n```bash\n$ pytest -q \\\n  --x\n```\n"
+        "<!-- docs-test: output -->\n```text\n1 failed ...\n```\n"
+        "```bash\npip install nothing-run\n```\n"
+    )
+    steps = parse(text)
+    assert [(s.kind, s.arg, s.line) for s in steps] == [
+        ("file", "app.py", 2),
+        ("python", "", 6),
+        ("run", "exit=1", 10),
+        ("output", "", 14),
+    ]
+    assert _commands(steps[2].code) == ["pytest -q   --x"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<!-- docs-test: skpi -->\n```python\nx\n```\n",
+        "<!-- docs-test: file -->\n```\n```\n",
+        "<!-- docs-test: skip -->\nprose\n```python\nx\n```\n",
+    ],
+)
+def test_parse_rejects_bad_directives(text):
+    with pytest.raises(ValueError, match="docs-test"):
+        parse(text)
+
+
+def test_expected_output_matching():
+    actual = "collected 2 items\n\ntest_a.py ..\n2 passed in 0.12s\n"
+    assert _expect("collected 2 items\n...\n2 passed in ...s", actual) is None
+    assert _expect("2 passed in ...s\ncollected 2 items", actual) is not None  # order matters
+    assert _expect("3 passed", actual) == "expected line not found (in order): '3 passed'"
+
+
+if __name__ == "__main__":
+    sys.exit(_drive(sys.argv[1]))
