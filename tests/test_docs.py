@@ -248,7 +248,7 @@ def test_parse_reads_directives_and_blocks():
         ("file", "app.py", 2),
         ("python", "", 6),
         ("run", "exit=1", 10),
-        ("output", "", 14),
+        ("output", "", 15),
     ]
     assert _commands(steps[2].code) == ["pytest -q   --x"]
 
