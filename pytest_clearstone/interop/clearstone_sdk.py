@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..debugging.checkpoint import Checkpoint
+from ..debugging.checkpoint import FORMAT_NAME, Checkpoint
 from ..errors import (
     CheckpointCorruptError,
     CheckpointNotFoundError,
@@ -131,7 +131,7 @@ def _document(path: Path) -> dict[str, Any]:
         doc = json.loads(text)
     except ValueError as exc:
         raise CheckpointCorruptError(path, f"truncated or not JSON ({exc})") from None
-    if isinstance(doc, dict) and doc.get("format") == "pytest-clearstone-checkpoint":
+    if isinstance(doc, dict) and doc.get("format") == FORMAT_NAME:
         raise CheckpointCorruptError(
             path, "it is already a pytest-clearstone checkpoint; load it with CheckpointManager"
         )
@@ -241,11 +241,25 @@ def _file_kind(path: Path) -> str:
     )
 
 
-def _discover(src: Path) -> tuple[list[Path], list[Path]]:
+def _is_ours(path: Path) -> bool:
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False  # reported when it is converted
+    return isinstance(doc, dict) and doc.get("format") == FORMAT_NAME
+
+
+def _discover(src: Path, dest_dir: Path) -> tuple[list[Path], list[Path]]:
     """The trace stores and checkpoint files to convert from ``src``."""
     if src.is_dir():
-        dbs = sorted(p for p in src.rglob("*.db") if p.is_file())
-        ckpts = sorted(p for p in src.rglob("*.ckpt") if p.is_file())
+        dest = dest_dir.resolve()
+
+        def wanted(p: Path) -> bool:
+            return p.is_file() and dest not in p.resolve().parents
+
+        dbs = sorted(p for p in src.rglob("*.db") if wanted(p))
+        # our own checkpoints (e.g. from an earlier import into a folder inside src) are skipped
+        ckpts = sorted(p for p in src.rglob("*.ckpt") if wanted(p) and not _is_ours(p))
         if not dbs and not ckpts:
             raise CheckpointNotFoundError(
                 [src], hint="The directory holds no clearstone-sdk traces.db or .ckpt file"
@@ -292,12 +306,13 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     """Convert clearstone-sdk files into pytest-clearstone ``.ckpt`` files in ``dest_dir``.
 
     ``src`` is a clearstone-sdk ``traces.db``, a ``.ckpt`` file, or a directory searched
-    recursively for both. Each clearstone-sdk checkpoint becomes one of ours, its trace taken
-    whole from the ``traces.db`` that holds it (for a lone ``.ckpt``: a ``traces.db`` beside it
-    or one directory up), so the recorded responses can be replayed. Each trace in a
-    ``traces.db`` that no converted checkpoint covers becomes a checkpoint without agent state at
-    its root span, usable with ``replay.run(agent.method, ...)``. Files are named
-    ``{trace_id}_{checkpoint_id}.ckpt`` and written atomically (``dest_dir`` is created);
+    recursively for both (skipping ``dest_dir`` and pytest-clearstone's own checkpoints). Each
+    clearstone-sdk checkpoint becomes one of ours, its trace taken whole from the ``traces.db``
+    that holds it (for a lone ``.ckpt``: a ``traces.db`` beside it or one directory up), so the
+    recorded responses can be replayed. Each trace in a ``traces.db`` that no converted
+    checkpoint covers becomes a checkpoint without agent state at its root span, usable with
+    ``replay.run(agent.method, ...)``. Files are named ``{trace_id}_{checkpoint_id}.ckpt`` and
+    written atomically (``dest_dir`` is created);
     returns their paths.
 
     Pickled values (always the agent state; sometimes span outputs) are refused with
@@ -307,7 +322,7 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     :class:`~pytest_clearstone.errors.TraceStoreError`, naming the file.
     """
     src, dest_dir = Path(src), Path(dest_dir)
-    dbs, ckpt_files = _discover(src)
+    dbs, ckpt_files = _discover(src, dest_dir)
     stored: dict[str, Trace] = {}
     origin: dict[str, Path] = {}
     for db in dbs:

@@ -116,3 +116,34 @@ def test_query_2(replay):
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_stateless_checkpoint_from_a_traces_db_replays_a_bound_method(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trace without a clearstone-sdk checkpoint: its responses from the root span on."""
+    sdk = pytester.path / "sdk"
+    shutil.copytree(FIXTURES / "clearstone_sdk", sdk)
+    shutil.copy(sdk / "make_samples.py", pytester.path)
+    pytester.syspathinsert()
+    monkeypatch.delitem(sys.modules, "make_samples", raising=False)
+    manifest = json.loads((sdk / "manifest.json").read_text())
+    (path,) = clearstone_sdk.import_files(
+        sdk / "traces.db", pytester.path / "goldens", allow_pickle=True
+    )
+    pytester.makepyfile(
+        test_sdk=f"""
+import pytest
+from make_samples import SeedAgent
+
+
+@pytest.mark.replay({str(path.relative_to(pytester.path))!r},
+                    mock={manifest["mock_config_used_for_replay"]!r}, strict=False)
+def test_query_1(replay):
+    agent = SeedAgent()
+    assert replay.run(agent.run_query, "anything")["hits"] == 18  # query_1's recorded tool hits
+    assert agent.steps == 1
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

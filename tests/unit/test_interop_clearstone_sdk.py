@@ -298,3 +298,11 @@ def test_bad_sources_get_clear_errors(tmp_path: Path, ckpt_path: Path) -> None:
     with pytest.raises(TraceStoreError, match=r"other\.db is not a clearstone-sdk trace store"):
         clearstone_sdk.import_files(db, out)
     assert not out.exists()
+
+
+def test_import_into_a_folder_inside_the_source_can_be_repeated(sdk: Path) -> None:
+    first = clearstone_sdk.import_files(sdk, sdk / "converted", allow_pickle=True)
+    (sdk / "mine").mkdir()
+    CheckpointManager(sdk / "mine").save_checkpoint(Checkpoint.read(first[0]), "ours.ckpt")
+    again = clearstone_sdk.import_files(sdk, sdk / "converted", allow_pickle=True)
+    assert again == first  # neither the earlier output nor our own checkpoint is re-imported
