@@ -357,3 +357,15 @@ def test_genai_trace_becomes_a_checkpoint_and_replays(weather_app: Any, tmp_path
     ]  # fmt: skip
     with pytest.raises(RuntimeError, match="no live LLM"):
         weather_app.WeatherAgent().ask(QUESTION)  # the patches are gone after the replay
+
+
+def test_importing_the_module_does_not_import_opentelemetry() -> None:
+    import subprocess
+
+    code = (
+        "import sys, pytest_clearstone.interop.otel as m; "
+        "m.traces_from_otlp_json({'resourceSpans': []}); "
+        "print(sorted(n for n in sys.modules if n.startswith('opentelemetry')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
