@@ -250,7 +250,7 @@ def test_parse_reads_directives_and_blocks():
         ("run", "exit=1", 10),
         ("output", "", 15),
     ]
-    assert _commands(steps[2].code) == ["pytest -q   --x"]
+    assert _commands(steps[2].code) == ["pytest -q    --x"]
 
 
 @pytest.mark.parametrize(
