@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import os
 import threading
@@ -14,16 +15,58 @@ from .span import Span
 from .store import TraceStore
 from .tracer import Tracer
 
-_BATCH_SIZE = 512
+_BATCH_SIZE = 1024  # queue entries (a span is queued when it opens and when it ends)
+_MAX_PENDING_BATCHES = 16  # beyond this the recording thread writes itself (bounded memory)
+
+
+class _Writer:
+    """The background thread that writes full batches; it waits on an event, never sleeps.
+
+    It holds the provider only weakly, so a provider that is dropped without ``shutdown()``
+    is still collected (its thread then ends).
+    """
+
+    __slots__ = ("provider", "stopping", "thread", "wake")
+
+    def __init__(self, provider: TracerProvider) -> None:
+        self.provider = weakref.ref(provider)
+        self.wake = threading.Event()
+        self.stopping = False
+        self.thread = threading.Thread(
+            target=self._run, name="clearstone-trace-writer", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self) -> None:
+        wake = self.wake
+        while True:
+            wake.wait()
+            wake.clear()
+            provider = self.provider()
+            if provider is None or self.stopping:
+                return
+            # on failure the batch went back to the queue; the next flush() raises
+            with contextlib.suppress(Exception):
+                provider.flush()
+            del provider
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.set()
+        if self.thread is not threading.current_thread():
+            self.thread.join()
 
 
 class TracerProvider:
     """Hands out tracers that record spans into one SQLite trace store.
 
-    Spans are queued and written in batches (off the per-span hot path); any read through
-    :attr:`trace_store` flushes first, so it sees every span opened so far. There is no
-    background thread: :meth:`shutdown` writes what is queued and returns at once. Spans that end
-    after ``shutdown()`` are still written, immediately.
+    Spans are queued in memory and written in batches by a writer thread, off the per-span hot
+    path; any read through :attr:`trace_store` flushes first, so it sees every span opened so
+    far, and :meth:`flush` writes everything queued before it returns. The writer waits on an
+    event rather than a timer, so :meth:`shutdown` writes what is queued and returns at once.
+    Spans that end after ``shutdown()`` are still written, immediately, by the thread that ends
+    them. A write that fails is never dropped: its spans go back to the queue and the error is
+    raised by the next :meth:`flush` (or by the recording thread once the queue is full).
     """
 
     def __init__(
@@ -34,13 +77,18 @@ class TracerProvider:
         self._pending: deque[Span] = deque()
         self._flush_lock = threading.Lock()
         self._batch_size = max(1, int(batch_size))
+        self._threshold = self._batch_size  # 1 after shutdown: every span is written at once
+        self._max_pending = self._batch_size * _MAX_PENDING_BATCHES
         self._seq = itertools.count(1)
         self._is_shutdown = False
+        self._writer: _Writer | None = None
+        self._writer_pid = 0
         self._tracers: dict[tuple[str, str | None], Tracer] = {}
         _live_providers.add(self)
 
     @property
     def db_path(self) -> str:
+        """The database file (or ``":memory:"``)."""
         return self._store.db_path
 
     @property
@@ -68,28 +116,69 @@ class TracerProvider:
     def _enqueue(self, span: Span) -> None:
         pending = self._pending
         pending.append(span)  # deque.append is atomic: no lock on the hot path
-        if len(pending) >= self._batch_size or self._is_shutdown:
-            self.flush()
+        if len(pending) >= self._threshold:
+            self._batch_ready()
+
+    def _batch_ready(self) -> None:
+        if self._is_shutdown or len(self._pending) >= self._max_pending:
+            self.flush()  # the writer is behind (or gone): write in this thread
+            return
+        writer = self._writer
+        if writer is None or self._writer_pid != os.getpid():
+            with self._flush_lock:
+                writer = self._writer
+                if writer is None or self._writer_pid != os.getpid():
+                    writer = self._writer = _Writer(self)
+                    self._writer_pid = os.getpid()
+        if not writer.wake.is_set():
+            writer.wake.set()
 
     def flush(self) -> None:
-        """Write every queued span now."""
+        """Write every queued span now; returns when they are in the database."""
         with self._flush_lock:
             pending = self._pending
             # drain by popleft, so a span appended by another thread meanwhile is never lost
             batch = [pending.popleft() for _ in range(len(pending))]
             if batch:
-                # a span opened and ended in one batch is written once, in its final state
-                self._store.write_spans(dict.fromkeys(batch))
+                try:
+                    # a span opened and ended in one batch is written once, in its final state
+                    self._store.write_spans(dict.fromkeys(batch))
+                except BaseException:
+                    pending.extendleft(reversed(batch))
+                    raise
 
     def shutdown(self) -> None:
-        """Flush and close the database connection. Idempotent; never sleeps."""
-        self.flush()
+        """Write what is queued, stop the writer thread and close the database connection.
+
+        Idempotent; never sleeps. A span that ends later is still written (immediately).
+        """
+        self._threshold = 1
         self._is_shutdown = True
+        writer, self._writer = self._writer, None
+        if writer is not None and self._writer_pid == os.getpid():
+            writer.stop()
+        self.flush()
         self._store.close()
 
     @property
     def is_shutdown(self) -> bool:
+        """Whether :meth:`shutdown` was called."""
         return self._is_shutdown
+
+    def _after_fork_in_child(self) -> None:
+        # the parent's locks may have been held at fork time, and its queued spans are its own
+        self._flush_lock = threading.Lock()
+        self._pending = deque()
+        self._writer = None
+        self._store._after_fork_in_child()
+
+    def __del__(self) -> None:
+        # a provider dropped without shutdown() still writes what it queued
+        try:
+            if self._pending and not self._is_shutdown:
+                self.flush()
+        except Exception:
+            pass
 
     def __repr__(self) -> str:
         return f"<TracerProvider {self.db_path!r}>"
@@ -98,10 +187,16 @@ class TracerProvider:
 _live_providers: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
+def _reinit_after_fork() -> None:  # pragma: no cover - runs in forked children
+    for provider in list(_live_providers):
+        provider._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_reinit_after_fork)
+
+
 @atexit.register
 def _flush_at_exit() -> None:  # pragma: no cover - runs at interpreter exit
     for provider in list(_live_providers):
-        try:
+        with contextlib.suppress(Exception):
             provider.flush()
-        except Exception:
-            pass

@@ -13,6 +13,7 @@ WAL mode with a busy timeout, so several threads and processes can write one fil
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -59,13 +60,45 @@ _COLUMNS = (
     "instrumentation_name, instrumentation_version"
 )
 _INSERT = f"INSERT OR REPLACE INTO spans ({_COLUMNS}) VALUES ({', '.join('?' * 16)})"
+_INSERT_JSON = (
+    f"INSERT OR REPLACE INTO spans ({_COLUMNS}) SELECT "
+    + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(16))
+    + " FROM json_each(?)"
+)
 _BUSY_TIMEOUT_S = 60.0
+_inherited_connections: list[sqlite3.Connection] = []  # kept open in forked children
+
+
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+_orjson_dumps: Any = getattr(serialization._orjson, "dumps", None)
+_json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _attributes_json(span: Span) -> str:
+    tree = span._attrs_tree
+    if tree is not None:
+        return serialization.dumps(tree)
+    attrs = span.attributes
+    if not attrs:
+        return "{}"
+    attrs = dict(attrs)  # a snapshot: the recording thread may still be adding attributes
+    if (
+        _orjson_dumps is not None
+        and _PLAIN_TYPES.issuperset(map(type, attrs.values()))
+        and serialization.TAG not in attrs
+    ):
+        try:  # str keys and JSON scalar values: no tags needed
+            return str(_orjson_dumps(attrs).decode())
+        except TypeError:  # non-str keys, integers wider than 64 bits: the codec handles them
+            pass
+    # warn=False: this may run in the writer thread; a warning is raised in the recording
+    # thread when the span ends (Span._freeze_attributes)
+    return serialization.dumps(serialization.Encoder(warn=False).encode(attrs))
 
 
 def _row(span: Span) -> tuple[Any, ...]:
     dumps = serialization.dumps
-    attrs = span.attributes
-    inp, out, err = span.recorded_input, span.recorded_output, span.error
+    inp, out, err = span._input, span._output, span._error
     return (
         span.span_id,
         span.trace_id,
@@ -77,11 +110,13 @@ def _row(span: Span) -> tuple[Any, ...]:
         span.end_time_ns,
         span.status,
         span.status_message,
-        dumps(serialization.encode(attrs)) if attrs else "{}",
+        _attributes_json(span),
         None if inp is None else dumps(inp.encoded),
         None if out is None else dumps(out.encoded),
         None if err is None else dumps(err),
-    ) + (span.instrumentation_name, span.instrumentation_version)
+        span.instrumentation_name,
+        span.instrumentation_version,
+    )
 
 
 def _span(row: sqlite3.Row | tuple[Any, ...]) -> Span:
@@ -108,6 +143,23 @@ def _span(row: sqlite3.Row | tuple[Any, ...]) -> Span:
     )
 
 
+def _checked_span(row: sqlite3.Row | tuple[Any, ...], db_path: str) -> Span:
+    """:func:`_span`, with a :class:`TraceStoreError` for a row that is not one we wrote."""
+    try:
+        span = _span(row)
+        ints = (span.start_time_ns, span.seq) + ((span.end_time_ns,) if span.end_time_ns else ())
+        if not all(type(i) is int for i in ints):
+            raise TypeError("a time or sequence column is not an integer")
+        if not isinstance(span.attributes, dict) or not isinstance(span.error, (dict, type(None))):
+            raise TypeError("the attributes or error column is not a JSON object")
+    except (ValueError, TypeError) as exc:  # not JSON, not UTF-8, wrong types
+        raise TraceStoreError(
+            f"span {row[0]!r} in the trace store {db_path!r} is damaged ({exc}). Delete or move "
+            f"the file to start a new store"
+        ) from None
+    return span
+
+
 class TraceStore:
     """Reads and writes spans in one SQLite database (``":memory:"`` allowed).
 
@@ -120,6 +172,7 @@ class TraceStore:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._before_read: Callable[[], None] | None = None
+        self._json_insert: bool | None = None  # whether SQLite has json_each (JSON1)
 
     @property
     def is_memory(self) -> bool:
@@ -145,7 +198,13 @@ class TraceStore:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate(conn)
-        except sqlite3.DatabaseError as exc:
+            if self._json_insert is None:
+                try:
+                    conn.execute("SELECT count(*) FROM json_each('[1]')").fetchone()
+                    self._json_insert = True
+                except sqlite3.OperationalError:  # SQLite built without JSON1
+                    self._json_insert = False
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise TraceStoreError(
                 f"cannot open the trace store {self.db_path!r}: {exc}. Delete or move the file "
                 f"to start a new store"
@@ -200,6 +259,11 @@ class TraceStore:
                         f"trace store {self.db_path!r} stayed locked for {_BUSY_TIMEOUT_S:.0f}s"
                     ) from None
                 time.sleep(0.01)
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged file
+                raise TraceStoreError(
+                    f"the trace store {self.db_path!r} is damaged ({exc}). Delete or move the "
+                    f"file to start a new store"
+                ) from None
 
     # -- writing -------------------------------------------------------------------------------
     def write_spans(self, spans: Iterable[Span]) -> int:
@@ -207,13 +271,24 @@ class TraceStore:
         rows = [_row(s) for s in spans]
         if not rows:
             return 0
+        # The whole batch goes to SQLite as one JSON array expanded by json_each(): one
+        # statement, so the GIL is released once per batch instead of once per row.
+        payload: str | bytes | None = None
+        if self._json_insert is not False:
+            try:
+                payload = _orjson_dumps(rows) if _orjson_dumps is not None else _json_dumps(rows)
+            except (TypeError, ValueError):  # e.g. integers wider than 64 bits
+                payload = None
         with self._lock:
             conn = self._connection()
 
             def tx() -> None:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    conn.executemany(_INSERT, rows)
+                    if payload is None:
+                        conn.executemany(_INSERT, rows)
+                    else:
+                        conn.execute(_INSERT_JSON, (payload,))
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
@@ -241,7 +316,7 @@ class TraceStore:
         rows = self._query(f"SELECT {_COLUMNS} FROM spans WHERE trace_id = ?", (trace_id,))
         if not rows:
             raise TraceNotFoundError(trace_id, self.db_path)
-        return Trace(trace_id, [_span(r) for r in rows])
+        return Trace(trace_id, [_checked_span(r, self.db_path) for r in rows])
 
     def list_traces(self, limit: int = 20) -> list[TraceSummary]:
         """The ``limit`` most recently started traces, newest first."""
@@ -258,9 +333,13 @@ class TraceStore:
         )
         return [
             TraceSummary(
-                trace_id=r[0], root_name=r[5], start_time_ns=r[1], end_time_ns=r[2],
-                span_count=r[3], error_count=r[4] or 0,
-            )  # fmt: skip
+                trace_id=r[0],
+                root_name=r[5],
+                start_time_ns=r[1],
+                end_time_ns=r[2],
+                span_count=r[3],
+                error_count=r[4] or 0,
+            )
             for r in rows
         ]
 
@@ -268,6 +347,13 @@ class TraceStore:
         """How many spans the database holds."""
         rows = self._query("SELECT COUNT(*) FROM spans")
         return int(rows[0][0]) if rows else 0  # no rows: the database file does not exist yet
+
+    def _after_fork_in_child(self) -> None:
+        # never use (nor close: closing could remove the parent's WAL) an inherited connection
+        if self._conn is not None:
+            _inherited_connections.append(self._conn)
+        self._conn = None
+        self._lock = threading.RLock()
 
     def close(self) -> None:
         """Close the connection (a later read or write opens it again)."""

@@ -71,7 +71,9 @@ class Trace:
 
     def __repr__(self) -> str:
         root = self.root_span
-        return f"<Trace {self.trace_id} {len(self.spans)} spans root={root.name if root else None!r}>"
+        return (
+            f"<Trace {self.trace_id} {len(self.spans)} spans root={root.name if root else None!r}>"
+        )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..calls import CallShape, is_method_like
-from .span import Span, new_span_id, new_trace_id, now_ns
+from .span import Span, new_span_id, new_trace_id, now_ns, start_span
 
 if TYPE_CHECKING:
     from .provider import TracerProvider
@@ -30,17 +30,17 @@ def current_span() -> Span | None:
 class _SpanBlock:
     """The context manager returned by :meth:`Tracer.span`."""
 
-    __slots__ = ("_span", "_token", "_tracer")
+    __slots__ = ("_enqueue", "_span", "_token")
 
     def __init__(self, tracer: Tracer, span: Span) -> None:
-        self._tracer = tracer
+        self._enqueue = tracer._provider._enqueue
         self._span = span
         self._token: contextvars.Token[Span | None] | None = None
 
     def __enter__(self) -> Span:
         span = self._span
-        self._tracer._provider._on_start(span)
-        self._token = _current_span.set(span)
+        self._enqueue(span)  # queued open, so a read before it ends sees it
+        self._token = _set_current(span)
         return span
 
     def __exit__(
@@ -52,15 +52,22 @@ class _SpanBlock:
         span = self._span
         if self._token is not None:
             try:
-                _current_span.reset(self._token)
+                _reset_current(self._token)
             except ValueError:  # exited in another context (e.g. a generator moved threads)
-                _current_span.set(None)
+                _set_current(None)
         if exc is not None:
             span.record_exception(exc)
         elif not span._status_set:
             span.status = "OK"
+        if span.attributes:
+            span._freeze_attributes()
         span.end_time_ns = now_ns()
-        self._tracer._provider._on_end(span)
+        self._enqueue(span)
+
+
+_get_current = _current_span.get
+_set_current = _current_span.set
+_reset_current = _current_span.reset
 
 
 class Tracer:
@@ -69,6 +76,7 @@ class Tracer:
 
     def __init__(self, provider: TracerProvider, name: str, version: str | None = None) -> None:
         self._provider = provider
+        self._next_seq = provider._seq.__next__
         self.name = name
         self.version = version
 
@@ -83,18 +91,11 @@ class Tracer:
             trace_id, parent_id = new_trace_id(), None
         else:
             trace_id, parent_id = parent.trace_id, parent.span_id
-        return Span(
-            trace_id=trace_id,
-            span_id=new_span_id(),
-            parent_span_id=parent_id,
-            name=name,
-            span_type=span_type,
-            attributes=dict(attributes) if attributes else {},
-            start_time_ns=now_ns(),
-            instrumentation_name=self.name,
-            instrumentation_version=self.version,
-            seq=self._provider._next_seq(),
-        )
+        return start_span(
+            trace_id, new_span_id(), parent_id, name, span_type,
+            dict(attributes) if attributes else {}, now_ns(), self.name, self.version,
+            self._next_seq(),
+        )  # fmt: skip
 
     def span(
         self,
@@ -108,7 +109,17 @@ class Tracer:
         Without an open parent span (in this task or thread) the span starts a new trace.
         An exception leaving the block marks the span ``ERROR`` and propagates.
         """
-        return _SpanBlock(self, self._new_span(name, span_type, attributes, _current_span.get()))
+        parent = _get_current()
+        if parent is None:
+            trace_id, parent_id = new_trace_id(), None
+        else:
+            trace_id, parent_id = parent.trace_id, parent.span_id
+        span = start_span(
+            trace_id, new_span_id(), parent_id, name, span_type,
+            dict(attributes) if attributes else {}, now_ns(), self.name, self.version,
+            self._next_seq(),
+        )  # fmt: skip
+        return _SpanBlock(self, span)
 
     def traced(self, span_type: str | None = None, name: str | None = None) -> Callable[[F], F]:
         """Decorator recording every call of a function as a span.
@@ -131,7 +142,7 @@ class Tracer:
                     span = tracer._new_span(span_name, span_type, None, _current_span.get())
                     span.set_input(shape.bind(args, kwargs))
                     block = _SpanBlock(tracer, span)
-                    tracer._provider._on_start(span)
+                    tracer._provider._enqueue(span)
                     chunks: list[Any] = []
                     gen = fn(*args, **kwargs)
                     try:
@@ -145,6 +156,11 @@ class Tracer:
                                 _current_span.reset(token)
                             chunks.append(chunk)
                             yield chunk
+                    except GeneratorExit:  # the consumer stopped early: not an error
+                        span.set_output(chunks)
+                        await gen.aclose()
+                        block.__exit__(None, None, None)
+                        raise
                     except BaseException as exc:
                         span.set_output(chunks)
                         await gen.aclose()
@@ -162,7 +178,7 @@ class Tracer:
                     span = tracer._new_span(span_name, span_type, None, _current_span.get())
                     span.set_input(shape.bind(args, kwargs))
                     block = _SpanBlock(tracer, span)
-                    tracer._provider._on_start(span)
+                    tracer._provider._enqueue(span)
                     chunks: list[Any] = []
                     gen = fn(*args, **kwargs)
                     try:
@@ -176,6 +192,11 @@ class Tracer:
                                 _current_span.reset(token)
                             chunks.append(chunk)
                             yield chunk
+                    except GeneratorExit:  # the consumer stopped early: not an error
+                        span.set_output(chunks)
+                        gen.close()
+                        block.__exit__(None, None, None)
+                        raise
                     except BaseException as exc:
                         span.set_output(chunks)
                         gen.close()

@@ -1,0 +1,232 @@
+"""TracerProvider: batching, read-your-writes, flush, shutdown, odd values, threads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.errors import TraceStoreError
+from pytest_clearstone.observability import Tracer, TracerProvider
+from pytest_clearstone.serialization import StoredRepr, UnencodableValueWarning
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "traces.db"
+
+
+@pytest.fixture
+def provider(db: Path) -> Iterator[TracerProvider]:
+    p = TracerProvider(db)
+    yield p
+    p.shutdown()
+
+
+@pytest.fixture
+def tracer(provider: TracerProvider) -> Tracer:
+    return provider.get_tracer("agent")
+
+
+def rows_in_file(db: Path) -> list[tuple[str, int | None]]:
+    """What another process would see: read the file with a separate connection."""
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.execute("SELECT name, end_time_ns FROM spans ORDER BY seq"))
+    finally:
+        conn.close()
+
+
+def test_open_spans_are_readable_with_end_time_none(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    with tracer.span("root") as root:
+        with tracer.span("step", span_type="llm") as step:
+            trace = provider.trace_store.get_trace(root.trace_id)
+            assert [s.name for s in trace.spans] == ["root", "step"]
+            assert all(s.end_time_ns is None for s in trace.spans)
+            assert all(s.duration_ms is None for s in trace.spans)
+            assert trace.get_span(step.span_id).span_type == "llm"
+        trace = provider.trace_store.get_trace(root.trace_id)
+        assert trace.get_span(step.span_id).end_time_ns == step.end_time_ns
+        assert trace.get_span(root.span_id).end_time_ns is None
+    trace = provider.trace_store.get_trace(root.trace_id)
+    assert all(s.end_time_ns is not None for s in trace.spans)
+
+
+def test_get_trace_sees_spans_without_flush(provider: TracerProvider, tracer: Tracer) -> None:
+    # fewer spans than a batch: nothing has been written by the batching yet
+    with tracer.span("only") as span:
+        span.set_output("x")
+    trace = provider.trace_store.get_trace(span.trace_id)
+    assert trace.spans[0].output == "x"
+    assert provider.trace_store.list_traces(limit=5)[0].trace_id == span.trace_id
+
+
+def test_flush_writes_to_the_file_for_other_readers(
+    db: Path, provider: TracerProvider, tracer: Tracer
+) -> None:
+    with tracer.span("a"), tracer.span("b"):
+        provider.flush()
+        assert rows_in_file(db) == [("a", None), ("b", None)]
+    provider.flush()
+    rows = rows_in_file(db)
+    assert [name for name, _ in rows] == ["a", "b"]
+    assert all(end is not None for _, end in rows)
+
+
+def test_many_spans_across_batches_are_all_written(db: Path) -> None:
+    provider = TracerProvider(db, batch_size=7)
+    tracer = provider.get_tracer("agent")
+    with tracer.span("root") as root:
+        for i in range(500):
+            with tracer.span(f"s{i}", attributes={"i": i}):
+                pass
+    provider.flush()
+    assert len(rows_in_file(db)) == 501
+    trace = provider.trace_store.get_trace(root.trace_id)
+    assert [s.attributes["i"] for s in trace.spans[1:]] == list(range(500))
+    provider.shutdown()
+
+
+def test_shutdown_is_idempotent_and_persists_queued_spans(db: Path) -> None:
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("agent")
+    with tracer.span("before"):
+        pass
+    provider.shutdown()
+    assert provider.is_shutdown
+    assert rows_in_file(db) == [("before", rows_in_file(db)[0][1])]
+    provider.shutdown()
+    provider.shutdown()
+
+
+def test_span_ending_after_shutdown_is_still_persisted(db: Path) -> None:
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("agent")
+    with tracer.span("open across shutdown") as root:
+        provider.shutdown()
+        with tracer.span("after") as late:
+            late.set_output(42)
+    names = dict(rows_in_file(db))
+    assert names["open across shutdown"] == root.end_time_ns
+    assert names["after"] == late.end_time_ns
+    reader = TracerProvider(db)
+    assert reader.trace_store.get_trace(root.trace_id).get_span(late.span_id).output == 42
+    reader.shutdown()
+
+
+def test_shutdown_of_an_unused_provider(db: Path) -> None:
+    provider = TracerProvider(db)
+    provider.shutdown()
+    assert provider.is_shutdown
+
+
+def test_non_json_attributes_keep_the_rest_of_the_batch(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    when = dt.datetime(2025, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
+    marker = object()
+    with tracer.span("root") as root:
+        with tracer.span("plain", attributes={"n": 1}):
+            pass
+        with tracer.span("odd", attributes={"when": when, "obj": marker, "n": 2}) as odd:
+            odd.set_attribute("gen", None)
+        with tracer.span("after", attributes={"n": 3}):
+            pass
+    trace = provider.trace_store.get_trace(root.trace_id)
+    assert [s.name for s in trace.spans] == ["root", "plain", "odd", "after"]
+    odd_back = trace.get_span(odd.span_id)
+    assert odd_back.attributes["when"] == when
+    assert odd_back.attributes["n"] == 2
+    assert type(odd_back.attributes["obj"]) is object  # pickled by dill: a fresh object()
+    assert [s.attributes.get("n") for s in trace.spans] == [None, 1, 2, 3]
+
+
+def test_unpicklable_attribute_becomes_a_repr_with_a_warning(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    gen = (i for i in range(2))
+    with tracer.span("root") as root:
+        with (
+            pytest.warns(UnencodableValueWarning, match="generator"),
+            tracer.span("odd") as odd,
+        ):
+            odd.set_attribute("stream", gen)
+            odd.set_attribute("ok", "yes")
+        with tracer.span("after"):
+            pass
+    trace = provider.trace_store.get_trace(root.trace_id)
+    back = trace.get_span(odd.span_id).attributes
+    assert back["ok"] == "yes"
+    assert isinstance(back["stream"], StoredRepr)
+    assert repr(back["stream"]) == repr(gen)
+    assert [s.name for s in trace.spans] == ["root", "odd", "after"]
+
+
+def test_non_finite_and_wide_values_in_attributes(provider: TracerProvider, tracer: Tracer) -> None:
+    attrs = {"nan_free": 1.5, "inf": float("inf"), "big": 2**70, "tag": {"__cs__": 1}}
+    with tracer.span("s", attributes=attrs) as span:
+        pass
+    back = provider.trace_store.get_trace(span.trace_id).spans[0].attributes
+    assert back == attrs
+
+
+def test_eight_threads_times_one_thousand_spans(db: Path) -> None:
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("agent")
+    start = threading.Barrier(8)
+    roots: list[str] = []
+
+    def work(n: int) -> None:
+        start.wait()
+        with tracer.span(f"thread{n}") as root:
+            roots.append(root.trace_id)
+            for i in range(999):
+                with tracer.span(f"t{n}.{i}", attributes={"i": i}):
+                    pass
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    provider.shutdown()
+
+    reader = TracerProvider(db)
+    assert reader.trace_store.count_spans() == 8000
+    assert len(set(roots)) == 8
+    for trace_id in roots:
+        trace = reader.trace_store.get_trace(trace_id)
+        assert len(trace.spans) == 1000
+        root = trace.root_span
+        assert root is not None
+        assert all(s.parent_span_id == root.span_id for s in trace.spans[1:])
+        assert all(s.end_time_ns is not None for s in trace.spans)
+    reader.shutdown()
+
+
+def test_failed_write_is_kept_and_raised_by_flush(db: Path) -> None:
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("agent")
+    with tracer.span("kept") as span:
+        pass
+    provider.flush()
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("PRAGMA user_version = 99")  # as if a newer release migrated the file
+    provider.trace_store.close()
+    with tracer.span("queued"):
+        pass
+    with pytest.raises(TraceStoreError, match="schema version 99"):
+        provider.flush()
+    blocker.execute("PRAGMA user_version = 1")
+    blocker.close()
+    provider.flush()  # the queued span was kept and is written now
+    names = [s.name for s in provider.trace_store.get_trace(span.trace_id).spans]
+    assert names == ["kept"]
+    assert {name for name, _ in rows_in_file(db)} == {"kept", "queued"}
+    provider.shutdown()

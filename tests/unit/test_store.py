@@ -1,0 +1,315 @@
+"""TraceStore and Trace: reading, schema versions, several processes, a killed writer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.errors import SpanNotFoundError, TraceNotFoundError, TraceStoreError
+from pytest_clearstone.observability import (
+    SCHEMA_VERSION,
+    Trace,
+    Tracer,
+    TracerProvider,
+    TraceStore,
+)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "traces.db"
+
+
+@pytest.fixture
+def provider(db: Path) -> Iterator[TracerProvider]:
+    p = TracerProvider(db)
+    yield p
+    p.shutdown()
+
+
+@pytest.fixture
+def tracer(provider: TracerProvider) -> Tracer:
+    return provider.get_tracer("agent")
+
+
+def build_tree(tracer: Tracer) -> dict[str, str]:
+    ids = {}
+    with tracer.span("root") as root:
+        ids["root"] = root.span_id
+        with tracer.span("a") as a:
+            ids["a"] = a.span_id
+            with tracer.span("a1") as a1:
+                ids["a1"] = a1.span_id
+            with tracer.span("a2") as a2:
+                ids["a2"] = a2.span_id
+        with tracer.span("b") as b:
+            ids["b"] = b.span_id
+    ids["trace"] = root.trace_id
+    return ids
+
+
+# -- Trace --------------------------------------------------------------------------------------
+
+
+def test_trace_navigation(provider: TracerProvider, tracer: Tracer) -> None:
+    ids = build_tree(tracer)
+    trace = provider.trace_store.get_trace(ids["trace"])
+    assert isinstance(trace, Trace)
+    assert trace.trace_id == ids["trace"]
+    assert [s.name for s in trace.spans] == ["root", "a", "a1", "a2", "b"]
+    assert trace.root_span is not None
+    assert trace.root_span.span_id == ids["root"]
+    assert trace.get_span(ids["a2"]).name == "a2"
+    assert [s.name for s in trace.children(ids["root"])] == ["a", "b"]
+    assert [s.name for s in trace.children(ids["a"])] == ["a1", "a2"]
+    assert trace.children(ids["b"]) == []
+    assert [s.name for s in trace.ancestors(ids["a2"])] == ["root", "a"]
+    assert trace.ancestors(ids["root"]) == []
+    assert len(trace) == 5
+
+
+def test_trace_get_span_unknown_id(provider: TracerProvider, tracer: Tracer) -> None:
+    ids = build_tree(tracer)
+    trace = provider.trace_store.get_trace(ids["trace"])
+    with pytest.raises(SpanNotFoundError, match="nope") as info:
+        trace.get_span("nope")
+    assert isinstance(info.value, LookupError)
+
+
+def test_spans_in_start_order_even_when_ended_out_of_order(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    with tracer.span("root") as root:
+        outer = tracer.span("first")
+        first = outer.__enter__()
+        with tracer.span("second"):
+            pass
+        outer.__exit__(None, None, None)
+    trace = provider.trace_store.get_trace(root.trace_id)
+    assert [s.name for s in trace.spans] == ["root", "first", "second"]
+    assert trace.get_span(first.span_id).end_time_ns == first.end_time_ns
+
+
+def test_trace_round_trips_through_dict(provider: TracerProvider, tracer: Tracer) -> None:
+    ids = build_tree(tracer)
+    trace = provider.trace_store.get_trace(ids["trace"])
+    again = Trace.from_dict(trace.to_dict())
+    assert [(s.span_id, s.parent_span_id, s.name) for s in again.spans] == [
+        (s.span_id, s.parent_span_id, s.name) for s in trace.spans
+    ]
+
+
+# -- TraceStore ---------------------------------------------------------------------------------
+
+
+def test_unknown_trace_id_raises_trace_not_found(db: Path, provider: TracerProvider) -> None:
+    with pytest.raises(TraceNotFoundError) as info:
+        provider.trace_store.get_trace("deadbeef")
+    err = info.value
+    assert isinstance(err, LookupError)
+    assert isinstance(err, TraceStoreError)
+    assert "deadbeef" in str(err)
+    assert str(db) in str(err)
+    assert (err.trace_id, err.db_path) == ("deadbeef", str(db))
+
+
+def test_unknown_trace_in_a_store_with_other_traces(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    build_tree(tracer)
+    with pytest.raises(LookupError, match="'0123'"):
+        provider.trace_store.get_trace("0123")
+
+
+def test_unknown_trace_in_memory_store() -> None:
+    provider = TracerProvider(":memory:")
+    with pytest.raises(TraceNotFoundError, match=":memory:"):
+        provider.trace_store.get_trace("x")
+    provider.shutdown()
+
+
+def test_standalone_store_on_a_missing_file(tmp_path: Path) -> None:
+    store = TraceStore(tmp_path / "none.db")
+    assert store.list_traces() == []
+    with pytest.raises(TraceNotFoundError):
+        store.get_trace("x")
+
+
+def test_list_traces_newest_first_with_limit(provider: TracerProvider, tracer: Tracer) -> None:
+    trace_ids = []
+    for i in range(5):
+        with tracer.span(f"run{i}") as root:
+            with tracer.span("step"):
+                pass
+            if i == 3:
+                with tracer.span("bad") as bad:
+                    bad.set_status("ERROR", "x")
+        trace_ids.append(root.trace_id)
+    summaries = provider.trace_store.list_traces(limit=3)
+    assert [s.trace_id for s in summaries] == trace_ids[::-1][:3]
+    assert [s.root_name for s in summaries] == ["run4", "run3", "run2"]
+    assert [s.span_count for s in summaries] == [2, 3, 2]
+    assert [s.error_count for s in summaries] == [0, 1, 0]
+    assert all(s.duration_ms is not None and s.duration_ms >= 0 for s in summaries)
+    assert len(provider.trace_store.list_traces(limit=10)) == 5
+
+
+def test_list_traces_shows_a_running_trace_as_open(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    with tracer.span("running"):
+        (summary,) = provider.trace_store.list_traces(limit=1)
+        assert summary.end_time_ns is None
+        assert summary.duration_ms is None
+
+
+# -- schema ---------------------------------------------------------------------------------------
+
+
+def test_schema_version_and_wal(db: Path, provider: TracerProvider, tracer: Tracer) -> None:
+    with tracer.span("s"):
+        pass
+    provider.flush()
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(spans)")}
+    assert {"span_id", "trace_id", "parent_span_id", "span_type", "end_time_ns"} <= cols
+    conn.close()
+
+
+def test_newer_schema_version_is_refused(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    store = TraceStore(db)
+    with pytest.raises(TraceStoreError, match=r"schema version \d+.*upgrade"):
+        store.list_traces()
+
+
+def test_clearstone_sdk_database_is_refused_with_the_import_command(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "CREATE TABLE spans (span_id TEXT PRIMARY KEY, trace_id TEXT, name TEXT, kind TEXT)"
+    )
+    conn.commit()
+    conn.close()
+    provider = TracerProvider(db)
+    with pytest.raises(TraceStoreError, match="import-clearstone") as info:
+        provider.trace_store.get_trace("x")
+    assert str(db) in str(info.value)
+    assert not isinstance(info.value, TraceNotFoundError)
+
+
+def test_not_a_database_is_a_trace_store_error(db: Path) -> None:
+    db.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(TraceStoreError, match="cannot open the trace store"):
+        TraceStore(db).list_traces()
+
+
+# -- several processes ------------------------------------------------------------------------
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pytest_clearstone.observability import TracerProvider
+
+    db, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer(tag)
+    with tracer.span(tag) as root:
+        for i in range(n - 1):
+            with tracer.span(f"{tag}.{i}", attributes={"i": i}):
+                pass
+    provider.shutdown()
+    print(root.trace_id)
+    """
+)
+
+
+def test_two_processes_times_two_thousand_spans(db: Path) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(db), f"p{n}", "2000"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    trace_ids = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        trace_ids.append(out.strip())
+    store = TraceStore(db)
+    assert store.count_spans() == 4000
+    for n, trace_id in enumerate(trace_ids):
+        trace = store.get_trace(trace_id)
+        assert len(trace.spans) == 2000
+        assert trace.root_span is not None
+        assert trace.root_span.name == f"p{n}"
+    store.close()
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import sys
+    from pytest_clearstone.observability import TracerProvider
+
+    provider = TracerProvider(sys.argv[1])
+    tracer = provider.get_tracer("victim")
+    written = 0
+    while True:
+        with tracer.span("batch") as root:
+            for i in range(49):
+                with tracer.span(f"s{i}", attributes={"i": i}):
+                    pass
+        provider.flush()
+        written += 50
+        print(written, flush=True)
+    """
+)
+
+
+def test_writer_killed_with_sigkill_leaves_every_flushed_span(db: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    flushed = 0
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            flushed = int(line)
+            if flushed >= 1000:
+                break
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+    assert proc.returncode == -signal.SIGKILL
+    assert flushed >= 1000
+    store = TraceStore(db)
+    assert store.count_spans() >= flushed
+    traces = store.list_traces(limit=1000)
+    assert sum(t.span_count for t in traces) == store.count_spans()
+    complete = [t for t in traces if t.end_time_ns is not None]
+    assert len(complete) >= flushed // 50
+    trace = store.get_trace(complete[0].trace_id)
+    assert len(trace.spans) == 50
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    store.close()

@@ -1,0 +1,483 @@
+"""Tracer: spans as context managers, parents through contextvars, the traced decorator."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.observability import Span, Tracer, TracerProvider, current_span
+
+
+@pytest.fixture
+def provider() -> Iterator[TracerProvider]:
+    p = TracerProvider(":memory:")
+    yield p
+    p.shutdown()
+
+
+@pytest.fixture
+def tracer(provider: TracerProvider) -> Tracer:
+    return provider.get_tracer("agent", version="1.2")
+
+
+def stored(provider: TracerProvider, span: Span) -> Span:
+    return provider.trace_store.get_trace(span.trace_id).get_span(span.span_id)
+
+
+# -- providers and tracers -------------------------------------------------------------------
+
+
+def test_file_backed_provider_records_into_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "sub" / "traces.db"
+    provider = TracerProvider(db_path=db)
+    tracer = provider.get_tracer("agent")
+    with tracer.span("root") as root:
+        pass
+    provider.shutdown()
+    assert db.exists()
+    again = TracerProvider(db_path=str(db))
+    trace = again.trace_store.get_trace(root.trace_id)
+    assert [s.name for s in trace.spans] == ["root"]
+    again.shutdown()
+
+
+def test_memory_provider_and_default_path() -> None:
+    provider = TracerProvider(":memory:")
+    assert provider.db_path == ":memory:"
+    assert provider.trace_store.db_path == ":memory:"
+    provider.shutdown()
+
+
+def test_get_tracer_caches_by_name_and_version(provider: TracerProvider) -> None:
+    a = provider.get_tracer("agent", version="1")
+    assert provider.get_tracer("agent", version="1") is a
+    assert provider.get_tracer("agent", version="2") is not a
+    assert provider.get_tracer("agent") is not a
+    assert (a.name, a.version) == ("agent", "1")
+
+
+def test_span_records_the_tracer_identity(provider: TracerProvider, tracer: Tracer) -> None:
+    with tracer.span("step") as span:
+        pass
+    back = stored(provider, span)
+    assert (back.instrumentation_name, back.instrumentation_version) == ("agent", "1.2")
+
+
+# -- spans ------------------------------------------------------------------------------------
+
+
+def test_span_context_manager_yields_the_span(provider: TracerProvider, tracer: Tracer) -> None:
+    with tracer.span("step_1", span_type="llm", attributes={"model": "m"}) as span:
+        assert isinstance(span, Span)
+        assert current_span() is span
+        assert span.name == "step_1"
+        assert span.span_type == "llm"
+        assert span.attributes == {"model": "m"}
+        assert span.parent_span_id is None
+        assert span.end_time_ns is None
+        assert span.duration_ms is None
+        assert span.status == "UNSET"
+    assert current_span() is None
+    assert span.end_time_ns is not None
+    assert span.end_time_ns >= span.start_time_ns
+    assert span.duration_ms is not None
+    assert span.duration_ms >= 0
+    assert span.status == "OK"
+
+
+def test_attributes_argument_is_copied(tracer: Tracer) -> None:
+    attrs = {"a": 1}
+    with tracer.span("s", attributes=attrs) as span:
+        attrs["b"] = 2
+    assert span.attributes == {"a": 1}
+
+
+def test_span_without_parent_starts_a_new_trace(tracer: Tracer) -> None:
+    with tracer.span("first") as a:
+        pass
+    with tracer.span("second") as b:
+        pass
+    assert a.trace_id != b.trace_id
+    assert len(a.trace_id) == 32
+    assert len(a.span_id) == 16
+    int(a.trace_id, 16)
+    int(a.span_id, 16)
+
+
+def test_ids_are_unique(tracer: Tracer) -> None:
+    span_ids, trace_ids = set(), set()
+    for _ in range(2000):
+        with tracer.span("s") as s:
+            pass
+        span_ids.add(s.span_id)
+        trace_ids.add(s.trace_id)
+    assert len(span_ids) == len(trace_ids) == 2000
+
+
+def test_nesting_sets_parents_and_shares_the_trace(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    with tracer.span("root") as root:
+        with tracer.span("child") as child:
+            with tracer.span("grandchild") as grandchild:
+                assert current_span() is grandchild
+            assert current_span() is child
+        with tracer.span("sibling") as sibling:
+            pass
+    assert child.parent_span_id == root.span_id
+    assert grandchild.parent_span_id == child.span_id
+    assert sibling.parent_span_id == root.span_id
+    assert {s.trace_id for s in (root, child, grandchild, sibling)} == {root.trace_id}
+    trace = provider.trace_store.get_trace(root.trace_id)
+    assert [s.name for s in trace.spans] == ["root", "child", "grandchild", "sibling"]
+
+
+def test_spans_of_different_tracers_nest(provider: TracerProvider) -> None:
+    a, b = provider.get_tracer("a"), provider.get_tracer("b")
+    with a.span("outer") as outer, b.span("inner") as inner:
+        pass
+    assert inner.parent_span_id == outer.span_id
+    assert inner.trace_id == outer.trace_id
+
+
+def test_set_attribute_input_output(provider: TracerProvider, tracer: Tracer) -> None:
+    with tracer.span("llm", span_type="llm") as span:
+        span.set_attribute("tokens", 12)
+        payload = {"prompt": "hi", "history": ["a"]}
+        span.set_input(payload)
+        payload["history"].append("b")  # recorded values are snapshots
+        span.set_output(("answer", 1))
+    assert span.input == {"prompt": "hi", "history": ["a"]}
+    assert span.output == ("answer", 1)
+    back = stored(provider, span)
+    assert back.attributes == {"tokens": 12}
+    assert back.input == {"prompt": "hi", "history": ["a"]}
+    assert back.output == ("answer", 1)
+    assert back.error is None
+
+
+def test_explicit_status_survives_the_block_exit(provider: TracerProvider, tracer: Tracer) -> None:
+    with tracer.span("s") as span:
+        span.set_status("error", "bad answer")
+    assert (span.status, span.status_message) == ("ERROR", "bad answer")
+    back = stored(provider, span)
+    assert (back.status, back.status_message) == ("ERROR", "bad answer")
+
+
+def test_explicit_ok_status_survives_an_exception(tracer: Tracer) -> None:
+    with pytest.raises(KeyError), tracer.span("s") as span:
+        span.set_status("OK", "handled upstream")
+        raise KeyError("k")
+    assert span.status == "OK"
+    assert span.status_message == "handled upstream"
+    assert span.error is not None
+    assert span.error["type"] == "KeyError"
+
+
+def test_set_status_rejects_unknown_values(tracer: Tracer) -> None:
+    with tracer.span("s") as span, pytest.raises(ValueError, match="UNSET"):
+        span.set_status("MAYBE")
+
+
+def test_exception_marks_error_and_propagates(provider: TracerProvider, tracer: Tracer) -> None:
+    with (
+        pytest.raises(ValueError, match="boom"),
+        tracer.span("root") as root,
+        tracer.span("child") as child,
+    ):
+        raise ValueError("boom")
+    for span in (child, root):
+        assert span.status == "ERROR"
+        assert span.status_message == "ValueError: boom"
+        assert span.error is not None
+        assert span.error["type"] == "ValueError"
+        assert span.error["message"] == "boom"
+        assert span.end_time_ns is not None
+    back = stored(provider, child)
+    assert back.status == "ERROR"
+    assert back.error is not None
+    assert (back.error["type"], back.error["module"]) == ("ValueError", "builtins")
+    assert current_span() is None
+
+
+# -- contextvars: tasks and threads -------------------------------------------------------------
+
+
+def test_asyncio_tasks_interleave_with_correct_parents(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    async def worker(n: int) -> tuple[str, list[tuple[str, str | None]]]:
+        seen: list[tuple[str, str | None]] = []
+        with tracer.span(f"task{n}") as top:
+            for step in range(3):
+                await asyncio.sleep(0)
+                with tracer.span(f"task{n}.step{step}") as s:
+                    await asyncio.sleep(0.001 * ((n + step) % 3))
+                    assert current_span() is s
+                    seen.append((s.span_id, s.parent_span_id))
+                assert current_span() is top
+        return top.span_id, seen
+
+    async def main() -> tuple[str, list[Any]]:
+        with tracer.span("main") as root:
+            results = await asyncio.gather(*(worker(n) for n in range(5)))
+        return root.trace_id, results
+
+    trace_id, results = asyncio.run(main())
+    trace = provider.trace_store.get_trace(trace_id)
+    root = trace.root_span
+    assert root is not None
+    assert root.name == "main"
+    assert len(trace.spans) == 1 + 5 * 4
+    for n, (top_id, seen) in enumerate(results):
+        top = trace.get_span(top_id)
+        assert top.name == f"task{n}"
+        assert top.parent_span_id == root.span_id
+        assert [trace.get_span(sid).name for sid, _ in seen] == [
+            f"task{n}.step{i}" for i in range(3)
+        ]
+        assert all(parent == top_id for _, parent in seen)
+        assert [s.name for s in trace.children(top_id)] == [f"task{n}.step{i}" for i in range(3)]
+
+
+def test_tasks_started_without_a_parent_get_separate_traces(tracer: Tracer) -> None:
+    async def worker() -> str:
+        with tracer.span("job") as s:
+            await asyncio.sleep(0)
+        return s.trace_id
+
+    async def main() -> list[str]:
+        return list(await asyncio.gather(worker(), worker(), worker()))
+
+    assert len(set(asyncio.run(main()))) == 3
+
+
+def test_a_plain_new_thread_starts_a_fresh_trace(tracer: Tracer) -> None:
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        box["current"] = current_span()
+        with tracer.span("in-thread") as s:
+            box["span"] = s
+
+    with tracer.span("main") as main:
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    assert box["current"] is None
+    assert box["span"].parent_span_id is None
+    assert box["span"].trace_id != main.trace_id
+
+
+# -- traced -----------------------------------------------------------------------------------
+
+
+def test_traced_sync_function(provider: TracerProvider, tracer: Tracer) -> None:
+    @tracer.traced(span_type="tool")
+    def search(query: str, limit: int = 3, *tags: str, **opts: Any) -> list[str]:
+        assert current_span() is not None
+        return [query] * limit
+
+    with tracer.span("root") as root:
+        assert search("q", 2, "x", fast=True) == ["q", "q"]
+    span = provider.trace_store.get_trace(root.trace_id).children(root.span_id)[0]
+    assert span.name.endswith("search")
+    assert span.span_type == "tool"
+    assert span.input == {"query": "q", "limit": 2, "tags": ("x",), "opts": {"fast": True}}
+    assert span.output == ["q", "q"]
+    assert span.status == "OK"
+
+
+def test_traced_defaults_are_recorded_and_name_can_be_given(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    @tracer.traced(span_type="llm", name="complete")
+    def complete(prompt: str, model: str = "small") -> str:
+        return prompt.upper()
+
+    complete(prompt="hi")
+    summary = provider.trace_store.list_traces(limit=1)[0]
+    span = provider.trace_store.get_trace(summary.trace_id).spans[0]
+    assert span.name == "complete"
+    assert span.input == {"prompt": "hi", "model": "small"}
+    assert span.output == "HI"
+
+
+def test_traced_method_leaves_self_out(provider: TracerProvider, tracer: Tracer) -> None:
+    class Agent:
+        @tracer.traced(span_type="llm")
+        def ask(self, question: str) -> str:
+            return question[::-1]
+
+    with tracer.span("root") as root:
+        assert Agent().ask("abc") == "cba"
+    (span,) = provider.trace_store.get_trace(root.trace_id).children(root.span_id)
+    assert span.input == {"question": "abc"}
+    assert span.name.endswith("Agent.ask")
+
+
+def test_traced_exception_is_recorded_and_reraised(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    @tracer.traced(span_type="tool")
+    def fail(x: int) -> None:
+        raise RuntimeError(f"bad {x}")
+
+    with pytest.raises(RuntimeError, match="bad 3"), tracer.span("root") as root:
+        fail(3)
+    (span,) = provider.trace_store.get_trace(root.trace_id).children(root.span_id)
+    assert span.status == "ERROR"
+    assert span.error is not None
+    assert span.error["type"] == "RuntimeError"
+    assert span.error["message"] == "bad 3"
+    assert span.input == {"x": 3}
+    assert span.output is None
+
+
+def test_traced_async_function(provider: TracerProvider, tracer: Tracer) -> None:
+    @tracer.traced(span_type="llm")
+    async def complete(prompt: str) -> dict[str, str]:
+        await asyncio.sleep(0)
+        return {"text": prompt * 2}
+
+    @tracer.traced(span_type="llm")
+    async def broken(prompt: str) -> None:
+        await asyncio.sleep(0)
+        raise TimeoutError(prompt)
+
+    async def main() -> str:
+        with tracer.span("root") as root:
+            assert await complete("ab") == {"text": "abab"}
+            with pytest.raises(TimeoutError):
+                await broken("slow")
+        return root.span_id
+
+    root_id = asyncio.run(main())
+    summary = provider.trace_store.list_traces(limit=1)[0]
+    trace = provider.trace_store.get_trace(summary.trace_id)
+    ok, bad = trace.children(root_id)
+    assert (ok.input, ok.output, ok.status) == ({"prompt": "ab"}, {"text": "abab"}, "OK")
+    assert (bad.input, bad.status) == ({"prompt": "slow"}, "ERROR")
+    assert bad.error is not None
+    assert bad.error["type"] == "TimeoutError"
+
+
+def test_traced_generator_records_the_chunks(provider: TracerProvider, tracer: Tracer) -> None:
+    @tracer.traced(span_type="llm")
+    def stream(n: int) -> Iterator[str]:
+        for i in range(n):
+            inner = current_span()
+            assert inner is not None
+            yield f"{inner.name.rsplit('.', 1)[-1]}:{i}"
+
+    with tracer.span("root") as root:
+        chunks = []
+        for chunk in stream(3):
+            assert current_span() is root  # the generator's span is current only inside it
+            chunks.append(chunk)
+    assert chunks == ["stream:0", "stream:1", "stream:2"]
+    (span,) = provider.trace_store.get_trace(root.trace_id).children(root.span_id)
+    assert span.input == {"n": 3}
+    assert span.output == chunks
+    assert span.status == "OK"
+    assert span.end_time_ns is not None
+
+
+def test_traced_generator_error_keeps_the_chunks_so_far(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    @tracer.traced(span_type="llm")
+    def stream() -> Iterator[int]:
+        yield 1
+        raise ConnectionError("dropped")
+
+    with tracer.span("root") as root:
+        got = []
+        with pytest.raises(ConnectionError):
+            for x in stream():
+                got.append(x)
+    assert got == [1]
+    (span,) = provider.trace_store.get_trace(root.trace_id).children(root.span_id)
+    assert span.status == "ERROR"
+    assert span.output == [1]
+    assert span.error is not None
+    assert span.error["message"] == "dropped"
+
+
+def test_traced_generator_closed_early_is_not_an_error(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    @tracer.traced(span_type="llm")
+    def stream() -> Iterator[int]:
+        yield from range(10)
+
+    with tracer.span("root") as root:
+        for x in stream():
+            if x == 1:
+                break
+    (span,) = provider.trace_store.get_trace(root.trace_id).children(root.span_id)
+    assert span.end_time_ns is not None
+    assert span.output == [0, 1]
+    assert span.status == "OK"
+
+
+def test_traced_async_generator(provider: TracerProvider, tracer: Tracer) -> None:
+    @tracer.traced(span_type="llm")
+    async def stream(words: list[str]) -> AsyncIterator[str]:
+        for w in words:
+            await asyncio.sleep(0)
+            yield w.upper()
+
+    @tracer.traced(span_type="llm")
+    async def broken() -> AsyncIterator[str]:
+        yield "a"
+        raise ValueError("mid-stream")
+
+    async def main() -> str:
+        with tracer.span("root") as root:
+            assert [c async for c in stream(["a", "b"])] == ["A", "B"]
+            with pytest.raises(ValueError):
+                async for _ in broken():
+                    pass
+        return root.trace_id
+
+    trace = provider.trace_store.get_trace(asyncio.run(main()))
+    ok, bad = trace.children(trace.spans[0].span_id)
+    assert (ok.input, ok.output, ok.status) == ({"words": ["a", "b"]}, ["A", "B"], "OK")
+    assert (bad.output, bad.status) == (["a"], "ERROR")
+
+
+def test_traced_keeps_the_function_metadata(tracer: Tracer) -> None:
+    @tracer.traced()
+    def documented(a: int) -> int:
+        """Doc."""
+        return a
+
+    assert documented.__name__ == "documented"
+    assert documented.__doc__ == "Doc."
+
+
+def test_traced_async_generator_closed_early_is_not_an_error(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    @tracer.traced(span_type="llm")
+    async def stream() -> AsyncIterator[int]:
+        for i in range(10):
+            yield i
+
+    async def main() -> str:
+        with tracer.span("root") as root:
+            agen = stream()
+            assert await agen.__anext__() == 0
+            await agen.aclose()
+        return root.trace_id
+
+    trace = provider.trace_store.get_trace(asyncio.run(main()))
+    (span,) = trace.children(trace.spans[0].span_id)
+    assert (span.output, span.status) == ([0], "OK")
+    assert span.end_time_ns is not None
