@@ -1,0 +1,492 @@
+"""Fuzzing the checkpoint loader, the value codec and the trace store reader.
+
+Every generated input must end in a correct load or in one of the project's own errors
+(:class:`ClearstoneError`; ``serialization.loads`` also documents ``ValueError`` for text that is
+not JSON); nothing may crash, hang or run code. ``CLEARSTONE_FUZZ_EXAMPLES`` sets the number of
+examples per test (default 100; ``tox -e fuzz`` runs 10,000). With ``CLEARSTONE_FUZZ_REPORT`` set
+to a path, the outcome counts are written there as JSON when the module finishes.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import datetime as dt
+import http
+import json
+import os
+import pickle
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_clearstone import serialization
+from pytest_clearstone.debugging import Checkpoint, CheckpointManager
+from pytest_clearstone.errors import ClearstoneError, DecodeError, UntrustedCheckpointError
+from pytest_clearstone.observability import TracerProvider
+from pytest_clearstone.observability.span import Recorded, Span
+from pytest_clearstone.observability.store import TraceStore
+from pytest_clearstone.observability.trace import Trace, TraceSummary
+
+EXAMPLES = int(os.environ.get("CLEARSTONE_FUZZ_EXAMPLES", "100"))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+KEY = b"fuzz-key"
+OUTCOMES: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report() -> Iterator[None]:
+    yield
+    target = os.environ.get("CLEARSTONE_FUZZ_REPORT")
+    if target:
+        summary = {
+            test: {"inputs": sum(c.values()), "outcomes": dict(c.most_common())}
+            for test, c in sorted(OUTCOMES.items())
+        }
+        Path(target).write_text(json.dumps(summary, indent=2))
+
+
+@pytest.fixture(autouse=True)
+def _no_key_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLEARSTONE_SIGNING_KEY", raising=False)
+
+
+def _count(test: str, outcome: str) -> None:
+    OUTCOMES[test][outcome] += 1
+
+
+# -- a valid checkpoint with every kind of value, to mutate ---------------------------------
+def _valid_checkpoint() -> Checkpoint:
+    state = {
+        "memory": [{"role": "user", "content": "hi"}, ("tuple", 1)],
+        "tags": {"a", "b"},
+        "when": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+        "cost": Decimal("0.01"),
+        "id": uuid.UUID(int=1),
+        "blob": b"\x00\x01",
+        "keys": {1: "one"},
+        "inf": float("inf"),
+        "summary": TraceSummary("t", None, 1, 2, 3, 0),
+        "status": http.HTTPStatus.OK,
+        "counter": collections.Counter("aab"),  # a dict subclass: stored as a dill pickle
+    }
+    root = Span(trace_id="a" * 32, span_id="1" * 16, parent_span_id=None, name="root",
+                start_time_ns=1, end_time_ns=9, status="OK")  # fmt: skip
+    child = Span(trace_id="a" * 32, span_id="2" * 16, parent_span_id="1" * 16, name="llm",
+                 span_type="llm", attributes={"model": "m"}, start_time_ns=2, end_time_ns=3,
+                 input=Recorded.of({"prompt": "p"}), output=Recorded.of({"text": "t"}),
+                 error={"type": "ValueError", "module": "builtins", "message": "m",
+                        "args": ["m"]})  # fmt: skip
+    return Checkpoint(
+        checkpoint_id="ckpt_" + "c" * 32,
+        state=Recorded.of(state),
+        agent_class_name=None,
+        agent_module=None,
+        trace=Trace("a" * 32, [root, child]),
+        span_id="2" * 16,
+        timestamp=dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+        metadata={"test": "x"},
+        outcome={"function": "run", "result": Recorded.of([1, 2])},
+    )
+
+
+VALID = _valid_checkpoint().dumps(signing_key=None).encode()
+VALID_SIGNED = _valid_checkpoint().dumps(signing_key=KEY).encode()
+VALID_DOC = json.loads(VALID)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, (*prefix, i))
+
+
+DOC_PATHS = [p for p in _paths(VALID_DOC) if p]
+
+
+def _touch(checkpoint: Checkpoint) -> None:
+    """Use the loaded checkpoint the way replay does: nothing may fail unexpectedly."""
+    used = [checkpoint.span, checkpoint.upstream_spans, checkpoint.agent_state]
+    used += [checkpoint.restore_state(), checkpoint.timestamp_ns]
+    for span in checkpoint.trace.spans:
+        used += [span.input, span.output, span.attributes, span.duration_ms, span.error]
+
+
+def _load(test: str, raw: bytes, **kwargs: Any) -> str:
+    try:
+        checkpoint = Checkpoint.from_bytes(raw, Path("fuzz.ckpt"), **kwargs)
+        _touch(checkpoint)
+    except ClearstoneError as exc:
+        outcome = type(exc).__name__
+    else:
+        outcome = "loaded"
+    _count(test, outcome)
+    return outcome
+
+
+def test_the_valid_checkpoint_loads() -> None:
+    """The control for the mutation tests: unchanged, the file loads (and is signed)."""
+    assert _load("control", VALID) == "loaded"
+    assert _load("control", VALID_SIGNED, signing_key=KEY) == "loaded"
+    assert _load("control", VALID, signing_key=KEY) == "UntrustedCheckpointError"
+
+
+# -- the checkpoint loader ------------------------------------------------------------------
+@FUZZ
+@given(st.binary(max_size=3000), st.booleans())
+def test_random_bytes_as_a_checkpoint(raw: bytes, keyed: bool) -> None:
+    _load("checkpoint: random bytes", raw, signing_key=KEY if keyed else None)
+
+
+_mutation = st.tuples(
+    st.sampled_from(["truncate", "flip", "insert", "delete", "duplicate"]),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.binary(min_size=1, max_size=16),
+)
+
+
+def _mutate(raw: bytes, mutation: tuple[str, float, float, bytes]) -> bytes:
+    op, a, b, blob = mutation
+    i = int(a * len(raw))
+    j = min(len(raw), i + 1 + int(b * 64))
+    if op == "truncate":
+        return raw[:i]
+    if op == "flip":
+        return raw[:i] + bytes([raw[i] ^ (blob[0] or 1)]) + raw[i + 1 :] if i < len(raw) else raw
+    if op == "insert":
+        return raw[:i] + blob + raw[i:]
+    if op == "delete":
+        return raw[:i] + raw[j:]
+    return raw[:j] + raw[i:]
+
+
+@FUZZ
+@given(st.lists(_mutation, min_size=1, max_size=4), st.booleans())
+def test_mutated_checkpoint_files(mutations: list[Any], signed: bool) -> None:
+    raw = VALID_SIGNED if signed else VALID
+    for mutation in mutations:
+        raw = _mutate(raw, mutation)
+    _load("checkpoint: byte mutations", raw, signing_key=KEY if signed else None)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["__cs__", "v", "cls", "type", "spans", "span_id", "trace_id"])
+            | st.text(max_size=6),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)  # fmt: skip
+_tags = st.fixed_dictionaries(
+    {
+        "__cs__": st.sampled_from(
+            [
+                "tuple",
+                "set",
+                "frozenset",
+                "bytes",
+                "bytearray",
+                "datetime",
+                "date",
+                "time",
+                "timedelta",
+                "decimal",
+                "uuid",
+                "path",
+                "complex",
+                "float",
+                "dict",
+                "enum",
+                "dataclass",
+                "repr",
+                "nonsense",
+            ]
+        ),
+        "v": _json,
+    },
+    optional={
+        "cls": st.sampled_from(
+            [
+                "http:HTTPStatus",
+                "pytest_clearstone.observability.trace:TraceSummary",
+                "collections:Counter",
+                "json:loads",
+                "no_such_module_xyz:Thing",
+                ":",
+                "",
+            ]
+        ),
+        "type": st.text(max_size=5),
+    },
+)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(DOC_PATHS), _json | _tags), min_size=1, max_size=3))
+def test_checkpoint_documents_with_fields_replaced(edits: list[tuple[Any, Any]]) -> None:
+    doc = json.loads(VALID)
+    for path, value in edits:
+        node = doc
+        try:
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier edit removed the parent
+    raw = json.dumps(doc).encode()
+    _load("checkpoint: fields replaced", raw)
+
+
+def _malicious(marker: Path) -> dict[str, str]:
+    class Mkdir:
+        def __reduce__(self) -> tuple[Any, tuple[str]]:
+            return (os.mkdir, (str(marker),))
+
+    data = base64.b64encode(pickle.dumps(Mkdir())).decode()
+    return {"__cs__": "pickle", "type": "x", "v": data}
+
+
+@FUZZ
+@given(
+    st.sampled_from(DOC_PATHS),
+    st.sampled_from(["plain", "escaped", "spaced"]),
+    st.sampled_from(["unsigned", "other key", "allow_pickle=False"]),
+)
+def test_a_malicious_pickle_anywhere_never_runs_when_pickles_are_refused(
+    path: tuple[Any, ...], spelling: str, policy: str
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        marker = Path(tmp) / "pwned"
+        doc = json.loads(VALID)
+        node = doc
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = _malicious(marker)
+        if policy == "other key":
+            doc = json.loads(serialization.dumps(_sign(doc, b"attacker")))
+        text = json.dumps(doc)
+        if spelling == "escaped":
+            text = text.replace('"__cs__": "pickle"', '"\\u005f_cs__": "pick\\u006ce"')
+        elif spelling == "spaced":
+            text = text.replace('"__cs__": "pickle"', '"__cs__"  :\n"pickle"')
+        kwargs: dict[str, Any] = {"signing_key": KEY}
+        if policy == "allow_pickle=False":
+            kwargs = {"signing_key": None, "allow_pickle": False}
+        outcome = _load("malicious pickle refused", text.encode(), **kwargs)
+        assert not marker.exists(), f"the pickle ran ({outcome})"
+        assert outcome != "loaded"
+
+
+def _sign(doc: dict[str, Any], key: bytes) -> dict[str, Any]:
+    from pytest_clearstone.signing import sign_document
+
+    return sign_document(doc, key)
+
+
+def test_the_malicious_pickle_is_live(tmp_path: Path) -> None:
+    """The control: with pickles allowed, the same payload does run."""
+    marker = tmp_path / "pwned"
+    doc = json.loads(VALID)
+    doc["agent"]["state"] = _malicious(marker)
+    Checkpoint.from_bytes(json.dumps(doc).encode(), Path("x.ckpt"), signing_key=None)
+    assert marker.is_dir()
+    marker.rmdir()
+    with pytest.raises(UntrustedCheckpointError):
+        Checkpoint.from_bytes(json.dumps(doc).encode(), Path("x.ckpt"), signing_key=KEY)
+    assert not marker.exists()
+
+
+@FUZZ
+@given(st.binary(max_size=600) | st.sampled_from([VALID[:200], VALID]), st.booleans())
+def test_the_manager_loads_files_or_fails_with_its_own_errors(raw: bytes, keyed: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        manager = CheckpointManager(tmp)
+        (Path(tmp) / "x.ckpt").write_bytes(raw)
+        try:
+            manager.load_checkpoint("x", signing_key=KEY if keyed else None)
+        except ClearstoneError as exc:
+            _count("manager.load_checkpoint", type(exc).__name__)
+        else:
+            _count("manager.load_checkpoint", "loaded")
+
+
+# -- the value codec ------------------------------------------------------------------------
+@FUZZ
+@given(st.text(max_size=300) | st.binary(max_size=300))
+def test_codec_loads_random_text(text: str | bytes) -> None:
+    try:
+        serialization.loads(text)
+    except DecodeError:
+        _count("serialization.loads", "DecodeError")
+    except ValueError:  # documented: text that is not JSON (json.JSONDecodeError, bad UTF-8)
+        _count("serialization.loads", "ValueError (not JSON)")
+    else:
+        _count("serialization.loads", "decoded")
+
+
+_tagged_trees = st.recursive(
+    _tags | _json,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4),
+                                                                      children, max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+
+
+@FUZZ
+@given(_tagged_trees, st.booleans())
+def test_codec_decode_random_tagged_trees(tree: Any, as_text: bool) -> None:
+    try:
+        if as_text:
+            serialization.loads(json.dumps(tree))
+        else:
+            serialization.decode(tree)
+    except DecodeError:
+        _count("serialization.decode", "DecodeError")
+    else:
+        _count("serialization.decode", "decoded")
+
+
+@FUZZ
+@given(st.binary(max_size=200), st.booleans())
+def test_codec_decode_random_pickle_payloads(data: bytes, allowed: bool) -> None:
+    tree = {"__cs__": "pickle", "type": "x", "v": base64.b64encode(data).decode()}
+    try:
+        serialization.decode(tree, allow_pickle=allowed)
+    except DecodeError:
+        _count("serialization.decode pickle", "DecodeError")
+    else:
+        _count("serialization.decode pickle", "decoded")
+
+
+# -- the trace store reader -----------------------------------------------------------------
+def _read_store(test: str, db: Path) -> None:
+    store = TraceStore(db)
+    try:
+        summaries = store.list_traces(limit=50)
+        store.count_spans()
+        for summary in summaries:
+            trace = store.get_trace(summary.trace_id)
+            for span in trace.spans:
+                _ = [span.input, span.output, span.attributes, span.duration_ms, span.error]
+            if trace.spans:
+                trace.ancestors(trace.spans[-1].span_id)
+        store.get_trace("no-such-trace")
+    except ClearstoneError as exc:
+        _count(test, type(exc).__name__)
+    else:
+        _count(test, "read")
+    finally:
+        store.close()
+
+
+def _valid_db_bytes() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "t.db"
+        provider = TracerProvider(db)
+        tracer = provider.get_tracer("fuzz")
+        for i in range(3):
+            with tracer.span(f"root{i}") as root:
+                root.set_input({"q": i, "when": dt.date(2024, 1, i + 1)})
+                with tracer.span("llm", span_type="llm") as span:
+                    span.set_output({"text": "t" * 40})
+        provider.shutdown()
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.execute("PRAGMA journal_mode=DELETE")
+        con.close()
+        return db.read_bytes()
+
+
+VALID_DB = _valid_db_bytes()
+
+
+@FUZZ
+@given(st.binary(max_size=4096) | st.sampled_from([b"SQLite format 3\x00" + b"\x00" * 200]))
+def test_random_bytes_as_a_trace_store(raw: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "t.db"
+        db.write_bytes(raw)
+        _read_store("store: random bytes", db)
+
+
+@FUZZ
+@given(st.lists(_mutation, min_size=1, max_size=4))
+def test_corrupted_trace_store_files(mutations: list[Any]) -> None:
+    raw = VALID_DB
+    for mutation in mutations:
+        raw = _mutate(raw, mutation)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "t.db"
+        db.write_bytes(raw)
+        _read_store("store: corrupted file", db)
+
+
+_cell = (
+    st.none() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False)
+    | st.text(max_size=20) | st.binary(max_size=8) | _json.map(json.dumps)
+    | _tags.map(json.dumps)
+)  # fmt: skip
+_COLUMNS = [
+    "span_id",
+    "trace_id",
+    "parent_span_id",
+    "name",
+    "span_type",
+    "seq",
+    "start_time_ns",
+    "end_time_ns",
+    "status",
+    "status_message",
+    "attributes_json",
+    "input_json",
+    "output_json",
+    "error_json",
+    "instrumentation_name",
+    "instrumentation_version",
+]
+
+
+@FUZZ
+@given(st.lists(st.dictionaries(st.sampled_from(_COLUMNS), _cell), min_size=1, max_size=5))
+def test_random_rows_in_a_valid_schema(rows: list[dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "t.db"
+        db.write_bytes(VALID_DB)
+        con = sqlite3.connect(db)
+        for i, row in enumerate(rows):
+            values = {"span_id": f"s{i}", "trace_id": "T", "name": "n", "start_time_ns": i}
+            values.update(row)
+            cols = ", ".join(values)
+            marks = ", ".join("?" * len(values))
+            try:
+                con.execute(f"INSERT OR REPLACE INTO spans ({cols}) VALUES ({marks})",
+                            list(values.values()))  # fmt: skip
+            except sqlite3.IntegrityError:
+                continue  # NOT NULL columns given NULL: SQLite itself refuses the row
+        con.commit()
+        con.close()
+        _read_store("store: random rows", db)
