@@ -100,7 +100,9 @@ def sign_text(text: str | bytes, key: bytes | str) -> str:
     doc = _parse(text)
     if not isinstance(doc, dict):
         raise ValueError(f"expected a JSON object, found {type(doc).__name__}")
-    return serialization.dumps(sign_document(doc, key), pretty=True) + "\n"
+    from .debugging.checkpoint import file_text
+
+    return file_text(sign_document(doc, key)) + "\n"
 
 
 def verify(text_or_doc: str | bytes | dict[str, Any], key: bytes | str) -> bool:

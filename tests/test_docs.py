@@ -26,9 +26,11 @@ import io
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -147,6 +149,44 @@ def _forget_module(path: Path, workdir: Path) -> None:
         del sys.modules[key]
 
 
+_SHELL_SYNTAX = set("|&;<>$`*?(){}~")
+
+
+def _in_process(call: Callable[[], object]) -> tuple[int, str]:
+    """Run ``call`` with stdout and stderr captured, then forget the modules it imported."""
+    modules, path = set(sys.modules), list(sys.path)
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            try:
+                code = call()
+            except SystemExit as exc:
+                code = exc.code
+    finally:
+        for name in set(sys.modules) - modules:
+            del sys.modules[name]
+        sys.path[:] = path
+    return int(code or 0) if not isinstance(code, str) else 1, buffer.getvalue()
+
+
+def _run_command(command: str, workdir: Path, stdin: str) -> tuple[int, str]:
+    """Run one documented command. ``pytest ...`` and ``python -m pytest_clearstone ...`` run
+    in this process (the same entry points, without a second interpreter start-up each);
+    anything else, or anything reading stdin, in a shell."""
+    words = None if stdin or set(command) & _SHELL_SYNTAX else shlex.split(command)
+    if words and words[0] == "pytest":
+        return _in_process(lambda: pytest.main(words[1:]))
+    if words and words[:3] == ["python", "-m", "pytest"]:
+        return _in_process(lambda: pytest.main(words[3:]))
+    if words and words[:3] == ["python", "-m", "pytest_clearstone"]:
+        from pytest_clearstone.cli import main
+
+        return _in_process(lambda: main(words[3:]))
+    done = subprocess.run(command, shell=True, cwd=workdir, capture_output=True, text=True,
+                          check=False, input=stdin)  # fmt: skip
+    return done.returncode, done.stdout + done.stderr
+
+
 def _drive(steps_file: str) -> int:
     spec = json.loads(Path(steps_file).read_text())
     page, workdir = spec["page"], Path(spec["workdir"])
@@ -180,13 +220,11 @@ def _drive(steps_file: str) -> int:
             last_output = ""
             commands = _commands(step.code)
             for number, command in enumerate(commands, 1):
-                done = subprocess.run(command, shell=True, cwd=workdir, capture_output=True,
-                                      text=True, check=False, input=stdin)  # fmt: skip
-                last_output += done.stdout + done.stderr
+                code, output = _run_command(command, workdir, stdin)
+                last_output += output
                 status = wanted if number == len(commands) else 0
-                if done.returncode != status:
-                    print(f"{where}: `{command}` exited with {done.returncode}, expected "
-                          f"{status}:\n{done.stdout}{done.stderr}")  # fmt: skip
+                if code != status:
+                    print(f"{where}: `{command}` exited with {code}, expected {status}:\n{output}")
                     return 1
         elif step.kind == "output":
             problem = _expect(step.code, last_output)

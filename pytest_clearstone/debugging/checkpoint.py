@@ -1,7 +1,8 @@
 """The checkpoint model and its ``.ckpt`` file format.
 
-A ``.ckpt`` file is one UTF-8 JSON document, indented by 2 with sorted keys so that a re-recorded
-golden gives a reviewable ``git diff``. Values (agent state, span inputs and outputs, metadata) go
+A ``.ckpt`` file is one UTF-8 JSON document, indented by 2, its top-level fields sorted and every
+value in the key order it had when recorded, so that a re-recorded golden of a deterministic
+agent gives a reviewable ``git diff``. Values (agent state, span inputs and outputs, metadata) go
 through :mod:`pytest_clearstone.serialization`: plain JSON where possible, tagged values
 otherwise, dill pickles only where nothing else works. The fields are documented in
 ``docs/reference/checkpoint-format.md``.
@@ -27,8 +28,29 @@ from ..errors import (
 from ..observability.span import Recorded, Span
 from ..observability.trace import Trace
 
+_orjson: Any
+try:  # optional speed-up, never required
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
+
 FORMAT_NAME = "pytest-clearstone-checkpoint"
 FORMAT_VERSION = 1
+
+
+def file_text(doc: dict[str, Any]) -> str:
+    """The ``.ckpt`` layout of a document: indented JSON, top-level fields sorted.
+
+    Values keep their key order: an agent that formats a recorded dict into a prompt must see
+    it in the order it had when recorded, or the replay would diverge from the recording.
+    """
+    top = dict(sorted(doc.items()))
+    if _orjson is not None:
+        try:
+            return str(_orjson.dumps(top, option=_orjson.OPT_INDENT_2).decode("utf-8"))
+        except TypeError:  # e.g. integers wider than 64 bits: the stdlib handles them
+            pass
+    return json.dumps(top, indent=2, ensure_ascii=False)
 
 
 def _library_version() -> str:
@@ -159,8 +181,8 @@ class Checkpoint:
         key = signing.resolve_key(signing_key)
         doc = self.to_document()
         doc["contains_pickle"] = False
-        text = serialization.dumps(doc, pretty=True)
-        # one serialisation: the top-level line (indent 2, sorted keys) is unique in the text
+        text = file_text(doc)
+        # one serialisation: the top-level line (indent 2, sorted fields) is unique in the text
         self.contains_pickle = serialization.text_has_pickle(text)
         if self.contains_pickle:
             text = text.replace('\n  "contains_pickle": false,', '\n  "contains_pickle": true,', 1)
@@ -169,7 +191,7 @@ class Checkpoint:
             doc[signing.SIGNATURE_FIELD] = signing.compute_signature(
                 serialization.loads(text, decode_tags=False), key
             )
-            text = serialization.dumps(doc, pretty=True)
+            text = file_text(doc)
         return text + "\n"
 
     def write(self, path: Path, *, signing_key: signing.SigningKey = signing.FROM_ENV) -> Path:

@@ -515,3 +515,17 @@ def test_import_clearstone_of_a_missing_source(capsys, tmp_path):
     code, out, err = run(capsys, "import-clearstone", tmp_path / "nothing", tmp_path / "out")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert str(tmp_path / "nothing") in err
+
+
+def test_recorded_dict_key_order_survives_the_checkpoint_file(tmp_path):
+    """A core fix found while writing the docs: .ckpt files sorted every dict's keys, so a
+    tool result formatted into a prompt ({'sku', 'name'} -> {'name', 'sku'}) made the replay
+    diverge from its own recording."""
+    from pytest_clearstone.debugging import Checkpoint
+
+    manager, checkpoint = _record(tmp_path, ["a"], metadata={"hit": {"sku": "K-1", "name": "x"}})
+    path = manager.save_checkpoint(checkpoint, "order.ckpt")
+    loaded = Checkpoint.read(path)
+    assert list(loaded.metadata["hit"]) == ["sku", "name"]
+    assert list(loaded.agent_state) == ["memory", "total_cost"]
+    assert repr(loaded.metadata["hit"]) == "{'sku': 'K-1', 'name': 'x'}"
