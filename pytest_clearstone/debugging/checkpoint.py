@@ -310,4 +310,14 @@ class Checkpoint:
             raise CheckpointCorruptError(
                 path, f"its span {checkpoint.span_id!r} is not in its trace"
             )
+        for span in trace.spans:  # replay navigates and reads these: no surprises later
+            if not (
+                isinstance(span.parent_span_id, (str, type(None)))
+                and isinstance(span.span_type, (str, type(None)))
+                and isinstance(span.attributes, dict)
+                and isinstance(span.error, (dict, type(None)))
+            ):
+                raise CheckpointCorruptError(
+                    path, f"span {span.span_id!r} has a field of the wrong type"
+                )
         return checkpoint

@@ -490,3 +490,15 @@ def test_random_rows_in_a_valid_schema(rows: list[dict[str, Any]]) -> None:
         con.commit()
         con.close()
         _read_store("store: random rows", db)
+
+
+# -- inputs the fuzzer found, kept as regressions -------------------------------------------
+def test_a_dataclass_with_a_renamed_field_is_a_corrupt_file() -> None:
+    raw = VALID.replace(b'"error_count"', b'"error_cnunt"', 1)
+    assert _load("regressions", raw) == "CheckpointCorruptError"
+
+
+def test_a_span_field_of_the_wrong_type_is_a_corrupt_file() -> None:
+    doc = json.loads(VALID)
+    doc["trace"]["spans"][1]["parent_span_id"] = []
+    assert _load("regressions", json.dumps(doc).encode()) == "CheckpointCorruptError"
