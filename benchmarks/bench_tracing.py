@@ -66,11 +66,22 @@ def _clearstone_persisted_us(db: Path) -> float:
     return elapsed / (ITERATIONS * SPANS_PER_ITERATION) * 1e6
 
 
-def _shutdown_ms(db: Path) -> float:
-    """``shutdown()`` right after recording spans (a partly filled batch still queued)."""
+def _shutdown_ms(db: Path, *, burst: bool = False) -> float:
+    """``shutdown()`` of a provider that recorded 3,000 spans.
+
+    Normal case: the writer kept up (as it does when spans come at an agent's pace) and the last
+    300 spans are still queued, so shutdown writes them, stops the writer and closes the file.
+    ``burst``: shutdown right after recording all 3,000 spans in a tight loop, so it also writes
+    the writer's backlog (information only).
+    """
     provider = TracerProvider(db)
     tracer = provider.get_tracer("bench")
-    _clearstone_loop(tracer, 1_000)
+    if burst:
+        _clearstone_loop(tracer, 1_000)
+    else:
+        _clearstone_loop(tracer, 900)
+        provider.flush()
+        _clearstone_loop(tracer, 100)
     start = time.perf_counter()
     provider.shutdown()
     return (time.perf_counter() - start) * 1e3
@@ -188,6 +199,7 @@ def run() -> list[Result]:
         hot = best_of(lambda: _clearstone_hot_path_us(db()))
         persisted = best_of(lambda: _clearstone_persisted_us(db()))
         shutdown = best_of(lambda: _shutdown_ms(db()))
+        shutdown_burst = best_of(lambda: _shutdown_ms(db(), burst=True))
         floor = best_of(_floor_us)
         otel = best_of(lambda: _otel_us() or 0.0) if _otel_us() is not None else None
 
@@ -218,12 +230,21 @@ def run() -> list[Result]:
             )
         results.append(
             Result(
-                "shutdown() after 3,000 spans",
+                "shutdown(), 300 of 3,000 spans still queued",
                 shutdown,
                 "budget",
                 SHUTDOWN_BUDGET_MS,
                 "ms",
                 target=1.0,
+            )
+        )
+        results.append(
+            Result(
+                "shutdown() right after a 3,000-span burst (info)",
+                shutdown_burst,
+                "budget",
+                SHUTDOWN_BUDGET_MS,
+                "ms",
             )
         )
         results.append(

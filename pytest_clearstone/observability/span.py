@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import random
 import threading
@@ -45,49 +46,60 @@ def now_ns() -> int:
 # Ids come from a private generator so that tracing never consumes values from the global
 # `random` stream (which the deterministic replay context seeds).
 #
-# Ids are ordered, like UUIDv7: a trace id starts with the millisecond it was made (then 80 random
-# bits); a span id is a random 40-bit per-process prefix followed by a counter. Consecutive ids
-# therefore land next to each other in the store's indexes, so a batch of inserts touches a few
-# B-tree pages instead of one random page per span (which made every commit rewrite most of the
-# index). Uniqueness is kept: the prefix is drawn again in a forked child and when the counter
-# runs out.
+# Ids are a random per-process prefix followed by a counter (trace ids: 64 random bits and a
+# 64-bit counter; span ids: 40 random bits and a 24-bit counter, with a new prefix every 2**24
+# spans). Consecutive ids therefore land next to each other in the store's indexes, so a batch
+# of inserts touches a few B-tree pages instead of one random page per span (which made every
+# commit rewrite most of the index). A forked child draws new prefixes. The ids come from C-level
+# iterators, so taking one is a single atomic ``next()``.
 _ids = random.Random(os.urandom(16))
 _getrandbits = _ids.getrandbits
 _SPAN_COUNTER_BITS = 24
 _id_lock = threading.Lock()
-# (prefix, counter) swapped as one tuple, so a counter value is always joined to its own prefix
-_span_state: tuple[int, Iterator[int]] = (0, itertools.count())
 
 
-def _new_span_prefix() -> None:
-    global _span_state
-    _span_state = (_getrandbits(64 - _SPAN_COUNTER_BITS) << _SPAN_COUNTER_BITS, itertools.count())
+_tail = operator.itemgetter(slice(3, None))  # hex(1 << 64 | n) is "0x1" + 16 fixed digits
+
+
+def _span_id_block() -> Iterator[str]:
+    start = 1 << 64 | _getrandbits(64 - _SPAN_COUNTER_BITS) << _SPAN_COUNTER_BITS
+    return map(_tail, map(hex, range(start, start + (1 << _SPAN_COUNTER_BITS))))
+
+
+def _trace_id_stream() -> Iterator[str]:
+    return map(_tail, map(hex, itertools.count(1 << 128 | _getrandbits(64) << 64)))
+
+
+_span_ids = _span_id_block()
+_trace_ids = _trace_id_stream()
 
 
 def _reseed_after_fork() -> None:
+    global _span_ids, _trace_ids
     _ids.seed(os.urandom(16))
-    _new_span_prefix()
+    _span_ids = _span_id_block()
+    _trace_ids = _trace_id_stream()
 
 
-_new_span_prefix()
 os.register_at_fork(after_in_child=_reseed_after_fork)
 
 
 def new_trace_id() -> str:
-    """A fresh 128-bit trace id (32 hex digits), ordered by creation time."""
-    return f"{((now_ns() // 1_000_000) << 80) | _getrandbits(80):032x}"
+    """A fresh 128-bit trace id (32 hex digits)."""
+    return next(_trace_ids)
 
 
 def new_span_id() -> str:
     """A fresh 64-bit span id (16 hex digits), unique and increasing within a process."""
-    base, counter = _span_state
-    n = next(counter)
-    if n >> _SPAN_COUNTER_BITS:
+    global _span_ids
+    ids = _span_ids
+    span_id = next(ids, None)
+    if span_id is None:  # this prefix's counter is used up
         with _id_lock:
-            if _span_state[1] is counter:
-                _new_span_prefix()
+            if _span_ids is ids:
+                _span_ids = _span_id_block()
         return new_span_id()
-    return f"{base | n:016x}"
+    return span_id
 
 
 class Recorded:
@@ -122,6 +134,11 @@ class Recorded:
     def fresh_value(self) -> Any:
         """A newly decoded copy that the caller may mutate."""
         return serialization.decode(self.encoded)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copies and pickles carry the encoded snapshot (the _MISSING sentinel does not survive
+        # a copy: a copied sentinel would be taken for a value)
+        return (Recorded, (self.encoded,))
 
 
 class Span:

@@ -14,6 +14,7 @@ WAL mode with a busy timeout, so several threads and processes can write one fil
 from __future__ import annotations
 
 import json
+import operator
 import os
 import sqlite3
 import threading
@@ -59,64 +60,66 @@ _COLUMNS = (
     "status, status_message, attributes_json, input_json, output_json, error_json, "
     "instrumentation_name, instrumentation_version"
 )
-_INSERT = f"INSERT OR REPLACE INTO spans ({_COLUMNS}) VALUES ({', '.join('?' * 16)})"
+# inserts list the columns in the order _row() builds them
+_WRITE_COLUMNS = (
+    "span_id, trace_id, parent_span_id, name, span_type, seq, start_time_ns, end_time_ns, "
+    "status, status_message, instrumentation_name, instrumentation_version, attributes_json, "
+    "input_json, output_json, error_json"
+)
+_INSERT = f"INSERT OR REPLACE INTO spans ({_WRITE_COLUMNS}) VALUES ({', '.join('?' * 16)})"
 _INSERT_JSON = (
-    f"INSERT OR REPLACE INTO spans ({_COLUMNS}) SELECT "
+    f"INSERT OR REPLACE INTO spans ({_WRITE_COLUMNS}) SELECT "
     + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(16))
     + " FROM json_each(?)"
 )
 _BUSY_TIMEOUT_S = 60.0
 _inherited_connections: list[sqlite3.Connection] = []  # kept open in forked children
 
-
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 _orjson_dumps: Any = getattr(serialization._orjson, "dumps", None)
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_plain_fields = operator.attrgetter(
+    "span_id", "trace_id", "parent_span_id", "name", "span_type", "seq", "start_time_ns",
+    "end_time_ns", "status", "status_message", "instrumentation_name", "instrumentation_version",
+)  # fmt: skip
+_NO_VALUES = (None, None, None)
 
 
 def _attributes_json(span: Span) -> str:
-    tree = span._attrs_tree
-    if tree is not None:
-        return serialization.dumps(tree)
     attrs = span.attributes
     if not attrs:
         return "{}"
-    attrs = dict(attrs)  # a snapshot: the recording thread may still be adding attributes
+    tree = span._attrs_tree
+    if tree is not None:  # encoded when the span ended
+        return serialization.dumps(tree)
+    # str keys and JSON scalar values need no tags. Checking and dumping run in C without
+    # giving up the GIL, so a thread adding attributes meanwhile cannot interleave.
     if (
         _orjson_dumps is not None
         and _PLAIN_TYPES.issuperset(map(type, attrs.values()))
         and serialization.TAG not in attrs
     ):
-        try:  # str keys and JSON scalar values: no tags needed
+        try:
             return str(_orjson_dumps(attrs).decode())
         except TypeError:  # non-str keys, integers wider than 64 bits: the codec handles them
             pass
-    # warn=False: this may run in the writer thread; a warning is raised in the recording
+    # warn=False: this may run in the writer thread; the warning is raised in the recording
     # thread when the span ends (Span._freeze_attributes)
-    return serialization.dumps(serialization.Encoder(warn=False).encode(attrs))
+    return serialization.dumps(serialization.Encoder(warn=False).encode(dict(attrs)))
 
 
 def _row(span: Span) -> tuple[Any, ...]:
-    dumps = serialization.dumps
     inp, out, err = span._input, span._output, span._error
-    return (
-        span.span_id,
-        span.trace_id,
-        span.parent_span_id,
-        span.name,
-        span.span_type,
-        span.seq,
-        span.start_time_ns,
-        span.end_time_ns,
-        span.status,
-        span.status_message,
-        _attributes_json(span),
-        None if inp is None else dumps(inp.encoded),
-        None if out is None else dumps(out.encoded),
-        None if err is None else dumps(err),
-        span.instrumentation_name,
-        span.instrumentation_version,
-    )
+    if inp is None and out is None and err is None:
+        values: tuple[Any, ...] = _NO_VALUES
+    else:
+        dumps = serialization.dumps
+        values = (
+            None if inp is None else dumps(inp.encoded),
+            None if out is None else dumps(out.encoded),
+            None if err is None else dumps(err),
+        )
+    return (*_plain_fields(span), _attributes_json(span), *values)
 
 
 def _span(row: sqlite3.Row | tuple[Any, ...]) -> Span:

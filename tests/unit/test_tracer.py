@@ -481,3 +481,21 @@ def test_traced_async_generator_closed_early_is_not_an_error(
     (span,) = trace.children(trace.spans[0].span_id)
     assert (span.output, span.status) == ([0], "OK")
     assert span.end_time_ns is not None
+
+
+def test_a_live_span_copies_and_pickles_as_a_plain_span(tracer: Tracer) -> None:
+    import copy
+    import pickle
+
+    with tracer.span("s", span_type="llm", attributes={"k": [1]}) as span:
+        span.set_output({"text": "hi"})
+        held = {"span": span}
+        copied = copy.deepcopy(held)["span"]
+    pickled = pickle.loads(pickle.dumps(span))
+    for other in (copied, pickled):
+        assert type(other) is Span
+        assert (other.span_id, other.trace_id, other.name) == (span.span_id, span.trace_id, "s")
+        assert other.attributes == {"k": [1]}
+        assert other.output == {"text": "hi"}
+    assert copied.end_time_ns is None
+    assert pickled.end_time_ns == span.end_time_ns
