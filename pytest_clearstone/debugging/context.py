@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import os
 import random
@@ -31,6 +32,7 @@ class Responses:
         return len(self.calls)
 
 
+@functools.lru_cache(maxsize=256)
 def derive_seed(key: str) -> int:
     """A 64-bit seed derived from ``key`` (e.g. a checkpoint id)."""
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
@@ -89,8 +91,8 @@ class DeterministicExecutionContext:
         self._traveller: Any = None
         self._outer_random: Any = None
         self._live = 0
-        self._instances = random.Random(self.seed ^ 0x5EED)
-        self._uuids = random.Random(self.seed ^ 0x0001D)
+        self._instance_seeds: random.Random | None = None  # created on first use (~5 us each)
+        self._uuid_bits: random.Random | None = None
 
     # -- entering and leaving ------------------------------------------------------------------
     def __enter__(self) -> DeterministicExecutionContext:
@@ -146,7 +148,9 @@ class DeterministicExecutionContext:
 
         def seed(self: random.Random, a: Any = None, version: int = 2) -> None:
             if a is None and not context._live:
-                a = context._instances.getrandbits(64)
+                if context._instance_seeds is None:
+                    context._instance_seeds = random.Random(context.seed ^ 0x5EED)
+                a = context._instance_seeds.getrandbits(64)
             original_seed(self, a, version)
 
         stack.setattr(random.Random, "seed", seed)
@@ -155,7 +159,9 @@ class DeterministicExecutionContext:
         def deterministic_uuid4() -> uuid.UUID:
             if self._live:
                 return uuid.UUID(bytes=os.urandom(16), version=4)
-            return uuid.UUID(int=self._uuids.getrandbits(128), version=4)
+            if self._uuid_bits is None:
+                self._uuid_bits = random.Random(self.seed ^ 0x0001D)
+            return uuid.UUID(int=self._uuid_bits.getrandbits(128), version=4)
 
         stack.setattr(uuid, "_clearstone_uuid4", deterministic_uuid4)
         stack.setattr(uuid.uuid4, "__code__", _uuid4_shim.__code__)

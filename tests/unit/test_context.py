@@ -291,3 +291,58 @@ def test_suspended_block_uses_the_real_world_and_consumes_nothing(tools: ModuleT
         rest = [str(uuid.uuid4()), random.random()]
         assert time.time() == WHEN.timestamp()
     assert [first, *rest] == plain
+
+
+def _shapes(a: Any, b: int = 2, *, c: int = 3) -> None:
+    pass
+
+
+def _plain(a: Any, b: int = 2, c: int = 3) -> None:
+    pass
+
+
+def _star(a: Any, *rest: Any, **extra: Any) -> None:
+    pass
+
+
+@pytest.mark.parametrize("fn", [_shapes, _plain, _star])
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ((1,), {}),
+        ((1, 5), {}),
+        ((1,), {"b": 5}),
+        ((1,), {"c": 6, "b": 5}),
+        ((1, 5, 6), {}),
+        ((), {"a": 1}),
+        ((1, 5, 6, 7), {}),  # too many
+        ((1,), {"zzz": 1}),  # unknown keyword
+        ((1, 5), {"b": 5}),  # repeated
+        ((), {}),  # missing
+    ],
+)
+def test_fast_argument_binding_agrees_with_the_signature(
+    fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    from pytest_clearstone.calls import CallShape
+    from pytest_clearstone.debugging.responses import Binder
+
+    for skip_first in (False, True):
+        expected = CallShape(fn, skip_first=skip_first).bind(args, kwargs)
+        got = Binder(fn, skip_first=skip_first).bind(args, kwargs)
+        assert got == expected
+        assert list(got) == list(expected)  # same order too
+
+
+def test_strict_matching_of_objects_without_equality(tools: ModuleType) -> None:
+    import cs_state  # type: ignore[import-not-found]
+
+    spec = _responses(
+        ({"query": cs_state.Handle(1), "limit": 3}, "ok"),
+        ({"query": cs_state.Handle(1), "limit": 3}, "ok"),
+    )
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": spec}, strict=True):
+        # a different instance with the same content: == says no, the encodings say yes
+        assert tools.fetch(cs_state.Handle(1)) == "ok"
+        with pytest.raises(ReplayDivergenceError):
+            tools.fetch(cs_state.Handle(2))

@@ -36,6 +36,13 @@ class Receipt:
         return hash(self.amount)
 
 
+class Handle:
+    """No ``__eq__``: two instances are equal only by their encoding (a dill pickle)."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+
 class StateAgent:
     """An agent without get_state(): its ``__dict__`` is the state."""
 
