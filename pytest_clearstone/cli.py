@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from . import serialization
-from .errors import CheckpointCorruptError, CheckpointNotFoundError, ClearstoneError, DecodeError
+from .errors import (
+    CheckpointCorruptError,
+    CheckpointNotFoundError,
+    ClearstoneError,
+    DecodeError,
+    TraceStoreError,
+)
 
 PROG = "pytest-clearstone"
 _REPR_WIDTH = 60
@@ -92,7 +98,6 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False) -> Any:
 
 
 def _open_store(db: str) -> Any:
-    from .errors import TraceStoreError
     from .observability import TraceStore
 
     path = Path(db)
@@ -330,7 +335,14 @@ def cmd_traces(args: argparse.Namespace, out: _Out) -> int:
 
 
 def cmd_trace(args: argparse.Namespace, out: _Out) -> int:
-    trace = _open_store(args.db).get_trace(args.trace_id)
+    store = _open_store(args.db)
+    trace_id = args.trace_id
+    if trace_id is None:
+        latest = store.list_traces(limit=1)
+        if not latest:
+            raise TraceStoreError(f"the trace store {args.db!r} holds no traces")
+        trace_id = latest[0].trace_id
+    trace = store.get_trace(trace_id)
     spans = list(walk_tree(trace.spans))
     if args.slow is not None:
         spans = [
@@ -429,7 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
             ("--slow", {"type": _non_negative, "metavar": "MS",
                         "help": "only traces slower than MS milliseconds"})]),
         ("trace", "the span tree of one trace", cmd_trace, [
-            ("db", {"metavar": "DB"}), ("trace_id", {"metavar": "ID"}),
+            ("db", {"metavar": "DB"}),
+            ("trace_id", {"metavar": "ID", "nargs": "?",
+                          "help": "a trace id (default: the most recent trace)"}),
             ("--slow", {"type": _non_negative, "metavar": "MS",
                         "help": "only spans slower than MS milliseconds"})]),
         ("prune", "delete .ckpt files older than DAYS (by modification time)", cmd_prune, [

@@ -296,6 +296,19 @@ def test_trace_slow_keeps_only_slower_spans(capsys, db):
     ]
 
 
+def test_trace_without_id_shows_the_most_recent_trace(capsys, db):
+    code, out, _ = run(capsys, "trace", db)
+    assert code == 0 and out.splitlines()[0].startswith("trace t2  (2 spans")
+
+
+def test_trace_without_id_of_an_empty_store(capsys, tmp_path):
+    path = tmp_path / "empty.db"
+    path.touch()
+    code, out, err = run(capsys, "trace", path)
+    assert (code, out) == (2, "")
+    assert err == f"pytest-clearstone: error: the trace store '{path}' holds no traces\n"
+
+
 def test_trace_shows_open_spans(capsys, db):
     code, out, _ = run(capsys, "trace", db, "t2")
     assert code == 0 and "    reply [llm]  open  UNSET" in out.splitlines()
