@@ -15,7 +15,7 @@ from .span import Span
 from .store import TraceStore
 from .tracer import Tracer
 
-_BATCH_SIZE = 1024  # queue entries (a span is queued when it opens and when it ends)
+_BATCH_SIZE = 512  # queue entries (a span is queued when it opens and when it ends)
 _MAX_PENDING_BATCHES = 16  # beyond this the recording thread writes itself (bounded memory)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -230,3 +231,32 @@ def test_failed_write_is_kept_and_raised_by_flush(db: Path) -> None:
     assert names == ["kept"]
     assert {name for name, _ in rows_in_file(db)} == {"kept", "queued"}
     provider.shutdown()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_forked_child_writes_with_the_inherited_provider(db: Path) -> None:
+    provider = TracerProvider(db, batch_size=4)  # the writer thread is running before the fork
+    tracer = provider.get_tracer("agent")
+    with tracer.span("parent-root") as root:
+        for i in range(20):
+            with tracer.span(f"p{i}"):
+                pass
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 1
+            try:
+                with tracer.span("child-root") as child:
+                    for i in range(20):
+                        with tracer.span(f"c{i}"):
+                            pass
+                provider.shutdown()
+                code = 0 if child.parent_span_id == root.span_id else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+    provider.shutdown()
+    assert os.waitstatus_to_exitcode(status) == 0
+    names = {name for name, _ in rows_in_file(db)}
+    assert {"parent-root", "p0", "p19", "child-root", "c0", "c19"} <= names
+    assert len(names) == 2 + 40
