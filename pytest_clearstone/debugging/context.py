@@ -179,7 +179,8 @@ class DeterministicExecutionContext:
         self, target: Target, spec: Sequence[Any] | Responses, stack: PatchStack | None = None
     ) -> TargetReplay:
         """Patch ``target`` to answer from ``spec`` (while this context is active)."""
-        stack = stack or self._stack
+        if stack is None:  # (not `or`: an empty PatchStack is falsy)
+            stack = self._stack
         assert stack is not None, "the context is not active"
         replay = TargetReplay(
             target,

@@ -140,6 +140,9 @@ class CheckpointManager:
         values that is unsigned or whose signature does not match raises
         :class:`~pytest_clearstone.errors.UntrustedCheckpointError` before anything is unpickled.
         """
+        given = Path(path_or_name)
+        if given.is_file():  # the usual call, and the first candidate: skip building the rest
+            return Checkpoint.read(given, allow_pickle=allow_pickle, signing_key=signing_key)
         tried = self.candidates(path_or_name)
         for path in tried:
             if path.is_file():

@@ -41,13 +41,29 @@ def test_clock_is_frozen_at_the_checkpoint_timestamp(tools: ModuleType) -> None:
         first = tools.snapshot()
         time.sleep(0.01)
         second = tools.snapshot()
-        local_now = dt.datetime.now()
     assert first["time"] == second["time"] == WHEN.timestamp()
     assert first["time_ns"] == second["time_ns"] == int(WHEN.timestamp() * 1e6) * 1000
     assert first["now"] == second["now"] == WHEN
-    assert local_now == dt.datetime.fromtimestamp(WHEN.timestamp())
-    assert first["today"] == dt.datetime.fromtimestamp(WHEN.timestamp()).date()
+    assert first["today"] == WHEN.date()
     assert time.time() > WHEN.timestamp() + 3600  # the real clock is back
+
+
+def test_local_time_is_the_checkpoints_utc_time_on_any_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with DeterministicExecutionContext(WHEN):
+            naive_now, today = dt.datetime.now(), dt.date.today()
+            local = time.localtime()
+        assert naive_now == WHEN.replace(tzinfo=None)
+        assert today == WHEN.date()
+        assert local.tm_hour == WHEN.hour
+        assert time.localtime().tm_zone in ("EST", "EDT")  # the machine's zone is back
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_clock_of_a_checkpoint_object(tools: ModuleType) -> None:

@@ -178,3 +178,14 @@ def test_patch_stack_restores_own_and_inherited_attributes() -> None:
     assert Child.own == "own"
     assert not hasattr(Child, "new")
     assert len(stack) == 0
+
+
+def test_patch_target_onto_a_callers_own_stack(tools: ModuleType) -> None:
+    original = tools.fetch
+    with _ctx({}) as ctx:
+        own = PatchStack()  # empty, hence falsy: must still be the stack used
+        ctx.patch_target(resolve("cs_tools.fetch"), ["late"], own)
+        assert tools.fetch("q") == "late"
+        own.undo()
+        assert tools.fetch is original
+    assert tools.fetch is original
