@@ -265,6 +265,23 @@ def test_page_code_blocks_run(page: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_options_page_lists_every_option_and_ini_key(pytester: pytest.Pytester) -> None:
+    text = "\n".join(pytester.runpytest("--help").outlines)
+    flags = set(re.findall(r"--clearstone-[\w-]+", text))
+    ini_keys = set(re.findall(r"^\s+(clearstone_\w+) \(", text, re.M))
+    assert flags and ini_keys
+    page = (DOCS / "reference" / "options.md").read_text()
+    assert sorted(x for x in flags | ini_keys if f"`{x}" not in page) == []
+
+
+def test_hooks_page_lists_every_hook() -> None:
+    from pytest_clearstone import hookspecs
+
+    hooks = [name for name in vars(hookspecs) if name.startswith("pytest_clearstone_")]
+    page = (DOCS / "reference" / "hooks.md").read_text()
+    assert hooks and [h for h in hooks if f"`{h}(" not in page] == []
+
+
 def test_every_python_block_runs_unless_marked():
     """Only a handful of blocks may opt out, each with an explicit skip directive."""
     skipped = [(p, s.line) for p in pages() for s in parse(p.read_text(), str(p))
