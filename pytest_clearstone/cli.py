@@ -11,28 +11,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import difflib
-import hashlib
 import importlib
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from . import serialization
-from .errors import (
-    CheckpointCorruptError,
-    CheckpointNotFoundError,
-    ClearstoneError,
-    DecodeError,
-    TraceStoreError,
+from .errors import ClearstoneError, TraceStoreError
+from .inspection import (
+    clip,
+    diff_lines,
+    load_checkpoint,
+    open_store,
+    short_repr,
+    show_document,
+    state_summary,
+    walk_tree,
 )
 
 PROG = "pytest-clearstone"
-_REPR_WIDTH = 60
 _RED, _GREEN, _YELLOW, _CYAN, _RESET = "\033[31m", "\033[32m", "\033[33m", "\033[36m", "\033[0m"
 
 
@@ -60,91 +59,14 @@ class _Out:
         print(text, file=self.stream)
 
 
-# -- loading -----------------------------------------------------------------------------------
-def _defuse(tree: Any) -> Any:
-    """Replace each pickled value of an encoded tree by a placeholder (nothing is unpickled)."""
-    if type(tree) is list:
-        return [_defuse(x) for x in tree]
-    if type(tree) is dict:
-        if tree.get(serialization.TAG) == "pickle":
-            data = str(tree.get("v", ""))
-            digest = hashlib.sha256(data.encode()).hexdigest()[:8]
-            kind = str(tree.get("type", "value"))
-            return serialization.StoredRepr(kind, f"<pickled {kind} sha256:{digest}>")
-        return {k: _defuse(v) for k, v in tree.items()}
-    return tree
-
-
-def load_checkpoint(path: Path, *, allow_pickle: bool = False) -> Any:
-    """Read a ``.ckpt`` file for inspection; pickled values become placeholders unless
-    ``allow_pickle``."""
-    from .debugging.checkpoint import Checkpoint
-
-    if not path.exists():
-        raise CheckpointNotFoundError([path])
-    if allow_pickle or path.is_dir():
-        return Checkpoint.read(path)
-    raw = path.read_bytes()
-    if not serialization.text_has_pickle(raw.decode("utf-8", "replace")):
-        return Checkpoint.from_bytes(raw, path, allow_pickle=False)
-    try:
-        tree = serialization.loads(raw, decode_tags=False)
-        doc = serialization.decode(_defuse(tree), allow_pickle=False)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
-        problem = f"a stored value cannot be decoded: {exc}" if isinstance(exc, DecodeError) else (
-            f"truncated or not JSON ({exc})")  # fmt: skip
-        raise CheckpointCorruptError(path, problem) from None
-    return Checkpoint.from_document(doc, path)
-
-
-def _open_store(db: str) -> Any:
-    from .observability import TraceStore
-
-    path = Path(db)
-    if not path.is_file():
-        what = "it is a directory" if path.is_dir() else "no such file"
-        raise TraceStoreError(f"cannot open the trace store {db!r}: {what}")
-    return TraceStore(db)
-
-
 # -- rendering ---------------------------------------------------------------------------------
 def _ms(duration: float | None) -> str:
     return "open" if duration is None else f"{duration:.2f} ms"
 
 
-def _short(value: Any, width: int = _REPR_WIDTH) -> str:
-    try:
-        text = repr(value)
-    except Exception as exc:  # a broken __repr__ must not stop the inspection
-        text = f"<unrepresentable: {type(exc).__name__}>"
-    return _clip(" ".join(text.split()), width)
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
 def _iso(ns: int) -> str:
     moment = _dt.datetime.fromtimestamp(ns / 1e9, tz=_dt.timezone.utc)
     return moment.isoformat(timespec="milliseconds")
-
-
-def walk_tree(spans: Sequence[Any]) -> Iterator[tuple[int, Any]]:
-    """``(depth, span)`` in tree order: each span followed by its children, in start order."""
-    ids = {s.span_id for s in spans}
-    children: dict[str | None, list[Any]] = {}
-    for span in spans:
-        parent = span.parent_span_id if span.parent_span_id in ids else None
-        children.setdefault(parent, []).append(span)
-    stack = [(0, s) for s in reversed(children.get(None, []))]
-    seen: set[str] = set()
-    while stack:
-        depth, span = stack.pop()
-        if span.span_id in seen:
-            continue
-        seen.add(span.span_id)
-        yield depth, span
-        stack.extend((depth + 1, c) for c in reversed(children.get(span.span_id, [])))
 
 
 def _span_line(out: _Out, depth: int, span: Any, marker: str = "") -> str:
@@ -158,57 +80,12 @@ def _span_line(out: _Out, depth: int, span: Any, marker: str = "") -> str:
     return text + (out.paint(marker, _CYAN) if marker else "")
 
 
-def _summary(value: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"type": type(value).__name__, "repr": _short(value)}
-    if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)):
-        entry["len"] = len(value)
-    return entry
-
-
-def state_summary(state: Any) -> dict[str, dict[str, Any]]:
-    """Top-level keys of a state (or ``<state>`` for a non-dict) with type, length and repr."""
-    if isinstance(state, dict):
-        return {str(k): _summary(v) for k, v in state.items()}
-    return {"<state>": _summary(state)}
-
-
 # -- show --------------------------------------------------------------------------------------
-def _show_json(ckpt: Any, path: Path) -> dict[str, Any]:
-    span = ckpt.span
-    return {
-        "path": str(path),
-        "checkpoint_id": ckpt.checkpoint_id,
-        "agent": ckpt.agent_class_path,
-        "trace_id": ckpt.trace.trace_id,
-        "span_id": ckpt.span_id,
-        "span_name": span.name,
-        "timestamp": ckpt.timestamp.isoformat(),
-        "format_version": ckpt.format_version,
-        "contains_pickle": ckpt.contains_pickle,
-        "metadata": ckpt.metadata,
-        "golden_function": (ckpt.outcome or {}).get("function"),
-        "spans": [
-            {
-                "depth": depth,
-                "span_id": s.span_id,
-                "parent_span_id": s.parent_span_id,
-                "name": s.name,
-                "span_type": s.span_type,
-                "duration_ms": s.duration_ms,
-                "status": s.status,
-                "status_message": s.status_message,
-            }
-            for depth, s in walk_tree(ckpt.trace.spans)
-        ],
-        "state": state_summary(ckpt.agent_state),
-    }
-
-
 def cmd_show(args: argparse.Namespace, out: _Out) -> int:
     path = Path(args.checkpoint)
     ckpt = load_checkpoint(path, allow_pickle=args.allow_pickle)
     if args.json:
-        out.line(json.dumps(_show_json(ckpt, path), indent=2, default=repr, ensure_ascii=False))
+        out.line(json.dumps(show_document(ckpt, path), indent=2, default=repr, ensure_ascii=False))
         return 0
     span = ckpt.span
     fields = [
@@ -228,7 +105,7 @@ def cmd_show(args: argparse.Namespace, out: _Out) -> int:
         out.line(f"{key:<11}{value}")
     out.line("metadata" + ("   (empty)" if not ckpt.metadata else ""))
     for key, value in ckpt.metadata.items():
-        out.line(f"  {key}: {_short(value, 70)}")
+        out.line(f"  {key}: {short_repr(value, 70)}")
     out.line()
     out.line(f"spans ({len(ckpt.trace.spans)}):")
     for depth, s in walk_tree(ckpt.trace.spans):
@@ -246,56 +123,6 @@ def cmd_show(args: argparse.Namespace, out: _Out) -> int:
 
 
 # -- diff --------------------------------------------------------------------------------------
-def _values_by_type(ckpt: Any, what: str) -> dict[str, list[Any]]:
-    found: dict[str, list[Any]] = {}
-    for span in ckpt.trace.spans:
-        recorded = span.recorded_input if what == "input" else span.recorded_output
-        if span.span_type and recorded is not None:
-            found.setdefault(span.span_type, []).append(recorded.value)
-    return found
-
-
-def diff_lines(a: Any, b: Any) -> list[tuple[str, list[str]]]:
-    """Sections ``(title, lines)`` of what differs between checkpoints ``a`` and ``b``."""
-    from .diff import StateDelta
-
-    sections: list[tuple[str, list[str]]] = []
-    moved = [f"{what}: {x!r} -> {y!r}" for what, x, y in (
-        ("span", a.span.name, b.span.name), ("agent", a.agent_class_path, b.agent_class_path))
-        if x != y]  # fmt: skip
-    if moved:
-        sections.append(("checkpoint", moved))
-    delta = a.diff(b)
-    if delta:
-        sections.append(("state", delta.lines))
-    if a.outcome and b.outcome:
-        delta = StateDelta(a.outcome, b.outcome)
-        if delta:
-            sections.append(("golden outcome", delta.lines))
-    delta = StateDelta(a.metadata, b.metadata)
-    if delta:
-        sections.append(("metadata", delta.lines))
-
-    def shape(ckpt: Any) -> list[str]:
-        return [f"{'  ' * d}{s.name}" + (f" [{s.span_type}]" if s.span_type else "")
-                + f" {s.status}" for d, s in walk_tree(ckpt.trace.spans)]  # fmt: skip
-
-    before, after = shape(a), shape(b)
-    if before != after:
-        lines = [line for line in difflib.unified_diff(before, after, lineterm="", n=1)
-                 if not line.startswith(("---", "+++", "@@"))]  # fmt: skip
-        sections.append(("spans", lines))
-    for what in ("input", "output"):
-        values_a, values_b = _values_by_type(a, what), _values_by_type(b, what)
-        for span_type in sorted(set(values_a) | set(values_b)):
-            left, right = values_a.get(span_type, []), values_b.get(span_type, [])
-            delta = StateDelta(left, right)
-            if delta:
-                title = f"{what}s of [{span_type}] spans ({len(left)} -> {len(right)})"
-                sections.append((title, delta.lines))
-    return sections
-
-
 def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
     a = load_checkpoint(Path(args.checkpoint_a), allow_pickle=args.allow_pickle)
     b = load_checkpoint(Path(args.checkpoint_b), allow_pickle=args.allow_pickle)
@@ -315,7 +142,7 @@ def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
 
 # -- traces ------------------------------------------------------------------------------------
 def cmd_traces(args: argparse.Namespace, out: _Out) -> int:
-    summaries = _open_store(args.db).list_traces(limit=args.limit)
+    summaries = open_store(args.db).list_traces(limit=args.limit)
     if args.slow is not None:
         summaries = [
             s for s in summaries if s.duration_ms is not None and s.duration_ms > args.slow
@@ -328,14 +155,14 @@ def cmd_traces(args: argparse.Namespace, out: _Out) -> int:
         errors = str(s.error_count)
         if s.error_count:
             errors = out.paint(errors, _RED)
-        root = "-" if s.root_name is None else _clip(s.root_name, 30)
+        root = "-" if s.root_name is None else clip(s.root_name, 30)
         out.line(f"{s.trace_id:<32}  {root:<30}  {_iso(s.start_time_ns):<29}  "
                  f"{_ms(s.duration_ms):>12}  {s.span_count:>5}  {errors}")  # fmt: skip
     return 0
 
 
 def cmd_trace(args: argparse.Namespace, out: _Out) -> int:
-    store = _open_store(args.db)
+    store = open_store(args.db)
     trace_id = args.trace_id
     if trace_id is None:
         latest = store.list_traces(limit=1)

@@ -1,0 +1,196 @@
+"""Reading checkpoints and trace stores for inspection (the ``python -m pytest_clearstone``
+command line): loading without unpickling, the span tree, a state summary, checkpoint diffs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import serialization
+from .errors import (
+    CheckpointCorruptError,
+    CheckpointNotFoundError,
+    DecodeError,
+    TraceStoreError,
+)
+
+_REPR_WIDTH = 60
+
+
+def _defuse(tree: Any) -> Any:
+    """Replace each pickled value of an encoded tree by a placeholder (nothing is unpickled)."""
+    if type(tree) is list:
+        return [_defuse(x) for x in tree]
+    if type(tree) is dict:
+        if tree.get(serialization.TAG) == "pickle":
+            data = str(tree.get("v", ""))
+            digest = hashlib.sha256(data.encode()).hexdigest()[:8]
+            kind = str(tree.get("type", "value"))
+            return serialization.StoredRepr(kind, f"<pickled {kind} sha256:{digest}>")
+        return {k: _defuse(v) for k, v in tree.items()}
+    return tree
+
+
+def load_checkpoint(path: Path, *, allow_pickle: bool = False) -> Any:
+    """Read a ``.ckpt`` file for inspection; pickled values become placeholders unless
+    ``allow_pickle``."""
+    from .debugging.checkpoint import Checkpoint
+
+    if not path.exists():
+        raise CheckpointNotFoundError([path])
+    if allow_pickle or path.is_dir():
+        return Checkpoint.read(path)
+    raw = path.read_bytes()
+    if not serialization.text_has_pickle(raw.decode("utf-8", "replace")):
+        return Checkpoint.from_bytes(raw, path, allow_pickle=False)
+    try:
+        tree = serialization.loads(raw, decode_tags=False)
+        doc = serialization.decode(_defuse(tree), allow_pickle=False)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
+        problem = f"a stored value cannot be decoded: {exc}" if isinstance(exc, DecodeError) else (
+            f"truncated or not JSON ({exc})")  # fmt: skip
+        raise CheckpointCorruptError(path, problem) from None
+    return Checkpoint.from_document(doc, path)
+
+
+def open_store(db: str) -> Any:
+    """A :class:`TraceStore` for an existing database file (never creates one)."""
+    from .observability import TraceStore
+
+    path = Path(db)
+    if not path.is_file():
+        what = "it is a directory" if path.is_dir() else "no such file"
+        raise TraceStoreError(f"cannot open the trace store {db!r}: {what}")
+    return TraceStore(db)
+
+
+def short_repr(value: Any, width: int = _REPR_WIDTH) -> str:
+    """``repr(value)`` on one line, cut to ``width`` characters."""
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken __repr__ must not stop the inspection
+        text = f"<unrepresentable: {type(exc).__name__}>"
+    return clip(" ".join(text.split()), width)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending with ``...`` when cut."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def walk_tree(spans: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    """``(depth, span)`` in tree order: each span followed by its children, in start order."""
+    ids = {s.span_id for s in spans}
+    children: dict[str | None, list[Any]] = {}
+    for span in spans:
+        parent = span.parent_span_id if span.parent_span_id in ids else None
+        children.setdefault(parent, []).append(span)
+    stack = [(0, s) for s in reversed(children.get(None, []))]
+    seen: set[str] = set()
+    while stack:
+        depth, span = stack.pop()
+        if span.span_id in seen:
+            continue
+        seen.add(span.span_id)
+        yield depth, span
+        stack.extend((depth + 1, c) for c in reversed(children.get(span.span_id, [])))
+
+
+def _summary(value: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": type(value).__name__, "repr": short_repr(value)}
+    if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)):
+        entry["len"] = len(value)
+    return entry
+
+
+def state_summary(state: Any) -> dict[str, dict[str, Any]]:
+    """Top-level keys of a state (or ``<state>`` for a non-dict) with type, length and repr."""
+    if isinstance(state, dict):
+        return {str(k): _summary(v) for k, v in state.items()}
+    return {"<state>": _summary(state)}
+
+
+def show_document(ckpt: Any, path: Path) -> dict[str, Any]:
+    """The facts ``show --json`` prints."""
+    span = ckpt.span
+    return {
+        "path": str(path),
+        "checkpoint_id": ckpt.checkpoint_id,
+        "agent": ckpt.agent_class_path,
+        "trace_id": ckpt.trace.trace_id,
+        "span_id": ckpt.span_id,
+        "span_name": span.name,
+        "timestamp": ckpt.timestamp.isoformat(),
+        "format_version": ckpt.format_version,
+        "contains_pickle": ckpt.contains_pickle,
+        "metadata": ckpt.metadata,
+        "golden_function": (ckpt.outcome or {}).get("function"),
+        "spans": [
+            {
+                "depth": depth,
+                "span_id": s.span_id,
+                "parent_span_id": s.parent_span_id,
+                "name": s.name,
+                "span_type": s.span_type,
+                "duration_ms": s.duration_ms,
+                "status": s.status,
+                "status_message": s.status_message,
+            }
+            for depth, s in walk_tree(ckpt.trace.spans)
+        ],
+        "state": state_summary(ckpt.agent_state),
+    }
+
+
+def _values_by_type(ckpt: Any, what: str) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for span in ckpt.trace.spans:
+        recorded = span.recorded_input if what == "input" else span.recorded_output
+        if span.span_type and recorded is not None:
+            found.setdefault(span.span_type, []).append(recorded.value)
+    return found
+
+
+def diff_lines(a: Any, b: Any) -> list[tuple[str, list[str]]]:
+    """Sections ``(title, lines)`` of what differs between checkpoints ``a`` and ``b``."""
+    from .diff import StateDelta
+
+    sections: list[tuple[str, list[str]]] = []
+    moved = [f"{what}: {x!r} -> {y!r}" for what, x, y in (
+        ("span", a.span.name, b.span.name), ("agent", a.agent_class_path, b.agent_class_path))
+        if x != y]  # fmt: skip
+    if moved:
+        sections.append(("checkpoint", moved))
+    delta = a.diff(b)
+    if delta:
+        sections.append(("state", delta.lines))
+    if a.outcome and b.outcome:
+        delta = StateDelta(a.outcome, b.outcome)
+        if delta:
+            sections.append(("golden outcome", delta.lines))
+    delta = StateDelta(a.metadata, b.metadata)
+    if delta:
+        sections.append(("metadata", delta.lines))
+
+    def shape(ckpt: Any) -> list[str]:
+        return [f"{'  ' * d}{s.name}" + (f" [{s.span_type}]" if s.span_type else "")
+                + f" {s.status}" for d, s in walk_tree(ckpt.trace.spans)]  # fmt: skip
+
+    before, after = shape(a), shape(b)
+    if before != after:
+        lines = [line for line in difflib.unified_diff(before, after, lineterm="", n=1)
+                 if not line.startswith(("---", "+++", "@@"))]  # fmt: skip
+        sections.append(("spans", lines))
+    for what in ("input", "output"):
+        values_a, values_b = _values_by_type(a, what), _values_by_type(b, what)
+        for span_type in sorted(set(values_a) | set(values_b)):
+            left, right = values_a.get(span_type, []), values_b.get(span_type, [])
+            delta = StateDelta(left, right)
+            if delta:
+                title = f"{what}s of [{span_type}] spans ({len(left)} -> {len(right)})"
+                sections.append((title, delta.lines))
+    return sections
