@@ -74,7 +74,9 @@ def short_repr(value: Any, width: int = _REPR_WIDTH) -> str:
         text = repr(value)
     except Exception as exc:  # a broken __repr__ must not stop the inspection
         text = f"<unrepresentable: {type(exc).__name__}>"
-    return clip(" ".join(text.split()), width)
+    if "\n" in text:  # a multi-line __repr__; string values have their newlines escaped
+        text = " ".join(line.strip() for line in text.splitlines())
+    return clip(text, width)
 
 
 def clip(text: str, width: int) -> str:

@@ -1,0 +1,85 @@
+"""pytest_clearstone.inspection: what the command line builds its output from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+from pytest_clearstone.debugging import CheckpointManager
+from pytest_clearstone.inspection import (
+    clip,
+    diff_lines,
+    load_checkpoint,
+    short_repr,
+    state_summary,
+    walk_tree,
+)
+from pytest_clearstone.observability import Span, TracerProvider
+
+
+def _span(span_id: str, parent: str | None, start: int) -> Span:
+    return Span(trace_id="t", span_id=span_id, parent_span_id=parent, name=span_id,
+                start_time_ns=start)  # fmt: skip
+
+
+def test_walk_tree_puts_children_under_their_parent_whatever_the_start_order():
+    # two concurrent tasks: their children interleave in start order
+    spans = [_span("root", None, 0), _span("task_a", "root", 1), _span("task_b", "root", 2),
+             _span("a1", "task_a", 3), _span("b1", "task_b", 4),
+             _span("a2", "task_a", 5)]  # fmt: skip
+    assert [(d, s.span_id) for d, s in walk_tree(spans)] == [
+        (0, "root"), (1, "task_a"), (2, "a1"), (2, "a2"), (1, "task_b"), (2, "b1")]  # fmt: skip
+
+
+def test_walk_tree_shows_orphans_as_roots_and_survives_cycles():
+    spans = [_span("x", "missing", 0), _span("y", "z", 1), _span("z", "y", 2)]
+    assert [(d, s.span_id) for d, s in walk_tree(spans)] == [(0, "x")]
+
+
+def test_state_summary():
+    summary = state_summary({"memory": [1, 2], "cost": 0.5, "blob": "x" * 100})
+    assert summary["memory"] == {"type": "list", "len": 2, "repr": "[1, 2]"}
+    assert summary["cost"] == {"type": "float", "repr": "0.5"}
+    assert summary["blob"]["len"] == 100 and summary["blob"]["repr"].endswith("...")
+    assert len(summary["blob"]["repr"]) == 60
+    assert state_summary(None) == {"<state>": {"type": "NoneType", "repr": "None"}}
+
+
+def test_short_repr_is_one_line_and_survives_a_broken_repr():
+    class Broken:
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    class MultiLine:
+        def __repr__(self) -> str:
+            return "Table(\n    rows=2,\n)"
+
+    assert short_repr(MultiLine()) == "Table( rows=2, )"
+    assert short_repr("a\nb") == "'a\\nb'"
+    assert short_repr({"k": "v\n  w"}, 80) == "{'k': 'v\\n  w'}"
+    assert short_repr(Broken()) == "<unrepresentable: RuntimeError>"
+    assert clip("abcdef", 5) == "ab..." and clip("abc", 5) == "abc"
+
+
+def _saved(tmp_path: Path, name: str, state: object) -> Path:
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("t").span("run") as span:
+        pass
+    trace = provider.trace_store.get_trace(span.trace_id)
+    agent = SimpleNamespace(value=state)
+    manager = CheckpointManager(tmp_path)
+    return manager.save_checkpoint(manager.create_checkpoint(agent, trace, span.span_id), name)
+
+
+def test_pickled_values_become_placeholders_that_still_compare(tmp_path):
+    a = _saved(tmp_path, "a.ckpt", SimpleNamespace(n=1))
+    b = _saved(tmp_path, "b.ckpt", SimpleNamespace(n=2))
+    c = _saved(tmp_path, "c.ckpt", SimpleNamespace(n=1))
+    assert json.loads(a.read_text())["contains_pickle"] is True
+    left, right, same = (load_checkpoint(p) for p in (a, b, c))
+    assert repr(left.agent_state["value"]).startswith("<pickled types.SimpleNamespace sha256:")
+    sections = dict(diff_lines(left, right))
+    assert list(sections) == ["state"]
+    assert diff_lines(left, same) == []
+    assert load_checkpoint(a, allow_pickle=True).agent_state["value"] == SimpleNamespace(n=1)
