@@ -16,7 +16,9 @@ from .store import TraceStore
 from .tracer import Tracer
 
 _BATCH_SIZE = 512  # queue entries (a span is queued when it opens and when it ends)
-_MAX_PENDING_BATCHES = 16  # beyond this the recording thread writes itself (bounded memory)
+# Beyond this many queued entries (about 16,000 spans, ~10 MB) the recording thread writes the
+# queue itself: memory stays bounded when spans come faster than the writer can store them.
+_MAX_PENDING = 32_768
 
 
 class _Writer:
@@ -78,7 +80,7 @@ class TracerProvider:
         self._flush_lock = threading.Lock()
         self._batch_size = max(1, int(batch_size))
         self._threshold = self._batch_size  # 1 after shutdown: every span is written at once
-        self._max_pending = self._batch_size * _MAX_PENDING_BATCHES
+        self._max_pending = max(_MAX_PENDING, 2 * self._batch_size)
         self._seq = itertools.count(1)
         self._is_shutdown = False
         self._writer: _Writer | None = None

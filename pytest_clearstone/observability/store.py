@@ -73,6 +73,7 @@ _INSERT_JSON = (
     + " FROM json_each(?)"
 )
 _BUSY_TIMEOUT_S = 60.0
+_CHUNK = 512  # spans per INSERT statement
 _inherited_connections: list[sqlite3.Connection] = []  # kept open in forked children
 
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
@@ -271,34 +272,40 @@ class TraceStore:
     # -- writing -------------------------------------------------------------------------------
     def write_spans(self, spans: Iterable[Span]) -> int:
         """Insert or update ``spans`` in one transaction; returns how many were written."""
-        rows = [_row(s) for s in spans]
-        if not rows:
+        spans = list(spans)
+        if not spans:
             return 0
-        # The whole batch goes to SQLite as one JSON array expanded by json_each(): one
-        # statement, so the GIL is released once per batch instead of once per row.
-        payload: str | bytes | None = None
-        if self._json_insert is not False:
-            try:
-                payload = _orjson_dumps(rows) if _orjson_dumps is not None else _json_dumps(rows)
-            except (TypeError, ValueError):  # e.g. integers wider than 64 bits
-                payload = None
+        # Each chunk goes to SQLite as one JSON array expanded by json_each(): one statement,
+        # so the GIL is released once per chunk instead of once per row. Chunks bound the
+        # memory of a large backlog (rows, JSON text, SQLite's parse of it).
+        chunks: list[tuple[str, Any]] = []
+        for i in range(0, len(spans), _CHUNK):
+            rows = [_row(s) for s in spans[i : i + _CHUNK]]
+            payload: str | bytes | None = None
+            if self._json_insert is not False:
+                try:
+                    payload = _orjson_dumps(rows) if _orjson_dumps else _json_dumps(rows)
+                except (TypeError, ValueError):  # e.g. integers wider than 64 bits
+                    payload = None
+            chunks.append(("rows", rows) if payload is None else ("json", payload))
         with self._lock:
             conn = self._connection()
 
             def tx() -> None:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    if payload is None:
-                        conn.executemany(_INSERT, rows)
-                    else:
-                        conn.execute(_INSERT_JSON, (payload,))
+                    for kind, data in chunks:
+                        if kind == "json":
+                            conn.execute(_INSERT_JSON, (data,))
+                        else:
+                            conn.executemany(_INSERT, data)
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
 
             self._retry(tx)
-        return len(rows)
+        return len(spans)
 
     # -- reading -------------------------------------------------------------------------------
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
