@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,23 +22,42 @@ from .errors import (
 _REPR_WIDTH = 60
 
 
-def _defuse(tree: Any) -> Any:
-    """Replace each pickled value of an encoded tree by a placeholder (nothing is unpickled)."""
+def _importable(path: str, cache: dict[str, bool]) -> bool:
+    """Whether ``module:QualName`` (a codec ``cls``) can be imported here."""
+    if path not in cache:
+        module, _, qualname = path.partition(":")
+        try:
+            obj: Any = importlib.import_module(module)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+            cache[path] = isinstance(obj, type)
+        except Exception:
+            cache[path] = False
+    return cache[path]
+
+
+def _defuse(tree: Any, cache: dict[str, bool]) -> Any:
+    """Replace what cannot or must not be decoded by placeholders: pickled values (nothing is
+    unpickled) and enums or dataclasses whose class cannot be imported here."""
     if type(tree) is list:
-        return [_defuse(x) for x in tree]
-    if type(tree) is dict:
-        if tree.get(serialization.TAG) == "pickle":
-            data = str(tree.get("v", ""))
-            digest = hashlib.sha256(data.encode()).hexdigest()[:8]
-            kind = str(tree.get("type", "value"))
-            return serialization.StoredRepr(kind, f"<pickled {kind} sha256:{digest}>")
-        return {k: _defuse(v) for k, v in tree.items()}
-    return tree
+        return [_defuse(x, cache) for x in tree]
+    if type(tree) is not dict:
+        return tree
+    tag = tree.get(serialization.TAG)
+    if tag == "pickle":
+        digest = hashlib.sha256(str(tree.get("v", "")).encode()).hexdigest()[:8]
+        kind = str(tree.get("type", "value"))
+        return serialization.StoredRepr(kind, f"<pickled {kind} sha256:{digest}>")
+    if tag in ("enum", "dataclass") and not _importable(str(tree.get("cls")), cache):
+        cls = str(tree.get("cls"))
+        return serialization.StoredRepr(cls, f"<{tag} {cls} (not importable here)>")
+    return {k: _defuse(v, cache) for k, v in tree.items()}
 
 
 def load_checkpoint(path: Path, *, allow_pickle: bool = False) -> Any:
-    """Read a ``.ckpt`` file for inspection; pickled values become placeholders unless
-    ``allow_pickle``."""
+    """Read a ``.ckpt`` file for inspection. Pickled values become placeholders unless
+    ``allow_pickle`` (unpickling runs code from the file), as do enums and dataclasses whose
+    class is not importable here, so a checkpoint from another project can still be shown."""
     from .debugging.checkpoint import Checkpoint
 
     if not path.exists():
@@ -45,11 +65,13 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False) -> Any:
     if allow_pickle or path.is_dir():
         return Checkpoint.read(path)
     raw = path.read_bytes()
-    if not serialization.text_has_pickle(raw.decode("utf-8", "replace")):
-        return Checkpoint.from_bytes(raw, path, allow_pickle=False)
+    if not raw.strip():
+        raise CheckpointCorruptError(path, "the file is empty")
     try:
-        tree = serialization.loads(raw, decode_tags=False)
-        doc = serialization.decode(_defuse(tree), allow_pickle=False)
+        tree = serialization.loads(raw.decode("utf-8"), decode_tags=False)
+        doc = serialization.decode(_defuse(tree, {}), allow_pickle=False)
+    except UnicodeDecodeError as exc:
+        raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
         problem = f"a stored value cannot be decoded: {exc}" if isinstance(exc, DecodeError) else (
             f"truncated or not JSON ({exc})")  # fmt: skip

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from pytest_clearstone.debugging import CheckpointManager
+from pytest_clearstone.errors import CheckpointCorruptError
 from pytest_clearstone.inspection import (
     clip,
     diff_lines,
@@ -83,3 +87,32 @@ def test_pickled_values_become_placeholders_that_still_compare(tmp_path):
     assert list(sections) == ["state"]
     assert diff_lines(left, same) == []
     assert load_checkpoint(a, allow_pickle=True).agent_state["value"] == SimpleNamespace(n=1)
+
+
+def test_values_of_classes_not_importable_here_become_placeholders(tmp_path, monkeypatch):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "kinds.py").write_text(
+        "import dataclasses, enum\n"
+        "class Tier(enum.Enum):\n    GOLD = 'gold'\n"
+        "@dataclasses.dataclass\nclass Order:\n    sku: str\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "elsewhere"))
+    import kinds
+
+    path = _saved(tmp_path, "other.ckpt", {"tier": kinds.Tier.GOLD, "order": kinds.Order("K-1")})
+    assert load_checkpoint(path).agent_state["value"]["order"] == kinds.Order("K-1")
+
+    monkeypatch.undo()  # the project is not installed where the file is inspected
+    monkeypatch.delitem(sys.modules, "kinds")
+    state = load_checkpoint(path).agent_state["value"]
+    assert repr(state["tier"]) == "<enum kinds:Tier (not importable here)>"
+    assert repr(state["order"]) == "<dataclass kinds:Order (not importable here)>"
+
+
+def test_bad_files_keep_their_reasons(tmp_path):
+    for data, reason in [(b"", "the file is empty"), (b"\xff\xfe", "not UTF-8 text"),
+                         (b"[1,", "truncated or not JSON")]:  # fmt: skip
+        path = tmp_path / "bad.ckpt"
+        path.write_bytes(data)
+        with pytest.raises(CheckpointCorruptError, match=reason):
+            load_checkpoint(path)
