@@ -223,7 +223,7 @@ WRITER = textwrap.dedent(
     from pytest_clearstone.observability import TracerProvider
 
     db, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    provider = TracerProvider(db)
+    provider = TracerProvider(db, batch_size=8)  # many small transactions: they contend
     tracer = provider.get_tracer(tag)
     with tracer.span(tag) as root:
         for i in range(n - 1):
