@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class CallShape:
@@ -30,7 +31,7 @@ class CallShape:
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments as ``{name: value}`` (unbindable calls: ``args``/``kwargs``)."""
         if self._simple and not kwargs and len(args) == len(self.names):
-            bound = dict(zip(self.names, args))
+            bound = dict(zip(self.names, args, strict=True))
         elif self.signature is None:
             return {"args": list(args), "kwargs": dict(kwargs)}
         else:

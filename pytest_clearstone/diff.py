@@ -40,7 +40,7 @@ class StateDelta:
     so comparing equal states never runs deepdiff.
     """
 
-    __slots__ = ("_lines", "before", "after")
+    __slots__ = ("_lines", "after", "before")
 
     def __init__(self, before: Any, after: Any) -> None:
         self.before = before

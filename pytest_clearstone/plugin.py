@@ -240,12 +240,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     from .errors import ClearstoneError, ReplayError
 
     root = None
+    trace_id: str | None = None
+    root_id: str | None = None
     if recording or wants_tracer:
         root = _tracer(item.config).span(item.nodeid, attributes={"test.nodeid": item.nodeid})
         span = root.__enter__()
         trace_id, root_id = span.trace_id, span.span_id
-    else:
-        trace_id = root_id = None
     started = False
     try:
         if replay is not None:
@@ -294,9 +294,7 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str | None) -> Non
         pytest.fail(f"{item.nodeid}: the golden checkpoint was not written: {exc}", pytrace=False)
     item.stash[_OUTCOME] = "recorded"
     checkpoint = replay.checkpoint
-    item.config.hook.pytest_clearstone_checkpoint_saved(
-        checkpoint=checkpoint, path=path, item=item
-    )
+    item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -405,7 +403,7 @@ def replay(request: pytest.FixtureRequest) -> Replay:
     test with a state delta when the result or the final state differ. ``replay.agent``,
     ``replay.checkpoint`` and ``replay.calls`` (calls made to mock targets) are there too.
     """
-    found = request.node.stash.get(_REPLAY, None)
+    found: Replay | None = request.node.stash.get(_REPLAY, None)
     if found is None:
         pytest.fail(
             f"{request.node.nodeid}: the replay fixture needs @pytest.mark.{_MARKER} on the test",

@@ -39,7 +39,7 @@ def derive_seed(key: str) -> int:
 
 
 def _uuid4_shim() -> uuid.UUID:  # its code replaces uuid.uuid4's; globals are uuid's
-    return _clearstone_uuid4()  # type: ignore[name-defined]  # noqa: F821
+    return _clearstone_uuid4()  # type: ignore[name-defined,no-any-return]  # noqa: F821
 
 
 class DeterministicExecutionContext:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import inspect
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..diff import StateDelta
 from ..errors import (
@@ -299,10 +299,11 @@ class Replay:
             metadata={
                 "recorded_by": "pytest-clearstone",
                 "test": self.node_id,
-                "mock": {st: [p for s, p in self.mock_pairs if s == st] for st, _ in
-                         self.mock_pairs},
+                "mock": {
+                    st: [p for s, p in self.mock_pairs if s == st] for st, _ in self.mock_pairs
+                },
                 "strict": self.strict,
-            },  # fmt: skip
+            },
             outcome=outcome,
         )
 

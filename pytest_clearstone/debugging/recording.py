@@ -91,7 +91,7 @@ class Recorder:
 
         elif kind == "async":
 
-            async def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            async def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc,unused-ignore]
                 with suspended():
                     span, block, call = rec._open(target, span_type, shape, args, kwargs)
                     try:
@@ -104,7 +104,7 @@ class Recorder:
 
         elif kind == "gen":
 
-            def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc,unused-ignore]
                 with suspended():
                     span, block, call = rec._open(target, span_type, shape, args, kwargs)
                     try:
@@ -117,7 +117,7 @@ class Recorder:
 
         else:
 
-            async def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            async def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc,unused-ignore]
                 with suspended():
                     span, block, call = rec._open(target, span_type, shape, args, kwargs)
                     try:

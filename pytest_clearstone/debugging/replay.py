@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import pdb
@@ -10,7 +11,7 @@ import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO, Union
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import (
     AgentImportError,
@@ -28,7 +29,7 @@ from .responses import Matcher, RecordedCall, ReplaySession
 if TYPE_CHECKING:
     from ..observability.store import TraceStore
 
-MockConfig = Mapping[str, Union[str, Sequence[str]]]
+MockConfig = Mapping[str, str | Sequence[str]]
 _RULE = "-" * 60
 
 
@@ -116,10 +117,9 @@ class ReplayEngine:
         self.matcher = matcher
         self.trace: Trace = checkpoint.trace
         if trace_store is not None:
-            try:
+            # without it in the store, the checkpoint's own copy of the trace is all there is
+            with contextlib.suppress(TraceNotFoundError):
                 self.trace = trace_store.get_trace(checkpoint.trace.trace_id)
-            except TraceNotFoundError:
-                pass  # the checkpoint's own copy of the trace is all there is
         self._agent: Any = None
         self.last_session: ReplaySession | None = None
         self.last_error: BaseException | None = None
@@ -132,7 +132,7 @@ class ReplayEngine:
             self._agent = self.rehydrate()
         return self._agent
 
-    def agent_class(self) -> type:
+    def agent_class(self) -> Any:
         module_name = self.checkpoint.agent_module
         qualname = self.checkpoint.agent_class_name
         if not module_name or not qualname:
@@ -188,9 +188,7 @@ class ReplayEngine:
         per_type: dict[str, int] = {}
         for span_type, _ in pairs:
             per_type[span_type] = per_type.get(span_type, 0) + 1
-        return [
-            (st, t, self.responses(st, t, shared=per_type[st] == 1)) for st, t in pairs
-        ]
+        return [(st, t, self.responses(st, t, shared=per_type[st] == 1)) for st, t in pairs]
 
     def preflight(self, mock_config: MockConfig | None) -> PreflightReport:
         """Which targets will be mocked, for which span type, with how many responses."""

@@ -85,9 +85,9 @@ def rebuild_exception(error: dict[str, Any]) -> BaseException:
         if isinstance(obj, type) and issubclass(obj, Exception):
             args = serialization.decode(error.get("args") or [message])
             try:
-                return obj(*args)  # type: ignore[no-any-return]
+                return obj(*args)  # type: ignore[no-any-return,unused-ignore]
             except Exception:
-                return obj(message)  # type: ignore[no-any-return]
+                return obj(message)  # type: ignore[no-any-return,unused-ignore]
     except Exception:
         pass
     full = name if module in ("", "builtins") else f"{module}.{name}"

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-APP = '''
+APP = """
 import random
 import time
 import uuid
@@ -54,7 +54,7 @@ class Agent:
         })
         self.total_cost += COST
         return RESULT.format(answer=answer)
-'''
+"""
 
 DEFAULTS = {
     "PREFIX": "LLM",
@@ -65,7 +65,7 @@ DEFAULTS = {
     "RESULT": "{answer}",
 }
 
-TEST = '''
+TEST = """
 import pytest
 from app import Agent
 
@@ -76,7 +76,7 @@ def test_billing(replay):
     agent = Agent()
     answer = replay.run(agent.handle, "I was charged twice")
     assert "answer to" in answer
-'''
+"""
 
 
 class Project:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-ASYNC_APP = '''
+ASYNC_APP = """
 import asyncio
 
 
@@ -33,9 +33,9 @@ class AsyncAgent:
         a, b = await asyncio.gather(lookup("a" + message), lookup("b" + message))
         self.log.append([answer, a["value"], b["value"]])
         return answer
-'''
+"""
 
-ASYNC_TEST = '''
+ASYNC_TEST = """
 import asyncio
 import pytest
 from async_app import AsyncAgent
@@ -48,7 +48,7 @@ def test_async(replay):
     answer = asyncio.run(replay.run(agent.ahandle, "hello"))
     assert answer.endswith("hello")
     assert [c.target for c in replay.calls][0] == "async_app.Client.complete"
-'''
+"""
 
 
 def test_async_agent_records_and_replays(pytester):
@@ -61,7 +61,7 @@ def test_async_agent_records_and_replays(pytester):
     result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed*"])
 
 
-APP_MADE = '''
+APP_MADE = """
 from pytest_clearstone.debugging import CheckpointManager
 from pytest_clearstone.observability import TracerProvider
 
@@ -98,7 +98,7 @@ def record_in_production(db, directory):
     trace = provider.trace_store.get_trace(root.trace_id)
     checkpoint = manager.create_checkpoint(state_agent, trace, checkpoint_span)
     return manager.save_checkpoint(checkpoint, filename="prod.ckpt")
-'''
+"""
 
 
 def test_checkpoint_made_by_application_code_replays_through_the_marker(pytester):

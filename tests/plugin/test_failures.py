@@ -22,7 +22,10 @@ def test_changed_prompt_fails_at_the_call(recorded):
             "*ReplayDivergenceError: replay diverged at call #1 to app.complete*",
             "*recorded span: *",
             "*checkpoint:*goldens*billing.ckpt",
-            esc("*root['prompt']: 'User says: I was charged twice' -> 'Customer says: I was charged twice'"),
+            esc(
+                "*root['prompt']: 'User says: I was charged twice' -> "
+                "'Customer says: I was charged twice'"
+            ),
             "*re-record with: pytest --clearstone-record*",
             "*0 checkpoint(s) replayed, 0 recorded, 1 diverged*",
         ]
@@ -144,7 +147,9 @@ def test_corrupt_checkpoint_gives_the_checkpoint_error(recorded):
     recorded.golden.write_text(text[: len(text) // 2])
     result = recorded.replay()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*billing.ckpt is not a readable checkpoint: truncated or not JSON*"])
+    result.stdout.fnmatch_lines(
+        ["*billing.ckpt is not a readable checkpoint: truncated or not JSON*"]
+    )
     result.stdout.no_fnmatch_line("*JSONDecodeError*")
     result.stdout.no_fnmatch_line("*Traceback*")
 

@@ -58,7 +58,9 @@ def test_golden_state_with_time_uuid_and_random_compares_equal(project):
 def test_both_flags_are_a_usage_error(project):
     result = project.pytester.runpytest("--clearstone-record", "--clearstone-replay")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--clearstone-record and --clearstone-replay cannot be combined*"])
+    result.stderr.fnmatch_lines(
+        ["*--clearstone-record and --clearstone-replay cannot be combined*"]
+    )
 
 
 def test_ini_mode_record(project, pytester):
