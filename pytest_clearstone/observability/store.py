@@ -151,7 +151,9 @@ def _checked_span(row: sqlite3.Row | tuple[Any, ...], db_path: str) -> Span:
     """:func:`_span`, with a :class:`TraceStoreError` for a row that is not one we wrote."""
     try:
         span = _span(row)
-        ints = (span.start_time_ns, span.seq) + ((span.end_time_ns,) if span.end_time_ns else ())
+        ints = [span.start_time_ns, span.seq]
+        if span.end_time_ns is not None:
+            ints.append(span.end_time_ns)
         if not all(type(i) is int for i in ints):
             raise TypeError("a time or sequence column is not an integer")
         if not isinstance(span.attributes, dict) or not isinstance(span.error, (dict, type(None))):

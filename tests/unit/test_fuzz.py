@@ -502,3 +502,19 @@ def test_a_span_field_of_the_wrong_type_is_a_corrupt_file() -> None:
     doc = json.loads(VALID)
     doc["trace"]["spans"][1]["parent_span_id"] = []
     assert _load("regressions", json.dumps(doc).encode()) == "CheckpointCorruptError"
+
+
+def test_a_stored_span_with_a_text_end_time_is_a_damaged_store(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    db.write_bytes(VALID_DB)
+    con = sqlite3.connect(db)
+    con.execute("UPDATE spans SET end_time_ns = ''")
+    con.commit()
+    con.close()
+    store = TraceStore(db)
+    try:
+        [summary, *_] = store.list_traces()
+        with pytest.raises(ClearstoneError, match="damaged"):
+            store.get_trace(summary.trace_id)
+    finally:
+        store.close()
