@@ -153,7 +153,11 @@ def _marker_args(item: pytest.Item) -> tuple[Path, Any, bool] | None:
     try:
         path, mock, strict = _replay_marker(*mark.args, **mark.kwargs)
     except TypeError as exc:
-        pytest.fail(f"{item.nodeid}: bad @pytest.mark.{_MARKER}: {exc}", pytrace=False)
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:  # failed outside the except block: no "during handling" chain in the report
+        pytest.fail(f"{item.nodeid}: bad @pytest.mark.{_MARKER}: {problem}", pytrace=False)
     if not isinstance(path, (str, Path)) or not str(path):
         pytest.fail(
             f"{item.nodeid}: @pytest.mark.replay path must be a file path, not {path!r}",
@@ -210,10 +214,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     from .debugging.golden import Replay
     from .debugging.replay import normalize_mock_config
 
+    problem = ""
     try:
         normalize_mock_config(mock)
     except TypeError as exc:
-        pytest.fail(f"{item.nodeid}: bad mock= in @pytest.mark.replay: {exc}", pytrace=False)
+        problem = str(exc)
+    if problem:
+        pytest.fail(f"{item.nodeid}: bad mock= in @pytest.mark.replay: {problem}", pytrace=False)
     config = item.config
     settings = config.stash[_SETTINGS]
     item.stash[_REPLAY] = Replay(
@@ -249,10 +256,13 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     started = False
     try:
         if replay is not None:
+            problem = ""
             try:
                 replay.start(root_span_id=root_id, trace_id=trace_id)
             except (ClearstoneError, TypeError) as exc:
-                pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
+                problem = str(exc)
+            if problem:
+                pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
             started = True
         try:
             result = yield
@@ -286,12 +296,17 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str | None) -> Non
 
     state = item.config.stash[_STATE]
     assert state.provider is not None and trace_id is not None
+    problem = ""
     try:
         trace = state.provider.trace_store.get_trace(trace_id)
         path = replay.save(trace)
     except ClearstoneError as exc:
+        problem = str(exc)
+    if problem:
         item.stash[_OUTCOME] = "failed"
-        pytest.fail(f"{item.nodeid}: the golden checkpoint was not written: {exc}", pytrace=False)
+        pytest.fail(
+            f"{item.nodeid}: the golden checkpoint was not written: {problem}", pytrace=False
+        )
     item.stash[_OUTCOME] = "recorded"
     checkpoint = replay.checkpoint
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
@@ -364,7 +379,10 @@ class _Reporter:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         counts = self.state.counts
         referenced = self.state.referenced
-        unused = _unused_files(referenced) if referenced else []
+        # with node ids on the command line only those tests are collected: every other golden
+        # would look unused, so the list is left out
+        by_node_id = any("::" in str(arg) for arg in self.config.args)
+        unused = _unused_files(referenced) if referenced and not by_node_id else []
         if not any(counts.values()) and not unused:
             return
         tr = terminalreporter
@@ -417,10 +435,12 @@ def checkpoint(replay: Replay) -> Checkpoint:
     """The golden :class:`~pytest_clearstone.debugging.Checkpoint` of the test's replay marker."""
     from .errors import ClearstoneError
 
+    problem = ""
     try:
         return replay.checkpoint
     except ClearstoneError as exc:
-        pytest.fail(f"{replay.node_id}: {exc}", pytrace=False)
+        problem = str(exc)
+    pytest.fail(f"{replay.node_id}: {problem}", pytrace=False)
 
 
 @pytest.fixture

@@ -80,6 +80,9 @@ class Replay:
         self.root_span_id: str | None = None
         self.trace_id: str | None = None
 
+    def __repr__(self) -> str:
+        return f"<Replay {self.mode} {str(self.path)!r}>"
+
     # -- properties the test sees --------------------------------------------------------------
     @property
     def recording(self) -> bool:

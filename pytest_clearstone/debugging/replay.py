@@ -330,6 +330,8 @@ class ReplayEngine:
         method = self._method(agent, function_to_replay)
         args = () if input_data is None else (input_data,)
         debugger = _SessionPdb(skip=["pytest_clearstone*", "asyncio*"], stdin=stdin, stdout=stdout)
+        if stdin is not None:
+            debugger.use_rawinput = False  # otherwise pdb reads sys.stdin whatever it was given
         ctx = self.context(mock_config)
         self.last_error = None
         try:

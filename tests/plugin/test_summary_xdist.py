@@ -48,6 +48,15 @@ def test_deselected_tests_still_count_as_references(project, pytester):
     result.stdout.no_fnmatch_line("*no collected test references*")
 
 
+def test_selecting_by_node_id_does_not_list_other_goldens(project, pytester):
+    pytester.makepyfile(test_agent=TWO_TESTS)
+    project.record().assert_outcomes(passed=3)
+    result = project.replay("test_agent.py::test_one")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged"])
+    result.stdout.no_fnmatch_line("*no collected test references*")
+
+
 def test_no_section_for_a_plain_suite(pytester):
     pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
     pytester.runpytest().stdout.no_fnmatch_line("*= clearstone =*")

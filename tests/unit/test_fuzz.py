@@ -30,7 +30,12 @@ from hypothesis import strategies as st
 
 from pytest_clearstone import serialization
 from pytest_clearstone.debugging import Checkpoint, CheckpointManager
-from pytest_clearstone.errors import ClearstoneError, DecodeError, UntrustedCheckpointError
+from pytest_clearstone.errors import (
+    ClearstoneError,
+    DecodeError,
+    TraceNotFoundError,
+    UntrustedCheckpointError,
+)
 from pytest_clearstone.observability import TracerProvider
 from pytest_clearstone.observability.span import Recorded, Span
 from pytest_clearstone.observability.store import TraceStore
@@ -394,7 +399,8 @@ def _read_store(test: str, db: Path) -> None:
                 _ = [span.input, span.output, span.attributes, span.duration_ms, span.error]
             if trace.spans:
                 trace.ancestors(trace.spans[-1].span_id)
-        store.get_trace("no-such-trace")
+        with pytest.raises(TraceNotFoundError):
+            store.get_trace("no-such-trace")
     except ClearstoneError as exc:
         _count(test, type(exc).__name__)
     else:
