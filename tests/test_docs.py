@@ -15,6 +15,9 @@ HTML comment on the line before a block can change that:
     the block's lines must appear, in order, in the output of the previous block (a command's
     output, or what a Python block printed); ``...`` inside a line matches anything, runs of
     spaces compare as one and rules of ``=`` compare equal whatever their width.
+``<!-- docs-test: with-files DIR -->``
+    copy the files of DIR (relative to the repository) into the page's directory, then run the
+    ```python block (for pages about files the reader already has, such as other tools' files).
 ``<!-- docs-test: skip -->``
     not run: only for fragments that cannot run alone (kept rare, see the test below).
 """
@@ -27,6 +30,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import traceback
@@ -39,7 +43,7 @@ import pytest
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 _DIRECTIVE = re.compile(r"^<!--\s*docs-test:\s*(.*?)\s*-->$")
 _FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)")
-_KINDS = ("python", "file", "run", "output", "skip")
+_KINDS = ("python", "file", "run", "output", "skip", "with-files")
 MAX_SKIPPED = 6
 
 
@@ -90,8 +94,8 @@ def parse(text: str, page: str = "<page>") -> list[Step]:
         if not words or words[0] not in _KINDS:
             raise ValueError(f"{page}:{where}: unknown docs-test directive {' '.join(words)!r}")
         kind, arg = words[0], " ".join(words[1:])
-        if kind == "file" and not arg:
-            raise ValueError(f"{page}:{where}: the docs-test directive 'file' needs a path")
+        if kind in ("file", "with-files") and not arg:
+            raise ValueError(f"{page}:{where}: the docs-test directive {kind!r} needs a path")
         steps.append(Step(kind, start, lang, code, arg))
     return steps
 
@@ -203,7 +207,9 @@ def _drive(steps_file: str) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(step.code)
             _forget_module(target, workdir)
-        elif step.kind == "python":
+        elif step.kind in ("python", "with-files"):
+            if step.kind == "with-files":
+                shutil.copytree(DOCS.parent / step.arg, workdir, dirs_exist_ok=True)
             buffer = io.StringIO()
             try:
                 with contextlib.redirect_stdout(buffer):
@@ -236,7 +242,7 @@ def _drive(steps_file: str) -> int:
 
 # -- the tests ---------------------------------------------------------------------------------
 def _runnable(path: Path) -> bool:
-    return any(s.kind in ("python", "run") for s in parse(path.read_text(), str(path)))
+    return any(s.kind in ("python", "run", "with-files") for s in parse(path.read_text(), str(path)))
 
 
 def _page_id(path: Path) -> str:
