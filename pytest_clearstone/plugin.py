@@ -8,6 +8,7 @@ so that the plugin costs nothing when no test uses it.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,6 @@ class _RunState:
 _SETTINGS = pytest.StashKey[Settings]()
 _STATE = pytest.StashKey[_RunState]()
 _REPLAY = pytest.StashKey["Replay"]()
-_OUTCOME = pytest.StashKey[str]()
 
 
 # -- options, ini, marker ----------------------------------------------------------------------
@@ -205,8 +205,7 @@ def _hooks_matcher(config: pytest.Config) -> Any:
 
 
 # -- per-test lifecycle ------------------------------------------------------------------------
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
+def _runtest_setup(item: pytest.Item) -> None:
     args = _marker_args(item)
     if args is None:
         return
@@ -235,8 +234,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     )
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     __tracebackhide__ = True
     replay = item.stash.get(_REPLAY, None)
     wants_tracer = "clearstone_tracer" in getattr(item, "fixturenames", ())
@@ -267,10 +265,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         try:
             result = yield
         except ReplayError:
-            item.stash[_OUTCOME] = "diverged"
+            _outcome(item, "diverged")
             raise
         except BaseException:
-            item.stash[_OUTCOME] = "failed"
+            _outcome(item, "failed")
             raise
         finally:
             if started and replay is not None:
@@ -279,15 +277,21 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             try:
                 replay.check()
             except ReplayError:
-                item.stash[_OUTCOME] = "diverged"
+                _outcome(item, "diverged")
                 raise
-            item.stash[_OUTCOME] = "replayed"
+            _outcome(item, "replayed")
     finally:
         if root is not None:
             root.__exit__(None, None, None)
     if recording and replay is not None:
         _save_golden(item, replay, trace_id)
     return result
+
+
+def _outcome(item: pytest.Item, outcome: str) -> None:
+    """Note the test's clearstone outcome on its report (user_properties travel with xdist)."""
+    props = [p for p in item.user_properties if p[0] != "clearstone"]
+    item.user_properties[:] = [*props, ("clearstone", outcome)]
 
 
 def _save_golden(item: pytest.Item, replay: Replay, trace_id: str | None) -> None:
@@ -303,24 +307,14 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str | None) -> Non
     except ClearstoneError as exc:
         problem = str(exc)
     if problem:
-        item.stash[_OUTCOME] = "failed"
+        _outcome(item, "failed")
         pytest.fail(
             f"{item.nodeid}: the golden checkpoint was not written: {problem}", pytrace=False
         )
-    item.stash[_OUTCOME] = "recorded"
+    _outcome(item, "recorded")
+    item.add_report_section("call", "clearstone", f"golden checkpoint written: {path}")
     checkpoint = replay.checkpoint
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
-    if call.when == "call" and _OUTCOME in item.stash:
-        report.user_properties.append(("clearstone", item.stash[_OUTCOME]))
-        if item.stash[_OUTCOME] == "recorded":
-            replay = item.stash[_REPLAY]
-            report.sections.append(("clearstone", f"golden checkpoint written: {replay.path}"))
-    return report
 
 
 # -- unused checkpoint files -------------------------------------------------------------------
@@ -329,10 +323,19 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     referenced = config.stash[_STATE].referenced
+    used = False
+    directories: dict[Path, Path] = {}  # resolving is a syscall per path part: once per dir
     for item in items:
         mark = item.get_closest_marker("replay")
         if mark is not None and mark.args and isinstance(mark.args[0], (str, Path)):
-            referenced.add(str((Path(item.path).parent / mark.args[0]).resolve()))
+            parent = Path(item.path).parent
+            resolved = directories.get(parent)
+            if resolved is None:
+                resolved = directories[parent] = parent.resolve()
+            referenced.add(os.path.normpath(resolved / mark.args[0]))
+        used = used or mark is not None or "clearstone_tracer" in getattr(item, "fixturenames", ())
+    if used and not config.pluginmanager.has_plugin(_PER_TEST):
+        config.pluginmanager.register(_PerTestHooks(), _PER_TEST)
 
 
 def _unused_files(referenced: set[str]) -> list[Path]:
@@ -341,7 +344,7 @@ def _unused_files(referenced: set[str]) -> list[Path]:
     for directory in sorted(directories):
         if directory.is_dir():
             for path in sorted(directory.glob("*.ckpt")):
-                if str(path.resolve()) not in referenced:
+                if str(path) not in referenced:  # both sides are absolute and normalised
                     unused.append(path)
     return unused
 
@@ -353,6 +356,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_referenced"] = sorted(state.referenced)
     if state.provider is not None:
         state.provider.shutdown()
+
+
+_PER_TEST = "clearstone-per-test"
+
+
+class _PerTestHooks:
+    """The per-test hooks, registered only when a collected test uses the ``replay`` marker or
+    ``clearstone_tracer``: a suite that does not use the plugin pays nothing per test."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        _runtest_setup(item)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        __tracebackhide__ = True
+        return (yield from _runtest_call(item))
 
 
 class _Reporter:
