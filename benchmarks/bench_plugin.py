@@ -4,8 +4,8 @@
   against 500 tests that each load a pickle and compare it (the floor);
 - the plugin installed but unused: the same plain suite with and without ``-p no:clearstone``.
 
-Both sides run as fresh ``python -m pytest`` processes, alternately, best of 7 (11), with the hypothesis plugin
-disabled in every run (its import costs a second on its own and would hide the difference).
+Both sides run as fresh ``python -m pytest`` processes, alternately, best of 7 (11), with the
+hypothesis plugin disabled in every run (its import costs a second on its own and would hide the difference).
 """
 
 from __future__ import annotations
