@@ -5,7 +5,8 @@
 - the plugin installed but unused: the same plain suite with and without ``-p no:clearstone``.
 
 Both sides run as fresh ``python -m pytest`` processes, alternately, best of 7 (11), with the
-hypothesis plugin disabled in every run (its import costs a second on its own and would hide the difference).
+hypothesis plugin disabled in every run (its import costs a second on its own and would hide
+the difference).
 """
 
 from __future__ import annotations
@@ -73,16 +74,13 @@ def test_pickled_{n}():
                                    "ticket": "T-message "}}], "cost": 0.01}}
 """
 
-PLAIN_TESTS = (
-    """
+PLAIN_TESTS = f"""
 import pytest
 
-@pytest.mark.parametrize("n", range(%d))
+@pytest.mark.parametrize("n", range({N}))
 def test_plain(n):
     assert n >= 0
 """
-    % N
-)
 
 
 def _once(cwd: Path, args: tuple[str, ...]) -> float:
