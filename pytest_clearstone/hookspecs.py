@@ -17,13 +17,16 @@ def pytest_clearstone_redact(value: Any, where: str, target: str, config: pytest
     ``None`` to leave it as it is.
 
     :param value: The value about to be written: a call's arguments (a dict by parameter name),
-        a call's return value, the agent's state, or the run's result.
-    :param where: ``"input"``, ``"output"``, ``"state"`` or ``"result"``.
+        a call's return value, a recorded exception (its ``{"type", "module", "message",
+        "args"}`` record, and then its status message), the agent's state, or the run's result.
+    :param where: ``"input"``, ``"output"``, ``"error"``, ``"state"`` or ``"result"``.
     :param target: The mock target's import path (for ``input``/``output``) or the test's node
         id (for ``state``/``result``).
     :param config: The pytest config.
 
-    Use it to redact secrets or drop volatile values. To make ``None`` itself the recorded value,
+    Runs before the built-in redaction rules (ini ``clearstone_redact_*``), which then apply to
+    what it returns. In replay mode it is applied to the actual call arguments too, before they
+    are compared with the recording. Use it to redact secrets or drop volatile values. To make ``None`` itself the recorded value,
     return a different sentinel of your own and map it back; the first non-``None`` result wins.
     """
 

@@ -8,7 +8,9 @@ so that the plugin costs nothing when no test uses it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import re
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from .redaction import Redactor
     from .debugging.checkpoint import Checkpoint
     from .debugging.golden import Replay
     from .observability import Tracer, TracerProvider
@@ -34,6 +37,22 @@ class Settings:
     mode: str
     db_path: Path
     explicit: bool  # any clearstone option or ini key given: then the header line is shown
+    redact_keys: tuple[str, ...] = ()
+    redact_patterns: tuple[str, ...] = ()
+    redact_allow: tuple[str, ...] = ()
+    allow_secrets: bool = False
+
+    @functools.cached_property
+    def redactor(self) -> Redactor:
+        """The configured redaction rules (built on first use; each test gets a fresh copy)."""
+        from .redaction import Redactor
+
+        return Redactor.from_settings(
+            self.redact_keys,
+            self.redact_patterns,
+            self.redact_allow,
+            check_secrets=not self.allow_secrets,
+        )
 
 
 @dataclasses.dataclass
@@ -51,6 +70,7 @@ class _RunState:
 _SETTINGS = pytest.StashKey[Settings]()
 _STATE = pytest.StashKey[_RunState]()
 _REPLAY = pytest.StashKey["Replay"]()
+_REDACTOR = pytest.StashKey["Redactor"]()
 
 
 # -- options, ini, marker ----------------------------------------------------------------------
@@ -83,6 +103,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"SQLite trace store for recorded spans and clearstone_tracer (default: "
         f"{_DEFAULT_DB} under the rootdir)",
     )
+    group.addoption(
+        "--clearstone-allow-secrets",
+        action="store_true",
+        dest="clearstone_allow_secrets",
+        help="Record values that look like secrets but match no redaction rule as they are, "
+        "instead of failing the recording",
+    )
+    parser.addini(
+        "clearstone_redact_keys",
+        "Extra key names whose values are redacted before recording (one per line)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "clearstone_redact_patterns",
+        "Extra regular expressions whose matches are redacted before recording (one per line)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "clearstone_redact_allow",
+        "Values never redacted: key names, root[...] paths or re:REGEX (one per line)",
+        type="linelist",
+        default=[],
+    )
     parser.addini(
         "clearstone_mode", "Mode of tests marked replay: 'replay' (default) or 'record'", default=""
     )
@@ -113,7 +158,25 @@ def _settings(config: pytest.Config) -> Settings:
     else:
         db_path = config.rootpath / (ini_db or _DEFAULT_DB)
     explicit = record or replay or bool(cli_db or ini_mode or ini_db)
-    return Settings(mode=mode, db_path=db_path, explicit=explicit)
+    patterns = tuple(config.getini("clearstone_redact_patterns"))
+    for line in (*patterns, *config.getini("clearstone_redact_allow")):
+        regex = line if line in patterns else line[3:] if line.startswith("re:") else None
+        try:
+            if regex is not None:
+                re.compile(regex)
+        except re.error as exc:
+            raise pytest.UsageError(
+                f"clearstone redaction settings: {regex!r} is not a regular expression ({exc})"
+            ) from None
+    return Settings(
+        mode=mode,
+        db_path=db_path,
+        explicit=explicit,
+        redact_keys=tuple(config.getini("clearstone_redact_keys")),
+        redact_patterns=patterns,
+        redact_allow=tuple(config.getini("clearstone_redact_allow")),
+        allow_secrets=bool(config.getoption("clearstone_allow_secrets")),
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -178,14 +241,15 @@ def _tracer(config: pytest.Config) -> Tracer:
     return state.provider.get_tracer("pytest-clearstone", __version__)
 
 
-def _hooks_transform(config: pytest.Config) -> Any:
+def _transform(config: pytest.Config, redactor: Redactor) -> Any:
+    """The conftest's ``pytest_clearstone_redact`` hook, then the redaction rules."""
     hook = config.hook.pytest_clearstone_redact
     if not hook.get_hookimpls():
-        return None
+        return redactor
 
     def transform(value: Any, where: str, target: str) -> Any:
         result = hook(value=value, where=where, target=target, config=config)
-        return value if result is None else result
+        return redactor(value if result is None else result, where, target)
 
     return transform
 
@@ -222,6 +286,10 @@ def _runtest_setup(item: pytest.Item) -> None:
         pytest.fail(f"{item.nodeid}: bad mock= in @pytest.mark.replay: {problem}", pytrace=False)
     config = item.config
     settings = config.stash[_SETTINGS]
+    redactor = settings.redactor.fresh()
+    if settings.mode == REPLAY:  # secrets are only looked for when recording
+        redactor.check_secrets = False
+    item.stash[_REDACTOR] = redactor
     item.stash[_REPLAY] = Replay(
         path,
         mock,
@@ -229,8 +297,8 @@ def _runtest_setup(item: pytest.Item) -> None:
         strict=strict,
         node_id=item.nodeid,
         tracer=_tracer(config) if settings.mode == RECORD else None,
-        matcher=_hooks_matcher(config),
-        transform=_hooks_transform(config),
+        matcher=redactor.matcher(_hooks_matcher(config)),
+        transform=_transform(config, redactor),
     )
 
 
@@ -302,6 +370,7 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str | None) -> Non
     assert state.provider is not None and trace_id is not None
     problem = ""
     try:
+        item.stash[_REDACTOR].raise_for_findings()  # before anything reaches the golden
         trace = state.provider.trace_store.get_trace(trace_id)
         path = replay.save(trace)
     except ClearstoneError as exc:

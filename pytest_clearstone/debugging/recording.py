@@ -67,7 +67,11 @@ class Recorder:
             block.__exit__(None, None, None)
         else:
             call.error = exc
-            block.__exit__(type(exc), exc, exc.__traceback__)
+            # a recorded exception goes through the redaction too (its message may quote a key)
+            span.record_exception(exc)
+            span._error = self.transform(span.error, "error", target)
+            span.set_status("ERROR", self.transform(span.status_message, "error", target))
+            block.__exit__(None, None, None)
 
     def _wrapper(self, target: Target, span_type: str) -> Any:
         fn = target.function

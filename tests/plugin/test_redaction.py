@@ -1,0 +1,97 @@
+"""Secrets never reach the golden or the trace store; replay still matches."""
+
+from __future__ import annotations
+
+import pytest
+
+API_KEY = "sk-live0123456789abcdefghijABCDEFGHIJ"
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjdXN0b21lci00MiJ9.c2lnbmF0dXJlLXZhbHVlLTEyMzQ"
+GH_TOKEN = "ghp_Zq8Xv3Lm9Tn2Rb7Wc4Yd6Hf1Jk5Ps0Ga3Ue"
+
+APP = """
+import os
+
+
+def complete(prompt, headers):
+    assert headers["Authorization"].startswith("Bearer ")
+    return {{"text": "answer to " + prompt, "session_token": "{token}", "extra": EXTRA}}
+
+
+class Agent:
+    def __init__(self):
+        self.memory = []
+
+    def handle(self, message):
+        key = os.environ["LLM_API_KEY"]
+        reply = complete(message, headers={{"Authorization": "Bearer " + key, "x-api-key": key}})
+        self.memory.append(reply["text"])
+        return reply["text"]
+"""
+
+TEST = """
+import pytest
+from secret_app import Agent
+
+@pytest.mark.replay("goldens/secret.ckpt", mock={"llm": "secret_app.complete"})
+def test_secret(replay):
+    assert replay.run(Agent().handle, "hello") == "answer to hello"
+"""
+
+
+@pytest.fixture
+def secret_project(pytester, monkeypatch):
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        secret_app="EXTRA = 'nothing'\n" + APP.format(token=TOKEN), test_secret=TEST
+    )
+    monkeypatch.setenv("LLM_API_KEY", API_KEY)
+    return pytester
+
+
+def _files_text(pytester) -> str:
+    found = []
+    for path in [*pytester.path.rglob("*.ckpt"), *pytester.path.rglob("*.db*")]:
+        found.append(path.read_bytes().decode("latin-1"))
+    assert found, "nothing was written"
+    return "\n".join(found)
+
+
+def test_seeded_secrets_are_not_written_and_replay_is_green(secret_project, monkeypatch):
+    secret_project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    written = _files_text(secret_project)
+    for secret in (API_KEY, TOKEN, API_KEY[3:20], TOKEN.split(".")[1]):
+        assert secret not in written
+    assert "[REDACTED]" in written
+    # CI has another key (or none at all): the redacted header still matches
+    monkeypatch.setenv("LLM_API_KEY", "sk-ci00000000000000000000000000000000")
+    result = secret_project.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed*"])
+
+
+def test_unknown_secret_format_fails_the_recording(secret_project):
+    secret_project.makepyfile(secret_app=f"EXTRA = {GH_TOKEN!r}\n" + APP.format(token=TOKEN))
+    result = secret_project.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*golden checkpoint was not written*", "*secret_app.complete*"])
+    assert not (secret_project.path / "goldens" / "secret.ckpt").exists()
+    # opting out: the value is not a secret after all, and is recorded as it is
+    result = secret_project.runpytest("--clearstone-record", "--clearstone-allow-secrets")
+    result.assert_outcomes(passed=1)
+    assert GH_TOKEN in _files_text(secret_project)
+    secret_project.runpytest().assert_outcomes(passed=1)
+
+
+def test_ini_extra_key(secret_project):
+    secret_project.makepyfile(secret_app="EXTRA = 'internal-7'\n" + APP.format(token=TOKEN))
+    secret_project.makeini("[pytest]\nclearstone_redact_keys =\n    extra\n")
+    secret_project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert "internal-7" not in _files_text(secret_project)
+    secret_project.runpytest().assert_outcomes(passed=1)
+
+
+def test_bad_pattern_is_a_usage_error(secret_project):
+    secret_project.makeini("[pytest]\nclearstone_redact_patterns =\n    sk-(\n")
+    result = secret_project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*'sk-(' is not a regular expression*"])
