@@ -26,8 +26,8 @@ def pytest_clearstone_redact(value: Any, where: str, target: str, config: pytest
 
     Runs before the built-in redaction rules (ini ``clearstone_redact_*``), which then apply to
     what it returns. In replay mode it is applied to the actual call arguments too, before they
-    are compared with the recording. Use it to redact secrets or drop volatile values. To make ``None`` itself the recorded value,
-    return a different sentinel of your own and map it back; the first non-``None`` result wins.
+    are compared with the recording. Use it to redact secrets or drop volatile values. The first
+    non-``None`` result wins.
     """
 
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .redaction import Redactor
     from .debugging.checkpoint import Checkpoint
     from .debugging.golden import Replay
     from .observability import Tracer, TracerProvider
+    from .redaction import Redactor
 
 RECORD = "record"
 REPLAY = "replay"
