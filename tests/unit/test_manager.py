@@ -200,11 +200,16 @@ def test_a_killed_save_leaves_the_previous_file_intact(
     manager = CheckpointManager(tmp_path)
     a, b = _checkpoint_pair(agents, recorded)
     expected = {a.checkpoint_id: a.agent_state, b.checkpoint_id: b.agent_state}
+    started = time.perf_counter()
+    manager.save_checkpoint(b, filename="golden.ckpt")
+    one_save = time.perf_counter() - started  # kill within about two saves: before and after
     path = manager.save_checkpoint(a, filename="golden.ckpt")
     rng = random.Random(1234)
     seen: set[str] = set()
 
-    for round_number in range(50):
+    round_number = 0
+    while round_number < 50 or (seen != set(expected) and round_number < 300):
+        round_number += 1
         ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: save A and B in turn until killed
@@ -219,7 +224,7 @@ def test_a_killed_save_leaves_the_previous_file_intact(
         os.close(ready_w)
         os.read(ready_r, 1)
         os.close(ready_r)
-        time.sleep(rng.uniform(0, 0.04))
+        time.sleep(rng.uniform(0, 2.5 * one_save + 0.002))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
