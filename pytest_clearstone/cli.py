@@ -30,6 +30,7 @@ from .inspection import (
     state_summary,
     walk_tree,
 )
+from .signing import checkpoint_trust
 
 PROG = "pytest-clearstone"
 _RED, _GREEN, _YELLOW, _CYAN, _RESET = "\033[31m", "\033[32m", "\033[33m", "\033[36m", "\033[0m"
@@ -84,8 +85,11 @@ def _span_line(out: _Out, depth: int, span: Any, marker: str = "") -> str:
 def cmd_show(args: argparse.Namespace, out: _Out) -> int:
     path = Path(args.checkpoint)
     ckpt = load_checkpoint(path, allow_pickle=args.allow_pickle)
+    trust = checkpoint_trust(path)
     if args.json:
-        out.line(json.dumps(show_document(ckpt, path), indent=2, default=repr, ensure_ascii=False))
+        doc = show_document(ckpt, path)
+        doc.update(signed=trust.signed, signature_valid=trust.signature_valid)
+        out.line(json.dumps(doc, indent=2, default=repr, ensure_ascii=False))
         return 0
     span = ckpt.span
     fields = [
@@ -98,6 +102,7 @@ def cmd_show(args: argparse.Namespace, out: _Out) -> int:
         ("pickle", "yes (shown as placeholders; --allow-pickle decodes them)"
          if ckpt.contains_pickle and not args.allow_pickle else
          ("yes" if ckpt.contains_pickle else "no")),
+        ("trust", str(trust)),
     ]  # fmt: skip
     if ckpt.outcome:
         fields.append(("golden", f"outcome of {ckpt.outcome.get('function')!r}"))

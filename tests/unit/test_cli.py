@@ -542,3 +542,39 @@ def test_recorded_dict_key_order_survives_the_checkpoint_file(tmp_path):
     assert list(loaded.metadata["hit"]) == ["sku", "name"]
     assert list(loaded.agent_state) == ["memory", "total_cost"]
     assert repr(loaded.metadata["hit"]) == "{'sku': 'K-1', 'name': 'x'}"
+
+
+def test_show_reports_pickles_and_signature(tmp_path, capsys, monkeypatch):
+    """`show` says whether a file holds pickled values and whether its signature is valid."""
+    from pytest_clearstone.debugging import CheckpointManager
+    from pytest_clearstone.observability import TracerProvider
+
+    class Opaque:  # defined in a test: only dill can encode it
+        pass
+
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("t").span("root") as root:
+        pass
+    trace = provider.trace_store.get_trace(root.trace_id)
+    manager = CheckpointManager(tmp_path)
+
+    class Agent:
+        def get_state(self):
+            return {"blob": Opaque()}
+
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "k" * 32)
+    signed = manager.save_checkpoint(
+        manager.create_checkpoint(Agent(), trace, root.span_id), filename="signed.ckpt"
+    )
+    assert main(["show", str(signed)]) == 0
+    assert "trust      contains pickled values; signature valid" in capsys.readouterr().out
+    signed.write_text(signed.read_text().replace('"root"', '"r00t"'))
+    assert main(["show", "--json", str(signed)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["signed"], doc["signature_valid"]) == (True, False)
+    monkeypatch.delenv("CLEARSTONE_SIGNING_KEY")
+    unsigned = manager.save_checkpoint(
+        manager.create_checkpoint(Agent(), trace, root.span_id), filename="plain.ckpt"
+    )
+    assert main(["show", str(unsigned)]) == 0
+    assert "contains pickled values; unsigned" in capsys.readouterr().out
