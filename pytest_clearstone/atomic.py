@@ -5,7 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
+
+#: A temporary file of the same target older than this was left by a writer that was killed
+#: (a live writer's file is seconds old): it is removed after the next successful write.
+STALE_AFTER_S = 600.0
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -13,7 +18,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 
     The temporary file is flushed and fsynced, then renamed over ``path`` (atomic on POSIX and
     Windows), then the directory is fsynced so the rename itself survives a crash. A failure at
-    any point leaves the previous file untouched and no temporary file behind.
+    any point leaves the previous file untouched and no temporary file behind; temporary files
+    of killed writers (``.NAME.*.tmp``, older than :data:`STALE_AFTER_S`) are cleaned up after
+    the next successful write.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -28,6 +35,15 @@ def atomic_write_text(path: Path, text: str) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+    _remove_stale(path)
+
+
+def _remove_stale(path: Path) -> None:
+    cutoff = time.time() - STALE_AFTER_S
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -1,0 +1,47 @@
+"""atomic_write_text: complete files only, and no pile-up of killed writers' temporary files."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from pytest_clearstone.atomic import STALE_AFTER_S, atomic_write_text
+
+
+def test_writes_and_replaces(tmp_path):
+    target = tmp_path / "sub" / "golden.ckpt"
+    atomic_write_text(target, "one")
+    atomic_write_text(target, "two")
+    assert target.read_text() == "two"
+    assert os.listdir(target.parent) == ["golden.ckpt"]
+
+
+def test_stale_temporary_files_are_removed_fresh_ones_kept(tmp_path):
+    target = tmp_path / "golden.ckpt"
+    stale = tmp_path / ".golden.ckpt.abc123.tmp"
+    fresh = tmp_path / ".golden.ckpt.def456.tmp"  # another writer, still at work
+    other = tmp_path / ".other.ckpt.abc123.tmp"  # another file's: not touched
+    for leftover in (stale, fresh, other):
+        leftover.write_text("partial")
+    old = time.time() - STALE_AFTER_S - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    atomic_write_text(target, "complete")
+    assert not stale.exists()
+    assert fresh.exists() and other.exists()
+
+
+def test_failed_write_keeps_previous_file(tmp_path, monkeypatch):
+    target = tmp_path / "golden.ckpt"
+    atomic_write_text(target, "previous")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_text(target, "new")
+    assert target.read_text() == "previous"
+    assert os.listdir(tmp_path) == ["golden.ckpt"]
