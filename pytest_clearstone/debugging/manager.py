@@ -22,24 +22,28 @@ def new_checkpoint_id() -> str:
     return "ckpt_" + os.urandom(16).hex()
 
 
+def agent_state(agent: Any) -> Any:
+    """The agent's live state: ``get_state()`` when it has one, else a copy of its ``__dict__``
+    (the values are the agent's own objects, not copies)."""
+    get_state = getattr(agent, "get_state", None)
+    if callable(get_state):
+        return get_state()
+    try:
+        return dict(vars(agent))
+    except TypeError:
+        raise SerializationError(
+            "state", type(agent).__qualname__, "the agent has no get_state() and no __dict__"
+        ) from None
+
+
 def capture_state(agent: Any) -> Recorded:
-    """Snapshot an agent's state: ``get_state()`` when it has one, else its ``__dict__``.
+    """Snapshot an agent's state (:func:`agent_state`).
 
     The state is encoded at once (a deep snapshot), so later changes to the agent do not alter
     the checkpoint. A value that cannot be encoded raises :class:`SerializationError` naming its
     path, e.g. ``state['client']``.
     """
-    get_state = getattr(agent, "get_state", None)
-    if callable(get_state):
-        state = get_state()
-    else:
-        try:
-            state = dict(vars(agent))
-        except TypeError:
-            raise SerializationError(
-                "state", type(agent).__qualname__, "the agent has no get_state() and no __dict__"
-            ) from None
-    return Recorded(encoded=Encoder(strict=True).encode(state, root="state"))
+    return Recorded(encoded=Encoder(strict=True).encode(agent_state(agent), root="state"))
 
 
 def agent_class_of(agent: Any) -> tuple[str | None, str | None]:
