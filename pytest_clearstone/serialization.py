@@ -404,21 +404,92 @@ def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = T
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")
     if not decode_tags or _TAG_MARKER not in text:
-        # orjson reads integers beyond 64 bits as floats: such text goes to the stdlib
-        if _orjson is not None and not _has_long_digits(text):
-            return _orjson.loads(text)
-        return json.loads(text)
+        return _plain_loads(text)
     return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
+
+
+def tag_index(tree: Any) -> dict[str, Any]:
+    """Where the tagged values of an encoded document are, for :func:`loads_document`.
+
+    ``{"count": n, "paths": [...]}``: ``count`` is the number of tags in the whole tree (nested
+    ones included), ``paths`` the path (keys and list positions) of each outermost tagged value.
+    """
+    paths: list[list[Any]] = []
+    path: list[Any] = []
+
+    def walk(x: Any) -> int:
+        if type(x) is dict:
+            if TAG in x:
+                paths.append(list(path))
+                return _count_tags(x)
+            items: Any = x.items()
+        else:
+            items = enumerate(x)
+        found = 0
+        for key, value in items:
+            kind = type(value)
+            if kind is dict or kind is list:
+                path.append(key)
+                found += walk(value)
+                path.pop()
+        return found
+
+    return {"count": walk(tree) if type(tree) in (dict, list) else 0, "paths": paths}
+
+
+def _count_tags(x: Any) -> int:
+    if type(x) is dict:
+        return (TAG in x) + sum(_count_tags(v) for v in x.values())
+    if type(x) is list:
+        return sum(_count_tags(v) for v in x)
+    return 0
+
+
+def _decode_at(doc: Any, paths: Any, allow_pickle: bool) -> bool:
+    """Decode the tagged values at ``paths`` in place; ``False`` when a path does not fit."""
+    try:
+        for path in paths:
+            if type(path) is not list or not path:
+                return False
+            parent = doc
+            for key in path[:-1]:
+                parent = parent[key]
+            node = parent[path[-1]]
+            if type(node) is not dict or TAG not in node:
+                return False
+            parent[path[-1]] = decode(node, allow_pickle=allow_pickle)
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def _plain_loads(text: str) -> Any:
+    # orjson reads integers beyond 64 bits as floats: such text goes to the stdlib
+    if _orjson is not None and not _has_long_digits(text):
+        return _orjson.loads(text)
+    return json.loads(text)
 
 
 def loads_document(text: str, *, allow_pickle: bool = True) -> Any:
-    """Parse a whole file's JSON text, tags decoded by the parser's object hook in one pass.
+    """Parse a whole file's JSON text (a checkpoint) with its tagged values decoded.
 
-    For a large document (a checkpoint) this is the fastest route: scanning it first for tags,
-    then for integers too wide for orjson, costs about what the hook saves. Errors as
-    :func:`loads`.
+    A document carrying a ``"tag_index"`` (:func:`tag_index`) whose count matches the tags in
+    the text is parsed plainly (orjson when installed) and only the indexed values are decoded.
+    Any other document (hand-edited, or written without an index) has its tags decoded by the
+    parser's object hook, in the same single pass. Errors as :func:`loads`.
     """
-    return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
+    count = text.count(_TAG_MARKER)
+    if count:
+        doc = _plain_loads(text)
+        index = doc.get("tag_index") if type(doc) is dict else None
+        if (
+            type(index) is dict
+            and index.get("count") == count
+            and _decode_at(doc, index.get("paths"), allow_pickle)
+        ):
+            return doc
+        return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
+    return _plain_loads(text)
 
 
 def dumps(tree: Any, *, pretty: bool = False) -> str:

@@ -180,6 +180,7 @@ class Checkpoint:
         """
         key = signing.resolve_key(signing_key)
         doc = self.to_document()
+        doc["tag_index"] = serialization.tag_index(doc)
         doc["contains_pickle"] = False
         text = file_text(doc)
         # one serialisation: the top-level line (indent 2, sorted fields) is unique in the text

@@ -1,0 +1,74 @@
+"""The tag index of a checkpoint: a fast path for loading that never changes what is loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from pytest_clearstone import serialization
+from pytest_clearstone.errors import DecodeError
+
+STATE = {
+    "history": [("user", "hi"), ("bot", ("nested", b"\x00"))],
+    "when": dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc),
+    "plain": {"a": [1, 2, {"b": "c"}]},
+}
+
+
+def _document() -> dict:
+    doc = {"agent": {"state": serialization.encode(STATE)}, "other": [1, {"x": None}]}
+    doc["tag_index"] = serialization.tag_index(doc)
+    return doc
+
+
+def test_index_counts_nested_tags_and_lists_outermost_paths():
+    index = serialization.tag_index(_document())
+    assert index["count"] == 5  # two tuples, the nested tuple, bytes, datetime
+    assert index["paths"] == [
+        ["agent", "state", "history", 0],
+        ["agent", "state", "history", 1],
+        ["agent", "state", "when"],
+    ]
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_indexed_and_hook_loading_agree(indent):
+    text = json.dumps(_document(), indent=indent)
+    loaded = serialization.loads_document(text)
+    assert loaded["agent"]["state"] == STATE
+    no_index = json.dumps({k: v for k, v in _document().items() if k != "tag_index"})
+    assert serialization.loads_document(no_index)["agent"]["state"] == STATE
+
+
+def test_a_hand_added_tag_is_decoded_although_the_index_misses_it():
+    doc = _document()
+    doc["other"][1]["x"] = {"__cs__": "tuple", "v": [1, 2]}  # count no longer matches
+    loaded = serialization.loads_document(json.dumps(doc))
+    assert loaded["other"][1]["x"] == (1, 2)
+    assert loaded["agent"]["state"] == STATE
+
+
+def test_a_moved_tag_with_the_same_count_falls_back_to_decoding_all():
+    doc = _document()
+    doc["agent"]["state"]["moved"] = doc["agent"]["state"].pop("when")
+    loaded = serialization.loads_document(json.dumps(doc))
+    assert loaded["agent"]["state"]["moved"] == STATE["when"]
+    assert loaded["agent"]["state"]["history"] == STATE["history"]
+
+
+@pytest.mark.parametrize("paths", [[[]], [["agent", "nope"]], "junk", [[0, 1]], None])
+def test_a_nonsense_index_is_ignored(paths):
+    doc = _document()
+    doc["tag_index"]["paths"] = paths
+    assert serialization.loads_document(json.dumps(doc))["agent"]["state"] == STATE
+
+
+def test_refused_pickles_are_refused_on_both_paths():
+    doc = {"state": serialization.encode({"f": frozenset({1})})}
+    doc["state"]["g"] = {"__cs__": "pickle", "type": "x", "v": "gAR9lC4="}
+    doc["tag_index"] = serialization.tag_index(doc)
+    for candidate in (doc, {k: v for k, v in doc.items() if k != "tag_index"}):
+        with pytest.raises(DecodeError, match="refusing to unpickle"):
+            serialization.loads_document(json.dumps(candidate), allow_pickle=False)
