@@ -224,11 +224,13 @@ class ReplayDivergenceError(ReplayError):
         delta: str,
         *,
         checkpoint: str | None = None,
+        closest: int | None = None,
     ) -> None:
         self.target = target
         self.call_number = call_number
         self.span_id = span_id
         self.delta = delta
+        self.closest = closest
         where = f"call #{call_number} to {target}"
         lines = [f"replay diverged at {where}: its arguments differ from the recording"]
         if span_id:
@@ -237,6 +239,11 @@ class ReplayDivergenceError(ReplayError):
             lines.append(f"  checkpoint:    {checkpoint}")
         lines.append("  recorded -> actual:")
         lines.extend(f"    {line}" for line in delta.splitlines())
+        if closest is not None:
+            lines.append(
+                f"  These arguments were recorded for call #{closest}: the calls to {target} "
+                f"may have been reordered."
+            )
         lines.append(f"  The prompt or arguments changed. {RERECORD_HINT}")
         super().__init__("\n".join(lines))
 
@@ -245,7 +252,13 @@ class ReplayExhaustedError(ReplayError):
     """A target was called more often than it has recorded responses."""
 
     def __init__(
-        self, target: str, recorded: int, call_number: int, *, checkpoint: str | None = None
+        self,
+        target: str,
+        recorded: int,
+        call_number: int,
+        *,
+        checkpoint: str | None = None,
+        arguments: str | None = None,
     ) -> None:
         self.target = target
         self.recorded = recorded
@@ -254,6 +267,8 @@ class ReplayExhaustedError(ReplayError):
             f"{target} was called {call_number} time(s) but the recording has only "
             f"{recorded} response(s) for it (call #{call_number} has none)"
         ]
+        if arguments is not None:
+            lines.append(f"  call #{call_number} arguments: {arguments}")
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
         lines.append(

@@ -189,6 +189,11 @@ def binder(fn: Callable[..., Any], *, skip_first: bool) -> Binder:
     return found
 
 
+def _short_repr(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
     """Equal values (cheap, the usual case), else equal encodings (e.g. objects without __eq__)."""
     try:
@@ -230,7 +235,11 @@ class TargetReplay:
         if number > len(self.responses):
             return self._fail(
                 ReplayExhaustedError(
-                    self.target.path, len(self.responses), number, checkpoint=self.checkpoint
+                    self.target.path,
+                    len(self.responses),
+                    number,
+                    checkpoint=self.checkpoint,
+                    arguments=_short_repr(arguments),
                 ),
                 arguments,
                 None,
@@ -266,10 +275,19 @@ class TargetReplay:
                     recorded.span_id,
                     str(delta) if delta else "(arguments differ, but not in their values)",
                     checkpoint=self.checkpoint,
+                    closest=self._recorded_elsewhere(number, arguments),
                 ),
                 arguments,
                 recorded.span_id,
             )
+
+    def _recorded_elsewhere(self, number: int, arguments: dict[str, Any]) -> int | None:
+        """The number of another recorded call with exactly these arguments, if any."""
+        for other, candidate in enumerate(self.responses, 1):
+            if other != number and candidate.input is not None:
+                if _same_arguments(arguments, candidate.input):
+                    return other
+        return None
 
     def _fail(self, error: ReplayError, arguments: dict[str, Any], span_id: str | None) -> Any:
         __tracebackhide__ = True

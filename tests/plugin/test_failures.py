@@ -52,6 +52,7 @@ def test_extra_call_is_exhaustion(recorded):
         [
             "*ReplayExhaustedError: app.Tools.create_ticket was called 2 time(s) but the "
             "recording has only 1 response(s) for it (call #2 has none)*",
+            "*call #2 arguments: {'title': 'I was char'}",
         ]
     )
     result.stdout.no_fnmatch_line("*StopIteration*")
@@ -203,3 +204,42 @@ def test_replay_fixture_without_marker(project, pytester):
     result = project.replay()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*the replay fixture needs @pytest.mark.replay(path*"])
+
+
+def test_reordered_calls_name_the_matching_recorded_call(pytester):
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        order_app="""
+        ORDER = ["billing", "refunds"]
+
+        def lookup(topic):
+            return "docs about " + topic
+
+        def answer():
+            return [lookup(topic) for topic in ORDER]
+        """,
+        test_order="""
+        import pytest
+        import order_app
+
+        @pytest.mark.replay("goldens/order.ckpt", mock={"tool": "order_app.lookup"})
+        def test_order():
+            order_app.answer()
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        order_app=(pytester.path / "order_app.py")
+        .read_text()
+        .replace('["billing", "refunds"]', '["refunds", "billing"]')
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*replay diverged at call #1 to order_app.lookup*",
+            esc("*root['topic']: 'billing' -> 'refunds'"),
+            "*These arguments were recorded for call #2: the calls to order_app.lookup may "
+            "have been reordered.",
+        ]
+    )
