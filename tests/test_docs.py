@@ -242,7 +242,8 @@ def _drive(steps_file: str) -> int:
 
 # -- the tests ---------------------------------------------------------------------------------
 def _runnable(path: Path) -> bool:
-    return any(s.kind in ("python", "run", "with-files") for s in parse(path.read_text(), str(path)))
+    steps = parse(path.read_text(), str(path))
+    return any(s.kind in ("python", "run", "with-files") for s in steps)
 
 
 def _page_id(path: Path) -> str:

@@ -284,9 +284,12 @@ class TargetReplay:
     def _recorded_elsewhere(self, number: int, arguments: dict[str, Any]) -> int | None:
         """The number of another recorded call with exactly these arguments, if any."""
         for other, candidate in enumerate(self.responses, 1):
-            if other != number and candidate.input is not None:
-                if _same_arguments(arguments, candidate.input):
-                    return other
+            if (
+                other != number
+                and candidate.input is not None
+                and _same_arguments(arguments, candidate.input)
+            ):
+                return other
         return None
 
     def _fail(self, error: ReplayError, arguments: dict[str, Any], span_id: str | None) -> Any:

@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_clearstone import serialization
 from pytest_clearstone.debugging import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -257,11 +256,12 @@ def test_truncated_checkpoint_is_reported_as_truncated(
         (lambda d: d.update(span_id="feedface"), "its span 'feedface' is not in its trace"),
         (lambda d: d["trace"].update(spans=7), "a field has the wrong type"),
         (
-            lambda d: d.update(  # the stdlib parser accepts Infinity, orjson refuses it
+            lambda d: d.update(  # the stdlib parser accepts Infinity, orjson refuses it: which
+                # one reads a file depends on orjson and on the digits in the file's ids
                 metadata={"t": {"__cs__": "tuple", "v": []}},
                 trace={**d["trace"], "spans": [{**d["trace"]["spans"][0], "start_time_ns": 1e999}]},
             ),
-            "truncated or not JSON" if serialization._orjson else "a field has the wrong type",
+            ("truncated or not JSON", "a field has the wrong type"),
         ),
         (
             lambda d: d["agent"].update(state={"__cs__": "pickle", "v": "!!notbase64"}),
@@ -274,14 +274,15 @@ def test_truncated_checkpoint_is_reported_as_truncated(
     ],
 )
 def test_damaged_checkpoints_name_what_is_wrong(
-    agents: dict[str, ModuleType], tmp_path: Path, mutate: Any, problem: str
+    agents: dict[str, ModuleType], tmp_path: Path, mutate: Any, problem: str | tuple[str, ...]
 ) -> None:
     doc = _doc(agents)
     mutate(doc)
     path = _write(tmp_path, json.dumps(doc))
     with pytest.raises(CheckpointCorruptError) as info:
         CheckpointManager().load_checkpoint(path)
-    assert problem in str(info.value)
+    problems = problem if isinstance(problem, tuple) else (problem,)
+    assert any(p in str(info.value) for p in problems), str(info.value)
     assert str(path) in str(info.value)
 
 
