@@ -403,7 +403,7 @@ def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = T
     """
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")
-    if not decode_tags or _TAG_MARKER not in text:
+    if not decode_tags or (_TAG_MARKER not in text and "\\u" not in text):
         return _plain_loads(text)
     return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
 
@@ -478,6 +478,9 @@ def loads_document(text: str, *, allow_pickle: bool = True) -> Any:
     Any other document (hand-edited, or written without an index) has its tags decoded by the
     parser's object hook, in the same single pass. Errors as :func:`loads`.
     """
+    if "\\u" in text:  # a tag key may be spelt with escapes ("\\u005f_cs__"): let the
+        # parser unescape and the hook see every key
+        return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
     count = text.count(_TAG_MARKER)
     if count:
         doc = _plain_loads(text)

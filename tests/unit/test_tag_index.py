@@ -72,3 +72,13 @@ def test_refused_pickles_are_refused_on_both_paths():
     for candidate in (doc, {k: v for k, v in doc.items() if k != "tag_index"}):
         with pytest.raises(DecodeError, match="refusing to unpickle"):
             serialization.loads_document(json.dumps(candidate), allow_pickle=False)
+
+
+def test_a_tag_spelt_with_escapes_is_still_decoded_or_refused():
+    text = json.dumps({"state": {"__cs__": "tuple", "v": [1]}}).replace("__cs__", "\\u005f_cs__")
+    assert serialization.loads_document(text) == {"state": (1,)}
+    assert serialization.loads(text) == {"state": (1,)}
+    pickled = text.replace('"tuple", "v": [1]', '"pickle", "type": "x", "v": "gAR9lC4="')
+    for load in (serialization.loads_document, serialization.loads):
+        with pytest.raises(DecodeError, match="refusing to unpickle"):
+            load(pickled, allow_pickle=False)
