@@ -232,6 +232,14 @@ class Replay:
         return agent, target, name
 
     def _previous_agent(self) -> Any:
+        """Record mode with a method name: the agent of the existing checkpoint."""
+        if not self.path.is_file():
+            raise CheckpointNotFoundError(
+                [self.path],
+                hint="replay.run('method_name') takes the agent from an existing checkpoint "
+                "(one saved by your application); to record a new golden, pass a bound method: "
+                "replay.run(agent.method, ...)",
+            )
         return ReplayEngine(self.load()).rehydrate()
 
     def _after(self, agent: Any, name: str, before: Recorded | None, result: Any) -> None:

@@ -141,3 +141,18 @@ def test_checkpoint_fixture_gives_the_golden(project, pytester):
         """
     )
     project.replay("test_ckpt.py").assert_outcomes(passed=1)
+
+
+def test_method_name_in_record_mode_without_a_checkpoint_says_what_to_do(project, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+
+        @pytest.mark.replay("goldens/none.ckpt", mock={"llm": "app.complete"})
+        def test_it(replay):
+            replay.run("handle", "hi")
+        """
+    )
+    result = project.record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*pass a bound method: replay.run(agent.method, ...)*"])
