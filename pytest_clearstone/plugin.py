@@ -320,6 +320,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         span = root.__enter__()
         trace_id, root_id = span.trace_id, span.span_id
     started = False
+    error: BaseException | None = None
     try:
         if replay is not None:
             problem = ""
@@ -348,9 +349,12 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 _outcome(item, "diverged")
                 raise
             _outcome(item, "replayed")
+    except BaseException as exc:
+        error = exc
+        raise
     finally:
-        if root is not None:
-            root.__exit__(None, None, None)
+        if root is not None:  # a failed test leaves its root span ERROR, with the reason
+            root.__exit__(None if error is None else type(error), error, None)
     if recording and replay is not None:
         _save_golden(item, replay, trace_id)
     return result

@@ -20,7 +20,24 @@ def test_user_spans_nest_under_the_test_root_span(pytester):
     trace = store.get_trace(summary.trace_id)
     root, plan = trace.spans
     assert (plan.name, plan.parent_span_id, plan.output) == ("plan", root.span_id, "ok")
-    assert root.end_time_ns is not None
+    assert root.end_time_ns is not None and root.status == "OK"
+
+
+def test_a_failing_test_leaves_its_root_span_in_error(pytester):
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+            assert 1 == 2, "the plan was wrong"
+        """
+    )
+    pytester.runpytest("--clearstone-db", "store.db").assert_outcomes(failed=1)
+    store = TraceStore(pytester.path / "store.db")
+    (summary,) = store.list_traces()
+    root = store.get_trace(summary.trace_id).root_span
+    assert root is not None and root.status == "ERROR"
+    assert "the plan was wrong" in (root.status_message or "")
 
 
 def test_recorded_calls_nest_under_the_open_user_span(project, pytester):
