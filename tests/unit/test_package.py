@@ -1,0 +1,33 @@
+"""The top-level package: lazy re-exports of the public API, a cheap import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest_clearstone
+from pytest_clearstone.debugging import Checkpoint, ReplayEngine
+from pytest_clearstone.debugging.golden import Replay
+from pytest_clearstone.observability import TracerProvider
+
+
+def test_public_names_are_the_library_classes():
+    assert pytest_clearstone.Replay is Replay
+    assert pytest_clearstone.Checkpoint is Checkpoint
+    assert pytest_clearstone.ReplayEngine is ReplayEngine
+    assert pytest_clearstone.TracerProvider is TracerProvider
+    for name in pytest_clearstone.__all__:
+        assert getattr(pytest_clearstone, name) is not None
+
+
+def test_importing_the_package_imports_no_library_module():
+    code = (
+        "import sys, pytest_clearstone; "
+        "print(sorted(m for m in sys.modules if m.startswith('pytest_clearstone')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['pytest_clearstone']"
+
+
+def test_all_lists_every_lazy_export():
+    assert set(pytest_clearstone.__all__) == {*pytest_clearstone._EXPORTS, "__version__"}
