@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,8 @@ class Replay:
         self._recorder: Recorder | None = None
         self._stack: PatchStack | None = None
         self._agent: Any = None
-        self._run: dict[str, Any] | None = None
+        self._runs: list[dict[str, Any]] = []  # record mode: one entry per replay.run()
+        self._replayed_runs = 0  # replay mode: how many replay.run() calls were checked
         # record mode: fixed before the call so that the seed and clock are known up front
         self.checkpoint_id = new_checkpoint_id()
         self.started_at = _dt.datetime.now(_dt.timezone.utc)
@@ -182,24 +183,65 @@ class Replay:
         __tracebackhide__ = True
         if self._context is not None and self.mode == REPLAY:
             self._context.session.raise_errors(strict=self.strict, checkpoint=str(self.path))
+            recorded = len(self._recorded_runs())
+            # a test that never calls run() only inspects the golden: nothing to compare
+            if 0 < self._replayed_runs < recorded:
+                raise GoldenMismatchError(
+                    "call",
+                    f"the golden recorded {recorded} replay.run() call(s); this test made "
+                    f"{self._replayed_runs}",
+                    checkpoint=str(self.path),
+                )
 
     # -- the call ------------------------------------------------------------------------------
     def run(self, target: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Any:
         """Record or replay ``target(*args, **kwargs)``; see the class docstring.
 
-        For a coroutine function, returns an awaitable that does the same.
+        For a coroutine function, returns an awaitable that does the same; for a generator (or
+        async generator) function, a generator yielding the same chunks, whose list of chunks is
+        the result (consume it fully). A test may call ``run`` several times (a conversation):
+        the recorded state is loaded before the first call only, and each call's result and
+        final state are compared with those recorded for it.
         """
         __tracebackhide__ = True
         agent, method, name = self._resolve_target(target)
         self._agent = agent
-        if self.mode == REPLAY and self.checkpoint.agent_module is not None and agent is not None:
+        first = not (self._runs if self.mode == RECORD else self._replayed_runs)
+        replaying_first = self.mode == REPLAY and first and agent is not None
+        if replaying_first and self.checkpoint.agent_module is not None:
             load_state(agent, self.checkpoint.restore_state())
         before = capture_state(agent) if (self.mode == RECORD and agent is not None) else None
         if inspect.iscoroutinefunction(method):
             return self._run_async(agent, method, name, before, args, kwargs)
+        if inspect.isasyncgenfunction(method):
+            return self._run_async_chunks(agent, method, name, before, args, kwargs)
+        if inspect.isgeneratorfunction(method):
+            return self._run_chunks(agent, method, name, before, args, kwargs)
         result = method(*args, **kwargs)
         self._after(agent, name, before, result)
         return result
+
+    def _run_chunks(
+        self, agent: Any, method: Callable[..., Any], name: str,
+        before: Recorded | None, args: Any, kwargs: Any,
+    ) -> Iterator[Any]:  # fmt: skip
+        __tracebackhide__ = True
+        chunks = []
+        for chunk in method(*args, **kwargs):
+            chunks.append(chunk)
+            yield chunk
+        self._after(agent, name, before, chunks)
+
+    async def _run_async_chunks(
+        self, agent: Any, method: Callable[..., Any], name: str,
+        before: Recorded | None, args: Any, kwargs: Any,
+    ) -> AsyncIterator[Any]:  # fmt: skip
+        __tracebackhide__ = True
+        chunks = []
+        async for chunk in method(*args, **kwargs):
+            chunks.append(chunk)
+            yield chunk
+        self._after(agent, name, before, chunks)
 
     async def _run_async(
         self, agent: Any, method: Callable[..., Awaitable[Any]], name: str,
@@ -245,17 +287,28 @@ class Replay:
     def _after(self, agent: Any, name: str, before: Recorded | None, result: Any) -> None:
         __tracebackhide__ = True
         if self.mode == RECORD:
-            self._run = {
-                "agent": agent,
-                "function": name,
-                "before": before,
-                "result": self._recorded(result, "result"),
-                "final_state": None if agent is None else self._final_state(agent),
-            }
+            self._runs.append(
+                {
+                    "agent": agent,
+                    "function": name,
+                    "before": before,
+                    "result": self._recorded(result, "result"),
+                    "final_state": None if agent is None else self._final_state(agent),
+                }
+            )
             return
-        outcome = self.checkpoint.outcome
-        if not outcome:
+        self._replayed_runs += 1
+        recorded = self._recorded_runs()
+        if not recorded:
             return  # a checkpoint made by application code: no golden outcome to compare with
+        if self._replayed_runs > len(recorded):
+            raise GoldenMismatchError(
+                "call",
+                f"the golden recorded {len(recorded)} replay.run() call(s); this test makes "
+                f"call #{self._replayed_runs} ({name!r})",
+                checkpoint=str(self.path),
+            )
+        outcome = recorded[self._replayed_runs - 1]
         if outcome.get("function") not in (None, name):
             raise GoldenMismatchError(
                 "call",
@@ -271,6 +324,13 @@ class Replay:
             delta = StateDelta(outcome["final_state"], self._observed(agent_state(agent), "state"))
             if delta:
                 raise GoldenMismatchError("final state", str(delta), checkpoint=str(self.path))
+
+    def _recorded_runs(self) -> list[dict[str, Any]]:
+        """The golden outcomes: the first run's, then those of later runs (``"then"``)."""
+        outcome = self.checkpoint.outcome
+        if not outcome:
+            return []
+        return [outcome, *outcome.get("then", ())]
 
     def _observed(self, value: Any, where: str) -> Any:
         if self.transform is not None:
@@ -289,7 +349,7 @@ class Replay:
     # -- record mode: writing the golden -------------------------------------------------------
     def build_checkpoint(self, trace: Any) -> Checkpoint:
         """The golden checkpoint of a finished record-mode test."""
-        run = self._run or {}
+        run = self._runs[0] if self._runs else {}
         agent = run.get("agent")
         name, module = agent_class_of(agent)
         before: Recorded | None = run.get("before")
@@ -297,11 +357,20 @@ class Replay:
             before = Recorded.of(None)
         elif self.transform is not None:
             before = Recorded.of(self.transform(before.value, "state", self.node_id))
+        outcomes = []
+        for recorded in self._runs:
+            entry = {"function": recorded["function"], "result": recorded["result"]}
+            if recorded["final_state"] is not None:
+                entry["final_state"] = recorded["final_state"]
+            outcomes.append(entry)
         outcome = None
-        if self._run is not None:
-            outcome = {"function": run["function"], "result": run["result"]}
-            if run["final_state"] is not None:
-                outcome["final_state"] = run["final_state"]
+        if outcomes:
+            outcome = outcomes[0]
+            if len(outcomes) > 1:
+                outcome["then"] = [
+                    {k: v.value if isinstance(v, Recorded) else v for k, v in later.items()}
+                    for later in outcomes[1:]
+                ]
         span_id = self.root_span_id or (trace.root_span.span_id if trace.root_span else "")
         return Checkpoint(
             checkpoint_id=self.checkpoint_id,

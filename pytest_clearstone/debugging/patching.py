@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib
 import inspect
@@ -149,7 +150,9 @@ def replacement(target: Target, handler: Handler, *, chunks: bool = False) -> An
 
         async def agen_stub(*args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            for chunk in handler(args, kwargs):
+            chunks = handler(args, kwargs)
+            await _pass_control()
+            for chunk in chunks:
                 yield chunk
 
         stub: Any = agen_stub
@@ -164,7 +167,9 @@ def replacement(target: Target, handler: Handler, *, chunks: bool = False) -> An
 
         async def async_stub(*args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            return handler(args, kwargs)
+            result = handler(args, kwargs)
+            await _pass_control()
+            return result
 
         stub = async_stub
     else:
@@ -183,6 +188,16 @@ def replacement(target: Target, handler: Handler, *, chunks: bool = False) -> An
     if target.kind == "classmethod":
         return classmethod(stub)
     return stub
+
+
+async def _pass_control() -> None:
+    """Let the event loop run other tasks once, as a live call that awaits I/O would: tasks
+    gathered by the agent then interleave on replay as they did when recorded."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # another event loop library: leave the scheduling to it
+        return
+    await asyncio.sleep(0)
 
 
 def live_kind(target: Target) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
+from collections.abc import Generator
 from typing import Any
 
 from ..calls import CallShape
@@ -80,55 +82,92 @@ class Recorder:
         rec = self
         suspended = self.context.suspended if self.context is not None else _null
 
+        # A call made inside another recorded call (same task) is not recorded: replay answers
+        # the outer call without running its body, so the inner one never happens there.
+        nested = _in_recorded_call.get
+
         if kind == "sync":
 
             def stub(*args: Any, **kwargs: Any) -> Any:
+                if nested():
+                    return fn(*args, **kwargs)
                 with suspended():
                     span, block, call = rec._open(target, span_type, shape, args, kwargs)
+                    token = _in_recorded_call.set(True)
                     try:
                         result = fn(*args, **kwargs)
                     except BaseException as exc:
                         rec._close(span, block, call, None, exc, target.path)
                         raise
+                    finally:
+                        _in_recorded_call.reset(token)
                     rec._close(span, block, call, result, None, target.path)
                     return result
 
         elif kind == "async":
 
             async def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc,unused-ignore]
+                if nested():
+                    return await fn(*args, **kwargs)
                 with suspended():
                     span, block, call = rec._open(target, span_type, shape, args, kwargs)
-                    try:
-                        result = await fn(*args, **kwargs)
-                    except BaseException as exc:
+                token = _in_recorded_call.set(True)
+                try:
+                    result = await _run_live(fn(*args, **kwargs), suspended)
+                except BaseException as exc:
+                    with suspended():
                         rec._close(span, block, call, None, exc, target.path)
-                        raise
+                    raise
+                finally:
+                    _in_recorded_call.reset(token)
+                with suspended():
                     rec._close(span, block, call, result, None, target.path)
-                    return result
+                return result
 
         elif kind == "gen":
 
             def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc,unused-ignore]
+                if nested():
+                    yield from fn(*args, **kwargs)
+                    return
                 with suspended():
                     span, block, call = rec._open(target, span_type, shape, args, kwargs)
+                    token = _in_recorded_call.set(True)
                     try:
                         chunks = list(fn(*args, **kwargs))
                     except BaseException as exc:
                         rec._close(span, block, call, None, exc, target.path)
                         raise
+                    finally:
+                        _in_recorded_call.reset(token)
                     rec._close(span, block, call, chunks, None, target.path)
                 yield from chunks
 
         else:
 
             async def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc,unused-ignore]
+                if nested():
+                    async for chunk in fn(*args, **kwargs):
+                        yield chunk
+                    return
                 with suspended():
                     span, block, call = rec._open(target, span_type, shape, args, kwargs)
-                    try:
-                        chunks = [c async for c in fn(*args, **kwargs)]
-                    except BaseException as exc:
+                token = _in_recorded_call.set(True)
+                chunks = []
+                try:
+                    agen = fn(*args, **kwargs)
+                    while True:
+                        try:
+                            chunks.append(await _run_live(agen.__anext__(), suspended))
+                        except StopAsyncIteration:
+                            break
+                except BaseException as exc:
+                    with suspended():
                         rec._close(span, block, call, None, exc, target.path)
-                        raise
+                    raise
+                finally:
+                    _in_recorded_call.reset(token)
+                with suspended():
                     rec._close(span, block, call, chunks, None, target.path)
                 for chunk in chunks:
                     yield chunk
@@ -140,6 +179,44 @@ class Recorder:
         if target.kind == "classmethod":
             return classmethod(wrapped)
         return wrapped
+
+
+_in_recorded_call: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "clearstone_in_recorded_call", default=False
+)
+
+
+class _Pass:
+    """Hands what one step of a live coroutine yielded (a future, or ``None``) to the event
+    loop, outside the suspension of the deterministic context."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return (yield self.item)
+
+
+async def _run_live(coro: Any, suspended: Any) -> Any:
+    """Await ``coro`` with only its own steps under the real clock and random state.
+
+    While it waits, the event loop runs the agent's other tasks, and they keep seeing the frozen
+    clock and the seeded streams, as they do on replay.
+    """
+    send: Any = None
+    error: BaseException | None = None
+    while True:
+        with suspended():
+            try:
+                item = coro.send(send) if error is None else coro.throw(error)
+            except StopIteration as stop:
+                return stop.value
+        try:
+            send, error = await _Pass(item), None
+        except BaseException as exc:  # e.g. cancellation: deliver it to the live coroutine
+            send, error = None, exc
 
 
 class _NullContext:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import weakref
 from collections.abc import Callable, Sequence
@@ -83,11 +84,17 @@ def rebuild_exception(error: dict[str, Any]) -> BaseException:
         for part in name.split("."):
             obj = getattr(obj, part)
         if isinstance(obj, type) and issubclass(obj, Exception):
-            args = serialization.decode(error.get("args") or [message])
+            args = tuple(serialization.decode(error.get("args") or [message]))
             try:
-                return obj(*args)  # type: ignore[no-any-return,unused-ignore]
-            except Exception:
-                return obj(message)  # type: ignore[no-any-return,unused-ignore]
+                exc: Exception = obj(*args)
+            except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
+                exc = obj.__new__(obj)
+                exc.args = args
+            attributes = error.get("attributes")
+            if attributes:
+                with contextlib.suppress(Exception):
+                    vars(exc).update(serialization.decode(attributes))
+            return exc
     except Exception:
         pass
     full = name if module in ("", "builtins") else f"{module}.{name}"

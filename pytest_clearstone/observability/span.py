@@ -388,4 +388,8 @@ def exception_record(exc: BaseException) -> dict[str, Any]:
         args = serialization.encode(exc.args)
     except Exception:  # pragma: no cover - encode falls back to repr, never raises unstrict
         args = None
-    return {"type": t.__qualname__, "module": t.__module__, "message": str(exc), "args": args}
+    record = {"type": t.__qualname__, "module": t.__module__, "message": str(exc), "args": args}
+    attributes = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__")}
+    if attributes:  # e.g. an SDK error's status code: the agent may branch on it
+        record["attributes"] = serialization.encode(attributes)
+    return record

@@ -1,0 +1,345 @@
+"""Agent shapes found by a review to break record/replay, each now a regression test: several
+runs in one test, exceptions with keyword-only constructors and attributes, nested mocked calls,
+generator agent methods, concurrent async code while recording, gather interleaving on replay."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+
+def _write(pytester: pytest.Pytester, app: str, test: str) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(app), test_it=textwrap.dedent(test))
+
+
+TWO_TURNS_APP = """
+LIVE = []
+
+def complete(prompt):
+    LIVE.append(prompt)
+    return "answer to " + prompt
+
+class Agent:
+    def __init__(self):
+        self.memory = []
+
+    def handle(self, message):
+        answer = complete(message)
+        self.memory.append(answer)
+        return answer
+"""
+
+
+def test_two_runs_in_one_test_replay_after_recording(pytester):
+    # Expected: a test that calls replay.run twice (a two-turn conversation) records and then
+    # replays green. Observed: the golden keeps only the last call's "before" state and outcome,
+    # so on replay the first run() loads the state from before the *second* turn and compares
+    # the first turn's result against the second turn's golden result.
+    _write(
+        pytester,
+        TWO_TURNS_APP,
+        """
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_two_turns(replay):
+            agent = Agent()
+            assert replay.run(agent.handle, "hi") == "answer to hi"
+            assert replay.run(agent.handle, "bye") == "answer to bye"
+            assert agent.memory == ["answer to hi", "answer to bye"]
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_fewer_runs_than_recorded_fail(pytester):
+    _write(
+        pytester,
+        TWO_TURNS_APP,
+        """
+        import pytest
+        from app import Agent
+
+        TURNS = ["hi", "bye"]
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"}, strict=False)
+        def test_turns(replay):
+            agent = Agent()
+            for message in TURNS:
+                replay.run(agent.handle, message)
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    test_file = pytester.path / "test_it.py"
+    test_file.write_text(test_file.read_text().replace('["hi", "bye"]', '["hi"]'))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the golden recorded 2 replay.run() call(s); this test made 1*"])
+
+
+EXC_APP = """
+class RateLimitError(Exception):
+    def __init__(self, message, *, status):
+        super().__init__(message)
+        self.status = status
+
+CALLS = []
+
+def complete(prompt):
+    CALLS.append(prompt)
+    if len(CALLS) == 1:
+        raise RateLimitError("slow down", status=429)
+    return "ok " + prompt
+
+class Agent:
+    def __init__(self):
+        self.retries = 0
+
+    def handle(self, message):
+        while True:
+            try:
+                return complete(message)
+            except RateLimitError as exc:
+                assert exc.status == 429
+                self.retries += 1
+"""
+
+
+def test_recorded_exception_with_keyword_only_init_is_raised_as_its_own_type(pytester):
+    # Expected (CONTRACT §3 "A recorded exception is raised again"): on replay the target raises
+    # the same exception type the live call raised, so the agent's `except RateLimitError` retry
+    # works as it did when recording. Observed: rebuild_exception cannot call
+    # RateLimitError(*args) (keyword-only `status`), falls back to RecordedError, the agent does
+    # not catch it and the replayed test fails.
+    _write(
+        pytester,
+        EXC_APP,
+        """
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_retry(replay):
+            agent = Agent()
+            assert replay.run(agent.handle, "hi") == "ok hi"
+            assert agent.retries == 1
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_recorded_exception_keeps_its_attributes(pytester):
+    # Expected: the exception re-raised on replay is the recorded one, attributes included
+    # (here `status`), so the agent's handling sees what it saw live. Observed:
+    # rebuild_exception calls APIError(*exc.args) = APIError("unavailable"), so `status` is None
+    # on replay and the golden final state differs: root['codes'][0]: 503 -> None.
+    _write(
+        pytester,
+        """
+        class APIError(Exception):
+            def __init__(self, message, status=None):
+                super().__init__(message)
+                self.status = status
+
+        CALLS = []
+
+        def complete(prompt):
+            CALLS.append(prompt)
+            if len(CALLS) == 1:
+                raise APIError("unavailable", status=503)
+            return "ok " + prompt
+
+        class Agent:
+            def __init__(self):
+                self.codes = []
+
+            def handle(self, message):
+                while True:
+                    try:
+                        return complete(message)
+                    except APIError as exc:
+                        self.codes.append(exc.status)
+    """,
+        """
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_retry(replay):
+            agent = Agent()
+            assert replay.run(agent.handle, "hi") == "ok hi"
+            assert agent.codes == [503]
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_calls_nested_inside_a_mocked_target_are_not_expected_on_replay(pytester):
+    # Expected: when one mocked target (a tool) calls another mocked target (the LLM) inside its
+    # live implementation, replay answers the tool from the recording and does not expect the
+    # nested LLM call (it cannot happen: the tool's body does not run). Observed: the nested
+    # call is recorded as an `llm` span like any other, so the strict replay fails with
+    # UnusedResponsesError "app.complete: 1 of 2 recorded response(s) used".
+    _write(
+        pytester,
+        """
+        def complete(prompt):
+            return "llm:" + prompt
+
+        def summarize_tool(text):
+            return complete("summarize " + text) + "!"
+
+        class Agent:
+            def __init__(self):
+                self.memory = []
+
+            def handle(self, message):
+                self.memory.append(complete(message))
+                self.memory.append(summarize_tool(message))
+                return self.memory[-1]
+    """,
+        """
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete", "tool": "app.summarize_tool"})
+        def test_nested(replay):
+            assert replay.run(Agent().handle, "hi") == "llm:summarize hi!"
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_generator_agent_method_records_and_replays(pytester):
+    # Expected: a streaming agent method (a generator) can be recorded and replayed like a
+    # coroutine method is (replay.run returns a generator that runs the call, then records or
+    # checks the result and the final state). Observed: run() records the unstarted generator
+    # object itself (its repr, with an UnencodableValueWarning) as the golden result and the
+    # final state before any of it ran; replay then always fails with GoldenMismatchError
+    # "root: <generator object Agent.stream at 0x...> (StoredRepr) -> <generator object ...>".
+    _write(
+        pytester,
+        """
+        def complete(prompt):
+            return "llm:" + prompt
+
+        class Agent:
+            def __init__(self):
+                self.memory = []
+
+            def stream(self, message):
+                for word in message.split():
+                    answer = complete(word)
+                    self.memory.append(answer)
+                    yield answer
+    """,
+        """
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_stream(replay):
+            agent = Agent()
+            assert list(replay.run(agent.stream, "a b")) == ["llm:a", "llm:b"]
+    """,
+    )
+    quiet = ("-W", "ignore::pytest_clearstone.serialization.UnencodableValueWarning")
+    pytester.runpytest("--clearstone-record", *quiet).assert_outcomes(passed=1)
+    pytester.runpytest(*quiet).assert_outcomes(passed=1)
+
+
+def test_record_mode_clock_stays_frozen_for_concurrent_agent_code(pytester):
+    # Expected (CONTRACT §4 "Both modes"): during recording only the live call into a mocked
+    # target runs outside the deterministic context; the agent's own code sees the frozen clock.
+    # Observed: the async recording wrapper keeps the context suspended (time-machine stopped,
+    # real random state) across `await fn(...)`, so another asyncio task of the agent running
+    # while that live call is pending reads the real clock: its time.time() differs from the
+    # frozen one and ends up in the golden state (replay then cannot match it).
+    _write(
+        pytester,
+        """
+        import asyncio
+        import time
+
+        async def complete(prompt):
+            await asyncio.sleep(0.05)
+            return "llm:" + prompt
+
+        class Agent:
+            def __init__(self):
+                self.times = []
+
+            async def step(self, message, delay):
+                await asyncio.sleep(delay)
+                self.times.append(time.time())
+                return await complete(message)
+
+            async def handle(self, message):
+                return await asyncio.gather(self.step(message, 0), self.step(message, 0.01))
+    """,
+        """
+        import asyncio
+        import time
+
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_gather(replay):
+            agent = Agent()
+            frozen = time.time()
+            asyncio.run(replay.run(agent.handle, "hi"))
+            assert agent.times == [frozen, frozen]
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+
+
+def test_async_gather_interleaving_is_the_same_on_replay(pytester):
+    # Expected: an agent that runs two steps concurrently (asyncio.gather) replays green: the
+    # replayed async target, like the live one, lets the other task run while it is awaited.
+    # Observed: the replacement coroutine returns without ever yielding to the event loop, so
+    # step 1 runs to completion before step 2 starts; the order of the agent's memory differs
+    # from the recording and replay fails with a golden final-state mismatch.
+    _write(
+        pytester,
+        """
+        import asyncio
+
+        async def complete(prompt):
+            await asyncio.sleep(0.01)
+            return "llm:" + prompt
+
+        class Agent:
+            def __init__(self):
+                self.log = []
+
+            async def step(self, message):
+                self.log.append("start " + message)
+                answer = await complete(message)
+                self.log.append("done " + message)
+                return answer
+
+            async def handle(self, message):
+                return await asyncio.gather(self.step(message + "1"), self.step(message + "2"))
+    """,
+        """
+        import asyncio
+
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_gather(replay):
+            asyncio.run(replay.run(Agent().handle, "hi"))
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
