@@ -167,6 +167,14 @@ class TracerProvider:
         """Whether :meth:`shutdown` was called."""
         return self._is_shutdown
 
+    def _before_fork(self) -> None:
+        self._flush_lock.acquire()  # no batch half-written at the fork
+        self._store._before_fork()
+
+    def _after_fork_in_parent(self) -> None:
+        self._store._after_fork_in_parent()
+        self._flush_lock.release()
+
     def _after_fork_in_child(self) -> None:
         # the parent's locks may have been held at fork time, and its queued spans are its own
         self._flush_lock = threading.Lock()
@@ -189,12 +197,30 @@ class TracerProvider:
 _live_providers: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
+_forking: list[Any] = []  # the providers prepared for the fork under way
+
+
+def _prepare_fork() -> None:
+    _forking[:] = list(_live_providers)
+    for provider in _forking:
+        provider._before_fork()
+
+
+def _resume_parent() -> None:
+    for provider in _forking:
+        provider._after_fork_in_parent()
+    _forking.clear()
+
+
 def _reinit_after_fork() -> None:  # pragma: no cover - runs in forked children
-    for provider in list(_live_providers):
+    for provider in _forking:
         provider._after_fork_in_child()
+    _forking.clear()
 
 
-os.register_at_fork(after_in_child=_reinit_after_fork)
+os.register_at_fork(
+    before=_prepare_fork, after_in_parent=_resume_parent, after_in_child=_reinit_after_fork
+)
 
 
 @atexit.register

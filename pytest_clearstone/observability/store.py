@@ -360,6 +360,18 @@ class TraceStore:
         rows = self._query("SELECT COUNT(*) FROM spans")
         return int(rows[0][0]) if rows else 0  # no rows: the database file does not exist yet
 
+    def _before_fork(self) -> None:
+        # SQLite must not carry an open connection across fork(): its per-process lock table
+        # would be shared with the child. Close it (reopened on next use) and hold the lock so
+        # that no thread is inside a transaction at the moment of the fork.
+        self._lock.acquire()
+        if self._conn is not None and not self.is_memory:
+            self._conn.close()
+            self._conn = None
+
+    def _after_fork_in_parent(self) -> None:
+        self._lock.release()
+
     def _after_fork_in_child(self) -> None:
         # never use (nor close: closing could remove the parent's WAL) an inherited connection
         if self._conn is not None:
