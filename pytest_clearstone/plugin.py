@@ -3,6 +3,9 @@
 Only this module touches pytest. Everything it does is built from the library in
 :mod:`pytest_clearstone.debugging` and :mod:`pytest_clearstone.observability`, imported lazily
 so that the plugin costs nothing when no test uses it.
+
+PYTEST_DONT_REWRITE: this module does not rely on assertion rewriting, and skipping it keeps the
+start-up of every pytest run cheap where bytecode cannot be cached (PYTHONDONTWRITEBYTECODE).
 """
 
 from __future__ import annotations
@@ -446,6 +449,18 @@ class _PerTestHooks:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         __tracebackhide__ = True
         return (yield from _runtest_call(item))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        try:
+            return (yield)
+        finally:
+            # items live for the whole session: drop the checkpoint, trace and replay session
+            # (a large suite would otherwise keep every golden in memory)
+            if _REPLAY in item.stash:
+                del item.stash[_REPLAY]
+            if _REDACTOR in item.stash:
+                del item.stash[_REDACTOR]
 
 
 class _Reporter:
