@@ -334,6 +334,9 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             if problem:
                 pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
             started = True
+            if not recording and replay.checkpoint.metadata.get("redacted") is False:
+                # nothing was redacted when recording: replayed values compare as they are
+                item.stash[_REDACTOR].active = False
         try:
             result = yield
         except ReplayError:
@@ -377,9 +380,11 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str | None) -> Non
     assert state.provider is not None and trace_id is not None
     problem = ""
     try:
-        item.stash[_REDACTOR].raise_for_findings()  # before anything reaches the golden
+        redactor = item.stash[_REDACTOR]
+        redactor.raise_for_findings()  # before anything reaches the golden
         trace = state.provider.trace_store.get_trace(trace_id)
-        path = replay.save(trace)
+        # a golden in which nothing was redacted is replayed without the redaction walk
+        path = replay.save(trace, metadata={"redacted": redactor.replaced})
     except ClearstoneError as exc:
         problem = str(exc)
     if problem:

@@ -226,6 +226,7 @@ class _Walk:
             if verdict == "allow":
                 return x
             if verdict == "secret" and x is not None and type(x) is not bool:
+                self.r.replaced = True
                 return self.r.placeholder
         return self.value(x, path)
 
@@ -233,7 +234,10 @@ class _Walk:
         r = self.r
         if any(rx.fullmatch(s) for rx in r._allow_values):
             return s
-        s = r.redact_string(s)
+        redacted = r.redact_string(s)
+        if redacted is not s and redacted != s:
+            r.replaced = True
+        s = redacted
         if self.check:
             s = self._suspects(s, path)
         return s
@@ -254,6 +258,7 @@ class _Walk:
             if start < last:
                 continue
             self.findings.append((path, kind, end - start))
+            self.r.replaced = True
             out += [s[last:start], self.r.placeholder]
             last = end
         return "".join(out) + s[last:]
@@ -304,6 +309,10 @@ class Redactor:
         if any(rx.search(placeholder) for rx in self.patterns):
             raise ValueError(f"the placeholder {placeholder!r} matches a redaction pattern")
         self.findings: list[SecretFinding] = []
+        #: whether anything was replaced by the placeholder (recorded in a golden's metadata)
+        self.replaced = False
+        #: ``False``: pass values through unchanged (a golden recorded with nothing redacted)
+        self.active = True
         self._calls: Counter[tuple[str, str]] = Counter()
         self._verdicts: dict[str, str] = {}
 
@@ -337,6 +346,8 @@ class Redactor:
         twin = copy.copy(self)
         twin.findings = []
         twin._calls = Counter()
+        twin.replaced = False
+        twin.active = True
         return twin
 
     # -- the rules -----------------------------------------------------------------------------
@@ -384,6 +395,8 @@ class Redactor:
         With ``check_secrets``, suspected secrets are replaced as well and recorded in
         :attr:`findings` with ``where``, ``target`` and the call number.
         """
+        if not self.active:
+            return value
         walk = _Walk(self, check=self.check_secrets)
         result = walk.value(value, "root")
         call = 0
@@ -447,6 +460,8 @@ class Redactor:
         the ``pytest_clearstone_match_call`` hook) gets the prepared arguments first."""
 
         def match(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
+            if not self.active:
+                return None if inner is None else inner(target, call_number, recorded, actual)
             if inner is None and _equal(actual, recorded):
                 return True  # the usual case, without walking the arguments again
             prepared = self.for_matching(actual, recorded)

@@ -210,7 +210,11 @@ class Replay:
         replaying_first = self.mode == REPLAY and first and agent is not None
         if replaying_first and self.checkpoint.agent_module is not None:
             load_state(agent, self.checkpoint.restore_state())
-        before = capture_state(agent) if (self.mode == RECORD and agent is not None) else None
+        before = None
+        if self.mode == RECORD and agent is not None:
+            before = capture_state(agent)
+            if self.transform is not None:  # redacted now, before the recording is checked
+                before = Recorded.of(self.transform(before.value, "state", self.node_id))
         if inspect.iscoroutinefunction(method):
             return self._run_async(agent, method, name, before, args, kwargs)
         if inspect.isasyncgenfunction(method):
@@ -355,8 +359,6 @@ class Replay:
         before: Recorded | None = run.get("before")
         if before is None:
             before = Recorded.of(None)
-        elif self.transform is not None:
-            before = Recorded.of(self.transform(before.value, "state", self.node_id))
         outcomes = []
         for recorded in self._runs:
             entry = {"function": recorded["function"], "result": recorded["result"]}
@@ -391,9 +393,13 @@ class Replay:
             outcome=outcome,
         )
 
-    def save(self, trace: Any) -> Path:
-        """Write the golden checkpoint atomically (directories created); returns its path."""
+    def save(self, trace: Any, *, metadata: dict[str, Any] | None = None) -> Path:
+        """Write the golden checkpoint atomically (directories created); returns its path.
+
+        ``metadata`` is added to the golden's metadata.
+        """
         checkpoint = self.build_checkpoint(trace)
+        checkpoint.metadata.update(metadata or {})
         checkpoint.write(self.path)
         self._checkpoint = checkpoint
         return self.path

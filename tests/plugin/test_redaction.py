@@ -95,3 +95,58 @@ def test_bad_pattern_is_a_usage_error(secret_project):
     result = secret_project.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*'sk-(' is not a regular expression*"])
+
+
+def test_goldens_say_whether_anything_was_redacted(secret_project, pytester, monkeypatch):
+    import json
+
+    secret_project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = secret_project.path / "goldens" / "secret.ckpt"
+    assert json.loads(golden.read_text())["metadata"]["redacted"] is True
+    monkeypatch.setenv("LLM_API_KEY", "plain-value")  # matches no rule, looks like no secret
+    secret_project.makepyfile(secret_app="EXTRA = 'nothing'\n" + APP.format(token="no-token-here"))
+    text = (secret_project.path / "secret_app.py").read_text()
+    (secret_project.path / "secret_app.py").write_text(
+        text.replace('assert headers["Authorization"].startswith("Bearer ")', "pass")
+        .replace('"Bearer " + key', "key")
+        .replace('"x-api-key": key', '"x-trace": key')
+        .replace('"session_token"', '"session"')
+        .replace('{"Authorization": key', '{"x-request": key')
+    )
+    secret_project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert json.loads(golden.read_text())["metadata"]["redacted"] is False
+    secret_project.runpytest().assert_outcomes(passed=1)
+
+
+def test_secret_in_the_agent_state_is_redacted_and_checked(pytester):
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        state_app=f"""
+        def complete(prompt):
+            return "ok"
+
+        class Agent:
+            def __init__(self):
+                self.config = {{"api_key": "{API_KEY}", "model": "m"}}
+                self.notes = ["{GH_TOKEN}"]
+
+            def handle(self, message):
+                return complete(message)
+        """,
+        test_state="""
+        import pytest
+        from state_app import Agent
+
+        @pytest.mark.replay("goldens/state.ckpt", mock={"llm": "state_app.complete"})
+        def test_state(replay):
+            replay.run(Agent().handle, "hi")
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)  # the GitHub token in the state before the call
+    result.stdout.fnmatch_lines(["*golden checkpoint was not written*"])
+    result = pytester.runpytest("--clearstone-record", "--clearstone-allow-secrets")
+    result.assert_outcomes(passed=1)
+    golden = (pytester.path / "goldens" / "state.ckpt").read_text()
+    assert API_KEY not in golden
+    pytester.runpytest().assert_outcomes(passed=1)
