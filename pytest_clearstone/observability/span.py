@@ -358,7 +358,11 @@ def start_span(
     instrumentation_version: str | None,
     seq: int,
 ) -> Span:
-    """A new open span (the tracer's hot path: no keyword parsing, no defaults to fill)."""
+    """A new open span (the tracer's hot path: no keyword parsing, no defaults to fill).
+
+    ``Tracer.span`` inlines the same assignments: a new ``Span`` slot goes in both places
+    (tests/unit/test_tracer.py checks that every slot is set on both paths).
+    """
     span: Span = _new_object(Span)
     span.trace_id = trace_id
     span.span_id = span_id

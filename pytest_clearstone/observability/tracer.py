@@ -175,7 +175,7 @@ class Tracer:
         Without an open parent span (in this task or thread) the span starts a new trace.
         An exception leaving the block marks the span ``ERROR`` and propagates.
         """
-        # start_span() inlined: this is the per-span hot path
+        # span.start_span() inlined (the per-span hot path): keep the two in step
         span: _LiveSpan = _new_object(_LiveSpan)
         parent = _get_current()
         if parent is None:

@@ -34,9 +34,9 @@ class Agent:
 
 def test_two_runs_in_one_test_replay_after_recording(pytester):
     # Expected: a test that calls replay.run twice (a two-turn conversation) records and then
-    # replays green. Observed: the golden keeps only the last call's "before" state and outcome,
-    # so on replay the first run() loads the state from before the *second* turn and compares
-    # the first turn's result against the second turn's golden result.
+    # replays green. Before the fix: the golden kept only the last call's "before" state and
+    # outcome, so on replay the first run() loaded the state from before the *second* turn and
+    # compared the first turn's result with the second turn's.
     _write(
         pytester,
         TWO_TURNS_APP,
@@ -112,7 +112,7 @@ class Agent:
 def test_recorded_exception_with_keyword_only_init_is_raised_as_its_own_type(pytester):
     # Expected (CONTRACT §3 "A recorded exception is raised again"): on replay the target raises
     # the same exception type the live call raised, so the agent's `except RateLimitError` retry
-    # works as it did when recording. Observed: rebuild_exception cannot call
+    # works as it did when recording. Before the fix: rebuild_exception cannot call
     # RateLimitError(*args) (keyword-only `status`), falls back to RecordedError, the agent does
     # not catch it and the replayed test fails.
     _write(
@@ -135,7 +135,7 @@ def test_recorded_exception_with_keyword_only_init_is_raised_as_its_own_type(pyt
 
 def test_recorded_exception_keeps_its_attributes(pytester):
     # Expected: the exception re-raised on replay is the recorded one, attributes included
-    # (here `status`), so the agent's handling sees what it saw live. Observed:
+    # (here `status`), so the agent's handling sees what it saw live. Before the fix:
     # rebuild_exception calls APIError(*exc.args) = APIError("unavailable"), so `status` is None
     # on replay and the golden final state differs: root['codes'][0]: 503 -> None.
     _write(
@@ -183,7 +183,7 @@ def test_recorded_exception_keeps_its_attributes(pytester):
 def test_calls_nested_inside_a_mocked_target_are_not_expected_on_replay(pytester):
     # Expected: when one mocked target (a tool) calls another mocked target (the LLM) inside its
     # live implementation, replay answers the tool from the recording and does not expect the
-    # nested LLM call (it cannot happen: the tool's body does not run). Observed: the nested
+    # nested LLM call (it cannot happen: the tool's body does not run). Before the fix: the nested
     # call is recorded as an `llm` span like any other, so the strict replay fails with
     # UnusedResponsesError "app.complete: 1 of 2 recorded response(s) used".
     _write(
@@ -220,7 +220,7 @@ def test_calls_nested_inside_a_mocked_target_are_not_expected_on_replay(pytester
 def test_generator_agent_method_records_and_replays(pytester):
     # Expected: a streaming agent method (a generator) can be recorded and replayed like a
     # coroutine method is (replay.run returns a generator that runs the call, then records or
-    # checks the result and the final state). Observed: run() records the unstarted generator
+    # checks the result and the final state). Before the fix: run() records the unstarted generator
     # object itself (its repr, with an UnencodableValueWarning) as the golden result and the
     # final state before any of it ran; replay then always fails with GoldenMismatchError
     # "root: <generator object Agent.stream at 0x...> (StoredRepr) -> <generator object ...>".
@@ -250,15 +250,16 @@ def test_generator_agent_method_records_and_replays(pytester):
             assert list(replay.run(agent.stream, "a b")) == ["llm:a", "llm:b"]
     """,
     )
-    quiet = ("-W", "ignore::pytest_clearstone.serialization.UnencodableValueWarning")
-    pytester.runpytest("--clearstone-record", *quiet).assert_outcomes(passed=1)
-    pytester.runpytest(*quiet).assert_outcomes(passed=1)
+    # the chunks are recorded as a list, never as the repr of a generator object
+    strict = ("-W", "error::pytest_clearstone.serialization.UnencodableValueWarning")
+    pytester.runpytest("--clearstone-record", *strict).assert_outcomes(passed=1)
+    pytester.runpytest(*strict).assert_outcomes(passed=1)
 
 
 def test_record_mode_clock_stays_frozen_for_concurrent_agent_code(pytester):
     # Expected (CONTRACT §4 "Both modes"): during recording only the live call into a mocked
     # target runs outside the deterministic context; the agent's own code sees the frozen clock.
-    # Observed: the async recording wrapper keeps the context suspended (time-machine stopped,
+    # Before the fix: the async recording wrapper keeps the context suspended (time-machine stopped,
     # real random state) across `await fn(...)`, so another asyncio task of the agent running
     # while that live call is pending reads the real clock: its time.time() differs from the
     # frozen one and ends up in the golden state (replay then cannot match it).
@@ -305,7 +306,7 @@ def test_record_mode_clock_stays_frozen_for_concurrent_agent_code(pytester):
 def test_async_gather_interleaving_is_the_same_on_replay(pytester):
     # Expected: an agent that runs two steps concurrently (asyncio.gather) replays green: the
     # replayed async target, like the live one, lets the other task run while it is awaited.
-    # Observed: the replacement coroutine returns without ever yielding to the event loop, so
+    # Before the fix: the replacement coroutine returns without ever yielding to the event loop, so
     # step 1 runs to completion before step 2 starts; the order of the agent's memory differs
     # from the recording and replay fails with a golden final-state mismatch.
     _write(

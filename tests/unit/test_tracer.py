@@ -499,3 +499,18 @@ def test_a_live_span_copies_and_pickles_as_a_plain_span(tracer: Tracer) -> None:
         assert other.output == {"text": "hi"}
     assert copied.end_time_ns is None
     assert pickled.end_time_ns == span.end_time_ns
+
+
+def test_both_span_construction_paths_set_every_slot() -> None:
+    """`Tracer.span` inlines `start_span` for speed: neither may leave a slot unset."""
+    from pytest_clearstone.observability import TracerProvider
+    from pytest_clearstone.observability.span import Span, start_span
+
+    slots = [s for s in Span.__slots__ if s != "__weakref__"]
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("t").span("live") as live:
+        pass
+    plain = start_span("t" * 32, "s" * 16, None, "plain", None, {}, 0, None, None, 1)
+    for span in (live, plain):
+        missing = [slot for slot in slots if not hasattr(span, slot)]
+        assert missing == [], f"{span.name}: unset slots {missing}"
