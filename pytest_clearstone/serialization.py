@@ -382,17 +382,17 @@ _SAFE_HOOK = _make_hook(False)
 
 def decode(tree: Any, *, allow_pickle: bool = True) -> Any:
     """Decode a tree made by :func:`encode`. Returns a new value; ``tree`` is not changed."""
-    hook = _HOOK if allow_pickle else _SAFE_HOOK
+    return _decode_walk(tree, _HOOK if allow_pickle else _SAFE_HOOK)
 
-    def walk(x: Any) -> Any:
-        t = type(x)
-        if t is dict:
-            return hook({k: walk(v) for k, v in x.items()})
-        if t is list:
-            return [walk(v) for v in x]
-        return x
 
-    return walk(tree)
+def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
+    # a module function, not a closure: a recursive closure is a reference cycle per call
+    t = type(x)
+    if t is dict:
+        return hook({k: _decode_walk(v, hook) for k, v in x.items()})
+    if t is list:
+        return [_decode_walk(v, hook) for v in x]
+    return x
 
 
 def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = True) -> Any:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import importlib
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -193,6 +193,9 @@ def replacement(target: Target, handler: Handler, *, chunks: bool = False) -> An
 async def _pass_control() -> None:
     """Let the event loop run other tasks once, as a live call that awaits I/O would: tasks
     gathered by the agent then interleave on replay as they did when recorded."""
+    asyncio = sys.modules.get("asyncio")  # not imported up front: it costs ~20 ms to import
+    if asyncio is None:  # so no asyncio loop can be running
+        return
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # another event loop library: leave the scheduling to it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import inspect
@@ -253,6 +252,8 @@ class ReplayEngine:
         method = self._method(agent, function_name)
         ctx = self.context(mock_config)
         if inspect.iscoroutinefunction(method) or inspect.isasyncgenfunction(method):
+            import asyncio  # only for async agents: importing it costs ~20 ms
+
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
@@ -368,6 +369,8 @@ class _SessionPdb(pdb.Pdb):
 def _call_to_completion(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = method(*args, **kwargs)
     if inspect.iscoroutine(result):
+        import asyncio
+
         return asyncio.run(result)
     if inspect.isgenerator(result):
         return list(result)

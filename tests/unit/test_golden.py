@@ -1,0 +1,117 @@
+"""Replay (the library behind the plugin's ``replay`` fixture): what one golden test costs.
+
+The plugin's behaviour is tested end to end in tests/plugin; these tests pin down properties that
+make a suite of hundreds of golden tests cheap and that no pytester run shows directly.
+"""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.debugging.golden import Replay
+from pytest_clearstone.observability import TracerProvider
+from pytest_clearstone.redaction import Redactor
+
+AGENT = """
+class Agent:
+    def __init__(self):
+        self.memory = []
+
+    def handle(self, message):
+        answer = complete("User: " + message)
+        self.memory.append({"answer": answer, "hits": search(message)})
+        return answer
+
+
+def complete(prompt):
+    return "answer to " + prompt
+
+
+def search(query):
+    return len(query)
+"""
+MOCK = {"llm": "cs_golden_app.complete", "tool": ["cs_golden_app.search"]}
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    (tmp_path / "cs_golden_app.py").write_text(AGENT)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_golden_app", raising=False)
+    import cs_golden_app
+
+    return cs_golden_app
+
+
+def _record(path: Path, app: object) -> None:
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("test")
+    replay = Replay(path, MOCK, mode="record", tracer=tracer)
+    with tracer.span("test") as root:
+        replay.start(root_span_id=root.span_id, trace_id=root.trace_id)
+        try:
+            replay.run(app.Agent().handle, "hello")  # type: ignore[attr-defined]
+        finally:
+            replay.stop()
+    replay.save(provider.trace_store.get_trace(root.trace_id))
+    provider.shutdown()
+
+
+def _replay(path: Path, app: object) -> None:
+    redactor = Redactor.from_settings((), (), (), check_secrets=False)
+    replay = Replay(
+        path, MOCK, mode="replay", matcher=redactor.matcher(None), transform=redactor
+    )
+    replay.start()
+    try:
+        replay.run(app.Agent().handle, "hello")  # type: ignore[attr-defined]
+    finally:
+        replay.stop()
+    replay.check()
+
+
+def test_a_replayed_golden_leaves_no_reference_cycles(tmp_path: Path, app: object) -> None:
+    # cyclic garbage is only freed by the cyclic gc, whose collections then run more often: in
+    # a 500-test suite ~40 such objects per test cost more than loading the goldens
+    path = tmp_path / "golden.ckpt"
+    _record(path, app)
+    _replay(path, app)  # caches filled on first use are not garbage
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        _replay(path, app)
+        gc.collect()
+        garbage = [type(o).__qualname__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert garbage == []
+
+
+def test_replaying_a_synchronous_agent_does_not_import_asyncio(
+    tmp_path: Path, app: object
+) -> None:
+    path = tmp_path / "golden.ckpt"
+    _record(path, app)
+    code = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from pytest_clearstone.debugging.golden import Replay
+        import cs_golden_app
+        replay = Replay({str(path)!r}, {MOCK!r}, mode="replay")
+        replay.start()
+        replay.run(cs_golden_app.Agent().handle, "hello")
+        replay.stop()
+        replay.check()
+        print("asyncio" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
