@@ -65,9 +65,7 @@ def _record(path: Path, app: object) -> None:
 
 def _replay(path: Path, app: object) -> None:
     redactor = Redactor.from_settings((), (), (), check_secrets=False)
-    replay = Replay(
-        path, MOCK, mode="replay", matcher=redactor.matcher(None), transform=redactor
-    )
+    replay = Replay(path, MOCK, mode="replay", matcher=redactor.matcher(None), transform=redactor)
     replay.start()
     try:
         replay.run(app.Agent().handle, "hello")  # type: ignore[attr-defined]
@@ -94,9 +92,7 @@ def test_a_replayed_golden_leaves_no_reference_cycles(tmp_path: Path, app: objec
     assert garbage == []
 
 
-def test_replaying_a_synchronous_agent_does_not_import_asyncio(
-    tmp_path: Path, app: object
-) -> None:
+def test_replaying_a_synchronous_agent_does_not_import_asyncio(tmp_path: Path, app: object) -> None:
     path = tmp_path / "golden.ckpt"
     _record(path, app)
     code = textwrap.dedent(
