@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Union
 
-from .patching import PatchStack, Target, replacement, resolve
+from .patching import PatchStack, Target, patch_with, resolve
 from .responses import Matcher, RecordedCall, ReplaySession, TargetReplay, Transform
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ class DeterministicExecutionContext:
             transform=self.transform,
         )
         self.session.targets[target.path] = replay
-        stack.setattr(target.owner, target.name, replacement(target, replay))
+        patch_with(target, replay, stack)
         return replay
 
     @contextlib.contextmanager

@@ -33,11 +33,33 @@ class Target:
         return self.kind in ("method", "classmethod")
 
 
+#: path -> (target, module name, module, [(attribute, object)] from the module to the owner)
+_resolved: dict[str, tuple[Target, str, Any, tuple[tuple[str, Any], ...]]] = {}
+
+
 def resolve(path: str) -> Target:
     """Resolve ``pkg.module.func``, ``pkg.module.Class.method`` or ``pkg.module.obj.attr``.
 
-    Raises :class:`MockTargetError` naming the path and what is wrong with it.
+    Raises :class:`MockTargetError` naming the path and what is wrong with it. A resolved path is
+    remembered (a golden suite patches the same targets in every test) and re-checked on each
+    call: a reloaded module or a replaced attribute is resolved afresh.
     """
+    cached = _resolved.get(path) if type(path) is str else None
+    if cached is not None:
+        target, module_name, module, chain = cached
+        if sys.modules.get(module_name) is module:
+            owner = module
+            for part, obj in chain:
+                if getattr(owner, part, _MISSING) is not obj:
+                    break
+                owner = obj
+            else:
+                if getattr(owner, "__dict__", {}).get(target.name, _MISSING) is target.raw:
+                    return target
+    return _resolve(path)
+
+
+def _resolve(path: str) -> Target:
     if not isinstance(path, str) or not path or "." not in path:
         raise MockTargetError(str(path), "it is not a dotted import path")
     parts = path.split(".")
@@ -95,7 +117,15 @@ def resolve(path: str) -> Target:
     else:
         raw = getattr(owner, "__dict__", {}).get(attr, _MISSING)
         function = current
-    return Target(path, owner, attr, raw, function, kind)
+    target = Target(path, owner, attr, raw, function, kind)
+    if raw is not _MISSING:  # (an inherited or computed attribute is resolved each time)
+        chain = []
+        obj = module
+        for part in parts[index:-1]:
+            obj = getattr(obj, part)
+            chain.append((part, obj))
+        _resolved[path] = (target, module.__name__, module, tuple(chain))
+    return target
 
 
 class PatchStack:
@@ -138,19 +168,66 @@ class PatchStack:
         return len(self._undo)
 
 
-def replacement(target: Target, handler: Handler, *, chunks: bool = False) -> Any:
-    """A stand-in for ``target`` that calls ``handler(args, kwargs)``.
+class Switch:
+    """Where a stand-in finds the handler answering its calls (``None``: the original runs)."""
+
+    __slots__ = ("handler",)
+
+    def __init__(self) -> None:
+        self.handler: Handler | None = None
+
+
+#: path -> (function, kind, stand-in, switch): one stand-in per target, reused by every patch
+_stand_ins: dict[str, tuple[Any, str, Any, Switch]] = {}
+
+
+def patch_with(target: Target, handler: Handler, stack: PatchStack) -> None:
+    """Replace ``target`` (until ``stack`` is undone) with a stand-in calling ``handler``.
+
+    The stand-in of a target is built once (see :func:`replacement`) and reused: patching
+    points its switch at ``handler``, undoing points it back (nested patches of one target
+    undo in order). A stand-in left behind in user code (``from app import complete`` run
+    while patched) calls the original function when no patch is active.
+    """
+    cached = _stand_ins.get(target.path)
+    if cached is not None and cached[0] is target.function and cached[1] == target.kind:
+        stand_in, switch = cached[2], cached[3]
+    else:
+        switch = Switch()
+        stand_in = replacement(target, switch)
+        _stand_ins[target.path] = (target.function, target.kind, stand_in, switch)
+    previous = switch.handler
+
+    def switch_back() -> None:
+        switch.handler = previous
+
+    switch.handler = handler
+    stack.push(switch_back)
+    stack.setattr(target.owner, target.name, stand_in)
+
+
+def replacement(target: Target, handler: Handler | Switch) -> Any:
+    """A stand-in for ``target`` that calls ``handler(args, kwargs)`` (for a :class:`Switch`:
+    its current handler, or the original function when it has none).
 
     The stand-in has the original's signature (``inspect.signature`` follows ``__wrapped__``),
     binds like it (a plain function for methods, staticmethod/classmethod kept), and keeps its
     kind: a coroutine function stays one, generators yield the handler's list of chunks.
     """
     fn = target.function
+    switch = handler if isinstance(handler, Switch) else Switch()
+    if not isinstance(handler, Switch):
+        switch.handler = handler
     if inspect.isasyncgenfunction(fn):
 
         async def agen_stub(*args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            chunks = handler(args, kwargs)
+            handle = switch.handler
+            if handle is None:
+                async for chunk in fn(*args, **kwargs):
+                    yield chunk
+                return
+            chunks = handle(args, kwargs)
             await _pass_control()
             for chunk in chunks:
                 yield chunk
@@ -160,14 +237,20 @@ def replacement(target: Target, handler: Handler, *, chunks: bool = False) -> An
 
         def gen_stub(*args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            yield from handler(args, kwargs)
+            handle = switch.handler
+            if handle is None:
+                return (yield from fn(*args, **kwargs))
+            yield from handle(args, kwargs)
 
         stub = gen_stub
     elif inspect.iscoroutinefunction(fn):
 
         async def async_stub(*args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            result = handler(args, kwargs)
+            handle = switch.handler
+            if handle is None:
+                return await fn(*args, **kwargs)
+            result = handle(args, kwargs)
             await _pass_control()
             return result
 
@@ -176,7 +259,10 @@ def replacement(target: Target, handler: Handler, *, chunks: bool = False) -> An
 
         def stub(*args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            return handler(args, kwargs)
+            handle = switch.handler
+            if handle is None:
+                return fn(*args, **kwargs)
+            return handle(args, kwargs)
 
     try:
         stub = functools.wraps(fn)(stub)

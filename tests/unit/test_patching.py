@@ -189,3 +189,45 @@ def test_patch_target_onto_a_callers_own_stack(tools: ModuleType) -> None:
         own.undo()
         assert tools.fetch is original
     assert tools.fetch is original
+
+
+def test_a_stand_in_kept_by_user_code_runs_the_original_once_unpatched(tools: ModuleType) -> None:
+    # e.g. `from app.llm import complete` executed while the target was patched
+    with _ctx({"cs_tools.fetch": ["replayed"]}):
+        kept = tools.fetch
+        assert kept("q") == "replayed"
+    assert tools.fetch is not kept
+    with pytest.raises(AssertionError, match=r"live fetch\('q'\)"):
+        kept("q")  # the original, not the finished replay's answers
+    with _ctx({"cs_tools.fetch": ["next test"]}):
+        assert kept("q") == "next test"
+
+
+def test_nested_patches_of_one_target_undo_in_order(tools: ModuleType) -> None:
+    original = tools.fetch
+    with _ctx({"cs_tools.fetch": ["outer 1", "outer 2"]}):
+        assert tools.fetch("a") == "outer 1"
+        with _ctx({"cs_tools.fetch": ["inner"]}):
+            assert tools.fetch("b") == "inner"
+        assert tools.fetch("c") == "outer 2"
+    assert tools.fetch is original
+
+
+def test_a_replaced_or_reloaded_target_is_resolved_afresh(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = resolve("cs_tools.Client.complete")
+    assert resolve("cs_tools.Client.complete") is first  # remembered while nothing changed
+
+    def complete(self: Any, prompt: str) -> str:
+        return "replaced"
+
+    with monkeypatch.context() as m:
+        m.setattr(tools.Client, "complete", complete)
+        assert resolve("cs_tools.Client.complete").function is complete
+    reloaded = importlib.reload(tools)
+    target = resolve("cs_tools.Client.complete")
+    assert target.owner is reloaded.Client
+    assert target.owner is not first.owner
+    with _ctx({"cs_tools.Client.complete": ["from the reloaded class"]}):
+        assert reloaded.Client().complete("p") == "from the reloaded class"
