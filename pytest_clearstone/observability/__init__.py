@@ -10,11 +10,30 @@
 ['agent_workflow', 'step_1']
 """
 
-from .provider import TracerProvider
-from .span import Recorded, Span
-from .store import SCHEMA_VERSION, TraceStore
-from .trace import Trace, TraceSummary
-from .tracer import Tracer, current_span
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+# name -> module, imported on first use: replaying a golden reads spans and traces, and should
+# not pay for importing the store, sqlite3 and the writer thread
+_EXPORTS = {
+    "SCHEMA_VERSION": "store",
+    "Recorded": "span",
+    "Span": "span",
+    "Trace": "trace",
+    "TraceStore": "store",
+    "TraceSummary": "trace",
+    "Tracer": "tracer",
+    "TracerProvider": "provider",
+    "current_span": "tracer",
+}
+
+if TYPE_CHECKING:
+    from .provider import TracerProvider
+    from .span import Recorded, Span
+    from .store import SCHEMA_VERSION, TraceStore
+    from .trace import Trace, TraceSummary
+    from .tracer import Tracer, current_span
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -27,3 +46,12 @@ __all__ = [
     "TracerProvider",
     "current_span",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
