@@ -75,6 +75,12 @@ _STATE = pytest.StashKey[_RunState]()
 _REPLAY = pytest.StashKey["Replay"]()
 _REDACTOR = pytest.StashKey["Redactor"]()
 
+# The tests being set up, run or torn down (a stack: pytester runs sessions inside a test). The
+# `replay` fixture finds its test here instead of requesting `request`: pytest builds a new
+# fixture definition, inspecting a signature, each time a fixture asks for `request`, which
+# cost a golden test more than its whole replay.
+_running: list[pytest.Item] = []
+
 
 # -- options, ini, marker ----------------------------------------------------------------------
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -414,7 +420,11 @@ def pytest_collection_modifyitems(
             if resolved is None:
                 resolved = directories[parent] = parent.resolve()
             referenced.add(os.path.normpath(resolved / mark.args[0]))
-        used = used or mark is not None or "clearstone_tracer" in getattr(item, "fixturenames", ())
+        used = (
+            used
+            or mark is not None
+            or not _OUR_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        )
     if used and not config.pluginmanager.has_plugin(_PER_TEST):
         config.pluginmanager.register(_PerTestHooks(), _PER_TEST)
 
@@ -440,6 +450,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _PER_TEST = "clearstone-per-test"
+_OUR_FIXTURES = frozenset({"replay", "checkpoint", "clearstone_tracer"})
 
 
 class _PerTestHooks:
@@ -448,6 +459,7 @@ class _PerTestHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        _running.append(item)
         _runtest_setup(item)
 
     @pytest.hookimpl(wrapper=True)
@@ -466,6 +478,8 @@ class _PerTestHooks:
                 del item.stash[_REPLAY]
             if _REDACTOR in item.stash:
                 del item.stash[_REDACTOR]
+            if _running and _running[-1] is item:
+                _running.pop()
 
 
 class _Reporter:
@@ -524,7 +538,7 @@ class _Reporter:
 
 # -- fixtures ----------------------------------------------------------------------------------
 @pytest.fixture
-def replay(request: pytest.FixtureRequest) -> Replay:
+def replay() -> Replay:
     """Record or replay an agent call against the test's golden checkpoint.
 
     Needs ``@pytest.mark.replay(path, mock={...})`` on the test. ``replay.run(agent.method,
@@ -534,10 +548,12 @@ def replay(request: pytest.FixtureRequest) -> Replay:
     test with a state delta when the result or the final state differ. ``replay.agent``,
     ``replay.checkpoint`` and ``replay.calls`` (calls made to mock targets) are there too.
     """
-    found: Replay | None = request.node.stash.get(_REPLAY, None)
+    item = _running[-1] if _running else None
+    found: Replay | None = None if item is None else item.stash.get(_REPLAY, None)
     if found is None:
+        where = "this test" if item is None else item.nodeid
         pytest.fail(
-            f"{request.node.nodeid}: the replay fixture needs @pytest.mark.{_MARKER} on the test",
+            f"{where}: the replay fixture needs @pytest.mark.{_MARKER} on the test",
             pytrace=False,
         )
     return found
@@ -557,10 +573,10 @@ def checkpoint(replay: Replay) -> Checkpoint:
 
 
 @pytest.fixture
-def clearstone_tracer(request: pytest.FixtureRequest) -> Tracer:
+def clearstone_tracer(pytestconfig: pytest.Config) -> Tracer:
     """A :class:`~pytest_clearstone.observability.Tracer` writing to the run's trace store
     (``--clearstone-db``). The test runs inside a root span named after its node id."""
-    return _tracer(request.config)
+    return _tracer(pytestconfig)
 
 
 # -- assertion messages ------------------------------------------------------------------------

@@ -203,7 +203,9 @@ def test_replay_fixture_without_marker(project, pytester):
     pytester.makepyfile(test_agent="def test_it(replay):\n    pass\n")
     result = project.replay()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*the replay fixture needs @pytest.mark.replay(path*"])
+    result.stdout.fnmatch_lines(
+        ["*test_agent.py::test_it: the replay fixture needs @pytest.mark.replay(path*"]
+    )
 
 
 def test_reordered_calls_name_the_matching_recorded_call(pytester):

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from .conftest import esc
+
 
 def test_record_writes_golden_then_replay_passes(project):
     result = project.record()
@@ -127,6 +129,42 @@ def test_record_creates_nested_directories(project, pytester):
     project.record().assert_outcomes(passed=1)
     assert (pytester.path / "deep" / "er" / "golden.ckpt").is_file()
     project.replay().assert_outcomes(passed=1)
+
+
+def test_user_fixtures_can_request_the_replay_fixture(project, pytester):
+    project.record().assert_outcomes(passed=1)
+    pytester.makeconftest(
+        """
+        import pytest
+        from app import Agent
+
+        SEEN = []
+
+        @pytest.fixture
+        def agent(replay):
+            yield Agent()
+            SEEN.append([call.target for call in replay.calls])  # after the test
+
+        def pytest_terminal_summary(terminalreporter):
+            terminalreporter.write_line(f"targets seen at teardown: {SEEN}")
+        """
+    )
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+
+        @pytest.mark.replay("goldens/billing.ckpt", mock={
+            "llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]})
+        def test_billing(agent, replay):
+            replay.run(agent.handle, "I was charged twice")
+        """
+    )
+    result = project.replay()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [esc("targets seen at teardown: [['app.complete', 'app.Tools.search', "
+             "'app.Tools.create_ticket']]")]
+    )  # fmt: skip
 
 
 def test_marker_without_replay_fixture_replays_the_calls(project, pytester):
