@@ -51,6 +51,15 @@ def _has_long_digits(text: str) -> bool:
     return _RUN20 in digits or _NEG19 in digits
 
 
+def _scan(text: str) -> tuple[bool, bool]:
+    """(has a ``\\u`` escape, has an integer orjson would read as a float), for a whole
+    document: a one-byte search (memchr) first, the slower two-byte one only after a hit."""
+    encoded = text.encode("utf-8", "surrogatepass")
+    escaped = b"\\" in encoded and b"\\u" in encoded
+    digits = encoded.translate(_DIGIT_MAP)
+    return escaped, _RUN20 in digits or _NEG19 in digits
+
+
 _orjson: Any
 try:  # optional speed-up, never required
     import orjson
@@ -478,12 +487,14 @@ def loads_document(text: str, *, allow_pickle: bool = True) -> Any:
     Any other document (hand-edited, or written without an index) has its tags decoded by the
     parser's object hook, in the same single pass. Errors as :func:`loads`.
     """
-    if "\\u" in text:  # a tag key may be spelt with escapes ("\\u005f_cs__"): let the
-        # parser unescape and the hook see every key
+    escaped, long_digits = _scan(text)
+    if escaped:  # a tag key may be spelt with escapes ("\\u005f_cs__"): let the parser
+        # unescape and the hook see every key
         return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
+    plain_loads = json.loads if _orjson is None or long_digits else _orjson.loads
     count = text.count(_TAG_MARKER)
     if count:
-        doc = _plain_loads(text)
+        doc = plain_loads(text)
         index = doc.get("tag_index") if type(doc) is dict else None
         if (
             type(index) is dict
@@ -492,7 +503,7 @@ def loads_document(text: str, *, allow_pickle: bool = True) -> Any:
         ):
             return doc
         return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
-    return _plain_loads(text)
+    return plain_loads(text)
 
 
 def dumps(tree: Any, *, pretty: bool = False) -> str:

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import os
 import random
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
@@ -36,6 +37,38 @@ class Responses:
 def derive_seed(key: str) -> int:
     """A 64-bit seed derived from ``key`` (e.g. a checkpoint id)."""
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
+
+
+_ZERO = _dt.timedelta(0)
+
+
+class _AlreadyLocalUTC(_dt.tzinfo):
+    """UTC, for a process whose local zone is UTC already (time-machine leaves TZ alone for a
+    tzinfo that is not ``datetime.UTC`` itself)."""
+
+    def utcoffset(self, dt: _dt.datetime | None) -> _dt.timedelta:
+        return _ZERO
+
+    def dst(self, dt: _dt.datetime | None) -> _dt.timedelta:
+        return _ZERO
+
+    def tzname(self, dt: _dt.datetime | None) -> str:
+        return "UTC"
+
+
+_ALREADY_LOCAL_UTC = _AlreadyLocalUTC()
+
+
+def _local_zone_is_utc() -> bool:
+    """Whether local time is UTC now (CI machines usually): no TZ, or TZ=UTC, and the C
+    library's zone as last loaded has no offset and no daylight saving time."""
+    return (
+        os.environ.get("TZ") in (None, "UTC")
+        and time.timezone == 0
+        and time.altzone == 0
+        and not time.daylight
+        and time.tzname == ("UTC", "UTC")
+    )
 
 
 def _uuid4_shim() -> uuid.UUID:  # its code replaces uuid.uuid4's; globals are uuid's
@@ -129,7 +162,12 @@ class DeterministicExecutionContext:
     def _freeze_clock(self, stack: PatchStack) -> None:
         import time_machine
 
-        traveller = time_machine.travel(self.timestamp, tick=self.tick)
+        when = self.timestamp
+        if when.utcoffset() == _ZERO and _local_zone_is_utc():
+            # time-machine sets TZ=UTC for a UTC destination, which here changes nothing but
+            # costs two tzset() calls (each reads a zone file): travel without it
+            when = when.replace(tzinfo=_ALREADY_LOCAL_UTC)
+        traveller = time_machine.travel(when, tick=self.tick)
         traveller.start()
         self._traveller = traveller
         stack.push(traveller.stop)

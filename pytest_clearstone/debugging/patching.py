@@ -128,37 +128,47 @@ def _resolve(path: str) -> Target:
     return target
 
 
+_SET = 0  # undo entries: (_SET, owner, name, old) restores an attribute,
+_DEL = 1  # (_DEL, owner, name, None) removes ours, uncovering an inherited one,
+_CALL = 2  # (_CALL, function, None, None) calls an undo function
+
+
 class PatchStack:
     """Attribute replacements undone in reverse order (like pytest's ``MonkeyPatch.undo``)."""
 
+    __slots__ = ("_undo",)
+
     def __init__(self) -> None:
-        self._undo: list[Callable[[], None]] = []
+        self._undo: list[tuple[int, Any, Any, Any]] = []
 
     def setattr(self, owner: Any, name: str, value: Any) -> None:
         """``setattr(owner, name, value)``, restoring exactly what was there on undo."""
         own = getattr(owner, "__dict__", None)
         if own is not None and name in own:
-            old = own[name]
-            restore: Callable[[], None] = lambda: setattr(owner, name, old)  # noqa: E731
-        elif not isinstance(owner, type) and hasattr(
-            getattr(type(owner), name, None), "__set__"
-        ):  # a data descriptor such as a function's __code__
-            old = getattr(owner, name)
-            restore = lambda: setattr(owner, name, old)  # noqa: E731
+            entry = (_SET, owner, name, own[name])
+        elif not isinstance(owner, type) and hasattr(getattr(type(owner), name, None), "__set__"):
+            entry = (_SET, owner, name, getattr(owner, name))  # a data descriptor (__code__)
         else:  # inherited or absent: removing our attribute uncovers the original
-            restore = lambda: delattr(owner, name)  # noqa: E731
+            entry = (_DEL, owner, name, None)
         setattr(owner, name, value)
-        self._undo.append(restore)
+        self._undo.append(entry)
 
     def push(self, undo: Callable[[], None]) -> None:
-        self._undo.append(undo)
+        self._undo.append((_CALL, undo, None, None))
 
     def undo(self) -> None:
         """Undo every change, newest first; keeps going if one undo fails, then re-raises."""
         first: BaseException | None = None
-        while self._undo:
+        entries = self._undo
+        while entries:
+            kind, target, name, old = entries.pop()
             try:
-                self._undo.pop()()
+                if kind == _SET:
+                    setattr(target, name, old)
+                elif kind == _DEL:
+                    delattr(target, name)
+                else:
+                    target()
             except BaseException as exc:  # pragma: no cover - defensive
                 first = first or exc
         if first is not None:  # pragma: no cover
@@ -196,13 +206,7 @@ def patch_with(target: Target, handler: Handler, stack: PatchStack) -> None:
         switch = Switch()
         stand_in = replacement(target, switch)
         _stand_ins[target.path] = (target.function, target.kind, stand_in, switch)
-    previous = switch.handler
-
-    def switch_back() -> None:
-        switch.handler = previous
-
-    switch.handler = handler
-    stack.push(switch_back)
+    stack.setattr(switch, "handler", handler)  # undone after the attribute below
     stack.setattr(target.owner, target.name, stand_in)
 
 

@@ -362,3 +362,28 @@ def test_strict_matching_of_objects_without_equality(tools: ModuleType) -> None:
         assert tools.fetch(cs_state.Handle(1)) == "ok"
         with pytest.raises(ReplayDivergenceError):
             tools.fetch(cs_state.Handle(2))
+
+
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/Paris", "America/New_York"])
+def test_local_time_inside_is_utc_whatever_the_machine_zone(
+    monkeypatch: pytest.MonkeyPatch, zone: str | None
+) -> None:
+    # naive local times (datetime.now(), time.localtime()) read the same when recorded on a
+    # laptop in Paris and replayed in CI in UTC
+    import os
+
+    if zone is None:
+        monkeypatch.delenv("TZ", raising=False)
+    else:
+        monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        with DeterministicExecutionContext(WHEN):
+            assert dt.datetime.now() == WHEN.replace(tzinfo=None)
+            assert time.localtime()[:6] == (2024, 1, 15, 12, 30, 45)
+            assert time.strftime("%H:%M") == "12:30"
+            assert dt.datetime.now().astimezone().utcoffset() == dt.timedelta(0)
+        assert os.environ.get("TZ") == zone
+    finally:
+        monkeypatch.undo()
+        time.tzset()
