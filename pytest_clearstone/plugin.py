@@ -284,31 +284,30 @@ def _runtest_setup(item: pytest.Item) -> None:
         return
     path, mock, strict = args
     from .debugging.golden import Replay
-    from .debugging.replay import normalize_mock_config
 
-    problem = ""
-    try:
-        normalize_mock_config(mock)
-    except TypeError as exc:
-        problem = str(exc)
-    if problem:
-        pytest.fail(f"{item.nodeid}: bad mock= in @pytest.mark.replay: {problem}", pytrace=False)
     config = item.config
     settings = config.stash[_SETTINGS]
     redactor = settings.redactor.fresh()
     if settings.mode == REPLAY:  # secrets are only looked for when recording
         redactor.check_secrets = False
+    problem = ""
+    try:
+        replay = Replay(
+            path,
+            mock,
+            mode=settings.mode,
+            strict=strict,
+            node_id=item.nodeid,
+            tracer=_tracer(config) if settings.mode == RECORD else None,
+            matcher=redactor.matcher(_hooks_matcher(config)),
+            transform=_transform(config, redactor),
+        )
+    except TypeError as exc:  # the mock= argument (checked by normalize_mock_config)
+        problem = str(exc)
+    if problem:
+        pytest.fail(f"{item.nodeid}: bad mock= in @pytest.mark.replay: {problem}", pytrace=False)
     item.stash[_REDACTOR] = redactor
-    item.stash[_REPLAY] = Replay(
-        path,
-        mock,
-        mode=settings.mode,
-        strict=strict,
-        node_id=item.nodeid,
-        tracer=_tracer(config) if settings.mode == RECORD else None,
-        matcher=redactor.matcher(_hooks_matcher(config)),
-        transform=_transform(config, redactor),
-    )
+    item.stash[_REPLAY] = replay
 
 
 def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:

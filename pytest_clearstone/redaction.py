@@ -343,7 +343,8 @@ class Redactor:
         The compiled rules and the per-key verdict cache are shared, not rebuilt: a fresh copy
         per test must cost next to nothing.
         """
-        twin = copy.copy(self)
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
         twin.findings = []
         twin._calls = Counter()
         twin.replaced = False

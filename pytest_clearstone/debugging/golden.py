@@ -31,6 +31,8 @@ from .responses import Matcher, ReplayCall, Transform
 
 RECORD = "record"
 REPLAY = "replay"
+_NOT_RECORDING = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
+_A_PATH = Path()
 
 
 class Replay:
@@ -58,7 +60,7 @@ class Replay:
     ) -> None:
         if mode not in (RECORD, REPLAY):
             raise ValueError(f"mode must be {RECORD!r} or {REPLAY!r}, not {mode!r}")
-        self.path = Path(path)
+        self.path = path if type(path) is type(_A_PATH) else Path(path)
         self.mock_pairs = normalize_mock_config(mock)
         self.mock = mock
         self.mode = mode
@@ -75,9 +77,10 @@ class Replay:
         self._agent: Any = None
         self._runs: list[dict[str, Any]] = []  # record mode: one entry per replay.run()
         self._replayed_runs = 0  # replay mode: how many replay.run() calls were checked
-        # record mode: fixed before the call so that the seed and clock are known up front
-        self.checkpoint_id = new_checkpoint_id()
-        self.started_at = _dt.datetime.now(_dt.timezone.utc)
+        # record mode only: fixed before the call so that the seed and clock are known up front
+        recording = mode == RECORD
+        self.checkpoint_id = new_checkpoint_id() if recording else ""
+        self.started_at = _dt.datetime.now(_dt.timezone.utc) if recording else _NOT_RECORDING
         self.root_span_id: str | None = None
         self.trace_id: str | None = None
 
@@ -138,7 +141,7 @@ class Replay:
             checkpoint = self.checkpoint
             ctx = DeterministicExecutionContext(
                 checkpoint,
-                self.engine.mock_targets(self.mock),
+                self.engine.mock_targets_of(self.mock_pairs),
                 strict=self.strict,
                 matcher=self.matcher,
                 transform=self.transform,

@@ -163,7 +163,9 @@ class ReplayEngine:
         start = self.checkpoint.span.start_time_ns
         return [s for s in self.trace.spans if s.start_time_ns >= start]
 
-    def responses(self, span_type: str, target: str, *, shared: bool = True) -> list[Span]:
+    def responses(
+        self, span_type: str, target: str, *, shared: bool = True, _scope: list[Span] | None = None
+    ) -> list[Span]:
         """Spans answering ``target``: of ``span_type``, starting at or after the checkpoint's span.
 
         A span recorded by the plugin names its target and answers only that one; other spans
@@ -171,7 +173,7 @@ class ReplayEngine:
         the target whose function name is the span's name.
         """
         found = []
-        for span in self._scope():
+        for span in self._scope() if _scope is None else _scope:
             if span.span_type != span_type or not (span.has_output or span.error is not None):
                 continue
             recorded_target = span.attributes.get(TARGET_ATTRIBUTE)
@@ -183,11 +185,17 @@ class ReplayEngine:
         return found
 
     def _plan(self, mock_config: MockConfig | None) -> list[tuple[str, str, list[Span]]]:
-        pairs = normalize_mock_config(mock_config)
+        return self._plan_pairs(normalize_mock_config(mock_config))
+
+    def _plan_pairs(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str, list[Span]]]:
         per_type: dict[str, int] = {}
         for span_type, _ in pairs:
             per_type[span_type] = per_type.get(span_type, 0) + 1
-        return [(st, t, self.responses(st, t, shared=per_type[st] == 1)) for st, t in pairs]
+        scope = self._scope()
+        return [
+            (st, t, self.responses(st, t, shared=per_type[st] == 1, _scope=scope))
+            for st, t in pairs
+        ]
 
     def preflight(self, mock_config: MockConfig | None) -> PreflightReport:
         """Which targets will be mocked, for which span type, with how many responses."""
@@ -204,8 +212,13 @@ class ReplayEngine:
 
     def mock_targets(self, mock_config: MockConfig | None) -> dict[str, Responses]:
         """``{target: Responses}`` for :class:`DeterministicExecutionContext`."""
+        return self.mock_targets_of(normalize_mock_config(mock_config))
+
+    def mock_targets_of(self, pairs: list[tuple[str, str]]) -> dict[str, Responses]:
+        """:meth:`mock_targets` for ``[(span_type, import path), ...]`` (as
+        :func:`normalize_mock_config` returns them)."""
         targets: dict[str, Responses] = {}
-        for _, target, spans in self._plan(mock_config):
+        for _, target, spans in self._plan_pairs(pairs):
             calls = [RecordedCall.from_span(s) for s in spans]
             if target in targets:
                 calls = targets[target].calls + calls
