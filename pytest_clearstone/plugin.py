@@ -235,7 +235,7 @@ def _marker_args(item: pytest.Item) -> tuple[Path, Any, bool] | None:
             f"{item.nodeid}: @pytest.mark.replay path must be a file path, not {path!r}",
             pytrace=False,
         )
-    return Path(item.path).parent / path, mock, bool(strict)
+    return item.path.parent / path, mock, bool(strict)
 
 
 # -- the trace store ---------------------------------------------------------------------------
@@ -410,15 +410,15 @@ def pytest_collection_modifyitems(
 ) -> None:
     referenced = config.stash[_STATE].referenced
     used = False
-    directories: dict[Path, Path] = {}  # resolving is a syscall per path part: once per dir
+    directories: dict[int, str] = {}  # per test file: resolving costs a syscall per path part
     for item in items:
         mark = item.get_closest_marker("replay")
         if mark is not None and mark.args and isinstance(mark.args[0], (str, Path)):
-            parent = Path(item.path).parent
-            resolved = directories.get(parent)
-            if resolved is None:
-                resolved = directories[parent] = parent.resolve()
-            referenced.add(os.path.normpath(resolved / mark.args[0]))
+            parent = item.parent
+            directory = directories.get(id(parent))
+            if directory is None:
+                directory = directories[id(parent)] = str(Path(item.path).parent.resolve())
+            referenced.add(os.path.normpath(os.path.join(directory, mark.args[0])))
         used = (
             used
             or mark is not None
@@ -429,13 +429,19 @@ def pytest_collection_modifyitems(
 
 
 def _unused_files(referenced: set[str]) -> list[Path]:
-    directories = {Path(p).parent for p in referenced}
+    """The ``*.ckpt`` files in the directories of ``referenced`` that it does not name (string
+    operations: the paths of a large golden suite are many)."""
     unused = []
-    for directory in sorted(directories):
-        if directory.is_dir():
-            for path in sorted(directory.glob("*.ckpt")):
-                if str(path) not in referenced:  # both sides are absolute and normalised
-                    unused.append(path)
+    for directory in sorted({os.path.dirname(p) for p in referenced}):
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:  # gone, or not a directory
+            continue
+        for name in names:
+            if name.endswith(".ckpt") and not name.startswith("."):  # as glob("*.ckpt")
+                path = os.path.join(directory, name)
+                if path not in referenced:  # both sides are absolute and normalised
+                    unused.append(Path(path))
     return unused
 
 
