@@ -21,6 +21,7 @@ from ..atomic import atomic_write_text
 from ..diff import StateDelta
 from ..errors import (
     CheckpointCorruptError,
+    CheckpointNotFoundError,
     CheckpointVersionError,
     ClearstoneError,
     DecodeError,
@@ -217,7 +218,10 @@ class Checkpoint:
         before that check. ``allow_pickle=False`` refuses pickled values outright.
         """
         try:
-            raw = path.read_bytes()
+            with open(path, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            raise CheckpointNotFoundError([Path(path)]) from None
         except IsADirectoryError:
             raise CheckpointCorruptError(path, "it is a directory") from None
         except OSError as exc:

@@ -127,12 +127,14 @@ class Replay:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def load(self) -> Checkpoint:
-        if not self.path.is_file():
-            raise CheckpointNotFoundError(
-                [self.path],
-                hint=f"Record it first with: pytest --clearstone-record {self.node_id}".rstrip(),
-            )
-        return Checkpoint.read(self.path)
+        try:
+            return Checkpoint.read(self.path)
+        except CheckpointNotFoundError:
+            pass  # raised below, outside the handler: no "during handling" chain in the report
+        raise CheckpointNotFoundError(
+            [self.path],
+            hint=f"Record it first with: pytest --clearstone-record {self.node_id}".rstrip(),
+        )
 
     def start(self, *, root_span_id: str | None = None, trace_id: str | None = None) -> None:
         """Enter the deterministic context and patch the targets (call before the test runs)."""

@@ -26,6 +26,7 @@ from pytest_clearstone.errors import (
     AgentImportError,
     CheckpointCorruptError,
     CheckpointError,
+    CheckpointNotFoundError,
     CheckpointVersionError,
     ClearstoneError,
 )
@@ -432,3 +433,10 @@ def test_the_fuzzing_seed_document_is_valid() -> None:
     checkpoint = Checkpoint.from_bytes(_VALID_TEXT.encode(), Path("seed.ckpt"))
     assert checkpoint.agent_state == {"t": (1,)}
     assert checkpoint.span.output == b"\x00"
+
+
+def test_reading_a_missing_file_says_not_found(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "golden.ckpt"
+    with pytest.raises(CheckpointNotFoundError, match="nowhere") as info:
+        Checkpoint.read(missing)
+    assert isinstance(info.value, FileNotFoundError)
