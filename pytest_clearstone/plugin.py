@@ -290,6 +290,9 @@ def _runtest_setup(item: pytest.Item) -> None:
     redactor = settings.redactor.fresh()
     if settings.mode == REPLAY:  # secrets are only looked for when recording
         redactor.check_secrets = False
+    tracer = _tracer(config) if settings.mode == RECORD else None
+    matcher = redactor.matcher(_hooks_matcher(config))
+    transform = _transform(config, redactor)
     problem = ""
     try:
         replay = Replay(
@@ -298,9 +301,9 @@ def _runtest_setup(item: pytest.Item) -> None:
             mode=settings.mode,
             strict=strict,
             node_id=item.nodeid,
-            tracer=_tracer(config) if settings.mode == RECORD else None,
-            matcher=redactor.matcher(_hooks_matcher(config)),
-            transform=_transform(config, redactor),
+            tracer=tracer,
+            matcher=matcher,
+            transform=transform,
         )
     except TypeError as exc:  # the mock= argument (checked by normalize_mock_config)
         problem = str(exc)

@@ -32,7 +32,6 @@ from .responses import Matcher, ReplayCall, Transform
 RECORD = "record"
 REPLAY = "replay"
 _NOT_RECORDING = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
-_A_PATH = Path()
 
 
 class Replay:
@@ -60,7 +59,7 @@ class Replay:
     ) -> None:
         if mode not in (RECORD, REPLAY):
             raise ValueError(f"mode must be {RECORD!r} or {REPLAY!r}, not {mode!r}")
-        self.path = path if type(path) is type(_A_PATH) else Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)
         self.mock_pairs = normalize_mock_config(mock)
         self.mock = mock
         self.mode = mode

@@ -210,18 +210,15 @@ def patch_with(target: Target, handler: Handler, stack: PatchStack) -> None:
     stack.setattr(target.owner, target.name, stand_in)
 
 
-def replacement(target: Target, handler: Handler | Switch) -> Any:
-    """A stand-in for ``target`` that calls ``handler(args, kwargs)`` (for a :class:`Switch`:
-    its current handler, or the original function when it has none).
+def replacement(target: Target, switch: Switch) -> Any:
+    """A stand-in for ``target`` that calls ``switch.handler(args, kwargs)``, or the original
+    function while the switch has no handler.
 
     The stand-in has the original's signature (``inspect.signature`` follows ``__wrapped__``),
     binds like it (a plain function for methods, staticmethod/classmethod kept), and keeps its
     kind: a coroutine function stays one, generators yield the handler's list of chunks.
     """
     fn = target.function
-    switch = handler if isinstance(handler, Switch) else Switch()
-    if not isinstance(handler, Switch):
-        switch.handler = handler
     if inspect.isasyncgenfunction(fn):
 
         async def agen_stub(*args: Any, **kwargs: Any) -> Any:
