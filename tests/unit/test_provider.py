@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,23 +13,6 @@ import pytest
 from pytest_clearstone.errors import TraceStoreError
 from pytest_clearstone.observability import Tracer, TracerProvider
 from pytest_clearstone.serialization import StoredRepr, UnencodableValueWarning
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "traces.db"
-
-
-@pytest.fixture
-def provider(db: Path) -> Iterator[TracerProvider]:
-    p = TracerProvider(db)
-    yield p
-    p.shutdown()
-
-
-@pytest.fixture
-def tracer(provider: TracerProvider) -> Tracer:
-    return provider.get_tracer("agent")
 
 
 def rows_in_file(db: Path) -> list[tuple[str, int | None]]:

@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,23 +20,6 @@ from pytest_clearstone.observability import (
     TracerProvider,
     TraceStore,
 )
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "traces.db"
-
-
-@pytest.fixture
-def provider(db: Path) -> Iterator[TracerProvider]:
-    p = TracerProvider(db)
-    yield p
-    p.shutdown()
-
-
-@pytest.fixture
-def tracer(provider: TracerProvider) -> Tracer:
-    return provider.get_tracer("agent")
 
 
 def build_tree(tracer: Tracer) -> dict[str, str]:
