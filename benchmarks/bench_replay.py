@@ -23,7 +23,7 @@ import time_machine
 from _harness import Result
 
 from pytest_clearstone.debugging import DeterministicExecutionContext, RecordedCall, Responses
-from pytest_clearstone.observability.span import Recorded
+from pytest_clearstone.tracing.span import Recorded
 
 CALLS = 10
 LOOPS = 200

@@ -20,10 +20,10 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from pytest_clearstone import serialization
-    from pytest_clearstone.debugging.checkpoint import Checkpoint
+    from pytest_clearstone import codec
     from pytest_clearstone.errors import ClearstoneError
-    from pytest_clearstone.observability.store import TraceStore
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+    from pytest_clearstone.tracing.store import TraceStore
 
 _DIR = Path(tempfile.mkdtemp(prefix="clearstone-atheris-"))
 _CKPT = _DIR / "input.ckpt"
@@ -37,7 +37,7 @@ def _checkpoint(data: bytes) -> None:
 
 def _codec(data: bytes) -> None:
     with contextlib.suppress(ClearstoneError, ValueError):  # ValueError: not JSON / UTF-8
-        serialization.loads(data, allow_pickle=False)
+        codec.loads(data, allow_pickle=False)
 
 
 def _store(data: bytes) -> None:
@@ -87,7 +87,7 @@ def _seed_corpus() -> Path:
         Agent(), provider.trace_store.get_trace(root.trace_id), span.span_id
     )
     (corpus / "checkpoint").write_bytes(manager.save_checkpoint(checkpoint).read_bytes())
-    (corpus / "tree").write_text(serialization.dumps(serialization.encode(checkpoint.agent_state)))
+    (corpus / "tree").write_text(codec.dumps(codec.encode(checkpoint.agent_state)))
     (corpus / "store").write_bytes((_DIR / "seed.db").read_bytes())
     return corpus
 

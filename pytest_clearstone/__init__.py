@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 # name -> module: imported on first use, so `import pytest_clearstone` stays cheap
 _EXPORTS = {
-    "Checkpoint": "pytest_clearstone.debugging.checkpoint",
-    "CheckpointManager": "pytest_clearstone.debugging.manager",
-    "DeterministicExecutionContext": "pytest_clearstone.debugging.context",
-    "Replay": "pytest_clearstone.debugging.golden",
-    "ReplayEngine": "pytest_clearstone.debugging.replay",
+    "Checkpoint": "pytest_clearstone.golden.checkpoint",
+    "CheckpointManager": "pytest_clearstone.golden.manager",
+    "DeterministicExecutionContext": "pytest_clearstone.golden.context",
+    "Replay": "pytest_clearstone.golden.replay",
+    "ReplayEngine": "pytest_clearstone.golden.engine",
     "StateDelta": "pytest_clearstone.diff",
-    "Span": "pytest_clearstone.observability.span",
-    "Trace": "pytest_clearstone.observability.trace",
-    "TraceStore": "pytest_clearstone.observability.store",
-    "Tracer": "pytest_clearstone.observability.tracer",
-    "TracerProvider": "pytest_clearstone.observability.provider",
+    "Span": "pytest_clearstone.tracing.span",
+    "Trace": "pytest_clearstone.tracing.trace",
+    "TraceStore": "pytest_clearstone.tracing.store",
+    "Tracer": "pytest_clearstone.tracing.tracer",
+    "TracerProvider": "pytest_clearstone.tracing.provider",
 }
 
 __all__ = [
@@ -43,17 +43,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .debugging.checkpoint import Checkpoint
-    from .debugging.context import DeterministicExecutionContext
-    from .debugging.golden import Replay
-    from .debugging.manager import CheckpointManager
-    from .debugging.replay import ReplayEngine
     from .diff import StateDelta
-    from .observability.provider import TracerProvider
-    from .observability.span import Span
-    from .observability.store import TraceStore
-    from .observability.trace import Trace
-    from .observability.tracer import Tracer
+    from .golden.checkpoint import Checkpoint
+    from .golden.context import DeterministicExecutionContext
+    from .golden.engine import ReplayEngine
+    from .golden.manager import CheckpointManager
+    from .golden.replay import Replay
+    from .tracing.provider import TracerProvider
+    from .tracing.span import Span
+    from .tracing.store import TraceStore
+    from .tracing.trace import Trace
+    from .tracing.tracer import Tracer
 
 
 def __getattr__(name: str) -> Any:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from .errors import ClearstoneError, TraceStoreError
+from .golden.signing import checkpoint_trust
 from .inspection import (
     clip,
     diff_lines,
@@ -30,7 +31,6 @@ from .inspection import (
     state_summary,
     walk_tree,
 )
-from .signing import checkpoint_trust
 
 PROG = "pytest-clearstone"
 _RED, _GREEN, _YELLOW, _CYAN, _RESET = "\033[31m", "\033[32m", "\033[33m", "\033[36m", "\033[0m"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .debugging.checkpoint import Checkpoint
+    from .golden.checkpoint import Checkpoint
 
 
 @pytest.hookspec(firstresult=True)

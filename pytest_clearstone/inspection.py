@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import serialization
+from . import codec
 from .errors import (
     CheckpointCorruptError,
     CheckpointNotFoundError,
@@ -43,14 +43,14 @@ def _defuse(tree: Any, cache: dict[str, bool]) -> Any:
         return [_defuse(x, cache) for x in tree]
     if type(tree) is not dict:
         return tree
-    tag = tree.get(serialization.TAG)
+    tag = tree.get(codec.TAG)
     if tag == "pickle":
         digest = hashlib.sha256(str(tree.get("v", "")).encode()).hexdigest()[:8]
         kind = str(tree.get("type", "value"))
-        return serialization.StoredRepr(kind, f"<pickled {kind} sha256:{digest}>")
+        return codec.StoredRepr(kind, f"<pickled {kind} sha256:{digest}>")
     if tag in ("enum", "dataclass") and not _importable(str(tree.get("cls")), cache):
         cls = str(tree.get("cls"))
-        return serialization.StoredRepr(cls, f"<{tag} {cls} (not importable here)>")
+        return codec.StoredRepr(cls, f"<{tag} {cls} (not importable here)>")
     return {k: _defuse(v, cache) for k, v in tree.items()}
 
 
@@ -58,7 +58,7 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False) -> Any:
     """Read a ``.ckpt`` file for inspection. Pickled values become placeholders unless
     ``allow_pickle`` (unpickling runs code from the file), as do enums and dataclasses whose
     class is not importable here, so a checkpoint from another project can still be shown."""
-    from .debugging.checkpoint import Checkpoint
+    from .golden.checkpoint import Checkpoint
 
     if not path.exists():
         raise CheckpointNotFoundError([path])
@@ -68,8 +68,8 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False) -> Any:
     if not raw.strip():
         raise CheckpointCorruptError(path, "the file is empty")
     try:
-        tree = serialization.loads(raw.decode("utf-8"), decode_tags=False)
-        doc = serialization.decode(_defuse(tree, {}), allow_pickle=False)
+        tree = codec.loads(raw.decode("utf-8"), decode_tags=False)
+        doc = codec.decode(_defuse(tree, {}), allow_pickle=False)
     except UnicodeDecodeError as exc:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
@@ -81,7 +81,7 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False) -> Any:
 
 def open_store(db: str) -> Any:
     """A :class:`TraceStore` for an existing database file (never creates one)."""
-    from .observability import TraceStore
+    from .tracing import TraceStore
 
     path = Path(db)
     if not path.is_file():

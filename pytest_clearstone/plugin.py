@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .debugging.checkpoint import Checkpoint
-    from .debugging.golden import Replay
-    from .observability import Tracer, TracerProvider
+    from .golden.checkpoint import Checkpoint
+    from .golden.replay import Replay
     from .redaction import Redactor
+    from .tracing import Tracer, TracerProvider
 
 RECORD = "record"
 REPLAY = "replay"
@@ -242,7 +242,7 @@ def _marker_args(item: pytest.Item) -> tuple[Path, Any, bool] | None:
 def _tracer(config: pytest.Config) -> Tracer:
     state = config.stash[_STATE]
     if state.provider is None:
-        from .observability import TracerProvider
+        from .tracing import TracerProvider
 
         state.provider = TracerProvider(str(config.stash[_SETTINGS].db_path))
     from . import __version__
@@ -283,7 +283,7 @@ def _runtest_setup(item: pytest.Item) -> None:
     if args is None:
         return
     path, mock, strict = args
-    from .debugging.golden import Replay
+    from .golden.replay import Replay
 
     config = item.config
     settings = config.stash[_SETTINGS]
@@ -582,7 +582,7 @@ def checkpoint(replay: Replay) -> Checkpoint:
 
 @pytest.fixture
 def clearstone_tracer(pytestconfig: pytest.Config) -> Tracer:
-    """A :class:`~pytest_clearstone.observability.Tracer` writing to the run's trace store
+    """A :class:`~pytest_clearstone.tracing.Tracer` writing to the run's trace store
     (``--clearstone-db``). The test runs inside a root span named after its node id."""
     return _tracer(pytestconfig)
 
@@ -595,8 +595,8 @@ def pytest_assertrepr_compare(
         return None
     if not any(type(x).__module__.startswith("pytest_clearstone.") for x in (left, right)):
         return None
-    from .debugging.checkpoint import Checkpoint
     from .diff import StateDelta
+    from .golden.checkpoint import Checkpoint
 
     if isinstance(left, Checkpoint) and isinstance(right, Checkpoint):
         delta = left.diff(right)

@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from . import serialization
+from . import codec
 from .errors import UnredactedSecretError
 
 PLACEHOLDER = "[REDACTED]"
@@ -472,7 +472,7 @@ class Redactor:
                     return verdict
             if _equal(prepared, recorded):
                 return True
-            return bool(serialization.encode(prepared) == serialization.encode(recorded))
+            return bool(codec.encode(prepared) == codec.encode(recorded))
 
         return match
 

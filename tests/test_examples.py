@@ -20,7 +20,7 @@ import pytest
 # Imported once here: pytester's in-process runs drop the modules each run imported, so
 # without this every run would import the replay machinery (deepdiff, time-machine) again;
 # for the same reason the runs leave out hypothesis's plugin, which the examples do not use.
-import pytest_clearstone.debugging.golden  # noqa: F401
+import pytest_clearstone.golden.replay  # noqa: F401
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

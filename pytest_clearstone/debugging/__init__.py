@@ -1,11 +1,26 @@
-"""Checkpoints and replay: capture an agent's state at a span, replay it deterministically."""
+"""Checkpoints and replay under their first import path (kept for compatibility).
 
-from ..diff import StateDelta
-from .checkpoint import FORMAT_NAME, FORMAT_VERSION, Checkpoint
-from .context import DeterministicExecutionContext, Responses
-from .manager import CheckpointManager
-from .replay import PreflightEntry, PreflightReport, ReplayEngine
-from .responses import RecordedCall, ReplayCall, ReplaySession
+The record/replay core lives in :mod:`pytest_clearstone.golden`; this package re-exports its
+public names so that ``from pytest_clearstone.debugging import CheckpointManager`` keeps working.
+"""
+
+from __future__ import annotations
+
+from ..golden import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    Checkpoint,
+    CheckpointManager,
+    DeterministicExecutionContext,
+    PreflightEntry,
+    PreflightReport,
+    RecordedCall,
+    ReplayCall,
+    ReplayEngine,
+    ReplaySession,
+    Responses,
+    StateDelta,
+)
 
 __all__ = [
     "FORMAT_NAME",

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import serialization
+from .. import codec
 from ..errors import DecodeError, UntrustedCheckpointError
-from ..observability.span import Recorded, Span
+from ..tracing.span import Recorded, Span
 
 SPAN_TYPE = "clearstone.span_type"
 INPUT = "clearstone.input"
@@ -135,7 +135,7 @@ def _indexed(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]] | None:
 def _codec(text: Any, key: str, span: str, source: str, allow_pickle: bool) -> Recorded:
     try:
         tree = json.loads(text) if isinstance(text, str) else text
-        value = serialization.decode(tree, allow_pickle=allow_pickle)
+        value = codec.decode(tree, allow_pickle=allow_pickle)
     except DecodeError as exc:
         if not allow_pickle and "refusing to unpickle" in str(exc):
             raise UntrustedCheckpointError(
@@ -260,11 +260,11 @@ def _attribute_value(value: Any) -> Any:
         kinds = {type(v) for v in value}
         if len(kinds) == 1 and kinds.pop() in _PRIMITIVES:
             return tuple(value)
-    return serialization.dumps(serialization.encode(value))
+    return codec.dumps(codec.encode(value))
 
 
 def _plain_json(tree: Any) -> str:
-    return serialization.dumps(tree)
+    return codec.dumps(tree)
 
 
 def export_attributes(span: Span) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CheckpointError, UntrustedCheckpointError
-from ..observability.span import Recorded, Span
+from ..tracing.span import Recorded, Span
 
 #: Attribute holding the clearstone-sdk span kind (``INTERNAL``, ``CLIENT``, ...).
 KIND_ATTRIBUTE = "clearstone_sdk.kind"

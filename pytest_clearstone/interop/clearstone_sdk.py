@@ -21,15 +21,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..debugging.checkpoint import FORMAT_NAME, Checkpoint
 from ..errors import (
     CheckpointCorruptError,
     CheckpointNotFoundError,
     TraceNotFoundError,
     TraceStoreError,
 )
-from ..observability.span import Recorded, Span
-from ..observability.trace import Trace
+from ..golden.checkpoint import FORMAT_NAME, Checkpoint
+from ..tracing.span import Recorded, Span
+from ..tracing.trace import Trace
 from ._sdk_spans import KIND_ATTRIBUTE, Bad, epoch_ns_to_datetime, make_span, unpickle
 
 __all__ = ["KIND_ATTRIBUTE", "import_files", "read_checkpoint", "read_trace", "read_traces"]

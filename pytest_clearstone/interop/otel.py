@@ -1,6 +1,6 @@
 """OpenTelemetry interop: spans in (GenAI / OpenInference conventions), traces out.
 
-Import turns OpenTelemetry spans into our :class:`~pytest_clearstone.observability.Trace`, so a
+Import turns OpenTelemetry spans into our :class:`~pytest_clearstone.tracing.Trace`, so a
 production trace can become a checkpoint and a regression test:
 
 - :func:`traces_from_otel_spans` / :func:`trace_from_otel_spans` take SDK ``ReadableSpan``
@@ -34,8 +34,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..errors import DecodeError
-from ..observability.span import Span
-from ..observability.trace import Trace
+from ..tracing.span import Span
+from ..tracing.trace import Trace
 from ._conventions import (
     ORIGINAL_IDS,
     SpanData,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DecodeError
-from ..observability.trace import Trace
+from ..tracing.trace import Trace
 from ._conventions import SpanData, build_span, group_traces
 
 _KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")

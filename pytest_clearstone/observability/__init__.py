@@ -1,57 +1,29 @@
-"""Tracing: spans typed ``llm``/``tool``/``database`` recorded into an embedded SQLite store.
+"""Tracing under its first import path (kept for compatibility).
 
->>> from pytest_clearstone.observability import TracerProvider
->>> provider = TracerProvider(db_path=":memory:")
->>> tracer = provider.get_tracer("my_agent", version="1.0")
->>> with tracer.span("agent_workflow") as root:
-...     with tracer.span("step_1", span_type="llm") as step:
-...         step.set_output("hello")
->>> [s.name for s in provider.trace_store.get_trace(root.trace_id).spans]
-['agent_workflow', 'step_1']
+Spans, the tracer, the provider and the SQLite trace store live in
+:mod:`pytest_clearstone.tracing`; ``from pytest_clearstone.observability import TracerProvider``
+keeps working, and like the new path it imports no pytest and nothing it does not need.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-# name -> module, imported on first use: replaying a golden reads spans and traces, and should
-# not pay for importing the store, sqlite3 and the writer thread
-_EXPORTS = {
-    "SCHEMA_VERSION": "store",
-    "Recorded": "span",
-    "Span": "span",
-    "Trace": "trace",
-    "TraceStore": "store",
-    "TraceSummary": "trace",
-    "Tracer": "tracer",
-    "TracerProvider": "provider",
-    "current_span": "tracer",
-}
+from .. import tracing
 
 if TYPE_CHECKING:
-    from .provider import TracerProvider
-    from .span import Recorded, Span
-    from .store import SCHEMA_VERSION, TraceStore
-    from .trace import Trace, TraceSummary
-    from .tracer import Tracer, current_span
+    from ..tracing import SCHEMA_VERSION as SCHEMA_VERSION
+    from ..tracing import Recorded as Recorded
+    from ..tracing import Span as Span
+    from ..tracing import Trace as Trace
+    from ..tracing import Tracer as Tracer
+    from ..tracing import TracerProvider as TracerProvider
+    from ..tracing import TraceStore as TraceStore
+    from ..tracing import TraceSummary as TraceSummary
+    from ..tracing import current_span as current_span
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "Recorded",
-    "Span",
-    "Trace",
-    "TraceStore",
-    "TraceSummary",
-    "Tracer",
-    "TracerProvider",
-    "current_span",
-]
+__all__ = tracing.__all__
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return getattr(tracing, name)

@@ -251,7 +251,7 @@ def test_generator_agent_method_records_and_replays(pytester):
     """,
     )
     # the chunks are recorded as a list, never as the repr of a generator object
-    strict = ("-W", "error::pytest_clearstone.serialization.UnencodableValueWarning")
+    strict = ("-W", "error::pytest_clearstone.codec.UnencodableValueWarning")
     pytester.runpytest("--clearstone-record", *strict).assert_outcomes(passed=1)
     pytester.runpytest(*strict).assert_outcomes(passed=1)
 

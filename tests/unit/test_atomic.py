@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pytest_clearstone.atomic import STALE_AFTER_S, atomic_write_text
+from pytest_clearstone.golden.atomic import STALE_AFTER_S, atomic_write_text
 
 
 def test_writes_and_replaces(tmp_path):

@@ -24,7 +24,7 @@ from pytest_clearstone.errors import (
     ReplayDivergenceError,
     ReplayExhaustedError,
 )
-from pytest_clearstone.observability.span import Recorded
+from pytest_clearstone.tracing.span import Recorded
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 WHEN = dt.datetime(2024, 1, 15, 12, 30, 45, 123456, tzinfo=dt.timezone.utc)
@@ -340,8 +340,8 @@ def _star(a: Any, *rest: Any, **extra: Any) -> None:
 def test_fast_argument_binding_agrees_with_the_signature(
     fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
-    from pytest_clearstone.calls import CallShape
-    from pytest_clearstone.debugging.responses import Binder
+    from pytest_clearstone.arguments import CallShape
+    from pytest_clearstone.golden.responses import Binder
 
     for skip_first in (False, True):
         expected = CallShape(fn, skip_first=skip_first).bind(args, kwargs)

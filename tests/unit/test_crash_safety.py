@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from pytest_clearstone.debugging import Checkpoint
-from pytest_clearstone.observability.store import TraceStore
+from pytest_clearstone.tracing.store import TraceStore
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork and SIGKILL")
 
@@ -29,8 +29,8 @@ MAKE = textwrap.dedent(
     """
     import datetime as dt
     from pytest_clearstone.debugging import Checkpoint
-    from pytest_clearstone.observability.span import Recorded, Span
-    from pytest_clearstone.observability.trace import Trace
+    from pytest_clearstone.tracing.span import Recorded, Span
+    from pytest_clearstone.tracing.trace import Trace
 
     def make(n):
         span = Span(trace_id="a" * 32, span_id="b" * 16, parent_span_id=None, name="root",

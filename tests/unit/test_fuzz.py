@@ -1,7 +1,7 @@
 """Fuzzing the checkpoint loader, the value codec and the trace store reader.
 
 Every generated input must end in a correct load or in one of the project's own errors
-(:class:`ClearstoneError`; ``serialization.loads`` also documents ``ValueError`` for text that is
+(:class:`ClearstoneError`; ``codec.loads`` also documents ``ValueError`` for text that is
 not JSON); nothing may crash, hang or run code. ``CLEARSTONE_FUZZ_EXAMPLES`` sets the number of
 examples per test (default 100; ``tox -e fuzz`` runs 10,000). With ``CLEARSTONE_FUZZ_REPORT`` set
 to a path, the outcome counts are written there as JSON when the module finishes.
@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_clearstone import serialization
+from pytest_clearstone import codec
 from pytest_clearstone.debugging import Checkpoint, CheckpointManager
 from pytest_clearstone.errors import (
     ClearstoneError,
@@ -37,9 +37,9 @@ from pytest_clearstone.errors import (
     UntrustedCheckpointError,
 )
 from pytest_clearstone.observability import TracerProvider
-from pytest_clearstone.observability.span import Recorded, Span
-from pytest_clearstone.observability.store import TraceStore
-from pytest_clearstone.observability.trace import Trace, TraceSummary
+from pytest_clearstone.tracing.span import Recorded, Span
+from pytest_clearstone.tracing.store import TraceStore
+from pytest_clearstone.tracing.trace import Trace, TraceSummary
 
 EXAMPLES = int(os.environ.get("CLEARSTONE_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
@@ -237,7 +237,7 @@ _tags = st.fixed_dictionaries(
         "cls": st.sampled_from(
             [
                 "http:HTTPStatus",
-                "pytest_clearstone.observability.trace:TraceSummary",
+                "pytest_clearstone.tracing.trace:TraceSummary",
                 "collections:Counter",
                 "json:loads",
                 "no_such_module_xyz:Thing",
@@ -292,7 +292,7 @@ def test_a_malicious_pickle_anywhere_never_runs_when_pickles_are_refused(
             node = node[part]
         node[path[-1]] = _malicious(marker)
         if policy == "other key":
-            doc = json.loads(serialization.dumps(_sign(doc, b"attacker")))
+            doc = json.loads(codec.dumps(_sign(doc, b"attacker")))
         text = json.dumps(doc)
         if spelling == "escaped":
             text = text.replace('"__cs__": "pickle"', '"\\u005f_cs__": "pick\\u006ce"')
@@ -307,7 +307,7 @@ def test_a_malicious_pickle_anywhere_never_runs_when_pickles_are_refused(
 
 
 def _sign(doc: dict[str, Any], key: bytes) -> dict[str, Any]:
-    from pytest_clearstone.signing import sign_document
+    from pytest_clearstone.golden.signing import sign_document
 
     return sign_document(doc, key)
 
@@ -344,13 +344,13 @@ def test_the_manager_loads_files_or_fails_with_its_own_errors(raw: bytes, keyed:
 @given(st.text(max_size=300) | st.binary(max_size=300))
 def test_codec_loads_random_text(text: str | bytes) -> None:
     try:
-        serialization.loads(text)
+        codec.loads(text)
     except DecodeError:
-        _count("serialization.loads", "DecodeError")
+        _count("codec.loads", "DecodeError")
     except ValueError:  # documented: text that is not JSON (json.JSONDecodeError, bad UTF-8)
-        _count("serialization.loads", "ValueError (not JSON)")
+        _count("codec.loads", "ValueError (not JSON)")
     else:
-        _count("serialization.loads", "decoded")
+        _count("codec.loads", "decoded")
 
 
 _tagged_trees = st.recursive(
@@ -366,13 +366,13 @@ _tagged_trees = st.recursive(
 def test_codec_decode_random_tagged_trees(tree: Any, as_text: bool) -> None:
     try:
         if as_text:
-            serialization.loads(json.dumps(tree))
+            codec.loads(json.dumps(tree))
         else:
-            serialization.decode(tree)
+            codec.decode(tree)
     except DecodeError:
-        _count("serialization.decode", "DecodeError")
+        _count("codec.decode", "DecodeError")
     else:
-        _count("serialization.decode", "decoded")
+        _count("codec.decode", "decoded")
 
 
 @FUZZ
@@ -380,11 +380,11 @@ def test_codec_decode_random_tagged_trees(tree: Any, as_text: bool) -> None:
 def test_codec_decode_random_pickle_payloads(data: bytes, allowed: bool) -> None:
     tree = {"__cs__": "pickle", "type": "x", "v": base64.b64encode(data).decode()}
     try:
-        serialization.decode(tree, allow_pickle=allowed)
+        codec.decode(tree, allow_pickle=allowed)
     except DecodeError:
-        _count("serialization.decode pickle", "DecodeError")
+        _count("codec.decode pickle", "DecodeError")
     else:
-        _count("serialization.decode pickle", "decoded")
+        _count("codec.decode pickle", "decoded")
 
 
 # -- the trace store reader -----------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_clearstone.debugging.golden import Replay
+from pytest_clearstone.golden.replay import Replay
 from pytest_clearstone.observability import TracerProvider
 from pytest_clearstone.redaction import Redactor
 
@@ -101,14 +101,14 @@ def test_replaying_a_synchronous_agent_imports_neither_asyncio_nor_the_trace_sto
         f"""
         import sys
         sys.path.insert(0, {str(tmp_path)!r})
-        from pytest_clearstone.debugging.golden import Replay
+        from pytest_clearstone.golden.replay import Replay
         import cs_golden_app
         replay = Replay({str(path)!r}, {MOCK!r}, mode="replay")
         replay.start()
         replay.run(cs_golden_app.Agent().handle, "hello")
         replay.stop()
         replay.check()
-        heavy = ["asyncio", "sqlite3", "pytest_clearstone.observability.store"]
+        heavy = ["asyncio", "sqlite3", "pytest_clearstone.tracing.store"]
         print([name for name in heavy if name in sys.modules])
         """
     )

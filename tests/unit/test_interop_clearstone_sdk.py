@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from pytest_clearstone.debugging import Checkpoint, CheckpointManager, ReplayEngine
-from pytest_clearstone.debugging.replay import UnusedResponsesWarning
 from pytest_clearstone.errors import (
     CheckpointCorruptError,
     CheckpointError,
@@ -25,6 +24,7 @@ from pytest_clearstone.errors import (
     TraceStoreError,
     UntrustedCheckpointError,
 )
+from pytest_clearstone.golden.engine import UnusedResponsesWarning
 from pytest_clearstone.interop import clearstone_sdk
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "clearstone_sdk"

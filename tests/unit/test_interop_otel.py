@@ -28,8 +28,8 @@ from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
 from pytest_clearstone.errors import DecodeError, UntrustedCheckpointError
 from pytest_clearstone.interop import otel
 from pytest_clearstone.observability import TracerProvider
-from pytest_clearstone.observability.span import Recorded, Span
-from pytest_clearstone.observability.trace import Trace
+from pytest_clearstone.tracing.span import Recorded, Span
+from pytest_clearstone.tracing.trace import Trace
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "otel"
 GENAI = FIXTURES / "genai_weather_agent.json"

@@ -7,7 +7,7 @@ import sys
 
 import pytest_clearstone
 from pytest_clearstone.debugging import Checkpoint, ReplayEngine
-from pytest_clearstone.debugging.golden import Replay
+from pytest_clearstone.golden.replay import Replay
 from pytest_clearstone.observability import TracerProvider
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from pytest_clearstone.debugging import DeterministicExecutionContext
-from pytest_clearstone.debugging.patching import PatchStack, resolve
 from pytest_clearstone.errors import MockTargetError, ReplayExhaustedError
+from pytest_clearstone.golden.targets import PatchStack, resolve
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 WHEN = "2024-01-15T12:00:00+00:00"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_clearstone.codec import StoredRepr, UnencodableValueWarning
 from pytest_clearstone.errors import TraceStoreError
 from pytest_clearstone.observability import Tracer, TracerProvider
-from pytest_clearstone.serialization import StoredRepr, UnencodableValueWarning
 
 
 def rows_in_file(db: Path) -> list[tuple[str, int | None]]:

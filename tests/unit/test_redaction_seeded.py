@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from pytest_clearstone.debugging.golden import Replay
 from pytest_clearstone.errors import ReplayDivergenceError, UnredactedSecretError
+from pytest_clearstone.golden.replay import Replay
 from pytest_clearstone.observability import TracerProvider
 from pytest_clearstone.redaction import PLACEHOLDER, Redactor
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
-from pytest_clearstone.debugging.replay import UnusedResponsesWarning
 from pytest_clearstone.errors import (
     RecordedError,
     ReplayDivergenceError,
     ReplayExhaustedError,
     UnusedResponsesError,
 )
+from pytest_clearstone.golden.engine import UnusedResponsesWarning
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 FETCH = {"tool": "cs_tools.fetch"}

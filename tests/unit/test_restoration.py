@@ -24,11 +24,11 @@ import pytest
 import time_machine
 
 from pytest_clearstone.debugging import Checkpoint, DeterministicExecutionContext, ReplayEngine
-from pytest_clearstone.debugging.golden import Replay
 from pytest_clearstone.errors import ReplayDivergenceError, ReplayExhaustedError
+from pytest_clearstone.golden.replay import Replay
 from pytest_clearstone.observability import TracerProvider
-from pytest_clearstone.observability.span import Recorded, Span
-from pytest_clearstone.observability.trace import Trace
+from pytest_clearstone.tracing.span import Recorded, Span
+from pytest_clearstone.tracing.trace import Trace
 
 FROZEN = dt.datetime(2001, 1, 1, tzinfo=dt.timezone.utc)
 TARGET = f"{__name__}.fetch"

@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from pytest_clearstone import serialization
-from pytest_clearstone.errors import DecodeError, SerializationError
-from pytest_clearstone.serialization import (
+from pytest_clearstone import codec
+from pytest_clearstone.codec import (
     TAG,
     StoredRepr,
     UnencodableValueWarning,
@@ -25,6 +24,7 @@ from pytest_clearstone.serialization import (
     encode,
     loads,
 )
+from pytest_clearstone.errors import DecodeError, SerializationError
 
 
 class Color(enum.Enum):
@@ -255,7 +255,7 @@ def test_loads_with_and_without_tag_decoding() -> None:
 
 def test_loads_refuses_pickles_when_asked() -> None:
     text = dumps(encode(Receipt(Decimal(2), ["x"])))
-    assert serialization.text_has_pickle(text)
+    assert codec.text_has_pickle(text)
     with pytest.raises(DecodeError, match="pickles not allowed"):
         loads(text, allow_pickle=False)
     assert loads(text) == Receipt(Decimal(2), ["x"])

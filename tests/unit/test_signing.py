@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from pytest_clearstone import signing
 from pytest_clearstone.debugging import Checkpoint, CheckpointManager
 from pytest_clearstone.errors import CheckpointCorruptError, UntrustedCheckpointError
-from pytest_clearstone.observability.span import Recorded, Span
-from pytest_clearstone.observability.trace import Trace
+from pytest_clearstone.golden import signing
+from pytest_clearstone.tracing.span import Recorded, Span
+from pytest_clearstone.tracing.trace import Trace
 
 KEY = b"test-signing-key"
 

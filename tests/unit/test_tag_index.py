@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pytest_clearstone import serialization
+from pytest_clearstone import codec
 from pytest_clearstone.errors import DecodeError
 
 STATE = {
@@ -18,13 +18,13 @@ STATE = {
 
 
 def _document() -> dict:
-    doc = {"agent": {"state": serialization.encode(STATE)}, "other": [1, {"x": None}]}
-    doc["tag_index"] = serialization.tag_index(doc)
+    doc = {"agent": {"state": codec.encode(STATE)}, "other": [1, {"x": None}]}
+    doc["tag_index"] = codec.tag_index(doc)
     return doc
 
 
 def test_index_counts_nested_tags_and_lists_outermost_paths():
-    index = serialization.tag_index(_document())
+    index = codec.tag_index(_document())
     assert index["count"] == 5  # two tuples, the nested tuple, bytes, datetime
     assert index["paths"] == [
         ["agent", "state", "history", 0],
@@ -36,16 +36,16 @@ def test_index_counts_nested_tags_and_lists_outermost_paths():
 @pytest.mark.parametrize("indent", [None, 2])
 def test_indexed_and_hook_loading_agree(indent):
     text = json.dumps(_document(), indent=indent)
-    loaded = serialization.loads_document(text)
+    loaded = codec.loads_document(text)
     assert loaded["agent"]["state"] == STATE
     no_index = json.dumps({k: v for k, v in _document().items() if k != "tag_index"})
-    assert serialization.loads_document(no_index)["agent"]["state"] == STATE
+    assert codec.loads_document(no_index)["agent"]["state"] == STATE
 
 
 def test_a_hand_added_tag_is_decoded_although_the_index_misses_it():
     doc = _document()
     doc["other"][1]["x"] = {"__cs__": "tuple", "v": [1, 2]}  # count no longer matches
-    loaded = serialization.loads_document(json.dumps(doc))
+    loaded = codec.loads_document(json.dumps(doc))
     assert loaded["other"][1]["x"] == (1, 2)
     assert loaded["agent"]["state"] == STATE
 
@@ -53,7 +53,7 @@ def test_a_hand_added_tag_is_decoded_although_the_index_misses_it():
 def test_a_moved_tag_with_the_same_count_falls_back_to_decoding_all():
     doc = _document()
     doc["agent"]["state"]["moved"] = doc["agent"]["state"].pop("when")
-    loaded = serialization.loads_document(json.dumps(doc))
+    loaded = codec.loads_document(json.dumps(doc))
     assert loaded["agent"]["state"]["moved"] == STATE["when"]
     assert loaded["agent"]["state"]["history"] == STATE["history"]
 
@@ -62,23 +62,23 @@ def test_a_moved_tag_with_the_same_count_falls_back_to_decoding_all():
 def test_a_nonsense_index_is_ignored(paths):
     doc = _document()
     doc["tag_index"]["paths"] = paths
-    assert serialization.loads_document(json.dumps(doc))["agent"]["state"] == STATE
+    assert codec.loads_document(json.dumps(doc))["agent"]["state"] == STATE
 
 
 def test_refused_pickles_are_refused_on_both_paths():
-    doc = {"state": serialization.encode({"f": frozenset({1})})}
+    doc = {"state": codec.encode({"f": frozenset({1})})}
     doc["state"]["g"] = {"__cs__": "pickle", "type": "x", "v": "gAR9lC4="}
-    doc["tag_index"] = serialization.tag_index(doc)
+    doc["tag_index"] = codec.tag_index(doc)
     for candidate in (doc, {k: v for k, v in doc.items() if k != "tag_index"}):
         with pytest.raises(DecodeError, match="refusing to unpickle"):
-            serialization.loads_document(json.dumps(candidate), allow_pickle=False)
+            codec.loads_document(json.dumps(candidate), allow_pickle=False)
 
 
 def test_a_tag_spelt_with_escapes_is_still_decoded_or_refused():
     text = json.dumps({"state": {"__cs__": "tuple", "v": [1]}}).replace("__cs__", "\\u005f_cs__")
-    assert serialization.loads_document(text) == {"state": (1,)}
-    assert serialization.loads(text) == {"state": (1,)}
+    assert codec.loads_document(text) == {"state": (1,)}
+    assert codec.loads(text) == {"state": (1,)}
     pickled = text.replace('"tuple", "v": [1]', '"pickle", "type": "x", "v": "gAR9lC4="')
-    for load in (serialization.loads_document, serialization.loads):
+    for load in (codec.loads_document, codec.loads):
         with pytest.raises(DecodeError, match="refusing to unpickle"):
             load(pickled, allow_pickle=False)

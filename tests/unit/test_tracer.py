@@ -505,7 +505,7 @@ def test_every_span_construction_path_sets_every_slot() -> None:
     """`Tracer.span` inlines `start_span` and `Span.from_dict` sets the slots itself, for speed:
     none may leave a slot unset."""
     from pytest_clearstone.observability import TracerProvider
-    from pytest_clearstone.observability.span import Span, start_span
+    from pytest_clearstone.tracing.span import Span, start_span
 
     slots = [s for s in Span.__slots__ if s != "__weakref__"]
     provider = TracerProvider(":memory:")

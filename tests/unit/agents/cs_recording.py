@@ -8,7 +8,7 @@ from typing import Any
 
 from pytest_clearstone.debugging import Checkpoint, CheckpointManager
 from pytest_clearstone.observability import TracerProvider
-from pytest_clearstone.observability.span import Span
+from pytest_clearstone.tracing.span import Span
 
 
 class Recording:

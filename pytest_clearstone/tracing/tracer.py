@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..calls import CallShape, is_method_like
+from ..arguments import CallShape, is_method_like
 from .span import (
     _PERF0,
     _PLAIN_TYPES,

@@ -18,15 +18,15 @@ from ..errors import (
     ReplayExhaustedError,
     TraceNotFoundError,
 )
-from ..observability.span import Span
-from ..observability.trace import Trace
+from ..tracing.span import Span
+from ..tracing.trace import Trace
 from .checkpoint import Checkpoint
-from .context import DeterministicExecutionContext, Responses
-from .recording import TARGET_ATTRIBUTE
-from .responses import Matcher, RecordedCall, ReplaySession
+from .context import DeterministicExecutionContext
+from .recorder import TARGET_ATTRIBUTE
+from .responses import Matcher, RecordedCall, ReplaySession, Responses
 
 if TYPE_CHECKING:
-    from ..observability.store import TraceStore
+    from ..tracing.store import TraceStore
 
 MockConfig = Mapping[str, str | Sequence[str]]
 _RULE = "-" * 60

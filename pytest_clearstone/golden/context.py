@@ -12,25 +12,22 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
-from .patching import PatchStack, Target, patch_with, resolve
-from .responses import Matcher, RecordedCall, ReplaySession, TargetReplay, Transform
+from .responses import (
+    Matcher,
+    RecordedCall,
+    ReplaySession,
+    Responses,
+    TargetReplay,
+    Transform,
+)
+from .targets import PatchStack, Target, patch_with, resolve
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
 
-MockTargets = Mapping[str, Union[Sequence[Any], "Responses"]]
-
-
-class Responses:
-    """Recorded calls for one target, with their inputs (built by the replay engine)."""
-
-    def __init__(self, calls: Sequence[RecordedCall]) -> None:
-        self.calls = list(calls)
-
-    def __len__(self) -> int:
-        return len(self.calls)
+MockTargets = Mapping[str, Sequence[Any] | Responses]
 
 
 @functools.lru_cache(maxsize=256)

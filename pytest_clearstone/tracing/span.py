@@ -6,12 +6,13 @@ import itertools
 import operator
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from .. import serialization
+from .. import codec
 
 STATUSES = ("UNSET", "OK", "ERROR")
 
@@ -22,13 +23,11 @@ _MISSING: Any = object()
 
 
 def _real_time_ns_anchor() -> tuple[int, int]:
-    try:
-        import time_machine
-
-        if time_machine.escape_hatch.is_travelling():
-            return time_machine.escape_hatch.time.time_ns(), time.perf_counter_ns()
-    except ImportError:  # pragma: no cover - time-machine is a dependency
-        pass
+    # time-machine is looked up, not imported: tracing must not import it (and, through it,
+    # pytest); if it is not imported yet, no clock can be frozen
+    time_machine = sys.modules.get("time_machine")
+    if time_machine is not None and time_machine.escape_hatch.is_travelling():
+        return time_machine.escape_hatch.time.time_ns(), time.perf_counter_ns()
     return time.time_ns(), time.perf_counter_ns()
 
 
@@ -117,23 +116,23 @@ class Recorded:
 
     @classmethod
     def of(cls, value: Any) -> Recorded:
-        return cls(encoded=serialization.encode(value))
+        return cls(encoded=codec.encode(value))
 
     @property
     def encoded(self) -> Any:
         if self._encoded is _MISSING:
-            self._encoded = serialization.encode(self._decoded)
+            self._encoded = codec.encode(self._decoded)
         return self._encoded
 
     @property
     def value(self) -> Any:
         if self._decoded is _MISSING:
-            self._decoded = serialization.decode(self._encoded)
+            self._decoded = codec.decode(self._encoded)
         return self._decoded
 
     def fresh_value(self) -> Any:
         """A newly decoded copy that the caller may mutate."""
-        return serialization.decode(self.encoded)
+        return codec.decode(self.encoded)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # copies and pickles carry the encoded snapshot (the _MISSING sentinel does not survive
@@ -149,7 +148,7 @@ class Span:
     """One operation: a name, a type (``llm``, ``tool``, ``database``, ...), timing, status,
     attributes, and the recorded ``input``/``output``/``error``.
 
-    Spans are created by :meth:`Tracer.span <pytest_clearstone.observability.Tracer.span>`;
+    Spans are created by :meth:`Tracer.span <pytest_clearstone.tracing.Tracer.span>`;
     those read back from a store or a checkpoint are the same class.
     """
 
@@ -264,7 +263,7 @@ class Span:
         where the span ends, not in the writer), unless they are plain JSON scalars."""
         attrs = self.attributes
         if attrs and not _PLAIN_TYPES.issuperset(map(type, attrs.values())):
-            self._attrs_tree = serialization.encode(attrs)
+            self._attrs_tree = codec.encode(attrs)
 
     def set_status(self, status: str, message: str | None = None) -> None:
         """Set ``"UNSET"``, ``"OK"`` or ``"ERROR"``; an explicit status survives the block's
@@ -299,7 +298,7 @@ class Span:
             "parent_span_id": self.parent_span_id,
             "name": self.name,
             "span_type": self.span_type,
-            "attributes": serialization.encode(self.attributes),
+            "attributes": codec.encode(self.attributes),
             "start_time_ns": self.start_time_ns,
             "end_time_ns": self.end_time_ns,
             "status": self.status,
@@ -324,7 +323,7 @@ class Span:
         span.name = str(d["name"])
         span.span_type = get("span_type")
         attrs = get("attributes") or {}
-        span.attributes = attrs if decoded else serialization.decode(attrs)
+        span.attributes = attrs if decoded else codec.decode(attrs)
         span.start_time_ns = int(d["start_time_ns"])
         end = get("end_time_ns")
         span.end_time_ns = None if end is None else int(end)
@@ -394,11 +393,11 @@ def exception_record(exc: BaseException) -> dict[str, Any]:
     """The JSON-compatible description of an exception stored on a span."""
     t = type(exc)
     try:
-        args = serialization.encode(exc.args)
+        args = codec.encode(exc.args)
     except Exception:  # pragma: no cover - encode falls back to repr, never raises unstrict
         args = None
     record = {"type": t.__qualname__, "module": t.__module__, "message": str(exc), "args": args}
     attributes = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__")}
     if attributes:  # e.g. an SDK error's status code: the agent may branch on it
-        record["attributes"] = serialization.encode(attributes)
+        record["attributes"] = codec.encode(attributes)
     return record

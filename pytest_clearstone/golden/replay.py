@@ -19,15 +19,15 @@ from ..errors import (
     ClearstoneError,
     GoldenMismatchError,
 )
-from ..observability.span import Recorded
-from ..observability.tracer import Tracer
+from ..tracing.span import Recorded
+from ..tracing.tracer import Tracer
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
+from .engine import MockConfig, ReplayEngine, load_state, normalize_mock_config
 from .manager import agent_class_of, agent_state, capture_state, new_checkpoint_id
-from .patching import PatchStack, resolve
-from .recording import Recorder
-from .replay import MockConfig, ReplayEngine, load_state, normalize_mock_config
+from .recorder import Recorder
 from .responses import Matcher, ReplayCall, Transform
+from .targets import PatchStack, resolve
 
 RECORD = "record"
 REPLAY = "replay"

@@ -7,12 +7,12 @@ import functools
 from collections.abc import Generator
 from typing import Any
 
-from ..calls import CallShape
-from ..observability.span import Span
-from ..observability.tracer import Tracer, _current_span, _SpanBlock
+from ..arguments import CallShape
+from ..tracing.span import Span
+from ..tracing.tracer import Tracer, _current_span, _SpanBlock
 from .context import DeterministicExecutionContext
-from .patching import PatchStack, Target, live_kind
 from .responses import ReplayCall, Transform
+from .targets import PatchStack, Target, live_kind
 
 TARGET_ATTRIBUTE = "clearstone.target"
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from . import serialization
-from .errors import CheckpointCorruptError, UntrustedCheckpointError
+from .. import codec
+from ..errors import CheckpointCorruptError, UntrustedCheckpointError
 
 ENV_VAR = "CLEARSTONE_SIGNING_KEY"
 SIGNATURE_FIELD = "signature"
@@ -89,7 +89,7 @@ def verify_document(doc: Any, key: bytes | str) -> bool:
 
 def _parse(text: str | bytes) -> Any:
     """Parse JSON without decoding any codec tag (so nothing is unpickled)."""
-    return serialization.loads(text, decode_tags=False)
+    return codec.loads(text, decode_tags=False)
 
 
 def sign_text(text: str | bytes, key: bytes | str) -> str:
@@ -100,7 +100,7 @@ def sign_text(text: str | bytes, key: bytes | str) -> str:
     doc = _parse(text)
     if not isinstance(doc, dict):
         raise ValueError(f"expected a JSON object, found {type(doc).__name__}")
-    from .debugging.checkpoint import file_text
+    from .checkpoint import file_text
 
     return file_text(sign_document(doc, key)) + "\n"
 
@@ -123,7 +123,7 @@ def has_pickle(tree: Any) -> bool:
     while stack:
         node = stack.pop()
         if type(node) is dict:
-            if node.get(serialization.TAG) == "pickle":
+            if node.get(codec.TAG) == "pickle":
                 return True
             stack.extend(node.values())
         elif type(node) is list:
@@ -151,7 +151,8 @@ def trusted_decode(
                 path,
                 f"it contains pickled values and is not signed, and a signing key is configured "
                 f"({ENV_VAR}). Re-record it with the key set, or sign it if you trust it: "
-                f"python -c \"import pytest_clearstone.signing as s; s.sign_file('{path}')\"",
+                f'python -c "from pytest_clearstone.golden import signing; '
+                f"signing.sign_file('{path}')\"",
             )
         if not verify_document(doc, key):
             raise UntrustedCheckpointError(
@@ -159,7 +160,7 @@ def trusted_decode(
                 "it contains pickled values and its signature does not match its content for "
                 "the configured key: it was changed after signing, or signed with another key",
             )
-    return serialization.decode(doc)
+    return codec.decode(doc)
 
 
 def sign_file(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -> Path:

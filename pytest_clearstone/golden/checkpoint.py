@@ -3,7 +3,7 @@
 A ``.ckpt`` file is one UTF-8 JSON document, indented by 2, its top-level fields sorted and every
 value in the key order it had when recorded, so that a re-recorded golden of a deterministic
 agent gives a reviewable ``git diff``. Values (agent state, span inputs and outputs, metadata) go
-through :mod:`pytest_clearstone.serialization`: plain JSON where possible, tagged values
+through :mod:`pytest_clearstone.codec`: plain JSON where possible, tagged values
 otherwise, dill pickles only where nothing else works. The fields are documented in
 ``docs/reference/checkpoint-format.md``.
 """
@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import serialization, signing
-from ..atomic import atomic_write_text
+from .. import codec
+from ..codec.fast_json import orjson
 from ..diff import StateDelta
 from ..errors import (
     CheckpointCorruptError,
@@ -26,14 +26,10 @@ from ..errors import (
     ClearstoneError,
     DecodeError,
 )
-from ..observability.span import Recorded, Span
-from ..observability.trace import Trace
-
-_orjson: Any
-try:  # optional speed-up, never required
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - depends on the environment
-    _orjson = None
+from ..tracing.span import Recorded, Span
+from ..tracing.trace import Trace
+from . import signing
+from .atomic import atomic_write_text
 
 FORMAT_NAME = "pytest-clearstone-checkpoint"
 FORMAT_VERSION = 1
@@ -46,9 +42,9 @@ def file_text(doc: dict[str, Any]) -> str:
     it in the order it had when recorded, or the replay would diverge from the recording.
     """
     top = dict(sorted(doc.items()))
-    if _orjson is not None:
+    if orjson is not None:
         try:
-            return str(_orjson.dumps(top, option=_orjson.OPT_INDENT_2).decode("utf-8"))
+            return str(orjson.dumps(top, option=orjson.OPT_INDENT_2).decode("utf-8"))
         except TypeError:  # e.g. integers wider than 64 bits: the stdlib handles them
             pass
     return json.dumps(top, indent=2, ensure_ascii=False)
@@ -149,7 +145,7 @@ class Checkpoint:
         outcome = None
         if self.outcome is not None:
             outcome = {
-                k: v.encoded if isinstance(v, Recorded) else serialization.encode(v)
+                k: v.encoded if isinstance(v, Recorded) else codec.encode(v)
                 for k, v in self.outcome.items()
             }
         doc = {
@@ -163,7 +159,7 @@ class Checkpoint:
                 "class": self.agent_class_name,
                 "state": self._state.encoded,
             },
-            "metadata": serialization.encode(self.metadata),
+            "metadata": codec.encode(self.metadata),
             "outcome": outcome,
             "trace": self.trace.to_dict(),
             "written_by": {
@@ -177,21 +173,21 @@ class Checkpoint:
         """The checkpoint as ``.ckpt`` file text.
 
         With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) the text carries a
-        ``"signature"`` field, see :mod:`pytest_clearstone.signing`.
+        ``"signature"`` field, see :mod:`pytest_clearstone.golden.signing`.
         """
         key = signing.resolve_key(signing_key)
         doc = self.to_document()
-        doc["tag_index"] = serialization.tag_index(doc)
+        doc["tag_index"] = codec.tag_index(doc)
         doc["contains_pickle"] = False
         text = file_text(doc)
         # one serialisation: the top-level line (indent 2, sorted fields) is unique in the text
-        self.contains_pickle = serialization.text_has_pickle(text)
+        self.contains_pickle = codec.text_has_pickle(text)
         if self.contains_pickle:
             text = text.replace('\n  "contains_pickle": false,', '\n  "contains_pickle": true,', 1)
         if key is not None:  # sign what a reader will parse, then add the field
             doc["contains_pickle"] = self.contains_pickle
             doc[signing.SIGNATURE_FIELD] = signing.compute_signature(
-                serialization.loads(text, decode_tags=False), key
+                codec.loads(text, decode_tags=False), key
             )
             text = file_text(doc)
         return text + "\n"
@@ -247,10 +243,10 @@ class Checkpoint:
             raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
         try:
             if key is None:
-                doc = serialization.loads_document(text, allow_pickle=allow_pickle)
+                doc = codec.loads_document(text, allow_pickle=allow_pickle)
             else:  # verify before anything is unpickled
                 doc = signing.trusted_decode(
-                    serialization.loads(text, decode_tags=False),
+                    codec.loads(text, decode_tags=False),
                     path,
                     allow_pickle=allow_pickle,
                     signing_key=key,

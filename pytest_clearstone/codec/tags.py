@@ -33,7 +33,8 @@ from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any
 
-from .errors import DecodeError, SerializationError, describe
+from ..errors import DecodeError, SerializationError, describe
+from .fast_json import orjson
 
 TAG = "__cs__"
 _TAG_MARKER = '"__cs__"'
@@ -58,15 +59,6 @@ def _scan(text: str) -> tuple[bool, bool]:
     escaped = b"\\" in encoded and b"\\u" in encoded
     digits = encoded.translate(_DIGIT_MAP)
     return escaped, _RUN20 in digits or _NEG19 in digits
-
-
-_orjson: Any
-try:  # optional speed-up, never required
-    import orjson
-
-    _orjson = orjson
-except ImportError:  # pragma: no cover - depends on the environment
-    _orjson = None
 
 
 class UnencodableValueWarning(UserWarning):
@@ -474,8 +466,8 @@ def _decode_at(doc: Any, paths: Any, allow_pickle: bool) -> bool:
 
 def _plain_loads(text: str) -> Any:
     # orjson reads integers beyond 64 bits as floats: such text goes to the stdlib
-    if _orjson is not None and not _has_long_digits(text):
-        return _orjson.loads(text)
+    if orjson is not None and not _has_long_digits(text):
+        return orjson.loads(text)
     return json.loads(text)
 
 
@@ -491,7 +483,7 @@ def loads_document(text: str, *, allow_pickle: bool = True) -> Any:
     if escaped:  # a tag key may be spelt with escapes ("\\u005f_cs__"): let the parser
         # unescape and the hook see every key
         return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
-    plain_loads = json.loads if _orjson is None or long_digits else _orjson.loads
+    plain_loads = json.loads if orjson is None or long_digits else orjson.loads
     count = text.count(_TAG_MARKER)
     if count:
         doc = plain_loads(text)
@@ -508,10 +500,10 @@ def loads_document(text: str, *, allow_pickle: bool = True) -> Any:
 
 def dumps(tree: Any, *, pretty: bool = False) -> str:
     """Serialise a JSON-compatible tree. ``pretty``: 2-space indent and sorted keys (stable)."""
-    if _orjson is not None:
-        option = (_orjson.OPT_INDENT_2 | _orjson.OPT_SORT_KEYS) if pretty else 0
+    if orjson is not None:
+        option = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) if pretty else 0
         try:
-            return str(_orjson.dumps(tree, option=option).decode("utf-8"))
+            return str(orjson.dumps(tree, option=option).decode("utf-8"))
         except TypeError:  # e.g. integers wider than 64 bits: the stdlib handles them
             pass
     if pretty:

@@ -6,7 +6,7 @@ Schema version 1 (``PRAGMA user_version = 1``), one table::
           start_time_ns, end_time_ns, status, status_message, attributes_json, input_json,
           output_json, error_json, instrumentation_name, instrumentation_version)
 
-``*_json`` columns hold codec trees (see :mod:`pytest_clearstone.serialization`) as JSON text, or
+``*_json`` columns hold codec trees (see :mod:`pytest_clearstone.codec`) as JSON text, or
 NULL. An open span has ``end_time_ns`` NULL and is rewritten when it ends. The database runs in
 WAL mode with a busy timeout, so several threads and processes can write one file.
 """
@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .. import serialization
+from .. import codec
+from ..codec.fast_json import orjson
 from ..errors import TraceNotFoundError, TraceStoreError
 from .span import Recorded, Span
 from .trace import Trace, TraceSummary
@@ -77,7 +78,7 @@ _CHUNK = 512  # spans per INSERT statement
 _inherited_connections: list[sqlite3.Connection] = []  # kept open in forked children
 
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
-_orjson_dumps: Any = getattr(serialization._orjson, "dumps", None)
+_orjson_dumps: Any = getattr(orjson, "dumps", None)
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _plain_fields = operator.attrgetter(
     "span_id", "trace_id", "parent_span_id", "name", "span_type", "seq", "start_time_ns",
@@ -92,13 +93,13 @@ def _attributes_json(span: Span) -> str:
         return "{}"
     tree = span._attrs_tree
     if tree is not None:  # encoded when the span ended
-        return serialization.dumps(tree)
+        return codec.dumps(tree)
     # str keys and JSON scalar values need no tags. Checking and dumping run in C without
     # giving up the GIL, so a thread adding attributes meanwhile cannot interleave.
     if (
         _orjson_dumps is not None
         and _PLAIN_TYPES.issuperset(map(type, attrs.values()))
-        and serialization.TAG not in attrs
+        and codec.TAG not in attrs
     ):
         try:
             return str(_orjson_dumps(attrs).decode())
@@ -106,7 +107,7 @@ def _attributes_json(span: Span) -> str:
             pass
     # warn=False: this may run in the writer thread; the warning is raised in the recording
     # thread when the span ends (Span._freeze_attributes)
-    return serialization.dumps(serialization.Encoder(warn=False).encode(dict(attrs)))
+    return codec.dumps(codec.Encoder(warn=False).encode(dict(attrs)))
 
 
 def _row(span: Span) -> tuple[Any, ...]:
@@ -114,7 +115,7 @@ def _row(span: Span) -> tuple[Any, ...]:
     if inp is None and out is None and err is None:
         values: tuple[Any, ...] = _NO_VALUES
     else:
-        dumps = serialization.dumps
+        dumps = codec.dumps
         values = (
             None if inp is None else dumps(inp.encoded),
             None if out is None else dumps(out.encoded),
@@ -124,7 +125,7 @@ def _row(span: Span) -> tuple[Any, ...]:
 
 
 def _span(row: sqlite3.Row | tuple[Any, ...]) -> Span:
-    loads = serialization.loads
+    loads = codec.loads
     (sid, tid, parent, name, stype, seq, start, end, status, msg, attrs, inp, out, err, iname,
      iver) = row  # fmt: skip
     return Span(

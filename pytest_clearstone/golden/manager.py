@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import signing
+from ..codec import Encoder
 from ..errors import CheckpointNotFoundError, CheckpointPathError, SerializationError
-from ..observability.span import Recorded
-from ..observability.trace import Trace
-from ..serialization import Encoder
+from ..tracing.span import Recorded
+from ..tracing.trace import Trace
+from . import signing
 from .checkpoint import Checkpoint
 
 CHECKPOINT_SUFFIX = ".ckpt"
@@ -106,7 +106,7 @@ class CheckpointManager:
         """Write ``checkpoint`` atomically and return its path.
 
         With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) the file is signed,
-        see :mod:`pytest_clearstone.signing`.
+        see :mod:`pytest_clearstone.golden.signing`.
 
         The default name is ``{trace_id}_{checkpoint_id}.ckpt``. A ``filename`` that would land
         outside the checkpoint directory is refused with

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import serialization
-from ..calls import CallShape
+from .. import codec
+from ..arguments import CallShape
 from ..diff import StateDelta
 from ..errors import (
     RecordedError,
@@ -19,8 +19,8 @@ from ..errors import (
     ReplayExhaustedError,
     UnusedResponsesError,
 )
-from ..observability.span import Recorded, Span
-from .patching import Target
+from ..tracing.span import Recorded, Span
+from .targets import Target
 
 #: ``matcher(target, call_number, recorded_input, actual_input) -> bool | None``; ``None`` means
 #: "no opinion": compare the encoded arguments for equality.
@@ -72,6 +72,16 @@ class RecordedCall:
         return self.output.fresh_value()
 
 
+class Responses:
+    """Recorded calls for one target, with their inputs (built by the replay engine)."""
+
+    def __init__(self, calls: Sequence[RecordedCall]) -> None:
+        self.calls = list(calls)
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
@@ -84,7 +94,7 @@ def rebuild_exception(error: dict[str, Any]) -> BaseException:
         for part in name.split("."):
             obj = getattr(obj, part)
         if isinstance(obj, type) and issubclass(obj, Exception):
-            args = tuple(serialization.decode(error.get("args") or [message]))
+            args = tuple(codec.decode(error.get("args") or [message]))
             try:
                 exc: Exception = obj(*args)
             except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
@@ -93,7 +103,7 @@ def rebuild_exception(error: dict[str, Any]) -> BaseException:
             attributes = error.get("attributes")
             if attributes:
                 with contextlib.suppress(Exception):
-                    vars(exc).update(serialization.decode(attributes))
+                    vars(exc).update(codec.decode(attributes))
             return exc
     except Exception:
         pass
@@ -145,7 +155,7 @@ class ReplaySession:
 
 
 class Binder:
-    """:meth:`CallShape.bind <pytest_clearstone.calls.CallShape.bind>` with a fast path for the
+    """:meth:`CallShape.bind <pytest_clearstone.arguments.CallShape.bind>` with a fast path for the
     usual shape (plain parameters, some with defaults), prepared once per function."""
 
     __slots__ = ("defaults", "names", "shape", "skip_first")
@@ -208,7 +218,7 @@ def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
             return True
     except Exception:  # an __eq__ that raises or is ambiguous: compare the encodings
         pass
-    return bool(serialization.encode(arguments) == recorded.encoded)
+    return bool(codec.encode(arguments) == recorded.encoded)
 
 
 class TargetReplay:
