@@ -9,6 +9,11 @@ Schema version 1 (``PRAGMA user_version = 1``), one table::
 ``*_json`` columns hold codec trees (see :mod:`pytest_clearstone.codec`) as JSON text, or
 NULL. An open span has ``end_time_ns`` NULL and is rewritten when it ends. The database runs in
 WAL mode with a busy timeout, so several threads and processes can write one file.
+
+The schema is checked before anything is written: a SQLite file of another program, or a store
+of a newer schema, is refused and left exactly as it was (content, version, journal mode). A
+``read_only`` store (the command line's) opens the file with SQLite's read-only mode and never
+writes to it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .. import codec
 from ..codec.fast_json import orjson
@@ -81,9 +86,19 @@ _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 _orjson_dumps: Any = getattr(orjson, "dumps", None)
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _plain_fields = operator.attrgetter(
-    "span_id", "trace_id", "parent_span_id", "name", "span_type", "seq", "start_time_ns",
-    "end_time_ns", "status", "status_message", "instrumentation_name", "instrumentation_version",
-)  # fmt: skip
+    "span_id",
+    "trace_id",
+    "parent_span_id",
+    "name",
+    "span_type",
+    "seq",
+    "start_time_ns",
+    "end_time_ns",
+    "status",
+    "status_message",
+    "instrumentation_name",
+    "instrumentation_version",
+)
 _NO_VALUES = (None, None, None)
 
 
@@ -124,17 +139,39 @@ def _row(span: Span) -> tuple[Any, ...]:
     return (*_plain_fields(span), _attributes_json(span), *values)
 
 
-def _span(row: sqlite3.Row | tuple[Any, ...]) -> Span:
+def _span(row: sqlite3.Row | tuple[Any, ...], decode: Callable[[Any], Any] | None = None) -> Span:
     loads = codec.loads
-    (sid, tid, parent, name, stype, seq, start, end, status, msg, attrs, inp, out, err, iname,
-     iver) = row  # fmt: skip
+    (
+        sid,
+        tid,
+        parent,
+        name,
+        stype,
+        seq,
+        start,
+        end,
+        status,
+        msg,
+        attrs,
+        inp,
+        out,
+        err,
+        iname,
+        iver,
+    ) = row
+    if not attrs or attrs == "{}":
+        attributes = {}
+    elif decode is None:
+        attributes = loads(attrs)
+    else:  # the caller's policy (inspection: no pickles, no imports)
+        attributes = decode(loads(attrs, decode_tags=False))
     return Span(
         trace_id=tid,
         span_id=sid,
         parent_span_id=parent,
         name=name,
         span_type=stype,
-        attributes=loads(attrs) if attrs and attrs != "{}" else {},
+        attributes=attributes,
         start_time_ns=start,
         end_time_ns=end,
         status=status,
@@ -148,10 +185,15 @@ def _span(row: sqlite3.Row | tuple[Any, ...]) -> Span:
     )
 
 
-def _checked_span(row: sqlite3.Row | tuple[Any, ...], db_path: str) -> Span:
+def _checked_span(
+    row: sqlite3.Row | tuple[Any, ...],
+    db_path: str,
+    decode: Callable[[Any], Any] | None,
+    fix: str,
+) -> Span:
     """:func:`_span`, with a :class:`TraceStoreError` for a row that is not one we wrote."""
     try:
-        span = _span(row)
+        span = _span(row, decode)
         ints = [span.start_time_ns, span.seq]
         if span.end_time_ns is not None:
             ints.append(span.end_time_ns)
@@ -161,10 +203,48 @@ def _checked_span(row: sqlite3.Row | tuple[Any, ...], db_path: str) -> Span:
             raise TypeError("the attributes or error column is not a JSON object")
     except (ValueError, TypeError) as exc:  # not JSON, not UTF-8, wrong types
         raise TraceStoreError(
-            f"span {row[0]!r} in the trace store {db_path!r} is damaged ({exc}). Delete or move "
-            f"the file to start a new store"
+            f"span {row[0]!r} in the trace store {db_path!r} is damaged ({exc}). {fix}"
         ) from None
     return span
+
+
+_REQUIRED_COLUMNS = frozenset(f"{_COLUMNS}, {_WRITE_COLUMNS}".replace(",", " ").split())
+
+
+def _schema(conn: sqlite3.Connection, db_path: str, fix: str) -> Literal["empty", "current"]:
+    """What ``conn``'s database is, read without writing anything: ``"empty"`` (no tables yet)
+    or ``"current"`` (our schema); a :class:`TraceStoreError` for anything else."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = sorted(
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    )
+    if version > SCHEMA_VERSION:
+        raise TraceStoreError(
+            f"the trace store {db_path!r} has schema version {version}; this pytest-clearstone "
+            f"reads up to {SCHEMA_VERSION}: upgrade pytest-clearstone (the file was left as it is)"
+        )
+    if not tables and version == 0:
+        return "empty"
+    if "spans" in tables:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(spans)")}
+        if columns >= _REQUIRED_COLUMNS:
+            return "current"
+        if "span_type" not in columns and {"span_id", "trace_id", "name"} <= columns:
+            raise TraceStoreError(
+                f"{db_path!r} holds a 'spans' table of another tool (clearstone-sdk?); convert "
+                f"it with: python -m pytest_clearstone import-clearstone {db_path} DEST_DIR"
+            )
+    shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "") or "none"
+    raise TraceStoreError(
+        f"{db_path!r} is not a pytest-clearstone trace store: it is another program's SQLite "
+        f"database (tables: {shown}; user_version {version}) and was left as it is. {fix}"
+    )
+
+
+def _read_only_uri(path: str, *, immutable: bool = False) -> str:
+    # as_uri() percent-encodes '?', '#', '%' and spaces, so any file name is safe here
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+    return uri + "&immutable=1" if immutable else uri
 
 
 class TraceStore:
@@ -174,8 +254,21 @@ class TraceStore:
     spans, so :meth:`get_trace` always sees every span opened before it was called.
     """
 
-    def __init__(self, db_path: str | os.PathLike[str] = "traces.db") -> None:
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str] = "traces.db",
+        *,
+        read_only: bool = False,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """``read_only``: open the file with SQLite's read-only mode; nothing is ever written
+        (the file must exist and be a store of this schema). ``decode``: how the codec tree of a
+        span's attributes becomes values (default: :func:`codec.decode`, pickles included);
+        inspection passes one that never unpickles nor imports."""
         self.db_path = str(db_path)
+        self.read_only = read_only
+        self._decode = decode
+        self._empty = False  # a read-only store on a database with no tables yet
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._before_read: Callable[[], None] | None = None
@@ -192,15 +285,79 @@ class TraceStore:
             conn = self._conn = self._open()
         return conn
 
+    @property
+    def _fix(self) -> str:
+        """The advice ending a message about a file that is not a usable store."""
+        if self.read_only:
+            return "Inspection reads trace stores written by pytest-clearstone only"
+        return (
+            "Point the trace store elsewhere (--clearstone-db PATH or ini clearstone_db), or "
+            "move the file away"
+        )
+
+    @property
+    def _damaged_fix(self) -> str:
+        if self.read_only:  # a read-only command never advises deleting a file
+            return "Inspection leaves the file as it is"
+        return "Delete or move the file to start a new store"
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        path = Path(self.db_path)
+        if not path.is_file():
+            what = "it is a directory" if path.is_dir() else "no such file"
+            raise TraceStoreError(f"cannot open the trace store {self.db_path!r}: {what}")
+        conn: sqlite3.Connection | None = None
+        try:
+            try:
+                conn = self._connect_read_only(immutable=False)
+                kind = _schema(conn, self.db_path, self._fix)
+            except sqlite3.OperationalError:
+                # a WAL database in a directory we cannot write to (no -shm file can be made):
+                # with no -wal file there is no writer, and the file alone is the whole store
+                if Path(f"{self.db_path}-wal").exists():
+                    raise
+                if conn is not None:
+                    conn.close()
+                conn = self._connect_read_only(immutable=True)
+                kind = _schema(conn, self.db_path, self._fix)
+        except TraceStoreError:
+            if conn is not None:
+                conn.close()
+            raise
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            if conn is not None:
+                conn.close()
+            raise TraceStoreError(
+                f"cannot read the trace store {self.db_path!r}: {exc}. {self._fix}"
+            ) from None
+        self._empty = kind == "empty"
+        return conn
+
+    def _connect_read_only(self, *, immutable: bool) -> sqlite3.Connection:
+        return sqlite3.connect(
+            _read_only_uri(self.db_path, immutable=immutable),
+            uri=True,
+            timeout=_BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+
     def _open(self) -> sqlite3.Connection:
+        if self.read_only:
+            return self._open_read_only()
         if not self.is_memory:
             parent = Path(self.db_path).parent
             parent.mkdir(parents=True, exist_ok=True)
+        conn: sqlite3.Connection | None = None
         try:
             conn = sqlite3.connect(
-                self.db_path, timeout=_BUSY_TIMEOUT_S, isolation_level=None,
+                self.db_path,
+                timeout=_BUSY_TIMEOUT_S,
+                isolation_level=None,
                 check_same_thread=False,
-            )  # fmt: skip
+            )
+            # before any write: a foreign or newer file is refused exactly as it was
+            _schema(conn, self.db_path, self._fix)
             if not self.is_memory:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
@@ -211,10 +368,15 @@ class TraceStore:
                     self._json_insert = True
                 except sqlite3.OperationalError:  # SQLite built without JSON1
                     self._json_insert = False
+        except TraceStoreError:
+            if conn is not None:
+                conn.close()
+            raise
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            if conn is not None:
+                conn.close()
             raise TraceStoreError(
-                f"cannot open the trace store {self.db_path!r}: {exc}. Delete or move the file "
-                f"to start a new store"
+                f"cannot open the trace store {self.db_path!r}: {exc}. {self._fix}"
             ) from None
         return conn
 
@@ -233,15 +395,8 @@ class TraceStore:
                     f"the trace store {self.db_path!r} has schema version {version}; this "
                     f"pytest-clearstone reads up to {SCHEMA_VERSION}: upgrade pytest-clearstone"
                 )
-            if version == 0:
-                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-                cols = {r[1] for r in conn.execute("PRAGMA table_info(spans)")}
-                if "spans" in tables and "span_type" not in cols:
-                    raise TraceStoreError(
-                        f"{self.db_path!r} holds a 'spans' table of another tool (clearstone-sdk?)"
-                        f"; convert it with: python -m pytest_clearstone import-clearstone "
-                        f"{self.db_path} DEST_DIR"
-                    )
+            if version == 0 and _schema(conn, self.db_path, self._fix) == "current":
+                version = SCHEMA_VERSION  # a store of before the version number
             while version < SCHEMA_VERSION:
                 for statement in _MIGRATIONS[version].split(";"):
                     if statement.strip():
@@ -268,8 +423,7 @@ class TraceStore:
                 time.sleep(0.01)
             except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged file
                 raise TraceStoreError(
-                    f"the trace store {self.db_path!r} is damaged ({exc}). Delete or move the "
-                    f"file to start a new store"
+                    f"the trace store {self.db_path!r} is damaged ({exc}). {self._damaged_fix}"
                 ) from None
 
     # -- writing -------------------------------------------------------------------------------
@@ -291,6 +445,8 @@ class TraceStore:
                 except (TypeError, ValueError):  # e.g. integers wider than 64 bits
                     payload = None
             chunks.append(("rows", rows) if payload is None else ("json", payload))
+        if self.read_only:
+            raise TraceStoreError(f"the trace store {self.db_path!r} was opened read-only")
         with self._lock:
             conn = self._connection()
 
@@ -315,9 +471,12 @@ class TraceStore:
         if self._before_read is not None:
             self._before_read()
         with self._lock:
-            if not self.is_memory and self._conn is None and not Path(self.db_path).exists():
+            missing = self._conn is None and not Path(self.db_path).exists()
+            if missing and not self.read_only and not self.is_memory:
                 return []
             conn = self._connection()
+            if self._empty:
+                return []
             return list(self._retry(lambda: conn.execute(sql, params).fetchall()))
 
     def get_trace(self, trace_id: str) -> Trace:
@@ -329,7 +488,8 @@ class TraceStore:
         rows = self._query(f"SELECT {_COLUMNS} FROM spans WHERE trace_id = ?", (trace_id,))
         if not rows:
             raise TraceNotFoundError(trace_id, self.db_path)
-        return Trace(trace_id, [_checked_span(r, self.db_path) for r in rows])
+        fix = self._damaged_fix
+        return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])
 
     def list_traces(self, limit: int = 20) -> list[TraceSummary]:
         """The ``limit`` most recently started traces, newest first."""
@@ -355,6 +515,36 @@ class TraceStore:
             )
             for r in rows
         ]
+
+    def delete_traces_before(self, cutoff_ns: int, *, dry_run: bool = False) -> tuple[int, int]:
+        """Delete the traces whose every span started (and ended) before ``cutoff_ns``; returns
+        ``(traces, spans)`` deleted, or that would be with ``dry_run``. Whole traces only."""
+        old = (
+            "SELECT trace_id FROM spans GROUP BY trace_id "
+            "HAVING MAX(MAX(start_time_ns, COALESCE(end_time_ns, 0))) < ?"
+        )
+        counts = f"SELECT COUNT(DISTINCT trace_id), COUNT(*) FROM spans WHERE trace_id IN ({old})"
+        if dry_run or self.read_only:
+            rows = self._query(counts, (cutoff_ns,))
+            return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+        if not self.is_memory and self._conn is None and not Path(self.db_path).exists():
+            return 0, 0
+        with self._lock:
+            conn = self._connection()
+
+            def tx() -> tuple[int, int]:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    traces, spans = conn.execute(counts, (cutoff_ns,)).fetchone()
+                    conn.execute(f"DELETE FROM spans WHERE trace_id IN ({old})", (cutoff_ns,))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                return int(traces), int(spans)
+
+            result: tuple[int, int] = self._retry(tx)
+        return result
 
     def count_spans(self) -> int:
         """How many spans the database holds."""
