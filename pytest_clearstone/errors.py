@@ -321,3 +321,75 @@ def describe(value: Any) -> str:
     """A short type description used in messages."""
     t = type(value)
     return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+NETWORK_HINT = (
+    "Mock the function that makes this call (add its import path to mock=), or allow the host "
+    "with the ini option clearstone_allow_hosts, or run with --clearstone-allow-network"
+)
+
+
+def _host_and_port(host: str, port: int | None, name: str | None) -> str:
+    where = f"{name} ({host})" if name and name != host else host
+    return where if port is None else f"{where} port {port}"
+
+
+class NetworkBlockedError(ReplayError):
+    """A replayed test tried to open a network connection to a host that is not allowed."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None,
+        test: str,
+        *,
+        name: str | None = None,
+        thread: str | None = None,
+        others: Sequence[str] = (),
+        unresolved: Sequence[str] = (),
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.test = test
+        self.name = name
+        lines = [
+            f"{test} tried to connect to {_host_and_port(host, port, name)} during the replay; "
+            f"the network guard blocked it"
+        ]
+        if thread:
+            lines.append(f"  thread: {thread}")
+        if others:
+            lines.append(f"  also blocked: {', '.join(others)}")
+        if unresolved:
+            lines.append(
+                f"  allowed host(s) that did not resolve when the guard started: "
+                f"{', '.join(unresolved)}"
+            )
+        lines.append(f"  {NETWORK_HINT}")
+        super().__init__("\n".join(lines))
+
+
+class NetworkBlockedWarning(UserWarning):
+    """A background thread the test did not start (a telemetry uploader) tried to connect during
+    a replay: the connection was blocked, and the test is not failed for it."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None,
+        test: str,
+        *,
+        name: str | None = None,
+        thread: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.test = test
+        self.name = name
+        who = f"a background thread ({thread})" if thread else "a background thread"
+        super().__init__(
+            f"{who} that {test} did not start tried to connect to "
+            f"{_host_and_port(host, port, name)} during the replay; the network guard blocked it. "
+            f"If the test needs this connection, allow the host with the ini option "
+            f"clearstone_allow_hosts"
+        )

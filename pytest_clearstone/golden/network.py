@@ -1,0 +1,409 @@
+"""The network guard: a replayed test opens no network connection unless its host is allowed.
+
+While a :class:`NetworkGuard` is active, ``socket.socket.connect`` and ``connect_ex`` (and so
+``socket.create_connection``, ``http.client``, ``urllib``, ``httpx``, ``requests`` and asyncio's
+selector event loops, which all connect through them) raise :class:`NetworkBlockedError` for an
+internet address (``AF_INET``/``AF_INET6``) that the :class:`HostAllowList` does not allow. No
+address is allowed by default, loopback included; Unix sockets are never guarded.
+
+Every blocked attempt is kept (:attr:`NetworkGuard.attempts`), so the caller can fail the test
+afterwards even when the agent or an SDK retry loop swallowed the exception. An attempt from a
+background thread that existed before the guard started (a telemetry uploader) is blocked with a
+plain ``ConnectionRefusedError``, which such threads expect and handle, and is reported as a
+:class:`NetworkBlockedWarning` rather than an error.
+
+Not covered: connections made by subprocesses, by C extensions or event loops that connect
+without going through Python's ``socket.socket`` (uvloop, the Windows proactor loop, grpc's C
+core, libcurl), by a raw ``_socket.socket``; datagrams sent with ``sendto`` to an address without
+``connect``; DNS lookups (``getaddrinfo`` runs as usual).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import errno
+import functools
+import ipaddress
+import socket
+import sys
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeAlias
+
+from ..errors import NetworkBlockedError, NetworkBlockedWarning
+from .targets import PatchStack
+
+__all__ = ["BlockedConnection", "HostAllowList", "NetworkGuard"]
+
+_Address: TypeAlias = "ipaddress.IPv4Address | ipaddress.IPv6Address"
+_Network: TypeAlias = "ipaddress.IPv4Network | ipaddress.IPv6Network"
+
+_GUARDED_FAMILIES = frozenset({socket.AF_INET, socket.AF_INET6})
+_MAX_NAMES = 4096  # host names remembered from getaddrinfo, to name an address in messages
+
+
+def _ip(text: str) -> _Address | None:
+    """``text`` as an IP address (an IPv4-mapped IPv6 address as its IPv4 one), else ``None``."""
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _host_name(text: str) -> str:
+    return text.lower().rstrip(".")
+
+
+def _bad_entry(entry: str, problem: str) -> ValueError:
+    return ValueError(
+        f"clearstone_allow_hosts: {entry!r} is not a host name, an IP address or a network "
+        f"(each optionally with :port, an IPv6 address then in brackets): {problem}"
+    )
+
+
+def _split(entry: str) -> tuple[str, int | None]:
+    """``"host"``, ``"host:port"``, ``"[v6]:port"``, ``"v6"`` -> ``(host, port or None)``."""
+    text = entry.strip()
+    if not text:
+        raise _bad_entry(entry, "it is empty")
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise _bad_entry(entry, "a '[' without its ']'")
+        host, rest = text[1:end], text[end + 1 :]
+        if not rest:
+            return host, None
+        if not rest.startswith(":"):
+            raise _bad_entry(entry, f"{rest!r} after the ']'")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    else:  # a name, an IPv4 address or network, or an IPv6 one without a port
+        return text, None
+    if not host:
+        raise _bad_entry(entry, "no host before the port")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise _bad_entry(entry, f"the port {port_text!r} is not a number from 1 to 65535")
+    return host, int(port_text)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    port: int | None  # None: any port
+    network: _Network | None = None
+    name: str | None = None
+
+    def allows(self, ip: _Address | None, name: str | None, port: int) -> bool:
+        if self.port is not None and self.port != port:
+            return False
+        if ip is not None and self.network is not None:
+            # (ipaddress answers `IPv4Address in IPv6Network` without comparing the versions)
+            return ip.version == self.network.version and ip in self.network
+        return name is not None and name == self.name
+
+
+class HostAllowList:
+    """The hosts a guarded test may connect to (the ini option ``clearstone_allow_hosts``).
+
+    Each entry is a host name (``api.internal``, ``localhost``), an IP address (``10.0.0.7``,
+    ``::1``) or a network (``10.0.0.0/8``), optionally with a port (``localhost:8080``,
+    ``[::1]:8080``); without a port every port is allowed. A malformed entry raises
+    ``ValueError`` here, naming it.
+
+    Host names are resolved to their addresses once, by the first :meth:`resolve` (a
+    :class:`NetworkGuard` calls it when it starts, before it patches anything): share one
+    ``HostAllowList`` between guards to resolve once per session. A name that does not resolve
+    allows only connections made to the name itself and is listed in :attr:`unresolved`.
+    """
+
+    def __init__(self, entries: Iterable[str] = ()) -> None:
+        self.entries: tuple[str, ...] = tuple(entries)
+        self.unresolved: tuple[str, ...] = ()
+        self._rules: list[_Rule] = []
+        self._names: list[tuple[str, int | None]] = []
+        self._resolved = False
+        self._lock = threading.Lock()
+        for entry in self.entries:
+            host, port = _split(entry)
+            if "/" in host:
+                try:
+                    network = ipaddress.ip_network(host, strict=False)
+                except ValueError as exc:
+                    raise _bad_entry(entry, str(exc)) from None
+                self._rules.append(_Rule(port, network=network))
+            elif (ip := _ip(host)) is not None:
+                self._rules.append(_Rule(port, network=ipaddress.ip_network(ip)))
+            else:
+                self._rules.append(_Rule(port, name=_host_name(host)))
+                self._names.append((host, port))
+
+    def resolve(self) -> None:
+        """Resolve the host names to addresses (once; later calls do nothing)."""
+        with self._lock:
+            if self._resolved:
+                return
+            unresolved = []
+            for name, port in self._names:
+                try:
+                    infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+                except (OSError, UnicodeError, ValueError):
+                    unresolved.append(name)
+                    continue
+                for info in infos:
+                    ip = _ip(str(info[4][0]))
+                    if ip is not None:
+                        self._rules.append(_Rule(port, network=ipaddress.ip_network(ip)))
+            self.unresolved = tuple(unresolved)
+            self._resolved = True
+
+    def allows(self, host: str, port: int) -> bool:
+        """Whether a connection to ``host`` (an address, or a name as given to ``connect``)
+        and ``port`` is allowed. Names are compared as given: nothing is resolved here."""
+        ip = _ip(host)
+        name = None if ip is not None else _host_name(host)
+        return any(rule.allows(ip, name, port) for rule in self._rules)
+
+    def __repr__(self) -> str:
+        return f"HostAllowList({list(self.entries)!r})"
+
+
+@dataclass(frozen=True)
+class BlockedConnection:
+    """One connection the guard blocked."""
+
+    host: str  #: the address as given to ``connect`` (usually an IP address)
+    port: int | None
+    thread: str  #: the name of the thread that tried to connect
+    background: bool  #: from a thread that existed before the guard started (a warning)
+    name: str | None = None  #: the host name the address was looked up for, when seen
+
+    def describe(self) -> str:
+        """``api.example.com (93.184.215.14) port 443``."""
+        where = f"{self.name} ({self.host})" if self.name and self.name != self.host else self.host
+        return where if self.port is None else f"{where} port {self.port}"
+
+
+#: the guard whose test this context belongs to: a job the test hands to a thread that existed
+#: before the guard started still counts as the test's when its context was propagated
+_owner: contextvars.ContextVar[NetworkGuard | None] = contextvars.ContextVar(
+    "clearstone_network_guard", default=None
+)
+
+
+class NetworkGuard:
+    """Blocks network connections to hosts not allowed, while active (a context manager).
+
+    ``allow_hosts`` is a :class:`HostAllowList` or its entries; ``label`` names the test in
+    messages (its node id). A blocked connection raises :class:`NetworkBlockedError` in the
+    thread that started the guard and in every thread started after it; in a thread that already
+    existed (other than the starting one) it raises ``ConnectionRefusedError`` and is reported
+    by :meth:`warnings`. After the test, :meth:`error` gives the error to fail it with, if any
+    connection was blocked, whether or not the code under test swallowed the exception.
+
+    The patches are undone on exit, also when entering fails halfway. Entering again while
+    active raises ``RuntimeError``; the recorded attempts are kept after exit.
+    """
+
+    def __init__(
+        self, allow_hosts: HostAllowList | Iterable[str] = (), *, label: str = "the test"
+    ) -> None:
+        self.allow = (
+            allow_hosts if isinstance(allow_hosts, HostAllowList) else HostAllowList(allow_hosts)
+        )
+        self.label = label
+        self._attempts: list[BlockedConnection] = []
+        self._lock = threading.Lock()
+        self._stack: PatchStack | None = None
+        self._blocking = False
+        self._starter: threading.Thread | None = None
+        self._before: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+        self._foreign: frozenset[int] = frozenset()
+        self._names: dict[str, str] = {}
+
+    # -- starting and stopping -----------------------------------------------------------------
+    def start(self) -> None:
+        if self._stack is not None:
+            raise RuntimeError("this NetworkGuard is already active")
+        stack = PatchStack()
+        try:
+            self.allow.resolve()  # before patching: resolving may connect (to a DNS server)
+            self._note_threads()
+            token = _owner.set(self)
+            stack.push(functools.partial(_reset_owner, token))
+            stack.push(self._stop_blocking)
+            self._blocking = True
+            stack.setattr(socket, "getaddrinfo", self._remembering(socket.getaddrinfo))
+            stack.setattr(socket.socket, "connect", self._blocker(socket.socket.connect))
+            stack.setattr(socket.socket, "connect_ex", self._blocker(socket.socket.connect_ex))
+        except BaseException:
+            stack.undo()
+            raise
+        self._stack = stack
+
+    def stop(self) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.undo()
+
+    def __enter__(self) -> NetworkGuard:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def active(self) -> bool:
+        return self._stack is not None
+
+    def _stop_blocking(self) -> None:
+        self._blocking = False
+
+    def _note_threads(self) -> None:
+        current = threading.current_thread()
+        self._starter = current
+        threads = threading.enumerate()
+        self._before = weakref.WeakSet(t for t in threads if t is not current)
+        # threads not started by `threading` (C libraries, _thread) are only known by ident
+        known = {t.ident for t in threads}
+        self._foreign = frozenset(i for i in sys._current_frames() if i not in known)
+
+    # -- what was blocked ----------------------------------------------------------------------
+    @property
+    def attempts(self) -> list[BlockedConnection]:
+        """Every blocked connection, in order."""
+        with self._lock:
+            return list(self._attempts)
+
+    def error(self) -> NetworkBlockedError | None:
+        """The error to fail the test with: its first blocked connection (the others listed),
+        or ``None`` when the test's threads tried none."""
+        blocked = [a for a in self.attempts if not a.background]
+        if not blocked:
+            return None
+        first = blocked[0]
+        return NetworkBlockedError(
+            first.host,
+            first.port,
+            self.label,
+            name=first.name,
+            thread=first.thread,
+            others=[a.describe() for a in blocked[1:]],
+            unresolved=self.allow.unresolved,
+        )
+
+    def warnings(self) -> list[NetworkBlockedWarning]:
+        """One warning per connection blocked in a background thread the test did not start."""
+        return [
+            NetworkBlockedWarning(a.host, a.port, self.label, name=a.name, thread=a.thread)
+            for a in self.attempts
+            if a.background
+        ]
+
+    # -- the patches ---------------------------------------------------------------------------
+    def _blocker(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        guard = self
+
+        def connect(sock: socket.socket, address: Any) -> Any:
+            __tracebackhide__ = True
+            if guard._blocking:
+                guard._check(sock, address)
+            return original(sock, address)
+
+        connect.__name__ = connect.__qualname__ = original.__name__
+        connect.__doc__ = original.__doc__
+        connect.__wrapped__ = original  # type: ignore[attr-defined]
+        return connect
+
+    def _remembering(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        names = self._names
+
+        @functools.wraps(original)
+        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            infos = original(host, port, *args, **kwargs)
+            if isinstance(host, bytes):
+                host = host.decode("ascii", "replace")
+            if isinstance(host, str) and len(names) < _MAX_NAMES:
+                for info in infos:
+                    address = str(info[4][0])
+                    if address != host:
+                        names[address] = host
+            return infos
+
+        return getaddrinfo
+
+    def _check(self, sock: socket.socket, address: Any) -> None:
+        __tracebackhide__ = True
+        try:
+            family = sock.family
+        except Exception:  # (a closed or odd socket: connect itself reports the problem)
+            return
+        if family not in _GUARDED_FAMILIES:
+            return
+        if not isinstance(address, tuple) or len(address) < 2:
+            return  # not an internet address: connect raises its own TypeError
+        host, port = address[0], address[1]
+        if isinstance(host, (bytes, bytearray)):
+            host = bytes(host).decode("ascii", "replace")
+        if not isinstance(host, str) or not isinstance(port, int):
+            return  # likewise
+        if self.allow.allows(host, port):
+            return
+        background = self._is_background()
+        attempt = BlockedConnection(
+            host, port, threading.current_thread().name, background, self._names.get(host)
+        )
+        with self._lock:
+            self._attempts.append(attempt)
+        if background:
+            raise ConnectionRefusedError(
+                errno.ECONNREFUSED,
+                f"pytest-clearstone's network guard blocked a connection to "
+                f"{attempt.describe()} from a background thread during the replay of "
+                f"{self.label}",
+            )
+        # socket.create_connection (like urllib3's) closes its socket on OSError only: a
+        # blocked one would be left to the garbage collector, and a ResourceWarning
+        sock.close()
+        raise NetworkBlockedError(
+            host,
+            port,
+            self.label,
+            name=attempt.name,
+            thread=attempt.thread,
+            unresolved=self.allow.unresolved,
+        )
+
+    def _is_background(self) -> bool:
+        """Whether the current thread existed before the guard started (and did not start it),
+        and runs no job of the test (see :mod:`.threads`)."""
+        if _owner.get() is self:
+            return False
+        thread = threading.current_thread()
+        if thread is self._starter:
+            return False
+        if thread in self._before:
+            return True
+        return isinstance(thread, threading._DummyThread) and thread.ident in self._foreign
+
+    def __repr__(self) -> str:
+        state = "active" if self.active else "inactive"
+        return f"<NetworkGuard {state} for {self.label} allow={list(self.allow.entries)}>"
+
+
+def _reset_owner(token: contextvars.Token[NetworkGuard | None]) -> None:
+    try:
+        _owner.reset(token)
+    except (ValueError, RuntimeError):  # stopped from another context than the one that started it
+        _owner.set(None)

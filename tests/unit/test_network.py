@@ -1,0 +1,427 @@
+"""NetworkGuard: connections to hosts not allowed are blocked, kept, and attributed to a thread.
+
+Every connection here goes to a server on 127.0.0.1 started by the test (or is blocked before it
+leaves): a blocked attempt never reaches the server, which the server's own count of accepted
+connections shows (counted in the accepting thread, in order, so reading it after one allowed
+request has been answered is exact).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import http.client
+import http.server
+import os
+import socket
+import tempfile
+import threading
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from pytest_clearstone.errors import NetworkBlockedError, NetworkBlockedWarning, ReplayError
+from pytest_clearstone.golden import network
+from pytest_clearstone.golden.network import HostAllowList, NetworkGuard
+
+HINT = "add its import path to mock="
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    accepted = 0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.accepted += 1  # the serving thread, in accept order
+        super().process_request(request, client_address)
+
+
+class Local:
+    def __init__(self, server: _Server) -> None:
+        self.server = server
+        self.port: int = server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self._start = server.accepted
+
+    def accepted(self) -> int:
+        """Connections accepted during the test, after one more (allowed) request is answered."""
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(self.url) as r:
+            assert r.read() == b"ok"
+        return self.server.accepted - self._start - 1
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[_Server]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, name="local-server", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def local(server: _Server) -> Local:
+    return Local(server)
+
+
+def _no_proxy_open(url: str) -> bytes:
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=5) as r:
+        return bytes(r.read())
+
+
+# -- blocked, by every client ------------------------------------------------------------------
+def test_create_connection_is_blocked_and_the_error_names_host_port_test_and_fix(
+    local: Local,
+) -> None:
+    with (
+        NetworkGuard(label="tests/test_agent.py::test_trip") as guard,
+        pytest.raises(NetworkBlockedError) as info,
+    ):
+        socket.create_connection(("127.0.0.1", local.port), timeout=5)
+    message = str(info.value)
+    assert f"127.0.0.1 port {local.port}" in message
+    assert "tests/test_agent.py::test_trip" in message
+    assert HINT in message and "clearstone_allow_hosts" in message
+    assert "--clearstone-allow-network" in message
+    assert isinstance(info.value, ReplayError) and isinstance(info.value, AssertionError)
+    assert (info.value.host, info.value.port) == ("127.0.0.1", local.port)
+    assert local.accepted() == 0
+    assert [(a.host, a.port, a.background) for a in guard.attempts] == [
+        ("127.0.0.1", local.port, False)
+    ]
+
+
+def test_connect_ex_raises_instead_of_returning_an_errno(local: Local) -> None:
+    with NetworkGuard(), socket.socket() as sock, pytest.raises(NetworkBlockedError):
+        sock.connect_ex(("127.0.0.1", local.port))
+    assert local.accepted() == 0
+
+
+def test_http_client_urllib_and_httpx_are_blocked(local: Local) -> None:
+    with NetworkGuard() as guard:
+        conn = http.client.HTTPConnection("127.0.0.1", local.port, timeout=5)
+        with pytest.raises(NetworkBlockedError):
+            conn.request("GET", "/")
+        conn.close()
+        with pytest.raises(NetworkBlockedError):
+            _no_proxy_open(local.url)
+        with httpx.Client(trust_env=False) as client, pytest.raises(NetworkBlockedError):
+            client.get(local.url)
+    assert len(guard.attempts) == 3
+    assert local.accepted() == 0
+
+
+def test_a_host_name_is_reported_with_the_address_it_was_resolved_to(local: Local) -> None:
+    with NetworkGuard() as guard, pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("localhost", local.port), timeout=5)
+    assert guard.attempts[0].name == "localhost"
+    assert f"localhost ({guard.attempts[0].host}) port {local.port}" in str(info.value)
+
+
+def test_asyncio_connections_are_blocked(local: Local) -> None:
+    async def main() -> None:
+        with pytest.raises(NetworkBlockedError):
+            await asyncio.open_connection("127.0.0.1", local.port)
+
+    with NetworkGuard() as guard:
+        asyncio.run(main())
+    assert [(a.host, a.port) for a in guard.attempts] == [("127.0.0.1", local.port)]
+    assert local.accepted() == 0
+
+
+def test_httpx_async_client_is_blocked(local: Local) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            with pytest.raises(Exception) as info:
+                await client.get(local.url)
+        assert _blocked_within(info.value)
+
+    with NetworkGuard() as guard:
+        asyncio.run(main())
+    assert [(a.host, a.port) for a in guard.attempts] == [("127.0.0.1", local.port)]
+    assert local.accepted() == 0
+
+
+def _blocked_within(exc: BaseException) -> bool:
+    """anyio (httpx's async backend) connects in a task group: the error comes in a group."""
+    if isinstance(exc, NetworkBlockedError):
+        return True
+    return any(_blocked_within(e) for e in getattr(exc, "exceptions", ()))
+
+
+# -- allowed ---------------------------------------------------------------------------------
+def test_an_allowed_ip_connects(local: Local) -> None:
+    with NetworkGuard(["127.0.0.1"]) as guard:
+        assert _no_proxy_open(local.url) == b"ok"
+        with httpx.Client(trust_env=False) as client:
+            assert client.get(local.url).text == "ok"
+    assert guard.attempts == [] and guard.error() is None
+    assert local.accepted() == 2
+
+
+def test_an_allowed_host_name_is_resolved_when_the_guard_starts(local: Local) -> None:
+    with NetworkGuard(["localhost"]) as guard:
+        assert _no_proxy_open(local.url) == b"ok"  # 127.0.0.1, which localhost resolves to
+        socket.create_connection(("localhost", local.port), timeout=5).close()
+    assert guard.attempts == []
+
+
+def test_an_allowed_host_and_port_allows_only_that_port(local: Local) -> None:
+    with NetworkGuard([f"127.0.0.1:{local.port}"]) as guard:
+        assert _no_proxy_open(local.url) == b"ok"
+        other = local.port + 1 if local.port < 65535 else local.port - 1
+        with pytest.raises(NetworkBlockedError):
+            socket.create_connection(("127.0.0.1", other), timeout=5)
+    assert [a.port for a in guard.attempts] == [other]
+
+
+def test_a_name_that_does_not_resolve_is_not_allowed_and_said_so(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "llm.internal":  # no DNS query leaves the test
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with NetworkGuard(["llm.internal"]) as guard, pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("127.0.0.1", local.port), timeout=5)
+    assert guard.allow.unresolved == ("llm.internal",)
+    assert "did not resolve when the guard started: llm.internal" in str(info.value)
+
+
+def test_unix_sockets_are_never_guarded() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "s")
+        with NetworkGuard() as guard:
+            a, b = socket.socketpair()
+            with a, b:
+                a.sendall(b"x")
+                assert b.recv(1) == b"x"
+            with socket.socket(socket.AF_UNIX) as server, socket.socket(socket.AF_UNIX) as c:
+                server.bind(path)
+                server.listen()
+                c.connect(path)
+                peer, _ = server.accept()
+                peer.close()
+    assert guard.attempts == []
+
+
+# -- swallowed, threads ------------------------------------------------------------------------
+def test_a_swallowed_block_is_still_listed_and_fails_the_test_afterwards(local: Local) -> None:
+    def agent_with_retries() -> str:
+        for _ in range(3):
+            try:
+                return _no_proxy_open(local.url).decode()
+            except BaseException:  # an SDK retry loop that swallows everything
+                continue
+        return "fallback"
+
+    with NetworkGuard(label="test_swallow") as guard:
+        assert agent_with_retries() == "fallback"
+    assert len(guard.attempts) == 3
+    error = guard.error()
+    assert isinstance(error, NetworkBlockedError)
+    assert "test_swallow tried to connect to 127.0.0.1 port" in str(error)
+    assert str(error).count(f"127.0.0.1 port {local.port}") == 3  # the first, and 2 "also"
+    assert guard.warnings() == []
+    assert local.accepted() == 0
+
+
+def _connect_catching(port: int, caught: list[BaseException]) -> None:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except BaseException as exc:
+        caught.append(exc)
+
+
+def test_a_thread_that_existed_before_the_guard_gives_a_warning_not_an_error(
+    local: Local,
+) -> None:
+    go = threading.Event()
+    caught: list[BaseException] = []
+
+    def telemetry() -> None:
+        go.wait(5)
+        _connect_catching(local.port, caught)
+
+    uploader = threading.Thread(target=telemetry, name="telemetry-uploader")
+    uploader.start()
+    with NetworkGuard(label="test_bg") as guard:
+        go.set()
+        uploader.join()
+    assert len(caught) == 1 and type(caught[0]) is ConnectionRefusedError
+    assert [(a.thread, a.background) for a in guard.attempts] == [("telemetry-uploader", True)]
+    assert guard.error() is None
+    (warning,) = guard.warnings()
+    assert isinstance(warning, NetworkBlockedWarning) and isinstance(warning, UserWarning)
+    assert "(telemetry-uploader) that test_bg did not start" in str(warning)
+    assert f"127.0.0.1 port {local.port}" in str(warning)
+    assert local.accepted() == 0
+
+
+def test_a_thread_started_after_the_guard_is_the_tests(local: Local) -> None:
+    caught: list[BaseException] = []
+    with NetworkGuard() as guard:
+        worker = threading.Thread(target=_connect_catching, args=(local.port, caught), name="w")
+        worker.start()
+        worker.join()
+    assert len(caught) == 1 and type(caught[0]) is NetworkBlockedError
+    assert [(a.thread, a.background) for a in guard.attempts] == [("w", False)]
+    assert isinstance(guard.error(), NetworkBlockedError)
+
+
+def test_a_job_of_the_test_run_by_an_older_thread_in_its_context_is_the_tests(
+    local: Local,
+) -> None:
+    jobs: list[Any] = []
+    ready = threading.Event()
+    caught: list[BaseException] = []
+
+    def pool_worker() -> None:  # a worker of a pool created before the test
+        ready.wait(5)
+        jobs[0]()
+
+    worker = threading.Thread(target=pool_worker)
+    worker.start()
+    with NetworkGuard() as guard:
+        context = contextvars.copy_context()  # as ContextPropagation hands a job its context
+        jobs.append(lambda: context.run(_connect_catching, local.port, caught))
+        ready.set()
+        worker.join()
+    assert type(caught[0]) is NetworkBlockedError
+    assert [a.background for a in guard.attempts] == [False]
+
+
+# -- patching ------------------------------------------------------------------------------------
+def _socket_state() -> tuple[Any, ...]:
+    return (
+        "connect" in vars(socket.socket),
+        "connect_ex" in vars(socket.socket),
+        socket.socket.connect,
+        socket.socket.connect_ex,
+        socket.getaddrinfo,
+    )
+
+
+def test_exit_restores_the_original_methods_exactly(local: Local) -> None:
+    before = _socket_state()
+    assert before[:2] == (False, False)  # inherited from _socket.socket
+    guard = NetworkGuard()
+    with guard:
+        assert _socket_state() != before
+        assert guard.active
+    assert not guard.active
+    after = _socket_state()
+    assert after[:2] == before[:2] and all(
+        x is y for x, y in zip(after[2:], before[2:], strict=True)
+    )
+    socket.create_connection(("127.0.0.1", local.port), timeout=5).close()
+    assert local.accepted() == 1
+
+
+def test_exit_after_an_exception_restores_too() -> None:
+    before = _socket_state()
+    with pytest.raises(KeyError), NetworkGuard():
+        raise KeyError("boom")
+    assert all(x is y for x, y in zip(_socket_state()[2:], before[2:], strict=True))
+
+
+def test_a_failure_while_entering_undoes_what_was_patched(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _socket_state()
+    real = network.PatchStack.setattr
+    calls = []
+
+    def failing(self: Any, owner: Any, name: str, value: Any) -> None:
+        calls.append(name)
+        if name == "connect_ex":
+            raise RuntimeError("halfway")
+        real(self, owner, name, value)
+
+    monkeypatch.setattr(network.PatchStack, "setattr", failing)
+    guard = NetworkGuard()
+    with pytest.raises(RuntimeError, match="halfway"):
+        guard.start()
+    assert calls == ["getaddrinfo", "connect", "connect_ex"]
+    assert not guard.active
+    assert all(x is y for x, y in zip(_socket_state()[2:], before[2:], strict=True))
+    assert network._owner.get() is None
+
+
+def test_starting_an_active_guard_again_is_refused() -> None:
+    with NetworkGuard() as guard, pytest.raises(RuntimeError, match="already active"):
+        guard.start()
+
+
+# -- the allow list ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("entry", "host", "port", "allowed"),
+    [
+        ("10.0.0.7", "10.0.0.7", 443, True),
+        ("10.0.0.7", "10.0.0.8", 443, False),
+        ("10.0.0.0/8", "10.200.1.2", 80, True),
+        ("10.0.0.7:8080", "10.0.0.7", 8080, True),
+        ("10.0.0.7:8080", "10.0.0.7", 8081, False),
+        ("::1", "::1", 80, True),
+        ("::1", "127.0.0.1", 80, False),
+        ("[::1]:8080", "::1", 8080, True),
+        ("[::1]:8080", "::1", 80, False),
+        ("10.0.0.7", "::ffff:10.0.0.7", 80, True),  # an IPv4-mapped address
+        ("::/0", "10.0.0.7", 80, False),  # versions are compared
+        ("Api.Internal.", "api.internal", 80, True),  # names as given, case-insensitive
+        ("api.internal:443", "api.internal", 80, False),
+    ],
+)
+def test_allow_list_entries(entry: str, host: str, port: int, allowed: bool) -> None:
+    assert HostAllowList([entry]).allows(host, port) is allowed
+
+
+def test_loopback_is_not_allowed_by_default() -> None:
+    allow = HostAllowList()
+    allow.resolve()
+    assert not any(allow.allows(h, 80) for h in ("127.0.0.1", "127.1.2.3", "::1", "localhost"))
+
+
+@pytest.mark.parametrize(
+    "entry", ["", "host:http", "host:0", "[::1", "[::1]8080", ":80", "1.2.3.4/99"]
+)
+def test_a_malformed_entry_is_a_clear_error(entry: str) -> None:
+    with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name"):
+        HostAllowList([entry])
+
+
+def test_names_are_resolved_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    lookups: list[str] = []
+
+    def getaddrinfo(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    allow = HostAllowList(["llm.internal"])
+    for _ in range(2):
+        with NetworkGuard(allow):
+            pass
+    assert lookups == ["llm.internal"]
+    assert allow.allows("10.1.2.3", 443) and allow.unresolved == ()
