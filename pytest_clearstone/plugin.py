@@ -141,9 +141,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "clearstone_mode", "Mode of tests marked replay: 'replay' (default) or 'record'", default=""
     )
     parser.addini(
-        "clearstone_db", f"SQLite trace store path, relative to the rootdir ({_DEFAULT_DB})",
+        "clearstone_db",
+        f"SQLite trace store path, relative to the rootdir ({_DEFAULT_DB})",
         default="",
-    )  # fmt: skip
+    )
 
 
 def _settings(config: pytest.Config) -> Settings:

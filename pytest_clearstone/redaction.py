@@ -247,8 +247,9 @@ class _Walk:
         for kind, rx in _SUSPECT_FORMATS:
             spans.extend((m.start(), m.end(), kind) for m in rx.finditer(s))
         for m in _TOKEN.finditer(s):
-            if _generic_suspect(m.group()) and not any(a < m.end() and m.start() < b
-                                                       for a, b, _ in spans):  # fmt: skip
+            if _generic_suspect(m.group()) and not any(
+                a < m.end() and m.start() < b for a, b, _ in spans
+            ):
                 spans.append((m.start(), m.end(), "high-entropy string"))
         if not spans:
             return s

@@ -299,8 +299,9 @@ class ReplayEngine:
         unused = session.unused()
         if unused:
             detail = ", ".join(f"{t}: {u} of {r} used" for t, (u, r) in unused.items())
-            warnings.warn(f"recorded responses left unused: {detail}", UnusedResponsesWarning,
-                          stacklevel=3)  # fmt: skip
+            warnings.warn(
+                f"recorded responses left unused: {detail}", UnusedResponsesWarning, stacklevel=3
+            )
 
     def banner(self) -> str:
         span = self.checkpoint.span

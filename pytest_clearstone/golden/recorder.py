@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
-import functools
-from collections.abc import Generator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..arguments import CallShape
-from ..tracing.span import Span
-from ..tracing.tracer import Tracer, _current_span, _SpanBlock
+from ..arguments import Binder, binder
+from ..callables import PASS, as_descriptor, wrap
+from ..tracing.span import exception_record
+from ..tracing.tracer import LiveSpan, Tracer, restore_span, use_span
 from .context import DeterministicExecutionContext
 from .responses import ReplayCall, Transform
-from .targets import PatchStack, Target, live_kind
+from .targets import PatchStack, Target
 
 TARGET_ATTRIBUTE = "clearstone.target"
 
@@ -41,191 +42,96 @@ class Recorder:
         self.context = context
         self.transform = transform or _identity
         self.calls: list[ReplayCall] = []
-        self._counts: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
 
     def patch(self, target: Target, span_type: str, stack: PatchStack) -> None:
         """Replace ``target`` (until ``stack`` is undone) with a recording wrapper."""
-        stack.setattr(target.owner, target.name, self._wrapper(target, span_type))
+        wrapper = wrap(target.function, RecordedTarget(self, target, span_type))
+        wrapper.__clearstone_target__ = target.path
+        stack.setattr(target.owner, target.name, as_descriptor(wrapper, target.kind))
 
-    def _open(self, target: Target, span_type: str, shape: CallShape, args: Any, kwargs: Any
-              ) -> tuple[Span, _SpanBlock, ReplayCall]:  # fmt: skip
-        span = self.tracer._new_span(
-            target.path, span_type, {TARGET_ATTRIBUTE: target.path}, _current_span.get()
-        )
-        arguments = shape.bind(args, kwargs)
-        span.set_input(self.transform(arguments, "input", target.path))
-        number = self._counts[target.path] = self._counts.get(target.path, 0) + 1
-        call = ReplayCall(target.path, number, arguments, span.span_id)
-        self.calls.append(call)
-        block = _SpanBlock(self.tracer, span)
-        block.__enter__()
-        return span, block, call
-
-    def _close(self, span: Span, block: _SpanBlock, call: ReplayCall, result: Any,
-               exc: BaseException | None, target: str) -> None:  # fmt: skip
-        if exc is None:
-            span.set_output(self.transform(result, "output", target))
-            call.result = result
-            block.__exit__(None, None, None)
-        else:
-            call.error = exc
-            # a recorded exception goes through the redaction too (its message may quote a key)
-            span.record_exception(exc)
-            span._error = self.transform(span.error, "error", target)
-            span.set_status("ERROR", self.transform(span.status_message, "error", target))
-            block.__exit__(None, None, None)
-
-    def _wrapper(self, target: Target, span_type: str) -> Any:
-        fn = target.function
-        shape = CallShape(fn, skip_first=target.is_method)
-        kind = live_kind(target)
-        rec = self
-        suspended = self.context.suspended if self.context is not None else _null
-
-        # A call made inside another recorded call (same task) is not recorded: replay answers
-        # the outer call without running its body, so the inner one never happens there.
-        nested = _in_recorded_call.get
-
-        if kind == "sync":
-
-            def stub(*args: Any, **kwargs: Any) -> Any:
-                if nested():
-                    return fn(*args, **kwargs)
-                with suspended():
-                    span, block, call = rec._open(target, span_type, shape, args, kwargs)
-                    token = _in_recorded_call.set(True)
-                    try:
-                        result = fn(*args, **kwargs)
-                    except BaseException as exc:
-                        rec._close(span, block, call, None, exc, target.path)
-                        raise
-                    finally:
-                        _in_recorded_call.reset(token)
-                    rec._close(span, block, call, result, None, target.path)
-                    return result
-
-        elif kind == "async":
-
-            async def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc,unused-ignore]
-                if nested():
-                    return await fn(*args, **kwargs)
-                with suspended():
-                    span, block, call = rec._open(target, span_type, shape, args, kwargs)
-                token = _in_recorded_call.set(True)
-                try:
-                    result = await _run_live(fn(*args, **kwargs), suspended)
-                except BaseException as exc:
-                    with suspended():
-                        rec._close(span, block, call, None, exc, target.path)
-                    raise
-                finally:
-                    _in_recorded_call.reset(token)
-                with suspended():
-                    rec._close(span, block, call, result, None, target.path)
-                return result
-
-        elif kind == "gen":
-
-            def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc,unused-ignore]
-                if nested():
-                    yield from fn(*args, **kwargs)
-                    return
-                with suspended():
-                    span, block, call = rec._open(target, span_type, shape, args, kwargs)
-                    token = _in_recorded_call.set(True)
-                    try:
-                        chunks = list(fn(*args, **kwargs))
-                    except BaseException as exc:
-                        rec._close(span, block, call, None, exc, target.path)
-                        raise
-                    finally:
-                        _in_recorded_call.reset(token)
-                    rec._close(span, block, call, chunks, None, target.path)
-                yield from chunks
-
-        else:
-
-            async def stub(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc,unused-ignore]
-                if nested():
-                    async for chunk in fn(*args, **kwargs):
-                        yield chunk
-                    return
-                with suspended():
-                    span, block, call = rec._open(target, span_type, shape, args, kwargs)
-                token = _in_recorded_call.set(True)
-                chunks = []
-                try:
-                    agen = fn(*args, **kwargs)
-                    while True:
-                        try:
-                            chunks.append(await _run_live(agen.__anext__(), suspended))
-                        except StopAsyncIteration:
-                            break
-                except BaseException as exc:
-                    with suspended():
-                        rec._close(span, block, call, None, exc, target.path)
-                    raise
-                finally:
-                    _in_recorded_call.reset(token)
-                with suspended():
-                    rec._close(span, block, call, chunks, None, target.path)
-                for chunk in chunks:
-                    yield chunk
-
-        wrapped: Any = functools.wraps(fn)(stub)
-        wrapped.__clearstone_target__ = target.path
-        if target.kind == "staticmethod":
-            return staticmethod(wrapped)
-        if target.kind == "classmethod":
-            return classmethod(wrapped)
-        return wrapped
+    def suspended(self) -> contextlib.AbstractContextManager[None]:
+        """The real clock and random state, for the live part of a call."""
+        return self.context.suspended() if self.context is not None else contextlib.nullcontext()
 
 
+# A call made inside another recorded call (same task) is not recorded: replay answers the
+# outer call without running its body, so the inner one never happens there.
 _in_recorded_call: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "clearstone_in_recorded_call", default=False
 )
 
 
-class _Pass:
-    """Hands what one step of a live coroutine yielded (a future, or ``None``) to the event
-    loop, outside the suspension of the deterministic context."""
+class _Call:
+    __slots__ = ("call", "span")
 
-    __slots__ = ("item",)
-
-    def __init__(self, item: Any) -> None:
-        self.item = item
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        return (yield self.item)
+    def __init__(self, span: LiveSpan, call: ReplayCall) -> None:
+        self.span = span
+        self.call = call
 
 
-async def _run_live(coro: Any, suspended: Any) -> Any:
-    """Await ``coro`` with only its own steps under the real clock and random state.
+class RecordedTarget:
+    """What the recording wrapper of one target does around each call (see
+    :mod:`pytest_clearstone.callables`): open a span with the arguments, run the live call's
+    steps on the real clock with that span current, record the result or the exception."""
 
-    While it waits, the event loop runs the agent's other tasks, and they keep seeing the frozen
-    clock and the seeded streams, as they do on replay.
-    """
-    send: Any = None
-    error: BaseException | None = None
-    while True:
-        with suspended():
-            try:
-                item = coro.send(send) if error is None else coro.throw(error)
-            except StopIteration as stop:
-                return stop.value
-        try:
-            send, error = await _Pass(item), None
-        except BaseException as exc:  # e.g. cancellation: deliver it to the live coroutine
-            send, error = None, exc
+    __slots__ = ("binder", "recorder", "span_type", "target")
+
+    def __init__(self, recorder: Recorder, target: Target, span_type: str) -> None:
+        self.recorder = recorder
+        self.target = target
+        self.span_type = span_type
+        self.binder: Binder = binder(target.function, skip_first=target.is_method)
+
+    def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if _in_recorded_call.get():
+            return PASS
+        rec, path = self.recorder, self.target.path
+        with rec.suspended():
+            span = rec.tracer.span(
+                path, span_type=self.span_type, attributes={TARGET_ATTRIBUTE: path}
+            )
+            arguments = self.binder.bind(args, kwargs)
+            span.set_input(rec.transform(arguments, "input", path))
+            number = rec.counts[path] = rec.counts.get(path, 0) + 1
+            call = ReplayCall(path, number, arguments, span.span_id)
+            rec.calls.append(call)
+            span.open()
+        return _Call(span, call)
+
+    def source(
+        self, token: _Call, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
+    ) -> Any:
+        return fn(*args, **kwargs)
+
+    def step(self, token: _Call, advance: Callable[[], Any]) -> Any:
+        with self.recorder.suspended(), _live_step(token.span):
+            return advance()
+
+    def end(self, token: _Call, outcome: Any, error: BaseException | None) -> Any:
+        rec, path, span, call = self.recorder, self.target.path, token.span, token.call
+        with rec.suspended():
+            if error is None:
+                span.set_output(rec.transform(outcome, "output", path))
+                call.result = outcome
+                span.close()
+            else:
+                call.error = error
+                # a recorded exception goes through the redaction too (its message may quote a
+                # key)
+                record = rec.transform(exception_record(error), "error", path)
+                message = rec.transform(f"{type(error).__name__}: {error}", "error", path)
+                span.set_error(record, message)
+                span.close()
+        return outcome
 
 
-class _NullContext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-
-def _null() -> _NullContext:
-    return _NullContext()
+@contextlib.contextmanager
+def _live_step(span: LiveSpan) -> Iterator[None]:
+    span_token = use_span(span)
+    flag_token = _in_recorded_call.set(True)
+    try:
+        yield
+    finally:
+        _in_recorded_call.reset(flag_token)
+        restore_span(span_token)

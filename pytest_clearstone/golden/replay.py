@@ -230,9 +230,14 @@ class Replay:
         return result
 
     def _run_chunks(
-        self, agent: Any, method: Callable[..., Any], name: str,
-        before: Recorded | None, args: Any, kwargs: Any,
-    ) -> Iterator[Any]:  # fmt: skip
+        self,
+        agent: Any,
+        method: Callable[..., Any],
+        name: str,
+        before: Recorded | None,
+        args: Any,
+        kwargs: Any,
+    ) -> Iterator[Any]:
         __tracebackhide__ = True
         chunks = []
         for chunk in method(*args, **kwargs):
@@ -241,9 +246,14 @@ class Replay:
         self._after(agent, name, before, chunks)
 
     async def _run_async_chunks(
-        self, agent: Any, method: Callable[..., Any], name: str,
-        before: Recorded | None, args: Any, kwargs: Any,
-    ) -> AsyncIterator[Any]:  # fmt: skip
+        self,
+        agent: Any,
+        method: Callable[..., Any],
+        name: str,
+        before: Recorded | None,
+        args: Any,
+        kwargs: Any,
+    ) -> AsyncIterator[Any]:
         __tracebackhide__ = True
         chunks = []
         async for chunk in method(*args, **kwargs):
@@ -252,9 +262,14 @@ class Replay:
         self._after(agent, name, before, chunks)
 
     async def _run_async(
-        self, agent: Any, method: Callable[..., Awaitable[Any]], name: str,
-        before: Recorded | None, args: Any, kwargs: Any,
-    ) -> Any:  # fmt: skip
+        self,
+        agent: Any,
+        method: Callable[..., Awaitable[Any]],
+        name: str,
+        before: Recorded | None,
+        args: Any,
+        kwargs: Any,
+    ) -> Any:
         __tracebackhide__ = True
         result = await method(*args, **kwargs)
         self._after(agent, name, before, result)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import codec
-from ..arguments import CallShape
+from ..arguments import binder
 from ..diff import StateDelta
 from ..errors import (
     RecordedError,
@@ -152,58 +151,6 @@ class ReplaySession:
             unused = self.unused()
             if unused:
                 raise UnusedResponsesError(unused, checkpoint=checkpoint)
-
-
-class Binder:
-    """:meth:`CallShape.bind <pytest_clearstone.arguments.CallShape.bind>` with a fast path for the
-    usual shape (plain parameters, some with defaults), prepared once per function."""
-
-    __slots__ = ("defaults", "names", "shape", "skip_first")
-
-    def __init__(self, fn: Callable[..., Any], *, skip_first: bool) -> None:
-        self.shape = CallShape(fn, skip_first=skip_first)
-        self.skip_first = skip_first
-        signature = self.shape.signature
-        params = list(signature.parameters.values()) if signature is not None else []
-        plain = bool(params) and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
-        self.names: tuple[str, ...] | None = tuple(p.name for p in params) if plain else None
-        self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
-
-    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        """The call's arguments as ``{name: value}``, defaults applied, in parameter order."""
-        names = self.names
-        if names is None or len(args) > len(names):
-            return self.shape.bind(args, kwargs)
-        bound = dict(zip(names, args, strict=False))  # shorter args: the rest below
-        used = 0
-        for name in names[len(args) :]:
-            if name in kwargs:
-                bound[name] = kwargs[name]
-                used += 1
-            elif name in self.defaults:
-                bound[name] = self.defaults[name]
-            else:  # a missing argument: the slow path records the call as given
-                return self.shape.bind(args, kwargs)
-        if used != len(kwargs):  # unknown or repeated keyword arguments
-            return self.shape.bind(args, kwargs)
-        if self.skip_first:
-            del bound[names[0]]
-        return bound
-
-
-_binders: weakref.WeakKeyDictionary[Any, dict[bool, Binder]] = weakref.WeakKeyDictionary()
-
-
-def binder(fn: Callable[..., Any], *, skip_first: bool) -> Binder:
-    """The :class:`Binder` of ``fn``, cached (inspecting a signature costs more than a replay)."""
-    try:
-        per_fn = _binders.setdefault(fn, {})
-    except TypeError:  # not weakly referenceable: no caching
-        return Binder(fn, skip_first=skip_first)
-    found = per_fn.get(skip_first)
-    if found is None:
-        found = per_fn[skip_first] = Binder(fn, skip_first=skip_first)
-    return found
 
 
 def _short_repr(value: Any, limit: int = 200) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import importlib
 import inspect
 import sys
@@ -10,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..callables import PASS, as_descriptor, wrap
 from ..errors import MockTargetError
 
 _MISSING: Any = object()
@@ -218,85 +218,32 @@ def replacement(target: Target, switch: Switch) -> Any:
     binds like it (a plain function for methods, staticmethod/classmethod kept), and keeps its
     kind: a coroutine function stays one, generators yield the handler's list of chunks.
     """
-    fn = target.function
-    if inspect.isasyncgenfunction(fn):
-
-        async def agen_stub(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            handle = switch.handler
-            if handle is None:
-                async for chunk in fn(*args, **kwargs):
-                    yield chunk
-                return
-            chunks = handle(args, kwargs)
-            await _pass_control()
-            for chunk in chunks:
-                yield chunk
-
-        stub: Any = agen_stub
-    elif inspect.isgeneratorfunction(fn):
-
-        def gen_stub(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            handle = switch.handler
-            if handle is None:
-                return (yield from fn(*args, **kwargs))
-            yield from handle(args, kwargs)
-
-        stub = gen_stub
-    elif inspect.iscoroutinefunction(fn):
-
-        async def async_stub(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            handle = switch.handler
-            if handle is None:
-                return await fn(*args, **kwargs)
-            result = handle(args, kwargs)
-            await _pass_control()
-            return result
-
-        stub = async_stub
-    else:
-
-        def stub(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            handle = switch.handler
-            if handle is None:
-                return fn(*args, **kwargs)
-            return handle(args, kwargs)
-
-    try:
-        stub = functools.wraps(fn)(stub)
-    except (AttributeError, TypeError):  # builtins without __dict__ etc.
-        stub.__wrapped__ = fn
+    stub = wrap(target.function, _StandIn(switch))
     stub.__clearstone_target__ = target.path
-    if target.kind == "staticmethod":
-        return staticmethod(stub)
-    if target.kind == "classmethod":
-        return classmethod(stub)
-    return stub
+    return as_descriptor(stub, target.kind)
 
 
-async def _pass_control() -> None:
-    """Let the event loop run other tasks once, as a live call that awaits I/O would: tasks
-    gathered by the agent then interleave on replay as they did when recorded."""
-    asyncio = sys.modules.get("asyncio")  # not imported up front: it costs ~20 ms to import
-    if asyncio is None:  # so no asyncio loop can be running
-        return
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # another event loop library: leave the scheduling to it
-        return
-    await asyncio.sleep(0)
+class _StandIn:
+    """What a stand-in does around each call (see :mod:`pytest_clearstone.callables`): the
+    switch's handler gives the recorded answer (a value, or a list of chunks); no handler, and
+    the original runs."""
 
+    __slots__ = ("switch",)
 
-def live_kind(target: Target) -> str:
-    """``"asyncgen"``, ``"gen"``, ``"async"`` or ``"sync"``."""
-    fn = target.function
-    if inspect.isasyncgenfunction(fn):
-        return "asyncgen"
-    if inspect.isgeneratorfunction(fn):
-        return "gen"
-    if inspect.iscoroutinefunction(fn):
-        return "async"
-    return "sync"
+    def __init__(self, switch: Switch) -> None:
+        self.switch = switch
+
+    def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        handler = self.switch.handler
+        return PASS if handler is None else handler
+
+    def source(self, handler: Handler, fn: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        return handler(args, kwargs)
+
+    def step(self, handler: Handler, advance: Callable[[], Any]) -> Any:
+        __tracebackhide__ = True
+        return advance()
+
+    def end(self, handler: Handler, outcome: Any, error: BaseException | None) -> Any:
+        return outcome

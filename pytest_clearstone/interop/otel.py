@@ -153,8 +153,9 @@ def _otel_id(text: str, bits: int) -> tuple[int, bool]:
 
 def _context(mods: Any, trace_id: int, span_id: int) -> Any:
     flags = mods.api.TraceFlags(mods.api.TraceFlags.SAMPLED)
-    return mods.api.SpanContext(trace_id=trace_id, span_id=span_id, is_remote=False,
-                                trace_flags=flags)  # fmt: skip
+    return mods.api.SpanContext(
+        trace_id=trace_id, span_id=span_id, is_remote=False, trace_flags=flags
+    )
 
 
 def _readable(mods: Any, span: Span, resource: Any) -> Any:

@@ -9,6 +9,7 @@ import os
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from .span import Span
@@ -81,7 +82,8 @@ class TracerProvider:
         self._batch_size = max(1, int(batch_size))
         self._threshold = self._batch_size  # 1 after shutdown: every span is written at once
         self._max_pending = max(_MAX_PENDING, 2 * self._batch_size)
-        self._seq = itertools.count(1)
+        #: the next span sequence number (spans of one provider are ordered by it)
+        self.next_seq: Callable[[], int] = itertools.count(1).__next__
         self._is_shutdown = False
         self._writer: _Writer | None = None
         self._writer_pid = 0
@@ -106,16 +108,9 @@ class TracerProvider:
             tracer = self._tracers[key] = Tracer(self, name, version)
         return tracer
 
-    def _next_seq(self) -> int:
-        return next(self._seq)
-
-    def _on_start(self, span: Span) -> None:
-        self._enqueue(span)
-
-    def _on_end(self, span: Span) -> None:
-        self._enqueue(span)
-
-    def _enqueue(self, span: Span) -> None:
+    def submit(self, span: Span) -> None:
+        """Queue the span's current state for writing (tracers call it when a span opens and
+        when it ends; a full batch wakes the writer thread)."""
         pending = self._pending
         pending.append(span)  # deque.append is atomic: no lock on the hot path
         if len(pending) >= self._threshold:

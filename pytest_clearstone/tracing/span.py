@@ -17,7 +17,7 @@ from .. import codec
 STATUSES = ("UNSET", "OK", "ERROR")
 
 # attribute values of these types are encoded by the writer without the codec's Python walk
-_PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
+PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
 
 _MISSING: Any = object()
 
@@ -174,6 +174,25 @@ class Span:
         "trace_id",
     )
 
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    span_type: str | None
+    attributes: dict[str, Any]
+    start_time_ns: int
+    end_time_ns: int | None
+    status: str
+    status_message: str | None
+    instrumentation_name: str | None
+    instrumentation_version: str | None
+    seq: int
+    _input: Recorded | None
+    _output: Recorded | None
+    _error: dict[str, Any] | None
+    _status_set: bool
+    _attrs_tree: Any
+
     def __init__(
         self,
         *,
@@ -194,24 +213,25 @@ class Span:
         instrumentation_version: str | None = None,
         seq: int = 0,
     ) -> None:
-        self.trace_id = trace_id
-        self.span_id = span_id
-        self.parent_span_id = parent_span_id
-        self.name = name
-        self.span_type = span_type
-        self.attributes = attributes if attributes is not None else {}
-        self.start_time_ns = start_time_ns
-        self.end_time_ns = end_time_ns
-        self.status = status
-        self.status_message = status_message
-        self._input = input
-        self._output = output
-        self._error = error
-        self.instrumentation_name = instrumentation_name
-        self.instrumentation_version = instrumentation_version
-        self.seq = seq
-        self._status_set = False
-        self._attrs_tree: Any = None
+        init_slots(
+            self,
+            trace_id,
+            span_id,
+            parent_span_id,
+            name,
+            span_type,
+            attributes if attributes is not None else {},
+            start_time_ns,
+            end_time_ns,
+            status,
+            status_message,
+            input,
+            output,
+            error,
+            instrumentation_name,
+            instrumentation_version,
+            seq,
+        )
 
     # -- reading -------------------------------------------------------------------------------
     @property
@@ -258,12 +278,28 @@ class Span:
         self.attributes[key] = value
         self._attrs_tree = None
 
-    def _freeze_attributes(self) -> None:
+    def freeze_attributes(self) -> None:
         """Encode the attributes now, in the caller's thread (so a codec warning is raised
         where the span ends, not in the writer), unless they are plain JSON scalars."""
         attrs = self.attributes
-        if attrs and not _PLAIN_TYPES.issuperset(map(type, attrs.values())):
+        if attrs and not PLAIN_TYPES.issuperset(map(type, attrs.values())):
             self._attrs_tree = codec.encode(attrs)
+
+    @property
+    def attributes_tree(self) -> Any:
+        """The attributes as encoded when the span ended (``None``: not encoded yet, or plain
+        JSON scalars that need no encoding)."""
+        return self._attrs_tree
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        """End the span now: ``exc`` is recorded as its error (status ``ERROR``), else the
+        status becomes ``OK`` unless set by hand; the attributes are frozen."""
+        if exc is not None:
+            self.record_exception(exc)
+        elif not self._status_set:
+            self.status = "OK"
+        self.freeze_attributes()
+        self.end_time_ns = now_ns()
 
     def set_status(self, status: str, message: str | None = None) -> None:
         """Set ``"UNSET"``, ``"OK"`` or ``"ERROR"``; an explicit status survives the block's
@@ -285,10 +321,15 @@ class Span:
 
     def record_exception(self, exc: BaseException) -> None:
         """Record ``exc`` as the span's error and mark the span ERROR (unless set by hand)."""
-        self._error = exception_record(exc)
+        self.set_error(exception_record(exc), f"{type(exc).__name__}: {exc}")
+
+    def set_error(self, record: dict[str, Any], message: str | None) -> None:
+        """Store an exception record (as :func:`exception_record` makes it, possibly redacted)
+        and mark the span ERROR with ``message`` (unless its status was set by hand)."""
+        self._error = record
         if not self._status_set:
             self.status = "ERROR"
-            self.status_message = f"{type(exc).__name__}: {exc}"
+            self.status_message = message
 
     def to_dict(self) -> dict[str, Any]:
         """The span as a JSON-compatible dict (values encoded by the codec)."""
@@ -316,29 +357,29 @@ class Span:
         # built field by field, not through __init__'s 16 keywords: replaying a golden builds
         # every span of its trace, and this is the larger part of loading one
         get = d.get
-        span = cls.__new__(cls)
-        span.trace_id = str(d["trace_id"])
-        span.span_id = str(d["span_id"])
-        span.parent_span_id = get("parent_span_id")
-        span.name = str(d["name"])
-        span.span_type = get("span_type")
         attrs = get("attributes") or {}
-        span.attributes = attrs if decoded else codec.decode(attrs)
-        span.start_time_ns = int(d["start_time_ns"])
         end = get("end_time_ns")
-        span.end_time_ns = None if end is None else int(end)
-        span.status = str(get("status") or "UNSET")
-        span.status_message = get("status_message")
-        box = get("input")
-        span._input = None if box is None else _recorded(box["v"], decoded)
-        box = get("output")
-        span._output = None if box is None else _recorded(box["v"], decoded)
-        span._error = get("error")
-        span.instrumentation_name = get("instrumentation_name")
-        span.instrumentation_version = get("instrumentation_version")
-        span.seq = seq
-        span._status_set = False
-        span._attrs_tree = None
+        inp, out = get("input"), get("output")
+        span: Span = _new_object(cls)
+        init_slots(
+            span,
+            str(d["trace_id"]),
+            str(d["span_id"]),
+            get("parent_span_id"),
+            str(d["name"]),
+            get("span_type"),
+            attrs if decoded else codec.decode(attrs),
+            int(d["start_time_ns"]),
+            None if end is None else int(end),
+            str(get("status") or "UNSET"),
+            get("status_message"),
+            None if inp is None else _recorded(inp["v"], decoded),
+            None if out is None else _recorded(out["v"], decoded),
+            get("error"),
+            get("instrumentation_name"),
+            get("instrumentation_version"),
+            seq,
+        )
         return span
 
     def __repr__(self) -> str:
@@ -350,7 +391,8 @@ class Span:
 _new_object = object.__new__
 
 
-def start_span(
+def init_slots(
+    span: Span,
     trace_id: str,
     span_id: str,
     parent_span_id: str | None,
@@ -358,16 +400,19 @@ def start_span(
     span_type: str | None,
     attributes: dict[str, Any],
     start_time_ns: int,
+    end_time_ns: int | None,
+    status: str,
+    status_message: str | None,
+    input: Recorded | None,
+    output: Recorded | None,
+    error: dict[str, Any] | None,
     instrumentation_name: str | None,
     instrumentation_version: str | None,
     seq: int,
-) -> Span:
-    """A new open span (the tracer's hot path: no keyword parsing, no defaults to fill).
-
-    ``Tracer.span`` inlines the same assignments: a new ``Span`` slot goes in both places
-    (tests/unit/test_tracer.py checks that every slot is set on both paths).
-    """
-    span: Span = _new_object(Span)
+) -> None:
+    """Set every slot of ``span``: the one place a span's fields are laid out, used by
+    ``Span()``, :meth:`Span.from_dict` and :meth:`Tracer.span
+    <pytest_clearstone.tracing.Tracer.span>` (positional arguments: the tracer's hot path)."""
     span.trace_id = trace_id
     span.span_id = span_id
     span.parent_span_id = parent_span_id
@@ -375,18 +420,17 @@ def start_span(
     span.span_type = span_type
     span.attributes = attributes
     span.start_time_ns = start_time_ns
-    span.end_time_ns = None
-    span.status = "UNSET"
-    span.status_message = None
-    span._input = None
-    span._output = None
-    span._error = None
+    span.end_time_ns = end_time_ns
+    span.status = status
+    span.status_message = status_message
+    span._input = input
+    span._output = output
+    span._error = error
     span.instrumentation_name = instrumentation_name
     span.instrumentation_version = instrumentation_version
     span.seq = seq
     span._status_set = False
     span._attrs_tree = None
-    return span
 
 
 def exception_record(exc: BaseException) -> dict[str, Any]:

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import contextvars
-import functools
-import inspect
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..arguments import CallShape, is_method_like
-from .span import (
-    _PERF0,
-    _PLAIN_TYPES,
-    _WALL0,
-    Span,
-    _perf_counter_ns,
-    new_span_id,
-    new_trace_id,
-    now_ns,
-    start_span,
-)
+from ..arguments import binder, is_method_like
+from ..callables import wrap
+from .span import Span, init_slots, new_span_id, new_trace_id, now_ns
 
 if TYPE_CHECKING:
     from .provider import TracerProvider
@@ -37,61 +26,43 @@ def current_span() -> Span | None:
     return _current_span.get()
 
 
-class _SpanBlock:
-    """Opens and closes a span as a context manager (for spans made by ``Tracer._new_span``)."""
-
-    __slots__ = ("_enqueue", "_span", "_token")
-
-    def __init__(self, tracer: Tracer, span: Span) -> None:
-        self._enqueue = tracer._enqueue
-        self._span = span
-        self._token: contextvars.Token[Span | None] | None = None
-
-    def __enter__(self) -> Span:
-        span = self._span
-        self._enqueue(span)  # queued open, so a read before it ends sees it
-        self._token = _set_current(span)
-        return span
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        span = self._span
-        if self._token is not None:
-            try:
-                _reset_current(self._token)
-            except ValueError:  # exited in another context (e.g. a generator moved threads)
-                _set_current(None)
-        _finish(span, exc)
-        self._enqueue(span)
+def use_span(span: Span | None) -> contextvars.Token[Span | None]:
+    """Make ``span`` the current span of this context; undo with :func:`restore_span`."""
+    return _current_span.set(span)
 
 
-def _finish(span: Span, exc: BaseException | None) -> None:
-    if exc is not None:
-        span.record_exception(exc)
-    elif not span._status_set:
-        span.status = "OK"
-    attrs = span.attributes
-    if attrs and not _PLAIN_TYPES.issuperset(map(type, attrs.values())):
-        span._freeze_attributes()
-    span.end_time_ns = _WALL0 + (_perf_counter_ns() - _PERF0)
+def restore_span(token: contextvars.Token[Span | None]) -> None:
+    """Undo a :func:`use_span` (exited in another context, e.g. a generator that moved
+    threads: the current span is cleared)."""
+    try:
+        _current_span.reset(token)
+    except ValueError:
+        _current_span.set(None)
 
 
-class _LiveSpan(Span):
-    """The span :meth:`Tracer.span` returns: it is its own context manager (one object per
-    span on the hot path). Copied or pickled, it becomes a plain :class:`Span`."""
+class LiveSpan(Span):
+    """A span being recorded: :meth:`Tracer.span` returns it. As a context manager it is the
+    current span for the block; :meth:`open` and :meth:`close` record it without making it
+    current (for calls that run in steps). Copied or pickled, it becomes a plain :class:`Span`.
+    """
 
-    __slots__ = ("_enqueue", "_token")
+    __slots__ = ("_submit", "_token")
 
-    _enqueue: Callable[[Span], None]
+    _submit: Callable[[Span], None]
     _token: contextvars.Token[Span | None]
 
-    def __enter__(self) -> Span:
-        self._enqueue(self)  # queued open, so a read before it ends sees it
-        self._token = _set_current(self)
+    def open(self) -> None:
+        """Queue the span as open (a read of the store before it ends sees it)."""
+        self._submit(self)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """End the span (:meth:`Span.finish`) and queue it for writing."""
+        self.finish(exc)
+        self._submit(self)
+
+    def __enter__(self) -> LiveSpan:
+        self._submit(self)
+        self._token = _current_span.set(self)
         return self
 
     def __exit__(
@@ -100,20 +71,9 @@ class _LiveSpan(Span):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            _reset_current(self._token)
-        except ValueError:  # exited in another context (e.g. a generator moved threads)
-            _set_current(None)
-        # _finish() inlined: this is the per-span hot path
-        if exc is not None:
-            self.record_exception(exc)
-        elif not self._status_set:
-            self.status = "OK"
-        attrs = self.attributes
-        if attrs and not _PLAIN_TYPES.issuperset(map(type, attrs.values())):
-            self._freeze_attributes()
-        self.end_time_ns = _WALL0 + (_perf_counter_ns() - _PERF0)
-        self._enqueue(self)
+        restore_span(self._token)
+        self.finish(exc)
+        self._submit(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_plain_span, ({k: getattr(self, k) for k in _SPAN_FIELDS},))
@@ -130,8 +90,6 @@ def _plain_span(fields: dict[str, Any]) -> Span:
 
 
 _get_current = _current_span.get
-_set_current = _current_span.set
-_reset_current = _current_span.reset
 _new_object = object.__new__
 
 
@@ -140,28 +98,10 @@ class Tracer:
     :meth:`TracerProvider.get_tracer`."""
 
     def __init__(self, provider: TracerProvider, name: str, version: str | None = None) -> None:
-        self._provider = provider
-        self._enqueue = provider._enqueue
-        self._next_seq = provider._seq.__next__
+        self._submit = provider.submit
+        self._next_seq = provider.next_seq
         self.name = name
         self.version = version
-
-    def _new_span(
-        self,
-        name: str,
-        span_type: str | None,
-        attributes: dict[str, Any] | None,
-        parent: Span | None,
-    ) -> Span:
-        if parent is None:
-            trace_id, parent_id = new_trace_id(), None
-        else:
-            trace_id, parent_id = parent.trace_id, parent.span_id
-        return start_span(
-            trace_id, new_span_id(), parent_id, name, span_type,
-            dict(attributes) if attributes else {}, now_ns(), self.name, self.version,
-            self._next_seq(),
-        )  # fmt: skip
 
     def span(
         self,
@@ -169,38 +109,34 @@ class Tracer:
         *,
         span_type: str | None = None,
         attributes: dict[str, Any] | None = None,
-    ) -> _LiveSpan:
+    ) -> LiveSpan:
         """Open a span for the ``with`` block and yield it.
 
         Without an open parent span (in this task or thread) the span starts a new trace.
         An exception leaving the block marks the span ``ERROR`` and propagates.
         """
-        # span.start_span() inlined (the per-span hot path): keep the two in step
-        span: _LiveSpan = _new_object(_LiveSpan)
+        span: LiveSpan = _new_object(LiveSpan)
         parent = _get_current()
-        if parent is None:
-            span.trace_id = new_trace_id()
-            span.parent_span_id = None
-        else:
-            span.trace_id = parent.trace_id
-            span.parent_span_id = parent.span_id
-        span.span_id = new_span_id()
-        span.name = name
-        span.span_type = span_type
-        span.attributes = dict(attributes) if attributes else {}
-        span.start_time_ns = _WALL0 + (_perf_counter_ns() - _PERF0)
-        span.end_time_ns = None
-        span.status = "UNSET"
-        span.status_message = None
-        span._input = None
-        span._output = None
-        span._error = None
-        span.instrumentation_name = self.name
-        span.instrumentation_version = self.version
-        span.seq = self._next_seq()
-        span._status_set = False
-        span._attrs_tree = None
-        span._enqueue = self._enqueue
+        init_slots(
+            span,
+            new_trace_id() if parent is None else parent.trace_id,
+            new_span_id(),
+            None if parent is None else parent.span_id,
+            name,
+            span_type,
+            dict(attributes) if attributes else {},
+            now_ns(),
+            None,
+            "UNSET",
+            None,
+            None,
+            None,
+            None,
+            self.name,
+            self.version,
+            self._next_seq(),
+        )
+        span._submit = self._submit
         return span
 
     def traced(self, span_type: str | None = None, name: str | None = None) -> Callable[[F], F]:
@@ -213,105 +149,49 @@ class Tracer:
         """
 
         def decorate(fn: F) -> F:
-            span_name = name or fn.__qualname__
-            shape = CallShape(fn, skip_first=is_method_like(fn))
-            tracer = self
-
-            if inspect.isasyncgenfunction(fn):
-
-                @functools.wraps(fn)
-                async def agen_wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-                    span = tracer._new_span(span_name, span_type, None, _current_span.get())
-                    span.set_input(shape.bind(args, kwargs))
-                    block = _SpanBlock(tracer, span)
-                    tracer._provider._enqueue(span)
-                    chunks: list[Any] = []
-                    gen = fn(*args, **kwargs)
-                    try:
-                        while True:
-                            token = _current_span.set(span)
-                            try:
-                                chunk = await gen.__anext__()
-                            except StopAsyncIteration:
-                                break
-                            finally:
-                                _current_span.reset(token)
-                            chunks.append(chunk)
-                            yield chunk
-                    except GeneratorExit:  # the consumer stopped early: not an error
-                        span.set_output(chunks)
-                        await gen.aclose()
-                        block.__exit__(None, None, None)
-                        raise
-                    except BaseException as exc:
-                        span.set_output(chunks)
-                        await gen.aclose()
-                        block.__exit__(type(exc), exc, exc.__traceback__)
-                        raise
-                    span.set_output(chunks)
-                    block.__exit__(None, None, None)
-
-                return agen_wrapper  # type: ignore[return-value]
-
-            if inspect.isgeneratorfunction(fn):
-
-                @functools.wraps(fn)
-                def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
-                    span = tracer._new_span(span_name, span_type, None, _current_span.get())
-                    span.set_input(shape.bind(args, kwargs))
-                    block = _SpanBlock(tracer, span)
-                    tracer._provider._enqueue(span)
-                    chunks: list[Any] = []
-                    gen = fn(*args, **kwargs)
-                    try:
-                        while True:
-                            token = _current_span.set(span)
-                            try:
-                                chunk = next(gen)
-                            except StopIteration:
-                                break
-                            finally:
-                                _current_span.reset(token)
-                            chunks.append(chunk)
-                            yield chunk
-                    except GeneratorExit:  # the consumer stopped early: not an error
-                        span.set_output(chunks)
-                        gen.close()
-                        block.__exit__(None, None, None)
-                        raise
-                    except BaseException as exc:
-                        span.set_output(chunks)
-                        gen.close()
-                        block.__exit__(type(exc), exc, exc.__traceback__)
-                        raise
-                    span.set_output(chunks)
-                    block.__exit__(None, None, None)
-
-                return gen_wrapper  # type: ignore[return-value]
-
-            if inspect.iscoroutinefunction(fn):
-
-                @functools.wraps(fn)
-                async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                    with tracer.span(span_name, span_type=span_type) as span:
-                        span.set_input(shape.bind(args, kwargs))
-                        result = await fn(*args, **kwargs)
-                        span.set_output(result)
-                        return result
-
-                return async_wrapper  # type: ignore[return-value]
-
-            @functools.wraps(fn)
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                with tracer.span(span_name, span_type=span_type) as span:
-                    span.set_input(shape.bind(args, kwargs))
-                    result = fn(*args, **kwargs)
-                    span.set_output(result)
-                    return result
-
-            return wrapper  # type: ignore[return-value]
+            around = _TracedCall(self, name or fn.__qualname__, span_type, fn)
+            return wrap(fn, around)  # type: ignore[no-any-return]
 
         return decorate
 
     def __repr__(self) -> str:
         return f"<Tracer {self.name!r} version={self.version!r}>"
+
+
+class _TracedCall:
+    """What :meth:`Tracer.traced` does around each call (see :mod:`pytest_clearstone.callables`):
+    a span per call, current while the function runs, with the arguments and the result."""
+
+    __slots__ = ("binder", "name", "span_type", "tracer")
+
+    def __init__(
+        self, tracer: Tracer, name: str, span_type: str | None, fn: Callable[..., Any]
+    ) -> None:
+        self.tracer = tracer
+        self.name = name
+        self.span_type = span_type
+        self.binder = binder(fn, skip_first=is_method_like(fn))
+
+    def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> LiveSpan:
+        span = self.tracer.span(self.name, span_type=self.span_type)
+        span.set_input(self.binder.bind(args, kwargs))
+        span.open()
+        return span
+
+    def source(
+        self, span: LiveSpan, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
+    ) -> Any:
+        return fn(*args, **kwargs)
+
+    def step(self, span: LiveSpan, advance: Callable[[], Any]) -> Any:
+        token = _current_span.set(span)
+        try:
+            return advance()
+        finally:
+            restore_span(token)
+
+    def end(self, span: LiveSpan, outcome: Any, error: BaseException | None) -> Any:
+        if error is None or outcome is not None:  # a generator's chunks, also on an error
+            span.set_output(outcome)
+        span.close(error)
+        return outcome

@@ -501,18 +501,3 @@ def test_a_live_span_copies_and_pickles_as_a_plain_span(tracer: Tracer) -> None:
     assert pickled.end_time_ns == span.end_time_ns
 
 
-def test_every_span_construction_path_sets_every_slot() -> None:
-    """`Tracer.span` inlines `start_span` and `Span.from_dict` sets the slots itself, for speed:
-    none may leave a slot unset."""
-    from pytest_clearstone.observability import TracerProvider
-    from pytest_clearstone.tracing.span import Span, start_span
-
-    slots = [s for s in Span.__slots__ if s != "__weakref__"]
-    provider = TracerProvider(":memory:")
-    with provider.get_tracer("t").span("live") as live:
-        pass
-    plain = start_span("t" * 32, "s" * 16, None, "plain", None, {}, 0, None, None, 1)
-    read = Span.from_dict(live.to_dict())
-    for span in (live, plain, read):
-        missing = [slot for slot in slots if not hasattr(span, slot)]
-        assert missing == [], f"{span.name}: unset slots {missing}"
