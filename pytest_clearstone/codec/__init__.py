@@ -4,10 +4,19 @@
 JSON values pass through untouched; other values become *tagged* objects (see
 :mod:`pytest_clearstone.codec.tags` for the tags). ``loads``/``loads_document``/``dumps`` parse
 and write JSON text, decoding tags while parsing.
+
+Values of client libraries — pydantic models, attrs classes, named tuples, ``httpx`` requests
+and responses, SDK clients and resources — are stored readably
+(:mod:`pytest_clearstone.codec.library`), recognised without importing those libraries.
+:func:`register` teaches the codec other types; :func:`use_hooks` installs the pytest plugin's
+``pytest_clearstone_encode``/``pytest_clearstone_decode`` hooks.
 """
 
 from __future__ import annotations
 
+from .clients import PLACEHOLDER_KEY
+from .http import REDACTED, SECRET_HEADERS
+from .registry import register, unregister, use_hooks
 from .tags import (
     TAG,
     Encoder,
@@ -23,6 +32,9 @@ from .tags import (
 )
 
 __all__ = [
+    "PLACEHOLDER_KEY",
+    "REDACTED",
+    "SECRET_HEADERS",
     "TAG",
     "Encoder",
     "StoredRepr",
@@ -32,6 +44,9 @@ __all__ = [
     "encode",
     "loads",
     "loads_document",
+    "register",
     "tag_index",
     "text_has_pickle",
+    "unregister",
+    "use_hooks",
 ]

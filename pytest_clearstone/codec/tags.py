@@ -11,7 +11,14 @@ JSON values pass through untouched. Other values become *tagged* objects, a dict
 Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``, ``date``,
 ``time``, ``timedelta``, ``decimal``, ``uuid``, ``path``, ``complex``, ``float`` (NaN and
 infinities), ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that is the tag itself),
-``pickle`` (dill, for everything else) and ``repr`` (what even dill cannot encode; lossy, warned).
+``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
+tags of :mod:`pytest_clearstone.codec.library` (``pydantic``, ``pydantic.v1``, ``secret``,
+``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
+``sdk_resource``), ``pickle`` (dill, for everything else) and ``repr`` (what even dill cannot
+encode; lossy, warned).
+
+The order for a value that is not JSON: the built-in types above, then registered types and the
+installed hooks, then enums and dataclasses, then library types, then pickle.
 
 Tagged trees are decoded bottom-up by a ``json.loads`` object hook, so a file is decoded while it
 is parsed, not in a second walk; a document without any tag is parsed with no hook at all.
@@ -23,7 +30,6 @@ import base64
 import dataclasses
 import datetime as _dt
 import enum
-import importlib
 import json
 import math
 import uuid
@@ -35,8 +41,12 @@ from typing import Any
 
 from ..errors import DecodeError, SerializationError, describe
 from .fast_json import orjson
+from .library import DECODERS as LIBRARY_DECODERS
+from .library import encode_library
+from .naming import TAG as TAG
+from .naming import class_path, import_class, is_importable
+from .registry import REGISTRY
 
-TAG = "__cs__"
 _TAG_MARKER = '"__cs__"'
 _PICKLE_MARKER = '"__cs__": "pickle"'
 # orjson reads integers outside 64 bits as floats. A 20-digit run (or "-" and 19 digits) is the
@@ -73,25 +83,6 @@ class _Unencodable(Exception):
         self.value = value
         self.reason = reason
         self.path: list[str] = []
-
-
-def _class_path(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def _importable(cls: type) -> bool:
-    return "<locals>" not in cls.__qualname__ and cls.__module__ != "__main__"
-
-
-def _import_class(path: str) -> Any:
-    module_name, _, qualname = path.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise DecodeError(f"cannot import {path!r} to decode a value: {exc}") from None
-    return obj
 
 
 class Encoder:
@@ -200,9 +191,13 @@ class Encoder:
             return {TAG: "complex", "v": [repr(v.real), repr(v.imag)]}
         if isinstance(v, PurePath) and t.__module__ == "pathlib":
             return {TAG: "path", "v": str(v)}
-        if isinstance(v, enum.Enum) and _importable(t):
-            return {TAG: "enum", "cls": _class_path(t), "v": self._enc(v.value)}
-        if dataclasses.is_dataclass(v) and not isinstance(v, type) and _importable(t):
+        if REGISTRY.active:
+            custom = self._enc_custom(v, t)
+            if custom is not None:
+                return custom
+        if isinstance(v, enum.Enum) and is_importable(t):
+            return {TAG: "enum", "cls": class_path(t), "v": self._enc(v.value)}
+        if dataclasses.is_dataclass(v) and not isinstance(v, type) and is_importable(t):
             fields = {}
             name = ""
             try:
@@ -212,8 +207,46 @@ class Encoder:
             except _Unencodable as exc:
                 exc.path.insert(0, f".{name}")
                 raise
-            return {TAG: "dataclass", "cls": _class_path(t), "v": fields}
+            return {TAG: "dataclass", "cls": class_path(t), "v": fields}
+        library = encode_library(v, t, self._enc_at)
+        if library is not None:
+            return library
         return self._enc_pickle(v, t)
+
+    def _enc_at(self, segment: str, v: Any) -> Any:
+        """Encode a nested value; an error inside names it ``segment`` in its path."""
+        try:
+            return self._enc(v)
+        except _Unencodable as exc:
+            if segment:
+                exc.path.insert(0, segment)
+            raise
+
+    def _enc_custom(self, v: Any, t: type) -> Any:
+        """A registered type's (or the hooks') encoding, or ``None`` when neither has one."""
+        encode = REGISTRY.encoder_for(t)
+        try:
+            data = encode(v) if encode is not None else REGISTRY.hook_encode(v)
+        except Exception as exc:
+            source = "the encoder registered" if encode is not None else "the encode hook"
+            return self._custom_failed(v, t, f"{source} for it raised {type(exc).__name__}: {exc}")
+        if data is None and encode is None:
+            return None
+        if type(data) is t:
+            return self._custom_failed(
+                v, t, f"its encoder returned a {describe(v)} again, not a JSON-able tree"
+            )
+        return {TAG: "custom", "type": class_path(t), "v": self._enc(data)}
+
+    def _custom_failed(self, v: Any, t: type, reason: str) -> Any:
+        if self.strict:
+            raise _Unencodable(v, reason)
+        warnings.warn(
+            f"a {describe(v)} value is stored the built-in way: {reason}",
+            UnencodableValueWarning,
+            stacklevel=5,
+        )
+        return None
 
     def _enc_pickle(self, v: Any, t: type) -> Any:
         type_name = describe(v)
@@ -265,14 +298,14 @@ def _dec_float(v: Any) -> Any:
 
 
 def _dec_enum(tree: dict[str, Any]) -> Any:
-    cls = _import_class(tree["cls"])
+    cls = import_class(tree["cls"])
     if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
         raise DecodeError(f"{tree['cls']!r} is not an Enum")
     return cls(tree["v"])
 
 
 def _dec_dataclass(tree: dict[str, Any]) -> Any:
-    cls = _import_class(tree["cls"])
+    cls = import_class(tree["cls"])
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         raise DecodeError(f"{tree['cls']!r} is not a dataclass")
     values = dict(tree["v"])
@@ -330,6 +363,8 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "dataclass": _dec_dataclass,
     "pickle": _dec_pickle,
     "repr": _dec_repr,
+    "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
+    **LIBRARY_DECODERS,
 }
 
 

@@ -1,0 +1,201 @@
+"""SDK clients and their resources, stored as references.
+
+A client (``openai.OpenAI``/``AsyncOpenAI``, ``anthropic.Anthropic``/``AsyncAnthropic``, an
+``httpx``/``httpx2`` ``Client``/``AsyncClient``, or a user's subclass of one) is stored as its
+class and its non-secret settings — base URL, timeout, retries — never its key or headers, and
+rebuilt by calling the class with those settings and :data:`PLACEHOLDER_KEY`. A resource
+(``client.chat.completions``) is stored as its class, its client's reference and the attribute
+path from the client to it, and rebuilt as that attribute of the rebuilt client.
+
+The library's own subclasses that need more to be built (``AzureOpenAI``, ``AnthropicBedrock``)
+are not references: register an encoder for them (:func:`pytest_clearstone.codec.register`).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from collections import deque
+from typing import Any
+
+from ..errors import DecodeError
+from .naming import TAG, class_path, import_type, is_importable, mro_paths
+
+#: The API key a rebuilt SDK client is given: its calls are the mocked ones.
+PLACEHOLDER_KEY = "clearstone-placeholder-key"
+
+SDK_CLIENTS = frozenset(
+    {"openai:OpenAI", "openai:AsyncOpenAI", "anthropic:Anthropic", "anthropic:AsyncAnthropic"}
+)
+HTTP_CLIENTS = frozenset(
+    {"httpx:Client", "httpx:AsyncClient", "httpx2:Client", "httpx2:AsyncClient"}
+)
+SDK_RESOURCES = frozenset(
+    {
+        f"{sdk}._resource:{kind}APIResource"
+        for sdk in ("openai", "anthropic")
+        for kind in ("Sync", "Async")
+    }
+)
+_MAX_DEPTH = 4
+_paths_by_type: dict[tuple[type, type], str | None] = {}
+
+
+def client_base(t: type) -> str | None:
+    """The known client class (``"openai:OpenAI"``, ``"httpx:Client"``, ...) that ``t`` is or
+    derives from, when ``t`` can be rebuilt from a reference; else ``None``."""
+    paths = mro_paths(t)
+    for path in paths:
+        if path in SDK_CLIENTS or path in HTTP_CLIENTS:
+            library = path.partition(":")[0]
+            # the library's own subclasses (AzureOpenAI) need settings a reference lacks
+            if path == paths[0] or t.__module__.partition(".")[0] != library:
+                return path
+            return None
+    return None
+
+
+def is_resource(t: type) -> bool:
+    """Whether ``t`` is an openai/anthropic resource class (``Completions``, ``Messages``)."""
+    return any(path in SDK_RESOURCES for path in mro_paths(t))
+
+
+def _timeout(value: Any) -> Any:
+    if value is None or type(value) in (int, float):
+        return value
+    parts = ("connect", "read", "write", "pool")
+    if all(hasattr(value, part) for part in parts):
+        return {part: getattr(value, part) for part in parts}
+    return _OMIT
+
+
+_OMIT = object()
+
+
+def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
+    """A client reference: ``cls`` and its settings in ``v``."""
+    if not is_importable(t):
+        return None
+    settings: dict[str, Any] = {"base_url": str(v.base_url)}
+    timeout = _timeout(v.timeout)
+    if timeout is not _OMIT:
+        settings["timeout"] = timeout
+    if base in SDK_CLIENTS:
+        settings["max_retries"] = int(v.max_retries)
+    else:
+        settings["follow_redirects"] = bool(v.follow_redirects)
+    return {TAG: "sdk_client", "cls": class_path(t), "v": settings}
+
+
+def decode_client(tree: dict[str, Any]) -> Any:
+    """Build the stored client class with its settings (and :data:`PLACEHOLDER_KEY`)."""
+    cls = import_type(tree["cls"])
+    base = client_base(cls)
+    if base is None:
+        raise DecodeError(
+            f"{tree['cls']!r} is not an SDK or HTTP client class the codec can rebuild "
+            f"(known: {sorted(SDK_CLIENTS | HTTP_CLIENTS)})"
+        )
+    settings = tree["v"]
+    if not isinstance(settings, dict):
+        raise DecodeError(f"bad 'sdk_client' value: the settings of {tree['cls']!r}")
+    kwargs = dict(settings)
+    if isinstance(kwargs.get("timeout"), dict):
+        library = importlib.import_module(base.partition(":")[0])
+        kwargs["timeout"] = library.Timeout(**kwargs["timeout"])
+    if base in SDK_CLIENTS:
+        kwargs["api_key"] = PLACEHOLDER_KEY
+    try:
+        return cls(**kwargs)
+    except Exception as exc:
+        raise DecodeError(
+            f"cannot rebuild the stored client {tree['cls']!r} from {settings}: "
+            f"{type(exc).__name__}: {exc}. Register an encoder and decoder for it with "
+            f"pytest_clearstone.codec.register"
+        ) from None
+
+
+def _children(obj: Any, create: bool) -> list[tuple[str, Any]]:
+    """(name, resource) attributes of a client or resource: those already created, or with
+    ``create`` every cached property (resources are created on first access)."""
+    if not create:
+        return [
+            (name, value)
+            for name, value in sorted(vars(obj).items())
+            if not name.startswith("_") and is_resource(type(value))
+        ]
+    out = []
+    for name in dir(type(obj)):
+        if name.startswith("_") or not isinstance(
+            inspect.getattr_static(type(obj), name, None), functools.cached_property
+        ):
+            continue
+        try:
+            value = getattr(obj, name)
+        except Exception:  # a property that cannot be built here is not our resource
+            continue
+        if is_resource(type(value)):
+            out.append((name, value))
+    return out
+
+
+def _find(client: Any, resource: Any, create: bool) -> str | None:
+    queue: deque[tuple[Any, str, int]] = deque([(client, "", 0)])
+    while queue:
+        obj, path, depth = queue.popleft()
+        for name, value in _children(obj, create):
+            child = f"{path}.{name}" if path else name
+            same = type(value) is type(resource) if create else value is resource
+            if same:
+                return child
+            if depth + 1 < _MAX_DEPTH:
+                queue.append((value, child, depth + 1))
+    return None
+
+
+def resource_path(client: Any, resource: Any) -> str | None:
+    """The attribute path from ``client`` to ``resource`` (``"chat.completions"``): where the
+    client holds that very object, else where it creates one of the same class."""
+    found = _find(client, resource, create=False)
+    if found is None:
+        key = (type(client), type(resource))
+        if key not in _paths_by_type:
+            _paths_by_type[key] = _find(client, resource, create=True)
+        found = _paths_by_type[key]
+    return found
+
+
+def encode_resource(v: Any, t: type, enc_client: Any) -> dict[str, Any] | None:
+    """A resource reference: ``cls``, ``path`` from the client and the ``client`` reference
+    (encoded by ``enc_client(client)``)."""
+    client = getattr(v, "_client", None)
+    if client is None or client_base(type(client)) is None or not is_importable(t):
+        return None
+    path = resource_path(client, v)
+    if path is None:
+        return None
+    return {TAG: "sdk_resource", "cls": class_path(t), "path": path, "client": enc_client(client)}
+
+
+def decode_resource(tree: dict[str, Any]) -> Any:
+    """The resource at the stored path of the (already rebuilt) client."""
+    client = tree["client"]
+    path = tree["path"]
+    if not isinstance(path, str) or not path:
+        raise DecodeError(f"bad 'sdk_resource' value: path {path!r}")
+    obj = client
+    try:
+        for name in path.split("."):
+            obj = getattr(obj, name)
+    except AttributeError as exc:
+        raise DecodeError(
+            f"cannot find the stored resource {tree['cls']!r} at {path!r} of a "
+            f"{type(client).__name__}: {exc}; re-record the golden"
+        ) from None
+    if class_path(type(obj)) != tree["cls"]:
+        raise DecodeError(
+            f"{type(client).__name__}.{path} is a {class_path(type(obj))!r} now, the stored "
+            f"resource is a {tree['cls']!r}; re-record the golden"
+        )
+    return obj

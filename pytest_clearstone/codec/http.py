@@ -1,0 +1,160 @@
+"""Readable encodings of ``httpx``/``httpx2`` requests and responses.
+
+A request is stored as its method, URL, headers and body; a response as its status code,
+headers, body and request. Secret headers (``authorization``, ``x-api-key``, ``cookie``, ...)
+are written as :data:`REDACTED`. A body is stored as ``json`` when it is compact JSON text
+(re-serialising it gives the same bytes back), else as ``text`` when it is UTF-8, else as
+``base64``. Nothing here imports httpx: the decoders import the module the value came from.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+from typing import Any
+
+from ..errors import DecodeError
+from .naming import TAG
+
+#: What the value of a secret header is replaced with.
+REDACTED = "<redacted>"
+
+#: Header names (lower case) whose values are never written.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "cookie",
+        "set-cookie",
+        "x-goog-api-key",
+        "ocp-apim-subscription-key",
+    }
+)
+
+HTTP_MODULES = ("httpx", "httpx2")
+
+
+def _headers(headers: Any) -> list[list[str]]:
+    encoding = getattr(headers, "encoding", "ascii")
+    out = []
+    for raw_name, raw_value in headers.raw:
+        name = raw_name.decode(encoding)
+        value = REDACTED if name.lower() in SECRET_HEADERS else raw_value.decode(encoding)
+        out.append([name, value])
+    return out
+
+
+def _body(content: bytes) -> dict[str, Any]:
+    if not content:
+        return {}
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(content).decode("ascii")}
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {"text": text}
+    if _compact(parsed) == text:
+        return {"json": parsed}
+    return {"text": text}
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _read(message: Any) -> dict[str, Any]:
+    try:
+        content = message.content
+    except Exception:  # a streamed body nobody read: there is nothing to store
+        return {"unread": True}
+    return _body(content)
+
+
+def encode_request(v: Any, module: str) -> dict[str, Any]:
+    """An ``httpx``/``httpx2`` ``Request``: method, URL, redacted headers and body."""
+    return {
+        TAG: "http_request",
+        "module": module,
+        "method": v.method,
+        "url": str(v.url),
+        "headers": _headers(v.headers),
+        **_read(v),
+    }
+
+
+def encode_response(v: Any, module: str) -> dict[str, Any]:
+    """An ``httpx``/``httpx2`` ``Response``: status code, redacted headers, body and request."""
+    try:
+        request = v.request
+    except RuntimeError:  # a Response built without a request
+        request = None
+    return {
+        TAG: "http_response",
+        "module": module,
+        "status_code": v.status_code,
+        "headers": _headers(v.headers),
+        **_read(v),
+        "request": None if request is None else encode_request(request, module),
+    }
+
+
+def _module(tree: dict[str, Any]) -> Any:
+    name = tree.get("module")
+    if name not in HTTP_MODULES:
+        raise DecodeError(
+            f"bad {tree.get(TAG)!r} value: module {name!r} is not one of {list(HTTP_MODULES)}"
+        )
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise DecodeError(
+            f"cannot decode a stored {name} {tree.get(TAG)!r}: {exc}; install {name}"
+        ) from None
+
+
+def _content(tree: dict[str, Any]) -> bytes:
+    if "json" in tree:
+        return _compact(tree["json"]).encode("utf-8")
+    if "text" in tree:
+        return str(tree["text"]).encode("utf-8")
+    if "base64" in tree:
+        try:
+            return base64.b64decode(tree["base64"], validate=True)
+        except (ValueError, TypeError) as exc:
+            raise DecodeError(f"bad base64 body in a stored {tree.get(TAG)!r}: {exc}") from None
+    return b""
+
+
+def _header_pairs(tree: dict[str, Any]) -> list[tuple[str, str]]:
+    headers = tree.get("headers", [])
+    if not isinstance(headers, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 for pair in headers
+    ):
+        raise DecodeError(f"bad headers in a stored {tree.get(TAG)!r}: expected [[name, value]]")
+    return [(str(name), str(value)) for name, value in headers]
+
+
+def decode_request(tree: dict[str, Any]) -> Any:
+    """The stored request as a real ``Request`` of its module (secret headers redacted)."""
+    httpx = _module(tree)
+    request = httpx.Request(tree["method"], tree["url"], content=_content(tree))
+    request.headers = httpx.Headers(_header_pairs(tree))
+    return request
+
+
+def decode_response(tree: dict[str, Any]) -> Any:
+    """The stored response as a real ``Response`` of its module, its body already read."""
+    httpx = _module(tree)
+    request = tree.get("request")
+    if request is not None and type(request).__name__ != "Request":
+        raise DecodeError(f"bad request in a stored 'http_response': {request!r}")
+    # built without the stored headers, so a stored content-encoding is not applied to the
+    # already decoded body; the headers are put back afterwards
+    response = httpx.Response(int(tree["status_code"]), content=_content(tree), request=request)
+    response.headers = httpx.Headers(_header_pairs(tree))
+    return response

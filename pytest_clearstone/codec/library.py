@@ -1,0 +1,107 @@
+"""Recognising values of client libraries by their class's bases, without importing the
+libraries, and dispatching them to their readable encodings.
+
+========================  ==================================================================
+Kind (tag)                Recognised by
+========================  ==================================================================
+``pydantic``              a base ``pydantic.main:BaseModel`` (pydantic 2)
+``pydantic.v1``           a base ``pydantic.v1.main:BaseModel``, or pydantic 1's ``BaseModel``
+``secret``                a pydantic ``SecretStr``/``SecretBytes`` (v2 or v1)
+``attrs``                 ``__attrs_attrs__`` on the class
+``namedtuple``            a ``tuple`` subclass with ``_fields``
+``http_request``          ``type(v).__module__`` ``httpx``/``httpx2`` and name ``Request``
+``http_response``         the same with ``Response``
+``sdk_client``            a base ``openai:OpenAI``, ``anthropic:Anthropic``, ``httpx:Client``...
+``sdk_resource``          a base ``openai._resource:SyncAPIResource`` (anthropic's too)
+========================  ==================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import clients, http, models
+from .models import EncodeAt
+
+_V2_BASE = "pydantic.main:BaseModel"
+_V1_BASE = "pydantic.v1.main:BaseModel"
+_SECRETS = frozenset(
+    f"pydantic.{v}types:Secret{kind}" for v in ("", "v1.") for kind in ("Str", "Bytes")
+)
+_CACHE_LIMIT = 4096
+_kinds: dict[type, str] = {}
+
+
+def _classify(t: type) -> str:
+    for base in t.__mro__:
+        path = f"{base.__module__}:{base.__qualname__}"
+        if path == _V2_BASE:
+            # pydantic 1 installed as "pydantic" has the same path, without model_construct
+            return "pydantic" if "model_construct" in vars(base) else "pydantic.v1"
+        if path == _V1_BASE:
+            return "pydantic.v1"
+        if path in _SECRETS:
+            return "secret"
+    if getattr(t, "__attrs_attrs__", None) is not None:
+        return "attrs"
+    if issubclass(t, tuple) and isinstance(getattr(t, "_fields", None), tuple):
+        return "namedtuple"
+    if t.__module__ in http.HTTP_MODULES and t.__qualname__ in ("Request", "Response"):
+        return "http_request" if t.__qualname__ == "Request" else "http_response"
+    if clients.client_base(t) is not None:
+        return "sdk_client"
+    if clients.is_resource(t):
+        return "sdk_resource"
+    return ""
+
+
+def kind_of(t: type) -> str:
+    """The library kind of values of type ``t`` (a tag name), or ``""`` for none."""
+    kind = _kinds.get(t)
+    if kind is None:
+        kind = _classify(t)
+        if len(_kinds) >= _CACHE_LIMIT:  # dynamically made classes must not grow it forever
+            _kinds.clear()
+        _kinds[t] = kind
+    return kind
+
+
+def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
+    """The tagged tree of a library value, or ``None`` when ``v`` is not one (or cannot be
+    stored readably, e.g. its class is local to a function)."""
+    kind = kind_of(t)
+    if not kind:
+        return None
+    if kind == "pydantic":
+        return models.encode_pydantic(v, t, enc_at)
+    if kind == "pydantic.v1":
+        return models.encode_pydantic_v1(v, t, enc_at)
+    if kind == "secret":
+        return models.encode_secret(v, t, enc_at)
+    if kind == "attrs":
+        return models.encode_attrs(v, t, enc_at)
+    if kind == "namedtuple":
+        return models.encode_namedtuple(v, t, enc_at)
+    if kind == "http_request":
+        return http.encode_request(v, t.__module__)
+    if kind == "http_response":
+        return http.encode_response(v, t.__module__)
+    if kind == "sdk_client":
+        base = clients.client_base(t)
+        return None if base is None else clients.encode_client(v, t, base)
+    return clients.encode_resource(v, t, lambda client: enc_at("._client", client))
+
+
+DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "pydantic": models.decode_pydantic,
+    "pydantic.v1": models.decode_pydantic_v1,
+    "secret": models.decode_secret,
+    "attrs": models.decode_attrs,
+    "namedtuple": models.decode_namedtuple,
+    "http_request": http.decode_request,
+    "http_response": http.decode_response,
+    "sdk_client": clients.decode_client,
+    "sdk_resource": clients.decode_resource,
+}
+"""The decoder of each library tag (the trees' nested values are already decoded)."""

@@ -1,0 +1,304 @@
+"""Readable encodings of model classes from libraries: pydantic (v2, and v1 through
+``pydantic.v1`` or pydantic < 2), attrs classes, ``NamedTuple``s and pydantic secrets.
+
+Each ``encode_*`` function takes the value, its type and ``enc_at(segment, value)``, which
+encodes a nested value and names it ``segment`` in an error path (``".choices"``). It returns
+the tagged tree, or ``None`` when the value cannot be stored this way (a class that cannot be
+imported again, a generic parametrised with something other than classes): the encoder then
+falls back to its next option. The matching ``decode_*`` functions receive trees whose nested
+values are already decoded, and rebuild the object without running validation or
+``__init__``: the fields are the decoded values themselves.
+
+Nothing here imports pydantic or attrs; the decoders import the stored class, which imports its
+library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import DecodeError
+from .naming import TAG, class_path, import_type, is_importable, mro_paths
+
+EncodeAt = Callable[[str, Any], Any]
+
+#: What a pydantic secret comes back as: the secret itself is never written.
+SECRET_PLACEHOLDER = "clearstone-placeholder-key"
+
+
+def _fields_tree(values: dict[str, Any], enc_at: EncodeAt) -> dict[str, Any]:
+    return {name: enc_at(f".{name}", value) for name, value in values.items()}
+
+
+def _pydantic_fields(cls: type) -> dict[str, Any]:
+    fields = getattr(cls, "__pydantic_fields__", None)
+    if fields is None:  # pydantic < 2.10
+        fields = cls.model_fields  # type: ignore[attr-defined]
+    return dict(fields)
+
+
+def _generic_ref(cls: type) -> Any:
+    """``"module:Qual"`` for a plain importable class, ``{"cls", "args"}`` for a parametrised
+    pydantic generic (nested as needed), ``None`` for anything that cannot be named."""
+    meta = getattr(cls, "__pydantic_generic_metadata__", None)
+    if isinstance(cls, type) and meta and meta.get("origin") is not None:
+        origin = meta["origin"]
+        args = [_generic_ref(arg) for arg in meta.get("args", ())]
+        if meta.get("parameters") or any(arg is None for arg in args):
+            return None
+        if not is_importable(origin):
+            return None
+        return {"cls": class_path(origin), "args": args}
+    if isinstance(cls, type) and is_importable(cls):
+        return class_path(cls)
+    return None
+
+
+def _resolve_ref(ref: Any) -> Any:
+    if isinstance(ref, str):
+        return import_type(ref)
+    if isinstance(ref, dict) and isinstance(ref.get("args"), list):
+        origin = import_type(ref["cls"])
+        args = tuple(_resolve_ref(arg) for arg in ref["args"])
+        try:
+            return origin[args if len(args) != 1 else args[0]]  # type: ignore[index]
+        except TypeError as exc:
+            raise DecodeError(
+                f"cannot parametrise {ref['cls']!r} with {list(ref['args'])}: {exc}"
+            ) from None
+    raise DecodeError(f"bad class reference {ref!r} in a stored pydantic model")
+
+
+def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
+    """A pydantic v2 model: ``cls`` (and ``args`` for a parametrised generic), its fields in
+    ``v``; ``set`` (``model_fields_set``) unless it is every stored field and extra; ``extra``,
+    ``private`` and
+    ``attrs`` (other instance attributes, such as openai's ``_request_id``) when present."""
+    ref = _generic_ref(t)
+    if ref is None:
+        return None
+    fields = _pydantic_fields(t)
+    state = v.__dict__
+    tree: dict[str, Any] = {TAG: "pydantic"}
+    if isinstance(ref, dict):
+        tree["cls"], tree["args"] = ref["cls"], ref["args"]
+    else:
+        tree["cls"] = ref
+    tree["v"] = _fields_tree({k: x for k, x in state.items() if k in fields}, enc_at)
+    extra = v.__pydantic_extra__
+    fields_set = v.__pydantic_fields_set__
+    if fields_set != tree["v"].keys() | (extra or {}).keys():
+        tree["set"] = sorted(fields_set)
+    if extra:
+        tree["extra"] = _fields_tree(extra, enc_at)
+    private = v.__pydantic_private__
+    if private:
+        tree["private"] = _fields_tree(private, enc_at)
+    others = {k: x for k, x in state.items() if k not in fields}
+    if others:
+        tree["attrs"] = _fields_tree(others, enc_at)
+    return tree
+
+
+def _check_names(tree: dict[str, Any], what: str) -> None:
+    for key in ("v", "extra", "private", "attrs"):
+        part = tree.get(key, {})
+        if not isinstance(part, dict):
+            raise DecodeError(f"bad {what} value: {key!r} is not an object in {tree['cls']!r}")
+
+
+def decode_pydantic(tree: dict[str, Any]) -> Any:
+    """Rebuild a pydantic v2 model the way ``model_construct`` does, without validation."""
+    _check_names(tree, "pydantic")
+    cls = _resolve_ref(
+        {"cls": tree["cls"], "args": tree["args"]} if "args" in tree else tree["cls"]
+    )
+    if not hasattr(cls, "__pydantic_fields_set__") or not hasattr(cls, "model_construct"):
+        raise DecodeError(f"{tree['cls']!r} is not a pydantic v2 model")
+    fields = _pydantic_fields(cls)
+    stored: dict[str, Any] = tree["v"]
+    unknown = stored.keys() - fields.keys()
+    if unknown:
+        raise DecodeError(
+            f"the stored {tree['cls']!r} has fields {sorted(unknown)} the class no longer has; "
+            f"re-record the golden"
+        )
+    values: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name in stored:
+            values[name] = stored[name]
+        elif field.is_required():
+            raise DecodeError(
+                f"the stored {tree['cls']!r} lacks the required field {name!r} (added to the "
+                f"class since it was recorded?); re-record the golden"
+            )
+        else:
+            try:
+                values[name] = field.get_default(call_default_factory=True, validated_data=values)
+            except TypeError:  # pydantic < 2.10: no validated_data
+                values[name] = field.get_default(call_default_factory=True)
+    values.update(tree.get("attrs", {}))
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    extra = tree.get("extra")
+    fields_set = tree.get("set", stored.keys() | (extra or {}).keys())
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields_set))
+    if extra is None and cls.model_config.get("extra") == "allow":
+        extra = {}
+    object.__setattr__(obj, "__pydantic_extra__", extra)
+    private_attrs = getattr(cls, "__private_attributes__", None) or {}
+    private: dict[str, Any] | None = None
+    if private_attrs or tree.get("private"):
+        private = {}
+        for name, attr in private_attrs.items():
+            default = attr.get_default()
+            if type(default).__name__ != "PydanticUndefinedType":
+                private[name] = default
+        private.update(tree.get("private", {}))
+    object.__setattr__(obj, "__pydantic_private__", private)
+    return obj
+
+
+def encode_pydantic_v1(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
+    """A pydantic v1 model: ``cls``, its ``__dict__`` (fields and allowed extras) in ``v``;
+    ``set`` and ``private`` as for v2."""
+    if not is_importable(t):
+        return None
+    tree: dict[str, Any] = {TAG: "pydantic.v1", "cls": class_path(t)}
+    tree["v"] = _fields_tree(dict(v.__dict__), enc_at)
+    fields_set = v.__fields_set__
+    if fields_set != tree["v"].keys():
+        tree["set"] = sorted(fields_set)
+    private = {}
+    for name in getattr(t, "__private_attributes__", None) or {}:
+        try:
+            private[name] = getattr(v, name)
+        except AttributeError:  # declared without a default and never set
+            continue
+    if private:
+        tree["private"] = _fields_tree(private, enc_at)
+    return tree
+
+
+def decode_pydantic_v1(tree: dict[str, Any]) -> Any:
+    """Rebuild a pydantic v1 model the way ``construct`` does, without validation."""
+    _check_names(tree, "pydantic.v1")
+    cls: Any = import_type(tree["cls"])
+    fields = getattr(cls, "__fields__", None)
+    if not isinstance(fields, dict) or not hasattr(cls, "__fields_set__"):
+        raise DecodeError(f"{tree['cls']!r} is not a pydantic v1 model")
+    stored: dict[str, Any] = tree["v"]
+    values: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name in stored:
+            values[name] = stored[name]
+        elif field.required:
+            raise DecodeError(
+                f"the stored {tree['cls']!r} lacks the required field {name!r}; "
+                f"re-record the golden"
+            )
+        else:
+            values[name] = field.get_default()
+    values.update((k, x) for k, x in stored.items() if k not in fields)  # allowed extras
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__fields_set__", set(tree.get("set", stored.keys())))
+    init_private = getattr(obj, "_init_private_attributes", None)
+    if init_private is not None:
+        init_private()
+    for name, value in tree.get("private", {}).items():
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+def encode_secret(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
+    """A pydantic ``SecretStr``/``SecretBytes``: only its class, never the secret."""
+    del v, enc_at
+    return {TAG: "secret", "cls": class_path(t)} if is_importable(t) else None
+
+
+def decode_secret(tree: dict[str, Any]) -> Any:
+    """A secret of the stored class holding :data:`SECRET_PLACEHOLDER`."""
+    cls = import_type(tree["cls"])
+    if not any(path.endswith(("types:SecretStr", "types:SecretBytes")) for path in mro_paths(cls)):
+        raise DecodeError(f"{tree['cls']!r} is not a pydantic SecretStr or SecretBytes")
+    if any(path.endswith("types:SecretBytes") for path in mro_paths(cls)):
+        return cls(SECRET_PLACEHOLDER.encode())
+    return cls(SECRET_PLACEHOLDER)
+
+
+_MISSING = object()
+
+
+def encode_attrs(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
+    """An attrs instance: ``cls`` and its attributes (those set) in ``v``."""
+    if not is_importable(t):
+        return None
+    values = {}
+    for attribute in t.__attrs_attrs__:  # type: ignore[attr-defined]
+        value = getattr(v, attribute.name, _MISSING)
+        if value is not _MISSING:
+            values[attribute.name] = value
+    return {TAG: "attrs", "cls": class_path(t), "v": _fields_tree(values, enc_at)}
+
+
+def decode_attrs(tree: dict[str, Any]) -> Any:
+    """Rebuild an attrs instance without ``__init__`` (no converters or validators run again):
+    stored attributes, then the defaults of attributes added to the class since."""
+    _check_names(tree, "attrs")
+    cls: Any = import_type(tree["cls"])
+    attributes = getattr(cls, "__attrs_attrs__", None)
+    if attributes is None:
+        raise DecodeError(f"{tree['cls']!r} is not an attrs class")
+    stored: dict[str, Any] = tree["v"]
+    names = {attribute.name for attribute in attributes}
+    unknown = stored.keys() - names
+    if unknown:
+        raise DecodeError(
+            f"the stored {tree['cls']!r} has attributes {sorted(unknown)} the class no longer "
+            f"has; re-record the golden"
+        )
+    import attr  # the class's own library, already imported with it
+
+    obj = cls.__new__(cls)
+    for attribute in attributes:
+        name = attribute.name
+        if name in stored:
+            value = stored[name]
+        elif isinstance(attribute.default, attr.Factory):  # type: ignore[arg-type]
+            factory = attribute.default.factory
+            value = factory(obj) if attribute.default.takes_self else factory()
+        elif attribute.default is not attr.NOTHING:
+            value = attribute.default
+        else:
+            continue  # never set on the original either (init=False without a default)
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+def encode_namedtuple(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
+    """A ``NamedTuple``/``namedtuple``: ``cls`` and its fields by name in ``v``."""
+    if not is_importable(t):
+        return None
+    values = dict(zip(t._fields, v, strict=True))  # type: ignore[attr-defined]
+    return {TAG: "namedtuple", "cls": class_path(t), "v": _fields_tree(values, enc_at)}
+
+
+def decode_namedtuple(tree: dict[str, Any]) -> Any:
+    """Rebuild a named tuple with ``_make``; fields added since take their defaults."""
+    _check_names(tree, "namedtuple")
+    cls: Any = import_type(tree["cls"])
+    names = getattr(cls, "_fields", None)
+    if not (issubclass(cls, tuple) and isinstance(names, tuple)):
+        raise DecodeError(f"{tree['cls']!r} is not a named tuple")
+    stored: dict[str, Any] = tree["v"]
+    defaults = getattr(cls, "_field_defaults", {})
+    unknown = stored.keys() - set(names)
+    missing = [n for n in names if n not in stored and n not in defaults]
+    if unknown or missing:
+        raise DecodeError(
+            f"the stored {tree['cls']!r} has fields {sorted(stored)}, the class has "
+            f"{list(names)}; re-record the golden"
+        )
+    return cls._make(stored[n] if n in stored else defaults[n] for n in names)

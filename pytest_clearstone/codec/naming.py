@@ -1,0 +1,60 @@
+"""How the codec names things: the tag key, class paths (``module:QualName``), and the class
+paths of a type's bases, which is how library types are recognised without importing their
+libraries.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import DecodeError
+
+TAG = "__cs__"
+
+
+def class_path(cls: type) -> str:
+    """``module:QualName`` of a class, the form the ``cls`` field of a tag holds."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def dotted_path(path: str) -> str:
+    """``module.QualName`` for either spelling of a class path (``module:QualName`` too)."""
+    return path.replace(":", ".")
+
+
+def is_importable(cls: type) -> bool:
+    """Whether ``cls`` can be found again by its class path (not local, not in ``__main__``)."""
+    return (
+        "<locals>" not in cls.__qualname__
+        and "[" not in cls.__qualname__  # a parametrised generic's name is not an attribute
+        and cls.__module__ != "__main__"
+    )
+
+
+def mro_paths(cls: type) -> list[str]:
+    """The class paths of ``cls`` and its bases, nearest first."""
+    return [class_path(base) for base in cls.__mro__]
+
+
+def import_class(path: str) -> Any:
+    """The object named by ``module:QualName``; :class:`DecodeError` naming the path when it
+    cannot be imported."""
+    module_name, sep, qualname = path.partition(":") if isinstance(path, str) else ("", "", "")
+    if not sep or not module_name or not qualname:
+        raise DecodeError(f"bad class path {path!r} in a stored value: expected 'module:QualName'")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise DecodeError(f"cannot import {path!r} to decode a value: {exc}") from None
+    return obj
+
+
+def import_type(path: str, what: str = "a class") -> type:
+    """:func:`import_class`, checked to be a class."""
+    obj = import_class(path)
+    if not isinstance(obj, type):
+        raise DecodeError(f"{path!r} is not {what} (it is a {type(obj).__name__})")
+    return obj

@@ -1,0 +1,656 @@
+"""The codec stores values of the real client libraries readably (pydantic, attrs, named tuples,
+httpx/httpx2, openai/anthropic clients and resources) and brings them back as the same type;
+types can be taught with ``register`` and the hooks."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import pytest
+
+from pytest_clearstone import codec
+from pytest_clearstone.codec import TAG, decode, dumps, encode, loads
+from pytest_clearstone.errors import DecodeError, SerializationError
+
+openai = pytest.importorskip("openai")
+anthropic = pytest.importorskip("anthropic")
+pydantic = pytest.importorskip("pydantic")
+httpx = pytest.importorskip("httpx")
+httpx2 = pytest.importorskip("httpx2")
+attrs = pytest.importorskip("attrs")
+langchain_messages = pytest.importorskip("langchain_core.messages")
+
+API_KEY = "sk-proj-clearstone-test-0123456789abcdef"
+
+COMPLETION_JSON = {
+    "id": "chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2",
+    "object": "chat.completion",
+    "created": 1738960610,
+    "model": "gpt-4o-2024-08-06",
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_Mz0dVS4e8Ygt0sY5tPyQrkRb",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                    }
+                ],
+                "refusal": None,
+                "annotations": [],
+            },
+            "logprobs": None,
+            "finish_reason": "tool_calls",
+        }
+    ],
+    "usage": {
+        "prompt_tokens": 82,
+        "completion_tokens": 17,
+        "total_tokens": 99,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    },
+    "service_tier": "default",
+    "system_fingerprint": "fp_50cad350e4",
+}
+
+ANTHROPIC_MESSAGE_JSON = {
+    "id": "msg_01Aq9w938a90dw8q",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-4-5-20250929",
+    "content": [
+        {"type": "text", "text": "I'll check the weather in Paris."},
+        {
+            "type": "tool_use",
+            "id": "toolu_01A09q90qw90lq917835lq9",
+            "name": "get_weather",
+            "input": {"city": "Paris", "unit": "celsius"},
+        },
+    ],
+    "stop_reason": "tool_use",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 472, "output_tokens": 89},
+}
+
+
+def roundtrip(value: Any) -> tuple[Any, str]:
+    """Encode, write as text (as the store and checkpoint files do), read back."""
+    tree = encode(value)
+    text = json.dumps(tree)
+    assert '"pickle"' not in text
+    assert dumps(tree) == dumps(encode(value))  # stable
+    return loads(dumps(tree)), text
+
+
+def tags_in(tree: Any) -> set[str]:
+    if isinstance(tree, dict):
+        found = {tree[TAG]} if TAG in tree else set()
+        for v in tree.values():
+            found |= tags_in(v)
+        return found
+    if isinstance(tree, list):
+        return set().union(*(tags_in(v) for v in tree)) if tree else set()
+    return set()
+
+
+# ---------------------------------------------------------------- pydantic
+
+
+def test_openai_chat_completion_with_tool_calls_round_trips() -> None:
+    from openai.types.chat import ChatCompletion
+
+    completion = ChatCompletion.model_validate(COMPLETION_JSON)
+    completion._request_id = "req_5f7a1c2d9e"
+    back, text = roundtrip(completion)
+    assert type(back) is ChatCompletion
+    assert back == completion
+    assert back._request_id == "req_5f7a1c2d9e"
+    call = back.choices[0].message.tool_calls[0]
+    assert type(call) is type(completion.choices[0].message.tool_calls[0])
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris"}
+    assert back.usage.completion_tokens_details.reasoning_tokens == 0
+    assert back.model_fields_set == completion.model_fields_set
+    assert (
+        back.choices[0].message.model_fields_set == completion.choices[0].message.model_fields_set
+    )
+    assert back.model_dump() == completion.model_dump()
+    for name in ('"get_weather"', '"tool_calls"', '"finish_reason"', '"_request_id"', "req_5f7a"):
+        assert name in text
+    tree = encode(completion)
+    assert tree[TAG] == "pydantic"
+    assert tree["cls"] == "openai.types.chat.chat_completion:ChatCompletion"
+    assert tree["attrs"] == {"_request_id": "req_5f7a1c2d9e"}
+
+
+def test_anthropic_message_with_a_tool_use_block_round_trips() -> None:
+    from anthropic.types import Message, ToolUseBlock
+
+    message = Message.model_validate(ANTHROPIC_MESSAGE_JSON)
+    back, text = roundtrip(message)
+    assert type(back) is Message
+    assert back == message
+    block = back.content[1]
+    assert isinstance(block, ToolUseBlock)
+    assert block.input == {"city": "Paris", "unit": "celsius"}
+    assert back.stop_reason == "tool_use"
+    assert '"tool_use"' in text
+    assert '"input_tokens"' in text
+
+
+def test_langchain_messages_round_trip() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    human = HumanMessage(content="What's the weather in Paris?", id="msg-1")
+    ai = AIMessage(
+        content="",
+        tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "call_1"}],
+        response_metadata={"model_name": "gpt-4o", "finish_reason": "tool_calls"},
+        usage_metadata={"input_tokens": 10, "output_tokens": 5, "total_tokens": 15},
+    )
+    back, text = roundtrip([human, ai])
+    assert back == [human, ai]
+    assert type(back[0]) is HumanMessage
+    assert type(back[1]) is AIMessage
+    assert back[1].tool_calls[0]["args"] == {"city": "Paris"}
+    assert back[1].usage_metadata["total_tokens"] == 15
+    assert back[0].text == "What's the weather in Paris?"
+    assert '"tool_calls"' in text
+    assert '"langchain_core.messages.ai:AIMessage"' in text
+
+
+class Weather(pydantic.BaseModel):
+    city: str
+    temperature_c: float
+
+
+def test_parsed_chat_completion_generic_round_trips() -> None:
+    from openai.types.chat import ParsedChatCompletion
+
+    data = json.loads(json.dumps(COMPLETION_JSON))
+    message = data["choices"][0]["message"]
+    message.update(content='{"city":"Paris","temperature_c":21.5}', tool_calls=None)
+    message["parsed"] = {"city": "Paris", "temperature_c": 21.5}
+    parsed = ParsedChatCompletion[Weather].model_validate(data)
+    assert isinstance(parsed.choices[0].message.parsed, Weather)
+    tree = encode(parsed)
+    assert tree["cls"] == "openai.types.chat.parsed_chat_completion:ParsedChatCompletion"
+    assert tree["args"] == [f"{__name__}:Weather"]
+    back, text = roundtrip(parsed)
+    assert type(back) is ParsedChatCompletion[Weather]
+    assert back == parsed
+    assert back.choices[0].message.parsed == Weather(city="Paris", temperature_c=21.5)
+    assert '"temperature_c"' in text
+
+
+class Invoice(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="allow")
+
+    number: str
+    total: Decimal
+    issued: dt.date
+    note: str = "none"
+    _secret_cache: dict[str, int] = pydantic.PrivateAttr(default_factory=dict)
+    _source: str = pydantic.PrivateAttr(default="api")
+
+
+def test_pydantic_model_keeps_extras_private_attributes_and_fields_set() -> None:
+    invoice = Invoice.model_validate(
+        {"number": "INV-1", "total": "12.50", "issued": "2025-01-15", "vendor": "ACME"}
+    )
+    invoice._secret_cache["hits"] = 3
+    invoice._source = "cache"
+    back, text = roundtrip(invoice)
+    assert type(back) is Invoice
+    assert back == invoice
+    assert back.__pydantic_extra__ == {"vendor": "ACME"}
+    assert back.vendor == "ACME"  # type: ignore[attr-defined]
+    assert back._secret_cache == {"hits": 3}
+    assert back._source == "cache"
+    assert back.model_fields_set == {"number", "total", "issued", "vendor"}
+    assert back.total == Decimal("12.50")
+    assert isinstance(back.issued, dt.date)
+    back.note = "changed"  # a working model: assignment, dumps
+    assert back.model_dump()["note"] == "changed"
+    tree = encode(invoice)
+    assert tree["set"] == ["issued", "number", "total", "vendor"]  # not "note"
+    assert tree["extra"] == {"vendor": "ACME"}
+    assert '"_source"' in text
+
+
+def test_pydantic_model_of_a_changed_class_is_a_clear_error() -> None:
+    tree = encode(Invoice(number="1", total=Decimal(1), issued=dt.date(2025, 1, 1)))
+    tree["v"]["removed_field"] = 1
+    with pytest.raises(DecodeError, match=r"removed_field.*re-record"):
+        decode(tree)
+    tree = encode(Invoice(number="1", total=Decimal(1), issued=dt.date(2025, 1, 1)))
+    del tree["v"]["number"]
+    with pytest.raises(DecodeError, match=r"required field 'number'"):
+        decode(tree)
+    del tree["v"]["note"]  # a field with a default comes back as its default
+    tree["v"]["number"] = "2"
+    assert decode(tree).note == "none"
+
+
+def test_pydantic_secret_is_never_written() -> None:
+    class_ = pydantic.SecretStr
+    back, text = roundtrip({"key": class_(API_KEY)})
+    assert API_KEY not in text
+    assert type(back["key"]) is class_
+    assert back["key"].get_secret_value() == codec.PLACEHOLDER_KEY
+
+
+class LegacyOrder(pydantic.v1.BaseModel):
+    sku: str
+    quantity: int = 1
+    tags: list[str] = pydantic.v1.Field(default_factory=list)
+    _internal: str = pydantic.v1.PrivateAttr(default="x")
+
+
+def test_pydantic_v1_model_round_trips() -> None:
+    order = LegacyOrder(sku="K-1", tags=["gift"])
+    order._internal = "y"
+    back, text = roundtrip(order)
+    assert type(back) is LegacyOrder
+    assert back == order
+    assert back.__fields_set__ == {"sku", "tags"}
+    assert back._internal == "y"
+    assert back.quantity == 1
+    assert encode(order)[TAG] == "pydantic.v1"
+    assert '"sku"' in text
+
+
+# ---------------------------------------------------------------- attrs, NamedTuple
+
+
+@attrs.define
+class Booking:
+    guest: str
+    nights: int = 1
+    when: dt.date = attrs.field(factory=lambda: dt.date(2025, 1, 1))
+    extras: list[str] = attrs.Factory(list)
+
+
+@attrs.frozen
+class Price:
+    amount: Decimal = attrs.field(converter=Decimal)
+    currency: str = "EUR"
+
+
+def test_attrs_classes_round_trip() -> None:
+    value = {"b": Booking("ada", 2, dt.date(2025, 3, 1), ["breakfast"]), "p": Price("9.99")}
+    back, text = roundtrip(value)
+    assert back == value
+    assert type(back["b"]) is Booking
+    assert type(back["p"]) is Price
+    assert back["p"].amount == Decimal("9.99")
+    assert '"guest"' in text
+    assert encode(value["b"])[TAG] == "attrs"
+
+
+def test_attrs_attribute_added_since_takes_its_default() -> None:
+    tree = encode(Booking("ada"))
+    del tree["v"]["extras"]
+    assert decode(tree) == Booking("ada")
+    tree["v"]["gone"] = 1
+    with pytest.raises(DecodeError, match="gone"):
+        decode(tree)
+
+
+class Coordinates(NamedTuple):
+    lat: float
+    lon: float
+    label: str = ""
+
+
+def test_named_tuple_round_trips() -> None:
+    value = [Coordinates(48.85, 2.35, "Paris"), Coordinates(51.5, -0.12)]
+    back, text = roundtrip(value)
+    assert back == value
+    assert all(type(x) is Coordinates for x in back)
+    assert back[0].label == "Paris"
+    assert '"lat"' in text
+    assert encode(value[0]) == {
+        TAG: "namedtuple",
+        "cls": f"{__name__}:Coordinates",
+        "v": {"lat": 48.85, "lon": 2.35, "label": "Paris"},
+    }
+
+
+# ---------------------------------------------------------------- httpx / httpx2
+
+
+@pytest.mark.parametrize("module", [httpx, httpx2], ids=["httpx", "httpx2"])
+def test_http_request_and_response_round_trip_redacted(module: Any) -> None:
+    request = module.Request(
+        "POST",
+        "https://api.openai.com/v1/chat/completions?stream=false",
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "héllo"}]},
+        headers={"Authorization": f"Bearer {API_KEY}", "X-Api-Key": API_KEY, "X-Trace": "t-1"},
+    )
+    response = module.Response(
+        200,
+        json=COMPLETION_JSON,
+        headers={"x-request-id": "req_1", "set-cookie": "session=abc"},
+        request=request,
+    )
+    back, text = roundtrip({"request": request, "response": response})
+    assert API_KEY not in text
+    assert "session=abc" not in text
+    assert '"__cs__": "http_response"' in text
+    assert '"status_code": 200' in text
+    assert '"get_weather"' in text  # the body is readable JSON
+    req, resp = back["request"], back["response"]
+    assert type(req) is module.Request
+    assert type(resp) is module.Response
+    assert req.method == "POST"
+    assert req.url == request.url
+    assert req.content == request.content
+    assert json.loads(req.content)["messages"][0]["content"] == "héllo"
+    assert req.headers["authorization"] == codec.REDACTED
+    assert req.headers["x-trace"] == "t-1"
+    assert req.headers["content-type"] == "application/json"
+    assert resp.status_code == 200
+    assert resp.json() == COMPLETION_JSON
+    assert resp.text == response.text
+    assert resp.headers["x-request-id"] == "req_1"
+    assert resp.headers["set-cookie"] == codec.REDACTED
+    assert resp.request.url == request.url
+    assert resp.request.headers["authorization"] == codec.REDACTED
+    assert encode(resp) == encode(response)  # compared by their stored form
+
+
+@pytest.mark.parametrize("module", [httpx, httpx2], ids=["httpx", "httpx2"])
+def test_http_bodies_text_binary_and_compressed(module: Any) -> None:
+    text_resp = module.Response(404, text="not found", request=module.Request("GET", "https://x"))
+    binary = module.Response(200, content=b"\x89PNG\x00\xff")
+    gzip = __import__("gzip")
+    zipped = module.Response(
+        200, content=gzip.compress(b'{"ok":true}'), headers={"content-encoding": "gzip"}
+    )
+    assert zipped.json() == {"ok": True}
+    back, text = roundtrip([text_resp, binary, zipped])
+    assert back[0].status_code == 404 and back[0].text == "not found"
+    assert back[1].content == b"\x89PNG\x00\xff"
+    assert back[2].json() == {"ok": True}
+    assert back[2].headers["content-encoding"] == "gzip"
+    assert '"text": "not found"' in text
+
+
+# ---------------------------------------------------------------- SDK clients and resources
+
+
+def _sdk_clients() -> list[Any]:
+    timeout = openai.Timeout(30.0, connect=3.0)
+    return [
+        openai.OpenAI(api_key=API_KEY, base_url="https://proxy.example/v1", max_retries=5),
+        openai.AsyncOpenAI(api_key=API_KEY, timeout=timeout),
+        anthropic.Anthropic(api_key=API_KEY, max_retries=1),
+        anthropic.AsyncAnthropic(api_key=API_KEY, base_url="https://claude.example"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(4), ids=["OpenAI", "AsyncOpenAI", "Anthropic", "Async"])
+def test_sdk_clients_are_stored_as_references_without_the_key(index: int) -> None:
+    client = _sdk_clients()[index]
+    tree = encode(client)
+    text = json.dumps(tree)
+    assert API_KEY not in text
+    assert tree[TAG] == "sdk_client"
+    assert tree["cls"] == f"{type(client).__module__}:{type(client).__qualname__}"
+    assert set(tree["v"]) == {"base_url", "timeout", "max_retries"}
+    back = loads(dumps(tree))
+    assert type(back) is type(client)
+    assert back.api_key == codec.PLACEHOLDER_KEY
+    assert str(back.base_url) == str(client.base_url)
+    assert back.max_retries == client.max_retries
+    assert back.timeout == client.timeout
+    assert encode(back) == tree  # equal by reference
+
+
+def test_agent_holding_a_client_and_a_resource_round_trips() -> None:
+    client = openai.OpenAI(api_key=API_KEY, max_retries=3)
+    state = {"client": client, "completions": client.chat.completions, "history": []}
+    back, text = roundtrip(state)
+    assert API_KEY not in text
+    assert type(back["completions"]) is type(client.chat.completions)
+    assert back["completions"]._client.max_retries == 3
+    assert back["client"].max_retries == 3
+    assert callable(back["completions"].create)
+    tree = encode(client.chat.completions)
+    assert tree[TAG] == "sdk_resource"
+    assert tree["path"] == "chat.completions"
+    assert tree["client"][TAG] == "sdk_client"
+
+
+def test_resource_not_yet_created_on_its_client_is_found_by_class() -> None:
+    from anthropic.resources.beta.messages import Messages as BetaMessages
+
+    client = anthropic.Anthropic(api_key=API_KEY)
+    standalone = BetaMessages(client)  # not the object client.beta.messages holds
+    tree = encode(standalone)
+    assert tree["path"] == "beta.messages"
+    assert API_KEY not in json.dumps(tree)
+    back = loads(dumps(tree))
+    assert type(back) is BetaMessages
+    assert back._client.api_key == codec.PLACEHOLDER_KEY
+    anthropic_messages = encode(client.messages)
+    assert anthropic_messages["path"] == "messages"
+
+
+@pytest.mark.parametrize("module", [httpx, httpx2], ids=["httpx", "httpx2"])
+def test_http_clients_are_references(module: Any) -> None:
+    client = module.Client(
+        base_url="https://api.example/v2",
+        timeout=module.Timeout(12.0, connect=2.0),
+        follow_redirects=True,
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    )
+    tree = encode(client)
+    assert API_KEY not in json.dumps(tree)
+    back = loads(dumps(tree))
+    assert type(back) is module.Client
+    assert back.base_url == client.base_url
+    assert back.timeout == client.timeout
+    assert back.follow_redirects is True
+    assert "authorization" not in back.headers
+
+
+def test_library_subclass_that_needs_more_settings_is_not_a_reference() -> None:
+    azure = openai.AzureOpenAI(
+        api_key=API_KEY, api_version="2024-10-21", azure_endpoint="https://x.openai.azure.com"
+    )
+    with pytest.raises(SerializationError, match="pickling is disabled"):
+        encode(azure, strict=True, allow_pickle=False)
+
+
+def test_a_file_naming_another_class_as_a_client_is_refused() -> None:
+    with pytest.raises(DecodeError, match="not an SDK or HTTP client"):
+        loads('{"__cs__": "sdk_client", "cls": "subprocess:Popen", "v": {"args": ["true"]}}')
+
+
+# ---------------------------------------------------------------- registry and hooks
+
+
+class Money:
+    """No __eq__ of its own is needed by the codec; it has one for the test."""
+
+    def __init__(self, cents: int, currency: str) -> None:
+        self.cents = cents
+        self.currency = currency
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Money) and (self.cents, self.currency) == (
+            other.cents,
+            other.currency,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@pytest.fixture
+def registered() -> Any:
+    done: list[Any] = []
+
+    def register(key: Any, enc: Any, dec: Any) -> None:
+        codec.register(key, enc, dec)
+        done.append(key)
+
+    yield register
+    for key in done:
+        with contextlib.suppress(KeyError):  # the test unregistered it itself
+            codec.unregister(key)
+
+
+def test_registered_type_round_trips(registered: Any) -> None:
+    registered(
+        Money,
+        lambda m: {"cents": m.cents, "currency": m.currency, "at": dt.date(2025, 1, 1)},
+        lambda d: Money(d["cents"], d["currency"]) if d["at"] == dt.date(2025, 1, 1) else None,
+    )
+    back, text = roundtrip({"price": Money(999, "EUR")})
+    assert back == {"price": Money(999, "EUR")}
+    tree = encode(Money(1, "USD"))
+    assert tree == {
+        TAG: "custom",
+        "type": f"{__name__}:Money",
+        "v": {"cents": 1, "currency": "USD", "at": {TAG: "date", "v": "2025-01-01"}},
+    }
+    assert '"cents"' in text
+
+
+def test_registered_by_dotted_path_string(registered: Any) -> None:
+    registered(f"{__name__}.Money", lambda m: [m.cents, m.currency], lambda d: Money(*d))
+    assert encode(Money(5, "GBP"))["v"] == [5, "GBP"]
+    assert roundtrip(Money(5, "GBP"))[0] == Money(5, "GBP")
+
+
+def test_registered_type_wins_over_builtin_detection(registered: Any) -> None:
+    from openai.types.chat import ChatCompletion
+
+    registered(
+        "openai.types.chat.ChatCompletion",  # the re-exported name
+        lambda c: {"id": c.id},
+        lambda d: ChatCompletion.model_construct(id=d["id"]),
+    )
+    registered(
+        Coordinates, lambda c: f"{c.lat},{c.lon}", lambda s: Coordinates(*map(float, s.split(",")))
+    )
+    completion = ChatCompletion.model_validate(COMPLETION_JSON)
+    tree = encode({"c": completion, "where": Coordinates(1.0, 2.0)})
+    assert tags_in(tree) == {"custom"}
+    assert tree["c"]["v"] == {"id": completion.id}
+    back = decode(tree)
+    assert back["c"].id == completion.id and back["c"].model_fields_set == {"id"}
+    assert back["where"] == Coordinates(1.0, 2.0)
+    codec.unregister(Coordinates)
+    assert encode(Coordinates(1.0, 2.0))[TAG] == "namedtuple"
+
+
+def test_register_refuses_bad_arguments() -> None:
+    with pytest.raises(TypeError, match="the codec stores it itself"):
+        codec.register(tuple, lambda v: v, lambda v: v)
+    with pytest.raises(TypeError, match="'module:QualName'"):
+        codec.register("not a path", lambda v: v, lambda v: v)
+    with pytest.raises(TypeError, match="two functions"):
+        codec.register(Money, "encode", lambda v: v)  # type: ignore[arg-type]
+    with pytest.raises(KeyError, match="not registered"):
+        codec.unregister(Money)
+
+
+def test_broken_registered_encoder_names_the_path_in_strict_mode(registered: Any) -> None:
+    def boom(value: Money) -> Any:
+        raise ValueError("no currency table")
+
+    registered(Money, boom, lambda d: d)
+    with pytest.raises(SerializationError) as info:
+        encode({"cart": [Money(1, "EUR")]}, strict=True)
+    assert info.value.path == "root['cart'][0]"
+    assert "no currency table" in str(info.value)
+    with pytest.warns(codec.UnencodableValueWarning, match="no currency table"):
+        tree = encode(Money(1, "EUR"))
+    assert tree[TAG] == "pickle"  # not strict: stored the built-in way
+
+
+def test_unknown_custom_type_is_a_clear_decode_error() -> None:
+    with pytest.raises(DecodeError, match=r"no decoder.*codec\.register.*pytest_clearstone_decode"):
+        loads('{"__cs__": "custom", "type": "app.money:Money", "v": 1}')
+
+
+def test_hooks_encode_and_decode_and_undo() -> None:
+    seen: list[str] = []
+
+    def hook_encode(value: Any) -> Any:
+        return {"c": value.cents, "cur": value.currency} if isinstance(value, Money) else None
+
+    def hook_decode(type_path: str, data: Any) -> Any:
+        seen.append(type_path)
+        return Money(data["c"], data["cur"]) if type_path.endswith(":Money") else None
+
+    undo = codec.use_hooks(hook_encode, hook_decode)
+    try:
+        tree = encode({"m": Money(3, "EUR"), "d": Coordinates(0.0, 1.0)})
+        assert tree["m"][TAG] == "custom"
+        assert tree["d"][TAG] == "namedtuple"  # the hook said None: built-in detection
+        assert loads(dumps(tree)) == {"m": Money(3, "EUR"), "d": Coordinates(0.0, 1.0)}
+        assert seen == [f"{__name__}:Money"]
+    finally:
+        undo()
+    assert encode(Money(3, "EUR"))[TAG] == "pickle"
+    with pytest.raises(DecodeError, match="no decoder"):
+        decode(tree)
+
+
+# ---------------------------------------------------------------- detection and safety
+
+
+def test_importing_the_codec_imports_no_client_library() -> None:
+    code = (
+        "import sys, pytest_clearstone.codec as c\n"
+        "c.dumps(c.encode({'a': (1, 2)}))\n"
+        "bad = [m for m in ('pydantic', 'pydantic_core', 'attr', 'attrs', 'httpx', 'httpx2',"
+        " 'openai', 'anthropic', 'langchain_core') if m in sys.modules]\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@dataclasses.dataclass
+class AgentState:
+    messages: list[Any]
+    client: Any
+
+
+def test_whole_agent_state_has_no_pickle_and_compares_equal() -> None:
+    from langchain_core.messages import AIMessage
+    from openai.types.chat import ChatCompletion
+
+    client = openai.OpenAI(api_key=API_KEY)
+    state = AgentState(
+        messages=[ChatCompletion.model_validate(COMPLETION_JSON), AIMessage(content="hi")],
+        client=client,
+    )
+    text = dumps(encode(state, strict=True, allow_pickle=False), pretty=True)
+    assert not codec.text_has_pickle(text)
+    assert API_KEY not in text
+    back = loads(text, allow_pickle=False)
+    assert back.messages == state.messages
+    assert encode(back) == encode(state)
