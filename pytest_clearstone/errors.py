@@ -393,3 +393,7 @@ class NetworkBlockedWarning(UserWarning):
             f"If the test needs this connection, allow the host with the ini option "
             f"clearstone_allow_hosts"
         )
+
+
+class UnusedResponsesWarning(UserWarning):
+    """A non-strict replay (``ReplayEngine(strict=False)``) left recorded responses unused."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 from ..diff import StateDelta
 from .checkpoint import FORMAT_NAME, FORMAT_VERSION, Checkpoint
 from .context import DeterministicExecutionContext
-from .engine import PreflightEntry, PreflightReport, ReplayEngine
+from .engine import ReplayEngine
 from .manager import CheckpointManager
+from .mocks import PreflightEntry, PreflightReport
 from .responses import RecordedCall, ReplayCall, ReplaySession, Responses
 
 __all__ = [

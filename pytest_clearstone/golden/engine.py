@@ -3,96 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
-import pdb
-import sys
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import (
-    AgentImportError,
-    ClearstoneError,
-    ReplayExhaustedError,
-    TraceNotFoundError,
-)
+from ..errors import TraceNotFoundError, UnusedResponsesWarning
 from ..tracing.span import Span
 from ..tracing.trace import Trace
+from . import mocks
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
-from .recorder import TARGET_ATTRIBUTE
+from .mocks import MockConfig, PreflightReport, normalize_mock_config
 from .responses import Matcher, RecordedCall, ReplaySession, Responses
+from .state import import_agent_class, rehydrate
 
 if TYPE_CHECKING:
     from ..tracing.store import TraceStore
-
-MockConfig = Mapping[str, str | Sequence[str]]
-_RULE = "-" * 60
-
-
-class UnusedResponsesWarning(UserWarning):
-    """A non-strict replay left recorded responses unused."""
-
-
-def normalize_mock_config(mock_config: MockConfig | None) -> list[tuple[str, str]]:
-    """``{"llm": "a.b", "tool": ["c.d", "e.f"]}`` -> ``[("llm", "a.b"), ("tool", "c.d"), ...]``."""
-    if mock_config is None:
-        return []
-    if not isinstance(mock_config, Mapping):
-        raise TypeError(
-            "mock_config must map a span type to an import path or a list of them, e.g. "
-            "{'llm': 'my_app.llm.complete'}; got " + type(mock_config).__name__
-        )
-    pairs: list[tuple[str, str]] = []
-    for span_type, targets in mock_config.items():
-        if isinstance(targets, str):
-            targets = [targets]
-        if not isinstance(targets, Sequence) or not all(isinstance(t, str) for t in targets):
-            raise TypeError(
-                f"mock_config[{span_type!r}] must be an import path or a list of import paths"
-            )
-        pairs.extend((str(span_type), t) for t in targets)
-    return pairs
-
-
-@dataclass
-class PreflightEntry:
-    """What replay will do for one target."""
-
-    target: str
-    span_type: str
-    responses: int
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PreflightReport:
-    """The pre-flight mock analysis: per target, how many recorded responses it will get."""
-
-    entries: list[PreflightEntry]
-
-    @property
-    def warnings(self) -> list[str]:
-        return [w for e in self.entries for w in e.warnings]
-
-    def __str__(self) -> str:
-        lines = ["--- Pre-flight Mock Analysis ---"]
-        if not self.entries:
-            lines.append("  - No mock_config given: nothing will be mocked.")
-        for e in self.entries:
-            lines.append(f"  - Mocking '{e.target}' (for span_type='{e.span_type}')")
-            lines.append(f"    - Found {e.responses} recorded response(s) in the trace.")
-            lines.extend(f"    - WARNING: {w}" for w in e.warnings)
-        lines.append(_RULE)
-        return "\n".join(lines)
-
-
-def _name_matches(span: Span, target: str) -> bool:
-    parts = target.split(".")
-    name = span.name
-    return name == parts[-1] or name == ".".join(parts[-2:]) or name == target
 
 
 class ReplayEngine:
@@ -131,84 +57,40 @@ class ReplayEngine:
             self._agent = self.rehydrate()
         return self._agent
 
-    def agent_class(self) -> Any:
-        module_name = self.checkpoint.agent_module
-        qualname = self.checkpoint.agent_class_name
-        if not module_name or not qualname:
-            raise AgentImportError(str(module_name), str(qualname), "the checkpoint has no agent")
-        try:
-            obj: Any = importlib.import_module(module_name)
-        except Exception as exc:
-            raise AgentImportError(module_name, qualname, f"{type(exc).__name__}: {exc}") from None
-        for part in qualname.split("."):
-            try:
-                obj = getattr(obj, part)
-            except AttributeError:
-                raise AgentImportError(
-                    module_name, qualname, f"the module has no attribute {part!r}"
-                ) from None
-        if not isinstance(obj, type):
-            raise AgentImportError(module_name, qualname, "it is not a class")
-        return obj
+    def agent_class(self) -> type[Any]:
+        """The checkpoint's agent class, imported."""
+        return import_agent_class(self.checkpoint.agent_module, self.checkpoint.agent_class_name)
 
     def rehydrate(self) -> Any:
         """A new agent: the class created without ``__init__``, then its state restored."""
-        cls = self.agent_class()
-        agent = cls.__new__(cls)
-        load_state(agent, self.checkpoint.restore_state())
-        return agent
+        return rehydrate(self.agent_class(), self.checkpoint.restore_state())
+
+    def fresh_agent(self) -> Any:
+        """A newly rehydrated agent, which :attr:`agent` then returns."""
+        self._agent = self.rehydrate()
+        return self._agent
+
+    def method(self, agent: Any, function_name: str) -> Any:
+        """``agent.function_name``, with an error naming the agent's class when it has none."""
+        try:
+            return getattr(agent, function_name)
+        except AttributeError:
+            raise AttributeError(
+                f"the agent {type(agent).__qualname__} has no method {function_name!r} to replay"
+            ) from None
 
     # -- responses -----------------------------------------------------------------------------
+    def responses(self, span_type: str, target: str, *, shared: bool = True) -> list[Span]:
+        """Spans answering ``target`` (see :func:`pytest_clearstone.golden.mocks.answering_spans`),
+        starting at or after the checkpoint's span."""
+        return mocks.answering_spans(self._scope(), span_type, target, shared=shared)
+
     def _scope(self) -> list[Span]:
-        start = self.checkpoint.span.start_time_ns
-        return [s for s in self.trace.spans if s.start_time_ns >= start]
-
-    def responses(
-        self, span_type: str, target: str, *, shared: bool = True, _scope: list[Span] | None = None
-    ) -> list[Span]:
-        """Spans answering ``target``: of ``span_type``, starting at or after the checkpoint's span.
-
-        A span recorded by the plugin names its target and answers only that one; other spans
-        answer any target of their type (``shared``), or, when several targets share the type,
-        the target whose function name is the span's name.
-        """
-        found = []
-        for span in self._scope() if _scope is None else _scope:
-            if span.span_type != span_type or not (span.has_output or span.error is not None):
-                continue
-            recorded_target = span.attributes.get(TARGET_ATTRIBUTE)
-            if recorded_target is not None:
-                if recorded_target == target:
-                    found.append(span)
-            elif shared or _name_matches(span, target):
-                found.append(span)
-        return found
-
-    def _plan(self, mock_config: MockConfig | None) -> list[tuple[str, str, list[Span]]]:
-        return self._plan_pairs(normalize_mock_config(mock_config))
-
-    def _plan_pairs(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str, list[Span]]]:
-        per_type: dict[str, int] = {}
-        for span_type, _ in pairs:
-            per_type[span_type] = per_type.get(span_type, 0) + 1
-        scope = self._scope()
-        return [
-            (st, t, self.responses(st, t, shared=per_type[st] == 1, _scope=scope))
-            for st, t in pairs
-        ]
+        return mocks.scope(self.trace.spans, self.checkpoint.span.start_time_ns)
 
     def preflight(self, mock_config: MockConfig | None) -> PreflightReport:
         """Which targets will be mocked, for which span type, with how many responses."""
-        entries = []
-        for span_type, target, spans in self._plan(mock_config):
-            entry = PreflightEntry(target, span_type, len(spans))
-            if not spans:
-                entry.warnings.append(
-                    f"No recorded responses for span_type='{span_type}' after the checkpoint: "
-                    f"a call to {target} will raise ReplayExhaustedError."
-                )
-            entries.append(entry)
-        return PreflightReport(entries)
+        return mocks.preflight(mocks.plan(self._scope(), normalize_mock_config(mock_config)))
 
     def mock_targets(self, mock_config: MockConfig | None) -> dict[str, Responses]:
         """``{target: Responses}`` for :class:`DeterministicExecutionContext`."""
@@ -218,7 +100,7 @@ class ReplayEngine:
         """:meth:`mock_targets` for ``[(span_type, import path), ...]`` (as
         :func:`normalize_mock_config` returns them)."""
         targets: dict[str, Responses] = {}
-        for _, target, spans in self._plan_pairs(pairs):
+        for _, target, spans in mocks.plan(self._scope(), pairs):
             calls = [RecordedCall.from_span(s) for s in spans]
             if target in targets:
                 calls = targets[target].calls + calls
@@ -239,14 +121,6 @@ class ReplayEngine:
         )
 
     # -- replaying -----------------------------------------------------------------------------
-    def _method(self, agent: Any, function_name: str) -> Any:
-        try:
-            return getattr(agent, function_name)
-        except AttributeError:
-            raise AttributeError(
-                f"the agent {type(agent).__qualname__} has no method {function_name!r} to replay"
-            ) from None
-
     def replay_from_checkpoint(
         self,
         function_name: str,
@@ -261,8 +135,7 @@ class ReplayEngine:
         returned instead). Replay errors the agent swallowed are raised afterwards.
         """
         __tracebackhide__ = True
-        agent = self._agent = self.rehydrate()
-        method = self._method(agent, function_name)
+        method = self.method(self.fresh_agent(), function_name)
         ctx = self.context(mock_config)
         if inspect.iscoroutinefunction(method) or inspect.isasyncgenfunction(method):
             import asyncio  # only for async agents: importing it costs ~20 ms
@@ -276,7 +149,7 @@ class ReplayEngine:
             result = method(*args, **kwargs)
             if inspect.isgenerator(result):
                 result = list(result)
-        self._finish(ctx.session)
+        self.finish(ctx.session)
         return result
 
     async def _run_async(
@@ -288,10 +161,12 @@ class ReplayEngine:
                 result: Any = [chunk async for chunk in method(*args, **kwargs)]
             else:
                 result = await method(*args, **kwargs)
-        self._finish(ctx.session)
+        self.finish(ctx.session)
         return result
 
-    def _finish(self, session: ReplaySession) -> None:
+    def finish(self, session: ReplaySession) -> None:
+        """After a replay: raise the errors the agent may have swallowed (and, strict, fail on
+        unused responses); otherwise warn about unused responses."""
         __tracebackhide__ = True
         self.last_session = session
         label = str(self.checkpoint.path or self.checkpoint.checkpoint_id)
@@ -302,21 +177,6 @@ class ReplayEngine:
             warnings.warn(
                 f"recorded responses left unused: {detail}", UnusedResponsesWarning, stacklevel=3
             )
-
-    def banner(self) -> str:
-        span = self.checkpoint.span
-        return "\n".join(
-            [
-                "--- 🕰️ Welcome to the Clearstone Time-Travel Debugger ---",
-                f"  Trace ID: {self.checkpoint.trace.trace_id}",
-                f"  Checkpoint: {self.checkpoint.checkpoint_id} (at span: '{span.name}')",
-                f"  Agent State: Rehydrated for '{self.checkpoint.agent_class_path}'",
-                "",
-                "Dropping into interactive debugger (pdb). Type 'c' to continue execution from "
-                "the checkpoint.",
-                _RULE,
-            ]
-        )
 
     def start_debugging_session(
         self,
@@ -336,70 +196,9 @@ class ReplayEngine:
         other keyword arguments are passed through. Returns the result (``None`` on failure; the
         error is kept in :attr:`last_error`).
         """
-        out = stdout or sys.stdout
-        print(self.banner(), file=out)
-        print(file=out)
-        print(self.preflight(mock_config), file=out)
-        print(file=out)
-        agent = self._agent = self.rehydrate()
-        method = self._method(agent, function_to_replay)
+        from .debugger import debug  # pdb is imported only when a session starts
+
         args = () if input_data is None else (input_data,)
-        debugger = _SessionPdb(skip=["pytest_clearstone*", "asyncio*"], stdin=stdin, stdout=stdout)
-        if stdin is not None:
-            debugger.use_rawinput = False  # otherwise pdb reads sys.stdin whatever it was given
-        ctx = self.context(mock_config)
-        self.last_error = None
-        try:
-            with ctx:
-                result = debugger.runcall(_call_to_completion, method, args, kwargs)
-            self._finish(ctx.session)
-        except BaseException as exc:  # report, as the guide's session does, then return
-            self.last_error = exc
-            print(_RULE, file=out)
-            print(f"--- ❌ Replay Failed: {type(exc).__name__} ---", file=out)
-            print(str(exc), file=out)
-            if isinstance(exc, (ReplayExhaustedError, StopIteration)):
-                print(
-                    "This usually means a mocked function was called more times than there were "
-                    "recorded responses in the trace.\nPlease check the 'Pre-flight Mock "
-                    "Analysis' above to see how many responses were found.",
-                    file=out,
-                )
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            return None
-        print(_RULE, file=out)
-        print(f"--- ✅ Replay finished. Final result: {result!r} ---", file=out)
-        return result
-
-
-class _SessionPdb(pdb.Pdb):
-    """Pdb that stops at the first line of the replayed method's body, not at its ``def``."""
-
-    def user_call(self, frame: Any, argument_list: Any) -> None:
-        return  # still stepping: the method's first 'line' event stops there
-
-
-def _call_to_completion(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    result = method(*args, **kwargs)
-    if inspect.iscoroutine(result):
-        import asyncio
-
-        return asyncio.run(result)
-    if inspect.isgenerator(result):
-        return list(result)
-    return result
-
-
-def load_state(agent: Any, state: Any) -> None:
-    """Give ``state`` to ``agent``: ``load_state(state)`` when it has it, else ``__dict__``."""
-    loader = getattr(agent, "load_state", None)
-    if callable(loader):
-        loader(state)
-    elif isinstance(state, dict):
-        agent.__dict__.update(state)
-    else:
-        raise ClearstoneError(
-            f"cannot restore a {type(state).__name__} state into {type(agent).__qualname__}: "
-            f"give the agent a load_state(state) method"
+        return debug(
+            self, function_to_replay, mock_config, args, kwargs, stdin=stdin, stdout=stdout
         )

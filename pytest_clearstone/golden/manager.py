@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..codec import Encoder
-from ..errors import CheckpointNotFoundError, CheckpointPathError, SerializationError
-from ..tracing.span import Recorded
+from ..errors import CheckpointNotFoundError, CheckpointPathError
 from ..tracing.trace import Trace
 from . import signing
 from .checkpoint import Checkpoint
+from .state import agent_class_of, capture_state
 
 CHECKPOINT_SUFFIX = ".ckpt"
 
@@ -20,37 +19,6 @@ CHECKPOINT_SUFFIX = ".ckpt"
 def new_checkpoint_id() -> str:
     """``ckpt_<32 hex>``, from the OS random source (never the seeded ``random``/``uuid4``)."""
     return "ckpt_" + os.urandom(16).hex()
-
-
-def agent_state(agent: Any) -> Any:
-    """The agent's live state: ``get_state()`` when it has one, else a copy of its ``__dict__``
-    (the values are the agent's own objects, not copies)."""
-    get_state = getattr(agent, "get_state", None)
-    if callable(get_state):
-        return get_state()
-    try:
-        return dict(vars(agent))
-    except TypeError:
-        raise SerializationError(
-            "state", type(agent).__qualname__, "the agent has no get_state() and no __dict__"
-        ) from None
-
-
-def capture_state(agent: Any) -> Recorded:
-    """Snapshot an agent's state (:func:`agent_state`).
-
-    The state is encoded at once (a deep snapshot), so later changes to the agent do not alter
-    the checkpoint. A value that cannot be encoded raises :class:`SerializationError` naming its
-    path, e.g. ``state['client']``.
-    """
-    return Recorded(encoded=Encoder(strict=True).encode(agent_state(agent), root="state"))
-
-
-def agent_class_of(agent: Any) -> tuple[str | None, str | None]:
-    if agent is None:
-        return None, None
-    cls = type(agent)
-    return cls.__qualname__, cls.__module__
 
 
 class CheckpointManager:

@@ -12,10 +12,9 @@ from ..callables import PASS, as_descriptor, wrap
 from ..tracing.span import exception_record
 from ..tracing.tracer import LiveSpan, Tracer, restore_span, use_span
 from .context import DeterministicExecutionContext
+from .mocks import TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
 from .targets import PatchStack, Target
-
-TARGET_ATTRIBUTE = "clearstone.target"
 
 
 def _identity(value: Any, where: str, target: str) -> Any:

@@ -23,10 +23,12 @@ from ..tracing.span import Recorded
 from ..tracing.tracer import Tracer
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
-from .engine import MockConfig, ReplayEngine, load_state, normalize_mock_config
-from .manager import agent_class_of, agent_state, capture_state, new_checkpoint_id
+from .engine import ReplayEngine
+from .manager import new_checkpoint_id
+from .mocks import MockConfig, normalize_mock_config
 from .recorder import Recorder
 from .responses import Matcher, ReplayCall, Transform
+from .state import agent_class_of, agent_state, capture_state, load_state
 from .targets import PatchStack, resolve
 
 RECORD = "record"

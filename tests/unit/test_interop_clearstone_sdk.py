@@ -24,7 +24,7 @@ from pytest_clearstone.errors import (
     TraceStoreError,
     UntrustedCheckpointError,
 )
-from pytest_clearstone.golden.engine import UnusedResponsesWarning
+from pytest_clearstone.errors import UnusedResponsesWarning
 from pytest_clearstone.interop import clearstone_sdk
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "clearstone_sdk"

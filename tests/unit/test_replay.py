@@ -17,7 +17,7 @@ from pytest_clearstone.errors import (
     ReplayExhaustedError,
     UnusedResponsesError,
 )
-from pytest_clearstone.golden.engine import UnusedResponsesWarning
+from pytest_clearstone.errors import UnusedResponsesWarning
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 FETCH = {"tool": "cs_tools.fetch"}

@@ -1,0 +1,130 @@
+"""The ``mock`` configuration: which targets replay answers, and from which recorded spans.
+
+Normalising ``{"llm": "a.b", "tool": ["c.d"]}``, choosing the spans that answer each target
+(those of its type that start at or after the checkpoint's span: never responses recorded before
+the checkpoint) and the pre-flight report of what a replay will do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..tracing.span import Span
+
+MockConfig = Mapping[str, str | Sequence[str]]
+
+#: the span attribute naming the target a recorded call was made to
+TARGET_ATTRIBUTE = "clearstone.target"
+RULE = "-" * 60
+
+
+def normalize_mock_config(mock_config: MockConfig | None) -> list[tuple[str, str]]:
+    """``{"llm": "a.b", "tool": ["c.d", "e.f"]}`` -> ``[("llm", "a.b"), ("tool", "c.d"), ...]``."""
+    if mock_config is None:
+        return []
+    if not isinstance(mock_config, Mapping):
+        raise TypeError(
+            "mock_config must map a span type to an import path or a list of them, e.g. "
+            "{'llm': 'my_app.llm.complete'}; got " + type(mock_config).__name__
+        )
+    pairs: list[tuple[str, str]] = []
+    for span_type, targets in mock_config.items():
+        if isinstance(targets, str):
+            targets = [targets]
+        if not isinstance(targets, Sequence) or not all(isinstance(t, str) for t in targets):
+            raise TypeError(
+                f"mock_config[{span_type!r}] must be an import path or a list of import paths"
+            )
+        pairs.extend((str(span_type), t) for t in targets)
+    return pairs
+
+
+@dataclass
+class PreflightEntry:
+    """What replay will do for one target."""
+
+    target: str
+    span_type: str
+    responses: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PreflightReport:
+    """The pre-flight mock analysis: per target, how many recorded responses it will get."""
+
+    entries: list[PreflightEntry]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for e in self.entries for w in e.warnings]
+
+    def __str__(self) -> str:
+        lines = ["--- Pre-flight Mock Analysis ---"]
+        if not self.entries:
+            lines.append("  - No mock_config given: nothing will be mocked.")
+        for e in self.entries:
+            lines.append(f"  - Mocking '{e.target}' (for span_type='{e.span_type}')")
+            lines.append(f"    - Found {e.responses} recorded response(s) in the trace.")
+            lines.extend(f"    - WARNING: {w}" for w in e.warnings)
+        lines.append(RULE)
+        return "\n".join(lines)
+
+
+def name_matches(span: Span, target: str) -> bool:
+    parts = target.split(".")
+    name = span.name
+    return name == parts[-1] or name == ".".join(parts[-2:]) or name == target
+
+
+def scope(spans: Sequence[Span], start_time_ns: int) -> list[Span]:
+    """The spans that start at or after ``start_time_ns`` (the checkpoint's span)."""
+    return [s for s in spans if s.start_time_ns >= start_time_ns]
+
+
+def answering_spans(
+    spans: Sequence[Span], span_type: str, target: str, *, shared: bool = True
+) -> list[Span]:
+    """The spans of ``spans`` answering ``target``: of ``span_type``, with an output or error.
+
+    A span recorded by the plugin names its target and answers only that one; other spans
+    answer any target of their type (``shared``), or, when several targets share the type, the
+    target whose function name is the span's name.
+    """
+    found = []
+    for span in spans:
+        if span.span_type != span_type or not (span.has_output or span.error is not None):
+            continue
+        recorded_target = span.attributes.get(TARGET_ATTRIBUTE)
+        if recorded_target is not None:
+            if recorded_target == target:
+                found.append(span)
+        elif shared or name_matches(span, target):
+            found.append(span)
+    return found
+
+
+def plan(
+    spans: Sequence[Span], pairs: Sequence[tuple[str, str]]
+) -> list[tuple[str, str, list[Span]]]:
+    """``[(span_type, target, answering spans)]`` for ``pairs`` as
+    :func:`normalize_mock_config` returns them."""
+    per_type: dict[str, int] = {}
+    for span_type, _ in pairs:
+        per_type[span_type] = per_type.get(span_type, 0) + 1
+    return [(st, t, answering_spans(spans, st, t, shared=per_type[st] == 1)) for st, t in pairs]
+
+
+def preflight(planned: Sequence[tuple[str, str, list[Span]]]) -> PreflightReport:
+    """Which targets will be mocked, for which span type, with how many responses."""
+    entries = []
+    for span_type, target, spans in planned:
+        entry = PreflightEntry(target, span_type, len(spans))
+        if not spans:
+            entry.warnings.append(
+                f"No recorded responses for span_type='{span_type}' after the checkpoint: "
+                f"a call to {target} will raise ReplayExhaustedError."
+            )
+        entries.append(entry)
+    return PreflightReport(entries)

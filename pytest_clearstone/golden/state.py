@@ -1,0 +1,87 @@
+"""An agent's state: captured when recording, restored when replaying.
+
+``get_state()``/``load_state(state)`` when the agent has them, else its ``__dict__``. A captured
+state is encoded at once (a deep snapshot, so later changes to the agent do not alter it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..codec import Encoder
+from ..errors import AgentImportError, ClearstoneError, SerializationError
+from ..tracing.span import Recorded
+
+
+def agent_state(agent: Any) -> Any:
+    """The agent's live state: ``get_state()`` when it has one, else a copy of its ``__dict__``
+    (the values are the agent's own objects, not copies)."""
+    get_state = getattr(agent, "get_state", None)
+    if callable(get_state):
+        return get_state()
+    try:
+        return dict(vars(agent))
+    except TypeError:
+        raise SerializationError(
+            "state", type(agent).__qualname__, "the agent has no get_state() and no __dict__"
+        ) from None
+
+
+def capture_state(agent: Any) -> Recorded:
+    """Snapshot an agent's state (:func:`agent_state`).
+
+    The state is encoded at once (a deep snapshot), so later changes to the agent do not alter
+    the checkpoint. A value that cannot be encoded raises :class:`SerializationError` naming its
+    path, e.g. ``state['client']``.
+    """
+    return Recorded(encoded=Encoder(strict=True).encode(agent_state(agent), root="state"))
+
+
+def agent_class_of(agent: Any) -> tuple[str | None, str | None]:
+    if agent is None:
+        return None, None
+    cls = type(agent)
+    return cls.__qualname__, cls.__module__
+
+
+def import_agent_class(module_name: str | None, qualname: str | None) -> type[Any]:
+    """The agent class ``module_name.qualname``, with an :class:`AgentImportError` naming
+    what is missing."""
+    if not module_name or not qualname:
+        raise AgentImportError(str(module_name), str(qualname), "the checkpoint has no agent")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:
+        raise AgentImportError(module_name, qualname, f"{type(exc).__name__}: {exc}") from None
+    for part in qualname.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AgentImportError(
+                module_name, qualname, f"the module has no attribute {part!r}"
+            ) from None
+    if not isinstance(obj, type):
+        raise AgentImportError(module_name, qualname, "it is not a class")
+    return obj
+
+
+def rehydrate(cls: type[Any], state: Any) -> Any:
+    """A new ``cls`` created without ``__init__``, then given ``state``."""
+    agent = cls.__new__(cls)
+    load_state(agent, state)
+    return agent
+
+
+def load_state(agent: Any, state: Any) -> None:
+    """Give ``state`` to ``agent``: ``load_state(state)`` when it has it, else ``__dict__``."""
+    loader = getattr(agent, "load_state", None)
+    if callable(loader):
+        loader(state)
+    elif isinstance(state, dict):
+        agent.__dict__.update(state)
+    else:
+        raise ClearstoneError(
+            f"cannot restore a {type(state).__name__} state into {type(agent).__qualname__}: "
+            f"give the agent a load_state(state) method"
+        )
