@@ -1,0 +1,295 @@
+"""Calls made in threads belong to the test: context propagation and branches of execution.
+
+A worker thread does not inherit the ``contextvars`` context of the code that hands it work, and
+that context holds what makes a call part of the test (the current span, the recording flags).
+While a :class:`ContextPropagation` is active, ``ThreadPoolExecutor.submit`` runs each job in a
+copy of the submitter's context, and a ``threading.Thread`` runs in a copy of the context of the
+thread that started it. ``ThreadPoolExecutor.map``, ``loop.run_in_executor`` (the default
+executor included), ``asyncio.to_thread``, LangChain's ``batch`` and LangGraph's parallel sync
+nodes all go through ``submit``.
+
+Each job and thread also gets a *branch*, for comparing the order of calls within each branch of
+execution: a key derived from its parent's key and its index among the jobs the parent handed
+out, ``"0"`` for the test's main flow, ``"0/3"`` for the fourth job submitted from it,
+``"0/3/1"`` for the second one that job submitted. The same code handing out the same jobs in the
+same order gets the same keys on every run, whichever thread runs first. :func:`current_branch`
+reads the key; :func:`install_task_branches` gives asyncio tasks keys the same way.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
+
+from .targets import PatchStack
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["ContextPropagation", "current_branch", "install_task_branches"]
+
+ROOT = "0"
+
+
+class _Branch:
+    """A branch's key, its parent, and how many children it has handed out."""
+
+    __slots__ = ("_children", "_lock", "key", "parent")
+
+    def __init__(self, key: str, parent: _Branch | None = None) -> None:
+        self.key = key
+        self.parent = parent
+        self._children = 0
+        self._lock = threading.Lock()
+
+    def child(self) -> _Branch:
+        with self._lock:
+            index = self._children
+            self._children += 1
+        return _Branch(f"{self.key}/{index}", self)
+
+    def descends_from(self, other: _Branch) -> bool:
+        branch = self.parent
+        while branch is not None:
+            if branch is other:
+                return True
+            branch = branch.parent
+        return False
+
+
+_branch: contextvars.ContextVar[_Branch | None] = contextvars.ContextVar(
+    "clearstone_branch", default=None
+)
+
+#: set while the original ``submit`` runs: the worker thread it may start is the pool's, not a
+#: branch (whether a worker is started depends on timing; a key must not)
+_in_submit: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "clearstone_in_submit", default=False
+)
+
+
+class _Jobs(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[_Branch] = []
+
+
+#: the branches of the jobs and threads running on each thread, innermost last
+_jobs = _Jobs()
+
+
+def _resolve(branch: _Branch | None) -> _Branch | None:
+    """The branch running now, given the one in the current context.
+
+    Libraries that propagate the context themselves (``asyncio.to_thread``, LangChain's
+    ``ContextThreadPoolExecutor``) copy it before they submit and run the job inside their
+    copy, which holds the submitter's branch. So in a job, a branch that is one of the job's
+    ancestors (or none) means the job's own branch.
+    """
+    stack = _jobs.stack
+    if stack:
+        job = stack[-1]
+        if branch is None or job.descends_from(branch):
+            return job
+    return branch
+
+
+def current_branch() -> str:
+    """The key of the branch of execution running now: ``"0"`` for the test's main flow,
+    ``"0/2"`` for the third job or thread it started, and so on.
+
+    ``""`` when the code runs outside any branch: no :class:`ContextPropagation` was active
+    where this flow started (a thread started elsewhere, or a job its pool got unpropagated).
+    Such calls cannot be attributed to a branch.
+    """
+    branch = _resolve(_branch.get())
+    return "" if branch is None else branch.key
+
+
+def _child_context(
+    context: contextvars.Context | None = None,
+) -> tuple[_Branch | None, contextvars.Context]:
+    """A copy of ``context`` (default: the current one) whose branch is the next child of the
+    branch running there, and that child; outside any branch, a plain copy and ``None``."""
+    copy = contextvars.copy_context() if context is None else context.copy()
+    parent = _resolve(copy.get(_branch))
+    if parent is None:
+        return None, copy
+    child = parent.child()
+    copy.run(_branch.set, child)
+    return child, copy
+
+
+def _run_job(
+    branch: _Branch | None,
+    context: contextvars.Context,
+    fn: Callable[..., Any],
+    /,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    if branch is None:
+        return context.run(fn, *args, **kwargs)
+    stack = _jobs.stack
+    stack.append(branch)
+    try:
+        return context.run(fn, *args, **kwargs)
+    finally:
+        stack.pop()
+
+
+class ContextPropagation:
+    """Makes threads run in the context of the code that handed them work, while active.
+
+    Entering sets the current context's branch to a fresh root (``root``, ``"0"`` by default)
+    and patches ``ThreadPoolExecutor.submit`` and ``threading.Thread.start``; leaving undoes
+    both and restores the previous branch (also when entering fails halfway). A ``Thread``
+    subclass that overrides ``run`` keeps it: the method the thread would run is wrapped when
+    it starts, whatever class defines it. Worker threads a pool starts for itself are not
+    branches (their jobs are).
+
+    Enter it in the thread and context that run the test (where its other ``contextvars`` are
+    set); :meth:`branch_tasks` gives the tasks of an event loop branches too.
+    """
+
+    def __init__(self, root: str = ROOT) -> None:
+        self.root = root
+        self._stack: PatchStack | None = None
+
+    def start(self) -> None:
+        if self._stack is not None:
+            raise RuntimeError("this ContextPropagation is already active")
+        stack = PatchStack()
+        try:
+            token = _branch.set(_Branch(self.root))
+            stack.push(lambda: _reset(token))
+            submit = cast("Callable[..., Future[Any]]", ThreadPoolExecutor.submit)
+            stack.setattr(ThreadPoolExecutor, "submit", _propagating_submit(submit))
+            stack.setattr(threading.Thread, "start", _propagating_start(threading.Thread.start))
+        except BaseException:
+            stack.undo()
+            raise
+        self._stack = stack
+
+    def stop(self) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.undo()
+
+    def __enter__(self) -> ContextPropagation:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def active(self) -> bool:
+        return self._stack is not None
+
+    def branch_tasks(self, loop: asyncio.AbstractEventLoop) -> None:
+        """:func:`install_task_branches` on ``loop`` until this propagation stops."""
+        assert self._stack is not None, "the ContextPropagation is not active"
+        self._stack.push(install_task_branches(loop))
+
+
+def _reset(token: contextvars.Token[_Branch | None]) -> None:
+    try:
+        _branch.reset(token)
+    except (ValueError, RuntimeError):  # stopped from another context than the one it started
+        _branch.set(None)
+
+
+def _propagating_submit(original: Callable[..., Future[Any]]) -> Callable[..., Future[Any]]:
+    def submit(
+        self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> Future[Any]:
+        branch, context = _child_context()  # now, in submission order: not when a worker runs it
+        token = _in_submit.set(True)
+        try:
+            return original(self, _run_job, branch, context, fn, *args, **kwargs)
+        finally:
+            _in_submit.reset(token)
+
+    submit.__name__ = submit.__qualname__ = "submit"
+    submit.__doc__ = original.__doc__
+    submit.__wrapped__ = original  # type: ignore[attr-defined]
+    return submit
+
+
+_MISSING: Any = object()
+
+
+def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable[..., None]:
+    def start(self: threading.Thread) -> None:
+        if _in_submit.get():  # a pool's worker
+            original(self)
+            return
+        branch, context = _child_context()
+        own = self.__dict__.get("run", _MISSING)
+        run = self.run  # bound now: a subclass's run is the one wrapped
+
+        def restore() -> None:
+            if self.__dict__.get("run") is run_in_context:
+                if own is _MISSING:
+                    del self.__dict__["run"]
+                else:
+                    self.__dict__["run"] = own
+
+        def run_in_context() -> None:
+            try:
+                _run_job(branch, context, run)
+            finally:
+                restore()  # (and no cycle thread -> closure -> thread is left behind)
+
+        self.__dict__["run"] = run_in_context
+        try:
+            original(self)
+        except BaseException:
+            restore()
+            raise
+
+    start.__name__ = start.__qualname__ = "start"
+    start.__doc__ = original.__doc__
+    start.__wrapped__ = original  # type: ignore[attr-defined]
+    return start
+
+
+def install_task_branches(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+    """Give every task created on ``loop`` from now on its own branch; returns the undo.
+
+    A task's key is the next child of the branch that creates it (``asyncio.gather(a(), b())``
+    from the main flow ``"0"``: ``"0/0"`` and ``"0/1"``, in argument order on every run).
+    Installs a task factory wrapping the loop's current one, which the undo puts back. Tasks
+    created outside any branch get none. Call it from the test's flow: within the running loop
+    (the test's own task keeps its branch) or before the loop runs the test (then the test's
+    task is a child branch itself).
+    """
+    import asyncio
+
+    previous: Any = loop.get_task_factory()
+    task_type: Any = asyncio.Task
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        # ``context=`` (3.11+) is the context the caller wants the task to run in: branch a copy
+        _, context = _child_context(kwargs.pop("context", None))
+        if previous is not None:
+            return context.run(previous, loop, coro, **kwargs)
+        # the Task copies the context it is created in (its context= argument is 3.11+)
+        return context.run(task_type, coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(cast(Any, factory))
+
+    def undo() -> None:
+        if loop.get_task_factory() is factory:
+            loop.set_task_factory(previous)
+
+    return undo

@@ -1,0 +1,330 @@
+"""ContextPropagation: thread-pool jobs and threads run in the context of the code that made
+them, and every branch of execution gets a key that is the same on every run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.golden import threads
+from pytest_clearstone.golden.threads import (
+    ContextPropagation,
+    current_branch,
+    install_task_branches,
+)
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+@pytest.fixture
+def propagation() -> Iterator[ContextPropagation]:
+    token = request_id.set("test-1")
+    try:
+        with ContextPropagation() as p:
+            yield p
+    finally:
+        request_id.reset(token)
+
+
+def _seen() -> tuple[str, str]:
+    return request_id.get(), current_branch()
+
+
+# -- the context reaches the threads -------------------------------------------------------
+def test_without_propagation_a_pool_job_does_not_see_the_context() -> None:
+    token = request_id.set("test-1")
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            assert pool.submit(_seen).result() == ("unset", "")
+    finally:
+        request_id.reset(token)
+
+
+def test_pool_jobs_see_the_submitters_context(propagation: ContextPropagation) -> None:
+    assert current_branch() == "0"
+    with ThreadPoolExecutor(2) as pool:
+        assert pool.submit(_seen).result() == ("test-1", "0/0")
+        assert list(pool.map(lambda _: _seen(), range(2))) == [("test-1", "0/1"), ("test-1", "0/2")]
+        assert pool.submit(lambda *a, **k: (a, k, _seen()), 1, fn=2).result() == (
+            (1,),
+            {"fn": 2},
+            ("test-1", "0/3"),
+        )
+
+
+def test_a_job_changing_the_context_changes_only_its_copy(
+    propagation: ContextPropagation,
+) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(request_id.set, "changed").result()
+        assert pool.submit(request_id.get).result() == "test-1"
+    assert request_id.get() == "test-1"
+
+
+def test_threads_see_the_starters_context(propagation: ContextPropagation) -> None:
+    seen: list[tuple[str, str]] = []
+    thread = threading.Thread(target=lambda: seen.append(_seen()))
+    thread.start()
+    thread.join()
+    assert seen == [("test-1", "0/0")]
+    assert "run" not in vars(thread)  # the wrapper is gone once the thread has run
+
+
+def test_a_thread_subclass_overriding_run_keeps_it(propagation: ContextPropagation) -> None:
+    class Worker(threading.Thread):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: tuple[str, str] | None = None
+
+        def run(self) -> None:
+            self.seen = _seen()
+
+    worker = Worker()
+    worker.start()
+    worker.join()
+    assert worker.seen == ("test-1", "0/0")
+    timer_seen: list[tuple[str, str]] = []
+    timer = threading.Timer(0, lambda: timer_seen.append(_seen()))  # a subclass with run
+    timer.start()
+    timer.join()
+    assert timer_seen == [("test-1", "0/1")]
+
+
+def test_starting_a_thread_twice_still_fails_and_leaves_it_alone(
+    propagation: ContextPropagation,
+) -> None:
+    thread = threading.Thread(target=lambda: None)
+    thread.start()
+    thread.join()
+    with pytest.raises(RuntimeError, match="only be started once"):
+        thread.start()
+    assert "run" not in vars(thread)
+
+
+def test_run_in_executor_and_to_thread_see_the_context(propagation: ContextPropagation) -> None:
+    async def main() -> list[tuple[str, str]]:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(1) as pool:
+            own = await loop.run_in_executor(pool, _seen)
+        default = await loop.run_in_executor(None, _seen)
+        to_thread = await asyncio.to_thread(_seen)
+        return [own, default, to_thread]
+
+    assert asyncio.run(main()) == [("test-1", "0/0"), ("test-1", "0/1"), ("test-1", "0/2")]
+
+
+def test_pool_worker_threads_are_not_branches(propagation: ContextPropagation) -> None:
+    # the pool starts a worker on some submits only, depending on timing: keys must not move
+    with ThreadPoolExecutor(4) as pool:
+        keys = [pool.submit(current_branch).result() for _ in range(3)]
+    thread = threading.Thread(target=lambda: None)
+    thread.start()
+    thread.join()
+    assert keys == ["0/0", "0/1", "0/2"]
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(current_branch).result() == "0/4"  # the thread above was 0/3
+
+
+# -- branch keys are deterministic ---------------------------------------------------------
+def _fan_out(seed: int) -> dict[str, str]:
+    """Jobs that finish in an order set by ``seed`` and submit jobs of their own; -> job: key."""
+    rng = random.Random(seed)
+    delays = {name: rng.random() / 200 for name in ("a", "b", "c", "a1", "a2", "c1", "t", "t1")}
+    seen: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def job(name: str, pool: ThreadPoolExecutor, children: tuple[str, ...] = ()) -> None:
+        time.sleep(delays[name])
+        with lock:
+            seen[name] = current_branch()
+        wait([pool.submit(job, child, pool) for child in children])
+
+    with ThreadPoolExecutor(4) as pool:
+        futures = [
+            pool.submit(job, "a", pool, ("a1", "a2")),
+            pool.submit(job, "b", pool),
+            pool.submit(job, "c", pool, ("c1",)),
+        ]
+        thread = threading.Thread(target=job, args=("t", pool, ("t1",)))
+        thread.start()
+        wait(futures)
+        thread.join()
+    return seen
+
+
+def test_branch_keys_are_the_same_on_every_run_whatever_finishes_first() -> None:
+    runs = []
+    for seed in range(5):
+        with ContextPropagation():
+            runs.append(_fan_out(seed))
+    expected = {
+        "a": "0/0",
+        "b": "0/1",
+        "c": "0/2",
+        "t": "0/3",
+        "a1": "0/0/0",
+        "a2": "0/0/1",
+        "c1": "0/2/0",
+        "t1": "0/3/0",
+    }
+    assert runs == [expected] * 5
+
+
+def test_asyncio_tasks_get_branches_in_creation_order() -> None:
+    async def work(name: str, delay: float, seen: dict[str, str]) -> None:
+        await asyncio.sleep(delay)
+        seen[name] = current_branch()
+        if name == "b":
+            await asyncio.gather(work("b0", delay, seen), work("b1", 0, seen))
+            seen["b-executor"] = await asyncio.get_running_loop().run_in_executor(
+                None, current_branch
+            )
+
+    async def main(seed: int) -> dict[str, str]:
+        install_task_branches(asyncio.get_running_loop())
+        rng = random.Random(seed)
+        seen: dict[str, str] = {"main": current_branch()}
+        await asyncio.gather(*(work(n, rng.random() / 200, seen) for n in "abc"))
+        return seen
+
+    runs = []
+    for seed in range(5):
+        with ContextPropagation():
+            runs.append(asyncio.run(main(seed)))
+    expected = {
+        "main": "0",
+        "a": "0/0",
+        "b": "0/1",
+        "c": "0/2",
+        "b0": "0/1/0",
+        "b1": "0/1/1",
+        "b-executor": "0/1/2",
+    }
+    assert runs == [expected] * 5
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="create_task(context=) is 3.11+")
+def test_task_branches_keep_a_context_given_to_create_task_and_the_previous_factory() -> None:
+    made: list[str] = []
+
+    def previous(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        made.append(current_branch())  # runs in the new task's context
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    async def probe() -> tuple[str, str]:
+        return _seen()
+
+    async def main() -> tuple[str, str]:
+        loop = asyncio.get_running_loop()
+        loop.set_task_factory(previous)
+        undo = install_task_branches(loop)
+        context = contextvars.copy_context()
+        context.run(request_id.set, "given")
+        result = await loop.create_task(probe(), context=context)
+        undo()
+        assert loop.get_task_factory() is previous
+        assert made == ["0/0"]
+        return result
+
+    with ContextPropagation():
+        assert asyncio.run(main()) == ("given", "0/0")
+
+
+def test_outside_any_propagation_there_is_no_branch() -> None:
+    assert current_branch() == ""
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(current_branch).result() == ""
+
+
+# -- undo ------------------------------------------------------------------------------------
+def _patched() -> tuple[Any, Any]:
+    return vars(ThreadPoolExecutor)["submit"], vars(threading.Thread)["start"]
+
+
+def test_exit_restores_the_original_objects_and_the_branch() -> None:
+    before = _patched()
+    propagation = ContextPropagation()
+    with propagation:
+        assert propagation.active
+        assert all(x is not y for x, y in zip(_patched(), before, strict=True))
+    assert not propagation.active
+    assert all(x is y for x, y in zip(_patched(), before, strict=True))
+    assert current_branch() == ""
+
+
+def test_nested_propagations_restore_in_order() -> None:
+    before = _patched()
+    with ContextPropagation():
+        with ContextPropagation(root="x"):
+            assert current_branch() == "x"
+        assert current_branch() == "0"
+    assert all(x is y for x, y in zip(_patched(), before, strict=True))
+
+
+def test_a_failure_while_entering_undoes_what_was_patched(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _patched()
+    real = threads.PatchStack.setattr
+
+    def failing(self: Any, owner: Any, name: str, value: Any) -> None:
+        if name == "start":
+            raise RuntimeError("halfway")
+        real(self, owner, name, value)
+
+    monkeypatch.setattr(threads.PatchStack, "setattr", failing)
+    propagation = ContextPropagation()
+    with pytest.raises(RuntimeError, match="halfway"):
+        propagation.start()
+    assert not propagation.active
+    assert all(x is y for x, y in zip(_patched(), before, strict=True))
+    assert current_branch() == ""
+
+
+def test_branch_tasks_is_undone_with_the_propagation() -> None:
+    async def main() -> Callable[..., Any] | None:
+        loop = asyncio.get_running_loop()
+        with ContextPropagation() as propagation:
+            propagation.branch_tasks(loop)
+            assert await asyncio.create_task(asyncio.sleep(0, "x")) == "x"
+            assert loop.get_task_factory() is not None
+        return loop.get_task_factory()
+
+    assert asyncio.run(main()) is None
+
+
+def test_libraries_that_copy_the_context_themselves_get_the_jobs_branch() -> None:
+    """LangChain's executor (``batch`` uses it) copies the context before it submits and runs
+    the job in its copy, which holds the submitter's branch: the job's own branch must win."""
+    config = pytest.importorskip("langchain_core.runnables.config")
+    runnables = pytest.importorskip("langchain_core.runnables")
+
+    def probe(x: int) -> tuple[int, str, str]:
+        time.sleep(random.Random(x).random() / 200)
+        return (x, *_seen())
+
+    runs = []
+    for _ in range(5):
+        token = request_id.set("test-1")
+        try:
+            with ContextPropagation():
+                batch = runnables.RunnableLambda(probe).batch([1, 2, 3])
+                with config.ContextThreadPoolExecutor(2) as pool:
+                    submitted = pool.submit(probe, 4).result()
+                    mapped = list(pool.map(probe, [5, 6]))
+        finally:
+            request_id.reset(token)
+        runs.append((batch, submitted, mapped))
+    expected = (
+        [(1, "test-1", "0/0"), (2, "test-1", "0/1"), (3, "test-1", "0/2")],
+        (4, "test-1", "0/3"),
+        [(5, "test-1", "0/4"), (6, "test-1", "0/5")],
+    )
+    assert runs == [expected] * 5
