@@ -1,10 +1,14 @@
 """The inspection command line: ``python -m pytest_clearstone`` (console script
 ``pytest-clearstone``).
 
-Subcommands: ``show`` a checkpoint, ``diff`` two checkpoints, list ``traces`` of a trace store,
-print one ``trace``, ``prune`` old checkpoints, ``import-clearstone`` files of clearstone-sdk.
-Bad input exits with status 2 and one line on stderr. Pickled values in a checkpoint are shown
-as placeholders unless ``--allow-pickle`` is given: inspecting a file never runs its pickles.
+Subcommands: ``show`` a checkpoint, ``diff`` two checkpoints (or one against git ``HEAD``),
+list ``traces`` of a trace store, print one ``trace``, ``prune`` old checkpoints or traces,
+``import-clearstone`` files of clearstone-sdk. Bad input exits with status 2 and one line on
+stderr.
+
+Inspecting is safe whatever the file: nothing is unpickled unless ``--allow-pickle`` is given,
+no module a file names is imported, SQLite files are opened read-only and never changed, and
+control characters from files are printed escaped. ``prune`` is the one command that writes.
 """
 
 from __future__ import annotations
@@ -14,18 +18,27 @@ import datetime as _dt
 import importlib
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from .errors import ClearstoneError, TraceStoreError
+from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
 from .golden.signing import checkpoint_trust
 from .inspection import (
+    arguments_text,
+    call_parts,
+    canonical_lines,
     clip,
     diff_lines,
     load_checkpoint,
     open_store,
+    printable,
+    recorded_calls,
+    safe_decode,
     short_repr,
     show_document,
     state_summary,
@@ -33,7 +46,10 @@ from .inspection import (
 )
 
 PROG = "pytest-clearstone"
+DEFAULT_DB = ".clearstone/traces.db"  # under the rootdir, as the plugin's default store
 _RED, _GREEN, _YELLOW, _CYAN, _RESET = "\033[31m", "\033[32m", "\033[33m", "\033[36m", "\033[0m"
+# what may still reach the terminal from a line: our own colour codes, and nothing else
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
 
 
 class _UsageError(Exception):
@@ -45,19 +61,66 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{message} (see: {PROG} --help)")
 
 
-class _Out:
-    """Writes lines to a stream, with ANSI colour only on a terminal and never with NO_COLOR."""
+def use_colour(stream: TextIO, when: str = "auto") -> bool:
+    """Whether to colour ``stream``, the way pytest decides: ``--color=yes|no``, else
+    ``PY_COLORS=1|0``, else no colour with ``NO_COLOR``, colour with ``FORCE_COLOR``, else
+    only on a terminal that is not ``TERM=dumb``."""
+    if when in ("yes", "no"):
+        return when == "yes"
+    env = os.environ
+    if env.get("PY_COLORS") in ("0", "1"):
+        return env["PY_COLORS"] == "1"
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return callable(isatty) and bool(isatty()) and env.get("TERM") != "dumb"
 
-    def __init__(self, stream: TextIO) -> None:
+
+class _Out:
+    """Writes lines to a stream: colour only when asked, control characters escaped, and a
+    reader that went away (``| head``) ends the output silently."""
+
+    def __init__(self, stream: TextIO, *, colour: bool = False) -> None:
         self.stream = stream
-        isatty = getattr(stream, "isatty", None)
-        self.colour = not os.environ.get("NO_COLOR") and callable(isatty) and bool(isatty())
+        self.colour = colour
+        self.width = max(40, shutil.get_terminal_size((100, 24)).columns)
+        self.closed = False
 
     def paint(self, text: str, colour: str) -> str:
         return f"{colour}{text}{_RESET}" if self.colour else text
 
     def line(self, text: str = "") -> None:
-        print(text, file=self.stream)
+        # file text is escaped where it is read (printable); this pass keeps anything missed
+        # from driving the terminal, our colour codes excepted
+        parts = _SGR.split(text)
+        self.raw("".join(p if i % 2 else printable(p) for i, p in enumerate(parts)) + "\n")
+
+    def raw(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.stream.write(text)
+        except BrokenPipeError:
+            self.close_pipe()
+
+    def flush(self) -> None:
+        try:
+            if not self.closed:
+                self.stream.flush()
+        except BrokenPipeError:
+            self.close_pipe()
+
+    def close_pipe(self) -> None:
+        """The reader left: send the rest (and Python's exit flush) to devnull (the recipe of
+        the ``signal`` module's docs), so no error is printed and the exit status stays."""
+        self.closed = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+        except (OSError, ValueError, AttributeError):  # not a real file (tests)
+            pass
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -71,83 +134,227 @@ def _iso(ns: int) -> str:
 
 
 def _span_line(out: _Out, depth: int, span: Any, marker: str = "") -> str:
-    kind = f" [{span.span_type}]" if span.span_type else ""
-    status = span.status
-    if status == "ERROR":
-        status = out.paint("ERROR", _RED) + (
-            f" {span.status_message}" if span.status_message else ""
-        )
-    text = f"{'  ' * depth}{span.name}{kind}  {_ms(span.duration_ms)}  {status}"
+    kind = f" [{printable(span.span_type)}]" if span.span_type else ""
+    status = printable(span.status)
+    if span.status == "ERROR":
+        message = f" {printable(span.status_message)}" if span.status_message else ""
+        status = out.paint("ERROR", _RED) + message
+    text = f"{'  ' * depth}{printable(span.name)}{kind}  {_ms(span.duration_ms)}  {status}"
     return text + (out.paint(marker, _CYAN) if marker else "")
 
 
 # -- show --------------------------------------------------------------------------------------
 def cmd_show(args: argparse.Namespace, out: _Out) -> int:
     path = Path(args.checkpoint)
+    if args.canonical:
+        if not path.is_file():
+            load_checkpoint(path)  # the usual error: not found, a directory
+        for line in canonical_lines(path.read_bytes(), path):
+            out.line(line)
+        return 0
     ckpt = load_checkpoint(path, allow_pickle=args.allow_pickle)
     trust = checkpoint_trust(path)
     if args.json:
         doc = show_document(ckpt, path)
         doc.update(signed=trust.signed, signature_valid=trust.signature_valid)
-        out.line(json.dumps(doc, indent=2, default=repr, ensure_ascii=False))
+        text = json.dumps(doc, indent=2, default=repr, ensure_ascii=False)
+        # JSON escapes C0 characters itself; the others become \uXXXX, which keeps it JSON
+        out.raw(re.sub(r"[^\x00-\x7e]", _json_escape_control, text) + "\n")
         return 0
+    if args.calls:
+        return _show_calls(ckpt, out)
     span = ckpt.span
+    pickle = "yes" if ckpt.contains_pickle else "no"
+    if ckpt.contains_pickle and not args.allow_pickle:
+        pickle = "yes (shown as placeholders; --allow-pickle decodes them)"
     fields = [
-        ("checkpoint", f"{ckpt.checkpoint_id}  ({path})"),
-        ("agent", ckpt.agent_class_path or "(none)"),
-        ("trace", ckpt.trace.trace_id),
-        ("span", f"{ckpt.span_id}  {span.name!r}"),
+        ("checkpoint", f"{printable(ckpt.checkpoint_id)}  ({path})"),
+        ("agent", printable(ckpt.agent_class_path or "(none)")),
+        ("trace", printable(ckpt.trace.trace_id)),
+        ("span", f"{printable(ckpt.span_id)}  {span.name!r}"),
         ("timestamp", ckpt.timestamp.isoformat()),
         ("format", f"version {ckpt.format_version}"),
-        ("pickle", "yes (shown as placeholders; --allow-pickle decodes them)"
-         if ckpt.contains_pickle and not args.allow_pickle else
-         ("yes" if ckpt.contains_pickle else "no")),
+        ("pickle", pickle),
         ("trust", str(trust)),
-    ]  # fmt: skip
+    ]
     if ckpt.outcome:
         fields.append(("golden", f"outcome of {ckpt.outcome.get('function')!r}"))
     for key, value in fields:
         out.line(f"{key:<11}{value}")
     out.line("metadata" + ("   (empty)" if not ckpt.metadata else ""))
     for key, value in ckpt.metadata.items():
-        out.line(f"  {key}: {short_repr(value, 70)}")
+        out.line(f"  {printable(key)}: {printable(short_repr(value, 70))}")
     out.line()
     out.line(f"spans ({len(ckpt.trace.spans)}):")
     for depth, s in walk_tree(ckpt.trace.spans):
         marker = "  <- checkpoint" if s.span_id == ckpt.span_id else ""
         out.line(_span_line(out, depth + 1, s, marker))
     out.line()
-    summary = state_summary(ckpt.agent_state)
+    summary = {printable(k): v for k, v in state_summary(ckpt.agent_state).items()}
     out.line(f"state ({type(ckpt.agent_state).__name__}, {len(summary)} key(s)):")
     kinds = {k: e["type"] + (f", len {e['len']}" if "len" in e else "") for k, e in summary.items()}
     width = max((len(k) for k in summary), default=0)
     kind_width = max((len(k) for k in kinds.values()), default=0)
     for key, entry in summary.items():
-        out.line(f"  {key:<{width}}  {kinds[key]:<{kind_width}}  {entry['repr']}")
+        out.line(f"  {key:<{width}}  {kinds[key]:<{kind_width}}  {printable(entry['repr'])}")
+    return 0
+
+
+def _json_escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    return char if printable(char) == char else f"\\u{ord(char):04x}"
+
+
+def _show_calls(ckpt: Any, out: _Out) -> int:
+    calls = recorded_calls(ckpt.trace.spans)
+    room = out.width - 12
+    out.line(f"calls ({len(calls)}):")
+    for key, span in calls:
+        kind = f"  [{printable(span.span_type)}]" if span.span_type else ""
+        out.line(f"  {printable(key)}{kind}")
+        parts = call_parts(span)
+        if "input" in parts:
+            out.line(f"    args:   {arguments_text(parts['input'], room)}")
+        if "error" in parts:
+            error = parts["error"]
+            text = error if isinstance(error, str) else short_repr(error, room)
+            out.line("    error:  " + out.paint(clip(printable(text), room), _RED))
+        elif "output" in parts:
+            out.line(f"    result: {printable(short_repr(parts['output'], room))}")
+    outcome = ckpt.outcome
+    if not outcome:
+        out.line("golden outcome: (none: not a golden of the pytest plugin)")
+        return 0
+    runs = [outcome, *outcome.get("then", ())]
+    for number, run in enumerate(runs, 1):
+        which = f" (run {number})" if len(runs) > 1 else ""
+        out.line(f"golden outcome{which}: {printable(run.get('function'))}()")
+        if "result" in run:
+            out.line(f"  result:      {printable(short_repr(run['result'], room))}")
+        if "final_state" in run:
+            out.line(f"  final state: {printable(short_repr(run['final_state'], room))}")
     return 0
 
 
 # -- diff --------------------------------------------------------------------------------------
+def _at_head(path: Path) -> tuple[str, bytes]:
+    """``(label, bytes)`` of ``path`` as committed at git ``HEAD``."""
+    where = path.resolve().parent
+    if not where.is_dir():
+        raise CheckpointNotFoundError([path])
+    try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ClearstoneError(
+            f"cannot compare {path} with git HEAD: git is not installed; give two files: "
+            f"diff CKPT_A CKPT_B"
+        ) from None
+    if top.returncode != 0:
+        raise ClearstoneError(
+            f"cannot compare {path} with git HEAD: it is not in a git repository; give two "
+            f"files: diff CKPT_A CKPT_B"
+        )
+    relative = path.resolve().relative_to(Path(top.stdout.strip()).resolve()).as_posix()
+    shown = subprocess.run(
+        ["git", "show", f"HEAD:{relative}"], cwd=where, capture_output=True, check=False
+    )
+    if shown.returncode != 0:
+        raise ClearstoneError(
+            f"cannot compare {path} with git HEAD: {relative} is not committed at HEAD (a new "
+            f"file, or no commit yet); give two files: diff CKPT_A CKPT_B"
+        )
+    return f"HEAD:{relative}", shown.stdout
+
+
 def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
-    a = load_checkpoint(Path(args.checkpoint_a), allow_pickle=args.allow_pickle)
-    b = load_checkpoint(Path(args.checkpoint_b), allow_pickle=args.allow_pickle)
-    sections = diff_lines(a, b)
+    if args.checkpoint_b is None:
+        new_path = Path(args.checkpoint_a)
+        if not new_path.exists():
+            raise CheckpointNotFoundError([new_path])
+        label_a, raw = _at_head(new_path)
+        a = load_checkpoint(Path(label_a), allow_pickle=args.allow_pickle, raw=raw)
+        label_b = args.checkpoint_a
+    else:
+        label_a, label_b = args.checkpoint_a, args.checkpoint_b
+        a = load_checkpoint(Path(label_a), allow_pickle=args.allow_pickle)
+    b = load_checkpoint(Path(label_b), allow_pickle=args.allow_pickle)
+    sections = diff_lines(a, b, width=out.width - 4, verbose=args.verbose)
     if not sections:
         out.line("no differences")
         return 0
-    out.line(out.paint(f"--- {args.checkpoint_a}", _RED))
-    out.line(out.paint(f"+++ {args.checkpoint_b}", _GREEN))
+    out.line(out.paint(f"--- {label_a}", _RED))
+    out.line(out.paint(f"+++ {label_b}", _GREEN))
     for title, lines in sections:
-        out.line(f"{title}:")
+        out.line(f"{printable(title)}:")
         for line in lines:
-            colour = {"-": _RED, "+": _GREEN, "@": _CYAN}.get(line[:1], _YELLOW)
-            out.line("  " + out.paint(line, colour))
+            text = printable(line)
+            colour = {"-": _RED, "+": _GREEN, " ": _CYAN}.get(text[:1], _YELLOW)
+            if text.startswith("  ") and text[2:3] in "+-":  # a line of a text diff
+                colour = _RED if text[2] == "-" else _GREEN
+            out.line("  " + out.paint(text, colour))
     return 1
 
 
 # -- traces ------------------------------------------------------------------------------------
+def find_rootdir(start: Path) -> Path:
+    """The rootdir pytest would choose when run with no arguments in ``start`` (without
+    importing pytest): the nearest directory holding a pytest configuration file, else of the
+    nearest ``pyproject.toml``, else of a ``setup.py``, else ``start``."""
+    start = start.resolve()
+    pyproject: Path | None = None
+    for base in (start, *start.parents):
+        for name in ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini"):
+            if (base / name).is_file():
+                return base
+        if (base / "pyproject.toml").is_file():
+            pyproject = pyproject or base
+            if _has_section(base / "pyproject.toml", r"tool\.pytest(\.ini_options)?"):
+                return base
+        if _has_section(base / "tox.ini", "pytest"):
+            return base
+        if _has_section(base / "setup.cfg", "tool:pytest"):
+            return base
+    if pyproject is not None:
+        return pyproject
+    for base in (start, *start.parents):
+        if (base / "setup.py").is_file():
+            return base
+    return start
+
+
+def _has_section(path: Path, name: str) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(rf"^\s*\[\s*{name}\s*\]", text, re.MULTILINE) is not None
+
+
+def _db(args: argparse.Namespace) -> str:
+    if args.db is not None:
+        return str(args.db)
+    path = find_rootdir(Path.cwd()) / DEFAULT_DB
+    if not path.is_file():
+        raise TraceStoreError(
+            f"no trace store given and the default one, {path}, does not exist (it is written "
+            f"by tests that use pytest-clearstone); give its path: {args.command} DB"
+        )
+    return str(path)
+
+
+def _root_chunks(name: str | None, width: int) -> list[str]:
+    text = "-" if name is None else printable(name)
+    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+
+
 def cmd_traces(args: argparse.Namespace, out: _Out) -> int:
-    summaries = open_store(args.db).list_traces(limit=args.limit)
+    summaries = open_store(_db(args)).list_traces(limit=args.limit)
     if args.slow is not None:
         summaries = [
             s for s in summaries if s.duration_ms is not None and s.duration_ms > args.slow
@@ -155,24 +362,38 @@ def cmd_traces(args: argparse.Namespace, out: _Out) -> int:
     if not summaries:
         out.line("no traces" + (f" slower than {args.slow} ms" if args.slow is not None else ""))
         return 0
-    out.line(f"{'TRACE ID':<32}  {'ROOT':<30}  {'START':<29}  {'DURATION':>12}  SPANS  ERRORS")
+    id_width = max(8, *(len(printable(s.trace_id)) for s in summaries))
+    others = id_width + 2 + 2 + 29 + 2 + 12 + 2 + 5 + 2 + 6
+    longest = max(len(printable(s.root_name or "-")) for s in summaries)
+    root_width = max(30, min(longest, out.width - others))
+    out.line(
+        f"{'TRACE ID':<{id_width}}  {'ROOT':<{root_width}}  {'START':<29}  {'DURATION':>12}  "
+        f"SPANS  ERRORS"
+    )
     for s in summaries:
         errors = str(s.error_count)
         if s.error_count:
             errors = out.paint(errors, _RED)
-        root = "-" if s.root_name is None else clip(s.root_name, 30)
-        out.line(f"{s.trace_id:<32}  {root:<30}  {_iso(s.start_time_ns):<29}  "
-                 f"{_ms(s.duration_ms):>12}  {s.span_count:>5}  {errors}")  # fmt: skip
+        first, *rest = _root_chunks(s.root_name, root_width)
+        out.line(
+            f"{printable(s.trace_id):<{id_width}}  {first:<{root_width}}  "
+            f"{_iso(s.start_time_ns):<29}  {_ms(s.duration_ms):>12}  {s.span_count:>5}  {errors}"
+        )
+        for chunk in rest:  # a long node id wraps in its column, in full
+            out.line(f"{'':<{id_width}}  {chunk}")
     return 0
 
 
 def cmd_trace(args: argparse.Namespace, out: _Out) -> int:
-    store = open_store(args.db)
+    if args.db is not None and args.trace_id is None and not _looks_like_db(args.db):
+        args.db, args.trace_id = None, args.db  # trace ID: the default store
+    db = _db(args)
+    store = open_store(db, allow_pickle=args.allow_pickle)
     trace_id = args.trace_id
     if trace_id is None:
         latest = store.list_traces(limit=1)
         if not latest:
-            raise TraceStoreError(f"the trace store {args.db!r} holds no traces")
+            raise TraceStoreError(f"the trace store {db!r} holds no traces")
         trace_id = latest[0].trace_id
     trace = store.get_trace(trace_id)
     spans = list(walk_tree(trace.spans))
@@ -181,32 +402,96 @@ def cmd_trace(args: argparse.Namespace, out: _Out) -> int:
             (d, s) for d, s in spans if s.duration_ms is not None and s.duration_ms > args.slow
         ]
     root = trace.root_span
-    out.line(f"trace {trace.trace_id}  ({len(trace.spans)} spans"
-             + (f", started {_iso(root.start_time_ns)})" if root is not None else ")"))  # fmt: skip
+    started = f", started {_iso(root.start_time_ns)})" if root is not None else ")"
+    out.line(f"trace {printable(trace.trace_id)}  ({len(trace.spans)} spans{started}")
     if args.slow is not None:
         out.line(f"spans slower than {args.slow} ms: {len(spans)}")
+    room = out.width - 8
     for depth, span in spans:
         out.line(_span_line(out, depth + 1, span))
+        if args.verbose:
+            indent = "  " * (depth + 2) + "  "
+            for key, value in span.attributes.items():
+                out.line(f"{indent}{printable(key)}: {printable(short_repr(value, room))}")
+            for what, recorded in (("input", span._input), ("output", span._output)):
+                if recorded is not None:
+                    value = safe_decode(recorded.encoded, allow_pickle=args.allow_pickle)
+                    out.line(f"{indent}{what}: {printable(short_repr(value, room))}")
     return 0
 
 
+def _looks_like_db(text: str) -> bool:
+    return os.sep in text or "." in text or Path(text).exists()
+
+
 # -- prune -------------------------------------------------------------------------------------
+def _written_by_plugin(path: Path) -> bool | None:
+    """Whether ``path`` is a golden of the pytest plugin (``None``: not a readable checkpoint).
+    Read as plain JSON: nothing is decoded."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != "pytest-clearstone-checkpoint":
+        return None
+    metadata = doc.get("metadata")
+    return isinstance(metadata, dict) and metadata.get("recorded_by") == "pytest-clearstone"
+
+
 def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
+    if (args.directory is None) == (args.db is None):
+        raise _UsageError(
+            "give a directory of checkpoints or --db DB (one of them) (see: prune --help)"
+        )
+    cutoff = time.time() - args.older_than * 86400
+    if args.db is not None:
+        return _prune_db(args, out, cutoff)
     directory = Path(args.directory)
     if not directory.is_dir():
         raise NotADirectoryError(f"{directory} is not a directory")
-    cutoff = time.time() - args.older_than * 86400
     files = sorted(p for p in directory.rglob("*.ckpt") if p.is_file())
-    old = [(p, p.stat().st_mtime) for p in files]
-    old = [(p, mtime) for p, mtime in old if mtime < cutoff]
     verb = "would delete" if args.dry_run else "deleted"
-    for path, mtime in old:
+    deleted = kept = 0
+    for path in files:
+        mtime = path.stat().st_mtime
+        if mtime >= cutoff:
+            continue
+        golden = _written_by_plugin(path)
+        if golden is not False:  # a golden, or a file we cannot tell: never deleted
+            kept += 1
+            why = "a golden of the pytest plugin" if golden else "not a readable checkpoint"
+            out.line(f"kept {path}  ({why})")
+            continue
         if not args.dry_run:
             path.unlink()
-        age = (time.time() - mtime) / 86400
-        out.line(f"{verb} {path}  ({age:.1f} days old)")
-    out.line(f"{verb} {len(old)} of {len(files)} checkpoint file(s) older than "
-             f"{args.older_than:g} day(s) in {directory}")  # fmt: skip
+        deleted += 1
+        out.line(f"{verb} {path}  ({(time.time() - mtime) / 86400:.1f} days old)")
+    summary = (
+        f"{verb} {deleted} of {len(files)} checkpoint file(s) older than "
+        f"{args.older_than:g} day(s) in {directory}"
+    )
+    out.line(summary + (f"; kept {kept} golden or unreadable file(s)" if kept else ""))
+    return 0
+
+
+def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
+    from .tracing import TraceStore
+
+    path = Path(args.db)
+    if not path.is_file():
+        what = "it is a directory" if path.is_dir() else "no such file"
+        raise TraceStoreError(f"cannot open the trace store {args.db!r}: {what}")
+    # the writing store checks the schema first: a foreign or newer file is refused untouched
+    store = open_store(path) if args.dry_run else TraceStore(path)
+    try:
+        traces, spans = store.delete_traces_before(int(cutoff * 1e9), dry_run=args.dry_run)
+    finally:
+        store.close()
+    verb = "would delete" if args.dry_run else "deleted"
+    out.line(
+        f"{verb} {traces} trace(s) ({spans} span(s)) older than {args.older_than:g} day(s) "
+        f"from {args.db}"
+    )
     return 0
 
 
@@ -246,7 +531,129 @@ def _positive_int(text: str) -> int:
     return value
 
 
-_PICKLE_HELP = "decode pickled values (only for files you trust)"
+_PICKLE_HELP = "decode pickled values (only for files you trust: unpickling runs their code)"
+_DB_HELP = f"a SQLite trace store (default: {DEFAULT_DB} under the rootdir)"
+_FLAG: dict[str, Any] = {"action": "store_true"}
+_SLOW = {"type": _non_negative, "metavar": "MS"}
+_COMMANDS: list[tuple[str, str, Any, list[tuple[tuple[str, ...], dict[str, Any]]]]] = [
+    (
+        "show",
+        "metadata, span tree and state summary of a checkpoint",
+        cmd_show,
+        [
+            (("checkpoint",), {"metavar": "CKPT", "help": "a .ckpt file"}),
+            (("--json",), {**_FLAG, "help": "print one JSON object"}),
+            (("--calls",), {**_FLAG, "help": "list every recorded call and the golden outcome"}),
+            (
+                ("--canonical",),
+                {
+                    **_FLAG,
+                    "help": "a stable text form without ids or timings (a git textconv driver)",
+                },
+            ),
+            (("--allow-pickle",), {**_FLAG, "help": _PICKLE_HELP}),
+        ],
+    ),
+    (
+        "diff",
+        "what differs between two checkpoints, or one and its git HEAD version (exit 1 "
+        "if anything does)",
+        cmd_diff,
+        [
+            (("checkpoint_a",), {"metavar": "CKPT_A"}),
+            (
+                ("checkpoint_b",),
+                {
+                    "metavar": "CKPT_B",
+                    "nargs": "?",
+                    "help": "without it: CKPT_A as committed at git HEAD -> CKPT_A",
+                },
+            ),
+            (("-v", "--verbose"), {**_FLAG, "help": "show changed values in full"}),
+            (("--allow-pickle",), {**_FLAG, "help": _PICKLE_HELP}),
+        ],
+    ),
+    (
+        "traces",
+        "recent traces of a trace store, newest first",
+        cmd_traces,
+        [
+            (("db",), {"metavar": "DB", "nargs": "?", "help": _DB_HELP}),
+            (
+                ("--limit",),
+                {
+                    "type": _positive_int,
+                    "default": 20,
+                    "metavar": "N",
+                    "help": "show at most N traces (default: 20)",
+                },
+            ),
+            (("--slow",), {**_SLOW, "help": "only traces slower than MS milliseconds"}),
+        ],
+    ),
+    (
+        "trace",
+        "the span tree of one trace",
+        cmd_trace,
+        [
+            (("db",), {"metavar": "DB", "nargs": "?", "help": _DB_HELP}),
+            (
+                ("trace_id",),
+                {
+                    "metavar": "ID",
+                    "nargs": "?",
+                    "help": "a trace id (default: the most recent trace)",
+                },
+            ),
+            (("--slow",), {**_SLOW, "help": "only spans slower than MS milliseconds"}),
+            (
+                ("-v", "--verbose"),
+                {**_FLAG, "help": "show each span's attributes, input and output"},
+            ),
+            (("--allow-pickle",), {**_FLAG, "help": _PICKLE_HELP}),
+        ],
+    ),
+    (
+        "prune",
+        "delete application checkpoints, or traces of a store, older than DAYS",
+        cmd_prune,
+        [
+            (
+                ("directory",),
+                {
+                    "metavar": "DIR",
+                    "nargs": "?",
+                    "help": ".ckpt files searched recursively; goldens of the pytest "
+                    "plugin are never deleted",
+                },
+            ),
+            (
+                ("--db",),
+                {"metavar": "DB", "help": "delete old traces from this trace store instead"},
+            ),
+            (("--older-than",), {"type": _non_negative, "required": True, "metavar": "DAYS"}),
+            (("--dry-run",), {**_FLAG, "help": "print what would be deleted, delete nothing"}),
+        ],
+    ),
+    (
+        "import-clearstone",
+        "convert clearstone-sdk checkpoints or trace stores",
+        cmd_import,
+        [
+            (("source",), {"metavar": "SRC", "help": "a clearstone-sdk .ckpt, directory or .db"}),
+            (("dest_dir",), {"metavar": "DEST_DIR"}),
+            (
+                ("--allow-pickle",),
+                {**_FLAG, "help": "unpickle the source's agent state (only for files you trust)"},
+            ),
+        ],
+    ),
+]
+_COLOR: dict[str, Any] = {
+    "choices": ("yes", "no", "auto"),
+    "metavar": "WHEN",
+    "help": "colour the output: yes, no or auto (default; honours NO_COLOR and FORCE_COLOR)",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,56 +662,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog=PROG, description="Inspect pytest-clearstone checkpoints and traces.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=_Parser)  # fmt: skip
-    flag: dict[str, Any] = {"action": "store_true"}
-    commands: list[tuple[str, str, Any, list[tuple[str, dict[str, Any]]]]] = [
-        ("show", "metadata, span tree and state summary of a checkpoint", cmd_show, [
-            ("checkpoint", {"metavar": "CKPT", "help": "a .ckpt file"}),
-            ("--json", {**flag, "help": "print one JSON object"}),
-            ("--allow-pickle", {**flag, "help": _PICKLE_HELP})]),
-        ("diff", "state and span differences of two checkpoints (exit 1 if any)", cmd_diff, [
-            ("checkpoint_a", {"metavar": "CKPT_A"}), ("checkpoint_b", {"metavar": "CKPT_B"}),
-            ("--allow-pickle", {**flag, "help": _PICKLE_HELP})]),
-        ("traces", "recent traces of a trace store, newest first", cmd_traces, [
-            ("db", {"metavar": "DB", "help": "a SQLite trace store, e.g. .clearstone/traces.db"}),
-            ("--limit", {"type": _positive_int, "default": 20, "metavar": "N",
-                         "help": "show at most N traces (default: 20)"}),
-            ("--slow", {"type": _non_negative, "metavar": "MS",
-                        "help": "only traces slower than MS milliseconds"})]),
-        ("trace", "the span tree of one trace", cmd_trace, [
-            ("db", {"metavar": "DB"}),
-            ("trace_id", {"metavar": "ID", "nargs": "?",
-                          "help": "a trace id (default: the most recent trace)"}),
-            ("--slow", {"type": _non_negative, "metavar": "MS",
-                        "help": "only spans slower than MS milliseconds"})]),
-        ("prune", "delete .ckpt files older than DAYS (by modification time)", cmd_prune, [
-            ("directory", {"metavar": "DIR", "help": "searched recursively"}),
-            ("--older-than", {"type": _non_negative, "required": True, "metavar": "DAYS"}),
-            ("--dry-run", {**flag, "help": "print what would be deleted, delete nothing"})]),
-        ("import-clearstone", "convert clearstone-sdk checkpoints or trace stores", cmd_import, [
-            ("source", {"metavar": "SRC", "help": "a clearstone-sdk .ckpt, directory or .db"}),
-            ("dest_dir", {"metavar": "DEST_DIR"}),
-            ("--allow-pickle", {**flag, "help": "unpickle the source's agent state (only "
-                                                "for files you trust)"})]),
-    ]  # fmt: skip
-    for name, help_text, func, arguments in commands:
+    parser.add_argument("--color", default="auto", **_COLOR)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    for name, help_text, func, arguments in _COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:])
-        for arg, options in arguments:
-            p.add_argument(arg, **options)
+        for flags, options in arguments:
+            p.add_argument(*flags, **options)
+        p.add_argument("--color", default=argparse.SUPPRESS, **_COLOR)
         p.set_defaults(func=func)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 checkpoints differ, 2 bad input)."""
-    out, err = _Out(sys.stdout), _Out(sys.stderr)
+    """Run the command line; returns the exit status (0 ok, 1 checkpoints differ, 2 bad input).
+
+    With no arguments it prints the help.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    out = _Out(sys.stdout)
+    err = _Out(sys.stderr, colour=use_colour(sys.stderr))
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        if not argv:
+            out.raw(parser.format_help())
+            return 0
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version
+            return exc.code if isinstance(exc.code, int) else 0
+        out.colour = use_colour(sys.stdout, args.color)
         return int(args.func(args, out))
-    except SystemExit as exc:  # --help, --version
-        return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError:  # argparse's own --help output
+        out.close_pipe()
+        return 0
     except (_UsageError, ClearstoneError, OSError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
+        reason = " ".join(printable(exc).split()) or type(exc).__name__
         err.line(f"{PROG}: {err.paint('error', _RED)}: {reason}")
         return 2
+    finally:
+        out.flush()

@@ -5,89 +5,180 @@ command line): loading without unpickling, the span tree, a state summary, check
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
-import importlib
+import json
+import re
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import codec
+from .diff import StateDelta
 from .errors import (
     CheckpointCorruptError,
     CheckpointNotFoundError,
     DecodeError,
-    TraceStoreError,
 )
 
 _REPR_WIDTH = 60
+# C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a
+# terminal shows (CVE-2021-42574): a file can drive a terminal through any of them
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# codec tags decoded without importing anything (the others name a class, or run a pickle)
+_PLAIN_TAGS = frozenset(
+    (
+        "tuple",
+        "set",
+        "frozenset",
+        "bytes",
+        "bytearray",
+        "datetime",
+        "date",
+        "time",
+        "timedelta",
+        "decimal",
+        "uuid",
+        "path",
+        "complex",
+        "float",
+        "dict",
+        "repr",
+    )
+)
 
 
-def _importable(path: str, cache: dict[str, bool]) -> bool:
-    """Whether ``module:QualName`` (a codec ``cls``) can be imported here."""
-    if path not in cache:
-        module, _, qualname = path.partition(":")
-        try:
-            obj: Any = importlib.import_module(module)
-            for part in qualname.split("."):
-                obj = getattr(obj, part)
-            cache[path] = isinstance(obj, type)
-        except Exception:
-            cache[path] = False
-    return cache[path]
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _defuse(tree: Any, cache: dict[str, bool]) -> Any:
-    """Replace what cannot or must not be decoded by placeholders: pickled values (nothing is
-    unpickled) and enums or dataclasses whose class cannot be imported here."""
+def printable(text: object) -> str:
+    """``str(text)`` with control characters escaped (``\\x1b``, ``\\n``, ``\\u202e``): text from
+    a file never reaches the terminal as escape sequences or line breaks."""
+    return _CONTROL.sub(_escape_one, str(text))
+
+
+def _loaded_class(path: str) -> Any:
+    """The class ``module:QualName`` names if its module is already imported, else ``None``:
+    inspection never imports a module a file names (importing runs its code)."""
+    module_name, _, qualname = path.partition(":")
+    module = sys.modules.get(module_name)
+    if module is None or not qualname:
+        return None
+    obj: Any = module
+    try:
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except AttributeError:
+        return None
+    return obj if isinstance(obj, type) else None
+
+
+def _pickle_placeholder(tree: dict[str, Any]) -> codec.StoredRepr:
+    digest = hashlib.sha256(str(tree.get("v", "")).encode()).hexdigest()[:8]
+    kind = str(tree.get("type", "value"))
+    return codec.StoredRepr(kind, f"<pickled {kind} sha256:{digest}>")
+
+
+def _defuse(tree: Any, allow_pickle: bool) -> Any:
+    """Replace what must not be decoded by placeholders: pickled values (unless
+    ``allow_pickle``) and values of classes whose module is not imported (nothing is imported);
+    placeholders of equal values are equal, so diffs still tell them apart."""
     if type(tree) is list:
-        return [_defuse(x, cache) for x in tree]
+        return [_defuse(x, allow_pickle) for x in tree]
     if type(tree) is not dict:
         return tree
     tag = tree.get(codec.TAG)
+    if tag is None:
+        return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
     if tag == "pickle":
-        digest = hashlib.sha256(str(tree.get("v", "")).encode()).hexdigest()[:8]
-        kind = str(tree.get("type", "value"))
-        return codec.StoredRepr(kind, f"<pickled {kind} sha256:{digest}>")
-    if tag in ("enum", "dataclass") and not _importable(str(tree.get("cls")), cache):
-        cls = str(tree.get("cls"))
-        return codec.StoredRepr(cls, f"<{tag} {cls} (not importable here)>")
-    return {k: _defuse(v, cache) for k, v in tree.items()}
+        return tree if allow_pickle else _pickle_placeholder(tree)
+    if tag in _PLAIN_TAGS:
+        return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
+    cls = str(tree.get("cls", ""))
+    if cls and _loaded_class(cls) is not None:
+        return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
+    name = printable(f"{tag} {cls}" if cls else tag)
+    return codec.StoredRepr(cls or str(tag), f"<{name} (not imported)>")
 
 
-def load_checkpoint(path: Path, *, allow_pickle: bool = False) -> Any:
-    """Read a ``.ckpt`` file for inspection. Pickled values become placeholders unless
-    ``allow_pickle`` (unpickling runs code from the file), as do enums and dataclasses whose
-    class is not importable here, so a checkpoint from another project can still be shown."""
+def safe_decode(tree: Any, *, allow_pickle: bool = False) -> Any:
+    """Decode a codec tree for display: no pickle is run unless ``allow_pickle``, and no module
+    is imported (values of classes not already imported become placeholders)."""
+    try:
+        return codec.decode(_defuse(tree, allow_pickle), allow_pickle=allow_pickle)
+    except DecodeError as exc:
+        return codec.StoredRepr("value", f"<undecodable: {exc}>")
+
+
+def _check_signature(tree: Any, path: Path) -> None:
+    """With a signing key configured, pickles are decoded only from a validly signed file (as
+    :meth:`Checkpoint.read` does), checked before anything is unpickled."""
+    from .errors import UntrustedCheckpointError
+    from .golden import signing
+
+    key = signing.resolve_key(signing.FROM_ENV)
+    if key is None or not signing.has_pickle(tree):
+        return
+    if not (
+        isinstance(tree, dict)
+        and signing.SIGNATURE_FIELD in tree
+        and signing.verify_document(tree, key)
+    ):
+        raise UntrustedCheckpointError(
+            path,
+            f"it contains pickled values and is not validly signed for the configured key "
+            f"({signing.ENV_VAR}); without --allow-pickle they are shown as placeholders",
+        )
+
+
+def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None = None) -> Any:
+    """Read a ``.ckpt`` file (or its content ``raw``, ``path`` naming it) for inspection.
+
+    Nothing runs: pickled values become placeholders unless ``allow_pickle``, and enums,
+    dataclasses and other classes whose module is not imported become placeholders too (no
+    module a file names is imported), so a checkpoint from another project can be shown."""
     from .golden.checkpoint import Checkpoint
 
-    if not path.exists():
-        raise CheckpointNotFoundError([path])
-    if allow_pickle or path.is_dir():
-        return Checkpoint.read(path)
-    raw = path.read_bytes()
+    if raw is None:
+        if not path.exists():
+            raise CheckpointNotFoundError([path])
+        if path.is_dir():
+            raise CheckpointCorruptError(path, "it is a directory")
+        raw = path.read_bytes()
     if not raw.strip():
         raise CheckpointCorruptError(path, "the file is empty")
     try:
         tree = codec.loads(raw.decode("utf-8"), decode_tags=False)
-        doc = codec.decode(_defuse(tree, {}), allow_pickle=False)
+        if allow_pickle:
+            _check_signature(tree, path)
+        doc = codec.decode(_defuse(tree, allow_pickle), allow_pickle=allow_pickle)
     except UnicodeDecodeError as exc:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
-        problem = f"a stored value cannot be decoded: {exc}" if isinstance(exc, DecodeError) else (
-            f"truncated or not JSON ({exc})")  # fmt: skip
+        problem = (
+            f"a stored value cannot be decoded: {exc}"
+            if isinstance(exc, DecodeError)
+            else f"truncated or not JSON ({exc})"
+        )
         raise CheckpointCorruptError(path, problem) from None
     return Checkpoint.from_document(doc, path)
 
 
-def open_store(db: str) -> Any:
-    """A :class:`TraceStore` for an existing database file (never creates one)."""
+def open_store(db: str | Path, *, allow_pickle: bool = False) -> Any:
+    """A read-only :class:`TraceStore` on an existing database file: never creates, migrates
+    or changes it; span attributes are decoded with :func:`safe_decode`."""
     from .tracing import TraceStore
 
-    path = Path(db)
-    if not path.is_file():
-        what = "it is a directory" if path.is_dir() else "no such file"
-        raise TraceStoreError(f"cannot open the trace store {db!r}: {what}")
-    return TraceStore(db)
+    return TraceStore(
+        db, read_only=True, decode=functools.partial(safe_decode, allow_pickle=allow_pickle)
+    )
 
 
 def short_repr(value: Any, width: int = _REPR_WIDTH) -> str:
@@ -170,51 +261,248 @@ def show_document(ckpt: Any, path: Path) -> dict[str, Any]:
     }
 
 
-def _values_by_type(ckpt: Any, what: str) -> dict[str, list[Any]]:
-    found: dict[str, list[Any]] = {}
-    for span in ckpt.trace.spans:
-        recorded = span.recorded_input if what == "input" else span.recorded_output
-        if span.span_type and recorded is not None:
-            found.setdefault(span.span_type, []).append(recorded.value)
-    return found
+TARGET_ATTRIBUTE = "clearstone.target"  # set by the recorder on each recorded call
 
 
-def diff_lines(a: Any, b: Any) -> list[tuple[str, list[str]]]:
-    """Sections ``(title, lines)`` of what differs between checkpoints ``a`` and ``b``."""
-    from .diff import StateDelta
+def recorded_calls(spans: Sequence[Any]) -> list[tuple[str, Any]]:
+    """``(key, span)`` of each recorded call in start order, keyed ``target #n`` (the n-th call
+    of that target): spans of mocked targets, and typed spans holding a recorded value."""
+    counts: dict[str, int] = {}
+    calls = []
+    for span in sorted(spans, key=lambda s: (s.start_time_ns, s.seq)):
+        target = (
+            span.attributes.get(TARGET_ATTRIBUTE) if isinstance(span.attributes, dict) else None
+        )
+        recorded = span.recorded_input is not None or span.recorded_output is not None
+        if not isinstance(target, str) and not (span.span_type and (recorded or span.error)):
+            continue
+        name = target if isinstance(target, str) else span.name
+        counts[name] = counts.get(name, 0) + 1
+        calls.append((f"{name} #{counts[name]}", span))
+    return calls
 
+
+def call_parts(span: Any) -> dict[str, Any]:
+    """The compared parts of a recorded call: ``input``, ``output``, ``error``."""
+    parts: dict[str, Any] = {}
+    if span.recorded_input is not None:
+        parts["input"] = span.recorded_input.value
+    if span.error is not None or span.status == "ERROR":
+        parts["error"] = span.status_message or span.error
+    elif span.recorded_output is not None:
+        parts["output"] = span.recorded_output.value
+    return parts
+
+
+def arguments_text(value: Any, width: int) -> str:
+    """Recorded arguments (a dict by parameter name) as ``name=repr, ...`` on one line."""
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        text = ", ".join(f"{k}={short_repr(v, 10**6)}" for k, v in value.items())
+        return clip(printable(text), width)
+    return clip(printable(short_repr(value, 10**6)), width)
+
+
+# -- the canonical text form (git textconv) ----------------------------------------------------
+_VOLATILE = frozenset(
+    (
+        "span_id",
+        "parent_span_id",
+        "trace_id",
+        "start_time_ns",
+        "end_time_ns",
+        "seq",
+        "instrumentation_version",
+    )
+)
+
+
+def _stable(tree: Any) -> Any:
+    """A codec tree with pickles shown as placeholders (their bytes are not readable)."""
+    if type(tree) is list:
+        return [_stable(x) for x in tree]
+    if type(tree) is not dict:
+        return tree
+    if tree.get(codec.TAG) == "pickle":
+        return repr(_pickle_placeholder(tree))
+    return {k: _stable(v) for k, v in tree.items()}
+
+
+def _json_lines(value: Any, indent: str) -> list[str]:
+    text = json.dumps(_stable(value), indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    return [indent + printable(line) for line in text.splitlines()]
+
+
+def canonical_lines(raw: bytes, path: Path) -> list[str]:
+    """A stable text form of a ``.ckpt`` file: no ids, timestamps or durations, keys sorted,
+    values in full; spans as a tree, recorded calls keyed ``target #n``. Nothing is decoded,
+    so nothing is unpickled or imported. Text that is not a checkpoint is returned as it is
+    (escaped), so a ``git diff`` of a broken file still shows something."""
+    try:
+        doc = codec.loads(raw.decode("utf-8"), decode_tags=False)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        doc = None
+    if not isinstance(doc, dict) or not isinstance(doc.get("trace"), dict):
+        text = raw.decode("utf-8", "replace")
+        return [printable(line) for line in text.splitlines()]
+    from .tracing.trace import Trace
+
+    try:
+        trace = Trace.from_dict(doc["trace"], decoded=False)
+    except Exception:  # a damaged trace: show the rest
+        trace = None
+    agent: dict[str, Any] = doc["agent"] if isinstance(doc.get("agent"), dict) else {}
+    lines = [
+        f"format: {printable(doc.get('format'))} version {printable(doc.get('format_version'))}",
+        f"agent: {printable(agent.get('module'))}.{printable(agent.get('class'))}",
+        "metadata:",
+        *_json_lines(doc.get("metadata"), "  "),
+        "state:",
+        *_json_lines(agent.get("state"), "  "),
+    ]
+    if trace is not None:
+        checkpoint_span = doc.get("span_id")
+        lines.append("spans:")
+        for depth, span in walk_tree(trace.spans):
+            kind = f" [{span.span_type}]" if span.span_type else ""
+            status = span.status + (f" {span.status_message}" if span.status_message else "")
+            mark = "  <- checkpoint" if span.span_id == checkpoint_span else ""
+            lines.append(printable(f"{'  ' * (depth + 1)}{span.name}{kind} {status}") + mark)
+        for key, span in recorded_calls(trace.spans):
+            lines.append(
+                printable(f"call {key}" + (f" [{span.span_type}]" if span.span_type else ""))
+            )
+            for part, value in (
+                ("input", span._input.encoded if span._input is not None else None),
+                ("output", span._output.encoded if span._output is not None else None),
+                ("error", span.error),
+            ):
+                if value is not None:
+                    lines.append(f"  {part}:")
+                    lines.extend(_json_lines(value, "    "))
+            attributes = {k: v for k, v in span.attributes.items() if k != TARGET_ATTRIBUTE}
+            if attributes:
+                lines.append("  attributes:")
+                lines.extend(_json_lines(attributes, "    "))
+    if doc.get("outcome") is not None:
+        lines.append("outcome:")
+        lines.extend(_json_lines(doc.get("outcome"), "  "))
+    return lines
+
+
+# -- diffs ---------------------------------------------------------------------------------------
+def value_lines(before: Any, after: Any, *, width: int, verbose: bool) -> list[str]:
+    """What changed from ``before`` to ``after``, a line per changed path; strings with line
+    breaks or wider than ``width`` are diffed line by line; ``verbose`` shows values in full."""
+    delta = StateDelta(before, after)
+    if not delta:
+        return []
+    from deepdiff import DeepDiff
+
+    lines: list[str] = []
+    dd = DeepDiff(before, after, verbose_level=2, view="tree")
+    long_strings = set()
+    for level in dd.get("values_changed", ()):
+        old, new = level.t1, level.t2
+        if not (isinstance(old, str) and isinstance(new, str)):
+            continue
+        if "\n" in old or "\n" in new or max(len(repr(old)), len(repr(new))) > width:
+            path = level.path().rstrip(":")
+            long_strings.add(path)
+            lines.append(f"{path}: (text, line by line)")
+            context = 10**6 if verbose else 1
+            diff = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context)
+            for line in diff:
+                if not line.startswith(("---", "+++")):
+                    lines.append("  " + (line if verbose else clip(line, width)))
+    for line in delta.lines:
+        path = line.partition(": ")[0]
+        if path in long_strings:
+            continue
+        if verbose:
+            line = _full_line(line, dd, path)
+        lines.append(line)
+    return lines
+
+
+def _full_line(line: str, dd: Any, path: str) -> str:
+    for kind in ("values_changed", "type_changes"):
+        for level in dd.get(kind, ()):
+            if level.path().rstrip(":") == path:
+                return f"{path}: {level.t1!r} -> {level.t2!r}"
+    return line
+
+
+def _shape_line(depth: int, span: Any) -> str:
+    kind = f" [{span.span_type}]" if span.span_type else ""
+    return f"{'  ' * depth}{span.name}{kind} {span.status}"
+
+
+def span_tree_lines(a: Any, b: Any) -> list[str]:
+    """The span trees of ``a`` and ``b`` (names, types, statuses) as ``-``/``+`` lines; a run of
+    unchanged spans is shown as ``... N unchanged``. Empty when the trees are equal."""
+    before = [_shape_line(d, s) for d, s in walk_tree(a.trace.spans)]
+    after = [_shape_line(d, s) for d, s in walk_tree(b.trace.spans)]
+    if before == after:
+        return []
+    lines = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            lines.append(f" ... {i2 - i1} unchanged")
+            continue
+        lines.extend("-" + line for line in before[i1:i2])
+        lines.extend("+" + line for line in after[j1:j2])
+    return lines
+
+
+def diff_lines(
+    a: Any, b: Any, *, width: int = 100, verbose: bool = False
+) -> list[tuple[str, list[str]]]:
+    """Sections ``(title, lines)`` of what differs between checkpoints ``a`` and ``b``: the
+    checkpoint, state, golden outcome, metadata, span tree, then one section per recorded call
+    whose input, output or error changed, titled ``target #n``."""
     sections: list[tuple[str, list[str]]] = []
-    moved = [f"{what}: {x!r} -> {y!r}" for what, x, y in (
-        ("span", a.span.name, b.span.name), ("agent", a.agent_class_path, b.agent_class_path))
-        if x != y]  # fmt: skip
+    moved = [
+        f"{what}: {x!r} -> {y!r}"
+        for what, x, y in (
+            ("span", a.span.name, b.span.name),
+            ("agent", a.agent_class_path, b.agent_class_path),
+        )
+        if x != y
+    ]
     if moved:
         sections.append(("checkpoint", moved))
-    delta = a.diff(b)
-    if delta:
-        sections.append(("state", delta.lines))
-    if a.outcome and b.outcome:
-        delta = StateDelta(a.outcome, b.outcome)
-        if delta:
-            sections.append(("golden outcome", delta.lines))
-    delta = StateDelta(a.metadata, b.metadata)
-    if delta:
-        sections.append(("metadata", delta.lines))
-
-    def shape(ckpt: Any) -> list[str]:
-        return [f"{'  ' * d}{s.name}" + (f" [{s.span_type}]" if s.span_type else "")
-                + f" {s.status}" for d, s in walk_tree(ckpt.trace.spans)]  # fmt: skip
-
-    before, after = shape(a), shape(b)
-    if before != after:
-        lines = [line for line in difflib.unified_diff(before, after, lineterm="", n=1)
-                 if not line.startswith(("---", "+++", "@@"))]  # fmt: skip
-        sections.append(("spans", lines))
-    for what in ("input", "output"):
-        values_a, values_b = _values_by_type(a, what), _values_by_type(b, what)
-        for span_type in sorted(set(values_a) | set(values_b)):
-            left, right = values_a.get(span_type, []), values_b.get(span_type, [])
-            delta = StateDelta(left, right)
-            if delta:
-                title = f"{what}s of [{span_type}] spans ({len(left)} -> {len(right)})"
-                sections.append((title, delta.lines))
+    options: dict[str, Any] = {"width": width, "verbose": verbose}
+    for title, left, right in (
+        ("state", a.agent_state, b.agent_state),
+        ("golden outcome", a.outcome, b.outcome),
+        ("metadata", a.metadata, b.metadata),
+    ):
+        if title == "golden outcome" and not (left and right):
+            continue
+        lines = value_lines(left, right, **options)
+        if lines:
+            sections.append((title, lines))
+    spans = span_tree_lines(a, b)
+    if spans:
+        sections.append(("spans", spans))
+    calls_a, calls_b = dict(recorded_calls(a.trace.spans)), dict(recorded_calls(b.trace.spans))
+    for key in [*calls_a, *(k for k in calls_b if k not in calls_a)]:
+        left, right = calls_a.get(key), calls_b.get(key)
+        if left is None or right is None:
+            which, span = ("added", right) if left is None else ("removed", left)
+            parts = call_parts(span)
+            summary = arguments_text(parts.get("input"), width) if "input" in parts else ""
+            sections.append((key, [f"{which}" + (f": {summary}" if summary else "")]))
+            continue
+        lines = []
+        parts_a, parts_b = call_parts(left), call_parts(right)
+        for part in ("input", "output", "error"):
+            if part in parts_a or part in parts_b:
+                changed = value_lines(parts_a.get(part), parts_b.get(part), **options)
+                lines.extend(
+                    f"{part}{line[4:]}" if line.startswith("root") else line for line in changed
+                )
+        if lines:
+            sections.append((key, lines))
     return sections

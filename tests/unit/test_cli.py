@@ -191,13 +191,19 @@ def test_diff_shows_state_delta_and_span_changes(capsys, tmp_path):
     assert "  root['memory'][2]: added {'query': 'w'}" in lines
     assert "  root['total_cost']: 0.02 -> 0.03" in lines
     assert "spans:" in lines
-    assert "  -  ask y [llm] OK" in lines
-    assert "  +  ask z [llm] OK" in lines
-    assert "  +  ask w [llm] OK" in lines
-    assert "  -  search [tool] ERROR" in lines
+    spans = lines[lines.index("spans:") + 1 :]
+    assert spans[:5] == [
+        "   ... 2 unchanged",  # workflow, ask x
+        "  -  ask y [llm] OK",
+        "  -  search [tool] ERROR",
+        "  +  ask z [llm] OK",
+        "  +  ask w [llm] OK",
+    ]
     assert not any(line.startswith("  @@") for line in lines)
-    assert "outputs of [llm] spans (2 -> 3):" in lines
-    assert "  root[1]: 'answer to y' -> 'answer to z'" in lines
+    # one section per recorded call, keyed by target (here: span name) and call number
+    assert lines[lines.index("ask y #1:") + 1] == "  removed"
+    assert lines[lines.index("ask w #1:") + 1] == "  added"
+    assert "ask x #1:" not in lines  # unchanged
 
 
 def test_diff_exit_code_follows_the_state_alone(capsys, tmp_path):
@@ -323,7 +329,7 @@ def aged(tmp_path: Path) -> Path:
     for name, days in [("old.ckpt", 40), ("nested/older.ckpt", 90), ("new.ckpt", 1),
                        ("old.txt", 400)]:  # fmt: skip
         path = directory / name
-        path.write_text("{}")
+        path.write_text('{"format": "pytest-clearstone-checkpoint", "metadata": {}}')
         os.utime(path, (now - days * 86400, now - days * 86400))
     return directory
 
@@ -376,7 +382,7 @@ BAD_CASES = [
     ("diff", "{garbage} {ckpt}", "not a readable checkpoint"),
     ("traces", "{missing}", "no such file"),
     ("traces", "{dir}", "it is a directory"),
-    ("traces", "{not_sqlite}", "cannot open the trace store"),
+    ("traces", "{not_sqlite}", "cannot read the trace store"),
     ("trace {db}", "nope", "trace 'nope' is not in the trace store"),
     ("trace", "{missing} t1", "no such file"),
     ("prune", "{missing} --older-than 3", "is not a directory"),
@@ -386,7 +392,6 @@ BAD_CASES = [
     ("prune", "{dir}", "the following arguments are required: --older-than"),
     ("traces {db}", "--limit 0", "must be at least 1"),
     ("traces {db}", "--slow fast", "is not a number"),
-    ("", "", "the following arguments are required: COMMAND"),
     ("shw", "x", "invalid choice: 'shw'"),
     ("show", "{ckpt} --jsn", "unrecognized arguments: --jsn"),
 ]

@@ -53,9 +53,16 @@ def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, st
 
 def _span(trace_id: str, span_id: str, parent: str | None, name: str, **kw: object) -> Span:
     start = 1_700_000_000_000_000_000 + len(span_id) * 1_000_000
-    return Span(trace_id=trace_id, span_id=span_id, parent_span_id=parent, name=name,
-                start_time_ns=start, end_time_ns=start + 5_000_000, status="OK",
-                **kw)  # type: ignore[arg-type]  # fmt: skip
+    return Span(
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent,
+        name=name,
+        start_time_ns=start,
+        end_time_ns=start + 5_000_000,
+        status="OK",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _store(path: Path, *spans: Span) -> Path:
@@ -198,8 +205,12 @@ def test_a_read_only_store_can_be_inspected(journal):
         env = {**os.environ, "PYTHONPATH": str(Path(pytest_clearstone.__file__).parent.parent)}
         result = subprocess.run(
             [sys.executable, "-c", _READ_ONLY_SCRIPT, str(path), str(warm)],
-            capture_output=True, text=True, check=False, env=env, cwd=directory,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            cwd=directory,
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines()[-1].split()[:2] == ["t1", "job"]
         assert _fingerprint(path) == before
@@ -270,8 +281,12 @@ def test_show_never_imports_a_module_the_golden_names(tmp_path, command):
     argv = [*command.split(), str(path)] + ([str(path)] if command == "diff" else [])
     result = subprocess.run(
         [sys.executable, "-m", "pytest_clearstone", *argv],
-        capture_output=True, text=True, check=False, env=env, cwd=tmp_path,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "IMPORTED").exists()
     if command == "show":
@@ -285,14 +300,21 @@ ESC = "\x1b]0;pwned\x07\x1b[2J"
 def _hostile_golden(tmp_path: Path) -> Path:
     provider = TracerProvider(":memory:")
     tracer = provider.get_tracer("t")
-    with tracer.span(f"tests/test_x.py::test_{ESC}") as root:
-        with pytest.raises(ValueError), tracer.span(f"tool{ESC}", span_type=f"t{ESC}"):
-            raise ValueError(f"bad{ESC}")
+    with (
+        tracer.span(f"tests/test_x.py::test_{ESC}") as root,
+        pytest.raises(ValueError),
+        tracer.span(f"tool{ESC}", span_type=f"t{ESC}"),
+    ):
+        raise ValueError(f"bad{ESC}")
     trace = provider.trace_store.get_trace(root.trace_id)
     manager = CheckpointManager(tmp_path)
     return manager.save_checkpoint(
-        manager.create_checkpoint(SimpleNamespace(**{f"k{ESC}": f"v{ESC}"}), trace, root.span_id,
-                                  metadata={f"m{ESC}": ESC}),  # fmt: skip
+        manager.create_checkpoint(
+            SimpleNamespace(**{f"k{ESC}": f"v{ESC}"}),
+            trace,
+            root.span_id,
+            metadata={f"m{ESC}": ESC},
+        ),
         "hostile.ckpt",
     )
 
@@ -301,13 +323,15 @@ def _hostile_db(tmp_path: Path) -> Path:
     return _store(
         tmp_path / "hostile.db",
         _span(f"t{ESC}", "r1", None, f"root{ESC}"),
-        _span(f"t{ESC}", "c1x", "r1", f"child{ESC}", span_type=f"llm{ESC}",
-              status_message=f"E{ESC}"),  # fmt: skip
+        _span(
+            f"t{ESC}", "c1x", "r1", f"child{ESC}", span_type=f"llm{ESC}", status_message=f"E{ESC}"
+        ),
     )
 
 
-@pytest.mark.parametrize("command", ["show", "show --calls", "show --canonical", "traces",
-                                     "trace", "trace -v", "diff"])  # fmt: skip
+@pytest.mark.parametrize(
+    "command", ["show", "show --calls", "show --canonical", "traces", "trace", "trace -v", "diff"]
+)
 def test_control_characters_from_files_are_printed_escaped(capsys, tmp_path, command):
     golden, db = _hostile_golden(tmp_path), _hostile_db(tmp_path)
     other = tmp_path / "other.ckpt"
