@@ -56,3 +56,37 @@ def pytest_clearstone_checkpoint_saved(
     :param path: Where it was written.
     :param item: The test item that recorded it.
     """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_clearstone_encode(value: Any, config: pytest.Config) -> Any:
+    """Store a value of a type the codec does not know, or store a known type your way.
+
+    :param value: A value about to be encoded that is not plain JSON or a built-in type the
+        codec stores itself (``tuple``, ``datetime``, ``Decimal``, ...): called for enums,
+        dataclasses, models, clients and any other object, nested ones included.
+    :param config: The pytest config.
+    :return: A JSON-able tree for the value (dicts, lists, strings, numbers, ``None``, or any
+        value the codec can encode, which is encoded in turn), or ``None`` to leave the value to
+        the codec. The tree is written as ``{"__cs__": "custom", "type": "module:QualName",
+        "v": tree}`` and given back to :func:`pytest_clearstone_decode`.
+
+    Asked after the types registered with ``pytest_clearstone.codec.register`` and before the
+    codec's own detection. The first non-``None`` result wins. Return quickly for types you do
+    not handle: it is called for every such value recorded.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_clearstone_decode(type_path: str, data: Any, config: pytest.Config) -> Any:
+    """Rebuild a value stored by :func:`pytest_clearstone_encode`.
+
+    :param type_path: The class of the stored value, ``"module:QualName"``.
+    :param data: The tree the encode hook returned, its nested values already decoded.
+    :param config: The pytest config.
+    :return: The value, or ``None`` when this implementation does not know ``type_path``.
+
+    Asked for a stored ``custom`` value whose type has no decoder registered with
+    ``pytest_clearstone.codec.register``. The first non-``None`` result wins; when every
+    implementation returns ``None``, loading fails naming the type.
+    """
