@@ -207,11 +207,11 @@ def _json_escape_control(match: re.Match[str]) -> str:
 
 def _show_calls(ckpt: Any, out: _Out) -> int:
     calls = recorded_calls(ckpt.trace.spans)
-    room = out.width - 12
+    room = out.width - 12  # after "    result: "
     out.line(f"calls ({len(calls)}):")
     for key, span in calls:
         kind = f"  [{printable(span.span_type)}]" if span.span_type else ""
-        out.line(f"  {printable(key)}{kind}")
+        out.line(clip(f"  {printable(key)}{kind}", out.width))
         parts = call_parts(span)
         if "input" in parts:
             out.line(f"    args:   {arguments_text(parts['input'], room)}")
@@ -226,6 +226,7 @@ def _show_calls(ckpt: Any, out: _Out) -> int:
         out.line("golden outcome: (none: not a golden of the pytest plugin)")
         return 0
     runs = [outcome, *outcome.get("then", ())]
+    room = out.width - 15  # after "  final state: "
     for number, run in enumerate(runs, 1):
         which = f" (run {number})" if len(runs) > 1 else ""
         out.line(f"golden outcome{which}: {printable(run.get('function'))}()")

@@ -1,0 +1,371 @@
+"""The command line's conveniences: help, pipes, the default store, prune, --calls, --canonical,
+diff against git HEAD, colour."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import pytest_clearstone
+from pytest_clearstone.cli import find_rootdir, main
+from pytest_clearstone.observability import Span, TraceStore
+
+from .test_cli import _record
+
+EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "support_agent" / "goldens"
+PYTHONPATH = str(Path(pytest_clearstone.__file__).parent.parent)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _span(trace_id: str, name: str, start_s: float, parent: str | None = None) -> Span:
+    start = int(start_s * 1e9)
+    return Span(
+        trace_id=trace_id,
+        span_id=f"{trace_id}-{name}",
+        parent_span_id=parent,
+        name=name,
+        start_time_ns=start,
+        end_time_ns=start + 1_000_000,
+        status="OK",
+    )
+
+
+# -- 5. no arguments, broken pipes -------------------------------------------------------------
+def test_no_arguments_prints_the_help(capsys):
+    code, out, err = run(capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith("usage: pytest-clearstone") and "prune" in out
+
+
+def _into_closed_pipe(*argv: object) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with its stdout a pipe nobody reads (``| head`` that has exited)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest_clearstone", *map(str, argv)],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": PYTHONPATH},
+        )
+    finally:
+        os.close(write)
+
+
+def test_a_closed_pipe_is_silent_and_keeps_the_exit_status(tmp_path):
+    a = _record(tmp_path / "a", ["x"])
+    b = _record(tmp_path / "b", ["y"])
+    pa, pb = a[0].save_checkpoint(a[1]), b[0].save_checkpoint(b[1])
+    result = _into_closed_pipe("diff", pa, pb)
+    assert (result.returncode, result.stderr) == (1, "")
+    result = _into_closed_pipe("show", pa)
+    assert (result.returncode, result.stderr) == (0, "")
+    result = _into_closed_pipe("--help")
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+# -- 6. the default trace store ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pytest.ini", ""),
+        ("pyproject.toml", "[project]\nname = 'x'\n\n[tool.pytest.ini_options]\naddopts = '-q'\n"),
+        ("tox.ini", "[tox]\n\n[pytest]\naddopts = -q\n"),
+        ("setup.cfg", "[metadata]\nname = x\n\n[tool:pytest]\naddopts = -q\n"),
+    ],
+)
+def test_find_rootdir_walks_up_to_the_pytest_configuration(tmp_path, name, text):
+    project = tmp_path / "project"
+    (project / "tests" / "deep").mkdir(parents=True)
+    (project / name).write_text(text)
+    (project / "tests" / "tox.ini").write_text("[tox]\n")  # no [pytest]: not a config file
+    (project / "tests" / "setup.cfg").write_text("[metadata]\n")
+    assert find_rootdir(project / "tests" / "deep") == project
+
+
+def test_find_rootdir_without_configuration(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    assert find_rootdir(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    (tmp_path / "a" / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert find_rootdir(tmp_path / "a" / "b") == tmp_path / "a"  # as pytest: the pyproject
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    assert find_rootdir(tmp_path / "a" / "b") == tmp_path  # a pytest.ini above wins
+
+
+def test_traces_and_trace_without_db_use_the_default_store(capsys, tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    store = TraceStore(project / ".clearstone" / "traces.db")
+    store.write_spans([_span("t1", "root", 1_700_000_000)])
+    store.close()
+    monkeypatch.chdir(project / "tests")
+    code, out, err = run(capsys, "traces")
+    assert (code, err) == (0, "") and out.splitlines()[1].split()[:2] == ["t1", "root"]
+    code, out, _ = run(capsys, "trace")
+    assert code == 0 and out.startswith("trace t1  (1 spans")
+    code, out, _ = run(capsys, "trace", "t1")  # an id alone: the default store
+    assert code == 0 and out.startswith("trace t1")
+
+
+def test_a_missing_default_store_names_its_path(capsys, tmp_path, monkeypatch):
+    (tmp_path / "pytest.ini").write_text("")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "traces")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert str(tmp_path / ".clearstone" / "traces.db") in err
+
+
+# -- 7. full node ids ---------------------------------------------------------------------------
+def test_traces_shows_root_names_in_full(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    node_id = "tests/integration/test_checkout.py::TestCheckout::test_refund[" + "x" * 80 + "]"
+    store = TraceStore(tmp_path / "t.db")
+    store.write_spans([_span("t1", node_id, 1_700_000_000), _span("t2", "short", 1_700_000_001)])
+    store.close()
+    code, out, _ = run(capsys, "traces", tmp_path / "t.db")
+    assert code == 0
+    lines = out.splitlines()
+    assert all(len(line) <= 120 for line in lines)
+    assert lines[1].split()[:2] == ["t2", "short"]
+    wrapped = "".join(line.split()[1] for line in lines[2:3]) + "".join(
+        line.strip() for line in lines[3:]
+    )
+    assert wrapped == node_id
+
+
+# -- 8. prune -------------------------------------------------------------------------------------
+def _aged(path: Path, days: float) -> Path:
+    moment = time.time() - days * 86400
+    os.utime(path, (moment, moment))
+    return path
+
+
+def test_prune_never_deletes_a_golden_of_the_plugin(capsys, tmp_path):
+    directory = tmp_path / "ckpts"
+    directory.mkdir()
+    golden = _aged(Path(shutil.copy(EXAMPLE / "billing.ckpt", directory / "billing.ckpt")), 400)
+    manager, checkpoint = _record(tmp_path, ["a"])
+    app = _aged(manager.save_checkpoint(checkpoint, directory / "app.ckpt"), 400)
+    conflict = directory / "merge.ckpt"  # a golden with conflict markers: cannot tell, kept
+    conflict.write_text("<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> branch\n")
+    _aged(conflict, 400)
+    code, out, _ = run(capsys, "prune", directory, "--older-than", "30")
+    assert code == 0
+    assert golden.exists() and conflict.exists() and not app.exists()
+    assert f"kept {golden}  (a golden of the pytest plugin)" in out.splitlines()
+    assert f"kept {conflict}  (not a readable checkpoint)" in out.splitlines()
+    assert out.splitlines()[-1] == (
+        f"deleted 1 of 3 checkpoint file(s) older than 30 day(s) in {directory}; kept 2 golden "
+        f"or unreadable file(s)"
+    )
+
+
+def test_prune_db_deletes_old_traces(capsys, tmp_path):
+    path = tmp_path / "traces.db"
+    store = TraceStore(path)
+    now = time.time()
+    store.write_spans(
+        [
+            _span("old", "root", now - 40 * 86400),
+            _span("old", "child", now - 40 * 86400, "old-root"),
+            _span("new", "root", now - 86400),
+        ]
+    )
+    store.close()
+    code, out, _ = run(capsys, "prune", "--db", path, "--older-than", "30", "--dry-run")
+    assert (code, out) == (
+        0,
+        f"would delete 1 trace(s) (2 span(s)) older than 30 day(s) from {path}\n",
+    )
+    assert TraceStore(path).count_spans() == 3
+    code, out, _ = run(capsys, "prune", "--db", path, "--older-than", "30")
+    assert (code, out) == (0, f"deleted 1 trace(s) (2 span(s)) older than 30 day(s) from {path}\n")
+    assert [s.trace_id for s in TraceStore(path).list_traces()] == ["new"]
+
+
+def test_prune_db_refuses_a_foreign_file_untouched(capsys, tmp_path):
+    path = tmp_path / "app.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    code, _, err = run(capsys, "prune", "--db", path, "--older-than", "1")
+    assert code == 2 and "not a pytest-clearstone trace store" in err
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "argv", [["--older-than", "3"], ["{dir}", "--db", "{db}", "--older-than", "3"]]
+)
+def test_prune_needs_a_directory_or_a_db(capsys, tmp_path, argv):
+    code, out, err = run(
+        capsys, "prune", *(a.format(dir=tmp_path, db=tmp_path / "x.db") for a in argv)
+    )
+    assert code == 2 and out == "" and "give a directory of checkpoints or --db DB" in err
+
+
+# -- 9. show --calls and --canonical ------------------------------------------------------------
+def test_show_calls_lists_every_recorded_call_and_the_outcome(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    code, out, err = run(capsys, "show", EXAMPLE / "billing.ckpt", "--calls")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("calls (")
+    assert "  support_app.tools.search_kb #1  [tool]" in lines
+    assert "    args:   limit=2, query='I was charged twice'" in lines
+    assert "    result: [{'id': 'kb-101', 'title': 'Duplicate charges'}]" in lines
+    assert "  support_app.clients.LLMClient.complete #2  [llm]" in lines
+    assert all(len(line) <= 100 for line in lines)
+    assert "golden outcome: handle()" in lines
+    assert any(
+        line.startswith("  result:      \"I'm sorry about the double charge") for line in lines
+    )
+    assert any(line.startswith("  final state: {'customer_id': 'cus_1042'") for line in lines)
+
+
+def test_show_canonical_has_no_ids_or_timings(capsys, tmp_path):
+    a = _record(tmp_path / "a", ["x", "y"])
+    b = _record(tmp_path / "b", ["x", "y"])
+    pa, pb = a[0].save_checkpoint(a[1]), b[0].save_checkpoint(b[1])
+    code, first, err = run(capsys, "show", "--canonical", pa)
+    assert (code, err) == (0, "")
+    code, second, _ = run(capsys, "show", "--canonical", pb)
+    assert first == second  # two recordings of one run: the same text
+    doc = json.loads(pa.read_text())
+    for volatile in (
+        doc["checkpoint_id"],
+        doc["trace"]["trace_id"],
+        doc["span_id"],
+        doc["timestamp"],
+    ):
+        assert volatile not in first
+    assert "    ask y [llm] OK  <- checkpoint" in first.splitlines()
+    assert "call ask x #1 [llm]" in first.splitlines()
+
+
+def test_show_canonical_of_a_file_with_conflict_markers_prints_it(capsys, tmp_path):
+    path = tmp_path / "merge.ckpt"
+    path.write_text("<<<<<<< HEAD\n{}\n=======\n")
+    code, out, _ = run(capsys, "show", "--canonical", path)
+    assert (code, out) == (0, "<<<<<<< HEAD\n{}\n=======\n")
+
+
+# -- 10. diff against git HEAD, per call, line by line -------------------------------------------
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+        },
+    )
+
+
+def test_diff_with_one_path_compares_with_git_head(capsys, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / "goldens").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    golden = Path(shutil.copy(EXAMPLE / "billing.ckpt", repo / "goldens" / "billing.ckpt"))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    monkeypatch.chdir(repo / "goldens")
+    assert run(capsys, "diff", "billing.ckpt") == (0, "no differences\n", "")
+
+    text = golden.read_text().replace("refunded within 5 business days", "refunded in 3 days")
+    golden.write_text(text)
+    code, out, err = run(capsys, "diff", "billing.ckpt", "-v")
+    assert (code, err) == (1, "")
+    lines = out.splitlines()
+    assert lines[:2] == ["--- HEAD:goldens/billing.ckpt", "+++ billing.ckpt"]
+    assert "support_app.clients.LLMClient.complete #2:" in lines
+    assert "golden outcome:" in lines
+
+
+def test_diff_with_one_path_outside_git_or_not_committed(capsys, tmp_path):
+    path = Path(shutil.copy(EXAMPLE / "billing.ckpt", tmp_path / "billing.ckpt"))
+    code, out, err = run(capsys, "diff", path)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "not in a git repository" in err and str(path) in err
+    _git(tmp_path, "init", "-q")
+    code, _, err = run(capsys, "diff", path)
+    assert code == 2 and "billing.ckpt is not committed at HEAD" in err
+
+
+def test_diff_keys_calls_and_diffs_text_line_by_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    before = tmp_path / "before.ckpt"
+    shutil.copy(EXAMPLE / "billing.ckpt", before)
+    doc = json.loads(before.read_text())
+    llm = [s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")]
+    prompt = llm[1]["input"]["v"]["prompt"]
+    assert "\n" in prompt
+    llm[1]["input"]["v"]["prompt"] = prompt.replace("Ticket", "Support ticket", 1)
+    after = tmp_path / "after.ckpt"
+    after.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "diff", before, after)
+    assert code == 1
+    lines = out.splitlines()
+    at = lines.index("support_app.clients.LLMClient.complete #2:")
+    section = lines[at + 1 :]
+    assert section[0] == "  input['prompt']: (text, line by line)"
+    removed = [line for line in section if line.startswith("    -")]
+    added = [line for line in section if line.startswith("    +")]
+    assert len(removed) == len(added) == 1 and "Support ticket" in added[0]
+    assert "spans:" not in lines  # the same calls in the same tree
+
+
+# -- 11. colour ---------------------------------------------------------------------------------
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("env", "flag", "tty", "coloured"),
+    [
+        ({}, None, True, True),
+        ({}, None, False, False),
+        ({}, "--color=yes", False, True),
+        ({}, "--color=no", True, False),
+        ({"NO_COLOR": "1"}, None, True, False),
+        ({"FORCE_COLOR": "1"}, None, False, True),
+        ({"NO_COLOR": "1"}, "--color=yes", False, True),
+        ({"TERM": "dumb"}, None, True, False),
+    ],
+)
+def test_colour_like_pytest(monkeypatch, tmp_path, env, flag, tty, coloured):
+    for name in ("NO_COLOR", "FORCE_COLOR", "PY_COLORS", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    a = _record(tmp_path / "a", ["x"])
+    b = _record(tmp_path / "b", ["y"])
+    stream = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stream)
+    argv = ["diff", str(a[0].save_checkpoint(a[1])), str(b[0].save_checkpoint(b[1]))]
+    assert main(argv + ([flag] if flag else [])) == 1
+    assert ("\033[31m" in stream.getvalue()) is coloured
