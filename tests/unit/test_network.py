@@ -68,7 +68,9 @@ class Local:
 @pytest.fixture(scope="module")
 def server() -> Iterator[_Server]:
     server = _Server(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, name="local-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="local-server", daemon=True
+    )
     thread.start()
     try:
         yield server
