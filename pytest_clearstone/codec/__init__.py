@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .clients import PLACEHOLDER_KEY
 from .http import REDACTED, SECRET_HEADERS
+from .library import class_paths
 from .registry import register, unregister, use_hooks
 from .tags import (
     TAG,
@@ -39,6 +40,7 @@ __all__ = [
     "Encoder",
     "StoredRepr",
     "UnencodableValueWarning",
+    "class_paths",
     "decode",
     "dumps",
     "encode",

@@ -23,6 +23,7 @@ from typing import Any
 
 from . import clients, http, models
 from .models import EncodeAt
+from .naming import TAG
 
 _V2_BASE = "pydantic.main:BaseModel"
 _V1_BASE = "pydantic.v1.main:BaseModel"
@@ -105,3 +106,29 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sdk_resource": clients.decode_resource,
 }
 """The decoder of each library tag (the trees' nested values are already decoded)."""
+
+
+def _ref_paths(ref: Any) -> list[str]:
+    if isinstance(ref, dict):
+        return [str(ref.get("cls"))] + [p for arg in ref.get("args") or () for p in _ref_paths(arg)]
+    return [str(ref)]
+
+
+def class_paths(node: Any) -> list[str]:
+    """The class paths (``module:QualName``) a tagged node names, nested tags left out: the
+    classes decoding it imports (for ``custom``, the class its decoder must be registered for).
+    ``[]`` for a node that names none. Lets a reader that must not import modules (inspection)
+    replace such values by placeholders before decoding."""
+    if type(node) is not dict:
+        return []
+    tag = node.get(TAG)
+    if tag in ("http_request", "http_response"):
+        name = "Request" if tag == "http_request" else "Response"
+        return [f"{node.get('module')}:{name}"]
+    if tag == "custom":
+        return [str(node.get("type"))]
+    if tag == "pydantic" and "args" in node:
+        return _ref_paths({"cls": node.get("cls"), "args": node.get("args")})
+    if "cls" in node and tag is not None:
+        return [str(node["cls"])]
+    return []

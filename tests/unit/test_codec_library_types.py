@@ -654,3 +654,71 @@ def test_whole_agent_state_has_no_pickle_and_compares_equal() -> None:
     back = loads(text, allow_pickle=False)
     assert back.messages == state.messages
     assert encode(back) == encode(state)
+
+
+def test_langchain_chat_model_keeps_its_settings_and_clients_without_the_key() -> None:
+    chat_models = pytest.importorskip("langchain_openai")
+    model = chat_models.ChatOpenAI(model="gpt-4o-mini", temperature=0.3, api_key=API_KEY)
+    back, text = roundtrip(model)
+    assert API_KEY not in text
+    assert type(back) is chat_models.ChatOpenAI
+    assert (back.model_name, back.temperature) == ("gpt-4o-mini", 0.3)
+    assert back.openai_api_key.get_secret_value() == codec.PLACEHOLDER_KEY
+    assert type(back.client) is type(model.client)  # the resource, rebuilt on its client
+    assert back.root_client.api_key == codec.PLACEHOLDER_KEY
+    assert encode(back) == encode(model)
+    hotter = model.model_copy(update={"temperature": 0.9})
+    assert encode(hotter) != encode(model)
+
+
+def test_class_paths_name_what_decoding_would_import() -> None:
+    from openai.types.chat import ParsedChatCompletion
+
+    assert codec.class_paths(encode(Coordinates(1.0, 2.0))) == [f"{__name__}:Coordinates"]
+    generic = ParsedChatCompletion[Weather].model_construct(id="x")
+    assert codec.class_paths(encode(generic)) == [
+        "openai.types.chat.parsed_chat_completion:ParsedChatCompletion",
+        f"{__name__}:Weather",
+    ]
+    assert codec.class_paths(encode(httpx2.Request("GET", "https://x"))) == ["httpx2:Request"]
+    assert codec.class_paths(encode((1, 2))) == []
+    assert codec.class_paths({"plain": 1}) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"__cs__": "pydantic", "cls": "collections:OrderedDict", "v": {}}', "not a pydantic v2"),
+        (
+            '{"__cs__": "pydantic.v1", "cls": "collections:OrderedDict", "v": {}}',
+            "not a pydantic v1",
+        ),
+        ('{"__cs__": "attrs", "cls": "collections:OrderedDict", "v": {}}', "not an attrs class"),
+        (
+            '{"__cs__": "namedtuple", "cls": "collections:OrderedDict", "v": {}}',
+            "not a named tuple",
+        ),
+        ('{"__cs__": "secret", "cls": "collections:OrderedDict"}', "not a pydantic SecretStr"),
+        ('{"__cs__": "pydantic", "cls": "no_such_mod_q:M", "v": {}}', "cannot import"),
+        ('{"__cs__": "pydantic", "cls": "nocolon", "v": {}}', "expected 'module:QualName'"),
+        ('{"__cs__": "http_request", "module": "os", "method": "GET", "url": "x"}', "not one of"),
+        (
+            '{"__cs__": "http_request", "module": "httpx", "method": "GET", "url": "https://x",'
+            ' "headers": "x"}',
+            "bad headers",
+        ),
+    ],
+)
+def test_bad_library_trees_are_clear_decode_errors(text: str, message: str) -> None:
+    with pytest.raises(DecodeError, match=message):
+        loads(text)
+
+
+def test_resource_at_a_path_that_moved_is_a_clear_decode_error() -> None:
+    tree = encode(openai.OpenAI(api_key=API_KEY).chat.completions)
+    tree["path"] = "chat.nowhere"
+    with pytest.raises(DecodeError, match=r"cannot find the stored resource.*chat\.nowhere"):
+        decode(tree)
+    tree["path"] = "embeddings"
+    with pytest.raises(DecodeError, match="re-record"):
+        decode(tree)
