@@ -60,6 +60,8 @@ def _resolve_ref(ref: Any) -> Any:
         return import_type(ref)
     if isinstance(ref, dict) and isinstance(ref.get("args"), list):
         origin = import_type(ref["cls"])
+        if getattr(origin, "__pydantic_generic_metadata__", None) is None:
+            raise DecodeError(f"{ref['cls']!r} is not a generic pydantic model")
         args = tuple(_resolve_ref(arg) for arg in ref["args"])
         try:
             return origin[args if len(args) != 1 else args[0]]  # type: ignore[index]

@@ -161,9 +161,10 @@ class Registry:
             self._resolve_pending(import_modules=True)
             pair = self._by_path.get(dotted)
         if pair is not None:
-            return _call(pair[1], type_path, data)
+            return _call(pair[1], type_path, data, _name(pair[1]))
         for _, hook_decode in reversed(self._hooks):
-            result = _call(functools.partial(hook_decode, type_path), type_path, data)
+            hook = functools.partial(hook_decode, type_path)
+            result = _call(hook, type_path, data, f"the decode hook {_name(hook_decode)}")
             if result is not None:
                 return result
         raise DecodeError(
@@ -173,13 +174,16 @@ class Registry:
         )
 
 
-def _call(decode: Callable[[Any], Any], type_path: str, data: Any) -> Any:
+def _name(fn: Any) -> str:
+    return str(getattr(fn, "__qualname__", None) or repr(fn))
+
+
+def _call(decode: Callable[[Any], Any], type_path: str, data: Any, name: str) -> Any:
     try:
         return decode(data)
     except DecodeError:
         raise
     except Exception as exc:
-        name = getattr(decode, "__qualname__", repr(decode))
         raise DecodeError(
             f"the decoder of {type_path!r} ({name}) failed: {type(exc).__name__}: {exc}"
         ) from exc

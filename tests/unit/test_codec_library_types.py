@@ -722,3 +722,30 @@ def test_resource_at_a_path_that_moved_is_a_clear_decode_error() -> None:
     tree["path"] = "embeddings"
     with pytest.raises(DecodeError, match="re-record"):
         decode(tree)
+
+
+class Step(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    payload: Any = None
+
+
+def test_strict_mode_names_the_field_path_inside_models() -> None:
+    value = {
+        "steps": [Step(name="ok"), Step(name="bad", payload=Coordinates(0.0, (x for x in [])))]
+    }  # type: ignore[arg-type]
+    with pytest.raises(SerializationError) as info:
+        encode(value, strict=True, allow_pickle=False)
+    assert info.value.path == "root['steps'][1].payload.lon"
+    assert "generator" in str(info.value)
+
+
+def test_failing_registered_decoder_is_named_in_the_error(registered: Any) -> None:
+    def decode_money(tree: Any) -> Money:
+        raise KeyError("cents")
+
+    registered(Money, lambda m: {"c": m.cents}, decode_money)
+    text = dumps(encode(Money(1, "EUR")))
+    with pytest.raises(DecodeError, match=r"decoder of .*Money.*decode_money.*KeyError"):
+        loads(text)
