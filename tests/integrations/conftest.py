@@ -1,0 +1,41 @@
+"""Fixtures of the integration tests: a clean environment and the pytester project."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+
+import pytest
+
+import pytest_clearstone
+
+from .harness import Stack, environment
+
+
+def _preload() -> None:
+    """Import here, once, what the inner runs would import lazily: pytester drops the modules an
+    inner run imported, so each run would import (and assertion-rewrite, the plugin being a
+    pytest11 distribution) the plugin's modules and the SDKs' transports again."""
+    for info in pkgutil.walk_packages(pytest_clearstone.__path__, "pytest_clearstone."):
+        try:
+            importlib.import_module(info.name)
+        except ImportError:  # a module being edited by someone else right now, an extra
+            pass
+    for name in ("httpx2", "httpcore2", "h11", "truststore", "openai", "anthropic"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+_preload()
+
+
+@pytest.fixture
+def make_stack(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Stack]:
+    """``make_stack("openai_agent")``: a pytester project holding the fake services and the
+    named agent modules of ``stacks/``."""
+    environment(monkeypatch)  # after pytester, which clears PYTEST_ADDOPTS when it starts
+    return lambda *modules: Stack(pytester, *modules)
+

@@ -1,0 +1,426 @@
+"""Local stand-ins for the OpenAI and Anthropic HTTP APIs, answered through ``MockTransport``.
+
+The real SDKs (``openai`` 3.x and ``anthropic`` 2.x talk through ``httpx2``; LangChain and
+pydantic-ai reuse those SDKs) are pointed at these services by giving them an ``httpx2`` client
+whose transport is :class:`httpx2.MockTransport`::
+
+    client = openai.OpenAI(http_client=OPENAI.client(), max_retries=0)
+
+Answers are the real APIs' JSON, deterministic, and depend on the request (they echo the last
+user message), so a changed prompt gives a changed answer. A user message containing ``[429]``
+or a model name containing ``busy`` is answered with the API's real rate-limit error.
+
+Each service counts its requests and keeps their bodies. It is *sealed* while the environment
+variable ``CLEARSTONE_SERVICES_SEALED`` is set (the harness sets it for replay runs): any request
+then records a violation and raises :class:`LiveServiceReached`, a ``BaseException`` so that no
+SDK retry loop or agent ``except Exception`` can swallow it. A conftest hook also fails the test
+when a violation was recorded (see ``CONFTEST`` in ``harness.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+import httpx2
+
+SEALED_ENV = "CLEARSTONE_SERVICES_SEALED"
+CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z, so answers do not depend on the clock
+
+
+class LiveServiceReached(BaseException):
+    """The live service was reached during replay."""
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:24]
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
+        return " ".join(
+            str(part.get("text", "")) for part in content if isinstance(part, dict)
+        )
+    return ""
+
+
+def _sse(events: list[tuple[str | None, Any]]) -> bytes:
+    lines = []
+    for event, data in events:
+        if event is not None:
+            lines.append(f"event: {event}")
+        lines.append("data: " + (data if isinstance(data, str) else json.dumps(data)))
+        lines.append("")
+    return ("\n".join(lines) + "\n").encode()
+
+
+class _Service:
+    name = "service"
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.violations: list[str] = []
+
+    # -- transport ------------------------------------------------------------------------------
+
+    def handler(self, request: httpx2.Request) -> httpx2.Response:
+        where = f"{request.method} {request.url}"
+        if os.environ.get(SEALED_ENV):
+            self.violations.append(where)
+            raise LiveServiceReached(
+                f"the live service was reached during replay: {self.name} {where}"
+            )
+        body = json.loads(request.content or b"{}")
+        self.requests.append({"path": request.url.path, "body": body})
+        return self.route(request, body)
+
+    def route(self, request: httpx2.Request, body: dict[str, Any]) -> httpx2.Response:
+        raise NotImplementedError
+
+    def transport(self) -> httpx2.MockTransport:
+        return httpx2.MockTransport(self.handler)
+
+    def client(self) -> httpx2.Client:
+        return httpx2.Client(transport=self.transport())
+
+    def async_client(self) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(transport=self.transport())
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.violations.clear()
+
+
+class FakeOpenAI(_Service):
+    """``/v1/chat/completions`` (text, tool calls, SSE streaming), ``/v1/responses`` (plain and
+    streaming) and the 429 rate-limit error."""
+
+    name = "FakeOpenAI"
+
+    def route(self, request: httpx2.Request, body: dict[str, Any]) -> httpx2.Response:
+        path = request.url.path
+        if path.endswith("/chat/completions"):
+            return self.chat(body)
+        if path.endswith("/responses"):
+            return self.responses(body)
+        return httpx2.Response(
+            404,
+            json={"error": {"message": f"Unknown path {path}", "type": "invalid_request_error",
+                            "param": None, "code": "unknown_url"}},
+        )
+
+    # -- answers --------------------------------------------------------------------------------
+
+    @staticmethod
+    def answer_for(messages: list[dict[str, Any]]) -> str:
+        users = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
+        last = users[-1] if users else ""
+        tool_results = [_text_of(m.get("content")) for m in messages if m.get("role") == "tool"]
+        if tool_results:
+            return f"Answer to '{last}' using " + "; ".join(tool_results)
+        return f"Answer to '{last}'"
+
+    def rate_limited(self, request_id: str) -> httpx2.Response:
+        return httpx2.Response(
+            429,
+            headers={
+                "x-request-id": f"req_{request_id}",
+                "retry-after": "20",
+                "x-ratelimit-limit-requests": "500",
+                "x-ratelimit-remaining-requests": "0",
+                "x-ratelimit-reset-requests": "20s",
+            },
+            json={
+                "error": {
+                    "message": "Rate limit reached for gpt-4o-mini in organization org-test on "
+                    "requests per min (RPM): Limit 500, Used 500, Requested 1. Please try "
+                    "again in 20s.",
+                    "type": "requests",
+                    "param": None,
+                    "code": "rate_limit_exceeded",
+                }
+            },
+        )
+
+    def chat(self, body: dict[str, Any]) -> httpx2.Response:
+        messages = body.get("messages", [])
+        key = _digest(json.dumps(body, sort_keys=True))
+        headers = {"x-request-id": f"req_{key}", "openai-processing-ms": "12"}
+        model = body.get("model", "gpt-4o-mini")
+        if "busy" in model or "[429]" in json.dumps(messages):
+            return self.rate_limited(key)
+        tools = body.get("tools") or []
+        answered = any(m.get("role") == "tool" for m in messages)
+        tool_calls = []
+        if tools and not answered:
+            last = _text_of(messages[-1].get("content")) if messages else ""
+            for i, tool in enumerate(tools[:2]):
+                name = tool["function"]["name"]
+                tool_calls.append({
+                    "id": f"call_{_digest(key, str(i))[:20]}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": json.dumps({"query": f"{last} #{i}"})},
+                })
+        content = None if tool_calls else self.answer_for(messages)
+        usage = {
+            "prompt_tokens": len(json.dumps(messages)) // 4,
+            "completion_tokens": len(content or "") // 4 + 5 * len(tool_calls),
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                                          "accepted_prediction_tokens": 0,
+                                          "rejected_prediction_tokens": 0},
+        }
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        finish = "tool_calls" if tool_calls else "stop"
+        if body.get("stream"):
+            return httpx2.Response(
+                200,
+                headers={**headers, "content-type": "text/event-stream; charset=utf-8"},
+                content=self._chat_chunks(key, model, content, tool_calls, finish, usage,
+                                          body.get("stream_options") or {}),
+            )
+        message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None,
+                                   "annotations": []}
+        if tool_calls:
+            message["tool_calls"] = tool_calls
+        return httpx2.Response(200, headers=headers, json={
+            "id": f"chatcmpl-{key}",
+            "object": "chat.completion",
+            "created": CREATED,
+            "model": model,
+            "choices": [{"index": 0, "message": message, "logprobs": None,
+                         "finish_reason": finish}],
+            "usage": usage,
+            "service_tier": "default",
+            "system_fingerprint": "fp_clearstone",
+        })
+
+    @staticmethod
+    def _chat_chunks(key: str, model: str, content: str | None, tool_calls: list[dict[str, Any]],
+                     finish: str, usage: dict[str, Any],
+                     stream_options: dict[str, Any]) -> bytes:
+        def chunk(delta: dict[str, Any], finish_reason: str | None = None,
+                  **extra: Any) -> tuple[None, dict[str, Any]]:
+            return None, {
+                "id": f"chatcmpl-{key}", "object": "chat.completion.chunk", "created": CREATED,
+                "model": model, "service_tier": "default", "system_fingerprint": "fp_clearstone",
+                "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                             "finish_reason": finish_reason}],
+                **extra,
+            }
+
+        events = [chunk({"role": "assistant", "content": "" if content is not None else None,
+                         "refusal": None})]
+        if content is not None:
+            words = content.split(" ")
+            for i, word in enumerate(words):
+                events.append(chunk({"content": word if i == 0 else " " + word}))
+        for i, call in enumerate(tool_calls):
+            events.append(chunk({"tool_calls": [{
+                "index": i, "id": call["id"], "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": ""}}]}))
+            events.append(chunk({"tool_calls": [{
+                "index": i, "function": {"arguments": call["function"]["arguments"]}}]}))
+        events.append(chunk({}, finish))
+        if stream_options.get("include_usage"):
+            _, last = chunk({})
+            last["choices"] = []
+            last["usage"] = usage
+            events.append((None, last))
+        events.append((None, "[DONE]"))
+        return _sse(events)
+
+    def responses(self, body: dict[str, Any]) -> httpx2.Response:
+        raw_input = body.get("input", "")
+        if isinstance(raw_input, str):
+            messages = [{"role": "user", "content": raw_input}]
+        else:
+            messages = [
+                {"role": m.get("role", "user"),
+                 "content": _text_of(m.get("content"))
+                 if not isinstance(m.get("content"), list)
+                 else " ".join(str(p.get("text", "")) for p in m["content"])}
+                for m in raw_input if isinstance(m, dict)
+            ]
+        key = _digest(json.dumps(body, sort_keys=True))
+        headers = {"x-request-id": f"req_{key}"}
+        if "busy" in body.get("model", "") or "[429]" in json.dumps(raw_input):
+            return self.rate_limited(key)
+        text = self.answer_for(messages)
+        if body.get("instructions"):
+            text += f" (instructions: {len(body['instructions'])} chars)"
+        model = body.get("model", "gpt-4o-mini")
+        item = {
+            "id": f"msg_{key}", "type": "message", "status": "completed", "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": [],
+                         "logprobs": []}],
+        }
+        usage = {
+            "input_tokens": len(json.dumps(raw_input)) // 4,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": len(text) // 4,
+            "output_tokens_details": {"reasoning_tokens": 0},
+        }
+        usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
+
+        def response(status: str, output: list[dict[str, Any]],
+                     use: dict[str, Any] | None) -> dict[str, Any]:
+            return {
+                "id": f"resp_{key}", "object": "response", "created_at": CREATED,
+                "status": status, "background": False, "error": None,
+                "incomplete_details": None, "instructions": body.get("instructions"),
+                "max_output_tokens": None, "model": model, "output": output,
+                "parallel_tool_calls": True, "previous_response_id": None,
+                "reasoning": {"effort": None, "summary": None}, "service_tier": "default",
+                "store": True, "temperature": body.get("temperature", 1.0),
+                "text": {"format": {"type": "text"}, "verbosity": "medium"},
+                "tool_choice": "auto", "tools": [], "top_p": 1.0, "truncation": "disabled",
+                "usage": use, "user": None, "metadata": {},
+            }
+
+        if not body.get("stream"):
+            return httpx2.Response(200, headers=headers,
+                                   json=response("completed", [item], usage))
+        seq = iter(range(1000))
+        part_empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+        item_empty = {**item, "status": "in_progress", "content": []}
+        events: list[tuple[str | None, Any]] = []
+
+        def emit(kind: str, **data: Any) -> None:
+            events.append((kind, {"type": kind, "sequence_number": next(seq), **data}))
+
+        emit("response.created", response=response("in_progress", [], None))
+        emit("response.in_progress", response=response("in_progress", [], None))
+        emit("response.output_item.added", output_index=0, item=item_empty)
+        emit("response.content_part.added", item_id=item["id"], output_index=0,
+             content_index=0, part=part_empty)
+        words = text.split(" ")
+        for i, word in enumerate(words):
+            emit("response.output_text.delta", item_id=item["id"], output_index=0,
+                 content_index=0, delta=word if i == 0 else " " + word, logprobs=[])
+        emit("response.output_text.done", item_id=item["id"], output_index=0, content_index=0,
+             text=text, logprobs=[])
+        emit("response.content_part.done", item_id=item["id"], output_index=0, content_index=0,
+             part=item["content"][0])
+        emit("response.output_item.done", output_index=0, item=item)
+        emit("response.completed", response=response("completed", [item], usage))
+        return httpx2.Response(
+            200, headers={**headers, "content-type": "text/event-stream; charset=utf-8"},
+            content=_sse(events),
+        )
+
+
+class FakeAnthropic(_Service):
+    """``/v1/messages`` (text, tool use, the SSE event stream) and the 429 rate-limit error."""
+
+    name = "FakeAnthropic"
+
+    def route(self, request: httpx2.Request, body: dict[str, Any]) -> httpx2.Response:
+        if not request.url.path.endswith("/messages"):
+            return httpx2.Response(404, json={"type": "error", "error": {
+                "type": "not_found_error", "message": f"Not found: {request.url.path}"}})
+        return self.messages(body)
+
+    def messages(self, body: dict[str, Any]) -> httpx2.Response:
+        key = _digest(json.dumps(body, sort_keys=True))
+        headers = {"request-id": f"req_{key}", "anthropic-organization-id": "org-test"}
+        messages = body.get("messages", [])
+        if "busy" in body.get("model", "") or "[429]" in json.dumps(messages):
+            return httpx2.Response(
+                429,
+                headers={**headers, "retry-after": "15",
+                         "anthropic-ratelimit-requests-limit": "50",
+                         "anthropic-ratelimit-requests-remaining": "0",
+                         "x-should-retry": "true"},
+                json={"type": "error", "error": {
+                    "type": "rate_limit_error",
+                    "message": "Number of request tokens has exceeded your per-minute rate "
+                    "limit (https://docs.anthropic.com/en/api/rate-limits); see the response "
+                    "headers for current usage. Please reduce the prompt length or the maximum "
+                    "tokens requested, or try again later.",
+                }, "request_id": f"req_{key}"},
+            )
+        user_texts: list[str] = []
+        tool_results: list[str] = []
+        for message in messages:
+            content = message.get("content")
+            if message.get("role") != "user":
+                continue
+            if isinstance(content, str):
+                user_texts.append(content)
+                continue
+            for block in content or []:
+                if block.get("type") == "text":
+                    user_texts.append(block["text"])
+                elif block.get("type") == "tool_result":
+                    tool_results.append(_text_of(block.get("content")))
+        last = user_texts[-1] if user_texts else ""
+        model = body.get("model", "claude-sonnet-5-5")
+        tools = body.get("tools") or []
+        content_blocks: list[dict[str, Any]]
+        if tools and not tool_results:
+            content_blocks = [
+                {"type": "text", "text": "Let me look that up."},
+                *({"type": "tool_use", "id": f"toolu_{_digest(key, str(i))}",
+                   "name": tool["name"], "input": {"query": f"{last} #{i}"}}
+                  for i, tool in enumerate(tools[:2])),
+            ]
+            stop = "tool_use"
+        else:
+            text = f"Answer to '{last}'"
+            if tool_results:
+                text += " using " + "; ".join(tool_results)
+            content_blocks = [{"type": "text", "text": text}]
+            stop = "end_turn"
+        usage = {"input_tokens": len(json.dumps(messages)) // 4,
+                 "output_tokens": len(json.dumps(content_blocks)) // 4,
+                 "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+                 "service_tier": "standard"}
+        message = {"id": f"msg_{key}", "type": "message", "role": "assistant", "model": model,
+                   "content": content_blocks, "stop_reason": stop, "stop_sequence": None,
+                   "usage": usage}
+        if not body.get("stream"):
+            return httpx2.Response(200, headers=headers, json=message)
+        events: list[tuple[str | None, Any]] = [
+            ("message_start", {"type": "message_start", "message": {
+                **message, "content": [], "stop_reason": None,
+                "usage": {**usage, "output_tokens": 1}}}),
+        ]
+        for index, block in enumerate(content_blocks):
+            if block["type"] == "text":
+                events.append(("content_block_start", {
+                    "type": "content_block_start", "index": index,
+                    "content_block": {"type": "text", "text": ""}}))
+                if index == 0:
+                    events.append(("ping", {"type": "ping"}))
+                for i, word in enumerate(block["text"].split(" ")):
+                    events.append(("content_block_delta", {
+                        "type": "content_block_delta", "index": index,
+                        "delta": {"type": "text_delta", "text": word if i == 0 else " " + word}}))
+            else:
+                events.append(("content_block_start", {
+                    "type": "content_block_start", "index": index,
+                    "content_block": {**block, "input": {}}}))
+                events.append(("content_block_delta", {
+                    "type": "content_block_delta", "index": index,
+                    "delta": {"type": "input_json_delta",
+                              "partial_json": json.dumps(block["input"])}}))
+            events.append(("content_block_stop", {"type": "content_block_stop",
+                                                  "index": index}))
+        events.append(("message_delta", {
+            "type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
+            "usage": {"output_tokens": usage["output_tokens"]}}))
+        events.append(("message_stop", {"type": "message_stop"}))
+        return httpx2.Response(
+            200, headers={**headers, "content-type": "text/event-stream; charset=utf-8"},
+            content=_sse(events),
+        )
+
+
+#: The services the agents under test talk to (one per process).
+OPENAI = FakeOpenAI()
+ANTHROPIC = FakeAnthropic()

@@ -1,0 +1,223 @@
+"""The ``openai`` SDK (3.x, over ``httpx2``) end to end: record against the fake service, replay
+twice with it sealed."""
+
+from __future__ import annotations
+
+import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
+import pytest
+
+from collections.abc import Iterable
+
+from .harness import Stack
+
+CREATE = "openai.resources.chat.completions.Completions.create"
+ACREATE = "openai.resources.chat.completions.AsyncCompletions.create"
+RESPONSES = "openai.resources.responses.Responses.create"
+
+HEADER = """
+import asyncio
+
+import openai
+import pytest
+from openai.types.chat import ChatCompletion
+
+import openai_agent as app
+"""
+
+SCENARIOS = {
+    # the SDK method as the target; the replayed value is the SDK's own type
+    "sdk_sync": f"""
+@pytest.mark.replay("goldens/sdk_sync.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    response = replay.run(agent.complete, "Flights to Lisbon?")
+    assert isinstance(response, ChatCompletion)
+    assert response.choices[0].message.content == "Answer to 'Flights to Lisbon?'"
+    assert response._request_id.startswith("req_")
+""",
+    "sdk_async": f"""
+@pytest.mark.replay("goldens/sdk_async.ckpt", mock={{"llm": "{ACREATE}"}})
+def test_it(replay, async_openai_client):
+    agent = app.AsyncAgent(async_openai_client)
+    answer = asyncio.run(replay.run(agent.answer, "Trains to Porto?"))
+    assert answer == "Answer to 'Trains to Porto?'"
+""",
+    "sdk_streaming": f"""
+@pytest.mark.replay("goldens/sdk_streaming.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    assert replay.run(agent.stream, "Ferries to Madeira?") == "Answer to 'Ferries to Madeira?'"
+    assert agent.tokens > 0
+""",
+    "sdk_tool_calls": f"""
+@pytest.mark.replay("goldens/sdk_tool_calls.ckpt",
+                    mock={{"llm": "{CREATE}", "tool": "openai_agent.lookup"}})
+def test_it(replay, openai_client):
+    agent = app.ToolAgent(openai_client)
+    answer = replay.run(agent.run, "Weekend in Rome")
+    assert answer.startswith("Answer to 'Weekend in Rome' using")
+    assert [t["tool"] for t in agent.history[0]["tools"]] == ["search_flights", "search_hotels"]
+""",
+    "sdk_rate_limit_fallback": f"""
+@pytest.mark.replay("goldens/sdk_rate_limit.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    answer = replay.run(agent.answer_with_fallback, "Cheap flights?")
+    assert answer == "Answer to 'Cheap flights?'"
+    error = agent.history[0]
+    assert error["error"] == 429 and error["code"] == "rate_limit_exceeded"
+    assert error["request_id"].startswith("req_")
+""",
+    "sdk_responses_api": f"""
+from openai.types.responses import Response
+
+@pytest.mark.replay("goldens/sdk_responses.ckpt", mock={{"llm": "{RESPONSES}"}})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    answer = replay.run(agent.respond, "Museums in Paris?")
+    assert answer.startswith("Answer to 'Museums in Paris?'")
+    assert agent.history[0]["id"].startswith("resp_")
+""",
+    "sdk_responses_streaming": f"""
+@pytest.mark.replay("goldens/sdk_responses_stream.ckpt", mock={{"llm": "{RESPONSES}"}})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    answer = replay.run(agent.respond_streaming, "Beaches in Crete?")
+    assert answer == "Answer to 'Beaches in Crete?'"
+""",
+    "client_in_self_no_get_state": f"""
+@pytest.mark.replay("goldens/plain.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, openai_client):
+    agent = app.PlainAgent(openai_client)
+    assert replay.run(agent.answer, "Visa for Japan?") == "Answer to 'Visa for Japan?'"
+    assert isinstance(agent.client, openai.OpenAI)
+""",
+    # a user wrapper function around the SDK as the target (it takes the client as argument)
+    "wrapper_sync": """
+@pytest.mark.replay("goldens/wrapper_sync.ckpt", mock={"llm": "openai_agent.ask"})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    assert replay.run(agent.answer_via_wrapper, "Hikes near Oslo?") == "Answer to 'Hikes near Oslo?'"
+""",
+    "wrapper_generator_streaming": """
+@pytest.mark.replay("goldens/wrapper_stream.ckpt", mock={"llm": "openai_agent.stream_words"})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    assert replay.run(agent.stream_via_wrapper, "Snow in Alps?") == "Answer to 'Snow in Alps?'"
+""",
+    "thread_pool_tools": f"""
+@pytest.mark.replay("goldens/threaded.ckpt",
+                    mock={{"llm": "{CREATE}", "tool": "openai_agent.lookup"}})
+def test_it(replay, openai_client):
+    agent = app.ToolAgent(openai_client)
+    answer = replay.run(agent.run_threaded, "Ski trip to Austria")
+    assert answer.startswith("Answer to 'Ski trip to Austria' using")
+""",
+    "asyncio_gather": f"""
+@pytest.mark.replay("goldens/gathered.ckpt",
+                    mock={{"llm": "{ACREATE}", "tool": "openai_agent.alookup"}})
+def test_it(replay, async_openai_client):
+    agent = app.AsyncAgent(async_openai_client)
+    answer = asyncio.run(replay.run(agent.run_gathered, "Road trip in Iceland"))
+    assert answer.startswith("Answer to 'Road trip in Iceland' using")
+    assert agent.history[0]["side"] == "Answer to 'one word for Road trip in Iceland'"
+""",
+}
+
+# Causes seen against the plugin as it is today (issue 13); a fixed cause XPASSes and fails.
+_SELF = ("replay diverges at call #1 to {}: '(arguments differ, but not in their values)'; "
+         "the golden holds pickles of openai.NotGiven/openai.Omit")
+_STREAM = ("recording fails: UnencodableValueWarning: storing the repr of a openai.Stream value: "
+           "dill cannot pickle it (generator)")
+XFAIL: dict[str, str] = {
+    "sdk_sync": _SELF.format("Completions.create"),
+    "sdk_async": _SELF.format("AsyncCompletions.create"),
+    "sdk_streaming": _STREAM,
+    "sdk_tool_calls": _SELF.format("Completions.create"),
+    "sdk_rate_limit_fallback": _SELF.format("Completions.create"),
+    "sdk_responses_api": _SELF.format("Responses.create"),
+    "sdk_responses_streaming": _STREAM,
+    "client_in_self_no_get_state": _SELF.format("Completions.create"),
+    "thread_pool_tools": _SELF.format("Completions.create"),
+    "asyncio_gather": _SELF.format("AsyncCompletions.create"),
+}
+
+
+def _params(names: Iterable[str] = SCENARIOS) -> list[object]:
+    return [
+        pytest.param(name, marks=xfail(XFAIL[name])) if name in XFAIL else name
+        for name in names
+    ]
+
+
+def xfail(cause: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=f"issue 13: {cause}")
+
+
+@pytest.fixture
+def stack(make_stack) -> Stack:
+    return make_stack("openai_agent")
+
+
+@pytest.mark.parametrize("name", _params())
+def test_records_and_replays(stack: Stack, name: str) -> None:
+    stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.roundtrip()
+
+
+@xfail(XFAIL["sdk_sync"])
+def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:
+    stack.write_test("sdk_sync", HEADER + SCENARIOS["sdk_sync"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit("openai_agent", "You are a concise travel assistant.",
+               "You are a verbose travel agent.")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*Completions.create*"])
+    result.stdout.fnmatch_lines(["*You are a concise travel assistant.*"
+                                 "You are a verbose travel agent.*"])
+
+
+@xfail("calls swapped between two targets replay green: order is only kept per target")
+def test_swapped_calls_to_different_targets_fail(stack: Stack) -> None:
+    stack.write_test("research", HEADER + """
+@pytest.mark.replay("goldens/research.ckpt",
+                    mock={"llm": "openai_agent.ask", "tool": "openai_agent.lookup"})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    assert replay.run(agent.research, "Lyon") == "Answer to 'Lyon'"
+""")
+    stack.record()
+    stack.replay_passes()
+    stack.edit("openai_agent", 'ORDER = "llm-first"', 'ORDER = "tool-first"')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*openai_agent.lookup*openai_agent.ask*"])
+
+
+@pytest.mark.parametrize("name", _params(["thread_pool_tools", "asyncio_gather"]))
+def test_concurrent_agents_are_green_five_times_in_a_row(stack: Stack, name: str) -> None:
+    stack.write_test(name, HEADER + SCENARIOS[name])
+    for _ in range(5):
+        stack.record()
+        stack.replay_passes()
+
+
+@xfail("no placeholder key while replaying: openai.OpenAIError: Missing credentials "
+       "(the client is built in a fixture, at setup)")
+def test_replays_in_ci_without_an_api_key(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients built from the environment replay with no key set (§6.2 placeholders)."""
+    stack.write_test("sdk_sync", HEADER + SCENARIOS["sdk_sync"])
+    stack.record()
+    monkeypatch.delenv("OPENAI_API_KEY")
+    stack.replay_passes()
+
+
+@xfail("the goldens hold pickles of openai.NotGiven/openai.Omit")
+def test_under_xdist(stack: Stack) -> None:
+    for name in ("sdk_sync", "sdk_tool_calls", "asyncio_gather"):
+        stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.record(xdist=True)
+    stack.check_goldens_readable()
+    stack.replay_passes(xdist=True)
