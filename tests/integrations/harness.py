@@ -17,6 +17,7 @@ import base64
 import json
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,13 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(f"-p no:{name}" for name in LEAN))
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+def xfail(cause: str) -> pytest.MarkDecorator:
+    """A cause seen against the plugin today (issue 13); when it is fixed the test XPASSes and
+    fails (``strict``): remove the mark then."""
+    return pytest.mark.xfail(strict=True, reason=f"issue 13: {cause}")
+
+
+def params(names: Iterable[str], causes: dict[str, str]) -> list[Any]:
+    return [pytest.param(n, marks=xfail(causes[n])) if n in causes else n for n in names]

@@ -6,9 +6,7 @@ from __future__ import annotations
 import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import pytest
 
-from collections.abc import Iterable
-
-from .harness import Stack
+from .harness import Stack, params, xfail
 
 CREATE = "openai.resources.chat.completions.Completions.create"
 ACREATE = "openai.resources.chat.completions.AsyncCompletions.create"
@@ -143,23 +141,12 @@ XFAIL: dict[str, str] = {
 }
 
 
-def _params(names: Iterable[str] = SCENARIOS) -> list[object]:
-    return [
-        pytest.param(name, marks=xfail(XFAIL[name])) if name in XFAIL else name
-        for name in names
-    ]
-
-
-def xfail(cause: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 13: {cause}")
-
-
 @pytest.fixture
 def stack(make_stack) -> Stack:
     return make_stack("openai_agent")
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", params(SCENARIOS, XFAIL))
 def test_records_and_replays(stack: Stack, name: str) -> None:
     stack.write_test(name, HEADER + SCENARIOS[name])
     stack.roundtrip()
@@ -196,7 +183,7 @@ def test_it(replay, openai_client):
     result.stdout.fnmatch_lines(["*openai_agent.lookup*openai_agent.ask*"])
 
 
-@pytest.mark.parametrize("name", _params(["thread_pool_tools", "asyncio_gather"]))
+@pytest.mark.parametrize("name", params(["thread_pool_tools", "asyncio_gather"], XFAIL))
 def test_concurrent_agents_are_green_five_times_in_a_row(stack: Stack, name: str) -> None:
     stack.write_test(name, HEADER + SCENARIOS[name])
     for _ in range(5):
@@ -218,6 +205,6 @@ def test_replays_in_ci_without_an_api_key(stack: Stack, monkeypatch: pytest.Monk
 def test_under_xdist(stack: Stack) -> None:
     for name in ("sdk_sync", "sdk_tool_calls", "asyncio_gather"):
         stack.write_test(name, HEADER + SCENARIOS[name])
-    stack.record(xdist=True)
+    stack.record()
     stack.check_goldens_readable()
     stack.replay_passes(xdist=True)

@@ -1,0 +1,119 @@
+"""The ``anthropic`` SDK (2.x, over ``httpx2``) end to end: record against the fake service,
+replay twice with it sealed."""
+
+from __future__ import annotations
+
+import anthropic  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
+import pytest
+
+from .harness import Stack, params, xfail
+
+CREATE = "anthropic.resources.messages.Messages.create"
+ACREATE = "anthropic.resources.messages.AsyncMessages.create"
+
+HEADER = """
+import asyncio
+
+import anthropic
+import pytest
+from anthropic.types import Message
+
+import anthropic_agent as app
+"""
+
+SCENARIOS = {
+    "sdk_sync": f"""
+@pytest.mark.replay("goldens/sdk_sync.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, anthropic_client):
+    agent = app.ResearchAgent(anthropic_client)
+    message = replay.run(agent.message, "Papers on tides?")
+    assert isinstance(message, Message)
+    assert message.content[0].text == "Answer to 'Papers on tides?'"
+    assert message._request_id.startswith("req_")
+""",
+    "sdk_async": f"""
+@pytest.mark.replay("goldens/sdk_async.ckpt", mock={{"llm": "{ACREATE}"}})
+def test_it(replay, async_anthropic_client):
+    agent = app.ResearchAgent(async_anthropic_client)
+    assert asyncio.run(replay.run(agent.amessage, "Coral?")) == "Answer to 'Coral?'"
+""",
+    "sdk_streaming": f"""
+@pytest.mark.replay("goldens/sdk_streaming.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, anthropic_client):
+    agent = app.ResearchAgent(anthropic_client)
+    assert replay.run(agent.stream, "Glaciers now?") == "Answer to 'Glaciers now?'"
+""",
+    "sdk_tool_use": f"""
+@pytest.mark.replay("goldens/sdk_tools.ckpt",
+                    mock={{"llm": "{CREATE}", "tool": "anthropic_agent.lookup"}})
+def test_it(replay, anthropic_client):
+    agent = app.ResearchAgent(anthropic_client)
+    answer = replay.run(agent.with_tools, "Volcanoes")
+    assert answer.startswith("Answer to 'Volcanoes' using search_papers:")
+""",
+    "sdk_rate_limit_fallback": f"""
+@pytest.mark.replay("goldens/sdk_rate_limit.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, anthropic_client):
+    agent = app.ResearchAgent(anthropic_client)
+    assert replay.run(agent.with_fallback, "Storms?") == "Answer to 'Storms?'"
+    assert agent.notes[0]["type"] == "rate_limit_error" and agent.notes[0]["error"] == 429
+    assert agent.notes[0]["request_id"].startswith("req_")
+""",
+    "client_in_self_no_get_state": f"""
+@pytest.mark.replay("goldens/plain.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, anthropic_client):
+    agent = app.PlainAgent(anthropic_client)
+    assert replay.run(agent.answer, "Moons of Mars?") == "Answer to 'Moons of Mars?'"
+""",
+    "wrapper_sync": """
+@pytest.mark.replay("goldens/wrapper.ckpt", mock={"llm": "anthropic_agent.ask_claude"})
+def test_it(replay, anthropic_client):
+    agent = app.ResearchAgent(anthropic_client)
+    assert replay.run(agent.via_wrapper, "Deep sea?") == "Answer to 'Deep sea?'"
+""",
+}
+
+_SELF = ("replay diverges at call #1 to {}: '(arguments differ, but not in their values)'; "
+         "the golden holds pickles of anthropic.NotGiven/anthropic.Omit")
+XFAIL: dict[str, str] = {
+    "sdk_sync": _SELF.format("Messages.create"),
+    "sdk_async": _SELF.format("AsyncMessages.create"),
+    "sdk_streaming": _SELF.format("Messages.create") + "; the API key is written to disk "
+    "(goldens/sdk_streaming.ckpt and .clearstone/traces.db: a pickled anthropic.Stream)",
+    "sdk_tool_use": _SELF.format("Messages.create"),
+    "sdk_rate_limit_fallback": _SELF.format("Messages.create"),
+    "client_in_self_no_get_state": _SELF.format("Messages.create"),
+}
+
+
+@pytest.fixture
+def stack(make_stack) -> Stack:
+    return make_stack("anthropic_agent")
+
+
+@pytest.mark.parametrize("name", params(SCENARIOS, XFAIL))
+def test_records_and_replays(stack: Stack, name: str) -> None:
+    stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.roundtrip()
+
+
+@xfail(XFAIL["sdk_sync"])
+def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:
+    stack.write_test("sdk_sync", HEADER + SCENARIOS["sdk_sync"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit("anthropic_agent", "You are a careful research assistant.",
+               "You are a sloppy research intern.")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*Messages.create*"])
+    result.stdout.fnmatch_lines(["*You are a careful research assistant.*"
+                                 "You are a sloppy research intern.*"])
+
+
+@xfail(XFAIL["sdk_sync"])
+def test_under_xdist(stack: Stack) -> None:
+    for name in ("sdk_sync", "sdk_tool_use"):
+        stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.record()
+    stack.replay_passes(xdist=True)
