@@ -38,6 +38,12 @@ SDK_RESOURCES = frozenset(
         for kind in ("Sync", "Async")
     }
 )
+#: The SDKs' "argument not given" sentinel classes, and the module attribute of their instance.
+SENTINELS = {
+    f"{sdk}:{cls}": f"{sdk}:{name}"
+    for sdk in ("openai", "anthropic")
+    for cls, name in (("NotGiven", "NOT_GIVEN"), ("Omit", "omit"))
+}
 _MAX_DEPTH = 4
 _paths_by_type: dict[tuple[type, type], str | None] = {}
 
@@ -199,3 +205,22 @@ def decode_resource(tree: dict[str, Any]) -> Any:
             f"resource is a {tree['cls']!r}; re-record the golden"
         )
     return obj
+
+
+def encode_sentinel(t: type) -> dict[str, Any]:
+    """openai/anthropic ``NOT_GIVEN``/``omit``: a reference to the SDK's own instance."""
+    return {TAG: "sentinel", "ref": SENTINELS[class_path(t)]}
+
+
+def decode_sentinel(tree: dict[str, Any]) -> Any:
+    """The SDK's sentinel instance named by ``ref``."""
+    ref = tree["ref"]
+    if ref not in SENTINELS.values():
+        raise DecodeError(
+            f"bad 'sentinel' value: {ref!r} is not one of {sorted(SENTINELS.values())}"
+        )
+    module_name, _, name = str(ref).partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError) as exc:
+        raise DecodeError(f"cannot import the stored sentinel {ref!r}: {exc}") from None

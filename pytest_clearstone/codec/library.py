@@ -13,6 +13,7 @@ Kind (tag)                Recognised by
 ``http_response``         the same with ``Response``
 ``sdk_client``            a base ``openai:OpenAI``, ``anthropic:Anthropic``, ``httpx:Client``...
 ``sdk_resource``          a base ``openai._resource:SyncAPIResource`` (anthropic's too)
+``sentinel``              the class ``openai:NotGiven``/``openai:Omit`` (anthropic's too)
 ========================  ==================================================================
 """
 
@@ -50,6 +51,8 @@ def _classify(t: type) -> str:
         return "namedtuple"
     if t.__module__ in http.HTTP_MODULES and t.__qualname__ in ("Request", "Response"):
         return "http_request" if t.__qualname__ == "Request" else "http_response"
+    if f"{t.__module__}:{t.__qualname__}" in clients.SENTINELS:
+        return "sentinel"
     if clients.client_base(t) is not None:
         return "sdk_client"
     if clients.is_resource(t):
@@ -88,6 +91,8 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
         return http.encode_request(v, t.__module__)
     if kind == "http_response":
         return http.encode_response(v, t.__module__)
+    if kind == "sentinel":
+        return clients.encode_sentinel(t)
     if kind == "sdk_client":
         base = clients.client_base(t)
         return None if base is None else clients.encode_client(v, t, base)
@@ -104,6 +109,7 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "http_response": http.decode_response,
     "sdk_client": clients.decode_client,
     "sdk_resource": clients.decode_resource,
+    "sentinel": clients.decode_sentinel,
 }
 """The decoder of each library tag (the trees' nested values are already decoded)."""
 
@@ -129,6 +135,8 @@ def class_paths(node: Any) -> list[str]:
         return [str(node.get("type"))]
     if tag == "pydantic" and "args" in node:
         return _ref_paths({"cls": node.get("cls"), "args": node.get("args")})
+    if tag == "sentinel":
+        return [str(node.get("ref"))]
     if "cls" in node and tag is not None:
         return [str(node["cls"])]
     return []

@@ -14,8 +14,8 @@ infinities), ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that i
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
 tags of :mod:`pytest_clearstone.codec.library` (``pydantic``, ``pydantic.v1``, ``secret``,
 ``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
-``sdk_resource``), ``pickle`` (dill, for everything else) and ``repr`` (what even dill cannot
-encode; lossy, warned).
+``sdk_resource``, ``sentinel``), ``pickle`` (dill, for everything else) and ``repr`` (what even
+dill cannot encode; lossy, warned).
 
 The order for a value that is not JSON: the built-in types above, then registered types and the
 installed hooks, then enums and dataclasses, then library types, then pickle.

@@ -749,3 +749,18 @@ def test_failing_registered_decoder_is_named_in_the_error(registered: Any) -> No
     text = dumps(encode(Money(1, "EUR")))
     with pytest.raises(DecodeError, match=r"decoder of .*Money.*decode_money.*KeyError"):
         loads(text)
+
+
+def test_sdk_not_given_and_omit_sentinels_come_back_as_the_same_objects() -> None:
+    value = {
+        "a": openai.NOT_GIVEN,
+        "b": openai.omit,
+        "c": anthropic.NOT_GIVEN,
+        "d": anthropic.omit,
+    }
+    back, text = roundtrip(value)
+    assert all(back[k] is value[k] for k in value)
+    assert '"ref": "openai:NOT_GIVEN"' in text
+    assert codec.class_paths(encode(openai.omit)) == ["openai:omit"]
+    with pytest.raises(DecodeError, match="not one of"):
+        loads('{"__cs__": "sentinel", "ref": "os:system"}')
