@@ -1,0 +1,111 @@
+"""LangChain (``langchain-openai``'s ``ChatOpenAI`` over ``httpx2``) end to end."""
+
+from __future__ import annotations
+
+import langchain_openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
+import pytest
+
+from .harness import Stack, params, xfail
+
+INVOKE = "langchain_openai.ChatOpenAI.invoke"
+
+HEADER = """
+import asyncio
+
+import pytest
+from langchain_core.messages import AIMessage
+
+import langchain_agent as app
+"""
+
+SCENARIOS = {
+    "invoke": f"""
+@pytest.mark.replay("goldens/invoke.ckpt", mock={{"llm": "{INVOKE}"}})
+def test_it(replay):
+    agent = app.ChefAgent(app.make_llm(temperature=0.2))
+    message = replay.run(agent.ask, "Risotto tips?")
+    assert isinstance(message, AIMessage)
+    assert message.content == "Answer to 'Risotto tips?'"
+""",
+    "ainvoke": """
+@pytest.mark.replay("goldens/ainvoke.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.ainvoke"})
+def test_it(replay):
+    agent = app.ChefAgent(app.make_llm())
+    assert asyncio.run(replay.run(agent.aask, "Pho broth?")) == "Answer to 'Pho broth?'"
+""",
+    "stream": """
+@pytest.mark.replay("goldens/stream.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.stream"})
+def test_it(replay):
+    agent = app.ChefAgent(app.make_llm())
+    assert replay.run(agent.stream, "Sourdough?") == "Answer to 'Sourdough?'"
+""",
+    "chain_lcel": f"""
+@pytest.mark.replay("goldens/chain.ckpt", mock={{"llm": "{INVOKE}"}},
+                    ignore=["config.callbacks", "**.run_id", "config.run_id"])
+def test_it(replay):
+    agent = app.ChefAgent(app.make_llm())
+    assert replay.run(agent.chain, "Pesto?") == "Answer to 'Pesto?'"
+""",
+    "tool_calls": f"""
+@pytest.mark.replay("goldens/tools.ckpt", mock={{"llm": "{INVOKE}", "tool": "langchain_agent.lookup"}})
+def test_it(replay):
+    agent = app.ChefAgent(app.make_llm())
+    answer = replay.run(agent.with_tools, "Tacos")
+    assert answer.startswith("Answer to 'Tacos' using recipes:")
+""",
+    "rate_limit_fallback": f"""
+@pytest.mark.replay("goldens/fallback.ckpt", mock={{"llm": "{INVOKE}"}})
+def test_it(replay):
+    agent = app.ChefAgent(app.make_llm())
+    assert replay.run(agent.with_fallback, "Ramen?") == "Answer to 'Ramen?'"
+""",
+}
+
+XFAIL: dict[str, str] = {
+    "chain_lcel": "the marker does not take ignore= yet: bad @pytest.mark.replay(path, *, "
+    "mock=None, strict=True): _replay_marker() got an unexpected keyword argument 'ignore'",
+}
+
+
+@pytest.fixture
+def stack(make_stack) -> Stack:
+    return make_stack("langchain_agent")
+
+
+@pytest.mark.parametrize("name", params(SCENARIOS, XFAIL))
+def test_records_and_replays(stack: Stack, name: str) -> None:
+    stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.roundtrip()
+
+
+@xfail("self of a method target is not compared by its settings: ChatOpenAI temperature "
+       "0.2 -> 0.7 replays green")
+def test_changed_temperature_fails(stack: Stack) -> None:
+    stack.write_test("invoke", HEADER + SCENARIOS["invoke"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit("test_invoke", "temperature=0.2", "temperature=0.7")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ChatOpenAI.invoke*", "*temperature*0.2*0.7*"],
+                                consecutive=False)
+
+
+def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:
+    stack.write_test("invoke", HEADER + SCENARIOS["invoke"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit("langchain_agent", "You are a helpful cooking assistant.",
+               "You are a grumpy cooking assistant!")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*ChatOpenAI.invoke*"])
+    result.stdout.fnmatch_lines(["*You are a helpful cooking assistant.*"
+                                 "You are a grumpy cooking assistant!*"])
+
+
+def test_under_xdist(stack: Stack) -> None:
+    for name in ("invoke", "tool_calls"):
+        stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.record()
+    stack.replay_passes(xdist=True)

@@ -1,0 +1,100 @@
+"""pydantic-ai (``OpenAIChatModel`` with an ``OpenAIProvider`` over ``httpx2``) end to end."""
+
+from __future__ import annotations
+
+import pydantic_ai.models.openai  # noqa: F401  (imported once, reused by the inner runs)
+import pytest
+
+from .harness import Stack, params, xfail
+
+REQUEST = "pydantic_ai.models.openai.OpenAIChatModel.request"
+
+HEADER = """
+import asyncio
+
+import pytest
+
+import pydantic_ai_agent as app
+"""
+
+SCENARIOS = {
+    "run_sync": f"""
+@pytest.mark.replay("goldens/run_sync.ckpt", mock={{"llm": "{REQUEST}"}})
+def test_it(replay):
+    guide = app.Guide(app.make_model())
+    assert replay.run(guide.ask, "Who painted this?") == "Answer to 'Who painted this?'"
+""",
+    "run_async": f"""
+@pytest.mark.replay("goldens/run_async.ckpt", mock={{"llm": "{REQUEST}"}})
+def test_it(replay):
+    guide = app.Guide(app.make_model())
+    assert asyncio.run(replay.run(guide.aask, "Which era?")) == "Answer to 'Which era?'"
+""",
+    "run_stream": """
+@pytest.mark.replay("goldens/run_stream.ckpt",
+                    mock={"llm": "pydantic_ai.models.openai.OpenAIChatModel.request_stream"})
+def test_it(replay):
+    guide = app.Guide(app.make_model())
+    assert asyncio.run(replay.run(guide.stream, "Best room?")) == "Answer to 'Best room?'"
+""",
+    "tool_calls": f"""
+@pytest.mark.replay("goldens/tools.ckpt",
+                    mock={{"llm": "{REQUEST}", "tool": "pydantic_ai_agent.lookup"}})
+def test_it(replay):
+    guide = app.Guide(app.make_model(), tools=True)
+    answer = replay.run(guide.ask, "Egypt")
+    assert answer.startswith("Answer to 'Egypt' using")
+""",
+    "wrapper_async": """
+@pytest.mark.replay("goldens/wrapper.ckpt", mock={"llm": "pydantic_ai_agent.research"})
+def test_it(replay):
+    guide = app.Guide(app.make_model())
+    assert asyncio.run(replay.run(guide.via_wrapper, "Opening hours?")) == "Answer to 'Opening hours?'"
+""",
+}
+
+_UUID7 = ("replay diverges at call #1 to OpenAIChatModel.request: root['messages'][0]."
+          "conversation_id differs (pydantic-ai's uuid7 is not made deterministic)")
+XFAIL: dict[str, str] = {
+    "run_sync": _UUID7,
+    "run_async": _UUID7,
+    "run_stream": "replaying request_stream (an async context manager) fails: TypeError: "
+    "'async_generator' object does not support the asynchronous context manager protocol",
+    "tool_calls": _UUID7,
+    "wrapper_async": "replay diverges at call #1 to pydantic_ai_agent.research: '(arguments "
+    "differ, but not in their values)'; the golden pickles the pydantic_ai.Agent argument "
+    "(OpenAIProvider, TextOutputProcessor) and so writes the API key to disk",
+}
+
+
+@pytest.fixture
+def stack(make_stack) -> Stack:
+    return make_stack("pydantic_ai_agent")
+
+
+@pytest.mark.parametrize("name", params(SCENARIOS, XFAIL))
+def test_records_and_replays(stack: Stack, name: str) -> None:
+    stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.roundtrip()
+
+
+@xfail(_UUID7)
+def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:
+    stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit("pydantic_ai_agent", "You are a friendly museum guide.",
+               "You are a strict museum guard.")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*OpenAIChatModel.request*"])
+    result.stdout.fnmatch_lines(["*You are a friendly museum guide.*"
+                                 "You are a strict museum guard.*"])
+
+
+@xfail(_UUID7)
+def test_under_xdist(stack: Stack) -> None:
+    for name in ("run_sync", "tool_calls"):
+        stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.record()
+    stack.replay_passes(xdist=True)
