@@ -23,7 +23,19 @@ from pathlib import Path
 from _harness import Result
 
 N = 500
-COMMON = ["-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:randomly"]
+COMMON = [
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:hypothesispytest",
+    "-p",
+    "no:randomly",
+    "-p",
+    "no:langsmith_plugin",
+    "-p",
+    "no:anyio",
+]
 
 APP = """
 class Agent:

@@ -24,6 +24,11 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
           +-- ReplayExhaustedError              more calls than recorded responses
           +-- UnusedResponsesError              recorded responses never consumed
           +-- GoldenMismatchError               result or final state differ from the golden
+          +-- NetworkBlockedError               a connection the network guard blocked
+
+Warnings (``UserWarning``): ``UnusedResponsesWarning`` (a non-strict replay left responses
+unused), ``NetworkBlockedWarning`` (a background thread's connection was blocked) and
+``UnencodableValueWarning`` (a value was stored as its ``repr``).
 
 Messages are built in ``__init__`` from the facts, so every raise site produces the same wording.
 """
@@ -397,3 +402,7 @@ class NetworkBlockedWarning(UserWarning):
 
 class UnusedResponsesWarning(UserWarning):
     """A non-strict replay (``ReplayEngine(strict=False)``) left recorded responses unused."""
+
+
+class UnencodableValueWarning(UserWarning):
+    """A value was stored as its ``repr`` because neither JSON nor dill could encode it."""

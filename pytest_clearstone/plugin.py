@@ -20,24 +20,25 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .golden.mode import Mode, attempt_action
+from .golden.paths import golden_path
+
 if TYPE_CHECKING:
     from .golden.checkpoint import Checkpoint
     from .golden.replay import Replay
     from .redaction import Redactor
     from .tracing import Tracer, TracerProvider
+    from .tracing.tracer import LiveSpan
 
-RECORD = "record"
-REPLAY = "replay"
-_MODES = (RECORD, REPLAY)
 _DEFAULT_DB = ".clearstone/traces.db"
-_MARKER = "replay(path, *, mock=None, strict=True)"
+_MARKER = "replay(path=None, *, mock=None, strict=True)"
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """The run's pytest-clearstone settings, resolved once (CLI > ini > default)."""
 
-    mode: str
+    mode: Mode
     db_path: Path
     explicit: bool  # any clearstone option or ini key given: then the header line is shown
     redact_keys: tuple[str, ...] = ()
@@ -105,6 +106,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Replay tests marked replay from their golden checkpoints (the default)",
     )
     group.addoption(
+        "--clearstone-mode",
+        dest="clearstone_mode",
+        metavar="MODE",
+        choices=[m.value for m in Mode],
+        default=None,
+        help="replay (default): replay every marked test from its golden; record: run them live "
+        "and write their goldens; record-missing: record only the tests whose golden does not "
+        "exist",
+    )
+    group.addoption(
         "--clearstone-db",
         dest="clearstone_db",
         metavar="PATH",
@@ -138,7 +149,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     parser.addini(
-        "clearstone_mode", "Mode of tests marked replay: 'replay' (default) or 'record'", default=""
+        "clearstone_mode",
+        "Mode of tests marked replay: replay (default), record or record-missing",
+        default="",
     )
     parser.addini(
         "clearstone_db",
@@ -148,26 +161,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _settings(config: pytest.Config) -> Settings:
-    record = bool(config.getoption("clearstone_record"))
-    replay = bool(config.getoption("clearstone_replay"))
-    if record and replay:
+    given = {
+        flag: mode
+        for flag, mode in (
+            ("--clearstone-record", Mode.RECORD if config.getoption("clearstone_record") else None),
+            ("--clearstone-replay", Mode.REPLAY if config.getoption("clearstone_replay") else None),
+            ("--clearstone-mode", config.getoption("clearstone_mode")),
+        )
+        if mode is not None
+    }
+    if len({Mode(m) for m in given.values()}) > 1:
         raise pytest.UsageError(
-            "--clearstone-record and --clearstone-replay cannot be combined: record writes the "
-            "golden checkpoints, replay checks against them; choose one"
+            f"{' and '.join(given)} choose different modes: record writes the golden "
+            f"checkpoints, replay checks against them; choose one"
         )
     ini_mode = str(config.getini("clearstone_mode")).strip().lower()
-    if ini_mode and ini_mode not in _MODES:
+    if ini_mode and ini_mode not in {m.value for m in Mode}:
         raise pytest.UsageError(
-            f"ini option clearstone_mode = {ini_mode!r}: must be 'replay' or 'record'"
+            f"ini option clearstone_mode = {ini_mode!r}: must be one of "
+            f"{', '.join(m.value for m in Mode)}"
         )
-    mode = RECORD if record else REPLAY if replay else (ini_mode or REPLAY)
+    mode = Mode(next(iter(given.values()), None) or ini_mode or Mode.REPLAY)
     cli_db = config.getoption("clearstone_db")
     ini_db = str(config.getini("clearstone_db")).strip()
     if cli_db:
         db_path = Path(cli_db) if cli_db == ":memory:" else Path(cli_db).resolve()
     else:
         db_path = config.rootpath / (ini_db or _DEFAULT_DB)
-    explicit = record or replay or bool(cli_db or ini_mode or ini_db)
+    explicit = bool(given or cli_db or ini_mode or ini_db)
     patterns = tuple(config.getini("clearstone_redact_patterns"))
     for line in (*patterns, *config.getini("clearstone_redact_allow")):
         regex = line if line in patterns else line[3:] if line.startswith("re:") else None
@@ -213,8 +234,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def _replay_marker(
-    path: str | Path, *, mock: Any = None, strict: bool = True
-) -> tuple[str | Path, Any, bool]:
+    path: str | Path | None = None, *, mock: Any = None, strict: bool = True
+) -> tuple[str | Path | None, Any, bool]:
     """The marker's signature: calling it validates the marker's arguments."""
     return path, mock, strict
 
@@ -231,12 +252,23 @@ def _marker_args(item: pytest.Item) -> tuple[Path, Any, bool] | None:
         problem = ""
     if problem:  # failed outside the except block: no "during handling" chain in the report
         pytest.fail(f"{item.nodeid}: bad @pytest.mark.{_MARKER}: {problem}", pytrace=False)
-    if not isinstance(path, (str, Path)) or not str(path):
+    if path is not None and (not isinstance(path, (str, Path)) or not str(path)):
         pytest.fail(
             f"{item.nodeid}: @pytest.mark.replay path must be a file path, not {path!r}",
             pytrace=False,
         )
-    return item.path.parent / path, mock, bool(strict)
+    return Path(_golden_path(item, path)), mock, bool(strict)
+
+
+def _golden_path(item: pytest.Item, marker_path: str | Path | None) -> str:
+    """The absolute path of the item's golden (the marker's, or the default from its node)."""
+    names: list[str] = []
+    if marker_path is None:  # the node names below the module: classes, then the test
+        for node in reversed(item.listchain()):
+            if isinstance(node, pytest.Module):
+                break
+            names.insert(0, node.name)
+    return golden_path(str(item.path), marker_path, names)
 
 
 # -- the trace store ---------------------------------------------------------------------------
@@ -288,23 +320,25 @@ def _runtest_setup(item: pytest.Item) -> None:
 
     config = item.config
     settings = config.stash[_SETTINGS]
+    action = attempt_action(
+        settings.mode,
+        golden_exists=settings.mode is Mode.RECORD_MISSING and path.is_file(),
+        writes=bool(mock),
+    )
     redactor = settings.redactor.fresh()
-    if settings.mode == REPLAY:  # secrets are only looked for when recording
+    if action is Mode.REPLAY:  # secrets are only looked for when recording
         redactor.check_secrets = False
-    tracer = _tracer(config) if settings.mode == RECORD else None
-    matcher = redactor.matcher(_hooks_matcher(config))
-    transform = _transform(config, redactor)
     problem = ""
     try:
         replay = Replay(
             path,
             mock,
-            mode=settings.mode,
+            mode=action,
             strict=strict,
             node_id=item.nodeid,
-            tracer=tracer,
-            matcher=matcher,
-            transform=transform,
+            tracer=_tracer(config) if action is Mode.RECORD else None,
+            matcher=redactor.matcher(_hooks_matcher(config)),
+            transform=_transform(config, redactor),
         )
     except TypeError as exc:  # the mock= argument (checked by normalize_mock_config)
         problem = str(exc)
@@ -315,64 +349,64 @@ def _runtest_setup(item: pytest.Item) -> None:
 
 
 def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    """The test's call: open its root span, start the golden run, run the test, finish."""
     __tracebackhide__ = True
     replay = item.stash.get(_REPLAY, None)
     wants_tracer = "clearstone_tracer" in getattr(item, "fixturenames", ())
-    recording = replay is not None and replay.recording
     if replay is None and not wants_tracer:
         return (yield)
-
-    from .errors import ClearstoneError, ReplayError
-
-    root = None
-    trace_id: str | None = None
-    root_id: str | None = None
-    if recording or wants_tracer:
-        root = _tracer(item.config).span(item.nodeid, attributes={"test.nodeid": item.nodeid})
-        span = root.__enter__()
-        trace_id, root_id = span.trace_id, span.span_id
-    started = False
+    recording = replay is not None and replay.recording
+    root = _root_span(item) if recording or wants_tracer else None
     error: BaseException | None = None
     try:
         if replay is not None:
-            problem = ""
-            try:
-                replay.start(root_span_id=root_id, trace_id=trace_id)
-            except (ClearstoneError, TypeError) as exc:
-                problem = str(exc)
-            if problem:
-                pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
-            started = True
-            if not recording and replay.checkpoint.metadata.get("redacted") is False:
-                # nothing was redacted when recording: replayed values compare as they are
-                item.stash[_REDACTOR].active = False
+            _start(item, replay, root)
         try:
             result = yield
-        except ReplayError:
-            _outcome(item, "diverged")
-            raise
-        except BaseException:
-            _outcome(item, "failed")
-            raise
         finally:
-            if started and replay is not None:
+            if replay is not None:
                 replay.stop()
         if replay is not None and not recording:
-            try:
-                replay.check()
-            except ReplayError:
-                _outcome(item, "diverged")
-                raise
+            replay.check()
             _outcome(item, "replayed")
     except BaseException as exc:
         error = exc
+        _outcome_of_failure(item, exc)
         raise
     finally:
         if root is not None:  # a failed test leaves its root span ERROR, with the reason
             root.__exit__(None if error is None else type(error), error, None)
-    if recording and replay is not None:
-        _save_golden(item, replay, trace_id)
+    if recording and replay is not None and root is not None:
+        _save_golden(item, replay, root.trace_id)
     return result
+
+
+def _root_span(item: pytest.Item) -> LiveSpan:
+    root = _tracer(item.config).span(item.nodeid, attributes={"test.nodeid": item.nodeid})
+    root.__enter__()
+    return root
+
+
+def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
+    __tracebackhide__ = True
+    from .errors import ClearstoneError
+
+    problem = ""
+    try:
+        replay.start(root_span_id=None if root is None else root.span_id)
+    except (ClearstoneError, TypeError) as exc:
+        problem = str(exc)
+    if problem:
+        pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
+    if not replay.recording and replay.checkpoint.metadata.get("redacted") is False:
+        # nothing was redacted when recording: replayed values compare as they are
+        item.stash[_REDACTOR].active = False
+
+
+def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
+    from .errors import ReplayError
+
+    _outcome(item, "diverged" if isinstance(exc, ReplayError) else "failed")
 
 
 def _outcome(item: pytest.Item, outcome: str) -> None:
@@ -381,12 +415,12 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
     item.user_properties[:] = [*props, ("clearstone", outcome)]
 
 
-def _save_golden(item: pytest.Item, replay: Replay, trace_id: str | None) -> None:
+def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
     __tracebackhide__ = True
     from .errors import ClearstoneError
 
     state = item.config.stash[_STATE]
-    assert state.provider is not None and trace_id is not None
+    assert state.provider is not None
     problem = ""
     try:
         redactor = item.stash[_REDACTOR]
@@ -414,15 +448,12 @@ def pytest_collection_modifyitems(
 ) -> None:
     referenced = config.stash[_STATE].referenced
     used = False
-    directories: dict[int, str] = {}  # per test file: resolving costs a syscall per path part
     for item in items:
         mark = item.get_closest_marker("replay")
-        if mark is not None and mark.args and isinstance(mark.args[0], (str, Path)):
-            parent = item.parent
-            directory = directories.get(id(parent))
-            if directory is None:
-                directory = directories[id(parent)] = str(Path(item.path).parent.resolve())
-            referenced.add(os.path.normpath(os.path.join(directory, mark.args[0])))
+        if mark is not None:
+            path = mark.args[0] if mark.args else mark.kwargs.get("path")
+            if path is None or isinstance(path, (str, Path)):  # else: reported at set-up
+                referenced.add(_golden_path(item, path))
         used = (
             used
             or mark is not None

@@ -252,6 +252,8 @@ def _page_id(path: Path) -> str:
 
 @pytest.mark.parametrize("page", [p for p in pages() if _runnable(p)], ids=_page_id)
 def test_page_code_blocks_run(page: Path, tmp_path: Path) -> None:
+    from tests.inner_runs import LEAN_ADDOPTS  # (not at the top: this file also runs as a script)
+
     steps = parse(page.read_text(), _page_id(page))
     spec = {"page": f"docs/{_page_id(page)}", "workdir": str(tmp_path),
             "steps": [asdict(s) for s in steps]}  # fmt: skip
@@ -264,7 +266,7 @@ def test_page_code_blocks_run(page: Path, tmp_path: Path) -> None:
         "NO_COLOR": "1",
         "COLUMNS": "80",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTEST_ADDOPTS": "-p no:hypothesispytest -p no:cacheprovider",
+        "PYTEST_ADDOPTS": LEAN_ADDOPTS,
     }
     env.pop("PYTEST_XDIST_WORKER", None)
     done = subprocess.run([sys.executable, __file__, str(steps_file)], env=env, cwd=tmp_path,

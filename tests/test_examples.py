@@ -21,6 +21,7 @@ import pytest
 # without this every run would import the replay machinery (deepdiff, time-machine) again;
 # for the same reason the runs leave out hypothesis's plugin, which the examples do not use.
 import pytest_clearstone.golden.replay  # noqa: F401
+from tests.inner_runs import LEAN_ARGS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -33,7 +34,7 @@ GOLDENS = {
     "support_agent": 2,
 }
 
-_ARGS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-q")
+_ARGS = (*LEAN_ARGS, "-q")
 _SUMMARY = re.compile(r"(\d+) checkpoint\(s\) replayed, (\d+) recorded, (\d+) diverged")
 
 

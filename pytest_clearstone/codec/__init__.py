@@ -14,6 +14,7 @@ and responses, SDK clients and resources — are stored readably
 
 from __future__ import annotations
 
+from ..errors import UnencodableValueWarning
 from .clients import PLACEHOLDER_KEY
 from .http import REDACTED, SECRET_HEADERS
 from .library import class_paths
@@ -22,7 +23,6 @@ from .tags import (
     TAG,
     Encoder,
     StoredRepr,
-    UnencodableValueWarning,
     decode,
     dumps,
     encode,

@@ -39,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any
 
-from ..errors import DecodeError, SerializationError, describe
+from ..errors import DecodeError, SerializationError, UnencodableValueWarning, describe
 from .fast_json import orjson
 from .library import DECODERS as LIBRARY_DECODERS
 from .library import encode_library
@@ -69,10 +69,6 @@ def _scan(text: str) -> tuple[bool, bool]:
     escaped = b"\\" in encoded and b"\\u" in encoded
     digits = encoded.translate(_DIGIT_MAP)
     return escaped, _RUN20 in digits or _NEG19 in digits
-
-
-class UnencodableValueWarning(UserWarning):
-    """A value was stored as its ``repr`` because neither JSON nor dill could encode it."""
 
 
 class _Unencodable(Exception):

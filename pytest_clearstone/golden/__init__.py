@@ -11,26 +11,54 @@ interactive pdb session, imported only when one starts).
 
 from __future__ import annotations
 
-from ..diff import StateDelta
-from .checkpoint import FORMAT_NAME, FORMAT_VERSION, Checkpoint
-from .context import DeterministicExecutionContext
-from .engine import ReplayEngine
-from .manager import CheckpointManager
-from .mocks import PreflightEntry, PreflightReport
-from .responses import RecordedCall, ReplayCall, ReplaySession, Responses
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "FORMAT_NAME",
-    "FORMAT_VERSION",
-    "Checkpoint",
-    "CheckpointManager",
-    "DeterministicExecutionContext",
-    "PreflightEntry",
-    "PreflightReport",
-    "RecordedCall",
-    "ReplayCall",
-    "ReplayEngine",
-    "ReplaySession",
-    "Responses",
-    "StateDelta",
-]
+# name -> module, imported on first use: the plugin imports golden.mode and golden.paths at
+# start-up, and a run that uses no golden must not pay for the rest
+_EXPORTS = {
+    "FORMAT_NAME": "document",
+    "FORMAT_VERSION": "document",
+    "Checkpoint": "checkpoint",
+    "CheckpointManager": "manager",
+    "DeterministicExecutionContext": "context",
+    "Mode": "mode",
+    "PreflightEntry": "mocks",
+    "PreflightReport": "mocks",
+    "RecordedCall": "responses",
+    "Replay": "replay",
+    "ReplayCall": "responses",
+    "ReplayEngine": "engine",
+    "ReplaySession": "responses",
+    "Responses": "responses",
+    "StateDelta": "..diff",
+}
+
+if TYPE_CHECKING:
+    from ..diff import StateDelta as StateDelta
+    from .checkpoint import Checkpoint as Checkpoint
+    from .context import DeterministicExecutionContext as DeterministicExecutionContext
+    from .document import FORMAT_NAME as FORMAT_NAME
+    from .document import FORMAT_VERSION as FORMAT_VERSION
+    from .engine import ReplayEngine as ReplayEngine
+    from .manager import CheckpointManager as CheckpointManager
+    from .mocks import PreflightEntry as PreflightEntry
+    from .mocks import PreflightReport as PreflightReport
+    from .mode import Mode as Mode
+    from .replay import Replay as Replay
+    from .responses import RecordedCall as RecordedCall
+    from .responses import ReplayCall as ReplayCall
+    from .responses import ReplaySession as ReplaySession
+    from .responses import Responses as Responses
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    if module.startswith(".."):
+        return getattr(importlib.import_module(module[1:], "pytest_clearstone"), name)
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

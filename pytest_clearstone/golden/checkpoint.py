@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
-from ..codec.fast_json import orjson
 from ..diff import StateDelta
 from ..errors import (
     CheckpointCorruptError,
@@ -30,24 +29,7 @@ from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
 from .atomic import atomic_write_text
-
-FORMAT_NAME = "pytest-clearstone-checkpoint"
-FORMAT_VERSION = 1
-
-
-def file_text(doc: dict[str, Any]) -> str:
-    """The ``.ckpt`` layout of a document: indented JSON, top-level fields sorted.
-
-    Values keep their key order: an agent that formats a recorded dict into a prompt must see
-    it in the order it had when recorded, or the replay would diverge from the recording.
-    """
-    top = dict(sorted(doc.items()))
-    if orjson is not None:
-        try:
-            return str(orjson.dumps(top, option=orjson.OPT_INDENT_2).decode("utf-8"))
-        except TypeError:  # e.g. integers wider than 64 bits: the stdlib handles them
-            pass
-    return json.dumps(top, indent=2, ensure_ascii=False)
+from .document import FORMAT_NAME, FORMAT_VERSION, file_text
 
 
 def _library_version() -> str:

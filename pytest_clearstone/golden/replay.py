@@ -1,39 +1,32 @@
-"""A golden test: one checkpoint file, recorded live once, replayed from then on.
+"""The ``replay`` fixture's object: one golden test, recorded live once, replayed from then on.
 
 This is the library behind the pytest plugin's ``@pytest.mark.replay`` and ``replay`` fixture;
 it knows nothing of pytest. Lifecycle: ``start()`` before the test's call, ``run()`` from the
-test, ``stop()`` after it, then ``check()`` (replay) or ``save()`` (record, test passed).
+test, ``stop()`` after it, then ``check()`` (replay) or ``save()`` (record, test passed). The
+work is done by one of two halves, chosen by the mode of the attempt:
+:class:`~pytest_clearstone.golden.recording.RecordingRun` or
+:class:`~pytest_clearstone.golden.replaying.ReplayingRun`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..diff import StateDelta
-from ..errors import (
-    CheckpointNotFoundError,
-    ClearstoneError,
-    GoldenMismatchError,
-)
-from ..tracing.span import Recorded
+from ..callables import wrap
+from ..errors import CheckpointNotFoundError
+from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
-from .manager import new_checkpoint_id
 from .mocks import MockConfig, normalize_mock_config
-from .recorder import Recorder
+from .mode import Mode
+from .recording import RecordingRun
+from .replaying import ReplayingRun, load_golden
 from .responses import Matcher, ReplayCall, Transform
-from .state import agent_class_of, agent_state, capture_state, load_state
-from .targets import PatchStack, resolve
-
-RECORD = "record"
-REPLAY = "replay"
-_NOT_RECORDING = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
 
 
 class Replay:
@@ -52,38 +45,45 @@ class Replay:
         path: Path,
         mock: MockConfig | None,
         *,
-        mode: str,
+        mode: Mode | str,
         strict: bool = True,
         node_id: str = "",
         tracer: Tracer | None = None,
         matcher: Matcher | None = None,
         transform: Transform | None = None,
+        previous: Checkpoint | None = None,
     ) -> None:
-        if mode not in (RECORD, REPLAY):
-            raise ValueError(f"mode must be {RECORD!r} or {REPLAY!r}, not {mode!r}")
+        if mode not in (Mode.RECORD, Mode.REPLAY):
+            raise ValueError(f"mode must be 'record' or 'replay', not {mode!r}")
         self.path = path if isinstance(path, Path) else Path(path)
-        self.mock_pairs = normalize_mock_config(mock)
         self.mock = mock
-        self.mode = mode
+        self.mock_pairs = normalize_mock_config(mock)
+        #: the action of this attempt: ``"record"`` or ``"replay"``
+        self.mode = Mode(mode)
         self.strict = strict
         self.node_id = node_id
-        self.tracer = tracer
-        self.matcher = matcher
-        self.transform = transform
-        self._checkpoint: Checkpoint | None = None
-        self._engine: ReplayEngine | None = None
-        self._context: DeterministicExecutionContext | None = None
-        self._recorder: Recorder | None = None
-        self._stack: PatchStack | None = None
         self._agent: Any = None
-        self._runs: list[dict[str, Any]] = []  # record mode: one entry per replay.run()
-        self._replayed_runs = 0  # replay mode: how many replay.run() calls were checked
-        # record mode only: fixed before the call so that the seed and clock are known up front
-        recording = mode == RECORD
-        self.checkpoint_id = new_checkpoint_id() if recording else ""
-        self.started_at = _dt.datetime.now(_dt.timezone.utc) if recording else _NOT_RECORDING
-        self.root_span_id: str | None = None
-        self.trace_id: str | None = None
+        self._recording: RecordingRun | None = None
+        self._replaying: ReplayingRun | None = None
+        self._previous = previous
+        if self.mode is Mode.RECORD:
+            self._recording = RecordingRun(
+                self.path,
+                self.mock_pairs,
+                tracer=tracer,
+                strict=strict,
+                node_id=node_id,
+                transform=transform,
+            )
+        else:
+            self._replaying = ReplayingRun(
+                self.path,
+                self.mock_pairs,
+                strict=strict,
+                node_id=node_id,
+                matcher=matcher,
+                transform=transform,
+            )
 
     def __repr__(self) -> str:
         return f"<Replay {self.mode} {str(self.path)!r}>"
@@ -91,14 +91,23 @@ class Replay:
     # -- properties the test sees --------------------------------------------------------------
     @property
     def recording(self) -> bool:
-        return self.mode == RECORD
+        return self._recording is not None
 
     @property
     def checkpoint(self) -> Checkpoint:
         """The golden checkpoint (replay mode; in record mode the previous one, if any)."""
-        if self._checkpoint is None:
-            self._checkpoint = self.load()
-        return self._checkpoint
+        if self._replaying is not None:
+            return self._replaying.checkpoint
+        if self._previous is None:
+            self._previous = load_golden(self.path, self.node_id)
+        return self._previous
+
+    @property
+    def engine(self) -> ReplayEngine:
+        """The :class:`ReplayEngine` of the golden checkpoint."""
+        if self._replaying is not None:
+            return self._replaying.engine
+        return ReplayEngine(self.checkpoint)
 
     @property
     def agent(self) -> Any:
@@ -108,96 +117,60 @@ class Replay:
         return self._agent
 
     @property
-    def engine(self) -> ReplayEngine:
-        if self._engine is None:
-            self._engine = ReplayEngine(self.checkpoint, strict=self.strict, matcher=self.matcher)
-        return self._engine
-
-    @property
     def calls(self) -> list[ReplayCall]:
         """The calls made to mock targets so far (recorded live, or answered from the golden)."""
-        if self._recorder is not None:
-            return list(self._recorder.calls)
-        if self._context is not None:
-            return list(self._context.session.calls)
-        return []
+        if self._recording is not None:
+            return self._recording.calls
+        assert self._replaying is not None
+        return self._replaying.calls
 
     @property
     def context(self) -> DeterministicExecutionContext | None:
-        return self._context
+        """The deterministic context while the test runs (``None`` before ``start()``)."""
+        half = self._recording or self._replaying
+        assert half is not None
+        return half.context
 
     # -- lifecycle -----------------------------------------------------------------------------
     def load(self) -> Checkpoint:
-        try:
-            return Checkpoint.read(self.path)
-        except CheckpointNotFoundError:
-            pass  # raised below, outside the handler: no "during handling" chain in the report
-        raise CheckpointNotFoundError(
-            [self.path],
-            hint=f"Record it first with: pytest --clearstone-record {self.node_id}".rstrip(),
-        )
+        """Read the golden checkpoint (a missing one names the command that records it)."""
+        return load_golden(self.path, self.node_id)
 
     def start(self, *, root_span_id: str | None = None, trace_id: str | None = None) -> None:
-        """Enter the deterministic context and patch the targets (call before the test runs)."""
-        self.root_span_id, self.trace_id = root_span_id, trace_id
-        if self.mode == REPLAY:
-            checkpoint = self.checkpoint
-            ctx = DeterministicExecutionContext(
-                checkpoint,
-                self.engine.mock_targets_of(self.mock_pairs),
-                strict=self.strict,
-                matcher=self.matcher,
-                transform=self.transform,
-            )
-            ctx.__enter__()
-            self._context = ctx
-            return
-        if self.tracer is None:
-            raise ClearstoneError("record mode needs a tracer to record the calls")
-        ctx = DeterministicExecutionContext(self.started_at, seed=self._seed())
-        targets = [(resolve(path), span_type) for span_type, path in self.mock_pairs]
-        ctx.__enter__()
-        stack = PatchStack()
-        try:
-            recorder = Recorder(self.tracer, ctx, transform=self.transform)
-            for target, span_type in targets:
-                recorder.patch(target, span_type, stack)
-        except BaseException:
-            stack.undo()
-            ctx.__exit__(None, None, None)
-            raise
-        self._context, self._recorder, self._stack = ctx, recorder, stack
+        """Enter the deterministic context and patch the targets (call before the test runs).
 
-    def _seed(self) -> int:
-        from .context import derive_seed
-
-        return derive_seed(self.checkpoint_id)
+        ``root_span_id``: the test's root span, where a recorded golden's checkpoint is taken.
+        """
+        if self._recording is not None:
+            self._recording.start(root_span_id)
+        else:
+            assert self._replaying is not None
+            self._replaying.start()
 
     def stop(self) -> None:
         """Undo every patch and unfreeze the clock (always call, also after a failure)."""
-        stack, self._stack = self._stack, None
-        try:
-            if stack is not None:
-                stack.undo()
-        finally:
-            if self._context is not None and self._context.active:
-                self._context.__exit__(None, None, None)
+        half = self._recording or self._replaying
+        assert half is not None
+        half.stop()
 
     def check(self) -> None:
         """Replay mode: raise the replay errors the agent may have swallowed, and (strict)
         fail on recorded responses left unused."""
         __tracebackhide__ = True
-        if self._context is not None and self.mode == REPLAY:
-            self._context.session.raise_errors(strict=self.strict, checkpoint=str(self.path))
-            recorded = len(self._recorded_runs())
-            # a test that never calls run() only inspects the golden: nothing to compare
-            if 0 < self._replayed_runs < recorded:
-                raise GoldenMismatchError(
-                    "call",
-                    f"the golden recorded {recorded} replay.run() call(s); this test made "
-                    f"{self._replayed_runs}",
-                    checkpoint=str(self.path),
-                )
+        if self._replaying is not None:
+            self._replaying.check()
+
+    def save(self, trace: Trace, *, metadata: dict[str, Any] | None = None) -> Path:
+        """Record mode: write the golden checkpoint atomically (directories created); returns
+        its path. ``metadata`` is added to the golden's metadata."""
+        assert self._recording is not None, "save() is for record mode"
+        self._previous = self._recording.save(trace, metadata)
+        return self.path
+
+    def build_checkpoint(self, trace: Trace) -> Checkpoint:
+        """Record mode: the golden checkpoint of the finished test (not written)."""
+        assert self._recording is not None, "build_checkpoint() is for record mode"
+        return self._recording.build_checkpoint(trace)
 
     # -- the call ------------------------------------------------------------------------------
     def run(self, target: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Any:
@@ -212,74 +185,14 @@ class Replay:
         __tracebackhide__ = True
         agent, method, name = self._resolve_target(target)
         self._agent = agent
-        first = not (self._runs if self.mode == RECORD else self._replayed_runs)
-        replaying_first = self.mode == REPLAY and first and agent is not None
-        if replaying_first and self.checkpoint.agent_module is not None:
-            load_state(agent, self.checkpoint.restore_state())
-        before = None
-        if self.mode == RECORD and agent is not None:
-            before = capture_state(agent)
-            if self.transform is not None:  # redacted now, before the recording is checked
-                before = Recorded.of(self.transform(before.value, "state", self.node_id))
-        if inspect.iscoroutinefunction(method):
-            return self._run_async(agent, method, name, before, args, kwargs)
-        if inspect.isasyncgenfunction(method):
-            return self._run_async_chunks(agent, method, name, before, args, kwargs)
-        if inspect.isgeneratorfunction(method):
-            return self._run_chunks(agent, method, name, before, args, kwargs)
-        result = method(*args, **kwargs)
-        self._after(agent, name, before, result)
-        return result
-
-    def _run_chunks(
-        self,
-        agent: Any,
-        method: Callable[..., Any],
-        name: str,
-        before: Recorded | None,
-        args: Any,
-        kwargs: Any,
-    ) -> Iterator[Any]:
-        __tracebackhide__ = True
-        chunks = []
-        for chunk in method(*args, **kwargs):
-            chunks.append(chunk)
-            yield chunk
-        self._after(agent, name, before, chunks)
-
-    async def _run_async_chunks(
-        self,
-        agent: Any,
-        method: Callable[..., Any],
-        name: str,
-        before: Recorded | None,
-        args: Any,
-        kwargs: Any,
-    ) -> AsyncIterator[Any]:
-        __tracebackhide__ = True
-        chunks = []
-        async for chunk in method(*args, **kwargs):
-            chunks.append(chunk)
-            yield chunk
-        self._after(agent, name, before, chunks)
-
-    async def _run_async(
-        self,
-        agent: Any,
-        method: Callable[..., Awaitable[Any]],
-        name: str,
-        before: Recorded | None,
-        args: Any,
-        kwargs: Any,
-    ) -> Any:
-        __tracebackhide__ = True
-        result = await method(*args, **kwargs)
-        self._after(agent, name, before, result)
-        return result
+        half = self._recording or self._replaying
+        assert half is not None
+        half.before_run(agent)
+        return wrap(method, _RunOutcome(half, agent, name))(*args, **kwargs)
 
     def _resolve_target(self, target: Callable[..., Any] | str) -> tuple[Any, Any, str]:
         if isinstance(target, str):
-            agent = self.agent if self.mode == REPLAY else self._previous_agent()
+            agent = self.agent if self._replaying is not None else self._previous_agent()
             try:
                 return agent, getattr(agent, target), target
             except AttributeError:
@@ -309,118 +222,32 @@ class Replay:
             )
         return ReplayEngine(self.load()).rehydrate()
 
-    def _after(self, agent: Any, name: str, before: Recorded | None, result: Any) -> None:
+
+class _RunOutcome:
+    """Around one ``replay.run()`` call (see :mod:`pytest_clearstone.callables`): when the call
+    returns (for generators: when its chunks are exhausted) the half records or compares its
+    outcome."""
+
+    __slots__ = ("agent", "half", "name")
+
+    def __init__(self, half: RecordingRun | ReplayingRun, agent: Any, name: str) -> None:
+        self.half = half
+        self.agent = agent
+        self.name = name
+
+    def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        return None
+
+    def source(self, token: None, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         __tracebackhide__ = True
-        if self.mode == RECORD:
-            self._runs.append(
-                {
-                    "agent": agent,
-                    "function": name,
-                    "before": before,
-                    "result": self._recorded(result, "result"),
-                    "final_state": None if agent is None else self._final_state(agent),
-                }
-            )
-            return
-        self._replayed_runs += 1
-        recorded = self._recorded_runs()
-        if not recorded:
-            return  # a checkpoint made by application code: no golden outcome to compare with
-        if self._replayed_runs > len(recorded):
-            raise GoldenMismatchError(
-                "call",
-                f"the golden recorded {len(recorded)} replay.run() call(s); this test makes "
-                f"call #{self._replayed_runs} ({name!r})",
-                checkpoint=str(self.path),
-            )
-        outcome = recorded[self._replayed_runs - 1]
-        if outcome.get("function") not in (None, name):
-            raise GoldenMismatchError(
-                "call",
-                f"the golden recorded {outcome.get('function')!r}, this test runs {name!r}",
-                checkpoint=str(self.path),
-            )
-        # compared as they are (redacted like the recording), not through a codec round trip:
-        # the golden side was decoded from the file, so tuples, sets, datetimes... match
-        delta = StateDelta(outcome.get("result"), self._observed(result, "result"))
-        if delta:
-            raise GoldenMismatchError("result", str(delta), checkpoint=str(self.path))
-        if agent is not None and "final_state" in outcome:
-            delta = StateDelta(outcome["final_state"], self._observed(agent_state(agent), "state"))
-            if delta:
-                raise GoldenMismatchError("final state", str(delta), checkpoint=str(self.path))
+        return fn(*args, **kwargs)
 
-    def _recorded_runs(self) -> list[dict[str, Any]]:
-        """The golden outcomes: the first run's, then those of later runs (``"then"``)."""
-        outcome = self.checkpoint.outcome
-        if not outcome:
-            return []
-        return [outcome, *outcome.get("then", ())]
+    def step(self, token: None, advance: Callable[[], Any]) -> Any:
+        __tracebackhide__ = True
+        return advance()
 
-    def _observed(self, value: Any, where: str) -> Any:
-        if self.transform is not None:
-            return self.transform(value, where, self.node_id)
-        return value
-
-    def _recorded(self, value: Any, where: str) -> Recorded:
-        return Recorded.of(self._observed(value, where))
-
-    def _final_state(self, agent: Any) -> Recorded:
-        state = capture_state(agent)
-        if self.transform is not None:
-            return Recorded.of(self.transform(state.value, "state", self.node_id))
-        return state
-
-    # -- record mode: writing the golden -------------------------------------------------------
-    def build_checkpoint(self, trace: Any) -> Checkpoint:
-        """The golden checkpoint of a finished record-mode test."""
-        run = self._runs[0] if self._runs else {}
-        agent = run.get("agent")
-        name, module = agent_class_of(agent)
-        before: Recorded | None = run.get("before")
-        if before is None:
-            before = Recorded.of(None)
-        outcomes = []
-        for recorded in self._runs:
-            entry = {"function": recorded["function"], "result": recorded["result"]}
-            if recorded["final_state"] is not None:
-                entry["final_state"] = recorded["final_state"]
-            outcomes.append(entry)
-        outcome = None
-        if outcomes:
-            outcome = outcomes[0]
-            if len(outcomes) > 1:
-                outcome["then"] = [
-                    {k: v.value if isinstance(v, Recorded) else v for k, v in later.items()}
-                    for later in outcomes[1:]
-                ]
-        span_id = self.root_span_id or (trace.root_span.span_id if trace.root_span else "")
-        return Checkpoint(
-            checkpoint_id=self.checkpoint_id,
-            state=before,
-            agent_class_name=name,
-            agent_module=module,
-            trace=trace,
-            span_id=span_id,
-            timestamp=self.started_at,
-            metadata={
-                "recorded_by": "pytest-clearstone",
-                "test": self.node_id,
-                "mock": {
-                    st: [p for s, p in self.mock_pairs if s == st] for st, _ in self.mock_pairs
-                },
-                "strict": self.strict,
-            },
-            outcome=outcome,
-        )
-
-    def save(self, trace: Any, *, metadata: dict[str, Any] | None = None) -> Path:
-        """Write the golden checkpoint atomically (directories created); returns its path.
-
-        ``metadata`` is added to the golden's metadata.
-        """
-        checkpoint = self.build_checkpoint(trace)
-        checkpoint.metadata.update(metadata or {})
-        checkpoint.write(self.path)
-        self._checkpoint = checkpoint
-        return self.path
+    def end(self, token: None, outcome: Any, error: BaseException | None) -> Any:
+        __tracebackhide__ = True
+        if error is None:
+            self.half.after_run(self.agent, self.name, outcome)
+        return outcome

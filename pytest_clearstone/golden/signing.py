@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from .. import codec
 from ..errors import CheckpointCorruptError, UntrustedCheckpointError
+from .document import file_text
 
 ENV_VAR = "CLEARSTONE_SIGNING_KEY"
 SIGNATURE_FIELD = "signature"
@@ -100,8 +101,6 @@ def sign_text(text: str | bytes, key: bytes | str) -> str:
     doc = _parse(text)
     if not isinstance(doc, dict):
         raise ValueError(f"expected a JSON object, found {type(doc).__name__}")
-    from .checkpoint import file_text
-
     return file_text(sign_document(doc, key)) + "\n"
 
 

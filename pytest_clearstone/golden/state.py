@@ -66,7 +66,7 @@ def import_agent_class(module_name: str | None, qualname: str | None) -> type[An
     return obj
 
 
-def rehydrate(cls: type[Any], state: Any) -> Any:
+def rehydrate(cls: Any, state: Any) -> Any:
     """A new ``cls`` created without ``__init__``, then given ``state``."""
     agent = cls.__new__(cls)
     load_state(agent, state)

@@ -27,7 +27,8 @@ from ..errors import (
     TraceNotFoundError,
     TraceStoreError,
 )
-from ..golden.checkpoint import FORMAT_NAME, Checkpoint
+from ..golden.checkpoint import Checkpoint
+from ..golden.document import FORMAT_NAME
 from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from ._sdk_spans import KIND_ATTRIBUTE, Bad, epoch_ns_to_datetime, make_span, unpickle

@@ -6,6 +6,8 @@ import textwrap
 
 import pytest
 
+from tests.inner_runs import LEAN_ADDOPTS
+
 APP = """
 import random
 import time
@@ -105,7 +107,7 @@ class Project:
 def _lean_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Inner pytest runs skip the hypothesis plugin (a second to import, again per run, since
     pytester restores sys.modules) and the cache."""
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest -p no:cacheprovider")
+    monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS)
 
 
 @pytest.fixture

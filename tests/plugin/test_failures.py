@@ -191,7 +191,8 @@ def test_bad_marker_arguments_are_named(project, pytester):
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(
         [
-            "*test_agent.py::test_it: bad @pytest.mark.replay(path, *, mock=None, strict=True): "
+            "*test_agent.py::test_it: bad @pytest.mark.replay(path=None, *, mock=None, "
+            "strict=True): "
             "*unexpected keyword argument 'mocks'*",
             "*test_agent.py::test_bad_mock: bad mock= in @pytest.mark.replay: mock_config must "
             "map a span type*",

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from tests.inner_runs import LEAN_ADDOPTS
+
 pexpect = pytest.importorskip("pexpect")
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-
 
 def _spawn(pytester: pytest.Pytester, *args: str):
     child = pytester.spawn_pytest(
-        " ".join(["-p no:hypothesispytest", "--pdb", *args]), expect_timeout=30
+        " ".join([LEAN_ADDOPTS, "--pdb", *args]), expect_timeout=30
     )
     return child
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.inner_runs import LEAN_ARGS
+
 TWO_TESTS = """
 import pytest
 from app import Agent
@@ -70,7 +72,7 @@ def test_xdist_two_workers(project, pytester, mode_args):
         project.record().assert_outcomes(passed=3)
     (pytester.path / "goldens").mkdir(exist_ok=True)
     (pytester.path / "goldens" / "stale.ckpt").write_text("{}")
-    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-n", "2", *mode_args)
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2", *mode_args)
     result.assert_outcomes(passed=3)
     word = "recorded" if mode_args else "replayed"
     counts = "0 checkpoint(s) replayed, 3 recorded" if mode_args else "3 checkpoint(s) replayed"
@@ -80,6 +82,6 @@ def test_xdist_two_workers(project, pytester, mode_args):
         assert (pytester.path / "goldens" / f"{name}.ckpt").is_file()
     assert not list((pytester.path / "goldens").glob(".*.tmp"))
     if mode_args:
-        pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-n", "2").assert_outcomes(
+        pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2").assert_outcomes(
             passed=3
         )

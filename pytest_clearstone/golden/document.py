@@ -1,0 +1,32 @@
+"""The ``.ckpt`` document layout, shared by checkpoints and their signatures.
+
+A ``.ckpt`` file is one UTF-8 JSON document, indented by 2, its top-level fields sorted and every
+value in the key order it had when recorded, so that a re-recorded golden of a deterministic
+agent gives a reviewable ``git diff``. The fields are documented in
+``docs/reference/checkpoint-format.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..codec.fast_json import orjson
+
+FORMAT_NAME = "pytest-clearstone-checkpoint"
+FORMAT_VERSION = 1
+
+
+def file_text(doc: dict[str, Any]) -> str:
+    """The ``.ckpt`` layout of a document: indented JSON, top-level fields sorted.
+
+    Values keep their key order: an agent that formats a recorded dict into a prompt must see
+    it in the order it had when recorded, or the replay would diverge from the recording.
+    """
+    top = dict(sorted(doc.items()))
+    if orjson is not None:
+        try:
+            return str(orjson.dumps(top, option=orjson.OPT_INDENT_2).decode("utf-8"))
+        except TypeError:  # e.g. integers wider than 64 bits: the stdlib handles them
+            pass
+    return json.dumps(top, indent=2, ensure_ascii=False)

@@ -1,0 +1,34 @@
+"""Record or replay: the run's mode, and what each test attempt does under it."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Mode(str, enum.Enum):
+    """The mode of a run (``--clearstone-mode``); :data:`RECORD` and :data:`REPLAY` are also
+    the two actions a single test attempt can take (``replay.mode``)."""
+
+    REPLAY = "replay"
+    """Every marked test replays from its golden (the default)."""
+    RECORD = "record"
+    """Every selected marked test runs live and writes its golden."""
+    RECORD_MISSING = "record-missing"
+    """Tests whose golden does not exist are recorded; the others replay."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def attempt_action(mode: Mode, *, golden_exists: bool, writes: bool) -> Mode:
+    """Whether one test attempt records or replays (:data:`Mode.RECORD` or
+    :data:`Mode.REPLAY`) under ``mode``.
+
+    ``writes``: the test's marker names mock targets (a marker without ``mock`` only reads its
+    golden and never records). ``golden_exists``: its golden file is there now.
+    """
+    if not writes or mode is Mode.REPLAY:
+        return Mode.REPLAY
+    if mode is Mode.RECORD_MISSING:
+        return Mode.REPLAY if golden_exists else Mode.RECORD
+    return Mode.RECORD

@@ -1,0 +1,58 @@
+"""The golden outcome of one ``replay.run()`` call: function, result and final state.
+
+In a ``.ckpt`` file the outcome is a mapping (``checkpoint.outcome["result"]``): the first
+run's fields, and those of later runs of the same test under ``"then"``. :class:`Outcome` is
+the typed form the recording and replaying halves work with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..tracing.span import Recorded
+
+
+@dataclass
+class Outcome:
+    """What one run produced: the function's name, its result and, for an agent, the agent's
+    state after it (both as recorded snapshots)."""
+
+    function: str | None
+    result: Recorded
+    final_state: Recorded | None = None
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> Outcome:
+        """An outcome read from a checkpoint (its values decoded)."""
+        final = Recorded(decoded=mapping["final_state"]) if "final_state" in mapping else None
+        return cls(mapping.get("function"), Recorded(decoded=mapping.get("result")), final)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The checkpoint's mapping form (values as recorded snapshots)."""
+        mapping: dict[str, Any] = {"function": self.function, "result": self.result}
+        if self.final_state is not None:
+            mapping["final_state"] = self.final_state
+        return mapping
+
+
+def read_outcomes(mapping: Mapping[str, Any] | None) -> list[Outcome]:
+    """The outcomes a checkpoint recorded, in run order (none for an application checkpoint)."""
+    if not mapping:
+        return []
+    return [Outcome.from_mapping(m) for m in (mapping, *mapping.get("then", ()))]
+
+
+def outcome_mapping(outcomes: list[Outcome]) -> dict[str, Any] | None:
+    """The checkpoint mapping of ``outcomes``: the first run's fields, later runs under
+    ``"then"`` (as plain values)."""
+    if not outcomes:
+        return None
+    first = outcomes[0].to_mapping()
+    if len(outcomes) > 1:
+        first["then"] = [
+            {k: v.value if isinstance(v, Recorded) else v for k, v in o.to_mapping().items()}
+            for o in outcomes[1:]
+        ]
+    return first

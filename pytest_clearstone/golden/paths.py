@@ -1,0 +1,57 @@
+"""Where a test's golden lives: the one resolver used by recording, replay, the unused-goldens
+report and the check that no two tests record the same file.
+
+An explicit marker path is relative to the test file's directory. Without one the golden lives
+beside the test file at ``goldens/<module stem>/<test name>.ckpt`` —
+``<Class>.<test name>.ckpt`` for a method of a test class, one file per parameter for a
+parametrized test (``test_x[en].ckpt``). Characters unsafe in file names are replaced by ``_``
+and an over-long name is shortened, keeping a hash of the whole name so it stays unique.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+
+GOLDENS_DIR = "goldens"
+SUFFIX = ".ckpt"
+MAX_NAME = 120  # characters of a file name before the suffix; most file systems allow 255 bytes
+
+# anything but letters, digits and a few punctuation marks common in parametrize ids
+_UNSAFE = re.compile(r"[^\w.\-\[\]=,+@]", re.ASCII)
+
+
+def safe_file_name(name: str) -> str:
+    """``name`` as a portable file name (without the suffix): unsafe characters become ``_``,
+    a leading dot is kept out, and over-long names are cut with a hash of the whole name."""
+    safe = _UNSAFE.sub("_", name).lstrip(".") or "_"
+    if len(safe) > MAX_NAME:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
+        safe = f"{safe[: MAX_NAME - 13]}-{digest}"
+    return safe
+
+
+def default_relative_path(module_stem: str, names: Sequence[str]) -> str:
+    """``goldens/<module stem>/<Class>.<test name>.ckpt`` for the node names below the module
+    (``["TestX", "test_y[en]"]``)."""
+    return f"{GOLDENS_DIR}/{safe_file_name(module_stem)}/{safe_file_name('.'.join(names))}{SUFFIX}"
+
+
+def golden_path(
+    test_file: str, marker_path: str | os.PathLike[str] | None, names: Sequence[str]
+) -> str:
+    """The absolute, normalised path of a test's golden (string operations only: a large
+    suite resolves hundreds of them at collection).
+
+    ``test_file``: the test module's absolute path; ``marker_path``: the marker's path or
+    ``None``; ``names``: the node names from the module down (classes, then the test).
+    """
+    directory = os.path.dirname(test_file)
+    if marker_path is None:
+        stem = os.path.splitext(os.path.basename(test_file))[0]
+        relative = default_relative_path(stem, names)
+    else:
+        relative = os.fspath(marker_path)
+    return os.path.normpath(os.path.join(directory, relative))

@@ -1,0 +1,141 @@
+"""The recording half of a golden run: live calls recorded, the golden checkpoint written."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Any
+
+from ..errors import ClearstoneError
+from ..tracing.span import Recorded
+from ..tracing.trace import Trace
+from ..tracing.tracer import Tracer
+from .checkpoint import Checkpoint
+from .context import DeterministicExecutionContext, derive_seed
+from .manager import new_checkpoint_id
+from .outcome import Outcome, outcome_mapping
+from .recorder import Recorder
+from .responses import ReplayCall, Transform
+from .state import agent_class_of, capture_state
+from .targets import PatchStack, resolve
+
+
+class RecordingRun:
+    """Runs the test's calls live under the frozen clock and seeded randomness fixed before
+    the call (a new checkpoint id), recording every call of a mock target as a span; then
+    builds and writes the golden checkpoint."""
+
+    def __init__(
+        self,
+        path: Path,
+        pairs: list[tuple[str, str]],
+        *,
+        tracer: Tracer | None,
+        strict: bool,
+        node_id: str,
+        transform: Transform | None,
+    ) -> None:
+        self.path = path
+        self.pairs = pairs
+        self.tracer = tracer
+        self.strict = strict
+        self.node_id = node_id
+        self.transform = transform
+        # fixed before the call so that the seed and the clock are known up front
+        self.checkpoint_id = new_checkpoint_id()
+        self.started_at = _dt.datetime.now(_dt.timezone.utc)
+        self.outcomes: list[Outcome] = []
+        self.first_agent: Any = None
+        self.state_before: Recorded | None = None
+        self.context: DeterministicExecutionContext | None = None
+        self.recorder: Recorder | None = None
+        self.root_span_id: str | None = None
+        self._stack: PatchStack | None = None
+
+    @property
+    def calls(self) -> list[ReplayCall]:
+        return [] if self.recorder is None else list(self.recorder.calls)
+
+    def start(self, root_span_id: str | None) -> None:
+        """Enter the deterministic context and patch the targets with recording wrappers."""
+        if self.tracer is None:
+            raise ClearstoneError("record mode needs a tracer to record the calls")
+        self.root_span_id = root_span_id
+        targets = [(resolve(path), span_type) for span_type, path in self.pairs]
+        ctx = DeterministicExecutionContext(self.started_at, seed=derive_seed(self.checkpoint_id))
+        ctx.__enter__()
+        stack = PatchStack()
+        try:
+            recorder = Recorder(self.tracer, ctx, transform=self.transform)
+            for target, span_type in targets:
+                recorder.patch(target, span_type, stack)
+        except BaseException:
+            stack.undo()
+            ctx.__exit__(None, None, None)
+            raise
+        self.context, self.recorder, self._stack = ctx, recorder, stack
+
+    def stop(self) -> None:
+        """Undo every patch and unfreeze the clock (always called, also after a failure)."""
+        stack, self._stack = self._stack, None
+        try:
+            if stack is not None:
+                stack.undo()
+        finally:
+            if self.context is not None and self.context.active:
+                self.context.__exit__(None, None, None)
+
+    # -- each replay.run() ---------------------------------------------------------------------
+    def before_run(self, agent: Any) -> None:
+        """Capture the agent's state before the first run (redacted now, before the recording
+        is checked for secrets)."""
+        if self.outcomes or self.state_before is not None or agent is None:
+            return
+        self.first_agent = agent
+        self.state_before = self._state(agent)
+
+    def after_run(self, agent: Any, name: str, result: Any) -> None:
+        """Keep the run's outcome: its result and the agent's final state."""
+        if not self.outcomes and self.first_agent is None:
+            self.first_agent = agent
+        final = None if agent is None else self._state(agent)
+        if self.transform is not None:
+            result = self.transform(result, "result", self.node_id)
+        self.outcomes.append(Outcome(name, Recorded.of(result), final))
+
+    def _state(self, agent: Any) -> Recorded:
+        """The agent's state, snapshotted (a value that cannot be stored fails here, naming its
+        path), then redacted."""
+        state = capture_state(agent)
+        if self.transform is not None:
+            return Recorded.of(self.transform(state.value, "state", self.node_id))
+        return state
+
+    # -- the golden ----------------------------------------------------------------------------
+    def build_checkpoint(self, trace: Trace) -> Checkpoint:
+        """The golden checkpoint of the finished test."""
+        name, module = agent_class_of(self.first_agent)
+        span_id = self.root_span_id or (trace.root_span.span_id if trace.root_span else "")
+        return Checkpoint(
+            checkpoint_id=self.checkpoint_id,
+            state=self.state_before or Recorded.of(None),
+            agent_class_name=name,
+            agent_module=module,
+            trace=trace,
+            span_id=span_id,
+            timestamp=self.started_at,
+            metadata={
+                "recorded_by": "pytest-clearstone",
+                "test": self.node_id,
+                "mock": {st: [p for s, p in self.pairs if s == st] for st, _ in self.pairs},
+                "strict": self.strict,
+            },
+            outcome=outcome_mapping(self.outcomes),
+        )
+
+    def save(self, trace: Trace, metadata: dict[str, Any] | None = None) -> Checkpoint:
+        """Write the golden checkpoint atomically (directories created) and return it."""
+        checkpoint = self.build_checkpoint(trace)
+        checkpoint.metadata.update(metadata or {})
+        checkpoint.write(self.path)
+        return checkpoint

@@ -1,0 +1,153 @@
+"""The replaying half of a golden run: recorded answers patched in, the outcome compared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..diff import StateDelta
+from ..errors import CheckpointNotFoundError, GoldenMismatchError
+from .checkpoint import Checkpoint
+from .context import DeterministicExecutionContext
+from .engine import ReplayEngine
+from .outcome import Outcome, read_outcomes
+from .responses import Matcher, ReplayCall, Transform
+from .state import agent_state, load_state
+
+
+class ReplayingRun:
+    """Answers the mock targets from the golden under its frozen clock and seeds, loads the
+    recorded state into the agent before its first run, and compares each run's result and
+    final state with the golden outcome."""
+
+    def __init__(
+        self,
+        path: Path,
+        pairs: list[tuple[str, str]],
+        *,
+        strict: bool,
+        node_id: str,
+        matcher: Matcher | None,
+        transform: Transform | None,
+    ) -> None:
+        self.path = path
+        self.pairs = pairs
+        self.strict = strict
+        self.node_id = node_id
+        self.matcher = matcher
+        self.transform = transform
+        self.context: DeterministicExecutionContext | None = None
+        self.runs = 0  # replay.run() calls checked so far
+        self._checkpoint: Checkpoint | None = None
+        self._engine: ReplayEngine | None = None
+        self._outcomes: list[Outcome] | None = None
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        if self._checkpoint is None:
+            self._checkpoint = load_golden(self.path, self.node_id)
+        return self._checkpoint
+
+    @property
+    def engine(self) -> ReplayEngine:
+        if self._engine is None:
+            self._engine = ReplayEngine(self.checkpoint, strict=self.strict, matcher=self.matcher)
+        return self._engine
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        if self._outcomes is None:
+            self._outcomes = read_outcomes(self.checkpoint.outcome)
+        return self._outcomes
+
+    @property
+    def calls(self) -> list[ReplayCall]:
+        return [] if self.context is None else list(self.context.session.calls)
+
+    def start(self) -> None:
+        """Enter the golden's deterministic context with its recorded answers patched in."""
+        ctx = DeterministicExecutionContext(
+            self.checkpoint,
+            self.engine.mock_targets_of(self.pairs),
+            strict=self.strict,
+            matcher=self.matcher,
+            transform=self.transform,
+        )
+        ctx.__enter__()
+        self.context = ctx
+
+    def stop(self) -> None:
+        """Undo every patch and unfreeze the clock (always called, also after a failure)."""
+        if self.context is not None and self.context.active:
+            self.context.__exit__(None, None, None)
+
+    def check(self) -> None:
+        """Raise the replay errors the agent may have swallowed, (strict) fail on recorded
+        responses left unused, and on runs the golden recorded but the test did not make."""
+        __tracebackhide__ = True
+        if self.context is None:
+            return
+        self.context.session.raise_errors(strict=self.strict, checkpoint=str(self.path))
+        recorded = len(self.outcomes)
+        # a test that never calls run() only inspects the golden: nothing to compare
+        if 0 < self.runs < recorded:
+            raise GoldenMismatchError(
+                "call",
+                f"the golden recorded {recorded} replay.run() call(s); this test made {self.runs}",
+                checkpoint=str(self.path),
+            )
+
+    # -- each replay.run() ---------------------------------------------------------------------
+    def before_run(self, agent: Any) -> None:
+        """Give the agent the recorded state before the first run."""
+        if self.runs == 0 and agent is not None and self.checkpoint.agent_module is not None:
+            load_state(agent, self.checkpoint.restore_state())
+
+    def after_run(self, agent: Any, name: str, result: Any) -> None:
+        """Compare the run's result and the agent's final state with the golden outcome."""
+        __tracebackhide__ = True
+        self.runs += 1
+        outcomes = self.outcomes
+        if not outcomes:
+            return  # a checkpoint made by application code: no golden outcome to compare with
+        where = str(self.path)
+        if self.runs > len(outcomes):
+            raise GoldenMismatchError(
+                "call",
+                f"the golden recorded {len(outcomes)} replay.run() call(s); this test makes "
+                f"call #{self.runs} ({name!r})",
+                checkpoint=where,
+            )
+        outcome = outcomes[self.runs - 1]
+        if outcome.function not in (None, name):
+            raise GoldenMismatchError(
+                "call",
+                f"the golden recorded {outcome.function!r}, this test runs {name!r}",
+                checkpoint=where,
+            )
+        # compared as they are (redacted like the recording), not through a codec round trip:
+        # the golden side was decoded from the file, so tuples, sets, datetimes... match
+        delta = StateDelta(outcome.result.value, self._observed(result, "result"))
+        if delta:
+            raise GoldenMismatchError("result", str(delta), checkpoint=where)
+        if agent is not None and outcome.final_state is not None:
+            actual = self._observed(agent_state(agent), "state")
+            delta = StateDelta(outcome.final_state.value, actual)
+            if delta:
+                raise GoldenMismatchError("final state", str(delta), checkpoint=where)
+
+    def _observed(self, value: Any, where: str) -> Any:
+        if self.transform is not None:
+            return self.transform(value, where, self.node_id)
+        return value
+
+
+def load_golden(path: Path, node_id: str) -> Checkpoint:
+    """Read a test's golden; a missing one names the command that records it."""
+    try:
+        return Checkpoint.read(path)
+    except CheckpointNotFoundError:
+        pass  # raised below, outside the handler: no "during handling" chain in the report
+    raise CheckpointNotFoundError(
+        [path], hint=f"Record it first with: pytest --clearstone-record {node_id}".rstrip()
+    )

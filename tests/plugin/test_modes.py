@@ -1,0 +1,144 @@
+"""--clearstone-mode: record-missing records only missing goldens; default golden paths;
+a marker without mock only reads its golden."""
+
+from __future__ import annotations
+
+import pytest
+
+LIVE = """
+CALLS = []
+
+
+def complete(prompt):
+    CALLS.append(prompt)
+    return f"answer to {prompt}"
+"""
+
+TESTS = """
+import pytest
+import live
+
+
+def _count():
+    with open("live_calls.txt", "a") as f:
+        f.write("x")
+
+
+@pytest.fixture(autouse=True)
+def _note_live_calls():
+    before = len(live.CALLS)
+    yield
+    for _ in range(len(live.CALLS) - before):
+        _count()
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_first(replay):
+    assert replay.run(live.complete, "one") == "answer to one"
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_second(replay):
+    assert replay.run(live.complete, "two") == "answer to two"
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_suite=TESTS)
+    return pytester
+
+
+def _live_calls(pytester: pytest.Pytester) -> int:
+    counter = pytester.path / "live_calls.txt"
+    calls = len(counter.read_text()) if counter.exists() else 0
+    counter.unlink(missing_ok=True)
+    return calls
+
+
+def test_default_golden_paths_come_from_the_node_id(suite: pytest.Pytester) -> None:
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    goldens = suite.path / "goldens" / "test_suite"
+    assert sorted(p.name for p in goldens.iterdir()) == ["test_first.ckpt", "test_second.ckpt"]
+    suite.runpytest().assert_outcomes(passed=2)
+
+
+def test_record_missing_calls_the_live_service_only_for_missing_goldens(
+    suite: pytest.Pytester,
+) -> None:
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    assert _live_calls(suite) == 2
+    (suite.path / "goldens" / "test_suite" / "test_second.ckpt").unlink()
+
+    result = suite.runpytest("--clearstone-mode=record-missing")
+    result.assert_outcomes(passed=2)
+    assert _live_calls(suite) == 1  # test_second only: test_first replayed its golden
+    result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 1 recorded, 0 diverged*"])
+    assert (suite.path / "goldens" / "test_suite" / "test_second.ckpt").is_file()
+
+    suite.runpytest("--clearstone-mode=record-missing").assert_outcomes(passed=2)
+    assert _live_calls(suite) == 0
+
+
+def test_ini_mode_record_missing(suite: pytest.Pytester) -> None:
+    suite.makeini("[pytest]\nclearstone_mode = record-missing\n")
+    suite.runpytest().assert_outcomes(passed=2)
+    assert _live_calls(suite) == 2
+    suite.runpytest().assert_outcomes(passed=2)
+    assert _live_calls(suite) == 0
+
+
+def test_two_different_modes_are_a_usage_error(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("--clearstone-mode=record-missing", "--clearstone-replay")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--clearstone-replay and --clearstone-mode choose different modes*"]
+    )
+
+
+def test_the_same_mode_twice_is_fine(suite: pytest.Pytester) -> None:
+    suite.runpytest("--clearstone-mode=record", "--clearstone-record").assert_outcomes(passed=2)
+
+
+def test_classes_and_parameters_get_their_own_default_goldens(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        test_shapes="""
+        import pytest
+        import live
+
+        pytestmark = pytest.mark.replay(mock={"llm": "live.complete"})
+
+        class TestDesk:
+            @pytest.mark.parametrize("lang", ["en", "fr/ca"])
+            def test_greet(self, replay, lang):
+                assert replay.run(live.complete, lang) == f"answer to {lang}"
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    goldens = pytester.path / "goldens" / "test_shapes"
+    assert sorted(p.name for p in goldens.iterdir()) == [
+        "TestDesk.test_greet[en].ckpt",
+        "TestDesk.test_greet[fr_ca].ckpt",
+    ]
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_a_marker_without_mock_only_reads_its_golden(suite: pytest.Pytester) -> None:
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    suite.makepyfile(
+        test_reader="""
+        import pytest
+
+        @pytest.mark.replay("goldens/test_suite/test_first.ckpt")
+        def test_reads(checkpoint):
+            assert checkpoint.outcome["result"] == "answer to one"
+        """
+    )
+    golden = suite.path / "goldens" / "test_suite" / "test_first.ckpt"
+    before = golden.read_bytes()
+    result = suite.runpytest("--clearstone-record", "test_reader.py")
+    result.assert_outcomes(passed=1)
+    assert golden.read_bytes() == before  # not re-recorded by the reader
