@@ -23,8 +23,8 @@ from pytest_clearstone.errors import (
     TraceNotFoundError,
     TraceStoreError,
     UntrustedCheckpointError,
+    UnusedResponsesWarning,
 )
-from pytest_clearstone.errors import UnusedResponsesWarning
 from pytest_clearstone.interop import clearstone_sdk
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "clearstone_sdk"

@@ -16,8 +16,8 @@ from pytest_clearstone.errors import (
     ReplayDivergenceError,
     ReplayExhaustedError,
     UnusedResponsesError,
+    UnusedResponsesWarning,
 )
-from pytest_clearstone.errors import UnusedResponsesWarning
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 FETCH = {"tool": "cs_tools.fetch"}
