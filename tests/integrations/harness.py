@@ -136,6 +136,8 @@ class Stack:
             if xdist:
                 result = self.pytester.runpytest_subprocess("-p", "xdist", "-n", "2", *args)
             else:
+                # In-process runs keep the outer warning filters (filterwarnings = error): a
+                # warning raised in the agent's run fails it, as in this project's own CI.
                 result = self.pytester.runpytest_inprocess(*args)
         self.last_log = self._log_lines()[before:]
         return result

@@ -123,21 +123,18 @@ def test_it(replay, async_openai_client):
 }
 
 # Causes seen against the plugin as it is today (issue 13); a fixed cause XPASSes and fails.
-_SELF = ("replay diverges at call #1 to {}: '(arguments differ, but not in their values)'; "
-         "the golden holds pickles of openai.NotGiven/openai.Omit")
 _STREAM = ("recording fails: UnencodableValueWarning: storing the repr of a openai.Stream value: "
            "dill cannot pickle it (generator)")
+_CLIENT = ("the golden final-state check deep-walks the {} client kept in self.client: "
+           "HTTPXDeprecationWarning: URL.raw is deprecated (with warnings allowed: ~50 s, then "
+           "GoldenMismatchError on root['client']._base_url.raw and _client._cookies)")
+_POOL = ("calls made in ThreadPoolExecutor workers are not recorded: ReplayExhaustedError: "
+         "openai_agent.lookup was called 1 time(s) but the recording has only 0 response(s)")
 XFAIL: dict[str, str] = {
-    "sdk_sync": _SELF.format("Completions.create"),
-    "sdk_async": _SELF.format("AsyncCompletions.create"),
     "sdk_streaming": _STREAM,
-    "sdk_tool_calls": _SELF.format("Completions.create"),
-    "sdk_rate_limit_fallback": _SELF.format("Completions.create"),
-    "sdk_responses_api": _SELF.format("Responses.create"),
     "sdk_responses_streaming": _STREAM,
-    "client_in_self_no_get_state": _SELF.format("Completions.create"),
-    "thread_pool_tools": _SELF.format("Completions.create"),
-    "asyncio_gather": _SELF.format("AsyncCompletions.create"),
+    "client_in_self_no_get_state": _CLIENT.format("OpenAI"),
+    "thread_pool_tools": _POOL,
 }
 
 
@@ -152,7 +149,6 @@ def test_records_and_replays(stack: Stack, name: str) -> None:
     stack.roundtrip()
 
 
-@xfail(XFAIL["sdk_sync"])
 def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:
     stack.write_test("sdk_sync", HEADER + SCENARIOS["sdk_sync"])
     stack.record()
@@ -201,7 +197,6 @@ def test_replays_in_ci_without_an_api_key(stack: Stack, monkeypatch: pytest.Monk
     stack.replay_passes()
 
 
-@xfail("the goldens hold pickles of openai.NotGiven/openai.Omit")
 def test_under_xdist(stack: Stack) -> None:
     for name in ("sdk_sync", "sdk_tool_calls", "asyncio_gather"):
         stack.write_test(name, HEADER + SCENARIOS[name])
