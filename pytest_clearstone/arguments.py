@@ -1,15 +1,21 @@
-"""How a call's arguments are recorded and compared: by parameter name, defaults applied.
+"""How a call's arguments are recorded and compared: by parameter name, as the caller gave them.
 
 Recording, replaying and the tracer's ``traced`` bind a call with the same :class:`Binder`, so a
-recorded call and its replay always name their arguments the same way.
+recorded call and its replay always name their arguments the same way. Arguments the caller did
+not give are left out: a parameter whose value *is* its signature default, and the client
+libraries' "not given" sentinels (openai/anthropic ``NOT_GIVEN``/``omit``, ~35 per SDK call).
+A method's ``self`` is recorded by its settings (:func:`settings_of`) when it has any.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import weakref
 from collections.abc import Callable
 from typing import Any
+
+from .codec.library import kind_of
 
 
 class Binder:
@@ -34,25 +40,39 @@ class Binder:
         self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        """The call's arguments as ``{name: value}``, defaults applied, in parameter order
-        (a call that does not bind: ``{"args": [...], "kwargs": {...}}``)."""
+        """The call's arguments as ``{name: value}`` in parameter order, without the ones the
+        caller did not give (a call that does not bind: ``{"args": [...], "kwargs": {...}}``)."""
         names = self.plain_names
         if names is None or len(args) > len(names):
             return self._bind_slowly(args, kwargs)
-        bound = dict(zip(names, args, strict=False))  # shorter args: the rest below
+        defaults = self.defaults
+        bound = {}
+        for name, value in zip(names, args, strict=False):  # shorter args: the rest below
+            if not _not_given(value, defaults.get(name, _NO_DEFAULT)):
+                bound[name] = value
         used = 0
         for name in names[len(args) :]:
             if name in kwargs:
-                bound[name] = kwargs[name]
+                value = kwargs[name]
                 used += 1
-            elif name in self.defaults:
-                bound[name] = self.defaults[name]
-            else:  # a missing argument: the slow path records the call as given
+                if not _not_given(value, defaults.get(name, _NO_DEFAULT)):
+                    bound[name] = value
+            elif name not in defaults:  # a missing argument: the slow path records it as given
                 return self._bind_slowly(args, kwargs)
         if used != len(kwargs):  # unknown or repeated keyword arguments
             return self._bind_slowly(args, kwargs)
         if self.skip_first:
-            del bound[names[0]]
+            bound.pop(names[0], None)
+        return bound
+
+    def bind_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`bind`, with a method's ``self`` first when it has settings
+        (:func:`settings_of`): how a mock target's calls are recorded and compared."""
+        bound = self.bind(args, kwargs)
+        if self.skip_first and args:
+            settings = settings_of(args[0])
+            if settings is not None:
+                return {"self": settings, **bound}
         return bound
 
     def _bind_slowly(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -62,11 +82,44 @@ class Binder:
             ba = self.signature.bind(*args, **kwargs)
         except TypeError:
             return {"args": list(args), "kwargs": dict(kwargs)}
-        ba.apply_defaults()
-        bound = dict(ba.arguments)
+        defaults = self.defaults
+        bound = {
+            name: value
+            for name, value in ba.arguments.items()
+            if not _not_given(value, defaults.get(name, _NO_DEFAULT))
+        }
         if self.skip_first and self.names:
             bound.pop(self.names[0], None)
         return bound
+
+
+_NO_DEFAULT: Any = object()
+
+
+def _not_given(value: Any, default: Any) -> bool:
+    """Whether an argument counts as not given: the default object itself, or a library's
+    "not given" sentinel."""
+    return value is default or is_sentinel(value)
+
+
+def is_sentinel(value: Any) -> bool:
+    """Whether ``value`` is a client library's "argument not given" sentinel
+    (openai/anthropic ``NOT_GIVEN``, ``omit``)."""
+    t = type(value)
+    return t.__name__ in _SENTINEL_NAMES and kind_of(t) == "sentinel"
+
+
+_SENTINEL_NAMES = frozenset({"NotGiven", "Omit"})
+
+
+def settings_of(obj: Any) -> Any:
+    """``obj`` when a method's ``self`` has settings worth recording and comparing — a
+    pydantic/attrs model or dataclass (a LangChain chat model: its model name, temperature...),
+    an SDK resource or client (by reference) — else ``None`` (a plain object: left out)."""
+    t = type(obj)
+    if kind_of(t) or dataclasses.is_dataclass(t):
+        return obj
+    return None
 
 
 _binders: weakref.WeakKeyDictionary[Any, dict[bool, Binder]] = weakref.WeakKeyDictionary()

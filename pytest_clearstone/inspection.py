@@ -101,9 +101,12 @@ def _defuse(tree: Any, allow_pickle: bool) -> Any:
         return tree if allow_pickle else _pickle_placeholder(tree)
     if tag in _PLAIN_TAGS:
         return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
-    cls = str(tree.get("cls", ""))
-    if cls and _loaded_class(cls) is not None:
+    # every class a tag names (a model, its generic arguments, an http module...) must be
+    # loaded already; an unknown tag names nothing we can check, so it is a placeholder too
+    paths = codec.class_paths(tree)
+    if paths and all(_loaded_class(path) is not None for path in paths):
         return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
+    cls = ", ".join(paths)
     name = printable(f"{tag} {cls}" if cls else tag)
     return codec.StoredRepr(cls or str(tag), f"<{name} (not imported)>")
 

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import os
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,7 @@ class _RunState:
     )
     referenced: set[str] = dataclasses.field(default_factory=set)
     failed_saves: list[str] = dataclasses.field(default_factory=list)
+    undo_codec_hooks: Callable[[], None] | None = None
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -461,6 +462,28 @@ def pytest_collection_modifyitems(
         )
     if used and not config.pluginmanager.has_plugin(_PER_TEST):
         config.pluginmanager.register(_PerTestHooks(), _PER_TEST)
+        _install_codec_hooks(config)
+
+
+def _install_codec_hooks(config: pytest.Config) -> None:
+    """Let conftests' ``pytest_clearstone_encode``/``_decode`` teach the codec their types
+    (installed after collection, when every conftest is known; only when one implements them:
+    the encode hook would be asked about every value the codec does not know)."""
+    hook = config.hook
+    if not (
+        hook.pytest_clearstone_encode.get_hookimpls()
+        or hook.pytest_clearstone_decode.get_hookimpls()
+    ):
+        return
+    from . import codec
+
+    def encode(value: Any) -> Any:
+        return hook.pytest_clearstone_encode(value=value, config=config)
+
+    def decode(type_path: str, data: Any) -> Any:
+        return hook.pytest_clearstone_decode(type_path=type_path, data=data, config=config)
+
+    config.stash[_STATE].undo_codec_hooks = codec.use_hooks(encode, decode)
 
 
 def _unused_files(referenced: set[str]) -> list[Path]:
@@ -487,6 +510,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_referenced"] = sorted(state.referenced)
     if state.provider is not None:
         state.provider.shutdown()
+    if state.undo_codec_hooks is not None:
+        state.undo_codec_hooks()
+        state.undo_codec_hooks = None
 
 
 _PER_TEST = "clearstone-per-test"

@@ -90,7 +90,7 @@ class RecordedTarget:
             span = rec.tracer.span(
                 path, span_type=self.span_type, attributes={TARGET_ATTRIBUTE: path}
             )
-            arguments = self.binder.bind(args, kwargs)
+            arguments = self.binder.bind_call(args, kwargs)
             span.set_input(rec.transform(arguments, "input", path))
             number = rec.counts[path] = rec.counts.get(path, 0) + 1
             call = ReplayCall(path, number, arguments, span.span_id)

@@ -168,6 +168,13 @@ def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
     return bool(codec.encode(arguments) == recorded.encoded)
 
 
+def _is_default(value: Any, default: Any) -> bool:
+    try:
+        return bool(value == default) and type(value) is type(default)
+    except Exception:  # an __eq__ that raises
+        return False
+
+
 class TargetReplay:
     """Answers the calls of one target from its recorded responses, in order."""
 
@@ -198,7 +205,7 @@ class TargetReplay:
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         __tracebackhide__ = True
         number = self.calls = self.calls + 1
-        arguments = self.shape.bind(args, kwargs)
+        arguments = self.shape.bind_call(args, kwargs)
         if number > len(self.responses):
             return self._fail(
                 ReplayExhaustedError(
@@ -228,13 +235,14 @@ class TargetReplay:
         assert recorded.input is not None
         if self.transform is not None:
             arguments = self.transform(arguments, "input", self.target.path)
+        expected, arguments = self._comparable(recorded.input, arguments)
         verdict = None
         if self.matcher is not None:
-            verdict = self.matcher(self.target.path, number, recorded.input.value, arguments)
+            verdict = self.matcher(self.target.path, number, expected.value, arguments)
         if verdict is None:
-            verdict = _same_arguments(arguments, recorded.input)
+            verdict = _same_arguments(arguments, expected)
         if not verdict:
-            delta = StateDelta(recorded.input.value, arguments)
+            delta = StateDelta(expected.value, arguments)
             self._fail(
                 ReplayDivergenceError(
                     self.target.path,
@@ -247,6 +255,24 @@ class TargetReplay:
                 arguments,
                 recorded.span_id,
             )
+
+    def _comparable(
+        self, recorded: Recorded, arguments: dict[str, Any]
+    ) -> tuple[Recorded, dict[str, Any]]:
+        """The recorded and the actual arguments as they are compared: a recording without
+        ``self`` (an older golden, or a ``self`` without settings) compares without it, and
+        arguments an older golden recorded at their default value are left out."""
+        value = recorded.value
+        if type(value) is not dict:
+            return recorded, arguments
+        if "self" in arguments and "self" not in value:
+            arguments = {k: v for k, v in arguments.items() if k != "self"}
+        extra = value.keys() - arguments.keys()
+        defaults = self.shape.defaults
+        dropped = {k for k in extra if k in defaults and _is_default(value[k], defaults[k])}
+        if not dropped:
+            return recorded, arguments
+        return Recorded.of({k: v for k, v in value.items() if k not in dropped}), arguments
 
     def _recorded_elsewhere(self, number: int, arguments: dict[str, Any]) -> int | None:
         """The number of another recorded call with exactly these arguments, if any."""

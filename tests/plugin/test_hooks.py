@@ -63,3 +63,49 @@ def test_checkpoint_saved_hook_sees_each_golden(project, pytester):
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*SAVED test_agent.py::test_billing billing.ckpt ckpt_*"])
     project.replay("-s").stdout.no_fnmatch_line("*SAVED*")
+
+
+def test_encode_and_decode_hooks_teach_the_codec_a_type(pytester):
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        money="""
+        class Money:
+            def __init__(self, cents):
+                self.cents = cents
+
+            def __eq__(self, other):
+                return isinstance(other, Money) and other.cents == self.cents
+
+
+        def price(item):
+            return Money(len(item) * 100)
+        """,
+        test_price="""
+        import pytest
+        import money
+
+        @pytest.mark.replay("goldens/price.ckpt", mock={"tool": "money.price"})
+        def test_price(replay):
+            assert replay.run(money.price, "tea") == money.Money(300)
+        """,
+    )
+    pytester.makeconftest(
+        """
+        import money
+
+        def pytest_clearstone_encode(value):
+            if isinstance(value, money.Money):
+                return {"cents": value.cents}
+            return None
+
+        def pytest_clearstone_decode(type_path, data):
+            if type_path == "money:Money":
+                return money.Money(data["cents"])
+            return None
+        """
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    text = (pytester.path / "goldens" / "price.ckpt").read_text()
+    assert '"cents": 300' in text
+    assert '"pickle"' not in text
+    pytester.runpytest().assert_outcomes(passed=1)

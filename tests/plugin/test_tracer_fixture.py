@@ -61,6 +61,6 @@ def test_recorded_calls_nest_under_the_open_user_span(project, pytester):
     turn = by_name["turn_1"]
     assert by_name["app.complete"].parent_span_id == turn.span_id
     assert by_name["app.complete"].attributes["clearstone.target"] == "app.complete"
-    assert by_name["app.complete"].input == {"prompt": "User says: hello", "model": "small"}
+    assert by_name["app.complete"].input == {"prompt": "User says: hello"}
     assert turn.parent_span_id == by_name["test_agent.py::test_traced"].span_id
     project.replay("--clearstone-db", "store.db").assert_outcomes(passed=1)

@@ -293,7 +293,7 @@ def test_traced_sync_function(provider: TracerProvider, tracer: Tracer) -> None:
     assert span.status == "OK"
 
 
-def test_traced_defaults_are_recorded_and_name_can_be_given(
+def test_traced_records_the_arguments_as_given_and_name_can_be_given(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
     @tracer.traced(span_type="llm", name="complete")
@@ -301,11 +301,16 @@ def test_traced_defaults_are_recorded_and_name_can_be_given(
         return prompt.upper()
 
     complete(prompt="hi")
-    summary = provider.trace_store.list_traces(limit=1)[0]
-    span = provider.trace_store.get_trace(summary.trace_id).spans[0]
-    assert span.name == "complete"
-    assert span.input == {"prompt": "hi", "model": "small"}
-    assert span.output == "HI"
+    complete("hi", model="large")
+    summary = provider.trace_store.list_traces(limit=2)
+    spans = [provider.trace_store.get_trace(s.trace_id).spans[0] for s in summary]
+    assert {s.name for s in spans} == {"complete"}
+    # a default the caller did not give is left out; one given is recorded
+    assert sorted(map(str, (s.input for s in spans))) == [
+        "{'prompt': 'hi', 'model': 'large'}",
+        "{'prompt': 'hi'}",
+    ]
+    assert [s.output for s in spans] == ["HI", "HI"]
 
 
 def test_traced_method_leaves_self_out(provider: TracerProvider, tracer: Tracer) -> None:
