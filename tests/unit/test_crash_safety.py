@@ -2,9 +2,12 @@
 
 A helper process (plain Python, single-threaded) runs the trials: for each, it forks a child
 that saves a checkpoint (or writes and flushes spans) in a loop, kills it with SIGKILL after a
-random delay, and snapshots what is on disk. The test then checks every snapshot: the golden
-file is always one complete version (the old or a new one, byte for byte), temporary files
-are never listed as checkpoints, and the database opens with every span that was committed.
+random delay, and snapshots what is on disk. The tests check invariants only, which hold
+whenever the kill lands: the golden file is always one complete version (the old one or one the
+killed child wrote, byte for byte, never torn), temporary files are never listed as checkpoints,
+the database passes its integrity check and holds every span that was committed, and a span
+stored as ended carries its whole output. How often each case happened is printed, not asserted:
+it depends on the timing of a shared machine.
 """
 
 from __future__ import annotations
@@ -99,7 +102,8 @@ SERVER = textwrap.dedent(
 )
 
 
-def _run(tmp_path: Path, mode: str, trials: int) -> None:
+def _run(tmp_path: Path, mode: str, trials: int) -> int:
+    """Run the trials; returns the seed of the kill delays (for the failure messages)."""
     script = tmp_path / "server.py"
     script.write_text(MAKE + SERVER)
     seed = int.from_bytes(os.urandom(4), "big")
@@ -110,6 +114,7 @@ def _run(tmp_path: Path, mode: str, trials: int) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, f"seed {seed}:\n{proc.stderr}"
+    return seed
 
 
 def _make() -> Any:
@@ -119,48 +124,58 @@ def _make() -> Any:
 
 
 def test_a_checkpoint_save_killed_100_times_leaves_a_complete_file(tmp_path: Path) -> None:
-    _run(tmp_path, "ckpt", 100)
+    seed = _run(tmp_path, "ckpt", 100)
     make = _make()
-    versions: list[int] = []
-    leftovers = 0
+    previous = 0  # the version saved before the first trial
+    kept = leftovers = 0
     for t in range(100):
+        where = f"trial {t} (seed {seed})"
         snap = tmp_path / "snaps" / f"{t}.ckpt"
         loaded = Checkpoint.read(snap, signing_key=None)  # parses: never torn
         n = loaded.metadata["n"]
-        assert snap.read_text(encoding="utf-8") == make(n).dumps(signing_key=None)
-        assert n // 1_000_000 <= t + 1  # written by this trial's child or an earlier one
-        assert not versions or n >= versions[-1]  # never an older version than before
-        versions.append(n)
+        assert snap.read_text(encoding="utf-8") == make(n).dumps(signing_key=None), where
+        # the old complete version, or a complete version this trial's child wrote
+        assert n == previous or n // 1_000_000 == t + 1, f"{where}: version {n}"
+        kept += n == previous
+        previous = n
         listing = json.loads((tmp_path / "snaps" / f"{t}.json").read_text())
-        assert listing["listed"] == ["golden.ckpt"]
+        assert listing["listed"] == ["golden.ckpt"], where
         leftovers = sum(name.endswith(".tmp") for name in listing["files"])  # they accumulate
-    assert all(name.startswith(".golden.ckpt.") for name in os.listdir(tmp_path / "ckpts")
-               if name != "golden.ckpt")  # fmt: skip
-    kept = sum(a == b for a, b in zip([0, *versions[:-1]], versions, strict=True))
+    others = [name for name in os.listdir(tmp_path / "ckpts") if name != "golden.ckpt"]
+    assert all(name.startswith(".golden.ckpt.") for name in others), f"seed {seed}: {others}"
     print(
         f"\n100 kills: the previous file kept {kept} times, a new complete file "
-        f"{len(versions) - kept} times, "
+        f"{100 - kept} times, "
         f"{leftovers} temporary files left by interrupted saves (never listed)"
     )
 
 
 def test_span_writers_killed_20_times_lose_no_committed_span(tmp_path: Path) -> None:
-    _run(tmp_path, "spans", 20)
-    log = (tmp_path / "committed.log").read_text()
+    seed = _run(tmp_path, "spans", 20)
+    log = (tmp_path / "committed.log").read_text() if (tmp_path / "committed.log").exists() else ""
     committed = [line for line in log.split("\n")[:-1] if line]  # a torn last line is not counted
-    assert committed, "no span was committed in 20 trials"
-    store = TraceStore(tmp_path / "traces.db")
-    try:
-        stored = store.count_spans()
-        for line in committed:
-            trace_id, span_id = line.split()
-            span = store.get_trace(trace_id).get_span(span_id)
-            assert span.end_time_ns is not None and span.output == {"text": "x" * 50}
-    finally:
-        store.close()
     con = sqlite3.connect(tmp_path / "traces.db")
     try:
-        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)], f"seed {seed}"
     finally:
         con.close()
-    print(f"\n20 kills: {len(committed)} committed spans, all present; {stored} stored")
+    store = TraceStore(tmp_path / "traces.db")
+    try:
+        for line in committed:  # committed (flush() returned): stored, ended, whole
+            trace_id, span_id = line.split()
+            span = store.get_trace(trace_id).get_span(span_id)
+            assert span.end_time_ns is not None, f"seed {seed}: {line}"
+            assert span.output == {"text": "x" * 50}, f"seed {seed}: {line}"
+        stored = ended = 0
+        for summary in store.list_traces(limit=1_000_000):
+            for span in store.get_trace(summary.trace_id).spans:
+                stored += 1
+                if span.end_time_ns is not None:  # written at its end: never half a span
+                    ended += 1
+                    assert span.output == {"text": "x" * 50}, f"seed {seed}: {span.span_id}"
+    finally:
+        store.close()
+    print(
+        f"\n20 kills: {len(committed)} committed spans, all present; {stored} stored, "
+        f"{ended} of them ended"
+    )

@@ -2,15 +2,21 @@
 
 Every generated input must end in a correct load or in one of the project's own errors
 (:class:`ClearstoneError`; ``codec.loads`` also documents ``ValueError`` for text that is
-not JSON); nothing may crash, hang or run code. ``CLEARSTONE_FUZZ_EXAMPLES`` sets the number of
-examples per test (default 100; ``tox -e fuzz`` runs 10,000). With ``CLEARSTONE_FUZZ_REPORT`` set
-to a path, the outcome counts are written there as JSON when the module finishes.
+not JSON); nothing may crash, hang or run code, and nothing is unpickled where pickles are not
+allowed (``dill.loads``/``pickle.loads`` are watched while decoding, nested tags included).
+
+The default run is a fixed-seed smoke run: 100 examples per test, derandomized, so it is the
+same run every time (docs/explanation/threat-model.md cites it). ``CLEARSTONE_FUZZ_EXAMPLES``
+sets the number of examples per test and switches to random inputs: ``tox -e fuzz`` runs 10,000.
+With ``CLEARSTONE_FUZZ_REPORT`` set to a path, the outcome counts are written there as JSON when
+the module finishes.
 """
 
 from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import datetime as dt
 import http
 import json
@@ -23,7 +29,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import dill
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,6 +39,7 @@ from hypothesis import strategies as st
 from pytest_clearstone import codec
 from pytest_clearstone.debugging import Checkpoint, CheckpointManager
 from pytest_clearstone.errors import (
+    CheckpointCorruptError,
     ClearstoneError,
     DecodeError,
     TraceNotFoundError,
@@ -41,9 +50,13 @@ from pytest_clearstone.tracing.span import Recorded, Span
 from pytest_clearstone.tracing.store import TraceStore
 from pytest_clearstone.tracing.trace import Trace, TraceSummary
 
+# the long run (tox -e fuzz) sets CLEARSTONE_FUZZ_EXAMPLES and explores random inputs; the
+# default run is a small smoke run that tries the same inputs every time
+LONG_RUN = "CLEARSTONE_FUZZ_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("CLEARSTONE_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
     max_examples=EXAMPLES,
+    derandomize=not LONG_RUN,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -88,13 +101,34 @@ def _valid_checkpoint() -> Checkpoint:
         "status": http.HTTPStatus.OK,
         "counter": collections.Counter("aab"),  # a dict subclass: stored as a dill pickle
     }
-    root = Span(trace_id="a" * 32, span_id="1" * 16, parent_span_id=None, name="root",
-                start_time_ns=1, end_time_ns=9, status="OK")  # fmt: skip
-    child = Span(trace_id="a" * 32, span_id="2" * 16, parent_span_id="1" * 16, name="llm",
-                 span_type="llm", attributes={"model": "m"}, start_time_ns=2, end_time_ns=3,
-                 input=Recorded.of({"prompt": "p"}), output=Recorded.of({"text": "t"}),
-                 error={"type": "ValueError", "module": "builtins", "message": "m",
-                        "args": ["m"]})  # fmt: skip
+    root = Span(
+        trace_id="a" * 32,
+        span_id="1" * 16,
+        parent_span_id=None,
+        name="root",
+        start_time_ns=1,
+        end_time_ns=9,
+        status="OK",
+    )
+    child = Span(
+        trace_id="a" * 32,
+        span_id="2" * 16,
+        parent_span_id="1" * 16,
+        name="llm",
+        span_type="llm",
+        attributes={"model": "m"},
+        start_time_ns=2,
+        end_time_ns=3,
+        input=Recorded.of({"prompt": "p"}),
+        output=Recorded.of({"text": "t"}),
+        error={
+            "type": "ValueError",
+            "module": "builtins",
+            "message": "m",
+            "args": ["m"],
+            "attributes": {"status_code": 429},
+        },
+    )
     return Checkpoint(
         checkpoint_id="ckpt_" + "c" * 32,
         state=Recorded.of(state),
@@ -193,7 +227,10 @@ def test_mutated_checkpoint_files(mutations: list[Any], signed: bool) -> None:
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=12),
     lambda children: (
         st.lists(children, max_size=4)
@@ -205,7 +242,7 @@ _json = st.recursive(
         )
     ),
     max_leaves=12,
-)  # fmt: skip
+)
 _tags = st.fixed_dictionaries(
     {
         "__cs__": st.sampled_from(
@@ -353,38 +390,243 @@ def test_codec_loads_random_text(text: str | bytes) -> None:
         _count("codec.loads", "decoded")
 
 
-_tagged_trees = st.recursive(
-    _tags | _json,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4),
-                                                                      children, max_size=3),
-    max_leaves=8,
-)  # fmt: skip
+# a tag's value may hold other tags: a tuple of sets, a dict whose items hold a dataclass, a
+# pickle inside a dict tag's items or inside a span error's args
+_TAG_NAMES = ["tuple", "set", "frozenset", "dict", "enum", "dataclass", "custom", "sentinel"]
+_ITEM_KEYS = st.text(max_size=3) | st.integers(-3, 3) | st.none()
 
 
-@FUZZ
-@given(_tagged_trees, st.booleans())
-def test_codec_decode_random_tagged_trees(tree: Any, as_text: bool) -> None:
-    try:
-        if as_text:
-            codec.loads(json.dumps(tree))
-        else:
-            codec.decode(tree)
-    except DecodeError:
-        _count("codec.decode", "DecodeError")
-    else:
-        _count("codec.decode", "decoded")
+def _nest(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=4), children, max_size=3)
+        | st.builds(
+            lambda kind, v: {"__cs__": kind, "v": v},
+            st.sampled_from(_TAG_NAMES),
+            st.lists(children, max_size=3),
+        )
+        | st.builds(
+            lambda items: {"__cs__": "dict", "v": items},
+            st.lists(st.tuples(_ITEM_KEYS, children).map(list), max_size=3),
+        )
+        | st.builds(
+            lambda cls, v: {"__cs__": "dataclass", "cls": cls, "v": v},
+            st.sampled_from(["pytest_clearstone.tracing.trace:TraceSummary", "json:loads"]),
+            st.dictionaries(st.text(max_size=4), children, max_size=3),
+        )
+    )
+
+
+def _pickle_tag(value: Any) -> dict[str, str]:
+    data = base64.b64encode(dill.dumps(value, protocol=4)).decode()
+    return {"__cs__": "pickle", "type": type(value).__qualname__, "v": data}
+
+
+# real, loadable pickles: were one unpickled, the watch on dill.loads/pickle.loads would see it
+_PICKLES = st.sampled_from(
+    [_pickle_tag(7), _pickle_tag(collections.Counter("ab")), _pickle_tag({"k": ("v", 1)})]
+)
+_tagged_trees = st.recursive(_tags | _json | _PICKLES, _nest, max_leaves=8)
+# values as the codec writes them (tags included): next to a pickle, they decode cleanly, so the
+# pickle's refusal is the first error a reader meets
+_encoded_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=6)
+    | st.binary(max_size=4)
+    | st.datetimes(timezones=st.just(dt.timezone.utc))
+    | st.decimals(allow_nan=False)
+    | st.uuids(),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.tuples(children, children)
+        | st.dictionaries(st.integers() | st.text(max_size=3), children, max_size=3)
+        | st.frozensets(st.integers(), max_size=3)
+    ),
+    max_leaves=6,
+).map(codec.encode)
+
+
+def _wrap_once(inner: Any, how: str, sibling: Any) -> Any:
+    """``inner`` placed one level down in a container or a tag, next to ``sibling``."""
+    if how == "dict items":
+        return {"__cs__": "dict", "v": [[1, sibling], ["k", inner]]}
+    if how == "dict key":
+        return {"__cs__": "dict", "v": [[inner, sibling]]}
+    if how in ("tuple", "set", "frozenset"):
+        return {"__cs__": how, "v": [sibling, inner]}
+    if how == "dataclass field":
+        return {
+            "__cs__": "dataclass",
+            "cls": "pytest_clearstone.tracing.trace:TraceSummary",
+            "v": {"trace_id": inner, "root_name": sibling},
+        }
+    if how == "enum value":
+        return {"__cs__": "enum", "cls": "http:HTTPStatus", "v": inner}
+    if how == "list":
+        return [sibling, inner]
+    return {"x": sibling, "y": inner}
+
+
+_WRAPS = [
+    "dict items",
+    "dict key",
+    "tuple",
+    "set",
+    "frozenset",
+    "dataclass field",
+    "enum value",
+    "list",
+    "object",
+]
+# a pickle tag at the bottom of 1 to 4 levels of other tags and containers
+_nested_pickles = st.builds(
+    lambda pickle_tag, wraps: _fold(pickle_tag, wraps),
+    _PICKLES,
+    st.lists(st.tuples(st.sampled_from(_WRAPS), _encoded_values), min_size=1, max_size=4),
+)
+
+
+def _fold(inner: Any, wraps: list[tuple[str, Any]]) -> Any:
+    for how, sibling in wraps:
+        inner = _wrap_once(inner, how, sibling)
+    return inner
+
+
+@contextlib.contextmanager
+def _watch_unpickling() -> Iterator[list[str]]:
+    """Record every call of ``dill.loads``/``dill.load``/``pickle.loads``/``pickle.load``.
+
+    The calls are recorded, not only refused: the codec turns any error of an unpickler into a
+    :class:`DecodeError`, which would hide a refusal raised here.
+    """
+    calls: list[str] = []
+
+    def watched(name: str, real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    with contextlib.ExitStack() as stack:
+        for module, attr in [(dill, "loads"), (dill, "load"), (pickle, "loads"), (pickle, "load")]:
+            real = getattr(module, attr)
+            name = f"{module.__name__}.{attr}"
+            stack.enter_context(mock.patch.object(module, attr, watched(name, real)))
+        yield calls
 
 
 @FUZZ
 @given(st.binary(max_size=200), st.booleans())
 def test_codec_decode_random_pickle_payloads(data: bytes, allowed: bool) -> None:
     tree = {"__cs__": "pickle", "type": "x", "v": base64.b64encode(data).decode()}
-    try:
-        codec.decode(tree, allow_pickle=allowed)
-    except DecodeError:
-        _count("codec.decode pickle", "DecodeError")
-    else:
-        _count("codec.decode pickle", "decoded")
+    with _watch_unpickling() as calls:
+        try:
+            codec.decode(tree, allow_pickle=allowed)
+        except DecodeError:
+            _count("codec.decode pickle", "DecodeError")
+        else:
+            _count("codec.decode pickle", "decoded")
+    if not allowed:
+        assert calls == []
+
+
+@FUZZ
+@given(_tagged_trees, st.booleans(), st.booleans())
+def test_codec_decode_random_tagged_trees(tree: Any, as_text: bool, allowed: bool) -> None:
+    """Random trees of tags inside tags (pickles among them) decode or fail with DecodeError;
+    with pickles not allowed, nothing is unpickled."""
+    with _watch_unpickling() as calls:
+        try:
+            if as_text:
+                codec.loads(json.dumps(tree), allow_pickle=allowed)
+            else:
+                codec.decode(tree, allow_pickle=allowed)
+        except DecodeError:
+            _count("codec.decode", "DecodeError")
+        else:
+            _count("codec.decode", "decoded")
+    if not allowed:
+        assert calls == []
+
+
+def test_the_unpickling_watch_sees_a_nested_pickle_when_pickles_are_allowed() -> None:
+    """The control for the tests below: the watch sees an allowed unpickling, nested or not."""
+    tree = _fold(_pickle_tag(collections.Counter("ab")), [("dict items", 1), ("tuple", None)])
+    with _watch_unpickling() as calls:
+        value = codec.decode(tree, allow_pickle=True)
+    assert value == (None, {1: 1, "k": collections.Counter("ab")})
+    assert "dill.loads" in calls
+
+
+@FUZZ
+@given(_nested_pickles, st.sampled_from(["decode", "loads", "loads_document"]))
+def test_a_nested_pickle_is_never_unpickled_when_pickles_are_not_allowed(
+    tree: Any, reader: str
+) -> None:
+    with _watch_unpickling() as calls, pytest.raises(DecodeError, match="pickles not allowed"):
+        if reader == "decode":
+            codec.decode(tree, allow_pickle=False)
+        elif reader == "loads":
+            codec.loads(json.dumps(tree), allow_pickle=False)
+        else:
+            codec.loads_document(json.dumps({"state": tree}), allow_pickle=False)
+    assert calls == []
+    _count("nested pickle refused (codec)", reader)
+
+
+# places in a checkpoint where a recorded value lives, nested pickles go there
+_VALUE_SLOTS = [
+    ("agent", "state", "memory", 0),
+    ("agent", "state", "keys"),
+    ("outcome", "result"),
+    ("metadata", "test"),
+    ("trace", "spans", 1, "input", "v"),
+    ("trace", "spans", 1, "output", "v"),
+    ("trace", "spans", 1, "attributes", "model"),
+    ("trace", "spans", 1, "error", "args", 0),
+    ("trace", "spans", 1, "error", "attributes", "status_code"),
+]
+
+
+@FUZZ
+@given(
+    _nested_pickles,
+    st.sampled_from(_VALUE_SLOTS),
+    st.sampled_from(["allow_pickle=False", "unsigned, key set", "other key"]),
+    st.sampled_from(["tag index dropped", "tag index recomputed", "tag index kept"]),
+)
+def test_a_nested_pickle_in_a_checkpoint_is_never_unpickled_when_refused(
+    tree: Any, slot: tuple[Any, ...], policy: str, index: str
+) -> None:
+    doc = json.loads(VALID)
+    node = doc
+    for part in slot[:-1]:
+        node = node[part]
+    node[slot[-1]] = tree
+    if index == "tag index dropped":
+        del doc["tag_index"]
+    elif index == "tag index recomputed":  # an index that agrees with the text, as a writer's
+        doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
+    if policy == "other key":
+        doc = json.loads(codec.dumps(_sign(doc, b"attacker")))
+    kwargs: dict[str, Any] = {"signing_key": KEY}
+    if policy == "allow_pickle=False":
+        kwargs = {"signing_key": None, "allow_pickle": False}
+    with _watch_unpickling() as calls:
+        try:
+            checkpoint = Checkpoint.from_bytes(json.dumps(doc).encode(), Path("x.ckpt"), **kwargs)
+            _touch(checkpoint)
+        except (UntrustedCheckpointError, CheckpointCorruptError) as exc:
+            outcome, message = type(exc).__name__, str(exc)
+        else:
+            outcome, message = "loaded", ""
+    assert calls == [], f"unpickled while refused ({outcome})"
+    assert outcome != "loaded"
+    assert "pickle" in message  # refused for its pickle, not for some other damage
+    _count("nested pickle refused (checkpoint)", outcome)
 
 
 # -- the trace store reader -----------------------------------------------------------------
@@ -452,10 +694,14 @@ def test_corrupted_trace_store_files(mutations: list[Any]) -> None:
 
 
 _cell = (
-    st.none() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False)
-    | st.text(max_size=20) | st.binary(max_size=8) | _json.map(json.dumps)
+    st.none()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.binary(max_size=8)
+    | _json.map(json.dumps)
     | _tags.map(json.dumps)
-)  # fmt: skip
+)
 _COLUMNS = [
     "span_id",
     "trace_id",
@@ -483,14 +729,16 @@ def test_random_rows_in_a_valid_schema(rows: list[dict[str, Any]]) -> None:
         db = Path(tmp) / "t.db"
         db.write_bytes(VALID_DB)
         con = sqlite3.connect(db)
+        con.execute("PRAGMA synchronous=OFF")  # a scratch file: no fsync per example
         for i, row in enumerate(rows):
             values = {"span_id": f"s{i}", "trace_id": "T", "name": "n", "start_time_ns": i}
             values.update(row)
             cols = ", ".join(values)
             marks = ", ".join("?" * len(values))
             try:
-                con.execute(f"INSERT OR REPLACE INTO spans ({cols}) VALUES ({marks})",
-                            list(values.values()))  # fmt: skip
+                con.execute(
+                    f"INSERT OR REPLACE INTO spans ({cols}) VALUES ({marks})", list(values.values())
+                )
             except sqlite3.IntegrityError:
                 continue  # NOT NULL columns given NULL: SQLite itself refuses the row
         con.commit()

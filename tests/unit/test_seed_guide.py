@@ -1,4 +1,6 @@
-"""The seed guide's examples (Time-Travel Debugging), clearstone renamed pytest_clearstone."""
+"""The examples of the "Time-Travel Debugging" guide this library implements (docs/index.md),
+clearstone renamed pytest_clearstone; the guide's agent is tests/unit/agents/cs_research_agent.py.
+"""
 
 from __future__ import annotations
 

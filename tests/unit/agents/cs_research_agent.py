@@ -1,4 +1,5 @@
-"""The seed guide's ResearchAgent, calling a module-level LLM function that tests can trace.
+"""The ResearchAgent of the "Time-Travel Debugging" guide (docs/index.md), calling a
+module-level LLM function that tests can trace.
 
 ``call_llm`` is looked up in this module's globals at call time, so a test can replace it with a
 traced version (``tracer.traced(span_type="llm")(call_llm)``) and a replay can patch it with the
