@@ -129,9 +129,15 @@ def _run(directory: Path) -> list[Result]:
         lambda: manager.load_checkpoint(path), lambda: json.loads(path.read_bytes())
     )
     results.append(
-        Result(f"load_checkpoint ({size_kb:.0f} KB)", load, "json.loads(same bytes)", stdlib_load,
-               "ms", target=1.2)
-    )  # fmt: skip
+        Result(
+            f"load_checkpoint ({size_kb:.0f} KB)",
+            load,
+            "json.loads(same bytes)",
+            stdlib_load,
+            "ms",
+            target=1.2,
+        )
+    )
 
     # -- save ------------------------------------------------------------------------------------
     twin = directory / "twin.json"
@@ -140,18 +146,30 @@ def _run(directory: Path) -> list[Result]:
         lambda: _write_fsync(twin, json.dumps(doc, indent=2, sort_keys=True)),
     )
     results.append(
-        Result("save_checkpoint (atomic, fsync)", save, "json.dumps(indent,sort)+fsync",
-               baseline_save, "ms", target=1.5)
-    )  # fmt: skip
+        Result(
+            "save_checkpoint (atomic, fsync)",
+            save,
+            "json.dumps(indent,sort)+fsync",
+            baseline_save,
+            "ms",
+            target=1.5,
+        )
+    )
 
     # -- equal-state comparison ------------------------------------------------------------------
     a, b = checkpoint.restore_state(), checkpoint.restore_state()
     assert a == b and a is not b
     compare, eq = _pair(lambda: bool(StateDelta(a, b)), lambda: a == b, loops=100)
     results.append(
-        Result("StateDelta(equal states) truthiness", compare * 1e3, "a == b", eq * 1e3, "us",
-               target=2.0)
-    )  # fmt: skip
+        Result(
+            "StateDelta(equal states) truthiness",
+            compare * 1e3,
+            "a == b",
+            eq * 1e3,
+            "us",
+            target=2.0,
+        )
+    )
 
     # -- information: a pickle floor and the parser without orjson -------------------------------
     pkl = directory / "bench.pkl"
@@ -168,13 +186,21 @@ def _run(directory: Path) -> list[Result]:
     load2, pickle_load_ms = _pair(
         lambda: manager.load_checkpoint(path), lambda: pickle.loads(pkl.read_bytes())
     )
-    results.append(Result("save_checkpoint (info)", save2, "pickle floor: dumps+fsync",
-                          pickle_save_ms, "ms"))  # fmt: skip
-    results.append(Result("load_checkpoint (info)", load2, "pickle floor: read+loads",
-                          pickle_load_ms, "ms"))  # fmt: skip
+    results.append(
+        Result("save_checkpoint (info)", save2, "pickle floor: dumps+fsync", pickle_save_ms, "ms")
+    )
+    results.append(
+        Result("load_checkpoint (info)", load2, "pickle floor: read+loads", pickle_load_ms, "ms")
+    )
     # the issue's figures for clearstone-sdk 0.1.2 (not installable here): fixed, another machine
-    results.append(Result("load_checkpoint (info)", load, "clearstone-sdk load (issue: 2.4 ms)",
-                          SDK_LOAD_MS, "ms"))  # fmt: skip
-    results.append(Result("save_checkpoint (info)", save, "clearstone-sdk save (issue: 2.1 ms)",
-                          SDK_SAVE_MS, "ms"))  # fmt: skip
+    results.append(
+        Result(
+            "load_checkpoint (info)", load, "clearstone-sdk load (issue: 2.4 ms)", SDK_LOAD_MS, "ms"
+        )
+    )
+    results.append(
+        Result(
+            "save_checkpoint (info)", save, "clearstone-sdk save (issue: 2.1 ms)", SDK_SAVE_MS, "ms"
+        )
+    )
     return results

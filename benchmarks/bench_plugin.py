@@ -104,8 +104,11 @@ def _once(cwd: Path, args: tuple[str, ...]) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *COMMON, *args],
-        cwd=cwd, env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"pytest failed in {cwd}:\n{done.stdout[-3000:]}")
@@ -115,8 +118,9 @@ def _once(cwd: Path, args: tuple[str, ...]) -> float:
     return used * 1000
 
 
-def _pair(a: tuple[Path, tuple[str, ...]], b: tuple[Path, tuple[str, ...]], rounds: int = 7
-          ) -> tuple[float, float]:  # fmt: skip
+def _pair(
+    a: tuple[Path, tuple[str, ...]], b: tuple[Path, tuple[str, ...]], rounds: int = 7
+) -> tuple[float, float]:
     """Best times of two commands, run alternately so that machine load hits both alike."""
     best_a = best_b = float("inf")
     for _ in range(rounds):
@@ -145,12 +149,19 @@ def run() -> list[Result]:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         subprocess.run(
             [sys.executable, "-m", "pytest", *COMMON, "--clearstone-record"],
-            cwd=golden, env=env, check=True, capture_output=True,
-        )  # fmt: skip
+            cwd=golden,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         (floor / "pickles").mkdir()
         for n in range(N):
-            state = {"memory": [{"answer": f"answer to User: message {n}", "hits": 9,
-                                 "ticket": "T-message "}], "cost": 0.01}  # fmt: skip
+            state = {
+                "memory": [
+                    {"answer": f"answer to User: message {n}", "hits": 9, "ticket": "T-message "}
+                ],
+                "cost": 0.01,
+            }
             (floor / "pickles" / f"p{n}.pkl").write_bytes(pickle.dumps(state))
         (floor / "test_pickled.py").write_text(
             PICKLE_HEADER + "".join(PICKLE_ONE.format(n=n) for n in range(N))
@@ -160,10 +171,27 @@ def run() -> list[Result]:
         replay_ms, floor_ms = _pair((golden, ()), (floor, ()))
         with_plugin, without_plugin = _pair((plain, ()), (plain, ("-p", "no:clearstone")), 11)
     return [
-        Result(f"{N} golden replay tests, whole pytest run", replay_ms,
-               f"{N} pickle-load-and-compare test functions", floor_ms, "ms", target=1.5),
-        Result(f"{N} plain tests, plugin installed, unused", with_plugin,
-               "same with -p no:clearstone", without_plugin, "ms"),
-        Result("plugin unused: added time", max(with_plugin - without_plugin, 0.0),
-               "budget", 30.0, "ms", target=1.0),
-    ]  # fmt: skip
+        Result(
+            f"{N} golden replay tests, whole pytest run",
+            replay_ms,
+            f"{N} pickle-load-and-compare test functions",
+            floor_ms,
+            "ms",
+            target=1.5,
+        ),
+        Result(
+            f"{N} plain tests, plugin installed, unused",
+            with_plugin,
+            "same with -p no:clearstone",
+            without_plugin,
+            "ms",
+        ),
+        Result(
+            "plugin unused: added time",
+            max(with_plugin - without_plugin, 0.0),
+            "budget",
+            30.0,
+            "ms",
+            target=1.0,
+        ),
+    ]
