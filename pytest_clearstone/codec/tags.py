@@ -15,7 +15,13 @@ infinities), ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that i
 tags of :mod:`pytest_clearstone.codec.library` (``pydantic``, ``pydantic.v1``, ``secret``,
 ``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
 ``sdk_resource``, ``sentinel``), ``pickle`` (dill, for everything else) and ``repr`` (what even
-dill cannot encode; lossy, warned).
+dill cannot encode, or what pickles may not store; lossy, warned).
+
+Unpickling runs code chosen by whoever wrote the pickle, so every reading function refuses
+``pickle`` tags unless given ``allow_pickle=True``. Encoding in memory may pickle (a recorded
+value is frozen exactly); what is written is checked: a golden refuses pickles unless allowed
+(:meth:`Checkpoint.dumps <pytest_clearstone.golden.checkpoint.Checkpoint.dumps>`) and the trace
+store replaces them by placeholders (:func:`replace_pickles`).
 
 The order for a value that is not JSON: the built-in types above, then registered types and the
 installed hooks, then enums and dataclasses, then library types, then pickle.
@@ -34,7 +40,7 @@ import json
 import math
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any
@@ -49,6 +55,12 @@ from .registry import REGISTRY
 
 _TAG_MARKER = '"__cs__"'
 _PICKLE_MARKER = '"__cs__": "pickle"'
+#: How to get past a refused pickle; ends every message about one.
+PICKLE_FIXES = (
+    "allow pickles if you trust the file (ini clearstone_allow_pickle = true, "
+    "--clearstone-allow-pickle, or allow_pickle=True in the library API), or store the type "
+    "readably by registering an encoder for it with pytest_clearstone.codec.register"
+)
 # orjson reads integers outside 64 bits as floats. A 20-digit run (or "-" and 19 digits) is the
 # conservative sign of one; found by translate + substring search, 10x faster than a regex.
 # (19 digits alone are common and safe: nanosecond timestamps.)
@@ -62,13 +74,32 @@ def _has_long_digits(text: str) -> bool:
     return _RUN20 in digits or _NEG19 in digits
 
 
-def _scan(text: str) -> tuple[bool, bool]:
-    """(has a ``\\u`` escape, has an integer orjson would read as a float), for a whole
-    document: a one-byte search (memchr) first, the slower two-byte one only after a hit."""
-    encoded = text.encode("utf-8", "surrogatepass")
-    escaped = b"\\" in encoded and b"\\u" in encoded
-    digits = encoded.translate(_DIGIT_MAP)
-    return escaped, _RUN20 in digits or _NEG19 in digits
+class DocumentScan:
+    """What one pass over a document's bytes, before parsing, tells about it.
+
+    ``escaped``: it has a ``\\u`` escape (a key or a tag may be spelt with escapes, so only the
+    parsed document tells where its tags are). ``long_digits``: it has an integer orjson would
+    read as a float. ``tag_count``: how often ``"__cs__"`` occurs. ``may_hold_pickle``: a
+    ``pickle`` tag is possible: the text holds the JSON string ``"pickle"`` or an escape (the
+    tag's value cannot be spelt otherwise), so a document without either has no pickle.
+    """
+
+    __slots__ = ("escaped", "long_digits", "may_hold_pickle", "tag_count")
+
+    def __init__(self, raw: bytes) -> None:
+        # one-byte searches (memchr) first; the slower ones only after a hit
+        self.escaped = b"\\" in raw and b"\\u" in raw
+        self.tag_count = raw.count(b'"__cs__"') if b"__cs__" in raw else 0
+        self.may_hold_pickle = self.escaped or (self.tag_count > 0 and b'"pickle"' in raw)
+        digits = raw.translate(_DIGIT_MAP)
+        self.long_digits = _RUN20 in digits or _NEG19 in digits
+
+
+def scan_document(raw: bytes | str) -> DocumentScan:
+    """The pre-parse scan of a whole document (see :class:`DocumentScan`)."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    return DocumentScan(raw)
 
 
 class _Unencodable(Exception):
@@ -246,7 +277,7 @@ class Encoder:
 
     def _enc_pickle(self, v: Any, t: type) -> Any:
         type_name = describe(v)
-        reason = "pickling is disabled"
+        reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
         if self.allow_pickle:
             import dill
 
@@ -412,8 +443,11 @@ _HOOK = _make_hook(True)
 _SAFE_HOOK = _make_hook(False)
 
 
-def decode(tree: Any, *, allow_pickle: bool = True) -> Any:
-    """Decode a tree made by :func:`encode`. Returns a new value; ``tree`` is not changed."""
+def decode(tree: Any, *, allow_pickle: bool = False) -> Any:
+    """Decode a tree made by :func:`encode`. Returns a new value; ``tree`` is not changed.
+
+    A ``pickle`` tag raises :class:`DecodeError` unless ``allow_pickle``. Decode a tree once:
+    decoded data may hold dicts shaped like tags (a ``dict`` tag's value), which are data."""
     return _decode_walk(tree, _HOOK if allow_pickle else _SAFE_HOOK)
 
 
@@ -427,7 +461,7 @@ def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
     return x
 
 
-def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = True) -> Any:
+def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = False) -> Any:
     """Parse JSON text; with ``decode_tags`` the tagged values are decoded while parsing.
 
     Raises ``ValueError`` (``json.JSONDecodeError``) for text that is not JSON and
@@ -477,56 +511,143 @@ def _count_tags(x: Any) -> int:
     return 0
 
 
-def _decode_at(doc: Any, paths: Any, allow_pickle: bool) -> bool:
-    """Decode the tagged values at ``paths`` in place; ``False`` when a path does not fit."""
-    try:
-        for path in paths:
-            if type(path) is not list or not path:
-                return False
-            parent = doc
-            for key in path[:-1]:
-                parent = parent[key]
-            node = parent[path[-1]]
-            if type(node) is not dict or TAG not in node:
-                return False
-            parent[path[-1]] = decode(node, allow_pickle=allow_pickle)
-    except (KeyError, IndexError, TypeError):
-        return False
-    return True
+def _index_paths(doc: Any, count: int) -> list[list[Any]] | None:
+    """The index's paths when they can be trusted to decode ``doc``: each leads, through plain
+    containers, to a tagged value; none repeats nor lies inside another (either would decode
+    already decoded data). ``None`` otherwise."""
+    index = doc.get("tag_index") if type(doc) is dict else None
+    if type(index) is not dict or not count or index.get("count") != count:
+        return None
+    paths = index.get("paths")
+    if type(paths) is not list:
+        return None
+    seen: set[tuple[Any, ...]] = set()
+    for path in paths:
+        if type(path) is not list or not path:
+            return None
+        key = tuple(path)
+        if key in seen:
+            return None
+        seen.add(key)
+        node = doc
+        for part in path:
+            in_dict = type(node) is dict and type(part) is str and TAG not in node
+            if not (in_dict and part in node) and not (
+                type(node) is list and type(part) is int and 0 <= part < len(node)
+            ):
+                return None
+            node = node[part]
+        if type(node) is not dict or TAG not in node:
+            return None
+    if any(key[:i] in seen for key in seen for i in range(1, len(key))):
+        return None
+    return paths
 
 
-def _plain_loads(text: str) -> Any:
+def _at(doc: Any, path: Sequence[Any]) -> tuple[Any, Any]:
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    return parent, path[-1]
+
+
+def _plain_loads(text: str | bytes, long_digits: bool | None = None) -> Any:
     # orjson reads integers beyond 64 bits as floats: such text goes to the stdlib
-    if orjson is not None and not _has_long_digits(text):
+    if long_digits is None:
+        long_digits = _has_long_digits(text if isinstance(text, str) else text.decode("utf-8"))
+    if orjson is not None and not long_digits:
         return orjson.loads(text)
     return json.loads(text)
 
 
-def loads_document(text: str, *, allow_pickle: bool = True) -> Any:
+def parse_document(raw: str | bytes, scan: DocumentScan | None = None) -> Any:
+    """Parse a whole document's JSON without decoding any tag (so nothing runs)."""
+    if scan is None:
+        scan = scan_document(raw)
+    return _plain_loads(raw, scan.long_digits)
+
+
+def decode_document(
+    doc: Any,
+    scan: DocumentScan,
+    *,
+    allow_pickle: bool = False,
+    keep: Sequence[Sequence[Any]] = (),
+) -> Any:
+    """Decode the tags of a document parsed by :func:`parse_document`, once.
+
+    A document carrying a ``"tag_index"`` (:func:`tag_index`) that fits it (its count matches
+    the text, its paths lead to tagged values, none inside another) has only the indexed
+    values decoded, in place. Any other document is decoded whole. The values at the paths in
+    ``keep`` are left as they are (encoded); they must lead through plain containers.
+    """
+    if scan.tag_count == 0 and not scan.escaped:
+        return doc
+    kept = [tuple(path) for path in keep]
+    paths = None if scan.escaped else _index_paths(doc, scan.tag_count)
+    if paths is not None:
+        for path in paths:
+            if not any(tuple(path[: len(k)]) == k for k in kept):
+                parent, key = _at(doc, path)
+                parent[key] = decode(parent[key], allow_pickle=allow_pickle)
+        return doc
+    detached = []
+    for kept_path in kept:
+        parent, key = _at(doc, kept_path)
+        detached.append((kept_path, parent[key]))
+        parent[key] = None
+    doc = decode(doc, allow_pickle=allow_pickle)
+    for kept_path, value in detached:
+        parent, key = _at(doc, kept_path)
+        parent[key] = value
+    return doc
+
+
+def loads_document(text: str | bytes, *, allow_pickle: bool = False) -> Any:
     """Parse a whole file's JSON text (a checkpoint) with its tagged values decoded.
 
-    A document carrying a ``"tag_index"`` (:func:`tag_index`) whose count matches the tags in
-    the text is parsed plainly (orjson when installed) and only the indexed values are decoded.
-    Any other document (hand-edited, or written without an index) has its tags decoded by the
-    parser's object hook, in the same single pass. Errors as :func:`loads`.
+    :func:`parse_document`, then :func:`decode_document`. Errors as :func:`loads`.
     """
-    escaped, long_digits = _scan(text)
-    if escaped:  # a tag key may be spelt with escapes ("\\u005f_cs__"): let the parser
-        # unescape and the hook see every key
-        return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
-    plain_loads = json.loads if orjson is None or long_digits else orjson.loads
-    count = text.count(_TAG_MARKER)
-    if count:
-        doc = plain_loads(text)
-        index = doc.get("tag_index") if type(doc) is dict else None
-        if (
-            type(index) is dict
-            and index.get("count") == count
-            and _decode_at(doc, index.get("paths"), allow_pickle)
-        ):
-            return doc
-        return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
-    return plain_loads(text)
+    scan = scan_document(text)
+    return decode_document(parse_document(text, scan), scan, allow_pickle=allow_pickle)
+
+
+def pickle_locations(tree: Any, limit: int = 1) -> list[tuple[list[Any], str]]:
+    """Where a parsed, undecoded tree holds ``pickle`` tags: up to ``limit`` of ``(path,
+    stored type name)``, in document order. Iterative (a deep tree cannot exhaust the stack)."""
+    found: list[tuple[list[Any], str]] = []
+    stack: list[tuple[Any, list[Any]]] = [(tree, [])]
+    while stack and len(found) < limit:
+        node, path = stack.pop()
+        if type(node) is dict:
+            if node.get(TAG) == "pickle":
+                found.append((path, str(node.get("type", "?"))))
+                continue
+            stack.extend((v, [*path, k]) for k, v in reversed(node.items()))
+        elif type(node) is list:
+            stack.extend((v, [*path, i]) for i, v in reversed(list(enumerate(node))))
+    return found
+
+
+def format_path(path: Sequence[Any], root: str = "root") -> str:
+    """``root['receipt'][0]``: a path (keys and list positions) inside a tree, readable."""
+    return root + "".join(f"[{part!r}]" for part in path)
+
+
+def replace_pickles(tree: Any, note: str) -> Any:
+    """``tree`` with every ``pickle`` tag replaced by a ``repr`` placeholder naming the stored
+    type (``<Type: note>``); the same object when it holds none. Nothing is unpickled."""
+    t = type(tree)
+    if t is dict:
+        if tree.get(TAG) == "pickle":
+            kind = str(tree.get("type", "?"))
+            return {TAG: "repr", "type": kind, "v": f"<{kind}: {note}>"}
+        items = {k: replace_pickles(v, note) for k, v in tree.items()}
+        return tree if all(items[k] is v for k, v in tree.items()) else items
+    if t is list:
+        out = [replace_pickles(v, note) for v in tree]
+        return tree if all(a is b for a, b in zip(out, tree, strict=True)) else out
+    return tree
 
 
 def dumps(tree: Any, *, pretty: bool = False) -> str:

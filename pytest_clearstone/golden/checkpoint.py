@@ -4,8 +4,14 @@ A ``.ckpt`` file is one UTF-8 JSON document, indented by 2, its top-level fields
 value in the key order it had when recorded, so that a re-recorded golden of a deterministic
 agent gives a reviewable ``git diff``. Values (agent state, span inputs and outputs, metadata) go
 through :mod:`pytest_clearstone.codec`: plain JSON where possible, tagged values
-otherwise, dill pickles only where nothing else works. The fields are documented in
-``docs/reference/checkpoint-format.md``.
+otherwise, dill pickles only where nothing else works and only when allowed (pickles are
+opt-in: writing and reading refuse them unless given ``allow_pickle=True``). The fields are
+documented in ``docs/reference/checkpoint-format.md``.
+
+A span's ``error`` record stays encoded, in memory as in the file, whether the span was recorded
+live, read from the trace store or loaded from a checkpoint: its ``args`` and ``attributes`` are
+decoded once, when a replay raises the exception
+(:func:`~pytest_clearstone.golden.responses.rebuild_exception`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
+from ..codec.tags import (
+    PICKLE_FIXES,
+    decode_document,
+    parse_document,
+    pickle_locations,
+    scan_document,
+)
 from ..diff import StateDelta
 from ..errors import (
     CheckpointCorruptError,
@@ -24,6 +37,7 @@ from ..errors import (
     CheckpointVersionError,
     ClearstoneError,
     DecodeError,
+    SerializationError,
 )
 from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
@@ -151,11 +165,16 @@ class Checkpoint:
         }
         return doc
 
-    def dumps(self, *, signing_key: signing.SigningKey = signing.FROM_ENV) -> str:
+    def dumps(
+        self, *, allow_pickle: bool = False, signing_key: signing.SigningKey = signing.FROM_ENV
+    ) -> str:
         """The checkpoint as ``.ckpt`` file text.
 
-        With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) the text carries a
-        ``"signature"`` field, see :mod:`pytest_clearstone.golden.signing`.
+        A value only a pickle could store raises
+        :class:`~pytest_clearstone.errors.SerializationError` naming where it is, its type and
+        the fixes, unless ``allow_pickle``. With a signing key (default:
+        ``CLEARSTONE_SIGNING_KEY`` when set) the text carries a ``"signature"`` field, see
+        :mod:`pytest_clearstone.golden.signing`.
         """
         key = signing.resolve_key(signing_key)
         doc = self.to_document()
@@ -164,6 +183,8 @@ class Checkpoint:
         text = file_text(doc)
         # one serialisation: the top-level line (indent 2, sorted fields) is unique in the text
         self.contains_pickle = codec.text_has_pickle(text)
+        if self.contains_pickle and not allow_pickle:
+            raise _pickle_refused(doc)
         if self.contains_pickle:
             text = text.replace('\n  "contains_pickle": false,', '\n  "contains_pickle": true,', 1)
         if key is not None:  # sign what a reader will parse, then add the field
@@ -174,9 +195,16 @@ class Checkpoint:
             text = file_text(doc)
         return text + "\n"
 
-    def write(self, path: Path, *, signing_key: signing.SigningKey = signing.FROM_ENV) -> Path:
-        """Write the checkpoint to ``path`` atomically (signed when a key is configured)."""
-        atomic_write_text(path, self.dumps(signing_key=signing_key))
+    def write(
+        self,
+        path: Path,
+        *,
+        allow_pickle: bool = False,
+        signing_key: signing.SigningKey = signing.FROM_ENV,
+    ) -> Path:
+        """Write the checkpoint to ``path`` atomically (signed when a key is configured);
+        nothing is written when :meth:`dumps` refuses a pickle."""
+        atomic_write_text(path, self.dumps(allow_pickle=allow_pickle, signing_key=signing_key))
         self.path = path
         return path
 
@@ -185,15 +213,16 @@ class Checkpoint:
         cls,
         path: Path,
         *,
-        allow_pickle: bool = True,
+        allow_pickle: bool = False,
         signing_key: signing.SigningKey = signing.FROM_ENV,
     ) -> Checkpoint:
         """Read a ``.ckpt`` file, with a :class:`CheckpointError` for anything wrong with it.
 
-        With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) a file holding
-        pickled values must carry a valid signature, else
-        :class:`~pytest_clearstone.errors.UntrustedCheckpointError`; nothing is unpickled
-        before that check. ``allow_pickle=False`` refuses pickled values outright.
+        Pickles are opt-in: a file holding a pickled value raises
+        :class:`~pytest_clearstone.errors.UntrustedCheckpointError` (naming the file, where the
+        pickle is, its stored type and the fixes) unless ``allow_pickle=True``; with a signing
+        key (default: ``CLEARSTONE_SIGNING_KEY`` when set) it must also carry a valid
+        signature. The decision is made before anything is decoded.
         """
         try:
             with open(path, "rb") as f:
@@ -212,7 +241,7 @@ class Checkpoint:
         raw: bytes,
         path: Path,
         *,
-        allow_pickle: bool = True,
+        allow_pickle: bool = False,
         signing_key: signing.SigningKey = signing.FROM_ENV,
     ) -> Checkpoint:
         """Parse ``.ckpt`` file content (``path`` names it in errors); see :meth:`read`."""
@@ -220,19 +249,18 @@ class Checkpoint:
         if not raw or raw.isspace():  # (no strip(): it would copy the whole file)
             raise CheckpointCorruptError(path, "the file is empty")
         try:
-            text = raw.decode("utf-8")
+            raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
         try:
-            if key is None:
-                doc = codec.loads_document(text, allow_pickle=allow_pickle)
-            else:  # verify before anything is unpickled
-                doc = signing.trusted_decode(
-                    codec.loads(text, decode_tags=False),
-                    path,
-                    allow_pickle=allow_pickle,
-                    signing_key=key,
-                )
+            scan = scan_document(raw)  # before parsing: where pickles and escapes may be
+            doc = parse_document(raw, scan)
+            # the trust decision, once, on the raw document; then one decoding of it
+            signing.check_trust(doc, path, allow_pickle=allow_pickle, signing_key=key, scan=scan)
+            keep = _error_paths(doc, path)
+            doc = decode_document(doc, scan, allow_pickle=allow_pickle, keep=keep)
+        except CheckpointCorruptError:
+            raise
         except (json.JSONDecodeError, ValueError) as exc:
             if isinstance(exc, DecodeError):
                 raise CheckpointCorruptError(
@@ -245,7 +273,8 @@ class Checkpoint:
 
     @classmethod
     def from_document(cls, doc: Any, path: Path) -> Checkpoint:
-        """Build a checkpoint from a parsed, tag-decoded document."""
+        """Build a checkpoint from a parsed, tag-decoded document whose spans' ``error``
+        records are left encoded (:meth:`from_bytes` decodes a file that way)."""
         if not isinstance(doc, dict):
             raise CheckpointCorruptError(
                 path, f"expected a JSON object, found {type(doc).__name__}"
@@ -304,3 +333,27 @@ class Checkpoint:
                     path, f"span {span.span_id!r} has a field of the wrong type"
                 )
         return checkpoint
+
+
+def _error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:
+    """The paths of the spans' ``error`` records in a parsed, undecoded document: they stay
+    encoded. The containers leading to them must be plain (a tagged ``trace`` or span list would
+    decode the records with it)."""
+    trace = doc.get("trace") if type(doc) is dict else None
+    if trace is None:
+        return []  # from_document names the missing field
+    spans = trace.get("spans") if type(trace) is dict and codec.TAG not in trace else None
+    if type(spans) is not list or not all(type(s) is dict and codec.TAG not in s for s in spans):
+        raise CheckpointCorruptError(
+            path, "a field has the wrong type (the trace must be an object with a list of spans)"
+        )
+    return [("trace", "spans", i, "error") for i, s in enumerate(spans) if s.get("error")]
+
+
+def _pickle_refused(doc: dict[str, Any]) -> SerializationError:
+    where, type_name = pickle_locations(doc)[0]
+    return SerializationError(
+        signing.describe_location(doc, where),
+        type_name,
+        f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}",
+    )

@@ -26,7 +26,9 @@ class ReplayEngine:
 
     With a ``trace_store`` the full trace is read from it (a checkpoint may have been taken
     before its trace finished). ``strict=True`` also compares each call's arguments with the
-    recorded input and fails when responses are left unused.
+    recorded input and fails when responses are left unused. ``allow_pickle``: whether the
+    recorded exceptions may hold pickled values (pass what the checkpoint was loaded with;
+    the trace store never holds pickles).
     """
 
     def __init__(
@@ -36,9 +38,11 @@ class ReplayEngine:
         *,
         strict: bool = False,
         matcher: Matcher | None = None,
+        allow_pickle: bool = False,
     ) -> None:
         self.checkpoint = checkpoint
         self.strict = strict
+        self.allow_pickle = allow_pickle
         self.matcher = matcher
         self.trace: Trace = checkpoint.trace
         if trace_store is not None:
@@ -101,7 +105,7 @@ class ReplayEngine:
         :func:`normalize_mock_config` returns them)."""
         targets: dict[str, Responses] = {}
         for _, target, spans in mocks.plan(self._scope(), pairs):
-            calls = [RecordedCall.from_span(s) for s in spans]
+            calls = [RecordedCall.from_span(s, allow_pickle=self.allow_pickle) for s in spans]
             if target in targets:
                 calls = targets[target].calls + calls
             targets[target] = Responses(calls)

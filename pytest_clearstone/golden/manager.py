@@ -69,12 +69,15 @@ class CheckpointManager:
         checkpoint: Checkpoint,
         filename: str | os.PathLike[str] | None = None,
         *,
+        allow_pickle: bool = False,
         signing_key: signing.SigningKey = signing.FROM_ENV,
     ) -> Path:
         """Write ``checkpoint`` atomically and return its path.
 
-        With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) the file is signed,
-        see :mod:`pytest_clearstone.golden.signing`.
+        A value only a pickle could store raises
+        :class:`~pytest_clearstone.errors.SerializationError` (nothing is written) unless
+        ``allow_pickle``. With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) the
+        file is signed, see :mod:`pytest_clearstone.golden.signing`.
 
         The default name is ``{trace_id}_{checkpoint_id}.ckpt``. A ``filename`` that would land
         outside the checkpoint directory is refused with
@@ -83,7 +86,7 @@ class CheckpointManager:
         if filename is None:
             filename = f"{checkpoint.trace.trace_id}_{checkpoint.checkpoint_id}{CHECKPOINT_SUFFIX}"
         path = self._target(filename)
-        checkpoint.write(path, signing_key=signing_key)
+        checkpoint.write(path, allow_pickle=allow_pickle, signing_key=signing_key)
         return self.checkpoint_dir / path.relative_to(self.checkpoint_dir.resolve())
 
     def candidates(self, path_or_name: str | os.PathLike[str]) -> list[Path]:
@@ -100,17 +103,17 @@ class CheckpointManager:
         self,
         path_or_name: str | os.PathLike[str],
         *,
-        allow_pickle: bool = True,
+        allow_pickle: bool = False,
         signing_key: signing.SigningKey = signing.FROM_ENV,
     ) -> Checkpoint:
         """Load a checkpoint by path, or by name inside the checkpoint directory.
 
         Raises :class:`~pytest_clearstone.errors.CheckpointNotFoundError` naming every path
         tried, and :class:`~pytest_clearstone.errors.CheckpointError` subclasses for a corrupt
-        file, another format or version, or (``allow_pickle=False``) pickled values. With a
-        signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set), a file holding pickled
-        values that is unsigned or whose signature does not match raises
-        :class:`~pytest_clearstone.errors.UntrustedCheckpointError` before anything is unpickled.
+        file or another format or version. Pickles are opt-in: a file holding pickled values
+        raises :class:`~pytest_clearstone.errors.UntrustedCheckpointError` before anything is
+        decoded unless ``allow_pickle=True``, and with a signing key (default:
+        ``CLEARSTONE_SIGNING_KEY`` when set) also unless it carries a valid signature.
         """
         given = Path(path_or_name)
         if given.is_file():  # the usual call, and the first candidate: skip building the rest

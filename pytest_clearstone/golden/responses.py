@@ -32,7 +32,12 @@ Transform = Callable[[Any, str, str], Any]
 
 @dataclass
 class RecordedCall:
-    """One recorded call of a target: its input (or ``None``), output and error."""
+    """One recorded call of a target: its input (or ``None``), output and error.
+
+    ``error`` is the span's exception record, encoded (see
+    :func:`~pytest_clearstone.tracing.span.exception_record`); ``allow_pickle`` is the policy
+    its ``args`` and ``attributes`` are decoded with when the call is answered.
+    """
 
     output: Recorded | None = None
     error: dict[str, Any] | None = None
@@ -40,14 +45,18 @@ class RecordedCall:
     span_id: str | None = None
     raw_value: Any = None  # a value given directly to DeterministicExecutionContext
     is_raw: bool = False
+    allow_pickle: bool = False
 
     @classmethod
-    def from_span(cls, span: Span) -> RecordedCall:
+    def from_span(cls, span: Span, *, allow_pickle: bool = False) -> RecordedCall:
+        """The call recorded by ``span``; ``allow_pickle``: whether its exception record may
+        hold pickles (as the checkpoint it was loaded from was allowed to)."""
         return cls(
             output=span.recorded_output,
             error=span.error,
             input=span.recorded_input,
             span_id=span.span_id,
+            allow_pickle=allow_pickle,
         )
 
     @classmethod
@@ -62,7 +71,7 @@ class RecordedCall:
                 raise self.raw_value
             return self.raw_value
         if self.error is not None:
-            raise rebuild_exception(self.error)
+            raise rebuild_exception(self.error, allow_pickle=self.allow_pickle)
         if self.output is None:
             return None
         encoded = self.output.encoded
@@ -84,8 +93,13 @@ class Responses:
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
-def rebuild_exception(error: dict[str, Any]) -> BaseException:
-    """The recorded exception: the same type when importable, else :class:`RecordedError`."""
+def rebuild_exception(error: dict[str, Any], *, allow_pickle: bool = False) -> BaseException:
+    """The recorded exception: the same type when importable, else :class:`RecordedError`.
+
+    ``error`` is an exception record as stored on a span, always encoded: its ``args`` and
+    ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). A record whose
+    values cannot be decoded gives a :class:`RecordedError`.
+    """
     module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
     message = str(error.get("message", ""))
     try:
@@ -93,7 +107,7 @@ def rebuild_exception(error: dict[str, Any]) -> BaseException:
         for part in name.split("."):
             obj = getattr(obj, part)
         if isinstance(obj, type) and issubclass(obj, Exception):
-            args = tuple(codec.decode(error.get("args") or [message]))
+            args = tuple(codec.decode(error.get("args") or [message], allow_pickle=allow_pickle))
             try:
                 exc: Exception = obj(*args)
             except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
@@ -102,7 +116,7 @@ def rebuild_exception(error: dict[str, Any]) -> BaseException:
             attributes = error.get("attributes")
             if attributes:
                 with contextlib.suppress(Exception):
-                    vars(exc).update(codec.decode(attributes))
+                    vars(exc).update(codec.decode(attributes, allow_pickle=allow_pickle))
             return exc
     except Exception:
         pass

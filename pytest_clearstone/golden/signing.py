@@ -11,10 +11,13 @@ with sorted keys, ``(",", ":")`` separators, non-ASCII characters kept, encoded 
 signature survives re-indentation and line-ending changes (``git`` with ``autocrlf``) but not a
 change of any value. The field reads ``"hmac-sha256:<64 hex digits>"``.
 
-Verification happens on the document parsed *without* decoding codec tags, before anything is
-unpickled; the values are then decoded from that same parsed document, so what was verified is
-what is loaded. Whether a file contains pickles is decided by walking that document for
-``pickle`` tags, not by trusting the file's own ``contains_pickle`` field.
+Pickles are opt-in: a file holding one is refused unless the reader allows pickles
+(``allow_pickle=True``), and with a key configured it must also carry a valid signature.
+The decision (:func:`check_trust`) is made once, on the document parsed *without* decoding codec
+tags, before anything is decoded; the values are then decoded once from that same parsed
+document, so what was checked is what is loaded. Whether a file contains pickles is decided by
+the pre-parse scan and a walk of that document for ``pickle`` tags, not by trusting the file's
+own ``contains_pickle`` field.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import codec
+from ..codec.tags import PICKLE_FIXES, DocumentScan, format_path, pickle_locations
 from ..errors import CheckpointCorruptError, UntrustedCheckpointError
 from .document import file_text
 
@@ -118,48 +122,92 @@ def has_pickle(tree: Any) -> bool:
 
     Iterative, so a deeply nested document cannot exhaust the stack.
     """
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if type(node) is dict:
-            if node.get(codec.TAG) == "pickle":
-                return True
-            stack.extend(node.values())
-        elif type(node) is list:
-            stack.extend(node)
-    return False
+    return bool(pickle_locations(tree))
+
+
+def describe_location(doc: Any, path: list[Any]) -> str:
+    """Where ``path`` is in a checkpoint document, for a person: ``the output of span
+    'app.llm.complete' (0123...) at root['receipt']``."""
+    spans = doc.get("trace", {}).get("spans") if type(doc) is dict else None
+    spans = spans if type(spans) is list else []
+    if path[:2] == ["trace", "spans"] and len(path) > 3 and type(path[2]) is int:
+        span = spans[path[2]] if path[2] < len(spans) else {}
+        span = span if type(span) is dict else {}
+        field, rest = path[3], path[4:]
+        if field in ("input", "output") and rest[:1] == ["v"]:
+            rest = rest[1:]
+        what = {"attributes": "an attribute", "error": "the exception"}.get(field, f"the {field}")
+        return (
+            f"{what} of span {span.get('name')!r} ({span.get('span_id')}) at "
+            f"{format_path(rest)} (trace.spans[{path[2]}].{field})"
+        )
+    if path[:2] == ["agent", "state"]:
+        return f"the agent state at {format_path(path[2:], 'state')}"
+    if path[:1] in (["outcome"], ["metadata"]):
+        return f"the {path[0]} at {format_path(path[1:], path[0])}"
+    return format_path(path, "the document")
+
+
+def check_trust(
+    doc: Any,
+    path: Path | str,
+    *,
+    allow_pickle: bool = False,
+    signing_key: SigningKey = FROM_ENV,
+    scan: DocumentScan | None = None,
+) -> bool:
+    """Decide, once and before anything is decoded, whether a parsed, undecoded checkpoint
+    document may be decoded; returns whether it holds pickles.
+
+    A document holding a pickle is refused with :class:`UntrustedCheckpointError` (naming
+    ``path``, where the pickle is and its stored type, why, and the fixes) unless
+    ``allow_pickle``; and, with a signing key configured, unless it also carries a valid
+    signature. ``scan`` (of the file's bytes) skips the walk when no pickle is possible.
+    """
+    if scan is not None and not scan.may_hold_pickle:
+        return False
+    found = pickle_locations(doc)
+    if not found:
+        return False
+    where, type_name = describe_location(doc, found[0][0]), found[0][1]
+    pickle = f"it holds a pickle (a stored {type_name}, in {where})"
+    key = resolve_key(signing_key)
+    if not allow_pickle:
+        signed = f"; with {ENV_VAR} set, the file must also be signed" if key is not None else ""
+        raise UntrustedCheckpointError(
+            path,
+            f"{pickle}, and pickles are not allowed: unpickling runs code chosen by whoever "
+            f"wrote the file. Either {PICKLE_FIXES}{signed}",
+        )
+    if key is None:
+        return True
+    if not isinstance(doc, dict) or SIGNATURE_FIELD not in doc:
+        raise UntrustedCheckpointError(
+            path,
+            f"{pickle} and is not signed, and a signing key is configured ({ENV_VAR}). "
+            f"Re-record it with the key set, or sign it if you trust it: "
+            f'python -c "from pytest_clearstone.golden import signing; '
+            f"signing.sign_file('{path}')\"",
+        )
+    if not verify_document(doc, key):
+        raise UntrustedCheckpointError(
+            path,
+            f"{pickle} and its signature does not match its content for the configured key: "
+            f"it was changed after signing, or signed with another key",
+        )
+    return True
 
 
 def trusted_decode(
-    doc: Any, path: Path | str, *, allow_pickle: bool = True, signing_key: SigningKey = FROM_ENV
+    doc: Any, path: Path | str, *, allow_pickle: bool = False, signing_key: SigningKey = FROM_ENV
 ) -> Any:
-    """Decode a parsed, undecoded checkpoint document, refusing untrusted pickles first.
+    """Decode a parsed, undecoded checkpoint document once, after :func:`check_trust`.
 
-    Pickled values are refused (:class:`UntrustedCheckpointError` naming ``path`` and the
-    reason) when ``allow_pickle`` is false, or when a signing key is configured and the
-    document is unsigned or its signature does not match. Nothing is unpickled before that
-    decision. Files without pickled values are decoded whatever their signature.
+    Nothing is decoded before that decision; files without pickled values are decoded
+    whatever their signature.
     """
-    key = resolve_key(signing_key)
-    if (key is not None or not allow_pickle) and has_pickle(doc):
-        if not allow_pickle:
-            raise UntrustedCheckpointError(path, "pickled values are not allowed here")
-        assert key is not None
-        if not isinstance(doc, dict) or SIGNATURE_FIELD not in doc:
-            raise UntrustedCheckpointError(
-                path,
-                f"it contains pickled values and is not signed, and a signing key is configured "
-                f"({ENV_VAR}). Re-record it with the key set, or sign it if you trust it: "
-                f'python -c "from pytest_clearstone.golden import signing; '
-                f"signing.sign_file('{path}')\"",
-            )
-        if not verify_document(doc, key):
-            raise UntrustedCheckpointError(
-                path,
-                "it contains pickled values and its signature does not match its content for "
-                "the configured key: it was changed after signing, or signed with another key",
-            )
-    return codec.decode(doc)
+    check_trust(doc, path, allow_pickle=allow_pickle, signing_key=signing_key)
+    return codec.decode(doc, allow_pickle=allow_pickle)
 
 
 def sign_file(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -> Path:

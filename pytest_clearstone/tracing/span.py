@@ -106,6 +106,11 @@ class Recorded:
 
     Encoding when the value is recorded freezes it: later mutation by the agent does not change
     what was recorded.
+
+    The encoded tree is trusted: it was encoded by this process, or read from a file or store
+    whose trust was decided when it was read (a checkpoint refuses pickles unless allowed, the
+    trace store replaces them by placeholders), so decoding it may unpickle. A value given
+    ``decoded`` is never decoded again: :meth:`fresh_value` encodes it and decodes that.
     """
 
     __slots__ = ("_decoded", "_encoded")
@@ -127,12 +132,12 @@ class Recorded:
     @property
     def value(self) -> Any:
         if self._decoded is _MISSING:
-            self._decoded = codec.decode(self._encoded)
+            self._decoded = codec.decode(self._encoded, allow_pickle=True)
         return self._decoded
 
     def fresh_value(self) -> Any:
         """A newly decoded copy that the caller may mutate."""
-        return codec.decode(self.encoded)
+        return codec.decode(self.encoded, allow_pickle=True)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # copies and pickles carry the encoded snapshot (the _MISSING sentinel does not survive
@@ -434,7 +439,13 @@ def init_slots(
 
 
 def exception_record(exc: BaseException) -> dict[str, Any]:
-    """The JSON-compatible description of an exception stored on a span."""
+    """The JSON-compatible description of an exception stored on a span.
+
+    ``{"type", "module", "message", "args"}`` and, when the exception has any,
+    ``"attributes"``; ``args`` and ``attributes`` are codec-encoded. A span's record stays
+    encoded wherever the span comes from (recorded live, the trace store, a checkpoint file):
+    :func:`~pytest_clearstone.golden.responses.rebuild_exception` decodes them, once.
+    """
     t = type(exc)
     try:
         args = codec.encode(exc.args)

@@ -7,7 +7,10 @@ Schema version 1 (``PRAGMA user_version = 1``), one table::
           output_json, error_json, instrumentation_name, instrumentation_version)
 
 ``*_json`` columns hold codec trees (see :mod:`pytest_clearstone.codec`) as JSON text, or
-NULL. An open span has ``end_time_ns`` NULL and is rewritten when it ends. The database runs in
+NULL. The store never holds a pickle: a value that only a pickle could store is written as a
+placeholder naming its type (the span itself is always written), and a pickle found when
+reading (an older store, or a hand-made one) becomes such a placeholder too: reading never
+unpickles. An open span has ``end_time_ns`` NULL and is rewritten when it ends. The database runs in
 WAL mode with a busy timeout, so several threads and processes can write one file.
 
 The schema is checked before anything is written: a SQLite file of another program, or a store
@@ -30,6 +33,7 @@ from typing import Any, Literal
 
 from .. import codec
 from ..codec.fast_json import orjson
+from ..codec.tags import replace_pickles
 from ..errors import TraceNotFoundError, TraceStoreError
 from .span import Recorded, Span
 from .trace import Trace, TraceSummary
@@ -100,6 +104,25 @@ _plain_fields = operator.attrgetter(
     "instrumentation_version",
 )
 _NO_VALUES = (None, None, None)
+_NOT_WRITTEN = "not stored: the trace store never holds pickles"
+_NOT_READ = "a pickle, not unpickled: reading the trace store never runs one"
+
+
+def _dumps(tree: Any) -> str:
+    """``tree`` as column text, with its pickles replaced by placeholders."""
+    text = codec.dumps(tree)
+    if codec.text_has_pickle(text):  # exact for the codec's own compact text
+        text = codec.dumps(replace_pickles(tree, _NOT_WRITTEN))
+    return text
+
+
+def _tree(text: str) -> Any:
+    """A column's codec tree, undecoded, its pickles replaced by placeholders (the JSON string
+    ``"pickle"`` cannot be spelt without it or an escape)."""
+    tree = codec.loads(text, decode_tags=False)
+    if '"pickle"' in text or "\\u" in text:
+        tree = replace_pickles(tree, _NOT_READ)
+    return tree
 
 
 def _attributes_json(span: Span) -> str:
@@ -108,7 +131,7 @@ def _attributes_json(span: Span) -> str:
         return "{}"
     tree = span._attrs_tree
     if tree is not None:  # encoded when the span ended
-        return codec.dumps(tree)
+        return _dumps(tree)
     # str keys and JSON scalar values need no tags. Checking and dumping run in C without
     # giving up the GIL, so a thread adding attributes meanwhile cannot interleave.
     if (
@@ -121,8 +144,8 @@ def _attributes_json(span: Span) -> str:
         except TypeError:  # non-str keys, integers wider than 64 bits: the codec handles them
             pass
     # warn=False: this may run in the writer thread; the warning is raised in the recording
-    # thread when the span ends (Span._freeze_attributes)
-    return codec.dumps(codec.Encoder(warn=False).encode(dict(attrs)))
+    # thread when the span ends (Span._freeze_attributes). No pickles: a placeholder instead.
+    return codec.dumps(codec.Encoder(warn=False, allow_pickle=False).encode(dict(attrs)))
 
 
 def _row(span: Span) -> tuple[Any, ...]:
@@ -130,7 +153,7 @@ def _row(span: Span) -> tuple[Any, ...]:
     if inp is None and out is None and err is None:
         values: tuple[Any, ...] = _NO_VALUES
     else:
-        dumps = codec.dumps
+        dumps = _dumps
         values = (
             None if inp is None else dumps(inp.encoded),
             None if out is None else dumps(out.encoded),
@@ -140,7 +163,6 @@ def _row(span: Span) -> tuple[Any, ...]:
 
 
 def _span(row: sqlite3.Row | tuple[Any, ...], decode: Callable[[Any], Any] | None = None) -> Span:
-    loads = codec.loads
     (
         sid,
         tid,
@@ -162,9 +184,9 @@ def _span(row: sqlite3.Row | tuple[Any, ...], decode: Callable[[Any], Any] | Non
     if not attrs or attrs == "{}":
         attributes = {}
     elif decode is None:
-        attributes = loads(attrs)
-    else:  # the caller's policy (inspection: no pickles, no imports)
-        attributes = decode(loads(attrs, decode_tags=False))
+        attributes = codec.decode(_tree(attrs))
+    else:  # the caller's policy (inspection: no imports)
+        attributes = decode(_tree(attrs))
     return Span(
         trace_id=tid,
         span_id=sid,
@@ -176,9 +198,9 @@ def _span(row: sqlite3.Row | tuple[Any, ...], decode: Callable[[Any], Any] | Non
         end_time_ns=end,
         status=status,
         status_message=msg,
-        input=None if inp is None else Recorded(encoded=loads(inp, decode_tags=False)),
-        output=None if out is None else Recorded(encoded=loads(out, decode_tags=False)),
-        error=None if err is None else loads(err, decode_tags=False),
+        input=None if inp is None else Recorded(encoded=_tree(inp)),
+        output=None if out is None else Recorded(encoded=_tree(out)),
+        error=None if err is None else _tree(err),
         instrumentation_name=iname,
         instrumentation_version=iver,
         seq=seq,
@@ -201,7 +223,7 @@ def _checked_span(
             raise TypeError("a time or sequence column is not an integer")
         if not isinstance(span.attributes, dict) or not isinstance(span.error, (dict, type(None))):
             raise TypeError("the attributes or error column is not a JSON object")
-    except (ValueError, TypeError) as exc:  # not JSON, not UTF-8, wrong types
+    except (ValueError, TypeError, RecursionError) as exc:  # not JSON, not UTF-8, wrong types
         raise TraceStoreError(
             f"span {row[0]!r} in the trace store {db_path!r} is damaged ({exc}). {fix}"
         ) from None
@@ -263,8 +285,8 @@ class TraceStore:
     ) -> None:
         """``read_only``: open the file with SQLite's read-only mode; nothing is ever written
         (the file must exist and be a store of this schema). ``decode``: how the codec tree of a
-        span's attributes becomes values (default: :func:`codec.decode`, pickles included);
-        inspection passes one that never unpickles nor imports."""
+        span's attributes becomes values (default: :func:`codec.decode`; pickles are replaced by
+        placeholders before either sees them); inspection passes one that never imports."""
         self.db_path = str(db_path)
         self.read_only = read_only
         self._decode = decode

@@ -29,6 +29,8 @@ from pytest_clearstone.errors import (
     CheckpointNotFoundError,
     CheckpointVersionError,
     ClearstoneError,
+    SerializationError,
+    UntrustedCheckpointError,
 )
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
@@ -48,8 +50,9 @@ def _checkpoint(agents: dict[str, ModuleType], agent: Any) -> Checkpoint:
 
 
 def _round_trip(tmp_path: Path, checkpoint: Checkpoint) -> Checkpoint:
-    manager = CheckpointManager(tmp_path / "ckpts")
-    return manager.load_checkpoint(manager.save_checkpoint(checkpoint))
+    manager = CheckpointManager(tmp_path / "ckpts")  # some cases store pickles on purpose
+    saved = manager.save_checkpoint(checkpoint, allow_pickle=True)
+    return manager.load_checkpoint(saved, allow_pickle=True)
 
 
 def test_state_of_every_supported_type_round_trips(
@@ -265,7 +268,7 @@ def test_truncated_checkpoint_is_reported_as_truncated(
             ("truncated or not JSON", "a field has the wrong type"),
         ),
         (
-            lambda d: d["agent"].update(state={"__cs__": "pickle", "v": "!!notbase64"}),
+            lambda d: d["agent"].update(state={"__cs__": "bytes", "v": "!!notbase64"}),
             "a stored value cannot be decoded",
         ),
         (
@@ -335,9 +338,14 @@ def test_agent_class_not_importable_at_replay_names_module_and_class(
 def test_pickles_can_be_refused(agents: dict[str, ModuleType], tmp_path: Path) -> None:
     s = agents["cs_state"]
     manager = CheckpointManager(tmp_path)
-    path = manager.save_checkpoint(_checkpoint(agents, s.StateAgent(r=s.Receipt(1, []))))
-    with pytest.raises(CheckpointCorruptError, match="pickles not allowed"):
-        manager.load_checkpoint(path, allow_pickle=False)
+    checkpoint = _checkpoint(agents, s.StateAgent(r=s.Receipt(1, [])))
+    with pytest.raises(SerializationError, match="pickles are not allowed"):
+        manager.save_checkpoint(checkpoint)  # refused by default, nothing written
+    assert manager.list_checkpoints() == []
+    path = manager.save_checkpoint(checkpoint, allow_pickle=True)
+    with pytest.raises(UntrustedCheckpointError, match="pickles are not allowed"):
+        manager.load_checkpoint(path)
+    assert manager.load_checkpoint(path, allow_pickle=True).agent_state["r"] == s.Receipt(1, [])
 
 
 # -- fuzzing: nothing but the project's own errors -----------------------------------------------

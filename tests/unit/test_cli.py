@@ -134,7 +134,7 @@ def test_show_never_unpickles_without_allow_pickle(capsys, tmp_path):
     manager, checkpoint = _record(
         tmp_path, ["a"], metadata={"trap": Trap(), "ns": SimpleNamespace(x=1)}
     )
-    path = manager.save_checkpoint(checkpoint, "pickled.ckpt")
+    path = manager.save_checkpoint(checkpoint, "pickled.ckpt", allow_pickle=True)
     SPRUNG.clear()
     code, out, _ = run(capsys, "show", path)
     assert code == 0 and SPRUNG == []
@@ -569,7 +569,9 @@ def test_show_reports_pickles_and_signature(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "k" * 32)
     signed = manager.save_checkpoint(
-        manager.create_checkpoint(Agent(), trace, root.span_id), filename="signed.ckpt"
+        manager.create_checkpoint(Agent(), trace, root.span_id),
+        filename="signed.ckpt",
+        allow_pickle=True,
     )
     assert main(["show", str(signed)]) == 0
     assert "trust      contains pickled values; signature valid" in capsys.readouterr().out
@@ -579,7 +581,9 @@ def test_show_reports_pickles_and_signature(tmp_path, capsys, monkeypatch):
     assert (doc["signed"], doc["signature_valid"]) == (True, False)
     monkeypatch.delenv("CLEARSTONE_SIGNING_KEY")
     unsigned = manager.save_checkpoint(
-        manager.create_checkpoint(Agent(), trace, root.span_id), filename="plain.ckpt"
+        manager.create_checkpoint(Agent(), trace, root.span_id),
+        filename="plain.ckpt",
+        allow_pickle=True,
     )
     assert main(["show", str(unsigned)]) == 0
     assert "contains pickled values; unsigned" in capsys.readouterr().out

@@ -73,7 +73,8 @@ def _saved(tmp_path: Path, name: str, state: object) -> Path:
     trace = provider.trace_store.get_trace(span.trace_id)
     agent = SimpleNamespace(value=state)
     manager = CheckpointManager(tmp_path)
-    return manager.save_checkpoint(manager.create_checkpoint(agent, trace, span.span_id), name)
+    checkpoint = manager.create_checkpoint(agent, trace, span.span_id)
+    return manager.save_checkpoint(checkpoint, name, allow_pickle=True)  # pickles on purpose
 
 
 def test_pickled_values_become_placeholders_that_still_compare(tmp_path):

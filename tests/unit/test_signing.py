@@ -62,7 +62,7 @@ def marker(tmp_path: Path) -> Path:
 
 def _save(tmp_path: Path, state: Any, key: bytes | None, name: str = "x.ckpt") -> Path:
     return CheckpointManager(tmp_path / "ckpts").save_checkpoint(
-        _checkpoint(state), name, signing_key=key
+        _checkpoint(state), name, allow_pickle=True, signing_key=key
     )
 
 
@@ -124,7 +124,7 @@ def test_an_unsigned_file_with_pickles_is_refused_before_unpickling(
 ) -> None:
     path = _save(tmp_path, {"p": _payload(marker)}, None)
     with pytest.raises(UntrustedCheckpointError) as info:
-        Checkpoint.read(path, signing_key=KEY)
+        Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
     assert str(path) in str(info.value)
     assert "not signed" in str(info.value) and signing.ENV_VAR in str(info.value)
     assert not marker.exists()
@@ -133,7 +133,7 @@ def test_an_unsigned_file_with_pickles_is_refused_before_unpickling(
 def test_a_file_signed_with_another_key_is_refused(tmp_path: Path, marker: Path) -> None:
     path = _save(tmp_path, {"p": _payload(marker)}, b"attacker key")
     with pytest.raises(UntrustedCheckpointError, match="signature does not match"):
-        Checkpoint.read(path, signing_key=KEY)
+        Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
     assert not marker.exists()
 
 
@@ -143,7 +143,7 @@ def test_a_tampered_signed_file_is_refused(tmp_path: Path, marker: Path) -> None
     doc["agent"]["state"]["p"] = _payload(marker)  # swap a harmless value for a pickle
     path.write_text(json.dumps(doc))
     with pytest.raises(UntrustedCheckpointError, match="signature does not match"):
-        Checkpoint.read(path, signing_key=KEY)
+        Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
     assert not marker.exists()
 
 
@@ -155,20 +155,23 @@ def test_an_escaped_pickle_tag_is_still_detected(tmp_path: Path, marker: Path) -
     assert not signing.verify(text, KEY) and '"__cs__": "pickle"' not in text
     path.write_text(text)
     with pytest.raises(UntrustedCheckpointError):
-        Checkpoint.read(path, signing_key=KEY)
+        Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
     assert not marker.exists()
     assert signing.checkpoint_trust(path, KEY).contains_pickle
 
 
 def test_a_correctly_signed_file_with_pickles_loads(tmp_path: Path, marker: Path) -> None:
     path = _save(tmp_path, {"p": _payload(marker)}, KEY)
-    Checkpoint.read(path, signing_key=KEY)
+    Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
     assert marker.is_dir()  # the control: the pickle really runs code once trusted
 
 
-def test_without_a_key_pickles_load_as_before(tmp_path: Path, marker: Path) -> None:
+def test_without_a_key_allowed_pickles_load(tmp_path: Path, marker: Path) -> None:
     path = _save(tmp_path, {"p": _payload(marker)}, None)
-    Checkpoint.read(path, signing_key=None)
+    with pytest.raises(UntrustedCheckpointError, match="not allowed"):
+        Checkpoint.read(path, signing_key=None)  # opt-in: refused by default
+    assert not marker.exists()
+    Checkpoint.read(path, allow_pickle=True, signing_key=None)
     assert marker.is_dir()
 
 
