@@ -28,6 +28,7 @@ OPENAI_KEY = "sk-test-CLEARSTONE-SECRET-123"
 ANTHROPIC_KEY = "sk-ant-test-CLEARSTONE-SECRET-456"
 SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, "CLEARSTONE-SECRET")
 SEALED_ENV = "CLEARSTONE_SERVICES_SEALED"
+SUBPROCESS_TIMEOUT = 90  # seconds for a -n 2 run (a hang fails the test instead of the job)
 
 CONFTEST = '''
 import json
@@ -134,7 +135,9 @@ class Stack:
             else:
                 mp.delenv(SEALED_ENV, raising=False)
             if xdist:
-                result = self.pytester.runpytest_subprocess("-p", "xdist", "-n", "2", *args)
+                result = self.pytester.runpytest_subprocess(
+                    "-p", "xdist", "-n", "2", *args, timeout=SUBPROCESS_TIMEOUT
+                )
             else:
                 # In-process runs keep the outer warning filters (filterwarnings = error): a
                 # warning raised in the agent's run fails it, as in this project's own CI.
