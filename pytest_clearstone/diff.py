@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,38 +56,16 @@ class StateDelta:
         return self._lines
 
     def _render(self) -> Iterator[str]:
-        from deepdiff import DeepDiff
+        before, after = comparable_view(self.before), comparable_view(self.after)
+        try:
+            with warnings.catch_warnings():
+                # a third-party object's deprecated property must not fail the comparison
+                warnings.simplefilter("ignore")
+                yield from _deepdiff_lines(before, after)
+        except Exception:  # raised from inside a third-party object: compare the JSON forms
+            from . import codec
 
-        dd = DeepDiff(self.before, self.after, verbose_level=2, view="tree")
-        for kind in (
-            "type_changes",
-            "values_changed",
-            "dictionary_item_added",
-            "dictionary_item_removed",
-            "iterable_item_added",
-            "iterable_item_removed",
-            "set_item_added",
-            "set_item_removed",
-            "attribute_added",
-            "attribute_removed",
-            "repetition_change",
-        ):
-            for level in sorted(dd.get(kind, ()), key=lambda lv: lv.path()):
-                path = level.path().rstrip(":")
-                old, new = level.t1, level.t2
-                if kind == "type_changes":
-                    yield (
-                        f"{path}: {_short(old, new)} ({type(old).__name__}) -> "
-                        f"{_short(new, old)} ({type(new).__name__})"
-                    )
-                elif kind == "values_changed":
-                    yield f"{path}: {_short(old, new)} -> {_short(new, old)}"
-                elif kind.endswith("added"):
-                    yield f"{path}: added {_short(new)}"
-                elif kind.endswith("removed"):
-                    yield f"{path}: removed {_short(old)}"
-                else:
-                    yield f"{path}: repetition changed"
+            yield from _deepdiff_lines(codec.encode(before), codec.encode(after))
 
     def __bool__(self) -> bool:
         return bool(self.lines)
@@ -102,6 +81,70 @@ class StateDelta:
 
     def __repr__(self) -> str:
         return f"<StateDelta {len(self.lines)} change(s)>"
+
+
+def comparable_view(value: Any) -> Any:
+    """``value`` with the objects of client libraries (pydantic models, SDK clients and
+    resources, http requests and responses...) replaced by their stored JSON form: they are
+    compared the way they are recorded — a client by its reference, a secret by its placeholder
+    — and a delta never walks into a client's connection pool."""
+    t = type(value)
+    if t in _PLAIN:
+        return value
+    if t is list:
+        return [comparable_view(v) for v in value]
+    if t is dict:
+        return {k: comparable_view(v) for k, v in value.items()}
+    if t is tuple:
+        return tuple(comparable_view(v) for v in value)
+    from .codec.library import kind_of
+
+    if kind_of(t):
+        from . import codec
+
+        return codec.encode(value)
+    return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def _deepdiff_lines(before: Any, after: Any) -> Iterator[str]:
+    from deepdiff import DeepDiff
+
+    dd = DeepDiff(before, after, verbose_level=2, view="tree")
+    for kind in _KINDS:
+        for level in sorted(dd.get(kind, ()), key=lambda lv: lv.path()):
+            path = level.path().rstrip(":")
+            old, new = level.t1, level.t2
+            if kind == "type_changes":
+                yield (
+                    f"{path}: {_short(old, new)} ({type(old).__name__}) -> "
+                    f"{_short(new, old)} ({type(new).__name__})"
+                )
+            elif kind == "values_changed":
+                yield f"{path}: {_short(old, new)} -> {_short(new, old)}"
+            elif kind.endswith("added"):
+                yield f"{path}: added {_short(new)}"
+            elif kind.endswith("removed"):
+                yield f"{path}: removed {_short(old)}"
+            else:
+                yield f"{path}: repetition changed"
+
+
+_KINDS = (
+    "type_changes",
+    "values_changed",
+    "dictionary_item_added",
+    "dictionary_item_removed",
+    "iterable_item_added",
+    "iterable_item_removed",
+    "set_item_added",
+    "set_item_removed",
+    "attribute_added",
+    "attribute_removed",
+    "repetition_change",
+)
 
 
 def state_delta(before: Any, after: Any) -> StateDelta:

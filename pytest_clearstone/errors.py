@@ -219,7 +219,9 @@ class ReplayError(ClearstoneError, AssertionError):
 
 
 class ReplayDivergenceError(ReplayError):
-    """A call's arguments differ from the recorded call's input."""
+    """A call's arguments differ from the recorded call's input, or (strict mode) the call was
+    made out of its recorded place in the sequence of calls (``out_of_place``: the recorded
+    call expected there, and the position)."""
 
     def __init__(
         self,
@@ -230,13 +232,25 @@ class ReplayDivergenceError(ReplayError):
         *,
         checkpoint: str | None = None,
         closest: int | None = None,
+        out_of_place: str | None = None,
     ) -> None:
         self.target = target
         self.call_number = call_number
         self.span_id = span_id
         self.delta = delta
         self.closest = closest
+        self.out_of_place = out_of_place
         where = f"call #{call_number} to {target}"
+        if out_of_place is not None:
+            lines = [
+                f"replay diverged at {where}: it was made out of its recorded place",
+                f"  {out_of_place}",
+            ]
+            if checkpoint:
+                lines.append(f"  checkpoint:    {checkpoint}")
+            lines.append(f"  The agent's calls changed order. {RERECORD_HINT}")
+            super().__init__("\n".join(lines))
+            return
         lines = [f"replay diverged at {where}: its arguments differ from the recording"]
         if span_id:
             lines.append(f"  recorded span: {span_id}")

@@ -45,6 +45,7 @@ class Settings:
     redact_patterns: tuple[str, ...] = ()
     redact_allow: tuple[str, ...] = ()
     allow_secrets: bool = False
+    allow_pickle: bool = False
 
     @functools.cached_property
     def redactor(self) -> Redactor:
@@ -125,11 +126,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"{_DEFAULT_DB} under the rootdir)",
     )
     group.addoption(
+        "--clearstone-allow-pickle",
+        action="store_true",
+        dest="clearstone_allow_pickle",
+        help="Allow dill pickles in goldens: record values only pickling can store, and load "
+        "goldens holding them (unpickling runs code chosen by whoever wrote the file)",
+    )
+    group.addoption(
         "--clearstone-allow-secrets",
         action="store_true",
         dest="clearstone_allow_secrets",
         help="Record values that look like secrets but match no redaction rule as they are, "
         "instead of failing the recording",
+    )
+    parser.addini(
+        "clearstone_allow_pickle",
+        "Allow dill pickles in goldens (recording and loading them); default false",
+        type="bool",
+        default=False,
     )
     parser.addini(
         "clearstone_redact_keys",
@@ -208,6 +222,9 @@ def _settings(config: pytest.Config) -> Settings:
         redact_patterns=patterns,
         redact_allow=tuple(config.getini("clearstone_redact_allow")),
         allow_secrets=bool(config.getoption("clearstone_allow_secrets")),
+        allow_pickle=bool(
+            config.getoption("clearstone_allow_pickle") or config.getini("clearstone_allow_pickle")
+        ),
     )
 
 
@@ -340,6 +357,7 @@ def _runtest_setup(item: pytest.Item) -> None:
             tracer=_tracer(config) if action is Mode.RECORD else None,
             matcher=redactor.matcher(_hooks_matcher(config)),
             transform=_transform(config, redactor),
+            allow_pickle=settings.allow_pickle,
         )
     except TypeError as exc:  # the mock= argument (checked by normalize_mock_config)
         problem = str(exc)

@@ -523,7 +523,7 @@ def _index_paths(doc: Any, count: int) -> list[list[Any]] | None:
         return None
     seen: set[tuple[Any, ...]] = set()
     for path in paths:
-        if type(path) is not list or not path:
+        if type(path) is not list or not path or not all(type(p) in (str, int) for p in path):
             return None
         key = tuple(path)
         if key in seen:

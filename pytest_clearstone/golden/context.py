@@ -23,6 +23,7 @@ from .responses import (
     Transform,
 )
 from .targets import PatchStack, Target, patch_with, resolve
+from .threads import ContextPropagation
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -133,8 +134,13 @@ class DeterministicExecutionContext:
             self._freeze_clock(stack)
             self._seed_random(stack)
             self._patch_uuid4(stack)
+            self._propagate_to_threads(stack)
             for target, spec in targets:
                 self.patch_target(target, spec, stack)
+            if self.strict:
+                self.session.expect_in_order(
+                    {path: replay.responses for path, replay in self.session.targets.items()}
+                )
         except BaseException:
             stack.undo()
             raise
@@ -200,6 +206,14 @@ class DeterministicExecutionContext:
 
         stack.setattr(uuid, "_clearstone_uuid4", deterministic_uuid4)
         stack.setattr(uuid.uuid4, "__code__", _uuid4_shim.__code__)
+
+    def _propagate_to_threads(self, stack: PatchStack) -> None:
+        """Threads the agent starts (thread pools, ``threading.Thread``, ``run_in_executor``)
+        run in the context of the code that started them: their calls are recorded into the
+        test's trace under the right parent, and answered on replay."""
+        propagation = ContextPropagation()
+        propagation.start()
+        stack.push(propagation.stop)
 
     def responses_for(self, spec: Sequence[Any] | Responses) -> list[RecordedCall]:
         if isinstance(spec, Responses):

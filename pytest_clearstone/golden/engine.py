@@ -104,8 +104,15 @@ class ReplayEngine:
         """:meth:`mock_targets` for ``[(span_type, import path), ...]`` (as
         :func:`normalize_mock_config` returns them)."""
         targets: dict[str, Responses] = {}
-        for _, target, spans in mocks.plan(self._scope(), pairs):
-            calls = [RecordedCall.from_span(s, allow_pickle=self.allow_pickle) for s in spans]
+        scope = self._scope()
+        positions = {id(span): i for i, span in enumerate(scope)}
+        for _, target, spans in mocks.plan(scope, pairs):
+            calls = []
+            for span in spans:
+                call = RecordedCall.from_span(span, allow_pickle=self.allow_pickle)
+                call.branch = str(span.attributes.get(mocks.BRANCH_ATTRIBUTE) or "")
+                call.position = positions[id(span)]
+                calls.append(call)
             if target in targets:
                 calls = targets[target].calls + calls
             targets[target] = Responses(calls)

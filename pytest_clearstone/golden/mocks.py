@@ -16,6 +16,9 @@ MockConfig = Mapping[str, str | Sequence[str]]
 
 #: the span attribute naming the target a recorded call was made to
 TARGET_ATTRIBUTE = "clearstone.target"
+#: the span attribute naming the branch of execution (thread-pool job, asyncio task) that made
+#: a recorded call: replay answers and orders calls per branch
+BRANCH_ATTRIBUTE = "clearstone.branch"
 RULE = "-" * 60
 
 

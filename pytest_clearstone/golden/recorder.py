@@ -12,9 +12,10 @@ from ..callables import PASS, as_descriptor, wrap
 from ..tracing.span import exception_record
 from ..tracing.tracer import LiveSpan, Tracer, restore_span, use_span
 from .context import DeterministicExecutionContext
-from .mocks import TARGET_ATTRIBUTE
+from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
 from .targets import PatchStack, Target
+from .threads import current_branch
 
 
 def _identity(value: Any, where: str, target: str) -> Any:
@@ -88,7 +89,9 @@ class RecordedTarget:
         rec, path = self.recorder, self.target.path
         with rec.suspended():
             span = rec.tracer.span(
-                path, span_type=self.span_type, attributes={TARGET_ATTRIBUTE: path}
+                path,
+                span_type=self.span_type,
+                attributes={TARGET_ATTRIBUTE: path, BRANCH_ATTRIBUTE: current_branch()},
             )
             arguments = self.binder.bind_call(args, kwargs)
             span.set_input(rec.transform(arguments, "input", path))

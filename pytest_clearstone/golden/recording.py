@@ -34,8 +34,10 @@ class RecordingRun:
         strict: bool,
         node_id: str,
         transform: Transform | None,
+        allow_pickle: bool = False,
     ) -> None:
         self.path = path
+        self.allow_pickle = allow_pickle
         self.pairs = pairs
         self.tracer = tracer
         self.strict = strict
@@ -137,5 +139,5 @@ class RecordingRun:
         """Write the golden checkpoint atomically (directories created) and return it."""
         checkpoint = self.build_checkpoint(trace)
         checkpoint.metadata.update(metadata or {})
-        checkpoint.write(self.path)
+        checkpoint.write(self.path, allow_pickle=self.allow_pickle)
         return checkpoint

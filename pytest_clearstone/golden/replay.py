@@ -52,6 +52,7 @@ class Replay:
         matcher: Matcher | None = None,
         transform: Transform | None = None,
         previous: Checkpoint | None = None,
+        allow_pickle: bool = False,
     ) -> None:
         if mode not in (Mode.RECORD, Mode.REPLAY):
             raise ValueError(f"mode must be 'record' or 'replay', not {mode!r}")
@@ -66,6 +67,7 @@ class Replay:
         self._recording: RecordingRun | None = None
         self._replaying: ReplayingRun | None = None
         self._previous = previous
+        self.allow_pickle = allow_pickle
         if self.mode is Mode.RECORD:
             self._recording = RecordingRun(
                 self.path,
@@ -74,6 +76,7 @@ class Replay:
                 strict=strict,
                 node_id=node_id,
                 transform=transform,
+                allow_pickle=allow_pickle,
             )
         else:
             self._replaying = ReplayingRun(
@@ -83,6 +86,7 @@ class Replay:
                 node_id=node_id,
                 matcher=matcher,
                 transform=transform,
+                allow_pickle=allow_pickle,
             )
 
     def __repr__(self) -> str:
@@ -99,7 +103,7 @@ class Replay:
         if self._replaying is not None:
             return self._replaying.checkpoint
         if self._previous is None:
-            self._previous = load_golden(self.path, self.node_id)
+            self._previous = load_golden(self.path, self.node_id, allow_pickle=self.allow_pickle)
         return self._previous
 
     @property
@@ -107,7 +111,7 @@ class Replay:
         """The :class:`ReplayEngine` of the golden checkpoint."""
         if self._replaying is not None:
             return self._replaying.engine
-        return ReplayEngine(self.checkpoint)
+        return ReplayEngine(self.checkpoint, allow_pickle=self.allow_pickle)
 
     @property
     def agent(self) -> Any:
@@ -134,7 +138,7 @@ class Replay:
     # -- lifecycle -----------------------------------------------------------------------------
     def load(self) -> Checkpoint:
         """Read the golden checkpoint (a missing one names the command that records it)."""
-        return load_golden(self.path, self.node_id)
+        return load_golden(self.path, self.node_id, allow_pickle=self.allow_pickle)
 
     def start(self, *, root_span_id: str | None = None, trace_id: str | None = None) -> None:
         """Enter the deterministic context and patch the targets (call before the test runs).
@@ -220,7 +224,7 @@ class Replay:
                 "(one saved by your application); to record a new golden, pass a bound method: "
                 "replay.run(agent.method, ...)",
             )
-        return ReplayEngine(self.load()).rehydrate()
+        return ReplayEngine(self.load(), allow_pickle=self.allow_pickle).rehydrate()
 
 
 class _RunOutcome:

@@ -29,8 +29,10 @@ class ReplayingRun:
         node_id: str,
         matcher: Matcher | None,
         transform: Transform | None,
+        allow_pickle: bool = False,
     ) -> None:
         self.path = path
+        self.allow_pickle = allow_pickle
         self.pairs = pairs
         self.strict = strict
         self.node_id = node_id
@@ -45,13 +47,18 @@ class ReplayingRun:
     @property
     def checkpoint(self) -> Checkpoint:
         if self._checkpoint is None:
-            self._checkpoint = load_golden(self.path, self.node_id)
+            self._checkpoint = load_golden(self.path, self.node_id, allow_pickle=self.allow_pickle)
         return self._checkpoint
 
     @property
     def engine(self) -> ReplayEngine:
         if self._engine is None:
-            self._engine = ReplayEngine(self.checkpoint, strict=self.strict, matcher=self.matcher)
+            self._engine = ReplayEngine(
+                self.checkpoint,
+                strict=self.strict,
+                matcher=self.matcher,
+                allow_pickle=self.allow_pickle,
+            )
         return self._engine
 
     @property
@@ -142,10 +149,11 @@ class ReplayingRun:
         return value
 
 
-def load_golden(path: Path, node_id: str) -> Checkpoint:
-    """Read a test's golden; a missing one names the command that records it."""
+def load_golden(path: Path, node_id: str, *, allow_pickle: bool = False) -> Checkpoint:
+    """Read a test's golden (pickles only when allowed); a missing one names the command that
+    records it."""
     try:
-        return Checkpoint.read(path)
+        return Checkpoint.read(path, allow_pickle=allow_pickle)
     except CheckpointNotFoundError:
         pass  # raised below, outside the handler: no "during handling" chain in the report
     raise CheckpointNotFoundError(

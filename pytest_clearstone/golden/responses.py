@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from ..errors import (
 )
 from ..tracing.span import Recorded, Span
 from .targets import Target
+from .threads import current_branch
 
 #: ``matcher(target, call_number, recorded_input, actual_input) -> bool | None``; ``None`` means
 #: "no opinion": compare the encoded arguments for equality.
@@ -46,6 +48,8 @@ class RecordedCall:
     raw_value: Any = None  # a value given directly to DeterministicExecutionContext
     is_raw: bool = False
     allow_pickle: bool = False
+    branch: str = ""  # the branch of execution that made the call ("": not known)
+    position: int = -1  # its place among all recorded calls of the trace (-1: not known)
 
     @classmethod
     def from_span(cls, span: Span, *, allow_pickle: bool = False) -> RecordedCall:
@@ -147,6 +151,27 @@ class ReplaySession:
     calls: list[ReplayCall] = field(default_factory=list)
     errors: list[ReplayError] = field(default_factory=list)
     targets: dict[str, TargetReplay] = field(default_factory=dict)
+    #: per branch of execution, the recorded calls to all targets still to come, in order:
+    #: ``(target, call number, position in the branch, calls in the branch)``
+    order: dict[str, deque[tuple[str, int, int, int]]] = field(default_factory=dict)
+
+    def expect_in_order(self, calls: dict[str, Sequence[RecordedCall]]) -> None:
+        """Record the order strict mode checks: ``{target: its recorded calls}``; calls that
+        know their branch and position only."""
+        placed = sorted(
+            (call.branch, call.position, target, number)
+            for target, recorded in calls.items()
+            for number, call in enumerate(recorded, 1)
+            if call.branch and call.position >= 0
+        )
+        branches: dict[str, list[tuple[str, int]]] = {}
+        for branch, _, target, number in placed:
+            branches.setdefault(branch, []).append((target, number))
+        self.order.clear()  # in place: each TargetReplay holds this dict
+        self.order.update(
+            (branch, deque((t, n, i, len(seq)) for i, (t, n) in enumerate(seq, 1)))
+            for branch, seq in branches.items()
+        )
 
     def unused(self) -> dict[str, tuple[int, int]]:
         """``{target: (used, recorded)}`` for targets with responses left over."""
@@ -215,12 +240,72 @@ class TargetReplay:
         self.checkpoint = checkpoint
         self.calls = 0
         self.shape = binder(target.function, skip_first=target.is_method)
+        self._order = session.order
+        # calls recorded with their branch of execution (a thread-pool job, an asyncio task)
+        # are answered per branch: jobs that ran in another order than when recorded still get
+        # their own answers
+        self._by_branch: dict[str, deque[int]] = {}
+        for index, call in enumerate(self.responses):
+            if call.branch:
+                self._by_branch.setdefault(call.branch, deque()).append(index)
+        self._used = [False] * len(self.responses)
+        self._cursor = 0
+
+    def _next_response(self) -> int | None:
+        """The index of the response answering this call: the next of its branch when the
+        recording knows the branch, else the next unused one; ``None`` when exhausted."""
+        if self._by_branch:
+            queue = self._by_branch.get(current_branch())
+            if queue is not None:
+                if not queue:
+                    return None
+                index = queue.popleft()
+                self._used[index] = True
+                return index
+        used = self._used
+        while self._cursor < len(used) and used[self._cursor]:
+            self._cursor += 1
+        if self._cursor == len(used):
+            return None
+        used[self._cursor] = True
+        return self._cursor
+
+    def _check_place(self, number: int, recorded: RecordedCall, arguments: Any) -> None:
+        """Strict: the call must come where the recording has it in its branch's sequence of
+        calls to all targets."""
+        __tracebackhide__ = True
+        if recorded.position < 0 or not recorded.branch:
+            return
+        queue = self._order.get(recorded.branch)
+        if not queue:
+            return
+        expected = queue[0]
+        if expected[0] == self.target.path:
+            queue.popleft()
+            return
+        self._fail(
+            ReplayDivergenceError(
+                self.target.path,
+                number,
+                recorded.span_id,
+                "",
+                checkpoint=self.checkpoint,
+                out_of_place=(
+                    f"the recording has call #{expected[1]} to {expected[0]} here (call "
+                    f"{expected[2]} of {expected[3]} in this branch of execution); this is call "
+                    f"#{number} to {self.target.path}"
+                ),
+            ),
+            arguments,
+            recorded.span_id,
+        )
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         __tracebackhide__ = True
         number = self.calls = self.calls + 1
         arguments = self.shape.bind_call(args, kwargs)
-        if number > len(self.responses):
+        index = self._next_response()
+        if index is None:
             return self._fail(
                 ReplayExhaustedError(
                     self.target.path,
@@ -232,9 +317,11 @@ class TargetReplay:
                 arguments,
                 None,
             )
-        recorded = self.responses[number - 1]
-        if self.strict and recorded.input is not None:
-            self._check(number, recorded, arguments)
+        recorded = self.responses[index]
+        if self.strict:
+            self._check_place(number, recorded, arguments)
+            if recorded.input is not None:
+                self._check(number, recorded, arguments)
         call = ReplayCall(self.target.path, number, arguments, recorded.span_id)
         self._calls.append(call)
         try:

@@ -338,5 +338,5 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     written = []
     for checkpoint in checkpoints:
         name = f"{_safe_id(checkpoint.trace.trace_id)}_{_safe_id(checkpoint.checkpoint_id)}.ckpt"
-        written.append(checkpoint.write(dest_dir / name))
+        written.append(checkpoint.write(dest_dir / name, allow_pickle=allow_pickle))
     return written

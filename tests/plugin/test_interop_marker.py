@@ -114,7 +114,7 @@ def test_query_2(replay):
     assert replay.agent.steps == 2
 """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--clearstone-allow-pickle")
     result.assert_outcomes(passed=1)
 
 
@@ -145,5 +145,5 @@ def test_query_1(replay):
     assert agent.steps == 1
 """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--clearstone-allow-pickle")
     result.assert_outcomes(passed=1)

@@ -142,8 +142,8 @@ def _valid_checkpoint() -> Checkpoint:
     )
 
 
-VALID = _valid_checkpoint().dumps(signing_key=None).encode()
-VALID_SIGNED = _valid_checkpoint().dumps(signing_key=KEY).encode()
+VALID = _valid_checkpoint().dumps(allow_pickle=True, signing_key=None).encode()
+VALID_SIGNED = _valid_checkpoint().dumps(allow_pickle=True, signing_key=KEY).encode()
 VALID_DOC = json.loads(VALID)
 
 
@@ -169,6 +169,9 @@ def _touch(checkpoint: Checkpoint) -> None:
 
 
 def _load(test: str, raw: bytes, **kwargs: Any) -> str:
+    # VALID holds a pickle on purpose (a Counter): the mutations are of a file whose author is
+    # trusted; the pickle policy itself is fuzzed by the tests below and test_pickle_policy.py
+    kwargs.setdefault("allow_pickle", True)
     try:
         checkpoint = Checkpoint.from_bytes(raw, Path("fuzz.ckpt"), **kwargs)
         _touch(checkpoint)
@@ -354,7 +357,9 @@ def test_the_malicious_pickle_is_live(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     doc = json.loads(VALID)
     doc["agent"]["state"] = _malicious(marker)
-    Checkpoint.from_bytes(json.dumps(doc).encode(), Path("x.ckpt"), signing_key=None)
+    Checkpoint.from_bytes(
+        json.dumps(doc).encode(), Path("x.ckpt"), allow_pickle=True, signing_key=None
+    )
     assert marker.is_dir()
     marker.rmdir()
     with pytest.raises(UntrustedCheckpointError):

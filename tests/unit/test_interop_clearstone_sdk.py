@@ -217,12 +217,13 @@ def test_import_files_from_a_directory_writes_replayable_checkpoints(
 ) -> None:
     written = clearstone_sdk.import_files(sdk, tmp_path / "out", allow_pickle=True)
     assert [p.name for p in written] == [Path(MANIFEST["checkpoint_file"]).name]
-    checkpoint = CheckpointManager(tmp_path / "out").load_checkpoint(written[0].name)
+    manager = CheckpointManager(tmp_path / "out")
+    checkpoint = manager.load_checkpoint(written[0].name, allow_pickle=True)
     assert checkpoint.format_version == 1
     assert checkpoint.span.name == "query_2"
     assert len(checkpoint.trace) == MANIFEST["spans_in_db"]
     with pytest.warns(UnusedResponsesWarning):
-        result = ReplayEngine(checkpoint).replay_from_checkpoint(
+        result = ReplayEngine(checkpoint, allow_pickle=True).replay_from_checkpoint(
             "run_query", QUERY, mock_config=MANIFEST["mock_config_used_for_replay"]
         )
     assert result == QUERY_2_RESULT
@@ -232,7 +233,7 @@ def test_import_files_from_a_lone_checkpoint_finds_its_traces_db(
     ckpt_path: Path, tmp_path: Path
 ) -> None:
     (path,) = clearstone_sdk.import_files(ckpt_path, tmp_path / "out", allow_pickle=True)
-    checkpoint = Checkpoint.read(path)
+    checkpoint = Checkpoint.read(path, allow_pickle=True)
     assert len(checkpoint.trace) == MANIFEST["spans_in_db"]
     assert checkpoint.metadata["trace_source"] == "traces.db"
 
@@ -241,7 +242,7 @@ def test_import_files_from_a_traces_db_alone_writes_a_stateless_checkpoint(
     sdk: Path, tmp_path: Path
 ) -> None:
     (path,) = clearstone_sdk.import_files(sdk / "traces.db", tmp_path / "out", allow_pickle=True)
-    checkpoint = Checkpoint.read(path)
+    checkpoint = Checkpoint.read(path, allow_pickle=True)
     assert checkpoint.agent_class_path is None and checkpoint.agent_state is None
     assert checkpoint.span.name == "agent_workflow"
     assert path.name == f"{MANIFEST['trace_id']}_ckpt_{MANIFEST['trace_id']}.ckpt"
@@ -303,6 +304,8 @@ def test_bad_sources_get_clear_errors(tmp_path: Path, ckpt_path: Path) -> None:
 def test_import_into_a_folder_inside_the_source_can_be_repeated(sdk: Path) -> None:
     first = clearstone_sdk.import_files(sdk, sdk / "converted", allow_pickle=True)
     (sdk / "mine").mkdir()
-    CheckpointManager(sdk / "mine").save_checkpoint(Checkpoint.read(first[0]), "ours.ckpt")
+    CheckpointManager(sdk / "mine").save_checkpoint(
+        Checkpoint.read(first[0], allow_pickle=True), "ours.ckpt", allow_pickle=True
+    )
     again = clearstone_sdk.import_files(sdk, sdk / "converted", allow_pickle=True)
     assert again == first  # neither the earlier output nor our own checkpoint is re-imported
