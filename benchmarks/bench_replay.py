@@ -43,7 +43,8 @@ _ANSWERS = [f"answer {i}" for i in range(CALLS)]
 _RESPONSES = Responses(
     [
         RecordedCall(
-            input=Recorded.of({"prompt": p, "temperature": 0.0}),
+            # as the recorder writes it: the default temperature was not given, so not recorded
+            input=Recorded.of({"prompt": p}),
             output=Recorded.of(a),
             span_id=f"span{i}",
         )

@@ -113,13 +113,31 @@ _SENTINEL_NAMES = frozenset({"NotGiven", "Omit"})
 
 
 def settings_of(obj: Any) -> Any:
-    """``obj`` when a method's ``self`` has settings worth recording and comparing — a
-    pydantic/attrs model or dataclass (a LangChain chat model: its model name, temperature...),
-    an SDK resource or client (by reference) — else ``None`` (a plain object: left out)."""
+    """The settings of a method's ``self`` worth recording and comparing, else ``None`` (a
+    plain object: left out).
+
+    A pydantic/attrs model or dataclass (a LangChain chat model: its model name, temperature,
+    ...): ``{"__class__": "module:QualName", field: value, ...}`` — its declared fields only,
+    not the caches a library keeps on the instance; the codec stores their secrets redacted and
+    their clients by reference. An SDK resource or client: itself (stored by reference).
+    """
     t = type(obj)
-    if kind_of(t) or dataclasses.is_dataclass(t):
+    kind = kind_of(t)
+    names: Any = None
+    if kind in ("pydantic", "pydantic.v1"):
+        names = getattr(t, "model_fields", None) or getattr(t, "__fields__", {})
+    elif kind == "attrs":
+        names = [a.name for a in t.__attrs_attrs__]
+    elif dataclasses.is_dataclass(t):
+        names = [f.name for f in dataclasses.fields(t)]
+    elif kind in ("sdk_client", "sdk_resource"):
         return obj
-    return None
+    if names is None:
+        return None
+    settings: dict[str, Any] = {"__class__": f"{t.__module__}:{t.__qualname__}"}
+    for name in names:
+        settings[name] = getattr(obj, name, None)
+    return settings
 
 
 _binders: weakref.WeakKeyDictionary[Any, dict[bool, Binder]] = weakref.WeakKeyDictionary()

@@ -46,6 +46,7 @@ class Settings:
     redact_allow: tuple[str, ...] = ()
     allow_secrets: bool = False
     allow_pickle: bool = False
+    placeholder_env: tuple[str, ...] = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
     @functools.cached_property
     def redactor(self) -> Redactor:
@@ -77,6 +78,7 @@ _SETTINGS = pytest.StashKey[Settings]()
 _STATE = pytest.StashKey[_RunState]()
 _REPLAY = pytest.StashKey["Replay"]()
 _REDACTOR = pytest.StashKey["Redactor"]()
+_PLACEHOLDERS = pytest.StashKey[list[str]]()
 
 # The tests being set up, run or torn down (a stack: pytester runs sessions inside a test). The
 # `replay` fixture finds its test here instead of requesting `request`: pytest builds a new
@@ -144,6 +146,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Allow dill pickles in goldens (recording and loading them); default false",
         type="bool",
         default=False,
+    )
+    parser.addini(
+        "clearstone_placeholder_env",
+        "Environment variables set to a placeholder while a test replays, when unset (one per "
+        "line; OPENAI_API_KEY and ANTHROPIC_API_KEY always)",
+        type="linelist",
+        default=[],
     )
     parser.addini(
         "clearstone_redact_keys",
@@ -224,6 +233,9 @@ def _settings(config: pytest.Config) -> Settings:
         allow_secrets=bool(config.getoption("clearstone_allow_secrets")),
         allow_pickle=bool(
             config.getoption("clearstone_allow_pickle") or config.getini("clearstone_allow_pickle")
+        ),
+        placeholder_env=tuple(
+            dict.fromkeys((*Settings.placeholder_env, *config.getini("clearstone_placeholder_env")))
         ),
     )
 
@@ -365,6 +377,20 @@ def _runtest_setup(item: pytest.Item) -> None:
         pytest.fail(f"{item.nodeid}: bad mock= in @pytest.mark.replay: {problem}", pytrace=False)
     item.stash[_REDACTOR] = redactor
     item.stash[_REPLAY] = replay
+    if action is Mode.REPLAY:
+        item.stash[_PLACEHOLDERS] = _set_placeholder_keys(settings.placeholder_env)
+
+
+def _set_placeholder_keys(names: tuple[str, ...]) -> list[str]:
+    """Provider keys that are unset get a placeholder while the test replays (its set-up
+    included), so an agent that builds its SDK client in ``__init__`` or a fixture replays in
+    CI with no key: its calls are answered from the golden. Returns the names it set."""
+    from .codec import PLACEHOLDER_KEY
+
+    added = [name for name in names if not os.environ.get(name)]
+    for name in added:
+        os.environ[name] = PLACEHOLDER_KEY
+    return added
 
 
 def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
@@ -562,6 +588,10 @@ class _PerTestHooks:
                 del item.stash[_REPLAY]
             if _REDACTOR in item.stash:
                 del item.stash[_REDACTOR]
+            for name in item.stash.get(_PLACEHOLDERS, ()):
+                os.environ.pop(name, None)
+            if _PLACEHOLDERS in item.stash:
+                del item.stash[_PLACEHOLDERS]
             if _running and _running[-1] is item:
                 _running.pop()
 

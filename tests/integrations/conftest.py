@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -18,15 +19,11 @@ def _preload() -> None:
     inner run imported, so each run would import (and assertion-rewrite, the plugin being a
     pytest11 distribution) the plugin's modules and the SDKs' transports again."""
     for info in pkgutil.walk_packages(pytest_clearstone.__path__, "pytest_clearstone."):
-        try:
+        with contextlib.suppress(ImportError):  # an optional extra's module
             importlib.import_module(info.name)
-        except ImportError:  # a module being edited by someone else right now, an extra
-            pass
     for name in ("httpx2", "httpcore2", "h11", "truststore", "openai", "anthropic"):
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(name)
-        except ImportError:
-            pass
 
 
 _preload()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import anthropic  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import pytest
 
-from .harness import Stack, params, xfail
+from .harness import Stack, params
 
 CREATE = "anthropic.resources.messages.Messages.create"
 ACREATE = "anthropic.resources.messages.AsyncMessages.create"
@@ -76,8 +76,6 @@ def test_it(replay, anthropic_client):
 XFAIL: dict[str, str] = {
     "sdk_streaming": "the golden pickles the recorded anthropic.Stream, and with it the API key "
     "(found in goldens/sdk_streaming.ckpt and .clearstone/traces.db)",
-    "client_in_self_no_get_state": "the golden final-state check deep-walks the Anthropic "
-    "client kept in self.client: HTTPXDeprecationWarning: URL.raw is deprecated",
 }
 
 

@@ -6,7 +6,7 @@ import langchain_openai  # noqa: F401  (imported once here, so the in-process in
 import langgraph.graph  # noqa: F401
 import pytest
 
-from .harness import Stack, params, xfail
+from .harness import Stack, params
 
 HEADER = """
 import asyncio

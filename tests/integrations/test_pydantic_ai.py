@@ -49,7 +49,8 @@ def test_it(replay):
 @pytest.mark.replay("goldens/wrapper.ckpt", mock={"llm": "pydantic_ai_agent.research"})
 def test_it(replay):
     guide = app.Guide(app.make_model())
-    assert asyncio.run(replay.run(guide.via_wrapper, "Opening hours?")) == "Answer to 'Opening hours?'"
+    answer = asyncio.run(replay.run(guide.via_wrapper, "Opening hours?"))
+    assert answer == "Answer to 'Opening hours?'"
 """,
 }
 

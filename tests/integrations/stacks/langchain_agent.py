@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import services
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
-
-import services
 
 MODEL = "gpt-4o-mini"
 SYSTEM = "You are a helpful cooking assistant."

@@ -8,10 +8,9 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from langchain_agent import make_llm  # noqa: F401  (the tests build the model with it)
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
-
-from langchain_agent import make_llm  # noqa: F401  (the tests build the model with it)
 
 SYSTEM = "You plan short trips."
 

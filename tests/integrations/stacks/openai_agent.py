@@ -180,7 +180,7 @@ class ToolAgent(_Stateful):
 
     def _last(self, messages: list[dict[str, Any]], calls: list[Any],
               results: list[dict[str, Any]]) -> str:
-        for call, result in zip(calls, results):
+        for call, result in zip(calls, results, strict=True):
             messages.append({"role": "tool", "tool_call_id": call.id,
                              "content": json.dumps(result)})
         response = self.client.chat.completions.create(model=MODEL, messages=messages,
@@ -235,7 +235,7 @@ class AsyncAgent(_Stateful):
         results = await asyncio.gather(*(
             alookup(c.function.name, json.loads(c.function.arguments)["query"]) for c in calls
         ))
-        for call, result in zip(calls, results):
+        for call, result in zip(calls, results, strict=True):
             messages.append({"role": "tool", "tool_call_id": call.id,
                              "content": json.dumps(result)})
         final, side = await asyncio.gather(

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import services
 from pydantic_ai import Agent
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
-
-import services
 
 MODEL = "gpt-4o-mini"
 SYSTEM = "You are a friendly museum guide."
@@ -22,7 +21,8 @@ SYSTEM = "You are a friendly museum guide."
 
 def make_model() -> OpenAIChatModel:
     """The key comes from OPENAI_API_KEY."""
-    return OpenAIChatModel(MODEL, provider=OpenAIProvider(http_client=services.OPENAI.async_client()))
+    provider = OpenAIProvider(http_client=services.OPENAI.async_client())
+    return OpenAIChatModel(MODEL, provider=provider)
 
 
 def lookup(kind: str, query: str) -> str:
