@@ -117,8 +117,9 @@ def settings_of(obj: Any) -> Any:
     plain object: left out).
 
     A pydantic/attrs model or dataclass (a LangChain chat model: its model name, temperature,
-    ...): ``{"__class__": "module:QualName", field: value, ...}`` — its declared fields only,
-    not the caches a library keeps on the instance; the codec stores their secrets redacted and
+    ...): ``{"__class__": "module:QualName", field: value, ...}`` — its declared public fields
+    only, not the caches a library keeps on the instance nor private fields (pydantic-ai's
+    ``_provider``); the codec stores their secrets redacted and
     their clients by reference. An SDK resource or client: itself (stored by reference).
     """
     t = type(obj)
@@ -136,7 +137,8 @@ def settings_of(obj: Any) -> Any:
         return None
     settings: dict[str, Any] = {"__class__": f"{t.__module__}:{t.__qualname__}"}
     for name in names:
-        settings[name] = getattr(obj, name, None)
+        if not name.startswith("_"):  # private by convention: state, not a setting
+            settings[name] = getattr(obj, name, None)
     return settings
 
 

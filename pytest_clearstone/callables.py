@@ -44,17 +44,18 @@ class Kind(enum.Enum):
 def kind_of(fn: Callable[..., Any]) -> Kind:
     """The kind of ``fn``, looking through ``functools.wraps`` decorators to the function that
     does the work (an SDK's ``async def`` wrapped in a plain decorator is a coroutine function)."""
+    if inspect.isasyncgenfunction(fn):
+        return Kind.ASYNCGEN
+    if inspect.isgeneratorfunction(fn):
+        return Kind.GEN
+    if inspect.iscoroutinefunction(fn):
+        return Kind.ASYNC
     inner: Any = fn
     with contextlib.suppress(ValueError):  # a __wrapped__ cycle: decide on fn itself
         inner = inspect.unwrap(fn)
-    for candidate in (fn, inner):
-        if inspect.isasyncgenfunction(candidate):
-            return Kind.ASYNCGEN
-        if inspect.isgeneratorfunction(candidate):
-            return Kind.GEN
-        if inspect.iscoroutinefunction(candidate):
-            return Kind.ASYNC
-    return Kind.SYNC
+    # only a coroutine function is seen through: a plain wrapper around a generator function
+    # makes something else of it (``contextlib.contextmanager``: a context manager)
+    return Kind.ASYNC if inspect.iscoroutinefunction(inner) else Kind.SYNC
 
 
 #: returned by :meth:`Around.begin` to call the original function untouched

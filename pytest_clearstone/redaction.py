@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from . import codec
+from .codec.compare import same_stored_form
 from .errors import UnredactedSecretError
 
 PLACEHOLDER = "[REDACTED]"
@@ -471,9 +471,7 @@ class Redactor:
                 verdict = inner(target, call_number, recorded, prepared)
                 if verdict is not None:
                     return verdict
-            if _equal(prepared, recorded):
-                return True
-            return bool(codec.encode(prepared) == codec.encode(recorded))
+            return same_stored_form(prepared, recorded)
 
         return match
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..errors import UnencodableValueWarning
 from .clients import PLACEHOLDER_KEY
+from .compare import same_stored_form
 from .http import REDACTED, SECRET_HEADERS
 from .library import class_paths
 from .registry import register, unregister, use_hooks
@@ -47,6 +48,7 @@ __all__ = [
     "loads",
     "loads_document",
     "register",
+    "same_stored_form",
     "tag_index",
     "text_has_pickle",
     "unregister",

@@ -194,6 +194,8 @@ class Encoder:
     def _enc_other(self, v: Any, t: type) -> Any:
         if t is tuple:
             return self._enc_seq("tuple", v)
+        if t is StoredRepr:  # a placeholder read back is stored as it was: same type, same text
+            return {TAG: "repr", "type": v.type_name, "v": v.text}
         if t is set or t is frozenset:
             try:
                 items: Any = sorted(v)

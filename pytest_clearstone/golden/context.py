@@ -9,11 +9,11 @@ import hashlib
 import os
 import random
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .ids import patch_id_generators
 from .responses import (
     Matcher,
     RecordedCall,
@@ -69,10 +69,6 @@ def _local_zone_is_utc() -> bool:
     )
 
 
-def _uuid4_shim() -> uuid.UUID:  # its code replaces uuid.uuid4's; globals are uuid's
-    return _clearstone_uuid4()  # type: ignore[name-defined,no-any-return]  # noqa: F821
-
-
 class DeterministicExecutionContext:
     """Runs code as it ran when recorded: a frozen clock, seeded randomness, patched targets.
 
@@ -80,9 +76,10 @@ class DeterministicExecutionContext:
       at the checkpoint's timestamp by time-machine (``tick=True`` lets it run from there);
       ``time.monotonic`` and ``perf_counter`` stay real so asyncio keeps working.
     - ``random`` is seeded (from the checkpoint id unless ``seed`` is given), ``random.Random()``
-      instances created inside are seeded from the same stream, and ``uuid.uuid4`` (also where
-      imported with ``from uuid import uuid4``) returns ids from it. The previous random state is
-      restored on exit.
+      instances created inside are seeded from the same stream, and ``uuid.uuid4``, ``uuid1``,
+      ``uuid7`` and the uuid7 helpers of pydantic-ai and langchain-core (also where imported by
+      name) return ids from seeded streams (:mod:`pytest_clearstone.golden.ids`). The previous
+      random state is restored on exit.
     - Each ``mock_targets`` import path returns its listed values in order (an exception in the
       list is raised); calling it once more raises :class:`ReplayExhaustedError`.
 
@@ -123,7 +120,6 @@ class DeterministicExecutionContext:
         self._outer_random: Any = None
         self._live = 0
         self._instance_seeds: random.Random | None = None  # created on first use (~5 us each)
-        self._uuid_bits: random.Random | None = None
 
     # -- entering and leaving ------------------------------------------------------------------
     def __enter__(self) -> DeterministicExecutionContext:
@@ -133,7 +129,7 @@ class DeterministicExecutionContext:
             targets = [(resolve(path), spec) for path, spec in self.mock_targets.items()]
             self._freeze_clock(stack)
             self._seed_random(stack)
-            self._patch_uuid4(stack)
+            patch_id_generators(stack, self.seed, self._is_live)
             self._propagate_to_threads(stack)
             for target, spec in targets:
                 self.patch_target(target, spec, stack)
@@ -196,16 +192,8 @@ class DeterministicExecutionContext:
 
         stack.setattr(random.Random, "seed", seed)
 
-    def _patch_uuid4(self, stack: PatchStack) -> None:
-        def deterministic_uuid4() -> uuid.UUID:
-            if self._live:
-                return uuid.UUID(bytes=os.urandom(16), version=4)
-            if self._uuid_bits is None:
-                self._uuid_bits = random.Random(self.seed ^ 0x0001D)
-            return uuid.UUID(int=self._uuid_bits.getrandbits(128), version=4)
-
-        stack.setattr(uuid, "_clearstone_uuid4", deterministic_uuid4)
-        stack.setattr(uuid.uuid4, "__code__", _uuid4_shim.__code__)
+    def _is_live(self) -> bool:
+        return bool(self._live)
 
     def _propagate_to_threads(self, stack: PatchStack) -> None:
         """Threads the agent starts (thread pools, ``threading.Thread``, ``run_in_executor``)

@@ -15,7 +15,7 @@ from .context import DeterministicExecutionContext
 from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
 from .targets import PatchStack, Target
-from .threads import current_branch
+from .threads import branch_running_loop, current_branch, restore_branching, unbranched
 
 
 def _identity(value: Any, where: str, target: str) -> Any:
@@ -87,6 +87,7 @@ class RecordedTarget:
         if _in_recorded_call.get():
             return PASS
         rec, path = self.recorder, self.target.path
+        branch_running_loop()
         with rec.suspended():
             span = rec.tracer.span(
                 path,
@@ -132,8 +133,10 @@ class RecordedTarget:
 def _live_step(span: LiveSpan) -> Iterator[None]:
     span_token = use_span(span)
     flag_token = _in_recorded_call.set(True)
+    branching = unbranched()
     try:
         yield
     finally:
+        restore_branching(branching)
         _in_recorded_call.reset(flag_token)
         restore_span(span_token)

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import codec
 from ..arguments import binder
+from ..codec.compare import same_stored_form
 from ..diff import StateDelta
 from ..errors import (
     RecordedError,
@@ -21,7 +22,7 @@ from ..errors import (
 )
 from ..tracing.span import Recorded, Span
 from .targets import Target
-from .threads import current_branch
+from .threads import branch_running_loop, current_branch
 
 #: ``matcher(target, call_number, recorded_input, actual_input) -> bool | None``; ``None`` means
 #: "no opinion": compare the encoded arguments for equality.
@@ -198,13 +199,7 @@ def _short_repr(value: Any, limit: int = 200) -> str:
 
 
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
-    """Equal values (cheap, the usual case), else equal encodings (e.g. objects without __eq__)."""
-    try:
-        if arguments == recorded.value:
-            return True
-    except Exception:  # an __eq__ that raises or is ambiguous: compare the encodings
-        pass
-    return bool(codec.encode(arguments) == recorded.encoded)
+    return same_stored_form(arguments, recorded.value)
 
 
 def _is_default(value: Any, default: Any) -> bool:
@@ -304,6 +299,7 @@ class TargetReplay:
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         __tracebackhide__ = True
         number = self.calls = self.calls + 1
+        branch_running_loop()
         arguments = self.shape.bind_call(args, kwargs)
         index = self._next_response()
         if index is None:

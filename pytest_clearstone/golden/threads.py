@@ -19,6 +19,7 @@ reads the key; :func:`install_task_branches` gives asyncio tasks keys the same w
 from __future__ import annotations
 
 import contextvars
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -116,11 +117,28 @@ def _child_context(
     branch running there, and that child; outside any branch, a plain copy and ``None``."""
     copy = contextvars.copy_context() if context is None else context.copy()
     parent = _resolve(copy.get(_branch))
-    if parent is None:
+    if parent is None or copy.get(_unbranched):
         return None, copy
     child = parent.child()
     copy.run(_branch.set, child)
     return child, copy
+
+
+#: set while a live call runs: the tasks and threads an SDK starts inside it (connection pools,
+#: anyio workers) are not the agent's branches, and must not take a branch number the replay
+#: (where the live call does not run) would give to the agent's next task
+_unbranched: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "clearstone_unbranched", default=False
+)
+
+
+def unbranched() -> contextvars.Token[bool]:
+    """Until :func:`restore_branching`, tasks and threads started here get no branch."""
+    return _unbranched.set(True)
+
+
+def restore_branching(token: contextvars.Token[bool]) -> None:
+    _unbranched.reset(token)
 
 
 def _run_job(
@@ -158,6 +176,7 @@ class ContextPropagation:
     def __init__(self, root: str = ROOT) -> None:
         self.root = root
         self._stack: PatchStack | None = None
+        self._loops: set[int] = set()
 
     def start(self) -> None:
         if self._stack is not None:
@@ -173,9 +192,13 @@ class ContextPropagation:
             stack.undo()
             raise
         self._stack = stack
+        _active.append(self)
 
     def stop(self) -> None:
         stack, self._stack = self._stack, None
+        if self in _active:
+            _active.remove(self)
+        self._loops.clear()
         if stack is not None:
             stack.undo()
 
@@ -199,6 +222,34 @@ class ContextPropagation:
         """:func:`install_task_branches` on ``loop`` until this propagation stops."""
         assert self._stack is not None, "the ContextPropagation is not active"
         self._stack.push(install_task_branches(loop))
+        self._loops.add(id(loop))
+
+
+#: the active propagations (a stack: contexts may nest)
+_active: list[ContextPropagation] = []
+
+
+def branch_running_loop() -> None:
+    """Give the tasks of the running event loop branches from now on, if a propagation is
+    active and has not done so for this loop yet.
+
+    The recorder and the replay stand-ins call it at each call of a mock target: an agent's
+    own ``asyncio.run`` loop gets branches at its first recorded call, so the tasks it then
+    gathers (pydantic-ai's parallel tool calls) are answered and ordered per task, on record
+    and on replay alike.
+    """
+    if not _active:
+        return
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:  # no loop can be running
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    propagation = _active[-1]
+    if id(loop) not in propagation._loops:
+        propagation.branch_tasks(loop)
 
 
 def _reset(token: contextvars.Token[_Branch | None]) -> None:

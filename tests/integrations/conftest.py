@@ -21,9 +21,31 @@ def _preload() -> None:
     for info in pkgutil.walk_packages(pytest_clearstone.__path__, "pytest_clearstone."):
         with contextlib.suppress(ImportError):  # an optional extra's module
             importlib.import_module(info.name)
-    for name in ("httpx2", "httpcore2", "h11", "truststore", "openai", "anthropic"):
+    for name in _SDK_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+
+
+# what the stacks import (langchain, langgraph and pydantic-ai take a second or more each)
+_SDK_MODULES = (
+    "httpx2",
+    "httpcore2",
+    "h11",
+    "truststore",
+    "openai",
+    "anthropic",
+    "langchain_core.messages",
+    "langchain_core.prompts",
+    "langchain_core.output_parsers",
+    "langchain_core.tools",
+    "langchain_core.runnables",
+    "langchain_core.utils.uuid",
+    "langchain_openai",
+    "langgraph.graph",
+    "pydantic_ai",
+    "pydantic_ai.models.openai",
+    "pydantic_ai.providers.openai",
+)
 
 
 _preload()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic_ai.models.openai  # noqa: F401  (imported once, reused by the inner runs)
 import pytest
 
-from .harness import Stack, params, xfail
+from .harness import Stack, params
 
 REQUEST = "pydantic_ai.models.openai.OpenAIChatModel.request"
 
@@ -54,17 +54,12 @@ def test_it(replay):
 """,
 }
 
-_UUID7 = ("replay diverges at call #1 to OpenAIChatModel.request: root['messages'][0]."
-          "conversation_id differs (pydantic-ai's uuid7 is not made deterministic)")
 XFAIL: dict[str, str] = {
-    "run_sync": _UUID7,
-    "run_async": _UUID7,
-    "run_stream": "replaying request_stream (an async context manager) fails: TypeError: "
-    "'async_generator' object does not support the asynchronous context manager protocol",
-    "tool_calls": _UUID7,
-    "wrapper_async": "replay diverges at call #1 to pydantic_ai_agent.research: '(arguments "
-    "differ, but not in their values)'; the golden pickles the pydantic_ai.Agent argument "
-    "(OpenAIProvider, TextOutputProcessor) and so writes the API key to disk",
+    "run_stream": "recording request_stream (an async context manager of a streamed "
+    "response) is not supported: streams are not recorded yet",
+    "wrapper_async": "the user wrapper takes the pydantic_ai.Agent itself as an argument, and an "
+    "Agent (its providers hold clients) cannot be stored readably: the golden holds repr "
+    "placeholders (ignore= is not there yet to leave it out)",
 }
 
 
@@ -79,7 +74,6 @@ def test_records_and_replays(stack: Stack, name: str) -> None:
     stack.roundtrip()
 
 
-@xfail(_UUID7)
 def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:
     stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
     stack.record()
@@ -93,7 +87,6 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
                                  "You are a strict museum guard.*"])
 
 
-@xfail(_UUID7)
 def test_under_xdist(stack: Stack) -> None:
     for name in ("run_sync", "tool_calls"):
         stack.write_test(name, HEADER + SCENARIOS[name])

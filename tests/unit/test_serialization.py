@@ -296,3 +296,10 @@ def test_encoding_snapshots_the_value() -> None:
     tree = encode(value)
     value["items"].append(2)
     assert decode(tree) == {"items": [1]}
+
+
+def test_a_placeholder_read_back_encodes_as_it_was_stored() -> None:
+    tree = {TAG: "repr", "type": "app.Client", "v": "<app.Client: not stored>"}
+    value = decode(tree)
+    assert isinstance(value, StoredRepr)
+    assert encode(value) == tree

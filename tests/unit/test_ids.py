@@ -1,0 +1,68 @@
+"""Deterministic ids: uuid4/uuid1/uuid7 and the uuid7 helpers of pydantic-ai and langchain-core
+repeat under the same seed, are real outside the context and inside a live call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from pytest_clearstone.golden import DeterministicExecutionContext
+from pytest_clearstone.golden.ids import with_version
+
+WHEN = dt.datetime(2024, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
+
+pydantic_uuid = pytest.importorskip("pydantic_ai._uuid")
+langchain_uuid = pytest.importorskip("langchain_core.utils.uuid")
+
+
+def _ids() -> list[uuid.UUID]:
+    return [
+        uuid.uuid4(),
+        uuid.uuid1(),
+        pydantic_uuid.uuid7(),
+        langchain_uuid.uuid7(),
+        langchain_uuid.uuid7(nanoseconds=5),
+    ]
+
+
+def test_the_same_seed_gives_the_same_ids_of_the_right_versions() -> None:
+    runs = []
+    for _ in range(2):
+        with DeterministicExecutionContext(WHEN, seed=7):
+            runs.append(_ids())
+    assert runs[0] == runs[1]
+    assert [u.version for u in runs[0]] == [4, 1, 7, 7, 7]
+    assert all(u.variant == uuid.RFC_4122 for u in runs[0])
+    with DeterministicExecutionContext(WHEN, seed=8):
+        assert _ids() != runs[0]
+
+
+def test_ids_are_real_again_after_the_context_and_inside_a_live_call() -> None:
+    functions = [uuid.uuid4, uuid.uuid1, pydantic_uuid.uuid7, langchain_uuid.uuid7]
+    codes = [f.__code__ for f in functions]
+    with DeterministicExecutionContext(WHEN, seed=7) as ctx:
+        seeded = _ids()
+        with ctx.suspended():
+            live = _ids()
+    assert [f.__code__ for f in functions] == codes
+    with DeterministicExecutionContext(WHEN, seed=7) as ctx:
+        with ctx.suspended():
+            assert _ids() != live  # real randomness, not a second seeded stream
+        assert _ids() == seeded  # the live ids consumed nothing from the seeded streams
+    assert _ids() != _ids()
+
+
+def test_uuid4_keeps_the_ids_goldens_were_recorded_with() -> None:
+    # uuid4 drew from random.Random(seed ^ 0x1D) before the other generators existed
+    import random
+
+    with DeterministicExecutionContext(WHEN, seed=3):
+        got = uuid.uuid4()
+    assert got == uuid.UUID(int=random.Random(3 ^ 0x0001D).getrandbits(128), version=4)
+
+
+def test_with_version_sets_version_and_variant() -> None:
+    u = with_version((1 << 128) - 1, 7)
+    assert u.version == 7 and u.variant == uuid.RFC_4122
