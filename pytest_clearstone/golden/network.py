@@ -30,11 +30,10 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeAlias
 
 from ..errors import NetworkBlockedError, NetworkBlockedWarning
-from .targets import PatchStack
+from .targets import Patches, PatchStack
 
 __all__ = ["BlockedConnection", "HostAllowList", "NetworkGuard"]
 
@@ -196,7 +195,7 @@ _owner: contextvars.ContextVar[NetworkGuard | None] = contextvars.ContextVar(
 )
 
 
-class NetworkGuard:
+class NetworkGuard(Patches):
     """Blocks network connections to hosts not allowed, while active (a context manager).
 
     ``allow_hosts`` is a :class:`HostAllowList` or its entries; ``label`` names the test in
@@ -219,7 +218,6 @@ class NetworkGuard:
         self.label = label
         self._attempts: list[BlockedConnection] = []
         self._lock = threading.Lock()
-        self._stack: PatchStack | None = None
         self._blocking = False
         self._starter: threading.Thread | None = None
         self._before: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
@@ -227,45 +225,16 @@ class NetworkGuard:
         self._names: dict[str, str] = {}
 
     # -- starting and stopping -----------------------------------------------------------------
-    def start(self) -> None:
-        if self._stack is not None:
-            raise RuntimeError("this NetworkGuard is already active")
-        stack = PatchStack()
-        try:
-            self.allow.resolve()  # before patching: resolving may connect (to a DNS server)
-            self._note_threads()
-            token = _owner.set(self)
-            stack.push(functools.partial(_reset_owner, token))
-            stack.push(self._stop_blocking)
-            self._blocking = True
-            stack.setattr(socket, "getaddrinfo", self._remembering(socket.getaddrinfo))
-            stack.setattr(socket.socket, "connect", self._blocker(socket.socket.connect))
-            stack.setattr(socket.socket, "connect_ex", self._blocker(socket.socket.connect_ex))
-        except BaseException:
-            stack.undo()
-            raise
-        self._stack = stack
-
-    def stop(self) -> None:
-        stack, self._stack = self._stack, None
-        if stack is not None:
-            stack.undo()
-
-    def __enter__(self) -> NetworkGuard:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def active(self) -> bool:
-        return self._stack is not None
+    def apply(self, stack: PatchStack) -> None:
+        self.allow.resolve()  # before patching: resolving may connect (to a DNS server)
+        self._note_threads()
+        token = _owner.set(self)
+        stack.push(functools.partial(_reset_owner, token))
+        stack.push(self._stop_blocking)
+        self._blocking = True
+        stack.setattr(socket, "getaddrinfo", self._remembering(socket.getaddrinfo))
+        stack.setattr(socket.socket, "connect", self._blocker(socket.socket.connect))
+        stack.setattr(socket.socket, "connect_ex", self._blocker(socket.socket.connect_ex))
 
     def _stop_blocking(self) -> None:
         self._blocking = False

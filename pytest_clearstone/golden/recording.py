@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-from pathlib import Path
 from typing import Any
 
 from ..errors import ClearstoneError
@@ -15,7 +14,8 @@ from .context import DeterministicExecutionContext, derive_seed
 from .manager import new_checkpoint_id
 from .outcome import Outcome, outcome_mapping
 from .recorder import Recorder
-from .responses import ReplayCall, Transform
+from .responses import ReplayCall
+from .spec import GoldenSpec
 from .state import agent_class_of, capture_state
 from .targets import PatchStack, resolve
 
@@ -25,24 +25,11 @@ class RecordingRun:
     the call (a new checkpoint id), recording every call of a mock target as a span; then
     builds and writes the golden checkpoint."""
 
-    def __init__(
-        self,
-        path: Path,
-        pairs: list[tuple[str, str]],
-        *,
-        tracer: Tracer | None,
-        strict: bool,
-        node_id: str,
-        transform: Transform | None,
-        allow_pickle: bool = False,
-    ) -> None:
-        self.path = path
-        self.allow_pickle = allow_pickle
-        self.pairs = pairs
+    def __init__(self, spec: GoldenSpec, *, tracer: Tracer | None) -> None:
+        self.spec = spec
+        self.path, self.pairs, self.node_id = spec.path, spec.pairs, spec.node_id
+        self.transform, self.strict = spec.transform, spec.strict
         self.tracer = tracer
-        self.strict = strict
-        self.node_id = node_id
-        self.transform = transform
         # fixed before the call so that the seed and the clock are known up front
         self.checkpoint_id = new_checkpoint_id()
         self.started_at = _dt.datetime.now(_dt.timezone.utc)
@@ -139,5 +126,5 @@ class RecordingRun:
         """Write the golden checkpoint atomically (directories created) and return it."""
         checkpoint = self.build_checkpoint(trace)
         checkpoint.metadata.update(metadata or {})
-        checkpoint.write(self.path, allow_pickle=self.allow_pickle)
+        checkpoint.write(self.path, allow_pickle=self.spec.allow_pickle)
         return checkpoint

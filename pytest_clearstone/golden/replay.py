@@ -27,6 +27,7 @@ from .mode import Mode
 from .recording import RecordingRun
 from .replaying import ReplayingRun, load_golden
 from .responses import Matcher, ReplayCall, Transform
+from .spec import GoldenSpec
 
 
 class Replay:
@@ -68,26 +69,11 @@ class Replay:
         self._replaying: ReplayingRun | None = None
         self._previous = previous
         self.allow_pickle = allow_pickle
+        spec = GoldenSpec(self.path, self.mock_pairs, strict, node_id, transform, allow_pickle)
         if self.mode is Mode.RECORD:
-            self._recording = RecordingRun(
-                self.path,
-                self.mock_pairs,
-                tracer=tracer,
-                strict=strict,
-                node_id=node_id,
-                transform=transform,
-                allow_pickle=allow_pickle,
-            )
+            self._recording = RecordingRun(spec, tracer=tracer)
         else:
-            self._replaying = ReplayingRun(
-                self.path,
-                self.mock_pairs,
-                strict=strict,
-                node_id=node_id,
-                matcher=matcher,
-                transform=transform,
-                allow_pickle=allow_pickle,
-            )
+            self._replaying = ReplayingRun(spec, matcher=matcher)
 
     def __repr__(self) -> str:
         return f"<Replay {self.mode} {str(self.path)!r}>"

@@ -11,7 +11,8 @@ from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .outcome import Outcome, read_outcomes
-from .responses import Matcher, ReplayCall, Transform
+from .responses import Matcher, ReplayCall
+from .spec import GoldenSpec
 from .state import agent_state, load_state
 
 
@@ -20,24 +21,15 @@ class ReplayingRun:
     recorded state into the agent before its first run, and compares each run's result and
     final state with the golden outcome."""
 
-    def __init__(
-        self,
-        path: Path,
-        pairs: list[tuple[str, str]],
-        *,
-        strict: bool,
-        node_id: str,
-        matcher: Matcher | None,
-        transform: Transform | None,
-        allow_pickle: bool = False,
-    ) -> None:
-        self.path = path
-        self.allow_pickle = allow_pickle
-        self.pairs = pairs
-        self.strict = strict
-        self.node_id = node_id
+    def __init__(self, spec: GoldenSpec, *, matcher: Matcher | None) -> None:
+        self.spec = spec
+        self.path, self.pairs, self.node_id = spec.path, spec.pairs, spec.node_id
+        self.transform, self.strict, self.allow_pickle = (
+            spec.transform,
+            spec.strict,
+            spec.allow_pickle,
+        )
         self.matcher = matcher
-        self.transform = transform
         self.context: DeterministicExecutionContext | None = None
         self.runs = 0  # replay.run() calls checked so far
         self._checkpoint: Checkpoint | None = None

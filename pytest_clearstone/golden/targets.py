@@ -7,7 +7,11 @@ import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 from ..callables import PASS, as_descriptor, wrap
 from ..errors import MockTargetError
@@ -176,6 +180,51 @@ class PatchStack:
 
     def __len__(self) -> int:
         return len(self._undo)
+
+
+class Patches:
+    """Patches applied while active, all undone on exit (also when applying fails halfway).
+
+    A subclass writes :meth:`apply`, putting each change on the given :class:`PatchStack`;
+    ``start()``/``stop()`` or ``with`` do the rest.
+    """
+
+    _stack: PatchStack | None = None
+
+    def apply(self, stack: PatchStack) -> None:
+        raise NotImplementedError  # pragma: no cover - every subclass defines it
+
+    def start(self) -> None:
+        if self._stack is not None:
+            raise RuntimeError(f"this {type(self).__name__} is already active")
+        stack = PatchStack()
+        try:
+            self.apply(stack)
+        except BaseException:
+            stack.undo()
+            raise
+        self._stack = stack
+
+    def stop(self) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.undo()
+
+    @property
+    def active(self) -> bool:
+        return self._stack is not None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
 
 class Switch:

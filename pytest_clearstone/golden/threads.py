@@ -23,10 +23,9 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
-from .targets import PatchStack
+from .targets import Patches, PatchStack
 
 if TYPE_CHECKING:
     import asyncio
@@ -159,7 +158,7 @@ def _run_job(
         stack.pop()
 
 
-class ContextPropagation:
+class ContextPropagation(Patches):
     """Makes threads run in the context of the code that handed them work, while active.
 
     Entering sets the current context's branch to a fresh root (``root``, ``"0"`` by default)
@@ -175,48 +174,21 @@ class ContextPropagation:
 
     def __init__(self, root: str = ROOT) -> None:
         self.root = root
-        self._stack: PatchStack | None = None
         self._loops: set[int] = set()
 
-    def start(self) -> None:
-        if self._stack is not None:
-            raise RuntimeError("this ContextPropagation is already active")
-        stack = PatchStack()
-        try:
-            token = _branch.set(_Branch(self.root))
-            stack.push(lambda: _reset(token))
-            submit = cast("Callable[..., Future[Any]]", ThreadPoolExecutor.submit)
-            stack.setattr(ThreadPoolExecutor, "submit", _propagating_submit(submit))
-            stack.setattr(threading.Thread, "start", _propagating_start(threading.Thread.start))
-        except BaseException:
-            stack.undo()
-            raise
-        self._stack = stack
+    def apply(self, stack: PatchStack) -> None:
+        token = _branch.set(_Branch(self.root))
+        stack.push(lambda: _reset(token))
+        submit = cast("Callable[..., Future[Any]]", ThreadPoolExecutor.submit)
+        stack.setattr(ThreadPoolExecutor, "submit", _propagating_submit(submit))
+        stack.setattr(threading.Thread, "start", _propagating_start(threading.Thread.start))
         _active.append(self)
+        stack.push(self._deactivate)
 
-    def stop(self) -> None:
-        stack, self._stack = self._stack, None
+    def _deactivate(self) -> None:
         if self in _active:
             _active.remove(self)
         self._loops.clear()
-        if stack is not None:
-            stack.undo()
-
-    def __enter__(self) -> ContextPropagation:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def active(self) -> bool:
-        return self._stack is not None
 
     def branch_tasks(self, loop: asyncio.AbstractEventLoop) -> None:
         """:func:`install_task_branches` on ``loop`` until this propagation stops."""

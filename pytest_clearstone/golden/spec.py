@@ -1,0 +1,25 @@
+"""What both halves of a golden run need to know about the golden test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .responses import Transform
+
+
+@dataclass(frozen=True)
+class GoldenSpec:
+    """One golden test: its file, its mock targets and how it records and compares.
+
+    ``pairs``: ``[(span_type, import path)]`` as :func:`~pytest_clearstone.golden.mocks.
+    normalize_mock_config` returns them; ``transform``: the redaction applied to recorded and
+    compared values; ``allow_pickle``: whether the golden may hold dill pickles.
+    """
+
+    path: Path
+    pairs: list[tuple[str, str]]
+    strict: bool
+    node_id: str
+    transform: Transform | None
+    allow_pickle: bool = False
