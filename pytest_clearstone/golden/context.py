@@ -10,7 +10,6 @@ import os
 import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .ids import patch_id_generators
@@ -22,7 +21,7 @@ from .responses import (
     TargetReplay,
     Transform,
 )
-from .targets import PatchStack, Target, patch_with, resolve
+from .targets import Patches, PatchStack, Target, patch_with, resolve
 from .threads import ContextPropagation
 
 if TYPE_CHECKING:
@@ -69,7 +68,7 @@ def _local_zone_is_utc() -> bool:
     )
 
 
-class DeterministicExecutionContext:
+class DeterministicExecutionContext(Patches):
     """Runs code as it ran when recorded: a frozen clock, seeded randomness, patched targets.
 
     - The clock (``time.time``, ``time.time_ns``, ``datetime.now``, ``date.today``, ...) is frozen
@@ -115,47 +114,25 @@ class DeterministicExecutionContext:
         self.transform = transform
         self.mock_targets = dict(mock_targets or {})
         self.session = ReplaySession()
-        self._stack: PatchStack | None = None
         self._traveller: Any = None
         self._outer_random: Any = None
         self._live = 0
         self._instance_seeds: random.Random | None = None  # created on first use (~5 us each)
 
     # -- entering and leaving ------------------------------------------------------------------
-    def __enter__(self) -> DeterministicExecutionContext:
-        stack = PatchStack()
-        try:
-            # resolve every path first: a bad one fails before anything is patched
-            targets = [(resolve(path), spec) for path, spec in self.mock_targets.items()]
-            self._freeze_clock(stack)
-            self._seed_random(stack)
-            patch_id_generators(stack, self.seed, self._is_live)
-            self._propagate_to_threads(stack)
-            for target, spec in targets:
-                self.patch_target(target, spec, stack)
-            if self.strict:
-                self.session.expect_in_order(
-                    {path: replay.responses for path, replay in self.session.targets.items()}
-                )
-        except BaseException:
-            stack.undo()
-            raise
-        self._stack = stack
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        stack, self._stack = self._stack, None
-        if stack is not None:
-            stack.undo()
-
-    @property
-    def active(self) -> bool:
-        return self._stack is not None
+    def apply(self, stack: PatchStack) -> None:
+        # resolve every path first: a bad one fails before anything is patched
+        targets = [(resolve(path), spec) for path, spec in self.mock_targets.items()]
+        self._freeze_clock(stack)
+        self._seed_random(stack)
+        patch_id_generators(stack, self.seed, self._is_live)
+        self._propagate_to_threads(stack)
+        for target, spec in targets:
+            self.patch_target(target, spec, stack)
+        if self.strict:
+            self.session.expect_in_order(
+                {path: replay.responses for path, replay in self.session.targets.items()}
+            )
 
     # -- pieces --------------------------------------------------------------------------------
     def _freeze_clock(self, stack: PatchStack) -> None:

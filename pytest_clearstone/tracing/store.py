@@ -323,6 +323,18 @@ class TraceStore:
             return "Inspection leaves the file as it is"
         return "Delete or move the file to start a new store"
 
+    def _failed_to_open(
+        self, conn: sqlite3.Connection | None, exc: BaseException, verb: str
+    ) -> TraceStoreError:
+        """Close a connection that could not be set up; the error to raise for ``exc``."""
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, TraceStoreError):
+            return exc
+        return TraceStoreError(
+            f"cannot {verb} the trace store {self.db_path!r}: {exc}. {self._fix}"
+        )
+
     def _open_read_only(self) -> sqlite3.Connection:
         path = Path(self.db_path)
         if not path.is_file():
@@ -342,16 +354,8 @@ class TraceStore:
                     conn.close()
                 conn = self._connect_read_only(immutable=True)
                 kind = _schema(conn, self.db_path, self._fix)
-        except TraceStoreError:
-            if conn is not None:
-                conn.close()
-            raise
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-            if conn is not None:
-                conn.close()
-            raise TraceStoreError(
-                f"cannot read the trace store {self.db_path!r}: {exc}. {self._fix}"
-            ) from None
+        except (TraceStoreError, sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise self._failed_to_open(conn, exc, "read") from None
         self._empty = kind == "empty"
         return conn
 
@@ -390,16 +394,8 @@ class TraceStore:
                     self._json_insert = True
                 except sqlite3.OperationalError:  # SQLite built without JSON1
                     self._json_insert = False
-        except TraceStoreError:
-            if conn is not None:
-                conn.close()
-            raise
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-            if conn is not None:
-                conn.close()
-            raise TraceStoreError(
-                f"cannot open the trace store {self.db_path!r}: {exc}. {self._fix}"
-            ) from None
+        except (TraceStoreError, sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise self._failed_to_open(conn, exc, "open") from None
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
