@@ -67,6 +67,38 @@ def _resolve(path: str) -> Target:
     if not isinstance(path, str) or not path or "." not in path:
         raise MockTargetError(str(path), "it is not a dotted import path")
     parts = path.split(".")
+    module, index = _longest_module(path, parts)
+    owner = module
+    for i, part in enumerate(parts[index:-1], index):
+        try:
+            owner = getattr(owner, part)
+        except AttributeError:
+            where = ".".join(parts[:i])
+            raise MockTargetError(
+                path, f"{type(owner).__name__} {where!r} has no attribute {part!r}"
+            ) from None
+    attr = parts[-1]
+    try:
+        current = getattr(owner, attr)
+    except AttributeError:
+        where = ".".join(parts[:-1])
+        raise MockTargetError(path, f"{where!r} has no attribute {attr!r}") from None
+    if not callable(current):
+        raise MockTargetError(path, f"it is a {type(current).__name__}, not a callable")
+    raw, function, kind = _raw_attribute(owner, attr, current)
+    target = Target(path, owner, attr, raw, function, kind)
+    if raw is not _MISSING:  # (an inherited or computed attribute is resolved each time)
+        chain = []
+        obj = module
+        for part in parts[index:-1]:
+            obj = getattr(obj, part)
+            chain.append((part, obj))
+        _resolved[path] = (target, module.__name__, module, tuple(chain))
+    return target
+
+
+def _longest_module(path: str, parts: list[str]) -> tuple[Any, int]:
+    """The longest importable module prefix of ``path`` and how many parts it takes."""
     module: Any = None
     index = 0
     for i in range(len(parts) - 1, 0, -1):
@@ -85,23 +117,12 @@ def _resolve(path: str) -> Target:
         break
     if module is None:
         raise MockTargetError(path, f"no module {parts[0]!r} can be imported")
-    owner = module
-    for i, part in enumerate(parts[index:-1], index):
-        try:
-            owner = getattr(owner, part)
-        except AttributeError:
-            where = ".".join(parts[:i])
-            raise MockTargetError(
-                path, f"{type(owner).__name__} {where!r} has no attribute {part!r}"
-            ) from None
-    attr = parts[-1]
-    try:
-        current = getattr(owner, attr)
-    except AttributeError:
-        where = ".".join(parts[:-1])
-        raise MockTargetError(path, f"{where!r} has no attribute {attr!r}") from None
-    if not callable(current):
-        raise MockTargetError(path, f"it is a {type(current).__name__}, not a callable")
+    return module, index
+
+
+def _raw_attribute(owner: Any, attr: str, current: Any) -> tuple[Any, Any, str]:
+    """What ``owner.__dict__`` holds for ``attr`` (``_MISSING`` when inherited or computed),
+    the underlying callable, and its kind (function, method, staticmethod, classmethod)."""
     raw = _MISSING
     kind = "function"
     if isinstance(owner, type):
@@ -121,15 +142,7 @@ def _resolve(path: str) -> Target:
     else:
         raw = getattr(owner, "__dict__", {}).get(attr, _MISSING)
         function = current
-    target = Target(path, owner, attr, raw, function, kind)
-    if raw is not _MISSING:  # (an inherited or computed attribute is resolved each time)
-        chain = []
-        obj = module
-        for part in parts[index:-1]:
-            obj = getattr(obj, part)
-            chain.append((part, obj))
-        _resolved[path] = (target, module.__name__, module, tuple(chain))
-    return target
+    return raw, function, kind
 
 
 _SET = 0  # undo entries: (_SET, owner, name, old) restores an attribute,

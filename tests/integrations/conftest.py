@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import pkgutil
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -58,3 +60,14 @@ def make_stack(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Ca
     environment(monkeypatch)  # after pytester, which clears PYTEST_ADDOPTS when it starts
     return lambda *modules: Stack(pytester, *modules)
 
+
+
+@pytest.fixture(autouse=True)
+def _collect_the_sdks_leftovers() -> Iterator[None]:
+    """pydantic-ai's ``run_sync`` leaves its event loop (and its self-pipe sockets) open in the
+    in-process inner runs; collect them here, where they were made, not as unraisable
+    ResourceWarnings in whichever unrelated test the garbage collector happens to run next."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
