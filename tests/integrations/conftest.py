@@ -26,6 +26,22 @@ def _preload() -> None:
     for name in _SDK_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    _touch_lazy_resources()
+
+
+def _touch_lazy_resources() -> None:
+    """The SDK clients import their resources on first access (``client.chat``): do it here, on
+    throwaway clients, so the whole chain of modules stays loaded. Preloading only some modules
+    of a chain would leave two copies of a class once pytester drops the rest (the agent calling
+    one, the mock target patching the other)."""
+    import anthropic
+    import openai
+
+    for client in (openai.OpenAI(api_key="x"), openai.AsyncOpenAI(api_key="x")):
+        client.chat.completions.create  # noqa: B018  (the attribute access is the import)
+        client.responses.create  # noqa: B018
+    for claude in (anthropic.Anthropic(api_key="x"), anthropic.AsyncAnthropic(api_key="x")):
+        claude.messages.create  # noqa: B018
 
 
 # what the stacks import (langchain, langgraph and pydantic-ai take a second or more each)
