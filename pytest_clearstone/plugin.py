@@ -693,6 +693,41 @@ def clearstone_tracer(pytestconfig: pytest.Config) -> Tracer:
     return _tracer(pytestconfig)
 
 
+# -- the debugger -------------------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_exception_interact(
+    node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any], report: Any
+) -> None:
+    """Under ``--pdb``, a replay failure opens the debugger in the user's own code: the
+    traceback is cut after the innermost frame under the rootdir that is not this plugin's, so
+    the frames of a library between the agent's line and the mocked call (LangChain's
+    runnables, an SDK's wrappers) are not where it stops."""
+    if not node.config.getoption("usepdb", False) or call.excinfo is None:
+        return
+    from .errors import ReplayError
+
+    exc = call.excinfo.value
+    if isinstance(exc, ReplayError):
+        _end_traceback_in_user_code(exc, os.path.join(node.config.rootpath, ""))
+
+
+def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:
+    """``rootdir`` ends with a separator: a sibling directory sharing its name as a prefix is
+    not under it."""
+    last_user = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        module = str(frame.f_globals.get("__name__", ""))
+        in_plugin = module == "pytest_clearstone" or module.startswith("pytest_clearstone.")
+        filename = frame.f_code.co_filename
+        if not in_plugin and filename.startswith(rootdir) and "site-packages" not in filename:
+            last_user = tb
+        tb = tb.tb_next
+    if last_user is not None and last_user.tb_next is not None:
+        last_user.tb_next = None
+
+
 # -- assertion messages ------------------------------------------------------------------------
 def pytest_assertrepr_compare(
     config: pytest.Config, op: str, left: object, right: object

@@ -80,3 +80,51 @@ def test_golden_mismatch_opens_pdb_in_the_test_frame(project, pytester):
     child.expect("0.02")
     child.sendline("c")
     child.expect(pexpect.EOF)
+
+
+def test_a_divergence_inside_a_library_opens_pdb_in_the_agent_frame(project, pytester):
+    """Between the agent's line and the mocked call sits a library (outside the rootdir, as an
+    installed package is): the debugger stops in the agent's frame, not in the library's."""
+    library = pytester.path.parent / f"{pytester.path.name}_site"
+    library.mkdir()
+    (library / "vendorlib.py").write_text(
+        "import app\n\n\ndef ask(prompt):\n    return app.complete(prompt)\n"
+    )
+    pytester.makepyfile(
+        app_lib=f"""
+        import sys
+        sys.path.insert(0, {str(library)!r})
+        import vendorlib
+
+        class Agent:
+            def __init__(self):
+                self.memory = []
+
+            def handle(self, message):
+                answer = vendorlib.ask(f"User says: {{message}}")
+                self.memory.append(answer)
+                return answer
+        """,
+        test_agent="""
+        import pytest
+        from app_lib import Agent
+
+        @pytest.mark.replay("goldens/lib.ckpt", mock={"llm": "app.complete"})
+        def test_lib(replay):
+            replay.run(Agent().handle, "I was charged twice")
+        """,
+    )
+    project.record().assert_outcomes(passed=1)
+    project.write_app(PROMPT="unused")
+    (library / "vendorlib.py").write_text(
+        "import app\n\n\ndef ask(prompt):\n    return app.complete(prompt.upper())\n"
+    )
+    child = _spawn(pytester)
+    child.expect(r"PDB post_mortem")
+    child.expect(r"app_lib\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p message")
+    child.expect(r"'I was charged twice'")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
