@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import importlib
@@ -77,13 +78,23 @@ def make_stack(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Ca
     return lambda *modules: Stack(pytester, *modules)
 
 
-
 @pytest.fixture(autouse=True)
 def _collect_the_sdks_leftovers() -> Iterator[None]:
-    """pydantic-ai's ``run_sync`` leaves its event loop (and its self-pipe sockets) open in the
-    in-process inner runs; collect them here, where they were made, not as unraisable
-    ResourceWarnings in whichever unrelated test the garbage collector happens to run next."""
+    """pydantic-ai's ``run_sync`` makes a new event loop the thread's current one and never
+    closes it (``pydantic_ai._utils.get_event_loop``); close it here, where it was made, not as
+    unraisable ResourceWarnings in whichever unrelated test the garbage collector happens to
+    run next (one landed inside an AST compile and made CPython raise SystemError)."""
     yield
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            loop: asyncio.AbstractEventLoop | None = (
+                asyncio.get_event_loop_policy().get_event_loop()
+            )
+        except RuntimeError:
+            loop = None
+        if loop is not None and not loop.is_running():
+            loop.close()
+            asyncio.set_event_loop(None)
         gc.collect()
