@@ -2,9 +2,10 @@
 
 Record a traced run once, save checkpoints of the agent's state, and replay the agent from a
 checkpoint in pytest with the recorded LLM, tool and database responses patched in, under a frozen
-clock. The library lives in :mod:`pytest_clearstone.observability` (tracing) and
-:mod:`pytest_clearstone.debugging` (checkpoints and replay); the pytest glue in
-:mod:`pytest_clearstone.plugin`. The main classes are importable from here too (lazily:
+clock. The library lives in :mod:`pytest_clearstone.tracing` (spans and the trace store),
+:mod:`pytest_clearstone.codec` (values) and :mod:`pytest_clearstone.golden` (checkpoints, record
+and replay) — :mod:`pytest_clearstone.observability` and :mod:`pytest_clearstone.debugging` are
+their first import paths, kept — and the pytest glue in :mod:`pytest_clearstone.plugin`. The main classes are importable from here too (lazily:
 ``from pytest_clearstone import Replay`` to annotate the ``replay`` fixture).
 """
 
@@ -27,20 +28,7 @@ _EXPORTS = {
     "TracerProvider": "pytest_clearstone.tracing.provider",
 }
 
-__all__ = [
-    "Checkpoint",
-    "CheckpointManager",
-    "DeterministicExecutionContext",
-    "Replay",
-    "ReplayEngine",
-    "Span",
-    "StateDelta",
-    "Trace",
-    "TraceStore",
-    "Tracer",
-    "TracerProvider",
-    "__version__",
-]
+__all__ = [*sorted(_EXPORTS), "__version__"]  # the public API: the lazy table and the version
 
 if TYPE_CHECKING:
     from .diff import StateDelta

@@ -414,7 +414,10 @@ def cmd_trace(args: argparse.Namespace, out: _Out) -> int:
             indent = "  " * (depth + 2) + "  "
             for key, value in span.attributes.items():
                 out.line(f"{indent}{printable(key)}: {printable(short_repr(value, room))}")
-            for what, recorded in (("input", span._input), ("output", span._output)):
+            for what, recorded in (
+                ("input", span.recorded_input),
+                ("output", span.recorded_output),
+            ):
                 if recorded is not None:
                     value = safe_decode(recorded.encoded, allow_pickle=args.allow_pickle)
                     out.line(f"{indent}{what}: {printable(short_repr(value, room))}")

@@ -375,8 +375,8 @@ def canonical_lines(raw: bytes, path: Path) -> list[str]:
                 printable(f"call {key}" + (f" [{span.span_type}]" if span.span_type else ""))
             )
             for part, value in (
-                ("input", span._input.encoded if span._input is not None else None),
-                ("output", span._output.encoded if span._output is not None else None),
+                ("input", None if span.recorded_input is None else span.recorded_input.encoded),
+                ("output", None if span.recorded_output is None else span.recorded_output.encoded),
                 ("error", span.error),
             ):
                 if value is not None:

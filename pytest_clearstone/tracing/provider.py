@@ -75,8 +75,7 @@ class TracerProvider:
     def __init__(
         self, db_path: str | os.PathLike[str] = "traces.db", *, batch_size: int = _BATCH_SIZE
     ) -> None:
-        self._store = TraceStore(db_path)
-        self._store._before_read = self.flush
+        self._store = TraceStore(db_path, before_read=self.flush)
         self._pending: deque[Span] = deque()
         self._flush_lock = threading.Lock()
         self._batch_size = max(1, int(batch_size))

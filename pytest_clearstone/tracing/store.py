@@ -129,7 +129,7 @@ def _attributes_json(span: Span) -> str:
     attrs = span.attributes
     if not attrs:
         return "{}"
-    tree = span._attrs_tree
+    tree = span.attributes_tree
     if tree is not None:  # encoded when the span ended
         return _dumps(tree)
     # str keys and JSON scalar values need no tags. Checking and dumping run in C without
@@ -149,7 +149,7 @@ def _attributes_json(span: Span) -> str:
 
 
 def _row(span: Span) -> tuple[Any, ...]:
-    inp, out, err = span._input, span._output, span._error
+    inp, out, err = span.recorded_input, span.recorded_output, span.error
     if inp is None and out is None and err is None:
         values: tuple[Any, ...] = _NO_VALUES
     else:
@@ -282,18 +282,20 @@ class TraceStore:
         *,
         read_only: bool = False,
         decode: Callable[[Any], Any] | None = None,
+        before_read: Callable[[], None] | None = None,
     ) -> None:
         """``read_only``: open the file with SQLite's read-only mode; nothing is ever written
         (the file must exist and be a store of this schema). ``decode``: how the codec tree of a
         span's attributes becomes values (default: :func:`codec.decode`; pickles are replaced by
-        placeholders before either sees them); inspection passes one that never imports."""
+        placeholders before either sees them); inspection passes one that never imports.
+        ``before_read``: called before each read (a provider flushes its pending spans)."""
         self.db_path = str(db_path)
         self.read_only = read_only
         self._decode = decode
         self._empty = False  # a read-only store on a database with no tables yet
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
-        self._before_read: Callable[[], None] | None = None
+        self._before_read = before_read
         self._json_insert: bool | None = None  # whether SQLite has json_each (JSON1)
 
     @property
