@@ -5,7 +5,8 @@ checkpoint in pytest with the recorded LLM, tool and database responses patched 
 clock. The library lives in :mod:`pytest_clearstone.tracing` (spans and the trace store),
 :mod:`pytest_clearstone.codec` (values) and :mod:`pytest_clearstone.golden` (checkpoints, record
 and replay) — :mod:`pytest_clearstone.observability` and :mod:`pytest_clearstone.debugging` are
-their first import paths, kept — and the pytest glue in :mod:`pytest_clearstone.plugin`. The main classes are importable from here too (lazily:
+their first import paths, kept — and the pytest glue in
+:mod:`pytest_clearstone.plugin`. The main classes are importable from here too (lazily:
 ``from pytest_clearstone import Replay`` to annotate the ``replay`` fixture).
 """
 
@@ -31,17 +32,17 @@ _EXPORTS = {
 __all__ = [*sorted(_EXPORTS), "__version__"]  # the public API: the lazy table and the version
 
 if TYPE_CHECKING:
-    from .diff import StateDelta
-    from .golden.checkpoint import Checkpoint
-    from .golden.context import DeterministicExecutionContext
-    from .golden.engine import ReplayEngine
-    from .golden.manager import CheckpointManager
-    from .golden.replay import Replay
-    from .tracing.provider import TracerProvider
-    from .tracing.span import Span
-    from .tracing.store import TraceStore
-    from .tracing.trace import Trace
-    from .tracing.tracer import Tracer
+    from .diff import StateDelta as StateDelta
+    from .golden.checkpoint import Checkpoint as Checkpoint
+    from .golden.context import DeterministicExecutionContext as DeterministicExecutionContext
+    from .golden.engine import ReplayEngine as ReplayEngine
+    from .golden.manager import CheckpointManager as CheckpointManager
+    from .golden.replay import Replay as Replay
+    from .tracing.provider import TracerProvider as TracerProvider
+    from .tracing.span import Span as Span
+    from .tracing.store import TraceStore as TraceStore
+    from .tracing.trace import Trace as Trace
+    from .tracing.tracer import Tracer as Tracer
 
 
 def __getattr__(name: str) -> Any:
