@@ -25,6 +25,7 @@ from .golden.paths import golden_path
 
 if TYPE_CHECKING:
     from .golden.checkpoint import Checkpoint
+    from .golden.network import NetworkGuard
     from .golden.replay import Replay
     from .redaction import Redactor
     from .tracing import Tracer, TracerProvider
@@ -46,6 +47,8 @@ class Settings:
     redact_allow: tuple[str, ...] = ()
     allow_secrets: bool = False
     allow_pickle: bool = False
+    allow_network: bool = False
+    allow_hosts: tuple[str, ...] = ()
     placeholder_env: tuple[str, ...] = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
     @functools.cached_property
@@ -135,6 +138,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "goldens holding them (unpickling runs code chosen by whoever wrote the file)",
     )
     group.addoption(
+        "--clearstone-allow-network",
+        action="store_true",
+        dest="clearstone_allow_network",
+        help="Let replaying tests open network connections (the network guard is off)",
+    )
+    group.addoption(
         "--clearstone-allow-secrets",
         action="store_true",
         dest="clearstone_allow_secrets",
@@ -146,6 +155,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Allow dill pickles in goldens (recording and loading them); default false",
         type="bool",
         default=False,
+    )
+    parser.addini(
+        "clearstone_allow_hosts",
+        "Hosts a replaying test may connect to: names (resolved), IPs, networks, each with an "
+        "optional :port (one per line; loopback is not allowed unless listed)",
+        type="linelist",
+        default=[],
     )
     parser.addini(
         "clearstone_placeholder_env",
@@ -234,6 +250,8 @@ def _settings(config: pytest.Config) -> Settings:
         allow_pickle=bool(
             config.getoption("clearstone_allow_pickle") or config.getini("clearstone_allow_pickle")
         ),
+        allow_network=bool(config.getoption("clearstone_allow_network")),
+        allow_hosts=tuple(config.getini("clearstone_allow_hosts")),
         placeholder_env=tuple(
             dict.fromkeys((*Settings.placeholder_env, *config.getini("clearstone_placeholder_env")))
         ),
@@ -403,14 +421,21 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     recording = replay is not None and replay.recording
     root = _root_span(item) if recording or wants_tracer else None
     error: BaseException | None = None
+    guard = _network_guard(item) if replay is not None and not recording else None
     try:
         if replay is not None:
             _start(item, replay, root)
+        if guard is not None:
+            guard.start()
         try:
             result = yield
         finally:
+            if guard is not None:
+                guard.stop()
             if replay is not None:
                 replay.stop()
+        if guard is not None:
+            _check_network(item, guard)
         if replay is not None and not recording:
             replay.check()
             _outcome(item, "replayed")
@@ -424,6 +449,28 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     if recording and replay is not None and root is not None:
         _save_golden(item, replay, root.trace_id)
     return result
+
+
+def _network_guard(item: pytest.Item) -> NetworkGuard | None:
+    """The guard of a replaying test's call phase: a connection to a host that is not allowed
+    raises NetworkBlockedError (``--clearstone-allow-network`` turns it off)."""
+    settings = item.config.stash[_SETTINGS]
+    if settings.allow_network:
+        return None
+    from .golden.network import NetworkGuard
+
+    return NetworkGuard(settings.allow_hosts, label=item.nodeid)
+
+
+def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
+    """Fail the test for a blocked connection of its own, even one an SDK retry loop or the
+    agent swallowed; a background thread's is a warning."""
+    __tracebackhide__ = True
+    for warning in guard.warnings():
+        item.warn(pytest.PytestWarning(str(warning)))
+    error = guard.error()
+    if error is not None:
+        raise error
 
 
 def _root_span(item: pytest.Item) -> LiveSpan:

@@ -1,0 +1,90 @@
+"""The network guard: a replaying test cannot reach the network outside its mock targets."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture
+def server() -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that counts the connections it accepts."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    listener.close()
+    thread.join(timeout=5)
+
+
+AGENT = """
+import socket
+
+PORT = {port}
+
+
+def complete(prompt):
+    return "answer to " + prompt
+
+
+class Agent:
+    def handle(self, message):
+        answer = complete(message)
+        try:  # an unmocked call the agent makes itself, its error swallowed (as a retry would)
+            socket.create_connection(("127.0.0.1", PORT), timeout=2).close()
+        except Exception:
+            pass
+        return answer
+"""
+
+TEST = """
+import pytest
+from netapp import Agent
+
+@pytest.mark.replay("goldens/net.ckpt", mock={"llm": "netapp.complete"})
+def test_net(replay):
+    assert replay.run(Agent().handle, "hi") == "answer to hi"
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, server: int) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(netapp=AGENT.format(port=server), test_net=TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)  # record never blocks
+    return pytester
+
+
+def test_a_connection_during_replay_fails_the_test_even_when_swallowed(
+    project: pytest.Pytester, server: int
+) -> None:
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [f"*NetworkBlockedError*127.0.0.1*{server}*", "*0 checkpoint(s) replayed, 0 recorded, 1 diverged*"]
+    )
+
+
+def test_allow_network_turns_the_guard_off(project: pytest.Pytester) -> None:
+    project.runpytest("--clearstone-allow-network").assert_outcomes(passed=1)
+
+
+def test_an_allowed_host_may_be_reached(project: pytest.Pytester, server: int) -> None:
+    project.makeini(f"[pytest]\nclearstone_allow_hosts =\n    127.0.0.1:{server}\n")
+    project.runpytest().assert_outcomes(passed=1)
