@@ -77,7 +77,10 @@ def test_a_connection_during_replay_fails_the_test_even_when_swallowed(
     result = project.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        [f"*NetworkBlockedError*127.0.0.1*{server}*", "*0 checkpoint(s) replayed, 0 recorded, 1 diverged*"]
+        [
+            f"*NetworkBlockedError*127.0.0.1*{server}*",
+            "*0 checkpoint(s) replayed, 0 recorded, 1 diverged*",
+        ]
     )
 
 
