@@ -26,6 +26,7 @@ import random
 import sys
 import uuid
 from collections.abc import Callable
+from types import CodeType
 
 from .targets import PatchStack
 
@@ -54,6 +55,9 @@ def _shim(*args: object, **kwargs: object) -> uuid.UUID:
     return _clearstone_id()  # type: ignore[name-defined,no-any-return]  # noqa: F821
 
 
+_shims: dict[str, CodeType] = {}  # per global name: the shim's code, made once
+
+
 def patch_id_generators(stack: PatchStack, seed: int, live: Callable[[], bool]) -> None:
     """Make every imported patch point return ids from streams seeded by ``seed`` until
     ``stack`` is undone; while ``live()`` (a live call runs), real random ids."""
@@ -64,8 +68,11 @@ def patch_id_generators(stack: PatchStack, seed: int, live: Callable[[], bool]) 
         if code is None or code.co_freevars:
             continue  # not imported, or not a plain Python function
         global_name = f"_clearstone_{name}"
+        shim = _shims.get(global_name)
+        if shim is None:
+            shim = _shims[global_name] = _shim.__code__.replace(co_names=(global_name,))
         stack.setattr(module, global_name, _generator(seed ^ salt, version, live))
-        stack.setattr(function, "__code__", _shim.__code__.replace(co_names=(global_name,)))
+        stack.setattr(function, "__code__", shim)
 
 
 def _generator(seed: int, version: int, live: Callable[[], bool]) -> Callable[[], uuid.UUID]:

@@ -215,9 +215,9 @@ def branch_running_loop() -> None:
     asyncio = sys.modules.get("asyncio")
     if asyncio is None:  # no loop can be running
         return
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
+    # the non-raising lookup (get_running_loop() raises where no loop runs: most calls)
+    loop = asyncio._get_running_loop()
+    if loop is None:
         return
     propagation = _active[-1]
     if id(loop) not in propagation._loops:
