@@ -540,20 +540,49 @@ def pytest_collection_modifyitems(
 ) -> None:
     referenced = config.stash[_STATE].referenced
     used = False
+    # golden path (compared case-insensitively where the file system is) -> the path as
+    # resolved, and the tests that would record it
+    writers: dict[str, tuple[str, list[pytest.Item]]] = {}
     for item in items:
         mark = item.get_closest_marker("replay")
         if mark is not None:
             path = mark.args[0] if mark.args else mark.kwargs.get("path")
             if path is None or isinstance(path, (str, Path)):  # else: reported at set-up
-                referenced.add(_golden_path(item, path))
+                golden = _golden_path(item, path)
+                referenced.add(golden)
+                if mark.kwargs.get("mock"):
+                    writers.setdefault(os.path.normcase(golden), (golden, []))[1].append(item)
         used = (
             used
             or mark is not None
             or not _OUR_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
         )
+    shared = [(golden, tests) for golden, tests in writers.values() if len(tests) > 1]
+    if shared:
+        _report_shared_goldens(session, items, shared)
     if used and not config.pluginmanager.has_plugin(_PER_TEST):
         config.pluginmanager.register(_PerTestHooks(), _PER_TEST)
         _install_codec_hooks(config)
+
+
+def _report_shared_goldens(
+    session: pytest.Session,
+    items: list[pytest.Item],
+    shared: list[tuple[str, list[pytest.Item]]],
+) -> None:
+    """Two tests that would record the same golden are a collection error naming both (under
+    pytest-xdist they would overwrite each other's recording); they are not run."""
+    for golden, tests in shared:
+        names = " and ".join(t.nodeid for t in tests)
+        message = (
+            f"{names} would both record the golden {golden}: give each test its own path (or "
+            f"leave the path out: one golden per test), or drop mock= from the tests that only "
+            f"read it"
+        )
+        report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])
+        session.config.hook.pytest_collectreport(report=report)
+        for test in tests:
+            items.remove(test)
 
 
 def _install_codec_hooks(config: pytest.Config) -> None:

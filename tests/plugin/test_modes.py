@@ -142,3 +142,36 @@ def test_a_marker_without_mock_only_reads_its_golden(suite: pytest.Pytester) -> 
     result = suite.runpytest("--clearstone-record", "test_reader.py")
     result.assert_outcomes(passed=1)
     assert golden.read_bytes() == before  # not re-recorded by the reader
+
+
+def test_two_tests_recording_one_golden_are_a_collection_error(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        test_twice="""
+        import pytest
+        import live
+
+        @pytest.mark.replay("goldens/same.ckpt", mock={"llm": "live.complete"})
+        def test_one(replay):
+            replay.run(live.complete, "one")
+
+        @pytest.mark.replay("goldens/same.ckpt", mock={"llm": "live.complete"})
+        def test_two(replay):
+            replay.run(live.complete, "two")
+
+        @pytest.mark.replay("goldens/same.ckpt")
+        def test_reader(checkpoint):
+            pass
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*test_twice.py::test_one and test_twice.py::test_two would both record the golden "
+            "*same.ckpt*",
+            "*1 error*",
+        ]
+    )
+    assert not (pytester.path / "goldens" / "same.ckpt").exists()

@@ -29,6 +29,7 @@ def server() -> Iterator[int]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield listener.getsockname()[1]
+    listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() (a close alone would not)
     listener.close()
     thread.join(timeout=5)
 
