@@ -557,8 +557,10 @@ def pytest_collection_modifyitems(
             or mark is not None
             or not _OUR_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
         )
+    # (replaying, tests may share a golden: only a run that records would write it twice)
+    recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     shared = [(golden, tests) for golden, tests in writers.values() if len(tests) > 1]
-    if shared:
+    if shared and recording:
         _report_shared_goldens(session, items, shared)
     if used and not config.pluginmanager.has_plugin(_PER_TEST):
         config.pluginmanager.register(_PerTestHooks(), _PER_TEST)
