@@ -513,6 +513,9 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
 
     state = item.config.stash[_STATE]
     assert state.provider is not None
+    if replay.strict and replay.mock_pairs and not replay.calls:
+        _outcome(item, "failed")
+        pytest.fail(_nothing_recorded(item, replay), pytrace=False)
     problem = ""
     try:
         redactor = item.stash[_REDACTOR]
@@ -531,6 +534,33 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
     item.add_report_section("call", "clearstone", f"golden checkpoint written: {path}")
     checkpoint = replay.checkpoint
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
+
+
+def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
+    """Why a strict recording with mock targets recorded no call, with the paths the agent may
+    look the functions up under."""
+    from .errors import ClearstoneError
+    from .golden.targets import other_paths
+
+    targets = [path for _, path in replay.mock_pairs]
+    module = getattr(item, "module", None)
+    hints = []
+    for path in targets:
+        try:
+            found = other_paths(path, module) if module is not None else []
+        except ClearstoneError:  # a bad path was reported when the test started
+            found = []
+        hints += [f"  did you mean `{other}`? (the same object as `{path}`)" for other in found]
+    return "\n".join(
+        [
+            f"{item.nodeid}: nothing was recorded: the test made no call to its mock target(s) "
+            f"{', '.join(targets)}, so the golden checkpoint was not written",
+            *hints,
+            "  Give mock= the import path where the agent looks the function up (a function "
+            "imported by name lives on in the importing module), or strict=False if the test "
+            "makes no such call on purpose",
+        ]
+    )
 
 
 # -- unused checkpoint files -------------------------------------------------------------------

@@ -195,6 +195,33 @@ class PatchStack:
         return len(self._undo)
 
 
+def other_paths(path: str, near: Any) -> list[str]:
+    """Other import paths of the callable at ``path``, found from the module ``near`` (a test
+    module): its module-level names, and those of the modules it uses (imported, or defining the
+    objects it imported). The usual cause of a recording with no calls: the agent imported the
+    function by name (``from app.llm import complete`` in ``app.agent``), so patching
+    ``app.llm.complete`` does not reach it, while ``app.agent.complete`` would."""
+    target = resolve(path)
+    modules = {id(near): near}
+    for value in vars(near).values():
+        module = (
+            value
+            if inspect.ismodule(value)
+            else sys.modules.get(str(getattr(value, "__module__", "")), None)
+        )
+        if module is not None:
+            modules.setdefault(id(module), module)
+    wanted = target.owner if target.is_method or target.kind == "staticmethod" else target.function
+    suffix = f".{target.name}" if wanted is target.owner else ""
+    found = []
+    for module in modules.values():
+        for name, value in list(vars(module).items()):
+            candidate = f"{module.__name__}.{name}{suffix}"
+            if value is wanted and candidate != path and candidate not in found:
+                found.append(candidate)
+    return sorted(found)
+
+
 class Patches:
     """Patches applied while active, all undone on exit (also when applying fails halfway).
 

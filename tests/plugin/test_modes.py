@@ -175,3 +175,41 @@ def test_two_tests_recording_one_golden_are_a_collection_error(pytester: pytest.
         ]
     )
     assert not (pytester.path / "goldens" / "same.ckpt").exists()
+
+
+def test_a_recording_with_no_calls_fails_with_a_did_you_mean(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert()
+    pytester.mkpydir("travel")
+    (pytester.path / "travel" / "llm.py").write_text(
+        "def complete(prompt):\n    return 'answer to ' + prompt\n"
+    )
+    (pytester.path / "travel" / "agent.py").write_text(
+        "from travel.llm import complete\n\n\nclass Agent:\n"
+        "    def plan(self, city):\n        return complete('plan ' + city)\n"
+    )
+    pytester.makepyfile(
+        test_trip="""
+        import pytest
+        from travel.agent import Agent
+
+        @pytest.mark.replay(mock={"llm": "travel.llm.complete"})
+        def test_trip(replay):
+            assert replay.run(Agent().plan, "Oslo") == "answer to plan Oslo"
+
+        @pytest.mark.replay(mock={"llm": "travel.llm.complete"}, strict=False)
+        def test_lenient(replay):
+            replay.run(Agent().plan, "Rome")
+        """
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_trip.py::test_trip: nothing was recorded: the test made no call to its mock "
+            "target(s) travel.llm.complete*",
+            "*did you mean `travel.agent.complete`?*",
+        ]
+    )
+    goldens = pytester.path / "goldens" / "test_trip"
+    assert not (goldens / "test_trip.ckpt").exists()
+    assert (goldens / "test_lenient.ckpt").exists()  # strict=False turns the check off
