@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import importlib
 import inspect
 import sys
@@ -222,7 +223,7 @@ def other_paths(path: str, near: Any) -> list[str]:
     return sorted(found)
 
 
-class Patches:
+class Patches(abc.ABC):
     """Patches applied while active, all undone on exit (also when applying fails halfway).
 
     A subclass writes :meth:`apply`, putting each change on the given :class:`PatchStack`;
@@ -231,8 +232,9 @@ class Patches:
 
     _stack: PatchStack | None = None
 
+    @abc.abstractmethod
     def apply(self, stack: PatchStack) -> None:
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        """Make the changes, each on ``stack`` (undone in reverse order by :meth:`stop`)."""
 
     def start(self) -> None:
         if self._stack is not None:
