@@ -158,7 +158,8 @@ def cmd_show(args: argparse.Namespace, out: _Out) -> int:
         doc = show_document(ckpt, path)
         doc.update(signed=trust.signed, signature_valid=trust.signature_valid)
         text = json.dumps(doc, indent=2, default=repr, ensure_ascii=False)
-        # JSON escapes C0 characters itself; the others become \u escapes (four hex digits), which keeps it JSON
+        # JSON escapes C0 characters itself; the others become \u escapes (four hex digits),
+        # which keeps it JSON
         out.raw(re.sub(r"[^\x00-\x7e]", _json_escape_control, text) + "\n")
         return 0
     if args.calls:
