@@ -221,7 +221,7 @@ class ReplayError(ClearstoneError, AssertionError):
 class ReplayDivergenceError(ReplayError):
     """A call's arguments differ from the recorded call's input, or (strict mode) the call was
     made out of its recorded place in the sequence of calls (``out_of_place``: the recorded
-    call expected there, and the position)."""
+    call expected there, and its position in its branch of execution)."""
 
     def __init__(
         self,
@@ -243,8 +243,8 @@ class ReplayDivergenceError(ReplayError):
         where = f"call #{call_number} to {target}"
         if out_of_place is not None:
             lines = [
-                f"replay diverged at {where}: it was made out of its recorded place",
-                f"  {out_of_place}",
+                f"replay diverged at {where}: it was made out of its recorded place, where the "
+                f"recording has {out_of_place}"
             ]
             if checkpoint:
                 lines.append(f"  checkpoint:    {checkpoint}")

@@ -287,9 +287,8 @@ class TargetReplay:
                 "",
                 checkpoint=self.checkpoint,
                 out_of_place=(
-                    f"the recording has call #{expected[1]} to {expected[0]} here (call "
-                    f"{expected[2]} of {expected[3]} in this branch of execution); this is call "
-                    f"#{number} to {self.target.path}"
+                    f"call #{expected[1]} to {expected[0]} (call {expected[2]} of "
+                    f"{expected[3]} in this branch of execution)"
                 ),
             ),
             arguments,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import pytest
 
-from .harness import Stack, params, xfail
+from .harness import Stack, params
 
 CREATE = "openai.resources.chat.completions.Completions.create"
 ACREATE = "openai.resources.chat.completions.AsyncCompletions.create"
@@ -156,7 +156,6 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
                                  "You are a verbose travel agent.*"])
 
 
-@xfail("calls swapped between two targets replay green: order is only kept per target")
 def test_swapped_calls_to_different_targets_fail(stack: Stack) -> None:
     stack.write_test("research", HEADER + """
 @pytest.mark.replay("goldens/research.ckpt",
