@@ -27,27 +27,6 @@ _REPR_WIDTH = 60
 # terminal shows (CVE-2021-42574): a file can drive a terminal through any of them
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-# codec tags decoded without importing anything (the others name a class, or run a pickle)
-_PLAIN_TAGS = frozenset(
-    (
-        "tuple",
-        "set",
-        "frozenset",
-        "bytes",
-        "bytearray",
-        "datetime",
-        "date",
-        "time",
-        "timedelta",
-        "decimal",
-        "uuid",
-        "path",
-        "complex",
-        "float",
-        "dict",
-        "repr",
-    )
-)
 
 
 def _escape_one(match: re.Match[str]) -> str:
@@ -99,7 +78,7 @@ def _defuse(tree: Any, allow_pickle: bool) -> Any:
         return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
     if tag == "pickle":
         return tree if allow_pickle else _pickle_placeholder(tree)
-    if tag in _PLAIN_TAGS:
+    if tag in codec.SELF_CONTAINED_TAGS:
         return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
     # every class a tag names (a model, its generic arguments, an http module...) must be
     # loaded already; an unknown tag names nothing we can check, so it is a placeholder too

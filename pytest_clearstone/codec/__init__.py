@@ -21,6 +21,7 @@ from .http import REDACTED, SECRET_HEADERS
 from .library import class_paths
 from .registry import register, unregister, use_hooks
 from .tags import (
+    SELF_CONTAINED_TAGS,
     TAG,
     Encoder,
     StoredRepr,
@@ -37,6 +38,7 @@ __all__ = [
     "PLACEHOLDER_KEY",
     "REDACTED",
     "SECRET_HEADERS",
+    "SELF_CONTAINED_TAGS",
     "TAG",
     "Encoder",
     "StoredRepr",

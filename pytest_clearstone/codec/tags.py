@@ -372,7 +372,8 @@ def _dec_repr(tree: dict[str, Any]) -> Any:
     return StoredRepr(str(tree.get("type", "?")), str(tree["v"]))
 
 
-_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+# the tags of built-in values: decoding them imports nothing and runs no stored code
+_BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "tuple": lambda t: tuple(t["v"]),
     "set": lambda t: set(t["v"]),
     "frozenset": lambda t: frozenset(t["v"]),
@@ -388,10 +389,17 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "complex": lambda t: complex(float(t["v"][0]), float(t["v"][1])),
     "float": lambda t: _dec_float(t["v"]),
     "dict": lambda t: {k: v for k, v in t["v"]},
+    "repr": _dec_repr,
+}
+#: tags whose values decode without importing a module or running stored code (inspection
+#: decodes these and replaces the others by placeholders)
+SELF_CONTAINED_TAGS = frozenset(_BUILTIN_DECODERS)
+
+_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    **_BUILTIN_DECODERS,
     "enum": _dec_enum,
     "dataclass": _dec_dataclass,
     "pickle": _dec_pickle,
-    "repr": _dec_repr,
     "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
     **LIBRARY_DECODERS,
 }

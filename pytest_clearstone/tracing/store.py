@@ -35,7 +35,7 @@ from .. import codec
 from ..codec.fast_json import orjson
 from ..codec.tags import replace_pickles
 from ..errors import TraceNotFoundError, TraceStoreError
-from .span import Recorded, Span
+from .span import PLAIN_TYPES, Recorded, Span
 from .trace import Trace, TraceSummary
 
 SCHEMA_VERSION = 1
@@ -86,7 +86,9 @@ _BUSY_TIMEOUT_S = 60.0
 _CHUNK = 512  # spans per INSERT statement
 _inherited_connections: list[sqlite3.Connection] = []  # kept open in forked children
 
-_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+# values orjson writes as they are: the span's plain types but floats, which may be NaN or
+# infinite (tagged by the codec, since JSON cannot hold them)
+_UNTAGGED_TYPES = PLAIN_TYPES - {float}
 _orjson_dumps: Any = getattr(orjson, "dumps", None)
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _plain_fields = operator.attrgetter(
@@ -136,7 +138,7 @@ def _attributes_json(span: Span) -> str:
     # giving up the GIL, so a thread adding attributes meanwhile cannot interleave.
     if (
         _orjson_dumps is not None
-        and _PLAIN_TYPES.issuperset(map(type, attrs.values()))
+        and _UNTAGGED_TYPES.issuperset(map(type, attrs.values()))
         and codec.TAG not in attrs
     ):
         try:
