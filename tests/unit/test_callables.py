@@ -1,0 +1,83 @@
+"""kind_of: the kind of a callable, seeing through decorators only where the call's result is
+the inner function's; wrap keeps each kind."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from pytest_clearstone.callables import PASS, Kind, kind_of, wrap
+
+
+def _plain_decorator(fn: Any) -> Any:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:  # returns what fn returns (a coroutine)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_plain_decorator
+async def _sdk_style_create(x: int) -> int:
+    return x + 1
+
+
+@contextlib.contextmanager
+def _managed() -> Iterator[int]:
+    yield 1
+
+
+@contextlib.asynccontextmanager
+async def _amanaged() -> AsyncIterator[int]:
+    yield 1
+
+
+def _gen() -> Iterator[int]:
+    yield 1
+
+
+async def _agen() -> AsyncIterator[int]:
+    yield 1
+
+
+def test_kinds() -> None:
+    assert kind_of(len) is Kind.SYNC
+    assert kind_of(_gen) is Kind.GEN
+    assert kind_of(_agen) is Kind.ASYNCGEN
+    # an SDK's plain decorator around async def: a coroutine function
+    assert kind_of(_sdk_style_create) is Kind.ASYNC
+    # a context manager made from a generator is not a generator: its call returns a manager
+    assert kind_of(_managed) is Kind.SYNC
+    assert kind_of(_amanaged) is Kind.SYNC
+
+
+class _Counting:
+    def __init__(self) -> None:
+        self.ended: list[Any] = []
+
+    def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return None if args != ("skip",) else PASS
+
+    def source(self, token: Any, fn: Any, args: Any, kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    def step(self, token: Any, advance: Any) -> Any:
+        return advance()
+
+    def end(self, token: Any, outcome: Any, error: BaseException | None) -> Any:
+        self.ended.append(outcome)
+        return outcome
+
+
+def test_wrap_keeps_the_kind_and_sees_the_outcome() -> None:
+    around = _Counting()
+    assert asyncio.run(wrap(_sdk_style_create, around)(1)) == 2
+    assert list(wrap(_gen, around)()) == [1]
+    with wrap(_managed, around)() as value:  # a context manager stays one
+        assert value == 1
+    assert around.ended[:2] == [2, [1]]
+    assert wrap(lambda x: x, around)("skip") == "skip"  # PASS: the original, untouched
+    assert len(around.ended) == 3
