@@ -132,7 +132,10 @@ class Encoder:
 
     def encode(self, value: Any, root: str = "root") -> Any:
         try:
-            return self._enc(value)
+            try:
+                return self._enc(value)
+            except RecursionError:  # a reference cycle (the fast path does not look for one)
+                return _CycleSafeEncoder(self).encode_tree(value)
         except _Unencodable as exc:
             path = root + "".join(exc.path)
             raise SerializationError(path, describe(exc.value), exc.reason) from None
@@ -303,6 +306,45 @@ class Encoder:
         except Exception as exc:  # a broken __repr__ must not lose the span either
             text = f"<unrepresentable {type_name}: {type(exc).__name__}>"
         return {TAG: "repr", "type": type_name, "v": text}
+
+
+class _CycleSafeEncoder(Encoder):
+    """The encoder again, for a value that holds a reference cycle: a value met again inside
+    itself is stored as a ``repr`` placeholder saying so (strict: an error naming its path)."""
+
+    __slots__ = ("_active",)
+
+    def __init__(self, like: Encoder) -> None:
+        super().__init__(strict=like.strict, allow_pickle=like.allow_pickle, warn=like.warn)
+        self._active: set[int] = set()
+
+    def encode_tree(self, value: Any) -> Any:
+        try:
+            return self._enc(value)
+        except RecursionError:
+            raise _Unencodable(value, "it is nested too deeply to store") from None
+
+    def _enc(self, v: Any) -> Any:
+        t = type(v)
+        if t is str or t is int or t is bool or t is float or v is None:
+            return super()._enc(v)
+        key = id(v)
+        if key in self._active:
+            reason = "it refers back to itself (a reference cycle)"
+            if self.strict:
+                raise _Unencodable(v, reason)
+            if self.warn:
+                warnings.warn(
+                    f"storing a placeholder for a {describe(v)} value: {reason}",
+                    UnencodableValueWarning,
+                    stacklevel=4,
+                )
+            return {TAG: "repr", "type": describe(v), "v": f"<reference cycle: {describe(v)}>"}
+        self._active.add(key)
+        try:
+            return super()._enc(v)
+        finally:
+            self._active.discard(key)
 
 
 def encode(value: Any, *, strict: bool = False, allow_pickle: bool = True) -> Any:
@@ -622,15 +664,16 @@ def loads_document(text: str | bytes, *, allow_pickle: bool = False) -> Any:
     return decode_document(parse_document(text, scan), scan, allow_pickle=allow_pickle)
 
 
-def pickle_locations(tree: Any, limit: int = 1) -> list[tuple[list[Any], str]]:
-    """Where a parsed, undecoded tree holds ``pickle`` tags: up to ``limit`` of ``(path,
-    stored type name)``, in document order. Iterative (a deep tree cannot exhaust the stack)."""
+def pickle_locations(tree: Any, limit: int = 1, tag: str = "pickle") -> list[tuple[list[Any], str]]:
+    """Where a parsed, undecoded tree holds ``pickle`` tags (or ``tag`` ones): up to ``limit``
+    of ``(path, stored type name)``, in document order. Iterative (a deep tree cannot exhaust
+    the stack)."""
     found: list[tuple[list[Any], str]] = []
     stack: list[tuple[Any, list[Any]]] = [(tree, [])]
     while stack and len(found) < limit:
         node, path = stack.pop()
         if type(node) is dict:
-            if node.get(TAG) == "pickle":
+            if node.get(TAG) == tag:
                 found.append((path, str(node.get("type", "?"))))
                 continue
             stack.extend((v, [*path, k]) for k, v in reversed(node.items()))

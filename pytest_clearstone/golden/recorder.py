@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from ..arguments import Binder, binder
@@ -14,6 +15,7 @@ from ..tracing.tracer import LiveSpan, Tracer, restore_span, use_span
 from .context import DeterministicExecutionContext
 from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
+from .streams import RecordedStream, StreamTap, tap
 from .targets import PatchStack, Target
 from .threads import branch_running_loop, current_branch, restore_branching, unbranched
 
@@ -43,6 +45,7 @@ class Recorder:
         self.transform = transform or _identity
         self.calls: list[ReplayCall] = []
         self.counts: dict[str, int] = {}
+        self.streams: list[StreamTap] = []
 
     def patch(self, target: Target, span_type: str, stack: PatchStack) -> None:
         """Replace ``target`` (until ``stack`` is undone) with a recording wrapper."""
@@ -53,6 +56,13 @@ class Recorder:
     def suspended(self) -> contextlib.AbstractContextManager[None]:
         """The real clock and random state, for the live part of a call."""
         return self.context.suspended() if self.context is not None else contextlib.nullcontext()
+
+    def finish_streams(self) -> None:
+        """Close the spans of streams the agent left unfinished, with the items it read (call
+        before the test's root span closes)."""
+        streams, self.streams = self.streams, []
+        for stream in streams:
+            stream.finish()
 
 
 # A call made inside another recorded call (same task) is not recorded: replay answers the
@@ -113,6 +123,11 @@ class RecordedTarget:
 
     def end(self, token: _Call, outcome: Any, error: BaseException | None) -> Any:
         rec, path, span, call = self.recorder, self.target.path, token.span, token.call
+        if error is None:
+            outcome, stream = tap(outcome, partial(self.step, token), partial(self._ended, token))
+            if stream is not None:  # the span closes when the stream ends
+                rec.streams.append(stream)
+                return outcome
         with rec.suspended():
             if error is None:
                 span.set_output(rec.transform(outcome, "output", path))
@@ -127,6 +142,15 @@ class RecordedTarget:
                 span.set_error(record, message)
                 span.close()
         return outcome
+
+    def _ended(self, token: _Call, record: RecordedStream) -> None:
+        """A stream the call returned ended (or was closed, or the test ended): its span gets
+        the items the agent read as output, and closes."""
+        rec = self.recorder
+        with rec.suspended():
+            token.span.set_output(rec.transform(record, "output", self.target.path))
+            token.call.result = record
+            token.span.close()
 
 
 @contextlib.contextmanager

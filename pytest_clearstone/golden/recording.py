@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from ..errors import ClearstoneError
+from ..codec.tags import format_path, pickle_locations
+from ..errors import ClearstoneError, SerializationError
 from ..tracing.span import Recorded
 from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext, derive_seed
 from .manager import new_checkpoint_id
+from .mocks import TARGET_ATTRIBUTE
 from .outcome import Outcome, outcome_mapping
 from .recorder import Recorder
 from .responses import ReplayCall
@@ -68,6 +70,8 @@ class RecordingRun:
         """Undo every patch and unfreeze the clock (always called, also after a failure)."""
         stack, self._stack = self._stack, None
         try:
+            if self.recorder is not None:
+                self.recorder.finish_streams()
             if stack is not None:
                 stack.undo()
         finally:
@@ -124,7 +128,38 @@ class RecordingRun:
 
     def save(self, trace: Trace, metadata: dict[str, Any] | None = None) -> Checkpoint:
         """Write the golden checkpoint atomically (directories created) and return it."""
+        refuse_unreplayable_outputs(trace)
         checkpoint = self.build_checkpoint(trace)
         checkpoint.metadata.update(metadata or {})
         checkpoint.write(self.path, allow_pickle=self.spec.allow_pickle)
         return checkpoint
+
+
+#: why a recorded answer stored as its repr refuses the golden, and the ways out
+_REPR_FIXES = (
+    "only its repr could be stored, and a repr cannot be replayed. Teach the codec the type "
+    "(pytest_clearstone.codec.register, or the pytest_clearstone_encode/decode hooks), mock "
+    "the function under this one that returns a storable value (for a stream or a context "
+    "manager: the SDK method that makes the request, e.g. "
+    "openai.resources.chat.completions.AsyncCompletions.create), or allow pickles"
+)
+
+
+def refuse_unreplayable_outputs(trace: Trace) -> None:
+    """Raise :class:`SerializationError` naming the call, the path and the type when a mocked
+    call's recorded answer holds a value stored only as its ``repr`` (nothing is written)."""
+    numbers: dict[str, int] = {}
+    for span in trace.spans:
+        target = span.attributes.get(TARGET_ATTRIBUTE)
+        if not isinstance(target, str):
+            continue
+        number = numbers[target] = numbers.get(target, 0) + 1
+        output = span.recorded_output
+        found = [] if output is None else pickle_locations(output.encoded, tag="repr")
+        if found:
+            where, type_name = found[0]
+            raise SerializationError(
+                format_path(where, f"the answer of call #{number} to {target}"),
+                type_name,
+                _REPR_FIXES,
+            )

@@ -21,6 +21,7 @@ from ..errors import (
     UnusedResponsesError,
 )
 from ..tracing.span import Recorded, Span
+from .streams import RecordedStream
 from .targets import Target
 from .threads import branch_running_loop, current_branch
 
@@ -82,7 +83,8 @@ class RecordedCall:
         encoded = self.output.encoded
         if type(encoded) in _IMMUTABLE:  # nothing to copy or decode
             return encoded
-        return self.output.fresh_value()
+        value = self.output.fresh_value()
+        return value.replayed() if type(value) is RecordedStream else value
 
 
 class Responses:

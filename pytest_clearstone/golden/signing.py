@@ -128,7 +128,8 @@ def has_pickle(tree: Any) -> bool:
 def describe_location(doc: Any, path: list[Any]) -> str:
     """Where ``path`` is in a checkpoint document, for a person: ``the output of span
     'app.llm.complete' (0123...) at root['receipt']``."""
-    spans = doc.get("trace", {}).get("spans") if type(doc) is dict else None
+    trace = doc.get("trace") if type(doc) is dict else None
+    spans = trace.get("spans") if type(trace) is dict else None
     spans = spans if type(spans) is list else []
     if path[:2] == ["trace", "spans"] and len(path) > 3 and type(path[2]) is int:
         span = spans[path[2]] if path[2] < len(spans) else {}

@@ -42,6 +42,16 @@ def test_it(replay, async_anthropic_client):
 def test_it(replay, anthropic_client):
     agent = app.ResearchAgent(anthropic_client)
     assert replay.run(agent.stream, "Glaciers now?") == "Answer to 'Glaciers now?'"
+    assert agent.notes[0]["types"] == [
+        "anthropic.Stream", "anthropic.types.raw_message_stop_event.RawMessageStopEvent"]
+""",
+    "sdk_async_streaming": f"""
+@pytest.mark.replay("goldens/sdk_async_streaming.ckpt", mock={{"llm": "{ACREATE}"}})
+def test_it(replay, async_anthropic_client):
+    agent = app.ResearchAgent(async_anthropic_client)
+    assert asyncio.run(replay.run(agent.astream, "Fjords?")) == "Answer to 'Fjords?'"
+    assert agent.notes[0]["types"] == [
+        "anthropic.AsyncStream", "anthropic.types.raw_message_stop_event.RawMessageStopEvent"]
 """,
     "sdk_tool_use": f"""
 @pytest.mark.replay("goldens/sdk_tools.ckpt",
@@ -73,10 +83,7 @@ def test_it(replay, anthropic_client):
 """,
 }
 
-XFAIL: dict[str, str] = {
-    "sdk_streaming": "the golden pickles the recorded anthropic.Stream, and with it the API key "
-    "(found in goldens/sdk_streaming.ckpt and .clearstone/traces.db)",
-}
+XFAIL: dict[str, str] = {}
 
 
 @pytest.fixture

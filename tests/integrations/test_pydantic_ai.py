@@ -8,6 +8,9 @@ import pytest
 from .harness import Stack, params
 
 REQUEST = "pydantic_ai.models.openai.OpenAIChatModel.request"
+# streaming: pydantic-ai's request_stream yields a StreamedResponse (an async context manager
+# around the SDK's AsyncStream): the SDK method under it is the target that records the chunks
+ACREATE = "openai.resources.chat.completions.AsyncCompletions.create"
 
 HEADER = """
 import asyncio
@@ -30,9 +33,8 @@ def test_it(replay):
     guide = app.Guide(app.make_model())
     assert asyncio.run(replay.run(guide.aask, "Which era?")) == "Answer to 'Which era?'"
 """,
-    "run_stream": """
-@pytest.mark.replay("goldens/run_stream.ckpt",
-                    mock={"llm": "pydantic_ai.models.openai.OpenAIChatModel.request_stream"})
+    "run_stream": f"""
+@pytest.mark.replay("goldens/run_stream.ckpt", mock={{"llm": "{ACREATE}"}})
 def test_it(replay):
     guide = app.Guide(app.make_model())
     assert asyncio.run(replay.run(guide.stream, "Best room?")) == "Answer to 'Best room?'"
@@ -55,8 +57,6 @@ def test_it(replay):
 }
 
 XFAIL: dict[str, str] = {
-    "run_stream": "recording request_stream (an async context manager of a streamed "
-    "response) is not supported: streams are not recorded yet",
     "wrapper_async": "the user wrapper takes the pydantic_ai.Agent itself as an argument, and an "
     "Agent (its providers hold clients) cannot be stored readably: the golden holds repr "
     "placeholders (ignore= is not there yet to leave it out)",
@@ -92,3 +92,28 @@ def test_under_xdist(stack: Stack) -> None:
         stack.write_test(name, HEADER + SCENARIOS[name])
     stack.record()
     stack.replay_passes(xdist=True)
+
+
+def test_a_context_manager_answer_fails_the_recording_naming_the_call_and_the_fix(
+    stack: Stack,
+) -> None:
+    """request_stream returns an async context manager, which can only be stored as a repr:
+    the recording fails naming the call, the type and the SDK method to mock instead, and no
+    golden is written."""
+    stack.write_test("request_stream", HEADER + """
+@pytest.mark.replay("goldens/run_stream.ckpt",
+                    mock={"llm": "pydantic_ai.models.openai.OpenAIChatModel.request_stream"})
+def test_it(replay):
+    guide = app.Guide(app.make_model())
+    assert asyncio.run(replay.run(guide.stream, "Best room?")) == "Answer to 'Best room?'"
+""")
+    result = stack._run(
+        False, ("--clearstone-record", "-W", "ignore::UserWarning"), xdist=False
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*the golden checkpoint was not written: cannot serialise the answer of call #1 to "
+        "pydantic_ai.models.openai.OpenAIChatModel.request_stream (a "
+        "contextlib._AsyncGeneratorContextManager)*AsyncCompletions.create*"
+    ])
+    assert stack.goldens() == []

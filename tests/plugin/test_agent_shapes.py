@@ -344,3 +344,74 @@ def test_async_gather_interleaving_is_the_same_on_replay(pytester):
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+LAZY_APP = """
+import asyncio
+import random
+
+LIVE = []
+
+def words(prompt):
+    # a plain function returning a generator object (not a generator function)
+    LIVE.append(prompt)
+    return (w for w in ("answer", "to", prompt, "and", "more"))
+
+def awords(prompt):
+    async def gen():
+        for w in ("answer", "to", prompt):
+            await asyncio.sleep(0)
+            yield w
+    LIVE.append(prompt)
+    return gen()
+
+class Agent:
+    def __init__(self):
+        self.heard = []
+
+    def first_three(self, prompt):
+        stream = words(prompt)
+        self.heard = [next(stream) for _ in range(3)]  # reads only part of the stream
+        return " ".join(self.heard) + " " + str(random.random())
+
+    async def all_async(self, prompt):
+        self.heard = [w async for w in awords(prompt)]
+        return " ".join(self.heard)
+"""
+
+
+def test_a_returned_generator_is_recorded_as_the_items_read_and_replayed_from_them(pytester):
+    # A plain function that returns a generator object (an SDK-style lazy stream) used to be
+    # recorded as the generator's repr, and the replay then failed. Its items are recorded as
+    # the agent reads them (only those it read, when it stops early) and replayed from them.
+    _write(
+        pytester,
+        LAZY_APP,
+        """
+        import asyncio, inspect, json, pathlib
+        import pytest
+        import app
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.words"})
+        def test_partly(replay):
+            agent = app.Agent()
+            answer = replay.run(agent.first_three, "hi")
+            assert answer.startswith("answer to hi ")
+            if replay.mode == "replay":
+                assert app.LIVE == []
+                assert inspect.isgenerator(replay.calls[0].result)
+
+        @pytest.mark.replay("a.ckpt", mock={"llm": "app.awords"})
+        def test_async(replay):
+            agent = app.Agent()
+            assert asyncio.run(replay.run(agent.all_async, "yo")) == "answer to yo"
+            if replay.mode == "replay":
+                assert app.LIVE == []
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    text = (pytester.path / "g.ckpt").read_text()
+    assert '"answer"' in text and '"more"' not in text  # the items read, not the rest
+    assert '"repr"' not in text and '"pickle"' not in text
+    pytester.runpytest().assert_outcomes(passed=2)
+    pytester.runpytest().assert_outcomes(passed=2)

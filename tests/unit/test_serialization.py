@@ -303,3 +303,24 @@ def test_a_placeholder_read_back_encodes_as_it_was_stored() -> None:
     value = decode(tree)
     assert isinstance(value, StoredRepr)
     assert encode(value) == tree
+
+
+def test_a_reference_cycle_is_stored_as_a_placeholder_naming_it_not_a_recursion_error() -> None:
+    # Found on pydantic-ai's run context (a dataclass that refers back to itself): encoding
+    # recursed until RecursionError and failed the test with it.
+    import warnings as _warnings
+
+    from pytest_clearstone import codec
+    from pytest_clearstone.errors import SerializationError, UnencodableValueWarning
+
+    loop: list[object] = [1]
+    loop.append({"back": loop})
+    with _warnings.catch_warnings(record=True) as seen:
+        _warnings.simplefilter("always")
+        tree = codec.encode({"a": loop}, allow_pickle=False)
+    assert tree["a"][1]["back"] == {
+        "__cs__": "repr", "type": "list", "v": "<reference cycle: list>"
+    }
+    assert [w.category for w in seen] == [UnencodableValueWarning]
+    with pytest.raises(SerializationError, match=r"root\['a'\]\[1\]\['back'\].*reference cycle"):
+        codec.encode({"a": loop}, strict=True)

@@ -34,6 +34,11 @@ def lookup(name: str, query: str) -> str:
     return f"{name}: {len(query)} results for {query}"
 
 
+def type_names(*values: Any) -> list[str]:
+    """The classes of ``values`` (a stream, one of its events), to check replayed types."""
+    return [f"{type(v).__module__}.{type(v).__qualname__}" for v in values]
+
+
 class ResearchAgent:
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -67,13 +72,27 @@ class ResearchAgent:
 
     def stream(self, question: str) -> str:
         text = []
-        for event in self._ask(question, stream=True):
+        stream = self._ask(question, stream=True)
+        for event in stream:
             if event.type == "content_block_delta" and event.delta.type == "text_delta":
                 text.append(event.delta.text)
             elif event.type == "message_delta":
                 self.output_tokens += event.usage.output_tokens
         answer = "".join(text)
-        self.notes.append({"q": question, "a": answer})
+        self.notes.append({"q": question, "a": answer, "types": type_names(stream, event)})
+        return answer
+
+    async def astream(self, question: str) -> str:
+        text = []
+        stream = await self.client.messages.create(
+            model=MODEL, max_tokens=256, system=SYSTEM,
+            messages=[{"role": "user", "content": question}], stream=True)
+        async with stream:
+            async for event in stream:
+                if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                    text.append(event.delta.text)
+        answer = "".join(text)
+        self.notes.append({"q": question, "a": answer, "types": type_names(stream, event)})
         return answer
 
     def with_tools(self, question: str) -> str:

@@ -55,6 +55,11 @@ def stream_words(client: openai.OpenAI, question: str) -> Iterator[str]:
             yield chunk.choices[0].delta.content
 
 
+def type_names(*values: Any) -> list[str]:
+    """The classes of ``values`` (a stream, one of its chunks), to check replayed types."""
+    return [f"{type(v).__module__}.{type(v).__qualname__}" for v in values]
+
+
 def lookup(name: str, query: str) -> dict[str, Any]:
     """A local tool (a real agent would call a flight/hotel API here)."""
     return {"tool": name, "query": query, "results": len(query) % 7 + 1}
@@ -111,6 +116,21 @@ class ChatAgent(_Stateful):
             if chunk.choices and chunk.choices[0].delta.content:
                 parts.append(chunk.choices[0].delta.content)
         answer = "".join(parts)
+        self.history.append({"q": question, "a": answer, "types": type_names(stream, chunk)})
+        return answer
+
+    def first_words(self, question: str, count: int = 2) -> str:
+        """Reads only the first chunks of a stream, then closes it."""
+        parts = []
+        with self.client.chat.completions.create(
+            model=MODEL, messages=messages_for(question), stream=True
+        ) as stream:
+            for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    parts.append(chunk.choices[0].delta.content)
+                if len(parts) == count:
+                    break
+        answer = "".join(parts)
         self.history.append({"q": question, "a": answer})
         return answer
 
@@ -152,7 +172,7 @@ class ChatAgent(_Stateful):
             elif event.type == "response.completed":
                 self.tokens += event.response.usage.total_tokens
         answer = "".join(text)
-        self.history.append({"q": question, "a": answer})
+        self.history.append({"q": question, "a": answer, "types": type_names(stream, event)})
         return answer
 
     def research(self, question: str) -> str:
@@ -221,6 +241,19 @@ class AsyncAgent(_Stateful):
         answer = response.choices[0].message.content
         self.history.append({"q": question, "a": answer})
         self.tokens += response.usage.total_tokens
+        return answer
+
+    async def stream(self, question: str) -> str:
+        stream = await self.client.chat.completions.create(
+            model=MODEL, messages=messages_for(question), stream=True
+        )
+        parts = []
+        async with stream:
+            async for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    parts.append(chunk.choices[0].delta.content)
+        answer = "".join(parts)
+        self.history.append({"q": question, "a": answer, "types": type_names(stream, chunk)})
         return answer
 
     async def run_gathered(self, question: str) -> str:

@@ -1,0 +1,171 @@
+"""Streams a mock target returns: recorded as the items the agent read, replayed from them.
+
+A call that returns a stream has not produced its answer when it returns: the answer comes as
+the agent iterates. Two kinds are recognised, without importing their libraries:
+
+- an SDK stream of the Stainless client libraries (``openai.Stream``/``AsyncStream``,
+  ``anthropic.Stream``/``AsyncStream``: a class with ``__stream__``, a ``response`` and an
+  ``_iterator``). The agent keeps the SDK's own object; its iterator is tapped, so each chunk
+  or event the agent reads is recorded (a pydantic model, stored readably by the codec). On
+  replay the same SDK class is rebuilt around the recorded items and the recorded HTTP response
+  (status and headers): ``for``/``async for``, ``with``/``async with``, ``close()``,
+  ``response.headers`` work as they did.
+- a generator or async generator object a (plain-looking) target returns: handed on through a
+  generator of the same kind that records the items; replayed as a generator over them. Other
+  iterators (a database cursor, a file) are values with an interface of their own and are not
+  taken for streams.
+
+The call's span stays open while the stream is read and is closed, with a
+:class:`RecordedStream` as its output, when the stream ends, is closed, or the test ends
+(:meth:`StreamTap.finish`): a stream the agent reads only partly records the items it read, and
+replays those.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..callables import drive
+from ..codec.naming import class_path, import_type
+
+#: ``step(advance)``: run one step of the live stream in the call's environment (real clock,
+#: the call's span current)
+Step = Callable[[Callable[[], Any]], Any]
+
+
+@dataclass
+class RecordedStream:
+    """What a call that returned a stream gave: the items the agent read, in order.
+
+    ``stream_class`` is the SDK stream's class (``module:QualName``), or ``""`` for a plain
+    iterator; ``response`` the SDK stream's HTTP response (its body is the stream, not stored);
+    ``complete`` whether the agent read the stream to its end.
+    """
+
+    items: list[Any] = field(default_factory=list)
+    is_async: bool = False
+    stream_class: str = ""
+    response: Any = None
+    complete: bool = False
+
+    def replayed(self) -> Any:
+        """A fresh stream over the recorded items: the SDK's class where it was one, else a
+        generator (async where the original was)."""
+        items = list(self.items)
+        response = self.response
+        if self.stream_class:
+            cls: Any = import_type(self.stream_class, "a stream class")
+            stream = cls.__new__(cls)
+            vars(stream).update(response=response, _cast_to=None, _client=None, _options=None)
+            stream._iterator = (
+                _replay_async(items, response) if self.is_async else _replay_sync(items, response)
+            )
+            return stream
+        return _replay_async(items, None) if self.is_async else _replay_sync(items, None)
+
+
+def _replay_sync(items: list[Any], response: Any) -> Iterator[Any]:
+    try:
+        yield from items
+    finally:
+        if response is not None:
+            response.close()
+
+
+async def _replay_async(items: list[Any], response: Any) -> AsyncIterator[Any]:
+    try:
+        for item in items:
+            yield item
+    finally:
+        if response is not None:
+            await response.aclose()
+
+
+def is_sdk_stream(value: Any) -> bool:
+    """Whether ``value`` is a Stainless SDK stream (openai's or anthropic's ``Stream`` /
+    ``AsyncStream``)."""
+    t = type(value)
+    return (
+        hasattr(t, "__stream__")
+        and "response" in getattr(value, "__dict__", ())
+        and t.__name__ in ("Stream", "AsyncStream")
+    )
+
+
+class StreamTap:
+    """Records the items of one stream as the agent reads them; :meth:`finish` hands the
+    :class:`RecordedStream` to ``done`` once (at the stream's end, its closing, or the test's
+    end, whichever comes first)."""
+
+    __slots__ = ("done", "finished", "record", "step")
+
+    def __init__(self, record: RecordedStream, step: Step, done: Callable[[RecordedStream], None]):
+        self.record = record
+        self.step = step
+        self.done = done
+        self.finished = False
+
+    def finish(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self.done(self.record)
+
+    def sync(self, inner: Iterator[Any]) -> Iterator[Any]:
+        items, step = self.record.items, self.step
+        try:
+            while True:
+                try:
+                    item = step(inner.__next__)
+                except StopIteration:
+                    self.record.complete = True
+                    return
+                items.append(item)
+                yield item
+        finally:
+            close = getattr(inner, "close", None)
+            if close is not None:
+                step(close)
+            self.finish()
+
+    async def asynchronous(self, inner: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        items, step = self.record.items, self.step
+        try:
+            while True:
+                try:
+                    item = await drive(inner.__anext__(), step)
+                except StopAsyncIteration:
+                    self.record.complete = True
+                    return
+                items.append(item)
+                yield item
+        finally:
+            aclose = getattr(inner, "aclose", None)
+            if aclose is not None:
+                await drive(aclose(), step)
+            self.finish()
+
+
+def tap(
+    value: Any, step: Step, done: Callable[[RecordedStream], None]
+) -> tuple[Any, StreamTap | None]:
+    """If ``value`` is a stream: what the agent gets instead (the same SDK object, its iterator
+    tapped; or a recording generator) and the tap; else ``(value, None)``."""
+    if is_sdk_stream(value):
+        inner = value._iterator
+        is_async = hasattr(inner, "__anext__")
+        record = RecordedStream(
+            is_async=is_async, stream_class=class_path(type(value)), response=value.response
+        )
+        stream_tap = StreamTap(record, step, done)
+        value._iterator = stream_tap.asynchronous(inner) if is_async else stream_tap.sync(inner)
+        return value, stream_tap
+    if inspect.isasyncgen(value):
+        stream_tap = StreamTap(RecordedStream(is_async=True), step, done)
+        return stream_tap.asynchronous(value), stream_tap
+    if inspect.isgenerator(value):
+        stream_tap = StreamTap(RecordedStream(), step, done)
+        return stream_tap.sync(value), stream_tap
+    return value, None
