@@ -28,6 +28,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 #: example directory -> number of golden checkpoints its tests replay
 GOLDENS = {
     "async_agent": 1,
+    "openai_travel_agent": 2,
     "performance_debugging": 1,
     "production_failure": 1,
     "research_agent": 1,
