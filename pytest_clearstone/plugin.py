@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .tracing.tracer import LiveSpan
 
 _DEFAULT_DB = ".clearstone/traces.db"
-_MARKER = "replay(path=None, *, mock=None, strict=True)"
+_MARKER = "replay(path=None, *, mock=None, strict=True, ignore=None, ignore_state=None)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +50,8 @@ class Settings:
     allow_network: bool = False
     allow_hosts: tuple[str, ...] = ()
     placeholder_env: tuple[str, ...] = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+    #: the marker's keyword defaults from the ini file (``clearstone_mock``, ``clearstone_ignore``)
+    ini_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @functools.cached_property
     def redactor(self) -> Redactor:
@@ -82,6 +84,9 @@ _STATE = pytest.StashKey[_RunState]()
 _REPLAY = pytest.StashKey["Replay"]()
 _REDACTOR = pytest.StashKey["Redactor"]()
 _PLACEHOLDERS = pytest.StashKey[list[str]]()
+_MARKER_KEYWORDS = pytest.StashKey[dict[str, Any]]()  # the keywords the marker gives
+_OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
+_CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
 
 # The tests being set up, run or torn down (a stack: pytester runs sessions inside a test). The
 # `replay` fixture finds its test here instead of requesting `request`: pytest builds a new
@@ -189,6 +194,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     parser.addini(
+        "clearstone_mock",
+        "Default mock targets of @pytest.mark.replay: lines 'TYPE = import.path' (the marker's "
+        "mock= and the clearstone_config fixture take precedence)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "clearstone_ignore",
+        "Default argument paths left out of matching, for every target (one per line; the "
+        "marker's ignore= and the clearstone_config fixture take precedence)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
         "clearstone_mode",
         "Mode of tests marked replay: replay (default), record or record-missing",
         default="",
@@ -255,7 +274,35 @@ def _settings(config: pytest.Config) -> Settings:
         placeholder_env=tuple(
             dict.fromkeys((*Settings.placeholder_env, *config.getini("clearstone_placeholder_env")))
         ),
+        ini_options=_ini_options(config),
     )
+
+
+def _ini_options(config: pytest.Config) -> dict[str, Any]:
+    """The marker keyword defaults given in the ini file (a usage error names a bad line)."""
+    options: dict[str, Any] = {}
+    mock: dict[str, list[str]] = {}
+    for line in config.getini("clearstone_mock"):
+        span_type, sep, path = (part.strip() for part in str(line).partition("="))
+        if not sep or not span_type or not path:
+            raise pytest.UsageError(
+                f"ini option clearstone_mock: {line!r} is not 'TYPE = import.path' "
+                f"(e.g. 'llm = app.llm.complete')"
+            )
+        mock.setdefault(span_type, []).append(path)
+    if mock:
+        options["mock"] = {t: paths[0] if len(paths) == 1 else paths for t, paths in mock.items()}
+    ignore = [str(line) for line in config.getini("clearstone_ignore")]
+    if ignore:
+        from .golden.ignore import parse_path
+
+        for path in ignore:
+            try:
+                parse_path(path)
+            except ValueError as exc:
+                raise pytest.UsageError(f"ini option clearstone_ignore: {exc}") from None
+        options["ignore"] = ignore
+    return options
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -281,19 +328,31 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     )
 
 
+#: the marker's keywords that the clearstone_config fixture and the ini file give defaults for
+_OPTION_KEYWORDS = ("mock", "strict", "ignore", "ignore_state")
+_OPTION_DEFAULTS: dict[str, Any] = {"mock": None, "strict": True, "ignore": None,
+                                    "ignore_state": None}  # fmt: skip
+
+
 def _replay_marker(
-    path: str | Path | None = None, *, mock: Any = None, strict: bool = True
-) -> tuple[str | Path | None, Any, bool]:
+    path: str | Path | None = None,
+    *,
+    mock: Any = None,
+    strict: bool = True,
+    ignore: Any = None,
+    ignore_state: Any = None,
+) -> str | Path | None:
     """The marker's signature: calling it validates the marker's arguments."""
-    return path, mock, strict
+    return path
 
 
-def _marker_args(item: pytest.Item) -> tuple[Path, Any, bool] | None:
+def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:
+    """The marker's golden path and the keywords it gives."""
     mark = item.get_closest_marker("replay")
     if mark is None:
         return None
     try:
-        path, mock, strict = _replay_marker(*mark.args, **mark.kwargs)
+        path = _replay_marker(*mark.args, **mark.kwargs)
     except TypeError as exc:
         problem = str(exc)
     else:
@@ -305,7 +364,36 @@ def _marker_args(item: pytest.Item) -> tuple[Path, Any, bool] | None:
             f"{item.nodeid}: @pytest.mark.replay path must be a file path, not {path!r}",
             pytrace=False,
         )
-    return Path(_golden_path(item, path)), mock, bool(strict)
+    return Path(_golden_path(item, path)), dict(mark.kwargs)
+
+
+def _golden_options(
+    item: pytest.Item, marker: dict[str, Any], fixture: Any = None
+) -> dict[str, Any]:
+    """The keywords of the item's golden run: per keyword, the marker's, else the
+    ``clearstone_config`` fixture's, else the ini file's, else the default (whole values, no
+    merging)."""
+    if fixture is None:
+        fixture = {}
+    if not isinstance(fixture, dict) or not set(fixture) <= set(_OPTION_KEYWORDS):
+        bad = sorted(set(fixture) - set(_OPTION_KEYWORDS)) if isinstance(fixture, dict) else []
+        what = f"unknown keys {bad}" if bad else f"a {type(fixture).__name__}"
+        pytest.fail(
+            f"{item.nodeid}: the clearstone_config fixture must return a dict with keys from "
+            f"{list(_OPTION_KEYWORDS)}; it returned {what}",
+            pytrace=False,
+        )
+    ini = item.config.stash[_SETTINGS].ini_options
+    options = {}
+    for keyword in _OPTION_KEYWORDS:
+        for level in (marker, fixture, ini):
+            if keyword in level:
+                options[keyword] = level[keyword]
+                break
+        else:
+            options[keyword] = _OPTION_DEFAULTS[keyword]
+    options["strict"] = bool(options["strict"])
+    return options
 
 
 def _golden_path(item: pytest.Item, marker_path: str | Path | None) -> str:
@@ -363,11 +451,19 @@ def _runtest_setup(item: pytest.Item) -> None:
     args = _marker_args(item)
     if args is None:
         return
-    path, mock, strict = args
+    path, marker = args
+    item.stash[_MARKER_KEYWORDS] = marker
+    _build_replay(item, path, _golden_options(item, marker))
+
+
+def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> None:
+    """Make the item's :class:`Replay` for the keywords ``options`` (replacing one made before
+    the ``clearstone_config`` fixture was known)."""
     from .golden.replay import Replay
 
     config = item.config
     settings = config.stash[_SETTINGS]
+    mock = options["mock"]
     action = attempt_action(
         settings.mode,
         golden_exists=settings.mode is Mode.RECORD_MISSING and path.is_file(),
@@ -376,27 +472,58 @@ def _runtest_setup(item: pytest.Item) -> None:
     redactor = settings.redactor.fresh()
     if action is Mode.REPLAY:  # secrets are only looked for when recording
         redactor.check_secrets = False
-    problem = ""
+    problem, what = "", "mock="
     try:
+        if options["ignore"] is not None or options["ignore_state"] is not None:
+            what = "ignore paths"
+            from .golden.ignore import IgnoreConfig, ignore_state_paths
+
+            IgnoreConfig(options["ignore"])
+            ignore_state_paths(options["ignore_state"])
+        what = "mock="
         replay = Replay(
             path,
             mock,
             mode=action,
-            strict=strict,
+            strict=options["strict"],
             node_id=item.nodeid,
             tracer=_tracer(config) if action is Mode.RECORD else None,
             matcher=redactor.matcher(_hooks_matcher(config)),
             transform=_transform(config, redactor),
             allow_pickle=settings.allow_pickle,
+            ignore=options["ignore"],
+            ignore_state=options["ignore_state"],
         )
-    except TypeError as exc:  # the mock= argument (checked by normalize_mock_config)
+    except (TypeError, ValueError) as exc:  # mock= (normalize_mock_config), ignore paths
         problem = str(exc)
     if problem:
-        pytest.fail(f"{item.nodeid}: bad mock= in @pytest.mark.replay: {problem}", pytrace=False)
+        pytest.fail(f"{item.nodeid}: bad {what} in @pytest.mark.replay: {problem}", pytrace=False)
     item.stash[_REDACTOR] = redactor
     item.stash[_REPLAY] = replay
+    item.stash[_OPTIONS] = options
+    _unset_placeholder_keys(item)
     if action is Mode.REPLAY:
         item.stash[_PLACEHOLDERS] = _set_placeholder_keys(settings.placeholder_env)
+
+
+def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
+    """Give the item's golden run the ``clearstone_config`` fixture's defaults (once, before
+    the test runs): its Replay is made again when they change a keyword."""
+    marker = item.stash.get(_MARKER_KEYWORDS, None)
+    replay = item.stash.get(_REPLAY, None)
+    if marker is None or replay is None or item.stash.get(_CONFIGURED, False):
+        return
+    item.stash[_CONFIGURED] = True
+    options = _golden_options(item, marker, value)
+    if options != item.stash[_OPTIONS]:
+        _build_replay(item, replay.path, options)
+
+
+def _unset_placeholder_keys(item: pytest.Item) -> None:
+    for name in item.stash.get(_PLACEHOLDERS, ()):
+        os.environ.pop(name, None)
+    if _PLACEHOLDERS in item.stash:
+        del item.stash[_PLACEHOLDERS]
 
 
 def _set_placeholder_keys(names: tuple[str, ...]) -> list[str]:
@@ -414,6 +541,8 @@ def _set_placeholder_keys(names: tuple[str, ...]) -> list[str]:
 def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """The test's call: open its root span, start the golden run, run the test, finish."""
     __tracebackhide__ = True
+    if _MARKER_KEYWORDS in item.stash:  # a marked test that does not use the replay fixture
+        _apply_config_fixture(item, getattr(item, "funcargs", {}).get("clearstone_config"))
     replay = item.stash.get(_REPLAY, None)
     wants_tracer = "clearstone_tracer" in getattr(item, "fixturenames", ())
     if replay is None and not wants_tracer:
@@ -510,6 +639,7 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
 def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
     __tracebackhide__ = True
     from .errors import ClearstoneError
+    from .golden.secrets import watching
 
     state = item.config.stash[_STATE]
     assert state.provider is not None
@@ -521,8 +651,10 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
         redactor = item.stash[_REDACTOR]
         redactor.raise_for_findings()  # before anything reaches the golden
         trace = state.provider.trace_store.get_trace(trace_id)
-        # a golden in which nothing was redacted is replayed without the redaction walk
-        path = replay.save(trace, metadata={"redacted": redactor.replaced})
+        # a golden in which nothing was redacted is replayed without the redaction walk; the
+        # text is scanned for the secrets the test's redactor saw before it is written
+        with watching(redactor.secret_values):
+            path = replay.save(trace, metadata={"redacted": redactor.replaced})
     except ClearstoneError as exc:
         problem = str(exc)
     if problem:
@@ -569,6 +701,7 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     referenced = config.stash[_STATE].referenced
+    ini_mock = config.stash[_SETTINGS].ini_options.get("mock")
     used = False
     # golden path (compared case-insensitively where the file system is) -> the path as
     # resolved, and the tests that would record it
@@ -576,11 +709,14 @@ def pytest_collection_modifyitems(
     for item in items:
         mark = item.get_closest_marker("replay")
         if mark is not None:
+            names = getattr(item, "fixturenames", None)
+            if isinstance(names, list) and "clearstone_config" not in names:
+                names.append("clearstone_config")  # resolved at set-up, like vcr_config
             path = mark.args[0] if mark.args else mark.kwargs.get("path")
             if path is None or isinstance(path, (str, Path)):  # else: reported at set-up
                 golden = _golden_path(item, path)
                 referenced.add(golden)
-                if mark.kwargs.get("mock"):
+                if mark.kwargs.get("mock", ini_mock):
                     writers.setdefault(os.path.normcase(golden), (golden, []))[1].append(item)
         used = (
             used
@@ -696,10 +832,12 @@ class _PerTestHooks:
                 del item.stash[_REPLAY]
             if _REDACTOR in item.stash:
                 del item.stash[_REDACTOR]
-            for name in item.stash.get(_PLACEHOLDERS, ()):
-                os.environ.pop(name, None)
-            if _PLACEHOLDERS in item.stash:
-                del item.stash[_PLACEHOLDERS]
+            _unset_placeholder_keys(item)
+            for key in (_MARKER_KEYWORDS, _OPTIONS):
+                if key in item.stash:
+                    del item.stash[key]
+            if _CONFIGURED in item.stash:
+                del item.stash[_CONFIGURED]
             if _running and _running[-1] is item:
                 _running.pop()
 
@@ -760,7 +898,16 @@ class _Reporter:
 
 # -- fixtures ----------------------------------------------------------------------------------
 @pytest.fixture
-def replay() -> Replay:
+def clearstone_config() -> dict[str, Any]:
+    """Defaults for the ``@pytest.mark.replay`` keywords ``mock``, ``strict``, ``ignore`` and
+    ``ignore_state`` (like pytest-recording's ``vcr_config``): override it in a ``conftest.py``.
+    Per keyword the marker wins, then this fixture, then the ini options ``clearstone_mock`` /
+    ``clearstone_ignore``; a keyword given at a higher level replaces the lower one whole."""
+    return {}
+
+
+@pytest.fixture
+def replay(clearstone_config: dict[str, Any]) -> Replay:
     """Record or replay an agent call against the test's golden checkpoint.
 
     Needs ``@pytest.mark.replay(path, mock={...})`` on the test. ``replay.run(agent.method,
@@ -771,6 +918,8 @@ def replay() -> Replay:
     ``replay.checkpoint`` and ``replay.calls`` (calls made to mock targets) are there too.
     """
     item = _running[-1] if _running else None
+    if item is not None:
+        _apply_config_fixture(item, clearstone_config)
     found: Replay | None = None if item is None else item.stash.get(_REPLAY, None)
     if found is None:
         where = "this test" if item is None else item.nodeid

@@ -240,6 +240,16 @@ class Encoder:
                 exc.path.insert(0, f".{name}")
                 raise
             return {TAG: "dataclass", "cls": class_path(t), "v": fields}
+        if isinstance(v, (str, int, float)) and not getattr(v, "__dict__", None):
+            # a subclass of a scalar with no state of its own (langchain's TextAccessor)
+            base = str if isinstance(v, str) else int if isinstance(v, int) else float
+            if is_importable(t):
+                return {
+                    TAG: "subclass",
+                    "cls": class_path(t),
+                    "base": base.__name__,
+                    "v": self._enc(base(v)),
+                }
         library = encode_library(v, t, self._enc_at)
         if library is not None:
             return library
@@ -398,6 +408,22 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
     return obj
 
 
+_SCALARS: dict[str, type] = {"str": str, "int": int, "float": float}
+
+
+def _dec_subclass(tree: dict[str, Any]) -> Any:
+    """A stored subclass of ``str``/``int``/``float``, rebuilt without calling its
+    ``__new__`` or ``__init__``."""
+    cls = import_class(tree["cls"])
+    base: Any = _SCALARS.get(str(tree.get("base")))
+    if base is None or not (isinstance(cls, type) and issubclass(cls, base)):
+        raise DecodeError(f"{tree['cls']!r} is not a subclass of {tree.get('base')!r}")
+    value = tree["v"]
+    if type(value) is not base and not (base is float and type(value) is int):
+        raise DecodeError(f"bad stored {tree['cls']!r} value {value!r}")
+    return base.__new__(cls, value)
+
+
 def _dec_pickle(tree: dict[str, Any]) -> Any:
     import dill
 
@@ -441,6 +467,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     **_BUILTIN_DECODERS,
     "enum": _dec_enum,
     "dataclass": _dec_dataclass,
+    "subclass": _dec_subclass,
     "pickle": _dec_pickle,
     "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
     **LIBRARY_DECODERS,

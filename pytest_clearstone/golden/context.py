@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .ids import patch_id_generators
+from .ignore import IgnoreConfig
 from .responses import (
     Matcher,
     RecordedCall,
@@ -96,6 +97,7 @@ class DeterministicExecutionContext(Patches):
         strict: bool = False,
         matcher: Matcher | None = None,
         transform: Transform | None = None,
+        ignore: IgnoreConfig | None = None,
     ) -> None:
         if isinstance(checkpoint, _dt.datetime):
             self.timestamp = checkpoint
@@ -112,6 +114,7 @@ class DeterministicExecutionContext(Patches):
         self.strict = strict
         self.matcher = matcher
         self.transform = transform
+        self.ignore = ignore or IgnoreConfig(None)
         self.mock_targets = dict(mock_targets or {})
         self.session = ReplaySession()
         self._traveller: Any = None
@@ -204,6 +207,7 @@ class DeterministicExecutionContext(Patches):
             matcher=self.matcher,
             checkpoint=self.checkpoint_label,
             transform=self.transform,
+            ignore=self.ignore.for_target(target.path),
         )
         self.session.targets[target.path] = replay
         patch_with(target, replay, stack)

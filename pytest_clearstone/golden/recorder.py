@@ -10,9 +10,10 @@ from typing import Any
 
 from ..arguments import Binder, binder
 from ..callables import PASS, as_descriptor, wrap
-from ..tracing.span import exception_record
+from ..tracing.span import Recorded, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, restore_span, use_span
 from .context import DeterministicExecutionContext
+from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, tap
@@ -39,10 +40,12 @@ class Recorder:
         context: DeterministicExecutionContext | None = None,
         *,
         transform: Transform | None = None,
+        ignore: IgnoreConfig | None = None,
     ) -> None:
         self.tracer = tracer
         self.context = context
         self.transform = transform or _identity
+        self.ignore = ignore or IgnoreConfig(None)
         self.calls: list[ReplayCall] = []
         self.counts: dict[str, int] = {}
         self.streams: list[StreamTap] = []
@@ -85,13 +88,14 @@ class RecordedTarget:
     :mod:`pytest_clearstone.callables`): open a span with the arguments, run the live call's
     steps on the real clock with that span current, record the result or the exception."""
 
-    __slots__ = ("binder", "recorder", "span_type", "target")
+    __slots__ = ("binder", "ignore", "recorder", "span_type", "target")
 
     def __init__(self, recorder: Recorder, target: Target, span_type: str) -> None:
         self.recorder = recorder
         self.target = target
         self.span_type = span_type
         self.binder: Binder = binder(target.function, skip_first=target.is_method)
+        self.ignore = recorder.ignore.for_target(target.path)
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if _in_recorded_call.get():
@@ -105,7 +109,12 @@ class RecordedTarget:
                 attributes={TARGET_ATTRIBUTE: path, BRANCH_ATTRIBUTE: current_branch()},
             )
             arguments = self.binder.bind_call(args, kwargs)
-            span.set_input(rec.transform(arguments, "input", path))
+            value = rec.transform(arguments, "input", path)
+            if self.ignore:  # an ignored value that cannot be stored readably: a placeholder
+                encoded = recorded_form(value, self.ignore, lambda v: Recorded.of(v).encoded)
+                span.set_recorded_input(Recorded(encoded=encoded))
+            else:
+                span.set_input(value)
             number = rec.counts[path] = rec.counts.get(path, 0) + 1
             call = ReplayCall(path, number, arguments, span.span_id)
             rec.calls.append(call)

@@ -57,7 +57,7 @@ class RecordingRun:
         ctx.__enter__()
         stack = PatchStack()
         try:
-            recorder = Recorder(self.tracer, ctx, transform=self.transform)
+            recorder = Recorder(self.tracer, ctx, transform=self.transform, ignore=self.spec.ignore)
             for target, span_type in targets:
                 recorder.patch(target, span_type, stack)
         except BaseException:

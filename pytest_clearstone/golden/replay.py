@@ -22,6 +22,7 @@ from ..tracing.tracer import Tracer
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
+from .ignore import IgnoreConfig, ignore_state_paths
 from .mocks import MockConfig, normalize_mock_config
 from .mode import Mode
 from .recording import RecordingRun
@@ -54,6 +55,8 @@ class Replay:
         transform: Transform | None = None,
         previous: Checkpoint | None = None,
         allow_pickle: bool = False,
+        ignore: list[str] | dict[str, list[str]] | None = None,
+        ignore_state: list[str] | None = None,
     ) -> None:
         if mode not in (Mode.RECORD, Mode.REPLAY):
             raise ValueError(f"mode must be 'record' or 'replay', not {mode!r}")
@@ -69,7 +72,16 @@ class Replay:
         self._replaying: ReplayingRun | None = None
         self._previous = previous
         self.allow_pickle = allow_pickle
-        spec = GoldenSpec(self.path, self.mock_pairs, strict, node_id, transform, allow_pickle)
+        spec = GoldenSpec(
+            self.path,
+            self.mock_pairs,
+            strict,
+            node_id,
+            transform,
+            allow_pickle,
+            IgnoreConfig(ignore),
+            ignore_state_paths(ignore_state),
+        )
         if self.mode is Mode.RECORD:
             self._recording = RecordingRun(spec, tracer=tracer)
         else:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .. import codec
+from ..codec.compare import same_tree
 from ..diff import StateDelta
 from ..errors import CheckpointNotFoundError, GoldenMismatchError
+from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
@@ -71,6 +74,7 @@ class ReplayingRun:
             strict=self.strict,
             matcher=self.matcher,
             transform=self.transform,
+            ignore=self.spec.ignore,
         )
         ctx.__enter__()
         self.context = ctx
@@ -126,14 +130,26 @@ class ReplayingRun:
             )
         # compared as they are (redacted like the recording), not through a codec round trip:
         # the golden side was decoded from the file, so tuples, sets, datetimes... match
-        delta = StateDelta(outcome.result.value, self._observed(result, "result"))
+        delta = self._delta("result", outcome.result, self._observed(result, "result"))
         if delta:
-            raise GoldenMismatchError("result", str(delta), checkpoint=where)
+            raise GoldenMismatchError("result", delta, checkpoint=where)
         if agent is not None and outcome.final_state is not None:
             actual = self._observed(agent_state(agent), "state")
-            delta = StateDelta(outcome.final_state.value, actual)
+            delta = self._delta("final_state", outcome.final_state, actual)
             if delta:
-                raise GoldenMismatchError("final state", str(delta), checkpoint=where)
+                raise GoldenMismatchError("final state", delta, checkpoint=where)
+
+    def _delta(self, root: str, recorded: Recorded, actual: Any) -> str:
+        """What differs between a recorded outcome part and the actual value (``""``: they
+        match); with ``ignore_state`` paths, compared by their stored forms without them."""
+        ignore = self.spec.ignore_state
+        if not ignore:
+            return str(StateDelta(recorded.value, actual) or "")
+        wanted = ignore.prune({root: recorded.encoded}).get(root)
+        observed = ignore.prune({root: codec.encode(actual)}).get(root)
+        if same_tree(observed, wanted):
+            return ""
+        return str(StateDelta(wanted, observed) or "") or "(they differ in their stored forms)"
 
     def _observed(self, value: Any, where: str) -> Any:
         if self.transform is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import codec
 from ..arguments import binder
-from ..codec.compare import same_stored_form
+from ..codec.compare import same_stored_form, same_tree
 from ..diff import StateDelta
 from ..errors import (
     RecordedError,
@@ -21,6 +21,7 @@ from ..errors import (
     UnusedResponsesError,
 )
 from ..tracing.span import Recorded, Span
+from .ignore import IgnorePaths
 from .streams import RecordedStream
 from .targets import Target
 from .threads import branch_running_loop, current_branch
@@ -224,9 +225,12 @@ class TargetReplay:
         matcher: Matcher | None = None,
         checkpoint: str | None = None,
         transform: Transform | None = None,
+        ignore: IgnorePaths | None = None,
     ) -> None:
         self.target = target
         self.transform = transform
+        #: argument paths left out of matching (compared by their pruned stored forms)
+        self.ignore = ignore if ignore else None
         self.responses = list(responses)
         # the session's lists, not the session: the session holds this object, and a reference
         # back would make a reference cycle (freed only by the cyclic gc, ~40 objects per test)
@@ -335,13 +339,22 @@ class TargetReplay:
         if self.transform is not None:
             arguments = self.transform(arguments, "input", self.target.path)
         expected, arguments = self._comparable(recorded.input, arguments)
+        wanted: Any = expected.value
+        compared: Any = arguments
+        if self.ignore is not None:  # compared by their stored forms, without what is ignored
+            wanted = self.ignore.prune(expected.encoded)
+            compared = self.ignore.prune(codec.encode(arguments))
         verdict = None
         if self.matcher is not None:
-            verdict = self.matcher(self.target.path, number, expected.value, arguments)
+            verdict = self.matcher(self.target.path, number, wanted, compared)
         if verdict is None:
-            verdict = _same_arguments(arguments, expected)
+            verdict = (
+                same_tree(compared, wanted)
+                if self.ignore is not None
+                else _same_arguments(arguments, expected)
+            )
         if not verdict:
-            delta = StateDelta(expected.value, arguments)
+            delta = StateDelta(wanted, compared)
             self._fail(
                 ReplayDivergenceError(
                     self.target.path,
@@ -349,7 +362,7 @@ class TargetReplay:
                     recorded.span_id,
                     str(delta) if delta else "(arguments differ, but not in their values)",
                     checkpoint=self.checkpoint,
-                    closest=self._recorded_elsewhere(number, arguments),
+                    closest=self._recorded_elsewhere(number, compared),
                 ),
                 arguments,
                 recorded.span_id,
@@ -385,14 +398,16 @@ class TargetReplay:
         self._comparables[key] = (recorded, expected)
         return expected, arguments
 
-    def _recorded_elsewhere(self, number: int, arguments: dict[str, Any]) -> int | None:
-        """The number of another recorded call with exactly these arguments, if any."""
+    def _recorded_elsewhere(self, number: int, arguments: Any) -> int | None:
+        """The number of another recorded call with exactly these arguments (as compared:
+        pruned stored forms when paths are ignored), if any."""
         for other, candidate in enumerate(self.responses, 1):
-            if (
-                other != number
-                and candidate.input is not None
-                and _same_arguments(arguments, candidate.input)
-            ):
+            if other == number or candidate.input is None:
+                continue
+            if self.ignore is not None:
+                if same_tree(arguments, self.ignore.prune(candidate.input.encoded)):
+                    return other
+            elif _same_arguments(arguments, candidate.input):
                 return other
         return None
 

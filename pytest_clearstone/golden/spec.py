@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .ignore import IgnoreConfig, IgnorePaths
 from .responses import Transform
 
 
@@ -14,7 +15,9 @@ class GoldenSpec:
 
     ``pairs``: ``[(span_type, import path)]`` as :func:`~pytest_clearstone.golden.mocks.
     normalize_mock_config` returns them; ``transform``: the redaction applied to recorded and
-    compared values; ``allow_pickle``: whether the golden may hold dill pickles.
+    compared values; ``allow_pickle``: whether the golden may hold dill pickles; ``ignore`` and
+    ``ignore_state``: the argument and outcome paths left out of matching
+    (:mod:`~pytest_clearstone.golden.ignore`).
     """
 
     path: Path
@@ -23,3 +26,5 @@ class GoldenSpec:
     node_id: str
     transform: Transform | None
     allow_pickle: bool = False
+    ignore: IgnoreConfig = field(default_factory=lambda: IgnoreConfig(None))
+    ignore_state: IgnorePaths = field(default_factory=lambda: IgnorePaths(()))

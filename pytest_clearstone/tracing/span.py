@@ -320,6 +320,10 @@ class Span:
         """Record the operation's input (snapshotted now)."""
         self._input = Recorded.of(value)
 
+    def set_recorded_input(self, recorded: Recorded) -> None:
+        """Record the operation's input as already snapshotted (its encoded form)."""
+        self._input = recorded
+
     def set_output(self, value: Any) -> None:
         """Record the operation's output (snapshotted now)."""
         self._output = Recorded.of(value)

@@ -64,8 +64,6 @@ def test_it(replay):
 }
 
 XFAIL: dict[str, str] = {
-    "chain_lcel": "the marker does not take ignore= yet: bad @pytest.mark.replay(path, *, "
-    "mock=None, strict=True): _replay_marker() got an unexpected keyword argument 'ignore'",
 }
 
 

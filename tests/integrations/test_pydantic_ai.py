@@ -48,7 +48,8 @@ def test_it(replay):
     assert answer.startswith("Answer to 'Egypt' using")
 """,
     "wrapper_async": """
-@pytest.mark.replay("goldens/wrapper.ckpt", mock={"llm": "pydantic_ai_agent.research"})
+@pytest.mark.replay("goldens/wrapper.ckpt", mock={"llm": "pydantic_ai_agent.research"},
+                    ignore=["agent"])
 def test_it(replay):
     guide = app.Guide(app.make_model())
     answer = asyncio.run(replay.run(guide.via_wrapper, "Opening hours?"))
@@ -57,9 +58,6 @@ def test_it(replay):
 }
 
 XFAIL: dict[str, str] = {
-    "wrapper_async": "the user wrapper takes the pydantic_ai.Agent itself as an argument, and an "
-    "Agent (its providers hold clients) cannot be stored readably: the golden holds repr "
-    "placeholders (ignore= is not there yet to leave it out)",
 }
 
 

@@ -192,7 +192,7 @@ def test_bad_marker_arguments_are_named(project, pytester):
     result.stdout.fnmatch_lines(
         [
             "*test_agent.py::test_it: bad @pytest.mark.replay(path=None, *, mock=None, "
-            "strict=True): "
+            "strict=True, ignore=None, ignore_state=None): "
             "*unexpected keyword argument 'mocks'*",
             "*test_agent.py::test_bad_mock: bad mock= in @pytest.mark.replay: mock_config must "
             "map a span type*",

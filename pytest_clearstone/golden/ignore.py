@@ -1,0 +1,250 @@
+"""Paths left out of matching: the marker's ``ignore=`` and ``ignore_state=``.
+
+A path is dotted, through the stored JSON form of a value (model, dataclass, attrs and named
+tuple fields included): ``config.callbacks``, ``messages.*.id``, ``**.run_id``. ``*`` matches
+one level (a key or a list position), ``**`` any number of levels (none included), and
+``["a.b"]`` quotes a key that holds a dot. An argument path starts at the call's bound
+arguments (``messages``, ``self.temperature``); a state path at the golden outcome
+(``result...``, ``final_state...``).
+
+A matched value is still recorded (one that only a pickle or a repr could store is recorded as
+a placeholder naming its type, with no warning) and is left out when the two sides are
+compared: a matched key is dropped from both sides, a matched list item is replaced by the same
+marker on both sides (so the positions of the others do not move).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from ..codec.naming import TAG
+from ..codec.tags import Encoder, pickle_locations
+
+#: what a matched list item becomes on both sides of a comparison
+IGNORED = "<ignored>"
+
+_SEGMENT = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|([^.\[\]]+)')
+_ANY = "*"
+_DEEP = "**"
+# tags whose fields (or items) are under "v": the path goes through them as through a dict
+_CONTAINER_TAGS = frozenset(
+    {
+        "pydantic",
+        "pydantic.v1",
+        "dataclass",
+        "attrs",
+        "namedtuple",
+        "tuple",
+        "list",
+        "set",
+        "frozenset",
+        "custom",
+    }
+)
+
+
+def parse_path(text: str) -> tuple[str, ...]:
+    """The segments of a dotted path; :class:`ValueError` naming the path when it is bad."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"an ignore path must be a non-empty string, not {text!r}")
+    segments: list[str] = []
+    position = 0
+    while position < len(text):
+        match = _SEGMENT.match(text, position)
+        if match is None:
+            raise ValueError(f"bad ignore path {text!r} at character {position + 1}")
+        quoted, plain = match.groups()
+        segments.append(re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain.strip())
+        position = match.end()
+        if position < len(text):
+            if text[position] != ".":
+                if text[position] != "[":
+                    raise ValueError(f"bad ignore path {text!r} at character {position + 1}")
+                continue  # a["b"]: a quoted key right after a plain one
+            position += 1
+            if position == len(text):
+                raise ValueError(f"bad ignore path {text!r}: it ends with a dot")
+    return tuple(segments)
+
+
+class IgnorePaths:
+    """Compiled ignore paths, applied to encoded (stored JSON form) trees."""
+
+    __slots__ = ("patterns", "texts")
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.texts = tuple(paths)
+        self.patterns = tuple(parse_path(p) for p in self.texts)
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def __repr__(self) -> str:
+        return f"IgnorePaths({list(self.texts)!r})"
+
+    def prune(self, tree: Any) -> Any:
+        """``tree`` without what the paths match (a new tree; ``tree`` is not changed)."""
+        return self._walk(tree, self._start(), drop=True)
+
+    def placeholders(self, tree: Any) -> Any:
+        """``tree`` with each ``pickle``/``repr`` value the paths match replaced by a
+        placeholder naming its type (the recording of an ignored value)."""
+        return self._walk(tree, self._start(), drop=False)
+
+    def _start(self) -> frozenset[tuple[int, int]]:
+        return _closure({(i, 0) for i in range(len(self.patterns))}, self.patterns)
+
+    def _walk(self, node: Any, states: frozenset[tuple[int, int]], *, drop: bool) -> Any:
+        if not states:
+            return node
+        t = type(node)
+        if t is dict:
+            tag = node.get(TAG)
+            if tag is None:
+                out: dict[str, Any] = {}
+                for key, child in node.items():
+                    result = self._child(child, key, states, drop=drop)
+                    if result is not _DROP:
+                        out[key] = result
+                return out
+            if tag in _CONTAINER_TAGS and "v" in node:
+                return {**node, "v": self._walk(node["v"], states, drop=drop)}
+            if tag == "dict" and type(node.get("v")) is list:
+                pairs = []
+                for pair in node["v"]:
+                    if type(pair) is list and len(pair) == 2 and type(pair[0]) is str:
+                        result = self._child(pair[1], pair[0], states, drop=drop)
+                        if result is not _DROP:
+                            pairs.append([pair[0], result])
+                    else:
+                        pairs.append(pair)
+                return {**node, "v": pairs}
+            return node
+        if t is list:
+            items = []
+            for index, child in enumerate(node):
+                result = self._child(child, str(index), states, drop=drop)
+                items.append(IGNORED if result is _DROP else result)
+            return items
+        return node
+
+    def _child(
+        self, child: Any, key: str, states: frozenset[tuple[int, int]], *, drop: bool
+    ) -> Any:
+        following = _advance(states, key, self.patterns)
+        if any(position == len(self.patterns[i]) for i, position in following):
+            if drop:
+                return _DROP
+            return _placeholder(child)
+        return self._walk(child, following, drop=drop)
+
+
+_DROP: Any = object()
+
+
+def recorded_form(value: Any, paths: IgnorePaths, encoded: Any = None) -> Any:
+    """The encoded form of ``value`` as recorded under ``paths``: a matched value that only a
+    pickle or a repr could store is a placeholder naming its type (no warning, no pickle);
+    anything else is encoded as usual (``encoded``: how, when it is not readable)."""
+    tree = paths.placeholders(Encoder(allow_pickle=False, warn=False).encode(value))
+    if pickle_locations(tree, tag="repr") and encoded is not None:
+        # something unreadable outside the ignored paths: encoded as any other value is
+        tree = paths.placeholders(encoded(value))
+    return tree
+
+
+def _placeholder(value: Any) -> Any:
+    """``value`` (encoded) as recorded at an ignored path: itself when it is readable, else a
+    placeholder naming its type."""
+    if not (pickle_locations(value) or pickle_locations(value, tag="repr")):
+        return value
+    if type(value) is dict:
+        kind = str(value.get("cls") or value.get("type") or value.get(TAG) or "dict")
+    else:
+        kind = type(value).__name__
+    return {TAG: "repr", "type": kind, "v": f"<ignored {kind}>"}
+
+
+def _closure(
+    states: Iterable[tuple[int, int]], patterns: Sequence[tuple[str, ...]]
+) -> frozenset[tuple[int, int]]:
+    """``states`` plus those reached by letting each ``**`` match no level."""
+    out = set(states)
+    todo = list(out)
+    while todo:
+        i, position = todo.pop()
+        if position < len(patterns[i]) and patterns[i][position] == _DEEP:
+            nxt = (i, position + 1)
+            if nxt not in out:
+                out.add(nxt)
+                todo.append(nxt)
+    return frozenset(out)
+
+
+def _advance(
+    states: frozenset[tuple[int, int]], key: str, patterns: Sequence[tuple[str, ...]]
+) -> frozenset[tuple[int, int]]:
+    moved: set[tuple[int, int]] = set()
+    for i, position in states:
+        pattern = patterns[i]
+        if position >= len(pattern):
+            continue
+        segment = pattern[position]
+        if segment == _DEEP:
+            moved.add((i, position))  # ** takes this level and may take more
+            moved.add((i, position + 1))
+        elif segment in (_ANY, key):
+            moved.add((i, position + 1))
+    return _closure(moved, patterns)
+
+
+class IgnoreConfig:
+    """The ``ignore=`` of a golden test: paths for every target, and paths per target."""
+
+    __slots__ = ("_for", "common", "per_target")
+
+    def __init__(self, value: Sequence[str] | Mapping[str, Sequence[str]] | None) -> None:
+        self.common: tuple[str, ...] = ()
+        self.per_target: dict[str, tuple[str, ...]] = {}
+        if value is None:
+            pass
+        elif isinstance(value, Mapping):
+            for target, paths in value.items():
+                self.per_target[str(target)] = tuple(_path_list(paths, f"ignore[{target!r}]"))
+        else:
+            self.common = tuple(_path_list(value, "ignore"))
+        self._for: dict[str, IgnorePaths] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.common or self.per_target)
+
+    def for_target(self, target: str) -> IgnorePaths:
+        """The paths that apply to ``target`` (empty when none)."""
+        paths = self._for.get(target)
+        if paths is None:
+            paths = self._for[target] = IgnorePaths(
+                (*self.common, *self.per_target.get(target, ()))
+            )
+        return paths
+
+
+def _path_list(value: Any, what: str) -> Iterator[str]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"{what} must be a list of paths, not {value!r}")
+    for path in value:
+        parse_path(path)
+        yield path
+
+
+def ignore_state_paths(value: Any) -> IgnorePaths:
+    """The ``ignore_state=`` paths, checked to start at ``result`` or ``final_state``."""
+    paths = IgnorePaths(_path_list(value, "ignore_state") if value is not None else ())
+    for text, pattern in zip(paths.texts, paths.patterns, strict=True):
+        if pattern[0] not in ("result", "final_state", _ANY, _DEEP):
+            raise ValueError(
+                f"ignore_state path {text!r} must start at result or final_state "
+                f"(e.g. 'final_state.history.*.id')"
+            )
+    return paths

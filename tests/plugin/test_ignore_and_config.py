@@ -1,0 +1,202 @@
+"""``ignore=``, ``ignore_state=``, the ``clearstone_config`` fixture and the ini twins
+``clearstone_mock`` / ``clearstone_ignore`` (contract §6.1), end to end."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.inner_runs import LEAN_ADDOPTS
+
+
+@pytest.fixture(autouse=True)
+def _lean_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS)
+
+
+APP = """
+import itertools
+
+_ticket = itertools.count(int(__import__("os").environ.get("TICKET_START", "1")))
+
+def complete(prompt, request_id, meta=None):
+    return "answer to " + prompt
+
+def lookup(query, trace=None):
+    return {"query": query}
+
+class Handle:  # cannot be stored readably (slots, no __eq__)
+    __slots__ = ("fd",)
+    def __init__(self):
+        self.fd = object()
+
+class Agent:
+    def __init__(self):
+        self.history = []
+
+    def get_state(self):
+        return {"history": self.history}
+
+    def load_state(self, state):
+        self.history = state["history"]
+
+    def run(self, prompt):
+        # a request id that changes on every run (like a run id of an SDK)
+        ticket = next(_ticket)
+        answer = complete(prompt, request_id=f"req-{ticket}",
+                          meta={"ids": [{"run_id": ticket, "keep": 1}]})
+        found = lookup(prompt, trace=Handle())
+        self.history.append({"q": prompt, "a": answer, "ticket": ticket, "n": found["query"]})
+        return answer
+"""
+
+
+def _project(pytester: pytest.Pytester, test: str, conftest: str = "", ini: str = "") -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(test))
+    if conftest:
+        pytester.makeconftest(textwrap.dedent(conftest))
+    pytester.makeini("[pytest]\nfilterwarnings = error\n" + textwrap.dedent(ini))
+
+
+def _record_then_replay_with_other_ids(pytester: pytest.Pytester) -> pytest.RunResult:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TICKET_START", "1")
+        pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+        mp.setenv("TICKET_START", "500")  # every id differs on replay
+        return pytester.runpytest()
+
+
+MARKED = """
+import pytest
+from app import Agent
+
+@pytest.mark.replay("g.ckpt", mock={{"llm": "app.complete", "tool": "app.lookup"}}{extra})
+def test_it(replay):
+    assert replay.run(Agent().run, "hi") == "answer to hi"
+"""
+
+
+def test_without_ignore_a_changing_argument_diverges(pytester: pytest.Pytester) -> None:
+    _project(pytester, MARKED.format(extra=""))
+    result = _record_then_replay_with_other_ids(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*app.complete*"])
+
+
+def test_ignore_leaves_the_paths_out_of_matching_and_the_state(pytester: pytest.Pytester) -> None:
+    _project(
+        pytester,
+        MARKED.format(
+            extra=',\n    ignore={"app.complete": ["request_id", "**.run_id"], '
+            '"app.lookup": ["trace"]},\n    ignore_state=["final_state.history.*.ticket"]'
+        ),
+    )
+    result = _record_then_replay_with_other_ids(pytester)
+    result.assert_outcomes(passed=1)
+    text = (pytester.path / "g.ckpt").read_text()
+    # the values are still recorded; the unstorable one as a placeholder naming its type
+    assert '"req-1"' in text and '"run_id": 1' in text
+    assert "<ignored app.Handle>" in text and '"pickle"' not in text
+
+
+def test_an_ignored_path_still_compares_the_rest(pytester: pytest.Pytester) -> None:
+    _project(
+        pytester,
+        MARKED.format(
+            extra=', ignore=["request_id", "**.run_id", "trace"],\n'
+            '    ignore_state=["final_state.history.*.ticket"]'
+        ),
+    )
+    _record_then_replay_with_other_ids(pytester).assert_outcomes(passed=1)
+    (pytester.path / "app.py").write_text(
+        textwrap.dedent(APP).replace('"keep": 1', '"keep": 2'), encoding="utf-8"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*app.complete*", "*keep*"])
+
+
+def test_the_config_fixture_and_the_ini_give_defaults_the_marker_overrides(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(
+        pytester,
+        """
+        import pytest
+        from app import Agent
+
+        pytestmark = pytest.mark.replay
+
+        def test_it(replay):
+            assert replay.run(Agent().run, "hi") == "answer to hi"
+        """,
+        conftest="""
+        import pytest
+
+        @pytest.fixture
+        def clearstone_config():
+            return {"ignore": ["request_id", "**.run_id", "trace"],
+                    "ignore_state": ["final_state.history.*.ticket"]}
+        """,
+        ini="clearstone_mock =\n    llm = app.complete\n    tool = app.lookup\n"
+        "clearstone_ignore =\n    nothing.here\n",
+    )
+    # the fixture's ignore replaces the ini's whole; the ini gives the mock targets
+    _record_then_replay_with_other_ids(pytester).assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_it" / "test_it.ckpt"
+    assert golden.is_file()
+
+
+def test_without_the_fixture_the_ini_ignore_applies(pytester: pytest.Pytester) -> None:
+    _project(
+        pytester,
+        MARKED.format(extra=', ignore_state=["final_state.history.*.ticket"]'),
+        ini="clearstone_ignore =\n    request_id\n    **.run_id\n    trace\n",
+    )
+    _record_then_replay_with_other_ids(pytester).assert_outcomes(passed=1)
+
+
+def test_the_marker_replaces_the_fixture_keyword_whole(pytester: pytest.Pytester) -> None:
+    _project(
+        pytester,
+        MARKED.format(extra=', ignore=["trace"]'),
+        conftest="""
+        import pytest
+
+        @pytest.fixture
+        def clearstone_config():
+            return {"ignore": ["request_id", "**.run_id", "trace"]}
+        """,
+    )
+    result = _record_then_replay_with_other_ids(pytester)
+    result.assert_outcomes(failed=1)  # request_id is compared again
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*app.complete*", "*request_id*"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "conftest", "expected"),
+    [
+        (', ignore=["a..b"]', "", "*bad ignore paths in @pytest.mark.replay: bad ignore path 'a..b'*"),
+        (
+            "",
+            "import pytest\n@pytest.fixture\ndef clearstone_config():\n    return {'mocks': 1}\n",
+            "*clearstone_config fixture must return a dict with keys from*unknown keys ?'mocks'?*",
+        ),
+    ],
+)
+def test_bad_options_are_named(
+    pytester: pytest.Pytester, extra: str, conftest: str, expected: str
+) -> None:
+    _project(pytester, MARKED.format(extra=extra), conftest=conftest)
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([expected])
+
+
+def test_a_bad_ini_mock_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    _project(pytester, MARKED.format(extra=""), ini="clearstone_mock =\n    app.complete\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*clearstone_mock: 'app.complete' is not 'TYPE = import.path'*"])

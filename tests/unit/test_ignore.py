@@ -1,0 +1,91 @@
+"""Ignore paths (``ignore=`` / ``ignore_state=``): parsing and pruning of stored forms."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pytest_clearstone import codec
+from pytest_clearstone.golden.ignore import (
+    IGNORED,
+    IgnoreConfig,
+    IgnorePaths,
+    ignore_state_paths,
+    parse_path,
+    recorded_form,
+)
+
+
+def test_paths_are_dotted_with_quoted_keys() -> None:
+    assert parse_path("config.callbacks") == ("config", "callbacks")
+    assert parse_path('headers["x.request.id"].v') == ("headers", "x.request.id", "v")
+    assert parse_path('["a.b"]') == ("a.b",)
+    assert parse_path("**.run_id") == ("**", "run_id")
+
+
+@pytest.mark.parametrize("bad", ["", "a..b", "a.", "a[b]", 3])
+def test_a_bad_path_is_named(bad: object) -> None:
+    with pytest.raises(ValueError, match="path"):
+        parse_path(bad)  # type: ignore[arg-type]
+
+
+def test_prune_drops_keys_and_marks_list_items() -> None:
+    tree = {"messages": [{"id": 1, "text": "a"}, {"id": 2, "text": "b"}], "n": 3}
+    assert IgnorePaths(["messages.*.id"]).prune(tree) == {
+        "messages": [{"text": "a"}, {"text": "b"}],
+        "n": 3,
+    }
+    assert IgnorePaths(["messages.0"]).prune(tree)["messages"] == [IGNORED, tree["messages"][1]]
+    assert tree["messages"][0] == {"id": 1, "text": "a"}  # not changed in place
+
+
+def test_double_star_matches_any_depth_including_none() -> None:
+    tree = {"run_id": 1, "a": {"run_id": 2, "b": [{"run_id": 3, "keep": True}]}}
+    assert IgnorePaths(["**.run_id"]).prune(tree) == {"a": {"b": [{"keep": True}]}}
+
+
+@dataclasses.dataclass
+class Message:
+    id: str
+    text: str
+
+
+def test_paths_go_through_model_and_dataclass_fields() -> None:
+    tree = codec.encode({"m": Message("volatile", "hi")}, allow_pickle=False)
+    assert tree["m"]["__cs__"] == "dataclass"
+    pruned = IgnorePaths(["m.id"]).prune(tree)
+    assert pruned["m"]["v"] == {"text": "hi"}
+    assert tree["m"]["v"]["id"] == "volatile"
+
+
+def test_an_unreadable_value_at_an_ignored_path_is_a_placeholder_naming_its_type() -> None:
+    class Opaque:
+        __slots__ = ("handle",)
+
+        def __init__(self) -> None:
+            self.handle = object()
+
+    value = {"agent": Opaque(), "question": "q"}
+    tree = recorded_form(value, IgnorePaths(["agent"]), lambda v: codec.encode(v))
+    assert tree["question"] == "q"
+    assert tree["agent"]["__cs__"] == "repr"
+    assert tree["agent"]["v"].startswith("<ignored ")
+    # outside the ignored paths nothing changes
+    assert recorded_form(value, IgnorePaths(["other"]), None)["agent"]["v"] != "<ignored"
+
+
+def test_ignore_config_applies_a_list_to_every_target_and_a_dict_per_target() -> None:
+    common = IgnoreConfig(["config.callbacks"])
+    assert common.for_target("a.b").texts == ("config.callbacks",)
+    per = IgnoreConfig({"app.llm": ["run_id"]})
+    assert per.for_target("app.llm").texts == ("run_id",)
+    assert not per.for_target("app.tool")
+    with pytest.raises(ValueError, match="list of paths"):
+        IgnoreConfig("run_id")  # type: ignore[arg-type]
+
+
+def test_ignore_state_paths_start_at_the_outcome() -> None:
+    assert ignore_state_paths(["final_state.history.*.id"]).texts
+    with pytest.raises(ValueError, match="result or final_state"):
+        ignore_state_paths(["history.*.id"])
