@@ -72,8 +72,14 @@ class _RunState:
 
     provider: TracerProvider | None = None
     counts: dict[str, int] = dataclasses.field(
-        default_factory=lambda: {"replayed": 0, "recorded": 0, "diverged": 0}
+        default_factory=lambda: {"replayed": 0, "recorded": 0, "diverged": 0, "missing": 0}
     )
+    #: goldens written in this run: (path as shown, what changed)
+    written: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    #: marked tests whose golden was not written when recording: (node id, why)
+    not_written: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    #: tests re-recorded by record-diverged: (node id, why: diverged or missing)
+    rerecorded: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     referenced: set[str] = dataclasses.field(default_factory=set)
     failed_saves: list[str] = dataclasses.field(default_factory=list)
     undo_codec_hooks: Callable[[], None] | None = None
@@ -87,6 +93,7 @@ _PLACEHOLDERS = pytest.StashKey[list[str]]()
 _MARKER_KEYWORDS = pytest.StashKey[dict[str, Any]]()  # the keywords the marker gives
 _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
+_ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
 
 # The tests being set up, run or torn down (a stack: pytester runs sessions inside a test). The
 # `replay` fixture finds its test here instead of requesting `request`: pytest builds a new
@@ -125,7 +132,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="replay (default): replay every marked test from its golden; record: run them live "
         "and write their goldens; record-missing: record only the tests whose golden does not "
-        "exist",
+        "exist; record-diverged: replay each test, and run again live and re-record those whose "
+        "golden is missing or that diverge",
     )
     group.addoption(
         "--clearstone-db",
@@ -209,7 +217,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "clearstone_mode",
-        "Mode of tests marked replay: replay (default), record or record-missing",
+        "Mode of tests marked replay: replay (default), record, record-missing or record-diverged",
         default="",
     )
     parser.addini(
@@ -464,11 +472,13 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     config = item.config
     settings = config.stash[_SETTINGS]
     mock = options["mock"]
-    action = attempt_action(
-        settings.mode,
-        golden_exists=settings.mode is Mode.RECORD_MISSING and path.is_file(),
-        writes=bool(mock),
-    )
+    action = item.stash.get(_ATTEMPT, None) if mock else None
+    if action is None:
+        action = attempt_action(
+            settings.mode,
+            golden_exists=settings.mode in _REPLAY_FIRST and path.is_file(),
+            writes=bool(mock),
+        )
     redactor = settings.redactor.fresh()
     if action is Mode.REPLAY:  # secrets are only looked for when recording
         redactor.check_secrets = False
@@ -504,6 +514,50 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     _unset_placeholder_keys(item)
     if action is Mode.REPLAY:
         item.stash[_PLACEHOLDERS] = _set_placeholder_keys(settings.placeholder_env)
+
+
+#: the modes in which a test whose golden exists replays first
+_REPLAY_FIRST = (Mode.RECORD_MISSING, Mode.RECORD_DIVERGED)
+
+#: clearstone outcomes of a replay attempt after which record-diverged records the test again
+_RERECORD_AFTER = frozenset({"diverged", "missing"})
+
+
+def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+    """``--clearstone-mode=record-diverged``: the test replays first (never opening ``--pdb``,
+    its reports held back); when its golden is missing or it diverged it runs again from
+    scratch — fresh function fixtures, as pytest-rerunfailures does — live, and is re-recorded
+    (if that run fails, the old golden stays)."""
+    from _pytest.runner import runtestprotocol  # as pytest-rerunfailures: no public door
+
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    args = _marker_args(item)
+    if args is not None and not args[0].is_file():  # nothing to replay: record it at once
+        item.stash[_ATTEMPT] = Mode.RECORD
+        runtestprotocol(item, nextitem=nextitem, log=True)
+        del item.stash[_ATTEMPT]
+        item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        return True
+    item.stash[_ATTEMPT] = Mode.REPLAY
+    pdb = item.config.pluginmanager.get_plugin("pdbinvoke")
+    if pdb is not None:
+        item.config.pluginmanager.unregister(pdb)
+    try:
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+    finally:
+        if pdb is not None:
+            item.config.pluginmanager.register(pdb, "pdbinvoke")
+    outcomes = {str(v) for r in reports for k, v in r.user_properties if k == "clearstone"}
+    if any(r.failed for r in reports) and outcomes & _RERECORD_AFTER:
+        item.stash[_ATTEMPT] = Mode.RECORD
+        item.user_properties.append(("clearstone-rerecorded", sorted(outcomes)[0]))
+        runtestprotocol(item, nextitem=nextitem, log=True)
+    else:
+        for report in reports:
+            item.ihook.pytest_runtest_logreport(report=report)
+    del item.stash[_ATTEMPT]
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
 
 
 def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
@@ -610,13 +664,15 @@ def _root_span(item: pytest.Item) -> LiveSpan:
 
 def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
     __tracebackhide__ = True
-    from .errors import ClearstoneError
+    from .errors import CheckpointNotFoundError, ClearstoneError
 
     problem = ""
     try:
         replay.start(root_span_id=None if root is None else root.span_id)
     except (ClearstoneError, TypeError) as exc:
         problem = str(exc)
+        if isinstance(exc, CheckpointNotFoundError):
+            _outcome(item, "missing")
     if problem:
         pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
     if not replay.recording and replay.checkpoint.metadata.get("redacted") is False:
@@ -627,7 +683,18 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
 def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     from .errors import ReplayError
 
+    if ("clearstone", "missing") in item.user_properties:
+        return
     _outcome(item, "diverged" if isinstance(exc, ReplayError) else "failed")
+    replay = item.stash.get(_REPLAY, None)
+    if replay is not None and replay.recording:
+        _not_written(item, f"the test failed while recording ({type(exc).__name__})")
+
+
+def _not_written(item: pytest.Item, why: str) -> None:
+    """Note on the report that the item's golden was not written, and why (for the summary;
+    user_properties travel with xdist)."""
+    item.user_properties.append(("clearstone-not-written", why))
 
 
 def _outcome(item: pytest.Item, outcome: str) -> None:
@@ -644,8 +711,13 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
     assert state.provider is not None
     if replay.strict and replay.mock_pairs and not replay.calls:
         _outcome(item, "failed")
+        _not_written(item, "nothing was recorded")
         pytest.fail(_nothing_recorded(item, replay), pytrace=False)
     problem = ""
+    try:
+        previous = replay.path.read_text(encoding="utf-8") if replay.path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        previous = ""
     try:
         redactor = item.stash[_REDACTOR]
         redactor.raise_for_findings()  # before anything reaches the golden
@@ -656,10 +728,15 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
         problem = str(exc)
     if problem:
         _outcome(item, "failed")
+        _not_written(item, "it could not be saved")
         pytest.fail(
             f"{item.nodeid}: the golden checkpoint was not written: {problem}", pytrace=False
         )
     _outcome(item, "recorded")
+    from .golden.changes import describe_changes
+
+    change = describe_changes(previous, path.read_text(encoding="utf-8"))
+    item.user_properties.append(("clearstone-golden", (_shown(item.config, path), change)))
     item.add_report_section("call", "clearstone", f"golden checkpoint written: {path}")
     checkpoint = replay.checkpoint
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
@@ -771,6 +848,14 @@ def _install_codec_hooks(config: pytest.Config) -> None:
     config.stash[_STATE].undo_codec_hooks = codec.use_hooks(encode, decode)
 
 
+def _shown(config: pytest.Config, path: Path) -> str:
+    """``path`` relative to the rootdir where it is under it."""
+    try:
+        return str(path.relative_to(config.rootpath))
+    except ValueError:
+        return str(path)
+
+
 def _unused_files(referenced: set[str]) -> list[Path]:
     """The ``*.ckpt`` files in the directories of ``referenced`` that it does not name (string
     operations: the paths of a large golden suite are many)."""
@@ -807,6 +892,15 @@ _OUR_FIXTURES = frozenset({"replay", "checkpoint", "clearstone_tracer"})
 class _PerTestHooks:
     """The per-test hooks, registered only when a collected test uses the ``replay`` marker or
     ``clearstone_tracer``: a suite that does not use the plugin pays nothing per test."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+        if (
+            item.config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED
+            and item.get_closest_marker("replay") is not None
+        ):
+            return _runtest_protocol_record_diverged(item, nextitem)
+        return None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -848,11 +942,18 @@ class _Reporter:
         self.state = config.stash[_STATE]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
+        if report.when != "call" and not (report.when == "setup" and report.failed):
             return
+        state = self.state
         for key, value in report.user_properties:
-            if key == "clearstone" and value in self.state.counts:
-                self.state.counts[value] += 1
+            if key == "clearstone" and value in state.counts:
+                state.counts[value] += 1
+            elif key == "clearstone-golden" and isinstance(value, (list, tuple)):
+                state.written.append((str(value[0]), str(value[1])))
+            elif key == "clearstone-not-written":
+                state.not_written.append((report.nodeid, str(value)))
+            elif key == "clearstone-rerecorded":
+                state.rerecorded.append((report.nodeid, str(value)))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -871,22 +972,44 @@ class _Reporter:
             return
         tr = terminalreporter
         tr.write_sep("=", "clearstone")
+        missing = f", {counts['missing']} missing" if counts["missing"] else ""
         tr.write_line(
             f"{counts['replayed']} checkpoint(s) replayed, {counts['recorded']} recorded, "
-            f"{counts['diverged']} diverged"
+            f"{counts['diverged']} diverged{missing}",
+            bold=True,
+            red=bool(counts["diverged"] or counts["missing"]),
         )
+        state = self.state
+        if state.written:
+            tr.write_line("goldens written:")
+            for shown, change in sorted(state.written):
+                tr.write_line(f"  {shown}: {change}", green=change == "new", yellow=change
+                              not in ("new", "unchanged"))  # fmt: skip
+        for node_id, why in state.rerecorded:
+            tr.write_line(f"re-recorded ({why} on replay): {node_id}", yellow=True)
+        if state.not_written:
+            tr.write_line("goldens not written (the old file, if any, stays):", red=True)
+            for node_id, why in state.not_written:
+                tr.write_line(f"  {node_id}: {why}", red=True)
         if unused:
             tr.write_line("checkpoint files that no collected test references:")
             for path in unused:
-                try:
-                    shown: Path = path.relative_to(self.config.rootpath)
-                except ValueError:
-                    shown = path
-                tr.write_line(f"  {shown}")
-        if counts["diverged"]:
+                tr.write_line(f"  {_shown(self.config, path)}")
+        if counts["diverged"] or counts["missing"]:
+            failing = [
+                r.nodeid
+                for r in (*tr.stats.get("failed", ()), *tr.stats.get("error", ()))
+                if any(k == "clearstone" and v in _RERECORD_AFTER for k, v in r.user_properties)
+            ]
             tr.write_line(
-                "hint: if the changes are intended, re-record with: pytest --clearstone-record"
+                "hint: if the changes are intended, re-record what diverged with: pytest "
+                "--clearstone-mode=record-diverged (or --lf --clearstone-record); review with "
+                "git diff"
             )
+            for node_id in failing[:10]:
+                tr.write_line(f"  {node_id}")
+            if len(failing) > 10:
+                tr.write_line(f"  ... and {len(failing) - 10} more")
         elif unused:
             tr.write_line(
                 "hint: delete unused goldens, or point a @pytest.mark.replay test at them"
@@ -928,13 +1051,20 @@ def replay(clearstone_config: dict[str, Any]) -> Replay:
 
 
 @pytest.fixture
-def checkpoint(replay: Replay) -> Checkpoint:
-    """The golden :class:`~pytest_clearstone.debugging.Checkpoint` of the test's replay marker."""
-    from .errors import ClearstoneError
+def checkpoint(replay: Replay) -> Checkpoint | None:
+    """The golden :class:`~pytest_clearstone.debugging.Checkpoint` of the test's replay marker;
+    in a record attempt the previous golden, or ``None`` when there is none yet."""
+    from .errors import CheckpointNotFoundError, ClearstoneError
 
     problem = ""
     try:
         return replay.checkpoint
+    except CheckpointNotFoundError as exc:
+        if replay.recording:
+            return None
+        problem = str(exc)
+        if _running:
+            _outcome(_running[-1], "missing")
     except ClearstoneError as exc:
         problem = str(exc)
     pytest.fail(f"{replay.node_id}: {problem}", pytrace=False)

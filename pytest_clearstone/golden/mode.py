@@ -15,6 +15,10 @@ class Mode(str, enum.Enum):
     """Every selected marked test runs live and writes its golden."""
     RECORD_MISSING = "record-missing"
     """Tests whose golden does not exist are recorded; the others replay."""
+    RECORD_DIVERGED = "record-diverged"
+    """Each test replays first; one whose golden is missing, or that fails with a divergence,
+    runs again from scratch, live, and is re-recorded (if that run fails the old golden
+    stays)."""
 
     def __str__(self) -> str:
         return self.value
@@ -29,6 +33,7 @@ def attempt_action(mode: Mode, *, golden_exists: bool, writes: bool) -> Mode:
     """
     if not writes or mode is Mode.REPLAY:
         return Mode.REPLAY
-    if mode is Mode.RECORD_MISSING:
+    if mode is Mode.RECORD_MISSING or mode is Mode.RECORD_DIVERGED:
+        # (record-diverged: the replay attempt; the plugin runs a diverged test again, recording)
         return Mode.REPLAY if golden_exists else Mode.RECORD
     return Mode.RECORD

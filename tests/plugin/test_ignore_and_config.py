@@ -178,7 +178,11 @@ def test_the_marker_replaces_the_fixture_keyword_whole(pytester: pytest.Pytester
 @pytest.mark.parametrize(
     ("extra", "conftest", "expected"),
     [
-        (', ignore=["a..b"]', "", "*bad ignore paths in @pytest.mark.replay: bad ignore path 'a..b'*"),
+        (
+            ', ignore=["a..b"]',
+            "",
+            "*bad ignore paths in @pytest.mark.replay: bad ignore path 'a..b'*",
+        ),
         (
             "",
             "import pytest\n@pytest.fixture\ndef clearstone_config():\n    return {'mocks': 1}\n",

@@ -67,7 +67,10 @@ def test_help_lists_the_option_group(pytester):
 def test_markers_lists_the_replay_signature(pytester):
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(
-        ["@pytest.mark.replay(path=None, *, mock=None, strict=True, ignore=None, ignore_state=None): replay the test from*"]
+        [
+            "@pytest.mark.replay(path=None, *, mock=None, strict=True, ignore=None, "
+            "ignore_state=None): replay the test from*"
+        ]
     )
 
 

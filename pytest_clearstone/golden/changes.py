@@ -1,0 +1,87 @@
+"""What a re-recorded golden changed: one line for the summary after a record run.
+
+Compares the parsed documents of the previous and the new file — nothing is decoded, no module
+imported — by what a reviewer cares about: each recorded call (keyed by target and call
+number: its arguments, its answer or error), the agent's state before the run and the golden
+outcome. Ids, times and versions are left out: they are not behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_TARGET = "clearstone.target"
+
+
+def _calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
+    """The recorded calls of a golden document, keyed by (target, call number)."""
+    calls: dict[tuple[str, int], dict[str, Any]] = {}
+    trace = doc.get("trace") if isinstance(doc, dict) else None
+    spans = trace.get("spans") if isinstance(trace, dict) else None
+    numbers: dict[str, int] = {}
+    for span in spans if isinstance(spans, list) else []:
+        if not isinstance(span, dict):
+            continue
+        attributes = span.get("attributes")
+        target = attributes.get(_TARGET) if isinstance(attributes, dict) else None
+        if not isinstance(target, str):
+            continue
+        number = numbers[target] = numbers.get(target, 0) + 1
+        calls[(target, number)] = span
+    return calls
+
+
+def _outcome_parts(doc: Any) -> dict[str, Any]:
+    """The golden outcome's parts by the name a person reads: ``result``, ``final state``
+    (``run #2 result``... for a golden of several runs) and the ``state`` before the run."""
+    parts: dict[str, Any] = {}
+    agent = doc.get("agent") if isinstance(doc, dict) else None
+    if isinstance(agent, dict):
+        parts["state"] = agent.get("state")
+    outcome = doc.get("outcome") if isinstance(doc, dict) else None
+    runs = outcome.get("runs") if isinstance(outcome, dict) else None
+    if isinstance(runs, list):
+        for index, run in enumerate(runs, 1):
+            if isinstance(run, dict):
+                parts[f"run #{index} result"] = run.get("result")
+                parts[f"run #{index} final state"] = run.get("final_state")
+    elif isinstance(outcome, dict):
+        parts["result"] = outcome.get("result")
+        parts["final state"] = outcome.get("final_state")
+    return parts
+
+
+def describe_changes(previous: str | None, current: str) -> str:
+    """``new``, ``unchanged``, or what changed (``llm call #1 arguments, final state``)
+    between the text of the previous golden file and the text written now."""
+    if previous is None:
+        return "new"
+    try:
+        old, new = json.loads(previous), json.loads(current)
+    except ValueError:
+        return "replaced a file that was not a readable golden"
+    changes: list[str] = []
+    old_calls, new_calls = _calls(old), _calls(new)
+    for key in [*new_calls, *(k for k in old_calls if k not in new_calls)]:
+        target, number = key
+        span = new_calls.get(key) or old_calls[key]
+        name = f"{span.get('span_type') or 'call'} call #{number} to {target}"
+        if key not in old_calls:
+            changes.append(f"{name} added")
+        elif key not in new_calls:
+            changes.append(f"{name} removed")
+        else:
+            before, after = old_calls[key], new_calls[key]
+            if before.get("input") != after.get("input"):
+                changes.append(f"{name} arguments")
+            if (before.get("output"), before.get("error")) != (
+                after.get("output"),
+                after.get("error"),
+            ):
+                changes.append(f"{name} answer")
+    old_parts, new_parts = _outcome_parts(old), _outcome_parts(new)
+    for part in [*new_parts, *(p for p in old_parts if p not in new_parts)]:
+        if old_parts.get(part) != new_parts.get(part):
+            changes.append(part)
+    return ", ".join(changes) if changes else "unchanged"

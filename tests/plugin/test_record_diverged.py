@@ -1,0 +1,187 @@
+"""``--clearstone-mode=record-diverged`` and ``record-missing`` against a stand-in live service
+that counts its calls; the post-record summary; the ``checkpoint`` fixture while recording."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.inner_runs import LEAN_ADDOPTS
+
+
+@pytest.fixture(autouse=True)
+def _lean_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS)
+
+
+APP = """
+import os
+from pathlib import Path
+
+PROMPTS = {"a": "Hello {}", "b": "Greet {}", "c": "Wave at {}"}
+BROKEN = os.environ.get("SERVICE_BROKEN") == "1"
+
+
+def complete(prompt):
+    # the live service: every call it answers is counted in live.log
+    with open(Path(__file__).with_name("live.log"), "a") as log:
+        log.write(prompt + "\\n")
+    if BROKEN:
+        raise ConnectionError("the service is down")
+    return prompt.upper()
+
+
+class Agent:
+    def __init__(self):
+        self.said = []
+
+    def get_state(self):
+        return {"said": self.said}
+
+    def load_state(self, state):
+        self.said = list(state["said"])
+
+    def run(self, which, name):
+        answer = complete(PROMPTS[which].format(name))
+        self.said.append(answer)
+        return answer
+"""
+
+TESTS = """
+import pytest
+from app import Agent
+
+MOCK = {"llm": "app.complete"}
+
+@pytest.mark.replay(mock=MOCK)
+def test_a(replay):
+    assert replay.run(Agent().run, "a", "Ann")
+
+@pytest.mark.replay(mock=MOCK)
+def test_b(replay):
+    assert replay.run(Agent().run, "b", "Bob")
+"""
+
+TEST_C = """
+@pytest.mark.replay(mock=MOCK)
+def test_c(replay, checkpoint):
+    if replay.mode == "record":
+        assert checkpoint is None  # no golden yet: the fixture is None, not an error
+    assert replay.run(Agent().run, "c", "Cy")
+"""
+
+
+def _live(pytester: pytest.Pytester) -> list[str]:
+    log = pytester.path / "live.log"
+    lines = log.read_text().splitlines() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return lines
+
+
+def _golden(pytester: pytest.Pytester, name: str) -> Path:
+    return pytester.path / "goldens" / "test_it" / f"{name}.ckpt"
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    assert _live(pytester) == ["Hello Ann", "Greet Bob"]
+    return pytester
+
+
+def _change_b_and_add_c(pytester: pytest.Pytester) -> None:
+    app = pytester.path / "app.py"
+    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    tests = pytester.path / "test_it.py"
+    tests.write_text(tests.read_text() + textwrap.dedent(TEST_C))
+
+
+def test_record_diverged_rerecords_only_the_diverged_and_the_missing(
+    suite: pytest.Pytester,
+) -> None:
+    _change_b_and_add_c(suite)
+    golden_a = _golden(suite, "test_a").read_bytes()
+    result = suite.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=3)
+    assert _live(suite) == ["Greet Bob warmly", "Wave at Cy"]  # test_a was not run live
+    assert _golden(suite, "test_a").read_bytes() == golden_a
+    result.stdout.fnmatch_lines(
+        [
+            "*1 checkpoint(s) replayed, 2 recorded, 0 diverged*",
+            "goldens written:",
+            "  goldens/test_it/test_b.ckpt: llm call #1 to app.complete arguments, "
+            "llm call #1 to app.complete answer, result, final state",
+            "  goldens/test_it/test_c.ckpt: new",
+            "re-recorded (diverged on replay): test_it.py::test_b",
+        ]
+    )
+    # from now on everything replays, and nothing is live
+    suite.runpytest().assert_outcomes(passed=3)
+    assert _live(suite) == []
+
+
+def test_the_replay_attempt_never_opens_the_debugger(suite: pytest.Pytester) -> None:
+    _change_b_and_add_c(suite)
+    result = suite.runpytest("--clearstone-mode=record-diverged", "--pdb")
+    result.assert_outcomes(passed=3)
+    assert "PDB" not in result.stdout.str()
+
+
+def test_record_missing_calls_nothing_for_existing_goldens(suite: pytest.Pytester) -> None:
+    _change_b_and_add_c(suite)
+    result = suite.runpytest("--clearstone-mode=record-missing")
+    result.assert_outcomes(passed=2, failed=1)  # test_b diverges: record-missing leaves it
+    assert _live(suite) == ["Wave at Cy"]
+    result.stdout.fnmatch_lines(
+        ["*1 checkpoint(s) replayed, 1 recorded, 1 diverged*", "  goldens/test_it/test_c.ckpt: new"]
+    )
+
+
+def test_a_rerecord_that_fails_keeps_the_old_golden_and_says_so(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _change_b_and_add_c(suite)
+    before = _golden(suite, "test_b").read_bytes()
+    monkeypatch.setenv("SERVICE_BROKEN", "1")
+    result = suite.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1, failed=2)
+    assert _golden(suite, "test_b").read_bytes() == before
+    assert not _golden(suite, "test_c").exists()
+    result.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_b: the test failed while recording (ConnectionError)",
+            "  test_it.py::test_c: the test failed while recording (ConnectionError)",
+        ]
+    )
+
+
+def test_replay_counts_missing_goldens_and_names_the_failing_tests(
+    suite: pytest.Pytester,
+) -> None:
+    _change_b_and_add_c(suite)
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1, failed=1, errors=1)  # test_c: its checkpoint fixture
+    result.stdout.fnmatch_lines(
+        [
+            "*1 checkpoint(s) replayed, 0 recorded, 1 diverged, 1 missing*",
+            "*--clearstone-mode=record-diverged*",
+            "  test_it.py::test_b",
+            "  test_it.py::test_c",
+        ]
+    )
+
+
+def test_an_unchanged_rerecord_says_unchanged(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "  goldens/test_it/test_a.ckpt: unchanged",
+            "  goldens/test_it/test_b.ckpt: unchanged",
+        ]
+    )
