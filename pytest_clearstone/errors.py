@@ -16,6 +16,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      |    +-- SpanNotFoundError (LookupError)       span id not in the trace
      |    +-- UntrustedCheckpointError              pickled values refused by policy
      +-- UnredactedSecretError                 a value to record looks like a secret no rule covers
+     +-- SecretLeakError                       a golden to write holds a secret seen in the run
      +-- DecodeError (ValueError)              an encoded value that cannot be decoded
      +-- MockTargetError (AttributeError)      a mock path that does not resolve
      +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
@@ -196,6 +197,30 @@ class UnredactedSecretError(ClearstoneError):
             "  a key name, or re:REGEX), or record anyway with --clearstone-allow-secrets.",
         ]
         super().__init__("\n".join(lines))
+
+
+class SecretLeakError(ClearstoneError):
+    """A golden about to be written holds a secret value seen during the run (nothing was
+    written).
+
+    ``path`` is the golden, ``location`` where in it the value is (``the output of span
+    'app.fetch' (...) at root['raw'] (trace.spans[1].output), in the base64 of the bytes
+    value``), ``what`` which secret it is (``the value of $OPENAI_API_KEY``); the secret itself
+    is never part of the message.
+    """
+
+    def __init__(self, path: Path | str, location: str, what: str) -> None:
+        self.path = Path(path)
+        self.location = location
+        self.what = what
+        super().__init__(
+            f"{path}: {what} is in {location} (the value is not shown here). "
+            f"Keep it out of the recording: redact it (ini clearstone_redact_keys or "
+            f"clearstone_redact_patterns, or the pytest_clearstone_redact hook for values the "
+            f"rules cannot reach, such as bytes), or store its type without it (register an "
+            f"encoder with pytest_clearstone.codec.register); if it is not a secret, allow it "
+            f"(ini clearstone_redact_allow = the variable's or key's name, or re:REGEX)"
+        )
 
 
 class DecodeError(ClearstoneError, ValueError):

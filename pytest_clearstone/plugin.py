@@ -706,6 +706,7 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
 def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
     __tracebackhide__ = True
     from .errors import ClearstoneError
+    from .golden.secrets import watching
 
     state = item.config.stash[_STATE]
     assert state.provider is not None
@@ -722,8 +723,10 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
         redactor = item.stash[_REDACTOR]
         redactor.raise_for_findings()  # before anything reaches the golden
         trace = state.provider.trace_store.get_trace(trace_id)
-        # a golden in which nothing was redacted is replayed without the redaction walk
-        path = replay.save(trace, metadata={"redacted": redactor.replaced})
+        # a golden in which nothing was redacted is replayed without the redaction walk; the
+        # text is scanned for the secrets the test's redactor saw before it is written
+        with watching(redactor.secret_values):
+            path = replay.save(trace, metadata={"redacted": redactor.replaced})
     except ClearstoneError as exc:
         problem = str(exc)
     if problem:

@@ -23,6 +23,11 @@ Beyond the rules, strings that *look* like secrets (known token formats such as 
 ``xoxb-...``, long mixed-case high-entropy tokens) are *suspects*: :meth:`Redactor.find_secrets`
 lists their paths, and a checking redactor replaces them too and keeps a :class:`SecretFinding`
 for each, so a record run can fail with :class:`~pytest_clearstone.errors.UnredactedSecretError`.
+
+A redactor also remembers the values it replaced (under secret keys, or matched by a pattern):
+:meth:`Redactor.secret_values` gives them, with the values of the environment variables its key
+rules cover and the secrets the codec withheld, to the scan of a golden before it is written
+(:mod:`pytest_clearstone.golden.secrets`).
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from .codec import withheld
 from .codec.compare import same_stored_form
 from .errors import UnredactedSecretError
 
@@ -131,12 +138,7 @@ class SecretFinding:
     @property
     def location(self) -> str:
         """``input of call #2 to app.llm.complete``, or ``state of tests/test_x.py::test_y``."""
-        if not self.where:
-            return "value"
-        if self.where in ("input", "output"):
-            text = f"{self.where} of call #{self.call} to {self.target}"
-        else:
-            text = f"{self.where} of {self.target}"
+        text = _location(self.where, self.target, self.call)
         return f"{text} (span {self.span_id})" if self.span_id else text
 
     def describe(self) -> tuple[str, str, str]:
@@ -144,12 +146,36 @@ class SecretFinding:
         return self.location, self.path, f"a {self.kind}, {self.length} chars"
 
 
-class _Walk:
-    """One redaction pass over a value: the redacted copy plus the suspects found."""
+def _location(where: str, target: str, call: int) -> str:
+    """Which recorded value: ``input of call #2 to app.llm.complete``, ``state of <test>``."""
+    if not where:
+        return "value"
+    if where in ("input", "output"):
+        return f"{where} of call #{call} to {target}"
+    return f"{where} of {target}"
 
-    def __init__(self, redactor: Redactor, check: bool) -> None:
+
+def _strings(x: Any, depth: int = 0) -> Iterator[str]:
+    """The strings in ``x`` (UTF-8 bytes too), through dicts and sequences, a few levels deep."""
+    if type(x) is str:
+        yield x
+    elif type(x) in (bytes, bytearray):
+        text = bytes(x).decode("utf-8", errors="replace")
+        if "\ufffd" not in text:
+            yield text
+    elif depth < 4 and isinstance(x, (dict, list, tuple, set, frozenset)):
+        for item in x.values() if isinstance(x, dict) else x:
+            yield from _strings(item, depth + 1)
+
+
+class _Walk:
+    """One redaction pass over a value: the redacted copy plus the suspects found. The values
+    replaced are noted in the redactor as seen in ``location`` (:func:`_location`)."""
+
+    def __init__(self, redactor: Redactor, check: bool, location: str = "value") -> None:
         self.r = redactor
         self.check = check
+        self.location = location
         self.findings: list[tuple[str, str, int]] = []
         self._active: set[int] = set()
 
@@ -226,15 +252,20 @@ class _Walk:
             if verdict == "allow":
                 return x
             if verdict == "secret" and x is not None and type(x) is not bool:
+                for text in _strings(x):
+                    self.r.note_secret(text, f"the value at {key!r} in the {self.location}")
                 self.r.replaced = True
                 return self.r.placeholder
         return self.value(x, path)
 
+    def note_match(self, text: str) -> None:
+        self.r.note_secret(text, f"a value a redaction pattern replaced in the {self.location}")
+
     def string(self, s: str, path: str) -> str:
         r = self.r
-        if any(rx.fullmatch(s) for rx in r._allow_values):
+        if r.allows_value(s):
             return s
-        redacted = r.redact_string(s)
+        redacted = r.redact_string(s, self.note_match)
         if redacted is not s and redacted != s:
             r.replaced = True
         s = redacted
@@ -316,6 +347,7 @@ class Redactor:
         self.active = True
         self._calls: Counter[tuple[str, str]] = Counter()
         self._verdicts: dict[str, str] = {}
+        self._seen: dict[str, str] = {}  # value replaced -> what it was (never shown)
 
     @classmethod
     def from_settings(
@@ -348,6 +380,7 @@ class Redactor:
         twin.__dict__.update(self.__dict__)
         twin.findings = []
         twin._calls = Counter()
+        twin._seen = {}
         twin.replaced = False
         twin.active = True
         return twin
@@ -370,20 +403,56 @@ class Redactor:
         """Whether a value under ``key`` is redacted (and ``key`` is not allowed)."""
         return self._key_verdict(key) == "secret"
 
-    def redact_string(self, text: str) -> str:
-        """``text`` with every pattern match replaced by the placeholder."""
+    def allows_value(self, text: str) -> bool:
+        """Whether an allow rule (``re:REGEX``) covers the string ``text`` in full."""
+        return any(rx.fullmatch(text) for rx in self._allow_values)
+
+    def redact_string(self, text: str, note: Callable[[str], None] | None = None) -> str:
+        """``text`` with every pattern match (or its group ``secret``) replaced by the
+        placeholder; ``note`` is called with each text replaced."""
         for rx in self.patterns:
-            if "secret" in rx.groupindex:
-                text = rx.sub(self._group_replacer, text)
-            else:
-                text = rx.sub(self.placeholder, text)
+            if rx.search(text) is None:  # the usual case: no replacer is made
+                continue
+            group = "secret" if "secret" in rx.groupindex else 0
+
+            def replace(m: re.Match[str], group: int | str = group) -> str:
+                start, end = m.span(group)
+                if note is not None:
+                    note(m.group(group))
+                whole, base = m.group(), m.start()
+                return whole[: start - base] + self.placeholder + whole[end - base :]
+
+            text = rx.sub(replace, text)
         return text
 
-    def _group_replacer(self, m: re.Match[str]) -> str:
-        start, end = m.span("secret")
-        whole = m.group()
-        base = m.start()
-        return whole[: start - base] + self.placeholder + whole[end - base :]
+    # -- the secrets seen ----------------------------------------------------------------------
+    def note_secret(self, value: str, what: str) -> None:
+        """Remember ``value`` as a secret seen (``what`` says where; the first note of a value
+        is kept), for :meth:`secret_values`."""
+        if value not in self._seen and len(self._seen) < withheld.LIMIT:
+            self._seen[value] = what
+
+    def secret_values(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The secret values seen so far, each with what it is (never shown): the values of the
+        environment variables whose names the key rules cover (``environ``, default
+        ``os.environ``: ``"the value of $OPENAI_API_KEY"``), the values this redactor replaced
+        (under secret keys or matched by a pattern) and the values the codec withheld (SDK
+        client keys, secret headers: :mod:`~pytest_clearstone.codec.withheld`). Values an allow
+        rule covers and values holding the placeholder are left out."""
+        env = os.environ if environ is None else environ
+        found = {
+            value: f"the value of ${name}"
+            for name, value in env.items()
+            if value and self.is_secret_key(name)
+        }
+        for seen in (dict(self._seen), withheld.noted()):
+            for value, what in seen.items():
+                found.setdefault(value, what)
+        return {
+            value: what
+            for value, what in found.items()
+            if self.placeholder not in value and not self.allows_value(value)
+        }
 
     # -- applying them -------------------------------------------------------------------------
     def redact(self, value: Any) -> Any:
@@ -399,12 +468,12 @@ class Redactor:
         """
         if not self.active:
             return value
-        walk = _Walk(self, check=self.check_secrets)
-        result = walk.value(value, "root")
         call = 0
         if where:
             self._calls[(where, target)] += 1
             call = self._calls[(where, target)]
+        walk = _Walk(self, self.check_secrets, _location(where, target, call))
+        result = walk.value(value, "root")
         self.findings.extend(
             SecretFinding(p, kind, n, where, target, call) for p, kind, n in walk.findings
         )

@@ -2,8 +2,9 @@
 
 A client (``openai.OpenAI``/``AsyncOpenAI``, ``anthropic.Anthropic``/``AsyncAnthropic``, an
 ``httpx``/``httpx2`` ``Client``/``AsyncClient``, or a user's subclass of one) is stored as its
-class and its non-secret settings — base URL, timeout, retries — never its key or headers, and
-rebuilt by calling the class with those settings and :data:`PLACEHOLDER_KEY`. A resource
+class and its non-secret settings — base URL, timeout, retries — never its key or headers (the
+key and the secret headers' values are noted as withheld, :mod:`.withheld`), and rebuilt by
+calling the class with those settings and :data:`PLACEHOLDER_KEY`. A resource
 (``client.chat.completions``) is stored as its class, its client's reference and the attribute
 path from the client to it, and rebuilt as that attribute of the rebuilt client.
 
@@ -20,6 +21,8 @@ from collections import deque
 from typing import Any
 
 from ..errors import DecodeError
+from . import withheld
+from .http import article, note_secret_headers
 from .naming import TAG, class_path, import_type, is_importable, mro_paths
 
 #: The API key a rebuilt SDK client is given: its calls are the mocked ones.
@@ -44,6 +47,8 @@ SENTINELS = {
     for sdk in ("openai", "anthropic")
     for cls, name in (("NotGiven", "NOT_GIVEN"), ("Omit", "omit"))
 }
+#: The attributes of an SDK client that hold its credentials.
+SECRET_ATTRIBUTES = ("api_key", "auth_token", "webhook_secret")
 _MAX_DEPTH = 4
 _paths_by_type: dict[tuple[type, type], str | None] = {}
 
@@ -80,9 +85,16 @@ _OMIT = object()
 
 
 def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
-    """A client reference: ``cls`` and its settings in ``v``."""
+    """A client reference: ``cls`` and its settings in ``v``; its credentials are noted as
+    withheld."""
     if not is_importable(t):
         return None
+    library_class = base.replace(":", ".")
+    if base in SDK_CLIENTS:
+        for name in SECRET_ATTRIBUTES:
+            withheld.note(getattr(v, name, None), f"the {name} of {article(library_class)} client")
+    else:
+        note_secret_headers(v.headers, article(library_class))
     settings: dict[str, Any] = {"base_url": str(v.base_url)}
     timeout = _timeout(v.timeout)
     if timeout is not _OMIT:

@@ -2,9 +2,10 @@
 
 A request is stored as its method, URL, headers and body; a response as its status code,
 headers, body and request. Secret headers (``authorization``, ``x-api-key``, ``cookie``, ...)
-are written as :data:`REDACTED`. A body is stored as ``json`` when it is compact JSON text
-(re-serialising it gives the same bytes back), else as ``text`` when it is UTF-8, else as
-``base64``. Nothing here imports httpx: the decoders import the module the value came from.
+are written as :data:`REDACTED`, their values noted as withheld (:mod:`.withheld`). A body is
+stored as ``json`` when it is compact JSON text (re-serialising it gives the same bytes back),
+else as ``text`` when it is UTF-8, else as ``base64``. Nothing here imports httpx: the decoders
+import the module the value came from.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from typing import Any
 
 from ..errors import DecodeError
+from . import withheld
 from .naming import TAG
 
 #: What the value of a secret header is replaced with.
@@ -37,14 +39,42 @@ SECRET_HEADERS = frozenset(
 HTTP_MODULES = ("httpx", "httpx2")
 
 
-def _headers(headers: Any) -> list[list[str]]:
-    encoding = getattr(headers, "encoding", "ascii")
+def _headers(headers: Any, what: str) -> list[list[str]]:
+    """``[[name, value]]`` of ``headers`` (of ``what``), secret values replaced and noted."""
     out = []
-    for raw_name, raw_value in headers.raw:
-        name = raw_name.decode(encoding)
-        value = REDACTED if name.lower() in SECRET_HEADERS else raw_value.decode(encoding)
+    for name, value in _pairs(headers):
+        if name.lower() in SECRET_HEADERS:
+            note_secret_header(name, value, what)
+            value = REDACTED
         out.append([name, value])
     return out
+
+
+def _pairs(headers: Any) -> list[tuple[str, str]]:
+    encoding = getattr(headers, "encoding", "ascii")
+    return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
+
+
+def note_secret_header(name: str, value: str, what: str) -> None:
+    """Note the value of the secret header ``name`` of ``what`` (``"an httpx request"``) as
+    withheld, and for a value like ``Bearer <token>`` the token too."""
+    withheld.note(value, f"the {name} header of {what}")
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.isalpha() and token.strip():
+        withheld.note(token.strip(), f"the token in the {name} header of {what}")
+
+
+def note_secret_headers(headers: Any, what: str) -> None:
+    """Note the values of the secret headers in ``headers`` (an ``httpx.Headers``) of
+    ``what`` as withheld."""
+    for name, value in _pairs(headers):
+        if name.lower() in SECRET_HEADERS:
+            note_secret_header(name, value, what)
+
+
+def article(name: str) -> str:
+    """``name`` with ``a`` or ``an`` before it, as it is read (``an httpx request``)."""
+    return f"an {name}" if name[:1].lower() in "aeiou" or name.startswith("http") else f"a {name}"
 
 
 def _body(content: bytes) -> dict[str, Any]:
@@ -82,7 +112,7 @@ def encode_request(v: Any, module: str) -> dict[str, Any]:
         "module": module,
         "method": v.method,
         "url": str(v.url),
-        "headers": _headers(v.headers),
+        "headers": _headers(v.headers, article(f"{module} request")),
         **_read(v),
     }
 
@@ -97,7 +127,7 @@ def encode_response(v: Any, module: str) -> dict[str, Any]:
         TAG: "http_response",
         "module": module,
         "status_code": v.status_code,
-        "headers": _headers(v.headers),
+        "headers": _headers(v.headers, article(f"{module} response")),
         **_read(v),
         "request": None if request is None else encode_request(request, module),
     }

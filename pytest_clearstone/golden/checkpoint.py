@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -201,10 +202,15 @@ class Checkpoint:
         *,
         allow_pickle: bool = False,
         signing_key: signing.SigningKey = signing.FROM_ENV,
+        check: Callable[[str], None] | None = None,
     ) -> Path:
         """Write the checkpoint to ``path`` atomically (signed when a key is configured);
-        nothing is written when :meth:`dumps` refuses a pickle."""
-        atomic_write_text(path, self.dumps(allow_pickle=allow_pickle, signing_key=signing_key))
+        nothing is written when :meth:`dumps` refuses a pickle, or when ``check``, called with
+        the text to write, raises (:func:`~pytest_clearstone.golden.secrets.leak_check`)."""
+        text = self.dumps(allow_pickle=allow_pickle, signing_key=signing_key)
+        if check is not None:
+            check(text)
+        atomic_write_text(path, text)
         self.path = path
         return path
 

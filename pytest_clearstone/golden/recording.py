@@ -17,6 +17,7 @@ from .mocks import TARGET_ATTRIBUTE
 from .outcome import Outcome, outcome_mapping
 from .recorder import Recorder
 from .responses import ReplayCall
+from .secrets import leak_check
 from .spec import GoldenSpec
 from .state import agent_class_of, capture_state
 from .targets import PatchStack, resolve
@@ -131,7 +132,9 @@ class RecordingRun:
         refuse_unreplayable_outputs(trace)
         checkpoint = self.build_checkpoint(trace)
         checkpoint.metadata.update(metadata or {})
-        checkpoint.write(self.path, allow_pickle=self.spec.allow_pickle)
+        checkpoint.write(
+            self.path, allow_pickle=self.spec.allow_pickle, check=leak_check(self.path)
+        )
         return checkpoint
 
 

@@ -130,14 +130,16 @@ class ReplayingRun:
             )
         # compared as they are (redacted like the recording), not through a codec round trip:
         # the golden side was decoded from the file, so tuples, sets, datetimes... match
+        # a golden of several runs names the run that differed
+        run = f" of replay.run() #{self.runs} ({name})" if len(outcomes) > 1 else ""
         delta = self._delta("result", outcome.result, self._observed(result, "result"))
         if delta:
-            raise GoldenMismatchError("result", delta, checkpoint=where)
+            raise GoldenMismatchError(f"result{run}", delta, checkpoint=where)
         if agent is not None and outcome.final_state is not None:
             actual = self._observed(agent_state(agent), "state")
             delta = self._delta("final_state", outcome.final_state, actual)
             if delta:
-                raise GoldenMismatchError("final state", delta, checkpoint=where)
+                raise GoldenMismatchError(f"final state{run}", delta, checkpoint=where)
 
     def _delta(self, root: str, recorded: Recorded, actual: Any) -> str:
         """What differs between a recorded outcome part and the actual value (``""``: they

@@ -415,3 +415,33 @@ def test_a_returned_generator_is_recorded_as_the_items_read_and_replayed_from_th
     assert '"repr"' not in text and '"pickle"' not in text
     pytester.runpytest().assert_outcomes(passed=2)
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_a_mismatch_in_a_golden_of_several_runs_names_the_run(pytester):
+    _write(
+        pytester,
+        TWO_TURNS_APP,
+        """
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_two_turns(replay):
+            agent = Agent()
+            replay.run(agent.handle, "hi")
+            replay.run(agent.handle, "bye")
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    app = pytester.path / "app.py"
+    app.write_text(
+        app.read_text().replace(
+            "self.memory.append(answer)",
+            "self.memory.append(answer)\n        self.memory.append(len(self.memory))",
+        )
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*the replayed final state of replay.run() #1 (handle) differs from the golden*"]
+    )

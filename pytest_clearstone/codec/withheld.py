@@ -1,0 +1,44 @@
+"""Secret values the codec met and left out of what it stored.
+
+The codec stores an SDK client without its API key and an HTTP message or client without the
+values of its secret headers (:mod:`.clients`, :mod:`.http`). Each value left out is noted here
+with what it was (``"the api_key of an openai.OpenAI client"``), so that a golden can be checked,
+before it is written, for a copy of the value that reached it some other way
+(:mod:`pytest_clearstone.golden.secrets`). The notes live in this process only (the most recent
+:data:`LIMIT` values, whichever thread encoded them); they are never written anywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+
+#: How many values are kept (the oldest note is dropped first).
+LIMIT = 1000
+
+_NOTES: dict[str, str] = {}
+_LOCK = threading.Lock()
+
+
+def note(value: object, what: str) -> None:
+    """Note ``value`` (a non-empty ``str``; anything else is ignored) as ``what``; a value
+    already noted keeps its first description."""
+    if type(value) is not str or not value:
+        return
+    with _LOCK:
+        if value in _NOTES:
+            return
+        _NOTES[value] = what
+        if len(_NOTES) > LIMIT:
+            del _NOTES[next(iter(_NOTES))]
+
+
+def noted() -> dict[str, str]:
+    """A copy of the values noted so far, each with what it was."""
+    with _LOCK:
+        return dict(_NOTES)
+
+
+def forget() -> None:
+    """Drop every note (for tests)."""
+    with _LOCK:
+        _NOTES.clear()

@@ -1,0 +1,206 @@
+"""The last check before a golden is written: no secret value seen during the run is in it.
+
+Redaction (:mod:`pytest_clearstone.redaction`) and the codec (SDK clients stored without their
+key, secret headers replaced) keep secrets out of what is recorded. This is the independent net
+behind them: the text about to be written, and every encoded payload inside it — the base64 of
+``bytes``/``bytearray`` values, pickles, HTTP bodies stored as base64 — is searched for each
+secret value seen, and a hit raises :class:`~pytest_clearstone.errors.SecretLeakError` naming
+the file, where the value is and which secret it is (never the value): nothing is written.
+
+The secrets seen come from a *source*, ``() -> {value: what it is}``: the plugin installs its
+test's redactor's :meth:`~pytest_clearstone.redaction.Redactor.secret_values` with
+:func:`watching` while the golden is saved; without one, a redactor with the default rules gives
+them. The signing key (``CLEARSTONE_SIGNING_KEY``) is always one. Values shorter than
+:data:`MIN_LENGTH`, made of digits only (timestamps and ids hold such runs by chance), or equal
+to the codec's placeholders are not looked for.
+
+The cost is a substring search of the text per secret; the document is parsed only when it holds
+a payload (or, to say where, a hit), and only payloads are decoded.
+"""
+
+from __future__ import annotations
+
+import binascii
+import contextlib
+import contextvars
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import codec
+from ..errors import SecretLeakError
+from ..redaction import PLACEHOLDER, Redactor
+from . import signing
+
+#: Shorter values are not looked for: they occur by chance.
+MIN_LENGTH = 8
+
+#: ``() -> {secret value: what it is}``
+SecretSource = Callable[[], Mapping[str, str]]
+
+_SOURCE: contextvars.ContextVar[SecretSource | None] = contextvars.ContextVar(
+    "clearstone_secret_source", default=None
+)
+_NOT_SECRETS = frozenset({PLACEHOLDER, codec.REDACTED, codec.PLACEHOLDER_KEY})
+# the JSON strings that can start an encoded payload in a document written by file_text
+_PAYLOAD_MARKERS = ('"bytes"', '"bytearray"', '"pickle"', '"base64"')
+_PAYLOAD_TAGS = {"bytes": "the {tag} value", "bytearray": "the {tag} value",
+                 "pickle": "the pickle of a {type}"}  # fmt: skip
+_BODY_TAGS = {"http_request": "the HTTP request", "http_response": "the HTTP response"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Leak:
+    """A secret value found in a document: ``location`` (where, for a person) and ``what``
+    (which secret, e.g. ``the value of $OPENAI_API_KEY``)."""
+
+    location: str
+    what: str
+
+
+@contextlib.contextmanager
+def watching(source: SecretSource) -> Iterator[None]:
+    """Use ``source`` for the secrets seen while the block runs (in this context)."""
+    token = _SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
+
+
+def seen_secrets() -> dict[str, str]:
+    """The secret values to look for, each with what it is: the installed source's (else the
+    default redaction rules'), and the signing key."""
+    source = _SOURCE.get() or Redactor().secret_values
+    found = dict(source())
+    key = os.environ.get(signing.ENV_VAR)
+    if key:
+        found.setdefault(key, f"the value of ${signing.ENV_VAR}")
+    return found
+
+
+def _worth_looking_for(value: str) -> bool:
+    return len(value) >= MIN_LENGTH and not value.isdigit() and value not in _NOT_SECRETS
+
+
+def leak_check(path: Path) -> Callable[[str], None]:
+    """A ``check`` for :meth:`Checkpoint.write
+    <pytest_clearstone.golden.checkpoint.Checkpoint.write>`: :func:`refuse_leaks` of the text
+    for the golden at ``path`` with the secrets seen (:func:`seen_secrets`)."""
+
+    def check(text: str) -> None:
+        refuse_leaks(text, path, seen_secrets())
+
+    return check
+
+
+def refuse_leaks(text: str, path: Path, secrets: Mapping[str, str]) -> None:
+    """Raise :class:`SecretLeakError` when ``text`` (a golden's, for ``path``) holds one of
+    ``secrets``."""
+    leak = find_leak(text, secrets)
+    if leak is not None:
+        raise SecretLeakError(path, leak.location, leak.what)
+
+
+def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
+    """The first of ``secrets`` (``{value: what it is}``) found in the checkpoint text
+    ``text``, or in one of its encoded payloads; ``None`` when there is none."""
+    wanted = {value: what for value, what in secrets.items() if _worth_looking_for(value)}
+    if not wanted:
+        return None
+    for value, what in wanted.items():
+        if value in text or (_needs_escapes(value) and _json_form(value) in text):
+            return Leak(_where_string(_parse(text), value), what)
+    if not any(marker in text for marker in _PAYLOAD_MARKERS):
+        return None
+    doc = _parse(text)
+    needles = [(value.encode("utf-8"), what) for value, what in wanted.items()]
+    for path, inside, data in _payloads(doc):
+        for needle, what in needles:
+            if needle in data:
+                return Leak(f"{_describe(doc, path)}, in {inside}", what)
+    return None
+
+
+def _needs_escapes(value: str) -> bool:
+    return '"' in value or "\\" in value or not value.isprintable()
+
+
+def _json_form(value: str) -> str:
+    """``value`` as it is spelt inside a JSON string (quotes, backslashes and control
+    characters escaped)."""
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def _parse(text: str) -> Any:
+    return codec.loads(text, decode_tags=False)
+
+
+def _describe(doc: Any, path: list[Any]) -> str:
+    return signing.describe_location(doc, path) if path else "the document"
+
+
+def _where_string(doc: Any, value: str) -> str:
+    """Where the first string (or dict key) holding ``value`` is in ``doc``, for a person."""
+    for node, path in _walk([(doc, [])]):
+        if type(node) is str and value in node:
+            return _describe(doc, path)
+        if type(node) is dict:
+            for key in node:
+                if value in key:
+                    return f"{_describe(doc, [*path, key])} (in the key)"
+    return "the document"
+
+
+def _payloads(doc: Any) -> Iterator[tuple[list[Any], str, bytes]]:
+    """``(path, what it is, decoded bytes)`` of every base64 payload in a parsed, undecoded
+    document: ``bytes``/``bytearray``/``pickle`` tags and HTTP bodies stored as base64. Only
+    the tagged values are walked (the document's ``tag_index`` says where they are)."""
+    for node, path in _walk(_tagged(doc)):
+        tag = node.get(codec.TAG) if type(node) is dict else None
+        if tag in _PAYLOAD_TAGS and type(node.get("v")) is str:
+            label = _PAYLOAD_TAGS[tag].format(tag=tag, type=node.get("type", "?"))
+            yield path, f"the base64 of {label}", _b64(node["v"])
+        elif tag in _BODY_TAGS and type(node.get("base64")) is str:
+            yield path, f"the base64 body of {_BODY_TAGS[tag]}", _b64(node["base64"])
+
+
+def _tagged(doc: Any) -> list[tuple[Any, list[Any]]]:
+    """The outermost tagged values of a document written by this process, by its
+    ``tag_index``; the whole document when it has none that fits."""
+    index = doc.get("tag_index") if type(doc) is dict else None
+    paths = index.get("paths") if type(index) is dict else None
+    if type(paths) is not list:
+        return [(doc, [])]
+    found = []
+    for path in paths:
+        node = doc
+        try:
+            for part in path:
+                node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return [(doc, [])]
+        found.append((node, list(path)))
+    return found
+
+
+def _walk(roots: list[tuple[Any, list[Any]]]) -> Iterator[tuple[Any, list[Any]]]:
+    """Every node under ``roots`` with its path, in document order (iterative)."""
+    stack = list(reversed(roots))
+    while stack:
+        node, path = stack.pop()
+        yield node, path
+        if type(node) is dict:
+            stack.extend((v, [*path, k]) for k, v in reversed(node.items()))
+        elif type(node) is list:
+            stack.extend((v, [*path, i]) for i, v in reversed(list(enumerate(node))))
+
+
+def _b64(text: str) -> bytes:
+    try:
+        return binascii.a2b_base64(text)
+    except (binascii.Error, ValueError):
+        return b""

@@ -1,0 +1,168 @@
+"""End to end: a golden that would hold a secret value seen during the run is not written
+(issue 14, finding 9) — a key from the environment inside bytes a tool returned, or inside a
+pickled value in the agent's state, an SDK client's key copied into the state; an existing golden
+stays as it was; a recording with keys in the environment and SDK clients in state is written."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+KEY = "leaky-0123456789-ABCDEFGH"  # no pattern knows this format: only the scan can catch it
+
+APP = """
+import os
+
+
+class Blob:
+    def __init__(self, data):
+        self.data = data
+
+
+def fetch(url):
+    key = os.environ.get("SOME_API_KEY", "")
+    if MODE == "bytes":
+        return {"status": 200, "raw": ("header " + key).encode()}
+    return {"status": 200, "raw": b"clean bytes"}
+
+
+class Agent:
+    def __init__(self, client=None):
+        self.client = client
+        self.pages = []
+
+    def get_state(self):
+        return {"client": self.client, "pages": self.pages}
+
+    def load_state(self, state):
+        self.client = state["client"]
+        self.pages = list(state["pages"])
+
+    def handle(self, url):
+        page = fetch(url)
+        self.pages.append(page["status"])
+        if MODE == "pickle":  # an object only a pickle can store, holding the key
+            self.pages.append(Blob("payload " + os.environ["SOME_API_KEY"]))
+        return page["status"]
+"""
+
+TEST = """
+import pytest
+from leaky_app import Agent
+
+
+@pytest.mark.replay("goldens/leak.ckpt", mock={"tool": "leaky_app.fetch"})
+def test_leak(replay):
+    assert replay.run(Agent().handle, "https://example.test") == 200
+"""
+
+SDK_TEST = """
+import os
+
+import openai
+import pytest
+from leaky_app import Agent
+
+
+@pytest.mark.replay("goldens/sdk.ckpt", mock={"tool": "leaky_app.fetch"})
+def test_sdk(replay):
+    client = openai.OpenAI(api_key=os.environ["OPENAI_API_KEY"])
+    assert replay.run(Agent(client).handle, "https://example.test") == 200
+"""
+
+COPIED_KEY_TEST = """
+import openai
+import pytest
+from leaky_app import Agent
+
+
+@pytest.mark.replay("goldens/copied.ckpt", mock={{"tool": "leaky_app.fetch"}})
+def test_copied(replay):
+    agent = Agent(openai.OpenAI(api_key="{key}"))
+    agent.pages.append(agent.client.api_key)
+    assert replay.run(agent.handle, "https://example.test") == 200
+"""
+
+
+@pytest.fixture
+def leaky(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(test_leak=TEST)
+    _app(pytester, "bytes")
+    monkeypatch.setenv("SOME_API_KEY", KEY)
+    return pytester
+
+
+def _app(pytester: pytest.Pytester, mode: str) -> None:
+    pytester.makepyfile(leaky_app=f"MODE = {mode!r}\n" + APP)
+
+
+def _refused(result: pytest.RunResult) -> str:
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "the golden checkpoint was not written" in out
+    assert "$SOME_API_KEY" in out
+    assert KEY not in out and base64.b64encode(KEY.encode()).decode()[:12] not in out
+    return out
+
+
+def test_a_key_inside_bytes_a_tool_returned_fails_the_recording(leaky: pytest.Pytester) -> None:
+    out = _refused(leaky.runpytest("--clearstone-record"))
+    assert "output of span 'leaky_app.fetch'" in out and "root['raw']" in out
+    assert "bytes value" in out
+    assert not (leaky.path / "goldens" / "leak.ckpt").exists()
+    assert not list(leaky.path.rglob("*.ckpt*"))
+
+
+def test_a_key_inside_a_pickled_value_fails_the_recording(leaky: pytest.Pytester) -> None:
+    _app(leaky, "pickle")
+    out = _refused(leaky.runpytest("--clearstone-record", "--clearstone-allow-pickle"))
+    assert "pickle of a leaky_app.Blob" in out and "outcome['final_state']['pages'][1]" in out
+    assert not (leaky.path / "goldens" / "leak.ckpt").exists()
+
+
+def test_an_existing_golden_is_unchanged_after_a_refused_re_record(
+    leaky: pytest.Pytester,
+) -> None:
+    _app(leaky, "clean")
+    leaky.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = leaky.path / "goldens" / "leak.ckpt"
+    before = golden.read_bytes()
+    _app(leaky, "bytes")
+    _refused(leaky.runpytest("--clearstone-record"))
+    assert golden.read_bytes() == before
+    assert sorted(p.name for p in golden.parent.iterdir()) == ["leak.ckpt"]
+    leaky.runpytest().assert_outcomes(passed=1)  # the old golden still replays
+
+
+def test_keys_in_the_environment_and_sdk_clients_in_state_record_fine(
+    leaky: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("openai")
+    openai_key = "sk-proj-Zq8Xv3Lm9Tn2Rb7Wc4Yd6Hf1Jk5Ps0Ga3Ue"
+    monkeypatch.setenv("OPENAI_API_KEY", openai_key)
+    _app(leaky, "clean")
+    leaky.makepyfile(test_sdk=SDK_TEST)
+    result = leaky.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=2)
+    text = (leaky.path / "goldens" / "sdk.ckpt").read_text()
+    assert '"sdk_client"' in text and openai_key not in text and KEY not in text
+    monkeypatch.delenv("OPENAI_API_KEY")
+    leaky.runpytest().assert_outcomes(passed=2)
+
+
+def test_a_client_key_copied_into_state_fails_the_recording(
+    leaky: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("openai")
+    monkeypatch.delenv("SOME_API_KEY")
+    _app(leaky, "clean")
+    leaky.makepyfile(test_leak=COPIED_KEY_TEST.format(key=KEY))
+    result = leaky.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "the golden checkpoint was not written" in out
+    assert "api_key" in out and "the agent state at state['pages'][0]" in out
+    assert KEY not in out
+    assert not (leaky.path / "goldens" / "copied.ckpt").exists()

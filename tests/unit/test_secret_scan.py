@@ -1,0 +1,256 @@
+"""The last check before a golden is written (issue 14, finding 9): the secret values seen
+during the run — variables the redaction rules cover, SDK client keys, secret headers, values
+redacted at secret keys or by patterns — are looked for in the text to be written and in every
+encoded payload inside it (bytes, pickles, base64 HTTP bodies); a hit writes nothing."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone import codec
+from pytest_clearstone.codec import withheld
+from pytest_clearstone.errors import ClearstoneError, SecretLeakError
+from pytest_clearstone.golden import secrets, signing
+from pytest_clearstone.golden.checkpoint import Checkpoint
+from pytest_clearstone.golden.mocks import TARGET_ATTRIBUTE
+from pytest_clearstone.redaction import PLACEHOLDER, Redactor
+from pytest_clearstone.tracing.span import Recorded, Span
+from pytest_clearstone.tracing.trace import Trace
+
+SECRET = "s3cr3t-VALUE-0123456789abcdef"
+TARGET = "app.tools.fetch"
+
+
+class Opaque:
+    """A value only a pickle can store."""
+
+    def __init__(self, note: str) -> None:
+        self.note = note
+
+
+@pytest.fixture(autouse=True)
+def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(signing.ENV_VAR, raising=False)
+    withheld.forget()
+
+
+def _checkpoint(output: Any, state: Any = None) -> Checkpoint:
+    tid = "a" * 32
+    root = Span(trace_id=tid, span_id="1" * 16, parent_span_id=None, name="root",
+                start_time_ns=1, end_time_ns=9)  # fmt: skip
+    call = Span(trace_id=tid, span_id="2" * 16, parent_span_id=root.span_id, name=TARGET,
+                span_type="tool", attributes={TARGET_ATTRIBUTE: TARGET}, start_time_ns=2,
+                end_time_ns=3, input=Recorded.of({"url": "https://example.com"}),
+                output=Recorded.of(output))  # fmt: skip
+    return Checkpoint(
+        checkpoint_id="ckpt_" + "c" * 32,
+        state=Recorded.of(state if state is not None else {"history": []}),
+        agent_class_name=None,
+        agent_module=None,
+        trace=Trace(tid, [root, call]),
+        span_id=root.span_id,
+        timestamp=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
+        metadata={"test": "t"},
+    )
+
+
+def _text(output: Any, state: Any = None, *, allow_pickle: bool = False) -> str:
+    return _checkpoint(output, state).dumps(allow_pickle=allow_pickle, signing_key=None)
+
+
+SEEN = {SECRET: "the value of $SOME_API_KEY"}
+
+
+# -- the scan ----------------------------------------------------------------------------------
+def test_a_secret_in_the_text_is_found_with_its_place_and_kind() -> None:
+    leak = secrets.find_leak(_text({"page": f"key is {SECRET}"}), SEEN)
+    assert leak is not None
+    assert leak.what == "the value of $SOME_API_KEY"
+    assert "the output of span 'app.tools.fetch'" in leak.location
+    assert "root['page']" in leak.location
+    assert SECRET not in leak.location
+
+
+def test_a_secret_in_a_dict_key_or_the_agent_state_is_found() -> None:
+    leak = secrets.find_leak(_text("ok", state={SECRET: 1}), SEEN)
+    assert leak is not None and leak.location.startswith("the agent state")
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray])
+def test_a_secret_inside_bytes_is_found_in_their_base64(kind: type) -> None:
+    text = _text({"blob": kind(b"\x00\x01header " + SECRET.encode() + b" trailer")})
+    assert SECRET not in text  # only the base64 form is in the file
+    leak = secrets.find_leak(text, SEEN)
+    assert leak is not None
+    assert f"the {kind.__name__} value" in leak.location
+    assert "root['blob']" in leak.location
+
+
+def test_a_secret_inside_a_pickle_is_found_in_the_pickle_bytes() -> None:
+    text = _text(Opaque(SECRET), allow_pickle=True)
+    assert '"__cs__": "pickle"' in text and SECRET not in text
+    leak = secrets.find_leak(text, SEEN)
+    assert leak is not None and "the pickle of a" in leak.location
+
+
+def test_a_secret_in_a_base64_http_body_is_found() -> None:
+    httpx = pytest.importorskip("httpx")
+    body = b"\xff\xfe binary " + SECRET.encode()
+    response = httpx.Response(200, content=body, request=httpx.Request("GET", "https://x.test"))
+    text = _text(response)
+    assert '"base64"' in text and SECRET not in text
+    leak = secrets.find_leak(text, SEEN)
+    assert leak is not None and "base64 body" in leak.location
+
+
+def test_a_secret_with_json_escapes_is_found() -> None:
+    tricky = 'pa"ss\\word-0123456789'
+    leak = secrets.find_leak(_text({"v": tricky}), {tricky: "the value of $DB_PASSWORD"})
+    assert leak is not None and "root['v']" in leak.location
+
+
+def test_nothing_seen_or_nothing_there_finds_nothing() -> None:
+    text = _text({"blob": b"harmless bytes", "page": "nothing secret"})
+    assert secrets.find_leak(text, {}) is None
+    assert secrets.find_leak(text, SEEN) is None
+
+
+def test_values_too_short_or_only_digits_or_placeholders_are_not_looked_for() -> None:
+    text = _text({"page": "tiny 12345678901234 [REDACTED] <redacted>", "n": 20240102})
+    seen = {
+        "tiny": "the value of $A_TOKEN",
+        "12345678901234": "the value of $B_TOKEN",  # timestamps and ids hold such runs
+        PLACEHOLDER: "a redacted value",
+        codec.REDACTED: "a redacted header",
+        codec.PLACEHOLDER_KEY: "the api_key of an openai.OpenAI client",
+    }
+    assert secrets.find_leak(text, seen) is None
+
+
+def test_the_error_names_the_file_place_kind_and_fixes_but_not_the_secret(
+    tmp_path: Path,
+) -> None:
+    golden = tmp_path / "g.ckpt"
+    with pytest.raises(SecretLeakError) as info:
+        secrets.refuse_leaks(_text({"blob": SECRET.encode()}), golden, SEEN)
+    message = str(info.value)
+    assert isinstance(info.value, ClearstoneError)
+    assert str(golden) in message
+    assert "$SOME_API_KEY" in message and "root['blob']" in message
+    assert "clearstone_redact_keys" in message and "codec.register" in message
+    assert SECRET not in message and base64.b64encode(SECRET.encode()).decode() not in message
+
+
+# -- writing -----------------------------------------------------------------------------------
+def test_a_refused_write_writes_nothing_and_keeps_an_existing_golden(tmp_path: Path) -> None:
+    golden = tmp_path / "g.ckpt"
+    check = secrets.leak_check(golden)
+    with secrets.watching(lambda: SEEN):
+        with pytest.raises(SecretLeakError):
+            _checkpoint({"blob": SECRET.encode()}).write(golden, signing_key=None, check=check)
+        assert not golden.exists() and list(tmp_path.iterdir()) == []
+        _checkpoint("clean").write(golden, signing_key=None, check=check)
+        before = golden.read_bytes()
+        with pytest.raises(SecretLeakError):
+            _checkpoint(SECRET).write(golden, signing_key=None, check=check)
+    assert golden.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["g.ckpt"]
+
+
+def test_without_a_source_the_default_rules_and_the_signing_key_are_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOME_API_KEY", SECRET)
+    monkeypatch.setenv(signing.ENV_VAR, "signing-key-0123456789")
+    seen = secrets.seen_secrets()
+    assert seen[SECRET] == "the value of $SOME_API_KEY"
+    assert seen["signing-key-0123456789"] == f"the value of ${signing.ENV_VAR}"
+    with pytest.raises(SecretLeakError, match=r"\$SOME_API_KEY"):
+        secrets.leak_check(tmp_path / "g.ckpt")(_text(SECRET))
+
+
+# -- what is seen ------------------------------------------------------------------------------
+def test_environment_values_under_the_key_rules_are_seen() -> None:
+    redactor = Redactor.from_settings(extra_keys=["db_dsn"], allow=["PUBLIC_TOKEN"])
+    env = {
+        "OPENAI_API_KEY": "sk-env-0123456789abcdef",
+        "APP_DB_DSN": "postgres://u:p@h/db",
+        "PUBLIC_TOKEN": "not-a-secret-0123456",
+        "HOME": "/home/someone",
+    }
+    assert redactor.secret_values(env) == {
+        "sk-env-0123456789abcdef": "the value of $OPENAI_API_KEY",
+        "postgres://u:p@h/db": "the value of $APP_DB_DSN",
+    }
+
+
+def test_allow_rules_and_the_placeholder_are_never_secrets() -> None:
+    redactor = Redactor(allow=["re:public-.*"])
+    env = {"A_TOKEN": "public-0123456789", "B_TOKEN": f"x {PLACEHOLDER} y"}
+    assert redactor.secret_values(env) == {}
+
+
+def test_values_redacted_at_secret_keys_are_seen_with_where_they_were() -> None:
+    redactor = Redactor()
+    redactor({"api_key": SECRET, "opts": {"password": ["pw-0123456789"]}}, "input", TARGET)
+    seen = redactor.secret_values({})
+    assert seen[SECRET] == f"the value at 'api_key' in the input of call #1 to {TARGET}"
+    assert seen["pw-0123456789"].startswith("the value at 'password'")
+
+
+def test_values_replaced_by_patterns_are_seen() -> None:
+    redactor = Redactor()
+    out = redactor(f"Authorization: Bearer {SECRET}", "state", "tests/t.py::test")
+    assert out == f"Authorization: Bearer {PLACEHOLDER}"
+    assert redactor.secret_values({}) == {
+        SECRET: "a value a redaction pattern replaced in the state of tests/t.py::test"
+    }
+
+
+def test_a_fresh_redactor_has_seen_nothing() -> None:
+    redactor = Redactor()
+    redactor({"token": SECRET})
+    assert SECRET in redactor.secret_values({})
+    assert redactor.fresh().secret_values({}) == {}
+
+
+def test_sdk_client_keys_are_withheld_by_the_codec() -> None:
+    openai = pytest.importorskip("openai")
+    anthropic = pytest.importorskip("anthropic")
+    codec.encode({"c": openai.OpenAI(api_key="sk-client-0123456789")})
+    codec.encode([anthropic.Anthropic(api_key="ant-client-0123456789")])
+    noted = withheld.noted()
+    assert noted["sk-client-0123456789"] == "the api_key of an openai.OpenAI client"
+    assert noted["ant-client-0123456789"] == "the api_key of an anthropic.Anthropic client"
+    assert Redactor().secret_values({})["sk-client-0123456789"].startswith("the api_key")
+
+
+def test_secret_headers_are_withheld_by_the_codec_with_their_token() -> None:
+    httpx = pytest.importorskip("httpx")
+    request = httpx.Request(
+        "GET", "https://x.test", headers={"Authorization": f"Bearer {SECRET}", "X-Trace": "t"}
+    )
+    encoded = codec.encode(request)
+    assert SECRET not in json.dumps(encoded)
+    noted = withheld.noted()
+    assert noted[f"Bearer {SECRET}"] == "the Authorization header of an httpx request"
+    assert noted[SECRET] == "the token in the Authorization header of an httpx request"
+    client = httpx.Client(headers={"x-api-key": "client-header-0123456789"})
+    try:
+        codec.encode(client)
+    finally:
+        client.close()
+    assert withheld.noted()["client-header-0123456789"] == "the x-api-key header of an httpx.Client"
+
+
+def test_withheld_values_are_bounded() -> None:
+    for i in range(withheld.LIMIT + 5):
+        withheld.note(f"value-{i:08d}", "x")
+    noted = withheld.noted()
+    assert len(noted) == withheld.LIMIT and "value-00000000" not in noted
