@@ -52,6 +52,7 @@ class Settings:
     placeholder_env: tuple[str, ...] = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
     #: the marker's keyword defaults from the ini file (``clearstone_mock``, ``clearstone_ignore``)
     ini_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    fresh: bool = False  # --clearstone-fresh
 
     @functools.cached_property
     def redactor(self) -> Redactor:
@@ -149,6 +150,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="clearstone_allow_pickle",
         help="Allow dill pickles in goldens: record values only pickling can store, and load "
         "goldens holding them (unpickling runs code chosen by whoever wrote the file)",
+    )
+    group.addoption(
+        "--clearstone-fresh",
+        action="store_true",
+        dest="clearstone_fresh",
+        help="Re-record with a new checkpoint id, seeds and clock (a re-record keeps the "
+        "previous golden's, so unchanged behaviour rewrites the same values)",
     )
     group.addoption(
         "--clearstone-allow-network",
@@ -283,6 +291,7 @@ def _settings(config: pytest.Config) -> Settings:
             dict.fromkeys((*Settings.placeholder_env, *config.getini("clearstone_placeholder_env")))
         ),
         ini_options=_ini_options(config),
+        fresh=bool(config.getoption("clearstone_fresh")),
     )
 
 
@@ -503,6 +512,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             allow_pickle=settings.allow_pickle,
             ignore=options["ignore"],
             ignore_state=options["ignore_state"],
+            fresh=settings.fresh,
         )
     except (TypeError, ValueError) as exc:  # mock= (normalize_mock_config), ignore paths
         problem = str(exc)

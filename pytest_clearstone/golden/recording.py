@@ -12,6 +12,7 @@ from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext, derive_seed
+from .identity import derive_ids, previous_identity
 from .manager import new_checkpoint_id
 from .mocks import TARGET_ATTRIBUTE
 from .outcome import Outcome, outcome_mapping
@@ -33,9 +34,14 @@ class RecordingRun:
         self.path, self.pairs, self.node_id = spec.path, spec.pairs, spec.node_id
         self.transform, self.strict = spec.transform, spec.strict
         self.tracer = tracer
-        # fixed before the call so that the seed and the clock are known up front
-        self.checkpoint_id = new_checkpoint_id()
-        self.started_at = _dt.datetime.now(_dt.timezone.utc)
+        # fixed before the call so that the seed and the clock are known up front; a re-record
+        # keeps the previous golden's (its seeds derive from the id), unless asked to be fresh
+        previous = None if spec.fresh else previous_identity(spec.path)
+        if previous is None:
+            self.checkpoint_id = new_checkpoint_id()
+            self.started_at = _dt.datetime.now(_dt.timezone.utc)
+        else:
+            self.checkpoint_id, self.started_at = previous
         self.outcomes: list[Outcome] = []
         self.first_agent: Any = None
         self.state_before: Recorded | None = None
@@ -107,9 +113,12 @@ class RecordingRun:
 
     # -- the golden ----------------------------------------------------------------------------
     def build_checkpoint(self, trace: Trace) -> Checkpoint:
-        """The golden checkpoint of the finished test."""
+        """The golden checkpoint of the finished test, its span and trace ids derived from the
+        checkpoint id (see :mod:`~pytest_clearstone.golden.identity`)."""
         name, module = agent_class_of(self.first_agent)
         span_id = self.root_span_id or (trace.root_span.span_id if trace.root_span else "")
+        renamed, mapping = derive_ids(trace.to_dict(), self.checkpoint_id)
+        trace, span_id = Trace.from_dict(renamed), mapping.get(span_id, span_id)
         return Checkpoint(
             checkpoint_id=self.checkpoint_id,
             state=self.state_before or Recorded.of(None),

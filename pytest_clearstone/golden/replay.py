@@ -57,6 +57,7 @@ class Replay:
         allow_pickle: bool = False,
         ignore: list[str] | dict[str, list[str]] | None = None,
         ignore_state: list[str] | None = None,
+        fresh: bool = False,
     ) -> None:
         if mode not in (Mode.RECORD, Mode.REPLAY):
             raise ValueError(f"mode must be 'record' or 'replay', not {mode!r}")
@@ -81,6 +82,7 @@ class Replay:
             allow_pickle,
             IgnoreConfig(ignore),
             ignore_state_paths(ignore_state),
+            fresh,
         )
         if self.mode is Mode.RECORD:
             self._recording = RecordingRun(spec, tracer=tracer)

@@ -28,3 +28,4 @@ class GoldenSpec:
     allow_pickle: bool = False
     ignore: IgnoreConfig = field(default_factory=lambda: IgnoreConfig(None))
     ignore_state: IgnorePaths = field(default_factory=lambda: IgnorePaths(()))
+    fresh: bool = False  # a re-record draws a new checkpoint id, seeds and clock

@@ -1,0 +1,59 @@
+"""What a re-recorded golden keeps: its checkpoint id, seeds and clock, and derived span ids.
+
+A golden records what only randomness chose: the checkpoint id (from which the seeds of
+``random``/``uuid`` are derived) and the frozen clock's time. Re-recording keeps them from the
+previous file (``--clearstone-fresh`` draws new ones), so a re-record whose calls and answers
+did not change writes the same values. The span and trace ids of the trace store are unique
+per run; the golden's are derived from the checkpoint id and each span's place when it is
+saved, so they repeat too. What still changes is what was measured: span times and durations.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+_CHECKPOINT_ID = re.compile(r"ckpt_[0-9a-f]{32}\Z")
+
+
+def previous_identity(path: Path) -> tuple[str, _dt.datetime] | None:
+    """The checkpoint id and frozen clock of the golden at ``path`` (read as plain JSON:
+    nothing decoded, nothing imported); ``None`` when there is no usable one."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        checkpoint_id, stamp = doc["checkpoint_id"], doc["timestamp"]
+        if not (isinstance(checkpoint_id, str) and _CHECKPOINT_ID.match(checkpoint_id)):
+            return None
+        timestamp = _dt.datetime.fromisoformat(stamp)
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        return None
+    if timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=_dt.timezone.utc)
+    return checkpoint_id, timestamp
+
+
+def _derived(checkpoint_id: str, what: str, length: int) -> str:
+    return hashlib.sha256(f"{checkpoint_id}/{what}".encode()).hexdigest()[:length]
+
+
+def derive_ids(trace: dict[str, Any], checkpoint_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """``trace`` (as :meth:`Trace.to_dict` gives it) with its trace id and span ids derived
+    from ``checkpoint_id`` and each span's place, and the map old span id -> new one."""
+    spans = trace.get("spans", [])
+    mapping = {
+        str(span["span_id"]): _derived(checkpoint_id, f"span/{index}", 16)
+        for index, span in enumerate(spans)
+    }
+    trace_id = _derived(checkpoint_id, "trace", 32)
+    renamed = []
+    for span in spans:
+        copy = dict(span, span_id=mapping[str(span["span_id"])], trace_id=trace_id)
+        parent = span.get("parent_span_id")
+        if parent is not None:
+            copy["parent_span_id"] = mapping.get(str(parent), parent)
+        renamed.append(copy)
+    return {**trace, "trace_id": trace_id, "spans": renamed}, mapping

@@ -1,0 +1,132 @@
+"""Reproducible re-records (contract §6.1): a re-record keeps the previous golden's checkpoint
+id, seeds and clock and derives its span ids, so unchanged behaviour changes nothing but
+measured times; ``--clearstone-fresh`` draws new ones."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.cli import main
+from tests.inner_runs import LEAN_ADDOPTS
+
+
+@pytest.fixture(autouse=True)
+def _lean_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS)
+
+
+APP = """
+import random
+import time
+import uuid
+
+SYSTEM = "You are a terse travel agent."
+
+# the live services answer the same question the same way (a re-record of unchanged behaviour)
+def complete(system, prompt):
+    return f"{prompt} -> fly on Monday"
+
+def search(query):
+    return {"hits": len(query)}
+
+class Agent:
+    def __init__(self):
+        self.log = []
+
+    def get_state(self):
+        return {"log": self.log}
+
+    def load_state(self, state):
+        self.log = list(state["log"])
+
+    def run(self, question):
+        hits = search(question)
+        answer = complete(SYSTEM, question)
+        # what only randomness and the clock choose in the agent: kept by a re-record
+        self.log.append({"at": time.time(), "id": str(uuid.uuid4()), "q": question,
+                         "a": answer, "hits": hits, "pick": random.random()})
+        return answer
+"""
+
+TEST = """
+import pytest
+from app import Agent
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.complete", "tool": "app.search"})
+def test_it(replay):
+    replay.run(Agent().run, "Rome")
+"""
+
+#: what a re-record may change: what was measured
+MEASURED = {"start_time_ns", "end_time_ns"}
+
+
+def _without_measured(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: _without_measured(v) for k, v in doc.items() if k not in MEASURED}
+    if isinstance(doc, list):
+        return [_without_measured(v) for v in doc]
+    return doc
+
+
+def _canonical(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    capsys.readouterr()
+    assert main(["show", str(path), "--canonical"]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TEST))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    return pytester
+
+
+def test_an_unchanged_rerecord_changes_only_measured_times(
+    project: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    golden = project.path / "g.ckpt"
+    first_text = golden.read_text()
+    first_canonical = _canonical(golden, capsys)
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    second_text = golden.read_text()
+    assert _canonical(golden, capsys) == first_canonical
+    assert _without_measured(json.loads(second_text)) == _without_measured(json.loads(first_text))
+    # the lines that differ are the measured ones only
+    changed = [
+        line
+        for old, line in zip(first_text.splitlines(), second_text.splitlines(), strict=True)
+        if old != line
+    ]
+    assert all(any(f'"{key}"' in line for key in MEASURED) for line in changed), changed
+    project.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_one_word_prompt_change_changes_only_that_call_in_the_canonical_form(
+    project: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    golden = project.path / "g.ckpt"
+    before = _canonical(golden, capsys).splitlines()
+    app = project.path / "app.py"
+    app.write_text(app.read_text().replace("terse travel agent", "terse rail agent"))
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    after = _canonical(golden, capsys).splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert len(before) == len(after)
+    assert changed and all("rail" in b and "travel" in a for a, b in changed), changed
+
+
+def test_fresh_draws_a_new_checkpoint_id(project: pytest.Pytester) -> None:
+    golden = project.path / "g.ckpt"
+    first = json.loads(golden.read_text())["checkpoint_id"]
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert json.loads(golden.read_text())["checkpoint_id"] == first
+    project.runpytest("--clearstone-record", "--clearstone-fresh").assert_outcomes(passed=1)
+    assert json.loads(golden.read_text())["checkpoint_id"] != first
+    project.runpytest().assert_outcomes(passed=1)
