@@ -82,6 +82,11 @@ class _RunState:
     #: tests re-recorded by record-diverged: (node id, why: diverged or missing)
     rerecorded: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     referenced: set[str] = dataclasses.field(default_factory=set)
+    #: the directories of the collected test files (where unused goldens are looked for)
+    test_dirs: set[str] = dataclasses.field(default_factory=set)
+    #: how the run selected a subset of the suite ("": it collected the whole suite)
+    subset: str = ""
+    collect_errors: int = 0
     failed_saves: list[str] = dataclasses.field(default_factory=list)
     undo_codec_hooks: Callable[[], None] | None = None
 
@@ -150,6 +155,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="clearstone_allow_pickle",
         help="Allow dill pickles in goldens: record values only pickling can store, and load "
         "goldens holding them (unpickling runs code chosen by whoever wrote the file)",
+    )
+    group.addoption(
+        "--clearstone-prune-unused",
+        action="store_true",
+        dest="clearstone_prune_unused",
+        help="Delete the goldens no collected test uses (listed in the summary); refused unless "
+        "the whole suite is collected, without selection and without collection errors",
     )
     group.addoption(
         "--clearstone-fresh",
@@ -330,8 +342,16 @@ def pytest_configure(config: pytest.Config) -> None:
         "the recording; record it with --clearstone-record. strict compares each call's "
         "arguments and fails on unused responses.",
     )
+    from .diff import set_verbosity  # -vv: state deltas show values in full
+
+    config.add_cleanup(set_verbosity(config.get_verbosity()))
     config.stash[_SETTINGS] = _settings(config)
-    config.stash[_STATE] = _RunState()
+    config.stash[_STATE] = _RunState(subset=_selection(config))
+    if config.getoption("clearstone_prune_unused") and config.stash[_STATE].subset:
+        raise pytest.UsageError(
+            f"--clearstone-prune-unused needs the whole suite: this run selects a subset "
+            f"({config.stash[_STATE].subset}), so goldens of the tests left out would look unused"
+        )
     config.pluginmanager.register(_Reporter(config), "clearstone-reporter")
 
 
@@ -787,7 +807,9 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    referenced = config.stash[_STATE].referenced
+    state = config.stash[_STATE]
+    referenced = state.referenced
+    state.test_dirs.update({os.path.dirname(str(item.path)) for item in items})
     ini_mock = config.stash[_SETTINGS].ini_options.get("mock")
     used = False
     # golden path (compared case-insensitively where the file system is) -> the path as
@@ -861,6 +883,28 @@ def _install_codec_hooks(config: pytest.Config) -> None:
     config.stash[_STATE].undo_codec_hooks = codec.use_hooks(encode, decode)
 
 
+def _selection(config: pytest.Config) -> str:
+    """How the command line selects a subset of the suite (``""``: it does not)."""
+    option = config.option
+    for flag, given in (
+        ("-k", getattr(option, "keyword", "")),
+        ("-m", getattr(option, "markexpr", "")),
+        ("--lf", getattr(option, "lf", False)),
+        ("--deselect", getattr(option, "deselect", None)),
+    ):
+        if given:
+            return flag
+    if config.args_source is pytest.Config.ArgsSource.ARGS:
+        whole = {str(config.rootpath), str(config.invocation_params.dir)}
+        whole.update(str((config.rootpath / p).resolve()) for p in config.getini("testpaths"))
+        for arg in config.args:
+            if "::" in arg:
+                return "node ids"
+            if str(Path(arg).resolve()) not in whole:
+                return "file or directory arguments"
+    return ""
+
+
 def _shown(config: pytest.Config, path: Path) -> str:
     """``path`` relative to the rootdir where it is under it."""
     try:
@@ -869,28 +913,14 @@ def _shown(config: pytest.Config, path: Path) -> str:
         return str(path)
 
 
-def _unused_files(referenced: set[str]) -> list[Path]:
-    """The ``*.ckpt`` files in the directories of ``referenced`` that it does not name (string
-    operations: the paths of a large golden suite are many)."""
-    unused = []
-    for directory in sorted({os.path.dirname(p) for p in referenced}):
-        try:
-            names = sorted(os.listdir(directory))
-        except OSError:  # gone, or not a directory
-            continue
-        for name in names:
-            if name.endswith(".ckpt") and not name.startswith("."):  # as glob("*.ckpt")
-                path = os.path.join(directory, name)
-                if path not in referenced:  # both sides are absolute and normalised
-                    unused.append(Path(path))
-    return unused
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash[_STATE]
     if hasattr(config, "workeroutput"):
         config.workeroutput["clearstone_referenced"] = sorted(state.referenced)
+        config.workeroutput["clearstone_test_dirs"] = sorted(state.test_dirs)
+        config.workeroutput["clearstone_subset"] = state.subset
+        config.workeroutput["clearstone_collect_errors"] = state.collect_errors
     if state.provider is not None:
         state.provider.shutdown()
     if state.undo_codec_hooks is not None:
@@ -972,16 +1002,30 @@ class _Reporter:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """pytest-xdist: gather the checkpoint paths each worker collected."""
         output = getattr(node, "workeroutput", {})
-        self.state.referenced.update(output.get("clearstone_referenced", ()))
+        state = self.state
+        state.referenced.update(output.get("clearstone_referenced", ()))
+        state.test_dirs.update(output.get("clearstone_test_dirs", ()))
+        state.subset = state.subset or str(output.get("clearstone_subset", ""))
+        state.collect_errors += int(output.get("clearstone_collect_errors", 0))
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        if items:
+            self.state.subset = self.state.subset or "deselected tests"
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.state.collect_errors += 1
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        counts = self.state.counts
-        referenced = self.state.referenced
-        # with node ids on the command line only those tests are collected: every other golden
-        # would look unused, so the list is left out
-        by_node_id = any("::" in str(arg) for arg in self.config.args)
-        unused = _unused_files(referenced) if referenced and not by_node_id else []
-        if not any(counts.values()) and not unused:
+        from .golden.unused import prune, unused_goldens
+
+        counts, state = self.state.counts, self.state
+        prune_asked = bool(self.config.getoption("clearstone_prune_unused"))
+        # with a subset of the suite collected every other golden would look unused: the list
+        # is left out (and pruning refused)
+        whole = not state.subset and not state.collect_errors
+        unused = unused_goldens(state.test_dirs, state.referenced) if whole else []
+        if not any(counts.values()) and not unused and not prune_asked:
             return
         tr = terminalreporter
         tr.write_sep("=", "clearstone")
@@ -1004,8 +1048,19 @@ class _Reporter:
             tr.write_line("goldens not written (the old file, if any, stays):", red=True)
             for node_id, why in state.not_written:
                 tr.write_line(f"  {node_id}: {why}", red=True)
+        if prune_asked and not whole:
+            why = state.subset or f"{state.collect_errors} collection error(s)"
+            tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
+        elif prune_asked:
+            for path, problem in prune(unused):
+                shown = _shown(self.config, path)
+                if problem:
+                    tr.write_line(f"could not delete unused golden {shown}: {problem}", red=True)
+                else:
+                    tr.write_line(f"deleted unused golden {shown}", yellow=True)
+            unused = []
         if unused:
-            tr.write_line("checkpoint files that no collected test references:")
+            tr.write_line("goldens that no collected test uses:")
             for path in unused:
                 tr.write_line(f"  {_shown(self.config, path)}")
         if counts["diverged"] or counts["missing"]:
@@ -1025,7 +1080,8 @@ class _Reporter:
                 tr.write_line(f"  ... and {len(failing) - 10} more")
         elif unused:
             tr.write_line(
-                "hint: delete unused goldens, or point a @pytest.mark.replay test at them"
+                "hint: delete them with --clearstone-prune-unused, or point a "
+                "@pytest.mark.replay test at them"
             )
 
 

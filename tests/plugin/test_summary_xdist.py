@@ -26,20 +26,63 @@ def test_three(replay):
 """
 
 
-def test_unused_checkpoint_files_are_listed(project, pytester):
+def _stale(pytester, name="stale.ckpt"):
+    """A golden no test uses: a copy of one the plugin wrote."""
+    goldens = pytester.path / "goldens"
+    written = next(p for p in sorted(goldens.rglob("*.ckpt")) if p.name != name)
+    (goldens / name).write_bytes(written.read_bytes())
+    return goldens / name
+
+
+def test_unused_goldens_are_listed_and_other_checkpoints_are_not(project, pytester):
     project.record().assert_outcomes(passed=1)
-    (pytester.path / "goldens" / "stale.ckpt").write_text("{}")
+    _stale(pytester)
+    (pytester.path / "app_checkpoint.ckpt").write_text('{"metadata": {}}')  # not a golden
     result = project.replay()
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
             "*= clearstone =*",
             "1 checkpoint(s) replayed, 0 recorded, 0 diverged",
-            "checkpoint files that no collected test references:",
+            "goldens that no collected test uses:",
             "  goldens/stale.ckpt",
-            "hint: delete unused goldens, or point a @pytest.mark.replay test at them",
+            "hint: delete them with --clearstone-prune-unused, or point a @pytest.mark.replay "
+            "test at them",
         ]
     )
+    result.stdout.no_fnmatch_line("*app_checkpoint*")
+
+
+def test_prune_unused_deletes_only_the_unused_goldens(project, pytester):
+    project.record().assert_outcomes(passed=1)
+    stale = _stale(pytester)
+    kept = sorted((pytester.path / "goldens").rglob("*.ckpt"))
+    result = project.replay("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["deleted unused golden goldens/stale.ckpt"])
+    assert not stale.exists()
+    assert sorted((pytester.path / "goldens").rglob("*.ckpt")) == [p for p in kept if p != stale]
+
+
+@pytest.mark.parametrize(
+    ("args", "why"), [(("-k", "one"), "-k"), (("test_agent.py",), "file or directory arguments")]
+)
+def test_prune_unused_is_refused_for_a_selection(project, pytester, args, why):
+    project.record().assert_outcomes(passed=1)
+    stale = _stale(pytester)
+    result = project.replay("--clearstone-prune-unused", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--clearstone-prune-unused needs the whole suite*({why})*"])
+    assert stale.exists()
+
+
+def test_prune_unused_deletes_nothing_after_a_collection_error(project, pytester):
+    project.record().assert_outcomes(passed=1)
+    stale = _stale(pytester)
+    pytester.makepyfile(test_broken="import no_such_module_here\n")
+    result = project.replay("--clearstone-prune-unused")
+    result.stdout.fnmatch_lines(["*--clearstone-prune-unused: nothing deleted (1 collection*"])
+    assert stale.exists()
 
 
 def test_deselected_tests_still_count_as_references(project, pytester):
@@ -47,7 +90,7 @@ def test_deselected_tests_still_count_as_references(project, pytester):
     project.record().assert_outcomes(passed=3)
     result = project.replay("-k", "one")
     result.assert_outcomes(passed=1, deselected=2)
-    result.stdout.no_fnmatch_line("*no collected test references*")
+    result.stdout.no_fnmatch_line("*no collected test uses*")
 
 
 def test_selecting_by_node_id_does_not_list_other_goldens(project, pytester):
@@ -56,7 +99,7 @@ def test_selecting_by_node_id_does_not_list_other_goldens(project, pytester):
     result = project.replay("test_agent.py::test_one")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged"])
-    result.stdout.no_fnmatch_line("*no collected test references*")
+    result.stdout.no_fnmatch_line("*no collected test uses*")
 
 
 def test_no_section_for_a_plain_suite(pytester):
@@ -70,8 +113,9 @@ def test_xdist_two_workers(project, pytester, mode_args):
     pytester.makepyfile(test_agent=TWO_TESTS)
     if not mode_args:
         project.record().assert_outcomes(passed=3)
-    (pytester.path / "goldens").mkdir(exist_ok=True)
-    (pytester.path / "goldens" / "stale.ckpt").write_text("{}")
+    if mode_args:  # a golden for the stale copy, written before the run under test
+        project.record().assert_outcomes(passed=3)
+    _stale(pytester)
     result = pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2", *mode_args)
     result.assert_outcomes(passed=3)
     word = "recorded" if mode_args else "replayed"

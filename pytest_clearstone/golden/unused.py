@@ -1,0 +1,57 @@
+"""Goldens no collected test uses: found under the collected tests' directories, and pruned.
+
+Only files the plugin wrote (``"recorded_by": "pytest-clearstone"`` in their metadata) count:
+checkpoints an application saved next to its tests are not goldens. The report is only true
+for a whole suite: a run that selected a subset of the tests (file or directory arguments,
+node ids, ``-k``, ``-m``, ``--lf``, deselection) or failed to collect some cannot tell, so it
+is left out there, and pruning is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+#: directories never searched for goldens
+_SKIPPED = frozenset({"__pycache__", "node_modules", "site-packages"})
+_MARK = '"recorded_by": "pytest-clearstone"'
+
+
+def _written_by_the_plugin(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return _MARK in handle.read(1 << 20)
+    except OSError:
+        return False
+
+
+def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]:
+    """The goldens under ``test_dirs`` (recursively; hidden and cache directories skipped)
+    that no path in ``referenced`` names (both absolute and normalised), sorted."""
+    found: set[str] = set()
+    roots = sorted(set(test_dirs))
+    # a directory under another listed one is searched with it
+    tops = [d for d in roots if not any(d != o and d.startswith(o + os.sep) for o in roots)]
+    for top in tops:
+        for directory, subdirs, files in os.walk(top):
+            subdirs[:] = [d for d in subdirs if not d.startswith(".") and d not in _SKIPPED]
+            for name in files:
+                if name.endswith(".ckpt") and not name.startswith("."):
+                    path = os.path.join(directory, name)
+                    if path not in referenced and _written_by_the_plugin(path):
+                        found.add(path)
+    return [Path(p) for p in sorted(found)]
+
+
+def prune(paths: Iterable[Path]) -> list[tuple[Path, str]]:
+    """Delete ``paths``; for each, ``""`` or why it could not be deleted."""
+    done = []
+    for path in paths:
+        try:
+            path.unlink()
+        except OSError as exc:
+            done.append((path, f"{type(exc).__name__}: {exc}"))
+        else:
+            done.append((path, ""))
+    return done
