@@ -50,14 +50,20 @@ class ClearstoneError(Exception):
 class SerializationError(ClearstoneError, TypeError):
     """A value cannot be encoded (not JSON, not tagged, not picklable by dill)."""
 
-    def __init__(self, path: str, value_type: str, reason: str) -> None:
+    #: what to do about a value of the agent's state (the default advice)
+    STATE_ADVICE = (
+        "Make the value JSON-friendly, exclude it from get_state(), or implement "
+        "get_state()/load_state() on the agent."
+    )
+
+    def __init__(
+        self, path: str, value_type: str, reason: str, *, advice: str = STATE_ADVICE
+    ) -> None:
         self.path = path
         self.value_type = value_type
         self.reason = reason
-        super().__init__(
-            f"cannot serialise {path} (a {value_type}): {reason}. Make the value JSON-friendly, "
-            f"exclude it from get_state(), or implement get_state()/load_state() on the agent."
-        )
+        tail = f" {advice}" if advice else ""
+        super().__init__(f"cannot serialise {path} (a {value_type}): {reason}.{tail}")
 
 
 class TraceStoreError(ClearstoneError):

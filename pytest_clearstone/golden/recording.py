@@ -153,7 +153,8 @@ _REPR_FIXES = (
     "(pytest_clearstone.codec.register, or the pytest_clearstone_encode/decode hooks), mock "
     "the function under this one that returns a storable value (for a stream or a context "
     "manager: the SDK method that makes the request, e.g. "
-    "openai.resources.chat.completions.AsyncCompletions.create), or allow pickles"
+    "openai.resources.chat.completions.AsyncCompletions.create), or, if dill can pickle it, "
+    "allow pickles"
 )
 
 
@@ -174,4 +175,5 @@ def refuse_unreplayable_outputs(trace: Trace) -> None:
                 format_path(where, f"the answer of call #{number} to {target}"),
                 type_name,
                 _REPR_FIXES,
+                advice="",
             )

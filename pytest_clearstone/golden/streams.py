@@ -148,6 +148,20 @@ class StreamTap:
             self.finish()
 
 
+def _without_body(response: Any) -> Any:
+    """The stream's HTTP response with its status, headers and request but no body: the body
+    is the stream, recorded as the items the agent read (a transport that answered from memory
+    would otherwise store all of it)."""
+    try:
+        request = response.request
+    except RuntimeError:  # built without a request
+        request = None
+    try:
+        return type(response)(response.status_code, headers=response.headers, request=request)
+    except Exception:  # not an httpx-like response: keep it as it is
+        return response
+
+
 def tap(
     value: Any, step: Step, done: Callable[[RecordedStream], None]
 ) -> tuple[Any, StreamTap | None]:
@@ -157,7 +171,9 @@ def tap(
         inner = value._iterator
         is_async = hasattr(inner, "__anext__")
         record = RecordedStream(
-            is_async=is_async, stream_class=class_path(type(value)), response=value.response
+            is_async=is_async,
+            stream_class=class_path(type(value)),
+            response=_without_body(value.response),
         )
         stream_tap = StreamTap(record, step, done)
         value._iterator = stream_tap.asynchronous(inner) if is_async else stream_tap.sync(inner)
