@@ -58,6 +58,14 @@ def test_it(replay, async_openai_client):
     assert agent.history[0]["types"] == [
         "openai.AsyncStream", "openai.types.chat.chat_completion_chunk.ChatCompletionChunk"]
 """,
+    "sdk_stream_helper": f"""
+@pytest.mark.replay("goldens/sdk_stream_helper.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    assert replay.run(agent.stream_helper, "Boats to Capri?") == "Answer to 'Boats to Capri?'"
+    assert agent.history[0]["final"] == "Answer to 'Boats to Capri?'"
+    assert agent.history[0]["types"][0].endswith("ChatCompletionStream")
+""",
     "sdk_stream_read_partly": f"""
 @pytest.mark.replay("goldens/sdk_stream_partly.ckpt", mock={{"llm": "{CREATE}"}})
 def test_it(replay, openai_client):

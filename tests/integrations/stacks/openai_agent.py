@@ -119,6 +119,19 @@ class ChatAgent(_Stateful):
         self.history.append({"q": question, "a": answer, "types": type_names(stream, chunk)})
         return answer
 
+    def stream_helper(self, question: str) -> str:
+        """The SDK's ``chat.completions.stream()`` helper (it calls ``create(stream=True)``
+        when entered and accumulates the chunks into events)."""
+        with self.client.chat.completions.stream(
+            model=MODEL, messages=messages_for(question)
+        ) as stream:
+            parts = [e.delta for e in stream if e.type == "content.delta"]
+            final = stream.get_final_completion()
+        answer = "".join(parts)
+        self.history.append({"q": question, "a": answer, "final": final.choices[0].message.content,
+                             "types": type_names(stream, final)})
+        return answer
+
     def first_words(self, question: str, count: int = 2) -> str:
         """Reads only the first chunks of a stream, then closes it."""
         parts = []
