@@ -30,8 +30,11 @@ def test_it(replay):
 @pytest.mark.replay("goldens/parallel.ckpt", mock=MOCK)
 def test_it(replay):
     agent = app.TripAgent(app.make_llm())
+    app.REPLIES.clear()
     answer = replay.run(agent.plan, "Lisbon")
     assert answer.startswith("Answer to 'merge Answer to 'flights")
+    # the replayed answers of ChatOpenAI.invoke are the recorded type
+    assert app.REPLIES == ["langchain_core.messages.ai.AIMessage"] * 4
 """,
     "async_graph": """
 @pytest.mark.replay("goldens/async.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})

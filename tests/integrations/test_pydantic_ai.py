@@ -26,6 +26,7 @@ SCENARIOS = {
 def test_it(replay):
     guide = app.Guide(app.make_model())
     assert replay.run(guide.ask, "Who painted this?") == "Answer to 'Who painted this?'"
+    assert guide.answers[0]["messages"] == ["ModelRequest", "ModelResponse"]
 """,
     "run_async": f"""
 @pytest.mark.replay("goldens/run_async.ckpt", mock={{"llm": "{REQUEST}"}})

@@ -22,13 +22,19 @@ class TripState(TypedDict):
     answer: str
 
 
+#: the classes of the chat model's replies, to check the replayed types
+REPLIES: list[str] = []
+
+
 def lookup(kind: str, query: str) -> str:
     return f"{kind} for {query}: {len(query)} options"
 
 
 def build_graph(llm: Any, parallel: bool = True) -> Any:
     def ask(text: str) -> str:
-        return llm.invoke([SystemMessage(SYSTEM), HumanMessage(text)]).content
+        message = llm.invoke([SystemMessage(SYSTEM), HumanMessage(text)])
+        REPLIES.append(f"{type(message).__module__}.{type(message).__qualname__}")
+        return message.content
 
     def plan(state: TripState) -> dict[str, Any]:
         return {"plan": ask(f"plan {state['question']}")}

@@ -64,7 +64,8 @@ class Guide:
     def ask(self, question: str) -> str:
         result = self.agent.run_sync(question)
         self.answers.append({"q": question, "a": result.output,
-                             "tokens": result.usage.total_tokens})
+                             "tokens": result.usage.total_tokens,
+                             "messages": [type(m).__name__ for m in result.all_messages()]})
         return result.output
 
     async def aask(self, question: str) -> str:
