@@ -500,6 +500,45 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
     return 0
 
 
+# -- upgrade -----------------------------------------------------------------------------------
+def cmd_upgrade(args: argparse.Namespace, out: _Out) -> int:
+    """Rewrite goldens of an older format version in the current one, running nothing: each
+    file is read as plain JSON (no value decoded, no module imported). Version 1 is current,
+    so at this release every readable golden is reported up to date and left untouched."""
+    from .golden.document import FORMAT_NAME, FORMAT_VERSION
+
+    files: list[Path] = []
+    for given in args.paths:
+        path = Path(given)
+        files.extend(sorted(path.rglob("*.ckpt")) if path.is_dir() else [path])
+    problems = 0
+    for path in files:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
+            problems += 1
+            out.line(f"{printable(path)}: not upgraded: not a readable checkpoint ({exc})")
+            continue
+        version = doc.get("format_version") if isinstance(doc, dict) else None
+        if (
+            not isinstance(doc, dict)
+            or doc.get("format") != FORMAT_NAME
+            or type(version) is not int
+        ):
+            problems += 1
+            out.line(f"{printable(path)}: not upgraded: not a pytest-clearstone checkpoint")
+        elif version > FORMAT_VERSION:
+            problems += 1
+            out.line(
+                f"{printable(path)}: not upgraded: format version {version} is newer than this "
+                f"release's ({FORMAT_VERSION}); upgrade pytest-clearstone"
+            )
+        else:
+            out.line(f"{printable(path)}: up to date (format version {version})")
+    out.line(f"{len(files) - problems} of {len(files)} checkpoint file(s) up to date")
+    return 2 if problems else 0
+
+
 # -- import-clearstone -------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace, out: _Out) -> int:
     try:  # imported by name: the importer is optional and loaded only for this command
@@ -639,6 +678,12 @@ _COMMANDS: list[tuple[str, str, Any, list[tuple[tuple[str, ...], dict[str, Any]]
             (("--older-than",), {"type": _non_negative, "required": True, "metavar": "DAYS"}),
             (("--dry-run",), {**_FLAG, "help": "print what would be deleted, delete nothing"}),
         ],
+    ),
+    (
+        "upgrade",
+        "rewrite goldens of an older format version in the current one, running nothing",
+        cmd_upgrade,
+        [(("paths",), {"metavar": "PATH", "nargs": "+", "help": ".ckpt files or directories"})],
     ),
     (
         "import-clearstone",

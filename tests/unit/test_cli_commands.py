@@ -369,3 +369,30 @@ def test_colour_like_pytest(monkeypatch, tmp_path, env, flag, tty, coloured):
     argv = ["diff", str(a[0].save_checkpoint(a[1])), str(b[0].save_checkpoint(b[1]))]
     assert main(argv + ([flag] if flag else [])) == 1
     assert ("\033[31m" in stream.getvalue()) is coloured
+
+
+# -- upgrade ------------------------------------------------------------------------------------
+def test_upgrade_reports_current_goldens_and_changes_no_file(capsys, tmp_path):
+    for golden in EXAMPLE.glob("*.ckpt"):
+        shutil.copy(golden, tmp_path / golden.name)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    code, out, _ = run(capsys, "upgrade", tmp_path)
+    assert code == 0
+    assert "billing.ckpt: up to date (format version 1)" in out
+    assert out.rstrip().endswith("2 of 2 checkpoint file(s) up to date")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_upgrade_refuses_a_newer_or_foreign_file_untouched(capsys, tmp_path):
+    newer = tmp_path / "newer.ckpt"
+    doc = json.loads(next(EXAMPLE.glob("*.ckpt")).read_text())
+    doc["format_version"] = 99
+    newer.write_text(json.dumps(doc))
+    foreign = tmp_path / "foreign.ckpt"
+    foreign.write_text('{"hello": 1}')
+    before = newer.read_bytes(), foreign.read_bytes()
+    code, out, _ = run(capsys, "upgrade", newer, foreign)
+    assert code == 2
+    assert "format version 99 is newer than this release's (1); upgrade pytest-clearstone" in out
+    assert "foreign.ckpt: not upgraded: not a pytest-clearstone checkpoint" in out
+    assert (newer.read_bytes(), foreign.read_bytes()) == before
