@@ -1,23 +1,63 @@
-"""State deltas: what changed between two values, one readable line per path (deepdiff)."""
+"""State deltas: what changed between two values, one readable line per path (deepdiff); text
+that spans lines or the terminal's width is diffed line by line, the way pytest shows it."""
 
 from __future__ import annotations
 
+import difflib
+import shutil
 import warnings
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 _MAX_VALUE = 80
 _CONTEXT = 24
+#: unchanged lines shown around a changed line of text (all of them under ``-vv``)
+_CONTEXT_LINES = 1
+#: lines of a text diff shown before the rest is summed up (all of them under ``-vv``)
+_MAX_TEXT_LINES = 40
+#: ``?`` hint lines only for blocks of changed lines up to this size (difflib's intraline
+#: matching is quadratic)
+_MAX_HINT_PAIRS = 64
+_MAX_HINT_LINE = 5000
+
+_verbosity = 0
 
 
-def _short(value: Any, other: Any = None) -> str:
+def set_verbosity(level: int) -> Callable[[], None]:
+    """Set how state deltas show values: below 2 (the default) long values are shortened around
+    where they differ and only the changed lines of a text (with one line of context) are shown;
+    from 2 (pytest ``-vv``) everything is shown in full. The plugin sets it from pytest's
+    verbosity at configure time. Returns a function that restores the level it replaced."""
+    global _verbosity
+    previous, _verbosity = _verbosity, int(level)
+
+    def restore() -> None:
+        global _verbosity
+        _verbosity = previous
+
+    return restore
+
+
+def get_verbosity() -> int:
+    """The level set by :func:`set_verbosity` (pytest's verbosity in a test run)."""
+    return _verbosity
+
+
+def _repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:  # a third-party object's broken __repr__
+        return f"<{type(value).__name__} object (repr failed)>"
+
+
+def _short(value: Any, other: Any = None, *, full: bool = False) -> str:
     """``repr`` of ``value``, shortened around where it first differs from ``other``."""
-    text = repr(value)
-    if len(text) <= _MAX_VALUE:
+    text = _repr(value)
+    if full or len(text) <= _MAX_VALUE:
         return text
     start = 0
     if other is not None:
-        other_text = repr(other)
+        other_text = _repr(other)
         limit = min(len(text), len(other_text))
         while start < limit and text[start] == other_text[start]:
             start += 1
@@ -33,54 +73,108 @@ def _equal(a: Any, b: Any) -> bool:
         return False
 
 
+class _Change(NamedTuple):
+    path: str
+    kind: str
+    old: Any
+    new: Any
+
+
 class StateDelta:
     """The difference between two states, built on deepdiff.
 
-    Falsy when the states are equal; ``str()`` gives one line per changed path, e.g.
-    ``root['memory'][1]['result']: 'a' -> 'b'``. Equal states are detected with ``==`` first,
-    so comparing equal states never runs deepdiff.
+    Falsy when the states are equal. ``lines`` (and iterating) give one line per changed path,
+    e.g. ``root['memory'][1]['result']: 'a' -> 'b'``; ``str()`` gives the readable delta shown in
+    failures: the same lines, except that a text containing line breaks or longer than the
+    terminal's width is diffed line by line like pytest does (``- before`` / ``+ after``, with
+    ``?`` hint lines), only the changed lines and their neighbours shown. Long values are
+    shortened around where they differ unless ``verbosity`` (default: :func:`set_verbosity`'s,
+    pytest's ``-vv`` in a test run) is 2 or more. ``width`` defaults to the terminal's.
+
+    Equal states are detected with ``==`` first, so comparing equal states never runs deepdiff.
     """
 
-    __slots__ = ("_lines", "after", "before")
+    __slots__ = ("_changes", "_lines", "_text", "_verbosity", "_width", "after", "before")
 
-    def __init__(self, before: Any, after: Any) -> None:
+    def __init__(
+        self,
+        before: Any,
+        after: Any,
+        *,
+        verbosity: int | None = None,
+        width: int | None = None,
+    ) -> None:
         self.before = before
         self.after = after
-        self._lines: list[str] | None = [] if _equal(before, after) else None
+        self._verbosity = verbosity
+        self._width = width
+        equal = _equal(before, after)
+        self._changes: list[_Change] | None = [] if equal else None
+        self._lines: list[str] | None = [] if equal else None
+        self._text: list[str] | None = [] if equal else None
+
+    @property
+    def verbosity(self) -> int:
+        """The verbosity this delta is shown with: its own, else :func:`get_verbosity`."""
+        return _verbosity if self._verbosity is None else self._verbosity
+
+    @property
+    def width(self) -> int:
+        """The width beyond which a text is diffed line by line: its own, else the terminal's."""
+        if self._width is None:
+            self._width = max(20, shutil.get_terminal_size().columns)
+        return self._width
 
     @property
     def lines(self) -> list[str]:
         """One rendered line per change."""
         if self._lines is None:
-            self._lines = list(self._render())
+            full = self.verbosity >= 2
+            self._lines = [_line(change, full) for change in self._changed()]
         return self._lines
 
-    def _render(self) -> Iterator[str]:
-        before, after = comparable_view(self.before), comparable_view(self.after)
-        try:
-            with warnings.catch_warnings():
-                # a third-party object's deprecated property must not fail the comparison
-                warnings.simplefilter("ignore")
-                yield from _deepdiff_lines(before, after)
-        except Exception:  # raised from inside a third-party object: compare the JSON forms
-            from . import codec
+    @property
+    def text_lines(self) -> list[str]:
+        """The readable delta, as ``str()`` gives it: one line per change, or for a changed
+        text a heading line followed by its line-by-line diff, indented."""
+        if self._text is None:
+            full, width = self.verbosity >= 2, self.width
+            self._text = []
+            for change in self._changed():
+                if change.kind == "values_changed" and _is_long_text(change, width):
+                    self._text.extend(_text_diff(change, full, width))
+                else:
+                    self._text.append(_line(change, full))
+        return self._text
 
-            yield from _deepdiff_lines(codec.encode(before), codec.encode(after))
+    def _changed(self) -> list[_Change]:
+        if self._changes is None:
+            before, after = comparable_view(self.before), comparable_view(self.after)
+            try:
+                with warnings.catch_warnings():
+                    # a third-party object's deprecated property must not fail the comparison
+                    warnings.simplefilter("ignore")
+                    self._changes = _deepdiff_changes(before, after)
+            except Exception:  # raised from inside a third-party object: compare the JSON forms
+                from . import codec
+
+                self._changes = _deepdiff_changes(codec.encode(before), codec.encode(after))
+        return self._changes
 
     def __bool__(self) -> bool:
-        return bool(self.lines)
+        return bool(self._changed())
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self._changed())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.lines)
 
     def __str__(self) -> str:
-        return "\n".join(self.lines) if self.lines else "(no differences)"
+        return "\n".join(self.text_lines) if self else "(no differences)"
 
     def __repr__(self) -> str:
-        return f"<StateDelta {len(self.lines)} change(s)>"
+        return f"<StateDelta {len(self)} change(s)>"
 
 
 def comparable_view(value: Any) -> Any:
@@ -109,27 +203,31 @@ def comparable_view(value: Any) -> Any:
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 
 
-def _deepdiff_lines(before: Any, after: Any) -> Iterator[str]:
+def _deepdiff_changes(before: Any, after: Any) -> list[_Change]:
     from deepdiff import DeepDiff
 
     dd = DeepDiff(before, after, verbose_level=2, view="tree")
-    for kind in _KINDS:
-        for level in sorted(dd.get(kind, ()), key=lambda lv: lv.path()):
-            path = level.path().rstrip(":")
-            old, new = level.t1, level.t2
-            if kind == "type_changes":
-                yield (
-                    f"{path}: {_short(old, new)} ({type(old).__name__}) -> "
-                    f"{_short(new, old)} ({type(new).__name__})"
-                )
-            elif kind == "values_changed":
-                yield f"{path}: {_short(old, new)} -> {_short(new, old)}"
-            elif kind.endswith("added"):
-                yield f"{path}: added {_short(new)}"
-            elif kind.endswith("removed"):
-                yield f"{path}: removed {_short(old)}"
-            else:
-                yield f"{path}: repetition changed"
+    return [
+        _Change(level.path().rstrip(":"), kind, level.t1, level.t2)
+        for kind in _KINDS
+        for level in sorted(dd.get(kind, ()), key=lambda lv: lv.path())
+    ]
+
+
+def _line(change: _Change, full: bool) -> str:
+    path, kind, old, new = change
+    if kind == "type_changes":
+        return (
+            f"{path}: {_short(old, new, full=full)} ({type(old).__name__}) -> "
+            f"{_short(new, old, full=full)} ({type(new).__name__})"
+        )
+    if kind == "values_changed":
+        return f"{path}: {_short(old, new, full=full)} -> {_short(new, old, full=full)}"
+    if kind.endswith("added"):
+        return f"{path}: added {_short(new, full=full)}"
+    if kind.endswith("removed"):
+        return f"{path}: removed {_short(old, full=full)}"
+    return f"{path}: repetition changed"
 
 
 _KINDS = (
@@ -150,3 +248,106 @@ _KINDS = (
 def state_delta(before: Any, after: Any) -> StateDelta:
     """The :class:`StateDelta` from ``before`` to ``after``."""
     return StateDelta(before, after)
+
+
+# -- text, line by line ---------------------------------------------------------------------------
+def _is_long_text(change: _Change, width: int) -> bool:
+    old, new = change.old, change.new
+    if not (isinstance(old, str) and isinstance(new, str)):
+        return False
+    # str's own methods: a subclass's overrides are not called
+    return any(str.__contains__(s, "\n") or str.__len__(s) > width for s in (old, new))
+
+
+def _text_diff(change: _Change, full: bool, width: int) -> Iterator[str]:
+    """A heading line, then the ndiff of the two texts' lines, indented: under ``full`` all of
+    it; otherwise only the changed lines and ``_CONTEXT_LINES`` around them, long lines cut
+    around where they differ, at most ``_MAX_TEXT_LINES`` lines."""
+    # str's own methods: a subclass's overrides are not called
+    a = str.splitlines(str.__str__(change.old), True)
+    b = str.splitlines(str.__str__(change.new), True)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    groups = [matcher.get_opcodes()] if full else matcher.get_grouped_opcodes(_CONTEXT_LINES)
+    clip_to = None if full else width
+    body: list[str] = []
+    last = 0
+    for group in groups:
+        if group[0][1] > last:
+            body.append(_skipped(group[0][1] - last))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                body.extend(f"  {_clip(line, clip_to)}" for line in a[i1:i2])
+            else:
+                body.extend(_diff_block(a[i1:i2], b[j1:j2], clip_to))
+        last = group[-1][2]
+    if last < len(a):
+        body.append(_skipped(len(a) - last))
+    if not full and len(body) > _MAX_TEXT_LINES:
+        rest = len(body) - _MAX_TEXT_LINES
+        body[_MAX_TEXT_LINES:] = [f"... ({rest} more line(s) of diff; -vv shows all)"]
+    yield f"{change.path}: text differs (- before, + after):"
+    for line in body:
+        yield "  " + line.rstrip("\r\n")
+
+
+def _skipped(count: int) -> str:
+    return f"... ({count} identical line(s))"
+
+
+def _diff_block(a: list[str], b: list[str], width: int | None) -> Iterator[str]:
+    """The ndiff of a block of changed lines: ``- old`` and ``+ new`` lines, with ``?`` hint
+    lines under lines that changed only in part; with a ``width``, lines longer than it are cut
+    around where they differ from their counterpart, the same way on both sides."""
+    if width is not None:
+        a, b = list(a), list(b)
+        for k in range(max(len(a), len(b))):
+            if k < len(a) and k < len(b):
+                a[k], b[k] = _clip_pair(a[k], b[k], width)
+            elif k < len(a):
+                a[k] = _clip(a[k], width)
+            else:
+                b[k] = _clip(b[k], width)
+    if len(a) * len(b) <= _MAX_HINT_PAIRS and max(map(len, a + b)) <= _MAX_HINT_LINE:
+        yield from difflib.Differ().compare(a, b)
+    else:  # intraline matching would be slow: the lines as they are
+        yield from (f"- {line}" for line in a)
+        yield from (f"+ {line}" for line in b)
+
+
+def _ending(line: str) -> tuple[str, str]:
+    body = line.rstrip("\r\n")
+    return body, line[len(body) :]
+
+
+def _clip(line: str, width: int | None) -> str:
+    """``line`` cut to ``width`` characters (``None``: as it is), its line break kept."""
+    body, end = _ending(line)
+    if width is None or len(body) <= width:
+        return line
+    return body[:width] + "..." + end
+
+
+def _clip_pair(x: str, y: str, width: int) -> tuple[str, str]:
+    """Two lines cut to what lies around where they differ: their common start and end are
+    replaced by ``...`` beyond ``_CONTEXT`` characters, and what is left is cut to ``width``."""
+    (x, x_end), (y, y_end) = _ending(x), _ending(y)
+    if len(x) <= width and len(y) <= width:
+        return x + x_end, y + y_end
+    limit = min(len(x), len(y))
+    start = 0
+    while start < limit and x[start] == y[start]:
+        start += 1
+    stop = 0
+    while stop < limit - start and x[-1 - stop] == y[-1 - stop]:
+        stop += 1
+    lo = max(0, start - _CONTEXT)
+    keep_end = max(0, stop - _CONTEXT)
+
+    def cut(s: str) -> str:
+        hi = len(s) - keep_end
+        text = s[lo:hi]
+        if len(text) > width:
+            text, hi = text[:width], lo + width
+        return ("..." if lo else "") + text + ("..." if hi < len(s) else "")
+
+    return cut(x) + x_end, cut(y) + y_end

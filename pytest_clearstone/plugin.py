@@ -342,6 +342,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "the recording; record it with --clearstone-record. strict compares each call's "
         "arguments and fails on unused responses.",
     )
+    from .diff import set_verbosity  # -vv: state deltas show values in full
+
+    config.add_cleanup(set_verbosity(config.get_verbosity()))
     config.stash[_SETTINGS] = _settings(config)
     config.stash[_STATE] = _RunState(subset=_selection(config))
     if config.getoption("clearstone_prune_unused") and config.stash[_STATE].subset:
