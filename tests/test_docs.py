@@ -25,6 +25,7 @@ HTML comment on the line before a block can change that:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -37,6 +38,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -335,6 +337,113 @@ def test_expected_output_matching():
     assert _expect("collected 2 items\n...\n2 passed in ...s", actual) is None
     assert _expect("2 passed in ...s\ncollected 2 items", actual) is not None  # order matters
     assert _expect("3 passed", actual) == "expected line not found (in order): '3 passed'"
+
+
+# -- Markdown tables -----------------------------------------------------------------------------
+_TABLE_ROW = re.compile(r"^\s*\|")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def broken_tables(text: str) -> list[int]:
+    """Lines (1-based) that start rows of ``|`` outside code blocks which are not a table: rows
+    with no header and ``|---|`` rule above them, such as the rows after a blank line inside a
+    table (Markdown ends the table at the blank line and prints the rest as a paragraph)."""
+    broken: list[int] = []
+    lines = text.splitlines()
+    fence = ""
+    i = 0
+    while i < len(lines):
+        stripped = lines[i].strip()
+        if fence:
+            fence = "" if stripped.startswith(fence) else fence
+            i += 1
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            i += 1
+            continue
+        if not _TABLE_ROW.match(lines[i]):
+            i += 1
+            continue
+        start = i
+        while i < len(lines) and _TABLE_ROW.match(lines[i]):
+            i += 1
+        if i - start < 2 or not _TABLE_RULE.match(lines[start + 1]):
+            broken.append(start + 1)
+    return broken
+
+
+def _markdown_files() -> list[Path]:
+    return [*pages(), DOCS.parent / "README.md"]
+
+
+@pytest.mark.parametrize("page", _markdown_files(), ids=lambda p: str(p.relative_to(DOCS.parent)))
+def test_tables_are_not_broken_by_blank_lines(page: Path) -> None:
+    where = [f"{page.relative_to(DOCS.parent)}:{n}" for n in broken_tables(page.read_text())]
+    assert where == [], f"rows of | with no table header above (a blank line in a table?): {where}"
+
+
+def test_broken_tables_finds_a_blank_line_inside_a_table() -> None:
+    table = "| a | b |\n|---|---|\n| 1 | 2 |\n"
+    assert broken_tables(table) == []
+    assert broken_tables("text\n\n" + table + "\n" + table) == []  # two tables
+    assert broken_tables(table + "\n| 3 | 4 |\n| 5 | 6 |\n") == [5]  # the rows after the gap
+    assert broken_tables("|:--|--:|\n") == [1]  # a rule with no header
+    assert broken_tables("```text\n| 1 | 2 |\n```\n~~~\n| x |\n~~~\n") == []  # code
+
+
+# -- diagrams: docs/diagrams/*.json rendered to docs/img/*.svg by docs/diagrams/render.py ------
+def _diagrams() -> ModuleType:
+    path = DOCS / "diagrams" / "render.py"
+    spec = importlib.util.spec_from_file_location("docs_diagrams_render", path)
+    assert spec is not None and spec.loader is not None
+    module = sys.modules.get(spec.name)
+    if module is None:  # (registered first: its dataclasses look their module up)
+        module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return module
+
+
+def test_diagrams_are_rendered_from_their_sources() -> None:
+    """The committed SVGs are what the script makes of the sources, byte for byte; after editing a
+    source run ``python docs/diagrams/render.py``."""
+    render = _diagrams()
+    sources = render.sources()
+    assert {s.stem for s in sources} == {p.stem for p in (DOCS / "img").glob("*.svg")}
+    for source in sources:
+        committed = render.target(source).read_bytes().decode("utf-8")
+        assert render.rendered(source) == committed, f"{source.name}: run docs/diagrams/render.py"
+
+
+def test_every_diagram_is_shown_on_a_page() -> None:
+    text = "\n".join(p.read_text() for p in pages())
+    svgs = sorted(p.name for p in (DOCS / "img").glob("*.svg"))
+    assert svgs and [name for name in svgs if f"img/{name})" not in text] == []
+
+
+def test_a_diagram_is_a_readable_svg() -> None:
+    import xml.etree.ElementTree as ET
+
+    render = _diagrams()
+    svg = render.render(
+        {"title": "t & t", "width": 200, "height": 100,
+         "boxes": [{"id": "a", "x": 10, "y": 10, "w": 80, "h": 40, "lines": ["`x` <y>"]},
+                   {"id": "b", "x": 110, "y": 10, "w": 80, "h": 40}],
+         "arrows": [{"from": "a.right", "to": "b.left", "label": "go"}]}
+    )  # fmt: skip
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.get("viewBox") == "0 0 200 100"
+    assert root.findtext(f"{ns}title") == "t & t"
+    texts = ["".join(t.itertext()) for t in root.iter(f"{ns}text")]
+    assert texts == ["x <y>", "go"]
+    assert render.render({"title": "t", "width": 10, "height": 10}) == render.render(
+        {"title": "t", "width": 10, "height": 10}
+    )
+    with pytest.raises(ValueError, match="needs ~"):
+        render.render({"title": "t", "width": 100, "height": 50,
+                       "boxes": [{"id": "a", "x": 0, "y": 0, "w": 40, "h": 40,
+                                  "lines": ["far too long for this box"]}]})  # fmt: skip
 
 
 if __name__ == "__main__":
