@@ -130,3 +130,43 @@ def test_fresh_draws_a_new_checkpoint_id(project: pytest.Pytester) -> None:
     project.runpytest("--clearstone-record", "--clearstone-fresh").assert_outcomes(passed=1)
     assert json.loads(golden.read_text())["checkpoint_id"] != first
     project.runpytest().assert_outcomes(passed=1)
+
+
+def test_git_diff_with_the_textconv_shows_only_the_changed_call(project: pytest.Pytester) -> None:
+    """The documented review: goldens committed with a ``show --canonical`` textconv driver; a
+    one-word prompt change re-recorded shows in ``git diff`` as the lines of that call only."""
+    import shutil
+    import subprocess
+    import sys
+
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [git, *args], cwd=project.path, check=True, capture_output=True, text=True
+        ).stdout
+
+    run("init", "-q")
+    run("config", "user.email", "dev@example.com")
+    run("config", "user.name", "dev")
+    textconv = f"{sys.executable} -m pytest_clearstone show --canonical"
+    run("config", "diff.clearstone.textconv", textconv)
+    (project.path / ".gitattributes").write_text("*.ckpt diff=clearstone\n")
+    run("add", "g.ckpt", ".gitattributes")
+    run("commit", "-q", "-m", "golden")
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert run("diff", "--", "g.ckpt") == ""  # an unchanged re-record: nothing to review
+    app = project.path / "app.py"
+    app.write_text(app.read_text().replace("terse travel agent", "terse rail agent"))
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    changed = [
+        line
+        for line in run("diff", "-U0", "--", "g.ckpt").splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert changed == [
+        '-      "system": "You are a terse travel agent."',
+        '+      "system": "You are a terse rail agent."',
+    ], changed
