@@ -61,9 +61,32 @@ def test_it(replay):
     agent = app.ChefAgent(app.make_llm())
     assert replay.run(agent.with_fallback, "Ramen?") == "Answer to 'Ramen?'"
 """,
+    "llm_in_attribute_no_get_state": f"""
+from langchain_openai import ChatOpenAI
+
+@pytest.mark.replay("goldens/plain.ckpt", mock={{"llm": "{INVOKE}"}})
+def test_it(replay):
+    agent = app.PlainChef(app.make_llm())
+    assert replay.run(agent.answer, "Gnocchi?") == "Answer to 'Gnocchi?'"
+    assert agent.answers == ["Answer to 'Gnocchi?'"]
+    assert isinstance(agent.llm, ChatOpenAI)
+""",
+    # a user wrapper function around the model as the target (it takes the model as argument)
+    "wrapper_sync": """
+@pytest.mark.replay("goldens/wrapper.ckpt", mock={"llm": "langchain_agent.ask_model"})
+def test_it(replay):
+    agent = app.ChefAgent(app.make_llm())
+    assert replay.run(agent.via_wrapper, "Paella?") == "Answer to 'Paella?'"
+    assert agent.history == [{"q": "Paella?", "a": "Answer to 'Paella?'"}]
+""",
 }
 
 XFAIL: dict[str, str] = {
+    "llm_in_attribute_no_get_state": (
+        "the final state compares ChatOpenAI's __dict__, and langchain-core's cached_property "
+        "BaseChatModel._serialized is filled by the real invoke (callback start) but not by "
+        "the mocked one: GoldenMismatchError root['llm']['attrs']: removed {'_serialized': ...}"
+    ),
 }
 
 

@@ -2,7 +2,8 @@
 ``ChatOpenAI`` over the fake OpenAI service).
 
 Mock targets used by the tests: ``langchain_openai.ChatOpenAI.invoke``, ``.ainvoke``,
-``.stream``; the tools' backend ``langchain_agent.lookup``.
+``.stream``; the user wrapper ``langchain_agent.ask_model`` (a function taking the model); the
+tools' backend ``langchain_agent.lookup``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ def make_llm(temperature: float = 0.2, model: str = MODEL) -> ChatOpenAI:
     return ChatOpenAI(model=model, temperature=temperature, max_retries=0,
                       http_client=services.OPENAI.client(),
                       http_async_client=services.OPENAI.async_client())
+
+
+def ask_model(llm: ChatOpenAI, question: str) -> str:
+    """The user's own wrapper around the chat model: the mock target of the wrapper scenario."""
+    message = llm.invoke([SystemMessage(SYSTEM), HumanMessage(question)])
+    return str(message.content)
 
 
 def lookup(kind: str, query: str) -> str:
@@ -91,9 +98,27 @@ class ChefAgent:
         self.history.append({"q": question, "a": final.content, "tools": len(first.tool_calls)})
         return final.content
 
+    def via_wrapper(self, question: str) -> str:
+        answer = ask_model(self.llm, question)
+        self.history.append({"q": question, "a": answer})
+        return answer
+
     def with_fallback(self, question: str) -> str:
         """A busy model (429) with the usual model as LangChain fallback."""
         busy = make_llm(model="gpt-4o-busy")
         message = busy.with_fallbacks([self.llm]).invoke(self._messages(question))
         self.history.append({"q": question, "a": message.content})
         return message.content
+
+
+class PlainChef:
+    """Keeps its ``ChatOpenAI`` in ``self.llm`` and has no ``get_state()``."""
+
+    def __init__(self, llm: ChatOpenAI) -> None:
+        self.llm = llm
+        self.answers: list[str] = []
+
+    def answer(self, question: str) -> str:
+        message = self.llm.invoke([SystemMessage(SYSTEM), HumanMessage(question)])
+        self.answers.append(str(message.content))
+        return str(message.content)

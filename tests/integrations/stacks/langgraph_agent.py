@@ -1,6 +1,11 @@
 """A LangGraph trip planner: ``plan`` fans out to two parallel sync nodes (run on LangGraph's
 thread pool), then ``merge``. Every node asks ``ChatOpenAI`` (mock target
 ``langchain_openai.ChatOpenAI.invoke``); the nodes' tool is ``langgraph_agent.lookup``.
+
+Also: the planner streamed (``graph.stream(stream_mode="updates")``), its ``plan`` node on a busy
+model (429) with a LangChain fallback, a tool-calling graph (an ``agent`` node on
+``bind_tools`` and a ``tools`` node, looping until no tool call is left) and an agent that keeps
+its model and graph in attributes with no ``get_state()``.
 """
 
 from __future__ import annotations
@@ -8,11 +13,15 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
-from langchain_agent import make_llm  # noqa: F401  (the tests build the model with it)
-from langchain_core.messages import HumanMessage, SystemMessage
+import openai
+from langchain_agent import make_llm
+from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import tool
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
 
 SYSTEM = "You plan short trips."
+BUSY_MODEL = "gpt-4o-busy"  # the fake service answers 429 for it
 
 
 class TripState(TypedDict):
@@ -24,20 +33,38 @@ class TripState(TypedDict):
 
 #: the classes of the chat model's replies, to check the replayed types
 REPLIES: list[str] = []
+#: the rate-limit errors the planner caught
+ERRORS: list[dict[str, Any]] = []
 
 
 def lookup(kind: str, query: str) -> str:
     return f"{kind} for {query}: {len(query)} options"
 
 
-def build_graph(llm: Any, parallel: bool = True) -> Any:
-    def ask(text: str) -> str:
-        message = llm.invoke([SystemMessage(SYSTEM), HumanMessage(text)])
-        REPLIES.append(f"{type(message).__module__}.{type(message).__qualname__}")
+def type_name(value: Any) -> str:
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def build_graph(llm: Any, parallel: bool = True, busy_plan: str | None = None) -> Any:
+    """The planner. With ``busy_plan`` its ``plan`` node asks a busy model (429) first, then
+    ``llm``: through LangChain's ``with_fallbacks`` (``"with_fallbacks"``) or its own
+    ``except openai.RateLimitError`` (``"except"``, noted in ``ERRORS``)."""
+    busy = make_llm(model=BUSY_MODEL)
+    planner = busy.with_fallbacks([llm]) if busy_plan == "with_fallbacks" else llm
+
+    def ask(text: str, model: Any = llm) -> str:
+        message = model.invoke([SystemMessage(SYSTEM), HumanMessage(text)])
+        REPLIES.append(type_name(message))
         return message.content
 
     def plan(state: TripState) -> dict[str, Any]:
-        return {"plan": ask(f"plan {state['question']}")}
+        if busy_plan == "except":
+            try:
+                return {"plan": ask(f"plan {state['question']}", busy)}
+            except openai.RateLimitError as exc:
+                ERRORS.append({"type": type_name(exc), "status": exc.status_code,
+                               "code": exc.code, "request_id": exc.request_id})
+        return {"plan": ask(f"plan {state['question']}", planner)}
 
     def flights(state: TripState) -> dict[str, Any]:
         found = lookup("flights", state["question"])
@@ -66,9 +93,51 @@ def build_graph(llm: Any, parallel: bool = True) -> Any:
     return graph.compile()
 
 
+@tool
+def search_flights(query: str) -> str:
+    """Search flights (the fake service names its tools after the first two it is given)."""
+    return lookup("flights", query)
+
+
+@tool
+def search_hotels(query: str) -> str:
+    """Search hotels."""
+    return lookup("hotels", query)
+
+
+class ChatState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def build_tool_graph(llm: Any) -> Any:
+    """``agent`` (the model with the tools bound) -> ``tools`` -> ``agent`` ... until the model
+    answers without a tool call."""
+    tools = {t.name: t for t in (search_flights, search_hotels)}
+    model = llm.bind_tools(list(tools.values()))
+
+    def agent(state: ChatState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    def run_tools(state: ChatState) -> dict[str, Any]:
+        calls = state["messages"][-1].tool_calls
+        return {"messages": [ToolMessage(tools[c["name"]].invoke(c["args"]), tool_call_id=c["id"])
+                             for c in calls]}
+
+    def route(state: ChatState) -> str:
+        return "tools" if state["messages"][-1].tool_calls else END
+
+    graph = StateGraph(ChatState)
+    graph.add_node("agent", agent)
+    graph.add_node("tools", run_tools)
+    graph.add_edge(START, "agent")
+    graph.add_conditional_edges("agent", route, ["tools", END])
+    graph.add_edge("tools", "agent")
+    return graph.compile()
+
+
 class TripAgent:
-    def __init__(self, llm: Any, parallel: bool = True) -> None:
-        self.graph = build_graph(llm, parallel)
+    def __init__(self, llm: Any, parallel: bool = True, busy_plan: str | None = None) -> None:
+        self.graph = build_graph(llm, parallel, busy_plan)
         self.trips: list[dict[str, Any]] = []
 
     def get_state(self) -> dict[str, Any]:
@@ -87,3 +156,50 @@ class TripAgent:
         result = await self.graph.ainvoke({"question": question, "notes": []})
         self.trips.append({"q": question, "answer": result["answer"]})
         return result["answer"]
+
+    def stream_plan(self, question: str) -> str:
+        """The planner streamed: one update per node, the answer from ``merge``'s."""
+        nodes, answer = [], ""
+        for chunk in self.graph.stream({"question": question, "notes": []},
+                                       stream_mode="updates"):
+            for node, update in chunk.items():
+                nodes.append(node)
+                answer = update.get("answer", answer)
+        self.trips.append({"q": question, "answer": answer, "nodes": nodes})
+        return answer
+
+
+class ToolAgent:
+    def __init__(self, llm: Any) -> None:
+        self.graph = build_tool_graph(llm)
+        self.runs: list[dict[str, Any]] = []
+
+    def get_state(self) -> dict[str, Any]:
+        return {"runs": self.runs}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.runs = list(state["runs"])
+
+    def run(self, question: str) -> str:
+        result = self.graph.invoke({"messages": [SystemMessage(SYSTEM), HumanMessage(question)]})
+        messages = result["messages"]
+        self.runs.append({
+            "q": question, "a": messages[-1].content,
+            "kinds": [type(m).__name__ for m in messages],
+            "tools": [c["name"] for m in messages for c in getattr(m, "tool_calls", [])],
+        })
+        return messages[-1].content
+
+
+class PlainPlanner:
+    """Keeps its chat model and its compiled graph in attributes; no ``get_state()``."""
+
+    def __init__(self, llm: Any) -> None:
+        self.llm = llm
+        self.graph = build_graph(llm, parallel=False)
+        self.answers: list[str] = []
+
+    def plan(self, question: str) -> str:
+        answer = self.graph.invoke({"question": question, "notes": []})["answer"]
+        self.answers.append(answer)
+        return answer
