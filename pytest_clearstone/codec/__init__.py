@@ -19,6 +19,7 @@ from .clients import PLACEHOLDER_KEY
 from .compare import same_stored_form
 from .http import REDACTED, SECRET_HEADERS
 from .library import class_paths
+from .naming import reachable_name
 from .registry import register, unregister, use_hooks
 from .tags import (
     SELF_CONTAINED_TAGS,
@@ -49,6 +50,7 @@ __all__ = [
     "encode",
     "loads",
     "loads_document",
+    "reachable_name",
     "register",
     "same_stored_form",
     "tag_index",

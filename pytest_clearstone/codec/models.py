@@ -15,6 +15,7 @@ library.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -97,10 +98,17 @@ def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     private = v.__pydantic_private__
     if private:
         tree["private"] = _fields_tree(private, enc_at)
-    others = {k: x for k, x in state.items() if k not in fields}
+    others = {k: x for k, x in state.items() if k not in fields and not _is_cache(t, k)}
     if others:
         tree["attrs"] = _fields_tree(others, enc_at)
     return tree
+
+
+def _is_cache(t: type, name: str) -> bool:
+    """Whether instance attribute ``name`` is the cached value of a ``functools.cached_property``
+    of ``t`` (derived data, filled in by whatever code touched it: langchain-core's
+    ``BaseChatModel._serialized``); it is not stored, and computed again when read."""
+    return isinstance(getattr(t, name, None), functools.cached_property)
 
 
 def _check_names(tree: dict[str, Any], what: str) -> None:

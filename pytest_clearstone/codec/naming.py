@@ -5,7 +5,9 @@ libraries.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import sys
 from typing import Any
 
 from ..errors import DecodeError
@@ -16,6 +18,28 @@ TAG = "__cs__"
 def class_path(cls: type) -> str:
     """``module:QualName`` of a class, the form the ``cls`` field of a tag holds."""
     return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def reachable_name(cls: type) -> str:
+    """The name under which ``cls`` is found in its module: its ``__qualname__``, unless the
+    class renamed itself (pydantic-ai's private ``_HTTPModelRateLimitError`` calls itself
+    ``ModelRateLimitError``, a public base); then the module attribute that is ``cls``."""
+    return _reachable_name(cls)
+
+
+@functools.lru_cache(maxsize=512)
+def _reachable_name(cls: Any) -> str:
+    module = sys.modules.get(cls.__module__)
+    obj: Any = module
+    for part in cls.__qualname__.split("."):
+        obj = getattr(obj, part, None)
+    qualname = str(cls.__qualname__)
+    if obj is cls or module is None:
+        return qualname
+    for name, value in list(vars(module).items()):
+        if value is cls:
+            return name
+    return qualname
 
 
 def dotted_path(path: str) -> str:

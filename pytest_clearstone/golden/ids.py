@@ -13,6 +13,7 @@ patch point                            kind   used by
 ``uuid.uuid7`` (Python 3.14)           v7     time-ordered ids
 ``pydantic_ai._uuid.uuid7``            v7     pydantic-ai run and conversation ids
 ``langchain_core.utils.uuid.uuid7``    v7     LangChain run ids (callbacks, tracers)
+``langgraph.checkpoint.base.id.uuid6`` v6     LangGraph checkpoint and task ids
 =====================================  =====  =====================================
 
 A library that is not imported when the test starts is left alone (importing it here would
@@ -38,6 +39,8 @@ PATCH_POINTS: tuple[tuple[str, str, int, int], ...] = (
     ("uuid", "uuid7", 7, 0x0001F),
     ("pydantic_ai._uuid", "uuid7", 7, 0x00020),
     ("langchain_core.utils.uuid", "uuid7", 7, 0x00021),
+    # its own clock sequence is a module global carried from run to run: seeded, it repeats
+    ("langgraph.checkpoint.base.id", "uuid6", 6, 0x00022),
 )
 
 _VERSION_MASK = ~(0xF000 << 64) & ((1 << 128) - 1)

@@ -16,11 +16,13 @@ marker on both sides (so the positions of the others do not move).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..codec.naming import TAG
-from ..codec.tags import Encoder, pickle_locations
+from ..codec.tags import Encoder, format_path, pickle_locations
+from ..errors import UnencodableValueWarning
 
 #: what a matched list item becomes on both sides of a comparison
 IGNORED = "<ignored>"
@@ -88,6 +90,12 @@ class IgnorePaths:
         """``tree`` without what the paths match (a new tree; ``tree`` is not changed)."""
         return self._walk(tree, self._start(), drop=True)
 
+    def compared_form(self, value: Any) -> Any:
+        """The stored form of live ``value`` as it is compared: encoded (an unreadable value
+        becomes a placeholder naming its type, with no warning: it is compared by type) and
+        pruned."""
+        return self.prune(Encoder(warn=False).encode(value))
+
     def placeholders(self, tree: Any) -> Any:
         """``tree`` with each ``pickle``/``repr`` value the paths match replaced by a
         placeholder naming its type (the recording of an ignored value)."""
@@ -144,14 +152,18 @@ class IgnorePaths:
 _DROP: Any = object()
 
 
-def recorded_form(value: Any, paths: IgnorePaths, encoded: Any = None) -> Any:
+def recorded_form(value: Any, paths: IgnorePaths) -> Any:
     """The encoded form of ``value`` as recorded under ``paths``: a matched value that only a
-    pickle or a repr could store is a placeholder naming its type (no warning, no pickle);
-    anything else is encoded as usual (``encoded``: how, when it is not readable)."""
-    tree = paths.placeholders(Encoder(allow_pickle=False, warn=False).encode(value))
-    if pickle_locations(tree, tag="repr") and encoded is not None:
-        # something unreadable outside the ignored paths: encoded as any other value is
-        tree = paths.placeholders(encoded(value))
+    pickle or a repr could store is a placeholder naming its type (no warning); anything else is
+    encoded as usual, a value outside the paths stored as its repr warning as it always does."""
+    tree = paths.placeholders(Encoder(warn=False).encode(value))
+    for where, type_name in pickle_locations(paths.prune(tree), limit=3, tag="repr"):
+        warnings.warn(
+            f"storing the repr of a {type_name} value at {format_path(where)}: only a pickle "
+            f"could store it, and it cannot be pickled",
+            UnencodableValueWarning,
+            stacklevel=3,
+        )
     return tree
 
 

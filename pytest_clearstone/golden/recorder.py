@@ -111,7 +111,7 @@ class RecordedTarget:
             arguments = self.binder.bind_call(args, kwargs)
             value = rec.transform(arguments, "input", path)
             if self.ignore:  # an ignored value that cannot be stored readably: a placeholder
-                encoded = recorded_form(value, self.ignore, lambda v: Recorded.of(v).encoded)
+                encoded = recorded_form(value, self.ignore)
                 span.set_recorded_input(Recorded(encoded=encoded))
             else:
                 span.set_input(value)

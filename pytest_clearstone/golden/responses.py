@@ -343,7 +343,7 @@ class TargetReplay:
         compared: Any = arguments
         if self.ignore is not None:  # compared by their stored forms, without what is ignored
             wanted = self.ignore.prune(expected.encoded)
-            compared = self.ignore.prune(codec.encode(arguments))
+            compared = self.ignore.compared_form(arguments)
         verdict = None
         if self.matcher is not None:
             verdict = self.matcher(self.target.path, number, wanted, compared)

@@ -455,7 +455,12 @@ def exception_record(exc: BaseException) -> dict[str, Any]:
         args = codec.encode(exc.args)
     except Exception:  # pragma: no cover - encode falls back to repr, never raises unstrict
         args = None
-    record = {"type": t.__qualname__, "module": t.__module__, "message": str(exc), "args": args}
+    record = {
+        "type": codec.reachable_name(t),
+        "module": t.__module__,
+        "message": str(exc),
+        "args": args,
+    }
     attributes = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__")}
     if attributes:  # e.g. an SDK error's status code: the agent may branch on it
         record["attributes"] = codec.encode(attributes)

@@ -81,13 +81,7 @@ def test_it(replay):
 """,
 }
 
-XFAIL: dict[str, str] = {
-    "llm_in_attribute_no_get_state": (
-        "the final state compares ChatOpenAI's __dict__, and langchain-core's cached_property "
-        "BaseChatModel._serialized is filled by the real invoke (callback start) but not by "
-        "the mocked one: GoldenMismatchError root['llm']['attrs']: removed {'_serialized': ...}"
-    ),
-}
+XFAIL: dict[str, str] = {}
 
 
 @pytest.fixture

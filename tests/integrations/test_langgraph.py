@@ -114,21 +114,12 @@ def test_it(replay):
 """,
 }
 
-_IGNORED_CONFIG = (
-    "a value at an ignore= path that even dill cannot pickle fails the recording: "
-    "LangGraph's config.configurable.__pregel_call (a functools.partial holding WeakMethods) "
-    "is ignored, but golden/ignore.py recorded_form takes its own '<ignored dict>' placeholder "
-    "(a repr tag) for an unreadable value outside the paths and re-encodes the whole call "
-    "with the warning encoder: UnencodableValueWarning under filterwarnings=error"
-)
 XFAIL: dict[str, str] = {
-    "tool_calls": _IGNORED_CONFIG,
     "tool_calls_sdk_target": (
         "ChatOpenAI calls Completions.create through with_raw_response, so its answer is an "
         "openai._legacy_response.LegacyAPIResponse the codec cannot store: the recording fails "
         "('cannot serialise the answer of call #1 ... only its repr could be stored')"
     ),
-    "rate_limit_fallback": _IGNORED_CONFIG,
     "llm_in_attribute_no_get_state": (
         "the agent's __dict__ is its state and state['graph'] (a "
         "langgraph.graph.state.CompiledStateGraph) could only be stored as a pickle: "

@@ -92,13 +92,6 @@ def test_it(replay):
 }
 
 XFAIL: dict[str, str] = {
-    "rate_limit_fallback": (
-        "the replayed 429 is a plain ModelRateLimitError, not the ModelHTTPError recorded: "
-        "pydantic-ai's _HTTPModelRateLimitError takes its category's __qualname__, the span "
-        "stores type/module by name (tracing/span.py exception_record) and rebuild_exception "
-        "(golden/responses.py) builds pydantic_ai.exceptions.ModelRateLimitError, which "
-        "`except ModelHTTPError` does not catch"
-    ),
     "agent_in_attribute_no_get_state": (
         "the agent's __dict__ is its state and state['agent'] (a pydantic_ai.Agent) holds an "
         "OpenAIProvider at ['_model']['v']['_provider'] that only a pickle could store: "

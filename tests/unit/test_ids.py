@@ -66,3 +66,19 @@ def test_uuid4_keeps_the_ids_goldens_were_recorded_with() -> None:
 def test_with_version_sets_version_and_variant() -> None:
     u = with_version((1 << 128) - 1, 7)
     assert u.version == 7 and u.variant == uuid.RFC_4122
+
+
+def test_langgraph_uuid6_repeats_under_the_same_seed() -> None:
+    id_module = pytest.importorskip("langgraph.checkpoint.base.id")
+    import datetime as dt
+
+    from pytest_clearstone.golden.context import DeterministicExecutionContext
+
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    runs = []
+    for _ in range(2):
+        with DeterministicExecutionContext(start, seed=7):
+            runs.append([id_module.uuid6() for _ in range(3)])
+        id_module.uuid6()  # the module's clock sequence moves on between runs
+    assert runs[0] == runs[1]
+    assert len(set(runs[0])) == 3

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from pytest_clearstone import codec
+from pytest_clearstone.errors import UnencodableValueWarning
 from pytest_clearstone.golden.ignore import (
     IGNORED,
     IgnoreConfig,
@@ -67,12 +68,29 @@ def test_an_unreadable_value_at_an_ignored_path_is_a_placeholder_naming_its_type
             self.handle = object()
 
     value = {"agent": Opaque(), "question": "q"}
-    tree = recorded_form(value, IgnorePaths(["agent"]), lambda v: codec.encode(v))
+    tree = recorded_form(value, IgnorePaths(["agent"]))
     assert tree["question"] == "q"
     assert tree["agent"]["__cs__"] == "repr"
     assert tree["agent"]["v"].startswith("<ignored ")
     # outside the ignored paths nothing changes
-    assert recorded_form(value, IgnorePaths(["other"]), None)["agent"]["v"] != "<ignored"
+    # outside the ignored paths it is stored as any value is (here dill can pickle it; the
+    # pickle policy decides when the golden is written)
+    outside = recorded_form(value, IgnorePaths(["other"]))["agent"]
+    assert outside["__cs__"] == "pickle"
+
+
+def test_an_unpicklable_value_outside_the_ignored_paths_warns_naming_where() -> None:
+    import functools
+    import weakref
+
+    # dill cannot pickle a WeakMethod (LangGraph keeps such partials in its run config)
+    value = {"call": functools.partial(print, weakref.WeakMethod(Message("a", "b").__repr__))}
+    with pytest.warns(UnencodableValueWarning, match=r"partial value at root\['call'\]"):
+        tree = recorded_form(value, IgnorePaths(["other"]))
+    assert tree["call"]["__cs__"] == "repr"
+    assert recorded_form(value, IgnorePaths(["call"]))["call"]["v"] == (
+        "<ignored functools.partial>"
+    )
 
 
 def test_ignore_config_applies_a_list_to_every_target_and_a_dict_per_target() -> None:

@@ -319,8 +319,55 @@ def test_a_reference_cycle_is_stored_as_a_placeholder_naming_it_not_a_recursion_
         _warnings.simplefilter("always")
         tree = codec.encode({"a": loop}, allow_pickle=False)
     assert tree["a"][1]["back"] == {
-        "__cs__": "repr", "type": "list", "v": "<reference cycle: list>"
+        "__cs__": "repr",
+        "type": "list",
+        "v": "<reference cycle: list>",
     }
     assert [w.category for w in seen] == [UnencodableValueWarning]
     with pytest.raises(SerializationError, match=r"root\['a'\]\[1\]\['back'\].*reference cycle"):
         codec.encode({"a": loop}, strict=True)
+
+
+class _Renamed(Exception):
+    """A private class that calls itself by a public base's name (as pydantic-ai's
+    ``_HTTPModelRateLimitError`` does)."""
+
+
+_Renamed.__name__ = _Renamed.__qualname__ = "PublicName"
+
+
+class PublicName(Exception):
+    pass
+
+
+def test_an_exception_class_that_renamed_itself_is_recorded_by_where_it_is() -> None:
+    from pytest_clearstone.golden.responses import rebuild_exception
+    from pytest_clearstone.tracing.span import exception_record
+
+    record = exception_record(_Renamed("slow down"))
+    assert record["type"] == "_Renamed"
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is _Renamed and str(rebuilt) == "slow down"
+
+
+def test_a_cached_property_of_a_model_is_not_stored() -> None:
+    import functools
+
+    pydantic = pytest.importorskip("pydantic")
+
+    from pytest_clearstone import codec
+
+    class Model(pydantic.BaseModel):
+        name: str
+
+        @functools.cached_property
+        def expensive(self) -> str:
+            return self.name * 2
+
+    Model.__module__ = __name__
+    Model.__qualname__ = "CachedModel"
+    globals()["CachedModel"] = Model
+    fresh, touched = Model(name="a"), Model(name="a")
+    assert touched.expensive == "aa"
+    assert codec.encode(touched) == codec.encode(fresh)
+    assert codec.decode(codec.encode(touched)).expensive == "aa"  # computed again
