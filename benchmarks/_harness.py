@@ -5,8 +5,11 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+# set by ``run.py --quick`` (or a module's own ``--quick``): fewer tests, sizes and rounds
+QUICK = False
 
 
 @dataclass
@@ -19,9 +22,13 @@ class Result:
     baseline: float
     unit: str
     target: float | None = None  # the ratio value/baseline must stay at or under this
+    # (min, median, max) of the ratio over interleaved rounds; the median is then the ratio
+    spread: tuple[float, float, float] | None = None
 
     @property
     def ratio(self) -> float:
+        if self.spread is not None:
+            return self.spread[1]
         return self.value / self.baseline if self.baseline else float("inf")
 
     @property
@@ -32,10 +39,19 @@ class Result:
 
     def line(self) -> str:
         target = f"target <= {self.target:g}x" if self.target is not None else ""
-        return (
+        line = (
             f"{self.name:<48} {self.value:>11.3f} {self.unit:<6} | {self.baseline_name:<40} "
             f"{self.baseline:>11.3f} {self.unit:<6} | {self.ratio:>6.3f}x {target} {self.verdict}"
         )
+        if self.spread is not None:
+            lo, mid, hi = self.spread
+            line += f" [ratio min/median/max {lo:.3f}/{mid:.3f}/{hi:.3f}]"
+        return line.rstrip()
+
+
+def spread(values: Sequence[float]) -> tuple[float, float, float]:
+    """(min, median, max) of ``values``."""
+    return min(values), statistics.median(values), max(values)
 
 
 def best_of(fn: Callable[[], float], repeats: int = 5) -> float:

@@ -7,7 +7,12 @@ compared with the recorded input, make the 10 calls, leave. Baseline, measured i
 same 10 calls (no argument matching, no seeding). Target: <= 0.5x. The floor (attribute swap +
 iterator) and a bare time-machine enter/exit are printed for information.
 
-    python benchmarks/run.py replay
+Long replay (issue 16): the same context with ``10,000`` recorded calls, replayed strictly, next to
+a bare ``mock.patch(target, side_effect=fn)`` whose ``fn`` makes the same argument check (the
+call's arguments, as a dict, ``==`` the recorded ones) and returns the recorded answer; no clock,
+no seeding. Target: <= 1.2x (min/median/max of the per-round ratios).
+
+    python benchmarks/run.py replay [--quick]
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import time
 from typing import Any
 from unittest import mock
 
+import _harness
 import time_machine
-from _harness import Result
+from _harness import Result, spread
 
 from pytest_clearstone.debugging import DeterministicExecutionContext, RecordedCall, Responses
 from pytest_clearstone.tracing.span import Recorded
@@ -51,6 +57,58 @@ _RESPONSES = Responses(
         for i, (p, a) in enumerate(zip(_PROMPTS, _ANSWERS, strict=True))
     ]
 )
+
+
+LONG = 10_000
+LONG_ROUNDS = 7
+_LONG_PROMPTS = [f"prompt number {i}: what next?" for i in range(LONG)]
+_LONG_ANSWERS = [f"answer {i}: do the next step" for i in range(LONG)]
+_LONG_RESPONSES = Responses(
+    [
+        RecordedCall(input=Recorded.of({"prompt": p}), output=Recorded.of(a), span_id=f"s{i}")
+        for i, (p, a) in enumerate(zip(_LONG_PROMPTS, _LONG_ANSWERS, strict=True))
+    ]
+)
+
+
+def _long_calls() -> None:
+    llm = _module.llm
+    for prompt, answer in zip(_LONG_PROMPTS, _LONG_ANSWERS, strict=True):
+        if llm(prompt) != answer:
+            raise AssertionError("wrong answer")
+
+
+def long_ours() -> None:
+    with DeterministicExecutionContext(WHEN, {TARGET: _LONG_RESPONSES}, strict=True):
+        _long_calls()
+
+
+def long_baseline() -> None:
+    expected = iter(zip(_LONG_PROMPTS, _LONG_ANSWERS, strict=True))
+
+    def answer(prompt: str, temperature: float = 0.0) -> str:
+        recorded_prompt, recorded_answer = next(expected)
+        if {"prompt": prompt} != {"prompt": recorded_prompt}:
+            raise AssertionError(f"diverged: {prompt!r}")
+        return recorded_answer
+
+    with mock.patch(TARGET, side_effect=answer):
+        _long_calls()
+
+
+def _long_pair(rounds: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of each round of ``long_ours`` and ``long_baseline``, interleaved."""
+    long_ours(), long_baseline()  # warm up
+    ours: list[float] = []
+    theirs: list[float] = []
+    for r in range(rounds):
+        gc.collect()
+        pair = [(long_ours, ours), (long_baseline, theirs)]
+        for fn, out in reversed(pair) if r % 2 else pair:
+            start = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - start) * 1e3)
+    return ours, theirs
 
 
 def _calls() -> None:
@@ -108,7 +166,20 @@ def _interleaved(*fns: Any) -> list[float]:
 
 def run() -> list[Result]:
     o, b, f, t = _interleaved(ours, baseline, floor, travel_only)
+    lo, lb = _long_pair(3 if _harness.QUICK else LONG_ROUNDS)
+    long_results = [
+        Result(
+            f"context + {LONG:,} strict replayed calls",
+            min(lo),
+            "mock.patch(side_effect=same arg check)",
+            min(lb),
+            "ms",
+            target=1.2,
+            spread=spread([a / b for a, b in zip(lo, lb, strict=True)]),
+        )
+    ]
     return [
+        *long_results,
         Result(
             f"context + {CALLS} strict replayed calls",
             o,

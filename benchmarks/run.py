@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # all
     python benchmarks/run.py tracing    # only bench_tracing.py
+    python benchmarks/run.py suite --quick   # fewer tests, sizes and rounds (where supported)
 
 Each module defines ``run() -> list[Result]``; baselines are measured in the same run, on the same
 machine, so the ratios mean something even on a shared, noisy machine.
@@ -18,6 +19,11 @@ sys.path.insert(0, str(HERE))
 
 
 def main(argv: list[str]) -> int:
+    import _harness
+
+    if "--quick" in argv:
+        _harness.QUICK = True
+        argv = [a for a in argv if a != "--quick"]
     names = sorted(p.stem for p in HERE.glob("bench_*.py"))
     if argv:
         names = [n for n in names if any(a in n for a in argv)]
