@@ -4,9 +4,10 @@ that spans lines or the terminal's width is diffed line by line, the way pytest 
 from __future__ import annotations
 
 import difflib
+import marshal
 import shutil
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 _MAX_VALUE = 80
@@ -91,7 +92,10 @@ class StateDelta:
     shortened around where they differ unless ``verbosity`` (default: :func:`set_verbosity`'s,
     pytest's ``-vv`` in a test run) is 2 or more. ``width`` defaults to the terminal's.
 
-    Equal states are detected with ``==`` first, so comparing equal states never runs deepdiff.
+    Equal states are detected with ``==`` first, so comparing equal states never runs deepdiff;
+    states that differ are walked in step and compared part by part the same way, so deepdiff
+    only looks at the parts that differ, and a large state with one change costs a few ``==``
+    and marshal passes over it, not a deepdiff walk of all of it.
     """
 
     __slots__ = ("_changes", "_lines", "_text", "_verbosity", "_width", "after", "before")
@@ -149,16 +153,18 @@ class StateDelta:
 
     def _changed(self) -> list[_Change]:
         if self._changes is None:
-            before, after = comparable_view(self.before), comparable_view(self.after)
             try:
                 with warnings.catch_warnings():
                     # a third-party object's deprecated property must not fail the comparison
                     warnings.simplefilter("ignore")
-                    self._changes = _deepdiff_changes(before, after)
+                    self._changes = _localized_changes(self.before, self.after)
             except Exception:  # raised from inside a third-party object: compare the JSON forms
                 from . import codec
 
-                self._changes = _deepdiff_changes(codec.encode(before), codec.encode(after))
+                self._changes = _localized_changes(
+                    codec.encode(comparable_view(self.before)),
+                    codec.encode(comparable_view(self.after)),
+                )
         return self._changes
 
     def __bool__(self) -> bool:
@@ -201,17 +207,212 @@ def comparable_view(value: Any) -> Any:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+_CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
-def _deepdiff_changes(before: Any, after: Any) -> list[_Change]:
+# -- where the states differ: == first, deepdiff on what differs -----------------------------------
+#: a path below ``root``: the dict keys and list indexes leading to a value
+_Path = tuple[Any, ...]
+
+
+class _Found(NamedTuple):
+    """What the walk found: changes it can name itself (keys and items added or removed) and
+    the pairs of values it hands to deepdiff (views), each with its path."""
+
+    changes: list[tuple[_Path, str, Any, Any]]
+    pairs: list[tuple[_Path, Any, Any]]
+
+
+def _localized_changes(before: Any, after: Any) -> list[_Change]:
+    """The changes deepdiff finds between the comparable views of ``before`` and ``after``,
+    found without walking the parts that are equal: both trees are walked in step through
+    plain dicts, lists and tuples; a value equal (``==``, same type) to its counterpart is
+    skipped without looking inside; a dict's added and removed keys and a list's added and
+    removed items are named here the way deepdiff names them; only the pairs of values that
+    differ and cannot be walked further (other types, different types, lists of basic values
+    that deepdiff aligns as a whole, dicts with too few keys in common) are diffed by deepdiff,
+    all in one run. Paths, kinds, values and order are the ones of deepdiff over the whole
+    states."""
     from deepdiff import DeepDiff
 
-    dd = DeepDiff(before, after, verbose_level=2, view="tree")
+    found = _Found([], [])
+    _walk(before, after, (), found)
+    named: dict[str, list[tuple[str, Any, Any]]] = {}
+    for path, kind, old, new in found.changes:
+        named.setdefault(kind, []).append((_path_text(path), old, new))
+    if found.pairs:
+        dd = DeepDiff(
+            {i: pair[1] for i, pair in enumerate(found.pairs)},
+            {i: pair[2] for i, pair in enumerate(found.pairs)},
+            verbose_level=2,
+            view="tree",
+        )
+        for kind in _KINDS:
+            for level in dd.get(kind, ()):
+                # root[i]... -> the path of pair i, then what deepdiff found below it
+                index, _, below = level.path()[len("root[") :].partition("]")
+                text = _path_text(found.pairs[int(index)][0]) + below
+                named.setdefault(kind, []).append((text, level.t1, level.t2))
     return [
-        _Change(level.path().rstrip(":"), kind, level.t1, level.t2)
+        _Change(path.rstrip(":"), kind, old, new)
         for kind in _KINDS
-        for level in sorted(dd.get(kind, ()), key=lambda lv: lv.path())
+        for path, old, new in sorted(named.get(kind, ()), key=lambda change: change[0])
     ]
+
+
+def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
+    """Record the differences between ``a`` and ``b`` (known to differ) at ``path``."""
+    t = type(a)
+    if t is type(b):
+        if t is dict:
+            _walk_dict(a, b, path, found)
+            return
+        if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
+            _walk_items(a, b, path, found)
+            return
+    found.pairs.append((path, comparable_view(a), comparable_view(b)))
+
+
+def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found) -> None:
+    from deepdiff.helper import notpresent
+
+    removed = [k for k in a if k not in b]
+    added = [k for k in b if k not in a]
+    if removed or added:
+        union, common = len(a) + len(added), len(a) - len(removed)
+        threshold = _diff_deeper_threshold()
+        if threshold and union > 1 and common / union < threshold:
+            # deepdiff shows the whole dicts as changed, without looking inside
+            found.pairs.append((path, comparable_view(a), comparable_view(b)))
+            return
+        for k in added:
+            found.changes.append(
+                ((*path, k), "dictionary_item_added", notpresent, comparable_view(b[k]))
+            )
+        for k in removed:
+            found.changes.append(
+                ((*path, k), "dictionary_item_removed", comparable_view(a[k]), notpresent)
+            )
+    keys = list(a)
+    if not (removed or added) and len(keys) > _RUN and keys == list(b):  # same keys, same order
+        for i in _differing(list(a.values()), list(b.values())):
+            k = keys[i]
+            _walk(a[k], b[k], (*path, k), found)
+        return
+    for k, v in a.items():
+        if k in b:
+            w = b[k]
+            if not _same(v, w):
+                _walk(v, w, (*path, k), found)
+
+
+def _walk_items(a: Any, b: Any, path: _Path, found: _Found) -> None:
+    """Lists (or tuples) not all of basic values: deepdiff compares them item by item."""
+    from deepdiff.helper import notpresent
+
+    common = min(len(a), len(b))
+    for i in _differing(a, b):
+        _walk(a[i], b[i], (*path, i), found)
+    for i in range(common, len(a)):
+        found.changes.append(
+            ((*path, i), "iterable_item_removed", comparable_view(a[i]), notpresent)
+        )
+    for i in range(common, len(b)):
+        found.changes.append(((*path, i), "iterable_item_added", notpresent, comparable_view(b[i])))
+
+
+#: items compared at once (one ``==`` and marshal of their slices) before one by one
+_RUN = 64
+
+
+def _differing(a: Sequence[Any], b: Sequence[Any]) -> Iterator[int]:
+    """The indexes below the shorter length where ``a`` and ``b`` are not :func:`_same`: runs
+    of items are compared at once, only the runs that differ item by item."""
+    common = min(len(a), len(b))
+    for start in range(0, common, _RUN):
+        stop = min(start + _RUN, common)
+        if stop - start > 1 and _same(a[start:stop], b[start:stop]):
+            continue
+        for i in range(start, stop):
+            if not _same(a[i], b[i]):
+                yield i
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether deepdiff would find nothing between ``a`` and ``b``, told without walking them:
+    ``==`` (an ``==`` that raises or answers anything but a bool, as arrays and expressions
+    do, is left to deepdiff), the same type, and for plain data the same types all the way
+    down (``==`` alone takes ``[1]`` for ``[True]`` and ``[1.0]``): the two marshal the same
+    (format 2: no references, so sharing and interning do not count). Other objects are as
+    ``==`` says."""
+    t = type(a)
+    if t is not type(b):
+        return False
+    try:
+        if (a == b) is not True:
+            return False
+    except Exception:
+        return False
+    if t in _PLAIN:
+        return True
+    try:
+        return marshal.dumps(a, 2) == marshal.dumps(b, 2)
+    except Exception:  # something marshal cannot write, inside or itself
+        pass
+    if isinstance(a, _CONTAINERS):  # plain ones are walked, other ones (OrderedDict...) diffed
+        from .codec.library import kind_of
+
+        return bool(kind_of(t))  # unless stored as a library value (a namedtuple)
+    return True  # another object: as its == says (deepdiff would walk a library object's form)
+
+
+def _all_basic(items: Any) -> bool:
+    """Whether deepdiff sees only basic values (text, numbers, None...) in ``items``: such a
+    list it aligns as a whole (difflib), so it is handed over whole."""
+    from deepdiff import helper
+
+    # deepdiff before its difflib alignment pairs every list item by item: handing a list over
+    # whole is right there too
+    basic_types = getattr(helper, "basic_types", (str, bytes, int, float, bool, type(None)))
+    for v in items:
+        t = type(v)
+        if t in _PLAIN:
+            continue
+        if t is dict or t is list or t is tuple:
+            return False
+        if not isinstance(comparable_view(v), basic_types):
+            return False
+    return True
+
+
+def _diff_deeper_threshold() -> float:
+    """deepdiff's ``threshold_to_diff_deeper``: dicts with a smaller share of keys in common are
+    shown whole (0 before deepdiff 8, which always looked inside)."""
+    global _threshold
+    if _threshold is None:
+        import inspect
+
+        from deepdiff import DeepDiff
+
+        parameter = inspect.signature(DeepDiff).parameters.get("threshold_to_diff_deeper")
+        _threshold = float(parameter.default or 0) if parameter is not None else 0.0
+    return _threshold
+
+
+_threshold: float | None = None
+
+
+def _path_text(path: _Path) -> str:
+    """``root['memory'][1]``: the path written the way deepdiff writes it."""
+    from deepdiff.model import DictRelationship
+
+    text = "root"
+    for step in path:
+        part = DictRelationship(None, None, step).get_param_repr()
+        if part is None:  # a key with no repr to read back: deepdiff has no path for it either
+            raise ValueError(f"no path to a key of type {type(step).__name__}")
+        text += part
+    return text
 
 
 def _line(change: _Change, full: bool) -> str:
