@@ -38,6 +38,7 @@ import datetime as _dt
 import enum
 import json
 import math
+import re
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -61,45 +62,149 @@ PICKLE_FIXES = (
     "--clearstone-allow-pickle, or allow_pickle=True in the library API), or store the type "
     "readably by registering an encoder for it with pytest_clearstone.codec.register"
 )
-# orjson reads integers outside 64 bits as floats. A 20-digit run (or "-" and 19 digits) is the
-# conservative sign of one; found by translate + substring search, 10x faster than a regex.
-# (19 digits alone are common and safe: nanosecond timestamps.)
-_DIGIT_MAP = bytes(48 if 48 <= i <= 57 else 45 if i == 45 else 32 for i in range(256))
+# orjson reads integers outside 64 bits as floats: text holding an integer of 20 digits (or "-"
+# and 19) goes to the stdlib. A run of digits counts unless it cannot be such an integer: one
+# after a letter or a quote is inside a string (a trace id ending in digits), one after a "." is
+# a fraction. (19 digits alone are common and safe: nanosecond timestamps.)
+_LONG_INT = re.compile(rb"(?<![^\s:,\[-])[0-9]{20}|(?<![^\s:,\[])-[0-9]{19}")
+# Any such run covers two bytes at consecutive multiples of _STRIDE: a sample of every tenth byte
+# (a C-level slice and translate of a tenth of the text) finds where one may be, and only those
+# windows are searched. Too many windows: the runs of the whole text are.
+_STRIDE = 10
+_RUN_MAP = bytes(48 if 48 <= i <= 57 or i == 45 else 32 for i in range(256))
+_PAIR = re.compile(rb"0(?=0)")  # each sampled digit followed by one (overlapping pairs)
 _RUN20 = b"0" * 20
-_NEG19 = b"-" + b"0" * 19
+_MAX_WINDOWS = 64
+# every unescaped tag key holds it (found by the regex engine's literal-prefix search, which
+# skips to each "_": faster than bytes.count of '"__cs__"', whose bytes are all common in JSON)
+_TAG_NAME = re.compile(rb"__cs__")
+# after a few backslashes (a text full of "\n"), the search for an escape goes to the regex engine
+_ESCAPE = re.compile(rb"\\u")
+_MAX_BACKSLASHES = 16
 
 
-def _has_long_digits(text: str) -> bool:
-    digits = text.encode("utf-8", "surrogatepass").translate(_DIGIT_MAP)
-    return _RUN20 in digits or _NEG19 in digits
+def _has_long_digits(text: str | bytes) -> bool:
+    """Whether ``text`` may hold an integer orjson would read as a float (see ``_LONG_INT``;
+    exact: a sample only chooses which windows are searched)."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    for windows, hit in enumerate(_PAIR.finditer(raw[::_STRIDE].translate(_RUN_MAP))):
+        if windows == _MAX_WINDOWS:
+            break
+        at = hit.start() * _STRIDE  # a run through ``at`` and ``at + 10`` starts in [at - 9, at]
+        if _LONG_INT.search(raw, max(at - _STRIDE + 1, 0), at + 2 * _STRIDE) is not None:
+            return True
+    else:
+        return False
+    runs = raw.translate(_RUN_MAP)  # each run of 20 or more digits and "-", searched whole
+    start = runs.find(_RUN20)
+    while start >= 0:
+        end = runs.find(b" ", start)
+        end = len(raw) if end < 0 else end
+        if _LONG_INT.search(raw, start, end) is not None:
+            return True
+        start = runs.find(_RUN20, end)
+    return False
+
+
+def _has_escape(raw: bytes) -> bool:
+    """Whether ``raw`` holds ``\\u`` (as ``b"\\u" in raw``, a few times faster: backslashes are
+    found by ``memchr``, and a text with many of them is searched by the regex engine)."""
+    at = raw.find(b"\\")
+    for _ in range(_MAX_BACKSLASHES):
+        if at < 0:
+            return False
+        if raw[at + 1 : at + 2] == b"u":
+            return True
+        at = raw.find(b"\\", at + 1)
+    return at >= 0 and _ESCAPE.search(raw, at) is not None
 
 
 class DocumentScan:
-    """What one pass over a document's bytes, before parsing, tells about it.
+    """What one look at a document's bytes, before parsing, tells about it; completed by
+    :meth:`index` once the document is parsed.
 
     ``escaped``: it has a ``\\u`` escape (a key or a tag may be spelt with escapes, so only the
     parsed document tells where its tags are). ``long_digits``: it has an integer orjson would
-    read as a float. ``tag_count``: how often ``"__cs__"`` occurs. ``may_hold_pickle``: a
-    ``pickle`` tag is possible: the text holds the JSON string ``"pickle"`` or an escape (the
-    tag's value cannot be spelt otherwise), so a document without either has no pickle.
+    read as a float. ``tag_count``: how often ``__cs__`` occurs, not overlapping (at least once
+    in each unescaped tag key, whose quotes keep it apart from any other; text that is not a
+    key counts too, which only costs the fast path).
+    ``may_hold_pickle``: a ``pickle`` tag is possible. Once :meth:`index` has found that the
+    document's tag index accounts for every tag, this is exact (a ``pickle`` tag among the
+    indexed values); otherwise the text decides: it holds the JSON string ``"pickle"`` or an
+    escape (the tag's value cannot be spelt otherwise), so a document without either has no
+    pickle.
     """
 
-    __slots__ = ("escaped", "long_digits", "may_hold_pickle", "tag_count")
+    __slots__ = ("_doc", "_paths", "_pickle", "_raw", "escaped", "long_digits", "tag_count")
 
     def __init__(self, raw: bytes) -> None:
-        # one-byte searches (memchr) first; the slower ones only after a hit
-        self.escaped = b"\\" in raw and b"\\u" in raw
-        self.tag_count = raw.count(b'"__cs__"') if b"__cs__" in raw else 0
-        self.may_hold_pickle = self.escaped or (self.tag_count > 0 and b'"pickle"' in raw)
-        digits = raw.translate(_DIGIT_MAP)
-        self.long_digits = _RUN20 in digits or _NEG19 in digits
+        self._raw = raw
+        self.escaped = _has_escape(raw)
+        self.tag_count = len(_TAG_NAME.findall(raw))
+        self.long_digits = _has_long_digits(raw)
+        self._doc: Any = _NOT_INDEXED
+        self._paths: list[list[Any]] | None = None
+        self._pickle: bool | None = None
+
+    @property
+    def may_hold_pickle(self) -> bool:
+        if self._pickle is None:
+            self._pickle = self.escaped or (self.tag_count > 0 and b'"pickle"' in self._raw)
+        return self._pickle
+
+    def index(self, doc: Any) -> list[list[Any]] | None:
+        """The paths of the parsed ``doc``'s ``"tag_index"`` when they are proven to reach every
+        tag of the document, else ``None`` (decode the whole document).
+
+        Proof: no escape in the text; the paths lead through plain containers to tagged values,
+        none repeating nor inside another (:func:`_index_paths`), so the values they name are
+        distinct subtrees; and the tags counted in those subtrees (nested ones included) are as
+        many as the ``__cs__`` in the text. Each tag of the document has its own key in the
+        text, so no tag lies outside them. That count also tells, exactly and before anything
+        is decoded, whether a ``pickle`` tag is among them (:attr:`may_hold_pickle`).
+        """
+        if self._doc is doc:
+            return self._paths
+        paths, self._pickle = None, None
+        if not self.escaped and self.tag_count:
+            paths = _index_paths(doc, self.tag_count)
+            if paths is not None:
+                survey = [0, 0]  # tags, pickle tags
+                for path in paths:
+                    parent, key = _at(doc, path)
+                    _survey(parent[key], survey)
+                if survey[0] == self.tag_count:
+                    self._pickle = survey[1] > 0
+                else:
+                    paths = None
+        self._doc, self._paths = doc, paths
+        return paths
+
+
+_NOT_INDEXED = object()
+
+
+def _survey(x: Any, acc: list[int]) -> None:
+    """Count into ``acc`` the tags in ``x`` (nested ones included), and the ``pickle`` ones."""
+    if type(x) is dict:
+        if TAG in x:
+            acc[0] += 1
+            if x[TAG] == "pickle":
+                acc[1] += 1
+        values: Any = x.values()
+    else:
+        values = x
+    for v in values:
+        t = type(v)
+        if t is dict or t is list:
+            _survey(v, acc)
 
 
 def scan_document(raw: bytes | str) -> DocumentScan:
     """The pre-parse scan of a whole document (see :class:`DocumentScan`)."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogatepass")
-    return DocumentScan(raw)
+    return DocumentScan(bytes(raw))
 
 
 class _Unencodable(Exception):
@@ -633,17 +738,20 @@ def _at(doc: Any, path: Sequence[Any]) -> tuple[Any, Any]:
 def _plain_loads(text: str | bytes, long_digits: bool | None = None) -> Any:
     # orjson reads integers beyond 64 bits as floats: such text goes to the stdlib
     if long_digits is None:
-        long_digits = _has_long_digits(text if isinstance(text, str) else text.decode("utf-8"))
+        long_digits = _has_long_digits(text)
     if orjson is not None and not long_digits:
         return orjson.loads(text)
     return json.loads(text)
 
 
 def parse_document(raw: str | bytes, scan: DocumentScan | None = None) -> Any:
-    """Parse a whole document's JSON without decoding any tag (so nothing runs)."""
+    """Parse a whole document's JSON without decoding any tag (so nothing runs); ``scan`` is
+    then completed by the document's tag index (:meth:`DocumentScan.index`)."""
     if scan is None:
         scan = scan_document(raw)
-    return _plain_loads(raw, scan.long_digits)
+    doc = _plain_loads(raw, scan.long_digits)
+    scan.index(doc)
+    return doc
 
 
 def decode_document(
@@ -655,15 +763,15 @@ def decode_document(
 ) -> Any:
     """Decode the tags of a document parsed by :func:`parse_document`, once.
 
-    A document carrying a ``"tag_index"`` (:func:`tag_index`) that fits it (its count matches
-    the text, its paths lead to tagged values, none inside another) has only the indexed
-    values decoded, in place. Any other document is decoded whole. The values at the paths in
-    ``keep`` are left as they are (encoded); they must lead through plain containers.
+    A document carrying a ``"tag_index"`` (:func:`tag_index`) proven to reach every tag
+    (:meth:`DocumentScan.index`) has only the indexed values decoded, in place. Any other
+    document is decoded whole. The values at the paths in ``keep`` are left as they are
+    (encoded); they must lead through plain containers.
     """
     if scan.tag_count == 0 and not scan.escaped:
         return doc
     kept = [tuple(path) for path in keep]
-    paths = None if scan.escaped else _index_paths(doc, scan.tag_count)
+    paths = scan.index(doc)
     if paths is not None:
         for path in paths:
             if not any(tuple(path[: len(k)]) == k for k in kept):

@@ -1,0 +1,303 @@
+"""The loader's fast path (issue 16): a checkpoint whose tag index is proven to reach every tag is
+decoded by its index, and whether it holds a pickle is decided from the indexed values, without
+searching the text for ``"pickle"``. Anything the shortcut cannot prove falls back to the full
+check: an index that lies, an escaped key, a duplicate key, a tag-like string.
+
+Every hostile payload here creates a directory when unpickled: proof that it ran."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import pickle
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone import codec
+from pytest_clearstone.codec import tags
+from pytest_clearstone.errors import DecodeError, UntrustedCheckpointError
+from pytest_clearstone.golden import signing
+from pytest_clearstone.golden.checkpoint import Checkpoint
+from pytest_clearstone.tracing.span import Recorded, Span
+from pytest_clearstone.tracing.trace import Trace
+
+STATE = {
+    "history": [("user", "hi"), ("bot", ("nested", b"\x00"))],
+    "when": dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc),
+    "note": "pickle",  # the word alone is data: the text search would have flagged it
+}
+
+
+class _Mkdir:
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (os.mkdir, (self.path,))
+
+
+def _payload(marker: Path) -> dict[str, str]:
+    data = base64.b64encode(pickle.dumps(_Mkdir(marker))).decode()
+    return {"__cs__": "pickle", "type": "evil.Payload", "v": data}
+
+
+@pytest.fixture(autouse=True)
+def _no_key_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(signing.ENV_VAR, raising=False)
+
+
+@pytest.fixture
+def marker(tmp_path: Path) -> Path:
+    return tmp_path / "pwned"
+
+
+def _golden() -> dict[str, Any]:
+    tid = "a" * 32
+    root = Span(trace_id=tid, span_id="1" * 16, parent_span_id=None, name="root",
+                start_time_ns=1, end_time_ns=9, output=Recorded.of(("done", 1)))  # fmt: skip
+    checkpoint = Checkpoint(
+        checkpoint_id="ckpt_" + "c" * 32,
+        state=Recorded.of(STATE),
+        agent_class_name=None,
+        agent_module=None,
+        trace=Trace(tid, [root]),
+        span_id=root.span_id,
+        timestamp=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
+        metadata={"test": "t"},
+    )
+    doc: dict[str, Any] = json.loads(checkpoint.dumps(signing_key=None))
+    return doc
+
+
+def _scan_and_parse(text: str | bytes) -> tuple[tags.DocumentScan, Any]:
+    scan = tags.scan_document(text)
+    return scan, tags.parse_document(text, scan)
+
+
+def _load(doc: dict[str, Any] | str, **kwargs: Any) -> Checkpoint:
+    text = doc if isinstance(doc, str) else json.dumps(doc, indent=2)
+    return Checkpoint.from_bytes(text.encode(), Path("g.ckpt"), signing_key=None, **kwargs)
+
+
+# -- the fast path is taken for what the writer writes, and decides exactly ------------------
+def test_a_written_golden_is_decoded_by_its_index_and_its_pickle_check_is_exact() -> None:
+    text = json.dumps(_golden(), indent=2)
+    scan, doc = _scan_and_parse(text)
+    assert scan.index(doc) == doc["tag_index"]["paths"]
+    # "pickle" is in the text (a plain string), yet the indexed values prove there is none
+    assert '"pickle"' in text and not scan.may_hold_pickle
+    checkpoint = _load(text)
+    assert checkpoint.agent_state == STATE
+    assert checkpoint.trace.spans[0].output == ("done", 1)
+
+
+def test_without_an_index_the_text_decides_as_before() -> None:
+    doc = _golden()
+    del doc["tag_index"]
+    scan, parsed = _scan_and_parse(json.dumps(doc))
+    assert scan.index(parsed) is None
+    assert scan.may_hold_pickle  # the string "pickle" and tags: the whole document is walked
+    assert _load(doc).agent_state == STATE
+
+
+# -- an index that lies falls back ------------------------------------------------------------
+@pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
+def test_an_index_with_the_right_count_that_omits_a_pickle_falls_back(
+    allow: bool, marker: Path
+) -> None:
+    doc = _golden()
+    doc["metadata"]["extra"] = _payload(marker)
+    doc["tag_index"]["count"] = json.dumps(doc).count('"__cs__"')  # the count agrees...
+    scan, parsed = _scan_and_parse(json.dumps(doc))  # ...the paths miss the pickle
+    assert tags._index_paths(parsed, scan.tag_count) is not None
+    assert scan.index(parsed) is None and scan.may_hold_pickle
+    if not allow:
+        with pytest.raises(UntrustedCheckpointError, match=r"evil\.Payload.*metadata"):
+            _load(doc)
+        assert not marker.exists()
+    else:  # the control: the fallback decodes it
+        _load(doc, allow_pickle=True)
+        assert marker.is_dir()
+
+
+def test_an_index_that_omits_a_tag_falls_back_and_decodes_it() -> None:
+    doc = _golden()
+    doc["metadata"]["extra"] = {"__cs__": "tuple", "v": [1, 2]}
+    doc["tag_index"]["count"] = json.dumps(doc).count('"__cs__"')
+    assert _load(doc).metadata["extra"] == (1, 2)
+
+
+def test_a_pickle_nested_in_an_indexed_value_is_found_before_decoding(marker: Path) -> None:
+    doc = _golden()
+    doc["agent"]["state"]["history"][0]["v"].append(_payload(marker))  # inside a tuple tag
+    doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
+    scan, parsed = _scan_and_parse(json.dumps(doc))
+    assert scan.index(parsed) is not None and scan.may_hold_pickle  # the fast path saw it
+    with pytest.raises(UntrustedCheckpointError, match=r"evil\.Payload.*agent state"):
+        _load(doc)
+    assert not marker.exists()
+
+
+def test_a_duplicate_tag_key_falls_back(marker: Path) -> None:
+    """``{"__cs__": "tuple", "__cs__": "pickle"}``: one dict, two keys in the text."""
+    doc = _golden()
+    doc["metadata"]["extra"] = {"__cs__": "tuple", "v": [1]}
+    doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
+    doc["tag_index"]["count"] += 1  # as the text will count: the index agrees with it
+    payload = _payload(marker)
+    text = json.dumps(doc).replace(
+        '{"__cs__": "tuple", "v": [1]}',
+        f'{{"__cs__": "tuple", "__cs__": "pickle", "type": "evil.Payload", "v": "{payload["v"]}"}}',
+    )
+    scan, parsed = _scan_and_parse(text)
+    assert tags._index_paths(parsed, scan.tag_count) is not None  # only the tags counted differ
+    assert scan.index(parsed) is None
+    with pytest.raises(UntrustedCheckpointError, match=r"evil\.Payload"):
+        _load(text)
+    assert not marker.exists()
+
+
+# -- tag-like text that is not a tag ----------------------------------------------------------
+def test_a_pickle_tag_hidden_inside_a_string_is_data(marker: Path) -> None:
+    doc = _golden()
+    doc["metadata"]["extra"] = json.dumps(_payload(marker))  # a string holding a tag's text
+    doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
+    scan, parsed = _scan_and_parse(json.dumps(doc))
+    assert scan.index(parsed) is None  # the string holds the tag's name: the full check runs
+    assert json.loads(_load(doc).metadata["extra"])["__cs__"] == "pickle"
+    assert not marker.exists()
+
+
+def test_the_tag_key_as_a_plain_string_falls_back_and_still_loads() -> None:
+    doc = _golden()
+    doc["metadata"]["extra"] = ["__cs__", {"__cs__ ": 1}]
+    doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
+    scan, parsed = _scan_and_parse(json.dumps(doc))
+    assert scan.index(parsed) is None  # the text has one more "__cs__" than there are tags
+    loaded = _load(doc)
+    assert loaded.metadata["extra"] == ["__cs__", {"__cs__ ": 1}]
+    assert loaded.agent_state == STATE
+
+
+# -- escapes: never the fast path -------------------------------------------------------------
+def test_an_escaped_tag_key_with_an_index_that_agrees_with_the_text_falls_back() -> None:
+    """The text counts no escaped key, so an index leaving it out agrees with the count: only
+    the escape sends the document to the full decode."""
+    doc = _golden()  # its index does not know the value added below
+    doc["metadata"]["extra"] = {"__cs__": "tuple", "v": [1]}
+    text = json.dumps(doc).replace('"extra": {"__cs__"', '"extra": {"\\u005f_cs__"')
+    scan, parsed = _scan_and_parse(text)
+    assert scan.tag_count == doc["tag_index"]["count"]
+    assert scan.escaped and scan.index(parsed) is None
+    assert _load(text).metadata["extra"] == (1,)
+
+
+def test_an_escaped_pickle_with_a_valid_looking_index_is_refused(marker: Path) -> None:
+    doc = _golden()
+    doc["metadata"]["extra"] = _payload(marker)
+    doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
+    doc["tag_index"]["paths"].remove(["metadata", "extra"])
+    doc["tag_index"]["count"] -= 1  # as if the escaped key below were not a tag
+    text = json.dumps(doc).replace('"__cs__": "pickle"', '"\\u005f_cs__": "pick\\u006ce"')
+    with pytest.raises(UntrustedCheckpointError, match=r"evil\.Payload"):
+        _load(text)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("backslashes", [0, 1, 15, 16, 17, 40])
+def test_the_escape_search_finds_an_escape_after_many_backslashes(backslashes: int) -> None:
+    text = '{"a": "' + "x\\n" * backslashes + '", "b": "\\u0041"}'
+    raw = text.encode()
+    assert tags._has_escape(raw) and tags.scan_document(raw).escaped
+    plain = text.replace("\\u0041", "A").encode()
+    assert not tags._has_escape(plain)
+    assert tags._has_escape(b'"\\\\u"')  # an escaped backslash before u: flagged, as before
+
+
+def test_the_escape_search_agrees_with_a_substring_search() -> None:
+    rng = random.Random(16)
+    for _ in range(3000):
+        raw = bytes(rng.choice(b'\\un"a ') for _ in range(rng.randrange(60)))
+        assert tags._has_escape(raw) == (b"\\u" in raw), raw
+
+
+# -- integers orjson would read as floats ------------------------------------------------------
+@pytest.mark.parametrize(
+    "value", [2**64, -(2**63) - 1, 10**30, -(10**25), 12345678901234567890123456789]
+)
+@pytest.mark.parametrize("windows", [64, 0], ids=["sampled", "whole text"])
+def test_a_wide_integer_is_read_exactly(
+    value: int, windows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tags, "_MAX_WINDOWS", windows)
+    doc = _golden()
+    doc["agent"]["state"]["big"] = value
+    for indent in (None, 2):
+        text = json.dumps(doc, indent=indent)
+        assert tags._has_long_digits(text)
+        loaded = _load(text).agent_state["big"]
+        assert loaded == value and type(loaded) is int
+    assert codec.loads(json.dumps([value]), decode_tags=False) == [value]
+
+
+@pytest.mark.parametrize("windows", [64, 0], ids=["sampled", "whole text"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"trace_id": "1009b0469db517860000000000000000"}',  # digits inside a string
+        '{"x": 0.00012345678901234567890123}',  # a fraction
+        '{"t": 1796072159394873042, "u": -922337203685477580}',  # 19 digits
+        '{"s": "a 1234"}',
+    ],
+)
+def test_digits_that_cannot_be_a_wide_integer_keep_the_fast_parser(
+    text: str, windows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tags, "_MAX_WINDOWS", windows)
+    assert not tags._has_long_digits(text)
+    assert not tags._has_long_digits(" " * 7 + text)
+
+
+def test_the_wide_integer_search_agrees_with_the_parsers() -> None:
+    rng = random.Random(16)
+
+    def value(depth: int = 0) -> Any:
+        r = rng.random()
+        if r < 0.3:
+            return rng.choice([rng.randrange(-(10**25), 10**25), rng.randrange(-(2**64), 2**64)])
+        if r < 0.4:
+            return rng.random() * 10 ** rng.randrange(-8, 25)
+        if r < 0.55:
+            return "".join(rng.choice("0123456789abcdef-. ") for _ in range(rng.randrange(40)))
+        if r < 0.75 and depth < 3:
+            return [value(depth + 1) for _ in range(rng.randrange(6))]
+        if depth < 3:
+            return {str(i): value(depth + 1) for i in range(rng.randrange(6))}
+        return None
+
+    for i in range(1500):
+        text = " " * (i % 11) + json.dumps(value(), indent=2 if i % 2 else None)
+        wide = any(type(v) is int and not -(2**63) <= v < 2**64 for v in _leaves(json.loads(text)))
+        if wide:
+            assert tags._has_long_digits(text), text
+
+
+def _leaves(x: Any) -> list[Any]:
+    if isinstance(x, dict):
+        return [leaf for v in x.values() for leaf in _leaves(v)]
+    if isinstance(x, list):
+        return [leaf for v in x for leaf in _leaves(v)]
+    return [x]
+
+
+# -- the codec's own reader agrees -------------------------------------------------------------
+def test_loads_document_refuses_an_unindexed_pickle_behind_a_lying_index() -> None:
+    doc = {"state": codec.encode({"t": (1,)}), "other": {"__cs__": "pickle", "v": "gAR9lC4="}}
+    doc["tag_index"] = {"count": 2, "paths": [["state", "t"]]}
+    with pytest.raises(DecodeError, match="refusing to unpickle"):
+        codec.loads_document(json.dumps(doc))
