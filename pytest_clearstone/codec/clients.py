@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import json
 from collections import deque
 from typing import Any
 
@@ -106,8 +107,30 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
     return {TAG: "sdk_client", "cls": class_path(t), "v": settings}
 
 
+#: rebuilt clients by their stored reference: a golden names its client in every call's
+#: arguments, and building one costs an SSL context (~30 ms); calls made through a rebuilt
+#: client are the mocked ones, so one client serves every decode of the same reference
+_rebuilt: dict[str, Any] = {}
+
+
 def decode_client(tree: dict[str, Any]) -> Any:
-    """Build the stored client class with its settings (and :data:`PLACEHOLDER_KEY`)."""
+    """The stored client class built with its settings (and :data:`PLACEHOLDER_KEY`); the same
+    object for the same stored reference."""
+    try:
+        key = json.dumps([tree.get("cls"), tree.get("v")], sort_keys=True)
+    except (TypeError, ValueError):
+        key = ""
+    client = _rebuilt.get(key) if key else None
+    if client is None:
+        client = _build_client(tree)
+        if key:
+            if len(_rebuilt) >= 64:
+                _rebuilt.clear()
+            _rebuilt[key] = client
+    return client
+
+
+def _build_client(tree: dict[str, Any]) -> Any:
     cls = import_type(tree["cls"])
     base = client_base(cls)
     if base is None:
@@ -174,14 +197,38 @@ def _find(client: Any, resource: Any, create: bool) -> str | None:
 
 def resource_path(client: Any, resource: Any) -> str | None:
     """The attribute path from ``client`` to ``resource`` (``"chat.completions"``): where the
-    client holds that very object, else where it creates one of the same class."""
+    client holds that very object, else where it creates one of the same class (tried first
+    where the resource's module says it lives, ``openai.resources.chat.completions...``:
+    creating every resource of a client imports the whole SDK)."""
     found = _find(client, resource, create=False)
     if found is None:
         key = (type(client), type(resource))
         if key not in _paths_by_type:
-            _paths_by_type[key] = _find(client, resource, create=True)
+            _paths_by_type[key] = _by_module(client, type(resource)) or _find(
+                client, resource, create=True
+            )
         found = _paths_by_type[key]
     return found
+
+
+def _by_module(client: Any, t: type) -> str | None:
+    """The path the module of resource class ``t`` names under the SDK's ``resources``
+    package (a repeated name once: ``chat.completions.completions`` -> ``chat.completions``),
+    if the client has a resource of that class there."""
+    parts = t.__module__.split(".")
+    if "resources" not in parts:
+        return None
+    names: list[str] = []
+    for part in parts[parts.index("resources") + 1 :]:
+        if not names or names[-1] != part:
+            names.append(part.lstrip("_"))
+    obj = client
+    try:
+        for name in names:
+            obj = getattr(obj, name)
+    except Exception:
+        return None
+    return ".".join(names) if type(obj) is t else None
 
 
 def encode_resource(v: Any, t: type, enc_client: Any) -> dict[str, Any] | None:

@@ -764,3 +764,32 @@ def test_sdk_not_given_and_omit_sentinels_come_back_as_the_same_objects() -> Non
     assert codec.class_paths(encode(openai.omit)) == ["openai:omit"]
     with pytest.raises(DecodeError, match="not one of"):
         loads('{"__cs__": "sentinel", "ref": "os:system"}')
+
+
+def test_a_rebuilt_client_serves_every_decode_of_the_same_reference() -> None:
+    # a golden names its client in every call's arguments; building one makes an SSL context
+    # (~30 ms a call before)
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v1")
+    tree = codec.encode({"self": client.chat.completions})
+    first, second = codec.decode(tree), codec.decode(tree)
+    assert first["self"]._client is second["self"]._client
+    assert first["self"]._client.api_key == codec.PLACEHOLDER_KEY
+
+
+def test_a_resource_not_created_yet_is_found_where_its_module_says() -> None:
+    # finding it by creating every resource of the client imported the whole SDK
+    openai = pytest.importorskip("openai")
+    from pytest_clearstone.codec.clients import resource_path
+
+    client = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v1")
+    other = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v1")
+    resource = other.beta.assistants if hasattr(other, "beta") else other.chat.completions
+    created_before = set(vars(client))
+    path = resource_path(client, resource)
+    assert path is not None
+    found = client
+    for name in path.split("."):
+        found = getattr(found, name)
+    assert type(found) is type(resource)
+    assert len(set(vars(client)) - created_before) <= 1  # only the resource's own branch
