@@ -101,6 +101,17 @@ def test_it(replay):
     assert error["status"] == 429
     assert error["code"] == "rate_limit_exceeded" and error["request_id"].startswith("req_")
 """,
+    "client_in_attribute_no_get_state": """
+from langchain_openai import ChatOpenAI
+
+@pytest.mark.replay("goldens/client.ckpt", mock=MOCK)
+def test_it(replay):
+    agent = app.ClientPlanner(app.make_llm())
+    answer = replay.run(agent.plan, "Oslo")
+    assert answer.startswith("Answer to 'merge Answer to 'flights flights for Oslo")
+    assert agent.answers == [answer]
+    assert isinstance(agent.llm, ChatOpenAI)
+""",
     "llm_in_attribute_no_get_state": """
 from langchain_openai import ChatOpenAI
 

@@ -79,6 +79,16 @@ def test_it(replay):
                                "model": "gpt-4o-mini",
                                "messages": ["ModelRequest", "ModelResponse"]}}]
 """,
+    "client_in_attribute_no_get_state": f"""
+import openai
+
+@pytest.mark.replay("goldens/client.ckpt", mock={{"llm": "{REQUEST}"}})
+def test_it(replay, async_openai_client):
+    guide = app.ClientGuide(async_openai_client)
+    assert replay.run(guide.ask, "Gift shop?") == "Answer to 'Gift shop?'"
+    assert guide.answers == ["Answer to 'Gift shop?'"]
+    assert isinstance(guide.client, openai.AsyncOpenAI)
+""",
     "agent_in_attribute_no_get_state": f"""
 from pydantic_ai import Agent
 

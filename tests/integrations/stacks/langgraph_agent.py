@@ -191,6 +191,21 @@ class ToolAgent:
         return messages[-1].content
 
 
+class ClientPlanner:
+    """Keeps only its chat model (the client) in ``self.llm`` and compiles the graph per run;
+    no ``get_state()``."""
+
+    def __init__(self, llm: Any) -> None:
+        self.llm = llm
+        self.answers: list[str] = []
+
+    def plan(self, question: str) -> str:
+        graph = build_graph(self.llm, parallel=True)
+        answer = graph.invoke({"question": question, "notes": []})["answer"]
+        self.answers.append(answer)
+        return answer
+
+
 class PlainPlanner:
     """Keeps its chat model and its compiled graph in attributes; no ``get_state()``."""
 

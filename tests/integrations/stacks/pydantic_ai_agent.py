@@ -122,6 +122,21 @@ class Guide:
         return answer
 
 
+class ClientGuide:
+    """Keeps only its SDK client in ``self.client`` and builds the pydantic-ai agent per run;
+    no ``get_state()``."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.answers: list[str] = []
+
+    def ask(self, question: str) -> str:
+        model = OpenAIChatModel(MODEL, provider=OpenAIProvider(openai_client=self.client))
+        result = make_agent(model).run_sync(question)
+        self.answers.append(result.output)
+        return result.output
+
+
 class PlainGuide:
     """Keeps its ``pydantic_ai.Agent`` in ``self.agent``; no ``get_state()``."""
 
