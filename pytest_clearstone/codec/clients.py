@@ -14,6 +14,7 @@ are not references: register an encoder for them (:func:`pytest_clearstone.codec
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib
 import inspect
@@ -124,7 +125,9 @@ def decode_client(tree: dict[str, Any]) -> Any:
     if client is None:
         client = _build_client(tree)
         if key:
-            if len(_rebuilt) >= 64:
+            if not _rebuilt:  # dropped before interpreter shutdown tears their modules down
+                atexit.register(_rebuilt.clear)
+            elif len(_rebuilt) >= 64:
                 _rebuilt.clear()
             _rebuilt[key] = client
     return client
