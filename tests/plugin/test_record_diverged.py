@@ -185,3 +185,13 @@ def test_an_unchanged_rerecord_says_unchanged(suite: pytest.Pytester) -> None:
             "  goldens/test_it/test_b.ckpt: unchanged",
         ]
     )
+
+
+@pytest.mark.parametrize(("flag", "coloured"), [("--color=yes", True), ("--color=no", False)])
+def test_the_summary_is_coloured_exactly_when_pytest_colours(
+    suite: pytest.Pytester, flag: str, coloured: bool
+) -> None:
+    result = suite.runpytest("--clearstone-record", flag)
+    line = next(x for x in result.outlines if "checkpoint(s) replayed" in x)
+    assert ("\x1b[" in line) is coloured
+    assert not any("\x1b[" in x for x in result.outlines) or coloured
