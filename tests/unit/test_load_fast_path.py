@@ -7,11 +7,8 @@ Every hostile payload here creates a directory when unpickled: proof that it ran
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
-import os
-import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -25,25 +22,13 @@ from pytest_clearstone.golden import signing
 from pytest_clearstone.golden.checkpoint import Checkpoint
 from pytest_clearstone.tracing.span import Recorded, Span
 from pytest_clearstone.tracing.trace import Trace
+from tests.unit.hostile import pickle_payload
 
 STATE = {
     "history": [("user", "hi"), ("bot", ("nested", b"\x00"))],
     "when": dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc),
     "note": "pickle",  # the word alone is data: the text search would have flagged it
 }
-
-
-class _Mkdir:
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (os.mkdir, (self.path,))
-
-
-def _payload(marker: Path) -> dict[str, str]:
-    data = base64.b64encode(pickle.dumps(_Mkdir(marker))).decode()
-    return {"__cs__": "pickle", "type": "evil.Payload", "v": data}
 
 
 @pytest.fixture(autouse=True)
@@ -111,7 +96,7 @@ def test_an_index_with_the_right_count_that_omits_a_pickle_falls_back(
     allow: bool, marker: Path
 ) -> None:
     doc = _golden()
-    doc["metadata"]["extra"] = _payload(marker)
+    doc["metadata"]["extra"] = pickle_payload(marker)
     doc["tag_index"]["count"] = json.dumps(doc).count('"__cs__"')  # the count agrees...
     scan, parsed = _scan_and_parse(json.dumps(doc))  # ...the paths miss the pickle
     assert tags._index_paths(parsed, scan.tag_count) is not None
@@ -134,7 +119,7 @@ def test_an_index_that_omits_a_tag_falls_back_and_decodes_it() -> None:
 
 def test_a_pickle_nested_in_an_indexed_value_is_found_before_decoding(marker: Path) -> None:
     doc = _golden()
-    doc["agent"]["state"]["history"][0]["v"].append(_payload(marker))  # inside a tuple tag
+    doc["agent"]["state"]["history"][0]["v"].append(pickle_payload(marker))  # inside a tuple tag
     doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
     scan, parsed = _scan_and_parse(json.dumps(doc))
     assert scan.index(parsed) is not None and scan.may_hold_pickle  # the fast path saw it
@@ -149,7 +134,7 @@ def test_a_duplicate_tag_key_falls_back(marker: Path) -> None:
     doc["metadata"]["extra"] = {"__cs__": "tuple", "v": [1]}
     doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
     doc["tag_index"]["count"] += 1  # as the text will count: the index agrees with it
-    payload = _payload(marker)
+    payload = pickle_payload(marker)
     text = json.dumps(doc).replace(
         '{"__cs__": "tuple", "v": [1]}',
         f'{{"__cs__": "tuple", "__cs__": "pickle", "type": "evil.Payload", "v": "{payload["v"]}"}}',
@@ -165,7 +150,7 @@ def test_a_duplicate_tag_key_falls_back(marker: Path) -> None:
 # -- tag-like text that is not a tag ----------------------------------------------------------
 def test_a_pickle_tag_hidden_inside_a_string_is_data(marker: Path) -> None:
     doc = _golden()
-    doc["metadata"]["extra"] = json.dumps(_payload(marker))  # a string holding a tag's text
+    doc["metadata"]["extra"] = json.dumps(pickle_payload(marker))  # a string holding a tag's text
     doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
     scan, parsed = _scan_and_parse(json.dumps(doc))
     assert scan.index(parsed) is None  # the string holds the tag's name: the full check runs
@@ -199,7 +184,7 @@ def test_an_escaped_tag_key_with_an_index_that_agrees_with_the_text_falls_back()
 
 def test_an_escaped_pickle_with_a_valid_looking_index_is_refused(marker: Path) -> None:
     doc = _golden()
-    doc["metadata"]["extra"] = _payload(marker)
+    doc["metadata"]["extra"] = pickle_payload(marker)
     doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
     doc["tag_index"]["paths"].remove(["metadata", "extra"])
     doc["tag_index"]["count"] -= 1  # as if the escaped key below were not a tag

@@ -6,12 +6,9 @@ Every hostile payload here creates a directory when unpickled: proof that it ran
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import json
-import os
-import pickle
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -29,6 +26,7 @@ from pytest_clearstone.golden.responses import rebuild_exception
 from pytest_clearstone.tracing.span import Recorded, Span, exception_record
 from pytest_clearstone.tracing.store import TraceStore
 from pytest_clearstone.tracing.trace import Trace
+from tests.unit.hostile import pickle_payload
 
 KEY = b"test-signing-key"
 TARGET = "tests.unit.test_pickle_policy.call_llm"
@@ -49,19 +47,6 @@ class Opaque:
 
     def __init__(self, n: int) -> None:
         self.n = n
-
-
-class _Mkdir:
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (os.mkdir, (self.path,))
-
-
-def _payload(marker: Path) -> dict[str, str]:
-    data = base64.b64encode(pickle.dumps(_Mkdir(marker))).decode()
-    return {"__cs__": "pickle", "type": "evil.Payload", "v": data}
 
 
 @pytest.fixture(autouse=True)
@@ -146,7 +131,7 @@ PLACES = [
 def _hostile(place: str, marker: Path, *, index: bool = True, key: bytes | None = None) -> bytes:
     doc = _golden_doc()
     doc.pop("signature", None)
-    _place(doc, place, _payload(marker))
+    _place(doc, place, pickle_payload(marker))
     doc["tag_index"] = codec.tag_index({k: v for k, v in doc.items() if k != "tag_index"})
     if not index:
         del doc["tag_index"]
@@ -282,7 +267,7 @@ def test_the_encoder_refuses_to_pickle_unless_allowed() -> None:
 # -- finding 2: trust is decided once, nothing is decoded twice ------------------------------
 def _pickle_shaped_dict(marker: Path) -> dict[str, Any]:
     """A ``dict`` tag whose *decoded* value looks like a pickle tag (it is not one)."""
-    payload = _payload(marker)
+    payload = pickle_payload(marker)
     return {"__cs__": "dict", "v": [[k, v] for k, v in payload.items()]}
 
 
@@ -313,7 +298,7 @@ def test_a_pickle_shaped_value_in_an_exception_is_never_unpickled(
         calls[1].respond()
     assert not marker.exists()
     value = info.value.args[1] if where == "exception args" else vars(info.value)["status"]
-    assert value == {k: v for k, v in _payload(marker).items()}  # plain data, as recorded
+    assert value == {k: v for k, v in pickle_payload(marker).items()}  # plain data, as recorded
 
 
 def test_the_span_error_holds_the_encoded_record_whatever_its_source(tmp_path: Path) -> None:
@@ -330,7 +315,7 @@ def test_the_span_error_holds_the_encoded_record_whatever_its_source(tmp_path: P
 
 def test_rebuild_exception_decodes_once_with_the_policy(marker: Path) -> None:
     record = exception_record(ValueError("x"))
-    record["args"] = {"__cs__": "tuple", "v": [_payload(marker)]}
+    record["args"] = {"__cs__": "tuple", "v": [pickle_payload(marker)]}
     rebuilt = rebuild_exception(record)  # pickles refused by default
     assert not marker.exists()
     assert type(rebuilt).__name__ == "RecordedError"
@@ -400,13 +385,13 @@ def test_reading_the_store_never_unpickles(tmp_path: Path, marker: Path) -> None
     store = TraceStore(db)
     store.write_spans([span])
     store.close()
-    hostile = json.dumps(_payload(marker))
+    hostile = json.dumps(pickle_payload(marker))
     error = exception_record(ValueError("v"))
-    error["args"] = {"__cs__": "tuple", "v": [_payload(marker)]}
+    error["args"] = {"__cs__": "tuple", "v": [pickle_payload(marker)]}
     with sqlite3.connect(db) as conn:
         conn.execute(
             "UPDATE spans SET attributes_json = ?, input_json = ?, output_json = ?, error_json = ?",
-            (json.dumps({"a": _payload(marker)}), hostile, hostile, json.dumps(error)),
+            (json.dumps({"a": pickle_payload(marker)}), hostile, hostile, json.dumps(error)),
         )
     trace = TraceStore(db).get_trace("a" * 32)
     back = trace.spans[0]
