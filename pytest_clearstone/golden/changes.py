@@ -34,21 +34,22 @@ def _calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
 
 def _outcome_parts(doc: Any) -> dict[str, Any]:
     """The golden outcome's parts by the name a person reads: ``result``, ``final state``
-    (``run #2 result``... for a golden of several runs) and the ``state`` before the run."""
+    (``run #2 result``... for a golden of several runs: the first run's fields are at the top
+    of the outcome, later runs under ``then``) and the ``state`` before the run."""
     parts: dict[str, Any] = {}
     agent = doc.get("agent") if isinstance(doc, dict) else None
     if isinstance(agent, dict):
         parts["state"] = agent.get("state")
     outcome = doc.get("outcome") if isinstance(doc, dict) else None
-    runs = outcome.get("runs") if isinstance(outcome, dict) else None
-    if isinstance(runs, list):
-        for index, run in enumerate(runs, 1):
-            if isinstance(run, dict):
-                parts[f"run #{index} result"] = run.get("result")
-                parts[f"run #{index} final state"] = run.get("final_state")
-    elif isinstance(outcome, dict):
-        parts["result"] = outcome.get("result")
-        parts["final state"] = outcome.get("final_state")
+    if not isinstance(outcome, dict):
+        return parts
+    later = outcome.get("then")
+    runs = [outcome, *(later if isinstance(later, list) else [])]
+    for index, run in enumerate(runs, 1):
+        prefix = f"run #{index} " if len(runs) > 1 else ""
+        if isinstance(run, dict):
+            parts[f"{prefix}result"] = run.get("result")
+            parts[f"{prefix}final state"] = run.get("final_state")
     return parts
 
 
