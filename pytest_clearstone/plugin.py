@@ -746,10 +746,6 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
         pytest.fail(_nothing_recorded(item, replay), pytrace=False)
     problem = ""
     try:
-        previous = replay.path.read_text(encoding="utf-8") if replay.path.is_file() else None
-    except (OSError, UnicodeDecodeError):
-        previous = ""
-    try:
         redactor = item.stash[_REDACTOR]
         redactor.raise_for_findings()  # before anything reaches the golden
         trace = state.provider.trace_store.get_trace(trace_id)
@@ -766,10 +762,7 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
             f"{item.nodeid}: the golden checkpoint was not written: {problem}", pytrace=False
         )
     _outcome(item, "recorded")
-    from .golden.changes import describe_changes
-
-    change = describe_changes(previous, path.read_text(encoding="utf-8"))
-    item.user_properties.append(("clearstone-golden", (_shown(item.config, path), change)))
+    item.user_properties.append(("clearstone-golden", (_shown(item.config, path), replay.change)))
     item.add_report_section("call", "clearstone", f"golden checkpoint written: {path}")
     checkpoint = replay.checkpoint
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)

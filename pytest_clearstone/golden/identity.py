@@ -20,11 +20,22 @@ from typing import Any
 _CHECKPOINT_ID = re.compile(r"ckpt_[0-9a-f]{32}\Z")
 
 
-def previous_identity(path: Path) -> tuple[str, _dt.datetime] | None:
-    """The checkpoint id and frozen clock of the golden at ``path`` (read as plain JSON:
-    nothing decoded, nothing imported); ``None`` when there is no usable one."""
+def read_previous(path: Path) -> str | None:
+    """The text of the golden at ``path`` before it is recorded again (``None``: there is
+    none, or it cannot be read as text)."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def previous_identity(text: str | None) -> tuple[str, _dt.datetime] | None:
+    """The checkpoint id and frozen clock of a previous golden's ``text`` (read as plain
+    JSON: nothing decoded, nothing imported); ``None`` when there is no usable one."""
+    if text is None:
+        return None
+    try:
+        doc = json.loads(text)
         checkpoint_id, stamp = doc["checkpoint_id"], doc["timestamp"]
         if not (isinstance(checkpoint_id, str) and _CHECKPOINT_ID.match(checkpoint_id)):
             return None

@@ -10,9 +10,10 @@ from ..errors import ClearstoneError, SerializationError
 from ..tracing.span import Recorded
 from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer
+from .changes import describe_changes
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext, derive_seed
-from .identity import derive_ids, previous_identity
+from .identity import derive_ids, previous_identity, read_previous
 from .manager import new_checkpoint_id
 from .mocks import TARGET_ATTRIBUTE
 from .outcome import Outcome, outcome_mapping
@@ -36,13 +37,16 @@ class RecordingRun:
         self.tracer = tracer
         # fixed before the call so that the seed and the clock are known up front; a re-record
         # keeps the previous golden's (its seeds derive from the id), unless asked to be fresh
-        previous = None if spec.fresh else previous_identity(spec.path)
+        #: the golden this run records again, as it was (read once: identity and change line)
+        self.previous_text = read_previous(spec.path)
+        previous = None if spec.fresh else previous_identity(self.previous_text)
         if previous is None:
             self.checkpoint_id = new_checkpoint_id()
             self.started_at = _dt.datetime.now(_dt.timezone.utc)
         else:
             self.checkpoint_id, self.started_at = previous
         self.outcomes: list[Outcome] = []
+        self.change = ""  # after save(): what changed against the previous golden
         self.first_agent: Any = None
         self.state_before: Recorded | None = None
         self.context: DeterministicExecutionContext | None = None
@@ -141,9 +145,15 @@ class RecordingRun:
         refuse_unreplayable_outputs(trace)
         checkpoint = self.build_checkpoint(trace)
         checkpoint.metadata.update(metadata or {})
-        checkpoint.write(
-            self.path, allow_pickle=self.spec.allow_pickle, check=leak_check(self.path)
-        )
+        written: list[str] = []  # the text written, for the change line
+        leaks = leak_check(self.path)
+
+        def check(text: str) -> None:
+            leaks(text)  # raises before anything is written
+            written.append(text)
+
+        checkpoint.write(self.path, allow_pickle=self.spec.allow_pickle, check=check)
+        self.change = describe_changes(self.previous_text, written[0])
         return checkpoint
 
 

@@ -171,6 +171,13 @@ class Replay:
         self._previous = self._recording.save(trace, metadata)
         return self.path
 
+    @property
+    def change(self) -> str:
+        """Record mode, after :meth:`save`: what changed against the previous golden
+        (``new``, ``unchanged``, ``llm call #1 to app.complete arguments, final state``)."""
+        assert self._recording is not None, "change is for record mode"
+        return self._recording.change
+
     def build_checkpoint(self, trace: Trace) -> Checkpoint:
         """Record mode: the golden checkpoint of the finished test (not written)."""
         assert self._recording is not None, "build_checkpoint() is for record mode"
