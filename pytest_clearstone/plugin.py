@@ -511,15 +511,8 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     redactor = settings.redactor.fresh()
     if action is Mode.REPLAY:  # secrets are only looked for when recording
         redactor.check_secrets = False
-    problem, what = "", "mock="
+    problem, what = "", ""
     try:
-        if options["ignore"] is not None or options["ignore_state"] is not None:
-            what = "ignore paths"
-            from .golden.ignore import IgnoreConfig, ignore_state_paths
-
-            IgnoreConfig(options["ignore"])
-            ignore_state_paths(options["ignore_state"])
-        what = "mock="
         replay = Replay(
             path,
             mock,
@@ -534,8 +527,10 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             ignore_state=options["ignore_state"],
             fresh=settings.fresh,
         )
-    except (TypeError, ValueError) as exc:  # mock= (normalize_mock_config), ignore paths
-        problem = str(exc)
+    except TypeError as exc:  # mock= (normalize_mock_config)
+        problem, what = str(exc), "mock="
+    except ValueError as exc:  # an ignore= or ignore_state= path (golden/ignore.py)
+        problem, what = str(exc), "ignore paths"
     if problem:
         pytest.fail(f"{item.nodeid}: bad {what} in @pytest.mark.replay: {problem}", pytrace=False)
     item.stash[_REDACTOR] = redactor
