@@ -395,6 +395,19 @@ class Encoder:
         )
         return None
 
+    def _refuse(self, v: Any, reason: str, stored_as: str) -> None:
+        """A value about to be stored as a placeholder (``stored_as``: ``"the repr of"``, ``"a
+        placeholder for"``): an error naming its path when strict, else a warning giving
+        ``reason``."""
+        if self.strict:
+            raise _Unencodable(v, reason)
+        if self.warn:
+            warnings.warn(
+                f"storing {stored_as} a {describe(v)} value: {reason}",
+                UnencodableValueWarning,
+                stacklevel=5,
+            )
+
     def _enc_pickle(self, v: Any, t: type) -> Any:
         type_name = describe(v)
         reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
@@ -408,14 +421,7 @@ class Encoder:
             else:
                 self.used_pickle = True
                 return {TAG: "pickle", "type": type_name, "v": base64.b64encode(data).decode()}
-        if self.strict:
-            raise _Unencodable(v, reason)
-        if self.warn:
-            warnings.warn(
-                f"storing the repr of a {type_name} value: {reason}",
-                UnencodableValueWarning,
-                stacklevel=4,
-            )
+        self._refuse(v, reason, "the repr of")
         try:
             text = repr(v)
         except Exception as exc:  # a broken __repr__ must not lose the span either
@@ -445,15 +451,7 @@ class _CycleSafeEncoder(Encoder):
             return super()._enc(v)
         key = id(v)
         if key in self._active:
-            reason = "it refers back to itself (a reference cycle)"
-            if self.strict:
-                raise _Unencodable(v, reason)
-            if self.warn:
-                warnings.warn(
-                    f"storing a placeholder for a {describe(v)} value: {reason}",
-                    UnencodableValueWarning,
-                    stacklevel=4,
-                )
+            self._refuse(v, "it refers back to itself (a reference cycle)", "a placeholder for")
             return {TAG: "repr", "type": describe(v), "v": f"<reference cycle: {describe(v)}>"}
         self._active.add(key)
         try:
@@ -799,8 +797,13 @@ def loads_document(text: str | bytes, *, allow_pickle: bool = False) -> Any:
     return decode_document(parse_document(text, scan), scan, allow_pickle=allow_pickle)
 
 
-def pickle_locations(tree: Any, limit: int = 1, tag: str = "pickle") -> list[tuple[list[Any], str]]:
-    """Where a parsed, undecoded tree holds ``pickle`` tags (or ``tag`` ones): up to ``limit``
+def pickle_locations(tree: Any, limit: int = 1) -> list[tuple[list[Any], str]]:
+    """Where a parsed, undecoded tree holds ``pickle`` tags (see :func:`tag_locations`)."""
+    return tag_locations(tree, "pickle", limit)
+
+
+def tag_locations(tree: Any, tag: str, limit: int = 1) -> list[tuple[list[Any], str]]:
+    """Where a parsed, undecoded tree holds ``tag`` tags (``pickle``, ``repr``): up to ``limit``
     of ``(path, stored type name)``, in document order. Iterative (a deep tree cannot exhaust
     the stack)."""
     found: list[tuple[list[Any], str]] = []

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..codec.naming import TAG
-from ..codec.tags import Encoder, format_path, pickle_locations
+from ..codec.tags import Encoder, format_path, pickle_locations, tag_locations
 from ..errors import UnencodableValueWarning
 
 #: what a matched list item becomes on both sides of a comparison
@@ -157,7 +157,7 @@ def recorded_form(value: Any, paths: IgnorePaths) -> Any:
     pickle or a repr could store is a placeholder naming its type (no warning); anything else is
     encoded as usual, a value outside the paths stored as its repr warning as it always does."""
     tree = paths.placeholders(Encoder(warn=False).encode(value))
-    for where, type_name in pickle_locations(paths.prune(tree), limit=3, tag="repr"):
+    for where, type_name in tag_locations(paths.prune(tree), "repr", limit=3):
         warnings.warn(
             f"storing the repr of a {type_name} value at {format_path(where)}: only a pickle "
             f"could store it, and it cannot be pickled",
@@ -170,7 +170,7 @@ def recorded_form(value: Any, paths: IgnorePaths) -> Any:
 def _placeholder(value: Any) -> Any:
     """``value`` (encoded) as recorded at an ignored path: itself when it is readable, else a
     placeholder naming its type."""
-    if not (pickle_locations(value) or pickle_locations(value, tag="repr")):
+    if not (pickle_locations(value) or tag_locations(value, "repr")):
         return value
     if type(value) is dict:
         kind = str(value.get("cls") or value.get("type") or value.get(TAG) or "dict")

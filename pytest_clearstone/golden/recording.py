@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from ..codec.tags import format_path, pickle_locations
+from ..codec.tags import format_path, tag_locations
 from ..errors import ClearstoneError, SerializationError
 from ..tracing.span import Recorded
 from ..tracing.trace import Trace
@@ -178,7 +178,7 @@ def refuse_unreplayable_outputs(trace: Trace) -> None:
             continue
         number = numbers[target] = numbers.get(target, 0) + 1
         output = span.recorded_output
-        found = [] if output is None else pickle_locations(output.encoded, tag="repr")
+        found = [] if output is None else tag_locations(output.encoded, "repr")
         if found:
             where, type_name = found[0]
             raise SerializationError(
