@@ -16,7 +16,7 @@ from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
-from .streams import RecordedStream, StreamTap, tap
+from .streams import RecordedStream, StreamTap, is_stream, tap
 from .targets import PatchStack, Target
 from .threads import branch_running_loop, current_branch, restore_branching, unbranched
 
@@ -132,9 +132,9 @@ class RecordedTarget:
 
     def end(self, token: _Call, outcome: Any, error: BaseException | None) -> Any:
         rec, path, span, call = self.recorder, self.target.path, token.span, token.call
-        if error is None:
+        if error is None and is_stream(outcome):  # the span closes when the stream ends
             outcome, stream = tap(outcome, partial(self.step, token), partial(self._ended, token))
-            if stream is not None:  # the span closes when the stream ends
+            if stream is not None:
                 rec.streams.append(stream)
                 return outcome
         with rec.suspended():

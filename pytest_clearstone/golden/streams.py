@@ -162,6 +162,12 @@ def _without_body(response: Any) -> Any:
         return response
 
 
+def is_stream(value: Any) -> bool:
+    """Whether a call's answer is a stream :func:`tap` records (cheap: checked on every
+    recorded call)."""
+    return inspect.isgenerator(value) or inspect.isasyncgen(value) or is_sdk_stream(value)
+
+
 def tap(
     value: Any, step: Step, done: Callable[[RecordedStream], None]
 ) -> tuple[Any, StreamTap | None]:
