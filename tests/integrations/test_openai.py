@@ -165,6 +165,17 @@ def test_records_and_replays(stack: Stack, name: str) -> None:
     stack.roundtrip()
 
 
+def test_a_stream_read_partly_stores_only_the_chunks_read(stack: Stack) -> None:
+    """Not the HTTP body of the stream: with an in-memory transport it held every chunk,
+    those the agent never read included."""
+    stack.write_test("sdk_stream_read_partly", HEADER + SCENARIOS["sdk_stream_read_partly"])
+    stack.record()
+    text = stack.goldens()[0].read_text()
+    assert text.count('"chat.completion.chunk"') == 3  # the role chunk, "Answer", " to"
+    assert "data: " not in text
+    stack.replay_passes()
+
+
 def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:
     stack.write_test("sdk_sync", HEADER + SCENARIOS["sdk_sync"])
     stack.record()

@@ -371,3 +371,30 @@ def test_a_cached_property_of_a_model_is_not_stored() -> None:
     assert touched.expensive == "aa"
     assert codec.encode(touched) == codec.encode(fresh)
     assert codec.decode(codec.encode(touched)).expensive == "aa"  # computed again
+
+
+class Shout(str):
+    """A str subclass with no state of its own, whose ``__new__`` must not run on decode."""
+
+    __slots__ = ()
+    made = 0
+
+    def __new__(cls, value: str) -> Shout:
+        cls.made += 1
+        return str.__new__(cls, value.upper())
+
+
+def test_a_scalar_subclass_without_state_is_stored_readably_and_restored() -> None:
+    from pytest_clearstone import codec
+
+    tree = codec.encode({"text": Shout("hi")}, allow_pickle=False)
+    assert tree["text"] == {
+        "__cs__": "subclass",
+        "cls": f"{__name__}:Shout",
+        "base": "str",
+        "v": "HI",
+    }
+    made = Shout.made
+    value = codec.decode(tree)["text"]
+    assert type(value) is Shout and value == "HI"
+    assert Shout.made == made  # rebuilt without calling the stored class's __new__
