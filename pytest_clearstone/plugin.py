@@ -1012,7 +1012,10 @@ class _Reporter:
         # with a subset of the suite collected every other golden would look unused: the list
         # is left out (and pruning refused)
         whole = not state.subset and not state.collect_errors
-        unused = unused_goldens(state.test_dirs, state.referenced) if whole else []
+        # a suite none of whose tests uses a golden is not searched (the plugin unused costs
+        # nothing at the end of the run)
+        searched = whole and (bool(state.referenced) or prune_asked)
+        unused = unused_goldens(state.test_dirs, state.referenced) if searched else []
         if not any(counts.values()) and not unused and not prune_asked:
             return
         tr = terminalreporter
