@@ -49,6 +49,23 @@ class Result:
         return line.rstrip()
 
 
+#: the pytest arguments of a benchmarked inner run: quiet, and without the plugins of this
+#: environment that only cost start-up time (they are not the plugins being measured)
+PYTEST_ARGS = [
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:hypothesispytest",
+    "-p",
+    "no:randomly",
+    "-p",
+    "no:langsmith_plugin",
+    "-p",
+    "no:anyio",
+]
+
+
 def spread(values: Sequence[float]) -> tuple[float, float, float]:
     """(min, median, max) of ``values``."""
     return min(values), statistics.median(values), max(values)

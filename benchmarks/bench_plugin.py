@@ -20,22 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _harness import Result
+from _harness import PYTEST_ARGS, Result
 
 N = 500
-COMMON = [
-    "-q",
-    "-p",
-    "no:cacheprovider",
-    "-p",
-    "no:hypothesispytest",
-    "-p",
-    "no:randomly",
-    "-p",
-    "no:langsmith_plugin",
-    "-p",
-    "no:anyio",
-]
 
 APP = """
 class Agent:
@@ -103,7 +90,7 @@ def _once(cwd: Path, args: tuple[str, ...]) -> float:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode caches, as users run
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *COMMON, *args],
+        [sys.executable, "-m", "pytest", *PYTEST_ARGS, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -148,7 +135,7 @@ def run() -> list[Result]:
         env.pop("PYTEST_ADDOPTS", None)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         subprocess.run(
-            [sys.executable, "-m", "pytest", *COMMON, "--clearstone-record"],
+            [sys.executable, "-m", "pytest", *PYTEST_ARGS, "--clearstone-record"],
             cwd=golden,
             env=env,
             check=True,

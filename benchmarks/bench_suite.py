@@ -64,7 +64,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import _harness
-from _harness import Result, spread
+from _harness import PYTEST_ARGS, Result, spread
 
 N_FULL, ROUNDS_FULL = 500, 5
 N_QUICK, ROUNDS_QUICK = 100, 3
@@ -73,19 +73,6 @@ WHEN = "2024-01-15T12:00:00+00:00"  # the hand-written and vcrpy suites' frozen 
 TARGETS = {"floor": 1.3, "vcrpy": 0.15, "hand-written": 0.5}
 SUITES = ("goldens", "vcrpy", "hand-written", "floor")
 
-COMMON = [
-    "-q",
-    "-p",
-    "no:cacheprovider",
-    "-p",
-    "no:hypothesispytest",
-    "-p",
-    "no:randomly",
-    "-p",
-    "no:langsmith_plugin",
-    "-p",
-    "no:anyio",
-]
 # each suite runs with the plugins it uses only
 PLUGINS = {
     "goldens": ["-p", "no:recording", "-p", "no:syrupy"],
@@ -552,7 +539,7 @@ def _pytest(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *COMMON, *PLUGINS[suite], *extra],
+        [sys.executable, "-m", "pytest", *PYTEST_ARGS, *PLUGINS[suite], *extra],
         cwd=cwd,
         env=env,
         capture_output=True,
