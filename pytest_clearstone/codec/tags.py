@@ -83,7 +83,7 @@ _ESCAPE = re.compile(rb"\\u")
 _MAX_BACKSLASHES = 16
 
 
-def _has_long_digits(text: str | bytes) -> bool:
+def has_long_digits(text: str | bytes) -> bool:
     """Whether ``text`` may hold an integer orjson would read as a float (see ``_LONG_INT``;
     exact: a sample only chooses which windows are searched)."""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
@@ -119,32 +119,53 @@ def _has_escape(raw: bytes) -> bool:
     return at >= 0 and _ESCAPE.search(raw, at) is not None
 
 
+#: a document's top-level field holding its length in bytes as its writer wrote it: a file of
+#: that length is taken as written (its ``tag_index`` is complete and its ``int64`` claim true)
+#: without searching its text; a file of another length (edited) has its text searched first.
+#: Safety never rests on it: values outside the index are never decoded (see DocumentScan).
+SIZE_FIELD = "file_bytes"
+
+
 class DocumentScan:
-    """What one look at a document's bytes, before parsing, tells about it; completed by
-    :meth:`index` once the document is parsed.
+    """What a look at a document's bytes tells about it, before and after parsing.
 
     ``escaped``: it has a ``\\u`` escape (a key or a tag may be spelt with escapes, so only the
-    parsed document tells where its tags are). ``long_digits``: it has an integer orjson would
-    read as a float. ``tag_count``: how often ``__cs__`` occurs, not overlapping (at least once
-    in each unescaped tag key, whose quotes keep it apart from any other; text that is not a
-    key counts too, which only costs the fast path).
-    ``may_hold_pickle``: a ``pickle`` tag is possible. Once :meth:`index` has found that the
-    document's tag index accounts for every tag, this is exact (a ``pickle`` tag among the
-    indexed values); otherwise the text decides: it holds the JSON string ``"pickle"`` or an
-    escape (the tag's value cannot be spelt otherwise), so a document without either has no
-    pickle.
+    parsed document tells where its tags are): found by ``memchr``, the one look at the whole
+    text the fast path takes. Searching the text costs about a third of parsing it, so the
+    rest is looked up only when needed: ``tag_count``, how often ``__cs__`` occurs, not
+    overlapping (at least once in each unescaped tag key, whose quotes keep it apart from any
+    other; text that is not a key counts too, which only costs the fast path); and
+    ``long_digits``, whether it has an integer orjson would read as a float.
+
+    ``may_hold_pickle``: a ``pickle`` tag is possible. Once :meth:`index` has accepted the
+    document's tag index, this is exact for what will be decoded (a ``pickle`` tag among the
+    indexed values: nothing else is decoded); otherwise the text decides: it holds the JSON
+    string ``"pickle"`` or an escape (the tag's value cannot be spelt otherwise), so a document
+    without either has no pickle.
     """
 
-    __slots__ = ("_doc", "_paths", "_pickle", "_raw", "escaped", "long_digits", "tag_count")
+    __slots__ = ("_count", "_doc", "_long", "_paths", "_pickle", "_raw", "escaped")
 
     def __init__(self, raw: bytes) -> None:
         self._raw = raw
         self.escaped = _has_escape(raw)
-        self.tag_count = len(_TAG_NAME.findall(raw))
-        self.long_digits = _has_long_digits(raw)
+        self._count: int | None = None
+        self._long: bool | None = None
         self._doc: Any = _NOT_INDEXED
         self._paths: list[list[Any]] | None = None
         self._pickle: bool | None = None
+
+    @property
+    def tag_count(self) -> int:
+        if self._count is None:
+            self._count = len(_TAG_NAME.findall(self._raw))
+        return self._count
+
+    @property
+    def long_digits(self) -> bool:
+        if self._long is None:
+            self._long = has_long_digits(self._raw)
+        return self._long
 
     @property
     def may_hold_pickle(self) -> bool:
@@ -152,28 +173,40 @@ class DocumentScan:
             self._pickle = self.escaped or (self.tag_count > 0 and b'"pickle"' in self._raw)
         return self._pickle
 
-    def index(self, doc: Any) -> list[list[Any]] | None:
-        """The paths of the parsed ``doc``'s ``"tag_index"`` when they are proven to reach every
-        tag of the document, else ``None`` (decode the whole document).
+    def as_written(self, doc: Any) -> bool:
+        """Whether the parsed ``doc`` says it is as long as the text is (:data:`SIZE_FIELD`):
+        the file is as its writer wrote it, not edited since."""
+        size = doc.get(SIZE_FIELD) if type(doc) is dict else None
+        return type(size) is int and size == len(self._raw)
 
-        Proof: no escape in the text; the paths lead through plain containers to tagged values,
-        none repeating nor inside another (:func:`_index_paths`), so the values they name are
-        distinct subtrees; and the tags counted in those subtrees (nested ones included) are as
-        many as the ``__cs__`` in the text. Each tag of the document has its own key in the
-        text, so no tag lies outside them. That count also tells, exactly and before anything
-        is decoded, whether a ``pickle`` tag is among them (:attr:`may_hold_pickle`).
+    def index(self, doc: Any) -> list[list[Any]] | None:
+        """The paths of the parsed ``doc``'s ``"tag_index"`` when they may decode it, else
+        ``None`` (decode the whole document).
+
+        Never with an escape in the text. The paths must lead through plain containers to
+        tagged values, none repeating nor inside another (:func:`_index_paths`), so the values
+        they name are distinct subtrees, and only those are decoded: whatever the index says,
+        a value outside them is never decoded, so a pickle elsewhere never runs. Whether a
+        ``pickle`` tag is among them is found before anything is decoded
+        (:attr:`may_hold_pickle`).
+
+        That the index reaches every tag is taken from a file as written (:meth:`as_written`);
+        in an edited one, the tags counted in those subtrees (nested ones included) must be as
+        many as the ``__cs__`` in the text (each tag has its own key in the text, so then no
+        tag lies outside them), or the whole document is decoded.
         """
         if self._doc is doc:
             return self._paths
         paths, self._pickle = None, None
-        if not self.escaped and self.tag_count:
-            paths = _index_paths(doc, self.tag_count)
+        if not self.escaped:
+            complete = self.as_written(doc)
+            paths = _index_paths(doc, None if complete else self.tag_count)
             if paths is not None:
                 survey = [0, 0]  # tags, pickle tags
                 for path in paths:
                     parent, key = _at(doc, path)
                     _survey(parent[key], survey)
-                if survey[0] == self.tag_count:
+                if complete or survey[0] == self.tag_count:
                     self._pickle = survey[1] > 0
                 else:
                     paths = None
@@ -693,12 +726,15 @@ def _count_tags(x: Any) -> int:
     return 0
 
 
-def _index_paths(doc: Any, count: int) -> list[list[Any]] | None:
+def _index_paths(doc: Any, count: int | None) -> list[list[Any]] | None:
     """The index's paths when they can be trusted to decode ``doc``: each leads, through plain
     containers, to a tagged value; none repeats nor lies inside another (either would decode
-    already decoded data). ``None`` otherwise."""
+    already decoded data); with a ``count`` (the tags in the text), the index says as many.
+    ``None`` otherwise."""
     index = doc.get("tag_index") if type(doc) is dict else None
-    if type(index) is not dict or not count or index.get("count") != count:
+    if type(index) is not dict:
+        return None
+    if count is not None and (not count or index.get("count") != count):
         return None
     paths = index.get("paths")
     if type(paths) is not list:
@@ -736,7 +772,7 @@ def _at(doc: Any, path: Sequence[Any]) -> tuple[Any, Any]:
 def _plain_loads(text: str | bytes, long_digits: bool | None = None) -> Any:
     # orjson reads integers beyond 64 bits as floats: such text goes to the stdlib
     if long_digits is None:
-        long_digits = _has_long_digits(text)
+        long_digits = has_long_digits(text)
     if orjson is not None and not long_digits:
         return orjson.loads(text)
     return json.loads(text)
@@ -744,12 +780,32 @@ def _plain_loads(text: str | bytes, long_digits: bool | None = None) -> Any:
 
 def parse_document(raw: str | bytes, scan: DocumentScan | None = None) -> Any:
     """Parse a whole document's JSON without decoding any tag (so nothing runs); ``scan`` is
-    then completed by the document's tag index (:meth:`DocumentScan.index`)."""
+    then completed by the document's tag index (:meth:`DocumentScan.index`).
+
+    orjson (when installed) parses first; its reading of integers beyond 64 bits as floats is
+    undone by parsing again with the standard library, unless the file as written says it has
+    none (``"int64": true`` in its ``tag_index``) or its text shows none. Raises
+    ``ValueError`` for text that is not UTF-8 JSON."""
     if scan is None:
         scan = scan_document(raw)
-    doc = _plain_loads(raw, scan.long_digits)
+    if orjson is None:
+        doc = _strict_json_loads(raw)
+    else:
+        doc = orjson.loads(raw)
+        if not (scan.as_written(doc) and _says_int64(doc)) and scan.long_digits:
+            doc = _strict_json_loads(raw)
     scan.index(doc)
     return doc
+
+
+def _strict_json_loads(raw: str | bytes) -> Any:
+    # json.loads(bytes) would also take UTF-16 and UTF-32, and encoded surrogates
+    return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+
+
+def _says_int64(doc: dict[str, Any]) -> bool:
+    index = doc.get("tag_index")
+    return type(index) is dict and index.get("int64") is True
 
 
 def decode_document(
@@ -766,10 +822,10 @@ def decode_document(
     document is decoded whole. The values at the paths in ``keep`` are left as they are
     (encoded); they must lead through plain containers.
     """
-    if scan.tag_count == 0 and not scan.escaped:
-        return doc
     kept = [tuple(path) for path in keep]
     paths = scan.index(doc)
+    if paths is None and not scan.escaped and scan.tag_count == 0:
+        return doc
     if paths is not None:
         for path in paths:
             if not any(tuple(path[: len(k)]) == k for k in kept):

@@ -26,7 +26,9 @@ from typing import Any
 from .. import codec
 from ..codec.tags import (
     PICKLE_FIXES,
+    SIZE_FIELD,
     decode_document,
+    has_long_digits,
     parse_document,
     pickle_locations,
     scan_document,
@@ -44,7 +46,7 @@ from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
 from .atomic import atomic_write_text
-from .document import FORMAT_NAME, FORMAT_VERSION, file_text
+from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
 
 
 def _library_version() -> str:
@@ -180,8 +182,13 @@ class Checkpoint:
         key = signing.resolve_key(signing_key)
         doc = self.to_document()
         doc["tag_index"] = codec.tag_index(doc)
+        doc["tag_index"]["int64"] = True  # no integer beyond 64 bits (checked below)
         doc["contains_pickle"] = False
+        doc[SIZE_FIELD] = 0  # set last, by with_size
         text = file_text(doc)
+        if has_long_digits(text):
+            doc["tag_index"]["int64"] = False
+            text = file_text(doc)
         # one serialisation: the top-level line (indent 2, sorted fields) is unique in the text
         self.contains_pickle = codec.text_has_pickle(text)
         if self.contains_pickle and not allow_pickle:
@@ -194,7 +201,7 @@ class Checkpoint:
                 codec.loads(text, decode_tags=False), key
             )
             text = file_text(doc)
-        return text + "\n"
+        return with_size(text + "\n")
 
     def write(
         self,
@@ -255,10 +262,6 @@ class Checkpoint:
         if not raw or raw.isspace():  # (no strip(): it would copy the whole file)
             raise CheckpointCorruptError(path, "the file is empty")
         try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
-        try:
             scan = scan_document(raw)  # before parsing: where pickles and escapes may be
             doc = parse_document(raw, scan)
             # the trust decision, once, on the raw document; then one decoding of it
@@ -268,6 +271,7 @@ class Checkpoint:
         except CheckpointCorruptError:
             raise
         except (json.JSONDecodeError, ValueError) as exc:
+            _refuse_if_not_utf8(raw, path)  # the parser found it: said the same way here
             if isinstance(exc, DecodeError):
                 raise CheckpointCorruptError(
                     path, f"a stored value cannot be decoded: {exc}"
@@ -363,3 +367,10 @@ def _pickle_refused(doc: dict[str, Any]) -> SerializationError:
         type_name,
         f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}",
     )
+
+
+def _refuse_if_not_utf8(raw: bytes, path: Path) -> None:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None

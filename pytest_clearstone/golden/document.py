@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from ..codec.fast_json import orjson
+from ..codec.tags import SIZE_FIELD
 
 FORMAT_NAME = "pytest-clearstone-checkpoint"
 FORMAT_VERSION = 1
@@ -30,3 +31,15 @@ def file_text(doc: dict[str, Any]) -> str:
         except TypeError:  # e.g. integers wider than 64 bits: the stdlib handles them
             pass
     return json.dumps(top, indent=2, ensure_ascii=False)
+
+
+def with_size(text: str) -> str:
+    """``text`` (made by :func:`file_text` with :data:`~pytest_clearstone.codec.tags.SIZE_FIELD`
+    set to ``0``) with that field set to the length in bytes of the result as UTF-8: the
+    field's own digits count, so the number of digits ``d`` is the one that fits it."""
+    zero = f'\n  "{SIZE_FIELD}": 0,'  # a top-level line: the only one indented by 2 spaces
+    base = len(text.encode("utf-8")) - 1
+    digits = 1
+    while len(str(base + digits)) != digits:
+        digits += 1
+    return text.replace(zero, f'\n  "{SIZE_FIELD}": {base + digits},', 1)

@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import codec
-from ..codec.tags import PICKLE_FIXES, DocumentScan, format_path, pickle_locations
+from ..codec.tags import PICKLE_FIXES, SIZE_FIELD, DocumentScan, format_path, pickle_locations
 from ..errors import CheckpointCorruptError, UntrustedCheckpointError
 from .document import file_text
 
 ENV_VAR = "CLEARSTONE_SIGNING_KEY"
 SIGNATURE_FIELD = "signature"
+_UNSIGNED = frozenset((SIGNATURE_FIELD, SIZE_FIELD))
 _PREFIX = "hmac-sha256:"
 
 
@@ -63,8 +64,9 @@ def resolve_key(key: SigningKey = FROM_ENV) -> bytes | None:
 
 
 def canonical_bytes(doc: dict[str, Any]) -> bytes:
-    """The bytes a signature covers: ``doc`` without ``"signature"``, canonical JSON."""
-    body = {k: v for k, v in doc.items() if k != SIGNATURE_FIELD}
+    """The bytes a signature covers: ``doc`` without ``"signature"`` and ``"file_bytes"`` (set
+    after signing), canonical JSON."""
+    body = {k: v for k, v in doc.items() if k not in _UNSIGNED}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")
 
@@ -105,6 +107,8 @@ def sign_text(text: str | bytes, key: bytes | str) -> str:
     doc = _parse(text)
     if not isinstance(doc, dict):
         raise ValueError(f"expected a JSON object, found {type(doc).__name__}")
+    # the length no longer holds, and the file may have been edited: read as edited
+    doc.pop(SIZE_FIELD, None)
     return file_text(sign_document(doc, key)) + "\n"
 
 

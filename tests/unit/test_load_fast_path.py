@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import types
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +225,7 @@ def test_a_wide_integer_is_read_exactly(
     doc["agent"]["state"]["big"] = value
     for indent in (None, 2):
         text = json.dumps(doc, indent=indent)
-        assert tags._has_long_digits(text)
+        assert tags.has_long_digits(text)
         loaded = _load(text).agent_state["big"]
         assert loaded == value and type(loaded) is int
     assert codec.loads(json.dumps([value]), decode_tags=False) == [value]
@@ -244,8 +245,8 @@ def test_digits_that_cannot_be_a_wide_integer_keep_the_fast_parser(
     text: str, windows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tags, "_MAX_WINDOWS", windows)
-    assert not tags._has_long_digits(text)
-    assert not tags._has_long_digits(" " * 7 + text)
+    assert not tags.has_long_digits(text)
+    assert not tags.has_long_digits(" " * 7 + text)
 
 
 def test_the_wide_integer_search_agrees_with_the_parsers() -> None:
@@ -269,7 +270,7 @@ def test_the_wide_integer_search_agrees_with_the_parsers() -> None:
         text = " " * (i % 11) + json.dumps(value(), indent=2 if i % 2 else None)
         wide = any(type(v) is int and not -(2**63) <= v < 2**64 for v in _leaves(json.loads(text)))
         if wide:
-            assert tags._has_long_digits(text), text
+            assert tags.has_long_digits(text), text
 
 
 def _leaves(x: Any) -> list[Any]:
@@ -286,3 +287,78 @@ def test_loads_document_refuses_an_unindexed_pickle_behind_a_lying_index() -> No
     doc["tag_index"] = {"count": 2, "paths": [["state", "t"]]}
     with pytest.raises(DecodeError, match="refusing to unpickle"):
         codec.loads_document(json.dumps(doc))
+
+
+# -- a file as written: its length says it was not edited, its text is not searched ----------
+def _written() -> str:
+    """The text the writer writes for :func:`_golden`'s checkpoint."""
+    doc = _golden()
+    del doc["tag_index"]
+    checkpoint = Checkpoint.from_bytes(json.dumps(doc).encode(), Path("g.ckpt"), signing_key=None)
+    return checkpoint.dumps(signing_key=None)
+
+
+def test_the_writer_records_the_file_length_and_that_integers_fit_64_bits() -> None:
+    text = _written()
+    doc = json.loads(text)
+    assert doc[tags.SIZE_FIELD] == len(text.encode("utf-8"))
+    assert doc["tag_index"]["int64"] is True
+
+
+def test_a_file_as_written_is_loaded_without_searching_its_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = _written()
+
+    def searched(*args: Any) -> Any:
+        raise AssertionError("the text was searched")
+
+    monkeypatch.setattr(tags, "has_long_digits", searched)
+    monkeypatch.setattr(tags, "_TAG_NAME", types.SimpleNamespace(findall=searched))
+    checkpoint = _load(text)
+    assert checkpoint.agent_state == STATE
+    assert checkpoint.trace.spans[0].output == ("done", 1)
+
+
+def test_an_edited_file_is_searched_and_a_tag_added_by_hand_is_decoded() -> None:
+    doc = json.loads(_written())
+    doc["metadata"]["extra"] = {"__cs__": "tuple", "v": [1, 2]}  # not in the index
+    text = json.dumps(doc, indent=2)
+    assert len(text.encode()) != doc[tags.SIZE_FIELD]
+    assert _load(text).metadata["extra"] == (1, 2)
+
+
+@pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
+def test_a_forged_length_never_gets_an_unindexed_pickle_run(allow: bool, marker: Path) -> None:
+    """A hostile file claiming to be as written, its index leaving a pickle out: the pickle is
+    never decoded (it stays as stored), whatever the pickle policy."""
+    doc = json.loads(_written())
+    doc["metadata"]["extra"] = pickle_payload(marker)
+    doc[tags.SIZE_FIELD] = 0
+    text = json.dumps(doc, indent=2)
+    for _ in range(3):  # the length's own digits count
+        doc[tags.SIZE_FIELD] = len(text.encode())
+        text = json.dumps(doc, indent=2)
+    assert doc[tags.SIZE_FIELD] == len(text.encode())
+    checkpoint = _load(text, allow_pickle=allow)
+    assert checkpoint.metadata["extra"]["__cs__"] == "pickle"
+    assert checkpoint.agent_state == STATE
+    assert not marker.exists()
+
+
+def test_integers_wider_than_64_bits_are_read_exactly_from_a_written_file() -> None:
+    doc = _golden()
+    del doc["tag_index"]
+    doc["agent"]["state"]["big"] = 2**70
+    checkpoint = Checkpoint.from_bytes(json.dumps(doc).encode(), Path("g.ckpt"), signing_key=None)
+    text = checkpoint.dumps(signing_key=None)
+    assert json.loads(text)["tag_index"]["int64"] is False
+    assert json.loads(text)[tags.SIZE_FIELD] == len(text.encode())
+    assert _load(text).agent_state["big"] == 2**70
+
+
+def test_a_signed_file_drops_the_length_and_is_read_as_edited() -> None:
+    signed = signing.sign_text(_written(), "k" * 32)
+    assert tags.SIZE_FIELD not in json.loads(signed)
+    assert signing.verify_document(json.loads(signed), "k" * 32)
+    assert _load(signed).agent_state == STATE
