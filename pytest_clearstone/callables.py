@@ -27,8 +27,10 @@ import enum
 import functools
 import inspect
 import sys
+import weakref
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from functools import partial
+from types import MethodType
 from typing import Any, Protocol
 
 
@@ -43,7 +45,26 @@ class Kind(enum.Enum):
 
 def kind_of(fn: Callable[..., Any]) -> Kind:
     """The kind of ``fn``, looking through ``functools.wraps`` decorators to the function that
-    does the work (an SDK's ``async def`` wrapped in a plain decorator is a coroutine function)."""
+    does the work (an SDK's ``async def`` wrapped in a plain decorator is a coroutine function).
+
+    A bound method's kind is its function's, remembered per function (a golden suite runs the
+    same agent method in every test, each time through a new bound method)."""
+    func = getattr(fn, "__func__", None)
+    if func is None or type(fn) is not MethodType:
+        return _kind(fn)
+    try:
+        found = _method_kinds.get(func)
+    except TypeError:  # not hashable or weakly referenceable
+        return _kind(fn)
+    if found is None:
+        found = _method_kinds[func] = _kind(func)
+    return found
+
+
+_method_kinds: weakref.WeakKeyDictionary[Any, Kind] = weakref.WeakKeyDictionary()
+
+
+def _kind(fn: Callable[..., Any]) -> Kind:
     if inspect.isasyncgenfunction(fn):
         return Kind.ASYNCGEN
     if inspect.isgeneratorfunction(fn):

@@ -89,17 +89,20 @@ class _RunState:
     collect_errors: int = 0
     failed_saves: list[str] = dataclasses.field(default_factory=list)
     undo_codec_hooks: Callable[[], None] | None = None
+    #: provider keys given a placeholder by the plugin, set while tests replay (see
+    #: _set_placeholder_keys)
+    placeholders: list[str] = dataclasses.field(default_factory=list)
 
 
 _SETTINGS = pytest.StashKey[Settings]()
 _STATE = pytest.StashKey[_RunState]()
 _REPLAY = pytest.StashKey["Replay"]()
 _REDACTOR = pytest.StashKey["Redactor"]()
-_PLACEHOLDERS = pytest.StashKey[list[str]]()
 _MARKER_KEYWORDS = pytest.StashKey[dict[str, Any]]()  # the keywords the marker gives
 _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
+_GOLDEN = pytest.StashKey[str]()  # the item's golden path, as found at collection
 
 # The tests being set up, run or torn down (a stack: pytester runs sessions inside a test). The
 # `replay` fixture finds its test here instead of requesting `request`: pytest builds a new
@@ -401,7 +404,8 @@ def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:
             f"{item.nodeid}: @pytest.mark.replay path must be a file path, not {path!r}",
             pytrace=False,
         )
-    return Path(_golden_path(item, path)), dict(mark.kwargs)
+    golden = item.stash.get(_GOLDEN, None)
+    return Path(golden or _golden_path(item, path)), dict(mark.kwargs)
 
 
 def _golden_options(
@@ -536,9 +540,11 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     item.stash[_REDACTOR] = redactor
     item.stash[_REPLAY] = replay
     item.stash[_OPTIONS] = options
-    _unset_placeholder_keys(item)
+    state = config.stash[_STATE]
     if action is Mode.REPLAY:
-        item.stash[_PLACEHOLDERS] = _set_placeholder_keys(settings.placeholder_env)
+        _set_placeholder_keys(state, settings.placeholder_env)
+    else:
+        _unset_placeholder_keys(state)
 
 
 #: the modes in which a test whose golden exists replays first
@@ -598,23 +604,38 @@ def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
         _build_replay(item, replay.path, options)
 
 
-def _unset_placeholder_keys(item: pytest.Item) -> None:
-    for name in item.stash.get(_PLACEHOLDERS, ()):
-        os.environ.pop(name, None)
-    if _PLACEHOLDERS in item.stash:
-        del item.stash[_PLACEHOLDERS]
-
-
-def _set_placeholder_keys(names: tuple[str, ...]) -> list[str]:
-    """Provider keys that are unset get a placeholder while the test replays (its set-up
-    included), so an agent that builds its SDK client in ``__init__`` or a fixture replays in
-    CI with no key: its calls are answered from the golden. Returns the names it set."""
+def _unset_placeholder_keys(state: _RunState) -> None:
+    """Remove the placeholders the plugin set (a key the test set meanwhile stays)."""
     from .codec import PLACEHOLDER_KEY
 
-    added = [name for name in names if not os.environ.get(name)]
-    for name in added:
-        os.environ[name] = PLACEHOLDER_KEY
-    return added
+    for name in state.placeholders:
+        if os.environ.get(name) == PLACEHOLDER_KEY:
+            del os.environ[name]
+    state.placeholders.clear()
+
+
+def _set_placeholder_keys(state: _RunState, names: tuple[str, ...]) -> None:
+    """Provider keys that are unset get a placeholder while tests replay (their set-up
+    included), so an agent that builds its SDK client in ``__init__`` or a fixture replays in
+    CI with no key: its calls are answered from the golden. They stay set from one replaying
+    test to the next (setting the environment costs a system call per name), and are removed
+    before any other test and at the end of the session."""
+    from .codec import PLACEHOLDER_KEY
+
+    for name in names:
+        if not os.environ.get(name):
+            os.environ[name] = PLACEHOLDER_KEY
+            state.placeholders.append(name)
+
+
+def _replays(item: pytest.Item | None) -> bool:
+    """Whether ``item`` (the next test) replays a golden, as far as is known before its set-up:
+    marked, and the run replays."""
+    return (
+        item is not None
+        and item.config.stash[_SETTINGS].mode is Mode.REPLAY
+        and item.get_closest_marker("replay") is not None
+    )
 
 
 def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
@@ -811,7 +832,7 @@ def pytest_collection_modifyitems(
                 names.append("clearstone_config")  # resolved at set-up, like vcr_config
             path = mark.args[0] if mark.args else mark.kwargs.get("path")
             if path is None or isinstance(path, (str, Path)):  # else: reported at set-up
-                golden = _golden_path(item, path)
+                golden = item.stash[_GOLDEN] = _golden_path(item, path)
                 referenced.add(golden)
                 if mark.kwargs.get("mock", ini_mock):
                     writers.setdefault(os.path.normcase(golden), (golden, []))[1].append(item)
@@ -909,6 +930,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_test_dirs"] = sorted(state.test_dirs)
         config.workeroutput["clearstone_subset"] = state.subset
         config.workeroutput["clearstone_collect_errors"] = state.collect_errors
+    _unset_placeholder_keys(state)
     if state.provider is not None:
         state.provider.shutdown()
     if state.undo_codec_hooks is not None:
@@ -944,7 +966,9 @@ class _PerTestHooks:
         return (yield from _runtest_call(item))
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
+    def pytest_runtest_teardown(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, Any, Any]:
         try:
             return (yield)
         finally:
@@ -954,7 +978,8 @@ class _PerTestHooks:
                 del item.stash[_REPLAY]
             if _REDACTOR in item.stash:
                 del item.stash[_REDACTOR]
-            _unset_placeholder_keys(item)
+            if not _replays(nextitem):
+                _unset_placeholder_keys(item.config.stash[_STATE])
             for key in (_MARKER_KEYWORDS, _OPTIONS):
                 if key in item.stash:
                     del item.stash[key]

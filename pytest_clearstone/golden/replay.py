@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..callables import wrap
 from ..errors import CheckpointNotFoundError
@@ -25,10 +25,12 @@ from .engine import ReplayEngine
 from .ignore import IgnoreConfig, ignore_state_paths
 from .mocks import MockConfig, normalize_mock_config
 from .mode import Mode
-from .recording import RecordingRun
 from .replaying import ReplayingRun, load_golden
 from .responses import Matcher, ReplayCall, Transform
 from .spec import GoldenSpec
+
+if TYPE_CHECKING:  # imported when recording: a replaying run never needs it
+    from .recording import RecordingRun
 
 
 class Replay:
@@ -85,6 +87,8 @@ class Replay:
             fresh,
         )
         if self.mode is Mode.RECORD:
+            from .recording import RecordingRun
+
             self._recording = RecordingRun(spec, tracer=tracer)
         else:
             self._replaying = ReplayingRun(spec, matcher=matcher)

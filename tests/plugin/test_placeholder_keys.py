@@ -1,0 +1,89 @@
+"""Provider keys that are unset get a placeholder while tests replay (set-up included): kept from
+one replaying test to the next, removed before any other test and at the end of the session;
+a key the test set itself is left alone."""
+
+from __future__ import annotations
+
+import ast
+import os
+
+import pytest
+
+LIVE = """
+def complete(prompt):
+    return f"answer to {prompt}"
+"""
+
+TESTS = """
+import os
+
+import pytest
+import live
+
+SEEN = []
+
+
+@pytest.fixture
+def key_at_setup():
+    return os.environ.get("OPENAI_API_KEY")
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_a_replays(replay, key_at_setup):
+    SEEN.append(("a", key_at_setup, os.environ.get("OPENAI_API_KEY")))
+    assert replay.run(live.complete, "one") == "answer to one"
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_b_replays(replay, key_at_setup):
+    SEEN.append(("b", key_at_setup, os.environ.get("OPENAI_API_KEY")))
+    assert replay.run(live.complete, "two") == "answer to two"
+
+
+def test_c_plain(key_at_setup):
+    SEEN.append(("c", key_at_setup, os.environ.get("OPENAI_API_KEY")))
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_d_replays_and_sets_its_own_key(replay):
+    SEEN.append(("d", None, os.environ.get("OPENAI_API_KEY")))
+    os.environ["ANTHROPIC_API_KEY"] = "the test's own"
+    assert replay.run(live.complete, "three") == "answer to three"
+
+
+def test_e_plain():
+    SEEN.append(("e", None, os.environ.get("OPENAI_API_KEY")))
+    SEEN.append(("e-anthropic", None, os.environ.get("ANTHROPIC_API_KEY")))
+
+
+def test_z_report():
+    with open("seen.txt", "w") as f:
+        f.write(repr(SEEN))
+"""
+
+
+def test_placeholders_live_while_tests_replay(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.codec import PLACEHOLDER_KEY
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_keys=TESTS)
+    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
+        passed=6
+    )
+    result = pytester.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=6)
+    seen = ast.literal_eval((pytester.path / "seen.txt").read_text())
+    p = PLACEHOLDER_KEY
+    assert seen == [
+        ("a", p, p),  # set before the fixtures of the first replaying test
+        ("b", p, p),  # still set for the next one
+        ("c", None, None),  # gone before a test that does not replay
+        ("d", None, p),
+        ("e", None, None),
+        ("e-anthropic", None, "the test's own"),  # a key the test set stays
+    ]
+    assert os.environ.get("OPENAI_API_KEY") is None  # gone at the end of the session
