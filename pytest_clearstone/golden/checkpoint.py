@@ -20,7 +20,7 @@ import datetime as _dt
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +268,7 @@ class Checkpoint:
             signing.check_trust(doc, path, allow_pickle=allow_pickle, signing_key=key, scan=scan)
             keep = _error_paths(doc, path)
             doc = decode_document(doc, scan, allow_pickle=allow_pickle, keep=keep)
+            indexed = scan.index(doc)  # (the paths decoded, when the index was used)
         except CheckpointCorruptError:
             raise
         except (json.JSONDecodeError, ValueError) as exc:
@@ -279,12 +280,16 @@ class Checkpoint:
             raise CheckpointCorruptError(path, f"truncated or not JSON ({exc})") from None
         except RecursionError:
             raise CheckpointCorruptError(path, "nested too deeply") from None
-        return cls.from_document(doc, path)
+        return cls.from_document(doc, path, tagged=_spans_with_tags(indexed))
 
     @classmethod
-    def from_document(cls, doc: Any, path: Path) -> Checkpoint:
+    def from_document(
+        cls, doc: Any, path: Path, *, tagged: Container[int] | None = None
+    ) -> Checkpoint:
         """Build a checkpoint from a parsed, tag-decoded document whose spans' ``error``
-        records are left encoded (:meth:`from_bytes` decodes a file that way)."""
+        records are left encoded (:meth:`from_bytes` decodes a file that way). ``tagged``:
+        the positions of the only spans whose input or output held a tag, when known
+        (:meth:`Trace.from_dict`)."""
         if not isinstance(doc, dict):
             raise CheckpointCorruptError(
                 path, f"expected a JSON object, found {type(doc).__name__}"
@@ -304,7 +309,7 @@ class Checkpoint:
             raise CheckpointVersionError(path, version, FORMAT_VERSION)
         try:
             agent = doc["agent"]
-            trace = Trace.from_dict(doc["trace"], decoded=True)
+            trace = Trace.from_dict(doc["trace"], decoded=True, tagged=tagged)
             outcome = doc.get("outcome")
             checkpoint = cls(
                 checkpoint_id=str(doc["checkpoint_id"]),
@@ -391,3 +396,15 @@ def _read_bytes(path: Path) -> bytes:
         return data
     finally:
         os.close(fd)
+
+
+def _spans_with_tags(paths: list[list[Any]] | None) -> set[int] | None:
+    """The positions of the spans whose input or output holds one of the tagged values at
+    ``paths`` (a document decoded by its index), ``None`` when not known (decoded whole)."""
+    if paths is None:
+        return None
+    return {
+        path[2]
+        for path in paths
+        if path[:2] == ["trace", "spans"] and len(path) > 3 and path[3] in ("input", "output")
+    }

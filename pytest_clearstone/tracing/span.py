@@ -145,7 +145,9 @@ class Recorded:
         return (Recorded, (self.encoded,))
 
 
-def _recorded(value: Any, decoded: bool) -> Recorded:
+def _recorded(value: Any, decoded: bool, plain: bool = False) -> Recorded:
+    if plain:
+        return Recorded(encoded=value, decoded=value)
     return Recorded(decoded=value) if decoded else Recorded(encoded=value)
 
 
@@ -361,8 +363,12 @@ class Span:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], *, seq: int = 0, decoded: bool = False) -> Span:
-        """Rebuild a span from :meth:`to_dict` output. ``decoded``: values are already decoded."""
+    def from_dict(
+        cls, d: dict[str, Any], *, seq: int = 0, decoded: bool = False, plain: bool = False
+    ) -> Span:
+        """Rebuild a span from :meth:`to_dict` output. ``decoded``: values are already decoded;
+        ``plain`` (with ``decoded``): its input and output hold no tag, so their decoded trees
+        are their encoded ones too (nothing to encode again to copy or compare them)."""
         # built field by field, not through __init__'s 16 keywords: replaying a golden builds
         # every span of its trace, and this is the larger part of loading one
         get = d.get
@@ -382,8 +388,8 @@ class Span:
             None if end is None else int(end),
             str(get("status") or "UNSET"),
             get("status_message"),
-            None if inp is None else _recorded(inp["v"], decoded),
-            None if out is None else _recorded(out["v"], decoded),
+            None if inp is None else _recorded(inp["v"], decoded, plain),
+            None if out is None else _recorded(out["v"], decoded, plain),
             get("error"),
             get("instrumentation_name"),
             get("instrumentation_version"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,8 +62,22 @@ class Trace:
         return {"trace_id": self.trace_id, "spans": [s.to_dict() for s in self.spans]}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], *, decoded: bool = False) -> Trace:
-        spans = [Span.from_dict(s, seq=i, decoded=decoded) for i, s in enumerate(d["spans"])]
+    def from_dict(
+        cls,
+        d: dict[str, Any],
+        *,
+        decoded: bool = False,
+        tagged: Container[int] | None = None,
+    ) -> Trace:
+        """Rebuild a trace from :meth:`to_dict` output. ``decoded``: values are already decoded;
+        ``tagged`` (with ``decoded``): the positions of the only spans whose input or output
+        held a tag (the others' are plain JSON, see :meth:`Span.from_dict`); ``None``: not
+        known."""
+        known = tagged if decoded else None
+        spans = [
+            Span.from_dict(s, seq=i, decoded=decoded, plain=known is not None and i not in known)
+            for i, s in enumerate(d["spans"])
+        ]
         return cls(str(d["trace_id"]), spans)
 
     def __len__(self) -> int:

@@ -362,3 +362,46 @@ def test_a_signed_file_drops_the_length_and_is_read_as_edited() -> None:
     assert tags.SIZE_FIELD not in json.loads(signed)
     assert signing.verify_document(json.loads(signed), "k" * 32)
     assert _load(signed).agent_state == STATE
+
+
+# -- recorded calls of a file decoded by its index ---------------------------------------------
+WHEN = dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)
+
+
+def _with_calls() -> Checkpoint:
+    tid = "a" * 32
+    root = Span(trace_id=tid, span_id="1" * 16, parent_span_id=None, name="root",
+                start_time_ns=1, end_time_ns=9)  # fmt: skip
+    plain = Span(trace_id=tid, span_id="2" * 16, parent_span_id=root.span_id, name="ask",
+                 span_type="llm", start_time_ns=2, end_time_ns=3,
+                 input=Recorded.of({"prompt": "hi"}),
+                 output=Recorded.of({"text": "hello", "tokens": [1, 2]}))  # fmt: skip
+    tagged = Span(trace_id=tid, span_id="3" * 16, parent_span_id=root.span_id, name="ask",
+                  span_type="llm", start_time_ns=4, end_time_ns=5,
+                  input=Recorded.of({"prompt": ("a", "tuple")}),
+                  output=Recorded.of({"when": WHEN}))  # fmt: skip
+    checkpoint = Checkpoint(
+        checkpoint_id="ckpt_" + "c" * 32,
+        state=Recorded.of({}),
+        agent_class_name=None,
+        agent_module=None,
+        trace=Trace(tid, [root, plain, tagged]),
+        span_id=root.span_id,
+        timestamp=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
+        metadata={},
+    )
+    return Checkpoint.from_bytes(checkpoint.dumps(signing_key=None).encode(), Path("g.ckpt"))
+
+
+def test_recorded_calls_read_by_the_index_are_fresh_copies_with_their_types() -> None:
+    from pytest_clearstone.golden.responses import RecordedCall
+
+    loaded = _with_calls()
+    plain, tagged = (RecordedCall.from_span(s) for s in loaded.trace.spans[1:])
+    first = plain.respond()
+    assert first == {"text": "hello", "tokens": [1, 2]}
+    first["tokens"].append(3)  # the agent changes its answer...
+    assert plain.respond() == {"text": "hello", "tokens": [1, 2]}  # ...not the recording
+    assert plain.output is not None and plain.output.encoded == {"text": "hello", "tokens": [1, 2]}
+    assert tagged.respond() == {"when": WHEN}
+    assert tagged.input is not None and tagged.input.value == {"prompt": ("a", "tuple")}
