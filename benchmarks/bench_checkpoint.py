@@ -9,7 +9,19 @@ Baselines are measured in the same run on the same state (about 300 KB of JSON):
 - save: ``json.dumps(doc, indent=2, sort_keys=True)`` of the same document, plus writing and
   fsyncing a file of the same size in the same directory (target <= 1.5x);
 - compare: ``a == b`` on two equal copies of the state (target <= 2x);
-- info: a pickle floor (``pickle.dumps``/``loads`` of the state with write+fsync/read).
+- info: a pickle floor (``pickle.dumps``/``loads`` of the state with write+fsync/read);
+- info: clearstone-sdk (the ``bench`` extra pins 0.1.2), measured in the same run: the same
+  ``BenchAgent`` state and a trace of the same shape (a workflow span, 5 llm spans with their
+  input and output, a step span), checkpointed at the step span with the SDK's
+  ``CheckpointManager.create_checkpoint`` (it keeps that span and its ancestors, ours the whole
+  trace), then its save (``_save_checkpoint``, what ``create_checkpoint`` writes with: JSON with
+  the state pickled in base64, ``write_bytes``, no fsync) and its ``load_checkpoint`` timed in
+  interleaved rounds against ours (the same ``LOOPS``/``ROUNDS``; figures and ratio are medians).
+  The SDK runs in a worker subprocess with ``CLEARSTONE_TELEMETRY_DISABLED=1`` and ``HOME`` (and
+  its working directory) in a temporary directory removed afterwards: its telemetry module creates
+  ``~/.clearstone/config.json`` even when disabled, and reads the variable when its manager is
+  created, so both are set before the interpreter starts and never reach this process. Skipped,
+  with a note, when clearstone-sdk is not installed.
 
 The state holds a few tagged values (a tuple, a datetime), so the loader's tag hook is measured.
 
@@ -18,12 +30,17 @@ The state holds a few tagged values (a tuple, a datetime), so the loader's tag h
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
+import importlib.metadata
 import json
 import os
 import pickle
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,9 +54,9 @@ from pytest_clearstone.observability import TracerProvider
 
 MESSAGES = 1_000
 ROUNDS = 21
-SDK_LOAD_MS = 2.4  # clearstone-sdk 0.1.2, 1,000 messages, as given in the issue
-SDK_SAVE_MS = 2.1
 LOOPS = 10
+SDK_DISTRIBUTION = "clearstone-sdk"
+HERE = Path(__file__).resolve().parent
 
 
 class BenchAgent:
@@ -144,8 +161,6 @@ def _run(directory: Path) -> list[Result]:
             lambda: manager.load_checkpoint(path),
             lambda loads=loads: loads(path.read_bytes()),
         )
-        if i == 0:
-            load = min(mine)
         results.append(
             Result(
                 f"load_checkpoint ({size_kb:.0f} KB)" + ("" if i == 0 else " (info)"),
@@ -211,15 +226,167 @@ def _run(directory: Path) -> list[Result]:
     results.append(
         Result("load_checkpoint (info)", load2, "pickle floor: read+loads", pickle_load_ms, "ms")
     )
-    # the issue's figures for clearstone-sdk 0.1.2 (not installable here): fixed, another machine
-    results.append(
-        Result(
-            "load_checkpoint (info)", load, "clearstone-sdk load (issue: 2.4 ms)", SDK_LOAD_MS, "ms"
-        )
-    )
-    results.append(
-        Result(
-            "save_checkpoint (info)", save, "clearstone-sdk save (issue: 2.1 ms)", SDK_SAVE_MS, "ms"
-        )
+
+    # -- information: clearstone-sdk, measured in the same run in a worker subprocess ------------
+    results += _sdk_results(
+        {
+            "load": lambda: manager.load_checkpoint(path),
+            "save": lambda: manager.save_checkpoint(checkpoint, filename="bench.ckpt"),
+        }
     )
     return results
+
+
+# -- clearstone-sdk ------------------------------------------------------------------------------
+
+
+def _sdk_results(ours: dict[str, Any]) -> list[Result]:
+    """Our load and save against clearstone-sdk's, in rounds interleaved with a worker process.
+
+    The worker (:func:`_sdk_worker`) runs with telemetry disabled and ``HOME`` and its working
+    directory in a temporary directory; the environment of this process is not changed.
+    """
+    try:
+        version = importlib.metadata.version(SDK_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        print(f"note: {SDK_DISTRIBUTION} is not installed; clearstone-sdk rows skipped", flush=True)
+        return []
+    home = Path(tempfile.mkdtemp(prefix="cs-bench-sdk-home-"))
+    env = {**os.environ, "CLEARSTONE_TELEMETRY_DISABLED": "1", "HOME": str(home)}
+    stderr_path = home / "worker.stderr"
+    code = (
+        f"import sys; sys.path.insert(0, {str(HERE)!r}); "
+        "import bench_checkpoint as b; b._sdk_worker()"
+    )
+    try:
+        with open(stderr_path, "w", encoding="utf-8") as stderr:
+            worker = subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                env=env,
+                cwd=home,
+            )
+            try:
+                return _sdk_rounds(worker, ours, version, home, stderr_path)
+            finally:
+                with contextlib.suppress(OSError):
+                    worker.stdin.close()  # type: ignore[union-attr]
+                try:
+                    worker.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _sdk_rounds(
+    worker: subprocess.Popen[str],
+    ours: dict[str, Any],
+    version: str,
+    home: Path,
+    stderr_path: Path,
+) -> list[Result]:
+    def ask(command: str) -> dict[str, Any]:
+        worker.stdin.write(command + "\n")  # type: ignore[union-attr]
+        worker.stdin.flush()  # type: ignore[union-attr]
+        line = worker.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            worker.wait(timeout=60)
+            raise RuntimeError(
+                f"the clearstone-sdk worker exited ({worker.returncode}):\n"
+                + stderr_path.read_text(encoding="utf-8", errors="replace")
+            )
+        return json.loads(line)
+
+    ready = ask("setup")
+    # the worker's own report that telemetry is off and its config went to the temporary HOME
+    if ready["telemetry_enabled"] or not Path(ready["config_dir"]).is_relative_to(home):
+        raise RuntimeError(f"clearstone-sdk telemetry is not isolated: {ready}")
+    print(
+        f"note: clearstone-sdk {version}: its .ckpt is {ready['size_kb']:.0f} KB (JSON, the state"
+        " pickled in base64); its save writes without fsync; telemetry off, HOME temporary",
+        flush=True,
+    )
+    results = []
+    for op in ("load", "save"):
+        fn = ours[op]
+        fn(), ask(op)  # warm up
+        mine, theirs = [], []
+        for i in range(ROUNDS):
+            gc.collect()
+            if i % 2:
+                theirs.append(ask(op)["ms"])
+                mine.append(_timed(fn, LOOPS))
+            else:
+                mine.append(_timed(fn, LOOPS))
+                theirs.append(ask(op)["ms"])
+        results.append(
+            Result(
+                f"{op}_checkpoint (info)",
+                statistics.median(mine),
+                f"clearstone-sdk {version} {op} (same run)",
+                statistics.median(theirs),
+                "ms",
+                spread=spread([a / b for a, b in zip(mine, theirs, strict=True)]),
+            )
+        )
+    return results
+
+
+def _sdk_worker() -> None:
+    """The clearstone-sdk side: set up on ``setup``, then one timed round per ``load``/``save``.
+
+    Reads one command a line on stdin, answers one JSON line on stdout. The SDK prints on stdout
+    (``TracerProvider.shutdown``), so its output goes to stderr.
+    """
+    out, sys.stdout = sys.stdout, sys.stderr
+    if os.environ.get("CLEARSTONE_TELEMETRY_DISABLED") != "1":
+        raise SystemExit(
+            "CLEARSTONE_TELEMETRY_DISABLED=1 must be set before clearstone is imported"
+        )
+    from clearstone.debugging import CheckpointManager as SDKCheckpointManager
+    from clearstone.observability import SpanKind
+    from clearstone.observability import TracerProvider as SDKTracerProvider
+    from clearstone.utils import telemetry
+
+    class SDKBenchAgent(BenchAgent):
+        def get_state(self) -> dict[str, Any]:  # the SDK requires it
+            return dict(vars(self))
+
+    work = Path.cwd()
+    provider = SDKTracerProvider(db_path=str(work / "traces.db"))
+    tracer = provider.get_tracer("bench")
+    with tracer.span("workflow") as root:
+        for i in range(5):
+            with tracer.span("llm", kind=SpanKind.CLIENT, attributes={"span_type": "llm"}) as span:
+                span.input_snapshot = {"prompt": f"p{i}"}
+                span.output_snapshot = {"text": f"answer {i}"}
+        with tracer.span("step") as step:
+            pass
+    provider.shutdown()  # flushes the spans to the trace store
+    trace = provider.trace_store.get_trace(root.trace_id)
+    manager = SDKCheckpointManager(checkpoint_dir=str(work / "checkpoints"))
+    checkpoint = manager.create_checkpoint(SDKBenchAgent(), trace, step.span_id)
+    path = manager.checkpoint_dir / f"{checkpoint.trace_id}_{checkpoint.checkpoint_id}.ckpt"
+    assert manager.load_checkpoint(str(path)).agent_state == checkpoint.agent_state
+    ops = {
+        "load": lambda: manager.load_checkpoint(str(path)),
+        "save": lambda: manager._save_checkpoint(checkpoint),  # what create_checkpoint saves with
+    }
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "setup":
+            answer: dict[str, Any] = {
+                "telemetry_enabled": telemetry.get_telemetry_manager().is_enabled,
+                "config_dir": str(telemetry.CONFIG_DIR),
+                "size_kb": path.stat().st_size / 1024,
+            }
+        else:
+            gc.collect()
+            answer = {"ms": _timed(ops[command], LOOPS)}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
