@@ -392,7 +392,7 @@ def _diff_deeper_threshold() -> float:
     if _threshold is None:
         import inspect
 
-        from deepdiff import DeepDiff
+        from deepdiff.diff import DeepDiff  # the class itself: deepdiff.DeepDiff may be wrapped
 
         parameter = inspect.signature(DeepDiff).parameters.get("threshold_to_diff_deeper")
         _threshold = float(parameter.default or 0) if parameter is not None else 0.0

@@ -3,6 +3,7 @@ diffed line by line like pytest, values in full under -vv."""
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
@@ -912,3 +913,17 @@ def test_corner_cases_get_the_lines_of_the_whole_tree_diff(name: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the codec's note on a key stored by its repr
         assert StateDelta(before, after, verbosity=2).lines == CORNERS[name]
+
+
+def test_the_diff_deeper_threshold_is_deepdiffs_own_even_when_deepdiff_is_wrapped(
+    deepdiff_calls: list[tuple[Any, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrapped ``deepdiff.DeepDiff`` (as the fixture above, or a user's spy) has no
+    ``threshold_to_diff_deeper`` in its signature: the threshold still comes from deepdiff."""
+    from deepdiff.diff import DeepDiff
+
+    from pytest_clearstone import diff
+
+    monkeypatch.setattr(diff, "_threshold", None)  # as in a process that has not asked yet
+    default = inspect.signature(DeepDiff).parameters["threshold_to_diff_deeper"].default
+    assert diff._diff_deeper_threshold() == float(default) > 0
