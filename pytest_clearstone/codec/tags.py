@@ -129,13 +129,13 @@ SIZE_FIELD = "file_bytes"
 class DocumentScan:
     """What a look at a document's bytes tells about it, before and after parsing.
 
-    ``escaped``: it has a ``\\u`` escape (a key or a tag may be spelt with escapes, so only the
-    parsed document tells where its tags are): found by ``memchr``, the one look at the whole
-    text the fast path takes. Searching the text costs about a third of parsing it, so the
-    rest is looked up only when needed: ``tag_count``, how often ``__cs__`` occurs, not
-    overlapping (at least once in each unescaped tag key, whose quotes keep it apart from any
-    other; text that is not a key counts too, which only costs the fast path); and
-    ``long_digits``, whether it has an integer orjson would read as a float.
+    Searching the text costs about a third of parsing it, so each look is taken only when
+    needed, and a file as written (:meth:`as_written`) takes none: ``escaped``, whether it has a
+    ``\\u`` escape (a key or a tag may be spelt with escapes, so only the parsed document tells
+    where its tags are); ``tag_count``, how often ``__cs__`` occurs, not overlapping (at least
+    once in each unescaped tag key, whose quotes keep it apart from any other; text that is not
+    a key counts too, which only costs the fast path); and ``long_digits``, whether it has an
+    integer orjson would read as a float.
 
     ``may_hold_pickle``: a ``pickle`` tag is possible. Once :meth:`index` has accepted the
     document's tag index, this is exact for what will be decoded (a ``pickle`` tag among the
@@ -144,16 +144,22 @@ class DocumentScan:
     without either has no pickle.
     """
 
-    __slots__ = ("_count", "_doc", "_long", "_paths", "_pickle", "_raw", "escaped")
+    __slots__ = ("_count", "_doc", "_escaped", "_long", "_paths", "_pickle", "_raw")
 
     def __init__(self, raw: bytes) -> None:
         self._raw = raw
-        self.escaped = _has_escape(raw)
+        self._escaped: bool | None = None
         self._count: int | None = None
         self._long: bool | None = None
         self._doc: Any = _NOT_INDEXED
         self._paths: list[list[Any]] | None = None
         self._pickle: bool | None = None
+
+    @property
+    def escaped(self) -> bool:
+        if self._escaped is None:
+            self._escaped = _has_escape(self._raw)
+        return self._escaped
 
     @property
     def tag_count(self) -> int:
@@ -183,23 +189,24 @@ class DocumentScan:
         """The paths of the parsed ``doc``'s ``"tag_index"`` when they may decode it, else
         ``None`` (decode the whole document).
 
-        Never with an escape in the text. The paths must lead through plain containers to
-        tagged values, none repeating nor inside another (:func:`_index_paths`), so the values
-        they name are distinct subtrees, and only those are decoded: whatever the index says,
-        a value outside them is never decoded, so a pickle elsewhere never runs. Whether a
-        ``pickle`` tag is among them is found before anything is decoded
+        The paths must lead through plain containers to tagged values, none repeating nor
+        inside another (:func:`_index_paths`), so the values they name are distinct subtrees,
+        and only those are decoded: whatever the index says, a value outside them is never
+        decoded, so a pickle elsewhere never runs. Whether a ``pickle`` tag is among them is
+        found in the parsed values (escapes read) before anything is decoded
         (:attr:`may_hold_pickle`).
 
         That the index reaches every tag is taken from a file as written (:meth:`as_written`);
-        in an edited one, the tags counted in those subtrees (nested ones included) must be as
-        many as the ``__cs__`` in the text (each tag has its own key in the text, so then no
-        tag lies outside them), or the whole document is decoded.
+        an edited one must have no escape in its text, and the tags counted in those subtrees
+        (nested ones included) must be as many as the ``__cs__`` in the text (each tag has its
+        own key in the text, so then no tag lies outside them), or the whole document is
+        decoded.
         """
         if self._doc is doc:
             return self._paths
         paths, self._pickle = None, None
-        if not self.escaped:
-            complete = self.as_written(doc)
+        complete = self.as_written(doc)
+        if complete or not self.escaped:
             paths = _index_paths(doc, None if complete else self.tag_count)
             if paths is not None:
                 survey = [0, 0]  # tags, pickle tags

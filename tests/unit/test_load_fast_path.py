@@ -314,10 +314,28 @@ def test_a_file_as_written_is_loaded_without_searching_its_text(
         raise AssertionError("the text was searched")
 
     monkeypatch.setattr(tags, "has_long_digits", searched)
+    monkeypatch.setattr(tags, "_has_escape", searched)
     monkeypatch.setattr(tags, "_TAG_NAME", types.SimpleNamespace(findall=searched))
     checkpoint = _load(text)
     assert checkpoint.agent_state == STATE
     assert checkpoint.trace.spans[0].output == ("done", 1)
+
+
+def test_a_file_as_written_with_escapes_in_its_text_is_decoded_by_its_index() -> None:
+    """Control characters are written as ``\\u`` escapes; the writer's index still reaches
+    every tag, so the file is not decoded whole (an edited one with an escape would be)."""
+    doc = json.loads(_written())
+    doc["agent"]["state"]["note"] = "bell \x07, tab \t"
+    written = Checkpoint.from_bytes(json.dumps(doc).encode(), Path("g.ckpt"), signing_key=None)
+    text = written.dumps(signing_key=None)
+    assert "\\u0007" in text
+    scan, parsed = _scan_and_parse(text)
+    assert scan.index(parsed) == parsed["tag_index"]["paths"]
+    assert _load(text).agent_state == {**STATE, "note": "bell \x07, tab \t"}
+    edited = text.replace('"file_bytes": ', '"file_bytes":  ')
+    scan, parsed = _scan_and_parse(edited)
+    assert scan.escaped and scan.index(parsed) is None
+    assert _load(edited).agent_state == {**STATE, "note": "bell \x07, tab \t"}
 
 
 def test_an_edited_file_is_searched_and_a_tag_added_by_hand_is_decoded() -> None:
@@ -340,6 +358,29 @@ def test_a_forged_length_never_gets_an_unindexed_pickle_run(allow: bool, marker:
         doc[tags.SIZE_FIELD] = len(text.encode())
         text = json.dumps(doc, indent=2)
     assert doc[tags.SIZE_FIELD] == len(text.encode())
+    checkpoint = _load(text, allow_pickle=allow)
+    assert checkpoint.metadata["extra"]["__cs__"] == "pickle"
+    assert checkpoint.agent_state == STATE
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
+def test_a_forged_length_never_gets_an_escaped_unindexed_pickle_run(
+    allow: bool, marker: Path
+) -> None:
+    """As above, with the pickle's tag spelt with escapes (the text is not searched for them
+    in a file that says it is as written)."""
+    doc = json.loads(_written())
+    doc["metadata"]["extra"] = pickle_payload(marker)
+
+    def text_of(doc: dict[str, Any]) -> str:
+        return json.dumps(doc, indent=2).replace('"__cs__": "pickle"', '"\\u005f_cs__": "pickle"')
+
+    doc[tags.SIZE_FIELD] = 0
+    for _ in range(3):  # the length's own digits count
+        doc[tags.SIZE_FIELD] = len(text_of(doc).encode())
+    text = text_of(doc)
+    assert doc[tags.SIZE_FIELD] == len(text.encode()) and "\\u005f_cs__" in text
     checkpoint = _load(text, allow_pickle=allow)
     assert checkpoint.metadata["extra"]["__cs__"] == "pickle"
     assert checkpoint.agent_state == STATE
