@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .codec import withheld
+from .codec import stored_as_reference, withheld
 from .codec.compare import same_stored_form
 from .errors import UnredactedSecretError
 
@@ -219,8 +219,8 @@ class _Walk:
             return type(v)(*items) if hasattr(v, "_fields") else type(v)(items)
         if isinstance(v, (set, frozenset)):
             return type(v)(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
-        if isinstance(v, type) or not hasattr(v, "__dict__"):
-            return v
+        if isinstance(v, type) or not hasattr(v, "__dict__") or stored_as_reference(v):
+            return v  # (an SDK client's stored reference holds no secret and nothing else)
         if dataclasses.is_dataclass(v):
             names = [f.name for f in dataclasses.fields(v)]
         else:

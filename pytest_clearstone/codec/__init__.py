@@ -31,6 +31,7 @@ from .tags import (
     encode,
     loads,
     loads_document,
+    stored_as_reference,
     tag_index,
     text_has_pickle,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "reachable_name",
     "register",
     "same_stored_form",
+    "stored_as_reference",
     "tag_index",
     "text_has_pickle",
     "unregister",

@@ -49,7 +49,7 @@ from typing import Any
 from ..errors import DecodeError, SerializationError, UnencodableValueWarning, describe
 from .fast_json import orjson
 from .library import DECODERS as LIBRARY_DECODERS
-from .library import encode_library
+from .library import encode_library, kind_of
 from .naming import TAG as TAG
 from .naming import class_path, import_class, is_importable
 from .registry import REGISTRY
@@ -498,6 +498,24 @@ class _CycleSafeEncoder(Encoder):
             return super()._enc(v)
         finally:
             self._active.discard(key)
+
+
+#: the library tags of values stored as references: a class and non-secret settings
+_REFERENCE_TAGS = ("sdk_client", "sdk_resource")
+
+
+def stored_as_reference(value: Any) -> bool:
+    """Whether ``value`` is stored as an SDK client or resource reference (:mod:`.clients`):
+    its class and non-secret settings, never its credentials (noted as withheld instead) nor
+    anything else it holds. A redaction walk need not look inside such a value; walking an
+    SDK client's object graph costs about a millisecond."""
+    if kind_of(type(value)) not in _REFERENCE_TAGS:
+        return False
+    try:
+        tree = Encoder(strict=True, allow_pickle=False, warn=False).encode(value)
+    except Exception:  # not storable as a reference (a registered encoder failing included)
+        return False
+    return type(tree) is dict and tree.get(TAG) in _REFERENCE_TAGS
 
 
 def encode(value: Any, *, strict: bool = False, allow_pickle: bool = True) -> Any:

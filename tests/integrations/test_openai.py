@@ -3,6 +3,8 @@ twice with it sealed."""
 
 from __future__ import annotations
 
+import json
+
 import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import pytest
 
@@ -174,6 +176,20 @@ def test_a_stream_read_partly_stores_only_the_chunks_read(stack: Stack) -> None:
     assert text.count('"chat.completion.chunk"') == 3  # the role chunk, "Answer", " to"
     assert "data: " not in text
     stack.replay_passes()
+
+
+def test_the_client_in_the_arguments_is_not_redacted_and_the_golden_not_marked(
+    stack: Stack,
+) -> None:
+    """The recorded ``self`` of ``Completions.create`` is the SDK resource, stored as a
+    reference without the key: nothing is redacted, so replays compare values as they are
+    instead of redacting every call's arguments again (each a walk of the client)."""
+    stack.write_test("sdk_tool_calls", HEADER + SCENARIOS["sdk_tool_calls"])
+    stack.record()
+    (golden,) = stack.goldens()
+    assert json.loads(golden.read_text())["metadata"]["redacted"] is False
+    stack.replay_passes()
+    stack.check_no_secret_on_disk()
 
 
 def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:

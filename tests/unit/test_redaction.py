@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import json
 import re
 import uuid
 from collections import namedtuple
@@ -14,6 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_clearstone import codec
+from pytest_clearstone.codec import withheld
 from pytest_clearstone.errors import ClearstoneError, UnredactedSecretError
 from pytest_clearstone.redaction import (
     DEFAULT_KEYS,
@@ -120,6 +123,42 @@ def test_dataclasses_and_plain_objects_are_copied_not_mutated() -> None:
     assert out["client"].token == PLACEHOLDER
     assert out["client"].base_url == "https://api.example.com"
     assert config.api_key == "k" and client.token == "t0ken-value"
+
+
+def test_sdk_clients_and_resources_are_left_as_they_are_their_stored_form_holds_no_secret() -> None:
+    """The codec stores an SDK client (and a resource of one) as a reference without its key,
+    noting the key as withheld for the secret scan: the redactor does not walk the client's
+    object graph (thousands of objects, per recorded call), replaces nothing, and so the golden
+    is not marked redacted."""
+    openai = pytest.importorskip("openai")
+    httpx = pytest.importorskip("httpx")
+    client = openai.OpenAI(api_key=OPENAI, max_retries=0)
+    http = httpx.Client(headers={"Authorization": f"Bearer {JWT}"})
+    value = {"self": client.chat.completions, "client": client, "http": http, "token": "t"}
+    redactor = Redactor()
+    out = redactor(value, "input", "openai.resources.chat.completions.Completions.create")
+    assert out["self"] is client.chat.completions and out["client"] is client
+    assert out["http"] is http and out["token"] == PLACEHOLDER
+    text = json.dumps(codec.encode({k: v for k, v in out.items() if k != "token"}))
+    assert OPENAI not in text and JWT not in text
+    assert OPENAI in withheld.noted() and JWT in withheld.noted()
+    redactor = Redactor()
+    assert redactor({"self": client.chat.completions}) == {"self": client.chat.completions}
+    assert not redactor.replaced
+
+
+def test_a_client_the_codec_cannot_store_as_a_reference_is_walked() -> None:
+    """``AzureOpenAI`` needs more than a reference to be built: its resource is stored some
+    other way, so the redactor replaces the key in its copy."""
+    openai = pytest.importorskip("openai")
+    azure = openai.AzureOpenAI(
+        api_key=OPENAI, api_version="2024-10-21", azure_endpoint="https://x.openai.azure.com"
+    )
+    redactor = Redactor()
+    out = redactor({"self": azure.chat.completions})
+    assert out["self"] is not azure.chat.completions
+    assert out["self"]._client.api_key == PLACEHOLDER and redactor.replaced
+    assert azure.api_key == OPENAI
 
 
 def test_the_input_is_never_mutated() -> None:
