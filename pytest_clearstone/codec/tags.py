@@ -240,6 +240,24 @@ def _survey(x: Any, acc: list[int]) -> None:
             _survey(v, acc)
 
 
+def holds_tag(x: Any) -> bool:
+    """Whether the JSON tree ``x`` holds an object with the tag key anywhere: whether
+    decoding it could do anything but copy it."""
+    if type(x) is dict:
+        if TAG in x:
+            return True
+        values: Any = x.values()
+    elif type(x) is list:
+        values = x
+    else:
+        return False
+    for v in values:
+        t = type(v)
+        if (t is dict or t is list) and holds_tag(v):
+            return True
+    return False
+
+
 def scan_document(raw: bytes | str) -> DocumentScan:
     """The pre-parse scan of a whole document (see :class:`DocumentScan`)."""
     if isinstance(raw, str):

@@ -146,7 +146,9 @@ class Recorded:
 
 
 def _recorded(value: Any, decoded: bool, plain: bool = False) -> Recorded:
-    if plain:
+    # a tag where the document's index said none is data (it was not decoded): only a tree
+    # without one is its own encoded form, else decoding the "encoded" tree would decode it
+    if plain and not codec.holds_tag(value):
         return Recorded(encoded=value, decoded=value)
     return Recorded(decoded=value) if decoded else Recorded(encoded=value)
 
@@ -367,8 +369,9 @@ class Span:
         cls, d: dict[str, Any], *, seq: int = 0, decoded: bool = False, plain: bool = False
     ) -> Span:
         """Rebuild a span from :meth:`to_dict` output. ``decoded``: values are already decoded;
-        ``plain`` (with ``decoded``): its input and output hold no tag, so their decoded trees
-        are their encoded ones too (nothing to encode again to copy or compare them)."""
+        ``plain`` (with ``decoded``): its input and output were not decoded, so those holding no
+        tag key are their own encoded trees (nothing to encode again to copy or compare them);
+        one holding a tag key anyway (an index that left it out) keeps it as data."""
         # built field by field, not through __init__'s 16 keywords: replaying a golden builds
         # every span of its trace, and this is the larger part of loading one
         get = d.get

@@ -446,3 +446,36 @@ def test_recorded_calls_read_by_the_index_are_fresh_copies_with_their_types() ->
     assert plain.output is not None and plain.output.encoded == {"text": "hello", "tokens": [1, 2]}
     assert tagged.respond() == {"when": WHEN}
     assert tagged.input is not None and tagged.input.value == {"prompt": ("a", "tuple")}
+
+
+def _forged(doc: dict[str, Any]) -> str:
+    """``doc``'s text claiming to be as written: its length field says how long it is."""
+    doc[tags.SIZE_FIELD] = 0
+    text = json.dumps(doc, indent=2)
+    for _ in range(3):  # the length's own digits count
+        doc[tags.SIZE_FIELD] = len(text.encode())
+        text = json.dumps(doc, indent=2)
+    assert doc[tags.SIZE_FIELD] == len(text.encode())
+    return text
+
+
+@pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
+@pytest.mark.parametrize("field", ["input", "output"])
+def test_an_unindexed_pickle_in_a_recorded_call_is_answered_as_data(
+    allow: bool, field: str, marker: Path
+) -> None:
+    """A forged length and an index that leaves out a pickle put in a call the index calls
+    plain: the call is answered (and compared) with the pickle's stored form, never run."""
+    from pytest_clearstone.golden.responses import RecordedCall
+
+    doc = json.loads(_with_calls().dumps(signing_key=None))
+    doc["trace"]["spans"][1][field]["v"] = {"text": pickle_payload(marker)}
+    checkpoint = _load(_forged(doc), allow_pickle=allow)
+    call = RecordedCall.from_span(checkpoint.trace.spans[1])
+    answer = call.respond()
+    recorded = call.input if field == "input" else call.output
+    assert recorded is not None
+    assert recorded.fresh_value()["text"]["__cs__"] == "pickle"
+    assert codec.decode(recorded.encoded) == recorded.value  # its stored form is escaped
+    assert (answer if field == "output" else {"text": "hello", "tokens": [1, 2]}) == answer
+    assert not marker.exists()
