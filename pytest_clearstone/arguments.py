@@ -24,7 +24,7 @@ class Binder:
     ``skip_first``: drop the first parameter (``self``/``cls`` of a method) from the record.
     """
 
-    __slots__ = ("defaults", "names", "plain_names", "signature", "skip_first")
+    __slots__ = ("defaults", "names", "plain_names", "positional", "signature", "skip_first")
 
     def __init__(self, fn: Callable[..., Any], *, skip_first: bool = False) -> None:
         try:
@@ -34,8 +34,12 @@ class Binder:
         self.skip_first = skip_first
         params = list(self.signature.parameters.values()) if self.signature else []
         self.names = tuple(p.name for p in params)
-        plain = bool(params) and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
-        # the fast path below handles plain parameters only (no *args, **kwargs, keyword-only)
+        kinds = [p.kind for p in params]
+        #: how many parameters a positional argument may fill
+        self.positional = kinds.count(inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        plain = bool(params) and set(kinds) <= _PLAIN_KINDS
+        # the fast path below handles parameters that may be given by keyword only: no
+        # positional-only ones, no *args or **kwargs (keyword-only ones follow the others)
         self.plain_names: tuple[str, ...] | None = self.names if plain else None
         self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
 
@@ -43,7 +47,7 @@ class Binder:
         """The call's arguments as ``{name: value}`` in parameter order, without the ones the
         caller did not give (a call that does not bind: ``{"args": [...], "kwargs": {...}}``)."""
         names = self.plain_names
-        if names is None or len(args) > len(names):
+        if names is None or len(args) > self.positional:
             return self._bind_slowly(args, kwargs)
         defaults = self.defaults
         bound = {}
@@ -94,6 +98,7 @@ class Binder:
 
 
 _NO_DEFAULT: Any = object()
+_PLAIN_KINDS = {inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY}
 
 
 def _not_given(value: Any, default: Any) -> bool:

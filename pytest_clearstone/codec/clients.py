@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import DecodeError
 from . import withheld
 from .http import article, note_secret_headers
-from .naming import TAG, class_path, import_type, is_importable, mro_paths
+from .naming import TAG, class_path, import_type, is_importable, mro_paths, per_type
 
 #: The API key a rebuilt SDK client is given: its calls are the mocked ones.
 PLACEHOLDER_KEY = "clearstone-placeholder-key"
@@ -69,6 +69,7 @@ def client_base(t: type) -> str | None:
     return None
 
 
+@per_type
 def is_resource(t: type) -> bool:
     """Whether ``t`` is an openai/anthropic resource class (``Completions``, ``Messages``)."""
     return any(path in SDK_RESOURCES for path in mro_paths(t))

@@ -24,18 +24,18 @@ from typing import Any
 
 from . import clients, http, models
 from .models import EncodeAt
-from .naming import TAG
+from .naming import TAG, per_type
 
 _V2_BASE = "pydantic.main:BaseModel"
 _V1_BASE = "pydantic.v1.main:BaseModel"
 _SECRETS = frozenset(
     f"pydantic.{v}types:Secret{kind}" for v in ("", "v1.") for kind in ("Str", "Bytes")
 )
-_CACHE_LIMIT = 4096
-_kinds: dict[type, str] = {}
 
 
-def _classify(t: type) -> str:
+@per_type
+def kind_of(t: type) -> str:
+    """The library kind of values of type ``t`` (a tag name), or ``""`` for none."""
     for base in t.__mro__:
         path = f"{base.__module__}:{base.__qualname__}"
         if path == _V2_BASE:
@@ -58,17 +58,6 @@ def _classify(t: type) -> str:
     if clients.is_resource(t):
         return "sdk_resource"
     return ""
-
-
-def kind_of(t: type) -> str:
-    """The library kind of values of type ``t`` (a tag name), or ``""`` for none."""
-    kind = _kinds.get(t)
-    if kind is None:
-        kind = _classify(t)
-        if len(_kinds) >= _CACHE_LIMIT:  # dynamically made classes must not grow it forever
-            _kinds.clear()
-        _kinds[t] = kind
-    return kind
 
 
 def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:

@@ -8,11 +8,34 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..errors import DecodeError
 
 TAG = "__cs__"
+
+_R = TypeVar("_R")
+_CACHE_LIMIT = 4096
+
+
+def per_type(fn: Callable[[type], _R]) -> Callable[[type], _R]:
+    """Memoise ``fn(t)`` per class: what the codec derives from a class's name and bases does
+    not change. Bounded: dynamically made classes must not grow it forever."""
+    cache: dict[type, _R] = {}
+
+    @functools.wraps(fn)
+    def cached(t: type) -> _R:
+        try:
+            return cache[t]
+        except KeyError:
+            pass
+        found = cache[t] = fn(t)
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        return found
+
+    return cached
 
 
 def class_path(cls: type) -> str:
@@ -56,9 +79,10 @@ def is_importable(cls: type) -> bool:
     )
 
 
-def mro_paths(cls: type) -> list[str]:
+@per_type
+def mro_paths(cls: type) -> tuple[str, ...]:
     """The class paths of ``cls`` and its bases, nearest first."""
-    return [class_path(base) for base in cls.__mro__]
+    return tuple(class_path(base) for base in cls.__mro__)
 
 
 def import_class(path: str) -> Any:
@@ -68,7 +92,7 @@ def import_class(path: str) -> Any:
     if not sep or not module_name or not qualname:
         raise DecodeError(f"bad class path {path!r} in a stored value: expected 'module:QualName'")
     try:
-        obj: Any = importlib.import_module(module_name)
+        obj: Any = sys.modules.get(module_name) or importlib.import_module(module_name)
         for part in qualname.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError, ValueError) as exc:

@@ -322,7 +322,15 @@ def _star(a: Any, *rest: Any, **extra: Any) -> None:
     pass
 
 
-@pytest.mark.parametrize("fn", [_shapes, _plain, _star])
+def _keywords(a: Any, *, b: int, c: int = 3) -> None:  # an SDK method's shape
+    pass
+
+
+def _positional(a: Any, /, b: int = 2, *, c: int = 3) -> None:
+    pass
+
+
+@pytest.mark.parametrize("fn", [_shapes, _plain, _star, _keywords, _positional])
 @pytest.mark.parametrize(
     ("args", "kwargs"),
     [
