@@ -857,13 +857,17 @@ def decode_document(
     *,
     allow_pickle: bool = False,
     keep: Sequence[Sequence[Any]] = (),
+    originals: dict[tuple[Any, ...], Any] | None = None,
 ) -> Any:
     """Decode the tags of a document parsed by :func:`parse_document`, once.
 
     A document carrying a ``"tag_index"`` (:func:`tag_index`) proven to reach every tag
-    (:meth:`DocumentScan.index`) has only the indexed values decoded, in place. Any other
-    document is decoded whole. The values at the paths in ``keep`` are left as they are
-    (encoded); they must lead through plain containers.
+    (:meth:`DocumentScan.index`) has only the indexed values decoded, in place; then each
+    indexed value is put in ``originals`` (when given) by its path, as it was before it was
+    decoded: its encoded tree, trusted as the document was (pickles in it were found, and
+    allowed, before anything was decoded). Any other document is decoded whole. The values at
+    the paths in ``keep`` are left as they are (encoded); they must lead through plain
+    containers.
     """
     kept = [tuple(path) for path in keep]
     paths = scan.index(doc)
@@ -873,7 +877,10 @@ def decode_document(
         for path in paths:
             if not any(tuple(path[: len(k)]) == k for k in kept):
                 parent, key = _at(doc, path)
-                parent[key] = decode(parent[key], allow_pickle=allow_pickle)
+                encoded = parent[key]
+                parent[key] = decode(encoded, allow_pickle=allow_pickle)
+                if originals is not None:
+                    originals[tuple(path)] = encoded
         return doc
     detached = []
     for kept_path in kept:

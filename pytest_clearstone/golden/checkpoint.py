@@ -20,7 +20,7 @@ import datetime as _dt
 import json
 import os
 import sys
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +267,10 @@ class Checkpoint:
             # the trust decision, once, on the raw document; then one decoding of it
             signing.check_trust(doc, path, allow_pickle=allow_pickle, signing_key=key, scan=scan)
             keep = _error_paths(doc, path)
-            doc = decode_document(doc, scan, allow_pickle=allow_pickle, keep=keep)
+            originals: dict[tuple[Any, ...], Any] = {}
+            doc = decode_document(
+                doc, scan, allow_pickle=allow_pickle, keep=keep, originals=originals
+            )
             indexed = scan.index(doc)  # (the paths decoded, when the index was used)
         except CheckpointCorruptError:
             raise
@@ -280,16 +283,24 @@ class Checkpoint:
             raise CheckpointCorruptError(path, f"truncated or not JSON ({exc})") from None
         except RecursionError:
             raise CheckpointCorruptError(path, "nested too deeply") from None
-        return cls.from_document(doc, path, tagged=_spans_with_tags(indexed))
+        return cls.from_document(
+            doc, path, tagged=_spans_with_tags(indexed), encoded=_span_values(originals)
+        )
 
     @classmethod
     def from_document(
-        cls, doc: Any, path: Path, *, tagged: Container[int] | None = None
+        cls,
+        doc: Any,
+        path: Path,
+        *,
+        tagged: Container[int] | None = None,
+        encoded: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> Checkpoint:
         """Build a checkpoint from a parsed, tag-decoded document whose spans' ``error``
         records are left encoded (:meth:`from_bytes` decodes a file that way). ``tagged``:
-        the positions of the only spans whose input or output held a tag, when known
-        (:meth:`Trace.from_dict`)."""
+        the positions of the only spans whose input or output held a tag, when known;
+        ``encoded``: the encoded trees of span values decoded whole (see
+        :meth:`Trace.from_dict`)."""
         if not isinstance(doc, dict):
             raise CheckpointCorruptError(
                 path, f"expected a JSON object, found {type(doc).__name__}"
@@ -309,7 +320,7 @@ class Checkpoint:
             raise CheckpointVersionError(path, version, FORMAT_VERSION)
         try:
             agent = doc["agent"]
-            trace = Trace.from_dict(doc["trace"], decoded=True, tagged=tagged)
+            trace = Trace.from_dict(doc["trace"], decoded=True, tagged=tagged, encoded=encoded)
             outcome = doc.get("outcome")
             checkpoint = cls(
                 checkpoint_id=str(doc["checkpoint_id"]),
@@ -396,6 +407,19 @@ def _read_bytes(path: Path) -> bytes:
         return data
     finally:
         os.close(fd)
+
+
+_VALUES = (("input", "v"), ("output", "v"))
+
+
+def _span_values(originals: dict[tuple[Any, ...], Any]) -> dict[int, dict[str, Any]]:
+    """By span position, the encoded trees of its input and output values decoded whole (a
+    tag at their root), from what :func:`decode_document` put in ``originals``."""
+    trees: dict[int, dict[str, Any]] = {}
+    for path, tree in originals.items():
+        if len(path) == 5 and path[:2] == ("trace", "spans") and path[3:] in _VALUES:
+            trees.setdefault(path[2], {})[path[3]] = tree
+    return trees
 
 
 def _spans_with_tags(paths: list[list[Any]] | None) -> set[int] | None:

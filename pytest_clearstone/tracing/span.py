@@ -9,7 +9,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import codec
@@ -145,7 +145,9 @@ class Recorded:
         return (Recorded, (self.encoded,))
 
 
-def _recorded(value: Any, decoded: bool, plain: bool = False) -> Recorded:
+def _recorded(value: Any, decoded: bool, plain: bool = False, encoded: Any = _MISSING) -> Recorded:
+    if encoded is not _MISSING:
+        return Recorded(encoded=encoded, decoded=value)
     # a tag where the document's index said none is data (it was not decoded): only a tree
     # without one is its own encoded form, else decoding the "encoded" tree would decode it
     if plain and not codec.holds_tag(value):
@@ -366,18 +368,28 @@ class Span:
 
     @classmethod
     def from_dict(
-        cls, d: dict[str, Any], *, seq: int = 0, decoded: bool = False, plain: bool = False
+        cls,
+        d: dict[str, Any],
+        *,
+        seq: int = 0,
+        decoded: bool = False,
+        plain: bool = False,
+        encoded: Mapping[str, Any] | None = None,
     ) -> Span:
         """Rebuild a span from :meth:`to_dict` output. ``decoded``: values are already decoded;
         ``plain`` (with ``decoded``): its input and output were not decoded, so those holding no
         tag key are their own encoded trees (nothing to encode again to copy or compare them);
-        one holding a tag key anyway (an index that left it out) keeps it as data."""
+        one holding a tag key anyway (an index that left it out) keeps it as data.
+        ``encoded`` (with ``decoded``): the encoded trees of the ``"input"``/``"output"``
+        values where they are known and trusted as the values were: answering or comparing a
+        call decodes them, not the values encoded again."""
         # built field by field, not through __init__'s 16 keywords: replaying a golden builds
         # every span of its trace, and this is the larger part of loading one
         get = d.get
         attrs = get("attributes") or {}
         end = get("end_time_ns")
         inp, out = get("input"), get("output")
+        trees = encoded if decoded and encoded else {}
         span: Span = _new_object(cls)
         init_slots(
             span,
@@ -391,8 +403,12 @@ class Span:
             None if end is None else int(end),
             str(get("status") or "UNSET"),
             get("status_message"),
-            None if inp is None else _recorded(inp["v"], decoded, plain),
-            None if out is None else _recorded(out["v"], decoded, plain),
+            None
+            if inp is None
+            else _recorded(inp["v"], decoded, plain, trees.get("input", _MISSING)),
+            None
+            if out is None
+            else _recorded(out["v"], decoded, plain, trees.get("output", _MISSING)),
             get("error"),
             get("instrumentation_name"),
             get("instrumentation_version"),

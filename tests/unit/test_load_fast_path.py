@@ -479,3 +479,26 @@ def test_an_unindexed_pickle_in_a_recorded_call_is_answered_as_data(
     assert codec.decode(recorded.encoded) == recorded.value  # its stored form is escaped
     assert (answer if field == "output" else {"text": "hello", "tokens": [1, 2]}) == answer
     assert not marker.exists()
+
+
+def test_an_answer_stored_as_one_tagged_value_is_answered_from_the_file_s_tree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A recorded answer whose tag is at its root (an SDK's response model) is decoded from the
+    tree read from the file, not decoded at load and encoded again to be copied."""
+    from pytest_clearstone.golden.responses import RecordedCall
+    from pytest_clearstone.tracing import span as span_module
+
+    doc = json.loads(_with_calls().dumps(signing_key=None))
+    written = doc["trace"]["spans"][2]["output"]["v"] = codec.encode(("late", WHEN))
+    doc["tag_index"] = codec.tag_index(doc)
+    loaded = Checkpoint.from_bytes(json.dumps(doc).encode(), Path("g.ckpt"), signing_key=None)
+
+    def encode(value: Any) -> Any:
+        raise AssertionError(f"{value!r} was encoded again")
+
+    monkeypatch.setattr(span_module.codec, "encode", encode)
+    call = RecordedCall.from_span(loaded.trace.spans[2])
+    assert call.output is not None and call.output.encoded == written
+    assert call.respond() == ("late", WHEN)
+    assert call.respond() is not call.respond()
