@@ -113,15 +113,25 @@ class Recorded:
     ``decoded`` is never decoded again: :meth:`fresh_value` encodes it and decodes that.
     """
 
-    __slots__ = ("_decoded", "_encoded")
+    __slots__ = ("_decoded", "_encoded", "_spare")
 
     def __init__(self, encoded: Any = _MISSING, decoded: Any = _MISSING) -> None:
         self._encoded = encoded
         self._decoded = decoded
+        self._spare: list[Any] | None = None
 
     @classmethod
     def of(cls, value: Any) -> Recorded:
         return cls(encoded=codec.encode(value))
+
+    @classmethod
+    def loaded(cls, encoded: Any, decoded: Any) -> Recorded:
+        """``decoded``, decoded from ``encoded`` by a loader and held by nothing else: the
+        first copy asked for (:meth:`fresh_value`, or :attr:`value`) is that value itself;
+        later ones are decoded from ``encoded``."""
+        recorded = cls(encoded=encoded)
+        recorded._spare = [decoded]
+        return recorded
 
     @property
     def encoded(self) -> Any:
@@ -132,11 +142,17 @@ class Recorded:
     @property
     def value(self) -> Any:
         if self._decoded is _MISSING:
-            self._decoded = codec.decode(self._encoded, allow_pickle=True)
+            self._decoded = self.fresh_value()
         return self._decoded
 
     def fresh_value(self) -> Any:
         """A newly decoded copy that the caller may mutate."""
+        spare = self._spare
+        if spare:
+            try:
+                return spare.pop()  # (atomic: two threads never get the same one)
+            except IndexError:
+                pass
         return codec.decode(self.encoded, allow_pickle=True)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -147,7 +163,7 @@ class Recorded:
 
 def _recorded(value: Any, decoded: bool, plain: bool = False, encoded: Any = _MISSING) -> Recorded:
     if encoded is not _MISSING:
-        return Recorded(encoded=encoded, decoded=value)
+        return Recorded.loaded(encoded, value)
     # a tag where the document's index said none is data (it was not decoded): only a tree
     # without one is its own encoded form, else decoding the "encoded" tree would decode it
     if plain and not codec.holds_tag(value):

@@ -490,7 +490,7 @@ def test_an_answer_stored_as_one_tagged_value_is_answered_from_the_file_s_tree(
     from pytest_clearstone.tracing import span as span_module
 
     doc = json.loads(_with_calls().dumps(signing_key=None))
-    written = doc["trace"]["spans"][2]["output"]["v"] = codec.encode(("late", WHEN))
+    written = doc["trace"]["spans"][2]["output"]["v"] = codec.encode(("late", WHEN, {"n": [1]}))
     doc["tag_index"] = codec.tag_index(doc)
     loaded = Checkpoint.from_bytes(json.dumps(doc).encode(), Path("g.ckpt"), signing_key=None)
 
@@ -500,5 +500,10 @@ def test_an_answer_stored_as_one_tagged_value_is_answered_from_the_file_s_tree(
     monkeypatch.setattr(span_module.codec, "encode", encode)
     call = RecordedCall.from_span(loaded.trace.spans[2])
     assert call.output is not None and call.output.encoded == written
-    assert call.respond() == ("late", WHEN)
-    assert call.respond() is not call.respond()
+    first = call.respond()  # the value decoded at load, handed out once
+    assert first == ("late", WHEN, {"n": [1]})
+    first[2]["n"].append(2)  # the agent changes its answer...
+    again = call.respond()  # ...not the recording: decoded again from the file's tree
+    assert again == ("late", WHEN, {"n": [1]}) and again[2] is not first[2]
+    assert call.output.value == ("late", WHEN, {"n": [1]})
+    assert call.respond()[2] is not call.output.value[2]
