@@ -15,10 +15,12 @@ are not references: register an encoder for them (:func:`pytest_clearstone.codec
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import importlib
 import inspect
 import json
+import weakref
 from collections import deque
 from typing import Any
 
@@ -53,6 +55,9 @@ SENTINELS = {
 SECRET_ATTRIBUTES = ("api_key", "auth_token", "webhook_secret")
 _MAX_DEPTH = 4
 _paths_by_type: dict[tuple[type, type], str | None] = {}
+#: the path found to a resource its client holds, by the resource (followed again to check it
+#: before it is used): a replayed SDK call encodes its resource to compare its ``self``
+_held: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
 def client_base(t: type) -> str | None:
@@ -204,8 +209,17 @@ def resource_path(client: Any, resource: Any) -> str | None:
     client holds that very object, else where it creates one of the same class (tried first
     where the resource's module says it lives, ``openai.resources.chat.completions...``:
     creating every resource of a client imports the whole SDK)."""
+    try:
+        known = _held.get(resource)
+    except TypeError:  # not hashable or not weakly referenceable: not remembered
+        known = None
+    if known is not None and _follow(client, known) is resource:
+        return known
     found = _find(client, resource, create=False)
-    if found is None:
+    if found is not None:
+        with contextlib.suppress(TypeError):
+            _held[resource] = found
+    else:
         key = (type(client), type(resource))
         if key not in _paths_by_type:
             _paths_by_type[key] = _by_module(client, type(resource)) or _find(
@@ -213,6 +227,16 @@ def resource_path(client: Any, resource: Any) -> str | None:
             )
         found = _paths_by_type[key]
     return found
+
+
+def _follow(obj: Any, path: str) -> Any:
+    """The object at attribute ``path`` from ``obj``, ``None`` when there is none."""
+    try:
+        for name in path.split("."):
+            obj = getattr(obj, name)
+    except Exception:  # a property that cannot be read here leads nowhere
+        return None
+    return obj
 
 
 def _by_module(client: Any, t: type) -> str | None:

@@ -793,3 +793,32 @@ def test_a_resource_not_created_yet_is_found_where_its_module_says() -> None:
         found = getattr(found, name)
     assert type(found) is type(resource)
     assert len(set(vars(client)) - created_before) <= 1  # only the resource's own branch
+
+
+def test_the_path_to_a_held_resource_is_remembered_and_checked_before_it_is_used() -> None:
+    # a replayed SDK call encodes its resource to compare its self: the client is not
+    # searched again, unless the remembered path no longer leads to that resource
+    openai = pytest.importorskip("openai")
+    from pytest_clearstone.codec import clients
+
+    client = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v1")
+    resource = client.chat.completions
+    searched: list[Any] = []
+    real_find = clients._find
+
+    def find(*args: Any, **kwargs: Any) -> Any:
+        searched.append(args)
+        return real_find(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(clients, "_find", find)
+        assert clients.resource_path(client, resource) == "chat.completions"
+        assert clients.resource_path(client, resource) == "chat.completions"
+        assert len(searched) == 1
+        other = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v1")
+        other.chat.completions  # noqa: B018  (created: held by the other client only)
+        assert clients.resource_path(other, resource) == "chat.completions"  # by its type
+        assert len(searched) == 2
+        del vars(client)["chat"]  # the client no longer holds it
+        assert clients.resource_path(client, resource) == "chat.completions"
+        assert len(searched) == 3
