@@ -710,12 +710,17 @@ def decode(tree: Any, *, allow_pickle: bool = False) -> Any:
 
 
 def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
-    # a module function, not a closure: a recursive closure is a reference cycle per call
+    # a module function, not a closure: a recursive closure is a reference cycle per call;
+    # scalars are not walked into (most values of a tree are)
     t = type(x)
     if t is dict:
-        return hook({k: _decode_walk(v, hook) for k, v in x.items()})
+        d = {
+            k: _decode_walk(v, hook) if type(v) is dict or type(v) is list else v
+            for k, v in x.items()
+        }
+        return hook(d) if TAG in d else d
     if t is list:
-        return [_decode_walk(v, hook) for v in x]
+        return [_decode_walk(v, hook) if type(v) is dict or type(v) is list else v for v in x]
     return x
 
 
