@@ -346,19 +346,24 @@ def test_an_edited_file_is_searched_and_a_tag_added_by_hand_is_decoded() -> None
     assert _load(text).metadata["extra"] == (1, 2)
 
 
-@pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
-def test_a_forged_length_never_gets_an_unindexed_pickle_run(allow: bool, marker: Path) -> None:
-    """A hostile file claiming to be as written, its index leaving a pickle out: the pickle is
-    never decoded (it stays as stored), whatever the pickle policy."""
-    doc = json.loads(_written())
-    doc["metadata"]["extra"] = pickle_payload(marker)
+def _forged(doc: dict[str, Any]) -> str:
+    """``doc``'s text claiming to be as written: its length field says how long it is."""
     doc[tags.SIZE_FIELD] = 0
     text = json.dumps(doc, indent=2)
     for _ in range(3):  # the length's own digits count
         doc[tags.SIZE_FIELD] = len(text.encode())
         text = json.dumps(doc, indent=2)
     assert doc[tags.SIZE_FIELD] == len(text.encode())
-    checkpoint = _load(text, allow_pickle=allow)
+    return text
+
+
+@pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
+def test_a_forged_length_never_gets_an_unindexed_pickle_run(allow: bool, marker: Path) -> None:
+    """A hostile file claiming to be as written, its index leaving a pickle out: the pickle is
+    never decoded (it stays as stored), whatever the pickle policy."""
+    doc = json.loads(_written())
+    doc["metadata"]["extra"] = pickle_payload(marker)
+    checkpoint = _load(_forged(doc), allow_pickle=allow)
     assert checkpoint.metadata["extra"]["__cs__"] == "pickle"
     assert checkpoint.agent_state == STATE
     assert not marker.exists()
@@ -446,17 +451,6 @@ def test_recorded_calls_read_by_the_index_are_fresh_copies_with_their_types() ->
     assert plain.output is not None and plain.output.encoded == {"text": "hello", "tokens": [1, 2]}
     assert tagged.respond() == {"when": WHEN}
     assert tagged.input is not None and tagged.input.value == {"prompt": ("a", "tuple")}
-
-
-def _forged(doc: dict[str, Any]) -> str:
-    """``doc``'s text claiming to be as written: its length field says how long it is."""
-    doc[tags.SIZE_FIELD] = 0
-    text = json.dumps(doc, indent=2)
-    for _ in range(3):  # the length's own digits count
-        doc[tags.SIZE_FIELD] = len(text.encode())
-        text = json.dumps(doc, indent=2)
-    assert doc[tags.SIZE_FIELD] == len(text.encode())
-    return text
 
 
 @pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
