@@ -93,3 +93,23 @@ def test_report_header_only_when_asked(pytester):
     result.stdout.fnmatch_lines(
         ["clearstone: mode=replay, store=*store.db, seed=derived from each checkpoint id"]
     )
+
+
+def test_an_unused_plugin_imports_neither_the_codec_nor_the_replay(pytester):
+    # importing them is most of what an unused plugin would cost a plain suite (issue 16)
+    pytester.makepyfile(test_plain=PLAIN)
+    pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_unconfigure(config):
+            loaded = sorted(
+                m for m in sys.modules
+                if m.startswith(("pytest_clearstone.codec", "pytest_clearstone.golden.replay"))
+            )
+            print("LOADED", loaded)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["LOADED []"])
