@@ -19,7 +19,6 @@ import contextlib
 import functools
 import importlib
 import inspect
-import json
 import weakref
 from collections import deque
 from typing import Any
@@ -100,7 +99,9 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
     library_class = base.replace(":", ".")
     if base in SDK_CLIENTS:
         for name in SECRET_ATTRIBUTES:
-            withheld.note(getattr(v, name, None), f"the {name} of {article(library_class)} client")
+            secret = getattr(v, name, None)
+            if secret:  # (described only when there is one: most clients have one of three)
+                withheld.note(secret, f"the {name} of {article(library_class)} client")
     else:
         note_secret_headers(v.headers, article(library_class))
     settings: dict[str, Any] = {"base_url": str(v.base_url)}
@@ -117,26 +118,36 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
 #: rebuilt clients by their stored reference: a golden names its client in every call's
 #: arguments, and building one costs an SSL context (~30 ms); calls made through a rebuilt
 #: client are the mocked ones, so one client serves every decode of the same reference
-_rebuilt: dict[str, Any] = {}
+_rebuilt: dict[Any, Any] = {}
 
 
 def decode_client(tree: dict[str, Any]) -> Any:
     """The stored client class built with its settings (and :data:`PLACEHOLDER_KEY`); the same
     object for the same stored reference."""
     try:
-        key = json.dumps([tree.get("cls"), tree.get("v")], sort_keys=True)
-    except (TypeError, ValueError):
-        key = ""
-    client = _rebuilt.get(key) if key else None
+        key: Any = (tree.get("cls"), _frozen(tree.get("v")))
+        hash(key)
+    except TypeError:  # not a reference this can remember: rebuilt each time
+        key = None
+    client = _rebuilt.get(key) if key is not None else None
     if client is None:
         client = _build_client(tree)
-        if key:
+        if key is not None:
             if not _rebuilt:  # dropped before interpreter shutdown tears their modules down
                 atexit.register(_rebuilt.clear)
             elif len(_rebuilt) >= 64:
                 _rebuilt.clear()
             _rebuilt[key] = client
     return client
+
+
+def _frozen(tree: Any) -> Any:
+    """A hashable copy of a JSON tree, equal for equal trees whatever their keys' order."""
+    if type(tree) is dict:
+        return tuple(sorted((k, _frozen(v)) for k, v in tree.items()))
+    if type(tree) is list:
+        return tuple(_frozen(v) for v in tree)
+    return tree
 
 
 def _build_client(tree: dict[str, Any]) -> Any:
