@@ -16,11 +16,11 @@ library.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from ..errors import DecodeError
-from .naming import TAG, class_path, import_type, is_importable, mro_paths
+from .naming import TAG, class_path, import_type, is_importable, mro_paths, per_type
 
 EncodeAt = Callable[[str, Any], Any]
 
@@ -32,11 +32,17 @@ def _fields_tree(values: dict[str, Any], enc_at: EncodeAt) -> dict[str, Any]:
     return {name: enc_at(f".{name}", value) for name, value in values.items()}
 
 
-def _pydantic_fields(cls: type) -> dict[str, Any]:
+def _pydantic_fields(cls: type) -> Mapping[str, Any]:
+    """The class's fields (pydantic's own mapping: read, never changed)."""
     fields = getattr(cls, "__pydantic_fields__", None)
     if fields is None:  # pydantic < 2.10
         fields = cls.model_fields  # type: ignore[attr-defined]
-    return dict(fields)
+    return cast("Mapping[str, Any]", fields)
+
+
+@per_type
+def _is_v2_model(cls: type) -> bool:
+    return hasattr(cls, "__pydantic_fields_set__") and hasattr(cls, "model_construct")
 
 
 def _generic_ref(cls: type) -> Any:
@@ -124,7 +130,7 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     cls = _resolve_ref(
         {"cls": tree["cls"], "args": tree["args"]} if "args" in tree else tree["cls"]
     )
-    if not hasattr(cls, "__pydantic_fields_set__") or not hasattr(cls, "model_construct"):
+    if not _is_v2_model(cls):
         raise DecodeError(f"{tree['cls']!r} is not a pydantic v2 model")
     fields = _pydantic_fields(cls)
     stored: dict[str, Any] = tree["v"]
