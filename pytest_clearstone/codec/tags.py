@@ -243,19 +243,16 @@ def _survey(x: Any, acc: list[int]) -> None:
 def holds_tag(x: Any) -> bool:
     """Whether the JSON tree ``x`` holds an object with the tag key anywhere: whether
     decoding it could do anything but copy it."""
-    if type(x) is dict:
-        if TAG in x:
-            return True
-        values: Any = x.values()
-    elif type(x) is list:
-        values = x
-    else:
-        return False
-    for v in values:
-        t = type(v)
-        if (t is dict or t is list) and holds_tag(v):
-            return True
-    return False
+    return _count_tags(x) > 0
+
+
+def _count_tags(x: Any) -> int:
+    """How many tags ``x`` holds, nested ones included."""
+    if type(x) is not dict and type(x) is not list:
+        return 0
+    acc = [0, 0]
+    _survey(x, acc)
+    return acc[0]
 
 
 def scan_document(raw: bytes | str) -> DocumentScan:
@@ -764,14 +761,6 @@ def tag_index(tree: Any) -> dict[str, Any]:
         return found
 
     return {"count": walk(tree) if type(tree) in (dict, list) else 0, "paths": paths}
-
-
-def _count_tags(x: Any) -> int:
-    if type(x) is dict:
-        return (TAG in x) + sum(_count_tags(v) for v in x.values())
-    if type(x) is list:
-        return sum(_count_tags(v) for v in x)
-    return 0
 
 
 def _index_paths(doc: Any, count: int | None) -> list[list[Any]] | None:

@@ -20,7 +20,7 @@ import datetime as _dt
 import json
 import os
 import sys
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -283,9 +283,7 @@ class Checkpoint:
             raise CheckpointCorruptError(path, f"truncated or not JSON ({exc})") from None
         except RecursionError:
             raise CheckpointCorruptError(path, "nested too deeply") from None
-        return cls.from_document(
-            doc, path, tagged=_spans_with_tags(indexed), encoded=_span_values(originals)
-        )
+        return cls.from_document(doc, path, tagged=_tagged_spans(indexed, originals))
 
     @classmethod
     def from_document(
@@ -293,13 +291,11 @@ class Checkpoint:
         doc: Any,
         path: Path,
         *,
-        tagged: Container[int] | None = None,
-        encoded: Mapping[int, Mapping[str, Any]] | None = None,
+        tagged: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> Checkpoint:
         """Build a checkpoint from a parsed, tag-decoded document whose spans' ``error``
         records are left encoded (:meth:`from_bytes` decodes a file that way). ``tagged``:
-        the positions of the only spans whose input or output held a tag, when known;
-        ``encoded``: the encoded trees of span values decoded whole (see
+        the only spans whose input or output held a tag, when known (see
         :meth:`Trace.from_dict`)."""
         if not isinstance(doc, dict):
             raise CheckpointCorruptError(
@@ -320,7 +316,7 @@ class Checkpoint:
             raise CheckpointVersionError(path, version, FORMAT_VERSION)
         try:
             agent = doc["agent"]
-            trace = Trace.from_dict(doc["trace"], decoded=True, tagged=tagged, encoded=encoded)
+            trace = Trace.from_dict(doc["trace"], decoded=True, tagged=tagged)
             outcome = doc.get("outcome")
             checkpoint = cls(
                 checkpoint_id=str(doc["checkpoint_id"]),
@@ -409,26 +405,19 @@ def _read_bytes(path: Path) -> bytes:
         os.close(fd)
 
 
-_VALUES = (("input", "v"), ("output", "v"))
-
-
-def _span_values(originals: dict[tuple[Any, ...], Any]) -> dict[int, dict[str, Any]]:
-    """By span position, the encoded trees of its input and output values decoded whole (a
-    tag at their root), from what :func:`decode_document` put in ``originals``."""
-    trees: dict[int, dict[str, Any]] = {}
-    for path, tree in originals.items():
-        if len(path) == 5 and path[:2] == ("trace", "spans") and path[3:] in _VALUES:
-            trees.setdefault(path[2], {})[path[3]] = tree
-    return trees
-
-
-def _spans_with_tags(paths: list[list[Any]] | None) -> set[int] | None:
-    """The positions of the spans whose input or output holds one of the tagged values at
-    ``paths`` (a document decoded by its index), ``None`` when not known (decoded whole)."""
+def _tagged_spans(
+    paths: list[list[Any]] | None, originals: dict[tuple[Any, ...], Any]
+) -> dict[int, dict[str, Any]] | None:
+    """The spans whose input or output holds one of the tagged values at ``paths`` (a document
+    decoded by its index), by position, each with the encoded trees (from ``originals``, as
+    :func:`decode_document` kept them) of its ``"input"``/``"output"`` values decoded whole (a
+    tag at their root); ``None`` when not known (decoded whole)."""
     if paths is None:
         return None
-    return {
-        path[2]
-        for path in paths
-        if path[:2] == ["trace", "spans"] and len(path) > 3 and path[3] in ("input", "output")
-    }
+    spans: dict[int, dict[str, Any]] = {}
+    for path in paths:
+        if path[:2] == ["trace", "spans"] and len(path) > 3 and path[3] in ("input", "output"):
+            trees = spans.setdefault(path[2], {})
+            if len(path) == 5 and path[4] == "v":
+                trees[path[3]] = originals[tuple(path)]
+    return spans

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,24 +67,21 @@ class Trace:
         d: dict[str, Any],
         *,
         decoded: bool = False,
-        tagged: Container[int] | None = None,
-        encoded: Mapping[int, Mapping[str, Any]] | None = None,
+        tagged: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> Trace:
         """Rebuild a trace from :meth:`to_dict` output. ``decoded``: values are already decoded;
-        ``tagged`` (with ``decoded``): the positions of the only spans whose input or output
-        held a tag (the others' are plain JSON, see :meth:`Span.from_dict`); ``None``: not
-        known. ``encoded`` (with ``decoded``): by span position, the encoded trees of its
-        ``"input"`` and ``"output"`` values where they are known (see
-        :meth:`Span.from_dict`)."""
+        ``tagged`` (with ``decoded``): the only spans whose input or output held a tag, by
+        position, each with the encoded trees of its ``"input"``/``"output"`` values where they
+        are known (the other spans' values are plain JSON, see :meth:`Span.from_dict`);
+        ``None``: not known."""
         known = tagged if decoded else None
-        trees = encoded if decoded and encoded else {}
         spans = [
             Span.from_dict(
                 s,
                 seq=i,
                 decoded=decoded,
                 plain=known is not None and i not in known,
-                encoded=trees.get(i),
+                encoded=None if known is None else known.get(i),
             )
             for i, s in enumerate(d["spans"])
         ]
