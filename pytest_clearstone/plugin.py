@@ -599,6 +599,8 @@ def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
     if marker is None or replay is None or item.stash.get(_CONFIGURED, False):
         return
     item.stash[_CONFIGURED] = True
+    if type(value) is dict and not value:
+        return  # the plugin's default: the options made at set-up are these
     options = _golden_options(item, marker, value)
     if options != item.stash[_OPTIONS]:
         _build_replay(item, replay.path, options)
@@ -850,6 +852,8 @@ def pytest_collection_modifyitems(
         _report_shared_goldens(session, items, shared)
     if used and not config.pluginmanager.has_plugin(_PER_TEST):
         config.pluginmanager.register(_PerTestHooks(), _PER_TEST)
+        if config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
+            config.pluginmanager.register(_RecordDivergedProtocol(), f"{_PER_TEST}-protocol")
         _install_codec_hooks(config)
 
 
@@ -944,18 +948,20 @@ _PER_TEST = "clearstone-per-test"
 _OUR_FIXTURES = frozenset({"replay", "checkpoint", "clearstone_tracer"})
 
 
-class _PerTestHooks:
-    """The per-test hooks, registered only when a collected test uses the ``replay`` marker or
-    ``clearstone_tracer``: a suite that does not use the plugin pays nothing per test."""
+class _RecordDivergedProtocol:
+    """``--clearstone-mode=record-diverged``: marked tests run by
+    :func:`_runtest_protocol_record_diverged` (registered only in that mode)."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-        if (
-            item.config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED
-            and item.get_closest_marker("replay") is not None
-        ):
+        if item.get_closest_marker("replay") is not None:
             return _runtest_protocol_record_diverged(item, nextitem)
         return None
+
+
+class _PerTestHooks:
+    """The per-test hooks, registered only when a collected test uses the ``replay`` marker or
+    ``clearstone_tracer``: a suite that does not use the plugin pays nothing per test."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -1104,7 +1110,7 @@ class _Reporter:
 
 
 # -- fixtures ----------------------------------------------------------------------------------
-@pytest.fixture
+@pytest.fixture(scope="module")
 def clearstone_config() -> dict[str, Any]:
     """Defaults for the ``@pytest.mark.replay`` keywords ``mock``, ``strict``, ``ignore`` and
     ``ignore_state`` (like pytest-recording's ``vcr_config``): override it in a ``conftest.py``.

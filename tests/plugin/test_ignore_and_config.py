@@ -204,3 +204,66 @@ def test_a_bad_ini_mock_line_is_a_usage_error(pytester: pytest.Pytester) -> None
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*clearstone_mock: 'app.complete' is not 'TYPE = import.path'*"])
+
+
+def test_the_default_config_fixture_is_set_up_once_per_module(pytester: pytest.Pytester) -> None:
+    """Like pytest-recording's ``vcr_config``: module-scoped, not set up for every test."""
+    _project(
+        pytester,
+        """
+        import pytest
+        from app import Agent
+
+        MOCK = {"llm": "app.complete", "tool": "app.lookup"}
+
+        @pytest.mark.replay("a.ckpt", mock=MOCK)
+        def test_a(replay):
+            replay.run(Agent().run, "hi")
+
+        @pytest.mark.replay("b.ckpt", mock=MOCK)
+        def test_b(replay):
+            replay.run(Agent().run, "hi")
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record", "--setup-show")
+    result.assert_outcomes(passed=2)
+    setups = [line.split() for line in result.outlines if "SETUP" in line]
+    assert setups.count(["SETUP", "M", "clearstone_config"]) == 1, result.outlines
+    assert not [s for s in setups if s[1:3] == ["F", "clearstone_config"]], result.outlines
+
+
+def test_a_function_scoped_override_sees_each_test(pytester: pytest.Pytester) -> None:
+    """An override keeps its own scope: here it gives each test its own ignore paths."""
+    _project(
+        pytester,
+        """
+        import pytest
+        from app import Agent
+
+        pytestmark = pytest.mark.replay
+
+        def test_strict(replay):
+            replay.run(Agent().run, "hi")
+
+        def test_loose(replay):
+            replay.run(Agent().run, "hi")
+        """,
+        conftest="""
+        import pytest
+
+        @pytest.fixture
+        def clearstone_config(request):
+            config = {"mock": {"llm": "app.complete", "tool": "app.lookup"}}
+            if request.node.name == "test_loose":
+                config["ignore"] = ["request_id", "**.run_id", "trace"]
+                config["ignore_state"] = ["final_state.history.*.ticket"]
+            return config
+        """,
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TICKET_START", "1")
+        pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+        mp.setenv("TICKET_START", "500")  # the request ids differ: only a loose replay passes
+        result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_it.py::test_strict - *ReplayDivergence*"])
