@@ -1,10 +1,11 @@
 """Comparing a live value with a recorded one the way it was stored.
 
-Values equal by ``==`` are equal. Otherwise (objects without ``__eq__``, a client compared by
-reference, a model whose library caches differ) the values are compared as they are stored —
-never by pickle bytes, which differ between a live object and its decoded copy: a library value
-(pydantic, attrs, dataclass, SDK client...) by its stored JSON form, a plain object by its
-attributes, and a value that could only be stored as a placeholder naming its type by that type.
+Values equal by ``==`` are equal, at any depth. Otherwise (objects without ``__eq__``, a client
+compared by reference, a model whose library caches differ) the values are compared as they are
+stored — never by pickle bytes, which differ between a live object and its decoded copy: a
+library value (pydantic, attrs, dataclass, SDK client...) by its stored JSON form, a plain object
+by its attributes, and a value that could only be stored as a placeholder naming its type by that
+type.
 """
 
 from __future__ import annotations
@@ -16,15 +17,23 @@ from ..errors import describe
 from .library import kind_of
 from .tags import TAG, StoredRepr, encode
 
+#: ``recorded_tree`` of :func:`same_stored_form` when the recorded value's stored form is not
+#: at hand
+UNKNOWN: Any = object()
 
-def same_stored_form(actual: Any, recorded: Any) -> bool:
-    """Whether ``actual`` equals ``recorded`` (a decoded recording) as they are stored."""
+
+def same_stored_form(actual: Any, recorded: Any, recorded_tree: Any = UNKNOWN) -> bool:
+    """Whether ``actual`` equals ``recorded`` (a decoded recording) as they are stored.
+
+    ``recorded_tree``: the encoded tree ``recorded`` was decoded from, when known (a golden's
+    recorded call): a library value is then compared with its part of that tree, the form it was
+    recorded in, instead of with the recorded value encoded again."""
     try:
-        if actual == recorded:
+        if actual == recorded:  # the usual case
             return True
     except Exception:  # an __eq__ that raises or is ambiguous: compare the stored forms
         pass
-    return _same(actual, recorded)
+    return _same(actual, recorded, recorded_tree)
 
 
 def same_tree(actual: Any, recorded: Any) -> bool:
@@ -36,26 +45,38 @@ def same_tree(actual: Any, recorded: Any) -> bool:
     )
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: Any, b: Any, tree: Any) -> bool:
+    """:func:`same_stored_form`; ``tree``: ``b``'s encoded tree, or :data:`UNKNOWN`."""
     if isinstance(a, StoredRepr) or isinstance(b, StoredRepr):
         return _type_name(a) == _type_name(b)
+    try:
+        if a == b:  # values equal by == are equal, at any depth
+            return True
+    except Exception:  # an __eq__ that raises or is ambiguous: compare the stored forms
+        pass
     t = type(a)
     if t is not type(b):
         return False
     if t is list or t is tuple:
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        if len(a) != len(b):
+            return False
+        # a list's tree is a list of its items' trees (a tuple's is tagged)
+        trees = tree if t is list and type(tree) is list and len(tree) == len(b) else None
+        return all(
+            _same(x, y, UNKNOWN if trees is None else trees[i])
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+        )
     if t is dict:
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    try:
-        if a == b:
-            return True
-    except Exception:
-        pass
+        if a.keys() != b.keys():
+            return False
+        # a plain dict's tree has its keys (a tagged one stands for another value)
+        plain = type(tree) is dict and TAG not in tree and tree.keys() == b.keys()
+        return all(_same(a[k], b[k], tree[k] if plain else UNKNOWN) for k in a)
     if kind_of(t) or dataclasses.is_dataclass(t):
-        return bool(_by_type_where_unreadable(encode(a)) == _by_type_where_unreadable(encode(b)))
+        return same_tree(encode(a), encode(b) if tree is UNKNOWN else tree)
     state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
     if state_a is not None and state_b is not None:
-        return _same(state_a, state_b)
+        return _same(state_a, state_b, UNKNOWN)
     return False
 
 

@@ -127,13 +127,52 @@ def _check_names(tree: dict[str, Any], what: str) -> None:
 def decode_pydantic(tree: dict[str, Any]) -> Any:
     """Rebuild a pydantic v2 model the way ``model_construct`` does, without validation."""
     _check_names(tree, "pydantic")
-    cls = _resolve_ref(
-        {"cls": tree["cls"], "args": tree["args"]} if "args" in tree else tree["cls"]
-    )
+    ref = tree["cls"]
+    cls: Any = import_type(ref) if type(ref) is str and "args" not in tree else _generic_class(tree)
     if not _is_v2_model(cls):
         raise DecodeError(f"{tree['cls']!r} is not a pydantic v2 model")
     fields = _pydantic_fields(cls)
     stored: dict[str, Any] = tree["v"]
+    if stored.keys() == fields.keys():  # the usual case: every field stored
+        values = dict(stored)
+    else:
+        values = _with_defaults(tree, stored, fields)
+    attrs = tree.get("attrs")
+    if attrs:
+        values.update(attrs)
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    extra = tree.get("extra")
+    fields_set = tree["set"] if "set" in tree else stored.keys() | (extra or {}).keys()
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields_set))
+    if extra is None and cls.model_config.get("extra") == "allow":
+        extra = {}
+    object.__setattr__(obj, "__pydantic_extra__", extra)
+    private_attrs = getattr(cls, "__private_attributes__", None) or {}
+    private: dict[str, Any] | None = None
+    if private_attrs or tree.get("private"):
+        private = {}
+        for name, attr in private_attrs.items():
+            default = attr.get_default()
+            if type(default).__name__ != "PydanticUndefinedType":
+                private[name] = default
+        private.update(tree.get("private", {}))
+    object.__setattr__(obj, "__pydantic_private__", private)
+    return obj
+
+
+def _generic_class(tree: dict[str, Any]) -> Any:
+    return _resolve_ref(
+        {"cls": tree["cls"], "args": tree["args"]} if "args" in tree else tree["cls"]
+    )
+
+
+def _with_defaults(
+    tree: dict[str, Any], stored: dict[str, Any], fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The values of a model whose stored fields are not the class's fields: the stored ones,
+    then the defaults of those not stored (in the class's order); a field the class no longer
+    has, or a required one not stored, is a :class:`DecodeError`."""
     unknown = stored.keys() - fields.keys()
     if unknown:
         raise DecodeError(
@@ -154,26 +193,7 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
                 values[name] = field.get_default(call_default_factory=True, validated_data=values)
             except TypeError:  # pydantic < 2.10: no validated_data
                 values[name] = field.get_default(call_default_factory=True)
-    values.update(tree.get("attrs", {}))
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    extra = tree.get("extra")
-    fields_set = tree.get("set", stored.keys() | (extra or {}).keys())
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields_set))
-    if extra is None and cls.model_config.get("extra") == "allow":
-        extra = {}
-    object.__setattr__(obj, "__pydantic_extra__", extra)
-    private_attrs = getattr(cls, "__private_attributes__", None) or {}
-    private: dict[str, Any] | None = None
-    if private_attrs or tree.get("private"):
-        private = {}
-        for name, attr in private_attrs.items():
-            default = attr.get_default()
-            if type(default).__name__ != "PydanticUndefinedType":
-                private[name] = default
-        private.update(tree.get("private", {}))
-    object.__setattr__(obj, "__pydantic_private__", private)
-    return obj
+    return values
 
 
 def encode_pydantic_v1(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:

@@ -283,7 +283,7 @@ class Checkpoint:
             raise CheckpointCorruptError(path, f"truncated or not JSON ({exc})") from None
         except RecursionError:
             raise CheckpointCorruptError(path, "nested too deeply") from None
-        return cls.from_document(doc, path, tagged=_tagged_spans(indexed, originals))
+        return cls.from_document(doc, path, tagged=_tagged_spans(doc, indexed, originals))
 
     @classmethod
     def from_document(
@@ -406,18 +406,49 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _tagged_spans(
-    paths: list[list[Any]] | None, originals: dict[tuple[Any, ...], Any]
+    doc: Any, paths: list[list[Any]] | None, originals: dict[tuple[Any, ...], Any]
 ) -> dict[int, dict[str, Any]] | None:
     """The spans whose input or output holds one of the tagged values at ``paths`` (a document
-    decoded by its index), by position, each with the encoded trees (from ``originals``, as
-    :func:`decode_document` kept them) of its ``"input"``/``"output"`` values decoded whole (a
-    tag at their root); ``None`` when not known (decoded whole)."""
+    ``doc`` decoded by its index), by position, each with the encoded trees of its
+    ``"input"``/``"output"`` values: the value's own tree (from ``originals``, as
+    :func:`decode_document` kept them) when it was decoded whole (a tag at its root), else its
+    decoded plain containers copied along the paths, with the kept trees in place of the
+    tagged values (the plain parts are shared with the value, as a plain value's are: nothing is
+    encoded again). ``None`` when not known (decoded whole)."""
     if paths is None:
         return None
     spans: dict[int, dict[str, Any]] = {}
+    inside: dict[tuple[int, str], list[list[Any]]] = {}
     for path in paths:
         if path[:2] == ["trace", "spans"] and len(path) > 3 and path[3] in ("input", "output"):
             trees = spans.setdefault(path[2], {})
             if len(path) == 5 and path[4] == "v":
                 trees[path[3]] = originals[tuple(path)]
+            elif len(path) > 5 and path[4] == "v":
+                inside.setdefault((path[2], path[3]), []).append(path)
+    for (position, name), within in inside.items():
+        value = doc["trace"]["spans"][position][name]["v"]
+        spans[position][name] = _tree_around(value, within, originals)
     return spans
+
+
+def _tree_around(value: Any, paths: list[list[Any]], originals: dict[tuple[Any, ...], Any]) -> Any:
+    """The encoded tree of a decoded ``value`` whose tagged parts are at ``paths`` (document
+    paths: the value's own start at their sixth part, through plain containers), kept encoded in
+    ``originals``: the containers along the paths are copied, the rest is shared."""
+    copies: dict[int, Any] = {}
+
+    def copied(node: Any) -> Any:
+        copy = copies.get(id(node))
+        if copy is None:
+            copy = dict(node) if type(node) is dict else list(node)
+            copies[id(node)] = copies[id(copy)] = copy
+        return copy
+
+    root = copied(value)
+    for path in paths:
+        node = root
+        for key in path[5:-1]:
+            node[key] = node = copied(node[key])
+        node[path[-1]] = originals[tuple(path)]
+    return root

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import codec
 from ..arguments import binder
-from ..codec.compare import same_stored_form, same_tree
+from ..codec.compare import UNKNOWN, same_stored_form, same_tree
 from ..diff import StateDelta
 from ..errors import (
     RecordedError,
@@ -202,7 +202,7 @@ def _short_repr(value: Any, limit: int = 200) -> str:
 
 
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
-    return same_stored_form(arguments, recorded.value)
+    return same_stored_form(arguments, recorded.value, recorded.encoded_if_known(UNKNOWN))
 
 
 def _is_default(value: Any, default: Any) -> bool:

@@ -139,6 +139,12 @@ class Recorded:
             self._encoded = codec.encode(self._decoded)
         return self._encoded
 
+    def encoded_if_known(self, default: Any) -> Any:
+        """The encoded tree when it is at hand (read from a file or made when recorded), else
+        ``default``: nothing is encoded to answer."""
+        encoded = self._encoded
+        return default if encoded is _MISSING else encoded
+
     @property
     def value(self) -> Any:
         if self._decoded is _MISSING:

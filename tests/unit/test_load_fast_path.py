@@ -501,3 +501,33 @@ def test_an_answer_stored_as_one_tagged_value_is_answered_from_the_file_s_tree(
     assert again == ("late", WHEN, {"n": [1]}) and again[2] is not first[2]
     assert call.output.value == ("late", WHEN, {"n": [1]})
     assert call.respond()[2] is not call.output.value[2]
+
+
+def test_a_value_with_tagged_parts_keeps_the_file_s_tree_as_its_stored_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A recorded call's arguments holding tagged values (an SDK call's ``self``, a tuple) have
+    the tree read from the file as their stored form: comparing them encodes nothing again. The
+    containers leading to the tagged parts are the tree's own (its plain parts are shared with
+    the decoded value, as a plain value's are)."""
+    from pytest_clearstone.golden.responses import RecordedCall
+    from pytest_clearstone.tracing import span as span_module
+
+    doc = json.loads(_with_calls().dumps(signing_key=None))
+    arguments = {"prompt": "hi", "when": WHEN, "options": {"stop": ("a", "b"), "n": [1, WHEN]}}
+    written = doc["trace"]["spans"][2]["input"]["v"] = codec.encode(arguments)
+    doc["tag_index"] = codec.tag_index(doc)
+    assert len(doc["tag_index"]["paths"]) == 4  # inside the value, none at its root
+    loaded = Checkpoint.from_bytes(json.dumps(doc).encode(), Path("g.ckpt"), signing_key=None)
+
+    def encode(value: Any) -> Any:
+        raise AssertionError(f"{value!r} was encoded again")
+
+    monkeypatch.setattr(span_module.codec, "encode", encode)
+    call = RecordedCall.from_span(loaded.trace.spans[2])
+    assert call.input is not None
+    assert call.input.value == arguments
+    assert call.input.encoded_if_known(None) == written
+    assert call.input.encoded == written
+    call.input.value["options"]["n"].append(2)  # a container on the way to a tagged part
+    assert call.input.encoded == written
