@@ -27,7 +27,6 @@ import ipaddress
 import socket
 import sys
 import threading
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -220,7 +219,10 @@ class NetworkGuard(Patches):
         self._lock = threading.Lock()
         self._blocking = False
         self._starter: threading.Thread | None = None
-        self._before: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+        # the threads that existed when the guard started, held (so that their ids stay
+        # theirs while the guard lives: a set of ids costs less than a WeakSet)
+        self._threads_before: list[threading.Thread] = []
+        self._before: frozenset[int] = frozenset()
         self._foreign: frozenset[int] = frozenset()
         self._names: dict[str, str] = {}
 
@@ -243,7 +245,8 @@ class NetworkGuard(Patches):
         current = threading.current_thread()
         self._starter = current
         threads = threading.enumerate()
-        self._before = weakref.WeakSet(t for t in threads if t is not current)
+        self._threads_before = [t for t in threads if t is not current]
+        self._before = frozenset(map(id, self._threads_before))
         # threads not started by `threading` (C libraries, _thread) are only known by ident
         known = {t.ident for t in threads}
         self._foreign = frozenset(i for i in sys._current_frames() if i not in known)
@@ -290,15 +293,11 @@ class NetworkGuard(Patches):
                 guard._check(sock, address)
             return original(sock, address)
 
-        connect.__name__ = connect.__qualname__ = original.__name__
-        connect.__doc__ = original.__doc__
-        connect.__wrapped__ = original  # type: ignore[attr-defined]
-        return connect
+        return _named_after(connect, original)
 
     def _remembering(self, original: Callable[..., Any]) -> Callable[..., Any]:
         names = self._names
 
-        @functools.wraps(original)
         def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
             infos = original(host, port, *args, **kwargs)
             if isinstance(host, bytes):
@@ -310,7 +309,7 @@ class NetworkGuard(Patches):
                         names[address] = host
             return infos
 
-        return getaddrinfo
+        return _named_after(getaddrinfo, original)
 
     def _check(self, sock: socket.socket, address: Any) -> None:
         __tracebackhide__ = True
@@ -362,13 +361,22 @@ class NetworkGuard(Patches):
         thread = threading.current_thread()
         if thread is self._starter:
             return False
-        if thread in self._before:
+        if id(thread) in self._before:
             return True
         return isinstance(thread, threading._DummyThread) and thread.ident in self._foreign
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
         return f"<NetworkGuard {state} for {self.label} allow={list(self.allow.entries)}>"
+
+
+def _named_after(wrapper: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:
+    """``wrapper`` named and documented as ``original`` (what ``functools.wraps`` does that
+    matters here, for a fraction of its cost: a guard makes these for each test)."""
+    wrapper.__name__ = wrapper.__qualname__ = original.__name__
+    wrapper.__doc__ = original.__doc__
+    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _reset_owner(token: contextvars.Token[NetworkGuard | None]) -> None:
