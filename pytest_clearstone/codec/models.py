@@ -125,7 +125,10 @@ def _check_names(tree: dict[str, Any], what: str) -> None:
 
 
 def decode_pydantic(tree: dict[str, Any]) -> Any:
-    """Rebuild a pydantic v2 model the way ``model_construct`` does, without validation."""
+    """Rebuild a pydantic v2 model the way ``model_construct`` does, without validation.
+
+    ``tree`` is the decoder's own (decoding made it, its values decoded): its field values
+    become the model's."""
     _check_names(tree, "pydantic")
     ref = tree["cls"]
     cls: Any = import_type(ref) if type(ref) is str and "args" not in tree else _generic_class(tree)
@@ -133,18 +136,16 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
         raise DecodeError(f"{tree['cls']!r} is not a pydantic v2 model")
     fields = _pydantic_fields(cls)
     stored: dict[str, Any] = tree["v"]
-    if stored.keys() == fields.keys():  # the usual case: every field stored
-        values = dict(stored)
-    else:
-        values = _with_defaults(tree, stored, fields)
+    extra = tree.get("extra")
+    fields_set = set(tree["set"] if "set" in tree else stored.keys() | (extra or {}).keys())
+    # the usual case: every field stored
+    values = stored if stored.keys() == fields.keys() else _with_defaults(tree, stored, fields)
     attrs = tree.get("attrs")
     if attrs:
         values.update(attrs)
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
-    extra = tree.get("extra")
-    fields_set = tree["set"] if "set" in tree else stored.keys() | (extra or {}).keys()
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields_set))
+    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
     if extra is None and cls.model_config.get("extra") == "allow":
         extra = {}
     object.__setattr__(obj, "__pydantic_extra__", extra)

@@ -822,3 +822,22 @@ def test_the_path_to_a_held_resource_is_remembered_and_checked_before_it_is_used
         del vars(client)["chat"]  # the client no longer holds it
         assert clients.resource_path(client, resource) == "chat.completions"
         assert len(searched) == 3
+
+
+class Reading(pydantic.BaseModel):
+    sensor: str
+    value: float
+
+
+def test_pydantic_model_with_every_field_set_and_an_instance_attribute_round_trips() -> None:
+    """Every field set: the tree leaves out ``set``; the instance attribute (as openai's
+    ``_request_id``) comes back as one, not as a field that was set."""
+    reading = Reading(sensor="t1", value=21.5)
+    object.__setattr__(reading, "request_id", "req_1")
+    tree = encode(reading)
+    assert "set" not in tree and tree["attrs"] == {"request_id": "req_1"}
+    back = decode(tree)
+    assert back == reading and back.request_id == "req_1"
+    assert back.model_fields_set == {"sensor", "value"}
+    assert back.model_dump() == {"sensor": "t1", "value": 21.5}
+    assert tree["v"] == {"sensor": "t1", "value": 21.5}  # the tree decoded is left as it was
