@@ -214,15 +214,11 @@ def test_the_default_config_fixture_is_set_up_once_per_module(pytester: pytest.P
         import pytest
         from app import Agent
 
-        MOCK = {"llm": "app.complete", "tool": "app.lookup"}
+        pytestmark = pytest.mark.replay(mock={"llm": "app.complete", "tool": "app.lookup"})
 
-        @pytest.mark.replay("a.ckpt", mock=MOCK)
-        def test_a(replay):
-            replay.run(Agent().run, "hi")
-
-        @pytest.mark.replay("b.ckpt", mock=MOCK)
-        def test_b(replay):
-            replay.run(Agent().run, "hi")
+        @pytest.mark.parametrize("prompt", ["hi", "ho"])
+        def test_it(replay, prompt):
+            replay.run(Agent().run, prompt)
         """,
     )
     result = pytester.runpytest("--clearstone-record", "--setup-show")
