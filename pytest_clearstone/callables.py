@@ -18,6 +18,10 @@ whose four methods are the only thing the three users write:
 
 A generator is wrapped lazily: chunks are handed on as they come, and a consumer that stops
 early ends the call with the chunks it took.
+
+An ``Around`` whose ``step`` only advances and whose ``end`` only returns the outcome may say so
+with a true ``transparent`` attribute: a plain function's wrapper then calls ``source`` directly
+(a replay stand-in answers every call of a golden that way).
 """
 
 from __future__ import annotations
@@ -102,7 +106,9 @@ def wrap(fn: Callable[..., Any], around: Around, kind: Kind | None = None) -> An
     of ``fn`` (``kind`` defaults to :func:`kind_of`)."""
     kind = kind_of(fn) if kind is None else kind
     wrapper: Any
-    if kind is Kind.SYNC:
+    if kind is Kind.SYNC and getattr(around, "transparent", False):
+        wrapper = _transparent_sync_wrapper(fn, around)
+    elif kind is Kind.SYNC:
         wrapper = _sync_wrapper(fn, around)
     elif kind is Kind.ASYNC:
         wrapper = _async_wrapper(fn, around)
@@ -141,6 +147,19 @@ def _sync_wrapper(fn: Callable[..., Any], around: Around) -> Callable[..., Any]:
             end(token, None, exc)
             raise
         return end(token, result, None)
+
+    return call
+
+
+def _transparent_sync_wrapper(fn: Callable[..., Any], around: Around) -> Callable[..., Any]:
+    begin, source = around.begin, around.source
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        token = begin(args, kwargs)
+        if token is PASS:
+            return fn(*args, **kwargs)
+        return source(token, fn, args, kwargs)
 
     return call
 

@@ -321,6 +321,9 @@ class _StandIn:
 
     __slots__ = ("switch",)
 
+    #: step and end add nothing: a plain function's stand-in calls source directly
+    transparent = True
+
     def __init__(self, switch: Switch) -> None:
         self.switch = switch
 

@@ -9,6 +9,8 @@ import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import pytest
+
 from pytest_clearstone.callables import PASS, Kind, kind_of, wrap
 
 
@@ -81,3 +83,30 @@ def test_wrap_keeps_the_kind_and_sees_the_outcome() -> None:
     assert around.ended[:2] == [2, [1]]
     assert wrap(lambda x: x, around)("skip") == "skip"  # PASS: the original, untouched
     assert len(around.ended) == 3
+
+
+class _Transparent(_Counting):
+    """Says its step and end add nothing: a plain function's wrapper skips them."""
+
+    transparent = True
+
+    def step(self, token: Any, advance: Any) -> Any:
+        raise AssertionError("step called for a plain function")
+
+    def end(self, token: Any, outcome: Any, error: BaseException | None) -> Any:
+        self.ended.append(outcome)  # other kinds still end their calls
+        return outcome
+
+
+def test_a_transparent_around_calls_the_source_of_a_plain_function_directly() -> None:
+    around = _Transparent()
+
+    def double(x: int) -> int:
+        return 2 * x
+
+    wrapped = wrap(double, around)
+    assert wrapped(4) == 8 and wrapped("skip") == "skipskip"  # PASS: the original
+    assert wrapped.__wrapped__ is double and wrapped.__name__ == "double"
+    assert around.ended == []
+    with pytest.raises(AssertionError, match="step called"):  # other kinds step as before
+        list(wrap(_gen, around)())
