@@ -180,8 +180,9 @@ class ContextPropagation(Patches):
         token = _branch.set(_Branch(self.root))
         stack.push(lambda: _reset(token))
         submit = cast("Callable[..., Future[Any]]", ThreadPoolExecutor.submit)
-        stack.setattr(ThreadPoolExecutor, "submit", _propagating_submit(submit))
-        stack.setattr(threading.Thread, "start", _propagating_start(threading.Thread.start))
+        stack.setattr(ThreadPoolExecutor, "submit", _propagating(_propagating_submit, submit))
+        start = threading.Thread.start
+        stack.setattr(threading.Thread, "start", _propagating(_propagating_start, start))
         _active.append(self)
         stack.push(self._deactivate)
 
@@ -229,6 +230,20 @@ def _reset(token: contextvars.Token[_Branch | None]) -> None:
         _branch.reset(token)
     except (ValueError, RuntimeError):  # stopped from another context than the one it started
         _branch.set(None)
+
+
+#: (maker, original) -> the propagating wrapper: they hold no state of a propagation, so each
+#: is made once per original (a replay enters a propagation for every test)
+_wrappers: dict[tuple[Any, Any], Any] = {}
+
+
+def _propagating(make: Callable[[Any], Any], original: Any) -> Any:
+    """``make(original)``, made once per original."""
+    key = (make, original)
+    wrapper = _wrappers.get(key)
+    if wrapper is None:
+        wrapper = _wrappers[key] = make(original)
+    return wrapper
 
 
 def _propagating_submit(original: Callable[..., Future[Any]]) -> Callable[..., Future[Any]]:

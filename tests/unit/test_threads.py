@@ -328,3 +328,14 @@ def test_libraries_that_copy_the_context_themselves_get_the_jobs_branch() -> Non
         [(5, "test-1", "0/4"), (6, "test-1", "0/5")],
     )
     assert runs == [expected] * 5
+
+
+def test_each_propagation_patches_in_the_same_wrappers_and_undoes_them() -> None:
+    """The wrappers hold no state of a propagation: made once, reused by the next one."""
+    submit, start = ThreadPoolExecutor.submit, threading.Thread.start
+    seen = []
+    for _ in range(2):
+        with ContextPropagation():
+            seen.append((ThreadPoolExecutor.submit, threading.Thread.start))
+        assert (ThreadPoolExecutor.submit, threading.Thread.start) == (submit, start)
+    assert seen[0] == seen[1] and seen[0][0] is not submit and seen[0][1] is not start
