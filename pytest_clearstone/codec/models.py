@@ -119,8 +119,7 @@ def _is_cache(t: type, name: str) -> bool:
 
 def _check_names(tree: dict[str, Any], what: str) -> None:
     for key in ("v", "extra", "private", "attrs"):
-        part = tree.get(key, {})
-        if not isinstance(part, dict):
+        if key in tree and not isinstance(tree[key], dict):
             raise DecodeError(f"bad {what} value: {key!r} is not an object in {tree['cls']!r}")
 
 
