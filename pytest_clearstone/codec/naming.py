@@ -87,7 +87,15 @@ def mro_paths(cls: type) -> tuple[str, ...]:
 
 def import_class(path: str) -> Any:
     """The object named by ``module:QualName``; :class:`DecodeError` naming the path when it
-    cannot be imported."""
+    cannot be imported.
+
+    A module-level name found before is looked up again only to check that its module and the
+    module's attribute are still the ones found (a golden names its classes in every value)."""
+    found = _found.get(path) if type(path) is str else None
+    if found is not None:
+        in_module, held, name, named = found
+        if sys.modules.get(in_module) is held and getattr(held, name, None) is named:
+            return named
     module_name, sep, qualname = path.partition(":") if isinstance(path, str) else ("", "", "")
     if not sep or not module_name or not qualname:
         raise DecodeError(f"bad class path {path!r} in a stored value: expected 'module:QualName'")
@@ -97,7 +105,16 @@ def import_class(path: str) -> Any:
             obj = getattr(obj, part)
     except (ImportError, AttributeError, ValueError) as exc:
         raise DecodeError(f"cannot import {path!r} to decode a value: {exc}") from None
+    module = sys.modules.get(module_name)
+    if "." not in qualname and module is not None:
+        if len(_found) >= _CACHE_LIMIT:
+            _found.clear()
+        _found[path] = (module_name, module, qualname, obj)
     return obj
+
+
+#: module-level names imported by :func:`import_class`: path -> (module name, module, name, obj)
+_found: dict[str, tuple[str, Any, str, Any]] = {}
 
 
 def import_type(path: str, what: str = "a class") -> type:

@@ -398,3 +398,35 @@ def test_a_scalar_subclass_without_state_is_stored_readably_and_restored() -> No
     value = codec.decode(tree)["text"]
     assert type(value) is Shout and value == "HI"
     assert Shout.made == made  # rebuilt without calling the stored class's __new__
+
+
+def test_a_class_found_before_is_found_again_as_it_is_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding remembers where a golden's classes are, but never hands back one its module no
+    longer holds: a patched attribute, a module replaced in ``sys.modules``."""
+    import sys
+    import types
+
+    from pytest_clearstone.codec.naming import import_class
+
+    module = types.ModuleType("cs_probe_module")
+
+    class Probe:
+        pass
+
+    module.Probe = Probe  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cs_probe_module", module)
+    assert import_class("cs_probe_module:Probe") is Probe
+    assert import_class("cs_probe_module:Probe") is Probe  # remembered
+
+    class Patched:
+        pass
+
+    monkeypatch.setattr(module, "Probe", Patched)
+    assert import_class("cs_probe_module:Probe") is Patched
+    reloaded = types.ModuleType("cs_probe_module")
+    reloaded.Probe = Probe  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cs_probe_module", reloaded)
+    assert import_class("cs_probe_module:Probe") is Probe
+    del reloaded.Probe  # type: ignore[attr-defined]
+    with pytest.raises(DecodeError, match="cannot import 'cs_probe_module:Probe'"):
+        import_class("cs_probe_module:Probe")
