@@ -25,7 +25,7 @@ from .golden.paths import golden_path
 
 if TYPE_CHECKING:
     from .golden.checkpoint import Checkpoint
-    from .golden.network import NetworkGuard
+    from .golden.network import HostAllowList, NetworkGuard
     from .golden.replay import Replay
     from .redaction import Redactor
     from .tracing import Tracer, TracerProvider
@@ -53,6 +53,14 @@ class Settings:
     #: the marker's keyword defaults from the ini file (``clearstone_mock``, ``clearstone_ignore``)
     ini_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     fresh: bool = False  # --clearstone-fresh
+
+    @functools.cached_property
+    def host_allow_list(self) -> HostAllowList:
+        """The hosts a replaying test may connect to, shared by every test's network guard:
+        the names are resolved once per session."""
+        from .golden.network import HostAllowList
+
+        return HostAllowList(self.allow_hosts)
 
     @functools.cached_property
     def redactor(self) -> Redactor:
@@ -692,7 +700,7 @@ def _network_guard(item: pytest.Item) -> NetworkGuard | None:
         return None
     from .golden.network import NetworkGuard
 
-    return NetworkGuard(settings.allow_hosts, label=item.nodeid)
+    return NetworkGuard(settings.host_allow_list, label=item.nodeid)
 
 
 def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:

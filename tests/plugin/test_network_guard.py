@@ -92,3 +92,45 @@ def test_allow_network_turns_the_guard_off(project: pytest.Pytester) -> None:
 def test_an_allowed_host_may_be_reached(project: pytest.Pytester, server: int) -> None:
     project.makeini(f"[pytest]\nclearstone_allow_hosts =\n    127.0.0.1:{server}\n")
     project.runpytest().assert_outcomes(passed=1)
+
+
+def test_allowed_host_names_are_resolved_once_per_session(
+    pytester: pytest.Pytester, server: int
+) -> None:
+    """Each replaying test starts a guard; the names it allows are looked up once, not once per
+    test (a DNS lookup per test would cost more than the replay)."""
+    pytester.syspathinsert()
+    pytester.makepyfile(netapp=AGENT.format(port=server))
+    pytester.makepyfile(
+        test_net="""
+        import pytest
+        from netapp import Agent
+
+        @pytest.mark.parametrize("n", range(3))
+        @pytest.mark.replay(mock={"llm": "netapp.complete"})
+        def test_net(replay, n):
+            assert replay.run(Agent().handle, "hi") == "answer to hi"
+        """
+    )
+    pytester.makeconftest(
+        """
+        import socket
+
+        lookups = []
+        _getaddrinfo = socket.getaddrinfo
+
+        def counting(host, *args, **kwargs):
+            lookups.append(host)
+            return _getaddrinfo(host, *args, **kwargs)
+
+        socket.getaddrinfo = counting
+
+        def pytest_sessionfinish(session):
+            print(f"\\nlookups of localhost: {lookups.count('localhost')}")
+        """
+    )
+    pytester.makeini(f"[pytest]\nclearstone_allow_hosts =\n    localhost:{server}\n")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=3)
+    result = pytester.runpytest("-s")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*lookups of localhost: 1"])
