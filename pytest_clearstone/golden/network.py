@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from ..callables import named_after
 from ..errors import NetworkBlockedError, NetworkBlockedWarning
 from .targets import Patches, PatchStack
 
@@ -293,7 +294,7 @@ class NetworkGuard(Patches):
                 guard._check(sock, address)
             return original(sock, address)
 
-        return _named_after(connect, original)
+        return named_after(connect, original)
 
     def _remembering(self, original: Callable[..., Any]) -> Callable[..., Any]:
         names = self._names
@@ -309,7 +310,7 @@ class NetworkGuard(Patches):
                         names[address] = host
             return infos
 
-        return _named_after(getaddrinfo, original)
+        return named_after(getaddrinfo, original)
 
     def _check(self, sock: socket.socket, address: Any) -> None:
         __tracebackhide__ = True
@@ -368,15 +369,6 @@ class NetworkGuard(Patches):
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
         return f"<NetworkGuard {state} for {self.label} allow={list(self.allow.entries)}>"
-
-
-def _named_after(wrapper: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:
-    """``wrapper`` named and documented as ``original`` (what ``functools.wraps`` does that
-    matters here, for a fraction of its cost: a guard makes these for each test)."""
-    wrapper.__name__ = wrapper.__qualname__ = original.__name__
-    wrapper.__doc__ = original.__doc__
-    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
-    return wrapper
 
 
 def _reset_owner(token: contextvars.Token[NetworkGuard | None]) -> None:

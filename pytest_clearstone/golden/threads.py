@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, cast
 
+from ..callables import named_after
 from .targets import Patches, PatchStack
 
 if TYPE_CHECKING:
@@ -257,10 +258,7 @@ def _propagating_submit(original: Callable[..., Future[Any]]) -> Callable[..., F
         finally:
             _in_submit.reset(token)
 
-    submit.__name__ = submit.__qualname__ = "submit"
-    submit.__doc__ = original.__doc__
-    submit.__wrapped__ = original  # type: ignore[attr-defined]
-    return submit
+    return named_after(submit, original)
 
 
 _MISSING: Any = object()
@@ -295,10 +293,7 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
             restore()
             raise
 
-    start.__name__ = start.__qualname__ = "start"
-    start.__doc__ = original.__doc__
-    start.__wrapped__ = original  # type: ignore[attr-defined]
-    return start
+    return named_after(start, original)
 
 
 def install_task_branches(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:

@@ -110,3 +110,18 @@ def test_a_transparent_around_calls_the_source_of_a_plain_function_directly() ->
     assert around.ended == []
     with pytest.raises(AssertionError, match="step called"):  # other kinds step as before
         list(wrap(_gen, around)())
+
+
+def test_named_after_gives_a_wrapper_the_original_s_name_doc_and_wrapped() -> None:
+    from pytest_clearstone.callables import named_after
+
+    def original() -> None:
+        """The original's doc."""
+
+    def wrapper() -> None:
+        pass
+
+    assert named_after(wrapper, original) is wrapper
+    assert (wrapper.__name__, wrapper.__qualname__) == ("original", "original")
+    assert wrapper.__doc__ == "The original's doc."
+    assert wrapper.__wrapped__ is original  # type: ignore[attr-defined]

@@ -700,6 +700,14 @@ def test_class_paths_name_what_decoding_would_import() -> None:
         ),
         ('{"__cs__": "secret", "cls": "collections:OrderedDict"}', "not a pydantic SecretStr"),
         ('{"__cs__": "pydantic", "cls": "no_such_mod_q:M", "v": {}}', "cannot import"),
+        (
+            '{"__cs__": "pydantic", "cls": "collections:OrderedDict", "v": {}, "extra": null}',
+            "bad pydantic value: 'extra' is not an object",
+        ),
+        (
+            '{"__cs__": "attrs", "cls": "collections:OrderedDict", "v": []}',
+            "bad attrs value: 'v' is not an object",
+        ),
         ('{"__cs__": "pydantic", "cls": "nocolon", "v": {}}', "expected 'module:QualName'"),
         ('{"__cs__": "http_request", "module": "os", "method": "GET", "url": "x"}', "not one of"),
         (

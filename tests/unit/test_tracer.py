@@ -504,5 +504,3 @@ def test_a_live_span_copies_and_pickles_as_a_plain_span(tracer: Tracer) -> None:
         assert other.output == {"text": "hi"}
     assert copied.end_time_ns is None
     assert pickled.end_time_ns == span.end_time_ns
-
-
