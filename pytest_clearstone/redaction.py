@@ -66,24 +66,28 @@ DEFAULT_KEYS: tuple[str, ...] = (
     "set-cookie",
 )
 
-#: Patterns on by default: bearer tokens, ``sk-...`` keys, AWS access key ids, JWTs.
+#: Patterns on by default: bearer tokens, ``sk-...`` keys, AWS access key ids, JWTs. Each is
+#: written literal first, the check that no letter or digit comes before it after the literal
+#: (``sk-(?<![A-Za-z0-9]sk-)`` is ``(?<![A-Za-z0-9])sk-``): the regex engine then skips to where
+#: the literal occurs instead of trying a match at every character of a long prompt.
 DEFAULT_PATTERNS: tuple[str, ...] = (
-    r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)",
-    r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}",
-    r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
-    r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
+    r"[Bb](?<!\w[Bb])(?i:earer)\s+(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)",
+    r"sk-(?<![A-Za-z0-9]sk-)[A-Za-z0-9_\-]{16,}",
+    r"(?:AKIA|ASIA)(?<![A-Za-z0-9]AKIA)(?<![A-Za-z0-9]ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
+    r"eyJ(?<![A-Za-z0-9_\-]eyJ)[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
 )
 
-# Known token formats that no default rule redacts, and what to call them in a message.
-_SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+#: Known token formats that no default rule redacts, and what to call them in a message
+#: (written literal first, as the default patterns are).
+SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(rx))
     for kind, rx in (
-        ("GitHub token", r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{40,})"),
-        ("Slack token", r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9\-]{10,}"),
-        ("GitLab token", r"(?<![A-Za-z0-9])glpat-[A-Za-z0-9_\-]{20,}"),
-        ("Google API key", r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_\-]{35}"),
-        ("Stripe key", r"(?<![A-Za-z0-9])[rs]k_(?:live|test)_[0-9A-Za-z]{16,}"),
-        ("Hugging Face token", r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}"),
+        ("GitHub token", r"g(?<![A-Za-z0-9]g)(?:h[pousr]_[A-Za-z0-9]{30,}|ithub_pat_\w{40,})"),
+        ("Slack token", r"xox(?<![A-Za-z0-9]xox)[abposr]-[A-Za-z0-9\-]{10,}"),
+        ("GitLab token", r"glpat-(?<![A-Za-z0-9]glpat-)[A-Za-z0-9_\-]{20,}"),
+        ("Google API key", r"AIza(?<![A-Za-z0-9]AIza)[0-9A-Za-z_\-]{35}"),
+        ("Stripe key", r"[rs]k_(?<![A-Za-z0-9][rs]k_)(?:live|test)_[0-9A-Za-z]{16,}"),
+        ("Hugging Face token", r"hf_(?<![A-Za-z0-9]hf_)[A-Za-z0-9]{30,}"),
         ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     )
 )
@@ -275,7 +279,7 @@ class _Walk:
 
     def _suspects(self, s: str, path: str) -> str:
         spans: list[tuple[int, int, str]] = []
-        for kind, rx in _SUSPECT_FORMATS:
+        for kind, rx in SUSPECT_FORMATS:
             spans.extend((m.start(), m.end(), kind) for m in rx.finditer(s))
         for m in _TOKEN.finditer(s):
             if _generic_suspect(m.group()) and not any(
