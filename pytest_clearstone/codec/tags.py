@@ -243,7 +243,20 @@ def _survey(x: Any, acc: list[int]) -> None:
 def holds_tag(x: Any) -> bool:
     """Whether the JSON tree ``x`` holds an object with the tag key anywhere: whether
     decoding it could do anything but copy it."""
-    return _count_tags(x) > 0
+    t = type(x)
+    if t is dict:
+        if TAG in x:
+            return True
+        values: Any = x.values()
+    elif t is list:
+        values = x
+    else:
+        return False
+    for v in values:
+        t = type(v)
+        if (t is dict or t is list) and holds_tag(v):
+            return True
+    return False
 
 
 def _count_tags(x: Any) -> int:

@@ -82,3 +82,21 @@ def test_a_tag_spelt_with_escapes_is_still_decoded_or_refused():
     for load in (codec.loads_document, codec.loads):
         with pytest.raises(DecodeError, match="refusing to unpickle"):
             load(pickled, allow_pickle=False)
+
+
+@pytest.mark.parametrize(
+    ("tree", "holds"),
+    [
+        ("__cs__", False),
+        ({"k": "__cs__"}, False),
+        ([1, "x", None, [], {}], False),
+        ({"a": [{"b": {"c": [1, 2]}}], "d": {"e": "f"}}, False),
+        ({"__cs__": "tuple", "v": [1]}, True),
+        ([[{"deep": [{"x": 1}, {"__cs__": "bytes", "v": ""}]}]], True),
+        ({"a": 1, "b": [2, {"c": {"__cs__": "pickle", "v": ""}}]}, True),
+        (codec.encode(STATE), True),
+        (codec.encode({"plain": [1, "two", {"three": 3.0}]}), False),
+    ],
+)
+def test_holds_tag_finds_a_tag_key_at_any_depth(tree, holds):
+    assert codec.holds_tag(tree) is holds
