@@ -791,24 +791,24 @@ def _index_paths(doc: Any, count: int | None) -> list[list[Any]] | None:
         return None
     seen: set[tuple[Any, ...]] = set()
     for path in paths:
-        if type(path) is not list or not path or not all(type(p) in (str, int) for p in path):
+        if type(path) is not list or not path:
             return None
-        key = tuple(path)
-        if key in seen:
-            return None
-        seen.add(key)
         node = doc
-        for part in path:
-            in_dict = type(node) is dict and type(part) is str and TAG not in node
-            if not (in_dict and part in node) and not (
-                type(node) is list and type(part) is int and 0 <= part < len(node)
-            ):
+        for part in path:  # plain containers only: a tagged dict on the way ends it
+            t = type(node)
+            if t is dict:
+                if type(part) is not str or TAG in node or part not in node:
+                    return None
+            elif t is not list or type(part) is not int or not 0 <= part < len(node):
                 return None
             node = node[part]
         if type(node) is not dict or TAG not in node:
             return None
-    if any(key[:i] in seen for key in seen for i in range(1, len(key))):
-        return None
+        # (a path inside another passes through that one's tagged dict: refused above)
+        key = tuple(path)
+        if key in seen:
+            return None
+        seen.add(key)
     return paths
 
 

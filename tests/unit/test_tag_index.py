@@ -58,7 +58,15 @@ def test_a_moved_tag_with_the_same_count_falls_back_to_decoding_all():
     assert loaded["agent"]["state"]["history"] == STATE["history"]
 
 
-@pytest.mark.parametrize("paths", [[[]], [["agent", "nope"]], "junk", [[0, 1]], None])
+@pytest.mark.parametrize(
+    "paths",
+    [[[]], [["agent", "nope"]], "junk", [[0, 1]], None, [["agent", ["state"]]],
+     [["agent", {"state": 1}]], [["agent", "state", "history", True]],
+     [["agent", "state", "history", 0.0]], [["agent", "state", "history", -1]],
+     [["agent", "state", "when"], ["agent", "state", "when", "v"]],
+     [["agent", "state", "when", "v"], ["agent", "state", "when"]],
+     [["agent", "state", "when"], ["agent", "state", "when"]], [["agent", "state", "plain"]]],
+)  # fmt: skip
 def test_a_nonsense_index_is_ignored(paths):
     doc = _document()
     doc["tag_index"]["paths"] = paths
