@@ -71,7 +71,7 @@ DEFAULT_KEYS: tuple[str, ...] = (
 #: (``sk-(?<![A-Za-z0-9]sk-)`` is ``(?<![A-Za-z0-9])sk-``): the regex engine then skips to where
 #: the literal occurs instead of trying a match at every character of a long prompt.
 DEFAULT_PATTERNS: tuple[str, ...] = (
-    r"[Bb](?<!\w[Bb])(?i:earer)\s+(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)",
+    r"[Bb](?<!\w[Bb])(?i:earer\s+(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*))",
     r"sk-(?<![A-Za-z0-9]sk-)[A-Za-z0-9_\-]{16,}",
     r"(?:AKIA|ASIA)(?<![A-Za-z0-9]AKIA)(?<![A-Za-z0-9]ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
     r"eyJ(?<![A-Za-z0-9_\-]eyJ)[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",

@@ -251,6 +251,7 @@ BOUNDARY_FIRST = {
 }
 _FRAGMENTS = [
     "", " ", "x", "Z", "7", "_", "-", ".", "=", "~", "/", "+", "\n", "\t", "é", "ß", "K",
+    "\u212a", "\u017f", "\u0130", "\u0131",  # letters that match [A-Za-z] when case is ignored
     "sk-", "sk_", "rk_", "_live_", "_test_", "AKIA", "ASIA", "eyJ", "bearer", "Bearer", "BEARER",
     "bEaReR", "gh", "ghp_", "ghx_", "github_pat_", "xox", "xoxb-", "glpat-", "AIza", "hf_",
     "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN ", " PRIVATE KEY-----",
@@ -284,7 +285,8 @@ def test_literal_first_patterns_find_what_the_boundary_first_forms_find(text: st
 @pytest.mark.parametrize(
     ("text", "matches"),
     [("Bearer abcdefgh1234", 1), ("xbearer abcdefgh1234", 0), ("_Bearer abcdefgh1234", 0),
-     ("é bEaReR a.b~c+d/e==", 1), ("sk-abcdefghijklmnop", 1), ("xsk-abcdefghijklmnop", 0),
+     ("é bEaReR a.b~c+d/e==", 1), ("Bearer abcdefgh\u017f\u212a\u0130\u0131", 1),
+     ("sk-abcdefghijklmnop", 1), ("xsk-abcdefghijklmnop", 0),
      ("-sk-abcdefghijklmnop", 1), ("AKIAABCDEFGHIJKLMNOP", 1), ("1ASIAABCDEFGHIJKLMNOP", 0),
      ("AKIAABCDEFGHIJKLMNOPQ", 0), ("eyJabcd.efgh.", 1), ("-eyJabcd.efgh.ij", 0),
      ("aeyJabcd.efgh.ij", 0), ("ghp_" + "a" * 30, 1), ("xghp_" + "a" * 30, 0),
