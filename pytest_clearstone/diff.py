@@ -7,8 +7,12 @@ import difflib
 import marshal
 import shutil
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
+
+# (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
+from .verbosity import get_verbosity as get_verbosity
+from .verbosity import set_verbosity as set_verbosity
 
 _MAX_VALUE = 80
 _CONTEXT = 24
@@ -20,28 +24,6 @@ _MAX_TEXT_LINES = 40
 #: matching is quadratic)
 _MAX_HINT_PAIRS = 64
 _MAX_HINT_LINE = 5000
-
-_verbosity = 0
-
-
-def set_verbosity(level: int) -> Callable[[], None]:
-    """Set how state deltas show values: below 2 (the default) long values are shortened around
-    where they differ and only the changed lines of a text (with one line of context) are shown;
-    from 2 (pytest ``-vv``) everything is shown in full. The plugin sets it from pytest's
-    verbosity at configure time. Returns a function that restores the level it replaced."""
-    global _verbosity
-    previous, _verbosity = _verbosity, int(level)
-
-    def restore() -> None:
-        global _verbosity
-        _verbosity = previous
-
-    return restore
-
-
-def get_verbosity() -> int:
-    """The level set by :func:`set_verbosity` (pytest's verbosity in a test run)."""
-    return _verbosity
 
 
 def _repr(value: Any) -> str:
@@ -120,7 +102,7 @@ class StateDelta:
     @property
     def verbosity(self) -> int:
         """The verbosity this delta is shown with: its own, else :func:`get_verbosity`."""
-        return _verbosity if self._verbosity is None else self._verbosity
+        return get_verbosity() if self._verbosity is None else self._verbosity
 
     @property
     def width(self) -> int:

@@ -353,7 +353,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "the recording; record it with --clearstone-record. strict compares each call's "
         "arguments and fails on unused responses.",
     )
-    from .diff import set_verbosity  # -vv: state deltas show values in full
+    from .verbosity import set_verbosity  # -vv: state deltas show values in full
 
     config.add_cleanup(set_verbosity(config.get_verbosity()))
     config.stash[_SETTINGS] = _settings(config)
@@ -830,7 +830,8 @@ def pytest_collection_modifyitems(
 ) -> None:
     state = config.stash[_STATE]
     referenced = state.referenced
-    state.test_dirs.update({os.path.dirname(str(item.path)) for item in items})
+    # (the items of a module share its path object, whose hash is cached)
+    state.test_dirs.update({os.path.dirname(str(path)) for path in {item.path for item in items}})
     ini_mock = config.stash[_SETTINGS].ini_options.get("mock")
     used = False
     # golden path (compared case-insensitively where the file system is) -> the path as

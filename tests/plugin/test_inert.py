@@ -96,7 +96,8 @@ def test_report_header_only_when_asked(pytester):
 
 
 def test_an_unused_plugin_imports_neither_the_codec_nor_the_replay(pytester):
-    # importing them is most of what an unused plugin would cost a plain suite (issue 16)
+    # importing them is most of what an unused plugin would cost a plain suite (issue 16); the
+    # state delta only renders failures of golden tests
     pytester.makepyfile(test_plain=PLAIN)
     pytester.makeconftest(
         """
@@ -105,7 +106,11 @@ def test_an_unused_plugin_imports_neither_the_codec_nor_the_replay(pytester):
         def pytest_unconfigure(config):
             loaded = sorted(
                 m for m in sys.modules
-                if m.startswith(("pytest_clearstone.codec", "pytest_clearstone.golden.replay"))
+                if m.startswith((
+                    "pytest_clearstone.codec",
+                    "pytest_clearstone.golden.replay",
+                    "pytest_clearstone.diff",
+                ))
             )
             print("LOADED", loaded)
         """
