@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from ..callables import wrap
 from ..errors import CheckpointNotFoundError
 from ..tracing.trace import Trace
-from ..tracing.tracer import Tracer
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
@@ -29,7 +28,8 @@ from .replaying import ReplayingRun, load_golden
 from .responses import Matcher, ReplayCall, Transform
 from .spec import GoldenSpec
 
-if TYPE_CHECKING:  # imported when recording: a replaying run never needs it
+if TYPE_CHECKING:  # imported when recording: a replaying run never needs them
+    from ..tracing.tracer import Tracer
     from .recording import RecordingRun
 
 
