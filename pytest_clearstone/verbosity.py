@@ -1,8 +1,9 @@
 """How much of a value a failure message shows: pytest's verbosity in a test run.
 
 In a module of its own so that the plugin can set it at configure time without importing
-anything else (:mod:`pytest_clearstone.diff`, which reads it, is only imported when a delta is
-shown). :mod:`pytest_clearstone.diff` re-exports both functions.
+anything else: :mod:`pytest_clearstone.diff`, which reads it, is only imported once a golden is
+replayed or a delta is built, and a run that uses no golden never imports it.
+:mod:`pytest_clearstone.diff` re-exports both functions.
 """
 
 from __future__ import annotations

@@ -233,18 +233,18 @@ def _reset(token: contextvars.Token[_Branch | None]) -> None:
         _branch.set(None)
 
 
-#: (maker, original) -> the propagating wrapper: they hold no state of a propagation, so each
-#: is made once per original (a replay enters a propagation for every test)
-_wrappers: dict[tuple[Any, Any], Any] = {}
+#: maker -> (the original it wrapped, the propagating wrapper): a wrapper holds no state of a
+#: propagation, so it is reused while the original stays the same (a replay enters a
+#: propagation for every test); another library's patch of the original replaces the entry
+_wrappers: dict[Any, tuple[Any, Any]] = {}
 
 
 def _propagating(make: Callable[[Any], Any], original: Any) -> Any:
-    """``make(original)``, made once per original."""
-    key = (make, original)
-    wrapper = _wrappers.get(key)
-    if wrapper is None:
-        wrapper = _wrappers[key] = make(original)
-    return wrapper
+    """``make(original)``, made again only when ``original`` changed."""
+    made = _wrappers.get(make)
+    if made is None or made[0] is not original:
+        made = _wrappers[make] = (original, make(original))
+    return made[1]
 
 
 def _propagating_submit(original: Callable[..., Future[Any]]) -> Callable[..., Future[Any]]:

@@ -339,3 +339,24 @@ def test_each_propagation_patches_in_the_same_wrappers_and_undoes_them() -> None
             seen.append((ThreadPoolExecutor.submit, threading.Thread.start))
         assert (ThreadPoolExecutor.submit, threading.Thread.start) == (submit, start)
     assert seen[0] == seen[1] and seen[0][0] is not submit and seen[0][1] is not start
+
+
+def test_a_wrapper_is_made_again_when_another_patch_replaced_the_original() -> None:
+    """Another library patching Thread.start between tests gets its patch wrapped (not the old
+    original), and the old wrappers are not kept."""
+    from pytest_clearstone.golden import threads
+
+    original = threading.Thread.start
+
+    def patched_start(self: threading.Thread) -> None:
+        original(self)
+
+    threading.Thread.start = patched_start  # type: ignore[method-assign]
+    try:
+        with ContextPropagation():
+            assert threading.Thread.start.__wrapped__ is patched_start  # type: ignore[attr-defined]
+    finally:
+        threading.Thread.start = original  # type: ignore[method-assign]
+    with ContextPropagation():
+        assert threading.Thread.start.__wrapped__ is original  # type: ignore[attr-defined]
+    assert len(threads._wrappers) == 2  # one per maker: submit and start
