@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import gc
+import os
+import re
+import shutil
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 # set by ``run.py --quick`` (or a module's own ``--quick``): fewer tests, sizes and rounds
 QUICK = False
+
+# set by ``run.py --instructions`` (or a module's own): the whole-process benchmarks also count
+# each process's instructions (see :func:`count_instructions`)
+INSTRUCTIONS = False
 
 
 @dataclass
@@ -66,6 +75,24 @@ PYTEST_ARGS = [
 ]
 
 
+#: the repository's root, put on the benchmarked processes' PYTHONPATH: pytest rewrites the
+#: modules of a plugin it finds on ``sys.path``, as for a wheel install, while an editable
+#: install's import hook would hide them from it (and the figures would leave that cost out)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env(*paths: Path) -> dict[str, str]:
+    """The environment of a benchmarked ``pytest`` process, as users run it: bytecode caches
+    written (this sandbox sets PYTHONDONTWRITEBYTECODE), no PYTEST_ADDOPTS, and ``paths`` then
+    :data:`REPO_ROOT` on PYTHONPATH."""
+    env = {**os.environ}
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    parts = (*map(str, paths), str(REPO_ROOT), env.get("PYTHONPATH"))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in parts if p)
+    return env
+
+
 def spread(values: Sequence[float]) -> tuple[float, float, float]:
     """(min, median, max) of ``values``."""
     return min(values), statistics.median(values), max(values)
@@ -86,3 +113,27 @@ def per_call_us(fn: Callable[[], object], n: int) -> float:
     for _ in range(n):
         fn()
     return (time.perf_counter() - start) / n * 1e6
+
+
+def count_instructions(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> int:
+    """The number of instructions the process ``cmd`` executes, counted by valgrind's callgrind
+    (about 50x slower than a plain run): unlike CPU time, machine load cannot move it. Hash
+    randomisation is fixed and ``cmd`` runs once before, uncounted, so that bytecode caches are
+    written; the count then varies by ~0.01% from run to run."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise RuntimeError("counting instructions needs valgrind on PATH (apt install valgrind)")
+    env = {**env, "PYTHONHASHSEED": "0"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, check=True)
+    done = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"valgrind failed in {cwd}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return int(found.group(1))

@@ -13,16 +13,17 @@ the difference).
 
 from __future__ import annotations
 
-import os
 import resource
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _harness import PYTEST_ARGS, Result
+import _harness
+from _harness import PYTEST_ARGS, Result, child_env, count_instructions
 
 N = 500
+UNUSED = ("-p", "no:clearstone")
 
 APP = """
 class Agent:
@@ -84,15 +85,16 @@ def test_plain(n):
 """
 
 
+def _command(args: tuple[str, ...]) -> list[str]:
+    return [sys.executable, "-m", "pytest", *PYTEST_ARGS, *args]
+
+
 def _once(cwd: Path, args: tuple[str, ...]) -> float:
-    env = {**os.environ}
-    env.pop("PYTEST_ADDOPTS", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode caches, as users run
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *PYTEST_ARGS, *args],
+        _command(args),
         cwd=cwd,
-        env=env,
+        env=child_env(),
         capture_output=True,
         text=True,
     )
@@ -131,13 +133,10 @@ def run() -> list[Result]:
         )
         body = GOLDEN_HEADER + "".join(GOLDEN_ONE.format(n=n) for n in range(N))
         (golden / "test_golden.py").write_text(body)
-        env = {**os.environ}
-        env.pop("PYTEST_ADDOPTS", None)
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
         subprocess.run(
-            [sys.executable, "-m", "pytest", *PYTEST_ARGS, "--clearstone-record"],
+            _command(("--clearstone-record",)),
             cwd=golden,
-            env=env,
+            env=child_env(),
             check=True,
             capture_output=True,
         )
@@ -156,7 +155,12 @@ def run() -> list[Result]:
         (plain / "test_plain.py").write_text(PLAIN_TESTS)
 
         replay_ms, floor_ms = _pair((golden, ()), (floor, ()))
-        with_plugin, without_plugin = _pair((plain, ()), (plain, ("-p", "no:clearstone")), 11)
+        with_plugin, without_plugin = _pair((plain, ()), (plain, UNUSED), 11)
+        counts = (
+            [count_instructions(_command(a), plain, child_env()) for a in ((), UNUSED)]
+            if _harness.INSTRUCTIONS
+            else []
+        )
     return [
         Result(
             f"{N} golden replay tests, whole pytest run",
@@ -180,5 +184,27 @@ def run() -> list[Result]:
             30.0,
             "ms",
             target=1.0,
+        ),
+        *(
+            [
+                Result(
+                    f"{N} plain tests, plugin unused, instructions",
+                    counts[0] / 1e9,
+                    "same with -p no:clearstone",
+                    counts[1] / 1e9,
+                    "G",
+                ),
+                # the added instructions as time: their share of the run without the plugin
+                Result(
+                    "plugin unused: added instructions as time",
+                    (counts[0] - counts[1]) / counts[1] * without_plugin,
+                    "budget",
+                    30.0,
+                    "ms",
+                    target=1.0,
+                ),
+            ]
+            if counts
+            else []
         ),
     ]

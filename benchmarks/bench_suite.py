@@ -46,7 +46,6 @@ import argparse
 import datetime as dt
 import importlib.util
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -64,7 +63,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import _harness
-from _harness import PYTEST_ARGS, Result, spread
+from _harness import PYTEST_ARGS, Result, child_env, count_instructions, spread
 
 N_FULL, ROUNDS_FULL = 500, 5
 N_QUICK, ROUNDS_QUICK = 100, 3
@@ -523,12 +522,8 @@ def _modules(n: int) -> Iterator[tuple[int, range]]:
         yield k, range(start, min(n, start + PER_MODULE))
 
 
-def _env(lib: Path) -> dict[str, str]:
-    env = {**os.environ}
-    env.pop("PYTEST_ADDOPTS", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode caches, as users run
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(lib), env.get("PYTHONPATH")) if p)
-    return env
+def _command(suite: str, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pytest", *PYTEST_ARGS, *PLUGINS[suite], *extra]
 
 
 def _pytest(
@@ -539,7 +534,7 @@ def _pytest(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *PYTEST_ARGS, *PLUGINS[suite], *extra],
+        _command(suite, extra),
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -566,7 +561,7 @@ def build(variant: str, root: Path, n: int, say: Callable[[str], None]) -> dict[
     for d in dirs.values():
         d.mkdir()
         (d / "pytest.ini").write_text("[pytest]\n")
-    env = _env(lib)
+    env = child_env(lib)
     with stub_server(stub) as url:
         agent_src = AGENT_COMMON.replace("@STUB_URL@", url)
         agent_src += AGENT_DICT if variant == "dict" else AGENT_OPENAI
@@ -633,7 +628,7 @@ def measure(
         if keep is not None:
             shutil.rmtree(root, ignore_errors=True)
         dirs = build(variant, root, n, say)
-        env = _env(root / "lib")
+        env = child_env(root / "lib")
         say(f"  [{variant}] warming up (bytecode caches) and checking each suite passes")
         for suite in SUITES:
             _pytest(suite, dirs[suite], env, REPLAY_ARGS[suite], n)
@@ -650,6 +645,13 @@ def measure(
                 + ", ".join(f"{s} {cpu[s][-1]:.0f} ms" for s in SUITES)
             )
         golden_kb, state_kb = _golden_size_ratio(dirs)
+        counts: dict[str, int] = {}
+        if _harness.INSTRUCTIONS:
+            for suite in SUITES:
+                say(f"  [{variant}] counting the instructions of the {suite} suite (valgrind)")
+                counts[suite] = count_instructions(
+                    _command(suite, REPLAY_ARGS[suite]), dirs[suite], env
+                )
 
     results = []
     names = {
@@ -671,6 +673,18 @@ def measure(
                 spread=spread(ratios),
             )
         )
+    for peer, target in TARGETS.items():
+        if counts:
+            results.append(
+                Result(
+                    f"[{variant}] {n} golden tests, instructions",
+                    counts["goldens"] / 1e9,
+                    names[peer],
+                    counts[peer] / 1e9,
+                    "G",
+                    target=target,
+                )
+            )
     for peer in TARGETS:
         ratios = [g / p for g, p in zip(wall["goldens"], wall[peer], strict=True)]
         results.append(
@@ -714,8 +728,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--keep", type=Path, help="generate the suites into this directory and leave them there"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each suite's instructions with valgrind (a figure noise cannot move)",
+    )
     args = parser.parse_args(argv)
     _harness.QUICK = args.quick
+    _harness.INSTRUCTIONS = args.instructions
     n, rounds = (N_QUICK, ROUNDS_QUICK) if args.quick else (N_FULL, ROUNDS_FULL)
     n, rounds = args.tests or n, args.rounds or rounds
     started = time.perf_counter()

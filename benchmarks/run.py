@@ -3,6 +3,7 @@
     python benchmarks/run.py            # all
     python benchmarks/run.py tracing    # only bench_tracing.py
     python benchmarks/run.py suite --quick   # fewer tests, sizes and rounds (where supported)
+    python benchmarks/run.py suite plugin --instructions  # also count instructions (valgrind)
 
 Each module defines ``run() -> list[Result]``; baselines are measured in the same run, on the same
 machine, so the ratios mean something even on a shared, noisy machine.
@@ -24,6 +25,9 @@ def main(argv: list[str]) -> int:
     if "--quick" in argv:
         _harness.QUICK = True
         argv = [a for a in argv if a != "--quick"]
+    if "--instructions" in argv:
+        _harness.INSTRUCTIONS = True
+        argv = [a for a in argv if a != "--instructions"]
     names = sorted(p.stem for p in HERE.glob("bench_*.py"))
     if argv:
         names = [n for n in names if any(a in n for a in argv)]
