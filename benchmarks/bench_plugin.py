@@ -8,7 +8,10 @@ Figures are CPU time (user + system) of fresh ``python -m pytest`` processes, ru
 best of 7 (11), with bytecode caching on as users run pytest (this sandbox sets
 PYTHONDONTWRITEBYTECODE; it is removed for the children, and the first round warms the caches) and
 the hypothesis plugin disabled in every run (its import costs a second on its own and would hide
-the difference).
+the difference). The processes see the repository's root on PYTHONPATH, so pytest rewrites the
+plugin's modules as for a wheel install (``_harness.child_env``). With ``--instructions`` (on
+``run.py``) the unused plugin is also counted in instructions (valgrind), and the added share of
+the run's instructions is given as time against the same budget: a figure noise cannot move.
 """
 
 from __future__ import annotations

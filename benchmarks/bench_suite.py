@@ -32,11 +32,15 @@ Figures: CPU time (user + system) of each fresh ``python -m pytest`` process -- 
 machine wall time mostly measures the neighbours -- in ``ROUNDS`` interleaved rounds (the order
 of the 4 suites rotates every round); the ratio is computed per round and reported as
 min/median/max, the median judged against the target. Wall-time medians are printed for
-information.
+information. With ``--instructions`` each suite is also counted once in instructions with valgrind
+(deterministic to ~0.01%, unlike CPU time on a shared machine), judged against the same targets.
+The processes see the repository's root on PYTHONPATH, so pytest rewrites the plugin's modules as
+for a wheel install (``_harness.child_env``).
 
     python benchmarks/bench_suite.py                    # 500 tests, 5 rounds, both variants
     python benchmarks/bench_suite.py --quick            # 100 tests, 3 rounds
     python benchmarks/bench_suite.py --variant openai   # one variant
+    python benchmarks/bench_suite.py --instructions     # also instruction counts (~40 min more)
     python benchmarks/run.py suite [--quick]            # the same through the runner
 """
 
