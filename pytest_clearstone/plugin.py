@@ -10,7 +10,6 @@ start-up of every pytest run cheap where bytecode cannot be cached (PYTHONDONTWR
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import re
@@ -35,24 +34,49 @@ _DEFAULT_DB = ".clearstone/traces.db"
 _MARKER = "replay(path=None, *, mock=None, strict=True, ignore=None, ignore_state=None)"
 
 
-@dataclasses.dataclass(frozen=True)
 class Settings:
-    """The run's pytest-clearstone settings, resolved once (CLI > ini > default)."""
+    """The run's pytest-clearstone settings, resolved once (CLI > ini > default) and not changed
+    afterwards.
 
-    mode: Mode
-    db_path: Path
-    explicit: bool  # any clearstone option or ini key given: then the header line is shown
-    redact_keys: tuple[str, ...] = ()
-    redact_patterns: tuple[str, ...] = ()
-    redact_allow: tuple[str, ...] = ()
-    allow_secrets: bool = False
-    allow_pickle: bool = False
-    allow_network: bool = False
-    allow_hosts: tuple[str, ...] = ()
+    (This class and :class:`_RunState` are written out rather than made by ``dataclasses``:
+    making a dataclass runs generated code, ~7 M instructions for this one, which every pytest
+    run with the plugin installed would pay at start-up.)"""
+
+    #: the provider keys given a placeholder while tests replay (the ini option adds others)
     placeholder_env: tuple[str, ...] = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
-    #: the marker's keyword defaults from the ini file (``clearstone_mock``, ``clearstone_ignore``)
-    ini_options: dict[str, Any] = dataclasses.field(default_factory=dict)
-    fresh: bool = False  # --clearstone-fresh
+
+    def __init__(
+        self,
+        *,
+        mode: Mode,
+        db_path: Path,
+        explicit: bool,  # any clearstone option or ini key given: then the header line is shown
+        redact_keys: tuple[str, ...] = (),
+        redact_patterns: tuple[str, ...] = (),
+        redact_allow: tuple[str, ...] = (),
+        allow_secrets: bool = False,
+        allow_pickle: bool = False,
+        allow_network: bool = False,
+        allow_hosts: tuple[str, ...] = (),
+        placeholder_env: tuple[str, ...] = placeholder_env,
+        ini_options: dict[str, Any] | None = None,
+        fresh: bool = False,  # --clearstone-fresh
+    ) -> None:
+        self.mode = mode
+        self.db_path = db_path
+        self.explicit = explicit
+        self.redact_keys = redact_keys
+        self.redact_patterns = redact_patterns
+        self.redact_allow = redact_allow
+        self.allow_secrets = allow_secrets
+        self.allow_pickle = allow_pickle
+        self.allow_network = allow_network
+        self.allow_hosts = allow_hosts
+        self.placeholder_env = placeholder_env
+        #: the marker's keyword defaults from the ini file (``clearstone_mock``,
+        #: ``clearstone_ignore``)
+        self.ini_options: dict[str, Any] = {} if ini_options is None else ini_options
+        self.fresh = fresh
 
     @functools.cached_property
     def host_allow_list(self) -> HostAllowList:
@@ -75,31 +99,29 @@ class Settings:
         )
 
 
-@dataclasses.dataclass
 class _RunState:
     """Session-wide state: the lazily created trace provider and the report's counters."""
 
-    provider: TracerProvider | None = None
-    counts: dict[str, int] = dataclasses.field(
-        default_factory=lambda: {"replayed": 0, "recorded": 0, "diverged": 0, "missing": 0}
-    )
-    #: goldens written in this run: (path as shown, what changed)
-    written: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    #: marked tests whose golden was not written when recording: (node id, why)
-    not_written: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    #: tests re-recorded by record-diverged: (node id, why: diverged or missing)
-    rerecorded: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    referenced: set[str] = dataclasses.field(default_factory=set)
-    #: the directories of the collected test files (where unused goldens are looked for)
-    test_dirs: set[str] = dataclasses.field(default_factory=set)
-    #: how the run selected a subset of the suite ("": it collected the whole suite)
-    subset: str = ""
-    collect_errors: int = 0
-    failed_saves: list[str] = dataclasses.field(default_factory=list)
-    undo_codec_hooks: Callable[[], None] | None = None
-    #: provider keys given a placeholder by the plugin, set while tests replay (see
-    #: _set_placeholder_keys)
-    placeholders: list[str] = dataclasses.field(default_factory=list)
+    def __init__(self, *, subset: str = "") -> None:
+        self.provider: TracerProvider | None = None
+        self.counts = {"replayed": 0, "recorded": 0, "diverged": 0, "missing": 0}
+        #: goldens written in this run: (path as shown, what changed)
+        self.written: list[tuple[str, str]] = []
+        #: marked tests whose golden was not written when recording: (node id, why)
+        self.not_written: list[tuple[str, str]] = []
+        #: tests re-recorded by record-diverged: (node id, why: diverged or missing)
+        self.rerecorded: list[tuple[str, str]] = []
+        self.referenced: set[str] = set()
+        #: the directories of the collected test files (where unused goldens are looked for)
+        self.test_dirs: set[str] = set()
+        #: how the run selected a subset of the suite ("": it collected the whole suite)
+        self.subset = subset
+        self.collect_errors = 0
+        self.failed_saves: list[str] = []
+        self.undo_codec_hooks: Callable[[], None] | None = None
+        #: provider keys given a placeholder by the plugin, set while tests replay (see
+        #: _set_placeholder_keys)
+        self.placeholders: list[str] = []
 
 
 _SETTINGS = pytest.StashKey[Settings]()
