@@ -677,18 +677,17 @@ def measure(
                 spread=spread(ratios),
             )
         )
-    for peer, target in TARGETS.items():
-        if counts:
-            results.append(
-                Result(
-                    f"[{variant}] {n} golden tests, instructions",
-                    counts["goldens"] / 1e9,
-                    names[peer],
-                    counts[peer] / 1e9,
-                    "G",
-                    target=target,
-                )
-            )
+    results.extend(
+        Result(
+            f"[{variant}] {n} golden tests, instructions",
+            counts["goldens"] / 1e9,
+            names[peer],
+            counts[peer] / 1e9,
+            "G",
+            target=target,
+        )
+        for peer, target in (TARGETS.items() if counts else ())
+    )
     for peer in TARGETS:
         ratios = [g / p for g, p in zip(wall["goldens"], wall[peer], strict=True)]
         results.append(
