@@ -10,6 +10,8 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
+from .equality import same_state
+
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
 from .verbosity import set_verbosity as set_verbosity
@@ -47,13 +49,6 @@ def _short(value: Any, other: Any = None, *, full: bool = False) -> str:
     lo = max(0, start - _CONTEXT)
     hi = min(len(text), lo + _MAX_VALUE)
     return ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
-
-
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except Exception:  # objects whose == raises or is ambiguous (arrays): let deepdiff decide
-        return False
 
 
 class _Change(NamedTuple):
@@ -94,7 +89,7 @@ class StateDelta:
         self.after = after
         self._verbosity = verbosity
         self._width = width
-        equal = _equal(before, after)
+        equal = same_state(before, after)
         self._changes: list[_Change] | None = [] if equal else None
         self._lines: list[str] | None = [] if equal else None
         self._text: list[str] | None = [] if equal else None

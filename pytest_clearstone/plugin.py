@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .golden.checkpoint import Checkpoint
     from .golden.network import HostAllowList, NetworkGuard
     from .golden.replay import Replay
+    from .golden.responses import Matcher
     from .redaction import Redactor
     from .tracing import Tracer, TracerProvider
     from .tracing.tracer import LiveSpan
@@ -127,7 +128,8 @@ class _RunState:
 _SETTINGS = pytest.StashKey[Settings]()
 _STATE = pytest.StashKey[_RunState]()
 _REPLAY = pytest.StashKey["Replay"]()
-_REDACTOR = pytest.StashKey["Redactor"]()
+_REDACTOR = pytest.StashKey["Redactor"]()  # a recording test's
+_REPLAY_REDACTION = pytest.StashKey["_ReplayRedaction"]()  # a replaying test's
 _MARKER_KEYWORDS = pytest.StashKey[dict[str, Any]]()  # the keywords the marker gives
 _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
@@ -490,7 +492,39 @@ def _tracer(config: pytest.Config) -> Tracer:
     return state.provider.get_tracer("pytest-clearstone", __version__)
 
 
-def _transform(config: pytest.Config, redactor: Redactor) -> Any:
+class _ReplayRedaction:
+    """A replaying test's redaction rules, applied to its actual values so that they compare
+    with a golden recorded with something redacted, and made on first use: a golden in which
+    nothing was redacted turns them off before the test runs (:func:`_start`), so replaying it
+    neither makes them nor imports :mod:`pytest_clearstone.redaction` (issue 16)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.active = True
+        self._rules: Redactor | None = None
+
+    def rules(self) -> Redactor:
+        if self._rules is None:
+            self._rules = self.settings.redactor.fresh()
+            self._rules.check_secrets = False  # secrets are only looked for when recording
+        return self._rules
+
+    def __call__(self, value: Any, where: str = "", target: str = "") -> Any:
+        return self.rules()(value, where, target) if self.active else value
+
+    def matcher(self, inner: Matcher | None) -> Matcher:
+        """:meth:`Redactor.matcher <pytest_clearstone.redaction.Redactor.matcher>` while
+        active, else ``inner`` alone."""
+
+        def match(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
+            if self.active:
+                return self.rules().matcher(inner)(target, call_number, recorded, actual)
+            return None if inner is None else inner(target, call_number, recorded, actual)
+
+        return match
+
+
+def _transform(config: pytest.Config, redactor: Callable[[Any, str, str], Any]) -> Any:
     """The conftest's ``pytest_clearstone_redact`` hook, then the redaction rules."""
     hook = config.hook.pytest_clearstone_redact
     if not hook.get_hookimpls():
@@ -542,9 +576,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             golden_exists=settings.mode in _REPLAY_FIRST and path.is_file(),
             writes=bool(mock),
         )
-    redactor = settings.redactor.fresh()
-    if action is Mode.REPLAY:  # secrets are only looked for when recording
-        redactor.check_secrets = False
+    redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
     problem, what = "", ""
     try:
         replay = Replay(
@@ -567,7 +599,10 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
         problem, what = str(exc), "ignore paths"
     if problem:
         pytest.fail(f"{item.nodeid}: bad {what} in @pytest.mark.replay: {problem}", pytrace=False)
-    item.stash[_REDACTOR] = redactor
+    if isinstance(redactor, _ReplayRedaction):
+        item.stash[_REPLAY_REDACTION] = redactor
+    else:
+        item.stash[_REDACTOR] = redactor
     item.stash[_REPLAY] = replay
     item.stash[_OPTIONS] = options
     state = config.stash[_STATE]
@@ -757,7 +792,7 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
         pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
     if not replay.recording and replay.checkpoint.metadata.get("redacted") is False:
         # nothing was redacted when recording: replayed values compare as they are
-        item.stash[_REDACTOR].active = False
+        item.stash[_REPLAY_REDACTION].active = False
 
 
 def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
@@ -1017,6 +1052,8 @@ class _PerTestHooks:
                 del item.stash[_REPLAY]
             if _REDACTOR in item.stash:
                 del item.stash[_REDACTOR]
+            if _REPLAY_REDACTION in item.stash:
+                del item.stash[_REPLAY_REDACTION]
             if not _replays(nextitem):
                 _unset_placeholder_keys(item.config.stash[_STATE])
             for key in (_MARKER_KEYWORDS, _OPTIONS):

@@ -22,7 +22,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import codec
 from ..codec.tags import (
@@ -34,7 +34,6 @@ from ..codec.tags import (
     pickle_locations,
     scan_document,
 )
-from ..diff import StateDelta
 from ..errors import (
     CheckpointCorruptError,
     CheckpointNotFoundError,
@@ -48,6 +47,9 @@ from ..tracing.trace import Trace
 from . import signing
 from .atomic import atomic_write_text
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
+
+if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
+    from ..diff import StateDelta
 
 
 def _library_version() -> str:
@@ -131,6 +133,8 @@ class Checkpoint:
 
     def diff(self, other: Checkpoint) -> StateDelta:
         """The :class:`StateDelta` from this checkpoint's state to ``other``'s."""
+        from ..diff import StateDelta
+
         return StateDelta(self.agent_state, other.agent_state)
 
     def __repr__(self) -> str:

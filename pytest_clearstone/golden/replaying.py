@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import codec
 from ..codec.compare import same_tree
-from ..diff import StateDelta
+from ..equality import same_state
 from ..errors import CheckpointNotFoundError, GoldenMismatchError
 from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
@@ -146,11 +146,17 @@ class ReplayingRun:
         match); with ``ignore_state`` paths, compared by their stored forms without them."""
         ignore = self.spec.ignore_state
         if not ignore:
+            if same_state(recorded.value, actual):
+                return ""
+            from ..diff import StateDelta  # (imported only when something differs)
+
             return str(StateDelta(recorded.value, actual) or "")
         wanted = ignore.prune({root: recorded.encoded}).get(root)
         observed = ignore.prune({root: codec.encode(actual)}).get(root)
         if same_tree(observed, wanted):
             return ""
+        from ..diff import StateDelta
+
         return str(StateDelta(wanted, observed) or "") or "(they differ in their stored forms)"
 
     def _observed(self, value: Any, where: str) -> Any:

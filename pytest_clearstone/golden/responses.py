@@ -12,7 +12,6 @@ from typing import Any
 from .. import codec
 from ..arguments import binder
 from ..codec.compare import UNKNOWN, same_stored_form, same_tree
-from ..diff import StateDelta
 from ..errors import (
     RecordedError,
     ReplayDivergenceError,
@@ -354,6 +353,8 @@ class TargetReplay:
                 else _same_arguments(arguments, expected)
             )
         if not verdict:
+            from ..diff import StateDelta  # (imported only when a call diverges)
+
             delta = StateDelta(wanted, compared)
             self._fail(
                 ReplayDivergenceError(

@@ -181,3 +181,22 @@ def test_marker_without_replay_fixture_replays_the_calls(project, pytester):
     project.record().assert_outcomes(passed=1)
     project.write_app(PREFIX="CHANGED")
     project.replay().assert_outcomes(passed=1)  # the recorded answer, not the live one
+
+
+def test_a_passing_replay_imports_neither_the_redaction_rules_nor_the_state_delta(project):
+    # issue 16: importing them is part of what every replaying pytest process pays; a golden in
+    # which nothing was redacted is compared as it is, and the delta only renders failures
+    project.record().assert_outcomes(passed=1)
+    assert json.loads(project.golden.read_text())["metadata"]["redacted"] is False
+    project.pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_unconfigure(config):
+            names = ("pytest_clearstone.redaction", "pytest_clearstone.diff")
+            print("LOADED", sorted(m for m in sys.modules if m in names))
+        """
+    )
+    result = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["LOADED []"])
