@@ -212,6 +212,55 @@ def test_the_escape_search_agrees_with_a_substring_search() -> None:
         assert tags._has_escape(raw) == (b"\\u" in raw), raw
 
 
+# -- the tags of the indexed values, counted in their JSON text ---------------------------------
+def _walked(values: list[Any]) -> tuple[int, int]:
+    acc = [0, 0]
+    for value in values:
+        tags._survey(value, acc)
+    return acc[0], acc[1]
+
+
+TAG_LIKE = [
+    {"__cs__": "pickle", "type": "m.C", "v": "x"},
+    {"__cs__": "tuple", "v": [{"__cs__": "pickle"}, {"__cs__": "set", "v": []}]},
+    {"__cs__": "pickles"},
+    {"__cs__": "pickle "},
+    {"a": {"b": [[{"__cs__": "datetime", "v": "2024-01-01"}]]}},
+    '{"__cs__":"pickle"}',  # the text of tags inside strings: data
+    ',"__cs__":"pickle"',
+    {'a"__cs__': "pickle", 'x{"__cs__': 1, "__cs__x": 2, "__cs__\\": 3},  # keys that end like one
+    {"k": '\\"__cs__":"pickle"', "__cs__ ": "pickle"},
+    ["__cs__", "pickle", {"v": "__cs__"}],
+    {"é\u2028": {"__cs__": "pickle", "v": "\u0000"}},
+]
+
+
+def test_the_tags_counted_in_the_values_text_are_those_a_walk_finds() -> None:
+    for value in TAG_LIKE:
+        assert tags._tag_counts([value]) == _walked([value]), value
+    assert tags._tag_counts(TAG_LIKE) == _walked(TAG_LIKE) == (8, 3)
+    rng = random.Random(16)
+    for _ in range(300):  # the pieces nested at random
+        values = [rng.choice(TAG_LIKE)]
+        for _ in range(rng.randrange(6)):
+            piece = rng.choice(TAG_LIKE)
+            values = (
+                [{"__cs__": "tuple", "v": values}, piece]
+                if rng.random() < 0.5
+                else [{"k": values, "__cs__": rng.choice(["pickle", "set"])}, piece]
+            )
+        assert tags._tag_counts(values) == _walked(values), values
+
+
+def test_values_orjson_cannot_write_have_their_tags_walked() -> None:
+    values = [{"__cs__": "pickle", "v": 2**70}, {"__cs__": "tuple", "v": [-(2**65)]}]
+    assert tags._tag_counts(values) == (2, 1)
+    deep: Any = {"__cs__": "pickle"}
+    for _ in range(300):  # deeper than orjson writes
+        deep = {"__cs__": "tuple", "v": [deep]}
+    assert tags._tag_counts([deep]) == (301, 1)
+
+
 # -- integers orjson would read as floats ------------------------------------------------------
 @pytest.mark.parametrize(
     "value", [2**64, -(2**63) - 1, 10**30, -(10**25), 12345678901234567890123456789]
