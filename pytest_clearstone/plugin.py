@@ -501,25 +501,28 @@ class _ReplayRedaction:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.active = True
-        self._rules: Redactor | None = None
 
+    @functools.cached_property
     def rules(self) -> Redactor:
-        if self._rules is None:
-            self._rules = self.settings.redactor.fresh()
-            self._rules.check_secrets = False  # secrets are only looked for when recording
-        return self._rules
+        rules = self.settings.redactor.fresh()
+        rules.check_secrets = False  # secrets are only looked for when recording
+        return rules
 
     def __call__(self, value: Any, where: str = "", target: str = "") -> Any:
-        return self.rules()(value, where, target) if self.active else value
+        return self.rules(value, where, target) if self.active else value
 
     def matcher(self, inner: Matcher | None) -> Matcher:
         """:meth:`Redactor.matcher <pytest_clearstone.redaction.Redactor.matcher>` while
-        active, else ``inner`` alone."""
+        active (made once, on the first call it answers), else ``inner`` alone."""
+        redacting: Matcher | None = None
 
         def match(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
-            if self.active:
-                return self.rules().matcher(inner)(target, call_number, recorded, actual)
-            return None if inner is None else inner(target, call_number, recorded, actual)
+            nonlocal redacting
+            if not self.active:
+                return None if inner is None else inner(target, call_number, recorded, actual)
+            if redacting is None:
+                redacting = self.rules.matcher(inner)
+            return redacting(target, call_number, recorded, actual)
 
         return match
 
