@@ -956,7 +956,9 @@ def _install_codec_hooks(config: pytest.Config) -> None:
         or hook.pytest_clearstone_decode.get_hookimpls()
     ):
         return
-    from . import codec
+    # (imported by name, not as the package's attribute: after sys.modules was restored, as
+    # pytester does between in-process runs, the attribute is the previous run's codec)
+    from .codec import use_hooks
 
     def encode(value: Any) -> Any:
         return hook.pytest_clearstone_encode(value=value, config=config)
@@ -964,7 +966,7 @@ def _install_codec_hooks(config: pytest.Config) -> None:
     def decode(type_path: str, data: Any) -> Any:
         return hook.pytest_clearstone_decode(type_path=type_path, data=data, config=config)
 
-    config.stash[_STATE].undo_codec_hooks = codec.use_hooks(encode, decode)
+    config.stash[_STATE].undo_codec_hooks = use_hooks(encode, decode)
 
 
 def _selection(config: pytest.Config) -> str:
