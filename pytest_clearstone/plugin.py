@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 _DEFAULT_DB = ".clearstone/traces.db"
 _MARKER = "replay(path=None, *, mock=None, strict=True, ignore=None, ignore_state=None)"
 
+#: the provider keys given a placeholder while tests replay (ini ``clearstone_placeholder_env``
+#: adds others)
+_PLACEHOLDER_ENV = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+
 
 class Settings:
     """The run's pytest-clearstone settings, resolved once (CLI > ini > default) and not changed
@@ -42,9 +46,6 @@ class Settings:
     (This class and :class:`_RunState` are written out rather than made by ``dataclasses``:
     making a dataclass runs generated code, ~7 M instructions for this one, which every pytest
     run with the plugin installed would pay at start-up.)"""
-
-    #: the provider keys given a placeholder while tests replay (the ini option adds others)
-    placeholder_env: tuple[str, ...] = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
     def __init__(
         self,
@@ -59,7 +60,7 @@ class Settings:
         allow_pickle: bool = False,
         allow_network: bool = False,
         allow_hosts: tuple[str, ...] = (),
-        placeholder_env: tuple[str, ...] = placeholder_env,
+        placeholder_env: tuple[str, ...] = _PLACEHOLDER_ENV,
         ini_options: dict[str, Any] | None = None,
         fresh: bool = False,  # --clearstone-fresh
     ) -> None:
@@ -335,7 +336,7 @@ def _settings(config: pytest.Config) -> Settings:
         allow_network=bool(config.getoption("clearstone_allow_network")),
         allow_hosts=tuple(config.getini("clearstone_allow_hosts")),
         placeholder_env=tuple(
-            dict.fromkeys((*Settings.placeholder_env, *config.getini("clearstone_placeholder_env")))
+            dict.fromkeys((*_PLACEHOLDER_ENV, *config.getini("clearstone_placeholder_env")))
         ),
         ini_options=_ini_options(config),
         fresh=bool(config.getoption("clearstone_fresh")),
@@ -496,7 +497,7 @@ class _ReplayRedaction:
     """A replaying test's redaction rules, applied to its actual values so that they compare
     with a golden recorded with something redacted, and made on first use: a golden in which
     nothing was redacted turns them off before the test runs (:func:`_start`), so replaying it
-    neither makes them nor imports :mod:`pytest_clearstone.redaction` (issue 16)."""
+    neither makes them nor imports :mod:`pytest_clearstone.redaction`."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
