@@ -2,7 +2,8 @@
 
 A support agent handles one request per test: 1 search tool call, 5 LLM calls (~2 KB prompt and
 ~2 KB answer each), 1 ticket tool call; its final state (``vars(agent)``) is ~20 KB. The same
-agent is tested 4 ways, each suite generated into a temporary directory by this benchmark:
+agent is tested 4 ways, and the floor is measured 2 ways, each suite generated into a temporary
+directory by this benchmark:
 
 1. **goldens** -- ``@pytest.mark.replay(..., mock=MOCK)`` + ``replay.run(agent.handle, request)``;
    recorded once with ``--clearstone-record`` against the local stub, then replayed;
@@ -14,13 +15,18 @@ agent is tested 4 ways, each suite generated into a temporary directory by this 
    ``unittest.mock.patch`` of the same targets with ``side_effect`` lists read from a JSON fixture
    file, ``time_machine.travel(tick=False)``, the arguments of every call checked, and a syrupy
    snapshot of the final state (recorded once with ``--snapshot-update``);
-4. **floor** -- per test, ``json.load`` of the final state's JSON file compared with a dict
-   literal of it.
+4. **floor** -- as the issue defines it ("one fixture + ``json.loads`` of the same golden"):
+   a function-scoped fixture (in ``conftest.py``) reads the file named by the test's marker --
+   the very golden the goldens suite replays -- with ``json.load``; the test compares the final
+   state it holds with a dict literal of it;
+5. **state floor** (information, no target; the stricter floor judged before) -- per test,
+   ``json.load`` of the final state's compact JSON file (~40% of a golden's bytes) compared with
+   a dict literal of it, no fixture.
 
 The agent module and its imports (``httpx``; in the SDK variant also ``openai``/``httpx2``) are
-imported by all four suites, the floor included, so the ratios measure the testing machinery,
+imported by all the suites, the floors included, so the ratios measure the testing machinery,
 not the agent's libraries. Each suite runs with the pytest plugins it uses only (the others
-disabled with ``-p no:NAME``): the floor runs without clearstone, so goldens/floor includes the
+disabled with ``-p no:NAME``): the floors run without clearstone, so goldens/floor includes the
 plugin's own start-up.
 
 Two variants: ``dict`` (the LLM is the agent's ``complete(prompt) -> dict`` over HTTP) and
@@ -30,7 +36,7 @@ replay pydantic ``ChatCompletion`` objects; vcrpy 9 patches ``httpx2`` too, so i
 
 Figures: CPU time (user + system) of each fresh ``python -m pytest`` process -- on a shared
 machine wall time mostly measures the neighbours -- in ``ROUNDS`` interleaved rounds (the order
-of the 4 suites rotates every round); the ratio is computed per round and reported as
+of the 5 suites rotates every round); the ratio is computed per round and reported as
 min/median/max, the median judged against the target. Wall-time medians are printed for
 information. With ``--instructions`` each suite is also counted once in instructions with valgrind
 (deterministic to ~0.01%, unlike CPU time on a shared machine), judged against the same targets.
@@ -74,7 +80,8 @@ N_QUICK, ROUNDS_QUICK = 100, 3
 PER_MODULE = 50  # tests per test module, as a project splits them
 WHEN = "2024-01-15T12:00:00+00:00"  # the hand-written and vcrpy suites' frozen clock
 TARGETS = {"floor": 1.3, "vcrpy": 0.15, "hand-written": 0.5}
-SUITES = ("goldens", "vcrpy", "hand-written", "floor")
+INFORMATION = ("state-floor",)  # measured and printed next to the goldens, judged against nothing
+SUITES = ("goldens", "vcrpy", "hand-written", "floor", "state-floor")
 
 # each suite runs with the plugins it uses only
 PLUGINS = {
@@ -82,8 +89,15 @@ PLUGINS = {
     "vcrpy": ["-p", "no:clearstone", "-p", "no:syrupy"],
     "hand-written": ["-p", "no:clearstone", "-p", "no:recording"],
     "floor": ["-p", "no:clearstone", "-p", "no:recording", "-p", "no:syrupy"],
+    "state-floor": ["-p", "no:clearstone", "-p", "no:recording", "-p", "no:syrupy"],
 }
-REPLAY_ARGS = {"goldens": [], "vcrpy": ["--record-mode=none"], "hand-written": [], "floor": []}
+REPLAY_ARGS = {
+    "goldens": [],
+    "vcrpy": ["--record-mode=none"],
+    "hand-written": [],
+    "floor": [],
+    "state-floor": [],
+}
 RECORD_ARGS = {
     "goldens": ["--clearstone-record"],
     "vcrpy": ["--record-mode=once"],
@@ -376,14 +390,44 @@ def test_agent_{n}(snapshot):
     check({n}, snapshot)
 """
 
-FLOOR_HEADER = """import json
+# the floor as issue 16 defines it: one fixture + json.load of the same golden, == a dict
+FLOOR_INI = """[pytest]
+markers =
+    golden(path): the golden (of the goldens suite) the test's fixture reads
+"""
+FLOOR_CONFTEST = """import json
+from pathlib import Path
+
+import pytest
+
+GOLDENS = Path(__file__).parent.parent / "goldens"
+
+
+@pytest.fixture
+def golden(request):
+    path = request.node.get_closest_marker("golden").args[0]
+    with open(GOLDENS / path, encoding="utf-8") as f:
+        return json.load(f)
+"""
+FLOOR_HEADER = """import pytest
+
+import bench_agent  # noqa: F401  (the same imports as the other suites)
+"""
+FLOOR_ONE = """
+
+@pytest.mark.golden("goldens/t{n}.ckpt")
+def test_state_{n}(golden):
+    assert golden["outcome"]["final_state"] == {state!r}
+"""
+
+STATE_FLOOR_HEADER = """import json
 from pathlib import Path
 
 import bench_agent  # noqa: F401  (the same imports as the other suites)
 
 HERE = Path(__file__).parent
 """
-FLOOR_ONE = """
+STATE_FLOOR_ONE = """
 
 def test_state_{n}():
     with open(HERE / "states" / "t{n}.json", encoding="utf-8") as f:
@@ -556,7 +600,7 @@ def _pytest(
 
 
 def build(variant: str, root: Path, n: int, say: Callable[[str], None]) -> dict[str, Path]:
-    """Generate the 4 suites of ``variant`` under ``root`` and record the peers' data."""
+    """Generate the 5 suites of ``variant`` under ``root`` and record the peers' data."""
     lib = root / "lib"
     lib.mkdir(parents=True)
     (lib / "bench_stub.py").write_text(STUB_SOURCE)
@@ -593,28 +637,48 @@ def build(variant: str, root: Path, n: int, say: Callable[[str], None]) -> dict[
                 )
                 + "".join(HAND_ONE.format(n=i) for i in tests)
             )
-            (dirs["floor"] / name).write_text(
-                FLOOR_HEADER + "".join(FLOOR_ONE.format(n=i, state=runs[i]["state"]) for i in tests)
+            (dirs["state-floor"] / name).write_text(
+                STATE_FLOOR_HEADER
+                + "".join(STATE_FLOOR_ONE.format(n=i, state=runs[i]["state"]) for i in tests)
             )
         (dirs["vcrpy"] / "expected").mkdir()
-        (dirs["floor"] / "states").mkdir()
+        (dirs["state-floor"] / "states").mkdir()
         (dirs["hand-written"] / "fixtures").mkdir()
         for i, run in enumerate(runs):
             state = json.dumps(run.pop("state"), separators=(",", ":"))
             (dirs["vcrpy"] / "expected" / f"t{i}.json").write_text(state)
-            (dirs["floor"] / "states" / f"t{i}.json").write_text(state)
+            (dirs["state-floor"] / "states" / f"t{i}.json").write_text(state)
             (dirs["hand-written"] / "fixtures" / f"t{i}.json").write_text(json.dumps(run))
         for suite, args in RECORD_ARGS.items():
             say(f"  [{variant}] recording the {suite} suite against the stub")
             _pytest(suite, dirs[suite], env, args, n)
+    _write_floor(dirs, n)
     sys.modules.pop("bench_stub_server", None)
     return dirs
+
+
+def _write_floor(dirs: dict[str, Path], n: int) -> None:
+    """The floor's suite, which reads the goldens suite's recorded goldens: each test's dict
+    literal is the final state its golden holds."""
+    floor = dirs["floor"]
+    (floor / "pytest.ini").write_text(FLOOR_INI)
+    (floor / "conftest.py").write_text(FLOOR_CONFTEST)
+    goldens = dirs["goldens"] / "goldens"
+    for k, tests in _modules(n):
+        ones = (
+            FLOOR_ONE.format(
+                n=i,
+                state=json.loads((goldens / f"t{i}.ckpt").read_bytes())["outcome"]["final_state"],
+            )
+            for i in tests
+        )
+        (floor / f"test_m{k:02d}.py").write_text(FLOOR_HEADER + "".join(ones))
 
 
 def _golden_size_ratio(dirs: dict[str, Path]) -> tuple[float, float]:
     """Mean golden size and mean compact-JSON size of the final state, in KB."""
     goldens = sorted((dirs["goldens"] / "goldens").glob("*.ckpt"))
-    states = sorted((dirs["floor"] / "states").glob("*.json"))
+    states = sorted((dirs["state-floor"] / "states").glob("*.json"))
     golden_kb = statistics.mean(p.stat().st_size for p in goldens) / 1024
     state_kb = statistics.mean(p.stat().st_size for p in states) / 1024
     return golden_kb, state_kb
@@ -659,12 +723,14 @@ def measure(
 
     results = []
     names = {
-        "floor": f"floor: {n} x json.load + == dict",
+        "floor": f"floor: {n} x fixture, json.load golden",
+        "state-floor": f"state floor (info): {n} x json.load state",
         "vcrpy": f"pytest-recording/vcrpy, {n} cassettes",
         "hand-written": "hand-written: mock.patch+time-machine+syrupy",
     }
     med = statistics.median
-    for peer, target in TARGETS.items():
+    judged: list[tuple[str, float | None]] = [*TARGETS.items(), *((s, None) for s in INFORMATION)]
+    for peer, target in judged:
         ratios = [g / p for g, p in zip(cpu["goldens"], cpu[peer], strict=True)]
         results.append(
             Result(
@@ -686,9 +752,9 @@ def measure(
             "G",
             target=target,
         )
-        for peer, target in (TARGETS.items() if counts else ())
+        for peer, target in (judged if counts else ())
     )
-    for peer in TARGETS:
+    for peer, _ in judged:
         ratios = [g / p for g, p in zip(wall["goldens"], wall[peer], strict=True)]
         results.append(
             Result(
