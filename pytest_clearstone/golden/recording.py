@@ -167,6 +167,23 @@ _REPR_FIXES = (
     "allow pickles"
 )
 
+#: the raw responses of the Stainless-generated SDKs (openai, anthropic, ...): what a method
+#: called through ``.with_raw_response`` answers
+_RAW_RESPONSE_TYPES = ("._legacy_response.LegacyAPIResponse", "._response.APIResponse")
+
+#: why an SDK's raw response refuses the golden, and the target that works
+_RAW_RESPONSE_FIX = (
+    "it is the SDK's raw response, which the method returns when called through "
+    ".with_raw_response (as LangChain's chat models call it); it holds the live HTTP exchange "
+    "and cannot be replayed. Mock the method that calls it instead: for LangChain, the chat "
+    "model's invoke, ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
+)
+
+
+def _repr_fixes(type_name: str) -> str:
+    """Why an answer of type ``type_name`` stored as its repr refuses the golden, and what to do."""
+    return _RAW_RESPONSE_FIX if type_name.endswith(_RAW_RESPONSE_TYPES) else _REPR_FIXES
+
 
 def refuse_unreplayable_outputs(trace: Trace) -> None:
     """Raise :class:`SerializationError` naming the call, the path and the type when a mocked
@@ -184,6 +201,6 @@ def refuse_unreplayable_outputs(trace: Trace) -> None:
             raise SerializationError(
                 format_path(where, f"the answer of call #{number} to {target}"),
                 type_name,
-                _REPR_FIXES,
+                _repr_fixes(type_name),
                 advice="",
             )

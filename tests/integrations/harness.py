@@ -145,8 +145,12 @@ class Stack:
         self.last_log = self._log_lines()[before:]
         return result
 
+    def try_record(self, *args: str, xdist: bool = False) -> pytest.RunResult:
+        """Record, whatever the outcome."""
+        return self._run(False, ("--clearstone-record", *args), xdist)
+
     def record(self, *args: str, xdist: bool = False) -> pytest.RunResult:
-        result = self._run(False, ("--clearstone-record", *args), xdist)
+        result = self.try_record(*args, xdist=xdist)
         _assert_passed(result, "record")
         assert self.last_log and all(
             line["openai"] + line["anthropic"] > 0 for line in self.last_log

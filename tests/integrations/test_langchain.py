@@ -119,6 +119,30 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
                                  "You are a grumpy cooking assistant!*"])
 
 
+def test_the_sdk_method_under_the_chat_model_is_refused_naming_the_chat_model_method(
+    stack: Stack,
+) -> None:
+    """ChatOpenAI calls ``Completions.create`` through ``with_raw_response``: mocked there, the
+    answer recorded is the SDK's raw response, which cannot be stored. The message names it
+    and the target that works (the chat model's method), not a function under the SDK's."""
+    stack.write_test("sdk_target", HEADER + """
+@pytest.mark.replay("goldens/sdk.ckpt",
+                    mock={"llm": "openai.resources.chat.completions.Completions.create"})
+def test_it(replay):
+    agent = app.ChefAgent(app.make_llm())
+    assert replay.run(agent.ask, "Risotto tips?").content == "Answer to 'Risotto tips?'"
+""")
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*cannot serialise the answer of call #1 to "
+        "openai.resources.chat.completions.Completions.create*LegacyAPIResponse*"
+        "raw response*with_raw_response*"
+        "Mock the method that calls it*langchain_openai.ChatOpenAI.invoke*",
+    ])
+    assert not stack.goldens()
+
+
 def test_under_xdist(stack: Stack) -> None:
     for name in ("invoke", "tool_calls"):
         stack.write_test(name, HEADER + SCENARIOS[name])

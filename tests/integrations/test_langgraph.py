@@ -129,7 +129,8 @@ XFAIL: dict[str, str] = {
     "tool_calls_sdk_target": (
         "ChatOpenAI calls Completions.create through with_raw_response, so its answer is an "
         "openai._legacy_response.LegacyAPIResponse the codec cannot store: the recording fails "
-        "('cannot serialise the answer of call #1 ... only its repr could be stored')"
+        "('cannot serialise the answer of call #1 ... it is the SDK's raw response', naming "
+        "the chat model's method to mock instead)"
     ),
     "llm_in_attribute_no_get_state": (
         "the agent's __dict__ is its state and state['graph'] (a "
