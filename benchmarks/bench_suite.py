@@ -46,7 +46,7 @@ for a wheel install (``_harness.child_env``).
     python benchmarks/bench_suite.py                    # 500 tests, 5 rounds, both variants
     python benchmarks/bench_suite.py --quick            # 100 tests, 3 rounds
     python benchmarks/bench_suite.py --variant openai   # one variant
-    python benchmarks/bench_suite.py --instructions     # also instruction counts (~40 min more)
+    python benchmarks/bench_suite.py --instructions     # also instruction counts (~20 min more)
     python benchmarks/run.py suite [--quick]            # the same through the runner
 """
 
