@@ -729,8 +729,9 @@ def measure(
         "hand-written": "hand-written: mock.patch+time-machine+syrupy",
     }
     med = statistics.median
-    judged: list[tuple[str, float | None]] = [*TARGETS.items(), *((s, None) for s in INFORMATION)]
-    for peer, target in judged:
+    # each peer with its target (None: printed for information, judged against nothing)
+    peers: list[tuple[str, float | None]] = [*TARGETS.items(), *((s, None) for s in INFORMATION)]
+    for peer, target in peers:
         ratios = [g / p for g, p in zip(cpu["goldens"], cpu[peer], strict=True)]
         results.append(
             Result(
@@ -752,9 +753,9 @@ def measure(
             "G",
             target=target,
         )
-        for peer, target in (judged if counts else ())
+        for peer, target in (peers if counts else ())
     )
-    for peer, _ in judged:
+    for peer, _ in peers:
         ratios = [g / p for g, p in zip(wall["goldens"], wall[peer], strict=True)]
         results.append(
             Result(
