@@ -32,6 +32,7 @@ is parsed, not in a second walk; a document without any tag is parsed with no ho
 
 from __future__ import annotations
 
+import atexit
 import base64
 import dataclasses
 import datetime as _dt
@@ -738,8 +739,43 @@ def decode(tree: Any, *, allow_pickle: bool = False) -> Any:
     """Decode a tree made by :func:`encode`. Returns a new value; ``tree`` is not changed.
 
     A ``pickle`` tag raises :class:`DecodeError` unless ``allow_pickle``. Decode a tree once:
-    decoded data may hold dicts shaped like tags (a ``dict`` tag's value), which are data."""
+    decoded data may hold dicts shaped like tags (a ``dict`` tag's value), which are data. An
+    SDK client or resource reference decodes to the same object each time (see
+    :mod:`.clients`)."""
+    if type(tree) is dict and tree.get(TAG) in _REFERENCE_TAGS:
+        return _decode_reference(tree, allow_pickle)
     return _decode_walk(tree, _HOOK if allow_pickle else _SAFE_HOOK)
+
+
+#: decoded SDK client and resource references by their stored text (and pickle policy): a
+#: golden names its client in every SDK call's arguments, and a reference always decodes to the
+#: same object (:func:`pytest_clearstone.codec.clients.decode_client`), so it is decoded once
+_references: dict[tuple[bytes | str, bool], Any] = {}
+
+
+def _decode_reference(tree: dict[str, Any], allow_pickle: bool) -> Any:
+    hook = _HOOK if allow_pickle else _SAFE_HOOK
+    try:
+        text: bytes | str = (
+            orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)
+            if orjson is not None
+            else json.dumps(tree, sort_keys=True)
+        )
+    except (TypeError, ValueError):  # not JSON data (a tree built in memory): not remembered
+        return _decode_walk(tree, hook)
+    key = (text, allow_pickle)
+    found = _references.get(key, _NOT_INDEXED)
+    if found is _NOT_INDEXED:
+        found = _decode_walk(tree, hook)
+        if not _references:  # dropped before interpreter shutdown tears their modules down
+            atexit.register(_references.clear)
+        elif len(_references) >= _REFERENCES_LIMIT:
+            _references.clear()
+        _references[key] = found
+    return found
+
+
+_REFERENCES_LIMIT = 64
 
 
 def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:

@@ -785,6 +785,45 @@ def test_a_rebuilt_client_serves_every_decode_of_the_same_reference() -> None:
     assert first["self"]._client.api_key == codec.PLACEHOLDER_KEY
 
 
+def test_a_stored_resource_reference_is_decoded_once_for_every_call_that_names_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a golden of an SDK agent holds the same reference in each call's `self`: decoding it
+    # walked and rebuilt it every time (~48 k instructions of each answered call)
+    openai = pytest.importorskip("openai")
+    from pytest_clearstone.codec import tags
+
+    decoded: list[Any] = []
+    real = tags._DECODERS["sdk_resource"]
+
+    def counting(tree: dict[str, Any]) -> Any:
+        decoded.append(tree)
+        return real(tree)
+
+    monkeypatch.setitem(tags._DECODERS, "sdk_resource", counting)
+    client = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v3")
+    text = dumps(encode(client.chat.completions))
+    first = decode(json.loads(text))
+    reordered = dict(reversed(list(json.loads(text).items())))  # the same reference
+    assert decode(reordered) is first
+    assert len(decoded) == 1
+    other = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v4")
+    second = decode(json.loads(dumps(encode(other.chat.completions))))
+    assert second is not first and str(second._client.base_url) == "http://localhost:9/v4/"
+    assert len(decoded) == 2
+
+
+def test_a_reference_decoded_with_pickles_allowed_is_still_refused_where_they_are_not() -> None:
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v5")
+    tree = json.loads(dumps(encode(client)))
+    tree["v"]["max_retries"] = {TAG: "pickle", "type": "int", "v": "gARLAy4="}
+    assert decode(tree, allow_pickle=True).max_retries == 3
+    for _ in range(2):  # a refusal is not remembered as an answer
+        with pytest.raises(DecodeError, match="pickles not allowed"):
+            decode(tree)
+
+
 def test_a_resource_not_created_yet_is_found_where_its_module_says() -> None:
     # finding it by creating every resource of the client imported the whole SDK
     openai = pytest.importorskip("openai")
