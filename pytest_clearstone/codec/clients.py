@@ -21,6 +21,7 @@ import importlib
 import inspect
 import weakref
 from collections import deque
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from ..errors import DecodeError
@@ -115,30 +116,38 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
     return {TAG: "sdk_client", "cls": class_path(t), "v": settings}
 
 
-#: rebuilt clients by their stored reference: a golden names its client in every call's
-#: arguments, and building one costs an SSL context (~30 ms); calls made through a rebuilt
-#: client are the mocked ones, so one client serves every decode of the same reference
-_rebuilt: dict[Any, Any] = {}
+#: decoded references by a key of their stored form: a golden names its client in every call's
+#: arguments, building one costs an SSL context (~30 ms), and calls made through a rebuilt client
+#: are the mocked ones, so one client (and one of each of its resources) serves every decode of
+#: the same reference
+_rebuilt: dict[Hashable, Any] = {}
+_REBUILT_LIMIT = 64
+
+
+def remembered(key: Hashable, build: Callable[[], Any]) -> Any:
+    """What ``build()`` made for ``key`` before in this process, else ``build()``'s value, then
+    remembered (up to 64 keys at a time; dropped at exit, before interpreter shutdown tears the
+    clients' modules down). An exception is not remembered."""
+    found = _rebuilt.get(key)
+    if found is None:
+        found = build()
+        if not _rebuilt:
+            atexit.register(_rebuilt.clear)
+        elif len(_rebuilt) >= _REBUILT_LIMIT:
+            _rebuilt.clear()
+        _rebuilt[key] = found
+    return found
 
 
 def decode_client(tree: dict[str, Any]) -> Any:
     """The stored client class built with its settings (and :data:`PLACEHOLDER_KEY`); the same
     object for the same stored reference."""
     try:
-        key: Any = (tree.get("cls"), _frozen(tree.get("v")))
+        key: Hashable = ("sdk_client", tree.get("cls"), _frozen(tree.get("v")))
         hash(key)
     except TypeError:  # not a reference this can remember: rebuilt each time
-        key = None
-    client = _rebuilt.get(key) if key is not None else None
-    if client is None:
-        client = _build_client(tree)
-        if key is not None:
-            if not _rebuilt:  # dropped before interpreter shutdown tears their modules down
-                atexit.register(_rebuilt.clear)
-            elif len(_rebuilt) >= 64:
-                _rebuilt.clear()
-            _rebuilt[key] = client
-    return client
+        return _build_client(tree)
+    return remembered(key, lambda: _build_client(tree))
 
 
 def _frozen(tree: Any) -> Any:

@@ -32,7 +32,6 @@ is parsed, not in a second walk; a document without any tag is parsed with no ho
 
 from __future__ import annotations
 
-import atexit
 import base64
 import dataclasses
 import datetime as _dt
@@ -48,6 +47,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..errors import DecodeError, SerializationError, UnencodableValueWarning, describe
+from .clients import remembered
 from .fast_json import orjson
 from .library import DECODERS as LIBRARY_DECODERS
 from .library import encode_library, kind_of
@@ -747,13 +747,10 @@ def decode(tree: Any, *, allow_pickle: bool = False) -> Any:
     return _decode_walk(tree, _HOOK if allow_pickle else _SAFE_HOOK)
 
 
-#: decoded SDK client and resource references by their stored text (and pickle policy): a
-#: golden names its client in every SDK call's arguments, and a reference always decodes to the
-#: same object (:func:`pytest_clearstone.codec.clients.decode_client`), so it is decoded once
-_references: dict[tuple[bytes | str, bool], Any] = {}
-
-
 def _decode_reference(tree: dict[str, Any], allow_pickle: bool) -> Any:
+    """An SDK client or resource reference, decoded once per process for its stored text and
+    pickle policy (:func:`.clients.remembered`): a golden names its client in every SDK call's
+    arguments, and a reference always decodes to the same object."""
     hook = _HOOK if allow_pickle else _SAFE_HOOK
     try:
         text: bytes | str = (
@@ -763,19 +760,7 @@ def _decode_reference(tree: dict[str, Any], allow_pickle: bool) -> Any:
         )
     except (TypeError, ValueError):  # not JSON data (a tree built in memory): not remembered
         return _decode_walk(tree, hook)
-    key = (text, allow_pickle)
-    found = _references.get(key, _NOT_INDEXED)
-    if found is _NOT_INDEXED:
-        found = _decode_walk(tree, hook)
-        if not _references:  # dropped before interpreter shutdown tears their modules down
-            atexit.register(_references.clear)
-        elif len(_references) >= _REFERENCES_LIMIT:
-            _references.clear()
-        _references[key] = found
-    return found
-
-
-_REFERENCES_LIMIT = 64
+    return remembered(("reference", text, allow_pickle), lambda: _decode_walk(tree, hook))
 
 
 def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
