@@ -4,7 +4,8 @@ A client (``openai.OpenAI``/``AsyncOpenAI``, ``anthropic.Anthropic``/``AsyncAnth
 ``httpx``/``httpx2`` ``Client``/``AsyncClient``, or a user's subclass of one) is stored as its
 class and its non-secret settings — base URL, timeout, retries — never its key or headers (the
 key and the secret headers' values are noted as withheld, :mod:`.withheld`), and rebuilt by
-calling the class with those settings and :data:`PLACEHOLDER_KEY`. A resource
+calling the class with those settings and :data:`PLACEHOLDER_KEY`; its HTTP transport is made
+when it first sends a request (:class:`DeferredTransport`). A resource
 (``client.chat.completions``) is stored as its class, its client's reference and the attribute
 path from the client to it, and rebuilt as that attribute of the rebuilt client.
 
@@ -19,6 +20,7 @@ import contextlib
 import functools
 import importlib
 import inspect
+import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -171,11 +173,16 @@ def _build_client(tree: dict[str, Any]) -> Any:
     if not isinstance(settings, dict):
         raise DecodeError(f"bad 'sdk_client' value: the settings of {tree['cls']!r}")
     kwargs = dict(settings)
+    library = importlib.import_module(base.partition(":")[0])
     if isinstance(kwargs.get("timeout"), dict):
-        library = importlib.import_module(base.partition(":")[0])
         kwargs["timeout"] = library.Timeout(**kwargs["timeout"])
+    is_async = base.partition(":")[2].startswith("Async")
     if base in SDK_CLIENTS:
         kwargs["api_key"] = PLACEHOLDER_KEY
+        if _takes(cls, "http_client"):
+            kwargs.update(_sdk_http_client(library, is_async))
+    elif _takes(cls, "transport"):
+        kwargs["transport"] = _deferred_transport(library, is_async, None)
     try:
         return cls(**kwargs)
     except Exception as exc:
@@ -184,6 +191,103 @@ def _build_client(tree: dict[str, Any]) -> Any:
             f"{type(exc).__name__}: {exc}. Register an encoder and decoder for it with "
             f"pytest_clearstone.codec.register"
         ) from None
+
+
+@per_type
+def _keywords(t: type) -> frozenset[str] | None:
+    """The keyword arguments class ``t`` is called with, ``None`` for any (``**kwargs``)."""
+    try:
+        parameters = inspect.signature(t).parameters.values()
+    except (TypeError, ValueError):
+        return frozenset()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(p.name for p in parameters)
+
+
+def _takes(t: type, name: str) -> bool:
+    keywords = _keywords(t)
+    return keywords is None or name in keywords
+
+
+def _sdk_http_client(sdk: Any, is_async: bool) -> dict[str, Any]:
+    """``http_client=``: the SDK's own default HTTP client (its timeout, limits and redirects)
+    with a deferred transport; nothing when this SDK version has no such client."""
+    client_class: Any = getattr(
+        sdk, "DefaultAsyncHttpxClient" if is_async else "DefaultHttpxClient", None
+    )
+    if not isinstance(client_class, type):
+        return {}
+    base = client_base(client_class)
+    if base is None or base not in HTTP_CLIENTS:
+        return {}
+    http = importlib.import_module(base.partition(":")[0])
+    limits = getattr(sdk, "DEFAULT_CONNECTION_LIMITS", None)
+    return {"http_client": client_class(transport=_deferred_transport(http, is_async, limits))}
+
+
+def _deferred_transport(http: Any, is_async: bool, limits: Any) -> Any:
+    """A transport of HTTP library ``http`` (httpx or httpx2) that makes the library's own
+    (with ``limits`` when given) when its client first sends a request."""
+    make_class = http.AsyncHTTPTransport if is_async else http.HTTPTransport
+
+    def make() -> Any:
+        return make_class() if limits is None else make_class(limits=limits)
+
+    return DeferredAsyncTransport(make) if is_async else DeferredTransport(make)
+
+
+class _Deferred:
+    """Makes a transport once, when it is first needed (by any thread)."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._made: Any = None
+        self._lock = threading.Lock()
+
+    def transport(self) -> Any:
+        with self._lock:
+            if self._made is None:
+                self._made = self._make()
+            return self._made
+
+
+class DeferredTransport(_Deferred):
+    """The HTTP transport of a rebuilt sync client: the library's own, made when the client
+    first sends a request. A rebuilt client's calls are the mocked ones, and making a transport
+    loads certificates into an SSL context and imports the HTTP core (~30 ms, most of a golden
+    suite's one-time work); a call that is not mocked goes out as it would have (when the
+    network is allowed)."""
+
+    def handle_request(self, request: Any) -> Any:
+        return self.transport().handle_request(request)
+
+    def close(self) -> None:
+        if self._made is not None:
+            self._made.close()
+
+    def __enter__(self) -> DeferredTransport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class DeferredAsyncTransport(_Deferred):
+    """:class:`DeferredTransport` for a rebuilt async client."""
+
+    async def handle_async_request(self, request: Any) -> Any:
+        return await self.transport().handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._made is not None:
+            await self._made.aclose()
+
+    async def __aenter__(self) -> DeferredAsyncTransport:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 def _children(obj: Any, create: bool) -> list[tuple[str, Any]]:

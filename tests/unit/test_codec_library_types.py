@@ -4,12 +4,17 @@ types can be taught with ``register`` and the hooks."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import http.server
+import inspect
 import json
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -783,6 +788,108 @@ def test_a_rebuilt_client_serves_every_decode_of_the_same_reference() -> None:
     first, second = codec.decode(tree), codec.decode(tree)
     assert first["self"]._client is second["self"]._client
     assert first["self"]._client.api_key == codec.PLACEHOLDER_KEY
+
+
+class _Answering(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"object": "list", "data": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def local_service() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answering)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def transports_made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every HTTP transport httpx or httpx2 makes (each loads certificates into an SSL context,
+    ~30 ms)."""
+    made: list[Any] = []
+    for module in (httpx, httpx2):
+        for cls in (module.HTTPTransport, module.AsyncHTTPTransport):
+            real = cls.__init__
+
+            def init(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> None:
+                made.append(self)
+                _real(self, *args, **kwargs)
+
+            monkeypatch.setattr(cls, "__init__", init)
+    return made
+
+
+class OwnOpenAI(openai.OpenAI):
+    """A user's client class whose constructor takes only some of the SDK's arguments."""
+
+    def __init__(self, *, api_key: str, base_url: str, timeout: Any, max_retries: int) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda url: openai.OpenAI(api_key=API_KEY, base_url=url + "/v1", max_retries=0),
+        lambda url: openai.AsyncOpenAI(api_key=API_KEY, base_url=url + "/v1", max_retries=0),
+        lambda url: anthropic.Anthropic(api_key=API_KEY, base_url=url, max_retries=0),
+        lambda url: anthropic.AsyncAnthropic(api_key=API_KEY, base_url=url, max_retries=0),
+        lambda url: httpx.Client(base_url=url, timeout=7.0),
+        lambda url: httpx2.AsyncClient(base_url=url, follow_redirects=True),
+    ],
+    ids=["OpenAI", "AsyncOpenAI", "Anthropic", "AsyncAnthropic", "httpx", "httpx2-async"],
+)
+def test_a_rebuilt_client_makes_its_http_transport_when_it_first_sends_a_request(
+    make: Any, transports_made: list[Any], local_service: str
+) -> None:
+    # a golden's client is rebuilt to be compared and restored, and its calls are the mocked
+    # ones: making its transport at once cost an SSL context (~30 ms, the most of a golden
+    # suite's one-time work)
+    client = make(local_service + f"/{len(transports_made)}{id(make)}")  # not remembered yet
+    tree = json.loads(dumps(encode(client)))
+    transports_made.clear()
+    rebuilt = decode(tree)
+    assert type(rebuilt) is type(client)
+    assert transports_made == []
+    assert encode(rebuilt) == tree  # the same settings
+    # a call that is not mocked (the network allowed) still reaches the service, once
+    if isinstance(rebuilt, (httpx.Client, httpx2.AsyncClient)):
+        answer = rebuilt.get("/models")
+    else:  # how the SDKs call an endpoint they have no method for
+        answer = rebuilt.get("/models", cast_to=object)
+    if inspect.isawaitable(answer):
+        answer = asyncio.run(_awaited(answer))
+    assert (answer if isinstance(answer, dict) else answer.json()) == {"object": "list", "data": []}
+    assert len(transports_made) == 1
+
+
+async def _awaited(value: Any) -> Any:
+    return await value
+
+
+def test_a_client_class_that_takes_no_http_client_is_rebuilt_as_it_is_called(
+    local_service: str,
+) -> None:
+    client = OwnOpenAI(api_key=API_KEY, base_url=local_service + "/own", timeout=9.0, max_retries=1)
+    rebuilt = loads(dumps(encode(client)))
+    assert type(rebuilt) is OwnOpenAI
+    assert encode(rebuilt) == encode(client)
+    assert rebuilt.get("/models", cast_to=object) == {"object": "list", "data": []}
 
 
 def test_a_stored_resource_reference_is_decoded_once_for_every_call_that_names_it(
