@@ -85,10 +85,15 @@ def is_resource(t: type) -> bool:
 def _timeout(value: Any) -> Any:
     if value is None or type(value) in (int, float):
         return value
-    parts = ("connect", "read", "write", "pool")
-    if all(hasattr(value, part) for part in parts):
-        return {part: getattr(value, part) for part in parts}
-    return _OMIT
+    try:  # an httpx/httpx2 Timeout
+        return {
+            "connect": value.connect,
+            "read": value.read,
+            "write": value.write,
+            "pool": value.pool,
+        }
+    except AttributeError:
+        return _OMIT
 
 
 _OMIT = object()
@@ -107,6 +112,11 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
                 withheld.note(secret, f"the {name} of {article(library_class)} client")
     else:
         note_secret_headers(v.headers, article(library_class))
+    return {TAG: "sdk_client", "cls": class_path(t), "v": _settings(v, base)}
+
+
+def _settings(v: Any, base: str) -> dict[str, Any]:
+    """What a client reference stores of client ``v`` (of the known client class ``base``)."""
     settings: dict[str, Any] = {"base_url": str(v.base_url)}
     timeout = _timeout(v.timeout)
     if timeout is not _OMIT:
@@ -115,7 +125,42 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
         settings["max_retries"] = int(v.max_retries)
     else:
         settings["follow_redirects"] = bool(v.follow_redirects)
-    return {TAG: "sdk_client", "cls": class_path(t), "v": settings}
+    return settings
+
+
+def is_stored_as(v: Any, tree: Any) -> bool | None:
+    """Whether client or resource ``v`` encodes to the reference ``tree`` (as :func:`encode_client`
+    and :func:`encode_resource` would store it, by the library encoders), found without
+    encoding ``v``: a replayed SDK call compares its live ``self`` with the recorded one at
+    every call. ``None`` when this cannot tell (``tree`` is no reference of ``v``'s kind, or
+    ``v`` would not be stored as one): encode ``v`` to compare."""
+    if type(tree) is not dict:
+        return None
+    t = type(v)
+    tag = tree.get(TAG)
+    if tag == "sdk_client":
+        base = client_base(t)
+        if base is None or not is_importable(t) or tree.keys() != _CLIENT_KEYS:
+            return None
+        return bool(tree["cls"] == class_path(t) and tree["v"] == _settings(v, base))
+    if tag == "sdk_resource":
+        client = getattr(v, "_client", None)
+        if client is None or not is_resource(t) or not is_importable(t):
+            return None
+        if tree.keys() != _RESOURCE_KEYS or client_base(type(client)) is None:
+            return None
+        same_client = is_stored_as(client, tree["client"])
+        if same_client is None:
+            return None
+        path = resource_path(client, v)
+        if path is None:
+            return None
+        return bool(same_client and tree["cls"] == class_path(t) and tree["path"] == path)
+    return None
+
+
+_CLIENT_KEYS = frozenset({TAG, "cls", "v"})
+_RESOURCE_KEYS = frozenset({TAG, "cls", "path", "client"})
 
 
 #: decoded references by a key of their stored form: a golden names its client in every call's

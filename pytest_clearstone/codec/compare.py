@@ -14,8 +14,13 @@ import dataclasses
 from typing import Any
 
 from ..errors import describe
+from .clients import is_stored_as
 from .library import kind_of
+from .registry import REGISTRY
 from .tags import TAG, StoredRepr, encode
+
+#: the library kinds stored as references, compared with their recorded tree unencoded
+_REFERENCES = frozenset({"sdk_client", "sdk_resource"})
 
 #: ``recorded_tree`` of :func:`same_stored_form` when the recorded value's stored form is not
 #: at hand
@@ -72,7 +77,12 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         # a plain dict's tree has its keys (a tagged one stands for another value)
         plain = type(tree) is dict and TAG not in tree and tree.keys() == b.keys()
         return all(_same(a[k], b[k], tree[k] if plain else UNKNOWN) for k in a)
-    if kind_of(t) or dataclasses.is_dataclass(t):
+    kind = kind_of(t)
+    if kind or dataclasses.is_dataclass(t):
+        if tree is not UNKNOWN and kind in _REFERENCES and not REGISTRY.active:
+            stored_as = is_stored_as(a, tree)  # (a registered encoder may store it otherwise)
+            if stored_as is not None:
+                return stored_as
         return same_tree(encode(a), encode(b) if tree is UNKNOWN else tree)
     state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
     if state_a is not None and state_b is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from pytest_clearstone import codec
 from pytest_clearstone.codec import StoredRepr, same_stored_form
 
@@ -72,3 +74,98 @@ def test_a_library_value_is_compared_with_its_part_of_the_recorded_tree() -> Non
     # a tree that does not have the value's shape is not used
     assert not same_stored_form(live, decoded, {"other": tree["model"]})
     assert not same_stored_form([live], [decoded], [tree, tree])
+
+
+# ---------------------------------------------------------------- SDK clients and resources
+
+
+def _references() -> list[tuple[str, object, object]]:
+    """(what, live, recorded): pairs of live clients or resources and those a golden recorded,
+    some stored alike and some not."""
+    import anthropic
+    import httpx2
+    import openai
+
+    def oa(**settings: object) -> openai.OpenAI:
+        return openai.OpenAI(**{"api_key": "sk-live-key", **settings})  # type: ignore[arg-type]
+
+    return [
+        ("same resource", oa().chat.completions, oa(api_key="sk-other").chat.completions),
+        ("max_retries", oa().chat.completions, oa(max_retries=7).chat.completions),
+        ("base_url", oa().chat.completions, oa(base_url="https://x.example/v1").chat.completions),
+        ("timeout", oa().chat.completions, oa(timeout=3.0).chat.completions),
+        ("other resource", oa().completions, oa().chat.completions),
+        (
+            "async client",
+            openai.AsyncOpenAI(api_key="k").chat.completions,
+            oa().chat.completions,
+        ),
+        ("same client", oa(max_retries=4), oa(max_retries=4)),
+        ("client retries", oa(max_retries=4), oa(max_retries=5)),
+        (
+            "anthropic",
+            anthropic.Anthropic(api_key="k").messages,
+            anthropic.Anthropic(api_key="j").messages,
+        ),
+        ("http client", httpx2.Client(follow_redirects=True), httpx2.Client()),
+        (
+            "same http client",
+            httpx2.Client(base_url="http://a"),
+            httpx2.Client(base_url="http://a"),
+        ),
+    ]
+
+
+def test_a_live_client_or_resource_is_compared_with_its_recorded_reference_unencoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a replayed SDK call compares its live `self` with the recorded one at every call:
+    # encoding the live resource for that cost ~0.1 M instructions a call
+    from pytest_clearstone.codec import compare
+
+    cases = [
+        (what, live, codec.decode(tree), tree, codec.encode(live) == tree)
+        for what, live, recorded in _references()
+        for tree in [codec.encode(recorded)]
+    ]
+    assert [what for what, *_, alike in cases if alike] == [
+        "same resource",
+        "same client",
+        "anthropic",
+        "same http client",
+    ]
+    encoded: list[object] = []
+    real = compare.encode
+
+    def counting(value: object, *args: object, **kwargs: object) -> object:
+        encoded.append(value)
+        return real(value, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(compare, "encode", counting)
+    for what, live, decoded, tree, alike in cases:
+        got = same_stored_form(
+            {"self": live, "n": 1}, {"self": decoded, "n": 1}, {"self": tree, "n": 1}
+        )
+        assert got is alike, what
+    assert encoded == []
+
+
+def test_with_an_encoder_registered_a_reference_is_compared_by_encoding() -> None:
+    import openai
+
+    def enc(client: openai.OpenAI) -> dict[str, object]:
+        return {"retries": client.max_retries}
+
+    def dec(data: dict[str, object]) -> openai.OpenAI:
+        return openai.OpenAI(api_key="k", max_retries=int(data["retries"]))  # type: ignore[call-overload]
+
+    live = openai.OpenAI(api_key="k", base_url="https://elsewhere.example/v1")
+    tree = codec.encode(openai.OpenAI(api_key="k"))
+    assert not same_stored_form(live, codec.decode(tree), tree)  # the base URLs differ
+    codec.register(openai.OpenAI, enc, dec)
+    try:
+        registered_tree = codec.encode(openai.OpenAI(api_key="k"))
+        # stored by the registered encoder, which keeps the retries only: alike
+        assert same_stored_form(live, codec.decode(registered_tree), registered_tree)
+    finally:
+        codec.unregister(openai.OpenAI)
