@@ -131,8 +131,7 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     _check_names(tree, "pydantic")
     ref = tree["cls"]
     cls: Any = import_type(ref) if type(ref) is str and "args" not in tree else _generic_class(tree)
-    if not _is_v2_model(cls):
-        raise DecodeError(f"{tree['cls']!r} is not a pydantic v2 model")
+    extra_allowed, private_attrs = _v2_facts(cls)
     fields = _pydantic_fields(cls)
     stored: dict[str, Any] = tree["v"]
     extra = tree.get("extra")
@@ -143,12 +142,12 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     if attrs:
         values.update(attrs)
     obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
-    if extra is None and cls.model_config.get("extra") == "allow":
+    _set = object.__setattr__
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", fields_set)
+    if extra is None and extra_allowed:
         extra = {}
-    object.__setattr__(obj, "__pydantic_extra__", extra)
-    private_attrs = getattr(cls, "__private_attributes__", None) or {}
+    _set(obj, "__pydantic_extra__", extra)
     private: dict[str, Any] | None = None
     if private_attrs or tree.get("private"):
         private = {}
@@ -157,8 +156,19 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
             if type(default).__name__ != "PydanticUndefinedType":
                 private[name] = default
         private.update(tree.get("private", {}))
-    object.__setattr__(obj, "__pydantic_private__", private)
+    _set(obj, "__pydantic_private__", private)
     return obj
+
+
+@per_type
+def _v2_facts(cls: type) -> tuple[bool, Mapping[str, Any]]:
+    """Of a pydantic v2 model class: whether it allows extra fields, and its private
+    attributes (each default is made again for each model); :class:`DecodeError` for a class
+    that is not one."""
+    if not _is_v2_model(cls):
+        raise DecodeError(f"{class_path(cls)!r} is not a pydantic v2 model")
+    config: Any = getattr(cls, "model_config", {})
+    return config.get("extra") == "allow", getattr(cls, "__private_attributes__", None) or {}
 
 
 def _generic_class(tree: dict[str, Any]) -> Any:

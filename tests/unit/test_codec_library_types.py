@@ -744,6 +744,27 @@ class Step(pydantic.BaseModel):
     payload: Any = None
 
 
+def test_decoding_leaves_the_tree_as_it_was_and_shares_no_container_with_it() -> None:
+    # a golden's loader keeps the encoded trees of the values it decodes (the recorded form a
+    # live value is compared with): decoding must copy, never fill the tree in place
+    tree = {
+        "plain": {"deep": [{"x": 1}, [2, {"y": None}]]},
+        "when": encode(dt.date(2025, 1, 1)),
+        "shaped": encode({TAG: "a dict shaped like a tag"}),
+        "model": encode(Step(name="hi", payload=[{"n": 1}])),
+    }
+    before = json.loads(json.dumps(tree))
+    back = decode(tree)
+    assert tree == before
+    assert back["plain"] == before["plain"] and back["plain"] is not tree["plain"]
+    assert back["plain"]["deep"][1] is not tree["plain"]["deep"][1]
+    assert back["shaped"] == {TAG: "a dict shaped like a tag"}
+    assert back["when"] == dt.date(2025, 1, 1)
+    assert back["model"].payload == [{"n": 1}]
+    assert back["model"].payload is not tree["model"]["v"]["payload"]
+    assert vars(back["model"]) is not tree["model"]["v"]
+
+
 def test_strict_mode_names_the_field_path_inside_models() -> None:
     value = {
         "steps": [Step(name="ok"), Step(name="bad", payload=Coordinates(0.0, (x for x in [])))]
