@@ -826,15 +826,13 @@ class _Answering(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def local_service() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answering)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A local HTTP service answering every GET with an empty openai-style list."""
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answering) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield "http://{}:{}".format(*server.server_address[:2])
+        finally:
+            server.shutdown()
 
 
 @pytest.fixture
