@@ -147,9 +147,9 @@ def is_stored_as(v: Any, tree: Any) -> bool | None:
         client = getattr(v, "_client", None)
         if client is None or not is_resource(t) or not is_importable(t):
             return None
-        if tree.keys() != _RESOURCE_KEYS or client_base(type(client)) is None:
+        if tree.keys() != _RESOURCE_KEYS:
             return None
-        same_client = is_stored_as(client, tree["client"])
+        same_client = is_stored_as(client, tree["client"])  # (None for a client of no known class)
         if same_client is None:
             return None
         path = resource_path(client, v)
@@ -159,6 +159,9 @@ def is_stored_as(v: Any, tree: Any) -> bool | None:
     return None
 
 
+#: the library tags of values stored as references: a class and non-secret settings (a tuple:
+#: a stored tag may be any JSON value, an unhashable list included)
+REFERENCE_TAGS = ("sdk_client", "sdk_resource")
 _CLIENT_KEYS = frozenset({TAG, "cls", "v"})
 _RESOURCE_KEYS = frozenset({TAG, "cls", "path", "client"})
 

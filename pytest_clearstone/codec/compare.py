@@ -14,13 +14,10 @@ import dataclasses
 from typing import Any
 
 from ..errors import describe
-from .clients import is_stored_as
+from .clients import REFERENCE_TAGS, is_stored_as
 from .library import kind_of
 from .registry import REGISTRY
 from .tags import TAG, StoredRepr, encode
-
-#: the library kinds stored as references, compared with their recorded tree unencoded
-_REFERENCES = frozenset({"sdk_client", "sdk_resource"})
 
 #: ``recorded_tree`` of :func:`same_stored_form` when the recorded value's stored form is not
 #: at hand
@@ -79,7 +76,7 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         return all(_same(a[k], b[k], tree[k] if plain else UNKNOWN) for k in a)
     kind = kind_of(t)
     if kind or dataclasses.is_dataclass(t):
-        if tree is not UNKNOWN and kind in _REFERENCES and not REGISTRY.active:
+        if tree is not UNKNOWN and kind in REFERENCE_TAGS and not REGISTRY.active:
             stored_as = is_stored_as(a, tree)  # (a registered encoder may store it otherwise)
             if stored_as is not None:
                 return stored_as

@@ -47,7 +47,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..errors import DecodeError, SerializationError, UnencodableValueWarning, describe
-from .clients import remembered
+from .clients import REFERENCE_TAGS, remembered
 from .fast_json import orjson
 from .library import DECODERS as LIBRARY_DECODERS
 from .library import encode_library, kind_of
@@ -552,22 +552,18 @@ class _CycleSafeEncoder(Encoder):
             self._active.discard(key)
 
 
-#: the library tags of values stored as references: a class and non-secret settings
-_REFERENCE_TAGS = ("sdk_client", "sdk_resource")
-
-
 def stored_as_reference(value: Any) -> bool:
     """Whether ``value`` is stored as an SDK client or resource reference (:mod:`.clients`):
     its class and non-secret settings, never its credentials (noted as withheld instead) nor
     anything else it holds. A redaction walk need not look inside such a value; walking an
     SDK client's object graph costs about a millisecond."""
-    if kind_of(type(value)) not in _REFERENCE_TAGS:
+    if kind_of(type(value)) not in REFERENCE_TAGS:
         return False
     try:
         tree = Encoder(strict=True, allow_pickle=False, warn=False).encode(value)
     except Exception:  # not storable as a reference (a registered encoder failing included)
         return False
-    return type(tree) is dict and tree.get(TAG) in _REFERENCE_TAGS
+    return type(tree) is dict and tree.get(TAG) in REFERENCE_TAGS
 
 
 def encode(value: Any, *, strict: bool = False, allow_pickle: bool = True) -> Any:
@@ -742,7 +738,7 @@ def decode(tree: Any, *, allow_pickle: bool = False) -> Any:
     decoded data may hold dicts shaped like tags (a ``dict`` tag's value), which are data. An
     SDK client or resource reference decodes to the same object each time (see
     :mod:`.clients`)."""
-    if type(tree) is dict and tree.get(TAG) in _REFERENCE_TAGS:
+    if type(tree) is dict and tree.get(TAG) in REFERENCE_TAGS:
         return _decode_reference(tree, allow_pickle)
     return _decode_walk(tree, _HOOK if allow_pickle else _SAFE_HOOK)
 

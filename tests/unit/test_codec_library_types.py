@@ -901,6 +901,21 @@ async def _awaited(value: Any) -> Any:
     return await value
 
 
+def test_a_rebuilt_client_that_sent_nothing_closes_without_making_a_transport(
+    transports_made: list[Any],
+) -> None:
+    sync = decode(encode(httpx2.Client(base_url="http://127.0.0.1:9/closed-sync")))
+    in_async = decode(
+        encode(openai.AsyncOpenAI(api_key=API_KEY, base_url="http://127.0.0.1:9/closed-async"))
+    )
+    transports_made.clear()
+    with sync:  # the client enters and exits its transport
+        pass
+    asyncio.run(in_async.close())
+    assert sync.is_closed and in_async.is_closed()
+    assert transports_made == []
+
+
 def test_a_client_class_that_takes_no_http_client_is_rebuilt_as_it_is_called(
     local_service: str,
 ) -> None:
