@@ -62,6 +62,7 @@ _paths_by_type: dict[tuple[type, type], str | None] = {}
 _held: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
+@per_type
 def client_base(t: type) -> str | None:
     """The known client class (``"openai:OpenAI"``, ``"httpx:Client"``, ...) that ``t`` is or
     derives from, when ``t`` can be rebuilt from a reference; else ``None``."""
@@ -117,7 +118,7 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
 
 def _settings(v: Any, base: str) -> dict[str, Any]:
     """What a client reference stores of client ``v`` (of the known client class ``base``)."""
-    settings: dict[str, Any] = {"base_url": str(v.base_url)}
+    settings: dict[str, Any] = {"base_url": _url_text(v.base_url)}
     timeout = _timeout(v.timeout)
     if timeout is not _OMIT:
         settings["timeout"] = timeout
@@ -126,6 +127,24 @@ def _settings(v: Any, base: str) -> dict[str, Any]:
     else:
         settings["follow_redirects"] = bool(v.follow_redirects)
     return settings
+
+
+#: the base URL written last, and its text: a replayed SDK call compares its client's settings
+#: at every call, and writing an httpx URL out costs more than reading the rest of them (one
+#: tuple, replaced whole: a thread reads a URL with its own text)
+_last_url: tuple[Any, str] = (None, "")
+
+
+def _url_text(url: Any) -> str:
+    """``str(url)``; remembered for the URL object written last when it is an httpx/httpx2
+    ``URL`` (immutable)."""
+    global _last_url
+    held, text = _last_url
+    if held is not url:
+        text = str(url)
+        if type(url).__module__.partition(".")[0] in ("httpx", "httpx2"):
+            _last_url = (url, text)
+    return text
 
 
 def is_stored_as(v: Any, tree: Any) -> bool | None:

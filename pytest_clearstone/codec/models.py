@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any
 
 from ..errors import DecodeError
 from .naming import TAG, class_path, import_type, is_importable, mro_paths, per_type
@@ -33,11 +33,12 @@ def _fields_tree(values: dict[str, Any], enc_at: EncodeAt) -> dict[str, Any]:
 
 
 def _pydantic_fields(cls: type) -> Mapping[str, Any]:
-    """The class's fields (pydantic's own mapping: read, never changed)."""
-    fields = getattr(cls, "__pydantic_fields__", None)
+    """The class's fields (pydantic's own mapping: read, never changed; read for each model,
+    as ``model_rebuild`` may replace it)."""
+    fields: Mapping[str, Any] | None = getattr(cls, "__pydantic_fields__", None)
     if fields is None:  # pydantic < 2.10
         fields = cls.model_fields  # type: ignore[attr-defined]
-    return cast("Mapping[str, Any]", fields)
+    return fields
 
 
 @per_type
@@ -128,20 +129,26 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
 
     ``tree`` is the decoder's own (decoding made it, its values decoded): its field values
     become the model's."""
-    _check_names(tree, "pydantic")
+    stored, extra = tree.get("v"), tree.get("extra")
+    attrs, private_tree = tree.get("attrs"), tree.get("private")
+    if not (  # the usual case, checked at once (a part stored as null is wrong too)
+        isinstance(stored, dict)
+        and ((extra is None and "extra" not in tree) or isinstance(extra, dict))
+        and ((attrs is None and "attrs" not in tree) or isinstance(attrs, dict))
+        and ((private_tree is None and "private" not in tree) or isinstance(private_tree, dict))
+    ):  # the check that names the bad part
+        _check_names(tree, "pydantic")
+        stored = tree["v"]
     ref = tree["cls"]
     cls: Any = import_type(ref) if type(ref) is str and "args" not in tree else _generic_class(tree)
-    extra_allowed, private_attrs = _v2_facts(cls)
+    new, extra_allowed, private_attrs = _v2_facts(cls)
     fields = _pydantic_fields(cls)
-    stored: dict[str, Any] = tree["v"]
-    extra = tree.get("extra")
     fields_set = set(tree["set"] if "set" in tree else stored.keys() | (extra or {}).keys())
     # the usual case: every field stored
     values = stored if stored.keys() == fields.keys() else _with_defaults(tree, stored, fields)
-    attrs = tree.get("attrs")
     if attrs:
         values.update(attrs)
-    obj = cls.__new__(cls)
+    obj = new(cls)
     _set = object.__setattr__
     _set(obj, "__dict__", values)
     _set(obj, "__pydantic_fields_set__", fields_set)
@@ -149,26 +156,28 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
         extra = {}
     _set(obj, "__pydantic_extra__", extra)
     private: dict[str, Any] | None = None
-    if private_attrs or tree.get("private"):
+    if private_attrs or private_tree:
         private = {}
         for name, attr in private_attrs.items():
             default = attr.get_default()
             if type(default).__name__ != "PydanticUndefinedType":
                 private[name] = default
-        private.update(tree.get("private", {}))
+        private.update(private_tree or {})
     _set(obj, "__pydantic_private__", private)
     return obj
 
 
 @per_type
-def _v2_facts(cls: type) -> tuple[bool, Mapping[str, Any]]:
-    """Of a pydantic v2 model class: whether it allows extra fields, and its private
-    attributes (each default is made again for each model); :class:`DecodeError` for a class
-    that is not one."""
+def _v2_facts(cls: type) -> tuple[Callable[[type], Any], bool, Mapping[str, Any]]:
+    """Of a pydantic v2 model class: its ``__new__`` (``model_construct`` makes the model with
+    it), whether it allows extra fields, and its private attributes (each default is made
+    again for each model); :class:`DecodeError` for a class that is not one."""
     if not _is_v2_model(cls):
         raise DecodeError(f"{class_path(cls)!r} is not a pydantic v2 model")
     config: Any = getattr(cls, "model_config", {})
-    return config.get("extra") == "allow", getattr(cls, "__private_attributes__", None) or {}
+    private = getattr(cls, "__private_attributes__", None) or {}
+    new: Callable[[type], Any] = cls.__new__  # type: ignore[assignment]
+    return new, config.get("extra") == "allow", private
 
 
 def _generic_class(tree: dict[str, Any]) -> Any:

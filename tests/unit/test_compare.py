@@ -150,6 +150,25 @@ def test_a_live_client_or_resource_is_compared_with_its_recorded_reference_unenc
     assert encoded == []
 
 
+def test_a_client_whose_base_url_changed_between_calls_no_longer_matches_its_reference() -> None:
+    # the text of the base URL read last is remembered (writing an httpx URL out is most of
+    # what comparing a client's settings costs): a URL set since must be read anew
+    import openai
+
+    client = openai.OpenAI(api_key="k", base_url="https://api.example/v1")
+    resource = client.chat.completions
+    tree = codec.encode(resource)
+    decoded = codec.decode(tree)
+    assert same_stored_form(resource, decoded, tree)
+    client.base_url = "https://elsewhere.example/v1"
+    assert not same_stored_form(resource, decoded, tree)
+    other = openai.OpenAI(api_key="k", base_url="https://api.example/v1")
+    assert same_stored_form(other.chat.completions, decoded, tree)  # another URL object
+    assert not same_stored_form(resource, decoded, tree)
+    client.base_url = "https://api.example/v1"
+    assert same_stored_form(resource, decoded, tree)
+
+
 def test_with_an_encoder_registered_a_reference_is_compared_by_encoding() -> None:
     import openai
 
