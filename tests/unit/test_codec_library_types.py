@@ -709,6 +709,19 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             '{"__cs__": "pydantic", "cls": "collections:OrderedDict", "v": {}, "extra": null}',
             "bad pydantic value: 'extra' is not an object",
         ),
+        # a model's part stored as null is refused, even for a class that would decode
+        (
+            '{"__cs__": "pydantic", "cls": "pydantic:BaseModel", "v": {}, "attrs": null}',
+            "bad pydantic value: 'attrs' is not an object",
+        ),
+        (
+            '{"__cs__": "pydantic", "cls": "pydantic:BaseModel", "v": {}, "private": null}',
+            "bad pydantic value: 'private' is not an object",
+        ),
+        (
+            '{"__cs__": "pydantic", "cls": "pydantic:BaseModel", "v": null}',
+            "bad pydantic value: 'v' is not an object",
+        ),
         (
             '{"__cs__": "attrs", "cls": "collections:OrderedDict", "v": []}',
             "bad attrs value: 'v' is not an object",
