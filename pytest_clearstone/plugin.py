@@ -89,6 +89,14 @@ class Settings:
         return HostAllowList(self.allow_hosts)
 
     @functools.cached_property
+    def replay_class(self) -> type[Replay]:
+        """:class:`Replay`, imported by the first test that replays and kept here: an import
+        statement costs ~12 k instructions each time it runs, even with its module loaded."""
+        from .golden.replay import Replay
+
+        return Replay
+
+    @functools.cached_property
     def redactor(self) -> Redactor:
         """The configured redaction rules (built on first use; each test gets a fresh copy)."""
         from .redaction import Redactor
@@ -568,8 +576,6 @@ def _runtest_setup(item: pytest.Item) -> None:
 def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> None:
     """Make the item's :class:`Replay` for the keywords ``options`` (replacing one made before
     the ``clearstone_config`` fixture was known)."""
-    from .golden.replay import Replay
-
     config = item.config
     settings = config.stash[_SETTINGS]
     mock = options["mock"]
@@ -583,7 +589,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
     problem, what = "", ""
     try:
-        replay = Replay(
+        replay = settings.replay_class(
             path,
             mock,
             mode=action,
@@ -693,12 +699,13 @@ def _set_placeholder_keys(state: _RunState, names: tuple[str, ...]) -> None:
     CI with no key: its calls are answered from the golden. They stay set from one replaying
     test to the next (setting the environment costs a system call per name), and are removed
     before any other test and at the end of the session."""
+    unset = [name for name in names if not os.environ.get(name)]
+    if not unset:  # (set by the previous replaying test, usually)
+        return
     from .codec import PLACEHOLDER_KEY
 
-    for name in names:
-        if not os.environ.get(name):
-            os.environ[name] = PLACEHOLDER_KEY
-            state.placeholders.append(name)
+    os.environ.update(dict.fromkeys(unset, PLACEHOLDER_KEY))
+    state.placeholders.extend(unset)
 
 
 def _replays(item: pytest.Item | None) -> bool:
@@ -759,9 +766,7 @@ def _network_guard(item: pytest.Item) -> NetworkGuard | None:
     settings = item.config.stash[_SETTINGS]
     if settings.allow_network:
         return None
-    from .golden.network import NetworkGuard
-
-    return NetworkGuard(settings.host_allow_list, label=item.nodeid)
+    return settings.host_allow_list.guard(label=item.nodeid)
 
 
 def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
@@ -783,20 +788,32 @@ def _root_span(item: pytest.Item) -> LiveSpan:
 
 def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
     __tracebackhide__ = True
-    from .errors import CheckpointNotFoundError, ClearstoneError
-
-    problem = ""
+    problem = None
     try:
         replay.start(root_span_id=None if root is None else root.span_id)
-    except (ClearstoneError, TypeError) as exc:
-        problem = str(exc)
-        if isinstance(exc, CheckpointNotFoundError):
-            _outcome(item, "missing")
-    if problem:
+    except Exception as exc:
+        problem = _start_problem(item, exc)
+        if problem is None:
+            raise
+    if problem is not None:
         pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
     if not replay.recording and replay.checkpoint.metadata.get("redacted") is False:
         # nothing was redacted when recording: replayed values compare as they are
         item.stash[_REPLAY_REDACTION].active = False
+
+
+def _start_problem(item: pytest.Item, exc: Exception) -> str | None:
+    """What the test fails with when its golden run could not start (a clearstone error, or a
+    bad keyword: ``TypeError``); ``None`` for any other exception, raised as it is. (The errors
+    are imported here, when one was raised: an import statement costs ~12 k instructions each
+    time it runs, and ``_start`` runs for every replaying test.)"""
+    from .errors import CheckpointNotFoundError, ClearstoneError
+
+    if not isinstance(exc, (ClearstoneError, TypeError)):
+        return None
+    if isinstance(exc, CheckpointNotFoundError):
+        _outcome(item, "missing")
+    return str(exc)
 
 
 def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:

@@ -2,11 +2,11 @@
 
 A module per concept: :mod:`.checkpoint` (the model) and :mod:`.document` (the ``.ckpt`` layout),
 :mod:`.signing`, :mod:`.manager` (a directory of checkpoints), :mod:`.state` (agent state capture
-and restore), :mod:`.mocks` (mock configuration, span scoping, pre-flight), :mod:`.targets`
-(resolving and patching import paths), :mod:`.recorder`, :mod:`.responses` (replayed answers),
-:mod:`.context` (frozen clock, seeded randomness), :mod:`.engine` (``ReplayEngine``),
-:mod:`.replay` (the golden run behind the ``replay`` fixture) and :mod:`.debugger` (the
-interactive pdb session, imported only when one starts).
+and restore), :mod:`.mocks` (mock configuration, span scoping), :mod:`.preflight` (what a replay
+will mock), :mod:`.targets` (resolving and patching import paths), :mod:`.recorder`,
+:mod:`.responses` (replayed answers), :mod:`.context` (frozen clock, seeded randomness),
+:mod:`.engine` (``ReplayEngine``), :mod:`.replay` (the golden run behind the ``replay``
+fixture) and :mod:`.debugger` (the interactive pdb session, imported only when one starts).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ _EXPORTS = {
     "CheckpointManager": "manager",
     "DeterministicExecutionContext": "context",
     "Mode": "mode",
-    "PreflightEntry": "mocks",
-    "PreflightReport": "mocks",
+    "PreflightEntry": "preflight",
+    "PreflightReport": "preflight",
     "RecordedCall": "responses",
     "Replay": "replay",
     "ReplayCall": "responses",
@@ -41,9 +41,9 @@ if TYPE_CHECKING:
     from .document import FORMAT_VERSION as FORMAT_VERSION
     from .engine import ReplayEngine as ReplayEngine
     from .manager import CheckpointManager as CheckpointManager
-    from .mocks import PreflightEntry as PreflightEntry
-    from .mocks import PreflightReport as PreflightReport
     from .mode import Mode as Mode
+    from .preflight import PreflightEntry as PreflightEntry
+    from .preflight import PreflightReport as PreflightReport
     from .replay import Replay as Replay
     from .responses import RecordedCall as RecordedCall
     from .responses import ReplayCall as ReplayCall

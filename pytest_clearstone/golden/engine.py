@@ -13,12 +13,13 @@ from ..tracing.trace import Trace
 from . import mocks
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
-from .mocks import MockConfig, PreflightReport, normalize_mock_config
+from .mocks import MockConfig, normalize_mock_config
 from .responses import Matcher, RecordedCall, ReplaySession, Responses
 from .state import import_agent_class, rehydrate
 
 if TYPE_CHECKING:
     from ..tracing.store import TraceStore
+    from .preflight import PreflightReport
 
 
 class ReplayEngine:
@@ -94,7 +95,9 @@ class ReplayEngine:
 
     def preflight(self, mock_config: MockConfig | None) -> PreflightReport:
         """Which targets will be mocked, for which span type, with how many responses."""
-        return mocks.preflight(mocks.plan(self._scope(), normalize_mock_config(mock_config)))
+        from .preflight import preflight
+
+        return preflight(mocks.plan(self._scope(), normalize_mock_config(mock_config)))
 
     def mock_targets(self, mock_config: MockConfig | None) -> dict[str, Responses]:
         """``{target: Responses}`` for :class:`DeterministicExecutionContext`."""

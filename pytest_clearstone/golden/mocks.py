@@ -2,13 +2,12 @@
 
 Normalising ``{"llm": "a.b", "tool": ["c.d"]}``, choosing the spans that answer each target
 (those of its type that start at or after the checkpoint's span: never responses recorded before
-the checkpoint) and the pre-flight report of what a replay will do.
+the checkpoint); :mod:`.preflight` reports from them what a replay will do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from ..tracing.span import Span
 
@@ -41,38 +40,6 @@ def normalize_mock_config(mock_config: MockConfig | None) -> list[tuple[str, str
             )
         pairs.extend((str(span_type), t) for t in targets)
     return pairs
-
-
-@dataclass
-class PreflightEntry:
-    """What replay will do for one target."""
-
-    target: str
-    span_type: str
-    responses: int
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PreflightReport:
-    """The pre-flight mock analysis: per target, how many recorded responses it will get."""
-
-    entries: list[PreflightEntry]
-
-    @property
-    def warnings(self) -> list[str]:
-        return [w for e in self.entries for w in e.warnings]
-
-    def __str__(self) -> str:
-        lines = ["--- Pre-flight Mock Analysis ---"]
-        if not self.entries:
-            lines.append("  - No mock_config given: nothing will be mocked.")
-        for e in self.entries:
-            lines.append(f"  - Mocking '{e.target}' (for span_type='{e.span_type}')")
-            lines.append(f"    - Found {e.responses} recorded response(s) in the trace.")
-            lines.extend(f"    - WARNING: {w}" for w in e.warnings)
-        lines.append(RULE)
-        return "\n".join(lines)
 
 
 def name_matches(span: Span, target: str) -> bool:
@@ -117,17 +84,3 @@ def plan(
     for span_type, _ in pairs:
         per_type[span_type] = per_type.get(span_type, 0) + 1
     return [(st, t, answering_spans(spans, st, t, shared=per_type[st] == 1)) for st, t in pairs]
-
-
-def preflight(planned: Sequence[tuple[str, str, list[Span]]]) -> PreflightReport:
-    """Which targets will be mocked, for which span type, with how many responses."""
-    entries = []
-    for span_type, target, spans in planned:
-        entry = PreflightEntry(target, span_type, len(spans))
-        if not spans:
-            entry.warnings.append(
-                f"No recorded responses for span_type='{span_type}' after the checkpoint: "
-                f"a call to {target} will raise ReplayExhaustedError."
-            )
-        entries.append(entry)
-    return PreflightReport(entries)

@@ -28,8 +28,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from ..callables import named_after
 from ..errors import NetworkBlockedError, NetworkBlockedWarning
@@ -92,8 +91,7 @@ def _split(entry: str) -> tuple[str, int | None]:
     return host, int(port_text)
 
 
-@dataclass(frozen=True)
-class _Rule:
+class _Rule(NamedTuple):
     port: int | None  # None: any port
     network: _Network | None = None
     name: str | None = None
@@ -142,6 +140,11 @@ class HostAllowList:
                 self._rules.append(_Rule(port, name=_host_name(host)))
                 self._names.append((host, port))
 
+    def guard(self, *, label: str = "the test") -> NetworkGuard:
+        """A :class:`NetworkGuard` allowing these hosts (``label`` names the test in its
+        errors)."""
+        return NetworkGuard(self, label=label)
+
     def resolve(self) -> None:
         """Resolve the host names to addresses (once; later calls do nothing)."""
         with self._lock:
@@ -172,8 +175,7 @@ class HostAllowList:
         return f"HostAllowList({list(self.entries)!r})"
 
 
-@dataclass(frozen=True)
-class BlockedConnection:
+class BlockedConnection(NamedTuple):
     """One connection the guard blocked."""
 
     host: str  #: the address as given to ``connect`` (usually an IP address)

@@ -27,9 +27,8 @@ import hashlib
 import hmac
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .. import codec
 from ..codec.tags import PICKLE_FIXES, SIZE_FIELD, DocumentScan, format_path, pickle_locations
@@ -227,8 +226,7 @@ def sign_file(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -> Path:
     return target
 
 
-@dataclass(frozen=True)
-class TrustInfo:
+class TrustInfo(NamedTuple):
     """What ``show`` reports about a checkpoint file's trust.
 
     ``signature_valid`` is ``None`` when it cannot be checked (no key configured) or the file is

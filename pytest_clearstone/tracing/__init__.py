@@ -22,7 +22,7 @@ _EXPORTS = {
     "Span": "span",
     "Trace": "trace",
     "TraceStore": "store",
-    "TraceSummary": "trace",
+    "TraceSummary": "store",
     "Tracer": "tracer",
     "TracerProvider": "provider",
     "current_span": "tracer",
@@ -31,8 +31,8 @@ _EXPORTS = {
 if TYPE_CHECKING:
     from .provider import TracerProvider
     from .span import Recorded, Span
-    from .store import SCHEMA_VERSION, TraceStore
-    from .trace import Trace, TraceSummary
+    from .store import SCHEMA_VERSION, TraceStore, TraceSummary
+    from .trace import Trace
     from .tracer import Tracer, current_span
 
 __all__ = [

@@ -28,6 +28,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,7 +37,7 @@ from ..codec.fast_json import orjson
 from ..codec.tags import replace_pickles
 from ..errors import TraceNotFoundError, TraceStoreError
 from .span import PLAIN_TYPES, Recorded, Span
-from .trace import Trace, TraceSummary
+from .trace import Trace
 
 SCHEMA_VERSION = 1
 
@@ -269,6 +270,24 @@ def _read_only_uri(path: str, *, immutable: bool = False) -> str:
     # as_uri() percent-encodes '?', '#', '%' and spaces, so any file name is safe here
     uri = f"{Path(path).resolve().as_uri()}?mode=ro"
     return uri + "&immutable=1" if immutable else uri
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    """One line of :meth:`TraceStore.list_traces`."""
+
+    trace_id: str
+    root_name: str | None
+    start_time_ns: int
+    end_time_ns: int | None
+    span_count: int
+    error_count: int
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.end_time_ns is None:
+            return None
+        return (self.end_time_ns - self.start_time_ns) / 1e6
 
 
 class TraceStore:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpanNotFoundError
@@ -95,21 +94,3 @@ class Trace:
         return (
             f"<Trace {self.trace_id} {len(self.spans)} spans root={root.name if root else None!r}>"
         )
-
-
-@dataclass(frozen=True)
-class TraceSummary:
-    """One line of :meth:`TraceStore.list_traces`."""
-
-    trace_id: str
-    root_name: str | None
-    start_time_ns: int
-    end_time_ns: int | None
-    span_count: int
-    error_count: int
-
-    @property
-    def duration_ms(self) -> float | None:
-        if self.end_time_ns is None:
-            return None
-        return (self.end_time_ns - self.start_time_ns) / 1e6

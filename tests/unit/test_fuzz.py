@@ -47,8 +47,8 @@ from pytest_clearstone.errors import (
 )
 from pytest_clearstone.observability import TracerProvider
 from pytest_clearstone.tracing.span import Recorded, Span
-from pytest_clearstone.tracing.store import TraceStore
-from pytest_clearstone.tracing.trace import Trace, TraceSummary
+from pytest_clearstone.tracing.store import TraceStore, TraceSummary
+from pytest_clearstone.tracing.trace import Trace
 
 # the long run (tox -e fuzz) sets CLEARSTONE_FUZZ_EXAMPLES and explores random inputs; the
 # default run is a small smoke run that tries the same inputs every time
@@ -277,7 +277,7 @@ _tags = st.fixed_dictionaries(
         "cls": st.sampled_from(
             [
                 "http:HTTPStatus",
-                "pytest_clearstone.tracing.trace:TraceSummary",
+                "pytest_clearstone.tracing.store:TraceSummary",
                 "collections:Counter",
                 "json:loads",
                 "no_such_module_xyz:Thing",
@@ -416,7 +416,7 @@ def _nest(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         )
         | st.builds(
             lambda cls, v: {"__cs__": "dataclass", "cls": cls, "v": v},
-            st.sampled_from(["pytest_clearstone.tracing.trace:TraceSummary", "json:loads"]),
+            st.sampled_from(["pytest_clearstone.tracing.store:TraceSummary", "json:loads"]),
             st.dictionaries(st.text(max_size=4), children, max_size=3),
         )
     )
@@ -464,7 +464,7 @@ def _wrap_once(inner: Any, how: str, sibling: Any) -> Any:
     if how == "dataclass field":
         return {
             "__cs__": "dataclass",
-            "cls": "pytest_clearstone.tracing.trace:TraceSummary",
+            "cls": "pytest_clearstone.tracing.store:TraceSummary",
             "v": {"trace_id": inner, "root_name": sibling},
         }
     if how == "enum value":

@@ -196,6 +196,17 @@ def test_an_allowed_host_and_port_allows_only_that_port(local: Local) -> None:
     assert [a.port for a in guard.attempts] == [other]
 
 
+def test_an_allow_list_makes_guards_that_share_it(local: Local) -> None:
+    # (the plugin makes each replaying test's guard this way: the names resolved once a session)
+    allowed = HostAllowList([f"127.0.0.1:{local.port}"])
+    with allowed.guard(label="test_x") as guard:
+        assert _no_proxy_open(local.url) == b"ok"
+        with pytest.raises(NetworkBlockedError, match="test_x"):
+            socket.create_connection(("127.0.0.2", local.port), timeout=5)
+    assert guard.allow is allowed and allowed.guard().allow is allowed
+    assert [(a.host, a.port) for a in guard.attempts] == [("127.0.0.2", local.port)]
+
+
 def test_a_name_that_does_not_resolve_is_not_allowed_and_said_so(
     local: Local, monkeypatch: pytest.MonkeyPatch
 ) -> None:
