@@ -140,9 +140,9 @@ class HostAllowList:
                 self._rules.append(_Rule(port, name=_host_name(host)))
                 self._names.append((host, port))
 
-    def guard(self, *, label: str = "the test") -> NetworkGuard:
-        """A :class:`NetworkGuard` allowing these hosts (``label`` names the test in its
-        errors)."""
+    def guard(self, *, label: str) -> NetworkGuard:
+        """A :class:`NetworkGuard` allowing these hosts, for the test ``label`` names in its
+        errors."""
         return NetworkGuard(self, label=label)
 
     def resolve(self) -> None:

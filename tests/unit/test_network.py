@@ -203,7 +203,7 @@ def test_an_allow_list_makes_guards_that_share_it(local: Local) -> None:
         assert _no_proxy_open(local.url) == b"ok"
         with pytest.raises(NetworkBlockedError, match="test_x"):
             socket.create_connection(("127.0.0.2", local.port), timeout=5)
-    assert guard.allow is allowed and allowed.guard().allow is allowed
+    assert guard.allow is allowed and allowed.guard(label="test_y").allow is allowed
     assert [(a.host, a.port) for a in guard.attempts] == [("127.0.0.2", local.port)]
 
 
