@@ -103,6 +103,13 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 """The decoder of each library tag (the trees' nested values are already decoded)."""
 
 
+VALUE_PARTS: dict[str, tuple[str, ...]] = {
+    kind: models.MODEL_PARTS for kind in ("pydantic", "pydantic.v1", "attrs", "namedtuple")
+}
+"""For the library tags whose trees keep their values in named parts (the models): those parts.
+Decoding such a tree walks only them; the trees of other tags are walked whole."""
+
+
 def _ref_paths(ref: Any) -> list[str]:
     if isinstance(ref, dict):
         return [str(ref.get("cls"))] + [p for arg in ref.get("args") or () for p in _ref_paths(arg)]

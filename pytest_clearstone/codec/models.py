@@ -118,8 +118,14 @@ def _is_cache(t: type, name: str) -> bool:
     return isinstance(getattr(t, name, None), functools.cached_property)
 
 
+#: The parts of a model's tree (``pydantic``, ``pydantic.v1``, ``attrs``, ``namedtuple``) that
+#: hold its values, each an object of names and encoded values; its other parts (``cls``,
+#: ``args``, ``set``) are plain names, and decoding the tree does not walk into them.
+MODEL_PARTS = ("v", "extra", "private", "attrs")
+
+
 def _check_names(tree: dict[str, Any], what: str) -> None:
-    for key in ("v", "extra", "private", "attrs"):
+    for key in MODEL_PARTS:
         if key in tree and not isinstance(tree[key], dict):
             raise DecodeError(f"bad {what} value: {key!r} is not an object in {tree['cls']!r}")
 

@@ -50,7 +50,7 @@ from ..errors import DecodeError, SerializationError, UnencodableValueWarning, d
 from .clients import REFERENCE_TAGS, remembered
 from .fast_json import orjson
 from .library import DECODERS as LIBRARY_DECODERS
-from .library import encode_library, kind_of
+from .library import VALUE_PARTS, encode_library, kind_of
 from .naming import TAG as TAG
 from .naming import class_path, import_class, is_importable
 from .registry import REGISTRY
@@ -766,6 +766,15 @@ def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
     t = type(x)
     if t is dict:
         d = x.copy()
+        if TAG in x:
+            kind = x[TAG]
+            parts = VALUE_PARTS.get(kind) if type(kind) is str else None
+            if parts is not None:  # a model: only the parts that hold values are walked
+                for k in parts:
+                    v = x.get(k)
+                    if type(v) is dict:
+                        d[k] = _decode_walk(v, hook)
+                return hook(d)
         for k, v in x.items():
             t = type(v)
             if t is dict or t is list:

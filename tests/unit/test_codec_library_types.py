@@ -240,6 +240,34 @@ def test_pydantic_model_keeps_extras_private_attributes_and_fields_set() -> None
     assert '"_source"' in text
 
 
+class Receipt(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="allow")
+
+    number: str
+    _seen: set[str] = pydantic.PrivateAttr(default_factory=set)
+
+
+def test_tagged_values_in_a_models_extras_private_and_other_attributes_decode() -> None:
+    # decoding walks only the parts of a model's tree that hold values (v, extra, private,
+    # attrs), not its names (cls, set): each part still comes back decoded, and copied
+    receipt = Receipt.model_validate({"number": "R-1", "paid_on": dt.date(2025, 2, 1)})
+    receipt._seen = {"audit"}
+    receipt.__dict__["trail"] = ("a", "b")  # an instance attribute that is not a field
+    tree = encode(receipt)
+    assert tree["extra"]["paid_on"][TAG] == "date"
+    assert tree["private"]["_seen"][TAG] == "set"
+    assert tree["attrs"]["trail"][TAG] == "tuple"
+    back = decode(tree)
+    assert back.paid_on == dt.date(2025, 2, 1)  # type: ignore[attr-defined]
+    assert back._seen == {"audit"}
+    assert vars(back)["trail"] == ("a", "b")
+    assert back.__pydantic_extra__ is not tree["extra"]
+    assert back.__pydantic_private__ is not tree["private"]
+    order = LegacyOrder(sku="K-1")
+    order._internal = dt.date(2025, 3, 1)  # type: ignore[assignment]
+    assert decode(encode(order))._internal == dt.date(2025, 3, 1)
+
+
 def test_pydantic_model_of_a_changed_class_is_a_clear_error() -> None:
     tree = encode(Invoice(number="1", total=Decimal(1), issued=dt.date(2025, 1, 1)))
     tree["v"]["removed_field"] = 1
