@@ -29,7 +29,15 @@ from typing import Any
 from ..errors import DecodeError
 from . import withheld
 from .http import article, note_secret_headers
-from .naming import TAG, class_path, import_type, is_importable, mro_paths, per_type
+from .naming import (
+    TAG,
+    class_path,
+    import_type,
+    importable_path,
+    is_importable,
+    mro_paths,
+    per_type,
+)
 
 #: The API key a rebuilt SDK client is given: its calls are the mocked ones.
 PLACEHOLDER_KEY = "clearstone-placeholder-key"
@@ -159,12 +167,14 @@ def is_stored_as(v: Any, tree: Any) -> bool | None:
     tag = tree.get(TAG)
     if tag == "sdk_client":
         base = client_base(t)
-        if base is None or not is_importable(t) or tree.keys() != _CLIENT_KEYS:
+        cls = importable_path(t)
+        if base is None or cls is None or tree.keys() != _CLIENT_KEYS:
             return None
-        return bool(tree["cls"] == class_path(t) and tree["v"] == _settings(v, base))
+        return bool(tree["cls"] == cls and tree["v"] == _settings(v, base))
     if tag == "sdk_resource":
         client = getattr(v, "_client", None)
-        if client is None or not is_resource(t) or not is_importable(t):
+        cls = importable_path(t)
+        if client is None or not is_resource(t) or cls is None:
             return None
         if tree.keys() != _RESOURCE_KEYS:
             return None
@@ -174,7 +184,7 @@ def is_stored_as(v: Any, tree: Any) -> bool | None:
         path = resource_path(client, v)
         if path is None:
             return None
-        return bool(same_client and tree["cls"] == class_path(t) and tree["path"] == path)
+        return bool(same_client and tree["cls"] == cls and tree["path"] == path)
     return None
 
 

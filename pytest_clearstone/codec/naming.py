@@ -80,6 +80,13 @@ def is_importable(cls: type) -> bool:
 
 
 @per_type
+def importable_path(cls: type) -> str | None:
+    """:func:`class_path` of ``cls`` when :func:`is_importable`, else ``None`` (memoised: a
+    replayed SDK call compares its client's and resource's classes at every call)."""
+    return class_path(cls) if is_importable(cls) else None
+
+
+@per_type
 def mro_paths(cls: type) -> tuple[str, ...]:
     """The class paths of ``cls`` and its bases, nearest first."""
     return tuple(class_path(base) for base in cls.__mro__)

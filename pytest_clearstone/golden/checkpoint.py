@@ -45,7 +45,6 @@ from ..errors import (
 from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
-from .atomic import atomic_write_text
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
 
 if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
@@ -222,6 +221,8 @@ class Checkpoint:
         text = self.dumps(allow_pickle=allow_pickle, signing_key=signing_key)
         if check is not None:
             check(text)
+        from .atomic import atomic_write_text  # (a replaying process writes no checkpoint)
+
         atomic_write_text(path, text)
         self.path = path
         return path

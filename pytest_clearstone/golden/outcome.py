@@ -14,7 +14,7 @@ from typing import Any
 from ..tracing.span import Recorded
 
 
-@dataclass
+@dataclass(eq=False)  # (its snapshots are equal only to themselves: outcomes are compared by value)
 class Outcome:
     """What one run produced: the function's name, its result and, for an agent, the agent's
     state after it (both as recorded snapshots)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,6 @@ from ..errors import (
 )
 from ..tracing.span import Recorded, Span
 from .ignore import IgnorePaths
-from .streams import RecordedStream
 from .targets import Target
 from .threads import branch_running_loop, current_branch
 
@@ -84,7 +84,17 @@ class RecordedCall:
         if type(encoded) in _IMMUTABLE:  # nothing to copy or decode
             return encoded
         value = self.output.fresh_value()
-        return value.replayed() if type(value) is RecordedStream else value
+        streams = sys.modules.get(_STREAMS)
+        if streams is not None and type(value) is streams.RecordedStream:
+            return value.replayed()
+        return value
+
+
+#: The module of :class:`~pytest_clearstone.golden.streams.RecordedStream`. A recorded stream is
+#: made by its recorder or decoded from its golden, both of which import that module first: a
+#: replay that answers no stream never imports it (importing a module of this package through
+#: pytest's assertion-rewriting hook costs ~0.25 M instructions per KB of its compiled code).
+_STREAMS = f"{__package__}.streams"
 
 
 class Responses:
@@ -143,7 +153,7 @@ class ReplayCall:
     error: BaseException | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # (a record of one replay, itself only: no two are alike)
 class ReplaySession:
     """What happened during one replay: the calls answered and the errors raised.
 

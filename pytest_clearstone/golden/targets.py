@@ -7,9 +7,8 @@ import importlib
 import inspect
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -22,9 +21,11 @@ _MISSING: Any = object()
 Handler = Callable[[tuple[Any, ...], dict[str, Any]], Any]
 
 
-@dataclass(frozen=True)
-class Target:
-    """A resolved import path: the object holding the attribute, and what is there now."""
+class Target(NamedTuple):
+    """A resolved import path: the object holding the attribute, and what is there now.
+
+    (A named tuple: immutable and equal by value, and made at import far more cheaply than a
+    frozen dataclass.)"""
 
     path: str
     owner: Any

@@ -186,7 +186,8 @@ def test_marker_without_replay_fixture_replays_the_calls(project, pytester):
 def test_a_passing_replay_imports_neither_the_redaction_rules_nor_the_state_delta(project):
     # issue 16: importing them is part of what every replaying pytest process pays; a golden in
     # which nothing was redacted is compared as it is, the delta only renders failures, and the
-    # pre-flight report is only made when asked for (its two dataclasses cost ~5 M instructions)
+    # pre-flight report is only made when asked for (its two dataclasses cost ~5 M instructions);
+    # a replay that answers no stream and writes no checkpoint needs neither module for those
     project.record().assert_outcomes(passed=1)
     assert json.loads(project.golden.read_text())["metadata"]["redacted"] is False
     project.pytester.makeconftest(
@@ -198,6 +199,8 @@ def test_a_passing_replay_imports_neither_the_redaction_rules_nor_the_state_delt
                 "pytest_clearstone.redaction",
                 "pytest_clearstone.diff",
                 "pytest_clearstone.golden.preflight",
+                "pytest_clearstone.golden.streams",
+                "pytest_clearstone.golden.atomic",
             )
             print("LOADED", sorted(m for m in sys.modules if m in names))
         """

@@ -169,6 +169,29 @@ def test_a_client_whose_base_url_changed_between_calls_no_longer_matches_its_ref
     assert same_stored_form(resource, decoded, tree)
 
 
+def test_a_client_of_a_class_made_in_a_function_is_not_taken_for_a_reference() -> None:
+    # such a class cannot be imported again, so it is never stored as a reference: a tree
+    # naming it (written by hand) tells nothing, and the values are compared encoded
+    import openai
+
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    class LocalOpenAI(openai.OpenAI):
+        pass
+
+    client = LocalOpenAI(api_key="k", base_url="https://api.example/v1")
+    tree = codec.encode(openai.OpenAI(api_key="k", base_url="https://api.example/v1"))
+    assert tree[codec.TAG] == "sdk_client"
+    tree["cls"] = f"{LocalOpenAI.__module__}:{LocalOpenAI.__qualname__}"
+    assert is_stored_as(client, tree) is None
+    resource_tree = codec.encode(openai.OpenAI(api_key="k").chat.completions)
+    resource_tree["client"] = tree
+    assert is_stored_as(client.chat.completions, resource_tree) is None
+    assert (
+        is_stored_as(openai.OpenAI(api_key="k", base_url="https://api.example/v1"), tree) is False
+    )
+
+
 def test_with_an_encoder_registered_a_reference_is_compared_by_encoding() -> None:
     import openai
 
