@@ -14,7 +14,7 @@ from typing import Any
 from ..tracing.span import Recorded
 
 
-@dataclass(eq=False)  # (its snapshots are equal only to themselves: outcomes are compared by value)
+@dataclass(eq=False)  # (equal only to itself, as its snapshots are: compare their values)
 class Outcome:
     """What one run produced: the function's name, its result and, for an agent, the agent's
     state after it (both as recorded snapshots)."""

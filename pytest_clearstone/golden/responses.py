@@ -153,7 +153,7 @@ class ReplayCall:
     error: BaseException | None = None
 
 
-@dataclass(eq=False)  # (a record of one replay, itself only: no two are alike)
+@dataclass(eq=False)  # (the record of one replay: equal only to itself)
 class ReplaySession:
     """What happened during one replay: the calls answered and the errors raised.
 
