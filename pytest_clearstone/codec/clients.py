@@ -34,7 +34,6 @@ from .naming import (
     class_path,
     import_type,
     importable_path,
-    is_importable,
     mro_paths,
     per_type,
 )
@@ -111,7 +110,8 @@ _OMIT = object()
 def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
     """A client reference: ``cls`` and its settings in ``v``; its credentials are noted as
     withheld."""
-    if not is_importable(t):
+    cls = importable_path(t)
+    if cls is None:
         return None
     library_class = base.replace(":", ".")
     if base in SDK_CLIENTS:
@@ -121,7 +121,7 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
                 withheld.note(secret, f"the {name} of {article(library_class)} client")
     else:
         note_secret_headers(v.headers, article(library_class))
-    return {TAG: "sdk_client", "cls": class_path(t), "v": _settings(v, base)}
+    return {TAG: "sdk_client", "cls": cls, "v": _settings(v, base)}
 
 
 def _settings(v: Any, base: str) -> dict[str, Any]:
@@ -464,12 +464,13 @@ def encode_resource(v: Any, t: type, enc_client: Any) -> dict[str, Any] | None:
     """A resource reference: ``cls``, ``path`` from the client and the ``client`` reference
     (encoded by ``enc_client(client)``)."""
     client = getattr(v, "_client", None)
-    if client is None or client_base(type(client)) is None or not is_importable(t):
+    cls = importable_path(t)
+    if client is None or client_base(type(client)) is None or cls is None:
         return None
     path = resource_path(client, v)
     if path is None:
         return None
-    return {TAG: "sdk_resource", "cls": class_path(t), "path": path, "client": enc_client(client)}
+    return {TAG: "sdk_resource", "cls": cls, "path": path, "client": enc_client(client)}
 
 
 def decode_resource(tree: dict[str, Any]) -> Any:

@@ -34,6 +34,13 @@ Matcher = Callable[[str, int, Any, Any], "bool | None"]
 Transform = Callable[[Any, str, str], Any]
 
 
+#: The module of :class:`~pytest_clearstone.golden.streams.RecordedStream`. A recorded stream is
+#: made by its recorder or decoded from its golden, both of which import that module first: a
+#: replay that answers no stream never imports it (importing a module of this package through
+#: pytest's assertion-rewriting hook costs ~0.25 M instructions per KB of its compiled code).
+_STREAMS = f"{__package__}.streams"
+
+
 @dataclass
 class RecordedCall:
     """One recorded call of a target: its input (or ``None``), output and error.
@@ -88,13 +95,6 @@ class RecordedCall:
         if streams is not None and type(value) is streams.RecordedStream:
             return value.replayed()
         return value
-
-
-#: The module of :class:`~pytest_clearstone.golden.streams.RecordedStream`. A recorded stream is
-#: made by its recorder or decoded from its golden, both of which import that module first: a
-#: replay that answers no stream never imports it (importing a module of this package through
-#: pytest's assertion-rewriting hook costs ~0.25 M instructions per KB of its compiled code).
-_STREAMS = f"{__package__}.streams"
 
 
 class Responses:
