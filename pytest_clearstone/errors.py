@@ -18,7 +18,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      +-- UnredactedSecretError                 a value to record looks like a secret no rule covers
      +-- SecretLeakError                       a golden to write holds a secret seen in the run
      +-- DecodeError (ValueError)              an encoded value that cannot be decoded
-     +-- MockTargetError (AttributeError)      a mock path that does not resolve
+     +-- MockTargetError (AttributeError)      a mock path that does not resolve or cannot be set
      +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
      +-- ReplayError (AssertionError)          the replay did not match the recording
           +-- ReplayDivergenceError             a call's arguments differ from the recording
@@ -234,7 +234,8 @@ class DecodeError(ClearstoneError, ValueError):
 
 
 class MockTargetError(ClearstoneError, AttributeError):
-    """A mock target import path that does not resolve to an attribute."""
+    """A mock target import path that does not resolve to an attribute, or whose owner refuses
+    the patch (an attribute of a built-in or extension type)."""
 
     def __init__(self, target: str, reason: str) -> None:
         self.target = target

@@ -803,13 +803,14 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
 
 
 def _start_problem(item: pytest.Item, exc: Exception) -> str | None:
-    """What the test fails with when its golden run could not start (a clearstone error, or a
-    bad keyword: ``TypeError``); ``None`` for any other exception, raised as it is. (The errors
-    are imported here, when one was raised: an import statement costs ~12 k instructions each
-    time it runs, and ``_start`` runs for every replaying test.)"""
+    """What the test fails with when its golden run could not start (a clearstone error: a
+    missing or unreadable golden, a mock target that cannot be patched); ``None`` for any other
+    exception, raised as it is, with its traceback. (The errors are imported here, when one was
+    raised: an import statement costs ~12 k instructions each time it runs, and ``_start`` runs
+    for every replaying test.)"""
     from .errors import CheckpointNotFoundError, ClearstoneError
 
-    if not isinstance(exc, (ClearstoneError, TypeError)):
+    if not isinstance(exc, ClearstoneError):
         return None
     if isinstance(exc, CheckpointNotFoundError):
         _outcome(item, "missing")

@@ -17,7 +17,7 @@ from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, is_stream, tap
-from .targets import PatchStack, Target
+from .targets import PatchStack, Target, set_target
 from .threads import branch_running_loop, current_branch, restore_branching, unbranched
 
 
@@ -54,7 +54,7 @@ class Recorder:
         """Replace ``target`` (until ``stack`` is undone) with a recording wrapper."""
         wrapper = wrap(target.function, RecordedTarget(self, target, span_type))
         wrapper.__clearstone_target__ = target.path
-        stack.setattr(target.owner, target.name, as_descriptor(wrapper, target.kind))
+        set_target(target, as_descriptor(wrapper, target.kind), stack)
 
     def suspended(self) -> contextlib.AbstractContextManager[None]:
         """The real clock and random state, for the live part of a call."""

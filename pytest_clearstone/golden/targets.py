@@ -299,7 +299,17 @@ def patch_with(target: Target, handler: Handler, stack: PatchStack) -> None:
         stand_in = replacement(target, switch)
         _stand_ins[target.path] = (target.function, target.kind, stand_in, switch)
     stack.setattr(switch, "handler", handler)  # undone after the attribute below
-    stack.setattr(target.owner, target.name, stand_in)
+    set_target(target, stand_in, stack)
+
+
+def set_target(target: Target, value: Any, stack: PatchStack) -> None:
+    """Set ``target``'s attribute on its owner to ``value`` (until ``stack`` is undone); a
+    :class:`MockTargetError` naming the target when the owner refuses it (a built-in or
+    extension type: its attributes cannot be set)."""
+    try:
+        stack.setattr(target.owner, target.name, value)
+    except (TypeError, AttributeError) as exc:
+        raise MockTargetError(target.path, str(exc)) from None
 
 
 def replacement(target: Target, switch: Switch) -> Any:

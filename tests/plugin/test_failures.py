@@ -173,6 +173,35 @@ def test_wrong_mock_path_is_named(project, pytester):
     )
 
 
+def test_a_mock_target_on_a_type_that_cannot_be_changed_is_named(project, pytester):
+    # a built-in type refuses new attributes: the failure names the target and the fix, and
+    # the context entered before it is unwound (the next test replays as usual)
+    pytester.makepyfile(
+        test_agent="""
+        import random
+
+        import pytest
+
+        @pytest.mark.replay("goldens/x.ckpt", mock={"llm": "builtins.str.upper"})
+        def test_it(replay):
+            pass
+
+        def test_after():
+            random.seed(5)
+            assert str.upper("a") == "A"
+        """
+    )
+    result = project.record()
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mock target 'builtins.str.upper' cannot be patched: cannot set 'upper' attribute of"
+            " immutable type 'str'. Give the import path where the agent looks the function up*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
 def test_bad_marker_arguments_are_named(project, pytester):
     pytester.makepyfile(
         test_agent="""

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_clearstone.debugging import DeterministicExecutionContext
 from pytest_clearstone.errors import MockTargetError, ReplayExhaustedError
-from pytest_clearstone.golden.targets import PatchStack, resolve
+from pytest_clearstone.golden.targets import PatchStack, patch_with, resolve, set_target
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 WHEN = "2024-01-15T12:00:00+00:00"
@@ -67,6 +67,33 @@ def test_bad_paths_name_the_path_and_the_problem(tools: ModuleType, path: str, r
     assert str(info.value).startswith(f"mock target {path!r} cannot be patched: {reason}")
     assert "e.g. 'my_app.llm.complete'" in str(info.value)
     assert info.value.target == path
+
+
+@pytest.mark.parametrize("record", [False, True])
+def test_a_target_whose_owner_refuses_the_patch_is_named_and_nothing_stays_patched(
+    tools: ModuleType, record: bool
+) -> None:
+    # resolving succeeds (str.upper is a callable attribute); setting it fails: a built-in type
+    # is immutable. Replaying and recording patch through one function: both name the target.
+    original_fetch = tools.fetch
+    stack = PatchStack()
+    targets = [resolve("cs_tools.fetch"), resolve("builtins.str.upper")]
+    with pytest.raises(MockTargetError) as info:
+        for target in targets:
+            if record:
+                set_target(target, lambda *a: "recorded", stack)
+            else:
+                patch_with(target, lambda args, kwargs: "replayed", stack)
+    message = str(info.value)
+    assert message.startswith(
+        "mock target 'builtins.str.upper' cannot be patched: cannot set 'upper' attribute of "
+        "immutable type 'str'. Give the import path where the agent looks the function up"
+    )
+    assert info.value.target == "builtins.str.upper"
+    assert tools.fetch is not original_fetch  # the first target was patched ...
+    stack.undo()
+    assert tools.fetch is original_fetch  # ... and is restored with the rest of the stack
+    assert "a".upper() == "A"
 
 
 def test_patched_targets_keep_their_signature(tools: ModuleType) -> None:
