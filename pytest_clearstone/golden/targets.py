@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import functools
 import importlib
 import inspect
 import sys
@@ -75,16 +76,12 @@ def _resolve(path: str) -> Target:
         try:
             owner = getattr(owner, part)
         except AttributeError:
-            where = ".".join(parts[:i])
-            raise MockTargetError(
-                path, f"{type(owner).__name__} {where!r} has no attribute {part!r}"
-            ) from None
+            raise _no_attribute(path, parts[:i], owner, f"{type(owner).__name__} ") from None
     attr = parts[-1]
     try:
         current = getattr(owner, attr)
     except AttributeError:
-        where = ".".join(parts[:-1])
-        raise MockTargetError(path, f"{where!r} has no attribute {attr!r}") from None
+        raise _no_attribute(path, parts[:-1], owner) from None
     if not callable(current):
         raise MockTargetError(path, f"it is a {type(current).__name__}, not a callable")
     raw, function, kind = _raw_attribute(owner, attr, current)
@@ -97,6 +94,42 @@ def _resolve(path: str) -> Target:
             chain.append((part, obj))
         _resolved[path] = (target, module.__name__, module, tuple(chain))
     return target
+
+
+#: the SDKs' chat methods, (sync, async), by top-level package: a path written as the agent
+#: calls a client (``openai.OpenAI.chat.completions.create``) goes through the per-client
+#: resources, which the class only holds as cached properties
+SDK_METHODS = {
+    "openai": (
+        "openai.resources.chat.completions.Completions.create",
+        "openai.resources.chat.completions.AsyncCompletions.create",
+    ),
+    "anthropic": (
+        "anthropic.resources.messages.Messages.create",
+        "anthropic.resources.messages.AsyncMessages.create",
+    ),
+}
+
+
+def _no_attribute(path: str, parts: list[str], owner: Any, kind: str = "") -> MockTargetError:
+    """The error for ``path`` whose object at ``parts`` (``owner``) lacks the next attribute.
+
+    Read on a class, a property (or cached property) is the descriptor itself: its value is made
+    for each instance, so the path cannot go on through it; the message says so, with the
+    SDK's method when the path is one of a known SDK's."""
+    where = ".".join(parts)
+    missing = path[len(where) + 1 :].split(".", 1)[0]
+    if not isinstance(owner, (property, functools.cached_property)):
+        return MockTargetError(path, f"{kind}{where!r} has no attribute {missing!r}")
+    reason = (
+        f"{where!r} is a {type(owner).__name__}: its value is made for each instance, so an "
+        "import path cannot go on through it; give the method on the class of that value"
+    )
+    methods = SDK_METHODS.get(parts[0])
+    if methods is not None:
+        is_async = any(part.startswith("Async") for part in parts)
+        reason += f", for this SDK {methods[is_async]!r}"
+    return MockTargetError(path, reason)
 
 
 def _longest_module(path: str, parts: list[str]) -> tuple[Any, int]:

@@ -96,6 +96,66 @@ def test_a_target_whose_owner_refuses_the_patch_is_named_and_nothing_stays_patch
     assert "a".upper() == "A"
 
 
+@pytest.mark.parametrize(
+    ("path", "where", "kind", "example"),
+    [
+        # written as the agent calls it on a client: the SDK makes each resource per client
+        (
+            "openai.OpenAI.chat.completions.create",
+            "openai.OpenAI.chat",
+            "cached_property",
+            "openai.resources.chat.completions.Completions.create",
+        ),
+        (
+            "openai.AsyncOpenAI.chat.completions.create",
+            "openai.AsyncOpenAI.chat",
+            "cached_property",
+            "openai.resources.chat.completions.AsyncCompletions.create",
+        ),
+        (
+            "anthropic.Anthropic.messages.create",
+            "anthropic.Anthropic.messages",
+            "cached_property",
+            "anthropic.resources.messages.Messages.create",
+        ),
+        (
+            "anthropic.AsyncAnthropic.messages.create",
+            "anthropic.AsyncAnthropic.messages",
+            "cached_property",
+            "anthropic.resources.messages.AsyncMessages.create",
+        ),
+        ("cs_tools.Service.backend.call", "cs_tools.Service.backend", "property", None),
+    ],
+)
+def test_a_path_through_a_property_of_a_class_says_so_and_names_the_sdk_method(
+    tools: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    where: str,
+    kind: str,
+    example: str | None,
+) -> None:
+    class Service:
+        @property
+        def backend(self) -> Any:
+            return tools.client
+
+    monkeypatch.setattr(tools, "Service", Service, raising=False)
+    with pytest.raises(MockTargetError) as info:
+        resolve(path)
+    message = str(info.value)
+    assert message.startswith(
+        f"mock target {path!r} cannot be patched: {where!r} is a {kind}: its value is made for "
+        "each instance, so an import path cannot go on through it; give the method on the class "
+        "of that value"
+    )
+    if example is None:
+        assert "resources" not in message
+    else:
+        assert f", for this SDK {example!r}." in message
+        assert resolve(example).kind == "method"  # the suggestion is a path that works
+
+
 def test_patched_targets_keep_their_signature(tools: ModuleType) -> None:
     paths = ["fetch", "Client.complete", "Client.ping", "Client.create", "afetch", "stream",
              "astream"]  # fmt: skip
