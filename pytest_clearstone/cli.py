@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
+from .golden.files import read_file
 from .golden.signing import checkpoint_trust
 from .inspection import (
     arguments_text,
@@ -149,7 +150,7 @@ def cmd_show(args: argparse.Namespace, out: _Out) -> int:
     if args.canonical:
         if not path.is_file():
             load_checkpoint(path)  # the usual error: not found, a directory
-        for line in canonical_lines(path.read_bytes(), path):
+        for line in canonical_lines(read_file(path), path):
             out.line(line)
         return 0
     ckpt = load_checkpoint(path, allow_pickle=args.allow_pickle)
@@ -434,7 +435,7 @@ def _written_by_plugin(path: Path) -> bool | None:
     """Whether ``path`` is a golden of the pytest plugin (``None``: not a readable checkpoint).
     Read as plain JSON: nothing is decoded."""
     try:
-        doc = json.loads(path.read_bytes())
+        doc = json.loads(read_file(path))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(doc, dict) or doc.get("format") != "pytest-clearstone-checkpoint":
@@ -514,7 +515,7 @@ def cmd_upgrade(args: argparse.Namespace, out: _Out) -> int:
     problems = 0
     for path in files:
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = json.loads(read_file(path).decode("utf-8"))
         except (OSError, ValueError, RecursionError) as exc:
             problems += 1
             out.line(f"{printable(path)}: not upgraded: not a readable checkpoint ({exc})")

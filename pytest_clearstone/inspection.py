@@ -21,6 +21,7 @@ from .errors import (
     CheckpointNotFoundError,
     DecodeError,
 )
+from .golden.files import read_file
 
 _REPR_WIDTH = 60
 # C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a
@@ -133,7 +134,10 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
             raise CheckpointNotFoundError([path])
         if path.is_dir():
             raise CheckpointCorruptError(path, "it is a directory")
-        raw = path.read_bytes()
+        try:
+            raw = read_file(path)
+        except OSError as exc:
+            raise CheckpointCorruptError(path, f"cannot read it ({exc.strerror})") from None
     if not raw.strip():
         raise CheckpointCorruptError(path, "the file is empty")
     try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -46,6 +45,7 @@ from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
+from .files import read_file
 
 if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
     from ..diff import StateDelta
@@ -244,7 +244,7 @@ class Checkpoint:
         signature. The decision is made before anything is decoded.
         """
         try:
-            raw = _read_bytes(path)
+            raw = read_file(path)
         except FileNotFoundError:
             raise CheckpointNotFoundError([Path(path)]) from None
         except IsADirectoryError:
@@ -391,23 +391,6 @@ def _refuse_if_not_utf8(raw: bytes, path: Path) -> None:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
-
-
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, in one ``read`` of its size where it can (no buffered file object: a
-    golden is read whole, once)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        size = os.fstat(fd).st_size
-        data = os.read(fd, size + 1)
-        if len(data) != size:  # it grew or shrank meanwhile, or a short read: read to the end
-            parts = [data]
-            while chunk := os.read(fd, 1 << 20):
-                parts.append(chunk)
-            data = b"".join(parts)
-        return data
-    finally:
-        os.close(fd)
 
 
 def _tagged_spans(

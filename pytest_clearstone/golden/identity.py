@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .files import read_file
+
 _CHECKPOINT_ID = re.compile(r"ckpt_[0-9a-f]{32}\Z")
 
 
@@ -24,7 +26,7 @@ def read_previous(path: Path) -> str | None:
     """The text of the golden at ``path`` before it is recorded again (``None``: there is
     none, or it cannot be read as text)."""
     try:
-        return path.read_text(encoding="utf-8")
+        return read_file(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -34,6 +34,7 @@ from .. import codec
 from ..codec.tags import PICKLE_FIXES, SIZE_FIELD, DocumentScan, format_path, pickle_locations
 from ..errors import CheckpointCorruptError, UntrustedCheckpointError
 from .document import file_text
+from .files import read_file
 
 ENV_VAR = "CLEARSTONE_SIGNING_KEY"
 SIGNATURE_FIELD = "signature"
@@ -222,7 +223,7 @@ def sign_file(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -> Path:
     raw = resolve_key(key)
     if raw is None:
         raise ValueError(f"no signing key: pass one or set {ENV_VAR}")
-    atomic_write_text(target, sign_text(target.read_bytes(), raw))
+    atomic_write_text(target, sign_text(read_file(target), raw))
     return target
 
 
@@ -256,7 +257,7 @@ def checkpoint_trust(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -
     """
     target = Path(path)
     try:
-        doc = _parse(target.read_bytes())
+        doc = _parse(read_file(target))
     except OSError as exc:
         raise CheckpointCorruptError(target, f"cannot read it ({exc.strerror})") from None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from .conftest import esc
@@ -154,6 +156,29 @@ def test_corrupt_checkpoint_gives_the_checkpoint_error(recorded):
     )
     result.stdout.no_fnmatch_line("*JSONDecodeError*")
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="devices and FIFOs are POSIX")
+@pytest.mark.parametrize("kind", ["character device", "FIFO"])
+def test_a_golden_that_is_a_device_or_a_fifo_is_refused_unread(project, pytester, kind):
+    # a symlink to /dev/zero would be read forever, a FIFO would block the run: /dev/null stands
+    # in for the device (the same refusal, and a reader that is not refused finds it empty);
+    # the run is a subprocess with a timeout, so a reader blocked on the FIFO fails the test
+    project.golden.parent.mkdir()
+    if kind == "FIFO":
+        os.mkfifo(project.golden)
+    else:
+        project.golden.symlink_to(os.devnull)
+    result = pytester.runpytest_subprocess(timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*billing.ckpt is not a readable checkpoint: cannot read it (a {kind}, not a "
+            "regular file)*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert os.path.lexists(project.golden)
 
 
 def test_wrong_mock_path_is_named(project, pytester):

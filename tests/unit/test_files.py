@@ -1,0 +1,167 @@
+"""A golden is read only from a regular file: a path that is a device or a FIFO is refused before
+anything is read (a repository can hold a symlink to ``/dev/zero``, endless, or a FIFO, which
+blocks the reader until something writes to it)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.cli import main
+from pytest_clearstone.debugging import CheckpointManager
+from pytest_clearstone.errors import CheckpointCorruptError
+from pytest_clearstone.golden.checkpoint import Checkpoint
+from pytest_clearstone.golden.files import NotARegularFileError, read_file
+from pytest_clearstone.golden.identity import read_previous
+from pytest_clearstone.golden.signing import checkpoint_trust, sign_file
+from pytest_clearstone.inspection import load_checkpoint
+
+pytestmark = pytest.mark.skipif(
+    sys.platform == "win32" or not os.path.exists(os.devnull) or not hasattr(os, "mkfifo"),
+    reason="devices and FIFOs are POSIX",
+)
+
+
+def _device(tmp_path: Path) -> Path:
+    """A golden that is a symlink to a character device (``/dev/null``: reads as empty, so a
+    reader that is not refused says "empty" instead of hanging, as ``/dev/zero`` would)."""
+    path = tmp_path / "device.ckpt"
+    path.symlink_to(os.devnull)
+    return path
+
+
+def _fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "fifo.ckpt"
+    os.mkfifo(path)
+    return path
+
+
+def _without_blocking(read: Callable[[], Any], fifo: Path | None = None) -> Any:
+    """``read()``'s result or raised exception; a reader still blocked after 10 s on ``fifo``
+    is released (something is written to it) and the test fails."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(read())
+        except BaseException as exc:  # handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():
+        assert fifo is not None
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.write(fd, b"not json")
+        os.close(fd)
+        thread.join(10)
+        pytest.fail("the reader blocked on a FIFO")
+    return outcome[0]
+
+
+def test_read_file_reads_a_regular_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "g.ckpt"
+    path.write_bytes(b"x" * 100_000)
+    assert read_file(path) == b"x" * 100_000
+    link = tmp_path / "link.ckpt"
+    link.symlink_to(path)  # a symlink to a regular file is read as usual
+    assert read_file(link) == b"x" * 100_000
+
+
+@pytest.mark.parametrize(("make", "kind"), [(_device, "character device"), (_fifo, "FIFO")])
+def test_read_file_refuses_a_device_or_a_fifo_before_reading(
+    tmp_path: Path, make: Callable[[Path], Path], kind: str
+) -> None:
+    path = make(tmp_path)
+    error = _without_blocking(lambda: read_file(path), path)
+    assert isinstance(error, NotARegularFileError)
+    assert isinstance(error, OSError)
+    assert error.strerror == f"a {kind}, not a regular file"
+    assert error.filename == str(path)
+
+
+def test_read_file_says_a_directory_is_one(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError):
+        read_file(tmp_path)
+
+
+@pytest.mark.parametrize(("make", "kind"), [(_device, "character device"), (_fifo, "FIFO")])
+@pytest.mark.parametrize(
+    "reader",
+    [
+        "Checkpoint.read",
+        "CheckpointManager.load_checkpoint",
+        "inspection.load_checkpoint",
+        "checkpoint_trust",
+        "sign_file",
+    ],
+)
+def test_every_golden_reader_names_the_file_and_what_it_is(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[[Path], Path],
+    kind: str,
+    reader: str,
+) -> None:
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "k" * 32)
+    path = make(tmp_path)
+    read = {
+        "Checkpoint.read": lambda: Checkpoint.read(path),
+        "CheckpointManager.load_checkpoint": lambda: CheckpointManager().load_checkpoint(path),
+        "inspection.load_checkpoint": lambda: load_checkpoint(path),
+        "checkpoint_trust": lambda: checkpoint_trust(path),
+        "sign_file": lambda: sign_file(path),
+    }[reader]
+    error = _without_blocking(read, path)
+    if reader == "sign_file":  # (documented: an unreadable file raises the OSError)
+        assert isinstance(error, NotARegularFileError), repr(error)
+        assert error.filename == str(path)
+        assert error.strerror == f"a {kind}, not a regular file"
+        return
+    assert isinstance(error, CheckpointCorruptError), repr(error)
+    assert str(path) in str(error)
+    assert f"cannot read it (a {kind}, not a regular file)" in str(error)
+
+
+@pytest.mark.parametrize("make", [_device, _fifo])
+def test_recording_again_over_a_device_or_fifo_finds_no_previous_golden(
+    tmp_path: Path, make: Callable[[Path], Path]
+) -> None:
+    path = make(tmp_path)
+    assert _without_blocking(lambda: read_previous(path), path) is None
+
+
+@pytest.mark.parametrize("make", [_device, _fifo])
+@pytest.mark.parametrize("command", ["show", "show --canonical", "upgrade"])
+def test_cli_commands_refuse_a_device_or_fifo_golden(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[Path], Path],
+    command: str,
+) -> None:
+    path = make(tmp_path)
+    name, *options = command.split()
+    argv = [name, *options, str(path if name == "show" else tmp_path)]
+    code = _without_blocking(lambda: main(argv), path)
+    assert code == 2, repr(code)
+    shown = "".join(capsys.readouterr())
+    assert str(path) in shown
+    assert "not a regular file" in shown
+
+
+@pytest.mark.parametrize("make", [_device, _fifo])
+def test_prune_leaves_a_device_or_fifo_unread_and_in_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Callable[[Path], Path]
+) -> None:
+    path = make(tmp_path)
+    code = _without_blocking(lambda: main(["prune", str(tmp_path), "--older-than", "0"]), path)
+    assert code == 0, repr(code)
+    assert os.path.lexists(path)
+    assert "deleted 0 of 0 checkpoint file(s)" in capsys.readouterr().out
