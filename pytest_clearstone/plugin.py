@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,8 @@ _MARKER = "replay(path=None, *, mock=None, strict=True, ignore=None, ignore_stat
 #: the provider keys given a placeholder while tests replay (ini ``clearstone_placeholder_env``
 #: adds others)
 _PLACEHOLDER_ENV = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+#: the codec module that remembers rebuilt SDK clients (forgotten when a session starts)
+_CLIENTS = "pytest_clearstone.codec.clients"
 
 
 class Settings:
@@ -389,6 +392,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from .verbosity import set_verbosity  # -vv: state deltas show values in full
 
     config.add_cleanup(set_verbosity(config.get_verbosity()))
+    clients = sys.modules.get(_CLIENTS)  # (not imported by a run that decoded no client)
+    if clients is not None:
+        clients.forget_rebuilt()
     config.stash[_SETTINGS] = _settings(config)
     config.stash[_STATE] = _RunState(subset=_selection(config))
     if config.getoption("clearstone_prune_unused") and config.stash[_STATE].subset:

@@ -218,6 +218,14 @@ def remembered(key: Hashable, build: Callable[[], Any]) -> Any:
     return found
 
 
+def forget_rebuilt() -> None:
+    """Forget the remembered clients and resources. A pytest session calls it when it starts:
+    an earlier session of the same process may have imported the SDKs whose modules were since
+    dropped and imported again (pytester's in-process runs restore ``sys.modules``), and a
+    client built then holds that import's classes, which the new session's patches miss."""
+    _rebuilt.clear()
+
+
 def decode_client(tree: dict[str, Any]) -> Any:
     """The stored client class built with its settings (and :data:`PLACEHOLDER_KEY`); the same
     object for the same stored reference."""

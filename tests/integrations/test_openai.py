@@ -4,6 +4,7 @@ twice with it sealed."""
 from __future__ import annotations
 
 import json
+import sys
 
 import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import pytest
@@ -234,6 +235,22 @@ def test_replays_in_ci_without_an_api_key(stack: Stack, monkeypatch: pytest.Monk
     stack.write_test("sdk_sync", HEADER + SCENARIOS["sdk_sync"])
     stack.record()
     monkeypatch.delenv("OPENAI_API_KEY")
+    stack.replay_passes()
+
+
+def test_a_session_after_the_sdk_was_imported_again_replays_through_its_patch(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client rebuilt from a golden's reference is remembered for one session only. Here the
+    SDK's modules are dropped between two in-process sessions (as pytester does when the outer
+    process had not imported them), so the second session imports the SDK again and patches
+    its new classes: a client remembered from the first would call the old, unpatched ones and
+    reach the (sealed) service."""
+    stack.write_test("plain", HEADER + SCENARIOS["client_in_self_no_get_state"])
+    stack.record()
+    stack.replay_passes()
+    for name in [m for m in sys.modules if m == "openai" or m.startswith("openai.")]:
+        monkeypatch.delitem(sys.modules, name)
     stack.replay_passes()
 
 
