@@ -131,6 +131,9 @@ class _RunState:
         self.subset = subset
         self.collect_errors = 0
         self.failed_saves: list[str] = []
+        #: why the trace store refused the spans left to write when the run ended ("": it took
+        #: them), from this process or an xdist worker
+        self.store_problem = ""
         self.undo_codec_hooks: Callable[[], None] | None = None
         #: provider keys given a placeholder by the plugin, set while tests replay (see
         #: _set_placeholder_keys)
@@ -1027,17 +1030,33 @@ def _shown(config: pytest.Config, path: Path) -> str:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash[_STATE]
+    if state.provider is not None:
+        state.store_problem = state.store_problem or _shutdown_problem(state.provider)
+    if state.store_problem and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # (the summary says why)
     if hasattr(config, "workeroutput"):
         config.workeroutput["clearstone_referenced"] = sorted(state.referenced)
         config.workeroutput["clearstone_test_dirs"] = sorted(state.test_dirs)
         config.workeroutput["clearstone_subset"] = state.subset
         config.workeroutput["clearstone_collect_errors"] = state.collect_errors
+        config.workeroutput["clearstone_store_problem"] = state.store_problem
     _unset_placeholder_keys(state)
-    if state.provider is not None:
-        state.provider.shutdown()
     if state.undo_codec_hooks is not None:
         state.undo_codec_hooks()
         state.undo_codec_hooks = None
+
+
+def _shutdown_problem(provider: TracerProvider) -> str:
+    """Write the spans left and close the store; why the store refused them ("": it did not).
+    A store that cannot take them (another program's SQLite file, a full disk) is reported in
+    the summary instead of crashing pytest after the tests ran."""
+    from .errors import ClearstoneError
+
+    try:
+        provider.shutdown()
+    except ClearstoneError as exc:
+        return str(exc)
+    return ""
 
 
 _PER_TEST = "clearstone-per-test"
@@ -1126,6 +1145,7 @@ class _Reporter:
         state.test_dirs.update(output.get("clearstone_test_dirs", ()))
         state.subset = state.subset or str(output.get("clearstone_subset", ""))
         state.collect_errors += int(output.get("clearstone_collect_errors", 0))
+        state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         if items:
@@ -1147,7 +1167,7 @@ class _Reporter:
         # nothing at the end of the run)
         searched = whole and (bool(state.referenced) or prune_asked)
         unused = unused_goldens(state.test_dirs, state.referenced) if searched else []
-        if not any(counts.values()) and not unused and not prune_asked:
+        if not any(counts.values()) and not unused and not prune_asked and not state.store_problem:
             return
         tr = terminalreporter
         tr.write_sep("=", "clearstone")
@@ -1159,6 +1179,11 @@ class _Reporter:
             red=bool(counts["diverged"] or counts["missing"]),
         )
         state = self.state
+        if state.store_problem:
+            tr.write_line(
+                f"the spans of this run were not written to the trace store: {state.store_problem}",
+                red=True,
+            )
         if state.written:
             tr.write_line("goldens written:")
             for shown, change in sorted(state.written):

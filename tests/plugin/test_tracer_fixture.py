@@ -64,3 +64,56 @@ def test_recorded_calls_nest_under_the_open_user_span(project, pytester):
     assert by_name["app.complete"].input == {"prompt": "User says: hello"}
     assert turn.parent_span_id == by_name["test_agent.py::test_traced"].span_id
     project.replay("--clearstone-db", "store.db").assert_outcomes(passed=1)
+
+
+def _foreign_store(path):
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (body TEXT)")
+    connection.execute("INSERT INTO notes VALUES ('keep me')")
+    connection.commit()
+    connection.close()
+    return path.read_bytes()
+
+
+FOREIGN = (
+    "*store.db' is not a pytest-clearstone trace store: it is another program's SQLite "
+    "database (tables: notes; user_version 0) and was left as it is. Point the trace store "
+    "elsewhere (--clearstone-db PATH or ini clearstone_db), or move the file away*"
+)
+
+
+def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytester):
+    # the tracer's spans are written when the run ends: a store that refuses them is reported
+    # in the summary and fails the run (before, pytest crashed with the traceback)
+    before = _foreign_store(pytester.path / "store.db")
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+        """
+    )
+    result = pytester.runpytest("--clearstone-db", "store.db")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["*= clearstone =*", "*the spans of this run were not written to the trace store: *"]
+    )
+    result.stdout.fnmatch_lines([FOREIGN])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    assert (pytester.path / "store.db").read_bytes() == before
+
+
+def test_a_record_run_into_a_foreign_store_fails_its_test_and_ends_cleanly(project, pytester):
+    before = _foreign_store(pytester.path / "store.db")
+    result = project.record("--clearstone-db", "store.db")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the golden checkpoint was not written: *", FOREIGN])
+    result.stdout.fnmatch_lines(["*1 failed*"])  # the summary is printed: no crash before it
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    assert (pytester.path / "store.db").read_bytes() == before
+    assert not project.golden.exists()
