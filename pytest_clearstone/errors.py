@@ -330,18 +330,38 @@ class ReplayExhaustedError(ReplayError):
 
 
 class UnusedResponsesError(ReplayError):
-    """Recorded responses that the replay never consumed (strict mode)."""
+    """Recorded responses that the replay never consumed (strict mode): ``unused``, of the
+    mocked targets, ``{target: (used, recorded)}``; ``unmocked``, of targets the golden recorded
+    and the test does not mock, ``{target: (span type, recorded calls)}``."""
 
     def __init__(
-        self, unused: dict[str, tuple[int, int]], *, checkpoint: str | None = None
+        self,
+        unused: dict[str, tuple[int, int]],
+        *,
+        checkpoint: str | None = None,
+        unmocked: dict[str, tuple[str, int]] | None = None,
     ) -> None:
         self.unused = unused
-        lines = ["the replay made fewer calls than the recording:"]
-        for target, (used, recorded) in unused.items():
-            lines.append(f"  {target}: {used} of {recorded} recorded response(s) used")
+        self.unmocked = unmocked or {}
+        lines = []
+        if unused:
+            lines.append("the replay made fewer calls than the recording:")
+            for target, (used, recorded) in unused.items():
+                lines.append(f"  {target}: {used} of {recorded} recorded response(s) used")
+        if self.unmocked:
+            lines.append(
+                "the golden recorded calls to a target this test does not mock (a call to it "
+                "now runs live):"
+            )
+            for target, (span_type, calls) in self.unmocked.items():
+                lines.append(f"  {target} ({span_type}): {calls} recorded call(s)")
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
-        lines.append(f"  The agent now skips calls it used to make. {RERECORD_HINT}")
+        advice = [
+            *(["The agent now skips calls it used to make."] if unused else []),
+            *(["Mock it again (the marker's mock=)."] if self.unmocked else []),
+        ]
+        lines.append(f"  {' '.join(advice)} {RERECORD_HINT}")
         super().__init__("\n".join(lines))
 
 

@@ -121,6 +121,11 @@ class ReplayEngine:
             targets[target] = Responses(calls)
         return targets
 
+    def unmocked_of(self, pairs: list[tuple[str, str]]) -> dict[str, tuple[str, int]]:
+        """The targets whose calls the recording answered and ``pairs`` does not mock:
+        ``{target: (span_type, recorded calls)}``."""
+        return mocks.unmocked(self._scope(), pairs)
+
     def context(
         self, mock_config: MockConfig | None = None, *, seed: int | None = None, tick: bool = False
     ) -> DeterministicExecutionContext:

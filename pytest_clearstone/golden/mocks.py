@@ -75,6 +75,21 @@ def answering_spans(
     return found
 
 
+def unmocked(spans: Sequence[Span], pairs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, int]]:
+    """``{target: (span_type, answered calls)}`` for the targets whose recorded calls are in
+    ``spans`` (named by the plugin's recorder) and that ``pairs`` does not mock."""
+    mocked = {target for _, target in pairs}
+    found: dict[str, tuple[str, int]] = {}
+    for span in spans:
+        target = span.attributes.get(TARGET_ATTRIBUTE)
+        if target is None or target in mocked:
+            continue
+        if span.has_output or span.error is not None:
+            span_type, count = found.get(target, (str(span.span_type), 0))
+            found[target] = (span_type, count + 1)
+    return found
+
+
 def plan(
     spans: Sequence[Span], pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str, list[Span]]]:

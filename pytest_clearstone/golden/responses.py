@@ -194,15 +194,24 @@ class ReplaySession:
             if t.calls < len(t.responses)
         }
 
-    def raise_errors(self, *, strict: bool, checkpoint: str | None = None) -> None:
-        """Raise the first replay error seen, then (``strict``) an :class:`UnusedResponsesError`."""
+    def raise_errors(
+        self,
+        *,
+        strict: bool,
+        checkpoint: str | None = None,
+        unmocked: Callable[[], dict[str, tuple[str, int]]] | None = None,
+    ) -> None:
+        """Raise the first replay error seen, then (``strict``) an :class:`UnusedResponsesError`
+        for responses left unused, or for the recorded calls of targets not mocked (asked of
+        ``unmocked``, the golden's targets the test left out: ``{target: (type, calls)}``)."""
         __tracebackhide__ = True
         if self.errors:
             raise self.errors[0]
         if strict:
             unused = self.unused()
-            if unused:
-                raise UnusedResponsesError(unused, checkpoint=checkpoint)
+            left_out = unmocked() if unmocked is not None else {}
+            if unused or left_out:
+                raise UnusedResponsesError(unused, checkpoint=checkpoint, unmocked=left_out)
 
 
 def _short_repr(value: Any, limit: int = 200) -> str:

@@ -72,6 +72,51 @@ def test_missing_call_is_unused_responses(recorded):
     )
 
 
+def test_recorded_calls_to_a_target_the_test_no_longer_mocks_fail_the_replay(recorded, pytester):
+    # the marker dropped create_ticket (or it was renamed): its recorded answer is unused and
+    # the agent's call ran live, which replaying the rest alone would not show
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("goldens/billing.ckpt", mock={
+            "llm": "app.complete", "tool": ["app.Tools.search"]})
+        def test_billing(replay):
+            agent = Agent()
+            answer = replay.run(agent.handle, "I was charged twice")
+            assert "answer to" in answer
+        """
+    )
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnusedResponsesError: the golden recorded calls to a target this test does not "
+            "mock (a call to it now runs live):*",
+            "*app.Tools.create_ticket (tool): 1 recorded call(s)*",
+            "*Mock it again (the marker's mock=). If the change is intended, re-record with: "
+            "pytest --clearstone-record*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*fewer calls than the recording*")
+
+
+def test_a_target_left_out_of_the_mocks_passes_when_not_strict(recorded, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("goldens/billing.ckpt", strict=False, mock={
+            "llm": "app.complete", "tool": ["app.Tools.search"]})
+        def test_billing(replay):
+            replay.run(Agent().handle, "I was charged twice")
+        """
+    )
+    recorded.replay().assert_outcomes(passed=1)
+
+
 def test_missing_call_passes_when_not_strict(recorded, pytester):
     recorded.write_app(TICKETS=0)
     pytester.makepyfile(

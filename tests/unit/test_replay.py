@@ -334,3 +334,26 @@ def test_bad_mock_config(mods: dict[str, ModuleType], config: Any, message: str)
 def test_unknown_method_is_named(mods: dict[str, ModuleType]) -> None:
     with pytest.raises(AttributeError, match="the agent ToolAgent has no method 'nope' to replay"):
         ReplayEngine(_two_steps(mods)).replay_from_checkpoint("nope")
+
+
+def test_unused_responses_and_unmocked_targets_are_named_in_one_message() -> None:
+    error = UnusedResponsesError(
+        {"app.complete": (1, 2)}, checkpoint="g.ckpt", unmocked={"app.search": ("tool", 3)}
+    )
+    assert str(error).splitlines() == [
+        "the replay made fewer calls than the recording:",
+        "  app.complete: 1 of 2 recorded response(s) used",
+        "the golden recorded calls to a target this test does not mock (a call to it now runs "
+        "live):",
+        "  app.search (tool): 3 recorded call(s)",
+        "  checkpoint: g.ckpt",
+        "  The agent now skips calls it used to make. Mock it again (the marker's mock=). If the "
+        "change is intended, re-record with: pytest --clearstone-record",
+    ]
+    assert error.unmocked == {"app.search": ("tool", 3)}
+    only_unused = str(UnusedResponsesError({"app.complete": (0, 1)}))
+    assert "does not mock" not in only_unused
+    assert only_unused.endswith(
+        "The agent now skips calls it used to make. If the change is intended, re-record with: "
+        "pytest --clearstone-record"
+    )
