@@ -51,6 +51,7 @@ class ReplayEngine:
             with contextlib.suppress(TraceNotFoundError):
                 self.trace = trace_store.get_trace(checkpoint.trace.trace_id)
         self._agent: Any = None
+        self._scoped: list[Span] | None = None
         self.last_session: ReplaySession | None = None
         self.last_error: BaseException | None = None
 
@@ -91,7 +92,10 @@ class ReplayEngine:
         return mocks.answering_spans(self._scope(), span_type, target, shared=shared)
 
     def _scope(self) -> list[Span]:
-        return mocks.scope(self.trace.spans, self.checkpoint.span.start_time_ns)
+        """The spans at or after the checkpoint's (made once: the trace does not change)."""
+        if self._scoped is None:
+            self._scoped = mocks.scope(self.trace.spans, self.checkpoint.span.start_time_ns)
+        return self._scoped
 
     def preflight(self, mock_config: MockConfig | None) -> PreflightReport:
         """Which targets will be mocked, for which span type, with how many responses."""
