@@ -102,30 +102,22 @@ def test_recorded_calls_to_a_target_the_test_no_longer_mocks_fail_the_replay(rec
     result.stdout.no_fnmatch_line("*fewer calls than the recording*")
 
 
-def test_a_target_left_out_of_the_mocks_passes_when_not_strict(recorded, pytester):
+@pytest.mark.parametrize(
+    ("tickets", "tools"),
+    [
+        (0, '["app.Tools.search", "app.Tools.create_ticket"]'),  # a recorded call not made
+        (1, '["app.Tools.search"]'),  # a recorded target left out of the mocks
+    ],
+)
+def test_unused_responses_pass_when_not_strict(recorded, pytester, tickets, tools):
+    recorded.write_app(TICKETS=tickets)
     pytester.makepyfile(
-        test_agent="""
+        test_agent=f"""
         import pytest
         from app import Agent
 
-        @pytest.mark.replay("goldens/billing.ckpt", strict=False, mock={
-            "llm": "app.complete", "tool": ["app.Tools.search"]})
-        def test_billing(replay):
-            replay.run(Agent().handle, "I was charged twice")
-        """
-    )
-    recorded.replay().assert_outcomes(passed=1)
-
-
-def test_missing_call_passes_when_not_strict(recorded, pytester):
-    recorded.write_app(TICKETS=0)
-    pytester.makepyfile(
-        test_agent="""
-        import pytest
-        from app import Agent
-
-        @pytest.mark.replay("goldens/billing.ckpt", strict=False, mock={
-            "llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]})
+        @pytest.mark.replay("goldens/billing.ckpt", strict=False, mock={{
+            "llm": "app.complete", "tool": {tools}}})
         def test_billing(replay):
             replay.run(Agent().handle, "I was charged twice")
         """
@@ -226,33 +218,24 @@ def test_a_golden_that_is_a_device_or_a_fifo_is_refused_unread(project, pytester
     assert os.path.lexists(project.golden)
 
 
-def test_wrong_mock_path_is_named(project, pytester):
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("app.compleet", "'app' has no attribute 'compleet'"),
+        # resolved, but a built-in type refuses new attributes
+        ("builtins.str.upper", "cannot set 'upper' attribute of immutable type 'str'"),
+    ],
+)
+def test_a_mock_target_that_cannot_be_patched_is_named(project, pytester, target, reason):
+    # the failure names the target, why and the fix; the context entered before the patch
+    # failed is unwound (the next test runs as usual)
     pytester.makepyfile(
-        test_agent="""
-        import pytest
-
-        @pytest.mark.replay("goldens/x.ckpt", mock={"llm": "app.compleet"})
-        def test_it(replay):
-            pass
-        """
-    )
-    result = project.record()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        ["*mock target 'app.compleet' cannot be patched: 'app' has no attribute 'compleet'*"]
-    )
-
-
-def test_a_mock_target_on_a_type_that_cannot_be_changed_is_named(project, pytester):
-    # a built-in type refuses new attributes: the failure names the target and the fix, and
-    # the context entered before it is unwound (the next test replays as usual)
-    pytester.makepyfile(
-        test_agent="""
+        test_agent=f"""
         import random
 
         import pytest
 
-        @pytest.mark.replay("goldens/x.ckpt", mock={"llm": "builtins.str.upper"})
+        @pytest.mark.replay("goldens/x.ckpt", mock={{"llm": "{target}"}})
         def test_it(replay):
             pass
 
@@ -265,8 +248,8 @@ def test_a_mock_target_on_a_type_that_cannot_be_changed_is_named(project, pytest
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*mock target 'builtins.str.upper' cannot be patched: cannot set 'upper' attribute of"
-            " immutable type 'str'. Give the import path where the agent looks the function up*"
+            f"*mock target {target!r} cannot be patched: {reason}. Give the import path where "
+            "the agent looks the function up*"
         ]
     )
     result.stdout.no_fnmatch_line("*Traceback*")
