@@ -18,10 +18,9 @@ from . import codec
 from .diff import StateDelta
 from .errors import (
     CheckpointCorruptError,
-    CheckpointNotFoundError,
     DecodeError,
 )
-from .golden.files import read_file
+from .golden.files import read_golden
 
 _REPR_WIDTH = 60
 # C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a
@@ -130,14 +129,7 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     from .golden.checkpoint import Checkpoint
 
     if raw is None:
-        if not path.exists():
-            raise CheckpointNotFoundError([path])
-        if path.is_dir():
-            raise CheckpointCorruptError(path, "it is a directory")
-        try:
-            raw = read_file(path)
-        except OSError as exc:
-            raise CheckpointCorruptError(path, f"cannot read it ({exc.strerror})") from None
+        raw = read_golden(path)
     if not raw.strip():
         raise CheckpointCorruptError(path, "the file is empty")
     try:

@@ -35,7 +35,6 @@ from ..codec.tags import (
 )
 from ..errors import (
     CheckpointCorruptError,
-    CheckpointNotFoundError,
     CheckpointVersionError,
     ClearstoneError,
     DecodeError,
@@ -45,7 +44,7 @@ from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
-from .files import read_file
+from .files import read_golden
 
 if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
     from ..diff import StateDelta
@@ -243,14 +242,7 @@ class Checkpoint:
         key (default: ``CLEARSTONE_SIGNING_KEY`` when set) it must also carry a valid
         signature. The decision is made before anything is decoded.
         """
-        try:
-            raw = read_file(path)
-        except FileNotFoundError:
-            raise CheckpointNotFoundError([Path(path)]) from None
-        except IsADirectoryError:
-            raise CheckpointCorruptError(path, "it is a directory") from None
-        except OSError as exc:
-            raise CheckpointCorruptError(path, f"cannot read it ({exc.strerror})") from None
+        raw = read_golden(path)
         return cls.from_bytes(raw, path, allow_pickle=allow_pickle, signing_key=signing_key)
 
     @classmethod

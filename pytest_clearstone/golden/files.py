@@ -3,7 +3,7 @@
 A golden comes from a repository, where its path can be a symlink to a device (``/dev/zero``,
 ``/dev/urandom``: reading never ends, and fills the memory) or a FIFO (opening it waits for a
 writer: the run hangs). Every reader of goldens reads through :func:`read_file`, which refuses
-them before the first read.
+them before the first read; :func:`read_golden` tells what went wrong as a checkpoint error.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import errno
 import os
 import stat
 from pathlib import Path
+
+from ..errors import CheckpointCorruptError, CheckpointNotFoundError
 
 #: open without waiting for a FIFO's writer (the file is refused right after), in binary mode
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -57,3 +59,17 @@ def read_file(path: Path) -> bytes:
         return data
     finally:
         os.close(fd)
+
+
+def read_golden(path: Path) -> bytes:
+    """:func:`read_file`, with what prevents it told as a checkpoint error naming the file:
+    :class:`CheckpointNotFoundError` when there is none, else :class:`CheckpointCorruptError`
+    (a directory, a device or a FIFO, a file that cannot be read)."""
+    try:
+        return read_file(path)
+    except FileNotFoundError:
+        raise CheckpointNotFoundError([Path(path)]) from None
+    except IsADirectoryError:
+        raise CheckpointCorruptError(path, "it is a directory") from None
+    except OSError as exc:
+        raise CheckpointCorruptError(path, f"cannot read it ({exc.strerror})") from None

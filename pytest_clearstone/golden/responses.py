@@ -199,19 +199,18 @@ class ReplaySession:
         *,
         strict: bool,
         checkpoint: str | None = None,
-        unmocked: Callable[[], dict[str, tuple[str, int]]] | None = None,
+        unmocked: dict[str, tuple[str, int]] | None = None,
     ) -> None:
         """Raise the first replay error seen, then (``strict``) an :class:`UnusedResponsesError`
-        for responses left unused, or for the recorded calls of targets not mocked (asked of
-        ``unmocked``, the golden's targets the test left out: ``{target: (type, calls)}``)."""
+        for responses left unused, or for the recorded calls of targets the test does not mock
+        (``unmocked``: ``{target: (span type, recorded calls)}``)."""
         __tracebackhide__ = True
         if self.errors:
             raise self.errors[0]
         if strict:
             unused = self.unused()
-            left_out = unmocked() if unmocked is not None else {}
-            if unused or left_out:
-                raise UnusedResponsesError(unused, checkpoint=checkpoint, unmocked=left_out)
+            if unused or unmocked:
+                raise UnusedResponsesError(unused, checkpoint=checkpoint, unmocked=unmocked)
 
 
 def _short_repr(value: Any, limit: int = 200) -> str:

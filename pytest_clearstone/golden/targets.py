@@ -76,12 +76,12 @@ def _resolve(path: str) -> Target:
         try:
             owner = getattr(owner, part)
         except AttributeError:
-            raise _no_attribute(path, parts[:i], owner, f"{type(owner).__name__} ") from None
+            raise _no_attribute(path, parts, i, owner, typed=True) from None
     attr = parts[-1]
     try:
         current = getattr(owner, attr)
     except AttributeError:
-        raise _no_attribute(path, parts[:-1], owner) from None
+        raise _no_attribute(path, parts, len(parts) - 1, owner) from None
     if not callable(current):
         raise MockTargetError(path, f"it is a {type(current).__name__}, not a callable")
     raw, function, kind = _raw_attribute(owner, attr, current)
@@ -111,23 +111,26 @@ SDK_METHODS = {
 }
 
 
-def _no_attribute(path: str, parts: list[str], owner: Any, kind: str = "") -> MockTargetError:
-    """The error for ``path`` whose object at ``parts`` (``owner``) lacks the next attribute.
+def _no_attribute(
+    path: str, parts: list[str], i: int, owner: Any, *, typed: bool = False
+) -> MockTargetError:
+    """The error for ``path`` whose object ``owner`` at ``parts[:i]`` lacks ``parts[i]``
+    (``typed``: the message names the owner's type).
 
     Read on a class, a property (or cached property) is the descriptor itself: its value is made
     for each instance, so the path cannot go on through it; the message says so, with the
     SDK's method when the path is one of a known SDK's."""
-    where = ".".join(parts)
-    missing = path[len(where) + 1 :].split(".", 1)[0]
+    where = ".".join(parts[:i])
     if not isinstance(owner, (property, functools.cached_property)):
-        return MockTargetError(path, f"{kind}{where!r} has no attribute {missing!r}")
+        kind = f"{type(owner).__name__} " if typed else ""
+        return MockTargetError(path, f"{kind}{where!r} has no attribute {parts[i]!r}")
     reason = (
         f"{where!r} is a {type(owner).__name__}: its value is made for each instance, so an "
         "import path cannot go on through it; give the method on the class of that value"
     )
     methods = SDK_METHODS.get(parts[0])
     if methods is not None:
-        is_async = any(part.startswith("Async") for part in parts)
+        is_async = any(part.startswith("Async") for part in parts[:i])
         reason += f", for this SDK {methods[is_async]!r}"
     return MockTargetError(path, reason)
 
