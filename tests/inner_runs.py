@@ -3,8 +3,29 @@
 hypothesis takes a second to import and langsmith's plugin (installed with langchain-core for
 the integration tests) half a second, again in every in-process run, since pytester restores
 ``sys.modules`` after each.
+
+The inner runs also leave out pytest's warning that ``pytest_clearstone`` was imported before
+it could be marked for assertion rewriting: with an editable install, pytest 9.2 marks the
+package of an entry-point plugin when it can find it on ``sys.path``; a bare ``pytest`` finds it
+only once the rootdir is on ``sys.path`` (after the outer run imported the plugin), so every
+inner run warned, and the tests whose ini says ``filterwarnings = error`` failed
+(``python -m pytest`` puts the rootdir there first and never warned).
 """
 
-LEAN_PLUGINS = ("hypothesispytest", "cacheprovider", "langsmith_plugin", "anyio")
-LEAN_ARGS = tuple(arg for name in LEAN_PLUGINS for arg in ("-p", f"no:{name}"))
-LEAN_ADDOPTS = " ".join(LEAN_ARGS)
+import shlex
+
+LEAN_PLUGINS = (
+    "hypothesispytest",
+    "cacheprovider",
+    "langsmith_plugin",
+    "anyio",
+    "randomly",
+    "platformdirs",
+)
+LEAN_ARGS = (
+    *(arg for name in LEAN_PLUGINS for arg in ("-p", f"no:{name}")),
+    "-W",
+    "ignore:Module already imported so cannot be rewritten; pytest_clearstone"
+    ":pytest.PytestAssertRewriteWarning",
+)
+LEAN_ADDOPTS = shlex.join(LEAN_ARGS)

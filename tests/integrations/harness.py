@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from tests.inner_runs import LEAN_ADDOPTS
+
 HERE = Path(__file__).parent
 OPENAI_KEY = "sk-test-CLEARSTONE-SECRET-123"
 ANTHROPIC_KEY = "sk-ant-test-CLEARSTONE-SECRET-456"
@@ -255,19 +257,13 @@ def _assert_passed(result: pytest.RunResult, what: str) -> None:
                     pytrace=False)
 
 
-#: Plugins the inner runs do without: each costs a second or more to import, again per run
-#: (pytester restores sys.modules), and none is needed here.
-LEAN = ("hypothesispytest", "langsmith_plugin", "cacheprovider", "randomly", "anyio",
-        "platformdirs")
-
-
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keys from the environment only; lean inner runs."""
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
     for name in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "OPENAI_ORG_ID", SEALED_ENV):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(f"-p no:{name}" for name in LEAN))
+    monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS)
     monkeypatch.setenv("NO_COLOR", "1")
 
 

@@ -104,9 +104,12 @@ class Project:
 
 
 @pytest.fixture(autouse=True)
-def _lean_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def _lean_inner_runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Inner pytest runs skip the hypothesis plugin (a second to import, again per run, since
-    pytester restores sys.modules) and the cache."""
+    pytester restores sys.modules) and the cache (:mod:`tests.inner_runs`)."""
+    if "pytester" in request.fixturenames:
+        # set up first: setting up pytester deletes PYTEST_ADDOPTS
+        request.getfixturevalue("pytester")
     monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS)
 
 

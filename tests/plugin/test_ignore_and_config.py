@@ -7,14 +7,6 @@ import textwrap
 
 import pytest
 
-from tests.inner_runs import LEAN_ADDOPTS
-
-
-@pytest.fixture(autouse=True)
-def _lean_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS)
-
-
 APP = """
 import itertools
 

@@ -14,9 +14,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-
 
 
 def _spawn(pytester: pytest.Pytester, *args: str):
-    child = pytester.spawn_pytest(
-        " ".join([LEAN_ADDOPTS, "--pdb", *args]), expect_timeout=30
-    )
+    child = pytester.spawn_pytest(" ".join([LEAN_ADDOPTS, "--pdb", *args]), expect_timeout=30)
     return child
 
 

@@ -12,13 +12,6 @@ from typing import Any
 import pytest
 
 from pytest_clearstone.cli import main
-from tests.inner_runs import LEAN_ADDOPTS
-
-
-@pytest.fixture(autouse=True)
-def _lean_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS)
-
 
 APP = """
 import random

@@ -128,6 +128,4 @@ def test_xdist_two_workers(project, pytester, mode_args):
         assert (pytester.path / "goldens" / f"{name}.ckpt").is_file()
     assert not list((pytester.path / "goldens").glob(".*.tmp"))
     if mode_args:
-        pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2").assert_outcomes(
-            passed=3
-        )
+        pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2").assert_outcomes(passed=3)
