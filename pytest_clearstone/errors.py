@@ -40,7 +40,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-RERECORD_HINT = "If the change is intended, re-record with: pytest --clearstone-record"
+#: the command that writes goldens again, as messages give it
+RERECORD = "re-record with: pytest --clearstone-record"
+RERECORD_HINT = f"If the change is intended, {RERECORD}"
 
 
 class ClearstoneError(Exception):
@@ -310,10 +312,14 @@ class ReplayExhaustedError(ReplayError):
         *,
         checkpoint: str | None = None,
         arguments: str | None = None,
+        unmocked: dict[str, tuple[str, int]] | None = None,
     ) -> None:
         self.target = target
         self.recorded = recorded
         self.call_number = call_number
+        #: recorded calls of this target's span type to targets the test does not mock
+        #: (``{target: (span type, recorded calls)}``), told when the target has none
+        self.unmocked = unmocked or {}
         lines = [
             f"{target} was called {call_number} time(s) but the recording has only "
             f"{recorded} response(s) for it (call #{call_number} has none)"
@@ -322,10 +328,21 @@ class ReplayExhaustedError(ReplayError):
             lines.append(f"  call #{call_number} arguments: {arguments}")
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
-        lines.append(
-            "  The agent now makes more calls than when it was recorded, or the mock config maps "
-            f"the wrong span type to this target. {RERECORD_HINT}"
-        )
+        if self.unmocked and not recorded:
+            span_type = next(iter(self.unmocked.values()))[0]
+            others = ", ".join(
+                f"{other} ({calls} recorded call(s))" for other, (_, calls) in self.unmocked.items()
+            )
+            lines.append(
+                f"  The recording holds no call to {target}; it holds {span_type} calls to a "
+                f"target this test does not mock: {others}. If the function was renamed or "
+                f"moved, {RERECORD}"
+            )
+        else:
+            lines.append(
+                "  The agent now makes more calls than when it was recorded, or the mock config "
+                f"maps the wrong span type to this target. {RERECORD_HINT}"
+            )
         super().__init__("\n".join(lines))
 
 

@@ -208,6 +208,7 @@ class DeterministicExecutionContext(Patches):
             checkpoint=self.checkpoint_label,
             transform=self.transform,
             ignore=self.ignore.for_target(target.path),
+            unmocked=spec.unmocked if isinstance(spec, Responses) else None,
         )
         self.session.targets[target.path] = replay
         patch_with(target, replay, stack)

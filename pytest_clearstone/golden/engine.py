@@ -113,7 +113,17 @@ class ReplayEngine:
         targets: dict[str, Responses] = {}
         scope = self._scope()
         positions = {id(span): i for i, span in enumerate(scope)}
-        for _, target, spans in mocks.plan(scope, pairs):
+        for span_type, target, spans in mocks.plan(scope, pairs):
+            if not spans and target not in targets:
+                # nothing recorded for it: the calls of a renamed or moved function may be
+                # recorded under its old path, which the error on its first call then names
+                unmocked = {
+                    other: found
+                    for other, found in mocks.unmocked(scope, pairs).items()
+                    if found[0] == span_type
+                }
+                targets[target] = Responses([], unmocked=unmocked or None)
+                continue
             calls = []
             for span in spans:
                 call = RecordedCall.from_span(span, allow_pickle=self.allow_pickle)

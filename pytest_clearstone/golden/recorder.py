@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from ..arguments import Binder, binder
-from ..callables import PASS, as_descriptor, wrap
+from ..callables import PASS, as_descriptor, drive, wrap
 from ..tracing.span import Recorded, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, restore_span, use_span
 from .context import DeterministicExecutionContext
@@ -49,6 +49,33 @@ class Recorder:
         self.calls: list[ReplayCall] = []
         self.counts: dict[str, int] = {}
         self.streams: list[StreamTap] = []
+
+    def run_started_tasks_live(self, stack: PatchStack) -> None:
+        """Until ``stack`` is undone, an asyncio task started inside a live call (LangChain's
+        ``ainvoke`` runs its callbacks in tasks) runs each of its steps live too: it consumes
+        nothing from the seeded streams, which replay, where the call's body never runs, would
+        not consume either.
+
+        ``BaseEventLoop.create_task`` is what ``asyncio.create_task``, ``gather``,
+        ``ensure_future`` and task groups call; loops of other libraries are left alone.
+        """
+        import asyncio
+        from asyncio import base_events
+
+        original = base_events.BaseEventLoop.create_task
+        step = self.live_step
+
+        def create_task(loop: Any, coro: Any, **kwargs: Any) -> Any:
+            if _in_recorded_call.get() and asyncio.iscoroutine(coro):
+                coro = drive(coro, step)
+            return original(loop, coro, **kwargs)
+
+        stack.setattr(base_events.BaseEventLoop, "create_task", create_task)
+
+    def live_step(self, advance: Callable[[], Any]) -> Any:
+        """One step of a task a live call started, on the real clock and randomness."""
+        with self.suspended():
+            return advance()
 
     def patch(self, target: Target, span_type: str, stack: PatchStack) -> None:
         """Replace ``target`` (until ``stack`` is undone) with a recording wrapper."""

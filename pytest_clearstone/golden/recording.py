@@ -71,6 +71,7 @@ class RecordingRun:
             recorder = Recorder(self.tracer, ctx, transform=self.transform, ignore=self.spec.ignore)
             for target, span_type in targets:
                 recorder.patch(target, span_type, stack)
+            recorder.run_started_tasks_live(stack)
         except BaseException:
             stack.undo()
             ctx.__exit__(None, None, None)

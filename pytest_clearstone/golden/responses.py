@@ -98,10 +98,21 @@ class RecordedCall:
 
 
 class Responses:
-    """Recorded calls for one target, with their inputs (built by the replay engine)."""
+    """Recorded calls for one target, with their inputs (built by the replay engine).
 
-    def __init__(self, calls: Sequence[RecordedCall]) -> None:
+    ``unmocked``: for a target with no recorded call, the recorded calls of its span type to
+    targets the test does not mock (``{target: (span type, recorded calls)}``) — where a
+    renamed or moved function's calls are; told when the target is called.
+    """
+
+    def __init__(
+        self,
+        calls: Sequence[RecordedCall],
+        *,
+        unmocked: dict[str, tuple[str, int]] | None = None,
+    ) -> None:
         self.calls = list(calls)
+        self.unmocked = unmocked
 
     def __len__(self) -> int:
         return len(self.calls)
@@ -243,9 +254,13 @@ class TargetReplay:
         checkpoint: str | None = None,
         transform: Transform | None = None,
         ignore: IgnorePaths | None = None,
+        unmocked: dict[str, tuple[str, int]] | None = None,
     ) -> None:
         self.target = target
         self.transform = transform
+        #: what :class:`ReplayExhaustedError` tells of a target with no recorded call
+        #: (:attr:`Responses.unmocked`)
+        self.unmocked = unmocked
         #: argument paths left out of matching (compared by their pruned stored forms)
         self.ignore = ignore if ignore else None
         self.responses = list(responses)
@@ -332,6 +347,7 @@ class TargetReplay:
                     number,
                     checkpoint=self.checkpoint,
                     arguments=_short_repr(arguments),
+                    unmocked=self.unmocked,
                 ),
                 arguments,
                 None,

@@ -329,7 +329,7 @@ class Span:
         status becomes ``OK`` unless set by hand; the attributes are frozen."""
         if exc is not None:
             self.record_exception(exc)
-        elif not self._status_set:
+        elif not self._status_set and self._error is None:  # (set_error marked it ERROR)
             self.status = "OK"
         self.freeze_attributes()
         self.end_time_ns = now_ns()

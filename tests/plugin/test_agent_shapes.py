@@ -4,6 +4,7 @@ generator agent methods, concurrent async code while recording, gather interleav
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -130,6 +131,10 @@ def test_recorded_exception_with_keyword_only_init_is_raised_as_its_own_type(pyt
     """,
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    # the call that raised is an ERROR span in the golden (CONTRACT §1), the other one OK
+    spans = json.loads((pytester.path / "g.ckpt").read_text())["trace"]["spans"]
+    statuses = [(s["status"], s["status_message"]) for s in spans if s["name"] == "app.complete"]
+    assert statuses == [("ERROR", "RateLimitError: slow down"), ("OK", None)]
     pytester.runpytest().assert_outcomes(passed=1)
 
 
@@ -301,6 +306,56 @@ def test_record_mode_clock_stays_frozen_for_concurrent_agent_code(pytester):
     """,
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+
+
+def test_tasks_a_live_call_starts_run_live_too(pytester):
+    # Expected (CONTRACT §4: live calls into mocked targets consume nothing from the seeded
+    # streams): tasks that the live call itself starts (LangChain's ainvoke runs its callbacks
+    # in tasks; LangGraph then draws the next message id) run on the real clock and randomness,
+    # like the call. Before the fix they ran between the call's steps in the deterministic
+    # context: their uuid4() took ids from the seeded stream, which replay (where the call's body
+    # never runs) does not, so the agent's next id differed and call #2 diverged.
+    _write(
+        pytester,
+        """
+        import asyncio
+        import random
+        import time
+        import uuid
+
+        SEEN = []
+
+        async def complete(prompt):
+            async def inner():
+                await asyncio.sleep(0)
+                SEEN.append((uuid.uuid4(), random.random(), time.time()))
+            await asyncio.gather(inner(), asyncio.create_task(inner()))
+            return prompt.upper()
+
+        async def run(prompt):
+            await complete(prompt)
+            marker = str(uuid.uuid4())
+            await complete(prompt + marker)
+            return marker
+    """,
+        """
+        import asyncio
+        import time
+
+        import pytest
+        import app
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_run(replay):
+            frozen = time.time()
+            asyncio.run(replay.run(app.run, "lima"))
+            if replay.mode == "record":
+                assert len(app.SEEN) == 4
+                assert all(seen[2] != frozen for seen in app.SEEN)  # the real clock
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_async_gather_interleaving_is_the_same_on_replay(pytester):

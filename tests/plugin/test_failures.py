@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from .conftest import esc
+from .conftest import TEST, esc
 
 
 @pytest.fixture
@@ -100,6 +100,26 @@ def test_recorded_calls_to_a_target_the_test_no_longer_mocks_fail_the_replay(rec
         ]
     )
     result.stdout.no_fnmatch_line("*fewer calls than the recording*")
+
+
+def test_a_call_to_a_renamed_target_names_the_recorded_one(recorded, pytester):
+    # `complete` was renamed `ask` and the marker follows: the golden holds no call to app.ask,
+    # and its first call is exhausted at once — the message points at the recorded name
+    app = (pytester.path / "app.py").read_text()
+    pytester.makepyfile(app=app.replace("complete(", "ask("))
+    pytester.makepyfile(test_agent=TEST.replace('"llm": "app.complete"', '"llm": "app.ask"'))
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayExhaustedError: app.ask was called 1 time(s) but the recording has only "
+            "0 response(s) for it*",
+            "*The recording holds no call to app.ask; it holds llm calls to a target this test "
+            "does not mock: app.complete (1 recorded call(s)). If the function was renamed or "
+            "moved, re-record with: pytest --clearstone-record",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*The agent now makes more calls*")
 
 
 @pytest.mark.parametrize(
