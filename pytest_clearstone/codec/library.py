@@ -111,6 +111,8 @@ Decoding such a tree walks only them; the trees of other tags are walked whole."
 
 
 def _ref_paths(ref: Any) -> list[str]:
+    if isinstance(ref, dict) and "typevar" in ref:
+        return [str(ref["typevar"])]
     if isinstance(ref, dict):
         return [str(ref.get("cls"))] + [p for arg in ref.get("args") or () for p in _ref_paths(arg)]
     return [str(ref)]

@@ -16,11 +16,20 @@ library.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import DecodeError
-from .naming import TAG, class_path, import_type, is_importable, mro_paths, per_type
+from .naming import (
+    TAG,
+    class_path,
+    import_class,
+    import_type,
+    is_importable,
+    mro_paths,
+    per_type,
+)
 
 EncodeAt = Callable[[str, Any], Any]
 
@@ -46,26 +55,35 @@ def _is_v2_model(cls: type) -> bool:
     return hasattr(cls, "__pydantic_fields_set__") and hasattr(cls, "model_construct")
 
 
-def _generic_ref(cls: type) -> Any:
+def _generic_ref(cls: Any) -> Any:
     """``"module:Qual"`` for a plain importable class, ``{"cls", "args"}`` for a parametrised
-    pydantic generic (nested as needed), ``None`` for anything that cannot be named."""
+    pydantic generic (nested as needed), ``{"typevar": "module:Name"}`` for a module's type
+    variable (the openai SDK's ``parse`` returns ``ParsedChatCompletion[~ResponseFormatT]``),
+    ``None`` for anything that cannot be named."""
     meta = getattr(cls, "__pydantic_generic_metadata__", None)
     if isinstance(cls, type) and meta and meta.get("origin") is not None:
         origin = meta["origin"]
         args = [_generic_ref(arg) for arg in meta.get("args", ())]
-        if meta.get("parameters") or any(arg is None for arg in args):
-            return None
-        if not is_importable(origin):
+        if any(arg is None for arg in args) or not is_importable(origin):
             return None
         return {"cls": class_path(origin), "args": args}
     if isinstance(cls, type) and is_importable(cls):
         return class_path(cls)
+    if isinstance(cls, TypeVar):
+        module_name, name = str(getattr(cls, "__module__", "")), cls.__name__
+        if getattr(sys.modules.get(module_name), name, None) is cls:
+            return {"typevar": f"{module_name}:{name}"}
     return None
 
 
 def _resolve_ref(ref: Any) -> Any:
     if isinstance(ref, str):
         return import_type(ref)
+    if isinstance(ref, dict) and isinstance(ref.get("typevar"), str):
+        variable = import_class(ref["typevar"])
+        if not isinstance(variable, TypeVar):
+            raise DecodeError(f"{ref['typevar']!r} is not a type variable")
+        return variable
     if isinstance(ref, dict) and isinstance(ref.get("args"), list):
         origin = import_type(ref["cls"])
         if getattr(origin, "__pydantic_generic_metadata__", None) is None:

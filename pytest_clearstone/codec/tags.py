@@ -52,7 +52,7 @@ from .fast_json import orjson
 from .library import DECODERS as LIBRARY_DECODERS
 from .library import VALUE_PARTS, encode_library, kind_of
 from .naming import TAG as TAG
-from .naming import class_path, import_class, is_importable
+from .naming import class_path, import_class, import_type, is_importable, reachable_name
 from .registry import REGISTRY
 
 _TAG_MARKER = '"__cs__"'
@@ -420,6 +420,8 @@ class Encoder:
             return {TAG: "complex", "v": [repr(v.real), repr(v.imag)]}
         if isinstance(v, PurePath) and t.__module__ == "pathlib":
             return {TAG: "path", "v": str(v)}
+        if isinstance(v, type) and is_importable(v):  # a class passed as a value
+            return {TAG: "class", "cls": f"{v.__module__}:{reachable_name(v)}"}
         if REGISTRY.active:
             custom = self._enc_custom(v, t)
             if custom is not None:
@@ -594,6 +596,10 @@ def _dec_enum(tree: dict[str, Any]) -> Any:
     return cls(tree["v"])
 
 
+def _dec_class(tree: dict[str, Any]) -> Any:
+    return import_type(tree["cls"])
+
+
 def _dec_dataclass(tree: dict[str, Any]) -> Any:
     cls = import_class(tree["cls"])
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
@@ -675,6 +681,7 @@ SELF_CONTAINED_TAGS = frozenset(_BUILTIN_DECODERS)
 _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     **_BUILTIN_DECODERS,
     "enum": _dec_enum,
+    "class": _dec_class,
     "dataclass": _dec_dataclass,
     "subclass": _dec_subclass,
     "pickle": _dec_pickle,

@@ -166,6 +166,8 @@ class FakeOpenAI(_Service):
                     "function": {"name": name, "arguments": json.dumps({"query": f"{last} #{i}"})},
                 })
         content = None if tool_calls else self.answer_for(messages)
+        if content is not None and (body.get("response_format") or {}).get("type") == "json_schema":
+            content = json.dumps({"answer": content, "confident": True})  # structured output
         usage = {
             "prompt_tokens": len(json.dumps(messages)) // 4,
             "completion_tokens": len(content or "") // 4 + 5 * len(tool_calls),

@@ -14,6 +14,7 @@ from .harness import Stack, params
 CREATE = "openai.resources.chat.completions.Completions.create"
 ACREATE = "openai.resources.chat.completions.AsyncCompletions.create"
 RESPONSES = "openai.resources.responses.Responses.create"
+PARSE = "openai.resources.chat.completions.Completions.parse"
 
 HEADER = """
 import asyncio
@@ -93,6 +94,15 @@ def test_it(replay, openai_client):
     error = agent.history[0]
     assert error["error"] == 429 and error["code"] == "rate_limit_exceeded"
     assert error["request_id"].startswith("req_")
+""",
+    "sdk_parse": f"""
+from openai.types.chat import ParsedChatCompletion
+
+@pytest.mark.replay("goldens/sdk_parse.ckpt", mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    verdict = replay.run(agent.structured, "Is Lisbon sunny?")
+    assert verdict == app.Verdict(answer="Answer to 'Is Lisbon sunny?'", confident=True)
 """,
     "sdk_responses_api": f"""
 from openai.types.responses import Response

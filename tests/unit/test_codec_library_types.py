@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import pytest
 
@@ -203,6 +203,49 @@ def test_parsed_chat_completion_generic_round_trips() -> None:
     assert back == parsed
     assert back.choices[0].message.parsed == Weather(city="Paris", temperature_c=21.5)
     assert '"temperature_c"' in text
+
+
+def test_what_the_sdk_parse_returns_round_trips() -> None:
+    # `client.chat.completions.parse(response_format=Weather)` returns the generic parametrised
+    # with the SDK's own type variable, `ParsedChatCompletion[~ResponseFormatT]` (its choices and
+    # messages likewise); the variable is stored by its path and the same class comes back
+    from openai import omit
+    from openai.lib._parsing._completions import ResponseFormatT, parse_chat_completion
+    from openai.types.chat import ChatCompletion, ParsedChatCompletion
+
+    data = json.loads(json.dumps(COMPLETION_JSON))
+    data["choices"][0]["message"].update(
+        content='{"city":"Paris","temperature_c":21.5}', tool_calls=None
+    )
+    parsed = parse_chat_completion(
+        response_format=Weather,
+        input_tools=omit,
+        chat_completion=ChatCompletion.model_validate(data),
+    )
+    assert type(parsed) is ParsedChatCompletion[ResponseFormatT]  # type: ignore[valid-type]
+    tree = encode(parsed)
+    assert tree["args"] == [{"typevar": "openai.lib._parsing._completions:ResponseFormatT"}]
+    back, _ = roundtrip(parsed)
+    assert type(back) is type(parsed)
+    assert type(back.choices[0]) is type(parsed.choices[0])
+    assert back == parsed
+    assert back.choices[0].message.parsed == Weather(city="Paris", temperature_c=21.5)
+
+
+ItemT = TypeVar("ItemT")
+OtherT = TypeVar("OtherT")
+
+
+class Box(pydantic.BaseModel, Generic[ItemT]):
+    item: int
+
+
+def test_a_type_variable_that_cannot_be_imported_again_is_not_stored_as_one() -> None:
+    back, _ = roundtrip(Box[OtherT](item=1))  # type: ignore[valid-type]
+    assert type(back) is Box[OtherT]  # type: ignore[valid-type]
+    local = TypeVar("local")  # its module has no attribute of that name
+    with pytest.raises(SerializationError, match="pickles are not allowed"):
+        encode(Box[local](item=1), strict=True, allow_pickle=False)  # type: ignore[valid-type]
 
 
 class Invoice(pydantic.BaseModel):

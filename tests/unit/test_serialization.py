@@ -99,7 +99,22 @@ TAGGED = [
     pytest.param({1: "one", (2, 3): "pair", None: 0}, "dict", id="dict-non-str-keys"),
     pytest.param({TAG: "tuple", "v": [1]}, "dict", id="dict-with-tag-key"),
     pytest.param(Receipt(Decimal("9.99"), ["tea"]), "pickle", id="custom-class-dill"),
+    # a class passed as a value (`response_format=Verdict`, `with_structured_output(Recipe)`)
+    pytest.param(Receipt, "class", id="class"),
+    pytest.param(Decimal, "class", id="class-of-a-c-module"),
 ]
+
+
+def test_a_class_is_stored_by_its_path_and_one_that_cannot_be_found_again_is_not() -> None:
+    assert encode(Point) == {TAG: "class", "cls": f"{__name__}:Point"}
+
+    class Local:
+        pass
+
+    with pytest.raises(SerializationError, match="pickles are not allowed"):
+        encode(Local, strict=True, allow_pickle=False)
+    with pytest.raises(DecodeError, match="is not a class"):
+        loads('{"__cs__": "class", "cls": "os:system"}')
 
 
 @pytest.mark.parametrize(("value", "tag"), TAGGED)

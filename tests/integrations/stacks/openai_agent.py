@@ -3,7 +3,8 @@
 Mock targets used by the tests:
   SDK methods   ``openai.resources.chat.completions.Completions.create``,
                 ``openai.resources.chat.completions.AsyncCompletions.create``,
-                ``openai.resources.responses.Responses.create``
+                ``openai.resources.responses.Responses.create``,
+                ``openai.resources.chat.completions.Completions.parse``
   user wrappers ``openai_agent.ask`` (a function taking the client), ``openai_agent.stream_words``
                 (a generator), ``openai_agent.lookup`` / ``openai_agent.alookup`` (local tools)
 """
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import openai
+import pydantic
 
 MODEL = "gpt-4o-mini"
 BUSY_MODEL = "gpt-4o-busy"  # the fake service answers 429 for it
@@ -89,7 +91,24 @@ class _Stateful:
         self.tokens = state["tokens"]
 
 
+class Verdict(pydantic.BaseModel):
+    """The structured output ``ChatAgent.structured`` asks for."""
+
+    answer: str
+    confident: bool
+
+
 class ChatAgent(_Stateful):
+    def structured(self, question: str) -> Verdict:
+        """``chat.completions.parse``: the SDK returns ``ParsedChatCompletion[~ResponseFormatT]``
+        with the parsed ``Verdict`` in each message."""
+        response = self.client.chat.completions.parse(
+            model=MODEL, messages=messages_for(question), response_format=Verdict
+        )
+        verdict = response.choices[0].message.parsed
+        self.history.append({"q": question, "verdict": verdict})
+        return verdict
+
     def complete(self, question: str) -> openai.types.chat.ChatCompletion:
         """Returns the SDK's ``ChatCompletion`` itself."""
         response = self.client.chat.completions.create(
