@@ -130,6 +130,9 @@ class _RunState:
         #: how the run selected a subset of the suite ("": it collected the whole suite)
         self.subset = subset
         self.collect_errors = 0
+        #: the parts of the suite not collected (modules skipped at import, paths in a
+        #: conftest's collect_ignore): absolute path -> why, as shown in the summary
+        self.uncollected: dict[str, str] = {}
         self.failed_saves: list[str] = []
         #: why the trace store refused the spans left to write when the run ended ("": it took
         #: them), from this process or an xdist worker
@@ -831,10 +834,15 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
 
     if ("clearstone", "missing") in item.user_properties:
         return
-    _outcome(item, "diverged" if isinstance(exc, ReplayError) else "failed")
+    if isinstance(exc, pytest.skip.Exception):  # not a failure: say so
+        outcome, why = "skipped", f"the test skipped while recording ({exc.msg})"
+    else:
+        outcome = "diverged" if isinstance(exc, ReplayError) else "failed"
+        why = f"the test failed while recording ({type(exc).__name__})"
+    _outcome(item, outcome)
     replay = item.stash.get(_REPLAY, None)
     if replay is not None and replay.recording:
-        _not_written(item, f"the test failed while recording ({type(exc).__name__})")
+        _not_written(item, why)
 
 
 def _not_written(item: pytest.Item, why: str) -> None:
@@ -917,13 +925,15 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     state = config.stash[_STATE]
+    _note_collect_ignore(config, state)
     referenced = state.referenced
     # (the items of a module share its path object, whose hash is cached)
     state.test_dirs.update({os.path.dirname(str(path)) for path in {item.path for item in items}})
     ini_mock = config.stash[_SETTINGS].ini_options.get("mock")
     used = False
-    # golden path (compared case-insensitively where the file system is) -> the path as
-    # resolved, and the tests that would record it
+    # golden path (case-folded: on a file system that folds case — macOS, Windows — the two
+    # would be one file, so they clash on every platform) -> the path as resolved, and the
+    # tests that would record it
     writers: dict[str, tuple[str, list[pytest.Item]]] = {}
     for item in items:
         mark = item.get_closest_marker("replay")
@@ -936,7 +946,7 @@ def pytest_collection_modifyitems(
                 golden = item.stash[_GOLDEN] = _golden_path(item, path)
                 referenced.add(golden)
                 if mark.kwargs.get("mock", ini_mock):
-                    writers.setdefault(os.path.normcase(golden), (golden, []))[1].append(item)
+                    writers.setdefault(golden.casefold(), (golden, []))[1].append(item)
         used = (
             used
             or mark is not None
@@ -952,6 +962,28 @@ def pytest_collection_modifyitems(
         if config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
             config.pluginmanager.register(_RecordDivergedProtocol(), f"{_PER_TEST}-protocol")
         _install_codec_hooks(config)
+
+
+def _note_collect_ignore(config: pytest.Config, state: _RunState) -> None:
+    """The paths given to ``--ignore`` (often in the ini's ``addopts``) and those in the loaded
+    conftests' ``collect_ignore`` are parts of the suite not collected; a
+    ``collect_ignore_glob`` makes the run a subset (which goldens its patterns leave out is not
+    worked out), as ``--ignore-glob`` does."""
+    for entry in config.getoption("ignore", None) or ():
+        path = Path(os.path.abspath(entry))
+        state.uncollected.setdefault(str(path), f"{_shown(config, path)} is --ignore'd")
+    for plugin in config.pluginmanager.get_plugins():
+        file = getattr(plugin, "__file__", None)
+        if not isinstance(file, str) or os.path.basename(file) != "conftest.py":
+            continue
+        conftest = _shown(config, Path(file))
+        if getattr(plugin, "collect_ignore_glob", None):
+            state.subset = state.subset or f"collect_ignore_glob in {conftest}"
+        for entry in getattr(plugin, "collect_ignore", None) or ():
+            path = Path(os.path.normpath(os.path.join(os.path.dirname(file), os.fspath(entry))))
+            state.uncollected.setdefault(
+                str(path), f"{_shown(config, path)} is in collect_ignore of {conftest}"
+            )
 
 
 def _report_shared_goldens(
@@ -1005,6 +1037,7 @@ def _selection(config: pytest.Config) -> str:
         ("-m", getattr(option, "markexpr", "")),
         ("--lf", getattr(option, "lf", False)),
         ("--deselect", getattr(option, "deselect", None)),
+        ("--ignore-glob", getattr(option, "ignore_glob", None)),
     ):
         if given:
             return flag
@@ -1039,6 +1072,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_test_dirs"] = sorted(state.test_dirs)
         config.workeroutput["clearstone_subset"] = state.subset
         config.workeroutput["clearstone_collect_errors"] = state.collect_errors
+        config.workeroutput["clearstone_uncollected"] = state.uncollected
         config.workeroutput["clearstone_store_problem"] = state.store_problem
     _unset_placeholder_keys(state)
     if state.undo_codec_hooks is not None:
@@ -1114,6 +1148,19 @@ class _PerTestHooks:
                 _running.pop()
 
 
+def _report_outcome(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """The test's clearstone outcome on its report (``""``: none; a collection error has
+    none). A record-diverged re-run that did not record leaves the golden as stale as its
+    replay found it: its outcome is the replay's (diverged or missing)."""
+    outcome = rerecorded = ""
+    for key, value in getattr(report, "user_properties", ()):
+        if key == "clearstone":
+            outcome = str(value)
+        elif key == "clearstone-rerecorded":
+            rerecorded = str(value)
+    return rerecorded if rerecorded and outcome != "recorded" else outcome
+
+
 class _Reporter:
     """Counts clearstone outcomes from test reports (also those sent by xdist workers) and
     writes the terminal summary section."""
@@ -1126,15 +1173,19 @@ class _Reporter:
         if report.when != "call" and not (report.when == "setup" and report.failed):
             return
         state = self.state
+        outcome = _report_outcome(report)
+        if outcome in state.counts:
+            state.counts[outcome] += 1
+        not_written = [str(v) for k, v in report.user_properties if k == "clearstone-not-written"]
         for key, value in report.user_properties:
-            if key == "clearstone" and value in state.counts:
-                state.counts[value] += 1
-            elif key == "clearstone-golden" and isinstance(value, (list, tuple)):
+            if key == "clearstone-golden" and isinstance(value, (list, tuple)):
                 state.written.append((str(value[0]), str(value[1])))
-            elif key == "clearstone-not-written":
-                state.not_written.append((report.nodeid, str(value)))
-            elif key == "clearstone-rerecorded":
+            elif key == "clearstone-rerecorded" and outcome == "recorded":
                 state.rerecorded.append((report.nodeid, str(value)))
+            elif key == "clearstone-rerecorded" and report.failed and not not_written:
+                # the live re-run failed before the test ran (in its set-up)
+                not_written.append("the test failed while recording")
+        state.not_written.extend((report.nodeid, why) for why in not_written)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -1145,6 +1196,7 @@ class _Reporter:
         state.test_dirs.update(output.get("clearstone_test_dirs", ()))
         state.subset = state.subset or str(output.get("clearstone_subset", ""))
         state.collect_errors += int(output.get("clearstone_collect_errors", 0))
+        state.uncollected.update(output.get("clearstone_uncollected", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
@@ -1154,9 +1206,18 @@ class _Reporter:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.state.collect_errors += 1
+        elif report.skipped and report.fspath:  # a module that skipped itself at import
+            path = self.config.rootpath / report.fspath
+            self.state.uncollected.setdefault(
+                os.path.normpath(path),
+                f"{_shown(self.config, path)} was skipped at collection",
+            )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(self.config, "workerinput"):
+            return  # an xdist worker: the controller gathers, prunes and reports
         from .golden.unused import prune, unused_goldens
+        from .uncollected import Uncollected
 
         counts, state = self.state.counts, self.state
         prune_asked = bool(self.config.getoption("clearstone_prune_unused"))
@@ -1167,7 +1228,22 @@ class _Reporter:
         # nothing at the end of the run)
         searched = whole and (bool(state.referenced) or prune_asked)
         unused = unused_goldens(state.test_dirs, state.referenced) if searched else []
-        if not any(counts.values()) and not unused and not prune_asked and not state.store_problem:
+        # goldens that may belong to tests not collected (a module skipped at import): kept
+        uncollected = Uncollected(state.uncollected, self.config.getini("python_files"))
+        kept = [(path, uncollected.why_kept(str(path))) for path in unused]
+        unused = [path for path, why in kept if not why]
+        kept = [(path, why) for path, why in kept if why]
+        happened = (
+            any(counts.values())
+            or unused
+            or kept
+            or prune_asked
+            or state.store_problem
+            or state.written
+            or state.not_written
+            or state.rerecorded
+        )
+        if not happened:
             return
         tr = terminalreporter
         tr.write_sep("=", "clearstone")
@@ -1210,17 +1286,28 @@ class _Reporter:
             tr.write_line("goldens that no collected test uses:")
             for path in unused:
                 tr.write_line(f"  {_shown(self.config, path)}")
+        if kept:
+            tr.write_line("goldens kept, their tests were not collected:")
+            for path, why in kept:
+                tr.write_line(f"  {_shown(self.config, path)}: {why}")
         if counts["diverged"] or counts["missing"]:
             failing = [
                 r.nodeid
                 for r in (*tr.stats.get("failed", ()), *tr.stats.get("error", ()))
-                if any(k == "clearstone" and v in _RERECORD_AFTER for k, v in r.user_properties)
+                if _report_outcome(r) in _RERECORD_AFTER
             ]
-            tr.write_line(
-                "hint: if the changes are intended, re-record what diverged with: pytest "
-                "--clearstone-mode=record-diverged (or --lf --clearstone-record); review with "
-                "git diff"
-            )
+            if counts["diverged"]:
+                and_missing = " and record the missing goldens" if counts["missing"] else ""
+                hint = (
+                    f"if the changes are intended, re-record what diverged{and_missing} with: "
+                    f"pytest --clearstone-mode=record-diverged (or --lf --clearstone-record)"
+                )
+            else:
+                hint = (
+                    "record the missing goldens with: pytest --clearstone-mode=record-missing "
+                    "(or --clearstone-mode=record-diverged)"
+                )
+            tr.write_line(f"hint: {hint}; review with git diff")
             for node_id in failing[:10]:
                 tr.write_line(f"  {node_id}")
             if len(failing) > 10:

@@ -1,0 +1,96 @@
+"""Parts of the suite a run did not collect, and the goldens their tests may own.
+
+A test module that skips itself at import (``pytest.skip(..., allow_module_level=True)``,
+``pytest.importorskip("an_sdk")``) or a path in a conftest's ``collect_ignore`` has tests the
+run never saw: their goldens would look unused. They are kept out of the unused-goldens report
+and never pruned (as syrupy keeps the snapshots of skipped tests):
+
+- for a module: the goldens in its default folder ``goldens/<module stem>/``, and those its
+  source names as a string literal ending in ``.ckpt`` (resolved against its directory; a golden
+  with such a file name anywhere is kept too, the path being perhaps built otherwise);
+- for a directory: every golden under it, and those named by the test modules in it.
+
+A path made at run time without a ``.ckpt`` literal in the module cannot be known: such a golden
+outside the module's folder may still look unused.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import os
+from collections.abc import Iterable, Sequence
+
+from .golden.paths import GOLDENS_DIR, SUFFIX, safe_file_name
+
+
+def _named_goldens(module: str) -> set[str]:
+    """The ``.ckpt`` string literals of the Python file ``module`` (parsed, never imported)."""
+    try:
+        with open(module, encoding="utf-8", errors="replace") as handle:
+            tree = ast.parse(handle.read(), module)
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.endswith(SUFFIX)
+    }
+
+
+class Uncollected:
+    """The parts of the suite not collected (absolute paths of modules or directories), each
+    with why, and which goldens they keep."""
+
+    def __init__(self, parts: dict[str, str], test_files: Sequence[str]) -> None:
+        """``parts``: path -> why it was not collected; ``test_files``: the ini's
+        ``python_files`` patterns (the modules of a directory searched for golden names)."""
+        self.parts = parts
+        self.test_files = test_files
+        # per part: the folders whose goldens it keeps, the paths and file names it names
+        self._kept: list[tuple[str, tuple[str, ...], set[str], set[str]]] | None = None
+
+    def _modules(self, part: str) -> Iterable[str]:
+        if not os.path.isdir(part):
+            yield part
+            return
+        for directory, subdirs, files in os.walk(part):
+            subdirs[:] = [d for d in subdirs if not d.startswith(".") and d != "__pycache__"]
+            for name in files:
+                if any(fnmatch.fnmatch(name, p) for p in self.test_files):
+                    yield os.path.join(directory, name)
+
+    def _index(self) -> list[tuple[str, tuple[str, ...], set[str], set[str]]]:
+        if self._kept is None:
+            self._kept = []
+            for part, why in sorted(self.parts.items()):
+                if os.path.isdir(part):
+                    folders: tuple[str, ...] = (part,)
+                else:
+                    stem = os.path.splitext(os.path.basename(part))[0]
+                    folders = (os.path.join(os.path.dirname(part), GOLDENS_DIR,
+                                            safe_file_name(stem)),)  # fmt: skip
+                paths, names = set(), set()
+                for module in self._modules(part):
+                    for literal in _named_goldens(module):
+                        base = os.path.dirname(module)
+                        paths.add(os.path.normpath(os.path.join(base, literal)))
+                        names.add(os.path.basename(literal))
+                self._kept.append((why, folders, paths, names))
+        return self._kept
+
+    def why_kept(self, golden: str) -> str:
+        """Why the golden at the absolute path ``golden`` may belong to a test not collected
+        (``""``: it does not)."""
+        if not self.parts:
+            return ""
+        for why, folders, paths, names in self._index():
+            if (
+                any(golden.startswith(folder + os.sep) for folder in folders)
+                or golden in paths
+                or os.path.basename(golden) in names
+            ):
+                return why
+        return ""

@@ -1,0 +1,136 @@
+"""The clearstone summary when goldens were not written: a record run in which every test
+failed, a record-diverged re-run that failed live, missing goldens, a test that skipped."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.inner_runs import LEAN_ARGS
+
+APP = """
+import os
+
+def complete(prompt):
+    if os.environ.get("SERVICE_BROKEN"):
+        raise ConnectionError("the service is down")
+    return prompt.upper()
+"""
+
+TESTS = """
+import os
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay):
+    if os.environ.get("SKIP_IT"):
+        pytest.skip("no service today")
+    if not os.environ.get("CALL_NOTHING"):
+        assert replay.run(app.complete, "hello" + os.environ.get("PROMPT_SUFFIX", ""))
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    return pytester
+
+
+GOLDEN = ("goldens", "test_it", "test_a.ckpt")
+
+
+@pytest.mark.parametrize(
+    ("env", "why"),
+    [
+        ("CALL_NOTHING", "nothing was recorded"),
+        ("SERVICE_BROKEN", "the test failed while recording (ConnectionError)"),
+    ],
+)
+@pytest.mark.parametrize("xdist", [False, True], ids=["", "xdist"])
+def test_the_summary_lists_goldens_not_written_when_every_recording_failed(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, env: str, why: str, xdist: bool
+) -> None:
+    monkeypatch.setenv(env, "1")
+    if xdist:
+        pytest.importorskip("xdist")
+        result = suite.runpytest_subprocess(*LEAN_ARGS, "-n", "2", "--clearstone-record")
+    else:
+        result = suite.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*= clearstone =*",
+            "goldens not written (the old file, if any, stays):",
+            f"  test_it.py::test_a: {why}",
+        ]
+    )
+
+
+def test_a_failed_rerecord_is_not_called_rerecorded_and_counts_as_diverged(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = suite.path.joinpath(*GOLDEN)
+    before = golden.read_bytes()
+    monkeypatch.setenv("PROMPT_SUFFIX", "!")  # the agent changed: the replay diverges
+    monkeypatch.setenv("SERVICE_BROKEN", "1")  # and the live re-run fails
+    result = suite.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(failed=1)
+    assert golden.read_bytes() == before
+    result.stdout.fnmatch_lines(
+        [
+            "0 checkpoint(s) replayed, 0 recorded, 1 diverged",
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_a: the test failed while recording (ConnectionError)",
+            "=*short test summary*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*re-recorded*")
+
+
+def test_a_failed_record_diverged_of_a_missing_golden_is_listed(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVICE_BROKEN", "1")
+    result = suite.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_a: the test failed while recording (ConnectionError)",
+        ]
+    )
+
+
+def test_the_hint_for_missing_goldens_only_speaks_of_recording_them(
+    suite: pytest.Pytester,
+) -> None:
+    result = suite.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "0 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 missing",
+            "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
+            "(or --clearstone-mode=record-diverged)*",
+            "  test_it.py::test_a",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*what diverged*")
+
+
+def test_a_test_that_skips_while_recording_is_listed_as_skipped(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKIP_IT", "1")
+    result = suite.runpytest("--clearstone-record")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_a: the test skipped while recording (no service today)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*failed while recording*")

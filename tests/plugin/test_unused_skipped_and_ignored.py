@@ -1,0 +1,153 @@
+"""The unused-goldens report and ``--clearstone-prune-unused`` when part of the suite was not
+collected: modules that skip themselves at import, ``--ignore``/``--ignore-glob``, a conftest's
+``collect_ignore``, and pytest-xdist (the controller alone prunes and lists)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.inner_runs import LEAN_ARGS
+
+# a test module of an optional SDK: skipped at import when the SDK is not installed
+SDK_TEST = """
+import os
+import pytest
+
+{skip}
+import app
+
+@pytest.mark.replay(mock={{"llm": "app.complete"}})
+def test_sdk(replay):
+    replay.run(app.complete, "sdk")
+
+@pytest.mark.replay("../shared/explicit.ckpt", mock={{"llm": "app.complete"}})
+def test_sdk_explicit(replay):
+    replay.run(app.complete, "explicit")
+"""
+
+SKIPS = {
+    "skip": 'if os.environ.get("NO_SDK"):\n    pytest.skip("no sdk", allow_module_level=True)',
+    "importorskip": 'pytest.importorskip(os.environ.get("NO_SDK") or "os")',
+}
+
+
+def _stale(pytester: pytest.Pytester) -> object:
+    """A golden no test uses, beside the project's: a copy of one the plugin wrote."""
+    goldens = pytester.path / "goldens"
+    stale = goldens / "stale.ckpt"
+    stale.write_bytes((goldens / "billing.ckpt").read_bytes())
+    return stale
+
+
+@pytest.fixture
+def sdk(project, pytester: pytest.Pytester, request: pytest.FixtureRequest):
+    """The project with an ``sdk/`` test directory whose goldens are recorded, and a stale
+    golden at the top."""
+    skip = SKIPS[getattr(request, "param", "skip")]
+    (pytester.path / "sdk").mkdir()
+    (pytester.path / "sdk" / "test_sdk.py").write_text(textwrap.dedent(SDK_TEST.format(skip=skip)))
+    project.record().assert_outcomes(passed=3)
+    goldens = [
+        pytester.path / "sdk" / "goldens" / "test_sdk" / "test_sdk.ckpt",
+        pytester.path / "shared" / "explicit.ckpt",
+    ]
+    assert all(g.is_file() for g in goldens)
+    return goldens
+
+
+@pytest.mark.parametrize("sdk", sorted(SKIPS), indirect=True)
+def test_prune_keeps_the_goldens_of_a_module_skipped_at_import(
+    sdk, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = _stale(pytester)
+    monkeypatch.setenv("NO_SDK", "no_such_sdk_module")
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden goldens/stale.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  sdk/goldens/test_sdk/test_sdk.ckpt: sdk/test_sdk.py was skipped at collection",
+            "  shared/explicit.ckpt: sdk/test_sdk.py was skipped at collection",
+        ]
+    )
+    assert not stale.exists()
+    assert all(g.is_file() for g in sdk)  # the explicit path too: its source names it
+
+
+def test_the_report_leaves_out_the_goldens_of_a_skipped_module(
+    sdk, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stale(pytester)
+    monkeypatch.setenv("NO_SDK", "1")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens that no collected test uses:",
+            "  goldens/stale.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  sdk/goldens/test_sdk/test_sdk.ckpt: sdk/test_sdk.py was skipped at collection",
+            "  shared/explicit.ckpt: sdk/test_sdk.py was skipped at collection",
+        ]
+    )
+
+
+def test_prune_is_refused_when_paths_are_ignored_by_a_glob(sdk, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--clearstone-prune-unused", "--ignore-glob=*test_sdk.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--clearstone-prune-unused needs the whole suite*(--ignore-glob)*"]
+    )
+    assert all(g.is_file() for g in sdk)
+    report = pytester.runpytest("--ignore-glob=*test_sdk.py")
+    report.assert_outcomes(passed=1)
+    report.stdout.no_fnmatch_line("*no collected test uses*")
+
+
+def test_prune_keeps_the_goldens_under_an_ignored_path(sdk, pytester: pytest.Pytester) -> None:
+    # `--ignore` is often in the ini's addopts: the rest of the suite is still pruned
+    stale = _stale(pytester)
+    result = pytester.runpytest("--clearstone-prune-unused", "--ignore=sdk")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden goldens/stale.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  sdk/goldens/test_sdk/test_sdk.ckpt: sdk is --ignore'd",
+        ]
+    )
+    assert not stale.exists()
+    assert all(g.is_file() for g in sdk)
+
+
+def test_prune_keeps_the_goldens_of_a_conftest_collect_ignore(
+    sdk, pytester: pytest.Pytester
+) -> None:
+    stale = _stale(pytester)
+    pytester.makeconftest('collect_ignore = ["sdk", "setup.py"]\n')
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden goldens/stale.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  sdk/goldens/test_sdk/test_sdk.ckpt: sdk is in collect_ignore of conftest.py",
+            "  shared/explicit.ckpt: sdk is in collect_ignore of conftest.py",
+        ]
+    )
+    assert not stale.exists()
+    assert all(g.is_file() for g in sdk)
+
+
+def test_prune_under_xdist_lists_what_it_deleted(project, pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    project.record().assert_outcomes(passed=1)
+    stale = _stale(pytester)
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2", "--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*= clearstone =*", "deleted unused golden goldens/stale.ckpt"])
+    assert not stale.exists()
+    assert project.golden.is_file()
