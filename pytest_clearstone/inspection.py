@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import codec
+from .codec.library import kind_of
 from .diff import StateDelta
 from .errors import (
     CheckpointCorruptError,
@@ -65,36 +66,140 @@ def _pickle_placeholder(tree: dict[str, Any]) -> codec.StoredRepr:
     return codec.StoredRepr(kind, f"<pickled {kind} sha256:{digest}>")
 
 
-def _defuse(tree: Any, allow_pickle: bool) -> Any:
-    """Replace what must not be decoded by placeholders: pickled values (unless
-    ``allow_pickle``) and values of classes whose module is not imported (nothing is imported);
-    placeholders of equal values are equal, so diffs still tell them apart."""
+def _defuse(tree: Any, allow_pickle: bool, views: bool = False) -> Any:
+    """Replace what must not be decoded: pickled values (unless ``allow_pickle``) by
+    placeholders, and values of classes whose module is not imported (nothing is imported) by
+    :class:`StoredFields` holding their stored fields; ``views``: values of every library class
+    (imported or not) too. Equal stored values give equal replacements, so diffs still tell
+    them apart."""
     if type(tree) is list:
-        return [_defuse(x, allow_pickle) for x in tree]
+        return [_defuse(x, allow_pickle, views) for x in tree]
     if type(tree) is not dict:
         return tree
     tag = tree.get(codec.TAG)
-    if tag is None:
-        return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
+    if tag is None or tag in codec.SELF_CONTAINED_TAGS:
+        return {k: _defuse(v, allow_pickle, views) for k, v in tree.items()}
     if tag == "pickle":
         return tree if allow_pickle else _pickle_placeholder(tree)
-    if tag in codec.SELF_CONTAINED_TAGS:
-        return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
     # every class a tag names (a model, its generic arguments, an http module...) must be
-    # loaded already; an unknown tag names nothing we can check, so it is a placeholder too
+    # loaded already; an unknown tag names nothing we can check, so it is shown by its fields
     paths = codec.class_paths(tree)
-    if paths and all(_loaded_class(path) is not None for path in paths):
+    if not views and paths and all(_loaded_class(path) is not None for path in paths):
         return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
-    cls = ", ".join(paths)
-    name = printable(f"{tag} {cls}" if cls else tag)
-    return codec.StoredRepr(cls or str(tag), f"<{name} (not imported)>")
+    return _stored_fields(tree, paths, allow_pickle, views)
+
+
+def _decoded(tree: Any, allow_pickle: bool, views: bool) -> Any:
+    return codec.decode(_defuse(tree, allow_pickle, views), allow_pickle=allow_pickle)
+
+
+# -- values of classes not imported, by their stored fields ------------------------------------
+#: the attribute holding a pydantic model's set fields (its ``model_fields_set``)
+_FIELDS_SET = "model_fields_set"
+#: the parts of a library value's tree that name its class, not a field
+_NAMING_PARTS = frozenset({codec.TAG, "cls", "args", "type", "ref", "module"})
+#: the parts whose names and values are the value's fields (a model's fields, extras, private
+#: and other attributes; a client reference's settings)
+_FIELD_PARTS = ("v", "extra", "private", "attrs")
+
+
+class StoredFields:
+    """A value of a client library or of a class inspection does not import (a pydantic model,
+    an SDK client reference, a dataclass, an enum...) as it is stored: an instance of a class
+    named after the stored one (``ChatCompletion``, ``ParsedChatCompletion[Trip]``) whose
+    attributes are the stored fields, decoded the same way (``value`` for an enum's value).
+
+    Equal when the stored class and every field are equal, so ``diff`` compares the fields and
+    names the changed ones by attribute (``.choices[0].message.content``), as it would walk the
+    live object; the ``repr`` reads like the model's (a pydantic model's set fields only)."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.__dict__.update(fields)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __hash__(self) -> int:
+        return hash((type(self), frozenset(vars(self))))
+
+    def __repr__(self) -> str:
+        fields = vars(self)
+        shown = fields.get(_FIELDS_SET)
+        text = ", ".join(
+            f"{printable(name)}={value!r}"
+            for name, value in fields.items()
+            if name != _FIELDS_SET and (shown is None or name in shown)
+        )
+        return f"{type(self).__name__}({text})"
+
+
+@functools.cache
+def _stored_class(paths: tuple[str, ...], name: str) -> type[StoredFields]:
+    """The :class:`StoredFields` class of the stored class ``paths`` (with its generic
+    arguments), shown as ``name``: one per stored class, so values of different classes differ
+    by type. Its module is this one: nothing ever looks for (imports) the stored class."""
+    return type(name, (StoredFields,), {"__module__": __name__, "__qualname__": name})
+
+
+def _short(path: str) -> str:
+    return printable(path.rpartition(":")[2] or path)
+
+
+def _stored_fields(
+    tree: dict[str, Any], paths: list[str], allow_pickle: bool, views: bool
+) -> StoredFields:
+    """A library value's tree (``tag`` naming classes ``paths``) as a :class:`StoredFields`."""
+    tag = tree.get(codec.TAG)
+    name = _short(paths[0]) if paths else printable(tag)
+    if len(paths) > 1:  # a generic model's arguments
+        name += f"[{', '.join(_short(path) for path in paths[1:])}]"
+    fields: dict[str, Any] = {}
+    for key, part in tree.items():
+        if key in _NAMING_PARTS or key == "set":
+            continue
+        value = _decoded(part, allow_pickle, views)
+        if key in _FIELD_PARTS and type(value) is dict:
+            fields.update(value)
+        else:
+            fields["value" if key == "v" else key] = value
+    if tag in ("pydantic", "pydantic.v1"):  # the set fields, as the model tells them
+        stored = tree.get("set")
+        if type(stored) is not list:  # every stored field and extra is set
+            stored = [field for part in ("v", "extra") for field in _names(tree.get(part))]
+        fields[_FIELDS_SET] = frozenset(map(str, stored))
+    cls = _stored_class((str(tag), *paths), name)
+    return cls(fields)
+
+
+def _names(part: Any) -> list[str]:
+    return list(part) if type(part) is dict else []
+
+
+def comparable_fields(value: Any) -> Any:
+    """``value`` with each value of a client library in it (a live pydantic model, SDK client
+    or resource, http request or response...) replaced by the :class:`StoredFields` of its
+    stored form, as a file read without the library shows it: two values are compared and
+    their delta named by field, whether the library is imported or not."""
+    t = type(value)
+    if t is dict:
+        return {k: comparable_fields(v) for k, v in value.items()}
+    if t is list:
+        return [comparable_fields(v) for v in value]
+    if t is tuple:
+        return tuple(comparable_fields(v) for v in value)
+    if kind_of(t):
+        try:
+            return _decoded(codec.encode(value), False, True)
+        except DecodeError:
+            return value
+    return value
 
 
 def safe_decode(tree: Any, *, allow_pickle: bool = False) -> Any:
     """Decode a codec tree for display: no pickle is run unless ``allow_pickle``, and no module
-    is imported (values of classes not already imported become placeholders)."""
+    is imported (values of classes not already imported become :class:`StoredFields`)."""
     try:
-        return codec.decode(_defuse(tree, allow_pickle), allow_pickle=allow_pickle)
+        return _decoded(tree, allow_pickle, False)
     except DecodeError as exc:
         return codec.StoredRepr("value", f"<undecodable: {exc}>")
 
@@ -123,9 +228,10 @@ def _check_signature(tree: Any, path: Path) -> None:
 def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None = None) -> Any:
     """Read a ``.ckpt`` file (or its content ``raw``, ``path`` naming it) for inspection.
 
-    Nothing runs: pickled values become placeholders unless ``allow_pickle``, and enums,
-    dataclasses and other classes whose module is not imported become placeholders too (no
-    module a file names is imported), so a checkpoint from another project can be shown."""
+    Nothing runs: pickled values become placeholders unless ``allow_pickle``, and values of
+    enums, dataclasses, models and other classes whose module is not imported become
+    :class:`StoredFields` of their stored fields (no module a file names is imported), so a
+    checkpoint from another project can be shown and compared."""
     from .golden.checkpoint import Checkpoint
 
     if raw is None:
@@ -136,7 +242,7 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
         tree = codec.loads(raw.decode("utf-8"), decode_tags=False)
         if allow_pickle:
             _check_signature(tree, path)
-        doc = codec.decode(_defuse(tree, allow_pickle), allow_pickle=allow_pickle)
+        doc = _decoded(tree, allow_pickle, False)
     except UnicodeDecodeError as exc:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
@@ -370,7 +476,9 @@ def canonical_lines(raw: bytes, path: Path) -> list[str]:
 # -- diffs ---------------------------------------------------------------------------------------
 def value_lines(before: Any, after: Any, *, width: int, verbose: bool) -> list[str]:
     """What changed from ``before`` to ``after``, a line per changed path; strings with line
-    breaks or wider than ``width`` are diffed line by line; ``verbose`` shows values in full."""
+    breaks or wider than ``width`` are diffed line by line; ``verbose`` shows values in full.
+    Values of client libraries are compared by their stored fields (:func:`comparable_fields`)."""
+    before, after = comparable_fields(before), comparable_fields(after)
     delta = StateDelta(before, after)
     if not delta:
         return []

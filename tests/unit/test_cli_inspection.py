@@ -90,7 +90,7 @@ def test_pickled_values_become_placeholders_that_still_compare(tmp_path):
     assert load_checkpoint(a, allow_pickle=True).agent_state["value"] == SimpleNamespace(n=1)
 
 
-def test_values_of_classes_not_importable_here_become_placeholders(tmp_path, monkeypatch):
+def test_values_of_classes_not_imported_are_shown_by_their_stored_fields(tmp_path, monkeypatch):
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "kinds.py").write_text(
         "import dataclasses, enum\n"
@@ -101,13 +101,21 @@ def test_values_of_classes_not_importable_here_become_placeholders(tmp_path, mon
     import kinds
 
     path = _saved(tmp_path, "other.ckpt", {"tier": kinds.Tier.GOLD, "order": kinds.Order("K-1")})
+    other = _saved(tmp_path, "other2.ckpt", {"tier": kinds.Tier.GOLD, "order": kinds.Order("K-2")})
     assert load_checkpoint(path).agent_state["value"]["order"] == kinds.Order("K-1")
 
     monkeypatch.delitem(sys.modules, "kinds")  # importable, but inspection imports nothing
     state = load_checkpoint(path).agent_state["value"]
     assert "kinds" not in sys.modules
-    assert repr(state["tier"]) == "<enum kinds:Tier (not imported)>"
-    assert repr(state["order"]) == "<dataclass kinds:Order (not imported)>"
+    # shown and compared by their stored fields
+    assert repr(state["tier"]) == "Tier(value='gold')"
+    assert repr(state["order"]) == "Order(sku='K-1')"
+    assert type(state["order"]).__module__ == "pytest_clearstone.inspection"
+    again = load_checkpoint(path).agent_state["value"]
+    assert again == state and type(again["order"]) is type(state["order"])
+    changed = load_checkpoint(other).agent_state["value"]
+    assert changed["order"] != state["order"] and changed["tier"] == state["tier"]
+    assert "kinds" not in sys.modules
 
 
 def test_bad_files_keep_their_reasons(tmp_path):
