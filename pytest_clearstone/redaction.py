@@ -12,9 +12,18 @@ result). It returns a redacted copy and never mutates its input. Three kinds of 
 - **Patterns**: every match of a regular expression inside a string is replaced, not the whole
   string; a pattern with a group named ``secret`` replaces only that group
   (``Bearer [REDACTED]``).
+- **URLs**: inside a string (or an ``httpx``/``httpx2`` ``URL``), the value of a query parameter
+  whose name a key rule covers (``?api-key=[REDACTED]&api-version=1``) and the password of a
+  ``scheme://user:password@host`` URL.
 - **Allow rules**, never redacted nor reported: a path (``root['headers']['x-request-id']``, its
   whole subtree), a key name (exact, words compared as above), or ``re:REGEX`` (a string value
   the regex matches in full).
+
+Model output that the API's own shape marks as such is never a credential, whatever its field is
+called (:data:`MODEL_OUTPUT`): the ``token`` of a log-probability entry (an object or dict with a
+``logprob`` field: ``"Answer"`` is what the model wrote) and the opaque ``signature``/``data`` of
+anthropic extended-thinking blocks (sent back to the API byte for byte). Those fields are kept as
+they are, like an allowed key.
 
 Redaction is deterministic and idempotent (redacting twice gives the same value), so a replay
 can redact the actual call arguments the same way before comparing them with the recording.
@@ -24,7 +33,9 @@ Beyond the rules, strings that *look* like secrets (known token formats such as 
 lists their paths, and a checking redactor replaces them too and keeps a :class:`SecretFinding`
 for each, so a record run can fail with :class:`~pytest_clearstone.errors.UnredactedSecretError`.
 
-A redactor also remembers the values it replaced (under secret keys, or matched by a pattern):
+A redactor also remembers the values it replaced (under secret keys, matched by a pattern, in a
+URL) and the secret query parameters of the SDK and HTTP clients it met (``default_query``,
+``params``; the codec stores a client as a reference without them):
 :meth:`Redactor.secret_values` gives them, with the values of the environment variables its key
 rules cover and the secrets the codec withheld, to the scan of a golden before it is written
 (:mod:`pytest_clearstone.golden.secrets`).
@@ -40,9 +51,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote_plus
 
 from .codec import stored_as_reference, withheld
 from .codec.compare import same_stored_form
+from .codec.http import HTTP_MODULES, article
 from .errors import UnredactedSecretError
 
 PLACEHOLDER = "[REDACTED]"
@@ -77,6 +90,20 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     r"eyJ(?<![A-Za-z0-9_\-]eyJ)[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
 )
 
+#: Fields that hold model output, never a credential, in the containers (dicts or objects) the
+#: API's own shape identifies: ``(field, value, fields kept)`` — a container with ``field``
+#: (equal to ``value``, or with any value when ``value`` is ``None``) keeps ``fields kept`` as
+#: they are, neither redacted by the key rules nor reported as suspects.
+MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
+    # a token's log-probability (openai chat completions, Responses API, transcriptions, realtime;
+    # their ``model_dump()``, LangChain's ``response_metadata``): the text the model wrote
+    ("logprob", None, frozenset({"token"})),
+    # anthropic extended thinking: opaque, and sent back to the API byte for byte
+    ("type", "thinking", frozenset({"signature"})),
+    ("type", "signature_delta", frozenset({"signature"})),
+    ("type", "redacted_thinking", frozenset({"data"})),
+)
+
 #: Known token formats that no default rule redacts, and what to call them in a message
 #: (written literal first, as the default patterns are).
 SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -98,12 +125,38 @@ _MAX_WORDLIKE = 0.6  # identifiers and paths are mostly pronounceable words; ran
 _WORDLIKE = re.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{2,}(?![a-z])")
 _VOWEL = re.compile(r"[aeiouyAEIOUY]")
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_QUERY_PARAMETER = re.compile(r"[?&](?P<name>[^\s=&#?\"'<>]+)=(?P<secret>[^\s&#\"'<>\\]+)")
+_URL_PASSWORD = re.compile(r"://[^\s:/?#@\"'<>]*:(?P<secret>[^\s/?#@\"'<>]+)@")
+_ABSENT = object()
+_NOTHING_KEPT: frozenset[str] = frozenset()
+_OUTPUT_MARKERS = tuple(dict.fromkeys(field for field, _, _ in MODEL_OUTPUT))
 
 
 def key_words(name: str) -> tuple[str, ...]:
     """The lower-case words of a key name: ``"X-Api-Key"`` and ``"xApiKey"`` give
     ``("x", "api", "key")``. Digits are dropped."""
     return tuple(w.lower() for w in _WORD.findall(name))
+
+
+def _model_output(has: Callable[[str], bool], field: Callable[[str], Any]) -> frozenset[str]:
+    """The fields of a container that hold model output (:data:`MODEL_OUTPUT`); ``has(name)``
+    says whether it has the field ``name``, ``field(name)`` gives that field (or ``_ABSENT``)."""
+    for name in _OUTPUT_MARKERS:
+        if has(name):
+            break
+    else:  # the usual case
+        return _NOTHING_KEPT
+    kept = _NOTHING_KEPT
+    for name, value, fields in MODEL_OUTPUT:
+        found = field(name) if has(name) else _ABSENT
+        if found is not _ABSENT and (value is None or (type(found) is str and found == value)):
+            kept = kept | fields
+    return kept
+
+
+def _is_http_url(t: type) -> bool:
+    """Whether ``t`` is an ``httpx``/``httpx2`` ``URL`` (its text is what the codec stores)."""
+    return t.__name__ == "URL" and t.__module__.partition(".")[0] in HTTP_MODULES
 
 
 def _entropy(text: str) -> float:
@@ -202,7 +255,10 @@ class _Walk:
 
     def _container(self, v: Any, path: str) -> Any:
         if isinstance(v, dict):
-            entries = {k: self.keyed(k, x, f"{path}[{k!r}]") for k, x in v.items()}
+            kept = _model_output(v.__contains__, lambda name: v.get(name, _ABSENT))
+            entries = {
+                k: x if k in kept else self.keyed(k, x, f"{path}[{k!r}]") for k, x in v.items()
+            }
             if type(v) is dict:
                 return entries
             out = copy.copy(v)
@@ -223,17 +279,53 @@ class _Walk:
             return type(v)(*items) if hasattr(v, "_fields") else type(v)(items)
         if isinstance(v, (set, frozenset)):
             return type(v)(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
-        if isinstance(v, type) or not hasattr(v, "__dict__") or stored_as_reference(v):
-            return v  # (an SDK client's stored reference holds no secret and nothing else)
+        if _is_http_url(type(v)):
+            return self._url(v, path)
+        if isinstance(v, type) or not hasattr(v, "__dict__"):
+            return v
+        if stored_as_reference(v):  # its stored reference holds no secret and nothing else
+            self._note_client_query(v)
+            return v
         if dataclasses.is_dataclass(v):
             names = [f.name for f in dataclasses.fields(v)]
         else:
             names = list(vars(v))
         return self._object(v, names, path)
 
+    def _url(self, v: Any, path: str) -> Any:
+        """An ``httpx`` ``URL`` redacted as its text; a new one of its class when that changed."""
+        text = str(v)
+        redacted = self.string(text, path)
+        if redacted == text:
+            return v
+        try:
+            return type(v)(redacted)
+        except Exception:  # (its text is what would be stored anyway)
+            return redacted
+
+    def _note_client_query(self, v: Any) -> None:
+        """Note the secret query parameters of client ``v`` (or of the client of resource
+        ``v``): ``default_query`` of an openai/anthropic client, ``params`` of an httpx one."""
+        client = getattr(v, "_client", v)
+        for attribute in ("default_query", "params"):
+            query: Any = getattr(client, attribute, None)
+            if hasattr(query, "multi_items"):  # an httpx QueryParams
+                pairs: Iterable[tuple[Any, Any]] = query.multi_items()
+            elif isinstance(query, Mapping):
+                pairs = query.items()
+            else:
+                continue
+            what = article(f"{type(client).__module__.partition('.')[0]}.{type(client).__name__}")
+            for name, value in pairs:
+                if type(name) is str and type(value) is str and self.r.is_secret_key(name):
+                    self.r.note_secret(value, f"the {name} query parameter of {what} client")
+
     def _object(self, v: Any, names: list[str], path: str) -> Any:
+        kept = _model_output(names.__contains__, lambda name: getattr(v, name, _ABSENT))
         changed = {}
         for name in names:
+            if name in kept:
+                continue
             old = getattr(v, name, None)
             new = self.keyed(name, old, f"{path}.{name}")
             if new is not old:
@@ -263,7 +355,7 @@ class _Walk:
         return self.value(x, path)
 
     def note_match(self, text: str) -> None:
-        self.r.note_secret(text, f"a value a redaction pattern replaced in the {self.location}")
+        self.r.note_secret(text, f"a value a redaction rule replaced in the {self.location}")
 
     def string(self, s: str, path: str) -> str:
         r = self.r
@@ -412,22 +504,42 @@ class Redactor:
         return any(rx.fullmatch(text) for rx in self._allow_values)
 
     def redact_string(self, text: str, note: Callable[[str], None] | None = None) -> str:
-        """``text`` with every pattern match (or its group ``secret``) replaced by the
-        placeholder; ``note`` is called with each text replaced."""
+        """``text`` with every pattern match (or its group ``secret``), every value of a query
+        parameter whose name a key rule covers and every URL password replaced by the
+        placeholder; ``note`` is called with each text replaced (and its URL-decoded form)."""
         for rx in self.patterns:
-            if rx.search(text) is None:  # the usual case: no replacer is made
-                continue
-            group = "secret" if "secret" in rx.groupindex else 0
-
-            def replace(m: re.Match[str], group: int | str = group) -> str:
-                start, end = m.span(group)
-                if note is not None:
-                    note(m.group(group))
-                whole, base = m.group(), m.start()
-                return whole[: start - base] + self.placeholder + whole[end - base :]
-
-            text = rx.sub(replace, text)
+            if rx.search(text) is not None:  # the usual case: no replacer is made
+                text = self._replace(rx, text, note)
+        if "=" in text and ("?" in text or "&" in text) and _QUERY_PARAMETER.search(text):
+            text = self._replace(_QUERY_PARAMETER, text, note)
+        if "://" in text and _URL_PASSWORD.search(text):
+            text = self._replace(_URL_PASSWORD, text, note)
         return text
+
+    def _replace(self, rx: re.Pattern[str], text: str, note: Callable[[str], None] | None) -> str:
+        """``text`` with the matches of ``rx`` (or their group ``secret``) replaced; a query
+        parameter only when a key rule covers its name, and a value already the placeholder
+        (URL-encoded or not) is left as it is."""
+        group = "secret" if "secret" in rx.groupindex else 0
+        url = rx is _QUERY_PARAMETER or rx is _URL_PASSWORD
+
+        def replace(m: re.Match[str]) -> str:
+            start, end = m.span(group)
+            secret = m.group(group)
+            if url:
+                decoded = unquote_plus(secret)
+                if decoded.startswith(self.placeholder):  # (redacted before, maybe URL-encoded)
+                    return m.group()
+                if rx is _QUERY_PARAMETER and not self.is_secret_key(unquote_plus(m["name"])):
+                    return m.group()
+                if note is not None and decoded != secret:
+                    note(decoded)
+            if note is not None:
+                note(secret)
+            whole, base = m.group(), m.start()
+            return whole[: start - base] + self.placeholder + whole[end - base :]
+
+        return rx.sub(replace, text)
 
     # -- the secrets seen ----------------------------------------------------------------------
     def note_secret(self, value: str, what: str) -> None:

@@ -209,7 +209,7 @@ def test_values_replaced_by_patterns_are_seen() -> None:
     out = redactor(f"Authorization: Bearer {SECRET}", "state", "tests/t.py::test")
     assert out == f"Authorization: Bearer {PLACEHOLDER}"
     assert redactor.secret_values({}) == {
-        SECRET: "a value a redaction pattern replaced in the state of tests/t.py::test"
+        SECRET: "a value a redaction rule replaced in the state of tests/t.py::test"
     }
 
 

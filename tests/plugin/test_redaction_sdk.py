@@ -1,0 +1,158 @@
+"""Redaction of real SDK values, end to end: logprob tokens and extended-thinking signatures
+are model output and record as they are (and replay green); an API key passed as a query
+parameter never reaches the golden."""
+
+from __future__ import annotations
+
+import pytest
+
+KEY = "Zq8pLm3Rt7Vw2Ny5Kd1Hf9"
+SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxDYXRoeSBzaWduYXR1cmU="
+REDACTED_DATA = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"
+
+APP = f"""
+import anthropic
+import httpx2
+import openai
+
+LOGPROB = {{"token": "Answer", "logprob": -0.01, "bytes": [65]}}
+
+
+def openai_api(request):
+    if b"gpt-busy" in request.content:
+        return httpx2.Response(429, json={{"error": {{"message": "busy", "type": "requests"}}}})
+    message = {{"role": "assistant", "content": "Answer"}}
+    logprobs = {{"content": [{{**LOGPROB, "top_logprobs": [LOGPROB]}}]}}
+    choice = {{"index": 0, "finish_reason": "stop", "message": message, "logprobs": logprobs}}
+    return httpx2.Response(200, json={{"id": "c1", "object": "chat.completion", "created": 1,
+                                       "model": "gpt-4o-mini", "choices": [choice]}})
+
+
+def anthropic_api(request):
+    content = [{{"type": "thinking", "thinking": "Hmm", "signature": "{SIGNATURE}"}},
+               {{"type": "redacted_thinking", "data": "{REDACTED_DATA}"}},
+               {{"type": "text", "text": "Answer"}}]
+    return httpx2.Response(200, json={{"id": "m1", "type": "message", "role": "assistant",
+                                       "model": "claude-sonnet-4-5", "stop_reason": "end_turn",
+                                       "usage": {{"input_tokens": 1, "output_tokens": 1}},
+                                       "content": content}})
+
+
+def client(cls, api, **kw):
+    http = httpx2.Client(transport=httpx2.MockTransport(api))
+    return cls(api_key="unused", max_retries=0, http_client=http, **kw)
+
+
+class Scorer:
+    def __init__(self, **kw):
+        self.client = client(openai.OpenAI, openai_api, **kw)
+        self.words = []
+        self.errors = []
+
+    def classify(self, q, model="gpt-4o-mini"):
+        try:
+            r = self.client.chat.completions.create(
+                model=model, messages=[{{"role": "user", "content": q}}], logprobs=True,
+                top_logprobs=1)
+        except openai.RateLimitError as e:
+            self.errors.append(str(e.request.url))
+            return self.classify(q)
+        self.words.append(r.choices[0].logprobs.content[0].token)
+        return self.words[-1]
+
+
+class Thinker:
+    def __init__(self):
+        self.client = client(anthropic.Anthropic, anthropic_api)
+        self.blocks = []
+
+    def think(self, q):
+        messages = [{{"role": "user", "content": q}}]
+        first = self.client.messages.create(model="claude-sonnet-4-5", max_tokens=2048,
+                                            thinking={{"type": "enabled", "budget_tokens": 1024}},
+                                            messages=messages)
+        messages += [{{"role": "assistant", "content": first.content}},
+                     {{"role": "user", "content": "go on"}}]
+        second = self.client.messages.create(model="claude-sonnet-4-5", max_tokens=2048,
+                                             thinking={{"type": "enabled", "budget_tokens": 1024}},
+                                             messages=messages)
+        self.blocks = first.content
+        return [b.type for b in first.content] + [second.content[-1].text]
+"""
+
+TESTS = f"""
+import pytest
+import sdk_app
+
+OPENAI = {{"llm": "openai.resources.chat.completions.Completions.create"}}
+
+
+@pytest.mark.replay("goldens/logprobs.ckpt", mock=OPENAI)
+def test_logprobs(replay):
+    assert replay.run(sdk_app.Scorer().classify, "Spam or ham?") == "Answer"
+
+
+@pytest.mark.replay("goldens/query.ckpt", mock=OPENAI)
+def test_query_key(replay):
+    scorer = sdk_app.Scorer(default_query={{"api-key": "{KEY}", "api-version": "2024-10-21"}})
+    assert replay.run(scorer.classify, "Spam?", "gpt-busy") == "Answer"
+
+
+@pytest.mark.replay(
+    "goldens/thinking.ckpt",
+    mock={{"llm": "anthropic.resources.messages.Messages.create"}},
+)
+def test_thinking(replay):
+    thinker = sdk_app.Thinker()
+    answer = replay.run(thinker.think, "Why?")
+    assert answer == ["thinking", "redacted_thinking", "text", "Answer"]
+    assert thinker.blocks[0].signature == "{SIGNATURE}"
+"""
+
+
+@pytest.fixture
+def sdk_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    for name in ("openai", "anthropic", "httpx2"):
+        pytest.importorskip(name)
+    pytester.syspathinsert()
+    pytester.makepyfile(sdk_app=APP, test_sdk=TESTS)
+    return pytester
+
+
+def test_model_output_records_as_it_is_and_query_keys_do_not(sdk_project: pytest.Pytester) -> None:
+    sdk_project.runpytest("--clearstone-record").assert_outcomes(passed=3)
+    goldens = sdk_project.path / "goldens"
+    logprobs = (goldens / "logprobs.ckpt").read_text()
+    assert '"token": "Answer"' in logprobs and "[REDACTED]" not in logprobs
+    thinking = (goldens / "thinking.ckpt").read_text()
+    assert SIGNATURE in thinking and REDACTED_DATA in thinking
+    query = (goldens / "query.ckpt").read_text()
+    assert KEY not in query and "api-key=[REDACTED]&api-version=2024-10-21" in query
+    result = sdk_project.runpytest()
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*3 checkpoint(s) replayed*"])
+
+
+def test_a_query_key_copied_where_no_rule_looks_fails_the_recording(
+    sdk_project: pytest.Pytester,
+) -> None:
+    """The last check knows the client's secret query parameter: a copy in bytes is caught."""
+    sdk_project.makepyfile(
+        test_copy=f"""
+import pytest
+import sdk_app
+from test_sdk import OPENAI
+
+
+@pytest.mark.replay("goldens/copy.ckpt", mock=OPENAI)
+def test_copy(replay):
+    scorer = sdk_app.Scorer(default_query={{"api-key": "{KEY}"}})
+    scorer.raw = scorer.client.default_query["api-key"].encode()
+    assert replay.run(scorer.classify, "Spam?") == "Answer"
+"""
+    )
+    result = sdk_project.runpytest("--clearstone-record", "test_copy.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*not written*the api-key query parameter of an openai.OpenAI*"])
+    assert KEY not in result.stdout.str()
+    assert not (sdk_project.path / "goldens" / "copy.ckpt").exists()

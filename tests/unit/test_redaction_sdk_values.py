@@ -1,0 +1,240 @@
+"""Redaction of values real SDKs return and take: model output that only *looks* like a secret
+(a logprob's ``token``, an extended-thinking ``signature``) is kept as it is, while credentials
+in URLs (query parameters, userinfo) are redacted and remembered for the secret scan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone import codec
+from pytest_clearstone.codec import withheld
+from pytest_clearstone.errors import SecretLeakError
+from pytest_clearstone.golden import secrets
+from pytest_clearstone.redaction import PLACEHOLDER, Redactor
+
+KEY = "Zq8pLm3Rt7Vw2Ny5Kd1Hf9"
+SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxDYXRoeSBzaWduYXR1cmU="
+REDACTED_DATA = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"
+
+
+@pytest.fixture(autouse=True)
+def _clean() -> None:
+    withheld.forget()
+
+
+# -- model output named like a credential ----------------------------------------------------
+LOGPROB = {"token": "Answer", "logprob": -0.01, "bytes": [65]}
+
+
+def _completion() -> Any:
+    openai = pytest.importorskip("openai")
+    top = dict(LOGPROB)
+    return openai.types.chat.ChatCompletion.model_validate(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1767225600,
+            "model": "gpt-4o-mini",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": "Answer"},
+                    "logprobs": {"content": [{**LOGPROB, "top_logprobs": [top]}], "refusal": None},
+                }
+            ],
+        }
+    )
+
+
+def test_a_logprob_token_of_a_chat_completion_is_model_output_not_a_secret() -> None:
+    completion = _completion()
+    redactor = Redactor()
+    out = redactor(completion, "output", "openai.resources.chat.completions.Completions.create")
+    entry = out.choices[0].logprobs.content[0]
+    assert entry.token == "Answer" and entry.top_logprobs[0].token == "Answer"
+    assert out == completion and not redactor.replaced and not redactor.findings
+
+
+def test_a_logprob_token_is_kept_in_dict_form_too() -> None:
+    """The same entries as dicts: ``model_dump()``, LangChain's ``response_metadata``, raw JSON."""
+    value = {"logprobs": {"content": [{**LOGPROB, "top_logprobs": [dict(LOGPROB)]}]}}
+    assert Redactor()(value) == value
+
+
+def test_a_responses_api_logprob_token_is_kept() -> None:
+    pytest.importorskip("openai")
+    from openai.types.responses.response_output_text import Logprob, LogprobTopLogprob
+
+    entry = Logprob(
+        token="Lisbon",
+        bytes=[76],
+        logprob=-0.2,
+        top_logprobs=[LogprobTopLogprob(token="Porto", bytes=[80], logprob=-2.1)],
+    )
+    out = Redactor()({"logprobs": [entry]})
+    assert out["logprobs"][0] == entry
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"token": "t0ken-value-123"},
+        {"auth": {"token": "t0ken-value-123", "expires": 3600}},
+        {"client_kwargs": {"token": "t0ken-value-123", "logprobs": True}},  # not a logprob entry
+    ],
+)
+def test_credentials_named_token_are_still_redacted(value: dict[str, Any]) -> None:
+    out = json.dumps(Redactor()(value))
+    assert "t0ken-value-123" not in out and PLACEHOLDER in out
+
+
+def test_an_object_with_a_token_attribute_is_still_redacted() -> None:
+    class Auth:
+        def __init__(self) -> None:
+            self.token = "t0ken-value-123"
+
+    assert Redactor()({"session": Auth()})["session"].token == PLACEHOLDER
+
+
+def _thinking_message() -> Any:
+    anthropic = pytest.importorskip("anthropic")
+    return anthropic.types.Message.model_validate(
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 5, "output_tokens": 7},
+            "content": [
+                {"type": "thinking", "thinking": "Let me think", "signature": SIGNATURE},
+                {"type": "redacted_thinking", "data": REDACTED_DATA},
+                {"type": "text", "text": "Answer"},
+            ],
+        }
+    )
+
+
+def test_extended_thinking_signatures_and_redacted_data_are_not_suspects() -> None:
+    """Opaque model output that must go back to the API byte for byte in the next call."""
+    message = _thinking_message()
+    redactor = Redactor()
+    out = redactor(message, "output", "anthropic.resources.messages.Messages.create")
+    assert not redactor.findings and out == message
+    # passed back as the next call's input, as blocks or as dicts
+    sent = {
+        "messages": [
+            {"role": "assistant", "content": message.content},
+            {"role": "assistant", "content": [b.model_dump() for b in message.content]},
+            {"role": "assistant", "content": [{"type": "signature_delta", "signature": SIGNATURE}]},
+        ]
+    }
+    assert redactor(sent, "input", "anthropic.resources.messages.Messages.create") == sent
+    assert not redactor.findings
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"signature": SIGNATURE},
+        {"type": "text", "data": REDACTED_DATA},
+        {"type": "webhook", "signature": SIGNATURE},
+    ],
+)
+def test_signature_and_data_elsewhere_are_still_suspects(value: dict[str, Any]) -> None:
+    assert Redactor().find_secrets(value)
+
+
+# -- credentials in URLs ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"https://x.test/v1?api_key={KEY}", f"https://x.test/v1?api_key={PLACEHOLDER}"),
+        (
+            f"https://x.test/v1?api-version=2024&api-key={KEY}&n=1",
+            f"https://x.test/v1?api-version=2024&api-key={PLACEHOLDER}&n=1",
+        ),
+        (f"GET /v1?access_token={KEY} failed", f"GET /v1?access_token={PLACEHOLDER} failed"),
+        (
+            "postgresql://app:hunter2-pw@db.test:5432/shop",
+            f"postgresql://app:{PLACEHOLDER}@db.test:5432/shop",
+        ),
+        (
+            f'see "https://x.test/?token={KEY}"',
+            f'see "https://x.test/?token={PLACEHOLDER}"',
+        ),
+    ],
+)
+def test_secret_query_parameters_and_url_passwords_are_redacted(text: str, expected: str) -> None:
+    redactor = Redactor()
+    assert redactor.redact(text) == expected
+    assert redactor(text) == expected
+    assert redactor.redact(expected) == expected  # idempotent
+    seen = redactor.secret_values(environ={})
+    assert (KEY in seen) != ("hunter2-pw" in seen) and PLACEHOLDER not in "".join(seen)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://x.test/v1/chat?max_tokens=20&model=gpt",
+        "https://x.test/search?q=token&page=2",
+        "https://user@x.test/path",
+        "a?b=c",
+        "mailto:someone@example.com",
+        "10:30@noon",
+    ],
+)
+def test_ordinary_urls_are_left_alone(text: str) -> None:
+    assert Redactor().redact(text) == text
+
+
+def test_a_placeholder_already_in_a_url_is_not_noted_as_a_secret() -> None:
+    redactor = Redactor()
+    redactor.redact("https://x.test/?api_key=%5BREDACTED%5D&token=[REDACTED]")
+    assert redactor.secret_values(environ={}) == {}
+
+
+def test_an_httpx_request_and_url_are_redacted_and_stored_without_the_key() -> None:
+    httpx2 = pytest.importorskip("httpx2")
+    request = httpx2.Request(
+        "POST", f"https://api.test/v1/chat?api-key={KEY}&api-version=1", content=b"{}"
+    )
+    redactor = Redactor()
+    out = redactor({"request": request, "url": request.url}, "output", "app.llm")
+    text = json.dumps(codec.encode(out))
+    assert KEY not in text and "api-version=1" in text
+    assert str(request.url).endswith(f"api-key={KEY}&api-version=1")  # not mutated
+    assert type(out["url"]) is type(request.url)
+    assert KEY in redactor.secret_values(environ={})
+
+
+def test_the_secret_query_of_a_client_is_a_secret_seen_for_the_scan() -> None:
+    """A client stored as a reference keeps its default query out of the golden; a copy of a
+    secret parameter that reached the golden some other way is caught by the last check."""
+    openai = pytest.importorskip("openai")
+    httpx2 = pytest.importorskip("httpx2")
+    client = openai.OpenAI(api_key="unused", default_query={"api-key": KEY, "api-version": "1"})
+    http = httpx2.Client(params={"access_token": "Tk9" + KEY})
+    redactor = Redactor()
+    state = {"client": client, "http": http, "resource": client.chat.completions}
+    assert redactor(state, "state", "test") == state
+    seen = redactor.secret_values(environ={})
+    assert KEY in seen and "Tk9" + KEY in seen and "1" not in seen
+    with pytest.raises(SecretLeakError, match="api-key query parameter"):
+        secrets.refuse_leaks(json.dumps({"note": f"leaked {KEY}"}), Path("goldens/x.ckpt"), seen)
+
+
+def test_a_mock_is_not_taken_for_a_logprob_entry() -> None:
+    """Only fields an object has decide: a ``Mock`` answers every attribute."""
+    from unittest import mock
+
+    fake = mock.NonCallableMock()
+    fake.type = "thinking"
+    fake.token = "t0ken-value-123"
+    assert Redactor()({"x": fake})["x"].token == PLACEHOLDER
