@@ -42,8 +42,7 @@ def same_tree(actual: Any, recorded: Any) -> bool:
     """Whether two encoded trees are equal, a value stored only as a pickle or a ``repr``
     placeholder compared by its type."""
     return bool(
-        actual == recorded
-        or _by_type_where_unreadable(actual) == _by_type_where_unreadable(recorded)
+        actual == recorded or by_type_where_unreadable(actual) == by_type_where_unreadable(recorded)
     )
 
 
@@ -91,13 +90,13 @@ def _type_name(value: Any) -> str:
     return value.type_name if isinstance(value, StoredRepr) else describe(value)
 
 
-def _by_type_where_unreadable(tree: Any) -> Any:
+def by_type_where_unreadable(tree: Any) -> Any:
     """``tree`` with each pickle and each ``repr`` placeholder reduced to its type name."""
     t = type(tree)
     if t is dict:
         if tree.get(TAG) in ("pickle", "repr"):
             return {TAG: "unreadable", "type": tree.get("type")}
-        return {k: _by_type_where_unreadable(v) for k, v in tree.items()}
+        return {k: by_type_where_unreadable(v) for k, v in tree.items()}
     if t is list:
-        return [_by_type_where_unreadable(v) for v in tree]
+        return [by_type_where_unreadable(v) for v in tree]
     return tree

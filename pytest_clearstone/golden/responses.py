@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import codec
 from ..arguments import binder
-from ..codec.compare import UNKNOWN, same_stored_form, same_tree
+from ..codec.compare import UNKNOWN, by_type_where_unreadable, same_stored_form, same_tree
 from ..errors import (
     RecordedError,
     ReplayDivergenceError,
@@ -375,8 +375,10 @@ class TargetReplay:
         wanted: Any = expected.value
         compared: Any = arguments
         if self.ignore is not None:  # compared by their stored forms, without what is ignored
-            wanted = self.ignore.prune(expected.encoded)
-            compared = self.ignore.compared_form(arguments)
+            # (and a value only a pickle or a repr could store by its type, on both sides: the
+            # recording holds a placeholder, the live value may pickle)
+            wanted = by_type_where_unreadable(self.ignore.prune(expected.encoded))
+            compared = by_type_where_unreadable(self.ignore.compared_form(arguments))
         verdict = None
         if self.matcher is not None:
             verdict = self.matcher(self.target.path, number, wanted, compared)

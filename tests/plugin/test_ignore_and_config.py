@@ -110,6 +110,38 @@ def test_an_ignored_path_still_compares_the_rest(pytester: pytest.Pytester) -> N
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*app.complete*", "*keep*"])
 
 
+def test_an_unreadable_argument_beside_a_redacted_key_matches_with_ignore(
+    pytester: pytest.Pytester,
+) -> None:
+    # a LangChain chat model's `self` holds a redacted key, and its structured-output schema is
+    # a value only a pickle could store: the recording holds a placeholder naming its type.
+    # Before the fix, with `ignore=` the redacting matcher compared that placeholder with the
+    # live value's pickle form and every replay diverged ("'repr' -> 'pickle'").
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app="""
+        class Schema:
+            pass
+
+        def complete(prompt, request_id, schema, api_key):
+            return prompt.upper()
+
+        def run(prompt):
+            return complete(prompt, "id-1", Schema(), api_key="sk-test-SECRETLC987654321")
+        """,
+        test_it="""
+        import pytest
+        import app
+
+        @pytest.mark.replay(mock={"llm": "app.complete"}, ignore=["request_id"])
+        def test_it(replay):
+            assert replay.run(app.run, "q") == "Q"
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_the_config_fixture_and_the_ini_give_defaults_the_marker_overrides(
     pytester: pytest.Pytester,
 ) -> None:
