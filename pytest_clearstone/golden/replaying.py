@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
-from ..codec.compare import same_tree
+from ..codec.compare import same_stored_form, same_tree
+from ..codec.tags import tag_locations
 from ..equality import same_state
 from ..errors import CheckpointNotFoundError, GoldenMismatchError
 from ..tracing.span import Recorded
@@ -154,6 +155,10 @@ class ReplayingRun:
         if not ignore:
             if same_state(recorded.value, actual):
                 return ""
+            if tag_locations(recorded.encoded, "repr") and same_stored_form(
+                actual, recorded.value, recorded.encoded
+            ):
+                return ""  # what only its repr could store is compared by its type
             from ..diff import StateDelta  # (imported only when something differs)
 
             return str(StateDelta(recorded.value, actual) or "")

@@ -358,6 +358,46 @@ def test_tasks_a_live_call_starts_run_live_too(pytester):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_a_result_only_its_repr_can_store_is_compared_by_type(pytester):
+    # An agent method that returns what the golden cannot store, not even as a pickle (an SDK
+    # `Stream` the test reads afterwards: it holds a generator): its repr is recorded, with a
+    # warning. Before the
+    # fix the repr held the object's address, so every replay failed with a golden mismatch
+    # (the new object's repr differs) and every re-record changed the golden.
+    _write(
+        pytester,
+        """
+        def complete(prompt):
+            return "llm:" + prompt
+
+        class Handle:
+            def __init__(self, answer):
+                self.answer = answer
+                self.chunks = (part for part in answer.split(":"))
+
+        def start(prompt):
+            return Handle(complete(prompt))
+    """,
+        """
+        import pytest
+        import app
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_it(replay):
+            assert replay.run(app.start, "hi").answer == "llm:hi"
+    """,
+    )
+    # (in subprocesses: in-process runs may mix two imports of the codec's placeholder class)
+    warned = ("-W", "default::pytest_clearstone.errors.UnencodableValueWarning")
+    recorded = pytester.runpytest_subprocess("--clearstone-record", *warned)
+    recorded.assert_outcomes(passed=1, warnings=1)
+    golden = (pytester.path / "g.ckpt").read_text()
+    assert '"<app.Handle object>"' in golden
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    again = pytester.runpytest_subprocess("--clearstone-record", *warned)
+    again.stdout.fnmatch_lines(["*g.ckpt: unchanged*"])
+
+
 def test_async_gather_interleaving_is_the_same_on_replay(pytester):
     # Expected: an agent that runs two steps concurrently (asyncio.gather) replays green: the
     # replayed async target, like the live one, lets the other task run while it is awaited.

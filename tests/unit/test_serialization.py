@@ -181,7 +181,10 @@ def test_unpicklable_value_becomes_a_warned_repr() -> None:
     back = roundtrip_tree(tree)
     assert isinstance(back["bad"], StoredRepr)
     assert back["bad"].type_name == "generator"
-    assert repr(back["bad"]) == repr(gen)
+    # its repr without the address, which differs on every run (and would change the golden at
+    # every re-record)
+    assert " at 0x" in repr(gen)
+    assert repr(back["bad"]) == repr(gen).rpartition(" at 0x")[0] + ">"
 
 
 def roundtrip_tree(tree: Any) -> Any:
