@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..codec import Encoder
+from ..codec import Encoder, stored_as_reference
 from ..errors import AgentImportError, ClearstoneError, SerializationError
 from ..tracing.span import Recorded
 
@@ -74,12 +74,21 @@ def rehydrate(cls: Any, state: Any) -> Any:
 
 
 def load_state(agent: Any, state: Any) -> None:
-    """Give ``state`` to ``agent``: ``load_state(state)`` when it has it, else ``__dict__``."""
+    """Give ``state`` to ``agent``: ``load_state(state)`` when it has it, else ``__dict__``.
+
+    Through ``__dict__``, an attribute where both the agent and ``state`` hold an SDK or HTTP
+    client (or resource) keeps the agent's own: the test built it (its transport, its settings),
+    and a replayed call compares its settings with the recorded reference — the client rebuilt
+    from the golden would hide a changed ``base_url``, and send unmocked calls elsewhere."""
     loader = getattr(agent, "load_state", None)
     if callable(loader):
         loader(state)
     elif isinstance(state, dict):
-        agent.__dict__.update(state)
+        own = agent.__dict__
+        for name, value in state.items():
+            if name in own and stored_as_reference(value) and stored_as_reference(own[name]):
+                continue
+            own[name] = value
     else:
         raise ClearstoneError(
             f"cannot restore a {type(state).__name__} state into {type(agent).__qualname__}: "

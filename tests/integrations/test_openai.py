@@ -216,6 +216,25 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
                                  "You are a verbose travel agent.*"])
 
 
+def test_the_client_a_plain_agent_holds_is_its_own_on_replay(stack: Stack) -> None:
+    """An agent with no get_state() keeps the test's client when the recorded state is loaded
+    (its settings compared at each call, its transport used): before, the client rebuilt from
+    the golden replaced it, so a changed base_url went unnoticed."""
+    stack.write_test("client_in_self_no_get_state",
+                     HEADER + SCENARIOS["client_in_self_no_get_state"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit("test_client_in_self_no_get_state", "agent = app.PlainAgent(openai_client)",
+               "agent = app.PlainAgent(openai_client.with_options("
+               "base_url='https://eu.api.openai.com/v1'))\n    client = agent.client")
+    stack.edit("test_client_in_self_no_get_state", "assert isinstance(agent.client, openai.OpenAI)",
+               "assert agent.client is client")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*Completions.create*",
+                                 "*base_url*https://eu.api.openai.com/v1/*"])
+
+
 def test_swapped_calls_to_different_targets_fail(stack: Stack) -> None:
     stack.write_test("research", HEADER + """
 @pytest.mark.replay("goldens/research.ckpt",
