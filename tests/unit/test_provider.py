@@ -149,7 +149,7 @@ def test_unpicklable_attribute_becomes_a_repr_with_a_warning(
     back = trace.get_span(odd.span_id).attributes
     assert back["ok"] == "yes"
     assert isinstance(back["stream"], StoredRepr)
-    assert repr(back["stream"]) == repr(gen)
+    assert repr(back["stream"]) == repr(gen).rpartition(" at 0x")[0] + ">"  # no address
     assert [s.name for s in trace.spans] == ["root", "odd", "after"]
 
 
