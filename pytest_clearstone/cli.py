@@ -166,8 +166,10 @@ def cmd_show(args: argparse.Namespace, out: _Out) -> int:
     if args.calls:
         return _show_calls(ckpt, out)
     span = ckpt.span
-    pickle = "yes" if ckpt.contains_pickle else "no"
-    if ckpt.contains_pickle and not args.allow_pickle:
+    # (what the file holds, not what its contains_pickle field claims)
+    holds_pickle = trust.contains_pickle or ckpt.contains_pickle
+    pickle = "yes" if holds_pickle else "no"
+    if holds_pickle and not args.allow_pickle:
         pickle = "yes (shown as placeholders; --allow-pickle decodes them)"
     fields = [
         ("checkpoint", f"{printable(ckpt.checkpoint_id)}  ({path})"),
@@ -487,12 +489,20 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
     if not path.is_file():
         what = "it is a directory" if path.is_dir() else "no such file"
         raise TraceStoreError(f"cannot open the trace store {args.db!r}: {what}")
-    # the writing store checks the schema first: a foreign or newer file is refused untouched
-    store = open_store(path) if args.dry_run else TraceStore(path)
+    # read first as the other commands read it: a foreign or newer file is refused untouched,
+    # with advice for this command line (the writing store's would name the plugin's options)
+    before = int(cutoff * 1e9)
+    reader = open_store(path)
     try:
-        traces, spans = store.delete_traces_before(int(cutoff * 1e9), dry_run=args.dry_run)
+        traces, spans = reader.delete_traces_before(before, dry_run=True)
     finally:
-        store.close()
+        reader.close()
+    if not args.dry_run:
+        store = TraceStore(path)
+        try:
+            traces, spans = store.delete_traces_before(before, dry_run=False)
+        finally:
+            store.close()
     verb = "would delete" if args.dry_run else "deleted"
     out.line(
         f"{verb} {traces} trace(s) ({spans} span(s)) older than {args.older_than:g} day(s) "
@@ -505,8 +515,10 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
 def cmd_upgrade(args: argparse.Namespace, out: _Out) -> int:
     """Rewrite goldens of an older format version in the current one, running nothing: each
     file is read as plain JSON (no value decoded, no module imported). Version 1 is current,
-    so at this release every readable golden is reported up to date and left untouched."""
-    from .golden.document import FORMAT_NAME, FORMAT_VERSION
+    so at this release every readable golden is reported up to date and left untouched; a
+    version it cannot read is refused as ``show`` refuses it."""
+    from .errors import CheckpointCorruptError, CheckpointVersionError
+    from .golden.checkpoint import readable_version
 
     files: list[Path] = []
     for given in args.paths:
@@ -520,20 +532,20 @@ def cmd_upgrade(args: argparse.Namespace, out: _Out) -> int:
             problems += 1
             out.line(f"{printable(path)}: not upgraded: not a readable checkpoint ({exc})")
             continue
-        version = doc.get("format_version") if isinstance(doc, dict) else None
-        if (
-            not isinstance(doc, dict)
-            or doc.get("format") != FORMAT_NAME
-            or type(version) is not int
-        ):
+        try:
+            version = readable_version(doc, path)
+        except CheckpointCorruptError as exc:
             problems += 1
-            out.line(f"{printable(path)}: not upgraded: not a pytest-clearstone checkpoint")
-        elif version > FORMAT_VERSION:
+            out.line(f"{printable(path)}: not upgraded: {printable(exc.problem)}")
+        except CheckpointVersionError as exc:
             problems += 1
-            out.line(
-                f"{printable(path)}: not upgraded: format version {version} is newer than this "
-                f"release's ({FORMAT_VERSION}); upgrade pytest-clearstone"
-            )
+            if exc.found > exc.supported:
+                out.line(
+                    f"{printable(path)}: not upgraded: format version {exc.found} is newer than "
+                    f"this release's ({exc.supported}); upgrade pytest-clearstone"
+                )
+            else:  # as show and the plugin say it
+                out.line(f"{printable(path)}: not upgraded: {printable(exc)}")
         else:
             out.line(f"{printable(path)}: up to date (format version {version})")
     out.line(f"{len(files) - problems} of {len(files)} checkpoint file(s) up to date")
@@ -579,6 +591,9 @@ def _positive_int(text: str) -> int:
 _PICKLE_HELP = "decode pickled values (only for files you trust: unpickling runs their code)"
 _DB_HELP = f"a SQLite trace store (default: {DEFAULT_DB} under the rootdir)"
 _FLAG: dict[str, Any] = {"action": "store_true"}
+#: an option's key naming the group of options of which at most one may be given (not argparse's)
+_EXCLUSIVE = "exclusive"
+_VIEW = {**_FLAG, _EXCLUSIVE: "view"}  # show's views: one at a time
 _SLOW = {"type": _non_negative, "metavar": "MS"}
 _COMMANDS: list[tuple[str, str, Any, list[tuple[tuple[str, ...], dict[str, Any]]]]] = [
     (
@@ -587,12 +602,12 @@ _COMMANDS: list[tuple[str, str, Any, list[tuple[tuple[str, ...], dict[str, Any]]
         cmd_show,
         [
             (("checkpoint",), {"metavar": "CKPT", "help": "a .ckpt file"}),
-            (("--json",), {**_FLAG, "help": "print one JSON object"}),
-            (("--calls",), {**_FLAG, "help": "list every recorded call and the golden outcome"}),
+            (("--json",), {**_VIEW, "help": "print one JSON object"}),
+            (("--calls",), {**_VIEW, "help": "list every recorded call and the golden outcome"}),
             (
                 ("--canonical",),
                 {
-                    **_FLAG,
+                    **_VIEW,
                     "help": "a stable text form without ids or timings (a git textconv driver)",
                 },
             ),
@@ -719,8 +734,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, help_text, func, arguments in _COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:])
+        groups: dict[str, Any] = {}
         for flags, options in arguments:
-            p.add_argument(*flags, **options)
+            exclusive = options.get(_EXCLUSIVE)
+            if exclusive is None:
+                p.add_argument(*flags, **options)
+                continue
+            group = groups.setdefault(exclusive, p.add_mutually_exclusive_group())
+            group.add_argument(*flags, **{k: v for k, v in options.items() if k != _EXCLUSIVE})
         p.add_argument("--color", default=argparse.SUPPRESS, **_COLOR)
         p.set_defaults(func=func)
     return parser

@@ -301,27 +301,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _settings(config: pytest.Config) -> Settings:
-    given = {
-        flag: mode
-        for flag, mode in (
-            ("--clearstone-record", Mode.RECORD if config.getoption("clearstone_record") else None),
-            ("--clearstone-replay", Mode.REPLAY if config.getoption("clearstone_replay") else None),
-            ("--clearstone-mode", config.getoption("clearstone_mode")),
-        )
-        if mode is not None
-    }
-    if len({Mode(m) for m in given.values()}) > 1:
-        raise pytest.UsageError(
-            f"{' and '.join(given)} choose different modes: record writes the golden "
-            f"checkpoints, replay checks against them; choose one"
-        )
+    import shlex
+
+    from .golden.mode import mode_given
+
+    mode_option = config.getoption("clearstone_mode")
+    given = [  # the mode flags as the options hold them
+        *(["--clearstone-record"] if config.getoption("clearstone_record") else []),
+        *(["--clearstone-replay"] if config.getoption("clearstone_replay") else []),
+        *([f"--clearstone-mode={mode_option}"] if mode_option else []),
+    ]
+    try:  # each source gives one mode; the later ones pytest reads override the earlier
+        cli_mode = mode_given(
+            [
+                ("on the command line", config.invocation_params.args),
+                ("in PYTEST_ADDOPTS", shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))),
+                ("in the ini option addopts", config.getini("addopts")),
+            ]
+        ) or mode_given([("in the options pytest was given", given)])  # (set otherwise)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     ini_mode = str(config.getini("clearstone_mode")).strip().lower()
     if ini_mode and ini_mode not in {m.value for m in Mode}:
         raise pytest.UsageError(
             f"ini option clearstone_mode = {ini_mode!r}: must be one of "
             f"{', '.join(m.value for m in Mode)}"
         )
-    mode = Mode(next(iter(given.values()), None) or ini_mode or Mode.REPLAY)
+    mode = Mode(cli_mode or ini_mode or Mode.REPLAY)
+    if config.getoption("clearstone_fresh") and mode is Mode.REPLAY:
+        raise pytest.UsageError(
+            "--clearstone-fresh applies only to recording (a golden recorded again gets a new "
+            "checkpoint id, seeds and clock), and this run replays: add --clearstone-record, or "
+            "--clearstone-mode=record-missing or record-diverged"
+        )
     cli_db = config.getoption("clearstone_db")
     ini_db = str(config.getini("clearstone_db")).strip()
     if cli_db:

@@ -261,9 +261,19 @@ class Checkpoint:
         try:
             scan = scan_document(raw)  # before parsing: where pickles and escapes may be
             doc = parse_document(raw, scan)
-            # the trust decision, once, on the raw document; then one decoding of it
-            signing.check_trust(doc, path, allow_pickle=allow_pickle, signing_key=key, scan=scan)
+            # the spans' exception records stay encoded, outside the tag index (replay decodes
+            # one when it raises it): a pickle in one is decided on here too, whatever the
+            # index says (the whole document is then searched, for the first pickle's place)
             keep = _error_paths(doc, path)
+            in_errors = any(pickle_locations(doc["trace"]["spans"][p[2]]["error"]) for p in keep)
+            # the trust decision, once, on the raw document; then one decoding of it
+            signing.check_trust(
+                doc,
+                path,
+                allow_pickle=allow_pickle,
+                signing_key=key,
+                scan=None if in_errors else scan,
+            )
             originals: dict[tuple[Any, ...], Any] = {}
             doc = decode_document(
                 doc, scan, allow_pickle=allow_pickle, keep=keep, originals=originals
@@ -294,23 +304,7 @@ class Checkpoint:
         records are left encoded (:meth:`from_bytes` decodes a file that way). ``tagged``:
         the only spans whose input or output held a tag, when known (see
         :meth:`Trace.from_dict`)."""
-        if not isinstance(doc, dict):
-            raise CheckpointCorruptError(
-                path, f"expected a JSON object, found {type(doc).__name__}"
-            )
-        if doc.get("format") != FORMAT_NAME:
-            if "agent_state_pickle_b64" in doc:
-                raise CheckpointCorruptError(
-                    path,
-                    "it was written by clearstone-sdk; convert it with: python -m "
-                    "pytest_clearstone import-clearstone SRC DEST_DIR",
-                )
-            raise CheckpointCorruptError(path, "not a pytest-clearstone checkpoint (no 'format')")
-        version = doc.get("format_version")
-        if type(version) is not int:
-            raise CheckpointCorruptError(path, f"bad format_version {version!r}")
-        if version != FORMAT_VERSION:
-            raise CheckpointVersionError(path, version, FORMAT_VERSION)
+        version = readable_version(doc, path)
         try:
             agent = doc["agent"]
             trace = Trace.from_dict(doc["trace"], decoded=True, tagged=tagged)
@@ -352,6 +346,29 @@ class Checkpoint:
                     path, f"span {span.span_id!r} has a field of the wrong type"
                 )
         return checkpoint
+
+
+def readable_version(doc: Any, path: Path) -> int:
+    """The format version of a parsed ``.ckpt`` document ``doc`` (read from ``path``), when
+    this release can read it: else :class:`CheckpointCorruptError` (not a pytest-clearstone
+    checkpoint, or a version that is not a whole number) or :class:`CheckpointVersionError`
+    (an older or a newer format), with the message every reader gives."""
+    if not isinstance(doc, dict):
+        raise CheckpointCorruptError(path, f"expected a JSON object, found {type(doc).__name__}")
+    if doc.get("format") != FORMAT_NAME:
+        if "agent_state_pickle_b64" in doc:
+            raise CheckpointCorruptError(
+                path,
+                "it was written by clearstone-sdk; convert it with: python -m "
+                "pytest_clearstone import-clearstone SRC DEST_DIR",
+            )
+        raise CheckpointCorruptError(path, "not a pytest-clearstone checkpoint (no 'format')")
+    version = doc.get("format_version")
+    if type(version) is not int:
+        raise CheckpointCorruptError(path, f"bad format_version {version!r}")
+    if version != FORMAT_VERSION:
+        raise CheckpointVersionError(path, version, FORMAT_VERSION)
+    return version
 
 
 def _error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:

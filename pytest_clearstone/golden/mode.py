@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
 
 
 class Mode(str, enum.Enum):
@@ -37,3 +38,65 @@ def attempt_action(mode: Mode, *, golden_exists: bool, writes: bool) -> Mode:
         # (record-diverged: the replay attempt; the plugin runs a diverged test again, recording)
         return Mode.REPLAY if golden_exists else Mode.RECORD
     return Mode.RECORD
+
+
+#: the command-line flags that choose a mode, each with the mode it chooses (``None``: its value)
+MODE_FLAGS: dict[str, Mode | None] = {
+    "--clearstone-record": Mode.RECORD,
+    "--clearstone-replay": Mode.REPLAY,
+    "--clearstone-mode": None,
+}
+
+
+def modes_in(args: Iterable[str]) -> list[tuple[str, Mode]]:
+    """The mode flags in the command-line arguments ``args``, in order, each with the mode it
+    chooses (``--clearstone-mode replay`` and ``--clearstone-mode=replay`` alike; arguments
+    after ``--`` are not options, and a value that is not a mode is left to pytest's parser)."""
+    found: list[tuple[str, Mode]] = []
+    tokens = iter(args)
+    for token in tokens:
+        flag, _, value = str(token).partition("=")
+        if token == "--":
+            break
+        if flag not in MODE_FLAGS:
+            continue
+        mode = MODE_FLAGS[flag]
+        if mode is None:
+            value = value if "=" in str(token) else next(tokens, "")
+            if value not in {m.value for m in Mode}:
+                continue
+            mode = Mode(value)
+        elif value:
+            continue  # (--clearstone-record=x is not the flag)
+        found.append((flag, mode))
+    return found
+
+
+def mode_given(sources: Sequence[tuple[str, Iterable[str]]]) -> Mode | None:
+    """The mode chosen by the mode flags in ``sources``, pairs of where the arguments come from
+    (``"on the command line"``) and the arguments, the source that overrides the others first:
+    the mode of the first source that gives one (``None``: none does). Two different modes in
+    one source raise :class:`ValueError` naming them and where they are."""
+    chosen: Mode | None = None
+    for where, args in sources:
+        given = modes_in(args)
+        modes = list(dict.fromkeys(mode for _, mode in given))
+        if len(modes) > 1:
+            raise ValueError(_different_modes(given, modes, where))
+        if chosen is None and modes:
+            chosen = modes[0]
+    return chosen
+
+
+def _different_modes(given: list[tuple[str, Mode]], modes: list[Mode], where: str) -> str:
+    flags = list(dict.fromkeys(flag for flag, _ in given))
+    if len(flags) == 1:  # one flag given twice: its values tell them apart
+        names = [f"{flags[0]}={mode}" for mode in modes]
+    else:
+        names = [flag for flag in MODE_FLAGS if flag in flags]
+    return (
+        f"{' and '.join(names)} choose different modes ({', '.join(map(str, modes))}) {where}: "
+        f"record writes the golden checkpoints, replay checks against them; give one mode "
+        f"(the command line overrides PYTEST_ADDOPTS, which overrides the ini's addopts and "
+        f"clearstone_mode)"
+    )

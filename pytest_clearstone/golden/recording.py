@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
+from pathlib import Path
 from typing import Any
 
 from ..codec.tags import format_path, tag_locations
-from ..errors import ClearstoneError, SerializationError
+from ..errors import CheckpointVersionError, ClearstoneError, SerializationError
 from ..tracing.span import Recorded
 from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer
 from .changes import describe_changes
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, readable_version
 from .context import DeterministicExecutionContext, derive_seed
 from .identity import derive_ids, previous_identity, read_previous
 from .manager import new_checkpoint_id
@@ -62,6 +64,7 @@ class RecordingRun:
         """Enter the deterministic context and patch the targets with recording wrappers."""
         if self.tracer is None:
             raise ClearstoneError("record mode needs a tracer to record the calls")
+        refuse_overwriting_newer(self.path, self.previous_text)  # before any live call
         self.root_span_id = root_span_id
         targets = [(resolve(path), span_type) for span_type, path in self.pairs]
         ctx = DeterministicExecutionContext(self.started_at, seed=derive_seed(self.checkpoint_id))
@@ -156,6 +159,29 @@ class RecordingRun:
         checkpoint.write(self.path, allow_pickle=self.spec.allow_pickle, check=check)
         self.change = describe_changes(self.previous_text, written[0])
         return checkpoint
+
+
+def refuse_overwriting_newer(path: Path, text: str | None) -> None:
+    """Raise :class:`CheckpointVersionError` when ``text``, the golden at ``path`` about to be
+    recorded again, is in a format newer than this release's: writing it in this one would drop
+    what only the newer format holds. A missing file, an unreadable one and one of an older
+    format (whose readers say to re-record it) are recorded over."""
+    if text is None:
+        return
+    try:
+        readable_version(json.loads(text), path)
+    except CheckpointVersionError as exc:
+        if exc.found <= exc.supported:
+            return
+        exc.args = (
+            f"{path} was written by a newer pytest-clearstone (format {exc.found}; this one "
+            f"writes format {exc.supported}), so it is kept as it is: recording it again would "
+            f"drop what only the newer format holds; upgrade pytest-clearstone, or delete the "
+            f"file to record it again",
+        )
+        raise
+    except (ValueError, RecursionError):  # not a readable checkpoint: recorded over
+        return
 
 
 #: why a recorded answer stored as its repr refuses the golden, and the ways out

@@ -113,15 +113,15 @@ def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
         return None
     for value, what in wanted.items():
         if value in text or (_needs_escapes(value) and _json_form(value) in text):
-            return Leak(_where_string(_parse(text), value), what)
+            return Leak(_without(value, _where_string(_parse(text), value)), what)
     if not any(marker in text for marker in _PAYLOAD_MARKERS):
         return None
     doc = _parse(text)
-    needles = [(value.encode("utf-8"), what) for value, what in wanted.items()]
+    needles = [(value, value.encode("utf-8"), what) for value, what in wanted.items()]
     for path, inside, data in _payloads(doc):
-        for needle, what in needles:
+        for value, needle, what in needles:
             if needle in data:
-                return Leak(f"{_describe(doc, path)}, in {inside}", what)
+                return Leak(_without(value, f"{_describe(doc, path)}, in {inside}"), what)
     return None
 
 
@@ -137,6 +137,14 @@ def _json_form(value: str) -> str:
 
 def _parse(text: str) -> Any:
     return codec.loads(text, decode_tags=False)
+
+
+def _without(value: str, location: str) -> str:
+    """``location`` with ``value`` (in a dict key of the path to it, spelt as the path spells
+    keys) replaced: a message naming where a secret is must not print it."""
+    for spelling in dict.fromkeys((value, repr(value)[1:-1], _json_form(value))):
+        location = location.replace(spelling, "<the secret>")
+    return location
 
 
 def _describe(doc: Any, path: list[Any]) -> str:

@@ -350,3 +350,15 @@ def test_json_output_escapes_control_characters_too(capsys, tmp_path):
     code, out, _ = run(capsys, "show", _hostile_golden(tmp_path), "--json")
     assert code == 0 and "\x1b" not in out
     assert any(ESC in s["name"] for s in json.loads(out)["spans"])
+
+
+def test_show_says_what_the_file_holds_not_what_its_pickle_field_claims(capsys, tmp_path):
+    path = _golden(tmp_path)
+    doc = json.loads(path.read_text())
+    doc["agent"]["state"] = {"payload": _pickle_tree(Trap())}
+    doc["contains_pickle"] = False  # a hostile file understates what it holds
+    path.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "show", path)
+    assert code == 0
+    assert "pickle     yes (shown as placeholders" in out
+    assert "unpickled" not in SPRUNG

@@ -80,6 +80,10 @@ def test_a_secret_in_the_text_is_found_with_its_place_and_kind() -> None:
 def test_a_secret_in_a_dict_key_or_the_agent_state_is_found() -> None:
     leak = secrets.find_leak(_text("ok", state={SECRET: 1}), SEEN)
     assert leak is not None and leak.location.startswith("the agent state")
+    # the place is named without the key that holds the secret (it would go to the CI log)
+    assert SECRET not in leak.location and "(in the key)" in leak.location
+    nested = secrets.find_leak(_text({"opts": {SECRET: {"note": f"key {SECRET}"}}}), SEEN)
+    assert nested is not None and SECRET not in nested.location
 
 
 @pytest.mark.parametrize("kind", [bytes, bytearray])

@@ -160,6 +160,33 @@ def test_an_escaped_pickle_tag_is_still_detected(tmp_path: Path, marker: Path) -
     assert signing.checkpoint_trust(path, KEY).contains_pickle
 
 
+@pytest.mark.parametrize("spelling", ['"__cs__": "pickle"', '"\\u005f_cs__": "pickle"'])
+def test_a_pickle_in_a_recorded_exception_needs_the_signature_too(
+    tmp_path: Path, marker: Path, spelling: str
+) -> None:
+    # A recorded exception's args are decoded when replay raises it, outside the tag index: a
+    # file whose length field was forged to match (so its index is taken as complete) hid a
+    # pickle there from the trust decision, and replay ran it with pickles allowed and a key set
+    path = _save(tmp_path, {"n": 1}, None)
+    doc = json.loads(path.read_text())
+    doc["trace"]["spans"][0]["error"] = {
+        "type": "ValueError", "module": "builtins", "message": "x", "args": [_payload(marker)]
+    }  # fmt: skip
+    doc["tag_index"] = {"count": 0, "paths": [], "int64": True}
+    doc["contains_pickle"] = False
+    text = ""
+    for _ in range(3):  # the length field holds the file's own length
+        text = json.dumps(doc, indent=2).replace('"__cs__": "pickle"', spelling)
+        doc["file_bytes"] = len(text.encode())
+    path.write_text(text)
+    with pytest.raises(UntrustedCheckpointError, match="not signed") as info:
+        Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
+    assert "error" in str(info.value)
+    with pytest.raises(UntrustedCheckpointError, match="pickles are not allowed"):
+        Checkpoint.read(path, allow_pickle=False)
+    assert not marker.exists()
+
+
 def test_a_correctly_signed_file_with_pickles_loads(tmp_path: Path, marker: Path) -> None:
     path = _save(tmp_path, {"p": _payload(marker)}, KEY)
     Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
