@@ -36,6 +36,9 @@ Messages are built in ``__init__`` from the facts, so every raise site produces 
 
 from __future__ import annotations
 
+import ast
+import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -297,8 +300,49 @@ class ReplayDivergenceError(ReplayError):
                 f"  These arguments were recorded for call #{closest}: the calls to {target} "
                 f"may have been reordered."
             )
-        lines.append(f"  The prompt or arguments changed. {RERECORD_HINT}")
+        # (a method's own side effects can only show from its second call on: at call #1 a
+        # changed field of `self` is a changed setting, like a temperature)
+        fields = _self_fields(delta) if call_number > 1 else []
+        if fields:
+            lines.append(
+                f"  Only fields of `self` differ: if {target} sets them itself (replay does not "
+                f"run its body, so `self` keeps what it held before the call), leave them out: "
+                f"ignore={{{target!r}: {fields!r}}}. {RERECORD_HINT}"
+            )
+        else:
+            lines.append(f"  The prompt or arguments changed. {RERECORD_HINT}")
         super().__init__("\n".join(lines))
+
+
+# a delta's path, ``root['self'][0]``: one key (a quoted string) or position per segment
+_KEY = r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?\d+"""
+_DELTA_PATH = re.compile(rf"root((?:\[(?:{_KEY})\])+)")
+_DELTA_SEGMENT = re.compile(rf"\[({_KEY})\]")
+
+
+def _self_fields(delta: str) -> list[str]:
+    """The ``ignore`` paths (``self.last_prompt``) of the fields of ``self`` that a divergence's
+    delta names, when it names nothing else (``[]`` otherwise): a method's own side effects on
+    its object, which a replay that does not run its body cannot reproduce. The field is the
+    first level under ``self`` (under the ``v`` of its stored form when the delta shows it)."""
+    fields: list[str] = []
+    for line in delta.splitlines():
+        if not line.startswith("root"):
+            continue  # (the lines of a text's diff under its heading)
+        match = _DELTA_PATH.match(line)
+        if match is None:
+            return []
+        segments = [ast.literal_eval(s) for s in _DELTA_SEGMENT.findall(match.group(1))]
+        if segments[:1] != ["self"] or len(segments) < 2:
+            return []
+        field = segments[2] if segments[1] == "v" and len(segments) > 2 else segments[1]
+        if not isinstance(field, str):
+            return []
+        plain = field and not any(c in field for c in '.[]"') and field not in ("*", "**")
+        path = f"self.{field}" if plain else f"self[{json.dumps(field)}]"
+        if path not in fields:
+            fields.append(path)
+    return fields
 
 
 class ReplayExhaustedError(ReplayError):

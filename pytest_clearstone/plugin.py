@@ -908,7 +908,7 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
     from .errors import ClearstoneError
-    from .golden.targets import other_paths
+    from .golden.targets import other_paths, twins
 
     targets = [path for _, path in replay.mock_pairs]
     module = getattr(item, "module", None)
@@ -916,9 +916,20 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     for path in targets:
         try:
             found = other_paths(path, module) if module is not None else []
+            found_twins = twins(path)
         except ClearstoneError:  # a bad path was reported when the test started
-            found = []
-        hints += [f"  did you mean `{other}`? (the same object as `{path}`)" for other in found]
+            found, found_twins = [], []
+        hints += [
+            f"  did you mean `{other}`? (the same object as `{path}`)"
+            for other in found
+            if other not in targets
+        ]
+        hints += [
+            f"  does the agent call `{twin}`? (the {kind} twin of `{path}`: mock it too, or "
+            "instead)"
+            for twin, kind in found_twins
+            if twin not in targets
+        ]
     return "\n".join(
         [
             f"{item.nodeid}: nothing was recorded: the test made no call to its mock target(s) "

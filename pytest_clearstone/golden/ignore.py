@@ -5,7 +5,10 @@ tuple fields included): ``config.callbacks``, ``messages.*.id``, ``**.run_id``. 
 one level (a key or a list position), ``**`` any number of levels (none included), and
 ``["a.b"]`` quotes a key that holds a dot. An argument path starts at the call's bound
 arguments (``messages``, ``self.temperature``); a state path at the golden outcome
-(``result...``, ``final_state...``).
+(``result...``, ``final_state...``). A ``v`` segment right after a model (or other tagged value)
+names the level where its stored form keeps its fields, as a divergence message prints it
+(``root['input'][0]['v']['content']``): ``input.*.v.content`` matches what ``input.*.content``
+matches (``p.v``, with nothing after it, is a field named ``v``).
 
 A matched value is still recorded (one that only a pickle or a repr could store is recorded as
 a placeholder naming its type, with no warning) and is left out when the two sides are
@@ -45,6 +48,8 @@ _CONTAINER_TAGS = frozenset(
         "custom",
     }
 )
+#: tags whose fields, items or pairs are under "v"
+_FIELDS_UNDER_V = _CONTAINER_TAGS | {"dict"}
 
 
 def parse_path(text: str) -> tuple[str, ...]:
@@ -142,6 +147,8 @@ class IgnorePaths:
         self, child: Any, key: str, states: frozenset[tuple[int, int]], *, drop: bool
     ) -> Any:
         following = _advance(states, key, self.patterns)
+        if type(child) is dict and child.get(TAG) in _FIELDS_UNDER_V and "v" in child:
+            following |= _through_v(following, self.patterns)
         if any(position == len(self.patterns[i]) for i, position in following):
             if drop:
                 return _DROP
@@ -193,6 +200,22 @@ def _closure(
                 out.add(nxt)
                 todo.append(nxt)
     return frozenset(out)
+
+
+def _through_v(
+    states: frozenset[tuple[int, int]], patterns: Sequence[tuple[str, ...]]
+) -> frozenset[tuple[int, int]]:
+    """The states that take a ``v`` segment as the level of a tagged value's fields (``v`` is
+    where its stored form keeps them, so a path copied from a divergence message names it:
+    ``input.*.v.content``). Only with a segment after it: ``p.v`` names a field ``v``."""
+    return _closure(
+        {
+            (i, position + 1)
+            for i, position in states
+            if position + 1 < len(patterns[i]) and patterns[i][position] == "v"
+        },
+        patterns,
+    )
 
 
 def _advance(

@@ -8,13 +8,13 @@ import importlib
 import inspect
 import sys
 from collections.abc import Callable
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-from ..callables import PASS, as_descriptor, wrap
+from ..callables import PASS, Kind, as_descriptor, kind_of, wrap
 from ..errors import MockTargetError
 
 _MISSING: Any = object()
@@ -250,14 +250,47 @@ def other_paths(path: str, near: Any) -> list[str]:
         if module is not None:
             modules.setdefault(id(module), module)
     wanted = target.owner if target.is_method or target.kind == "staticmethod" else target.function
-    suffix = f".{target.name}" if wanted is target.owner else ""
     found = []
     for module in modules.values():
         for name, value in list(vars(module).items()):
-            candidate = f"{module.__name__}.{name}{suffix}"
-            if value is wanted and candidate != path and candidate not in found:
+            if value is not wanted:
+                continue
+            # the candidate's owner and attribute: patching the same ones again (the class under
+            # another name: a re-export) is the same patch, which cannot help
+            if wanted is target.owner:
+                owner, attribute, candidate = value, target.name, f"{module.__name__}.{name}"
+                candidate += f".{target.name}"
+            else:
+                owner, attribute, candidate = module, name, f"{module.__name__}.{name}"
+            same_patch = owner is target.owner and attribute == target.name
+            if not same_patch and candidate != path and candidate not in found:
                 found.append(candidate)
     return sorted(found)
+
+
+def twins(path: str) -> list[tuple[str, str]]:
+    """The sync/async twins of the callable at ``path`` — ``invoke``/``ainvoke`` on the same
+    owner, ``Completions.create``/``AsyncCompletions.create`` — as ``(path, "sync" or
+    "async")``: the other cause of a recording with no calls, the agent calling the twin."""
+    target = resolve(path)
+    head, _, name = path.rpartition(".")
+    candidates = [f"{head}.a{name}"]
+    if name.startswith("a"):
+        candidates.append(f"{head}.{name[1:]}")
+    if isinstance(target.owner, type):
+        module, _, cls = head.rpartition(".")
+        twin_cls = cls[len("Async") :] if cls.startswith("Async") else f"Async{cls}"
+        candidates.append(f"{module}.{twin_cls}.{name}")
+    found = []
+    for candidate in candidates:
+        try:
+            twin = resolve(candidate)
+        except MockTargetError:
+            continue
+        if twin.function is not target.function:
+            is_async = kind_of(twin.function) in (Kind.ASYNC, Kind.ASYNCGEN)
+            found.append((candidate, "async" if is_async else "sync"))
+    return found
 
 
 class Patches(abc.ABC):
@@ -344,8 +377,56 @@ def set_target(target: Target, value: Any, stack: PatchStack) -> None:
     extension type: its attributes cannot be set)."""
     try:
         stack.setattr(target.owner, target.name, value)
-    except (TypeError, AttributeError) as exc:
-        raise MockTargetError(target.path, str(exc)) from None
+    except (TypeError, AttributeError, ValueError) as exc:  # (pydantic raises ValueError)
+        if isinstance(target.owner, (type, ModuleType)):
+            raise MockTargetError(target.path, str(exc)) from None
+        raise MockTargetError(target.path, _through_instance(target, exc)) from None
+
+
+def _through_instance(target: Target, exc: Exception) -> str:
+    """Why ``target``, an attribute of an instance that refused to have it set (a pydantic model:
+    a LangChain chat model or tool), cannot be patched, naming the paths to mock instead: the
+    function the instance wraps (a tool's ``func``), if any, and the method on its class.
+
+    The same shape as a path through a class's property (:func:`_no_attribute`): the path goes
+    through a value made at run time, and the fix is the method on that value's class."""
+    where = target.path.rsplit(".", 1)[0]
+    owner = target.owner
+    cls = type(owner)
+    cls_path = public_path(cls) or f"{cls.__module__}.{cls.__qualname__}"
+    wrapped = [
+        repr(public_path(value) or f"{where}.{name}")
+        for name, value in getattr(owner, "__dict__", {}).items()
+        if inspect.isfunction(value)
+    ]
+    fixes = [f"mock the function it wraps, {' or '.join(wrapped)}"] if wrapped else []
+    fixes.append(
+        f"give the method on its class, {f'{cls_path}.{target.name}'!r} (it records the calls of "
+        "every instance, each compared by its `self`'s settings)"
+    )
+    return (
+        f"{where!r} is a {cls_path} instance, which refuses the patch ({type(exc).__name__}: "
+        f"{exc}); {', or '.join(fixes)}"
+    )
+
+
+def public_path(obj: Any) -> str | None:
+    """The shortest import path under which ``obj`` (a class or function) is found in a loaded
+    module of its package (``langchain_openai.ChatOpenAI``, not
+    ``langchain_openai.chat_models.base.ChatOpenAI``), or ``None`` when its module does not
+    hold it under its own name (a function a decorator replaced there, a local class)."""
+    module_name = str(getattr(obj, "__module__", None) or "")
+    qualname = str(getattr(obj, "__qualname__", ""))
+    if not module_name or not qualname or "<" in qualname:
+        return None
+    parts = module_name.split(".")
+    for i in range(1, len(parts) + 1):
+        found: Any = sys.modules.get(".".join(parts[:i]))
+        for name in qualname.split("."):
+            found = getattr(found, name, None)
+        if found is obj:
+            return f"{'.'.join(parts[:i])}.{qualname}"
+    return None
 
 
 def replacement(target: Target, switch: Switch) -> Any:

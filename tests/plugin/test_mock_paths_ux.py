@@ -1,0 +1,258 @@
+"""Mock paths users write naturally for LangChain agents, end to end with the real
+``langchain-openai``/``langchain-core`` (HTTP answered by an ``httpx2.MockTransport``): a path
+through an instance (``glob_agent.llm.invoke``, ``lc_app.search_recipes.invoke``) is named with
+the class path to mock instead, and "nothing was recorded" never suggests the same patch under
+another name (contract §6.1)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from .conftest import esc
+
+# loaded once here: pytester drops what an inner run imports, and LangChain takes seconds
+httpx2 = pytest.importorskip("httpx2")
+langchain_openai = pytest.importorskip("langchain_openai")
+pytest.importorskip("langchain_core.tools")
+langchain_openai.ChatOpenAI(api_key="x").client  # noqa: B018  (imports the SDK's resources)
+
+APP = '''
+import json
+
+import httpx2
+from langchain_core.messages import HumanMessage
+from langchain_core.tools import tool
+from langchain_openai import ChatOpenAI
+
+
+def answer(request):
+    body = json.loads(request.content)
+    text = "Answer to " + body["messages"][-1]["content"]
+    return httpx2.Response(200, json={
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1767225600,
+        "model": body["model"],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": text, "refusal": None}}]})
+
+
+def make_llm():
+    return ChatOpenAI(model="gpt-4o-mini", temperature=0.2, max_retries=0, api_key="sk-test",
+                      http_client=httpx2.Client(transport=httpx2.MockTransport(answer)))
+
+
+llm = make_llm()
+
+
+def lookup(query):
+    return "recipes for " + query
+
+
+@tool
+def search_recipes(query: str) -> str:
+    """Search recipes."""
+    return lookup(query)
+
+
+def ask(question):
+    return llm.invoke([HumanMessage(question)]).content
+
+
+def use_tool(question):
+    return search_recipes.invoke({"query": question})
+'''
+
+
+def _project(pytester: pytest.Pytester, test: str) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(lc_app=APP, test_it=textwrap.dedent(test))
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+
+
+TEST_PATH_FROM_ENV = """
+import os
+
+import pytest
+
+import lc_app
+
+@pytest.mark.replay(mock={"llm": os.environ["MOCK_PATH"]})
+def test_it(replay):
+    assert replay.run(getattr(lc_app, os.environ["ENTRY"]), "soup") == os.environ["EXPECTED"]
+"""
+
+INSTANCE_CASES = [
+    pytest.param(
+        "lc_app.llm.invoke",
+        "ask",
+        "Answer to soup",
+        "'lc_app.llm' is a langchain_openai.ChatOpenAI instance, which refuses the patch "
+        '(ValueError: "ChatOpenAI" object has no field "invoke"); give the method on its class, '
+        "'langchain_openai.ChatOpenAI.invoke' (it records the calls of every instance, each "
+        "compared by its `self`'s settings)",
+        "langchain_openai.ChatOpenAI.invoke",
+        id="chat-model",
+    ),
+    pytest.param(
+        # the @tool function is not importable by its own name (the tool replaced it), so the
+        # field of the tool holding it is named
+        "lc_app.search_recipes.invoke",
+        "use_tool",
+        "recipes for soup",
+        "'lc_app.search_recipes' is a langchain_core.tools.StructuredTool instance, which "
+        "refuses the patch (ValueError: *); mock the function it wraps, "
+        "'lc_app.search_recipes.func', or give the method on its class, "
+        "'langchain_core.tools.StructuredTool.invoke' (*",
+        "lc_app.search_recipes.func",
+        id="tool",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "entry", "expected", "reason", "fix"), INSTANCE_CASES)
+def test_a_path_through_an_instance_names_the_paths_to_mock_when_recording_and_replaying(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    entry: str,
+    expected: str,
+    reason: str,
+    fix: str,
+) -> None:
+    _project(pytester, TEST_PATH_FROM_ENV)
+    monkeypatch.setenv("ENTRY", entry)
+    monkeypatch.setenv("EXPECTED", expected)
+    monkeypatch.setenv("MOCK_PATH", path)
+    lines = [f"*mock target {path!r} cannot be patched: {reason}. Give the import path*"]
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(lines)
+    result.stdout.no_fnmatch_line("*pydantic*main.py*")  # no frames of the refused setattr
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+    # the first suggestion records and replays; the instance path then fails the replay the same
+    monkeypatch.setenv("MOCK_PATH", fix)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    monkeypatch.setenv("MOCK_PATH", path)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(lines)
+
+
+TEST_WRONG_METHOD = """
+import pytest
+
+import lc_app
+from lc_app import ChatOpenAI  # the class re-exported: another path to the same attribute
+
+
+@pytest.mark.replay(mock={"llm": "langchain_openai.ChatOpenAI.ainvoke"})
+def test_it(replay):
+    assert replay.run(lc_app.ask, "soup") == "Answer to soup"
+"""
+
+
+def test_nothing_recorded_names_the_sibling_method_not_the_same_patch_under_another_name(
+    pytester: pytest.Pytester,
+) -> None:
+    # the agent calls invoke; ainvoke is mocked. lc_app.ChatOpenAI.ainvoke patches the very
+    # same class attribute, so suggesting it would change nothing
+    _project(pytester, TEST_WRONG_METHOD)
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded: the test made no call to its mock target(s) "
+            "langchain_openai.ChatOpenAI.ainvoke*",
+            "*does the agent call `langchain_openai.ChatOpenAI.invoke`? (the sync twin of "
+            "`langchain_openai.ChatOpenAI.ainvoke`: mock it too, or instead)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*did you mean*")
+
+
+@pytest.mark.parametrize(
+    ("path", "twin"),
+    [
+        ("langchain_openai.ChatOpenAI.stream", ("langchain_openai.ChatOpenAI.astream", "async")),
+        (
+            "openai.resources.chat.completions.AsyncCompletions.create",
+            ("openai.resources.chat.completions.Completions.create", "sync"),
+        ),
+        (
+            "openai.resources.chat.completions.Completions.create",
+            ("openai.resources.chat.completions.AsyncCompletions.create", "async"),
+        ),
+    ],
+)
+def test_the_twins_of_a_target_are_its_sync_or_async_counterparts(
+    path: str, twin: tuple[str, str]
+) -> None:
+    from pytest_clearstone.golden.targets import twins
+
+    assert twins(path) == [twin]
+
+
+SELF_SETTING_APP = '''
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Model:
+    name: str = "m"
+    # set by each call, like pydantic-ai's TestModel.last_model_request_parameters
+    last_prompt: str | None = field(default=None, init=False)
+
+    def request(self, prompt):
+        self.last_prompt = prompt
+        return prompt.upper()
+
+
+def run():
+    m = Model()
+    return [m.request("a"), m.request("b")]
+'''
+
+SELF_SETTING_TEST = """
+import os
+
+import pytest
+
+import model_app
+
+IGNORE = os.environ.get("IGNORE")
+
+
+@pytest.mark.replay(mock={"llm": "model_app.Model.request"},
+                    ignore=IGNORE.split(",") if IGNORE else None)
+def test_two_calls(replay):
+    assert replay.run(model_app.run) == ["A", "B"]
+"""
+
+
+def test_a_field_of_self_set_by_the_mocked_method_is_named_with_its_ignore_path(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # recorded call #2 saw self.last_prompt='a' (set by call #1's body); replay does not run the
+    # body, so it is None: the message says it is the method's own side effect, and the fix
+    pytester.syspathinsert()
+    pytester.makepyfile(model_app=SELF_SETTING_APP, test_it=SELF_SETTING_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            esc("*root['self']['last_prompt']: 'a' (str) -> None (NoneType)"),
+            "*Only fields of `self` differ: if model_app.Model.request sets them itself (replay "
+            "does not run its body, so `self` keeps what it held before the call), leave them "
+            "out: ignore={'model_app.Model.request': [[]'self.last_prompt']}. If the change*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+    # following the hint: the replay passes (recording is not needed again)
+    monkeypatch.setenv("IGNORE", "self.last_prompt")
+    pytester.runpytest().assert_outcomes(passed=1)
