@@ -65,6 +65,17 @@ def _reachable_name(cls: Any) -> str:
     return qualname
 
 
+def findable(cls: type) -> bool:
+    """Whether importing ``cls``'s module and looking up :func:`reachable_name` there gives
+    ``cls`` back (not a class a library built at run time and named after a function, such as
+    LangChain's tool argument schemas, ``langchain_core.utils.pydantic:search_recipes``)."""
+    module = sys.modules.get(cls.__module__)
+    obj: Any = module
+    for part in reachable_name(cls).split("."):
+        obj = getattr(obj, part, None)
+    return obj is cls
+
+
 def dotted_path(path: str) -> str:
     """``module.QualName`` for either spelling of a class path (``module:QualName`` too)."""
     return path.replace(":", ".")

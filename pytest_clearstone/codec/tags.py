@@ -52,7 +52,14 @@ from .fast_json import orjson
 from .library import DECODERS as LIBRARY_DECODERS
 from .library import VALUE_PARTS, encode_library, kind_of
 from .naming import TAG as TAG
-from .naming import class_path, import_class, import_type, is_importable, reachable_name
+from .naming import (
+    class_path,
+    findable,
+    import_class,
+    import_type,
+    is_importable,
+    reachable_name,
+)
 from .registry import REGISTRY
 
 _TAG_MARKER = '"__cs__"'
@@ -422,7 +429,7 @@ class Encoder:
             return {TAG: "complex", "v": [repr(v.real), repr(v.imag)]}
         if isinstance(v, PurePath) and t.__module__ == "pathlib":
             return {TAG: "path", "v": str(v)}
-        if isinstance(v, type) and is_importable(v):  # a class passed as a value
+        if isinstance(v, type) and is_importable(v) and findable(v):  # a class as a value
             return {TAG: "class", "cls": f"{v.__module__}:{reachable_name(v)}"}
         if REGISTRY.active:
             custom = self._enc_custom(v, t)

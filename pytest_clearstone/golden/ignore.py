@@ -99,7 +99,8 @@ class IgnorePaths:
         """The stored form of live ``value`` as it is compared: encoded (an unreadable value
         becomes a placeholder naming its type, with no warning: it is compared by type) and
         pruned."""
-        return self.prune(Encoder(warn=False).encode(value))
+        # (no pickle is made: an unreadable value is compared by its type either way)
+        return self.prune(Encoder(warn=False, allow_pickle=False).encode(value))
 
     def placeholders(self, tree: Any) -> Any:
         """``tree`` with each ``pickle``/``repr`` value the paths match replaced by a

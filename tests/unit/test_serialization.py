@@ -113,6 +113,11 @@ def test_a_class_is_stored_by_its_path_and_one_that_cannot_be_found_again_is_not
 
     with pytest.raises(SerializationError, match="pickles are not allowed"):
         encode(Local, strict=True, allow_pickle=False)
+    # a class built at run time and named as if its module held it (LangChain's tool argument
+    # schemas): its module has no such attribute, so it is not stored as a reference to it
+    built = type("built_at_run_time", (), {"__module__": __name__})
+    with pytest.raises(SerializationError, match="pickles are not allowed"):
+        encode(built, strict=True, allow_pickle=False)
     with pytest.raises(DecodeError, match="is not a class"):
         loads('{"__cs__": "class", "cls": "os:system"}')
 
