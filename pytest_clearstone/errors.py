@@ -124,10 +124,21 @@ class CheckpointCorruptError(CheckpointError, ValueError):
 class CheckpointVersionError(CheckpointError, ValueError):
     """The file was written in a format version this release cannot read."""
 
-    def __init__(self, path: Path | str, found: int, supported: int) -> None:
+    def __init__(
+        self, path: Path | str, found: int, supported: int, *, recording: bool = False
+    ) -> None:
+        """``recording``: the file was about to be recorded again (a newer one is kept)."""
         self.path = Path(path)
         self.found = found
         self.supported = supported
+        if recording and found > supported:
+            super().__init__(
+                f"{path} was written by a newer pytest-clearstone (format {found}; this one "
+                f"writes format {supported}), so it is kept as it is: recording it again would "
+                f"drop what only the newer format holds; upgrade pytest-clearstone, or delete "
+                f"the file to record it again"
+            )
+            return
         if found > supported:
             fix = "upgrade pytest-clearstone to read it"
         else:

@@ -171,15 +171,8 @@ def refuse_overwriting_newer(path: Path, text: str | None) -> None:
     try:
         readable_version(json.loads(text), path)
     except CheckpointVersionError as exc:
-        if exc.found <= exc.supported:
-            return
-        exc.args = (
-            f"{path} was written by a newer pytest-clearstone (format {exc.found}; this one "
-            f"writes format {exc.supported}), so it is kept as it is: recording it again would "
-            f"drop what only the newer format holds; upgrade pytest-clearstone, or delete the "
-            f"file to record it again",
-        )
-        raise
+        if exc.found > exc.supported:
+            raise CheckpointVersionError(path, exc.found, exc.supported, recording=True) from None
     except (ValueError, RecursionError):  # not a readable checkpoint: recorded over
         return
 
