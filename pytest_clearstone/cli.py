@@ -227,7 +227,11 @@ def _show_calls(ckpt: Any, out: _Out) -> int:
             out.line(f"    result: {printable(short_repr(parts['output'], room))}")
     outcome = ckpt.outcome
     if not outcome:
-        out.line("golden outcome: (none: not a golden of the pytest plugin)")
+        if ckpt.metadata.get("recorded_by") == "pytest-clearstone":
+            why = "no replay.run() returned while it was recorded: none was called, or it raised"
+        else:
+            why = "not a golden of the pytest plugin"
+        out.line(f"golden outcome: (none: {why})")
         return 0
     runs = [outcome, *outcome.get("then", ())]
     room = out.width - 15  # after "  final state: "

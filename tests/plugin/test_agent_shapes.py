@@ -540,3 +540,34 @@ def test_a_mismatch_in_a_golden_of_several_runs_names_the_run(pytester):
     result.stdout.fnmatch_lines(
         ["*the replayed final state of replay.run() #1 (handle) differs from the golden*"]
     )
+
+
+def test_show_calls_says_why_a_plugin_golden_has_no_outcome(pytester, capsys):
+    # the agent's run raised (the test expects it): the golden holds the calls and no outcome
+    from pytest_clearstone.cli import main
+
+    _write(
+        pytester,
+        """
+        def complete(prompt):
+            raise ValueError("refused: " + prompt)
+
+        def run(prompt):
+            return complete(prompt)
+    """,
+        """
+        import pytest
+        import app
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_it(replay):
+            with pytest.raises(ValueError):
+                replay.run(app.run, "hi")
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    capsys.readouterr()
+    assert main(["show", str(pytester.path / "g.ckpt"), "--calls"]) == 0
+    out = capsys.readouterr().out
+    assert "error:  ValueError: refused: hi" in out
+    assert "golden outcome: (none: no replay.run() returned while it was recorded" in out
