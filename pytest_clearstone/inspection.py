@@ -19,11 +19,13 @@ from .codec.library import kind_of
 from .diff import StateDelta
 from .errors import (
     CheckpointCorruptError,
+    ClearstoneError,
     DecodeError,
 )
 from .golden.files import read_golden
 
 _REPR_WIDTH = 60
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a
 # terminal shows (CVE-2021-42574): a file can drive a terminal through any of them
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -77,7 +79,8 @@ def _defuse(tree: Any, allow_pickle: bool, views: bool = False) -> Any:
     if type(tree) is not dict:
         return tree
     tag = tree.get(codec.TAG)
-    if tag is None or tag in codec.SELF_CONTAINED_TAGS:
+    # (a tag that is not a name is not decodable: the codec says so, naming it)
+    if type(tag) is not str or tag in codec.SELF_CONTAINED_TAGS:
         return {k: _defuse(v, allow_pickle, views) for k, v in tree.items()}
     if tag == "pickle":
         return tree if allow_pickle else _pickle_placeholder(tree)
@@ -232,7 +235,7 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     enums, dataclasses, models and other classes whose module is not imported become
     :class:`StoredFields` of their stored fields (no module a file names is imported), so a
     checkpoint from another project can be shown and compared."""
-    from .golden.checkpoint import Checkpoint
+    from .golden.checkpoint import Checkpoint, error_paths
 
     if raw is None:
         raw = read_golden(path)
@@ -240,9 +243,12 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
         raise CheckpointCorruptError(path, "the file is empty")
     try:
         tree = codec.loads(raw.decode("utf-8"), decode_tags=False)
+        error_paths(tree, path)  # the trace's shape, refused as replay refuses it
         if allow_pickle:
             _check_signature(tree, path)
         doc = _decoded(tree, allow_pickle, False)
+    except CheckpointCorruptError:
+        raise
     except UnicodeDecodeError as exc:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
@@ -252,7 +258,15 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
             else f"truncated or not JSON ({exc})"
         )
         raise CheckpointCorruptError(path, problem) from None
-    return Checkpoint.from_document(doc, path)
+    checkpoint = Checkpoint.from_document(doc, path)  # (its outcome checked)
+    for span in checkpoint.trace.spans:  # show computes with them
+        for field, ns in (("start_time_ns", span.start_time_ns), ("end_time_ns", span.end_time_ns)):
+            if ns is not None and not _INT64_MIN <= ns <= _INT64_MAX:
+                raise CheckpointCorruptError(
+                    path,
+                    f"span {span.span_id!r} has a {field} beyond 64 bits ({clip(str(ns), 24)})",
+                )
+    return checkpoint
 
 
 def open_store(db: str | Path, *, allow_pickle: bool = False) -> Any:
@@ -416,24 +430,39 @@ def _json_lines(value: Any, indent: str) -> list[str]:
     return [indent + printable(line) for line in text.splitlines()]
 
 
+#: what reading a file that is not a checkpoint raises (a field of the wrong type, say)
+_UNREADABLE = (
+    ClearstoneError,
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
+
+
 def canonical_lines(raw: bytes, path: Path) -> list[str]:
     """A stable text form of a ``.ckpt`` file: no ids, timestamps or durations, keys sorted,
-    values in full; spans as a tree, recorded calls keyed ``target #n``. Nothing is decoded,
-    so nothing is unpickled or imported. Text that is not a checkpoint is returned as it is
-    (escaped), so a ``git diff`` of a broken file still shows something."""
+    values in full; spans as a tree, recorded calls keyed ``target #n``. Values are shown as
+    stored: nothing is decoded, so nothing is unpickled or imported. A file that is not a
+    readable checkpoint (one ``show`` refuses) is returned as it is (escaped), so a ``git diff``
+    of a broken file still shows something."""
     try:
-        doc = codec.loads(raw.decode("utf-8"), decode_tags=False)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        doc = None
-    if not isinstance(doc, dict) or not isinstance(doc.get("trace"), dict):
-        text = raw.decode("utf-8", "replace")
-        return [printable(line) for line in text.splitlines()]
+        load_checkpoint(path, raw=raw)  # readable? (read as show reads it: nothing runs)
+        return _canonical_form(codec.loads(raw.decode("utf-8"), decode_tags=False))
+    except _UNREADABLE:
+        pass
+    text = raw.decode("utf-8", "replace")
+    return [printable(line) for line in text.splitlines()]
+
+
+def _canonical_form(doc: dict[str, Any]) -> list[str]:
     from .tracing.trace import Trace
 
-    try:
-        trace = Trace.from_dict(doc["trace"], decoded=False)
-    except Exception:  # a damaged trace: show the rest
-        trace = None
+    stored = doc["trace"]["spans"]  # each span's values as stored, by position
+    # decoded=True: the stored trees are taken as they are, not decoded (attributes included)
+    trace = Trace.from_dict(doc["trace"], decoded=True)
     agent: dict[str, Any] = doc["agent"] if isinstance(doc.get("agent"), dict) else {}
     lines = [
         f"format: {printable(doc.get('format'))} version {printable(doc.get('format_version'))}",
@@ -443,30 +472,28 @@ def canonical_lines(raw: bytes, path: Path) -> list[str]:
         "state:",
         *_json_lines(agent.get("state"), "  "),
     ]
-    if trace is not None:
-        checkpoint_span = doc.get("span_id")
-        lines.append("spans:")
-        for depth, span in walk_tree(trace.spans):
-            kind = f" [{span.span_type}]" if span.span_type else ""
-            status = span.status + (f" {span.status_message}" if span.status_message else "")
-            mark = "  <- checkpoint" if span.span_id == checkpoint_span else ""
-            lines.append(printable(f"{'  ' * (depth + 1)}{span.name}{kind} {status}") + mark)
-        for key, span in recorded_calls(trace.spans):
-            lines.append(
-                printable(f"call {key}" + (f" [{span.span_type}]" if span.span_type else ""))
-            )
-            for part, value in (
-                ("input", None if span.recorded_input is None else span.recorded_input.encoded),
-                ("output", None if span.recorded_output is None else span.recorded_output.encoded),
-                ("error", span.error),
-            ):
-                if value is not None:
-                    lines.append(f"  {part}:")
-                    lines.extend(_json_lines(value, "    "))
-            attributes = {k: v for k, v in span.attributes.items() if k != TARGET_ATTRIBUTE}
-            if attributes:
-                lines.append("  attributes:")
-                lines.extend(_json_lines(attributes, "    "))
+    checkpoint_span = doc.get("span_id")
+    lines.append("spans:")
+    for depth, span in walk_tree(trace.spans):
+        kind = f" [{span.span_type}]" if span.span_type else ""
+        status = span.status + (f" {span.status_message}" if span.status_message else "")
+        mark = "  <- checkpoint" if span.span_id == checkpoint_span else ""
+        lines.append(printable(f"{'  ' * (depth + 1)}{span.name}{kind} {status}") + mark)
+    for key, span in recorded_calls(trace.spans):
+        lines.append(printable(f"call {key}" + (f" [{span.span_type}]" if span.span_type else "")))
+        fields = stored[span.seq]
+        for part, value in (
+            ("input", (fields.get("input") or {}).get("v")),
+            ("output", (fields.get("output") or {}).get("v")),
+            ("error", fields.get("error")),
+        ):
+            if value is not None:
+                lines.append(f"  {part}:")
+                lines.extend(_json_lines(value, "    "))
+        attributes = {k: v for k, v in span.attributes.items() if k != TARGET_ATTRIBUTE}
+        if attributes:
+            lines.append("  attributes:")
+            lines.extend(_json_lines(attributes, "    "))
     if doc.get("outcome") is not None:
         lines.append("outcome:")
         lines.extend(_json_lines(doc.get("outcome"), "  "))

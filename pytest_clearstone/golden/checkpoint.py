@@ -45,6 +45,7 @@ from ..tracing.trace import Trace
 from . import signing
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
 from .files import read_golden
+from .outcome import check_outcome
 
 if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
     from ..diff import StateDelta
@@ -264,7 +265,7 @@ class Checkpoint:
             # the spans' exception records stay encoded, outside the tag index (replay decodes
             # one when it raises it): a pickle in one is decided on here too, whatever the
             # index says (the whole document is then searched, for the first pickle's place)
-            keep = _error_paths(doc, path)
+            keep = error_paths(doc, path)
             in_errors = any(pickle_locations(doc["trace"]["spans"][p[2]]["error"]) for p in keep)
             # the trust decision, once, on the raw document; then one decoding of it
             signing.check_trust(
@@ -305,6 +306,7 @@ class Checkpoint:
         the only spans whose input or output held a tag, when known (see
         :meth:`Trace.from_dict`)."""
         version = readable_version(doc, path)
+        check_outcome(doc.get("outcome"), path)
         try:
             agent = doc["agent"]
             trace = Trace.from_dict(doc["trace"], decoded=True, tagged=tagged)
@@ -371,7 +373,7 @@ def readable_version(doc: Any, path: Path) -> int:
     return version
 
 
-def _error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:
+def error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:
     """The paths of the spans' ``error`` records in a parsed, undecoded document: they stay
     encoded. The containers leading to them must be plain (a tagged ``trace`` or span list would
     decode the records with it)."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from ..errors import CheckpointCorruptError
 from ..tracing.span import Recorded
 
 
@@ -37,8 +39,31 @@ class Outcome:
         return mapping
 
 
+def check_outcome(mapping: Any, path: Path | str) -> None:
+    """Refuse a checkpoint's outcome field (``checkpoint.outcome``, read from ``path``) that is
+    not as a record run writes it: :class:`CheckpointCorruptError` naming the file and the
+    field. ``None`` (an application checkpoint) is fine."""
+    if mapping is None:
+        return
+    if not isinstance(mapping, Mapping):
+        raise CheckpointCorruptError(path, "outcome must be an object")
+    then = mapping.get("then", [])
+    if type(then) is not list or not all(isinstance(run, Mapping) for run in then):
+        raise CheckpointCorruptError(path, "outcome.then must be a list of run outcomes")
+    for where, run in (
+        ("outcome", mapping),
+        *((f"outcome.then[{i}]", r) for i, r in enumerate(then)),
+    ):
+        function = run.get("function")
+        if function is not None and type(function) is not str:
+            raise CheckpointCorruptError(
+                path, f"{where}.function must be a function name, not {type(function).__name__}"
+            )
+
+
 def read_outcomes(mapping: Mapping[str, Any] | None) -> list[Outcome]:
-    """The outcomes a checkpoint recorded, in run order (none for an application checkpoint)."""
+    """The outcomes a checkpoint recorded, in run order (none for an application checkpoint;
+    a checkpoint's outcome was checked when it was read: :func:`check_outcome`)."""
     if not mapping:
         return []
     return [Outcome.from_mapping(m) for m in (mapping, *mapping.get("then", ()))]

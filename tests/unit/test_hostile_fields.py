@@ -1,0 +1,270 @@
+"""Goldens whose fields have the wrong type (a corrupt or hostile file): every reader refuses
+them with one message naming the file, the field and the fix, and runs nothing; the command
+line exits with 2 and one line, never a traceback. ``show --canonical`` (a git textconv
+driver) prints a file it cannot read as a checkpoint as it is."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.cli import main
+from pytest_clearstone.errors import CheckpointCorruptError
+from pytest_clearstone.golden.outcome import check_outcome, read_outcomes
+from pytest_clearstone.inspection import load_checkpoint
+
+FIX = "Restore it from version control or re-record it with: pytest --clearstone-record"
+TRACE_ID = "3f9f3a792cbeadcf492ffab6c929bd9b"
+
+
+def _span(span_id: str, parent: str | None, name: str, **fields: Any) -> dict[str, Any]:
+    span: dict[str, Any] = {
+        "trace_id": TRACE_ID,
+        "span_id": span_id,
+        "parent_span_id": parent,
+        "name": name,
+        "span_type": None,
+        "attributes": {},
+        "start_time_ns": 1796206019632888947,
+        "end_time_ns": 1796206019642486181,
+        "status": "OK",
+        "status_message": None,
+        "input": None,
+        "output": None,
+        "error": None,
+    }
+    span.update(fields)
+    return span
+
+
+#: a golden of the pytest plugin as a record run writes it (the tester's reproduction)
+GOLDEN: dict[str, Any] = {
+    "agent": {"module": "agent", "class": "Agent", "state": {"memory": [], "total": 0}},
+    "checkpoint_id": "ckpt_cc09fdf0fad4155fc587cb215f5bb6f1",
+    "contains_pickle": False,
+    "format": "pytest-clearstone-checkpoint",
+    "format_version": 1,
+    "metadata": {"recorded_by": "pytest-clearstone", "test": "test_agent.py::test_a"},
+    "outcome": {
+        "function": "handle",
+        "result": "answer to hi q|Q",
+        "final_state": {"memory": ["answer to hi q", "Q"], "total": 3},
+    },
+    "span_id": "8e46ce78b146454b",
+    "timestamp": "2026-12-02T10:06:59.630710+00:00",
+    "trace": {
+        "trace_id": TRACE_ID,
+        "spans": [
+            _span("8e46ce78b146454b", None, "test_agent.py::test_a"),
+            _span(
+                "dca34b7d20437fb5",
+                "8e46ce78b146454b",
+                "agent.llm",
+                span_type="llm",
+                attributes={"clearstone.target": "agent.llm"},
+                start_time_ns=1796206019641397881,
+                end_time_ns=1796206019641750136,
+                input={"v": {"prompt": "hi q"}},
+                output={"v": {"text": "answer to hi q", "n": 3}},
+            ),
+            _span(
+                "4fdd9341b2ba51c7",
+                "8e46ce78b146454b",
+                "agent.tool",
+                span_type="tool",
+                attributes={"clearstone.target": "agent.tool"},
+                start_time_ns=1796206019641820651,
+                end_time_ns=1796206019642034198,
+                input={"v": {"query": "q"}},
+                output={"v": ["Q", {"__cs__": "tuple", "v": [1, 2]}]},
+            ),
+        ],
+    },
+}
+
+
+def _golden(tmp_path: Path, name: str = "bad.ckpt", **changes: Any) -> Path:
+    """A copy of :data:`GOLDEN` with ``changes`` (``"trace.spans.1.attributes": 5``) made."""
+    doc = copy.deepcopy(GOLDEN)
+    for where, value in changes.items():
+        keys: list[Any] = [int(k) if k.isdigit() else k for k in where.split(".")]
+        parent = doc
+        for key in keys[:-1]:
+            parent = parent[key]
+        parent[keys[-1]] = value
+    path = tmp_path / name
+    path.write_text(json.dumps(doc, indent=2))
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _refused(capsys: pytest.CaptureFixture[str], argv: list[object], path: Path) -> str:
+    """Run the command line, expecting a refusal of ``path``: exit 2, one line on stderr
+    naming the file and the fix. Returns that line."""
+    code, _, err = _run(capsys, *argv)
+    assert code == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{path} is not a readable checkpoint: " in err and FIX in err
+    return err
+
+
+def _commands(path: Path, good: Path) -> list[list[object]]:
+    return [
+        ["show", path],
+        ["show", "--calls", path],
+        ["show", "--json", path],
+        ["diff", path, good],
+        ["diff", "-v", good, path],
+    ]
+
+
+# -- 1. outcome.then of the wrong type ----------------------------------------------------------
+BAD_THEN = [["x"], "x", 5, {"function": "f"}, [5], [{"function": 5, "result": 1}]]
+
+
+@pytest.mark.parametrize("then", BAD_THEN, ids=repr)
+def test_an_outcome_then_of_the_wrong_type_is_refused_naming_the_file(tmp_path, then):
+    outcome = {**GOLDEN["outcome"], "then": then}
+    path = tmp_path / "g.ckpt"
+    with pytest.raises(CheckpointCorruptError) as caught:
+        check_outcome(outcome, path)
+    message = str(caught.value)
+    assert message.startswith(f"{path} is not a readable checkpoint: outcome.")
+    assert FIX in message
+    assert "outcome.then must be a list of run outcomes" in message or (
+        "outcome.then[0].function must be" in message
+    )
+
+
+def test_the_outcome_of_each_run_is_still_read(tmp_path):
+    then = [{"function": "handle", "result": 2, "final_state": {"total": 4}}]
+    outcomes = read_outcomes({**GOLDEN["outcome"], "then": then})
+    assert [o.function for o in outcomes] == ["handle", "handle"]
+    assert outcomes[1].result.value == 2 and outcomes[1].final_state is not None
+    assert read_outcomes(None) == []
+
+
+@pytest.mark.parametrize("then", BAD_THEN, ids=repr)
+def test_inspection_refuses_a_bad_outcome_then(capsys, tmp_path, then):
+    path = _golden(tmp_path, **{"outcome.then": then})
+    good = _golden(tmp_path, "good.ckpt")
+    with pytest.raises(CheckpointCorruptError, match=r"outcome\.then"):
+        load_checkpoint(path)
+    for argv in _commands(path, good):
+        assert "outcome.then" in _refused(capsys, argv, path)
+
+
+def test_an_outcome_that_is_not_an_object_is_refused(capsys, tmp_path):
+    path = _golden(tmp_path, outcome=[["function", "handle"], ["then", "x"]])
+    for argv in _commands(path, _golden(tmp_path, "good.ckpt")):
+        _refused(capsys, argv, path)
+
+
+# -- 2. show and diff on wrongly typed fields -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("where", "value", "problem"),
+    [
+        ("trace.spans.2.output.v.1.__cs__", [], "a stored value cannot be decoded"),
+        ("agent.state.memory", {"__cs__": {}, "v": 1}, "a stored value cannot be decoded"),
+        ("trace.spans.0.start_time_ns", 10**400, "start_time_ns"),
+        ("trace.spans.1.end_time_ns", -(10**400), "end_time_ns"),
+        ("trace.spans.1.attributes", 5, "wrong type"),
+        ("trace.spans.1.parent_span_id", [], "wrong type"),
+    ],
+)
+def test_show_and_diff_refuse_wrongly_typed_fields(capsys, tmp_path, where, value, problem):
+    path = _golden(tmp_path, **{where: value})
+    good = _golden(tmp_path, "good.ckpt")
+    for argv in _commands(path, good):
+        assert problem in _refused(capsys, argv, path)
+
+
+# -- show --canonical: the git textconv driver prints what it cannot read as it is -------------
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("trace.spans.1.attributes", 5),
+        ("trace.spans.1.parent_span_id", []),
+        ("trace.spans.1.parent_span_id", {}),
+        ("trace.spans.1.span_type", ["llm"]),
+        ("trace.spans.0.start_time_ns", 10**400),
+        ("trace.spans.1.error", 5),
+        ("trace.spans", "x"),
+        ("trace.spans.1", "x"),
+        ("trace.spans.2.output.v.1.__cs__", []),
+        ("outcome.then", "x"),
+    ],
+)
+def test_canonical_prints_a_file_it_cannot_read_as_it_is(capsys, tmp_path, where, value):
+    path = _golden(tmp_path, **{where: value})
+    code, out, err = _run(capsys, "show", "--canonical", path)
+    assert (code, err) == (0, "")
+    assert out == path.read_text() + "\n"  # (show refuses it: not readable as a checkpoint)
+
+
+def test_canonical_of_a_readable_golden_is_unchanged(capsys, tmp_path):
+    code, out, err = _run(capsys, "show", "--canonical", _golden(tmp_path))
+    assert (code, err) == (0, "")
+    assert "call agent.tool #1 [tool]" in out.splitlines()
+    assert "    agent.llm [llm] OK" in out.splitlines()
+
+
+# -- 3. show says why a trace is unreadable as replay does -----------------------------------------
+@pytest.mark.parametrize("spans", ["x", 5, None, {"a": 1}, ["x"], [{"__cs__": "tuple", "v": []}]])
+def test_show_gives_replays_reason_for_spans_that_are_not_a_list(capsys, tmp_path, spans):
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    path = _golden(tmp_path, **{"trace.spans": spans})
+    with pytest.raises(CheckpointCorruptError) as replayed:
+        Checkpoint.read(path)
+    with pytest.raises(CheckpointCorruptError) as shown:
+        load_checkpoint(path)
+    assert str(shown.value) == str(replayed.value)
+    assert "the trace must be an object with a list of spans" in str(shown.value)
+    assert "the trace must be an object with a list of spans" in _refused(
+        capsys, ["show", path], path
+    )
+
+
+# -- show --canonical runs nothing a file names ------------------------------------------------
+@pytest.mark.parametrize("where", ["trace.spans.1.attributes.k", "trace.spans.1.error"])
+def test_canonical_imports_no_module_a_span_names(capsys, tmp_path, monkeypatch, where):
+    # git runs the textconv driver on every diff of a golden: a span attribute naming a
+    # module must not import it (its code would run)
+    module = f"cs_hostile_fields_marker_{where.rpartition('.')[2]}"
+    marker = tmp_path / "IMPORTED"
+    (tmp_path / f"{module}.py").write_text(
+        f"import enum, pathlib\npathlib.Path({str(marker)!r}).write_text('x')\n"
+        "class E(enum.Enum):\n    A = 1\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tree = {"__cs__": "enum", "cls": f"{module}:E", "v": 1}
+    if where.endswith("error"):
+        tree = {"type": "ValueError", "module": "builtins", "message": "m", "args": [tree]}
+    path = _golden(tmp_path, **{where: tree})
+    code, out, err = _run(capsys, "show", "--canonical", path)
+    assert (code, err) == (0, "")
+    assert not marker.exists() and module not in sys.modules
+    assert f"{module}:E" in out  # the stored tree, as it is
+
+
+@pytest.mark.parametrize("then", BAD_THEN, ids=repr)
+def test_replay_and_the_library_refuse_a_bad_outcome_then_when_reading(tmp_path, then):
+    from pytest_clearstone.debugging import CheckpointManager
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    path = _golden(tmp_path, **{"outcome.then": then})
+    with pytest.raises(CheckpointCorruptError, match=r"outcome\.then"):
+        Checkpoint.read(path)
+    with pytest.raises(CheckpointCorruptError, match=r"outcome\.then"):
+        CheckpointManager(tmp_path).load_checkpoint(path.name)
