@@ -326,9 +326,11 @@ class ReplayDivergenceError(ReplayError):
 
 
 # a delta's path, ``root['self'][0]``: one key (a quoted string) or position per segment
+# (patterns, not compiled here: `re` compiles them when a divergence is first described, not
+# in every process that imports this module)
 _KEY = r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?\d+"""
-_DELTA_PATH = re.compile(rf"root((?:\[(?:{_KEY})\])+)")
-_DELTA_SEGMENT = re.compile(rf"\[({_KEY})\]")
+_DELTA_PATH = rf"root((?:\[(?:{_KEY})\])+)"
+_DELTA_SEGMENT = rf"\[({_KEY})\]"
 
 
 def _self_fields(delta: str) -> list[str]:
@@ -340,10 +342,10 @@ def _self_fields(delta: str) -> list[str]:
     for line in delta.splitlines():
         if not line.startswith("root"):
             continue  # (the lines of a text's diff under its heading)
-        match = _DELTA_PATH.match(line)
+        match = re.match(_DELTA_PATH, line)
         if match is None:
             return []
-        segments = [ast.literal_eval(s) for s in _DELTA_SEGMENT.findall(match.group(1))]
+        segments = [ast.literal_eval(s) for s in re.findall(_DELTA_SEGMENT, match.group(1))]
         if segments[:1] != ["self"] or len(segments) < 2:
             return []
         field = segments[2] if segments[1] == "v" and len(segments) > 2 else segments[1]

@@ -315,7 +315,7 @@ def _settings(config: pytest.Config) -> Settings:
         cli_mode = mode_given(
             [
                 ("on the command line", config.invocation_params.args),
-                ("in PYTEST_ADDOPTS", shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))),
+                ("in PYTEST_ADDOPTS", shlex.split(os.environ.get("PYTEST_ADDOPTS") or "")),
                 ("in the ini option addopts", config.getini("addopts")),
             ]
         ) or mode_given([("in the options pytest was given", given)])  # (set otherwise)
@@ -1240,7 +1240,6 @@ class _Reporter:
         if hasattr(self.config, "workerinput"):
             return  # an xdist worker: the controller gathers, prunes and reports
         from .golden.unused import prune, unused_goldens
-        from .uncollected import Uncollected
 
         counts, state = self.state.counts, self.state
         prune_asked = bool(self.config.getoption("clearstone_prune_unused"))
@@ -1252,10 +1251,14 @@ class _Reporter:
         searched = whole and (bool(state.referenced) or prune_asked)
         unused = unused_goldens(state.test_dirs, state.referenced) if searched else []
         # goldens that may belong to tests not collected (a module skipped at import): kept
-        uncollected = Uncollected(state.uncollected, self.config.getini("python_files"))
-        kept = [(path, uncollected.why_kept(str(path))) for path in unused]
-        unused = [path for path, why in kept if not why]
-        kept = [(path, why) for path, why in kept if why]
+        kept: list[tuple[Path, str]] = []
+        if state.uncollected and unused:
+            from .uncollected import Uncollected
+
+            uncollected = Uncollected(state.uncollected, self.config.getini("python_files"))
+            kept = [(path, uncollected.why_kept(str(path))) for path in unused]
+            unused = [path for path, why in kept if not why]
+            kept = [(path, why) for path, why in kept if why]
         happened = (
             any(counts.values())
             or unused

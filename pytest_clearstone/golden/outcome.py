@@ -45,17 +45,15 @@ def check_outcome(mapping: Any, path: Path | str) -> None:
     field. ``None`` (an application checkpoint) is fine."""
     if mapping is None:
         return
-    if not isinstance(mapping, Mapping):
+    if type(mapping) is not dict:  # (parsed JSON)
         raise CheckpointCorruptError(path, "outcome must be an object")
     then = mapping.get("then", [])
-    if type(then) is not list or not all(isinstance(run, Mapping) for run in then):
+    if type(then) is not list or not all(type(run) is dict for run in then):
         raise CheckpointCorruptError(path, "outcome.then must be a list of run outcomes")
-    for where, run in (
-        ("outcome", mapping),
-        *((f"outcome.then[{i}]", r) for i, r in enumerate(then)),
-    ):
+    for index, run in enumerate((mapping, *then)):
         function = run.get("function")
         if function is not None and type(function) is not str:
+            where = f"outcome.then[{index - 1}]" if index else "outcome"
             raise CheckpointCorruptError(
                 path, f"{where}.function must be a function name, not {type(function).__name__}"
             )

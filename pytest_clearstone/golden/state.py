@@ -73,6 +73,10 @@ def rehydrate(cls: Any, state: Any) -> Any:
     return agent
 
 
+#: the types of a state's values that are never clients (most values: checked without a call)
+_PLAIN = frozenset({dict, list, str, int, float, bool, type(None), tuple})
+
+
 def load_state(agent: Any, state: Any) -> None:
     """Give ``state`` to ``agent``: ``load_state(state)`` when it has it, else ``__dict__``.
 
@@ -86,7 +90,12 @@ def load_state(agent: Any, state: Any) -> None:
     elif isinstance(state, dict):
         own = agent.__dict__
         for name, value in state.items():
-            if name in own and stored_as_reference(value) and stored_as_reference(own[name]):
+            if (
+                type(value) not in _PLAIN
+                and name in own
+                and stored_as_reference(value)
+                and stored_as_reference(own[name])
+            ):
                 continue
             own[name] = value
     else:
