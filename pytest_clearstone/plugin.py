@@ -1196,6 +1196,12 @@ class _Reporter:
         if report.when != "call" and not (report.when == "setup" and report.failed):
             return
         state = self.state
+        properties = report.user_properties
+        if len(properties) == 1 and properties[0][0] == "clearstone":  # the usual case
+            outcome = str(properties[0][1])
+            if outcome in state.counts:
+                state.counts[outcome] += 1
+            return
         outcome = _report_outcome(report)
         if outcome in state.counts:
             state.counts[outcome] += 1

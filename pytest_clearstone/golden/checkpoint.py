@@ -266,7 +266,9 @@ class Checkpoint:
             # one when it raises it): a pickle in one is decided on here too, whatever the
             # index says (the whole document is then searched, for the first pickle's place)
             keep = error_paths(doc, path)
-            in_errors = any(pickle_locations(doc["trace"]["spans"][p[2]]["error"]) for p in keep)
+            in_errors = bool(keep) and any(
+                pickle_locations(doc["trace"]["spans"][p[2]]["error"]) for p in keep
+            )
             # the trust decision, once, on the raw document; then one decoding of it
             signing.check_trust(
                 doc,

@@ -48,9 +48,9 @@ def check_outcome(mapping: Any, path: Path | str) -> None:
     if type(mapping) is not dict:  # (parsed JSON)
         raise CheckpointCorruptError(path, "outcome must be an object")
     then = mapping.get("then", [])
-    if type(then) is not list or not all(type(run) is dict for run in then):
+    if type(then) is not list or (then and not all(type(run) is dict for run in then)):
         raise CheckpointCorruptError(path, "outcome.then must be a list of run outcomes")
-    for index, run in enumerate((mapping, *then)):
+    for index, run in enumerate((mapping, *then) if then else (mapping,)):
         function = run.get("function")
         if function is not None and type(function) is not str:
             where = f"outcome.then[{index - 1}]" if index else "outcome"
