@@ -70,8 +70,8 @@ class Uncollected:
                     folders: tuple[str, ...] = (part,)
                 else:
                     stem = os.path.splitext(os.path.basename(part))[0]
-                    folders = (os.path.join(os.path.dirname(part), GOLDENS_DIR,
-                                            safe_file_name(stem)),)  # fmt: skip
+                    folder = os.path.join(os.path.dirname(part), GOLDENS_DIR, safe_file_name(stem))
+                    folders = (folder,)
                 paths, names = set(), set()
                 for module in self._modules(part):
                     for literal in _named_goldens(module):

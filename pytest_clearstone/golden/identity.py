@@ -31,13 +31,23 @@ def read_previous(path: Path) -> str | None:
         return None
 
 
-def previous_identity(text: str | None) -> tuple[str, _dt.datetime] | None:
-    """The checkpoint id and frozen clock of a previous golden's ``text`` (read as plain
-    JSON: nothing decoded, nothing imported); ``None`` when there is no usable one."""
+def previous_document(text: str | None) -> Any:
+    """A previous golden's ``text`` read as plain JSON (nothing decoded, nothing imported);
+    ``None`` when there is none or it is not JSON."""
     if text is None:
         return None
     try:
-        doc = json.loads(text)
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def previous_identity(doc: Any) -> tuple[str, _dt.datetime] | None:
+    """The checkpoint id and frozen clock of a previous golden's document (as
+    :func:`previous_document` reads it); ``None`` when there is no usable one."""
+    if type(doc) is not dict:
+        return None
+    try:
         checkpoint_id, stamp = doc["checkpoint_id"], doc["timestamp"]
         if not (isinstance(checkpoint_id, str) and _CHECKPOINT_ID.match(checkpoint_id)):
             return None

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from pathlib import Path
 from typing import Any
 
 from ..codec.tags import format_path, tag_locations
-from ..errors import CheckpointVersionError, ClearstoneError, SerializationError
+from ..errors import (
+    CheckpointCorruptError,
+    CheckpointVersionError,
+    ClearstoneError,
+    SerializationError,
+)
 from ..tracing.span import Recorded
 from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer
 from .changes import describe_changes
 from .checkpoint import Checkpoint, readable_version
 from .context import DeterministicExecutionContext, derive_seed
-from .identity import derive_ids, previous_identity, read_previous
+from .identity import derive_ids, previous_document, previous_identity, read_previous
 from .manager import new_checkpoint_id
 from .mocks import TARGET_ATTRIBUTE
 from .outcome import Outcome, outcome_mapping
@@ -41,7 +45,8 @@ class RecordingRun:
         # keeps the previous golden's (its seeds derive from the id), unless asked to be fresh
         #: the golden this run records again, as it was (read once: identity and change line)
         self.previous_text = read_previous(spec.path)
-        previous = None if spec.fresh else previous_identity(self.previous_text)
+        self.previous_doc = previous_document(self.previous_text)  # (parsed once)
+        previous = None if spec.fresh else previous_identity(self.previous_doc)
         if previous is None:
             self.checkpoint_id = new_checkpoint_id()
             self.started_at = _dt.datetime.now(_dt.timezone.utc)
@@ -64,7 +69,7 @@ class RecordingRun:
         """Enter the deterministic context and patch the targets with recording wrappers."""
         if self.tracer is None:
             raise ClearstoneError("record mode needs a tracer to record the calls")
-        refuse_overwriting_newer(self.path, self.previous_text)  # before any live call
+        refuse_overwriting_newer(self.path, self.previous_doc)  # before any live call
         self.root_span_id = root_span_id
         targets = [(resolve(path), span_type) for span_type, path in self.pairs]
         ctx = DeterministicExecutionContext(self.started_at, seed=derive_seed(self.checkpoint_id))
@@ -161,19 +166,19 @@ class RecordingRun:
         return checkpoint
 
 
-def refuse_overwriting_newer(path: Path, text: str | None) -> None:
-    """Raise :class:`CheckpointVersionError` when ``text``, the golden at ``path`` about to be
-    recorded again, is in a format newer than this release's: writing it in this one would drop
-    what only the newer format holds. A missing file, an unreadable one and one of an older
-    format (whose readers say to re-record it) are recorded over."""
-    if text is None:
+def refuse_overwriting_newer(path: Path, doc: Any) -> None:
+    """Raise :class:`CheckpointVersionError` when ``doc``, the parsed golden at ``path`` about
+    to be recorded again, is in a format newer than this release's: writing it in this one
+    would drop what only the newer format holds. A missing file (``None``), an unreadable one
+    and one of an older format (whose readers say to re-record it) are recorded over."""
+    if doc is None:
         return
     try:
-        readable_version(json.loads(text), path)
+        readable_version(doc, path)
     except CheckpointVersionError as exc:
         if exc.found > exc.supported:
             raise CheckpointVersionError(path, exc.found, exc.supported, recording=True) from None
-    except (ValueError, RecursionError):  # not a readable checkpoint: recorded over
+    except CheckpointCorruptError:  # not a readable checkpoint: recorded over
         return
 
 

@@ -400,9 +400,10 @@ def _through_instance(target: Target, exc: Exception) -> str:
         if inspect.isfunction(value)
     ]
     fixes = [f"mock the function it wraps, {' or '.join(wrapped)}"] if wrapped else []
+    method = f"{cls_path}.{target.name}"
     fixes.append(
-        f"give the method on its class, {f'{cls_path}.{target.name}'!r} (it records the calls of "
-        "every instance, each compared by its `self`'s settings)"
+        f"give the method on its class, {method!r} (it records the calls of every instance, "
+        "each compared by its `self`'s settings)"
     )
     return (
         f"{where!r} is a {cls_path} instance, which refuses the patch ({type(exc).__name__}: "
