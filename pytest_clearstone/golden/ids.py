@@ -18,6 +18,12 @@ patch point                            kind   used by
 
 A library that is not imported when the test starts is left alone (importing it here would
 cost every test its import time); the agent's modules normally import it first.
+
+The time-based versions (1, 6, 7) keep what callers rely on them for: their time is the clock's
+(the frozen one in a test) and each id of a generator is later than the one before, so ids made
+in one test sort in the order they were made (LangGraph resumes a thread from the checkpoint of
+the greatest uuid6). Their other bits come from the seeded stream; an argument (a node, a clock
+sequence, a time in nanoseconds) is not used.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from types import CodeType
@@ -47,9 +54,38 @@ _VERSION_MASK = ~(0xF000 << 64) & ((1 << 128) - 1)
 _VARIANT_MASK = ~(0xC000 << 48) & ((1 << 128) - 1)
 
 
+#: 100-ns intervals from the UUID epoch (1582-10-15) to the Unix epoch: versions 1 and 6 count
+#: time from the first
+_GREGORIAN_OFFSET = 0x01B21DD213814000
+_RANDOM_62 = (1 << 62) - 1
+
+
 def with_version(bits: int, version: int) -> uuid.UUID:
     """A UUID of ``version`` (RFC 9562 variant) from 128 random ``bits``."""
     value = (bits & _VERSION_MASK & _VARIANT_MASK) | (version << 76) | (0x8000 << 48)
+    return uuid.UUID(int=value)
+
+
+def clock_ticks(nanoseconds: int, version: int) -> int:
+    """The 60-bit time field of a time-based UUID of ``version`` for a Unix time in
+    ``nanoseconds``: 100-ns intervals since 1582 (versions 1 and 6), or milliseconds in its top
+    48 bits and 12 bits more for ids made within one millisecond (version 7)."""
+    if version == 7:
+        return (nanoseconds // 1_000_000) << 12
+    return nanoseconds // 100 + _GREGORIAN_OFFSET
+
+
+def with_time(ticks: int, version: int, bits: int) -> uuid.UUID:
+    """A time-based UUID of ``version`` (1, 6 or 7; RFC 9562 variant) whose 60-bit time field is
+    ``ticks`` (:func:`clock_ticks`), its other 62 bits the low bits of ``bits``. Versions 6 and 7
+    keep the time's bits in order from the first (ids sort by time); version 1 starts with its
+    low 32."""
+    if version == 1:
+        high = (ticks & 0xFFFFFFFF) << 16 | (ticks >> 32) & 0xFFFF
+        low = (ticks >> 48) & 0x0FFF
+    else:
+        high, low = ticks >> 12, ticks & 0x0FFF
+    value = high << 80 | version << 76 | low << 64 | 0x8000 << 48 | bits & _RANDOM_62
     return uuid.UUID(int=value)
 
 
@@ -80,12 +116,25 @@ def patch_id_generators(stack: PatchStack, seed: int, live: Callable[[], bool]) 
 
 def _generator(seed: int, version: int, live: Callable[[], bool]) -> Callable[[], uuid.UUID]:
     stream: list[random.Random] = []  # created on first use (~5 us each)
+    if version == 4:
 
-    def next_id() -> uuid.UUID:
-        if live():
-            return with_version(int.from_bytes(os.urandom(16), "big"), version)
+        def next_id() -> uuid.UUID:
+            if live():
+                return with_version(int.from_bytes(os.urandom(16), "big"), version)
+            if not stream:
+                stream.append(random.Random(seed))
+            return with_version(stream[0].getrandbits(128), version)
+
+        return next_id
+    last = [-1]  # the time field of the last seeded id
+
+    def next_time_based_id() -> uuid.UUID:
+        ticks = clock_ticks(time.time_ns(), version)
+        if live():  # the real clock (a live call runs outside the frozen one); no seeded state
+            return with_time(ticks, version, int.from_bytes(os.urandom(8), "big"))
         if not stream:
             stream.append(random.Random(seed))
-        return with_version(stream[0].getrandbits(128), version)
+        last[0] = ticks = max(ticks, last[0] + 1)
+        return with_time(ticks, version, stream[0].getrandbits(62))
 
-    return next_id
+    return next_time_based_id

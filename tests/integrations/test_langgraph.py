@@ -77,6 +77,16 @@ def test_it(replay):
                       "hotels for Rome #1: 7 options")
     assert agent.runs[0]["tools"] == ["search_flights", "search_hotels"]
 """,
+    "checkpointer_memory": """
+@pytest.mark.replay("goldens/memory.ckpt", mock=MOCK, ignore=CONFIG)
+def test_it(replay):
+    # LangGraph resumes a thread from its checkpoint of the greatest id (uuid6, time-ordered):
+    # seeded ids must keep that order, or a turn resumes from an early checkpoint and forgets
+    seen = replay.run(app.MemoryChat(app.make_llm()).talk, "Rome", "Oslo", "Bern", "Riga")
+    # the first turn: question, tool calls, their two results, answer; then question and answer
+    # (each turn sees the earlier ones: with early checkpoints resumed it was [5, 7, 7, 7])
+    assert seen == [5, 7, 9, 11]
+""",
     "rate_limit_fallback": """
 @pytest.mark.replay("goldens/fallback.ckpt", mock=MOCK, ignore=CONFIG)
 def test_it(replay):

@@ -82,3 +82,38 @@ def test_langgraph_uuid6_repeats_under_the_same_seed() -> None:
         id_module.uuid6()  # the module's clock sequence moves on between runs
     assert runs[0] == runs[1]
     assert len(set(runs[0])) == 3
+
+
+def test_time_based_ids_carry_the_frozen_time_and_sort_in_the_order_they_were_made() -> None:
+    id_module = pytest.importorskip("langgraph.checkpoint.base.id")
+    makers = {
+        "uuid1": uuid.uuid1,
+        "pydantic-ai uuid7": pydantic_uuid.uuid7,
+        "langchain uuid7": langchain_uuid.uuid7,
+        "langgraph uuid6": id_module.uuid6,
+    }
+    unix_100ns = int(WHEN.timestamp()) * 10_000_000
+    with DeterministicExecutionContext(WHEN, seed=7):
+        made = {name: [make() for _ in range(5000)] for name, make in makers.items()}
+    for name, ids in made.items():
+        first = ids[0]
+        # the 60-bit time field (Python 3.11 reads UUID.time in the version-1 layout only)
+        times = [u.time if u.version == 1 else u.int >> 80 << 12 | u.int >> 64 & 0xFFF for u in ids]
+        if first.version == 7:  # milliseconds since 1970 in the first 48 bits
+            assert times[0] >> 12 == int(WHEN.timestamp()) * 1000, name
+        else:  # 100-ns intervals since 1582
+            assert times[0] - 0x01B21DD213814000 == unix_100ns, name
+        # each later than the one before (more than 4096 in one millisecond, too)
+        assert times == sorted(set(times)), name
+        if first.version != 1:  # versions 6 and 7 also sort as text by time
+            assert [str(u) for u in ids] == sorted(str(u) for u in ids), name
+        assert {u.version for u in ids} == {first.version} and len(set(ids)) == 5000, name
+
+
+def test_a_live_call_makes_time_based_ids_of_the_real_clock() -> None:
+    import time
+
+    with DeterministicExecutionContext(WHEN, seed=7) as ctx, ctx.suspended():
+        before = time.time_ns() // 1_000_000
+        live = pydantic_uuid.uuid7()
+    assert live.int >> 80 >= before > int(WHEN.timestamp()) * 1000

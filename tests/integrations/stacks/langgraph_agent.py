@@ -109,9 +109,10 @@ class ChatState(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
 
-def build_tool_graph(llm: Any) -> Any:
+def build_tool_graph(llm: Any, checkpointer: Any = None) -> Any:
     """``agent`` (the model with the tools bound) -> ``tools`` -> ``agent`` ... until the model
-    answers without a tool call."""
+    answers without a tool call; with ``checkpointer``, a thread's messages are kept between
+    runs."""
     tools = {t.name: t for t in (search_flights, search_hotels)}
     model = llm.bind_tools(list(tools.values()))
 
@@ -132,7 +133,7 @@ def build_tool_graph(llm: Any) -> Any:
     graph.add_edge(START, "agent")
     graph.add_conditional_edges("agent", route, ["tools", END])
     graph.add_edge("tools", "agent")
-    return graph.compile()
+    return graph.compile(checkpointer=checkpointer)
 
 
 class TripAgent:
@@ -218,3 +219,27 @@ class PlainPlanner:
         answer = self.graph.invoke({"question": question, "notes": []})["answer"]
         self.answers.append(answer)
         return answer
+
+
+class MemoryChat:
+    """A conversation on one thread of an ``InMemorySaver``: each turn resumes from the latest
+    checkpoint of the thread (the one with the greatest id), so it sees the earlier turns."""
+
+    def __init__(self, llm: Any) -> None:
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        self.graph = build_tool_graph(llm, checkpointer=InMemorySaver())
+        self.turns: list[dict[str, Any]] = []
+
+    def get_state(self) -> dict[str, Any]:
+        return {"turns": self.turns}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.turns = list(state["turns"])
+
+    def talk(self, *questions: str) -> list[int]:
+        config = {"configurable": {"thread_id": "customer-1"}}
+        for question in questions:
+            messages = self.graph.invoke({"messages": [HumanMessage(question)]}, config)["messages"]
+            self.turns.append({"q": question, "seen": len(messages)})
+        return [turn["seen"] for turn in self.turns]
