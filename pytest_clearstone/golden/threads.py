@@ -13,7 +13,11 @@ execution: a key derived from its parent's key and its index among the jobs the 
 out, ``"0"`` for the test's main flow, ``"0/3"`` for the fourth job submitted from it,
 ``"0/3/1"`` for the second one that job submitted. The same code handing out the same jobs in the
 same order gets the same keys on every run, whichever thread runs first. :func:`current_branch`
-reads the key; :func:`install_task_branches` gives asyncio tasks keys the same way.
+reads the key. An asyncio task created inside a running loop is a branch too, the next child of
+the branch that creates it (``BaseEventLoop.create_task`` is patched while asyncio is imported;
+:func:`install_task_branches` does it for another loop at the agent's first mocked call); a
+loop's main task (``asyncio.run``, ``run_until_complete``: created before the loop runs) goes on
+in its creator's branch.
 """
 
 from __future__ import annotations
@@ -184,6 +188,11 @@ class ContextPropagation(Patches):
         stack.setattr(ThreadPoolExecutor, "submit", _propagating(_propagating_submit, submit))
         start = threading.Thread.start
         stack.setattr(threading.Thread, "start", _propagating(_propagating_start, start))
+        base_events = sys.modules.get("asyncio.base_events")  # (not imported: no loop yet)
+        if base_events is not None:
+            loop_class = base_events.BaseEventLoop
+            create = _propagating(_branching_create_task, loop_class.create_task)
+            stack.setattr(loop_class, "create_task", create)
         _active.append(self)
         stack.push(self._deactivate)
 
@@ -223,7 +232,15 @@ def branch_running_loop() -> None:
         return
     propagation = _active[-1]
     if id(loop) not in propagation._loops:
-        propagation.branch_tasks(loop)
+        if _branches_tasks(type(loop)):  # its create_task was patched before the loop ran
+            propagation._loops.add(id(loop))
+        else:
+            propagation.branch_tasks(loop)
+
+
+def _branches_tasks(loop_class: type) -> bool:
+    made = _wrappers.get(_branching_create_task)
+    return made is not None and getattr(loop_class, "create_task", None) is made[1]
 
 
 def _reset(token: contextvars.Token[_Branch | None]) -> None:
@@ -296,6 +313,33 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
     return named_after(start, original)
 
 
+def _branching_create_task(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_task(self: asyncio.AbstractEventLoop, coro: Any, /, **kwargs: Any) -> Any:
+        if _running_loop() is None or self.get_task_factory() in _factories:
+            # a loop's main task (the loop does not run yet) goes on in its creator's branch; a
+            # task factory of install_task_branches gives the branch itself
+            return original(self, coro, **kwargs)
+        given = kwargs.get("context")  # (3.11+) the context the caller wants: branch a copy
+        _, context = _child_context(given)
+        if given is not None:
+            kwargs["context"] = context
+            return original(self, coro, **kwargs)
+        return context.run(original, self, coro, **kwargs)  # the task copies this context
+
+    return named_after(create_task, original)
+
+
+def _running_loop() -> Any:
+    import asyncio
+
+    # the non-raising lookup (get_running_loop() raises where no loop runs)
+    return asyncio._get_running_loop()
+
+
+#: the task factories :func:`install_task_branches` installed and has not undone
+_factories: set[Any] = set()
+
+
 def install_task_branches(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
     """Give every task created on ``loop`` from now on its own branch; returns the undo.
 
@@ -320,8 +364,10 @@ def install_task_branches(loop: asyncio.AbstractEventLoop) -> Callable[[], None]
         return context.run(task_type, coro, loop=loop, **kwargs)
 
     loop.set_task_factory(cast(Any, factory))
+    _factories.add(factory)
 
     def undo() -> None:
+        _factories.discard(factory)
         if loop.get_task_factory() is factory:
             loop.set_task_factory(previous)
 

@@ -441,6 +441,62 @@ def test_async_gather_interleaving_is_the_same_on_replay(pytester):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+
+def test_tasks_gathered_before_any_mocked_call_are_ordered_per_task(pytester, monkeypatch):
+    # Expected: tasks the agent gathers before its first mocked call are branches of their own,
+    # so a strict replay checks the order of calls within each task, not across them: here the
+    # tool task calls first while recording and the llm task first on replay.
+    # Before the fix: the loop's tasks got branches only from the first mocked call on; both
+    # tasks were in the main branch and the replay diverged ("made out of its recorded place").
+    _write(
+        pytester,
+        """
+        import asyncio
+        import os
+
+        async def llm(prompt):
+            return "llm:" + prompt
+
+        async def tool(query):
+            return "tool:" + query
+
+        class Agent:
+            async def handle(self, message):
+                slow_llm = float(os.environ.get("SLOW_LLM", "0"))
+
+                async def ask():
+                    await asyncio.sleep(slow_llm)
+                    return await llm(message)
+
+                async def look_up():
+                    await asyncio.sleep(0.02 - slow_llm)
+                    return await tool(message)
+
+                return await asyncio.gather(ask(), look_up())
+    """,
+        """
+        import asyncio
+
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.llm", "tool": "app.tool"})
+        def test_gather(replay):
+            assert asyncio.run(replay.run(Agent().handle, "hi")) == ["llm:hi", "tool:hi"]
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = json.loads((pytester.path / "g.ckpt").read_text())
+    branches = sorted(
+        span["attributes"]["clearstone.branch"]
+        for span in golden["trace"]["spans"]
+        if "clearstone.branch" in span.get("attributes", {})
+    )
+    assert branches == ["0/0", "0/1"]
+    monkeypatch.setenv("SLOW_LLM", "0.02")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 LAZY_APP = """
 import asyncio
 import random

@@ -179,7 +179,11 @@ def test_branch_keys_are_the_same_on_every_run_whatever_finishes_first() -> None
     assert runs == [expected] * 5
 
 
-def test_asyncio_tasks_get_branches_in_creation_order() -> None:
+@pytest.mark.parametrize("factory", [True, False], ids=["task-factory", "create-task-patch"])
+def test_asyncio_tasks_get_branches_in_creation_order(factory: bool) -> None:
+    """With the loop's task factory installed (as for a loop that is no BaseEventLoop), or
+    only ``BaseEventLoop.create_task`` patched (tasks made before the agent's first mocked
+    call); the loop's main task goes on in the test's branch either way."""
     async def work(name: str, delay: float, seen: dict[str, str]) -> None:
         await asyncio.sleep(delay)
         seen[name] = current_branch()
@@ -190,7 +194,8 @@ def test_asyncio_tasks_get_branches_in_creation_order() -> None:
             )
 
     async def main(seed: int) -> dict[str, str]:
-        install_task_branches(asyncio.get_running_loop())
+        if factory:
+            install_task_branches(asyncio.get_running_loop())
         rng = random.Random(seed)
         seen: dict[str, str] = {"main": current_branch()}
         await asyncio.gather(*(work(n, rng.random() / 200, seen) for n in "abc"))
@@ -359,4 +364,4 @@ def test_a_wrapper_is_made_again_when_another_patch_replaced_the_original() -> N
         threading.Thread.start = original  # type: ignore[method-assign]
     with ContextPropagation():
         assert threading.Thread.start.__wrapped__ is original  # type: ignore[attr-defined]
-    assert len(threads._wrappers) == 2  # one per maker: submit and start
+    assert len(threads._wrappers) == 3  # one per maker: submit, start and create_task
