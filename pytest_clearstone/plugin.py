@@ -762,6 +762,12 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             guard.start()
         try:
             result = yield
+        except Exception:
+            if guard is not None and guard.error() is not None:
+                # a blocked connection the agent swallowed is the failure; what the test then
+                # failed on (a changed result) is shown as its context
+                _check_network(item, guard)
+            raise
         finally:
             if guard is not None:
                 guard.stop()

@@ -114,9 +114,13 @@ class ReplayingRun:
             load_state(agent, self.checkpoint.restore_state())
 
     def after_run(self, agent: Any, name: str, result: Any) -> None:
-        """Compare the run's result and the agent's final state with the golden outcome."""
+        """Compare the run's result and the agent's final state with the golden outcome; a
+        replay error the agent swallowed during the run fails it first (what it changed in the
+        result or the state is only its consequence)."""
         __tracebackhide__ = True
         self.runs += 1
+        if self.context is not None and self.context.session.errors:
+            raise self.context.session.errors[0]
         outcomes = self.outcomes
         if not outcomes:
             return  # a checkpoint made by application code: no golden outcome to compare with

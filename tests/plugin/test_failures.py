@@ -191,6 +191,58 @@ def test_swallowed_exhaustion_still_fails(recorded, pytester):
     result.stdout.fnmatch_lines(["*ReplayExhaustedError: app.complete was called 2 time(s)*"])
 
 
+
+@pytest.mark.parametrize(
+    ("edit", "reported"),
+    [
+        ('PROMPT = "Be brief: "', "*ReplayDivergenceError: replay diverged at call #1 to app.ask*"),
+        ("TURNS = 2", "*ReplayExhaustedError: app.ask was called 2 time(s)*"),
+    ],
+    ids=["divergence", "exhaustion"],
+)
+def test_an_error_the_agent_swallowed_inside_run_is_reported_not_the_outcome_it_changed(
+    pytester, edit, reported
+):
+    # Expected: the replay error the agent's own except swallowed is the failure, also when the
+    # fallback it took changed the run's result (the changed result is only its consequence).
+    # Before the fix: replay.run() compared the result first and the test failed with
+    # "GoldenMismatchError: the replayed result differs ... 'ok' -> 'fallback'" only.
+    app = """
+        PROMPT = "Be kind: "
+        TURNS = 1
+
+        def ask(prompt):
+            return "ok"
+
+        class Agent:
+            def handle(self, message):
+                for _ in range(TURNS):
+                    try:
+                        answer = ask(PROMPT + message)
+                    except Exception:
+                        answer = "fallback"
+                return answer
+        """
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=app,
+        test_app="""
+        import pytest
+        import app
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.ask"})
+        def test_it(replay):
+            assert replay.run(app.Agent().handle, "hi") in ("ok", "fallback")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    old = 'PROMPT = "Be kind: "' if "PROMPT" in edit else "TURNS = 1"
+    pytester.makepyfile(app=app.replace(old, edit))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([reported])
+    result.stdout.no_fnmatch_line("*GoldenMismatchError*")
+
 def test_missing_checkpoint_names_path_and_record_flag(project):
     result = project.replay()
     result.assert_outcomes(failed=1)

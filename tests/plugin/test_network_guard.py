@@ -85,6 +85,31 @@ def test_a_connection_during_replay_fails_the_test_even_when_swallowed(
     )
 
 
+
+def test_a_swallowed_connection_that_changed_the_result_is_reported_as_the_failure(
+    project: pytest.Pytester, server: int
+) -> None:
+    # Expected: the blocked connection is the failure, also when the agent's fallback for it
+    # changed what replay.run() returns (the test's own failure is shown as its context).
+    # Before the fix: only "GoldenMismatchError: the replayed result differs" was reported.
+    project.makepyfile(
+        netapp=AGENT.format(port=server).replace(
+            "        except Exception:\n            pass\n        return answer",
+            "        except Exception:\n            return 'offline'\n        return answer",
+        )
+    )
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*GoldenMismatchError: the replayed result differs*",
+            "*root: 'answer to hi' -> 'offline'",
+            "*During handling of the above exception, another exception occurred*",
+            f"*NetworkBlockedError*127.0.0.1*{server}*",
+        ]
+    )
+
 def test_allow_network_turns_the_guard_off(project: pytest.Pytester) -> None:
     project.runpytest("--clearstone-allow-network").assert_outcomes(passed=1)
 
