@@ -117,7 +117,6 @@ class DeterministicExecutionContext(Patches):
         self.ignore = ignore or IgnoreConfig(None)
         self.mock_targets = dict(mock_targets or {})
         self.session = ReplaySession()
-        self._traveller: Any = None
         self._outer_random: Any = None
         self._live = 0
         self._instance_seeds: random.Random | None = None  # created on first use (~5 us each)
@@ -148,7 +147,6 @@ class DeterministicExecutionContext(Patches):
             when = when.replace(tzinfo=_ALREADY_LOCAL_UTC)
         traveller = time_machine.travel(when, tick=self.tick)
         traveller.start()
-        self._traveller = traveller
         stack.push(traveller.stop)
 
     def _seed_random(self, stack: PatchStack) -> None:
@@ -227,11 +225,12 @@ class DeterministicExecutionContext(Patches):
         self._live += 1
         seeded = random.getstate()
         random.setstate(self._outer_random)
-        self._traveller.stop()
+        real_clock = _real_clock()
         try:
             yield
         finally:
-            self._traveller.start()
+            if real_clock is not None:
+                real_clock.stop()
             self._outer_random = random.getstate()
             random.setstate(seeded)
             self._live -= 1
@@ -241,3 +240,18 @@ class DeterministicExecutionContext(Patches):
             f"<DeterministicExecutionContext at {self.timestamp.isoformat()} seed={self.seed} "
             f"targets={list(self.mock_targets)}>"
         )
+
+
+def _real_clock() -> Any:
+    """A clock travelling to now and ticking, started on top of time-machine's stack (the
+    context's frozen clock, and a clock the test itself travelled to inside the context, stay
+    below it, each stopped by its owner), or ``None`` where it cannot start: freezegun is active
+    (the test froze the clock with it), and the block sees that clock, as without the plugin."""
+    import time_machine
+
+    real = time_machine.travel(time_machine.escape_hatch.time.time(), tick=True)
+    try:
+        real.start()
+    except RuntimeError:  # "time-machine cannot start when freezegun is active"
+        return None
+    return real

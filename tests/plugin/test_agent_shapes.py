@@ -497,6 +497,52 @@ def test_tasks_gathered_before_any_mocked_call_are_ordered_per_task(pytester, mo
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+
+def test_a_clock_the_test_moves_with_time_machine_is_the_same_in_record_and_replay(pytester):
+    # Expected: a test that moves the clock itself (time-machine's fixture) records and replays
+    # the same times around a live call; the live call sees the real clock.
+    # Before the fix: recording stopped the test's traveller around the live call, so the code
+    # after it saw the plugin's clock: recorded "after" was the recording day, replay diverged.
+    _write(
+        pytester,
+        """
+        import datetime as dt
+        import time
+
+        LIVE = []
+
+        def complete(prompt):
+            LIVE.append(time.time())
+            return "answer"
+
+        class Agent:
+            def __init__(self):
+                self.log = []
+
+            def handle(self, message):
+                self.log.append(("before", dt.date.today().isoformat()))
+                answer = complete(message)
+                self.log.append(("after", dt.date.today().isoformat()))
+                return answer
+    """,
+        """
+        import datetime as dt
+
+        import pytest
+        import app
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_it(replay, time_machine):
+            time_machine.move_to(dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc), tick=False)
+            agent = app.Agent()
+            replay.run(agent.handle, "hi")
+            assert agent.log == [("before", "2020-01-01"), ("after", "2020-01-01")]
+            assert all(t > dt.datetime(2025, 1, 1).timestamp() for t in app.LIVE)
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
 LAZY_APP = """
 import asyncio
 import random

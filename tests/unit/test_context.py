@@ -310,6 +310,47 @@ def test_suspended_block_uses_the_real_world_and_consumes_nothing(tools: ModuleT
     assert [first, *rest] == plain
 
 
+
+def test_a_clock_the_test_moves_inside_the_context_stays_moved_around_live_calls() -> None:
+    # Expected: the code around a live call sees the clock the test travelled to (time-machine
+    # inside the context), before and after the call; the live call sees the real clock.
+    # Before the fix: suspending stopped the top traveller (the test's, not the context's), so
+    # the live call saw the frozen clock and the code after it the context's time.
+    import time_machine
+
+    elsewhere = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    with DeterministicExecutionContext(WHEN, seed=9) as ctx:
+        with time_machine.travel(elsewhere, tick=False):
+            before = time.time()
+            with ctx.suspended():
+                live = time.time()
+            after = time.time()
+        assert time.time() == WHEN.timestamp()
+    assert before == after == elsewhere.timestamp()
+    assert live > WHEN.timestamp() + 3600
+    assert time.time() > WHEN.timestamp() + 3600
+
+
+def test_a_live_call_under_a_clock_that_cannot_travel_sees_that_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Expected: where time-machine cannot start a clock (freezegun active: it raises
+    # RuntimeError), the live call runs under the clock there is, and leaving the context
+    # restores the real clock. Before the fix: the live call failed with that RuntimeError and
+    # leaving the context raised IndexError (pop from empty list).
+    import time_machine
+
+    with DeterministicExecutionContext(WHEN, seed=9) as ctx:
+
+        def refuse(self: Any) -> None:
+            raise RuntimeError("time-machine cannot start when freezegun is active.")
+
+        monkeypatch.setattr(time_machine.travel, "start", refuse)
+        with ctx.suspended():
+            assert time.time() == WHEN.timestamp()
+        monkeypatch.undo()
+    assert time.time() > WHEN.timestamp() + 3600
+
 def _shapes(a: Any, b: int = 2, *, c: int = 3) -> None:
     pass
 
