@@ -31,3 +31,13 @@ def test_importing_the_package_imports_no_library_module():
 
 def test_all_lists_every_lazy_export():
     assert set(pytest_clearstone.__all__) == {*pytest_clearstone._EXPORTS, "__version__"}
+
+
+def test_the_replay_errors_the_contract_names_import_from_the_replay_module():
+    # CONTRACT §3 (Replay — pytest_clearstone.debugging) names ReplayDivergenceError and
+    # ReplayExhaustedError: they import from there too, as the very classes of errors
+    from pytest_clearstone import debugging, errors
+
+    assert debugging.ReplayDivergenceError is errors.ReplayDivergenceError
+    assert debugging.ReplayExhaustedError is errors.ReplayExhaustedError
+    assert {"ReplayDivergenceError", "ReplayExhaustedError"} <= set(debugging.__all__)
