@@ -139,14 +139,21 @@ class Tracer:
         span._submit = self._submit
         return span
 
-    def traced(self, span_type: str | None = None, name: str | None = None) -> Callable[[F], F]:
-        """Decorator recording every call of a function as a span.
+    def traced(self, span_type: str | None = "llm", name: str | None = None) -> Callable[[F], F]:
+        """Decorator recording every call of a function as a span, of type ``span_type`` (an
+        ``llm`` span unless told otherwise), named ``name`` or the function's qualified name.
 
         The span's input is the call's arguments by name (``self``/``cls`` left out); its output
         is the return value, for generators and async generators the list of yielded chunks. An
         exception is recorded and re-raised. Works on sync, async, generator and async generator
         functions.
         """
+        if callable(span_type):  # @tracer.traced without its parentheses
+            applied_to = getattr(span_type, "__qualname__", span_type)
+            raise TypeError(
+                f"@tracer.traced was applied to {applied_to} directly: write it with parentheses, "
+                '@tracer.traced() or @tracer.traced(span_type="tool")'
+            )
 
         def decorate(fn: F) -> F:
             around = _TracedCall(self, name or fn.__qualname__, span_type, fn)

@@ -504,3 +504,38 @@ def test_a_live_span_copies_and_pickles_as_a_plain_span(tracer: Tracer) -> None:
         assert other.output == {"text": "hi"}
     assert copied.end_time_ns is None
     assert pickled.end_time_ns == span.end_time_ns
+
+
+def test_traced_spans_are_llm_spans_unless_told_otherwise(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # CONTRACT §1: @tracer.traced(span_type="llm", name=None)
+    @tracer.traced()
+    def ask(prompt: str) -> str:
+        return "answer"
+
+    @tracer.traced(span_type="tool", name="lookup")
+    def search(query: str) -> str:
+        return "found"
+
+    with tracer.span("root") as root:
+        ask("hi")
+        search("x")
+    trace = provider.trace_store.get_trace(root.trace_id)
+    llm, tool = trace.children(root.span_id)
+    assert (llm.name, llm.span_type) == (
+        "test_traced_spans_are_llm_spans_unless_told_otherwise.<locals>.ask",
+        "llm",
+    )
+    assert (tool.name, tool.span_type) == ("lookup", "tool")
+
+
+def test_traced_without_parentheses_says_how_to_write_it(tracer: Tracer) -> None:
+    with pytest.raises(
+        TypeError,
+        match=r"applied to .*ask directly: write it with parentheses, @tracer\.traced\(\)",
+    ):
+
+        @tracer.traced  # type: ignore[arg-type]
+        def ask(prompt: str) -> str:
+            return "answer"
