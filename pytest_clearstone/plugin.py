@@ -970,7 +970,7 @@ def pytest_collection_modifyitems(
             names = getattr(item, "fixturenames", None)
             if isinstance(names, list) and "clearstone_config" not in names:
                 names.append("clearstone_config")  # resolved at set-up, like vcr_config
-            path = mark.args[0] if mark.args else mark.kwargs.get("path")
+            path = _marker_path(mark)
             if path is None or isinstance(path, (str, Path)):  # else: reported at set-up
                 golden = item.stash[_GOLDEN] = _golden_path(item, path)
                 referenced.add(golden)
@@ -1015,6 +1015,13 @@ def _note_collect_ignore(config: pytest.Config, state: _RunState) -> None:
             )
 
 
+def _marker_path(mark: pytest.Mark | None) -> Any:
+    """The golden path a replay marker gives (``None``: the default one)."""
+    if mark is None:
+        return None
+    return mark.args[0] if mark.args else mark.kwargs.get("path")
+
+
 def _report_shared_goldens(
     session: pytest.Session,
     items: list[pytest.Item],
@@ -1024,11 +1031,19 @@ def _report_shared_goldens(
     pytest-xdist they would overwrite each other's recording); they are not run."""
     for golden, tests in shared:
         names = " and ".join(t.nodeid for t in tests)
-        message = (
-            f"{names} would both record the golden {golden}: give each test its own path (or "
-            f"leave the path out: one golden per test), or drop mock= from the tests that only "
-            f"read it"
-        )
+        # default paths (made from the node ids): leaving the path out is no fix
+        if all(_marker_path(t.get_closest_marker("replay")) is None for t in tests):
+            fix = (
+                "their default paths differ only in case or in characters a file name cannot "
+                "hold: give them ids that differ otherwise (pytest.param(..., id=...)), or each "
+                "its own path (@pytest.mark.replay(PATH, ...))"
+            )
+        else:
+            fix = (
+                "give each test its own path (or leave the path out: one golden per test), or "
+                "drop mock= from the tests that only read it"
+            )
+        message = f"{names} would both record the golden {golden}: {fix}"
         report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])
         session.config.hook.pytest_collectreport(report=report)
         for test in tests:

@@ -107,7 +107,7 @@ class Replay:
         if self._replaying is not None:
             return self._replaying.checkpoint
         if self._previous is None:
-            self._previous = load_golden(self.path, self.node_id, allow_pickle=self.allow_pickle)
+            self._previous = self.load()
         return self._previous
 
     @property
@@ -142,7 +142,12 @@ class Replay:
     # -- lifecycle -----------------------------------------------------------------------------
     def load(self) -> Checkpoint:
         """Read the golden checkpoint (a missing one names the command that records it)."""
-        return load_golden(self.path, self.node_id, allow_pickle=self.allow_pickle)
+        return load_golden(
+            self.path,
+            self.node_id,
+            allow_pickle=self.allow_pickle,
+            reads_only=not self.mock_pairs,
+        )
 
     def start(self, *, root_span_id: str | None = None, trace_id: str | None = None) -> None:
         """Enter the deterministic context and patch the targets (call before the test runs).

@@ -43,7 +43,9 @@ class ReplayingRun:
     @property
     def checkpoint(self) -> Checkpoint:
         if self._checkpoint is None:
-            self._checkpoint = load_golden(self.path, self.node_id, allow_pickle=self.allow_pickle)
+            self._checkpoint = load_golden(
+                self.path, self.node_id, allow_pickle=self.allow_pickle, reads_only=not self.pairs
+            )
         return self._checkpoint
 
     @property
@@ -180,13 +182,26 @@ class ReplayingRun:
         return value
 
 
-def load_golden(path: Path, node_id: str, *, allow_pickle: bool = False) -> Checkpoint:
-    """Read a test's golden (pickles only when allowed); a missing one names the command that
-    records it."""
+def load_golden(
+    path: Path, node_id: str, *, allow_pickle: bool = False, reads_only: bool = False
+) -> Checkpoint:
+    """Read a test's golden (pickles only when allowed); a missing one names how it is recorded:
+    the command recording the test (its node id quoted for a shell), or, for a test that only
+    reads it (``reads_only``: its marker has no ``mock=``, so it never records), the tests that
+    can."""
     try:
         return Checkpoint.read(path, allow_pickle=allow_pickle)
     except CheckpointNotFoundError:
         pass  # raised below, outside the handler: no "during handling" chain in the report
-    raise CheckpointNotFoundError(
-        [path], hint=f"Record it first with: pytest --clearstone-record {node_id}".rstrip()
-    )
+    if reads_only:
+        hint = (
+            "This test only reads it (its marker has no mock=): record it with the test that "
+            "mocks its calls, or add mock= to this marker"
+        )
+    else:
+        import shlex  # (only for the message)
+
+        hint = "Record it first with: pytest --clearstone-record"
+        if node_id:
+            hint += f" {shlex.quote(node_id)}"
+    raise CheckpointNotFoundError([path], hint=hint)

@@ -255,6 +255,52 @@ def test_missing_checkpoint_names_path_and_record_flag(project):
     )
 
 
+
+def test_the_record_command_of_a_missing_golden_can_be_pasted_into_a_shell(pytester):
+    # Expected: a node id with spaces or brackets is quoted in the suggested command.
+    # Before the fix: "pytest --clearstone-record test_q.py::test_it[with space]" ran two
+    # arguments ("file or directory not found: space]").
+    pytester.makepyfile(
+        test_q="""
+        import pytest
+
+        @pytest.mark.parametrize("q", ["with space"])
+        @pytest.mark.replay(mock={"llm": "os.getcwd"})
+        def test_it(replay, q):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [esc("*Record it first with: pytest --clearstone-record 'test_q.py::test_it[with space]'")]
+    )
+
+
+def test_a_missing_golden_of_a_test_that_only_reads_it_names_the_fix_that_works(pytester):
+    # Expected: a marker without mock= never records (contract 6.1), so the hint says how the
+    # golden gets written instead of a command that cannot write it.
+    pytester.makepyfile(
+        test_r="""
+        import pytest
+
+        @pytest.mark.replay("goldens/shared.ckpt")
+        def test_reader(replay):
+            pass
+        """
+    )
+    for mode in ([], ["--clearstone-record"]):
+        result = pytester.runpytest(*mode)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                "*checkpoint not found; tried: *shared.ckpt. This test only reads it (its "
+                "marker has no mock=): record it with the test that mocks its calls, or add "
+                "mock= to this marker"
+            ]
+        )
+        result.stdout.no_fnmatch_line("*Record it first with*")
+
 def test_corrupt_checkpoint_gives_the_checkpoint_error(recorded):
     text = recorded.golden.read_text()
     recorded.golden.write_text(text[: len(text) // 2])

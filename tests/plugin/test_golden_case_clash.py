@@ -13,7 +13,7 @@ LIVE = "def complete(prompt):\n    return 'answer to ' + prompt\n"
 
 
 @pytest.mark.parametrize(
-    ("tests", "first", "second", "golden"),
+    ("tests", "first", "second", "golden", "fix"),
     [
         (
             """
@@ -25,6 +25,10 @@ LIVE = "def complete(prompt):\n    return 'answer to ' + prompt\n"
             "test_case.py::test_model[gpt-4o]",
             "test_case.py::test_model[GPT-4o]",
             "test_model[gpt-4o].ckpt",
+            # their paths are the default ones: leaving the path out is no fix
+            "their default paths differ only in case or in characters a file name cannot hold: "
+            "give them ids that differ otherwise (pytest.param(..., id=...)), or each its own "
+            "path (@pytest.mark.replay(PATH, ...))",
         ),
         (
             """
@@ -39,12 +43,14 @@ LIVE = "def complete(prompt):\n    return 'answer to ' + prompt\n"
             "test_case.py::test_lower",
             "test_case.py::test_upper",
             "shared.ckpt",
+            "give each test its own path (or leave the path out: one golden per test), or drop "
+            "mock= from the tests that only read it",
         ),
     ],
     ids=["parametrize-ids", "explicit-paths"],
 )
 def test_goldens_differing_only_in_case_are_a_collection_error(
-    pytester: pytest.Pytester, tests: str, first: str, second: str, golden: str
+    pytester: pytest.Pytester, tests: str, first: str, second: str, golden: str, fix: str
 ) -> None:
     pytester.syspathinsert()
     pytester.makepyfile(
@@ -53,6 +59,6 @@ def test_goldens_differing_only_in_case_are_a_collection_error(
     result = pytester.runpytest("--clearstone-record")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
-        [esc(f"*{first} and {second} would both record the golden *{golden}*"), "*1 error*"]
+        [esc(f"*{first} and {second} would both record the golden *{golden}*: {fix}"), "*1 error*"]
     )
     assert not list(pytester.path.rglob("*.ckpt"))
