@@ -269,7 +269,9 @@ class ReplayError(ClearstoneError, AssertionError):
 class ReplayDivergenceError(ReplayError):
     """A call's arguments differ from the recorded call's input, or (strict mode) the call was
     made out of its recorded place in the sequence of calls (``out_of_place``: the recorded
-    call expected there, and its position in its branch of execution)."""
+    call expected there, and its position in its branch of execution). ``sequence``: the
+    recorded call's place among all the recorded calls the replay answers, and their number
+    (``call_number`` counts the calls to ``target`` only)."""
 
     def __init__(
         self,
@@ -281,6 +283,7 @@ class ReplayDivergenceError(ReplayError):
         checkpoint: str | None = None,
         closest: int | None = None,
         out_of_place: str | None = None,
+        sequence: tuple[int, int] | None = None,
     ) -> None:
         self.target = target
         self.call_number = call_number
@@ -288,6 +291,7 @@ class ReplayDivergenceError(ReplayError):
         self.delta = delta
         self.closest = closest
         self.out_of_place = out_of_place
+        self.sequence = sequence
         where = f"call #{call_number} to {target}"
         if out_of_place is not None:
             lines = [
@@ -299,6 +303,8 @@ class ReplayDivergenceError(ReplayError):
             lines.append(f"  The agent's calls changed order. {RERECORD_HINT}")
             super().__init__("\n".join(lines))
             return
+        if sequence is not None and sequence[1] > 1:  # (of one call, "call #1" says it all)
+            where += f" (call {sequence[0]} of {sequence[1]} in the recorded sequence)"
         lines = [f"replay diverged at {where}: its arguments differ from the recording"]
         if span_id:
             lines.append(f"  recorded span: {span_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -197,6 +198,16 @@ class ReplaySession:
             for branch, seq in branches.items()
         )
 
+    def place_of(self, call: RecordedCall) -> tuple[int, int] | None:
+        """``call``'s place (from 1) among the recorded calls of every target of this replay,
+        in the order they were recorded, and their number; ``None`` when it is not known."""
+        if call.position < 0:
+            return None
+        positions = sorted(
+            c.position for t in self.targets.values() for c in t.responses if c.position >= 0
+        )
+        return positions.index(call.position) + 1, len(positions)
+
     def unused(self) -> dict[str, tuple[int, int]]:
         """``{target: (used, recorded)}`` for targets with responses left over."""
         return {
@@ -268,6 +279,7 @@ class TargetReplay:
         # back would make a reference cycle (freed only by the cyclic gc, ~40 objects per test)
         self._calls = session.calls
         self._errors = session.errors
+        self._session = weakref.ref(session)  # (for an error's message only)
         self.strict = strict
         self.matcher = matcher
         self.checkpoint = checkpoint
@@ -400,10 +412,15 @@ class TargetReplay:
                     str(delta) if delta else "(arguments differ, but not in their values)",
                     checkpoint=self.checkpoint,
                     closest=self._recorded_elsewhere(number, compared),
+                    sequence=self._place_of(recorded),
                 ),
                 arguments,
                 recorded.span_id,
             )
+
+    def _place_of(self, recorded: RecordedCall) -> tuple[int, int] | None:
+        session = self._session()
+        return None if session is None else session.place_of(recorded)
 
     def _comparable(
         self, recorded: Recorded, arguments: dict[str, Any]

@@ -40,7 +40,9 @@ def test_changed_tool_argument_names_the_tool(recorded):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*replay diverged at call #1 to app.Tools.search*",
+            # call_number counts per target; the place in the whole sequence is given too
+            "*replay diverged at call #1 to app.Tools.search (call 2 of 3 in the recorded "
+            "sequence): its arguments differ from the recording",
             esc("*root['query']: 'I was charged twice' -> 'search: I was charged twice'"),
         ]
     )
