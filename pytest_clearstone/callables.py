@@ -285,6 +285,7 @@ class _Pass:
         self.item = item
 
     def __await__(self) -> Generator[Any, Any, Any]:
+        __tracebackhide__ = True  # (a failure shows the agent's frames, not the driver's)
         return (yield self.item)
 
 
@@ -296,6 +297,7 @@ async def drive(awaitable: Any, step: Callable[[Callable[[], Any]], Any]) -> Any
     A value that is not awaitable (a stand-in's recorded answer) is returned after letting the
     loop run other tasks once, as a live call would.
     """
+    __tracebackhide__ = True
     if not inspect.isawaitable(awaitable):
         await pass_control()
         return awaitable

@@ -543,6 +543,51 @@ def test_a_clock_the_test_moves_with_time_machine_is_the_same_in_record_and_repl
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
 
+
+@pytest.mark.parametrize("gathered", [False, True], ids=["awaited", "gathered"])
+def test_an_async_divergence_points_at_the_agents_line_not_the_plugins(pytester, gathered):
+    # Expected (quickstart): the failure's traceback shows the agent's own lines, no frame of
+    # the plugin's coroutine driver. Before the fix: callables.py's drive() and _Pass.__await__
+    # frames sat in the middle and at the end of the traceback.
+    call = (
+        "(await asyncio.gather(llm(prompt + 'X'), llm(prompt + '2')))[0]"
+        if gathered
+        else "await llm(prompt + 'X')"
+    )
+    app = """
+        import asyncio
+
+        PROMPT = "hi"
+
+        async def llm(prompt):
+            return "llm:" + prompt
+
+        class Agent:
+            async def handle(self, message):
+                prompt = PROMPT + message
+                return CALL
+    """.replace("CALL", call)
+    _write(
+        pytester,
+        app,
+        """
+        import asyncio
+
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.llm"})
+        def test_it(replay):
+            asyncio.run(replay.run(Agent().handle, "!"))
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(app=textwrap.dedent(app).replace('PROMPT = "hi"', 'PROMPT = "ho"'))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*app.py:*", "*ReplayDivergenceError*"])
+    result.stdout.no_fnmatch_line("*callables.py*")
+
 LAZY_APP = """
 import asyncio
 import random
