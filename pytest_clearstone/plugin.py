@@ -749,7 +749,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         _apply_config_fixture(item, getattr(item, "funcargs", {}).get("clearstone_config"))
     replay = item.stash.get(_REPLAY, None)
     wants_tracer = "clearstone_tracer" in getattr(item, "fixturenames", ())
-    if replay is None and not wants_tracer:
+    if (replay is None and not wants_tracer) or (replay is not None and _unittest_skipped(item)):
         return (yield)
     recording = replay is not None and replay.recording
     root = _root_span(item) if recording or wants_tracer else None
@@ -797,6 +797,15 @@ def _network_guard(item: pytest.Item) -> NetworkGuard | None:
     if settings.allow_network:
         return None
     return settings.host_allow_list.guard(label=item.nodeid)
+
+
+def _unittest_skipped(item: pytest.Item) -> bool:
+    """Whether unittest will skip the test (``@unittest.skip`` on its method or class): its
+    golden is neither read nor recorded, as for a test pytest skips before it runs."""
+    return bool(
+        getattr(getattr(item, "obj", None), "__unittest_skip__", False)
+        or getattr(getattr(item, "cls", None), "__unittest_skip__", False)
+    )
 
 
 def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:

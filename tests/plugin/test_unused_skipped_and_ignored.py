@@ -151,3 +151,42 @@ def test_prune_under_xdist_lists_what_it_deleted(project, pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*= clearstone =*", "deleted unused golden goldens/stale.ckpt"])
     assert not stale.exists()
     assert project.golden.is_file()
+
+
+def test_a_unittest_method_skipped_by_its_decorator_is_skipped_in_every_mode(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: @unittest.skip skips the test whether its golden exists or not, and a record run
+    # does not list it as a golden not written. Before the fix: recording listed it ("nothing was
+    # recorded") and every replay failed ("checkpoint not found"), the suggested record command
+    # skipping again.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app="def complete(prompt):\n    return 'answer to ' + prompt\n",
+        test_case="""
+        import unittest
+
+        import pytest
+
+        import app
+
+        @pytest.mark.replay(mock={"llm": "app.complete"})
+        class TestAgent(unittest.TestCase):
+            @pytest.fixture(autouse=True)
+            def _replay(self, replay):
+                self.replay = replay
+
+            def test_answer(self):
+                self.replay.run(app.complete, "hi")
+
+            @unittest.skip("not ready")
+            def test_later(self):
+                self.replay.run(app.complete, "later")
+        """,
+    )
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1, skipped=1)
+    recorded.stdout.no_fnmatch_line("*not written*")
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(passed=1, skipped=1)
+    replayed.stdout.no_fnmatch_line("*missing*")
