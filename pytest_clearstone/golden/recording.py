@@ -188,26 +188,31 @@ _REPR_FIXES = (
     "(pytest_clearstone.codec.register, or the pytest_clearstone_encode/decode hooks), mock "
     "the function under this one that returns a storable value (for a stream or a context "
     "manager: the SDK method that makes the request, e.g. "
-    "openai.resources.chat.completions.AsyncCompletions.create), or, if dill can pickle it, "
-    "allow pickles"
+    "openai.resources.chat.completions.AsyncCompletions.create, or a function of your own "
+    "that reads it and returns what the agent uses), or, if dill can pickle it, allow pickles"
 )
 
-#: the raw responses of the Stainless-generated SDKs (openai, anthropic, ...): what a method
-#: called through ``.with_raw_response`` answers
-_RAW_RESPONSE_TYPES = ("._legacy_response.LegacyAPIResponse", "._response.APIResponse")
-
-#: why an SDK's raw response refuses the golden, and the target that works
-_RAW_RESPONSE_FIX = (
-    "it is the SDK's raw response, which the method returns when called through "
-    ".with_raw_response (as LangChain's chat models call it); it holds the live HTTP exchange "
-    "and cannot be replayed. Mock the method that calls it instead: for LangChain, the chat "
-    "model's invoke, ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
-)
+#: the raw responses of the Stainless-generated SDKs (openai, anthropic, ...), and the wrapper
+#: through which a method answers one
+_RAW_RESPONSE_TYPES = {
+    "._legacy_response.LegacyAPIResponse": ".with_raw_response",
+    "._response.APIResponse": ".with_streaming_response",
+}
 
 
 def _repr_fixes(type_name: str) -> str:
     """Why an answer of type ``type_name`` stored as its repr refuses the golden, and what to do."""
-    return _RAW_RESPONSE_FIX if type_name.endswith(_RAW_RESPONSE_TYPES) else _REPR_FIXES
+    for suffix, wrapper in _RAW_RESPONSE_TYPES.items():
+        if type_name.endswith(suffix):
+            return (
+                f"it is the SDK's raw response, which the method returns when called through "
+                f"{wrapper}; it holds the live HTTP exchange and cannot be replayed. Mock a "
+                f"function of your own that makes this call and returns what the agent reads "
+                f"(the parsed answer, the headers it uses); under LangChain, whose chat models "
+                f"call the SDK this way, mock the chat model's invoke, ainvoke or stream (e.g. "
+                f"langchain_openai.ChatOpenAI.invoke)"
+            )
+    return _REPR_FIXES
 
 
 def refuse_unreplayable_outputs(trace: Trace) -> None:

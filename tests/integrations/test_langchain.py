@@ -138,7 +138,7 @@ def test_it(replay):
         "*cannot serialise the answer of call #1 to "
         "openai.resources.chat.completions.Completions.create*LegacyAPIResponse*"
         "raw response*with_raw_response*"
-        "Mock the method that calls it*langchain_openai.ChatOpenAI.invoke*",
+        "under LangChain*mock the chat model's invoke*langchain_openai.ChatOpenAI.invoke*",
     ])
     assert not stack.goldens()
 

@@ -283,6 +283,38 @@ def test_a_session_after_the_sdk_was_imported_again_replays_through_its_patch(
     stack.replay_passes()
 
 
+
+@pytest.mark.parametrize("wrapper", ["with_raw_response", "with_streaming_response"])
+def test_a_raw_response_is_refused_naming_the_wrapper_and_a_fix_for_the_sdk_user(
+    stack: Stack, wrapper: str
+) -> None:
+    """An agent reading headers through ``.with_raw_response`` (or streaming the body through
+    ``.with_streaming_response``) gets the SDK's raw response from the mocked method: the message
+    names the wrapper the agent used and a fix that fits an agent on the SDK itself first.
+    Before the fix: it always named .with_raw_response and suggested LangChain's methods only."""
+    call = (
+        "client.chat.completions.with_raw_response.create(model=app.MODEL, messages=m)"
+        if wrapper == "with_raw_response"
+        else "client.chat.completions.with_streaming_response.create(model=app.MODEL, "
+        "messages=m).__enter__()"
+    )
+    stack.write_test("raw", HEADER + f"""
+@pytest.mark.replay("goldens/raw.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, openai_client):
+    def headers(client):
+        m = app.messages_for("Lisbon?")
+        return dict({call}.headers)
+    replay.run(headers, openai_client)
+""")
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        f"*cannot serialise the answer of call #1 to {CREATE}*raw response*.{wrapper}*"
+        "Mock a function of your own that makes this call and returns what the agent reads*"
+        "under LangChain*",
+    ])
+    assert not stack.goldens()
+
 def test_under_xdist(stack: Stack) -> None:
     for name in ("sdk_sync", "sdk_tool_calls", "asyncio_gather"):
         stack.write_test(name, HEADER + SCENARIOS[name])
