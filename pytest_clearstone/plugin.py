@@ -1201,6 +1201,12 @@ class _PerTestHooks:
                 _running.pop()
 
 
+#: the keys of the notes the plugin leaves in a test's user_properties for its summary
+_NOTE_KEYS = frozenset(
+    {"clearstone", "clearstone-golden", "clearstone-not-written", "clearstone-rerecorded"}
+)
+
+
 def _report_outcome(report: pytest.TestReport | pytest.CollectReport) -> str:
     """The test's clearstone outcome on its report (``""``: none; a collection error has
     none). A record-diverged re-run that did not record leaves the golden as stale as its
@@ -1221,8 +1227,19 @@ class _Reporter:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.state = config.stash[_STATE]
+        # an xdist worker sends its reports on whole: the controller reads and strips them
+        self.strips = not hasattr(config, "workerinput")
 
+    @pytest.hookimpl(tryfirst=True)  # before junitxml writes the properties of the teardown's
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":
+            if self.strips and report.user_properties:
+                # the plugin's notes travel in user_properties (xdist sends them) but are not
+                # the user's: kept out of the JUnit XML (xunit2 has no testcase properties)
+                report.user_properties = [
+                    p for p in report.user_properties if p[0] not in _NOTE_KEYS
+                ]
+            return
         if report.when != "call" and not (report.when == "setup" and report.failed):
             return
         state = self.state

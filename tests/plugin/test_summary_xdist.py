@@ -129,3 +129,25 @@ def test_xdist_two_workers(project, pytester, mode_args):
     assert not list((pytester.path / "goldens").glob(".*.tmp"))
     if mode_args:
         pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2").assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2", *LEAN_ARGS]], ids=["in-process", "xdist"])
+def test_junit_xml_gets_no_property_of_the_plugins_and_the_summary_is_whole(
+    project, pytester, workers
+):
+    # Expected: the plugin's per-test notes (its outcome, the golden written) reach the summary
+    # and stay out of the JUnit XML: pytest's default junit_family (xunit2) has no <properties>
+    # in a testcase (record_property warns for it), and a value was a Python tuple's repr.
+    pytester.makepyfile(test_agent=TWO_TESTS)
+    run = pytester.runpytest_subprocess if workers else pytester.runpytest
+    recorded = run("--clearstone-record", "--junitxml=record.xml", *workers)
+    recorded.assert_outcomes(passed=3)
+    recorded.stdout.fnmatch_lines(["*0 checkpoint(s) replayed, 3 recorded, 0 diverged*"])
+    recorded.stdout.fnmatch_lines(["*goldens/one.ckpt: new*"])
+    replayed = run("--junitxml=replay.xml", *workers)
+    replayed.assert_outcomes(passed=3)
+    replayed.stdout.fnmatch_lines(["*3 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+    for xml in ("record.xml", "replay.xml"):
+        text = (pytester.path / xml).read_text()
+        assert text.count("<testcase ") == 3
+        assert "<properties" not in text and "clearstone" not in text, text
