@@ -121,6 +121,28 @@ def test_the_hint_for_missing_goldens_only_speaks_of_recording_them(
     result.stdout.no_fnmatch_line("*what diverged*")
 
 
+
+def test_an_xfail_test_whose_golden_is_missing_is_listed_under_the_hint(
+    suite: pytest.Pytester,
+) -> None:
+    # Expected: every golden the summary counts as missing is named under its hint, also that
+    # of an xfail test (its missing golden is what made it fail, expectedly or not).
+    # Before the fix: "1 missing" was counted and no test was listed.
+    suite.makepyfile(
+        test_it=textwrap.dedent(TESTS).replace(
+            "@pytest.mark.replay(", '@pytest.mark.xfail(reason="flaky")\n@pytest.mark.replay('
+        )
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "0 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 missing",
+            "hint: record the missing goldens with*",
+            "  test_it.py::test_a",
+        ]
+    )
+
 def test_a_test_that_skips_while_recording_is_listed_as_skipped(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
