@@ -460,12 +460,22 @@ class GoldenMismatchError(ReplayError):
 
 
 class RecordedError(ClearstoneError, RuntimeError):
-    """Stands in for a recorded exception whose type cannot be imported at replay time."""
+    """Stands in for a recorded exception whose type cannot be rebuilt at replay time (``why``:
+    the reason, e.g. its class could not be imported)."""
 
-    def __init__(self, type_name: str, message: str) -> None:
+    def __init__(self, type_name: str, message: str, *, why: str = "") -> None:
         self.type_name = type_name
         self.message = message
-        super().__init__(f"{type_name}: {message} (recorded exception, replayed)")
+        self.why = why
+        if not why:
+            super().__init__(f"{type_name}: {message} (recorded exception, replayed)")
+            return
+        super().__init__(
+            f"{type_name}: {message} (recorded exception, replayed as RecordedError: {why}; an "
+            f"except clause for that class does not catch it. If the class was renamed or "
+            f"moved, re-record the test (pytest --clearstone-record), or keep the recorded name "
+            f"importable)"
+        )
 
 
 def describe(value: Any) -> str:

@@ -123,34 +123,46 @@ _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 def rebuild_exception(error: dict[str, Any], *, allow_pickle: bool = False) -> BaseException:
-    """The recorded exception: the same type when importable, else :class:`RecordedError`.
+    """The recorded exception: the same type when importable, else :class:`RecordedError`
+    saying why.
 
     ``error`` is an exception record as stored on a span, always encoded: its ``args`` and
     ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). A record whose
-    values cannot be decoded gives a :class:`RecordedError`.
+    values cannot be decoded gives a :class:`RecordedError`. Any exception class is rebuilt but
+    those that stop the run (``KeyboardInterrupt``, ``SystemExit``): ``asyncio.CancelledError``
+    is a ``BaseException``.
     """
     module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
     message = str(error.get("message", ""))
+    full = name if module in ("", "builtins") else f"{module}.{name}"
     try:
         obj: Any = importlib.import_module(module)
         for part in name.split("."):
             obj = getattr(obj, part)
-        if isinstance(obj, type) and issubclass(obj, Exception):
-            args = tuple(codec.decode(error.get("args") or [message], allow_pickle=allow_pickle))
-            try:
-                exc: Exception = obj(*args)
-            except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
-                exc = obj.__new__(obj)
-                exc.args = args
-            attributes = error.get("attributes")
-            if attributes:
-                with contextlib.suppress(Exception):
-                    vars(exc).update(codec.decode(attributes, allow_pickle=allow_pickle))
-            return exc
-    except Exception:
-        pass
-    full = name if module in ("", "builtins") else f"{module}.{name}"
-    return RecordedError(full, message)
+    except Exception as exc:
+        return RecordedError(full, message, why=f"its class could not be imported: {exc}")
+    if not isinstance(obj, type) or not issubclass(obj, BaseException):
+        return RecordedError(full, message, why="the recorded name is not an exception class")
+    if issubclass(obj, _STOPS_THE_RUN):
+        return RecordedError(full, message, why="raised again, it would stop the test run")
+    try:
+        args = tuple(codec.decode(error.get("args") or [message], allow_pickle=allow_pickle))
+    except Exception as exc:
+        return RecordedError(full, message, why=f"its arguments could not be decoded: {exc}")
+    try:
+        rebuilt: BaseException = obj(*args)
+    except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
+        rebuilt = obj.__new__(obj)
+        rebuilt.args = args
+    attributes = error.get("attributes")
+    if attributes:
+        with contextlib.suppress(Exception):
+            vars(rebuilt).update(codec.decode(attributes, allow_pickle=allow_pickle))
+    return rebuilt
+
+
+#: exceptions a replay does not raise again as themselves: they end the test run
+_STOPS_THE_RUN = (KeyboardInterrupt, SystemExit)
 
 
 @dataclass

@@ -241,9 +241,27 @@ def test_exception_of_a_type_that_cannot_be_imported(mods: dict[str, ModuleType]
     with pytest.raises(RecordedError) as info:
         ReplayEngine(checkpoint).replay_from_checkpoint("lookup", "q", mock_config=FETCH)
     assert info.value.type_name == "vendor_sdk.errors.RateLimit"
-    assert (
-        str(info.value) == "vendor_sdk.errors.RateLimit: slow down (recorded exception, replayed)"
+    # why the recorded type was not rebuilt, what the agent will miss, and the fix
+    assert str(info.value) == (
+        "vendor_sdk.errors.RateLimit: slow down (recorded exception, replayed as RecordedError: "
+        "its class could not be imported: No module named 'vendor_sdk'; an except clause for "
+        "that class does not catch it. If the class was renamed or moved, re-record the test "
+        "(pytest --clearstone-record), or keep the recorded name importable)"
     )
+
+
+def test_a_recorded_cancellation_is_raised_again_as_itself(mods: dict[str, ModuleType]) -> None:
+    # Expected: an exception outside Exception (asyncio.CancelledError, a BaseException) is
+    # rebuilt as its class, so the agent's `except asyncio.CancelledError` runs on replay too.
+    # Before the fix: only Exception subclasses were rebuilt; it came back as RecordedError.
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("tool", "fetch", {"query": "q", "limit": 3}, error=asyncio.CancelledError("gone"))
+    with pytest.raises(asyncio.CancelledError) as info:
+        ReplayEngine(rec.checkpoint(agent, step.span_id)).replay_from_checkpoint(
+            "lookup", "q", mock_config=FETCH
+        )
+    assert info.value.args == ("gone",)
 
 
 def test_class_method_static_and_class_method_targets(mods: dict[str, ModuleType]) -> None:
