@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import inspect
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -164,29 +165,40 @@ class RecordedTarget:
             if stream is not None:
                 rec.streams.append(stream)
                 return outcome
+        if error is not None and type(outcome) is list and outcome:
+            # a generator target that raised after yielding: its chunks, then the error
+            is_async = inspect.isasyncgenfunction(self.target.function)
+            self._ended(token, RecordedStream(items=outcome, is_async=is_async), error)
+            return outcome
         with rec.suspended():
             if error is None:
                 span.set_output(rec.transform(outcome, "output", path))
                 call.result = outcome
-                span.close()
             else:
-                call.error = error
-                # a recorded exception goes through the redaction too (its message may quote a
-                # key)
-                record = rec.transform(exception_record(error), "error", path)
-                message = rec.transform(f"{type(error).__name__}: {error}", "error", path)
-                span.set_error(record, message)
-                span.close()
+                self._set_error(token, error)
+            span.close()
         return outcome
 
-    def _ended(self, token: _Call, record: RecordedStream) -> None:
-        """A stream the call returned ended (or was closed, or the test ended): its span gets
-        the items the agent read as output, and closes."""
+    def _ended(self, token: _Call, record: RecordedStream, error: BaseException | None) -> None:
+        """A stream the call returned ended (or was closed, or the test ended, or it raised
+        ``error`` while read): its span gets the items the agent read as output, and the
+        error, and closes."""
         rec = self.recorder
         with rec.suspended():
             token.span.set_output(rec.transform(record, "output", self.target.path))
             token.call.result = record
+            if error is not None:
+                self._set_error(token, error)
             token.span.close()
+
+    def _set_error(self, token: _Call, error: BaseException) -> None:
+        """The call raised ``error``: its span records it (through the redaction too: its
+        message may quote a key)."""
+        rec, path = self.recorder, self.target.path
+        token.call.error = error
+        record = rec.transform(exception_record(error), "error", path)
+        message = rec.transform(f"{type(error).__name__}: {error}", "error", path)
+        token.span.set_error(record, message)
 
 
 @contextlib.contextmanager

@@ -85,6 +85,14 @@ class RecordedCall:
                 raise self.raw_value
             return self.raw_value
         if self.error is not None:
+            if self.output is not None:  # a stream that raised after the items the agent read
+                stream = self.output.fresh_value()
+                streams = sys.modules.get(_STREAMS)
+                if streams is not None and type(stream) is streams.RecordedStream:
+                    error, allow_pickle = self.error, self.allow_pickle
+                    return stream.replayed(
+                        lambda: rebuild_exception(error, allow_pickle=allow_pickle)
+                    )
             raise rebuild_exception(self.error, allow_pickle=self.allow_pickle)
         if self.output is None:
             return None

@@ -18,7 +18,9 @@ the agent iterates. Two kinds are recognised, without importing their libraries:
 The call's span stays open while the stream is read and is closed, with a
 :class:`RecordedStream` as its output, when the stream ends, is closed, or the test ends
 (:meth:`StreamTap.finish`): a stream the agent reads only partly records the items it read, and
-replays those.
+replays those. A stream that raises while it is read (a dropped connection, an error event)
+records the items read before, and the span the error: the replay gives the same items, then
+raises the same error.
 """
 
 from __future__ import annotations
@@ -51,9 +53,10 @@ class RecordedStream:
     response: Any = None
     complete: bool = False
 
-    def replayed(self) -> Any:
+    def replayed(self, failure: Callable[[], BaseException] | None = None) -> Any:
         """A fresh stream over the recorded items: the SDK's class where it was one, else a
-        generator (async where the original was)."""
+        generator (async where the original was). ``failure``: the recorded error the stream
+        raised after its items, made anew."""
         items = list(self.items)
         response = self.response
         if self.stream_class:
@@ -61,24 +64,38 @@ class RecordedStream:
             stream = cls.__new__(cls)
             vars(stream).update(response=response, _cast_to=None, _client=None, _options=None)
             stream._iterator = (
-                _replay_async(items, response) if self.is_async else _replay_sync(items, response)
+                _replay_async(items, response, failure)
+                if self.is_async
+                else _replay_sync(items, response, failure)
             )
             return stream
-        return _replay_async(items, None) if self.is_async else _replay_sync(items, None)
+        if self.is_async:
+            return _replay_async(items, None, failure)
+        return _replay_sync(items, None, failure)
 
 
-def _replay_sync(items: list[Any], response: Any) -> Iterator[Any]:
+def _replay_sync(
+    items: list[Any], response: Any, failure: Callable[[], BaseException] | None
+) -> Iterator[Any]:
+    __tracebackhide__ = True
     try:
         yield from items
+        if failure is not None:
+            raise failure()
     finally:
         if response is not None:
             response.close()
 
 
-async def _replay_async(items: list[Any], response: Any) -> AsyncIterator[Any]:
+async def _replay_async(
+    items: list[Any], response: Any, failure: Callable[[], BaseException] | None
+) -> AsyncIterator[Any]:
+    __tracebackhide__ = True
     try:
         for item in items:
             yield item
+        if failure is not None:
+            raise failure()
     finally:
         if response is not None:
             await response.aclose()
@@ -95,23 +112,28 @@ def is_sdk_stream(value: Any) -> bool:
     )
 
 
+#: ``done(record, error)``: the stream ended (``error``: what it raised while read, if it did)
+Done = Callable[[RecordedStream, "BaseException | None"], None]
+
+
 class StreamTap:
-    """Records the items of one stream as the agent reads them; :meth:`finish` hands the
-    :class:`RecordedStream` to ``done`` once (at the stream's end, its closing, or the test's
-    end, whichever comes first)."""
+    """Records the items of one stream as the agent reads them, and the error it raises while
+    read, if it does; :meth:`finish` hands them to ``done`` once (at the stream's end, its
+    closing, or the test's end, whichever comes first)."""
 
-    __slots__ = ("done", "finished", "record", "step")
+    __slots__ = ("done", "error", "finished", "record", "step")
 
-    def __init__(self, record: RecordedStream, step: Step, done: Callable[[RecordedStream], None]):
+    def __init__(self, record: RecordedStream, step: Step, done: Done):
         self.record = record
         self.step = step
         self.done = done
         self.finished = False
+        self.error: BaseException | None = None
 
     def finish(self) -> None:
         if not self.finished:
             self.finished = True
-            self.done(self.record)
+            self.done(self.record, self.error)
 
     def sync(self, inner: Iterator[Any]) -> Iterator[Any]:
         items, step = self.record.items, self.step
@@ -122,6 +144,9 @@ class StreamTap:
                 except StopIteration:
                     self.record.complete = True
                     return
+                except Exception as exc:  # (closing it, or a cancellation, is no error of it)
+                    self.error = exc
+                    raise
                 items.append(item)
                 yield item
         finally:
@@ -139,6 +164,9 @@ class StreamTap:
                 except StopAsyncIteration:
                     self.record.complete = True
                     return
+                except Exception as exc:
+                    self.error = exc
+                    raise
                 items.append(item)
                 yield item
         finally:
@@ -168,9 +196,7 @@ def is_stream(value: Any) -> bool:
     return inspect.isgenerator(value) or inspect.isasyncgen(value) or is_sdk_stream(value)
 
 
-def tap(
-    value: Any, step: Step, done: Callable[[RecordedStream], None]
-) -> tuple[Any, StreamTap | None]:
+def tap(value: Any, step: Step, done: Done) -> tuple[Any, StreamTap | None]:
     """If ``value`` is a stream: what the agent gets instead (the same SDK object, its iterator
     tapped; or a recording generator) and the tap; else ``(value, None)``."""
     if is_sdk_stream(value):

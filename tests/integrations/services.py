@@ -8,7 +8,9 @@ whose transport is :class:`httpx2.MockTransport`::
 
 Answers are the real APIs' JSON, deterministic, and depend on the request (they echo the last
 user message), so a changed prompt gives a changed answer. A user message containing ``[429]``
-or a model name containing ``busy`` is answered with the API's real rate-limit error.
+or a model name containing ``busy`` is answered with the API's real rate-limit error; a streamed
+chat completion of a model whose name contains ``broken-stream`` loses its connection after
+three chunks.
 
 Each service counts its requests and keeps their bodies. It is *sealed* while the environment
 variable ``CLEARSTONE_SERVICES_SEALED`` is set (the harness sets it for replay runs): any request
@@ -32,6 +34,23 @@ CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z, so answers do not depend on the
 
 class LiveServiceReached(BaseException):
     """The live service was reached during replay."""
+
+
+class _BrokenBody(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """An event stream whose connection drops after its first events (read by a sync or an
+    async client)."""
+
+    def __init__(self, body: bytes, events: int) -> None:
+        self.parts = [part + b"\n\n" for part in body.split(b"\n\n") if part][:events]
+
+    def __iter__(self) -> Any:
+        yield from self.parts
+        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
+
+    async def __aiter__(self) -> Any:
+        for part in self.parts:
+            yield part
+        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
 
 
 def _digest(*parts: str) -> str:
@@ -179,12 +198,12 @@ class FakeOpenAI(_Service):
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         finish = "tool_calls" if tool_calls else "stop"
         if body.get("stream"):
-            return httpx2.Response(
-                200,
-                headers={**headers, "content-type": "text/event-stream; charset=utf-8"},
-                content=self._chat_chunks(key, model, content, tool_calls, finish, usage,
-                                          body.get("stream_options") or {}),
-            )
+            chunks = self._chat_chunks(key, model, content, tool_calls, finish, usage,
+                                       body.get("stream_options") or {})
+            sse_headers = {**headers, "content-type": "text/event-stream; charset=utf-8"}
+            if "broken-stream" in model:  # the connection drops after three chunks
+                return httpx2.Response(200, headers=sse_headers, stream=_BrokenBody(chunks, 3))
+            return httpx2.Response(200, headers=sse_headers, content=chunks)
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None,
                                    "annotations": []}
         if tool_calls:

@@ -284,6 +284,40 @@ def test_a_session_after_the_sdk_was_imported_again_replays_through_its_patch(
 
 
 
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_a_stream_that_breaks_replays_its_chunks_then_the_same_error(
+    stack: Stack, is_async: bool
+) -> None:
+    """The connection drops after three chunks: the agent read them, then caught the SDK's
+    error. Replay gives the same chunks, then the same error class at the same point.
+    Before the fix: the error was not recorded and the replayed stream ended normally."""
+    client, create, run = (
+        ("async_openai_client", ACREATE, "asyncio.run(replay.run(read, async_openai_client))")
+        if is_async
+        else ("openai_client", CREATE, "replay.run(read, openai_client)")
+    )
+    loop = "async for" if is_async else "for"
+    define = "async def" if is_async else "def"
+    wait = "await " if is_async else ""
+    stack.write_test("broken", HEADER + f"""
+@pytest.mark.replay("goldens/broken.ckpt", mock={{"llm": "{create}"}})
+def test_it(replay, {client}):
+    {define} read(client):
+        parts = []
+        try:
+            stream = {wait}client.chat.completions.create(
+                model="gpt-broken-stream", messages=app.messages_for("Lisbon?"), stream=True)
+            {loop} chunk in stream:
+                parts.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+        except openai.APIConnectionError as exc:
+            parts.append("lost: " + type(exc).__name__)
+        return parts
+    parts = {run}
+    assert len(parts) == 4 and parts[-1] == "lost: APIConnectionError", parts
+""")
+    stack.roundtrip()
+
 @pytest.mark.parametrize("wrapper", ["with_raw_response", "with_streaming_response"])
 def test_a_raw_response_is_refused_naming_the_wrapper_and_a_fix_for_the_sdk_user(
     stack: Stack, wrapper: str

@@ -588,6 +588,67 @@ def test_an_async_divergence_points_at_the_agents_line_not_the_plugins(pytester,
     result.stdout.fnmatch_lines(["*app.py:*", "*ReplayDivergenceError*"])
     result.stdout.no_fnmatch_line("*callables.py*")
 
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["generator", "async-generator"])
+def test_a_generator_target_that_raises_midway_replays_its_chunks_then_the_error(
+    pytester, is_async
+):
+    # Expected: the chunks the target yielded before it raised are replayed, then the error.
+    # Before the fix: only the error was recorded, so the replay raised before the first chunk.
+    words = (
+        """
+        async def words(prompt):
+            for word in ("a", "b"):
+                yield word
+            raise ConnectionError("lost")
+
+        class Agent:
+            async def handle(self, prompt):
+                parts = []
+                try:
+                    async for word in words(prompt):
+                        parts.append(word)
+                except ConnectionError as exc:
+                    parts.append("error: " + str(exc))
+                return parts
+        """
+        if is_async
+        else """
+        def words(prompt):
+            yield from ("a", "b")
+            raise ConnectionError("lost")
+
+        class Agent:
+            def handle(self, prompt):
+                parts = []
+                try:
+                    for word in words(prompt):
+                        parts.append(word)
+                except ConnectionError as exc:
+                    parts.append("error: " + str(exc))
+                return parts
+        """
+    )
+    run = "asyncio.run(replay.run(Agent().handle, 'hi'))" if is_async else (
+        "replay.run(Agent().handle, 'hi')"
+    )
+    _write(
+        pytester,
+        words,
+        f"""
+        import asyncio
+
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={{"llm": "app.words"}})
+        def test_it(replay):
+            assert {run} == ["a", "b", "error: lost"]
+    """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
 LAZY_APP = """
 import asyncio
 import random
