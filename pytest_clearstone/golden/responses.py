@@ -21,7 +21,7 @@ from ..errors import (
     ReplayExhaustedError,
     UnusedResponsesError,
 )
-from ..tracing.span import Recorded, Span
+from ..tracing.span import CAUSE_DEPTH, Recorded, Span
 from .ignore import IgnorePaths
 from .targets import Target
 from .threads import branch_running_loop, current_branch
@@ -130,7 +130,9 @@ class Responses:
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
-def rebuild_exception(error: dict[str, Any], *, allow_pickle: bool = False) -> BaseException:
+def rebuild_exception(
+    error: dict[str, Any], *, allow_pickle: bool = False, depth: int = 1
+) -> BaseException:
     """The recorded exception: the same type when importable, else :class:`RecordedError`
     saying why.
 
@@ -138,7 +140,8 @@ def rebuild_exception(error: dict[str, Any], *, allow_pickle: bool = False) -> B
     ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). A record whose
     values cannot be decoded gives a :class:`RecordedError`. Any exception class is rebuilt but
     those that stop the run (``KeyboardInterrupt``, ``SystemExit``): ``asyncio.CancelledError``
-    is a ``BaseException``.
+    is a ``BaseException``. Its notes and the exception it was raised from (``cause``, up to
+    :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in all) come back with it.
     """
     module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
     message = str(error.get("message", ""))
@@ -166,6 +169,12 @@ def rebuild_exception(error: dict[str, Any], *, allow_pickle: bool = False) -> B
     if attributes:
         with contextlib.suppress(Exception):
             vars(rebuilt).update(codec.decode(attributes, allow_pickle=allow_pickle))
+    notes = error.get("notes")
+    if type(notes) is list and notes:
+        vars(rebuilt)["__notes__"] = [str(note) for note in notes]  # (add_note: 3.11+)
+    cause = error.get("cause")
+    if type(cause) is dict and depth < CAUSE_DEPTH:
+        rebuilt.__cause__ = rebuild_exception(cause, allow_pickle=allow_pickle, depth=depth + 1)
     return rebuilt
 
 

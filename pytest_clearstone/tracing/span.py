@@ -489,12 +489,18 @@ def init_slots(
     span._attrs_tree = None
 
 
-def exception_record(exc: BaseException) -> dict[str, Any]:
+#: how many exceptions of a ``raise ... from`` chain a record keeps (the error and its causes)
+CAUSE_DEPTH = 4
+
+
+def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     """The JSON-compatible description of an exception stored on a span.
 
     ``{"type", "module", "message", "args"}`` and, when the exception has any,
-    ``"attributes"``; ``args`` and ``attributes`` are codec-encoded. A span's record stays
-    encoded wherever the span comes from (recorded live, the trace store, a checkpoint file):
+    ``"attributes"``, ``"notes"`` (``add_note``) and ``"cause"`` (the record of the exception it
+    was raised from, up to :data:`CAUSE_DEPTH` in all); ``args`` and ``attributes`` are
+    codec-encoded. A span's record stays encoded wherever the span comes from (recorded live,
+    the trace store, a checkpoint file):
     :func:`~pytest_clearstone.golden.responses.rebuild_exception` decodes them, once.
     """
     t = type(exc)
@@ -511,4 +517,9 @@ def exception_record(exc: BaseException) -> dict[str, Any]:
     attributes = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__")}
     if attributes:  # e.g. an SDK error's status code: the agent may branch on it
         record["attributes"] = codec.encode(attributes)
+    notes = getattr(exc, "__notes__", None)
+    if isinstance(notes, list) and notes:
+        record["notes"] = [str(note) for note in notes]
+    if exc.__cause__ is not None and depth < CAUSE_DEPTH:  # (pydantic-ai: the SDK's error)
+        record["cause"] = exception_record(exc.__cause__, depth + 1)
     return record

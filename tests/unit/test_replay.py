@@ -250,6 +250,31 @@ def test_exception_of_a_type_that_cannot_be_imported(mods: dict[str, ModuleType]
     )
 
 
+
+def test_a_recorded_exception_keeps_its_cause_and_notes(mods: dict[str, ModuleType]) -> None:
+    # Expected: the exception an error was raised from (`raise X from Y`: pydantic-ai's
+    # ModelHTTPError from the SDK's error) and its notes come back with it on replay.
+    # Before the fix: __cause__ was None and __notes__ missing.
+    tools = mods["cs_tools"]
+    try:
+        try:
+            raise KeyError("k")
+        except KeyError as inner:
+            raise tools.ToolFailed("quota", 7) from inner
+    except tools.ToolFailed as exc:
+        exc.add_note("while searching flights")
+        error = exc
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("tool", "fetch", {"query": "q", "limit": 3}, error=error)
+    with pytest.raises(tools.ToolFailed) as info:
+        ReplayEngine(rec.checkpoint(agent, step.span_id)).replay_from_checkpoint(
+            "lookup", "q", mock_config=FETCH
+        )
+    assert info.value.__notes__ == ["while searching flights"]
+    cause = info.value.__cause__
+    assert type(cause) is KeyError and cause.args == ("k",)
+
 def test_a_recorded_cancellation_is_raised_again_as_itself(mods: dict[str, ModuleType]) -> None:
     # Expected: an exception outside Exception (asyncio.CancelledError, a BaseException) is
     # rebuilt as its class, so the agent's `except asyncio.CancelledError` runs on replay too.
