@@ -802,10 +802,12 @@ def _network_guard(item: pytest.Item) -> NetworkGuard | None:
 def _unittest_skipped(item: pytest.Item) -> bool:
     """Whether unittest will skip the test (``@unittest.skip`` on its method or class): its
     golden is neither read nor recorded, as for a test pytest skips before it runs."""
-    return bool(
-        getattr(getattr(item, "obj", None), "__unittest_skip__", False)
-        or getattr(getattr(item, "cls", None), "__unittest_skip__", False)
-    )
+    obj = getattr(item, "obj", None)
+    if getattr(obj, "__unittest_skip__", False):
+        return True
+    # the class of a method's instance (not item.cls: it walks the collection tree, per test)
+    owner = getattr(obj, "__self__", None)
+    return owner is not None and bool(getattr(type(owner), "__unittest_skip__", False))
 
 
 def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:

@@ -182,11 +182,21 @@ def test_a_unittest_method_skipped_by_its_decorator_is_skipped_in_every_mode(
             @unittest.skip("not ready")
             def test_later(self):
                 self.replay.run(app.complete, "later")
+
+        @unittest.skip("not ready either")
+        @pytest.mark.replay(mock={"llm": "app.complete"})
+        class TestSkipped(unittest.TestCase):
+            @pytest.fixture(autouse=True)
+            def _replay(self, replay):
+                self.replay = replay
+
+            def test_never(self):
+                self.replay.run(app.complete, "never")
         """,
     )
     recorded = pytester.runpytest("--clearstone-record")
-    recorded.assert_outcomes(passed=1, skipped=1)
+    recorded.assert_outcomes(passed=1, skipped=2)
     recorded.stdout.no_fnmatch_line("*not written*")
     replayed = pytester.runpytest()
-    replayed.assert_outcomes(passed=1, skipped=1)
+    replayed.assert_outcomes(passed=1, skipped=2)
     replayed.stdout.no_fnmatch_line("*missing*")
