@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import sys
 import weakref
@@ -158,17 +157,18 @@ def rebuild_exception(
         return RecordedError(full, message, why="raised again, it would stop the test run")
     try:
         args = tuple(codec.decode(error.get("args") or [message], allow_pickle=allow_pickle))
+        attributes = error.get("attributes")
+        decoded = codec.decode(attributes, allow_pickle=allow_pickle) if attributes else None
     except Exception as exc:
-        return RecordedError(full, message, why=f"its arguments could not be decoded: {exc}")
+        what = "arguments or attributes"
+        return RecordedError(full, message, why=f"its {what} could not be decoded: {exc}")
     try:
         rebuilt: BaseException = obj(*args)
     except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
         rebuilt = obj.__new__(obj)
         rebuilt.args = args
-    attributes = error.get("attributes")
-    if attributes:
-        with contextlib.suppress(Exception):
-            vars(rebuilt).update(codec.decode(attributes, allow_pickle=allow_pickle))
+    if type(decoded) is dict:
+        vars(rebuilt).update(decoded)
     notes = error.get("notes")
     if type(notes) is list and notes:
         vars(rebuilt)["__notes__"] = [str(note) for note in notes]  # (add_note: 3.11+)

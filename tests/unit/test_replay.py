@@ -275,6 +275,31 @@ def test_a_recorded_exception_keeps_its_cause_and_notes(mods: dict[str, ModuleTy
     cause = info.value.__cause__
     assert type(cause) is KeyError and cause.args == ("k",)
 
+
+def test_a_recorded_exception_whose_attributes_cannot_be_decoded_says_so(
+    mods: dict[str, ModuleType],
+) -> None:
+    # Expected: a damaged attribute of a recorded error (a tag edited by hand) is told, naming
+    # what failed and the fix. Before the fix: every attribute was dropped silently and the
+    # agent failed later on a missing one (AttributeError: ... no attribute 'status_code').
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        span = rec.call("tool", "fetch", {"query": "q", "limit": 3}, "unused")
+    checkpoint = rec.checkpoint(agent, step.span_id)
+    recorded = checkpoint.trace.get_span(span.span_id)
+    recorded._output = None
+    recorded._error = {
+        "type": "ToolFailed",
+        "module": "cs_tools",
+        "message": "busy",
+        "args": ["busy"],
+        "attributes": {"status_code": 429, "body": {"__cs__": "no_such_tag", "v": 1}},
+    }
+    with pytest.raises(RecordedError) as info:
+        ReplayEngine(checkpoint).replay_from_checkpoint("lookup", "q", mock_config=FETCH)
+    assert "its arguments or attributes could not be decoded" in str(info.value)
+    assert "no_such_tag" in str(info.value) and "re-record the test" in str(info.value)
+
 def test_a_recorded_cancellation_is_raised_again_as_itself(mods: dict[str, ModuleType]) -> None:
     # Expected: an exception outside Exception (asyncio.CancelledError, a BaseException) is
     # rebuilt as its class, so the agent's `except asyncio.CancelledError` runs on replay too.
