@@ -77,16 +77,6 @@ def test_it(replay):
                       "hotels for Rome #1: 7 options")
     assert agent.runs[0]["tools"] == ["search_flights", "search_hotels"]
 """,
-    "stream_messages": """
-# stream_mode="messages" reads the tokens from the chat model's streaming callbacks: mock the
-# method that streams them (its run_manager, LangChain's callback manager, left out of matching)
-@pytest.mark.replay("goldens/tokens.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._stream"},
-                    ignore=["run_manager"])
-def test_it(replay):
-    parts = replay.run(app.TokenStreamer(app.make_llm()).tokens, "Oslo")
-    assert [node for node, _ in parts][:1] == ["plan"] and len(parts) > 4
-    assert "".join(text for node, text in parts if node == "merge").startswith("Answer to 'merge")
-""",
     "checkpointer_memory": """
 @pytest.mark.replay("goldens/memory.ckpt", mock=MOCK, ignore=CONFIG)
 def test_it(replay):
