@@ -363,7 +363,11 @@ def _root_chunks(name: str | None, width: int) -> list[str]:
 
 
 def cmd_traces(args: argparse.Namespace, out: _Out) -> int:
-    summaries = open_store(_db(args)).list_traces(limit=args.limit)
+    store = open_store(_db(args))
+    try:
+        summaries = store.list_traces(limit=args.limit)
+    finally:
+        store.close()
     if args.slow is not None:
         summaries = [
             s for s in summaries if s.duration_ms is not None and s.duration_ms > args.slow
@@ -398,13 +402,16 @@ def cmd_trace(args: argparse.Namespace, out: _Out) -> int:
         args.db, args.trace_id = None, args.db  # trace ID: the default store
     db = _db(args)
     store = open_store(db, allow_pickle=args.allow_pickle)
-    trace_id = args.trace_id
-    if trace_id is None:
-        latest = store.list_traces(limit=1)
-        if not latest:
-            raise TraceStoreError(f"the trace store {db!r} holds no traces")
-        trace_id = latest[0].trace_id
-    trace = store.get_trace(trace_id)
+    try:
+        trace_id = args.trace_id
+        if trace_id is None:
+            latest = store.list_traces(limit=1)
+            if not latest:
+                raise TraceStoreError(f"the trace store {db!r} holds no traces")
+            trace_id = latest[0].trace_id
+        trace = store.get_trace(trace_id)
+    finally:
+        store.close()
     spans = list(walk_tree(trace.spans))
     if args.slow is not None:
         spans = [

@@ -428,7 +428,8 @@ class Encoder:
             return {TAG: "uuid", "v": str(v)}
         if t is complex:
             return {TAG: "complex", "v": [repr(v.real), repr(v.imag)]}
-        if isinstance(v, PurePath) and t.__module__ == "pathlib":
+        # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
+        if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             return {TAG: "path", "v": str(v)}
         if isinstance(v, type) and is_importable(v) and findable(v):  # a class as a value
             return {TAG: "class", "cls": f"{v.__module__}:{reachable_name(v)}"}

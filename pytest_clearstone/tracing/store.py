@@ -21,6 +21,7 @@ writes to it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import operator
 import os
@@ -617,6 +618,14 @@ class TraceStore:
             if self._conn is not None and not self.is_memory:
                 self._conn.close()
                 self._conn = None
+
+    def __del__(self) -> None:
+        # a store dropped with its connection open (one reopened after close(), a ":memory:"
+        # one) closes it: Python 3.13 warns of an unclosed database at its collection
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def __repr__(self) -> str:
         return f"<TraceStore {self.db_path!r}>"
