@@ -3,6 +3,7 @@ diffed line by line like pytest, values in full under -vv."""
 
 from __future__ import annotations
 
+import collections
 import inspect
 import warnings
 from typing import Any
@@ -867,7 +868,8 @@ CORNERS: dict[str, list[str]] = {
     "int_and_float_in_a_set": ["root['z']: 1 -> 2", "root['s']: added 1.0", "root['s']: removed 1"],
     "in_an_ordered_dict": ["root['o'][0]['a']: 1 (int) -> 1.0 (float)", "root['z']: 1 -> 2"],
     "ordered_dict_and_dict": [
-        "root['o'][0]: OrderedDict([('a', 1)]) (OrderedDict) -> {'a': 1} (dict)",
+        # (its repr changed in Python 3.12: OrderedDict({'a': 1}))
+        f"root['o'][0]: {collections.OrderedDict(a=1)!r} (OrderedDict) -> {{'a': 1}} (dict)",
         "root['z']: 1 -> 2",
     ],
     "deep_in_a_long_list": ["root['l'][300]['i']: 300 (int) -> 300.0 (float)", "root['z']: 1 -> 2"],
