@@ -256,8 +256,9 @@ class _Walk:
     def _container(self, v: Any, path: str) -> Any:
         if isinstance(v, dict):
             kept = _model_output(v.__contains__, lambda name: v.get(name, _ABSENT))
-            entries = {
-                k: x if k in kept else self.keyed(k, x, f"{path}[{k!r}]") for k, x in v.items()
+            entries = {  # (a snapshot: another thread may change a library's dict meanwhile)
+                k: x if k in kept else self.keyed(k, x, f"{path}[{k!r}]")
+                for k, x in list(v.items())
             }
             if type(v) is dict:
                 return entries

@@ -72,7 +72,8 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
             return False
         # a plain dict's tree has its keys (a tagged one stands for another value)
         plain = type(tree) is dict and TAG not in tree and tree.keys() == b.keys()
-        return all(_same(a[k], b[k], tree[k] if plain else UNKNOWN) for k in a)
+        # (a snapshot of the keys: another thread may change a library's dict meanwhile)
+        return all(_same(a[k], b[k], tree[k] if plain else UNKNOWN) for k in list(a))
     kind = kind_of(t)
     if kind or dataclasses.is_dataclass(t):
         if tree is not UNKNOWN and kind in REFERENCE_TAGS and not REGISTRY.active:

@@ -368,7 +368,8 @@ class Encoder:
             d: dict[str, Any] = {}
             k: Any = None
             try:
-                for k, x in v.items():
+                # a snapshot: another thread may change a library's dict while it is stored
+                for k, x in list(v.items()):
                     if type(k) is not str or k == TAG:
                         break
                     d[k] = self._enc(x)
@@ -384,7 +385,7 @@ class Encoder:
         items = []
         k: Any = None
         try:
-            for k, x in v.items():
+            for k, x in list(v.items()):
                 items.append([self._enc(k), self._enc(x)])
         except _Unencodable as exc:
             exc.path.insert(0, f"[{k!r}]")

@@ -442,3 +442,37 @@ def test_matcher_gives_the_inner_matcher_prepared_arguments() -> None:
     recorded = r({"api_key": "k", "q": f"use {OPENAI}"})
     assert r.matcher(inner)("t", 1, recorded, {"api_key": "other", "q": f"use {OPENAI}"}) is True
     assert seen == [{"api_key": PLACEHOLDER, "q": f"use {PLACEHOLDER}"}]
+
+
+@pytest.mark.parametrize("walk", ["redaction", "encoding"])
+def test_a_dict_another_thread_changes_while_it_is_recorded_is_walked_as_it_was(walk: str) -> None:
+    # Expected: recording a call whose arguments hold a dict a library thread keeps changing
+    # (LangGraph's InMemorySaver storage, reached through the config passed to the model) walks a
+    # snapshot of each dict. Before the fix: "RuntimeError: dictionary changed size during
+    # iteration" failed the recording now and then.
+    import sys
+    import threading
+
+    shared = {f"k{i}": {"v": f"value {i}"} for i in range(3000)}
+    stop = threading.Event()
+
+    def churn() -> None:
+        n = 0
+        while not stop.is_set():
+            shared[f"extra{n % 50}"] = {"v": n}
+            shared.pop(f"extra{(n + 25) % 50}", None)
+            n += 1
+
+    walker = Redactor().redact if walk == "redaction" else codec.encode
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # the threads take turns often, as they may on a loaded machine
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        for _ in range(30):
+            walked = walker({"config": {"storage": shared}})
+            assert len(walked["config"]["storage"]) >= 3000
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
