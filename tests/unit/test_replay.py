@@ -230,14 +230,23 @@ def test_recorded_exceptions_are_raised_again(mods: dict[str, ModuleType]) -> No
         assert info.value.args == expected
 
 
-def test_exception_of_a_type_that_cannot_be_imported(mods: dict[str, ModuleType]) -> None:
+def _with_error_record(mods: dict[str, ModuleType], error: dict[str, Any]) -> Any:
+    """A checkpoint whose one recorded call to ``cs_tools.fetch`` raised, as ``error`` (an
+    exception record written as a golden holds it)."""
     agent = mods["cs_tool_agent"].ToolAgent()
     with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
         span = rec.call("tool", "fetch", {"query": "q", "limit": 3}, "unused")
     checkpoint = rec.checkpoint(agent, step.span_id)
     recorded = checkpoint.trace.get_span(span.span_id)
     recorded._output = None
-    recorded._error = {"type": "RateLimit", "module": "vendor_sdk.errors", "message": "slow down"}
+    recorded._error = error
+    return checkpoint
+
+
+def test_exception_of_a_type_that_cannot_be_imported(mods: dict[str, ModuleType]) -> None:
+    checkpoint = _with_error_record(
+        mods, {"type": "RateLimit", "module": "vendor_sdk.errors", "message": "slow down"}
+    )
     with pytest.raises(RecordedError) as info:
         ReplayEngine(checkpoint).replay_from_checkpoint("lookup", "q", mock_config=FETCH)
     assert info.value.type_name == "vendor_sdk.errors.RateLimit"
@@ -282,19 +291,16 @@ def test_a_recorded_exception_whose_attributes_cannot_be_decoded_says_so(
     # Expected: a damaged attribute of a recorded error (a tag edited by hand) is told, naming
     # what failed and the fix. Before the fix: every attribute was dropped silently and the
     # agent failed later on a missing one (AttributeError: ... no attribute 'status_code').
-    agent = mods["cs_tool_agent"].ToolAgent()
-    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
-        span = rec.call("tool", "fetch", {"query": "q", "limit": 3}, "unused")
-    checkpoint = rec.checkpoint(agent, step.span_id)
-    recorded = checkpoint.trace.get_span(span.span_id)
-    recorded._output = None
-    recorded._error = {
-        "type": "ToolFailed",
-        "module": "cs_tools",
-        "message": "busy",
-        "args": ["busy"],
-        "attributes": {"status_code": 429, "body": {"__cs__": "no_such_tag", "v": 1}},
-    }
+    checkpoint = _with_error_record(
+        mods,
+        {
+            "type": "ToolFailed",
+            "module": "cs_tools",
+            "message": "busy",
+            "args": ["busy"],
+            "attributes": {"status_code": 429, "body": {"__cs__": "no_such_tag", "v": 1}},
+        },
+    )
     with pytest.raises(RecordedError) as info:
         ReplayEngine(checkpoint).replay_from_checkpoint("lookup", "q", mock_config=FETCH)
     assert "its arguments or attributes could not be decoded" in str(info.value)
