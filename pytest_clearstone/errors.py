@@ -459,11 +459,17 @@ class GoldenMismatchError(ReplayError):
         super().__init__("\n".join(lines))
 
 
+#: what to do about a recorded exception that cannot be rebuilt, unless its reason says more
+_RERECORD_THE_TEST = "To replay it as itself, re-record the test (pytest --clearstone-record)"
+
+
 class RecordedError(ClearstoneError, RuntimeError):
     """Stands in for a recorded exception whose type cannot be rebuilt at replay time (``why``:
-    the reason, e.g. its class could not be imported)."""
+    the reason, e.g. its class could not be imported; ``fix``: what to do about it)."""
 
-    def __init__(self, type_name: str, message: str, *, why: str = "") -> None:
+    def __init__(
+        self, type_name: str, message: str, *, why: str = "", fix: str = _RERECORD_THE_TEST
+    ) -> None:
         self.type_name = type_name
         self.message = message
         self.why = why
@@ -472,9 +478,7 @@ class RecordedError(ClearstoneError, RuntimeError):
             return
         super().__init__(
             f"{type_name}: {message} (recorded exception, replayed as RecordedError: {why}; an "
-            f"except clause for that class does not catch it. If the class was renamed or "
-            f"moved, re-record the test (pytest --clearstone-record), or keep the recorded name "
-            f"importable)"
+            f"except clause for that class does not catch it. {fix})"
         )
 
 

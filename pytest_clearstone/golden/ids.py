@@ -116,14 +116,18 @@ def patch_id_generators(stack: PatchStack, seed: int, live: Callable[[], bool]) 
 
 def _generator(seed: int, version: int, live: Callable[[], bool]) -> Callable[[], uuid.UUID]:
     stream: list[random.Random] = []  # created on first use (~5 us each)
+
+    def seeded_bits(n: int) -> int:
+        if not stream:
+            stream.append(random.Random(seed))
+        return stream[0].getrandbits(n)
+
     if version == 4:
 
         def next_id() -> uuid.UUID:
             if live():
                 return with_version(int.from_bytes(os.urandom(16), "big"), version)
-            if not stream:
-                stream.append(random.Random(seed))
-            return with_version(stream[0].getrandbits(128), version)
+            return with_version(seeded_bits(128), version)
 
         return next_id
     last = [-1]  # the time field of the last seeded id
@@ -132,9 +136,7 @@ def _generator(seed: int, version: int, live: Callable[[], bool]) -> Callable[[]
         ticks = clock_ticks(time.time_ns(), version)
         if live():  # the real clock (a live call runs outside the frozen one); no seeded state
             return with_time(ticks, version, int.from_bytes(os.urandom(8), "big"))
-        if not stream:
-            stream.append(random.Random(seed))
         last[0] = ticks = max(ticks, last[0] + 1)
-        return with_time(ticks, version, stream[0].getrandbits(62))
+        return with_time(ticks, version, seeded_bits(62))
 
     return next_time_based_id

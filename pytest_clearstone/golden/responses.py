@@ -150,7 +150,13 @@ def rebuild_exception(
         for part in name.split("."):
             obj = getattr(obj, part)
     except Exception as exc:
-        return RecordedError(full, message, why=f"its class could not be imported: {exc}")
+        return RecordedError(
+            full,
+            message,
+            why=f"its class could not be imported: {exc}",
+            fix="If the class was renamed or moved, re-record the test (pytest "
+            "--clearstone-record), or keep the recorded name importable",
+        )
     if not isinstance(obj, type) or not issubclass(obj, BaseException):
         return RecordedError(full, message, why="the recorded name is not an exception class")
     if issubclass(obj, _STOPS_THE_RUN):
@@ -159,9 +165,9 @@ def rebuild_exception(
         args = tuple(codec.decode(error.get("args") or [message], allow_pickle=allow_pickle))
         attributes = error.get("attributes")
         decoded = codec.decode(attributes, allow_pickle=allow_pickle) if attributes else None
-    except Exception as exc:
-        what = "arguments or attributes"
-        return RecordedError(full, message, why=f"its {what} could not be decoded: {exc}")
+    except Exception as exc:  # (a value edited by hand, or a type gone since the recording)
+        why = f"its arguments or attributes could not be decoded: {exc}"
+        return RecordedError(full, message, why=why)
     try:
         rebuilt: BaseException = obj(*args)
     except Exception:  # an __init__ with other parameters (keyword-only, extra ones)

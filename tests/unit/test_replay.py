@@ -306,6 +306,23 @@ def test_a_recorded_exception_whose_attributes_cannot_be_decoded_says_so(
     assert "its arguments or attributes could not be decoded" in str(info.value)
     assert "no_such_tag" in str(info.value) and "re-record the test" in str(info.value)
 
+
+def test_a_recorded_interrupt_is_not_raised_again_and_says_to_re_record(
+    mods: dict[str, ModuleType],
+) -> None:
+    # Expected: a recorded KeyboardInterrupt (Ctrl-C while recording) would stop the test run
+    # if raised again: it stands in as RecordedError, with the fix that fits (no renamed class).
+    checkpoint = _with_error_record(
+        mods, {"type": "KeyboardInterrupt", "module": "builtins", "message": "", "args": []}
+    )
+    with pytest.raises(RecordedError) as info:
+        ReplayEngine(checkpoint).replay_from_checkpoint("lookup", "q", mock_config=FETCH)
+    assert str(info.value) == (
+        "KeyboardInterrupt:  (recorded exception, replayed as RecordedError: raised again, it "
+        "would stop the test run; an except clause for that class does not catch it. To replay "
+        "it as itself, re-record the test (pytest --clearstone-record))"
+    )
+
 def test_a_recorded_cancellation_is_raised_again_as_itself(mods: dict[str, ModuleType]) -> None:
     # Expected: an exception outside Exception (asyncio.CancelledError, a BaseException) is
     # rebuilt as its class, so the agent's `except asyncio.CancelledError` runs on replay too.
