@@ -256,9 +256,12 @@ class _Walk:
     def _container(self, v: Any, path: str) -> Any:
         if isinstance(v, dict):
             kept = _model_output(v.__contains__, lambda name: v.get(name, _ABSENT))
-            entries = {  # (a snapshot: another thread may change a library's dict meanwhile)
+            # a copy, made with no Python code run meanwhile: another thread may change a
+            # library's dict while it is walked
+            snapshot = v.copy() if type(v) is dict else dict(v.items())
+            entries = {
                 k: x if k in kept else self.keyed(k, x, f"{path}[{k!r}]")
-                for k, x in list(v.items())
+                for k, x in snapshot.items()
             }
             if type(v) is dict:
                 return entries

@@ -68,12 +68,14 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
             for i, (x, y) in enumerate(zip(a, b, strict=True))
         )
     if t is dict:
+        # a copy, made with no Python code run meanwhile: another thread may change a library's
+        # dict while it is compared
+        a = a.copy()
         if a.keys() != b.keys():
             return False
         # a plain dict's tree has its keys (a tagged one stands for another value)
         plain = type(tree) is dict and TAG not in tree and tree.keys() == b.keys()
-        # (a snapshot of the keys: another thread may change a library's dict meanwhile)
-        return all(_same(a[k], b[k], tree[k] if plain else UNKNOWN) for k in list(a))
+        return all(_same(x, b[k], tree[k] if plain else UNKNOWN) for k, x in a.items())
     kind = kind_of(t)
     if kind or dataclasses.is_dataclass(t):
         if tree is not UNKNOWN and kind in REFERENCE_TAGS and not REGISTRY.active:

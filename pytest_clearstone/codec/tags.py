@@ -368,8 +368,9 @@ class Encoder:
             d: dict[str, Any] = {}
             k: Any = None
             try:
-                # a snapshot: another thread may change a library's dict while it is stored
-                for k, x in list(v.items()):
+                # a copy, made with no Python code run meanwhile: another thread may change a
+                # library's dict while it is stored
+                for k, x in v.copy().items():
                     if type(k) is not str or k == TAG:
                         break
                     d[k] = self._enc(x)
@@ -385,7 +386,7 @@ class Encoder:
         items = []
         k: Any = None
         try:
-            for k, x in list(v.items()):
+            for k, x in v.copy().items():  # (a copy, as in _enc)
                 items.append([self._enc(k), self._enc(x)])
         except _Unencodable as exc:
             exc.path.insert(0, f"[{k!r}]")

@@ -449,30 +449,49 @@ def test_a_dict_another_thread_changes_while_it_is_recorded_is_walked_as_it_was(
     # Expected: recording a call whose arguments hold a dict a library thread keeps changing
     # (LangGraph's InMemorySaver storage, reached through the config passed to the model) walks a
     # snapshot of each dict. Before the fix: "RuntimeError: dictionary changed size during
-    # iteration" failed the recording now and then.
+    # iteration" failed the recording now and then; `list(d.items())` was not the fix either (seen
+    # once in CI): the tuples it makes can start a garbage collection, whose finalizers are Python
+    # code, during which the other thread runs.
+    import gc
     import sys
     import threading
+    import time
 
     shared = {f"k{i}": {"v": f"value {i}"} for i in range(3000)}
     stop = threading.Event()
+
+    def pause() -> None:  # a Python call: the thread may hand over the GIL between its changes
+        pass
 
     def churn() -> None:
         n = 0
         while not stop.is_set():
             shared[f"extra{n % 50}"] = {"v": n}
+            pause()
             shared.pop(f"extra{(n + 25) % 50}", None)
             n += 1
 
+    class Finalized:  # garbage in a cycle whose finalizer lets the other thread run
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            time.sleep(0.0002)
+
     walker = Redactor().redact if walk == "redaction" else codec.encode
-    interval = sys.getswitchinterval()
+    interval, threshold = sys.getswitchinterval(), gc.get_threshold()
     sys.setswitchinterval(1e-5)  # the threads take turns often, as they may on a loaded machine
+    gc.set_threshold(50)  # collections start often, inside the walk
     thread = threading.Thread(target=churn)
     thread.start()
     try:
-        for _ in range(30):
+        for _ in range(40):
+            for _ in range(20):
+                Finalized()
             walked = walker({"config": {"storage": shared}})
             assert len(walked["config"]["storage"]) >= 3000
     finally:
         stop.set()
         thread.join()
         sys.setswitchinterval(interval)
+        gc.set_threshold(*threshold)
