@@ -67,6 +67,9 @@ _paths_by_type: dict[tuple[type, type], str | None] = {}
 #: the path found to a resource its client holds, by the resource (followed again to check it
 #: before it is used): a replayed SDK call encodes its resource to compare its ``self``
 _held: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+#: the id of the resource whose path was found last, and that path: an agent makes its calls
+#: through one resource, and a weak dictionary's lookup costs more than the rest of the check
+_last_held: tuple[int, str] = (0, "")
 
 
 @per_type
@@ -126,7 +129,8 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
 
 def _settings(v: Any, base: str) -> dict[str, Any]:
     """What a client reference stores of client ``v`` (of the known client class ``base``)."""
-    settings: dict[str, Any] = {"base_url": _url_text(v.base_url)}
+    url = vars(v).get("_base_url") if _base_url_is_attribute(type(v)) else None
+    settings: dict[str, Any] = {"base_url": _url_text(v.base_url if url is None else url)}
     timeout = _timeout(v.timeout)
     if timeout is not _OMIT:
         settings["timeout"] = timeout
@@ -135,6 +139,18 @@ def _settings(v: Any, base: str) -> dict[str, Any]:
     else:
         settings["follow_redirects"] = bool(v.follow_redirects)
     return settings
+
+
+@per_type
+def _base_url_is_attribute(t: type) -> bool:
+    """Whether client class ``t``'s ``base_url`` is its library's own property, which returns
+    the client's ``_base_url`` (read directly: a replayed SDK call reads it at every call, and
+    openai's property runs an import statement at every read, ~13,000 instructions). A subclass
+    that defines its own ``base_url`` is read through it."""
+    prop = getattr(t, "base_url", None)
+    fget = prop.fget if isinstance(prop, property) else None
+    library = (client_base(t) or "").partition(":")[0]
+    return bool(library) and getattr(fget, "__module__", "").partition(".")[0] == library
 
 
 #: the base URL written last, and its text: a replayed SDK call compares its client's settings
@@ -418,16 +434,22 @@ def resource_path(client: Any, resource: Any) -> str | None:
     client holds that very object, else where it creates one of the same class (tried first
     where the resource's module says it lives, ``openai.resources.chat.completions...``:
     creating every resource of a client imports the whole SDK)."""
+    global _last_held
+    resource_id, last = _last_held
+    if resource_id == id(resource) and _follow(client, last) is resource:
+        return last  # (checked: another object may have the id of one gone)
     try:
         known = _held.get(resource)
     except TypeError:  # not hashable or not weakly referenceable: not remembered
         known = None
     if known is not None and _follow(client, known) is resource:
+        _last_held = (id(resource), known)
         return known
     found = _find(client, resource, create=False)
     if found is not None:
         with contextlib.suppress(TypeError):
             _held[resource] = found
+        _last_held = (id(resource), found)
     else:
         key = (type(client), type(resource))
         if key not in _paths_by_type:

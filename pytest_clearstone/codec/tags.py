@@ -224,7 +224,8 @@ class DocumentScan:
                 for path in paths:
                     parent, key = _at(doc, path)
                     values.append(parent[key])
-                tags, pickles = _tag_counts(values)
+                # (a file as written: its index reaches every tag, so they need not be counted)
+                tags, pickles = _tag_counts(values, count_tags=not complete)
                 if complete or tags == self.tag_count:
                     self._pickle = pickles > 0
                 else:
@@ -240,18 +241,20 @@ _TAG_KEYS = (f'{{"{TAG}":'.encode(), f',"{TAG}":'.encode())
 _PICKLE_TAGS = tuple(key + b'"pickle"' for key in _TAG_KEYS)
 
 
-def _tag_counts(values: list[Any]) -> tuple[int, int]:
-    """How many tags the parsed ``values`` hold, nested ones included, and how many of them are
-    ``pickle`` tags: counted in their compact JSON text when orjson can write it (a few times
-    faster than walking them; in that text a tag key is ``{"__cs__":`` or ``,"__cs__":`` and
-    nothing else is, a string's quotes being escaped), else by walking them."""
+def _tag_counts(values: list[Any], *, count_tags: bool = True) -> tuple[int, int]:
+    """How many tags the parsed ``values`` hold, nested ones included (0 unless
+    ``count_tags``), and how many of them are ``pickle`` tags: counted in their compact JSON
+    text when orjson can write it (a few times faster than walking them; in that text a tag key
+    is ``{"__cs__":`` or ``,"__cs__":`` and nothing else is, a string's quotes being escaped),
+    else by walking them."""
     if orjson is not None and values:
         try:
             text = orjson.dumps(values)
         except orjson.JSONEncodeError:  # an integer wider than 64 bits, too deep a nesting
             pass
         else:
-            return sum(map(text.count, _TAG_KEYS)), sum(map(text.count, _PICKLE_TAGS))
+            tags = sum(map(text.count, _TAG_KEYS)) if count_tags else 0
+            return tags, sum(map(text.count, _PICKLE_TAGS))
     acc = [0, 0]
     for value in values:
         _survey(value, acc)

@@ -1096,6 +1096,58 @@ def test_the_path_to_a_held_resource_is_remembered_and_checked_before_it_is_used
         assert len(searched) == 3
 
 
+def test_the_path_remembered_last_is_checked_against_the_client_it_is_asked_for() -> None:
+    # the last resource's path is kept by its id, and followed on the client asked about: two
+    # resources of one client, asked in turn, each get their own path
+    openai = pytest.importorskip("openai")
+    from pytest_clearstone.codec import clients
+
+    client = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v1")
+    chat, legacy = client.chat.completions, client.completions
+    for _ in range(2):
+        assert clients.resource_path(client, chat) == "chat.completions"
+        assert clients.resource_path(client, legacy) == "completions"
+    other = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v1")
+    assert clients.resource_path(other, legacy) == "completions"  # (by its type: not held)
+
+
+class ProxiedOpenAI(openai.OpenAI):
+    """A user's client class whose ``base_url`` property is its own."""
+
+    @property
+    def base_url(self) -> Any:
+        return httpx.URL("https://proxy.example/through/")
+
+
+class ProxiedAnthropic(anthropic.Anthropic):
+    """A user's client class whose ``base_url`` property is its own."""
+
+    @property
+    def base_url(self) -> Any:
+        return httpx.URL("https://proxy.example/through/")
+
+
+@pytest.mark.parametrize(
+    ("cls", "proxied"), [(openai.OpenAI, ProxiedOpenAI), (anthropic.Anthropic, ProxiedAnthropic)]
+)
+def test_a_client_s_base_url_is_stored_as_its_property_reads_it(cls: Any, proxied: Any) -> None:
+    # the SDKs' own base_url property is read through the attribute it returns (openai's runs
+    # an import statement at every read, and a replayed call compares its client at every
+    # call): what is stored and compared is still what the property gives, after its setter
+    # too, and a subclass that defines its own property is read through it
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    client = cls(api_key=API_KEY, base_url="https://first.example/v1/")
+    tree = encode(client)
+    assert tree["v"]["base_url"] == str(client.base_url) == "https://first.example/v1/"
+    client.base_url = "https://second.example/v2/"
+    assert is_stored_as(client, tree) is False
+    assert encode(client)["v"]["base_url"] == "https://second.example/v2/"
+    assert is_stored_as(client, encode(client)) is True
+    own = proxied(api_key=API_KEY, base_url="https://first.example/v1/")
+    assert encode(own)["v"]["base_url"] == "https://proxy.example/through/"
+
+
 class Reading(pydantic.BaseModel):
     sensor: str
     value: float
