@@ -499,13 +499,16 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     ``{"type", "module", "message", "args"}`` and, when the exception has any,
     ``"attributes"``, ``"notes"`` (``add_note``) and ``"cause"`` (the record of the exception it
     was raised from, up to :data:`CAUSE_DEPTH` in all); ``args`` and ``attributes`` are
-    codec-encoded. A span's record stays encoded wherever the span comes from (recorded live,
-    the trace store, a checkpoint file):
+    codec-encoded, without pickles: a value only a pickle could store is a placeholder naming
+    its type (as the trace store, which never holds a pickle, would write it; a pickle's text
+    would also be taken for a secret by the recording's scan). A span's record stays encoded
+    wherever the span comes from (recorded live, the trace store, a checkpoint file):
     :func:`~pytest_clearstone.golden.responses.rebuild_exception` decodes them, once.
     """
     t = type(exc)
+    encoder = codec.Encoder(allow_pickle=False, warn=False)
     try:
-        args = codec.encode(exc.args)
+        args = encoder.encode(exc.args)
     except Exception:  # pragma: no cover - encode falls back to repr, never raises unstrict
         args = None
     record = {
@@ -516,7 +519,7 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     }
     attributes = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__")}
     if attributes:  # e.g. an SDK error's status code: the agent may branch on it
-        record["attributes"] = codec.encode(attributes)
+        record["attributes"] = encoder.encode(attributes)
     notes = getattr(exc, "__notes__", None)
     if isinstance(notes, list) and notes:
         record["notes"] = [str(note) for note in notes]

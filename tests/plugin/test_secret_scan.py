@@ -6,6 +6,7 @@ stays as it was; a recording with keys in the environment and SDK clients in sta
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -166,3 +167,68 @@ def test_a_client_key_copied_into_state_fails_the_recording(
     assert "api_key" in out and "the agent state at state['pages'][0]" in out
     assert KEY not in out
     assert not (leaky.path / "goldens" / "copied.ckpt").exists()
+
+
+ERROR_APP = """
+import threading
+
+
+class ToolError(Exception):
+    def __init__(self, message, handle):
+        super().__init__(message)
+        self.handle = handle
+
+
+class Handle:  # only a pickle could store it
+    def __init__(self):
+        self.lock = threading.Lock()
+
+
+def lookup(query):
+    raise ToolError("the index is down", Handle())
+
+
+class Agent:
+    def __init__(self):
+        self.errors = []
+
+    def handle(self, query):
+        try:
+            return lookup(query)
+        except ToolError as exc:
+            self.errors.append(f"{exc} (handle: {hasattr(exc, 'handle')})")
+            return "fallback"
+"""
+
+ERROR_TEST = """
+import pytest
+from error_app import Agent
+
+
+@pytest.mark.replay("goldens/error.ckpt", mock={"tool": "error_app.lookup"})
+def test_error(replay):
+    assert replay.run(Agent().handle, "q") == "fallback"
+"""
+
+
+def test_an_error_attribute_only_a_pickle_could_store_is_not_taken_for_a_secret(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the error a mocked tool raised is recorded, its attribute that only a pickle
+    # could store kept as a placeholder naming its type (the trace store never holds a
+    # pickle); replay raises the error again, the attribute a placeholder. Before the fix: the
+    # error record was encoded with pickles, and the secret scan refused the golden for the
+    # pickle's base64 ("values that look like secrets ... root['attributes']['handle']['v'] (a
+    # high-entropy string, 108 chars)").
+    pytester.makepyfile(error_app=ERROR_APP, test_error=ERROR_TEST)
+    recorded = pytester.runpytest("-p", "no:cacheprovider", "--clearstone-record")
+    recorded.assert_outcomes(passed=1)
+    assert "look like secrets" not in recorded.stdout.str()
+    golden = json.loads((pytester.path / "goldens" / "error.ckpt").read_text())
+    (error,) = [s["error"] for s in golden["trace"]["spans"] if s["error"]]
+    assert error["attributes"]["handle"] == {
+        "__cs__": "repr",
+        "type": "error_app.Handle",
+        "v": "<error_app.Handle object>",
+    }
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
