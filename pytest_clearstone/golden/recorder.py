@@ -48,6 +48,8 @@ class Recorder:
         self.transform = transform or _identity
         self.ignore = ignore or IgnoreConfig(None)
         self.calls: list[ReplayCall] = []
+        #: the span of each recorded call, by span id, as recorded (values not yet stored)
+        self.spans: dict[str, LiveSpan] = {}
         self.counts: dict[str, int] = {}
         self.streams: list[StreamTap] = []
 
@@ -146,6 +148,7 @@ class RecordedTarget:
             number = rec.counts[path] = rec.counts.get(path, 0) + 1
             call = ReplayCall(path, number, arguments, span.span_id)
             rec.calls.append(call)
+            rec.spans[span.span_id] = span
             span.open()
         return _Call(span, call)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from ..errors import (
     ClearstoneError,
     SerializationError,
 )
-from ..tracing.span import Recorded
+from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer
 from .changes import describe_changes
@@ -151,6 +152,8 @@ class RecordingRun:
 
     def save(self, trace: Trace, metadata: dict[str, Any] | None = None) -> Checkpoint:
         """Write the golden checkpoint atomically (directories created) and return it."""
+        if self.spec.allow_pickle and self.recorder is not None:
+            restore_pickles(trace, self.recorder.spans)
         refuse_unreplayable_outputs(trace)
         checkpoint = self.build_checkpoint(trace)
         checkpoint.metadata.update(metadata or {})
@@ -213,6 +216,21 @@ def _repr_fixes(type_name: str) -> str:
                 f"langchain_openai.ChatOpenAI.invoke)"
             )
     return _REPR_FIXES
+
+
+def restore_pickles(trace: Trace, recorded: Mapping[str, Span]) -> None:
+    """Put back the pickles of the recorded calls' arguments and answers into ``trace``, read
+    from the trace store (which never holds a pickle: it wrote placeholders), from the spans as
+    they were ``recorded`` (by span id): for a golden that allows pickles."""
+    for span in trace.spans:
+        live = recorded.get(span.span_id)
+        if live is None:
+            continue
+        inp, out = live.recorded_input, live.recorded_output
+        if inp is not None and tag_locations(inp.encoded, "pickle"):
+            span.set_recorded_input(inp)
+        if out is not None and tag_locations(out.encoded, "pickle"):
+            span.set_recorded_output(out)
 
 
 def refuse_unreplayable_outputs(trace: Trace) -> None:

@@ -356,6 +356,10 @@ class Span:
         """Record the operation's output (snapshotted now)."""
         self._output = Recorded.of(value)
 
+    def set_recorded_output(self, recorded: Recorded) -> None:
+        """Record the operation's output as already snapshotted (its encoded form)."""
+        self._output = recorded
+
     def record_exception(self, exc: BaseException) -> None:
         """Record ``exc`` as the span's error and mark the span ERROR (unless set by hand)."""
         self.set_error(exception_record(exc), f"{type(exc).__name__}: {exc}")

@@ -208,3 +208,55 @@ def test_a_passing_replay_imports_neither_the_redaction_rules_nor_the_state_delt
     result = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["LOADED []"])
+
+
+PICKLED_ANSWER_APP = """
+import threading
+
+
+class Session:  # only a pickle can store it (dill pickles the lock)
+    def __init__(self, name):
+        self.name = name
+        self.lock = threading.Lock()
+
+
+def open_session(name):
+    return Session(name)
+
+
+def greet(name):
+    return "hello " + open_session(name).name
+"""
+
+PICKLED_ANSWER_TEST = """
+import pytest
+from pickled_app import greet
+
+
+@pytest.mark.replay("goldens/pickled.ckpt", mock={"tool": "pickled_app.open_session"})
+def test_pickled(replay):
+    assert replay.run(greet, "ada") == "hello ada"
+"""
+
+
+def test_an_answer_only_a_pickle_can_store_is_recorded_when_pickles_are_allowed(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected (docs/how-to/record.md, "Allow pickles ... for a value dill can pickle"): with
+    # --clearstone-allow-pickle the answer is stored as a pickle and replays. Before the fix:
+    # the golden's trace was read from the trace store, which never holds a pickle, so the
+    # answer reached the golden as a placeholder and recording failed with "only its repr could
+    # be stored ... or, if dill can pickle it, allow pickles" even with pickles allowed.
+    pytester.makepyfile(pickled_app=PICKLED_ANSWER_APP, test_pickled=PICKLED_ANSWER_TEST)
+    args = ("-p", "no:cacheprovider")
+    pytester.runpytest(*args, "--clearstone-record", "--clearstone-allow-pickle").assert_outcomes(
+        passed=1
+    )
+    golden = json.loads((pytester.path / "goldens" / "pickled.ckpt").read_text())
+    assert golden["contains_pickle"] is True
+    (answer,) = [s["output"]["v"] for s in golden["trace"]["spans"] if s["output"]]
+    assert answer["__cs__"] == "pickle" and answer["type"] == "pickled_app.Session"
+    pytester.runpytest(*args, "--clearstone-allow-pickle").assert_outcomes(passed=1)
+    refused = pytester.runpytest(*args)  # the file's pickles are not trusted without the flag
+    refused.assert_outcomes(failed=1)
+    refused.stdout.fnmatch_lines(["*pickle*"])
