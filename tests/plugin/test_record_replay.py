@@ -224,8 +224,14 @@ def open_session(name):
     return Session(name)
 
 
+def log(session, text):  # given the session: an argument only a pickle could store
+    return len(text)
+
+
 def greet(name):
-    return "hello " + open_session(name).name
+    session = open_session(name)
+    log(session, "greeted")
+    return "hello " + session.name
 """
 
 PICKLED_ANSWER_TEST = """
@@ -233,7 +239,9 @@ import pytest
 from pickled_app import greet
 
 
-@pytest.mark.replay("goldens/pickled.ckpt", mock={"tool": "pickled_app.open_session"})
+@pytest.mark.replay(
+    "goldens/pickled.ckpt", mock={"tool": ["pickled_app.open_session", "pickled_app.log"]}
+)
 def test_pickled(replay):
     assert replay.run(greet, "ada") == "hello ada"
 """
@@ -246,7 +254,8 @@ def test_an_answer_only_a_pickle_can_store_is_recorded_when_pickles_are_allowed(
     # --clearstone-allow-pickle the answer is stored as a pickle and replays. Before the fix:
     # the golden's trace was read from the trace store, which never holds a pickle, so the
     # answer reached the golden as a placeholder and recording failed with "only its repr could
-    # be stored ... or, if dill can pickle it, allow pickles" even with pickles allowed.
+    # be stored ... or, if dill can pickle it, allow pickles" even with pickles allowed. An
+    # argument only a pickle could store stays a placeholder, compared by its type.
     pytester.makepyfile(pickled_app=PICKLED_ANSWER_APP, test_pickled=PICKLED_ANSWER_TEST)
     args = ("-p", "no:cacheprovider")
     pytester.runpytest(*args, "--clearstone-record", "--clearstone-allow-pickle").assert_outcomes(
@@ -254,8 +263,10 @@ def test_an_answer_only_a_pickle_can_store_is_recorded_when_pickles_are_allowed(
     )
     golden = json.loads((pytester.path / "goldens" / "pickled.ckpt").read_text())
     assert golden["contains_pickle"] is True
-    (answer,) = [s["output"]["v"] for s in golden["trace"]["spans"] if s["output"]]
-    assert answer["__cs__"] == "pickle" and answer["type"] == "pickled_app.Session"
+    opened, logged = [s for s in golden["trace"]["spans"] if s["output"]]
+    assert opened["output"]["v"]["__cs__"] == "pickle"
+    assert opened["output"]["v"]["type"] == "pickled_app.Session"
+    assert logged["input"]["v"]["session"]["__cs__"] == "repr"
     pytester.runpytest(*args, "--clearstone-allow-pickle").assert_outcomes(passed=1)
     refused = pytester.runpytest(*args)  # the file's pickles are not trusted without the flag
     refused.assert_outcomes(failed=1)
