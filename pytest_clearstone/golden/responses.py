@@ -23,7 +23,7 @@ from ..errors import (
 from ..tracing.span import CAUSE_DEPTH, Recorded, Span
 from .ignore import IgnorePaths
 from .targets import Target
-from .threads import branch_running_loop, current_branch
+from .threads import branch_running_loop, current_branch, is_legacy_key
 
 #: ``matcher(target, call_number, recorded_input, actual_input) -> bool | None``; ``None`` means
 #: "no opinion": compare the encoded arguments for equality.
@@ -328,6 +328,8 @@ class TargetReplay:
         for index, call in enumerate(self.responses):
             if call.branch:
                 self._by_branch.setdefault(call.branch, deque()).append(index)
+        #: a golden of an earlier version keys a job by its place among all its parent's jobs
+        self._legacy_keys = any(is_legacy_key(key) for key in self._by_branch)
         self._used = [False] * len(self.responses)
         self._cursor = 0
         self._comparables: dict[tuple[int, tuple[str, ...]], tuple[Recorded, Recorded]] = {}
@@ -336,7 +338,7 @@ class TargetReplay:
         """The index of the response answering this call: the next of its branch when the
         recording knows the branch, else the next unused one; ``None`` when exhausted."""
         if self._by_branch:
-            queue = self._by_branch.get(current_branch())
+            queue = self._by_branch.get(current_branch(legacy=self._legacy_keys))
             if queue is not None:
                 if not queue:
                     return None

@@ -9,11 +9,15 @@ executor included), ``asyncio.to_thread``, LangChain's ``batch`` and LangGraph's
 nodes all go through ``submit``.
 
 Each job and thread also gets a *branch*, for comparing the order of calls within each branch of
-execution: a key derived from its parent's key and its index among the jobs the parent handed
-out, ``"0"`` for the test's main flow, ``"0/3"`` for the fourth job submitted from it,
-``"0/3/1"`` for the second one that job submitted. The same code handing out the same jobs in the
-same order gets the same keys on every run, whichever thread runs first. :func:`current_branch`
-reads the key. An asyncio task created inside a running loop is a branch too, the next child of
+execution: a key derived from its parent's key, the name of the function the job runs and its
+index among the parent's jobs of that name: ``"0"`` for the test's main flow, ``"0/fetch#1"``
+for the second job running ``fetch`` submitted from it, ``"0/fetch#1/lookup#0"`` for the first
+``lookup`` job that one submitted. The same code handing out the same jobs in the same order
+gets the same keys on every run, whichever thread runs first; jobs of other functions handed out
+in between, in a number that varies with timing (LangGraph's stream waiters), do not move them.
+:func:`current_branch` reads the key. (Goldens recorded by earlier versions keyed a job by its index
+among all the parent's jobs, ``"0/3"``: :func:`current_branch` gives that key with
+``legacy=True``.) An asyncio task created inside a running loop is a branch too, the next child of
 the branch that creates it (``BaseEventLoop.create_task`` is patched while asyncio is imported;
 :func:`install_task_branches` does it for another loop at the agent's first mocked call); a
 loop's main task (``asyncio.run``, ``run_until_complete``: created before the loop runs) goes on
@@ -23,6 +27,7 @@ in its creator's branch.
 from __future__ import annotations
 
 import contextvars
+import functools
 import sys
 import threading
 from collections.abc import Callable
@@ -35,27 +40,39 @@ from .targets import Patches, PatchStack
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["ContextPropagation", "current_branch", "install_task_branches"]
+__all__ = [
+    "ContextPropagation",
+    "current_branch",
+    "install_task_branches",
+    "is_legacy_key",
+    "job_name",
+]
 
 ROOT = "0"
 
 
 class _Branch:
-    """A branch's key, its parent, and how many children it has handed out."""
+    """A branch's key (and legacy key), its parent, and how many children it has handed out,
+    in all and of each name."""
 
-    __slots__ = ("_children", "_lock", "key", "parent")
+    __slots__ = ("_children", "_lock", "_named", "key", "legacy", "parent")
 
-    def __init__(self, key: str, parent: _Branch | None = None) -> None:
+    def __init__(self, key: str, parent: _Branch | None = None, legacy: str | None = None) -> None:
         self.key = key
+        self.legacy = key if legacy is None else legacy
         self.parent = parent
         self._children = 0
+        self._named: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def child(self) -> _Branch:
+    def child(self, name: str) -> _Branch:
+        """The next child branch, running a function called ``name``."""
         with self._lock:
             index = self._children
             self._children += 1
-        return _Branch(f"{self.key}/{index}", self)
+            named = self._named.get(name, 0)
+            self._named[name] = named + 1
+        return _Branch(f"{self.key}/{name}#{named}", self, f"{self.legacy}/{index}")
 
     def descends_from(self, other: _Branch) -> bool:
         branch = self.parent
@@ -102,28 +119,56 @@ def _resolve(branch: _Branch | None) -> _Branch | None:
     return branch
 
 
-def current_branch() -> str:
+def current_branch(*, legacy: bool = False) -> str:
     """The key of the branch of execution running now: ``"0"`` for the test's main flow,
-    ``"0/2"`` for the third job or thread it started, and so on.
+    ``"0/fetch#2"`` for the third job or thread it started that runs ``fetch``, and so on;
+    with ``legacy``, the key of goldens recorded by earlier versions (``"0/2"``: the third job or
+    thread of any function).
 
     ``""`` when the code runs outside any branch: no :class:`ContextPropagation` was active
     where this flow started (a thread started elsewhere, or a job its pool got unpropagated).
     Such calls cannot be attributed to a branch.
     """
     branch = _resolve(_branch.get())
-    return "" if branch is None else branch.key
+    if branch is None:
+        return ""
+    return branch.legacy if legacy else branch.key
+
+
+def is_legacy_key(key: str) -> bool:
+    """Whether ``key`` is a branch key of goldens recorded by earlier versions (a job's place among
+    all its parent's jobs: ``"0/3"``), which :func:`current_branch` gives with ``legacy``."""
+    return "/" in key and "#" not in key
+
+
+def job_name(fn: Any, args: tuple[Any, ...] = ()) -> str:
+    """The name of the function a job runs, in a branch key: the function inside
+    ``functools.partial`` and ``Context.run`` wrappers (LangChain's and LangGraph's executors
+    submit ``partial(context.run, fn, ...)``), ``"/"`` and ``"#"`` replaced."""
+    for _ in range(16):  # (a bound: wrappers do not nest deeper)
+        if isinstance(fn, functools.partial):
+            fn, args = fn.func, (*fn.args, *args)
+        elif args and isinstance(getattr(fn, "__self__", None), contextvars.Context):
+            fn, args = args[0], args[1:]
+        else:
+            break
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str):
+        name = type(fn).__name__
+    return name.replace("/", "_").replace("#", "_")
 
 
 def _child_context(
-    context: contextvars.Context | None = None,
+    name: str, context: contextvars.Context | None = None
 ) -> tuple[_Branch | None, contextvars.Context]:
     """A copy of ``context`` (default: the current one) whose branch is the next child of the
-    branch running there, and that child; outside any branch, a plain copy and ``None``."""
+    branch running there, running a function called ``name``, and that child; outside any
+    branch, a plain copy and ``None``."""
     copy = contextvars.copy_context() if context is None else context.copy()
     parent = _resolve(copy.get(_branch))
     if parent is None or copy.get(_unbranched):
         return None, copy
-    child = parent.child()
+    child = parent.child(name)
     copy.run(_branch.set, child)
     return child, copy
 
@@ -268,7 +313,8 @@ def _propagating_submit(original: Callable[..., Future[Any]]) -> Callable[..., F
     def submit(
         self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> Future[Any]:
-        branch, context = _child_context()  # now, in submission order: not when a worker runs it
+        # now, in submission order: not when a worker runs it
+        branch, context = _child_context(job_name(fn, args))
         token = _in_submit.set(True)
         try:
             return original(self, _run_job, branch, context, fn, *args, **kwargs)
@@ -286,9 +332,9 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
         if _in_submit.get():  # a pool's worker
             original(self)
             return
-        branch, context = _child_context()
         own = self.__dict__.get("run", _MISSING)
         run = self.run  # bound now: a subclass's run is the one wrapped
+        branch, context = _child_context(_thread_name(self, run))
 
         def restore() -> None:
             if self.__dict__.get("run") is run_in_context:
@@ -313,6 +359,15 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
     return named_after(start, original)
 
 
+def _thread_name(thread: threading.Thread, run: Any) -> str:
+    """A thread's :func:`job_name`: its target's for a plain ``Thread``, else its class's."""
+    if getattr(run, "__func__", None) is threading.Thread.run:
+        target = getattr(thread, "_target", None)  # (the stdlib's: Thread has no public one)
+        if target is not None:
+            return job_name(target, tuple(getattr(thread, "_args", ())))
+    return job_name(type(thread))
+
+
 def _branching_create_task(original: Callable[..., Any]) -> Callable[..., Any]:
     def create_task(self: asyncio.AbstractEventLoop, coro: Any, /, **kwargs: Any) -> Any:
         if _running_loop() is None or self.get_task_factory() in _factories:
@@ -320,7 +375,7 @@ def _branching_create_task(original: Callable[..., Any]) -> Callable[..., Any]:
             # task factory of install_task_branches gives the branch itself
             return original(self, coro, **kwargs)
         given = kwargs.get("context")  # (3.11+) the context the caller wants: branch a copy
-        _, context = _child_context(given)
+        _, context = _child_context(job_name(coro), given)
         if given is not None:
             kwargs["context"] = context
             return original(self, coro, **kwargs)
@@ -344,7 +399,8 @@ def install_task_branches(loop: asyncio.AbstractEventLoop) -> Callable[[], None]
     """Give every task created on ``loop`` from now on its own branch; returns the undo.
 
     A task's key is the next child of the branch that creates it (``asyncio.gather(a(), b())``
-    from the main flow ``"0"``: ``"0/0"`` and ``"0/1"``, in argument order on every run).
+    from the main flow ``"0"``: ``"0/a#0"`` and ``"0/b#0"``; ``gather(a(), a())``: ``"0/a#0"``
+    and ``"0/a#1"``, in argument order on every run).
     Installs a task factory wrapping the loop's current one, which the undo puts back. Tasks
     created outside any branch get none. Call it from the test's flow: within the running loop
     (the test's own task keeps its branch) or before the loop runs the test (then the test's
@@ -357,7 +413,7 @@ def install_task_branches(loop: asyncio.AbstractEventLoop) -> Callable[[], None]
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
         # ``context=`` (3.11+) is the context the caller wants the task to run in: branch a copy
-        _, context = _child_context(kwargs.pop("context", None))
+        _, context = _child_context(job_name(coro), kwargs.pop("context", None))
         if previous is not None:
             return context.run(previous, loop, coro, **kwargs)
         # the Task copies the context it is created in (its context= argument is 3.11+)

@@ -77,6 +77,24 @@ def test_it(replay):
                       "hotels for Rome #1: 7 options")
     assert agent.runs[0]["tools"] == ["search_flights", "search_hotels"]
 """,
+    "stream_messages": """
+# stream_mode="messages" reads the tokens from the chat model's streaming callbacks: mock the
+# method that streams them (its run_manager, LangChain's callback manager, left out of matching)
+@pytest.mark.replay("goldens/tokens.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._stream"},
+                    ignore=["run_manager"])
+def test_it(replay):
+    parts = replay.run(app.TokenStreamer(app.make_llm()).tokens, "Oslo")
+    assert [node for node, _ in parts][:1] == ["plan"] and len(parts) > 4
+    assert "".join(text for node, text in parts if node == "merge").startswith("Answer to 'merge")
+""",
+    "astream_messages": """
+@pytest.mark.replay("goldens/atokens.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._stream"},
+                    ignore=["run_manager"])
+def test_it(replay):
+    parts = asyncio.run(replay.run(app.TokenStreamer(app.make_llm()).atokens, "Oslo"))
+    assert [node for node, _ in parts][:1] == ["plan"] and len(parts) > 4
+    assert "".join(text for node, text in parts if node == "merge").startswith("Answer to 'merge")
+""",
     "checkpointer_memory": """
 @pytest.mark.replay("goldens/memory.ckpt", mock=MOCK, ignore=CONFIG)
 def test_it(replay):
@@ -177,6 +195,17 @@ def test_parallel_nodes_are_green_five_times_in_a_row(stack: Stack) -> None:
     stack.write_test("parallel", HEADER + SCENARIOS["parallel_sync_nodes"])
     for _ in range(5):
         stack.record()
+        stack.replay_passes()
+
+
+def test_streamed_messages_are_green_five_times_in_a_row(stack: Stack) -> None:
+    """``stream_mode="messages"``: LangGraph hands its pool one or two stream waiter jobs per
+    step, as timing has it, and each node's job must still get its own recorded calls."""
+    for name in ("stream_messages", "astream_messages"):
+        stack.write_test(name, HEADER + SCENARIOS[name])
+    for _ in range(5):
+        stack.record()
+        stack.replay_passes()
         stack.replay_passes()
 
 

@@ -492,7 +492,7 @@ def test_tasks_gathered_before_any_mocked_call_are_ordered_per_task(pytester, mo
         for span in golden["trace"]["spans"]
         if "clearstone.branch" in span.get("attributes", {})
     )
-    assert branches == ["0/0", "0/1"]
+    assert branches == ["0/ask#0", "0/look_up#0"]
     monkeypatch.setenv("SLOW_LLM", "0.02")
     pytester.runpytest().assert_outcomes(passed=1)
 
@@ -779,3 +779,84 @@ def test_show_calls_says_why_a_plugin_golden_has_no_outcome(pytester, capsys):
     out = capsys.readouterr().out
     assert "error:  ValueError: refused: hi" in out
     assert "golden outcome: (none: no replay.run() returned while it was recorded" in out
+
+
+POOL_APP = """
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+def llm(prompt):
+    return "llm:" + prompt
+
+def wait_for_events():  # a helper job some runs hand out more of (LangGraph's stream waiters)
+    time.sleep(0.001)
+
+class Agent:
+    def handle(self, message):
+        helpers = int(os.environ.get("HELPERS", "0"))
+        slow = os.environ.get("SLOW_JOB", "hotels")  # the job that calls second
+
+        def flights():
+            time.sleep(0.05 if slow == "flights" else 0)
+            return llm("flights for " + message)
+
+        def hotels():
+            time.sleep(0.05 if slow == "hotels" else 0)
+            return llm("hotels for " + message)
+
+        with ThreadPoolExecutor(2) as pool:
+            for _ in range(helpers):
+                pool.submit(wait_for_events)
+            first = pool.submit(flights)
+            for _ in range(helpers):
+                pool.submit(wait_for_events)
+            second = pool.submit(hotels)
+            return [first.result(), second.result()]
+"""
+
+POOL_TEST = """
+import pytest
+from app import Agent
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.llm"})
+def test_pool(replay):
+    assert replay.run(Agent().handle, "Oslo") == ["llm:flights for Oslo", "llm:hotels for Oslo"]
+"""
+
+
+def test_more_or_fewer_helper_jobs_on_replay_do_not_move_the_jobs_answers(pytester, monkeypatch):
+    # Expected: a job's calls are answered from its own recording even when the agent (or a
+    # library: LangGraph's stream_mode="messages") hands the pool another number of jobs of some
+    # other function before it, as timing has it, and the jobs finish in another order.
+    # Before the fix: a job was keyed by its index among all jobs, so an extra helper job moved
+    # it onto another job's recording and the replay diverged.
+    _write(pytester, POOL_APP, POOL_TEST)
+    monkeypatch.setenv("HELPERS", "1")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = json.loads((pytester.path / "g.ckpt").read_text())
+    branches = sorted(
+        span["attributes"]["clearstone.branch"]
+        for span in golden["trace"]["spans"]
+        if "clearstone.branch" in span.get("attributes", {})
+    )
+    assert branches == ["0/flights#0", "0/hotels#0"]
+    monkeypatch.setenv("HELPERS", "2")
+    monkeypatch.setenv("SLOW_JOB", "flights")
+    pytester.runpytest().assert_outcomes(passed=1)
+    monkeypatch.setenv("HELPERS", "0")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_golden_with_the_branch_keys_of_earlier_versions_still_replays(pytester, monkeypatch):
+    # Expected: goldens recorded by earlier versions keyed a job by its index among all the
+    # jobs its parent handed out ("0/1"); they replay as before, answering each job its own
+    # calls whatever order the jobs finish in.
+    _write(pytester, POOL_APP, POOL_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    path = pytester.path / "g.ckpt"
+    text = path.read_text()
+    assert text.count('"0/flights#0"') == 1 and text.count('"0/hotels#0"') == 1
+    path.write_text(text.replace('"0/flights#0"', '"0/0"').replace('"0/hotels#0"', '"0/1"'))
+    monkeypatch.setenv("SLOW_JOB", "flights")  # hotels calls first, flights did when recorded
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -52,13 +52,17 @@ def test_without_propagation_a_pool_job_does_not_see_the_context() -> None:
 def test_pool_jobs_see_the_submitters_context(propagation: ContextPropagation) -> None:
     assert current_branch() == "0"
     with ThreadPoolExecutor(2) as pool:
-        assert pool.submit(_seen).result() == ("test-1", "0/0")
-        assert list(pool.map(lambda _: _seen(), range(2))) == [("test-1", "0/1"), ("test-1", "0/2")]
+        assert pool.submit(_seen).result() == ("test-1", "0/_seen#0")
+        assert list(pool.map(lambda _: _seen(), range(2))) == [
+            ("test-1", "0/<lambda>#0"),
+            ("test-1", "0/<lambda>#1"),
+        ]
         assert pool.submit(lambda *a, **k: (a, k, _seen()), 1, fn=2).result() == (
             (1,),
             {"fn": 2},
-            ("test-1", "0/3"),
+            ("test-1", "0/<lambda>#2"),
         )
+        assert pool.submit(_seen).result() == ("test-1", "0/_seen#1")
 
 
 def test_a_job_changing_the_context_changes_only_its_copy(
@@ -75,7 +79,7 @@ def test_threads_see_the_starters_context(propagation: ContextPropagation) -> No
     thread = threading.Thread(target=lambda: seen.append(_seen()))
     thread.start()
     thread.join()
-    assert seen == [("test-1", "0/0")]
+    assert seen == [("test-1", "0/<lambda>#0")]
     assert "run" not in vars(thread)  # the wrapper is gone once the thread has run
 
 
@@ -91,12 +95,12 @@ def test_a_thread_subclass_overriding_run_keeps_it(propagation: ContextPropagati
     worker = Worker()
     worker.start()
     worker.join()
-    assert worker.seen == ("test-1", "0/0")
+    assert worker.seen == ("test-1", "0/Worker#0")
     timer_seen: list[tuple[str, str]] = []
     timer = threading.Timer(0, lambda: timer_seen.append(_seen()))  # a subclass with run
     timer.start()
     timer.join()
-    assert timer_seen == [("test-1", "0/1")]
+    assert timer_seen == [("test-1", "0/Timer#0")]
 
 
 def test_starting_a_thread_twice_still_fails_and_leaves_it_alone(
@@ -119,7 +123,11 @@ def test_run_in_executor_and_to_thread_see_the_context(propagation: ContextPropa
         to_thread = await asyncio.to_thread(_seen)
         return [own, default, to_thread]
 
-    assert asyncio.run(main()) == [("test-1", "0/0"), ("test-1", "0/1"), ("test-1", "0/2")]
+    assert asyncio.run(main()) == [
+        ("test-1", "0/_seen#0"),
+        ("test-1", "0/_seen#1"),
+        ("test-1", "0/_seen#2"),
+    ]
 
 
 def test_pool_worker_threads_are_not_branches(propagation: ContextPropagation) -> None:
@@ -129,9 +137,9 @@ def test_pool_worker_threads_are_not_branches(propagation: ContextPropagation) -
     thread = threading.Thread(target=lambda: None)
     thread.start()
     thread.join()
-    assert keys == ["0/0", "0/1", "0/2"]
+    assert keys == ["0/current_branch#0", "0/current_branch#1", "0/current_branch#2"]
     with ThreadPoolExecutor(1) as pool:
-        assert pool.submit(current_branch).result() == "0/4"  # the thread above was 0/3
+        assert pool.submit(lambda: current_branch(legacy=True)).result() == "0/4"  # thread: 0/3
 
 
 # -- branch keys are deterministic ---------------------------------------------------------
@@ -167,16 +175,32 @@ def test_branch_keys_are_the_same_on_every_run_whatever_finishes_first() -> None
         with ContextPropagation():
             runs.append(_fan_out(seed))
     expected = {
-        "a": "0/0",
-        "b": "0/1",
-        "c": "0/2",
-        "t": "0/3",
-        "a1": "0/0/0",
-        "a2": "0/0/1",
-        "c1": "0/2/0",
-        "t1": "0/3/0",
+        "a": "0/job#0",
+        "b": "0/job#1",
+        "c": "0/job#2",
+        "t": "0/job#3",
+        "a1": "0/job#0/job#0",
+        "a2": "0/job#0/job#1",
+        "c1": "0/job#2/job#0",
+        "t1": "0/job#3/job#0",
     }
     assert runs == [expected] * 5
+
+
+def test_legacy_keys_number_a_branchs_jobs_of_every_function_together() -> None:
+    """The keys of goldens recorded by earlier versions, for their replay."""
+    seen: list[str] = []
+    with ContextPropagation(), ThreadPoolExecutor(2) as pool:
+        pool.submit(lambda: seen.append(current_branch(legacy=True))).result()
+        pool.submit(_helper).result()
+        thread = threading.Thread(
+            target=lambda: seen.append(pool.submit(lambda: current_branch(legacy=True)).result())
+        )
+        thread.start()
+        thread.join()
+    assert seen == ["0/0", "0/2/0"]
+    assert threads.is_legacy_key("0/2/0") and not threads.is_legacy_key("0/job#2/job#0")
+    assert not threads.is_legacy_key("0")
 
 
 @pytest.mark.parametrize("factory", [True, False], ids=["task-factory", "create-task-patch"])
@@ -184,6 +208,7 @@ def test_asyncio_tasks_get_branches_in_creation_order(factory: bool) -> None:
     """With the loop's task factory installed (as for a loop that is no BaseEventLoop), or
     only ``BaseEventLoop.create_task`` patched (tasks made before the agent's first mocked
     call); the loop's main task goes on in the test's branch either way."""
+
     async def work(name: str, delay: float, seen: dict[str, str]) -> None:
         await asyncio.sleep(delay)
         seen[name] = current_branch()
@@ -207,12 +232,12 @@ def test_asyncio_tasks_get_branches_in_creation_order(factory: bool) -> None:
             runs.append(asyncio.run(main(seed)))
     expected = {
         "main": "0",
-        "a": "0/0",
-        "b": "0/1",
-        "c": "0/2",
-        "b0": "0/1/0",
-        "b1": "0/1/1",
-        "b-executor": "0/1/2",
+        "a": "0/work#0",
+        "b": "0/work#1",
+        "c": "0/work#2",
+        "b0": "0/work#1/work#0",
+        "b1": "0/work#1/work#1",
+        "b-executor": "0/work#1/current_branch#0",
     }
     assert runs == [expected] * 5
 
@@ -237,11 +262,11 @@ def test_task_branches_keep_a_context_given_to_create_task_and_the_previous_fact
         result = await loop.create_task(probe(), context=context)
         undo()
         assert loop.get_task_factory() is previous
-        assert made == ["0/0"]
+        assert made == ["0/probe#0"]
         return result
 
     with ContextPropagation():
-        assert asyncio.run(main()) == ("given", "0/0")
+        assert asyncio.run(main()) == ("given", "0/probe#0")
 
 
 def test_outside_any_propagation_there_is_no_branch() -> None:
@@ -327,10 +352,17 @@ def test_libraries_that_copy_the_context_themselves_get_the_jobs_branch() -> Non
         finally:
             request_id.reset(token)
         runs.append((batch, submitted, mapped))
+    # (submit's job is named after the function inside LangChain's partial(context.run, fn);
+    # map's after the closure map wraps each call in)
+    mapped_fn = "0/_wrapped_fn#"
     expected = (
-        [(1, "test-1", "0/0"), (2, "test-1", "0/1"), (3, "test-1", "0/2")],
-        (4, "test-1", "0/3"),
-        [(5, "test-1", "0/4"), (6, "test-1", "0/5")],
+        [
+            (1, "test-1", mapped_fn + "0"),
+            (2, "test-1", mapped_fn + "1"),
+            (3, "test-1", mapped_fn + "2"),
+        ],
+        (4, "test-1", "0/probe#0"),
+        [(5, "test-1", mapped_fn + "3"), (6, "test-1", mapped_fn + "4")],
     )
     assert runs == [expected] * 5
 
@@ -365,3 +397,24 @@ def test_a_wrapper_is_made_again_when_another_patch_replaced_the_original() -> N
     with ContextPropagation():
         assert threading.Thread.start.__wrapped__ is original  # type: ignore[attr-defined]
     assert len(threads._wrappers) == 3  # one per maker: submit, start and create_task
+
+
+# -- a varying number of jobs of another function ------------------------------------------
+def _helper() -> None:
+    time.sleep(0)
+
+
+def test_a_varying_number_of_other_jobs_does_not_move_a_jobs_key() -> None:
+    """LangGraph's ``stream_mode="messages"`` hands its pool one or two ``SyncQueue.wait``
+    jobs per step, as timing has it: a node's job must keep its key whatever their number."""
+
+    def keys(helpers: list[int]) -> list[str]:
+        found = []
+        with ContextPropagation(), ThreadPoolExecutor(2) as pool:
+            for count in helpers:
+                for _ in range(count):
+                    pool.submit(_helper)
+                found.append(pool.submit(current_branch).result())
+        return found
+
+    assert keys([0, 1, 0]) == keys([2, 0, 1]) == keys([1, 1, 1])

@@ -170,6 +170,42 @@ class TripAgent:
         return answer
 
 
+class TokenStreamer:
+    """Streams the planner's tokens (``stream_mode="messages"``): LangGraph collects them from
+    the chat model's streaming callbacks."""
+
+    def __init__(self, llm: Any) -> None:
+        self.graph = build_graph(llm, parallel=False)
+        self.streams: list[dict[str, Any]] = []
+
+    def get_state(self) -> dict[str, Any]:
+        return {"streams": self.streams}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.streams = list(state["streams"])
+
+    def tokens(self, question: str) -> list[tuple[str, str]]:
+        parts = [
+            (meta["langgraph_node"], chunk.content)
+            for chunk, meta in self.graph.stream(
+                {"question": question, "notes": []}, stream_mode="messages"
+            )
+        ]
+        self.streams.append({"q": question, "parts": len(parts)})
+        return parts
+
+    async def atokens(self, question: str) -> list[tuple[str, str]]:
+        """The same through ``graph.astream`` (its stream waiters are asyncio tasks)."""
+        parts = [
+            (meta["langgraph_node"], chunk.content)
+            async for chunk, meta in self.graph.astream(
+                {"question": question, "notes": []}, stream_mode="messages"
+            )
+        ]
+        self.streams.append({"q": question, "parts": len(parts)})
+        return parts
+
+
 class ToolAgent:
     def __init__(self, llm: Any) -> None:
         self.graph = build_tool_graph(llm)
