@@ -925,7 +925,7 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
     from .errors import ClearstoneError
-    from .golden.targets import other_paths, twins
+    from .golden.targets import alternatives, other_paths, twins
 
     targets = [path for _, path in replay.mock_pairs]
     module = getattr(item, "module", None)
@@ -934,8 +934,9 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
         try:
             found = other_paths(path, module) if module is not None else []
             found_twins = twins(path)
+            found_others = alternatives(path)
         except ClearstoneError:  # a bad path was reported when the test started
-            found, found_twins = [], []
+            found, found_twins, found_others = [], [], []
         hints += [
             f"  did you mean `{other}`? (the same object as `{path}`)"
             for other in found
@@ -946,6 +947,13 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
             "instead)"
             for twin, kind in found_twins
             if twin not in targets
+        ]
+        owner, _, name = path.rpartition(".")
+        hints += [
+            f"  does the agent call `{other}`? (another method of `{owner.rpartition('.')[2]}` "
+            f"for the same request as `{name}`: mock it too, or instead)"
+            for other in found_others
+            if other not in targets
         ]
     return "\n".join(
         [

@@ -293,6 +293,39 @@ def twins(path: str) -> list[tuple[str, str]]:
     return found
 
 
+#: the names under which SDKs and frameworks offer another way to make the request a mocked
+#: method makes (a streamed or parsed answer, pydantic-ai's ``request_stream``), often without
+#: going through it: anthropic's ``Messages.stream``, LangChain's ``stream``
+_ALTERNATIVE_NAMES = ("stream", "parse")
+
+
+def alternatives(path: str) -> list[str]:
+    """Other methods of the owner of the method at ``path`` that make the same kind of request
+    (``stream``, ``parse``, ``<name>_stream``; ``astream`` and so on for an ``a``-named async
+    method), by their paths: the third cause of a recording with no calls, the agent calling
+    one of them. Its twins (:func:`twins`) are not among them."""
+    target = resolve(path)
+    if not isinstance(target.owner, type):
+        return []
+    head, _, name = path.rpartition(".")
+    names = [*_ALTERNATIVE_NAMES, f"{name}_stream"]
+    if name.startswith("a"):
+        names = [f"a{other}" for other in names[:2]] + names
+    found = []
+    skip = {target.function, *(resolve(twin).function for twin, _ in twins(path))}
+    for other in names:
+        candidate = f"{head}.{other}"
+        if other == name or candidate in found:
+            continue
+        try:
+            sibling = resolve(candidate)
+        except MockTargetError:
+            continue
+        if sibling.function not in skip:
+            found.append(candidate)
+    return found
+
+
 class Patches(abc.ABC):
     """Patches applied while active, all undone on exit (also when applying fails halfway).
 

@@ -30,6 +30,14 @@ from langchain_openai import ChatOpenAI
 def answer(request):
     body = json.loads(request.content)
     text = "Answer to " + body["messages"][-1]["content"]
+    if body.get("stream"):  # server-sent events: the text in one chunk, then the end
+        chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1767225600,
+                 "model": body["model"], "choices": [{"index": 0, "finish_reason": None,
+                 "delta": {"role": "assistant", "content": text}}]}
+        last = dict(chunk, choices=[{"index": 0, "finish_reason": "stop", "delta": {}}])
+        events = "".join(f"data: {json.dumps(c)}\\n\\n" for c in (chunk, last))
+        return httpx2.Response(200, text=events + "data: [DONE]\\n\\n",
+                               headers={"content-type": "text/event-stream"})
     return httpx2.Response(200, json={
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1767225600,
         "model": body["model"],
@@ -58,6 +66,10 @@ def search_recipes(query: str) -> str:
 
 def ask(question):
     return llm.invoke([HumanMessage(question)]).content
+
+
+def ask_streamed(question):
+    return "".join(chunk.content for chunk in llm.stream([HumanMessage(question)]))
 
 
 def use_tool(question):
@@ -172,6 +184,64 @@ def test_nothing_recorded_names_the_sibling_method_not_the_same_patch_under_anot
         ]
     )
     result.stdout.no_fnmatch_line("*did you mean*")
+
+
+TEST_STREAMED = """
+import pytest
+
+import lc_app
+
+
+@pytest.mark.replay(mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    assert replay.run(lc_app.ask_streamed, "soup") == "Answer to soup"
+"""
+
+
+def test_nothing_recorded_names_the_method_that_streams_the_same_request(
+    pytester: pytest.Pytester,
+) -> None:
+    # the agent streams (llm.stream), which does not go through the mocked invoke: the hint
+    # names stream, not only invoke's async twin
+    _project(pytester, TEST_STREAMED)
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*langchain_openai.ChatOpenAI.invoke*",
+            "*does the agent call `langchain_openai.ChatOpenAI.stream`? (another method of "
+            "`ChatOpenAI` for the same request as `invoke`: mock it too, or instead)",
+        ]
+    )
+    # and mocking it, as the hint says, records and replays
+    pytester.makepyfile(test_it=TEST_STREAMED.replace(".invoke", ".stream"))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("path", "others"),
+    [
+        (
+            "anthropic.resources.messages.Messages.create",
+            ["anthropic.resources.messages.Messages.stream",
+             "anthropic.resources.messages.Messages.parse"],
+        ),
+        ("langchain_openai.ChatOpenAI.invoke", ["langchain_openai.ChatOpenAI.stream"]),
+        (
+            "langchain_openai.ChatOpenAI.ainvoke",
+            ["langchain_openai.ChatOpenAI.astream", "langchain_openai.ChatOpenAI.stream"],
+        ),
+        ("langchain_openai.ChatOpenAI.stream", []),  # astream is its twin, not another way
+    ],
+)
+def test_the_other_ways_to_make_a_request_are_the_owners_stream_and_parse_methods(
+    path: str, others: list[str]
+) -> None:
+    pytest.importorskip(path.partition(".")[0])
+    from pytest_clearstone.golden.targets import alternatives
+
+    assert alternatives(path) == others
 
 
 @pytest.mark.parametrize(
