@@ -751,7 +751,9 @@ def build_parser() -> argparse.ArgumentParser:
             if exclusive is None:
                 p.add_argument(*flags, **options)
                 continue
-            group = groups.setdefault(exclusive, p.add_mutually_exclusive_group())
+            group = groups.get(exclusive)
+            if group is None:  # (not setdefault: it would make a group each time, left empty)
+                group = groups[exclusive] = p.add_mutually_exclusive_group()
             group.add_argument(*flags, **{k: v for k, v in options.items() if k != _EXCLUSIVE})
         p.add_argument("--color", default=argparse.SUPPRESS, **_COLOR)
         p.set_defaults(func=func)

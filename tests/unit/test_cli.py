@@ -466,6 +466,17 @@ def test_help_lists_every_command(capsys):
         assert command in out
 
 
+@pytest.mark.parametrize(
+    "command", ["show", "diff", "traces", "trace", "prune", "upgrade", "import-clearstone"]
+)
+def test_each_command_prints_its_help(capsys, command):
+    # (show has two groups of exclusive options: one of them made an empty group each time it
+    # was looked up, and argparse's usage line failed on it: "ValueError: empty group")
+    code, out, err = run(capsys, command, "--help")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"usage: pytest-clearstone {command}")
+
+
 def test_version(capsys):
     from pytest_clearstone import __version__
 
