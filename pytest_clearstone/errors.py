@@ -29,7 +29,8 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
 
 Warnings (``UserWarning``): ``UnusedResponsesWarning`` (a non-strict replay left responses
 unused), ``NetworkBlockedWarning`` (a background thread's connection was blocked) and
-``UnencodableValueWarning`` (a value was stored as its ``repr``).
+``UnencodableValueWarning`` (a value was stored as its ``repr``) and
+``UnmatchedIgnorePathWarning`` (an ``ignore=``/``ignore_state=`` path matched nothing).
 
 Messages are built in ``__init__`` from the facts, so every raise site produces the same wording.
 """
@@ -566,3 +567,8 @@ class UnusedResponsesWarning(UserWarning):
 
 class UnencodableValueWarning(UserWarning):
     """A value was stored as its ``repr`` because neither JSON nor dill could encode it."""
+
+
+class UnmatchedIgnorePathWarning(UserWarning):
+    """An ``ignore=`` or ``ignore_state=`` path of a test's marker matched nothing in what it
+    was applied to (a typo leaves nothing out of matching)."""

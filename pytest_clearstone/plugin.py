@@ -787,7 +787,48 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             root.__exit__(None if error is None else type(error), error, None)
     if recording and replay is not None and root is not None:
         _save_golden(item, replay, root.trace_id)
+    if replay is not None:
+        _warn_unmatched_paths(item, replay)
     return result
+
+
+def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
+    """Warn about each ``ignore=``/``ignore_state=`` path of the test's marker that names
+    where it starts (an argument, ``result``, ``final_state``) and matched nothing: not about
+    a path starting with ``*`` or ``**`` (``**.run_id``: whatever may hold one, kept in lists
+    shared by many tests), nor about defaults from the ini file or the fixture."""
+    marker = item.stash.get(_MARKER_KEYWORDS, None)
+    if not marker or not ("ignore" in marker or "ignore_state" in marker):
+        return
+    from .golden.ignore import names_its_start
+
+    found, unmatched_outcome = replay.unmatched_paths()
+    arguments = {path: targets for path, targets in found.items() if names_its_start(path)}
+    outcome = [path for path in unmatched_outcome if names_its_start(path)]
+    if arguments and "ignore" in marker:
+        from .errors import UnmatchedIgnorePathWarning
+
+        for path, targets in arguments.items():
+            item.warn(
+                UnmatchedIgnorePathWarning(
+                    f"{item.nodeid}: the ignore path {path!r} matched nothing in the arguments "
+                    f"of {' or '.join(targets)}, so it leaves nothing out of matching; check "
+                    f"it against the recorded arguments (pytest-clearstone show --calls "
+                    f"{replay.path})"
+                )
+            )
+    if outcome and "ignore_state" in marker:
+        from .errors import UnmatchedIgnorePathWarning
+
+        for path in outcome:
+            item.warn(
+                UnmatchedIgnorePathWarning(
+                    f"{item.nodeid}: the ignore_state path {path!r} matched nothing in the "
+                    f"recorded or replayed outcome, so it leaves nothing out of the comparison; "
+                    f"check it against the golden outcome (pytest-clearstone show --calls "
+                    f"{replay.path})"
+                )
+            )
 
 
 def _network_guard(item: pytest.Item) -> NetworkGuard | None:

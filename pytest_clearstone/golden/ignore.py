@@ -76,14 +76,23 @@ def parse_path(text: str) -> tuple[str, ...]:
     return tuple(segments)
 
 
+def names_its_start(text: str) -> bool:
+    """Whether a path names the value it starts at (``request_id...``, ``final_state...``),
+    rather than starting with ``*`` or ``**``."""
+    return parse_path(text)[0] not in (_ANY, _DEEP)
+
+
 class IgnorePaths:
     """Compiled ignore paths, applied to encoded (stored JSON form) trees."""
 
-    __slots__ = ("patterns", "texts")
+    __slots__ = ("applied", "matched", "patterns", "texts")
 
     def __init__(self, paths: Iterable[str]) -> None:
         self.texts = tuple(paths)
         self.patterns = tuple(parse_path(p) for p in self.texts)
+        #: how many trees the paths were applied to, and the indices of those that matched
+        self.applied = 0
+        self.matched: set[int] = set()
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -93,6 +102,7 @@ class IgnorePaths:
 
     def prune(self, tree: Any) -> Any:
         """``tree`` without what the paths match (a new tree; ``tree`` is not changed)."""
+        self.applied += 1
         return self._walk(tree, self._start(), drop=True)
 
     def compared_form(self, value: Any) -> Any:
@@ -105,7 +115,15 @@ class IgnorePaths:
     def placeholders(self, tree: Any) -> Any:
         """``tree`` with each ``pickle``/``repr`` value the paths match replaced by a
         placeholder naming its type (the recording of an ignored value)."""
+        self.applied += 1
         return self._walk(tree, self._start(), drop=False)
+
+    def unmatched(self) -> list[str]:
+        """The paths that matched nothing in the trees they were applied to (none when they
+        were applied to none)."""
+        if not self.applied:
+            return []
+        return [text for i, text in enumerate(self.texts) if i not in self.matched]
 
     def _start(self) -> frozenset[tuple[int, int]]:
         return _closure({(i, 0) for i in range(len(self.patterns))}, self.patterns)
@@ -150,7 +168,9 @@ class IgnorePaths:
         following = _advance(states, key, self.patterns)
         if type(child) is dict and child.get(TAG) in _FIELDS_UNDER_V and "v" in child:
             following |= _through_v(following, self.patterns)
-        if any(position == len(self.patterns[i]) for i, position in following):
+        done = [i for i, position in following if position == len(self.patterns[i])]
+        if done:
+            self.matched.update(done)
             if drop:
                 return _DROP
             return _placeholder(child)
@@ -255,6 +275,21 @@ class IgnoreConfig:
 
     def __bool__(self) -> bool:
         return bool(self.common or self.per_target)
+
+    def unmatched(self) -> dict[str, list[str]]:
+        """``{path: [targets]}``: the paths that matched nothing in the arguments of any target
+        they were applied to, with those targets (a path for every target counts as matched
+        when it matched in one)."""
+        applied: dict[str, list[str]] = {}
+        matched: set[str] = set()
+        for target, paths in self._for.items():
+            if not paths.applied:
+                continue
+            for i, text in enumerate(paths.texts):
+                applied.setdefault(text, []).append(target)
+                if i in paths.matched:
+                    matched.add(text)
+        return {text: targets for text, targets in applied.items() if text not in matched}
 
     def for_target(self, target: str) -> IgnorePaths:
         """The paths that apply to ``target`` (empty when none)."""

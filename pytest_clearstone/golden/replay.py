@@ -86,6 +86,7 @@ class Replay:
             ignore_state_paths(ignore_state),
             fresh,
         )
+        self._spec = spec
         if self.mode is Mode.RECORD:
             from .recording import RecordingRun
 
@@ -172,6 +173,12 @@ class Replay:
         __tracebackhide__ = True
         if self._replaying is not None:
             self._replaying.check()
+
+    def unmatched_paths(self) -> tuple[dict[str, list[str]], list[str]]:
+        """The ``ignore`` paths that matched nothing in the arguments of the calls they were
+        applied to (``{path: [targets]}``), and the ``ignore_state`` paths that matched nothing
+        in the outcomes they were applied to (replay compares outcomes; recording does not)."""
+        return self._spec.ignore.unmatched(), self._spec.ignore_state.unmatched()
 
     def save(self, trace: Trace, *, metadata: dict[str, Any] | None = None) -> Path:
         """Record mode: write the golden checkpoint atomically (directories created); returns

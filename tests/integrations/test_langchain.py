@@ -41,7 +41,7 @@ def test_it(replay):
 """,
     "chain_lcel": f"""
 @pytest.mark.replay("goldens/chain.ckpt", mock={{"llm": "{INVOKE}"}},
-                    ignore=["config.callbacks", "**.run_id", "config.run_id"])
+                    ignore=["config.callbacks", "**.run_id"])
 def test_it(replay):
     agent = app.ChefAgent(app.make_llm())
     assert replay.run(agent.chain, "Pesto?") == "Answer to 'Pesto?'"

@@ -81,7 +81,7 @@ def test_it(replay):
 # stream_mode="messages" reads the tokens from the chat model's streaming callbacks: mock the
 # method that streams them (its run_manager, LangChain's callback manager, left out of matching)
 @pytest.mark.replay("goldens/tokens.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._stream"},
-                    ignore=["run_manager"])
+                    ignore=["**.run_manager"])
 def test_it(replay):
     parts = replay.run(app.TokenStreamer(app.make_llm()).tokens, "Oslo")
     assert [node for node, _ in parts][:1] == ["plan"] and len(parts) > 4
@@ -89,7 +89,7 @@ def test_it(replay):
 """,
     "astream_messages": """
 @pytest.mark.replay("goldens/atokens.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._stream"},
-                    ignore=["run_manager"])
+                    ignore=["**.run_manager"])
 def test_it(replay):
     parts = asyncio.run(replay.run(app.TokenStreamer(app.make_llm()).atokens, "Oslo"))
     assert [node for node, _ in parts][:1] == ["plan"] and len(parts) > 4

@@ -287,3 +287,59 @@ def test_a_function_scoped_override_sees_each_test(pytester: pytest.Pytester) ->
         result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["FAILED test_it.py::test_strict - *ReplayDivergence*"])
+
+
+def test_a_marker_path_that_matches_nothing_is_warned_about(pytester: pytest.Pytester) -> None:
+    # a typo in a path ignores nothing, silently: the test then fails on the very value the
+    # user meant to leave out, or (a path meant for a value that sometimes changes) later
+    _project(
+        pytester,
+        MARKED.format(
+            extra=', ignore=["request_id", "meta.ids.*.run_idd", "**.not_here"],\n'
+            '    ignore_state=["final_state.histroy.*.ticket", "final_state.history.*.ticket"]'
+        ),
+    )
+    # (warnings shown, not turned into errors)
+    pytester.makeini("[pytest]\nfilterwarnings =\n    always::UserWarning\n")
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmatchedIgnorePathWarning: test_it.py::test_it: the ignore path "
+            "'meta.ids.*.run_idd' matched nothing in the arguments of app.complete or app.lookup*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*'request_id'*")
+    result.stdout.no_fnmatch_line("*'**.not_here'*")  # (may be anywhere: not a typo to tell)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, warnings=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*the ignore path 'meta.ids.*.run_idd' matched nothing*",
+            "*the ignore_state path 'final_state.histroy.*.ticket' matched nothing in the "
+            "recorded or replayed outcome*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*'final_state.history.*.ticket'*")
+
+
+def test_default_paths_from_the_ini_or_the_fixture_are_not_warned_about(
+    pytester: pytest.Pytester,
+) -> None:
+    # defaults apply to many tests, each of which may have nothing at some of the paths
+    _project(
+        pytester,
+        MARKED.format(extra=""),
+        conftest="""
+        import pytest
+
+        @pytest.fixture
+        def clearstone_config():
+            return {"ignore_state": ["final_state.nothing_here"]}
+        """,
+        ini="clearstone_ignore =\n    request_id\n    **.not_in_any_call\n",
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TICKET_START", "1")
+        pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+        pytester.runpytest().assert_outcomes(passed=1)

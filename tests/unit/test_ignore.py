@@ -107,3 +107,23 @@ def test_ignore_state_paths_start_at_the_outcome() -> None:
     assert ignore_state_paths(["final_state.history.*.id"]).texts
     with pytest.raises(ValueError, match="result or final_state"):
         ignore_state_paths(["history.*.id"])
+
+
+def test_the_paths_that_matched_nothing_are_known_once_applied() -> None:
+    paths = IgnorePaths(["request_id", "**.run_idd", "messages.*.id"])
+    assert paths.unmatched() == []  # applied to nothing yet: nothing to tell
+    paths.prune({"request_id": "r-1", "messages": [{"id": 1}, {"id": 2}], "run_id": 3})
+    assert paths.unmatched() == ["**.run_idd"]
+    paths.placeholders({"meta": {"run_idd": 4}})
+    assert paths.unmatched() == []
+
+
+def test_a_path_for_every_target_is_matched_when_it_matched_in_one() -> None:
+    config = IgnoreConfig({"a.llm": ["request_id"], "a.tool": ["trace"]})
+    common = IgnoreConfig(["request_id", "trace", "typo"])
+    for ignore in (config, common):
+        ignore.for_target("a.llm").prune({"request_id": 1, "prompt": "hi"})
+        ignore.for_target("a.tool").prune({"trace": 2, "query": "hi"})
+        ignore.for_target("a.unused")  # never applied: not counted
+    assert config.unmatched() == {}
+    assert common.unmatched() == {"typo": ["a.llm", "a.tool"]}
