@@ -3,6 +3,9 @@ updates, a tool-calling loop, a 429 with a LangChain fallback, an agent without 
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import langchain_openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import langgraph.graph  # noqa: F401
 import pytest
@@ -173,7 +176,19 @@ def stack(make_stack) -> Stack:
     return make_stack("langchain_agent", "langgraph_agent")
 
 
-@pytest.mark.parametrize("name", params(SCENARIOS, XFAIL))
+#: LangGraph streams an astream's messages through contextvars asyncio copies into tasks only
+#: from Python 3.11 (its docs: on 3.10, pass the config on by hand); the live run streams nothing
+NEEDS_311 = {"astream_messages"}
+
+
+def _runnable(names: list[Any]) -> list[Any]:
+    skip = pytest.mark.skipif(sys.version_info < (3, 11), reason="LangGraph: Python 3.11+")
+    return [
+        pytest.param(n, marks=skip) if isinstance(n, str) and n in NEEDS_311 else n for n in names
+    ]
+
+
+@pytest.mark.parametrize("name", _runnable(params(SCENARIOS, XFAIL)))
 def test_records_and_replays(stack: Stack, name: str) -> None:
     stack.write_test(name, HEADER + SCENARIOS[name])
     stack.roundtrip()
@@ -202,7 +217,8 @@ def test_streamed_messages_are_green_five_times_in_a_row(stack: Stack) -> None:
     """``stream_mode="messages"``: LangGraph hands its pool one or two stream waiter jobs per
     step, as timing has it, and each node's job must still get its own recorded calls."""
     for name in ("stream_messages", "astream_messages"):
-        stack.write_test(name, HEADER + SCENARIOS[name])
+        if name not in NEEDS_311 or sys.version_info >= (3, 11):
+            stack.write_test(name, HEADER + SCENARIOS[name])
     for _ in range(5):
         stack.record()
         stack.replay_passes()
