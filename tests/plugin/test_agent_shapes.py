@@ -15,6 +15,16 @@ def _write(pytester: pytest.Pytester, app: str, test: str) -> None:
     pytester.makepyfile(app=textwrap.dedent(app), test_it=textwrap.dedent(test))
 
 
+def _recorded_branches(pytester: pytest.Pytester) -> list[str]:
+    """The branch keys of the calls recorded in ``g.ckpt``, sorted."""
+    golden = json.loads((pytester.path / "g.ckpt").read_text())
+    return sorted(
+        span["attributes"]["clearstone.branch"]
+        for span in golden["trace"]["spans"]
+        if "clearstone.branch" in span.get("attributes", {})
+    )
+
+
 TWO_TURNS_APP = """
 LIVE = []
 
@@ -486,13 +496,7 @@ def test_tasks_gathered_before_any_mocked_call_are_ordered_per_task(pytester, mo
     """,
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
-    golden = json.loads((pytester.path / "g.ckpt").read_text())
-    branches = sorted(
-        span["attributes"]["clearstone.branch"]
-        for span in golden["trace"]["spans"]
-        if "clearstone.branch" in span.get("attributes", {})
-    )
-    assert branches == ["0/ask#0", "0/look_up#0"]
+    assert _recorded_branches(pytester) == ["0/ask#0", "0/look_up#0"]
     monkeypatch.setenv("SLOW_LLM", "0.02")
     pytester.runpytest().assert_outcomes(passed=1)
 
@@ -834,13 +838,7 @@ def test_more_or_fewer_helper_jobs_on_replay_do_not_move_the_jobs_answers(pytest
     _write(pytester, POOL_APP, POOL_TEST)
     monkeypatch.setenv("HELPERS", "1")
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
-    golden = json.loads((pytester.path / "g.ckpt").read_text())
-    branches = sorted(
-        span["attributes"]["clearstone.branch"]
-        for span in golden["trace"]["spans"]
-        if "clearstone.branch" in span.get("attributes", {})
-    )
-    assert branches == ["0/flights#0", "0/hotels#0"]
+    assert _recorded_branches(pytester) == ["0/flights#0", "0/hotels#0"]
     monkeypatch.setenv("HELPERS", "2")
     monkeypatch.setenv("SLOW_JOB", "flights")
     pytester.runpytest().assert_outcomes(passed=1)
