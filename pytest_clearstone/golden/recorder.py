@@ -62,14 +62,17 @@ class Recorder:
         ``BaseEventLoop.create_task`` is what ``asyncio.create_task``, ``gather``,
         ``ensure_future`` and task groups call; loops of other libraries are left alone.
         """
-        import asyncio
         from asyncio import base_events
 
         original = base_events.BaseEventLoop.create_task
         step = self.live_step
 
         def create_task(loop: Any, coro: Any, **kwargs: Any) -> Any:
-            if _in_recorded_call.get() and asyncio.iscoroutine(coro):
+            # a coroutine, not any awaitable asyncio takes for one: the loop's own task closing
+            # an async generator dropped in the call (``agen.aclose()``, scheduled in the
+            # call's context) must run as it is, or, cancelled before its first step when the
+            # loop ends, it never closes the generator
+            if _in_recorded_call.get() and inspect.iscoroutine(coro):
                 coro = drive(coro, step)
             return original(loop, coro, **kwargs)
 

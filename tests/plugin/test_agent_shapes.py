@@ -858,3 +858,56 @@ def test_a_golden_with_the_branch_keys_of_earlier_versions_still_replays(pyteste
     path.write_text(text.replace('"0/flights#0"', '"0/0"').replace('"0/hotels#0"', '"0/1"'))
     monkeypatch.setenv("SLOW_JOB", "flights")  # hotels calls first, flights did when recorded
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+ASYNC_GENERATOR_APP = """
+import asyncio
+
+CLOSED = []
+
+async def events():
+    try:
+        for i in range(3):
+            yield i
+    finally:
+        CLOSED.append("closed")
+
+async def complete(prompt):
+    # a live call that reads one event and drops its async generator unfinished (openai's
+    # AsyncStream breaks out of its _iter_events at [DONE]): the loop closes it in a task
+    gen = events()
+    first = await gen.__anext__()
+    del gen
+    return f"{prompt}:{first}"
+
+class Agent:
+    async def handle(self, message):
+        return await complete(message)
+"""
+
+
+def test_an_async_generator_a_live_call_drops_is_closed_by_the_loop(pytester):
+    # Expected: the loop's own task closing an async generator dropped inside a live call (its
+    # finalizer schedules create_task(agen.aclose())) closes it: its finally runs.
+    # Before the fix: the recorder wrapped that aclose() in its live-step driver like a task
+    # the live call started; cancelled before its first step as asyncio.run ended, the driver
+    # never awaited the aclose(): the generator stayed open, and Python 3.13 warned "coroutine
+    # method 'aclose' of 'AsyncStream._iter_events' was never awaited" for openai's streams.
+    _write(
+        pytester,
+        ASYNC_GENERATOR_APP,
+        """
+        import asyncio
+
+        import pytest
+        import app
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_it(replay):
+            app.CLOSED.clear()
+            assert asyncio.run(replay.run(app.Agent().handle, "hi")) == "hi:0"
+            assert app.CLOSED == (["closed"] if replay.recording else [])
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
