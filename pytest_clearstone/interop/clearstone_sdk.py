@@ -47,10 +47,13 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 def _connect(db_path: Path) -> sqlite3.Connection:
     if not db_path.is_file():
         raise TraceStoreError(f"no clearstone-sdk trace store at {db_path}")
+    conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
     except sqlite3.Error as exc:
+        if conn is not None:  # (left to the garbage collector, Python 3.13 warns of it)
+            conn.close()
         raise TraceStoreError(f"cannot open {db_path} as a SQLite database: {exc}") from None
     return conn
 

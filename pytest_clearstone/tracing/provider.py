@@ -75,7 +75,16 @@ class TracerProvider:
     def __init__(
         self, db_path: str | os.PathLike[str] = "traces.db", *, batch_size: int = _BATCH_SIZE
     ) -> None:
-        self._store = TraceStore(db_path, before_read=self.flush)
+        # neither the store nor the tracers hold the provider back: without a reference cycle,
+        # dropping it frees it at once (and a ":memory:" store's connection with it)
+        provider = weakref.ref(self)
+
+        def flush_first() -> None:
+            live = provider()
+            if live is not None:
+                live.flush()
+
+        self._store = TraceStore(db_path, before_read=flush_first)
         self._pending: deque[Span] = deque()
         self._flush_lock = threading.Lock()
         self._batch_size = max(1, int(batch_size))
@@ -86,7 +95,9 @@ class TracerProvider:
         self._is_shutdown = False
         self._writer: _Writer | None = None
         self._writer_pid = 0
-        self._tracers: dict[tuple[str, str | None], Tracer] = {}
+        self._tracers: weakref.WeakValueDictionary[tuple[str, str | None], Tracer] = (
+            weakref.WeakValueDictionary()
+        )
         _live_providers.add(self)
 
     @property

@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -309,3 +310,28 @@ def test_import_into_a_folder_inside_the_source_can_be_repeated(sdk: Path) -> No
     )
     again = clearstone_sdk.import_files(sdk, sdk / "converted", allow_pickle=True)
     assert again == first  # neither the earlier output nor our own checkpoint is re-imported
+
+
+def test_a_corrupt_trace_store_is_refused_and_its_connection_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: the connection opened to find the file unreadable is closed (Python 3.13 warns
+    # of an unclosed database when one is left to the garbage collector: an error under
+    # filterwarnings = error, raised in whichever test the collection then runs).
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def recording_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", recording_connect)
+    db = tmp_path / "traces.db"
+    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)  # the header, then garbage
+    with pytest.raises(TraceStoreError, match=r"cannot open .*traces\.db as a SQLite database"):
+        clearstone_sdk.import_files(db, tmp_path / "out")
+    assert opened
+    for conn in opened:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("SELECT 1")

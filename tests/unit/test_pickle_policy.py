@@ -343,7 +343,7 @@ def test_a_hostile_tag_index_cannot_decode_a_value_twice(allow: bool, marker: Pa
 
 # -- finding 3: the trace store never writes pickles, never unpickles ------------------------
 def _columns(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # (a with alone commits)
         row = conn.execute(
             "SELECT attributes_json, input_json, output_json, error_json FROM spans"
         ).fetchone()
@@ -362,7 +362,7 @@ def test_the_store_writes_a_placeholder_naming_the_type_not_a_pickle(tmp_path: P
     store = TraceStore(db)
     assert store.write_spans([span, live]) == 2  # no span is dropped
     store.close()
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # (a with alone commits)
         texts = [c for row in conn.execute(
             "SELECT attributes_json, input_json, output_json, error_json FROM spans"
         ) for c in row if c is not None]  # fmt: skip
@@ -388,7 +388,7 @@ def test_reading_the_store_never_unpickles(tmp_path: Path, marker: Path) -> None
     hostile = json.dumps(pickle_payload(marker))
     error = exception_record(ValueError("v"))
     error["args"] = {"__cs__": "tuple", "v": [pickle_payload(marker)]}
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # (a with alone commits)
         conn.execute(
             "UPDATE spans SET attributes_json = ?, input_json = ?, output_json = ?, error_json = ?",
             (json.dumps({"a": pickle_payload(marker)}), hostile, hostile, json.dumps(error)),
