@@ -879,7 +879,8 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
             raise
     if problem is not None:
         pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
-    if not replay.recording and replay.checkpoint.metadata.get("redacted") is False:
+    golden = None if replay.recording else replay.checkpoint
+    if golden is not None and golden.metadata.get("redacted") is False:
         # nothing was redacted when recording: replayed values compare as they are
         item.stash[_REPLAY_REDACTION].active = False
 
@@ -1493,9 +1494,7 @@ def checkpoint(replay: Replay) -> Checkpoint | None:
     problem = ""
     try:
         return replay.checkpoint
-    except CheckpointNotFoundError as exc:
-        if replay.recording:
-            return None
+    except CheckpointNotFoundError as exc:  # (replaying: a record attempt gets None)
         problem = str(exc)
         if _running:
             _outcome(_running[-1], "missing")

@@ -103,11 +103,12 @@ class Replay:
         return self._recording is not None
 
     @property
-    def checkpoint(self) -> Checkpoint:
-        """The golden checkpoint (replay mode; in record mode the previous one, if any)."""
+    def checkpoint(self) -> Checkpoint | None:
+        """The golden checkpoint; in record mode the previous one (the one just written, once
+        saved), or ``None`` when there is none yet."""
         if self._replaying is not None:
             return self._replaying.checkpoint
-        if self._previous is None:
+        if self._previous is None and self.path.is_file():
             self._previous = self.load()
         return self._previous
 
@@ -116,7 +117,16 @@ class Replay:
         """The :class:`ReplayEngine` of the golden checkpoint."""
         if self._replaying is not None:
             return self._replaying.engine
-        return ReplayEngine(self.checkpoint, allow_pickle=self.allow_pickle)
+        previous = self.checkpoint
+        if previous is None:
+            raise CheckpointNotFoundError(
+                [self.path],
+                hint="this test is recording and has no golden yet: the agent rehydrated from "
+                "one (replay.agent before run(), replay.run('method_name')) needs an existing "
+                "checkpoint (one saved by your application); to record a new golden, pass a "
+                "bound method: replay.run(agent.method, ...)",
+            )
+        return ReplayEngine(previous, allow_pickle=self.allow_pickle)
 
     @property
     def agent(self) -> Any:
@@ -219,7 +229,7 @@ class Replay:
 
     def _resolve_target(self, target: Callable[..., Any] | str) -> tuple[Any, Any, str]:
         if isinstance(target, str):
-            agent = self.agent if self._replaying is not None else self._previous_agent()
+            agent = self.agent if self._replaying is not None else self.engine.rehydrate()
             try:
                 return agent, getattr(agent, target), target
             except AttributeError:
@@ -237,17 +247,6 @@ class Replay:
             agent = None
         name = getattr(target, "__name__", repr(target))
         return agent, target, name
-
-    def _previous_agent(self) -> Any:
-        """Record mode with a method name: the agent of the existing checkpoint."""
-        if not self.path.is_file():
-            raise CheckpointNotFoundError(
-                [self.path],
-                hint="replay.run('method_name') takes the agent from an existing checkpoint "
-                "(one saved by your application); to record a new golden, pass a bound method: "
-                "replay.run(agent.method, ...)",
-            )
-        return ReplayEngine(self.load(), allow_pickle=self.allow_pickle).rehydrate()
 
 
 class _RunOutcome:

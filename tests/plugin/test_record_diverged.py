@@ -187,3 +187,42 @@ def test_the_summary_is_coloured_exactly_when_pytest_colours(
     line = next(x for x in result.outlines if "checkpoint(s) replayed" in x)
     assert ("\x1b[" in line) is coloured
     assert not any("\x1b[" in x for x in result.outlines) or coloured
+
+
+def test_replay_checkpoint_is_none_in_a_first_recording_like_the_fixture(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: in a record attempt, replay.checkpoint is the previous golden, or None when
+    # there is none yet (as the checkpoint fixture); it raised CheckpointNotFoundError telling
+    # the user to record with the very command recording, so a first recording always failed.
+    # What needs a golden (the agent before run()) says why there is none, not "record it".
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+            from pytest_clearstone.errors import CheckpointNotFoundError
+            from app import Agent
+
+            @pytest.mark.replay(mock={"llm": "app.complete"})
+            def test_c(replay):
+                if replay.mode == "record":
+                    previous = replay.checkpoint
+                    print("previous:", None if previous is None else previous.metadata["test"])
+                    if previous is None:
+                        with pytest.raises(CheckpointNotFoundError) as info:
+                            replay.agent
+                        assert "no golden yet" in str(info.value), str(info.value)
+                        assert "Record it first" not in str(info.value)
+                assert replay.run(Agent().run, "c", "Cy")
+            """
+        ),
+    )
+    first = pytester.runpytest("--clearstone-record", "-s")
+    first.assert_outcomes(passed=1)
+    first.stdout.fnmatch_lines(["*previous: None*"])
+    again = pytester.runpytest("--clearstone-record", "-s")
+    again.assert_outcomes(passed=1)
+    again.stdout.fnmatch_lines(["*previous: test_it.py::test_c*"])
+    pytester.runpytest().assert_outcomes(passed=1)
