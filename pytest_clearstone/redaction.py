@@ -120,6 +120,13 @@ SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")
 _MAX_GENERIC = 200  # longer runs are data (base64 images, documents), not credentials
+# the ids OpenAI and Anthropic give their objects (a chat completion's ``chatcmpl-`` + 29
+# random letters and digits, a batch's ``msgbatch_01...``): random and mixed-case, but no
+# credential, and in every answer
+_API_ID = re.compile(
+    r"(?:chatcmpl-|cmpl-|resp_|msg_|msgbatch_|toolu_|srvtoolu_|req_|call_|fc_|rs_|asst_|"
+    r"thread_|run_|step_|file-|file_|batch_|ftjob-|ft-|vs_)[A-Za-z0-9]+"
+)
 _MIN_ENTROPY = 3.5  # bits per character
 _MAX_WORDLIKE = 0.6  # identifiers and paths are mostly pronounceable words; random tokens are not
 _WORDLIKE = re.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{2,}(?![a-z])")
@@ -169,7 +176,7 @@ def _generic_suspect(token: str) -> bool:
         return False
     if not (re.search(r"[a-z]", token) and re.search(r"[A-Z]", token)):
         return False  # hex digests, uuids and ids are single-case: not flagged
-    if not re.search(r"[0-9]", token):
+    if not re.search(r"[0-9]", token) or _API_ID.fullmatch(token):
         return False
     wordlike = sum(len(w) for w in _WORDLIKE.findall(token) if _VOWEL.search(w))
     return wordlike / len(token) < _MAX_WORDLIKE and _entropy(token) >= _MIN_ENTROPY

@@ -1,6 +1,6 @@
 """Redaction of real SDK values, end to end: logprob tokens and extended-thinking signatures
-are model output and record as they are (and replay green); an API key passed as a query
-parameter never reaches the golden."""
+are model output and record as they are (and replay green), and so are the APIs' answer ids;
+an API key passed as a query parameter never reaches the golden."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 KEY = "Zq8pLm3Rt7Vw2Ny5Kd1Hf9"
 SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxDYXRoeSBzaWduYXR1cmU="
 REDACTED_DATA = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"
+COMPLETION_ID = "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT"  # (OpenAI's API reference example)
 
 APP = f"""
 import anthropic
@@ -24,7 +25,8 @@ def openai_api(request):
     message = {{"role": "assistant", "content": "Answer"}}
     logprobs = {{"content": [{{**LOGPROB, "top_logprobs": [LOGPROB]}}]}}
     choice = {{"index": 0, "finish_reason": "stop", "message": message, "logprobs": logprobs}}
-    return httpx2.Response(200, json={{"id": "c1", "object": "chat.completion", "created": 1,
+    return httpx2.Response(200, json={{"id": "{COMPLETION_ID}", "object": "chat.completion",
+                                       "created": 1,
                                        "model": "gpt-4o-mini", "choices": [choice]}})
 
 
@@ -124,6 +126,7 @@ def test_model_output_records_as_it_is_and_query_keys_do_not(sdk_project: pytest
     goldens = sdk_project.path / "goldens"
     logprobs = (goldens / "logprobs.ckpt").read_text()
     assert '"token": "Answer"' in logprobs and "[REDACTED]" not in logprobs
+    assert COMPLETION_ID in logprobs  # an answer's id is not a secret (it failed the recording)
     thinking = (goldens / "thinking.ckpt").read_text()
     assert SIGNATURE in thinking and REDACTED_DATA in thinking
     query = (goldens / "query.ckpt").read_text()

@@ -328,6 +328,24 @@ def test_ordinary_strings_are_not_suspects(text: str) -> None:
     assert Redactor().find_secrets({"v": text}) == []
 
 
+@pytest.mark.parametrize(
+    "api_id",
+    ["chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT", "chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2",
+     "msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d", "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE",
+     "req_011CSHoEeqs5C35K2UUqR7FyA1B2c3", "thread_vTP0yKrR4rsGmOOxqsYmyVgwXz9",
+     "file-BK7bzQj3FfZFXr7DbL6xJwfoQ2w3e"],
+)  # fmt: skip
+def test_the_ids_llm_apis_give_their_answers_are_not_suspects(api_id: str) -> None:
+    # Expected: an id in the format of OpenAI's or Anthropic's answers (a known prefix, then
+    # letters and digits) is not a credential; a real chat completion's id failed recording
+    assert Redactor().find_secrets({"id": api_id, "text": f"see {api_id}"}) == []
+
+
+def test_a_random_token_after_an_id_prefix_in_another_alphabet_is_still_a_suspect() -> None:
+    token = "chatcmpl-" + RANDOM_TOKEN.replace("a", "+").replace("b", "/")
+    assert Redactor().find_secrets({"id": token}) == ["root['id']"]
+
+
 def test_covered_secrets_are_not_suspects() -> None:
     value = {"api_key": GITHUB, "m": f"Bearer {RANDOM_TOKEN}", "list": [OPENAI, JWT, AWS]}
     assert Redactor().find_secrets(value) == []
