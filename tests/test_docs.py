@@ -25,6 +25,7 @@ HTML comment on the line before a block can change that:
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -159,7 +160,10 @@ _SHELL_SYNTAX = set("|&;<>$`*?(){}~")
 
 
 def _in_process(call: Callable[[], object]) -> tuple[int, str]:
-    """Run ``call`` with stdout and stderr captured, then forget the modules it imported."""
+    """Run ``call`` with stdout and stderr captured, then forget the modules it imported but
+    extension modules: a second instance of one is not always safe (orjson 3.12 and 3.13 made
+    a second module share the first one's exception types without a reference of its own:
+    freed twice at exit, a segmentation fault on Python 3.13)."""
     modules, path = set(sys.modules), list(sys.path)
     buffer = io.StringIO()
     try:
@@ -170,7 +174,9 @@ def _in_process(call: Callable[[], object]) -> tuple[int, str]:
                 code = exc.code
     finally:
         for name in set(sys.modules) - modules:
-            del sys.modules[name]
+            loader = getattr(sys.modules[name], "__loader__", None)
+            if not isinstance(loader, importlib.machinery.ExtensionFileLoader):
+                del sys.modules[name]
         sys.path[:] = path
     return int(code or 0) if not isinstance(code, str) else 1, buffer.getvalue()
 
