@@ -14,6 +14,7 @@ from .harness import Stack, params
 CREATE = "openai.resources.chat.completions.Completions.create"
 ACREATE = "openai.resources.chat.completions.AsyncCompletions.create"
 RESPONSES = "openai.resources.responses.Responses.create"
+ARESPONSES = "openai.resources.responses.AsyncResponses.create"
 PARSE = "openai.resources.chat.completions.Completions.parse"
 
 HEADER = """
@@ -112,6 +113,16 @@ def test_it(replay, openai_client):
     agent = app.ChatAgent(openai_client)
     answer = replay.run(agent.respond, "Museums in Paris?")
     assert answer.startswith("Answer to 'Museums in Paris?'")
+    assert agent.history[0]["id"].startswith("resp_")
+""",
+    "sdk_async_responses_api": f"""
+from openai.types.responses import Response
+
+@pytest.mark.replay("goldens/sdk_async_responses.ckpt", mock={{"llm": "{ARESPONSES}"}})
+def test_it(replay, async_openai_client):
+    agent = app.AsyncAgent(async_openai_client)
+    answer = asyncio.run(replay.run(agent.respond, "Museums in Rome?"))
+    assert answer.startswith("Answer to 'Museums in Rome?'")
     assert agent.history[0]["id"].startswith("resp_")
 """,
     "sdk_responses_streaming": f"""

@@ -275,6 +275,14 @@ class AsyncAgent(_Stateful):
         self.tokens += response.usage.total_tokens
         return answer
 
+    async def respond(self, question: str) -> str:
+        """The Responses API, with ``AsyncOpenAI``."""
+        response = await self.client.responses.create(
+            model=MODEL, instructions=SYSTEM, input=question
+        )
+        self.history.append({"q": question, "a": response.output_text, "id": response.id})
+        return response.output_text
+
     async def stream(self, question: str) -> str:
         stream = await self.client.chat.completions.create(
             model=MODEL, messages=messages_for(question), stream=True
