@@ -267,6 +267,23 @@ def _schema(conn: sqlite3.Connection, db_path: str, fix: str) -> Literal["empty"
     )
 
 
+def _while_locked(fn: Callable[[], Any], db_path: str) -> Any:
+    """``fn()``, called again while SQLite says the database is locked or busy, for up to the
+    busy timeout (a :class:`TraceStoreError` after it); other errors are raised as they are."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise TraceStoreError(
+                    f"trace store {db_path!r} stayed locked for {_BUSY_TIMEOUT_S:.0f}s"
+                ) from None
+            time.sleep(0.01)
+
+
 def _read_only_uri(path: str, *, immutable: bool = False) -> str:
     # as_uri() percent-encodes '?', '#', '%' and spaces, so any file name is safe here
     uri = f"{Path(path).resolve().as_uri()}?mode=ro"
@@ -406,11 +423,19 @@ class TraceStore:
                 isolation_level=None,
                 check_same_thread=False,
             )
-            # before any write: a foreign or newer file is refused exactly as it was
-            _schema(conn, self.db_path, self._fix)
-            if not self.is_memory:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
+            opened = conn
+
+            def set_up() -> None:
+                # before any write: a foreign or newer file is refused exactly as it was
+                _schema(opened, self.db_path, self._fix)
+                if not self.is_memory:
+                    opened.execute("PRAGMA journal_mode=WAL")
+                    opened.execute("PRAGMA synchronous=NORMAL")
+
+            # another process setting up the same new file (pytest-xdist workers starting
+            # together) holds it for a moment: switching it to WAL then fails at once with
+            # "database is locked", without waiting for the busy timeout
+            _while_locked(set_up, self.db_path)
             self._migrate(conn)
             if self._json_insert is None:
                 try:
@@ -451,22 +476,14 @@ class TraceStore:
             raise
 
     def _retry(self, fn: Callable[[], Any]) -> Any:
-        deadline = time.monotonic() + _BUSY_TIMEOUT_S
-        while True:
-            try:
-                return fn()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise TraceStoreError(f"trace store {self.db_path!r}: {exc}") from None
-                if time.monotonic() > deadline:
-                    raise TraceStoreError(
-                        f"trace store {self.db_path!r} stayed locked for {_BUSY_TIMEOUT_S:.0f}s"
-                    ) from None
-                time.sleep(0.01)
-            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged file
-                raise TraceStoreError(
-                    f"the trace store {self.db_path!r} is damaged ({exc}). {self._damaged_fix}"
-                ) from None
+        try:
+            return _while_locked(fn, self.db_path)
+        except sqlite3.OperationalError as exc:
+            raise TraceStoreError(f"trace store {self.db_path!r}: {exc}") from None
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged file
+            raise TraceStoreError(
+                f"the trace store {self.db_path!r} is damaged ({exc}). {self._damaged_fix}"
+            ) from None
 
     # -- writing -------------------------------------------------------------------------------
     def write_spans(self, spans: Iterable[Span]) -> int:

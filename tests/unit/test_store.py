@@ -197,6 +197,35 @@ def test_not_a_database_is_a_trace_store_error(db: Path) -> None:
         TraceStore(db).list_traces()
 
 
+def test_a_new_store_another_process_is_setting_up_is_waited_for(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: two processes setting up one new file at once (pytest-xdist workers starting
+    # together) make SQLite refuse one's switch to WAL at once ("database is locked", the busy
+    # timeout not waited: both held a shared lock, and one must give way); that one tries
+    # again. It failed its test's recording with "cannot open the trace store" (6 in 200 pairs
+    # of threads switching one new file to WAL together; here, the refusal made certain).
+    refused: list[str] = []
+
+    class SecondToSwitch(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if sql == "PRAGMA journal_mode=WAL" and not refused:
+                refused.append(sql)
+                raise sqlite3.OperationalError("database is locked")
+            return super().execute(sql, *args)
+
+    connect = sqlite3.connect
+    monkeypatch.setattr(
+        sqlite3, "connect", lambda *a, **k: connect(*a, **k, factory=SecondToSwitch)
+    )
+    provider = TracerProvider(db)
+    with provider.get_tracer("t").span("s") as span:
+        pass
+    assert provider.trace_store.get_trace(span.trace_id).spans[0].name == "s"
+    provider.shutdown()
+    assert refused
+
+
 # -- several processes ------------------------------------------------------------------------
 
 WRITER = textwrap.dedent(
