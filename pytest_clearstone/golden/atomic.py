@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
+import stat
 import time
 from pathlib import Path
 
@@ -23,8 +24,10 @@ def atomic_write_text(path: Path, text: str) -> None:
     the next successful write.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
+        with contextlib.suppress(FileNotFoundError):  # a file rewritten keeps its mode
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
@@ -36,6 +39,18 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
     _fsync_dir(path.parent)
     _remove_stale(path)
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path``, created with the mode the umask gives a new file
+    (``tempfile.mkstemp`` makes every file 0600: a golden then was not readable by the group)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # pragma: no cover - 48 random bits taken already
+            continue
 
 
 def _remove_stale(path: Path) -> None:

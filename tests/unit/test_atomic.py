@@ -45,3 +45,23 @@ def test_failed_write_keeps_previous_file(tmp_path, monkeypatch):
         atomic_write_text(target, "new")
     assert target.read_text() == "previous"
     assert os.listdir(tmp_path) == ["golden.ckpt"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_new_file_gets_the_mode_the_umask_gives_and_a_rewritten_one_keeps_its_own(tmp_path):
+    # Expected: a golden is a file like any other: readable by the group and others under the
+    # usual umask 022, and a re-record keeps a mode the user gave it. Every file was written
+    # 0600 (the temporary file's mode, mkstemp's), a rewritten one reset to it.
+    previous = os.umask(0o022)
+    try:
+        new = tmp_path / "new.ckpt"
+        atomic_write_text(new, "one")
+        assert new.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.ckpt"
+        kept.write_text("old")
+        kept.chmod(0o640)
+        atomic_write_text(kept, "new")
+        assert kept.read_text() == "new"
+        assert kept.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(previous)
