@@ -950,6 +950,8 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
             path = replay.save(trace, metadata={"redacted": redactor.replaced})
     except ClearstoneError as exc:
         problem = str(exc)
+    except OSError as exc:  # a directory where the file goes, no permission, a full disk
+        problem = _unwritable(replay.path, exc)
     if problem:
         _outcome(item, "failed")
         _not_written(item, "it could not be saved")
@@ -961,6 +963,18 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
     item.add_report_section("call", "clearstone", f"golden checkpoint written: {path}")
     checkpoint = replay.checkpoint
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
+
+
+def _unwritable(path: Path, exc: OSError) -> str:
+    """Why the golden at ``path`` could not be written, and the fix."""
+    where = exc.filename2 or exc.filename
+    at = ""
+    if where and Path(where) != path and not str(where).endswith(".tmp"):
+        at = f" ({where})"  # what stood in the way: a file where a directory should be, say
+    return (
+        f"cannot write {path}: {exc.strerror or exc}{at}. Move it away or give the marker "
+        "another path, or make its directory writable"
+    )
 
 
 def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:

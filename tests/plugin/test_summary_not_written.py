@@ -156,3 +156,27 @@ def test_a_test_that_skips_while_recording_is_listed_as_skipped(
         ]
     )
     result.stdout.no_fnmatch_line("*failed while recording*")
+
+
+def test_a_golden_that_cannot_be_written_fails_naming_the_path_and_the_fix(
+    suite: pytest.Pytester,
+) -> None:
+    # Expected: a path that cannot be written (a directory there, a file where its directory
+    # should be) fails the test with one message naming the path and the fix, and is listed
+    # as not written; it was a raw FileExistsError/IsADirectoryError traceback, and the
+    # clearstone summary was missing.
+    suite.path.joinpath(*GOLDEN).mkdir(parents=True)  # a directory where the golden goes
+    result = suite.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_a: the golden checkpoint was not written: cannot write "
+            "*goldens/test_it/test_a.ckpt*: *directory*Move it away or give the marker another "
+            "path*",
+            "*= clearstone =*",
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_a: it could not be saved",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*IsADirectoryError*")
