@@ -124,9 +124,18 @@ class ReplayingRun:
         if self.context is not None and self.context.session.errors:
             raise self.context.session.errors[0]
         outcomes = self.outcomes
-        if not outcomes:
-            return  # a checkpoint made by application code: no golden outcome to compare with
         where = str(self.path)
+        # a golden this plugin recorded for a test calling replay.run() holds its outcome
+        ours = self.checkpoint.metadata.get("recorded_by") == "pytest-clearstone"
+        if not outcomes:
+            if ours:  # recorded by a test that did not call replay.run(), or edited by hand
+                raise GoldenMismatchError(
+                    "call",
+                    f"the golden holds no outcome for replay.run() ({name!r}): it was recorded "
+                    "without replay.run(), or its 'outcome' was removed",
+                    checkpoint=where,
+                )
+            return  # a checkpoint made by application code: no golden outcome to compare with
         if self.runs > len(outcomes):
             raise GoldenMismatchError(
                 "call",
@@ -148,6 +157,13 @@ class ReplayingRun:
         delta = self._delta("result", outcome.result, self._observed(result, "result"))
         if delta:
             raise GoldenMismatchError(f"result{run}", delta, checkpoint=where)
+        if agent is not None and outcome.final_state is None and ours:
+            raise GoldenMismatchError(
+                f"final state{run}",
+                "the golden holds no final state of the agent (recorded for a plain function, "
+                "or its 'final_state' was removed)",
+                checkpoint=where,
+            )
         if agent is not None and outcome.final_state is not None:
             actual = self._observed(agent_state(agent), "state")
             delta = self._delta("final_state", outcome.final_state, actual)

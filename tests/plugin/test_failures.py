@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -170,6 +171,29 @@ def test_changed_final_state_fails_with_a_state_delta(recorded):
             esc("*root['total_cost']: 0.01 -> 0.02"),
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("del doc['outcome']", "*the golden holds no outcome for replay.run() ('handle')*"),
+        ("doc['outcome'] = None", "*the golden holds no outcome for replay.run() ('handle')*"),
+        ("del doc['outcome']['final_state']", "*the golden holds no final state of the agent*"),
+    ],
+)
+def test_a_golden_whose_outcome_was_deleted_fails_instead_of_checking_nothing(
+    recorded, edit, message
+):
+    # Expected: a golden the plugin recorded for a test that calls replay.run() holds its
+    # outcome; without it (edited by hand), the replay compared nothing and passed, whatever
+    # the agent now returned or kept (here: a changed final state)
+    doc = json.loads(recorded.golden.read_text())
+    exec(edit)
+    recorded.golden.write_text(json.dumps(doc, indent=2))
+    recorded.write_app(COST=0.02)
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([message, "*re-record*"])
 
 
 def test_swallowed_exhaustion_still_fails(recorded, pytester):
