@@ -30,6 +30,7 @@ from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
 from .golden.files import read_file
 from .golden.signing import checkpoint_trust
 from .inspection import (
+    UNREADABLE,
     arguments_text,
     call_parts,
     canonical_lines,
@@ -525,11 +526,10 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
 # -- upgrade -----------------------------------------------------------------------------------
 def cmd_upgrade(args: argparse.Namespace, out: _Out) -> int:
     """Rewrite goldens of an older format version in the current one, running nothing: each
-    file is read as plain JSON (no value decoded, no module imported). Version 1 is current,
-    so at this release every readable golden is reported up to date and left untouched; a
-    version it cannot read is refused as ``show`` refuses it."""
+    file is read as ``show`` reads it (pickles left as placeholders, no module a file names
+    imported). Version 1 is current, so at this release every readable golden is reported up
+    to date and left untouched; a file ``show`` cannot read is refused with its reason."""
     from .errors import CheckpointCorruptError, CheckpointVersionError
-    from .golden.checkpoint import readable_version
 
     files: list[Path] = []
     for given in args.paths:
@@ -538,16 +538,7 @@ def cmd_upgrade(args: argparse.Namespace, out: _Out) -> int:
     problems = 0
     for path in files:
         try:
-            doc = json.loads(read_file(path).decode("utf-8"))
-        except (OSError, ValueError, RecursionError) as exc:
-            problems += 1
-            out.line(f"{printable(path)}: not upgraded: not a readable checkpoint ({exc})")
-            continue
-        try:
-            version = readable_version(doc, path)
-        except CheckpointCorruptError as exc:
-            problems += 1
-            out.line(f"{printable(path)}: not upgraded: {printable(exc.problem)}")
+            version = load_checkpoint(path).format_version  # read as show reads it
         except CheckpointVersionError as exc:
             problems += 1
             if exc.found > exc.supported:
@@ -557,6 +548,12 @@ def cmd_upgrade(args: argparse.Namespace, out: _Out) -> int:
                 )
             else:  # as show and the plugin say it
                 out.line(f"{printable(path)}: not upgraded: {printable(exc)}")
+        except CheckpointCorruptError as exc:
+            problems += 1
+            out.line(f"{printable(path)}: not upgraded: {printable(exc.problem)}")
+        except (*UNREADABLE, OSError) as exc:  # a missing file, a directory, what show refuses
+            problems += 1
+            out.line(f"{printable(path)}: not upgraded: {printable(exc)}")
         else:
             out.line(f"{printable(path)}: up to date (format version {version})")
     out.line(f"{len(files) - problems} of {len(files)} checkpoint file(s) up to date")

@@ -431,7 +431,7 @@ def _json_lines(value: Any, indent: str) -> list[str]:
 
 
 #: what reading a file that is not a checkpoint raises (a field of the wrong type, say)
-_UNREADABLE = (
+UNREADABLE = (
     ClearstoneError,
     LookupError,
     TypeError,
@@ -451,7 +451,7 @@ def canonical_lines(raw: bytes, path: Path) -> list[str]:
     try:
         load_checkpoint(path, raw=raw)  # readable? (read as show reads it: nothing runs)
         return _canonical_form(codec.loads(raw.decode("utf-8"), decode_tags=False))
-    except _UNREADABLE:
+    except UNREADABLE:
         pass
     text = raw.decode("utf-8", "replace")
     return [printable(line) for line in text.splitlines()]

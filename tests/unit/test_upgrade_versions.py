@@ -51,6 +51,37 @@ def test_upgrade_refuses_a_version_it_cannot_read_as_show_does(
 
 
 @pytest.mark.parametrize(
+    "edit",
+    ["del doc['trace']", "doc['timestamp'] = 'yesterday'", "doc['agent'] = []", "EMPTY",
+     "NOT_UTF8"],
+)  # fmt: skip
+def test_upgrade_refuses_a_file_show_refuses_with_the_reason_show_gives(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, edit: str
+) -> None:
+    # Expected: a file of a current version that show cannot read is not "up to date"; upgrade
+    # read only its version, and said "up to date" for a golden without its trace, or gave
+    # the JSON parser's words where show says "the file is empty"
+    path = _golden_with(tmp_path, 1)
+    if edit == "EMPTY":
+        path.write_bytes(b"")
+    elif edit == "NOT_UTF8":
+        path.write_bytes(path.read_bytes().replace(b'"trace"', b'"tr\xe9ce"', 1))
+    else:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        exec(edit)
+        path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    before = path.read_bytes()
+    code, _, err = _run(capsys, "show", path)
+    assert code == 2
+    reason = err.split(" is not a readable checkpoint: ", 1)[1].split(". Restore it")[0].strip()
+    code, out, _ = _run(capsys, "upgrade", path)
+    assert code == 2
+    assert f"{path}: not upgraded: {reason}" in out, (reason, out)
+    assert out.rstrip().endswith("0 of 1 checkpoint file(s) up to date")
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
     "views", [("--calls", "--canonical"), ("--json", "--calls"), ("--json", "--canonical")]
 )
 def test_show_takes_one_view(capsys: pytest.CaptureFixture[str], views: tuple[str, str]) -> None:
