@@ -77,13 +77,18 @@ class ReplayEngine:
         return self._agent
 
     def method(self, agent: Any, function_name: str) -> Any:
-        """``agent.function_name``, with an error naming the agent's class when it has none."""
-        try:
-            return getattr(agent, function_name)
-        except AttributeError:
-            raise AttributeError(
-                f"the agent {type(agent).__qualname__} has no method {function_name!r} to replay"
-            ) from None
+        """``agent.function_name``, with an error naming the agent's class when it has no such
+        method (no attribute of that name, or one that cannot be called: a list of messages)."""
+        method = getattr(agent, function_name, None)
+        if method is None:
+            what = "no method"
+        elif not callable(method):
+            what = f"a {type(method).__name__}, not a method,"
+        else:
+            return method
+        raise AttributeError(
+            f"the agent {type(agent).__qualname__} has {what} {function_name!r} to replay"
+        )
 
     # -- responses -----------------------------------------------------------------------------
     def responses(self, span_type: str, target: str, *, shared: bool = True) -> list[Span]:

@@ -231,12 +231,9 @@ class Replay:
         if isinstance(target, str):
             agent = self.agent if self._replaying is not None else self.engine.rehydrate()
             try:
-                return agent, getattr(agent, target), target
-            except AttributeError:
-                raise AttributeError(
-                    f"replay.run({target!r}): the agent {type(agent).__qualname__} from "
-                    f"{self.path} has no method {target!r}"
-                ) from None
+                return agent, self.engine.method(agent, target), target
+            except AttributeError as exc:
+                raise AttributeError(f"replay.run({target!r}): {exc} (from {self.path})") from None
         if not callable(target):
             raise TypeError(
                 f"replay.run() takes a bound method of an agent or a method name, not "

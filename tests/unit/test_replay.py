@@ -431,6 +431,15 @@ def test_unknown_method_is_named(mods: dict[str, ModuleType]) -> None:
         ReplayEngine(_two_steps(mods)).replay_from_checkpoint("nope")
 
 
+def test_an_attribute_that_is_not_a_method_is_named(mods: dict[str, ModuleType]) -> None:
+    # Expected: naming the agent's list of messages where a method goes says so; it failed
+    # with Python's "TypeError: 'list' object is not callable"
+    with pytest.raises(
+        AttributeError, match="the agent ToolAgent has a list, not a method, 'memory' to replay"
+    ):
+        ReplayEngine(_two_steps(mods)).replay_from_checkpoint("memory")
+
+
 def test_unused_responses_and_unmocked_targets_are_named_in_one_message() -> None:
     error = UnusedResponsesError(
         {"app.complete": (1, 2)}, checkpoint="g.ckpt", unmocked={"app.search": ("tool", 3)}
