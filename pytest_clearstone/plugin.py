@@ -351,6 +351,20 @@ def _settings(config: pytest.Config) -> Settings:
             raise pytest.UsageError(
                 f"clearstone redaction settings: {regex!r} is not a regular expression ({exc})"
             ) from None
+    try:
+        ini_allow_pickle = bool(config.getini("clearstone_allow_pickle"))
+    except (ValueError, pytest.UsageError) as exc:  # "invalid truth value 'maybe'": no key
+        raise pytest.UsageError(
+            f"clearstone_allow_pickle: {exc} (true or false, yes or no, 1 or 0)"
+        ) from None
+    allow_hosts = tuple(config.getini("clearstone_allow_hosts"))
+    if allow_hosts:  # a bad line is a usage error now, not a failure of every replaying test
+        from .golden.network import HostAllowList
+
+        try:
+            HostAllowList(allow_hosts)  # (parsed only: names are resolved when first needed)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
     return Settings(
         mode=mode,
         db_path=db_path,
@@ -359,11 +373,9 @@ def _settings(config: pytest.Config) -> Settings:
         redact_patterns=patterns,
         redact_allow=tuple(config.getini("clearstone_redact_allow")),
         allow_secrets=bool(config.getoption("clearstone_allow_secrets")),
-        allow_pickle=bool(
-            config.getoption("clearstone_allow_pickle") or config.getini("clearstone_allow_pickle")
-        ),
+        allow_pickle=bool(config.getoption("clearstone_allow_pickle") or ini_allow_pickle),
         allow_network=bool(config.getoption("clearstone_allow_network")),
-        allow_hosts=tuple(config.getini("clearstone_allow_hosts")),
+        allow_hosts=allow_hosts,
         placeholder_env=tuple(
             dict.fromkeys((*_PLACEHOLDER_ENV, *config.getini("clearstone_placeholder_env")))
         ),

@@ -343,3 +343,14 @@ def test_default_paths_from_the_ini_or_the_fixture_are_not_warned_about(
         mp.setenv("TICKET_START", "1")
         pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
         pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_bad_allow_pickle_value_is_a_usage_error_naming_the_key(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the message names the ini key; pytest's own said "invalid truth value 'maybe'"
+    pytester.makeini("[pytest]\nclearstone_allow_pickle = maybe\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*clearstone_allow_pickle: invalid truth value 'maybe'*"])

@@ -159,3 +159,15 @@ def test_allowed_host_names_are_resolved_once_per_session(
     result = pytester.runpytest("-s")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*lookups of localhost: 1"])
+
+
+def test_a_bad_allow_hosts_line_is_a_usage_error(project: pytest.Pytester) -> None:
+    # Expected: like a bad clearstone_mock or redaction line, a usage error at start naming
+    # the line; it failed every replaying test with a ValueError traceback instead
+    project.makeini("[pytest]\nclearstone_allow_hosts =\n    not a host!!:99999\n")
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*clearstone_allow_hosts: 'not a host!!:99999' is not a host name, an IP address*"]
+    )
+
