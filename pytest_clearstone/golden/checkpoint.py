@@ -309,19 +309,27 @@ class Checkpoint:
         :meth:`Trace.from_dict`)."""
         version = readable_version(doc, path)
         check_outcome(doc.get("outcome"), path)
+        field = "agent"  # the field being read, named when it has the wrong type
         try:
             agent = doc["agent"]
+            state, agent_class, agent_module = agent["state"], agent["class"], agent["module"]
+            field = "trace"
             trace = Trace.from_dict(doc["trace"], decoded=True, tagged=tagged)
+            field = "timestamp"
+            timestamp = _dt.datetime.fromisoformat(doc["timestamp"])
+            field = "metadata"
+            metadata = dict(doc.get("metadata") or {})
+            field = "outcome"
             outcome = doc.get("outcome")
             checkpoint = cls(
                 checkpoint_id=str(doc["checkpoint_id"]),
-                state=Recorded(decoded=agent["state"]),
-                agent_class_name=agent["class"],
-                agent_module=agent["module"],
+                state=Recorded(decoded=state),
+                agent_class_name=agent_class,
+                agent_module=agent_module,
                 trace=trace,
                 span_id=str(doc["span_id"]),
-                timestamp=_dt.datetime.fromisoformat(doc["timestamp"]),
-                metadata=dict(doc.get("metadata") or {}),
+                timestamp=timestamp,
+                metadata=metadata,
                 outcome=dict(outcome) if outcome is not None else None,
                 format_version=version,
                 contains_pickle=bool(doc.get("contains_pickle", False)),
@@ -332,7 +340,9 @@ class Checkpoint:
         except ClearstoneError:
             raise
         except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
-            raise CheckpointCorruptError(path, f"a field has the wrong type ({exc})") from None
+            raise CheckpointCorruptError(
+                path, f"the field {field!r} has the wrong type ({exc})"
+            ) from None
         if checkpoint.timestamp.tzinfo is None:
             raise CheckpointCorruptError(path, "the timestamp has no timezone")
         if checkpoint.span_id not in trace:
@@ -366,7 +376,10 @@ def readable_version(doc: Any, path: Path) -> int:
                 "it was written by clearstone-sdk; convert it with: python -m "
                 "pytest_clearstone import-clearstone SRC DEST_DIR",
             )
-        raise CheckpointCorruptError(path, "not a pytest-clearstone checkpoint (no 'format')")
+        found = f"its 'format' is {doc['format']!r}" if "format" in doc else "no 'format'"
+        raise CheckpointCorruptError(
+            path, f"not a pytest-clearstone checkpoint ({found}, not {FORMAT_NAME!r})"
+        )
     version = doc.get("format_version")
     if type(version) is not int:
         raise CheckpointCorruptError(path, f"bad format_version {version!r}")
@@ -385,7 +398,9 @@ def error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:
     spans = trace.get("spans") if type(trace) is dict and codec.TAG not in trace else None
     if type(spans) is not list or not all(type(s) is dict and codec.TAG not in s for s in spans):
         raise CheckpointCorruptError(
-            path, "a field has the wrong type (the trace must be an object with a list of spans)"
+            path,
+            "the field 'trace' has the wrong type "
+            "(the trace must be an object with a list of spans)",
         )
     return [("trace", "spans", i, "error") for i, s in enumerate(spans) if s.get("error")]
 

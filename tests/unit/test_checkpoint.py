@@ -216,7 +216,11 @@ def _write(tmp_path: Path, content: str | bytes) -> Path:
         (b"\xff\xfe\x00garbage", "not UTF-8 text"),
         ("this is not json", "truncated or not JSON"),
         ("[1, 2, 3]", "expected a JSON object, found list"),
-        ('{"hello": "world"}', "not a pytest-clearstone checkpoint (no 'format')"),
+        ('{"hello": "world"}', "not a pytest-clearstone checkpoint (no 'format', not "),
+        (
+            '{"format": "something-else"}',  # (it said "no 'format'")
+            "not a pytest-clearstone checkpoint (its 'format' is 'something-else', not ",
+        ),
         (
             '{"format": "pytest-clearstone-checkpoint", "format_version": "1"}',
             "bad format_version '1'",
@@ -255,17 +259,20 @@ def test_truncated_checkpoint_is_reported_as_truncated(
     [
         (lambda d: d.pop("agent"), "the field 'agent' is missing"),
         (lambda d: d.pop("trace"), "the field 'trace' is missing"),
-        (lambda d: d.update(timestamp="yesterday"), "a field has the wrong type"),
+        # each field of the wrong type is named (it was "a field has the wrong type")
+        (lambda d: d.update(timestamp="yesterday"), "the field 'timestamp' has the wrong type"),
+        (lambda d: d.update(metadata=[1]), "the field 'metadata' has the wrong type"),
+        (lambda d: d.update(agent=[]), "the field 'agent' has the wrong type"),
         (lambda d: d.update(timestamp="2024-01-15T12:00:00"), "the timestamp has no timezone"),
         (lambda d: d.update(span_id="feedface"), "its span 'feedface' is not in its trace"),
-        (lambda d: d["trace"].update(spans=7), "a field has the wrong type"),
+        (lambda d: d["trace"].update(spans=7), "the field 'trace' has the wrong type"),
         (
             lambda d: d.update(  # the stdlib parser accepts Infinity, orjson refuses it: which
                 # one reads a file depends on orjson and on the digits in the file's ids
                 metadata={"t": {"__cs__": "tuple", "v": []}},
                 trace={**d["trace"], "spans": [{**d["trace"]["spans"][0], "start_time_ns": 1e999}]},
             ),
-            ("truncated or not JSON", "a field has the wrong type"),
+            ("truncated or not JSON", "the field 'trace' has the wrong type"),
         ),
         (
             lambda d: d["agent"].update(state={"__cs__": "bytes", "v": "!!notbase64"}),
