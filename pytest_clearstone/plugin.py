@@ -117,7 +117,7 @@ class _RunState:
 
     def __init__(self, *, subset: str = "") -> None:
         self.provider: TracerProvider | None = None
-        self.counts = {"replayed": 0, "recorded": 0, "diverged": 0, "missing": 0}
+        self.counts = {"replayed": 0, "recorded": 0, "diverged": 0, "missing": 0, "unreadable": 0}
         #: goldens written in this run: (path as shown, what changed)
         self.written: list[tuple[str, str]] = []
         #: marked tests whose golden was not written when recording: (node id, why)
@@ -903,12 +903,14 @@ def _start_problem(item: pytest.Item, exc: Exception) -> str | None:
     exception, raised as it is, with its traceback. (The errors are imported here, when one was
     raised: an import statement costs ~12 k instructions each time it runs, and ``_start`` runs
     for every replaying test.)"""
-    from .errors import CheckpointNotFoundError, ClearstoneError
+    from .errors import CheckpointError, CheckpointNotFoundError, ClearstoneError
 
     if not isinstance(exc, ClearstoneError):
         return None
     if isinstance(exc, CheckpointNotFoundError):
         _outcome(item, "missing")
+    elif isinstance(exc, CheckpointError):  # damaged, of another version, a refused pickle
+        _outcome(item, "unreadable")
     return str(exc)
 
 
@@ -922,7 +924,8 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     else:
         outcome = "diverged" if isinstance(exc, ReplayError) else "failed"
         why = f"the test failed while recording ({type(exc).__name__})"
-    _outcome(item, outcome)
+    if ("clearstone", "unreadable") not in item.user_properties:  # (kept: it says more)
+        _outcome(item, outcome)
     replay = item.stash.get(_REPLAY, None)
     if replay is not None and replay.recording:
         _not_written(item, why)
@@ -1405,11 +1408,13 @@ class _Reporter:
         tr = terminalreporter
         tr.write_sep("=", "clearstone")
         missing = f", {counts['missing']} missing" if counts["missing"] else ""
+        # a golden that is there but cannot be read (damaged, edited, a refused pickle)
+        unreadable = f", {counts['unreadable']} unreadable" if counts["unreadable"] else ""
         tr.write_line(
             f"{counts['replayed']} checkpoint(s) replayed, {counts['recorded']} recorded, "
-            f"{counts['diverged']} diverged{missing}",
+            f"{counts['diverged']} diverged{missing}{unreadable}",
             bold=True,
-            red=bool(counts["diverged"] or counts["missing"]),
+            red=bool(counts["diverged"] or counts["missing"] or counts["unreadable"]),
         )
         state = self.state
         if state.store_problem:
@@ -1515,7 +1520,7 @@ def replay(clearstone_config: dict[str, Any]) -> Replay:
 def checkpoint(replay: Replay) -> Checkpoint | None:
     """The golden :class:`~pytest_clearstone.debugging.Checkpoint` of the test's replay marker;
     in a record attempt the previous golden, or ``None`` when there is none yet."""
-    from .errors import CheckpointNotFoundError, ClearstoneError
+    from .errors import CheckpointError, CheckpointNotFoundError, ClearstoneError
 
     problem = ""
     try:
@@ -1526,6 +1531,8 @@ def checkpoint(replay: Replay) -> Checkpoint | None:
             _outcome(_running[-1], "missing")
     except ClearstoneError as exc:
         problem = str(exc)
+        if _running and isinstance(exc, CheckpointError):
+            _outcome(_running[-1], "unreadable")
     pytest.fail(f"{replay.node_id}: {problem}", pytrace=False)
 
 
