@@ -9,7 +9,7 @@ from .. import codec
 from ..codec.compare import same_stored_form, same_tree
 from ..codec.tags import tag_locations
 from ..equality import same_state
-from ..errors import CheckpointNotFoundError, GoldenMismatchError
+from ..errors import CheckpointCorruptError, CheckpointNotFoundError, GoldenMismatchError
 from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
@@ -71,9 +71,21 @@ class ReplayingRun:
 
     def start(self) -> None:
         """Enter the golden's deterministic context with its recorded answers patched in."""
+        targets = self.engine.mock_targets_of(self.pairs)
+        if self.strict and self.checkpoint.metadata.get("recorded_by") == "pytest-clearstone":
+            # the plugin records every call's arguments: a strict replay compares them, and
+            # one without them (deleted by hand) would compare nothing
+            for path, responses in targets.items():
+                for number, call in enumerate(responses.calls, 1):
+                    if call.input is None:
+                        raise CheckpointCorruptError(
+                            self.path,
+                            f"call #{number} to {path} has no recorded arguments (its span's "
+                            "'input' is missing)",
+                        )
         ctx = DeterministicExecutionContext(
             self.checkpoint,
-            self.engine.mock_targets_of(self.pairs),
+            targets,
             strict=self.strict,
             matcher=self.matcher,
             transform=self.transform,

@@ -196,6 +196,38 @@ def test_a_golden_whose_outcome_was_deleted_fails_instead_of_checking_nothing(
     result.stdout.fnmatch_lines([message, "*re-record*"])
 
 
+def test_a_recorded_call_whose_arguments_were_deleted_fails_a_strict_replay(recorded):
+    # Expected: a strict replay compares each call's arguments with the recorded ones; with a
+    # call's recorded 'input' deleted by hand, it compared nothing and passed a changed prompt
+    doc = json.loads(recorded.golden.read_text())
+    spans = doc["trace"]["spans"]
+    llm = next(s for s in spans if s.get("span_type") == "llm")
+    del llm["input"]
+    recorded.golden.write_text(json.dumps(doc, indent=2))
+    recorded.write_app(PROMPT="Customer says: {message}")
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*billing.ckpt is not a readable checkpoint: call #1 to app.complete has no recorded "
+         "arguments*"]
+    )  # fmt: skip
+
+
+def test_a_target_called_without_arguments_replays_strictly(pytester):
+    # the check above must not take a call made with no arguments for one without a record
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        clock_app="def now():\n    return 42\n\ndef run():\n    return now() + 1\n",
+        test_clock=(
+            "import pytest\nimport clock_app\n\n"
+            "@pytest.mark.replay(mock={'tool': 'clock_app.now'})\n"
+            "def test_it(replay):\n    assert replay.run(clock_app.run) == 43\n"
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_swallowed_exhaustion_still_fails(recorded, pytester):
     pytester.makepyfile(
         test_agent="""
