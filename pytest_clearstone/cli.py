@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
+from .golden.checkpoint import RECORDED_BY_PLUGIN
 from .golden.files import read_file
 from .golden.signing import checkpoint_trust
 from .inspection import (
@@ -228,7 +229,7 @@ def _show_calls(ckpt: Any, out: _Out) -> int:
             out.line(f"    result: {printable(short_repr(parts['output'], room))}")
     outcome = ckpt.outcome
     if not outcome:
-        if ckpt.metadata.get("recorded_by") == "pytest-clearstone":
+        if ckpt.recorded_by_plugin:
             why = "no replay.run() returned while it was recorded: none was called, or it raised"
         else:
             why = "not a golden of the pytest plugin"
@@ -455,7 +456,7 @@ def _written_by_plugin(path: Path) -> bool | None:
     if not isinstance(doc, dict) or doc.get("format") != "pytest-clearstone-checkpoint":
         return None
     metadata = doc.get("metadata")
-    return isinstance(metadata, dict) and metadata.get("recorded_by") == "pytest-clearstone"
+    return isinstance(metadata, dict) and metadata.get("recorded_by") == RECORDED_BY_PLUGIN
 
 
 def cmd_prune(args: argparse.Namespace, out: _Out) -> int:

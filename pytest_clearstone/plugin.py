@@ -357,15 +357,7 @@ def _settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(
             f"clearstone_allow_pickle: {exc} (true or false, yes or no, 1 or 0)"
         ) from None
-    allow_hosts = tuple(config.getini("clearstone_allow_hosts"))
-    if allow_hosts:  # a bad line is a usage error now, not a failure of every replaying test
-        from .golden.network import HostAllowList
-
-        try:
-            HostAllowList(allow_hosts)  # (parsed only: names are resolved when first needed)
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    return Settings(
+    settings = Settings(
         mode=mode,
         db_path=db_path,
         explicit=explicit,
@@ -375,13 +367,19 @@ def _settings(config: pytest.Config) -> Settings:
         allow_secrets=bool(config.getoption("clearstone_allow_secrets")),
         allow_pickle=bool(config.getoption("clearstone_allow_pickle") or ini_allow_pickle),
         allow_network=bool(config.getoption("clearstone_allow_network")),
-        allow_hosts=allow_hosts,
+        allow_hosts=tuple(config.getini("clearstone_allow_hosts")),
         placeholder_env=tuple(
             dict.fromkeys((*_PLACEHOLDER_ENV, *config.getini("clearstone_placeholder_env")))
         ),
         ini_options=_ini_options(config),
         fresh=bool(config.getoption("clearstone_fresh")),
     )
+    if settings.allow_hosts:  # a bad line: a usage error now, not in every replaying test
+        try:
+            settings.host_allow_list  # noqa: B018  (parsed now; names resolved when needed)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return settings
 
 
 def _ini_options(config: pytest.Config) -> dict[str, Any]:

@@ -57,6 +57,10 @@ def _library_version() -> str:
     return str(__version__)
 
 
+#: ``metadata["recorded_by"]`` of the goldens the pytest plugin writes
+RECORDED_BY_PLUGIN = "pytest-clearstone"
+
+
 class Checkpoint:
     """A snapshot of an agent at one span of a traced run.
 
@@ -108,6 +112,12 @@ class Checkpoint:
     @property
     def encoded_state(self) -> Any:
         return self._state.encoded
+
+    @property
+    def recorded_by_plugin(self) -> bool:
+        """Whether the pytest plugin recorded this checkpoint as a test's golden (it then holds
+        every call's arguments, and the outcome of each ``replay.run()``)."""
+        return self.metadata.get("recorded_by") == RECORDED_BY_PLUGIN
 
     @property
     def agent_class_path(self) -> str | None:

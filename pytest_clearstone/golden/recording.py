@@ -18,7 +18,7 @@ from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer
 from .changes import describe_changes
-from .checkpoint import Checkpoint, readable_version
+from .checkpoint import RECORDED_BY_PLUGIN, Checkpoint, readable_version
 from .context import DeterministicExecutionContext, derive_seed
 from .identity import derive_ids, previous_document, previous_identity, read_previous
 from .manager import new_checkpoint_id
@@ -142,7 +142,7 @@ class RecordingRun:
             span_id=span_id,
             timestamp=self.started_at,
             metadata={
-                "recorded_by": "pytest-clearstone",
+                "recorded_by": RECORDED_BY_PLUGIN,
                 "test": self.node_id,
                 "mock": {st: [p for s, p in self.pairs if s == st] for st, _ in self.pairs},
                 "strict": self.strict,

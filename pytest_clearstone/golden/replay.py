@@ -121,7 +121,7 @@ class Replay:
         if previous is None:
             raise CheckpointNotFoundError(
                 [self.path],
-                hint="this test is recording and has no golden yet: the agent rehydrated from "
+                hint="This test is recording and has no golden yet: the agent rehydrated from "
                 "one (replay.agent before run(), replay.run('method_name')) needs an existing "
                 "checkpoint (one saved by your application); to record a new golden, pass a "
                 "bound method: replay.run(agent.method, ...)",
@@ -229,9 +229,10 @@ class Replay:
 
     def _resolve_target(self, target: Callable[..., Any] | str) -> tuple[Any, Any, str]:
         if isinstance(target, str):
-            agent = self.agent if self._replaying is not None else self.engine.rehydrate()
+            engine = self.engine  # (recording: made from the previous golden at each read)
+            agent = self.agent if self._replaying is not None else engine.rehydrate()
             try:
-                return agent, self.engine.method(agent, target), target
+                return agent, engine.method(agent, target), target
             except AttributeError as exc:
                 raise AttributeError(f"replay.run({target!r}): {exc} (from {self.path})") from None
         if not callable(target):

@@ -72,7 +72,7 @@ class ReplayingRun:
     def start(self) -> None:
         """Enter the golden's deterministic context with its recorded answers patched in."""
         targets = self.engine.mock_targets_of(self.pairs)
-        if self.strict and self.checkpoint.metadata.get("recorded_by") == "pytest-clearstone":
+        if self.strict and self.checkpoint.recorded_by_plugin:
             # the plugin records every call's arguments: a strict replay compares them, and
             # one without them (deleted by hand) would compare nothing
             for path, responses in targets.items():
@@ -137,10 +137,9 @@ class ReplayingRun:
             raise self.context.session.errors[0]
         outcomes = self.outcomes
         where = str(self.path)
-        # a golden this plugin recorded for a test calling replay.run() holds its outcome
-        ours = self.checkpoint.metadata.get("recorded_by") == "pytest-clearstone"
         if not outcomes:
-            if ours:  # recorded by a test that did not call replay.run(), or edited by hand
+            # a golden the plugin recorded for a test calling replay.run() holds its outcome
+            if self.checkpoint.recorded_by_plugin:  # recorded without one, or edited by hand
                 raise GoldenMismatchError(
                     "call",
                     f"the golden holds no outcome for replay.run() ({name!r}): it was recorded "
@@ -169,7 +168,7 @@ class ReplayingRun:
         delta = self._delta("result", outcome.result, self._observed(result, "result"))
         if delta:
             raise GoldenMismatchError(f"result{run}", delta, checkpoint=where)
-        if agent is not None and outcome.final_state is None and ours:
+        if agent is not None and outcome.final_state is None and self.checkpoint.recorded_by_plugin:
             raise GoldenMismatchError(
                 f"final state{run}",
                 "the golden holds no final state of the agent (recorded for a plain function, "
