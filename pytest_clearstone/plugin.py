@@ -613,12 +613,13 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     config = item.config
     settings = config.stash[_SETTINGS]
     mock = options["mock"]
-    action = item.stash.get(_ATTEMPT, None) if mock else None
+    writes = mock is not None  # (mock={} mocks nothing and records; no mock= only reads)
+    action = item.stash.get(_ATTEMPT, None) if writes else None
     if action is None:
         action = attempt_action(
             settings.mode,
             golden_exists=settings.mode in _REPLAY_FIRST and path.is_file(),
-            writes=bool(mock),
+            writes=writes,
         )
     redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
     problem, what = "", ""
@@ -884,7 +885,7 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
     try:
         replay.start(root_span_id=None if root is None else root.span_id)
     except Exception as exc:
-        problem = _start_problem(item, exc)
+        problem = _start_problem(item, replay, exc)
         if problem is None:
             raise
     if problem is not None:
@@ -895,7 +896,7 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
         item.stash[_REPLAY_REDACTION].active = False
 
 
-def _start_problem(item: pytest.Item, exc: Exception) -> str | None:
+def _start_problem(item: pytest.Item, replay: Replay, exc: Exception) -> str | None:
     """What the test fails with when its golden run could not start (a clearstone error: a
     missing or unreadable golden, a mock target that cannot be patched); ``None`` for any other
     exception, raised as it is, with its traceback. (The errors are imported here, when one was
@@ -906,7 +907,7 @@ def _start_problem(item: pytest.Item, exc: Exception) -> str | None:
     if not isinstance(exc, ClearstoneError):
         return None
     if isinstance(exc, CheckpointNotFoundError):
-        _outcome(item, "missing")
+        _missing(item, replay)
     elif isinstance(exc, CheckpointError):  # damaged, of another version, a refused pickle
         _outcome(item, "unreadable")
     return str(exc)
@@ -939,6 +940,18 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
     """Note the test's clearstone outcome on its report (user_properties travel with xdist)."""
     props = [p for p in item.user_properties if p[0] != "clearstone"]
     item.user_properties[:] = [*props, ("clearstone", outcome)]
+
+
+def _missing(item: pytest.Item, replay: Replay) -> None:
+    """Note that the test's golden is missing, and whether the test only reads it (no
+    ``mock=``: no mode records it, so the summary's record hint leaves it out)."""
+    _outcome(item, "missing")
+    if replay.reads_only:
+        item.user_properties.append(("clearstone-reads-only", True))
+
+
+def _reads_only(report: pytest.TestReport) -> bool:
+    return ("clearstone-reads-only", True) in getattr(report, "user_properties", ())
 
 
 def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
@@ -1062,7 +1075,7 @@ def pytest_collection_modifyitems(
             if path is None or isinstance(path, (str, Path)):  # else: reported at set-up
                 golden = item.stash[_GOLDEN] = _golden_path(item, path)
                 referenced.add(golden)
-                if mark.kwargs.get("mock", ini_mock):
+                if mark.kwargs.get("mock", ini_mock) is not None:
                     writers.setdefault(golden.casefold(), (golden, []))[1].append(item)
         used = (
             used
@@ -1452,13 +1465,19 @@ class _Reporter:
                 tr.write_line(f"  {_shown(self.config, path)}: {why}")
         if counts["diverged"] or counts["missing"]:
             failing = [  # (an xfail test's missing or diverged golden is counted: named too)
-                r.nodeid
+                r
                 for kind in ("failed", "error", "xfailed")
                 for r in tr.stats.get(kind, ())
                 if _report_outcome(r) in _RERECORD_AFTER
             ]
+            readers = [r.nodeid for r in failing if _reads_only(r)]
+            writers = [r.nodeid for r in failing if not _reads_only(r)]
             if counts["diverged"]:
-                and_missing = " and record the missing goldens" if counts["missing"] else ""
+                and_missing = (
+                    " and record the missing goldens"
+                    if any(_report_outcome(r) == "missing" for r in failing if not _reads_only(r))
+                    else ""
+                )
                 hint = (
                     f"if the changes are intended, re-record what diverged{and_missing} with: "
                     f"pytest --clearstone-mode=record-diverged (or --lf --clearstone-record)"
@@ -1468,16 +1487,28 @@ class _Reporter:
                     "record the missing goldens with: pytest --clearstone-mode=record-missing "
                     "(or --clearstone-mode=record-diverged)"
                 )
-            tr.write_line(f"hint: {hint}; review with git diff")
-            for node_id in failing[:10]:
-                tr.write_line(f"  {node_id}")
-            if len(failing) > 10:
-                tr.write_line(f"  ... and {len(failing) - 10} more")
+            if writers:
+                tr.write_line(f"hint: {hint}; review with git diff")
+                _write_node_ids(tr, writers)
+            if readers:
+                tr.write_line(
+                    "tests that only read their golden (no mock=): record it with the test that "
+                    "mocks its calls, or add mock= to their marker"
+                )
+                _write_node_ids(tr, readers)
         elif unused:
             tr.write_line(
                 "hint: delete them with --clearstone-prune-unused, or point a "
                 "@pytest.mark.replay test at them"
             )
+
+
+def _write_node_ids(tr: pytest.TerminalReporter, node_ids: list[str]) -> None:
+    """The first ten of ``node_ids``, a line each, then how many more there are."""
+    for node_id in node_ids[:10]:
+        tr.write_line(f"  {node_id}")
+    if len(node_ids) > 10:
+        tr.write_line(f"  ... and {len(node_ids) - 10} more")
 
 
 # -- fixtures ----------------------------------------------------------------------------------
@@ -1526,7 +1557,7 @@ def checkpoint(replay: Replay) -> Checkpoint | None:
     except CheckpointNotFoundError as exc:  # (replaying: a record attempt gets None)
         problem = str(exc)
         if _running:
-            _outcome(_running[-1], "missing")
+            _missing(_running[-1], replay)
     except ClearstoneError as exc:
         problem = str(exc)
         if _running and isinstance(exc, CheckpointError):

@@ -85,6 +85,7 @@ class Replay:
             IgnoreConfig(ignore),
             ignore_state_paths(ignore_state),
             fresh,
+            mock is None,
         )
         self._spec = spec
         if self.mode is Mode.RECORD:
@@ -101,6 +102,11 @@ class Replay:
     @property
     def recording(self) -> bool:
         return self._recording is not None
+
+    @property
+    def reads_only(self) -> bool:
+        """The marker has no ``mock=``: the test only reads its golden and never records it."""
+        return self._spec.reads_only
 
     @property
     def checkpoint(self) -> Checkpoint | None:
@@ -157,7 +163,7 @@ class Replay:
             self.path,
             self.node_id,
             allow_pickle=self.allow_pickle,
-            reads_only=not self.mock_pairs,
+            reads_only=self.reads_only,
         )
 
     def start(self, *, root_span_id: str | None = None, trace_id: str | None = None) -> None:

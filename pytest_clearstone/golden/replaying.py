@@ -44,7 +44,10 @@ class ReplayingRun:
     def checkpoint(self) -> Checkpoint:
         if self._checkpoint is None:
             self._checkpoint = load_golden(
-                self.path, self.node_id, allow_pickle=self.allow_pickle, reads_only=not self.pairs
+                self.path,
+                self.node_id,
+                allow_pickle=self.allow_pickle,
+                reads_only=self.spec.reads_only,
             )
         return self._checkpoint
 
@@ -106,7 +109,7 @@ class ReplayingRun:
         if self.context is None:
             return
         # a marker without mock only reads its golden: it answers no call to leave out
-        strict_mocks = self.strict and bool(self.pairs)
+        strict_mocks = self.strict and not self.spec.reads_only
         self.context.session.raise_errors(
             strict=self.strict,
             checkpoint=str(self.path),

@@ -16,8 +16,9 @@ class GoldenSpec(NamedTuple):
     normalize_mock_config` returns them; ``transform``: the redaction applied to recorded and
     compared values; ``allow_pickle``: whether the golden may hold dill pickles; ``ignore`` and
     ``ignore_state``: the argument and outcome paths left out of matching
-    (:mod:`~pytest_clearstone.golden.ignore`). A named tuple: immutable, and made at import far
-    more cheaply than a frozen dataclass.
+    (:mod:`~pytest_clearstone.golden.ignore`); ``reads_only``: the marker has no ``mock=``, so
+    the test only reads its golden (it never records it). A named tuple: immutable, and made at
+    import far more cheaply than a frozen dataclass.
     """
 
     path: Path
@@ -29,3 +30,4 @@ class GoldenSpec(NamedTuple):
     ignore: IgnoreConfig
     ignore_state: IgnorePaths
     fresh: bool  # a re-record draws a new checkpoint id, seeds and clock
+    reads_only: bool  # no mock= at all (``mock={}`` mocks nothing but records): never records

@@ -213,3 +213,108 @@ def test_a_recording_with_no_calls_fails_with_a_did_you_mean(pytester: pytest.Py
     goldens = pytester.path / "goldens" / "test_trip"
     assert not (goldens / "test_trip.ckpt").exists()
     assert (goldens / "test_lenient.ckpt").exists()  # strict=False turns the check off
+
+
+def test_an_empty_mock_records_a_golden_of_an_agent_that_calls_nothing(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: mock={} says the test owns its golden and mocks no call (an agent that only
+    # computes), so it records and replays like any other; only a marker without mock= reads.
+    # (It was taken for a marker without mock=: never recorded, "checkpoint not found" forever.)
+    pytester.makepyfile(
+        test_pure="""
+        import pytest
+
+        FACTOR = 3
+
+        class Agent:
+            def __init__(self):
+                self.seen = []
+
+            def run(self, x):
+                self.seen.append(x)
+                return x * FACTOR
+
+        @pytest.mark.replay(mock={})
+        def test_pure(replay):
+            replay.run(Agent().run, 7)
+        """
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_pure" / "test_pure.ckpt"
+    assert golden.is_file()
+    pytester.runpytest().assert_outcomes(passed=1)
+    test_file = pytester.path / "test_pure.py"
+    test_file.write_text(test_file.read_text().replace("FACTOR = 3", "FACTOR = 4"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*21*28*"])
+
+
+def test_an_empty_mock_replay_fails_on_calls_its_golden_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    # A golden recorded with a target, replayed by a marker that now mocks nothing: the call
+    # would run live, so a strict replay names the recorded calls left unanswered.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        test_drop="""
+        import pytest
+        import live
+
+        MOCK = {"llm": "live.complete"}
+
+        @pytest.mark.replay("goldens/drop.ckpt", mock=MOCK)
+        def test_drop(replay):
+            replay.run(live.complete, "one")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    test_file = pytester.path / "test_drop.py"
+    test_file.write_text(
+        test_file.read_text().replace('MOCK = {"llm": "live.complete"}', "MOCK = {}")
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*live.complete*"])
+
+
+def test_the_summary_hint_names_tests_that_only_read_their_missing_golden(
+    pytester: pytest.Pytester,
+) -> None:
+    # record-missing cannot record a golden whose test has no mock=: the summary's hint says
+    # what does, for those tests, instead of counting them with the tests it would record.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        test_mixed="""
+        import pytest
+        import live
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_writer(replay):
+            replay.run(live.complete, "one")
+
+        @pytest.mark.replay("goldens/elsewhere.ckpt")
+        def test_reader(checkpoint):
+            pass
+        """,
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1, errors=1)
+    lines = result.stdout.lines
+    hint = lines.index(
+        "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
+        "(or --clearstone-mode=record-diverged); review with git diff"
+    )
+    assert lines[hint + 1] == "  test_mixed.py::test_writer"
+    assert lines[hint + 2] == (
+        "tests that only read their golden (no mock=): record it with the test that mocks its "
+        "calls, or add mock= to their marker"
+    )
+    assert lines[hint + 3] == "  test_mixed.py::test_reader"
+    # only readers missing: no record-missing hint at all
+    result = pytester.runpytest("test_mixed.py::test_reader")
+    result.stdout.no_fnmatch_line("*record-missing*")
+    result.stdout.fnmatch_lines(["tests that only read their golden (no mock=)*"])
