@@ -223,6 +223,7 @@ def _localized_changes(before: Any, after: Any) -> list[_Change]:
             {i: pair[2] for i, pair in enumerate(found.pairs)},
             verbose_level=2,
             view="tree",
+            ignore_nan_inequality=True,  # a NaN is stored as NaN: recorded and replayed, equal
         )
         for kind in _KINDS:
             for level in dd.get(kind, ()):

@@ -271,3 +271,33 @@ def test_an_answer_only_a_pickle_can_store_is_recorded_when_pickles_are_allowed(
     refused = pytester.runpytest(*args)  # the file's pickles are not trusted without the flag
     refused.assert_outcomes(failed=1)
     refused.stdout.fnmatch_lines(["*pickle*"])
+
+
+def test_a_nan_in_the_state_result_or_arguments_replays_green(pytester):
+    # Expected: a recorded NaN compares equal to the replayed NaN (contract 4: the golden state
+    # compares equal); every replay failed with "nan -> nan", and re-recording could not help.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        nanagent="""
+        def lookup(threshold):
+            return 0.5
+
+        class Agent:
+            def __init__(self):
+                self.best = float("nan")
+
+            def run(self, text):
+                return {"score": lookup(float("nan")), "best": self.best, "all": [float("nan")]}
+        """,
+        test_nan="""
+        import pytest
+        import nanagent
+
+        @pytest.mark.replay("goldens/nan.ckpt", mock={"tool": "nanagent.lookup"})
+        def test_nan(replay):
+            replay.run(nanagent.Agent().run, "hi")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest("--clearstone-record").stdout.fnmatch_lines(["*nan.ckpt: unchanged*"])

@@ -211,3 +211,14 @@ def test_with_an_encoder_registered_a_reference_is_compared_by_encoding() -> Non
         assert same_stored_form(live, codec.decode(registered_tree), registered_tree)
     finally:
         codec.unregister(openai.OpenAI)
+
+
+def test_a_nan_equals_a_nan_as_stored() -> None:
+    # A NaN is never == itself, but two NaNs store the same: a recorded NaN argument is the
+    # live NaN (a replay failed on it every time, re-recording or not).
+    nan = float("nan")
+    assert same_stored_form(
+        {"threshold": nan, "xs": [1.0, nan]}, {"threshold": float("nan"), "xs": [1.0, float("nan")]}
+    )
+    assert not same_stored_form({"threshold": nan}, {"threshold": 0.5})
+    assert not same_stored_form({"threshold": nan}, {"threshold": float("inf")})

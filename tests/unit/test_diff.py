@@ -809,7 +809,7 @@ def _corner_cases() -> dict[str, tuple[Any, Any]]:
     nan, other_nan, key = float("nan"), float("nan"), Key()
     many = {f"k{i}": {"v": i} for i in range(300)}
     return {
-        # == cannot tell these apart, deepdiff can: shown when something else changed
+        # == cannot tell these apart; stored, they are the same NaN: no change
         "distinct_nans": ({"a": [nan, 1], "z": 1}, {"a": [other_nan, 1], "z": 2}),
         "the_same_nan": ({"a": [nan, 1], "z": 1}, {"a": [nan, 1], "z": 2}),
         "int_and_float_in_a_set": ({"s": {1, 2}, "z": 1}, {"s": {1.0, 2}, "z": 2}),
@@ -863,7 +863,8 @@ def _corner_cases() -> dict[str, tuple[Any, Any]]:
 
 #: the lines the whole-tree DeepDiff gave for each corner case before issue 16 (verbosity 2)
 CORNERS: dict[str, list[str]] = {
-    "distinct_nans": ["root['a'][0]: nan -> nan", "root['z']: 1 -> 2"],
+    # (the whole-tree diff showed "root['a'][0]: nan -> nan" too: a NaN is no change now)
+    "distinct_nans": ["root['z']: 1 -> 2"],
     "the_same_nan": ["root['z']: 1 -> 2"],
     "int_and_float_in_a_set": ["root['z']: 1 -> 2", "root['s']: added 1.0", "root['s']: removed 1"],
     "in_an_ordered_dict": ["root['o'][0]['a']: 1 (int) -> 1.0 (float)", "root['z']: 1 -> 2"],
@@ -929,3 +930,16 @@ def test_the_diff_deeper_threshold_is_deepdiffs_own_even_when_deepdiff_is_wrappe
     monkeypatch.setattr(diff, "_threshold", None)  # as in a process that has not asked yet
     default = inspect.signature(DeepDiff).parameters["threshold_to_diff_deeper"].default
     assert diff._diff_deeper_threshold() == float(default) > 0
+
+
+def test_nan_against_nan_is_no_change_at_any_depth() -> None:
+    # Expected: a state holding NaN compares equal to itself recorded (it printed
+    # "root['best']: nan -> nan" and failed every replay).
+    def state() -> dict[str, Any]:
+        return {"best": float("nan"), "scores": [0.5, float("nan")], "deep": {"x": (float("nan"),)}}
+
+    assert not StateDelta(state(), state())
+    assert str(StateDelta(state(), state())) == "(no differences)"
+    changed = state()
+    changed["scores"][1] = 0.25
+    assert list(StateDelta(state(), changed)) == ["root['scores'][1]: nan -> 0.25"]
