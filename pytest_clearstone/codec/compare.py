@@ -59,7 +59,7 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
     if t is not type(b):
         return False
     if t is float:  # (unequal by ==) a NaN is not == itself, but two NaNs store the same
-        return a != a and b != b
+        return bool(a != a and b != b)
     if t is list or t is tuple:
         if len(a) != len(b):
             return False

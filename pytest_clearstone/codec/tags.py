@@ -900,7 +900,11 @@ def _plain_loads(text: str | bytes, long_digits: bool | None = None) -> Any:
     if long_digits is None:
         long_digits = has_long_digits(text)
     if orjson is not None and not long_digits:
-        return orjson.loads(text)
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            if not _has_surrogate_escape(text):
+                raise
     return json.loads(text)
 
 
@@ -917,7 +921,14 @@ def parse_document(raw: str | bytes, scan: DocumentScan | None = None) -> Any:
     if orjson is None:
         doc = _strict_json_loads(raw)
     else:
-        doc = orjson.loads(raw)
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            if not _has_surrogate_escape(raw):
+                raise
+            doc = _strict_json_loads(raw)  # (its long integers read as they are, too)
+            scan.index(doc)
+            return doc
         if not (scan.as_written(doc) and _says_int64(doc)) and scan.long_digits:
             doc = _strict_json_loads(raw)
     scan.index(doc)
@@ -1036,11 +1047,38 @@ def dumps(tree: Any, *, pretty: bool = False) -> str:
         option = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) if pretty else 0
         try:
             return str(orjson.dumps(tree, option=option).decode("utf-8"))
-        except TypeError:  # e.g. integers wider than 64 bits: the stdlib handles them
+        except TypeError:  # integers wider than 64 bits, lone surrogates: the stdlib's way
             pass
     if pretty:
-        return json.dumps(tree, indent=2, sort_keys=True, ensure_ascii=False)
-    return json.dumps(tree, ensure_ascii=False, separators=(",", ":"))
+        return utf8_text(json.dumps(tree, indent=2, sort_keys=True, ensure_ascii=False))
+    return utf8_text(json.dumps(tree, ensure_ascii=False, separators=(",", ":")))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8_text(text: str) -> str:
+    """``text`` as UTF-8 can hold it: each lone surrogate (a string decoded from broken UTF-16,
+    or a streamed JSON chunk cut inside an escaped emoji) written as its JSON escape,
+    ``\\ud83d``, which a JSON parser reads back as the same character; other text as it is."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
+
+
+def _has_surrogate_escape(text: str | bytes) -> bool:
+    """Whether JSON text may spell a lone surrogate, which orjson refuses to read."""
+    if isinstance(text, str):
+        return _SURROGATE_ESCAPE.search(text) is not None
+    return _SURROGATE_ESCAPE_BYTES.search(text) is not None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def text_has_pickle(text: str) -> bool:

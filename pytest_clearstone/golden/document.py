@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from ..codec.fast_json import orjson
-from ..codec.tags import SIZE_FIELD
+from ..codec.tags import SIZE_FIELD, utf8_text
 
 FORMAT_NAME = "pytest-clearstone-checkpoint"
 FORMAT_VERSION = 1
@@ -28,9 +28,9 @@ def file_text(doc: dict[str, Any]) -> str:
     if orjson is not None:
         try:
             return str(orjson.dumps(top, option=orjson.OPT_INDENT_2).decode("utf-8"))
-        except TypeError:  # e.g. integers wider than 64 bits: the stdlib handles them
+        except TypeError:  # integers wider than 64 bits, lone surrogates: the stdlib's way
             pass
-    return json.dumps(top, indent=2, ensure_ascii=False)
+    return utf8_text(json.dumps(top, indent=2, ensure_ascii=False))
 
 
 def with_size(text: str) -> str:

@@ -68,7 +68,7 @@ def canonical_bytes(doc: dict[str, Any]) -> bytes:
     after signing), canonical JSON."""
     body = {k: v for k, v in doc.items() if k not in _UNSIGNED}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8")
+    return text.encode("utf-8", "surrogatepass")  # (a lone surrogate: its own bytes)
 
 
 def compute_signature(doc: dict[str, Any], key: bytes | str) -> str:

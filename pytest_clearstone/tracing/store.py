@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from .. import codec
 from ..codec.fast_json import orjson
-from ..codec.tags import replace_pickles
+from ..codec.tags import replace_pickles, utf8_text
 from ..errors import TraceNotFoundError, TraceStoreError
 from .span import PLAIN_TYPES, Recorded, Span
 from .trace import Trace
@@ -491,21 +491,29 @@ class TraceStore:
         spans = list(spans)
         if not spans:
             return 0
+        if self.read_only:
+            raise TraceStoreError(f"the trace store {self.db_path!r} was opened read-only")
+        try:
+            return self._write_rows([_row(s) for s in spans])
+        except UnicodeEncodeError:  # a lone surrogate in a name or a message: as its escape
+            return self._write_rows(
+                [tuple(utf8_text(v) if type(v) is str else v for v in _row(s)) for s in spans]
+            )
+
+    def _write_rows(self, all_rows: list[tuple[Any, ...]]) -> int:
         # Each chunk goes to SQLite as one JSON array expanded by json_each(): one statement,
         # so the GIL is released once per chunk instead of once per row. Chunks bound the
         # memory of a large backlog (rows, JSON text, SQLite's parse of it).
         chunks: list[tuple[str, Any]] = []
-        for i in range(0, len(spans), _CHUNK):
-            rows = [_row(s) for s in spans[i : i + _CHUNK]]
+        for i in range(0, len(all_rows), _CHUNK):
+            rows = all_rows[i : i + _CHUNK]
             payload: str | bytes | None = None
             if self._json_insert is not False:
                 try:
                     payload = _orjson_dumps(rows) if _orjson_dumps else _json_dumps(rows)
-                except (TypeError, ValueError):  # e.g. integers wider than 64 bits
+                except (TypeError, ValueError):  # integers wider than 64 bits, surrogates
                     payload = None
             chunks.append(("rows", rows) if payload is None else ("json", payload))
-        if self.read_only:
-            raise TraceStoreError(f"the trace store {self.db_path!r} was opened read-only")
         with self._lock:
             conn = self._connection()
 
@@ -523,7 +531,7 @@ class TraceStore:
                     raise
 
             self._retry(tx)
-        return len(spans)
+        return len(all_rows)
 
     # -- reading -------------------------------------------------------------------------------
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:

@@ -95,6 +95,32 @@ def test_state_of_every_supported_type_round_trips(
     assert loaded.agent_class_path == "cs_state.StateAgent"
 
 
+@pytest.mark.parametrize("orjson_installed", [True, False])
+def test_a_string_with_a_lone_surrogate_round_trips(
+    agents: dict[str, ModuleType],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    orjson_installed: bool,
+) -> None:
+    # A JSON chunk cut in the middle of an escaped emoji decodes to a lone surrogate, which
+    # UTF-8 cannot hold: saving raised a bare UnicodeEncodeError. It is written as its JSON
+    # escape, and read back as it was.
+    if not orjson_installed:
+        from pytest_clearstone.codec import tags
+        from pytest_clearstone.golden import document
+
+        monkeypatch.setattr(tags, "orjson", None)
+        monkeypatch.setattr(document, "orjson", None)
+    s = agents["cs_state"]
+    cut = json.loads('"partial \\ud83d"')
+    state = {"cut": cut, "pair": ["\udc00x", "ok ✓"], cut: "as a key"}
+    checkpoint = _checkpoint(agents, s.StateAgent(**state))
+    path = CheckpointManager(tmp_path).save_checkpoint(checkpoint, "cut.ckpt")
+    text = path.read_bytes().decode("utf-8")  # valid UTF-8
+    assert '"partial \\ud83d"' in text and "ok ✓" in text
+    assert CheckpointManager(tmp_path).load_checkpoint(path).agent_state == state
+
+
 def test_custom_class_is_pickled_with_dill_and_flagged(
     agents: dict[str, ModuleType], tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -344,3 +345,37 @@ def test_a_store_dropped_without_close_closes_its_connection(tmp_path: Path) -> 
     gc.collect()
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         connection.execute("select 1")
+
+
+@pytest.mark.parametrize("orjson_installed", [True, False])
+def test_a_span_value_with_a_lone_surrogate_is_stored_and_the_batch_survives(
+    db: Path,
+    provider: TracerProvider,
+    tracer: Tracer,
+    monkeypatch: pytest.MonkeyPatch,
+    orjson_installed: bool,
+) -> None:
+    # Contract 1: no span is dropped; a value JSON (as UTF-8) cannot hold is stored in another
+    # form and the rest of the batch survives. A lone surrogate lost the whole batch, and every
+    # read and shutdown() after raised UnicodeEncodeError.
+    if not orjson_installed:
+        from pytest_clearstone.codec import tags
+        from pytest_clearstone.tracing import store
+
+        monkeypatch.setattr(tags, "orjson", None)
+        monkeypatch.setattr(store, "_orjson_dumps", None)
+    cut = json.loads('"partial \\ud83d"')
+    with tracer.span("root") as root:
+        with tracer.span("before", span_type="tool") as s:
+            s.set_output("fine")
+        with tracer.span("llm " + cut, span_type="llm") as s:
+            s.set_input({"chunk": cut})
+            s.set_output(cut)
+            s.set_attribute("piece", cut)
+    trace = provider.trace_store.get_trace(root.trace_id)
+    assert [s.name for s in trace.spans] == ["root", "before", "llm partial \\ud83d"]
+    llm = trace.spans[2]
+    assert llm.output == cut and llm.input == {"chunk": cut}
+    assert llm.attributes["piece"] == cut
+    provider.shutdown()
+    assert sqlite3.connect(db).execute("select count(*) from spans").fetchone() == (3,)
