@@ -82,9 +82,12 @@ DEFAULT_KEYS: tuple[str, ...] = (
 #: Patterns on by default: bearer tokens, ``sk-...`` keys, AWS access key ids, JWTs. Each is
 #: written literal first, the check that no letter or digit comes before it after the literal
 #: (``sk-(?<![A-Za-z0-9]sk-)`` is ``(?<![A-Za-z0-9])sk-``): the regex engine then skips to where
-#: the literal occurs instead of trying a match at every character of a long prompt.
+#: the literal occurs instead of trying a match at every character of a long prompt. A bearer
+#: token has a digit or inner punctuation, or is 20 or more mixed-case letters: a word after
+#: "bearer" in prose ("a bearer instrument") is none.
 DEFAULT_PATTERNS: tuple[str, ...] = (
-    r"[Bb](?<!\w[Bb])(?i:earer\s+(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*))",
+    r"[Bb](?<!\w[Bb])(?i:earer)\s+(?P<secret>(?=[A-Za-z]*(?:[0-9]|[\-._~+/][A-Za-z0-9])|"
+    r"(?=[A-Za-z]{20})[A-Za-z]*[a-z][A-Za-z]*[A-Z])[A-Za-z0-9\-._~+/]{8,}=*)",
     r"sk-(?<![A-Za-z0-9]sk-)[A-Za-z0-9_\-]{16,}",
     r"(?:AKIA|ASIA)(?<![A-Za-z0-9]AKIA)(?<![A-Za-z0-9]ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
     r"eyJ(?<![A-Za-z0-9_\-]eyJ)[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
@@ -102,6 +105,11 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("type", "thinking", frozenset({"signature"})),
     ("type", "signature_delta", frozenset({"signature"})),
     ("type", "redacted_thinking", frozenset({"data"})),
+    # anthropic web search: the opaque search results and citation indexes sent back as they are
+    ("type", "web_search_result", frozenset({"encrypted_content"})),
+    ("type", "web_search_result_location", frozenset({"encrypted_index"})),
+    # openai reasoning items returned encrypted (include=["reasoning.encrypted_content"])
+    ("type", "reasoning", frozenset({"encrypted_content"})),
 )
 
 #: Known token formats that no default rule redacts, and what to call them in a message
@@ -124,13 +132,16 @@ _MAX_GENERIC = 200  # longer runs are data (base64 images, documents), not crede
 # random letters and digits, a batch's ``msgbatch_01...``): random and mixed-case, but no
 # credential, and in every answer
 _API_ID = re.compile(
-    r"(?:chatcmpl-|cmpl-|resp_|msg_|msgbatch_|toolu_|srvtoolu_|req_|call_|fc_|rs_|asst_|"
-    r"thread_|run_|step_|file-|file_|batch_|ftjob-|ft-|vs_)[A-Za-z0-9]+"
+    r"(?:chatcmpl-|cmpl-|resp_|msg_|msgbatch_|toolu_|srvtoolu_|mcptoolu_|container_|req_|call_|"
+    r"fc_|rs_|asst_|thread_|run_|step_|file-|file_|batch_|ftjob-|ft-|vs_)[A-Za-z0-9]+"
 )
 _MIN_ENTROPY = 3.5  # bits per character
 _MAX_WORDLIKE = 0.6  # identifiers and paths are mostly pronounceable words; random tokens are not
 _WORDLIKE = re.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{2,}(?![a-z])")
 _VOWEL = re.compile(r"[aeiouyAEIOUY]")
+# a part of a URL path that is no token: words (camel case too), short acronyms, numbers
+_PATH_WORD = re.compile(r"(?:[A-Z]?[a-z]+)+|[A-Z]{1,5}|[0-9]{1,4}")
+_PATH_PUNCTUATION = re.compile(r"[\-_.=+]")
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _QUERY_PARAMETER = re.compile(r"[?&](?P<name>[^\s=&#?\"'<>]+)=(?P<secret>[^\s&#\"'<>\\]+)")
 _URL_PASSWORD = re.compile(r"://[^\s:/?#@\"'<>]*:(?P<secret>[^\s/?#@\"'<>]+)@")
@@ -178,8 +189,24 @@ def _generic_suspect(token: str) -> bool:
         return False  # hex digests, uuids and ids are single-case: not flagged
     if not re.search(r"[0-9]", token) or _API_ID.fullmatch(token):
         return False
+    if "/" in token and _path_of_words(token):
+        return False
     wordlike = sum(len(w) for w in _WORDLIKE.findall(token) if _VOWEL.search(w))
     return wordlike / len(token) < _MAX_WORDLIKE and _entropy(token) >= _MIN_ENTROPY
+
+
+def _path_of_words(token: str) -> bool:
+    """Whether ``token`` is a URL path of three or more parts, each made of words, short
+    acronyms and numbers (``org/en-US/docs/Web/HTTP/Status/404``, the link every
+    ``httpx.HTTPStatusError`` gives): no secret, however few of its letters are pronounceable.
+    A random token's slashes leave parts of mixed letters and digits."""
+    parts = token.split("/")
+    return len(parts) >= 3 and all(
+        _PATH_WORD.fullmatch(piece)
+        for part in parts
+        for piece in _PATH_PUNCTUATION.split(part)
+        if piece
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -102,6 +102,13 @@ def test_whole_values_under_secret_keys_are_replaced_whatever_their_type() -> No
         (f"jwt={JWT}", f"jwt={PLACEHOLDER}"),
         ("ask-me anything sk-short", "ask-me anything sk-short"),  # too short for a key
         ("Bearer bonds", "Bearer bonds"),  # too short for a token
+        # prose: a word after "bearer" is no token (it redacted "instrument", and recording
+        # then failed, the word being in the golden's own "instrumentation_name")
+        ("A bearer instrument entitles its holder.", "A bearer instrument entitles its holder."),
+        ("ring bearer responsibilities", "ring bearer responsibilities"),
+        ("the bearer certificate.", "the bearer certificate."),
+        ("Bearer ya29.a0AfH6SMBx", f"Bearer {PLACEHOLDER}"),
+        ("Bearer abcdefghijklmnopqrSTUVWXYZ", f"Bearer {PLACEHOLDER}"),  # long, mixed case
     ],
 )
 def test_patterns_replace_only_the_matching_substring(text: str, expected: str) -> None:
@@ -237,7 +244,8 @@ def test_an_allow_regex_must_match_the_whole_string() -> None:
 # character (a 2 KB prompt was searched in ~60 us per pattern, ~3 us now). They must find
 # exactly what these forms, boundary first, find.
 BOUNDARY_FIRST = {
-    "bearer": r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)",
+    "bearer": r"(?i:\bbearer)\s+(?P<secret>(?=[A-Za-z]*(?:[0-9]|[\-._~+/][A-Za-z0-9])|"
+    r"(?=[A-Za-z]{20})[A-Za-z]*[a-z][A-Za-z]*[A-Z])[A-Za-z0-9\-._~+/]{8,}=*)",
     "openai": r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}",
     "aws": r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
     "jwt": r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
@@ -285,7 +293,8 @@ def test_literal_first_patterns_find_what_the_boundary_first_forms_find(text: st
 @pytest.mark.parametrize(
     ("text", "matches"),
     [("Bearer abcdefgh1234", 1), ("xbearer abcdefgh1234", 0), ("_Bearer abcdefgh1234", 0),
-     ("é bEaReR a.b~c+d/e==", 1), ("Bearer abcdefgh\u017f\u212a\u0130\u0131", 1),
+     ("é bEaReR a.b~c+d/e==", 1), ("Bearer abcdefgh\u017f\u212a\u0130\u0131", 0),
+     ("Bearer abcdefgh1\u017f\u212a", 1),
      ("sk-abcdefghijklmnop", 1), ("xsk-abcdefghijklmnop", 0),
      ("-sk-abcdefghijklmnop", 1), ("AKIAABCDEFGHIJKLMNOP", 1), ("1ASIAABCDEFGHIJKLMNOP", 0),
      ("AKIAABCDEFGHIJKLMNOPQ", 0), ("eyJabcd.efgh.", 1), ("-eyJabcd.efgh.ij", 0),
@@ -322,6 +331,9 @@ def test_suspects_no_rule_covers_are_found_with_their_path(secret: str) -> None:
      "ThisIsAVeryLongIdentifierName123", "src/pytest_clearstone/debugging/Checkpoint2.py",
      "tests/unit/test_redaction.py::test_Things2", "The quick brown fox jumps over the lazy dog",
      "https://api.example.com/v1/chat/completions?model=gpt-4o-mini", PLACEHOLDER,
+     # every httpx.HTTPStatusError's message ends with this link (recording one failed)
+     "For more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/404",
+     "see https://docs.example.com/api/v2/Reference/OAuth2/RefreshTokens/401",
      "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk" * 5],
 )  # fmt: skip
 def test_ordinary_strings_are_not_suspects(text: str) -> None:
@@ -333,7 +345,8 @@ def test_ordinary_strings_are_not_suspects(text: str) -> None:
     ["chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT", "chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2",
      "msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d", "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE",
      "req_011CSHoEeqs5C35K2UUqR7FyA1B2c3", "thread_vTP0yKrR4rsGmOOxqsYmyVgwXz9",
-     "file-BK7bzQj3FfZFXr7DbL6xJwfoQ2w3e"],
+     "file-BK7bzQj3FfZFXr7DbL6xJwfoQ2w3e", "container_011CPR5CNjB747bTd36fQLFk",
+     "mcptoolu_014Q35RayjACSWkSj4X2yov1"],
 )  # fmt: skip
 def test_the_ids_llm_apis_give_their_answers_are_not_suspects(api_id: str) -> None:
     # Expected: an id in the format of OpenAI's or Anthropic's answers (a known prefix, then
@@ -344,6 +357,32 @@ def test_the_ids_llm_apis_give_their_answers_are_not_suspects(api_id: str) -> No
 def test_a_random_token_after_an_id_prefix_in_another_alphabet_is_still_a_suspect() -> None:
     token = "chatcmpl-" + RANDOM_TOKEN.replace("a", "+").replace("b", "/")
     assert Redactor().find_secrets({"id": token}) == ["root['id']"]
+
+
+def test_a_random_token_with_slashes_is_still_a_suspect() -> None:
+    # (a URL path of words is not one: a base64 secret's slashes do not make it a path)
+    for token in ("q8Vd3/Lr7TnX2wPb/Kc9Hs4Zm1Ya6Ue0/DfGj5", "Zx81/pQ/Lm3k/Tr9W/b7Yv2/Nc4Ha6Js5Ke0"):
+        assert Redactor().find_secrets({"k": f"x {token} y"}) == ["root['k']"], token
+
+
+def test_anthropic_web_search_opaque_fields_are_model_output_not_suspects() -> None:
+    # Sent back to the API byte for byte, like a thinking block's signature: a citation's
+    # encrypted_index (~150 base64 characters) failed every recording of a web-search answer.
+    opaque = "EpQBCioIBhgCIiQ0NGFlNjc2Yy05NThmLTRkNTgtYmY5MS1mNzUxOTk2NjJkYzESDHGtbX7lAi9z" * 2
+    answer = {
+        "content": [
+            {"type": "web_search_tool_result", "content": [
+                {"type": "web_search_result", "url": "https://a.example", "title": "A",
+                 "encrypted_content": opaque[:150]}]},
+            {"type": "text", "text": "A.", "citations": [
+                {"type": "web_search_result_location", "url": "https://a.example",
+                 "cited_text": "A", "encrypted_index": opaque[:151]}]},
+        ]
+    }  # fmt: skip
+    assert Redactor().find_secrets(answer) == []
+    assert Redactor()(answer) == answer
+    # the same field elsewhere is checked as any other
+    assert Redactor().find_secrets({"encrypted_index": opaque[:151]}) == ["root['encrypted_index']"]
 
 
 def test_covered_secrets_are_not_suspects() -> None:
@@ -513,3 +552,17 @@ def test_a_dict_another_thread_changes_while_it_is_recorded_is_walked_as_it_was(
         thread.join()
         sys.setswitchinterval(interval)
         gc.set_threshold(*threshold)
+
+
+def test_an_httpx_status_errors_message_is_not_a_suspect() -> None:
+    # Every handled raise_for_status() error failed recording: its message's documentation
+    # link was taken for a high-entropy string.
+    import httpx
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(404, text="not found"))
+    with httpx.Client(transport=transport) as client:
+        response = client.get("https://example.com/missing")
+    with pytest.raises(httpx.HTTPStatusError) as caught:
+        response.raise_for_status()
+    assert "developer.mozilla.org" in str(caught.value)
+    assert Redactor().find_secrets({"error": str(caught.value)}) == []
