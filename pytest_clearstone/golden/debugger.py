@@ -7,9 +7,11 @@ a test never loads pdb.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import pdb
 import sys
+from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import ReplayExhaustedError
@@ -20,9 +22,27 @@ if TYPE_CHECKING:
 
 
 class _SessionPdb(pdb.Pdb):
-    """Pdb that stops at the first line of the replayed method's body, not at its ``def``."""
+    """Pdb whose first stop is the first line of the replayed method's body: not its ``def``,
+    nor the code that makes and drives the coroutine or generator the method returns.
 
-    def user_call(self, frame: Any, argument_list: Any) -> None:
+    ``first_stop_in`` is the method's code (``None``: stop at the first line outside the
+    skipped modules); until pdb stops there, no other frame is stopped in.
+    """
+
+    def __init__(self, first_stop_in: CodeType | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.first_stop_in = first_stop_in
+
+    def stop_here(self, frame: FrameType) -> bool:
+        if self.first_stop_in is not None and frame.f_code is not self.first_stop_in:
+            return False
+        return super().stop_here(frame)
+
+    def user_line(self, frame: FrameType) -> None:
+        self.first_stop_in = None  # from here on, pdb steps as the user tells it
+        super().user_line(frame)
+
+    def user_call(self, frame: FrameType, argument_list: Any) -> None:
         return  # still stepping: the method's first 'line' event stops there
 
 
@@ -60,7 +80,9 @@ def debug(
     print(engine.preflight(mock_config), file=out)
     print(file=out)
     method = engine.method(engine.fresh_agent(), function_to_replay)
-    debugger = _SessionPdb(skip=["pytest_clearstone*", "asyncio*"], stdin=stdin, stdout=stdout)
+    debugger = _SessionPdb(
+        _body_of(method), skip=["pytest_clearstone*", "asyncio*"], stdin=stdin, stdout=stdout
+    )
     if stdin is not None:
         debugger.use_rawinput = False  # otherwise pdb reads sys.stdin whatever it was given
     ctx = engine.context(mock_config)
@@ -89,12 +111,28 @@ def debug(
     return result
 
 
+def _body_of(method: Any) -> CodeType | None:
+    """The code of the function that ``method`` runs, seen through ``functools.wraps``
+    decorators (``@tracer.traced`` among them)."""
+    with contextlib.suppress(ValueError):  # a __wrapped__ cycle: the method itself
+        method = inspect.unwrap(method)
+    code = getattr(method, "__code__", None)
+    return code if isinstance(code, CodeType) else None
+
+
 def _call_to_completion(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = method(*args, **kwargs)
-    if inspect.iscoroutine(result):
+    if inspect.iscoroutine(result) or inspect.isasyncgen(result):
         import asyncio
 
-        return asyncio.run(result)
+        return asyncio.run(_completed(result))
     if inspect.isgenerator(result):
         return list(result)
     return result
+
+
+async def _completed(awaitable_or_stream: Any) -> Any:
+    """What a coroutine returns, or the chunks an async generator yields."""
+    if inspect.isasyncgen(awaitable_or_stream):
+        return [chunk async for chunk in awaitable_or_stream]
+    return await awaitable_or_stream

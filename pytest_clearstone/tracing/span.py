@@ -326,8 +326,11 @@ class Span:
 
     def finish(self, exc: BaseException | None = None) -> None:
         """End the span now: ``exc`` is recorded as its error (status ``ERROR``), else the
-        status becomes ``OK`` unless set by hand; the attributes are frozen."""
-        if exc is not None:
+        status becomes ``OK`` unless set by hand; the attributes are frozen.
+
+        A ``GeneratorExit`` is not an error: it is how a generator's consumer that stops
+        reading early closes it (``@tracer.traced`` records such a call ``OK`` too)."""
+        if exc is not None and not isinstance(exc, GeneratorExit):
             self.record_exception(exc)
         elif not self._status_set and self._error is None:  # (set_error marked it ERROR)
             self.status = "OK"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..arguments import binder, is_method_like
-from ..callables import wrap
+from ..callables import Kind, kind_of, wrap
 from .span import Span, init_slots, new_span_id, new_trace_id, now_ns
 
 if TYPE_CHECKING:
@@ -146,7 +147,9 @@ class Tracer:
         The span's input is the call's arguments by name (``self``/``cls`` left out); its output
         is the return value, for generators and async generators the list of yielded chunks. An
         exception is recorded and re-raised. Works on sync, async, generator and async generator
-        functions.
+        functions and methods, on callable objects (named after their type, of their
+        ``__call__``'s kind) and on ``functools.partial`` objects (named after their function);
+        anything else that cannot be called raises ``TypeError`` where it is decorated.
         """
         if callable(span_type):  # @tracer.traced without its parentheses
             applied_to = getattr(span_type, "__qualname__", span_type)
@@ -156,13 +159,35 @@ class Tracer:
             )
 
         def decorate(fn: F) -> F:
-            around = _TracedCall(self, name or fn.__qualname__, span_type, fn)
-            return wrap(fn, around)  # type: ignore[no-any-return]
+            default_name, kind = _name_and_kind(fn)
+            around = _TracedCall(self, name or default_name, span_type, fn)
+            return wrap(fn, around, kind)  # type: ignore[no-any-return]
 
         return decorate
 
     def __repr__(self) -> str:
         return f"<Tracer {self.name!r} version={self.version!r}>"
+
+
+def _name_and_kind(fn: Callable[..., Any]) -> tuple[str, Kind]:
+    """The default span name and the :class:`Kind` of what :meth:`Tracer.traced` decorates: a
+    function's (or a partial's function's) qualified name and kind; for a callable object, its
+    type's qualified name and its ``__call__``'s kind."""
+    if not callable(fn):
+        below = isinstance(fn, (classmethod, property))
+        raise TypeError(
+            "@tracer.traced() applies to a function or method (sync, async, generator or async "
+            "generator), an object with __call__ or a functools.partial, not "
+            f"{fn!r} (of type {type(fn).__qualname__})"
+            + ("; write @tracer.traced() below @classmethod or @property" if below else "")
+        )
+    called: Any = fn
+    while isinstance(called, functools.partial):
+        called = called.func
+    name = getattr(called, "__qualname__", None)
+    if isinstance(name, str):  # a function, method or class
+        return name, kind_of(called)
+    return type(called).__qualname__, kind_of(called.__call__)
 
 
 class _TracedCall:

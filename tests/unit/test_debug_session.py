@@ -142,3 +142,102 @@ def test_pdb_stops_in_the_agent_and_sees_its_state(research: ModuleType) -> None
     assert "'a question'" in text
     assert "'recorded'" in text  # `p result` after the mocked call
     assert "--- ✅ Replay finished. Final result: 'recorded' ---" in text
+
+
+KINDS_AGENT = '''
+"""An agent with a method of each kind, all calling the same model."""
+
+import functools
+
+from pytest_clearstone.observability import TracerProvider
+
+tracer = TracerProvider(":memory:").get_tracer("kinds")
+
+
+def chat(prompt):
+    raise RuntimeError("no live LLM")
+
+
+def logged(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+class KindsAgent:
+    def __init__(self):
+        self.memory = ["before"]
+
+    def ask(self, q):
+        self.memory.append(q)
+        return chat(q)
+
+    async def ask_async(self, q):
+        self.memory.append(q)
+        return chat(q)
+
+    def ask_gen(self, q):
+        self.memory.append(q)
+        yield chat(q)
+
+    async def ask_async_gen(self, q):
+        self.memory.append(q)
+        yield chat(q)
+
+    @logged
+    def ask_decorated(self, q):
+        self.memory.append(q)
+        return chat(q)
+
+    @tracer.traced(span_type="agent")
+    async def ask_traced_async(self, q):
+        self.memory.append(q)
+        return chat(q)
+'''
+
+
+@pytest.fixture
+def kinds(research: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The module of ``KINDS_AGENT``, imported from ``tmp_path`` for this test only."""
+    (tmp_path / "cs_kinds_agent.py").write_text(KINDS_AGENT, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_kinds_agent", raising=False)
+    module = importlib.import_module("cs_kinds_agent")
+    monkeypatch.setitem(sys.modules, "cs_kinds_agent", module)  # so it is removed afterwards
+    return module
+
+
+@pytest.mark.parametrize(
+    ("method", "result"),
+    [
+        ("ask", "'hello'"),
+        ("ask_async", "'hello'"),
+        ("ask_gen", "['hello']"),
+        ("ask_async_gen", "['hello']"),
+        ("ask_decorated", "'hello'"),
+        ("ask_traced_async", "'hello'"),
+    ],
+)
+def test_pdb_stops_at_the_first_line_of_a_method_of_any_kind(
+    kinds: ModuleType, method: str, result: str
+) -> None:
+    import cs_recording  # type: ignore[import-not-found]
+
+    with cs_recording.Recording() as rec, rec.step("ask") as step:
+        rec.call("llm", "chat", {"prompt": "hi"}, "hello")
+    engine = ReplayEngine(rec.checkpoint(kinds.KindsAgent(), step.span_id))
+    out = io.StringIO()
+    engine.start_debugging_session(
+        method, {"llm": "cs_kinds_agent.chat"}, "hi",
+        stdin=io.StringIO("p self.memory\nc\n"), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    first = re.search(r"> (\S+)\((\d+)\)(\w+)\(\)\n-> (.*)\n\(Pdb\) (.*)\n", text)
+    assert first is not None, text
+    location, line, function, shown, printed = first.groups()
+    assert (Path(location), function) == (Path(kinds.__file__), method)
+    assert KINDS_AGENT.splitlines()[int(line) - 1].strip() == shown == "self.memory.append(q)"
+    assert printed == "['before']"  # the rehydrated agent, stopped before the body ran
+    assert f"--- ✅ Replay finished. Final result: {result} ---" in text

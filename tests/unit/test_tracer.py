@@ -431,6 +431,65 @@ def test_traced_generator_closed_early_is_not_an_error(
     assert span.status == "OK"
 
 
+def test_a_span_in_a_generator_closed_early_is_not_an_error(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # as @tracer.traced records a generator whose consumer stops reading early (above)
+    def stream(status: str | None = None) -> Iterator[str]:
+        with tracer.span("stream", span_type="llm") as span:
+            if status is not None:
+                span.set_status(status, "set by hand")
+            yield "a"
+            yield "b"
+
+    async def astream() -> AsyncIterator[str]:
+        with tracer.span("astream", span_type="llm"):
+            yield "a"
+            yield "b"
+
+    async def first_of_astream() -> None:
+        chunks = astream()
+        assert await chunks.__anext__() == "a"
+        await chunks.aclose()
+
+    with tracer.span("root") as root:
+        for _ in stream():
+            break  # the generator is closed: GeneratorExit at the yield inside the span
+        chunks = stream("ERROR")
+        assert next(chunks) == "a"
+        with pytest.raises(GeneratorExit):  # the span lets it through
+            chunks.throw(GeneratorExit)
+        asyncio.run(first_of_astream())
+    spans = provider.trace_store.get_trace(root.trace_id).children(root.span_id)
+    assert [(s.name, s.status, s.status_message, s.error) for s in spans] == [
+        ("stream", "OK", None, None),
+        ("stream", "ERROR", "set by hand", None),
+        ("astream", "OK", None, None),
+    ]
+    assert all(s.end_time_ns is not None for s in spans)
+    assert provider.trace_store.list_traces(limit=1)[0].error_count == 1
+
+
+def test_a_span_left_by_a_cancellation_is_an_error(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    async def wait() -> None:
+        with tracer.span("wait"):
+            await asyncio.sleep(10)
+
+    async def cancel() -> None:
+        task = asyncio.create_task(wait())
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    with tracer.span("root") as root:
+        asyncio.run(cancel())
+    (span,) = provider.trace_store.get_trace(root.trace_id).children(root.span_id)
+    assert (span.name, span.status, span.status_message) == ("wait", "ERROR", "CancelledError: ")
+
+
 def test_traced_async_generator(provider: TracerProvider, tracer: Tracer) -> None:
     @tracer.traced(span_type="llm")
     async def stream(words: list[str]) -> AsyncIterator[str]:
@@ -539,3 +598,59 @@ def test_traced_without_parentheses_says_how_to_write_it(tracer: Tracer) -> None
         @tracer.traced  # type: ignore[arg-type]
         def ask(prompt: str) -> str:
             return "answer"
+
+
+def test_traced_callable_objects_and_partials(provider: TracerProvider, tracer: Tracer) -> None:
+    import functools
+    import inspect
+
+    class Model:
+        def __call__(self, prompt: str) -> str:
+            return prompt.upper()
+
+    class AsyncModel:
+        async def __call__(self, prompt: str) -> str:
+            return prompt.lower()
+
+    def complete(system: str, prompt: str) -> str:
+        return f"{system}: {prompt}"
+
+    async def acomplete(system: str, prompt: str) -> str:
+        return f"{system}: {prompt}"
+
+    model = tracer.traced()(Model())
+    amodel = tracer.traced()(AsyncModel())
+    bound = tracer.traced(span_type="tool")(functools.partial(complete, "sys"))
+    abound = tracer.traced()(functools.partial(acomplete, "sys"))
+    assert inspect.iscoroutinefunction(amodel)
+    assert inspect.iscoroutinefunction(abound)
+    assert not inspect.iscoroutinefunction(model)
+
+    async def both() -> tuple[str, str]:
+        return await amodel("Hi"), await abound(prompt="hi")
+
+    with tracer.span("root") as root:
+        assert model("hi") == "HI"
+        assert bound("hi") == "sys: hi"
+        assert asyncio.run(both()) == ("hi", "sys: hi")
+    spans = provider.trace_store.get_trace(root.trace_id).children(root.span_id)
+    assert [(s.name, s.span_type, s.input, s.output, s.status) for s in spans] == [
+        (Model.__qualname__, "llm", {"prompt": "hi"}, "HI", "OK"),
+        (complete.__qualname__, "tool", {"prompt": "hi"}, "sys: hi", "OK"),
+        (AsyncModel.__qualname__, "llm", {"prompt": "Hi"}, "hi", "OK"),
+        (acomplete.__qualname__, "llm", {"prompt": "hi"}, "sys: hi", "OK"),
+    ]
+
+
+def test_traced_refuses_what_it_cannot_call_where_it_is_applied(tracer: Tracer) -> None:
+    with pytest.raises(
+        TypeError,
+        match=r"@tracer\.traced\(\) applies to a function or method .* \(of type classmethod\); "
+        r"write @tracer\.traced\(\) below @classmethod",
+    ):
+
+        class Agent:
+            @tracer.traced()  # type: ignore[type-var]
+            @classmethod
+            def make(cls) -> Agent:
+                return cls()
