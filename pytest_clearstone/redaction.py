@@ -48,7 +48,7 @@ import dataclasses
 import math
 import os
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote_plus
@@ -300,10 +300,15 @@ class _Walk:
             if type(v) is dict:
                 return entries
             out = copy.copy(v)
-            out.update(entries)
+            dict.update(out, entries)  # (the same keys: a Counter's update would add counts)
             return out
         if isinstance(v, list):
             return [self.value(x, f"{path}[{i}]") for i, x in enumerate(v)]
+        if isinstance(v, deque):
+            walked = copy.copy(v)  # (its maxlen kept)
+            walked.clear()
+            walked.extend(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
+            return walked
         if isinstance(v, tuple):
             fields = getattr(v, "_fields", None)
             if isinstance(fields, tuple) and len(fields) == len(v):  # a namedtuple

@@ -10,7 +10,8 @@ JSON values pass through untouched. Other values become *tagged* objects, a dict
 
 Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``, ``date``,
 ``time``, ``timedelta``, ``decimal``, ``uuid``, ``path``, ``complex``, ``float`` (NaN and
-infinities), ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that is the tag itself),
+infinities), ``fraction``, ``deque``, ``ordereddict``, ``counter``, ``defaultdict``, ``enum``,
+``dataclass``, ``dict`` (non-string keys, or a key that is the tag itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
 tags of :mod:`pytest_clearstone.codec.library` (``pydantic``, ``pydantic.v1``, ``secret``,
 ``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
@@ -33,6 +34,7 @@ is parsed, not in a second walk; a document without any tag is parsed with no ho
 from __future__ import annotations
 
 import base64
+import collections
 import dataclasses
 import datetime as _dt
 import enum
@@ -43,6 +45,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -406,6 +409,27 @@ class Encoder:
             raise
         return {TAG: tag, "v": out}
 
+    def _enc_collection(self, v: Any, t: type) -> Any:
+        """A ``collections`` container: ``deque`` (and its ``maxlen``), ``OrderedDict``,
+        ``Counter``, ``defaultdict`` (its factory a class, as ``cls``; another factory, such
+        as a lambda, leaves it to a pickle)."""
+        if t is collections.deque:
+            tree = self._enc_seq("deque", v)
+            if v.maxlen is not None:
+                tree["maxlen"] = v.maxlen
+            return tree
+        tag = _COLLECTIONS[t]
+        if t is collections.defaultdict:
+            factory = v.default_factory
+            if factory is not None and not (
+                isinstance(factory, type) and is_importable(factory) and findable(factory)
+            ):
+                return self._enc_pickle(v, t)
+        tree = {TAG: tag, "v": self._enc_keyed(v)["v"]}
+        if t is collections.defaultdict and v.default_factory is not None:
+            tree["cls"] = f"{v.default_factory.__module__}:{reachable_name(v.default_factory)}"
+        return tree
+
     def _enc_other(self, v: Any, t: type) -> Any:
         if t is tuple:
             return self._enc_seq("tuple", v)
@@ -433,6 +457,10 @@ class Encoder:
             return {TAG: "uuid", "v": str(v)}
         if t is complex:
             return {TAG: "complex", "v": [repr(v.real), repr(v.imag)]}
+        if t in _COLLECTIONS:
+            return self._enc_collection(v, t)
+        if t is Fraction:
+            return {TAG: "fraction", "v": str(v)}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             return {TAG: "path", "v": str(v)}
@@ -673,6 +701,32 @@ def _dec_repr(tree: dict[str, Any]) -> Any:
     return StoredRepr(str(tree.get("type", "?")), str(tree["v"]))
 
 
+#: the ``collections`` containers stored readably, and their tags
+_COLLECTIONS: dict[type, str] = {
+    collections.deque: "deque",
+    collections.OrderedDict: "ordereddict",
+    collections.Counter: "counter",
+    collections.defaultdict: "defaultdict",
+}
+
+
+_FRACTION = re.compile(r"(-?[0-9]+)(?:/([0-9]+))?")
+
+
+def _dec_fraction(text: Any) -> Fraction:
+    """``"n"`` or ``"n/d"`` as ``str(Fraction)`` writes it (not the exponent forms
+    ``Fraction`` also parses: ``"1e999999999"`` would take the reader's memory)."""
+    m = _FRACTION.fullmatch(text) if type(text) is str else None
+    if m is None:
+        raise DecodeError(f"bad stored fraction {text!r}")
+    return Fraction(int(m.group(1)), int(m.group(2) or 1))
+
+
+def _dec_defaultdict(tree: dict[str, Any]) -> Any:
+    factory = import_type(tree["cls"], "a class") if "cls" in tree else None
+    return collections.defaultdict(factory, {k: v for k, v in tree["v"]})
+
+
 # the tags of built-in values: decoding them imports nothing and runs no stored code
 _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "tuple": lambda t: tuple(t["v"]),
@@ -691,6 +745,10 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "float": lambda t: _dec_float(t["v"]),
     "dict": lambda t: {k: v for k, v in t["v"]},
     "repr": _dec_repr,
+    "deque": lambda t: collections.deque(t["v"], t.get("maxlen")),
+    "ordereddict": lambda t: collections.OrderedDict((k, v) for k, v in t["v"]),
+    "counter": lambda t: collections.Counter({k: v for k, v in t["v"]}),
+    "fraction": lambda t: _dec_fraction(t["v"]),
 }
 #: tags whose values decode without importing a module or running stored code (inspection
 #: decodes these and replaces the others by placeholders)
@@ -702,6 +760,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "class": _dec_class,
     "dataclass": _dec_dataclass,
     "subclass": _dec_subclass,
+    "defaultdict": _dec_defaultdict,
     "pickle": _dec_pickle,
     "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
     **LIBRARY_DECODERS,

@@ -301,3 +301,46 @@ def test_a_nan_in_the_state_result_or_arguments_replays_green(pytester):
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
     pytester.runpytest("--clearstone-record").stdout.fnmatch_lines(["*nan.ckpt: unchanged*"])
+
+
+def test_an_agent_with_deque_memory_records_without_pickles(pytester):
+    # Expected: an agent's collections.deque memory (and Counter, OrderedDict, defaultdict)
+    # is stored readably; recording it failed unless pickles were allowed.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        memagent="""
+        import collections
+
+        def complete(prompt):
+            return "answer to " + prompt
+
+        class Agent:
+            def __init__(self):
+                self.memory = collections.deque(maxlen=2)
+                self.tools = collections.Counter()
+                self.by_turn = collections.defaultdict(list)
+
+            def run(self, text):
+                answer = complete(text)
+                self.memory.append((text, answer))
+                self.tools["complete"] += 1
+                self.by_turn[len(self.memory)].append(answer)
+                return answer
+        """,
+        test_mem="""
+        import pytest
+        import memagent
+
+        @pytest.mark.replay("goldens/mem.ckpt", mock={"llm": "memagent.complete"})
+        def test_mem(replay):
+            agent = memagent.Agent()
+            replay.run(agent.run, "one")
+            replay.run(agent.run, "two")
+            replay.run(agent.run, "three")
+            assert list(agent.memory) == [("two", "answer to two"), ("three", "answer to three")]
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    doc = json.loads((pytester.path / "goldens" / "mem.ckpt").read_text())
+    assert doc["contains_pickle"] is False
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -95,6 +95,49 @@ def test_state_of_every_supported_type_round_trips(
     assert loaded.agent_class_path == "cs_state.StateAgent"
 
 
+def test_the_collections_containers_and_fractions_round_trip_without_pickles(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    # An agent's deque memory, an OrderedDict, a Counter, a defaultdict(list) or a Fraction
+    # could only be pickled: saving such state failed unless pickles were allowed.
+    import collections
+    from fractions import Fraction
+
+    s = agents["cs_state"]
+    state = {
+        "memory": collections.deque([{"role": "user", "content": "hi"}, ("t", 1)], maxlen=10),
+        "unbounded": collections.deque([1, 2]),
+        "ordered": collections.OrderedDict([("b", 1), ("a", 2), ((1, 2), "tuple key")]),
+        "counts": collections.Counter({"search": 2, "book": 1}),
+        "by_tool": collections.defaultdict(list, {"search": ["q"]}),
+        "no_factory": collections.defaultdict(None, {"x": 1}),
+        "ratio": Fraction(-2, 3),
+    }
+    checkpoint = _checkpoint(agents, s.StateAgent(**state))
+    manager = CheckpointManager(tmp_path)
+    path = manager.save_checkpoint(checkpoint, "collections.ckpt")  # pickles not allowed
+    loaded = manager.load_checkpoint(path)
+    assert loaded.contains_pickle is False
+    got = loaded.agent_state
+    assert got == state
+    for key, value in state.items():
+        assert type(got[key]) is type(value), key
+    assert got["memory"].maxlen == 10 and got["unbounded"].maxlen is None
+    assert list(got["ordered"]) == ["b", "a", (1, 2)]
+    assert got["by_tool"].default_factory is list and got["no_factory"].default_factory is None
+    got["by_tool"]["new"].append(1)  # still a defaultdict
+
+
+@pytest.mark.parametrize("text", ["1e999999999", "1.5", "", "1/0x", None])
+def test_a_stored_fraction_is_only_an_integer_ratio(text: Any) -> None:
+    # (Fraction itself parses "1e999999999", which would take the reader's memory)
+    tree = json.dumps({"__cs__": "fraction", "v": text})
+    with pytest.raises(ValueError, match="fraction"):
+        from pytest_clearstone import codec
+
+        codec.loads(tree)
+
+
 @pytest.mark.parametrize("orjson_installed", [True, False])
 def test_a_string_with_a_lone_surrogate_round_trips(
     agents: dict[str, ModuleType],

@@ -566,3 +566,27 @@ def test_an_httpx_status_errors_message_is_not_a_suspect() -> None:
         response.raise_for_status()
     assert "developer.mozilla.org" in str(caught.value)
     assert Redactor().find_secrets({"error": str(caught.value)}) == []
+
+
+def test_the_collections_containers_are_walked_and_keep_their_type() -> None:
+    # A deque's items were not walked (a key in an agent's deque memory was recorded), and a
+    # Counter's counts were added to instead of kept.
+    import collections
+
+    key = "key sk-abcdefghijklmnopqrstu"
+    value = {
+        "memory": collections.deque([key, "ok"], maxlen=3),
+        "ordered": collections.OrderedDict([("api_key", "x1"), ("z", 1)]),
+        "by_tool": collections.defaultdict(list, {"password": ["p"]}),
+        "counts": collections.Counter({"a": 2, "b": 1}),
+    }
+    redacted = Redactor()(value)
+    assert redacted["memory"] == collections.deque([f"key {PLACEHOLDER}", "ok"])
+    assert redacted["memory"].maxlen == 3
+    assert redacted["ordered"] == collections.OrderedDict([("api_key", PLACEHOLDER), ("z", 1)])
+    assert list(redacted["ordered"]) == ["api_key", "z"]
+    assert redacted["by_tool"] == {"password": PLACEHOLDER}
+    assert redacted["by_tool"].default_factory is list
+    assert redacted["counts"] == collections.Counter({"a": 2, "b": 1})
+    assert value["memory"][0] == key  # not mutated
+
