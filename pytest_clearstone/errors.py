@@ -168,9 +168,21 @@ class AgentImportError(CheckpointError, ImportError):
     def __init__(self, module: str, qualname: str, reason: str) -> None:
         self.module = module
         self.qualname = qualname
+        if module == "__main__":
+            fix = (
+                "it was defined in the script that was run (__main__), which no other process "
+                "can import: move it into a module of its own, import it from the script, and "
+                "save the checkpoint again"
+            )
+        elif "<locals>" in qualname:
+            fix = (
+                "it was defined inside a function: define it at module level and save the "
+                "checkpoint again"
+            )
+        else:
+            fix = f"make {module!r} importable (install the project or add it to sys.path)"
         super().__init__(
-            f"cannot import the agent class {qualname!r} from module {module!r} ({reason}); "
-            f"make {module!r} importable (install the project or add it to sys.path)"
+            f"cannot import the agent class {qualname!r} from module {module!r} ({reason}); {fix}"
         )
 
 

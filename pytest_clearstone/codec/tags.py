@@ -66,9 +66,10 @@ from .naming import (
 from .registry import REGISTRY
 
 _TAG_MARKER = '"__cs__"'
-#: an object's address in a default repr (`<app.Handle object at 0x7f3a...>`); a pattern
-#: compiled when first used (a value stored as its repr is rare)
-_ADDRESS = r" at 0x[0-9a-fA-F]+"
+#: an object's address in a default repr (`<app.Handle object at 0x7f3a...>`), or the id a
+#: mock's repr shows (`<MagicMock name='client' id='1397...'>`); a pattern compiled when first
+#: used (a value stored as its repr is rare)
+_ADDRESS = r" at 0x[0-9a-fA-F]+| id='[0-9]+'"
 _PICKLE_MARKER = '"__cs__": "pickle"'
 #: How to get past a refused pickle; ends every message about one.
 PICKLE_FIXES = (

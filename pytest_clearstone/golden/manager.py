@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,14 @@ class CheckpointManager:
         trace and :class:`~pytest_clearstone.errors.SerializationError` naming the attribute
         that cannot be encoded.
         """
+        if not isinstance(trace, Trace):
+            given = f"the string {trace!r}" if isinstance(trace, str) else type(trace).__name__
+            raise TypeError(
+                f"create_checkpoint() takes a Trace, not {given}: pass "
+                f"provider.trace_store.get_trace(trace_id)"
+            )
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
         trace.get_span(span_id)  # fail early, naming the span and the trace
         name, module = agent_class_of(agent)
         return Checkpoint(
@@ -79,12 +88,15 @@ class CheckpointManager:
         ``allow_pickle``. With a signing key (default: ``CLEARSTONE_SIGNING_KEY`` when set) the
         file is signed, see :mod:`pytest_clearstone.golden.signing`.
 
-        The default name is ``{trace_id}_{checkpoint_id}.ckpt``. A ``filename`` that would land
+        The default name is ``{trace_id}_{checkpoint_id}.ckpt``; a ``filename`` without a suffix
+        gets ``.ckpt`` (as :meth:`load_checkpoint` finds it). A ``filename`` that would land
         outside the checkpoint directory is refused with
         :class:`~pytest_clearstone.errors.CheckpointPathError`.
         """
         if filename is None:
             filename = f"{checkpoint.trace.trace_id}_{checkpoint.checkpoint_id}{CHECKPOINT_SUFFIX}"
+        elif not Path(filename).suffix:  # a bare name, as load_checkpoint takes it: listed too
+            filename = f"{os.fspath(filename)}{CHECKPOINT_SUFFIX}"
         path = self._target(filename)
         checkpoint.write(path, allow_pickle=allow_pickle, signing_key=signing_key)
         return self.checkpoint_dir / path.relative_to(self.checkpoint_dir.resolve())

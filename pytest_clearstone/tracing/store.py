@@ -558,8 +558,8 @@ class TraceStore:
         fix = self._damaged_fix
         return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])
 
-    def list_traces(self, limit: int = 20) -> list[TraceSummary]:
-        """The ``limit`` most recently started traces, newest first."""
+    def list_traces(self, limit: int | None = 20) -> list[TraceSummary]:
+        """The ``limit`` most recently started traces, newest first (``None``: all of them)."""
         rows = self._query(
             """
             SELECT trace_id, MIN(start_time_ns),
@@ -569,7 +569,7 @@ class TraceStore:
                       AND r.parent_span_id IS NULL ORDER BY start_time_ns LIMIT 1)
             FROM spans s GROUP BY trace_id ORDER BY MIN(start_time_ns) DESC LIMIT ?
             """,
-            (int(limit),),
+            (-1 if limit is None else int(limit),),  # (SQLite: a negative LIMIT is none)
         )
         return [
             TraceSummary(

@@ -411,6 +411,59 @@ def test_agent_class_not_importable_at_replay_names_module_and_class(
         ReplayEngine(CheckpointManager().load_checkpoint(path)).agent  # noqa: B018
 
 
+def test_an_agent_class_of_a_script_or_a_function_names_the_fix_that_works(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    # "make '__main__' importable" cannot be done: the class must move into a module.
+    doc = _doc(agents)
+    doc["agent"]["module"], doc["agent"]["class"] = "__main__", "ResearchAgent"
+    path = _write(tmp_path, json.dumps(doc))
+    with pytest.raises(AgentImportError) as info:
+        ReplayEngine(CheckpointManager().load_checkpoint(path)).agent  # noqa: B018
+    message = str(info.value)
+    assert "defined in the script that was run (__main__)" in message
+    assert "move it into a module of its own" in message
+    assert "make '__main__' importable" not in message
+    doc["agent"]["module"], doc["agent"]["class"] = "cs_state", "build.<locals>.Agent"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(AgentImportError, match=r"defined inside a function.*module level"):
+        ReplayEngine(CheckpointManager().load_checkpoint(path)).agent  # noqa: B018
+
+
+def test_create_checkpoint_names_a_trace_id_given_for_the_trace(
+    agents: dict[str, ModuleType],
+) -> None:
+    with agents["cs_recording"].Recording() as rec:
+        with rec.step("step") as span:
+            pass
+        trace = rec.checkpoint(agents["cs_state"].StateAgent(), span.span_id).trace
+    manager = CheckpointManager()
+    agent = agents["cs_state"].StateAgent()
+    with pytest.raises(TypeError, match=r"a Trace.*get_trace\(trace_id\)"):
+        manager.create_checkpoint(agent, trace.trace_id, span.span_id)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="metadata must be a dict"):
+        manager.create_checkpoint(agent, trace, span.span_id, metadata=[1])  # type: ignore[arg-type]
+
+
+def test_a_name_saved_without_the_suffix_is_listed_and_loads_by_that_name(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    # It was saved as "before_payment", loadable by name but missing from list_checkpoints()
+    # and from the names a not-found error offers.
+    manager = CheckpointManager(tmp_path)
+    path = manager.save_checkpoint(
+        _checkpoint(agents, agents["cs_state"].StateAgent()), "before_payment"
+    )
+    assert path.name == "before_payment.ckpt"
+    assert manager.list_checkpoints() == [tmp_path / "before_payment.ckpt"]
+    assert manager.load_checkpoint("before_payment").checkpoint_id
+    # another suffix is the user's choice: kept as given
+    assert (
+        manager.save_checkpoint(_checkpoint(agents, agents["cs_state"].StateAgent()), "x.json").name
+        == "x.json"
+    )
+
+
 def test_pickles_can_be_refused(agents: dict[str, ModuleType], tmp_path: Path) -> None:
     s = agents["cs_state"]
     manager = CheckpointManager(tmp_path)

@@ -379,3 +379,13 @@ def test_a_span_value_with_a_lone_surrogate_is_stored_and_the_batch_survives(
     assert llm.attributes["piece"] == cut
     provider.shutdown()
     assert sqlite3.connect(db).execute("select count(*) from spans").fetchone() == (3,)
+
+
+def test_list_traces_without_a_limit_lists_them_all(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    for i in range(25):
+        with tracer.span(f"t{i}"):
+            pass
+    assert len(provider.trace_store.list_traces()) == 20
+    assert len(provider.trace_store.list_traces(limit=None)) == 25
