@@ -95,9 +95,9 @@ class CheckpointManager:
         """
         if filename is None:
             filename = f"{checkpoint.trace.trace_id}_{checkpoint.checkpoint_id}{CHECKPOINT_SUFFIX}"
-        elif not Path(filename).suffix:  # a bare name, as load_checkpoint takes it: listed too
-            filename = f"{os.fspath(filename)}{CHECKPOINT_SUFFIX}"
         path = self._target(filename)
+        if not path.suffix:  # a bare name, as load_checkpoint takes it: listed too
+            path = path.with_name(path.name + CHECKPOINT_SUFFIX)
         checkpoint.write(path, allow_pickle=allow_pickle, signing_key=signing_key)
         return self.checkpoint_dir / path.relative_to(self.checkpoint_dir.resolve())
 
