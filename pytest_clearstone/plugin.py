@@ -794,8 +794,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         _outcome_of_failure(item, exc)
         raise
     finally:
-        if root is not None:  # a failed test leaves its root span ERROR, with the reason
-            root.__exit__(None if error is None else type(error), error, None)
+        if root is not None:
+            _close_root(item, root, error)
     if recording and replay is not None and root is not None:
         _save_golden(item, replay, root.trace_id)
     if replay is not None:
@@ -877,6 +877,18 @@ def _root_span(item: pytest.Item) -> LiveSpan:
     root = _tracer(item.config).span(item.nodeid, attributes={"test.nodeid": item.nodeid})
     root.__enter__()
     return root
+
+
+def _close_root(item: pytest.Item, root: LiveSpan, error: BaseException | None) -> None:
+    """End the test's root span. A failed test leaves it ERROR with the reason, redacted by the
+    test's rules as the errors of its recorded calls are: the trace store holds what a golden
+    would."""
+    if error is not None:
+        from .golden.recorder import set_redacted_error
+
+        redactor = item.stash.get(_REDACTOR, None) or item.config.stash[_SETTINGS].redactor.fresh()
+        set_redacted_error(root, error, _transform(item.config, redactor), item.nodeid)
+    root.__exit__(None, None, None)
 
 
 def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:

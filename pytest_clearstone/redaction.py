@@ -55,10 +55,10 @@ from urllib.parse import unquote_plus
 
 from .codec import stored_as_reference, withheld
 from .codec.compare import same_stored_form
-from .codec.http import HTTP_MODULES, article
+from .codec.http import HTTP_MODULES, article, is_message, stored_body, with_body
 from .errors import UnredactedSecretError
 
-PLACEHOLDER = "[REDACTED]"
+PLACEHOLDER = withheld.PLACEHOLDER
 
 #: Key rules on by default (see the module docstring for how a key name is matched).
 DEFAULT_KEYS: tuple[str, ...] = (
@@ -324,6 +324,8 @@ class _Walk:
             return type(v)(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
         if _is_http_url(type(v)):
             return self._url(v, path)
+        if is_message(type(v)):
+            return self._http_message(v, path)
         if isinstance(v, type) or not hasattr(v, "__dict__"):
             return v
         if stored_as_reference(v):  # its stored reference holds no secret and nothing else
@@ -345,6 +347,19 @@ class _Walk:
             return type(v)(redacted)
         except Exception:  # (its text is what would be stored anyway)
             return redacted
+
+    def _http_message(self, v: Any, path: str) -> Any:
+        """An ``httpx`` request or response: walked as an object (its URL, a response's
+        request), and its body as it is stored — JSON or text, the prompt of a request —
+        redacted; a copy when either changed."""
+        out = self._object(v, list(vars(v)), path)
+        body = stored_body(v)
+        for kind in ("json", "text"):
+            if kind in body:
+                redacted = self.value(body[kind], f"{path}.content")
+                if redacted != body[kind]:
+                    out = with_body(out, {kind: redacted})
+        return out
 
     def _note_client_query(self, v: Any) -> None:
         """Note the secret query parameters of client ``v`` (or of the client of resource

@@ -2,8 +2,9 @@
 
 A client (``openai.OpenAI``/``AsyncOpenAI``, ``anthropic.Anthropic``/``AsyncAnthropic``, an
 ``httpx``/``httpx2`` ``Client``/``AsyncClient``, or a user's subclass of one) is stored as its
-class and its non-secret settings — base URL, timeout, retries — never its key or headers (the
-key and the secret headers' values are noted as withheld, :mod:`.withheld`), and rebuilt by
+class and its non-secret settings — base URL (its password replaced by the placeholder),
+timeout, retries — never its key or headers (the key, the secret headers' values and the URL's
+password are noted as withheld, :mod:`.withheld`), and rebuilt by
 calling the class with those settings and :data:`PLACEHOLDER_KEY`; its HTTP transport is made
 when it first sends a request (:class:`DeferredTransport`). A resource
 (``client.chat.completions``) is stored as its class, its client's reference and the attribute
@@ -25,6 +26,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
+from urllib.parse import unquote
 
 from ..errors import DecodeError
 from . import withheld
@@ -124,6 +126,11 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
                 withheld.note(secret, f"the {name} of {article(library_class)} client")
     else:
         note_secret_headers(v.headers, article(library_class))
+    password = split_password(str(v.base_url))[1]
+    if password:
+        what = f"the password in the base URL of {article(library_class)} client"
+        withheld.note(password, what)
+        withheld.note(unquote(password), what)
     return {TAG: "sdk_client", "cls": cls, "v": _settings(v, base)}
 
 
@@ -160,15 +167,30 @@ _last_url: tuple[Any, str] = (None, "")
 
 
 def _url_text(url: Any) -> str:
-    """``str(url)``; remembered for the URL object written last when it is an httpx/httpx2
-    ``URL`` (immutable)."""
+    """``str(url)`` with its password replaced (:func:`split_password`); remembered for the
+    URL object written last when it is an httpx/httpx2 ``URL`` (immutable)."""
     global _last_url
     held, text = _last_url
     if held is not url:
-        text = str(url)
+        text = split_password(str(url))[0]
         if type(url).__module__.partition(".")[0] in ("httpx", "httpx2"):
             _last_url = (url, text)
     return text
+
+
+def split_password(url: str) -> tuple[str, str]:
+    """``url`` with the password of its ``scheme://user:password@host`` replaced by
+    :data:`~.withheld.PLACEHOLDER`, and that password as written (URL-encoded; ``""`` when it
+    has none, or holds the placeholder already: a client rebuilt from a reference has it
+    URL-encoded, ``%5BREDACTED%5D``, and is written as the one it was rebuilt from)."""
+    scheme, separator, rest = url.partition("://")
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not (separator and at and colon and password):
+        return url, ""
+    stored = f"{scheme}://{user}:{withheld.PLACEHOLDER}@{host}{rest[end:]}"
+    return stored, "" if unquote(password) == withheld.PLACEHOLDER else password
 
 
 def is_stored_as(v: Any, tree: Any) -> bool | None:

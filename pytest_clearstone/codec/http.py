@@ -11,6 +11,7 @@ import the module the value came from.
 from __future__ import annotations
 
 import base64
+import copy
 import importlib
 import json
 from typing import Any
@@ -103,6 +104,25 @@ def _read(message: Any) -> dict[str, Any]:
     except Exception:  # a streamed body nobody read: there is nothing to store
         return {"unread": True}
     return _body(content)
+
+
+def is_message(t: type) -> bool:
+    """Whether ``t`` is an ``httpx``/``httpx2`` ``Request`` or ``Response``."""
+    return t.__module__ in HTTP_MODULES and t.__qualname__ in ("Request", "Response")
+
+
+def stored_body(message: Any) -> dict[str, Any]:
+    """The body of ``message`` (a request or response) as it is stored: ``{"json": value}``,
+    ``{"text": text}``, ``{"base64": text}``, ``{"unread": True}`` or ``{}`` (none)."""
+    return _read(message)
+
+
+def with_body(message: Any, body: dict[str, Any]) -> Any:
+    """A copy of ``message`` whose body is ``body`` (``{"json": value}`` or ``{"text": text}``,
+    as :func:`stored_body` gives it): what is stored of it, its headers left as they were."""
+    copied = copy.copy(message)
+    copied._content = _content(body)
+    return copied
 
 
 def encode_request(v: Any, module: str) -> dict[str, Any]:

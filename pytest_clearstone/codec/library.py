@@ -49,7 +49,7 @@ def kind_of(t: type) -> str:
         return "attrs"
     if issubclass(t, tuple) and isinstance(getattr(t, "_fields", None), tuple):
         return "namedtuple"
-    if t.__module__ in http.HTTP_MODULES and t.__qualname__ in ("Request", "Response"):
+    if http.is_message(t):
         return "http_request" if t.__qualname__ == "Request" else "http_response"
     if f"{t.__module__}:{t.__qualname__}" in clients.SENTINELS:
         return "sentinel"

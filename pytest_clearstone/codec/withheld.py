@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import threading
 
+#: What a secret inside a stored value's text is replaced with (the password of an SDK
+#: client's base URL); the redaction's placeholder too (:mod:`pytest_clearstone.redaction`).
+PLACEHOLDER = "[REDACTED]"
+
 #: How many values are kept (the oldest note is dropped first).
 LIMIT = 1000
 

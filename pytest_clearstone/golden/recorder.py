@@ -11,7 +11,7 @@ from typing import Any
 
 from ..arguments import Binder, binder
 from ..callables import PASS, as_descriptor, drive, wrap
-from ..tracing.span import Recorded, exception_record
+from ..tracing.span import Recorded, Span, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, restore_span, use_span
 from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
@@ -198,13 +198,17 @@ class RecordedTarget:
             token.span.close()
 
     def _set_error(self, token: _Call, error: BaseException) -> None:
-        """The call raised ``error``: its span records it (through the redaction too: its
-        message may quote a key)."""
-        rec, path = self.recorder, self.target.path
+        """The call raised ``error``: its span records it, redacted."""
         token.call.error = error
-        record = rec.transform(exception_record(error), "error", path)
-        message = rec.transform(f"{type(error).__name__}: {error}", "error", path)
-        token.span.set_error(record, message)
+        set_redacted_error(token.span, error, self.recorder.transform, self.target.path)
+
+
+def set_redacted_error(span: Span, error: BaseException, transform: Transform, target: str) -> None:
+    """Record ``error`` on ``span`` (status ``ERROR``) through ``transform``, the redaction
+    (``where="error"``): its message and its attributes may quote a key."""
+    record = transform(exception_record(error), "error", target)
+    message = transform(f"{type(error).__name__}: {error}", "error", target)
+    span.set_error(record, message)
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ from .recorder import Recorder
 from .responses import ReplayCall
 from .secrets import leak_check
 from .spec import GoldenSpec
-from .state import agent_class_of, capture_state
+from .state import agent_class_of, capture_state, state_value
 from .targets import PatchStack, resolve
 
 
@@ -122,7 +122,7 @@ class RecordingRun:
         path), then redacted."""
         state = capture_state(agent)
         if self.transform is not None:
-            return Recorded.of(self.transform(state.value, "state", self.node_id))
+            return Recorded.of(self.transform(state_value(state), "state", self.node_id))
         return state
 
     # -- the golden ----------------------------------------------------------------------------

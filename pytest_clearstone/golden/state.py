@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..codec import Encoder, stored_as_reference
-from ..errors import AgentImportError, ClearstoneError, SerializationError
+from ..codec import Encoder, decode, stored_as_reference
+from ..codec.tags import format_path, tag_locations
+from ..errors import AgentImportError, ClearstoneError, DecodeError, SerializationError
 from ..tracing.span import Recorded
 
 
@@ -36,6 +37,40 @@ def capture_state(agent: Any) -> Recorded:
     path, e.g. ``state['client']``.
     """
     return Recorded(encoded=Encoder(strict=True).encode(agent_state(agent), root="state"))
+
+
+def state_value(state: Recorded) -> Any:
+    """A decoded copy of a captured state (:func:`capture_state`), to be redacted before it is
+    recorded.
+
+    A value stored as a pickle that does not load back raises :class:`SerializationError`
+    naming its path and type: an exception whose ``__init__`` takes keyword-only arguments
+    (``openai.RateLimitError``) pickles as a call of its class with its ``args`` alone. Such a
+    value can be neither written without pickles nor replayed with them.
+    """
+    try:
+        return state.value
+    except DecodeError:
+        tree = state.encoded
+        for path, type_name in tag_locations(tree, "pickle", limit=_PICKLES_TRIED):
+            value = tree
+            for key in path:
+                value = value[key]
+            try:
+                decode(value, allow_pickle=True)
+            except DecodeError as exc:
+                raise SerializationError(
+                    format_path(path, "state"),
+                    type_name,
+                    f"only a pickle could store it, and its pickle cannot be loaded back "
+                    f"({exc}), so allowing pickles would not help: store the type readably by "
+                    f"registering an encoder for it with pytest_clearstone.codec.register",
+                ) from None
+        raise
+
+
+#: how many pickled values of a state that does not load are tried, to name the one that fails
+_PICKLES_TRIED = 100
 
 
 def agent_class_of(agent: Any) -> tuple[str | None, str | None]:

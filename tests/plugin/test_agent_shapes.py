@@ -9,6 +9,8 @@ import textwrap
 
 import pytest
 
+from .conftest import esc
+
 
 def _write(pytester: pytest.Pytester, app: str, test: str) -> None:
     pytester.syspathinsert()
@@ -911,3 +913,53 @@ def test_an_async_generator_a_live_call_drops_is_closed_by_the_loop(pytester):
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_an_exception_kept_in_the_state_that_only_a_failing_pickle_stores_is_a_clear_error(
+    pytester,
+):
+    """An SDK error kept in the agent's state (``self.last_error = exc``, an
+    ``openai.RateLimitError``: keyword-only ``__init__`` arguments) pickles, but its pickle does
+    not load back. Recording fails naming the value's path and type and the fixes, as for a
+    value only a pickle could store, not with the codec's internal DecodeError; with pickles
+    allowed too (a pickle that does not load back cannot be replayed)."""
+    _write(
+        pytester,
+        EXC_APP
+        + """
+class Keeper:
+    def __init__(self):
+        self.last_error = None
+
+    def handle(self, message):
+        try:
+            return complete(message)
+        except RateLimitError as exc:
+            self.last_error = exc
+            return "busy"
+""",
+        """
+        import pytest
+        from app import Keeper
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_keep(replay):
+            assert replay.run(Keeper().handle, "hi") == "busy"
+    """,
+    )
+    for options in ((), ("--clearstone-allow-pickle",)):
+        result = pytester.runpytest("--clearstone-record", *options)
+        result.assert_outcomes(failed=1)
+        out = result.stdout.str()
+        assert "errors.DecodeError" not in out
+        result.stdout.fnmatch_lines(
+            [
+                esc(
+                    "*cannot serialise state['last_error'] (a app.RateLimitError): only a "
+                    "pickle could store it, and its pickle cannot be loaded back (*TypeError: *"
+                    "allowing pickles would not help: store the type readably by registering an "
+                    "encoder for it with pytest_clearstone.codec.register*"
+                ),
+            ]
+        )
+        assert not (pytester.path / "g.ckpt").exists()

@@ -151,3 +151,48 @@ def test_secret_in_the_agent_state_is_redacted_and_checked(pytester):
     golden = (pytester.path / "goldens" / "state.ckpt").read_text()
     assert API_KEY not in golden
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_the_error_of_a_failed_tests_root_span_is_redacted_in_the_trace_store(pytester):
+    """The test's own span (named by its node id) records the test's exception redacted, as
+    the mocked call's span does: status message and error record alike."""
+    import sqlite3
+
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        test_failing=f"""
+        import pytest
+
+
+        def call_api(key, q):
+            if q == "boom":
+                raise ValueError(f"upstream rejected key {{key}}: {GH_TOKEN}")
+            return {{"ok": q}}
+
+
+        class Agent:
+            def run(self, q):
+                return call_api("{API_KEY}", q)
+
+
+        @pytest.mark.replay("goldens/e1.ckpt", mock={{"tool": "test_failing.call_api"}})
+        def test_tool_raises(replay):
+            replay.run(Agent().run, "boom")
+
+
+        @pytest.mark.replay("goldens/e2.ckpt", mock={{"tool": "test_failing.call_api"}})
+        def test_plain_raise(replay):
+            replay.run(Agent().run, "q")
+            raise RuntimeError("config had token={GH_TOKEN} and key {API_KEY}")
+        """
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(failed=2)
+    store = sqlite3.connect(pytester.path / ".clearstone" / "traces.db")
+    rows = store.execute("select name, status, status_message, error_json from spans").fetchall()
+    store.close()
+    roots = [row for row in rows if row[0].startswith("test_failing.py::")]
+    assert len(roots) == 2 and all(row[1] == "ERROR" for row in roots)
+    assert "ValueError: upstream rejected key [REDACTED]: [REDACTED]" in {r[2] for r in roots}
+    for _, _, message, error in rows:
+        for secret in (API_KEY, GH_TOKEN):
+            assert secret not in (message or "") and secret not in (error or "")

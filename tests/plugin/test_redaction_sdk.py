@@ -159,3 +159,140 @@ def test_copy(replay):
     result.stdout.fnmatch_lines(["*not written*the api-key query parameter of an openai.OpenAI*"])
     assert KEY not in result.stdout.str()
     assert not (sdk_project.path / "goldens" / "copy.ckpt").exists()
+
+
+URL_PASSWORD = "Gw9pXq2Lm7Rt4Vz8Kc1Nb6Hs3Jd"
+
+
+def test_the_password_in_a_clients_base_url_is_redacted_and_replays(
+    sdk_project: pytest.Pytester,
+) -> None:
+    """A client held in the state is stored as a reference: the password of its base URL is
+    the placeholder in the golden and the trace store; the live client, with the password,
+    still matches it in replay, and recording again writes the same golden."""
+    sdk_project.makepyfile(
+        test_proxy=f"""
+import pytest
+import sdk_app
+from test_sdk import OPENAI
+
+
+@pytest.mark.replay("goldens/proxy.ckpt", mock=OPENAI)
+def test_proxy(replay):
+    scorer = sdk_app.Scorer(base_url="https://svc-agent:{URL_PASSWORD}@llm-proxy.corp.example/v1")
+    assert replay.run(scorer.classify, "Spam?") == "Answer"
+"""
+    )
+    sdk_project.runpytest("--clearstone-record", "test_proxy.py").assert_outcomes(passed=1)
+    golden = sdk_project.path / "goldens" / "proxy.ckpt"
+    text = golden.read_text()
+    assert URL_PASSWORD not in text
+    assert '"base_url": "https://svc-agent:[REDACTED]@llm-proxy.corp.example/v1/"' in text
+    store = list((sdk_project.path / ".clearstone").iterdir())
+    assert store and not any(URL_PASSWORD.encode() in path.read_bytes() for path in store)
+    sdk_project.runpytest("test_proxy.py").assert_outcomes(passed=1)
+    result = sdk_project.runpytest("--clearstone-record", "test_proxy.py")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*goldens/proxy.ckpt: unchanged*"])
+
+
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c3ItNDIiLCJyb2xlIjoiYWRtaW4ifQ."
+    "Qk7Yq2Lm9Xp4Tn1Vb8Kc3Hj6Wd0Ys5UeQ-AbCdEfGhIj"
+)
+
+STREAMING_APP = """
+import json
+
+import anthropic
+import httpx2
+import openai
+
+
+def sse(events, named=True):
+    text = "".join(
+        (f"event: {e['type']}\\n" if named else "") + f"data: {json.dumps(e)}\\n\\n" for e in events
+    )
+    headers = {"content-type": "text/event-stream"}
+    return httpx2.Response(200, headers=headers, content=text.encode())
+
+
+def openai_api(request):
+    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
+             "model": "gpt-4o-mini",
+             "choices": [{"index": 0, "delta": {"content": "admin"}, "finish_reason": "stop"}]}
+    return sse([chunk], named=False)
+
+
+def anthropic_api(request):
+    message = {"id": "msg_01", "type": "message", "role": "assistant", "model": "claude-x",
+               "content": [], "stop_reason": None, "stop_sequence": None,
+               "usage": {"input_tokens": 3, "output_tokens": 0}}
+    return sse([{"type": "message_start", "message": message},
+                {"type": "content_block_start", "index": 0,
+                 "content_block": {"type": "text", "text": ""}},
+                {"type": "content_block_delta", "index": 0,
+                 "delta": {"type": "text_delta", "text": "admin"}},
+                {"type": "content_block_stop", "index": 0},
+                {"type": "message_stop"}])
+
+
+def client(cls, api):
+    return cls(api_key="unused", max_retries=0,
+               http_client=httpx2.Client(transport=httpx2.MockTransport(api)))
+
+
+def ask_openai(text):
+    stream = client(openai.OpenAI, openai_api).chat.completions.create(
+        model="gpt-4o-mini", stream=True, messages=[{"role": "user", "content": text}])
+    return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+
+def ask_anthropic(text):
+    stream = client(anthropic.Anthropic, anthropic_api).messages.create(
+        model="claude-x", max_tokens=100, stream=True, messages=[{"role": "user", "content": text}])
+    return "".join(e.delta.text for e in stream if e.type == "content_block_delta")
+"""
+
+
+def test_a_secret_in_the_prompt_of_a_streamed_call_is_redacted_in_the_stored_stream(
+    pytester: pytest.Pytester,
+) -> None:
+    """A recorded SDK stream keeps its HTTP response, whose request's body is the prompt: it is
+    redacted like every recorded value (it held the secret in clear, and the last check, finding
+    there the value redacted in the call's input, refused every golden)."""
+    for name in ("openai", "anthropic", "httpx2"):
+        pytest.importorskip(name)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        streaming_app=STREAMING_APP,
+        test_streaming=f"""
+import pytest
+import streaming_app
+
+JWT = "{JWT}"
+
+
+@pytest.mark.replay("goldens/openai.ckpt",
+                    mock={{"llm": "openai.resources.chat.completions.Completions.create"}})
+def test_openai(replay):
+    assert replay.run(streaming_app.ask_openai, f"Decode this JWT: {{JWT}}") == "admin"
+
+
+@pytest.mark.replay("goldens/anthropic.ckpt",
+                    mock={{"llm": "anthropic.resources.messages.Messages.create"}})
+def test_anthropic(replay):
+    assert replay.run(streaming_app.ask_anthropic, f"Decode this JWT: {{JWT}}") == "admin"
+""",
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    for name in ("openai", "anthropic"):
+        text = (pytester.path / "goldens" / f"{name}.ckpt").read_text()
+        assert JWT not in text
+        # in the call's input and in the stream's request body
+        assert text.count('"content": "Decode this JWT: [REDACTED]"') == 2
+    store = list((pytester.path / ".clearstone").iterdir())
+    assert store and not any(JWT.encode() in path.read_bytes() for path in store)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*2 checkpoint(s) replayed*"])

@@ -1165,3 +1165,46 @@ def test_pydantic_model_with_every_field_set_and_an_instance_attribute_round_tri
     assert back.model_fields_set == {"sensor", "value"}
     assert back.model_dump() == {"sensor": "t1", "value": 21.5}
     assert tree["v"] == {"sensor": "t1", "value": 21.5}  # the tree decoded is left as it was
+
+
+URL_PASSWORD = "Gw9pXq2Lm7Rt4Vz8Kc1Nb6Hs3Jd"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda url: openai.OpenAI(api_key=API_KEY, base_url=url + "/v1"),
+        lambda url: anthropic.Anthropic(api_key=API_KEY, base_url=url),
+        lambda url: httpx.Client(base_url=url),
+        lambda url: httpx2.AsyncClient(base_url=url),
+    ],
+    ids=["openai", "anthropic", "httpx", "httpx2"],
+)
+def test_a_client_is_stored_without_the_password_of_its_base_url(make: Any) -> None:
+    """``scheme://user:password@host`` in a client's base URL: the reference holds the
+    placeholder instead of the password (noted as withheld for the last check), the client
+    rebuilt from it is stored the same way, and a live client compares equal to it."""
+    from pytest_clearstone.codec import withheld
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    withheld.forget()
+    client = make(f"https://svc-agent:{URL_PASSWORD}@llm-proxy.corp.example")
+    tree = encode(client)
+    assert URL_PASSWORD not in json.dumps(tree)
+    assert tree["v"]["base_url"].startswith("https://svc-agent:[REDACTED]@llm-proxy.corp.example")
+    assert "the password in the base URL" in withheld.noted()[URL_PASSWORD]
+    back = loads(dumps(tree))
+    assert encode(back) == tree  # a re-record of a replayed state writes the same golden
+    assert is_stored_as(client, tree) is True
+    assert codec.same_stored_form(client, back, tree)
+    other = make(f"https://svc-agent:{URL_PASSWORD}@other.corp.example")
+    assert not codec.same_stored_form(other, back, tree)
+
+
+def test_a_langchain_chat_model_with_a_password_in_its_base_url_is_stored_without_it() -> None:
+    chat_models = pytest.importorskip("langchain_openai")
+    model = chat_models.ChatOpenAI(
+        model="gpt-4o-mini", api_key=API_KEY, base_url=f"https://u:{URL_PASSWORD}@gw.example/v1"
+    )
+    clients = [model.root_client, model.client, model.root_async_client, model.async_client]
+    assert URL_PASSWORD not in json.dumps(encode(clients))  # (its openai_api_base: redacted)

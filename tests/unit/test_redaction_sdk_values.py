@@ -238,3 +238,34 @@ def test_a_mock_is_not_taken_for_a_logprob_entry() -> None:
     fake.type = "thinking"
     fake.token = "t0ken-value-123"
     assert Redactor()({"x": fake})["x"].token == PLACEHOLDER
+
+
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c3ItNDIiLCJyb2xlIjoiYWRtaW4ifQ."
+    "Qk7Yq2Lm9Xp4Tn1Vb8Kc3Hj6Wd0Ys5UeQ-AbCdEfGhIj"
+)
+
+
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_the_body_of_an_http_request_and_response_is_redacted_as_it_is_stored(module: str) -> None:
+    """The request an SDK stream or error keeps holds the prompt as its body: its JSON (keys
+    and patterns) or its text is redacted, in a copy; the original is left as it was."""
+    http = pytest.importorskip(module)
+    prompt = {"messages": [{"role": "user", "content": f"decode {JWT}"}], "api_key": KEY}
+    request = http.Request("POST", "https://api.test/v1/chat", json=prompt)
+    response = http.Response(400, text=f"bad token {JWT}", request=request)
+    redactor = Redactor()
+    out = redactor({"response": response}, "output", "app.llm")["response"]
+    tree = codec.encode(out)
+    assert JWT not in json.dumps(tree) and KEY not in json.dumps(tree)
+    assert tree["text"] == f"bad token {PLACEHOLDER}"
+    assert tree["request"]["json"] == {
+        "messages": [{"role": "user", "content": f"decode {PLACEHOLDER}"}],
+        "api_key": PLACEHOLDER,
+    }
+    assert JWT.encode() in request.content and JWT in response.text  # not mutated
+    assert codec.encode(redactor(out)) == tree  # idempotent
+    assert JWT in redactor.secret_values(environ={})
+    plain = http.Request("POST", "https://api.test/v1/chat", json={"content": "hello"})
+    clean = Redactor()
+    assert codec.encode(clean(plain)) == codec.encode(plain) and not clean.replaced
