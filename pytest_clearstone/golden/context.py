@@ -8,6 +8,7 @@ import functools
 import hashlib
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -118,7 +119,10 @@ class DeterministicExecutionContext(Patches):
         self.mock_targets = dict(mock_targets or {})
         self.session = ReplaySession()
         self._outer_random: Any = None
-        self._live = 0
+        self._live = 0  # live calls running now (threads may overlap them)
+        self._live_lock = threading.Lock()
+        self._seeded_random: Any = None
+        self._real_clock: Any = None
         self._instance_seeds: random.Random | None = None  # created on first use (~5 us each)
 
     # -- entering and leaving ------------------------------------------------------------------
@@ -219,21 +223,26 @@ class DeterministicExecutionContext(Patches):
         The block consumes nothing from the seeded streams, so the code around it sees the same
         times, random numbers and ids whether the block ran or not.
         """
-        if self._stack is None or self._live:
+        if self._stack is None:
             yield
             return
-        self._live += 1
-        seeded = random.getstate()
-        random.setstate(self._outer_random)
-        real_clock = _real_clock()
+        with self._live_lock:  # the first live call of overlapping ones steps out of the context
+            self._live += 1
+            if self._live == 1:
+                self._seeded_random = random.getstate()
+                random.setstate(self._outer_random)
+                self._real_clock = _real_clock()
         try:
             yield
         finally:
-            if real_clock is not None:
-                real_clock.stop()
-            self._outer_random = random.getstate()
-            random.setstate(seeded)
-            self._live -= 1
+            with self._live_lock:  # ... and the last one to end steps back in
+                self._live -= 1
+                if self._live == 0:
+                    if self._real_clock is not None:
+                        self._real_clock.stop()
+                        self._real_clock = None
+                    self._outer_random = random.getstate()
+                    random.setstate(self._seeded_random)
 
     def __repr__(self) -> str:
         return (

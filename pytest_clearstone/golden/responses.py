@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import codec
 from ..arguments import binder
+from ..callables import Kind, kind_of
 from ..codec.compare import UNKNOWN, by_type_where_unreadable, same_stored_form, same_tree
 from ..errors import (
     RecordedError,
@@ -59,17 +60,21 @@ class RecordedCall:
     allow_pickle: bool = False
     branch: str = ""  # the branch of execution that made the call ("": not known)
     position: int = -1  # its place among all recorded calls of the trace (-1: not known)
+    ran_ms: float | None = None  # how long a call cancelled from outside ran (None: another)
 
     @classmethod
     def from_span(cls, span: Span, *, allow_pickle: bool = False) -> RecordedCall:
         """The call recorded by ``span``; ``allow_pickle``: whether its exception record may
         hold pickles (as the checkpoint it was loaded from was allowed to)."""
+        error = span.error
+        cancelled = error is not None and error.get("type") == "CancelledError"
         return cls(
             output=span.recorded_output,
-            error=span.error,
+            error=error,
             input=span.recorded_input,
             span_id=span.span_id,
             allow_pickle=allow_pickle,
+            ran_ms=span.duration_ms if cancelled else None,
         )
 
     @classmethod
@@ -270,6 +275,19 @@ class ReplaySession:
                 raise UnusedResponsesError(unused, checkpoint=checkpoint, unmocked=unmocked)
 
 
+async def _cancelled_again(error: BaseException, seconds: float) -> Any:
+    """An async call that was cancelled from outside while it ran (by the caller's timeout,
+    ``asyncio.wait_for`` or ``asyncio.timeout``, or a task cancelled): on replay it waits to be
+    cancelled again, so that the caller's timeout fires and becomes the caller's
+    ``TimeoutError`` as it did; raised at once, the recorded ``CancelledError`` would not be the
+    timeout's own and would pass through it. When nothing cancels it within the time it ran,
+    and a second more, the recorded error is raised."""
+    import asyncio
+
+    await asyncio.sleep(seconds + 1.0)
+    raise error
+
+
 def _short_repr(value: Any, limit: int = 200) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -412,6 +430,8 @@ class TargetReplay:
             call.result = recorded.respond()
         except BaseException as exc:
             call.error = exc
+            if recorded.ran_ms is not None and kind_of(self.target.function) is Kind.ASYNC:
+                return _cancelled_again(exc, recorded.ran_ms / 1000)
             raise
         return call.result
 

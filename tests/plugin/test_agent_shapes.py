@@ -963,3 +963,56 @@ class Keeper:
             ]
         )
         assert not (pytester.path / "g.ckpt").exists()
+
+
+@pytest.mark.parametrize("how", ["wait_for", "timeout"])
+def test_a_call_a_timeout_cut_off_when_recorded_is_cut_off_again_on_replay(pytester, how):
+    # Expected: the agent's timeout fires on replay as it did when recorded, and its fallback
+    # runs. The recorded CancelledError was raised at once instead: not the timeout's own
+    # cancellation, so wait_for/asyncio.timeout let it through and the test died with it.
+    if how == "timeout" and not hasattr(__import__("asyncio"), "timeout"):
+        pytest.skip("asyncio.timeout is Python 3.11+")
+    pytester.syspathinsert()
+    guarded = {
+        "wait_for": 'await asyncio.wait_for(lookup("slow", 0.5), timeout=0.05)',
+        "timeout": 'await _within(lookup("slow", 0.5))',
+    }[how]
+    pytester.makepyfile(
+        slowagent=f"""
+        import asyncio
+
+        async def lookup(kind, delay):
+            await asyncio.sleep(delay)
+            return {{"kind": kind}}
+
+        async def _within(awaitable):
+            async with asyncio.timeout(0.05):
+                return await awaitable
+
+        class Agent:
+            def __init__(self):
+                self.events = []
+
+            async def run(self):
+                try:
+                    found = {guarded}
+                except asyncio.TimeoutError:
+                    self.events.append("timeout")
+                    found = await lookup("fallback", 0)
+                return found
+        """,
+        test_slow="""
+        import asyncio
+        import pytest
+        import slowagent
+
+        @pytest.mark.replay("goldens/slow.ckpt", mock={"tool": "slowagent.lookup"})
+        def test_slow(replay):
+            agent = slowagent.Agent()
+            assert asyncio.run(replay.run(agent.run)) == {"kind": "fallback"}
+            assert agent.events == ["timeout"]
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)

@@ -311,6 +311,46 @@ def test_suspended_block_uses_the_real_world_and_consumes_nothing(tools: ModuleT
 
 
 
+def test_overlapping_live_calls_in_threads_consume_nothing_until_the_last_ends(
+    tools: ModuleType,
+) -> None:
+    # Two live calls in two threads, the first ending while the second still runs: the second
+    # went on drawing from the seeded stream and seeing the frozen clock (the first's end put
+    # them back), so the agent's later draws differed between record and replay.
+    import threading
+
+    with DeterministicExecutionContext(WHEN, seed=9):
+        plain = [random.random(), str(uuid.uuid4()), random.random()]
+    first_done, second_in = threading.Event(), threading.Event()
+    seen: dict[str, float] = {}
+    with DeterministicExecutionContext(WHEN, seed=9) as ctx:
+        head = random.random()
+
+        def first() -> None:
+            with ctx.suspended():
+                second_in.wait(5)
+                random.random()
+            first_done.set()
+
+        def second() -> None:
+            with ctx.suspended():
+                second_in.set()
+                first_done.wait(5)
+                random.random()
+                uuid.uuid4()
+                seen["time"] = time.time()
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rest = [str(uuid.uuid4()), random.random()]
+        assert time.time() == WHEN.timestamp()
+    assert seen["time"] > WHEN.timestamp() + 3600
+    assert [head, *rest] == plain
+
+
 def test_a_clock_the_test_moves_inside_the_context_stays_moved_around_live_calls() -> None:
     # Expected: the code around a live call sees the clock the test travelled to (time-machine
     # inside the context), before and after the call; the live call sees the real clock.
