@@ -389,6 +389,7 @@ class ReplayExhaustedError(ReplayError):
         checkpoint: str | None = None,
         arguments: str | None = None,
         unmocked: dict[str, tuple[str, int]] | None = None,
+        branch: tuple[str, int] | None = None,
     ) -> None:
         self.target = target
         self.recorded = recorded
@@ -396,10 +397,19 @@ class ReplayExhaustedError(ReplayError):
         #: recorded calls of this target's span type to targets the test does not mock
         #: (``{target: (span type, recorded calls)}``), told when the target has none
         self.unmocked = unmocked or {}
-        lines = [
-            f"{target} was called {call_number} time(s) but the recording has only "
-            f"{recorded} response(s) for it (call #{call_number} has none)"
-        ]
+        #: the branch of execution whose recorded calls ran out, and how many it recorded
+        self.branch = branch
+        if branch is None:
+            lines = [
+                f"{target} was called {call_number} time(s) but the recording has only "
+                f"{recorded} response(s) for it (call #{call_number} has none)"
+            ]
+        else:
+            lines = [
+                f"{target}: call #{call_number} has no recorded response in its branch of "
+                f"execution {branch[0]!r} (a thread-pool job or task, answered from what it "
+                f"recorded: {branch[1]} of the {recorded} response(s) recorded for the target)"
+            ]
         if arguments is not None:
             lines.append(f"  call #{call_number} arguments: {arguments}")
         if checkpoint:

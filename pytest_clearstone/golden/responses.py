@@ -352,6 +352,18 @@ class TargetReplay:
         self._cursor = 0
         self._comparables: dict[tuple[int, tuple[str, ...]], tuple[Recorded, Recorded]] = {}
 
+    def _exhausted_branch(self) -> tuple[str, int] | None:
+        """The branch of execution (thread-pool job, task) whose recorded calls ran out, and
+        how many it recorded; ``None`` when the calls are not answered per branch, or all of
+        them were recorded in this one (the message is the target's then)."""
+        if not self._by_branch:
+            return None
+        key = current_branch(legacy=self._legacy_keys)
+        if key not in self._by_branch:
+            return None
+        recorded = sum(1 for call in self.responses if call.branch == key)
+        return None if recorded == len(self.responses) else (key, recorded)
+
     def _next_response(self) -> int | None:
         """The index of the response answering this call: the next of its branch when the
         recording knows the branch, else the next unused one; ``None`` when exhausted."""
@@ -415,6 +427,7 @@ class TargetReplay:
                     checkpoint=self.checkpoint,
                     arguments=_short_repr(arguments),
                     unmocked=self.unmocked,
+                    branch=self._exhausted_branch(),
                 ),
                 arguments,
                 None,

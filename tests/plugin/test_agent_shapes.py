@@ -1016,3 +1016,49 @@ def test_a_call_a_timeout_cut_off_when_recorded_is_cut_off_again_on_replay(pytes
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
+
+
+def test_a_thread_pool_job_that_makes_one_call_more_is_named_with_its_branch(pytester):
+    # The exhaustion message said "called 2 time(s) but the recording has only 2 response(s)":
+    # true of the target, but the job that ran out had recorded one.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        pool="""
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        CALLS = 1
+
+        def fetch(u):
+            return "b" + u
+
+        class Agent:
+            def job(self, u):
+                return [fetch(u) for _ in range(CALLS)]
+
+            def run(self):
+                with ThreadPoolExecutor(2) as ex:
+                    return [x for r in ex.map(self.job, ["a", "b"]) for x in r][:2]
+        """,
+        test_pool="""
+        import pytest
+        import pool
+
+        @pytest.mark.replay("goldens/pool.ckpt", mock={"tool": "pool.fetch"})
+        def test_pool(replay):
+            replay.run(pool.Agent().run)
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    source = pytester.path / "pool.py"
+    source.write_text(source.read_text().replace("CALLS = 1", "CALLS = 2"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pool.fetch: call #2 has no recorded response in its branch of execution "
+            "'0/job#?' (a thread-pool job or task, answered from what it recorded: 1 of the 2 "
+            "response(s) recorded for the target)*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*but the recording has only 2*")
