@@ -55,6 +55,19 @@ def _is_v2_model(cls: type) -> bool:
     return hasattr(cls, "__pydantic_fields_set__") and hasattr(cls, "model_construct")
 
 
+@per_type
+def model_schema(cls: type) -> Any:
+    """The JSON schema of a pydantic v2 model class (what a structured-output call sends the
+    API: ``parse(response_format=Model)``), ``None`` for another class or one whose schema
+    cannot be made. Not to be changed: it is remembered per class."""
+    if not _is_v2_model(cls) or not isinstance(cls, type):
+        return None
+    try:
+        return cls.model_json_schema()  # type: ignore[attr-defined]
+    except Exception:  # (arbitrary types without a schema, a forward reference not resolved)
+        return None
+
+
 def _generic_ref(cls: Any) -> Any:
     """``"module:Qual"`` for a plain importable class, ``{"cls", "args"}`` for a parametrised
     pydantic generic (nested as needed), ``{"typevar": "module:Name"}`` for a module's type

@@ -54,6 +54,7 @@ from .clients import REFERENCE_TAGS, remembered
 from .fast_json import orjson
 from .library import DECODERS as LIBRARY_DECODERS
 from .library import VALUE_PARTS, encode_library, kind_of
+from .models import model_schema
 from .naming import TAG as TAG
 from .naming import (
     class_path,
@@ -466,7 +467,11 @@ class Encoder:
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             return {TAG: "path", "v": str(v)}
         if isinstance(v, type) and is_importable(v) and findable(v):  # a class as a value
-            return {TAG: "class", "cls": f"{v.__module__}:{reachable_name(v)}"}
+            tree: dict[str, Any] = {TAG: "class", "cls": f"{v.__module__}:{reachable_name(v)}"}
+            schema = model_schema(v)
+            if schema is not None:  # a model: its JSON schema is what a structured call sends
+                tree["schema"] = self._enc(schema)
+            return tree
         if REGISTRY.active:
             custom = self._enc_custom(v, t)
             if custom is not None:
@@ -644,7 +649,67 @@ def _dec_enum(tree: dict[str, Any]) -> Any:
 
 
 def _dec_class(tree: dict[str, Any]) -> Any:
-    return import_type(tree["cls"])
+    cls = import_type(tree["cls"])
+    if "schema" in tree:
+        now = model_schema(cls)
+        if now != tree["schema"]:
+            return ChangedModelClass(cls, first_difference(tree["schema"], now))
+    return cls
+
+
+class ChangedModelClass:
+    """Stands in for a model class stored with a JSON schema that the class no longer has
+    (a field added, renamed, retyped or described otherwise since recording): it equals
+    nothing but itself, so a call given the class now differs from the one recorded, and its
+    repr says where the schemas part."""
+
+    __slots__ = ("cls", "difference")
+
+    def __init__(self, cls: type, difference: str) -> None:
+        self.cls = cls
+        self.difference = difference
+
+    def __repr__(self) -> str:
+        return f"<{self.cls.__qualname__} of another JSON schema: {self.difference}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ChangedModelClass) and (other.cls, other.difference) == (
+            self.cls,
+            self.difference,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.cls, self.difference))
+
+
+def first_difference(recorded: Any, now: Any, path: str = "") -> str:
+    """Where two JSON values first differ: ``path added``, ``path removed`` or
+    ``path: recorded -> now`` (dotted keys, list positions in brackets, values shortened)."""
+    if type(recorded) is dict and type(now) is dict:
+        for key in [*recorded, *(k for k in now if k not in recorded)]:
+            if recorded.get(key, _NONE) != now.get(key, _NONE):
+                return first_difference(
+                    recorded.get(key, _NONE), now.get(key, _NONE), f"{path}.{key}".lstrip(".")
+                )
+    if type(recorded) is list and type(now) is list and len(recorded) == len(now):
+        for i, (a, b) in enumerate(zip(recorded, now, strict=True)):
+            if a != b:
+                return first_difference(a, b, f"{path}[{i}]")
+
+    where = path or "(the whole schema)"
+    if recorded is _NONE:
+        return f"{where} added"
+    if now is _NONE:
+        return f"{where} removed"
+
+    def shown(x: Any) -> str:
+        text = repr(x)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    return f"{where}: {shown(recorded)} -> {shown(now)}"
+
+
+_NONE: Any = object()
 
 
 def _dec_dataclass(tree: dict[str, Any]) -> Any:

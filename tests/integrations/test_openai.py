@@ -227,6 +227,26 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
                                  "You are a verbose travel agent.*"])
 
 
+def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
+    """The schema a structured-output call sends is its model class's: a field changed in the
+    class (type, name, description) is a changed request. It replayed green, the class being
+    stored by its name only, and handed the agent a parsed object the new class cannot make."""
+    stack.write_test("sdk_parse", HEADER + SCENARIOS["sdk_parse"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit(
+        "openai_agent", "    confident: bool", "    confident: bool\n    sources: list[str] = []"
+    )
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*Completions.parse*",
+            "*response_format*Verdict*JSON schema*properties*sources*",
+        ]
+    )
+
+
 def test_the_client_a_plain_agent_holds_is_its_own_on_replay(stack: Stack) -> None:
     """An agent with no get_state() keeps the test's client when the recorded state is loaded
     (its settings compared at each call, its transport used): before, the client rebuilt from
