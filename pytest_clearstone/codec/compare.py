@@ -91,6 +91,23 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
     return False
 
 
+def placeholders_kept(recorded: Any, actual: Any) -> Any:
+    """``actual`` with each value whose recorded counterpart is a placeholder of its type
+    (:class:`StoredRepr`: a value only a pickle could store, compared by its type) replaced by
+    that placeholder: what :func:`same_stored_form` takes as equal shows no difference in a
+    delta. Plain dicts, lists and tuples are walked; ``actual`` is not changed."""
+    if isinstance(recorded, StoredRepr):
+        return recorded if _type_name(actual) == recorded.type_name else actual
+    t = type(actual)
+    if t is dict and type(recorded) is dict:
+        return {
+            k: placeholders_kept(recorded[k], v) if k in recorded else v for k, v in actual.items()
+        }
+    if (t is list or t is tuple) and type(recorded) is t and len(recorded) == len(actual):
+        return t(placeholders_kept(r, a) for r, a in zip(recorded, actual, strict=True))
+    return actual
+
+
 def _type_name(value: Any) -> str:
     return value.type_name if isinstance(value, StoredRepr) else describe(value)
 

@@ -13,7 +13,13 @@ from typing import Any
 from .. import codec
 from ..arguments import binder
 from ..callables import Kind, kind_of
-from ..codec.compare import UNKNOWN, by_type_where_unreadable, same_stored_form, same_tree
+from ..codec.compare import (
+    UNKNOWN,
+    by_type_where_unreadable,
+    placeholders_kept,
+    same_stored_form,
+    same_tree,
+)
 from ..errors import (
     RecordedError,
     ReplayDivergenceError,
@@ -293,6 +299,20 @@ def _short_repr(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _shown_arguments(arguments: dict[str, Any]) -> str:
+    """A call's arguments as a message shows them: the settings of the instance it was made on
+    (``self``: a LangChain chat model's, long) last, after what the call was given; shortened
+    unless ``-vv``."""
+    from ..diff import get_verbosity  # (only for a message)
+
+    if "self" in arguments:
+        arguments = {
+            **{k: v for k, v in arguments.items() if k != "self"},
+            "self": arguments["self"],
+        }
+    return repr(arguments) if get_verbosity() >= 2 else _short_repr(arguments)
+
+
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
     return same_stored_form(arguments, recorded.value, recorded.encoded_if_known(UNKNOWN))
 
@@ -425,7 +445,7 @@ class TargetReplay:
                     len(self.responses),
                     number,
                     checkpoint=self.checkpoint,
-                    arguments=_short_repr(arguments),
+                    arguments=_shown_arguments(arguments),
                     unmocked=self.unmocked,
                     branch=self._exhausted_branch(),
                 ),
@@ -473,7 +493,9 @@ class TargetReplay:
         if not verdict:
             from ..diff import StateDelta  # (imported only when a call diverges)
 
-            delta = StateDelta(wanted, compared)
+            # (what the comparison took as equal, a placeholder against a value of its type, is
+            # no difference to show)
+            delta = StateDelta(wanted, placeholders_kept(wanted, compared))
             self._fail(
                 ReplayDivergenceError(
                     self.target.path,

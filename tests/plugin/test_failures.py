@@ -509,3 +509,66 @@ def test_reordered_calls_name_the_matching_recorded_call(pytester):
             "have been reordered.",
         ]
     )
+
+
+APP_WITH_A_HANDLE = """
+import dataclasses
+import threading
+
+PROMPT = "hello"
+CALLS = 1
+
+
+@dataclasses.dataclass
+class Client:
+    settings: dict = dataclasses.field(
+        default_factory=lambda: {f"option_{i}": "a long setting value" for i in range(30)}
+    )
+
+    def complete(self, prompt, config):
+        return "answer to " + prompt
+
+
+def ask(client):
+    config = {"callbacks": threading.Lock(), "tag": "t"}
+    return [client.complete(PROMPT, config) for _ in range(CALLS)]
+"""
+
+TEST_WITH_A_HANDLE = """
+import pytest
+import handles
+
+@pytest.mark.replay("goldens/h.ckpt", mock={"llm": "handles.Client.complete"})
+def test_h(replay):
+    replay.run(handles.ask, handles.Client())
+"""
+
+
+def test_a_placeholder_compared_by_type_is_not_listed_as_a_difference(pytester):
+    # A LangChain chain's config.callbacks (stored as a placeholder of its type, compared by
+    # that type only) was listed in every divergence, beside the real difference.
+    pytester.syspathinsert()
+    pytester.makepyfile(handles=APP_WITH_A_HANDLE, test_h=TEST_WITH_A_HANDLE)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    source = pytester.path / "handles.py"
+    source.write_text(source.read_text().replace('PROMPT = "hello"', 'PROMPT = "hi there"'))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([esc("*root['prompt']: 'hello' -> 'hi there'*")])
+    result.stdout.no_fnmatch_line(esc("*root['config']['callbacks']*"))
+
+
+def test_an_extra_calls_arguments_are_shown_without_the_instance_it_was_made_on(pytester):
+    # The bound instance (a LangChain chat model's settings) came first and filled the shown
+    # arguments: the prompt of the call never appeared, even with -vv.
+    pytester.syspathinsert()
+    pytester.makepyfile(handles=APP_WITH_A_HANDLE, test_h=TEST_WITH_A_HANDLE)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    source = pytester.path / "handles.py"
+    source.write_text(source.read_text().replace("CALLS = 1", "CALLS = 2"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*call #2 arguments: {'prompt': 'hello', 'config': {*'self': {*"])
+    result = pytester.runpytest("-vv")  # nothing cut
+    result.stdout.fnmatch_lines(["*call #2 arguments: {'prompt': 'hello'*'option_29': *}}"])
