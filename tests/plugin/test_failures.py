@@ -559,7 +559,7 @@ def test_a_placeholder_compared_by_type_is_not_listed_as_a_difference(pytester):
     result.stdout.no_fnmatch_line(esc("*root['config']['callbacks']*"))
 
 
-def test_an_extra_calls_arguments_are_shown_without_the_instance_it_was_made_on(pytester):
+def test_an_extra_calls_arguments_show_what_it_was_given_before_its_instance(pytester):
     # The bound instance (a LangChain chat model's settings) came first and filled the shown
     # arguments: the prompt of the call never appeared, even with -vv.
     pytester.syspathinsert()
