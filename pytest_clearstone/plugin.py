@@ -1044,8 +1044,13 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
         ]
         owner, _, name = path.rpartition(".")
         hints += [
-            f"  does the agent call `{other}`? (another method of `{owner.rpartition('.')[2]}` "
-            f"for the same request as `{name}`: mock it too, or instead)"
+            f"  does the agent call `{other}`? (the stream helper: its answer cannot be "
+            "replayed; mock a function of your own that reads the stream and returns what the "
+            "agent uses)"
+            if other.endswith(".stream") and other.partition(".")[0] in ("openai", "anthropic")
+            else f"  does the agent call `{other}`? (another method of "
+            f"`{owner.rpartition('.')[2]}` for the same request as `{name}`: mock it too, or "
+            "instead)"
             for other in found_others
             if other not in targets
         ]

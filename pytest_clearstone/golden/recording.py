@@ -205,6 +205,14 @@ _RAW_RESPONSE_TYPES = {
 
 def _repr_fixes(type_name: str) -> str:
     """Why an answer of type ``type_name`` stored as its repr refuses the golden, and what to do."""
+    if type_name.endswith("StreamManager"):  # anthropic's messages.stream(), openai's .stream()
+        return (
+            "it is the manager of the SDK's stream helper (client.messages.stream(...), "
+            "chat.completions.stream(...)), which sends the request when entered and cannot be "
+            "replayed. Mock a function of your own that enters it, reads the stream and returns "
+            "what the agent uses (the text, stream.get_final_message()), or stream with "
+            "create(..., stream=True), which records"
+        )
     for suffix, wrapper in _RAW_RESPONSE_TYPES.items():
         if type_name.endswith(suffix):
             return (
