@@ -21,7 +21,6 @@ writes to it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import operator
 import os
@@ -649,8 +648,11 @@ class TraceStore:
         # one) closes it: Python 3.13 warns of an unclosed database at its collection
         conn = getattr(self, "_conn", None)
         if conn is not None:
-            with contextlib.suppress(Exception):
+            # (no module global here: at interpreter exit they may be None already)
+            try:  # noqa: SIM105
                 conn.close()
+            except Exception:
+                pass
 
     def __repr__(self) -> str:
         return f"<TraceStore {self.db_path!r}>"
