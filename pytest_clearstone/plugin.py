@@ -1487,12 +1487,12 @@ class _Reporter:
                 for r in tr.stats.get(kind, ())
                 if _report_outcome(r) in _RERECORD_AFTER
             ]
-            readers = [r.nodeid for r in failing if _reads_only(r)]
-            writers = [r.nodeid for r in failing if not _reads_only(r)]
+            readers = [r for r in failing if _reads_only(r)]
+            writers = [r for r in failing if not _reads_only(r)]
             if counts["diverged"]:
                 and_missing = (
                     " and record the missing goldens"
-                    if any(_report_outcome(r) == "missing" for r in failing if not _reads_only(r))
+                    if any(_report_outcome(r) == "missing" for r in writers)
                     else ""
                 )
                 hint = (
@@ -1520,12 +1520,12 @@ class _Reporter:
             )
 
 
-def _write_node_ids(tr: pytest.TerminalReporter, node_ids: list[str]) -> None:
-    """The first ten of ``node_ids``, a line each, then how many more there are."""
-    for node_id in node_ids[:10]:
-        tr.write_line(f"  {node_id}")
-    if len(node_ids) > 10:
-        tr.write_line(f"  ... and {len(node_ids) - 10} more")
+def _write_node_ids(tr: pytest.TerminalReporter, reports: list[pytest.TestReport]) -> None:
+    """The node ids of the first ten of ``reports``, a line each, then how many more there are."""
+    for report in reports[:10]:
+        tr.write_line(f"  {report.nodeid}")
+    if len(reports) > 10:
+        tr.write_line(f"  ... and {len(reports) - 10} more")
 
 
 # -- fixtures ----------------------------------------------------------------------------------

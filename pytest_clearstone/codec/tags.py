@@ -420,16 +420,14 @@ class Encoder:
             if v.maxlen is not None:
                 tree["maxlen"] = v.maxlen
             return tree
-        tag = _COLLECTIONS[t]
-        if t is collections.defaultdict:
-            factory = v.default_factory
-            if factory is not None and not (
-                isinstance(factory, type) and is_importable(factory) and findable(factory)
-            ):
-                return self._enc_pickle(v, t)
-        tree = {TAG: tag, "v": self._enc_keyed(v)["v"]}
-        if t is collections.defaultdict and v.default_factory is not None:
-            tree["cls"] = f"{v.default_factory.__module__}:{reachable_name(v.default_factory)}"
+        factory = v.default_factory if t is collections.defaultdict else None
+        if factory is not None and not (
+            isinstance(factory, type) and is_importable(factory) and findable(factory)
+        ):
+            return self._enc_pickle(v, t)
+        tree = {TAG: _COLLECTIONS[t], "v": self._enc_keyed(v)["v"]}
+        if factory is not None:
+            tree["cls"] = f"{factory.__module__}:{reachable_name(factory)}"
         return tree
 
     def _enc_other(self, v: Any, t: type) -> Any:
@@ -1025,12 +1023,26 @@ def _plain_loads(text: str | bytes, long_digits: bool | None = None) -> Any:
     if long_digits is None:
         long_digits = has_long_digits(text)
     if orjson is not None and not long_digits:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            if not _has_surrogate_escape(text):
-                raise
+        doc = _orjson_loads(text)
+        if doc is not _REFUSED:
+            return doc
     return json.loads(text)
+
+
+#: what :func:`_orjson_loads` gives for text that orjson refuses but the standard library reads
+_REFUSED: Any = object()
+
+
+def _orjson_loads(text: str | bytes) -> Any:
+    """``orjson.loads(text)``, or :data:`_REFUSED` when orjson refuses the text because it
+    spells a lone surrogate (``"\\ud83d"``, as :func:`dumps` writes one), which the standard
+    library reads; other bad text raises as orjson raises it."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        if not _has_surrogate_escape(text):
+            raise
+    return _REFUSED
 
 
 def parse_document(raw: str | bytes, scan: DocumentScan | None = None) -> Any:
@@ -1043,19 +1055,9 @@ def parse_document(raw: str | bytes, scan: DocumentScan | None = None) -> Any:
     ``ValueError`` for text that is not UTF-8 JSON."""
     if scan is None:
         scan = scan_document(raw)
-    if orjson is None:
+    doc = _REFUSED if orjson is None else _orjson_loads(raw)
+    if doc is _REFUSED or (not (scan.as_written(doc) and _says_int64(doc)) and scan.long_digits):
         doc = _strict_json_loads(raw)
-    else:
-        try:
-            doc = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            if not _has_surrogate_escape(raw):
-                raise
-            doc = _strict_json_loads(raw)  # (its long integers read as they are, too)
-            scan.index(doc)
-            return doc
-        if not (scan.as_written(doc) and _says_int64(doc)) and scan.long_digits:
-            doc = _strict_json_loads(raw)
     scan.index(doc)
     return doc
 

@@ -492,11 +492,12 @@ class TraceStore:
             return 0
         if self.read_only:
             raise TraceStoreError(f"the trace store {self.db_path!r} was opened read-only")
+        rows = [_row(s) for s in spans]
         try:
-            return self._write_rows([_row(s) for s in spans])
+            return self._write_rows(rows)
         except UnicodeEncodeError:  # a lone surrogate in a name or a message: as its escape
             return self._write_rows(
-                [tuple(utf8_text(v) if type(v) is str else v for v in _row(s)) for s in spans]
+                [tuple(utf8_text(v) if type(v) is str else v for v in row) for row in rows]
             )
 
     def _write_rows(self, all_rows: list[tuple[Any, ...]]) -> int:
