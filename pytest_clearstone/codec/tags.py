@@ -411,6 +411,13 @@ class Encoder:
             raise
         return {TAG: tag, "v": out}
 
+    def _enc_class(self, cls: type, schema: Any) -> dict[str, Any]:
+        """A class as a value, with the JSON schema of a model class (``None``: none)."""
+        tree: dict[str, Any] = {TAG: "class", "cls": f"{cls.__module__}:{reachable_name(cls)}"}
+        if schema is not None:
+            tree["schema"] = self._enc(schema)
+        return tree
+
     def _enc_collection(self, v: Any, t: type) -> Any:
         """A ``collections`` container: ``deque`` (and its ``maxlen``), ``OrderedDict``,
         ``Counter``, ``defaultdict`` (its factory a class, as ``cls``; another factory, such
@@ -435,6 +442,8 @@ class Encoder:
             return self._enc_seq("tuple", v)
         if t is StoredRepr:  # a placeholder read back is stored as it was: same type, same text
             return {TAG: "repr", "type": v.type_name, "v": v.text}
+        if t is ChangedModelClass:  # (as it was read: its class and the recorded schema)
+            return self._enc_class(v.cls, v.schema)
         if t is set or t is frozenset:
             try:
                 items: Any = sorted(v)
@@ -465,11 +474,8 @@ class Encoder:
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             return {TAG: "path", "v": str(v)}
         if isinstance(v, type) and is_importable(v) and findable(v):  # a class as a value
-            tree: dict[str, Any] = {TAG: "class", "cls": f"{v.__module__}:{reachable_name(v)}"}
-            schema = model_schema(v)
-            if schema is not None:  # a model: its JSON schema is what a structured call sends
-                tree["schema"] = self._enc(schema)
-            return tree
+            # a model: its JSON schema is what a structured call sends
+            return self._enc_class(v, model_schema(v))
         if REGISTRY.active:
             custom = self._enc_custom(v, t)
             if custom is not None:
@@ -651,7 +657,7 @@ def _dec_class(tree: dict[str, Any]) -> Any:
     if "schema" in tree:
         now = model_schema(cls)
         if now != tree["schema"]:
-            return ChangedModelClass(cls, first_difference(tree["schema"], now))
+            return ChangedModelClass(cls, tree["schema"], first_difference(tree["schema"], now))
     return cls
 
 
@@ -659,16 +665,33 @@ class ChangedModelClass:
     """Stands in for a model class stored with a JSON schema that the class no longer has
     (a field added, renamed, retyped or described otherwise since recording): it equals
     nothing but itself, so a call given the class now differs from the one recorded, and its
-    repr says where the schemas part."""
+    repr says where the schemas part. Stored again, it is stored as it was read (its class
+    and the recorded schema)."""
 
-    __slots__ = ("cls", "difference")
+    __slots__ = ("cls", "difference", "schema")
 
-    def __init__(self, cls: type, difference: str) -> None:
+    def __init__(self, cls: type, schema: Any, difference: str) -> None:
         self.cls = cls
+        self.schema = schema
         self.difference = difference
 
     def __repr__(self) -> str:
         return f"<{self.cls.__qualname__} of another JSON schema: {self.difference}>"
+
+    def __getattr__(self, name: str) -> Any:  # (an agent holding the class in its state)
+        if name.startswith("__") or name in self.__slots__:  # (copy, pickle: as usual)
+            raise AttributeError(name)
+        raise AttributeError(f"{self._why()}; it has no {name!r}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"{self._why()}; it cannot be called")
+
+    def _why(self) -> str:
+        return (
+            f"the class {class_path(self.cls)} has another JSON schema than when the golden "
+            f"was recorded ({self.difference}), so the golden holds a stand-in for it; if the "
+            f"change is intended, re-record the golden (pytest --clearstone-record)"
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ChangedModelClass) and (other.cls, other.difference) == (

@@ -344,3 +344,50 @@ def test_an_agent_with_deque_memory_records_without_pickles(pytester):
     doc = json.loads((pytester.path / "goldens" / "mem.ckpt").read_text())
     assert doc["contains_pickle"] is False
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_model_class_in_the_state_whose_schema_changed_names_the_fix_where_it_is_used(pytester):
+    # The recorded class comes back as a stand-in that differs from the class now; an agent
+    # that keeps the class in its state gets the stand-in, and used it failed with a bare
+    # "'ChangedModelClass' object has no attribute 'model_validate'".
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        schemagent="""
+        import pydantic
+
+        class Verdict(pydantic.BaseModel):
+            answer: str
+
+        def ask(question):
+            return {"answer": "yes"}
+
+        class Agent:
+            def __init__(self):
+                self.schema = Verdict
+
+            def run(self, question):
+                return self.schema.model_validate(ask(question)).answer
+        """,
+        test_schema="""
+        import pytest
+        import schemagent
+
+        @pytest.mark.replay("goldens/schema.ckpt", mock={"tool": "schemagent.ask"})
+        def test_schema(replay):
+            replay.run(schemagent.Agent().run, "sunny?")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    source = pytester.path / "schemagent.py"
+    source.write_text(
+        source.read_text().replace("    answer: str", "    answer: str\n    score: int = 0")
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the class schemagent:Verdict has another JSON schema than when the golden was "
+            "recorded (properties.score added)*re-record*pytest --clearstone-record*"
+        ]
+    )
