@@ -73,7 +73,11 @@ class RecordedCall:
         """The call recorded by ``span``; ``allow_pickle``: whether its exception record may
         hold pickles (as the checkpoint it was loaded from was allowed to)."""
         error = span.error
-        cancelled = error is not None and error.get("type") == "CancelledError"
+        cancelled = (  # asyncio's, not concurrent.futures' (a future given up on)
+            error is not None
+            and error.get("type") == "CancelledError"
+            and str(error.get("module", "")).partition(".")[0] == "asyncio"
+        )
         return cls(
             output=span.recorded_output,
             error=error,
