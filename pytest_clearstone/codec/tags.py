@@ -452,12 +452,13 @@ class Encoder:
             return self._enc_seq(t.__name__, items)
         if t is bytes or t is bytearray:
             return {TAG: t.__name__, "v": base64.b64encode(v).decode("ascii")}
-        if t is _dt.datetime:
-            return {TAG: "datetime", "v": v.isoformat()}
+        if t is _dt.datetime or t is _dt.time:
+            tree = {TAG: t.__name__, "v": v.isoformat()}
+            if type(v.tzinfo).__module__ == "zoneinfo":  # a named zone: its key, not its offset
+                tree["tz"] = v.tzinfo.key
+            return tree
         if t is _dt.date:
             return {TAG: "date", "v": v.isoformat()}
-        if t is _dt.time:
-            return {TAG: "time", "v": v.isoformat()}
         if t is _dt.timedelta:
             return {TAG: "timedelta", "v": [v.days, v.seconds, v.microseconds]}
         if t is Decimal:
@@ -809,6 +810,27 @@ def _dec_fraction(text: Any) -> Fraction:
     return Fraction(int(m.group(1)), int(m.group(2) or 1))
 
 
+def _zone(key: Any) -> _dt.tzinfo:
+    """The named zone of a ``datetime``/``time`` tag's ``tz`` (the IANA key; zoneinfo reads
+    only its own database, and refuses a key that is a path)."""
+    import zoneinfo  # (only when a value in a named zone is read)
+
+    if type(key) is not str:
+        raise TypeError(f"a time zone key is a string, not {key!r}")
+    return zoneinfo.ZoneInfo(key)
+
+
+def _dec_datetime(tree: dict[str, Any]) -> _dt.datetime:
+    value = _dt.datetime.fromisoformat(tree["v"])
+    # the stored offset fixes the instant; the zone gives its wall time, name and fold again
+    return value.astimezone(_zone(tree["tz"])) if "tz" in tree else value
+
+
+def _dec_time(tree: dict[str, Any]) -> _dt.time:
+    value = _dt.time.fromisoformat(tree["v"])
+    return value.replace(tzinfo=_zone(tree["tz"])) if "tz" in tree else value
+
+
 def _dec_defaultdict(tree: dict[str, Any]) -> Any:
     factory = import_type(tree["cls"], "a class") if "cls" in tree else None
     return collections.defaultdict(factory, {k: v for k, v in tree["v"]})
@@ -821,9 +843,9 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "frozenset": lambda t: frozenset(t["v"]),
     "bytes": _b64,
     "bytearray": lambda t: bytearray(_b64(t)),
-    "datetime": lambda t: _dt.datetime.fromisoformat(t["v"]),
+    "datetime": _dec_datetime,
     "date": lambda t: _dt.date.fromisoformat(t["v"]),
-    "time": lambda t: _dt.time.fromisoformat(t["v"]),
+    "time": _dec_time,
     "timedelta": lambda t: _dt.timedelta(*t["v"]),
     "decimal": lambda t: Decimal(t["v"]),
     "uuid": lambda t: uuid.UUID(t["v"]),

@@ -8,6 +8,7 @@ import enum
 import json
 import math
 import uuid
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -462,3 +463,34 @@ def test_a_class_found_before_is_found_again_as_it_is_now(monkeypatch: pytest.Mo
     del reloaded.Probe  # type: ignore[attr-defined]
     with pytest.raises(DecodeError, match="cannot import 'cs_probe_module:Probe'"):
         import_class("cs_probe_module:Probe")
+
+
+def test_a_datetime_in_a_named_zone_comes_back_in_that_zone() -> None:
+    # a calendar tool's answer in Europe/Lisbon: replayed with a fixed offset, the agent's
+    # "10:00 WET" became "10:00 UTC" in its next prompt, and a day added across the DST change
+    # kept the winter offset
+    zone = zoneinfo.ZoneInfo("Europe/Lisbon")
+    value = dt.datetime(2025, 3, 29, 10, 0, tzinfo=zone)
+    back = roundtrip(value)
+    assert back == value
+    assert back.tzinfo == zone
+    assert back.tzname() == "WET"
+    assert (back + dt.timedelta(days=1)).utcoffset() == dt.timedelta(hours=1)
+    # the second 01:30 of the autumn change keeps its fold
+    repeated = dt.datetime(2025, 10, 26, 1, 30, fold=1, tzinfo=zone)
+    assert roundtrip(repeated).utcoffset() == dt.timedelta(0)
+    assert roundtrip(repeated).fold == 1
+    # a time of day in a zone (no offset of its own) keeps the zone too
+    assert roundtrip(dt.time(10, 0, tzinfo=zone)).tzinfo == zone
+    # a fixed offset stays a fixed offset, written as before
+    assert encode(dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc)) == {
+        TAG: "datetime",
+        "v": "2025-01-15T00:00:00+00:00",
+    }
+
+
+def test_an_unknown_zone_is_a_decode_error_naming_it() -> None:
+    for key in ("Mars/Olympus_Mons", "../../etc/passwd", 7):
+        tree = {TAG: "datetime", "v": "2025-01-15T00:00:00+00:00", "tz": key}
+        with pytest.raises(DecodeError, match=f"bad 'datetime' value: .*{key}"):
+            decode(tree)
