@@ -411,6 +411,17 @@ class Encoder:
             raise
         return {TAG: tag, "v": out}
 
+    def _enc_set(self, v: set[Any] | frozenset[Any], tag: str) -> Any:
+        """A set in one order whatever the hash order (a re-record writes the same file):
+        strings, or numbers, sorted by value; other items (enum members, tuples, mixed types,
+        frozensets, which ``<`` orders only partly) by their stored JSON text."""
+        kinds = {type(x) for x in v}
+        if kinds <= _STR or (kinds <= _NUMBERS and all(x == x for x in v)):  # (NaN: not so)
+            return self._enc_seq(tag, sorted(v))
+        tree = self._enc_seq(tag, v)
+        tree["v"].sort(key=lambda item: json.dumps(item, sort_keys=True))
+        return tree
+
     def _enc_class(self, cls: type, schema: Any) -> dict[str, Any]:
         """A class as a value, with the JSON schema of a model class (``None``: none)."""
         tree: dict[str, Any] = {TAG: "class", "cls": f"{cls.__module__}:{reachable_name(cls)}"}
@@ -445,11 +456,7 @@ class Encoder:
         if t is ChangedModelClass:  # (as it was read: its class and the recorded schema)
             return self._enc_class(v.cls, v.schema)
         if t is set or t is frozenset:
-            try:
-                items: Any = sorted(v)
-            except TypeError:
-                items = list(v)
-            return self._enc_seq(t.__name__, items)
+            return self._enc_set(v, t.__name__)
         if t is bytes or t is bytearray:
             return {TAG: t.__name__, "v": base64.b64encode(v).decode("ascii")}
         if t is _dt.datetime or t is _dt.time:
@@ -808,6 +815,10 @@ def _dec_fraction(text: Any) -> Fraction:
     if m is None:
         raise DecodeError(f"bad stored fraction {text!r}")
     return Fraction(int(m.group(1)), int(m.group(2) or 1))
+
+
+_STR = frozenset({str})
+_NUMBERS = frozenset({int, float, bool})
 
 
 def _zone(key: Any) -> _dt.tzinfo:
