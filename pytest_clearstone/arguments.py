@@ -122,10 +122,12 @@ def settings_of(obj: Any) -> Any:
     plain object: left out).
 
     A pydantic/attrs model or dataclass (a LangChain chat model: its model name, temperature,
-    ...): ``{"__class__": "module:QualName", field: value, ...}`` — its declared public fields
-    only, not the caches a library keeps on the instance nor private fields (pydantic-ai's
-    ``_provider``); the codec stores their secrets redacted and
-    their clients by reference. An SDK resource or client: itself (stored by reference).
+    ...): ``{"__class__": "module:QualName", field: value, ...}`` — its declared public fields,
+    not the caches a library keeps on the instance nor private fields (pydantic-ai's
+    ``_provider``), except a private field holding a string, number, boolean or ``None`` that
+    a property of its public name shows (pydantic-ai's ``_model_name``, recorded as
+    ``model_name``); the codec stores their secrets redacted and their clients by reference.
+    An SDK resource or client: itself (stored by reference).
     """
     t = type(obj)
     kind = kind_of(t)
@@ -140,11 +142,49 @@ def settings_of(obj: Any) -> Any:
         return obj
     if names is None:
         return None
-    settings: dict[str, Any] = {"__class__": f"{t.__module__}:{t.__qualname__}"}
+    path = f"{t.__module__}:{t.__qualname__}"
+    settings: dict[str, Any] = {"__class__": path}
     for name in names:
         if not name.startswith("_"):  # private by convention: state, not a setting
             settings[name] = getattr(obj, name, None)
+    for name, public in _shown_private_fields(t, path, names):
+        value = getattr(obj, name, None)
+        if value is None or type(value) in _SCALARS:
+            settings.setdefault(public, value)
     return settings
+
+
+_SCALARS = frozenset({str, int, float, bool})
+_shown_by_type: dict[type, tuple[tuple[str, str], ...]] = {}
+_shown_by_path: dict[str, frozenset[str]] = {}
+
+
+def _shown_private_fields(t: type, path: str, names: Any) -> tuple[tuple[str, str], ...]:
+    """``(field, public name)`` of the private fields of ``t`` that a property of their public
+    name shows (``_model_name`` behind ``model_name``), found once per class."""
+    found = _shown_by_type.get(t)
+    if found is None:
+        found = tuple(
+            (name, name.lstrip("_"))
+            for name in names
+            if name.startswith("_")
+            and name.lstrip("_")
+            and isinstance(inspect.getattr_static(t, name.lstrip("_"), None), property)
+        )
+        _shown_by_type[t] = found
+        _shown_by_path[path] = frozenset(public for _, public in found)
+    return found
+
+
+def settings_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    """The live settings of a ``self`` (:func:`settings_of`) without those shown through a
+    property that ``recorded`` does not hold: a golden recorded before they were recorded
+    compares without them."""
+    shown = _shown_by_path.get(str(live.get("__class__")), frozenset())
+    missing = [k for k in live.keys() - recorded.keys() if k in shown]
+    if not missing:
+        return live
+    return {k: v for k, v in live.items() if k not in missing}
 
 
 _binders: weakref.WeakKeyDictionary[Any, dict[bool, Binder]] = weakref.WeakKeyDictionary()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import codec
-from ..arguments import binder
+from ..arguments import binder, settings_as_recorded
 from ..callables import Kind, kind_of
 from ..codec.compare import (
     UNKNOWN,
@@ -525,6 +525,10 @@ class TargetReplay:
         ``self`` (an older golden, or a ``self`` without settings) compares without it, and
         arguments an older golden recorded at their default value are left out."""
         value = recorded.value
+        if type(value) is dict and "self" in value:
+            mine, theirs = arguments.get("self"), value["self"]
+            if type(mine) is dict and type(theirs) is dict and len(mine) > len(theirs):
+                arguments = {**arguments, "self": settings_as_recorded(mine, theirs)}
         if type(value) is not dict or value.keys() == arguments.keys():
             return recorded, arguments  # the usual case: the same names
         if "self" in arguments and "self" not in value:

@@ -168,3 +168,30 @@ def test_it(replay):
         "contextlib._AsyncGeneratorContextManager)*AsyncCompletions.create*"
     ])
     assert stack.goldens() == []
+
+
+def test_a_changed_model_name_fails_the_first_call(stack: Stack) -> None:
+    """``OpenAIChatModel`` keeps its name in a private field (``_model_name``) behind the public
+    ``model_name`` property: a swapped model replayed green (one call) or showed only at call
+    #2 through the message history."""
+    stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit("pydantic_ai_agent", 'MODEL = "gpt-4o-mini"', 'MODEL = "o3"')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*ReplayDivergenceError*call #1 to pydantic_ai.models.openai.OpenAIChatModel.request*",
+    ])
+    result.stdout.fnmatch_lines(["*model_name*'gpt-4o-mini' -> 'o3'*"])
+
+
+def test_a_golden_recorded_without_the_model_name_still_replays(stack: Stack) -> None:
+    """Goldens recorded before the model name was recorded hold ``self`` without it."""
+    stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
+    stack.record()
+    (golden,) = stack.goldens()
+    text = golden.read_text()
+    assert text.count('"model_name": "gpt-4o-mini",') == 1
+    golden.write_text(text.replace('"model_name": "gpt-4o-mini",', ""))
+    stack.replay_passes()
