@@ -1091,12 +1091,13 @@ _REFUSED: Any = object()
 
 def _orjson_loads(text: str | bytes) -> Any:
     """``orjson.loads(text)``, or :data:`_REFUSED` when orjson refuses the text because it
-    spells a lone surrogate (``"\\ud83d"``, as :func:`dumps` writes one), which the standard
-    library reads; other bad text raises as orjson raises it."""
+    spells a lone surrogate (``"\\ud83d"``, as :func:`dumps` writes one) or an integer beyond a
+    double's range (``10**309``), which the standard library reads; other bad text raises as
+    orjson raises it."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        if not _has_surrogate_escape(text):
+        if not (_has_surrogate_escape(text) or has_long_digits(text)):
             raise
     return _REFUSED
 
