@@ -5,10 +5,11 @@ recorder calls for every call's arguments and return value, and for the agent's 
 result). It returns a redacted copy and never mutates its input. Three kinds of rule:
 
 - **Keys**: the value under a dict key (or a dataclass field, an attribute, the first item of a
-  ``(name, value)`` pair) whose name *ends with* the words of a key rule becomes the placeholder.
-  Names are split into lower-case words at ``-``, ``_``, ``.``, spaces and camelCase, so the rule
-  ``api_key`` matches ``x-api-key``, ``OPENAI_API_KEY`` and ``apiKey``, and ``token`` matches
-  ``access_token`` and ``csrfToken`` but not ``max_tokens`` or ``token_count``.
+  ``(name, value)`` pair, a header of an ``httpx``/``httpx2`` request or response) whose name
+  *ends with* the words of a key rule becomes the placeholder. Names are split into lower-case
+  words at ``-``, ``_``, ``.``, spaces and camelCase, so the rule ``api_key`` matches
+  ``x-api-key``, ``OPENAI_API_KEY`` and ``apiKey``, and ``token`` matches ``access_token`` and
+  ``csrfToken`` but not ``max_tokens`` or ``token_count``.
 - **Patterns**: every match of a regular expression inside a string is replaced, not the whole
   string; a pattern with a group named ``secret`` replaces only that group
   (``Bearer [REDACTED]``).
@@ -55,7 +56,16 @@ from urllib.parse import unquote_plus
 
 from .codec import stored_as_reference, withheld
 from .codec.compare import same_stored_form
-from .codec.http import HTTP_MODULES, article, is_message, stored_body, with_body
+from .codec.http import (
+    HTTP_MODULES,
+    article,
+    auth_token,
+    header_pairs,
+    is_headers,
+    is_message,
+    stored_body,
+    with_body,
+)
 from .errors import UnredactedSecretError
 
 PLACEHOLDER = withheld.PLACEHOLDER
@@ -269,6 +279,8 @@ class _Walk:
         self.location = location
         self.findings: list[tuple[str, str, int]] = []
         self._active: set[int] = set()
+        #: whether a long random-looking token no format names is a suspect (not in headers)
+        self.generic = True
 
     def value(self, v: Any, path: str) -> Any:
         r = self.r
@@ -324,6 +336,8 @@ class _Walk:
             return type(v)(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
         if _is_http_url(type(v)):
             return self._url(v, path)
+        if is_headers(type(v)):
+            return self._headers(v, path)
         if is_message(type(v)):
             return self._http_message(v, path)
         if isinstance(v, type) or not hasattr(v, "__dict__"):
@@ -348,10 +362,35 @@ class _Walk:
         except Exception:  # (its text is what would be stored anyway)
             return redacted
 
+    def _headers(self, v: Any, path: str) -> Any:
+        """``httpx`` ``Headers`` (which hold bytes): each ``(name, value)`` pair, as the codec
+        stores it (``...headers[1][1]``), redacted as a pair — the key rules on its name, the
+        patterns in its value, and the suspects of a known format (not a random-looking id: an
+        AWS request or trace id); new headers of their class, in their order, when one changed.
+        The token of a ``Bearer <token>`` value replaced is noted too, as the codec notes it."""
+        pairs = header_pairs(v)
+        # (a header's random-looking value is an id or a trace, x-amz-cf-id, x-amzn-trace-id;
+        # a secret one has a name the key rules cover, or a format the suspects name)
+        self.generic = False
+        try:
+            redacted = [self.value(pair, f"{path}[{i}]") for i, pair in enumerate(pairs)]
+        finally:
+            self.generic = True
+        if redacted == pairs:
+            return v
+        for (name, value), (_, new) in zip(pairs, redacted, strict=True):
+            token = auth_token(value) if new == self.r.placeholder else ""
+            if token:
+                self.r.note_secret(token, f"the token in the {name} header in the {self.location}")
+        try:
+            return type(v)(redacted, encoding=v.encoding)
+        except UnicodeEncodeError:  # a placeholder the headers' encoding cannot hold
+            return type(v)(redacted, encoding="utf-8")
+
     def _http_message(self, v: Any, path: str) -> Any:
-        """An ``httpx`` request or response: walked as an object (its URL, a response's
-        request), and its body as it is stored — JSON or text, the prompt of a request —
-        redacted; a copy when either changed."""
+        """An ``httpx`` request or response: walked as an object (its URL and headers, a
+        response's request), and its body as it is stored — JSON or text, the prompt of a
+        request — redacted; a copy when either changed."""
         out = self._object(v, list(vars(v)), path)
         body = stored_body(v)
         for kind in ("json", "text"):
@@ -431,7 +470,7 @@ class _Walk:
         spans: list[tuple[int, int, str]] = []
         for kind, rx in SUSPECT_FORMATS:
             spans.extend((m.start(), m.end(), kind) for m in rx.finditer(s))
-        for m in _TOKEN.finditer(s):
+        for m in _TOKEN.finditer(s) if self.generic else ():
             if _generic_suspect(m.group()) and not any(
                 a < m.end() and m.start() < b for a, b, _ in spans
             ):

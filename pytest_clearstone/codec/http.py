@@ -2,10 +2,12 @@
 
 A request is stored as its method, URL, headers and body; a response as its status code,
 headers, body and request. Secret headers (``authorization``, ``x-api-key``, ``cookie``, ...)
-are written as :data:`REDACTED`, their values noted as withheld (:mod:`.withheld`). A body is
-stored as ``json`` when it is compact JSON text (re-serialising it gives the same bytes back),
-else as ``text`` when it is UTF-8, else as ``base64``. Nothing here imports httpx: the decoders
-import the module the value came from.
+are written as :data:`REDACTED`, their values noted as withheld (:mod:`.withheld`), whatever the
+redaction rules (which, when recording, have already redacted every header as a
+``(name, value)`` pair: :mod:`pytest_clearstone.redaction`). A body is stored as ``json`` when
+it is compact JSON text (re-serialising it gives the same bytes back), else as ``text`` when it
+is UTF-8, else as ``base64``. Nothing here imports httpx: the decoders import the module the
+value came from.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ HTTP_MODULES = ("httpx", "httpx2")
 def _headers(headers: Any, what: str) -> list[list[str]]:
     """``[[name, value]]`` of ``headers`` (of ``what``), secret values replaced and noted."""
     out = []
-    for name, value in _pairs(headers):
+    for name, value in header_pairs(headers):
         if name.lower() in SECRET_HEADERS:
             note_secret_header(name, value, what)
             value = REDACTED
@@ -51,7 +53,9 @@ def _headers(headers: Any, what: str) -> list[list[str]]:
     return out
 
 
-def _pairs(headers: Any) -> list[tuple[str, str]]:
+def header_pairs(headers: Any) -> list[tuple[str, str]]:
+    """The ``(name, value)`` pairs of ``headers`` (an ``httpx.Headers``, which holds bytes) as
+    text, in order, the names as they were given."""
     encoding = getattr(headers, "encoding", "ascii")
     return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
 
@@ -60,15 +64,21 @@ def note_secret_header(name: str, value: str, what: str) -> None:
     """Note the value of the secret header ``name`` of ``what`` (``"an httpx request"``) as
     withheld, and for a value like ``Bearer <token>`` the token too."""
     withheld.note(value, f"the {name} header of {what}")
+    token = auth_token(value)
+    if token:
+        withheld.note(token, f"the token in the {name} header of {what}")
+
+
+def auth_token(value: str) -> str:
+    """The token of a header value like ``Bearer <token>`` (``""`` for any other value)."""
     scheme, _, token = value.strip().partition(" ")
-    if scheme.isalpha() and token.strip():
-        withheld.note(token.strip(), f"the token in the {name} header of {what}")
+    return token.strip() if scheme.isalpha() else ""
 
 
 def note_secret_headers(headers: Any, what: str) -> None:
     """Note the values of the secret headers in ``headers`` (an ``httpx.Headers``) of
     ``what`` as withheld."""
-    for name, value in _pairs(headers):
+    for name, value in header_pairs(headers):
         if name.lower() in SECRET_HEADERS:
             note_secret_header(name, value, what)
 
@@ -109,6 +119,11 @@ def _read(message: Any) -> dict[str, Any]:
 def is_message(t: type) -> bool:
     """Whether ``t`` is an ``httpx``/``httpx2`` ``Request`` or ``Response``."""
     return t.__module__ in HTTP_MODULES and t.__qualname__ in ("Request", "Response")
+
+
+def is_headers(t: type) -> bool:
+    """Whether ``t`` is an ``httpx``/``httpx2`` ``Headers``."""
+    return t.__module__ in HTTP_MODULES and t.__qualname__ == "Headers"
 
 
 def stored_body(message: Any) -> dict[str, Any]:
