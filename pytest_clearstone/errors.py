@@ -165,10 +165,12 @@ class CheckpointPathError(CheckpointError, ValueError):
 class AgentImportError(CheckpointError, ImportError):
     """The agent class recorded in a checkpoint cannot be imported."""
 
-    def __init__(self, module: str, qualname: str, reason: str) -> None:
+    def __init__(self, module: str, qualname: str, reason: str, fix: str = "") -> None:
         self.module = module
         self.qualname = qualname
-        if module == "__main__":
+        if fix:
+            pass  # (the caller's)
+        elif module == "__main__":
             fix = (
                 "it was defined in the script that was run (__main__), which no other process "
                 "can import: move it into a module of its own, import it from the script, and "
@@ -184,6 +186,18 @@ class AgentImportError(CheckpointError, ImportError):
         super().__init__(
             f"cannot import the agent class {qualname!r} from module {module!r} ({reason}); {fix}"
         )
+
+
+#: why an untrusted checkpoint may not name a class of the standard library or of a package
+FOREIGN_AGENT = (
+    "a class of the standard library or of an installed package, not an agent of the project's "
+    "own: rehydrated with the checkpoint's state, its own methods would run on data the file "
+    "chose"
+)
+FOREIGN_AGENT_FIX = (
+    "build the agent in the test and replay its method (replay.run(agent.method, ...)), or, if "
+    "you trust the file, load it with allow_pickle=True (--clearstone-allow-pickle)"
+)
 
 
 class SpanNotFoundError(CheckpointError, LookupError):

@@ -29,7 +29,8 @@ class ReplayEngine:
     before its trace finished). ``strict=True`` also compares each call's arguments with the
     recorded input and fails when responses are left unused. ``allow_pickle``: whether the
     recorded exceptions may hold pickled values (pass what the checkpoint was loaded with;
-    the trace store never holds pickles).
+    the trace store never holds pickles), and the checkpoint is trusted to name an agent class
+    of the standard library or of an installed package.
     """
 
     def __init__(
@@ -64,8 +65,13 @@ class ReplayEngine:
         return self._agent
 
     def agent_class(self) -> type[Any]:
-        """The checkpoint's agent class, imported."""
-        return import_agent_class(self.checkpoint.agent_module, self.checkpoint.agent_class_name)
+        """The checkpoint's agent class, imported (one of the standard library or of an
+        installed package only from a trusted checkpoint: ``allow_pickle``)."""
+        return import_agent_class(
+            self.checkpoint.agent_module,
+            self.checkpoint.agent_class_name,
+            trusted=self.allow_pickle,
+        )
 
     def rehydrate(self) -> Any:
         """A new agent: the class created without ``__init__``, then its state restored."""

@@ -6,12 +6,24 @@ state is encoded at once (a deep snapshot, so later changes to the agent do not 
 
 from __future__ import annotations
 
+import functools
 import importlib
+import site
+import sys
+import sysconfig
+from pathlib import Path
 from typing import Any
 
 from ..codec import Encoder, decode, stored_as_reference
 from ..codec.tags import format_path, tag_locations
-from ..errors import AgentImportError, ClearstoneError, DecodeError, SerializationError
+from ..errors import (
+    FOREIGN_AGENT,
+    FOREIGN_AGENT_FIX,
+    AgentImportError,
+    ClearstoneError,
+    DecodeError,
+    SerializationError,
+)
 from ..tracing.span import Recorded
 
 
@@ -80,9 +92,13 @@ def agent_class_of(agent: Any) -> tuple[str | None, str | None]:
     return cls.__qualname__, cls.__module__
 
 
-def import_agent_class(module_name: str | None, qualname: str | None) -> type[Any]:
+def import_agent_class(
+    module_name: str | None, qualname: str | None, *, trusted: bool = False
+) -> type[Any]:
     """The agent class ``module_name.qualname``, with an :class:`AgentImportError` naming
-    what is missing."""
+    what is missing. Unless the checkpoint is ``trusted``, a class of the standard library or
+    of an installed package is refused (:func:`is_installed`): a checkpoint without pickles
+    runs no code of its choosing."""
     if not module_name or not qualname:
         raise AgentImportError(str(module_name), str(qualname), "the checkpoint has no agent")
     try:
@@ -98,7 +114,31 @@ def import_agent_class(module_name: str | None, qualname: str | None) -> type[An
             ) from None
     if not isinstance(obj, type):
         raise AgentImportError(module_name, qualname, "it is not a class")
+    if not trusted and is_installed(obj):
+        raise AgentImportError(module_name, qualname, FOREIGN_AGENT, FOREIGN_AGENT_FIX)
     return obj
+
+
+def is_installed(cls: type) -> bool:
+    """Whether ``cls`` is defined in the standard library (a built-in module included) or in
+    an installed package (site-packages), not in the project's own code."""
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, "__file__", None)
+    if not file:
+        return True
+    where = Path(file).resolve()
+    return any(where.is_relative_to(root) for root in _installed_roots())
+
+
+@functools.cache
+def _installed_roots() -> tuple[Path, ...]:
+    """The standard library's directories and the site-packages ones (the user's too)."""
+    paths = sysconfig.get_paths()
+    roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    roots.update(getattr(site, "getsitepackages", list)())
+    if site.ENABLE_USER_SITE and site.USER_SITE:
+        roots.add(site.USER_SITE)
+    return tuple(Path(root).resolve() for root in roots)
 
 
 def rehydrate(cls: Any, state: Any) -> Any:

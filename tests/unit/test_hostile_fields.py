@@ -268,3 +268,36 @@ def test_replay_and_the_library_refuse_a_bad_outcome_then_when_reading(tmp_path,
         Checkpoint.read(path)
     with pytest.raises(CheckpointCorruptError, match=r"outcome\.then"):
         CheckpointManager(tmp_path).load_checkpoint(path.name)
+
+
+@pytest.mark.parametrize(
+    ("module", "cls", "state"),
+    [
+        # its __del__ deletes the file named in the state when the rehydrated object is freed
+        ("tempfile", "_TemporaryFileCloser", {"file": 1, "name": "VICTIM", "delete": True}),
+        # its run() calls the state's _target with the state's _args
+        ("threading", "Thread", {"_target": {"__cs__": "class", "cls": "os:remove"}}),
+        ("json.decoder", "JSONDecoder", {}),
+    ],
+)
+def test_an_untrusted_golden_rehydrates_no_class_of_the_standard_library_or_a_package(
+    tmp_path: Path, module: str, cls: str, state: dict[str, Any]
+) -> None:
+    """A golden without pickles runs no code of its choosing: its agent class, rehydrated with
+    its state, would run that class's own methods (``__del__``, a ``run`` it is asked for) on
+    data the file chose. A class of the standard library or an installed package is no agent of
+    the user's: refused unless the file is trusted (``allow_pickle=True``)."""
+    from pytest_clearstone.debugging import ReplayEngine
+    from pytest_clearstone.errors import AgentImportError
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    state = json.loads(json.dumps(state).replace("VICTIM", str(victim)))
+    path = _golden(tmp_path, **{"agent": {"module": module, "class": cls, "state": state}})
+    engine = ReplayEngine(load_checkpoint(str(path)))
+    with pytest.raises(AgentImportError, match=f"{cls}.*installed package.*allow_pickle=True"):
+        engine.replay_from_checkpoint("run")
+    import gc
+
+    gc.collect()
+    assert victim.read_text() == "precious"
