@@ -411,11 +411,10 @@ class TraceStore:
     def _open(self) -> sqlite3.Connection:
         if self.read_only:
             return self._open_read_only()
-        if not self.is_memory:
-            parent = Path(self.db_path).parent
-            parent.mkdir(parents=True, exist_ok=True)
         conn: sqlite3.Connection | None = None
         try:
+            if not self.is_memory:  # (a read-only checkout: PermissionError, said as the rest)
+                Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 self.db_path,
                 timeout=_BUSY_TIMEOUT_S,
@@ -442,7 +441,7 @@ class TraceStore:
                     self._json_insert = True
                 except sqlite3.OperationalError:  # SQLite built without JSON1
                     self._json_insert = False
-        except (TraceStoreError, sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        except (TraceStoreError, sqlite3.DatabaseError, UnicodeDecodeError, OSError) as exc:
             raise self._failed_to_open(conn, exc, "open") from None
         return conn
 

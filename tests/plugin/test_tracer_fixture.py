@@ -117,3 +117,29 @@ def test_a_record_run_into_a_foreign_store_fails_its_test_and_ends_cleanly(proje
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
     assert (pytester.path / "store.db").read_bytes() == before
     assert not project.golden.exists()
+
+
+def test_a_store_whose_directory_cannot_be_made_fails_the_run_with_its_message(pytester):
+    # the directory of the store could not be created (here a file stands in its way; a
+    # read-only checkout gives PermissionError): pytest crashed at session end with the traceback
+    (pytester.path / "blocked").write_text("a file, not a directory")
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+        """
+    )
+    result = pytester.runpytest("--clearstone-db", "blocked/traces.db")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "the spans of this run were not written to the trace store: cannot open the trace "
+            "store '*blocked/traces.db': *File exists: '*blocked'. Point the trace store "
+            "elsewhere (--clearstone-db PATH or ini clearstone_db)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    assert (pytester.path / "blocked").read_text() == "a file, not a directory"
