@@ -2,8 +2,10 @@
 
 Compares the parsed documents of the previous and the new file — nothing is decoded, no module
 imported — by what a reviewer cares about: each recorded call (keyed by target and call
-number: its arguments, its answer or error), the agent's state before the run and the golden
-outcome. Ids, times and versions are left out: they are not behaviour.
+number: its arguments, its answer or error), the order of the calls, the marker's settings
+(``metadata``), the agent's class, its state before the run, the golden outcome and the spans of
+the agent's own (their names, types, statuses and nesting). Ids, times and versions are left
+out: they are not behaviour.
 """
 
 from __future__ import annotations
@@ -15,14 +17,11 @@ _TARGET = "clearstone.target"
 
 
 def _calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
-    """The recorded calls of a golden document, keyed by (target, call number)."""
+    """The recorded calls of a golden document, keyed by (target, call number), in the order
+    they were made."""
     calls: dict[tuple[str, int], dict[str, Any]] = {}
-    trace = doc.get("trace") if isinstance(doc, dict) else None
-    spans = trace.get("spans") if isinstance(trace, dict) else None
     numbers: dict[str, int] = {}
-    for span in spans if isinstance(spans, list) else []:
-        if not isinstance(span, dict):
-            continue
+    for span in _spans(doc):
         attributes = span.get("attributes")
         target = attributes.get(_TARGET) if isinstance(attributes, dict) else None
         if not isinstance(target, str):
@@ -30,6 +29,39 @@ def _calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
         number = numbers[target] = numbers.get(target, 0) + 1
         calls[(target, number)] = span
     return calls
+
+
+def _spans(doc: Any) -> list[Any]:
+    trace = doc.get("trace") if isinstance(doc, dict) else None
+    spans = trace.get("spans") if isinstance(trace, dict) else None
+    return [s for s in spans if isinstance(s, dict)] if isinstance(spans, list) else []
+
+
+def _own_spans(doc: Any) -> list[tuple[Any, ...]]:
+    """The spans that are not recorded calls, in order: name, type, status (and message) and
+    the place of their parent among all the spans (ids are not compared: they are random)."""
+    spans = _spans(doc)
+    place = {span.get("span_id"): index for index, span in enumerate(spans)}
+    outline = []
+    for span in spans:
+        attributes = span.get("attributes")
+        if isinstance(attributes, dict) and _TARGET in attributes:
+            continue
+        parent = span.get("parent_span_id")
+        outline.append(
+            (
+                span.get("name"),
+                span.get("span_type"),
+                span.get("status"),
+                span.get("status_message"),
+                place.get(parent) if isinstance(parent, str) else None,
+            )
+        )
+    return outline
+
+
+def _field(doc: Any, name: str) -> Any:
+    return doc.get(name) if isinstance(doc, dict) else None
 
 
 def _outcome_parts(doc: Any) -> dict[str, Any]:
@@ -81,8 +113,28 @@ def describe_changes(previous: str | None, current: str) -> str:
                 after.get("error"),
             ):
                 changes.append(f"{name} answer")
+    common = [key for key in new_calls if key in old_calls]
+    if common != [key for key in old_calls if key in new_calls]:
+        changes.append("call order")
+    old_meta, new_meta = _field(old, "metadata"), _field(new, "metadata")
+    if old_meta != new_meta:
+        if isinstance(old_meta, dict) and isinstance(new_meta, dict):
+            keys = sorted(
+                k for k in old_meta.keys() | new_meta.keys() if old_meta.get(k) != new_meta.get(k)
+            )
+            changes.append(f"metadata ({', '.join(keys)})")
+        else:
+            changes.append("metadata")
+    old_agent, new_agent = _field(old, "agent"), _field(new, "agent")
+    if (_field(old_agent, "module"), _field(old_agent, "class")) != (
+        _field(new_agent, "module"),
+        _field(new_agent, "class"),
+    ):
+        changes.append("agent class")
     old_parts, new_parts = _outcome_parts(old), _outcome_parts(new)
     for part in [*new_parts, *(p for p in old_parts if p not in new_parts)]:
         if old_parts.get(part) != new_parts.get(part):
             changes.append(part)
+    if _own_spans(old) != _own_spans(new):
+        changes.append("spans")
     return ", ".join(changes) if changes else "unchanged"

@@ -50,3 +50,55 @@ def test_a_change_in_a_later_run_names_that_run() -> None:
 
 def test_the_state_before_the_run_is_compared() -> None:
     assert describe_changes(_doc(), _doc(state={"n": 0})) == "state"
+
+
+def _two_calls(order: tuple[str, str] = ("app.search", "app.complete"), **fields: Any) -> str:
+    """A golden of a search then a completion (or ``order``), ``fields`` set at its top level
+    (``metadata``, ``agent``) or, for ``inner``, a span of the agent's own between them."""
+    spans: list[dict[str, Any]] = [{"span_id": "root", "name": "t", "attributes": {}}]
+    for target in order:
+        spans.append(
+            {
+                "span_id": target,
+                "parent_span_id": "root",
+                "name": target,
+                "span_type": "tool",
+                "attributes": {"clearstone.target": target},
+                "input": {"v": {"q": "x"}},
+                "output": {"v": 1},
+                "error": None,
+                "start_time_ns": len(spans),
+            }
+        )
+    inner = fields.pop("inner", None)
+    if inner:
+        spans.insert(2, {"span_id": "i", "parent_span_id": "root", "name": inner, "attributes": {}})
+    doc = {
+        "agent": {"module": "app", "class": "Agent", "state": {}},
+        "metadata": {"strict": True, "mock": {"tool": ["app.search", "app.complete"]}, "test": "t"},
+        "trace": {"spans": spans},
+        "outcome": {"function": "run", "result": 1, "final_state": {}},
+        **fields,
+    }
+    return json.dumps(doc)
+
+
+def test_calls_made_in_another_order_are_a_change() -> None:
+    # the same calls with the same answers, made the other way round: a strict replay of the
+    # old golden fails, and the summary said "unchanged"
+    assert describe_changes(_two_calls(), _two_calls()) == "unchanged"
+    assert (
+        describe_changes(_two_calls(), _two_calls(("app.complete", "app.search"))) == "call order"
+    )
+
+
+def test_a_changed_marker_setting_or_agent_class_is_a_change() -> None:
+    strict_off = {"strict": False, "mock": {"tool": ["app.search", "app.complete"]}, "test": "t"}
+    assert describe_changes(_two_calls(), _two_calls(metadata=strict_off)) == "metadata (strict)"
+    other_class = {"module": "app", "class": "Planner", "state": {}}
+    assert describe_changes(_two_calls(), _two_calls(agent=other_class)) == "agent class"
+
+
+def test_a_span_of_the_agents_own_added_is_a_change() -> None:
+    assert describe_changes(_two_calls(), _two_calls(inner="plan")) == "spans"
+    assert describe_changes(_two_calls(inner="plan"), _two_calls(inner="act")) == "spans"
