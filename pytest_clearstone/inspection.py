@@ -393,9 +393,12 @@ def call_parts(span: Any) -> dict[str, Any]:
 
 
 def arguments_text(value: Any, width: int) -> str:
-    """Recorded arguments (a dict by parameter name) as ``name=repr, ...`` on one line."""
+    """Recorded arguments (a dict by parameter name) as ``name=repr, ...`` on one line, a
+    method's ``self`` (an SDK resource's reference, a chat model's settings: long, and rarely
+    what changed) last."""
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        text = ", ".join(f"{k}={short_repr(v, 10**6)}" for k, v in value.items())
+        names = sorted(value, key=lambda name: name == "self")  # (a stable sort)
+        text = ", ".join(f"{k}={short_repr(value[k], 10**6)}" for k in names)
         return clip(printable(text), width)
     return clip(printable(short_repr(value, 10**6)), width)
 

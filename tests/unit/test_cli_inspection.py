@@ -125,3 +125,18 @@ def test_bad_files_keep_their_reasons(tmp_path):
         path.write_bytes(data)
         with pytest.raises(CheckpointCorruptError, match=reason):
             load_checkpoint(path)
+
+
+def test_a_methods_self_is_shown_after_the_arguments_that_change() -> None:
+    # show --calls at 80 columns gave the whole line to the SDK resource's reference, and never
+    # showed the prompt or the model
+    from pytest_clearstone.inspection import arguments_text
+
+    recorded = {
+        "self": "Completions(path='chat.completions', client=OpenAI(base_url='https://api.o/v1'))",
+        "messages": [{"role": "user", "content": "hi"}],
+        "model": "gpt-4o-mini",
+    }
+    text = arguments_text(recorded, 200)
+    assert text.startswith("messages=[{'role': 'user', 'content': 'hi'}], model='gpt-4o-mini', ")
+    assert 'self="Completions(' in text

@@ -152,8 +152,9 @@ def test_show_calls_prints_the_fields_of_an_sdk_answer(tmp_path, goldens):
     assert "not imported" not in result.stdout
     lines = result.stdout.splitlines()
     assert lines[1] == f"  {CALL}  [llm]"
-    assert lines[2].startswith(
-        "    args:   self=Completions(path='chat.completions', client=OpenAI(base_url="
+    assert lines[2].startswith(  # (self last: the arguments that change come first)
+        "    args:   messages=[{'role': 'user', 'content': 'Is it safe?'}], model='gpt-4o-mini', "
+        "self=Completions(path='chat.completions', client=OpenAI(base_url="
         "'https://eu.api.openai.com/v1/'"
     )
     assert lines[3].startswith(
