@@ -3,7 +3,10 @@ that spans lines or the terminal's width is diffed line by line, the way pytest 
 
 from __future__ import annotations
 
+import collections
 import difflib
+import functools
+import hashlib
 import marshal
 import shutil
 import warnings
@@ -139,8 +142,7 @@ class StateDelta:
                 from . import codec
 
                 self._changes = _localized_changes(
-                    codec.encode(comparable_view(self.before)),
-                    codec.encode(comparable_view(self.after)),
+                    codec.encode(self.before), codec.encode(self.after)
                 )
         return self._changes
 
@@ -161,25 +163,36 @@ class StateDelta:
 
 
 def comparable_view(value: Any) -> Any:
-    """``value`` with the objects of client libraries (pydantic models, SDK clients and
-    resources, http requests and responses...) replaced by their stored JSON form: they are
-    compared the way they are recorded — a client by its reference, a secret by its placeholder
-    — and a delta never walks into a client's connection pool."""
+    """``value`` as a delta compares and shows it: the objects of client libraries (pydantic
+    models, SDK clients and resources, http requests and responses...) by their stored JSON form
+    — a client by its reference, a secret by its placeholder, and a delta never walks into a
+    client's connection pool — and a stored form's tagged values as what they stand for: a model
+    as an object of its stored class whose attributes are its fields (``Reply(text='a')``), a
+    stored tuple or datetime as the tuple or datetime."""
     t = type(value)
     if t in _PLAIN:
         return value
     if t is list:
         return [comparable_view(v) for v in value]
     if t is dict:
+        if _TAG in value:
+            shown = _stored_view(value)
+            if shown is not _UNREAD:
+                return shown
         return {k: comparable_view(v) for k, v in value.items()}
     if t is tuple:
         return tuple(comparable_view(v) for v in value)
     from .codec.library import kind_of
+    from .codec.tags import ChangedModelClass
 
     if kind_of(t):
         from . import codec
 
-        return codec.encode(value)
+        return comparable_view(codec.encode(value))
+    if issubclass(t, type):  # a class as a value, by its name (not its attributes)
+        return _Stored("type", _repr(value))
+    if t is ChangedModelClass:  # (a model class of another JSON schema: the class)
+        return _Stored("type", f"<class '{value.cls.__module__}.{value.cls.__qualname__}'>")
     return value
 
 
@@ -243,12 +256,36 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     t = type(a)
     if t is type(b):
         if t is dict:
+            if (_TAG in a or _TAG in b) and _walk_stored(a, b, path, found):
+                return
             _walk_dict(a, b, path, found)
             return
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
-    found.pairs.append((path, comparable_view(a), comparable_view(b)))
+        if t not in _PLAIN and _is_library_type(t):  # (pydantic models...): their stored forms
+            from . import codec
+
+            stored_a, stored_b = codec.encode(a), codec.encode(b)
+            if not _same(stored_a, stored_b):
+                _walk(stored_a, stored_b, path, found)
+            return
+    if t not in _PLAIN:
+        schemas = _schema_change(a, b)
+        if schemas is not None:
+            found.changes.append((path, "schema_changes", *schemas))
+            return
+    view_a, view_b = comparable_view(a), comparable_view(b)
+    if isinstance(view_a, _SHOWN) or isinstance(view_b, _SHOWN):  # (not for deepdiff to walk)
+        found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
+        return
+    found.pairs.append((path, view_a, view_b))
+
+
+def _is_library_type(t: type) -> bool:
+    from .codec.library import kind_of
+
+    return bool(kind_of(t))
 
 
 def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found) -> None:
@@ -380,26 +417,414 @@ def _diff_deeper_threshold() -> float:
 _threshold: float | None = None
 
 
+# -- stored forms: a tagged value is read as what it stands for, never by its tags ---------------
+_TAG = "__cs__"  # (codec.TAG: the codec is imported only when a delta reads a stored form)
+#: the keys of a tagged value that name its class (another class: a change of type)
+_NAMING = frozenset({_TAG, "cls", "args", "type", "ref", "module", "base"})
+#: what a pydantic model's set fields are shown as (its ``model_fields_set``)
+_FIELDS_SET = "model_fields_set"
+#: how the built-in containers' tags hold their items in ``v``: items, [key, value] pairs, or the
+#: items of a set (sorted)
+_CONTAINER_KINDS = {
+    **dict.fromkeys(("tuple", "deque"), "items"),
+    **dict.fromkeys(("dict", "ordereddict", "counter", "defaultdict"), "pairs"),
+    **dict.fromkeys(("set", "frozenset"), "set"),
+}
+
+
+class _Field(NamedTuple):
+    """A step of a path into a model's field: ``.name``."""
+
+    name: str
+
+
+class _Key(NamedTuple):
+    """A step of a path into a dict's key that has no repr to read back: ``[<its repr>]``."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class _Stored:
+    """A stored value a delta shows by its text: a pickle, a ``repr``, a class, an SDK's
+    sentinel; ``type_name`` names its class in a change of type."""
+
+    __slots__ = ("text", "type_name")
+
+    def __init__(self, type_name: str, text: str) -> None:
+        self.type_name = type_name
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Stored) and (other.type_name, other.text) == (
+            self.type_name,
+            self.text,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.type_name, self.text))
+
+
+class _Fields:
+    """A stored model (pydantic, attrs, named tuple, dataclass, an SDK client's settings...) as
+    a delta shows it: an instance of a class named after the stored one (one class per stored
+    class: models of two classes differ by type), its fields as attributes; the ``repr`` reads
+    like the model's, with a pydantic model's set fields only."""
+
+    #: the stored class, ``module.QualName`` (its generic arguments in brackets)
+    stored_class = ""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.__dict__.update(fields)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __hash__(self) -> int:
+        return hash((type(self), frozenset(vars(self))))
+
+    def __repr__(self) -> str:
+        fields = vars(self)
+        shown = fields.get(_FIELDS_SET)
+        text = ", ".join(
+            f"{name}={value!r}"
+            for name, value in fields.items()
+            if name != _FIELDS_SET and (type(shown) is not list or name in shown)
+        )
+        return f"{type(self).__name__}({text})"
+
+
+_SHOWN = (_Fields, _Stored)
+_UNREAD: Any = object()  # (a dict whose tag is not one a delta reads: a dict)
+
+
+@functools.cache
+def _fields_class(name: str, stored_class: str) -> type[_Fields]:
+    return type(name, (_Fields,), {"__qualname__": name, "stored_class": stored_class})
+
+
+def _stored_kind(tree: dict[Any, Any]) -> str:
+    """How a delta reads a tagged value: ``"items"``, ``"pairs"``, ``"set"`` (of a built-in
+    container), ``"value"`` (one value: a datetime, a pickle...), ``"class"``, ``"fields"`` (a
+    model, a client...); ``""`` for a dict that is no tagged value."""
+    tag = tree.get(_TAG)
+    if type(tag) is not str:
+        return ""
+    kind = _CONTAINER_KINDS.get(tag)
+    if kind is not None:
+        return kind if type(tree.get("v")) is list else ""
+    if tag == "class":
+        return "class"
+    from .codec import SELF_CONTAINED_TAGS, class_paths
+
+    if tag in SELF_CONTAINED_TAGS or tag in ("pickle", "enum", "secret", "sentinel"):
+        return "value"
+    return "fields" if class_paths(tree) else ""  # (a tag the codec does not write: a dict)
+
+
+def _naming(tree: dict[Any, Any], kind: str) -> dict[Any, Any]:
+    """What names a tagged value's class (for a container: all but its items)."""
+    if kind in ("items", "pairs", "set"):
+        return {k: v for k, v in tree.items() if k != "v"}
+    return {k: v for k, v in tree.items() if k in _NAMING}
+
+
+def _fields(tree: dict[Any, Any]) -> dict[str, Any]:
+    """A model's fields, by name, from its tagged value (``v``, ``extra``...; a pydantic
+    model's set fields as ``model_fields_set``, every stored one when not stored)."""
+    from .codec.models import MODEL_PARTS  # (its fields, extras, private, other attributes)
+
+    fields: dict[str, Any] = {}
+    for key, part in tree.items():
+        if key in _NAMING or key == "set":
+            continue
+        if key in MODEL_PARTS and type(part) is dict:  # (a client reference's settings in "v")
+            fields.update(part)
+        else:
+            fields["value" if key == "v" else str(key)] = part
+    if tree.get(_TAG) in ("pydantic", "pydantic.v1"):
+        stored = tree.get("set")
+        if type(stored) is not list:  # every stored field and extra is set
+            stored = sorted(name for part in ("v", "extra") for name in tree.get(part) or ())
+        fields[_FIELDS_SET] = stored
+    return fields
+
+
+def _class_name(path: str) -> str:
+    return path.rpartition(":")[2] or path
+
+
+def _stored_view(tree: dict[Any, Any]) -> Any:
+    """A tagged value as a delta shows it (:func:`comparable_view`); ``_UNREAD`` when it is no
+    tagged value."""
+    kind = _stored_kind(tree)
+    tag = tree.get(_TAG)
+    if kind == "items" or kind == "set":
+        items = [comparable_view(v) for v in tree["v"]]
+        try:
+            if tag == "deque":
+                return collections.deque(items, tree.get("maxlen"))
+            return tuple(items) if tag == "tuple" else (set if tag == "set" else frozenset)(items)
+        except TypeError:  # (unhashable items, a bad maxlen)
+            return items
+    if kind == "pairs":
+        pairs = [tuple(comparable_view(v) for v in pair) for pair in tree["v"]]
+        try:
+            if tag == "ordereddict":
+                return collections.OrderedDict(pairs)
+            return collections.Counter(dict(pairs)) if tag == "counter" else dict(pairs)
+        except (TypeError, ValueError):  # (unhashable keys, pairs that are not pairs)
+            return pairs
+    if kind == "value" or kind == "class":
+        return _stored_value(tree)
+    if kind == "fields":
+        from .codec import class_paths
+
+        paths = class_paths(tree)
+        name = _class_name(paths[0]) if paths else str(tag)
+        if len(paths) > 1:  # a generic model's arguments
+            name += f"[{', '.join(_class_name(path) for path in paths[1:])}]"
+        stored_class = paths[0].replace(":", ".") if paths else str(tag)
+        fields = {k: comparable_view(v) for k, v in _fields(tree).items()}
+        return _fields_class(name, stored_class)(fields)
+    return _UNREAD
+
+
+def _stored_value(tree: dict[Any, Any]) -> Any:
+    """A tagged value that is one value: the datetime, decimal... it stands for, or a text."""
+    tag, value = tree.get(_TAG), tree.get("v")
+    name = str(tree.get("type") or tree.get("cls") or tree.get("ref") or tag)
+    if tag == "pickle":
+        digest = hashlib.sha256(str(value).encode()).hexdigest()[:8]
+        return _Stored(name, f"<pickled {name} sha256:{digest}>")
+    if tag == "repr":
+        return _Stored(name, str(value))
+    if tag == "class":
+        return _Stored("type", f"<class {name.replace(':', '.')!r}>")
+    if tag == "enum":
+        return _Stored(name, f"{_class_name(name)}({comparable_view(value)!r})")
+    if tag == "secret":
+        return _Stored(name, f"{_class_name(name)}('**********')")
+    if tag == "sentinel":
+        return _Stored(name, _class_name(name))
+    from . import codec
+
+    try:
+        return codec.decode(tree)
+    except Exception:  # (a value stored wrong)
+        return _Stored(str(tag), f"<{tag} {value!r}>")
+
+
+def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found) -> bool:
+    """Record the differences between two stored forms, one at least a tagged value, by what
+    they stand for: a model's fields as attributes (``.score``), a container's items at its own
+    path; ``False`` when neither is a tagged value (they are walked as dicts)."""
+    kind = _stored_kind(a)
+    if kind != _stored_kind(b) or _naming(a, kind) != _naming(b, kind):
+        if not (kind or _stored_kind(b)):
+            return False
+        view_a, view_b = comparable_view(a), comparable_view(b)
+        found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
+    elif kind == "fields":
+        _walk_fields(_fields(a), _fields(b), path, found)
+    elif kind == "items":
+        _walk(a["v"], b["v"], path, found)
+    elif kind == "pairs":
+        keyed_a, keyed_b = _keyed(a["v"]), _keyed(b["v"])
+        if keyed_a is not None and keyed_b is not None:
+            _walk_dict(keyed_a, keyed_b, path, found)
+        else:
+            found.changes.append((path, "values_changed", comparable_view(a), comparable_view(b)))
+    elif kind == "class" and a.get("schema") != b.get("schema"):
+        name = str(a.get("cls")).replace(":", ".")
+        found.changes.append(
+            (path, "schema_changes", _Schema(name, a.get("schema")), _Schema(name, b.get("schema")))
+        )
+    else:
+        view_a, view_b = comparable_view(a), comparable_view(b)
+        if isinstance(view_a, _SHOWN) or isinstance(view_b, _SHOWN):
+            found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
+        else:  # a datetime, a set...: deepdiff says how they differ
+            found.pairs.append((path, view_a, view_b))
+    return True
+
+
+def _walk_fields(a: dict[str, Any], b: dict[str, Any], path: _Path, found: _Found) -> None:
+    """The fields of two stored models of one class: each by name, as an attribute."""
+    from deepdiff.helper import notpresent
+
+    for name in b:
+        if name not in a:
+            change = (notpresent, comparable_view(b[name]))
+            found.changes.append(((*path, _Field(str(name))), "attribute_added", *change))
+    for name in a:
+        if name not in b:
+            change = (comparable_view(a[name]), notpresent)
+            found.changes.append(((*path, _Field(str(name))), "attribute_removed", *change))
+    for name, v in a.items():
+        if name in b and not _same(v, b[name]):
+            if name == _FIELDS_SET:  # (the names, not where they moved in a sorted list)
+                found.changes.append(((*path, _Field(name)), "values_changed", v, b[name]))
+            else:
+                _walk(v, b[name], (*path, _Field(str(name))), found)
+
+
+def _keyed(pairs: list[Any]) -> dict[Any, Any] | None:
+    """A stored dict's ``[key, value]`` pairs as a dict by the keys' path steps; ``None`` when
+    two keys would read the same."""
+    from deepdiff.model import DictRelationship
+
+    keyed: dict[Any, Any] = {}
+    for pair in pairs:
+        if type(pair) is not list or len(pair) != 2:
+            return None
+        key = comparable_view(pair[0])
+        try:
+            readable = DictRelationship(None, None, key).get_param_repr() is not None
+            hash(key)
+        except Exception:  # (unhashable)
+            readable = False
+        if not readable:  # (a pickle: by its class)
+            key = _Key(f"<{key.type_name}>" if type(key) is _Stored else _repr(key))
+        if key in keyed:
+            return None
+        keyed[key] = pair[1]
+    return keyed
+
+
+def _change_of(old: Any, new: Any) -> str:
+    """The kind of change between two different values as a delta shows them: of type, unless
+    they are of one class (a ``deque`` of another ``maxlen``, another class as a value)."""
+    old_type, new_type = _type_names(old, new)
+    return "values_changed" if type(old) is type(new) and old_type == new_type else "type_changes"
+
+
+def _type_names(old: Any, new: Any) -> tuple[str, str]:
+    """The names of the classes of ``old`` and ``new`` in a change of type: qualified by their
+    modules when their names are the same."""
+    names = []
+    for value in (old, new):
+        t = type(value)
+        if t is _Stored:
+            names.append((_class_name(value.type_name).rpartition(".")[2], value.type_name))
+        elif issubclass(t, _Fields):
+            names.append((t.__name__, t.stored_class))
+        else:
+            names.append((t.__name__, f"{t.__module__}.{t.__qualname__}"))
+    (old_name, old_path), (new_name, new_path) = names
+    if old_name == new_name and old_path != new_path:
+        return old_path, new_path
+    return old_name, new_name
+
+
+# -- a model class whose JSON schema changed ------------------------------------------------------
+class _Schema(NamedTuple):
+    """The JSON schema of a model class (``name``: ``module.QualName``) on one side of a change:
+    what a structured-output call sends the API."""
+
+    name: str
+    schema: Any
+
+
+def _schema_change(a: Any, b: Any) -> tuple[_Schema, _Schema] | None:
+    """The two JSON schemas of one model class, when ``a`` and ``b`` are that class with two
+    schemas: the class now and the stand-in for it read from a golden recorded with another
+    schema (``ChangedModelClass``), or two such stand-ins."""
+    schemas = _model_schema(a), _model_schema(b)
+    if schemas[0] is None or schemas[1] is None or schemas[0][0] is not schemas[1][0]:
+        return None
+    cls = schemas[0][0]
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    return _Schema(name, schemas[0][1]), _Schema(name, schemas[1][1])
+
+
+def _model_schema(value: Any) -> tuple[type, Any] | None:
+    from .codec.tags import ChangedModelClass
+
+    if type(value) is ChangedModelClass:
+        return value.cls, value.schema
+    if issubclass(type(value), type):
+        from .codec.models import model_schema
+
+        schema = model_schema(value)
+        return None if schema is None else (value, schema)
+    return None
+
+
+#: the differences of two JSON schemas shown before the rest is summed up (all under ``-vv``)
+_MAX_SCHEMA_CHANGES = 3
+
+
+def _schema_text(old: _Schema, new: _Schema, full: bool) -> str:
+    """Where two JSON schemas differ: ``properties.verdict.description: 'a' -> 'b'``,
+    ``properties.sources added``..."""
+    changes = list(_json_changes(old.schema, new.schema, "", full))
+    if not full and len(changes) > _MAX_SCHEMA_CHANGES:
+        rest = len(changes) - _MAX_SCHEMA_CHANGES
+        changes[_MAX_SCHEMA_CHANGES:] = [f"... ({rest} more; -vv shows all)"]
+    return "; ".join(changes)
+
+
+_ABSENT: Any = object()
+
+
+def _json_changes(old: Any, new: Any, where: str, full: bool) -> Iterator[str]:
+    if type(old) is dict and type(new) is dict:
+        for key in [*old, *(k for k in new if k not in old)]:
+            x, y = old.get(key, _ABSENT), new.get(key, _ABSENT)
+            if x != y or type(x) is not type(y):
+                yield from _json_changes(x, y, f"{where}.{key}" if where else str(key), full)
+        return
+    if type(old) is list and type(new) is list and len(old) == len(new):
+        for i, (x, y) in enumerate(zip(old, new, strict=True)):
+            if x != y or type(x) is not type(y):
+                yield from _json_changes(x, y, f"{where}[{i}]", full)
+        return
+    where = where or "(the whole schema)"
+    if old is _ABSENT:
+        yield f"{where} added"
+    elif new is _ABSENT:
+        yield f"{where} removed"
+    else:
+        yield f"{where}: {_short(old, new, full=full)} -> {_short(new, old, full=full)}"
+
+
 def _path_text(path: _Path) -> str:
-    """``root['memory'][1]``: the path written the way deepdiff writes it."""
+    """``root['memory'][1].score``: the path written the way deepdiff writes it, a field of a
+    stored model as an attribute."""
     from deepdiff.model import DictRelationship
 
     text = "root"
     for step in path:
-        part = DictRelationship(None, None, step).get_param_repr()
-        if part is None:  # a key with no repr to read back: deepdiff has no path for it either
+        if type(step) is _Field and str.isidentifier(step.name):
+            text += f".{step.name}"
+            continue
+        if type(step) is _Key:
+            text += f"[{step.text}]"
+            continue
+        part = DictRelationship(None, None, step[0] if type(step) is _Field else step)
+        shown = part.get_param_repr()
+        if shown is None:  # a key with no repr to read back: deepdiff has no path for it either
             raise ValueError(f"no path to a key of type {type(step).__name__}")
-        text += part
+        text += shown
     return text
 
 
 def _line(change: _Change, full: bool) -> str:
     path, kind, old, new = change
     if kind == "type_changes":
+        old_type, new_type = _type_names(old, new)
         return (
-            f"{path}: {_short(old, new, full=full)} ({type(old).__name__}) -> "
-            f"{_short(new, old, full=full)} ({type(new).__name__})"
+            f"{path}: {_short(old, new, full=full)} ({old_type}) -> "
+            f"{_short(new, old, full=full)} ({new_type})"
         )
+    if kind == "schema_changes":
+        return f"{path}: the JSON schema of {old.name} changed: {_schema_text(old, new, full)}"
     if kind == "values_changed":
         return f"{path}: {_short(old, new, full=full)} -> {_short(new, old, full=full)}"
     if kind.endswith("added"):
@@ -411,6 +836,7 @@ def _line(change: _Change, full: bool) -> str:
 
 _KINDS = (
     "type_changes",
+    "schema_changes",
     "values_changed",
     "dictionary_item_added",
     "dictionary_item_removed",

@@ -42,11 +42,31 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-#: the command that writes goldens again, as messages give it
-RERECORD = "re-record with: pytest --clearstone-record"
+#: the command that writes a golden again, as messages give it when the test is not known (the
+#: library without pytest): never the whole suite's re-recording
+RERECORD = (
+    "re-record with: pytest --clearstone-record NODE_ID (the test's node id), or every test "
+    "that diverged with: pytest --clearstone-mode=record-diverged"
+)
 RERECORD_HINT = f"If the change is intended, {RERECORD}"
+
+
+def rerecord(node_id: str = "") -> str:
+    """The command that writes the golden of the test ``node_id`` again, its node id quoted for
+    a shell (:data:`RERECORD` when it is not known): run as given, it re-records that test only,
+    not every golden of the suite."""
+    if not node_id:
+        return RERECORD
+    import shlex  # (only for a message)
+
+    return f"re-record with: pytest --clearstone-record {shlex.quote(node_id)}"
+
+
+def rerecord_hint(node_id: str = "") -> str:
+    """The last sentence of a replay failure: :func:`rerecord`, if the change is intended."""
+    return f"If the change is intended, {rerecord(node_id)}"
 
 
 class ClearstoneError(Exception):
@@ -298,7 +318,8 @@ class ReplayDivergenceError(ReplayError):
     made out of its recorded place in the sequence of calls (``out_of_place``: the recorded
     call expected there, and its position in its branch of execution). ``sequence``: the
     recorded call's place among all the recorded calls the replay answers, and their number
-    (``call_number`` counts the calls to ``target`` only)."""
+    (``call_number`` counts the calls to ``target`` only). ``node_id``: the test, whose
+    re-recording the message gives (:func:`rerecord`)."""
 
     def __init__(
         self,
@@ -311,6 +332,7 @@ class ReplayDivergenceError(ReplayError):
         closest: int | None = None,
         out_of_place: str | None = None,
         sequence: tuple[int, int] | None = None,
+        node_id: str = "",
     ) -> None:
         self.target = target
         self.call_number = call_number
@@ -327,11 +349,10 @@ class ReplayDivergenceError(ReplayError):
             ]
             if checkpoint:
                 lines.append(f"  checkpoint:    {checkpoint}")
-            lines.append(f"  The agent's calls changed order. {RERECORD_HINT}")
+            lines.append(f"  The agent's calls changed order. {rerecord_hint(node_id)}")
             super().__init__("\n".join(lines))
             return
-        if sequence is not None and sequence[1] > 1:  # (of one call, "call #1" says it all)
-            where += f" (call {sequence[0]} of {sequence[1]} in the recorded sequence)"
+        where += _in_sequence(sequence)
         lines = [f"replay diverged at {where}: its arguments differ from the recording"]
         if span_id:
             lines.append(f"  recorded span: {span_id}")
@@ -351,11 +372,20 @@ class ReplayDivergenceError(ReplayError):
             lines.append(
                 f"  Only fields of `self` differ: if {target} sets them itself (replay does not "
                 f"run its body, so `self` keeps what it held before the call), leave them out: "
-                f"ignore={{{target!r}: {fields!r}}}. {RERECORD_HINT}"
+                f"ignore={{{target!r}: {fields!r}}}. {rerecord_hint(node_id)}"
             )
         else:
-            lines.append(f"  The prompt or arguments changed. {RERECORD_HINT}")
+            lines.append(f"  The prompt or arguments changed. {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))
+
+
+def _in_sequence(sequence: tuple[int, int] | None) -> str:
+    """`` (call 2 of 7 in the recorded sequence)``: a recorded call's place among all the
+    recorded calls, and their number; ``""`` when it is not known, or the only one (of one
+    call, "call #1" says it all)."""
+    if sequence is None or sequence[1] <= 1:
+        return ""
+    return f" (call {sequence[0]} of {sequence[1]} in the recorded sequence)"
 
 
 # a delta's path, ``root['self'][0]``: one key (a quoted string) or position per segment
@@ -404,6 +434,7 @@ class ReplayExhaustedError(ReplayError):
         arguments: str | None = None,
         unmocked: dict[str, tuple[str, int]] | None = None,
         branch: tuple[str, int] | None = None,
+        node_id: str = "",
     ) -> None:
         self.target = target
         self.recorded = recorded
@@ -436,20 +467,34 @@ class ReplayExhaustedError(ReplayError):
             lines.append(
                 f"  The recording holds no call to {target}; it holds {span_type} calls to a "
                 f"target this test does not mock: {others}. If the function was renamed or "
-                f"moved, {RERECORD}"
+                f"moved, {rerecord(node_id)}"
             )
         else:
             lines.append(
                 "  The agent now makes more calls than when it was recorded, or the mock config "
-                f"maps the wrong span type to this target. {RERECORD_HINT}"
+                f"maps the wrong span type to this target. {rerecord_hint(node_id)}"
             )
         super().__init__("\n".join(lines))
 
 
+class NotMade(NamedTuple):
+    """The first recorded call of a target that a replay did not make: its number among the
+    target's calls, its place among all the recorded calls and their number (``None``: not
+    known) and its recorded arguments as a message shows them (``None``: not recorded)."""
+
+    number: int
+    sequence: tuple[int, int] | None
+    arguments: str | None
+
+
 class UnusedResponsesError(ReplayError):
     """Recorded responses that the replay never consumed (strict mode): ``unused``, of the
-    mocked targets, ``{target: (used, recorded)}``; ``unmocked``, of targets the golden recorded
-    and the test does not mock, ``{target: (span type, recorded calls)}``."""
+    mocked targets, ``{target: (used, recorded)}``; ``not_made``, the first recorded call of
+    each not made (:class:`NotMade`); ``unmocked``, of targets the golden recorded and the test
+    does not mock, ``{target: (span type, recorded calls)}``; ``differences``, the
+    ``(what, delta)`` of the result and final state of the run that made too few calls, which
+    differ from the golden outcome as a consequence (raised in place of a
+    :class:`GoldenMismatchError`); ``node_id``: the test (:func:`rerecord`)."""
 
     def __init__(
         self,
@@ -457,14 +502,26 @@ class UnusedResponsesError(ReplayError):
         *,
         checkpoint: str | None = None,
         unmocked: dict[str, tuple[str, int]] | None = None,
+        not_made: dict[str, NotMade] | None = None,
+        differences: Sequence[tuple[str, str]] = (),
+        node_id: str = "",
     ) -> None:
         self.unused = unused
         self.unmocked = unmocked or {}
+        self.not_made = not_made or {}
+        self.differences = list(differences)
         lines = []
         if unused:
             lines.append("the replay made fewer calls than the recording:")
             for target, (used, recorded) in unused.items():
                 lines.append(f"  {target}: {used} of {recorded} recorded response(s) used")
+                first = self.not_made.get(target)
+                if first is not None:
+                    shown = f"; recorded arguments: {first.arguments}" if first.arguments else ""
+                    lines.append(
+                        f"    call #{first.number}{_in_sequence(first.sequence)} was not "
+                        f"made{shown}"
+                    )
         if self.unmocked:
             lines.append(
                 "the golden recorded calls to a target this test does not mock (a call to it "
@@ -472,27 +529,49 @@ class UnusedResponsesError(ReplayError):
             )
             for target, (span_type, calls) in self.unmocked.items():
                 lines.append(f"  {target} ({span_type}): {calls} recorded call(s)")
+        for what, delta in self.differences:  # (what followed from it)
+            lines.extend(_mismatch_lines(what, delta, then=True))
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
         advice = [
             *(["The agent now skips calls it used to make."] if unused else []),
             *(["Mock it again (the marker's mock=)."] if self.unmocked else []),
         ]
-        lines.append(f"  {' '.join(advice)} {RERECORD_HINT}")
+        lines.append(f"  {' '.join(advice)} {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))
 
 
-class GoldenMismatchError(ReplayError):
-    """The replayed result or final state differ from the recorded golden outcome."""
+def _mismatch_lines(what: str, delta: str, *, then: bool) -> list[str]:
+    """A part of the golden outcome that differs (``what``: ``result``, ``final state``), with
+    its delta; ``then``: after another difference told before it."""
+    heading = f"the replayed {what} differs from the golden recording (golden -> replayed):"
+    return [f"and {heading}" if then else heading, *(f"  {line}" for line in delta.splitlines())]
 
-    def __init__(self, what: str, delta: str, *, checkpoint: str | None = None) -> None:
+
+class GoldenMismatchError(ReplayError):
+    """The replayed result or final state differ from the recorded golden outcome: ``what``
+    and ``delta`` of the first part that differs; ``differences``, the ``(what, delta)`` of
+    each (``more``: those after the first, told in the same message); ``node_id``: the test
+    (:func:`rerecord`)."""
+
+    def __init__(
+        self,
+        what: str,
+        delta: str,
+        *,
+        checkpoint: str | None = None,
+        more: Sequence[tuple[str, str]] = (),
+        node_id: str = "",
+    ) -> None:
         self.what = what
         self.delta = delta
-        lines = [f"the replayed {what} differs from the golden recording (golden -> replayed):"]
-        lines.extend(f"  {line}" for line in delta.splitlines())
+        self.differences = [(what, delta), *more]
+        lines = _mismatch_lines(what, delta, then=False)
+        for other, other_delta in more:
+            lines.extend(_mismatch_lines(other, other_delta, then=True))
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
-        lines.append(f"  {RERECORD_HINT}")
+        lines.append(f"  {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))
 
 

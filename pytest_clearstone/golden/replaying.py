@@ -94,6 +94,7 @@ class ReplayingRun:
             transform=self.transform,
             ignore=self.spec.ignore,
         )
+        ctx.session.node_id = self.node_id  # (named by the errors: the test to re-record)
         ctx.__enter__()
         self.context = ctx
 
@@ -122,6 +123,7 @@ class ReplayingRun:
                 "call",
                 f"the golden recorded {recorded} replay.run() call(s); this test made {self.runs}",
                 checkpoint=str(self.path),
+                node_id=self.node_id,
             )
 
     # -- each replay.run() ---------------------------------------------------------------------
@@ -133,7 +135,8 @@ class ReplayingRun:
     def after_run(self, agent: Any, name: str, result: Any) -> None:
         """Compare the run's result and the agent's final state with the golden outcome; a
         replay error the agent swallowed during the run fails it first (what it changed in the
-        result or the state is only its consequence)."""
+        result or the state is only its consequence), and so, in a strict replay, do the
+        recorded calls the test's last recorded run did not make, with the deltas of both."""
         __tracebackhide__ = True
         self.runs += 1
         if self.context is not None and self.context.session.errors:
@@ -148,6 +151,7 @@ class ReplayingRun:
                     f"the golden holds no outcome for replay.run() ({name!r}): it was recorded "
                     "without replay.run(), or its 'outcome' was removed",
                     checkpoint=where,
+                    node_id=self.node_id,
                 )
             return  # a checkpoint made by application code: no golden outcome to compare with
         if self.runs > len(outcomes):
@@ -156,6 +160,7 @@ class ReplayingRun:
                 f"the golden recorded {len(outcomes)} replay.run() call(s); this test makes "
                 f"call #{self.runs} ({name!r})",
                 checkpoint=where,
+                node_id=self.node_id,
             )
         outcome = outcomes[self.runs - 1]
         if outcome.function not in (None, name):
@@ -163,26 +168,51 @@ class ReplayingRun:
                 "call",
                 f"the golden recorded {outcome.function!r}, this test runs {name!r}",
                 checkpoint=where,
+                node_id=self.node_id,
             )
         # compared as they are (redacted like the recording), not through a codec round trip:
         # the golden side was decoded from the file, so tuples, sets, datetimes... match
         # a golden of several runs names the run that differed
         run = f" of replay.run() #{self.runs} ({name})" if len(outcomes) > 1 else ""
+        differences: list[tuple[str, str]] = []
         delta = self._delta("result", outcome.result, self._observed(result, "result"))
         if delta:
-            raise GoldenMismatchError(f"result{run}", delta, checkpoint=where)
+            differences.append((f"result{run}", delta))
         if agent is not None and outcome.final_state is None and self.checkpoint.recorded_by_plugin:
-            raise GoldenMismatchError(
-                f"final state{run}",
-                "the golden holds no final state of the agent (recorded for a plain function, "
-                "or its 'final_state' was removed)",
-                checkpoint=where,
+            differences.append(
+                (
+                    f"final state{run}",
+                    "the golden holds no final state of the agent (recorded for a plain "
+                    "function, or its 'final_state' was removed)",
+                )
             )
         if agent is not None and outcome.final_state is not None:
             actual = self._observed(agent_state(agent), "state")
             delta = self._delta("final_state", outcome.final_state, actual)
             if delta:
-                raise GoldenMismatchError(f"final state{run}", delta, checkpoint=where)
+                differences.append((f"final state{run}", delta))
+        if not differences:
+            return
+        if self.runs == len(outcomes):
+            self._raise_calls_not_made(differences)
+        (what, delta), *more = differences
+        raise GoldenMismatchError(what, delta, checkpoint=where, more=more, node_id=self.node_id)
+
+    def _raise_calls_not_made(self, differences: list[tuple[str, str]]) -> None:
+        """Strict, after the test's last recorded run, whose outcome differs: raise the
+        :class:`UnusedResponsesError` of the recorded calls the test did not make, with their
+        consequence, ``differences``, told after them (nothing when it made them all). Not after
+        an earlier run: the golden does not tell which of its runs made which call."""
+        __tracebackhide__ = True
+        if self.context is None or not self.strict or self.spec.reads_only:
+            return
+        error = self.context.session.unused_error(
+            checkpoint=str(self.path),
+            unmocked=self.engine.unmocked_of(self.pairs),
+            differences=differences,
+        )
+        if error is not None:
+            raise error
 
     def _delta(self, root: str, recorded: Recorded, actual: Any) -> str:
         """What differs between a recorded outcome part and the actual value (``""``: they

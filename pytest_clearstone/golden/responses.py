@@ -21,11 +21,13 @@ from ..codec.compare import (
     same_tree,
 )
 from ..errors import (
+    NotMade,
     RecordedError,
     ReplayDivergenceError,
     ReplayError,
     ReplayExhaustedError,
     UnusedResponsesError,
+    describe,
 )
 from ..tracing.span import CAUSE_DEPTH, Recorded, Span
 from .ignore import IgnorePaths
@@ -153,8 +155,10 @@ def rebuild_exception(
     ``error`` is an exception record as stored on a span, always encoded: its ``args`` and
     ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). A record whose
     values cannot be decoded gives a :class:`RecordedError`. Any exception class is rebuilt but
-    those that stop the run (``KeyboardInterrupt``, ``SystemExit``): ``asyncio.CancelledError``
-    is a ``BaseException``. Its notes and the exception it was raised from (``cause``, up to
+    those that stop the run (``KeyboardInterrupt``, ``SystemExit``, pytest's ``Exit``) or would
+    decide the test's outcome in place of the replay (pytest's skip, xfail and fail, unittest's
+    ``SkipTest``: no passing test records one): ``asyncio.CancelledError`` is a
+    ``BaseException``. Its notes and the exception it was raised from (``cause``, up to
     :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in all) come back with it.
     """
     module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
@@ -174,8 +178,16 @@ def rebuild_exception(
         )
     if not isinstance(obj, type) or not issubclass(obj, BaseException):
         return RecordedError(full, message, why="the recorded name is not an exception class")
-    if issubclass(obj, _STOPS_THE_RUN):
+    if issubclass(obj, _STOPS_THE_RUN) or _is_one_of(obj, _ENDS_THE_SESSION):
         return RecordedError(full, message, why="raised again, it would stop the test run")
+    if _is_one_of(obj, _DECIDES_THE_OUTCOME):
+        return RecordedError(
+            full,
+            message,
+            why="raised again, it would skip, xfail or fail the test in place of the replay",
+            fix="A test whose call raised it is not recorded, so the golden was likely edited: "
+            "restore it from version control, or re-record the test",
+        )
     try:
         args = tuple(codec.decode(error.get("args") or [message], allow_pickle=allow_pickle))
         attributes = error.get("attributes")
@@ -201,6 +213,22 @@ def rebuild_exception(
 
 #: exceptions a replay does not raise again as themselves: they end the test run
 _STOPS_THE_RUN = (KeyboardInterrupt, SystemExit)
+#: the same, of test frameworks, ``(module, class name)``: looked up where the module is
+#: imported (a subclass of one cannot exist before it is), so replaying imports none of them
+_ENDS_THE_SESSION = (("_pytest.outcomes", "Exit"),)
+#: and those that would decide the test's outcome (pytest.skip, pytest.xfail, pytest.fail,
+#: unittest's skips) in place of the replay
+_DECIDES_THE_OUTCOME = (("_pytest.outcomes", "OutcomeException"), ("unittest.case", "SkipTest"))
+
+
+def _is_one_of(cls: type, classes: tuple[tuple[str, str], ...]) -> bool:
+    """Whether ``cls`` subclasses one of ``classes`` (``(module, class name)``, of a module
+    imported now)."""
+    for module, name in classes:
+        found = getattr(sys.modules.get(module), name, None)
+        if isinstance(found, type) and issubclass(cls, found):
+            return True
+    return False
 
 
 @dataclass
@@ -229,6 +257,8 @@ class ReplaySession:
     #: per branch of execution, the recorded calls to all targets still to come, in order:
     #: ``(target, call number, position in the branch, calls in the branch)``
     order: dict[str, deque[tuple[str, int, int, int]]] = field(default_factory=dict)
+    #: the test replayed (``""``: not known), whose re-recording the errors give
+    node_id: str = ""
 
     def expect_in_order(self, calls: dict[str, Sequence[RecordedCall]]) -> None:
         """Record the order strict mode checks: ``{target: its recorded calls}``; calls that
@@ -266,6 +296,37 @@ class ReplaySession:
             if t.calls < len(t.responses)
         }
 
+    def not_made(self) -> dict[str, NotMade]:
+        """The first recorded call not made, of each target with responses left over."""
+        return {
+            path: t.first_not_made()
+            for path, t in self.targets.items()
+            if t.calls < len(t.responses)
+        }
+
+    def unused_error(
+        self,
+        *,
+        checkpoint: str | None = None,
+        unmocked: dict[str, tuple[str, int]] | None = None,
+        differences: Sequence[tuple[str, str]] = (),
+    ) -> UnusedResponsesError | None:
+        """The :class:`UnusedResponsesError` for responses left unused, or for the recorded
+        calls of targets the test does not mock (``unmocked``: ``{target: (span type, recorded
+        calls)}``), ``None`` when there are none; ``differences``: the ``(what, delta)`` of the
+        outcome they changed."""
+        unused = self.unused()
+        if not (unused or unmocked):
+            return None
+        return UnusedResponsesError(
+            unused,
+            checkpoint=checkpoint,
+            unmocked=unmocked,
+            not_made=self.not_made(),
+            differences=differences,
+            node_id=self.node_id,
+        )
+
     def raise_errors(
         self,
         *,
@@ -280,9 +341,9 @@ class ReplaySession:
         if self.errors:
             raise self.errors[0]
         if strict:
-            unused = self.unused()
-            if unused or unmocked:
-                raise UnusedResponsesError(unused, checkpoint=checkpoint, unmocked=unmocked)
+            error = self.unused_error(checkpoint=checkpoint, unmocked=unmocked)
+            if error is not None:
+                raise error
 
 
 async def _cancelled_again(error: BaseException, seconds: float) -> Any:
@@ -303,18 +364,42 @@ def _short_repr(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _shown_arguments(arguments: dict[str, Any]) -> str:
+def _shown_arguments(arguments: Any) -> str:
     """A call's arguments as a message shows them: the settings of the instance it was made on
-    (``self``: a LangChain chat model's, long) last, after what the call was given; shortened
-    unless ``-vv``."""
+    (``self``: a LangChain chat model's, long) last, after what the call was given, as they are
+    stored (an SDK client or resource by its class and settings, never a repr naming its memory
+    address, which changes at every run); shortened unless ``-vv``."""
     from ..diff import get_verbosity  # (only for a message)
 
-    if "self" in arguments:
+    if type(arguments) is dict and "self" in arguments:
         arguments = {
             **{k: v for k, v in arguments.items() if k != "self"},
-            "self": arguments["self"],
+            "self": _as_stored(arguments["self"]),
         }
     return repr(arguments) if get_verbosity() >= 2 else _short_repr(arguments)
+
+
+def _as_stored(value: Any) -> Any:
+    """``value`` with each value of a client library in it (an SDK client or resource, a
+    pydantic model) as its stored form shows it: ``Completions(path='chat.completions',
+    client=OpenAI(base_url=...))``; one the codec refuses, by its type."""
+    from ..inspection import comparable_fields  # (only for a message)
+
+    try:
+        return comparable_fields(value)
+    except Exception:
+        return codec.StoredRepr(describe(value), f"<{describe(value)}>")
+
+
+def _shown_recorded(call: RecordedCall) -> str | None:
+    """A recorded call's arguments as a message shows them (``None``: not recorded, or they
+    cannot be decoded)."""
+    if call.input is None:
+        return None
+    try:
+        return _shown_arguments(call.input.value)
+    except Exception:  # (a value edited by hand, or a type gone since the recording)
+        return None
 
 
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
@@ -431,6 +516,7 @@ class TargetReplay:
                     f"call #{expected[1]} to {expected[0]} (call {expected[2]} of "
                     f"{expected[3]} in this branch of execution)"
                 ),
+                node_id=self._node_id(),
             ),
             arguments,
             recorded.span_id,
@@ -452,6 +538,7 @@ class TargetReplay:
                     arguments=_shown_arguments(arguments),
                     unmocked=self.unmocked,
                     branch=self._exhausted_branch(),
+                    node_id=self._node_id(),
                 ),
                 arguments,
                 None,
@@ -509,6 +596,7 @@ class TargetReplay:
                     checkpoint=self.checkpoint,
                     closest=self._recorded_elsewhere(number, compared),
                     sequence=self._place_of(recorded),
+                    node_id=self._node_id(),
                 ),
                 arguments,
                 recorded.span_id,
@@ -517,6 +605,16 @@ class TargetReplay:
     def _place_of(self, recorded: RecordedCall) -> tuple[int, int] | None:
         session = self._session()
         return None if session is None else session.place_of(recorded)
+
+    def _node_id(self) -> str:
+        session = self._session()
+        return "" if session is None else session.node_id
+
+    def first_not_made(self) -> NotMade:
+        """The first of the recorded calls that no call was answered from (there is one)."""
+        index = self._used.index(False)
+        call = self.responses[index]
+        return NotMade(index + 1, self._place_of(call), _shown_recorded(call))
 
     def _comparable(
         self, recorded: Recorded, arguments: dict[str, Any]

@@ -242,7 +242,8 @@ def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
     result.stdout.fnmatch_lines(
         [
             "*ReplayDivergenceError*Completions.parse*",
-            "*response_format*Verdict*JSON schema*properties*sources*",
+            "*root[[]'response_format']: the JSON schema of openai_agent.Verdict changed: "
+            "properties.sources added",
         ]
     )
 

@@ -76,3 +76,93 @@ def test_a_long_value_is_cut_by_default_and_shown_whole_with_vv(project, narrow)
             f"*  + {after}",
         ]
     )
+
+
+MODELS_APP = """
+from pydantic import BaseModel, Field
+
+SYSTEM = "You plan trips."
+DESCRIPTION = "yes or no"
+
+
+class Message(BaseModel):
+    role: str
+    content: str
+
+
+class Verdict(BaseModel):
+    verdict: str = Field(description=DESCRIPTION)
+
+
+def llm(messages, response_format=None):
+    return "ok"
+
+
+def run():
+    messages = [Message(role="system", content=SYSTEM), Message(role="user", content="Lisbon?")]
+    return llm(messages, response_format=Verdict)
+"""
+
+MODELS_TEST = """
+import os
+
+import pytest
+
+import models_app
+
+IGNORE = os.environ.get("IGNORE")
+
+
+@pytest.mark.replay(mock={"llm": "models_app.llm"}, ignore=IGNORE.split(",") if IGNORE else None)
+def test_plan(replay):
+    assert replay.run(models_app.run) == "ok"
+"""
+
+
+@pytest.mark.parametrize("ignore", ["", "messages.*.role"], ids=["live", "stored_forms"])
+def test_a_changed_field_of_a_model_is_named_like_an_attribute(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ignore: str
+) -> None:
+    # Expected: root['messages'][0].content, not the stored form's
+    # root['messages'][0]['v']['content'] (compared live, or by stored forms with ignore= paths)
+    monkeypatch.setenv("IGNORE", ignore)
+    pytester.syspathinsert()
+    pytester.makepyfile(models_app=MODELS_APP, test_models=MODELS_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(models_app=MODELS_APP.replace("You plan trips.", "You plan holidays."))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [esc("*root['messages'][0].content: 'You plan trips.' -> 'You plan holidays.'")]
+    )
+    result.stdout.no_fnmatch_line(esc("*['v']*"))
+
+    # the path, dotted, is the ignore path that leaves the change out
+    monkeypatch.setenv("IGNORE", "messages.*.content")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_changed_json_schema_of_a_model_class_shows_both_texts(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: the new description at default verbosity and no internal class names; it was
+    # "<Verdict of another JSON schema: ...: 'yes or no' -> ... (ChangedModelClass) -> <class
+    # 'models_app.Verdict'> (ModelMetaclass)", the new text only under -vv
+    monkeypatch.delenv("IGNORE", raising=False)
+    pytester.syspathinsert()
+    pytester.makepyfile(models_app=MODELS_APP, test_models=MODELS_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    changed = MODELS_APP.replace('"yes or no"', '"yes or no, lower case"')
+    pytester.makepyfile(models_app=changed)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                "*root['response_format']: the JSON schema of models_app.Verdict changed: "
+                "properties.verdict.description: 'yes or no' -> 'yes or no, lower case'"
+            )
+        ]
+    )
+    result.stdout.no_fnmatch_line("*ChangedModelClass*")
+    result.stdout.no_fnmatch_line("*ModelMetaclass*")

@@ -119,7 +119,7 @@ def test_a_call_to_a_renamed_target_names_the_recorded_one(recorded, pytester):
             "0 response(s) for it*",
             "*The recording holds no call to app.ask; it holds llm calls to a target this test "
             "does not mock: app.complete (1 recorded call(s)). If the function was renamed or "
-            "moved, re-record with: pytest --clearstone-record",
+            "moved, re-record with: pytest --clearstone-record test_agent.py::test_billing",
         ]
     )
     result.stdout.no_fnmatch_line("*The agent now makes more calls*")

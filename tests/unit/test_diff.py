@@ -4,9 +4,11 @@ diffed line by line like pytest, values in full under -vv."""
 from __future__ import annotations
 
 import collections
+import dataclasses
+import datetime as dt
 import inspect
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -601,12 +603,12 @@ FROZEN: dict[str, list[str]] = {
     ],
     "third_party/0": [
         "root['memory'][600]['meta']['probe'].v: 1 -> 2",
-        "root['memory'][700]['response']['v']['text']: 'hello!' -> 'hello!!'",
+        "root['memory'][700]['response'].text: 'hello!' -> 'hello!!'",
         "root['memory'][800]['content']: 'side 1' -> 'side 2'",
     ],
     "third_party/2": [
         "root['memory'][600]['meta']['probe'].v: 1 -> 2",
-        "root['memory'][700]['response']['v']['text']: 'hello!' -> 'hello!!'",
+        "root['memory'][700]['response'].text: 'hello!' -> 'hello!!'",
         "root['memory'][800]['content']: 'side 1' -> 'side 2'",
     ],
 }
@@ -883,7 +885,7 @@ CORNERS: dict[str, list[str]] = {
         "root[1][2]['x']: 1 -> 2",
         "root[None]: 0 -> 1",
     ],
-    "a_key_with_no_path": ["root['d']['v'][0][1]: 1 -> 2", "root['z']: 1 -> 2"],
+    "a_key_with_no_path": ["root['d'][<tests.unit.test_diff.Key>]: 1 -> 2", "root['z']: 1 -> 2"],
     "changes_in_several_runs": [
         "root['l'][194]['i']: 194 -> -194",
         "root['l'][291]['i']: 291 -> -291",
@@ -943,3 +945,149 @@ def test_nan_against_nan_is_no_change_at_any_depth() -> None:
     changed = state()
     changed["scores"][1] = 0.25
     assert list(StateDelta(state(), changed)) == ["root['scores'][1]: nan -> 0.25"]
+
+
+# -- values of client libraries: their fields by name, never the codec's tags ------------------
+try:
+    import attrs
+    import pydantic.v1
+    from pydantic import Field
+except ImportError:  # pragma: no cover - pydantic and attrs are test dependencies
+    attrs = None  # type: ignore[assignment]
+else:
+
+    class Answer(BaseModel):  # type: ignore[misc]
+        text: str
+        score: int
+
+    class OtherAnswer(BaseModel):  # type: ignore[misc]
+        text: str
+        score: int
+
+    class AnswerV1(pydantic.v1.BaseModel):  # type: ignore[misc]
+        text: str
+        score: int
+
+    @attrs.define
+    class AnswerAttrs:
+        text: str
+        score: int
+
+    class Loose(BaseModel):  # type: ignore[misc]
+        model_config = pydantic.ConfigDict(extra="allow")
+        text: str
+        pair: tuple[str, str] = ("a", "b")
+        when: dt.date = dt.date(2025, 1, 1)
+
+    class Verdict(BaseModel):  # type: ignore[misc]
+        verdict: str = Field(description="yes or no, lower case")
+
+
+class AnswerTuple(NamedTuple):
+    text: str
+    score: int
+
+
+@dataclasses.dataclass
+class AnswerData:
+    text: str
+    score: int
+
+
+MODELS = ["Answer", "AnswerV1", "AnswerAttrs", "AnswerTuple", "AnswerData"]
+
+
+def _stored(value: Any) -> Any:
+    from pytest_clearstone import codec
+
+    return codec.encode(value, allow_pickle=False)
+
+
+@pytest.mark.skipif(attrs is None, reason="pydantic and attrs are test dependencies")
+@pytest.mark.parametrize("stored", [False, True], ids=["live", "stored"])
+@pytest.mark.parametrize("model", MODELS)
+def test_the_fields_of_a_model_are_named_like_attributes(model: str, stored: bool) -> None:
+    # Expected: root['r'][0].score, as for a live dataclass; pydantic, attrs and named tuples
+    # (and any model compared by its stored form) showed the codec's "v": root['r'][0]['v']['score']
+    cls = globals()[model]
+    before, after = {"r": [cls(text="a", score=1)]}, {"r": [cls(text="a", score=2)]}
+    if stored:
+        before, after = _stored(before), _stored(after)
+    assert StateDelta(before, after).lines == ["root['r'][0].score: 1 -> 2"]
+    assert StateDelta(before["r"][0], after["r"][0]).lines == ["root.score: 1 -> 2"]
+
+
+@pytest.mark.skipif(attrs is None, reason="pydantic and attrs are test dependencies")
+@pytest.mark.parametrize("stored", [False, True], ids=["live", "stored"])
+def test_no_path_shows_the_tags_of_the_stored_form(stored: bool) -> None:
+    base = Loose(text="a")
+    changed = Loose(text="a", pair=("a", "c"), when=dt.date(2025, 1, 2), mood="calm")
+    before, after = {"m": base, "t": (1, 2)}, {"m": changed, "t": (1, 3)}
+    if stored:
+        before, after = _stored(before), _stored(after)
+    lines = StateDelta(before, after).lines
+    assert lines == [
+        "root['m'].model_fields_set: ['text'] -> ['mood', 'pair', 'text', 'when']",
+        "root['m'].pair[1]: 'b' -> 'c'",
+        "root['m'].when: datetime.date(2025, 1, 1) -> datetime.date(2025, 1, 2)",
+        "root['t'][1]: 2 -> 3",
+        "root['m'].mood: added 'calm'",
+    ]
+    assert not any(tag in line for line in lines for tag in ("['v']", "__cs__", "['cls']"))
+
+
+@pytest.mark.skipif(attrs is None, reason="pydantic and attrs are test dependencies")
+@pytest.mark.parametrize("stored", [False, True], ids=["live", "stored"])
+def test_a_model_of_another_class_is_a_type_change_and_an_added_one_shows_its_fields(
+    stored: bool,
+) -> None:
+    before = {"r": [Answer(text="a", score=1)]}
+    after = {"r": [OtherAnswer(text="a", score=1), Answer(text="b", score=2)]}
+    if stored:
+        before, after = _stored(before), _stored(after)
+    assert StateDelta(before, after).lines == [
+        "root['r'][0]: Answer(text='a', score=1) (Answer) -> "
+        "OtherAnswer(text='a', score=1) (OtherAnswer)",
+        "root['r'][1]: added Answer(text='b', score=2)",
+    ]
+
+
+def test_the_settings_of_an_sdk_client_are_named_like_attributes() -> None:
+    openai = pytest.importorskip("openai")
+    before = openai.OpenAI(api_key="sk-test", base_url="https://x.test/v1", max_retries=0)
+    after = before.with_options(max_retries=2)
+    for a, b in [(before, after), (_stored(before), _stored(after))]:
+        assert StateDelta({"self": {"client": a}}, {"self": {"client": b}}).lines == [
+            "root['self']['client'].max_retries: 0 -> 2"
+        ]
+    resource_lines = StateDelta(
+        {"self": before.chat.completions}, {"self": after.chat.completions}
+    ).lines
+    assert resource_lines == ["root['self'].client.max_retries: 0 -> 2"]
+
+
+def _stale_verdict(description: str) -> Any:
+    """``Verdict`` read back from a golden recorded when its field had ``description``."""
+    from pytest_clearstone import codec
+
+    tree = _stored(Verdict)
+    tree["schema"]["properties"]["verdict"]["description"] = description
+    return codec.decode(tree)
+
+
+@pytest.mark.skipif(attrs is None, reason="pydantic is a test dependency")
+def test_a_changed_model_schema_names_the_class_and_both_values_in_full() -> None:
+    # Expected: both descriptions; it was "<Verdict of another JSON schema: properties.verdict.
+    # description: 'yes or no' -> ... (ChangedModelClass) -> <class '...Verdict'> (ModelMetaclass)"
+    recorded = _stale_verdict("yes or no")
+    expected = (
+        f"root['response_format']: the JSON schema of {__name__}.Verdict changed: "
+        "properties.verdict.description: 'yes or no' -> 'yes or no, lower case'"
+    )
+    live = StateDelta({"response_format": recorded}, {"response_format": Verdict})
+    assert live.lines == [expected]
+    assert str(live) == expected
+    stored = StateDelta(
+        _stored({"response_format": recorded}), _stored({"response_format": Verdict})
+    )
+    assert stored.lines == [expected]

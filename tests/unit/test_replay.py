@@ -13,6 +13,7 @@ import pytest
 
 from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
 from pytest_clearstone.errors import (
+    RERECORD,
     RecordedError,
     ReplayDivergenceError,
     ReplayExhaustedError,
@@ -452,12 +453,11 @@ def test_unused_responses_and_unmocked_targets_are_named_in_one_message() -> Non
         "  app.search (tool): 3 recorded call(s)",
         "  checkpoint: g.ckpt",
         "  The agent now skips calls it used to make. Mock it again (the marker's mock=). If the "
-        "change is intended, re-record with: pytest --clearstone-record",
+        f"change is intended, {RERECORD}",
     ]
     assert error.unmocked == {"app.search": ("tool", 3)}
     only_unused = str(UnusedResponsesError({"app.complete": (0, 1)}))
     assert "does not mock" not in only_unused
     assert only_unused.endswith(
-        "The agent now skips calls it used to make. If the change is intended, re-record with: "
-        "pytest --clearstone-record"
+        f"The agent now skips calls it used to make. If the change is intended, {RERECORD}"
     )

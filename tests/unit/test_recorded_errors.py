@@ -1,0 +1,230 @@
+"""Recorded exceptions that must not decide the replayed test, and the replay errors' messages:
+the recorded call not made, the outcome it changed, the command re-recording one test."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib
+import sys
+import unittest
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.debugging import DeterministicExecutionContext, RecordedCall, Responses
+from pytest_clearstone.errors import (
+    RERECORD,
+    GoldenMismatchError,
+    NotMade,
+    RecordedError,
+    ReplayDivergenceError,
+    ReplayExhaustedError,
+    UnusedResponsesError,
+    rerecord,
+)
+from pytest_clearstone.golden.responses import rebuild_exception
+from pytest_clearstone.tracing.span import Recorded
+
+AGENTS_DIR = Path(__file__).resolve().parent / "agents"
+WHEN = dt.datetime(2024, 1, 15, 12, 30, 45, tzinfo=dt.timezone.utc)
+
+
+def _record(cls: type[BaseException]) -> dict[str, Any]:
+    """The exception record a golden holds for ``cls("x")``."""
+    return {"type": cls.__qualname__, "module": cls.__module__, "message": "x", "args": ["x"]}
+
+
+class _MySkip(unittest.SkipTest):
+    """A project's own skip (a subclass is caught by unittest and pytest alike)."""
+
+
+# (pytest's Skipped and Failed say their module is builtins, where they cannot be imported
+# from: a golden edited to hold one names _pytest.outcomes, where they are)
+OUTCOMES = [
+    ("_pytest.outcomes", "Skipped"),
+    ("_pytest.outcomes", "XFailed"),
+    ("_pytest.outcomes", "Failed"),
+    ("_pytest.outcomes", "OutcomeException"),
+    ("unittest.case", "SkipTest"),
+    ("unittest", "SkipTest"),
+    (__name__, "_MySkip"),
+]
+
+
+@pytest.mark.parametrize(("module", "name"), OUTCOMES)
+def test_a_recorded_test_outcome_comes_back_as_recorded_error(module: str, name: str) -> None:
+    # Expected: pytest's skip/xfail/fail and unittest's SkipTest, raised again, would skip,
+    # xfail or fail the test in place of the replay (a green CI for a skip): they come back as
+    # RecordedError saying why. Before the fix: rebuilt as themselves.
+    record = {"type": name, "module": module, "message": "x", "args": ["x"]}
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is RecordedError
+    assert str(rebuilt) == (
+        f"{module}.{name}: x (recorded exception, replayed as RecordedError: raised again, it "
+        "would skip, xfail or fail the test in place of the replay; an except clause for that "
+        "class does not catch it. A test whose call raised it is not recorded, so the golden was "
+        "likely edited: restore it from version control, or re-record the test)"
+    )
+
+
+def test_a_recorded_pytest_exit_comes_back_as_recorded_error() -> None:
+    # Before the fix: pytest.exit's Exit ended the test session
+    rebuilt = rebuild_exception(_record(pytest.exit.Exception))
+    assert type(rebuilt) is RecordedError
+    assert str(rebuilt).startswith(
+        "_pytest.outcomes.Exit: x (recorded exception, replayed as RecordedError: raised again, "
+        "it would stop the test run;"
+    )
+
+
+@pytest.mark.parametrize("cls", [ValueError, asyncio.CancelledError, KeyError])
+def test_other_recorded_exceptions_are_still_rebuilt_as_themselves(
+    cls: type[BaseException],
+) -> None:
+    assert type(rebuild_exception(_record(cls))) is cls
+
+
+def test_a_framework_class_is_looked_up_only_where_its_module_is_imported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # responses.py imports neither _pytest nor unittest: a class of a module not imported
+    # cannot be one of theirs
+    from pytest_clearstone.golden import responses
+
+    monkeypatch.delitem(sys.modules, "unittest.case")
+    assert not responses._is_one_of(ValueError, responses._DECIDES_THE_OUTCOME)
+    assert not responses._is_one_of(unittest.SkipTest, (("unittest.case", "SkipTest"),))
+
+
+# -- the recorded call not made ----------------------------------------------------------------
+@pytest.fixture
+def tools(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    return importlib.import_module("cs_tools")
+
+
+def _responses(*inputs: dict[str, Any], start: int = 0) -> Responses:
+    calls = []
+    for n, arguments in enumerate(inputs):
+        call = RecordedCall(input=Recorded.of(arguments), output=Recorded.of(n), span_id=f"s{n}")
+        call.branch, call.position = "0", start + n
+        calls.append(call)
+    return Responses(calls)
+
+
+def test_unused_responses_name_the_first_recorded_call_not_made(tools: ModuleType) -> None:
+    fetches = _responses({"query": "a"}, {"query": "b", "limit": 9}, {"query": "c"})
+    mocks = {"cs_tools.fetch": fetches, "cs_tools.second_tool": _responses({"x": 1}, start=3)}
+    with DeterministicExecutionContext(WHEN, mocks, strict=True) as ctx:
+        ctx.session.node_id = "tests/test_a.py::test_x[one two]"
+        tools.fetch("a")
+    with pytest.raises(UnusedResponsesError) as info:
+        ctx.session.raise_errors(strict=True, checkpoint="g.ckpt")
+    error = info.value
+    assert error.not_made == {
+        "cs_tools.fetch": NotMade(2, (2, 4), "{'query': 'b', 'limit': 9}"),
+        "cs_tools.second_tool": NotMade(1, (4, 4), "{'x': 1}"),
+    }
+    assert str(error).splitlines() == [
+        "the replay made fewer calls than the recording:",
+        "  cs_tools.fetch: 1 of 3 recorded response(s) used",
+        "    call #2 (call 2 of 4 in the recorded sequence) was not made; recorded arguments: "
+        "{'query': 'b', 'limit': 9}",
+        "  cs_tools.second_tool: 0 of 1 recorded response(s) used",
+        "    call #1 (call 4 of 4 in the recorded sequence) was not made; recorded arguments: "
+        "{'x': 1}",
+        "  checkpoint: g.ckpt",
+        "  The agent now skips calls it used to make. If the change is intended, re-record "
+        "with: pytest --clearstone-record 'tests/test_a.py::test_x[one two]'",
+    ]
+
+
+def test_values_given_to_the_context_have_no_recorded_arguments(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": [1, 2]}) as ctx:
+        tools.fetch("a")
+    with pytest.raises(UnusedResponsesError) as info:
+        ctx.session.raise_errors(strict=True)
+    assert "    call #2 was not made" in str(info.value).splitlines()
+
+
+def test_the_outcome_a_call_not_made_changed_is_told_after_it() -> None:
+    error = UnusedResponsesError(
+        {"bot.llm": (1, 2)},
+        not_made={"bot.llm": NotMade(2, (2, 2), "{'prompt': 'review'}")},
+        differences=[("result", "root: 'a' -> 'b'"), ("final state", "root['n']: 2 -> 1")],
+        checkpoint="g.ckpt",
+        node_id="t.py::test_run",
+    )
+    assert str(error).splitlines() == [
+        "the replay made fewer calls than the recording:",
+        "  bot.llm: 1 of 2 recorded response(s) used",
+        "    call #2 (call 2 of 2 in the recorded sequence) was not made; recorded arguments: "
+        "{'prompt': 'review'}",
+        "and the replayed result differs from the golden recording (golden -> replayed):",
+        "  root: 'a' -> 'b'",
+        "and the replayed final state differs from the golden recording (golden -> replayed):",
+        "  root['n']: 2 -> 1",
+        "  checkpoint: g.ckpt",
+        "  The agent now skips calls it used to make. If the change is intended, re-record "
+        "with: pytest --clearstone-record t.py::test_run",
+    ]
+    assert isinstance(error, AssertionError)
+
+
+def test_a_golden_mismatch_tells_every_part_that_differs() -> None:
+    error = GoldenMismatchError(
+        "result", "root: 'a' -> 'b'", more=[("final state", "root['n']: 2 -> 1")]
+    )
+    assert (error.what, error.delta) == ("result", "root: 'a' -> 'b'")
+    assert error.differences == [
+        ("result", "root: 'a' -> 'b'"),
+        ("final state", "root['n']: 2 -> 1"),
+    ]
+    assert str(error).splitlines() == [
+        "the replayed result differs from the golden recording (golden -> replayed):",
+        "  root: 'a' -> 'b'",
+        "and the replayed final state differs from the golden recording (golden -> replayed):",
+        "  root['n']: 2 -> 1",
+        f"  If the change is intended, {RERECORD}",
+    ]
+
+
+# -- the command re-recording one test ---------------------------------------------------------
+def test_the_re_record_command_names_the_test_quoted_for_a_shell() -> None:
+    assert rerecord("tests/test_bot.py::test_run") == (
+        "re-record with: pytest --clearstone-record tests/test_bot.py::test_run"
+    )
+    assert rerecord("tests/test_bot.py::test_run[it's]") == (
+        "re-record with: pytest --clearstone-record 'tests/test_bot.py::test_run[it'\"'\"'s]'"
+    )
+    # without pytest (the library) the test is not known: never the whole suite's command
+    assert rerecord() == RERECORD
+    assert "NODE_ID" in RERECORD and "--clearstone-mode=record-diverged" in RERECORD
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReplayDivergenceError("app.f", 1, None, "root: 1 -> 2", node_id="t.py::test_x"),
+        ReplayDivergenceError("app.f", 1, None, "", out_of_place="x", node_id="t.py::test_x"),
+        ReplayExhaustedError("app.f", 1, 2, node_id="t.py::test_x"),
+        ReplayExhaustedError("app.f", 0, 1, unmocked={"app.g": ("llm", 1)}, node_id="t.py::test_x"),
+        UnusedResponsesError({"app.f": (0, 1)}, node_id="t.py::test_x"),
+        GoldenMismatchError("result", "root: 1 -> 2", node_id="t.py::test_x"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_each_replay_error_re_records_its_test_only(error: Exception) -> None:
+    assert str(error).endswith("re-record with: pytest --clearstone-record t.py::test_x")
+
+
+def test_errors_raised_at_a_call_name_the_test_the_session_replays(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": _responses({"query": "a"})}) as ctx:
+        ctx.session.node_id = "t.py::test_x"
+        tools.fetch("a")
+        with pytest.raises(ReplayExhaustedError) as info:
+            tools.fetch("b")
+    assert str(info.value).endswith("re-record with: pytest --clearstone-record t.py::test_x")
