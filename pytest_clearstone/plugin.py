@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import random
 import re
 import sys
 from collections.abc import Callable, Generator
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
 
 from .golden.mode import Mode, attempt_action
 from .golden.paths import golden_path
@@ -153,6 +155,7 @@ _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay w
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
 _GOLDEN = pytest.StashKey[str]()  # the item's golden path, as found at collection
+_SEED = pytest.StashKey[int]()  # the seed of `random` in the test's golden run
 
 # The tests being set up, run or torn down (a stack: pytester runs sessions inside a test). The
 # `replay` fixture finds its test here instead of requesting `request`: pytest builds a new
@@ -443,6 +446,19 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     )
 
 
+def _reruns_asked(config: pytest.Config) -> bool:
+    """Whether pytest-rerunfailures is to rerun failing tests (``--reruns``, its ini option,
+    ``--force-reruns``; not known here: a test's ``flaky`` marker)."""
+    if not config.pluginmanager.has_plugin("rerunfailures"):
+        return False
+    if config.getoption("reruns", None) or config.getoption("force_reruns", None):
+        return True
+    try:
+        return bool(int(config.getini("reruns") or 0))
+    except (TypeError, ValueError):  # (no such ini option, or not a number)
+        return False
+
+
 #: the marker's keywords that the clearstone_config fixture and the ini file give defaults for
 _OPTION_KEYWORDS = ("mock", "strict", "ignore", "ignore_state")
 _OPTION_DEFAULTS: dict[str, Any] = {"mock": None, "strict": True, "ignore": None,
@@ -519,8 +535,46 @@ def _golden_path(item: pytest.Item, marker_path: str | Path | None) -> str:
         for node in reversed(item.listchain()):
             if isinstance(node, pytest.Module):
                 break
-            names.insert(0, node.name)
+            names.insert(0, node.name if node is not item else _test_name(item))
     return golden_path(str(item.path), marker_path, names)
+
+
+#: pytest-repeat's parameter (``--count N``, ``@pytest.mark.repeat(N)``): its id (``2-5``,
+#: repetition 2 of 5, the last of the test's ids) is no part of the default golden path
+_REPEAT_PARAM = "__pytest_repeat_step_number"
+
+#: why a recording run skips a test's repetitions after the first
+_RECORDED_ONCE = (
+    "recorded once, by the first repetition (pytest-repeat --count); a run that replays repeats it"
+)
+
+
+def _repetition(item: pytest.Item) -> int | None:
+    """Which repetition of its test the item is under pytest-repeat (``0``: the first), or
+    ``None``."""
+    callspec = getattr(item, "callspec", None)
+    step = None if callspec is None else callspec.params.get(_REPEAT_PARAM)
+    return step if isinstance(step, int) else None
+
+
+def _test_name(item: pytest.Item) -> str:
+    """The item's name in its default golden path: without pytest-repeat's repetition, so
+    that each repetition replays the test's own golden (``test_x[en-2-5]``: ``test_x[en]``)."""
+    step = _repetition(item)
+    if step is None:
+        return item.name
+    name, _, ids = item.name.partition("[")  # (a function's name holds no "[")
+    ids = re.sub(rf"(^|-){step + 1}-\d+$", "", ids[:-1])
+    return f"{name}[{ids}]" if ids else name
+
+
+def _test_id(item: pytest.Item) -> str:
+    """The item's node id in its golden (the test it records, the test its messages tell to
+    re-record): without pytest-repeat's repetition, which a re-recording would otherwise list
+    as a change."""
+    if _repetition(item) is None:
+        return item.nodeid
+    return item.nodeid[: -len(item.name)] + _test_name(item)
 
 
 # -- the trace store ---------------------------------------------------------------------------
@@ -629,7 +683,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             mock,
             mode=action,
             strict=options["strict"],
-            node_id=item.nodeid,
+            node_id=_test_id(item),
             tracer=_tracer(config) if action is Mode.RECORD else None,
             matcher=redactor.matcher(_hooks_matcher(config)),
             transform=_transform(config, redactor),
@@ -769,6 +823,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     try:
         if replay is not None:
             _start(item, replay, root)
+            _hold_seed(item, replay)
         if guard is not None:
             guard.start()
         try:
@@ -783,6 +838,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             if guard is not None:
                 guard.stop()
             if replay is not None:
+                _let_go_of_seed(item)
                 replay.stop()
         if guard is not None:
             _check_network(item, guard)
@@ -874,7 +930,8 @@ def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
 
 
 def _root_span(item: pytest.Item) -> LiveSpan:
-    root = _tracer(item.config).span(item.nodeid, attributes={"test.nodeid": item.nodeid})
+    node_id = _test_id(item)
+    root = _tracer(item.config).span(node_id, attributes={"test.nodeid": node_id})
     root.__enter__()
     return root
 
@@ -906,6 +963,36 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
     if golden is not None and golden.metadata.get("redacted") is False:
         # nothing was redacted when recording: replayed values compare as they are
         item.stash[_REPLAY_REDACTION].active = False
+
+
+def _hold_seed(item: pytest.Item, replay: Replay) -> None:
+    """Have the test start from the seeded ``random`` of its golden run, whatever the other
+    plugins' ``pytest_runtest_call`` hooks, which run after the golden run started, do to it
+    (pytest-randomly seeds ``random`` there, anew each run): ``random`` is seeded again right
+    before the test function runs (:meth:`_PerTestHooks.pytest_pyfunc_call`), and for a
+    unittest test when unittest starts it, before its ``setUp``."""
+    context = replay.context
+    if context is None:
+        return
+    item.stash[_SEED] = context.seed
+    if isinstance(item, TestCaseFunction):
+        # the item is the result object its TestCase.run reports to, and startTest the first
+        # thing the run calls (pytest's does nothing): the item's own, while the test runs
+        vars(item)["startTest"] = lambda test: _reseed(item)
+
+
+def _reseed(item: pytest.Item) -> None:
+    """Seed ``random`` as the test's golden run did (not a test's that does not replay or
+    record, nor outside its call)."""
+    seed = item.stash.get(_SEED, None)
+    if seed is not None:
+        random.seed(seed)
+
+
+def _let_go_of_seed(item: pytest.Item) -> None:
+    if _SEED in item.stash:
+        del item.stash[_SEED]
+        vars(item).pop("startTest", None)
 
 
 def _start_problem(item: pytest.Item, replay: Replay, exc: Exception) -> str | None:
@@ -1082,6 +1169,8 @@ def pytest_collection_modifyitems(
     # would be one file, so they clash on every platform) -> the path as resolved, and the
     # tests that would record it
     writers: dict[str, tuple[str, list[pytest.Item]]] = {}
+    # (replaying, tests may share a golden: only a run that records would write it twice)
+    recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     for item in items:
         mark = item.get_closest_marker("replay")
         if mark is not None:
@@ -1092,15 +1181,16 @@ def pytest_collection_modifyitems(
             if path is None or isinstance(path, (str, Path)):  # else: reported at set-up
                 golden = item.stash[_GOLDEN] = _golden_path(item, path)
                 referenced.add(golden)
-                if mark.kwargs.get("mock", ini_mock) is not None:
+                writes = mark.kwargs.get("mock", ini_mock) is not None
+                if writes and recording and _repetition(item):  # pytest-repeat's 2nd, 3rd...
+                    item.add_marker(pytest.mark.skip(reason=_RECORDED_ONCE))
+                elif writes:
                     writers.setdefault(golden.casefold(), (golden, []))[1].append(item)
         used = (
             used
             or mark is not None
             or not _OUR_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
         )
-    # (replaying, tests may share a golden: only a run that records would write it twice)
-    recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     shared = [(golden, tests) for golden, tests in writers.values() if len(tests) > 1]
     if shared and recording:
         _report_shared_goldens(session, items, shared)
@@ -1277,12 +1367,21 @@ class _PerTestHooks:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         _running.append(item)
+        if item.user_properties:
+            _forget_attempt_notes(item)
         _runtest_setup(item)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         __tracebackhide__ = True
         return (yield from _runtest_call(item))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
+        # (a wrapper: around the plugins that run the function, anyio's and pytest-asyncio's)
+        __tracebackhide__ = True
+        _reseed(pyfuncitem)
+        return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(
@@ -1316,6 +1415,17 @@ _NOTE_KEYS = frozenset(
 )
 
 
+#: the notes of one attempt of a test (record-diverged's, that it re-records, are the run's)
+_ATTEMPT_NOTES = _NOTE_KEYS - {"clearstone-rerecorded"} | {"clearstone-reads-only"}
+
+
+def _forget_attempt_notes(item: pytest.Item) -> None:
+    """Start an attempt of the test with none of the notes of the one before (a test that
+    pytest-rerunfailures runs again is the same item, with the same user_properties): its
+    report tells what this attempt did."""
+    item.user_properties[:] = [p for p in item.user_properties if p[0] not in _ATTEMPT_NOTES]
+
+
 def _report_outcome(report: pytest.TestReport | pytest.CollectReport) -> str:
     """The test's clearstone outcome on its report (``""``: none; a collection error has
     none). A record-diverged re-run that did not record leaves the golden as stale as its
@@ -1327,6 +1437,10 @@ def _report_outcome(report: pytest.TestReport | pytest.CollectReport) -> str:
         elif key == "clearstone-rerecorded":
             rerecorded = str(value)
     return rerecorded if rerecorded and outcome != "recorded" else outcome
+
+
+#: the outcome of the report of a failed attempt that pytest-rerunfailures runs again
+_RERUN: str = "rerun"
 
 
 class _Reporter:
@@ -1350,6 +1464,8 @@ class _Reporter:
                 ]
             return
         if report.when != "call" and not (report.when == "setup" and report.failed):
+            return
+        if report.outcome == _RERUN:  # pytest-rerunfailures runs it again: the last attempt counts
             return
         state = self.state
         properties = report.user_properties
@@ -1421,8 +1537,16 @@ class _Reporter:
             kept = [(path, uncollected.why_kept(str(path))) for path in unused]
             unused = [path for path, why in kept if not why]
             kept = [(path, why) for path, why in kept if why]
+        # record-diverged runs a marked test its own way, which pytest-rerunfailures does not
+        # repeat: said when reruns were asked for
+        no_reruns = (
+            bool(state.referenced)
+            and self.config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED
+            and _reruns_asked(self.config)
+        )
         happened = (
-            any(counts.values())
+            no_reruns
+            or any(counts.values())
             or unused
             or kept
             or prune_asked
@@ -1457,6 +1581,12 @@ class _Reporter:
                               not in ("new", "unchanged"))  # fmt: skip
         for node_id, why in state.rerecorded:
             tr.write_line(f"re-recorded ({why} on replay): {node_id}", yellow=True)
+        if no_reruns:
+            tr.write_line(
+                "--reruns does not rerun @pytest.mark.replay tests in record-diverged mode: "
+                "each replays once, and runs live once more if it diverged",
+                yellow=True,
+            )
         if state.not_written:
             tr.write_line("goldens not written (the old file, if any, stays):", red=True)
             for node_id, why in state.not_written:

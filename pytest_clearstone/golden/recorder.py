@@ -12,7 +12,7 @@ from typing import Any
 from ..arguments import Binder, binder
 from ..callables import PASS, as_descriptor, drive, wrap
 from ..tracing.span import Recorded, Span, exception_record
-from ..tracing.tracer import LiveSpan, Tracer, restore_span, use_span
+from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
 from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
@@ -33,6 +33,11 @@ class Recorder:
     randomness, nothing consumed from the seeded streams. Each span has the target's span type,
     the call's arguments by name as input, the return value (or the exception) as output and the
     target path in the ``clearstone.target`` attribute.
+
+    ``root``: the test's root span. A call made where no span of its trace is current (in a
+    context copied before the test began, a thread or an event loop's task started before it)
+    is recorded as its child, not as the root of a trace of its own, which the golden, made of
+    the test's trace, would leave out.
     """
 
     def __init__(
@@ -42,9 +47,11 @@ class Recorder:
         *,
         transform: Transform | None = None,
         ignore: IgnoreConfig | None = None,
+        root: Span | None = None,
     ) -> None:
         self.tracer = tracer
         self.context = context
+        self.root = root
         self.transform = transform or _identity
         self.ignore = ignore or IgnoreConfig(None)
         self.calls: list[ReplayCall] = []
@@ -88,6 +95,18 @@ class Recorder:
         wrapper = wrap(target.function, RecordedTarget(self, target, span_type))
         wrapper.__clearstone_target__ = target.path
         set_target(target, as_descriptor(wrapper, target.kind), stack)
+
+    def call_span(self, path: str, span_type: str, attributes: dict[str, Any]) -> LiveSpan:
+        """The span of a call of the target at ``path``: a child of the current span when that
+        one belongs to the test's trace, else of the test's root span."""
+        root, parent = self.root, current_span()
+        if root is None or (parent is not None and parent.trace_id == root.trace_id):
+            return self.tracer.span(path, span_type=span_type, attributes=attributes)
+        token = use_span(root)
+        try:
+            return self.tracer.span(path, span_type=span_type, attributes=attributes)
+        finally:
+            restore_span(token)
 
     def suspended(self) -> contextlib.AbstractContextManager[None]:
         """The real clock and random state, for the live part of a call."""
@@ -136,11 +155,8 @@ class RecordedTarget:
         rec, path = self.recorder, self.target.path
         branch_running_loop()
         with rec.suspended():
-            span = rec.tracer.span(
-                path,
-                span_type=self.span_type,
-                attributes={TARGET_ATTRIBUTE: path, BRANCH_ATTRIBUTE: current_branch()},
-            )
+            attributes = {TARGET_ATTRIBUTE: path, BRANCH_ATTRIBUTE: current_branch()}
+            span = rec.call_span(path, self.span_type, attributes)
             arguments = self.binder.bind_call(args, kwargs)
             value = rec.transform(arguments, "input", path)
             if self.ignore:  # an ignored value that cannot be stored readably: a placeholder

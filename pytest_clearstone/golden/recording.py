@@ -16,7 +16,7 @@ from ..errors import (
 )
 from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
-from ..tracing.tracer import Tracer
+from ..tracing.tracer import Tracer, current_span
 from .changes import describe_changes
 from .checkpoint import RECORDED_BY_PLUGIN, Checkpoint, readable_version
 from .context import DeterministicExecutionContext, derive_seed
@@ -72,12 +72,18 @@ class RecordingRun:
             raise ClearstoneError("record mode needs a tracer to record the calls")
         refuse_overwriting_newer(self.path, self.previous_doc)  # before any live call
         self.root_span_id = root_span_id
+        # the test's root span: the current one here, in the hook that opened it
+        root = current_span()
+        if root is not None and root.span_id != root_span_id:
+            root = None
         targets = [(resolve(path), span_type) for span_type, path in self.pairs]
         ctx = DeterministicExecutionContext(self.started_at, seed=derive_seed(self.checkpoint_id))
         ctx.__enter__()
         stack = PatchStack()
         try:
-            recorder = Recorder(self.tracer, ctx, transform=self.transform, ignore=self.spec.ignore)
+            recorder = Recorder(
+                self.tracer, ctx, transform=self.transform, ignore=self.spec.ignore, root=root
+            )
             for target, span_type in targets:
                 recorder.patch(target, span_type, stack)
             recorder.run_started_tasks_live(stack)

@@ -1,0 +1,305 @@
+"""The plugin alongside pytest-randomly, pytest-repeat and pytest-rerunfailures.
+
+pytest-randomly and pytest-repeat are emulated by a conftest doing what they do (the hooks
+below are theirs, cut down); pytest-rerunfailures is used itself where it is installed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+APP = """
+import random
+
+LIVE = []
+
+
+def llm(prompt):
+    LIVE.append(prompt)
+    return "ok " + prompt
+
+
+class Agent:
+    def __init__(self):
+        self.picks = []
+
+    def ask(self, message):
+        answer = llm(message)
+        self.picks.append(random.random())
+        return answer
+"""
+
+#: pytest-randomly reseeds ``random`` in a plain ``pytest_runtest_call`` hook (and at set-up and
+#: teardown), with a seed that changes from run to run unless ``-p randomly_seed=...`` is given
+RANDOMLY = """
+import os
+import random
+
+
+def pytest_runtest_call(item):
+    random.seed(int(os.environ["FAKE_RANDOMLY_SEED"]))
+"""
+
+RANDOM_TESTS = """
+import os
+import random
+import unittest
+
+import pytest
+
+import app
+from app import Agent
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+def test_ask(replay):
+    replay.run(Agent().ask, "hi")
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+class TestUnit(unittest.TestCase):
+    def test_unit(self):
+        # a random number in the arguments of a mocked call: a strict replay compares them
+        assert app.llm(f"pick {random.random()}")
+
+
+def test_unmarked():
+    # what pytest-randomly seeded, outside replay
+    assert random.random() == random.Random(int(os.environ["FAKE_RANDOMLY_SEED"])).random()
+"""
+
+
+def test_a_plugin_reseeding_random_in_runtest_call_does_not_change_the_seeded_random(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: the test's body sees the random numbers seeded from its golden, whatever other
+    # plugins' pytest_runtest_call hooks did to `random` (pytest-randomly reseeds it there, with
+    # a new seed each run): recorded under one seed and replayed under another, the golden
+    # state compared equal; the plugin had seeded `random` before those hooks ran
+    # (GoldenMismatchError root['picks'][0]: 0.0772... -> 0.5506...).
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=RANDOM_TESTS)
+    pytester.makeconftest(RANDOMLY)
+    monkeypatch.setenv("FAKE_RANDOMLY_SEED", "1")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=3)
+    monkeypatch.setenv("FAKE_RANDOMLY_SEED", "2")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*2 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+    monkeypatch.setenv("FAKE_RANDOMLY_SEED", "3")
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens written:",
+            "  goldens/test_app/TestUnit.test_unit.ckpt: unchanged",
+            "  goldens/test_app/test_ask.ckpt: unchanged",
+        ]
+    )
+
+
+#: pytest-repeat's ``--count N`` (and ``@pytest.mark.repeat(N)``): each test parametrized by a
+#: fixture of its own, with ids ``1-N`` ... ``N-N``
+REPEAT = """
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--count", action="store", default=1, type=int)
+
+
+@pytest.fixture()
+def __pytest_repeat_step_number(request):
+    return request.param
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_generate_tests(metafunc):
+    count = metafunc.config.option.count
+    if count > 1:
+        metafunc.fixturenames.append("__pytest_repeat_step_number")
+        metafunc.parametrize(
+            "__pytest_repeat_step_number",
+            range(count),
+            indirect=True,
+            ids=lambda i: f"{i + 1}-{count}",
+        )
+"""
+
+REPEAT_TESTS = """
+import pytest
+
+import app
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+def test_ask():
+    assert app.llm("hi") == "ok hi"
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_lang(lang):
+    assert app.llm(lang) == "ok " + lang
+
+
+@pytest.mark.replay("goldens/given.ckpt", mock={"llm": "app.llm"})
+def test_given():
+    assert app.llm("given") == "ok given"
+"""
+
+REPEAT_GOLDENS = [
+    "given.ckpt",
+    "test_app/test_ask.ckpt",
+    "test_app/test_lang[en].ckpt",
+    "test_app/test_lang[fr].ckpt",
+]
+
+
+def _goldens(pytester: pytest.Pytester) -> list[str]:
+    root = pytester.path / "goldens"
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.ckpt"))
+
+
+@pytest.fixture
+def repeat_suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=REPEAT_TESTS)
+    pytester.makeconftest(REPEAT)
+    pytester.makeini("[pytest]\naddopts = -p no:repeat\n")  # the real one, where installed
+    return pytester
+
+
+def test_each_pytest_repeat_repetition_replays_the_test_s_own_golden(
+    repeat_suite: pytest.Pytester,
+) -> None:
+    # Expected: `pytest --count N` (hunting flakiness) replays each test's golden N times; the
+    # repetition's parameter was part of the default golden path (checkpoint not found;
+    # tried: .../goldens/test_app/test_ask[1-2].ckpt)
+    repeat_suite.runpytest("--clearstone-record").assert_outcomes(passed=4)
+    assert _goldens(repeat_suite) == REPEAT_GOLDENS
+    result = repeat_suite.runpytest("--count", "2")
+    result.assert_outcomes(passed=8)
+    result.stdout.fnmatch_lines(["*8 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+    result.stdout.no_fnmatch_line("*goldens that no collected test uses*")
+    assert _goldens(repeat_suite) == REPEAT_GOLDENS
+
+
+@pytest.mark.parametrize("mode", ["record", "record-missing"])
+def test_recording_with_pytest_repeat_records_each_golden_once(
+    repeat_suite: pytest.Pytester, mode: str
+) -> None:
+    # Expected: with --count N a recording run records each golden once, by the first
+    # repetition, and skips the others, saying why; they would all record the same golden
+    # (a collection error: "would both record the golden")
+    result = repeat_suite.runpytest(f"--clearstone-mode={mode}", "--count", "3", "-rs")
+    result.assert_outcomes(passed=4, skipped=8)
+    result.stdout.fnmatch_lines(
+        [
+            "*0 checkpoint(s) replayed, 4 recorded, 0 diverged*",
+            "SKIPPED *: recorded once, by the first repetition (pytest-repeat --count); a run "
+            "that replays repeats it",
+        ]
+    )
+    assert _goldens(repeat_suite) == REPEAT_GOLDENS
+    repeat_suite.runpytest("--count", "3").assert_outcomes(passed=12)
+    # the goldens name the test, not its repetition: recorded again without --count, they
+    # are unchanged (the node id of the repetition was a change of metadata and spans)
+    result = repeat_suite.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(
+        [
+            "goldens written:",
+            "  goldens/given.ckpt: unchanged",
+            "  goldens/test_app/test_ask.ckpt: unchanged",
+            "  goldens/test_app/test_lang[[]en].ckpt: unchanged",
+            "  goldens/test_app/test_lang[[]fr].ckpt: unchanged",
+        ]
+    )
+
+
+RERUN_TESTS = """
+import pytest
+
+import app
+
+attempts = []
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+def test_flaky():
+    attempts.append(1)
+    assert app.llm("hi") == "ok hi"
+    assert len(attempts) > 1, "flaky first attempt"
+"""
+
+
+def _outcomes(result: pytest.RunResult) -> dict[str, int]:
+    """The outcome counts of the run's last line (reruns too), warnings left out."""
+    return {k: v for k, v in result.parseoutcomes().items() if not k.startswith("warning")}
+
+
+@pytest.fixture
+def rerun_suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytest.importorskip("pytest_rerunfailures")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=RERUN_TESTS)
+    return pytester
+
+
+def test_a_recording_rerun_by_pytest_rerunfailures_is_summarised_by_its_last_attempt(
+    rerun_suite: pytest.Pytester,
+) -> None:
+    # Expected: the attempt that passed wrote the golden, and the summary says only that; the
+    # notes of the failed first attempt stayed on the test (listed as both written and twice
+    # not written)
+    result = rerun_suite.runpytest("--clearstone-record", "--reruns", "1")
+    assert _outcomes(result) == {"passed": 1, "rerun": 1}
+    result.stdout.fnmatch_lines(
+        [
+            "*0 checkpoint(s) replayed, 1 recorded, 0 diverged*",
+            "goldens written:",
+            "  goldens/test_app/test_flaky.ckpt: new",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*not written*")
+
+
+def test_a_replay_rerun_by_pytest_rerunfailures_counts_once(
+    rerun_suite: pytest.Pytester,
+) -> None:
+    # Expected: a test diverging on each of its 3 attempts is 1 diverged test (it was 3)
+    assert _outcomes(rerun_suite.runpytest("--clearstone-record", "--reruns", "1")) == {
+        "passed": 1,
+        "rerun": 1,
+    }
+    tests = rerun_suite.path / "test_app.py"
+    tests.write_text(RERUN_TESTS.replace('"hi") == "ok hi"', '"hey") == "ok hey"'))
+    result = rerun_suite.runpytest("--reruns", "2")
+    assert _outcomes(result) == {"failed": 1, "rerun": 2}
+    result.stdout.fnmatch_lines(["*0 checkpoint(s) replayed, 0 recorded, 1 diverged*"])
+    # and a test that passes on its rerun counts as replayed, once
+    tests.write_text(RERUN_TESTS)
+    result = rerun_suite.runpytest("--reruns", "1")
+    assert _outcomes(result) == {"passed": 1, "rerun": 1}
+    result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+
+
+def test_record_diverged_says_that_reruns_do_not_apply_to_marked_tests(
+    rerun_suite: pytest.Pytester,
+) -> None:
+    # Expected: record-diverged runs a marked test its own way (a replay attempt, then one live
+    # re-recording if it diverged), which --reruns does not repeat: the run says so instead of
+    # ignoring --reruns silently
+    assert _outcomes(rerun_suite.runpytest("--clearstone-record", "--reruns", "1")) == {
+        "passed": 1,
+        "rerun": 1,
+    }
+    result = rerun_suite.runpytest("--clearstone-mode=record-diverged", "--reruns", "1", "-q")
+    result.assert_outcomes(failed=1)  # the replay attempt's failure is not a divergence
+    result.stdout.fnmatch_lines(
+        [
+            "*0 checkpoint(s) replayed, 0 recorded, 0 diverged*",
+            "--reruns does not rerun @pytest.mark.replay tests in record-diverged mode: each "
+            "replays once, and runs live once more if it diverged",
+        ]
+    )
