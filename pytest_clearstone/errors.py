@@ -130,16 +130,21 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
         return str(self.args[0])
 
 
-class CheckpointCorruptError(CheckpointError, ValueError):
-    """The file is truncated, not JSON, or not a pytest-clearstone checkpoint."""
+#: what to do about a golden that cannot be read
+RESTORE_OR_RERECORD = (
+    "Restore it from version control or re-record it with: pytest --clearstone-record"
+)
 
-    def __init__(self, path: Path | str, problem: str) -> None:
+
+class CheckpointCorruptError(CheckpointError, ValueError):
+    """The file is truncated, not JSON, or not a pytest-clearstone checkpoint (``fix``: what to
+    do about it, by default :data:`RESTORE_OR_RERECORD`; ``""``: the problem says it)."""
+
+    def __init__(self, path: Path | str, problem: str, fix: str = RESTORE_OR_RERECORD) -> None:
         self.path = Path(path)
         self.problem = problem
-        super().__init__(
-            f"{path} is not a readable checkpoint: {problem}. Restore it from version control "
-            f"or re-record it with: pytest --clearstone-record"
-        )
+        tail = f". {fix}" if fix else ""
+        super().__init__(f"{path} is not a readable checkpoint: {problem}{tail}")
 
 
 class CheckpointVersionError(CheckpointError, ValueError):

@@ -1720,21 +1720,22 @@ def clearstone_tracer(pytestconfig: pytest.Config) -> Tracer:
 
 
 # -- the debugger -------------------------------------------------------------------------------
-@pytest.hookimpl(tryfirst=True)
-def pytest_exception_interact(
-    node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any], report: Any
-) -> None:
-    """Under ``--pdb``, a replay failure opens the debugger in the user's own code: the
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[Any]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A replay failure is reported in the user's own code, and ``--pdb`` opens there: the
     traceback is cut after the innermost frame under the rootdir that is not this plugin's, so
-    the frames of a library between the agent's line and the mocked call (LangChain's
-    runnables, an SDK's wrappers) are not where it stops."""
-    if not node.config.getoption("usepdb", False) or call.excinfo is None:
-        return
-    from .errors import ReplayError
+    the frames of a library between the agent's line and the mocked call (pydantic-ai's graph,
+    LangChain's runnables, an SDK's wrappers) are neither where the report's crash line points
+    nor where the debugger stops."""
+    if call.excinfo is not None:
+        from .errors import ReplayError
 
-    exc = call.excinfo.value
-    if isinstance(exc, ReplayError):
-        _end_traceback_in_user_code(exc, os.path.join(node.config.rootpath, ""))
+        exc = call.excinfo.value
+        if isinstance(exc, ReplayError):
+            _end_traceback_in_user_code(exc, os.path.join(item.config.rootpath, ""))
+    return (yield)
 
 
 def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:

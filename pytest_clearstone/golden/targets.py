@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import builtins
 import functools
 import importlib
 import inspect
@@ -82,6 +83,12 @@ def _resolve(path: str) -> Target:
         current = getattr(owner, attr)
     except AttributeError:
         raise _no_attribute(path, parts, len(parts) - 1, owner) from None
+    if owner is builtins:  # (len, open: pytest and this plugin call them too)
+        raise MockTargetError(
+            path,
+            "it is one of Python's built-in functions, which pytest and this plugin call too: "
+            "mock the function of the agent's own that calls it",
+        )
     if not callable(current):
         raise MockTargetError(path, f"it is a {type(current).__name__}, not a callable")
     raw, function, kind = _raw_attribute(owner, attr, current)

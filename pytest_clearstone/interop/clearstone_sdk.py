@@ -88,7 +88,7 @@ def _spans_from_rows(db_path: Path, rows: list[tuple[Any, ...]], allow_pickle: b
             spans.append(make_span(fields, db_path, allow_pickle, seq))
         except Bad as exc:
             raise TraceStoreError(f"{db_path}: {exc}") from None
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as exc:
             raise TraceStoreError(f"{db_path}: a span row is malformed ({exc!r})") from None
     return spans
 
@@ -124,24 +124,34 @@ def read_trace(db_path: str | Path, trace_id: str, *, allow_pickle: bool = False
 
 
 # -- .ckpt -------------------------------------------------------------------------------------
+#: what to do about a clearstone-sdk file that cannot be converted (not "re-record it")
+_SDK_FIX = "Give import-clearstone the .ckpt files and traces.db as clearstone-sdk wrote them"
+
+
+def _corrupt(path: Path, problem: str, fix: str = _SDK_FIX) -> CheckpointCorruptError:
+    return CheckpointCorruptError(path, problem, fix)
+
+
 def _document(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CheckpointNotFoundError([path]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CheckpointCorruptError(path, f"cannot read it ({exc})") from None
+        raise _corrupt(path, f"cannot read it ({exc})") from None
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        raise CheckpointCorruptError(path, f"truncated or not JSON ({exc})") from None
+        raise _corrupt(path, f"truncated or not JSON ({exc})") from None
+    except RecursionError:
+        raise _corrupt(path, "its JSON is nested too deeply to read") from None
     if isinstance(doc, dict) and doc.get("format") == FORMAT_NAME:
-        raise CheckpointCorruptError(
-            path, "it is already a pytest-clearstone checkpoint; load it with CheckpointManager"
+        raise _corrupt(
+            path, "it is already a pytest-clearstone checkpoint; load it with CheckpointManager", ""
         )
     required = ("metadata", "current_span", "agent_state_pickle_b64")
     if not isinstance(doc, dict) or any(k not in doc for k in required):
-        raise CheckpointCorruptError(
+        raise _corrupt(
             path,
             "not a clearstone-sdk checkpoint (expected the keys metadata, current_span, "
             "upstream_spans and agent_state_pickle_b64)",
@@ -199,18 +209,20 @@ def _convert_checkpoint(
         module, _, class_name = str(meta["agent_class_path"]).rpartition(".")
         timestamp = epoch_ns_to_datetime(int(meta["timestamp_ns"]))
     except Bad as exc:
-        raise CheckpointCorruptError(path, str(exc)) from None
+        raise _corrupt(path, str(exc)) from None
     except KeyError as exc:
-        raise CheckpointCorruptError(path, f"the field {exc.args[0]!r} is missing") from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise CheckpointCorruptError(path, f"a field has the wrong type ({exc})") from None
+        raise _corrupt(path, f"the field {exc.args[0]!r} is missing") from None
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise _corrupt(path, f"a field has the wrong type or is out of range ({exc})") from None
+    except RecursionError:
+        raise _corrupt(path, "a value is nested too deeply to read") from None
     trace = Trace(trace_id, spans)
     stored = lookup(trace_id)
     if stored is not None:
         extra = [s for s in spans if s.span_id not in stored]
         trace = Trace(trace_id, [*stored.spans, *extra]) if extra else stored
     if span_id not in trace:
-        raise CheckpointCorruptError(path, f"its span {span_id!r} is not among its spans")
+        raise _corrupt(path, f"its span {span_id!r} is not among its spans")
     return Checkpoint(
         checkpoint_id=str(meta.get("checkpoint_id") or f"ckpt_{trace_id}"),
         state=Recorded(decoded=state),
@@ -235,12 +247,12 @@ def _file_kind(path: Path) -> str:
         with path.open("rb") as f:
             head = f.read(len(_SQLITE_MAGIC))
     except OSError as exc:
-        raise CheckpointCorruptError(path, f"cannot read it ({exc.strerror})") from None
+        raise _corrupt(path, f"cannot read it ({exc.strerror})") from None
     if head == _SQLITE_MAGIC:
         return "db"
     if head.lstrip().startswith(b"{"):
         return "ckpt"
-    raise CheckpointCorruptError(
+    raise _corrupt(
         path, "it is neither a clearstone-sdk traces.db (SQLite) nor a .ckpt file (JSON)"
     )
 
@@ -248,7 +260,7 @@ def _file_kind(path: Path) -> str:
 def _is_ours(path: Path) -> bool:
     try:
         doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False  # reported when it is converted
     return isinstance(doc, dict) and doc.get("format") == FORMAT_NAME
 

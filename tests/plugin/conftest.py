@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import pytest
@@ -106,11 +107,16 @@ class Project:
 @pytest.fixture(autouse=True)
 def _lean_inner_runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Inner pytest runs skip the hypothesis plugin (a second to import, again per run, since
-    pytester restores sys.modules) and the cache (:mod:`tests.inner_runs`)."""
+    pytester restores sys.modules) and the cache (:mod:`tests.inner_runs`), and write no
+    bytecode: a module a test rewrites with a value of the same length in the same second
+    (``TICKETS = 1`` -> ``2``) would be imported from the ``.pyc`` of the old text, whose
+    recorded size and modification time still match."""
     if "pytester" in request.fixturenames:
         # set up first: setting up pytester deletes PYTEST_ADDOPTS
         request.getfixturevalue("pytester")
     monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # (runs in a subprocess)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
 
 
 @pytest.fixture

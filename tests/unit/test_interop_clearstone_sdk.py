@@ -335,3 +335,31 @@ def test_a_corrupt_trace_store_is_refused_and_its_connection_closed(
     for conn in opened:
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
             conn.execute("SELECT 1")
+
+
+def test_deep_or_out_of_range_sdk_files_are_clear_errors_with_the_import_fix(
+    tmp_path: Path, ckpt_path: Path, sdk: Path
+) -> None:
+    """A 100,000-deep JSON value raised RecursionError (a traceback from the command line), a
+    timestamp beyond a datetime's range OverflowError; and every refusal told to "re-record it
+    with: pytest --clearstone-record", which cannot make a clearstone-sdk file."""
+    out = tmp_path / "out"
+    deep = tmp_path / "deep.ckpt"
+    deep.write_text('{"metadata": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    far = tmp_path / "far.ckpt"
+    doc = json.loads(ckpt_path.read_text())
+    doc["metadata"]["timestamp_ns"] = 10**30
+    far.write_text(json.dumps(doc))
+    store = tmp_path / "deep.db"
+    shutil.copy(sdk / "traces.db", store)
+    with sqlite3.connect(store) as conn:
+        conn.execute("UPDATE spans SET attributes_json = ?", ["[" * 100_000 + "]" * 100_000])
+    conn.close()
+    for source, allow in ((deep, False), (far, True)):
+        with pytest.raises(CheckpointCorruptError) as info:
+            clearstone_sdk.import_files(source, out, allow_pickle=allow)
+        assert source.name in str(info.value)
+        assert "--clearstone-record" not in str(info.value)
+    with pytest.raises(TraceStoreError, match=r"deep\.db"):
+        clearstone_sdk.import_files(store, out)
+    assert not out.exists()

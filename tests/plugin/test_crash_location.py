@@ -1,0 +1,55 @@
+"""Where a replay failure inside a library is reported: at the agent's line, not the library's."""
+
+from __future__ import annotations
+
+
+def test_a_divergence_inside_a_library_is_reported_at_the_agents_line(project, pytester):
+    """Between the agent's line and the mocked call sits a library (outside the rootdir, as an
+    installed package is: pydantic-ai's graph, LangChain's runnables). The report's crash line
+    (``--tb=line``, the short summary's location) named the library's file, and the default
+    traceback listed its frames before the delta; ``--pdb`` already stopped at the agent's
+    line."""
+    library = pytester.path.parent / f"{pytester.path.name}_site"
+    library.mkdir()
+    (library / "vendorlib.py").write_text(
+        "import app\n\n\ndef ask(prompt):\n    return relay(prompt)\n\n\n"
+        "def relay(prompt):\n    return app.complete(prompt.upper())\n"
+    )
+    pytester.makepyfile(
+        app_lib=f"""
+        import sys
+        sys.path.insert(0, {str(library)!r})
+        import vendorlib
+
+        class Agent:
+            def handle(self, message):
+                return vendorlib.ask(f"User says: {{message}}")
+        """,
+        test_agent="""
+        import pytest
+        from app_lib import Agent
+
+        @pytest.mark.replay("goldens/lib.ckpt", mock={"llm": "app.complete"})
+        def test_lib(replay):
+            replay.run(Agent().handle, "I was charged twice")
+        """,
+    )
+    project.record().assert_outcomes(passed=1)
+    pytester.makepyfile(
+        app_lib=f"""
+        import sys
+        sys.path.insert(0, {str(library)!r})
+        import vendorlib
+
+        class Agent:
+            def handle(self, message):
+                return vendorlib.ask(f"User writes: {{message}}")
+        """
+    )
+    line = project.replay("--tb=line")
+    line.assert_outcomes(failed=1)
+    line.stdout.fnmatch_lines(["*app_lib.py:7: *ReplayDivergenceError*"])
+    line.stdout.no_fnmatch_line("*vendorlib.py*")
+    long = project.replay()
+    long.stdout.fnmatch_lines(["*ReplayDivergenceError*", "*USER SAYS*USER WRITES*"])
+    long.stdout.no_fnmatch_line("*vendorlib.py*")
