@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from .codec.views import printable, safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
 from .golden.checkpoint import RECORDED_BY_PLUGIN
 from .golden.files import read_file
@@ -39,9 +40,7 @@ from .inspection import (
     diff_lines,
     load_checkpoint,
     open_store,
-    printable,
     recorded_calls,
-    safe_decode,
     short_repr,
     show_document,
     state_summary,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import collections
 import difflib
 import functools
-import hashlib
 import marshal
 import shutil
 import warnings
@@ -183,16 +182,16 @@ def comparable_view(value: Any) -> Any:
     if t is tuple:
         return tuple(comparable_view(v) for v in value)
     from .codec.library import kind_of
-    from .codec.tags import ChangedModelClass
+    from .codec.tags import ChangedModelClass, StoredRepr
 
     if kind_of(t):
         from . import codec
 
         return comparable_view(codec.encode(value))
     if issubclass(t, type):  # a class as a value, by its name (not its attributes)
-        return _Stored("type", _repr(value))
+        return StoredRepr("type", _repr(value))
     if t is ChangedModelClass:  # (a model class of another JSON schema: the class)
-        return _Stored("type", f"<class '{value.cls.__module__}.{value.cls.__qualname__}'>")
+        return StoredRepr("type", f"<class '{value.cls.__module__}.{value.cls.__qualname__}'>")
     return value
 
 
@@ -276,7 +275,7 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
             found.changes.append((path, "schema_changes", *schemas))
             return
     view_a, view_b = comparable_view(a), comparable_view(b)
-    if isinstance(view_a, _SHOWN) or isinstance(view_b, _SHOWN):  # (not for deepdiff to walk)
+    if isinstance(view_a, _shown()) or isinstance(view_b, _shown()):  # (not for deepdiff to walk)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
     found.pairs.append((path, view_a, view_b))
@@ -447,29 +446,6 @@ class _Key(NamedTuple):
         return self.text
 
 
-class _Stored:
-    """A stored value a delta shows by its text: a pickle, a ``repr``, a class, an SDK's
-    sentinel; ``type_name`` names its class in a change of type."""
-
-    __slots__ = ("text", "type_name")
-
-    def __init__(self, type_name: str, text: str) -> None:
-        self.type_name = type_name
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Stored) and (other.type_name, other.text) == (
-            self.type_name,
-            self.text,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.type_name, self.text))
-
-
 class _Fields:
     """A stored model (pydantic, attrs, named tuple, dataclass, an SDK client's settings...) as
     a delta shows it: an instance of a class named after the stored one (one class per stored
@@ -499,7 +475,14 @@ class _Fields:
         return f"{type(self).__name__}({text})"
 
 
-_SHOWN = (_Fields, _Stored)
+def _shown() -> tuple[type, ...]:
+    """The views a delta shows by their ``repr``, not walked into: stored models, and values
+    stored as a text (the codec's :class:`~pytest_clearstone.codec.tags.StoredRepr`)."""
+    from .codec.tags import StoredRepr
+
+    return (_Fields, StoredRepr)
+
+
 _UNREAD: Any = object()  # (a dict whose tag is not one a delta reads: a dict)
 
 
@@ -597,27 +580,29 @@ def _stored_view(tree: dict[Any, Any]) -> Any:
 
 def _stored_value(tree: dict[Any, Any]) -> Any:
     """A tagged value that is one value: the datetime, decimal... it stands for, or a text."""
+    from .codec.tags import StoredRepr
+    from .codec.views import pickle_placeholder
+
     tag, value = tree.get(_TAG), tree.get("v")
     name = str(tree.get("type") or tree.get("cls") or tree.get("ref") or tag)
     if tag == "pickle":
-        digest = hashlib.sha256(str(value).encode()).hexdigest()[:8]
-        return _Stored(name, f"<pickled {name} sha256:{digest}>")
+        return pickle_placeholder(tree)
     if tag == "repr":
-        return _Stored(name, str(value))
+        return StoredRepr(name, str(value))
     if tag == "class":
-        return _Stored("type", f"<class {name.replace(':', '.')!r}>")
+        return StoredRepr("type", f"<class {name.replace(':', '.')!r}>")
     if tag == "enum":
-        return _Stored(name, f"{_class_name(name)}({comparable_view(value)!r})")
+        return StoredRepr(name, f"{_class_name(name)}({comparable_view(value)!r})")
     if tag == "secret":
-        return _Stored(name, f"{_class_name(name)}('**********')")
+        return StoredRepr(name, f"{_class_name(name)}('**********')")
     if tag == "sentinel":
-        return _Stored(name, _class_name(name))
+        return StoredRepr(name, _class_name(name))
     from . import codec
 
     try:
         return codec.decode(tree)
     except Exception:  # (a value stored wrong)
-        return _Stored(str(tag), f"<{tag} {value!r}>")
+        return StoredRepr(str(tag), f"<{tag} {value!r}>")
 
 
 def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found) -> bool:
@@ -647,7 +632,7 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
         )
     else:
         view_a, view_b = comparable_view(a), comparable_view(b)
-        if isinstance(view_a, _SHOWN) or isinstance(view_b, _SHOWN):
+        if isinstance(view_a, _shown()) or isinstance(view_b, _shown()):
             found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         else:  # a datetime, a set...: deepdiff says how they differ
             found.pairs.append((path, view_a, view_b))
@@ -679,6 +664,8 @@ def _keyed(pairs: list[Any]) -> dict[Any, Any] | None:
     two keys would read the same."""
     from deepdiff.model import DictRelationship
 
+    from .codec.tags import StoredRepr
+
     keyed: dict[Any, Any] = {}
     for pair in pairs:
         if type(pair) is not list or len(pair) != 2:
@@ -690,7 +677,7 @@ def _keyed(pairs: list[Any]) -> dict[Any, Any] | None:
         except Exception:  # (unhashable)
             readable = False
         if not readable:  # (a pickle: by its class)
-            key = _Key(f"<{key.type_name}>" if type(key) is _Stored else _repr(key))
+            key = _Key(f"<{key.type_name}>" if type(key) is StoredRepr else _repr(key))
         if key in keyed:
             return None
         keyed[key] = pair[1]
@@ -707,10 +694,12 @@ def _change_of(old: Any, new: Any) -> str:
 def _type_names(old: Any, new: Any) -> tuple[str, str]:
     """The names of the classes of ``old`` and ``new`` in a change of type: qualified by their
     modules when their names are the same."""
+    from .codec.tags import StoredRepr
+
     names = []
     for value in (old, new):
         t = type(value)
-        if t is _Stored:
+        if t is StoredRepr:
             names.append((_class_name(value.type_name).rpartition(".")[2], value.type_name))
         elif issubclass(t, _Fields):
             names.append((t.__name__, t.stored_class))

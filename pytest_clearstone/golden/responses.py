@@ -383,7 +383,7 @@ def _as_stored(value: Any) -> Any:
     """``value`` with each value of a client library in it (an SDK client or resource, a
     pydantic model) as its stored form shows it: ``Completions(path='chat.completions',
     client=OpenAI(base_url=...))``; one the codec refuses, by its type."""
-    from ..inspection import comparable_fields  # (only for a message)
+    from ..codec.views import comparable_fields  # (only for a message)
 
     try:
         return comparable_fields(value)

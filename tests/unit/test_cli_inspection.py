@@ -110,7 +110,7 @@ def test_values_of_classes_not_imported_are_shown_by_their_stored_fields(tmp_pat
     # shown and compared by their stored fields
     assert repr(state["tier"]) == "Tier(value='gold')"
     assert repr(state["order"]) == "Order(sku='K-1')"
-    assert type(state["order"]).__module__ == "pytest_clearstone.inspection"
+    assert type(state["order"]).__module__ == "pytest_clearstone.codec.views"
     again = load_checkpoint(path).agent_state["value"]
     assert again == state and type(again["order"]) is type(state["order"])
     changed = load_checkpoint(other).agent_state["value"]
