@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
+from .codec.views import FIELDS_SET, StoredFields
 from .equality import same_state
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
@@ -275,7 +276,7 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
             found.changes.append((path, "schema_changes", *schemas))
             return
     view_a, view_b = comparable_view(a), comparable_view(b)
-    if isinstance(view_a, _shown()) or isinstance(view_b, _shown()):  # (not for deepdiff to walk)
+    if _is_shown(view_a) or _is_shown(view_b):  # (not for deepdiff to walk)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
     found.pairs.append((path, view_a, view_b))
@@ -421,7 +422,6 @@ _TAG = "__cs__"  # (codec.TAG: the codec is imported only when a delta reads a s
 #: the keys of a tagged value that name its class (another class: a change of type)
 _NAMING = frozenset({_TAG, "cls", "args", "type", "ref", "module", "base"})
 #: what a pydantic model's set fields are shown as (its ``model_fields_set``)
-_FIELDS_SET = "model_fields_set"
 #: how the built-in containers' tags hold their items in ``v``: items, [key, value] pairs, or the
 #: items of a set (sorted)
 _CONTAINER_KINDS = {
@@ -446,49 +446,25 @@ class _Key(NamedTuple):
         return self.text
 
 
-class _Fields:
-    """A stored model (pydantic, attrs, named tuple, dataclass, an SDK client's settings...) as
-    a delta shows it: an instance of a class named after the stored one (one class per stored
-    class: models of two classes differ by type), its fields as attributes; the ``repr`` reads
-    like the model's, with a pydantic model's set fields only."""
-
-    #: the stored class, ``module.QualName`` (its generic arguments in brackets)
-    stored_class = ""
-
-    def __init__(self, fields: dict[str, Any]) -> None:
-        self.__dict__.update(fields)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and vars(other) == vars(self)
-
-    def __hash__(self) -> int:
-        return hash((type(self), frozenset(vars(self))))
-
-    def __repr__(self) -> str:
-        fields = vars(self)
-        shown = fields.get(_FIELDS_SET)
-        text = ", ".join(
-            f"{name}={value!r}"
-            for name, value in fields.items()
-            if name != _FIELDS_SET and (type(shown) is not list or name in shown)
-        )
-        return f"{type(self).__name__}({text})"
-
-
-def _shown() -> tuple[type, ...]:
-    """The views a delta shows by their ``repr``, not walked into: stored models, and values
-    stored as a text (the codec's :class:`~pytest_clearstone.codec.tags.StoredRepr`)."""
+def _is_shown(view: Any) -> bool:
+    """Whether a delta shows ``view`` by its ``repr``, not walked into: a stored model of this
+    module's reading (:func:`_fields_class`; the command line's views of a decoded file are
+    walked by their attributes), or a value stored as a text (the codec's
+    :class:`~pytest_clearstone.codec.tags.StoredRepr`)."""
     from .codec.tags import StoredRepr
 
-    return (_Fields, StoredRepr)
+    t = type(view)
+    return t is StoredRepr or (isinstance(view, StoredFields) and bool(t.stored_class))
 
 
 _UNREAD: Any = object()  # (a dict whose tag is not one a delta reads: a dict)
 
 
 @functools.cache
-def _fields_class(name: str, stored_class: str) -> type[_Fields]:
-    return type(name, (_Fields,), {"__qualname__": name, "stored_class": stored_class})
+def _fields_class(name: str, stored_class: str) -> type[StoredFields]:
+    """The class of a stored model's view: one per stored class (models of two classes differ
+    by type), named after it."""
+    return type(name, (StoredFields,), {"__qualname__": name, "stored_class": stored_class})
 
 
 def _stored_kind(tree: dict[Any, Any]) -> str:
@@ -534,7 +510,7 @@ def _fields(tree: dict[Any, Any]) -> dict[str, Any]:
         stored = tree.get("set")
         if type(stored) is not list:  # every stored field and extra is set
             stored = sorted(name for part in ("v", "extra") for name in tree.get(part) or ())
-        fields[_FIELDS_SET] = stored
+        fields[FIELDS_SET] = stored
     return fields
 
 
@@ -632,7 +608,7 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
         )
     else:
         view_a, view_b = comparable_view(a), comparable_view(b)
-        if isinstance(view_a, _shown()) or isinstance(view_b, _shown()):
+        if _is_shown(view_a) or _is_shown(view_b):
             found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         else:  # a datetime, a set...: deepdiff says how they differ
             found.pairs.append((path, view_a, view_b))
@@ -653,7 +629,7 @@ def _walk_fields(a: dict[str, Any], b: dict[str, Any], path: _Path, found: _Foun
             found.changes.append(((*path, _Field(str(name))), "attribute_removed", *change))
     for name, v in a.items():
         if name in b and not _same(v, b[name]):
-            if name == _FIELDS_SET:  # (the names, not where they moved in a sorted list)
+            if name == FIELDS_SET:  # (the names, not where they moved in a sorted list)
                 found.changes.append(((*path, _Field(name)), "values_changed", v, b[name]))
             else:
                 _walk(v, b[name], (*path, _Field(str(name))), found)
@@ -701,7 +677,7 @@ def _type_names(old: Any, new: Any) -> tuple[str, str]:
         t = type(value)
         if t is StoredRepr:
             names.append((_class_name(value.type_name).rpartition(".")[2], value.type_name))
-        elif issubclass(t, _Fields):
+        elif issubclass(t, StoredFields):
             names.append((t.__name__, t.stored_class))
         else:
             names.append((t.__name__, f"{t.__module__}.{t.__qualname__}"))

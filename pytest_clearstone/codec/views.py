@@ -94,7 +94,7 @@ def decoded_view(tree: Any, allow_pickle: bool, views: bool) -> Any:
 
 # -- values of classes not imported, by their stored fields ------------------------------------
 #: the attribute holding a pydantic model's set fields (its ``model_fields_set``)
-_FIELDS_SET = "model_fields_set"
+FIELDS_SET = "model_fields_set"
 #: the parts of a library value's tree that name its class, not a field
 _NAMING_PARTS = frozenset({TAG, "cls", "args", "type", "ref", "module"})
 #: the parts whose names and values are the value's fields (a model's fields, extras, private
@@ -112,6 +112,9 @@ class StoredFields:
     names the changed ones by attribute (``.choices[0].message.content``), as it would walk the
     live object; the ``repr`` reads like the model's (a pydantic model's set fields only)."""
 
+    #: the stored class, ``module.QualName`` (its generic arguments in brackets), when known
+    stored_class = ""
+
     def __init__(self, fields: dict[str, Any]) -> None:
         self.__dict__.update(fields)
 
@@ -123,11 +126,11 @@ class StoredFields:
 
     def __repr__(self) -> str:
         fields = vars(self)
-        shown = fields.get(_FIELDS_SET)
+        shown = fields.get(FIELDS_SET)
         text = ", ".join(
             f"{printable(name)}={value!r}"
             for name, value in fields.items()
-            if name != _FIELDS_SET and (shown is None or name in shown)
+            if name != FIELDS_SET and (shown is None or name in shown)
         )
         return f"{type(self).__name__}({text})"
 
@@ -165,7 +168,7 @@ def _stored_fields(
         stored = tree.get("set")
         if type(stored) is not list:  # every stored field and extra is set
             stored = [field for part in ("v", "extra") for field in _names(tree.get(part))]
-        fields[_FIELDS_SET] = frozenset(map(str, stored))
+        fields[FIELDS_SET] = frozenset(map(str, stored))
     cls = _stored_class((str(tag), *paths), name)
     return cls(fields)
 
