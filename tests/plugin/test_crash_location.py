@@ -15,8 +15,7 @@ def test_a_divergence_inside_a_library_is_reported_at_the_agents_line(project, p
         "import app\n\n\ndef ask(prompt):\n    return relay(prompt)\n\n\n"
         "def relay(prompt):\n    return app.complete(prompt.upper())\n"
     )
-    pytester.makepyfile(
-        app_lib=f"""
+    agent = f"""
         import sys
         sys.path.insert(0, {str(library)!r})
         import vendorlib
@@ -24,7 +23,9 @@ def test_a_divergence_inside_a_library_is_reported_at_the_agents_line(project, p
         class Agent:
             def handle(self, message):
                 return vendorlib.ask(f"User says: {{message}}")
-        """,
+        """
+    pytester.makepyfile(
+        app_lib=agent,
         test_agent="""
         import pytest
         from app_lib import Agent
@@ -35,17 +36,7 @@ def test_a_divergence_inside_a_library_is_reported_at_the_agents_line(project, p
         """,
     )
     project.record().assert_outcomes(passed=1)
-    pytester.makepyfile(
-        app_lib=f"""
-        import sys
-        sys.path.insert(0, {str(library)!r})
-        import vendorlib
-
-        class Agent:
-            def handle(self, message):
-                return vendorlib.ask(f"User writes: {{message}}")
-        """
-    )
+    pytester.makepyfile(app_lib=agent.replace("User says", "User writes"))
     line = project.replay("--tb=line")
     line.assert_outcomes(failed=1)
     line.stdout.fnmatch_lines(["*app_lib.py:7: *ReplayDivergenceError*"])
