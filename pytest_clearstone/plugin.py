@@ -1029,6 +1029,21 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
         _not_written(item, why)
 
 
+def _set_up_failed(item: pytest.Item, exc: Exception) -> None:
+    """A marked test whose set-up failed (another fixture raised): recording, its golden was
+    not written; replaying, a golden that does not exist is missing."""
+    replay = item.stash.get(_REPLAY, None)
+    if replay is None or isinstance(exc, pytest.skip.Exception):
+        return  # (not marked, or skipped)
+    if any(str(name).startswith("clearstone") for name, _ in item.user_properties):
+        return  # (the marker's own problem, already noted)
+    if replay.mode == "record":
+        _outcome(item, "failed")
+        _not_written(item, f"its set-up failed while recording ({type(exc).__name__})")
+    elif not replay.path.exists():
+        _missing(item, replay)
+
+
 def _not_written(item: pytest.Item, why: str) -> None:
     """Note on the report that the item's golden was not written, and why (for the summary;
     user_properties travel with xdist)."""
@@ -1196,6 +1211,7 @@ def pytest_collection_modifyitems(
         _report_shared_goldens(session, items, shared)
     if used and not config.pluginmanager.has_plugin(_PER_TEST):
         config.pluginmanager.register(_PerTestHooks(), _PER_TEST)
+        config.pluginmanager.register(_SetUpHooks(), f"{_PER_TEST}-set-up")
         if config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
             config.pluginmanager.register(_RecordDivergedProtocol(), f"{_PER_TEST}-protocol")
         _install_codec_hooks(config)
@@ -1358,6 +1374,19 @@ class _RecordDivergedProtocol:
         if item.get_closest_marker("replay") is not None:
             return _runtest_protocol_record_diverged(item, nextitem)
         return None
+
+
+class _SetUpHooks:
+    """Around a test's set-up (a wrapper: :class:`_PerTestHooks` has the plain hook of the same
+    name, which runs first): a marked test whose fixtures failed is noted for the summary."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        try:
+            return (yield)  # (the fixtures' set-up)
+        except Exception as exc:
+            _set_up_failed(item, exc)
+            raise
 
 
 class _PerTestHooks:

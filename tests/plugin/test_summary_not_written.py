@@ -180,3 +180,41 @@ def test_a_golden_that_cannot_be_written_fails_naming_the_path_and_the_fix(
     )
     result.stdout.no_fnmatch_line("*Traceback*")
     result.stdout.no_fnmatch_line("*IsADirectoryError*")
+
+
+SETUP_FAILS = """
+import pytest
+import app
+
+@pytest.fixture
+def service():
+    raise RuntimeError("fixture boom")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay, service):
+    assert replay.run(app.complete, "hello")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_b(replay):
+    assert replay.run(app.complete, "hello")
+"""
+
+
+def test_a_test_whose_set_up_failed_is_listed_as_not_written_and_counted_missing(
+    pytester: pytest.Pytester,
+) -> None:
+    """Another fixture of a marked test failed: the record run listed only the other test's
+    golden (no "not written" line for it), and the next replay counted no missing golden."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(SETUP_FAILS))
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1, errors=1)
+    recorded.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_a: its set-up failed while recording (RuntimeError)",
+        ]
+    )
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(passed=1, errors=1)
+    replayed.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 missing"])
