@@ -360,6 +360,12 @@ def _settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(
             f"clearstone_allow_pickle: {exc} (true or false, yes or no, 1 or 0)"
         ) from None
+    for name in config.getini("clearstone_placeholder_env"):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
+            raise pytest.UsageError(
+                f"clearstone_placeholder_env: {name!r} is not the name of an environment "
+                f"variable (one name a line: letters, digits and _, e.g. OPENROUTER_API_KEY)"
+            )
     settings = Settings(
         mode=mode,
         db_path=db_path,

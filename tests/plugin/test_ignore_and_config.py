@@ -354,3 +354,17 @@ def test_a_bad_allow_pickle_value_is_a_usage_error_naming_the_key(
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*clearstone_allow_pickle: invalid truth value 'maybe'*"])
+
+
+def test_a_bad_placeholder_env_name_is_a_usage_error_naming_the_key(
+    pytester: pytest.Pytester,
+) -> None:
+    # a line that is no environment variable's name failed the first replaying test's set-up
+    # with a bare "ValueError: illegal environment variable name"
+    pytester.makeini("[pytest]\nclearstone_placeholder_env =\n    GOOD_KEY\n    1BAD=X\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*clearstone_placeholder_env: '1BAD=X' is not the name of an environment variable*"]
+    )
