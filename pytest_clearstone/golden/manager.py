@@ -134,7 +134,7 @@ class CheckpointManager:
         for path in tried:
             if path.is_file():
                 return Checkpoint.read(path, allow_pickle=allow_pickle, signing_key=signing_key)
-        if given.exists() and not given.is_dir():  # a device or a FIFO: refused, named
+        if given.exists():  # a directory, a device or a FIFO: refused, named as such
             return Checkpoint.read(given, allow_pickle=allow_pickle, signing_key=signing_key)
         raise CheckpointNotFoundError(tried, hint=f"Saved checkpoints: {self._listing()}")
 

@@ -239,3 +239,15 @@ def test_a_killed_save_leaves_the_previous_file_intact(
     assert seen == set(expected)  # the kills landed both before and after renames
     # some kills landed mid-write: their temporary files are left (never the target torn)
     assert list(tmp_path.glob(".golden.ckpt.*.tmp"))
+
+
+def test_loading_a_directory_says_it_is_a_directory(tmp_path: Path) -> None:
+    # "checkpoint not found; tried: ..." sent the user looking for a file that is there, as a
+    # directory (the command line's show already said so)
+    from pytest_clearstone.errors import CheckpointCorruptError
+
+    (tmp_path / "run.ckpt").mkdir()
+    manager = CheckpointManager(str(tmp_path))
+    refused = r"run\.ckpt is not a readable checkpoint: it is a directory"
+    with pytest.raises(CheckpointCorruptError, match=refused):
+        manager.load_checkpoint(tmp_path / "run.ckpt")
