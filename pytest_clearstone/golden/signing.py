@@ -262,7 +262,7 @@ def checkpoint_trust(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -
         raise CheckpointCorruptError(target, f"cannot read it ({exc.strerror})") from None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise CheckpointCorruptError(target, f"truncated or not JSON ({exc})") from None
-    signed = isinstance(doc, dict) and isinstance(doc.get(SIGNATURE_FIELD), str)
+    signed = isinstance(doc, dict) and SIGNATURE_FIELD in doc  # (of any type: checked below)
     raw = resolve_key(key)
     valid = verify_document(doc, raw) if (signed and raw is not None) else None
     return TrustInfo(contains_pickle=has_pickle(doc), signed=signed, signature_valid=valid)

@@ -256,3 +256,17 @@ def test_list_checkpoints_ignores_temporary_and_hidden_files(tmp_path: Path) -> 
     (tmp_path / ".golden.ckpt.k2j3h4.tmp").write_text("{")
     (tmp_path / ".hidden.ckpt").write_text("{")
     assert manager.list_checkpoints() == [path]
+
+
+@pytest.mark.parametrize("signature", [5, {"hmac": "x"}, None, ""])
+def test_a_signature_of_the_wrong_type_is_invalid_not_missing(
+    tmp_path: Path, signature: Any
+) -> None:
+    # show said "unsigned" for a signature field holding a number or an object: a tampered
+    # file read as one nobody signed
+    path = _save(tmp_path, {"n": 1}, KEY, "n.ckpt")
+    doc = json.loads(path.read_text())
+    doc["signature"] = signature
+    path.write_text(json.dumps(doc))
+    assert signing.checkpoint_trust(path, KEY) == signing.TrustInfo(False, True, False)
+    assert str(signing.checkpoint_trust(path, KEY)) == "no pickled values; signature INVALID"
