@@ -378,7 +378,13 @@ class TraceStore:
     def _open_read_only(self) -> sqlite3.Connection:
         path = Path(self.db_path)
         if not path.is_file():
-            what = "it is a directory" if path.is_dir() else "no such file"
+            what = (
+                "it is a directory"
+                if path.is_dir()
+                else "it is not a regular file"
+                if path.exists()
+                else "no such file"
+            )
             raise TraceStoreError(f"cannot open the trace store {self.db_path!r}: {what}")
         conn: sqlite3.Connection | None = None
         try:
