@@ -130,7 +130,7 @@ class ReplayingRun:
     def before_run(self, agent: Any) -> None:
         """Give the agent the recorded state before the first run."""
         if self.runs == 0 and agent is not None and self.checkpoint.agent_module is not None:
-            load_state(agent, self.checkpoint.restore_state())
+            load_state(agent, self.checkpoint.restore_state(), f"the golden {self.path}")
 
     def after_run(self, agent: Any, name: str, result: Any) -> None:
         """Compare the run's result and the agent's final state with the golden outcome; a

@@ -152,8 +152,9 @@ def rehydrate(cls: Any, state: Any) -> Any:
 _PLAIN = frozenset({dict, list, str, int, float, bool, type(None), tuple})
 
 
-def load_state(agent: Any, state: Any) -> None:
-    """Give ``state`` to ``agent``: ``load_state(state)`` when it has it, else ``__dict__``.
+def load_state(agent: Any, state: Any, source: str = "") -> None:
+    """Give ``state`` to ``agent``: ``load_state(state)`` when it has it, else ``__dict__``
+    (``source``: the file the state was read from, named when it cannot be given).
 
     Through ``__dict__``, an attribute where both the agent and ``state`` hold an SDK or HTTP
     client (or resource) keeps the agent's own: the test built it (its transport, its settings),
@@ -174,7 +175,12 @@ def load_state(agent: Any, state: Any) -> None:
                 continue
             own[name] = value
     else:
+        where, edited = (
+            (f" from {source}", f", or, if {source} was edited by hand, restore it")
+            if source
+            else ("", "")
+        )
         raise ClearstoneError(
-            f"cannot restore a {type(state).__name__} state into {type(agent).__qualname__}: "
-            f"give the agent a load_state(state) method"
+            f"cannot restore a {type(state).__name__} state{where} into "
+            f"{type(agent).__qualname__}: give the agent a load_state(state) method{edited}"
         )

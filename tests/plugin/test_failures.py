@@ -572,3 +572,28 @@ def test_an_extra_calls_arguments_show_what_it_was_given_before_its_instance(pyt
     result.stdout.fnmatch_lines(["*call #2 arguments: {'prompt': 'hello', 'config': {*'self': {*"])
     result = pytester.runpytest("-vv")  # nothing cut
     result.stdout.fnmatch_lines(["*call #2 arguments: {'prompt': 'hello'*'option_29': *}}"])
+
+
+def test_a_hand_edited_state_that_cannot_be_restored_names_the_golden(pytester):
+    # "cannot restore a list state into Agent: give the agent a load_state(state) method", with
+    # the plugin's source line: the golden the state came from was not named
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        plain="def llm(p):\n    return p.upper()\n\n\nclass Agent:\n    def __init__(self):\n"
+        "        self.seen = []\n\n    def ask(self, q):\n        self.seen.append(q)\n"
+        "        return llm(q)\n",
+        test_it="import pytest\nimport plain\n\n\n"
+        "@pytest.mark.replay('g.ckpt', mock={'llm': 'plain.llm'})\n"
+        "def test_it(replay):\n    replay.run(plain.Agent().ask, 'hi')\n",
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "g.ckpt"
+    doc = json.loads(golden.read_text())
+    doc["agent"]["state"] = [1, 2]
+    golden.write_text(json.dumps(doc, indent=2))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*cannot restore a list state from the golden *g.ckpt into Agent: *load_state*"
+         "*or, if the golden *g.ckpt was edited by hand, restore it*"]
+    )
