@@ -586,13 +586,17 @@ class TargetReplay:
 
             # (what the comparison took as equal, a placeholder against a value of its type, is
             # no difference to show)
-            delta = StateDelta(wanted, placeholders_kept(wanted, compared))
+            shown, defaulted = self._with_defaults(wanted, compared)
+            delta = StateDelta(wanted, placeholders_kept(wanted, shown))
+            text = str(delta) if delta else "(arguments differ, but not in their values)"
+            if defaulted:
+                text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
             self._fail(
                 ReplayDivergenceError(
                     self.target.path,
                     number,
                     recorded.span_id,
-                    str(delta) if delta else "(arguments differ, but not in their values)",
+                    text,
                     checkpoint=self.checkpoint,
                     closest=self._recorded_elsewhere(number, compared),
                     sequence=self._place_of(recorded),
@@ -601,6 +605,18 @@ class TargetReplay:
                 arguments,
                 recorded.span_id,
             )
+
+    def _with_defaults(self, wanted: Any, compared: Any) -> tuple[Any, list[str]]:
+        """The live arguments as a delta shows them: a parameter the recording gave and the call
+        left out, at its signature default (``root['limit']: 2 -> 3``, not ``removed 2``), and
+        the names of those."""
+        if type(wanted) is not dict or type(compared) is not dict:
+            return compared, []
+        defaults = self.shape.defaults
+        names = [k for k in wanted if k not in compared and k in defaults]
+        if not names:
+            return compared, []
+        return {**compared, **{k: defaults[k] for k in names}}, names
 
     def _place_of(self, recorded: RecordedCall) -> tuple[int, int] | None:
         session = self._session()

@@ -597,3 +597,23 @@ def test_a_hand_edited_state_that_cannot_be_restored_names_the_golden(pytester):
         ["*cannot restore a list state from the golden *g.ckpt into Agent: *load_state*"
          "*or, if the golden *g.ckpt was edited by hand, restore it*"]
     )
+
+
+def test_an_argument_left_at_its_default_shows_the_default(pytester, monkeypatch):
+    # recorded with limit=2, the call now leaves limit out (its default is 3): the delta said
+    # "root['limit']: removed 2", as if the call had lost the argument
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        search="import os\n\n\ndef find(query, limit=3):\n    return [query] * limit\n\n\n"
+        "def run(q):\n    if os.environ.get('DEFAULT_LIMIT'):\n        return find(q)\n"
+        "    return find(q, limit=2)\n",
+        test_it="import pytest\nimport search\n\n\n"
+        "@pytest.mark.replay('g.ckpt', mock={'tool': 'search.find'})\n"
+        "def test_it(replay):\n    replay.run(search.run, 'x')\n",
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("DEFAULT_LIMIT", "1")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*root[[]'limit']: 2 -> 3", "*(not given by the call: limit, *)"])
+    result.stdout.no_fnmatch_line("*removed 2*")
