@@ -40,13 +40,14 @@ import datetime as _dt
 import enum
 import json
 import math
+import os
 import re
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from ..errors import DecodeError, SerializationError, UnencodableValueWarning, describe
@@ -480,7 +481,10 @@ class Encoder:
             return {TAG: "fraction", "v": str(v)}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
-            return {TAG: "path", "v": str(v)}
+            tree = {TAG: "path", "v": str(v)}
+            if isinstance(v, _OTHER_FLAVOUR):  # (a Windows path on POSIX, or the other way)
+                tree["flavour"] = "windows" if isinstance(v, PureWindowsPath) else "posix"
+            return tree
         if isinstance(v, type) and is_importable(v) and findable(v):  # a class as a value
             # a model: its JSON schema is what a structured call sends
             return self._enc_class(v, model_schema(v))
@@ -817,6 +821,13 @@ def _dec_fraction(text: Any) -> Fraction:
     return Fraction(int(m.group(1)), int(m.group(2) or 1))
 
 
+#: paths of the other platform's flavour, stored with it (read back as the pure path of it)
+_OTHER_FLAVOUR = PurePosixPath if os.name == "nt" else PureWindowsPath
+_PATH_FLAVOURS: dict[Any, type[PurePath]] = {
+    "windows": PureWindowsPath,
+    "posix": PurePosixPath,
+}
+
 _STR = frozenset({str})
 _NUMBERS = frozenset({int, float, bool})
 
@@ -860,7 +871,7 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "timedelta": lambda t: _dt.timedelta(*t["v"]),
     "decimal": lambda t: Decimal(t["v"]),
     "uuid": lambda t: uuid.UUID(t["v"]),
-    "path": lambda t: Path(t["v"]),
+    "path": lambda t: _PATH_FLAVOURS.get(t.get("flavour"), Path)(t["v"]),
     "complex": lambda t: complex(float(t["v"][0]), float(t["v"][1])),
     "float": lambda t: _dec_float(t["v"]),
     "dict": lambda t: {k: v for k, v in t["v"]},

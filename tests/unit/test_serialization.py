@@ -529,3 +529,15 @@ def test_a_set_is_written_in_one_order_whatever_the_hash_order(tmp_path: Path) -
     # values that sort keep their own order
     assert encode({10.0, 9.5, 1})["v"] == [1, 9.5, 10.0]
     assert encode(frozenset({"b", "a"}))["v"] == ["a", "b"]
+
+
+def test_a_path_of_the_other_platforms_flavour_keeps_it() -> None:
+    # a PureWindowsPath (an agent reading a Windows user's paths on Linux) came back as a
+    # PosixPath holding backslashes, which equals no Windows path
+    from pathlib import PureWindowsPath
+
+    windows = PureWindowsPath("C:\\Users\\ana\\report.txt")
+    back = roundtrip(windows)
+    assert back == windows and type(back) is PureWindowsPath
+    assert back.name == "report.txt"
+    assert encode(Path("a/b")) == {TAG: "path", "v": "a/b"}  # the platform's own: as before
