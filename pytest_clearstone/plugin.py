@@ -1654,7 +1654,13 @@ class _Reporter:
             ]
             readers = [r for r in failing if _reads_only(r)]
             writers = [r for r in failing if not _reads_only(r)]
-            if counts["diverged"]:
+            if counts["diverged"] and self.config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
+                # (this run re-recorded them: what is left failed live)
+                hint = (
+                    "the tests below failed live, when they ran to record their goldens again: "
+                    "fix what failed (above), then run again with --clearstone-mode=record-diverged"
+                )
+            elif counts["diverged"]:
                 and_missing = (
                     " and record the missing goldens"
                     if any(_report_outcome(r) == "missing" for r in writers)

@@ -226,3 +226,21 @@ def test_replay_checkpoint_is_none_in_a_first_recording_like_the_fixture(
     again.assert_outcomes(passed=1)
     again.stdout.fnmatch_lines(["*previous: test_it.py::test_c*"])
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_rerecord_that_failed_live_is_told_to_fix_the_failure_first(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the hint told to run the very command that had just failed, as if nothing had been tried
+    _change_b_and_add_c(suite)
+    monkeypatch.setenv("SERVICE_BROKEN", "1")
+    result = suite.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "hint: the tests below failed live, when they ran to record their goldens again: fix "
+            "what failed (above), then run again with --clearstone-mode=record-diverged; review "
+            "with git diff",
+            "  test_it.py::test_b",
+        ]
+    )
