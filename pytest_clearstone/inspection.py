@@ -59,7 +59,8 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     enums, dataclasses, models and other classes whose module is not imported become
     :class:`StoredFields` of their stored fields (no module a file names is imported), so a
     checkpoint from another project can be shown and compared."""
-    from .golden.checkpoint import Checkpoint, error_paths
+    from .codec.tags import SIZE_FIELD
+    from .golden.checkpoint import Checkpoint, error_paths, refuse_duplicate_keys
 
     if raw is None:
         raw = read_golden(path)
@@ -67,6 +68,8 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
         raise CheckpointCorruptError(path, "the file is empty")
     try:
         tree = codec.loads(raw.decode("utf-8"), decode_tags=False)
+        if not (isinstance(tree, dict) and tree.get(SIZE_FIELD) == len(raw)):  # (edited)
+            refuse_duplicate_keys(raw, path)
         error_paths(tree, path)  # the trace's shape, refused as replay refuses it
         if allow_pickle:
             _check_signature(tree, path)

@@ -1130,6 +1130,27 @@ def parse_document(raw: str | bytes, scan: DocumentScan | None = None) -> Any:
     return doc
 
 
+def duplicate_key(raw: str | bytes) -> str | None:
+    """A key that one object of the JSON text holds twice (the parsers keep the last one,
+    silently), or ``None``. A second, slower parse: for text that was edited."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in items]
+        if len(set(keys)) != len(keys):
+            raise _Duplicate(next(k for i, k in enumerate(keys) if k in keys[:i]))
+        return dict(items)
+
+    try:
+        json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw, object_pairs_hook=pairs)
+    except _Duplicate as found:
+        return str(found.args[0])
+    return None
+
+
+class _Duplicate(Exception):
+    pass
+
+
 def _strict_json_loads(raw: str | bytes) -> Any:
     # json.loads(bytes) would also take UTF-16 and UTF-32, and encoded surrogates
     return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)

@@ -28,6 +28,7 @@ from ..codec.tags import (
     PICKLE_FIXES,
     SIZE_FIELD,
     decode_document,
+    duplicate_key,
     has_long_digits,
     parse_document,
     pickle_locations,
@@ -59,6 +60,18 @@ def _library_version() -> str:
 
 #: ``metadata["recorded_by"]`` of the goldens the pytest plugin writes
 RECORDED_BY_PLUGIN = "pytest-clearstone"
+
+
+def refuse_duplicate_keys(raw: bytes, path: Path) -> None:
+    """Refuse an edited file in which one object holds a key twice (a merge that kept both
+    sides' line): the parsers keep the last, silently, which may not be the one reviewed."""
+    twice = duplicate_key(raw)
+    if twice is not None:
+        raise CheckpointCorruptError(
+            path,
+            f"the key {twice!r} appears twice in one object (a hand edit or a merge kept both); "
+            f"keep the one meant",
+        )
 
 
 class Checkpoint:
@@ -272,6 +285,8 @@ class Checkpoint:
         try:
             scan = scan_document(raw)  # before parsing: where pickles and escapes may be
             doc = parse_document(raw, scan)
+            if not scan.as_written(doc):
+                refuse_duplicate_keys(raw, path)
             # the spans' exception records stay encoded, outside the tag index (replay decodes
             # one when it raises it): a pickle in one is decided on here too, whatever the
             # index says (the whole document is then searched, for the first pickle's place)

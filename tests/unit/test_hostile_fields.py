@@ -301,3 +301,13 @@ def test_an_untrusted_golden_rehydrates_no_class_of_the_standard_library_or_a_pa
 
     gc.collect()
     assert victim.read_text() == "precious"
+
+
+def test_a_key_written_twice_in_an_edited_golden_is_refused_naming_it(tmp_path: Path) -> None:
+    # a merge that kept both sides' line ("cost": 0.01 and "cost": 0.05) was read with the last
+    # one winning, silently: the reviewer approved a value the replay did not use
+    path = _golden(tmp_path)
+    text = path.read_text().replace('"total": 3', '"total": 3, "total": 4', 1)
+    path.write_text(text)
+    with pytest.raises(CheckpointCorruptError, match="the key 'total' appears twice in one object"):
+        load_checkpoint(str(path))
