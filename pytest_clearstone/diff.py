@@ -12,7 +12,18 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from .codec.views import FIELDS_SET, StoredFields
+from . import codec
+from .codec.library import class_paths, kind_of
+from .codec.models import model_schema
+from .codec.tags import SELF_CONTAINED_TAGS, TAG, ChangedModelClass, StoredRepr
+from .codec.views import (
+    FIELDS_SET,
+    NAMING_PARTS,
+    StoredFields,
+    pickle_placeholder,
+    stored_class_name,
+    stored_fields,
+)
 from .equality import same_state
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
@@ -139,8 +150,6 @@ class StateDelta:
                     warnings.simplefilter("ignore")
                     self._changes = _localized_changes(self.before, self.after)
             except Exception:  # raised from inside a third-party object: compare the JSON forms
-                from . import codec
-
                 self._changes = _localized_changes(
                     codec.encode(self.before), codec.encode(self.after)
                 )
@@ -175,19 +184,14 @@ def comparable_view(value: Any) -> Any:
     if t is list:
         return [comparable_view(v) for v in value]
     if t is dict:
-        if _TAG in value:
+        if TAG in value:
             shown = _stored_view(value)
             if shown is not _UNREAD:
                 return shown
         return {k: comparable_view(v) for k, v in value.items()}
     if t is tuple:
         return tuple(comparable_view(v) for v in value)
-    from .codec.library import kind_of
-    from .codec.tags import ChangedModelClass, StoredRepr
-
     if kind_of(t):
-        from . import codec
-
         return comparable_view(codec.encode(value))
     if issubclass(t, type):  # a class as a value, by its name (not its attributes)
         return StoredRepr("type", _repr(value))
@@ -256,16 +260,14 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     t = type(a)
     if t is type(b):
         if t is dict:
-            if (_TAG in a or _TAG in b) and _walk_stored(a, b, path, found):
+            if (TAG in a or TAG in b) and _walk_stored(a, b, path, found):
                 return
             _walk_dict(a, b, path, found)
             return
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
-        if t not in _PLAIN and _is_library_type(t):  # (pydantic models...): their stored forms
-            from . import codec
-
+        if t not in _PLAIN and kind_of(t):  # (pydantic models...): their stored forms
             stored_a, stored_b = codec.encode(a), codec.encode(b)
             if not _same(stored_a, stored_b):
                 _walk(stored_a, stored_b, path, found)
@@ -280,12 +282,6 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
     found.pairs.append((path, view_a, view_b))
-
-
-def _is_library_type(t: type) -> bool:
-    from .codec.library import kind_of
-
-    return bool(kind_of(t))
 
 
 def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found) -> None:
@@ -375,8 +371,6 @@ def _same(a: Any, b: Any) -> bool:
     except Exception:  # something marshal cannot write, inside or itself
         pass
     if isinstance(a, _CONTAINERS):  # plain ones are walked, other ones (OrderedDict...) diffed
-        from .codec.library import kind_of
-
         return bool(kind_of(t))  # unless stored as a library value (a namedtuple)
     return True  # another object: as its == says (deepdiff would walk a library object's form)
 
@@ -418,9 +412,6 @@ _threshold: float | None = None
 
 
 # -- stored forms: a tagged value is read as what it stands for, never by its tags ---------------
-_TAG = "__cs__"  # (codec.TAG: the codec is imported only when a delta reads a stored form)
-#: the keys of a tagged value that name its class (another class: a change of type)
-_NAMING = frozenset({_TAG, "cls", "args", "type", "ref", "module", "base"})
 #: what a pydantic model's set fields are shown as (its ``model_fields_set``)
 #: how the built-in containers' tags hold their items in ``v``: items, [key, value] pairs, or the
 #: items of a set (sorted)
@@ -451,8 +442,6 @@ def _is_shown(view: Any) -> bool:
     module's reading (:func:`_fields_class`; the command line's views of a decoded file are
     walked by their attributes), or a value stored as a text (the codec's
     :class:`~pytest_clearstone.codec.tags.StoredRepr`)."""
-    from .codec.tags import StoredRepr
-
     t = type(view)
     return t is StoredRepr or (isinstance(view, StoredFields) and bool(t.stored_class))
 
@@ -471,7 +460,7 @@ def _stored_kind(tree: dict[Any, Any]) -> str:
     """How a delta reads a tagged value: ``"items"``, ``"pairs"``, ``"set"`` (of a built-in
     container), ``"value"`` (one value: a datetime, a pickle...), ``"class"``, ``"fields"`` (a
     model, a client...); ``""`` for a dict that is no tagged value."""
-    tag = tree.get(_TAG)
+    tag = tree.get(TAG)
     if type(tag) is not str:
         return ""
     kind = _CONTAINER_KINDS.get(tag)
@@ -479,8 +468,6 @@ def _stored_kind(tree: dict[Any, Any]) -> str:
         return kind if type(tree.get("v")) is list else ""
     if tag == "class":
         return "class"
-    from .codec import SELF_CONTAINED_TAGS, class_paths
-
     if tag in SELF_CONTAINED_TAGS or tag in ("pickle", "enum", "secret", "sentinel"):
         return "value"
     return "fields" if class_paths(tree) else ""  # (a tag the codec does not write: a dict)
@@ -490,28 +477,11 @@ def _naming(tree: dict[Any, Any], kind: str) -> dict[Any, Any]:
     """What names a tagged value's class (for a container: all but its items)."""
     if kind in ("items", "pairs", "set"):
         return {k: v for k, v in tree.items() if k != "v"}
-    return {k: v for k, v in tree.items() if k in _NAMING}
+    return {k: v for k, v in tree.items() if k in NAMING_PARTS}
 
 
-def _fields(tree: dict[Any, Any]) -> dict[str, Any]:
-    """A model's fields, by name, from its tagged value (``v``, ``extra``...; a pydantic
-    model's set fields as ``model_fields_set``, every stored one when not stored)."""
-    from .codec.models import MODEL_PARTS  # (its fields, extras, private, other attributes)
-
-    fields: dict[str, Any] = {}
-    for key, part in tree.items():
-        if key in _NAMING or key == "set":
-            continue
-        if key in MODEL_PARTS and type(part) is dict:  # (a client reference's settings in "v")
-            fields.update(part)
-        else:
-            fields["value" if key == "v" else str(key)] = part
-    if tree.get(_TAG) in ("pydantic", "pydantic.v1"):
-        stored = tree.get("set")
-        if type(stored) is not list:  # every stored field and extra is set
-            stored = sorted(name for part in ("v", "extra") for name in tree.get(part) or ())
-        fields[FIELDS_SET] = stored
-    return fields
+def _as_stored(part: Any) -> Any:
+    return part  # (a stored model's parts are walked as they are stored)
 
 
 def _class_name(path: str) -> str:
@@ -522,7 +492,7 @@ def _stored_view(tree: dict[Any, Any]) -> Any:
     """A tagged value as a delta shows it (:func:`comparable_view`); ``_UNREAD`` when it is no
     tagged value."""
     kind = _stored_kind(tree)
-    tag = tree.get(_TAG)
+    tag = tree.get(TAG)
     if kind == "items" or kind == "set":
         items = [comparable_view(v) for v in tree["v"]]
         try:
@@ -542,24 +512,16 @@ def _stored_view(tree: dict[Any, Any]) -> Any:
     if kind == "value" or kind == "class":
         return _stored_value(tree)
     if kind == "fields":
-        from .codec import class_paths
-
         paths = class_paths(tree)
-        name = _class_name(paths[0]) if paths else str(tag)
-        if len(paths) > 1:  # a generic model's arguments
-            name += f"[{', '.join(_class_name(path) for path in paths[1:])}]"
         stored_class = paths[0].replace(":", ".") if paths else str(tag)
-        fields = {k: comparable_view(v) for k, v in _fields(tree).items()}
-        return _fields_class(name, stored_class)(fields)
+        fields = stored_fields(tree, comparable_view)
+        return _fields_class(stored_class_name(tree, paths), stored_class)(fields)
     return _UNREAD
 
 
 def _stored_value(tree: dict[Any, Any]) -> Any:
     """A tagged value that is one value: the datetime, decimal... it stands for, or a text."""
-    from .codec.tags import StoredRepr
-    from .codec.views import pickle_placeholder
-
-    tag, value = tree.get(_TAG), tree.get("v")
+    tag, value = tree.get(TAG), tree.get("v")
     name = str(tree.get("type") or tree.get("cls") or tree.get("ref") or tag)
     if tag == "pickle":
         return pickle_placeholder(tree)
@@ -573,8 +535,6 @@ def _stored_value(tree: dict[Any, Any]) -> Any:
         return StoredRepr(name, f"{_class_name(name)}('**********')")
     if tag == "sentinel":
         return StoredRepr(name, _class_name(name))
-    from . import codec
-
     try:
         return codec.decode(tree)
     except Exception:  # (a value stored wrong)
@@ -592,7 +552,7 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
         view_a, view_b = comparable_view(a), comparable_view(b)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
     elif kind == "fields":
-        _walk_fields(_fields(a), _fields(b), path, found)
+        _walk_fields(stored_fields(a, _as_stored), stored_fields(b, _as_stored), path, found)
     elif kind == "items":
         _walk(a["v"], b["v"], path, found)
     elif kind == "pairs":
@@ -640,8 +600,6 @@ def _keyed(pairs: list[Any]) -> dict[Any, Any] | None:
     two keys would read the same."""
     from deepdiff.model import DictRelationship
 
-    from .codec.tags import StoredRepr
-
     keyed: dict[Any, Any] = {}
     for pair in pairs:
         if type(pair) is not list or len(pair) != 2:
@@ -670,8 +628,6 @@ def _change_of(old: Any, new: Any) -> str:
 def _type_names(old: Any, new: Any) -> tuple[str, str]:
     """The names of the classes of ``old`` and ``new`` in a change of type: qualified by their
     modules when their names are the same."""
-    from .codec.tags import StoredRepr
-
     names = []
     for value in (old, new):
         t = type(value)
@@ -709,13 +665,9 @@ def _schema_change(a: Any, b: Any) -> tuple[_Schema, _Schema] | None:
 
 
 def _model_schema(value: Any) -> tuple[type, Any] | None:
-    from .codec.tags import ChangedModelClass
-
     if type(value) is ChangedModelClass:
         return value.cls, value.schema
     if issubclass(type(value), type):
-        from .codec.models import model_schema
-
         schema = model_schema(value)
         return None if schema is None else (value, schema)
     return None

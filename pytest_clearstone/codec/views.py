@@ -14,10 +14,12 @@ import functools
 import hashlib
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import DecodeError
 from .library import class_paths, kind_of
+from .models import MODEL_PARTS
 from .tags import SELF_CONTAINED_TAGS, TAG, StoredRepr, decode, encode
 
 # C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a
@@ -95,11 +97,8 @@ def decoded_view(tree: Any, allow_pickle: bool, views: bool) -> Any:
 # -- values of classes not imported, by their stored fields ------------------------------------
 #: the attribute holding a pydantic model's set fields (its ``model_fields_set``)
 FIELDS_SET = "model_fields_set"
-#: the parts of a library value's tree that name its class, not a field
-_NAMING_PARTS = frozenset({TAG, "cls", "args", "type", "ref", "module"})
-#: the parts whose names and values are the value's fields (a model's fields, extras, private
-#: and other attributes; a client reference's settings)
-_FIELD_PARTS = ("v", "extra", "private", "attrs")
+#: the parts of a library value's tree that name its class (a subclass's ``base``), not a field
+NAMING_PARTS = frozenset({TAG, "cls", "args", "type", "ref", "module", "base"})
 
 
 class StoredFields:
@@ -147,29 +146,44 @@ def _short(path: str) -> str:
     return printable(path.rpartition(":")[2] or path)
 
 
+def stored_class_name(tree: dict[Any, Any], paths: list[str]) -> str:
+    """The name a library value's view is shown with: its stored class's (``ChatCompletion``),
+    with a generic model's arguments (``ParsedChatCompletion[Trip]``); its tag without one."""
+    name = _short(paths[0]) if paths else printable(tree.get(TAG))
+    if len(paths) > 1:
+        name += f"[{', '.join(_short(path) for path in paths[1:])}]"
+    return name
+
+
+def stored_fields(tree: dict[Any, Any], value: Callable[[Any], Any]) -> dict[str, Any]:
+    """A library value's fields by name, from its tagged tree, each part read through
+    ``value`` (decoded, or left stored): a model's fields, extras, private and other
+    attributes, a client reference's settings (``value`` for an enum's value); a pydantic
+    model's set fields as :data:`FIELDS_SET`, sorted (every stored field and extra when the
+    tree does not say)."""
+    fields: dict[str, Any] = {}
+    for key, part in tree.items():
+        if key in NAMING_PARTS or key == "set":
+            continue
+        read = value(part)
+        if key in MODEL_PARTS and type(read) is dict:
+            fields.update(read)
+        else:
+            fields["value" if key == "v" else str(key)] = read
+    if tree.get(TAG) in ("pydantic", "pydantic.v1"):  # the set fields, as the model tells them
+        stored = tree.get("set")
+        if type(stored) is not list:
+            stored = [field for part in ("v", "extra") for field in _names(tree.get(part))]
+        fields[FIELDS_SET] = sorted(map(str, stored))
+    return fields
+
+
 def _stored_fields(
     tree: dict[str, Any], paths: list[str], allow_pickle: bool, views: bool
 ) -> StoredFields:
     """A library value's tree (``tag`` naming classes ``paths``) as a :class:`StoredFields`."""
-    tag = tree.get(TAG)
-    name = _short(paths[0]) if paths else printable(tag)
-    if len(paths) > 1:  # a generic model's arguments
-        name += f"[{', '.join(_short(path) for path in paths[1:])}]"
-    fields: dict[str, Any] = {}
-    for key, part in tree.items():
-        if key in _NAMING_PARTS or key == "set":
-            continue
-        value = decoded_view(part, allow_pickle, views)
-        if key in _FIELD_PARTS and type(value) is dict:
-            fields.update(value)
-        else:
-            fields["value" if key == "v" else key] = value
-    if tag in ("pydantic", "pydantic.v1"):  # the set fields, as the model tells them
-        stored = tree.get("set")
-        if type(stored) is not list:  # every stored field and extra is set
-            stored = [field for part in ("v", "extra") for field in _names(tree.get(part))]
-        fields[FIELDS_SET] = frozenset(map(str, stored))
-    cls = _stored_class((str(tag), *paths), name)
+    fields = stored_fields(tree, lambda part: decoded_view(part, allow_pickle, views))
+    cls = _stored_class((str(tree.get(TAG)), *paths), stored_class_name(tree, paths))
     return cls(fields)
 
 
