@@ -15,7 +15,14 @@ from typing import Any, NamedTuple
 from . import codec
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
-from .codec.tags import SELF_CONTAINED_TAGS, TAG, ChangedModelClass, StoredRepr
+from .codec.tags import (
+    ABSENT,
+    SELF_CONTAINED_TAGS,
+    TAG,
+    ChangedModelClass,
+    StoredRepr,
+    json_differences,
+)
 from .codec.views import (
     FIELDS_SET,
     NAMING_PARTS,
@@ -680,35 +687,22 @@ _MAX_SCHEMA_CHANGES = 3
 def _schema_text(old: _Schema, new: _Schema, full: bool) -> str:
     """Where two JSON schemas differ: ``properties.verdict.description: 'a' -> 'b'``,
     ``properties.sources added``..."""
-    changes = list(_json_changes(old.schema, new.schema, "", full))
+    changes = list(_json_changes(old.schema, new.schema, full))
     if not full and len(changes) > _MAX_SCHEMA_CHANGES:
         rest = len(changes) - _MAX_SCHEMA_CHANGES
         changes[_MAX_SCHEMA_CHANGES:] = [f"... ({rest} more; -vv shows all)"]
     return "; ".join(changes)
 
 
-_ABSENT: Any = object()
-
-
-def _json_changes(old: Any, new: Any, where: str, full: bool) -> Iterator[str]:
-    if type(old) is dict and type(new) is dict:
-        for key in [*old, *(k for k in new if k not in old)]:
-            x, y = old.get(key, _ABSENT), new.get(key, _ABSENT)
-            if x != y or type(x) is not type(y):
-                yield from _json_changes(x, y, f"{where}.{key}" if where else str(key), full)
-        return
-    if type(old) is list and type(new) is list and len(old) == len(new):
-        for i, (x, y) in enumerate(zip(old, new, strict=True)):
-            if x != y or type(x) is not type(y):
-                yield from _json_changes(x, y, f"{where}[{i}]", full)
-        return
-    where = where or "(the whole schema)"
-    if old is _ABSENT:
-        yield f"{where} added"
-    elif new is _ABSENT:
-        yield f"{where} removed"
-    else:
-        yield f"{where}: {_short(old, new, full=full)} -> {_short(new, old, full=full)}"
+def _json_changes(old: Any, new: Any, full: bool) -> Iterator[str]:
+    for where, x, y in json_differences(old, new):
+        where = where or "(the whole schema)"
+        if x is ABSENT:
+            yield f"{where} added"
+        elif y is ABSENT:
+            yield f"{where} removed"
+        else:
+            yield f"{where}: {_short(x, y, full=full)} -> {_short(y, x, full=full)}"
 
 
 def _path_text(path: _Path) -> str:

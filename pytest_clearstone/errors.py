@@ -50,7 +50,6 @@ RERECORD = (
     "re-record with: pytest --clearstone-record NODE_ID (the test's node id), or every test "
     "that diverged with: pytest --clearstone-mode=record-diverged"
 )
-RERECORD_HINT = f"If the change is intended, {RERECORD}"
 
 
 def rerecord(node_id: str = "") -> str:

@@ -44,7 +44,7 @@ import os
 import re
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
@@ -715,34 +715,43 @@ class ChangedModelClass:
         return hash((self.cls, self.difference))
 
 
-def first_difference(recorded: Any, now: Any, path: str = "") -> str:
-    """Where two JSON values first differ: ``path added``, ``path removed`` or
-    ``path: recorded -> now`` (dotted keys, list positions in brackets, values shortened)."""
-    if type(recorded) is dict and type(now) is dict:
-        for key in [*recorded, *(k for k in now if k not in recorded)]:
-            if recorded.get(key, _NONE) != now.get(key, _NONE):
-                return first_difference(
-                    recorded.get(key, _NONE), now.get(key, _NONE), f"{path}.{key}".lstrip(".")
-                )
-    if type(recorded) is list and type(now) is list and len(recorded) == len(now):
-        for i, (a, b) in enumerate(zip(recorded, now, strict=True)):
-            if a != b:
-                return first_difference(a, b, f"{path}[{i}]")
+#: the side of a JSON difference that has no value there (:func:`json_differences`)
+ABSENT: Any = object()
 
+
+def json_differences(old: Any, new: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """Where two JSON values differ, in order: ``(path, old, new)`` of each differing leaf
+    (dotted keys, list positions in brackets; ``""`` for the whole value), :data:`ABSENT` on
+    the side a key is missing from. Lists of one length are compared item by item."""
+    if type(old) is dict and type(new) is dict:
+        for key in [*old, *(k for k in new if k not in old)]:
+            x, y = old.get(key, ABSENT), new.get(key, ABSENT)
+            if x != y or type(x) is not type(y):
+                yield from json_differences(x, y, f"{path}.{key}" if path else str(key))
+        return
+    if type(old) is list and type(new) is list and len(old) == len(new):
+        for i, (x, y) in enumerate(zip(old, new, strict=True)):
+            if x != y or type(x) is not type(y):
+                yield from json_differences(x, y, f"{path}[{i}]")
+        return
+    yield path, old, new
+
+
+def first_difference(recorded: Any, now: Any) -> str:
+    """Where two JSON schemas first differ: ``path added``, ``path removed`` or
+    ``path: recorded -> now`` (values shortened)."""
+    path, old, new = next(json_differences(recorded, now), ("", recorded, now))
     where = path or "(the whole schema)"
-    if recorded is _NONE:
+    if old is ABSENT:
         return f"{where} added"
-    if now is _NONE:
+    if new is ABSENT:
         return f"{where} removed"
 
     def shown(x: Any) -> str:
         text = repr(x)
         return text if len(text) <= 40 else text[:37] + "..."
 
-    return f"{where}: {shown(recorded)} -> {shown(now)}"
-
-
-_NONE: Any = object()
+    return f"{where}: {shown(old)} -> {shown(new)}"
 
 
 def _dec_dataclass(tree: dict[str, Any]) -> Any:
