@@ -29,7 +29,7 @@ from typing import Any, NoReturn, TextIO
 from .codec.views import printable, safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
 from .golden.checkpoint import RECORDED_BY_PLUGIN
-from .golden.files import read_file
+from .golden.files import read_file, without_bom
 from .golden.signing import checkpoint_trust
 from .inspection import (
     UNREADABLE,
@@ -279,7 +279,7 @@ def _at_head(path: Path) -> tuple[str, bytes]:
             f"cannot compare {path} with git HEAD: {relative} is not committed at HEAD (a new "
             f"file, or no commit yet); give two files: diff CKPT_A CKPT_B"
         )
-    return f"HEAD:{relative}", shown.stdout
+    return f"HEAD:{relative}", without_bom(shown.stdout)  # (read as read_file reads a file)
 
 
 def cmd_diff(args: argparse.Namespace, out: _Out) -> int:

@@ -10,6 +10,7 @@ import marshal
 import shutil
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from . import codec
@@ -447,10 +448,15 @@ class _Key(NamedTuple):
 def _is_shown(view: Any) -> bool:
     """Whether a delta shows ``view`` by its ``repr``, not walked into: a stored model of this
     module's reading (:func:`_fields_class`; the command line's views of a decoded file are
-    walked by their attributes), or a value stored as a text (the codec's
-    :class:`~pytest_clearstone.codec.tags.StoredRepr`)."""
+    walked by their attributes), a value stored as a text (the codec's
+    :class:`~pytest_clearstone.codec.tags.StoredRepr`), or a path (deepdiff would walk its
+    private slots: ``._parts[4]``)."""
     t = type(view)
-    return t is StoredRepr or (isinstance(view, StoredFields) and bool(t.stored_class))
+    return (
+        t is StoredRepr
+        or (isinstance(view, StoredFields) and bool(t.stored_class))
+        or isinstance(view, PurePath)
+    )
 
 
 _UNREAD: Any = object()  # (a dict whose tag is not one a delta reads: a dict)

@@ -30,7 +30,8 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
 Warnings (``UserWarning``): ``UnusedResponsesWarning`` (a non-strict replay left responses
 unused), ``NetworkBlockedWarning`` (a background thread's connection was blocked) and
 ``UnencodableValueWarning`` (a value was stored as its ``repr``) and
-``UnmatchedIgnorePathWarning`` (an ``ignore=``/``ignore_state=`` path matched nothing).
+``UnmatchedIgnorePathWarning`` (an ``ignore=``/``ignore_state=`` path matched nothing) and
+``UncalledTargetWarning`` (a mock target not called is the agent's function under another path).
 
 Messages are built in ``__init__`` from the facts, so every raise site produces the same wording.
 """
@@ -52,15 +53,26 @@ RERECORD = (
 )
 
 
-def rerecord(node_id: str = "") -> str:
-    """The command that writes the golden of the test ``node_id`` again, its node id quoted for
-    a shell (:data:`RERECORD` when it is not known): run as given, it re-records that test only,
-    not every golden of the suite."""
+#: the record command, as a message names it when the test is not known (the command line)
+RECORD_COMMAND = "pytest --clearstone-record"
+
+
+def record_command(node_id: str = "") -> str:
+    """:data:`RECORD_COMMAND` for the test ``node_id``, its node id quoted for a shell: run as
+    given, it records that test only, not every golden of the suite."""
     if not node_id:
-        return RERECORD
+        return RECORD_COMMAND
     import shlex  # (only for a message)
 
-    return f"re-record with: pytest --clearstone-record {shlex.quote(node_id)}"
+    return f"{RECORD_COMMAND} {shlex.quote(node_id)}"
+
+
+def rerecord(node_id: str = "") -> str:
+    """The command that writes the golden of the test ``node_id`` again (:func:`record_command`;
+    :data:`RERECORD` when it is not known)."""
+    if not node_id:
+        return RERECORD
+    return f"re-record with: {record_command(node_id)}"
 
 
 def rerecord_hint(node_id: str = "") -> str:
@@ -130,20 +142,44 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
 
 
 #: what to do about a golden that cannot be read
-RESTORE_OR_RERECORD = (
-    "Restore it from version control or re-record it with: pytest --clearstone-record"
-)
+RESTORE_OR_RERECORD = f"Restore it from version control or re-record it with: {RECORD_COMMAND}"
+
+#: what to do about a golden that is a Git LFS pointer (a checkout without LFS)
+FETCH_FROM_LFS = "Fetch the file with `git lfs pull` (CI: enable LFS in the checkout)"
+
+
+def resolve_conflict(path: Path | str) -> str:
+    """What to do about a golden holding unresolved merge-conflict markers."""
+    import shlex  # (only for a message)
+
+    return (
+        f"Resolve the conflict (or take one side: git checkout --theirs -- "
+        f"{shlex.quote(str(path))}, or --ours) or re-record it with: {RECORD_COMMAND}"
+    )
 
 
 class CheckpointCorruptError(CheckpointError, ValueError):
     """The file is truncated, not JSON, or not a pytest-clearstone checkpoint (``fix``: what to
-    do about it, by default :data:`RESTORE_OR_RERECORD`; ``""``: the problem says it)."""
+    do about it, by default :data:`RESTORE_OR_RERECORD`; ``""``: the problem says it).
 
-    def __init__(self, path: Path | str, problem: str, fix: str = RESTORE_OR_RERECORD) -> None:
+    A ``fix`` ending with the record command (:data:`RECORD_COMMAND`) names the test
+    ``node_id`` in it when given (:meth:`for_test`), so that it records that test only."""
+
+    def __init__(
+        self, path: Path | str, problem: str, fix: str = RESTORE_OR_RERECORD, *, node_id: str = ""
+    ) -> None:
         self.path = Path(path)
         self.problem = problem
+        self.fix = fix
+        self.node_id = node_id
+        if node_id and fix.endswith(RECORD_COMMAND):
+            fix = fix[: -len(RECORD_COMMAND)] + record_command(node_id)
         tail = f". {fix}" if fix else ""
         super().__init__(f"{path} is not a readable checkpoint: {problem}{tail}")
+
+    def for_test(self, node_id: str) -> CheckpointCorruptError:
+        """This error for the golden of the test ``node_id``: its re-record command names it."""
+        return CheckpointCorruptError(self.path, self.problem, self.fix, node_id=node_id)
 
 
 class CheckpointVersionError(CheckpointError, ValueError):
@@ -304,13 +340,13 @@ class MockTargetError(ClearstoneError, AttributeError):
     """A mock target import path that does not resolve to an attribute, or whose owner refuses
     the patch (an attribute of a built-in or extension type)."""
 
-    def __init__(self, target: str, reason: str) -> None:
+    def __init__(self, target: str, reason: str, *, fix: str = "") -> None:
         self.target = target
-        super().__init__(
-            f"mock target {target!r} cannot be patched: {reason}. Give the import path where the "
-            f"agent looks the function up, e.g. 'my_app.llm.complete' or "
-            f"'my_app.client.Client.complete'"
+        fix = fix or (
+            "Give the import path where the agent looks the function up, e.g. "
+            "'my_app.llm.complete' or 'my_app.client.Client.complete'"
         )
+        super().__init__(f"mock target {target!r} cannot be patched: {reason}. {fix}")
 
 
 class ReplayError(ClearstoneError, AssertionError):
@@ -691,3 +727,21 @@ class UnencodableValueWarning(UserWarning):
 class UnmatchedIgnorePathWarning(UserWarning):
     """An ``ignore=`` or ``ignore_state=`` path of a test's marker matched nothing in what it
     was applied to (a typo leaves nothing out of matching)."""
+
+
+class UncalledTargetWarning(UserWarning):
+    """A strict recording made no call to a mock target whose function is also reachable under
+    another import path (``from app.tools import search`` in ``app.agent``): the agent may call
+    it under that one, which the patch does not reach, so its calls would run live on replay."""
+
+    def __init__(self, test: str, target: str, span_type: str, others: list[str]) -> None:
+        self.test = test
+        self.target = target
+        self.others = others
+        named = " or ".join(f"`{other}`" for other in others)
+        super().__init__(
+            f"{test}: the mock target {target!r} was not called while recording; the same "
+            f"function is {named}: if the agent calls it under that name, mock that path "
+            f"(mock={{{span_type!r}: {others[0]!r}}}), or its calls run live on every replay. "
+            f"A target this test does not use needs no change"
+        )

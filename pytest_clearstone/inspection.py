@@ -25,7 +25,8 @@ from .errors import (
     ClearstoneError,
     DecodeError,
 )
-from .golden.files import read_golden
+from .golden.files import not_json, read_golden
+from .golden.ordering import call_order, span_branch
 
 _REPR_WIDTH = 60
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -79,12 +80,10 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     except UnicodeDecodeError as exc:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
-        problem = (
-            f"a stored value cannot be decoded: {exc}"
-            if isinstance(exc, DecodeError)
-            else f"truncated or not JSON ({exc})"
-        )
-        raise CheckpointCorruptError(path, problem) from None
+        if isinstance(exc, DecodeError):
+            problem = f"a stored value cannot be decoded: {exc}"
+            raise CheckpointCorruptError(path, problem) from None
+        raise not_json(path, raw, str(exc)) from None
     checkpoint = Checkpoint.from_document(doc, path)  # (its outcome checked)
     for span in checkpoint.trace.spans:  # show computes with them
         for field, ns in (("start_time_ns", span.start_time_ns), ("end_time_ns", span.end_time_ns)):
@@ -190,11 +189,13 @@ TARGET_ATTRIBUTE = "clearstone.target"  # set by the recorder on each recorded c
 
 
 def recorded_calls(spans: Sequence[Any]) -> list[tuple[str, Any]]:
-    """``(key, span)`` of each recorded call in start order, keyed ``target #n`` (the n-th call
-    of that target): spans of mocked targets, and typed spans holding a recorded value."""
+    """``(key, span)`` of each recorded call in call order (start order, the calls of parallel
+    branches branch by branch: :mod:`~pytest_clearstone.golden.ordering`), keyed ``target #n``
+    (the n-th call of that target): spans of mocked targets, and typed spans holding a recorded
+    value."""
     counts: dict[str, int] = {}
     calls = []
-    for span in sorted(spans, key=lambda s: (s.start_time_ns, s.seq)):
+    for span in call_order(sorted(spans, key=lambda s: (s.start_time_ns, s.seq)), span_branch):
         target = (
             span.attributes.get(TARGET_ATTRIBUTE) if isinstance(span.attributes, dict) else None
         )

@@ -10,6 +10,7 @@ start-up of every pytest run cheap where bytecode cannot be cached (PYTHONDONTWR
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
 import random
@@ -135,6 +136,9 @@ class _RunState:
         #: the parts of the suite not collected (modules skipped at import, paths in a
         #: conftest's collect_ignore): absolute path -> why, as shown in the summary
         self.uncollected: dict[str, str] = {}
+        #: paths a pytest_ignore_collect hook left out, noted while collecting (merged into
+        #: uncollected after --ignore and collect_ignore, whose reasons say more)
+        self.left_out: dict[str, str] = {}
         self.failed_saves: list[str] = []
         #: why the trace store refused the spans left to write when the run ended ("": it took
         #: them), from this process or an xdist worker
@@ -429,6 +433,15 @@ def pytest_configure(config: pytest.Config) -> None:
     from .verbosity import set_verbosity  # -vv: state deltas show values in full
 
     config.add_cleanup(set_verbosity(config.get_verbosity()))
+    from .path_roots import PathRoots, use_roots  # paths in goldens are stored relative to these
+
+    def basetemp() -> Any:  # (asked when a path is first stored or read: pytest makes it then)
+        # pytest's own factory, read as its tmp_path_factory fixture and pytest-xdist read it
+        factory = getattr(config, "_tmp_path_factory", None)
+        return None if factory is None else factory.getbasetemp()
+
+    roots = PathRoots(basetemp=basetemp, rootdir=config.rootpath, home=os.path.expanduser("~"))
+    config.add_cleanup(use_roots(roots))
     clients = sys.modules.get(_CLIENTS)  # (not imported by a run that decoded no client)
     if clients is not None:
         clients.forget_rebuilt()
@@ -860,9 +873,25 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             _close_root(item, root, error)
     if recording and replay is not None and root is not None:
         _save_golden(item, replay, root.trace_id)
+        _warn_uncalled_targets(item, replay)
     if replay is not None:
         _warn_unmatched_paths(item, replay)
     return result
+
+
+def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
+    """A strict recording: warn about each mock target the test did not call whose function
+    its agent reaches under another path (imported by name), which it may call instead; a
+    recording that called no target at all failed already, with the same hint."""
+    module = getattr(item, "module", None)
+    if not replay.strict or module is None or not replay.calls:
+        return
+    from .errors import UncalledTargetWarning
+    from .golden.targets import uncalled_aliases
+
+    called = {call.target for call in replay.calls}
+    for span_type, path, others in uncalled_aliases(replay.mock_pairs, called, module):
+        item.warn(UncalledTargetWarning(item.nodeid, path, span_type, others))
 
 
 def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
@@ -1223,11 +1252,50 @@ def pytest_collection_modifyitems(
         _install_codec_hooks(config)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_ignore_collect(
+    collection_path: Path, config: pytest.Config
+) -> Generator[None, bool | None, bool | None]:
+    """Note the test modules and directories a conftest's (or a plugin's)
+    ``pytest_ignore_collect`` leaves out: parts of the suite not collected, like
+    ``collect_ignore`` (the general form of it), whose goldens are kept."""
+    ignored = yield
+    if ignored:
+        _note_left_out(config, collection_path)
+    return ignored
+
+
+def _note_left_out(config: pytest.Config, path: Path) -> None:
+    """Note ``path``, which a ``pytest_ignore_collect`` implementation answered True for, when
+    it may hold tests with goldens: a test module (``python_files``), or a directory other than
+    those pytest leaves out itself (``__pycache__``, ``norecursedirs``, virtual environments).
+    pytest's own answers for ``--ignore`` and ``collect_ignore`` are noted again, with their
+    reason, by :func:`_note_collect_ignore`; its globs make the run a subset."""
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    name = path.name
+    if path.is_dir():
+        if (
+            name == "__pycache__"
+            or any(fnmatch.fnmatch(name, p) for p in config.getini("norecursedirs"))
+            or (path / "pyvenv.cfg").is_file()
+            or (path / "conda-meta" / "history").is_file()
+        ):
+            return
+    elif not any(fnmatch.fnmatch(name, p) for p in config.getini("python_files")):
+        return
+    why = f"{_shown(config, path)} is left out by a pytest_ignore_collect hook"
+    state.left_out.setdefault(str(path), why)
+
+
 def _note_collect_ignore(config: pytest.Config, state: _RunState) -> None:
     """The paths given to ``--ignore`` (often in the ini's ``addopts``) and those in the loaded
     conftests' ``collect_ignore`` are parts of the suite not collected; a
     ``collect_ignore_glob`` makes the run a subset (which goldens its patterns leave out is not
-    worked out), as ``--ignore-glob`` does."""
+    worked out), as ``--ignore-glob`` does. Then those a ``pytest_ignore_collect`` hook left
+    out (:func:`_note_left_out`; pytest's own hook answers for the paths above too: each part is
+    said once, with the reason that names the option)."""
     for entry in config.getoption("ignore", None) or ():
         path = Path(os.path.abspath(entry))
         state.uncollected.setdefault(str(path), f"{_shown(config, path)} is --ignore'd")
@@ -1243,6 +1311,8 @@ def _note_collect_ignore(config: pytest.Config, state: _RunState) -> None:
             state.uncollected.setdefault(
                 str(path), f"{_shown(config, path)} is in collect_ignore of {conftest}"
             )
+    for path_left_out, why in state.left_out.items():
+        state.uncollected.setdefault(path_left_out, why)
 
 
 def _marker_path(mark: pytest.Mark | None) -> Any:
@@ -1315,14 +1385,20 @@ def _selection(config: pytest.Config) -> str:
     ):
         if given:
             return flag
-    if config.args_source is pytest.Config.ArgsSource.ARGS:
-        whole = {str(config.rootpath), str(config.invocation_params.dir)}
-        whole.update(str((config.rootpath / p).resolve()) for p in config.getini("testpaths"))
-        for arg in config.args:
-            if "::" in arg:
-                return "node ids"
-            if str(Path(arg).resolve()) not in whole:
+    if config.args_source is pytest.Config.ArgsSource.TESTPATHS:
+        return ""
+    # what is collected: the arguments, or (none given) the directory pytest runs in, which
+    # from below the rootdir is a part of the suite as if it were given
+    root = config.rootpath.resolve()
+    whole = {root, *((root / p).resolve() for p in config.getini("testpaths"))}
+    for arg in config.args:
+        if "::" in arg:
+            return "node ids"
+        path = Path(arg).resolve()
+        if path not in whole and path not in root.parents:  # (a parent holds the whole suite)
+            if config.args_source is pytest.Config.ArgsSource.ARGS:
                 return "file or directory arguments"
+            return f"collected from {_shown(config, path)}, not from the rootdir {config.rootpath}"
     return ""
 
 
@@ -1339,7 +1415,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = config.stash[_STATE]
     if state.provider is not None:
         state.store_problem = state.store_problem or _shutdown_problem(state.provider)
-    if state.store_problem and session.exitstatus == pytest.ExitCode.OK:
+    if (
+        state.store_problem
+        and session.exitstatus == pytest.ExitCode.OK
+        and config.stash[_SETTINGS].mode is not Mode.REPLAY
+    ):
+        # a recording's spans are part of what was asked for; a replay's are diagnostics, so a
+        # read-only CI checkout does not fail a green replay (the summary warns)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # (the summary says why)
     if hasattr(config, "workeroutput"):
         config.workeroutput["clearstone_referenced"] = sorted(state.referenced)
@@ -1604,7 +1686,13 @@ class _Reporter:
             red=bool(counts["diverged"] or counts["missing"] or counts["unreadable"]),
         )
         state = self.state
-        if state.store_problem:
+        if state.store_problem and self.config.stash[_SETTINGS].mode is Mode.REPLAY:
+            tr.write_line(
+                "warning: the spans of this replay were not written to the trace store (the "
+                f"tests' results stand): {state.store_problem}",
+                yellow=True,
+            )
+        elif state.store_problem:
             tr.write_line(
                 f"the spans of this run were not written to the trace store: {state.store_problem}",
                 red=True,

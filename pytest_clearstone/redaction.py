@@ -13,18 +13,23 @@ result). It returns a redacted copy and never mutates its input. Three kinds of 
 - **Patterns**: every match of a regular expression inside a string is replaced, not the whole
   string; a pattern with a group named ``secret`` replaces only that group
   (``Bearer [REDACTED]``).
-- **URLs**: inside a string (or an ``httpx``/``httpx2`` ``URL``), the value of a query parameter
-  whose name a key rule covers (``?api-key=[REDACTED]&api-version=1``) and the password of a
-  ``scheme://user:password@host`` URL.
+- **URLs and connection strings**: inside a string (or an ``httpx``/``httpx2`` ``URL``), the
+  value of a query parameter whose name a key rule covers (``?api-key=[REDACTED]&api-version=1``),
+  the password of a ``scheme://user:password@host`` URL (which may hold ``/ ? # @``) and the
+  password setting of a libpq, ADO.NET or ODBC connection string (``password=[REDACTED]``,
+  ``;Pwd=[REDACTED];``).
 - **Allow rules**, never redacted nor reported: a path (``root['headers']['x-request-id']``, its
   whole subtree), a key name (exact, words compared as above), or ``re:REGEX`` (a string value
   the regex matches in full).
 
 Model output that the API's own shape marks as such is never a credential, whatever its field is
 called (:data:`MODEL_OUTPUT`): the ``token`` of a log-probability entry (an object or dict with a
-``logprob`` field: ``"Answer"`` is what the model wrote) and the opaque ``signature``/``data`` of
-anthropic extended-thinking blocks (sent back to the API byte for byte). Those fields are kept as
-they are, like an allowed key.
+``logprob`` field: ``"Answer"`` is what the model wrote), the opaque ``signature``/``data`` of
+anthropic extended-thinking blocks (sent back to the API byte for byte) and the base64
+``embedding`` of an openai embedding. Those fields are kept as they are, like an allowed key.
+
+The walk looks into containers and objects, each object once (a shared object graph costs one
+visit per object, and stays shared in the copy), and never into modules, classes or functions.
 
 Redaction is deterministic and idempotent (redacting twice gives the same value), so a replay
 can redact the actual call arguments the same way before comparing them with the recording.
@@ -49,15 +54,18 @@ import dataclasses
 import math
 import os
 import re
+import types
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote_plus
 
 from .codec import stored_as_reference, withheld
 from .codec.compare import same_stored_form
+from .codec.files import is_file, stored_content, with_content
 from .codec.http import (
     HTTP_MODULES,
+    SECRET_HEADERS,
     article,
     auth_token,
     header_pairs,
@@ -70,23 +78,30 @@ from .errors import UnredactedSecretError
 
 PLACEHOLDER = withheld.PLACEHOLDER
 
-#: Key rules on by default (see the module docstring for how a key name is matched).
-DEFAULT_KEYS: tuple[str, ...] = (
-    "api_key",
-    "apikey",
-    "authorization",
-    "auth",
-    "token",
-    "password",
-    "passwd",
-    "secret",
-    "secret_key",
-    "private_key",
-    "access_key",
-    "credentials",
-    "cookie",
-    "cookies",
-    "set-cookie",
+#: Key rules on by default (see the module docstring for how a key name is matched), then
+#: the names of the headers the codec never writes (``ocp-apim-subscription-key``, ...): a
+#: header dict passed as an argument (``extra_headers=``) is redacted like an httpx request.
+DEFAULT_KEYS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        (
+            "api_key",
+            "apikey",
+            "authorization",
+            "auth",
+            "token",
+            "password",
+            "passwd",
+            "secret",
+            "secret_key",
+            "private_key",
+            "access_key",
+            "credentials",
+            "cookie",
+            "cookies",
+            "set-cookie",
+            *sorted(SECRET_HEADERS),
+        )
+    )
 )
 
 #: Patterns on by default: bearer tokens, ``sk-...`` keys, AWS access key ids, JWTs. Each is
@@ -120,6 +135,8 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("type", "web_search_result_location", frozenset({"encrypted_index"})),
     # openai reasoning items returned encrypted (include=["reasoning.encrypted_content"])
     ("type", "reasoning", frozenset({"encrypted_content"})),
+    # an openai embedding: the vector, base64 with encoding_format="base64"
+    ("object", "embedding", frozenset({"embedding"})),
 )
 
 #: Known token formats that no default rule redacts, and what to call them in a message
@@ -154,10 +171,91 @@ _PATH_WORD = re.compile(r"(?:[A-Z]?[a-z]+)+|[A-Z]{1,5}|[0-9]{1,4}")
 _PATH_PUNCTUATION = re.compile(r"[\-_.=+]")
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _QUERY_PARAMETER = re.compile(r"[?&](?P<name>[^\s=&#?\"'<>]+)=(?P<secret>[^\s&#\"'<>\\]+)")
-_URL_PASSWORD = re.compile(r"://[^\s:/?#@\"'<>]*:(?P<secret>[^\s/?#@\"'<>]+)@")
+# The password of a URL may hold / ? # and @ unescaped (SQLAlchemy and libpq accept them): it
+# runs to the last @ followed by a host and the end of the authority (a later @ in the path
+# hides more of the URL, never less of the password), else to the first @ as RFC 3986 has it.
+# A port (host:8080/@scope/pkg) is no password.
+_URL_PASSWORD = re.compile(
+    r"://[^\s:/?#@\[\]\"'<>]*:(?!\d*(?:[/?#,;]|$))(?P<secret>[^\s\"'<>]*"
+    r"(?=@(?:[\w.-]+|\[[0-9A-Fa-f:.]+\])(?::\d*)?(?:[/?#\s\"'<>),;\]}`\\]|$))"
+    r"|[^\s/?#@\"'<>]+(?=@))@"
+)
+
+
+def _after(names: Sequence[str], befores: Sequence[str]) -> str:
+    """Look-behinds (fixed width each) for ``=`` after one of ``names`` (any case) and at most
+    one space, itself after one of ``befores``."""
+    return "|".join(
+        f"(?<={before}(?i:{name}){gap}=)"
+        for before in befores
+        for name in names
+        for gap in ("", "[ \t]")
+    )
+
+
+# A password setting of a connection string: libpq/psycopg conninfo (``password=x dbname=y``,
+# ``password='a b'``), a ``--password=``/``DB_PASSWORD=`` setting, and ADO.NET/ODBC
+# (``;Password=x;``, ``;Pwd={x}``, where a value runs to the ``;``). Written ``=`` first, the
+# name looked back for: the engine then jumps from one ``=`` to the next instead of trying a
+# match at every character of a long prompt.
+_PASSWORD_SETTING = re.compile(
+    r"=(?:(?<=[Dd]=)|(?<=[Dd][ \t]=))(?:(?P<listed>"
+    + _after(("password", "passwd", "pwd"), (";", ";[ \t]"))
+    + ")|"
+    + _after(("password", "passwd", "sslpassword"), ("(?<![A-Za-z0-9])",))
+    + r")[ \t]*(?P<secret>'(?:[^'\\\r\n]|\\.|'')*'|\"(?:[^\"\\\r\n]|\\.|\"\")*\""
+    r"|\{(?:[^}\r\n]|\}\})*\}|(?(listed)[^;\r\n]*[^\s;]|[^\s;'\"=][^\s;]*))"
+)
+_QUOTED_SETTING = re.compile(r"(?P<quote>['\"])(?P<v>.*)(?P=quote)|\{(?P<braced>.*)\}", re.DOTALL)
+
+
+def _setting_value(text: str) -> str:
+    """The value of a password setting as the driver reads it: unquoted (libpq ``\\'``,
+    ADO.NET ``''``/``\"\"``, ODBC ``}}``)."""
+    m = _QUOTED_SETTING.fullmatch(text)
+    if m is None:
+        return text
+    if m["braced"] is not None:
+        return m["braced"].replace("}}", "}")
+    quote = m["quote"]
+    return re.sub(r"\\(.)", r"\1", m["v"]).replace(quote * 2, quote)
+
+
+#: the rules for credentials in text that every redactor applies, and how each reads the
+#: value it replaces (the form noted for the scan of a golden besides the text itself)
+_TEXT_RULES: dict[re.Pattern[str], Callable[[str], str]] = {
+    _QUERY_PARAMETER: unquote_plus,
+    _URL_PASSWORD: unquote_plus,
+    _PASSWORD_SETTING: _setting_value,
+}
+#: what the walk never looks into: code and namespaces hold no recorded data, and lead to the
+#: whole interpreter (a driver module's ``sys.modules``, say); a class is stored by its name
+_NOT_DATA = (
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    types.MethodType,
+    types.BuiltinFunctionType,
+    types.CodeType,
+    staticmethod,
+    classmethod,
+)
 _ABSENT = object()
 _NOTHING_KEPT: frozenset[str] = frozenset()
-_OUTPUT_MARKERS = tuple(dict.fromkeys(field for field, _, _ in MODEL_OUTPUT))
+
+
+def _output_rules() -> dict[str, dict[str | None, frozenset[str]]]:
+    """:data:`MODEL_OUTPUT` by the field that marks a container: ``{field: {its value (None:
+    any): the fields kept}}``, so that a container is checked in a look-up per marker."""
+    rules: dict[str, dict[str | None, frozenset[str]]] = {}
+    for name, value, fields in MODEL_OUTPUT:
+        by_value = rules.setdefault(name, {})
+        by_value[value] = by_value.get(value, _NOTHING_KEPT) | fields
+    return rules
+
+
+_OUTPUT_RULES = _output_rules()
+_OUTPUT_MARKERS = frozenset(_OUTPUT_RULES)
 
 
 def key_words(name: str) -> tuple[str, ...]:
@@ -166,20 +264,41 @@ def key_words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _WORD.findall(name))
 
 
-def _model_output(has: Callable[[str], bool], field: Callable[[str], Any]) -> frozenset[str]:
-    """The fields of a container that hold model output (:data:`MODEL_OUTPUT`); ``has(name)``
-    says whether it has the field ``name``, ``field(name)`` gives that field (or ``_ABSENT``)."""
-    for name in _OUTPUT_MARKERS:
-        if has(name):
-            break
-    else:  # the usual case
+def _model_output(names: Collection[str], field: Callable[[str], Any]) -> frozenset[str]:
+    """The fields of a container that hold model output (:data:`MODEL_OUTPUT`); ``names`` are
+    its fields (a dict's keys), ``field(name)`` gives one (or ``_ABSENT``)."""
+    if _OUTPUT_MARKERS.isdisjoint(names):  # the usual case
         return _NOTHING_KEPT
     kept = _NOTHING_KEPT
-    for name, value, fields in MODEL_OUTPUT:
-        found = field(name) if has(name) else _ABSENT
-        if found is not _ABSENT and (value is None or (type(found) is str and found == value)):
-            kept = kept | fields
+    for name, by_value in _OUTPUT_RULES.items():
+        if name not in names:
+            continue
+        found = field(name)
+        if found is _ABSENT:
+            continue
+        kept = kept | by_value.get(None, _NOTHING_KEPT)
+        if type(found) is str:
+            kept = kept | by_value.get(found, _NOTHING_KEPT)
     return kept
+
+
+def _tuple_like(v: tuple[Any, ...], items: list[Any]) -> tuple[Any, ...]:
+    """A tuple of the class of ``v`` holding ``items``: made by its class (a namedtuple from
+    its fields); for a class whose ``__new__`` wants other arguments (``codecs.CodecInfo``),
+    made without calling it, the attributes of ``v`` copied; a plain tuple when neither works
+    (what matters is that the redacted items are what gets stored)."""
+    cls = type(v)
+    try:
+        return cls(*items) if hasattr(v, "_fields") else cls(items)
+    except Exception:
+        pass
+    try:
+        out = tuple.__new__(cls, items)
+    except TypeError:  # a C class that refuses it (a struct sequence)
+        return tuple(items)
+    if getattr(v, "__dict__", None):
+        vars(out).update(vars(v))
+    return out
 
 
 def _is_http_url(t: type) -> bool:
@@ -278,7 +397,10 @@ class _Walk:
         self.check = check
         self.location = location
         self.findings: list[tuple[str, str, int]] = []
-        self._active: set[int] = set()
+        #: ``id -> (value, its redacted copy)`` of the values walked (the copy is the value
+        #: itself while it is being walked: a cycle's back reference is left alone); the value
+        #: is kept so that its id is not reused by a temporary value during the walk
+        self._walked: dict[int, tuple[Any, Any]] = {}
         #: whether a long random-looking token no format names is a suspect (not in headers)
         self.generic = True
 
@@ -291,20 +413,25 @@ class _Walk:
             return self.string(v, path)
         if v is None or t in (int, float, bool, bytes):
             return v
-        if id(v) in self._active:  # a cycle: leave the back reference alone
-            return v
-        self._active.add(id(v))
-        try:
-            return self._container(v, path)
-        finally:
-            self._active.discard(id(v))
+        if r._allow_paths and self._allow_inside(path):
+            return self._container(v, path)  # (a copy for this path only)
+        # each value once, whatever the paths to it (a shared object graph is not walked once
+        # per path, which is exponential), and a shared value stays shared in the copy
+        key = id(v)
+        walked = self._walked.get(key)
+        if walked is not None:
+            return walked[1]
+        self._walked[key] = (v, v)
+        out = self._container(v, path)
+        self._walked[key] = (v, out)
+        return out
 
     def _container(self, v: Any, path: str) -> Any:
         if isinstance(v, dict):
-            kept = _model_output(v.__contains__, lambda name: v.get(name, _ABSENT))
             # a copy, made with no Python code run meanwhile: another thread may change a
             # library's dict while it is walked
             snapshot = v.copy() if type(v) is dict else dict(v.items())
+            kept = _model_output(snapshot, lambda name: snapshot.get(name, _ABSENT))
             entries = {
                 k: x if k in kept else self.keyed(k, x, f"{path}[{k!r}]")
                 for k, x in snapshot.items()
@@ -331,7 +458,9 @@ class _Walk:
                 items = [self.value(x, f"{path}[{i}]") for i, x in enumerate(v)]
             if type(v) is tuple:
                 return tuple(items)
-            return type(v)(*items) if hasattr(v, "_fields") else type(v)(items)
+            if all(new is old for new, old in zip(items, v, strict=True)):
+                return v
+            return _tuple_like(v, items)
         if isinstance(v, (set, frozenset)):
             return type(v)(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
         if _is_http_url(type(v)):
@@ -340,7 +469,9 @@ class _Walk:
             return self._headers(v, path)
         if is_message(type(v)):
             return self._http_message(v, path)
-        if isinstance(v, type) or not hasattr(v, "__dict__"):
+        if is_file(type(v)):
+            return self._file(v, path)
+        if isinstance(v, _NOT_DATA) or not hasattr(v, "__dict__"):
             return v
         if stored_as_reference(v):  # its stored reference holds no secret and nothing else
             self._note_client_query(v)
@@ -400,6 +531,16 @@ class _Walk:
                     out = with_body(out, {kind: redacted})
         return out
 
+    def _file(self, v: Any, path: str) -> Any:
+        """A readable file (an upload): its content as it is stored, text redacted; an
+        in-memory copy holding the redacted text when that changed (the agent's file is left
+        as it is)."""
+        content = stored_content(v)
+        if type(content) is not str:  # (bytes, which no rule redacts; or not stored)
+            return v
+        redacted = self.value(content, f"{path}.content")
+        return v if redacted == content else with_content(v, redacted)
+
     def _note_client_query(self, v: Any) -> None:
         """Note the secret query parameters of client ``v`` (or of the client of resource
         ``v``): ``default_query`` of an openai/anthropic client, ``params`` of an httpx one."""
@@ -418,7 +559,7 @@ class _Walk:
                     self.r.note_secret(value, f"the {name} query parameter of {what} client")
 
     def _object(self, v: Any, names: list[str], path: str) -> Any:
-        kept = _model_output(names.__contains__, lambda name: getattr(v, name, _ABSENT))
+        kept = _model_output(names, lambda name: getattr(v, name, _ABSENT))
         changed = {}
         for name in names:
             if name in kept:
@@ -490,6 +631,11 @@ class _Walk:
 
     def _path_allowed(self, path: str) -> bool:
         return any(path == p or path.startswith((p + "[", p + ".")) for p in self.r._allow_paths)
+
+    def _allow_inside(self, path: str) -> bool:
+        """Whether an allow rule's path may lie inside the value at ``path`` (whose copy then
+        holds for that path only)."""
+        return any(p.startswith(path) for p in self.r._allow_paths)
 
 
 class Redactor:
@@ -602,8 +748,9 @@ class Redactor:
 
     def redact_string(self, text: str, note: Callable[[str], None] | None = None) -> str:
         """``text`` with every pattern match (or its group ``secret``), every value of a query
-        parameter whose name a key rule covers and every URL password replaced by the
-        placeholder; ``note`` is called with each text replaced (and its URL-decoded form)."""
+        parameter whose name a key rule covers, every URL password and every password setting
+        of a connection string replaced by the placeholder; ``note`` is called with each text
+        replaced (and its URL-decoded or unquoted form)."""
         for rx in self.patterns:
             if rx.search(text) is not None:  # the usual case: no replacer is made
                 text = self._replace(rx, text, note)
@@ -611,21 +758,24 @@ class Redactor:
             text = self._replace(_QUERY_PARAMETER, text, note)
         if "://" in text and _URL_PASSWORD.search(text):
             text = self._replace(_URL_PASSWORD, text, note)
+        if "=" in text and _PASSWORD_SETTING.search(text):
+            text = self._replace(_PASSWORD_SETTING, text, note)
         return text
 
     def _replace(self, rx: re.Pattern[str], text: str, note: Callable[[str], None] | None) -> str:
         """``text`` with the matches of ``rx`` (or their group ``secret``) replaced; a query
-        parameter only when a key rule covers its name, and a value already the placeholder
-        (URL-encoded or not) is left as it is."""
+        parameter only when a key rule covers its name, and a value of a built-in rule
+        (:data:`_TEXT_RULES`) already the placeholder (URL-encoded, quoted or not) is left as
+        it is."""
         group = "secret" if "secret" in rx.groupindex else 0
-        url = rx is _QUERY_PARAMETER or rx is _URL_PASSWORD
+        read = _TEXT_RULES.get(rx)
 
         def replace(m: re.Match[str]) -> str:
             start, end = m.span(group)
             secret = m.group(group)
-            if url:
-                decoded = unquote_plus(secret)
-                if decoded.startswith(self.placeholder):  # (redacted before, maybe URL-encoded)
+            if read is not None:
+                decoded = read(secret)
+                if decoded.startswith(self.placeholder):  # (redacted before)
                     return m.group()
                 if rx is _QUERY_PARAMETER and not self.is_secret_key(unquote_plus(m["name"])):
                     return m.group()

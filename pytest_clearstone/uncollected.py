@@ -8,7 +8,9 @@ and never pruned (as syrupy keeps the snapshots of skipped tests):
 - for a module: the goldens in its default folder ``goldens/<module stem>/``, and those its
   source names as a string literal ending in ``.ckpt`` (resolved against its directory; a golden
   with such a file name anywhere is kept too, the path being perhaps built otherwise);
-- for a directory: every golden under it, and those named by the test modules in it.
+- for a directory: every golden under it, and those named by the test modules in it; a
+  directory that holds no test module (``python_files``) keeps none (a conftest that leaves out
+  a folder of goldens or data to save collection time has no tests there).
 
 A path made at run time without a ``.ckpt`` literal in the module cannot be known: such a golden
 outside the module's folder may still look unused.
@@ -66,14 +68,15 @@ class Uncollected:
         if self._kept is None:
             self._kept = []
             for part, why in sorted(self.parts.items()):
+                modules = list(self._modules(part))
                 if os.path.isdir(part):
-                    folders: tuple[str, ...] = (part,)
+                    folders: tuple[str, ...] = (part,) if modules else ()
                 else:
                     stem = os.path.splitext(os.path.basename(part))[0]
                     folder = os.path.join(os.path.dirname(part), GOLDENS_DIR, safe_file_name(stem))
                     folders = (folder,)
                 paths, names = set(), set()
-                for module in self._modules(part):
+                for module in modules:
                     for literal in _named_goldens(module):
                         base = os.path.dirname(module)
                         paths.add(os.path.normpath(os.path.join(base, literal)))

@@ -3,9 +3,13 @@
 Values equal by ``==`` are equal, at any depth. Otherwise (objects without ``__eq__``, a client
 compared by reference, a model whose library caches differ) the values are compared as they are
 stored — never by pickle bytes, which differ between a live object and its decoded copy: a
-library value (pydantic, attrs, dataclass, SDK client...) by its stored JSON form, a plain object
-by its attributes, and a value that could only be stored as a placeholder naming its type by that
-type.
+library value (pydantic, attrs, dataclass, SDK client, file...) by its stored JSON form, a plain
+object by its attributes, and a value that could only be stored as a placeholder naming its type
+by that type. A live file and its recording, read back as an in-memory file, are of two classes
+and compare by their stored forms (kind, name and content).
+
+:func:`placeholders_kept` walks a live value the same way, for a delta that shows only what the
+comparison took as different.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from typing import Any
 
 from ..errors import describe
 from .clients import REFERENCE_TAGS, is_stored_as
+from .files import is_file
 from .library import kind_of
 from .registry import REGISTRY
-from .tags import TAG, StoredRepr, encode
+from .tags import TAG, Encoder, StoredRepr, decode
 
 #: ``recorded_tree`` of :func:`same_stored_form` when the recorded value's stored form is not
 #: at hand
@@ -57,6 +62,9 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         pass
     t = type(a)
     if t is not type(b):
+        # (a live file against its recording, read back as an in-memory file)
+        if is_file(t) and is_file(type(b)):
+            return same_tree(stored_form(a), stored_form(b) if tree is UNKNOWN else tree)
         return False
     if t is float:  # (unequal by ==) a NaN is not == itself, but two NaNs store the same
         return bool(a != a and b != b)
@@ -79,23 +87,38 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         plain = type(tree) is dict and TAG not in tree and tree.keys() == b.keys()
         return all(_same(x, b[k], tree[k] if plain else UNKNOWN) for k, x in a.items())
     kind = kind_of(t)
-    if kind or dataclasses.is_dataclass(t):
+    if by_stored_form(t, kind):
         if tree is not UNKNOWN and kind in REFERENCE_TAGS and not REGISTRY.active:
             stored_as = is_stored_as(a, tree)  # (a registered encoder may store it otherwise)
             if stored_as is not None:
                 return stored_as
-        return same_tree(encode(a), encode(b) if tree is UNKNOWN else tree)
+        return same_tree(stored_form(a), stored_form(b) if tree is UNKNOWN else tree)
     state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
     if state_a is not None and state_b is not None:
         return _same(state_a, state_b, UNKNOWN)
     return False
 
 
+def by_stored_form(t: type, kind: str) -> bool:
+    """Whether two values of type ``t`` (of library kind ``kind``) that ``==`` does not find
+    equal are compared by their stored forms: a library value or a dataclass."""
+    return bool(kind) or dataclasses.is_dataclass(t)
+
+
+def stored_form(value: Any) -> Any:
+    """``value`` encoded for a comparison: nothing is stored, so nothing warns, and a value only
+    a pickle could store is a placeholder naming its type (compared by that type either way)."""
+    return Encoder(warn=False, allow_pickle=False).encode(value)
+
+
 def placeholders_kept(recorded: Any, actual: Any) -> Any:
     """``actual`` with each value whose recorded counterpart is a placeholder of its type
     (:class:`StoredRepr`: a value only a pickle could store, compared by its type) replaced by
     that placeholder: what :func:`same_stored_form` takes as equal shows no difference in a
-    delta. Plain dicts, lists and tuples are walked; ``actual`` is not changed."""
+    delta. Walked as :func:`same_stored_form` walks it: plain dicts, lists and tuples item by
+    item; a library value or a dataclass in its stored form, and read back from it when a
+    placeholder was kept there (``config['configurable']['__pregel_runtime'].control``).
+    ``actual`` is not changed."""
     if isinstance(recorded, StoredRepr):
         return recorded if _type_name(actual) == recorded.type_name else actual
     t = type(actual)
@@ -105,6 +128,42 @@ def placeholders_kept(recorded: Any, actual: Any) -> Any:
         }
     if (t is list or t is tuple) and type(recorded) is t and len(recorded) == len(actual):
         return t(placeholders_kept(r, a) for r, a in zip(recorded, actual, strict=True))
+    if t is type(recorded) and by_stored_form(t, kind_of(t)):
+        try:
+            tree = stored_form(actual)
+            kept = _placeholders_kept_in_tree(stored_form(recorded), tree)
+            return actual if kept is tree else decode(kept)
+        except Exception:  # (a value that does not read back: shown as it is)
+            return actual
+    return actual
+
+
+#: the tags of the placeholders :func:`by_type_where_unreadable` compares by their type
+_UNREADABLE = ("pickle", "repr")
+
+
+def _placeholders_kept_in_tree(recorded: Any, actual: Any) -> Any:
+    """The stored form ``actual`` with each part whose counterpart in ``recorded`` is a
+    placeholder of the same type (what :func:`same_tree` takes as equal) replaced by that
+    placeholder; ``actual`` itself when there is none. Walks the trees as
+    :func:`by_type_where_unreadable` does: every dict and list."""
+    t = type(actual)
+    if type(recorded) is dict and recorded.get(TAG) in _UNREADABLE:
+        same = (
+            t is dict
+            and actual.get(TAG) in _UNREADABLE
+            and actual.get("type") == recorded.get("type")
+        )
+        return recorded if same else actual
+    if t is dict and type(recorded) is dict:
+        out = {
+            k: _placeholders_kept_in_tree(recorded[k], v) if k in recorded else v
+            for k, v in actual.items()
+        }
+        return actual if all(out[k] is v for k, v in actual.items()) else out
+    if t is list and type(recorded) is list and len(recorded) == len(actual):
+        items = [_placeholders_kept_in_tree(r, a) for r, a in zip(recorded, actual, strict=True)]
+        return actual if all(x is y for x, y in zip(items, actual, strict=True)) else items
     return actual
 
 

@@ -14,6 +14,7 @@ Kind (tag)                Recognised by
 ``sdk_client``            a base ``openai:OpenAI``, ``anthropic:Anthropic``, ``httpx:Client``...
 ``sdk_resource``          a base ``openai._resource:SyncAPIResource`` (anthropic's too)
 ``sentinel``              the class ``openai:NotGiven``/``openai:Omit`` (anthropic's too)
+``file``                  ``io.BytesIO``, ``io.StringIO`` and files opened for reading
 ========================  ==================================================================
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import clients, http, models
+from . import clients, files, http, models
 from .models import EncodeAt
 from .naming import TAG, per_type
 
@@ -36,6 +37,8 @@ _SECRETS = frozenset(
 @per_type
 def kind_of(t: type) -> str:
     """The library kind of values of type ``t`` (a tag name), or ``""`` for none."""
+    if files.is_file(t):
+        return "file"
     for base in t.__mro__:
         path = f"{base.__module__}:{base.__qualname__}"
         if path == _V2_BASE:
@@ -82,6 +85,8 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
         return http.encode_response(v, t.__module__)
     if kind == "sentinel":
         return clients.encode_sentinel(t)
+    if kind == "file":
+        return files.encode_file(v, enc_at)
     if kind == "sdk_client":
         base = clients.client_base(t)
         return None if base is None else clients.encode_client(v, t, base)
@@ -99,6 +104,7 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sdk_client": clients.decode_client,
     "sdk_resource": clients.decode_resource,
     "sentinel": clients.decode_sentinel,
+    "file": files.decode_file,
 }
 """The decoder of each library tag (the trees' nested values are already decoded)."""
 

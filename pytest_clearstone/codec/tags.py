@@ -9,9 +9,11 @@ JSON values pass through untouched. Other values become *tagged* objects, a dict
     {"__cs__": "pickle", "type": "app.models.Receipt", "v": "<base64 dill pickle>"}
 
 Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``, ``date``,
-``time``, ``timedelta``, ``decimal``, ``uuid``, ``path``, ``complex``, ``float`` (NaN and
-infinities), ``fraction``, ``deque``, ``ordereddict``, ``counter``, ``defaultdict``, ``enum``,
-``dataclass``, ``dict`` (non-string keys, or a key that is the tag itself),
+``time``, ``timedelta``, ``decimal``, ``uuid``, ``path`` (relative to the rootdir, pytest's base
+temp or the home directory when under one: :mod:`~pytest_clearstone.path_roots`), ``complex``,
+``float`` (NaN and infinities), ``fraction``, ``deque``, ``ordereddict``, ``counter``,
+``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that is the tag
+itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
 tags of :mod:`pytest_clearstone.codec.library` (``pydantic``, ``pydantic.v1``, ``secret``,
 ``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
@@ -40,6 +42,7 @@ import datetime as _dt
 import enum
 import json
 import math
+import numbers
 import os
 import re
 import uuid
@@ -51,6 +54,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from ..errors import DecodeError, SerializationError, UnencodableValueWarning, describe
+from ..path_roots import anchored, rooted
 from .clients import REFERENCE_TAGS, remembered
 from .fast_json import orjson
 from .library import DECODERS as LIBRARY_DECODERS
@@ -63,6 +67,7 @@ from .naming import (
     import_class,
     import_type,
     is_importable,
+    per_type,
     reachable_name,
 )
 from .registry import REGISTRY
@@ -79,6 +84,19 @@ PICKLE_FIXES = (
     "--clearstone-allow-pickle, or allow_pickle=True in the library API), or store the type "
     "readably by registering an encoder for it with pytest_clearstone.codec.register"
 )
+
+
+def plain_conversion(cls: type) -> str:
+    """The call that turns a value of ``cls``, a library's own number or text that only a
+    pickle can store (numpy's ``float64``, ``int64``, ``str_``), into a plain one (``"float()"``,
+    ``"int()"``, ``"str()"``); ``""`` for another class."""
+    if issubclass(cls, str):
+        return "str()"
+    if issubclass(cls, numbers.Integral):  # (numpy registers its scalars with numbers)
+        return "int()"
+    return "float()" if issubclass(cls, numbers.Real) else ""
+
+
 # orjson reads integers outside 64 bits as floats: text holding an integer of 20 digits (or "-"
 # and 19) goes to the stdlib. A run of digits counts unless it cannot be such an integer: one
 # after a letter or a quote is inside a string (a trace id ending in digits), one after a "." is
@@ -481,10 +499,14 @@ class Encoder:
             return {TAG: "fraction", "v": str(v)}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
-            tree = {TAG: "path", "v": str(v)}
+            text = str(v)
             if isinstance(v, _OTHER_FLAVOUR):  # (a Windows path on POSIX, or the other way)
-                tree["flavour"] = "windows" if isinstance(v, PureWindowsPath) else "posix"
-            return tree
+                flavour = "windows" if isinstance(v, PureWindowsPath) else "posix"
+                return {TAG: "path", "v": text, "flavour": flavour}
+            root = rooted(text)  # (under the rootdir, pytest's base temp...: portable)
+            if root is None:
+                return {TAG: "path", "v": text}
+            return {TAG: "path", "v": root[1], "root": root[0]}
         if isinstance(v, type) and is_importable(v) and findable(v):  # a class as a value
             # a model: its JSON schema is what a structured call sends
             return self._enc_class(v, model_schema(v))
@@ -508,7 +530,7 @@ class Encoder:
         if isinstance(v, (str, int, float)) and not getattr(v, "__dict__", None):
             # a subclass of a scalar with no state of its own (langchain's TextAccessor)
             base = str if isinstance(v, str) else int if isinstance(v, int) else float
-            if is_importable(t):
+            if is_importable(t) and _read_back_as_subclass(t):
                 return {
                     TAG: "subclass",
                     "cls": class_path(t),
@@ -571,6 +593,9 @@ class Encoder:
     def _enc_pickle(self, v: Any, t: type) -> Any:
         type_name = describe(v)
         reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
+        plain = plain_conversion(t)
+        if plain:
+            reason += f", or convert it with {plain} where it is made"
         if self.allow_pickle:
             import dill
 
@@ -780,6 +805,20 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
 _SCALARS: dict[str, type] = {"str": str, "int": int, "float": float}
 
 
+@per_type
+def _read_back_as_subclass(cls: type) -> bool:
+    """Whether a value of ``cls``, a subclass of ``str``/``int``/``float``, can be read back
+    as :func:`_dec_subclass` does: not for a C type with a ``__new__`` of its own (numpy's
+    ``float64`` and ``str_``: ``float.__new__(numpy.float64)`` "is not safe"), whose values
+    only a pickle can store."""
+    base = str if issubclass(cls, str) else int if issubclass(cls, int) else float
+    try:
+        base.__new__(cls)
+    except Exception:
+        return False
+    return True
+
+
 def _dec_subclass(tree: dict[str, Any]) -> Any:
     """A stored subclass of ``str``/``int``/``float``, rebuilt without calling its
     ``__new__`` or ``__init__``."""
@@ -837,6 +876,12 @@ _PATH_FLAVOURS: dict[Any, type[PurePath]] = {
     "posix": PurePosixPath,
 }
 
+
+def _dec_path(tree: dict[str, Any]) -> PurePath:
+    cls = _PATH_FLAVOURS.get(tree.get("flavour"), Path)
+    return cls(tree["v"] if "root" not in tree else anchored(tree["root"], tree["v"]))
+
+
 _STR = frozenset({str})
 _NUMBERS = frozenset({int, float, bool})
 
@@ -880,7 +925,7 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "timedelta": lambda t: _dt.timedelta(*t["v"]),
     "decimal": lambda t: Decimal(t["v"]),
     "uuid": lambda t: uuid.UUID(t["v"]),
-    "path": lambda t: _PATH_FLAVOURS.get(t.get("flavour"), Path)(t["v"]),
+    "path": _dec_path,
     "complex": lambda t: complex(float(t["v"][0]), float(t["v"][1])),
     "float": lambda t: _dec_float(t["v"]),
     "dict": lambda t: {k: v for k, v in t["v"]},

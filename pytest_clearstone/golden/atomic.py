@@ -22,7 +22,12 @@ def atomic_write_text(path: Path, text: str) -> None:
     any point leaves the previous file untouched and no temporary file behind; temporary files
     of killed writers (``.NAME.*.tmp``, older than :data:`STALE_AFTER_S`) are cleaned up after
     the next successful write.
+
+    A ``path`` that is a symlink is written through, as ``open(path, "w")`` writes: the file it
+    points to is replaced (its temporary file beside it) and the link stays a link (a golden
+    committed as a link to a file shared by two suites updates the shared file).
     """
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temporary(path)
     try:

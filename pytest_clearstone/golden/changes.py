@@ -2,10 +2,11 @@
 
 Compares the parsed documents of the previous and the new file — nothing is decoded, no module
 imported — by what a reviewer cares about: each recorded call (keyed by target and call
-number: its arguments, its answer or error), the order of the calls, the marker's settings
-(``metadata``), the agent's class, its state before the run, the golden outcome and the spans of
-the agent's own (their names, types, statuses and nesting). Ids, times and versions are left
-out: they are not behaviour.
+number, counted in call order, see :mod:`.ordering`: its arguments, its answer or error), the
+order of the calls, the marker's settings (``metadata``), the agent's class, its state before
+the run, the golden outcome and the spans of the agent's own (their names, types, statuses and
+nesting). Ids, times and versions are left out: they are not behaviour, and neither is the
+order in which parallel branches happened to start their calls.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_TARGET = "clearstone.target"
+from .mocks import TARGET_ATTRIBUTE
+from .ordering import branch_of, call_order
 
 
 def _calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
-    """The recorded calls of a golden document, keyed by (target, call number), in the order
-    they were made."""
+    """The recorded calls of a golden document, keyed by (target, call number), in call
+    order."""
     calls: dict[tuple[str, int], dict[str, Any]] = {}
     numbers: dict[str, int] = {}
     for span in _spans(doc):
         attributes = span.get("attributes")
-        target = attributes.get(_TARGET) if isinstance(attributes, dict) else None
+        target = attributes.get(TARGET_ATTRIBUTE) if isinstance(attributes, dict) else None
         if not isinstance(target, str):
             continue
         number = numbers[target] = numbers.get(target, 0) + 1
@@ -32,9 +34,20 @@ def _calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
 
 
 def _spans(doc: Any) -> list[Any]:
+    """The spans of a golden document in call order (a file lists them so, or, written by an
+    earlier version, in start order)."""
     trace = doc.get("trace") if isinstance(doc, dict) else None
     spans = trace.get("spans") if isinstance(trace, dict) else None
-    return [s for s in spans if isinstance(s, dict)] if isinstance(spans, list) else []
+    if not isinstance(spans, list):
+        return []
+    listed = [s for s in spans if isinstance(s, dict)]
+    started = sorted(listed, key=_start_time)  # (stable: a file's order breaks ties)
+    return call_order(started, lambda span: branch_of(span.get("attributes")))
+
+
+def _start_time(span: dict[str, Any]) -> int:
+    time = span.get("start_time_ns")
+    return time if type(time) is int else 0
 
 
 def _own_spans(doc: Any) -> list[tuple[Any, ...]]:
@@ -45,7 +58,7 @@ def _own_spans(doc: Any) -> list[tuple[Any, ...]]:
     outline = []
     for span in spans:
         attributes = span.get("attributes")
-        if isinstance(attributes, dict) and _TARGET in attributes:
+        if isinstance(attributes, dict) and TARGET_ATTRIBUTE in attributes:
             continue
         parent = span.get("parent_span_id")
         outline.append(

@@ -45,7 +45,7 @@ from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
-from .files import read_golden
+from .files import not_json, read_golden
 from .outcome import check_outcome
 
 if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
@@ -315,7 +315,7 @@ class Checkpoint:
                 raise CheckpointCorruptError(
                     path, f"a stored value cannot be decoded: {exc}"
                 ) from None
-            raise CheckpointCorruptError(path, f"truncated or not JSON ({exc})") from None
+            raise not_json(path, raw, str(exc)) from None
         except RecursionError:
             raise CheckpointCorruptError(path, "nested too deeply") from None
         return cls.from_document(doc, path, tagged=_tagged_spans(doc, indexed, originals))

@@ -14,6 +14,7 @@ from . import mocks
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .mocks import MockConfig, normalize_mock_config
+from .ordering import call_order, span_branch
 from .responses import Matcher, RecordedCall, ReplaySession, Responses
 from .state import import_agent_class, rehydrate
 
@@ -103,9 +104,11 @@ class ReplayEngine:
         return mocks.answering_spans(self._scope(), span_type, target, shared=shared)
 
     def _scope(self) -> list[Span]:
-        """The spans at or after the checkpoint's (made once: the trace does not change)."""
+        """The spans at or after the checkpoint's, in call order (made once: the trace does not
+        change)."""
         if self._scoped is None:
-            self._scoped = mocks.scope(self.trace.spans, self.checkpoint.span.start_time_ns)
+            scoped = mocks.scope(self.trace.spans, self.checkpoint.span.start_time_ns)
+            self._scoped = call_order(scoped, span_branch)
         return self._scoped
 
     def preflight(self, mock_config: MockConfig | None) -> PreflightReport:

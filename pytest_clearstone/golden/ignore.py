@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..codec.naming import TAG
-from ..codec.tags import Encoder, format_path, pickle_locations, tag_locations
+from ..codec.tags import Encoder, pickle_locations, tag_locations
 from ..errors import UnencodableValueWarning
 
 #: what a matched list item becomes on both sides of a comparison
@@ -180,19 +180,83 @@ class IgnorePaths:
 _DROP: Any = object()
 
 
-def recorded_form(value: Any, paths: IgnorePaths) -> Any:
-    """The encoded form of ``value`` as recorded under ``paths``: a matched value that only a
-    pickle or a repr could store is a placeholder naming its type (no warning); anything else is
-    encoded as usual, a value outside the paths stored as its repr warning as it always does."""
-    tree = paths.placeholders(Encoder(warn=False).encode(value))
-    for where, type_name in tag_locations(paths.prune(tree), "repr", limit=3):
+def recorded_form(
+    value: Any, paths: IgnorePaths, call: str = "", warned: set[str] | None = None
+) -> Any:
+    """The encoded form of ``value``, a call's bound arguments, as recorded under ``paths``: a
+    matched value that only a pickle or a repr could store is a placeholder naming its type (no
+    warning); anything else is encoded as usual. A value outside the paths that only its repr
+    could store (dill cannot pickle it either; a pickle would not be kept anyway: an argument
+    is compared by its type) warns, naming its ``ignore=`` path, the call (``call``:
+    ``call #1 to app.llm``) and the fix; once per path in ``warned`` (the paths warned about
+    for the call's target so far, added to)."""
+    tree = Encoder(warn=False).encode(value)
+    compared = tree
+    if paths:
+        tree = paths.placeholders(tree)
+        compared = paths.prune(tree)
+    found = tag_locations(compared, "repr", limit=_MAX_LOCATIONS)
+    new = [(_ignore_path(compared, where), type_name) for where, type_name in found]
+    if warned is not None:
+        new = [(path, type_name) for path, type_name in new if path not in warned]
+        warned.update(path for path, _ in new)
+    for path, type_name in new[:_MAX_WARNINGS]:
         warnings.warn(
-            f"storing the repr of a {type_name} value at {format_path(where)}: only a pickle "
-            f"could store it, and it cannot be pickled",
-            UnencodableValueWarning,
-            stacklevel=3,
+            _unreadable_argument(type_name, path, call), UnencodableValueWarning, stacklevel=3
         )
     return tree
+
+
+#: the unreadable values looked for in one call's arguments, and those warned about
+_MAX_LOCATIONS = 64
+_MAX_WARNINGS = 3
+
+
+def _unreadable_argument(type_name: str, path: str, call: str) -> str:
+    where = f" in the arguments of {call}" if call else ""
+    return (
+        f"storing the repr of a {type_name} value at {path}{where}: it cannot be stored "
+        f"readably, so a replay compares it by its type only. If it is not part of what the "
+        f"call sends, leave it out of the comparison with the marker's ignore={[path]!r}; else "
+        f"teach the codec its type (pytest_clearstone.codec.register)"
+    )
+
+
+def _ignore_path(tree: Any, where: Sequence[Any]) -> str:
+    """The ``ignore=`` path of the value at ``where`` (keys and list positions) in the stored
+    form ``tree``: dotted; the fields of a tagged value (a model, a dataclass...) named without
+    the ``v`` level that holds them; a key holding a dot, a bracket or a quote, quoted
+    (``config["run.id"]``). A value under a key a path cannot name (not a string) is named by
+    the dict that holds it."""
+    text = ""
+    node: Any = tree
+    pairs = False  # node: a stored dict's [key, value] pairs
+    pair: Any = None  # node: one of those pairs
+    for step in where:
+        segment: str | None = None
+        if pair is not None:
+            key = pair[0] if type(pair) is list and pair else None
+            if type(key) is not str or step != 1:
+                return text
+            segment, pair = _segment(key), None
+        elif pairs:
+            pairs, pair = False, node[step]
+        elif type(node) is dict and step == "v" and node.get(TAG) in _FIELDS_UNDER_V:
+            pairs = node.get(TAG) == "dict"
+        else:
+            segment = _segment(step)
+        if segment is not None:
+            text += segment if not text or segment.startswith("[") else "." + segment
+        node = node[step]
+    return text
+
+
+def _segment(step: Any) -> str:
+    """One step of a path as ``parse_path`` reads it back."""
+    key = str(step)
+    if key and key == key.strip() and key not in (_ANY, _DEEP) and not set('.[]"\\') & set(key):
+        return key
+    return '["' + key.replace("\\", "\\\\").replace('"', '\\"') + '"]'
 
 
 def _placeholder(value: Any) -> Any:

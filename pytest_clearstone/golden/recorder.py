@@ -140,7 +140,7 @@ class RecordedTarget:
     :mod:`pytest_clearstone.callables`): open a span with the arguments, run the live call's
     steps on the real clock with that span current, record the result or the exception."""
 
-    __slots__ = ("binder", "ignore", "recorder", "span_type", "target")
+    __slots__ = ("binder", "ignore", "recorder", "span_type", "target", "warned")
 
     def __init__(self, recorder: Recorder, target: Target, span_type: str) -> None:
         self.recorder = recorder
@@ -148,6 +148,8 @@ class RecordedTarget:
         self.span_type = span_type
         self.binder: Binder = binder(target.function, skip_first=target.is_method)
         self.ignore = recorder.ignore.for_target(target.path)
+        #: the argument paths warned about as stored only by their repr (once each)
+        self.warned: set[str] = set()
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if _in_recorded_call.get():
@@ -159,12 +161,11 @@ class RecordedTarget:
             span = rec.call_span(path, self.span_type, attributes)
             arguments = self.binder.bind_call(args, kwargs)
             value = rec.transform(arguments, "input", path)
-            if self.ignore:  # an ignored value that cannot be stored readably: a placeholder
-                encoded = recorded_form(value, self.ignore)
-                span.set_recorded_input(Recorded(encoded=encoded))
-            else:
-                span.set_input(value)
             number = rec.counts[path] = rec.counts.get(path, 0) + 1
+            # (an ignored value that cannot be stored readably: a placeholder; another one
+            # warns, naming its path)
+            encoded = recorded_form(value, self.ignore, f"call #{number} to {path}", self.warned)
+            span.set_recorded_input(Recorded(encoded=encoded))
             call = ReplayCall(path, number, arguments, span.span_id)
             rec.calls.append(call)
             rec.spans[span.span_id] = span

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..codec.tags import format_path, tag_locations
+from ..codec.tags import TAG, format_path, plain_conversion, replace_pickles, tag_locations
 from ..errors import (
     CheckpointCorruptError,
     CheckpointVersionError,
@@ -23,13 +24,14 @@ from .context import DeterministicExecutionContext, derive_seed
 from .identity import derive_ids, previous_document, previous_identity, read_previous
 from .manager import new_checkpoint_id
 from .mocks import TARGET_ATTRIBUTE
+from .ordering import in_call_order
 from .outcome import Outcome, outcome_mapping
 from .recorder import Recorder
 from .responses import ReplayCall
 from .secrets import leak_check
 from .spec import GoldenSpec
 from .state import agent_class_of, capture_state, state_value
-from .targets import PatchStack, resolve
+from .targets import SDK_METHODS, PatchStack, resolve
 
 
 class RecordingRun:
@@ -137,8 +139,9 @@ class RecordingRun:
         checkpoint id (see :mod:`~pytest_clearstone.golden.identity`)."""
         name, module = agent_class_of(self.first_agent)
         span_id = self.root_span_id or (trace.root_span.span_id if trace.root_span else "")
-        renamed, mapping = derive_ids(trace.to_dict(), self.checkpoint_id)
-        trace, span_id = Trace.from_dict(renamed), mapping.get(span_id, span_id)
+        # listed, and the span ids derived, in call order: the same however parallel work ran
+        renamed, mapping = derive_ids(in_call_order(trace).to_dict(), self.checkpoint_id)
+        trace, span_id = in_call_order(Trace.from_dict(renamed)), mapping.get(span_id, span_id)
         return Checkpoint(
             checkpoint_id=self.checkpoint_id,
             state=self.state_before or Recorded.of(None),
@@ -158,9 +161,9 @@ class RecordingRun:
 
     def save(self, trace: Trace, metadata: dict[str, Any] | None = None) -> Checkpoint:
         """Write the golden checkpoint atomically (directories created) and return it."""
-        if self.spec.allow_pickle and self.recorder is not None:
-            restore_pickles(trace, self.recorder.spans)
-        refuse_unreplayable_outputs(trace)
+        recorded = {} if self.recorder is None else self.recorder.spans
+        restore_recorded_values(trace, recorded, allow_pickle=self.spec.allow_pickle)
+        refuse_unreplayable_outputs(trace, recorded)
         checkpoint = self.build_checkpoint(trace)
         checkpoint.metadata.update(metadata or {})
         written: list[str] = []  # the text written, for the change line
@@ -191,26 +194,35 @@ def refuse_overwriting_newer(path: Path, doc: Any) -> None:
         return
 
 
-#: why a recorded answer stored as its repr refuses the golden, and the ways out
-_REPR_FIXES = (
-    "only its repr could be stored, and a repr cannot be replayed. Teach the codec the type "
-    "(pytest_clearstone.codec.register, or the pytest_clearstone_encode/decode hooks), mock "
-    "the function under this one that returns a storable value (for a stream or a context "
-    "manager: the SDK method that makes the request, e.g. "
-    "openai.resources.chat.completions.AsyncCompletions.create, or a function of your own "
-    "that reads it and returns what the agent uses), or, if dill can pickle it, allow pickles"
-)
+#: what a golden's placeholder for an argument only a pickle could store says (the trace
+#: store's say that it never holds pickles)
+UNSTORED_ARGUMENT = "not stored (no readable form); compared by type"
 
 #: the raw responses of the Stainless-generated SDKs (openai, anthropic, ...), and the wrapper
 #: through which a method answers one
 _RAW_RESPONSE_TYPES = {
     "._legacy_response.LegacyAPIResponse": ".with_raw_response",
     "._response.APIResponse": ".with_streaming_response",
+    "._response.AsyncAPIResponse": ".with_streaming_response",
 }
+#: their binary responses (the answers of downloads: openai's audio.speech.create, files.content)
+_BINARY_RESPONSE_TYPES = (
+    "._legacy_response.HttpxBinaryResponseContent",
+    "._response.BinaryAPIResponse",
+    "._response.AsyncBinaryAPIResponse",
+    "._response.StreamedBinaryAPIResponse",
+    "._response.AsyncStreamedBinaryAPIResponse",
+)
+_OWN_FUNCTION = "Mock a function of your own that makes this call and returns what the agent reads"
+#: packages built on the SDKs of SDK_METHODS: their answers' fix is the SDK method under them
+_LLM_STACKS = frozenset(
+    {"pydantic_ai", "langchain", "langchain_core", "langchain_openai", "langgraph"}
+)
 
 
-def _repr_fixes(type_name: str) -> str:
-    """Why an answer of type ``type_name`` stored as its repr refuses the golden, and what to do."""
+def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
+    """Why an answer of type ``type_name`` of a call to ``target`` stored as its repr refuses
+    the golden, and what to do; ``pickles``: whether dill can pickle it."""
     if type_name.endswith("StreamManager"):  # anthropic's messages.stream(), openai's .stream()
         return (
             "it is the manager of the SDK's stream helper (client.messages.stream(...), "
@@ -219,35 +231,93 @@ def _repr_fixes(type_name: str) -> str:
             "what the agent uses (the text, stream.get_final_message()), or stream with "
             "create(..., stream=True), which records"
         )
+    if type_name.endswith(_BINARY_RESPONSE_TYPES):
+        return (
+            f"it is the SDK's binary response, the answer of a download (openai's "
+            f"audio.speech.create and files.content, anthropic's beta.files.download); it "
+            f"holds the live HTTP exchange and cannot be replayed. {_OWN_FUNCTION}: its bytes "
+            f"(.content, or .read() when streamed) or its text (.text)"
+        )
     for suffix, wrapper in _RAW_RESPONSE_TYPES.items():
         if type_name.endswith(suffix):
             return (
                 f"it is the SDK's raw response, which the method returns when called through "
-                f"{wrapper}; it holds the live HTTP exchange and cannot be replayed. Mock a "
-                f"function of your own that makes this call and returns what the agent reads "
-                f"(the parsed answer, the headers it uses); under LangChain, whose chat models "
-                f"call the SDK this way, mock the chat model's invoke, ainvoke or stream (e.g. "
-                f"langchain_openai.ChatOpenAI.invoke)"
+                f"{wrapper}; it holds the live HTTP exchange and cannot be replayed. "
+                f"{_OWN_FUNCTION} (the parsed answer, the headers it uses); under LangChain, "
+                f"whose chat models call the SDK this way, mock the chat model's invoke, "
+                f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
             )
-    return _REPR_FIXES
+    cls = _loaded_class(type_name)
+    plain = "" if cls is None else plain_conversion(cls)
+    own = "a function of your own that reads it and returns what the agent uses"
+    sdk = _sdk_under(type_name, target)
+    fixes = [
+        f"convert it with {plain} in the function that returns it" if plain else "",
+        "teach the codec the type (pytest_clearstone.codec.register, or the "
+        "pytest_clearstone_encode/decode hooks)",
+        "mock the function under this one that returns a storable value (for a stream or a "
+        "context manager: "
+        + (f"the SDK method that makes the request, e.g. {sdk}, or {own})" if sdk else f"{own})"),
+        "allow pickles (--clearstone-allow-pickle: dill can pickle it)" if pickles else "",
+    ]
+    fixes = [fix for fix in fixes if fix]
+    text = ", ".join(fixes[:-1]) + ", or " + fixes[-1]
+    return (
+        f"only its repr could be stored, and a repr cannot be replayed. {text[0].upper()}{text[1:]}"
+    )
 
 
-def restore_pickles(trace: Trace, recorded: Mapping[str, Span]) -> None:
-    """Put back the pickles of the recorded calls' answers into ``trace``, read from the trace
-    store (which never holds a pickle: it wrote placeholders), from the spans as they were
-    ``recorded`` (by span id): for a golden that allows pickles. The arguments keep their
-    placeholders: replay compares an argument only a pickle could store by its type, and
-    a pickle's object would compare by identity."""
+def _sdk_under(type_name: str, target: str) -> str:
+    """The SDK method to mock under a call to ``target`` that answered a ``type_name``, when
+    either is an LLM SDK's or a library's built on one (pydantic-ai's request_stream, a
+    context manager); ``""`` for another (a database row, a numpy value)."""
+    names = {*type_name.split("."), *target.split(".")}
+    if "anthropic" in names:
+        return SDK_METHODS["anthropic"][1]
+    tops = {type_name.partition(".")[0], target.partition(".")[0]}
+    return SDK_METHODS["openai"][1] if "openai" in names or tops & _LLM_STACKS else ""
+
+
+def _loaded_class(type_name: str) -> type | None:
+    """The class a stored type name names (``numpy.float64``, module and qualified name as
+    :func:`~pytest_clearstone.errors.describe` writes them) in a module imported now (the value
+    was made in this run: its module is), else ``None``; nothing is imported."""
+    parts = type_name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        found: Any = sys.modules.get(".".join(parts[:i]))
+        if found is not None:
+            for name in parts[i:]:
+                found = getattr(found, name, None)
+            return found if isinstance(found, type) else None
+    return None
+
+
+def restore_recorded_values(
+    trace: Trace, recorded: Mapping[str, Span], *, allow_pickle: bool
+) -> None:
+    """Put back into ``trace``, read from the trace store (which never holds a pickle: it wrote
+    placeholders saying so), the values of the recorded calls as their spans were ``recorded``
+    (by span id): the pickles of their answers, for a golden that allows pickles; and for each
+    argument only a pickle could store, the golden's placeholder (:data:`UNSTORED_ARGUMENT`):
+    replay compares it by its type, a pickle's object would compare by identity."""
     for span in trace.spans:
         live = recorded.get(span.span_id)
-        out = None if live is None else live.recorded_output
-        if out is not None and tag_locations(out.encoded, "pickle"):
+        if live is None:
+            continue
+        out, given = live.recorded_output, live.recorded_input
+        if allow_pickle and out is not None and tag_locations(out.encoded, "pickle"):
             span.set_recorded_output(out)
+        if given is not None:
+            placeholders = replace_pickles(given.encoded, UNSTORED_ARGUMENT)
+            if placeholders is not given.encoded:
+                span.set_recorded_input(Recorded(encoded=placeholders))
 
 
-def refuse_unreplayable_outputs(trace: Trace) -> None:
-    """Raise :class:`SerializationError` naming the call, the path and the type when a mocked
-    call's recorded answer holds a value stored only as its ``repr`` (nothing is written)."""
+def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> None:
+    """Raise :class:`SerializationError` naming the call, the place in its answer and the type
+    when a mocked call's recorded answer holds a value stored only as its ``repr`` (nothing is
+    written); ``recorded``: the calls' spans as they were recorded (by span id), which tell
+    whether dill could pickle it."""
     numbers: dict[str, int] = {}
     for span in trace.spans:
         target = span.attributes.get(TARGET_ATTRIBUTE)
@@ -258,9 +328,26 @@ def refuse_unreplayable_outputs(trace: Trace) -> None:
         found = [] if output is None else tag_locations(output.encoded, "repr")
         if found:
             where, type_name = found[0]
+            live = recorded.get(span.span_id)
+            answer = f"the answer of call #{number} to {target}"
             raise SerializationError(
-                format_path(where, f"the answer of call #{number} to {target}"),
+                f"{answer}, at {format_path(where, 'answer')}" if where else answer,
                 type_name,
-                _repr_fixes(type_name),
+                _repr_fixes(type_name, target, pickles=_pickled_at(live, where)),
                 advice="",
             )
+
+
+def _pickled_at(span: Span | None, where: list[Any]) -> bool:
+    """Whether the answer of ``span``, as recorded (pickles allowed in memory), holds a pickle
+    at ``where``: dill could pickle the value."""
+    answer = None if span is None else span.recorded_output
+    if answer is None:
+        return False
+    node: Any = answer.encoded
+    for key in where:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return type(node) is dict and node.get(TAG) == "pickle"

@@ -85,6 +85,7 @@ class ReplayingRun:
                             self.path,
                             f"call #{number} to {path} has no recorded arguments (its span's "
                             "'input' is missing)",
+                            node_id=self.node_id,
                         )
         ctx = DeterministicExecutionContext(
             self.checkpoint,
@@ -253,6 +254,10 @@ def load_golden(
         return Checkpoint.read(path, allow_pickle=allow_pickle)
     except CheckpointNotFoundError:
         pass  # raised below, outside the handler: no "during handling" chain in the report
+    except CheckpointCorruptError as exc:
+        if reads_only:  # (it never records)
+            raise
+        raise exc.for_test(node_id) from None  # its re-record command names the test
     if reads_only:
         hint = (
             "This test only reads it (its marker has no mock=): record it with the test that "

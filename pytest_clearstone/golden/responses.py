@@ -8,6 +8,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import MemberDescriptorType
 from typing import Any
 
 from .. import codec
@@ -154,12 +155,17 @@ def rebuild_exception(
 
     ``error`` is an exception record as stored on a span, always encoded: its ``args`` and
     ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). A record whose
-    values cannot be decoded gives a :class:`RecordedError`. Any exception class is rebuilt but
+    values cannot be decoded, or whose class cannot be created from them (pydantic's
+    ``ValidationError``), gives a :class:`RecordedError`. Any exception class is rebuilt but
     those that stop the run (``KeyboardInterrupt``, ``SystemExit``, pytest's ``Exit``) or would
     decide the test's outcome in place of the replay (pytest's skip, xfail and fail, unittest's
     ``SkipTest``: no passing test records one): ``asyncio.CancelledError`` is a
     ``BaseException``. Its notes and the exception it was raised from (``cause``, up to
     :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in all) come back with it.
+
+    Its text is the recorded message (agents send ``f"tool error: {exc}"`` to the LLM): a sole
+    argument stored as a placeholder is given as that text, and an exception that would still
+    read otherwise is made of a subclass, of the same name, whose ``str()`` is the message.
     """
     module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
     message = str(error.get("message", ""))
@@ -195,13 +201,20 @@ def rebuild_exception(
     except Exception as exc:  # (a value edited by hand, or a type gone since the recording)
         why = f"its arguments or attributes could not be decoded: {exc}"
         return RecordedError(full, message, why=why)
+    if len(args) == 1 and type(args[0]) is codec.StoredRepr and "message" in error:
+        # (a value stored as a placeholder: the text it gave, as BaseException shows its one
+        # argument; requests' ConnectionError holds urllib3's error)
+        args = (message,)
     try:
-        rebuilt: BaseException = obj(*args)
-    except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
-        rebuilt = obj.__new__(obj)
-        rebuilt.args = args
-    if type(decoded) is dict:
-        vars(rebuilt).update(decoded)
+        rebuilt = _created(obj, args, decoded)
+    except Exception as exc:  # pydantic's ValidationError: made from values it does not keep
+        why = (
+            f"its class cannot be created again from what was recorded "
+            f"({type(exc).__name__}: {exc})"
+        )
+        return RecordedError(full, message, why=why, fix=_CANNOT_CREATE)
+    if "message" in error and _text(rebuilt) != message:
+        rebuilt = _reading(message, obj, args, decoded) or rebuilt
     notes = error.get("notes")
     if type(notes) is list and notes:
         vars(rebuilt)["__notes__"] = [str(note) for note in notes]  # (add_note: 3.11+)
@@ -209,6 +222,63 @@ def rebuild_exception(
     if type(cause) is dict and depth < CAUSE_DEPTH:
         rebuilt.__cause__ = rebuild_exception(cause, allow_pickle=allow_pickle, depth=depth + 1)
     return rebuilt
+
+
+#: what to do about an exception whose class cannot be created from what was recorded: a
+#: re-recording records the same
+_CANNOT_CREATE = (
+    "Re-recording records it the same way: mock the function under this one (the call that "
+    "reaches the service) so that this one runs and raises it at replay, or mock a function of "
+    "your own that catches it and returns what the agent uses"
+)
+
+
+def _created(cls: type[BaseException], args: tuple[Any, ...], attributes: Any) -> BaseException:
+    """An exception of ``cls`` made from its recorded ``args`` and ``attributes`` (raises what
+    creating it raised)."""
+    try:
+        rebuilt = cls(*args)
+    except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
+        rebuilt = cls.__new__(cls)
+        rebuilt.args = args
+    if type(attributes) is dict:
+        for name, value in attributes.items():
+            if isinstance(getattr(cls, name, None), MemberDescriptorType):
+                setattr(rebuilt, name, value)  # a built-in's field (an OSError's filename)
+            else:
+                vars(rebuilt)[name] = value
+    return rebuilt
+
+
+def _text(error: BaseException) -> str | None:
+    try:
+        return str(error)
+    except Exception:  # a __str__ reading what was not recorded
+        return None
+
+
+def _reading(
+    message: str, cls: type[BaseException], args: tuple[Any, ...], attributes: Any
+) -> BaseException | None:
+    """An exception of ``cls``'s name, module and ``except`` clauses, made as :func:`_created`
+    makes one, whose text is the recorded ``message`` (an ``__init__`` that formats its
+    argument, a ``__str__`` reading a value stored as a placeholder would read otherwise): of
+    a subclass made for it. ``None`` when ``cls`` cannot be subclassed."""
+
+    def __str__(self: BaseException) -> str:
+        return message
+
+    namespace = {
+        "__str__": __str__,
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+    }
+    try:
+        # (type() hands the class to cls's metaclass, if it has one)
+        return _created(type(cls.__name__, (cls,), namespace), args, attributes)
+    except Exception:  # a final class (bool-like), a metaclass or __init_subclass__ refusing
+        return None
 
 
 #: exceptions a replay does not raise again as themselves: they end the test run

@@ -34,7 +34,7 @@ from .. import codec
 from ..codec.tags import PICKLE_FIXES, SIZE_FIELD, DocumentScan, format_path, pickle_locations
 from ..errors import CheckpointCorruptError, UntrustedCheckpointError
 from .document import file_text
-from .files import read_file
+from .files import not_json, read_file
 
 ENV_VAR = "CLEARSTONE_SIGNING_KEY"
 SIGNATURE_FIELD = "signature"
@@ -257,11 +257,13 @@ def checkpoint_trust(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -
     """
     target = Path(path)
     try:
-        doc = _parse(read_file(target))
+        content = read_file(target)
     except OSError as exc:
         raise CheckpointCorruptError(target, f"cannot read it ({exc.strerror})") from None
+    try:
+        doc = _parse(content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise CheckpointCorruptError(target, f"truncated or not JSON ({exc})") from None
+        raise not_json(target, content, str(exc)) from None
     signed = isinstance(doc, dict) and SIGNATURE_FIELD in doc  # (of any type: checked below)
     raw = resolve_key(key)
     valid = verify_document(doc, raw) if (signed and raw is not None) else None

@@ -8,7 +8,7 @@ import functools
 import importlib
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -275,6 +275,28 @@ def other_paths(path: str, near: Any) -> list[str]:
     return sorted(found)
 
 
+def uncalled_aliases(
+    pairs: Sequence[tuple[str, str]], called: Collection[str], near: Any
+) -> list[tuple[str, str, list[str]]]:
+    """``[(span_type, path, other paths)]`` for each mock target of ``pairs`` (as
+    :func:`~pytest_clearstone.golden.mocks.normalize_mock_config` gives them) not among the
+    ``called`` targets whose callable is also reachable, from the module ``near``, under other
+    paths none of ``pairs`` mocks (:func:`other_paths`): the agent may call it under one of them.
+    """
+    mocked = {path for _, path in pairs}
+    found = []
+    for span_type, path in pairs:
+        if path in called:
+            continue
+        try:
+            others = [other for other in other_paths(path, near) if other not in mocked]
+        except MockTargetError:  # (no longer resolves: nothing to suggest)
+            continue
+        if others:
+            found.append((span_type, path, others))
+    return found
+
+
 def twins(path: str) -> list[tuple[str, str]]:
     """The sync/async twins of the callable at ``path`` — ``invoke``/``ainvoke`` on the same
     owner, ``Completions.create``/``AsyncCompletions.create`` — as ``(path, "sync" or
@@ -418,9 +440,25 @@ def set_target(target: Target, value: Any, stack: PatchStack) -> None:
     try:
         stack.setattr(target.owner, target.name, value)
     except (TypeError, AttributeError, ValueError) as exc:  # (pydantic raises ValueError)
-        if isinstance(target.owner, (type, ModuleType)):
+        owner = target.owner
+        cls = owner if isinstance(owner, type) else type(owner)
+        if not isinstance(owner, ModuleType) and cls.__flags__ & _IMMUTABLE_TYPE:
+            name = public_path(cls) or f"{cls.__module__}.{cls.__qualname__}"
+            raise MockTargetError(
+                target.path,
+                f"{name!r} is a built-in or C-extension type, whose methods cannot be patched "
+                f"({exc})",
+                fix="Mock the function of the agent's own that calls it instead, e.g. "
+                "'my_app.db.run_query'",
+            ) from None
+        if isinstance(owner, (type, ModuleType)):
             raise MockTargetError(target.path, str(exc)) from None
         raise MockTargetError(target.path, _through_instance(target, exc)) from None
+
+
+#: ``Py_TPFLAGS_IMMUTABLETYPE``, the flag of the types whose attributes cannot be set: the
+#: built-in types and those of C extensions (``sqlite3.Cursor``); never a class of Python code
+_IMMUTABLE_TYPE = 1 << 8
 
 
 def _through_instance(target: Target, exc: Exception) -> str:

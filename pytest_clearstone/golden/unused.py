@@ -28,8 +28,14 @@ def _written_by_the_plugin(path: str) -> bool:
 
 def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]:
     """The goldens under ``test_dirs`` (recursively; hidden and cache directories skipped)
-    that no path in ``referenced`` names (both absolute and normalised), sorted."""
+    that no path in ``referenced`` names (both absolute and normalised), sorted.
+
+    Paths are compared as the files they reach (symlinks resolved): a golden committed as a
+    link to a shared file makes that file used, and a link no test names to a used file is
+    used too, so pruning never leaves a link dangling.
+    """
     found: set[str] = set()
+    used = {os.path.realpath(path) for path in referenced}
     roots = sorted(set(test_dirs))
     # a directory under another listed one is searched with it
     tops = [d for d in roots if not any(d != o and d.startswith(o + os.sep) for o in roots)]
@@ -39,7 +45,11 @@ def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]
             for name in files:
                 if name.endswith(".ckpt") and not name.startswith("."):
                     path = os.path.join(directory, name)
-                    if path not in referenced and _written_by_the_plugin(path):
+                    if (
+                        path not in referenced
+                        and os.path.realpath(path) not in used
+                        and _written_by_the_plugin(path)
+                    ):
                         found.add(path)
     return [Path(p) for p in sorted(found)]
 

@@ -498,6 +498,9 @@ def init_slots(
 
 #: how many exceptions of a ``raise ... from`` chain a record keeps (the error and its causes)
 CAUSE_DEPTH = 4
+#: fields of built-in exceptions kept neither in ``args`` nor in ``__dict__``, recorded with the
+#: attributes (an OSError's text names its files)
+_FIELDS = ((OSError, ("filename", "filename2")), (ImportError, ("name", "path")))
 
 
 def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
@@ -525,6 +528,9 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
         "args": args,
     }
     attributes = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__")}
+    for base, fields in _FIELDS:
+        if isinstance(exc, base):
+            attributes.update({k: getattr(exc, k) for k in fields if getattr(exc, k) is not None})
     if attributes:  # e.g. an SDK error's status code: the agent may branch on it
         record["attributes"] = encoder.encode(attributes)
     notes = getattr(exc, "__notes__", None)

@@ -402,9 +402,18 @@ def test_a_golden_that_is_a_device_or_a_fifo_is_refused_unread(project, pytester
 @pytest.mark.parametrize(
     ("target", "reason"),
     [
-        ("app.compleet", "'app' has no attribute 'compleet'"),
+        (
+            "app.compleet",
+            "'app' has no attribute 'compleet'. Give the import path where the agent looks the "
+            "function up",
+        ),
         # resolved, but a built-in type refuses new attributes
-        ("builtins.str.upper", "cannot set 'upper' attribute of immutable type 'str'"),
+        (
+            "builtins.str.upper",
+            "'builtins.str' is a built-in or C-extension type, whose methods cannot be patched "
+            "(cannot set 'upper' attribute of immutable type 'str'). Mock the function of the "
+            "agent's own that calls it instead",
+        ),
     ],
 )
 def test_a_mock_target_that_cannot_be_patched_is_named(project, pytester, target, reason):
@@ -429,8 +438,7 @@ def test_a_mock_target_that_cannot_be_patched_is_named(project, pytester, target
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
-            f"*mock target {target!r} cannot be patched: {reason}. Give the import path where "
-            "the agent looks the function up*"
+            f"*mock target {target!r} cannot be patched: {reason}*"
         ]
     )
     result.stdout.no_fnmatch_line("*Traceback*")

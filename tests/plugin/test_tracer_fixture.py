@@ -95,7 +95,8 @@ def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytest
                 pass
         """
     )
-    result = pytester.runpytest("--clearstone-db", "store.db")
+    # (a record run: a replay's spans are diagnostics, it only warns — test_git_workflow.py)
+    result = pytester.runpytest("--clearstone-record", "--clearstone-db", "store.db")
     result.assert_outcomes(passed=1)
     assert result.ret == 1
     result.stdout.fnmatch_lines(
@@ -130,7 +131,7 @@ def test_a_store_whose_directory_cannot_be_made_fails_the_run_with_its_message(p
                 pass
         """
     )
-    result = pytester.runpytest("--clearstone-db", "blocked/traces.db")
+    result = pytester.runpytest("--clearstone-record", "--clearstone-db", "blocked/traces.db")
     result.assert_outcomes(passed=1)
     assert result.ret == 1
     result.stdout.fnmatch_lines(

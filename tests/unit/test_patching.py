@@ -89,8 +89,9 @@ def test_a_target_whose_owner_refuses_the_patch_is_named_and_nothing_stays_patch
                 patch_with(target, lambda args, kwargs: "replayed", stack)
     message = str(info.value)
     assert message.startswith(
-        "mock target 'builtins.str.upper' cannot be patched: cannot set 'upper' attribute of "
-        "immutable type 'str'. Give the import path where the agent looks the function up"
+        "mock target 'builtins.str.upper' cannot be patched: 'builtins.str' is a built-in or "
+        "C-extension type, whose methods cannot be patched (cannot set 'upper' attribute of "
+        "immutable type 'str'). Mock the function of the agent's own that calls it instead"
     )
     assert info.value.target == "builtins.str.upper"
     assert tools.fetch is not original_fetch  # the first target was patched ...

@@ -34,7 +34,8 @@ WHEN = dt.datetime(2024, 1, 15, 12, 30, 45, tzinfo=dt.timezone.utc)
 
 def _record(cls: type[BaseException]) -> dict[str, Any]:
     """The exception record a golden holds for ``cls("x")``."""
-    return {"type": cls.__qualname__, "module": cls.__module__, "message": "x", "args": ["x"]}
+    message = str(cls("x"))  # (a KeyError's text is its argument's repr)
+    return {"type": cls.__qualname__, "module": cls.__module__, "message": message, "args": ["x"]}
 
 
 class _MySkip(unittest.SkipTest):

@@ -1,0 +1,123 @@
+"""Readable file objects, stored with their content: an upload
+(``client.files.create(file=io.BytesIO(data))``, ``file=open("batch.jsonl", "rb")``) is the
+request, so a changed upload must be a changed argument.
+
+A file of :data:`FILE_TYPES` that is open, readable and seekable is stored as::
+
+    {"__cs__": "file", "kind": "binary", "name": "batch.jsonl", "content": "<text>"}
+
+``kind`` is ``"binary"`` or ``"text"``; ``name`` the base name of the file's ``name`` (the path
+of one checkout would differ in another), absent when it has none (a ``BytesIO``); ``content``
+what is left to read from its current position — read, then the position restored, so the call
+still reads all of it — as text when it is UTF-8 and else as a ``bytes`` value. It reads back as
+an ``io.BytesIO`` or ``io.StringIO`` holding that content, its ``name`` set. Two files are equal
+when their stored forms are: kind, name and content.
+
+A file that cannot be read without being consumed (a pipe, a socket: not seekable), a closed or
+a write-only one, is not one of these: it is stored as any other value (a placeholder naming its
+type).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import DecodeError
+from .naming import TAG
+
+#: the classes of the file objects stored with their content (exactly these: a subclass may read
+#: otherwise)
+FILE_TYPES: frozenset[type] = frozenset(
+    {io.BytesIO, io.StringIO, io.BufferedReader, io.BufferedRandom, io.FileIO, io.TextIOWrapper}
+)
+
+_TEXT_TYPES = (io.StringIO, io.TextIOWrapper)
+
+
+def is_file(t: type) -> bool:
+    """Whether values of type ``t`` are file objects the codec stores with their content (when
+    they can be read back)."""
+    return t in FILE_TYPES
+
+
+def stored_content(f: Any) -> str | bytes | None:
+    """What is left to read in file ``f`` as it is stored, its position kept: text (of a text
+    file, or of a binary one that is UTF-8) or bytes; ``None`` when it cannot be read without
+    being consumed (closed, write-only, not seekable, or failing to read)."""
+    try:
+        if f.closed or not (f.readable() and f.seekable()):
+            return None
+        at = f.tell()
+        try:
+            content: str | bytes = f.read()
+        finally:
+            f.seek(at)
+    except (OSError, ValueError):  # (a text file whose bytes do not decode: ValueError)
+        return None
+    if isinstance(content, bytes):
+        try:
+            return content.decode("utf-8")
+        except UnicodeDecodeError:
+            return content
+    return content
+
+
+def file_name(f: Any) -> str | None:
+    """The base name of file ``f``'s ``name``, or ``None`` (none, or a file descriptor)."""
+    name = getattr(f, "name", None)
+    if isinstance(name, bytes):
+        name = os.fsdecode(name)
+    if not isinstance(name, str):
+        return None
+    # (either separator: the name a Windows recording wrote reads the same on POSIX)
+    return name.replace("\\", "/").rpartition("/")[2] or None
+
+
+def encode_file(f: Any, enc_at: Callable[[str, Any], Any]) -> dict[str, Any] | None:
+    """The tagged tree of file ``f`` (``enc_at`` encodes its content when it is bytes), or
+    ``None`` when it cannot be read back (it is stored as any other value then)."""
+    content = stored_content(f)
+    if content is None:
+        return None
+    tree: dict[str, Any] = {TAG: "file", "kind": _kind(f)}
+    name = file_name(f)
+    if name is not None:
+        tree["name"] = name
+    tree["content"] = enc_at(".content", content) if isinstance(content, bytes) else content
+    return tree
+
+
+def _kind(f: Any) -> str:
+    return "text" if isinstance(f, _TEXT_TYPES) else "binary"
+
+
+def with_content(f: Any, content: str | bytes) -> io.BytesIO | io.StringIO:
+    """An in-memory file of ``f``'s kind and name holding ``content`` (a binary file's text as
+    UTF-8): what file ``f`` is stored as, its content replaced (redacted)."""
+    return _in_memory(_kind(f), content, file_name(f))
+
+
+def decode_file(tree: dict[str, Any]) -> io.BytesIO | io.StringIO:
+    """An in-memory file holding a stored file's content (its nested values decoded)."""
+    name = tree.get("name")
+    if name is not None and type(name) is not str:
+        raise DecodeError(f"bad 'file' value: its name {name!r} is not a string")
+    return _in_memory(tree.get("kind"), tree.get("content"), name)
+
+
+def _in_memory(kind: Any, content: Any, name: str | None) -> io.BytesIO | io.StringIO:
+    f: io.BytesIO | io.StringIO
+    if kind == "binary" and type(content) in (str, bytes):
+        f = io.BytesIO(content.encode("utf-8") if type(content) is str else content)
+    elif kind == "text" and type(content) is str:
+        f = io.StringIO(content)
+    else:
+        raise DecodeError(
+            f"bad 'file' value: kind {kind!r} with content of type {type(content).__name__}"
+        )
+    if name is not None:
+        f.name = name
+    return f

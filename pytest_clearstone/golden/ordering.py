@@ -1,0 +1,127 @@
+"""The order a golden lists its recorded calls in, and numbers each target's calls by.
+
+The calls of one branch of execution (see :mod:`.threads`) are made one after the other, but
+concurrent branches — thread-pool jobs, threads, asyncio tasks — start their calls in whatever
+order the scheduler and the live latency give, which differs from one recording to the next.
+Numbered in start order, the same two calls would swap numbers between re-records of unchanged
+work. So a golden holds its calls in *call order*: start order, except that the calls of
+branches are placed branch by branch —
+
+- a branch's own calls keep their order;
+- the calls of each of its child branches (the jobs and tasks it handed out, with their own
+  children) follow the branch's own calls that started before the first of them;
+- child branches that come at the same place are in the order of their keys: the function the
+  job runs, then its place among the jobs of that function (``0/work#0`` before ``0/work#1``:
+  the order they were handed out in).
+
+The same work is listed, and numbered, the same way whichever job ran first. Calls without a
+branch (made in a thread started elsewhere, or recorded before branches existed) and spans that
+are not recorded calls keep their places. Call order is worked out from the start order alone,
+so goldens written in start order by earlier versions are numbered the same way when read.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from ..tracing.span import Span
+from ..tracing.trace import Trace
+from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
+
+__all__ = ["branch_of", "call_order", "in_call_order", "span_branch"]
+
+_T = TypeVar("_T")
+
+
+def branch_of(attributes: Any) -> str:
+    """The branch key of a recorded call from its span's ``attributes`` (``""`` for a span that
+    is not a recorded call, or a call made outside any branch)."""
+    if not isinstance(attributes, dict) or TARGET_ATTRIBUTE not in attributes:
+        return ""
+    key = attributes.get(BRANCH_ATTRIBUTE)
+    return key if isinstance(key, str) else ""
+
+
+def span_branch(span: Span) -> str:
+    """:func:`branch_of` a :class:`~pytest_clearstone.tracing.span.Span`."""
+    attributes = span.attributes  # (a dict: read for every span of a golden replayed)
+    key = attributes.get(BRANCH_ATTRIBUTE)
+    return key if type(key) is str and TARGET_ATTRIBUTE in attributes else ""
+
+
+def call_order(items: Sequence[_T], key_of: Callable[[_T], str]) -> list[_T]:
+    """``items`` (spans in start order) in call order (see the module docstring); ``key_of``
+    gives an item's branch key, ``""`` for one that keeps its place."""
+    all_keys = [key_of(item) for item in items]
+    ordered = list(items)
+    if len(set(all_keys) - {""}) < 2:  # one branch (or none): its calls are in start order
+        return ordered
+    places = [place for place, key in enumerate(all_keys) if key]
+    keys = [all_keys[place] for place in places]
+    root = _Branch()
+    for index, key in enumerate(keys):
+        branch = root
+        for segment in key.split("/"):
+            child = branch.children.get(segment)
+            if child is None:
+                child = branch.children[segment] = _Branch(index)
+            branch = child
+        branch.calls.append(index)
+    for place, index in zip(places, _in_order(root), strict=True):
+        ordered[place] = items[places[index]]
+    return ordered
+
+
+def in_call_order(trace: Trace) -> Trace:
+    """``trace`` (its spans in start order) with its spans in call order: ``trace`` itself
+    when that is the same order, else a copy listing them so (a golden is written, and its span
+    ids derived, in this order)."""
+    spans = call_order(trace.spans, span_branch)
+    if all(a is b for a, b in zip(spans, trace.spans, strict=True)):
+        return trace
+    ordered = Trace(trace.trace_id, spans)
+    ordered.spans = spans
+    return ordered
+
+
+class _Branch:
+    """A branch's own calls and its child branches by key segment; ``first``: the first call
+    (in start order) of the branch or its descendants."""
+
+    __slots__ = ("calls", "children", "first")
+
+    def __init__(self, first: int = -1) -> None:
+        self.calls: list[int] = []
+        self.children: dict[str, _Branch] = {}
+        self.first = first
+
+
+def _in_order(branch: _Branch) -> Iterator[int]:
+    """The calls of ``branch`` and its descendants (their indexes in start order), in call
+    order."""
+    own = branch.calls
+    # a child's place: how many of the branch's own calls started before its first call
+    children = sorted(
+        branch.children.items(),
+        key=lambda item: (bisect_left(own, item[1].first), _segment_order(item[0])),
+    )
+    done = 0
+    for _, child in children:
+        place = bisect_left(own, child.first)
+        yield from own[done:place]
+        done = place
+        yield from _in_order(child)
+    yield from own[done:]
+
+
+def _segment_order(segment: str) -> tuple[str, int]:
+    """A key segment's place among its siblings: ``work#2`` -> ``("work", 2)``; a segment of a
+    legacy key (``3``: a job's place among all its parent's jobs) -> ``("", 3)``."""
+    name, mark, index = segment.rpartition("#")
+    if mark and index.isdigit():
+        return name, int(index)
+    if segment.isdigit():
+        return "", int(segment)
+    return segment, -1

@@ -1,0 +1,145 @@
+"""The directories stored paths are relative to, so that a golden is portable.
+
+A path under one of a test session's *roots* is stored relative to it, with the root's name::
+
+    {"__cs__": "path", "v": "test_billing0/notes.txt", "root": "basetemp"}
+    {"__cs__": "path", "v": "docs/guide.md", "root": "rootdir"}
+
+and read back under that root of the reading run: a test's ``tmp_path`` recorded on one machine
+is the same test's ``tmp_path`` on another, a file of the checkout the same file in another
+checkout. The roots, the most specific (longest) first, equal ones in this order:
+
+- ``basetemp``: pytest's base temporary directory (``tmp_path_factory.getbasetemp()``);
+- ``rootdir``: pytest's rootdir;
+- ``home``: the user's home directory.
+
+A path under none of them, a relative path, and a path of the other platform's flavour are
+stored as they are. A root that is a filesystem root (``HOME=/`` in a container)
+holds every path and is left out. The part below a root is written with ``/`` on every platform.
+
+The pytest plugin sets a session's roots (:func:`use_roots`) at configure time, in each xdist
+worker too; the codec (:mod:`pytest_clearstone.codec.tags`, the ``path`` tag) stores and reads
+paths through this module and knows nothing of pytest. A module of its own, below the codec, so
+that setting the roots imports nothing else (a run that uses no golden never imports the codec).
+Outside a session (the library API, the command line) paths are stored as they are, and a stored
+relative path is read under the current directory (``rootdir``), the home directory (``home``)
+or the system's temporary directory (``basetemp``, :func:`tempfile.gettempdir`) — as it is in a
+session that lacks that root.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+#: the roots, in the order equally specific ones are tried
+ROOT_NAMES = ("basetemp", "rootdir", "home")
+
+_Given = Path | str | Callable[[], Path | str | None] | None
+
+
+class PathRoots:
+    """A session's roots: absolute directories, ``None`` for a root the session does not know.
+    A root may be given as a function that gives it (``basetemp``: pytest creates its base
+    temporary directory when asked for it), called once, when a path is first stored or read;
+    one that raises ``OSError`` (pytest could not make the directory) gives no root."""
+
+    __slots__ = ("_directories", "_given", "_lock", "_prefixes")
+
+    def __init__(
+        self, *, basetemp: _Given = None, rootdir: _Given = None, home: _Given = None
+    ) -> None:
+        self._given = {"basetemp": basetemp, "rootdir": rootdir, "home": home}
+        self._lock = threading.Lock()
+        self._directories: dict[str, str] = {}
+        #: (directory with a trailing separator, directory, name), longest first
+        self._prefixes: tuple[tuple[str, str, str], ...] | None = None
+
+    def prefixes(self) -> tuple[tuple[str, str, str], ...]:
+        prefixes = self._prefixes
+        if prefixes is None:
+            with self._lock:  # (pytest's base temp must be asked for once)
+                if self._prefixes is None:
+                    self._prefixes = self._resolve()
+                prefixes = self._prefixes
+        return prefixes
+
+    def directory(self, name: str) -> str | None:
+        self.prefixes()
+        return self._directories.get(name)
+
+    def _resolve(self) -> tuple[tuple[str, str, str], ...]:
+        for name in ROOT_NAMES:
+            given = self._given[name]
+            if callable(given):
+                try:
+                    given = given()
+                except OSError:
+                    given = None
+            text = "" if given is None else os.fspath(given)
+            if os.path.isabs(text) and os.path.dirname(text) != text:
+                self._directories[name] = text
+        found = [(os.path.join(d, ""), d, name) for name, d in self._directories.items()]
+        return tuple(sorted(found, key=lambda prefix: -len(prefix[0])))  # (stable: ties keep order)
+
+
+_roots: PathRoots | None = None
+
+
+def use_roots(roots: PathRoots | None) -> Callable[[], None]:
+    """Store and read paths relative to ``roots`` (``None``: as outside a session) from now on,
+    in every thread; returns a function that puts back the roots it replaced."""
+    global _roots
+    previous, _roots = _roots, roots
+
+    def restore() -> None:
+        global _roots
+        _roots = previous
+
+    return restore
+
+
+def rooted(text: str) -> tuple[str, str] | None:
+    """``(root name, path below it)`` for the absolute path ``text`` under one of the roots
+    (``"."`` for the root itself), or ``None``."""
+    roots = _roots
+    if roots is None:
+        return None
+    for prefix, directory, name in roots.prefixes():
+        if text.startswith(prefix):
+            below = text[len(prefix) :]
+            return name, below if os.sep == "/" else below.replace(os.sep, "/")
+        if text == directory:
+            return name, "."
+    return None
+
+
+def anchored(name: object, below: object) -> str:
+    """The path stored as ``below`` root ``name``, under that root of this run."""
+    from .errors import DecodeError
+
+    if name not in ROOT_NAMES:
+        raise DecodeError(
+            f"a path is stored relative to an unknown root {name!r} (one of "
+            f"{', '.join(ROOT_NAMES)}): fix the file, or re-record the golden"
+        )
+    if type(below) is not str or below.startswith(("/", "\\")) or os.path.isabs(below):
+        raise DecodeError(
+            f"a path stored relative to the {name} must be relative, not {below!r}: fix the "
+            f"file, or re-record the golden"
+        )
+    directory = None if _roots is None else _roots.directory(str(name))
+    return os.path.join(directory or _default(str(name)), below)
+
+
+def _default(name: str) -> str:
+    """A root's directory outside a session (see the module docstring)."""
+    if name == "rootdir":
+        return os.getcwd()
+    if name == "home":
+        return os.path.expanduser("~")
+    import tempfile
+
+    return tempfile.gettempdir()

@@ -1,0 +1,520 @@
+"""Goldens as files in a git repository, across machines and CI: modules a conftest's
+``pytest_ignore_collect`` leaves out, goldens that are symlinks, runs from a subdirectory, a
+read-only checkout, merge-conflict markers, Git LFS pointers and a UTF-8 BOM."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.cli import main
+from tests.inner_runs import LEAN_ARGS
+
+AGENT = "def llm(prompt):\n    return f'{PREFIX} answer to {prompt}'\n"
+
+MODULE = """
+import pytest
+import agent
+
+@pytest.mark.replay(mock={"llm": "agent.llm"})
+def test_x():
+    assert agent.llm("x")
+"""
+
+
+def _agent(pytester: pytest.Pytester, prefix: str = "an") -> None:
+    pytester.makepyfile(agent=f"PREFIX = {prefix!r}\n" + AGENT)
+
+
+@pytest.fixture
+def two_modules(pytester: pytest.Pytester) -> dict[str, Path]:
+    """``test_a.py`` and ``test_b.py``, each with a recorded golden, and a stale golden."""
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_a=MODULE, test_b=MODULE)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    goldens = pytester.path / "goldens"
+    stale = goldens / "stale.ckpt"
+    stale.write_bytes((goldens / "test_a" / "test_x.ckpt").read_bytes())
+    return {
+        "a": goldens / "test_a" / "test_x.ckpt",
+        "b": goldens / "test_b" / "test_x.ckpt",
+        "stale": stale,
+    }
+
+
+IGNORE_B = """
+def pytest_ignore_collect(collection_path, config):
+    # e.g. "needs the optional SDK": the whole module is left out
+    if collection_path.name == "test_b.py":
+        return True
+"""
+
+
+# -- modules a conftest's pytest_ignore_collect leaves out ----------------------------------------
+def test_prune_keeps_the_goldens_of_a_module_a_pytest_ignore_collect_hook_leaves_out(
+    two_modules: dict[str, Path], pytester: pytest.Pytester
+) -> None:
+    # Before the fix: the plain run listed goldens/test_b/test_x.ckpt as unused and prune
+    # deleted it, though test_b.py still exists (the next machine collecting it fails).
+    pytester.makeconftest(IGNORE_B)
+    report = pytester.runpytest()
+    report.assert_outcomes(passed=1)
+    report.stdout.fnmatch_lines(
+        [
+            "goldens that no collected test uses:",
+            "  goldens/stale.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  goldens/test_b/test_x.ckpt: test_b.py is left out by a pytest_ignore_collect hook",
+        ]
+    )
+    pruned = pytester.runpytest("--clearstone-prune-unused")
+    pruned.assert_outcomes(passed=1)
+    pruned.stdout.fnmatch_lines(["deleted unused golden goldens/stale.ckpt"])
+    pruned.stdout.no_fnmatch_line("*deleted unused golden goldens/test_b*")
+    assert two_modules["b"].is_file() and two_modules["a"].is_file()
+    assert not two_modules["stale"].exists()
+
+
+def test_a_directory_a_pytest_ignore_collect_hook_leaves_out_keeps_its_goldens(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_a=MODULE)
+    (pytester.path / "sdk").mkdir()
+    (pytester.path / "sdk" / "test_sdk.py").write_text(MODULE)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    pytester.makeconftest(
+        "def pytest_ignore_collect(collection_path, config):\n"
+        "    return True if collection_path.name == 'sdk' else None\n"
+    )
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens kept, their tests were not collected:",
+            "  sdk/goldens/test_sdk/test_x.ckpt: sdk is left out by a pytest_ignore_collect hook",
+        ]
+    )
+    assert (pytester.path / "sdk" / "goldens" / "test_sdk" / "test_x.ckpt").is_file()
+
+
+def test_a_hook_that_leaves_out_a_folder_without_tests_keeps_no_golden(
+    two_modules: dict[str, Path], pytester: pytest.Pytester
+) -> None:
+    # a hook that skips the goldens folder itself (nothing to collect there) does not make its
+    # unused goldens look owned by tests that were not collected
+    pytester.makeconftest(
+        "def pytest_ignore_collect(collection_path, config):\n"
+        "    return True if collection_path.name == 'goldens' else None\n"
+    )
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["deleted unused golden goldens/stale.ckpt"])
+    result.stdout.no_fnmatch_line("*goldens kept*")
+    assert not two_modules["stale"].exists()
+
+
+def test_paths_pytest_leaves_out_itself_are_said_once_with_their_own_reason(
+    two_modules: dict[str, Path], pytester: pytest.Pytester
+) -> None:
+    # pytest's own pytest_ignore_collect answers True for --ignore and collect_ignore: those
+    # keep the reason that names the option, not the hook's
+    pytester.makeconftest('collect_ignore = ["test_b.py"]\n')
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens kept, their tests were not collected:",
+            "  goldens/test_b/test_x.ckpt: test_b.py is in collect_ignore of conftest.py",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*pytest_ignore_collect*")
+
+
+def test_an_ignore_collect_hook_under_xdist_keeps_the_goldens(
+    two_modules: dict[str, Path], pytester: pytest.Pytester
+) -> None:
+    pytest.importorskip("xdist")
+    pytester.makeconftest(IGNORE_B)
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2", "--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden goldens/stale.ckpt",
+            "  goldens/test_b/test_x.ckpt: test_b.py is left out by a pytest_ignore_collect hook",
+        ]
+    )
+    assert two_modules["b"].is_file()
+
+
+# -- goldens that are symlinks -----------------------------------------------------------------
+SHARED_TEST = """
+import pytest
+import agent
+
+@pytest.mark.replay("goldens/s.ckpt", mock={"llm": "agent.llm"})
+def test_s():
+    assert agent.llm("s")
+"""
+
+
+@pytest.fixture
+def linked(pytester: pytest.Pytester) -> tuple[Path, Path]:
+    """A golden committed as a symlink to a shared file: ``goldens/s.ckpt -> ../shared/s.ckpt``."""
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_s=SHARED_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    link, shared = pytester.path / "goldens" / "s.ckpt", pytester.path / "shared" / "s.ckpt"
+    shared.parent.mkdir()
+    link.rename(shared)
+    try:
+        link.symlink_to(os.path.join("..", "shared", "s.ckpt"))
+    except OSError:  # pragma: no cover - Windows without the symlink privilege
+        pytest.skip("symlinks cannot be made here")
+    return link, shared
+
+
+def test_the_target_of_a_golden_that_is_a_symlink_is_used_and_never_pruned(
+    linked: tuple[Path, Path], pytester: pytest.Pytester
+) -> None:
+    # Before the fix: shared/s.ckpt was listed unused and prune deleted it (the link dangled:
+    # "checkpoint not found" on the next run).
+    link, shared = linked
+    # a second link nobody references, to the used file: not deleted either
+    alias = pytester.path / "goldens" / "alias.ckpt"
+    alias.symlink_to("s.ckpt")
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.no_fnmatch_line("*no collected test uses*")
+    pruned = pytester.runpytest("--clearstone-prune-unused")
+    pruned.assert_outcomes(passed=1)
+    pruned.stdout.no_fnmatch_line("*deleted*")
+    assert link.is_symlink() and shared.is_file() and alias.is_symlink()
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_link_to_an_unused_golden_is_pruned_and_its_target_with_it(
+    linked: tuple[Path, Path], pytester: pytest.Pytester
+) -> None:
+    _link, shared = linked
+    old = pytester.path / "shared" / "old.ckpt"
+    old.write_bytes(shared.read_bytes())
+    stale_link = pytester.path / "goldens" / "old.ckpt"
+    stale_link.symlink_to(os.path.join("..", "shared", "old.ckpt"))
+    pruned = pytester.runpytest("--clearstone-prune-unused")
+    pruned.stdout.fnmatch_lines(
+        ["deleted unused golden goldens/old.ckpt", "deleted unused golden shared/old.ckpt"]
+    )
+    assert not stale_link.is_symlink() and not old.exists()
+
+
+def test_a_re_record_writes_through_a_golden_that_is_a_symlink(
+    linked: tuple[Path, Path], pytester: pytest.Pytester
+) -> None:
+    # Before the fix: the link was replaced by a plain file (git status: " T goldens/s.ckpt")
+    # and the shared file stayed stale for the other suite.
+    link, shared = linked
+    _agent(pytester, prefix="a changed")
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1)
+    assert link.is_symlink()
+    assert os.readlink(link) == os.path.join("..", "shared", "s.ckpt")
+    assert "a changed answer to s" in shared.read_text(encoding="utf-8")
+    assert not [p.name for p in shared.parent.iterdir() if p.name != "s.ckpt"]  # no temp left
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+# -- a run from a subdirectory of the rootdir ---------------------------------------------------
+SHARED_FROM_INTEG = """
+import pytest
+import agent
+
+@pytest.mark.replay("../unit/goldens/shared.ckpt", mock={"llm": "agent.llm"})
+def test_shared():
+    assert agent.llm("s")
+"""
+
+
+@pytest.fixture
+def nested(pytester: pytest.Pytester) -> Path:
+    """``tests/unit`` and ``tests/integ``; a test in ``integ`` records a golden under ``unit``."""
+    pytester.makeini("[pytest]\npythonpath = .\n")
+    _agent(pytester)
+    (pytester.path / "tests" / "unit").mkdir(parents=True)
+    (pytester.path / "tests" / "integ").mkdir()
+    (pytester.path / "tests" / "unit" / "test_unit.py").write_text(MODULE)
+    (pytester.path / "tests" / "integ" / "test_shared.py").write_text(SHARED_FROM_INTEG)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    golden = pytester.path / "tests" / "unit" / "goldens" / "shared.ckpt"
+    assert golden.is_file()
+    return golden
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        ((), "collected from tests/unit, not from the rootdir *"),
+        ((".",), "file or directory arguments"),
+    ],
+    ids=["no-args", "dot"],
+)
+def test_a_run_from_a_subdirectory_is_a_subset(
+    nested: Path,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    why: str,
+) -> None:
+    # Before the fix: `cd tests/unit && pytest` (or `pytest .`) was taken for the whole suite:
+    # tests/unit/goldens/shared.ckpt was listed unused and prune deleted it.
+    monkeypatch.chdir(pytester.path / "tests" / "unit")
+    report = pytester.runpytest(*args)
+    report.assert_outcomes(passed=1)
+    report.stdout.no_fnmatch_line("*no collected test uses*")
+    pruned = pytester.runpytest("--clearstone-prune-unused", *args)
+    assert pruned.ret == pytest.ExitCode.USAGE_ERROR
+    pruned.stderr.fnmatch_lines([f"*--clearstone-prune-unused needs the whole suite*({why})*"])
+    assert nested.is_file()
+
+
+def test_a_run_from_the_rootdir_is_the_whole_suite(
+    nested: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = nested.parent / "stale.ckpt"
+    stale.write_bytes(nested.read_bytes())
+    for args in ((), (".",), (str(pytester.path),)):
+        report = pytester.runpytest(*args)
+        report.assert_outcomes(passed=2)
+        report.stdout.fnmatch_lines(["  tests/unit/goldens/stale.ckpt"])
+    # the rootdir given from a subdirectory is the whole suite too
+    monkeypatch.chdir(pytester.path / "tests")
+    pruned = pytester.runpytest("--clearstone-prune-unused", "..")
+    pruned.assert_outcomes(passed=2)
+    pruned.stdout.fnmatch_lines(["deleted unused golden tests/unit/goldens/stale.ckpt"])
+    assert nested.is_file() and not stale.exists()
+
+
+def test_a_run_from_a_testpaths_entry_is_the_whole_suite(
+    nested: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\npythonpath = .\ntestpaths = tests\n")
+    stale = nested.parent / "stale.ckpt"
+    stale.write_bytes(nested.read_bytes())
+    pytester.runpytest().stdout.fnmatch_lines(["  tests/unit/goldens/stale.ckpt"])
+    monkeypatch.chdir(pytester.path / "tests")
+    report = pytester.runpytest()  # (pytest uses testpaths only from the rootdir: args = cwd)
+    report.assert_outcomes(passed=2)
+    report.stdout.fnmatch_lines(["  tests/unit/goldens/stale.ckpt"])
+
+
+# -- a read-only checkout in CI -----------------------------------------------------------------
+TRACED = """
+import pytest
+import agent
+
+@pytest.mark.replay(mock={"llm": "agent.llm"})
+def test_t(replay, clearstone_tracer):
+    with clearstone_tracer.span("my step"):
+        assert replay.run(agent.llm, "t")
+"""
+
+
+def test_a_replay_whose_trace_store_cannot_be_written_passes_with_a_warning(
+    pytester: pytest.Pytester,
+) -> None:
+    # Before the fix: "1 passed", exit status 1 (a read-only CI checkout failed a green run).
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_t=TRACED)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    (pytester.path / "blocked").write_text("a file where the store's directory would be")
+    result = pytester.runpytest("--clearstone-replay", "--clearstone-db", "blocked/traces.db")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "1 checkpoint(s) replayed, 0 recorded, 0 diverged",
+            "warning: the spans of this replay were not written to the trace store (the "
+            "tests' results stand): cannot open the trace store '*blocked/traces.db': *",
+        ]
+    )
+
+
+@pytest.mark.parametrize("mode", ["record", "record-missing", "record-diverged"])
+def test_a_record_run_whose_trace_store_cannot_be_written_fails(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+        """
+    )
+    (pytester.path / "blocked").write_text("a file where the store's directory would be")
+    result = pytester.runpytest(f"--clearstone-mode={mode}", "--clearstone-db", "blocked/t.db")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["the spans of this run were not written to the trace store: *"])
+
+
+# -- what version control leaves in a golden's place --------------------------------------------
+TWO = """
+import pytest
+import agent
+
+@pytest.mark.replay(mock={"llm": "agent.llm"})
+def test_t():
+    assert agent.llm("t")
+
+@pytest.mark.replay(mock={"llm": "agent.llm"})
+def test_other():
+    assert agent.llm("o")
+"""
+
+
+@pytest.fixture
+def golden(pytester: pytest.Pytester) -> Path:
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_t=TWO)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    return pytester.path / "goldens" / "test_t" / "test_t.ckpt"
+
+
+def conflicted(text: str, theirs: str) -> tuple[str, int]:
+    """``text`` as git leaves it when both branches changed the line holding ``theirs``'s
+    first difference; and the line number of the ``<<<<<<<`` marker."""
+    ours_lines, their_lines = text.splitlines(), theirs.splitlines()
+    at = next(i for i, (a, b) in enumerate(zip(ours_lines, their_lines, strict=True)) if a != b)
+    lines = [
+        *ours_lines[:at],
+        "<<<<<<< HEAD",
+        ours_lines[at],
+        "=======",
+        their_lines[at],
+        ">>>>>>> other",
+        *ours_lines[at + 1 :],
+    ]
+    return "\n".join(lines) + "\n", at + 1
+
+
+def test_a_golden_with_merge_conflict_markers_says_so_and_names_the_test(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    # Before the fix: "truncated or not JSON (unexpected character ...). Restore it from version
+    # control or re-record it with: pytest --clearstone-record" (the whole suite, live).
+    text = golden.read_text(encoding="utf-8")
+    theirs = text.replace("an answer to t", "another answer to t")
+    golden.write_text(conflicted(text, theirs)[0], encoding="utf-8")
+    line = conflicted(text, theirs)[1]
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"test_t.py::test_t: {golden} is not a readable checkpoint: it holds unresolved "
+            f"merge-conflict markers (line {line}). Resolve the conflict (or take one side: git "
+            f"checkout --theirs -- {golden}, or --ours) or re-record it with: pytest "
+            f"--clearstone-record test_t.py::test_t",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*truncated or not JSON*")
+    result.stdout.fnmatch_lines(["*, 1 unreadable"])
+
+
+def test_a_golden_that_is_a_git_lfs_pointer_says_to_fetch_it(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    golden.write_text(
+        "version https://git-lfs.github.com/spec/v1\n"
+        "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+        "size 2196\n"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"test_t.py::test_t: {golden} is not a readable checkpoint: it is a Git LFS pointer, "
+            f"not the golden. Fetch the file with `git lfs pull` (CI: enable LFS in the "
+            f"checkout)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*re-record*")
+
+
+def test_any_unreadable_golden_names_the_test_to_re_record(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    golden.write_text(golden.read_text(encoding="utf-8")[:200], encoding="utf-8")  # truncated
+    result = pytester.runpytest("-k", "test_t and not other")
+    result.assert_outcomes(failed=1, deselected=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_t.py::test_t: * is not a readable checkpoint: truncated or not JSON (*). "
+            "Restore it from version control or re-record it with: pytest --clearstone-record "
+            "test_t.py::test_t",
+        ]
+    )
+
+
+def test_a_re_record_replaces_a_conflicted_golden(golden: Path, pytester: pytest.Pytester) -> None:
+    text = golden.read_text(encoding="utf-8")
+    golden.write_text(conflicted(text, text.replace('"t"', '"u"'))[0], encoding="utf-8")
+    pytester.runpytest("--clearstone-record", "test_t.py::test_t").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+# -- a UTF-8 byte order mark ------------------------------------------------------------------
+BOM = b"\xef\xbb\xbf"
+
+
+def test_a_golden_saved_with_a_utf8_bom_replays_and_a_re_record_writes_none(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    # Before the fix: "not a readable checkpoint: truncated or not JSON (UTF-8 byte order mark
+    # (BOM) is not supported ...)"; RFC 8259 lets a parser ignore it.
+    golden.write_bytes(BOM + golden.read_bytes())
+    pytester.runpytest().assert_outcomes(passed=2)
+    recorded = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(["  goldens/test_t/test_t.ckpt: unchanged"])
+    assert not golden.read_bytes().startswith(BOM)
+
+
+def test_an_edited_golden_with_a_bom_is_still_checked_as_edited(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    # a merge that kept a key twice is refused; with a BOM in front too
+    text = golden.read_text(encoding="utf-8")
+    edited = text.replace('  "checkpoint_id": ', '  "span_id": "x",\n  "checkpoint_id": ', 1)
+    assert edited != text
+    golden.write_bytes(BOM + edited.encode("utf-8"))
+    result = pytester.runpytest("test_t.py::test_t")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the key 'span_id' appears twice in one object*"])
+
+
+def test_show_reads_a_golden_with_a_bom(golden: Path) -> None:
+    golden.write_bytes(BOM + golden.read_bytes())
+    assert main(["show", str(golden)]) == 0
+    assert main(["show", "--canonical", str(golden)]) == 0
+
+
+def test_diff_against_head_reads_a_golden_committed_with_a_bom(
+    golden: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    golden.write_bytes(BOM + golden.read_bytes())
+    git = ["git", "-c", "user.email=a@b", "-c", "user.name=a"]
+    for command in (["init", "-q"], ["add", str(golden)], ["commit", "-qm", "bom"]):
+        subprocess.run([*git, *command], cwd=pytester.path, check=True)
+    monkeypatch.chdir(pytester.path)
+    assert main(["diff", str(golden)]) == 0

@@ -1,0 +1,181 @@
+"""Paths in goldens are portable: a path under pytest's base temporary directory, the rootdir or
+the home directory is stored relative to it and read back under that directory of the replaying
+run, so a golden recorded in one checkout (or one run's ``tmp_path``) replays in another."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.cli import main
+from tests.inner_runs import LEAN_ARGS
+
+NOTES = """
+from pathlib import Path
+
+
+def llm(prompt):
+    return "ok:" + prompt
+
+
+class Notes:
+    def __init__(self, root: Path):
+        self.root = root
+        self.notes = []
+
+    def run(self, q):
+        (self.root / "n.txt").write_text(q)
+        self.notes.append(llm(q))
+        return self.notes[-1]
+
+    def get_state(self):
+        return {"root": self.root, "notes": self.notes}
+
+    def load_state(self, state):
+        self.root, self.notes = state["root"], list(state["notes"])
+"""
+
+NOTES_TEST = """
+import pytest
+from notes import Notes
+
+
+@pytest.mark.replay("goldens/a.ckpt", mock={"llm": "notes.llm"})
+def test_notes(replay, tmp_path):
+    agent = Notes(tmp_path)
+    assert replay.run(agent.run, "hi") == "ok:hi"
+    assert (tmp_path / "n.txt").read_text() == "hi"  # written in this run's own directory
+"""
+
+
+@pytest.fixture
+def notes(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(notes=textwrap.dedent(NOTES), test_notes=textwrap.dedent(NOTES_TEST))
+    return pytester
+
+
+def _state_root(golden: Path) -> object:
+    return json.loads(golden.read_text())["agent"]["state"]["root"]
+
+
+def test_a_tmp_path_in_the_state_replays_in_another_runs_base_temp(
+    notes: pytest.Pytester,
+) -> None:
+    first, second = notes.path / "first", notes.path / "second"
+    notes.runpytest("--clearstone-record", f"--basetemp={first}").assert_outcomes(passed=1)
+    golden = notes.path / "goldens" / "a.ckpt"
+    assert _state_root(golden) == {"__cs__": "path", "v": "test_notes0", "root": "basetemp"}
+    assert str(first) not in golden.read_text()
+    shutil.rmtree(first)  # pytest's numbered directories rotate; CI never had this one
+    notes.runpytest(f"--basetemp={second}").assert_outcomes(passed=1)
+
+
+def test_a_golden_recorded_by_an_xdist_worker_replays_without_xdist(
+    notes: pytest.Pytester,
+) -> None:
+    # a worker's base temp is its own (pytest-N/popen-gw0): the test's tmp_path is under it
+    record = notes.runpytest_subprocess(*LEAN_ARGS, "-n", "1", "--clearstone-record")
+    record.assert_outcomes(passed=1)
+    golden = notes.path / "goldens" / "a.ckpt"
+    assert _state_root(golden) == {"__cs__": "path", "v": "test_notes0", "root": "basetemp"}
+    notes.runpytest(f"--basetemp={notes.path / 'other'}").assert_outcomes(passed=1)
+
+
+def test_a_rerecord_in_another_base_temp_leaves_the_golden_unchanged(
+    notes: pytest.Pytester,
+) -> None:
+    notes.runpytest("--clearstone-record", f"--basetemp={notes.path / 'a'}")
+    golden = notes.path / "goldens" / "a.ckpt"
+    before = _state_root(golden)
+    result = notes.runpytest("--clearstone-record", f"--basetemp={notes.path / 'b'}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*goldens/a.ckpt: unchanged*"])
+    assert _state_root(golden) == before
+
+
+def test_the_stored_form_shows_in_show_canonical(
+    notes: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    capsys.readouterr()
+    assert main(["show", str(notes.path / "goldens" / "a.ckpt"), "--canonical"]) == 0
+    out = capsys.readouterr().out
+    assert '"root": "basetemp"' in out and '"v": "test_notes0"' in out
+
+
+UPLOAD = """
+def upload(file, purpose):
+    return {"id": "file-1", "purpose": purpose}
+"""
+
+UPLOAD_TEST = """
+from pathlib import Path
+
+import pytest
+import upload
+
+NAME = "batch.jsonl"
+
+
+@pytest.mark.replay("goldens/up.ckpt", mock={"llm": "upload.upload"})
+def test_upload(replay):
+    def agent():
+        return upload.upload(file=Path(__file__).parent / NAME, purpose="batch")
+
+    assert replay.run(agent)["id"] == "file-1"
+"""
+
+
+def _checkout(pytester: pytest.Pytester, name: str) -> Path:
+    """A project with its own rootdir (``pytest.ini``) in ``pytester.path / name``."""
+    root = pytester.path / name
+    root.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "upload.py").write_text(textwrap.dedent(UPLOAD))
+    (root / "test_upload.py").write_text(textwrap.dedent(UPLOAD_TEST))
+    return root
+
+
+def test_a_path_argument_under_the_rootdir_replays_from_another_checkout(
+    pytester: pytest.Pytester,
+) -> None:
+    one = _checkout(pytester, "one")
+    pytester.chdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(one))
+        mp.chdir(one)
+        pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    stored = json.loads((one / "goldens" / "up.ckpt").read_text())
+    assert str(one) not in json.dumps(stored)
+    two = pytester.path / "two"
+    shutil.copytree(one, two)
+    shutil.rmtree(one)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(two))
+        mp.chdir(two)
+        result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_a_changed_path_argument_is_shown_as_one_path(
+    pytester: pytest.Pytester,
+) -> None:
+    one = _checkout(pytester, "one")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(one))
+        mp.chdir(one)
+        pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+        test = one / "test_upload.py"
+        test.write_text(test.read_text().replace('"batch.jsonl"', '"other.jsonl"'))
+        result = pytester.runpytest("-vv")  # (values in full)
+    result.assert_outcomes(failed=1)
+    type_name = type(one).__name__  # PosixPath, WindowsPath
+    result.stdout.re_match_lines(
+        [rf".* root\['file'\]: {type_name}\('.*batch\.jsonl'\) -> {type_name}\('.*other\.jsonl'\)$"]
+    )
+    result.stdout.no_fnmatch_line("*root[[]'file'[]]._*")  # (not pathlib's private slots)

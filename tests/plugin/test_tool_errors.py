@@ -1,0 +1,137 @@
+"""Tools that raise: the agent catches the exception and reports it to the LLM.
+
+This is the usual ReAct "Observation" loop: ``f"tool error: {exc}"`` goes into the next prompt,
+so a replay that raises the recorded exception with another text diverges at that prompt, and
+one that raises another class escapes the agent's ``except`` clause.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+AGENT = """
+import os
+
+
+def read_file(path):
+    with open(path) as f:
+        return f.read()
+
+
+def move(source, target):
+    os.rename(source, target)
+
+
+class Pool:
+    # urllib3's connection pool in a MaxRetryError: only a pickle could store it
+    def __str__(self):
+        return "HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded"
+
+
+class ConnectionError(OSError):
+    # requests.exceptions.ConnectionError: its one argument is urllib3's error
+    pass
+
+
+def fetch(url):
+    raise ConnectionError(Pool())
+
+
+def complete(prompt):
+    return "I could not do that: " + prompt.splitlines()[-1]
+
+
+def handle(path):
+    observations = []
+    for tool, args in ((read_file, (path,)), (move, (path, path + ".bak")), (fetch, (path,))):
+        try:
+            tool(*args)
+        except OSError as exc:
+            observations.append(f"tool error: {exc}")
+    return complete("\\n".join(observations))
+"""
+
+TEST = """
+import pytest
+from app import handle
+
+
+@pytest.mark.replay(
+    mock={"tool": ["app.read_file", "app.move", "app.fetch"], "llm": "app.complete"}
+)
+def test_missing_file():
+    assert "could not" in handle("/nonexistent/data/report.csv")
+"""
+
+
+def test_a_tool_error_the_agent_reports_to_the_llm_replays_with_its_text(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected (checkpoint-format.md, error: "Replay raises it again"): a fresh recording
+    # replays. Before the fix: the replayed FileNotFoundError lost ": '/nonexistent/...'" (an
+    # OSError's file names were not recorded), the rename error its two file names, and the
+    # connection error its text (its argument came back as a placeholder); the first replay
+    # diverged at the prompt, and re-recording wrote the same golden.
+    pytester.syspathinsert()
+    pytester.makepyfile(app=AGENT, test_agent=TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+VALIDATING_AGENT = """
+import pydantic
+
+
+class WeatherArgs(pydantic.BaseModel):
+    city: str
+    days: int
+
+
+def get_weather(raw_args):
+    # a tool that validates the LLM's arguments, as tool-calling agents do
+    args = WeatherArgs.model_validate(raw_args)
+    return f"sunny in {args.city} for {args.days} days"
+
+
+def handle(raw_args):
+    try:
+        return get_weather(raw_args)
+    except pydantic.ValidationError as exc:
+        return f"tool error: {exc.error_count()} invalid argument(s)"
+"""
+
+VALIDATING_TEST = """
+import pytest
+from app import handle
+
+
+@pytest.mark.replay(mock={"tool": "app.get_weather"})
+def test_bad_args():
+    assert handle({"city": "Paris", "days": "three"}).startswith("tool error")
+"""
+
+
+def test_a_recorded_validation_error_replays_as_recorded_error_saying_what_to_do(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected (docs/reference/exceptions.md, RecordedError): an exception that cannot be
+    # rebuilt as its own class stands in with its type name and message. Before the fix: every
+    # replay crashed inside the plugin with "TypeError: ValidationError.__new__() missing 2
+    # required positional arguments: 'title' and 'line_errors'", and the agent looked broken.
+    pytest.importorskip("pydantic")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=VALIDATING_AGENT, test_val=VALIDATING_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*RecordedError: pydantic_core._pydantic_core.ValidationError: 1 validation error "
+            "for WeatherArgs*",
+            "*replayed as RecordedError: its class cannot be created again from what was "
+            "recorded (TypeError: *; an except clause for that class does not catch it. "
+            "Re-recording records it the same way: mock the function under this one*",
+        ]
+    )
+    result.stdout.no_re_match_line(r"E\s+TypeError: ValidationError")  # (the crash)

@@ -1,0 +1,110 @@
+"""An argument of a mocked call that can be stored only as its repr (dill cannot pickle it
+either: LangGraph's ``functools.partial`` over a ``WeakMethod`` in the run config) warns naming
+where it is — its ``ignore=`` path and the call — and the fix, once per path and target. Before,
+the warning named neither, and spoke of dill when pickles were never enabled: a test recorded
+under ``filterwarnings = error`` (as docs/how-to/langgraph.md shows) failed with nothing to act
+on."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import esc
+
+APP = """
+import functools
+import weakref
+
+
+class Pregel:
+    def call(self):
+        return None
+
+
+def llm(prompt, config):
+    return f"answer to {prompt}"
+
+
+def run(question):
+    graph = Pregel()
+    # what LangGraph passes on in a node's config: dill cannot pickle a WeakMethod
+    call = functools.partial(print, weakref.WeakMethod(graph.call))
+    config = {"configurable": {"__pregel_call": call, "thread.id": "t1"}, "tags": [call]}
+    first = llm(question, config)
+    return llm(first, config)
+"""
+
+TEST = """
+import pytest
+
+import app
+
+
+@pytest.mark.replay("goldens/warn.ckpt", mock={{"llm": "app.llm"}}{ignore})
+def test_it(replay):
+    assert replay.run(app.run, "x") == "answer to answer to x"
+"""
+
+WARNING = "pytest_clearstone.errors.UnencodableValueWarning"
+ERROR = f"error::{WARNING}"
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_warn=TEST.format(ignore=""))
+    return pytester
+
+
+def test_the_warning_names_the_path_the_call_and_the_fix(project: pytest.Pytester) -> None:
+    result = project.runpytest("--clearstone-record", "-W", ERROR)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                "*UnencodableValueWarning: storing the repr of a functools.partial value at "
+                "config.configurable.__pregel_call in the arguments of call #1 to app.llm: it "
+                "cannot be stored readably, so a replay compares it by its type only. If it is "
+                "not part of what the call sends, leave it out of the comparison with the "
+                "marker's ignore=['config.configurable.__pregel_call']; else teach the codec its "
+                "type (pytest_clearstone.codec.register)"
+            ),
+        ]
+    )
+    warned = [line for line in result.stdout.lines if "Warning: storing the repr" in line]
+    assert warned and not [line for line in warned if "dill" in line]
+    assert not (project.path / "goldens" / "warn.ckpt").exists()
+
+
+def test_each_path_warns_once_per_target(project: pytest.Pytester) -> None:
+    result = project.runpytest("--clearstone-record", "-W", f"default::{WARNING}")
+    result.assert_outcomes(passed=1, warnings=2)  # two paths, two calls each
+    result.stdout.fnmatch_lines(
+        [
+            "*value at config.configurable.__pregel_call in the arguments of call #1 to app.llm*",
+            "*value at config.tags.0 in the arguments of call #1 to app.llm*",
+        ]
+    )
+    project.runpytest("-W", ERROR).assert_outcomes(passed=1)  # compared by type
+
+
+def test_a_key_holding_a_dot_is_quoted_in_the_path(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP.replace('{"__pregel_call": call, "thread.id": "t1"}', '{"run.call": call}'),
+        test_warn=TEST.format(ignore=', ignore=["config.tags"]'),
+    )
+    result = pytester.runpytest("--clearstone-record", "-W", ERROR)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [esc('*value at config.configurable["run.call"] in the arguments of call #1 to app.llm*')]
+    )
+
+
+def test_no_warning_for_an_ignored_path(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP, test_warn=TEST.format(ignore=', ignore=["config.configurable", "config.tags"]')
+    )
+    pytester.runpytest("--clearstone-record", "-W", ERROR).assert_outcomes(passed=1)
+    pytester.runpytest("-W", ERROR).assert_outcomes(passed=1)

@@ -1,0 +1,204 @@
+"""A recorded exception raised again at replay: its class, its attributes and its text.
+
+Agents send ``f"tool error: {exc}"`` to the LLM and catch the tool's exception classes, so the
+replayed exception must be caught by the same ``except`` clauses and read as recorded; one that
+cannot be created again stands in as :class:`RecordedError`, never a crash inside the plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.errors import RecordedError
+from pytest_clearstone.golden.responses import rebuild_exception
+from pytest_clearstone.tracing.span import exception_record
+
+
+def _replayed(exc: BaseException) -> BaseException:
+    """``exc`` recorded, written to a golden as JSON, read back and rebuilt."""
+    return rebuild_exception(json.loads(json.dumps(exception_record(exc))))
+
+
+class _NeedsItsFields(ValueError):
+    """Like pydantic's ValidationError: created only from values it does not keep in ``args``."""
+
+    def __new__(cls, title: str, line_errors: list[Any]) -> _NeedsItsFields:
+        self = super().__new__(cls)
+        self._text = f"{len(line_errors)} validation error for {title}"
+        return self
+
+    def __init__(self, title: str, line_errors: list[Any]) -> None:
+        pass  # (args stay empty, as pydantic's)
+
+    def __str__(self) -> str:
+        return self._text
+
+
+def test_an_exception_its_class_cannot_create_again_stands_in_as_recorded_error() -> None:
+    # Expected (docs/reference/exceptions.md, RecordedError): an exception that cannot be
+    # rebuilt as its own class stands in with its type name and message. Before the fix: the
+    # fallback obj.__new__(obj) was not guarded and every replay crashed inside the plugin
+    # with "TypeError: __new__() missing 2 required positional arguments".
+    rebuilt = _replayed(_NeedsItsFields("WeatherArgs", [{"type": "int_parsing"}]))
+    assert type(rebuilt) is RecordedError
+    assert rebuilt.type_name == f"{__name__}._NeedsItsFields"
+    assert rebuilt.message == "1 validation error for WeatherArgs"
+    assert "its class cannot be created again from what was recorded (TypeError: " in str(rebuilt)
+    assert "an except clause for that class does not catch it" in str(rebuilt)
+    # re-recording records the same exception: the fix is to let it be raised live
+    assert "mock the function under this one" in str(rebuilt)
+    assert "re-record" not in str(rebuilt)
+
+
+def test_a_pydantic_validation_error_stands_in_as_recorded_error() -> None:
+    # pydantic's ValidationError keeps neither its title nor its errors in args: what a golden
+    # holds (its message) cannot rebuild it exactly, so it is a RecordedError, not a crash
+    pydantic = pytest.importorskip("pydantic")
+
+    class WeatherArgs(pydantic.BaseModel):
+        city: str
+        days: int
+
+    with pytest.raises(pydantic.ValidationError) as raised:
+        WeatherArgs.model_validate({"city": "Paris", "days": "three"})
+    rebuilt = _replayed(raised.value)
+    assert type(rebuilt) is RecordedError
+    assert rebuilt.type_name == "pydantic_core._pydantic_core.ValidationError"
+    assert rebuilt.message == str(raised.value)
+
+
+def _os_error(call: Any, *args: str) -> OSError:
+    with pytest.raises(OSError) as raised:
+        call(*args)
+    return raised.value
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        FileNotFoundError(2, "No such file or directory", "/srv/data/report.csv"),
+        pytest.param(_os_error(open, "/nonexistent/report.csv"), id="open"),
+        pytest.param(_os_error(os.rename, "/nonexistent/a", "/nonexistent/b"), id="rename"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_file_error_keeps_its_file_names_and_its_text(error: OSError) -> None:
+    # Expected (checkpoint-format.md, error: "Replay raises it again"): the same text. Before
+    # the fix: OSError's filename and filename2 (neither in args nor in __dict__) were not
+    # recorded; "[Errno 2] No such file or directory: '/srv/data/report.csv'" replayed as
+    # "[Errno 2] No such file or directory", and an agent reporting it to the LLM diverged at
+    # its first replay, whatever it re-recorded.
+    rebuilt = _replayed(error)
+    assert type(rebuilt) is type(error)
+    assert str(rebuilt) == str(error)
+    assert isinstance(rebuilt, OSError)
+    assert (rebuilt.errno, rebuilt.strerror) == (error.errno, error.strerror)
+    assert (rebuilt.filename, rebuilt.filename2) == (error.filename, error.filename2)
+
+
+def test_an_import_error_keeps_the_name_of_the_missing_module() -> None:
+    with pytest.raises(ImportError) as raised:
+        import a_module_that_is_not_installed  # type: ignore[import-not-found]  # noqa: F401
+    rebuilt = _replayed(raised.value)
+    assert type(rebuilt) is ModuleNotFoundError
+    assert str(rebuilt) == str(raised.value)
+    assert rebuilt.name == "a_module_that_is_not_installed"  # type: ignore[attr-defined]
+
+
+class _Pool:
+    """A value only a pickle could store (an exception record holds none: a placeholder)."""
+
+    def __str__(self) -> str:
+        return "HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded"
+
+
+class _ConnectionError(OSError):
+    """Like requests.exceptions.ConnectionError: its one argument is urllib3's error."""
+
+
+def test_an_argument_stored_as_a_placeholder_keeps_the_text_it_gave() -> None:
+    # Before the fix: the argument came back as its placeholder, and the exception's text
+    # became the placeholder's ("<...Pool object>", requests' "MaxRetryError('HTTPConnection
+    # Pool(host=\'127.0.0.1\' ...')") in place of the recorded one
+    error = _ConnectionError(_Pool())
+    rebuilt = _replayed(error)
+    assert type(rebuilt) is _ConnectionError
+    assert str(rebuilt) == str(error)
+
+
+class _ServiceError(Exception):
+    """An ``__init__`` that builds its message: rebuilt from its ``args``, it reads otherwise."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        super().__init__(f"the service answered {code}")
+
+
+def test_an_exception_whose_text_differs_when_rebuilt_reads_as_recorded() -> None:
+    # Before the fix: "the service answered the service answered 503"
+    error = _ServiceError(503)
+    rebuilt = _replayed(error)
+    assert str(rebuilt) == "the service answered 503"
+    assert isinstance(rebuilt, _ServiceError)  # the agent's except clause still catches it
+    assert type(rebuilt).__name__ == "_ServiceError"
+    assert type(rebuilt).__module__ == __name__
+    assert type(rebuilt).__qualname__ == "_ServiceError"
+    assert rebuilt.code == 503  # type: ignore[attr-defined]
+
+
+def _raised(code: str) -> BaseException:
+    try:
+        exec(code, {})
+    except BaseException as exc:
+        return exc
+    raise AssertionError(f"{code!r} raised nothing")
+
+
+STDLIB = [
+    pytest.param(subprocess.TimeoutExpired(["sleep", "5"], 1.5, output=b"x"), id="TimeoutExpired"),
+    pytest.param(subprocess.CalledProcessError(1, ["ls"], b"o", b"e"), id="CalledProcessError"),
+    pytest.param(_raised("compile('a b', 'tool.py', 'exec')"), id="SyntaxError"),
+    pytest.param(_raised("b'\\xff'.decode('utf-8')"), id="UnicodeDecodeError"),
+    pytest.param(_raised("import json; json.loads('{\"a\": 1,}')"), id="JSONDecodeError"),
+    pytest.param(KeyError("k"), id="KeyError"),
+    pytest.param(_raised("{}['k']"), id="KeyError-raised"),
+]
+
+
+@pytest.mark.parametrize("error", STDLIB)
+def test_stdlib_exceptions_come_back_as_themselves_with_their_text(error: BaseException) -> None:
+    rebuilt = _replayed(error)
+    assert type(rebuilt) is type(error)
+    assert str(rebuilt) == str(error)
+    assert rebuilt.args == error.args
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="add_note is 3.11+")
+def test_a_rebuilt_exception_keeps_its_notes_and_cause_with_its_text() -> None:
+    error = _ServiceError(503)
+    error.add_note("while fetching the weather")  # type: ignore[attr-defined]
+    error.__cause__ = FileNotFoundError(2, "No such file or directory", "/tmp/cache")
+    rebuilt = _replayed(error)
+    assert str(rebuilt) == "the service answered 503"
+    assert rebuilt.__notes__ == ["while fetching the weather"]  # type: ignore[attr-defined]
+    assert str(rebuilt.__cause__) == "[Errno 2] No such file or directory: '/tmp/cache'"
+
+
+class _Sealed(_ServiceError):
+    """A class that refuses subclasses: its text cannot be made the recorded one."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        raise TypeError("sealed")
+
+
+def test_a_class_refusing_subclasses_keeps_its_class_over_its_text() -> None:
+    # (an except clause for the class still catching it matters more than its text)
+    rebuilt = _replayed(_Sealed(503))
+    assert type(rebuilt) is _Sealed
+    assert rebuilt.code == 503  # type: ignore[attr-defined]

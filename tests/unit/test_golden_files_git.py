@@ -1,0 +1,244 @@
+"""Goldens as git leaves them: symlinks (used through their target, written through the link),
+merge-conflict markers and Git LFS pointers (named, with their own fix), a UTF-8 BOM (read,
+never written), and the parts of a suite a conftest's ``pytest_ignore_collect`` leaves out."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.debugging import Checkpoint, CheckpointManager
+from pytest_clearstone.errors import RESTORE_OR_RERECORD, CheckpointCorruptError
+from pytest_clearstone.golden import files
+from pytest_clearstone.golden.atomic import atomic_write_text
+from pytest_clearstone.golden.files import read_file, read_golden
+from pytest_clearstone.golden.signing import checkpoint_trust
+from pytest_clearstone.golden.unused import prune, unused_goldens
+from pytest_clearstone.inspection import load_checkpoint
+from pytest_clearstone.observability import TracerProvider
+from pytest_clearstone.uncollected import Uncollected
+
+symlinks = pytest.mark.skipif(sys.platform == "win32", reason="symlinks need a privilege there")
+
+BOM = b"\xef\xbb\xbf"
+PLUGIN_GOLDEN = '{"metadata": {"recorded_by": "pytest-clearstone"}}'
+
+
+class Agent:
+    def __init__(self) -> None:
+        self.notes = ["a"]
+
+
+def _saved(directory: Path, name: str = "g.ckpt") -> Path:
+    """A checkpoint file as :class:`CheckpointManager` writes it."""
+    provider = TracerProvider(db_path=":memory:")
+    with provider.get_tracer("tests").span("step") as span:
+        pass
+    trace = provider.trace_store.get_trace(span.trace_id)
+    manager = CheckpointManager(directory)
+    path = manager.save_checkpoint(manager.create_checkpoint(Agent(), trace, span.span_id), name)
+    provider.shutdown()
+    return path
+
+
+def _golden(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(PLUGIN_GOLDEN)
+    return path
+
+
+# -- symlinks ---------------------------------------------------------------------------------
+@symlinks
+def test_a_golden_reached_through_a_link_counts_its_target_as_used(tmp_path: Path) -> None:
+    shared = _golden(tmp_path / "shared" / "s.ckpt")
+    link = tmp_path / "goldens" / "s.ckpt"
+    link.parent.mkdir()
+    link.symlink_to(os.path.join("..", "shared", "s.ckpt"))
+    alias = tmp_path / "goldens" / "alias.ckpt"  # a link no test names, to a used file
+    alias.symlink_to("s.ckpt")
+    stale = _golden(tmp_path / "shared" / "stale.ckpt")
+    stale_link = tmp_path / "goldens" / "stale.ckpt"  # a link to an unused file
+    stale_link.symlink_to(os.path.join("..", "shared", "stale.ckpt"))
+    # Before the fix: shared/s.ckpt and goldens/alias.ckpt were listed (compared as strings)
+    unused = unused_goldens([str(tmp_path)], {str(link)})
+    assert unused == [stale_link, stale]
+    assert unused_goldens([str(tmp_path)], {str(shared)}) == [stale_link, stale]
+    assert all(problem == "" for _, problem in prune(unused))
+    assert shared.is_file() and link.is_symlink() and alias.is_symlink()
+    assert not stale.exists() and not stale_link.is_symlink()
+
+
+@symlinks
+def test_atomic_write_text_writes_through_a_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "shared" / "s.ckpt"
+    target.parent.mkdir()
+    target.write_text("old")
+    target.chmod(0o640)
+    link = tmp_path / "goldens" / "s.ckpt"
+    link.parent.mkdir()
+    link.symlink_to(os.path.join("..", "shared", "s.ckpt"))
+    # Before the fix: os.replace put a plain file where the link was; the target stayed "old"
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and os.readlink(link) == os.path.join("..", "shared", "s.ckpt")
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(p.name for p in target.parent.iterdir()) == ["s.ckpt"]  # no temporary left
+    assert sorted(p.name for p in link.parent.iterdir()) == ["s.ckpt"]
+
+
+@symlinks
+def test_atomic_write_text_through_a_dangling_link_creates_its_target(tmp_path: Path) -> None:
+    link = tmp_path / "s.ckpt"
+    link.symlink_to(os.path.join("shared", "s.ckpt"))
+    atomic_write_text(link, "new")  # (as open(link, "w") does)
+    assert link.is_symlink() and (tmp_path / "shared" / "s.ckpt").read_text() == "new"
+
+
+# -- what version control leaves in a golden's place --------------------------------------------
+def _conflicted(path: Path) -> int:
+    """Put merge-conflict markers around the golden's ``checkpoint_id`` line; the line number
+    of the ``<<<<<<<`` marker."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if '"checkpoint_id"' in line)
+    lines[at : at + 1] = ["<<<<<<< HEAD", lines[at], "=======", lines[at], ">>>>>>> theirs"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return at + 1
+
+
+LFS = (
+    "version https://git-lfs.github.com/spec/v1\n"
+    "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+    "size 2196\n"
+)
+
+
+@pytest.mark.parametrize(
+    "reader", ["Checkpoint.read", "inspection.load_checkpoint", "checkpoint_trust"]
+)
+def test_every_reader_names_merge_conflict_markers_and_the_line(
+    tmp_path: Path, reader: str
+) -> None:
+    path = _saved(tmp_path)
+    line = _conflicted(path)
+    read = {
+        "Checkpoint.read": Checkpoint.read,
+        "inspection.load_checkpoint": load_checkpoint,
+        "checkpoint_trust": checkpoint_trust,
+    }[reader]
+    with pytest.raises(CheckpointCorruptError) as raised:
+        read(path)
+    # Before the fix: "truncated or not JSON (...). Restore it from version control or ..."
+    assert str(raised.value) == (
+        f"{path} is not a readable checkpoint: it holds unresolved merge-conflict markers "
+        f"(line {line}). Resolve the conflict (or take one side: git checkout --theirs -- "
+        f"{path}, or --ours) or re-record it with: pytest --clearstone-record"
+    )
+
+
+@pytest.mark.parametrize(
+    "reader", ["Checkpoint.read", "inspection.load_checkpoint", "checkpoint_trust"]
+)
+def test_every_reader_names_a_git_lfs_pointer(tmp_path: Path, reader: str) -> None:
+    path = tmp_path / "g.ckpt"
+    path.write_text(LFS)
+    read = {
+        "Checkpoint.read": Checkpoint.read,
+        "inspection.load_checkpoint": load_checkpoint,
+        "checkpoint_trust": checkpoint_trust,
+    }[reader]
+    with pytest.raises(CheckpointCorruptError) as raised:
+        read(path)
+    assert str(raised.value) == (
+        f"{path} is not a readable checkpoint: it is a Git LFS pointer, not the golden. Fetch "
+        f"the file with `git lfs pull` (CI: enable LFS in the checkout)"
+    )
+
+
+def test_for_test_names_the_test_in_the_re_record_command_only(tmp_path: Path) -> None:
+    truncated = CheckpointCorruptError(tmp_path / "g.ckpt", "truncated or not JSON (x)")
+    assert str(truncated).endswith(RESTORE_OR_RERECORD)
+    named = truncated.for_test("tests/test_x.py::test_y[a b]")
+    assert isinstance(named, CheckpointCorruptError)
+    assert (named.path, named.problem) == (truncated.path, truncated.problem)
+    assert str(named) == (
+        f"{tmp_path / 'g.ckpt'} is not a readable checkpoint: truncated or not JSON (x). "
+        f"Restore it from version control or re-record it with: pytest --clearstone-record "
+        f"'tests/test_x.py::test_y[a b]'"
+    )
+    assert str(truncated.for_test("")) == str(truncated)
+    # a fix that is not a re-record stays as it is
+    lfs = CheckpointCorruptError(tmp_path / "g.ckpt", "p", "Fetch it")
+    assert str(lfs.for_test("t.py::t")) == str(lfs)
+
+
+def test_the_markers_are_looked_for_only_when_the_file_does_not_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _saved(tmp_path)
+
+    def fail(path: Path, raw: bytes) -> None:
+        raise AssertionError("looked for version-control leftovers in a readable golden")
+
+    monkeypatch.setattr(files, "version_control_leftover", fail)
+    Checkpoint.read(path)
+    load_checkpoint(path)
+    checkpoint_trust(path)
+
+
+def test_text_that_only_looks_like_a_marker_is_not_one(tmp_path: Path) -> None:
+    path = tmp_path / "g.ckpt"
+    path.write_text('{"a": "<<<<<<< HEAD"\n=======x\n')  # not at a line's start / not alone
+    with pytest.raises(CheckpointCorruptError, match="truncated or not JSON"):
+        Checkpoint.read(path)
+
+
+# -- a UTF-8 byte order mark ------------------------------------------------------------------
+def test_a_bom_is_not_part_of_what_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "g.ckpt"
+    path.write_bytes(BOM + b"{}")
+    assert read_file(path) == b"{}"
+    assert read_golden(path) == b"{}"
+    path.write_bytes(BOM)
+    assert read_file(path) == b""
+
+
+@pytest.mark.parametrize(
+    "reader", ["Checkpoint.read", "inspection.load_checkpoint", "checkpoint_trust"]
+)
+def test_every_reader_accepts_a_golden_with_a_bom(tmp_path: Path, reader: str) -> None:
+    # Before the fix: "truncated or not JSON (UTF-8 byte order mark (BOM) is not supported ...)"
+    path = _saved(tmp_path)
+    path.write_bytes(BOM + path.read_bytes())
+    read = {
+        "Checkpoint.read": Checkpoint.read,
+        "inspection.load_checkpoint": load_checkpoint,
+        "checkpoint_trust": checkpoint_trust,
+    }[reader]
+    read(path)
+
+
+def test_a_golden_with_a_bom_is_written_again_without_it(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    path.write_bytes(BOM + path.read_bytes())
+    checkpoint = Checkpoint.read(path)
+    again = CheckpointManager(tmp_path).save_checkpoint(checkpoint, "g.ckpt")
+    assert not again.read_bytes().startswith(BOM)
+
+
+# -- parts of the suite a pytest_ignore_collect hook leaves out -------------------------------
+def test_a_directory_left_out_keeps_goldens_only_when_it_holds_test_modules(
+    tmp_path: Path,
+) -> None:
+    tests = tmp_path / "sdk"
+    (tests / "goldens").mkdir(parents=True)
+    (tests / "test_sdk.py").write_text("")
+    data = tmp_path / "goldens"
+    data.mkdir()
+    parts = {str(tests): "sdk is left out", str(data): "goldens is left out"}
+    uncollected = Uncollected(parts, ["test_*.py"])
+    assert uncollected.why_kept(str(tests / "goldens" / "x.ckpt")) == "sdk is left out"
+    assert uncollected.why_kept(str(data / "x.ckpt")) == ""

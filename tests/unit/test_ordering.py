@@ -1,0 +1,116 @@
+"""Call order (``golden/ordering.py``): the order a golden lists and numbers its recorded calls
+in, the same whichever order parallel branches started their calls in."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from pytest_clearstone.golden.ordering import branch_of, call_order, in_call_order
+from pytest_clearstone.tracing.span import Span
+from pytest_clearstone.tracing.trace import Trace
+
+
+def _order(*calls: str) -> list[str]:
+    """``"name@branch"`` items in start order, in call order (``name`` alone: not a call)."""
+    return call_order(list(calls), lambda call: call.partition("@")[2])
+
+
+def test_one_branch_keeps_the_start_order() -> None:
+    assert _order("b@0", "a@0", "root", "c@0") == ["b@0", "a@0", "root", "c@0"]
+
+
+def test_parallel_jobs_are_in_the_order_they_were_handed_out_whichever_started_first() -> None:
+    jobs = ["s0@0/work#0", "l0@0/work#0", "s1@0/work#1", "l1@0/work#1", "s2@0/work#2"]
+    ordered = _order(*jobs)
+    assert ordered == jobs
+    # every interleaving that keeps each job's own calls in order gives the same list
+    for started in itertools.permutations(jobs):
+        if started.index("s0@0/work#0") < started.index("l0@0/work#0") and started.index(
+            "s1@0/work#1"
+        ) < started.index("l1@0/work#1"):
+            assert _order(*started) == ordered
+
+
+def test_a_job_index_is_compared_as_a_number() -> None:
+    assert _order("b@0/w#10", "a@0/w#2") == ["a@0/w#2", "b@0/w#10"]
+
+
+def test_jobs_come_where_they_started_among_their_parents_own_calls() -> None:
+    # the main flow plans, hands out two jobs and sums up their answers
+    started = ["plan@0", "b@0/work#1", "a@0/work#0", "sum@0"]
+    assert _order(*started) == ["plan@0", "a@0/work#0", "b@0/work#1", "sum@0"]
+    # a job handed out after the main flow's second call comes after it
+    started = ["one@0", "two@0", "x@0/late#0", "three@0"]
+    assert _order(*started) == started
+
+
+def test_nested_branches_stay_with_their_parent_job() -> None:
+    started = [
+        "b@0/run#1",
+        "a-inner@0/run#0/tool#0",
+        "b-inner@0/run#1/tool#0",
+        "a@0/run#0",
+    ]
+    assert _order(*started) == [
+        "a-inner@0/run#0/tool#0",
+        "a@0/run#0",
+        "b@0/run#1",
+        "b-inner@0/run#1/tool#0",
+    ]
+
+
+def test_spans_that_are_not_branch_calls_keep_their_places() -> None:
+    started = ["root", "b@0/w#1", "own-span", "x@", "a@0/w#0"]
+    assert _order(*started) == ["root", "a@0/w#0", "own-span", "x@", "b@0/w#1"]
+
+
+def test_legacy_keys_are_ordered_by_the_jobs_place() -> None:
+    # goldens of earlier versions key a job by its place among all its parent's jobs
+    assert _order("a@0", "c@0/10", "b@0/2") == ["a@0", "b@0/2", "c@0/10"]
+
+
+@pytest.mark.parametrize(
+    "started",
+    [
+        ["plan@0", "b@0/work#1", "a@0/work#0", "sum@0"],
+        ["b@0/run#1", "a-inner@0/run#0/tool#0", "b-inner@0/run#1/tool#0", "a@0/run#0"],
+        ["root", "b@0/w#1", "own-span", "x@", "a@0/w#0"],
+    ],
+)
+def test_call_order_of_a_list_in_call_order_is_itself(started: list[str]) -> None:
+    # a golden lists its spans in call order; read back in that order, nothing moves
+    ordered = _order(*started)
+    assert _order(*ordered) == ordered
+
+
+def _span(name: str, start: int, branch: str | None) -> Span:
+    attributes = {} if branch is None else {"clearstone.target": name, "clearstone.branch": branch}
+    return Span(
+        trace_id="t",
+        span_id=name,
+        parent_span_id=None if name == "root" else "root",
+        name=name,
+        attributes=attributes,
+        start_time_ns=start,
+    )
+
+
+def test_a_trace_in_call_order() -> None:
+    spans = [_span("root", 0, None), _span("b", 1, "0/w#1"), _span("a", 2, "0/w#0")]
+    trace = Trace("t", spans)
+    ordered = in_call_order(trace)
+    assert [s.name for s in ordered.spans] == ["root", "a", "b"]
+    assert [s.name for s in trace.spans] == ["root", "b", "a"]  # (a copy: trace is as it was)
+    assert ordered.get_span("a") is spans[2]
+    assert in_call_order(ordered) is ordered
+    serial = Trace("t", [_span("root", 0, None), _span("a", 1, "0"), _span("b", 2, "0")])
+    assert in_call_order(serial) is serial
+
+
+def test_branch_of_reads_recorded_calls_only() -> None:
+    assert branch_of({"clearstone.target": "app.f", "clearstone.branch": "0/w#1"}) == "0/w#1"
+    assert branch_of({"clearstone.branch": "0/w#1"}) == ""  # not a recorded call
+    assert branch_of({"clearstone.target": "app.f", "clearstone.branch": 3}) == ""
+    assert branch_of(None) == ""

@@ -1,0 +1,66 @@
+"""A mock target that is a method of a built-in or C-extension type (``sqlite3.Cursor.execute``)
+cannot be patched: the error says so and gives the fix that works, mocking the agent's own
+function that calls it (the path *is* where the agent looks the method up)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.errors import MockTargetError
+from pytest_clearstone.golden.targets import PatchStack, patch_with, resolve, set_target
+
+#: what the message says for every method of a built-in or C-extension type
+FIX = "is a built-in or C-extension type, whose methods cannot be patched ("
+END = ". Mock the function of the agent's own that calls it instead, e.g. 'my_app.db.run_query'"
+
+
+@pytest.mark.parametrize(
+    ("path", "owner"),
+    [
+        ("sqlite3.Cursor.execute", "sqlite3.Cursor"),
+        ("sqlite3.Connection.execute", "sqlite3.Connection"),
+        ("builtins.str.upper", "builtins.str"),
+    ],
+)
+@pytest.mark.parametrize("record", [False, True])
+def test_a_method_of_a_c_type_is_refused_with_the_fix_that_works(
+    path: str, owner: str, record: bool
+) -> None:
+    # Before the fix: "... Give the import path where the agent looks the function up", which
+    # it already is
+    stack = PatchStack()
+    with pytest.raises(MockTargetError) as info:
+        if record:
+            set_target(resolve(path), lambda *a: "recorded", stack)
+        else:
+            patch_with(resolve(path), lambda args, kwargs: "replayed", stack)
+    stack.undo()
+    message = str(info.value)
+    assert message.startswith(f"mock target {path!r} cannot be patched: {owner!r} {FIX}"), message
+    assert message.endswith(f"immutable type {owner.removeprefix('builtins.')!r}){END}"), message
+    assert "where the agent looks the function up" not in message
+    assert info.value.target == path
+
+
+def test_a_method_through_an_instance_of_a_c_type_is_refused_the_same_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the method on the instance's class would be refused too: not proposed
+    import types
+
+    module: Any = types.ModuleType("cs_db")
+    module.conn = sqlite3.connect(":memory:")
+    monkeypatch.setitem(__import__("sys").modules, "cs_db", module)
+    try:
+        with pytest.raises(MockTargetError) as info:
+            set_target(resolve("cs_db.conn.execute"), lambda *a: None, PatchStack())
+    finally:
+        module.conn.close()
+    message = str(info.value)
+    assert message.startswith(
+        f"mock target 'cs_db.conn.execute' cannot be patched: 'sqlite3.Connection' {FIX}"
+    ), message
+    assert message.endswith(END), message

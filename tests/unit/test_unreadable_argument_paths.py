@@ -1,0 +1,82 @@
+"""The path a warning about an unreadable argument names is an ``ignore=`` path that leaves that
+value out: given back to the marker, the recording no longer warns."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import warnings
+import weakref
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.errors import UnencodableValueWarning
+from pytest_clearstone.golden.ignore import IgnorePaths, recorded_form
+
+
+class _Graph:
+    def call(self) -> None:
+        return None
+
+
+_GRAPH = _Graph()
+
+
+def _unpicklable() -> Any:
+    # what LangGraph keeps in a node's config: dill cannot pickle a WeakMethod
+    return functools.partial(print, weakref.WeakMethod(_GRAPH.call))
+
+
+@dataclasses.dataclass
+class Runtime:
+    writer: Any
+    step: int
+
+
+def _warned_paths(value: Any, ignore: list[str]) -> list[str]:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        recorded_form(value, IgnorePaths(ignore), "call #1 to app.llm")
+    assert all(w.category is UnencodableValueWarning for w in seen)
+    # (the fix as the message writes it: a list to paste into the marker)
+    return [
+        ast.literal_eval(str(w.message).split("ignore=")[1].split("; else")[0])[0] for w in seen
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        (
+            {"config": {"configurable": {"__pregel_call": _unpicklable()}}},
+            "config.configurable.__pregel_call",
+        ),
+        ({"tags": ["a", _unpicklable()]}, "tags.1"),
+        ({"runtime": Runtime(writer=_unpicklable(), step=1)}, "runtime.writer"),
+        ({"pair": ("a", _unpicklable())}, "pair.1"),
+        ({"by_id": {7: _unpicklable()}}, "by_id"),  # (a path names string keys only)
+        ({"config": {"run.call": _unpicklable()}}, 'config["run.call"]'),
+        ({"config": {'say "hi"': _unpicklable()}}, 'config["say \\"hi\\""]'),
+        ({"config": {"**": _unpicklable()}}, 'config["**"]'),
+    ],
+)
+def test_the_named_path_leaves_the_value_out(value: Any, path: str) -> None:
+    assert _warned_paths(value, []) == [path]
+    assert _warned_paths(value, [path]) == []
+
+
+def test_each_path_warns_once_per_target() -> None:
+    warned: set[str] = set()
+    value = {"a": _unpicklable(), "b": [_unpicklable()]}
+    with pytest.warns(UnencodableValueWarning) as first:
+        recorded_form(value, IgnorePaths([]), "call #1 to app.llm", warned)
+    where = "in the arguments of call #1 to app.llm"
+    assert [str(w.message).split(":")[0] for w in first] == [
+        f"storing the repr of a functools.partial value at a {where}",
+        f"storing the repr of a functools.partial value at b.0 {where}",
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        recorded_form(value, IgnorePaths([]), "call #2 to app.llm", warned)
