@@ -1156,22 +1156,25 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
     from .errors import ClearstoneError
-    from .golden.targets import alternatives, other_paths, twins
+    from .golden.targets import alternatives, twins, uncalled_aliases
 
     targets = [path for _, path in replay.mock_pairs]
     module = getattr(item, "module", None)
+    aliases = (
+        {path: others for _, path, others in uncalled_aliases(replay.mock_pairs, (), module)}
+        if module is not None
+        else {}
+    )
     hints = []
     for path in targets:
         try:
-            found = other_paths(path, module) if module is not None else []
             found_twins = twins(path)
             found_others = alternatives(path)
         except ClearstoneError:  # a bad path was reported when the test started
-            found, found_twins, found_others = [], [], []
+            found_twins, found_others = [], []
         hints += [
             f"  did you mean `{other}`? (the same object as `{path}`)"
-            for other in found
-            if other not in targets
+            for other in aliases.get(path, ())
         ]
         hints += [
             f"  does the agent call `{twin}`? (the {kind} twin of `{path}`: mock it too, or "

@@ -175,7 +175,7 @@ def by_type_where_unreadable(tree: Any) -> Any:
     """``tree`` with each pickle and each ``repr`` placeholder reduced to its type name."""
     t = type(tree)
     if t is dict:
-        if tree.get(TAG) in ("pickle", "repr"):
+        if tree.get(TAG) in _UNREADABLE:
             return {TAG: "unreadable", "type": tree.get("type")}
         return {k: by_type_where_unreadable(v) for k, v in tree.items()}
     if t is list:
