@@ -31,7 +31,8 @@ Warnings (``UserWarning``): ``UnusedResponsesWarning`` (a non-strict replay left
 unused), ``NetworkBlockedWarning`` (a background thread's connection was blocked) and
 ``UnencodableValueWarning`` (a value was stored as its ``repr``) and
 ``UnmatchedIgnorePathWarning`` (an ``ignore=``/``ignore_state=`` path matched nothing) and
-``UncalledTargetWarning`` (a mock target not called is the agent's function under another path).
+``UncalledTargetWarning`` (a mock target not called is the agent's function under another path)
+and ``LeftoverCallWarning`` (a task an earlier test left running called a mock target).
 
 Messages are built in ``__init__`` from the facts, so every raise site produces the same wording.
 """
@@ -356,7 +357,9 @@ class ReplayError(ClearstoneError, AssertionError):
 class ReplayDivergenceError(ReplayError):
     """A call's arguments differ from the recorded call's input, or (strict mode) the call was
     made out of its recorded place in the sequence of calls (``out_of_place``: the recorded
-    call expected there, and its position in its branch of execution). ``sequence``: the
+    call expected there, and its position in its branch of execution), or the agent read the
+    stream the call returned further than the recording did (``stream_items``: the items
+    recorded). ``sequence``: the
     recorded call's place among all the recorded calls the replay answers, and their number
     (``call_number`` counts the calls to ``target`` only). ``node_id``: the test, whose
     re-recording the message gives (:func:`rerecord`)."""
@@ -373,6 +376,7 @@ class ReplayDivergenceError(ReplayError):
         out_of_place: str | None = None,
         sequence: tuple[int, int] | None = None,
         node_id: str = "",
+        stream_items: int | None = None,
     ) -> None:
         self.target = target
         self.call_number = call_number
@@ -381,7 +385,23 @@ class ReplayDivergenceError(ReplayError):
         self.closest = closest
         self.out_of_place = out_of_place
         self.sequence = sequence
+        #: a stream the call returned, read further than recorded: the items recorded
+        self.stream_items = stream_items
         where = f"call #{call_number} to {target}"
+        if stream_items is not None:
+            lines = [
+                f"replay diverged at {where}: the agent reads further into the stream it "
+                f"returned than the recording did",
+                f"  the recording holds only the {stream_items} item(s) read when it was made "
+                f"(the agent stopped reading there, or was cancelled)",
+            ]
+            if span_id:
+                lines.append(f"  recorded span: {span_id}")
+            if checkpoint:
+                lines.append(f"  checkpoint:    {checkpoint}")
+            lines.append(f"  The agent now reads more of the stream. {rerecord_hint(node_id)}")
+            super().__init__("\n".join(lines))
+            return
         if out_of_place is not None:
             lines = [
                 f"replay diverged at {where}: it was made out of its recorded place, where the "
@@ -649,6 +669,16 @@ NETWORK_HINT = (
     "with the ini option clearstone_allow_hosts, or run with --clearstone-allow-network"
 )
 
+FIXTURE_NETWORK_HINT = (
+    "Calls made by fixtures are neither recorded nor replayed (a golden holds the calls of the "
+    "test's call only), so this one would run live on every replay; a session or module "
+    "fixture is set up by the first test that needs it.\n"
+    "  Build what the fixture makes inside the test, so that its calls are recorded; or let "
+    "the fixture use recorded data instead of the service; or mock the call in the fixture; "
+    "or, for a local service the fixture needs (a database), allow the host with the ini "
+    "option clearstone_allow_hosts (or run with --clearstone-allow-network)"
+)
+
 
 def _host_and_port(host: str, port: int | None, name: str | None) -> str:
     where = f"{name} ({host})" if name and name != host else host
@@ -656,7 +686,10 @@ def _host_and_port(host: str, port: int | None, name: str | None) -> str:
 
 
 class NetworkBlockedError(ReplayError):
-    """A replayed test tried to open a network connection to a host that is not allowed."""
+    """A replayed test tried to open a network connection to a host that is not allowed.
+
+    ``during``: what the test was doing when a fixture connected (``"the set-up of fixture
+    'index' (session scope)"``); ``None`` for the test's call."""
 
     def __init__(
         self,
@@ -668,13 +701,16 @@ class NetworkBlockedError(ReplayError):
         thread: str | None = None,
         others: Sequence[str] = (),
         unresolved: Sequence[str] = (),
+        during: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.test = test
         self.name = name
+        self.during = during
+        who = test if during is None else f"{test}: {during}"
         lines = [
-            f"{test} tried to connect to {_host_and_port(host, port, name)} during the replay; "
+            f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
             f"the network guard blocked it"
         ]
         if thread:
@@ -686,7 +722,7 @@ class NetworkBlockedError(ReplayError):
                 f"  allowed host(s) that did not resolve when the guard started: "
                 f"{', '.join(unresolved)}"
             )
-        lines.append(f"  {NETWORK_HINT}")
+        lines.append(f"  {NETWORK_HINT if during is None else FIXTURE_NETWORK_HINT}")
         super().__init__("\n".join(lines))
 
 
@@ -727,6 +763,23 @@ class UnencodableValueWarning(UserWarning):
 class UnmatchedIgnorePathWarning(UserWarning):
     """An ``ignore=`` or ``ignore_state=`` path of a test's marker matched nothing in what it
     was applied to (a typo leaves nothing out of matching)."""
+
+
+class LeftoverCallWarning(UserWarning):
+    """A mock target was called, while a test was recording, by a task an earlier test left
+    running (a fire-and-forget ``asyncio.create_task`` on an event loop shared across tests):
+    the call ran live and was not recorded into this test's golden."""
+
+    def __init__(self, test: str, target: str, earlier: str) -> None:
+        self.test = test
+        self.target = target
+        self.earlier = earlier
+        super().__init__(
+            f"{test}: a call to {target} was made by a task {earlier} left running; it ran "
+            f"live and was not recorded, as it is no part of {test}. Await or cancel the "
+            f"agent's background tasks before the test ends, or give each test its own event "
+            f"loop"
+        )
 
 
 class UncalledTargetWarning(UserWarning):

@@ -2,13 +2,17 @@
 
 A path under one of a test session's *roots* is stored relative to it, with the root's name::
 
-    {"__cs__": "path", "v": "test_billing0/notes.txt", "root": "basetemp"}
+    {"__cs__": "path", "v": "notes.txt", "root": "tmp_path"}
+    {"__cs__": "path", "v": "data0/corpus.txt", "root": "basetemp"}
     {"__cs__": "path", "v": "docs/guide.md", "root": "rootdir"}
 
 and read back under that root of the reading run: a test's ``tmp_path`` recorded on one machine
 is the same test's ``tmp_path`` on another, a file of the checkout the same file in another
 checkout. The roots, the most specific (longest) first, equal ones in this order:
 
+- ``tmp_path``: the running test's own ``tmp_path`` (:func:`use_tmp_path`), whose name carries a
+  number pytest gives per run and per xdist worker (``test_x0``, ``test_x1``), which is not
+  stored;
 - ``basetemp``: pytest's base temporary directory (``tmp_path_factory.getbasetemp()``);
 - ``rootdir``: pytest's rootdir;
 - ``home``: the user's home directory.
@@ -18,13 +22,22 @@ stored as they are. A root that is a filesystem root (``HOME=/`` in a container)
 holds every path and is left out. The part below a root is written with ``/`` on every platform.
 
 The pytest plugin sets a session's roots (:func:`use_roots`) at configure time, in each xdist
-worker too; the codec (:mod:`pytest_clearstone.codec.tags`, the ``path`` tag) stores and reads
-paths through this module and knows nothing of pytest. A module of its own, below the codec, so
-that setting the roots imports nothing else (a run that uses no golden never imports the codec).
+worker too, and a test's ``tmp_path`` while that test runs; the codec
+(:mod:`pytest_clearstone.codec.tags`, the ``path`` tag) stores and reads paths through this
+module and knows nothing of pytest. A module of its own, below the codec, so that setting the
+roots imports nothing else (a run that uses no golden never imports the codec).
+
+The roots are the process's, not a context variable's: pytest runs one test at a time in a
+process, and the threads an agent starts (``threading.Thread``, thread pools) do not inherit
+context variables, yet record and replay their calls while the test runs.
+
 Outside a session (the library API, the command line) paths are stored as they are, and a stored
 relative path is read under the current directory (``rootdir``), the home directory (``home``)
 or the system's temporary directory (``basetemp``, :func:`tempfile.gettempdir`) — as it is in a
-session that lacks that root.
+session that lacks that root. Outside a test that has a ``tmp_path`` (between tests, in a test
+that does not use it, outside a session), a ``tmp_path`` path is read under the directory
+``tmp_path`` of the base temporary directory, a directory no test has: it shows where the path
+came from and is never another test's file.
 """
 
 from __future__ import annotations
@@ -32,26 +45,35 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 #: the roots, in the order equally specific ones are tried
-ROOT_NAMES = ("basetemp", "rootdir", "home")
+ROOT_NAMES = ("tmp_path", "basetemp", "rootdir", "home")
 
 _Given = Path | str | Callable[[], Path | str | None] | None
 
 
 class PathRoots:
-    """A session's roots: absolute directories, ``None`` for a root the session does not know.
+    """A session's roots (and its running test's ``tmp_path``): absolute directories, ``None``
+    for a root the session does not know.
     A root may be given as a function that gives it (``basetemp``: pytest creates its base
     temporary directory when asked for it), called once, when a path is first stored or read;
-    one that raises ``OSError`` (pytest could not make the directory) gives no root."""
+    one that raises ``OSError`` (pytest could not make the directory) gives no root, and so
+    does a value that is not a path (a ``tmp_path`` fixture overridden to return another
+    thing)."""
 
     __slots__ = ("_directories", "_given", "_lock", "_prefixes")
 
     def __init__(
-        self, *, basetemp: _Given = None, rootdir: _Given = None, home: _Given = None
+        self,
+        *,
+        tmp_path: _Given = None,
+        basetemp: _Given = None,
+        rootdir: _Given = None,
+        home: _Given = None,
     ) -> None:
-        self._given = {"basetemp": basetemp, "rootdir": rootdir, "home": home}
+        self._given = {"tmp_path": tmp_path, "basetemp": basetemp, "rootdir": rootdir, "home": home}
         self._lock = threading.Lock()
         self._directories: dict[str, str] = {}
         #: (directory with a trailing separator, directory, name), longest first
@@ -78,7 +100,7 @@ class PathRoots:
                     given = given()
                 except OSError:
                     given = None
-            text = "" if given is None else os.fspath(given)
+            text = os.fspath(given) if isinstance(given, str | os.PathLike) else ""
             if os.path.isabs(text) and os.path.dirname(text) != text:
                 self._directories[name] = text
         found = [(os.path.join(d, ""), d, name) for name, d in self._directories.items()]
@@ -99,6 +121,23 @@ def use_roots(roots: PathRoots | None) -> Callable[[], None]:
         _roots = previous
 
     return restore
+
+
+def use_tmp_path(tmp_path: _Given) -> Callable[[], None]:
+    """While a test runs: also store paths under its ``tmp_path`` relative to it, and read
+    ``tmp_path`` paths under it (the roots of the session stay, asked for once by the session);
+    returns a function that puts back the roots it replaced, to call when the test ends."""
+    session = _roots
+    if session is None:
+        return use_roots(PathRoots(tmp_path=tmp_path))
+    return use_roots(
+        PathRoots(
+            tmp_path=tmp_path,
+            basetemp=partial(session.directory, "basetemp"),
+            rootdir=partial(session.directory, "rootdir"),
+            home=partial(session.directory, "home"),
+        )
+    )
 
 
 def rooted(text: str) -> tuple[str, str] | None:
@@ -130,12 +169,18 @@ def anchored(name: object, below: object) -> str:
             f"a path stored relative to the {name} must be relative, not {below!r}: fix the "
             f"file, or re-record the golden"
         )
-    directory = None if _roots is None else _roots.directory(str(name))
-    return os.path.join(directory or _default(str(name)), below)
+    return os.path.join(_directory(str(name)), below)
 
 
-def _default(name: str) -> str:
-    """A root's directory outside a session (see the module docstring)."""
+def _directory(name: str) -> str:
+    """A root's directory in this run, or where it is read without one (see the module
+    docstring)."""
+    roots = _roots
+    directory = None if roots is None else roots.directory(name)
+    if directory is not None:
+        return directory
+    if name == "tmp_path":
+        return os.path.join(_directory("basetemp"), "tmp_path")
     if name == "rootdir":
         return os.getcwd()
     if name == "home":

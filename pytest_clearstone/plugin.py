@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
@@ -155,11 +155,16 @@ _REPLAY = pytest.StashKey["Replay"]()
 _REDACTOR = pytest.StashKey["Redactor"]()  # a recording test's
 _REPLAY_REDACTION = pytest.StashKey["_ReplayRedaction"]()  # a replaying test's
 _MARKER_KEYWORDS = pytest.StashKey[dict[str, Any]]()  # the keywords the marker gives
+_MARKS = pytest.StashKey[tuple[int, "_Marker | None"]]()  # see _marker
 _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
 _GOLDEN = pytest.StashKey[str]()  # the item's golden path, as found at collection
 _SEED = pytest.StashKey[int]()  # the seed of `random` in the test's golden run
+_TMP_PATH_ROOT = pytest.StashKey[Callable[[], None]]()  # undoes the test's tmp_path root
+#: while a marked test's call runs: how each of its subtests that failed did (see _subtest_report)
+_SUBTESTS = pytest.StashKey[list[str]]()
+_FIXTURE_GUARD = pytest.StashKey["NetworkGuard"]()  # guards a replaying test's fixtures
 
 # The tests being set up, run or torn down (a stack: pytester runs sessions inside a test). The
 # `replay` fixture finds its test here instead of requesting `request`: pytest builds a new
@@ -345,6 +350,8 @@ def _settings(config: pytest.Config) -> Settings:
     ini_db = str(config.getini("clearstone_db")).strip()
     if cli_db:
         db_path = Path(cli_db) if cli_db == ":memory:" else Path(cli_db).resolve()
+    elif ini_db == ":memory:":
+        db_path = Path(ini_db)
     else:
         db_path = config.rootpath / (ini_db or _DEFAULT_DB)
     explicit = bool(given or cli_db or ini_mode or ini_db)
@@ -496,26 +503,67 @@ def _replay_marker(
     return path
 
 
-def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:
-    """The marker's golden path and the keywords it gives."""
-    mark = item.get_closest_marker("replay")
-    if mark is None:
+class _Marker(NamedTuple):
+    """A test's ``replay`` markers, merged (:func:`_marker`)."""
+
+    path: Any  # the golden path given (None: the default one)
+    path_from: str  # the node id of the node whose marker gives the path ("": none gives one)
+    keywords: dict[str, Any]  # the other keywords given, each the closest marker's
+    problem: str  # what is wrong with the markers' arguments ("": nothing)
+
+
+def _marker(item: pytest.Item) -> _Marker | None:
+    """The item's ``replay`` markers merged (``None``: it has none): the only reader of them.
+    Worked out at collection and kept in the item's stash; again when a marker was added to the
+    test since (a conftest's ``pytest_collection_modifyitems`` may, after the plugin's)."""
+    count = len(item.own_markers)
+    known = item.stash.get(_MARKS, None)
+    if known is not None and known[0] == count:
+        return known[1]
+    marker = _merge_markers(item)
+    item.stash[_MARKS] = (count, marker)
+    return marker
+
+
+def _merge_markers(item: pytest.Item) -> _Marker | None:
+    """Per keyword the closest marker's, as pytest-recording merges ``vcr`` markers: a
+    parameter's (``pytest.param(..., marks=...)``), the test's own, its classes', its module's
+    ``pytestmark``. The path is one of the keywords (``None`` given: the default path)."""
+    found = list(item.iter_markers_with_node("replay"))
+    if not found:
         return None
-    try:
-        path = _replay_marker(*mark.args, **mark.kwargs)
-    except TypeError as exc:
-        problem = str(exc)
-    else:
-        problem = ""
-    if problem:  # failed outside the except block: no "during handling" chain in the report
-        pytest.fail(f"{item.nodeid}: bad @pytest.mark.{_MARKER}: {problem}", pytrace=False)
+    params = getattr(getattr(item, "callspec", None), "marks", None)
+    if params:  # pytest lists a test's parameter marks after its decorators': they are closer
+        found.sort(key=lambda pair: not any(pair[1] is mark for mark in params))
+    merged: dict[str, Any] = {}
+    path_from = ""
+    for node, mark in reversed(found):
+        try:
+            path = _replay_marker(*mark.args, **mark.kwargs)
+        except TypeError as exc:
+            where = "" if node is item else f" on {node.nodeid}"
+            return _Marker(None, "", {}, f"bad @pytest.mark.{_MARKER}{where}: {exc}")
+        merged.update(mark.kwargs)
+        if mark.args or "path" in mark.kwargs:
+            merged["path"] = path
+            path_from = node.nodeid
+    path = merged.pop("path", None)
     if path is not None and (not isinstance(path, (str, Path)) or not str(path)):
-        pytest.fail(
-            f"{item.nodeid}: @pytest.mark.replay path must be a file path, not {path!r}",
-            pytrace=False,
-        )
+        where = "" if path_from == item.nodeid else f" on {path_from}"
+        problem = f"@pytest.mark.replay path{where} must be a file path, not {path!r}"
+        return _Marker(None, "", {}, problem)
+    return _Marker(path, path_from, merged, "")
+
+
+def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:
+    """The golden path and the keywords the item's markers give."""
+    marker = _marker(item)
+    if marker is None:
+        return None
+    if marker.problem:
+        pytest.fail(f"{item.nodeid}: {marker.problem}", pytrace=False)
     golden = item.stash.get(_GOLDEN, None)
-    return Path(golden or _golden_path(item, path)), dict(mark.kwargs)
+    return Path(golden or _golden_path(item, marker.path)), dict(marker.keywords)
 
 
 def _golden_options(
@@ -565,6 +613,11 @@ _REPEAT_PARAM = "__pytest_repeat_step_number"
 #: why a recording run skips a test's repetitions after the first
 _RECORDED_ONCE = (
     "recorded once, by the first repetition (pytest-repeat --count); a run that replays repeats it"
+)
+#: why a recording run skips a test collected again, under the same node id
+_COLLECTED_AGAIN = (
+    "recorded once, by the test's first collection (it is collected more than once: pytest "
+    "--keep-duplicates); a run that replays runs each"
 )
 
 
@@ -678,6 +731,80 @@ def _runtest_setup(item: pytest.Item) -> None:
     path, marker = args
     item.stash[_MARKER_KEYWORDS] = marker
     _build_replay(item, path, _golden_options(item, marker))
+    _guard_fixtures(item, "set-up")
+
+
+def _runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """The test's teardown: a replaying test's fixtures are finalised under the network guard,
+    as they were set up."""
+    __tracebackhide__ = True
+    _guard_fixtures(item, "teardown")
+    yield from _fixtures_guarded(item)
+
+
+def _guard_fixtures(item: pytest.Item, phase: str) -> None:
+    """Start the network guard around a replaying test's fixtures (``phase``: their
+    ``"set-up"`` or ``"teardown"``; :func:`_fixtures_guarded` stops it): their calls are
+    neither recorded nor replayed, so a connection they open would be made on every replay.
+    Session and module fixtures are set up and finalised by whichever test first (or last)
+    needs them, and guarded when that test replays."""
+    replay = item.stash.get(_REPLAY, None)
+    if replay is None or replay.recording:
+        return
+    if item.stash[_OPTIONS]["mock"] is None and item.config.stash[_SETTINGS].mode is not (
+        Mode.REPLAY
+    ):
+        return  # (the clearstone_config fixture may yet give it mock targets, and so record it)
+    guard = _network_guard(item, phase)
+    if guard is not None:
+        guard.start()
+        item.stash[_FIXTURE_GUARD] = guard
+
+
+def _fixtures_guarded(item: pytest.Item) -> Generator[None, None, None]:
+    """Around the fixtures' set-up or teardown (the hook's ``yield``): then stop the guard
+    :func:`_guard_fixtures` started, failing for a connection it blocked that the fixture
+    swallowed (with what the fixture then raised, if anything, as its context)."""
+    __tracebackhide__ = True
+    try:
+        yield
+    except BaseException as exc:
+        _stop_fixture_guard(item, exc)
+        raise
+    _stop_fixture_guard(item, None)
+
+
+def _stop_fixture_guard(item: pytest.Item, failure: BaseException | None) -> None:
+    __tracebackhide__ = True
+    guard = item.stash.get(_FIXTURE_GUARD, None)
+    if guard is None:
+        return
+    del item.stash[_FIXTURE_GUARD]
+    guard.stop()
+    if failure is not None:
+        from .errors import NetworkBlockedError
+
+        if isinstance(failure, NetworkBlockedError):
+            return  # (the guard's own error, raised as it is)
+    _check_network(item, guard)
+
+
+def _fixture_at_work(phase: str) -> Callable[[], str]:
+    """What a guard around a test's fixtures says was running when it blocked a connection:
+    ``"the set-up of fixture 'index' (session scope)"``, the innermost fixture on the
+    connecting thread's stack (the ``request`` pytest sets it up or finalises it with, or its
+    own ``request`` argument). Looked up only when a connection is blocked."""
+
+    def during() -> str:
+        frame: Any = sys._getframe(1)
+        while frame is not None:
+            request = frame.f_locals.get("request")
+            if isinstance(request, pytest.FixtureRequest) and request.fixturename:
+                return f"the {phase} of fixture {request.fixturename!r} ({request.scope} scope)"
+            frame = frame.f_back
+        return f"the {phase} of its fixtures"
+
+    return during
 
 
 def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> None:
@@ -730,6 +857,25 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
         _unset_placeholder_keys(state)
 
 
+def _use_tmp_path(item: pytest.Item, request: pytest.FixtureRequest | None = None) -> None:
+    """While a marked test that uses ``tmp_path`` runs, paths under it are stored relative to it
+    (its name's number differs per run and per xdist worker). Made before the golden is read:
+    by the ``replay`` fixture (``request``), set up before a fixture can read the golden, else
+    when the test's call starts. A test that does not use ``tmp_path`` never gets one."""
+    if "tmp_path" not in getattr(item, "fixturenames", ()) or _TMP_PATH_ROOT in item.stash:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    if "tmp_path" in funcargs:
+        tmp_path = funcargs["tmp_path"]
+    elif request is not None:
+        tmp_path = request.getfixturevalue("tmp_path")  # (made now rather than after replay's)
+    else:
+        return
+    from .path_roots import use_tmp_path
+
+    item.stash[_TMP_PATH_ROOT] = use_tmp_path(tmp_path)
+
+
 #: the modes in which a test whose golden exists replays first
 _REPLAY_FIRST = (Mode.RECORD_MISSING, Mode.RECORD_DIVERGED)
 
@@ -762,7 +908,9 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
         if pdb is not None:
             item.config.pluginmanager.register(pdb, "pdbinvoke")
     outcomes = {str(v) for r in reports for k, v in r.user_properties if k == "clearstone"}
-    if any(r.failed for r in reports) and outcomes & _RERECORD_AFTER:
+    # (a test whose subtest diverged passed its call: pytest fails it after; an xfail test
+    # that diverged failed as its mark expects, and is left as it is)
+    if outcomes & _RERECORD_AFTER and not any(hasattr(r, "wasxfail") for r in reports):
         item.stash[_ATTEMPT] = Mode.RECORD
         item.user_properties.append(("clearstone-rerecorded", sorted(outcomes)[0]))
         runtestprotocol(item, nextitem=nextitem, log=True)
@@ -822,7 +970,7 @@ def _replays(item: pytest.Item | None) -> bool:
     return (
         item is not None
         and item.config.stash[_SETTINGS].mode is Mode.REPLAY
-        and item.get_closest_marker("replay") is not None
+        and _marker(item) is not None
     )
 
 
@@ -835,16 +983,21 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     wants_tracer = "clearstone_tracer" in getattr(item, "fixturenames", ())
     if (replay is None and not wants_tracer) or (replay is not None and _unittest_skipped(item)):
         return (yield)
+    if replay is not None:
+        _use_tmp_path(item)  # (a marked test that does not use the replay fixture)
     recording = replay is not None and replay.recording
     root = _root_span(item) if recording or wants_tracer else None
     error: BaseException | None = None
     guard = _network_guard(item) if replay is not None and not recording else None
+    subtests: list[str] = []  # how its subtests that failed did ("diverged", "failed", ...)
     try:
         if replay is not None:
             _start(item, replay, root)
             _hold_seed(item, replay)
         if guard is not None:
             guard.start()
+        if replay is not None:
+            item.stash[_SUBTESTS] = subtests
         try:
             result = yield
         except Exception:
@@ -854,6 +1007,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 _check_network(item, guard)
             raise
         finally:
+            if _SUBTESTS in item.stash:  # (before the test's own report is made)
+                del item.stash[_SUBTESTS]
             if guard is not None:
                 guard.stop()
             if replay is not None:
@@ -863,17 +1018,25 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             _check_network(item, guard)
         if replay is not None and not recording:
             replay.check()
-            _outcome(item, "replayed")
+            # (a subtest that diverged fails the test after its call, which passed)
+            _outcome(item, "diverged" if "diverged" in subtests else "replayed")
     except BaseException as exc:
         error = exc
         _outcome_of_failure(item, exc)
+        if "diverged" in subtests and not recording:  # (what the test then failed on follows)
+            _outcome(item, "diverged")
         raise
     finally:
         if root is not None:
             _close_root(item, root, error)
     if recording and replay is not None and root is not None:
-        _save_golden(item, replay, root.trace_id)
-        _warn_uncalled_targets(item, replay)
+        unrecordable = _unrecordable(item, subtests)
+        if unrecordable:  # pytest fails the test after its call
+            _outcome(item, "failed")
+            _not_written(item, unrecordable)
+        else:
+            _save_golden(item, replay, root.trace_id)
+            _warn_uncalled_targets(item, replay)
     if replay is not None:
         _warn_unmatched_paths(item, replay)
     return result
@@ -933,13 +1096,15 @@ def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
             )
 
 
-def _network_guard(item: pytest.Item) -> NetworkGuard | None:
-    """The guard of a replaying test's call phase: a connection to a host that is not allowed
-    raises NetworkBlockedError (``--clearstone-allow-network`` turns it off)."""
+def _network_guard(item: pytest.Item, phase: str | None = None) -> NetworkGuard | None:
+    """The guard of a replaying test's call phase, or (``phase``) of its fixtures' set-up or
+    teardown: a connection to a host that is not allowed raises NetworkBlockedError
+    (``--clearstone-allow-network`` turns it off)."""
     settings = item.config.stash[_SETTINGS]
     if settings.allow_network:
         return None
-    return settings.host_allow_list.guard(label=item.nodeid)
+    during = None if phase is None else _fixture_at_work(phase)
+    return settings.host_allow_list.guard(label=item.nodeid, during=during)
 
 
 def _unittest_skipped(item: pytest.Item) -> bool:
@@ -1048,20 +1213,77 @@ def _start_problem(item: pytest.Item, replay: Replay, exc: Exception) -> str | N
 
 
 def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
-    from .errors import ReplayError
-
     if ("clearstone", "missing") in item.user_properties:
         return
     if isinstance(exc, pytest.skip.Exception):  # not a failure: say so
         outcome, why = "skipped", f"the test skipped while recording ({exc.msg})"
     else:
-        outcome = "diverged" if isinstance(exc, ReplayError) else "failed"
-        why = f"the test failed while recording ({type(exc).__name__})"
+        outcome = "diverged" if _replay_errors_in(exc) else "failed"
+        why = f"{_FAILED_WHILE_RECORDING} ({type(exc).__name__})"
     if ("clearstone", "unreadable") not in item.user_properties:  # (kept: it says more)
         _outcome(item, outcome)
     replay = item.stash.get(_REPLAY, None)
     if replay is not None and replay.recording:
         _not_written(item, why)
+
+
+#: the summary's reason for a golden not written because its test failed while recording
+_FAILED_WHILE_RECORDING = "the test failed while recording"
+#: why an xfail test that fails as expected never records its golden
+_RECORDED_IF_PASSING = "a golden is recorded only by a run that passes"
+
+
+def _subtest_report(
+    item: pytest.Item, call: pytest.CallInfo[Any], report: pytest.TestReport
+) -> None:
+    """A report made while a marked test's call runs is a subtest's: pytest's ``subtests``
+    fixture and unittest's ``subTest`` catch a subtest's failure, so the call returns normally
+    and pytest fails the test only after it. The failure is noted for the test (recording, its
+    golden is not written; replaying, a replay error makes it diverged), and the plugin's
+    notes, which are the test's, are left off the subtest's report (the summary would count it
+    as the test). In record-diverged's replay attempt, which then runs again live, a subtest's
+    replay error is marked as pytest-rerunfailures marks a superseded attempt: the subtests
+    fixture logs its report itself, where the attempt's others are held back, and it would
+    fail the re-recorded test and show the replay's error."""
+    if report.user_properties:
+        report.user_properties = [p for p in report.user_properties if p[0] not in _NOTE_KEYS]
+    if report.failed:
+        error = None if call.excinfo is None else call.excinfo.value
+        how = "diverged" if error is not None and _replay_errors_in(error) else "failed"
+    elif report.skipped and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
+        how = "xfailed"
+    else:
+        return
+    item.stash[_SUBTESTS].append(how)
+    if how == "diverged" and item.stash.get(_ATTEMPT, None) is Mode.REPLAY:
+        report.outcome = _RERUN  # type: ignore[assignment]  # (not one of pytest's)
+
+
+def _unrecordable(item: pytest.Item, subtests: list[str]) -> str:
+    """Why a recording whose call returned is not written (``""``: it is): pytest fails the
+    test after its call, for a subtest that failed (``subtests``), or as a strict XPASS."""
+    if subtests:
+        return "a subtest failed while recording"
+    if _xfail_strict(item):
+        return (
+            "it passed while recording, and its xfail mark is strict (XPASS(strict) is a failure)"
+        )
+    return ""
+
+
+def _xfail_strict(item: pytest.Item) -> bool:
+    """Whether the item's xfail mark, as pytest evaluated it (its conditions, ``--runxfail``,
+    the ``xfail_strict`` ini), makes a call that passes FAILED [XPASS(strict)]. pytest keeps
+    that evaluation under a private stash key, with no public door (imported defensively:
+    without it a strict XPASS records its golden, as a passing test does)."""
+    if item.get_closest_marker("xfail") is None or item.config.getoption("runxfail", False):
+        return False
+    try:
+        from _pytest.skipping import xfailed_key
+    except ImportError:  # (a pytest that keeps it elsewhere)
+        return False
+    xfailed = item.stash.get(xfailed_key, None)
+    return xfailed is not None and xfailed.strict
 
 
 def _set_up_failed(item: pytest.Item, exc: Exception) -> None:
@@ -1225,23 +1447,27 @@ def pytest_collection_modifyitems(
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     for item in items:
-        mark = item.get_closest_marker("replay")
-        if mark is not None:
+        marker = _marker(item)
+        if marker is not None:
             names = getattr(item, "fixturenames", None)
             if isinstance(names, list) and "clearstone_config" not in names:
                 names.append("clearstone_config")  # resolved at set-up, like vcr_config
-            path = _marker_path(mark)
-            if path is None or isinstance(path, (str, Path)):  # else: reported at set-up
-                golden = item.stash[_GOLDEN] = _golden_path(item, path)
+            if not marker.problem:  # else: reported at set-up
+                golden = item.stash[_GOLDEN] = _golden_path(item, marker.path)
                 referenced.add(golden)
-                writes = mark.kwargs.get("mock", ini_mock) is not None
+                writes = marker.keywords.get("mock", ini_mock) is not None
                 if writes and recording and _repetition(item):  # pytest-repeat's 2nd, 3rd...
                     item.add_marker(pytest.mark.skip(reason=_RECORDED_ONCE))
                 elif writes:
-                    writers.setdefault(golden.casefold(), (golden, []))[1].append(item)
+                    tests = writers.setdefault(golden.casefold(), (golden, []))[1]
+                    # the same test again (pytest --keep-duplicates)
+                    if recording and any(test.nodeid == item.nodeid for test in tests):
+                        item.add_marker(pytest.mark.skip(reason=_COLLECTED_AGAIN))
+                    else:
+                        tests.append(item)
         used = (
             used
-            or mark is not None
+            or marker is not None
             or not _OUR_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
         )
     shared = [(golden, tests) for golden, tests in writers.values() if len(tests) > 1]
@@ -1318,13 +1544,6 @@ def _note_collect_ignore(config: pytest.Config, state: _RunState) -> None:
         state.uncollected.setdefault(path_left_out, why)
 
 
-def _marker_path(mark: pytest.Mark | None) -> Any:
-    """The golden path a replay marker gives (``None``: the default one)."""
-    if mark is None:
-        return None
-    return mark.args[0] if mark.args else mark.kwargs.get("path")
-
-
 def _report_shared_goldens(
     session: pytest.Session,
     items: list[pytest.Item],
@@ -1334,12 +1553,20 @@ def _report_shared_goldens(
     pytest-xdist they would overwrite each other's recording); they are not run."""
     for golden, tests in shared:
         names = " and ".join(t.nodeid for t in tests)
+        markers = [marker for marker in map(_marker, tests) if marker is not None]
+        given_by = {marker.path_from for marker in markers}
         # default paths (made from the node ids): leaving the path out is no fix
-        if all(_marker_path(t.get_closest_marker("replay")) is None for t in tests):
+        if all(marker.path is None for marker in markers):
             fix = (
                 "their default paths differ only in case or in characters a file name cannot "
                 "hold: give them ids that differ otherwise (pytest.param(..., id=...)), or each "
                 "its own path (@pytest.mark.replay(PATH, ...))"
+            )
+        elif len(given_by) == 1 and given_by.isdisjoint(t.nodeid for t in tests):
+            fix = (
+                f"the path is given by the replay marker of {given_by.pop()}, which applies to "
+                "each of its tests: give each test its own path on its own marker (or leave the "
+                "path out: one golden per test), or give mock=None to the tests that only read it"
             )
         else:
             fix = (
@@ -1462,7 +1689,7 @@ class _RecordDivergedProtocol:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-        if item.get_closest_marker("replay") is not None:
+        if _marker(item) is not None:
             return _runtest_protocol_record_diverged(item, nextitem)
         return None
 
@@ -1474,7 +1701,7 @@ class _SetUpHooks:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         try:
-            return (yield)  # (the fixtures' set-up)
+            yield from _fixtures_guarded(item)  # (the fixtures' set-up)
         except Exception as exc:
             _set_up_failed(item, exc)
             raise
@@ -1496,6 +1723,14 @@ class _PerTestHooks:
         __tracebackhide__ = True
         return (yield from _runtest_call(item))
 
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
+        """A subtest's report of record-diverged's replay attempt, which the test's live run
+        superseded (:func:`_subtest_report`), is shown as a rerun: ``R``, not pytest's ``F``
+        (as pytest-rerunfailures shows its own)."""
+        if report.outcome == _RERUN:
+            return _RERUN, "R", ("RERUN", {"yellow": True})
+        return None
+
     @pytest.hookimpl(wrapper=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
         # (a wrapper: around the plugins that run the function, anyio's and pytest-asyncio's)
@@ -1508,7 +1743,7 @@ class _PerTestHooks:
         self, item: pytest.Item, nextitem: pytest.Item | None
     ) -> Generator[None, Any, Any]:
         try:
-            return (yield)
+            yield from _runtest_teardown(item)
         finally:
             # items live for the whole session: drop the checkpoint, trace and replay session
             # (a large suite would otherwise keep every golden in memory)
@@ -1525,6 +1760,9 @@ class _PerTestHooks:
                     del item.stash[key]
             if _CONFIGURED in item.stash:
                 del item.stash[_CONFIGURED]
+            if _TMP_PATH_ROOT in item.stash:
+                item.stash[_TMP_PATH_ROOT]()
+                del item.stash[_TMP_PATH_ROOT]
             if _running and _running[-1] is item:
                 _running.pop()
 
@@ -1605,7 +1843,14 @@ class _Reporter:
                 state.rerecorded.append((report.nodeid, str(value)))
             elif key == "clearstone-rerecorded" and report.failed and not not_written:
                 # the live re-run failed before the test ran (in its set-up)
-                not_written.append("the test failed while recording")
+                not_written.append(_FAILED_WHILE_RECORDING)
+        if not_written and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
+            not_written = [
+                f"{why} and xfailed: {_RECORDED_IF_PASSING}"
+                if why.startswith(_FAILED_WHILE_RECORDING)
+                else why
+                for why in not_written
+            ]
         state.not_written.extend((report.nodeid, why) for why in not_written)
 
     @pytest.hookimpl(optionalhook=True)
@@ -1769,6 +2014,12 @@ class _Reporter:
             if writers:
                 tr.write_line(f"hint: {hint}; review with git diff")
                 _write_node_ids(tr, writers)
+            if any(hasattr(r, "wasxfail") for r in writers):  # (recorded only if they pass)
+                tr.write_line(
+                    "  (the xfail tests above xfailed on their golden, not on what their mark "
+                    f"expects: {_RECORDED_IF_PASSING}, so record each once it passes, its mark "
+                    "removed or not strict: pytest --clearstone-record NODE_ID)"
+                )
             if readers:
                 tr.write_line(
                     "tests that only read their golden (no mock=): record it with the test that "
@@ -1801,7 +2052,7 @@ def clearstone_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def replay(clearstone_config: dict[str, Any]) -> Replay:
+def replay(clearstone_config: dict[str, Any], request: pytest.FixtureRequest) -> Replay:
     """Record or replay an agent call against the test's golden checkpoint.
 
     Needs ``@pytest.mark.replay(path, mock={...})`` on the test. ``replay.run(agent.method,
@@ -1817,10 +2068,15 @@ def replay(clearstone_config: dict[str, Any]) -> Replay:
     found: Replay | None = None if item is None else item.stash.get(_REPLAY, None)
     if found is None:
         where = "this test" if item is None else item.nodeid
-        pytest.fail(
-            f"{where}: the replay fixture needs @pytest.mark.{_MARKER} on the test",
-            pytrace=False,
+        asked = getattr(item, "fixturenames", ())
+        what = (
+            "checkpoint and replay fixtures need"
+            if "checkpoint" in asked
+            else "replay fixture needs"
         )
+        pytest.fail(f"{where}: the {what} @pytest.mark.{_MARKER} on the test", pytrace=False)
+    if item is not None:
+        _use_tmp_path(item, request)
     return found
 
 
@@ -1860,14 +2116,45 @@ def pytest_runtest_makereport(
     traceback is cut after the innermost frame under the rootdir that is not this plugin's, so
     the frames of a library between the agent's line and the mocked call (pydantic-ai's graph,
     LangChain's runnables, an SDK's wrappers) are neither where the report's crash line points
-    nor where the debugger stops."""
-    if call.excinfo is not None:
-        from .errors import ReplayError
+    nor where the debugger stops. A subtest's report is noted for its test
+    (:func:`_subtest_report`), as the skipping plugin leaves it and before the subtests fixture
+    counts it."""
+    found = _replay_errors_in(call.excinfo.value) if call.excinfo is not None else []
+    for exc in found or _refusal(call):
+        _end_traceback_in_user_code(exc, os.path.join(item.config.rootpath, ""))
+    report = yield
+    if found and call.excinfo is not None and found[0] is not call.excinfo.value:
+        # a task group's: --pdb opens where the traceback of ``call.excinfo`` ends (pytest's
+        # _enter_pdb), the group's in its ``__aexit__``; the first replay error's ends in the
+        # agent's frame that made the call (the report, made above, shows the whole group)
+        call.excinfo = pytest.ExceptionInfo.from_exception(found[0])
+    if call.when == "call" and _SUBTESTS in item.stash:  # made while the test's call runs
+        _subtest_report(item, call, report)
+    return report
 
-        exc = call.excinfo.value
-        if isinstance(exc, ReplayError):
-            _end_traceback_in_user_code(exc, os.path.join(item.config.rootpath, ""))
-    return (yield)
+
+def _refusal(call: pytest.CallInfo[Any]) -> list[BaseException]:
+    """The plugin's own error the test failed on (a value refused while recording): its
+    traceback ends in the test's code too, since the plugin's frames would show their
+    arguments — the agent's state, its API key included — in the report."""
+    from .errors import ClearstoneError
+
+    exc = call.excinfo.value if call.excinfo is not None else None
+    return [exc] if isinstance(exc, ClearstoneError) else []
+
+
+def _replay_errors_in(exc: BaseException) -> list[BaseException]:
+    """The replay errors ``exc`` is or holds: an ``asyncio.TaskGroup``, an anyio task group or
+    a trio nursery raises the errors of its tasks together in an exception group (nested
+    groups searched depth first; the ``exceptiongroup`` backport's on Python 3.10 too)."""
+    from .errors import ReplayError
+
+    if isinstance(exc, ReplayError):
+        return [exc]
+    inner = getattr(exc, "exceptions", None)  # a BaseExceptionGroup's
+    if not isinstance(inner, tuple):
+        return []
+    return [e for sub in inner if isinstance(sub, BaseException) for e in _replay_errors_in(sub)]
 
 
 def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:

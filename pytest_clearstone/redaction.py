@@ -29,7 +29,8 @@ anthropic extended-thinking blocks (sent back to the API byte for byte) and the 
 ``embedding`` of an openai embedding. Those fields are kept as they are, like an allowed key.
 
 The walk looks into containers and objects, each object once (a shared object graph costs one
-visit per object, and stays shared in the copy), and never into modules, classes or functions.
+visit per object, and stays shared in the copy; a value that holds itself gives a copy that holds
+the copy), and never into modules, classes or functions.
 
 Redaction is deterministic and idempotent (redacting twice gives the same value), so a replay
 can redact the actual call arguments the same way before comparing them with the recording.
@@ -78,30 +79,52 @@ from .errors import UnredactedSecretError
 
 PLACEHOLDER = withheld.PLACEHOLDER
 
-#: Key rules on by default (see the module docstring for how a key name is matched), then
-#: the names of the headers the codec never writes (``ocp-apim-subscription-key``, ...): a
-#: header dict passed as an argument (``extra_headers=``) is redacted like an httpx request.
+#: The key rules on by default (see the module docstring for how a name is matched), one row
+#: each: the name, and whether it covers the names of environment variables only. A rule for
+#: everything covers dict keys, fields, attributes, headers, query parameters and variable
+#: names (the values of the variables it covers are looked for in a golden before it is
+#: written); a rule for variables only names a secret there (``AZURE_SEARCH_KEY``,
+#: ``SMTP_PASS``) but not as a dict key or a field, where ``key`` and ``pass`` are a cache key,
+#: a sort key or a compiler pass more often than a credential.
+KEY_RULES: tuple[tuple[str, bool], ...] = (
+    ("api_key", False),
+    ("apikey", False),
+    ("authorization", False),
+    ("auth", False),
+    ("token", False),
+    ("password", False),
+    ("passwd", False),
+    ("pgpassword", False),  # (libpq's variable)
+    ("passphrase", False),
+    ("secret", False),
+    ("secret_key", False),
+    ("private_key", False),
+    ("access_key", False),
+    ("account_key", False),
+    ("subscription_key", False),  # (Azure API Management, Azure AI services)
+    ("credentials", False),
+    ("connection_string", False),  # (Azure's hold an AccountKey or a SharedAccessKey)
+    ("conn_str", False),
+    ("cookie", False),
+    ("cookies", False),
+    ("set-cookie", False),
+    ("key", True),
+    ("pass", True),
+)
+#: The key rules for everything, then the names of the headers the codec never writes
+#: (``ocp-apim-subscription-key``, ...): a header dict passed as an argument
+#: (``extra_headers=``) is redacted like an httpx request.
 DEFAULT_KEYS: tuple[str, ...] = tuple(
     dict.fromkeys(
         (
-            "api_key",
-            "apikey",
-            "authorization",
-            "auth",
-            "token",
-            "password",
-            "passwd",
-            "secret",
-            "secret_key",
-            "private_key",
-            "access_key",
-            "credentials",
-            "cookie",
-            "cookies",
-            "set-cookie",
+            *(name for name, variables_only in KEY_RULES if not variables_only),
             *sorted(SECRET_HEADERS),
         )
     )
+)
+#: The key rules for the names of environment variables only.
+DEFAULT_VARIABLE_KEYS: tuple[str, ...] = tuple(
+    name for name, variables_only in KEY_RULES if variables_only
 )
 
 #: Patterns on by default: bearer tokens, ``sk-...`` keys, AWS access key ids, JWTs. Each is
@@ -241,6 +264,10 @@ _NOT_DATA = (
     classmethod,
 )
 _ABSENT = object()
+# the redacted copy of a value whose walk has begun and not ended; a value walked again
+# inside itself (:meth:`_Walk.back_reference`)
+_WALKING = object()
+_REWALKING = object()
 _NOTHING_KEPT: frozenset[str] = frozenset()
 
 
@@ -388,6 +415,13 @@ def _strings(x: Any, depth: int = 0) -> Iterator[str]:
             yield from _strings(item, depth + 1)
 
 
+def _own_pair(key: str, x: Any) -> bool:
+    """Whether ``x`` is the ``(name, value)`` pair of the name ``key`` (in any case)."""
+    return (
+        type(x) is tuple and len(x) == 2 and isinstance(x[0], str) and x[0].lower() == key.lower()
+    )
+
+
 class _Walk:
     """One redaction pass over a value: the redacted copy plus the suspects found. The values
     replaced are noted in the redactor as seen in ``location`` (:func:`_location`)."""
@@ -397,10 +431,13 @@ class _Walk:
         self.check = check
         self.location = location
         self.findings: list[tuple[str, str, int]] = []
-        #: ``id -> (value, its redacted copy)`` of the values walked (the copy is the value
-        #: itself while it is being walked: a cycle's back reference is left alone); the value
-        #: is kept so that its id is not reused by a temporary value during the walk
+        #: ``id -> (value, its redacted copy)`` of the values walked (the copy is ``_WALKING``
+        #: while the value is being walked); the value is kept so that its id is not reused by
+        #: a temporary value during the walk
         self._walked: dict[int, tuple[Any, Any]] = {}
+        #: ``id -> copy`` of the values met again inside themselves (a reference cycle) while
+        #: being walked: the copy their back reference got, which their walk then returns
+        self._early: dict[int, Any] = {}
         #: whether a long random-looking token no format names is a suspect (not in headers)
         self.generic = True
 
@@ -420,11 +457,57 @@ class _Walk:
         key = id(v)
         walked = self._walked.get(key)
         if walked is not None:
-            return walked[1]
-        self._walked[key] = (v, v)
+            return walked[1] if walked[1] is not _WALKING else self.back_reference(v, path)
+        self._walked[key] = (v, _WALKING)
         out = self._container(v, path)
+        if self._early:  # a reference cycle was met
+            out = self._close_cycle(v, out)
         self._walked[key] = (v, out)
         return out
+
+    def back_reference(self, v: Any, path: str) -> Any:
+        """The copy of ``v``, met again inside itself (a reference cycle), for the cycle to
+        hold: made now, as ``copy.deepcopy`` does, and filled when the walk of ``v`` ends
+        (:meth:`_close_cycle`), so that the copy's cycle is the copy, never the original. A
+        tuple or a (frozen)set cannot be filled later: it is walked again, now, and the mutable
+        part of its cycle, in progress too, gets its copy. ``v`` itself when it cannot be copied,
+        or when met again while walked again (a cycle through nothing that can be copied)."""
+        key = id(v)
+        early = self._early.get(key, _ABSENT)
+        if early is _REWALKING:
+            return v
+        if early is not _ABSENT:
+            return early
+        if isinstance(v, (tuple, set, frozenset)):
+            self._early[key] = _REWALKING
+            early = self._container(v, path)
+        elif type(v) is dict:
+            early = {}
+        elif isinstance(v, list):
+            early = []  # (the walk copies any list into a list)
+        else:
+            try:
+                early = copy.copy(v)  # (a dict subclass, a deque, an object)
+            except Exception:  # (an object that cannot be copied is left as it is)
+                return v
+            if isinstance(early, deque):
+                early.clear()
+        self._early[key] = early
+        return early
+
+    def _close_cycle(self, v: Any, out: Any) -> Any:
+        """The copy of ``v`` whose walk made ``out``: the copy a back reference inside it got
+        (:meth:`back_reference`), made to hold what ``out`` holds, if there was one."""
+        early = self._early.pop(id(v), _ABSENT)
+        if early is _ABSENT or early is out:
+            return out
+        if isinstance(early, dict):
+            dict.update(early, dict.items(out))
+        elif isinstance(early, (list, deque)):
+            early.extend(out)
+        elif not isinstance(early, (tuple, set, frozenset)) and out is not v:
+            vars(early).update(vars(out))  # (an object: its redacted attributes)
+        return early
 
     def _container(self, v: Any, path: str) -> Any:
         if isinstance(v, dict):
@@ -586,6 +669,8 @@ class _Walk:
             if verdict == "allow":
                 return x
             if verdict == "secret" and x is not None and type(x) is not bool:
+                if _own_pair(key, x):  # requests' CaseInsensitiveDict: name -> (Name, value)
+                    return self.value(x, path)  # (the pair rule replaces its value)
                 for text in _strings(x):
                     self.r.note_secret(text, f"the value at {key!r} in the {self.location}")
                 self.r.replaced = True
@@ -646,6 +731,8 @@ class Redactor:
     values, anything else a key name); ``placeholder``: what a secret becomes.
     ``check_secrets``: also replace strings that look like secrets but match no rule, and keep
     a :class:`SecretFinding` for each in :attr:`findings` (turn it off for an opted-out run).
+    ``variable_keys``: key rules for the names of environment variables only
+    (:data:`KEY_RULES`).
 
     Raises ``ValueError`` naming a pattern that is not a valid regular expression.
     """
@@ -658,9 +745,12 @@ class Redactor:
         placeholder: str = PLACEHOLDER,
         *,
         check_secrets: bool = True,
+        variable_keys: Iterable[str] = DEFAULT_VARIABLE_KEYS,
     ) -> None:
         self.keys = tuple(keys)
         self._key_rules = [w for w in map(key_words, self.keys) if w]
+        self.variable_keys = tuple(variable_keys)
+        self._variable_rules = [w for w in map(key_words, self.variable_keys) if w]
         self.patterns = tuple(_compile(p, "redaction pattern") for p in patterns)
         self.allow = tuple(allow)
         self._allow_paths: list[str] = []
@@ -733,6 +823,8 @@ class Redactor:
                 verdict = "allow"
             elif any(words[-len(rule) :] == rule for rule in self._key_rules):
                 verdict = "secret"
+            elif any(words[-len(rule) :] == rule for rule in self._variable_rules):
+                verdict = "variable"  # (a secret as the name of a variable only)
             else:
                 verdict = "plain"
             self._verdicts[key] = verdict
@@ -741,6 +833,11 @@ class Redactor:
     def is_secret_key(self, key: str) -> bool:
         """Whether a value under ``key`` is redacted (and ``key`` is not allowed)."""
         return self._key_verdict(key) == "secret"
+
+    def is_secret_variable(self, name: str) -> bool:
+        """Whether the environment variable ``name`` holds a secret by its name: the key rules,
+        those for variables only included, cover it (and no allow rule does)."""
+        return self._key_verdict(name) in ("secret", "variable")
 
     def allows_value(self, text: str) -> bool:
         """Whether an allow rule (``re:REGEX``) covers the string ``text`` in full."""
@@ -798,16 +895,26 @@ class Redactor:
     def secret_values(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """The secret values seen so far, each with what it is (never shown): the values of the
         environment variables whose names the key rules cover (``environ``, default
-        ``os.environ``: ``"the value of $OPENAI_API_KEY"``), the values this redactor replaced
-        (under secret keys or matched by a pattern) and the values the codec withheld (SDK
-        client keys, secret headers: :mod:`~pytest_clearstone.codec.withheld`). Values an allow
-        rule covers and values holding the placeholder are left out."""
+        ``os.environ``: ``"the value of $OPENAI_API_KEY"``; not a value that names a file, such
+        as ``$GOOGLE_APPLICATION_CREDENTIALS``: the file holds the secret), what the rules
+        replace in the values of the others (the password in ``$DATABASE_URL``), the values
+        this redactor replaced (under secret keys or matched by a pattern) and the values the
+        codec withheld (SDK client keys, secret headers:
+        :mod:`~pytest_clearstone.codec.withheld`). Values an allow rule covers and values
+        holding the placeholder are left out."""
         env = os.environ if environ is None else environ
-        found = {
-            value: f"the value of ${name}"
-            for name, value in env.items()
-            if value and self.is_secret_key(name)
-        }
+        found: dict[str, str] = {}
+        for name, value in env.items():
+            if not value:
+                continue
+            if self.is_secret_variable(name):
+                if not _names_a_file(value):
+                    found.setdefault(value, f"the value of ${name}")
+                continue
+            replaced: list[str] = []
+            self.redact_string(value, replaced.append)
+            for text in replaced:
+                found.setdefault(text, f"a secret in the value of ${name}")
         for seen in (dict(self._seen), withheld.noted()):
             for value, what in seen.items():
                 found.setdefault(value, what)
@@ -919,6 +1026,12 @@ def _equal(a: Any, b: Any) -> bool:
         return bool(a == b)
     except Exception:  # an __eq__ that raises or is ambiguous: the encodings decide
         return False
+
+
+def _names_a_file(value: str) -> bool:
+    """Whether ``value`` is the path of an existing file (a variable that names where a key is
+    kept, not the key)."""
+    return ("/" in value or os.sep in value) and os.path.isfile(value)
 
 
 def _lines(values: Sequence[str]) -> tuple[str, ...]:

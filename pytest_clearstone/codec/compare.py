@@ -6,7 +6,8 @@ stored — never by pickle bytes, which differ between a live object and its dec
 library value (pydantic, attrs, dataclass, SDK client, file...) by its stored JSON form, a plain
 object by its attributes, and a value that could only be stored as a placeholder naming its type
 by that type. A live file and its recording, read back as an in-memory file, are of two classes
-and compare by their stored forms (kind, name and content).
+and compare by their stored forms (kind, name and content). An HTTP request is compared without
+the headers that describe the machine that sent it (:data:`.http.UNCOMPARED_HEADERS`).
 
 :func:`placeholders_kept` walks a live value the same way, for a delta that shows only what the
 comparison took as different.
@@ -20,6 +21,7 @@ from typing import Any
 from ..errors import describe
 from .clients import REFERENCE_TAGS, is_stored_as
 from .files import is_file
+from .http import MESSAGE_TAGS, compared_form, with_uncompared_headers_of
 from .library import kind_of
 from .registry import REGISTRY
 from .tags import TAG, Encoder, StoredRepr, decode
@@ -92,7 +94,10 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
             stored_as = is_stored_as(a, tree)  # (a registered encoder may store it otherwise)
             if stored_as is not None:
                 return stored_as
-        return same_tree(stored_form(a), stored_form(b) if tree is UNKNOWN else tree)
+        stored_b = stored_form(b) if tree is UNKNOWN else tree
+        if kind in MESSAGE_TAGS:  # (without the headers that describe the machine)
+            return same_tree(compared_form(stored_form(a)), compared_form(stored_b))
+        return same_tree(stored_form(a), stored_b)
     state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
     if state_a is not None and state_b is not None:
         return _same(state_a, state_b, UNKNOWN)
@@ -128,10 +133,12 @@ def placeholders_kept(recorded: Any, actual: Any) -> Any:
         }
     if (t is list or t is tuple) and type(recorded) is t and len(recorded) == len(actual):
         return t(placeholders_kept(r, a) for r, a in zip(recorded, actual, strict=True))
-    if t is type(recorded) and by_stored_form(t, kind_of(t)):
+    if t is type(recorded) and by_stored_form(t, kind := kind_of(t)):
         try:
-            tree = stored_form(actual)
-            kept = _placeholders_kept_in_tree(stored_form(recorded), tree)
+            tree, recorded_tree = stored_form(actual), stored_form(recorded)
+            kept = _placeholders_kept_in_tree(recorded_tree, tree)
+            if kind in MESSAGE_TAGS:  # (and the headers that describe the machine)
+                kept = with_uncompared_headers_of(recorded_tree, kept)
             return actual if kept is tree else decode(kept)
         except Exception:  # (a value that does not read back: shown as it is)
             return actual

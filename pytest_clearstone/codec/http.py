@@ -1,7 +1,11 @@
-"""Readable encodings of ``httpx``/``httpx2`` requests and responses.
+"""Readable encodings of ``httpx``/``httpx2`` requests and responses; the stored forms, headers
+and bodies of HTTP messages that :mod:`.requests_http` shares for ``requests``' prepared
+requests and responses, and that redaction reads and rewrites for all three libraries.
 
 A request is stored as its method, URL, headers and body; a response as its status code,
-headers, body and request. Secret headers (``authorization``, ``x-api-key``, ``cookie``, ...)
+headers, body and request, and where they are not the defaults its HTTP version, reason phrase,
+redirect history (the responses before it, each with its request) and the next request of a
+redirect not followed. Secret headers (``authorization``, ``x-api-key``, ``cookie``, ...)
 are written as :data:`REDACTED`, their values noted as withheld (:mod:`.withheld`), whatever the
 redaction rules (which, when recording, have already redacted every header as a
 ``(name, value)`` pair: :mod:`pytest_clearstone.redaction`). A body is stored as ``json`` when
@@ -16,6 +20,7 @@ import base64
 import copy
 import importlib
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import DecodeError
@@ -39,13 +44,42 @@ SECRET_HEADERS = frozenset(
     }
 )
 
+#: Request headers (lower case) that describe the machine, the Python runtime and the library
+#: release that sent a request, or what its transport can decode (``br``, ``zstd`` when those
+#: packages are installed) — not what the agent asked for. They are stored, but a replayed call
+#: is matched without them (:func:`compared_form`), so a golden replays on another machine, on
+#: another Python or after an SDK upgrade.
+UNCOMPARED_HEADERS = frozenset(
+    {
+        "user-agent",
+        "accept-encoding",
+        "x-stainless-lang",
+        "x-stainless-package-version",
+        "x-stainless-os",
+        "x-stainless-arch",
+        "x-stainless-runtime",
+        "x-stainless-runtime-version",
+    }
+)
+
 HTTP_MODULES = ("httpx", "httpx2")
+#: the module of requests' ``PreparedRequest`` and ``Response`` (recognised by name: nothing
+#: here imports requests), and the tag of their stored forms by class name
+REQUESTS_MODULE = "requests.models"
+_REQUESTS_KINDS = {"PreparedRequest": "http_request", "Response": "http_response"}
+
+#: the tags of the stored forms of an HTTP request and response
+MESSAGE_TAGS = frozenset({"http_request", "http_response"})
+
+#: the keys of a stored response that hold other requests and responses
+_NESTED = ("request", "next_request")
 
 
-def _headers(headers: Any, what: str) -> list[list[str]]:
-    """``[[name, value]]`` of ``headers`` (of ``what``), secret values replaced and noted."""
+def stored_headers(pairs: Iterable[tuple[str, str]], what: str) -> list[list[str]]:
+    """``[[name, value]]`` of the header ``pairs`` of ``what`` (``"an httpx request"``), secret
+    values replaced and noted."""
     out = []
-    for name, value in header_pairs(headers):
+    for name, value in pairs:
         if name.lower() in SECRET_HEADERS:
             note_secret_header(name, value, what)
             value = REDACTED
@@ -88,7 +122,24 @@ def article(name: str) -> str:
     return f"an {name}" if name[:1].lower() in "aeiou" or name.startswith("http") else f"a {name}"
 
 
-def _body(content: bytes) -> dict[str, Any]:
+#: how a library writes a JSON body: ``value -> text``
+JsonText = Callable[[Any], str]
+
+
+def compact_json(value: Any) -> str:
+    """JSON text as httpx writes a ``json=`` body."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def requests_json(value: Any) -> str:
+    """JSON text as requests writes a ``json=`` body (``PreparedRequest.prepare_body``)."""
+    return json.dumps(value, allow_nan=False)
+
+
+def body_form(content: bytes, json_text: JsonText = compact_json) -> dict[str, Any]:
+    """How body ``content`` is stored: ``{"json": value}`` when it is the JSON text
+    ``json_text`` writes (so :func:`content_of` gives the same bytes back), else
+    ``{"text": text}`` when it is UTF-8, else ``{"base64": text}``; ``{}`` for none."""
     if not content:
         return {}
     try:
@@ -99,13 +150,9 @@ def _body(content: bytes) -> dict[str, Any]:
         parsed = json.loads(text)
     except ValueError:
         return {"text": text}
-    if _compact(parsed) == text:
+    if json_text(parsed) == text:
         return {"json": parsed}
     return {"text": text}
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _read(message: Any) -> dict[str, Any]:
@@ -113,12 +160,28 @@ def _read(message: Any) -> dict[str, Any]:
         content = message.content
     except Exception:  # a streamed body nobody read: there is nothing to store
         return {"unread": True}
-    return _body(content)
+    return body_form(content)
+
+
+def message_kind(t: type) -> str:
+    """The tag of the stored form of values of ``t`` when it is an ``httpx``/``httpx2``
+    ``Request`` or ``Response`` or a ``requests`` ``PreparedRequest`` or ``Response``
+    (``"http_request"``, ``"http_response"``), else ``""``."""
+    if t.__module__ in HTTP_MODULES and t.__qualname__ in ("Request", "Response"):
+        return "http_request" if t.__qualname__ == "Request" else "http_response"
+    if t.__module__ == REQUESTS_MODULE:
+        return _REQUESTS_KINDS.get(t.__qualname__, "")
+    return ""
 
 
 def is_message(t: type) -> bool:
-    """Whether ``t`` is an ``httpx``/``httpx2`` ``Request`` or ``Response``."""
-    return t.__module__ in HTTP_MODULES and t.__qualname__ in ("Request", "Response")
+    """Whether ``t`` is an HTTP request or response of httpx, httpx2 or requests."""
+    return bool(message_kind(t))
+
+
+def is_requests_message(t: type) -> bool:
+    """Whether ``t`` is requests' ``PreparedRequest`` or ``Response``."""
+    return t.__module__ == REQUESTS_MODULE and t.__qualname__ in _REQUESTS_KINDS
 
 
 def is_headers(t: type) -> bool:
@@ -128,15 +191,40 @@ def is_headers(t: type) -> bool:
 
 def stored_body(message: Any) -> dict[str, Any]:
     """The body of ``message`` (a request or response) as it is stored: ``{"json": value}``,
-    ``{"text": text}``, ``{"base64": text}``, ``{"unread": True}`` or ``{}`` (none)."""
-    return _read(message)
+    ``{"text": text}``, ``{"base64": text}``, ``{"unread": True}`` or ``{}`` (none). A
+    requests ``PreparedRequest``'s body given as text is stored as that text; one that is a file
+    or an iterator (streamed when sent), and a requests response's body nobody read, as
+    unread."""
+    t = type(message)
+    if not is_requests_message(t):
+        return _read(message)
+    if t.__qualname__ == "PreparedRequest":
+        body = message.body
+        if isinstance(body, str):
+            return {"text": body} if body else {}
+    else:
+        body = vars(message).get("_content", False)
+        if body is False:  # (requests' mark of a body not read yet)
+            return {"unread": True}
+    if body is None or isinstance(body, (bytes, bytearray)):
+        return body_form(bytes(body or b""), requests_json)
+    return {"unread": True}
 
 
 def with_body(message: Any, body: dict[str, Any]) -> Any:
     """A copy of ``message`` whose body is ``body`` (``{"json": value}`` or ``{"text": text}``,
-    as :func:`stored_body` gives it): what is stored of it, its headers left as they were."""
+    as :func:`stored_body` gives it): what is stored of it, its headers left as they were; a
+    requests ``PreparedRequest``'s body of the type it had (text or bytes)."""
     copied = copy.copy(message)
-    copied._content = _content(body)
+    t = type(message)
+    if not is_requests_message(t):
+        copied._content = content_of(body)
+    elif t.__qualname__ == "Response":
+        copied._content = content_of(body, requests_json)
+    elif isinstance(message.body, str):
+        copied.body = content_of(body, requests_json).decode("utf-8")
+    else:
+        copied.body = content_of(body, requests_json)
     return copied
 
 
@@ -147,25 +235,42 @@ def encode_request(v: Any, module: str) -> dict[str, Any]:
         "module": module,
         "method": v.method,
         "url": str(v.url),
-        "headers": _headers(v.headers, article(f"{module} request")),
+        "headers": stored_headers(header_pairs(v.headers), article(f"{module} request")),
         **_read(v),
     }
 
 
-def encode_response(v: Any, module: str) -> dict[str, Any]:
-    """An ``httpx``/``httpx2`` ``Response``: status code, redacted headers, body and request."""
+def encode_response(v: Any, module: str, *, history: bool = True) -> dict[str, Any]:
+    """An ``httpx``/``httpx2`` ``Response``: status code, redacted headers, body and request;
+    its HTTP version and reason phrase when they are not the defaults; with ``history``, the
+    responses before it (redirects; each without its own history, which is the ones before it);
+    the next request of a redirect not followed."""
     try:
         request = v.request
     except RuntimeError:  # a Response built without a request
         request = None
-    return {
+    tree = {
         TAG: "http_response",
         "module": module,
         "status_code": v.status_code,
-        "headers": _headers(v.headers, article(f"{module} response")),
+        "headers": stored_headers(header_pairs(v.headers), article(f"{module} response")),
         **_read(v),
         "request": None if request is None else encode_request(request, module),
     }
+    if v.http_version != "HTTP/1.1":
+        tree["http_version"] = v.http_version
+    if "reason_phrase" in v.extensions and v.reason_phrase != _standard_phrase(v):
+        tree["reason_phrase"] = v.reason_phrase
+    if history and v.history:
+        tree["history"] = [encode_response(r, module, history=False) for r in v.history]
+    if getattr(v, "next_request", None) is not None:
+        tree["next_request"] = encode_request(v.next_request, module)
+    return tree
+
+
+def _standard_phrase(v: Any) -> str:
+    """The reason phrase a response of ``v``'s class and status code has by default."""
+    return str(type(v)(v.status_code).reason_phrase)
 
 
 def _module(tree: dict[str, Any]) -> Any:
@@ -182,9 +287,10 @@ def _module(tree: dict[str, Any]) -> Any:
         ) from None
 
 
-def _content(tree: dict[str, Any]) -> bytes:
+def content_of(tree: dict[str, Any], json_text: JsonText = compact_json) -> bytes:
+    """The body bytes of a stored request or response (:func:`body_form`)."""
     if "json" in tree:
-        return _compact(tree["json"]).encode("utf-8")
+        return json_text(tree["json"]).encode("utf-8")
     if "text" in tree:
         return str(tree["text"]).encode("utf-8")
     if "base64" in tree:
@@ -195,7 +301,8 @@ def _content(tree: dict[str, Any]) -> bytes:
     return b""
 
 
-def _header_pairs(tree: dict[str, Any]) -> list[tuple[str, str]]:
+def stored_header_pairs(tree: dict[str, Any]) -> list[tuple[str, str]]:
+    """The ``(name, value)`` pairs of a stored request's or response's headers."""
     headers = tree.get("headers", [])
     if not isinstance(headers, list) or not all(
         isinstance(pair, list) and len(pair) == 2 for pair in headers
@@ -207,19 +314,114 @@ def _header_pairs(tree: dict[str, Any]) -> list[tuple[str, str]]:
 def decode_request(tree: dict[str, Any]) -> Any:
     """The stored request as a real ``Request`` of its module (secret headers redacted)."""
     httpx = _module(tree)
-    request = httpx.Request(tree["method"], tree["url"], content=_content(tree))
-    request.headers = httpx.Headers(_header_pairs(tree))
+    request = httpx.Request(tree["method"], tree["url"], content=content_of(tree))
+    request.headers = httpx.Headers(stored_header_pairs(tree))
     return request
 
 
 def decode_response(tree: dict[str, Any]) -> Any:
-    """The stored response as a real ``Response`` of its module, its body already read."""
+    """The stored response as a real ``Response`` of its module, its body already read (the
+    nested requests and responses already decoded)."""
     httpx = _module(tree)
     request = tree.get("request")
-    if request is not None and type(request).__name__ != "Request":
+    if request is not None and type(request) is not httpx.Request:
         raise DecodeError(f"bad request in a stored 'http_response': {request!r}")
+    extensions = {
+        key: stored_text(tree, key).encode("ascii", "ignore")
+        for key in ("http_version", "reason_phrase")
+        if key in tree
+    }
     # built without the stored headers, so a stored content-encoding is not applied to the
     # already decoded body; the headers are put back afterwards
-    response = httpx.Response(int(tree["status_code"]), content=_content(tree), request=request)
-    response.headers = httpx.Headers(_header_pairs(tree))
+    response = httpx.Response(
+        int(tree["status_code"]), content=content_of(tree), request=request, extensions=extensions
+    )
+    response.headers = httpx.Headers(stored_header_pairs(tree))
+    response.history = stored_history(tree, httpx.Response)
+    next_request = tree.get("next_request")
+    if next_request is not None and type(next_request) is not httpx.Request:
+        raise DecodeError(f"bad next_request in a stored 'http_response': {next_request!r}")
+    response.next_request = next_request
     return response
+
+
+def stored_text(tree: dict[str, Any], key: str) -> str:
+    """The text at ``key`` of a stored request or response; :class:`DecodeError` naming it
+    when it is not text."""
+    value = tree[key]
+    if type(value) is not str:
+        raise DecodeError(f"bad {key} in a stored {tree.get(TAG)!r}: {value!r} is not text")
+    return value
+
+
+def stored_history(tree: dict[str, Any], response_class: type) -> list[Any]:
+    """The responses before a stored response (already decoded, of ``response_class``), each
+    given the ones before it as its own history, as a client leaves them."""
+    history = tree.get("history", [])
+    if type(history) is not list or any(type(r) is not response_class for r in history):
+        raise DecodeError(
+            f"bad history in a stored {tree.get(TAG)!r}: expected a list of responses, "
+            f"not {history!r}"
+        )
+    for index, response in enumerate(history):
+        response.history = history[:index]
+    return history
+
+
+def compared_form(tree: Any) -> Any:
+    """The stored form of a request or response as a replayed call is matched: the headers of
+    :data:`UNCOMPARED_HEADERS` left out of its requests (its own, or those of a response, its
+    history and its next request). Any other tree is itself."""
+    if type(tree) is not dict or tree.get(TAG) not in MESSAGE_TAGS:
+        return tree
+    out = dict(tree)
+    headers = tree.get("headers")
+    if tree[TAG] == "http_request" and type(headers) is list:
+        out["headers"] = [pair for pair in headers if not _uncompared(pair)]
+    for key in _NESTED:
+        if key in tree:
+            out[key] = compared_form(tree[key])
+    history = tree.get("history")
+    if type(history) is list:
+        out["history"] = [compared_form(response) for response in history]
+    return out
+
+
+def with_uncompared_headers_of(recorded: Any, actual: Any) -> Any:
+    """The stored form ``actual`` of a request or response with the headers of
+    :data:`UNCOMPARED_HEADERS` taken from ``recorded`` (its recording), at their recorded
+    places: what a delta shows, so that what the comparison left out shows no difference.
+    ``actual`` itself when that changes nothing, or when the two are not of one tag."""
+    if (
+        type(actual) is not dict
+        or type(recorded) is not dict
+        or actual.get(TAG) not in MESSAGE_TAGS
+        or recorded.get(TAG) != actual.get(TAG)
+    ):
+        return actual
+    out = dict(actual)
+    mine, theirs = actual.get("headers"), recorded.get("headers")
+    if actual[TAG] == "http_request" and type(mine) is list and type(theirs) is list:
+        headers = [pair for pair in mine if not _uncompared(pair)]
+        for index, pair in enumerate(theirs):
+            if _uncompared(pair):
+                headers.insert(index, pair)
+        out["headers"] = headers
+    for key in _NESTED:
+        if key in actual and key in recorded:
+            out[key] = with_uncompared_headers_of(recorded[key], actual[key])
+    mine, theirs = actual.get("history"), recorded.get("history")
+    if type(mine) is list and type(theirs) is list and len(mine) == len(theirs):
+        out["history"] = [
+            with_uncompared_headers_of(r, a) for r, a in zip(theirs, mine, strict=True)
+        ]
+    return actual if out == actual else out
+
+
+def _uncompared(pair: Any) -> bool:
+    return (
+        type(pair) is list
+        and len(pair) == 2
+        and type(pair[0]) is str
+        and pair[0].lower() in UNCOMPARED_HEADERS
+    )

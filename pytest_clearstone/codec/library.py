@@ -9,7 +9,8 @@ Kind (tag)                Recognised by
 ``secret``                a pydantic ``SecretStr``/``SecretBytes`` (v2 or v1)
 ``attrs``                 ``__attrs_attrs__`` on the class
 ``namedtuple``            a ``tuple`` subclass with ``_fields``
-``http_request``          ``type(v).__module__`` ``httpx``/``httpx2`` and name ``Request``
+``http_request``          ``type(v).__module__`` ``httpx``/``httpx2`` and name ``Request``, or
+                          ``requests.models`` and ``PreparedRequest``
 ``http_response``         the same with ``Response``
 ``sdk_client``            a base ``openai:OpenAI``, ``anthropic:Anthropic``, ``httpx:Client``...
 ``sdk_resource``          a base ``openai._resource:SyncAPIResource`` (anthropic's too)
@@ -23,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import clients, files, http, models
+from . import clients, files, http, models, requests_http
 from .models import EncodeAt
 from .naming import TAG, per_type
 
@@ -52,8 +53,9 @@ def kind_of(t: type) -> str:
         return "attrs"
     if issubclass(t, tuple) and isinstance(getattr(t, "_fields", None), tuple):
         return "namedtuple"
-    if http.is_message(t):
-        return "http_request" if t.__qualname__ == "Request" else "http_response"
+    message = http.message_kind(t)
+    if message:
+        return message
     if f"{t.__module__}:{t.__qualname__}" in clients.SENTINELS:
         return "sentinel"
     if clients.client_base(t) is not None:
@@ -80,8 +82,12 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     if kind == "namedtuple":
         return models.encode_namedtuple(v, t, enc_at)
     if kind == "http_request":
+        if http.is_requests_message(t):
+            return requests_http.encode_request(v)
         return http.encode_request(v, t.__module__)
     if kind == "http_response":
+        if http.is_requests_message(t):
+            return requests_http.encode_response(v)
         return http.encode_response(v, t.__module__)
     if kind == "sentinel":
         return clients.encode_sentinel(t)
@@ -93,14 +99,26 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     return clients.encode_resource(v, t, lambda client: enc_at("._client", client))
 
 
+def _decode_http_request(tree: dict[str, Any]) -> Any:
+    if tree.get("module") == requests_http.MODULE:
+        return requests_http.decode_request(tree)
+    return http.decode_request(tree)
+
+
+def _decode_http_response(tree: dict[str, Any]) -> Any:
+    if tree.get("module") == requests_http.MODULE:
+        return requests_http.decode_response(tree)
+    return http.decode_response(tree)
+
+
 DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "pydantic": models.decode_pydantic,
     "pydantic.v1": models.decode_pydantic_v1,
     "secret": models.decode_secret,
     "attrs": models.decode_attrs,
     "namedtuple": models.decode_namedtuple,
-    "http_request": http.decode_request,
-    "http_response": http.decode_response,
+    "http_request": _decode_http_request,
+    "http_response": _decode_http_response,
     "sdk_client": clients.decode_client,
     "sdk_resource": clients.decode_resource,
     "sentinel": clients.decode_sentinel,
@@ -132,7 +150,9 @@ def class_paths(node: Any) -> list[str]:
     if type(node) is not dict:
         return []
     tag = node.get(TAG)
-    if tag in ("http_request", "http_response"):
+    if tag in http.MESSAGE_TAGS:
+        if node.get("module") == requests_http.MODULE:
+            return [requests_http.class_path(tag)]
         name = "Request" if tag == "http_request" else "Response"
         return [f"{node.get('module')}:{name}"]
     if tag == "custom":

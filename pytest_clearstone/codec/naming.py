@@ -103,6 +103,20 @@ def mro_paths(cls: type) -> tuple[str, ...]:
     return tuple(class_path(base) for base in cls.__mro__)
 
 
+def loaded_class(type_name: str) -> type | None:
+    """The class a stored type name names (``numpy.float64``, module and qualified name as
+    :func:`~pytest_clearstone.errors.describe` writes them) in a module imported now (the value
+    was made in this run: its module is), else ``None``; nothing is imported."""
+    parts = type_name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        found: Any = sys.modules.get(".".join(parts[:i]))
+        if found is not None:
+            for name in parts[i:]:
+                found = getattr(found, name, None)
+            return found if isinstance(found, type) else None
+    return None
+
+
 def import_class(path: str) -> Any:
     """The object named by ``module:QualName``; :class:`DecodeError` naming the path when it
     cannot be imported.

@@ -97,6 +97,15 @@ def plain_conversion(cls: type) -> str:
     return "float()" if issubclass(cls, numbers.Real) else ""
 
 
+def pickle_refusal(cls: type | None) -> str:
+    """Why a value of ``cls`` (``None``: not known) that only a pickle could store is refused
+    when pickles are not allowed, and the fixes (:data:`PICKLE_FIXES`, and for a library's own
+    number or text the conversion to a plain one: :func:`plain_conversion`)."""
+    reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
+    plain = "" if cls is None else plain_conversion(cls)
+    return f"{reason}, or convert it with {plain} where it is made" if plain else reason
+
+
 # orjson reads integers outside 64 bits as floats: text holding an integer of 20 digits (or "-"
 # and 19) goes to the stdlib. A run of digits counts unless it cannot be such an integer: one
 # after a letter or a quote is inside a string (a trace id ending in digits), one after a "." is
@@ -592,10 +601,7 @@ class Encoder:
 
     def _enc_pickle(self, v: Any, t: type) -> Any:
         type_name = describe(v)
-        reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
-        plain = plain_conversion(t)
-        if plain:
-            reason += f", or convert it with {plain} where it is made"
+        reason = pickle_refusal(t)
         if self.allow_pickle:
             import dill
 

@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import codec
+from ..codec.naming import loaded_class
 from ..codec.tags import (
-    PICKLE_FIXES,
     SIZE_FIELD,
     decode_document,
     duplicate_key,
     has_long_digits,
     parse_document,
     pickle_locations,
+    pickle_refusal,
     scan_document,
 )
 from ..errors import (
@@ -433,9 +434,7 @@ def error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:
 def _pickle_refused(doc: dict[str, Any]) -> SerializationError:
     where, type_name = pickle_locations(doc)[0]
     return SerializationError(
-        signing.describe_location(doc, where),
-        type_name,
-        f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}",
+        signing.describe_location(doc, where), type_name, pickle_refusal(loaded_class(type_name))
     )
 
 

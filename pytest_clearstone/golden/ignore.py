@@ -1,14 +1,22 @@
 """Paths left out of matching: the marker's ``ignore=`` and ``ignore_state=``.
 
 A path is dotted, through the stored JSON form of a value (model, dataclass, attrs and named
-tuple fields included): ``config.callbacks``, ``messages.*.id``, ``**.run_id``. ``*`` matches
-one level (a key or a list position), ``**`` any number of levels (none included), and
-``["a.b"]`` quotes a key that holds a dot. An argument path starts at the call's bound
-arguments (``messages``, ``self.temperature``); a state path at the golden outcome
-(``result...``, ``final_state...``). A ``v`` segment right after a model (or other tagged value)
-names the level where its stored form keeps its fields, as a divergence message prints it
-(``root['input'][0]['v']['content']``): ``input.*.v.content`` matches what ``input.*.content``
-matches (``p.v``, with nothing after it, is a field named ``v``).
+tuple fields included, and those of a stored HTTP request or response and of an SDK client or
+resource reference): ``config.callbacks``, ``messages.*.id``, ``**.run_id``. ``*`` matches one
+level (a key or a list position), ``**`` any number of levels (none included), and ``["a.b"]``
+quotes a key that holds a dot. A stored request's or response's headers, a list of
+``[name, value]`` pairs, are keyed by their names, case ignored: ``request.headers.user-agent``.
+An argument path starts at the call's bound arguments (``messages``, ``self.temperature``); a
+state path at the golden outcome (``result...``, ``final_state...``). A ``v`` segment right
+after a model (or other tagged value) names the level where its stored form keeps its fields, as
+a divergence message prints it (``root['input'][0]['v']['content']``): ``input.*.v.content``
+matches what ``input.*.content`` matches (``p.v``, with nothing after it, is a field named
+``v``).
+
+The request headers that describe the machine
+(:data:`pytest_clearstone.codec.http.UNCOMPARED_HEADERS`) are left out of the arguments a call is
+matched by, whatever the paths: :class:`IgnoreConfig`'s paths prune them, and without paths
+:func:`pytest_clearstone.codec.compare.same_stored_form` leaves them out.
 
 A matched value is still recorded (one that only a pickle or a repr could store is recorded as
 a placeholder naming its type, with no warning) and is left out when the two sides are
@@ -20,9 +28,10 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from ..codec.http import MESSAGE_TAGS, compared_form
 from ..codec.naming import TAG
 from ..codec.tags import Encoder, pickle_locations, tag_locations
 from ..errors import UnencodableValueWarning
@@ -46,10 +55,14 @@ _CONTAINER_TAGS = frozenset(
         "set",
         "frozenset",
         "custom",
+        "sdk_client",
     }
 )
 #: tags whose fields, items or pairs are under "v"
 _FIELDS_UNDER_V = _CONTAINER_TAGS | {"dict"}
+#: tags whose fields are keys of the tagged dict itself, and the keys that are not fields
+_FIELDS_AT_TOP = MESSAGE_TAGS | {"sdk_resource"}
+_NOT_FIELDS = frozenset({TAG, "module", "cls"})
 
 
 def parse_path(text: str) -> tuple[str, ...]:
@@ -85,11 +98,14 @@ def names_its_start(text: str) -> bool:
 class IgnorePaths:
     """Compiled ignore paths, applied to encoded (stored JSON form) trees."""
 
-    __slots__ = ("applied", "matched", "patterns", "texts")
+    __slots__ = ("applied", "calls", "matched", "patterns", "texts")
 
-    def __init__(self, paths: Iterable[str]) -> None:
+    def __init__(self, paths: Iterable[str], *, calls: bool = False) -> None:
         self.texts = tuple(paths)
         self.patterns = tuple(parse_path(p) for p in self.texts)
+        #: whether the trees are a call's arguments: :meth:`prune` then also leaves out the
+        #: headers of HTTP requests that are not compared
+        self.calls = calls
         #: how many trees the paths were applied to, and the indices of those that matched
         self.applied = 0
         self.matched: set[int] = set()
@@ -101,7 +117,10 @@ class IgnorePaths:
         return f"IgnorePaths({list(self.texts)!r})"
 
     def prune(self, tree: Any) -> Any:
-        """``tree`` without what the paths match (a new tree; ``tree`` is not changed)."""
+        """``tree`` without what the paths match (a new tree; ``tree`` is not changed); for a
+        call's arguments, also without the headers that are not compared
+        (:func:`pytest_clearstone.codec.http.compared_form`) of a request or response that the
+        paths reach or that is an argument."""
         self.applied += 1
         return self._walk(tree, self._start(), drop=True)
 
@@ -130,6 +149,8 @@ class IgnorePaths:
 
     def _walk(self, node: Any, states: frozenset[tuple[int, int]], *, drop: bool) -> Any:
         if not states:
+            if drop and self.calls and type(node) is dict and node.get(TAG) in MESSAGE_TAGS:
+                return compared_form(node)
             return node
         t = type(node)
         if t is dict:
@@ -153,6 +174,8 @@ class IgnorePaths:
                     else:
                         pairs.append(pair)
                 return {**node, "v": pairs}
+            if tag in _FIELDS_AT_TOP:
+                return self._fields(node, states, drop=drop)
             return node
         if t is list:
             items = []
@@ -162,10 +185,52 @@ class IgnorePaths:
             return items
         return node
 
+    def _fields(
+        self, node: dict[str, Any], states: frozenset[tuple[int, int]], *, drop: bool
+    ) -> dict[str, Any]:
+        """A tagged value whose fields are its own keys (an HTTP request or response, an SDK
+        resource reference), walked as a dict; a request's or response's headers by name."""
+        if drop and self.calls and node[TAG] in MESSAGE_TAGS:
+            node = compared_form(node)
+        out: dict[str, Any] = {}
+        for key, child in node.items():
+            if key in _NOT_FIELDS:
+                out[key] = child
+                continue
+            headers = key == "headers" and node[TAG] in MESSAGE_TAGS and type(child) is list
+            result = self._child(
+                child, key, states, drop=drop, walk=self._headers if headers else self._walk
+            )
+            if result is not _DROP:
+                out[key] = result
+        return out
+
+    def _headers(self, pairs: Any, states: frozenset[tuple[int, int]], *, drop: bool) -> Any:
+        """The ``[name, value]`` pairs of stored headers, each keyed by its name in lower case
+        (a path's segment compared in lower case too); a matched header is left out."""
+        if not states:
+            return pairs
+        out = []
+        for pair in pairs:
+            if type(pair) is list and len(pair) == 2 and type(pair[0]) is str:
+                result = self._child(pair[1], pair[0].lower(), states, drop=drop, fold=True)
+                if result is not _DROP:
+                    out.append([pair[0], result])
+            else:
+                out.append(pair)
+        return out
+
     def _child(
-        self, child: Any, key: str, states: frozenset[tuple[int, int]], *, drop: bool
+        self,
+        child: Any,
+        key: str,
+        states: frozenset[tuple[int, int]],
+        *,
+        drop: bool,
+        fold: bool = False,
+        walk: Callable[..., Any] | None = None,
     ) -> Any:
-        following = _advance(states, key, self.patterns)
+        following = _advance(states, key, self.patterns, fold=fold)
         if type(child) is dict and child.get(TAG) in _FIELDS_UNDER_V and "v" in child:
             following |= _through_v(following, self.patterns)
         done = [i for i, position in following if position == len(self.patterns[i])]
@@ -174,7 +239,7 @@ class IgnorePaths:
             if drop:
                 return _DROP
             return _placeholder(child)
-        return self._walk(child, following, drop=drop)
+        return (walk or self._walk)(child, following, drop=drop)
 
 
 _DROP: Any = object()
@@ -304,8 +369,14 @@ def _through_v(
 
 
 def _advance(
-    states: frozenset[tuple[int, int]], key: str, patterns: Sequence[tuple[str, ...]]
+    states: frozenset[tuple[int, int]],
+    key: str,
+    patterns: Sequence[tuple[str, ...]],
+    *,
+    fold: bool = False,
 ) -> frozenset[tuple[int, int]]:
+    """The states after the level ``key`` (with ``fold``, a lower-case name that a segment
+    matches in any case: a header's)."""
     moved: set[tuple[int, int]] = set()
     for i, position in states:
         pattern = patterns[i]
@@ -315,7 +386,7 @@ def _advance(
         if segment == _DEEP:
             moved.add((i, position))  # ** takes this level and may take more
             moved.add((i, position + 1))
-        elif segment in (_ANY, key):
+        elif segment in (_ANY, key) or (fold and segment.lower() == key):
             moved.add((i, position + 1))
     return _closure(moved, patterns)
 
@@ -360,7 +431,7 @@ class IgnoreConfig:
         paths = self._for.get(target)
         if paths is None:
             paths = self._for[target] = IgnorePaths(
-                (*self.common, *self.per_target.get(target, ()))
+                (*self.common, *self.per_target.get(target, ())), calls=True
             )
         return paths
 

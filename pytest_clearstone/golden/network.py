@@ -24,6 +24,7 @@ import contextvars
 import errno
 import functools
 import ipaddress
+import re
 import socket
 import sys
 import threading
@@ -91,6 +92,30 @@ def _split(entry: str) -> tuple[str, int | None]:
     return host, int(port_text)
 
 
+_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+
+
+def _check_host_name(entry: str, host: str) -> None:
+    """Refuse a host name that no lookup could resolve (a wildcard, a character a name cannot
+    hold, an empty label), which would otherwise never match and fail replays later. Letters,
+    digits, ``-`` and ``_`` (container service names) per label; a name in another script is
+    checked in its IDNA form."""
+    if "*" in host:
+        raise _bad_entry(
+            entry, "wildcards are not supported: list each host, or give a network (10.0.0.0/8)"
+        )
+    name = _host_name(host)
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise _bad_entry(entry, "it is not a valid host name") from None
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+        raise _bad_entry(
+            entry,
+            "a host name is labels of letters, digits, '-' and '_' separated by single dots",
+        )
+
+
 class _Rule(NamedTuple):
     port: int | None  # None: any port
     network: _Network | None = None
@@ -137,13 +162,14 @@ class HostAllowList:
             elif (ip := _ip(host)) is not None:
                 self._rules.append(_Rule(port, network=ipaddress.ip_network(ip)))
             else:
+                _check_host_name(entry, host)
                 self._rules.append(_Rule(port, name=_host_name(host)))
                 self._names.append((host, port))
 
-    def guard(self, *, label: str) -> NetworkGuard:
+    def guard(self, *, label: str, during: Callable[[], str] | None = None) -> NetworkGuard:
         """A :class:`NetworkGuard` allowing these hosts, for the test ``label`` names in its
-        errors."""
-        return NetworkGuard(self, label=label)
+        errors (``during``: see :class:`NetworkGuard`)."""
+        return NetworkGuard(self, label=label, during=during)
 
     def resolve(self) -> None:
         """Resolve the host names to addresses (once; later calls do nothing)."""
@@ -183,6 +209,7 @@ class BlockedConnection(NamedTuple):
     thread: str  #: the name of the thread that tried to connect
     background: bool  #: from a thread that existed before the guard started (a warning)
     name: str | None = None  #: the host name the address was looked up for, when seen
+    during: str | None = None  #: what the test was doing (a fixture's set-up); None: its call
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -201,7 +228,10 @@ class NetworkGuard(Patches):
     """Blocks network connections to hosts not allowed, while active (a context manager).
 
     ``allow_hosts`` is a :class:`HostAllowList` or its entries; ``label`` names the test in
-    messages (its node id). A blocked connection raises :class:`NetworkBlockedError` in the
+    messages (its node id). ``during``, for a guard around something other than the test's own
+    call (its fixtures' set-up), is called in the connecting thread when a connection is
+    blocked and says what was running (``"the set-up of fixture 'index' (session scope)"``),
+    for the messages. A blocked connection raises :class:`NetworkBlockedError` in the
     thread that started the guard and in every thread started after it; in a thread that already
     existed (other than the starting one) it raises ``ConnectionRefusedError`` and is reported
     by :meth:`warnings`. After the test, :meth:`error` gives the error to fail it with, if any
@@ -212,12 +242,17 @@ class NetworkGuard(Patches):
     """
 
     def __init__(
-        self, allow_hosts: HostAllowList | Iterable[str] = (), *, label: str = "the test"
+        self,
+        allow_hosts: HostAllowList | Iterable[str] = (),
+        *,
+        label: str = "the test",
+        during: Callable[[], str] | None = None,
     ) -> None:
         self.allow = (
             allow_hosts if isinstance(allow_hosts, HostAllowList) else HostAllowList(allow_hosts)
         )
         self.label = label
+        self.during = during
         self._attempts: list[BlockedConnection] = []
         self._lock = threading.Lock()
         self._blocking = False
@@ -276,6 +311,7 @@ class NetworkGuard(Patches):
             thread=first.thread,
             others=[a.describe() for a in blocked[1:]],
             unresolved=self.allow.unresolved,
+            during=first.during,
         )
 
     def warnings(self) -> list[NetworkBlockedWarning]:
@@ -332,8 +368,9 @@ class NetworkGuard(Patches):
         if self.allow.allows(host, port):
             return
         background = self._is_background()
+        during = None if self.during is None or background else self.during()
         attempt = BlockedConnection(
-            host, port, threading.current_thread().name, background, self._names.get(host)
+            host, port, threading.current_thread().name, background, self._names.get(host), during
         )
         with self._lock:
             self._attempts.append(attempt)
@@ -354,6 +391,7 @@ class NetworkGuard(Patches):
             name=attempt.name,
             thread=attempt.thread,
             unresolved=self.allow.unresolved,
+            during=during,
         )
 
     def _is_background(self) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import inspect
+import warnings
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
 from ..arguments import Binder, binder
 from ..callables import PASS, as_descriptor, drive, wrap
+from ..errors import LeftoverCallWarning
 from ..tracing.span import Recorded, Span, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
 from .context import DeterministicExecutionContext
@@ -37,7 +39,9 @@ class Recorder:
     ``root``: the test's root span. A call made where no span of its trace is current (in a
     context copied before the test began, a thread or an event loop's task started before it)
     is recorded as its child, not as the root of a trace of its own, which the golden, made of
-    the test's trace, would leave out.
+    the test's trace, would leave out. A call made where a span of another trace is current
+    that has ended is made by a task an earlier test left running (an event loop shared by
+    the tests): it is no part of this test, and runs live, unrecorded, with a warning.
     """
 
     def __init__(
@@ -108,6 +112,16 @@ class Recorder:
         finally:
             restore_span(token)
 
+    def left_by(self) -> str | None:
+        """The earlier test that left the task making the current call running (its node id,
+        or its trace when the ended span current here is not its root span), or ``None``."""
+        root, parent = self.root, current_span()
+        if root is None or parent is None or parent.is_open or parent.trace_id == root.trace_id:
+            return None
+        if parent.parent_span_id is None:  # the root span, named after the test
+            return parent.name
+        return f"the test of trace {parent.trace_id}"
+
     def suspended(self) -> contextlib.AbstractContextManager[None]:
         """The real clock and random state, for the live part of a call."""
         return self.context.suspended() if self.context is not None else contextlib.nullcontext()
@@ -155,6 +169,11 @@ class RecordedTarget:
         if _in_recorded_call.get():
             return PASS
         rec, path = self.recorder, self.target.path
+        earlier = rec.left_by()
+        if earlier is not None:  # (rec.root is set: its name is the test's node id)
+            assert rec.root is not None
+            warnings.warn(LeftoverCallWarning(rec.root.name, path, earlier), stacklevel=3)
+            return PASS
         branch_running_loop()
         with rec.suspended():
             attributes = {TARGET_ATTRIBUTE: path, BRANCH_ATTRIBUTE: current_branch()}

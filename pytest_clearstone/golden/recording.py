@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..codec.naming import loaded_class
 from ..codec.tags import TAG, format_path, plain_conversion, replace_pickles, tag_locations
 from ..errors import (
     CheckpointCorruptError,
@@ -247,7 +247,7 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
                 f"whose chat models call the SDK this way, mock the chat model's invoke, "
                 f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
             )
-    cls = _loaded_class(type_name)
+    cls = loaded_class(type_name)
     plain = "" if cls is None else plain_conversion(cls)
     own = "a function of your own that reads it and returns what the agent uses"
     sdk = _sdk_under(type_name, target)
@@ -276,20 +276,6 @@ def _sdk_under(type_name: str, target: str) -> str:
         return SDK_METHODS["anthropic"][1]
     tops = {type_name.partition(".")[0], target.partition(".")[0]}
     return SDK_METHODS["openai"][1] if "openai" in names or tops & _LLM_STACKS else ""
-
-
-def _loaded_class(type_name: str) -> type | None:
-    """The class a stored type name names (``numpy.float64``, module and qualified name as
-    :func:`~pytest_clearstone.errors.describe` writes them) in a module imported now (the value
-    was made in this run: its module is), else ``None``; nothing is imported."""
-    parts = type_name.split(".")
-    for i in range(len(parts) - 1, 0, -1):
-        found: Any = sys.modules.get(".".join(parts[:i]))
-        if found is not None:
-            for name in parts[i:]:
-                found = getattr(found, name, None)
-            return found if isinstance(found, type) else None
-    return None
 
 
 def restore_recorded_values(

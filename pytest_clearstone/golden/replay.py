@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..callables import wrap
-from ..errors import CheckpointNotFoundError
+from ..callables import Kind, kind_of, wrap
+from ..errors import CheckpointNotFoundError, ClearstoneError
 from ..tracing.trace import Trace
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
@@ -73,6 +73,8 @@ class Replay:
         self._agent: Any = None
         self._recording: RecordingRun | None = None
         self._replaying: ReplayingRun | None = None
+        #: record mode: the runs of generators, each of which must be read to its end
+        self._generator_runs: list[_RunOutcome] = []
         self._previous = previous
         self.allow_pickle = allow_pickle
         spec = GoldenSpec(
@@ -200,6 +202,9 @@ class Replay:
         """Record mode: write the golden checkpoint atomically (directories created); returns
         its path. ``metadata`` is added to the golden's metadata."""
         assert self._recording is not None, "save() is for record mode"
+        for run in self._generator_runs:
+            if not run.read_to_end:
+                raise ClearstoneError(run.not_read_to_end())
         self._previous = self._recording.save(trace, metadata)
         return self.path
 
@@ -224,14 +229,40 @@ class Replay:
         the result (consume it fully). A test may call ``run`` several times (a conversation):
         the recorded state is loaded before the first call only, and each call's result and
         final state are compared with those recorded for it.
+
+        Only between :meth:`start` and :meth:`stop` (in the plugin: in the test function, not
+        in a fixture's set-up or teardown), where the mock targets are patched: elsewhere it
+        raises :class:`~pytest_clearstone.errors.ClearstoneError` before the agent runs.
         """
         __tracebackhide__ = True
-        agent, method, name = self._resolve_target(target)
-        self._agent = agent
         half = self._recording or self._replaying
         assert half is not None
+        if half.context is None or not half.context.active:
+            raise ClearstoneError(self._outside_call(started=half.context is not None))
+        agent, method, name = self._resolve_target(target)
+        self._agent = agent
         half.before_run(agent)
-        return wrap(method, _RunOutcome(half, agent, name))(*args, **kwargs)
+        outcome = _RunOutcome(half, agent, name)
+        if self._recording is not None and outcome.watch_generator(kind_of(method)):
+            self._generator_runs.append(outcome)
+        return wrap(method, outcome)(*args, **kwargs)
+
+    def _outside_call(self, *, started: bool) -> str:
+        """Why ``run()`` is refused before :meth:`start` or after :meth:`stop`: the targets
+        are not patched there, and the agent would run live (recording nothing, or replaying
+        nothing)."""
+        when = (
+            "after the test's call, from a fixture's teardown (using Replay directly: after stop())"
+            if started
+            else "before the test's call, from a fixture's set-up (using Replay directly: "
+            "before start())"
+        )
+        return (
+            f"{self.node_id or 'this test'}: replay.run() was called {when}: the mock targets "
+            "are patched only while the test function runs, so the agent would run live. Call "
+            "replay.run() in the test function, or have the fixture return the agent and let "
+            "the test call replay.run(agent.method, ...)"
+        )
 
     def _resolve_target(self, target: Callable[..., Any] | str) -> tuple[Any, Any, str]:
         if isinstance(target, str):
@@ -256,14 +287,45 @@ class Replay:
 class _RunOutcome:
     """Around one ``replay.run()`` call (see :mod:`pytest_clearstone.callables`): when the call
     returns (for generators: when its chunks are exhausted) the half records or compares its
-    outcome."""
+    outcome.
 
-    __slots__ = ("agent", "half", "name")
+    A watched generator (recording) that ends before its chunks are exhausted (the test broke
+    out of its loop, or left it to the event loop to close) records no outcome: it is
+    :attr:`read_to_end` only once exhausted, and the golden is not written without it.
+    """
+
+    __slots__ = ("agent", "exhausted", "half", "items", "name", "read_to_end")
 
     def __init__(self, half: RecordingRun | ReplayingRun, agent: Any, name: str) -> None:
         self.half = half
         self.agent = agent
         self.name = name
+        self.read_to_end = True
+        #: what a step of the watched generator raises at its end (nothing: not watched)
+        self.exhausted: tuple[type[Exception], ...] = ()
+        #: the chunks read before a watched generator ended early (``None``: still open)
+        self.items: int | None = None
+
+    def watch_generator(self, kind: Kind) -> bool:
+        """Watch the run of a generator (or async generator) function for an early end."""
+        if kind is Kind.GEN:
+            self.exhausted = (StopIteration,)
+        elif kind is Kind.ASYNCGEN:
+            self.exhausted = (StopAsyncIteration,)
+        else:
+            return False
+        self.read_to_end = False
+        return True
+
+    def not_read_to_end(self) -> str:
+        """Why a watched generator's run has no outcome to record, and the fix."""
+        how = "was left open" if self.items is None else f"was closed after {self.items} item(s)"
+        return (
+            f"replay.run({self.name}) returned a generator that {how}, before its end: the "
+            "golden outcome (the list of all its items and the agent's final state) is taken "
+            "when it ends, so consume it fully (no break out of its for/async for loop); to "
+            "test a preview, read it all and check its first items"
+        )
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         return None
@@ -274,10 +336,19 @@ class _RunOutcome:
 
     def step(self, token: None, advance: Callable[[], Any]) -> Any:
         __tracebackhide__ = True
-        return advance()
+        try:
+            return advance()
+        except self.exhausted:
+            self.read_to_end = True
+            raise
 
     def end(self, token: None, outcome: Any, error: BaseException | None) -> Any:
         __tracebackhide__ = True
-        if error is None:
+        if not self.read_to_end:
+            if isinstance(error, Exception):  # it raised: no outcome, as for any run
+                self.read_to_end = True
+            else:  # closed early (GeneratorExit, or the loop cancelling the task closing it)
+                self.items = len(outcome) if isinstance(outcome, list) else 0
+        elif error is None:
             self.half.after_run(self.agent, self.name, outcome)
         return outcome

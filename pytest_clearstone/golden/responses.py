@@ -6,8 +6,9 @@ import importlib
 import sys
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import MemberDescriptorType
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..codec.compare import (
     same_stored_form,
     same_tree,
 )
+from ..codec.validation_errors import is_validation_error, validation_error_from_state
 from ..errors import (
     NotMade,
     RecordedError,
@@ -94,8 +96,10 @@ class RecordedCall:
     def of_value(cls, value: Any) -> RecordedCall:
         return cls(raw_value=value, is_raw=True)
 
-    def respond(self) -> Any:
-        """Return the recorded output (a fresh copy), or raise the recorded exception."""
+    def respond(self, replay: TargetReplay | None = None, call: ReplayCall | None = None) -> Any:
+        """Return the recorded output (a fresh copy), or raise the recorded exception.
+        ``replay``, ``call``: the replay answering this call, told when a stream the recording
+        read only partly is read further (:meth:`TargetReplay.read_past_end`)."""
         __tracebackhide__ = True
         if self.is_raw:
             if isinstance(self.raw_value, BaseException):
@@ -106,11 +110,15 @@ class RecordedCall:
                 stream = self.output.fresh_value()
                 streams = sys.modules.get(_STREAMS)
                 if streams is not None and type(stream) is streams.RecordedStream:
+                    past_end = _past_end(replay, call)
+                    if self.ran_ms is not None and past_end is not None:
+                        # cancelled while read (the agent's timeout; or the loop closed it):
+                        # cancelled again, or read further than recorded
+                        wait = partial(_until_cancelled_again, self.ran_ms / 1000)
+                        return stream.replayed(past_end, wait)
                     error, allow_pickle = self.error, self.allow_pickle
-                    return stream.replayed(
-                        lambda: rebuild_exception(error, allow_pickle=allow_pickle)
-                    )
-            raise rebuild_exception(self.error, allow_pickle=self.allow_pickle)
+                    return stream.replayed(lambda _: _replayed_error(error, allow_pickle))
+            raise _replayed_error(self.error, self.allow_pickle)
         if self.output is None:
             return None
         encoded = self.output.encoded
@@ -119,8 +127,31 @@ class RecordedCall:
         value = self.output.fresh_value()
         streams = sys.modules.get(_STREAMS)
         if streams is not None and type(value) is streams.RecordedStream:
-            return value.replayed()
+            return value.replayed(None if value.complete else _past_end(replay, call))
         return value
+
+
+def _replayed_error(record: dict[str, Any], allow_pickle: bool) -> BaseException:
+    """The recorded exception, made anew; a trio cancellation, which belongs to the cancel
+    scope that raised it (a new one would escape every scope), replayed as one clear error."""
+    if record.get("type") == "Cancelled" and str(record.get("module", "")).startswith("trio"):
+        return RecordedError(
+            "trio.Cancelled",
+            str(record.get("message", "")),
+            why="the call was cut off by a trio cancel scope when recorded (a timeout: "
+            "move_on_after, fail_after), and replaying a call cut off by a cancel scope is "
+            "supported on asyncio only",
+            fix="Record and replay this test on asyncio (anyio_backend 'asyncio'), or let the "
+            "call finish when recording; see docs/how-to/async-agents.md",
+        )
+    return rebuild_exception(record, allow_pickle=allow_pickle)
+
+
+def _past_end(
+    replay: TargetReplay | None, call: ReplayCall | None
+) -> Callable[[int], BaseException] | None:
+    """What a replayed stream raises when read past the items a recording read only partly."""
+    return None if replay is None or call is None else partial(replay.read_past_end, call)
 
 
 class Responses:
@@ -154,14 +185,17 @@ def rebuild_exception(
     saying why.
 
     ``error`` is an exception record as stored on a span, always encoded: its ``args`` and
-    ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). A record whose
-    values cannot be decoded, or whose class cannot be created from them (pydantic's
-    ``ValidationError``), gives a :class:`RecordedError`. Any exception class is rebuilt but
-    those that stop the run (``KeyboardInterrupt``, ``SystemExit``, pytest's ``Exit``) or would
-    decide the test's outcome in place of the replay (pytest's skip, xfail and fail, unittest's
-    ``SkipTest``: no passing test records one): ``asyncio.CancelledError`` is a
-    ``BaseException``. Its notes and the exception it was raised from (``cause``, up to
-    :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in all) come back with it.
+    ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). pydantic's
+    ``ValidationError`` is made from its recorded title and line errors instead
+    (:mod:`~pytest_clearstone.codec.validation_errors`). A record whose values cannot be
+    decoded, or whose class cannot be created from them, gives a :class:`RecordedError`; so
+    does a ``ValidationError`` recorded by its message only (by an earlier version). Any
+    exception class is rebuilt but those that stop the run (``KeyboardInterrupt``,
+    ``SystemExit``, pytest's ``Exit``) or would decide the test's outcome in place of the
+    replay (pytest's skip, xfail and fail, unittest's ``SkipTest``: no passing test records
+    one): ``asyncio.CancelledError`` is a ``BaseException``. Its notes and the exception it
+    was raised from (``cause``, up to :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in
+    all) come back with it.
 
     Its text is the recorded message (agents send ``f"tool error: {exc}"`` to the LLM): a sole
     argument stored as a placeholder is given as that text, and an exception that would still
@@ -194,6 +228,11 @@ def rebuild_exception(
             fix="A test whose call raised it is not recorded, so the golden was likely edited: "
             "restore it from version control, or re-record the test",
         )
+    made: _Maker | None = None
+    if is_validation_error(obj):
+        if "validation" not in error:
+            return RecordedError(full, message, why=_MESSAGE_ONLY)
+        made = _validation_error(error["validation"], allow_pickle, depth)
     try:
         args = tuple(codec.decode(error.get("args") or [message], allow_pickle=allow_pickle))
         attributes = error.get("attributes")
@@ -206,15 +245,18 @@ def rebuild_exception(
         # argument; requests' ConnectionError holds urllib3's error)
         args = (message,)
     try:
-        rebuilt = _created(obj, args, decoded)
-    except Exception as exc:  # pydantic's ValidationError: made from values it does not keep
+        rebuilt = _created(obj, args, decoded, made)
+    except Exception as exc:
+        if made is not None:  # (a record edited by hand, an error type this pydantic lacks)
+            why = f"its title and line errors could not be rebuilt ({type(exc).__name__}: {exc})"
+            return RecordedError(full, message, why=why)
         why = (
             f"its class cannot be created again from what was recorded "
             f"({type(exc).__name__}: {exc})"
         )
         return RecordedError(full, message, why=why, fix=_CANNOT_CREATE)
     if "message" in error and _text(rebuilt) != message:
-        rebuilt = _reading(message, obj, args, decoded) or rebuilt
+        rebuilt = _reading(message, obj, args, decoded, made) or rebuilt
     notes = error.get("notes")
     if type(notes) is list and notes:
         vars(rebuilt)["__notes__"] = [str(note) for note in notes]  # (add_note: 3.11+)
@@ -233,14 +275,47 @@ _CANNOT_CREATE = (
 )
 
 
-def _created(cls: type[BaseException], args: tuple[Any, ...], attributes: Any) -> BaseException:
-    """An exception of ``cls`` made from its recorded ``args`` and ``attributes`` (raises what
-    creating it raised)."""
-    try:
-        rebuilt = cls(*args)
-    except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
-        rebuilt = cls.__new__(cls)
-        rebuilt.args = args
+#: makes the exception of a class (given: the recorded one, or the subclass :func:`_reading`
+#: makes of it) from what was recorded, for a class not made from its ``args``
+_Maker = Callable[[type[BaseException]], BaseException]
+
+#: why a ValidationError recorded by its message only is not rebuilt
+_MESSAGE_ONLY = (
+    "the golden holds its message only, not its title and line errors (recorded by an earlier "
+    "version of pytest-clearstone, or with pydantic older than 2.6)"
+)
+
+
+def _validation_error(state: Any, allow_pickle: bool, depth: int) -> _Maker:
+    """How pydantic's ``ValidationError`` is made from its recorded ``state``: its values
+    decoded under ``allow_pickle``, the exceptions of its line errors' ``ctx`` rebuilt as any
+    recorded exception is."""
+
+    def decode(tree: Any) -> Any:
+        return codec.decode(tree, allow_pickle=allow_pickle)
+
+    def rebuild(record: dict[str, Any]) -> BaseException:
+        return rebuild_exception(record, allow_pickle=allow_pickle, depth=depth + 1)
+
+    return lambda cls: validation_error_from_state(cls, state, decode, rebuild)
+
+
+def _created(
+    cls: type[BaseException],
+    args: tuple[Any, ...],
+    attributes: Any,
+    made: _Maker | None = None,
+) -> BaseException:
+    """An exception of ``cls`` made from its recorded ``args`` (or by ``made``) and
+    ``attributes`` (raises what creating it raised)."""
+    if made is not None:
+        rebuilt = made(cls)
+    else:
+        try:
+            rebuilt = cls(*args)
+        except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
+            rebuilt = cls.__new__(cls)
+            rebuilt.args = args
     if type(attributes) is dict:
         for name, value in attributes.items():
             if isinstance(getattr(cls, name, None), MemberDescriptorType):
@@ -258,7 +333,11 @@ def _text(error: BaseException) -> str | None:
 
 
 def _reading(
-    message: str, cls: type[BaseException], args: tuple[Any, ...], attributes: Any
+    message: str,
+    cls: type[BaseException],
+    args: tuple[Any, ...],
+    attributes: Any,
+    made: _Maker | None = None,
 ) -> BaseException | None:
     """An exception of ``cls``'s name, module and ``except`` clauses, made as :func:`_created`
     makes one, whose text is the recorded ``message`` (an ``__init__`` that formats its
@@ -276,7 +355,7 @@ def _reading(
     }
     try:
         # (type() hands the class to cls's metaclass, if it has one)
-        return _created(type(cls.__name__, (cls,), namespace), args, attributes)
+        return _created(type(cls.__name__, (cls,), namespace), args, attributes, made)
     except Exception:  # a final class (bool-like), a metaclass or __init_subclass__ refusing
         return None
 
@@ -423,10 +502,16 @@ async def _cancelled_again(error: BaseException, seconds: float) -> Any:
     ``TimeoutError`` as it did; raised at once, the recorded ``CancelledError`` would not be the
     timeout's own and would pass through it. When nothing cancels it within the time it ran,
     and a second more, the recorded error is raised."""
+    await _until_cancelled_again(seconds)
+    raise error
+
+
+def _until_cancelled_again(seconds: float) -> Awaitable[None]:
+    """Wait as long as a call cancelled from outside ran, and a second more: its replay waits
+    here to be cancelled again (:func:`_cancelled_again`)."""
     import asyncio
 
-    await asyncio.sleep(seconds + 1.0)
-    raise error
+    return asyncio.sleep(seconds + 1.0)
 
 
 def _short_repr(value: Any, limit: int = 200) -> str:
@@ -621,13 +706,30 @@ class TargetReplay:
         call = ReplayCall(self.target.path, number, arguments, recorded.span_id)
         self._calls.append(call)
         try:
-            call.result = recorded.respond()
+            call.result = recorded.respond(self, call)
         except BaseException as exc:
             call.error = exc
             if recorded.ran_ms is not None and kind_of(self.target.function) is Kind.ASYNC:
                 return _cancelled_again(exc, recorded.ran_ms / 1000)
             raise
         return call.result
+
+    def read_past_end(self, call: ReplayCall, items: int) -> ReplayError:
+        """The error of a stream ``call`` returned, read past the ``items`` the recording read
+        (it stopped there, or was cancelled): the golden has no more of it to give, strict or
+        not, so the replay diverges rather than end the stream early."""
+        error = ReplayDivergenceError(
+            self.target.path,
+            call.call_number,
+            call.span_id,
+            "",
+            checkpoint=self.checkpoint,
+            stream_items=items,
+            node_id=self._node_id(),
+        )
+        self._errors.append(error)
+        call.error = error
+        return error
 
     def _check(self, number: int, recorded: RecordedCall, arguments: dict[str, Any]) -> None:
         __tracebackhide__ = True

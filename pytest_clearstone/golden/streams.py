@@ -18,15 +18,17 @@ the agent iterates. Two kinds are recognised, without importing their libraries:
 The call's span stays open while the stream is read and is closed, with a
 :class:`RecordedStream` as its output, when the stream ends, is closed, or the test ends
 (:meth:`StreamTap.finish`): a stream the agent reads only partly records the items it read, and
-replays those. A stream that raises while it is read (a dropped connection, an error event)
-records the items read before, and the span the error: the replay gives the same items, then
-raises the same error.
+replays those; read further on replay, it raises the replay's divergence rather than end early
+(:attr:`RecordedStream.complete`). A stream that raises while it is read (a dropped
+connection, an error event) records the items read before, and the span the error: the replay
+gives the same items, then raises the same error. One the agent's timeout cancelled while read
+records the cancellation: the replay gives the items, then waits to be cancelled again.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,10 +55,17 @@ class RecordedStream:
     response: Any = None
     complete: bool = False
 
-    def replayed(self, failure: Callable[[], BaseException] | None = None) -> Any:
+    def replayed(
+        self,
+        end: Callable[[int], BaseException] | None = None,
+        wait: Callable[[], Awaitable[Any]] | None = None,
+    ) -> Any:
         """A fresh stream over the recorded items: the SDK's class where it was one, else a
-        generator (async where the original was). ``failure``: the recorded error the stream
-        raised after its items, made anew."""
+        generator (async where the original was). ``end(items)``: the error the stream raises
+        when read past its recorded items (the recorded error the stream raised, made anew; or,
+        the recording having read it only partly, the replay's divergence); ``None``: it ends
+        there. ``wait``: awaited first, by an async stream the agent's timeout cancelled when
+        recorded: it waits to be cancelled again."""
         items = list(self.items)
         response = self.response
         if self.stream_class:
@@ -64,38 +73,43 @@ class RecordedStream:
             stream = cls.__new__(cls)
             vars(stream).update(response=response, _cast_to=None, _client=None, _options=None)
             stream._iterator = (
-                _replay_async(items, response, failure)
+                _replay_async(items, response, end, wait)
                 if self.is_async
-                else _replay_sync(items, response, failure)
+                else _replay_sync(items, response, end)
             )
             return stream
         if self.is_async:
-            return _replay_async(items, None, failure)
-        return _replay_sync(items, None, failure)
+            return _replay_async(items, None, end, wait)
+        return _replay_sync(items, None, end)
 
 
 def _replay_sync(
-    items: list[Any], response: Any, failure: Callable[[], BaseException] | None
+    items: list[Any], response: Any, end: Callable[[int], BaseException] | None
 ) -> Iterator[Any]:
     __tracebackhide__ = True
     try:
         yield from items
-        if failure is not None:
-            raise failure()
+        if end is not None:
+            raise end(len(items))
     finally:
         if response is not None:
             response.close()
 
 
 async def _replay_async(
-    items: list[Any], response: Any, failure: Callable[[], BaseException] | None
+    items: list[Any],
+    response: Any,
+    end: Callable[[int], BaseException] | None,
+    wait: Callable[[], Awaitable[Any]] | None,
 ) -> AsyncIterator[Any]:
     __tracebackhide__ = True
     try:
         for item in items:
             yield item
-        if failure is not None:
-            raise failure()
+        if wait is not None:
+            await wait()
+        if end is not None:
+            raise end(len(items))
     finally:
         if response is not None:
             await response.aclose()
@@ -164,8 +178,9 @@ class StreamTap:
                 except StopAsyncIteration:
                     self.record.complete = True
                     return
-                except Exception as exc:
-                    self.error = exc
+                except BaseException as exc:  # an asyncio cancellation too (the agent's timeout)
+                    if isinstance(exc, Exception) or _is_cancellation(exc):
+                        self.error = exc
                     raise
                 items.append(item)
                 yield item
@@ -174,6 +189,14 @@ class StreamTap:
             if aclose is not None:
                 await drive(aclose(), step)
             self.finish()
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    """Whether ``exc`` is asyncio's cancellation (the agent's timeout, or its task cancelled),
+    recorded as the stream's error: its replay waits to be cancelled again."""
+    import asyncio  # (loaded: an async stream is being read)
+
+    return isinstance(exc, asyncio.CancelledError)
 
 
 def _without_body(response: Any) -> Any:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import codec
+from ..codec.validation_errors import validation_error_state
 
 STATUSES = ("UNSET", "OK", "ERROR")
 
@@ -508,12 +509,14 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
 
     ``{"type", "module", "message", "args"}`` and, when the exception has any,
     ``"attributes"``, ``"notes"`` (``add_note``) and ``"cause"`` (the record of the exception it
-    was raised from, up to :data:`CAUSE_DEPTH` in all); ``args`` and ``attributes`` are
-    codec-encoded, without pickles: a value only a pickle could store is a placeholder naming
-    its type (as the trace store, which never holds a pickle, would write it; a pickle's text
-    would also be taken for a secret by the recording's scan). A span's record stays encoded
-    wherever the span comes from (recorded live, the trace store, a checkpoint file):
-    :func:`~pytest_clearstone.golden.responses.rebuild_exception` decodes them, once.
+    was raised from, up to :data:`CAUSE_DEPTH` in all), and for pydantic's ``ValidationError``
+    ``"validation"`` (:mod:`~pytest_clearstone.codec.validation_errors`); values in ``args``,
+    ``attributes`` and ``validation`` are codec-encoded, without pickles: a value only a pickle
+    could store is a placeholder naming its type (as the trace store, which never holds a
+    pickle, would write it; a pickle's text would also be taken for a secret by the recording's
+    scan). A span's record stays encoded wherever the span comes from (recorded live, the
+    trace store, a checkpoint file): :func:`~pytest_clearstone.golden.responses.rebuild_exception`
+    decodes them, once.
     """
     t = type(exc)
     encoder = codec.Encoder(allow_pickle=False, warn=False)
@@ -527,6 +530,12 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
         "message": str(exc),
         "args": args,
     }
+    # (pydantic's ValidationError is made from its title and line errors, not from its args)
+    made_of = validation_error_state(
+        exc, encoder.encode, lambda raised: exception_record(raised, depth + 1)
+    )
+    if made_of is not None:
+        record["validation"] = made_of
     attributes = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__")}
     for base, fields in _FIELDS:
         if isinstance(exc, base):

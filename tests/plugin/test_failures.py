@@ -625,3 +625,12 @@ def test_an_argument_left_at_its_default_shows_the_default(pytester, monkeypatch
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*root[[]'limit']: 2 -> 3", "*(not given by the call: limit, *)"])
     result.stdout.no_fnmatch_line("*removed 2*")
+
+
+def test_checkpoint_fixture_without_marker_names_it(project, pytester):
+    pytester.makepyfile(test_agent="def test_it(checkpoint):\n    pass\n")
+    result = project.replay()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*test_agent.py::test_it: the checkpoint and replay fixtures need @pytest.mark.replay(*"]
+    )

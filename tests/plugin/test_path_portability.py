@@ -69,7 +69,7 @@ def test_a_tmp_path_in_the_state_replays_in_another_runs_base_temp(
     first, second = notes.path / "first", notes.path / "second"
     notes.runpytest("--clearstone-record", f"--basetemp={first}").assert_outcomes(passed=1)
     golden = notes.path / "goldens" / "a.ckpt"
-    assert _state_root(golden) == {"__cs__": "path", "v": "test_notes0", "root": "basetemp"}
+    assert _state_root(golden) == {"__cs__": "path", "v": ".", "root": "tmp_path"}
     assert str(first) not in golden.read_text()
     shutil.rmtree(first)  # pytest's numbered directories rotate; CI never had this one
     notes.runpytest(f"--basetemp={second}").assert_outcomes(passed=1)
@@ -82,7 +82,7 @@ def test_a_golden_recorded_by_an_xdist_worker_replays_without_xdist(
     record = notes.runpytest_subprocess(*LEAN_ARGS, "-n", "1", "--clearstone-record")
     record.assert_outcomes(passed=1)
     golden = notes.path / "goldens" / "a.ckpt"
-    assert _state_root(golden) == {"__cs__": "path", "v": "test_notes0", "root": "basetemp"}
+    assert _state_root(golden) == {"__cs__": "path", "v": ".", "root": "tmp_path"}
     notes.runpytest(f"--basetemp={notes.path / 'other'}").assert_outcomes(passed=1)
 
 
@@ -105,7 +105,7 @@ def test_the_stored_form_shows_in_show_canonical(
     capsys.readouterr()
     assert main(["show", str(notes.path / "goldens" / "a.ckpt"), "--canonical"]) == 0
     out = capsys.readouterr().out
-    assert '"root": "basetemp"' in out and '"v": "test_notes0"' in out
+    assert '"root": "tmp_path"' in out and '"v": "."' in out
 
 
 UPLOAD = """

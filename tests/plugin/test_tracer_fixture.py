@@ -144,3 +144,18 @@ def test_a_store_whose_directory_cannot_be_made_fails_the_run_with_its_message(p
     result.stdout.no_fnmatch_line("*Traceback*")
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
     assert (pytester.path / "blocked").read_text() == "a file, not a directory"
+
+
+def test_an_ini_memory_store_writes_no_file(pytester):
+    pytester.makeini("[pytest]\nclearstone_db = :memory:\n")
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*store=:memory:*"])
+    assert not (pytester.path / ":memory:").exists()

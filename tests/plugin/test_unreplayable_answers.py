@@ -14,6 +14,7 @@ import sqlite3
 import pytest
 
 DB_APP = """
+import contextlib
 import sqlite3
 
 
@@ -24,11 +25,12 @@ class Handle:
 
 
 def query_rows(sql):
-    db = sqlite3.connect(":memory:")
-    db.row_factory = sqlite3.Row
-    db.execute("create table users (id integer, name text)")
-    db.execute("insert into users values (1, 'ada')")
-    return db.execute(sql).fetchall()
+    # (closed: Python 3.13 warns about a connection left to the garbage collector)
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        db.row_factory = sqlite3.Row
+        db.execute("create table users (id integer, name text)")
+        db.execute("insert into users values (1, 'ada')")
+        return db.execute(sql).fetchall()
 
 
 def open_handle(name):

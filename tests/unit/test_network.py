@@ -417,11 +417,38 @@ def test_loopback_is_not_allowed_by_default() -> None:
 
 
 @pytest.mark.parametrize(
-    "entry", ["", "host:http", "host:0", "[::1", "[::1]8080", ":80", "1.2.3.4/99"]
+    "entry",
+    [
+        "",
+        "host:http",
+        "host:0",
+        "[::1",
+        "[::1]8080",
+        ":80",
+        "1.2.3.4/99",
+        "*.example.com",
+        "127.0.0.*",
+        "not a host!",
+        "exa_mple..com",
+        "-api.internal",
+        "api.internal:8080/v1",
+    ],
 )
 def test_a_malformed_entry_is_a_clear_error(entry: str) -> None:
     with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name"):
         HostAllowList([entry])
+
+
+def test_a_wildcard_is_refused_with_the_alternative() -> None:
+    with pytest.raises(ValueError, match=r"wildcards are not supported: .* network"):
+        HostAllowList(["*.localhost"])
+
+
+@pytest.mark.parametrize(
+    "entry", ["db", "my_service:5432", "api-1.internal.", "xn--bcher-kva.example", "bücher.example"]
+)
+def test_real_host_names_are_accepted(entry: str) -> None:
+    assert HostAllowList([entry]).entries == (entry,)
 
 
 def test_names_are_resolved_once(monkeypatch: pytest.MonkeyPatch) -> None:

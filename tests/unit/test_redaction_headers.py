@@ -158,3 +158,23 @@ def test_random_looking_ids_in_headers_are_no_suspects(module: str) -> None:
     assert redactor.findings == []
     headers = out["response"].request.headers
     assert {name: headers[name] for name in ids} == ids
+
+
+def test_a_name_value_pair_under_its_secret_name_keeps_its_shape() -> None:
+    """A case-insensitive mapping (requests' ``CaseInsensitiveDict``) stores each header as
+    ``lower-case name -> (name, value)``: the pair under a secret name keeps its name and only
+    its value is replaced, so the mapping still iterates as pairs after a replay."""
+
+    class Store:
+        def __init__(self, headers: dict[str, str]) -> None:
+            self._store = {name.lower(): (name, value) for name, value in headers.items()}
+
+    store = Store({"Authorization": f"Bearer {GITHUB}", "Accept": "application/json"})
+    out = Redactor()({"headers": store}, "output", "app.fetch")["headers"]
+    assert out._store == {
+        "authorization": ("Authorization", PLACEHOLDER),
+        "accept": ("Accept", "application/json"),
+    }
+    assert store._store["authorization"][1] == f"Bearer {GITHUB}"  # the original is unchanged
+    # a value under a secret name that is not its own (name, value) pair is replaced whole
+    assert Redactor()({"token": ("other", "abc")}, "output", "app.fetch") == {"token": PLACEHOLDER}

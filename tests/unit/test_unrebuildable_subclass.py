@@ -22,6 +22,8 @@ from pytest_clearstone import codec
 from pytest_clearstone.codec.tags import Encoder
 from pytest_clearstone.errors import SerializationError, UnencodableValueWarning
 
+_KEPT: list[bytes] = []
+
 
 def _c_float_subclass(name: str) -> Any:
     """A C subclass of ``float`` whose ``tp_new`` is not float's (its values are all 0.0)."""
@@ -42,7 +44,9 @@ def _c_float_subclass(name: str) -> Any:
     tp_new, basetype, version_tag = 65, 1 << 10, 1 << 18  # (Py_tp_new, Py_TPFLAGS_*)
     new = ctypes.cast(api.PyType_GenericNew, ctypes.c_void_p).value
     slots = (Slot * 2)(Slot(tp_new, new), Slot(0, None))
-    spec = Spec(name.encode(), float.__basicsize__, 0, basetype | version_tag, slots)
+    encoded = name.encode()
+    _KEPT.append(encoded)  # (before 3.11 the type's name points into these bytes)
+    spec = Spec(encoded, float.__basicsize__, 0, basetype | version_tag, slots)
     make = api.PyType_FromSpecWithBases
     make.restype, make.argtypes = ctypes.py_object, [ctypes.POINTER(Spec), ctypes.py_object]
     return make(ctypes.byref(spec), (float,))

@@ -1,0 +1,107 @@
+"""A call made by a task an earlier test left running on a shared event loop (a fire-and-forget
+``asyncio.create_task(...)`` in the agent; the loop shared across tests, as pytest-asyncio's
+``loop_scope="module"`` does).
+
+Before the fix the call was recorded into the golden of the test running when it was made, as
+its call #1: that golden then depended on which tests ran before it, and replaying that test on
+its own failed with ``UnusedResponsesError``. Now the call is not recorded: it runs live, as it
+would with no test recording, and a ``LeftoverCallWarning`` names its target, the test that
+left it and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+APP = """
+import asyncio
+
+GO = asyncio.Event()
+DONE = asyncio.Event()
+BACKGROUND = set()
+LIVE = []
+
+async def acomplete(prompt):
+    LIVE.append(prompt)
+    await asyncio.sleep(0)
+    return "answer to " + prompt
+
+class Agent:
+    def __init__(self, summarize=False):
+        self.summarize = summarize
+        self.log = []
+
+    async def _summarize_later(self, text):
+        await GO.wait()
+        await acomplete("summarize: " + text)
+        DONE.set()
+
+    async def handle(self, q):
+        answer = await acomplete(q)
+        if self.summarize:  # fire and forget
+            task = asyncio.create_task(self._summarize_later(answer))
+            BACKGROUND.add(task)
+        self.log.append(answer)
+        return answer
+"""
+
+TESTS = """
+import asyncio
+import pytest
+import app
+
+loop = asyncio.new_event_loop()  # shared by the tests of the module
+MOCK = {"llm": "app.acomplete"}
+
+@pytest.mark.replay(mock=MOCK)
+def test_a(replay):
+    loop.run_until_complete(replay.run(app.Agent(summarize=True).handle, "first"))
+
+@pytest.mark.replay(mock=MOCK)
+def test_b(replay):
+    async def main():
+        if app.BACKGROUND:  # test_a ran first: its task makes its call now
+            app.GO.set()
+            await app.DONE.wait()
+        return await replay.run(app.Agent().handle, "second")
+    assert loop.run_until_complete(main()) == "answer to second"
+
+def teardown_module():
+    # (pytester runs this in the outer test's process: a loop left open would be reported as
+    # unclosed when a later test there collects garbage)
+    for task in app.BACKGROUND:
+        task.cancel()
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
+"""
+
+
+def _prompts(pytester: pytest.Pytester, name: str) -> list[str]:
+    golden = json.loads((pytester.path / "goldens" / "test_it" / name).read_text())
+    return [
+        json.dumps(span["input"])
+        for span in golden["trace"]["spans"]
+        if "clearstone.target" in span.get("attributes", {})
+    ]
+
+
+def test_a_call_left_running_by_an_earlier_test_is_not_recorded(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    # (the warning raised as an error would end test_a's task before it lets test_b go on)
+    warning = "default::pytest_clearstone.errors.LeftoverCallWarning"
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-W", warning)
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LeftoverCallWarning: test_it.py::test_b: a call to app.acomplete was made by a task "
+            "test_it.py::test_a left running*not recorded*cancel*before the test ends*",
+        ]
+    )
+    prompts = _prompts(pytester, "test_b.ckpt")
+    assert len(prompts) == 1 and "second" in prompts[0] and "summarize" not in prompts[0]
+    # test_b's golden no longer depends on test_a running first
+    pytester.runpytest("test_it.py::test_b").assert_outcomes(passed=1)

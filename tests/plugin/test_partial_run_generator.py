@@ -1,0 +1,93 @@
+"""A ``replay.run()`` generator the test stops reading early (``break`` out of its ``for`` or
+``async for``).
+
+Before the fix the recording passed and wrote the golden with no outcome, or with the outcome
+of the items read so far, depending on when the generator happened to be closed (an async
+generator left to the event loop's finalizer: none at all), so a later replay checked neither
+the result nor the agent's state. Now the recording fails, naming the test, how many items were
+read and the fix; a generator read to its end records as before.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+APP = """
+def complete(prompt):
+    return "answer to " + prompt
+
+class Agent:
+    def __init__(self):
+        self.log = []
+
+    def get_state(self):
+        return {"log": self.log}
+
+    def load_state(self, state):
+        self.log = list(state["log"])
+
+    def words(self, q):
+        for word in complete(q).split():
+            self.log.append(word)
+            yield word
+
+    async def awords(self, q):
+        for word in complete(q).split():
+            self.log.append(word)
+            yield word
+"""
+
+TESTS = """
+import asyncio
+import pytest
+from app import Agent
+
+MOCK = {"llm": "app.complete"}
+
+@pytest.mark.replay(mock=MOCK)
+def test_sync_partial(replay):
+    for i, word in enumerate(replay.run(Agent().words, "a b c")):
+        if i == 1:
+            break
+
+@pytest.mark.replay(mock=MOCK)
+def test_async_partial(replay):
+    async def main():
+        async for word in replay.run(Agent().awords, "a b c"):
+            break
+    asyncio.run(main())
+
+@pytest.mark.replay(mock=MOCK)
+def test_sync_full(replay):
+    assert list(replay.run(Agent().words, "a b c")) == ["answer", "to", "a", "b", "c"]
+
+@pytest.mark.replay(mock=MOCK)
+def test_async_full(replay):
+    async def main():
+        return [word async for word in replay.run(Agent().awords, "a b c")]
+    assert asyncio.run(main()) == ["answer", "to", "a", "b", "c"]
+"""
+
+
+def test_a_partly_read_run_generator_fails_the_recording(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_sync_partial: the golden checkpoint was not written: "
+            "replay.run(words)*closed after 2 item(s)*consume it fully*",
+            "*test_it.py::test_async_partial: the golden checkpoint was not written: "
+            "replay.run(awords)*closed after 1 item(s)*consume it fully*",
+        ],
+        consecutive=False,
+    )
+    golden = pytester.path / "goldens" / "test_it"
+    assert sorted(p.name for p in golden.iterdir()) == [
+        "test_async_full.ckpt",
+        "test_sync_full.ckpt",
+    ]
+    pytester.runpytest("-k", "full").assert_outcomes(passed=2)

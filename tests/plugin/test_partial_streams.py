@@ -1,0 +1,115 @@
+"""A stream the recording read only partly: a replay that reads further fails with a
+divergence (the golden has no more of it), one that reads as far as recorded replays green."""
+
+from __future__ import annotations
+
+import pytest
+
+APP = """
+import asyncio
+import os
+
+WORDS = ["The", "answer", "is", "42"]
+READ = int(os.environ.get("READ", "2"))  # how many words the agent reads (0: all)
+
+
+def _words():
+    yield from WORDS
+
+
+def stream(prompt):
+    return _words()  # a plain function returning a generator: the stream is tapped
+
+
+async def astream(prompt):
+    for word in WORDS:
+        await asyncio.sleep(0)
+        yield word
+
+
+class Agent:
+    def __init__(self):
+        self.said = ""
+
+    def get_state(self):
+        return {"said": self.said}
+
+    def load_state(self, state):
+        self.said = state["said"]
+
+    def run(self, prompt):
+        words = []
+        chunks = stream(prompt)
+        for word in chunks:
+            words.append(word)
+            if len(words) == READ:
+                break
+        chunks.close()
+        self.said = " ".join(words)
+        return self.said
+
+    async def arun(self, prompt):
+        words = []
+        async for word in astream(prompt):  # broken out of, never closed: the loop closes it
+            words.append(word)
+            if len(words) == READ:
+                break
+        self.said = " ".join(words)
+        return self.said
+"""
+
+TEST = """
+import asyncio
+import pytest
+from app import Agent
+
+@pytest.mark.replay(mock={"llm": "app.stream"}, strict=STRICT)
+def test_sync(replay):
+    replay.run(Agent().run, "q")
+
+@pytest.mark.replay(mock={"llm": "app.astream"}, strict=STRICT)
+def test_async(replay):
+    asyncio.run(replay.run(Agent().arun, "q"))
+"""
+
+
+@pytest.fixture(params=[True, False], ids=["strict", "lenient"])
+def partly_read(request, pytester, monkeypatch):
+    """Recorded reading 2 of the 4 words."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_agent=TEST.replace("STRICT", str(request.param)))
+    monkeypatch.setenv("READ", "2")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    return pytester
+
+
+@pytest.mark.parametrize("test", ["test_sync", "test_async"])
+def test_reading_as_far_as_recorded_replays(partly_read, test):
+    partly_read.runpytest(f"test_agent.py::{test}").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("test", "target"), [("test_sync", "app.stream"), ("test_async", "app.astream")]
+)
+def test_reading_further_than_recorded_is_a_divergence(partly_read, monkeypatch, test, target):
+    monkeypatch.setenv("READ", "0")
+    result = partly_read.runpytest(f"test_agent.py::{test}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*ReplayDivergenceError: replay diverged at call #1 to {target}: the agent reads "
+            f"further into the stream it returned than the recording did*",
+            "*the recording holds only the 2 item(s) read when it was made*",
+            f"*re-record with: pytest --clearstone-record test_agent.py::{test}",
+            "*1 diverged*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*CancelledError*")
+
+
+def test_a_stream_read_to_its_end_replays_to_its_end(pytester, monkeypatch):
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_agent=TEST.replace("STRICT", "True"))
+    monkeypatch.setenv("READ", "0")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    pytester.runpytest().assert_outcomes(passed=2)

@@ -1,0 +1,275 @@
+"""pydantic's ``ValidationError``, recorded and raised again at replay as itself.
+
+A tool that validates its input with a pydantic model raises it, and agents catch it
+(``except ValidationError as e: return f"invalid: {e}"``, ``e.errors()``). Its class cannot be
+created from its ``args``: a recording keeps its title and line errors, and replay rebuilds it
+with ``ValidationError.from_exception_data``. A golden recorded before (its message only) still
+reads, as :class:`RecordedError` saying to re-record.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from pytest_clearstone import codec
+from pytest_clearstone.errors import RecordedError
+from pytest_clearstone.golden.responses import rebuild_exception
+from pytest_clearstone.tracing.span import exception_record
+
+pydantic = pytest.importorskip("pydantic")
+pydantic_core = pytest.importorskip("pydantic_core")
+
+
+class WeatherArgs(pydantic.BaseModel):
+    city: str
+    days: int
+
+
+class Booking(pydantic.BaseModel):
+    guests: int = pydantic.Field(gt=0)
+    price: Decimal = pydantic.Field(le=Decimal("99.50"))
+    code: str
+
+    @pydantic.field_validator("code")
+    @classmethod
+    def _known(cls, code: str) -> str:
+        if code == "bad":
+            raise ValueError(f"unknown code {code!r}")
+        if code == "custom":
+            raise pydantic_core.PydanticCustomError(
+                "code_format", "code {code} is not {shape}", {"code": code, "shape": "AB-123"}
+            )
+        assert code != "assert", "codes are never 'assert'"
+        return code
+
+
+class Hidden(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(hide_input_in_errors=True)
+    token: int
+
+
+def _raised(call: Any, *args: Any) -> Any:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        call(*args)
+    return raised.value
+
+
+def _replayed(exc: BaseException) -> BaseException:
+    """``exc`` recorded, written to a golden as JSON, read back and rebuilt."""
+    return rebuild_exception(json.loads(json.dumps(exception_record(exc))))
+
+
+def _comparable(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Line errors with an exception in their ``ctx`` shown by its class and arguments
+    (exceptions compare by identity)."""
+    shown = []
+    for line in errors:
+        ctx = {
+            key: (type(v), v.args) if isinstance(v, BaseException) else v
+            for key, v in (line.get("ctx") or {}).items()
+        }
+        shown.append({**line, "ctx": ctx} if "ctx" in line else line)
+    return shown
+
+
+def _assert_the_same(rebuilt: BaseException, recorded: Any) -> None:
+    assert type(rebuilt) is type(recorded)
+    assert isinstance(rebuilt, pydantic.ValidationError)
+    assert str(rebuilt) == str(recorded)
+    assert rebuilt.title == recorded.title
+    assert rebuilt.error_count() == recorded.error_count()
+    assert _comparable(rebuilt.errors()) == _comparable(recorded.errors())
+    assert _comparable(rebuilt.errors(include_url=False)) == _comparable(
+        recorded.errors(include_url=False)
+    )
+
+
+CASES = {
+    "tool_arguments": lambda: WeatherArgs.model_validate({"city": "Paris", "days": "three"}),
+    "missing_and_nested": lambda: pydantic.TypeAdapter(list[WeatherArgs]).validate_python(
+        [{"city": "Oslo", "days": 2}, {"days": 1.5}]
+    ),
+    "json_input": lambda: WeatherArgs.model_validate_json('{"city": 3, "days": "x"}'),
+    "invalid_json": lambda: WeatherArgs.model_validate_json('{"city": '),
+    "constraint_with_ctx": lambda: Booking.model_validate(
+        {"guests": 0, "price": 1, "code": "AB-1"}
+    ),
+    "value_error": lambda: Booking.model_validate({"guests": 1, "price": 1, "code": "bad"}),
+    "assertion_error": lambda: Booking.model_validate({"guests": 1, "price": 1, "code": "assert"}),
+    "custom_error": lambda: Booking.model_validate({"guests": 1, "price": 1, "code": "custom"}),
+    "hidden_input": lambda: Hidden.model_validate({"token": "sk-not-a-number"}),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_validation_error_replays_as_itself(case: str) -> None:
+    # Expected: the agent's `except ValidationError` catches the replayed error, which reads as
+    # recorded (its text goes to the LLM) and tells the same errors. Before the fix: a
+    # RecordedError (its class cannot be created from its args), which the agent's except
+    # clause did not catch: the test passed when recorded and failed on every replay.
+    recorded = _raised(CASES[case])
+    _assert_the_same(_replayed(recorded), recorded)
+
+
+def test_a_value_errors_exception_comes_back_as_its_class() -> None:
+    recorded = _raised(CASES["value_error"])
+    (line,) = _replayed(recorded).errors()  # type: ignore[attr-defined]
+    assert type(line["ctx"]["error"]) is ValueError
+    assert str(line["ctx"]["error"]) == "unknown code 'bad'"
+
+
+def test_a_custom_errors_template_and_context_come_back() -> None:
+    recorded = _raised(CASES["custom_error"])
+    record = json.loads(json.dumps(exception_record(recorded)))
+    (line,) = record["validation"]["errors"]
+    assert line["message_template"] == "code {code} is not {shape}"
+    (rebuilt,) = rebuild_exception(record).errors()  # type: ignore[attr-defined]
+    assert rebuilt["msg"] == "code custom is not AB-123"
+    assert rebuilt["ctx"] == {"code": "custom", "shape": "AB-123"}
+
+
+def test_the_golden_holds_the_title_and_line_errors_readably() -> None:
+    record = exception_record(
+        _raised(Booking.model_validate, {"guests": 0, "price": "120.00", "code": "AB-1"})
+    )
+    assert record["validation"]["title"] == "Booking"
+    assert record["validation"]["input_type"] == "python"
+    assert record["validation"]["hide_input"] is False
+    first, second = record["validation"]["errors"]
+    assert first == {"type": "greater_than", "loc": ["guests"], "input": 0, "ctx": {"gt": 0}}
+    assert second["type"] == "less_than_equal"
+    assert codec.decode(second["ctx"]) == {"le": Decimal("99.50")}
+    assert "pickle" not in json.dumps(record)
+
+
+def test_a_decimal_bound_reads_as_recorded() -> None:
+    # pydantic renders a Decimal bound given to from_exception_data as a float ("99.5" for the
+    # "99.50" of the validation): the text is the recorded one all the same (a subclass's
+    # str()), the line error's message pydantic's own
+    recorded = _raised(Booking.model_validate, {"guests": 1, "price": "120.00", "code": "AB-1"})
+    rebuilt = _replayed(recorded)
+    assert isinstance(rebuilt, pydantic.ValidationError)
+    assert str(rebuilt) == str(recorded)
+    (line,) = rebuilt.errors(include_url=False)
+    assert {**line, "msg": ""} == {**recorded.errors(include_url=False)[0], "msg": ""}
+    assert line["msg"] == "Input should be less than or equal to 99.5"
+
+
+class _Opaque:
+    """An input only a pickle could store: the golden holds a placeholder in its place."""
+
+    def __repr__(self) -> str:
+        return "<Opaque handle>"
+
+
+def test_an_input_stored_as_a_placeholder_still_reads_as_recorded() -> None:
+    recorded = _raised(WeatherArgs.model_validate, {"city": _Opaque(), "days": 1})
+    rebuilt = _replayed(recorded)
+    assert isinstance(rebuilt, pydantic.ValidationError)
+    assert str(rebuilt) == str(recorded)
+    assert rebuilt.error_count() == 1
+    assert rebuilt.errors()[0]["type"] == "string_type"
+
+
+def test_notes_and_cause_come_back_with_it() -> None:
+    recorded = _raised(CASES["tool_arguments"])
+    recorded.add_note("while validating the LLM's tool call")
+    wrapper = RuntimeError("tool failed")
+    wrapper.__cause__ = recorded
+    rebuilt = _replayed(recorded)
+    assert rebuilt.__notes__ == ["while validating the LLM's tool call"]
+    cause = _replayed(wrapper).__cause__
+    assert isinstance(cause, pydantic.ValidationError)
+    assert str(cause) == str(recorded)
+
+
+def test_a_golden_recorded_before_reads_as_recorded_error_saying_to_re_record() -> None:
+    # a golden written before its title and line errors were recorded: its message only
+    recorded = _raised(CASES["tool_arguments"])
+    record = json.loads(json.dumps(exception_record(recorded)))
+    del record["validation"]
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is RecordedError
+    assert rebuilt.type_name == "pydantic_core._pydantic_core.ValidationError"
+    assert rebuilt.message == str(recorded)
+    text = str(rebuilt)
+    assert "the golden holds its message only, not its title and line errors" in text
+    assert "an except clause for that class does not catch it" in text
+    assert "re-record the test (pytest --clearstone-record)" in text
+
+
+def _record(**validation: Any) -> dict[str, Any]:
+    state = {"title": "T", "input_type": "python", "hide_input": False, "errors": []}
+    return {
+        "type": "ValidationError",
+        "module": "pydantic_core._pydantic_core",
+        "message": "1 validation error for T",
+        "args": [],
+        "validation": {**state, **validation},
+    }
+
+
+@pytest.mark.parametrize(
+    ("validation", "why"),
+    [
+        ({"title": 3}, "'title' must be a string"),
+        ({"input_type": "yaml"}, "'input_type' must be 'python' or 'json'"),
+        ({"errors": {"type": "missing"}}, "'errors' must be a list"),
+        ({"errors": [{"type": "missing", "loc": [{"a": 1}]}]}, "a 'loc' must be"),
+        ({"errors": [{"type": "no_such_error", "loc": []}]}, "no_such_error"),
+        ({"errors": [{"type": "missing", "loc": [], "message_template": 7}]}, "message_template"),
+        (
+            {"errors": [{"type": "value_error", "loc": [], "ctx_exceptions": {"error": 1}}]},
+            "'ctx_exceptions'",
+        ),
+    ],
+    ids=["title", "input_type", "errors", "loc", "type", "template", "ctx_exceptions"],
+)
+def test_an_edited_record_stands_in_as_recorded_error_naming_what_is_wrong(
+    validation: dict[str, Any], why: str
+) -> None:
+    rebuilt = rebuild_exception(_record(**validation))
+    assert type(rebuilt) is RecordedError
+    assert "its title and line errors could not be rebuilt" in str(rebuilt)
+    assert why in str(rebuilt)
+
+
+def test_a_ctx_exception_naming_no_exception_class_is_a_recorded_error() -> None:
+    # the golden is untrusted: a ctx exception is rebuilt as any recorded exception is, never
+    # as a class that is not an exception (as a cause is: the error itself is still raised)
+    hostile = {"type": "Popen", "module": "subprocess", "message": "", "args": [["true"]]}
+    line = {"type": "value_error", "loc": [], "input": 1, "ctx_exceptions": {"error": hostile}}
+    rebuilt = rebuild_exception(_record(errors=[line]))
+    assert isinstance(rebuilt, pydantic.ValidationError)
+    assert str(rebuilt) == "1 validation error for T"
+    error = rebuilt.errors()[0]["ctx"]["error"]
+    assert type(error) is RecordedError
+    assert error.type_name == "subprocess.Popen"
+    assert "the recorded name is not an exception class" in str(error)
+
+
+def test_a_validation_state_on_another_class_is_not_used() -> None:
+    # only pydantic's ValidationError (and its subclasses) is made from a validation state
+    record = {**_record(), "type": "ValueError", "module": "builtins", "message": "plain"}
+    rebuilt = rebuild_exception({**record, "args": ["plain"]})
+    assert type(rebuilt) is ValueError
+    assert rebuilt.args == ("plain",)
+
+
+def test_recording_and_rebuilding_other_exceptions_imports_no_pydantic() -> None:
+    code = (
+        "import sys, json\n"
+        "from pytest_clearstone.tracing.span import exception_record\n"
+        "from pytest_clearstone.golden.responses import rebuild_exception\n"
+        "e = rebuild_exception(json.loads(json.dumps(exception_record(KeyError('k')))))\n"
+        "assert type(e) is KeyError, e\n"
+        "print([m for m in ('pydantic', 'pydantic_core') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
