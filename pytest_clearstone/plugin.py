@@ -2137,9 +2137,11 @@ def _refusal(call: pytest.CallInfo[Any]) -> list[BaseException]:
     """The plugin's own error the test failed on (a value refused while recording): its
     traceback ends in the test's code too, since the plugin's frames would show their
     arguments — the agent's state, its API key included — in the report."""
+    if call.excinfo is None:  # (every passing phase: nothing imported)
+        return []
     from .errors import ClearstoneError
 
-    exc = call.excinfo.value if call.excinfo is not None else None
+    exc = call.excinfo.value
     return [exc] if isinstance(exc, ClearstoneError) else []
 
 
