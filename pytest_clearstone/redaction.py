@@ -731,8 +731,6 @@ class Redactor:
     values, anything else a key name); ``placeholder``: what a secret becomes.
     ``check_secrets``: also replace strings that look like secrets but match no rule, and keep
     a :class:`SecretFinding` for each in :attr:`findings` (turn it off for an opted-out run).
-    ``variable_keys``: key rules for the names of environment variables only
-    (:data:`KEY_RULES`).
 
     Raises ``ValueError`` naming a pattern that is not a valid regular expression.
     """
@@ -745,12 +743,11 @@ class Redactor:
         placeholder: str = PLACEHOLDER,
         *,
         check_secrets: bool = True,
-        variable_keys: Iterable[str] = DEFAULT_VARIABLE_KEYS,
     ) -> None:
         self.keys = tuple(keys)
         self._key_rules = [w for w in map(key_words, self.keys) if w]
-        self.variable_keys = tuple(variable_keys)
-        self._variable_rules = [w for w in map(key_words, self.variable_keys) if w]
+        #: the key rules for the names of environment variables only (:data:`KEY_RULES`)
+        self._variable_rules = [w for w in map(key_words, DEFAULT_VARIABLE_KEYS) if w]
         self.patterns = tuple(_compile(p, "redaction pattern") for p in patterns)
         self.allow = tuple(allow)
         self._allow_paths: list[str] = []

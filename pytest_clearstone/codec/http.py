@@ -66,7 +66,7 @@ HTTP_MODULES = ("httpx", "httpx2")
 #: the module of requests' ``PreparedRequest`` and ``Response`` (recognised by name: nothing
 #: here imports requests), and the tag of their stored forms by class name
 REQUESTS_MODULE = "requests.models"
-_REQUESTS_KINDS = {"PreparedRequest": "http_request", "Response": "http_response"}
+REQUESTS_KINDS = {"PreparedRequest": "http_request", "Response": "http_response"}
 
 #: the tags of the stored forms of an HTTP request and response
 MESSAGE_TAGS = frozenset({"http_request", "http_response"})
@@ -170,7 +170,7 @@ def message_kind(t: type) -> str:
     if t.__module__ in HTTP_MODULES and t.__qualname__ in ("Request", "Response"):
         return "http_request" if t.__qualname__ == "Request" else "http_response"
     if t.__module__ == REQUESTS_MODULE:
-        return _REQUESTS_KINDS.get(t.__qualname__, "")
+        return REQUESTS_KINDS.get(t.__qualname__, "")
     return ""
 
 
@@ -181,7 +181,7 @@ def is_message(t: type) -> bool:
 
 def is_requests_message(t: type) -> bool:
     """Whether ``t`` is requests' ``PreparedRequest`` or ``Response``."""
-    return t.__module__ == REQUESTS_MODULE and t.__qualname__ in _REQUESTS_KINDS
+    return t.__module__ == REQUESTS_MODULE and t.__qualname__ in REQUESTS_KINDS
 
 
 def is_headers(t: type) -> bool:
@@ -259,7 +259,7 @@ def encode_response(v: Any, module: str, *, history: bool = True) -> dict[str, A
     }
     if v.http_version != "HTTP/1.1":
         tree["http_version"] = v.http_version
-    if "reason_phrase" in v.extensions and v.reason_phrase != _standard_phrase(v):
+    if "reason_phrase" in v.extensions and v.reason_phrase != _standard_phrase(v, module):
         tree["reason_phrase"] = v.reason_phrase
     if history and v.history:
         tree["history"] = [encode_response(r, module, history=False) for r in v.history]
@@ -268,9 +268,10 @@ def encode_response(v: Any, module: str, *, history: bool = True) -> dict[str, A
     return tree
 
 
-def _standard_phrase(v: Any) -> str:
-    """The reason phrase a response of ``v``'s class and status code has by default."""
-    return str(type(v)(v.status_code).reason_phrase)
+def _standard_phrase(v: Any, module: str) -> str:
+    """The reason phrase a response of ``v``'s status code has by default (``module``:
+    ``httpx`` or ``httpx2``, imported already: ``v`` is one of its responses)."""
+    return str(importlib.import_module(module).codes.get_reason_phrase(v.status_code))
 
 
 def _module(tree: dict[str, Any]) -> Any:

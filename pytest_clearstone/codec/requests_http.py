@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import DecodeError
 from .http import (
+    REQUESTS_KINDS,
     REQUESTS_MODULE,
     content_of,
     requests_json,
@@ -34,7 +35,7 @@ MODULE = "requests"
 
 def class_path(tag: str) -> str:
     """The class (``module:QualName``) a stored form of tag ``tag`` decodes to."""
-    name = "PreparedRequest" if tag == "http_request" else "Response"
+    (name,) = (name for name, kind in REQUESTS_KINDS.items() if kind == tag)
     return f"{REQUESTS_MODULE}:{name}"
 
 

@@ -15,8 +15,10 @@ matches what ``input.*.content`` matches (``p.v``, with nothing after it, is a f
 
 The request headers that describe the machine
 (:data:`pytest_clearstone.codec.http.UNCOMPARED_HEADERS`) are left out of the arguments a call is
-matched by, whatever the paths: :class:`IgnoreConfig`'s paths prune them, and without paths
-:func:`pytest_clearstone.codec.compare.same_stored_form` leaves them out.
+matched by: without paths :func:`pytest_clearstone.codec.compare.same_stored_form` leaves them
+out at any depth; with paths, :class:`IgnoreConfig` prunes them from a request or response that
+is an argument or that a path reaches (one nested in a list or dict argument no path enters keeps
+them: add ``**.headers.user-agent``-style paths for it).
 
 A matched value is still recorded (one that only a pickle or a repr could store is recorded as
 a placeholder naming its type, with no warning) and is left out when the two sides are
@@ -190,8 +192,6 @@ class IgnorePaths:
     ) -> dict[str, Any]:
         """A tagged value whose fields are its own keys (an HTTP request or response, an SDK
         resource reference), walked as a dict; a request's or response's headers by name."""
-        if drop and self.calls and node[TAG] in MESSAGE_TAGS:
-            node = compared_form(node)
         out: dict[str, Any] = {}
         for key, child in node.items():
             if key in _NOT_FIELDS:
@@ -203,7 +203,8 @@ class IgnorePaths:
             )
             if result is not _DROP:
                 out[key] = result
-        return out
+        # (after the walk: a path may name a header left out of the comparison anyway)
+        return compared_form(out) if drop and self.calls and node[TAG] in MESSAGE_TAGS else out
 
     def _headers(self, pairs: Any, states: frozenset[tuple[int, int]], *, drop: bool) -> Any:
         """The ``[name, value]`` pairs of stored headers, each keyed by its name in lower case

@@ -95,25 +95,26 @@ def _split(entry: str) -> tuple[str, int | None]:
 _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
 
-def _check_host_name(entry: str, host: str) -> None:
-    """Refuse a host name that no lookup could resolve (a wildcard, a character a name cannot
-    hold, an empty label), which would otherwise never match and fail replays later. Letters,
-    digits, ``-`` and ``_`` (container service names) per label; a name in another script is
-    checked in its IDNA form."""
+def _checked_host_name(entry: str, host: str) -> str:
+    """``host`` as the rules compare it (:func:`_host_name`). Refused: a host name no lookup
+    could resolve (a wildcard, a character a name cannot hold, an empty label), which would
+    never match and fail replays later. Letters, digits, ``-`` and ``_`` (container service
+    names) per label; a name in another script is checked in its IDNA form."""
     if "*" in host:
         raise _bad_entry(
             entry, "wildcards are not supported: list each host, or give a network (10.0.0.0/8)"
         )
     name = _host_name(host)
     try:
-        name = name.encode("idna").decode("ascii")
+        ascii_name = name.encode("idna").decode("ascii")
     except UnicodeError:
         raise _bad_entry(entry, "it is not a valid host name") from None
-    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+    if len(ascii_name) > 253 or not all(map(_LABEL.fullmatch, ascii_name.split("."))):
         raise _bad_entry(
             entry,
             "a host name is labels of letters, digits, '-' and '_' separated by single dots",
         )
+    return name
 
 
 class _Rule(NamedTuple):
@@ -162,8 +163,7 @@ class HostAllowList:
             elif (ip := _ip(host)) is not None:
                 self._rules.append(_Rule(port, network=ipaddress.ip_network(ip)))
             else:
-                _check_host_name(entry, host)
-                self._rules.append(_Rule(port, name=_host_name(host)))
+                self._rules.append(_Rule(port, name=_checked_host_name(entry, host)))
                 self._names.append((host, port))
 
     def guard(self, *, label: str, during: Callable[[], str] | None = None) -> NetworkGuard:

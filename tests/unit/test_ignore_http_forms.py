@@ -202,3 +202,13 @@ def test_the_table_of_headers_not_compared() -> None:
         "x-stainless-package-version",
     } <= codec.http.UNCOMPARED_HEADERS
     assert "x-stainless-retry-count" not in codec.http.UNCOMPARED_HEADERS
+
+
+@MODULES
+def test_a_path_naming_a_machine_header_matches_it(module: Any) -> None:
+    """The module's own example, ``request.headers.user-agent``, names a header that is not
+    compared anyway: it matches (no UnmatchedIgnorePathWarning), and the header is left out."""
+    paths = IgnoreConfig(["request.headers.user-agent"]).for_target("httpx2.Client.send")
+    pruned = paths.prune(_arguments(_request(module)))
+    assert paths.unmatched() == []
+    assert "user-agent" not in _names(pruned) and "x-trace" in _names(pruned)
