@@ -144,6 +144,9 @@ class _RunState:
         #: them), from this process or an xdist worker
         self.store_problem = ""
         self.undo_codec_hooks: Callable[[], None] | None = None
+        #: lets go of the network guard's socket patches, held from the first guarded test to
+        #: the end of the session (see _network_guard)
+        self.release_socket_hooks: Callable[[], None] | None = None
         #: provider keys given a placeholder by the plugin, set while tests replay (see
         #: _set_placeholder_keys)
         self.placeholders: list[str] = []
@@ -164,7 +167,9 @@ _SEED = pytest.StashKey[int]()  # the seed of `random` in the test's golden run
 _TMP_PATH_ROOT = pytest.StashKey[Callable[[], None]]()  # undoes the test's tmp_path root
 #: while a marked test's call runs: how each of its subtests that failed did (see _subtest_report)
 _SUBTESTS = pytest.StashKey[list[str]]()
-_FIXTURE_GUARD = pytest.StashKey["NetworkGuard"]()  # guards a replaying test's fixtures
+#: a replaying test's network guard, made by its first guarded phase and started again for each
+#: (its fixtures' set-up, its call, their teardown)
+_GUARD = pytest.StashKey["NetworkGuard"]()
 
 # The tests being set up, run or torn down (a stack: pytester runs sessions inside a test). The
 # `replay` fixture finds its test here instead of requesting `request`: pytest builds a new
@@ -739,7 +744,11 @@ def _runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     as they were set up."""
     __tracebackhide__ = True
     _guard_fixtures(item, "teardown")
-    yield from _fixtures_guarded(item)
+    try:
+        yield from _fixtures_guarded(item)
+    finally:
+        if _GUARD in item.stash:  # (it holds the threads that ran when its last phase began)
+            del item.stash[_GUARD]
 
 
 def _guard_fixtures(item: pytest.Item, phase: str) -> None:
@@ -758,7 +767,6 @@ def _guard_fixtures(item: pytest.Item, phase: str) -> None:
     guard = _network_guard(item, phase)
     if guard is not None:
         guard.start()
-        item.stash[_FIXTURE_GUARD] = guard
 
 
 def _fixtures_guarded(item: pytest.Item) -> Generator[None, None, None]:
@@ -776,10 +784,9 @@ def _fixtures_guarded(item: pytest.Item) -> Generator[None, None, None]:
 
 def _stop_fixture_guard(item: pytest.Item, failure: BaseException | None) -> None:
     __tracebackhide__ = True
-    guard = item.stash.get(_FIXTURE_GUARD, None)
-    if guard is None:
+    guard = item.stash.get(_GUARD, None)
+    if guard is None or not guard.active:
         return
-    del item.stash[_FIXTURE_GUARD]
     guard.stop()
     if failure is not None:
         from .errors import NetworkBlockedError
@@ -789,7 +796,7 @@ def _stop_fixture_guard(item: pytest.Item, failure: BaseException | None) -> Non
     _check_network(item, guard)
 
 
-def _fixture_at_work(phase: str) -> Callable[[], str]:
+def _fixtures_at_work(phase: str) -> Callable[[], str]:
     """What a guard around a test's fixtures says was running when it blocked a connection:
     ``"the set-up of fixture 'index' (session scope)"``, the innermost fixture on the
     connecting thread's stack (the ``request`` pytest sets it up or finalises it with, or its
@@ -805,6 +812,10 @@ def _fixture_at_work(phase: str) -> Callable[[], str]:
         return f"the {phase} of its fixtures"
 
     return during
+
+
+#: what each guarded phase of a test's fixtures says was running (see :func:`_fixtures_at_work`)
+_FIXTURES_AT_WORK = {phase: _fixtures_at_work(phase) for phase in ("set-up", "teardown")}
 
 
 def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> None:
@@ -860,8 +871,9 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
 def _use_tmp_path(item: pytest.Item, request: pytest.FixtureRequest | None = None) -> None:
     """While a marked test that uses ``tmp_path`` runs, paths under it are stored relative to it
     (its name's number differs per run and per xdist worker). Made before the golden is read:
-    by the ``replay`` fixture (``request``), set up before a fixture can read the golden, else
-    when the test's call starts. A test that does not use ``tmp_path`` never gets one."""
+    just before the ``replay`` fixture is set up (``request``: see
+    :func:`pytest_fixture_setup`), before a fixture can read the golden, else when the test's
+    call starts. A test that does not use ``tmp_path`` never gets one."""
     if "tmp_path" not in getattr(item, "fixturenames", ()) or _TMP_PATH_ROOT in item.stash:
         return
     funcargs = getattr(item, "funcargs", {})
@@ -1099,12 +1111,24 @@ def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
 def _network_guard(item: pytest.Item, phase: str | None = None) -> NetworkGuard | None:
     """The guard of a replaying test's call phase, or (``phase``) of its fixtures' set-up or
     teardown: a connection to a host that is not allowed raises NetworkBlockedError
-    (``--clearstone-allow-network`` turns it off)."""
-    settings = item.config.stash[_SETTINGS]
-    if settings.allow_network:
-        return None
-    during = None if phase is None else _fixture_at_work(phase)
-    return settings.host_allow_list.guard(label=item.nodeid, during=during)
+    (``--clearstone-allow-network`` turns it off). One guard per test, made by its first
+    guarded phase and told which phase is running."""
+    guard = item.stash.get(_GUARD, None)
+    if guard is None:
+        config = item.config
+        settings = config.stash[_SETTINGS]
+        if settings.allow_network:
+            return None
+        state = config.stash[_STATE]
+        if state.release_socket_hooks is None:
+            # socket is patched once, for the rest of the session: a guard starting or stopping
+            # (three times per replaying test) then patches nothing
+            from .golden.network import hold_socket_hooks
+
+            state.release_socket_hooks = hold_socket_hooks()
+        guard = item.stash[_GUARD] = settings.host_allow_list.guard(label=item.nodeid)
+    guard.during = None if phase is None else _FIXTURES_AT_WORK[phase]
+    return guard
 
 
 def _unittest_skipped(item: pytest.Item) -> bool:
@@ -1664,6 +1688,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.undo_codec_hooks is not None:
         state.undo_codec_hooks()
         state.undo_codec_hooks = None
+    if state.release_socket_hooks is not None:
+        state.release_socket_hooks()
+        state.release_socket_hooks = None
 
 
 def _shutdown_problem(provider: TracerProvider) -> str:
@@ -2052,7 +2079,7 @@ def clearstone_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def replay(clearstone_config: dict[str, Any], request: pytest.FixtureRequest) -> Replay:
+def replay(clearstone_config: dict[str, Any]) -> Replay:
     """Record or replay an agent call against the test's golden checkpoint.
 
     Needs ``@pytest.mark.replay(path, mock={...})`` on the test. ``replay.run(agent.method,
@@ -2075,9 +2102,16 @@ def replay(clearstone_config: dict[str, Any], request: pytest.FixtureRequest) ->
             else "replay fixture needs"
         )
         pytest.fail(f"{where}: the {what} @pytest.mark.{_MARKER} on the test", pytrace=False)
-    if item is not None:
-        _use_tmp_path(item, request)
     return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
+    """Before the ``replay`` fixture is made, the test's ``tmp_path`` is (see
+    :func:`_use_tmp_path`). Here rather than in the fixture, which would need ``request``:
+    pytest builds a new fixture definition each time ``request`` is asked for (~60 us)."""
+    if fixturedef.argname == "replay" and _running:
+        _use_tmp_path(_running[-1], request)
 
 
 @pytest.fixture

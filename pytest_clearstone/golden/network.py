@@ -6,6 +6,12 @@ selector event loops, which all connect through them) raise :class:`NetworkBlock
 internet address (``AF_INET``/``AF_INET6``) that the :class:`HostAllowList` does not allow. No
 address is allowed by default, loopback included; Unix sockets are never guarded.
 
+The ``socket`` patches are shared: installed by the first guard to start, or by
+:func:`hold_socket_hooks` for longer (the plugin holds them for a replaying session, so no test
+patches ``socket`` at all: a guard starting or stopping only joins or leaves the active guards
+the patched functions consult), and undone when the last holder lets go. With no guard active
+they call the originals.
+
 Every blocked attempt is kept (:attr:`NetworkGuard.attempts`), so the caller can fail the test
 afterwards even when the agent or an SDK retry loop swallowed the exception. An attempt from a
 background thread that existed before the guard started (a telemetry uploader) is blocked with a
@@ -35,7 +41,7 @@ from ..callables import named_after
 from ..errors import NetworkBlockedError, NetworkBlockedWarning
 from .targets import Patches, PatchStack
 
-__all__ = ["BlockedConnection", "HostAllowList", "NetworkGuard"]
+__all__ = ["BlockedConnection", "HostAllowList", "NetworkGuard", "hold_socket_hooks"]
 
 _Address: TypeAlias = "ipaddress.IPv4Address | ipaddress.IPv6Address"
 _Network: TypeAlias = "ipaddress.IPv4Network | ipaddress.IPv6Network"
@@ -173,6 +179,8 @@ class HostAllowList:
 
     def resolve(self) -> None:
         """Resolve the host names to addresses (once; later calls do nothing)."""
+        if self._resolved:
+            return
         with self._lock:
             if self._resolved:
                 return
@@ -237,8 +245,10 @@ class NetworkGuard(Patches):
     by :meth:`warnings`. After the test, :meth:`error` gives the error to fail it with, if any
     connection was blocked, whether or not the code under test swallowed the exception.
 
-    The patches are undone on exit, also when entering fails halfway. Entering again while
-    active raises ``RuntimeError``; the recorded attempts are kept after exit.
+    The patches are undone on exit (unless :func:`hold_socket_hooks` holds them), also when
+    entering fails halfway. Entering again while active raises ``RuntimeError``; the recorded
+    attempts are kept after exit, until the guard is started again (one guard can watch one
+    phase after another, ``during`` set for each).
     """
 
     def __init__(
@@ -255,39 +265,32 @@ class NetworkGuard(Patches):
         self.during = during
         self._attempts: list[BlockedConnection] = []
         self._lock = threading.Lock()
-        self._blocking = False
         self._starter: threading.Thread | None = None
         # the threads that existed when the guard started, held (so that their ids stay
-        # theirs while the guard lives: a set of ids costs less than a WeakSet)
+        # theirs while the guard lives), and the idents of all running threads then (those not
+        # started by `threading`, by C libraries or _thread, are only known by ident); made
+        # into the sets _is_background asks only when a connection is blocked
         self._threads_before: list[threading.Thread] = []
-        self._before: frozenset[int] = frozenset()
-        self._foreign: frozenset[int] = frozenset()
-        self._names: dict[str, str] = {}
+        self._idents_before: tuple[int, ...] = ()
+        self._sets: tuple[frozenset[int], frozenset[int]] | None = None
 
     # -- starting and stopping -----------------------------------------------------------------
     def apply(self, stack: PatchStack) -> None:
         self.allow.resolve()  # before patching: resolving may connect (to a DNS server)
+        self._attempts = []  # (those of its last activity are kept until it starts again)
+        _hooks.hold()
+        stack.push(_hooks.release)
         self._note_threads()
         token = _owner.set(self)
         stack.push(functools.partial(_reset_owner, token))
-        stack.push(self._stop_blocking)
-        self._blocking = True
-        stack.setattr(socket, "getaddrinfo", self._remembering(socket.getaddrinfo))
-        stack.setattr(socket.socket, "connect", self._blocker(socket.socket.connect))
-        stack.setattr(socket.socket, "connect_ex", self._blocker(socket.socket.connect_ex))
-
-    def _stop_blocking(self) -> None:
-        self._blocking = False
+        _hooks.join(self)
+        stack.push(functools.partial(_hooks.leave, self))
 
     def _note_threads(self) -> None:
-        current = threading.current_thread()
-        self._starter = current
-        threads = threading.enumerate()
-        self._threads_before = [t for t in threads if t is not current]
-        self._before = frozenset(map(id, self._threads_before))
-        # threads not started by `threading` (C libraries, _thread) are only known by ident
-        known = {t.ident for t in threads}
-        self._foreign = frozenset(i for i in sys._current_frames() if i not in known)
+        self._starter = threading.current_thread()
+        self._threads_before = threading.enumerate()
+        self._idents_before = tuple(sys._current_frames())
+        self._sets = None
 
     # -- what was blocked ----------------------------------------------------------------------
     @property
@@ -299,6 +302,8 @@ class NetworkGuard(Patches):
     def error(self) -> NetworkBlockedError | None:
         """The error to fail the test with: its first blocked connection (the others listed),
         or ``None`` when the test's threads tried none."""
+        if not self._attempts:
+            return None
         blocked = [a for a in self.attempts if not a.background]
         if not blocked:
             return None
@@ -316,40 +321,15 @@ class NetworkGuard(Patches):
 
     def warnings(self) -> list[NetworkBlockedWarning]:
         """One warning per connection blocked in a background thread the test did not start."""
+        if not self._attempts:
+            return []
         return [
             NetworkBlockedWarning(a.host, a.port, self.label, name=a.name, thread=a.thread)
             for a in self.attempts
             if a.background
         ]
 
-    # -- the patches ---------------------------------------------------------------------------
-    def _blocker(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        guard = self
-
-        def connect(sock: socket.socket, address: Any) -> Any:
-            __tracebackhide__ = True
-            if guard._blocking:
-                guard._check(sock, address)
-            return original(sock, address)
-
-        return named_after(connect, original)
-
-    def _remembering(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        names = self._names
-
-        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-            infos = original(host, port, *args, **kwargs)
-            if isinstance(host, bytes):
-                host = host.decode("ascii", "replace")
-            if isinstance(host, str) and len(names) < _MAX_NAMES:
-                for info in infos:
-                    address = str(info[4][0])
-                    if address != host:
-                        names[address] = host
-            return infos
-
-        return named_after(getaddrinfo, original)
-
+    # -- what the patched functions ask ------------------------------------------------------
     def _check(self, sock: socket.socket, address: Any) -> None:
         __tracebackhide__ = True
         try:
@@ -370,7 +350,7 @@ class NetworkGuard(Patches):
         background = self._is_background()
         during = None if self.during is None or background else self.during()
         attempt = BlockedConnection(
-            host, port, threading.current_thread().name, background, self._names.get(host), during
+            host, port, threading.current_thread().name, background, _hooks.names.get(host), during
         )
         with self._lock:
             self._attempts.append(attempt)
@@ -402,9 +382,14 @@ class NetworkGuard(Patches):
         thread = threading.current_thread()
         if thread is self._starter:
             return False
-        if id(thread) in self._before:
+        if self._sets is None:
+            known = {t.ident for t in self._threads_before}
+            foreign = frozenset(i for i in self._idents_before if i not in known)
+            self._sets = (frozenset(map(id, self._threads_before)), foreign)
+        before, foreign = self._sets
+        if id(thread) in before:
             return True
-        return isinstance(thread, threading._DummyThread) and thread.ident in self._foreign
+        return isinstance(thread, threading._DummyThread) and thread.ident in foreign
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
@@ -416,3 +401,101 @@ def _reset_owner(token: contextvars.Token[NetworkGuard | None]) -> None:
         _owner.reset(token)
     except (ValueError, RuntimeError):  # stopped from another context than the one that started it
         _owner.set(None)
+
+
+class _SocketHooks:
+    """The patched ``socket`` functions every guard shares, and the guards they consult.
+
+    Installed by the first :meth:`hold` and undone by the last :meth:`release`; the active
+    guards are a tuple replaced whole (read without a lock by the patched functions, in any
+    thread)."""
+
+    def __init__(self) -> None:
+        self.guards: tuple[NetworkGuard, ...] = ()  # the active guards, oldest first
+        #: address -> the host name ``getaddrinfo`` was asked for, to name an address in messages
+        self.names: dict[str, str] = {}
+        self._holders = 0
+        self._stack: PatchStack | None = None
+        self._lock = threading.Lock()
+
+    def hold(self) -> None:
+        with self._lock:
+            if self._stack is None:
+                stack = PatchStack()
+                try:
+                    stack.setattr(socket, "getaddrinfo", self._remembering(socket.getaddrinfo))
+                    stack.setattr(socket.socket, "connect", self._blocker(socket.socket.connect))
+                    stack.setattr(
+                        socket.socket, "connect_ex", self._blocker(socket.socket.connect_ex)
+                    )
+                except BaseException:
+                    stack.undo()
+                    raise
+                self._stack = stack
+            self._holders += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders or self._stack is None:
+                return
+            stack, self._stack = self._stack, None
+            self.names.clear()
+        stack.undo()
+
+    def join(self, guard: NetworkGuard) -> None:
+        with self._lock:
+            self.guards = (*self.guards, guard)
+
+    def leave(self, guard: NetworkGuard) -> None:
+        with self._lock:
+            self.guards = tuple(g for g in self.guards if g is not guard)
+
+    def _blocker(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        hooks = self
+
+        def connect(sock: socket.socket, address: Any) -> Any:
+            __tracebackhide__ = True
+            for guard in reversed(hooks.guards):  # the newest first, as nested patches would
+                guard._check(sock, address)
+            return original(sock, address)
+
+        return named_after(connect, original)
+
+    def _remembering(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        hooks = self
+
+        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            infos = original(host, port, *args, **kwargs)
+            if not hooks.guards:
+                return infos
+            names = hooks.names
+            if isinstance(host, bytes):
+                host = host.decode("ascii", "replace")
+            if isinstance(host, str) and len(names) < _MAX_NAMES:
+                for info in infos:
+                    address = str(info[4][0])
+                    if address != host:
+                        names[address] = host
+            return infos
+
+        return named_after(getaddrinfo, original)
+
+
+_hooks = _SocketHooks()
+
+
+def hold_socket_hooks() -> Callable[[], None]:
+    """Install the guards' ``socket`` patches now (if not yet) and keep them until the function
+    returned is called (once; later calls do nothing). While held, starting and stopping a
+    :class:`NetworkGuard` patches nothing: the plugin holds them for a replaying session."""
+    _hooks.hold()
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            _hooks.release()
+
+    return release
