@@ -1,10 +1,12 @@
-"""Fixtures shared by the tracing tests: a file trace store and a tracer writing to it.
+"""Fixtures shared by the unit tests: a file trace store and a tracer writing to it (the tracing
+tests), and a TCP listener on 127.0.0.1 (the network guard's tests).
 
 A test module defining a fixture of the same name (e.g. an in-memory provider) overrides these.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,3 +30,13 @@ def provider(db: Path) -> Iterator[TracerProvider]:
 @pytest.fixture
 def tracer(provider: TracerProvider) -> Tracer:
     return provider.get_tracer("agent")
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A socket listening on 127.0.0.1 (a port of its own): somewhere allowed connections go."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    yield sock
+    sock.close()

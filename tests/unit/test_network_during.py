@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,15 +16,6 @@ from pytest_clearstone.errors import NETWORK_HINT, NetworkBlockedError
 from pytest_clearstone.golden.network import HostAllowList, NetworkGuard
 
 SET_UP = "the set-up of fixture 'index' (session scope)"
-
-
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    yield sock
-    sock.close()
 
 
 def test_the_error_and_the_attempt_say_what_was_running() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,15 +22,6 @@ from pytest_clearstone.golden.network import NetworkGuard, hold_socket_hooks
 
 def _patched() -> tuple[Any, Any, Any]:
     return socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
-
-
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    yield sock
-    sock.close()
 
 
 def _connect(port: int) -> None:
@@ -87,9 +77,9 @@ def test_nested_guards_are_both_asked_the_newest_first() -> None:
         _connect(9)
     assert raised.value.test == "inner"
     assert [a.port for a in inner.attempts] == [9] and outer.attempts == []
-    with NetworkGuard(label="outer") as blocking, NetworkGuard(["127.0.0.1:9"]):
-        with pytest.raises(NetworkBlockedError) as raised:
-            _connect(9)
+    blocking = NetworkGuard(label="outer")
+    with blocking, NetworkGuard(["127.0.0.1:9"]), pytest.raises(NetworkBlockedError) as raised:
+        _connect(9)
     assert raised.value.test == "outer" and [a.port for a in blocking.attempts] == [9]
 
 
