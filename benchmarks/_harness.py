@@ -72,6 +72,8 @@ PYTEST_ARGS = [
     "no:langsmith_plugin",
     "-p",
     "no:anyio",
+    "-p",
+    "no:check",  # (pytest-check, in the test extra: not a peer of any suite here)
 ]
 
 

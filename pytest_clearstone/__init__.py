@@ -55,7 +55,11 @@ def __getattr__(name: str) -> Any:
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            return version("pytest-clearstone")
+            found = version("pytest-clearstone")
         except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            return "0+unknown"
+            found = "0+unknown"
+        # kept as the module's attribute: looked up once per process (a look-up scans the
+        # installed distributions; every recorded test asks), and never at import
+        globals()["__version__"] = found
+        return found
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

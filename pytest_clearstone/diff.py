@@ -7,6 +7,7 @@ import collections
 import difflib
 import functools
 import marshal
+import re
 import shutil
 import warnings
 from collections.abc import Iterator, Sequence
@@ -14,8 +15,10 @@ from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from . import codec
+from .codec.http import MESSAGE_TAGS, headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
+from .codec.nesting import room
 from .codec.tags import (
     ABSENT,
     SELF_CONTAINED_TAGS,
@@ -48,6 +51,12 @@ _MAX_TEXT_LINES = 40
 #: matching is quadratic)
 _MAX_HINT_PAIRS = 64
 _MAX_HINT_LINE = 5000
+#: changes shown before the rest is summed up by where they are (all of them under ``-vv``)
+_MAX_CHANGES = 40
+#: the changed middle of two texts (after their common first and last lines) is aligned exactly
+#: up to this product of their numbers of lines; a larger one with difflib's heuristic that sets
+#: aside lines repeated all over (``autojunk``), which keeps it near-linear
+_MAX_EXACT_ALIGN = 1_000_000
 
 
 def _repr(value: Any) -> str:
@@ -87,9 +96,12 @@ class StateDelta:
     e.g. ``root['memory'][1]['result']: 'a' -> 'b'``; ``str()`` gives the readable delta shown in
     failures: the same lines, except that a text containing line breaks or longer than the
     terminal's width is diffed line by line like pytest does (``- before`` / ``+ after``, with
-    ``?`` hint lines), only the changed lines and their neighbours shown. Long values are
-    shortened around where they differ unless ``verbosity`` (default: :func:`set_verbosity`'s,
-    pytest's ``-vv`` in a test run) is 2 or more. ``width`` defaults to the terminal's.
+    ``?`` hint lines), only the changed lines and their neighbours shown. The paths come in
+    order, a list's items by index; both show the first ``_MAX_CHANGES`` changes and a line that
+    sums up the rest by where they are (``... and 4,960 more changes under root['history']
+    (-vv shows all)``); ``len()`` counts all of them. Long values are shortened around where they
+    differ, and all changes shown, when ``verbosity`` (default: :func:`set_verbosity`'s, pytest's
+    ``-vv`` in a test run) is 2 or more. ``width`` defaults to the terminal's.
 
     Equal states are detected with ``==`` first, so comparing equal states never runs deepdiff;
     states that differ are walked in step and compared part by part the same way, so deepdiff
@@ -133,7 +145,10 @@ class StateDelta:
         """One rendered line per change."""
         if self._lines is None:
             full = self.verbosity >= 2
-            self._lines = [_line(change, full) for change in self._changed()]
+            changes = self._changed()
+            shown = changes if full else changes[:_MAX_CHANGES]
+            self._lines = [_line(change, full) for change in shown]
+            self._lines.extend(_rest(changes[len(shown) :]))
         return self._lines
 
     @property
@@ -142,25 +157,28 @@ class StateDelta:
         text a heading line followed by its line-by-line diff, indented."""
         if self._text is None:
             full, width = self.verbosity >= 2, self.width
+            changes = self._changed()
+            shown = changes if full else changes[:_MAX_CHANGES]
             self._text = []
-            for change in self._changed():
+            for change in shown:
                 if change.kind == "values_changed" and _is_long_text(change, width):
                     self._text.extend(_text_diff(change, full, width))
                 else:
                     self._text.append(_line(change, full))
+            self._text.extend(_rest(changes[len(shown) :]))
         return self._text
 
     def _changed(self) -> list[_Change]:
         if self._changes is None:
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), room():  # (room: a state nested deep)
                     # a third-party object's deprecated property must not fail the comparison
                     warnings.simplefilter("ignore")
                     self._changes = _localized_changes(self.before, self.after)
             except Exception:  # raised from inside a third-party object: compare the JSON forms
-                self._changes = _localized_changes(
-                    codec.encode(self.before), codec.encode(self.after)
-                )
+                before, after = codec.encode(self.before), codec.encode(self.after)
+                with room():
+                    self._changes = _localized_changes(before, after)
         return self._changes
 
     def __bool__(self) -> bool:
@@ -233,8 +251,8 @@ def _localized_changes(before: Any, after: Any) -> list[_Change]:
     removed items are named here the way deepdiff names them; only the pairs of values that
     differ and cannot be walked further (other types, different types, lists of basic values
     that deepdiff aligns as a whole, dicts with too few keys in common) are diffed by deepdiff,
-    all in one run. Paths, kinds, values and order are the ones of deepdiff over the whole
-    states."""
+    all in one run. Paths, kinds and values are the ones of deepdiff over the whole states; they
+    come by kind, then in the order of the paths' steps (:func:`_path_key`)."""
     from deepdiff import DeepDiff
 
     found = _Found([], [])
@@ -259,7 +277,7 @@ def _localized_changes(before: Any, after: Any) -> list[_Change]:
     return [
         _Change(path.rstrip(":"), kind, old, new)
         for kind in _KINDS
-        for path, old, new in sorted(named.get(kind, ()), key=lambda change: change[0])
+        for path, old, new in sorted(named.get(kind, ()), key=lambda change: _path_key(change[0]))
     ]
 
 
@@ -565,7 +583,10 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
         view_a, view_b = comparable_view(a), comparable_view(b)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
     elif kind == "fields":
-        _walk_fields(stored_fields(a, _as_stored), stored_fields(b, _as_stored), path, found)
+        fields_a, fields_b = stored_fields(a, _as_stored), stored_fields(b, _as_stored)
+        if a.get(TAG) in MESSAGE_TAGS:
+            _name_headers(fields_a, fields_b)
+        _walk_fields(fields_a, fields_b, path, found)
     elif kind == "items":
         _walk(a["v"], b["v"], path, found)
     elif kind == "pairs":
@@ -606,6 +627,18 @@ def _walk_fields(a: dict[str, Any], b: dict[str, Any], path: _Path, found: _Foun
                 found.changes.append(((*path, _Field(name)), "values_changed", v, b[name]))
             else:
                 _walk(v, b[name], (*path, _Field(str(name))), found)
+
+
+def _name_headers(a: dict[str, Any], b: dict[str, Any]) -> None:
+    """The fields of two stored HTTP requests or responses, their headers changed in place to
+    the headers by name (``.headers['X-Api-Version']``, a repeated name's values in a list), as
+    ``ignore=`` names them; left as ``[name, value]`` pairs, named by position, when by name
+    they do not differ (the same headers in another order)."""
+    keyed_a, keyed_b = headers_by_name(a.get("headers")), headers_by_name(b.get("headers"))
+    if keyed_a is None or keyed_b is None or TAG in keyed_a or TAG in keyed_b:
+        return  # (no headers on one side; a header named like a tag would read as one)
+    if keyed_a != keyed_b:
+        a["headers"], b["headers"] = keyed_a, keyed_b
 
 
 def _keyed(pairs: list[Any]) -> dict[Any, Any] | None:
@@ -732,6 +765,63 @@ def _path_text(path: _Path) -> str:
     return text
 
 
+#: the steps of a path as :func:`_path_text` writes them: ``[3]``, ``['key']``, ``.field``...
+_STEP = re.compile(
+    r"""\[-?\d+\]|\[(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]'"]*)\]|\.\w+|.[^.\[]*""",
+    re.DOTALL,
+)
+
+
+def _steps(path: str) -> list[str]:
+    """``root['history'][12].text`` -> ``['root', "['history']", '[12]', '.text']``."""
+    if not path.startswith("root"):
+        return [path]
+    return ["root", *_STEP.findall(path, 4)]
+
+
+def _path_key(path: str) -> list[tuple[int, int, str]]:
+    """The order of paths: step by step, a list's indexes by number (``[2]`` before ``[10]``),
+    a path before the paths below it."""
+    key = []
+    for step in _steps(path):
+        if step[:1] == "[" and step[1:-1].lstrip("-").isdigit():
+            key.append((0, int(step[1:-1]), ""))
+        else:
+            key.append((1, 0, step))
+    return key
+
+
+#: places named in the summary of the changes not shown
+_MAX_PLACES = 3
+
+
+def _rest(changes: Sequence[_Change]) -> list[str]:
+    """The line that sums up the changes not shown: how many, under their common parent
+    (``... and 4,960 more changes under root['history'] (-vv shows all)``), or counted under
+    each place one step below it; nothing when all are shown."""
+    if not changes:
+        return []
+    parents = [_steps(change.path)[:-1] or ["root"] for change in changes]
+    common = parents[0]
+    for parent in parents[1:]:
+        k = 0
+        while k < min(len(common), len(parent)) and common[k] == parent[k]:
+            k += 1
+        common = common[:k]
+    head = f"... and {len(changes):,} more change{'s' if len(changes) > 1 else ''}"
+    places = collections.Counter("".join(parent[:2]) for parent in parents)
+    if len(common) > 1 or len(places) == 1:
+        return [
+            f"{head} under {''.join(common) if len(common) > 1 else next(iter(places))}"
+            " (-vv shows all)"
+        ]
+    counted = [f"{count:,} under {place}" for place, count in places.most_common(_MAX_PLACES)]
+    elsewhere = len(changes) - sum(count for _, count in places.most_common(_MAX_PLACES))
+    if elsewhere:
+        counted.append(f"{elsewhere:,} elsewhere")
+    return [f"{head}: {', '.join(counted)} (-vv shows all)"]
+
+
 def _line(change: _Change, full: bool) -> str:
     path, kind, old, new = change
     if kind == "type_changes":
@@ -788,8 +878,8 @@ def _text_diff(change: _Change, full: bool, width: int) -> Iterator[str]:
     # str's own methods: a subclass's overrides are not called
     a = str.splitlines(str.__str__(change.old), True)
     b = str.splitlines(str.__str__(change.new), True)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    groups = [matcher.get_opcodes()] if full else matcher.get_grouped_opcodes(_CONTEXT_LINES)
+    opcodes = _line_opcodes(a, b)
+    groups = [opcodes] if full else _grouped(opcodes, _CONTEXT_LINES)
     clip_to = None if full else width
     body: list[str] = []
     last = 0
@@ -810,6 +900,54 @@ def _text_diff(change: _Change, full: bool, width: int) -> Iterator[str]:
     yield f"{change.path}: text differs (- before, + after):"
     for line in body:
         yield "  " + line.rstrip("\r\n")
+
+
+_Opcode = tuple[str, int, int, int, int]
+
+
+def _line_opcodes(a: list[str], b: list[str]) -> list[_Opcode]:
+    """difflib's opcodes from the lines ``a`` to the lines ``b``: their common first and last
+    lines are set aside (linear, and exact), and only the middle that changed is aligned —
+    exactly when it is small, else with difflib's heuristic for lines repeated all over (the
+    exact alignment of a long text whose blank lines or ``---`` repeat is quadratic)."""
+    n = min(len(a), len(b))
+    head = 0
+    while head < n and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < n - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    heuristic = len(middle_a) * len(middle_b) > _MAX_EXACT_ALIGN
+    matcher = difflib.SequenceMatcher(None, middle_a, middle_b, autojunk=heuristic)
+    opcodes: list[_Opcode] = [("equal", 0, head, 0, head)] if head else []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        opcodes.append((tag, i1 + head, i2 + head, j1 + head, j2 + head))
+    if tail:
+        opcodes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    return opcodes
+
+
+def _grouped(opcodes: list[_Opcode], context: int) -> Iterator[list[_Opcode]]:
+    """The opcodes in groups of changes with ``context`` equal lines around them, as
+    ``difflib.SequenceMatcher.get_grouped_opcodes`` groups its own."""
+    codes = list(opcodes) or [("equal", 0, 1, 0, 1)]
+    tag, i1, i2, j1, j2 = codes[0]
+    if tag == "equal":
+        codes[0] = tag, max(i1, i2 - context), i2, max(j1, j2 - context), j2
+    tag, i1, i2, j1, j2 = codes[-1]
+    if tag == "equal":
+        codes[-1] = tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)
+    group: list[_Opcode] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * context:
+            group.append((tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)))
+            yield group
+            group = []
+            i1, j1 = max(i1, i2 - context), max(j1, j2 - context)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        yield group
 
 
 def _skipped(count: int) -> str:

@@ -104,6 +104,28 @@ class SerializationError(ClearstoneError, TypeError):
         super().__init__(f"cannot serialise {path} (a {value_type}): {reason}.{tail}")
 
 
+class NestingTooDeepError(SerializationError):
+    """A value nested deeper than pytest-clearstone records and replays: more than ``limit``
+    (:data:`~pytest_clearstone.codec.nesting.MAX_DEPTH`) containers and objects inside one
+    another. ``depth``: how deep it is."""
+
+    ADVICE = (
+        "Keep a flatter form of it where it is recorded (a tree as a list of nodes that name "
+        "their parent, or as its text), or leave it out of get_state()."
+    )
+
+    def __init__(self, path: str, value_type: str, depth: int, limit: int) -> None:
+        self.depth = depth
+        self.limit = limit
+        super().__init__(
+            path,
+            value_type,
+            f"it is nested {depth} levels deep, more than the {limit} levels pytest-clearstone "
+            f"records and replays",
+            advice=self.ADVICE,
+        )
+
+
 class TraceStoreError(ClearstoneError):
     """The trace store cannot be opened, read or written."""
 
@@ -289,16 +311,31 @@ class UnredactedSecretError(ClearstoneError):
 
     ``findings`` holds one ``(location, path, what)`` per value, e.g. ``("input of call #1 to
     app.llm.complete", "root['headers']['x-trace']", "a GitHub token, 40 chars")``; the secret
-    itself is never part of the message.
+    itself is never part of the message. Identical findings are one line with their count
+    (``(×300)``: a token repeated in one value), and at most :attr:`MAX_LISTED` lines are
+    listed, the rest counted; ``findings`` holds them all.
     """
+
+    #: the most lines of findings the message lists
+    MAX_LISTED = 20
 
     def __init__(self, findings: Sequence[tuple[str, str, str]]) -> None:
         self.findings = list(findings)
+        folded: dict[tuple[str, str, str], int] = {}  # (first seen first)
+        for finding in self.findings:
+            folded[finding] = folded.get(finding, 0) + 1
+        counts = list(folded.values())
         lines = [
-            f"refusing to record {len(self.findings)} value(s) that look like secrets but that "
-            f"no redaction rule covers:"
+            f"refusing to record {len(self.findings):,} value(s) that look like secrets but "
+            f"that no redaction rule covers:"
         ]
-        lines.extend(f"  {loc}: {path} ({what})" for loc, path, what in self.findings)
+        lines.extend(
+            f"  {loc}: {path} ({what})" + (f" (×{n:,})" if n > 1 else "")
+            for (loc, path, what), n in zip(folded, counts[: self.MAX_LISTED], strict=False)
+        )
+        if len(counts) > self.MAX_LISTED:
+            rest = counts[self.MAX_LISTED :]
+            lines.append(f"  ... and {sum(rest):,} more value(s) in {len(rest):,} other place(s)")
         lines += [
             "  Redact them with a key or a pattern (ini clearstone_redact_keys, "
             "clearstone_redact_patterns),",
@@ -766,17 +803,19 @@ class UnmatchedIgnorePathWarning(UserWarning):
 
 
 class LeftoverCallWarning(UserWarning):
-    """A mock target was called, while a test was recording, by a task an earlier test left
-    running (a fire-and-forget ``asyncio.create_task`` on an event loop shared across tests):
-    the call ran live and was not recorded into this test's golden."""
+    """A mock target was called, while a test was recording (or, ``replaying``, replaying), by
+    a task an earlier test left running (a fire-and-forget ``asyncio.create_task`` on an event
+    loop shared across tests): the call ran live and was not recorded into this test's golden
+    (not answered from it)."""
 
-    def __init__(self, test: str, target: str, earlier: str) -> None:
+    def __init__(self, test: str, target: str, earlier: str, *, replaying: bool = False) -> None:
         self.test = test
         self.target = target
         self.earlier = earlier
+        done = f"answered from the golden of {test}" if replaying else "recorded"
         super().__init__(
             f"{test}: a call to {target} was made by a task {earlier} left running; it ran "
-            f"live and was not recorded, as it is no part of {test}. Await or cancel the "
+            f"live and was not {done}, as it is no part of {test}. Await or cancel the "
             f"agent's background tasks before the test ends, or give each test its own event "
             f"loop"
         )

@@ -337,7 +337,7 @@ def value_lines(before: Any, after: Any, *, width: int, verbose: bool) -> list[s
     breaks or wider than ``width`` are diffed line by line; ``verbose`` shows values in full.
     Values of client libraries are compared by their stored fields (:func:`comparable_fields`)."""
     before, after = comparable_fields(before), comparable_fields(after)
-    delta = StateDelta(before, after)
+    delta = StateDelta(before, after, verbosity=2 if verbose else None)  # (-v: every change)
     if not delta:
         return []
     from deepdiff import DeepDiff

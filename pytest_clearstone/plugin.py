@@ -167,6 +167,9 @@ _SEED = pytest.StashKey[int]()  # the seed of `random` in the test's golden run
 _TMP_PATH_ROOT = pytest.StashKey[Callable[[], None]]()  # undoes the test's tmp_path root
 #: while a marked test's call runs: how each of its subtests that failed did (see _subtest_report)
 _SUBTESTS = pytest.StashKey[list[str]]()
+#: a recording whose call returned: its golden, written only if the call's report passed (see
+#: _write_if_passed)
+_UNSAVED = pytest.StashKey[tuple["Replay", str]]()
 #: a replaying test's network guard, made by its first guarded phase and started again for each
 #: (its fixtures' set-up, its call, their teardown)
 _GUARD = pytest.StashKey["NetworkGuard"]()
@@ -423,7 +426,7 @@ def _ini_options(config: pytest.Config) -> dict[str, Any]:
         options["mock"] = {t: paths[0] if len(paths) == 1 else paths for t, paths in mock.items()}
     ignore = [str(line) for line in config.getini("clearstone_ignore")]
     if ignore:
-        from .golden.ignore import parse_path
+        from .golden.path_patterns import parse_path
 
         for path in ignore:
             try:
@@ -1047,8 +1050,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             _outcome(item, "failed")
             _not_written(item, unrecordable)
         else:
-            _save_golden(item, replay, root.trace_id)
-            _warn_uncalled_targets(item, replay)
+            _check_recorded(item, replay)
+            item.stash[_UNSAVED] = (replay, root.trace_id)  # written once its report is made
     if replay is not None:
         _warn_unmatched_paths(item, replay)
     return result
@@ -1077,7 +1080,7 @@ def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
     marker = item.stash.get(_MARKER_KEYWORDS, None)
     if not marker or not ("ignore" in marker or "ignore_state" in marker):
         return
-    from .golden.ignore import names_its_start
+    from .golden.path_patterns import names_its_start
 
     found, unmatched_outcome = replay.unmatched_paths()
     arguments = {path: targets for path, targets in found.items() if names_its_start(path)}
@@ -1297,17 +1300,22 @@ def _unrecordable(item: pytest.Item, subtests: list[str]) -> str:
 
 def _xfail_strict(item: pytest.Item) -> bool:
     """Whether the item's xfail mark, as pytest evaluated it (its conditions, ``--runxfail``,
-    the ``xfail_strict`` ini), makes a call that passes FAILED [XPASS(strict)]. pytest keeps
-    that evaluation under a private stash key, with no public door (imported defensively:
-    without it a strict XPASS records its golden, as a passing test does)."""
+    the ``xfail_strict`` ini), makes a call that passes FAILED [XPASS(strict)] (without
+    pytest's evaluation a strict XPASS records its golden, as a passing test does)."""
+    xfailed = _xfailed(item)
+    return xfailed is not None and xfailed.strict
+
+
+def _xfailed(item: pytest.Item) -> Any:
+    """The item's xfail mark as pytest evaluated it, ``None`` when none applies. pytest keeps
+    that evaluation under a private stash key, with no public door (imported defensively)."""
     if item.get_closest_marker("xfail") is None or item.config.getoption("runxfail", False):
-        return False
+        return None
     try:
         from _pytest.skipping import xfailed_key
     except ImportError:  # (a pytest that keeps it elsewhere)
-        return False
-    xfailed = item.stash.get(xfailed_key, None)
-    return xfailed is not None and xfailed.strict
+        return None
+    return item.stash.get(xfailed_key, None)
 
 
 def _set_up_failed(item: pytest.Item, exc: Exception) -> None:
@@ -1349,17 +1357,89 @@ def _reads_only(report: pytest.TestReport) -> bool:
     return ("clearstone-reads-only", True) in getattr(report, "user_properties", ())
 
 
-def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
+def _check_recorded(item: pytest.Item, replay: Replay) -> None:
+    """Fail a strict recording whose test called no mock target (in its call)."""
+    __tracebackhide__ = True
+    if replay.strict and replay.mock_pairs and not replay.calls:
+        _outcome(item, "failed")
+        _not_written(item, "nothing was recorded")
+        pytest.fail(_nothing_recorded(item, replay), pytrace=False)
+
+
+#: why a recording is not written whose call returned but whose report did not pass
+_FAILED_AFTER_CALL = (
+    f"{_FAILED_WHILE_RECORDING} (its report failed after its call returned: a plugin's check, "
+    "such as a soft assertion)"
+)
+
+
+def _write_if_passed(
+    item: pytest.Item,
+    call: pytest.CallInfo[Any],
+    report: pytest.TestReport,
+    unsaved: tuple[Replay, str],
+) -> None:
+    """Write the golden of a recording whose call returned, once its call's report is made:
+    only if that report passed, as the other plugins' ``pytest_runtest_makereport`` hooks left
+    it (pytest-check fails a test whose soft assertion failed there, after its call returned).
+    A golden that cannot be written (or a ``pytest_clearstone_checkpoint_saved`` hook that
+    raised) fails the report, as a failure in the call would have. The notes made here are
+    copied onto the report, made from the item's before them."""
+    __tracebackhide__ = _unless_failed  # (a hook's error shows the hook's frame, not ours)
+    replay, trace_id = unsaved
+    if not report.passed:
+        _outcome(item, "failed")
+        _not_written(item, _FAILED_AFTER_CALL)
+    else:
+        sections = len(report.sections)
+        try:
+            _save_golden(item, replay, trace_id, report)
+            _warn_uncalled_targets(item, replay)
+        except (Exception, pytest.fail.Exception) as exc:
+            del report.sections[sections:]  # (no "golden checkpoint written" on a failure)
+            _fail_report(item, call, report, exc)
+    report.user_properties = [
+        *(p for p in report.user_properties if p[0] not in _NOTE_KEYS),
+        *(p for p in item.user_properties if p[0] in _NOTE_KEYS),
+    ]
+
+
+def _unless_failed(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
+    """A frame hidden from a traceback unless it is ``pytest.fail``'s: the report of a failure
+    with ``pytrace=False`` shows only its message, but takes its crash line (the short
+    summary's message) from the innermost frame not hidden."""
+    return not isinstance(excinfo.value, pytest.fail.Exception)
+
+
+def _fail_report(
+    item: pytest.Item,
+    call: pytest.CallInfo[Any],
+    report: pytest.TestReport,
+    exc: BaseException,
+) -> None:
+    """Make the passed call ``report`` the failure ``exc``, as pytest would have made it had
+    the call raised it (a test whose xfail mark has no ``raises=`` then xfails, as expected)."""
+    excinfo = pytest.ExceptionInfo.from_exception(exc)
+    call.excinfo = excinfo  # (--pdb opens on it)
+    report.longrepr = item.repr_failure(excinfo)
+    xfailed = _xfailed(item)
+    if hasattr(report, "wasxfail") and xfailed is not None and xfailed.raises is None:
+        report.outcome = "skipped"
+    else:
+        report.outcome = "failed"
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail
+
+
+def _save_golden(
+    item: pytest.Item, replay: Replay, trace_id: str, report: pytest.TestReport
+) -> None:
     __tracebackhide__ = True
     from .errors import ClearstoneError
     from .golden.secrets import watching
 
     state = item.config.stash[_STATE]
     assert state.provider is not None
-    if replay.strict and replay.mock_pairs and not replay.calls:
-        _outcome(item, "failed")
-        _not_written(item, "nothing was recorded")
-        pytest.fail(_nothing_recorded(item, replay), pytrace=False)
     problem = ""
     try:
         redactor = item.stash[_REDACTOR]
@@ -1381,7 +1461,9 @@ def _save_golden(item: pytest.Item, replay: Replay, trace_id: str) -> None:
         )
     _outcome(item, "recorded")
     item.user_properties.append(("clearstone-golden", (_shown(item.config, path), replay.change)))
-    item.add_report_section("call", "clearstone", f"golden checkpoint written: {path}")
+    written = f"golden checkpoint written: {path}"
+    item.add_report_section("call", "clearstone", written)
+    report.sections.append(("Captured clearstone call", written))  # (made before it was)
     checkpoint = replay.checkpoint
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
 
@@ -2152,7 +2234,9 @@ def pytest_runtest_makereport(
     LangChain's runnables, an SDK's wrappers) are neither where the report's crash line points
     nor where the debugger stops. A subtest's report is noted for its test
     (:func:`_subtest_report`), as the skipping plugin leaves it and before the subtests fixture
-    counts it."""
+    counts it. A recording's golden is written here, once its call's report is made
+    (:func:`_write_if_passed`): the hooks of the skipping plugin and of pytest-check, which
+    fail a test after its call returned, ran inside this wrapper (``tryfirst``)."""
     found = _replay_errors_in(call.excinfo.value) if call.excinfo is not None else []
     for exc in found or _refusal(call):
         _end_traceback_in_user_code(exc, os.path.join(item.config.rootpath, ""))
@@ -2162,8 +2246,13 @@ def pytest_runtest_makereport(
         # _enter_pdb), the group's in its ``__aexit__``; the first replay error's ends in the
         # agent's frame that made the call (the report, made above, shows the whole group)
         call.excinfo = pytest.ExceptionInfo.from_exception(found[0])
-    if call.when == "call" and _SUBTESTS in item.stash:  # made while the test's call runs
-        _subtest_report(item, call, report)
+    if call.when == "call":
+        if _SUBTESTS in item.stash:  # made while the test's call runs
+            _subtest_report(item, call, report)
+        elif _UNSAVED in item.stash:  # a recording's call returned: its report is final here
+            unsaved = item.stash[_UNSAVED]
+            del item.stash[_UNSAVED]
+            _write_if_passed(item, call, report, unsaved)
     return report
 
 

@@ -36,7 +36,8 @@ Redaction is deterministic and idempotent (redacting twice gives the same value)
 can redact the actual call arguments the same way before comparing them with the recording.
 
 Beyond the rules, strings that *look* like secrets (known token formats such as ``ghp_...`` or
-``xoxb-...``, long mixed-case high-entropy tokens) are *suspects*: :meth:`Redactor.find_secrets`
+``xoxb-...``, long mixed-case high-entropy tokens, except in a block of wrapped base64 such as
+a MIME attachment) are *suspects*: :meth:`Redactor.find_secrets`
 lists their paths, and a checking redactor replaces them too and keeps a :class:`SecretFinding`
 for each, so a record run can fail with :class:`~pytest_clearstone.errors.UnredactedSecretError`.
 
@@ -178,6 +179,10 @@ SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")
 _MAX_GENERIC = 200  # longer runs are data (base64 images, documents), not credentials
+# a line of base64 (the standard alphabet), maybe indented, padded, or ending in \r (MIME's CRLF)
+_BASE64_LINE = re.compile(r"^[ \t]*(?P<b>[A-Za-z0-9+/]+={0,2})[ \t]*\r?$", re.MULTILINE)
+_MIN_WRAP = 60  # the narrowest line of wrapped base64 counted as such (PEM writes 64, MIME 76)
+_MIN_WRAPPED_LINES = 3  # fewer lines of one length may be keys, one a line
 # the ids OpenAI and Anthropic give their objects (a chat completion's ``chatcmpl-`` + 29
 # random letters and digits, a batch's ``msgbatch_01...``): random and mixed-case, but no
 # credential, and in every answer
@@ -351,6 +356,85 @@ def _generic_suspect(token: str) -> bool:
     return wordlike / len(token) < _MAX_WORDLIKE and _entropy(token) >= _MIN_ENTROPY
 
 
+def _wrapped_base64(s: str) -> list[tuple[int, int]]:
+    """The spans of the blocks of wrapped base64 in ``s`` (a MIME attachment, a PEM
+    certificate): :data:`_MIN_WRAPPED_LINES` or more consecutive lines of the base64 alphabet,
+    all but the last of one length of :data:`_MIN_WRAP` or more and unpadded, the last no
+    longer (padded or not). Such a block is data, not a run of secrets; lines of one length
+    padded each (account keys, one a line), fewer lines, shorter ones or lines of different
+    lengths are not a block. Linear in the length of ``s``."""
+    blocks: list[tuple[int, int]] = []
+    start = end = width = lines = 0  # the block being read: its span, width and lines so far
+    after = -1  # where the last base64 line ended (its newline follows)
+
+    def close() -> None:
+        if lines >= _MIN_WRAPPED_LINES:
+            blocks.append((start, end))
+
+    for m in _BASE64_LINE.finditer(s):
+        n, padded = len(m["b"]), m["b"].endswith("=")
+        next_line = lines > 0 and m.start() == after + 1
+        after = m.end()
+        if next_line and n == width and not padded:
+            lines, end = lines + 1, m.end("b")
+            continue
+        if next_line and n <= width:  # the last line of the block
+            lines, end = lines + 1, m.end("b")
+            close()
+            lines = 0
+            continue
+        close()
+        lines = 0
+        if n >= _MIN_WRAP and not padded:  # the first line of a block, maybe
+            start, end, width, lines = m.start("b"), m.end("b"), n, 1
+    close()
+    return blocks
+
+
+class _Spans:
+    """Whether a span overlaps one of some spans, asked for spans whose starts never decrease
+    (the matches of a regex, in order): the spans are merged and sorted, and each is passed
+    once, so ``n`` questions about ``k`` spans cost ``O(n + k)``, not ``O(n * k)``."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self._merged: list[tuple[int, int]] = []
+        for a, b in sorted(spans):
+            if self._merged and a < self._merged[-1][1]:
+                self._merged[-1] = (self._merged[-1][0], max(b, self._merged[-1][1]))
+            else:
+                self._merged.append((a, b))
+        self._next = 0  # the first merged span that may overlap a span asked about
+
+    def overlaps(self, start: int, end: int) -> bool:
+        merged, i = self._merged, self._next
+        while i < len(merged) and merged[i][1] <= start:
+            i += 1
+        self._next = i
+        return i < len(merged) and merged[i][0] < end
+
+
+def _high_entropy(s: str, known: Iterable[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """The spans of the random-looking tokens in ``s`` (:func:`_generic_suspect`) that are no
+    part of a ``known`` suspect (a token format's match) nor of a block of wrapped base64
+    (:func:`_wrapped_base64`, looked for once a token is a suspect). Linear in the length of
+    ``s``, however many tokens and suspects it holds."""
+    taken = _Spans(known)
+    data: _Spans | None = None
+    found: list[tuple[int, int, str]] = []
+    for m in _TOKEN.finditer(s):
+        start, end = m.span()
+        if taken.overlaps(start, end) or (data is not None and data.overlaps(start, end)):
+            continue
+        if not _generic_suspect(m.group()):
+            continue
+        if data is None:
+            data = _Spans(_wrapped_base64(s))
+            if data.overlaps(start, end):
+                continue
+        found.append((start, end, "high-entropy string"))
+    return found
+
+
 def _path_of_words(token: str) -> bool:
     """Whether ``token`` is a URL path of three or more parts, each made of words, short
     acronyms and numbers (``org/en-US/docs/Web/HTTP/Status/404``, the link every
@@ -441,7 +525,15 @@ class _Walk:
         #: whether a long random-looking token no format names is a suspect (not in headers)
         self.generic = True
 
+    #: whether the walk has begun: its first value runs it in the room a deep value needs
+    entered = False
+
     def value(self, v: Any, path: str) -> Any:
+        if not self.entered:  # (a value nested too deep: NestingTooDeepError, naming where)
+            from .codec.nesting import walked as in_room
+
+            self.entered = True
+            return in_room(lambda: self.value(v, path), v, self.location)
         r = self.r
         if r._allow_paths and self._path_allowed(path):
             return v
@@ -696,11 +788,8 @@ class _Walk:
         spans: list[tuple[int, int, str]] = []
         for kind, rx in SUSPECT_FORMATS:
             spans.extend((m.start(), m.end(), kind) for m in rx.finditer(s))
-        for m in _TOKEN.finditer(s) if self.generic else ():
-            if _generic_suspect(m.group()) and not any(
-                a < m.end() and m.start() < b for a, b, _ in spans
-            ):
-                spans.append((m.start(), m.end(), "high-entropy string"))
+        if self.generic:
+            spans += _high_entropy(s, [(a, b) for a, b, _ in spans])
         if not spans:
             return s
         spans.sort()

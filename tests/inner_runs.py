@@ -21,6 +21,10 @@ LEAN_PLUGINS = (
     "anyio",
     "randomly",
     "platformdirs",
+    # pytest-check (in the test extra for the soft-assertion tests, which ask for it with
+    # `-p check` in a subprocess) patches threading.Thread.start for the whole process when it
+    # is imported: an in-process run would leave every later test of that worker with its patch
+    "check",
 )
 LEAN_ARGS = (
     *(arg for name in LEAN_PLUGINS for arg in ("-p", f"no:{name}")),

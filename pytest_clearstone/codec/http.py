@@ -63,6 +63,8 @@ UNCOMPARED_HEADERS = frozenset(
 )
 
 HTTP_MODULES = ("httpx", "httpx2")
+#: the tag of the stored forms of httpx's (and httpx2's) requests and responses by class name
+HTTPX_KINDS = {"Request": "http_request", "Response": "http_response"}
 #: the module of requests' ``PreparedRequest`` and ``Response`` (recognised by name: nothing
 #: here imports requests), and the tag of their stored forms by class name
 REQUESTS_MODULE = "requests.models"
@@ -167,8 +169,8 @@ def message_kind(t: type) -> str:
     """The tag of the stored form of values of ``t`` when it is an ``httpx``/``httpx2``
     ``Request`` or ``Response`` or a ``requests`` ``PreparedRequest`` or ``Response``
     (``"http_request"``, ``"http_response"``), else ``""``."""
-    if t.__module__ in HTTP_MODULES and t.__qualname__ in ("Request", "Response"):
-        return "http_request" if t.__qualname__ == "Request" else "http_response"
+    if t.__module__ in HTTP_MODULES:
+        return HTTPX_KINDS.get(t.__qualname__, "")
     if t.__module__ == REQUESTS_MODULE:
         return REQUESTS_KINDS.get(t.__qualname__, "")
     return ""
@@ -182,6 +184,13 @@ def is_message(t: type) -> bool:
 def is_requests_message(t: type) -> bool:
     """Whether ``t`` is requests' ``PreparedRequest`` or ``Response``."""
     return t.__module__ == REQUESTS_MODULE and t.__qualname__ in REQUESTS_KINDS
+
+
+def class_name(kinds: dict[str, str], tag: str) -> str:
+    """The name of the class whose values are stored with tag ``tag``, among ``kinds``
+    (:data:`HTTPX_KINDS`, :data:`REQUESTS_KINDS`)."""
+    (name,) = (name for name, kind in kinds.items() if kind == tag)
+    return name
 
 
 def is_headers(t: type) -> bool:
@@ -268,6 +277,14 @@ def encode_response(v: Any, module: str, *, history: bool = True) -> dict[str, A
     return tree
 
 
+def encode_message(v: Any, t: type) -> dict[str, Any]:
+    """An ``httpx``/``httpx2`` ``Request`` or ``Response`` (of type ``t``) in its stored
+    form."""
+    if HTTPX_KINDS[t.__qualname__] == "http_request":
+        return encode_request(v, t.__module__)
+    return encode_response(v, t.__module__)
+
+
 def _standard_phrase(v: Any, module: str) -> str:
     """The reason phrase a response of ``v``'s status code has by default (``module``:
     ``httpx`` or ``httpx2``, imported already: ``v`` is one of its responses)."""
@@ -302,6 +319,24 @@ def content_of(tree: dict[str, Any], json_text: JsonText = compact_json) -> byte
     return b""
 
 
+def is_header_pair(pair: Any) -> bool:
+    """Whether ``pair`` is one stored header: a ``[name, value]`` list whose name is text."""
+    return type(pair) is list and len(pair) == 2 and type(pair[0]) is str
+
+
+def headers_by_name(headers: Any) -> dict[str, Any] | None:
+    """Stored headers (``[[name, value]]``) by their names as stored (case kept): each name's
+    value, or, for a name that repeats, the list of its values in order
+    (``{"X-Tag": ["a", "b"]}``): how a delta names a header (``headers['X-Api-Version']``).
+    ``None`` when ``headers`` is no list of header pairs."""
+    if type(headers) is not list or not all(is_header_pair(pair) for pair in headers):
+        return None
+    values: dict[str, list[Any]] = {}
+    for name, value in headers:
+        values.setdefault(name, []).append(value)
+    return {name: found[0] if len(found) == 1 else found for name, found in values.items()}
+
+
 def stored_header_pairs(tree: dict[str, Any]) -> list[tuple[str, str]]:
     """The ``(name, value)`` pairs of a stored request's or response's headers."""
     headers = tree.get("headers", [])
@@ -310,6 +345,16 @@ def stored_header_pairs(tree: dict[str, Any]) -> list[tuple[str, str]]:
     ):
         raise DecodeError(f"bad headers in a stored {tree.get(TAG)!r}: expected [[name, value]]")
     return [(str(name), str(value)) for name, value in headers]
+
+
+def decode_message(tree: dict[str, Any]) -> Any:
+    """A stored ``httpx``/``httpx2`` request or response as a real one of its module."""
+    return decode_request(tree) if tree.get(TAG) == "http_request" else decode_response(tree)
+
+
+def class_path(tree: dict[str, Any]) -> str:
+    """The class (``module:QualName``) a stored request or response decodes to."""
+    return f"{tree.get('module')}:{class_name(HTTPX_KINDS, str(tree.get(TAG)))}"
 
 
 def decode_request(tree: dict[str, Any]) -> Any:
@@ -373,19 +418,7 @@ def compared_form(tree: Any) -> Any:
     """The stored form of a request or response as a replayed call is matched: the headers of
     :data:`UNCOMPARED_HEADERS` left out of its requests (its own, or those of a response, its
     history and its next request). Any other tree is itself."""
-    if type(tree) is not dict or tree.get(TAG) not in MESSAGE_TAGS:
-        return tree
-    out = dict(tree)
-    headers = tree.get("headers")
-    if tree[TAG] == "http_request" and type(headers) is list:
-        out["headers"] = [pair for pair in headers if not _uncompared(pair)]
-    for key in _NESTED:
-        if key in tree:
-            out[key] = compared_form(tree[key])
-    history = tree.get("history")
-    if type(history) is list:
-        out["history"] = [compared_form(response) for response in history]
-    return out
+    return _with_request_headers(tree, tree, _compared_headers)
 
 
 def with_uncompared_headers_of(recorded: Any, actual: Any) -> Any:
@@ -393,36 +426,56 @@ def with_uncompared_headers_of(recorded: Any, actual: Any) -> Any:
     :data:`UNCOMPARED_HEADERS` taken from ``recorded`` (its recording), at their recorded
     places: what a delta shows, so that what the comparison left out shows no difference.
     ``actual`` itself when that changes nothing, or when the two are not of one tag."""
-    if (
-        type(actual) is not dict
-        or type(recorded) is not dict
-        or actual.get(TAG) not in MESSAGE_TAGS
-        or recorded.get(TAG) != actual.get(TAG)
-    ):
-        return actual
-    out = dict(actual)
-    mine, theirs = actual.get("headers"), recorded.get("headers")
-    if actual[TAG] == "http_request" and type(mine) is list and type(theirs) is list:
-        headers = [pair for pair in mine if not _uncompared(pair)]
-        for index, pair in enumerate(theirs):
-            if _uncompared(pair):
-                headers.insert(index, pair)
-        out["headers"] = headers
-    for key in _NESTED:
-        if key in actual and key in recorded:
-            out[key] = with_uncompared_headers_of(recorded[key], actual[key])
-    mine, theirs = actual.get("history"), recorded.get("history")
-    if type(mine) is list and type(theirs) is list and len(mine) == len(theirs):
-        out["history"] = [
-            with_uncompared_headers_of(r, a) for r, a in zip(theirs, mine, strict=True)
-        ]
+    out = _with_request_headers(actual, recorded, _recorded_uncompared_headers)
     return actual if out == actual else out
 
 
+#: how the headers of a request are rewritten: ``(its headers, its counterpart's) -> headers``
+_Headers = Callable[[list[Any], list[Any]], list[Any]]
+
+
+def _with_request_headers(tree: Any, other: Any, headers: _Headers) -> Any:
+    """The stored form ``tree`` of a request or response with the headers of each of its
+    requests (its own, or those of a response, its history and its next request) rewritten by
+    ``headers``, from them and those of the same request in ``other``, a stored form of the same
+    tag (walked in step: a request with no counterpart there is left as it is). Any other
+    ``tree`` is itself."""
+    if (
+        type(tree) is not dict
+        or type(other) is not dict
+        or tree.get(TAG) not in MESSAGE_TAGS
+        or other.get(TAG) != tree.get(TAG)
+    ):
+        return tree
+    out = dict(tree)
+    mine, theirs = tree.get("headers"), other.get("headers")
+    if tree[TAG] == "http_request" and type(mine) is list and type(theirs) is list:
+        out["headers"] = headers(mine, theirs)
+    for key in _NESTED:
+        if key in tree and key in other:
+            out[key] = _with_request_headers(tree[key], other[key], headers)
+    mine, theirs = tree.get("history"), other.get("history")
+    if type(mine) is list and type(theirs) is list and len(mine) == len(theirs):
+        out["history"] = [
+            _with_request_headers(r, o, headers) for r, o in zip(mine, theirs, strict=True)
+        ]
+    return out
+
+
+def _compared_headers(mine: list[Any], theirs: list[Any]) -> list[Any]:
+    """``mine`` without the headers that are not compared."""
+    return [pair for pair in mine if not _uncompared(pair)]
+
+
+def _recorded_uncompared_headers(mine: list[Any], recorded: list[Any]) -> list[Any]:
+    """``mine`` with the headers that are not compared taken from ``recorded`` instead, at
+    their recorded places."""
+    headers = _compared_headers(mine, recorded)
+    for index, pair in enumerate(recorded):
+        if _uncompared(pair):
+            headers.insert(index, pair)
+    return headers
+
+
 def _uncompared(pair: Any) -> bool:
-    return (
-        type(pair) is list
-        and len(pair) == 2
-        and type(pair[0]) is str
-        and pair[0].lower() in UNCOMPARED_HEADERS
-    )
+    return is_header_pair(pair) and pair[0].lower() in UNCOMPARED_HEADERS

@@ -22,7 +22,7 @@ Kind (tag)                Recognised by
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import clients, files, http, models, requests_http
 from .models import EncodeAt
@@ -81,14 +81,8 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
         return models.encode_attrs(v, t, enc_at)
     if kind == "namedtuple":
         return models.encode_namedtuple(v, t, enc_at)
-    if kind == "http_request":
-        if http.is_requests_message(t):
-            return requests_http.encode_request(v)
-        return http.encode_request(v, t.__module__)
-    if kind == "http_response":
-        if http.is_requests_message(t):
-            return requests_http.encode_response(v)
-        return http.encode_response(v, t.__module__)
+    if kind in http.MESSAGE_TAGS:
+        return _message_codec(t).encode(v, t)
     if kind == "sentinel":
         return clients.encode_sentinel(t)
     if kind == "file":
@@ -99,16 +93,34 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     return clients.encode_resource(v, t, lambda client: enc_at("._client", client))
 
 
-def _decode_http_request(tree: dict[str, Any]) -> Any:
-    if tree.get("module") == requests_http.MODULE:
-        return requests_http.decode_request(tree)
-    return http.decode_request(tree)
+class _MessageCodec(NamedTuple):
+    """How one HTTP library's requests and responses are stored: encoded (a value and its type),
+    decoded, and the class a stored one decodes to (:func:`class_paths`)."""
+
+    encode: Callable[[Any, type], dict[str, Any]]
+    decode: Callable[[dict[str, Any]], Any]
+    class_path: Callable[[dict[str, Any]], str]
 
 
-def _decode_http_response(tree: dict[str, Any]) -> Any:
-    if tree.get("module") == requests_http.MODULE:
-        return requests_http.decode_response(tree)
-    return http.decode_response(tree)
+_HTTPX = _MessageCodec(http.encode_message, http.decode_message, http.class_path)
+_REQUESTS = _MessageCodec(
+    requests_http.encode_message, requests_http.decode_message, requests_http.class_path
+)
+
+
+def _message_codec(t: type) -> _MessageCodec:
+    """The codec of HTTP requests and responses of type ``t``: requests', else httpx's."""
+    return _REQUESTS if http.is_requests_message(t) else _HTTPX
+
+
+def _stored_message_codec(tree: dict[str, Any]) -> _MessageCodec:
+    """The codec of the stored request or response ``tree``, by its ``module``: requests',
+    else httpx's."""
+    return _REQUESTS if tree.get("module") == requests_http.MODULE else _HTTPX
+
+
+def _decode_message(tree: dict[str, Any]) -> Any:
+    return _stored_message_codec(tree).decode(tree)
 
 
 DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -117,8 +129,8 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "secret": models.decode_secret,
     "attrs": models.decode_attrs,
     "namedtuple": models.decode_namedtuple,
-    "http_request": _decode_http_request,
-    "http_response": _decode_http_response,
+    "http_request": _decode_message,
+    "http_response": _decode_message,
     "sdk_client": clients.decode_client,
     "sdk_resource": clients.decode_resource,
     "sentinel": clients.decode_sentinel,
@@ -151,10 +163,7 @@ def class_paths(node: Any) -> list[str]:
         return []
     tag = node.get(TAG)
     if tag in http.MESSAGE_TAGS:
-        if node.get("module") == requests_http.MODULE:
-            return [requests_http.class_path(tag)]
-        name = "Request" if tag == "http_request" else "Response"
-        return [f"{node.get('module')}:{name}"]
+        return [_stored_message_codec(node).class_path(node)]
     if tag == "custom":
         return [str(node.get("type"))]
     if tag == "pydantic" and "args" in node:

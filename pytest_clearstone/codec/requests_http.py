@@ -19,6 +19,7 @@ from ..errors import DecodeError
 from .http import (
     REQUESTS_KINDS,
     REQUESTS_MODULE,
+    class_name,
     content_of,
     requests_json,
     stored_body,
@@ -33,10 +34,21 @@ from .naming import TAG
 MODULE = "requests"
 
 
-def class_path(tag: str) -> str:
-    """The class (``module:QualName``) a stored form of tag ``tag`` decodes to."""
-    (name,) = (name for name, kind in REQUESTS_KINDS.items() if kind == tag)
-    return f"{REQUESTS_MODULE}:{name}"
+def class_path(tree: dict[str, Any]) -> str:
+    """The class (``module:QualName``) a stored request or response decodes to."""
+    return f"{REQUESTS_MODULE}:{class_name(REQUESTS_KINDS, str(tree.get(TAG)))}"
+
+
+def encode_message(v: Any, t: type) -> dict[str, Any]:
+    """A ``PreparedRequest`` or a ``Response`` (of type ``t``) in its stored form."""
+    if REQUESTS_KINDS[t.__qualname__] == "http_request":
+        return encode_request(v)
+    return encode_response(v)
+
+
+def decode_message(tree: dict[str, Any]) -> Any:
+    """A stored request or response as a ``PreparedRequest`` or a ``Response``."""
+    return decode_request(tree) if tree.get(TAG) == "http_request" else decode_response(tree)
 
 
 def _text(value: Any) -> str:

@@ -45,6 +45,7 @@ import math
 import numbers
 import os
 import re
+import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -70,6 +71,7 @@ from .naming import (
     per_type,
     reachable_name,
 )
+from .nesting import MAX_DEPTH, room, short_path, too_deep, walked
 from .registry import REGISTRY
 
 _TAG_MARKER = '"__cs__"'
@@ -348,11 +350,13 @@ def scan_document(raw: bytes | str) -> DocumentScan:
 class _Unencodable(Exception):
     """Internal: carries the path of an unencodable value up to the public entry point."""
 
-    def __init__(self, value: Any, reason: str) -> None:
+    def __init__(self, value: Any, reason: str, *, depth: int = 0) -> None:
         super().__init__(reason)
         self.value = value
         self.reason = reason
         self.path: list[str] = []
+        #: the levels the value lies below the one encoded, when that is too deep (else 0)
+        self.depth = depth
 
 
 class Encoder:
@@ -377,9 +381,13 @@ class Encoder:
         try:
             try:
                 return self._enc(value)
-            except RecursionError:  # a reference cycle (the fast path does not look for one)
+            except RecursionError:
+                pass  # a reference cycle (the fast path does not look for one) or a deep value
+            with room():  # (outside the handler: no chained traceback thousands of frames long)
                 return _CycleSafeEncoder(self).encode_tree(value)
         except _Unencodable as exc:
+            if exc.depth:  # nested deeper than MAX_DEPTH: the value named by the path to there
+                raise too_deep(short_path(root, exc.path), value, at_least=exc.depth) from None
             path = root + "".join(exc.path)
             raise SerializationError(path, describe(exc.value), exc.reason) from None
 
@@ -623,8 +631,10 @@ class Encoder:
 
 
 class _CycleSafeEncoder(Encoder):
-    """The encoder again, for a value that holds a reference cycle: a value met again inside
-    itself is stored as a ``repr`` placeholder saying so (strict: an error naming its path)."""
+    """The encoder again, for a value that holds a reference cycle or is nested deeper than the
+    recursion limit let the first walk go (run in :func:`~.nesting.room`): a value met again
+    inside itself is stored as a ``repr`` placeholder saying so (strict: an error naming its
+    path); a value more than :data:`~.nesting.MAX_DEPTH` levels deep is refused."""
 
     __slots__ = ("_active",)
 
@@ -636,7 +646,8 @@ class _CycleSafeEncoder(Encoder):
         try:
             return self._enc(value)
         except RecursionError:
-            raise _Unencodable(value, "it is nested too deeply to store") from None
+            pass  # (out of room before MAX_DEPTH levels: a walker of many frames per level)
+        raise _Unencodable(value, "it is nested too deeply to store", depth=1)
 
     def _enc(self, v: Any) -> Any:
         t = type(v)
@@ -646,6 +657,8 @@ class _CycleSafeEncoder(Encoder):
         if key in self._active:
             self._refuse(v, "it refers back to itself (a reference cycle)", "a placeholder for")
             return {TAG: "repr", "type": describe(v), "v": f"<reference cycle: {describe(v)}>"}
+        if len(self._active) >= MAX_DEPTH:  # (the values being encoded: one per level)
+            raise _Unencodable(v, "it is nested too deeply to store", depth=MAX_DEPTH + 1)
         self._active.add(key)
         try:
             return super()._enc(v)
@@ -994,7 +1007,7 @@ def _make_hook(allow_pickle: bool) -> Callable[[dict[str, Any]], Any]:
             raise DecodeError(f"unknown value tag {kind!r}")
         try:
             return decoder(d)
-        except DecodeError:
+        except (DecodeError, RecursionError):  # (a deep value: decoded again with room)
             raise
         except Exception as exc:
             raise DecodeError(f"bad {kind!r} value: {type(exc).__name__}: {exc}") from None
@@ -1015,7 +1028,12 @@ def decode(tree: Any, *, allow_pickle: bool = False) -> Any:
     :mod:`.clients`)."""
     if type(tree) is dict and tree.get(TAG) in REFERENCE_TAGS:
         return _decode_reference(tree, allow_pickle)
-    return _decode_walk(tree, _HOOK if allow_pickle else _SAFE_HOOK)
+    hook = _HOOK if allow_pickle else _SAFE_HOOK
+    try:
+        return _decode_walk(tree, hook)
+    except RecursionError:
+        pass  # a tree nested deeper than the recursion limit lets the walk go
+    return walked(lambda: _decode_walk(tree, hook), tree, "a stored value")
 
 
 def _decode_reference(tree: dict[str, Any], allow_pickle: bool) -> Any:
@@ -1070,7 +1088,13 @@ def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = F
         text = bytes(text).decode("utf-8")
     if not decode_tags or (_TAG_MARKER not in text and "\\u" not in text):
         return _plain_loads(text)
-    return json.loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
+    hook = _HOOK if allow_pickle else _SAFE_HOOK
+    try:
+        return json.loads(text, object_hook=hook)
+    except RecursionError:
+        pass
+    with room():  # (text nested deeper still raises RecursionError, as json's)
+        return _deep_json_loads(text, object_hook=hook)
 
 
 def tag_index(tree: Any) -> dict[str, Any]:
@@ -1153,7 +1177,12 @@ def _plain_loads(text: str | bytes, long_digits: bool | None = None) -> Any:
         doc = _orjson_loads(text)
         if doc is not _REFUSED:
             return doc
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        pass
+    with room():  # (text nested deeper still raises RecursionError, as json's)
+        return _deep_json_loads(text)
 
 
 #: what :func:`_orjson_loads` gives for text that orjson refuses but the standard library reads
@@ -1167,10 +1196,34 @@ def _orjson_loads(text: str | bytes) -> Any:
     orjson raises it."""
     try:
         return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        if not (_has_surrogate_escape(text) or has_long_digits(text)):
+    except orjson.JSONDecodeError as exc:
+        # (orjson reads 1024 levels at most; the standard library, given room, reads more)
+        deep = str(exc).startswith(_ORJSON_TOO_DEEP)
+        if not (deep or _has_surrogate_escape(text) or has_long_digits(text)):
             raise
     return _REFUSED
+
+
+#: how orjson's error for text nested deeper than it reads begins
+_ORJSON_TOO_DEEP = "depth limit exceeded"
+
+
+def _deep_json_loads(text: str | bytes, **options: Any) -> Any:
+    """``json.loads(text)`` for text nested deeper than the recursion limit let it read, to run
+    in :func:`~.nesting.room`: from Python 3.12 the C parser has a recursion limit of its own,
+    which the room does not raise; the pure-Python parser is then used."""
+    try:
+        return json.loads(text, **options)
+    except RecursionError:
+        if sys.version_info < (3, 12):
+            raise
+    from json.scanner import py_make_scanner  # type: ignore[attr-defined]
+
+    decoder = json.JSONDecoder(**options)
+    decoder.scan_once = py_make_scanner(decoder)
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8")
+    return decoder.decode(text)
 
 
 def parse_document(raw: str | bytes, scan: DocumentScan | None = None) -> Any:
@@ -1213,7 +1266,13 @@ class _Duplicate(Exception):
 
 def _strict_json_loads(raw: str | bytes) -> Any:
     # json.loads(bytes) would also take UTF-16 and UTF-32, and encoded surrogates
-    return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    try:
+        return json.loads(text)
+    except RecursionError:
+        pass
+    with room():  # (text nested deeper still raises RecursionError, as json's)
+        return _deep_json_loads(text)
 
 
 def _says_int64(doc: dict[str, Any]) -> bool:
@@ -1304,15 +1363,23 @@ def format_path(path: Sequence[Any], root: str = "root") -> str:
 def replace_pickles(tree: Any, note: str) -> Any:
     """``tree`` with every ``pickle`` tag replaced by a ``repr`` placeholder naming the stored
     type (``<Type: note>``); the same object when it holds none. Nothing is unpickled."""
+    try:
+        return _replace_pickles(tree, note)
+    except RecursionError:
+        pass  # a tree nested deeper than the recursion limit lets the walk go
+    return walked(lambda: _replace_pickles(tree, note), tree, "a stored value")
+
+
+def _replace_pickles(tree: Any, note: str) -> Any:
     t = type(tree)
     if t is dict:
         if tree.get(TAG) == "pickle":
             kind = str(tree.get("type", "?"))
             return {TAG: "repr", "type": kind, "v": f"<{kind}: {note}>"}
-        items = {k: replace_pickles(v, note) for k, v in tree.items()}
+        items = {k: _replace_pickles(v, note) for k, v in tree.items()}
         return tree if all(items[k] is v for k, v in tree.items()) else items
     if t is list:
-        out = [replace_pickles(v, note) for v in tree]
+        out = [_replace_pickles(v, note) for v in tree]
         return tree if all(a is b for a, b in zip(out, tree, strict=True)) else out
     return tree
 
@@ -1325,9 +1392,16 @@ def dumps(tree: Any, *, pretty: bool = False) -> str:
             return str(orjson.dumps(tree, option=option).decode("utf-8"))
         except TypeError:  # integers wider than 64 bits, lone surrogates: the stdlib's way
             pass
-    if pretty:
-        return utf8_text(json.dumps(tree, indent=2, sort_keys=True, ensure_ascii=False))
-    return utf8_text(json.dumps(tree, ensure_ascii=False, separators=(",", ":")))
+    options: dict[str, Any] = (
+        {"indent": 2, "sort_keys": True} if pretty else {"separators": (",", ":")}
+    )
+    try:
+        return utf8_text(json.dumps(tree, ensure_ascii=False, **options))
+    except RecursionError:
+        pass  # (a tree nested deeper than the recursion limit let the encoder go)
+    return walked(
+        lambda: utf8_text(json.dumps(tree, ensure_ascii=False, **options)), tree, "a stored value"
+    )
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

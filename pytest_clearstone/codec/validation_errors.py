@@ -13,7 +13,11 @@ Its class cannot be created from its ``args`` (empty) or attributes: it is made 
                  "message_template": "code is not {shape}"}]}
 
 ``input`` and ``ctx`` are codec-encoded; an exception in a ``ctx`` (``value_error``'s ``error``)
-is an exception record of its own; ``message_template`` marks a ``PydanticCustomError``.
+is an exception record of its own; ``message_template`` marks a ``PydanticCustomError``. A line
+error whose message ``from_exception_data`` renders differently keeps its ``msg``: pydantic
+writes a ``Decimal`` bound from its text (``greater than 0.10``), the rebuild as a float
+(``greater than 0.1``); the rebuilt error, of a subclass of the same name made for it, gives the
+recorded messages in ``errors()`` and ``json()``.
 
 The class is recognised by its module and name; pydantic-core is imported only when a record of
 one is rebuilt (it is then imported already), so the codec imports no client library.
@@ -21,13 +25,14 @@ one is rebuilt (it is then imported already), so the codec imports no client lib
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .naming import per_type
 
 if TYPE_CHECKING:
-    from pydantic_core import InitErrorDetails
+    from pydantic_core import InitErrorDetails, ValidationError
 
 _PATH = "pydantic_core._pydantic_core:ValidationError"
 
@@ -54,12 +59,37 @@ def validation_error_state(
         errors = [_line_state(line, encode, record) for line in lines]
     except Exception:  # pydantic-core before 2.15: BaseException's __reduce__, not its own
         return None
+    _keep_messages(exc, errors, (title, lines, input_type, hide_input))
     return {
         "title": str(title),
         "input_type": input_type,
         "hide_input": bool(hide_input),
         "errors": errors,
     }
+
+
+#: the options of ValidationError.errors() that leave only each line error's type, loc and msg
+_MESSAGES_ONLY = {"include_url": False, "include_context": False, "include_input": False}
+
+
+def _keep_messages(exc: BaseException, errors: list[dict[str, Any]], made_of: Any) -> None:
+    """Keep in ``errors`` (the line errors' states) the ``msg`` of each line error of ``exc``
+    that ``from_exception_data`` (``made_of``: its arguments) renders differently."""
+    from pydantic_core import ValidationError  # (imported already: exc is one)
+
+    try:
+        title, lines, input_type, hide_input = made_of
+        again = ValidationError.from_exception_data(
+            title, lines, input_type=input_type, hide_input=hide_input
+        ).errors(**_MESSAGES_ONLY)
+        recorded = exc.errors(**_MESSAGES_ONLY)  # type: ignore[attr-defined]
+    except Exception:  # (what pydantic's own pickling could not rebuild: no message kept)
+        return
+    if len(again) != len(errors) or len(recorded) != len(errors):
+        return
+    for entry, rebuilt, line in zip(errors, again, recorded, strict=True):
+        if rebuilt["msg"] != line["msg"]:
+            entry["msg"] = str(line["msg"])
 
 
 def _line_state(
@@ -114,7 +144,48 @@ def validation_error_from_state(
     if type(errors) is not list:
         raise ValueError("'errors' must be a list")
     lines = [_line_error(entry, decode, rebuild) for entry in errors]
-    return cls.from_exception_data(title, lines, input_type=input_type, hide_input=hide_input)
+    messages = [_message(entry) for entry in errors]
+    made = _with_messages(cls, messages) if any(messages) else cls
+    return made.from_exception_data(title, lines, input_type=input_type, hide_input=hide_input)
+
+
+def _message(entry: dict[str, Any]) -> str | None:
+    """The recorded ``msg`` of a line error's state, ``None`` when none was kept."""
+    message = entry.get("msg")
+    if message is not None and type(message) is not str:
+        raise ValueError("a 'msg' must be a string")
+    return message
+
+
+def _with_messages(cls: type[ValidationError], messages: list[str | None]) -> type[ValidationError]:
+    """A subclass of ``cls``, of its name, whose ``errors()`` and ``json()`` give the line
+    errors the recorded ``messages`` (``None``: pydantic's own)."""
+
+    def errors(self: ValidationError, **options: bool) -> list[Any]:
+        lines: list[Any] = cls.errors(self, **options)
+        for line, message in zip(lines, messages, strict=False):
+            if message is not None:
+                line["msg"] = message
+        return lines
+
+    def to_json(self: ValidationError, *, indent: int | None = None, **options: bool) -> str:
+        text = cls.json(self, indent=indent, **options)
+        lines = json.loads(text)
+        for line, message in zip(lines, messages, strict=False):
+            if message is not None and "msg" in line:
+                line["msg"] = message
+        # (as pydantic-core writes it: compact, or pretty with ``indent`` spaces)
+        separators = (",", ":") if indent is None else (",", ": ")
+        return json.dumps(lines, indent=indent, separators=separators, ensure_ascii=False)
+
+    namespace = {
+        "errors": errors,
+        "json": to_json,
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+    }
+    return type(cls.__name__, (cls,), namespace)
 
 
 def _line_error(

@@ -1,11 +1,10 @@
 """Paths left out of matching: the marker's ``ignore=`` and ``ignore_state=``.
 
-A path is dotted, through the stored JSON form of a value (model, dataclass, attrs and named
+A path (its syntax and matching: :mod:`.path_patterns`; ``config.callbacks``, ``messages.*.id``,
+``**.run_id``) goes through the stored JSON form of a value (model, dataclass, attrs and named
 tuple fields included, and those of a stored HTTP request or response and of an SDK client or
-resource reference): ``config.callbacks``, ``messages.*.id``, ``**.run_id``. ``*`` matches one
-level (a key or a list position), ``**`` any number of levels (none included), and ``["a.b"]``
-quotes a key that holds a dot. A stored request's or response's headers, a list of
-``[name, value]`` pairs, are keyed by their names, case ignored: ``request.headers.user-agent``.
+resource reference). A stored request's or response's headers, a list of ``[name, value]``
+pairs, are keyed by their names, case ignored: ``request.headers.user-agent``.
 An argument path starts at the call's bound arguments (``messages``, ``self.temperature``); a
 state path at the golden outcome (``result...``, ``final_state...``). A ``v`` segment right
 after a model (or other tagged value) names the level where its stored form keeps its fields, as
@@ -28,22 +27,29 @@ marker on both sides (so the positions of the others do not move).
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..codec.http import MESSAGE_TAGS, compared_form
+from ..codec.http import MESSAGE_TAGS, compared_form, is_header_pair
 from ..codec.naming import TAG
 from ..codec.tags import Encoder, pickle_locations, tag_locations
 from ..errors import UnencodableValueWarning
+from .path_patterns import (
+    ANY,
+    DEEP,
+    States,
+    advance,
+    done,
+    parse_path,
+    segment_text,
+    start,
+    through_v,
+)
 
 #: what a matched list item becomes on both sides of a comparison
 IGNORED = "<ignored>"
 
-_SEGMENT = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|([^.\[\]]+)')
-_ANY = "*"
-_DEEP = "**"
 # tags whose fields (or items) are under "v": the path goes through them as through a dict
 _CONTAINER_TAGS = frozenset(
     {
@@ -65,36 +71,6 @@ _FIELDS_UNDER_V = _CONTAINER_TAGS | {"dict"}
 #: tags whose fields are keys of the tagged dict itself, and the keys that are not fields
 _FIELDS_AT_TOP = MESSAGE_TAGS | {"sdk_resource"}
 _NOT_FIELDS = frozenset({TAG, "module", "cls"})
-
-
-def parse_path(text: str) -> tuple[str, ...]:
-    """The segments of a dotted path; :class:`ValueError` naming the path when it is bad."""
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"an ignore path must be a non-empty string, not {text!r}")
-    segments: list[str] = []
-    position = 0
-    while position < len(text):
-        match = _SEGMENT.match(text, position)
-        if match is None:
-            raise ValueError(f"bad ignore path {text!r} at character {position + 1}")
-        quoted, plain = match.groups()
-        segments.append(re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain.strip())
-        position = match.end()
-        if position < len(text):
-            if text[position] != ".":
-                if text[position] != "[":
-                    raise ValueError(f"bad ignore path {text!r} at character {position + 1}")
-                continue  # a["b"]: a quoted key right after a plain one
-            position += 1
-            if position == len(text):
-                raise ValueError(f"bad ignore path {text!r}: it ends with a dot")
-    return tuple(segments)
-
-
-def names_its_start(text: str) -> bool:
-    """Whether a path names the value it starts at (``request_id...``, ``final_state...``),
-    rather than starting with ``*`` or ``**``."""
-    return parse_path(text)[0] not in (_ANY, _DEEP)
 
 
 class IgnorePaths:
@@ -124,7 +100,7 @@ class IgnorePaths:
         (:func:`pytest_clearstone.codec.http.compared_form`) of a request or response that the
         paths reach or that is an argument."""
         self.applied += 1
-        return self._walk(tree, self._start(), drop=True)
+        return self._walk(tree, start(self.patterns), drop=True)
 
     def compared_form(self, value: Any) -> Any:
         """The stored form of live ``value`` as it is compared: encoded (an unreadable value
@@ -137,7 +113,7 @@ class IgnorePaths:
         """``tree`` with each ``pickle``/``repr`` value the paths match replaced by a
         placeholder naming its type (the recording of an ignored value)."""
         self.applied += 1
-        return self._walk(tree, self._start(), drop=False)
+        return self._walk(tree, start(self.patterns), drop=False)
 
     def unmatched(self) -> list[str]:
         """The paths that matched nothing in the trees they were applied to (none when they
@@ -146,10 +122,7 @@ class IgnorePaths:
             return []
         return [text for i, text in enumerate(self.texts) if i not in self.matched]
 
-    def _start(self) -> frozenset[tuple[int, int]]:
-        return _closure({(i, 0) for i in range(len(self.patterns))}, self.patterns)
-
-    def _walk(self, node: Any, states: frozenset[tuple[int, int]], *, drop: bool) -> Any:
+    def _walk(self, node: Any, states: States, *, drop: bool) -> Any:
         if not states:
             if drop and self.calls and type(node) is dict and node.get(TAG) in MESSAGE_TAGS:
                 return compared_form(node)
@@ -187,9 +160,7 @@ class IgnorePaths:
             return items
         return node
 
-    def _fields(
-        self, node: dict[str, Any], states: frozenset[tuple[int, int]], *, drop: bool
-    ) -> dict[str, Any]:
+    def _fields(self, node: dict[str, Any], states: States, *, drop: bool) -> dict[str, Any]:
         """A tagged value whose fields are its own keys (an HTTP request or response, an SDK
         resource reference), walked as a dict; a request's or response's headers by name."""
         out: dict[str, Any] = {}
@@ -206,14 +177,14 @@ class IgnorePaths:
         # (after the walk: a path may name a header left out of the comparison anyway)
         return compared_form(out) if drop and self.calls and node[TAG] in MESSAGE_TAGS else out
 
-    def _headers(self, pairs: Any, states: frozenset[tuple[int, int]], *, drop: bool) -> Any:
+    def _headers(self, pairs: Any, states: States, *, drop: bool) -> Any:
         """The ``[name, value]`` pairs of stored headers, each keyed by its name in lower case
         (a path's segment compared in lower case too); a matched header is left out."""
         if not states:
             return pairs
         out = []
         for pair in pairs:
-            if type(pair) is list and len(pair) == 2 and type(pair[0]) is str:
+            if is_header_pair(pair):
                 result = self._child(pair[1], pair[0].lower(), states, drop=drop, fold=True)
                 if result is not _DROP:
                     out.append([pair[0], result])
@@ -225,18 +196,18 @@ class IgnorePaths:
         self,
         child: Any,
         key: str,
-        states: frozenset[tuple[int, int]],
+        states: States,
         *,
         drop: bool,
         fold: bool = False,
         walk: Callable[..., Any] | None = None,
     ) -> Any:
-        following = _advance(states, key, self.patterns, fold=fold)
+        following = advance(states, key, self.patterns, fold=fold)
         if type(child) is dict and child.get(TAG) in _FIELDS_UNDER_V and "v" in child:
-            following |= _through_v(following, self.patterns)
-        done = [i for i, position in following if position == len(self.patterns[i])]
-        if done:
-            self.matched.update(done)
+            following |= through_v(following, self.patterns)
+        matched = done(following, self.patterns)
+        if matched:
+            self.matched.update(matched)
             if drop:
                 return _DROP
             return _placeholder(child)
@@ -304,25 +275,17 @@ def _ignore_path(tree: Any, where: Sequence[Any]) -> str:
             key = pair[0] if type(pair) is list and pair else None
             if type(key) is not str or step != 1:
                 return text
-            segment, pair = _segment(key), None
+            segment, pair = segment_text(key), None
         elif pairs:
             pairs, pair = False, node[step]
         elif type(node) is dict and step == "v" and node.get(TAG) in _FIELDS_UNDER_V:
             pairs = node.get(TAG) == "dict"
         else:
-            segment = _segment(step)
+            segment = segment_text(step)
         if segment is not None:
             text += segment if not text or segment.startswith("[") else "." + segment
         node = node[step]
     return text
-
-
-def _segment(step: Any) -> str:
-    """One step of a path as ``parse_path`` reads it back."""
-    key = str(step)
-    if key and key == key.strip() and key not in (_ANY, _DEEP) and not set('.[]"\\') & set(key):
-        return key
-    return '["' + key.replace("\\", "\\\\").replace('"', '\\"') + '"]'
 
 
 def _placeholder(value: Any) -> Any:
@@ -335,61 +298,6 @@ def _placeholder(value: Any) -> Any:
     else:
         kind = type(value).__name__
     return {TAG: "repr", "type": kind, "v": f"<ignored {kind}>"}
-
-
-def _closure(
-    states: Iterable[tuple[int, int]], patterns: Sequence[tuple[str, ...]]
-) -> frozenset[tuple[int, int]]:
-    """``states`` plus those reached by letting each ``**`` match no level."""
-    out = set(states)
-    todo = list(out)
-    while todo:
-        i, position = todo.pop()
-        if position < len(patterns[i]) and patterns[i][position] == _DEEP:
-            nxt = (i, position + 1)
-            if nxt not in out:
-                out.add(nxt)
-                todo.append(nxt)
-    return frozenset(out)
-
-
-def _through_v(
-    states: frozenset[tuple[int, int]], patterns: Sequence[tuple[str, ...]]
-) -> frozenset[tuple[int, int]]:
-    """The states that take a ``v`` segment as the level of a tagged value's fields (``v`` is
-    where its stored form keeps them, so a path copied from a divergence message names it:
-    ``input.*.v.content``). Only with a segment after it: ``p.v`` names a field ``v``."""
-    return _closure(
-        {
-            (i, position + 1)
-            for i, position in states
-            if position + 1 < len(patterns[i]) and patterns[i][position] == "v"
-        },
-        patterns,
-    )
-
-
-def _advance(
-    states: frozenset[tuple[int, int]],
-    key: str,
-    patterns: Sequence[tuple[str, ...]],
-    *,
-    fold: bool = False,
-) -> frozenset[tuple[int, int]]:
-    """The states after the level ``key`` (with ``fold``, a lower-case name that a segment
-    matches in any case: a header's)."""
-    moved: set[tuple[int, int]] = set()
-    for i, position in states:
-        pattern = patterns[i]
-        if position >= len(pattern):
-            continue
-        segment = pattern[position]
-        if segment == _DEEP:
-            moved.add((i, position))  # ** takes this level and may take more
-            moved.add((i, position + 1))
-        elif segment in (_ANY, key) or (fold and segment.lower() == key):
-            moved.add((i, position + 1))
-    return _closure(moved, patterns)
 
 
 class IgnoreConfig:
@@ -449,7 +357,7 @@ def ignore_state_paths(value: Any) -> IgnorePaths:
     """The ``ignore_state=`` paths, checked to start at ``result`` or ``final_state``."""
     paths = IgnorePaths(_path_list(value, "ignore_state") if value is not None else ())
     for text, pattern in zip(paths.texts, paths.patterns, strict=True):
-        if pattern[0] not in ("result", "final_state", _ANY, _DEEP):
+        if pattern[0] not in ("result", "final_state", ANY, DEEP):
             raise ValueError(
                 f"ignore_state path {text!r} must start at result or final_state "
                 f"(e.g. 'final_state.history.*.id')"

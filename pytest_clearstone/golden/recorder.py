@@ -21,7 +21,14 @@ from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, is_stream, tap
 from .targets import PatchStack, Target, set_target
-from .threads import branch_running_loop, current_branch, restore_branching, unbranched
+from .threads import (
+    branch_running_loop,
+    current_branch,
+    ended_run,
+    name_run,
+    restore_branching,
+    unbranched,
+)
 
 
 def _identity(value: Any, where: str, target: str) -> Any:
@@ -63,6 +70,8 @@ class Recorder:
         self.spans: dict[str, LiveSpan] = {}
         self.counts: dict[str, int] = {}
         self.streams: list[StreamTap] = []
+        if root is not None:  # (made where the golden run started: its test's node id)
+            name_run(root.name)
 
     def run_started_tasks_live(self, stack: PatchStack) -> None:
         """Until ``stack`` is undone, an asyncio task started inside a live call (LangChain's
@@ -114,13 +123,19 @@ class Recorder:
 
     def left_by(self) -> str | None:
         """The earlier test that left the task making the current call running (its node id,
-        or its trace when the ended span current here is not its root span), or ``None``."""
+        or its trace when the ended span current here is not its root span), or ``None``.
+
+        A task of a test that replayed (whose context holds no span of a trace) is known by its
+        ended golden run (:func:`~pytest_clearstone.golden.threads.ended_run`)."""
         root, parent = self.root, current_span()
-        if root is None or parent is None or parent.is_open or parent.trace_id == root.trace_id:
+        if root is None:
             return None
-        if parent.parent_span_id is None:  # the root span, named after the test
-            return parent.name
-        return f"the test of trace {parent.trace_id}"
+        if parent is not None and not parent.is_open and parent.trace_id != root.trace_id:
+            if parent.parent_span_id is None:  # the root span, named after the test
+                return parent.name
+            return f"the test of trace {parent.trace_id}"
+        earlier = ended_run()
+        return None if earlier is None else earlier or "an earlier test"
 
     def suspended(self) -> contextlib.AbstractContextManager[None]:
         """The real clock and random state, for the live part of a call."""

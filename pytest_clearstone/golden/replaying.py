@@ -12,12 +12,14 @@ from ..equality import same_state
 from ..errors import CheckpointCorruptError, CheckpointNotFoundError, GoldenMismatchError
 from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
+from .completion import completion_order
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .outcome import Outcome, read_outcomes
 from .responses import Matcher, ReplayCall
 from .spec import GoldenSpec
 from .state import agent_state, load_state
+from .threads import name_run
 
 
 class ReplayingRun:
@@ -96,7 +98,12 @@ class ReplayingRun:
             ignore=self.spec.ignore,
         )
         ctx.session.node_id = self.node_id  # (named by the errors: the test to re-record)
+        ctx.session.completion = completion_order(
+            ((c.position, c.branch, c.span_id) for r in targets.values() for c in r.calls),
+            self.engine.trace.spans,
+        )
         ctx.__enter__()
+        name_run(self.node_id)  # (named by a call a task this test leaves running makes later)
         self.context = ctx
 
     def stop(self) -> None:

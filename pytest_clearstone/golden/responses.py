@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,8 +23,10 @@ from ..codec.compare import (
     same_stored_form,
     same_tree,
 )
+from ..codec.nesting import room
 from ..codec.validation_errors import is_validation_error, validation_error_from_state
 from ..errors import (
+    LeftoverCallWarning,
     NotMade,
     RecordedError,
     ReplayDivergenceError,
@@ -33,9 +36,10 @@ from ..errors import (
     describe,
 )
 from ..tracing.span import CAUSE_DEPTH, Recorded, Span
+from .completion import CompletionOrder
 from .ignore import IgnorePaths
 from .targets import Target
-from .threads import branch_running_loop, current_branch, is_legacy_key
+from .threads import branch_running_loop, current_branch, ended_run, is_legacy_key
 
 #: ``matcher(target, call_number, recorded_input, actual_input) -> bool | None``; ``None`` means
 #: "no opinion": compare the encoded arguments for equality.
@@ -408,6 +412,9 @@ class ReplaySession:
     order: dict[str, deque[tuple[str, int, int, int]]] = field(default_factory=dict)
     #: the test replayed (``""``: not known), whose re-recording the errors give
     node_id: str = ""
+    #: the order concurrent async calls completed in when recorded (``None``: no call waits
+    #: for another), set before the targets are patched
+    completion: CompletionOrder | None = None
 
     def expect_in_order(self, calls: dict[str, Sequence[RecordedCall]]) -> None:
         """Record the order strict mode checks: ``{target: its recorded calls}``; calls that
@@ -514,6 +521,19 @@ def _until_cancelled_again(seconds: float) -> Awaitable[None]:
     return asyncio.sleep(seconds + 1.0)
 
 
+def _caller_level() -> int:
+    """The ``stacklevel`` of a warning, raised by the caller of this function, that names the
+    code calling the stand-in (the first frame outside this package: how many of its frames
+    lie between depends on the target's kind)."""
+    level, frame = 2, sys._getframe(2)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE = f"{__package__.rpartition('.')[0]}."
+
+
 def _short_repr(value: Any, limit: int = 200) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -614,6 +634,9 @@ class TargetReplay:
         self._legacy_keys = any(is_legacy_key(key) for key in self._by_branch)
         self._used = [False] * len(self.responses)
         self._cursor = 0
+        self._completion = session.completion
+        #: whether this target's calls can wait to complete in their recorded order
+        self._is_async = session.completion is not None and kind_of(target.function) is Kind.ASYNC
         self._comparables: dict[tuple[int, tuple[str, ...]], tuple[Recorded, Recorded]] = {}
 
     def _exhausted_branch(self) -> tuple[str, int] | None:
@@ -679,6 +702,9 @@ class TargetReplay:
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         __tracebackhide__ = True
+        earlier = ended_run()
+        if earlier is not None:
+            return self._left_over(earlier, args, kwargs)
         number = self.calls = self.calls + 1
         branch_running_loop()
         arguments = self.shape.bind_call(args, kwargs)
@@ -711,8 +737,28 @@ class TargetReplay:
             call.error = exc
             if recorded.ran_ms is not None and kind_of(self.target.function) is Kind.ASYNC:
                 return _cancelled_again(exc, recorded.ran_ms / 1000)
-            raise
+            if self._completion is None:
+                raise
+            return self._completion.answered(recorded.position, None, exc, self._is_async)
+        if self._completion is not None:  # (concurrent calls: in their recorded order)
+            return self._completion.answered(recorded.position, call.result, None, self._is_async)
         return call.result
+
+    def _left_over(self, earlier: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A call made by a task (or thread) an earlier test's golden run left running (named
+        ``earlier``): no part of this test, it is not answered from this golden, but runs live
+        (the original function), as it did when this test was recorded, with a warning naming
+        the target and the test that left the task."""
+        warnings.warn(
+            LeftoverCallWarning(
+                self._node_id() or "this test",
+                self.target.path,
+                earlier or "an earlier test",
+                replaying=True,
+            ),
+            stacklevel=_caller_level(),
+        )
+        return self.target.function(*args, **kwargs)
 
     def read_past_end(self, call: ReplayCall, items: int) -> ReplayError:
         """The error of a stream ``call`` returned, read past the ``items`` the recording read
@@ -758,9 +804,10 @@ class TargetReplay:
 
             # (what the comparison took as equal, a placeholder against a value of its type, is
             # no difference to show)
-            shown, defaulted = self._with_defaults(wanted, compared)
-            delta = StateDelta(wanted, placeholders_kept(wanted, shown))
-            text = str(delta) if delta else "(arguments differ, but not in their values)"
+            with room():  # (arguments nested deep)
+                shown, defaulted = self._with_defaults(wanted, compared)
+                delta = StateDelta(wanted, placeholders_kept(wanted, shown))
+                text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
             self._fail(

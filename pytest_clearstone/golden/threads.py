@@ -43,24 +43,46 @@ if TYPE_CHECKING:
 __all__ = [
     "ContextPropagation",
     "current_branch",
+    "ended_run",
     "install_task_branches",
     "is_legacy_key",
     "job_name",
+    "name_run",
 ]
 
 ROOT = "0"
 
 
+class _Run:
+    """One golden run (a test recording or replaying): the run every branch a
+    :class:`ContextPropagation` roots belongs to. ``name``: the test's node id (``""``: not
+    named); ``ended``: the propagation has stopped, so code still running in one of its branches
+    is a task or thread the test left running."""
+
+    __slots__ = ("ended", "name")
+
+    def __init__(self) -> None:
+        self.ended = False
+        self.name = ""
+
+
 class _Branch:
-    """A branch's key (and legacy key), its parent, and how many children it has handed out,
-    in all and of each name."""
+    """A branch's key (and legacy key), its parent, its golden run, and how many children it has
+    handed out, in all and of each name."""
 
-    __slots__ = ("_children", "_lock", "_named", "key", "legacy", "parent")
+    __slots__ = ("_children", "_lock", "_named", "key", "legacy", "parent", "run")
 
-    def __init__(self, key: str, parent: _Branch | None = None, legacy: str | None = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        parent: _Branch | None = None,
+        legacy: str | None = None,
+        run: _Run | None = None,
+    ) -> None:
         self.key = key
         self.legacy = key if legacy is None else legacy
         self.parent = parent
+        self.run: _Run = run if run is not None else parent.run if parent is not None else _Run()
         self._children = 0
         self._named: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -227,8 +249,9 @@ class ContextPropagation(Patches):
         self._loops: set[int] = set()
 
     def apply(self, stack: PatchStack) -> None:
-        token = _branch.set(_Branch(self.root))
-        stack.push(lambda: _reset(token))
+        run = _Run()
+        token = _branch.set(_Branch(self.root, run=run))
+        stack.push(lambda: _end(run, token))
         submit = cast("Callable[..., Future[Any]]", ThreadPoolExecutor.submit)
         stack.setattr(ThreadPoolExecutor, "submit", _propagating(_propagating_submit, submit))
         start = threading.Thread.start
@@ -286,6 +309,31 @@ def branch_running_loop() -> None:
 def _branches_tasks(loop_class: type) -> bool:
     made = _wrappers.get(_branching_create_task)
     return made is not None and getattr(loop_class, "create_task", None) is made[1]
+
+
+def _end(run: _Run, token: contextvars.Token[_Branch | None]) -> None:
+    run.ended = True
+    _reset(token)
+
+
+def name_run(name: str) -> None:
+    """Name the golden run of the branch running here (the test's node id): what
+    :func:`ended_run` gives for a task the test leaves running."""
+    branch = _branch.get()
+    if branch is not None:
+        branch.run.name = name
+
+
+def ended_run() -> str | None:
+    """The name of the golden run the code running now belongs to, when that run has ended
+    (``""`` when it was not named): this is a task or thread an earlier test left running (a
+    fire-and-forget ``asyncio.create_task`` on an event loop the tests share), no part of the
+    test running now. ``None`` for code of the running golden run, or of none (a context copied
+    before it began: anyio's test runner, a fixture's)."""
+    branch = _branch.get()
+    if branch is None or not branch.run.ended:
+        return None
+    return branch.run.name
 
 
 def _reset(token: contextvars.Token[_Branch | None]) -> None:

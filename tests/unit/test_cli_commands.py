@@ -396,3 +396,21 @@ def test_upgrade_refuses_a_newer_or_foreign_file_untouched(capsys, tmp_path):
     assert "format version 99 is newer than this release's (1); upgrade pytest-clearstone" in out
     assert "foreign.ckpt: not upgraded: not a pytest-clearstone checkpoint" in out
     assert (newer.read_bytes(), foreign.read_bytes()) == before
+
+
+def test_diff_shows_40_changes_and_with_v_every_change(capsys, tmp_path):
+    """A final state changed in 60 places: the first 40 and a count of the rest; ``-v`` all."""
+    golden = json.loads((EXAMPLE / "billing.ckpt").read_text())
+    paths = []
+    for suffix in ("", "!"):
+        golden["outcome"]["final_state"]["notes"] = [f"note {n}{suffix}" for n in range(60)]
+        paths.append(tmp_path / f"billing{len(paths)}.ckpt")
+        paths[-1].write_text(json.dumps(golden, indent=2))
+    code, out, _ = run(capsys, "diff", *paths)
+    assert code == 1
+    assert "['notes'][39]" in out and "['notes'][40]" not in out
+    assert "... and 20 more changes under root['final_state']['notes']" in out
+    code, out, _ = run(capsys, "diff", *paths, "-v")
+    assert code == 1
+    assert all(f"['notes'][{n}]: 'note {n}' -> 'note {n}!'" in out for n in range(60))
+    assert "more changes" not in out

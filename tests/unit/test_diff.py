@@ -405,7 +405,8 @@ def _third_party_objects(side: int) -> Any:
 
 
 #: str() of the delta of each scenario (width 80), at verbosity 0 and 2, as the whole-tree
-#: DeepDiff gave it before issue 16 (frozen: the message must stay the same)
+#: DeepDiff gave it before issue 16 (frozen: the message must stay the same), its paths in the
+#: order of their steps, a list's indexes by number (they were in text order: [10] before [2])
 FROZEN: dict[str, list[str]] = {
     "one_deep/0": [
         "root['memory'][417]['tool_calls'][0]['args']['filters']['year']: 2017 -> 1999",
@@ -424,11 +425,11 @@ FROZEN: dict[str, list[str]] = {
         "    Paragraph 4 of document 12: lorem ipsum lorem ipsum lorem ipsum ",
         "  ... (3 identical line(s))",
         "root['documents']['doc-3']['embedding'][4]: 0.61 -> 0.5",
-        "root['memory'][30]['role']: 'user' -> 'system'",
         "root['memory'][5]['content']: text differs (- before, + after):",
         "  - ...d91 word92 word93 word94",
         "  + ...d91 word92 word93 word94 (edited)",
         "  ?                            +++++++++",
+        "root['memory'][30]['role']: 'user' -> 'system'",
         "root['memory'][600]['tool_calls'][1]['args']['expr']: '600 * 2' -> '600 * 3'",
         "root['run']['config']['temperature']: 0.2 -> 0.3",
         "root['scores'][250]: 0.25 -> 1.0",
@@ -463,7 +464,6 @@ FROZEN: dict[str, list[str]] = {
             "m ipsum lorem ipsum "
         ),
         "root['documents']['doc-3']['embedding'][4]: 0.61 -> 0.5",
-        "root['memory'][30]['role']: 'user' -> 'system'",
         "root['memory'][5]['content']: text differs (- before, + after):",
         (
             "  - Turn 5: word35 word36 word37 word38 word39 word40 word41 word42 word43 word44 wo"
@@ -489,17 +489,18 @@ FROZEN: dict[str, list[str]] = {
             "                                                                                    "
             "           +++++++++"
         ),
+        "root['memory'][30]['role']: 'user' -> 'system'",
         "root['memory'][600]['tool_calls'][1]['args']['expr']: '600 * 2' -> '600 * 3'",
         "root['run']['config']['temperature']: 0.2 -> 0.3",
         "root['scores'][250]: 0.25 -> 1.0",
         "root['total_cost']: 0.5 -> 0.75",
     ],
     "lengths/0": [
+        "root['memory'][11]['meta']['latency_ms'][3]: added 40",
         (
             "root['memory'][1086]: added {'role': 'user', 'content': 'Turn 10000: word63 word64 w"
             "ord65 word66 word67 word..."
         ),
-        "root['memory'][11]['meta']['latency_ms'][3]: added 40",
         "root['scores'][100]: added 0.123",
         (
             "root['memory'][10]['tool_calls'][1]: removed {'name': 'calc', 'args': {'expr': '10 *"
@@ -508,6 +509,7 @@ FROZEN: dict[str, list[str]] = {
         "root['run']['config']['tools'][1]: removed 'calc'",
     ],
     "lengths/2": [
+        "root['memory'][11]['meta']['latency_ms'][3]: added 40",
         (
             "root['memory'][1086]: added {'role': 'user', 'content': 'Turn 10000: word63 word64 w"
             "ord65 word66 word67 word68 word69 word70 word71 word72 word73 word74 word75 word76 w"
@@ -519,7 +521,6 @@ FROZEN: dict[str, list[str]] = {
             "', 't3']}}}, {'name': 'calc', 'args': {'expr': '10000 * 2', 'precision': 4}}], 'meta"
             "': {'tokens': 100, 'cost': 0.004, 'ok': True, 'latency_ms': [12, 15, 9]}}"
         ),
-        "root['memory'][11]['meta']['latency_ms'][3]: added 40",
         "root['scores'][100]: added 0.123",
         (
             "root['memory'][10]['tool_calls'][1]: removed {'name': 'calc', 'args': {'expr': '10 *"
@@ -709,7 +710,7 @@ def _whole_tree_changes(before: Any, after: Any) -> list[tuple[str, str]]:
     """What the delta was before issue 16: deepdiff over the whole (comparable) states."""
     from deepdiff import DeepDiff
 
-    from pytest_clearstone.diff import _KINDS, _Change, _line, comparable_view
+    from pytest_clearstone.diff import _KINDS, _Change, _line, _path_key, comparable_view
 
     if before == after:  # equal states have no delta, even with 1 for 1.0 inside
         return []
@@ -717,7 +718,8 @@ def _whole_tree_changes(before: Any, after: Any) -> list[tuple[str, str]]:
     return [
         (kind, _line(_Change(level.path().rstrip(":"), kind, level.t1, level.t2), True))
         for kind in _KINDS
-        for level in sorted(dd.get(kind, ()), key=lambda lv: lv.path())
+        # (in the order of the paths' steps, a list's indexes by number)
+        for level in sorted(dd.get(kind, ()), key=lambda lv: _path_key(lv.path()))
     ]
 
 
@@ -880,18 +882,18 @@ CORNERS: dict[str, list[str]] = {
     "key_order": ["root['z']: 1 -> 2"],
     "tuples": ["root['t'][0][1]['a']: 1 -> 2"],
     "keys_of_several_types": [
+        "root[1][2]['x']: 1 -> 2",
         'root["it\'s"]: 1 -> 2',
         "root['1']: 'b' -> 'c'",
-        "root[1][2]['x']: 1 -> 2",
         "root[None]: 0 -> 1",
     ],
     "a_key_with_no_path": ["root['d'][<tests.unit.test_diff.Key>]: 1 -> 2", "root['z']: 1 -> 2"],
     "changes_in_several_runs": [
+        "root['l'][97]['i']: 97 -> -97",
         "root['l'][194]['i']: 194 -> -194",
         "root['l'][291]['i']: 291 -> -291",
         "root['l'][388]['i']: 388 -> -388",
         "root['l'][485]['i']: 485 -> -485",
-        "root['l'][97]['i']: 97 -> -97",
         "root['l'][500]: added {'i': 1}",
     ],
     "many_keys": ["root['k3']['v']: 3 (int) -> 1.0 (float)", "root['k250']['v']: 250 -> 0"],

@@ -13,9 +13,9 @@ from pytest_clearstone.golden.ignore import (
     IgnoreConfig,
     IgnorePaths,
     ignore_state_paths,
-    parse_path,
     recorded_form,
 )
+from pytest_clearstone.golden.path_patterns import parse_path
 
 
 def test_paths_are_dotted_with_quoted_keys() -> None:

@@ -151,14 +151,15 @@ def test_the_golden_holds_the_title_and_line_errors_readably() -> None:
 def test_a_decimal_bound_reads_as_recorded() -> None:
     # pydantic renders a Decimal bound given to from_exception_data as a float ("99.5" for the
     # "99.50" of the validation): the text is the recorded one all the same (a subclass's
-    # str()), the line error's message pydantic's own
+    # str()), and so is the line error's message, kept by the recording
+    # (tests/unit/test_validation_error_decimal_bounds.py)
     recorded = _raised(Booking.model_validate, {"guests": 1, "price": "120.00", "code": "AB-1"})
     rebuilt = _replayed(recorded)
     assert isinstance(rebuilt, pydantic.ValidationError)
     assert str(rebuilt) == str(recorded)
     (line,) = rebuilt.errors(include_url=False)
     assert {**line, "msg": ""} == {**recorded.errors(include_url=False)[0], "msg": ""}
-    assert line["msg"] == "Input should be less than or equal to 99.5"
+    assert line["msg"] == "Input should be less than or equal to 99.50"
 
 
 class _Opaque:

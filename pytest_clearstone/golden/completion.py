@@ -1,0 +1,149 @@
+"""The order concurrent async calls completed in when recorded, reproduced on replay.
+
+An agent that takes the answers of parallel calls as they finish (``asyncio.as_completed``,
+LangGraph's ``astream`` over parallel async nodes, tasks appending to a shared list) depends on
+the order they completed in. Recorded, a slower call finishes after a faster one started later;
+replayed, every answer is at hand at once, so the calls would complete in the order they started.
+
+So a replayed async call that, when recorded, overlapped a call of another branch of execution
+(see :mod:`.threads`) and ended after it, is answered only once that call has been answered: it
+yields to the event loop until then. Each span of a golden holds its start and end times, from
+which :func:`completion_order` works out, for each recorded call, the calls it waits for.
+
+It never hangs: a call whose predecessor does not come (the agent changed, or makes it only
+after this one's answer) stops waiting once the replay has made no progress — no call answered
+or completed — for :data:`IDLE_PASSES` passes of the event loop, and is answered then.
+
+Calls that return a stream (their span ends when the stream does), calls cancelled while they
+ran, and calls of unknown branch keep their order as before; so does a replay on another event
+loop library than asyncio.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from ..tracing.span import Span
+
+__all__ = ["IDLE_PASSES", "CompletionOrder", "completion_order"]
+
+#: passes of the event loop without progress after which a waiting call is answered anyway
+IDLE_PASSES = 16
+
+#: the stored class of a recorded stream (its span ends when the stream does, not the call)
+_STREAM = f"{__package__}.streams:RecordedStream"
+
+
+class CompletionOrder:
+    """The recorded completion order of the concurrent calls of one replay, and which of them
+    have been answered so far.
+
+    ``after``: for each recorded call (by its position in the golden) that waits, the positions
+    of the calls it waits for; ``awaited``: the positions of the calls some call waits for.
+    """
+
+    __slots__ = ("_after", "_answered", "_awaited", "progress")
+
+    def __init__(self, after: dict[int, tuple[int, ...]], awaited: set[int]) -> None:
+        self._after = after
+        self._awaited = awaited
+        self._answered: set[int] = set()
+        #: calls answered and completed so far: what a waiting call sees moving
+        self.progress = 0
+
+    def waits_for(self, position: int) -> tuple[int, ...]:
+        """The positions of the calls the recorded call at ``position`` waits for."""
+        return self._after.get(position, ())
+
+    def answered(
+        self, position: int, value: Any, error: BaseException | None, is_async: bool
+    ) -> Any:
+        """What the stand-in of the recorded call at ``position`` returns, answered with
+        ``value`` (or raising ``error``): an async call (``is_async``) that waits for others, or
+        that others wait for, gets an awaitable completing in the recorded order; any other
+        gets its answer now."""
+        __tracebackhide__ = True
+        self.progress += 1
+        after = self._after.get(position)
+        if (after is not None or position in self._awaited) and is_async and _asyncio_loop():
+            return self._in_order(position, after or (), value, error)
+        self._answered.add(position)
+        if error is not None:
+            raise error
+        return value
+
+    async def _in_order(
+        self, position: int, after: tuple[int, ...], value: Any, error: BaseException | None
+    ) -> Any:
+        """Let the event loop run other tasks once, as an answer at hand does, then until the
+        calls of ``after`` have been answered (or the replay makes no progress); then complete."""
+        __tracebackhide__ = True
+        import asyncio
+
+        answered = self._answered
+        try:
+            await asyncio.sleep(0)
+            seen, idle = self.progress, 0
+            while idle < IDLE_PASSES and not all(p in answered for p in after):
+                await asyncio.sleep(0)
+                if self.progress == seen:
+                    idle += 1
+                else:
+                    seen, idle = self.progress, 0
+        finally:  # (also when cancelled while waiting: a call waiting for this one goes on)
+            answered.add(position)
+            self.progress += 1
+        if error is not None:
+            raise error
+        return value
+
+
+def _asyncio_loop() -> bool:
+    """Whether an asyncio event loop runs here (not another library's)."""
+    asyncio = sys.modules.get("asyncio")
+    # the non-raising lookup (get_running_loop() raises where no loop runs)
+    return asyncio is not None and asyncio._get_running_loop() is not None
+
+
+def completion_order(
+    calls: Iterable[tuple[int, str, str | None]], spans: Iterable[Span]
+) -> CompletionOrder | None:
+    """The completion order of recorded ``calls`` (``(position, branch, span id)`` each, as a
+    replay answers them) from their ``spans`` (the golden's): each call waits for the calls of
+    other branches that ran while it did and ended before it. ``None`` when no call waits (the
+    calls of one branch only: one after the other)."""
+    known = [(position, branch, span_id) for position, branch, span_id in calls if branch]
+    if len({branch for _, branch, _ in known}) < 2 or len(known) < 2:
+        return None
+    by_id = {span.span_id: span for span in spans}
+    timed: list[tuple[int, int, int, str]] = []  # (end, position, start, branch)
+    for position, branch, span_id in known:
+        span = by_id.get(span_id) if span_id is not None else None
+        if span is None or position < 0 or span.end_time_ns is None or not _completes(span):
+            continue
+        timed.append((span.end_time_ns, position, span.start_time_ns, branch))
+    timed.sort()
+    after: dict[int, tuple[int, ...]] = {}
+    for index, (_, position, start, branch) in enumerate(timed):
+        # ended before this one did (sorted), after it started (they ran at the same time), in
+        # another branch of execution
+        earlier = tuple(p for end, p, _, b in timed[:index] if end > start and b != branch)
+        if earlier:
+            after[position] = earlier
+    if not after:
+        return None
+    return CompletionOrder(after, {p for waited in after.values() for p in waited})
+
+
+def _completes(span: Span) -> bool:
+    """Whether a call's span ends when the call returns: not for a stream (it ends when the
+    stream does), nor for a call cancelled while it ran (its replay waits to be cancelled
+    again)."""
+    error = span.error
+    if error is not None and error.get("type") == "CancelledError":
+        return False
+    output = span.recorded_output
+    encoded = None if output is None else output.encoded_if_known(None)
+    return not (type(encoded) is dict and encoded.get("cls") == _STREAM)

@@ -1,0 +1,197 @@
+"""Concurrent async calls of one agent run are answered, on replay, in the order they completed
+when recorded.
+
+An agent that takes the answers of parallel calls as they finish (``asyncio.as_completed``,
+LangGraph's ``astream`` over parallel async nodes, tasks appending to a shared list) depends on
+their completion order. Recorded, ``b`` finished before ``a``; replayed, every answer is at hand
+at once, so before the fix the calls completed in the order they started, the agent's state
+differed, and the first replay diverged with a message that did not say why. Now a replayed
+call that completed after another concurrent one when recorded waits for that one to be
+answered first; a call whose predecessor never comes is still answered (no hang).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+APP = """
+import asyncio
+
+B_DONE = asyncio.Event()
+
+
+async def acomplete(prompt):
+    # live: the call for "a" finishes only after the one for "b" has returned, though it starts
+    # first (as a slower answer would)
+    if prompt == "a":
+        await B_DONE.wait()
+    else:
+        asyncio.get_running_loop().call_soon(B_DONE.set)
+    await asyncio.sleep(0)
+    return "answer to " + prompt
+
+
+class Agent:
+    def __init__(self):
+        self.log = []
+
+    async def run(self, prompts, how):
+        return await getattr(self, how)(prompts)
+
+    async def as_they_finish(self, prompts):
+        # (tasks, made in order: as_completed makes tasks of coroutines in the order of a set)
+        tasks = [asyncio.ensure_future(acomplete(p)) for p in prompts]
+        for future in asyncio.as_completed(tasks):
+            self.log.append(await future)
+        return self.log
+
+    async def one_then_other(self, prompts):
+        for prompt in prompts:
+            self.log.append(await acomplete(prompt))
+        return self.log
+
+    async def gathered(self, prompts):
+        async def ask(prompt):
+            self.log.append(await acomplete(prompt))
+
+        await asyncio.gather(*(ask(p) for p in prompts))
+        return self.log
+"""
+
+TEST = """
+import asyncio
+import os
+import pytest
+import app
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.acomplete"})
+def test_it(replay):
+    app.B_DONE = asyncio.Event()
+    agent = app.Agent()
+    asyncio.run(replay.run(agent.run, ["a", "b"], os.environ["HOW"]))
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TEST))
+    return pytester
+
+
+@pytest.mark.parametrize("how", ["as_they_finish", "gathered"])
+def test_concurrent_calls_are_answered_in_their_recorded_completion_order(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    monkeypatch.setenv("HOW", how)
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    outcome = json.loads((project.path / "g.ckpt").read_text())["outcome"]
+    assert outcome["result"] == ["answer to b", "answer to a"]  # recorded: b's came first
+    result = project.runpytest()
+    result.assert_outcomes(passed=1)
+    # and again: the same order on every replay
+    project.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_call_whose_recorded_predecessor_never_comes_is_still_answered(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # recorded concurrently (b finished first); replayed one after the other, a's call cannot
+    # wait for b's, which the agent makes only after a's answer: it is answered, and the run's
+    # changed order is the failure (the same run, made otherwise, on the same arguments)
+    monkeypatch.setenv("HOW", "as_they_finish")
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("HOW", "one_then_other")
+    result = project.runpytest("-k", "test_it", "-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*GoldenMismatchError: the replayed result differs from the golden recording*",
+            "*root[[]0]: 'answer to b' -> 'answer to a'*",
+        ]
+    )
+
+
+LANGGRAPH_APP = """
+import asyncio
+import operator
+from typing import Annotated, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+BETA_DONE = None
+
+
+async def acomplete(prompt):
+    # live: node alpha's call finishes only after beta's has returned
+    if prompt == "alpha":
+        await BETA_DONE.wait()
+    else:
+        asyncio.get_running_loop().call_soon(BETA_DONE.set)
+    await asyncio.sleep(0)
+    return "answer to " + prompt
+
+
+class State(TypedDict):
+    answers: Annotated[list, operator.add]
+
+
+async def alpha(state):
+    return {"answers": [await acomplete("alpha")]}
+
+
+async def beta(state):
+    return {"answers": [await acomplete("beta")]}
+
+
+def build():
+    graph = StateGraph(State)
+    graph.add_node("alpha", alpha)
+    graph.add_node("beta", beta)
+    graph.add_edge(START, "alpha")
+    graph.add_edge(START, "beta")
+    graph.add_edge("alpha", END)
+    graph.add_edge("beta", END)
+    return graph.compile()
+
+
+class Agent:
+    def __init__(self):
+        self.finished = []
+
+    async def run(self, question):
+        global BETA_DONE
+        BETA_DONE = asyncio.Event()
+        async for update in build().astream({"answers": []}, stream_mode="updates"):
+            self.finished.extend(update)
+        return self.finished
+"""
+
+LANGGRAPH_TEST = """
+import asyncio
+import pytest
+import app
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.acomplete"})
+def test_it(replay):
+    asyncio.run(replay.run(app.Agent().run, "q"))
+"""
+
+
+def test_langgraph_updates_of_parallel_async_nodes_come_in_their_recorded_order(
+    pytester: pytest.Pytester,
+) -> None:
+    # LangGraph starts the parallel nodes alpha, beta in that order; recorded, beta finished
+    # first, so astream's updates came beta's first. Before the fix the replay emitted alpha's
+    # first, and the agent's state differed from the golden on the first replay.
+    pytest.importorskip("langgraph")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(LANGGRAPH_APP), test_it=textwrap.dedent(LANGGRAPH_TEST))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    outcome = json.loads((pytester.path / "g.ckpt").read_text())["outcome"]
+    assert outcome["result"] == ["beta", "alpha"]
+    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -1,0 +1,99 @@
+"""An agent whose state, call arguments and answers are nested a thousand levels deep (a parse
+tree, a recursive plan, a chain of sub-agents) records, replays green, and a change deep inside
+shows as a delta; beyond the documented maximum, recording fails with one error naming the value,
+its depth and the fix.
+
+Before the fix, recording a state nested about 230 levels deep failed with a 963-frame
+``RecursionError`` from the redaction walk and wrote no golden, while ``json.dumps`` and
+``json.loads`` of the same state work to about 990 levels.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_clearstone.codec.nesting import MAX_DEPTH
+
+APP = """
+LEAF = {leaf!r}
+
+
+def complete(prompt, tree):
+    return {{"answer": "ok", "tree": tree}}
+
+
+def nested(levels):
+    tree = {{"leaf": LEAF}}
+    for _ in range(levels - 1):
+        tree = {{"k": tree}}
+    return tree
+
+
+class TreeAgent:
+    def __init__(self, levels):
+        self.plan = nested(levels)  # the state: itself one level, then the plan's
+
+    def run(self):
+        reply = complete("go", nested({levels}))
+        return reply["answer"]
+"""
+
+TEST = """
+import pytest
+import deep_app
+
+
+@pytest.mark.replay("goldens/deep.ckpt", mock={{"llm": "deep_app.complete"}})
+def test_deep(replay):
+    agent = deep_app.TreeAgent({levels})
+    assert replay.run(agent.run) == "ok"
+"""
+
+
+def _write(pytester: pytest.Pytester, levels: int, leaf: str = "x") -> None:
+    pytester.makepyfile(
+        deep_app=APP.format(leaf=leaf, levels=levels), test_deep=TEST.format(levels=levels)
+    )
+
+
+@pytest.mark.parametrize("levels", [1000, MAX_DEPTH - 1])
+def test_a_state_nested_deep_records_replays_and_shows_a_deep_change(
+    pytester: pytest.Pytester, levels: int
+) -> None:
+    pytester.syspathinsert()
+    _write(pytester, levels)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert (pytester.path / "goldens" / "deep.ckpt").is_file()
+    pytester.runpytest().assert_outcomes(passed=1)
+    _write(pytester, levels, leaf="y")  # the argument's deepest value (the state is replayed)
+    changed = pytester.runpytest()
+    changed.assert_outcomes(failed=1)
+    changed.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError: replay diverged at call #1 to deep_app.complete*",
+            "*recorded -> actual:",
+            "*root[[]'tree'][[]'k'][[]'k'][[]'k']*",
+        ]
+    )
+    assert "RecursionError" not in changed.stdout.str()
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 50_000])
+def test_a_state_nested_beyond_the_maximum_fails_with_one_clear_error(
+    pytester: pytest.Pytester, levels: int
+) -> None:
+    pytester.syspathinsert()
+    _write(pytester, levels)
+    # (in a subprocess: the interpreter must not crash at any depth)
+    result = pytester.runpytest_subprocess("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "RecursionError" not in out
+    result.stdout.fnmatch_lines(
+        [
+            f"*NestingTooDeepError: cannot serialise state[[]'plan'][[]'k']*: it is nested "
+            f"{levels + 1} levels deep, more than the {MAX_DEPTH} levels *",
+        ]
+    )
+    assert "flatter" in out
+    assert not (pytester.path / "goldens" / "deep.ckpt").exists()

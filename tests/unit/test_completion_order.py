@@ -1,0 +1,142 @@
+"""The recorded completion order of concurrent calls (golden/completion.py): which recorded call
+waits for which, and the replay's waiting — in the recorded order, and never for ever."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.golden.completion import (
+    IDLE_PASSES,
+    CompletionOrder,
+    completion_order,
+)
+from pytest_clearstone.golden.streams import RecordedStream
+from pytest_clearstone.tracing.span import Recorded, Span
+
+
+def _span(span_id: str, start: int, end: int, **kwargs: Any) -> Span:
+    return Span(
+        trace_id="t",
+        span_id=span_id,
+        parent_span_id="root",
+        name="app.acomplete",
+        start_time_ns=start,
+        end_time_ns=end,
+        **kwargs,
+    )
+
+
+def _waits(calls: list[tuple[int, str, str]], spans: list[Span]) -> dict[int, tuple[int, ...]]:
+    order = completion_order(calls, spans)
+    if order is None:
+        return {}
+    return {position: order.waits_for(position) for position, _, _ in calls}
+
+
+def test_a_call_waits_for_the_concurrent_calls_of_other_branches_that_ended_before_it() -> None:
+    # a (0..30) ran while b (5..10) and c (12..20) did, in other tasks; d (31..40) after all
+    spans = [_span("a", 0, 30), _span("b", 5, 10), _span("c", 12, 20), _span("d", 31, 40)]
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "b"), (2, "0/x#2", "c"), (3, "0", "d")]
+    assert _waits(calls, spans) == {0: (1, 2), 1: (), 2: (), 3: ()}
+
+
+def test_calls_one_after_the_other_wait_for_nothing() -> None:
+    spans = [_span("a", 0, 10), _span("b", 10, 20), _span("c", 25, 30)]
+    # one branch: nothing to order
+    assert completion_order([(0, "0", "a"), (1, "0", "b"), (2, "0", "c")], spans) is None
+    # branches that did not overlap
+    assert completion_order([(0, "0/x#0", "a"), (1, "0/x#1", "b")], spans) is None
+    # a call of unknown branch (a golden of an earlier version) is left alone
+    assert completion_order([(0, "", "a"), (1, "0/x#1", "b")], spans) is None
+
+
+def test_streams_and_calls_cancelled_while_they_ran_keep_their_order() -> None:
+    # a stream's span ends when the stream does, not when the call returned
+    stream = _span("s", 0, 30, output=Recorded.of(RecordedStream(items=[1], is_async=True)))
+    cancelled = _span("c", 0, 30, error={"type": "CancelledError", "module": "asyncio"})
+    plain = _span("p", 5, 10)
+    assert completion_order([(0, "0/x#0", "s"), (1, "0/x#1", "p")], [stream, plain]) is None
+    assert completion_order([(0, "0/x#0", "c"), (1, "0/x#1", "p")], [cancelled, plain]) is None
+
+
+def test_a_waiting_call_completes_after_the_call_it_waits_for() -> None:
+    order = CompletionOrder({0: (1,)}, {1})
+    finished: list[str] = []
+
+    async def call(position: int, answer: str) -> None:
+        finished.append(await order.answered(position, answer, None, True))
+
+    async def main() -> None:
+        # the call recorded as finishing last starts first, as on replay
+        await asyncio.gather(call(0, "a"), call(1, "b"))
+
+    asyncio.run(main())
+    assert finished == ["b", "a"]
+
+
+def test_a_waiting_call_raises_its_recorded_error_in_order() -> None:
+    order = CompletionOrder({0: (1,)}, {1})
+    finished: list[str] = []
+
+    async def call(position: int, error: BaseException | None) -> None:
+        try:
+            await order.answered(position, "b", error, True)
+        except ValueError:
+            finished.append("a raised")
+        else:
+            finished.append("b")
+
+    async def main() -> None:
+        await asyncio.gather(call(0, ValueError("recorded")), call(1, None))
+
+    asyncio.run(main())
+    assert finished == ["b", "a raised"]
+
+
+def test_a_call_whose_predecessor_never_comes_is_answered_after_idle_passes() -> None:
+    order = CompletionOrder({0: (1,)}, {1})
+
+    async def main() -> tuple[int, Any]:
+        awaitable = order.answered(0, "a", None, True)
+        steps = awaitable.__await__()  # driven by hand: each send is one pass of the loop
+        for passes in range(IDLE_PASSES + 3):
+            try:
+                steps.send(None)
+            except StopIteration as stop:
+                return passes, stop.value
+        steps.close()
+        raise AssertionError("the call is still waiting")
+
+    passes, answer = asyncio.run(main())
+    assert answer == "a" and passes == IDLE_PASSES + 1  # (the first pass: its own answer's)
+
+
+def test_a_call_cancelled_while_waiting_counts_as_answered() -> None:
+    order = CompletionOrder({0: (1,), 2: (0,)}, {0, 1})
+
+    async def main() -> str:
+        waiting = asyncio.ensure_future(order.answered(0, "a", None, True))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        # the call waiting for the cancelled one goes on at its first chance
+        return await order.answered(2, "c", None, True)  # type: ignore[no-any-return]
+
+    assert asyncio.run(main()) == "c"
+    assert order.progress == 4  # (two answered, two completed: no idle wait was needed)
+
+
+def test_without_an_asyncio_loop_or_for_a_sync_call_the_answer_is_given_at_once() -> None:
+    order = CompletionOrder({0: (1,)}, {1})
+    assert order.answered(0, "a", None, True) == "a"  # no loop runs
+    with pytest.raises(KeyError):
+        order.answered(1, None, KeyError("recorded"), False)
+
+    async def main() -> Any:
+        return order.answered(0, "a", None, False)  # a sync target's call, in a loop
+
+    assert asyncio.run(main()) == "a"

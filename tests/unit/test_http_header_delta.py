@@ -1,0 +1,106 @@
+"""A delta between two HTTP requests or responses (an agent mocked at ``httpx.Client.send`` or
+``requests.Session.send``) names a changed header by its name, as an ``ignore=`` path does
+(``request.headers.x-api-version``), not by its position in the stored header list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.diff import StateDelta, set_verbosity
+from pytest_clearstone.golden.ignore import IgnorePaths
+
+httpx = pytest.importorskip("httpx")
+requests = pytest.importorskip("requests")
+
+URL = "https://api.example/v1/answers"
+
+
+@pytest.fixture(autouse=True)
+def _default_verbosity() -> Any:
+    restore = set_verbosity(0)
+    yield
+    restore()
+
+
+def _httpx(headers: Any) -> Any:
+    return httpx.Request("POST", URL, json={"q": "Lisbon"}, headers=headers)
+
+
+def _requests(headers: dict[str, str]) -> Any:
+    return requests.Request("POST", URL, json={"q": "Lisbon"}, headers=headers).prepare()
+
+
+def _lines(before: Any, after: Any) -> list[str]:
+    return StateDelta({"request": before}, {"request": after}).lines
+
+
+def test_a_changed_header_of_an_httpx_request_is_named_by_its_name() -> None:
+    before = _httpx({"X-Trace": "t-1", "X-Api-Version": "1", "X-Team": "search"})
+    after = _httpx({"X-Trace": "t-1", "X-Api-Version": "2", "X-Team": "search"})
+    assert _lines(before, after) == ["root['request'].headers['X-Api-Version']: '1' -> '2'"]
+
+
+def test_a_changed_header_of_a_requests_prepared_request_is_named_by_its_name() -> None:
+    before = _requests({"X-Trace": "t-1", "X-Api-Version": "1"})
+    after = _requests({"X-Trace": "t-1", "X-Api-Version": "2"})
+    assert _lines(before, after) == ["root['request'].headers['X-Api-Version']: '1' -> '2'"]
+
+
+def test_an_added_or_removed_header_moves_no_other_header() -> None:
+    before = _httpx({"X-Api-Version": "1", "X-Team": "search"})
+    after = _httpx({"X-Trace": "t-9", "X-Api-Version": "1", "X-Team": "search"})
+    assert _lines(before, after) == ["root['request'].headers['X-Trace']: added 't-9'"]
+    assert _lines(after, before) == ["root['request'].headers['X-Trace']: removed 't-9'"]
+
+
+def test_a_repeated_header_is_named_by_its_name_and_its_place_among_its_values() -> None:
+    before = _httpx([("X-Tag", "a"), ("X-Other", "o"), ("X-Tag", "b")])
+    after = _httpx([("X-Tag", "a"), ("X-Other", "o"), ("X-Tag", "c")])
+    assert _lines(before, after) == ["root['request'].headers['X-Tag'][1]: 'b' -> 'c'"]
+
+
+def test_a_header_whose_name_changed_case_shows_as_removed_and_added() -> None:
+    # (the comparison takes the two as different: the delta must show a difference)
+    lines = _lines(_httpx({"X-Api-Version": "1"}), _httpx({"x-api-version": "1"}))
+    assert lines == [
+        "root['request'].headers['x-api-version']: added '1'",
+        "root['request'].headers['X-Api-Version']: removed '1'",
+    ]
+
+
+def test_headers_in_another_order_still_show_a_difference() -> None:
+    before = _httpx([("X-A", "1"), ("X-B", "2")])
+    after = _httpx([("X-B", "2"), ("X-A", "1")])
+    lines = _lines(before, after)
+    assert lines  # (by position: by name, nothing differs)
+    assert all("root['request'].headers[" in line for line in lines)
+
+
+def test_the_headers_of_a_response_and_of_its_request_are_named_by_name() -> None:
+    def response(version: str, limit: str) -> Any:
+        request = _httpx({"X-Api-Version": version})
+        return httpx.Response(200, json={"ok": True}, headers={"X-Limit": limit}, request=request)
+
+    lines = StateDelta(response("1", "59"), response("2", "58")).lines
+    assert lines == [
+        "root.headers['X-Limit']: '59' -> '58'",
+        "root.request.headers['X-Api-Version']: '1' -> '2'",
+    ]
+
+
+def test_with_ignore_paths_the_pruned_forms_name_headers_by_name() -> None:
+    paths = IgnorePaths(["request.headers.x-trace"], calls=True)
+    before = paths.compared_form({"request": _httpx({"X-Trace": "1", "X-Api-Version": "1"})})
+    after = paths.compared_form({"request": _httpx({"X-Trace": "2", "X-Api-Version": "2"})})
+    assert StateDelta(before, after).lines == [
+        "root['request'].headers['X-Api-Version']: '1' -> '2'"
+    ]
+
+
+def test_a_header_named_like_the_codecs_tag_is_still_shown() -> None:
+    # (by name it would read as a tagged value: it is named by position)
+    before = _httpx({"__cs__": "repr", "X-Api-Version": "1"})
+    after = _httpx({"__cs__": "repr", "X-Api-Version": "2"})
+    assert _lines(before, after) == ["root['request'].headers[2][1]: '1' -> '2'"]

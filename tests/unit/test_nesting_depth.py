@@ -1,0 +1,202 @@
+"""Values nested hundreds of levels deep (parse trees, recursive plans, sub-agent chains) are
+recorded and replayed up to :data:`~pytest_clearstone.codec.nesting.MAX_DEPTH` levels; a deeper
+one gets one :class:`NestingTooDeepError` naming it, its depth and the fix.
+
+Before the fix, the redaction walk (four Python frames per level) raised a bare
+``RecursionError`` from about 230 levels, the encoder's from about 950 (reported as "nested too
+deeply to store"), and orjson refused to read back a golden nested beyond 1024 levels, while
+``json.dumps``/``json.loads`` of the same value work to about 990 levels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone import codec
+from pytest_clearstone.codec.nesting import MAX_DEPTH, nesting_depth, room
+from pytest_clearstone.errors import (
+    CheckpointCorruptError,
+    NestingTooDeepError,
+    SerializationError,
+)
+from pytest_clearstone.golden.checkpoint import Checkpoint
+from pytest_clearstone.redaction import Redactor
+from pytest_clearstone.tracing.span import Recorded, Span
+from pytest_clearstone.tracing.trace import Trace
+
+
+@dataclasses.dataclass
+class Node:
+    label: str
+    child: Any = None
+
+
+def nested(levels: int, leaf: Any = None) -> dict[str, Any]:
+    """A dict holding ``levels`` dicts inside one another (the outermost counts)."""
+    tree: dict[str, Any] = {"leaf": "x" if leaf is None else leaf}
+    for _ in range(levels - 1):
+        tree = {"k": tree}
+    return tree
+
+
+def mixed(levels: int) -> Any:
+    """Dicts, lists, tuples and dataclasses in turn, ``levels`` deep."""
+    tree: Any = "leaf"
+    for i in range(levels):
+        kind = i % 4
+        tree = (
+            {"k": tree}
+            if kind == 0
+            else [tree]
+            if kind == 1
+            else (tree, i)
+            if kind == 2
+            else Node(str(i), tree)
+        )
+    return tree
+
+
+def test_the_depth_is_counted_in_containers_and_objects() -> None:
+    assert nesting_depth("x") == 0
+    assert nesting_depth({"leaf": 1}) == 1
+    assert nesting_depth(nested(MAX_DEPTH)) == MAX_DEPTH
+    assert nesting_depth(mixed(12)) == 12
+
+
+@pytest.mark.parametrize("levels", [1000, MAX_DEPTH])
+def test_a_value_nested_up_to_the_maximum_round_trips(levels: int) -> None:
+    limit = sys.getrecursionlimit()
+    for value in (nested(levels), mixed(levels)):
+        tree = codec.encode(value, strict=True)
+        decoded, loaded = codec.decode(tree), codec.loads(codec.dumps(tree))
+        with room():  # (== on nested dicts recurses in C, under the limit too)
+            assert decoded == value
+            assert loaded == value  # (orjson refuses beyond 1024 levels)
+    assert sys.getrecursionlimit() == limit
+
+
+def test_a_value_nested_deeper_than_the_maximum_is_refused_naming_it() -> None:
+    limit = sys.getrecursionlimit()
+    with pytest.raises(NestingTooDeepError) as caught:
+        codec.encode({"plan": nested(MAX_DEPTH + 5)}, strict=True)
+    error = caught.value
+    assert isinstance(error, SerializationError)  # (what code catching those expects)
+    message = str(error)
+    assert message.startswith("cannot serialise root['plan']['k']['k']")
+    assert f"nested {MAX_DEPTH + 6} levels deep" in message
+    assert f"more than the {MAX_DEPTH} levels" in message
+    assert "flatter" in message  # the fix
+    assert len(message) < 600  # (the path is shortened, not 2,000 segments long)
+    assert sys.getrecursionlimit() == limit
+
+
+def test_a_far_deeper_value_is_refused_too() -> None:
+    # (no crash of the interpreter: the limit is raised by a bounded room only)
+    deep = nested(50_000)
+    for walk in (lambda: codec.encode(deep), lambda: Redactor()(deep, "input", "app.complete")):
+        with pytest.raises(NestingTooDeepError, match="levels deep"):
+            walk()
+
+
+def test_the_redaction_walks_a_value_nested_up_to_the_maximum() -> None:
+    value = nested(MAX_DEPTH, leaf={"password": "hunter2-very-secret"})
+    redacted = Redactor(check_secrets=True)(value, "input", "app.complete")
+    node = redacted
+    while "k" in node:
+        node = node["k"]
+    assert node["leaf"] == {"password": "[REDACTED]"}
+    assert value["k"] is not redacted["k"]  # (a copy, all the way down)
+
+
+def test_a_redaction_too_deep_names_the_call_argument() -> None:
+    with pytest.raises(NestingTooDeepError) as caught:
+        Redactor()(nested(20_000), "input", "app.complete")
+    message = str(caught.value)
+    assert "input of call #1 to app.complete" in message
+    assert "nested 20000 levels deep" in message
+
+
+def _checkpoint(state: Any, output: Any) -> Checkpoint:
+    span = Span(
+        trace_id="t1",
+        span_id="s1",
+        parent_span_id=None,
+        name="llm",
+        span_type="llm",
+        input=Recorded.of({"prompt": output}),
+        output=Recorded.of(output),
+    )
+    return Checkpoint(
+        checkpoint_id="deep",
+        state=Recorded.of(state),
+        agent_class_name="Agent",
+        agent_module="app",
+        trace=Trace("t1", [span]),
+        span_id="s1",
+        timestamp=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc),
+    )
+
+
+@pytest.mark.parametrize("levels", [1000, MAX_DEPTH])
+def test_a_golden_nested_up_to_the_maximum_is_written_and_read(tmp_path: Path, levels: int) -> None:
+    state, output = {"plan": mixed(levels - 1)}, nested(levels - 1)
+    path = _checkpoint(state, output).write(tmp_path / "deep.ckpt")
+    read = Checkpoint.read(path)
+    state_read, output_read = read.agent_state, read.trace.spans[0].output
+    with room():
+        assert state_read == state
+        assert output_read == output
+
+
+def test_a_golden_nested_deeper_than_any_value_is_named_corrupt(tmp_path: Path) -> None:
+    doc = json.loads(_checkpoint({"plan": 1}, "out").dumps())
+    text = json.dumps(doc).replace('{"plan": 1}', '{"plan": ' + "[" * 60_000 + "]" * 60_000 + "}")
+    path = tmp_path / "edited.ckpt"
+    path.write_text(text)
+    with pytest.raises(CheckpointCorruptError, match=f"more than {MAX_DEPTH} levels"):
+        Checkpoint.read(path)
+
+
+def test_the_room_is_given_back_when_threads_overlap() -> None:
+    limit = sys.getrecursionlimit()
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with room():
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    inside.wait(10)
+    raised = sys.getrecursionlimit()
+    assert raised > limit
+    with room():
+        assert sys.getrecursionlimit() == raised
+    assert sys.getrecursionlimit() == raised  # the other thread still walks
+    release.set()
+    thread.join()
+    assert sys.getrecursionlimit() == limit
+
+
+def test_a_deep_change_in_a_state_nested_up_to_the_maximum_is_shown() -> None:
+    from pytest_clearstone.diff import StateDelta
+
+    def tree_with(leaf: str) -> dict[str, Any]:
+        tree: dict[str, Any] = {"leaf": leaf}
+        for _ in range(MAX_DEPTH - 2):
+            tree = {"k": tree}
+        return tree
+
+    delta = StateDelta(tree_with("x"), tree_with("y"))
+    assert len(delta) == 1
+    assert delta.lines[0].startswith("root['k']['k']['k']")
+    assert delta.lines[0].endswith("['leaf']: 'x' -> 'y'")
