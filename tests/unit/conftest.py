@@ -1,5 +1,6 @@
 """Fixtures shared by the unit tests: a file trace store and a tracer writing to it (the tracing
-tests), and a TCP listener on 127.0.0.1 (the network guard's tests).
+tests), a TCP listener on 127.0.0.1 (the network guard's tests), and no secret values left
+noted as withheld by an earlier test (the redaction tests list the values they see).
 
 A test module defining a fixture of the same name (e.g. an in-memory provider) overrides these.
 """
@@ -12,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from pytest_clearstone.codec import withheld
 from pytest_clearstone.observability import Tracer, TracerProvider
+
+
+@pytest.fixture(autouse=True)
+def _forget_withheld() -> None:
+    """The codec notes the secrets it withholds (SDK client keys, secret headers) for the
+    process; a test that lists the secret values seen starts with none."""
+    withheld.forget()
 
 
 @pytest.fixture

@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_clearstone.codec import withheld
 from pytest_clearstone.redaction import PLACEHOLDER, Redactor
 
 R = PLACEHOLDER
-
-
-@pytest.fixture(autouse=True)
-def _clean() -> None:
-    withheld.forget()  # (the secrets other tests' values noted as withheld)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from pytest_clearstone import codec
-from pytest_clearstone.codec import withheld
 from pytest_clearstone.redaction import PLACEHOLDER, Redactor
 
 MODULES = ["httpx", "httpx2"]
@@ -28,11 +27,6 @@ HEADERS = {
     "X-Request-Id": "r-1",
     "Content-Type": "application/json",
 }
-
-
-@pytest.fixture(autouse=True)
-def _clean() -> None:
-    withheld.forget()
 
 
 def _exchange(module: str, headers: dict[str, str] = HEADERS) -> Any:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from pytest_clearstone.codec import withheld
 from pytest_clearstone.codec.http import SECRET_HEADERS
 from pytest_clearstone.redaction import DEFAULT_KEYS, PLACEHOLDER, Redactor, key_words
 
@@ -18,11 +17,6 @@ EMBEDDING_B64 = (
     "sMOVvRFPjj2MFVg9wKVIvTlVb7r3gSW8tF74PK2FbD3pWqa9WjDBvYaHiT0ST1y8H9xWPffvy72L9DK8UHw1Pa8yXr0EYrY9"
     "uGykPTVFwL2cYMK9TbMHPCHgsz2OosK8ailovVo1f7yn58C9ff1jvaqHS7wlj1u6P6havWF5XL0="
 )
-
-
-@pytest.fixture(autouse=True)
-def _clean() -> None:
-    withheld.forget()  # (the secrets other tests' values noted as withheld)
 
 
 def _spellings(name: str) -> list[str]:

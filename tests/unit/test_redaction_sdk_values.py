@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from pytest_clearstone import codec
-from pytest_clearstone.codec import withheld
 from pytest_clearstone.errors import SecretLeakError
 from pytest_clearstone.golden import secrets
 from pytest_clearstone.redaction import PLACEHOLDER, Redactor
@@ -19,11 +18,6 @@ from pytest_clearstone.redaction import PLACEHOLDER, Redactor
 KEY = "Zq8pLm3Rt7Vw2Ny5Kd1Hf9"
 SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxDYXRoeSBzaWduYXR1cmU="
 REDACTED_DATA = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"
-
-
-@pytest.fixture(autouse=True)
-def _clean() -> None:
-    withheld.forget()
 
 
 # -- model output named like a credential ----------------------------------------------------

@@ -37,7 +37,6 @@ class Opaque:
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(signing.ENV_VAR, raising=False)
-    withheld.forget()
 
 
 def _checkpoint(output: Any, state: Any = None) -> Checkpoint:
