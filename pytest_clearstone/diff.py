@@ -18,7 +18,7 @@ from . import codec
 from .codec.http import MESSAGE_TAGS, headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
-from .codec.nesting import room
+from .codec.nesting import retried
 from .codec.tags import (
     ABSENT,
     SELF_CONTAINED_TAGS,
@@ -171,14 +171,13 @@ class StateDelta:
     def _changed(self) -> list[_Change]:
         if self._changes is None:
             try:
-                with warnings.catch_warnings(), room():  # (room: a state nested deep)
+                with warnings.catch_warnings():
                     # a third-party object's deprecated property must not fail the comparison
                     warnings.simplefilter("ignore")
-                    self._changes = _localized_changes(self.before, self.after)
+                    self._changes = retried(lambda: _localized_changes(self.before, self.after))
             except Exception:  # raised from inside a third-party object: compare the JSON forms
                 before, after = codec.encode(self.before), codec.encode(self.after)
-                with room():
-                    self._changes = _localized_changes(before, after)
+                self._changes = retried(lambda: _localized_changes(before, after))
         return self._changes
 
     def __bool__(self) -> bool:

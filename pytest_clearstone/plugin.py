@@ -1391,12 +1391,12 @@ def _write_if_passed(
         _outcome(item, "failed")
         _not_written(item, _FAILED_AFTER_CALL)
     else:
-        sections = len(report.sections)
         try:
             _save_golden(item, replay, trace_id, report)
             _warn_uncalled_targets(item, replay)
-        except (Exception, pytest.fail.Exception) as exc:
-            del report.sections[sections:]  # (no "golden checkpoint written" on a failure)
+        except (Exception, pytest.fail.Exception, pytest.skip.Exception) as exc:
+            # (a golden that could not be written says so; one written before a hook or a
+            # warning failed stays written, and its report says that too)
             _fail_report(item, call, report, exc)
     report.user_properties = [
         *(p for p in report.user_properties if p[0] not in _NOTE_KEYS),

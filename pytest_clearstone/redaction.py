@@ -174,7 +174,9 @@ SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Google API key", r"AIza(?<![A-Za-z0-9]AIza)[0-9A-Za-z_\-]{35}"),
         ("Stripe key", r"[rs]k_(?<![A-Za-z0-9][rs]k_)(?:live|test)_[0-9A-Za-z]{16,}"),
         ("Hugging Face token", r"hf_(?<![A-Za-z0-9]hf_)[A-Za-z0-9]{30,}"),
-        ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+        # (PEM's and OpenSSH's armor, and GnuPG's ``PGP PRIVATE KEY BLOCK``: their bodies are
+        # wrapped base64, which is data elsewhere)
+        ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY[A-Z ]*-----"),
     )
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")
@@ -528,12 +530,19 @@ class _Walk:
     #: whether the walk has begun: its first value runs it in the room a deep value needs
     entered = False
 
+    def _reset(self) -> None:
+        """Forget what a walk that ran out of recursion did, to walk the value again (what it
+        noted in the redactor, the values it saw, the whole walk notes again)."""
+        self.findings.clear()
+        self._walked.clear()
+        self._early.clear()
+
     def value(self, v: Any, path: str) -> Any:
         if not self.entered:  # (a value nested too deep: NestingTooDeepError, naming where)
-            from .codec.nesting import walked as in_room
+            from .codec.nesting import walked as deep_walk
 
             self.entered = True
-            return in_room(lambda: self.value(v, path), v, self.location)
+            return deep_walk(lambda: self.value(v, path), v, self.location, reset=self._reset)
         r = self.r
         if r._allow_paths and self._path_allowed(path):
             return v

@@ -77,16 +77,47 @@ def room() -> _Room:
     return _ROOM
 
 
-def walked(walk: Callable[[], T], value: Any, what: str) -> T:
+def walked(
+    walk: Callable[[], T], value: Any, what: str, *, reset: Callable[[], None] | None = None
+) -> T:
     """``walk()``, a recursive walk of ``value`` (named ``what`` in an error: ``"input of call
-    #1 to app.llm"``), run inside :func:`room`; a walk that still runs out of room raises
-    :class:`NestingTooDeepError` (:func:`too_deep`)."""
+    #1 to app.llm"``). Run as it is first; only when it runs out of recursion on a value nested
+    deeper than :data:`SHALLOW` levels is it run again (after ``reset()``, which undoes what the
+    first attempt did) inside :func:`room`, and a walk that still runs out raises
+    :class:`NestingTooDeepError` (:func:`too_deep`). A ``RecursionError`` on a shallow value is
+    a recursion of the code the walk ran (an object's own ``__getattr__``), raised as it is:
+    the raised limit would let such a recursion overflow the C stack instead."""
+    try:
+        return walk()
+    except RecursionError:
+        if nesting_depth(value) <= SHALLOW:
+            raise
+    if reset is not None:
+        reset()
     try:
         with _ROOM:
             return walk()
     except RecursionError:
         pass  # (the error is raised outside the handler: no 10,000-frame chained traceback)
     raise too_deep(what, value)
+
+
+def retried(run: Callable[[], T]) -> T:
+    """``run()``, which walks values that may nest deep and changes nothing it would have to
+    undo (reading a golden, comparing two values); run again inside :func:`room` when it runs
+    out of recursion. Outside the room unless needed: while it is in place the whole process
+    recurses with the raised limit."""
+    try:
+        return run()
+    except RecursionError:
+        pass
+    with _ROOM:
+        return run()
+
+
+#: the nesting below which no walk runs out of recursion under the default limit (~7 frames a
+#: level): a RecursionError there is not the value's depth
+SHALLOW = 120
 
 
 def too_deep(path: str, value: Any, *, at_least: int = 0) -> NestingTooDeepError:

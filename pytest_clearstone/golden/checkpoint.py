@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import codec
 from ..codec.naming import loaded_class
-from ..codec.nesting import MAX_DEPTH, room
+from ..codec.nesting import MAX_DEPTH, retried
 from ..codec.tags import (
     SIZE_FIELD,
     decode_document,
@@ -206,12 +206,11 @@ class Checkpoint:
         :class:`~pytest_clearstone.errors.SerializationError` naming where it is, its type and
         the fixes, unless ``allow_pickle``. With a signing key (default:
         ``CLEARSTONE_SIGNING_KEY`` when set) the text carries a ``"signature"`` field, see
-        :mod:`pytest_clearstone.golden.signing`. The document is walked in
-        :func:`~pytest_clearstone.codec.nesting.room`: values may nest up to
-        :data:`~pytest_clearstone.codec.nesting.MAX_DEPTH` levels.
+        :mod:`pytest_clearstone.golden.signing`. Values may nest up to
+        :data:`~pytest_clearstone.codec.nesting.MAX_DEPTH` levels (the document is walked again
+        in :func:`~pytest_clearstone.codec.nesting.room` when it needs more recursion).
         """
-        with room():
-            return self._dumps(allow_pickle, signing_key)
+        return retried(lambda: self._dumps(allow_pickle, signing_key))
 
     def _dumps(self, allow_pickle: bool, signing_key: signing.SigningKey) -> str:
         key = signing.resolve_key(signing_key)
@@ -290,48 +289,54 @@ class Checkpoint:
         key = signing.resolve_key(signing_key)
         if not raw or raw.isspace():  # (no strip(): it would copy the whole file)
             raise CheckpointCorruptError(path, "the file is empty")
-        with room():  # (values nest up to MAX_DEPTH levels: their walks need room)
-            try:
-                scan = scan_document(raw)  # before parsing: where pickles and escapes may be
-                doc = parse_document(raw, scan)
-                if not scan.as_written(doc):
-                    refuse_duplicate_keys(raw, path)
-                # the spans' exception records stay encoded, outside the tag index (replay decodes
-                # one when it raises it): a pickle in one is decided on here too, whatever the
-                # index says (the whole document is then searched, for the first pickle's place)
-                keep = error_paths(doc, path)
-                in_errors = bool(keep) and any(
-                    pickle_locations(doc["trace"]["spans"][p[2]]["error"]) for p in keep
-                )
-                # the trust decision, once, on the raw document; then one decoding of it
-                signing.check_trust(
-                    doc,
-                    path,
-                    allow_pickle=allow_pickle,
-                    signing_key=key,
-                    scan=None if in_errors else scan,
-                )
-                originals: dict[tuple[Any, ...], Any] = {}
-                doc = decode_document(
-                    doc, scan, allow_pickle=allow_pickle, keep=keep, originals=originals
-                )
-                indexed = scan.index(doc)  # (the paths decoded, when the index was used)
-            except CheckpointCorruptError:
-                raise
-            except (json.JSONDecodeError, ValueError) as exc:
-                _refuse_if_not_utf8(raw, path)  # the parser found it: said the same way here
-                if isinstance(exc, DecodeError):
-                    raise CheckpointCorruptError(
-                        path, f"a stored value cannot be decoded: {exc}"
-                    ) from None
-                raise not_json(path, raw, str(exc)) from None
-            except RecursionError:
+        try:  # (values nest up to MAX_DEPTH levels: read again with room if need be)
+            return retried(lambda: cls._from_raw(raw, path, allow_pickle, key))
+        except RecursionError:
+            raise CheckpointCorruptError(
+                path,
+                f"it is nested more than {MAX_DEPTH} levels deep (the most pytest-clearstone "
+                f"records and replays)",
+            ) from None
+
+    @classmethod
+    def _from_raw(
+        cls, raw: bytes, path: Path, allow_pickle: bool, key: signing.SigningKey
+    ) -> Checkpoint:
+        try:
+            scan = scan_document(raw)  # before parsing: where pickles and escapes may be
+            doc = parse_document(raw, scan)
+            if not scan.as_written(doc):
+                refuse_duplicate_keys(raw, path)
+            # the spans' exception records stay encoded, outside the tag index (replay decodes
+            # one when it raises it): a pickle in one is decided on here too, whatever the
+            # index says (the whole document is then searched, for the first pickle's place)
+            keep = error_paths(doc, path)
+            in_errors = bool(keep) and any(
+                pickle_locations(doc["trace"]["spans"][p[2]]["error"]) for p in keep
+            )
+            # the trust decision, once, on the raw document; then one decoding of it
+            signing.check_trust(
+                doc,
+                path,
+                allow_pickle=allow_pickle,
+                signing_key=key,
+                scan=None if in_errors else scan,
+            )
+            originals: dict[tuple[Any, ...], Any] = {}
+            doc = decode_document(
+                doc, scan, allow_pickle=allow_pickle, keep=keep, originals=originals
+            )
+            indexed = scan.index(doc)  # (the paths decoded, when the index was used)
+        except CheckpointCorruptError:
+            raise
+        except (json.JSONDecodeError, ValueError) as exc:
+            _refuse_if_not_utf8(raw, path)  # the parser found it: said the same way here
+            if isinstance(exc, DecodeError):
                 raise CheckpointCorruptError(
-                    path,
-                    f"it is nested more than {MAX_DEPTH} levels deep (the most pytest-clearstone "
-                    f"records and replays)",
+                    path, f"a stored value cannot be decoded: {exc}"
                 ) from None
-            return cls.from_document(doc, path, tagged=_tagged_spans(doc, indexed, originals))
+            raise not_json(path, raw, str(exc)) from None
+        return cls.from_document(doc, path, tagged=_tagged_spans(doc, indexed, originals))
 
     @classmethod
     def from_document(

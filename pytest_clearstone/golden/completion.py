@@ -21,6 +21,7 @@ loop library than asyncio.
 
 from __future__ import annotations
 
+import bisect
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -125,11 +126,14 @@ def completion_order(
             continue
         timed.append((span.end_time_ns, position, span.start_time_ns, branch))
     timed.sort()
+    ends = [end for end, _, _, _ in timed]
     after: dict[int, tuple[int, ...]] = {}
     for index, (_, position, start, branch) in enumerate(timed):
-        # ended before this one did (sorted), after it started (they ran at the same time), in
-        # another branch of execution
-        earlier = tuple(p for end, p, _, b in timed[:index] if end > start and b != branch)
+        # ended before this one did (sorted by their ends), after it started (they ran at the
+        # same time: found by bisection, so calls one after another cost no scan), in another
+        # branch of execution
+        first = bisect.bisect_right(ends, start, 0, index)
+        earlier = tuple(p for _, p, _, b in timed[first:index] if b != branch)
         if earlier:
             after[position] = earlier
     if not after:

@@ -23,7 +23,7 @@ from ..codec.compare import (
     same_stored_form,
     same_tree,
 )
-from ..codec.nesting import room
+from ..codec.nesting import retried
 from ..codec.validation_errors import is_validation_error, validation_error_from_state
 from ..errors import (
     LeftoverCallWarning,
@@ -804,10 +804,9 @@ class TargetReplay:
 
             # (what the comparison took as equal, a placeholder against a value of its type, is
             # no difference to show)
-            with room():  # (arguments nested deep)
-                shown, defaulted = self._with_defaults(wanted, compared)
-                delta = StateDelta(wanted, placeholders_kept(wanted, shown))
-                text = str(delta) if delta else "(arguments differ, but not in their values)"
+            shown, defaulted = self._with_defaults(wanted, compared)
+            delta = StateDelta(wanted, retried(lambda: placeholders_kept(wanted, shown)))
+            text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
             self._fail(

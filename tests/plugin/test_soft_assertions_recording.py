@@ -267,3 +267,29 @@ def test_a_checkpoint_saved_hook_that_raises_fails_the_test_not_the_session(
     )
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
     result.stdout.no_fnmatch_line("*def _write_if_passed*")  # (the plugin's frames are hidden)
+
+
+def test_a_checkpoint_saved_hook_that_skips_fails_the_test_and_the_golden_stays_written(
+    pytester: pytest.Pytester,
+) -> None:
+    # (pytest.skip raises an exception that is no Exception: it escaped into INTERNALERROR)
+    golden = _suite(pytester, PASSES)
+    pytester.makeconftest(
+        """
+        import pytest
+
+        def pytest_clearstone_checkpoint_saved(checkpoint, path, item):
+            pytest.skip("no manifest here")
+        """
+    )
+    result = pytester.runpytest("--clearstone-record", "-rA")
+    result.assert_outcomes(failed=1)
+    assert golden.is_file()
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    result.stdout.fnmatch_lines(
+        [
+            "*golden checkpoint written: *test_a.ckpt",  # (it was: the report says so)
+            "goldens written:",
+            "  goldens/test_it/test_a.ckpt: new",
+        ]
+    )

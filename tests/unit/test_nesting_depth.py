@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from pytest_clearstone import codec
-from pytest_clearstone.codec.nesting import MAX_DEPTH, nesting_depth, room
+from pytest_clearstone.codec.nesting import MAX_DEPTH, nesting_depth, room, walked
 from pytest_clearstone.errors import (
     CheckpointCorruptError,
     NestingTooDeepError,
@@ -200,3 +200,32 @@ def test_a_deep_change_in_a_state_nested_up_to_the_maximum_is_shown() -> None:
     assert len(delta) == 1
     assert delta.lines[0].startswith("root['k']['k']['k']")
     assert delta.lines[0].endswith("['leaf']: 'x' -> 'y'")
+
+
+def test_a_recursion_of_the_walked_code_on_a_shallow_value_is_raised_as_it_is() -> None:
+    """A ``RecursionError`` of the code a walk runs (an object's own ``__getattr__`` calling
+    itself), not of the value's depth, is not retried with the recursion limit raised (where
+    recursion through C calls could overflow the C stack instead of raising)."""
+    limits: list[int] = []
+
+    def runaway(n: int = 0) -> int:
+        if n == 0:
+            limits.append(sys.getrecursionlimit())
+        return runaway(n + 1)
+
+    with pytest.raises(RecursionError):
+        walked(runaway, {"a": [1, 2]}, "state")
+    assert limits == [sys.getrecursionlimit()]  # run once, under the usual limit
+
+
+def test_a_deep_value_is_walked_again_in_room_after_a_reset() -> None:
+    resets: list[int] = []
+    value = nested(600, "leaf")
+    assert walked(lambda: codec.encode(value), value, "state", reset=lambda: resets.append(1))
+    assert resets in ([], [1])  # (walked again only when the first walk ran out)
+
+
+def test_a_redaction_walked_again_notes_each_suspect_once() -> None:
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    value = {"key": token, "deep": nested(600, "leaf")}
+    assert Redactor().find_secrets(value) == ["root['key']"]

@@ -170,3 +170,18 @@ def test_many_suspects_and_known_formats_in_one_string_are_each_found_once_in_or
     ]
     assert r.findings == expected
     assert out == {"log": " ".join([PLACEHOLDER] * len(parts))}
+
+
+@pytest.mark.parametrize(
+    "armor",
+    [
+        "PGP PRIVATE KEY BLOCK",  # GnuPG's export: its body is wrapped base64 too
+        "RSA PRIVATE KEY",
+        "OPENSSH PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+    ],
+)
+def test_a_private_key_whose_body_is_wrapped_base64_is_still_a_suspect(armor: str) -> None:
+    body = base64.encodebytes(_blob(900, seed=5)).decode()
+    key = f"-----BEGIN {armor}-----\n\n{body}-----END {armor}-----\n"
+    assert Redactor().find_secrets({"key": key}) == ["root['key']"]
