@@ -904,11 +904,9 @@ def _text_diff(change: _Change, full: bool, width: int) -> Iterator[str]:
 _Opcode = tuple[str, int, int, int, int]
 
 
-def _line_opcodes(a: list[str], b: list[str]) -> list[_Opcode]:
-    """difflib's opcodes from the lines ``a`` to the lines ``b``: their common first and last
-    lines are set aside (linear, and exact), and only the middle that changed is aligned —
-    exactly when it is small, else with difflib's heuristic for lines repeated all over (the
-    exact alignment of a long text whose blank lines or ``---`` repeat is quadratic)."""
+def _common_ends(a: Sequence[Any], b: Sequence[Any]) -> tuple[int, int]:
+    """How many items ``a`` and ``b`` share at their start, and then at their end (the two
+    never overlap)."""
     n = min(len(a), len(b))
     head = 0
     while head < n and a[head] == b[head]:
@@ -916,6 +914,15 @@ def _line_opcodes(a: list[str], b: list[str]) -> list[_Opcode]:
     tail = 0
     while tail < n - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
+    return head, tail
+
+
+def _line_opcodes(a: list[str], b: list[str]) -> list[_Opcode]:
+    """difflib's opcodes from the lines ``a`` to the lines ``b``: their common first and last
+    lines are set aside (linear, and exact), and only the middle that changed is aligned —
+    exactly when it is small, else with difflib's heuristic for lines repeated all over (the
+    exact alignment of a long text whose blank lines or ``---`` repeat is quadratic)."""
+    head, tail = _common_ends(a, b)
     middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
     heuristic = len(middle_a) * len(middle_b) > _MAX_EXACT_ALIGN
     matcher = difflib.SequenceMatcher(None, middle_a, middle_b, autojunk=heuristic)
@@ -992,13 +999,7 @@ def _clip_pair(x: str, y: str, width: int) -> tuple[str, str]:
     (x, x_end), (y, y_end) = _ending(x), _ending(y)
     if len(x) <= width and len(y) <= width:
         return x + x_end, y + y_end
-    limit = min(len(x), len(y))
-    start = 0
-    while start < limit and x[start] == y[start]:
-        start += 1
-    stop = 0
-    while stop < limit - start and x[-1 - stop] == y[-1 - stop]:
-        stop += 1
+    start, stop = _common_ends(x, y)
     lo = max(0, start - _CONTEXT)
     keep_end = max(0, stop - _CONTEXT)
 

@@ -1088,13 +1088,7 @@ def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = F
         text = bytes(text).decode("utf-8")
     if not decode_tags or (_TAG_MARKER not in text and "\\u" not in text):
         return _plain_loads(text)
-    hook = _HOOK if allow_pickle else _SAFE_HOOK
-    try:
-        return json.loads(text, object_hook=hook)
-    except RecursionError:
-        pass
-    with room():  # (text nested deeper still raises RecursionError, as json's)
-        return _deep_json_loads(text, object_hook=hook)
+    return _json_loads(text, object_hook=_HOOK if allow_pickle else _SAFE_HOOK)
 
 
 def tag_index(tree: Any) -> dict[str, Any]:
@@ -1177,12 +1171,7 @@ def _plain_loads(text: str | bytes, long_digits: bool | None = None) -> Any:
         doc = _orjson_loads(text)
         if doc is not _REFUSED:
             return doc
-    try:
-        return json.loads(text)
-    except RecursionError:
-        pass
-    with room():  # (text nested deeper still raises RecursionError, as json's)
-        return _deep_json_loads(text)
+    return _json_loads(text)
 
 
 #: what :func:`_orjson_loads` gives for text that orjson refuses but the standard library reads
@@ -1206,6 +1195,18 @@ def _orjson_loads(text: str | bytes) -> Any:
 
 #: how orjson's error for text nested deeper than it reads begins
 _ORJSON_TOO_DEEP = "depth limit exceeded"
+
+
+def _json_loads(text: str | bytes, **options: Any) -> Any:
+    """``json.loads(text, **options)``; text nested deeper than the recursion limit lets it
+    read is read again in :func:`~.nesting.room` (deeper still raises ``RecursionError``, as
+    ``json`` does)."""
+    try:
+        return json.loads(text, **options)
+    except RecursionError:
+        pass
+    with room():
+        return _deep_json_loads(text, **options)
 
 
 def _deep_json_loads(text: str | bytes, **options: Any) -> Any:
@@ -1267,12 +1268,7 @@ class _Duplicate(Exception):
 def _strict_json_loads(raw: str | bytes) -> Any:
     # json.loads(bytes) would also take UTF-16 and UTF-32, and encoded surrogates
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    try:
-        return json.loads(text)
-    except RecursionError:
-        pass
-    with room():  # (text nested deeper still raises RecursionError, as json's)
-        return _deep_json_loads(text)
+    return _json_loads(text)
 
 
 def _says_int64(doc: dict[str, Any]) -> bool:
