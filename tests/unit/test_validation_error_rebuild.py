@@ -180,7 +180,7 @@ def test_an_input_stored_as_a_placeholder_still_reads_as_recorded() -> None:
 
 def test_notes_and_cause_come_back_with_it() -> None:
     recorded = _raised(CASES["tool_arguments"])
-    recorded.add_note("while validating the LLM's tool call")
+    recorded.__notes__ = ["while validating the LLM's tool call"]  # (add_note: Python 3.11+)
     wrapper = RuntimeError("tool failed")
     wrapper.__cause__ = recorded
     rebuilt = _replayed(recorded)
