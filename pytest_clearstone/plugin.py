@@ -550,7 +550,8 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
             path = _replay_marker(*mark.args, **mark.kwargs)
         except TypeError as exc:
             where = "" if node is item else f" on {node.nodeid}"
-            return _Marker(None, "", {}, f"bad @pytest.mark.{_MARKER}{where}: {exc}")
+            problem = str(exc).removeprefix(f"{_replay_marker.__name__}() ")  # (ours: no name)
+            return _Marker(None, "", {}, f"bad @pytest.mark.{_MARKER}{where}: {problem}")
         merged.update(mark.kwargs)
         if mark.args or "path" in mark.kwargs:
             merged["path"] = path

@@ -218,3 +218,4 @@ def test_a_bad_class_marker_is_named_in_the_failure_of_each_test(
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*test_merge.py::TestBad::test_one: {problem}"])
+    result.stdout.no_fnmatch_line("*_replay_marker*")  # (the plugin's own function: no name)
