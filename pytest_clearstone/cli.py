@@ -46,6 +46,7 @@ from .inspection import (
     state_summary,
     walk_tree,
 )
+from .verbosity import set_show_all
 
 PROG = "pytest-clearstone"
 DEFAULT_DB = ".clearstone/traces.db"  # under the rootdir, as the plugin's default store
@@ -763,6 +764,7 @@ def main(argv: list[str] | None = None) -> int:
     With no arguments it prints the help.
     """
     argv = sys.argv[1:] if argv is None else argv
+    restore = set_show_all("-v")  # (a shortened delta names this command's option)
     out = _Out(sys.stdout)
     err = _Out(sys.stderr, colour=use_colour(sys.stderr))
     parser = build_parser()
@@ -785,3 +787,4 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         out.flush()
+        restore()

@@ -40,6 +40,7 @@ from .equality import same_state
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
 from .verbosity import set_verbosity as set_verbosity
+from .verbosity import show_all
 
 _MAX_VALUE = 80
 _CONTEXT = 24
@@ -728,7 +729,7 @@ def _schema_text(old: _Schema, new: _Schema, full: bool) -> str:
     changes = list(_json_changes(old.schema, new.schema, full))
     if not full and len(changes) > _MAX_SCHEMA_CHANGES:
         rest = len(changes) - _MAX_SCHEMA_CHANGES
-        changes[_MAX_SCHEMA_CHANGES:] = [f"... ({rest} more; -vv shows all)"]
+        changes[_MAX_SCHEMA_CHANGES:] = [f"... ({rest} more; {show_all()} shows all)"]
     return "; ".join(changes)
 
 
@@ -812,13 +813,13 @@ def _rest(changes: Sequence[_Change]) -> list[str]:
     if len(common) > 1 or len(places) == 1:
         return [
             f"{head} under {''.join(common) if len(common) > 1 else next(iter(places))}"
-            " (-vv shows all)"
+            f" ({show_all()} shows all)"
         ]
     counted = [f"{count:,} under {place}" for place, count in places.most_common(_MAX_PLACES)]
     elsewhere = len(changes) - sum(count for _, count in places.most_common(_MAX_PLACES))
     if elsewhere:
         counted.append(f"{elsewhere:,} elsewhere")
-    return [f"{head}: {', '.join(counted)} (-vv shows all)"]
+    return [f"{head}: {', '.join(counted)} ({show_all()} shows all)"]
 
 
 def _line(change: _Change, full: bool) -> str:
@@ -895,7 +896,7 @@ def _text_diff(change: _Change, full: bool, width: int) -> Iterator[str]:
         body.append(_skipped(len(a) - last))
     if not full and len(body) > _MAX_TEXT_LINES:
         rest = len(body) - _MAX_TEXT_LINES
-        body[_MAX_TEXT_LINES:] = [f"... ({rest} more line(s) of diff; -vv shows all)"]
+        body[_MAX_TEXT_LINES:] = [f"... ({rest} more line(s) of diff; {show_all()} shows all)"]
     yield f"{change.path}: text differs (- before, + after):"
     for line in body:
         yield "  " + line.rstrip("\r\n")

@@ -31,3 +31,24 @@ def set_verbosity(level: int) -> Callable[[], None]:
 def get_verbosity() -> int:
     """The level set by :func:`set_verbosity` (pytest's verbosity in a test run)."""
     return _level
+
+
+_show_all = "-vv"
+
+
+def set_show_all(option: str) -> Callable[[], None]:
+    """Set the option a shortened delta names as showing everything: pytest's ``-vv`` (the
+    default), the command line's ``-v``. Returns a function that restores the one replaced."""
+    global _show_all
+    previous, _show_all = _show_all, option
+
+    def restore() -> None:
+        global _show_all
+        _show_all = previous
+
+    return restore
+
+
+def show_all() -> str:
+    """The option set by :func:`set_show_all`."""
+    return _show_all

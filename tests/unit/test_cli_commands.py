@@ -409,7 +409,7 @@ def test_diff_shows_40_changes_and_with_v_every_change(capsys, tmp_path):
     code, out, _ = run(capsys, "diff", *paths)
     assert code == 1
     assert "['notes'][39]" in out and "['notes'][40]" not in out
-    assert "... and 20 more changes under root['final_state']['notes']" in out
+    assert "... and 20 more changes under root['final_state']['notes'] (-v shows all)" in out
     code, out, _ = run(capsys, "diff", *paths, "-v")
     assert code == 1
     assert all(f"['notes'][{n}]: 'note {n}' -> 'note {n}!'" in out for n in range(60))
