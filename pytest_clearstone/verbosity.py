@@ -9,8 +9,31 @@ replayed or a delta is built, and a run that uses no golden never imports it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
-_level = 0
+T = TypeVar("T")
+
+
+class _Setting(Generic[T]):
+    """A process-wide setting whose :meth:`set` returns the function that puts back the value it
+    replaced."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def set(self, value: T) -> Callable[[], None]:
+        previous, self.value = self.value, value
+
+        def restore() -> None:
+            self.value = previous
+
+        return restore
+
+
+_level = _Setting(0)
+_show_all = _Setting("-vv")
 
 
 def set_verbosity(level: int) -> Callable[[], None]:
@@ -18,37 +41,20 @@ def set_verbosity(level: int) -> Callable[[], None]:
     where they differ and only the changed lines of a text (with one line of context) are shown;
     from 2 (pytest ``-vv``) everything is shown in full. The plugin sets it from pytest's
     verbosity at configure time. Returns a function that restores the level it replaced."""
-    global _level
-    previous, _level = _level, int(level)
-
-    def restore() -> None:
-        global _level
-        _level = previous
-
-    return restore
+    return _level.set(int(level))
 
 
 def get_verbosity() -> int:
     """The level set by :func:`set_verbosity` (pytest's verbosity in a test run)."""
-    return _level
-
-
-_show_all = "-vv"
+    return _level.value
 
 
 def set_show_all(option: str) -> Callable[[], None]:
     """Set the option a shortened delta names as showing everything: pytest's ``-vv`` (the
     default), the command line's ``-v``. Returns a function that restores the one replaced."""
-    global _show_all
-    previous, _show_all = _show_all, option
-
-    def restore() -> None:
-        global _show_all
-        _show_all = previous
-
-    return restore
+    return _show_all.set(option)
 
 
 def show_all() -> str:
     """The option set by :func:`set_show_all`."""
-    return _show_all
+    return _show_all.value
