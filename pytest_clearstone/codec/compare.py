@@ -23,7 +23,7 @@ from .clients import REFERENCE_TAGS, is_stored_as
 from .files import is_file
 from .http import MESSAGE_TAGS, compared_form, with_uncompared_headers_of
 from .library import kind_of
-from .nesting import room
+from .nesting import retried
 from .registry import REGISTRY
 from .tags import TAG, Encoder, StoredRepr, decode
 
@@ -38,12 +38,8 @@ def same_stored_form(actual: Any, recorded: Any, recorded_tree: Any = UNKNOWN) -
     ``recorded_tree``: the encoded tree ``recorded`` was decoded from, when known (a golden's
     recorded call): a library value is then compared with its part of that tree, the form it was
     recorded in, instead of with the recorded value encoded again."""
-    try:
-        return _same_stored_form(actual, recorded, recorded_tree)
-    except RecursionError:
-        pass  # values nested deeper than the recursion limit lets the comparison go
-    with room():
-        return _same_stored_form(actual, recorded, recorded_tree)
+    # (again with room for values nested deeper than the recursion limit lets it go)
+    return retried(lambda: _same_stored_form(actual, recorded, recorded_tree))
 
 
 def _same_stored_form(actual: Any, recorded: Any, recorded_tree: Any) -> bool:
