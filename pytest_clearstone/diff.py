@@ -248,8 +248,9 @@ def _localized_changes(before: Any, after: Any) -> list[_Change]:
     found without walking the parts that are equal: both trees are walked in step through
     plain dicts, lists and tuples; a value equal (``==``, same type) to its counterpart is
     skipped without looking inside; a dict's added and removed keys and a list's added and
-    removed items are named here the way deepdiff names them; only the pairs of values that
-    differ and cannot be walked further (other types, different types, lists of basic values
+    removed items, and two different texts or numbers, are named here the way deepdiff names
+    them; only the pairs of values that differ and cannot be walked further (other types, lists
+    of basic values
     that deepdiff aligns as a whole, dicts with too few keys in common) are diffed by deepdiff,
     all in one run. Paths, kinds and values are the ones of deepdiff over the whole states; they
     come by kind, then in the order of the paths' steps (:func:`_path_key`)."""
@@ -303,6 +304,10 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if schemas is not None:
             found.changes.append((path, "schema_changes", *schemas))
             return
+    if t in _PLAIN and type(b) in _PLAIN:  # two different texts or numbers: named here
+        if t is not float or a == a or b == b:  # (NaN against NaN is no change to deepdiff)
+            found.changes.append((path, "values_changed" if t is type(b) else "type_changes", a, b))
+        return
     view_a, view_b = comparable_view(a), comparable_view(b)
     if _is_shown(view_a) or _is_shown(view_b):  # (not for deepdiff to walk)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
@@ -747,22 +752,38 @@ def _json_changes(old: Any, new: Any, full: bool) -> Iterator[str]:
 def _path_text(path: _Path) -> str:
     """``root['memory'][1].score``: the path written the way deepdiff writes it, a field of a
     stored model as an attribute."""
-    from deepdiff.model import DictRelationship
-
     text = "root"
     for step in path:
-        if type(step) is _Field and str.isidentifier(step.name):
+        t = type(step)
+        if t is int:  # a list's index (deepdiff's repr, read back)
+            text += f"[{step}]"
+            continue
+        if t is str:
+            text += _key_text(step)
+            continue
+        if t is _Field and str.isidentifier(step.name):
             text += f".{step.name}"
             continue
-        if type(step) is _Key:
+        if t is _Key:
             text += f"[{step.text}]"
             continue
-        part = DictRelationship(None, None, step[0] if type(step) is _Field else step)
-        shown = part.get_param_repr()
-        if shown is None:  # a key with no repr to read back: deepdiff has no path for it either
-            raise ValueError(f"no path to a key of type {type(step).__name__}")
-        text += shown
+        text += _step_text(step[0] if t is _Field else step)
     return text
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_text(key: str) -> str:
+    """``['memory']``: a text key as deepdiff writes it (the same keys recur at every index)."""
+    return _step_text(key)
+
+
+def _step_text(step: Any) -> str:
+    from deepdiff.model import DictRelationship
+
+    shown = DictRelationship(None, None, step).get_param_repr()
+    if shown is None:  # a key with no repr to read back: deepdiff has no path for it either
+        raise ValueError(f"no path to a key of type {type(step).__name__}")
+    return shown
 
 
 #: the steps of a path as :func:`_path_text` writes them: ``[3]``, ``['key']``, ``.field``...
