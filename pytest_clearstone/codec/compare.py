@@ -54,8 +54,11 @@ def _same_stored_form(actual: Any, recorded: Any, recorded_tree: Any) -> bool:
 def same_tree(actual: Any, recorded: Any) -> bool:
     """Whether two encoded trees are equal, a value stored only as a pickle or a ``repr``
     placeholder compared by its type."""
-    return bool(
-        actual == recorded or by_type_where_unreadable(actual) == by_type_where_unreadable(recorded)
+    return retried(
+        lambda: bool(
+            actual == recorded
+            or _by_type_where_unreadable(actual) == _by_type_where_unreadable(recorded)
+        )
     )
 
 
@@ -186,11 +189,15 @@ def _type_name(value: Any) -> str:
 
 def by_type_where_unreadable(tree: Any) -> Any:
     """``tree`` with each pickle and each ``repr`` placeholder reduced to its type name."""
+    return retried(lambda: _by_type_where_unreadable(tree))
+
+
+def _by_type_where_unreadable(tree: Any) -> Any:
     t = type(tree)
     if t is dict:
         if tree.get(TAG) in _UNREADABLE:
             return {TAG: "unreadable", "type": tree.get("type")}
-        return {k: by_type_where_unreadable(v) for k, v in tree.items()}
+        return {k: _by_type_where_unreadable(v) for k, v in tree.items()}
     if t is list:
-        return [by_type_where_unreadable(v) for v in tree]
+        return [_by_type_where_unreadable(v) for v in tree]
     return tree

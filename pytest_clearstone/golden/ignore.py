@@ -33,6 +33,7 @@ from typing import Any
 
 from ..codec.http import MESSAGE_TAGS, compared_form, is_header_pair
 from ..codec.naming import TAG
+from ..codec.nesting import retried
 from ..codec.tags import Encoder, pickle_locations, tag_locations
 from ..errors import UnencodableValueWarning
 from .path_patterns import (
@@ -100,7 +101,7 @@ class IgnorePaths:
         (:func:`pytest_clearstone.codec.http.compared_form`) of a request or response that the
         paths reach or that is an argument."""
         self.applied += 1
-        return self._walk(tree, start(self.patterns), drop=True)
+        return retried(lambda: self._walk(tree, start(self.patterns), drop=True))
 
     def compared_form(self, value: Any) -> Any:
         """The stored form of live ``value`` as it is compared: encoded (an unreadable value
@@ -113,7 +114,7 @@ class IgnorePaths:
         """``tree`` with each ``pickle``/``repr`` value the paths match replaced by a
         placeholder naming its type (the recording of an ignored value)."""
         self.applied += 1
-        return self._walk(tree, start(self.patterns), drop=False)
+        return retried(lambda: self._walk(tree, start(self.patterns), drop=False))
 
     def unmatched(self) -> list[str]:
         """The paths that matched nothing in the trees they were applied to (none when they

@@ -97,3 +97,56 @@ def test_a_state_nested_beyond_the_maximum_fails_with_one_clear_error(
     )
     assert "flatter" in out
     assert not (pytester.path / "goldens" / "deep.ckpt").exists()
+
+
+IGNORING_TEST = """
+import pytest
+import deep_app
+
+
+@pytest.mark.replay(
+    "goldens/deep.ckpt",
+    mock={{"llm": "deep_app.complete"}},
+    ignore=[{ignore!r}],
+    ignore_state=[{ignore_state!r}],
+)
+def test_deep(replay):
+    agent = deep_app.TreeAgent({levels})
+    assert replay.run(agent.run) == "ok"
+"""
+
+
+@pytest.mark.parametrize(
+    ("ignore", "ignore_state"),
+    [
+        ("tree.**.leaf", "final_state.plan.**.leaf"),  # a path that walks every level
+        ("prompt", "final_state.nothing"),  # paths that match near the top, or nothing
+    ],
+)
+def test_ignore_paths_on_a_deep_value_replay_green(
+    pytester: pytest.Pytester, ignore: str, ignore_state: str
+) -> None:
+    # Expected: replaying a state and arguments 1,500 levels deep under ignore=/ignore_state=
+    # failed with a 958-frame RecursionError from the ignore paths' walk (recording passed).
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        deep_app=APP.format(leaf="x", levels=1500),
+        test_deep=IGNORING_TEST.format(levels=1500, ignore=ignore, ignore_state=ignore_state),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    quiet = ("-W", "ignore::pytest_clearstone.errors.UnmatchedIgnorePathWarning")
+    replayed = pytester.runpytest(*quiet)
+    replayed.assert_outcomes(passed=1)
+    assert "RecursionError" not in replayed.stdout.str()
+    # the deepest value changed: left out of matching by a path through every level, else a
+    # divergence whose delta reaches it
+    pytester.makepyfile(deep_app=APP.format(leaf="y", levels=1500))
+    changed = pytester.runpytest(*quiet)
+    assert "RecursionError" not in changed.stdout.str()
+    if ignore == "tree.**.leaf":
+        changed.assert_outcomes(passed=1)
+    else:
+        changed.assert_outcomes(failed=1)
+        changed.stdout.fnmatch_lines(
+            ["*replay diverged at call #1 to deep_app.complete*", "*[[]'k'][[]'leaf']: 'x' -> 'y'"]
+        )
