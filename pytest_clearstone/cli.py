@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from .codec.nesting import room
 from .codec.views import printable, safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
 from .golden.checkpoint import RECORDED_BY_PLUGIN
@@ -777,7 +778,10 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as exc:  # --help, --version
             return exc.code if isinstance(exc.code, int) else 0
         out.colour = use_colour(sys.stdout, args.color)
-        return int(args.func(args, out))
+        # (it runs no code of the files it reads: their walks get the room of values nested as
+        # deep as a golden may, for the whole command)
+        with room():
+            return int(args.func(args, out))
     except BrokenPipeError:  # argparse's own --help output
         out.close_pipe()
         return 0

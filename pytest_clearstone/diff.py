@@ -83,7 +83,11 @@ def _short(value: Any, other: Any = None, *, full: bool = False) -> str:
     return ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
 
 
-class _Change(NamedTuple):
+class Change(NamedTuple):
+    """One change of a :class:`StateDelta`: its ``path`` (``root['memory'][1]``), its ``kind``
+    (deepdiff's: ``values_changed``, ``type_changes``, ``dictionary_item_added``...) and the
+    values before and after (deepdiff's ``notpresent`` where there is none)."""
+
     path: str
     kind: str
     old: Any
@@ -125,7 +129,7 @@ class StateDelta:
         self._verbosity = verbosity
         self._width = width
         equal = same_state(before, after)
-        self._changes: list[_Change] | None = [] if equal else None
+        self._changes: list[Change] | None = [] if equal else None
         self._lines: list[str] | None = [] if equal else None
         self._text: list[str] | None = [] if equal else None
 
@@ -169,7 +173,12 @@ class StateDelta:
             self._text.extend(_rest(changes[len(shown) :]))
         return self._text
 
-    def _changed(self) -> list[_Change]:
+    @property
+    def changes(self) -> list[Change]:
+        """Every change (none left out), by kind, then in the order of their paths."""
+        return list(self._changed())
+
+    def _changed(self) -> list[Change]:
         if self._changes is None:
             try:
                 with warnings.catch_warnings():
@@ -243,7 +252,7 @@ class _Found(NamedTuple):
     pairs: list[tuple[_Path, Any, Any]]
 
 
-def _localized_changes(before: Any, after: Any) -> list[_Change]:
+def _localized_changes(before: Any, after: Any) -> list[Change]:
     """The changes deepdiff finds between the comparable views of ``before`` and ``after``,
     found without walking the parts that are equal: both trees are walked in step through
     plain dicts, lists and tuples; a value equal (``==``, same type) to its counterpart is
@@ -276,7 +285,7 @@ def _localized_changes(before: Any, after: Any) -> list[_Change]:
                 text = _path_text(found.pairs[int(index)][0]) + below
                 named.setdefault(kind, []).append((text, level.t1, level.t2))
     return [
-        _Change(path.rstrip(":"), kind, old, new)
+        Change(path.rstrip(":"), kind, old, new)
         for kind in _KINDS
         for path, old, new in sorted(named.get(kind, ()), key=lambda change: _path_key(change[0]))
     ]
@@ -816,7 +825,7 @@ def _path_key(path: str) -> list[tuple[int, int, str]]:
 _MAX_PLACES = 3
 
 
-def _rest(changes: Sequence[_Change]) -> list[str]:
+def _rest(changes: Sequence[Change]) -> list[str]:
     """The line that sums up the changes not shown: how many, under their common parent
     (``... and 4,960 more changes under root['history'] (-vv shows all)``), or counted under
     each place one step below it; nothing when all are shown."""
@@ -843,7 +852,7 @@ def _rest(changes: Sequence[_Change]) -> list[str]:
     return [f"{head}: {', '.join(counted)} ({show_all()} shows all)"]
 
 
-def _line(change: _Change, full: bool) -> str:
+def _line(change: Change, full: bool) -> str:
     path, kind, old, new = change
     if kind == "type_changes":
         old_type, new_type = _type_names(old, new)
@@ -884,7 +893,7 @@ def state_delta(before: Any, after: Any) -> StateDelta:
 
 
 # -- text, line by line ---------------------------------------------------------------------------
-def _is_long_text(change: _Change, width: int) -> bool:
+def _is_long_text(change: Change, width: int) -> bool:
     old, new = change.old, change.new
     if not (isinstance(old, str) and isinstance(new, str)):
         return False
@@ -892,7 +901,7 @@ def _is_long_text(change: _Change, width: int) -> bool:
     return any(str.__contains__(s, "\n") or str.__len__(s) > width for s in (old, new))
 
 
-def _text_diff(change: _Change, full: bool, width: int) -> Iterator[str]:
+def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     """A heading line, then the ndiff of the two texts' lines, indented: under ``full`` all of
     it; otherwise only the changed lines and ``_CONTEXT_LINES`` around them, long lines cut
     around where they differ, at most ``_MAX_TEXT_LINES`` lines."""

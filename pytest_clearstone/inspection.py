@@ -340,17 +340,19 @@ def value_lines(before: Any, after: Any, *, width: int, verbose: bool) -> list[s
     delta = StateDelta(before, after, verbosity=2 if verbose else None)  # (-v: every change)
     if not delta:
         return []
-    from deepdiff import DeepDiff
-
     lines: list[str] = []
-    dd = DeepDiff(before, after, verbose_level=2, view="tree")
     long_strings = set()
-    for level in dd.get("values_changed", ()):
-        old, new = level.t1, level.t2
+    in_full = {}
+    for change in delta.changes:
+        path, old, new = change.path, change.old, change.new
+        if change.kind == "type_changes":
+            in_full[path] = f"{path}: {old!r} -> {new!r}"
+        if change.kind != "values_changed":
+            continue
+        in_full[path] = f"{path}: {old!r} -> {new!r}"
         if not (isinstance(old, str) and isinstance(new, str)):
             continue
         if "\n" in old or "\n" in new or max(len(repr(old)), len(repr(new))) > width:
-            path = level.path().rstrip(":")
             long_strings.add(path)
             lines.append(f"{path}: (text, line by line)")
             context = 10**6 if verbose else 1
@@ -362,18 +364,8 @@ def value_lines(before: Any, after: Any, *, width: int, verbose: bool) -> list[s
         path = line.partition(": ")[0]
         if path in long_strings:
             continue
-        if verbose:
-            line = _full_line(line, dd, path)
-        lines.append(line)
+        lines.append(in_full.get(path, line) if verbose else line)
     return lines
-
-
-def _full_line(line: str, dd: Any, path: str) -> str:
-    for kind in ("values_changed", "type_changes"):
-        for level in dd.get(kind, ()):
-            if level.path().rstrip(":") == path:
-                return f"{path}: {level.t1!r} -> {level.t2!r}"
-    return line
 
 
 def _shape_line(depth: int, span: Any) -> str:

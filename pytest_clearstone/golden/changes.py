@@ -11,9 +11,10 @@ order in which parallel branches happened to start their calls.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .. import codec
+from ..codec.nesting import retried
 from .mocks import TARGET_ATTRIBUTE
 from .ordering import branch_of, call_order
 
@@ -103,10 +104,14 @@ def describe_changes(previous: str | None, current: str) -> str:
     between the text of the previous golden file and the text written now."""
     if previous is None:
         return "new"
-    try:
-        old, new = json.loads(previous), json.loads(current)
-    except ValueError:
+    try:  # (as deep as a golden may nest: the codec's reader)
+        old, new = codec.loads(previous, decode_tags=False), codec.loads(current, decode_tags=False)
+    except (ValueError, RecursionError):
         return "replaced a file that was not a readable golden"
+    return retried(lambda: _changes_between(old, new))
+
+
+def _changes_between(old: Any, new: Any) -> str:
     changes: list[str] = []
     old_calls, new_calls = _calls(old), _calls(new)
     for key in [*new_calls, *(k for k in old_calls if k not in new_calls)]:

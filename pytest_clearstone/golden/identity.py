@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any
 
+from .. import codec
 from .files import read_file
 
 _CHECKPOINT_ID = re.compile(r"ckpt_[0-9a-f]{32}\Z")
@@ -36,8 +36,8 @@ def previous_document(text: str | None) -> Any:
     ``None`` when there is none or it is not JSON."""
     if text is None:
         return None
-    try:
-        return json.loads(text)
+    try:  # (as deep as a golden may nest: the codec's reader)
+        return codec.loads(text, decode_tags=False)
     except (ValueError, RecursionError):
         return None
 

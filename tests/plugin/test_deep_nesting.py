@@ -150,3 +150,40 @@ def test_ignore_paths_on_a_deep_value_replay_green(
         changed.stdout.fnmatch_lines(
             ["*replay diverged at call #1 to deep_app.complete*", "*[[]'k'][[]'leaf']: 'x' -> 'y'"]
         )
+
+
+def _without_times(data: bytes) -> list[bytes]:
+    return [line for line in data.splitlines() if b'_time_ns": ' not in line]
+
+
+def test_a_deep_golden_re_records_stably_and_the_command_line_reads_it(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Expected: re-recording a golden 1,500 levels deep failed with a RecursionError from the
+    # summary of what changed (and took no previous identity: a re-record was never stable), and
+    # `show`/`diff` called the file "not a readable checkpoint: truncated or not JSON".
+    from pytest_clearstone.cli import main
+
+    pytester.syspathinsert()
+    _write(pytester, 1500)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "deep.ckpt"
+    first = golden.read_bytes()
+    again = pytester.runpytest("--clearstone-record")
+    again.assert_outcomes(passed=1)
+    again.stdout.fnmatch_lines(["*goldens/deep.ckpt: unchanged*"])
+    # the same file, but for the spans' times (the identity and ids of the previous one kept)
+    assert _without_times(golden.read_bytes()) == _without_times(first)
+    old = pytester.path / "old.ckpt"
+    old.write_bytes(first)
+    _write(pytester, 1500, leaf="y")
+    changed = pytester.runpytest("--clearstone-record")
+    changed.assert_outcomes(passed=1)
+    changed.stdout.fnmatch_lines(["*goldens/deep.ckpt: *call #1 to deep_app.complete arguments*"])
+    capsys.readouterr()
+    assert main(["show", str(golden)]) == 0
+    assert main(["show", "--calls", str(golden)]) == 0
+    assert main(["diff", str(old), str(golden)]) == 1
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert "input['tree']['k']['k']['k']" in out.out and "'x' -> 'y'" in out.out

@@ -338,6 +338,38 @@ def test_diff_keys_calls_and_diffs_text_line_by_line(capsys, tmp_path, monkeypat
     assert "spans:" not in lines  # the same calls in the same tree
 
 
+def test_diff_walks_only_what_differs(capsys, tmp_path, monkeypatch):
+    # Expected: `diff` ran deepdiff over the whole values besides the state delta: two goldens of
+    # a state 1,500 levels deep, one leaf changed, took ~36 s (deepdiff copies its path per level)
+    import deepdiff
+
+    def whole_tree(*args, **kwargs):
+        raise AssertionError("deepdiff over the whole values")
+
+    monkeypatch.setattr(deepdiff, "DeepDiff", whole_tree)
+    monkeypatch.setenv("COLUMNS", "80")
+    before = tmp_path / "before.ckpt"
+    shutil.copy(EXAMPLE / "billing.ckpt", before)
+    doc = json.loads(before.read_text())
+    llm = [s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")]
+    prompt = llm[1]["input"]["v"]["prompt"]
+    llm[1]["input"]["v"]["prompt"] = prompt.replace("Ticket", "Support ticket", 1)
+    llm[0]["output"]["v"]["text"] = "ACTION reply PRIORITY " + "low " * 40
+    llm[0]["output"]["v"]["usage"]["prompt_tokens"] = 28.0
+    after = tmp_path / "after.ckpt"
+    after.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "diff", before, after)
+    assert code == 1
+    lines = out.splitlines()
+    assert "  input['prompt']: (text, line by line)" in lines
+    code, verbose, _ = run(capsys, "diff", "-v", before, after)
+    assert code == 1 and "  input['prompt']: (text, line by line)" in verbose.splitlines()
+    # -v: values in full, a change of type too
+    assert "  output['usage']['prompt_tokens']: 28 -> 28.0" in verbose.splitlines()
+    assert "  output['text']: (text, line by line)" in verbose.splitlines()
+    assert "  output['usage']['prompt_tokens']: 28 (int) -> 28.0 (float)" in lines
+
+
 # -- 11. colour ---------------------------------------------------------------------------------
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:

@@ -708,13 +708,13 @@ def _whole_tree_changes(before: Any, after: Any) -> list[tuple[str, str]]:
     """What the delta was before issue 16: deepdiff over the whole (comparable) states."""
     from deepdiff import DeepDiff
 
-    from pytest_clearstone.diff import _KINDS, _Change, _line, _path_key, comparable_view
+    from pytest_clearstone.diff import _KINDS, Change, _line, _path_key, comparable_view
 
     if before == after:  # equal states have no delta, even with 1 for 1.0 inside
         return []
     dd = DeepDiff(comparable_view(before), comparable_view(after), verbose_level=2, view="tree")
     return [
-        (kind, _line(_Change(level.path().rstrip(":"), kind, level.t1, level.t2), True))
+        (kind, _line(Change(level.path().rstrip(":"), kind, level.t1, level.t2), True))
         for kind in _KINDS
         # (in the order of the paths' steps, a list's indexes by number)
         for level in sorted(dd.get(kind, ()), key=lambda lv: _path_key(lv.path()))
@@ -955,14 +955,14 @@ _SCALARS += ["", "a", "1", "two\nlines", "it's", 'say "hi"', "é\\", b"", b"a", 
 def test_two_different_texts_or_numbers_get_the_lines_deepdiff_gives() -> None:
     from deepdiff import DeepDiff
 
-    from pytest_clearstone.diff import _KINDS, _Change, _line
+    from pytest_clearstone.diff import _KINDS, Change, _line
 
     for a in _SCALARS:
         for b in _SCALARS:
             before, after = {"k": [{"v": a}], "z": 1}, {"k": [{"v": b}], "z": 2}
             dd = DeepDiff(before, after, verbose_level=2, view="tree", ignore_nan_inequality=True)
             expected = [
-                _line(_Change(level.path(), kind, level.t1, level.t2), True)
+                _line(Change(level.path(), kind, level.t1, level.t2), True)
                 for kind in _KINDS
                 for level in sorted(dd.get(kind, ()), key=lambda level: level.path())
             ]
