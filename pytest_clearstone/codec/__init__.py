@@ -6,7 +6,8 @@ JSON values pass through untouched; other values become *tagged* objects (see
 and write JSON text, decoding tags while parsing.
 
 Values of client libraries — pydantic models, attrs classes, named tuples, ``httpx`` requests
-and responses, SDK clients and resources — are stored readably
+and responses, SDK clients and resources, the libraries' dict subclasses (openai's
+``pydantic_function_tool`` definitions) — are stored readably
 (:mod:`pytest_clearstone.codec.library`), recognised without importing those libraries.
 :func:`register` teaches the codec other types; :func:`use_hooks` installs the pytest plugin's
 ``pytest_clearstone_encode``/``pytest_clearstone_decode`` hooks.

@@ -97,6 +97,8 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         # a plain dict's tree has its keys (a tagged one stands for another value)
         plain = type(tree) is dict and TAG not in tree and tree.keys() == b.keys()
         return all(_same(x, b[k], tree[k] if plain else UNKNOWN) for k, x in a.items())
+    if isinstance(a, dict):  # a dict subclass (a library's tool definition): items, attributes
+        return _same_mapping(a, b, tree)
     kind = kind_of(t)
     if by_stored_form(t, kind):
         if tree is not UNKNOWN and kind in REFERENCE_TAGS and not REGISTRY.active:
@@ -111,6 +113,23 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
     if state_a is not None and state_b is not None:
         return _same(state_a, state_b, UNKNOWN)
     return False
+
+
+def _same_mapping(a: dict[Any, Any], b: dict[Any, Any], tree: Any) -> bool:
+    """Two dict subclasses of one class that ``==`` does not find equal: equal when their
+    items are (walked as a dict's, with ``b``'s stored items from its ``mapping`` tree when at
+    hand) and so are their attributes. Never by attributes alone: a tool definition's items
+    are what the SDK sends."""
+    items_a, items_b = dict.copy(a), dict.copy(b)  # (dict's own: no code of the class runs)
+    if items_a.keys() != items_b.keys():
+        return False
+    stored = tree.get("v") if type(tree) is dict and tree.get(TAG) == "mapping" else None
+    if not (type(stored) is dict and TAG not in stored and stored.keys() == items_b.keys()):
+        stored = dict.fromkeys(items_b, UNKNOWN)
+    if not all(_same(x, items_b[k], stored[k]) for k, x in items_a.items()):
+        return False
+    state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
+    return state_a is None or state_b is None or _same(state_a, state_b, UNKNOWN)
 
 
 def by_stored_form(t: type, kind: str) -> bool:

@@ -16,6 +16,9 @@ Kind (tag)                Recognised by
 ``sdk_resource``          a base ``openai._resource:SyncAPIResource`` (anthropic's too)
 ``sentinel``              the class ``openai:NotGiven``/``openai:Omit`` (anthropic's too)
 ``file``                  ``io.BytesIO``, ``io.StringIO`` and files opened for reading
+``mapping``               a ``dict`` subclass defined in a client library's package (openai's
+                          ``PydanticFunctionTool``...: :mod:`.mappings`); not a kind of
+                          :func:`kind_of`: compared and shown as a dict, by its items
 ========================  ==================================================================
 """
 
@@ -24,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from . import clients, files, http, models, requests_http
+from . import clients, files, http, mappings, models, requests_http
 from .models import EncodeAt
 from .naming import TAG, per_type
 
@@ -70,7 +73,7 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     stored readably, e.g. its class is local to a function)."""
     kind = kind_of(t)
     if not kind:
-        return None
+        return mappings.encode_mapping(v, t, enc_at) if mappings.is_library_mapping(t) else None
     if kind == "pydantic":
         return models.encode_pydantic(v, t, enc_at)
     if kind == "pydantic.v1":
@@ -135,6 +138,7 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sdk_resource": clients.decode_resource,
     "sentinel": clients.decode_sentinel,
     "file": files.decode_file,
+    "mapping": mappings.decode_mapping,
 }
 """The decoder of each library tag (the trees' nested values are already decoded)."""
 

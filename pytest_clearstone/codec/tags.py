@@ -17,7 +17,9 @@ itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
 tags of :mod:`pytest_clearstone.codec.library` (``pydantic``, ``pydantic.v1``, ``secret``,
 ``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
-``sdk_resource``, ``sentinel``), ``pickle`` (dill, for everything else) and ``repr`` (what even
+``sdk_resource``, ``sentinel``, ``file``, and ``mapping``: a client library's dict subclass, such
+as openai's ``PydanticFunctionTool``, by its items, :mod:`pytest_clearstone.codec.mappings`),
+``pickle`` (dill, for everything else) and ``repr`` (what even
 dill cannot encode, or what pickles may not store; lossy, warned).
 
 Unpickling runs code chosen by whoever wrote the pickle, so every reading function refuses

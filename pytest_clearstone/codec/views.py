@@ -2,7 +2,9 @@
 
 A value of a client library, or of a class whose module is not imported, becomes a
 :class:`StoredFields` (an object of a class named after the stored one, its stored fields as
-attributes); a pickle, a placeholder naming its type and digest, unless pickles are allowed.
+attributes) — but a library's dict subclass (a ``mapping``: openai's tool definitions) becomes
+the dict of its items, named by key as a replay's delta names it; a pickle, a placeholder
+naming its type and digest, unless pickles are allowed.
 The command line shows checkpoints through these views, and messages show recorded values so
 (a live SDK resource by its stored reference, not its ``repr`` and memory address); control
 characters in text from a file are escaped (:func:`printable`).
@@ -85,6 +87,8 @@ def _defuse(tree: Any, allow_pickle: bool, views: bool = False) -> Any:
     paths = class_paths(tree)
     if not views and paths and all(_loaded_class(path) is not None for path in paths):
         return {k: _defuse(v, allow_pickle) for k, v in tree.items()}
+    if tag == "mapping" and type(tree.get("v")) is dict:  # a library's dict: as its items
+        return _defuse(tree["v"], allow_pickle, views)
     return _stored_fields(tree, paths, allow_pickle, views)
 
 
