@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from ..arguments import Binder, binder
-from ..callables import PASS, as_descriptor, drive, wrap
+from ..callables import PASS, drive, wrap
 from ..errors import LeftoverCallWarning
 from ..tracing.span import Recorded, Span, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
@@ -20,7 +20,7 @@ from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, is_stream, tap
-from .targets import PatchStack, Target, set_target
+from .targets import PatchStack, Target, made_for, place
 from .threads import (
     branch_running_loop,
     current_branch,
@@ -105,9 +105,15 @@ class Recorder:
 
     def patch(self, target: Target, span_type: str, stack: PatchStack) -> None:
         """Replace ``target`` (until ``stack`` is undone) with a recording wrapper."""
-        wrapper = wrap(target.function, RecordedTarget(self, target, span_type))
-        wrapper.__clearstone_target__ = target.path
-        set_target(target, as_descriptor(wrapper, target.kind), stack)
+        around = RecordedTarget(self, target, span_type)
+
+        def recording(fn: Callable[..., Any]) -> Any:
+            wrapper = wrap(fn, around)
+            wrapper.__clearstone_target__ = target.path
+            return wrapper
+
+        # (a callable instance stays an object of its class: see targets.callable_instance)
+        place(target, made_for(target, recording), stack)
 
     def call_span(self, path: str, span_type: str, attributes: dict[str, Any]) -> LiveSpan:
         """The span of a call of the target at ``path``: a child of the current span when that

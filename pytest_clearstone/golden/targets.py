@@ -9,6 +9,7 @@ import importlib
 import inspect
 import sys
 from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -33,12 +34,18 @@ class Target(NamedTuple):
     owner: Any
     name: str
     raw: Any  # what owner.__dict__ holds (a staticmethod/classmethod object for those)
-    function: Callable[..., Any]  # the underlying callable
-    kind: str  # "function", "method", "staticmethod" or "classmethod"
+    function: Callable[..., Any]  # the underlying callable (of a callable instance: see kind)
+    #: "function", "method", "staticmethod" or "classmethod"; for a callable instance (see
+    #: :func:`callable_instance`): "held" (it holds the function its calls make, in
+    #: ``attributes``), "partial" (a ``functools.partial`` of ``function``) or "call" (its
+    #: class's ``__call__``, ``function``)
+    kind: str
+    instance: Any = None  # the callable instance at the path (None for the other kinds)
+    attributes: tuple[str, ...] = ()  # "held": the instance's attributes holding the function
 
     @property
     def is_method(self) -> bool:
-        return self.kind in ("method", "classmethod")
+        return self.kind in ("method", "classmethod", "call")
 
 
 #: path -> (target, module name, module, [(attribute, object)] from the module to the owner)
@@ -89,10 +96,13 @@ def _resolve(path: str) -> Target:
             "it is one of Python's built-in functions, which pytest and this plugin call too: "
             "mock the function of the agent's own that calls it",
         )
-    if not callable(current):
+    if not callable(current) and not held_functions(current):  # (a tool object is not always)
         raise MockTargetError(path, f"it is a {type(current).__name__}, not a callable")
     raw, function, kind = _raw_attribute(owner, attr, current)
-    target = Target(path, owner, attr, raw, function, kind)
+    if kind == "function" and not isinstance(current, type) and not inspect.isroutine(current):
+        target = callable_instance(Target(path, owner, attr, raw, function, kind, current))
+    else:
+        target = Target(path, owner, attr, raw, function, kind)
     if raw is not _MISSING:  # (an inherited or computed attribute is resolved each time)
         chain = []
         obj = module
@@ -190,6 +200,153 @@ def _raw_attribute(owner: Any, attr: str, current: Any) -> tuple[Any, Any, str]:
     return raw, function, kind
 
 
+def callable_instance(target: Target) -> Target:
+    """``target``, whose value is a callable *instance* (not a function, method or class: a
+    tool object, a ``functools.partial``, an object of a class with ``__call__``), with what
+    patching it replaces, so that it stays an object of its class while its calls are recorded
+    and answered:
+
+    - an object holding the function its calls make in an attribute, callable or not (a
+      ``BetaFunctionTool``'s
+      ``func`` and its validating wrapper ``_func_with_validate``, LangChain's ``@tool``'s
+      ``func`` or ``coroutine``): those attributes, on the object itself ("held"), so every
+      method of it that calls the function is recorded (``call``, ``invoke``, ``__call__``);
+      an object holding several different functions is refused, naming each;
+    - a ``functools.partial``: a partial of the same arguments over the function's stand-in
+      ("partial"; the function's arguments, the partial's included, are recorded);
+    - an object of a Python class with ``__call__``: the object's class, for the patch, is a
+      subclass of it whose ``__call__`` is the stand-in ("call"); its state stays its own;
+    - anything else (an object of a built-in or C-extension type: a ``functools.lru_cache``
+      function) is replaced by a function with its signature, as a function is.
+    """
+    obj, path = target.instance, target.path
+    if isinstance(obj, functools.partial):
+        return target._replace(function=obj.func, kind="partial")
+    held = held_functions(obj)
+    if held:
+        roots: dict[int, Callable[..., Any]] = {}
+        for _, value in held:
+            root = _unwrapped(value)
+            roots.setdefault(id(root), root)
+        if len(roots) > 1:
+            paths = [repr(f"{path}.{name}") for name, _ in held]
+            raise MockTargetError(
+                path,
+                f"it is {_a_type(obj)} instance holding more than one function "
+                f"({', '.join(paths)}), so which of them its calls make is unknown",
+                fix=f"Mock the function its calls make: {' or '.join(paths)}",
+            )
+        (function,) = roots.values()
+        return target._replace(
+            function=function, kind="held", attributes=tuple(name for name, _ in held)
+        )
+    cls = type(obj)
+    call = next((k.__dict__["__call__"] for k in cls.__mro__ if "__call__" in k.__dict__), None)
+    if inspect.isfunction(call) and not cls.__flags__ & _IMMUTABLE_TYPE:
+        return target._replace(function=call, kind="call")
+    return target._replace(instance=None)
+
+
+def held_functions(obj: Any) -> list[tuple[str, Callable[..., Any]]]:
+    """``[(attribute, function)]`` for the Python functions ``obj`` holds in its own attributes
+    (not its dunders: a decorator's ``__wrapped__``)."""
+    own = getattr(obj, "__dict__", None)
+    if not isinstance(own, dict) or isinstance(obj, (type, ModuleType)):
+        return []
+    return [
+        (name, value)
+        for name, value in own.items()
+        if inspect.isfunction(value) and not (name.startswith("__") and name.endswith("__"))
+    ]
+
+
+def _unwrapped(fn: Callable[..., Any]) -> Callable[..., Any]:
+    try:
+        root: Callable[..., Any] = inspect.unwrap(fn)
+    except ValueError:  # a __wrapped__ cycle
+        return fn
+    return root
+
+
+def _a_type(obj: Any) -> str:
+    """``"a pkg.Class"`` / ``"an pkg.Class"``: the public path of ``obj``'s class."""
+    cls = type(obj)
+    name = public_path(cls) or f"{cls.__module__}.{cls.__qualname__}"
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def made_for(target: Target, make: Callable[[Callable[..., Any]], Any]) -> Any:
+    """What replaces ``target`` (for :func:`place`), built from ``make(fn)``, the stand-in of a
+    function ``fn`` the target's calls make: for a function or method the stand-in itself
+    (a staticmethod/classmethod kept one); for a callable instance (:func:`callable_instance`)
+    the stand-ins of the functions it holds by attribute, a copy of the partial, or the
+    subclass whose ``__call__`` is the stand-in."""
+    obj = target.instance
+    if target.kind == "held":
+        return {name: make(getattr(obj, name)) for name in target.attributes}
+    if target.kind == "partial":
+        copy = type(obj)(make(obj.func), *obj.args, **obj.keywords)
+        vars(copy).update(vars(obj))
+        return copy
+    if target.kind == "call":
+        cls = type(obj)
+        metaclass: Any = type(cls)
+        namespace = {
+            "__call__": make(target.function),
+            "__slots__": (),
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+        }
+        try:
+            return metaclass(cls.__name__, (cls,), namespace)
+        except Exception as exc:
+            raise _call_refused(target, exc) from None
+    return as_descriptor(make(target.function), target.kind)
+
+
+def place(target: Target, made: Any, stack: PatchStack) -> None:
+    """Put ``made`` (from :func:`made_for`) in place of ``target`` until ``stack`` is undone:
+    on its owner, or, for an object holding its function or of a class with ``__call__``, on
+    the object itself (the same object: its identity and state are kept)."""
+    obj = target.instance
+    if target.kind == "held":
+        for name, stand_in in made.items():
+            try:
+                stack.setattr(obj, name, stand_in)
+            except (TypeError, AttributeError, ValueError) as exc:  # (pydantic: ValueError)
+                raise MockTargetError(
+                    target.path,
+                    f"it is {_a_type(obj)} instance, which refuses a new {name!r} "
+                    f"({type(exc).__name__}: {exc})",
+                    fix="Mock the function it holds where it is defined, or the method of its "
+                    "class that calls it",
+                ) from None
+    elif target.kind == "call":
+        cls = type(obj)
+        try:
+            object.__setattr__(obj, "__class__", made)
+        except (TypeError, AttributeError) as exc:
+            raise _call_refused(target, exc) from None
+        stack.push(partial(object.__setattr__, obj, "__class__", cls))
+    else:
+        set_target(target, made, stack)
+
+
+def _call_refused(target: Target, exc: Exception) -> MockTargetError:
+    """The error for a callable instance whose calls cannot be patched on it alone (its class
+    refuses a subclass, or the object a new class)."""
+    cls = type(target.instance)
+    method = f"{public_path(cls) or f'{cls.__module__}.{cls.__qualname__}'}.__call__"
+    return MockTargetError(
+        target.path,
+        f"it is {_a_type(target.instance)} instance, whose calls cannot be patched on it alone "
+        f"({type(exc).__name__}: {exc})",
+        fix=f"Mock the method of its class, {method!r} (it records the calls of every "
+        "instance, each compared by its `self`'s settings)",
+    )
+
+
 _SET = 0  # undo entries: (_SET, owner, name, old) restores an attribute,
 _DEL = 1  # (_DEL, owner, name, None) removes ours, uncovering an inherited one,
 _CALL = 2  # (_CALL, function, None, None) calls an undo function
@@ -256,7 +413,13 @@ def other_paths(path: str, near: Any) -> list[str]:
         )
         if module is not None:
             modules.setdefault(id(module), module)
-    wanted = target.owner if target.is_method or target.kind == "staticmethod" else target.function
+    wanted: Any
+    if target.instance is not None:  # a callable instance: other names of the same object
+        wanted = target.instance
+    elif target.is_method or target.kind == "staticmethod":
+        wanted = target.owner
+    else:
+        wanted = target.function
     found = []
     for module in modules.values():
         for name, value in list(vars(module).items()):
@@ -410,8 +573,9 @@ class Switch:
         self.handler: Handler | None = None
 
 
-#: path -> (function, kind, stand-in, switch): one stand-in per target, reused by every patch
-_stand_ins: dict[str, tuple[Any, str, Any, Switch]] = {}
+#: path -> (function, kind, instance, stand-in, switch): one stand-in per target, reused by
+#: every patch
+_stand_ins: dict[str, tuple[Any, str, Any, Any, Switch]] = {}
 
 
 def patch_with(target: Target, handler: Handler, stack: PatchStack) -> None:
@@ -423,14 +587,25 @@ def patch_with(target: Target, handler: Handler, stack: PatchStack) -> None:
     while patched) calls the original function when no patch is active.
     """
     cached = _stand_ins.get(target.path)
-    if cached is not None and cached[0] is target.function and cached[1] == target.kind:
-        stand_in, switch = cached[2], cached[3]
+    if (
+        cached is not None
+        and cached[0] is target.function
+        and cached[1] == target.kind
+        and cached[2] is target.instance
+    ):
+        stand_in, switch = cached[3], cached[4]
     else:
         switch = Switch()
         stand_in = replacement(target, switch)
-        _stand_ins[target.path] = (target.function, target.kind, stand_in, switch)
+        _stand_ins[target.path] = (
+            target.function,
+            target.kind,
+            target.instance,
+            stand_in,
+            switch,
+        )
     stack.setattr(switch, "handler", handler)  # undone after the attribute below
-    set_target(target, stand_in, stack)
+    place(target, stand_in, stack)
 
 
 def set_target(target: Target, value: Any, stack: PatchStack) -> None:
@@ -514,11 +689,17 @@ def replacement(target: Target, switch: Switch) -> Any:
 
     The stand-in has the original's signature (``inspect.signature`` follows ``__wrapped__``),
     binds like it (a plain function for methods, staticmethod/classmethod kept), and keeps its
-    kind: a coroutine function stays one, generators yield the handler's list of chunks.
+    kind: a coroutine function stays one, generators yield the handler's list of chunks. A
+    callable instance's stand-in keeps it an object of its class (:func:`made_for`).
     """
-    stub = wrap(target.function, _StandIn(switch))
-    stub.__clearstone_target__ = target.path
-    return as_descriptor(stub, target.kind)
+    around = _StandIn(switch)
+
+    def stub(fn: Callable[..., Any]) -> Any:
+        made = wrap(fn, around)
+        made.__clearstone_target__ = target.path
+        return made
+
+    return made_for(target, stub)
 
 
 class _StandIn:

@@ -1,0 +1,85 @@
+"""Patching a callable *instance* keeps it an object of its class, undone exactly
+(``golden.targets.callable_instance``, ``made_for``, ``place``)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.errors import MockTargetError
+from pytest_clearstone.golden.targets import PatchStack, made_for, place, resolve
+
+
+class Greeter:
+    def __init__(self) -> None:
+        self.prefix = "hello "
+
+    def __call__(self, name: str) -> str:
+        return self.prefix + name
+
+
+class Sealed:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        raise TypeError("Sealed takes no subclasses")
+
+    def __call__(self, name: str) -> str:
+        return name
+
+
+@pytest.fixture
+def module() -> Iterator[types.ModuleType]:
+    mod = types.ModuleType("callables_under_test")
+    mod.greet = Greeter()  # type: ignore[attr-defined]
+    mod.sealed = Sealed()  # type: ignore[attr-defined]
+    mod.lookup = functools.partial(lambda table, key: f"{table}[{key}]", "db")  # type: ignore[attr-defined]
+    sys.modules[mod.__name__] = mod
+    yield mod
+    del sys.modules[mod.__name__]
+
+
+def _patch(path: str, stack: PatchStack, calls: list[Any]) -> None:
+    target = resolve(path)
+
+    def make(fn: Any) -> Any:
+        def stand_in(*args: Any, **kwargs: Any) -> Any:
+            calls.append((args, kwargs))
+            return "answered"
+
+        return stand_in
+
+    place(target, made_for(target, make), stack)
+
+
+def test_an_object_with_call_keeps_its_identity_class_and_state(module: Any) -> None:
+    greet, calls, stack = module.greet, [], PatchStack()
+    _patch("callables_under_test.greet", stack, calls)
+    assert module.greet is greet and isinstance(greet, Greeter) and greet.prefix == "hello "
+    assert greet("Ada") == "answered" and calls == [((greet, "Ada"), {})]
+    stack.undo()
+    assert type(greet) is Greeter and greet("Ada") == "hello Ada"
+
+
+def test_a_partial_stays_a_partial_of_the_same_arguments(module: Any) -> None:
+    original, calls, stack = module.lookup, [], PatchStack()
+    _patch("callables_under_test.lookup", stack, calls)
+    assert isinstance(module.lookup, functools.partial) and module.lookup.args == ("db",)
+    assert module.lookup("k") == "answered" and calls == [(("db", "k"), {})]
+    stack.undo()
+    assert module.lookup is original
+
+
+def test_a_class_refusing_a_subclass_names_its_call_method(module: Any) -> None:
+    with pytest.raises(MockTargetError) as info:
+        _patch("callables_under_test.sealed", PatchStack(), [])
+    assert str(info.value) == (
+        "mock target 'callables_under_test.sealed' cannot be patched: it is a "
+        f"{__name__}.Sealed instance, whose calls cannot be patched on it alone (TypeError: "
+        "Sealed takes no subclasses). Mock the method of its class, "
+        f"'{__name__}.Sealed.__call__' (it records the calls of every instance, each compared "
+        "by its `self`'s settings)"
+    )
