@@ -101,7 +101,9 @@ class SerializationError(ClearstoneError, TypeError):
         self.value_type = value_type
         self.reason = reason
         tail = f" {advice}" if advice else ""
-        super().__init__(f"cannot serialise {path} (a {value_type}): {reason}.{tail}")
+        super().__init__(
+            f"cannot serialise {path} ({article(value_type)} {value_type}): {reason}.{tail}"
+        )
 
 
 class NestingTooDeepError(SerializationError):
@@ -693,6 +695,12 @@ class RecordedError(ClearstoneError, RuntimeError):
             f"{type_name}: {message} (recorded exception, replayed as RecordedError: {why}; an "
             f"except clause for that class does not catch it. {fix})"
         )
+
+
+def article(word: str) -> str:
+    """``"an"`` before ``word`` when it is read starting with a vowel sound (``an openai...``,
+    ``an int``), else ``"a"`` (``a uuid.UUID``, ``a sqlite3.Row``)."""
+    return "an" if word[:1].lower() in ("a", "e", "i", "o") else "a"
 
 
 def describe(value: Any) -> str:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..codec.naming import loaded_class
-from ..codec.tags import TAG, format_path, plain_conversion, replace_pickles, tag_locations
+from ..codec.tags import (
+    TAG,
+    StoredRepr,
+    format_path,
+    plain_conversion,
+    replace_pickles,
+    tag_locations,
+)
 from ..errors import (
     CheckpointCorruptError,
     CheckpointVersionError,
     ClearstoneError,
     SerializationError,
+    describe,
 )
 from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
@@ -27,11 +36,11 @@ from .mocks import TARGET_ATTRIBUTE
 from .ordering import in_call_order
 from .outcome import Outcome, outcome_mapping
 from .recorder import Recorder
-from .responses import ReplayCall
+from .responses import ReplayCall, Transform
 from .secrets import leak_check
 from .spec import GoldenSpec
 from .state import agent_class_of, capture_state, state_value
-from .targets import SDK_METHODS, PatchStack, resolve
+from .targets import SDK_METHODS, PatchStack, Target, resolve
 
 
 class RecordingRun:
@@ -79,12 +88,18 @@ class RecordingRun:
         if root is not None and root.span_id != root_span_id:
             root = None
         targets = [(resolve(path), span_type) for span_type, path in self.pairs]
+        for target, _ in targets:  # before any live call, and before any encoding warning
+            refuse_helper_target(target)
         ctx = DeterministicExecutionContext(self.started_at, seed=derive_seed(self.checkpoint_id))
         ctx.__enter__()
         stack = PatchStack()
         try:
             recorder = Recorder(
-                self.tracer, ctx, transform=self.transform, ignore=self.spec.ignore, root=root
+                self.tracer,
+                ctx,
+                transform=screening_helper_answers(self.transform),
+                ignore=self.spec.ignore,
+                root=root,
             )
             for target, span_type in targets:
                 recorder.patch(target, span_type, stack)
@@ -220,17 +235,169 @@ _LLM_STACKS = frozenset(
 )
 
 
+class HelperAnswer(NamedTuple):
+    """What an SDK helper method answers that holds the live request, which a golden cannot
+    replay (a stream helper's manager, a tool runner), and the fixes that work for it."""
+
+    sdk: str  # "openai", "anthropic"
+    call: str  # the helper as the agent calls it: "chat.completions.stream(...)"
+    runner: bool  # a tool runner (it sends its requests as it runs), not a stream's manager
+    #: the SDK method the helper sends its requests through (mocking it keeps the helper), or
+    #: "" when it sends them itself (anthropic's stream helper)
+    through: str
+    create: str  # the SDK method that streams with create(..., stream=True)
+    final: str  # what a function of one's own returns: "stream.get_final_completion()"
+
+    def fixes(self) -> str:
+        """Why it refuses the golden and what to do, the simplest fix first."""
+        own = (
+            f"or mock a function of your own that runs it and returns what the agent uses "
+            f"({self.final})"
+            if self.runner
+            else f"or mock a function of your own that enters it, reads the stream and returns "
+            f"what the agent uses (the text, {self.final})"
+        )
+        if self.runner:
+            what = (
+                f"the tool runner that {self.sdk}'s helper {self.call} returns, which sends its "
+                f"requests as it runs"
+            )
+        else:
+            what = f"the manager that {self.sdk}'s stream helper {self.call} returns, which sends "
+            what += "the request " + ("when entered" if self.through else "itself when entered")
+        if self.through:
+            sends = "them" if self.runner else "the request"
+            return (
+                f"it is {what} and cannot be replayed. Keep the helper and mock the SDK method "
+                f"it sends {sends} through instead, {self.through}, which records and replays; "
+                f"{own}"
+            )
+        calls = self.call.removesuffix("(...)").rpartition(".")[0]  # "beta.messages"
+        return (
+            f"it is {what} (not through {self.create}) and cannot be replayed. Stream with "
+            f"client.{calls}.create(..., stream=True) instead and mock {self.create}, which "
+            f"records and replays; {own}"
+        )
+
+
+_OPENAI_CHAT = "openai.resources.chat.completions.{}Completions.create"
+_OPENAI_RESPONSES = "openai.resources.responses.responses.{}Responses.create"
+_ANTHROPIC = "anthropic.resources.messages.{}Messages.create"
+_ANTHROPIC_BETA = "anthropic.resources.beta.messages.{}Messages.create"
+_RUNNER = ("beta.messages.tool_runner(...)", True, _ANTHROPIC_BETA, _ANTHROPIC_BETA)
+#: the helpers' answers, by SDK and class name ("Async" left out): the helper, whether a
+#: runner, the method it sends through, the create to stream with, what the agent reads
+_HELPER_ANSWERS: dict[tuple[str, str], tuple[str, bool, str, str, str]] = {
+    ("openai", "ChatCompletionStreamManager"): (
+        "chat.completions.stream(...)",
+        False,
+        _OPENAI_CHAT,
+        _OPENAI_CHAT,
+        "stream.get_final_completion()",
+    ),
+    ("openai", "ResponseStreamManager"): (
+        "responses.stream(...)",
+        False,
+        _OPENAI_RESPONSES,
+        _OPENAI_RESPONSES,
+        "stream.get_final_response()",
+    ),
+    ("anthropic", "MessageStreamManager"): (
+        "messages.stream(...)",
+        False,
+        "",
+        _ANTHROPIC,
+        "stream.get_final_message()",
+    ),
+    ("anthropic", "BetaMessageStreamManager"): (
+        "beta.messages.stream(...)",
+        False,
+        "",
+        _ANTHROPIC_BETA,
+        "stream.get_final_message()",
+    ),
+    ("anthropic", "BetaToolRunner"): (*_RUNNER, "runner.until_done()"),
+    ("anthropic", "BetaStreamingToolRunner"): (*_RUNNER, "runner.until_done()"),
+}
+#: the helper methods (by SDK, ``.beta.`` in their module or not, and qualified name, "Async"
+#: left out) and the class of their answer
+_HELPER_METHODS = {
+    ("openai", False, "Completions.stream"): "ChatCompletionStreamManager",
+    ("openai", False, "Responses.stream"): "ResponseStreamManager",
+    ("anthropic", False, "Messages.stream"): "MessageStreamManager",
+    ("anthropic", True, "Messages.stream"): "BetaMessageStreamManager",
+    ("anthropic", True, "Messages.tool_runner"): "BetaToolRunner",
+}
+
+
+def helper_answer(type_name: str) -> HelperAnswer | None:
+    """The :class:`HelperAnswer` of an answer of type ``type_name`` (its dotted path), or
+    ``None`` when it is not an SDK helper's."""
+    sdk = type_name.partition(".")[0]
+    name = type_name.rpartition(".")[2].partition("[")[0]  # (a generic's parameters left out)
+    known = _HELPER_ANSWERS.get((sdk, name.replace("Async", "", 1)))
+    if known is None:
+        return None
+    call, runner, through, create, final = known
+    is_async = "Async" in name
+    prefix = "Async" if is_async else ""
+    return HelperAnswer(
+        sdk,
+        call,
+        runner,
+        through.format(prefix),
+        create.format(prefix),
+        f"await {final}" if is_async else final,
+    )
+
+
+def refuse_helper_target(target: Target) -> None:
+    """Raise :class:`SerializationError` when ``target`` is an SDK helper method whose every
+    answer holds the live request (:data:`_HELPER_METHODS`): refused before the test runs,
+    with the fix, rather than after a live run (or, under ``-W error``, behind the warning of
+    an argument or an answer the codec could store only as its repr)."""
+    function = target.function
+    module = getattr(function, "__module__", None) or ""
+    qualname = getattr(function, "__qualname__", "")
+    sdk = module.partition(".")[0]
+    answer = _HELPER_METHODS.get((sdk, ".beta." in module, qualname.replace("Async", "", 1)))
+    if answer is None:
+        return
+    if "Async" in qualname:
+        answer = "BetaAsync" + answer[4:] if answer.startswith("Beta") else "Async" + answer
+    helper = helper_answer(f"{sdk}.{answer}")
+    assert helper is not None  # (every answer of _HELPER_METHODS is one of _HELPER_ANSWERS)
+    raise SerializationError(
+        f"the answers of {target.path}", f"{sdk} {answer}", helper.fixes(), advice=""
+    )
+
+
+#: an object's address in its repr, which differs on every run
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def screening_helper_answers(transform: Transform | None) -> Transform:
+    """``transform`` (the redaction of the recorded values), with a call's answer that is an SDK
+    helper's (:func:`helper_answer`) put as the placeholder of a value stored as its repr,
+    which the codec stores without a warning (the answer of a function of one's own that
+    returns it, for which :func:`refuse_helper_target` cannot know it up front):
+    :func:`refuse_unreplayable_outputs` then refuses the golden with the fix, which under
+    ``-W error`` the codec's warning about the repr would have pre-empted."""
+
+    def screen(value: Any, where: str, target: str) -> Any:
+        if where == "output" and helper_answer(describe(value)) is not None:
+            return StoredRepr(describe(value), _ADDRESS.sub("", repr(value)))
+        return value if transform is None else transform(value, where, target)
+
+    return screen
+
+
 def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
     """Why an answer of type ``type_name`` of a call to ``target`` stored as its repr refuses
     the golden, and what to do; ``pickles``: whether dill can pickle it."""
-    if type_name.endswith("StreamManager"):  # anthropic's messages.stream(), openai's .stream()
-        return (
-            "it is the manager of the SDK's stream helper (client.messages.stream(...), "
-            "chat.completions.stream(...)), which sends the request when entered and cannot be "
-            "replayed. Mock a function of your own that enters it, reads the stream and returns "
-            "what the agent uses (the text, stream.get_final_message()), or stream with "
-            "create(..., stream=True), which records"
-        )
+    helper = helper_answer(type_name)
+    if helper is not None:  # a stream helper's manager, a tool runner
+        return helper.fixes()
     if type_name.endswith(_BINARY_RESPONSE_TYPES):
         return (
             f"it is the SDK's binary response, the answer of a download (openai's "
@@ -272,10 +439,13 @@ def _sdk_under(type_name: str, target: str) -> str:
     either is an LLM SDK's or a library's built on one (pydantic-ai's request_stream, a
     context manager); ``""`` for another (a database row, a numpy value)."""
     names = {*type_name.split("."), *target.split(".")}
-    if "anthropic" in names:
-        return SDK_METHODS["anthropic"][1]
     tops = {type_name.partition(".")[0], target.partition(".")[0]}
-    return SDK_METHODS["openai"][1] if "openai" in names or tops & _LLM_STACKS else ""
+    # an SDK's own value or method: sync or async as its class is; the stacks' calls are
+    # async (pydantic-ai's request_stream)
+    is_async = tops.isdisjoint(SDK_METHODS) or any(name.startswith("Async") for name in names)
+    if "anthropic" in names:
+        return SDK_METHODS["anthropic"][is_async]
+    return SDK_METHODS["openai"][is_async] if "openai" in names or tops & _LLM_STACKS else ""
 
 
 def restore_recorded_values(

@@ -154,9 +154,10 @@ def test_the_stream_helper_is_pointed_to_a_function_of_ones_own(stack: Stack) ->
     result = stack.try_record()
     result.stdout.fnmatch_lines(
         [
-            "*cannot serialise the answer of call #1 to anthropic.resources.messages.Messages."
-            "stream*it is the manager of the SDK's stream helper*Mock a function of your own "
-            "that enters it, reads the stream and returns what the agent uses*"
+            "*cannot serialise the answers of anthropic.resources.messages.Messages.stream*it is "
+            "the manager that anthropic's stream helper messages.stream(...) returns*or mock a "
+            "function of your own that enters it, reads the stream and returns what the agent "
+            "uses*"
         ]
     )
     result.stdout.no_fnmatch_line("*openai*")

@@ -79,11 +79,11 @@ def test_a_binary_answer_is_refused_with_the_fix_for_it(pytester: pytest.Pyteste
     speech = "openai.resources.audio.speech.Speech.create"
     result.stdout.fnmatch_lines(
         [
-            f"*cannot serialise the answer of call #1 to {speech} (a "
+            f"*cannot serialise the answer of call #1 to {speech} (an "
             f"openai._legacy_response.HttpxBinaryResponseContent): {fix}",
-            "*cannot serialise the answer of call #1 to openai.resources.files.Files.content (a "
+            "*cannot serialise the answer of call #1 to openai.resources.files.Files.content (an "
             f"openai._legacy_response.HttpxBinaryResponseContent): {fix}",
-            f"*cannot serialise the answer of call #1 to {speech} (a "
+            f"*cannot serialise the answer of call #1 to {speech} (an "
             f"openai._response.StreamedBinaryAPIResponse): {fix}",
         ],
         consecutive=False,

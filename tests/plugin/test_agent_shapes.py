@@ -955,7 +955,7 @@ class Keeper:
         result.stdout.fnmatch_lines(
             [
                 esc(
-                    "*cannot serialise state['last_error'] (a app.RateLimitError): only a "
+                    "*cannot serialise state['last_error'] (an app.RateLimitError): only a "
                     "pickle could store it, and its pickle cannot be loaded back (*TypeError: *"
                     "allowing pickles would not help: store the type readably by registering an "
                     "encoder for it with pytest_clearstone.codec.register*"
