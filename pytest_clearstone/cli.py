@@ -31,6 +31,7 @@ from .codec.views import printable, safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
 from .golden.checkpoint import RECORDED_BY_PLUGIN
 from .golden.files import read_file, without_bom
+from .golden.ordering import in_start_order
 from .golden.signing import checkpoint_trust
 from .inspection import (
     UNREADABLE,
@@ -213,7 +214,11 @@ def _json_escape_control(match: re.Match[str]) -> str:
 
 
 def _show_calls(ckpt: Any, out: _Out) -> int:
-    calls = recorded_calls(ckpt.trace.spans)
+    # numbered per target in call order, listed in start order: the recorded sequence a
+    # divergence message places a call in
+    numbered = recorded_calls(ckpt.trace.spans)
+    key_of = {id(span): key for key, span in numbered}
+    calls = [(key_of[id(span)], span) for span in in_start_order(s for _, s in numbered)]
     room = out.width - 12  # after "    result: "
     out.line(f"calls ({len(calls)}):")
     for key, span in calls:

@@ -1016,11 +1016,15 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             item.stash[_SUBTESTS] = subtests
         try:
             result = yield
-        except Exception:
+        except Exception as exc:
             if guard is not None and guard.error() is not None:
                 # a blocked connection the agent swallowed is the failure; what the test then
                 # failed on (a changed result) is shown as its context
                 _check_network(item, guard)
+            if replay is not None and not recording:
+                # so is the first replay error the agent caught (a retry's last attempt, its own
+                # error wrapping it, what failed after it was swallowed)
+                _check_first_replay_error(replay, exc)
             raise
         finally:
             if _SUBTESTS in item.stash:  # (before the test's own report is made)
@@ -1155,6 +1159,16 @@ def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
     error = guard.error()
     if error is not None:
         raise error
+
+
+def _check_first_replay_error(replay: Replay, failure: BaseException) -> None:
+    """The test failed with ``failure`` after the agent caught a replay error: that first
+    error is the failure, ``failure`` shown as what followed (its context)."""
+    __tracebackhide__ = True
+    context = replay.context
+    first = None if context is None else context.session.first_error_besides(failure)
+    if first is not None:
+        raise first
 
 
 def _root_span(item: pytest.Item) -> LiveSpan:

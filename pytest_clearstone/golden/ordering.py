@@ -18,19 +18,23 @@ The same work is listed, and numbered, the same way whichever job ran first. Cal
 branch (made in a thread started elsewhere, or recorded before branches existed) and spans that
 are not recorded calls keep their places. Call order is worked out from the start order alone,
 so goldens written in start order by earlier versions are numbered the same way when read.
+
+The *recorded sequence* a message places a call in ("call 2 of 4 in the recorded sequence"),
+and the order ``show --calls`` lists the calls in, is the start order (:func:`in_start_order`):
+the order the calls were made in when recorded, as the span tree shows them.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from ..tracing.span import Span
 from ..tracing.trace import Trace
 from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 
-__all__ = ["branch_of", "call_order", "in_call_order", "span_branch"]
+__all__ = ["branch_of", "call_order", "in_call_order", "in_start_order", "span_branch"]
 
 _T = TypeVar("_T")
 
@@ -72,6 +76,17 @@ def call_order(items: Sequence[_T], key_of: Callable[[_T], str]) -> list[_T]:
     for place, index in zip(places, _in_order(root), strict=True):
         ordered[place] = items[places[index]]
     return ordered
+
+
+def in_start_order(spans: Iterable[Span]) -> list[Span]:
+    """``spans`` in start order: by start time, then in the order they were opened (as
+    :class:`~pytest_clearstone.tracing.trace.Trace` holds them), whatever order they are
+    given in (a golden's file lists them in call order)."""
+    return sorted(spans, key=_start)
+
+
+def _start(span: Span) -> tuple[int, int]:
+    return span.start_time_ns, span.seq
 
 
 def in_call_order(trace: Trace) -> Trace:

@@ -76,6 +76,9 @@ class RecordedCall:
     branch: str = ""  # the branch of execution that made the call ("": not known)
     position: int = -1  # its place among all recorded calls of the trace (-1: not known)
     ran_ms: float | None = None  # how long a call cancelled from outside ran (None: another)
+    #: its place among the spans of the trace in start order, the recorded sequence a message
+    #: places it in (-1: not known; ``position`` orders it then)
+    started: int = -1
 
     @classmethod
     def from_span(cls, span: Span, *, allow_pickle: bool = False) -> RecordedCall:
@@ -436,13 +439,17 @@ class ReplaySession:
 
     def place_of(self, call: RecordedCall) -> tuple[int, int] | None:
         """``call``'s place (from 1) among the recorded calls of every target of this replay,
-        in the order they were recorded, and their number; ``None`` when it is not known."""
+        in the order they started when recorded (as ``show --calls`` lists them), and their
+        number; ``None`` when it is not known. (Worked out for a message only.)"""
         if call.position < 0:
             return None
-        positions = sorted(
-            c.position for t in self.targets.values() for c in t.responses if c.position >= 0
+        places = sorted(
+            (c.started, c.position)
+            for t in self.targets.values()
+            for c in t.responses
+            if c.position >= 0
         )
-        return positions.index(call.position) + 1, len(positions)
+        return places.index((call.started, call.position)) + 1, len(places)
 
     def unused(self) -> dict[str, tuple[int, int]]:
         """``{target: (used, recorded)}`` for targets with responses left over."""
@@ -483,6 +490,17 @@ class ReplaySession:
             node_id=self.node_id,
         )
 
+    def first_error_besides(self, failure: BaseException) -> ReplayError | None:
+        """The first replay error raised to the agent, when the test failed with another
+        exception: the agent caught it and then raised that one (a retry layer's last attempt,
+        its own error wrapping it, whatever failed next after it was swallowed). ``None`` when
+        no replay error was raised, or ``failure`` is the first one or holds it (an exception
+        group of tasks)."""
+        if not self.errors:
+            return None
+        first = self.errors[0]
+        return None if _holds(failure, first) else first
+
     def raise_errors(
         self,
         *,
@@ -500,6 +518,17 @@ class ReplaySession:
             error = self.unused_error(checkpoint=checkpoint, unmocked=unmocked)
             if error is not None:
                 raise error
+
+
+def _holds(failure: BaseException, error: BaseException, depth: int = 0) -> bool:
+    """Whether ``failure`` is ``error``, or an exception group holding it (nested groups
+    searched, to a depth no real group reaches)."""
+    if failure is error:
+        return True
+    inner = getattr(failure, "exceptions", None)  # a BaseExceptionGroup's
+    if not isinstance(inner, tuple) or depth > 100:
+        return False
+    return any(isinstance(e, BaseException) and _holds(e, error, depth + 1) for e in inner)
 
 
 async def _cancelled_again(error: BaseException, seconds: float) -> Any:
@@ -638,6 +667,10 @@ class TargetReplay:
         #: whether this target's calls can wait to complete in their recorded order
         self._is_async = session.completion is not None and kind_of(target.function) is Kind.ASYNC
         self._comparables: dict[tuple[int, tuple[str, ...]], tuple[Recorded, Recorded]] = {}
+        #: strict: the divergence raised at a call of this target, per branch of execution
+        #: (:func:`~.threads.current_branch`); every later call in that branch raises it again
+        #: (:meth:`_diverged_before`)
+        self._diverged: dict[str, ReplayDivergenceError] = {}
 
     def _exhausted_branch(self) -> tuple[str, int] | None:
         """The branch of execution (thread-pool job, task) whose recorded calls ran out, and
@@ -705,6 +738,10 @@ class TargetReplay:
         earlier = ended_run()
         if earlier is not None:
             return self._left_over(earlier, args, kwargs)
+        if self._diverged:
+            diverged = self._diverged.get(current_branch())
+            if diverged is not None:
+                return self._diverged_before(diverged)
         number = self.calls = self.calls + 1
         branch_running_loop()
         arguments = self.shape.bind_call(args, kwargs)
@@ -743,6 +780,19 @@ class TargetReplay:
         if self._completion is not None:  # (concurrent calls: in their recorded order)
             return self._completion.answered(recorded.position, call.result, None, self._is_async)
         return call.result
+
+    def _diverged_before(self, error: ReplayDivergenceError) -> Any:
+        """A call of a target whose earlier call in the same branch of execution diverged
+        (strict), which the agent caught: a retry (``with_retry``, tenacity, the agent's own
+        loop) or the next call after it. The replay of that branch stopped at that first
+        mismatch: this call is answered from nothing (it would take the recorded answer of the
+        next call, and diverge from that call's recording with a delta the user never made)
+        and raises the same divergence again, so that what the retry layer raises in the end,
+        and the test's failure, is the first divergence with its own delta. Its traceback is
+        this call's (the frame that made it, for ``--pdb``). Other branches (concurrent tasks
+        and thread-pool jobs) go on comparing their own calls."""
+        __tracebackhide__ = True
+        raise error.with_traceback(None)
 
     def _left_over(self, earlier: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """A call made by a task (or thread) an earlier test's golden run left running (named
@@ -903,4 +953,6 @@ class TargetReplay:
         self._calls.append(
             ReplayCall(self.target.path, self.calls, arguments, span_id, error=error)
         )
+        if isinstance(error, ReplayDivergenceError):  # (raised by the strict checks only)
+            self._diverged.setdefault(current_branch(), error)
         raise error
