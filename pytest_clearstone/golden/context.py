@@ -12,9 +12,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from .ids import patch_id_generators
+from .ids import branch_random, patch_id_generators
 from .ignore import IgnoreConfig
 from .responses import (
     Matcher,
@@ -25,7 +25,7 @@ from .responses import (
     Transform,
 )
 from .targets import Patches, PatchStack, Target, patch_with, resolve
-from .threads import ContextPropagation
+from .threads import ContextPropagation, running_branch
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -40,6 +40,9 @@ def derive_seed(key: str) -> int:
 
 
 _ZERO = _dt.timedelta(0)
+
+#: the key of the seeds of ``random.Random()`` instances in a branch's streams
+_INSTANCE_SEEDS = object()
 
 
 class _AlreadyLocalUTC(_dt.tzinfo):
@@ -78,10 +81,11 @@ class DeterministicExecutionContext(Patches):
       at the checkpoint's timestamp by time-machine (``tick=True`` lets it run from there);
       ``time.monotonic`` and ``perf_counter`` stay real so asyncio keeps working.
     - ``random`` is seeded (from the checkpoint id unless ``seed`` is given), ``random.Random()``
-      instances created inside are seeded from the same stream, and ``uuid.uuid4``, ``uuid1``,
-      ``uuid7`` and the uuid7 helpers of pydantic-ai and langchain-core (also where imported by
-      name) return ids from seeded streams (:mod:`pytest_clearstone.golden.ids`). The previous
-      random state is restored on exit.
+      instances created inside are seeded from a stream of their own (in a branch of execution
+      in a thread of its own, one of that branch: :mod:`pytest_clearstone.golden.threads`),
+      and ``uuid.uuid4``, ``uuid1``, ``uuid7`` and the uuid7 helpers of pydantic-ai and
+      langchain-core (also where imported by name) return ids from seeded streams, per branch
+      too (:mod:`pytest_clearstone.golden.ids`). The previous random state is restored on exit.
     - Each ``mock_targets`` import path returns its listed values in order (an exception in the
       list is raised); calling it once more raises :class:`ReplayExhaustedError`.
 
@@ -173,12 +177,25 @@ class DeterministicExecutionContext(Patches):
 
         def seed(self: random.Random, a: Any = None, version: int = 2) -> None:
             if a is None and not context._live:
-                if context._instance_seeds is None:
-                    context._instance_seeds = random.Random(context.seed ^ 0x5EED)
-                a = context._instance_seeds.getrandbits(64)
+                a = context._instance_seed()
             original_seed(self, a, version)
 
         stack.setattr(random.Random, "seed", seed)
+
+    def _instance_seed(self) -> int:
+        """The seed of the next ``random.Random()`` made here: from the main flow's stream, or
+        in a branch of execution in a thread of its own (a job, a thread) from that branch's
+        own."""
+        seed = self.seed ^ 0x5EED
+        branch = running_branch()
+        if branch is not None and branch.threaded:
+            seeds = branch.streams.get(_INSTANCE_SEEDS)
+            if seeds is None:
+                seeds = branch.streams[_INSTANCE_SEEDS] = branch_random(seed, branch.key)
+            return cast(int, seeds.getrandbits(64))
+        if self._instance_seeds is None:
+            self._instance_seeds = random.Random(seed)
+        return self._instance_seeds.getrandbits(64)
 
     def _is_live(self) -> bool:
         return bool(self._live)

@@ -24,6 +24,14 @@ The time-based versions (1, 6, 7) keep what callers rely on them for: their time
 in one test sort in the order they were made (LangGraph resumes a thread from the checkpoint of
 the greatest uuid6). Their other bits come from the seeded stream; an argument (a node, a clock
 sequence, a time in nanoseconds) is not used.
+
+Each branch of execution that runs in a thread of its own (:mod:`pytest_clearstone.golden.threads`:
+a thread-pool job and the done callbacks of its future, a thread, and the tasks they start) draws
+from streams of its own, seeded from the run's seed and the branch's key, and counts the time of
+its time-based ids on a clock of its own (it starts from its parent's and is handed back when the
+branch ends): concurrent threads get the same ids on every run, whichever runs first. The test's
+main flow and its asyncio tasks (one event loop runs them, in an order of their code's), and code
+outside any branch, keep the streams of earlier versions, so their goldens keep their ids.
 """
 
 from __future__ import annotations
@@ -35,8 +43,10 @@ import time
 import uuid
 from collections.abc import Callable
 from types import CodeType
+from typing import cast
 
 from .targets import PatchStack
+from .threads import Branch, running_branch
 
 #: ``(module, function, UUID version, seed salt)``; uuid4's salt is the one goldens recorded
 #: before this table existed were made with, so their ids stay the same
@@ -115,28 +125,46 @@ def patch_id_generators(stack: PatchStack, seed: int, live: Callable[[], bool]) 
 
 
 def _generator(seed: int, version: int, live: Callable[[], bool]) -> Callable[[], uuid.UUID]:
-    stream: list[random.Random] = []  # created on first use (~5 us each)
+    stream: list[random.Random] = []  # the main flow's, created on first use (~5 us each)
+    clock = object()  # the key of this generator's clock and streams in a branch
 
-    def seeded_bits(n: int) -> int:
-        if not stream:
-            stream.append(random.Random(seed))
-        return stream[0].getrandbits(n)
+    def seeded_bits(branch: Branch | None, n: int) -> int:
+        if branch is None or not branch.threaded:  # the main flow and its tasks (or none)
+            if not stream:
+                stream.append(random.Random(seed))
+            return stream[0].getrandbits(n)
+        branch_stream = branch.streams.get(clock)
+        if branch_stream is None:  # (only this branch's code draws from it)
+            branch_stream = branch.streams[clock] = branch_random(seed, branch.key)
+        return cast(int, branch_stream.getrandbits(n))
 
     if version == 4:
 
         def next_id() -> uuid.UUID:
             if live():
                 return with_version(int.from_bytes(os.urandom(16), "big"), version)
-            return with_version(seeded_bits(128), version)
+            return with_version(seeded_bits(running_branch(), 128), version)
 
         return next_id
-    last = [-1]  # the time field of the last seeded id
+    last = [-1]  # the time field of the last seeded id of the main flow and its tasks
 
     def next_time_based_id() -> uuid.UUID:
         ticks = clock_ticks(time.time_ns(), version)
         if live():  # the real clock (a live call runs outside the frozen one); no seeded state
             return with_time(ticks, version, int.from_bytes(os.urandom(8), "big"))
-        last[0] = ticks = max(ticks, last[0] + 1)
-        return with_time(ticks, version, seeded_bits(62))
+        branch = running_branch()
+        if branch is None:
+            last[0] = ticks = max(ticks, last[0] + 1)
+        elif not branch.threaded:  # the main flow and its tasks: one clock, in their order
+            last[0] = ticks = branch.tick(clock, max(ticks, last[0] + 1))
+        else:
+            ticks = branch.tick(clock, ticks)
+        return with_time(ticks, version, seeded_bits(branch, 62))
 
     return next_time_based_id
+
+
+def branch_random(seed: int, key: str) -> random.Random:
+    """The seeded stream of a branch of execution other than the main flow: its own, from
+    ``seed`` and the branch's ``key`` (the same on every run)."""
+    return random.Random(f"{seed}/{key}")  # (a str seed is hashed by SHA-512: stable)

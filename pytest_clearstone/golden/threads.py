@@ -21,7 +21,12 @@ among all the parent's jobs, ``"0/3"``: :func:`current_branch` gives that key wi
 the branch that creates it (``BaseEventLoop.create_task`` is patched while asyncio is imported;
 :func:`install_task_branches` does it for another loop at the agent's first mocked call); a
 loop's main task (``asyncio.run``, ``run_until_complete``: created before the loop runs) goes on
-in its creator's branch.
+in its creator's branch. A done callback of a job's future runs in the job's branch, whichever
+thread runs it (LangGraph commits a finished task's writes there).
+
+A branch also keeps state of its own for code that must not share it between concurrent
+branches: seeded streams and logical clocks (:class:`Branch`; the seeded ids of
+:mod:`pytest_clearstone.golden.ids` use them).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import contextvars
 import functools
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, cast
@@ -41,6 +47,7 @@ if TYPE_CHECKING:
     import asyncio
 
 __all__ = [
+    "Branch",
     "ContextPropagation",
     "current_branch",
     "ended_run",
@@ -48,6 +55,7 @@ __all__ = [
     "is_legacy_key",
     "job_name",
     "name_run",
+    "running_branch",
 ]
 
 ROOT = "0"
@@ -66,37 +74,94 @@ class _Run:
         self.name = ""
 
 
-class _Branch:
-    """A branch's key (and legacy key), its parent, its golden run, and how many children it has
-    handed out, in all and of each name."""
+class Branch:
+    """A branch of execution: its key (and legacy key), its parent (``None``: a run's main
+    flow), its golden run, and how many children it has handed out, in all and of each name.
 
-    __slots__ = ("_children", "_lock", "_named", "key", "legacy", "parent", "run")
+    It also holds what code keeps per branch so that concurrent branches do not share it:
+    ``streams`` (seeded random streams, by their owner's key) and logical clocks
+    (:meth:`tick`), used by a branch that runs in a thread of its own (``threaded``: a
+    thread-pool job, a thread, or a branch started from one), whose draws follow the OS's
+    scheduling; the main flow and its asyncio tasks, which one event loop runs in an order of
+    their code's, share the main flow's. A child starts with its parent's clocks as they are
+    when it is handed out, and its parent takes them over (the later of each) when it ends
+    (:meth:`join`): a clock counts on from everything that happened before in the flow of the
+    code, and branches that run at the same time cannot move each other's.
+    """
+
+    __slots__ = (
+        "_children",
+        "_clocks",
+        "_lock",
+        "_named",
+        "key",
+        "legacy",
+        "parent",
+        "run",
+        "streams",
+        "threaded",
+    )
 
     def __init__(
         self,
         key: str,
-        parent: _Branch | None = None,
+        parent: Branch | None = None,
         legacy: str | None = None,
         run: _Run | None = None,
+        clocks: dict[object, int] | None = None,
+        threaded: bool = False,
     ) -> None:
         self.key = key
+        self.threaded = threaded
         self.legacy = key if legacy is None else legacy
         self.parent = parent
         self.run: _Run = run if run is not None else parent.run if parent is not None else _Run()
+        self.streams: dict[object, Any] = {}
+        self._clocks: dict[object, int] = {} if clocks is None else clocks
         self._children = 0
         self._named: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def child(self, name: str) -> _Branch:
-        """The next child branch, running a function called ``name``."""
+    def child(self, name: str, *, threaded: bool = False) -> Branch:
+        """The next child branch, running a function called ``name`` (``threaded``: in a
+        thread of its own)."""
         with self._lock:
             index = self._children
             self._children += 1
             named = self._named.get(name, 0)
             self._named[name] = named + 1
-        return _Branch(f"{self.key}/{name}#{named}", self, f"{self.legacy}/{index}")
+            clocks = dict(self._clocks)
+        return Branch(
+            f"{self.key}/{name}#{named}",
+            self,
+            f"{self.legacy}/{index}",
+            clocks=clocks,
+            threaded=threaded or self.threaded,
+        )
 
-    def descends_from(self, other: _Branch) -> bool:
+    def tick(self, clock: object, now: int) -> int:
+        """The next reading of this branch's logical clock ``clock``: ``now``, or one more than
+        its last reading if that is not earlier."""
+        with self._lock:
+            last = self._clocks.get(clock)
+            if last is not None and now <= last:
+                now = last + 1
+            self._clocks[clock] = now
+        return now
+
+    def join(self, child: Branch) -> None:
+        """Take over the clocks of ``child``, which has ended (the later reading of each)."""
+        with child._lock:
+            clocks = list(child._clocks.items())
+        if not clocks:
+            return
+        with self._lock:
+            mine = self._clocks
+            for clock, reading in clocks:
+                if reading > mine.get(clock, reading - 1):
+                    mine[clock] = reading
+
+    def descends_from(self, other: Branch) -> bool:
         branch = self.parent
         while branch is not None:
             if branch is other:
@@ -105,7 +170,7 @@ class _Branch:
         return False
 
 
-_branch: contextvars.ContextVar[_Branch | None] = contextvars.ContextVar(
+_branch: contextvars.ContextVar[Branch | None] = contextvars.ContextVar(
     "clearstone_branch", default=None
 )
 
@@ -118,14 +183,14 @@ _in_submit: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 class _Jobs(threading.local):
     def __init__(self) -> None:
-        self.stack: list[_Branch] = []
+        self.stack: list[Branch] = []
 
 
 #: the branches of the jobs and threads running on each thread, innermost last
 _jobs = _Jobs()
 
 
-def _resolve(branch: _Branch | None) -> _Branch | None:
+def _resolve(branch: Branch | None) -> Branch | None:
     """The branch running now, given the one in the current context.
 
     Libraries that propagate the context themselves (``asyncio.to_thread``, LangChain's
@@ -139,6 +204,11 @@ def _resolve(branch: _Branch | None) -> _Branch | None:
         if branch is None or job.descends_from(branch):
             return job
     return branch
+
+
+def running_branch() -> Branch | None:
+    """The branch of execution running now (``None`` outside any: see :func:`current_branch`)."""
+    return _resolve(_branch.get())
 
 
 def current_branch(*, legacy: bool = False) -> str:
@@ -181,8 +251,8 @@ def job_name(fn: Any, args: tuple[Any, ...] = ()) -> str:
 
 
 def _child_context(
-    name: str, context: contextvars.Context | None = None
-) -> tuple[_Branch | None, contextvars.Context]:
+    name: str, context: contextvars.Context | None = None, *, threaded: bool = False
+) -> tuple[Branch | None, contextvars.Context]:
     """A copy of ``context`` (default: the current one) whose branch is the next child of the
     branch running there, running a function called ``name``, and that child; outside any
     branch, a plain copy and ``None``."""
@@ -190,7 +260,7 @@ def _child_context(
     parent = _resolve(copy.get(_branch))
     if parent is None or copy.get(_unbranched):
         return None, copy
-    child = parent.child(name)
+    child = parent.child(name, threaded=threaded)
     copy.run(_branch.set, child)
     return child, copy
 
@@ -213,7 +283,7 @@ def restore_branching(token: contextvars.Token[bool]) -> None:
 
 
 def _run_job(
-    branch: _Branch | None,
+    branch: Branch | None,
     context: contextvars.Context,
     fn: Callable[..., Any],
     /,
@@ -228,6 +298,27 @@ def _run_job(
         return context.run(fn, *args, **kwargs)
     finally:
         stack.pop()
+        _join(branch)
+
+
+def _join(branch: Branch) -> None:
+    """``branch`` has ended: its parent takes over its clocks."""
+    if branch.parent is not None:
+        branch.parent.join(branch)
+
+
+#: the futures ``ThreadPoolExecutor.submit`` returned for jobs of a branch, and their branches
+_job_futures: weakref.WeakKeyDictionary[Future[Any], Branch] = weakref.WeakKeyDictionary()
+
+
+def _run_callback(branch: Branch, fn: Callable[[Future[Any]], object], future: Future[Any]) -> None:
+    stack = _jobs.stack
+    stack.append(branch)
+    try:
+        fn(future)
+    finally:
+        stack.pop()
+        _join(branch)
 
 
 class ContextPropagation(Patches):
@@ -250,10 +341,12 @@ class ContextPropagation(Patches):
 
     def apply(self, stack: PatchStack) -> None:
         run = _Run()
-        token = _branch.set(_Branch(self.root, run=run))
+        token = _branch.set(Branch(self.root, run=run))
         stack.push(lambda: _end(run, token))
         submit = cast("Callable[..., Future[Any]]", ThreadPoolExecutor.submit)
         stack.setattr(ThreadPoolExecutor, "submit", _propagating(_propagating_submit, submit))
+        add = cast("Callable[..., None]", Future.add_done_callback)
+        stack.setattr(Future, "add_done_callback", _propagating(_branching_add_callback, add))
         start = threading.Thread.start
         stack.setattr(threading.Thread, "start", _propagating(_propagating_start, start))
         base_events = sys.modules.get("asyncio.base_events")  # (not imported: no loop yet)
@@ -311,7 +404,7 @@ def _branches_tasks(loop_class: type) -> bool:
     return made is not None and getattr(loop_class, "create_task", None) is made[1]
 
 
-def _end(run: _Run, token: contextvars.Token[_Branch | None]) -> None:
+def _end(run: _Run, token: contextvars.Token[Branch | None]) -> None:
     run.ended = True
     _reset(token)
 
@@ -336,7 +429,7 @@ def ended_run() -> str | None:
     return branch.run.name
 
 
-def _reset(token: contextvars.Token[_Branch | None]) -> None:
+def _reset(token: contextvars.Token[Branch | None]) -> None:
     try:
         _branch.reset(token)
     except (ValueError, RuntimeError):  # stopped from another context than the one it started
@@ -362,14 +455,29 @@ def _propagating_submit(original: Callable[..., Future[Any]]) -> Callable[..., F
         self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> Future[Any]:
         # now, in submission order: not when a worker runs it
-        branch, context = _child_context(job_name(fn, args))
+        branch, context = _child_context(job_name(fn, args), threaded=True)
         token = _in_submit.set(True)
         try:
-            return original(self, _run_job, branch, context, fn, *args, **kwargs)
+            future = original(self, _run_job, branch, context, fn, *args, **kwargs)
         finally:
             _in_submit.reset(token)
+        if branch is not None:
+            _job_futures[future] = branch
+        return future
 
     return named_after(submit, original)
+
+
+def _branching_add_callback(original: Callable[..., None]) -> Callable[..., None]:
+    def add_done_callback(self: Future[Any], fn: Callable[[Future[Any]], object]) -> None:
+        # a job's done callback goes on in the job's branch (LangGraph commits a task's writes
+        # there), whichever thread runs it: the worker, or the caller when the job is done
+        branch = _job_futures.get(self)
+        if branch is not None:
+            fn = functools.partial(_run_callback, branch, fn)
+        original(self, fn)
+
+    return named_after(add_done_callback, original)
 
 
 _MISSING: Any = object()
@@ -382,7 +490,7 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
             return
         own = self.__dict__.get("run", _MISSING)
         run = self.run  # bound now: a subclass's run is the one wrapped
-        branch, context = _child_context(_thread_name(self, run))
+        branch, context = _child_context(_thread_name(self, run), threaded=True)
 
         def restore() -> None:
             if self.__dict__.get("run") is run_in_context:
@@ -423,13 +531,27 @@ def _branching_create_task(original: Callable[..., Any]) -> Callable[..., Any]:
             # task factory of install_task_branches gives the branch itself
             return original(self, coro, **kwargs)
         given = kwargs.get("context")  # (3.11+) the context the caller wants: branch a copy
-        _, context = _child_context(job_name(coro), given)
+        branch, context = _child_context(job_name(coro), given)
         if given is not None:
             kwargs["context"] = context
-            return original(self, coro, **kwargs)
-        return context.run(original, self, coro, **kwargs)  # the task copies this context
+            task = original(self, coro, **kwargs)
+        else:
+            task = context.run(original, self, coro, **kwargs)  # the task copies this context
+        return _joined_when_done(task, branch)
 
     return named_after(create_task, original)
+
+
+def _joined_when_done(task: Any, branch: Branch | None) -> Any:
+    """``task``, whose branch's parent takes over its clocks when it is done (before the code
+    awaiting it goes on: this callback comes first)."""
+    if branch is not None and branch.parent is not None:
+        task.add_done_callback(functools.partial(_join_task, branch))
+    return task
+
+
+def _join_task(branch: Branch, task: Any) -> None:
+    _join(branch)
 
 
 def _running_loop() -> Any:
@@ -461,11 +583,11 @@ def install_task_branches(loop: asyncio.AbstractEventLoop) -> Callable[[], None]
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
         # ``context=`` (3.11+) is the context the caller wants the task to run in: branch a copy
-        _, context = _child_context(job_name(coro), kwargs.pop("context", None))
+        branch, context = _child_context(job_name(coro), kwargs.pop("context", None))
         if previous is not None:
-            return context.run(previous, loop, coro, **kwargs)
+            return _joined_when_done(context.run(previous, loop, coro, **kwargs), branch)
         # the Task copies the context it is created in (its context= argument is 3.11+)
-        return context.run(task_type, coro, loop=loop, **kwargs)
+        return _joined_when_done(context.run(task_type, coro, loop=loop, **kwargs), branch)
 
     loop.set_task_factory(cast(Any, factory))
     _factories.add(factory)

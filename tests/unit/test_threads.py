@@ -396,7 +396,8 @@ def test_a_wrapper_is_made_again_when_another_patch_replaced_the_original() -> N
         threading.Thread.start = original  # type: ignore[method-assign]
     with ContextPropagation():
         assert threading.Thread.start.__wrapped__ is original  # type: ignore[attr-defined]
-    assert len(threads._wrappers) == 3  # one per maker: submit, start and create_task
+    # one per maker: submit, add_done_callback, start and create_task
+    assert len(threads._wrappers) == 4
 
 
 # -- a varying number of jobs of another function ------------------------------------------

@@ -1,0 +1,190 @@
+"""Seeded ids per branch of execution: a thread-pool job (and the done callbacks of its future)
+draws its ids from a stream of its own branch, so concurrent jobs get the same ids on every run
+whichever draws first; the test's main flow keeps the stream goldens were recorded with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+
+from pytest_clearstone.golden import DeterministicExecutionContext
+
+WHEN = dt.datetime(2024, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
+WAIT = 30.0  # a bound against a hang only: every wait below is released by the other job
+
+
+def _wait(event: threading.Event) -> None:
+    assert event.wait(WAIT), "the other job never drew its ids"
+
+
+def _ids_of(job: str) -> list[uuid.UUID]:
+    return [uuid.uuid4(), uuid.uuid4(), uuid.uuid1()]
+
+
+def _jobs_drawing(first: str) -> dict[str, list[uuid.UUID]]:
+    """Jobs ``a`` and ``b`` submitted in that order, both running at once; ``first`` draws its
+    ids before the other one does."""
+    drawn = {"a": threading.Event(), "b": threading.Event()}
+    go = threading.Event()
+    ids: dict[str, list[uuid.UUID]] = {}
+
+    def job(name: str) -> None:
+        other = "b" if name == "a" else "a"
+        _wait(go)
+        if name != first:
+            _wait(drawn[other])
+        ids[name] = _ids_of(name)
+        drawn[name].set()
+
+    with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(job, "a"), pool.submit(job, "b")]
+        go.set()
+        for future in futures:
+            future.result()
+        ids["main"] = _ids_of("main")
+    return ids
+
+
+def test_concurrent_jobs_get_the_same_ids_whichever_draws_first() -> None:
+    a_first = _jobs_drawing("a")
+    b_first = _jobs_drawing("b")
+    assert a_first == b_first
+    assert a_first["a"] != a_first["b"]
+    assert len({i for ids in a_first.values() for i in ids}) == 9
+
+
+def test_ids_drawn_in_a_jobs_done_callback_belong_to_the_job() -> None:
+    # LangGraph commits a finished task's writes (and gives its messages ids) in a done
+    # callback of the task's future: in the worker thread, or in the submitter's thread when
+    # the future is already done
+    def run(first: str) -> dict[str, uuid.UUID]:
+        drawn = {"a": threading.Event(), "b": threading.Event()}
+        go = threading.Event()
+        ids: dict[str, uuid.UUID] = {}
+
+        def job(name: str) -> None:
+            _wait(go)
+            if name != first:
+                _wait(drawn["b" if name == "a" else "a"])
+
+        def on_done(name: str) -> Callable[[Future[None]], None]:
+            def callback(future: Future[None]) -> None:
+                ids[name] = uuid.uuid4()
+                drawn[name].set()
+
+            return callback
+
+        with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+            futures = {name: pool.submit(job, name) for name in ("a", "b")}
+            for name, future in futures.items():
+                future.add_done_callback(on_done(name))
+            go.set()
+            for future in futures.values():
+                future.result()
+            _wait(drawn["a"])
+            _wait(drawn["b"])
+            # already done: the callback runs here, at once, and still in the job's branch
+            futures["a"].add_done_callback(on_done("a again"))
+        return ids
+
+    a_first, b_first = run("a"), run("b")
+    assert a_first == b_first
+    assert len(set(a_first.values())) == 3
+
+
+def test_the_main_flow_keeps_its_stream_whatever_the_jobs_draw() -> None:
+    def main_ids(jobs: int) -> list[uuid.UUID]:
+        with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+            first = uuid.uuid4()
+            for _ in range(jobs):
+                pool.submit(uuid.uuid4).result()
+            return [first, uuid.uuid4()]
+
+    without_jobs = main_ids(0)
+    assert main_ids(3) == without_jobs
+    # the stream goldens were recorded with (random.Random(seed ^ 0x1D))
+    stream = random.Random(7 ^ 0x1D)
+    assert [u.int & ~(0xF000 << 64) & ~(0xC000 << 48) for u in without_jobs] == [
+        stream.getrandbits(128) & ~(0xF000 << 64) & ~(0xC000 << 48) for _ in range(2)
+    ]
+
+
+def test_a_thread_draws_from_its_branch_and_another_seed_gives_other_ids() -> None:
+    def thread_ids(seed: int) -> list[uuid.UUID]:
+        out: list[uuid.UUID] = []
+        with DeterministicExecutionContext(WHEN, seed=seed):
+            thread = threading.Thread(target=lambda: out.extend(_ids_of("thread")))
+            thread.start()
+            thread.join()
+        return out
+
+    assert thread_ids(7) == thread_ids(7)
+    assert thread_ids(7) != thread_ids(8)
+
+
+def test_random_instances_made_in_concurrent_jobs_are_seeded_per_branch() -> None:
+    def run(first: str) -> dict[str, float]:
+        drawn = {"a": threading.Event(), "b": threading.Event()}
+        go = threading.Event()
+        values: dict[str, float] = {}
+
+        def job(name: str) -> None:
+            _wait(go)
+            if name != first:
+                _wait(drawn["b" if name == "a" else "a"])
+            values[name] = random.Random().random()
+            drawn[name].set()
+
+        with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+            futures = [pool.submit(job, "a"), pool.submit(job, "b")]
+            go.set()
+            for future in futures:
+                future.result()
+            values["main"] = random.Random().random()
+        return values
+
+    assert run("a") == run("b")
+
+
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_time_based_ids_of_a_job_keep_the_frozen_time(first: str) -> None:
+    ids = _jobs_drawing(first)
+    unix_100ns = int(WHEN.timestamp()) * 10_000_000
+    assert all(i.time - 0x01B21DD213814000 >= unix_100ns for i in (ids["a"][2], ids["b"][2]))
+
+
+def test_time_based_ids_sort_in_the_order_of_the_flow_across_jobs_threads_and_tasks() -> None:
+    # a conversation's turns run one after the other in jobs, threads or tasks of their own
+    # (LangGraph resumes a thread from the checkpoint of the greatest uuid6)
+    import asyncio
+
+    made: list[uuid.UUID] = []
+
+    def turn() -> None:
+        made.extend(uuid.uuid1() for _ in range(3))
+
+    async def task_turn() -> None:
+        turn()
+
+    async def tasks() -> None:
+        for _ in range(2):
+            await asyncio.create_task(task_turn())
+            turn()
+
+    with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+        turn()
+        for _ in range(2):
+            pool.submit(turn).result()
+            thread = threading.Thread(target=turn)
+            thread.start()
+            thread.join()
+        asyncio.run(tasks())
+        turn()
+    times = [u.time for u in made]
+    assert times == sorted(set(times))
