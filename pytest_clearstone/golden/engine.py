@@ -14,7 +14,7 @@ from . import mocks
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .mocks import MockConfig, normalize_mock_config
-from .ordering import call_order, in_start_order, span_branch
+from .ordering import call_order, span_branch
 from .responses import Matcher, RecordedCall, ReplaySession, Responses
 from .state import import_agent_class, rehydrate
 
@@ -54,7 +54,6 @@ class ReplayEngine:
                 self.trace = trace_store.get_trace(checkpoint.trace.trace_id)
         self._agent: Any = None
         self._scoped: list[Span] | None = None
-        self._started: dict[int, int] | None = None
         self.last_session: ReplaySession | None = None
         self.last_error: BaseException | None = None
 
@@ -112,13 +111,6 @@ class ReplayEngine:
             self._scoped = call_order(scoped, span_branch)
         return self._scoped
 
-    def _start_places(self) -> dict[int, int]:
-        """Each span of :meth:`_scope` (by ``id``) to its place in start order: the recorded
-        sequence a message places a call in (made once: the trace does not change)."""
-        if self._started is None:
-            self._started = {id(span): i for i, span in enumerate(in_start_order(self._scope()))}
-        return self._started
-
     def preflight(self, mock_config: MockConfig | None) -> PreflightReport:
         """Which targets will be mocked, for which span type, with how many responses."""
         from .preflight import preflight
@@ -135,7 +127,6 @@ class ReplayEngine:
         targets: dict[str, Responses] = {}
         scope = self._scope()
         positions = {id(span): i for i, span in enumerate(scope)}
-        started = self._start_places()
         for span_type, target, spans in mocks.plan(scope, pairs):
             if not spans and target not in targets:
                 # nothing recorded for it: the calls of a renamed or moved function may be
@@ -152,7 +143,7 @@ class ReplayEngine:
                 call = RecordedCall.from_span(span, allow_pickle=self.allow_pickle)
                 call.branch = str(span.attributes.get(mocks.BRANCH_ATTRIBUTE) or "")
                 call.position = positions[id(span)]
-                call.started = started[id(span)]
+                call.started = (span.start_time_ns, span.seq)  # (start order: Trace's key)
                 calls.append(call)
             if target in targets:
                 calls = targets[target].calls + calls

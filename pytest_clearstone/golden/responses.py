@@ -76,9 +76,10 @@ class RecordedCall:
     branch: str = ""  # the branch of execution that made the call ("": not known)
     position: int = -1  # its place among all recorded calls of the trace (-1: not known)
     ran_ms: float | None = None  # how long a call cancelled from outside ran (None: another)
-    #: its place among the spans of the trace in start order, the recorded sequence a message
-    #: places it in (-1: not known; ``position`` orders it then)
-    started: int = -1
+    #: when its span started (start time, then the order spans were opened: the key of
+    #: :func:`~.ordering.in_start_order`): the recorded sequence a message places it in
+    #: (``(-1, -1)``: not known; ``position`` orders it then)
+    started: tuple[int, int] = (-1, -1)
 
     @classmethod
     def from_span(cls, span: Span, *, allow_pickle: bool = False) -> RecordedCall:
