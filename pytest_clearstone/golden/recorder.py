@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from ..arguments import Binder, binder
-from ..callables import PASS, drive, wrap
+from ..callables import PASS, drive, named_after, wrap
 from ..errors import LeftoverCallWarning
 from ..tracing.span import Recorded, Span, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
@@ -96,7 +96,8 @@ class Recorder:
                 coro = drive(coro, step)
             return original(loop, coro, **kwargs)
 
-        stack.setattr(base_events.BaseEventLoop, "create_task", create_task)
+        # (named after it, ``__wrapped__`` included: the branching create_task under it is seen)
+        stack.setattr(base_events.BaseEventLoop, "create_task", named_after(create_task, original))
 
     def live_step(self, advance: Callable[[], Any]) -> Any:
         """One step of a task a live call started, on the real clock and randomness."""

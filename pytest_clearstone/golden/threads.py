@@ -400,8 +400,21 @@ def branch_running_loop() -> None:
 
 
 def _branches_tasks(loop_class: type) -> bool:
+    """Whether ``loop_class.create_task`` is the branching one, or a wrapper around it (the
+    recording's, which runs the tasks a live call starts live: seen through its
+    ``__wrapped__``, or the recording would give the loop a task factory the replay does not,
+    and its tasks other branches)."""
     made = _wrappers.get(_branching_create_task)
-    return made is not None and getattr(loop_class, "create_task", None) is made[1]
+    if made is None:
+        return False
+    create = getattr(loop_class, "create_task", None)
+    for _ in range(8):  # (a few layers of wrappers at most)
+        if create is made[1]:
+            return True
+        create = getattr(create, "__wrapped__", None)
+        if create is None:
+            return False
+    return False
 
 
 def _end(run: _Run, token: contextvars.Token[Branch | None]) -> None:
