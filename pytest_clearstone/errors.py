@@ -42,7 +42,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -695,6 +695,18 @@ class RecordedError(ClearstoneError, RuntimeError):
             f"{type_name}: {message} (recorded exception, replayed as RecordedError: {why}; an "
             f"except clause for that class does not catch it. {fix})"
         )
+
+
+def grouped(exc: BaseException, depth: int = 0) -> Iterator[BaseException]:
+    """``exc``, then the exceptions it holds when it is an exception group (an
+    ``asyncio.TaskGroup``'s, anyio's, a trio nursery's; the ``exceptiongroup`` backport's on
+    Python 3.10 too), nested groups depth first (to a depth no real group reaches)."""
+    yield exc
+    inner = getattr(exc, "exceptions", None)  # a BaseExceptionGroup's
+    if isinstance(inner, tuple) and depth < 100:
+        for sub in inner:
+            if isinstance(sub, BaseException):
+                yield from grouped(sub, depth + 1)
 
 
 def article(word: str) -> str:

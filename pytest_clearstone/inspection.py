@@ -342,15 +342,12 @@ def value_lines(before: Any, after: Any, *, width: int, verbose: bool) -> list[s
         return []
     lines: list[str] = []
     long_strings = set()
-    in_full = {}
-    for change in delta.changes:
-        path, old, new = change.path, change.old, change.new
-        if change.kind == "type_changes":
-            in_full[path] = f"{path}: {old!r} -> {new!r}"
-        if change.kind != "values_changed":
+    in_full = {}  # (-v) a changed value's line with both values whole
+    for path, kind, old, new in delta.changes:
+        if kind not in ("values_changed", "type_changes"):
             continue
         in_full[path] = f"{path}: {old!r} -> {new!r}"
-        if not (isinstance(old, str) and isinstance(new, str)):
+        if kind == "type_changes" or not (isinstance(old, str) and isinstance(new, str)):
             continue
         if "\n" in old or "\n" in new or max(len(repr(old)), len(repr(new))) > width:
             long_strings.add(path)

@@ -2287,14 +2287,9 @@ def _replay_errors_in(exc: BaseException) -> list[BaseException]:
     """The replay errors ``exc`` is or holds: an ``asyncio.TaskGroup``, an anyio task group or
     a trio nursery raises the errors of its tasks together in an exception group (nested
     groups searched depth first; the ``exceptiongroup`` backport's on Python 3.10 too)."""
-    from .errors import ReplayError
+    from .errors import ReplayError, grouped
 
-    if isinstance(exc, ReplayError):
-        return [exc]
-    inner = getattr(exc, "exceptions", None)  # a BaseExceptionGroup's
-    if not isinstance(inner, tuple):
-        return []
-    return [e for sub in inner if isinstance(sub, BaseException) for e in _replay_errors_in(sub)]
+    return [e for e in grouped(exc) if isinstance(e, ReplayError)]
 
 
 def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:

@@ -12,9 +12,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from .ids import branch_random, patch_id_generators
+from .ids import branch_stream, patch_id_generators
 from .ignore import IgnoreConfig
 from .responses import (
     Matcher,
@@ -189,10 +189,7 @@ class DeterministicExecutionContext(Patches):
         seed = self.seed ^ 0x5EED
         branch = running_branch()
         if branch is not None and branch.threaded:
-            seeds = branch.streams.get(_INSTANCE_SEEDS)
-            if seeds is None:
-                seeds = branch.streams[_INSTANCE_SEEDS] = branch_random(seed, branch.key)
-            return cast(int, seeds.getrandbits(64))
+            return branch_stream(branch, _INSTANCE_SEEDS, seed).getrandbits(64)
         if self._instance_seeds is None:
             self._instance_seeds = random.Random(seed)
         return self._instance_seeds.getrandbits(64)

@@ -133,10 +133,7 @@ def _generator(seed: int, version: int, live: Callable[[], bool]) -> Callable[[]
             if not stream:
                 stream.append(random.Random(seed))
             return stream[0].getrandbits(n)
-        branch_stream = branch.streams.get(clock)
-        if branch_stream is None:  # (only this branch's code draws from it)
-            branch_stream = branch.streams[clock] = branch_random(seed, branch.key)
-        return cast(int, branch_stream.getrandbits(n))
+        return branch_stream(branch, clock, seed).getrandbits(n)
 
     if version == 4:
 
@@ -164,7 +161,11 @@ def _generator(seed: int, version: int, live: Callable[[], bool]) -> Callable[[]
     return next_time_based_id
 
 
-def branch_random(seed: int, key: str) -> random.Random:
-    """The seeded stream of a branch of execution other than the main flow: its own, from
-    ``seed`` and the branch's ``key`` (the same on every run)."""
-    return random.Random(f"{seed}/{key}")  # (a str seed is hashed by SHA-512: stable)
+def branch_stream(branch: Branch, owner: object, seed: int) -> random.Random:
+    """``owner``'s seeded stream in ``branch`` (a branch in a thread of its own), made on first
+    use from ``seed`` and the branch's key (the same on every run); only the branch's own code
+    draws from it."""
+    stream = branch.streams.get(owner)
+    if stream is None:  # (a str seed is hashed by SHA-512: stable)
+        stream = branch.streams[owner] = random.Random(f"{seed}/{branch.key}")
+    return cast(random.Random, stream)

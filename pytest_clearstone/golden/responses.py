@@ -34,6 +34,7 @@ from ..errors import (
     ReplayExhaustedError,
     UnusedResponsesError,
     describe,
+    grouped,
 )
 from ..tracing.span import CAUSE_DEPTH, Recorded, Span
 from .completion import CompletionOrder
@@ -500,7 +501,7 @@ class ReplaySession:
         if not self.errors:
             return None
         first = self.errors[0]
-        return None if _holds(failure, first) else first
+        return None if any(e is first for e in grouped(failure)) else first
 
     def raise_errors(
         self,
@@ -519,17 +520,6 @@ class ReplaySession:
             error = self.unused_error(checkpoint=checkpoint, unmocked=unmocked)
             if error is not None:
                 raise error
-
-
-def _holds(failure: BaseException, error: BaseException, depth: int = 0) -> bool:
-    """Whether ``failure`` is ``error``, or an exception group holding it (nested groups
-    searched, to a depth no real group reaches)."""
-    if failure is error:
-        return True
-    inner = getattr(failure, "exceptions", None)  # a BaseExceptionGroup's
-    if not isinstance(inner, tuple) or depth > 100:
-        return False
-    return any(isinstance(e, BaseException) and _holds(e, error, depth + 1) for e in inner)
 
 
 async def _cancelled_again(error: BaseException, seconds: float) -> Any:

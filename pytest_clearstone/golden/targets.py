@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 from ..callables import PASS, Kind, as_descriptor, kind_of, wrap
-from ..errors import MockTargetError
+from ..errors import MockTargetError, article
 
 _MISSING: Any = object()
 
@@ -272,7 +272,7 @@ def _a_type(obj: Any) -> str:
     """``"a pkg.Class"`` / ``"an pkg.Class"``: the public path of ``obj``'s class."""
     cls = type(obj)
     name = public_path(cls) or f"{cls.__module__}.{cls.__qualname__}"
-    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+    return f"{article(name)} {name}"
 
 
 def made_for(target: Target, make: Callable[[Callable[..., Any]], Any]) -> Any:
