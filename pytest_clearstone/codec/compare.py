@@ -38,17 +38,13 @@ def same_stored_form(actual: Any, recorded: Any, recorded_tree: Any = UNKNOWN) -
     ``recorded_tree``: the encoded tree ``recorded`` was decoded from, when known (a golden's
     recorded call): a library value is then compared with its part of that tree, the form it was
     recorded in, instead of with the recorded value encoded again."""
-    # (again with room for values nested deeper than the recursion limit lets it go)
-    return retried(lambda: _same_stored_form(actual, recorded, recorded_tree))
-
-
-def _same_stored_form(actual: Any, recorded: Any, recorded_tree: Any) -> bool:
     try:
         if actual == recorded:  # the usual case
             return True
-    except Exception:  # an __eq__ that raises or is ambiguous: compare the stored forms
+    except Exception:  # an __eq__ that raises or is ambiguous (or values too deep): walked
         pass
-    return _same(actual, recorded, recorded_tree)
+    # (again with room for values nested deeper than the recursion limit lets it go)
+    return retried(lambda: _same(actual, recorded, recorded_tree))
 
 
 def same_tree(actual: Any, recorded: Any) -> bool:

@@ -52,9 +52,8 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DecodeError, SerializationError, UnencodableValueWarning, describe
 from ..path_roots import anchored, rooted
@@ -75,6 +74,9 @@ from .naming import (
 )
 from .nesting import MAX_DEPTH, room, short_path, too_deep, walked
 from .registry import REGISTRY
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 _TAG_MARKER = '"__cs__"'
 #: an object's address in a default repr (`<app.Handle object at 0x7f3a...>`), or the id a
@@ -514,7 +516,7 @@ class Encoder:
             return {TAG: "complex", "v": [repr(v.real), repr(v.imag)]}
         if t in _COLLECTIONS:
             return self._enc_collection(v, t)
-        if t is Fraction:
+        if t.__name__ == "Fraction" and t.__module__ == "fractions":  # (imported when used)
             return {TAG: "fraction", "v": str(v)}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
@@ -884,6 +886,8 @@ _FRACTION = re.compile(r"(-?[0-9]+)(?:/([0-9]+))?")
 def _dec_fraction(text: Any) -> Fraction:
     """``"n"`` or ``"n/d"`` as ``str(Fraction)`` writes it (not the exponent forms
     ``Fraction`` also parses: ``"1e999999999"`` would take the reader's memory)."""
+    from fractions import Fraction  # (~1 ms to import: only for a golden that holds one)
+
     m = _FRACTION.fullmatch(text) if type(text) is str else None
     if m is None:
         raise DecodeError(f"bad stored fraction {text!r}")

@@ -35,7 +35,9 @@ def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]
     used too, so pruning never leaves a link dangling.
     """
     found: set[str] = set()
-    used = {os.path.realpath(path) for path in referenced}
+    # (resolved only when a file is not named as it is found: the usual suite names them all,
+    # and resolving costs a system call per directory level of each path)
+    used: set[str] | None = None
     roots = sorted(set(test_dirs))
     # a directory under another listed one is searched with it
     tops = [d for d in roots if not any(d != o and d.startswith(o + os.sep) for o in roots)]
@@ -45,11 +47,11 @@ def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]
             for name in files:
                 if name.endswith(".ckpt") and not name.startswith("."):
                     path = os.path.join(directory, name)
-                    if (
-                        path not in referenced
-                        and os.path.realpath(path) not in used
-                        and _written_by_the_plugin(path)
-                    ):
+                    if path in referenced:
+                        continue
+                    if used is None:
+                        used = {os.path.realpath(named) for named in referenced}
+                    if os.path.realpath(path) not in used and _written_by_the_plugin(path):
                         found.add(path)
     return [Path(p) for p in sorted(found)]
 
