@@ -217,7 +217,8 @@ def callable_instance(target: Target) -> Target:
     - an object of a Python class with ``__call__``: the object's class, for the patch, is a
       subclass of it whose ``__call__`` is the stand-in ("call"); its state stays its own;
     - anything else (an object of a built-in or C-extension type: a ``functools.lru_cache``
-      function) is replaced by a function with its signature, as a function is.
+      function) is replaced by a function with its signature, as a function is, which also
+      has the object's public methods (``cache_clear``, ``cache_info``), bound to it.
     """
     obj, path = target.instance, target.path
     if isinstance(obj, functools.partial):
@@ -302,7 +303,25 @@ def made_for(target: Target, make: Callable[[Callable[..., Any]], Any]) -> Any:
             return metaclass(cls.__name__, (cls,), namespace)
         except Exception as exc:
             raise _call_refused(target, exc) from None
-    return as_descriptor(make(target.function), target.kind)
+    stand_in = make(target.function)
+    if target.kind == "function":
+        _keep_methods(target.function, stand_in)
+    return as_descriptor(stand_in, target.kind)
+
+
+def _keep_methods(original: Any, stand_in: Any) -> None:
+    """Give the stand-in of a callable object of a built-in or C-extension type (a
+    ``functools.lru_cache`` or ``functools.cache`` function) that object's public methods,
+    bound to it: code that calls ``cache_clear()`` or ``cache_info()`` while the target is
+    patched reaches the original's cache (a plain function has no such methods to keep)."""
+    if inspect.isfunction(original) or isinstance(original, type):
+        return
+    for name in dir(type(original)):
+        if name.startswith("_") or hasattr(stand_in, name):
+            continue
+        method = getattr(original, name, None)
+        if callable(method):
+            setattr(stand_in, name, method)
 
 
 def place(target: Target, made: Any, stack: PatchStack) -> None:

@@ -197,3 +197,59 @@ def test_an_object_holding_two_functions_is_refused_naming_each(app: pytest.Pyte
             "'app.tools.both.fallback'*",
         ]
     )
+
+
+def test_a_cached_function_keeps_its_cache_methods_while_patched(
+    app: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # functools.lru_cache / functools.cache give a function of a C type: it was replaced by a
+    # plain function, and the agent's (or a fixture's) `cache_clear()` raised AttributeError
+    (app.path / "app" / "cached.py").write_text(
+        textwrap.dedent(
+            """
+            import functools
+            import os
+
+
+            @functools.lru_cache(maxsize=8)
+            def settings(name):
+                if os.environ.get("TOOLS_SEALED"):
+                    raise RuntimeError("settings() ran live during replay")
+                return {"name": name, "model": "m-1"}
+
+
+            @functools.cache
+            def prompt(kind):
+                return f"You are a {kind} agent."
+
+
+            def run():
+                settings.cache_clear()
+                prompt.cache_clear()
+                first = settings("prod")["model"] + " / " + prompt("support")
+                info = settings.cache_info()
+                return first, info.maxsize, settings.cache_parameters()["maxsize"]
+            """
+        )
+    )
+    app.makepyfile(
+        test_cached="""
+        import pytest
+
+        from app import cached
+
+        @pytest.mark.replay(mock={"tool": ["app.cached.settings", "app.cached.prompt"]})
+        def test_cached():
+            assert cached.run() == ("m-1 / You are a support agent.", 8, 8)
+
+        def test_after():  # the originals and their caches are back
+            cached.settings.cache_clear()
+            cached.prompt.cache_clear()
+            assert cached.settings.cache_info().currsize == 0
+            assert cached.prompt("x") == "You are a x agent."
+            assert cached.prompt.cache_info().currsize == 1
+        """
+    )
+    app.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    monkeypatch.setenv("TOOLS_SEALED", "1")
+    app.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
