@@ -18,7 +18,7 @@ from . import codec
 from .codec.http import MESSAGE_TAGS, headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
-from .codec.nesting import retried
+from .codec.nesting import retried, short_path
 from .codec.tags import (
     ABSENT,
     SELF_CONTAINED_TAGS,
@@ -841,10 +841,8 @@ def _rest(changes: Sequence[Change]) -> list[str]:
     head = f"... and {len(changes):,} more change{'s' if len(changes) > 1 else ''}"
     places = collections.Counter("".join(parent[:2]) for parent in parents)
     if len(common) > 1 or len(places) == 1:
-        return [
-            f"{head} under {''.join(common) if len(common) > 1 else next(iter(places))}"
-            f" ({show_all()} shows all)"
-        ]
+        under = _shown_path("".join(common), False)[0] if len(common) > 1 else next(iter(places))
+        return [f"{head} under {under} ({show_all()} shows all)"]
     counted = [f"{count:,} under {place}" for place, count in places.most_common(_MAX_PLACES)]
     elsewhere = len(changes) - sum(count for _, count in places.most_common(_MAX_PLACES))
     if elsewhere:
@@ -852,8 +850,27 @@ def _rest(changes: Sequence[Change]) -> list[str]:
     return [f"{head}: {', '.join(counted)} ({show_all()} shows all)"]
 
 
+#: a path longer than this (a value nested hundreds of levels deep) is shown with its middle
+#: left out, unless all is shown; the change keeps its whole path (:attr:`StateDelta.changes`)
+_MAX_PATH_SHOWN = 300
+
+
+def _shown_path(path: str, full: bool) -> tuple[str, str]:
+    """``path`` as a delta line shows it, and what the line then ends with: a long path with
+    the middle of its steps left out, and the option that shows it whole."""
+    if full or len(path) <= _MAX_PATH_SHOWN:
+        return path, ""
+    steps = _steps(path)
+    return short_path(steps[0], steps[1:], keep=6), f" ({show_all()} shows the whole path)"
+
+
 def _line(change: Change, full: bool) -> str:
     path, kind, old, new = change
+    path, hint = _shown_path(path, full)
+    return _described(path, kind, old, new, full) + hint
+
+
+def _described(path: str, kind: str, old: Any, new: Any, full: bool) -> str:
     if kind == "type_changes":
         old_type, new_type = _type_names(old, new)
         return (
@@ -927,7 +944,8 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     if not full and len(body) > _MAX_TEXT_LINES:
         rest = len(body) - _MAX_TEXT_LINES
         body[_MAX_TEXT_LINES:] = [f"... ({rest} more line(s) of diff; {show_all()} shows all)"]
-    yield f"{change.path}: text differs (- before, + after):"
+    path, hint = _shown_path(change.path, full)
+    yield f"{path}: text differs (- before, + after){hint}:"
     for line in body:
         yield "  " + line.rstrip("\r\n")
 

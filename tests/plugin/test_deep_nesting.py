@@ -148,7 +148,10 @@ def test_ignore_paths_on_a_deep_value_replay_green(
     else:
         changed.assert_outcomes(failed=1)
         changed.stdout.fnmatch_lines(
-            ["*replay diverged at call #1 to deep_app.complete*", "*[[]'k'][[]'leaf']: 'x' -> 'y'"]
+            [
+                "*replay diverged at call #1 to deep_app.complete*",
+                "*root[[]'tree'][[]'k']*more)…[[]'leaf']: 'x' -> 'y' (-vv shows the whole path)",
+            ]
         )
 
 

@@ -1136,3 +1136,44 @@ def test_a_changed_model_schema_names_the_class_and_both_values_in_full() -> Non
         _stored({"response_format": recorded}), _stored({"response_format": Verdict})
     )
     assert stored.lines == [expected]
+
+
+def _nested(depth: int, leaf: Any) -> Any:
+    value: Any = {"leaf": leaf, "note": "same " * 20}
+    for i in range(depth):
+        value = {"plan": value} if i % 2 else [value]
+    return value
+
+
+def test_a_path_through_hundreds_of_levels_is_shown_with_its_middle_left_out() -> None:
+    # a value nested 1,500 levels deep changed at its leaf: the delta's one line was ~9 KB of
+    # ['plan'][0]['plan'][0]... before its old and new values
+    before, after = _nested(1_500, "draft"), _nested(1_500, "sent")
+    delta = StateDelta(before, after)
+    (line,) = str(delta).splitlines()
+    assert len(line) < 400
+    assert line.startswith("root['plan'][0]['plan'][0]['plan'][0]…")
+    assert line.endswith("['leaf']: 'draft' -> 'sent' (-vv shows the whole path)")
+    assert "…(1494 more)…" in line
+    (change,) = delta.changes  # the change itself keeps its whole path
+    assert change.path.count("['plan']") == 750
+
+
+def test_a_long_text_changed_deep_down_has_a_short_heading() -> None:
+    prompt = "line\n" * 40
+    before, after = _nested(600, prompt), _nested(600, prompt.replace("line\n", "LINE\n", 1))
+    heading = str(StateDelta(before, after)).splitlines()[0]
+    assert len(heading) < 400
+    assert heading.endswith(
+        "['leaf']: text differs (- before, + after) (-vv shows the whole path):"
+    )
+
+
+def test_under_vv_a_long_path_is_shown_whole(verbosity: Any) -> None:
+    restore = verbosity(2)
+    try:
+        before, after = _nested(1_500, "draft"), _nested(1_500, "sent")
+        (line,) = str(StateDelta(before, after)).splitlines()
+    finally:
+        restore()
+    assert line.count("['plan']") == 750 and "more)…" not in line

@@ -199,7 +199,8 @@ def test_a_deep_change_in_a_state_nested_up_to_the_maximum_is_shown() -> None:
     delta = StateDelta(tree_with("x"), tree_with("y"))
     assert len(delta) == 1
     assert delta.lines[0].startswith("root['k']['k']['k']")
-    assert delta.lines[0].endswith("['leaf']: 'x' -> 'y'")
+    assert delta.lines[0].endswith("['leaf']: 'x' -> 'y' (-vv shows the whole path)")
+    assert delta.changes[0].path.count("['k']") == MAX_DEPTH - 2
 
 
 def test_a_recursion_of_the_walked_code_on_a_shallow_value_is_raised_as_it_is() -> None:
