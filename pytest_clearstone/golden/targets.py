@@ -319,7 +319,10 @@ def _keep_methods(original: Any, stand_in: Any) -> None:
     for name in dir(type(original)):
         if name.startswith("_") or hasattr(stand_in, name):
             continue
-        method = getattr(original, name, None)
+        try:
+            method = getattr(original, name)
+        except Exception:  # (a property of the type that raises: nothing to keep)
+            continue
         if callable(method):
             setattr(stand_in, name, method)
 
