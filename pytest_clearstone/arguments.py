@@ -195,9 +195,7 @@ _binders: weakref.WeakKeyDictionary[Any, dict[bool, Binder]] = weakref.WeakKeyDi
 def binder(fn: Callable[..., Any], *, skip_first: bool) -> Binder:
     """The :class:`Binder` of ``fn``, cached (inspecting a signature costs more than a replay)."""
     try:
-        per_fn = _binders.get(fn)
-        if per_fn is None:  # (not setdefault: it makes a weak reference each time)
-            per_fn = _binders[fn] = {}
+        per_fn = _binders.setdefault(fn, {})
     except TypeError:  # not weakly referenceable: no caching
         return Binder(fn, skip_first=skip_first)
     found = per_fn.get(skip_first)

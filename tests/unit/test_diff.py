@@ -1169,6 +1169,15 @@ def test_a_long_text_changed_deep_down_has_a_short_heading() -> None:
     )
 
 
+def test_the_changes_left_out_deep_down_are_summed_up_under_a_short_path() -> None:
+    before = _nested(600, [f"step {i}" for i in range(60)])
+    after = _nested(600, [f"step {i}!" for i in range(60)])
+    last = str(StateDelta(before, after)).splitlines()[-1]
+    assert last.startswith("... and 20 more changes under root['plan'][0]['plan'][0]")
+    assert last.endswith("…['leaf'] (-vv shows all)")
+    assert len(last) < 300
+
+
 def test_under_vv_a_long_path_is_shown_whole(verbosity: Any) -> None:
     restore = verbosity(2)
     try:
