@@ -692,17 +692,30 @@ class _ReplayRedaction:
     def matcher(self, inner: Matcher | None) -> Matcher:
         """:meth:`Redactor.matcher <pytest_clearstone.redaction.Redactor.matcher>` while
         active (made once, on the first call it answers), else ``inner`` alone."""
-        redacting: Matcher | None = None
+        return _RedactingMatcher(self, inner)
 
-        def match(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
-            nonlocal redacting
-            if not self.active:
-                return None if inner is None else inner(target, call_number, recorded, actual)
-            if redacting is None:
-                redacting = self.rules.matcher(inner)
-            return redacting(target, call_number, recorded, actual)
 
-        return match
+class _RedactingMatcher:
+    """The matcher of a replaying test's redaction (:meth:`_ReplayRedaction.matcher`): off
+    (``active`` false, so a replay leaves it out) when the redaction is off and no
+    ``pytest_clearstone_match_call`` hook is ``inner``."""
+
+    def __init__(self, redaction: _ReplayRedaction, inner: Matcher | None) -> None:
+        self.redaction = redaction
+        self.inner = inner
+        self._redacting: Matcher | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.redaction.active or self.inner is not None
+
+    def __call__(self, target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
+        if not self.redaction.active:
+            inner = self.inner
+            return None if inner is None else inner(target, call_number, recorded, actual)
+        if self._redacting is None:
+            self._redacting = self.redaction.rules.matcher(self.inner)
+        return self._redacting(target, call_number, recorded, actual)
 
 
 def _transform(config: pytest.Config, redactor: Callable[[Any, str, str], Any]) -> Any:
@@ -1194,6 +1207,11 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
     __tracebackhide__ = True
     problem = None
     try:
+        golden = None if replay.recording else replay.checkpoint
+        if golden is not None and golden.metadata.get("redacted") is False:
+            # nothing was redacted when recording: replayed values compare as they are (decided
+            # before the targets are patched, which then leave the redaction out)
+            item.stash[_REPLAY_REDACTION].active = False
         replay.start(root_span_id=None if root is None else root.span_id)
     except Exception as exc:
         problem = _start_problem(item, replay, exc)
@@ -1201,10 +1219,6 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
             raise
     if problem is not None:
         pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
-    golden = None if replay.recording else replay.checkpoint
-    if golden is not None and golden.metadata.get("redacted") is False:
-        # nothing was redacted when recording: replayed values compare as they are
-        item.stash[_REPLAY_REDACTION].active = False
 
 
 def _hold_seed(item: pytest.Item, replay: Replay) -> None:

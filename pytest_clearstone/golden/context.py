@@ -229,7 +229,7 @@ class DeterministicExecutionContext(Patches):
             matcher=self.matcher,
             checkpoint=self.checkpoint_label,
             transform=self.transform,
-            ignore=self.ignore.for_target(target.path),
+            ignore=self.ignore.for_target(target.path) if self.ignore else None,
             unmocked=spec.unmocked if isinstance(spec, Responses) else None,
         )
         self.session.targets[target.path] = replay

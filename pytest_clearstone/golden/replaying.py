@@ -16,7 +16,7 @@ from .completion import completion_order
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .outcome import Outcome, read_outcomes
-from .responses import Matcher, ReplayCall
+from .responses import Matcher, ReplayCall, in_effect
 from .spec import GoldenSpec
 from .state import agent_state, load_state
 from .threads import name_run
@@ -245,9 +245,8 @@ class ReplayingRun:
         return str(StateDelta(wanted, observed) or "") or "(they differ in their stored forms)"
 
     def _observed(self, value: Any, where: str) -> Any:
-        if self.transform is not None:
-            return self.transform(value, where, self.node_id)
-        return value
+        transform = in_effect(self.transform)
+        return value if transform is None else transform(value, where, self.node_id)
 
 
 def load_golden(

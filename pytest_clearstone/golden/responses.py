@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import MemberDescriptorType
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import codec
 from ..arguments import binder, settings_as_recorded
@@ -45,10 +45,21 @@ from .threads import branch_running_loop, current_branch, ended_run, is_legacy_k
 #: ``matcher(target, call_number, recorded_input, actual_input) -> bool | None``; ``None`` means
 #: "no opinion": compare the encoded arguments for equality.
 Matcher = Callable[[str, int, Any, Any], "bool | None"]
+_Hook = TypeVar("_Hook", bound=Callable[..., Any])
 
 #: ``transform(value, where, target) -> value``: the redaction applied when recording; replay
 #: applies it to the actual arguments too, so redacted paths compare equal.
 Transform = Callable[[Any, str, str], Any]
+
+
+def in_effect(hook: _Hook | None) -> _Hook | None:
+    """``hook`` (a matcher or transform), or ``None`` when it is switched off: an object whose
+    ``active`` attribute is false when the targets are patched (the pytest plugin's redaction
+    of a golden in which nothing was redacted). A replay leaves out what is not in effect, and
+    then compares a call's arguments by ``==`` first."""
+    if hook is None or getattr(hook, "active", True):
+        return hook
+    return None
 
 
 #: The module of :class:`~pytest_clearstone.golden.streams.RecordedStream`. A recorded stream is
@@ -625,7 +636,7 @@ class TargetReplay:
         unmocked: dict[str, tuple[str, int]] | None = None,
     ) -> None:
         self.target = target
-        self.transform = transform
+        self.transform = in_effect(transform)
         #: what :class:`ReplayExhaustedError` tells of a target with no recorded call
         #: (:attr:`Responses.unmocked`)
         self.unmocked = unmocked
@@ -638,7 +649,7 @@ class TargetReplay:
         self._errors = session.errors
         self._session = weakref.ref(session)  # (for an error's message only)
         self.strict = strict
-        self.matcher = matcher
+        self.matcher = in_effect(matcher)
         self.checkpoint = checkpoint
         self.calls = 0
         self.shape = binder(target.function, skip_first=target.is_method)

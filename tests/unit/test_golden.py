@@ -117,3 +117,37 @@ def test_replaying_a_synchronous_agent_imports_neither_asyncio_nor_the_trace_sto
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"  # each costs milliseconds to import, in every golden run
+
+
+class _Counting:
+    """A matcher or transform that counts its calls and has no opinion (``active``: whether a
+    replay applies it, as the plugin's redaction of a golden in which nothing was redacted
+    says)."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active
+        self.calls = 0
+
+    def __call__(self, *args: object) -> object:
+        self.calls += 1
+        return None if len(args) == 4 else args[0]  # a matcher's verdict, a transform's value
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_a_matcher_and_transform_switched_off_are_left_out_of_the_calls(
+    tmp_path: Path, app: object, active: bool
+) -> None:
+    # (the plugin's replays carry a redaction that is off for a golden recorded without one:
+    # left out, each call's arguments are compared by == first)
+    path = tmp_path / "golden.ckpt"
+    _record(path, app)
+    matcher, transform = _Counting(active), _Counting(active)
+    replay = Replay(path, MOCK, mode="replay", matcher=matcher, transform=transform)
+    replay.start()
+    try:
+        assert replay.run(app.Agent().handle, "hello") == "answer to User: hello"  # type: ignore[attr-defined]
+    finally:
+        replay.stop()
+    replay.check()
+    # both calls' arguments; the transform also sees the result and the final state
+    assert (matcher.calls, transform.calls) == ((2, 4) if active else (0, 0))
