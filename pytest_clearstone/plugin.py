@@ -1083,7 +1083,7 @@ def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
     if not replay.strict or module is None or not replay.calls:
         return
     from .errors import UncalledTargetWarning
-    from .golden.targets import uncalled_aliases
+    from .golden.aliases import uncalled_aliases
 
     called = {call.target for call in replay.calls}
     for span_type, path, others in uncalled_aliases(replay.mock_pairs, called, module):
@@ -1513,7 +1513,7 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
     from .errors import ClearstoneError
-    from .golden.targets import alternatives, twins, uncalled_aliases
+    from .golden.aliases import alternatives, twins, uncalled_aliases
 
     targets = [path for _, path in replay.mock_pairs]
     module = getattr(item, "module", None)

@@ -11,7 +11,7 @@ documented in ``docs/reference/checkpoint-format.md``.
 A span's ``error`` record stays encoded, in memory as in the file, whether the span was recorded
 live, read from the trace store or loaded from a checkpoint: its ``args`` and ``attributes`` are
 decoded once, when a replay raises the exception
-(:func:`~pytest_clearstone.golden.responses.rebuild_exception`).
+(:func:`~pytest_clearstone.golden.recorded_errors.rebuild_exception`).
 """
 
 from __future__ import annotations

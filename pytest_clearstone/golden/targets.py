@@ -8,7 +8,7 @@ import functools
 import importlib
 import inspect
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable
 from functools import partial
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-from ..callables import PASS, Kind, as_descriptor, kind_of, wrap
+from ..callables import PASS, as_descriptor, wrap
 from ..errors import MockTargetError, article
 
 _MISSING: Any = object()
@@ -417,127 +417,6 @@ class PatchStack:
 
     def __len__(self) -> int:
         return len(self._undo)
-
-
-def other_paths(path: str, near: Any) -> list[str]:
-    """Other import paths of the callable at ``path``, found from the module ``near`` (a test
-    module): its module-level names, and those of the modules it uses (imported, or defining the
-    objects it imported). The usual cause of a recording with no calls: the agent imported the
-    function by name (``from app.llm import complete`` in ``app.agent``), so patching
-    ``app.llm.complete`` does not reach it, while ``app.agent.complete`` would."""
-    target = resolve(path)
-    modules = {id(near): near}
-    for value in vars(near).values():
-        module = (
-            value
-            if inspect.ismodule(value)
-            else sys.modules.get(str(getattr(value, "__module__", "")), None)
-        )
-        if module is not None:
-            modules.setdefault(id(module), module)
-    wanted: Any
-    if target.instance is not None:  # a callable instance: other names of the same object
-        wanted = target.instance
-    elif target.is_method or target.kind == "staticmethod":
-        wanted = target.owner
-    else:
-        wanted = target.function
-    found = []
-    for module in modules.values():
-        for name, value in list(vars(module).items()):
-            if value is not wanted:
-                continue
-            # the candidate's owner and attribute: patching the same ones again (the class under
-            # another name: a re-export) is the same patch, which cannot help
-            if wanted is target.owner:
-                owner, attribute, candidate = value, target.name, f"{module.__name__}.{name}"
-                candidate += f".{target.name}"
-            else:
-                owner, attribute, candidate = module, name, f"{module.__name__}.{name}"
-            same_patch = owner is target.owner and attribute == target.name
-            if not same_patch and candidate != path and candidate not in found:
-                found.append(candidate)
-    return sorted(found)
-
-
-def uncalled_aliases(
-    pairs: Sequence[tuple[str, str]], called: Collection[str], near: Any
-) -> list[tuple[str, str, list[str]]]:
-    """``[(span_type, path, other paths)]`` for each mock target of ``pairs`` (as
-    :func:`~pytest_clearstone.golden.mocks.normalize_mock_config` gives them) not among the
-    ``called`` targets whose callable is also reachable, from the module ``near``, under other
-    paths none of ``pairs`` mocks (:func:`other_paths`): the agent may call it under one of them.
-    """
-    mocked = {path for _, path in pairs}
-    found = []
-    for span_type, path in pairs:
-        if path in called:
-            continue
-        try:
-            others = [other for other in other_paths(path, near) if other not in mocked]
-        except MockTargetError:  # (no longer resolves: nothing to suggest)
-            continue
-        if others:
-            found.append((span_type, path, others))
-    return found
-
-
-def twins(path: str) -> list[tuple[str, str]]:
-    """The sync/async twins of the callable at ``path`` — ``invoke``/``ainvoke`` on the same
-    owner, ``Completions.create``/``AsyncCompletions.create`` — as ``(path, "sync" or
-    "async")``: the other cause of a recording with no calls, the agent calling the twin."""
-    target = resolve(path)
-    head, _, name = path.rpartition(".")
-    candidates = [f"{head}.a{name}"]
-    if name.startswith("a"):
-        candidates.append(f"{head}.{name[1:]}")
-    if isinstance(target.owner, type):
-        module, _, cls = head.rpartition(".")
-        twin_cls = cls[len("Async") :] if cls.startswith("Async") else f"Async{cls}"
-        candidates.append(f"{module}.{twin_cls}.{name}")
-    found = []
-    for candidate in candidates:
-        try:
-            twin = resolve(candidate)
-        except MockTargetError:
-            continue
-        if twin.function is not target.function:
-            is_async = kind_of(twin.function) in (Kind.ASYNC, Kind.ASYNCGEN)
-            found.append((candidate, "async" if is_async else "sync"))
-    return found
-
-
-#: the names under which SDKs and frameworks offer another way to make the request a mocked
-#: method makes (a streamed or parsed answer, pydantic-ai's ``request_stream``), often without
-#: going through it: anthropic's ``Messages.stream``, LangChain's ``stream``
-_ALTERNATIVE_NAMES = ("stream", "parse")
-
-
-def alternatives(path: str) -> list[str]:
-    """Other methods of the owner of the method at ``path`` that make the same kind of request
-    (``stream``, ``parse``, ``<name>_stream``; ``astream`` and so on for an ``a``-named async
-    method), by their paths: the third cause of a recording with no calls, the agent calling
-    one of them. Its twins (:func:`twins`) are not among them."""
-    target = resolve(path)
-    if not isinstance(target.owner, type):
-        return []
-    head, _, name = path.rpartition(".")
-    names = [*_ALTERNATIVE_NAMES, f"{name}_stream"]
-    if name.startswith("a"):
-        names = [f"a{other}" for other in names[:2]] + names
-    found = []
-    skip = {target.function, *(resolve(twin).function for twin, _ in twins(path))}
-    for other in names:
-        candidate = f"{head}.{other}"
-        if other == name or candidate in found:
-            continue
-        try:
-            sibling = resolve(candidate)
-        except MockTargetError:
-            continue
-        if sibling.function not in skip:
-            found.append(candidate)
-    return found
 
 
 class Patches(abc.ABC):

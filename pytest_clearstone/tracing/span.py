@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import codec
-from ..codec.validation_errors import validation_error_state
 
 STATUSES = ("UNSET", "OK", "ERROR")
 
@@ -515,8 +514,8 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     could store is a placeholder naming its type (as the trace store, which never holds a
     pickle, would write it; a pickle's text would also be taken for a secret by the recording's
     scan). A span's record stays encoded wherever the span comes from (recorded live, the
-    trace store, a checkpoint file): :func:`~pytest_clearstone.golden.responses.rebuild_exception`
-    decodes them, once.
+    trace store, a checkpoint file):
+    :func:`~pytest_clearstone.golden.recorded_errors.rebuild_exception` decodes them, once.
     """
     t = type(exc)
     encoder = codec.Encoder(allow_pickle=False, warn=False)
@@ -531,6 +530,8 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
         "args": args,
     }
     # (pydantic's ValidationError is made from its title and line errors, not from its args)
+    from ..codec.validation_errors import validation_error_state  # (only when one raised)
+
     made_of = validation_error_state(
         exc, encoder.encode, lambda raised: exception_record(raised, depth + 1)
     )

@@ -239,7 +239,7 @@ def test_the_other_ways_to_make_a_request_are_the_owners_stream_and_parse_method
     path: str, others: list[str]
 ) -> None:
     pytest.importorskip(path.partition(".")[0])
-    from pytest_clearstone.golden.targets import alternatives
+    from pytest_clearstone.golden.aliases import alternatives
 
     assert alternatives(path) == others
 
@@ -261,7 +261,7 @@ def test_the_other_ways_to_make_a_request_are_the_owners_stream_and_parse_method
 def test_the_twins_of_a_target_are_its_sync_or_async_counterparts(
     path: str, twin: tuple[str, str]
 ) -> None:
-    from pytest_clearstone.golden.targets import twins
+    from pytest_clearstone.golden.aliases import twins
 
     assert twins(path) == [twin]
 

@@ -22,7 +22,7 @@ from pytest_clearstone.golden.checkpoint import Checkpoint
 from pytest_clearstone.golden.engine import ReplayEngine
 from pytest_clearstone.golden.manager import CheckpointManager
 from pytest_clearstone.golden.mocks import TARGET_ATTRIBUTE
-from pytest_clearstone.golden.responses import rebuild_exception
+from pytest_clearstone.golden.recorded_errors import rebuild_exception
 from pytest_clearstone.tracing.span import Recorded, Span, exception_record
 from pytest_clearstone.tracing.store import TraceStore
 from pytest_clearstone.tracing.trace import Trace

@@ -25,7 +25,7 @@ from pytest_clearstone.errors import (
     UnusedResponsesError,
     rerecord,
 )
-from pytest_clearstone.golden.responses import rebuild_exception
+from pytest_clearstone.golden.recorded_errors import rebuild_exception
 from pytest_clearstone.tracing.span import Recorded
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
@@ -91,13 +91,13 @@ def test_other_recorded_exceptions_are_still_rebuilt_as_themselves(
 def test_a_framework_class_is_looked_up_only_where_its_module_is_imported(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # responses.py imports neither _pytest nor unittest: a class of a module not imported
+    # recorded_errors.py imports neither _pytest nor unittest: a class of a module not imported
     # cannot be one of theirs
-    from pytest_clearstone.golden import responses
+    from pytest_clearstone.golden import recorded_errors
 
     monkeypatch.delitem(sys.modules, "unittest.case")
-    assert not responses._is_one_of(ValueError, responses._DECIDES_THE_OUTCOME)
-    assert not responses._is_one_of(unittest.SkipTest, (("unittest.case", "SkipTest"),))
+    assert not recorded_errors._is_one_of(ValueError, recorded_errors._DECIDES_THE_OUTCOME)
+    assert not recorded_errors._is_one_of(unittest.SkipTest, (("unittest.case", "SkipTest"),))
 
 
 # -- the recorded call not made ----------------------------------------------------------------

@@ -377,7 +377,7 @@ class PublicName(Exception):
 
 
 def test_an_exception_class_that_renamed_itself_is_recorded_by_where_it_is() -> None:
-    from pytest_clearstone.golden.responses import rebuild_exception
+    from pytest_clearstone.golden.recorded_errors import rebuild_exception
     from pytest_clearstone.tracing.span import exception_record
 
     record = exception_record(_Renamed("slow down"))

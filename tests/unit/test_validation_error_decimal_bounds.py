@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from pytest_clearstone.errors import RecordedError
-from pytest_clearstone.golden.responses import rebuild_exception
+from pytest_clearstone.golden.recorded_errors import rebuild_exception
 from pytest_clearstone.tracing.span import exception_record
 
 pydantic = pytest.importorskip("pydantic")

@@ -19,7 +19,7 @@ import pytest
 
 from pytest_clearstone import codec
 from pytest_clearstone.errors import RecordedError
-from pytest_clearstone.golden.responses import rebuild_exception
+from pytest_clearstone.golden.recorded_errors import rebuild_exception
 from pytest_clearstone.tracing.span import exception_record
 
 pydantic = pytest.importorskip("pydantic")
@@ -267,7 +267,7 @@ def test_recording_and_rebuilding_other_exceptions_imports_no_pydantic() -> None
     code = (
         "import sys, json\n"
         "from pytest_clearstone.tracing.span import exception_record\n"
-        "from pytest_clearstone.golden.responses import rebuild_exception\n"
+        "from pytest_clearstone.golden.recorded_errors import rebuild_exception\n"
         "e = rebuild_exception(json.loads(json.dumps(exception_record(KeyError('k')))))\n"
         "assert type(e) is KeyError, e\n"
         "print([m for m in ('pydantic', 'pydantic_core') if m in sys.modules])\n"

@@ -1,0 +1,234 @@
+"""Recorded exceptions made anew when a replayed call raises: the same class, with its
+arguments, attributes, notes and cause, or a :class:`~pytest_clearstone.errors.RecordedError`
+saying why not. (Imported when a replayed call raises, not by a replay whose calls return.)"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from types import MemberDescriptorType
+from typing import Any
+
+from .. import codec
+from ..codec.validation_errors import is_validation_error, validation_error_from_state
+from ..errors import RecordedError
+from ..tracing.span import CAUSE_DEPTH
+
+
+def replayed_error(record: dict[str, Any], allow_pickle: bool) -> BaseException:
+    """The recorded exception, made anew; a trio cancellation, which belongs to the cancel
+    scope that raised it (a new one would escape every scope), replayed as one clear error."""
+    if record.get("type") == "Cancelled" and str(record.get("module", "")).startswith("trio"):
+        return RecordedError(
+            "trio.Cancelled",
+            str(record.get("message", "")),
+            why="the call was cut off by a trio cancel scope when recorded (a timeout: "
+            "move_on_after, fail_after), and replaying a call cut off by a cancel scope is "
+            "supported on asyncio only",
+            fix="Record and replay this test on asyncio (anyio_backend 'asyncio'), or let the "
+            "call finish when recording; see docs/how-to/async-agents.md",
+        )
+    return rebuild_exception(record, allow_pickle=allow_pickle)
+
+
+def rebuild_exception(
+    error: dict[str, Any], *, allow_pickle: bool = False, depth: int = 1
+) -> BaseException:
+    """The recorded exception: the same type when importable, else :class:`RecordedError`
+    saying why.
+
+    ``error`` is an exception record as stored on a span, always encoded: its ``args`` and
+    ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). pydantic's
+    ``ValidationError`` is made from its recorded title and line errors instead
+    (:mod:`~pytest_clearstone.codec.validation_errors`). A record whose values cannot be
+    decoded, or whose class cannot be created from them, gives a :class:`RecordedError`; so
+    does a ``ValidationError`` recorded by its message only (by an earlier version). Any
+    exception class is rebuilt but those that stop the run (``KeyboardInterrupt``,
+    ``SystemExit``, pytest's ``Exit``) or would decide the test's outcome in place of the
+    replay (pytest's skip, xfail and fail, unittest's ``SkipTest``: no passing test records
+    one): ``asyncio.CancelledError`` is a ``BaseException``. Its notes and the exception it
+    was raised from (``cause``, up to :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in
+    all) come back with it.
+
+    Its text is the recorded message (agents send ``f"tool error: {exc}"`` to the LLM): a sole
+    argument stored as a placeholder is given as that text, and an exception that would still
+    read otherwise is made of a subclass, of the same name, whose ``str()`` is the message.
+    """
+    module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
+    message = str(error.get("message", ""))
+    full = name if module in ("", "builtins") else f"{module}.{name}"
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in name.split("."):
+            obj = getattr(obj, part)
+    except Exception as exc:
+        return RecordedError(
+            full,
+            message,
+            why=f"its class could not be imported: {exc}",
+            fix="If the class was renamed or moved, re-record the test (pytest "
+            "--clearstone-record), or keep the recorded name importable",
+        )
+    if not isinstance(obj, type) or not issubclass(obj, BaseException):
+        return RecordedError(full, message, why="the recorded name is not an exception class")
+    if issubclass(obj, _STOPS_THE_RUN) or _is_one_of(obj, _ENDS_THE_SESSION):
+        return RecordedError(full, message, why="raised again, it would stop the test run")
+    if _is_one_of(obj, _DECIDES_THE_OUTCOME):
+        return RecordedError(
+            full,
+            message,
+            why="raised again, it would skip, xfail or fail the test in place of the replay",
+            fix="A test whose call raised it is not recorded, so the golden was likely edited: "
+            "restore it from version control, or re-record the test",
+        )
+    made: _Maker | None = None
+    if is_validation_error(obj):
+        if "validation" not in error:
+            return RecordedError(full, message, why=_MESSAGE_ONLY)
+        made = _validation_error(error["validation"], allow_pickle, depth)
+    try:
+        args = tuple(codec.decode(error.get("args") or [message], allow_pickle=allow_pickle))
+        attributes = error.get("attributes")
+        decoded = codec.decode(attributes, allow_pickle=allow_pickle) if attributes else None
+    except Exception as exc:  # (a value edited by hand, or a type gone since the recording)
+        why = f"its arguments or attributes could not be decoded: {exc}"
+        return RecordedError(full, message, why=why)
+    if len(args) == 1 and type(args[0]) is codec.StoredRepr and "message" in error:
+        # (a value stored as a placeholder: the text it gave, as BaseException shows its one
+        # argument; requests' ConnectionError holds urllib3's error)
+        args = (message,)
+    try:
+        rebuilt = _created(obj, args, decoded, made)
+    except Exception as exc:
+        if made is not None:  # (a record edited by hand, an error type this pydantic lacks)
+            why = f"its title and line errors could not be rebuilt ({type(exc).__name__}: {exc})"
+            return RecordedError(full, message, why=why)
+        why = (
+            f"its class cannot be created again from what was recorded "
+            f"({type(exc).__name__}: {exc})"
+        )
+        return RecordedError(full, message, why=why, fix=_CANNOT_CREATE)
+    if "message" in error and _text(rebuilt) != message:
+        rebuilt = _reading(message, obj, args, decoded, made) or rebuilt
+    notes = error.get("notes")
+    if type(notes) is list and notes:
+        vars(rebuilt)["__notes__"] = [str(note) for note in notes]  # (add_note: 3.11+)
+    cause = error.get("cause")
+    if type(cause) is dict and depth < CAUSE_DEPTH:
+        rebuilt.__cause__ = rebuild_exception(cause, allow_pickle=allow_pickle, depth=depth + 1)
+    return rebuilt
+
+
+#: what to do about an exception whose class cannot be created from what was recorded: a
+#: re-recording records the same
+_CANNOT_CREATE = (
+    "Re-recording records it the same way: mock the function under this one (the call that "
+    "reaches the service) so that this one runs and raises it at replay, or mock a function of "
+    "your own that catches it and returns what the agent uses"
+)
+
+
+#: makes the exception of a class (given: the recorded one, or the subclass :func:`_reading`
+#: makes of it) from what was recorded, for a class not made from its ``args``
+_Maker = Callable[[type[BaseException]], BaseException]
+
+#: why a ValidationError recorded by its message only is not rebuilt
+_MESSAGE_ONLY = (
+    "the golden holds its message only, not its title and line errors (recorded by an earlier "
+    "version of pytest-clearstone, or with pydantic older than 2.6)"
+)
+
+
+def _validation_error(state: Any, allow_pickle: bool, depth: int) -> _Maker:
+    """How pydantic's ``ValidationError`` is made from its recorded ``state``: its values
+    decoded under ``allow_pickle``, the exceptions of its line errors' ``ctx`` rebuilt as any
+    recorded exception is."""
+
+    def decode(tree: Any) -> Any:
+        return codec.decode(tree, allow_pickle=allow_pickle)
+
+    def rebuild(record: dict[str, Any]) -> BaseException:
+        return rebuild_exception(record, allow_pickle=allow_pickle, depth=depth + 1)
+
+    return lambda cls: validation_error_from_state(cls, state, decode, rebuild)
+
+
+def _created(
+    cls: type[BaseException],
+    args: tuple[Any, ...],
+    attributes: Any,
+    made: _Maker | None = None,
+) -> BaseException:
+    """An exception of ``cls`` made from its recorded ``args`` (or by ``made``) and
+    ``attributes`` (raises what creating it raised)."""
+    if made is not None:
+        rebuilt = made(cls)
+    else:
+        try:
+            rebuilt = cls(*args)
+        except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
+            rebuilt = cls.__new__(cls)
+            rebuilt.args = args
+    if type(attributes) is dict:
+        for name, value in attributes.items():
+            if isinstance(getattr(cls, name, None), MemberDescriptorType):
+                setattr(rebuilt, name, value)  # a built-in's field (an OSError's filename)
+            else:
+                vars(rebuilt)[name] = value
+    return rebuilt
+
+
+def _text(error: BaseException) -> str | None:
+    try:
+        return str(error)
+    except Exception:  # a __str__ reading what was not recorded
+        return None
+
+
+def _reading(
+    message: str,
+    cls: type[BaseException],
+    args: tuple[Any, ...],
+    attributes: Any,
+    made: _Maker | None = None,
+) -> BaseException | None:
+    """An exception of ``cls``'s name, module and ``except`` clauses, made as :func:`_created`
+    makes one, whose text is the recorded ``message`` (an ``__init__`` that formats its
+    argument, a ``__str__`` reading a value stored as a placeholder would read otherwise): of
+    a subclass made for it. ``None`` when ``cls`` cannot be subclassed."""
+
+    def __str__(self: BaseException) -> str:
+        return message
+
+    namespace = {
+        "__str__": __str__,
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+    }
+    try:
+        # (type() hands the class to cls's metaclass, if it has one)
+        return _created(type(cls.__name__, (cls,), namespace), args, attributes, made)
+    except Exception:  # a final class (bool-like), a metaclass or __init_subclass__ refusing
+        return None
+
+
+#: exceptions a replay does not raise again as themselves: they end the test run
+_STOPS_THE_RUN = (KeyboardInterrupt, SystemExit)
+#: the same, of test frameworks, ``(module, class name)``: looked up where the module is
+#: imported (a subclass of one cannot exist before it is), so replaying imports none of them
+_ENDS_THE_SESSION = (("_pytest.outcomes", "Exit"),)
+#: and those that would decide the test's outcome (pytest.skip, pytest.xfail, pytest.fail,
+#: unittest's skips) in place of the replay
+_DECIDES_THE_OUTCOME = (("_pytest.outcomes", "OutcomeException"), ("unittest.case", "SkipTest"))
+
+
+def _is_one_of(cls: type, classes: tuple[tuple[str, str], ...]) -> bool:
+    """Whether ``cls`` subclasses one of ``classes`` (``(module, class name)``, of a module
+    imported now)."""
+    for module, name in classes:
+        found = getattr(sys.modules.get(module), name, None)
+        if isinstance(found, type) and issubclass(cls, found):
+            return True
+    return False
