@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from .codec.library import kind_of
+from . import codec
 
 
 class Binder:
@@ -113,7 +113,7 @@ def is_sentinel(value: Any) -> bool:
     """Whether ``value`` is a client library's "argument not given" sentinel
     (openai/anthropic ``NOT_GIVEN``, ``omit``)."""
     t = type(value)
-    return t.__name__ in _SENTINEL_NAMES and kind_of(t) == "sentinel"
+    return t.__name__ in _SENTINEL_NAMES and codec.kind_of(t) == "sentinel"
 
 
 _SENTINEL_NAMES = frozenset({"NotGiven", "Omit"})
@@ -132,7 +132,7 @@ def settings_of(obj: Any) -> Any:
     An SDK resource or client: itself (stored by reference).
     """
     t = type(obj)
-    kind = kind_of(t)
+    kind = codec.kind_of(t)
     names: Any = None
     if kind in ("pydantic", "pydantic.v1"):
         names = getattr(t, "model_fields", None) or getattr(t, "__fields__", {})

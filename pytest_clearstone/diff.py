@@ -15,9 +15,10 @@ from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.http import MESSAGE_TAGS, headers_by_name
+from .codec.http import headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
+from .codec.naming import MESSAGE_TAGS
 from .codec.nesting import retried, short_path
 from .codec.tags import (
     ABSENT,

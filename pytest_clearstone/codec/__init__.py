@@ -15,11 +15,9 @@ and responses, SDK clients and resources, the libraries' dict subclasses (openai
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..errors import UnencodableValueWarning
-from .clients import PLACEHOLDER_KEY
-from .compare import same_stored_form
-from .http import REDACTED, SECRET_HEADERS
-from .library import class_paths
 from .naming import reachable_name
 from .registry import register, unregister, use_hooks
 from .tags import (
@@ -37,6 +35,45 @@ from .tags import (
     tag_index,
     text_has_pickle,
 )
+from .withheld import PLACEHOLDER_KEY
+
+if TYPE_CHECKING:
+    from .compare import UNKNOWN as UNKNOWN
+    from .compare import by_type_where_unreadable as by_type_where_unreadable
+    from .compare import placeholders_kept as placeholders_kept
+    from .compare import same_stored_form as same_stored_form
+    from .compare import same_tree as same_tree
+    from .http import REDACTED as REDACTED
+    from .http import SECRET_HEADERS as SECRET_HEADERS
+    from .library import class_paths as class_paths
+    from .library import kind_of as kind_of
+
+#: names of the modules for the client libraries' values, imported on first use: reading and
+#: comparing plain JSON values never loads those modules
+_LAZY = {
+    "REDACTED": "http",
+    "SECRET_HEADERS": "http",
+    "class_paths": "library",
+    "kind_of": "library",  # (a value of a type that is not JSON's)
+    # (the comparison of stored forms, for a replay whose values == alone cannot decide)
+    "UNKNOWN": "compare",
+    "by_type_where_unreadable": "compare",
+    "placeholders_kept": "compare",
+    "same_stored_form": "compare",
+    "same_tree": "compare",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # (once)
+    return value
+
 
 __all__ = [
     "PLACEHOLDER_KEY",

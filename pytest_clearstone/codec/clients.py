@@ -39,9 +39,7 @@ from .naming import (
     mro_paths,
     per_type,
 )
-
-#: The API key a rebuilt SDK client is given: its calls are the mocked ones.
-PLACEHOLDER_KEY = "clearstone-placeholder-key"
+from .withheld import PLACEHOLDER_KEY
 
 SDK_CLIENTS = frozenset(
     {"openai:OpenAI", "openai:AsyncOpenAI", "anthropic:Anthropic", "anthropic:AsyncAnthropic"}
@@ -226,9 +224,6 @@ def is_stored_as(v: Any, tree: Any) -> bool | None:
     return None
 
 
-#: the library tags of values stored as references: a class and non-secret settings (a tuple:
-#: a stored tag may be any JSON value, an unhashable list included)
-REFERENCE_TAGS = ("sdk_client", "sdk_resource")
 _CLIENT_KEYS = frozenset({TAG, "cls", "v"})
 _RESOURCE_KEYS = frozenset({TAG, "cls", "path", "client"})
 

@@ -19,10 +19,11 @@ import dataclasses
 from typing import Any
 
 from ..errors import describe
-from .clients import REFERENCE_TAGS, is_stored_as
+from .clients import is_stored_as
 from .files import is_file
-from .http import MESSAGE_TAGS, compared_form, with_uncompared_headers_of
+from .http import compared_form, with_uncompared_headers_of
 from .library import kind_of
+from .naming import MESSAGE_TAGS, REFERENCE_TAGS
 from .nesting import retried
 from .registry import REGISTRY
 from .tags import TAG, Encoder, StoredRepr, decode

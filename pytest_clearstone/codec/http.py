@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import DecodeError
 from . import withheld
-from .naming import TAG
+from .naming import MESSAGE_TAGS, TAG
 
 #: What the value of a secret header is replaced with.
 REDACTED = "<redacted>"
@@ -71,7 +71,6 @@ REQUESTS_MODULE = "requests.models"
 REQUESTS_KINDS = {"PreparedRequest": "http_request", "Response": "http_response"}
 
 #: the tags of the stored forms of an HTTP request and response
-MESSAGE_TAGS = frozenset({"http_request", "http_response"})
 
 #: the keys of a stored response that hold other requests and responses
 _NESTED = ("request", "next_request")

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from . import clients, files, http, mappings, models, requests_http
 from .models import EncodeAt
-from .naming import TAG, per_type
+from .naming import MESSAGE_TAGS, TAG, per_type
 
 _V2_BASE = "pydantic.main:BaseModel"
 _V1_BASE = "pydantic.v1.main:BaseModel"
@@ -84,7 +84,7 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
         return models.encode_attrs(v, t, enc_at)
     if kind == "namedtuple":
         return models.encode_namedtuple(v, t, enc_at)
-    if kind in http.MESSAGE_TAGS:
+    if kind in MESSAGE_TAGS:
         return _message_codec(t).encode(v, t)
     if kind == "sentinel":
         return clients.encode_sentinel(t)
@@ -166,7 +166,7 @@ def class_paths(node: Any) -> list[str]:
     if type(node) is not dict:
         return []
     tag = node.get(TAG)
-    if tag in http.MESSAGE_TAGS:
+    if tag in MESSAGE_TAGS:
         return [_stored_message_codec(node).class_path(node)]
     if tag == "custom":
         return [str(node.get("type"))]

@@ -15,6 +15,13 @@ from ..errors import DecodeError
 
 TAG = "__cs__"
 
+#: The tags of HTTP requests and responses (:mod:`.http`).
+MESSAGE_TAGS = frozenset({"http_request", "http_response"})
+#: The tags of SDK clients and resources, stored as references to them (:mod:`.clients`): a
+#: class and non-secret settings. (A tuple: a stored tag may be any JSON value, an unhashable
+#: list included.)
+REFERENCE_TAGS = ("sdk_client", "sdk_resource")
+
 _R = TypeVar("_R")
 _CACHE_LIMIT = 4096
 

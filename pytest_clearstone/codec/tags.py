@@ -42,6 +42,7 @@ import collections
 import dataclasses
 import datetime as _dt
 import enum
+import functools
 import json
 import math
 import numbers
@@ -53,17 +54,14 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DecodeError, SerializationError, UnencodableValueWarning, describe
 from ..path_roots import anchored, rooted
-from .clients import REFERENCE_TAGS, remembered
 from .fast_json import orjson
-from .library import DECODERS as LIBRARY_DECODERS
-from .library import VALUE_PARTS, encode_library, kind_of
-from .models import model_schema
-from .naming import TAG as TAG
 from .naming import (
+    REFERENCE_TAGS,
     class_path,
     findable,
     import_class,
@@ -72,11 +70,25 @@ from .naming import (
     per_type,
     reachable_name,
 )
+from .naming import TAG as TAG
 from .nesting import MAX_DEPTH, room, short_path, too_deep, walked
 from .registry import REGISTRY
 
 if TYPE_CHECKING:
     from fractions import Fraction
+
+
+@functools.cache
+def _library() -> ModuleType:
+    """:mod:`.library`, the codec of the client libraries' values (and the modules it uses:
+    :mod:`.models`, :mod:`.clients`, :mod:`.http`...), imported when a value or a tag first
+    needs it: reading and comparing plain JSON values never does, and those modules are ~150 KB
+    of compiled code, which pytest's assertion-rewriting hook loads at ~0.2 M instructions per
+    KB (a golden suite of dict answers would load them in every process for nothing)."""
+    from . import library
+
+    return library
+
 
 _TAG_MARKER = '"__cs__"'
 #: an object's address in a default repr (`<app.Handle object at 0x7f3a...>`), or the id a
@@ -530,7 +542,7 @@ class Encoder:
             return {TAG: "path", "v": root[1], "root": root[0]}
         if isinstance(v, type) and is_importable(v) and findable(v):  # a class as a value
             # a model: its JSON schema is what a structured call sends
-            return self._enc_class(v, model_schema(v))
+            return self._enc_class(v, _library().models.model_schema(v))
         if REGISTRY.active:
             custom = self._enc_custom(v, t)
             if custom is not None:
@@ -558,9 +570,9 @@ class Encoder:
                     "base": base.__name__,
                     "v": self._enc(base(v)),
                 }
-        library = encode_library(v, t, self._enc_at)
-        if library is not None:
-            return library
+        stored = _library().encode_library(v, t, self._enc_at)
+        if stored is not None:
+            return stored
         return self._enc_pickle(v, t)
 
     def _enc_at(self, segment: str, v: Any) -> Any:
@@ -675,7 +687,7 @@ def stored_as_reference(value: Any) -> bool:
     its class and non-secret settings, never its credentials (noted as withheld instead) nor
     anything else it holds. A redaction walk need not look inside such a value; walking an
     SDK client's object graph costs about a millisecond."""
-    if kind_of(type(value)) not in REFERENCE_TAGS:
+    if _library().kind_of(type(value)) not in REFERENCE_TAGS:
         return False
     try:
         tree = Encoder(strict=True, allow_pickle=False, warn=False).encode(value)
@@ -715,7 +727,7 @@ def _dec_enum(tree: dict[str, Any]) -> Any:
 def _dec_class(tree: dict[str, Any]) -> Any:
     cls = import_type(tree["cls"])
     if "schema" in tree:
-        now = model_schema(cls)
+        now = _library().models.model_schema(cls)
         if now != tree["schema"]:
             return ChangedModelClass(cls, tree["schema"], first_difference(tree["schema"], now))
     return cls
@@ -973,8 +985,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "defaultdict": _dec_defaultdict,
     "pickle": _dec_pickle,
     "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
-    **LIBRARY_DECODERS,
-}
+}  # (and the client libraries' tags: _library().DECODERS)
 
 
 class StoredRepr:
@@ -1009,6 +1020,8 @@ def _make_hook(allow_pickle: bool) -> Callable[[dict[str, Any]], Any]:
                 f"refusing to unpickle a stored {d.get('type', 'value')!r} (pickles not allowed)"
             )
         decoder = _DECODERS.get(kind) if type(kind) is str else None
+        if decoder is None and type(kind) is str:
+            decoder = _library().DECODERS.get(kind)
         if decoder is None:
             raise DecodeError(f"unknown value tag {kind!r}")
         try:
@@ -1055,7 +1068,8 @@ def _decode_reference(tree: dict[str, Any], allow_pickle: bool) -> Any:
         )
     except (TypeError, ValueError):  # not JSON data (a tree built in memory): not remembered
         return _decode_walk(tree, hook)
-    return remembered(("reference", text, allow_pickle), lambda: _decode_walk(tree, hook))
+    key = ("reference", text, allow_pickle)
+    return _library().clients.remembered(key, lambda: _decode_walk(tree, hook))
 
 
 def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
@@ -1067,7 +1081,11 @@ def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
         d = x.copy()
         if TAG in x:
             kind = x[TAG]
-            parts = VALUE_PARTS.get(kind) if type(kind) is str else None
+            parts = (
+                _library().VALUE_PARTS.get(kind)
+                if type(kind) is str and kind not in _DECODERS
+                else None
+            )
             if parts is not None:  # a model: only the parts that hold values are walked
                 for k in parts:
                     v = x.get(k)

@@ -16,6 +16,10 @@ import threading
 #: client's base URL); the redaction's placeholder too (:mod:`pytest_clearstone.redaction`).
 PLACEHOLDER = "[REDACTED]"
 
+#: The API key a rebuilt SDK client is given (:mod:`.clients`): its calls are the mocked ones.
+#: The pytest plugin gives it to the provider key variables that are unset while tests replay.
+PLACEHOLDER_KEY = "clearstone-placeholder-key"
+
 #: How many values are kept (the oldest note is dropped first).
 LIMIT = 1000
 

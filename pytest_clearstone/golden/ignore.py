@@ -31,8 +31,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..codec.http import MESSAGE_TAGS, compared_form, is_header_pair
-from ..codec.naming import TAG
+from ..codec.naming import MESSAGE_TAGS, TAG
 from ..codec.nesting import retried
 from ..codec.tags import Encoder, pickle_locations, tag_locations
 from ..errors import UnencodableValueWarning
@@ -126,6 +125,8 @@ class IgnorePaths:
     def _walk(self, node: Any, states: States, *, drop: bool) -> Any:
         if not states:
             if drop and self.calls and type(node) is dict and node.get(TAG) in MESSAGE_TAGS:
+                from ..codec.http import compared_form  # (loaded with the message's codec)
+
                 return compared_form(node)
             return node
         t = type(node)
@@ -176,13 +177,20 @@ class IgnorePaths:
             if result is not _DROP:
                 out[key] = result
         # (after the walk: a path may name a header left out of the comparison anyway)
-        return compared_form(out) if drop and self.calls and node[TAG] in MESSAGE_TAGS else out
+        if drop and self.calls and node[TAG] in MESSAGE_TAGS:
+            from ..codec.http import compared_form  # (loaded with the message's codec)
+
+            pruned: dict[str, Any] = compared_form(out)
+            return pruned
+        return out
 
     def _headers(self, pairs: Any, states: States, *, drop: bool) -> Any:
         """The ``[name, value]`` pairs of stored headers, each keyed by its name in lower case
         (a path's segment compared in lower case too); a matched header is left out."""
         if not states:
             return pairs
+        from ..codec.http import is_header_pair  # (loaded with the message's codec)
+
         out = []
         for pair in pairs:
             if is_header_pair(pair):

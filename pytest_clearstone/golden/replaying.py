@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
-from ..codec.compare import same_stored_form, same_tree
 from ..codec.tags import tag_locations
 from ..equality import same_state
 from ..errors import CheckpointCorruptError, CheckpointNotFoundError, GoldenMismatchError
@@ -229,7 +228,7 @@ class ReplayingRun:
         if not ignore:
             if same_state(recorded.value, actual):
                 return ""
-            if tag_locations(recorded.encoded, "repr") and same_stored_form(
+            if tag_locations(recorded.encoded, "repr") and codec.same_stored_form(
                 actual, recorded.value, recorded.encoded
             ):
                 return ""  # what only its repr could store is compared by its type
@@ -238,7 +237,7 @@ class ReplayingRun:
             return str(StateDelta(recorded.value, actual) or "")
         wanted = ignore.prune({root: recorded.encoded}).get(root)
         observed = ignore.prune({root: codec.encode(actual)}).get(root)
-        if same_tree(observed, wanted):
+        if codec.same_tree(observed, wanted):
             return ""
         from ..diff import StateDelta
 

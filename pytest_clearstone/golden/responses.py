@@ -14,13 +14,6 @@ from typing import Any, TypeVar
 from .. import codec
 from ..arguments import binder, settings_as_recorded
 from ..callables import Kind, kind_of
-from ..codec.compare import (
-    UNKNOWN,
-    by_type_where_unreadable,
-    placeholders_kept,
-    same_stored_form,
-    same_tree,
-)
 from ..codec.nesting import retried
 from ..errors import (
     LeftoverCallWarning,
@@ -389,7 +382,9 @@ def _shown_recorded(call: RecordedCall) -> str | None:
 
 
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
-    return same_stored_form(arguments, recorded.value, recorded.encoded_if_known(UNKNOWN))
+    return codec.same_stored_form(
+        arguments, recorded.value, recorded.encoded_if_known(codec.UNKNOWN)
+    )
 
 
 def _is_default(value: Any, default: Any) -> bool:
@@ -626,14 +621,14 @@ class TargetReplay:
         if self.ignore is not None:  # compared by their stored forms, without what is ignored
             # (and a value only a pickle or a repr could store by its type, on both sides: the
             # recording holds a placeholder, the live value may pickle)
-            wanted = by_type_where_unreadable(self.ignore.prune(expected.encoded))
-            compared = by_type_where_unreadable(self.ignore.compared_form(arguments))
+            wanted = codec.by_type_where_unreadable(self.ignore.prune(expected.encoded))
+            compared = codec.by_type_where_unreadable(self.ignore.compared_form(arguments))
         verdict = None
         if self.matcher is not None:
             verdict = self.matcher(self.target.path, number, wanted, compared)
         if verdict is None:
             verdict = (
-                same_tree(compared, wanted)
+                codec.same_tree(compared, wanted)
                 if self.ignore is not None
                 else _same_arguments(arguments, expected)
             )
@@ -643,7 +638,7 @@ class TargetReplay:
             # (what the comparison took as equal, a placeholder against a value of its type, is
             # no difference to show)
             shown, defaulted = self._with_defaults(wanted, compared)
-            delta = StateDelta(wanted, retried(lambda: placeholders_kept(wanted, shown)))
+            delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
@@ -729,7 +724,7 @@ class TargetReplay:
             if other == number or candidate.input is None:
                 continue
             if self.ignore is not None:
-                if same_tree(arguments, self.ignore.prune(candidate.input.encoded)):
+                if codec.same_tree(arguments, self.ignore.prune(candidate.input.encoded)):
                     return other
             elif _same_arguments(arguments, candidate.input):
                 return other

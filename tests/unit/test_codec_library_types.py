@@ -1016,16 +1016,16 @@ def test_a_stored_resource_reference_is_decoded_once_for_every_call_that_names_i
     # a golden of an SDK agent holds the same reference in each call's `self`: decoding it
     # walked and rebuilt it every time (~48 k instructions of each answered call)
     openai = pytest.importorskip("openai")
-    from pytest_clearstone.codec import tags
+    from pytest_clearstone.codec import library
 
     decoded: list[Any] = []
-    real = tags._DECODERS["sdk_resource"]
+    real = library.DECODERS["sdk_resource"]
 
     def counting(tree: dict[str, Any]) -> Any:
         decoded.append(tree)
         return real(tree)
 
-    monkeypatch.setitem(tags._DECODERS, "sdk_resource", counting)
+    monkeypatch.setitem(library.DECODERS, "sdk_resource", counting)
     client = openai.OpenAI(api_key="sk-test-not-stored", base_url="http://localhost:9/v3")
     text = dumps(encode(client.chat.completions))
     first = decode(json.loads(text))
