@@ -336,7 +336,13 @@ class Checkpoint:
                     path, f"a stored value cannot be decoded: {exc}"
                 ) from None
             raise not_json(path, raw, str(exc)) from None
-        return cls.from_document(doc, path, tagged=_tagged_spans(doc, indexed, originals))
+        return cls.from_document(
+            doc,
+            path,
+            tagged=_tagged_spans(doc, indexed, originals),
+            plain_state=indexed is not None
+            and not any(p[:2] == ["agent", "state"] for p in indexed),
+        )
 
     @classmethod
     def from_document(
@@ -345,11 +351,13 @@ class Checkpoint:
         path: Path,
         *,
         tagged: Mapping[int, Mapping[str, Any]] | None = None,
+        plain_state: bool = False,
     ) -> Checkpoint:
         """Build a checkpoint from a parsed, tag-decoded document whose spans' ``error``
         records are left encoded (:meth:`from_bytes` decodes a file that way). ``tagged``:
         the only spans whose input or output held a tag, when known (see
-        :meth:`Trace.from_dict`)."""
+        :meth:`Trace.from_dict`); ``plain_state``: the index says the agent's state held no tag
+        (see :meth:`Recorded.read <pytest_clearstone.tracing.span.Recorded.read>`)."""
         version = readable_version(doc, path)
         check_outcome(doc.get("outcome"), path)
         field = "agent"  # the field being read, named when it has the wrong type
@@ -366,7 +374,7 @@ class Checkpoint:
             outcome = doc.get("outcome")
             checkpoint = cls(
                 checkpoint_id=str(doc["checkpoint_id"]),
-                state=Recorded(decoded=state),
+                state=Recorded.read(state, plain=plain_state),
                 agent_class_name=agent_class,
                 agent_module=agent_module,
                 trace=trace,

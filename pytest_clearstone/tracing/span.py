@@ -133,6 +133,17 @@ class Recorded:
         recorded._spare = [decoded]
         return recorded
 
+    @classmethod
+    def read(cls, value: Any, *, plain: bool = False) -> Recorded:
+        """``value`` as a loader decoded it from a file. ``plain``: the file's tag index says
+        its part of the file held no tag, so ``value`` is its own encoded tree (nothing is
+        encoded to copy or compare it) when it holds no tag key; one holding a tag key anyway
+        (an index that left it out) keeps it as data: it was not decoded, and decoding the
+        "encoded" tree would decode it."""
+        if plain and not codec.holds_tag(value):
+            return cls(encoded=value, decoded=value)
+        return cls(decoded=value)
+
     @property
     def encoded(self) -> Any:
         if self._encoded is _MISSING:
@@ -170,11 +181,9 @@ class Recorded:
 def _recorded(value: Any, decoded: bool, plain: bool = False, encoded: Any = _MISSING) -> Recorded:
     if encoded is not _MISSING:
         return Recorded.loaded(encoded, value)
-    # a tag where the document's index said none is data (it was not decoded): only a tree
-    # without one is its own encoded form, else decoding the "encoded" tree would decode it
-    if plain and not codec.holds_tag(value):
-        return Recorded(encoded=value, decoded=value)
-    return Recorded(decoded=value) if decoded else Recorded(encoded=value)
+    if decoded:
+        return Recorded.read(value, plain=plain)
+    return Recorded(encoded=value)
 
 
 class Span:

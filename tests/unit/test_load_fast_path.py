@@ -587,3 +587,41 @@ def test_a_value_with_tagged_parts_keeps_the_file_s_tree_as_its_stored_form(
     assert call.input.encoded == written
     call.input.value["options"]["n"].append(2)  # a container on the way to a tagged part
     assert call.input.encoded == written
+
+
+# -- the agent's state of a file decoded by its index ------------------------------------------
+def test_a_plain_state_is_its_own_stored_form_and_restored_as_a_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A state the index says holds no tag is not encoded again to be restored: its stored
+    form is the tree read from the file, and each restore is a fresh copy of it."""
+    from pytest_clearstone.tracing import span as span_module
+
+    state = {"memory": [{"answer": "hello", "n": [1, 2]}], "cost": 0.25}
+    doc = json.loads(_with_calls().dumps(signing_key=None))
+    doc["agent"]["state"] = state
+    loaded = _load(_forged(doc))
+
+    def encode(value: Any) -> Any:
+        raise AssertionError(f"{value!r} was encoded again")
+
+    monkeypatch.setattr(span_module.codec, "encode", encode)
+    assert loaded.encoded_state is loaded.agent_state == state
+    restored = loaded.restore_state()
+    assert restored == state and restored is not loaded.agent_state
+    restored["memory"][0]["n"].append(3)  # the agent changes its state...
+    assert loaded.restore_state() == state  # ...not the recording
+
+
+@pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
+def test_an_unindexed_pickle_in_a_plain_state_is_restored_as_data(
+    allow: bool, marker: Path
+) -> None:
+    """A forged length and an index that leaves out a pickle put in the agent's state: the
+    state is restored with the pickle's stored form as data, never run."""
+    doc = json.loads(_with_calls().dumps(signing_key=None))
+    doc["agent"]["state"] = {"memory": pickle_payload(marker)}
+    loaded = _load(_forged(doc), allow_pickle=allow)
+    assert loaded.restore_state()["memory"]["__cs__"] == "pickle"
+    assert codec.decode(loaded.encoded_state) == loaded.agent_state  # its stored form is escaped
+    assert not marker.exists()
