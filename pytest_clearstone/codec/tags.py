@@ -1102,6 +1102,31 @@ def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
     return x
 
 
+def copy_tree(tree: Any) -> Any:
+    """A copy of the JSON tree ``tree``: its dicts and lists new, the rest shared; a tag key in
+    it is copied as data (what decoding a tree without tags gives, without looking for one)."""
+    try:
+        return _copy_walk(tree)
+    except RecursionError:
+        pass  # a tree nested deeper than the recursion limit lets the walk go
+    return walked(lambda: _copy_walk(tree), tree, "a stored value")
+
+
+def _copy_walk(x: Any) -> Any:
+    # (as _decode_walk, without the tags)
+    t = type(x)
+    if t is dict:
+        d = x.copy()
+        for k, v in x.items():
+            t = type(v)
+            if t is dict or t is list:
+                d[k] = _copy_walk(v)
+        return d
+    if t is list:
+        return [_copy_walk(v) if type(v) is dict or type(v) is list else v for v in x]
+    return x
+
+
 def loads(text: str | bytes, *, decode_tags: bool = True, allow_pickle: bool = False) -> Any:
     """Parse JSON text; with ``decode_tags`` the tagged values are decoded while parsing.
 

@@ -132,9 +132,6 @@ class RecordedCall:
             raise replayed_error(self.error, self.allow_pickle)
         if self.output is None:
             return None
-        encoded = self.output.encoded
-        if type(encoded) in _IMMUTABLE:  # nothing to copy or decode
-            return encoded
         value = self.output.fresh_value()
         streams = sys.modules.get(_STREAMS)
         if streams is not None and type(value) is streams.RecordedStream:
@@ -168,9 +165,6 @@ class Responses:
 
     def __len__(self) -> int:
         return len(self.calls)
-
-
-_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import codec
+from ..codec.nesting import retried
 
 STATUSES = ("UNSET", "OK", "ERROR")
 
@@ -20,6 +21,11 @@ STATUSES = ("UNSET", "OK", "ERROR")
 PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
 
 _MISSING: Any = object()
+#: what :meth:`Recorded.read` holds as the stored form of a value its file's index called plain:
+#: the value itself, once it is seen to hold no tag key (looked for when first asked for)
+_PLAIN: Any = object()
+#: values with nothing to copy or decode
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _real_time_ns_anchor() -> tuple[int, int]:
@@ -110,7 +116,8 @@ class Recorded:
     The encoded tree is trusted: it was encoded by this process, or read from a file or store
     whose trust was decided when it was read (a checkpoint refuses pickles unless allowed, the
     trace store replaces them by placeholders), so decoding it may unpickle. A value given
-    ``decoded`` is never decoded again: :meth:`fresh_value` encodes it and decodes that.
+    ``decoded`` is never decoded again: :meth:`fresh_value` encodes it and decodes that (one
+    :meth:`read` as plain JSON is copied as it is).
     """
 
     __slots__ = ("_decoded", "_encoded", "_spare")
@@ -136,24 +143,28 @@ class Recorded:
     @classmethod
     def read(cls, value: Any, *, plain: bool = False) -> Recorded:
         """``value`` as a loader decoded it from a file. ``plain``: the file's tag index says
-        its part of the file held no tag, so ``value`` is its own encoded tree (nothing is
-        encoded to copy or compare it) when it holds no tag key; one holding a tag key anyway
-        (an index that left it out) keeps it as data: it was not decoded, and decoding the
-        "encoded" tree would decode it."""
-        if plain and not codec.holds_tag(value):
-            return cls(encoded=value, decoded=value)
-        return cls(decoded=value)
+        its part of the file held no tag, so ``value`` is plain JSON, copied as it is (a tag
+        key in it is data: an index that left it out did not have it decoded), and its own
+        encoded tree when it holds no tag key (looked for when the stored form is first asked
+        for: comparing or saving it; else the key is escaped, by encoding the value)."""
+        return cls(encoded=_PLAIN if plain else _MISSING, decoded=value)
 
     @property
     def encoded(self) -> Any:
-        if self._encoded is _MISSING:
-            self._encoded = codec.encode(self._decoded)
-        return self._encoded
+        encoded = self._encoded
+        if encoded is _MISSING or encoded is _PLAIN:
+            value = self._decoded
+            # (a value read from a file may nest up to MAX_DEPTH levels: looked into with room)
+            plain = encoded is _PLAIN and not retried(lambda: codec.holds_tag(value))
+            self._encoded = encoded = value if plain else codec.encode(value)
+        return encoded
 
     def encoded_if_known(self, default: Any) -> Any:
         """The encoded tree when it is at hand (read from a file or made when recorded), else
         ``default``: nothing is encoded to answer."""
         encoded = self._encoded
+        if encoded is _PLAIN:
+            return self.encoded  # (itself, or its tag key escaped: looked for, not encoded)
         return default if encoded is _MISSING else encoded
 
     @property
@@ -170,7 +181,14 @@ class Recorded:
                 return spare.pop()  # (atomic: two threads never get the same one)
             except IndexError:
                 pass
-        return codec.decode(self.encoded, allow_pickle=True)
+        encoded = self._encoded
+        if encoded is _PLAIN:  # (a tag key in it is data: copied, not looked for)
+            return codec.copy_tree(self._decoded)
+        if encoded is _MISSING:
+            encoded = self.encoded
+        if type(encoded) in _SCALARS:  # nothing to copy or decode
+            return encoded
+        return codec.decode(encoded, allow_pickle=True)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # copies and pickles carry the encoded snapshot (the _MISSING sentinel does not survive

@@ -625,3 +625,30 @@ def test_an_unindexed_pickle_in_a_plain_state_is_restored_as_data(
     assert loaded.restore_state()["memory"]["__cs__"] == "pickle"
     assert codec.decode(loaded.encoded_state) == loaded.agent_state  # its stored form is escaped
     assert not marker.exists()
+
+
+def test_a_plain_answer_is_copied_without_looking_for_a_tag_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading a golden and answering its plain calls walks no value for a tag key: each
+    answer is a copy of the file's tree; the walk is made when a stored form is asked for."""
+    from pytest_clearstone.golden.responses import RecordedCall
+
+    text = _with_calls().dumps(signing_key=None)
+    looked: list[Any] = []
+    real = codec.holds_tag
+
+    def holds_tag(tree: Any) -> bool:
+        looked.append(tree)
+        return real(tree)
+
+    monkeypatch.setattr(codec, "holds_tag", holds_tag)
+    loaded = _load(text)
+    call = RecordedCall.from_span(loaded.trace.spans[1])
+    first = call.respond()
+    first["tokens"].append(3)  # the agent changes its answer...
+    assert call.respond() == {"text": "hello", "tokens": [1, 2]}  # ...not the recording
+    assert call.input is not None and call.input.value == {"prompt": "hi"}
+    assert looked == []
+    assert call.output is not None and call.output.encoded == {"text": "hello", "tokens": [1, 2]}
+    assert looked == [{"text": "hello", "tokens": [1, 2]}]
