@@ -199,8 +199,8 @@ class Recorded:
 def _recorded(value: Any, decoded: bool, plain: bool = False, encoded: Any = _MISSING) -> Recorded:
     if encoded is not _MISSING:
         return Recorded.loaded(encoded, value)
-    if decoded:
-        return Recorded.read(value, plain=plain)
+    if decoded:  # (Recorded.read, without a second call for each value of a golden's spans)
+        return Recorded(encoded=_PLAIN if plain else _MISSING, decoded=value)
     return Recorded(encoded=value)
 
 

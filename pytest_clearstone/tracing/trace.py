@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import SpanNotFoundError
 from .span import Span
+
+#: spans in the order they started (their start time, then the order they were opened in)
+_START_ORDER = operator.attrgetter("start_time_ns", "seq")
 
 
 class Trace:
@@ -16,7 +20,7 @@ class Trace:
 
     def __init__(self, trace_id: str, spans: Iterable[Span]) -> None:
         self.trace_id = trace_id
-        self.spans: list[Span] = sorted(spans, key=lambda s: (s.start_time_ns, s.seq))
+        self.spans: list[Span] = sorted(spans, key=_START_ORDER)
         self._by_id = {s.span_id: s for s in self.spans}
 
     @property
