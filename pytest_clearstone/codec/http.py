@@ -70,8 +70,6 @@ HTTPX_KINDS = {"Request": "http_request", "Response": "http_response"}
 REQUESTS_MODULE = "requests.models"
 REQUESTS_KINDS = {"PreparedRequest": "http_request", "Response": "http_response"}
 
-#: the tags of the stored forms of an HTTP request and response
-
 #: the keys of a stored response that hold other requests and responses
 _NESTED = ("request", "next_request")
 

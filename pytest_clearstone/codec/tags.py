@@ -1019,9 +1019,9 @@ def _make_hook(allow_pickle: bool) -> Callable[[dict[str, Any]], Any]:
             raise DecodeError(
                 f"refusing to unpickle a stored {d.get('type', 'value')!r} (pickles not allowed)"
             )
-        decoder = _DECODERS.get(kind) if type(kind) is str else None
-        if decoder is None and type(kind) is str:
-            decoder = _library().DECODERS.get(kind)
+        decoder = None
+        if type(kind) is str:  # (the client libraries' tags: their codec imported when met)
+            decoder = _DECODERS.get(kind) or _library().DECODERS.get(kind)
         if decoder is None:
             raise DecodeError(f"unknown value tag {kind!r}")
         try:

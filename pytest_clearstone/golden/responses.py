@@ -34,11 +34,12 @@ from .threads import branch_running_loop, current_branch, ended_run, is_legacy_k
 #: ``matcher(target, call_number, recorded_input, actual_input) -> bool | None``; ``None`` means
 #: "no opinion": compare the encoded arguments for equality.
 Matcher = Callable[[str, int, Any, Any], "bool | None"]
-_Hook = TypeVar("_Hook", bound=Callable[..., Any])
 
 #: ``transform(value, where, target) -> value``: the redaction applied when recording; replay
 #: applies it to the actual arguments too, so redacted paths compare equal.
 Transform = Callable[[Any, str, str], Any]
+
+_Hook = TypeVar("_Hook", bound=Callable[..., Any])
 
 
 def in_effect(hook: _Hook | None) -> _Hook | None:

@@ -24,8 +24,6 @@ _MISSING: Any = object()
 #: what :meth:`Recorded.read` holds as the stored form of a value its file's index called plain:
 #: the value itself, once it is seen to hold no tag key (looked for when first asked for)
 _PLAIN: Any = object()
-#: values with nothing to copy or decode
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _real_time_ns_anchor() -> tuple[int, int]:
@@ -161,10 +159,11 @@ class Recorded:
 
     def encoded_if_known(self, default: Any) -> Any:
         """The encoded tree when it is at hand (read from a file or made when recorded), else
-        ``default``: nothing is encoded to answer."""
+        ``default``: nothing is encoded to answer, except a value :meth:`read` as plain JSON
+        that holds a tag key its file's index left out (which escapes the key)."""
         encoded = self._encoded
         if encoded is _PLAIN:
-            return self.encoded  # (itself, or its tag key escaped: looked for, not encoded)
+            return self.encoded  # (the value itself, once looked into for a tag key)
         return default if encoded is _MISSING else encoded
 
     @property
@@ -186,7 +185,7 @@ class Recorded:
             return codec.copy_tree(self._decoded)
         if encoded is _MISSING:
             encoded = self.encoded
-        if type(encoded) in _SCALARS:  # nothing to copy or decode
+        if type(encoded) in PLAIN_TYPES:  # nothing to copy or decode
             return encoded
         return codec.decode(encoded, allow_pickle=True)
 
@@ -199,9 +198,7 @@ class Recorded:
 def _recorded(value: Any, decoded: bool, plain: bool = False, encoded: Any = _MISSING) -> Recorded:
     if encoded is not _MISSING:
         return Recorded.loaded(encoded, value)
-    if decoded:  # (Recorded.read, without a second call for each value of a golden's spans)
-        return Recorded(encoded=_PLAIN if plain else _MISSING, decoded=value)
-    return Recorded(encoded=value)
+    return Recorded.read(value, plain=plain) if decoded else Recorded(encoded=value)
 
 
 class Span:

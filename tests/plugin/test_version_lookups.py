@@ -15,6 +15,7 @@ import sys
 import pytest
 
 import pytest_clearstone
+from tests.spies import calls_to
 
 APP = """
 def complete(prompt):
@@ -38,15 +39,7 @@ def test_agent(replay, k):
 
 
 def _count_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    looked_up: list[str] = []
-    real = importlib.metadata.version
-
-    def version(name: str) -> str:
-        looked_up.append(name)
-        return real(name)
-
-    monkeypatch.setattr(importlib.metadata, "version", version)
-    return looked_up
+    return calls_to(monkeypatch, importlib.metadata, "version")
 
 
 def test_recording_tests_looks_the_version_up_once_at_most(

@@ -8,6 +8,7 @@ import pytest
 
 from pytest_clearstone import codec
 from pytest_clearstone.codec import StoredRepr, same_stored_form
+from tests.spies import calls_to
 
 
 class Handle:
@@ -134,14 +135,7 @@ def test_a_live_client_or_resource_is_compared_with_its_recorded_reference_unenc
         "anthropic",
         "same http client",
     ]
-    encoded: list[object] = []
-    real = compare.stored_form
-
-    def counting(value: object) -> object:
-        encoded.append(value)
-        return real(value)
-
-    monkeypatch.setattr(compare, "stored_form", counting)
+    encoded = calls_to(monkeypatch, compare, "stored_form")
     for what, live, decoded, tree, alike in cases:
         got = same_stored_form(
             {"self": live, "n": 1}, {"self": decoded, "n": 1}, {"self": tree, "n": 1}

@@ -21,6 +21,7 @@ from pytest_clearstone.golden.unused import prune, unused_goldens
 from pytest_clearstone.inspection import load_checkpoint
 from pytest_clearstone.observability import TracerProvider
 from pytest_clearstone.uncollected import Uncollected
+from tests.spies import calls_to
 
 symlinks = pytest.mark.skipif(sys.platform == "win32", reason="symlinks need a privilege there")
 
@@ -59,14 +60,7 @@ def test_a_suite_that_names_every_golden_resolves_no_path(
     # 500 goldens it was ~1% of the run, for files every test named as they are found
     goldens = [_golden(tmp_path / "goldens" / f"t{i}.ckpt") for i in range(3)]
     stale = _golden(tmp_path / "goldens" / "stale.ckpt")
-    resolved: list[str] = []
-    realpath = os.path.realpath
-
-    def counting(path: str) -> str:
-        resolved.append(path)
-        return realpath(path)
-
-    monkeypatch.setattr(os.path, "realpath", counting)
+    resolved = calls_to(monkeypatch, os.path, "realpath")
     assert unused_goldens([str(tmp_path)], {str(p) for p in goldens}) == [stale]
     assert resolved  # (the unnamed one is compared as the file it reaches)
     resolved.clear()

@@ -23,6 +23,7 @@ from pytest_clearstone.golden import signing
 from pytest_clearstone.golden.checkpoint import Checkpoint
 from pytest_clearstone.tracing.span import Recorded, Span
 from pytest_clearstone.tracing.trace import Trace
+from tests.spies import calls_to
 from tests.unit.hostile import pickle_payload
 
 STATE = {
@@ -635,14 +636,7 @@ def test_a_plain_answer_is_copied_without_looking_for_a_tag_key(
     from pytest_clearstone.golden.responses import RecordedCall
 
     text = _with_calls().dumps(signing_key=None)
-    looked: list[Any] = []
-    real = codec.holds_tag
-
-    def holds_tag(tree: Any) -> bool:
-        looked.append(tree)
-        return real(tree)
-
-    monkeypatch.setattr(codec, "holds_tag", holds_tag)
+    looked = calls_to(monkeypatch, codec, "holds_tag")
     loaded = _load(text)
     call = RecordedCall.from_span(loaded.trace.spans[1])
     first = call.respond()
