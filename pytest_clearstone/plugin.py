@@ -1608,6 +1608,8 @@ def pytest_collection_modifyitems(
     shared = [(golden, tests) for golden, tests in writers.values() if len(tests) > 1]
     if shared and recording:
         _report_shared_goldens(session, items, shared)
+    if not used and not config.pluginmanager.has_plugin(_TRACEBACKS):
+        config.pluginmanager.register(_Tracebacks(), _TRACEBACKS)
     if used and not config.pluginmanager.has_plugin(_PER_TEST):
         config.pluginmanager.register(_PerTestHooks(), _PER_TEST)
         config.pluginmanager.register(_SetUpHooks(), f"{_PER_TEST}-set-up")
@@ -1818,6 +1820,7 @@ def _shutdown_problem(provider: TracerProvider) -> str:
 
 
 _PER_TEST = "clearstone-per-test"
+_TRACEBACKS = "clearstone-tracebacks"
 _OUR_FIXTURES = frozenset({"replay", "checkpoint", "clearstone_tracer"})
 
 
@@ -1868,6 +1871,35 @@ class _PerTestHooks:
         if report.outcome == _RERUN:
             return _RERUN, "R", ("RERUN", {"yellow": True})
         return None
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[Any]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """A subtest's report is noted for its test (:func:`_subtest_report`), as the skipping
+        plugin leaves it and before the subtests fixture counts it. A recording's golden is
+        written here, once its call's report is made (:func:`_write_if_passed`): the hooks of
+        the skipping plugin and of pytest-check, which fail a test after its call returned,
+        ran inside this wrapper (``tryfirst``). Tracebacks are cut first
+        (:func:`_cut_tracebacks`)."""
+        _cut_tracebacks(item, call)
+        report = yield
+        if call.when == "call":
+            if _SUBTESTS in item.stash:  # made while the test's call runs
+                _subtest_report(item, call, report)
+            elif _UNSAVED in item.stash:  # a recording's call returned: its report is final
+                unsaved = item.stash[_UNSAVED]
+                del item.stash[_UNSAVED]
+                _write_if_passed(item, call, report, unsaved)
+        return report
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> None:
+        """Before the ``replay`` fixture is made, the test's ``tmp_path`` is (see
+        :func:`_use_tmp_path`). Here rather than in the fixture, which would need ``request``:
+        pytest builds a new fixture definition each time ``request`` is asked for (~60 us)."""
+        if fixturedef.argname == "replay" and _running:
+            _use_tmp_path(_running[-1], request)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
@@ -2216,15 +2248,6 @@ def replay(clearstone_config: dict[str, Any]) -> Replay:
     return found
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
-    """Before the ``replay`` fixture is made, the test's ``tmp_path`` is (see
-    :func:`_use_tmp_path`). Here rather than in the fixture, which would need ``request``:
-    pytest builds a new fixture definition each time ``request`` is asked for (~60 us)."""
-    if fixturedef.argname == "replay" and _running:
-        _use_tmp_path(_running[-1], request)
-
-
 @pytest.fixture
 def checkpoint(replay: Replay) -> Checkpoint | None:
     """The golden :class:`~pytest_clearstone.debugging.Checkpoint` of the test's replay marker;
@@ -2253,36 +2276,44 @@ def clearstone_tracer(pytestconfig: pytest.Config) -> Tracer:
 
 
 # -- the debugger -------------------------------------------------------------------------------
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[Any]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A replay failure is reported in the user's own code, and ``--pdb`` opens there: the
-    traceback is cut after the innermost frame under the rootdir that is not this plugin's, so
-    the frames of a library between the agent's line and the mocked call (pydantic-ai's graph,
-    LangChain's runnables, an SDK's wrappers) are neither where the report's crash line points
-    nor where the debugger stops. A subtest's report is noted for its test
-    (:func:`_subtest_report`), as the skipping plugin leaves it and before the subtests fixture
-    counts it. A recording's golden is written here, once its call's report is made
-    (:func:`_write_if_passed`): the hooks of the skipping plugin and of pytest-check, which
-    fail a test after its call returned, ran inside this wrapper (``tryfirst``)."""
-    found = _replay_errors_in(call.excinfo.value) if call.excinfo is not None else []
+def _cut_tracebacks(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
+    """A replay failure is reported in the user's own code, and ``--pdb`` opens there: before
+    the report of a phase that raised is made, the traceback is cut after the innermost frame
+    under the rootdir that is not this plugin's, so the frames of a library between the agent's
+    line and the mocked call (pydantic-ai's graph, LangChain's runnables, an SDK's wrappers) are
+    neither where the report's crash line points nor where the debugger stops."""
+    if call.excinfo is None:  # (every passing phase: nothing to look at)
+        return
+    found = _replay_errors_in(call.excinfo.value)
     for exc in found or _refusal(call):
         _end_traceback_in_user_code(exc, os.path.join(item.config.rootpath, ""))
-    report = yield
-    if found and call.excinfo is not None and found[0] is not call.excinfo.value:
-        # a task group's: --pdb opens where the traceback of ``call.excinfo`` ends (pytest's
-        # _enter_pdb), the group's in its ``__aexit__``; the first replay error's ends in the
-        # agent's frame that made the call (the report, made above, shows the whole group)
+
+
+class _Tracebacks:
+    """The one per-test hook of a session whose collected tests do not use the plugin (a
+    replay error can still come from its API called directly), registered at collection in
+    place of :class:`_PerTestHooks`: a plain hook, not a wrapper, which costs every phase of
+    every test ~7,000 instructions more. (Registered at start-up and removed for a suite that
+    uses the plugin, it measured ~10,000 instructions more per golden test.)"""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
+        _cut_tracebacks(item, call)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_exception_interact(
+    node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any], report: Any
+) -> None:
+    """A replay error raised in a task group reaches pytest in the group, whose traceback ends
+    in its ``__aexit__``: ``--pdb`` (which opens where ``call.excinfo``'s traceback ends) opens
+    where the first replay error's ends instead, in the agent's frame that made the call (the
+    report, made before, shows the whole group)."""
+    if call.excinfo is None:
+        return
+    found = _replay_errors_in(call.excinfo.value)
+    if found and found[0] is not call.excinfo.value:
         call.excinfo = pytest.ExceptionInfo.from_exception(found[0])
-    if call.when == "call":
-        if _SUBTESTS in item.stash:  # made while the test's call runs
-            _subtest_report(item, call, report)
-        elif _UNSAVED in item.stash:  # a recording's call returned: its report is final here
-            unsaved = item.stash[_UNSAVED]
-            del item.stash[_UNSAVED]
-            _write_if_passed(item, call, report, unsaved)
-    return report
 
 
 def _refusal(call: pytest.CallInfo[Any]) -> list[BaseException]:

@@ -118,3 +118,30 @@ def test_an_unused_plugin_imports_neither_the_codec_nor_the_replay(pytester):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["LOADED []"])
+
+
+def test_an_unused_plugin_wraps_no_phase_of_a_test(pytester):
+    # a hook wrapper costs every phase of every test ~7,000 instructions (issue 16): those of the
+    # plugin, and its per-test hooks, are registered only when a collected test uses it; what
+    # stays is one plain hook that looks at a phase only when it raised
+    pytester.makepyfile(test_plain=PLAIN)
+    pytester.makeconftest(
+        """
+        PHASES = (
+            "pytest_runtest_setup", "pytest_runtest_call", "pytest_runtest_teardown",
+            "pytest_runtest_makereport", "pytest_pyfunc_call", "pytest_fixture_setup",
+        )
+
+        def pytest_sessionfinish(session):
+            ours = sorted(
+                (name, impl.wrapper or impl.hookwrapper)
+                for name in PHASES
+                for impl in getattr(session.config.pluginmanager.hook, name).get_hookimpls()
+                if "clearstone" in impl.plugin_name
+            )
+            print("\\nOURS", ours)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["OURS [('pytest_runtest_makereport', False)]"])
