@@ -44,3 +44,41 @@ def test_a_divergence_inside_a_library_is_reported_at_the_agents_line(project, p
     long = project.replay()
     long.stdout.fnmatch_lines(["*ReplayDivergenceError*", "*USER SAYS*USER WRITES*"])
     long.stdout.no_fnmatch_line("*vendorlib.py*")
+
+
+def test_a_replay_error_from_the_api_in_a_plain_test_is_reported_at_the_agents_line(pytester):
+    """A suite that uses neither the marker nor the fixtures, but the API directly: the plugin
+    registers no per-test hooks, yet the replay error raised inside a library is still reported
+    at the agent's line, not the library's."""
+    library = pytester.path.parent / f"{pytester.path.name}_site"
+    library.mkdir()
+    (library / "vendorlib.py").write_text(
+        "import app\n\n\ndef ask(prompt):\n    return relay(prompt)\n\n\n"
+        "def relay(prompt):\n    return app.complete(prompt.upper())\n"
+    )
+    pytester.makepyfile(
+        app="def complete(prompt):\n    return 'live'\n",
+        app_lib=f"""
+        import sys
+        sys.path.insert(0, {str(library)!r})
+        import vendorlib
+
+        def handle(message):
+            return vendorlib.ask(f"User says: {{message}}")
+        """,
+        test_plain="""
+        import datetime as dt
+
+        from pytest_clearstone.debugging import DeterministicExecutionContext
+        from app_lib import handle
+
+        def test_api():
+            when = dt.datetime(2024, 1, 15, tzinfo=dt.timezone.utc)
+            with DeterministicExecutionContext(when, {"app.complete": []}):
+                handle("I was charged twice")
+        """,
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--tb=line")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*app_lib.py:6: *ReplayExhaustedError*"])
+    result.stdout.no_fnmatch_line("*vendorlib.py*")
