@@ -1,7 +1,7 @@
 """Named with ``-p clearstone`` while pytest's plugin auto-loading is off (a lean CI job:
 docs/how-to/replay-in-ci.md), the plugin records and replays as when auto-loaded, and its
 modules are imported as plain Python, not through pytest's assertion-rewrite hook (which reads
-each cached module a byte at a time)."""
+each cached module in one small read per value)."""
 
 from __future__ import annotations
 
