@@ -41,8 +41,8 @@ _MARKER = "replay(path=None, *, mock=None, strict=True, ignore=None, ignore_stat
 #: the provider keys given a placeholder while tests replay (ini ``clearstone_placeholder_env``
 #: adds others)
 _PLACEHOLDER_ENV = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
-#: the codec module that remembers rebuilt SDK clients (forgotten when a session starts)
-_CLIENTS = "pytest_clearstone.codec.clients"
+#: the codec, which forgets what an earlier in-process session left in it when a session starts
+_CODEC = "pytest_clearstone.codec"
 
 
 class Settings:
@@ -457,9 +457,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     roots = PathRoots(basetemp=basetemp, rootdir=config.rootpath, home=os.path.expanduser("~"))
     config.add_cleanup(use_roots(roots))
-    clients = sys.modules.get(_CLIENTS)  # (not imported by a run that decoded no client)
-    if clients is not None:
-        clients.forget_rebuilt()
+    codec = sys.modules.get(_CODEC)  # (not imported by a run that replayed nothing yet)
+    if codec is not None:
+        codec.forget_previous_session()
     config.stash[_SETTINGS] = _settings(config)
     config.stash[_STATE] = _RunState(subset=_selection(config))
     if config.getoption("clearstone_prune_unused") and config.stash[_STATE].subset:

@@ -15,6 +15,8 @@ and responses, SDK clients and resources, the libraries' dict subclasses (openai
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UnencodableValueWarning
@@ -72,8 +74,37 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # (once)
+    globals()[name] = value  # (once per copy of the module: see forget_previous_session)
     return value
+
+
+def forget_previous_session() -> None:
+    """Forget what an earlier pytest session of this process left in the codec; a session calls
+    it when it starts. pytester's in-process runs drop the modules a run imported, and a later
+    run imports them again: the codec's modules imported on first use (the client libraries'
+    codec, the comparison) and the SDKs. The package would still hand out the first copies (its
+    attributes, and the names :func:`__getattr__` took from them), whose clients rebuilt from
+    goldens' references hold the SDK classes as the earlier session imported them: its
+    attributes are set to the copies imported now (or dropped, to be imported again when
+    needed), the names are looked up again, and the rebuilt clients of the copy still imported
+    are forgotten (:func:`.clients.forget_rebuilt`)."""
+    space = globals()
+    for name, value in list(space.items()):
+        if isinstance(value, ModuleType):  # a submodule: the copy imported now, if any
+            if not value.__name__.startswith(f"{__name__}."):
+                continue
+            current = sys.modules.get(value.__name__)
+            if current is None:
+                del space[name]
+            elif current is not value:
+                space[name] = current
+        elif name in _LAZY:  # a name taken from one: looked up again in the copy imported now
+            source = sys.modules.get(f"{__name__}.{_LAZY[name]}")
+            if getattr(source, name, None) is not value:
+                del space[name]
+    clients = sys.modules.get(f"{__name__}.clients")
+    if clients is not None:
+        clients.forget_rebuilt()
 
 
 __all__ = [

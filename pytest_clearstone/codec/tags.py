@@ -42,7 +42,7 @@ import collections
 import dataclasses
 import datetime as _dt
 import enum
-import functools
+import importlib
 import json
 import math
 import numbers
@@ -78,16 +78,19 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 
-@functools.cache
+_LIBRARY = f"{__package__}.library"
+
+
 def _library() -> ModuleType:
     """:mod:`.library`, the codec of the client libraries' values (and the modules it uses:
     :mod:`.models`, :mod:`.clients`, :mod:`.http`...), imported when a value or a tag first
     needs it: reading and comparing plain JSON values never does, and those modules are ~150 KB
     of compiled code, which pytest's assertion-rewriting hook loads at ~0.2 M instructions per
-    KB (a golden suite of dict answers would load them in every process for nothing)."""
-    from . import library
-
-    return library
+    KB (a golden suite of dict answers would load them in every process for nothing). Looked
+    up in ``sys.modules`` at each use, not kept: pytester's in-process runs drop the modules a
+    run imported, and a later run uses the copy it imports again, with the clients that copy
+    rebuilds from the SDK classes of that run."""
+    return sys.modules.get(_LIBRARY) or importlib.import_module(_LIBRARY)
 
 
 _TAG_MARKER = '"__cs__"'

@@ -9,6 +9,8 @@ import sys
 import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import pytest
 
+from pytest_clearstone import codec
+
 from .harness import Stack, params
 
 CREATE = "openai.resources.chat.completions.Completions.create"
@@ -313,6 +315,42 @@ def test_a_session_after_the_sdk_was_imported_again_replays_through_its_patch(
     for name in [m for m in sys.modules if m == "openai" or m.startswith("openai.")]:
         monkeypatch.delitem(sys.modules, name)
     stack.replay_passes()
+
+
+#: the codec's modules imported when a value first needs them (not with the codec)
+LAZY_CODEC_MODULES = tuple(
+    f"pytest_clearstone.codec.{name}"
+    for name in (
+        "compare", "library", "clients", "http", "models", "mappings", "files", "requests_http",
+    )
+)
+
+
+def test_a_session_after_the_codecs_library_support_was_imported_again_replays(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As pytester leaves it when the first in-process session was the one that imported them:
+    the codec's library support and comparison, and the SDK, are dropped from ``sys.modules``
+    between two sessions. The second imports them again and compares the call's live ``self``
+    (a resource of the newly imported SDK) with the recorded one, which it must rebuild from
+    the new classes too. Before the fix: the codec kept calling the first session's copies,
+    which answered with a client of the old classes, and the replay diverged on ``self``."""
+    stack.write_test("plain", HEADER + SCENARIOS["client_in_self_no_get_state"])
+    stack.record()
+    stack.replay_passes()
+    dropped = [
+        m
+        for m in sys.modules
+        if m == "openai" or m.startswith("openai.") or m in LAZY_CODEC_MODULES
+    ]
+    assert "pytest_clearstone.codec.compare" in dropped
+    for name in dropped:
+        monkeypatch.delitem(sys.modules, name)
+    try:
+        stack.replay_passes()
+    finally:  # (the first copies back, and the codec with them, for the tests that follow)
+        monkeypatch.undo()
+        codec.forget_previous_session()
 
 
 

@@ -709,6 +709,28 @@ def test_importing_the_codec_imports_no_client_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_a_session_start_forgets_a_copy_of_the_comparison_no_longer_imported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pytester's in-process runs drop the modules a run imported: the codec's comparison,
+    imported on first use, is then imported again by the next session, and the names the
+    package took from the first copy are looked up again (not a mix of the two copies)."""
+    first = codec.same_stored_form  # (taken from the comparison, kept by the package)
+    compare = sys.modules["pytest_clearstone.codec.compare"]
+    monkeypatch.delitem(sys.modules, "pytest_clearstone.codec.compare")
+    try:
+        codec.forget_previous_session()
+        again = codec.same_stored_form
+        assert again is not first
+        assert again is sys.modules["pytest_clearstone.codec.compare"].same_stored_form
+        assert codec.UNKNOWN is sys.modules["pytest_clearstone.codec.compare"].UNKNOWN
+    finally:  # (the first copy back, as pytester leaves it after the run)
+        monkeypatch.undo()
+        codec.forget_previous_session()
+    assert codec.same_stored_form is first
+    assert codec.compare is compare
+
+
 @dataclasses.dataclass
 class AgentState:
     messages: list[Any]
