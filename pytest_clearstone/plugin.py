@@ -2292,8 +2292,8 @@ def _cut_tracebacks(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
 class _Tracebacks:
     """The one per-test hook of a session whose collected tests do not use the plugin (a
     replay error can still come from its API called directly), registered at collection in
-    place of :class:`_PerTestHooks`: a plain hook, not a wrapper, which costs every phase of
-    every test ~7,000 instructions more."""
+    place of :class:`_PerTestHooks`: a plain hook, since a wrapper (as theirs is) costs every
+    phase of every test ~7,000 instructions more."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
