@@ -772,8 +772,9 @@ def _guard_fixtures(item: pytest.Item, phase: str) -> None:
     """Start the network guard around a replaying test's fixtures (``phase``: their
     ``"set-up"`` or ``"teardown"``; :func:`_fixtures_guarded` stops it): their calls are
     neither recorded nor replayed, so a connection they open would be made on every replay.
-    Session and module fixtures are set up and finalised by whichever test first (or last)
-    needs them, and guarded when that test replays."""
+    A session or module fixture is set up by the first test that needs it and finalised in the
+    teardown of the last test of its scope, whichever fixtures that test uses: guarded when
+    that test replays and uses it (:func:`_finalising_others`)."""
     replay = item.stash.get(_REPLAY, None)
     if replay is None or replay.recording:
         return
@@ -816,19 +817,41 @@ def _stop_fixture_guard(item: pytest.Item, failure: BaseException | None) -> Non
 def _fixtures_at_work(phase: str) -> Callable[[], str]:
     """What a guard around a test's fixtures says was running when it blocked a connection:
     ``"the set-up of fixture 'index' (session scope)"``, the innermost fixture on the
-    connecting thread's stack (the ``request`` pytest sets it up or finalises it with, or its
-    own ``request`` argument). Looked up only when a connection is blocked."""
+    connecting thread's stack (see :func:`_fixture_at_work`). Looked up only when a connection
+    is blocked."""
 
     def during() -> str:
-        frame: Any = sys._getframe(1)
-        while frame is not None:
-            request = frame.f_locals.get("request")
-            if isinstance(request, pytest.FixtureRequest) and request.fixturename:
-                return f"the {phase} of fixture {request.fixturename!r} ({request.scope} scope)"
-            frame = frame.f_back
-        return f"the {phase} of its fixtures"
+        request = _fixture_at_work()
+        if request is None:
+            return f"the {phase} of its fixtures"
+        return f"the {phase} of fixture {request.fixturename!r} ({request.scope} scope)"
 
     return during
+
+
+def _fixture_at_work() -> pytest.FixtureRequest | None:
+    """The request of the innermost fixture on the calling thread's stack: the ``request``
+    pytest sets it up or finalises it with, or its own ``request`` argument."""
+    frame: Any = sys._getframe(1)
+    while frame is not None:
+        request = frame.f_locals.get("request")
+        if isinstance(request, pytest.FixtureRequest) and request.fixturename:
+            return request
+        frame = frame.f_back
+    return None
+
+
+def _finalising_others(item: pytest.Item) -> bool:
+    """Whether a connection in a replaying test's teardown comes from a session, package,
+    module or class fixture the test does not use: pytest finalises such a fixture in the
+    teardown of the last test of its scope, whichever fixtures that test uses, and its calls are
+    those of the tests that used it, not this replay's (the guard lets them through)."""
+    request = _fixture_at_work()
+    return (
+        request is not None
+        and request.scope != "function"
+        and request.fixturename not in getattr(item, "fixturenames", ())
+    )
 
 
 #: what each guarded phase of a test's fixtures says was running (see :func:`_fixtures_at_work`)
@@ -1149,6 +1172,9 @@ def _network_guard(item: pytest.Item, phase: str | None = None) -> NetworkGuard 
             state.release_socket_hooks = hold_socket_hooks()
         guard = item.stash[_GUARD] = settings.host_allow_list.guard(label=item.nodeid)
     guard.during = None if phase is None else _FIXTURES_AT_WORK[phase]
+    guard.lets_through = (
+        functools.partial(_finalising_others, item) if phase == "teardown" else None
+    )
     return guard
 
 

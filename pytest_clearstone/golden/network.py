@@ -239,11 +239,14 @@ class NetworkGuard(Patches):
     messages (its node id). ``during``, for a guard around something other than the test's own
     call (its fixtures' set-up), is called in the connecting thread when a connection is
     blocked and says what was running (``"the set-up of fixture 'index' (session scope)"``),
-    for the messages. A blocked connection raises :class:`NetworkBlockedError` in the
-    thread that started the guard and in every thread started after it; in a thread that already
-    existed (other than the starting one) it raises ``ConnectionRefusedError`` and is reported
-    by :meth:`warnings`. After the test, :meth:`error` gives the error to fail it with, if any
-    connection was blocked, whether or not the code under test swallowed the exception.
+    for the messages. ``lets_through``, when set, is called in the connecting thread first:
+    ``True`` lets the connection through, as not the test's (a fixture only other tests use,
+    finalised in this test's teardown). A blocked connection raises
+    :class:`NetworkBlockedError` in the thread that started the guard and in every thread
+    started after it; in a thread that already existed (other than the starting one) it raises
+    ``ConnectionRefusedError`` and is reported by :meth:`warnings`. After the test,
+    :meth:`error` gives the error to fail it with, if any connection was blocked, whether or
+    not the code under test swallowed the exception.
 
     The patches are undone on exit (unless :func:`hold_socket_hooks` holds them), also when
     entering fails halfway. Entering again while active raises ``RuntimeError``; the recorded
@@ -263,6 +266,7 @@ class NetworkGuard(Patches):
         )
         self.label = label
         self.during = during
+        self.lets_through: Callable[[], bool] | None = None
         self._attempts: list[BlockedConnection] = []
         self._lock = threading.Lock()
         self._starter: threading.Thread | None = None
@@ -348,6 +352,8 @@ class NetworkGuard(Patches):
         if self.allow.allows(host, port):
             return
         background = self._is_background()
+        if not background and self.lets_through is not None and self.lets_through():
+            return
         during = None if self.during is None or background else self.during()
         attempt = BlockedConnection(
             host, port, threading.current_thread().name, background, _hooks.names.get(host), during

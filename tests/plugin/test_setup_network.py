@@ -301,3 +301,85 @@ def test_a_reads_only_marker_that_clearstone_config_makes_record_is_not_guarded(
     test = TEST.replace('@pytest.mark.replay(mock={"llm": "rag.complete"})', "@pytest.mark.replay")
     _project(pytester, api, conftest, test)
     _recorded(pytester, api)
+
+
+def test_a_fixture_the_replaying_test_does_not_use_is_finalised_unguarded(
+    pytester: pytest.Pytester, api: Api
+) -> None:
+    """pytest finalises a module's fixtures in the teardown of the module's last test, whether
+    that test uses them or not: a replaying last test does not block the teardown of a fixture
+    only another test used (its calls are that test's, not the replay's)."""
+    conftest = """
+    import pytest
+    import rag
+
+
+    @pytest.fixture(scope="module")
+    def store():
+        yield ["refund policy", "shipping"]
+        rag.embed(["cleanup"])  # (deleting what the tests made, in a remote store)
+    """
+    test = """
+    import pytest
+    import rag
+
+
+    def test_plain(store):
+        assert len(store) == 2
+
+
+    @pytest.mark.replay(mock={"llm": "rag.complete"})
+    def test_ask(replay):
+        assert replay.run(rag.Agent([1, 2]).ask, "hi") == "answer to hi (2 docs)"
+    """
+    _project(pytester, api, conftest, test)
+    before = api.hits
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=2)
+    assert api.hits == before + 1
+    hits = api.hits
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    assert api.hits == hits + 1  # the module fixture's own teardown, after test_ask
+
+
+def test_a_module_fixture_the_replaying_test_uses_is_finalised_guarded(
+    pytester: pytest.Pytester, api: Api
+) -> None:
+    """The counterpart: the module's last test replays and uses the fixture, whose teardown
+    connects while it is finalised there."""
+    conftest = """
+    import pytest
+    import rag
+
+
+    @pytest.fixture(scope="module")
+    def store():
+        yield ["refund policy", "shipping"]
+        rag.embed(["cleanup"])
+    """
+    test = """
+    import pytest
+    import rag
+
+
+    def test_plain(store):
+        assert len(store) == 2
+
+
+    @pytest.mark.replay(mock={"llm": "rag.complete"})
+    def test_ask(replay, store):
+        assert replay.run(rag.Agent(store).ask, "hi") == "answer to hi (2 docs)"
+    """
+    _project(pytester, api, conftest, test)
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=2)
+    hits = api.hits
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_ask*",
+            "*NetworkBlockedError: test_rag.py::test_ask: the teardown of fixture 'store' "
+            "(module scope) tried to connect*",
+        ]
+    )
+    assert api.hits == hits
