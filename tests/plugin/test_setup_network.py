@@ -178,15 +178,17 @@ def test_a_blocked_connection_the_fixture_swallowed_still_fails_the_set_up(
     )
 
 
+@pytest.mark.parametrize("scope", ["function", "module"])
 def test_a_fixture_connecting_in_its_teardown_errors_at_teardown(
-    pytester: pytest.Pytester, api: Api
+    pytester: pytest.Pytester, api: Api, scope: str
 ) -> None:
-    conftest = """
+    # (a module fixture the replaying test uses is finalised in its teardown: it is the last)
+    conftest = f"""
     import pytest
     import rag
 
 
-    @pytest.fixture
+    @pytest.fixture(scope="{scope}")
     def index():
         yield ["refund policy", "shipping"]
         rag.embed(["cleanup"])  # (deleting what the test made, in a remote store)
@@ -200,7 +202,7 @@ def test_a_fixture_connecting_in_its_teardown_errors_at_teardown(
         [
             "*ERROR at teardown of test_ask*",
             "*NetworkBlockedError: test_rag.py::test_ask: the teardown of fixture 'index' "
-            "(function scope) tried to connect*",
+            f"({scope} scope) tried to connect*",
         ]
     )
     assert api.hits == hits
@@ -340,46 +342,3 @@ def test_a_fixture_the_replaying_test_does_not_use_is_finalised_unguarded(
     result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=2)
     assert api.hits == hits + 1  # the module fixture's own teardown, after test_ask
-
-
-def test_a_module_fixture_the_replaying_test_uses_is_finalised_guarded(
-    pytester: pytest.Pytester, api: Api
-) -> None:
-    """The counterpart: the module's last test replays and uses the fixture, whose teardown
-    connects while it is finalised there."""
-    conftest = """
-    import pytest
-    import rag
-
-
-    @pytest.fixture(scope="module")
-    def store():
-        yield ["refund policy", "shipping"]
-        rag.embed(["cleanup"])
-    """
-    test = """
-    import pytest
-    import rag
-
-
-    def test_plain(store):
-        assert len(store) == 2
-
-
-    @pytest.mark.replay(mock={"llm": "rag.complete"})
-    def test_ask(replay, store):
-        assert replay.run(rag.Agent(store).ask, "hi") == "answer to hi (2 docs)"
-    """
-    _project(pytester, api, conftest, test)
-    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=2)
-    hits = api.hits
-    result = pytester.runpytest("-p", "no:randomly")
-    result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*ERROR at teardown of test_ask*",
-            "*NetworkBlockedError: test_rag.py::test_ask: the teardown of fixture 'store' "
-            "(module scope) tried to connect*",
-        ]
-    )
-    assert api.hits == hits
