@@ -1299,6 +1299,8 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
         return
     if isinstance(exc, pytest.skip.Exception):  # not a failure: say so
         outcome, why = "skipped", f"the test skipped while recording ({exc.msg})"
+    elif isinstance(exc, pytest.xfail.Exception):  # (its report says "and xfailed")
+        outcome, why = "failed", _FAILED_WHILE_RECORDING
     else:
         outcome = "diverged" if _replay_errors_in(exc) else "failed"
         why = f"{_FAILED_WHILE_RECORDING} ({type(exc).__name__})"
@@ -1442,7 +1444,11 @@ def _write_if_passed(
     copied onto the report, made from the item's before them."""
     __tracebackhide__ = _unless_failed  # (a hook's error shows the hook's frame, not ours)
     replay, trace_id = unsaved
-    if not report.passed:
+    if not report.passed and call.excinfo is not None and isinstance(item, TestCaseFunction):
+        # the method's error: pytest's unittest support catches a TestCase method's failure
+        # (or skip) in its call and puts it on the call when it makes the report
+        _outcome_of_failure(item, call.excinfo.value)
+    elif not report.passed:
         _outcome(item, "failed")
         _not_written(item, _FAILED_AFTER_CALL)
     else:
@@ -1590,15 +1596,42 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
 
 
 # -- unused checkpoint files -------------------------------------------------------------------
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> Generator[None, None, None]:
+    """Read the markers of every collected test after the other implementations ran (a
+    conftest's may add ``replay`` markers), including the tests they deselected or removed:
+    their goldens are still in use."""
+    collected = list(items)
+    yield
+    _note_collected(session, config, collected, items)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Tests deselected (``-k``, ``-m``, ``--lf``, ``--deselect``, a plugin's choice): the run is
+    a subset, which neither lists nor prunes unused goldens."""
+    if items:
+        state = items[0].config.stash[_STATE]
+        state.subset = state.subset or "deselected tests"
+
+
+def _note_collected(
+    session: pytest.Session,
+    config: pytest.Config,
+    collected: list[pytest.Item],
+    items: list[pytest.Item],
 ) -> None:
+    """Note the goldens the ``collected`` tests use, make the tests that would record a golden
+    twice a collection error (they leave ``items``, the tests to run), and register the per-test
+    hooks when a test uses the plugin."""
     state = config.stash[_STATE]
     _note_collect_ignore(config, state)
     referenced = state.referenced
     # (the items of a module share its path object, whose hash is cached)
-    state.test_dirs.update({os.path.dirname(str(path)) for path in {item.path for item in items}})
+    state.test_dirs.update(
+        {os.path.dirname(str(path)) for path in {item.path for item in collected}}
+    )
     ini_mock = config.stash[_SETTINGS].ini_options.get("mock")
     used = False
     # golden path (case-folded: on a file system that folds case — macOS, Windows — the two
@@ -1607,13 +1640,15 @@ def pytest_collection_modifyitems(
     writers: dict[str, tuple[str, list[pytest.Item]]] = {}
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
-    for item in items:
+    for item in collected:
         marker = _marker(item)
         if marker is not None:
             names = getattr(item, "fixturenames", None)
             if isinstance(names, list) and "clearstone_config" not in names:
                 names.append("clearstone_config")  # resolved at set-up, like vcr_config
-            if not marker.problem:  # else: reported at set-up
+            if marker.problem:  # reported at set-up; the goldens it names are still in use
+                referenced.update(_goldens_named(item))
+            else:
                 golden = item.stash[_GOLDEN] = _golden_path(item, marker.path)
                 referenced.add(golden)
                 writes = marker.keywords.get("mock", ini_mock) is not None
@@ -1707,6 +1742,19 @@ def _note_collect_ignore(config: pytest.Config, state: _RunState) -> None:
         state.uncollected.setdefault(path_left_out, why)
 
 
+def _goldens_named(item: pytest.Item) -> set[str]:
+    """The goldens the item's ``replay`` markers name when they cannot be read together: each
+    path given, else the default path."""
+    given = (
+        mark.args[0] if mark.args else mark.kwargs.get("path")
+        for mark in item.iter_markers("replay")
+    )
+    paths = {
+        _golden_path(item, path) for path in given if isinstance(path, (str, Path)) and str(path)
+    }
+    return paths or {_golden_path(item, None)}
+
+
 def _report_shared_goldens(
     session: pytest.Session,
     items: list[pytest.Item],
@@ -1739,8 +1787,7 @@ def _report_shared_goldens(
         message = f"{names} would both record the golden {golden}: {fix}"
         report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])
         session.config.hook.pytest_collectreport(report=report)
-        for test in tests:
-            items.remove(test)
+        items[:] = [item for item in items if item not in tests]
 
 
 def _install_codec_hooks(config: pytest.Config) -> None:
@@ -2060,10 +2107,6 @@ class _Reporter:
         state.collect_errors += int(output.get("clearstone_collect_errors", 0))
         state.uncollected.update(output.get("clearstone_uncollected", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
-
-    def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        if items:
-            self.state.subset = self.state.subset or "deselected tests"
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -7,19 +7,23 @@ and never pruned (as syrupy keeps the snapshots of skipped tests):
 
 - for a module: the goldens in its default folder ``goldens/<module stem>/``, and those its
   source names as a string literal ending in ``.ckpt`` (resolved against its directory; a golden
-  with such a file name anywhere is kept too, the path being perhaps built otherwise);
+  with such a file name anywhere is kept too, the path being perhaps built otherwise), or as an
+  f-string ending so, each replacement field matching any text (``f"goldens/{topic}.ckpt"``
+  keeps ``goldens/*.ckpt``; a file name pattern is matched anywhere only when it has text of
+  its own besides ``.ckpt``);
 - for a directory: every golden under it, and those named by the test modules in it; a
   directory that holds no test module (``python_files``) keeps none (a conftest that leaves out
   a folder of goldens or data to save collection time has no tests there).
 
-A path made at run time without a ``.ckpt`` literal in the module cannot be known: such a golden
-outside the module's folder may still look unused.
+A path made at run time without a literal or f-string ending in ``.ckpt`` in the module cannot
+be known: such a golden outside the module's folder may still look unused.
 """
 
 from __future__ import annotations
 
 import ast
 import fnmatch
+import glob
 import os
 from collections.abc import Iterable, Sequence
 
@@ -27,19 +31,35 @@ from .golden.paths import GOLDENS_DIR, SUFFIX, safe_file_name
 
 
 def _named_goldens(module: str) -> set[str]:
-    """The ``.ckpt`` string literals of the Python file ``module`` (parsed, never imported)."""
+    """The golden paths the Python file ``module`` names (parsed, never imported), as
+    :mod:`fnmatch` patterns: its string literals ending in ``.ckpt``, escaped, and its f-strings
+    ending so, a replacement field matching any text."""
     try:
         with open(module, encoding="utf-8", errors="replace") as handle:
             tree = ast.parse(handle.read(), module)
     except (OSError, SyntaxError, ValueError):
         return set()
-    return {
-        node.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and node.value.endswith(SUFFIX)
-    }
+    patterns: set[str] = set()
+    in_fstrings: set[int] = set()  # the literal pieces of the f-strings (walked after them)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            in_fstrings.update(id(value) for value in node.values)
+            pattern = "".join(
+                glob.escape(value.value)
+                if isinstance(value, ast.Constant) and isinstance(value.value, str)
+                else "*"
+                for value in node.values
+            )
+            if pattern.endswith(SUFFIX):
+                patterns.add(pattern)
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.endswith(SUFFIX)
+            and id(node) not in in_fstrings
+        ):
+            patterns.add(glob.escape(node.value))
+    return patterns
 
 
 class Uncollected:
@@ -51,7 +71,8 @@ class Uncollected:
         ``python_files`` patterns (the modules of a directory searched for golden names)."""
         self.parts = parts
         self.test_files = test_files
-        # per part: the folders whose goldens it keeps, the paths and file names it names
+        # per part: the folders whose goldens it keeps, the paths and file names it names (as
+        # fnmatch patterns)
         self._kept: list[tuple[str, tuple[str, ...], set[str], set[str]]] | None = None
 
     def _modules(self, part: str) -> Iterable[str]:
@@ -77,10 +98,12 @@ class Uncollected:
                     folders = (folder,)
                 paths, names = set(), set()
                 for module in modules:
-                    for literal in _named_goldens(module):
+                    for pattern in _named_goldens(module):
                         base = os.path.dirname(module)
-                        paths.add(os.path.normpath(os.path.join(base, literal)))
-                        names.add(os.path.basename(literal))
+                        paths.add(os.path.normpath(os.path.join(base, pattern)))
+                        name = os.path.basename(pattern)
+                        if name.strip("*") != SUFFIX:  # (not just any golden anywhere)
+                            names.add(name)
                 self._kept.append((why, folders, paths, names))
         return self._kept
 
@@ -90,10 +113,11 @@ class Uncollected:
         if not self.parts:
             return ""
         for why, folders, paths, names in self._index():
+            name = os.path.basename(golden)
             if (
                 any(golden.startswith(folder + os.sep) for folder in folders)
-                or golden in paths
-                or os.path.basename(golden) in names
+                or any(fnmatch.fnmatchcase(golden, path) for path in paths)
+                or any(fnmatch.fnmatchcase(name, pattern) for pattern in names)
             ):
                 return why
         return ""

@@ -121,7 +121,6 @@ def test_the_hint_for_missing_goldens_only_speaks_of_recording_them(
     result.stdout.no_fnmatch_line("*what diverged*")
 
 
-
 def test_an_xfail_test_whose_golden_is_missing_is_listed_under_the_hint(
     suite: pytest.Pytester,
 ) -> None:
@@ -142,6 +141,7 @@ def test_an_xfail_test_whose_golden_is_missing_is_listed_under_the_hint(
             "  test_it.py::test_a",
         ]
     )
+
 
 def test_a_test_that_skips_while_recording_is_listed_as_skipped(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
@@ -218,3 +218,51 @@ def test_a_test_whose_set_up_failed_is_listed_as_not_written_and_counted_missing
     replayed = pytester.runpytest()
     replayed.assert_outcomes(passed=1, errors=1)
     replayed.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 missing"])
+
+
+UNITTEST_TESTS = """
+import unittest
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+class TestAgent(unittest.TestCase):
+    def test_answer(self):
+        self.assertEqual(app.complete("hi"), "hello")
+
+    def test_error(self):
+        app.complete("hi")
+        raise KeyError("missing")
+
+    def test_skip(self):
+        app.complete("hi")
+        raise unittest.SkipTest("no service today")
+
+    @unittest.expectedFailure
+    def test_expected(self):
+        self.assertEqual(app.complete("hi"), "hello")
+"""
+
+
+def test_a_unittest_method_that_failed_while_recording_is_listed_with_its_error(
+    suite: pytest.Pytester,
+) -> None:
+    # Expected: the reason names the method's error, as for a test function. Before the fix:
+    # pytest's unittest support fails the report after the call returned, and each was listed
+    # as "its report failed after its call returned: a plugin's check, such as a soft assertion"
+    suite.makepyfile(test_ut=UNITTEST_TESTS)
+    result = suite.runpytest("--clearstone-record", "test_ut.py")
+    result.assert_outcomes(failed=2, skipped=1, xfailed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_ut.py::TestAgent::test_answer: the test failed while recording "
+            "(AssertionError)",
+            "  test_ut.py::TestAgent::test_error: the test failed while recording (KeyError)",
+            "  test_ut.py::TestAgent::test_expected: the test failed while recording and "
+            "xfailed: a golden is recorded only by a run that passes",
+            "  test_ut.py::TestAgent::test_skip: the test skipped while recording "
+            "(no service today)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*a plugin's check*")

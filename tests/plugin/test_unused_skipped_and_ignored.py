@@ -200,3 +200,49 @@ def test_a_unittest_method_skipped_by_its_decorator_is_skipped_in_every_mode(
     replayed = pytester.runpytest()
     replayed.assert_outcomes(passed=1, skipped=2)
     replayed.stdout.no_fnmatch_line("*missing*")
+
+
+# one golden per parameter, its path an f-string (as docs/how-to/xdist.md shows)
+FSTRING_TEST = """
+import os
+import pytest
+
+if os.environ.get("NO_SDK"):
+    pytest.skip("no sdk", allow_module_level=True)
+import app
+
+TOPICS = ["shipping", "returns"]
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [pytest.param(t, marks=pytest.mark.replay(f"goldens/{t}.ckpt", mock={"llm": "app.complete"}))
+     for t in TOPICS],
+)
+def test_faq(replay, topic):
+    replay.run(app.complete, topic)
+"""
+
+
+def test_prune_keeps_the_goldens_a_skipped_module_names_by_f_strings(
+    project, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (pytester.path / "faq").mkdir()
+    (pytester.path / "faq" / "test_faq.py").write_text(FSTRING_TEST)
+    project.record().assert_outcomes(passed=3)
+    goldens = [pytester.path / "faq" / "goldens" / f"{t}.ckpt" for t in ("shipping", "returns")]
+    assert all(g.is_file() for g in goldens)
+    stale = _stale(pytester)
+    monkeypatch.setenv("NO_SDK", "1")
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden goldens/stale.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  faq/goldens/returns.ckpt: faq/test_faq.py was skipped at collection",
+            "  faq/goldens/shipping.ckpt: faq/test_faq.py was skipped at collection",
+        ]
+    )
+    assert not stale.exists()
+    assert all(g.is_file() for g in goldens)

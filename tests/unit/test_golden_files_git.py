@@ -258,3 +258,26 @@ def test_a_directory_left_out_keeps_goldens_only_when_it_holds_test_modules(
     uncollected = Uncollected(parts, ["test_*.py"])
     assert uncollected.why_kept(str(tests / "goldens" / "x.ckpt")) == "sdk is left out"
     assert uncollected.why_kept(str(data / "x.ckpt")) == ""
+
+
+def test_a_module_left_out_keeps_the_goldens_its_f_strings_name(tmp_path: Path) -> None:
+    # Expected: a path built by an f-string (one golden per parameter, as the docs show) is
+    # kept like a literal one, its replacement fields matching any text. Before the fix only
+    # plain literals counted: the f-string's constant piece ".ckpt" named no file, and prune
+    # deleted the goldens of a module skipped at import.
+    module = tmp_path / "test_faq.py"
+    module.write_text(
+        'TOPICS = ["a", "b"]\n'
+        'PATHS = [f"goldens/{t}.ckpt" for t in TOPICS]\n'
+        'SHARED = f"../shared/faq_{TOPICS[0]}_{1}.ckpt"\n'
+        'ODD = "goldens/[x].ckpt"\n'
+    )
+    uncollected = Uncollected({str(module): "test_faq.py was skipped"}, ["test_*.py"])
+    why = uncollected.why_kept
+    assert why(str(tmp_path / "goldens" / "shipping.ckpt")) == "test_faq.py was skipped"
+    assert why(str(tmp_path.parent / "shared" / "faq_b_2.ckpt")) == "test_faq.py was skipped"
+    # a file name with text of its own besides .ckpt is kept anywhere, as a literal's is
+    assert why(str(tmp_path / "elsewhere" / "faq_c_3.ckpt")) == "test_faq.py was skipped"
+    assert why(str(tmp_path / "goldens" / "[x].ckpt")) == "test_faq.py was skipped"
+    # "{t}.ckpt" alone is no file name: goldens elsewhere are not kept by it
+    assert why(str(tmp_path / "elsewhere" / "shipping.ckpt")) == ""
