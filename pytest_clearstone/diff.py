@@ -15,6 +15,7 @@ from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from . import codec
+from .codec.compare import by_stored_form
 from .codec.http import headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
@@ -227,7 +228,7 @@ def comparable_view(value: Any) -> Any:
         return {k: comparable_view(v) for k, v in value.items()}
     if t is tuple:
         return tuple(comparable_view(v) for v in value)
-    if kind_of(t):
+    if by_stored_form(t, kind_of(t)) and not issubclass(t, type):  # (a dataclass too)
         return comparable_view(codec.encode(value))
     if issubclass(t, type):  # a class as a value, by its name (not its attributes)
         return StoredRepr("type", _repr(value))
@@ -304,7 +305,7 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
-        if t not in _PLAIN and kind_of(t):  # (pydantic models...): their stored forms
+        if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
             stored_a, stored_b = codec.encode(a), codec.encode(b)
             if not _same(stored_a, stored_b):
                 _walk(stored_a, stored_b, path, found)

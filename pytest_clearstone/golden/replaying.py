@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
-from ..codec.tags import tag_locations
 from ..equality import same_state
 from ..errors import CheckpointCorruptError, CheckpointNotFoundError, GoldenMismatchError
 from ..tracing.span import Recorded
@@ -228,10 +227,10 @@ class ReplayingRun:
         if not ignore:
             if same_state(recorded.value, actual):
                 return ""
-            if tag_locations(recorded.encoded, "repr") and codec.same_stored_form(
-                actual, recorded.value, recorded.encoded
-            ):
-                return ""  # what only its repr could store is compared by its type
+            # compared as stored: a client by its reference (in a dataclass too), what only
+            # its repr could store by its type
+            if codec.same_stored_form(actual, recorded.value, recorded.encoded):
+                return ""
             from ..diff import StateDelta  # (imported only when something differs)
 
             return str(StateDelta(recorded.value, actual) or "")

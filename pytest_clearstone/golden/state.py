@@ -11,6 +11,7 @@ import importlib
 import site
 import sys
 import sysconfig
+import types
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +149,35 @@ def rehydrate(cls: Any, state: Any) -> Any:
     return agent
 
 
-#: the types of a state's values that are never clients (most values: checked without a call)
-_PLAIN = frozenset({dict, list, str, int, float, bool, type(None), tuple})
+#: the types of a state's values that are never clients and hold none
+_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
+
+
+_NOT_WALKED = (type, types.ModuleType, types.FunctionType, types.MethodType)
+
+
+def _holds_client(value: Any) -> bool:
+    """Whether ``value`` is, or holds, an SDK or HTTP client or resource (one stored as a
+    reference): looked for through containers and the ``__dict__`` of objects, each once."""
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind in _SCALARS or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif stored_as_reference(item):
+            return True
+        elif not isinstance(item, _NOT_WALKED):  # (their namespaces are not the state's)
+            fields = getattr(item, "__dict__", None)
+            if type(fields) is dict:
+                stack.extend(fields.values())
+    return False
 
 
 def load_state(agent: Any, state: Any, source: str = "") -> None:
@@ -157,21 +185,18 @@ def load_state(agent: Any, state: Any, source: str = "") -> None:
     (``source``: the file the state was read from, named when it cannot be given).
 
     Through ``__dict__``, an attribute where both the agent and ``state`` hold an SDK or HTTP
-    client (or resource) keeps the agent's own: the test built it (its transport, its settings),
-    and a replayed call compares its settings with the recorded reference — the client rebuilt
-    from the golden would hide a changed ``base_url``, and send unmocked calls elsewhere."""
+    client (or resource) — as the attribute's value or inside it: a LangChain chat model, a
+    dataclass of dependencies — keeps the agent's own: the test built it (its transport, its
+    settings), and a replayed call compares its settings with the recorded ones — the copy
+    decoded from the golden would hide a changed ``base_url`` or temperature, and send
+    unmocked calls elsewhere."""
     loader = getattr(agent, "load_state", None)
     if callable(loader):
         loader(state)
     elif isinstance(state, dict):
         own = agent.__dict__
         for name, value in state.items():
-            if (
-                type(value) not in _PLAIN
-                and name in own
-                and stored_as_reference(value)
-                and stored_as_reference(own[name])
-            ):
+            if name in own and _holds_client(value) and _holds_client(own[name]):
                 continue
             own[name] = value
     else:

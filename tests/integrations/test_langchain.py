@@ -106,6 +106,20 @@ def test_changed_temperature_fails(stack: Stack) -> None:
                                 consecutive=False)
 
 
+def test_changed_temperature_of_the_model_an_agent_keeps_fails(stack: Stack) -> None:
+    # Expected: PlainChef (no get_state()) keeps the ChatOpenAI the test built, so a changed
+    # temperature diverges at the call. Before the fix the replay gave the agent the golden's
+    # copy of the model (restoring its __dict__), whose temperature was the recorded one: passed.
+    stack.write_test("plain", HEADER + SCENARIOS["llm_in_attribute_no_get_state"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit("test_plain", "app.make_llm()", "app.make_llm(temperature=0.9)")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ChatOpenAI.invoke*", "*temperature*0.2*0.9*"],
+                                consecutive=False)
+
+
 def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:
     stack.write_test("invoke", HEADER + SCENARIOS["invoke"])
     stack.record()

@@ -143,6 +143,14 @@ def test_it(replay, openai_client):
     assert replay.run(agent.answer, "Visa for Japan?") == "Answer to 'Visa for Japan?'"
     assert isinstance(agent.client, openai.OpenAI)
 """,
+    "client_in_attribute_no_get_state": f"""
+@pytest.mark.replay("goldens/deps.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, openai_client):
+    agent = app.DepsAgent(openai_client)
+    client = agent.deps.client
+    assert replay.run(agent.answer, "Visa for Japan?") == "Answer to 'Visa for Japan?'"
+    assert agent.deps.client is client
+""",
     # a user wrapper function around the SDK as the target (it takes the client as argument)
     "wrapper_sync": """
 @pytest.mark.replay("goldens/wrapper_sync.ckpt", mock={"llm": "openai_agent.ask"})
@@ -248,6 +256,23 @@ def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
             "properties.sources added",
         ]
     )
+
+
+def test_the_client_inside_an_attribute_of_a_plain_agent_is_its_own_on_replay(
+    stack: Stack,
+) -> None:
+    # Expected: the client inside self.deps (a dataclass) is the test's, so a changed base_url
+    # diverges. Before the fix only a client directly in an attribute was kept: the replay gave
+    # the agent the golden's Deps, with a client rebuilt from the recorded reference.
+    stack.write_test("deps", HEADER + SCENARIOS["client_in_attribute_no_get_state"])
+    stack.record()
+    stack.replay_passes()
+    stack.edit("test_deps", "app.DepsAgent(openai_client)",
+               "app.DepsAgent(openai_client.with_options(base_url='https://eu.api.openai.com/v1'))")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*Completions.create*",
+                                 "*base_url*https://eu.api.openai.com/v1/*"])
 
 
 def test_the_client_a_plain_agent_holds_is_its_own_on_replay(stack: Stack) -> None:

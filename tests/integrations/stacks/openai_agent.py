@@ -12,6 +12,7 @@ Mock targets used by the tests:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -332,6 +333,29 @@ class PlainAgent:
     def answer(self, question: str) -> str:
         response = self.client.chat.completions.create(model=MODEL,
                                                        messages=messages_for(question))
+        answer = response.choices[0].message.content
+        self.history.append({"q": question, "a": answer})
+        return answer
+
+
+@dataclasses.dataclass
+class Deps:
+    """What an agent depends on, in one object (pydantic-ai's style of deps)."""
+
+    client: openai.OpenAI
+    user: str = "ann"
+
+
+class DepsAgent:
+    """Keeps its client inside ``self.deps`` and has no ``get_state()``."""
+
+    def __init__(self, client: openai.OpenAI) -> None:
+        self.deps = Deps(client)
+        self.history: list[dict[str, Any]] = []
+
+    def answer(self, question: str) -> str:
+        response = self.deps.client.chat.completions.create(model=MODEL,
+                                                            messages=messages_for(question))
         answer = response.choices[0].message.content
         self.history.append({"q": question, "a": answer})
         return answer
