@@ -358,9 +358,12 @@ def _db(args: argparse.Namespace) -> str:
         return str(args.db)
     path = find_rootdir(Path.cwd()) / DEFAULT_DB
     if not path.is_file():
+        what = "does not exist (it is written by tests that use pytest-clearstone)"
+        if path.is_dir():
+            what = "is a directory, not a trace store"
         raise TraceStoreError(
-            f"no trace store given and the default one, {path}, does not exist (it is written "
-            f"by tests that use pytest-clearstone); give its path: {args.command} DB"
+            f"no trace store given and the default one, {path}, {what}; give its path: "
+            f"{args.command} DB"
         )
     return str(path)
 
@@ -510,7 +513,7 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
         raise TraceStoreError(f"cannot open the trace store {args.db!r}: {what}")
     # read first as the other commands read it: a foreign or newer file is refused untouched,
     # with advice for this command line (the writing store's would name the plugin's options)
-    before = int(cutoff * 1e9)
+    before = cutoff * 1e9  # (-inf, or past SQLite's integers: the store takes its bound)
     reader = open_store(path)
     try:
         traces, spans = reader.delete_traces_before(before, dry_run=True)

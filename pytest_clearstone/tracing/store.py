@@ -112,6 +112,7 @@ _plain_fields = operator.attrgetter(
     "instrumentation_version",
 )
 _NO_VALUES = (None, None, None)
+_SQLITE_INTEGERS = (-(2**63), 2**63 - 1)  # the range of SQLite's INTEGER (64 bits)
 _NOT_WRITTEN = "not stored: the trace store never holds pickles"
 _NOT_READ = "a pickle, not unpickled: reading the trace store never runs one"
 
@@ -244,6 +245,25 @@ def _span(row: sqlite3.Row | tuple[Any, ...], decode: Callable[[Any], Any] | Non
     )
 
 
+def _sqlite_int(value: float) -> int:
+    """``value`` as an integer SQLite can bind: one beyond SQLite's 64-bit range (an infinity
+    too) is taken as the bound it passes."""
+    low, high = _SQLITE_INTEGERS
+    return int(min(max(value, low), high))
+
+
+def _check_integers(values: Iterable[Any]) -> None:
+    """A ``TypeError`` unless every value read from a time or sequence column is an integer
+    (text, a real: a damaged store)."""
+    if not all(type(v) is int for v in values):
+        raise TypeError("a time or sequence column is not an integer")
+
+
+def _damaged(what: str, db_path: str, problem: BaseException, fix: str) -> TraceStoreError:
+    """The error for ``what`` (``span 'ID'``, ``trace 'ID'``) found damaged in a store."""
+    return TraceStoreError(f"{what} in the trace store {db_path!r} is damaged ({problem}). {fix}")
+
+
 def _checked_span(
     row: sqlite3.Row | tuple[Any, ...],
     db_path: str,
@@ -256,14 +276,11 @@ def _checked_span(
         ints = [span.start_time_ns, span.seq]
         if span.end_time_ns is not None:
             ints.append(span.end_time_ns)
-        if not all(type(i) is int for i in ints):
-            raise TypeError("a time or sequence column is not an integer")
+        _check_integers(ints)
         if not isinstance(span.attributes, dict) or not isinstance(span.error, (dict, type(None))):
             raise TypeError("the attributes or error column is not a JSON object")
     except (ValueError, TypeError, RecursionError) as exc:  # not JSON, not UTF-8, wrong types
-        raise TraceStoreError(
-            f"span {row[0]!r} in the trace store {db_path!r} is damaged ({exc}). {fix}"
-        ) from None
+        raise _damaged(f"span {row[0]!r}", db_path, exc, fix) from None
     return span
 
 
@@ -599,7 +616,8 @@ class TraceStore:
         return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])
 
     def list_traces(self, limit: int | None = 20) -> list[TraceSummary]:
-        """The ``limit`` most recently started traces, newest first (``None``: all of them)."""
+        """The ``limit`` most recently started traces, newest first (``None``, or a limit past
+        SQLite's integers: all of them)."""
         rows = self._query(
             """
             SELECT trace_id, MIN(start_time_ns),
@@ -609,8 +627,14 @@ class TraceStore:
                       AND r.parent_span_id IS NULL ORDER BY start_time_ns LIMIT 1)
             FROM spans s GROUP BY trace_id ORDER BY MIN(start_time_ns) DESC LIMIT ?
             """,
-            (-1 if limit is None else int(limit),),  # (SQLite: a negative LIMIT is none)
+            (-1 if limit is None else _sqlite_int(limit),),  # (a negative LIMIT is none)
         )
+        for r in rows:
+            start, end = r[1], r[2]  # (its spans' first start, last end or NULL: one is open)
+            try:
+                _check_integers([start] if end is None else [start, end])
+            except TypeError as exc:
+                raise _damaged(f"trace {r[0]!r}", self.db_path, exc, self._damaged_fix) from None
         return [
             TraceSummary(
                 trace_id=r[0],
@@ -623,9 +647,12 @@ class TraceStore:
             for r in rows
         ]
 
-    def delete_traces_before(self, cutoff_ns: int, *, dry_run: bool = False) -> tuple[int, int]:
+    def delete_traces_before(self, cutoff_ns: float, *, dry_run: bool = False) -> tuple[int, int]:
         """Delete the traces whose every span started (and ended) before ``cutoff_ns``; returns
-        ``(traces, spans)`` deleted, or that would be with ``dry_run``. Whole traces only."""
+        ``(traces, spans)`` deleted, or that would be with ``dry_run``. Whole traces only. A
+        cutoff past SQLite's integers (an infinity too) is taken as the bound it passes: before
+        every time a store can hold, nothing is deleted."""
+        cutoff_ns = _sqlite_int(cutoff_ns)
         old = (
             "SELECT trace_id FROM spans GROUP BY trace_id "
             "HAVING MAX(MAX(start_time_ns, COALESCE(end_time_ns, 0))) < ?"

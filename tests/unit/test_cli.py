@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -272,6 +273,27 @@ def test_traces_of_an_empty_store(capsys, tmp_path):
     assert TraceStore(path).count_spans() == 0  # creates the schema
     code, out, _ = run(capsys, "traces", path)
     assert (code, out) == (0, "no traces\n")
+
+
+@pytest.mark.parametrize("command", [["traces"], ["trace", "t1"]])
+@pytest.mark.parametrize(
+    "damage", ["start_time_ns = 'yesterday'", "start_time_ns = 1.5e300", "end_time_ns = 'x'"]
+)
+def test_a_damaged_store_is_told_by_traces_as_by_trace(capsys, db, command, damage):
+    # Expected: exit 2 and one line naming the store and its damage; `traces` crashed with a
+    # traceback (TypeError, OverflowError) where `trace` said it
+    conn = sqlite3.connect(db)
+    conn.execute(f"UPDATE spans SET {damage} WHERE trace_id = 't1'")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    code, out, err = run(capsys, command[0], db, *command[1:])
+    assert (code, out, err.count("\n")) == (2, "", 1)
+    assert (
+        f"in the trace store {str(db)!r} is damaged (a time or sequence column is not an "
+        f"integer). Inspection leaves the file as it is"
+    ) in err
+    assert db.read_bytes() == before
 
 
 def test_count_spans_of_a_store_not_created_yet_is_zero(tmp_path):

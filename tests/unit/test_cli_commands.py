@@ -132,6 +132,17 @@ def test_a_missing_default_store_names_its_path(capsys, tmp_path, monkeypatch):
     assert str(tmp_path / ".clearstone" / "traces.db") in err
 
 
+def test_a_default_store_that_is_a_directory_is_told_so(capsys, tmp_path, monkeypatch):
+    # Expected: "is a directory"; it said the store "does not exist"
+    (tmp_path / "pytest.ini").write_text("")
+    (tmp_path / ".clearstone" / "traces.db").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "traces")
+    assert (code, out, err.count("\n")) == (2, "", 1)
+    store = tmp_path / ".clearstone" / "traces.db"
+    assert f"the default one, {store}, is a directory, not a trace store; give its path" in err
+
+
 # -- 7. full node ids ---------------------------------------------------------------------------
 def test_traces_shows_root_names_in_full(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")
@@ -210,6 +221,43 @@ def test_prune_db_refuses_a_foreign_file_untouched(capsys, tmp_path):
     code, _, err = run(capsys, "prune", "--db", path, "--older-than", "1")
     assert code == 2 and "not a pytest-clearstone trace store" in err
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("days", ["200000", "1e300", "1e400", "inf"])
+def test_prune_db_older_than_any_stored_time_deletes_nothing(capsys, tmp_path, days):
+    # Expected: nothing is that old; the cutoff overflowed SQLite's integers (OverflowError)
+    path = tmp_path / "traces.db"
+    store = TraceStore(path)
+    earliest = Span(trace_id="first", span_id="s", parent_span_id=None, name="root",
+                    start_time_ns=-(2**63), end_time_ns=-(2**63), status="OK")  # fmt: skip
+    store.write_spans([earliest, _span("epoch", "root", 0)])
+    store.close()
+    for dry_run in (["--dry-run"], []):
+        code, out, err = run(capsys, "prune", "--db", path, "--older-than", days, *dry_run)
+        assert (code, err) == (0, "")
+        assert out.startswith(("would delete 0 trace(s) (0 span(s)) older than ", "deleted 0 "))
+    assert TraceStore(path).count_spans() == 2
+
+
+def test_prune_directory_older_than_any_time_deletes_nothing(capsys, tmp_path):
+    manager, checkpoint = _record(tmp_path, ["a"])
+    app = _aged(manager.save_checkpoint(checkpoint, tmp_path / "ckpts" / "app.ckpt"), 400)
+    code, out, _ = run(capsys, "prune", tmp_path / "ckpts", "--older-than", "inf")
+    assert (code, app.exists()) == (0, True)
+    assert (
+        out == f"deleted 0 of 1 checkpoint file(s) older than inf day(s) in {tmp_path / 'ckpts'}\n"
+    )
+
+
+def test_traces_with_a_limit_beyond_sqlites_integers_lists_them_all(capsys, tmp_path):
+    # Expected: every trace; a --limit past 2**63 - 1 overflowed SQLite's integers
+    path = tmp_path / "traces.db"
+    store = TraceStore(path)
+    store.write_spans([_span("t1", "root", 1_700_000_000), _span("t2", "root", 1_700_000_001)])
+    store.close()
+    code, out, err = run(capsys, "traces", path, "--limit", str(2**63))
+    assert (code, err) == (0, "")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["t2", "t1"]
 
 
 @pytest.mark.parametrize(

@@ -391,3 +391,38 @@ def test_list_traces_without_a_limit_lists_them_all(
             pass
     assert len(provider.trace_store.list_traces()) == 20
     assert len(provider.trace_store.list_traces(limit=None)) == 25
+
+
+def test_list_traces_of_a_damaged_store_names_the_trace(
+    db: Path, provider: TracerProvider, tracer: Tracer
+) -> None:
+    # Expected: a TraceStoreError, as get_trace raises; the summary held the text and its
+    # duration_ms raised TypeError
+    with tracer.span("root") as root:
+        pass
+    provider.flush()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("UPDATE spans SET end_time_ns = 'x'")
+        conn.commit()
+    with pytest.raises(
+        TraceStoreError, match=f"trace '{root.trace_id}' in the trace store"
+    ) as info:
+        provider.trace_store.list_traces()
+    assert "is damaged (a time or sequence column is not an integer)" in str(info.value)
+
+
+def test_limits_and_cutoffs_beyond_sqlites_integers_are_taken_as_its_bounds(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # Expected: every trace, none or all; they raised OverflowError ("Python int too large to
+    # convert to SQLite INTEGER")
+    for i in range(3):
+        with tracer.span(f"t{i}"):
+            pass
+    store = provider.trace_store
+    assert len(store.list_traces(limit=2**64)) == 3
+    assert store.delete_traces_before(-(2**70), dry_run=True) == (0, 0)
+    assert store.delete_traces_before(float("-inf")) == (0, 0)
+    assert store.delete_traces_before(2**70, dry_run=True) == (3, 3)
+    assert store.delete_traces_before(float("inf")) == (3, 3)
+    assert store.count_spans() == 0
