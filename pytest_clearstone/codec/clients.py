@@ -3,10 +3,10 @@
 A client (``openai.OpenAI``/``AsyncOpenAI``, ``anthropic.Anthropic``/``AsyncAnthropic``, an
 ``httpx``/``httpx2`` ``Client``/``AsyncClient``, or a user's subclass of one) is stored as its
 class and its non-secret settings — base URL (its password replaced by the placeholder),
-timeout, retries — never its key or headers (the key, the secret headers' values and the URL's
-password are noted as withheld, :mod:`.withheld`), and rebuilt by
-calling the class with those settings and :data:`PLACEHOLDER_KEY`; its HTTP transport is made
-when it first sends a request (:class:`DeferredTransport`). A resource
+timeout, retries — never its keys or headers (its keys, the secret values of its headers and
+its ``default_headers``, and the URL's password are noted as withheld, :mod:`.withheld`), and
+rebuilt by calling the class with those settings and :data:`PLACEHOLDER_KEY`; its HTTP
+transport is made when it first sends a request (:class:`DeferredTransport`). A resource
 (``client.chat.completions``) is stored as its class, its client's reference and the attribute
 path from the client to it, and rebuilt as that attribute of the rebuilt client.
 
@@ -60,8 +60,14 @@ SENTINELS = {
     for sdk in ("openai", "anthropic")
     for cls, name in (("NotGiven", "NOT_GIVEN"), ("Omit", "omit"))
 }
-#: The attributes of an SDK client that hold its credentials.
-SECRET_ATTRIBUTES = ("api_key", "auth_token", "webhook_secret")
+#: The attributes of an SDK client that hold its credentials (given as the keyword arguments
+#: of the same names, or read from the environment): openai's ``api_key``, ``admin_api_key``
+#: and ``webhook_secret``, anthropic's ``api_key``, ``auth_token`` and ``webhook_key``.
+SECRET_ATTRIBUTES = ("api_key", "admin_api_key", "auth_token", "webhook_secret", "webhook_key")
+#: The attributes of an SDK client that hold headers it sends with every request, which may
+#: carry a key (``x-api-key``, ``Authorization``): its ``default_headers`` (both SDKs) and the
+#: headers of anthropic's credentials profile or ``config=``.
+HEADER_ATTRIBUTES = ("_custom_headers", "_credential_headers")
 _MAX_DEPTH = 4
 _paths_by_type: dict[tuple[type, type], str | None] = {}
 #: the path found to a resource its client holds, by the resource (followed again to check it
@@ -118,10 +124,14 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
         return None
     library_class = base.replace(":", ".")
     if base in SDK_CLIENTS:
+        what = f"{article(library_class)} client"
         for name in SECRET_ATTRIBUTES:
             secret = getattr(v, name, None)
-            if secret:  # (described only when there is one: most clients have one of three)
-                withheld.note(secret, f"the {name} of {article(library_class)} client")
+            if secret:  # (described only when there is one: most clients have one or two)
+                withheld.note(secret, f"the {name} of {what}")
+        attributes = vars(v)
+        for name in HEADER_ATTRIBUTES:
+            note_secret_headers(attributes.get(name) or {}, what)
     else:
         note_secret_headers(v.headers, article(library_class))
     password = split_password(str(v.base_url))[1]

@@ -109,10 +109,12 @@ def auth_token(value: str) -> str:
 
 
 def note_secret_headers(headers: Any, what: str) -> None:
-    """Note the values of the secret headers in ``headers`` (an ``httpx.Headers``) of
-    ``what`` as withheld."""
-    for name, value in header_pairs(headers):
-        if name.lower() in SECRET_HEADERS:
+    """Note the values of the secret headers in ``headers`` of ``what`` as withheld:
+    an ``httpx.Headers``, or a mapping of names to values (an SDK client's
+    ``default_headers``, whose values that are not text are left out)."""
+    pairs = header_pairs(headers) if hasattr(headers, "raw") else headers.items()
+    for name, value in pairs:
+        if type(name) is str and type(value) is str and name.lower() in SECRET_HEADERS:
             note_secret_header(name, value, what)
 
 

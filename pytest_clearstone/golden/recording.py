@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..codec.naming import loaded_class
+from ..codec.naming import loaded_class, mro_paths, per_type
 from ..codec.tags import (
     TAG,
     StoredRepr,
@@ -89,7 +90,7 @@ class RecordingRun:
             root = None
         targets = [(resolve(path), span_type) for span_type, path in self.pairs]
         for target, _ in targets:  # before any live call, and before any encoding warning
-            refuse_helper_target(target)
+            refuse_unreplayable_target(target)
         ctx = DeterministicExecutionContext(self.started_at, seed=derive_seed(self.checkpoint_id))
         ctx.__enter__()
         stack = PatchStack()
@@ -97,7 +98,7 @@ class RecordingRun:
             recorder = Recorder(
                 self.tracer,
                 ctx,
-                transform=screening_helper_answers(self.transform),
+                transform=screening_unreplayable_answers(self.transform),
                 ignore=self.spec.ignore,
                 root=root,
             )
@@ -330,6 +331,52 @@ _HELPER_METHODS = {
 }
 
 
+#: the bases of the SDKs' pages (the answers of their list methods: ``SyncPage``,
+#: ``SyncCursorPage``, ``SyncPageCursor``...) and of the paginator an async client's list
+#: method answers, which is awaited to a page or iterated through every page
+_PAGE_BASES = frozenset(
+    f"{sdk}._base_client:{name}"
+    for sdk in ("openai", "anthropic")
+    for name in ("BasePage", "AsyncPaginator")
+)
+#: why a page cannot be recorded, and the fix that works
+_PAGE_FIXES = (
+    "it is a page of an SDK list method's results, which holds its client and request and "
+    "fetches the next page as it is iterated, and cannot be replayed. Mock a function of your "
+    "own that reads the page and returns what the agent uses instead (the items, or the fields "
+    "it reads of them: [item.id for item in page])"
+)
+
+
+def is_page(cls: Any) -> bool:
+    """Whether ``cls`` is the class of an openai/anthropic page or async paginator."""
+    return isinstance(cls, type) and _is_page_class(cls)
+
+
+@per_type
+def _is_page_class(t: type) -> bool:
+    return not _PAGE_BASES.isdisjoint(mro_paths(t))
+
+
+def _answer_class(function: Any) -> Any:
+    """The class that ``function``'s return annotation names (its origin for a generic,
+    ``SyncPage[Model]`` -> ``SyncPage``), the annotation's text read in the function's module
+    (nothing is imported); ``None`` when there is none or it cannot be found."""
+    annotations = getattr(function, "__annotations__", None)
+    annotation = annotations.get("return") if isinstance(annotations, dict) else None
+    if not isinstance(annotation, str):
+        return getattr(annotation, "__origin__", annotation)
+    try:
+        namespace = getattr(inspect.unwrap(function), "__globals__", {})
+    except ValueError:  # (a cycle of __wrapped__)
+        return None
+    names = annotation.partition("[")[0].strip().split(".")
+    found = namespace.get(names[0]) if isinstance(namespace, dict) else None
+    for name in names[1:]:
+        found = getattr(found, name, None)
+    return found
+
+
 def helper_answer(type_name: str) -> HelperAnswer | None:
     """The :class:`HelperAnswer` of an answer of type ``type_name`` (its dotted path), or
     ``None`` when it is not an SDK helper's."""
@@ -351,12 +398,22 @@ def helper_answer(type_name: str) -> HelperAnswer | None:
     )
 
 
-def refuse_helper_target(target: Target) -> None:
+def refuse_unreplayable_target(target: Target) -> None:
     """Raise :class:`SerializationError` when ``target`` is an SDK helper method whose every
-    answer holds the live request (:data:`_HELPER_METHODS`): refused before the test runs,
-    with the fix, rather than after a live run (or, under ``-W error``, behind the warning of
-    an argument or an answer the codec could store only as its repr)."""
+    answer holds the live request (:data:`_HELPER_METHODS`), or a function annotated to
+    return a page (an SDK list method, :func:`is_page`): refused before the test runs, with
+    the fix, rather than after a live run (or, under ``-W error``, behind the warning of an
+    argument or an answer the codec could store only as its repr)."""
     function = target.function
+    answer_class = _answer_class(function)
+    if is_page(answer_class):
+        sdk = answer_class.__module__.partition(".")[0]
+        raise SerializationError(
+            f"the answers of {target.path}",
+            f"{sdk} {answer_class.__name__}",
+            _PAGE_FIXES,
+            advice="",
+        )
     module = getattr(function, "__module__", None) or ""
     qualname = getattr(function, "__qualname__", "")
     sdk = module.partition(".")[0]
@@ -376,16 +433,19 @@ def refuse_helper_target(target: Target) -> None:
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
-def screening_helper_answers(transform: Transform | None) -> Transform:
+def screening_unreplayable_answers(transform: Transform | None) -> Transform:
     """``transform`` (the redaction of the recorded values), with a call's answer that is an SDK
-    helper's (:func:`helper_answer`) put as the placeholder of a value stored as its repr,
-    which the codec stores without a warning (the answer of a function of one's own that
-    returns it, for which :func:`refuse_helper_target` cannot know it up front):
-    :func:`refuse_unreplayable_outputs` then refuses the golden with the fix, which under
-    ``-W error`` the codec's warning about the repr would have pre-empted."""
+    helper's (:func:`helper_answer`) or a page (:func:`is_page`) put as the placeholder of a
+    value stored as its repr, which the codec stores without a warning or a pickle (the answer
+    of a function of one's own that returns it, for which :func:`refuse_unreplayable_target`
+    cannot know it up front): :func:`refuse_unreplayable_outputs` then refuses the golden with
+    the fix, which under ``-W error`` the codec's warning about the repr would have pre-empted,
+    and whose pickle would hold the client with its key."""
 
     def screen(value: Any, where: str, target: str) -> Any:
-        if where == "output" and helper_answer(describe(value)) is not None:
+        if where == "output" and (
+            helper_answer(describe(value)) is not None or is_page(type(value))
+        ):
             return StoredRepr(describe(value), _ADDRESS.sub("", repr(value)))
         return value if transform is None else transform(value, where, target)
 
@@ -398,6 +458,8 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
     helper = helper_answer(type_name)
     if helper is not None:  # a stream helper's manager, a tool runner
         return helper.fixes()
+    if is_page(loaded_class(type_name.partition("[")[0])):
+        return _PAGE_FIXES
     if type_name.endswith(_BINARY_RESPONSE_TYPES):
         return (
             f"it is the SDK's binary response, the answer of a download (openai's "
@@ -480,10 +542,11 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
         if not isinstance(target, str):
             continue
         number = numbers[target] = numbers.get(target, 0) + 1
-        output = span.recorded_output
-        found = [] if output is None else tag_locations(output.encoded, "repr")
+        encoded = None if span.recorded_output is None else span.recorded_output.encoded
+        found = [] if encoded is None else tag_locations(encoded, "repr")
         if found:
-            where, type_name = found[0]
+            # (a page inside the answer, whose request holds a function: the page is named)
+            where, type_name = _page_around(encoded, found[0][0]) or found[0]
             live = recorded.get(span.span_id)
             answer = f"the answer of call #{number} to {target}"
             raise SerializationError(
@@ -492,6 +555,24 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
                 _repr_fixes(type_name, target, pickles=_pickled_at(live, where)),
                 advice="",
             )
+
+
+def _page_around(tree: Any, where: list[Any]) -> tuple[list[Any], str] | None:
+    """The place and type name of the outermost page (:func:`is_page`) stored in ``tree`` on
+    the way to ``where``, ``None`` when there is none."""
+    node = tree
+    for depth in range(len(where) + 1):
+        if type(node) is dict and node.get(TAG) == "pydantic":
+            type_name = str(node.get("cls", "")).replace(":", ".")
+            if is_page(loaded_class(type_name)):
+                return where[:depth], type_name
+        if depth == len(where):
+            break
+        try:
+            node = node[where[depth]]
+        except (KeyError, IndexError, TypeError):
+            break
+    return None
 
 
 def _pickled_at(span: Span | None, where: list[Any]) -> bool:

@@ -30,6 +30,9 @@ import httpx2
 
 SEALED_ENV = "CLEARSTONE_SERVICES_SEALED"
 CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z, so answers do not depend on the clock
+#: what ``/v1/models`` lists (a page of the SDKs' ``models.list()``)
+MODELS = ("gpt-4o-mini", "gpt-4o")
+CLAUDE_MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5")
 
 
 class LiveServiceReached(BaseException):
@@ -116,7 +119,7 @@ class _Service:
 
 class FakeOpenAI(_Service):
     """``/v1/chat/completions`` (text, tool calls, SSE streaming), ``/v1/responses`` (plain and
-    streaming) and the 429 rate-limit error."""
+    streaming), ``/v1/models`` (one page) and the 429 rate-limit error."""
 
     name = "FakeOpenAI"
 
@@ -126,6 +129,10 @@ class FakeOpenAI(_Service):
             return self.chat(body)
         if path.endswith("/responses"):
             return self.responses(body)
+        if path.endswith("/models"):
+            return httpx2.Response(200, json={"object": "list", "data": [
+                {"id": model, "object": "model", "created": CREATED, "owned_by": "openai"}
+                for model in MODELS]})
         return httpx2.Response(
             404,
             json={"error": {"message": f"Unknown path {path}", "type": "invalid_request_error",
@@ -336,11 +343,17 @@ class FakeOpenAI(_Service):
 
 
 class FakeAnthropic(_Service):
-    """``/v1/messages`` (text, tool use, the SSE event stream) and the 429 rate-limit error."""
+    """``/v1/messages`` (text, tool use, the SSE event stream), ``/v1/models`` (one page) and the
+    429 rate-limit error."""
 
     name = "FakeAnthropic"
 
     def route(self, request: httpx2.Request, body: dict[str, Any]) -> httpx2.Response:
+        if request.url.path.endswith("/models"):
+            return httpx2.Response(200, json={
+                "data": [{"type": "model", "id": model, "display_name": model.title(),
+                          "created_at": "2026-01-01T00:00:00Z"} for model in CLAUDE_MODELS],
+                "has_more": False, "first_id": CLAUDE_MODELS[0], "last_id": CLAUDE_MODELS[-1]})
         if not request.url.path.endswith("/messages"):
             return httpx2.Response(404, json={"type": "error", "error": {
                 "type": "not_found_error", "message": f"Not found: {request.url.path}"}})

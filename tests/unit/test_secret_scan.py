@@ -234,6 +234,49 @@ def test_sdk_client_keys_are_withheld_by_the_codec() -> None:
     assert Redactor().secret_values({})["sk-client-0123456789"].startswith("the api_key")
 
 
+def test_every_credential_an_sdk_client_holds_is_withheld_by_the_codec(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before the fix: only api_key, auth_token and webhook_secret were noted, never openai's
+    # admin_api_key, anthropic's webhook_key or a secret header of an SDK client's
+    # default_headers; a copy of one in a pickle reached the golden
+    openai = pytest.importorskip("openai")
+    anthropic = pytest.importorskip("anthropic")
+    for name in ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "OPENAI_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_WEBHOOK_SIGNING_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    clients = {
+        "openai.OpenAI": openai.OpenAI(
+            admin_api_key="sk-admin-0123456789",
+            webhook_secret="whsec-openai-0123456789",
+            default_headers={"Authorization": "Bearer openai-header-0123456789"},
+        ),
+        "anthropic.Anthropic": anthropic.Anthropic(
+            auth_token="ant-token-0123456789",
+            webhook_key="ant-webhook-0123456789",
+            default_headers={"X-Api-Key": "ant-header-0123456789", "X-Trace": "trace-0123456789"},
+        ),
+    }
+    encoded = json.dumps(codec.encode(list(clients.values())))
+    noted = withheld.noted()
+    expected = {
+        "sk-admin-0123456789": "the admin_api_key of an openai.OpenAI client",
+        "whsec-openai-0123456789": "the webhook_secret of an openai.OpenAI client",
+        "openai-header-0123456789": (
+            "the token in the Authorization header of an openai.OpenAI client"
+        ),
+        "ant-token-0123456789": "the auth_token of an anthropic.Anthropic client",
+        "ant-webhook-0123456789": "the webhook_key of an anthropic.Anthropic client",
+        "ant-header-0123456789": "the X-Api-Key header of an anthropic.Anthropic client",
+    }
+    assert {value: noted.get(value) for value in expected} == expected
+    assert "trace-0123456789" not in noted  # (not a secret header)
+    assert not [value for value in expected if value in encoded]  # the references hold none
+    seen = Redactor().secret_values({})
+    assert seen["sk-admin-0123456789"] == expected["sk-admin-0123456789"]
+
+
 def test_secret_headers_are_withheld_by_the_codec_with_their_token() -> None:
     httpx = pytest.importorskip("httpx")
     request = httpx.Request(
