@@ -402,6 +402,11 @@ def _settings(config: pytest.Config) -> Settings:
         ini_options=_ini_options(config),
         fresh=bool(config.getoption("clearstone_fresh")),
     )
+    if patterns:  # one matching the placeholder: a usage error now, not in every marked test
+        try:
+            settings.redactor  # noqa: B018  (the rules made now)
+        except ValueError as exc:
+            raise pytest.UsageError(f"clearstone_redact_patterns: {exc}") from None
     if settings.allow_hosts:  # a bad line: a usage error now, not in every replaying test
         try:
             settings.host_allow_list  # noqa: B018  (parsed now; names resolved when needed)
@@ -689,6 +694,10 @@ class _ReplayRedaction:
     def __call__(self, value: Any, where: str = "", target: str = "") -> Any:
         return self.rules(value, where, target) if self.active else value
 
+    def shown(self, value: Any, where: str = "", target: str = "") -> Any:
+        """How a failure message shows ``value``: by the rules, in effect or not."""
+        return self.rules.shown(value)
+
     def matcher(self, inner: Matcher | None) -> Matcher:
         """:meth:`Redactor.matcher <pytest_clearstone.redaction.Redactor.matcher>` while
         active (made once, on the first call it answers), else ``inner`` alone."""
@@ -884,6 +893,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             tracer=_tracer(config) if action is Mode.RECORD else None,
             matcher=redactor.matcher(_hooks_matcher(config)),
             transform=_transform(config, redactor),
+            shown=_transform(config, redactor.shown),
             allow_pickle=settings.allow_pickle,
             ignore=options["ignore"],
             ignore_state=options["ignore_state"],

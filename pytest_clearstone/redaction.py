@@ -67,6 +67,7 @@ from .codec.compare import same_stored_form
 from .codec.files import is_file, stored_content, with_content
 from .codec.http import (
     HTTP_MODULES,
+    REDACTED,
     SECRET_HEADERS,
     article,
     auth_token,
@@ -79,6 +80,20 @@ from .codec.http import (
 from .errors import UnredactedSecretError
 
 PLACEHOLDER = withheld.PLACEHOLDER
+
+#: A secret value seen shorter than this, or made of digits only, is neither looked for in a
+#: golden (:mod:`pytest_clearstone.golden.secrets`) nor hidden in a failure message
+#: (:meth:`Redactor.shown`): such values turn up by chance (timestamps, counts).
+MIN_SECRET_LENGTH = 8
+
+_NOT_SECRETS = frozenset({PLACEHOLDER, REDACTED, withheld.PLACEHOLDER_KEY})
+
+
+def worth_looking_for(value: str) -> bool:
+    """Whether the secret value ``value`` is looked for (:data:`MIN_SECRET_LENGTH`); a
+    placeholder (the redaction's, the codec's, the key a rebuilt SDK client is given) is not."""
+    return len(value) >= MIN_SECRET_LENGTH and not value.isdigit() and value not in _NOT_SECRETS
+
 
 #: The key rules on by default (see the module docstring for how a name is matched), one row
 #: each: the name, and whether it covers the names of environment variables only. A rule for
@@ -830,7 +845,8 @@ class Redactor:
     ``check_secrets``: also replace strings that look like secrets but match no rule, and keep
     a :class:`SecretFinding` for each in :attr:`findings` (turn it off for an opted-out run).
 
-    Raises ``ValueError`` naming a pattern that is not a valid regular expression.
+    Raises ``ValueError`` naming a pattern that is not a valid regular expression, or one that
+    matches the placeholder.
     """
 
     def __init__(
@@ -862,8 +878,12 @@ class Redactor:
                 self._allow_keys.add(key_words(rule) or (rule.lower(),))
         self.placeholder = placeholder
         self.check_secrets = check_secrets
-        if any(rx.search(placeholder) for rx in self.patterns):
-            raise ValueError(f"the placeholder {placeholder!r} matches a redaction pattern")
+        for rx in self.patterns:
+            if rx.search(placeholder):  # (redacting a redacted value again would change it)
+                raise ValueError(
+                    f"{rx.pattern!r} matches the placeholder {placeholder!r} that redacted values "
+                    f"become: use a pattern that does not match {placeholder!r}"
+                )
         self.findings: list[SecretFinding] = []
         #: whether anything was replaced by the placeholder (recorded in a golden's metadata)
         self.replaced = False
@@ -1024,6 +1044,19 @@ class Redactor:
         """A redacted copy of ``value`` by the rules alone (suspects are neither replaced nor
         recorded). ``value`` is not changed."""
         return _Walk(self, check=False).value(value, "root")
+
+    def shown(self, value: Any, where: str = "", target: str = "") -> Any:
+        """``value`` as a failure message may show it (a replay's actual arguments, result or
+        state): a copy redacted by the rules (:meth:`redact`), even when this redactor is not
+        :attr:`active`, with every secret value seen so far (:meth:`secret_values`, those
+        :func:`worth_looking_for`) replaced by the placeholder wherever a string holds it. This
+        redactor is not changed: what it compares and what it notes stay as they were.
+        (``where`` and ``target``, the arguments of a transform, make no difference.)"""
+        hidden = sorted(filter(worth_looking_for, self.secret_values()), key=len, reverse=True)
+        twin = self.fresh()
+        if hidden:
+            twin.patterns = (*self.patterns, re.compile("|".join(map(re.escape, hidden))))
+        return twin.redact(value)
 
     def __call__(self, value: Any, where: str = "", target: str = "") -> Any:
         """The recorder's transform: a redacted copy of ``value``.

@@ -14,7 +14,7 @@ from .completion import completion_order
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .outcome import Outcome, read_outcomes
-from .responses import Matcher, ReplayCall, in_effect
+from .responses import Matcher, ReplayCall, for_message, in_effect
 from .spec import GoldenSpec
 from .state import agent_state, load_state
 from .threads import name_run
@@ -96,6 +96,7 @@ class ReplayingRun:
             ignore=self.spec.ignore,
         )
         ctx.session.node_id = self.node_id  # (named by the errors: the test to re-record)
+        ctx.session.shown = self.spec.shown  # (how the errors show the values they hold)
         ctx.session.completion = completion_order(
             ((c.position, c.branch, c.span_id) for r in targets.values() for c in r.calls),
             self.engine.trace.spans,
@@ -181,7 +182,7 @@ class ReplayingRun:
         # a golden of several runs names the run that differed
         run = f" of replay.run() #{self.runs} ({name})" if len(outcomes) > 1 else ""
         differences: list[tuple[str, str]] = []
-        delta = self._delta("result", outcome.result, self._observed(result, "result"))
+        delta = self._delta("result", outcome.result, self._observed(result, "result"), "result")
         if delta:
             differences.append((f"result{run}", delta))
         if agent is not None and outcome.final_state is None and self.checkpoint.recorded_by_plugin:
@@ -194,7 +195,7 @@ class ReplayingRun:
             )
         if agent is not None and outcome.final_state is not None:
             actual = self._observed(agent_state(agent), "state")
-            delta = self._delta("final_state", outcome.final_state, actual)
+            delta = self._delta("final_state", outcome.final_state, actual, "state")
             if delta:
                 differences.append((f"final state{run}", delta))
         if not differences:
@@ -220,9 +221,11 @@ class ReplayingRun:
         if error is not None:
             raise error
 
-    def _delta(self, root: str, recorded: Recorded, actual: Any) -> str:
+    def _delta(self, root: str, recorded: Recorded, actual: Any, where: str) -> str:
         """What differs between a recorded outcome part and the actual value (``""``: they
-        match); with ``ignore_state`` paths, compared by their stored forms without them."""
+        match); with ``ignore_state`` paths, compared by their stored forms without them. The
+        actual value is shown as a failure message shows it (``where``: ``"result"`` or
+        ``"state"``; :func:`~.responses.for_message`)."""
         ignore = self.spec.ignore_state
         if not ignore:
             if same_state(recorded.value, actual):
@@ -233,14 +236,16 @@ class ReplayingRun:
                 return ""
             from ..diff import StateDelta  # (imported only when something differs)
 
-            return str(StateDelta(recorded.value, actual) or "")
+            shown = for_message(self.spec.shown, actual, where, self.node_id)
+            return str(StateDelta(recorded.value, shown) or "")
         wanted = ignore.prune({root: recorded.encoded}).get(root)
         observed = ignore.prune({root: codec.encode(actual)}).get(root)
         if codec.same_tree(observed, wanted):
             return ""
         from ..diff import StateDelta
 
-        return str(StateDelta(wanted, observed) or "") or "(they differ in their stored forms)"
+        shown = for_message(self.spec.shown, observed, where, self.node_id)
+        return str(StateDelta(wanted, shown) or "") or "(they differ in their stored forms)"
 
     def _observed(self, value: Any, where: str) -> Any:
         transform = in_effect(self.transform)

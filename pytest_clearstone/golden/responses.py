@@ -39,6 +39,7 @@ Matcher = Callable[[str, int, Any, Any], "bool | None"]
 #: applies it to the actual arguments too, so redacted paths compare equal.
 Transform = Callable[[Any, str, str], Any]
 
+
 _Hook = TypeVar("_Hook", bound=Callable[..., Any])
 
 
@@ -50,6 +51,21 @@ def in_effect(hook: _Hook | None) -> _Hook | None:
     if hook is None or getattr(hook, "active", True):
         return hook
     return None
+
+
+def for_message(shown: Transform | None, value: Any, where: str, target: str) -> Any:
+    """``value``, an actual value of a replay (a call's arguments, a run's result or final
+    state; ``where``: ``"input"``, ``"result"`` or ``"state"``), as a failure message shows it:
+    through ``shown`` (:attr:`ReplaySession.shown`), which hides what the recording's redaction
+    would, or as it is without one. Only for a message: what is compared is not changed (a
+    secret new to the recording is still a difference, shown as the placeholder), and a replay
+    that passes never calls it."""
+    if shown is None:
+        return value
+    try:
+        return shown(value, where, target)
+    except Exception:  # (a value it cannot walk: named by its type, never shown as it is)
+        return codec.StoredRepr(describe(value), f"<{describe(value)}: not shown>")
 
 
 #: The module of :class:`~pytest_clearstone.golden.streams.RecordedStream`. A recorded stream is
@@ -199,6 +215,9 @@ class ReplaySession:
     #: the order concurrent async calls completed in when recorded (``None``: no call waits
     #: for another), set before the targets are patched
     completion: CompletionOrder | None = None
+    #: how a failure message shows an actual value (:func:`for_message`): the recording's
+    #: redaction, in effect for comparing or not (``None``: as it is)
+    shown: Transform | None = None
 
     def expect_in_order(self, calls: dict[str, Sequence[RecordedCall]]) -> None:
         """Record the order strict mode checks: ``{target: its recorded calls}``; calls that
@@ -365,17 +384,6 @@ def _as_stored(value: Any) -> Any:
         return codec.StoredRepr(describe(value), f"<{describe(value)}>")
 
 
-def _shown_recorded(call: RecordedCall) -> str | None:
-    """A recorded call's arguments as a message shows them (``None``: not recorded, or they
-    cannot be decoded)."""
-    if call.input is None:
-        return None
-    try:
-        return _shown_arguments(call.input.value)
-    except Exception:  # (a value edited by hand, or a type gone since the recording)
-        return None
-
-
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
     return codec.same_stored_form(
         arguments, recorded.value, recorded.encoded_if_known(codec.UNKNOWN)
@@ -525,7 +533,7 @@ class TargetReplay:
                     len(self.responses),
                     number,
                     checkpoint=self.checkpoint,
-                    arguments=_shown_arguments(arguments),
+                    arguments=_shown_arguments(self._for_message(arguments)),
                     unmocked=self.unmocked,
                     branch=self._exhausted_branch(),
                     node_id=self._node_id(),
@@ -633,6 +641,7 @@ class TargetReplay:
             # (what the comparison took as equal, a placeholder against a value of its type, is
             # no difference to show)
             shown, defaulted = self._with_defaults(wanted, compared)
+            shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
@@ -672,11 +681,29 @@ class TargetReplay:
         session = self._session()
         return "" if session is None else session.node_id
 
+    def _for_message(self, arguments: Any) -> Any:
+        """A call's ``arguments`` (actual or recorded) as a message shows them
+        (:func:`for_message`)."""
+        session = self._session()
+        shown = None if session is None else session.shown
+        return for_message(shown, arguments, "input", self.target.path)
+
     def first_not_made(self) -> NotMade:
         """The first of the recorded calls that no call was answered from (there is one)."""
         index = self._used.index(False)
         call = self.responses[index]
-        return NotMade(index + 1, self._place_of(call), _shown_recorded(call))
+        return NotMade(index + 1, self._place_of(call), self._shown_recorded(call))
+
+    def _shown_recorded(self, call: RecordedCall) -> str | None:
+        """A recorded call's arguments as a message shows them, redacted like the actual ones
+        (a golden edited by hand may hold anything); ``None``: not recorded, or they cannot be
+        decoded."""
+        if call.input is None:
+            return None
+        try:
+            return _shown_arguments(self._for_message(call.input.value))
+        except Exception:  # (a value edited by hand, or a type gone since the recording)
+            return None
 
     def _comparable(
         self, recorded: Recorded, arguments: dict[str, Any]

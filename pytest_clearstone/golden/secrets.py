@@ -11,8 +11,9 @@ The secrets seen come from a *source*, ``() -> {value: what it is}``: the plugin
 test's redactor's :meth:`~pytest_clearstone.redaction.Redactor.secret_values` with
 :func:`watching` while the golden is saved; without one, a redactor with the default rules gives
 them. The signing key (``CLEARSTONE_SIGNING_KEY``) is always one. Values shorter than
-:data:`MIN_LENGTH`, made of digits only (timestamps and ids hold such runs by chance), or equal
-to the codec's placeholders are not looked for.
+:data:`~pytest_clearstone.redaction.MIN_SECRET_LENGTH`, made of digits only (timestamps and ids
+hold such runs by chance), or equal to the codec's placeholders are not looked for
+(:func:`~pytest_clearstone.redaction.worth_looking_for`).
 
 The cost is a substring search of the text per secret; the document is parsed only when it holds
 a payload (or, to say where, a hit), and only payloads are decoded.
@@ -32,11 +33,8 @@ from typing import Any
 
 from .. import codec
 from ..errors import SecretLeakError
-from ..redaction import PLACEHOLDER, Redactor
+from ..redaction import Redactor, worth_looking_for
 from . import signing
-
-#: Shorter values are not looked for: they occur by chance.
-MIN_LENGTH = 8
 
 #: ``() -> {secret value: what it is}``
 SecretSource = Callable[[], Mapping[str, str]]
@@ -44,7 +42,6 @@ SecretSource = Callable[[], Mapping[str, str]]
 _SOURCE: contextvars.ContextVar[SecretSource | None] = contextvars.ContextVar(
     "clearstone_secret_source", default=None
 )
-_NOT_SECRETS = frozenset({PLACEHOLDER, codec.REDACTED, codec.PLACEHOLDER_KEY})
 # the JSON strings that can start an encoded payload in a document written by file_text
 _PAYLOAD_MARKERS = ('"bytes"', '"bytearray"', '"pickle"', '"base64"')
 _PAYLOAD_TAGS = {"bytes": "the {tag} value", "bytearray": "the {tag} value",
@@ -82,10 +79,6 @@ def seen_secrets() -> dict[str, str]:
     return found
 
 
-def _worth_looking_for(value: str) -> bool:
-    return len(value) >= MIN_LENGTH and not value.isdigit() and value not in _NOT_SECRETS
-
-
 def leak_check(path: Path) -> Callable[[str], None]:
     """A ``check`` for :meth:`Checkpoint.write
     <pytest_clearstone.golden.checkpoint.Checkpoint.write>`: :func:`refuse_leaks` of the text
@@ -108,7 +101,7 @@ def refuse_leaks(text: str, path: Path, secrets: Mapping[str, str]) -> None:
 def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
     """The first of ``secrets`` (``{value: what it is}``) found in the checkpoint text
     ``text``, or in one of its encoded payloads; ``None`` when there is none."""
-    wanted = {value: what for value, what in secrets.items() if _worth_looking_for(value)}
+    wanted = {value: what for value, what in secrets.items() if worth_looking_for(value)}
     if not wanted:
         return None
     for value, what in wanted.items():

@@ -14,11 +14,12 @@ class GoldenSpec(NamedTuple):
 
     ``pairs``: ``[(span_type, import path)]`` as :func:`~pytest_clearstone.golden.mocks.
     normalize_mock_config` returns them; ``transform``: the redaction applied to recorded and
-    compared values; ``allow_pickle``: whether the golden may hold dill pickles; ``ignore`` and
-    ``ignore_state``: the argument and outcome paths left out of matching
-    (:mod:`~pytest_clearstone.golden.ignore`); ``reads_only``: the marker has no ``mock=``, so
-    the test only reads its golden (it never records it). A named tuple: immutable, and made at
-    import far more cheaply than a frozen dataclass.
+    compared values; ``shown``: how a replay's failure messages show its actual values
+    (:func:`~pytest_clearstone.golden.responses.for_message`); ``allow_pickle``: whether the
+    golden may hold dill pickles; ``ignore`` and ``ignore_state``: the argument and outcome
+    paths left out of matching (:mod:`~pytest_clearstone.golden.ignore`); ``reads_only``: the
+    marker has no ``mock=``, so the test only reads its golden (it never records it). A named
+    tuple: immutable, and made at import far more cheaply than a frozen dataclass.
     """
 
     path: Path
@@ -26,6 +27,7 @@ class GoldenSpec(NamedTuple):
     strict: bool
     node_id: str
     transform: Transform | None
+    shown: Transform | None
     allow_pickle: bool
     ignore: IgnoreConfig
     ignore_state: IgnorePaths

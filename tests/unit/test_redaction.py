@@ -212,6 +212,34 @@ def test_a_placeholder_that_a_pattern_would_redact_is_refused() -> None:
         Redactor(placeholder="sk-aaaaaaaaaaaaaaaaaaaaaaaa")
 
 
+def test_a_value_shown_in_a_message_hides_the_secrets_seen_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOP_API_KEY", "shopkey-Zq8vLm3pRt7wXy2K")
+    monkeypatch.setenv("OPENAI_API_KEY", codec.PLACEHOLDER_KEY)  # (a placeholder: kept)
+    monkeypatch.setenv("SHORT_TOKEN", "abc")  # (too short to be looked for: kept)
+    r = Redactor()
+    r.active = False  # (a golden with nothing redacted: compared as it is, still shown redacted)
+    value = {
+        "api_key": "k-1",
+        "note": "uses shopkey-Zq8vLm3pRt7wXy2K and abc",
+        "client": codec.PLACEHOLDER_KEY,
+    }
+    assert r.shown(value) == {
+        "api_key": PLACEHOLDER,
+        "note": f"uses {PLACEHOLDER} and abc",
+        "client": codec.PLACEHOLDER_KEY,
+    }
+    assert value["api_key"] == "k-1"
+    assert not r.replaced
+    assert "k-1" not in r.secret_values()
+
+
+def test_a_pattern_matching_the_placeholder_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"^'\[A-Z\]\{8\}' matches the placeholder '\[REDACTED\]'"):
+        Redactor.from_settings([], ["[A-Z]{8}"], [])
+
+
 # -- allow rules ----------------------------------------------------------------------------------
 def test_allow_rules_by_path_key_name_and_regex() -> None:
     value = {
@@ -589,4 +617,3 @@ def test_the_collections_containers_are_walked_and_keep_their_type() -> None:
     assert redacted["by_tool"].default_factory is list
     assert redacted["counts"] == collections.Counter({"a": 2, "b": 1})
     assert value["memory"][0] == key  # not mutated
-
