@@ -159,6 +159,9 @@ _NOT_WALKED = (type, types.ModuleType, types.FunctionType, types.MethodType)
 def _holds_client(value: Any) -> bool:
     """Whether ``value`` is, or holds, an SDK or HTTP client or resource (one stored as a
     reference): looked for through containers and the ``__dict__`` of objects, each once."""
+    kind = type(value)
+    if kind in _SCALARS or ((kind is list or kind is dict) and not value):  # (most values)
+        return False
     seen: set[int] = set()
     stack = [value]
     while stack:
