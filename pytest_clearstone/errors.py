@@ -248,9 +248,12 @@ class CheckpointPathError(CheckpointError, ValueError):
 
 
 class AgentImportError(CheckpointError, ImportError):
-    """The agent class recorded in a checkpoint cannot be imported."""
+    """The agent class recorded in a checkpoint cannot be imported (``imported``: its module
+    was, but holds no such class)."""
 
-    def __init__(self, module: str, qualname: str, reason: str, fix: str = "") -> None:
+    def __init__(
+        self, module: str, qualname: str, reason: str, fix: str = "", *, imported: bool = False
+    ) -> None:
         self.module = module
         self.qualname = qualname
         if fix:
@@ -265,6 +268,12 @@ class AgentImportError(CheckpointError, ImportError):
             fix = (
                 "it was defined inside a function: define it at module level and save the "
                 "checkpoint again"
+            )
+        elif imported:  # (making it importable is no fix)
+            fix = (
+                "the checkpoint names no agent class of the module (the class was renamed or "
+                "moved since it was saved, or the file was edited): save the checkpoint again (a "
+                "golden: re-record it)"
             )
         else:
             fix = f"make {module!r} importable (install the project or add it to sys.path)"

@@ -111,10 +111,10 @@ def import_agent_class(
             obj = getattr(obj, part)
         except AttributeError:
             raise AgentImportError(
-                module_name, qualname, f"the module has no attribute {part!r}"
+                module_name, qualname, f"the module has no attribute {part!r}", imported=True
             ) from None
     if not isinstance(obj, type):
-        raise AgentImportError(module_name, qualname, "it is not a class")
+        raise AgentImportError(module_name, qualname, "it is not a class", imported=True)
     if not trusted and is_installed(obj):
         raise AgentImportError(module_name, qualname, FOREIGN_AGENT, FOREIGN_AGENT_FIX)
     return obj

@@ -407,8 +407,23 @@ def test_agent_class_not_importable_at_replay_names_module_and_class(
 
     doc["agent"]["module"], doc["agent"]["class"] = "cs_state", "Vanished"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    with pytest.raises(AgentImportError, match="the module has no attribute 'Vanished'"):
+    with pytest.raises(AgentImportError, match="the module has no attribute 'Vanished'") as info:
         ReplayEngine(CheckpointManager().load_checkpoint(path)).agent  # noqa: B018
+    # the module imports: making it importable is no fix (before: "make 'cs_state' importable")
+    assert "importable" not in str(info.value)
+    assert "renamed or moved" in str(info.value)
+
+
+def test_an_agent_that_is_no_class_names_a_fix_that_works(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    doc = _doc(agents)
+    doc["agent"]["module"], doc["agent"]["class"] = "os", "system"
+    path = _write(tmp_path, json.dumps(doc))
+    with pytest.raises(AgentImportError, match="it is not a class") as info:
+        ReplayEngine(CheckpointManager().load_checkpoint(path)).agent  # noqa: B018
+    assert "importable" not in str(info.value)
+    assert "names no agent class" in str(info.value)
 
 
 def test_an_agent_class_of_a_script_or_a_function_names_the_fix_that_works(
