@@ -4,8 +4,9 @@ Redaction (:mod:`pytest_clearstone.redaction`) and the codec (SDK clients stored
 key, secret headers replaced) keep secrets out of what is recorded. This is the independent net
 behind them: the text about to be written, and every encoded payload inside it — the base64 of
 ``bytes``/``bytearray`` values, pickles, HTTP bodies stored as base64 — is searched for each
-secret value seen, and a hit raises :class:`~pytest_clearstone.errors.SecretLeakError` naming
-the file, where the value is and which secret it is (never the value): nothing is written.
+secret value seen (and its URL-encoded spellings), and a hit raises
+:class:`~pytest_clearstone.errors.SecretLeakError` naming the file, where the value is and which
+secret it is (never the value): nothing is written.
 
 The secrets seen come from a *source*, ``() -> {value: what it is}``: the plugin installs its
 test's redactor's :meth:`~pytest_clearstone.redaction.Redactor.secret_values` with
@@ -30,6 +31,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from .. import codec
 from ..errors import SecretLeakError
@@ -101,7 +103,12 @@ def refuse_leaks(text: str, path: Path, secrets: Mapping[str, str]) -> None:
 def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
     """The first of ``secrets`` (``{value: what it is}``) found in the checkpoint text
     ``text``, or in one of its encoded payloads; ``None`` when there is none."""
-    wanted = {value: what for value, what in secrets.items() if worth_looking_for(value)}
+    wanted = {
+        spelling: what
+        for value, what in secrets.items()
+        if worth_looking_for(value)
+        for spelling in _spellings(value)
+    }
     if not wanted:
         return None
     for value, what in wanted.items():
@@ -116,6 +123,12 @@ def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
             if needle in data:
                 return Leak(_without(value, f"{_describe(doc, path)}, in {inside}"), what)
     return None
+
+
+def _spellings(value: str) -> dict[str, None]:
+    """``value`` and the spellings of it URL-encoding makes (a key sent in a query string or a
+    form body is stored so)."""
+    return dict.fromkeys((value, quote(value, safe=""), quote(value), quote_plus(value)))
 
 
 def _needs_escapes(value: str) -> bool:

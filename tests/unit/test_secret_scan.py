@@ -118,6 +118,22 @@ def test_a_secret_with_json_escapes_is_found() -> None:
     assert leak is not None and "root['v']" in leak.location
 
 
+@pytest.mark.parametrize("where", ["text", "bytes"])
+def test_a_secret_url_encoded_is_found(where: str) -> None:
+    # a key sent in a query string or a form body is stored URL-encoded; before, only its
+    # plain and JSON-escaped spellings were looked for, and such a golden was written
+    from urllib.parse import quote, quote_plus
+
+    password = "p@ss:w/rd+Secret 99"
+    for spelling in (quote(password, safe=""), quote(password), quote_plus(password)):
+        url = f"https://x.test/?q={spelling}"
+        text = _text({"url": url} if where == "text" else {"blob": url.encode()})
+        leak = secrets.find_leak(text, {password: "the value of $SHOP_PASSWORD"})
+        assert leak is not None, spelling
+        assert "root['url']" in leak.location or "root['blob']" in leak.location
+        assert spelling not in leak.location
+
+
 def test_nothing_seen_or_nothing_there_finds_nothing() -> None:
     text = _text({"blob": b"harmless bytes", "page": "nothing secret"})
     assert secrets.find_leak(text, {}) is None
