@@ -53,8 +53,9 @@ from .verbosity import set_show_all
 PROG = "pytest-clearstone"
 DEFAULT_DB = ".clearstone/traces.db"  # under the rootdir, as the plugin's default store
 _RED, _GREEN, _YELLOW, _CYAN, _RESET = "\033[31m", "\033[32m", "\033[33m", "\033[36m", "\033[0m"
-# what may still reach the terminal from a line: our own colour codes, and nothing else
-_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
+# what may still reach the terminal from a line: our own colour codes, and nothing else (a
+# file name may hold other SGR codes: "conceal" would hide what follows)
+_SGR = re.compile("(" + "|".join(map(re.escape, (_RED, _GREEN, _YELLOW, _CYAN, _RESET))) + ")")
 
 
 class _UsageError(Exception):

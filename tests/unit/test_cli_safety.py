@@ -362,3 +362,14 @@ def test_show_says_what_the_file_holds_not_what_its_pickle_field_claims(capsys, 
     assert code == 0
     assert "pickle     yes (shown as placeholders" in out
     assert "unpickled" not in SPRUNG
+
+
+def test_a_file_name_with_terminal_codes_is_printed_escaped(capsys, tmp_path):
+    # a name in a hostile repository may hold SGR codes too: "conceal" (8) would hide what
+    # follows it in the output. Before the fix every SGR code passed, as the CLI's own colours do
+    golden = _golden(tmp_path)
+    hostile = golden.with_name("x\x1b[8m\x1b[1;31m.ckpt")
+    golden.rename(hostile)
+    code, out, err = run(capsys, "show", hostile)
+    assert code == 0, err
+    assert "\x1b" not in out and "\\x1b[8m" in out
