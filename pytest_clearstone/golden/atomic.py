@@ -23,11 +23,14 @@ def atomic_write_text(path: Path, text: str) -> None:
     of killed writers (``.NAME.*.tmp``, older than :data:`STALE_AFTER_S`) are cleaned up after
     the next successful write.
 
-    A ``path`` that is a symlink is written through, as ``open(path, "w")`` writes: the file it
-    points to is replaced (its temporary file beside it) and the link stays a link (a golden
-    committed as a link to a file shared by two suites updates the shared file).
+    A ``path`` that is a symlink to a regular file (or to a new one in a directory that exists)
+    is written through, as ``open(path, "w")`` writes: the file it points to is replaced (its
+    temporary file beside it) and the link stays a link (a golden committed as a link to a file
+    shared by two suites updates the shared file). A link to anything else — a device, a FIFO,
+    a directory, a place in a directory that does not exist — is replaced itself: a link a
+    repository holds never makes a write replace what it points to, nor create directories.
     """
-    path = Path(os.path.realpath(path))
+    path = _written_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temporary(path)
     try:
@@ -44,6 +47,21 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
     _fsync_dir(path.parent)
     _remove_stale(path)
+
+
+def _written_path(path: Path) -> Path:
+    """The absolute path a write of ``path`` replaces (see :func:`atomic_write_text`)."""
+    given = Path(os.path.abspath(path))
+    real = Path(os.path.realpath(path))
+    if not given.is_symlink():
+        return real
+    try:
+        kept = stat.S_ISREG(real.stat().st_mode)
+    except FileNotFoundError:  # a dangling link: its file is made where a directory awaits it
+        kept = real.parent.is_dir()
+    except OSError:  # (a loop of links, a directory it may not look into)
+        kept = False
+    return real if kept else given
 
 
 def _create_temporary(path: Path) -> tuple[int, str]:

@@ -5,6 +5,7 @@ blocks the reader until something writes to it)."""
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import threading
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import pytest
 from pytest_clearstone.cli import main
 from pytest_clearstone.debugging import CheckpointManager
 from pytest_clearstone.errors import CheckpointCorruptError
+from pytest_clearstone.golden.atomic import atomic_write_text
 from pytest_clearstone.golden.checkpoint import Checkpoint
 from pytest_clearstone.golden.files import NotARegularFileError, read_file
 from pytest_clearstone.golden.identity import read_previous
@@ -165,3 +167,29 @@ def test_prune_leaves_a_device_or_fifo_unread_and_in_place(
     assert code == 0, repr(code)
     assert os.path.lexists(path)
     assert "deleted 0 of 0 checkpoint file(s)" in capsys.readouterr().out
+
+
+def test_recording_over_a_link_to_a_fifo_replaces_the_link_not_the_fifo(tmp_path: Path) -> None:
+    # Expected (docs/explanation/threat-model.md): "recording over it replaces the link or FIFO
+    # itself, never writing through it". Before the fix the write followed the link: the FIFO
+    # it pointed to (outside the goldens, or a device such as /dev/zero when run as root) was
+    # replaced by the golden.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    fifo = elsewhere / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "goldens" / "x.ckpt"
+    link.parent.mkdir()
+    link.symlink_to(fifo)
+    atomic_write_text(link, "new")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert not link.is_symlink() and link.read_text() == "new"
+
+
+def test_recording_over_a_link_into_a_missing_directory_creates_none(tmp_path: Path) -> None:
+    # a link the repository holds must not make the recording create directories elsewhere
+    link = tmp_path / "x.ckpt"
+    link.symlink_to(tmp_path / "nowhere" / "deep" / "x.ckpt")
+    atomic_write_text(link, "new")
+    assert not (tmp_path / "nowhere").exists()
+    assert not link.is_symlink() and link.read_text() == "new"

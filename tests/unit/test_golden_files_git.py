@@ -110,8 +110,10 @@ def test_atomic_write_text_writes_through_a_symlink(tmp_path: Path) -> None:
 def test_atomic_write_text_through_a_dangling_link_creates_its_target(tmp_path: Path) -> None:
     link = tmp_path / "s.ckpt"
     link.symlink_to(os.path.join("shared", "s.ckpt"))
+    (tmp_path / "shared").mkdir()
     atomic_write_text(link, "new")  # (as open(link, "w") does)
     assert link.is_symlink() and (tmp_path / "shared" / "s.ckpt").read_text() == "new"
+    # (into a directory that does not exist, the link is replaced: tests/unit/test_files.py)
 
 
 # -- what version control leaves in a golden's place --------------------------------------------
