@@ -520,7 +520,7 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
         traces, spans = reader.delete_traces_before(before, dry_run=True)
     finally:
         reader.close()
-    if not args.dry_run:
+    if traces and not args.dry_run:  # (nothing to delete: the file is left as it is)
         store = TraceStore(path)
         try:
             traces, spans = store.delete_traces_before(before, dry_run=False)

@@ -494,3 +494,12 @@ def test_diff_shows_40_changes_and_with_v_every_change(capsys, tmp_path):
     assert code == 1
     assert all(f"['notes'][{n}]: 'note {n}' -> 'note {n}!'" in out for n in range(60))
     assert "more changes" not in out
+
+
+def test_prune_db_with_nothing_to_delete_leaves_the_file_as_it_is(capsys, tmp_path):
+    # an empty file reads as an empty store; before, prune wrote the store's schema into it
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert main(["prune", "--db", str(empty), "--older-than", "1"]) == 0
+    assert "deleted 0 trace(s)" in capsys.readouterr().out
+    assert empty.read_bytes() == b""
