@@ -278,3 +278,26 @@ def test_a_forked_child_writes_with_the_inherited_provider(db: Path) -> None:
     names = {name for name, _ in rows_in_file(db)}
     assert {"parent-root", "p0", "p19", "child-root", "c0", "c19"} <= names
     assert len(names) == 2 + 40
+
+
+def _record_in_a_worker(provider: TracerProvider) -> None:  # pragma: no cover - in the child
+    with provider.get_tracer("worker").span("job", span_type="tool"):
+        pass
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_multiprocessing_worker_writes_its_spans_without_shutdown(db: Path) -> None:
+    # a module-level provider used in a forked pool worker, which never calls shutdown(): a
+    # multiprocessing child ends with os._exit, so the interpreter's exit hooks never run there
+    import multiprocessing
+
+    provider = TracerProvider(db)
+    worker = multiprocessing.get_context("fork").Process(
+        target=_record_in_a_worker, args=(provider,)
+    )
+    worker.start()
+    worker.join()
+    provider.shutdown()
+    assert worker.exitcode == 0
+    assert [name for name, _ in rows_in_file(db)] == ["job"]
