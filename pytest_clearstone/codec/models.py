@@ -194,13 +194,36 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     _set(obj, "__pydantic_extra__", extra)
     private: dict[str, Any] | None = None
     if private_attrs or private_tree:
-        private = {}
-        for name, attr in private_attrs.items():
-            default = attr.get_default()
-            if type(default).__name__ != "PydanticUndefinedType":
-                private[name] = default
+        private = _private_defaults(private_attrs)
         private.update(private_tree or {})
     _set(obj, "__pydantic_private__", private)
+    return obj
+
+
+def _private_defaults(private_attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The private attributes' defaults, made again (those without one left out)."""
+    private = {}
+    for name, attr in private_attrs.items():
+        default = attr.get_default()
+        if type(default).__name__ != "PydanticUndefinedType":
+            private[name] = default
+    return private
+
+
+def new_instance(cls: Any, fields: dict[str, Any]) -> Any:
+    """An instance of ``cls`` made without ``__init__``. A pydantic v2 model is made as
+    ``model_construct`` makes it, without validation: ``fields`` (the model's ``__dict__``)
+    are its set fields, extras allowed by its config empty, private attributes at their
+    defaults; any other class is only created (``fields`` is left to the caller)."""
+    if not _is_v2_model(cls):
+        return cls.__new__(cls)
+    new, extra_allowed, private_attrs = _v2_facts(cls)
+    obj = new(cls)
+    _set = object.__setattr__
+    _set(obj, "__dict__", {})
+    _set(obj, "__pydantic_fields_set__", fields.keys() & _pydantic_fields(cls).keys())
+    _set(obj, "__pydantic_extra__", {} if extra_allowed else None)
+    _set(obj, "__pydantic_private__", _private_defaults(private_attrs) if private_attrs else None)
     return obj
 
 

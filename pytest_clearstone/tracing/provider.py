@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import itertools
 import os
+import sys
 import threading
 import weakref
 from collections import deque
@@ -206,6 +207,8 @@ _forking: list[Any] = []  # the providers prepared for the fork under way
 
 
 def _prepare_fork() -> None:
+    if not _multiprocessing_hooked:
+        _hook_multiprocessing_exit()
     _forking[:] = list(_live_providers)
     for provider in _forking:
         provider._before_fork()
@@ -233,3 +236,22 @@ def _flush_at_exit() -> None:  # pragma: no cover - runs at interpreter exit
     for provider in list(_live_providers):
         with contextlib.suppress(Exception):
             provider.flush()
+
+
+_multiprocessing_hooked: list[bool] = []  # whether _hook_multiprocessing_exit ran
+
+
+def _hook_multiprocessing_exit() -> None:
+    """Flush in the children multiprocessing forks (a ``Process``, a process pool's worker):
+    they end with ``os._exit``, so :func:`_flush_at_exit` never runs there. Multiprocessing runs
+    its finalizers instead, and clears them in a new child first: the finalizer is registered
+    from its after-fork hooks, which run after that."""
+    mp_util: Any = sys.modules.get("multiprocessing.util")
+    if mp_util is not None:  # (a fork that is not multiprocessing's needs none of this)
+        _multiprocessing_hooked.append(True)
+        mp_util.register_after_fork(_flush_at_exit, _finalize_in_child)
+
+
+def _finalize_in_child(_: object) -> None:  # pragma: no cover - runs in forked children
+    mp_util: Any = sys.modules["multiprocessing.util"]
+    mp_util.Finalize(None, _flush_at_exit, exitpriority=0)

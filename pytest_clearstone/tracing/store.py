@@ -171,6 +171,39 @@ def _row(span: Span) -> tuple[Any, ...]:
     return (*_plain_fields(span), _attributes_json(span), *values)
 
 
+#: the columns of a row (see :func:`_row`) holding a name given by the caller: the span's name
+#: (never null) and type, its status message, the tracer's name and version
+_SPAN_NAME = 3
+_NAME_COLUMNS = (_SPAN_NAME, 4, 9, 10, 11)
+_BOUND_AS_IS = (str, int, float, bytes)  # (and their subclasses: a StrEnum span type)
+
+
+def _with_text_names(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]] | None:
+    """``rows`` with each name SQLite cannot store (an object of another type, or ``None`` as
+    the span's name) replaced by its ``str()``; ``None`` when there is none (the write failed
+    for another reason)."""
+    fixed = False
+    result = []
+    for row in rows:
+        bad = [
+            i
+            for i in _NAME_COLUMNS
+            if not isinstance(row[i], _BOUND_AS_IS) and (row[i] is not None or i == _SPAN_NAME)
+        ]
+        if bad:
+            fixed = True
+            row = tuple(_text(v) if i in bad else v for i, v in enumerate(row))
+        result.append(row)
+    return result if fixed else None
+
+
+def _text(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:  # (a __str__ that fails)
+        return f"<{type(value).__qualname__}>"
+
+
 def _runs(rows: list[tuple[Any, ...]]) -> list[tuple[bool, list[tuple[Any, ...]]]]:
     """``rows`` cut into consecutive runs of small rows and of large ones (a JSON column longer
     than :data:`_LARGE_COLUMN`), in their order: ``(large, run)`` pairs."""
@@ -555,6 +588,13 @@ class TraceStore:
             return self._write_rows(
                 [tuple(utf8_text(v) if type(v) is str else v for v in row) for row in rows]
             )
+        except TraceStoreError:
+            # looked for only once a write failed: a name SQLite cannot store would otherwise
+            # fail this batch, and every later one, for good
+            storable = _with_text_names(rows)
+            if storable is None:
+                raise
+            return self._write_rows(storable)
 
     def _write_rows(self, all_rows: list[tuple[Any, ...]]) -> int:
         # Each chunk of small rows goes to SQLite as one JSON array expanded by json_each(): one

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import weakref
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,6 +167,53 @@ def test_non_json_attributes_keep_the_rest_of_the_batch(
     assert [s.attributes.get("n") for s in trace.spans] == [None, 1, 2, 3]
 
 
+class _Label:
+    def __str__(self) -> str:
+        return "label"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("name", None, "None"),
+        ("name", _Label(), "label"),
+        ("span_type", _Label(), "label"),
+        ("status_message", _Label(), "label"),
+        ("tracer_name", _Label(), "label"),
+    ],
+    ids=["name None", "name object", "span_type object", "status message", "tracer name"],
+)
+def test_a_name_or_type_sqlite_cannot_store_keeps_the_store_usable(
+    provider: TracerProvider, field: str, value: Any, expected: str
+) -> None:
+    # such a span used to fail every later write and read ("the trace store is damaged"),
+    # and no span queued after it was ever written: it is stored as its str()
+    tracer = provider.get_tracer(value if field == "tracer_name" else "agent")
+    with tracer.span("root") as root:
+        with tracer.span(
+            value if field == "name" else "odd",
+            span_type=value if field == "span_type" else "tool",
+        ) as odd:
+            if field == "status_message":
+                odd.set_status("ERROR", value)
+        with tracer.span("after"):
+            pass
+    provider.flush()
+    with tracer.span("later") as later:
+        pass
+    trace = provider.trace_store.get_trace(root.trace_id)
+    back = trace.get_span(odd.span_id)
+    stored = {
+        "name": back.name,
+        "span_type": back.span_type,
+        "status_message": back.status_message,
+        "tracer_name": back.instrumentation_name,
+    }[field]
+    assert stored == expected
+    assert [s.name for s in trace.spans][::2] == ["root", "after"]
+    assert provider.trace_store.get_trace(later.trace_id).spans[0].name == "later"
+
+
 def test_unpicklable_attribute_becomes_a_repr_with_a_warning(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
@@ -278,3 +326,26 @@ def test_a_forked_child_writes_with_the_inherited_provider(db: Path) -> None:
     names = {name for name, _ in rows_in_file(db)}
     assert {"parent-root", "p0", "p19", "child-root", "c0", "c19"} <= names
     assert len(names) == 2 + 40
+
+
+def _record_in_a_worker(provider: TracerProvider) -> None:  # pragma: no cover - in the child
+    with provider.get_tracer("worker").span("job", span_type="tool"):
+        pass
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_multiprocessing_worker_writes_its_spans_without_shutdown(db: Path) -> None:
+    # a module-level provider used in a forked pool worker, which never calls shutdown(): a
+    # multiprocessing child ends with os._exit, so the interpreter's exit hooks never run there
+    import multiprocessing
+
+    provider = TracerProvider(db)
+    worker = multiprocessing.get_context("fork").Process(
+        target=_record_in_a_worker, args=(provider,)
+    )
+    worker.start()
+    worker.join()
+    provider.shutdown()
+    assert worker.exitcode == 0
+    assert [name for name, _ in rows_in_file(db)] == ["job"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pydantic
 import pytest
 
 from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
@@ -20,6 +21,7 @@ from pytest_clearstone.errors import (
     UnusedResponsesError,
     UnusedResponsesWarning,
 )
+from pytest_clearstone.observability import TracerProvider
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 FETCH = {"tool": "cs_tools.fetch"}
@@ -261,7 +263,6 @@ def test_exception_of_a_type_that_cannot_be_imported(mods: dict[str, ModuleType]
     )
 
 
-
 def test_a_recorded_exception_keeps_its_cause_and_notes(mods: dict[str, ModuleType]) -> None:
     # Expected: the exception an error was raised from (`raise X from Y`: pydantic-ai's
     # ModelHTTPError from the SDK's error) and its notes come back with it on replay.
@@ -327,6 +328,7 @@ def test_a_recorded_interrupt_is_not_raised_again_and_says_to_re_record(
         "would stop the test run; an except clause for that class does not catch it. To replay "
         "it as itself, re-record the test (pytest --clearstone-record))"
     )
+
 
 def test_a_recorded_cancellation_is_raised_again_as_itself(mods: dict[str, ModuleType]) -> None:
     # Expected: an exception outside Exception (asyncio.CancelledError, a BaseException) is
@@ -461,3 +463,38 @@ def test_unused_responses_and_unmocked_targets_are_named_in_one_message() -> Non
     assert only_unused.endswith(
         f"The agent now skips calls it used to make. If the change is intended, {RERECORD}"
     )
+
+
+class ModelAgent(pydantic.BaseModel):
+    """An agent that is a pydantic model (as LangChain runnables are), with no get_state()."""
+
+    memory: list[str] = []
+    cost: float = 0.0
+    _calls: int = pydantic.PrivateAttr(default=0)
+
+    def step(self, text: str) -> dict[str, Any]:
+        self.memory.append(text)
+        self.cost += 0.5  # pydantic's __setattr__
+        self._calls += 1
+        return self.model_dump()
+
+
+def test_an_agent_that_is_a_pydantic_model_is_rehydrated(tmp_path: Path) -> None:
+    # Expected: the agent made without __init__ is a working model; it failed with
+    # "AttributeError: 'ModelAgent' object has no attribute '__pydantic_fields_set__'"
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("t").span("root") as root:
+        pass
+    manager = CheckpointManager(tmp_path)
+    agent = ModelAgent(memory=["hi"], cost=1.0)
+    checkpoint = manager.create_checkpoint(
+        agent, provider.trace_store.get_trace(root.trace_id), root.span_id
+    )
+    engine = ReplayEngine(manager.load_checkpoint(manager.save_checkpoint(checkpoint)))
+    assert engine.replay_from_checkpoint("step", "again") == {
+        "memory": ["hi", "again"],
+        "cost": 1.5,
+    }
+    assert type(engine.agent) is ModelAgent
+    assert engine.agent._calls == 1
+    assert engine.agent.model_fields_set == {"memory", "cost"}
