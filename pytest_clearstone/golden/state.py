@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from ..codec import Encoder, decode, stored_as_reference
-from ..codec.models import new_instance
 from ..codec.tags import format_path, tag_locations
 from ..errors import (
     FOREIGN_AGENT,
@@ -146,6 +145,8 @@ def _installed_roots() -> tuple[Path, ...]:
 def rehydrate(cls: Any, state: Any) -> Any:
     """A new ``cls`` created without ``__init__`` (a pydantic model: as ``model_construct``
     makes it), then given ``state``."""
+    from ..codec.models import new_instance  # (not imported by a replay of a test's agent)
+
     agent = new_instance(cls, state if isinstance(state, dict) else {})
     load_state(agent, state)
     return agent
