@@ -4,6 +4,7 @@ that spans lines or the terminal's width is diffed line by line, the way pytest 
 from __future__ import annotations
 
 import collections
+import decimal
 import difflib
 import functools
 import marshal
@@ -15,7 +16,7 @@ from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.compare import by_stored_form
+from .codec.compare import both_nan, by_stored_form
 from .codec.http import headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
@@ -238,6 +239,8 @@ def comparable_view(value: Any) -> Any:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+#: the types of values a NaN can be, which is no change against a NaN of its kind
+_NAN_TYPES = frozenset({float, complex, decimal.Decimal})
 _CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
@@ -315,9 +318,10 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if schemas is not None:
             found.changes.append((path, "schema_changes", *schemas))
             return
+    if t is type(b) and t in _NAN_TYPES and both_nan(a, b):  # (no change to deepdiff either)
+        return
     if t in _PLAIN and type(b) in _PLAIN:  # two different texts or numbers: named here
-        if t is not float or a == a or b == b:  # (NaN against NaN is no change to deepdiff)
-            found.changes.append((path, "values_changed" if t is type(b) else "type_changes", a, b))
+        found.changes.append((path, "values_changed" if t is type(b) else "type_changes", a, b))
         return
     view_a, view_b = comparable_view(a), comparable_view(b)
     if _is_shown(view_a) or _is_shown(view_b):  # (not for deepdiff to walk)

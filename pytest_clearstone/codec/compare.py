@@ -16,6 +16,7 @@ comparison took as different.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 from typing import Any
 
 from ..errors import describe
@@ -74,8 +75,8 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         if is_file(t) and is_file(type(b)):
             return same_tree(stored_form(a), stored_form(b) if tree is UNKNOWN else tree)
         return False
-    if t is float:  # (unequal by ==) a NaN is not == itself, but two NaNs store the same
-        return bool(a != a and b != b)
+    if t is float or t is complex or t is decimal.Decimal:  # (unequal by ==)
+        return both_nan(a, b)
     if t is list or t is tuple:
         if len(a) != len(b):
             return False
@@ -127,6 +128,14 @@ def _same_mapping(a: dict[Any, Any], b: dict[Any, Any], tree: Any) -> bool:
         return False
     state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
     return state_a is None or state_b is None or _same(state_a, state_b, UNKNOWN)
+
+
+def both_nan(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` (two floats, complex numbers or decimals) are both a NaN of one
+    kind: never ``==`` themselves, but stored the same."""
+    if type(a) is decimal.Decimal:
+        return bool(a.is_nan() and b.is_nan() and a.is_snan() == b.is_snan())
+    return bool(a != a and b != b)
 
 
 def by_stored_form(t: type, kind: str) -> bool:

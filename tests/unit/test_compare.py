@@ -216,3 +216,14 @@ def test_a_nan_equals_a_nan_as_stored() -> None:
     )
     assert not same_stored_form({"threshold": nan}, {"threshold": 0.5})
     assert not same_stored_form({"threshold": nan}, {"threshold": float("inf")})
+
+
+def test_a_decimal_or_complex_nan_equals_itself_as_stored() -> None:
+    # Expected, as for a float NaN: before, only floats were, and a golden holding
+    # Decimal('NaN') mismatched on every replay
+    from decimal import Decimal
+
+    assert same_stored_form({"d": Decimal("NaN"), "c": complex("nan")},
+                            {"d": Decimal("NaN"), "c": complex("nan")})  # fmt: skip
+    assert not same_stored_form({"d": Decimal("NaN")}, {"d": Decimal("1.5")})
+    assert not same_stored_form({"d": Decimal("sNaN")}, {"d": Decimal("NaN")})

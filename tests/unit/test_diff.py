@@ -947,6 +947,19 @@ def test_nan_against_nan_is_no_change_at_any_depth() -> None:
     assert list(StateDelta(state(), changed)) == ["root['scores'][1]: nan -> 0.25"]
 
 
+def test_a_decimal_or_complex_nan_against_itself_is_no_change() -> None:
+    # Expected, as for a float NaN; before, "root['price']: Decimal('NaN') -> Decimal('NaN')"
+    from decimal import Decimal
+
+    def state() -> dict[str, Any]:
+        return {"price": Decimal("NaN"), "z": complex("nan"), "n": 1}
+
+    assert not StateDelta(state(), state())
+    changed = state()
+    changed["n"] = 2
+    assert list(StateDelta(state(), changed)) == ["root['n']: 1 -> 2"]
+
+
 # -- two different texts or numbers: named without deepdiff, as deepdiff names them ----------
 _SCALARS = [0, 1, -1, 2**70, True, False, 0.0, -0.0, 1.0, 1.5, float("nan"), float("inf")]
 _SCALARS += ["", "a", "1", "two\nlines", "it's", 'say "hi"', "é\\", b"", b"a", b"\xff", None]
