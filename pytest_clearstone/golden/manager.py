@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -95,6 +96,13 @@ class CheckpointManager:
         """
         if filename is None:
             filename = f"{checkpoint.trace.trace_id}_{checkpoint.checkpoint_id}{CHECKPOINT_SUFFIX}"
+        if self.checkpoint_dir.exists() and not self.checkpoint_dir.is_dir():
+            raise NotADirectoryError(
+                errno.ENOTDIR,
+                "the checkpoint directory is not a directory: give CheckpointManager a "
+                "directory, or move the file away",
+                str(self.checkpoint_dir),
+            )
         path = self._target(filename)
         if not path.suffix:  # a bare name, as load_checkpoint takes it: listed too
             path = path.with_name(path.name + CHECKPOINT_SUFFIX)

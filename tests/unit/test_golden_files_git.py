@@ -283,3 +283,13 @@ def test_a_module_left_out_keeps_the_goldens_its_f_strings_name(tmp_path: Path) 
     assert why(str(tmp_path / "goldens" / "[x].ckpt")) == "test_faq.py was skipped"
     # "{t}.ckpt" alone is no file name: goldens elsewhere are not kept by it
     assert why(str(tmp_path / "elsewhere" / "shipping.ckpt")) == ""
+
+
+def test_a_checkpoint_directory_that_is_a_file_is_named_with_the_fix(tmp_path: Path) -> None:
+    # before: pathlib's "[Errno 17] File exists" from deep inside the atomic write
+    in_the_way = tmp_path / "checkpoints"
+    in_the_way.write_text("notes")
+    with pytest.raises(NotADirectoryError, match=r"the checkpoint directory is not a dir") as info:
+        _saved(in_the_way)
+    assert "move the file away" in str(info.value) and str(in_the_way) in str(info.value)
+    assert in_the_way.read_text() == "notes"
