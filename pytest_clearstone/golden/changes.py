@@ -78,25 +78,33 @@ def _field(doc: Any, name: str) -> Any:
     return doc.get(name) if isinstance(doc, dict) else None
 
 
-def _outcome_parts(doc: Any) -> dict[str, Any]:
-    """The golden outcome's parts by the name a person reads: ``result``, ``final state``
-    (``run #2 result``... for a golden of several runs: the first run's fields are at the top
-    of the outcome, later runs under ``then``) and the ``state`` before the run."""
-    parts: dict[str, Any] = {}
-    agent = doc.get("agent") if isinstance(doc, dict) else None
-    if isinstance(agent, dict):
-        parts["state"] = agent.get("state")
-    outcome = doc.get("outcome") if isinstance(doc, dict) else None
+def _runs(doc: Any) -> list[Any]:
+    """The runs of a golden's outcome, one per ``replay.run()``: the first run's fields are at
+    the top of the outcome, later runs under ``then``."""
+    outcome = _field(doc, "outcome")
     if not isinstance(outcome, dict):
-        return parts
+        return []
     later = outcome.get("then")
-    runs = [outcome, *(later if isinstance(later, list) else [])]
-    for index, run in enumerate(runs, 1):
-        prefix = f"run #{index} " if len(runs) > 1 else ""
-        if isinstance(run, dict):
-            parts[f"{prefix}result"] = run.get("result")
-            parts[f"{prefix}final state"] = run.get("final_state")
-    return parts
+    return [outcome, *(later if isinstance(later, list) else [])]
+
+
+def _run_changes(old: list[Any], new: list[Any]) -> list[str]:
+    """What changed in the golden outcome, run by run: ``result`` and ``final state``,
+    numbered (``run #2 result``) when either golden holds more than one run, where a run that
+    only one of them holds is ``run #2 added`` or ``removed``."""
+    numbered = max(len(old), len(new)) > 1
+    changes: list[str] = []
+    for index in range(max(len(old), len(new))):
+        before = old[index] if index < len(old) else None
+        after = new[index] if index < len(new) else None
+        if numbered and (before is None or after is None):
+            changes.append(f"run #{index + 1} {'added' if before is None else 'removed'}")
+            continue
+        prefix = f"run #{index + 1} " if numbered else ""
+        for part, key in (("result", "result"), ("final state", "final_state")):
+            if _field(before, key) != _field(after, key):
+                changes.append(f"{prefix}{part}")
+    return changes
 
 
 def describe_changes(previous: str | None, current: str) -> str:
@@ -149,10 +157,9 @@ def _changes_between(old: Any, new: Any) -> str:
         _field(new_agent, "class"),
     ):
         changes.append("agent class")
-    old_parts, new_parts = _outcome_parts(old), _outcome_parts(new)
-    for part in [*new_parts, *(p for p in old_parts if p not in new_parts)]:
-        if old_parts.get(part) != new_parts.get(part):
-            changes.append(part)
+    if _field(old_agent, "state") != _field(new_agent, "state"):
+        changes.append("state")  # (before the run)
+    changes.extend(_run_changes(_runs(old), _runs(new)))
     if _own_spans(old) != _own_spans(new):
         changes.append("spans")
     return ", ".join(changes) if changes else "unchanged"

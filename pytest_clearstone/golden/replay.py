@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..callables import Kind, kind_of, wrap
-from ..errors import CheckpointNotFoundError, ClearstoneError
+from ..errors import CheckpointCorruptError, CheckpointNotFoundError, ClearstoneError
 from ..tracing.trace import Trace
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
@@ -115,11 +115,15 @@ class Replay:
     @property
     def checkpoint(self) -> Checkpoint | None:
         """The golden checkpoint; in record mode the previous one (the one just written, once
-        saved), or ``None`` when there is none yet."""
+        saved), or ``None`` when there is none yet, nor a readable one: a file that is not a
+        readable golden (merge-conflict markers, truncated) is what the recording replaces."""
         if self._replaying is not None:
             return self._replaying.checkpoint
         if self._previous is None and self.path.is_file():
-            self._previous = self.load()
+            try:
+                self._previous = self.load()
+            except CheckpointCorruptError:
+                return None
         return self._previous
 
     @property
@@ -128,6 +132,8 @@ class Replay:
         if self._replaying is not None:
             return self._replaying.engine
         previous = self.checkpoint
+        if previous is None and self.path.is_file():
+            previous = self.load()  # (not a readable golden: raises why)
         if previous is None:
             raise CheckpointNotFoundError(
                 [self.path],

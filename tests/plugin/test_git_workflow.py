@@ -471,6 +471,29 @@ def test_a_re_record_replaces_a_conflicted_golden(golden: Path, pytester: pytest
     pytester.runpytest().assert_outcomes(passed=2)
 
 
+def test_a_re_record_replaces_a_conflicted_golden_also_for_a_test_asking_for_the_previous(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    # Expected: the checkpoint fixture of a record attempt is the previous golden, or None when
+    # there is none: a file that is not a readable golden is none, and the recording replaces
+    # it. Before the fix the test errored at set-up with the file's problem and the fix
+    # "re-record it with: pytest --clearstone-record test_t.py::test_t", the command just run.
+    text = golden.read_text(encoding="utf-8")
+    golden.write_text(conflicted(text, text.replace('"t"', '"u"'))[0], encoding="utf-8")
+    test = pytester.path / "test_t.py"
+    test.write_text(
+        test.read_text().replace("def test_t():", "def test_t(checkpoint, replay):\n"
+        "    assert checkpoint is None and replay.checkpoint is None"),
+        encoding="utf-8",
+    )  # fmt: skip
+    recorded = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(
+        ["  goldens/test_t/test_t.ckpt: replaced a file that was not a readable golden"]
+    )
+    assert "<<<<<<<" not in golden.read_text(encoding="utf-8")
+
+
 # -- a UTF-8 byte order mark ------------------------------------------------------------------
 BOM = b"\xef\xbb\xbf"
 

@@ -102,3 +102,28 @@ def test_a_changed_marker_setting_or_agent_class_is_a_change() -> None:
 def test_a_span_of_the_agents_own_added_is_a_change() -> None:
     assert describe_changes(_two_calls(), _two_calls(inner="plan")) == "spans"
     assert describe_changes(_two_calls(inner="plan"), _two_calls(inner="act")) == "spans"
+
+
+def _runs(*results: str) -> str:
+    """A golden of one ``replay.run()`` per result (the first at the top of the outcome, the
+    later ones under ``then``), each leaving ``{"n": its number}``."""
+    runs = [
+        {"function": "run", "result": result, "final_state": {"n": number}}
+        for number, result in enumerate(results, 1)
+    ]
+    doc = {
+        "agent": {"module": "app", "class": "Agent", "state": {}},
+        "trace": {"spans": []},
+        "outcome": {**runs[0], "then": runs[1:]} if len(runs) > 1 else runs[0],
+    }
+    return json.dumps(doc)
+
+
+def test_a_run_added_or_removed_is_named_and_the_runs_kept_are_not() -> None:
+    # Expected: a test that now calls replay.run() a second time changed that run only.
+    # Before the fix the first run was named twice, unnumbered and numbered, as if both had
+    # changed: "run #1 result, run #1 final state, run #2 result, run #2 final state, result,
+    # final state"
+    assert describe_changes(_runs("a"), _runs("a", "b")) == "run #2 added"
+    assert describe_changes(_runs("a", "b"), _runs("a")) == "run #2 removed"
+    assert describe_changes(_runs("a", "b"), _runs("z")) == "run #1 result, run #2 removed"
