@@ -407,10 +407,11 @@ class ReplayDivergenceError(ReplayError):
     made out of its recorded place in the sequence of calls (``out_of_place``: the recorded
     call expected there, and its position in its branch of execution), or the agent read the
     stream the call returned further than the recording did (``stream_items``: the items
-    recorded). ``sequence``: the
-    recorded call's place among all the recorded calls the replay answers, and their number
-    (``call_number`` counts the calls to ``target`` only). ``node_id``: the test, whose
-    re-recording the message gives (:func:`rerecord`)."""
+    recorded), or nothing cancelled an async call that was cancelled from outside when recorded
+    (``not_cancelled``: the seconds it ran then, and the seconds the replay waited).
+    ``sequence``: the recorded call's place among all the recorded calls the replay answers, and
+    their number (``call_number`` counts the calls to ``target`` only). ``node_id``: the test,
+    whose re-recording the message gives (:func:`rerecord`)."""
 
     def __init__(
         self,
@@ -425,6 +426,7 @@ class ReplayDivergenceError(ReplayError):
         sequence: tuple[int, int] | None = None,
         node_id: str = "",
         stream_items: int | None = None,
+        not_cancelled: tuple[float, float] | None = None,
     ) -> None:
         self.target = target
         self.call_number = call_number
@@ -436,6 +438,23 @@ class ReplayDivergenceError(ReplayError):
         #: a stream the call returned, read further than recorded: the items recorded
         self.stream_items = stream_items
         where = f"call #{call_number} to {target}"
+        if not_cancelled is not None:
+            ran, waited = not_cancelled
+            lines = [
+                f"replay diverged at {where}: it was cancelled when recorded (after {ran:.3f} s: "
+                f"the agent's timeout, or its task cancelled), and nothing cancelled it on "
+                f"replay within {waited:.3f} s"
+            ]
+            if span_id:
+                lines.append(f"  recorded span: {span_id}")
+            if checkpoint:
+                lines.append(f"  checkpoint:    {checkpoint}")
+            lines.append(
+                f"  The agent's timeout changed, or it no longer cancels the call. "
+                f"{rerecord_hint(node_id)}"
+            )
+            super().__init__("\n".join(lines))
+            return
         if stream_items is not None:
             lines = [
                 f"replay diverged at {where}: the agent reads further into the stream it "

@@ -12,7 +12,10 @@ which :func:`completion_order` works out, for each recorded call, the calls it w
 
 It never hangs: a call whose predecessor does not come (the agent changed, or makes it only
 after this one's answer) stops waiting once the replay has made no progress — no call answered
-or completed — for :data:`IDLE_PASSES` passes of the event loop, and is answered then.
+or completed — for :data:`IDLE_PASSES` passes of the event loop, and the time the predecessors
+took, when recorded, to end after it started has passed (the agent may sleep before making them:
+a rate limiter's stagger, a back-off), and is answered then. So a call waits no longer than it
+ran when recorded.
 
 Calls that return a stream (their span ends when the stream does), calls cancelled while they
 ran, and calls of unknown branch keep their order as before; so does a replay on another event
@@ -31,7 +34,11 @@ from ..tracing.span import Span
 __all__ = ["IDLE_PASSES", "CompletionOrder", "completion_order"]
 
 #: passes of the event loop without progress after which a waiting call is answered anyway
+#: (once its patience has run out)
 IDLE_PASSES = 16
+
+#: seconds between the checks of a call waiting, past its idle passes, for its patience to run out
+_POLL = 0.005
 
 #: the stored class of a recorded stream (its span ends when the stream does, not the call)
 _STREAM = f"{__package__}.streams:RecordedStream"
@@ -42,14 +49,22 @@ class CompletionOrder:
     have been answered so far.
 
     ``after``: for each recorded call (by its position in the golden) that waits, the positions
-    of the calls it waits for; ``awaited``: the positions of the calls some call waits for.
+    of the calls it waits for; ``awaited``: the positions of the calls some call waits for;
+    ``patience``: for a call that waits, how many seconds after it started the last of those
+    ended when recorded (none: it waits only for its idle passes).
     """
 
-    __slots__ = ("_after", "_answered", "_awaited", "progress")
+    __slots__ = ("_after", "_answered", "_awaited", "_patience", "progress")
 
-    def __init__(self, after: dict[int, tuple[int, ...]], awaited: set[int]) -> None:
+    def __init__(
+        self,
+        after: dict[int, tuple[int, ...]],
+        awaited: set[int],
+        patience: dict[int, float] | None = None,
+    ) -> None:
         self._after = after
         self._awaited = awaited
+        self._patience = patience or {}
         self._answered: set[int] = set()
         #: calls answered and completed so far: what a waiting call sees moving
         self.progress = 0
@@ -79,16 +94,25 @@ class CompletionOrder:
         self, position: int, after: tuple[int, ...], value: Any, error: BaseException | None
     ) -> Any:
         """Let the event loop run other tasks once, as an answer at hand does, then until the
-        calls of ``after`` have been answered (or the replay makes no progress); then complete."""
+        calls of ``after`` have been answered (or the replay makes no progress, and the call's
+        patience has run out); then complete."""
         __tracebackhide__ = True
         import asyncio
 
         answered = self._answered
         try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self._patience.get(position, 0.0)
             await asyncio.sleep(0)
             seen, idle = self.progress, 0
-            while idle < IDLE_PASSES and not all(p in answered for p in after):
-                await asyncio.sleep(0)
+            while not all(p in answered for p in after):
+                if idle < IDLE_PASSES:
+                    await asyncio.sleep(0)
+                else:  # idle: a predecessor's task may be sleeping (real time) before its call
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    await asyncio.sleep(min(remaining, _POLL))
                 if self.progress == seen:
                     idle += 1
                 else:
@@ -113,8 +137,9 @@ def completion_order(
 ) -> CompletionOrder | None:
     """The completion order of recorded ``calls`` (``(position, branch, span id)`` each, as a
     replay answers them) from their ``spans`` (the golden's): each call waits for the calls of
-    other branches that ran while it did and ended before it. ``None`` when no call waits (the
-    calls of one branch only: one after the other)."""
+    other branches that ran while it did and ended before it, for as long as the last of them
+    ended after it started. ``None`` when no call waits (the calls of one branch only: one after
+    the other)."""
     known = [(position, branch, span_id) for position, branch, span_id in calls if branch]
     if len({branch for _, branch, _ in known}) < 2 or len(known) < 2:
         return None
@@ -128,17 +153,19 @@ def completion_order(
     timed.sort()
     ends = [end for end, _, _, _ in timed]
     after: dict[int, tuple[int, ...]] = {}
+    patience: dict[int, float] = {}
     for index, (_, position, start, branch) in enumerate(timed):
         # ended before this one did (sorted by their ends), after it started (they ran at the
         # same time: found by bisection, so calls one after another cost no scan), in another
         # branch of execution
         first = bisect.bisect_right(ends, start, 0, index)
-        earlier = tuple(p for _, p, _, b in timed[first:index] if b != branch)
+        earlier = [(end, p) for end, p, _, b in timed[first:index] if b != branch]
         if earlier:
-            after[position] = earlier
+            after[position] = tuple(p for _, p in earlier)
+            patience[position] = (earlier[-1][0] - start) / 1e9  # (the last to end)
     if not after:
         return None
-    return CompletionOrder(after, {p for waited in after.values() for p in waited})
+    return CompletionOrder(after, {p for waited in after.values() for p in waited}, patience)
 
 
 def _completes(span: Span) -> bool:

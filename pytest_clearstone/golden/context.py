@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as _dt
 import functools
 import hashlib
@@ -43,6 +44,13 @@ _ZERO = _dt.timedelta(0)
 
 #: the key of the seeds of ``random.Random()`` instances in a branch's streams
 _INSTANCE_SEEDS = object()
+
+#: whether a live call runs in the current flow of code (its thread, and the threads and tasks
+#: it starts): ids and ``random.Random()`` seeds drawn there are real ones; the agent's other
+#: threads go on drawing seeded ones while it runs, as on replay
+_live_here: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "clearstone_live_here", default=False
+)
 
 
 class _AlreadyLocalUTC(_dt.tzinfo):
@@ -128,6 +136,8 @@ class DeterministicExecutionContext(Patches):
         self._live_lock = threading.Lock()
         self._seeded_random: Any = None
         self._real_clock: Any = None
+        #: the agent's clock while live calls run on the real one (``None``: it is the clock)
+        self._frozen_ns: int | None = None
         self._instance_seeds: random.Random | None = None  # created on first use (~5 us each)
 
     # -- entering and leaving ------------------------------------------------------------------
@@ -136,7 +146,7 @@ class DeterministicExecutionContext(Patches):
         targets = [(resolve(path), spec) for path, spec in self.mock_targets.items()]
         self._freeze_clock(stack)
         self._seed_random(stack)
-        patch_id_generators(stack, self.seed, self._is_live)
+        patch_id_generators(stack, self.seed, _live_here.get, self._agent_time_ns)
         self._propagate_to_threads(stack)
         for target, spec in targets:
             self.patch_target(target, spec, stack)
@@ -176,7 +186,7 @@ class DeterministicExecutionContext(Patches):
         context = self
 
         def seed(self: random.Random, a: Any = None, version: int = 2) -> None:
-            if a is None and not context._live:
+            if a is None and not _live_here.get():
                 a = context._instance_seed()
             original_seed(self, a, version)
 
@@ -194,8 +204,11 @@ class DeterministicExecutionContext(Patches):
             self._instance_seeds = random.Random(seed)
         return self._instance_seeds.getrandbits(64)
 
-    def _is_live(self) -> bool:
-        return bool(self._live)
+    def _agent_time_ns(self) -> int:
+        """The time the agent's clock reads: the frozen one also while a live call (in another
+        thread) has the process on the real clock."""
+        frozen = self._frozen_ns
+        return time.time_ns() if frozen is None else frozen
 
     def _propagate_to_threads(self, stack: PatchStack) -> None:
         """Threads the agent starts (thread pools, ``threading.Thread``, ``run_in_executor``)
@@ -241,7 +254,9 @@ class DeterministicExecutionContext(Patches):
         """Run a block with the real clock and the real random state (for live calls).
 
         The block consumes nothing from the seeded streams, so the code around it sees the same
-        times, random numbers and ids whether the block ran or not.
+        times, random numbers and ids whether the block ran or not. The clock and ``random``'s
+        global state are the process's: other threads see them real while the block runs; the
+        ids and ``random.Random()`` seeds they draw stay seeded.
         """
         if self._stack is None:
             yield
@@ -251,7 +266,11 @@ class DeterministicExecutionContext(Patches):
             if self._live == 1:
                 self._seeded_random = random.getstate()
                 random.setstate(self._outer_random)
+                self._frozen_ns = time.time_ns()  # (before the real clock starts)
                 self._real_clock = _real_clock()
+                if self._real_clock is None:  # the clock stays as it is (freezegun's)
+                    self._frozen_ns = None
+        live = _live_here.set(True)
         try:
             yield
         finally:
@@ -261,8 +280,10 @@ class DeterministicExecutionContext(Patches):
                     if self._real_clock is not None:
                         self._real_clock.stop()
                         self._real_clock = None
+                    self._frozen_ns = None
                     self._outer_random = random.getstate()
                     random.setstate(self._seeded_random)
+            _live_here.reset(live)
 
     def __repr__(self) -> str:
         return (

@@ -107,9 +107,15 @@ def _shim(*args: object, **kwargs: object) -> uuid.UUID:
 _shims: dict[str, CodeType] = {}  # per global name: the shim's code, made once
 
 
-def patch_id_generators(stack: PatchStack, seed: int, live: Callable[[], bool]) -> None:
+def patch_id_generators(
+    stack: PatchStack,
+    seed: int,
+    live: Callable[[], bool],
+    now_ns: Callable[[], int] = time.time_ns,
+) -> None:
     """Make every imported patch point return ids from streams seeded by ``seed`` until
-    ``stack`` is undone; while ``live()`` (a live call runs), real random ids."""
+    ``stack`` is undone; where ``live()`` (a live call runs in the current flow of code), real
+    random ids. ``now_ns``: the time of a seeded time-based id (the agent's clock)."""
     for module_name, name, version, salt in PATCH_POINTS:
         module = sys.modules.get(module_name)
         function = getattr(module, name, None) if module is not None else None
@@ -120,11 +126,13 @@ def patch_id_generators(stack: PatchStack, seed: int, live: Callable[[], bool]) 
         shim = _shims.get(global_name)
         if shim is None:
             shim = _shims[global_name] = _shim.__code__.replace(co_names=(global_name,))
-        stack.setattr(module, global_name, _generator(seed ^ salt, version, live))
+        stack.setattr(module, global_name, _generator(seed ^ salt, version, live, now_ns))
         stack.setattr(function, "__code__", shim)
 
 
-def _generator(seed: int, version: int, live: Callable[[], bool]) -> Callable[[], uuid.UUID]:
+def _generator(
+    seed: int, version: int, live: Callable[[], bool], now_ns: Callable[[], int]
+) -> Callable[[], uuid.UUID]:
     stream: list[random.Random] = []  # the main flow's, created on first use (~5 us each)
     clock = object()  # the key of this generator's clock and streams in a branch
 
@@ -146,9 +154,10 @@ def _generator(seed: int, version: int, live: Callable[[], bool]) -> Callable[[]
     last = [-1]  # the time field of the last seeded id of the main flow and its tasks
 
     def next_time_based_id() -> uuid.UUID:
-        ticks = clock_ticks(time.time_ns(), version)
         if live():  # the real clock (a live call runs outside the frozen one); no seeded state
-            return with_time(ticks, version, int.from_bytes(os.urandom(8), "big"))
+            real = clock_ticks(time.time_ns(), version)
+            return with_time(real, version, int.from_bytes(os.urandom(8), "big"))
+        ticks = clock_ticks(now_ns(), version)
         branch = running_branch()
         if branch is None:
             last[0] = ticks = max(ticks, last[0] + 1)

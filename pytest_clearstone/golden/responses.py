@@ -320,15 +320,23 @@ class ReplaySession:
                 raise error
 
 
-async def _cancelled_again(error: BaseException, seconds: float) -> Any:
-    """An async call that was cancelled from outside while it ran (by the caller's timeout,
-    ``asyncio.wait_for`` or ``asyncio.timeout``, or a task cancelled): on replay it waits to be
-    cancelled again, so that the caller's timeout fires and becomes the caller's
+#: seconds a call cancelled from outside when recorded waits on replay, beyond the time it ran,
+#: to be cancelled again
+_CANCEL_GRACE = 1.0
+
+
+async def _cancelled_again(seconds: float, not_cancelled: Callable[[], ReplayError]) -> Any:
+    """An async call that was cancelled from outside while it ran ``seconds`` (by the caller's
+    timeout, ``asyncio.wait_for`` or ``asyncio.timeout``, or a task cancelled): on replay it
+    waits to be cancelled again, so that the caller's timeout fires and becomes the caller's
     ``TimeoutError`` as it did; raised at once, the recorded ``CancelledError`` would not be the
     timeout's own and would pass through it. When nothing cancels it within the time it ran,
-    and a second more, the recorded error is raised."""
+    and a second more, it raises the replay error ``not_cancelled()`` gives (the agent
+    changed: a recorded ``CancelledError`` raised in a task nothing cancels would end it as
+    cancelled, unseen in a task group, or fail the test naming nothing)."""
+    __tracebackhide__ = True
     await _until_cancelled_again(seconds)
-    raise error
+    raise not_cancelled()
 
 
 def _until_cancelled_again(seconds: float) -> Awaitable[None]:
@@ -336,7 +344,7 @@ def _until_cancelled_again(seconds: float) -> Awaitable[None]:
     here to be cancelled again (:func:`_cancelled_again`)."""
     import asyncio
 
-    return asyncio.sleep(seconds + 1.0)
+    return asyncio.sleep(seconds + _CANCEL_GRACE)
 
 
 def _caller_level() -> int:
@@ -553,7 +561,8 @@ class TargetReplay:
         except BaseException as exc:
             call.error = exc
             if recorded.ran_ms is not None and kind_of(self.target.function) is Kind.ASYNC:
-                return _cancelled_again(exc, recorded.ran_ms / 1000)
+                seconds = recorded.ran_ms / 1000
+                return _cancelled_again(seconds, partial(self.not_cancelled_again, call, seconds))
             if self._completion is None:
                 raise
             return self._completion.answered(recorded.position, None, exc, self._is_async)
@@ -601,6 +610,22 @@ class TargetReplay:
             "",
             checkpoint=self.checkpoint,
             stream_items=items,
+            node_id=self._node_id(),
+        )
+        self._errors.append(error)
+        call.error = error
+        return error
+
+    def not_cancelled_again(self, call: ReplayCall, seconds: float) -> ReplayError:
+        """The error of an async ``call`` that was cancelled from outside after ``seconds`` when
+        recorded, and that nothing cancelled on replay (:func:`_cancelled_again`)."""
+        error = ReplayDivergenceError(
+            self.target.path,
+            call.call_number,
+            call.span_id,
+            "",
+            checkpoint=self.checkpoint,
+            not_cancelled=(seconds, seconds + _CANCEL_GRACE),
             node_id=self._node_id(),
         )
         self._errors.append(error)

@@ -453,7 +453,6 @@ def test_async_gather_interleaving_is_the_same_on_replay(pytester):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
-
 def test_tasks_gathered_before_any_mocked_call_are_ordered_per_task(pytester, monkeypatch):
     # Expected: tasks the agent gathers before its first mocked call are branches of their own,
     # so a strict replay checks the order of calls within each task, not across them: here the
@@ -501,7 +500,6 @@ def test_tasks_gathered_before_any_mocked_call_are_ordered_per_task(pytester, mo
     assert _recorded_branches(pytester) == ["0/ask#0", "0/look_up#0"]
     monkeypatch.setenv("SLOW_LLM", "0.02")
     pytester.runpytest().assert_outcomes(passed=1)
-
 
 
 def test_a_clock_the_test_moves_with_time_machine_is_the_same_in_record_and_replay(pytester):
@@ -635,8 +633,10 @@ def test_a_generator_target_that_raises_midway_replays_its_chunks_then_the_error
                 return parts
         """
     )
-    run = "asyncio.run(replay.run(Agent().handle, 'hi'))" if is_async else (
-        "replay.run(Agent().handle, 'hi')"
+    run = (
+        "asyncio.run(replay.run(Agent().handle, 'hi'))"
+        if is_async
+        else ("replay.run(Agent().handle, 'hi')")
     )
     _write(
         pytester,
@@ -654,6 +654,7 @@ def test_a_generator_target_that_raises_midway_replays_its_chunks_then_the_error
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
 
 LAZY_APP = """
 import asyncio
@@ -1016,6 +1017,56 @@ def test_a_call_a_timeout_cut_off_when_recorded_is_cut_off_again_on_replay(pytes
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
+
+
+def test_a_call_a_timeout_cut_off_when_recorded_and_not_on_replay_fails_naming_it(
+    pytester, monkeypatch
+):
+    # The agent's timeout was raised from 0.05 s to 5 s after recording: on replay nothing
+    # cancels the call. The test died with a bare CancelledError (no call, no cause, no fix),
+    # and in a task group the task ended as cancelled, unseen.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        slowagent="""
+        import asyncio
+        import os
+
+        async def lookup(kind, delay):
+            await asyncio.sleep(delay)
+            return {"kind": kind}
+
+        class Agent:
+            async def run(self):
+                timeout = float(os.environ["TIMEOUT"])
+                try:
+                    return await asyncio.wait_for(lookup("slow", 0.5), timeout=timeout)
+                except asyncio.TimeoutError:
+                    return await lookup("fallback", 0)
+        """,
+        test_slow="""
+        import asyncio
+        import pytest
+        import slowagent
+
+        @pytest.mark.replay("goldens/slow.ckpt", mock={"tool": "slowagent.lookup"})
+        def test_slow(replay):
+            asyncio.run(replay.run(slowagent.Agent().run))
+        """,
+    )
+    monkeypatch.setenv("TIMEOUT", "0.05")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("TIMEOUT", "5")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError: replay diverged at call #1 to slowagent.lookup: it was "
+            "cancelled when recorded (after 0.0* s: the agent's timeout, or its task cancelled),"
+            " and nothing cancelled it on replay within 1.0* s",
+            "*The agent's timeout changed, or it no longer cancels the call. If the change is "
+            "intended, re-record with: pytest --clearstone-record test_slow.py::test_slow",
+        ]
+    )
 
 
 def test_a_thread_pool_job_that_makes_one_call_more_is_named_with_its_branch(pytester):

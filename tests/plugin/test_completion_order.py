@@ -195,3 +195,52 @@ def test_langgraph_updates_of_parallel_async_nodes_come_in_their_recorded_order(
     assert outcome["result"] == ["beta", "alpha"]
     pytester.runpytest().assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+STAGGERED_APP = """
+import asyncio
+
+
+async def acomplete(prompt):
+    # live: the call for "slow" takes longer than the one for "fast" and the wait before it
+    await asyncio.sleep(0.5 if prompt == "slow" else 0.1)
+    return "answer to " + prompt
+
+
+class Agent:
+    def __init__(self):
+        self.log = []
+
+    async def run(self):
+        async def ask(prompt, delay):
+            await asyncio.sleep(delay)  # a rate limiter's stagger: one call every 100 ms
+            self.log.append(await acomplete(prompt))
+
+        await asyncio.gather(ask("slow", 0), ask("fast", 0.1))
+        return self.log
+"""
+
+STAGGERED_TEST = """
+import asyncio
+import pytest
+import app
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.acomplete"})
+def test_it(replay):
+    asyncio.run(replay.run(app.Agent().run))
+"""
+
+
+def test_a_call_waits_for_a_predecessor_its_task_starts_after_a_real_sleep(
+    pytester: pytest.Pytester,
+) -> None:
+    # recorded, "fast" started 100 ms after "slow" (the agent slept first) and finished before
+    # it. Before the fix the replayed "slow" call gave up waiting after a few idle passes of the
+    # loop, long before the sleep ended, and every replay failed with the answers swapped
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(STAGGERED_APP), test_it=textwrap.dedent(STAGGERED_TEST))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    outcome = json.loads((pytester.path / "g.ckpt").read_text())["outcome"]
+    assert outcome["result"] == ["answer to fast", "answer to slow"]
+    for _ in range(3):
+        pytester.runpytest().assert_outcomes(passed=1)

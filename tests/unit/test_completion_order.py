@@ -114,6 +114,24 @@ def test_a_call_whose_predecessor_never_comes_is_answered_after_idle_passes() ->
     assert answer == "a" and passes == IDLE_PASSES + 1  # (the first pass: its own answer's)
 
 
+def test_a_call_waits_as_long_as_its_predecessor_ended_after_it_started_when_recorded() -> None:
+    # a (0..300 ms) ran while b (100..200 ms) did: b ended 200 ms after a started
+    spans = [_span("a", 0, 300_000_000), _span("b", 100_000_000, 200_000_000)]
+    order = completion_order([(0, "0/x#0", "a"), (1, "0/x#1", "b")], spans)
+    assert order is not None
+    finished: list[str] = []
+
+    async def call(position: int, answer: str, delay: float) -> None:
+        await asyncio.sleep(delay)  # b's task sleeps (real time) before its call, as recorded
+        finished.append(await order.answered(position, answer, None, True))
+
+    async def main() -> None:
+        await asyncio.gather(call(0, "a", 0), call(1, "b", 0.1))
+
+    asyncio.run(main())
+    assert finished == ["b", "a"]
+
+
 def test_a_call_cancelled_while_waiting_counts_as_answered() -> None:
     order = CompletionOrder({0: (1,), 2: (0,)}, {0, 1})
 

@@ -59,6 +59,32 @@ def test_concurrent_jobs_get_the_same_ids_whichever_draws_first() -> None:
     assert len({i for ids in a_first.values() for i in ids}) == 9
 
 
+def test_a_job_draws_seeded_ids_while_another_jobs_call_runs_live() -> None:
+    def ids_of_b(overlap: bool) -> list[uuid.UUID]:
+        live, drawn = threading.Event(), threading.Event()
+        with DeterministicExecutionContext(WHEN, seed=7) as context, ThreadPoolExecutor(2) as pool:
+
+            def a() -> None:
+                with context.suspended():  # what the recorder does around a live call
+                    live.set()
+                    _wait(drawn)
+                    uuid.uuid4()  # the live call's own ids are real: they consume nothing
+
+            def b() -> list[uuid.UUID]:
+                if overlap:
+                    _wait(live)
+                ids = _ids_of("b")
+                drawn.set()
+                return ids
+
+            if not overlap:
+                drawn.set()
+            pool.submit(a)
+            return pool.submit(b).result()
+
+    assert ids_of_b(overlap=True) == ids_of_b(overlap=False)
+
+
 def test_ids_drawn_in_a_jobs_done_callback_belong_to_the_job() -> None:
     # LangGraph commits a finished task's writes (and gives its messages ids) in a done
     # callback of the task's future: in the worker thread, or in the submitter's thread when
