@@ -603,30 +603,24 @@ class TargetReplay:
         """The error of a stream ``call`` returned, read past the ``items`` the recording read
         (it stopped there, or was cancelled): the golden has no more of it to give, strict or
         not, so the replay diverges rather than end the stream early."""
-        error = ReplayDivergenceError(
-            self.target.path,
-            call.call_number,
-            call.span_id,
-            "",
-            checkpoint=self.checkpoint,
-            stream_items=items,
-            node_id=self._node_id(),
-        )
-        self._errors.append(error)
-        call.error = error
-        return error
+        return self._divergence(call, stream_items=items)
 
     def not_cancelled_again(self, call: ReplayCall, seconds: float) -> ReplayError:
         """The error of an async ``call`` that was cancelled from outside after ``seconds`` when
         recorded, and that nothing cancelled on replay (:func:`_cancelled_again`)."""
+        return self._divergence(call, not_cancelled=(seconds, seconds + _CANCEL_GRACE))
+
+    def _divergence(self, call: ReplayCall, **form: Any) -> ReplayError:
+        """The divergence of ``call`` in the ``form`` of :class:`ReplayDivergenceError` that
+        says how, kept to fail the test (also where the agent catches it)."""
         error = ReplayDivergenceError(
             self.target.path,
             call.call_number,
             call.span_id,
             "",
             checkpoint=self.checkpoint,
-            not_cancelled=(seconds, seconds + _CANCEL_GRACE),
             node_id=self._node_id(),
+            **form,
         )
         self._errors.append(error)
         call.error = error

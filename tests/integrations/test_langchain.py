@@ -95,28 +95,24 @@ def test_records_and_replays(stack: Stack, name: str) -> None:
     stack.roundtrip()
 
 
-def test_changed_temperature_fails(stack: Stack) -> None:
-    stack.write_test("invoke", HEADER + SCENARIOS["invoke"])
+# (a model an agent without get_state() keeps in self.llm: before the fix the replay gave the
+# agent the golden's copy of the model, restoring its __dict__, and a changed temperature passed)
+@pytest.mark.parametrize(
+    ("scenario", "built", "changed"),
+    [
+        ("invoke", "temperature=0.2", "temperature=0.7"),
+        ("llm_in_attribute_no_get_state", "app.make_llm()", "app.make_llm(temperature=0.7)"),
+    ],
+    ids=["given-to-the-agent", "kept-in-an-attribute"],
+)
+def test_changed_temperature_fails(stack: Stack, scenario: str, built: str, changed: str) -> None:
+    stack.write_test(scenario, HEADER + SCENARIOS[scenario])
     stack.record()
     stack.replay_passes()
-    stack.edit("test_invoke", "temperature=0.2", "temperature=0.7")
+    stack.edit(f"test_{scenario}", built, changed)
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ChatOpenAI.invoke*", "*temperature*0.2*0.7*"],
-                                consecutive=False)
-
-
-def test_changed_temperature_of_the_model_an_agent_keeps_fails(stack: Stack) -> None:
-    # Expected: PlainChef (no get_state()) keeps the ChatOpenAI the test built, so a changed
-    # temperature diverges at the call. Before the fix the replay gave the agent the golden's
-    # copy of the model (restoring its __dict__), whose temperature was the recorded one: passed.
-    stack.write_test("plain", HEADER + SCENARIOS["llm_in_attribute_no_get_state"])
-    stack.record()
-    stack.replay_passes()
-    stack.edit("test_plain", "app.make_llm()", "app.make_llm(temperature=0.9)")
-    result = stack.replay()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*ChatOpenAI.invoke*", "*temperature*0.2*0.9*"],
                                 consecutive=False)
 
 
