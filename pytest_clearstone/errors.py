@@ -46,26 +46,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .commands import RECORD_COMMAND, record_command
+
 #: the command that writes a golden again, as messages give it when the test is not known (the
 #: library without pytest): never the whole suite's re-recording
 RERECORD = (
     "re-record with: pytest --clearstone-record NODE_ID (the test's node id), or every test "
     "that diverged with: pytest --clearstone-mode=record-diverged"
 )
-
-
-#: the record command, as a message names it when the test is not known (the command line)
-RECORD_COMMAND = "pytest --clearstone-record"
-
-
-def record_command(node_id: str = "") -> str:
-    """:data:`RECORD_COMMAND` for the test ``node_id``, its node id quoted for a shell: run as
-    given, it records that test only, not every golden of the suite."""
-    if not node_id:
-        return RECORD_COMMAND
-    import shlex  # (only for a message)
-
-    return f"{RECORD_COMMAND} {shlex.quote(node_id)}"
 
 
 def rerecord(node_id: str = "") -> str:

@@ -453,6 +453,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from .verbosity import set_verbosity  # -vv: state deltas show values in full
 
     config.add_cleanup(set_verbosity(config.get_verbosity()))
+    from .commands import name_tests_in_commands
+
+    config.add_cleanup(name_tests_in_commands(_from_where_pytest_started(config)))
     from .path_roots import PathRoots, use_roots  # paths in goldens are stored relative to these
 
     def basetemp() -> Any:  # (asked when a path is first stored or read: pytest makes it then)
@@ -473,6 +476,22 @@ def pytest_configure(config: pytest.Config) -> None:
             f"({config.stash[_STATE].subset}), so goldens of the tests left out would look unused"
         )
     config.pluginmanager.register(_Reporter(config), "clearstone-reporter")
+
+
+def _from_where_pytest_started(config: pytest.Config) -> Callable[[str], str]:
+    """A node id (relative to the rootdir) as a command names the test, run from the directory
+    pytest was started in: as pytest's own summary names it."""
+    start, root = config.invocation_params.dir, config.rootpath
+
+    def convert(node_id: str) -> str:
+        path, sep, rest = node_id.partition("::")
+        try:
+            path = Path(os.path.relpath(root / path, start)).as_posix()
+        except ValueError:  # (another drive than the rootdir's, on Windows)
+            return node_id
+        return path + sep + rest
+
+    return convert
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
+from ..commands import record_command
 from ..equality import same_state
 from ..errors import CheckpointCorruptError, CheckpointNotFoundError, GoldenMismatchError
 from ..tracing.span import Recorded
@@ -273,9 +274,5 @@ def load_golden(
             "mocks its calls, or add mock= to this marker"
         )
     else:
-        import shlex  # (only for the message)
-
-        hint = "Record it first with: pytest --clearstone-record"
-        if node_id:
-            hint += f" {shlex.quote(node_id)}"
+        hint = f"Record it first with: {record_command(node_id)}"
     raise CheckpointNotFoundError([path], hint=hint)

@@ -145,6 +145,32 @@ def test_the_re_record_hint_names_the_test(project, change, error):
     result.stdout.no_fnmatch_line("*re-record with: pytest --clearstone-record")
 
 
+def test_the_record_commands_name_the_test_from_where_pytest_was_started(
+    project, pytester, monkeypatch
+):
+    # Expected: run from a subdirectory, the command given works there, as pytest's own summary
+    # names the test. Before the fix it named the test from the rootdir
+    # ("tests/sub/test_nested.py::test_billing"), which pytest, started from tests/sub, cannot
+    # find.
+    pytester.makeini("[pytest]\n")
+    sub = pytester.path / "tests" / "sub"
+    sub.mkdir(parents=True)
+    (pytester.path / "test_agent.py").rename(sub / "test_nested.py")
+    project.record().assert_outcomes(passed=1)
+    project.write_app(PROMPT="Customer says: {message}")
+    monkeypatch.chdir(sub)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*re-record with: pytest --clearstone-record test_nested.py::test_billing"]
+    )
+    (sub / "goldens" / "billing.ckpt").unlink()
+    missing = pytester.runpytest()
+    missing.stdout.fnmatch_lines(
+        ["*Record it first with: pytest --clearstone-record test_nested.py::test_billing*"]
+    )
+
+
 def test_the_re_record_hint_quotes_a_node_id_for_the_shell(bot, monkeypatch):
     monkeypatch.setenv("SKIP_REVIEW", "1")
     result = bot.runpytest("test_bot.py::test_param")
