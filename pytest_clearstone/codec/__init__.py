@@ -67,6 +67,11 @@ _LAZY = {
 }
 
 
+def __dir__() -> list[str]:
+    """The module's names with those exported on first use (:func:`__getattr__`)."""
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:

@@ -25,5 +25,10 @@ if TYPE_CHECKING:
 __all__ = tracing.__all__
 
 
+def __dir__() -> list[str]:
+    """The module's names with those exported on first use (:func:`__getattr__`)."""
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     return getattr(tracing, name)

@@ -41,3 +41,26 @@ def test_the_replay_errors_the_contract_names_import_from_the_replay_module():
     assert debugging.ReplayDivergenceError is errors.ReplayDivergenceError
     assert debugging.ReplayExhaustedError is errors.ReplayExhaustedError
     assert {"ReplayDivergenceError", "ReplayExhaustedError"} <= set(debugging.__all__)
+
+
+def test_dir_lists_the_names_a_package_exports_on_first_use():
+    # Expected: tab-completion (dir()) shows the public names; before, a package exporting them
+    # lazily (module __getattr__) listed none it had not loaded yet
+    import importlib
+    import json
+
+    code = (
+        "import importlib, json, sys; "
+        "print(json.dumps({m: dir(importlib.import_module(m)) for m in sys.argv[1:]}))"
+    )
+    packages = [
+        "pytest_clearstone", "pytest_clearstone.codec", "pytest_clearstone.golden",
+        "pytest_clearstone.observability", "pytest_clearstone.tracing",
+    ]  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code, *packages], capture_output=True, text=True, check=True
+    )
+    listed = json.loads(out.stdout)
+    for package in packages:
+        missing = set(importlib.import_module(package).__all__) - set(listed[package])
+        assert not missing, (package, sorted(missing))
