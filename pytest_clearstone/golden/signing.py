@@ -57,6 +57,8 @@ def resolve_key(key: SigningKey = FROM_ENV) -> bytes | None:
         key = os.environ.get(ENV_VAR) or None
     if isinstance(key, str):
         key = key.encode("utf-8")
+    if key is not None and not isinstance(key, bytes):
+        raise TypeError(f"signing_key must be bytes, a text or None, not {type(key).__name__}")
     if key is not None and not key:
         raise ValueError("a signing key must not be empty")
     return key
@@ -180,8 +182,14 @@ def check_trust(
     where, type_name = describe_location(doc, found[0][0]), found[0][1]
     pickle = f"it holds a pickle (a stored {type_name}, in {where})"
     key = resolve_key(signing_key)
+    # where the key is from, for the messages (a caller may have read the variable already)
+    from_env = signing_key is FROM_ENV or (key is not None and key == resolve_key(FROM_ENV))
+    given = f"${ENV_VAR}" if from_env else "signing_key="
+    sign = (
+        f"python -c \"from pytest_clearstone.golden import signing; signing.sign_file('{path}')\""
+    )
     if not allow_pickle:
-        signed = f"; with {ENV_VAR} set, the file must also be signed" if key is not None else ""
+        signed = f"; with a signing key ({given}), the file must also be signed" if key else ""
         raise UntrustedCheckpointError(
             path,
             f"{pickle}, and pickles are not allowed: unpickling runs code chosen by whoever "
@@ -192,16 +200,15 @@ def check_trust(
     if not isinstance(doc, dict) or SIGNATURE_FIELD not in doc:
         raise UntrustedCheckpointError(
             path,
-            f"{pickle} and is not signed, and a signing key is configured ({ENV_VAR}). "
-            f"Re-record it with the key set, or sign it if you trust it: "
-            f'python -c "from pytest_clearstone.golden import signing; '
-            f"signing.sign_file('{path}')\"",
+            f"{pickle} and is not signed, and a signing key is given ({given}). "
+            f"Re-record it with the key set, or sign it if you trust it: {sign}",
         )
     if not verify_document(doc, key):
         raise UntrustedCheckpointError(
             path,
-            f"{pickle} and its signature does not match its content for the configured key: "
-            f"it was changed after signing, or signed with another key",
+            f"{pickle} and its signature does not match its content for the signing key "
+            f"({given}): it was changed after signing, or signed with another key. Re-record it "
+            f"with the key set, or, if you trust its content, sign it again: {sign}",
         )
     return True
 

@@ -126,15 +126,35 @@ def test_an_unsigned_file_with_pickles_is_refused_before_unpickling(
     with pytest.raises(UntrustedCheckpointError) as info:
         Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
     assert str(path) in str(info.value)
-    assert "not signed" in str(info.value) and signing.ENV_VAR in str(info.value)
+    # the key named where it came from: given, not the environment (before: "is configured
+    # (CLEARSTONE_SIGNING_KEY)" for a key passed as signing_key=)
+    assert "not signed" in str(info.value) and "signing_key=" in str(info.value)
+    assert signing.ENV_VAR not in str(info.value)
     assert not marker.exists()
+
+
+def test_a_refusal_for_the_environments_key_names_the_variable(
+    tmp_path: Path, marker: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _save(tmp_path, {"p": _payload(marker)}, None)
+    monkeypatch.setenv(signing.ENV_VAR, KEY.decode())
+    with pytest.raises(UntrustedCheckpointError, match=f"not signed.*{signing.ENV_VAR}"):
+        Checkpoint.read(path, allow_pickle=True)
 
 
 def test_a_file_signed_with_another_key_is_refused(tmp_path: Path, marker: Path) -> None:
     path = _save(tmp_path, {"p": _payload(marker)}, b"attacker key")
-    with pytest.raises(UntrustedCheckpointError, match="signature does not match"):
+    with pytest.raises(UntrustedCheckpointError, match="signature does not match") as info:
         Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
     assert not marker.exists()
+    # and names the fixes (before: none)
+    assert "Re-record it" in str(info.value) and "sign_file(" in str(info.value)
+
+
+def test_a_signing_key_of_another_type_is_named() -> None:
+    # before: hmac's own "key: expected bytes or bytearray, but got 'int'"
+    with pytest.raises(TypeError, match="signing_key must be bytes, a text or None, not int"):
+        signing.resolve_key(123)  # type: ignore[arg-type]
 
 
 def test_a_tampered_signed_file_is_refused(tmp_path: Path, marker: Path) -> None:
