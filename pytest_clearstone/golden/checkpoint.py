@@ -456,10 +456,20 @@ def error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:
     return [("trace", "spans", i, "error") for i, s in enumerate(spans) if s.get("error")]
 
 
+#: what to do about a value of a checkpoint's metadata that only a pickle could store
+_METADATA_ADVICE = "Give the metadata JSON-friendly values (text, numbers, lists, dicts)."
+
+
 def _pickle_refused(doc: dict[str, Any]) -> SerializationError:
     where, type_name = pickle_locations(doc)[0]
+    # the advice of the part that holds it: the agent's state, the metadata given with it, or
+    # a recorded call (whose fixes the reason gives)
+    advice = {"agent": SerializationError.STATE_ADVICE, "metadata": _METADATA_ADVICE}
     return SerializationError(
-        signing.describe_location(doc, where), type_name, pickle_refusal(loaded_class(type_name))
+        signing.describe_location(doc, where),
+        type_name,
+        pickle_refusal(loaded_class(type_name)),
+        advice=advice.get(where[0], "") if where else "",
     )
 
 

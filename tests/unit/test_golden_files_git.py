@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from pytest_clearstone.debugging import Checkpoint, CheckpointManager
-from pytest_clearstone.errors import RESTORE_OR_RERECORD, CheckpointCorruptError
+from pytest_clearstone.errors import (
+    RESTORE_OR_RERECORD,
+    CheckpointCorruptError,
+    SerializationError,
+)
 from pytest_clearstone.golden import files
 from pytest_clearstone.golden.atomic import atomic_write_text
 from pytest_clearstone.golden.files import read_file, read_golden
@@ -293,3 +297,25 @@ def test_a_checkpoint_directory_that_is_a_file_is_named_with_the_fix(tmp_path: P
         _saved(in_the_way)
     assert "move the file away" in str(info.value) and str(in_the_way) in str(info.value)
     assert in_the_way.read_text() == "notes"
+
+
+def test_a_metadata_value_only_a_pickle_could_store_is_refused_with_metadata_advice(
+    tmp_path: Path,
+) -> None:
+    # before: the refusal ended with the agent state's advice ("exclude it from get_state()")
+    import threading
+
+    provider = TracerProvider(db_path=":memory:")
+    with provider.get_tracer("tests").span("step") as span:
+        pass
+    trace = provider.trace_store.get_trace(span.trace_id)
+    provider.shutdown()
+    manager = CheckpointManager(tmp_path)
+    checkpoint = manager.create_checkpoint(
+        Agent(), trace, span.span_id, metadata={"lock": threading.Lock()}
+    )
+    with pytest.raises(SerializationError, match=r"metadata\['lock'\]") as info:
+        manager.save_checkpoint(checkpoint, "g.ckpt")
+    assert "get_state" not in str(info.value)
+    assert "Give the metadata JSON-friendly values" in str(info.value)
+    assert not (tmp_path / "g.ckpt").exists()
