@@ -91,6 +91,9 @@ _CHUNK = 512  # spans per INSERT statement
 # +57 MB). From about 4 KB a parameterized row is also faster than one in the JSON array.
 _LARGE_COLUMN = 4096
 _inherited_connections: list[sqlite3.Connection] = []  # kept open in forked children
+# how a JSON array of rows spells a NUL character (text from the standard library, bytes from
+# orjson); in a JSON column's text (escaped twice) it is found too: that row is bound as well
+_NUL_ESCAPES: dict[type, Any] = {str: "\\u0000", bytes: b"\\u0000"}
 
 # values orjson writes as they are: the span's plain types but floats, which may be NaN or
 # infinite (tagged by the codec, since JSON cannot hold them)
@@ -609,6 +612,9 @@ class TraceStore:
                     try:
                         payload = _orjson_dumps(rows) if _orjson_dumps else _json_dumps(rows)
                     except (TypeError, ValueError):  # integers wider than 64 bits, surrogates
+                        payload = None
+                    # a text holding a NUL character: json_extract's text would end there
+                    if payload is not None and _NUL_ESCAPES[type(payload)] in payload:
                         payload = None
                 chunks.append(("rows", rows) if payload is None else ("json", payload))
         with self._lock:

@@ -426,3 +426,19 @@ def test_limits_and_cutoffs_beyond_sqlites_integers_are_taken_as_its_bounds(
     assert store.delete_traces_before(2**70, dry_run=True) == (3, 3)
     assert store.delete_traces_before(float("inf")) == (3, 3)
     assert store.count_spans() == 0
+
+
+def test_a_name_holding_a_nul_character_is_stored_whole(tmp_path: Path) -> None:
+    # before: a span's name, type or status message was cut at a NUL character (the batched
+    # insert reads each row out of a JSON array with json_extract, whose text ends at a NUL)
+    from pytest_clearstone.observability import TracerProvider
+
+    provider = TracerProvider(str(tmp_path / "t.db"))
+    with provider.get_tracer("x").span("a\x00b", span_type="l\x00m") as span:
+        span.set_status("ERROR", "bad\x00news")
+    provider.flush()
+    stored = provider.trace_store.get_trace(span.trace_id).spans[0]
+    provider.shutdown()
+    assert (stored.name, stored.span_type, stored.status_message) == (
+        "a\x00b", "l\x00m", "bad\x00news"
+    )
