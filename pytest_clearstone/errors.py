@@ -49,10 +49,12 @@ from typing import Any, NamedTuple
 from .commands import RECORD_COMMAND, record_command
 
 #: the command that writes a golden again, as messages give it when the test is not known (the
-#: library without pytest): never the whole suite's re-recording
+#: library without pytest): never the whole suite's re-recording; and the fix of a checkpoint
+#: that application code saved
 RERECORD = (
     "re-record with: pytest --clearstone-record NODE_ID (the test's node id), or every test "
-    "that diverged with: pytest --clearstone-mode=record-diverged"
+    "that diverged with: pytest --clearstone-mode=record-diverged; a checkpoint your code "
+    "saved: save it again"
 )
 
 

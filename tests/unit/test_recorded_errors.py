@@ -204,6 +204,8 @@ def test_the_re_record_command_names_the_test_quoted_for_a_shell() -> None:
     # without pytest (the library) the test is not known: never the whole suite's command
     assert rerecord() == RERECORD
     assert "NODE_ID" in RERECORD and "--clearstone-mode=record-diverged" in RERECORD
+    # and a checkpoint the user's own code saved (ReplayEngine without pytest) has its fix too
+    assert "a checkpoint your code saved: save it again" in RERECORD
 
 
 @pytest.mark.parametrize(
