@@ -428,46 +428,40 @@ class ReplayDivergenceError(ReplayError):
         #: a stream the call returned, read further than recorded: the items recorded
         self.stream_items = stream_items
         where = f"call #{call_number} to {target}"
+
+        def told(head: list[str], span: str | None, tail: str) -> str:
+            """A divergence that is not of the arguments: what happened, where it is recorded
+            (the span, the golden), what changed and its re-recording."""
+            lines = [*head, f"  recorded span: {span}"] if span else list(head)
+            if checkpoint:
+                lines.append(f"  checkpoint:    {checkpoint}")
+            return "\n".join([*lines, f"  {tail} {rerecord_hint(node_id)}"])
+
         if not_cancelled is not None:
             ran, waited = not_cancelled
-            lines = [
+            head = [
                 f"replay diverged at {where}: it was cancelled when recorded (after {ran:.3f} s: "
                 f"the agent's timeout, or its task cancelled), and nothing cancelled it on "
                 f"replay within {waited:.3f} s"
             ]
-            if span_id:
-                lines.append(f"  recorded span: {span_id}")
-            if checkpoint:
-                lines.append(f"  checkpoint:    {checkpoint}")
-            lines.append(
-                f"  The agent's timeout changed, or it no longer cancels the call. "
-                f"{rerecord_hint(node_id)}"
-            )
-            super().__init__("\n".join(lines))
+            tail = "The agent's timeout changed, or it no longer cancels the call."
+            super().__init__(told(head, span_id, tail))
             return
         if stream_items is not None:
-            lines = [
+            head = [
                 f"replay diverged at {where}: the agent reads further into the stream it "
                 f"returned than the recording did",
                 f"  the recording holds only the {stream_items} item(s) read when it was made "
                 f"(the agent stopped reading there, or was cancelled)",
             ]
-            if span_id:
-                lines.append(f"  recorded span: {span_id}")
-            if checkpoint:
-                lines.append(f"  checkpoint:    {checkpoint}")
-            lines.append(f"  The agent now reads more of the stream. {rerecord_hint(node_id)}")
-            super().__init__("\n".join(lines))
+            super().__init__(told(head, span_id, "The agent now reads more of the stream."))
             return
         if out_of_place is not None:
-            lines = [
+            head = [
                 f"replay diverged at {where}: it was made out of its recorded place, where the "
                 f"recording has {out_of_place}"
             ]
-            if checkpoint:
-                lines.append(f"  checkpoint:    {checkpoint}")
-            lines.append(f"  The agent's calls changed order. {rerecord_hint(node_id)}")
-            super().__init__("\n".join(lines))
+            super().__init__(told(head, None, "The agent's calls changed order."))
             return
         where += _in_sequence(sequence)
         lines = [f"replay diverged at {where}: its arguments differ from the recording"]

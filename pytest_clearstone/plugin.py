@@ -1637,14 +1637,6 @@ def pytest_collection_modifyitems(
     _note_collected(session, config, collected, items)
 
 
-def pytest_deselected(items: list[pytest.Item]) -> None:
-    """Tests deselected (``-k``, ``-m``, ``--lf``, ``--deselect``, a plugin's choice): the run is
-    a subset, which neither lists nor prunes unused goldens."""
-    if items:
-        state = items[0].config.stash[_STATE]
-        state.subset = state.subset or "deselected tests"
-
-
 def _note_collected(
     session: pytest.Session,
     config: pytest.Config,
@@ -2136,6 +2128,10 @@ class _Reporter:
         state.collect_errors += int(output.get("clearstone_collect_errors", 0))
         state.uncollected.update(output.get("clearstone_uncollected", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        if items:
+            self.state.subset = self.state.subset or "deselected tests"
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -39,7 +39,6 @@ Matcher = Callable[[str, int, Any, Any], "bool | None"]
 #: applies it to the actual arguments too, so redacted paths compare equal.
 Transform = Callable[[Any, str, str], Any]
 
-
 _Hook = TypeVar("_Hook", bound=Callable[..., Any])
 
 

@@ -182,14 +182,12 @@ def check_trust(
     where, type_name = describe_location(doc, found[0][0]), found[0][1]
     pickle = f"it holds a pickle (a stored {type_name}, in {where})"
     key = resolve_key(signing_key)
-    # where the key is from, for the messages (a caller may have read the variable already)
-    from_env = signing_key is FROM_ENV or (key is not None and key == resolve_key(FROM_ENV))
-    given = f"${ENV_VAR}" if from_env else "signing_key="
-    sign = (
-        f"python -c \"from pytest_clearstone.golden import signing; signing.sign_file('{path}')\""
-    )
     if not allow_pickle:
-        signed = f"; with a signing key ({given}), the file must also be signed" if key else ""
+        signed = (
+            f"; with a signing key ({_key_source(signing_key, key)}), the file must also be signed"
+            if key
+            else ""
+        )
         raise UntrustedCheckpointError(
             path,
             f"{pickle}, and pickles are not allowed: unpickling runs code chosen by whoever "
@@ -198,19 +196,40 @@ def check_trust(
     if key is None:
         return True
     if not isinstance(doc, dict) or SIGNATURE_FIELD not in doc:
+        source = _key_source(signing_key, key)
         raise UntrustedCheckpointError(
             path,
-            f"{pickle} and is not signed, and a signing key is given ({given}). "
-            f"Re-record it with the key set, or sign it if you trust it: {sign}",
+            f"{pickle} and is not signed, and a signing key is given ({source}). Re-record it "
+            f"with the key set, or sign it if you trust it: {_sign_command(path, source)}",
         )
     if not verify_document(doc, key):
+        source = _key_source(signing_key, key)
         raise UntrustedCheckpointError(
             path,
             f"{pickle} and its signature does not match its content for the signing key "
-            f"({given}): it was changed after signing, or signed with another key. Re-record it "
-            f"with the key set, or, if you trust its content, sign it again: {sign}",
+            f"({source}): it was changed after signing, or signed with another key. Re-record "
+            f"it with the key set, or, if you trust its content, sign it again: "
+            f"{_sign_command(path, source)}",
         )
     return True
+
+
+def _key_source(given: SigningKey, key: bytes | None) -> str:
+    """Where the signing ``key`` is from, as a message names it: the environment variable, or
+    the caller's ``signing_key=`` (a caller may have read the variable already)."""
+    if given is FROM_ENV or (key is not None and key == resolve_key(FROM_ENV)):
+        return f"${ENV_VAR}"
+    return "signing_key="
+
+
+def _sign_command(path: Path | str, source: str) -> str:
+    """How a person signs the file at ``path`` with the key from ``source``
+    (:func:`_key_source`): with the environment's key, or with the key they passed."""
+    key = "" if source.startswith("$") else ", YOUR_KEY"
+    return (
+        f'python -c "from pytest_clearstone.golden import signing; '
+        f"signing.sign_file('{path}'{key})\""
+    )
 
 
 def trusted_decode(

@@ -130,6 +130,7 @@ def test_an_unsigned_file_with_pickles_is_refused_before_unpickling(
     # (CLEARSTONE_SIGNING_KEY)" for a key passed as signing_key=)
     assert "not signed" in str(info.value) and "signing_key=" in str(info.value)
     assert signing.ENV_VAR not in str(info.value)
+    assert f"sign_file('{path}', YOUR_KEY)" in str(info.value)  # (signed with that key)
     assert not marker.exists()
 
 
