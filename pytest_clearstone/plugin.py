@@ -748,15 +748,23 @@ class _RedactingMatcher:
 
 def _transform(config: pytest.Config, redactor: Callable[[Any, str, str], Any]) -> Any:
     """The conftest's ``pytest_clearstone_redact`` hook, then the redaction rules."""
+    return _transforms(config, redactor)[0]
+
+
+def _transforms(config: pytest.Config, *redactors: Callable[[Any, str, str], Any]) -> list[Any]:
+    """:func:`_transform` of each of ``redactors``, the hook looked up once."""
     hook = config.hook.pytest_clearstone_redact
     if not hook.get_hookimpls():
-        return redactor
+        return list(redactors)
 
-    def transform(value: Any, where: str, target: str) -> Any:
-        result = hook(value=value, where=where, target=target, config=config)
-        return redactor(value if result is None else result, where, target)
+    def transform(redactor: Callable[[Any, str, str], Any]) -> Any:
+        def transformed(value: Any, where: str, target: str) -> Any:
+            result = hook(value=value, where=where, target=target, config=config)
+            return redactor(value if result is None else result, where, target)
 
-    return transform
+        return transformed
+
+    return [transform(redactor) for redactor in redactors]
 
 
 def _hooks_matcher(config: pytest.Config) -> Any:
@@ -902,6 +910,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
         )
     redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
     problem, what = "", ""
+    transform, shown = _transforms(config, redactor, redactor.shown)
     try:
         replay = settings.replay_class(
             path,
@@ -911,8 +920,8 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             node_id=_test_id(item),
             tracer=_tracer(config) if action is Mode.RECORD else None,
             matcher=redactor.matcher(_hooks_matcher(config)),
-            transform=_transform(config, redactor),
-            shown=_transform(config, redactor.shown),
+            transform=transform,
+            shown=shown,
             allow_pickle=settings.allow_pickle,
             ignore=options["ignore"],
             ignore_state=options["ignore_state"],
