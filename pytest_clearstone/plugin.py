@@ -25,6 +25,7 @@ from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public na
 
 from .golden.mode import Mode, attempt_action
 from .golden.paths import golden_path
+from .golden.unused import NOT_SEARCHED
 
 if TYPE_CHECKING:
     from .golden.checkpoint import Checkpoint
@@ -1716,25 +1717,42 @@ def pytest_ignore_collect(
 def _note_left_out(config: pytest.Config, path: Path) -> None:
     """Note ``path``, which a ``pytest_ignore_collect`` implementation answered True for, when
     it may hold tests with goldens: a test module (``python_files``), or a directory other than
-    those pytest leaves out itself (``__pycache__``, ``norecursedirs``, virtual environments).
-    pytest's own answers for ``--ignore`` and ``collect_ignore`` are noted again, with their
-    reason, by :func:`_note_collect_ignore`; its globs make the run a subset."""
+    those never searched for goldens (hidden ones, ``__pycache__``, virtual environments,
+    :data:`~.golden.unused.NOT_SEARCHED`). A
+    directory in ``norecursedirs`` is one pytest leaves out itself, though its tests may be run
+    by naming it (``pytest manual``). pytest's own answers for ``--ignore`` and
+    ``collect_ignore`` are noted again, with their reason, by :func:`_note_collect_ignore`; its
+    globs make the run a subset."""
     state = config.stash.get(_STATE, None)
     if state is None:
         return
     name = path.name
+    why = "left out by a pytest_ignore_collect hook"
     if path.is_dir():
         if (
-            name == "__pycache__"
-            or any(fnmatch.fnmatch(name, p) for p in config.getini("norecursedirs"))
+            name.startswith(".")
+            or name in NOT_SEARCHED
             or (path / "pyvenv.cfg").is_file()
             or (path / "conda-meta" / "history").is_file()
         ):
             return
+        if any(_matches(path, p) for p in config.getini("norecursedirs")):
+            why = "in norecursedirs"
     elif not any(fnmatch.fnmatch(name, p) for p in config.getini("python_files")):
         return
-    why = f"{_shown(config, path)} is left out by a pytest_ignore_collect hook"
+    why = f"{_shown(config, path)} is {why}"
     state.left_out.setdefault(str(path), why)
+
+
+def _matches(path: Path, pattern: str) -> bool:
+    """Whether the absolute ``path`` matches the ``norecursedirs`` ``pattern`` as pytest
+    matches it: its name, or for a pattern with a separator (``tests/manual``) its whole path,
+    the pattern anchored below any directory unless it is absolute."""
+    if "/" not in pattern and os.sep not in pattern:
+        return fnmatch.fnmatch(path.name, pattern)
+    if not os.path.isabs(pattern):
+        pattern = f"*{os.sep}{pattern}"
+    return fnmatch.fnmatch(str(path), os.path.normpath(pattern))
 
 
 def _note_collect_ignore(config: pytest.Config, state: _RunState) -> None:
