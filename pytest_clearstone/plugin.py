@@ -625,7 +625,14 @@ def _golden_options(
                 break
         else:
             options[keyword] = _OPTION_DEFAULTS[keyword]
-    options["strict"] = bool(options["strict"])
+    strict = options["strict"]
+    if not isinstance(strict, int):  # (a bool is one; a string such as "false" is not false)
+        where = "@pytest.mark.replay" if "strict" in marker else "the clearstone_config fixture"
+        pytest.fail(
+            f"{item.nodeid}: strict= in {where} must be True or False, not {strict!r}",
+            pytrace=False,
+        )
+    options["strict"] = bool(strict)
     return options
 
 
