@@ -1965,6 +1965,27 @@ class _SetUpHooks:
         except Exception as exc:
             _set_up_failed(item, exc)
             raise
+        _fail_if_marked_too_late(item)
+
+
+def _fail_if_marked_too_late(item: pytest.Item) -> None:
+    """Fail a test that a fixture gave a ``replay`` marker (``request.applymarker``) after the
+    plugin read its markers (:func:`_marker`, when its set-up began): the marker would be
+    ignored, and a test marked only so would run live, neither recorded nor replayed."""
+    marks, known = item.own_markers, item.stash.get(_MARKS, None)
+    if (
+        known is not None
+        and len(marks) > known[0]
+        and any(mark.name == "replay" for mark in marks[known[0] :])
+    ):
+        pytest.fail(
+            f"{item.nodeid}: @pytest.mark.replay was added while the test was set up (by a "
+            "fixture: request.applymarker or node.add_marker), too late: the plugin reads the "
+            "markers before the test's fixtures run, so it would be ignored (a test marked only "
+            "so would run live, neither recorded nor replayed). Put the marker on the test (or "
+            "its class or module), or add it in a conftest's pytest_collection_modifyitems",
+            pytrace=False,
+        )
 
 
 class _PerTestHooks:
@@ -2356,6 +2377,8 @@ def replay(clearstone_config: dict[str, Any]) -> Replay:
         _apply_config_fixture(item, clearstone_config)
     found: Replay | None = None if item is None else item.stash.get(_REPLAY, None)
     if found is None:
+        if item is not None:
+            _fail_if_marked_too_late(item)
         where = "this test" if item is None else item.nodeid
         asked = getattr(item, "fixturenames", ())
         what = (
