@@ -671,8 +671,14 @@ def _repetition(item: pytest.Item) -> int | None:
 
 
 def _test_name(item: pytest.Item) -> str:
-    """The item's name in its default golden path: without pytest-repeat's repetition, so
-    that each repetition replays the test's own golden (``test_x[en-2-5]``: ``test_x[en]``)."""
+    """The item's name in its default golden path: :func:`_unrepeated_name`, with its
+    parameter ids as pytest escapes them by default (:func:`_escaped_ids`)."""
+    return _escaped_ids(_unrepeated_name(item))
+
+
+def _unrepeated_name(item: pytest.Item) -> str:
+    """The item's name without pytest-repeat's repetition, so that each repetition replays the
+    test's own golden (``test_x[en-2-5]``: ``test_x[en]``)."""
     step = _repetition(item)
     if step is None:
         return item.name
@@ -681,13 +687,28 @@ def _test_name(item: pytest.Item) -> str:
     return f"{name}[{ids}]" if ids else name
 
 
+def _escaped_ids(name: str) -> str:
+    """``name`` with the characters of its parameter ids that are not printable ASCII escaped
+    as pytest escapes them by default (``test_x[東京]``: ``test_x[\\u6771\\u4eac]``), also when
+    the ini's ``disable_test_id_escaping_and_forfeit_all_rights_to_community_support`` shows
+    them as they are: a golden's default path does not depend on that option, and ids in
+    another script stay distinct in it (a file name keeps ASCII only)."""
+    if name.isascii() and name.isprintable():  # (the usual name, and every name pytest escaped)
+        return name
+    test, bracket, ids = name.partition("[")
+    escaped = (
+        c if c.isascii() and c.isprintable() else c.encode("unicode_escape").decode() for c in ids
+    )
+    return test + bracket + "".join(escaped)
+
+
 def _test_id(item: pytest.Item) -> str:
     """The item's node id in its golden (the test it records, the test its messages tell to
     re-record): without pytest-repeat's repetition, which a re-recording would otherwise list
     as a change."""
     if _repetition(item) is None:
         return item.nodeid
-    return item.nodeid[: -len(item.name)] + _test_name(item)
+    return item.nodeid[: -len(item.name)] + _unrepeated_name(item)
 
 
 # -- the trace store ---------------------------------------------------------------------------
