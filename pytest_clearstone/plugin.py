@@ -2333,9 +2333,12 @@ class _Reporter:
                     if any(_report_outcome(r) == "missing" for r in writers)
                     else ""
                 )
+                # (--lf is pytest's cache's option: with -p no:cacheprovider it is not one)
+                lf = self.config.pluginmanager.has_plugin("cacheprovider")
                 hint = (
                     f"if the changes are intended, re-record what diverged{and_missing} with: "
-                    f"pytest --clearstone-mode=record-diverged (or --lf --clearstone-record)"
+                    "pytest --clearstone-mode=record-diverged"
+                    + (" (or --lf --clearstone-record)" if lf else "")
                 )
             else:
                 hint = (
