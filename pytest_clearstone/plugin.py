@@ -25,6 +25,7 @@ from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public na
 
 from .golden.mode import Mode, attempt_action
 from .golden.paths import golden_path
+from .golden.unused import NOT_SEARCHED
 
 if TYPE_CHECKING:
     from .golden.checkpoint import Checkpoint
@@ -624,7 +625,14 @@ def _golden_options(
                 break
         else:
             options[keyword] = _OPTION_DEFAULTS[keyword]
-    options["strict"] = bool(options["strict"])
+    strict = options["strict"]
+    if not isinstance(strict, int):  # (a bool is one; a string such as "false" is not false)
+        where = "@pytest.mark.replay" if "strict" in marker else "the clearstone_config fixture"
+        pytest.fail(
+            f"{item.nodeid}: strict= in {where} must be True or False, not {strict!r}",
+            pytrace=False,
+        )
+    options["strict"] = bool(strict)
     return options
 
 
@@ -663,8 +671,14 @@ def _repetition(item: pytest.Item) -> int | None:
 
 
 def _test_name(item: pytest.Item) -> str:
-    """The item's name in its default golden path: without pytest-repeat's repetition, so
-    that each repetition replays the test's own golden (``test_x[en-2-5]``: ``test_x[en]``)."""
+    """The item's name in its default golden path: :func:`_unrepeated_name`, with its
+    parameter ids as pytest escapes them by default (:func:`_escaped_ids`)."""
+    return _escaped_ids(_unrepeated_name(item))
+
+
+def _unrepeated_name(item: pytest.Item) -> str:
+    """The item's name without pytest-repeat's repetition, so that each repetition replays the
+    test's own golden (``test_x[en-2-5]``: ``test_x[en]``)."""
     step = _repetition(item)
     if step is None:
         return item.name
@@ -673,13 +687,28 @@ def _test_name(item: pytest.Item) -> str:
     return f"{name}[{ids}]" if ids else name
 
 
+def _escaped_ids(name: str) -> str:
+    """``name`` with the characters of its parameter ids that are not printable ASCII escaped
+    as pytest escapes them by default (``test_x[東京]``: ``test_x[\\u6771\\u4eac]``), also when
+    the ini's ``disable_test_id_escaping_and_forfeit_all_rights_to_community_support`` shows
+    them as they are: a golden's default path does not depend on that option, and ids in
+    another script stay distinct in it (a file name keeps ASCII only)."""
+    if name.isascii() and name.isprintable():  # (the usual name, and every name pytest escaped)
+        return name
+    test, bracket, ids = name.partition("[")
+    escaped = (
+        c if c.isascii() and c.isprintable() else c.encode("unicode_escape").decode() for c in ids
+    )
+    return test + bracket + "".join(escaped)
+
+
 def _test_id(item: pytest.Item) -> str:
     """The item's node id in its golden (the test it records, the test its messages tell to
     re-record): without pytest-repeat's repetition, which a re-recording would otherwise list
     as a change."""
     if _repetition(item) is None:
         return item.nodeid
-    return item.nodeid[: -len(item.name)] + _test_name(item)
+    return item.nodeid[: -len(item.name)] + _unrepeated_name(item)
 
 
 # -- the trace store ---------------------------------------------------------------------------
@@ -1725,25 +1754,42 @@ def pytest_ignore_collect(
 def _note_left_out(config: pytest.Config, path: Path) -> None:
     """Note ``path``, which a ``pytest_ignore_collect`` implementation answered True for, when
     it may hold tests with goldens: a test module (``python_files``), or a directory other than
-    those pytest leaves out itself (``__pycache__``, ``norecursedirs``, virtual environments).
-    pytest's own answers for ``--ignore`` and ``collect_ignore`` are noted again, with their
-    reason, by :func:`_note_collect_ignore`; its globs make the run a subset."""
+    those never searched for goldens (hidden ones, ``__pycache__``, virtual environments,
+    :data:`~.golden.unused.NOT_SEARCHED`). A
+    directory in ``norecursedirs`` is one pytest leaves out itself, though its tests may be run
+    by naming it (``pytest manual``). pytest's own answers for ``--ignore`` and
+    ``collect_ignore`` are noted again, with their reason, by :func:`_note_collect_ignore`; its
+    globs make the run a subset."""
     state = config.stash.get(_STATE, None)
     if state is None:
         return
     name = path.name
+    why = "left out by a pytest_ignore_collect hook"
     if path.is_dir():
         if (
-            name == "__pycache__"
-            or any(fnmatch.fnmatch(name, p) for p in config.getini("norecursedirs"))
+            name.startswith(".")
+            or name in NOT_SEARCHED
             or (path / "pyvenv.cfg").is_file()
             or (path / "conda-meta" / "history").is_file()
         ):
             return
+        if any(_matches(path, p) for p in config.getini("norecursedirs")):
+            why = "in norecursedirs"
     elif not any(fnmatch.fnmatch(name, p) for p in config.getini("python_files")):
         return
-    why = f"{_shown(config, path)} is left out by a pytest_ignore_collect hook"
+    why = f"{_shown(config, path)} is {why}"
     state.left_out.setdefault(str(path), why)
+
+
+def _matches(path: Path, pattern: str) -> bool:
+    """Whether the absolute ``path`` matches the ``norecursedirs`` ``pattern`` as pytest
+    matches it: its name, or for a pattern with a separator (``tests/manual``) its whole path,
+    the pattern anchored below any directory unless it is absolute."""
+    if "/" not in pattern and os.sep not in pattern:
+        return fnmatch.fnmatch(path.name, pattern)
+    if not os.path.isabs(pattern):
+        pattern = f"*{os.sep}{pattern}"
+    return fnmatch.fnmatch(str(path), os.path.normpath(pattern))
 
 
 def _note_collect_ignore(config: pytest.Config, state: _RunState) -> None:
@@ -1949,6 +1995,27 @@ class _SetUpHooks:
         except Exception as exc:
             _set_up_failed(item, exc)
             raise
+        _fail_if_marked_too_late(item)
+
+
+def _fail_if_marked_too_late(item: pytest.Item) -> None:
+    """Fail a test that a fixture gave a ``replay`` marker (``request.applymarker``) after the
+    plugin read its markers (:func:`_marker`, when its set-up began): the marker would be
+    ignored, and a test marked only so would run live, neither recorded nor replayed."""
+    marks, known = item.own_markers, item.stash.get(_MARKS, None)
+    if (
+        known is not None
+        and len(marks) > known[0]
+        and any(mark.name == "replay" for mark in marks[known[0] :])
+    ):
+        pytest.fail(
+            f"{item.nodeid}: @pytest.mark.replay was added while the test was set up (by a "
+            "fixture: request.applymarker or node.add_marker), too late: the plugin reads the "
+            "markers before the test's fixtures run, so it would be ignored (a test marked only "
+            "so would run live, neither recorded nor replayed). Put the marker on the test (or "
+            "its class or module), or add it in a conftest's pytest_collection_modifyitems",
+            pytrace=False,
+        )
 
 
 class _PerTestHooks:
@@ -2275,9 +2342,12 @@ class _Reporter:
                     if any(_report_outcome(r) == "missing" for r in writers)
                     else ""
                 )
+                # (--lf is pytest's cache's option: with -p no:cacheprovider it is not one)
+                lf = self.config.pluginmanager.has_plugin("cacheprovider")
                 hint = (
                     f"if the changes are intended, re-record what diverged{and_missing} with: "
-                    f"pytest --clearstone-mode=record-diverged (or --lf --clearstone-record)"
+                    "pytest --clearstone-mode=record-diverged"
+                    + (" (or --lf --clearstone-record)" if lf else "")
                 )
             else:
                 hint = (
@@ -2340,6 +2410,8 @@ def replay(clearstone_config: dict[str, Any]) -> Replay:
         _apply_config_fixture(item, clearstone_config)
     found: Replay | None = None if item is None else item.stash.get(_REPLAY, None)
     if found is None:
+        if item is not None:
+            _fail_if_marked_too_late(item)
         where = "this test" if item is None else item.nodeid
         asked = getattr(item, "fixturenames", ())
         what = (

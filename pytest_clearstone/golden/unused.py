@@ -13,8 +13,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-#: directories never searched for goldens
-_SKIPPED = frozenset({"__pycache__", "node_modules", "site-packages"})
+#: directories never searched for goldens (nor are hidden ones)
+NOT_SEARCHED = frozenset({"__pycache__", "node_modules", "site-packages"})
 _MARK = '"recorded_by": "pytest-clearstone"'
 
 
@@ -43,7 +43,7 @@ def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]
     tops = [d for d in roots if not any(d != o and d.startswith(o + os.sep) for o in roots)]
     for top in tops:
         for directory, subdirs, files in os.walk(top):
-            subdirs[:] = [d for d in subdirs if not d.startswith(".") and d not in _SKIPPED]
+            subdirs[:] = [d for d in subdirs if not d.startswith(".") and d not in NOT_SEARCHED]
             for name in files:
                 if name.endswith(".ckpt") and not name.startswith("."):
                     path = os.path.join(directory, name)

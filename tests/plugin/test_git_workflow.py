@@ -153,6 +153,37 @@ def test_an_ignore_collect_hook_under_xdist_keeps_the_goldens(
     assert two_modules["b"].is_file()
 
 
+@pytest.mark.parametrize("pattern", ["manual", "*/manual", "manua?"])
+def test_prune_keeps_the_goldens_of_tests_in_a_norecursedirs_directory(
+    pytester: pytest.Pytester, pattern: str
+) -> None:
+    # Before the fix: tests/manual, in the ini's norecursedirs and run on its own
+    # (pytest manual), had its goldens listed as unused by a plain run and deleted by
+    # --clearstone-prune-unused, though its test module is still there
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_a=MODULE)
+    (pytester.path / "manual").mkdir()
+    (pytester.path / "manual" / "test_live.py").write_text(MODULE)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    pytester.makeini(f"[pytest]\nnorecursedirs = {pattern} build\n")
+    (pytester.path / "build").mkdir()  # a folder without tests: it keeps nothing
+    stale = pytester.path / "build" / "stale.ckpt"
+    stale.write_bytes((pytester.path / "goldens" / "test_a" / "test_x.ckpt").read_bytes())
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden build/stale.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  manual/goldens/test_live/test_x.ckpt: manual is in norecursedirs",
+        ]
+    )
+    assert (pytester.path / "manual" / "goldens" / "test_live" / "test_x.ckpt").is_file()
+    assert not stale.exists()
+    pytester.runpytest("manual").assert_outcomes(passed=1)
+
+
 # -- goldens that are symlinks -----------------------------------------------------------------
 SHARED_TEST = """
 import pytest

@@ -62,3 +62,42 @@ def test_goldens_differing_only_in_case_are_a_collection_error(
         [esc(f"*{first} and {second} would both record the golden *{golden}*: {fix}"), "*1 error*"]
     )
     assert not list(pytester.path.rglob("*.ckpt"))
+
+
+UNICODE_IDS = """
+import pytest
+import live
+
+@pytest.mark.parametrize("city", ["東京", "大阪", "ünï"])
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_city(replay, city):
+    replay.run(live.complete, city)
+"""
+
+#: the ini option that shows parameter ids unescaped (test_city[東京], not [\\u6771\\u4eac])
+UNESCAPED = "disable_test_id_escaping_and_forfeit_all_rights_to_community_support"
+
+
+@pytest.mark.parametrize("recorded_unescaped", [False, True], ids=["escaped", "unescaped"])
+def test_non_ascii_ids_get_one_golden_each_whether_pytest_escapes_them_or_not(
+    pytester: pytest.Pytester, recorded_unescaped: bool
+) -> None:
+    # Before the fix: with the ini option that leaves ids unescaped, every character of another
+    # script became "_": test_city[東京] and test_city[大阪] both recorded test_city[__].ckpt,
+    # a collection error, and goldens recorded with the option off went missing with it on
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_cities=UNICODE_IDS)
+    ini = f"[pytest]\n{UNESCAPED} = true\n"
+    if recorded_unescaped:
+        pytester.makeini(ini)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=3)
+    names = sorted(p.name for p in (pytester.path / "goldens" / "test_cities").iterdir())
+    assert names == [
+        "test_city[_u5927_u962a].ckpt",
+        "test_city[_u6771_u4eac].ckpt",
+        "test_city[_xfcn_xef].ckpt",
+    ]
+    pytester.makeini("[pytest]\n" if recorded_unescaped else ini)  # the option toggled
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["3 checkpoint(s) replayed, 0 recorded, 0 diverged"])

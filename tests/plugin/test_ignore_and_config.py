@@ -212,6 +212,19 @@ def test_the_marker_replaces_the_fixture_keyword_whole(pytester: pytest.Pytester
             "import pytest\n@pytest.fixture\ndef clearstone_config():\n    return {'mocks': 1}\n",
             "*clearstone_config fixture must return a dict with keys from*unknown keys ?'mocks'?*",
         ),
+        # before the fix: strict="false" (a string, as read from an environment variable) was
+        # taken as true, and the test replayed strictly
+        (
+            ', strict="false"',
+            "",
+            "*strict= in @pytest.mark.replay must be True or False, not 'false'*",
+        ),
+        (
+            "",
+            "import os, pytest\n@pytest.fixture\ndef clearstone_config():\n"
+            "    return {'strict': os.environ.get('STRICT', 'no')}\n",
+            "*strict= in the clearstone_config fixture must be True or False, not 'no'*",
+        ),
     ],
 )
 def test_bad_options_are_named(

@@ -79,3 +79,50 @@ def test_a_marker_that_cannot_be_read_keeps_its_golden(project, pytester: pytest
     result.stdout.no_fnmatch_line("*unused golden*")
     result.stdout.no_fnmatch_line("*no collected test uses*")
     assert project.golden.is_file()
+
+
+# a conftest fixture that marks the tests while they are set up: too late for the plugin
+APPLYING_CONFTEST = """
+import pytest
+
+@pytest.fixture(autouse=True)
+def golden(request):
+    request.applymarker(pytest.mark.replay(mock={"llm": "app.complete"}))
+"""
+
+
+MARKED_TEST = """
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_agent_hello():
+    assert "answer to <hello>" in app.complete("hello")
+"""
+
+
+@pytest.mark.parametrize(
+    "test", [UNMARKED_TEST, BARE_TEST, MARKED_TEST], ids=["replay-fixture", "bare", "marked"]
+)
+@pytest.mark.parametrize("mode", [(), ("--clearstone-record",)], ids=["replay", "record"])
+def test_a_marker_added_while_the_test_is_set_up_is_named_too_late(
+    project, pytester: pytest.Pytester, test: str, mode: tuple[str, ...]
+) -> None:
+    # Before the fix: with the replay fixture the test failed saying it "needs
+    # @pytest.mark.replay on the test", which it had been given; without it, the test ran
+    # live, unrecorded and unreplayed, and passed; a test marked already ignored the marker
+    project.record().assert_outcomes(passed=1)  # test_agent.py, marked on the test
+    late = pytester.path / "late"  # (the conftest marks the tests of this directory only)
+    late.mkdir()
+    (late / "conftest.py").write_text(APPLYING_CONFTEST)
+    (late / "test_marked_late.py").write_text(test)
+    result = project.replay(*mode)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*late/test_marked_late.py::test_agent_hello: @pytest.mark.replay was added while the "
+            "test was set up (by a fixture: request.applymarker or node.add_marker), too late*"
+            "pytest_collection_modifyitems*"
+        ]
+    )
+    assert not (late / "goldens").exists()

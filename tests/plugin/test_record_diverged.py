@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.inner_runs import LEAN_ADDOPTS
+
 APP = """
 import os
 from pathlib import Path
@@ -244,3 +246,21 @@ def test_a_rerecord_that_failed_live_is_told_to_fix_the_failure_first(
             "  test_it.py::test_b",
         ]
     )
+
+
+@pytest.mark.parametrize("cache", [False, True], ids=["no-cache", "cache"])
+def test_the_hint_offers_lf_only_where_pytest_s_cache_is_on(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, cache: bool
+) -> None:
+    # Before the fix: a run with -p no:cacheprovider (common in CI; the inner runs here have it)
+    # was told to re-record "with ... (or --lf --clearstone-record)", and that command, run
+    # the same way, fails: pytest: error: unrecognized arguments: --lf
+    if cache:
+        monkeypatch.setenv("PYTEST_ADDOPTS", LEAN_ADDOPTS.replace("-p no:cacheprovider", ""))
+    _change_b_and_add_c(suite)
+    result = suite.runpytest()
+    result.stdout.fnmatch_lines(
+        ["hint: if the changes are intended, re-record what diverged and record the missing *"]
+    )
+    lines = [line for line in result.outlines if line.startswith("hint: ")]
+    assert ("--lf --clearstone-record" in lines[0]) is cache, lines
