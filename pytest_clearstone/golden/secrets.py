@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from .. import codec
-from ..errors import SecretLeakError
+from ..errors import SecretLeakError, article
 from ..redaction import Redactor, worth_looking_for
 from . import signing
 
@@ -47,7 +47,7 @@ _SOURCE: contextvars.ContextVar[SecretSource | None] = contextvars.ContextVar(
 # the JSON strings that can start an encoded payload in a document written by file_text
 _PAYLOAD_MARKERS = ('"bytes"', '"bytearray"', '"pickle"', '"base64"')
 _PAYLOAD_TAGS = {"bytes": "the {tag} value", "bytearray": "the {tag} value",
-                 "pickle": "the pickle of a {type}"}  # fmt: skip
+                 "pickle": "the pickle of {a} {type}"}  # fmt: skip
 _BODY_TAGS = {"http_request": "the HTTP request", "http_response": "the HTTP response"}
 
 
@@ -176,7 +176,8 @@ def _payloads(doc: Any) -> Iterator[tuple[list[Any], str, bytes]]:
     for node, path in _walk(_tagged(doc)):
         tag = node.get(codec.TAG) if type(node) is dict else None
         if tag in _PAYLOAD_TAGS and type(node.get("v")) is str:
-            label = _PAYLOAD_TAGS[tag].format(tag=tag, type=node.get("type", "?"))
+            type_name = str(node.get("type", "?"))
+            label = _PAYLOAD_TAGS[tag].format(tag=tag, a=article(type_name), type=type_name)
             yield path, f"the base64 of {label}", _b64(node["v"])
         elif tag in _BODY_TAGS and type(node.get("base64")) is str:
             yield path, f"the base64 body of {_BODY_TAGS[tag]}", _b64(node["base64"])

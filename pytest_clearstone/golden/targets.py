@@ -90,6 +90,8 @@ def _resolve(path: str) -> Target:
         current = getattr(owner, attr)
     except AttributeError:
         raise _no_attribute(path, parts, len(parts) - 1, owner) from None
+    if isinstance(owner, type) and isinstance(current, _PER_INSTANCE):
+        raise _per_instance_value(path, parts, owner, current)
     if owner is builtins:  # (len, open: pytest and this plugin call them too)
         raise MockTargetError(
             path,
@@ -145,11 +147,35 @@ def _no_attribute(
         f"{where!r} is a {type(owner).__name__}: its value is made for each instance, so an "
         "import path cannot go on through it; give the method on the class of that value"
     )
+    return MockTargetError(path, reason + _sdk_method(parts[:i]))
+
+
+#: what a class holds for a value made for each of its instances
+_PER_INSTANCE = (property, functools.cached_property)
+
+
+def _per_instance_value(path: str, parts: list[str], owner: type, value: Any) -> MockTargetError:
+    """The error for ``path``, a property (or cached property) of the class ``owner``: patched,
+    every instance would get the stand-in function instead of the value the property makes
+    (``client.chat.completions.with_raw_response.create`` failing with an AttributeError)."""
+    reason = (
+        f"it is a {type(value).__name__}: its value is made for each instance, and patching it "
+        "would replace that value; give the method the agent calls on that value"
+    )
+    create = getattr(owner, "create", None)
+    if inspect.isfunction(create) and parts[0] in SDK_METHODS:  # a resource's raw-response view
+        return MockTargetError(path, f"{reason}, for this SDK {'.'.join(parts[:-1]) + '.create'!r}")
+    return MockTargetError(path, reason + _sdk_method(parts))
+
+
+def _sdk_method(parts: list[str]) -> str:
+    """``", for this SDK '<its chat method>'"`` when the path ``parts`` is in a known SDK (the
+    async method when one of them names an ``Async`` class), else ``""``."""
     methods = SDK_METHODS.get(parts[0])
-    if methods is not None:
-        is_async = any(part.startswith("Async") for part in parts[:i])
-        reason += f", for this SDK {methods[is_async]!r}"
-    return MockTargetError(path, reason)
+    if methods is None:
+        return ""
+    is_async = any(part.startswith("Async") for part in parts)
+    return f", for this SDK {methods[is_async]!r}"
 
 
 def _longest_module(path: str, parts: list[str]) -> tuple[Any, int]:

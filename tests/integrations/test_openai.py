@@ -444,6 +444,67 @@ def test_it(replay, openai_client):
     ])
     assert not stack.goldens()
 
+RAW_VIEW = "openai.resources.chat.completions.Completions.with_raw_response"
+
+
+def test_the_raw_response_view_as_the_mock_target_is_refused_naming_the_method(
+    stack: Stack,
+) -> None:
+    """Mocking ``Completions.with_raw_response`` (a cached property of the resource) replaced it
+    with a function: the agent's ``with_raw_response.create(...)`` failed with "AttributeError:
+    'function' object has no attribute 'create'". It is refused before the test runs, naming the
+    method to mock; no golden is written."""
+    stack.write_test("raw_view", HEADER + f"""
+@pytest.mark.replay("goldens/raw.ckpt", mock={{"llm": "{RAW_VIEW}"}})
+def test_it(replay, openai_client):
+    def headers(client):
+        m = app.messages_for("Lisbon?")
+        return dict(client.chat.completions.with_raw_response.create(model=app.MODEL,
+                                                                    messages=m).headers)
+    replay.run(headers, openai_client)
+""")
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        f"*mock target '{RAW_VIEW}' cannot be patched: it is a cached_property*give the method "
+        f"the agent calls on that value, for this SDK '{CREATE}'*",
+    ])
+    result.stdout.no_fnmatch_line("*AttributeError*")
+    assert not stack.goldens()
+
+
+def test_an_azure_client_in_the_state_is_refused_without_advising_pickles(stack: Stack) -> None:
+    """An agent holding an ``openai.AzureOpenAI`` (no reference rebuilds one: it needs its
+    endpoint and API version) in ``self.client``: the refusal advised allowing pickles, and
+    following it only led to a second refusal, the pickle holding the client's key. It names the
+    fixes that work: leave the client out of the state, or register an encoder for it."""
+    stack.write_test("azure", HEADER + f"""
+import os
+
+import services
+
+@pytest.fixture
+def azure_client():
+    return openai.AzureOpenAI(api_key=os.environ["OPENAI_API_KEY"], api_version="2024-10-21",
+                              azure_endpoint="https://x.openai.azure.com",
+                              http_client=services.OPENAI.client(), max_retries=0)
+
+@pytest.mark.replay("goldens/azure.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, azure_client):
+    agent = app.PlainAgent(azure_client)
+    replay.run(agent.answer, "Visa for Japan?")
+""")
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*cannot serialise the agent state at state[[]'client'] (an openai.lib.azure.AzureOpenAI): "
+        "it is an SDK client that cannot be stored as a reference*its pickle would hold its key*"
+        "pytest_clearstone.codec.register*",
+    ])
+    result.stdout.no_fnmatch_line("*allow pickles*")
+    assert not stack.goldens()
+
+
 def test_under_xdist(stack: Stack) -> None:
     for name in ("sdk_sync", "sdk_tool_calls", "asyncio_gather"):
         stack.write_test(name, HEADER + SCENARIOS[name])

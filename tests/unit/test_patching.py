@@ -160,6 +160,72 @@ def test_a_path_through_a_property_of_a_class_says_so_and_names_the_sdk_method(
         assert resolve(example).kind == "method"  # the suggestion is a path that works
 
 
+@pytest.mark.parametrize(
+    ("path", "kind", "example"),
+    [
+        # the agent calls client.chat.completions.with_raw_response.create(...)
+        (
+            "openai.resources.chat.completions.Completions.with_raw_response",
+            "cached_property",
+            "openai.resources.chat.completions.Completions.create",
+        ),
+        (
+            "openai.resources.chat.completions.AsyncCompletions.with_streaming_response",
+            "cached_property",
+            "openai.resources.chat.completions.AsyncCompletions.create",
+        ),
+        (
+            "anthropic.resources.messages.Messages.with_raw_response",
+            "cached_property",
+            "anthropic.resources.messages.Messages.create",
+        ),
+        # the client's resource itself
+        (
+            "openai.OpenAI.chat",
+            "cached_property",
+            "openai.resources.chat.completions.Completions.create",
+        ),
+        (
+            "anthropic.AsyncAnthropic.messages",
+            "cached_property",
+            "anthropic.resources.messages.AsyncMessages.create",
+        ),
+        ("cs_tools.Service.backend", "property", None),
+    ],
+)
+def test_a_path_to_a_property_of_a_class_is_refused_naming_the_method_to_mock(
+    tools: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    kind: str,
+    example: str | None,
+) -> None:
+    """A cached property (``Completions.with_raw_response``) was patched as if it were the
+    method: the agent's ``client.chat.completions.with_raw_response.create(...)`` then failed
+    with ``AttributeError: 'function' object has no attribute 'create'``, and a recording whose
+    agent did not call it named the async class as its "sync twin"."""
+
+    class Service:
+        @property
+        def backend(self) -> Any:
+            return tools.client
+
+    monkeypatch.setattr(tools, "Service", Service, raising=False)
+    with pytest.raises(MockTargetError) as info:
+        resolve(path)
+    message = str(info.value)
+    assert message.startswith(
+        f"mock target {path!r} cannot be patched: it is a {kind}: its value is made for each "
+        "instance, and patching it would replace that value; give the method the agent calls "
+        "on that value"
+    ), message
+    if example is None:
+        assert "resources" not in message
+    else:
+        assert f", for this SDK {example!r}." in message
+        assert resolve(example).kind == "method"  # the suggestion is a path that works
+
+
 def test_patched_targets_keep_their_signature(tools: ModuleType) -> None:
     paths = ["fetch", "Client.complete", "Client.ping", "Client.create", "afetch", "stream",
              "astream"]  # fmt: skip

@@ -102,6 +102,16 @@ def test_a_secret_inside_a_pickle_is_found_in_the_pickle_bytes() -> None:
     assert leak is not None and "the pickle of a" in leak.location
 
 
+def test_the_pickle_a_secret_is_found_in_is_named_with_its_article() -> None:
+    """An SDK client pickled with its key (an ``openai.lib.azure.AzureOpenAI``): the refusal
+    said "the pickle of a openai.lib.azure.AzureOpenAI"."""
+    payload = base64.b64encode(b"\x80\x04api_key " + SECRET.encode()).decode()
+    tagged = {"__cs__": "pickle", "type": "openai.lib.azure.AzureOpenAI", "v": payload}
+    leak = secrets.find_leak(json.dumps({"client": tagged}), SEEN)
+    assert leak is not None
+    assert "the base64 of the pickle of an openai.lib.azure.AzureOpenAI" in leak.location
+
+
 def test_a_secret_in_a_base64_http_body_is_found() -> None:
     httpx = pytest.importorskip("httpx")
     body = b"\xff\xfe binary " + SECRET.encode()
