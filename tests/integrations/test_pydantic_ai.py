@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 # the stack agent uses pydantic-ai 2.68's API (ModelRateLimitError); Python 3.10 gets 2.54, the
@@ -129,13 +132,15 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
     stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
     stack.record()
     stack.replay_passes()
-    stack.edit("pydantic_ai_agent", "You are a friendly museum guide.",
-               "You are a strict museum guard.")
+    stack.edit(
+        "pydantic_ai_agent", "You are a friendly museum guide.", "You are a strict museum guard."
+    )
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*OpenAIChatModel.request*"])
-    result.stdout.fnmatch_lines(["*You are a friendly museum guide.*"
-                                 "You are a strict museum guard.*"])
+    result.stdout.fnmatch_lines(
+        ["*You are a friendly museum guide.*You are a strict museum guard.*"]
+    )
 
 
 def test_under_xdist(stack: Stack) -> None:
@@ -151,22 +156,26 @@ def test_a_context_manager_answer_fails_the_recording_naming_the_call_and_the_fi
     """request_stream returns an async context manager, which can only be stored as a repr:
     the recording fails naming the call, the type and the SDK method to mock instead, and no
     golden is written."""
-    stack.write_test("request_stream", HEADER + """
+    stack.write_test(
+        "request_stream",
+        HEADER
+        + """
 @pytest.mark.replay("goldens/run_stream.ckpt",
                     mock={"llm": "pydantic_ai.models.openai.OpenAIChatModel.request_stream"})
 def test_it(replay):
     guide = app.Guide(app.make_model())
     assert asyncio.run(replay.run(guide.stream, "Best room?")) == "Answer to 'Best room?'"
-""")
-    result = stack._run(
-        False, ("--clearstone-record", "-W", "ignore::UserWarning"), xdist=False
+""",
     )
+    result = stack._run(False, ("--clearstone-record", "-W", "ignore::UserWarning"), xdist=False)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*the golden checkpoint was not written: cannot serialise the answer of call #1 to "
-        "pydantic_ai.models.openai.OpenAIChatModel.request_stream (a "
-        "contextlib._AsyncGeneratorContextManager)*AsyncCompletions.create*"
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*the golden checkpoint was not written: cannot serialise the answer of call #1 to "
+            "pydantic_ai.models.openai.OpenAIChatModel.request_stream (a "
+            "contextlib._AsyncGeneratorContextManager)*AsyncCompletions.create*"
+        ]
+    )
     assert stack.goldens() == []
 
 
@@ -180,18 +189,74 @@ def test_a_changed_model_name_fails_the_first_call(stack: Stack) -> None:
     stack.edit("pydantic_ai_agent", 'MODEL = "gpt-4o-mini"', 'MODEL = "o3"')
     result = stack.replay()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*ReplayDivergenceError*call #1 to pydantic_ai.models.openai.OpenAIChatModel.request*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*call #1 to pydantic_ai.models.openai.OpenAIChatModel.request*",
+        ]
+    )
     result.stdout.fnmatch_lines(["*model_name*'gpt-4o-mini' -> 'o3'*"])
 
 
 def test_a_golden_recorded_without_the_model_name_still_replays(stack: Stack) -> None:
-    """Goldens recorded before the model name was recorded hold ``self`` without it."""
+    """Goldens recorded before the model name was recorded hold ``self`` without it (nor its
+    profile and settings, recorded later still)."""
     stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
     stack.record()
     (golden,) = stack.goldens()
-    text = golden.read_text()
-    assert text.count('"model_name": "gpt-4o-mini",') == 1
-    golden.write_text(text.replace('"model_name": "gpt-4o-mini",', ""))
+    doc = json.loads(golden.read_text())
+    assert (
+        _drop_model_fields(doc, {"model_name": "gpt-4o-mini", "profile": None, "settings": None})
+        == 1
+    )
+    golden.write_text(json.dumps(doc, indent=2))
     stack.replay_passes()
+
+
+def test_a_changed_model_profile_fails_the_first_call(stack: Stack) -> None:
+    """The model's ``profile`` (a dict in ``_profile`` behind the ``profile`` property) decides
+    how ``request`` builds the HTTP request (``openai_system_prompt_role``: the role of the
+    system prompt): changing it replayed green."""
+    stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
+    stack.record()
+    stack.edit(
+        "pydantic_ai_agent",
+        "return OpenAIChatModel(name, provider=provider)",
+        "return OpenAIChatModel(name, provider=provider, "
+        'profile={"openai_system_prompt_role": "developer"})',
+    )
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*call #1 to pydantic_ai.models.openai.OpenAIChatModel.request*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*profile*"])
+
+
+def test_a_golden_recorded_without_the_model_profile_still_replays(stack: Stack) -> None:
+    """Goldens recorded before the model's profile and settings were recorded hold ``self``
+    without them."""
+    stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
+    stack.record()
+    (golden,) = stack.goldens()
+    doc = json.loads(golden.read_text())
+    assert _drop_model_fields(doc, {"profile": None, "settings": None}) == 1
+    golden.write_text(json.dumps(doc, indent=2))
+    stack.replay_passes()
+
+
+def _drop_model_fields(node: Any, fields: dict[str, Any]) -> int:
+    """Remove ``fields`` (checking their recorded values) from each recorded ``self`` of the
+    model; the number of those."""
+    removed = 0
+    if isinstance(node, dict):
+        if str(node.get("__class__", "")).endswith(":OpenAIChatModel"):
+            assert {name: node.pop(name) for name in fields} == fields
+            removed += 1
+        for value in node.values():
+            removed += _drop_model_fields(value, fields)
+    elif isinstance(node, list):
+        for value in node:
+            removed += _drop_model_fields(value, fields)
+    return removed
