@@ -77,15 +77,24 @@ def uncalled_aliases(
     return found
 
 
+def _split_private(name: str) -> tuple[str, str]:
+    """A method name's leading underscores and the rest: the twins and other ways of a private
+    method are private too (LangChain's ``_agenerate``: ``_generate``, ``_astream``)."""
+    bare = name.lstrip("_")
+    return name[: len(name) - len(bare)], bare
+
+
 def twins(path: str) -> list[tuple[str, str]]:
-    """The sync/async twins of the callable at ``path`` — ``invoke``/``ainvoke`` on the same
-    owner, ``Completions.create``/``AsyncCompletions.create`` — as ``(path, "sync" or
-    "async")``: the other cause of a recording with no calls, the agent calling the twin."""
+    """The sync/async twins of the callable at ``path`` — ``invoke``/``ainvoke`` (and
+    ``_generate``/``_agenerate``) on the same owner, ``Completions.create``/
+    ``AsyncCompletions.create`` — as ``(path, "sync" or "async")``: the other cause of a
+    recording with no calls, the agent calling the twin."""
     target = resolve(path)
     head, _, name = path.rpartition(".")
-    candidates = [f"{head}.a{name}"]
-    if name.startswith("a"):
-        candidates.append(f"{head}.{name[1:]}")
+    private, bare = _split_private(name)
+    candidates = [f"{head}.{private}a{bare}"]
+    if bare.startswith("a"):
+        candidates.append(f"{head}.{private}{bare[1:]}")
     if isinstance(target.owner, type):
         module, _, cls = head.rpartition(".")
         twin_cls = cls[len("Async") :] if cls.startswith("Async") else f"Async{cls}"
@@ -111,15 +120,17 @@ _ALTERNATIVE_NAMES = ("stream", "parse")
 def alternatives(path: str) -> list[str]:
     """Other methods of the owner of the method at ``path`` that make the same kind of request
     (``stream``, ``parse``, ``<name>_stream``; ``astream`` and so on for an ``a``-named async
-    method), by their paths: the third cause of a recording with no calls, the agent calling
-    one of them. Its twins (:func:`twins`) are not among them."""
+    method; ``_stream``, ``_astream``... for a private one), by their paths: the third cause
+    of a recording with no calls, the agent calling one of them. Its twins (:func:`twins`)
+    are not among them."""
     target = resolve(path)
     if not isinstance(target.owner, type):
         return []
     head, _, name = path.rpartition(".")
-    names = [*_ALTERNATIVE_NAMES, f"{name}_stream"]
-    if name.startswith("a"):
-        names = [f"a{other}" for other in names[:2]] + names
+    private, bare = _split_private(name)
+    names = [*(private + other for other in _ALTERNATIVE_NAMES), f"{name}_stream"]
+    if bare.startswith("a"):
+        names = [f"{private}a{other}" for other in _ALTERNATIVE_NAMES] + names
     found = []
     skip = {target.function, *(resolve(twin).function for twin, _ in twins(path))}
     for other in names:
