@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import site
 import sys
 import sysconfig
@@ -30,16 +31,54 @@ from ..tracing.span import Recorded
 
 def agent_state(agent: Any) -> Any:
     """The agent's live state: ``get_state()`` when it has one, else a copy of its ``__dict__``
-    (the values are the agent's own objects, not copies)."""
+    (the values are the agent's own objects, not copies). A ``get_state`` that cannot be called
+    without arguments is another library's method of that name (LangGraph's): refused, naming
+    the fix."""
     get_state = getattr(agent, "get_state", None)
     if callable(get_state):
-        return get_state()
+        try:
+            return get_state()
+        except TypeError:
+            needed = _required_parameters(get_state)
+            if not needed:
+                raise  # (raised inside the agent's own get_state())
+            raise ClearstoneError(_not_a_state_method(agent, needed)) from None
     try:
         return dict(vars(agent))
     except TypeError:
         raise SerializationError(
             "state", type(agent).__qualname__, "the agent has no get_state() and no __dict__"
         ) from None
+
+
+def _required_parameters(method: Any) -> list[str]:
+    """The names of the parameters ``method`` cannot be called without (none when it can, or
+    when its signature cannot be read)."""
+    try:
+        signature = inspect.signature(method)
+    except (TypeError, ValueError):
+        return []
+    plain = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return [
+        p.name
+        for p in signature.parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind not in plain
+    ]
+
+
+def _not_a_state_method(agent: Any, needed: list[str]) -> str:
+    """Why an agent whose ``get_state`` takes arguments (LangGraph's compiled graph: a thread's
+    checkpoint, ``get_state(config)``) has no state to capture, and the fix."""
+    t = type(agent)
+    return (
+        f"cannot capture the state of the agent of replay.run() (a {t.__module__}."
+        f"{t.__qualname__}): its get_state() needs arguments ({', '.join(needed)}), so it is "
+        "not an agent's state method (the agent is the object whose bound method replay.run() "
+        "was given). Give replay.run() a function of your own that takes the object instead — "
+        "def run_graph(graph, inputs): return graph.invoke(inputs); then "
+        "replay.run(run_graph, graph, inputs) — or a method of a class of your own, with "
+        "get_state()/load_state() if it has state to compare"
+    )
 
 
 def capture_state(agent: Any) -> Recorded:

@@ -198,8 +198,11 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
     stack.write_test("sequential", HEADER + SCENARIOS["sequential_nodes"])
     stack.record()
     stack.replay_passes()
-    stack.edit("langgraph_agent", 'SYSTEM = "You plan short trips."',
-               'SYSTEM = "You plan endless voyages!"')
+    stack.edit(
+        "langgraph_agent",
+        'SYSTEM = "You plan short trips."',
+        'SYSTEM = "You plan endless voyages!"',
+    )
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*ChatOpenAI.invoke*"])
@@ -230,3 +233,39 @@ def test_under_xdist(stack: Stack) -> None:
         stack.write_test(name, HEADER + SCENARIOS[name])
     stack.record()
     stack.replay_passes(xdist=True)
+
+
+GRAPH_AS_AGENT = """
+def run_graph(graph, inputs):
+    return graph.invoke(inputs)
+
+
+@pytest.mark.replay("goldens/graph.ckpt", mock=MOCK)
+def test_it(replay):
+    graph = app.build_graph(app.make_llm(), parallel=False)
+    result = replay.run(graph.invoke, {"question": "Lisbon", "notes": []})
+    assert result["answer"].startswith("Answer to 'merge")
+"""
+
+
+def test_a_graph_given_to_replay_run_fails_naming_the_fix(stack: Stack) -> None:
+    """``replay.run(graph.invoke, ...)``: the graph is taken for the agent, and LangGraph's
+    ``get_state(config)`` (a thread's checkpoint) for its state method: the recording failed
+    with a bare ``TypeError: Pregel.get_state() missing 1 required positional argument``."""
+    stack.write_test("graph", HEADER + GRAPH_AS_AGENT)
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot capture the state of the agent of replay.run() "
+            "(a langgraph.graph.state.CompiledStateGraph): its get_state() needs arguments "
+            "(config), so it is not an agent's state method*"
+            "def run_graph(graph, inputs): return graph.invoke(inputs); "
+            "then replay.run(run_graph, graph, inputs)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*missing 1 required positional argument*")
+    assert stack.goldens() == []
+    # the fix it names records and replays
+    stack.edit("test_graph", "replay.run(graph.invoke, ", "replay.run(run_graph, graph, ")
+    stack.roundtrip()
