@@ -66,18 +66,25 @@ def _required_parameters(method: Any) -> list[str]:
     ]
 
 
+#: the fix when the agent of ``replay.run()`` is not an agent of the project's own
+_OWN_FUNCTION = (
+    "give replay.run() a function of your own that takes it instead (def run(agent, *args): "
+    "return agent.method(*args); then replay.run(run, agent, *args)) or a method of a class "
+    "of your own, with get_state()/load_state() if it has state to compare"
+)
+
+
+def _class_name(agent: Any) -> str:
+    return f"{type(agent).__module__}.{type(agent).__qualname__}"
+
+
 def _not_a_state_method(agent: Any, needed: list[str]) -> str:
     """Why an agent whose ``get_state`` takes arguments (LangGraph's compiled graph: a thread's
     checkpoint, ``get_state(config)``) has no state to capture, and the fix."""
-    t = type(agent)
     return (
-        f"cannot capture the state of the agent of replay.run() (a {t.__module__}."
-        f"{t.__qualname__}): its get_state() needs arguments ({', '.join(needed)}), so it is "
-        "not an agent's state method (the agent is the object whose bound method replay.run() "
-        "was given). Give replay.run() a function of your own that takes the object instead — "
-        "def run_graph(graph, inputs): return graph.invoke(inputs); then "
-        "replay.run(run_graph, graph, inputs) — or a method of a class of your own, with "
-        "get_state()/load_state() if it has state to compare"
+        f"cannot capture the state of the agent of replay.run() (a {_class_name(agent)}): its "
+        f"get_state() needs arguments ({', '.join(needed)}), so it is not an agent's state "
+        f"method: {_OWN_FUNCTION}"
     )
 
 
@@ -86,9 +93,20 @@ def capture_state(agent: Any) -> Recorded:
 
     The state is encoded at once (a deep snapshot), so later changes to the agent do not alter
     the checkpoint. A value that cannot be encoded raises :class:`SerializationError` naming its
-    path, e.g. ``state['client']``.
+    path, e.g. ``state['client']``; when the agent is a library's object (``replay.run()`` given
+    a ``pydantic_ai.Agent``'s method), the error's advice is the fix for that, not changing the
+    agent's class.
     """
-    return Recorded(encoded=Encoder(strict=True).encode(agent_state(agent), root="state"))
+    state = agent_state(agent)
+    try:
+        return Recorded(encoded=Encoder(strict=True).encode(state, root="state"))
+    except SerializationError as exc:
+        if not str(exc).endswith(SerializationError.STATE_ADVICE) or not is_installed(type(agent)):
+            raise
+        advice = f"The agent is a {_class_name(agent)}, a class of an installed package: "
+        raise SerializationError(
+            exc.path, exc.value_type, exc.reason, advice=advice + _OWN_FUNCTION
+        ) from None
 
 
 def state_value(state: Recorded) -> Any:

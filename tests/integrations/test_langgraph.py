@@ -259,9 +259,9 @@ def test_a_graph_given_to_replay_run_fails_naming_the_fix(stack: Stack) -> None:
         [
             "*cannot capture the state of the agent of replay.run() "
             "(a langgraph.graph.state.CompiledStateGraph): its get_state() needs arguments "
-            "(config), so it is not an agent's state method*"
-            "def run_graph(graph, inputs): return graph.invoke(inputs); "
-            "then replay.run(run_graph, graph, inputs)*",
+            "(config), so it is not an agent's state method: give replay.run() a function of "
+            "your own that takes it instead (def run(agent, *args): return agent.method(*args); "
+            "then replay.run(run, agent, *args))*",
         ]
     )
     result.stdout.no_fnmatch_line("*missing 1 required positional argument*")

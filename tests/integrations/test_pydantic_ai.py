@@ -260,3 +260,42 @@ def _drop_model_fields(node: Any, fields: dict[str, Any]) -> int:
         for value in node:
             removed += _drop_model_fields(value, fields)
     return removed
+
+
+AGENT_AS_AGENT = f"""
+def ask(agent, question):
+    return agent.run_sync(question).output
+
+
+@pytest.mark.replay("goldens/agent.ckpt", mock={{"llm": "{REQUEST}"}})
+def test_it(replay):
+    agent = app.make_agent(app.make_model())
+    assert replay.run(agent.run_sync, "Gift shop?").output == "Answer to 'Gift shop?'"
+"""
+
+
+def test_a_library_agent_given_to_replay_run_fails_naming_a_fix_that_works(stack: Stack) -> None:
+    """``replay.run(agent.run_sync, ...)`` makes the ``pydantic_ai.Agent`` the agent, whose
+    attributes cannot be stored: the advice was to exclude the value from ``get_state()`` or
+    implement ``get_state()``/``load_state()`` on the agent, a class of pydantic-ai's."""
+    stack.write_test("agent", HEADER + AGENT_AS_AGENT)
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot serialise state[[]*. The agent is a pydantic_ai.agent.Agent, a class of an "
+            "installed package: give "
+            "replay.run() a function of your own that takes it instead (def run(agent, *args): "
+            "return agent.method(*args); then replay.run(run, agent, *args)) or a method of a "
+            "class of your own, with get_state()/load_state() if it has state to compare"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*exclude it from get_state()*")
+    assert stack.goldens() == []
+    # the fix it names records and replays
+    stack.edit(
+        "test_agent",
+        'replay.run(agent.run_sync, "Gift shop?").output',
+        'replay.run(ask, agent, "Gift shop?")',
+    )
+    stack.roundtrip()

@@ -200,7 +200,7 @@ def test_a_get_state_that_needs_arguments_is_refused_naming_them(recorded: Any) 
         CheckpointManager().create_checkpoint(_ThreadReader(), recorded.trace(), recorded.step_id)
     message = str(info.value)
     assert "its get_state() needs arguments (config), so it is not an agent's state" in message
-    assert "replay.run(run_graph, graph, inputs)" in message
+    assert "then replay.run(run, agent, *args))" in message
 
 
 def test_a_type_error_inside_get_state_is_the_agents_own(recorded: Any) -> None:
