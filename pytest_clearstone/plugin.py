@@ -1573,8 +1573,8 @@ def _unwritable(path: Path, exc: OSError) -> str:
 def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
-    from .errors import ClearstoneError
-    from .golden.aliases import alternatives, twins, uncalled_aliases
+    from .errors import ClearstoneError, article
+    from .golden.aliases import alternatives, holders, twins, uncalled_aliases
 
     targets = [path for _, path in replay.mock_pairs]
     module = getattr(item, "module", None)
@@ -1588,8 +1588,9 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
         try:
             found_twins = twins(path)
             found_others = alternatives(path)
+            found_holders = holders(path)
         except ClearstoneError:  # a bad path was reported when the test started
-            found_twins, found_others = [], []
+            found_twins, found_others, found_holders = [], [], []
         hints += [
             f"  did you mean `{other}`? (the same object as `{path}`)"
             for other in aliases.get(path, ())
@@ -1612,6 +1613,14 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
             for other in found_others
             if other not in targets
         ]
+        if found_holders:
+            held_by = " and ".join(f"{article(holder)} {holder}" for holder in found_holders)
+            hints.append(
+                f"  `{path}` is also held by {held_by} made before the test patched the name "
+                "(a graph's node, a registered tool): it calls the function it holds, never "
+                "the mock. Mock a function that it calls instead, or make what holds it while "
+                "the test runs (in the agent's method), where it takes the patched name"
+            )
     return "\n".join(
         [
             f"{item.nodeid}: nothing was recorded: the test made no call to its mock target(s) "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import types
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -75,6 +76,54 @@ def uncalled_aliases(
         if others:
             found.append((span_type, path, others))
     return found
+
+
+#: referrers that hold a function without being what holds it for the agent: containers (their
+#: holder is what holds them), frames, closures' cells and functions
+_NOT_HOLDERS = (list, tuple, set, frozenset, types.FrameType, types.CellType, types.FunctionType)
+
+
+def holders(path: str) -> list[str]:
+    """The types (``module.QualName``) of the objects that keep the function at ``path`` in an
+    attribute of theirs — a LangGraph node's ``RunnableCallable``, a ``functools.partial`` —
+    made before the test patched the name: they call the function they hold, never the mock
+    (the cause of a recording with no calls that no other import path fixes). Found with the
+    garbage collector's referrers, so only when a recording recorded nothing; a module's or a
+    class's namespace (an import path) and pytest-clearstone's own objects are not holders."""
+    import gc
+
+    target = resolve(path)
+    if not inspect.ismodule(target.owner) or not inspect.isfunction(target.function):
+        return []
+    found: list[str] = []
+    namespaces = {id(vars(m)) for m in list(sys.modules.values()) if hasattr(m, "__dict__")}
+    for referrer in gc.get_referrers(target.function):
+        if isinstance(referrer, dict) and id(referrer) in namespaces:
+            owners = []  # a module's names: an import path
+        elif isinstance(referrer, dict):
+            owners = [
+                o
+                for o in gc.get_referrers(referrer)
+                if _own_dict(o) is referrer and not inspect.ismodule(o) and not isinstance(o, type)
+            ]
+        elif isinstance(referrer, _NOT_HOLDERS) or inspect.ismodule(referrer):
+            owners = []
+        else:
+            owners = [referrer]
+        for owner in owners:
+            t = type(owner)
+            name = f"{t.__module__}.{t.__qualname__}"
+            if not t.__module__.startswith("pytest_clearstone") and name not in found:
+                found.append(name)
+    return found
+
+
+def _own_dict(obj: Any) -> Any:
+    """``obj.__dict__`` read without running any code of its class (``None`` without one)."""
+    try:
+        return object.__getattribute__(obj, "__dict__")
+    except Exception:  # no __dict__, or a class whose attribute lookup raises
+        return None
 
 
 def _split_private(name: str) -> tuple[str, str]:
