@@ -1129,17 +1129,29 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
 
 def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
     """A strict recording: warn about each mock target the test did not call whose function
-    its agent reaches under another path (imported by name), which it may call instead; a
-    recording that called no target at all failed already, with the same hint."""
+    its agent reaches under another path (imported by name), which it may call instead, or
+    an object made before the test holds (a tool of an agent made at import), which calls it;
+    a recording that called no target at all failed already, with the same hints."""
     module = getattr(item, "module", None)
     if not replay.strict or module is None or not replay.calls:
         return
-    from .errors import UncalledTargetWarning
-    from .golden.aliases import uncalled_aliases
+    from .errors import ClearstoneError, UncalledTargetWarning
+    from .golden.aliases import holders, uncalled_aliases
 
     called = {call.target for call in replay.calls}
-    for span_type, path, others in uncalled_aliases(replay.mock_pairs, called, module):
+    aliased = uncalled_aliases(replay.mock_pairs, called, module)
+    for span_type, path, others in aliased:
         item.warn(UncalledTargetWarning(item.nodeid, path, span_type, others))
+    warned = {path for _, path, _ in aliased}
+    for span_type, path in replay.mock_pairs:
+        if path in called or path in warned:
+            continue
+        try:
+            found = holders(path)
+        except ClearstoneError:  # (no longer resolves: nothing to suggest)
+            continue
+        if found:
+            item.warn(UncalledTargetWarning(item.nodeid, path, span_type, [], found))
 
 
 def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
@@ -1573,7 +1585,7 @@ def _unwritable(path: Path, exc: OSError) -> str:
 def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
-    from .errors import ClearstoneError, article
+    from .errors import HELD_FIX, ClearstoneError, held_by
     from .golden.aliases import alternatives, holders, twins, uncalled_aliases
 
     targets = [path for _, path in replay.mock_pairs]
@@ -1614,12 +1626,9 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
             if other not in targets
         ]
         if found_holders:
-            held_by = " and ".join(f"{article(holder)} {holder}" for holder in found_holders)
             hints.append(
-                f"  `{path}` is also held by {held_by} made before the test patched the name "
-                "(a graph's node, a registered tool): it calls the function it holds, never "
-                "the mock. Mock a function that it calls instead, or make what holds it while "
-                "the test runs (in the agent's method), where it takes the patched name"
+                f"  `{path}` is {held_by(found_holders)}: it calls the function it holds, "
+                f"never the mock. {HELD_FIX}"
             )
     return "\n".join(
         [

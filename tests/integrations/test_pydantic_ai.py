@@ -299,3 +299,58 @@ def test_a_library_agent_given_to_replay_run_fails_naming_a_fix_that_works(stack
         'replay.run(ask, agent, "Gift shop?")',
     )
     stack.roundtrip()
+
+
+MODULE_AGENT = '''
+import pydantic_ai_agent as app
+from pydantic_ai import Agent
+
+agent = Agent(app.make_model(), system_prompt=app.SYSTEM)  # at import, as pydantic-ai's docs do
+
+
+@agent.tool_plain
+def search_flights(query: str) -> str:
+    """Search the collection."""
+    return app.lookup("collection", query)
+
+
+class Asker:
+    def __init__(self):
+        self.answers = []
+
+    def ask(self, question):
+        answer = agent.run_sync(question).output
+        self.answers.append(answer)
+        return answer
+'''
+
+MODULE_AGENT_TEST = f"""
+import pytest
+
+import module_agent
+
+
+@pytest.mark.replay("goldens/module_agent.ckpt",
+                    mock={{"llm": "{REQUEST}", "tool": "module_agent.search_flights"}})
+def test_it(replay):
+    assert replay.run(module_agent.Asker().ask, "Egypt").startswith("Answer to 'Egypt' using")
+"""
+
+
+def test_a_tool_of_an_agent_made_at_import_is_named_as_held(stack: Stack) -> None:
+    """A tool function registered on a module-level agent is held by the agent's tool: the mock
+    of its name is never called, the recording passed silently and every replay ran the tool
+    live."""
+    (stack.path / "module_agent.py").write_text(MODULE_AGENT)
+    stack.write_test("module_agent", MODULE_AGENT_TEST)
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UncalledTargetWarning: test_module_agent.py::test_it: the mock target "
+            "'module_agent.search_flights' was not called while recording; the function is also "
+            "held by a pydantic_ai.*made before the test patched the name (a graph's node, a "
+            "registered tool), which calls it, never the mock: its calls run live on every replay. "
+            "Mock a function that it calls instead, or make what holds it while the test runs*",
+        ]
+    )
