@@ -208,11 +208,15 @@ def _shown_private_fields(t: type, path: str, names: Any) -> tuple[tuple[str, st
 
 def _declared_private(t: type) -> list[str]:
     """The private attribute names annotated in the bodies of ``t`` and its bases."""
+    # only the names are read: Python 3.14 evaluates annotations unless asked for forward
+    # references (a name imported under TYPE_CHECKING would raise NameError)
+    forward = getattr(getattr(inspect, "Format", None), "FORWARDREF", None)
+    options: dict[str, Any] = {} if forward is None else {"format": forward}
     declared: list[str] = []
     for klass in t.__mro__:
         try:
-            annotations = inspect.get_annotations(klass)
-        except Exception:  # (Python 3.14 evaluates them: a name it cannot resolve) skipped
+            annotations = inspect.get_annotations(klass, **options)
+        except Exception:  # (an annotation that cannot be read: skipped)
             continue
         declared += [name for name in annotations if name.startswith("_")]
     return declared
