@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import sys
 import types
+import weakref
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -88,16 +89,28 @@ def holders(path: str) -> list[str]:
     attribute of theirs — a LangGraph node's ``RunnableCallable``, a ``functools.partial`` —
     made before the test patched the name: they call the function they hold, never the mock
     (the cause of a recording with no calls that no other import path fixes). Found with the
-    garbage collector's referrers, so only when a recording recorded nothing; a module's or a
-    class's namespace (an import path) and pytest-clearstone's own objects are not holders."""
-    import gc
-
+    garbage collector's referrers (a scan of every object: only for a target a recording did
+    not call, once per function in a session); a module's or a class's namespace (an import
+    path) and pytest-clearstone's own objects are not holders."""
     target = resolve(path)
     if not inspect.ismodule(target.owner) or not inspect.isfunction(target.function):
         return []
+    found = _holders_of.get(target.function)
+    if found is None:
+        found = _holders_of[target.function] = _find_holders(target.function)
+    return list(found)
+
+
+#: per function, what :func:`holders` found (the objects made at import stay)
+_holders_of: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+
+
+def _find_holders(function: Any) -> list[str]:
+    import gc
+
     found: list[str] = []
     namespaces = {id(vars(m)) for m in list(sys.modules.values()) if hasattr(m, "__dict__")}
-    for referrer in gc.get_referrers(target.function):
+    for referrer in gc.get_referrers(function):
         if isinstance(referrer, dict) and id(referrer) in namespaces:
             owners = []  # a module's names: an import path
         elif isinstance(referrer, dict):
