@@ -10,6 +10,7 @@ A method's ``self`` is recorded by its settings (:func:`settings_of`) when it ha
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import weakref
 from collections.abc import Callable
@@ -126,9 +127,10 @@ def settings_of(obj: Any) -> Any:
     A pydantic/attrs model or dataclass (a LangChain chat model: its model name, temperature,
     ...): ``{"__class__": "module:QualName", field: value, ...}`` — its declared public fields,
     not the caches a library keeps on the instance nor private fields (pydantic-ai's
-    ``_provider``), except a private field holding a string, number, boolean or ``None`` that
-    a property of its public name shows (pydantic-ai's ``_model_name``, recorded as
-    ``model_name``); the codec stores their secrets redacted and their clients by reference.
+    ``_provider``), except a private field holding plain data (:func:`_plain`) that a property
+    of its public name shows (pydantic-ai's ``_model_name``, ``_profile`` and ``_settings``,
+    recorded as ``model_name``, ``profile`` and ``settings``); the codec stores their secrets
+    redacted and their clients by reference.
     An SDK resource or client: itself (stored by reference).
     """
     t = type(obj)
@@ -151,31 +153,73 @@ def settings_of(obj: Any) -> Any:
             settings[name] = getattr(obj, name, None)
     for name, public in _shown_private_fields(t, path, names):
         value = getattr(obj, name, None)
-        if value is None or type(value) in _SCALARS:
+        if _plain(value):
             settings.setdefault(public, value)
     return settings
 
 
 _SCALARS = frozenset({str, int, float, bool})
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is plain data: ``None``, a string, number or boolean, or a dict (string
+    keys), list or tuple of plain data (pydantic-ai's ``_profile`` and ``_settings`` dicts), not
+    an object that holds clients or functions (``_provider``)."""
+    t = type(value)
+    if value is None or t in _SCALARS:
+        return True
+    if t is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if t is list or t is tuple:
+        return all(_plain(v) for v in value)
+    return False
+
+
 _shown_by_type: dict[type, tuple[tuple[str, str], ...]] = {}
 _shown_by_path: dict[str, frozenset[str]] = {}
 
 
 def _shown_private_fields(t: type, path: str, names: Any) -> tuple[tuple[str, str], ...]:
-    """``(field, public name)`` of the private fields of ``t`` that a property of their public
-    name shows (``_model_name`` behind ``model_name``), found once per class."""
+    """``(field, public name)`` of the private fields of ``t`` that a property (or a cached
+    property) of their public name shows (``_model_name`` behind ``model_name``), found once
+    per class. A dataclass's candidates also include the private attributes its classes
+    declare outside its fields (pydantic-ai's ``Model`` declares ``_profile`` and ``_settings``,
+    set by its ``__init__``)."""
     found = _shown_by_type.get(t)
     if found is None:
+        candidates = dict.fromkeys(names)
+        if dataclasses.is_dataclass(t):
+            candidates.update(dict.fromkeys(_declared_private(t)))
         found = tuple(
             (name, name.lstrip("_"))
-            for name in names
+            for name in candidates
             if name.startswith("_")
+            and not name.startswith("__")
             and name.lstrip("_")
-            and isinstance(inspect.getattr_static(t, name.lstrip("_"), None), property)
+            and isinstance(
+                inspect.getattr_static(t, name.lstrip("_"), None),
+                (property, functools.cached_property),
+            )
         )
         _shown_by_type[t] = found
         _shown_by_path[path] = frozenset(public for _, public in found)
     return found
+
+
+def _declared_private(t: type) -> list[str]:
+    """The private attribute names annotated in the bodies of ``t`` and its bases."""
+    # only the names are read: Python 3.14 evaluates annotations unless asked for forward
+    # references (a name imported under TYPE_CHECKING would raise NameError)
+    forward = getattr(getattr(inspect, "Format", None), "FORWARDREF", None)
+    options: dict[str, Any] = {} if forward is None else {"format": forward}
+    declared: list[str] = []
+    for klass in t.__mro__:
+        try:
+            annotations = inspect.get_annotations(klass, **options)
+        except Exception:  # (an annotation that cannot be read: skipped)
+            continue
+        declared += [name for name in annotations if name.startswith("_")]
+    return declared
 
 
 def settings_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:

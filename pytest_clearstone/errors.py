@@ -853,19 +853,55 @@ class LeftoverCallWarning(UserWarning):
         )
 
 
+def held_by(holders: list[str]) -> str:
+    """What holds a mock target's function itself (``module.QualName`` of each holder), made
+    before the test patched its name: a graph's node, a registered tool."""
+    named = " and ".join(f"{article(holder)} {holder}" for holder in holders)
+    return (
+        f"also held by {named} made before the test patched the name (a graph's node, a "
+        "registered tool)"
+    )
+
+
+#: the fix for a function held as in :func:`held_by`
+HELD_FIX = (
+    "Mock a function that it calls instead, or make what holds it while the test runs (in the "
+    "agent's method), where it takes the patched name"
+)
+
+
 class UncalledTargetWarning(UserWarning):
     """A strict recording made no call to a mock target whose function is also reachable under
     another import path (``from app.tools import search`` in ``app.agent``): the agent may call
-    it under that one, which the patch does not reach, so its calls would run live on replay."""
+    it under that one, which the patch does not reach, so its calls would run live on replay.
+    Or (no other path, ``holders``) whose function an object made before the test holds
+    (:func:`held_by`), which calls it, never the mock."""
 
-    def __init__(self, test: str, target: str, span_type: str, others: list[str]) -> None:
+    def __init__(
+        self,
+        test: str,
+        target: str,
+        span_type: str,
+        others: list[str],
+        holders: list[str] | None = None,
+    ) -> None:
         self.test = test
         self.target = target
         self.others = others
-        named = " or ".join(f"`{other}`" for other in others)
+        self.holders = holders or []
+        if others:
+            named = " or ".join(f"`{other}`" for other in others)
+            why = (
+                f"the same function is {named}: if the agent calls it under that name, mock "
+                f"that path (mock={{{span_type!r}: {others[0]!r}}}), or its calls run live on "
+                "every replay."
+            )
+        else:
+            why = (
+                f"the function is {held_by(self.holders)}, which calls it, never the mock: its "
+                f"calls run live on every replay. {HELD_FIX}."
+            )
         super().__init__(
-            f"{test}: the mock target {target!r} was not called while recording; the same "
-            f"function is {named}: if the agent calls it under that name, mock that path "
-            f"(mock={{{span_type!r}: {others[0]!r}}}), or its calls run live on every replay. "
-            f"A target this test does not use needs no change"
+            f"{test}: the mock target {target!r} was not called while recording; {why} "
+            "A target this test does not use needs no change"
         )

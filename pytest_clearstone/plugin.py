@@ -1167,17 +1167,29 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
 
 def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
     """A strict recording: warn about each mock target the test did not call whose function
-    its agent reaches under another path (imported by name), which it may call instead; a
-    recording that called no target at all failed already, with the same hint."""
+    its agent reaches under another path (imported by name), which it may call instead, or
+    an object made before the test holds (a tool of an agent made at import), which calls it;
+    a recording that called no target at all failed already, with the same hints."""
     module = getattr(item, "module", None)
     if not replay.strict or module is None or not replay.calls:
         return
-    from .errors import UncalledTargetWarning
-    from .golden.aliases import uncalled_aliases
+    from .errors import ClearstoneError, UncalledTargetWarning
+    from .golden.aliases import holders, uncalled_aliases
 
     called = {call.target for call in replay.calls}
-    for span_type, path, others in uncalled_aliases(replay.mock_pairs, called, module):
+    aliased = uncalled_aliases(replay.mock_pairs, called, module)
+    for span_type, path, others in aliased:
         item.warn(UncalledTargetWarning(item.nodeid, path, span_type, others))
+    warned = {path for _, path, _ in aliased}
+    for span_type, path in replay.mock_pairs:
+        if path in called or path in warned:
+            continue
+        try:
+            found = holders(path)
+        except ClearstoneError:  # (no longer resolves: nothing to suggest)
+            continue
+        if found:
+            item.warn(UncalledTargetWarning(item.nodeid, path, span_type, [], found))
 
 
 def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
@@ -1611,8 +1623,8 @@ def _unwritable(path: Path, exc: OSError) -> str:
 def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
-    from .errors import ClearstoneError
-    from .golden.aliases import alternatives, twins, uncalled_aliases
+    from .errors import HELD_FIX, ClearstoneError, held_by
+    from .golden.aliases import alternatives, holders, twins, uncalled_aliases
 
     targets = [path for _, path in replay.mock_pairs]
     module = getattr(item, "module", None)
@@ -1626,8 +1638,9 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
         try:
             found_twins = twins(path)
             found_others = alternatives(path)
+            found_holders = holders(path)
         except ClearstoneError:  # a bad path was reported when the test started
-            found_twins, found_others = [], []
+            found_twins, found_others, found_holders = [], [], []
         hints += [
             f"  did you mean `{other}`? (the same object as `{path}`)"
             for other in aliases.get(path, ())
@@ -1650,6 +1663,11 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
             for other in found_others
             if other not in targets
         ]
+        if found_holders:
+            hints.append(
+                f"  `{path}` is {held_by(found_holders)}: it calls the function it holds, "
+                f"never the mock. {HELD_FIX}"
+            )
     return "\n".join(
         [
             f"{item.nodeid}: nothing was recorded: the test made no call to its mock target(s) "

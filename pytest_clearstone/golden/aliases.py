@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import inspect
 import sys
+import types
+import weakref
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -77,15 +79,84 @@ def uncalled_aliases(
     return found
 
 
+#: referrers that hold a function without being what holds it for the agent: containers (their
+#: holder is what holds them), frames, closures' cells and functions
+_NOT_HOLDERS = (list, tuple, set, frozenset, types.FrameType, types.CellType, types.FunctionType)
+
+
+def holders(path: str) -> list[str]:
+    """The types (``module.QualName``) of the objects that keep the function at ``path`` in an
+    attribute of theirs — a LangGraph node's ``RunnableCallable``, a ``functools.partial`` —
+    made before the test patched the name: they call the function they hold, never the mock
+    (the cause of a recording with no calls that no other import path fixes). Found with the
+    garbage collector's referrers (a scan of every object: only for a target a recording did
+    not call, once per function in a session); a module's or a class's namespace (an import
+    path) and pytest-clearstone's own objects are not holders."""
+    target = resolve(path)
+    if not inspect.ismodule(target.owner) or not inspect.isfunction(target.function):
+        return []
+    found = _holders_of.get(target.function)
+    if found is None:
+        found = _holders_of[target.function] = _find_holders(target.function)
+    return list(found)
+
+
+#: per function, what :func:`holders` found (the objects made at import stay)
+_holders_of: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+
+
+def _find_holders(function: Any) -> list[str]:
+    import gc
+
+    found: list[str] = []
+    namespaces = {id(vars(m)) for m in list(sys.modules.values()) if hasattr(m, "__dict__")}
+    for referrer in gc.get_referrers(function):
+        if isinstance(referrer, dict) and id(referrer) in namespaces:
+            owners = []  # a module's names: an import path
+        elif isinstance(referrer, dict):
+            owners = [
+                o
+                for o in gc.get_referrers(referrer)
+                if _own_dict(o) is referrer and not inspect.ismodule(o) and not isinstance(o, type)
+            ]
+        elif isinstance(referrer, _NOT_HOLDERS) or inspect.ismodule(referrer):
+            owners = []
+        else:
+            owners = [referrer]
+        for owner in owners:
+            t = type(owner)
+            name = f"{t.__module__}.{t.__qualname__}"
+            if not t.__module__.startswith("pytest_clearstone") and name not in found:
+                found.append(name)
+    return found
+
+
+def _own_dict(obj: Any) -> Any:
+    """``obj.__dict__`` read without running any code of its class (``None`` without one)."""
+    try:
+        return object.__getattribute__(obj, "__dict__")
+    except Exception:  # no __dict__, or a class whose attribute lookup raises
+        return None
+
+
+def _split_private(name: str) -> tuple[str, str]:
+    """A method name's leading underscores and the rest: the twins and other ways of a private
+    method are private too (LangChain's ``_agenerate``: ``_generate``, ``_astream``)."""
+    bare = name.lstrip("_")
+    return name[: len(name) - len(bare)], bare
+
+
 def twins(path: str) -> list[tuple[str, str]]:
-    """The sync/async twins of the callable at ``path`` — ``invoke``/``ainvoke`` on the same
-    owner, ``Completions.create``/``AsyncCompletions.create`` — as ``(path, "sync" or
-    "async")``: the other cause of a recording with no calls, the agent calling the twin."""
+    """The sync/async twins of the callable at ``path`` — ``invoke``/``ainvoke`` (and
+    ``_generate``/``_agenerate``) on the same owner, ``Completions.create``/
+    ``AsyncCompletions.create`` — as ``(path, "sync" or "async")``: the other cause of a
+    recording with no calls, the agent calling the twin."""
     target = resolve(path)
     head, _, name = path.rpartition(".")
-    candidates = [f"{head}.a{name}"]
-    if name.startswith("a"):
-        candidates.append(f"{head}.{name[1:]}")
+    private, bare = _split_private(name)
+    candidates = [f"{head}.{private}a{bare}"]
+    if bare.startswith("a"):
+        candidates.append(f"{head}.{private}{bare[1:]}")
     if isinstance(target.owner, type):
         module, _, cls = head.rpartition(".")
         twin_cls = cls[len("Async") :] if cls.startswith("Async") else f"Async{cls}"
@@ -111,15 +182,17 @@ _ALTERNATIVE_NAMES = ("stream", "parse")
 def alternatives(path: str) -> list[str]:
     """Other methods of the owner of the method at ``path`` that make the same kind of request
     (``stream``, ``parse``, ``<name>_stream``; ``astream`` and so on for an ``a``-named async
-    method), by their paths: the third cause of a recording with no calls, the agent calling
-    one of them. Its twins (:func:`twins`) are not among them."""
+    method; ``_stream``, ``_astream``... for a private one), by their paths: the third cause
+    of a recording with no calls, the agent calling one of them. Its twins (:func:`twins`)
+    are not among them."""
     target = resolve(path)
     if not isinstance(target.owner, type):
         return []
     head, _, name = path.rpartition(".")
-    names = [*_ALTERNATIVE_NAMES, f"{name}_stream"]
-    if name.startswith("a"):
-        names = [f"a{other}" for other in names[:2]] + names
+    private, bare = _split_private(name)
+    names = [*(private + other for other in _ALTERNATIVE_NAMES), f"{name}_stream"]
+    if bare.startswith("a"):
+        names = [f"{private}a{other}" for other in _ALTERNATIVE_NAMES] + names
     found = []
     skip = {target.function, *(resolve(twin).function for twin, _ in twins(path))}
     for other in names:

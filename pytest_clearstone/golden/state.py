@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import site
 import sys
 import sysconfig
@@ -30,10 +31,18 @@ from ..tracing.span import Recorded
 
 def agent_state(agent: Any) -> Any:
     """The agent's live state: ``get_state()`` when it has one, else a copy of its ``__dict__``
-    (the values are the agent's own objects, not copies)."""
+    (the values are the agent's own objects, not copies). A ``get_state`` that cannot be called
+    without arguments is another library's method of that name (LangGraph's): refused, naming
+    the fix."""
     get_state = getattr(agent, "get_state", None)
     if callable(get_state):
-        return get_state()
+        try:
+            return get_state()
+        except TypeError:
+            needed = _required_parameters(get_state)
+            if not needed:
+                raise  # (raised inside the agent's own get_state())
+            raise ClearstoneError(_not_a_state_method(agent, needed)) from None
     try:
         return dict(vars(agent))
     except TypeError:
@@ -42,14 +51,62 @@ def agent_state(agent: Any) -> Any:
         ) from None
 
 
+def _required_parameters(method: Any) -> list[str]:
+    """The names of the parameters ``method`` cannot be called without (none when it can, or
+    when its signature cannot be read)."""
+    try:
+        signature = inspect.signature(method)
+    except (TypeError, ValueError):
+        return []
+    plain = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return [
+        p.name
+        for p in signature.parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind not in plain
+    ]
+
+
+#: the fix when the agent of ``replay.run()`` is not an agent of the project's own
+_OWN_FUNCTION = (
+    "give replay.run() a function of your own that takes it instead (def run(agent, *args): "
+    "return agent.method(*args); then replay.run(run, agent, *args)) or a method of a class "
+    "of your own, with get_state()/load_state() if it has state to compare"
+)
+
+
+def _class_name(agent: Any) -> str:
+    return f"{type(agent).__module__}.{type(agent).__qualname__}"
+
+
+def _not_a_state_method(agent: Any, needed: list[str]) -> str:
+    """Why an agent whose ``get_state`` takes arguments (LangGraph's compiled graph: a thread's
+    checkpoint, ``get_state(config)``) has no state to capture, and the fix."""
+    return (
+        f"cannot capture the state of the agent of replay.run() (a {_class_name(agent)}): its "
+        f"get_state() needs arguments ({', '.join(needed)}), so it is not an agent's state "
+        f"method: {_OWN_FUNCTION}"
+    )
+
+
 def capture_state(agent: Any) -> Recorded:
     """Snapshot an agent's state (:func:`agent_state`).
 
     The state is encoded at once (a deep snapshot), so later changes to the agent do not alter
     the checkpoint. A value that cannot be encoded raises :class:`SerializationError` naming its
-    path, e.g. ``state['client']``.
+    path, e.g. ``state['client']``; when the agent is a library's object (``replay.run()`` given
+    a ``pydantic_ai.Agent``'s method), the error's advice is the fix for that, not changing the
+    agent's class.
     """
-    return Recorded(encoded=Encoder(strict=True).encode(agent_state(agent), root="state"))
+    state = agent_state(agent)
+    try:
+        return Recorded(encoded=Encoder(strict=True).encode(state, root="state"))
+    except SerializationError as exc:
+        if not str(exc).endswith(SerializationError.STATE_ADVICE) or not is_installed(type(agent)):
+            raise
+        advice = f"The agent is a {_class_name(agent)}, a class of an installed package: "
+        raise SerializationError(
+            exc.path, exc.value_type, exc.reason, advice=advice + _OWN_FUNCTION
+        ) from None
 
 
 def state_value(state: Recorded) -> Any:

@@ -198,8 +198,11 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
     stack.write_test("sequential", HEADER + SCENARIOS["sequential_nodes"])
     stack.record()
     stack.replay_passes()
-    stack.edit("langgraph_agent", 'SYSTEM = "You plan short trips."',
-               'SYSTEM = "You plan endless voyages!"')
+    stack.edit(
+        "langgraph_agent",
+        'SYSTEM = "You plan short trips."',
+        'SYSTEM = "You plan endless voyages!"',
+    )
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*ChatOpenAI.invoke*"])
@@ -230,3 +233,116 @@ def test_under_xdist(stack: Stack) -> None:
         stack.write_test(name, HEADER + SCENARIOS[name])
     stack.record()
     stack.replay_passes(xdist=True)
+
+
+GRAPH_AS_AGENT = """
+def run_graph(graph, inputs):
+    return graph.invoke(inputs)
+
+
+@pytest.mark.replay("goldens/graph.ckpt", mock=MOCK)
+def test_it(replay):
+    graph = app.build_graph(app.make_llm(), parallel=False)
+    result = replay.run(graph.invoke, {"question": "Lisbon", "notes": []})
+    assert result["answer"].startswith("Answer to 'merge")
+"""
+
+
+def test_a_graph_given_to_replay_run_fails_naming_the_fix(stack: Stack) -> None:
+    """``replay.run(graph.invoke, ...)``: the graph is taken for the agent, and LangGraph's
+    ``get_state(config)`` (a thread's checkpoint) for its state method: the recording failed
+    with a bare ``TypeError: Pregel.get_state() missing 1 required positional argument``."""
+    stack.write_test("graph", HEADER + GRAPH_AS_AGENT)
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot capture the state of the agent of replay.run() "
+            "(a langgraph.graph.state.CompiledStateGraph): its get_state() needs arguments "
+            "(config), so it is not an agent's state method: give replay.run() a function of "
+            "your own that takes it instead (def run(agent, *args): return agent.method(*args); "
+            "then replay.run(run, agent, *args))*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*missing 1 required positional argument*")
+    assert stack.goldens() == []
+    # the fix it names records and replays
+    stack.edit("test_graph", "replay.run(graph.invoke, ", "replay.run(run_graph, graph, ")
+    stack.roundtrip()
+
+
+NODE_GRAPH = """
+from typing import TypedDict
+
+from langchain_core.messages import HumanMessage
+from langgraph.graph import END, START, StateGraph
+
+import langchain_agent
+
+
+class State(TypedDict, total=False):
+    question: str
+    answer: str
+
+
+def call_model(state):
+    llm = langchain_agent.make_llm()
+    return {"answer": llm.invoke([HumanMessage(state["question"])]).content}
+
+
+def build():
+    graph = StateGraph(State)
+    graph.add_node("call_model", call_model)
+    graph.add_edge(START, "call_model")
+    graph.add_edge("call_model", END)
+    return graph.compile()
+
+
+graph = build()  # compiled at import: the node holds call_model itself
+
+
+class Asker:
+    def __init__(self):
+        self.answers = []
+
+    def ask(self, question):
+        answer = graph.invoke({"question": question})["answer"]
+        self.answers.append(answer)
+        return answer
+"""
+
+NODE_TEST = """
+import pytest
+
+import node_graph
+
+
+@pytest.mark.replay("goldens/node.ckpt", mock={"node": "node_graph.call_model"})
+def test_it(replay):
+    assert replay.run(node_graph.Asker().ask, "Soup?") == "Answer to 'Soup?'"
+"""
+
+
+def test_a_node_function_of_a_graph_compiled_at_import_is_named_as_held(stack: Stack) -> None:
+    """Mocking a node's function by its module path patches the name, but a graph compiled
+    when its module was imported holds the function itself: nothing was recorded, and the only
+    advice was the import path where the agent looks the function up (it looks nothing up)."""
+    (stack.path / "node_graph.py").write_text(NODE_GRAPH)
+    stack.write_test("node", NODE_TEST)
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*node_graph.call_model*",
+            "*`node_graph.call_model` is also held by a langgraph.*RunnableCallable* made before the "
+            "test patched the name (a graph's node, a registered tool): it calls the function it "
+            "holds, never the mock. Mock a function that it calls instead, or make what holds it "
+            "while the test runs (in the agent's method), where it takes the patched name",
+        ]
+    )
+    # the fix it names records and replays
+    stack.edit(
+        "node_graph", "graph = build()  # compiled at import: the node holds call_model itself", ""
+    )
+    stack.edit("node_graph", "answer = graph.invoke(", "answer = build().invoke(")
+    stack.roundtrip()

@@ -48,7 +48,8 @@ def answer(request):
 
 def make_llm():
     return ChatOpenAI(model="gpt-4o-mini", temperature=0.2, max_retries=0, api_key="sk-test",
-                      http_client=httpx2.Client(transport=httpx2.MockTransport(answer)))
+                      http_client=httpx2.Client(transport=httpx2.MockTransport(answer)),
+                      http_async_client=httpx2.AsyncClient(transport=httpx2.MockTransport(answer)))
 
 
 llm = make_llm()
@@ -70,6 +71,14 @@ def ask(question):
 
 def ask_streamed(question):
     return "".join(chunk.content for chunk in llm.stream([HumanMessage(question)]))
+
+
+async def events(question):
+    """LangChain's event stream of the model (astream_events: through _astream)."""
+    ends = [event["data"]["output"].content
+            async for event in llm.astream_events([HumanMessage(question)], version="v2")
+            if event["event"] == "on_chat_model_end"]
+    return ends[0]
 
 
 def use_tool(question):
@@ -219,13 +228,59 @@ def test_nothing_recorded_names_the_method_that_streams_the_same_request(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+TEST_EVENTS = """
+import asyncio
+
+import pytest
+
+import lc_app
+
+
+@pytest.mark.replay(mock={"llm": "langchain_openai.ChatOpenAI._agenerate"})
+def test_it(replay):
+    assert asyncio.run(replay.run(lc_app.events, "soup")) == "Answer to soup"
+"""
+
+
+def test_nothing_recorded_names_the_private_methods_beside_a_private_target(
+    pytester: pytest.Pytester,
+) -> None:
+    # the level the callbacks page recommends (_agenerate) while the agent streams its events
+    # (astream_events, through _astream): the hints named the public sync stream, which an
+    # async agent never calls either, and not _astream, which records and replays
+    _project(pytester, TEST_EVENTS)
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*langchain_openai.ChatOpenAI._agenerate*",
+            "*does the agent call `langchain_openai.ChatOpenAI._generate`? (the sync twin of "
+            "`langchain_openai.ChatOpenAI._agenerate`: mock it too, or instead)",
+            "*does the agent call `langchain_openai.ChatOpenAI._astream`? (another method of "
+            "`ChatOpenAI` for the same request as `_agenerate`: mock it too, or instead)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*ChatOpenAI.stream`*")
+    # and mocking it, as the hint says, records and replays
+    pytester.makepyfile(test_it=TEST_EVENTS.replace("._agenerate", "._astream"))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 @pytest.mark.parametrize(
     ("path", "others"),
     [
         (
+            "langchain_openai.ChatOpenAI._agenerate",
+            ["langchain_openai.ChatOpenAI._astream", "langchain_openai.ChatOpenAI._stream"],
+        ),
+        ("langchain_openai.ChatOpenAI._generate", ["langchain_openai.ChatOpenAI._stream"]),
+        (
             "anthropic.resources.messages.Messages.create",
-            ["anthropic.resources.messages.Messages.stream",
-             "anthropic.resources.messages.Messages.parse"],
+            [
+                "anthropic.resources.messages.Messages.stream",
+                "anthropic.resources.messages.Messages.parse",
+            ],
         ),
         ("langchain_openai.ChatOpenAI.invoke", ["langchain_openai.ChatOpenAI.stream"]),
         (
@@ -249,6 +304,14 @@ def test_the_other_ways_to_make_a_request_are_the_owners_stream_and_parse_method
     [
         ("langchain_openai.ChatOpenAI.stream", ("langchain_openai.ChatOpenAI.astream", "async")),
         (
+            "langchain_openai.ChatOpenAI._agenerate",
+            ("langchain_openai.ChatOpenAI._generate", "sync"),
+        ),
+        (
+            "langchain_openai.ChatOpenAI._generate",
+            ("langchain_openai.ChatOpenAI._agenerate", "async"),
+        ),
+        (
             "openai.resources.chat.completions.AsyncCompletions.create",
             ("openai.resources.chat.completions.Completions.create", "sync"),
         ),
@@ -266,7 +329,7 @@ def test_the_twins_of_a_target_are_its_sync_or_async_counterparts(
     assert twins(path) == [twin]
 
 
-SELF_SETTING_APP = '''
+SELF_SETTING_APP = """
 from dataclasses import dataclass, field
 
 
@@ -284,7 +347,7 @@ class Model:
 def run():
     m = Model()
     return [m.request("a"), m.request("b")]
-'''
+"""
 
 SELF_SETTING_TEST = """
 import os

@@ -17,6 +17,7 @@ from pytest_clearstone.debugging import Checkpoint, CheckpointManager
 from pytest_clearstone.errors import (
     CheckpointNotFoundError,
     CheckpointPathError,
+    ClearstoneError,
     SerializationError,
     SpanNotFoundError,
 )
@@ -179,6 +180,32 @@ def test_unserialisable_state_names_the_attribute_path(
 def test_agent_without_state_is_refused(recorded: Any) -> None:
     with pytest.raises(SerializationError, match="no get_state\\(\\) and no __dict__"):
         CheckpointManager().create_checkpoint(42, recorded.trace(), recorded.step_id)
+
+
+class _ThreadReader:
+    """Another library's ``get_state`` (LangGraph's compiled graph: a thread's checkpoint)."""
+
+    def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> dict[str, Any]:
+        return {"thread": config}
+
+
+class _BrokenState:
+    def get_state(self) -> dict[str, Any]:
+        return {"n": len(None)}  # type: ignore[arg-type]  # a TypeError of the agent's own
+
+
+def test_a_get_state_that_needs_arguments_is_refused_naming_them(recorded: Any) -> None:
+    """It raised a bare ``TypeError: get_state() missing 1 required positional argument``."""
+    with pytest.raises(ClearstoneError) as info:
+        CheckpointManager().create_checkpoint(_ThreadReader(), recorded.trace(), recorded.step_id)
+    message = str(info.value)
+    assert "its get_state() needs arguments (config), so it is not an agent's state" in message
+    assert "then replay.run(run, agent, *args))" in message
+
+
+def test_a_type_error_inside_get_state_is_the_agents_own(recorded: Any) -> None:
+    with pytest.raises(TypeError, match="has no len"):
+        CheckpointManager().create_checkpoint(_BrokenState(), recorded.trace(), recorded.step_id)
 
 
 # -- atomic saves under a crash ------------------------------------------------------------------
