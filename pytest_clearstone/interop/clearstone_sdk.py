@@ -68,12 +68,15 @@ def _rows(db_path: Path, trace_id: str | None) -> list[tuple[Any, ...]]:
             params = (trace_id,)
         return conn.execute(sql + " ORDER BY rowid", params).fetchall()
     except sqlite3.Error as exc:
-        raise TraceStoreError(
-            f"{db_path} is not a clearstone-sdk trace store (reading its 'spans' table failed: "
-            f"{exc})"
-        ) from None
+        problem = f"reading its 'spans' table failed: {exc}"
     finally:
         conn.close()
+    if _is_our_store(db_path):
+        problem = (
+            "it is a trace store of pytest-clearstone, with nothing to convert; list its traces "
+            f"with: python -m pytest_clearstone traces {db_path}"
+        )
+    raise TraceStoreError(f"{db_path} is not a clearstone-sdk trace store ({problem})")
 
 
 def _spans_from_rows(db_path: Path, rows: list[tuple[Any, ...]], allow_pickle: bool) -> list[Span]:
@@ -265,6 +268,23 @@ def _is_ours(path: Path) -> bool:
     return isinstance(doc, dict) and doc.get("format") == FORMAT_NAME
 
 
+def _is_our_store(path: Path) -> bool:
+    """Whether ``path`` is a trace store of pytest-clearstone (its ``spans`` table has a
+    ``span_type`` column and no ``kind``), read-only; ``False`` when it cannot be read (that is
+    reported when it is converted)."""
+    try:
+        conn = _connect(path)
+    except TraceStoreError:
+        return False
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(spans)")}
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return "span_type" in columns and "kind" not in columns
+
+
 def _discover(src: Path, dest_dir: Path) -> tuple[list[Path], list[Path]]:
     """The trace stores and checkpoint files to convert from ``src``."""
     if src.is_dir():
@@ -273,8 +293,9 @@ def _discover(src: Path, dest_dir: Path) -> tuple[list[Path], list[Path]]:
         def wanted(p: Path) -> bool:
             return p.is_file() and dest not in p.resolve().parents
 
-        dbs = sorted(p for p in src.rglob("*.db") if wanted(p))
-        # our own checkpoints (e.g. from an earlier import into a folder inside src) are skipped
+        # our own trace stores (the plugin's .clearstone/traces.db) and checkpoints (e.g. from
+        # an earlier import into a folder inside src) are skipped
+        dbs = sorted(p for p in src.rglob("*.db") if wanted(p) and not _is_our_store(p))
         ckpts = sorted(p for p in src.rglob("*.ckpt") if wanted(p) and not _is_ours(p))
         if not dbs and not ckpts:
             raise CheckpointNotFoundError(
@@ -322,13 +343,13 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     """Convert clearstone-sdk files into pytest-clearstone ``.ckpt`` files in ``dest_dir``.
 
     ``src`` is a clearstone-sdk ``traces.db``, a ``.ckpt`` file, or a directory searched
-    recursively for both (skipping ``dest_dir`` and pytest-clearstone's own checkpoints). Each
-    clearstone-sdk checkpoint becomes one of ours, its trace taken whole from the ``traces.db``
-    that holds it (for a lone ``.ckpt``: a ``traces.db`` beside it or one directory up), so the
-    recorded responses can be replayed. Each trace in a ``traces.db`` that no converted
-    checkpoint covers becomes a checkpoint without agent state at its root span, usable with
-    ``replay.run(agent.method, ...)``. Files are named ``{trace_id}_{checkpoint_id}.ckpt`` and
-    written atomically (``dest_dir`` is created);
+    recursively for both (skipping ``dest_dir`` and pytest-clearstone's own checkpoints and trace
+    stores). Each clearstone-sdk checkpoint becomes one of ours, its trace taken whole from the
+    ``traces.db`` that holds it (for a lone ``.ckpt``: a ``traces.db`` beside it or one directory
+    up), so the recorded responses can be replayed. Each trace in a ``traces.db`` that no
+    converted checkpoint covers becomes a checkpoint without agent state at its root span, usable
+    with ``replay.run(agent.method, ...)``. Files are named ``{trace_id}_{checkpoint_id}.ckpt``
+    and written atomically (``dest_dir`` is created);
     returns their paths.
 
     Pickled values (always the agent state; sometimes span outputs) are refused with

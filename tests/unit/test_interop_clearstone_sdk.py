@@ -363,3 +363,27 @@ def test_deep_or_out_of_range_sdk_files_are_clear_errors_with_the_import_fix(
     with pytest.raises(TraceStoreError, match=r"deep\.db"):
         clearstone_sdk.import_files(store, out)
     assert not out.exists()
+
+
+def test_a_directory_import_skips_the_plugins_own_trace_store(sdk: Path, tmp_path: Path) -> None:
+    # Expected: `import-clearstone .` in a project that ran the plugin converts the
+    # clearstone-sdk files and leaves the plugin's own `.clearstone/traces.db` alone, as it
+    # leaves the plugin's own checkpoints; it failed with "not a clearstone-sdk trace store".
+    from pytest_clearstone.tracing import TracerProvider
+
+    project = tmp_path / "project"
+    shutil.copytree(sdk, project / "clearstone_run")
+    provider = TracerProvider(project / ".clearstone" / "traces.db")
+    with provider.get_tracer("tests").span("tests/test_agent.py::test_run"):
+        pass
+    provider.shutdown()
+    store_bytes = (project / ".clearstone" / "traces.db").read_bytes()
+
+    written = clearstone_sdk.import_files(project, tmp_path / "out", allow_pickle=True)
+
+    assert [p.name for p in written] == [Path(MANIFEST["checkpoint_file"]).name]
+    assert (project / ".clearstone" / "traces.db").read_bytes() == store_bytes
+    # given by name, it is named for what it is, with the command that reads it
+    with pytest.raises(TraceStoreError, match=r"trace store of pytest-clearstone.*traces "):
+        clearstone_sdk.import_files(project / ".clearstone" / "traces.db", tmp_path / "out2")
+    assert (project / ".clearstone" / "traces.db").read_bytes() == store_bytes
