@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import inspect
 import warnings
 from collections.abc import Callable, Iterator
@@ -267,6 +268,32 @@ def set_redacted_error(span: Span, error: BaseException, transform: Transform, t
     record = transform(exception_record(error), "error", target)
     message = transform(f"{type(error).__name__}: {error}", "error", target)
     span.set_error(record, message)
+
+
+def redacted_span(span: Span, transform: Transform) -> Span:
+    """``span`` (one the test opened itself) with its attributes, input, output, error and
+    status message through ``transform``, the test's redaction, as its recorded calls' values
+    go: what the trace store and the golden keep of it. An open span is given as a redacted
+    copy, so the span queued for the writer thread (which reads it when it writes) is never one
+    the test may still give a secret to; an ended one is redacted in place."""
+    target = str(span.name)
+    if span.is_open:
+        span = copy.copy(span)  # (a plain Span, its fields shared until replaced below)
+    if span.attributes:
+        span.replace_attributes(transform(dict(span.attributes), "span attributes", target))
+    for where, recorded, replace in (
+        ("span input", span.recorded_input, span.set_recorded_input),
+        ("span output", span.recorded_output, span.set_recorded_output),
+    ):
+        if recorded is not None:
+            replace(Recorded.of(transform(recorded.fresh_value(), where, target)))
+    message = span.status_message
+    if message:
+        message = transform(message, "error", target)
+    if span.error is not None:
+        span.set_error(transform(span.error, "error", target), message)
+    span.status_message = message
+    return span
 
 
 @contextlib.contextmanager

@@ -337,6 +337,13 @@ class Span:
         self.attributes[key] = value
         self._attrs_tree = None
 
+    def replace_attributes(self, attributes: dict[str, Any]) -> None:
+        """Set all attributes at once (encoded again now if the span has ended)."""
+        self.attributes = attributes
+        self._attrs_tree = None
+        if self.end_time_ns is not None:
+            self.freeze_attributes()
+
     def freeze_attributes(self) -> None:
         """Encode the attributes now, in the caller's thread (so a codec warning is raised
         where the span ends, not in the writer), unless they are plain JSON scalars."""
