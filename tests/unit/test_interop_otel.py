@@ -370,3 +370,25 @@ def test_importing_the_module_does_not_import_opentelemetry() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_span_marked_error_by_hand_comes_back_without_an_exception() -> None:
+    # Expected: a call span the application marked ERROR itself (set_status) but that returned
+    # an answer comes back from an export with its answer and no error, so a replay of the
+    # imported trace returns that answer; the import made up an Exception from the status,
+    # which the replay raised instead.
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("app")
+    with tracer.span("agent") as root, tracer.span("complete", span_type="llm") as span:
+        span.set_input({"prompt": "hi"})
+        span.set_output("a filtered answer")
+        span.set_status("ERROR", "content filter tripped")
+    trace = provider.trace_store.get_trace(root.trace_id)
+    provider.shutdown()
+
+    back = otel.trace_from_otel_spans(otel.to_otel_spans(trace))
+
+    complete = back.get_span(span.span_id)
+    assert (complete.status, complete.status_message) == ("ERROR", "content filter tripped")
+    assert complete.error is None
+    assert complete.output == "a filtered answer"
