@@ -114,10 +114,12 @@ def span_type_of(attrs: dict[str, Any]) -> str | None:
 
 
 def _maybe_json(value: Any) -> Any:
+    """``value`` decoded from JSON text; as it is when it is not JSON (or nested too deeply to
+    decode)."""
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
     return value
 
@@ -148,6 +150,10 @@ def _codec(text: Any, key: str, span: str, source: str, allow_pickle: bool) -> R
         raise DecodeError(f"{source}: the {key} attribute of span {span}: {exc}") from None
     except ValueError as exc:
         raise DecodeError(f"{source}: the {key} attribute of span {span} is not JSON") from exc
+    except RecursionError:
+        raise DecodeError(
+            f"{source}: the {key} attribute of span {span} is nested too deeply to read"
+        ) from None
     return Recorded(encoded=tree, decoded=value)
 
 
