@@ -661,19 +661,29 @@ class TraceStore:
         fix = self._damaged_fix
         return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])
 
-    def list_traces(self, limit: int | None = 20) -> list[TraceSummary]:
+    def list_traces(
+        self, limit: int | None = 20, *, slower_than_ms: float | None = None
+    ) -> list[TraceSummary]:
         """The ``limit`` most recently started traces, newest first (``None``, or a limit past
-        SQLite's integers: all of them)."""
+        SQLite's integers: all of them); with ``slower_than_ms``, the ``limit`` most recent of
+        the ended traces that took longer than that."""
+        slow = ""
+        params: tuple[Any, ...] = ()
+        if slower_than_ms is not None:
+            slow = (
+                "HAVING SUM(end_time_ns IS NULL) = 0 AND MAX(end_time_ns) - MIN(start_time_ns) > ?"
+            )
+            params = (float(slower_than_ms) * 1e6,)
         rows = self._query(
-            """
+            f"""
             SELECT trace_id, MIN(start_time_ns),
                    CASE WHEN SUM(end_time_ns IS NULL) > 0 THEN NULL ELSE MAX(end_time_ns) END,
                    COUNT(*), SUM(status = 'ERROR'),
                    (SELECT name FROM spans r WHERE r.trace_id = s.trace_id
                       AND r.parent_span_id IS NULL ORDER BY start_time_ns LIMIT 1)
-            FROM spans s GROUP BY trace_id ORDER BY MIN(start_time_ns) DESC LIMIT ?
+            FROM spans s GROUP BY trace_id {slow} ORDER BY MIN(start_time_ns) DESC LIMIT ?
             """,
-            (-1 if limit is None else _sqlite_int(limit),),  # (a negative LIMIT is none)
+            (*params, -1 if limit is None else _sqlite_int(limit)),  # (a negative LIMIT: none)
         )
         for r in rows:
             start, end = r[1], r[2]  # (its spans' first start, last end or NULL: one is open)
