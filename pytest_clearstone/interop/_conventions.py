@@ -224,7 +224,9 @@ def build_span(data: SpanData, *, seq: int, source: str, allow_pickle: bool) -> 
         original[2] or data.parent_span_id,
     )
     added = attrs.get(ADDED)
-    dropped = _CONSUMED.union(added) if isinstance(added, (list, tuple)) else _CONSUMED
+    dropped = _CONSUMED
+    if isinstance(added, (list, tuple)):  # (key names; anything else in a damaged file is not)
+        dropped = _CONSUMED.union(key for key in added if isinstance(key, str))
     kept = {k: v for k, v in attrs.items() if k not in dropped}
     return Span(
         trace_id=trace_id,

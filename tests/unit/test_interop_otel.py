@@ -435,3 +435,19 @@ def test_deep_json_text_in_an_input_value_is_kept_as_text(tmp_path: Path) -> Non
     )
     ((span,),) = [t.spans for t in otel.traces_from_otlp_json(path)]
     assert span.input == text
+
+
+def test_a_clearstone_added_attribute_of_nested_lists_is_kept_not_a_crash(tmp_path: Path) -> None:
+    # Expected: clearstone.added (the keys our export added) holding something other than key
+    # names in a hand-made or damaged file is read like any attribute list: it raised a bare
+    # TypeError (unhashable type: 'list').
+    nested = '{"arrayValue": {"values": [{"arrayValue": {"values": [{"intValue": "1"}]}}]}}'
+    path = tmp_path / "trace.json"
+    path.write_text(
+        _otlp_span(
+            f'{{"key": "clearstone.added", "value": {nested}}}, '
+            '{"key": "gen_ai.system", "value": {"stringValue": "openai"}}'
+        )
+    )
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(path)]
+    assert span.attributes == {"gen_ai.system": "openai"}
