@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import (
     CheckpointCorruptError,
+    CheckpointError,
     CheckpointNotFoundError,
     TraceNotFoundError,
     TraceStoreError,
@@ -289,9 +290,12 @@ def _discover(src: Path, dest_dir: Path) -> tuple[list[Path], list[Path]]:
     """The trace stores and checkpoint files to convert from ``src``."""
     if src.is_dir():
         dest = dest_dir.resolve()
+        # a DEST_DIR inside src (not src itself, nor a folder holding it) is an earlier import's
+        # output, skipped whole; elsewhere our own files are told by their content
+        outputs = dest if src.resolve() in dest.parents else None
 
         def wanted(p: Path) -> bool:
-            return p.is_file() and dest not in p.resolve().parents
+            return p.is_file() and (outputs is None or outputs not in p.resolve().parents)
 
         # our own trace stores (the plugin's .clearstone/traces.db) and checkpoints (e.g. from
         # an earlier import into a folder inside src) are skipped
@@ -371,8 +375,19 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     checkpoints += [
         _trace_checkpoint(t, origin[tid]) for tid, t in stored.items() if tid not in covered
     ]
-    written = []
-    for checkpoint in checkpoints:
-        name = f"{_safe_id(checkpoint.trace.trace_id)}_{_safe_id(checkpoint.checkpoint_id)}.ckpt"
-        written.append(checkpoint.write(dest_dir / name, allow_pickle=allow_pickle))
-    return written
+    targets = [
+        dest_dir / f"{_safe_id(c.trace.trace_id)}_{_safe_id(c.checkpoint_id)}.ckpt"
+        for c in checkpoints
+    ]
+    sources = {p.resolve() for p in ckpt_files}
+    for target in targets:  # (refused before anything is written)
+        if target.resolve() in sources:
+            raise CheckpointError(
+                f"converting {target} would replace it: it is a clearstone-sdk file being "
+                f"converted, and the converted file has its name; give import-clearstone "
+                f"another DEST_DIR"
+            )
+    return [
+        checkpoint.write(target, allow_pickle=allow_pickle)
+        for checkpoint, target in zip(checkpoints, targets, strict=True)
+    ]

@@ -387,3 +387,25 @@ def test_a_directory_import_skips_the_plugins_own_trace_store(sdk: Path, tmp_pat
     with pytest.raises(TraceStoreError, match=r"trace store of pytest-clearstone.*traces "):
         clearstone_sdk.import_files(project / ".clearstone" / "traces.db", tmp_path / "out2")
     assert (project / ".clearstone" / "traces.db").read_bytes() == store_bytes
+
+
+def test_import_into_the_source_directory_converts_and_replaces_no_source_file(
+    sdk: Path,
+) -> None:
+    # Expected: `import-clearstone RUN RUN` converts the files of RUN into RUN (it said the
+    # directory held no clearstone-sdk file: every file in DEST_DIR was skipped as an earlier
+    # output); a DEST_DIR where a converted file would take the name of its clearstone-sdk
+    # source is refused before anything is written, the source left as it was.
+    source = sdk / MANIFEST["checkpoint_file"]
+    original = source.read_bytes()
+
+    (written,) = clearstone_sdk.import_files(sdk, sdk, allow_pickle=True)
+    assert written.parent == sdk and Checkpoint.read(written, allow_pickle=True).span.name == (
+        "query_2"
+    )
+    written.unlink()
+
+    for src in (source.parent, source):
+        with pytest.raises(CheckpointError, match=r"would replace .*another DEST_DIR"):
+            clearstone_sdk.import_files(src, source.parent, allow_pickle=True)
+        assert source.read_bytes() == original
