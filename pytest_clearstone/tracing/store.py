@@ -370,6 +370,14 @@ def _while_locked(fn: Callable[[], Any], db_path: str) -> Any:
             time.sleep(0.01)
 
 
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """End the failed transaction of ``conn``, unless SQLite ended it already (it rolls back
+    by itself when a write fails for a full disk or a lack of memory): the error raised is the
+    write's, never a ROLLBACK's "no transaction is active"."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 def _read_only_uri(path: str, *, immutable: bool = False) -> str:
     # as_uri() percent-encodes '?', '#', '%' and spaces, so any file name is safe here
     uri = f"{Path(path).resolve().as_uri()}?mode=ro"
@@ -563,14 +571,22 @@ class TraceStore:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _roll_back(conn)
             raise
 
     def _retry(self, fn: Callable[[], Any]) -> Any:
         try:
             return _while_locked(fn, self.db_path)
         except sqlite3.OperationalError as exc:
-            raise TraceStoreError(f"trace store {self.db_path!r}: {exc}") from None
+            fix, text = "", str(exc)
+            if ("disk is full" in text or "disk I/O error" in text) and not self.read_only:
+                check = (
+                    "Free space on its disk"
+                    if "full" in text
+                    else "Check its disk (free space, a file size limit)"
+                )
+                fix = f". {check}, or {self._fix[0].lower()}{self._fix[1:]}"
+            raise TraceStoreError(f"trace store {self.db_path!r}: {exc}{fix}") from None
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged file
             raise TraceStoreError(
                 f"the trace store {self.db_path!r} is damaged ({exc}). {self._damaged_fix}"
@@ -630,7 +646,7 @@ class TraceStore:
                             conn.executemany(_INSERT, data)
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    _roll_back(conn)
                     raise
 
             self._retry(tx)
@@ -729,7 +745,7 @@ class TraceStore:
                     conn.execute(f"DELETE FROM spans WHERE trace_id IN ({old})", (cutoff_ns,))
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    _roll_back(conn)
                     raise
                 return int(traces), int(spans)
 
