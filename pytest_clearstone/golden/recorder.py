@@ -14,7 +14,7 @@ from typing import Any
 from ..arguments import Binder, binder
 from ..callables import PASS, drive, named_after, wrap
 from ..errors import LeftoverCallWarning
-from ..tracing.span import Recorded, Span, exception_record
+from ..tracing.span import Recorded, Span, exception_message, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
 from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
@@ -266,7 +266,7 @@ def set_redacted_error(span: Span, error: BaseException, transform: Transform, t
     """Record ``error`` on ``span`` (status ``ERROR``) through ``transform``, the redaction
     (``where="error"``): its message and its attributes may quote a key."""
     record = transform(exception_record(error), "error", target)
-    message = transform(f"{type(error).__name__}: {error}", "error", target)
+    message = transform(exception_message(error), "error", target)
     span.set_error(record, message)
 
 
