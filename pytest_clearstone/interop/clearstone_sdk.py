@@ -269,21 +269,38 @@ def _is_ours(path: Path) -> bool:
     return isinstance(doc, dict) and doc.get("format") == FORMAT_NAME
 
 
-def _is_our_store(path: Path) -> bool:
-    """Whether ``path`` is a trace store of pytest-clearstone (its ``spans`` table has a
-    ``span_type`` column and no ``kind``), read-only; ``False`` when it cannot be read (that is
-    reported when it is converted)."""
+def _spans_columns(path: Path) -> set[str] | None:
+    """The columns of the ``spans`` table of the SQLite file ``path`` (empty: it has none),
+    read-only; ``None`` when it cannot be read (that is reported when it is converted)."""
     try:
         conn = _connect(path)
     except TraceStoreError:
-        return False
+        return None
     try:
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(spans)")}
+        return {row[1] for row in conn.execute("PRAGMA table_info(spans)")}
     except sqlite3.Error:
-        return False
+        return None
     finally:
         conn.close()
+
+
+def _ours(columns: set[str]) -> bool:
+    """Whether a ``spans`` table of these columns is pytest-clearstone's (a ``span_type``
+    column, no ``kind``)."""
     return "span_type" in columns and "kind" not in columns
+
+
+def _is_our_store(path: Path) -> bool:
+    """Whether ``path`` is a trace store of pytest-clearstone."""
+    return _ours(_spans_columns(path) or set())
+
+
+def _may_be_sdk_store(path: Path) -> bool:
+    """Whether a ``.db`` file found in a directory is to be converted: one with a ``spans``
+    table that is not pytest-clearstone's, or one that cannot be read (reported then); another
+    program's SQLite file (an application's, a virtualenv's) is passed over."""
+    columns = _spans_columns(path)
+    return columns is None or (bool(columns) and not _ours(columns))
 
 
 def _discover(src: Path, dest_dir: Path) -> tuple[list[Path], list[Path]]:
@@ -297,9 +314,10 @@ def _discover(src: Path, dest_dir: Path) -> tuple[list[Path], list[Path]]:
         def wanted(p: Path) -> bool:
             return p.is_file() and (outputs is None or outputs not in p.resolve().parents)
 
-        # our own trace stores (the plugin's .clearstone/traces.db) and checkpoints (e.g. from
-        # an earlier import into a folder inside src) are skipped
-        dbs = sorted(p for p in src.rglob("*.db") if wanted(p) and not _is_our_store(p))
+        # our own trace stores (the plugin's .clearstone/traces.db), other programs' SQLite
+        # files and our own checkpoints (e.g. from an earlier import into a folder inside src)
+        # are skipped
+        dbs = sorted(p for p in src.rglob("*.db") if wanted(p) and _may_be_sdk_store(p))
         ckpts = sorted(p for p in src.rglob("*.ckpt") if wanted(p) and not _is_ours(p))
         if not dbs and not ckpts:
             raise CheckpointNotFoundError(

@@ -409,3 +409,19 @@ def test_import_into_the_source_directory_converts_and_replaces_no_source_file(
         with pytest.raises(CheckpointError, match=r"would replace .*another DEST_DIR"):
             clearstone_sdk.import_files(src, source.parent, allow_pickle=True)
         assert source.read_bytes() == original
+
+
+def test_a_directory_import_skips_sqlite_files_of_other_programs(sdk: Path, tmp_path: Path) -> None:
+    # Expected: a directory searched for clearstone-sdk files (a project, with its own
+    # application database, or a virtualenv's) converts those and passes over SQLite files
+    # without a 'spans' table; one such file failed the whole import ("not a clearstone-sdk
+    # trace store"). Given by name, it is still refused.
+    app_db = sdk / "app" / "app.db"
+    app_db.parent.mkdir()
+    sqlite3.connect(app_db).execute("CREATE TABLE orders (id)").connection.close()
+
+    written = clearstone_sdk.import_files(sdk, tmp_path / "out", allow_pickle=True)
+
+    assert [p.name for p in written] == [Path(MANIFEST["checkpoint_file"]).name]
+    with pytest.raises(TraceStoreError, match=r"app\.db is not a clearstone-sdk trace store"):
+        clearstone_sdk.import_files(app_db, tmp_path / "out2")
