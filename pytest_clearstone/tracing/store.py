@@ -178,13 +178,14 @@ def _row(span: Span) -> tuple[Any, ...]:
 #: (never null) and type, its status message, the tracer's name and version
 _SPAN_NAME = 3
 _NAME_COLUMNS = (_SPAN_NAME, 4, 9, 10, 11)
-_BOUND_AS_IS = (str, int, float, bytes)  # (and their subclasses: a StrEnum span type)
+# (and their subclasses: a StrEnum span type; SQLite stores a number in a TEXT column as text,
+# bytes as a BLOB, read back as bytes)
+_BOUND_AS_IS = (str, int, float)
 
 
 def _with_text_names(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]] | None:
-    """``rows`` with each name SQLite cannot store (an object of another type, or ``None`` as
-    the span's name) replaced by its ``str()``; ``None`` when there is none (the write failed
-    for another reason)."""
+    """``rows`` with each name SQLite cannot store as text (an object of another type, bytes,
+    or ``None`` as the span's name) replaced by its ``str()``; ``None`` when there is none."""
     fixed = False
     result = []
     for row in rows:
@@ -632,7 +633,10 @@ class TraceStore:
                     # a text holding a NUL character: json_extract's text would end there
                     if payload is not None and _NUL_ESCAPES[type(payload)] in payload:
                         payload = None
-                chunks.append(("rows", rows) if payload is None else ("json", payload))
+                if payload is None:  # (bytes, which JSON cannot hold, may be among the names)
+                    chunks.append(("rows", _with_text_names(rows) or rows))
+                else:
+                    chunks.append(("json", payload))
         with self._lock:
             conn = self._connection()
 
