@@ -377,13 +377,9 @@ def _root_chunks(name: str | None, width: int) -> list[str]:
 def cmd_traces(args: argparse.Namespace, out: _Out) -> int:
     store = open_store(_db(args))
     try:
-        summaries = store.list_traces(limit=args.limit)
+        summaries = store.list_traces(limit=args.limit, slower_than_ms=args.slow)
     finally:
         store.close()
-    if args.slow is not None:
-        summaries = [
-            s for s in summaries if s.duration_ms is not None and s.duration_ms > args.slow
-        ]
     if not summaries:
         out.line("no traces" + (f" slower than {args.slow} ms" if args.slow is not None else ""))
         return 0

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .golden.responses import Matcher
     from .redaction import Redactor
     from .tracing import Tracer, TracerProvider
+    from .tracing.span import Span
     from .tracing.tracer import LiveSpan
 
 _DEFAULT_DB = ".clearstone/traces.db"
@@ -157,6 +158,7 @@ _SETTINGS = pytest.StashKey[Settings]()
 _STATE = pytest.StashKey[_RunState]()
 _REPLAY = pytest.StashKey["Replay"]()
 _REDACTOR = pytest.StashKey["Redactor"]()  # a recording test's
+_SPAN_REDACTOR = pytest.StashKey["Redactor"]()  # another test's, for its own spans
 _REPLAY_REDACTION = pytest.StashKey["_ReplayRedaction"]()  # a replaying test's
 _MARKER_KEYWORDS = pytest.StashKey[dict[str, Any]]()  # the keywords the marker gives
 _MARKS = pytest.StashKey[tuple[int, "_Marker | None"]]()  # see _marker
@@ -2462,10 +2464,40 @@ def checkpoint(replay: Replay) -> Checkpoint | None:
 
 
 @pytest.fixture
-def clearstone_tracer(pytestconfig: pytest.Config) -> Tracer:
+def clearstone_tracer(request: pytest.FixtureRequest) -> Tracer:
     """A :class:`~pytest_clearstone.tracing.Tracer` writing to the run's trace store
-    (``--clearstone-db``). The test runs inside a root span named after its node id."""
-    return _tracer(pytestconfig)
+    (``--clearstone-db``). The test runs inside a root span named after its node id. Its spans
+    pass through the test's redaction before they are written (see :func:`_redacting_tracer`)."""
+    return _redacting_tracer(request.node)
+
+
+def _redacting_tracer(item: pytest.Item) -> Tracer:
+    """The run's tracer for the spans ``item`` opens itself: their attributes, input, output
+    and error go through the test's redaction rules (its recording's, so that what they miss
+    fails the recording, else the configured ones) and the ``pytest_clearstone_redact`` hook
+    when they open and when they end, before the store (and a golden) can hold them."""
+    from . import __version__
+    from .golden.recorder import redacted_span
+    from .tracing import Tracer
+
+    config = item.config
+    _tracer(config)  # (the run's provider, made on first use)
+    provider = config.stash[_STATE].provider
+    assert provider is not None
+    made: dict[int, Any] = {}  # each redactor's transform (the hook looked up once)
+
+    def before_write(span: Span) -> Span:
+        redactor = item.stash.get(_REDACTOR, None)
+        if redactor is None:  # (not a recording: the configured rules, one copy per test)
+            redactor = item.stash[_SPAN_REDACTOR] = (
+                item.stash.get(_SPAN_REDACTOR, None) or config.stash[_SETTINGS].redactor.fresh()
+            )
+        transform = made.get(id(redactor))
+        if transform is None:
+            transform = made[id(redactor)] = _transform(config, redactor)
+        return redacted_span(span, transform)
+
+    return Tracer(provider, "pytest-clearstone", __version__, before_write=before_write)
 
 
 # -- the debugger -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import inspect
 import warnings
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ from typing import Any
 from ..arguments import Binder, binder
 from ..callables import PASS, drive, named_after, wrap
 from ..errors import LeftoverCallWarning
-from ..tracing.span import Recorded, Span, exception_record
+from ..tracing.span import Recorded, Span, exception_message, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
 from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
@@ -265,8 +266,34 @@ def set_redacted_error(span: Span, error: BaseException, transform: Transform, t
     """Record ``error`` on ``span`` (status ``ERROR``) through ``transform``, the redaction
     (``where="error"``): its message and its attributes may quote a key."""
     record = transform(exception_record(error), "error", target)
-    message = transform(f"{type(error).__name__}: {error}", "error", target)
+    message = transform(exception_message(error), "error", target)
     span.set_error(record, message)
+
+
+def redacted_span(span: Span, transform: Transform) -> Span:
+    """``span`` (one the test opened itself) with its attributes, input, output, error and
+    status message through ``transform``, the test's redaction, as its recorded calls' values
+    go: what the trace store and the golden keep of it. An open span is given as a redacted
+    copy, so the span queued for the writer thread (which reads it when it writes) is never one
+    the test may still give a secret to; an ended one is redacted in place."""
+    target = str(span.name)
+    if span.is_open:
+        span = copy.copy(span)  # (a plain Span, its fields shared until replaced below)
+    if span.attributes:
+        span.replace_attributes(transform(dict(span.attributes), "span attributes", target))
+    for where, recorded, replace in (
+        ("span input", span.recorded_input, span.set_recorded_input),
+        ("span output", span.recorded_output, span.set_recorded_output),
+    ):
+        if recorded is not None:
+            replace(Recorded.of(transform(recorded.fresh_value(), where, target)))
+    message = span.status_message
+    if message:
+        message = transform(message, "error", target)
+    if span.error is not None:
+        span.set_error(transform(span.error, "error", target), message)
+    span.status_message = message
+    return span
 
 
 @contextlib.contextmanager

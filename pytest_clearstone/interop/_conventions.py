@@ -10,7 +10,8 @@ Import reads, in this order of preference:
   ``gen_ai.tool.call.arguments``/``gen_ai.tool.call.result`` and
   ``gen_ai.input.messages``/``gen_ai.output.messages``; OpenLLMetry ``gen_ai.prompt.N.*`` /
   ``gen_ai.completion.N.*``.
-- error: ``clearstone.error``, else the span's ``exception`` event, else its ERROR status.
+- error: ``clearstone.error`` (``null``: none, the ERROR status was set by hand), else the span's
+  ``exception`` event, else its ERROR status.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ OUTPUT = "clearstone.output"
 ERROR = "clearstone.error"
 OPEN = "clearstone.open"
 ADDED = "clearstone.added"  # the convention attributes the export added: dropped on import
+_NO_ERROR = "null"  # clearstone.error of a span in ERROR without an exception
 ORIGINAL_IDS = ("clearstone.trace_id", "clearstone.span_id", "clearstone.parent_span_id")
 _CONSUMED = {SPAN_TYPE, INPUT, OUTPUT, ERROR, OPEN, ADDED, *ORIGINAL_IDS}
 
@@ -112,10 +114,12 @@ def span_type_of(attrs: dict[str, Any]) -> str | None:
 
 
 def _maybe_json(value: Any) -> Any:
+    """``value`` decoded from JSON text; as it is when it is not JSON (or nested too deeply to
+    decode)."""
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
     return value
 
@@ -146,6 +150,10 @@ def _codec(text: Any, key: str, span: str, source: str, allow_pickle: bool) -> R
         raise DecodeError(f"{source}: the {key} attribute of span {span}: {exc}") from None
     except ValueError as exc:
         raise DecodeError(f"{source}: the {key} attribute of span {span} is not JSON") from exc
+    except RecursionError:
+        raise DecodeError(
+            f"{source}: the {key} attribute of span {span} is nested too deeply to read"
+        ) from None
     return Recorded(encoded=tree, decoded=value)
 
 
@@ -206,7 +214,9 @@ def build_span(data: SpanData, *, seq: int, source: str, allow_pickle: bool) -> 
             continue
         present, value = _io(attrs, side, span_type)
         recorded[side] = Recorded.of(value) if present else None
-    error = _recorded_error(attrs.get(ERROR)) or _exception_error(data)
+    # (our export's "null": an ERROR status set by hand, with no exception to raise again)
+    written = attrs.get(ERROR)
+    error = None if written == _NO_ERROR else _recorded_error(written) or _exception_error(data)
     original = [attrs.get(k) for k in ORIGINAL_IDS]
     trace_id, span_id, parent = (
         str(original[0] or data.trace_id),
@@ -214,7 +224,9 @@ def build_span(data: SpanData, *, seq: int, source: str, allow_pickle: bool) -> 
         original[2] or data.parent_span_id,
     )
     added = attrs.get(ADDED)
-    dropped = _CONSUMED.union(added) if isinstance(added, (list, tuple)) else _CONSUMED
+    dropped = _CONSUMED
+    if isinstance(added, (list, tuple)):  # (key names; anything else in a damaged file is not)
+        dropped = _CONSUMED.union(key for key in added if isinstance(key, str))
     kept = {k: v for k, v in attrs.items() if k not in dropped}
     return Span(
         trace_id=trace_id,
@@ -298,6 +310,8 @@ def export_attributes(span: Span) -> dict[str, Any]:
             attrs[f"{side}.mime_type"] = "application/json"
     if span.error is not None:
         attrs[ERROR] = _plain_json(span.error)
+    elif span.status == "ERROR":  # marked by hand: the import must not make up an exception
+        attrs[ERROR] = _NO_ERROR
     if span.end_time_ns is None:
         attrs[OPEN] = True
     added = sorted(k for k in attrs if k not in own and not k.startswith("clearstone."))

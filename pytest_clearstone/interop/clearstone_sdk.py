@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import (
     CheckpointCorruptError,
+    CheckpointError,
     CheckpointNotFoundError,
     TraceNotFoundError,
     TraceStoreError,
@@ -68,12 +69,15 @@ def _rows(db_path: Path, trace_id: str | None) -> list[tuple[Any, ...]]:
             params = (trace_id,)
         return conn.execute(sql + " ORDER BY rowid", params).fetchall()
     except sqlite3.Error as exc:
-        raise TraceStoreError(
-            f"{db_path} is not a clearstone-sdk trace store (reading its 'spans' table failed: "
-            f"{exc})"
-        ) from None
+        problem = f"reading its 'spans' table failed: {exc}"
     finally:
         conn.close()
+    if _is_our_store(db_path):
+        problem = (
+            "it is a trace store of pytest-clearstone, with nothing to convert; list its traces "
+            f"with: python -m pytest_clearstone traces {db_path}"
+        )
+    raise TraceStoreError(f"{db_path} is not a clearstone-sdk trace store ({problem})")
 
 
 def _spans_from_rows(db_path: Path, rows: list[tuple[Any, ...]], allow_pickle: bool) -> list[Span]:
@@ -265,16 +269,55 @@ def _is_ours(path: Path) -> bool:
     return isinstance(doc, dict) and doc.get("format") == FORMAT_NAME
 
 
+def _spans_columns(path: Path) -> set[str] | None:
+    """The columns of the ``spans`` table of the SQLite file ``path`` (empty: it has none),
+    read-only; ``None`` when it cannot be read (that is reported when it is converted)."""
+    try:
+        conn = _connect(path)
+    except TraceStoreError:
+        return None
+    try:
+        return {row[1] for row in conn.execute("PRAGMA table_info(spans)")}
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def _ours(columns: set[str]) -> bool:
+    """Whether a ``spans`` table of these columns is pytest-clearstone's (a ``span_type``
+    column, no ``kind``)."""
+    return "span_type" in columns and "kind" not in columns
+
+
+def _is_our_store(path: Path) -> bool:
+    """Whether ``path`` is a trace store of pytest-clearstone."""
+    return _ours(_spans_columns(path) or set())
+
+
+def _may_be_sdk_store(path: Path) -> bool:
+    """Whether a ``.db`` file found in a directory is to be converted: one with a ``spans``
+    table that is not pytest-clearstone's, or one that cannot be read (reported then); another
+    program's SQLite file (an application's, a virtualenv's) is passed over."""
+    columns = _spans_columns(path)
+    return columns is None or (bool(columns) and not _ours(columns))
+
+
 def _discover(src: Path, dest_dir: Path) -> tuple[list[Path], list[Path]]:
     """The trace stores and checkpoint files to convert from ``src``."""
     if src.is_dir():
         dest = dest_dir.resolve()
+        # a DEST_DIR inside src (not src itself, nor a folder holding it) is an earlier import's
+        # output, skipped whole; elsewhere our own files are told by their content
+        outputs = dest if src.resolve() in dest.parents else None
 
         def wanted(p: Path) -> bool:
-            return p.is_file() and dest not in p.resolve().parents
+            return p.is_file() and (outputs is None or outputs not in p.resolve().parents)
 
-        dbs = sorted(p for p in src.rglob("*.db") if wanted(p))
-        # our own checkpoints (e.g. from an earlier import into a folder inside src) are skipped
+        # our own trace stores (the plugin's .clearstone/traces.db), other programs' SQLite
+        # files and our own checkpoints (e.g. from an earlier import into a folder inside src)
+        # are skipped
+        dbs = sorted(p for p in src.rglob("*.db") if wanted(p) and _may_be_sdk_store(p))
         ckpts = sorted(p for p in src.rglob("*.ckpt") if wanted(p) and not _is_ours(p))
         if not dbs and not ckpts:
             raise CheckpointNotFoundError(
@@ -322,13 +365,13 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     """Convert clearstone-sdk files into pytest-clearstone ``.ckpt`` files in ``dest_dir``.
 
     ``src`` is a clearstone-sdk ``traces.db``, a ``.ckpt`` file, or a directory searched
-    recursively for both (skipping ``dest_dir`` and pytest-clearstone's own checkpoints). Each
-    clearstone-sdk checkpoint becomes one of ours, its trace taken whole from the ``traces.db``
-    that holds it (for a lone ``.ckpt``: a ``traces.db`` beside it or one directory up), so the
-    recorded responses can be replayed. Each trace in a ``traces.db`` that no converted
-    checkpoint covers becomes a checkpoint without agent state at its root span, usable with
-    ``replay.run(agent.method, ...)``. Files are named ``{trace_id}_{checkpoint_id}.ckpt`` and
-    written atomically (``dest_dir`` is created);
+    recursively for both (skipping ``dest_dir`` and pytest-clearstone's own checkpoints and trace
+    stores). Each clearstone-sdk checkpoint becomes one of ours, its trace taken whole from the
+    ``traces.db`` that holds it (for a lone ``.ckpt``: a ``traces.db`` beside it or one directory
+    up), so the recorded responses can be replayed. Each trace in a ``traces.db`` that no
+    converted checkpoint covers becomes a checkpoint without agent state at its root span, usable
+    with ``replay.run(agent.method, ...)``. Files are named ``{trace_id}_{checkpoint_id}.ckpt``
+    and written atomically (``dest_dir`` is created);
     returns their paths.
 
     Pickled values (always the agent state; sometimes span outputs) are refused with
@@ -350,8 +393,19 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     checkpoints += [
         _trace_checkpoint(t, origin[tid]) for tid, t in stored.items() if tid not in covered
     ]
-    written = []
-    for checkpoint in checkpoints:
-        name = f"{_safe_id(checkpoint.trace.trace_id)}_{_safe_id(checkpoint.checkpoint_id)}.ckpt"
-        written.append(checkpoint.write(dest_dir / name, allow_pickle=allow_pickle))
-    return written
+    targets = [
+        dest_dir / f"{_safe_id(c.trace.trace_id)}_{_safe_id(c.checkpoint_id)}.ckpt"
+        for c in checkpoints
+    ]
+    sources = {p.resolve() for p in ckpt_files}
+    for target in targets:  # (refused before anything is written)
+        if target.resolve() in sources:
+            raise CheckpointError(
+                f"converting {target} would replace it: it is a clearstone-sdk file being "
+                f"converted, and the converted file has its name; give import-clearstone "
+                f"another DEST_DIR"
+            )
+    return [
+        checkpoint.write(target, allow_pickle=allow_pickle)
+        for checkpoint, target in zip(checkpoints, targets, strict=True)
+    ]

@@ -24,6 +24,9 @@ _KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
 _STATUSES = ("UNSET", "OK", "ERROR")
 
 
+_TOO_DEEP = "it is nested too deeply to read"
+
+
 class _Bad(Exception):
     pass
 
@@ -124,10 +127,16 @@ def _documents(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[list
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(f"no OTLP/JSON file at {path}") from None
+    except UnicodeDecodeError as exc:
+        raise DecodeError(
+            f"{path} is not OTLP/JSON: it is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     try:
         return [json.loads(text)], str(path)
     except ValueError:
         pass
+    except RecursionError:
+        raise DecodeError(f"{path} is not OTLP/JSON: {_TOO_DEEP}") from None
     docs = []
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -135,6 +144,8 @@ def _documents(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[list
                 docs.append(json.loads(line))
             except ValueError as exc:
                 raise DecodeError(f"{path} is not OTLP/JSON: line {number}: {exc}") from None
+            except RecursionError:
+                raise DecodeError(f"{path} is not OTLP/JSON: line {number}: {_TOO_DEEP}") from None
     return docs, str(path)
 
 
@@ -166,6 +177,8 @@ def traces_from_otlp_json(
         raise DecodeError(f"{label} is not OTLP/JSON: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DecodeError(f"{label} is not OTLP/JSON: malformed span data ({exc!r})") from None
+    except RecursionError:
+        raise DecodeError(f"{label} is not OTLP/JSON: {_TOO_DEEP}") from None
     spans = [
         build_span(d, seq=i, source=label, allow_pickle=allow_pickle) for i, d in enumerate(data)
     ]

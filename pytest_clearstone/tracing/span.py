@@ -337,6 +337,13 @@ class Span:
         self.attributes[key] = value
         self._attrs_tree = None
 
+    def replace_attributes(self, attributes: dict[str, Any]) -> None:
+        """Set all attributes at once (encoded again now if the span has ended)."""
+        self.attributes = attributes
+        self._attrs_tree = None
+        if self.end_time_ns is not None:
+            self.freeze_attributes()
+
     def freeze_attributes(self) -> None:
         """Encode the attributes now, in the caller's thread (so a codec warning is raised
         where the span ends, not in the writer), unless they are plain JSON scalars."""
@@ -391,7 +398,7 @@ class Span:
 
     def record_exception(self, exc: BaseException) -> None:
         """Record ``exc`` as the span's error and mark the span ERROR (unless set by hand)."""
-        self.set_error(exception_record(exc), f"{type(exc).__name__}: {exc}")
+        self.set_error(exception_record(exc), exception_message(exc))
 
     def set_error(self, record: dict[str, Any], message: str | None) -> None:
         """Store an exception record (as :func:`exception_record` makes it, possibly redacted)
@@ -522,6 +529,20 @@ def init_slots(
     span._attrs_tree = None
 
 
+def exception_text(exc: BaseException) -> str:
+    """``str(exc)``; a placeholder naming its type when its ``__str__`` fails (recording an
+    exception must never raise in its place, nor leave its span open)."""
+    try:
+        return str(exc)
+    except Exception:
+        return f"<unprintable {type(exc).__name__} object>"
+
+
+def exception_message(exc: BaseException) -> str:
+    """A span's status message for ``exc``: ``"Type: text"``."""
+    return f"{type(exc).__name__}: {exception_text(exc)}"
+
+
 #: how many exceptions of a ``raise ... from`` chain a record keeps (the error and its causes)
 CAUSE_DEPTH = 4
 #: fields of built-in exceptions kept neither in ``args`` nor in ``__dict__``, recorded with the
@@ -552,7 +573,7 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     record = {
         "type": codec.reachable_name(t),
         "module": t.__module__,
-        "message": str(exc),
+        "message": exception_text(exc),
         "args": args,
     }
     # (pydantic's ValidationError is made from its title and line errors, not from its args)

@@ -178,13 +178,14 @@ def _row(span: Span) -> tuple[Any, ...]:
 #: (never null) and type, its status message, the tracer's name and version
 _SPAN_NAME = 3
 _NAME_COLUMNS = (_SPAN_NAME, 4, 9, 10, 11)
-_BOUND_AS_IS = (str, int, float, bytes)  # (and their subclasses: a StrEnum span type)
+# (and their subclasses: a StrEnum span type; SQLite stores a number in a TEXT column as text,
+# bytes as a BLOB, read back as bytes)
+_BOUND_AS_IS = (str, int, float)
 
 
 def _with_text_names(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]] | None:
-    """``rows`` with each name SQLite cannot store (an object of another type, or ``None`` as
-    the span's name) replaced by its ``str()``; ``None`` when there is none (the write failed
-    for another reason)."""
+    """``rows`` with each name SQLite cannot store as text (an object of another type, bytes,
+    or ``None`` as the span's name) replaced by its ``str()``; ``None`` when there is none."""
     fixed = False
     result = []
     for row in rows:
@@ -368,6 +369,14 @@ def _while_locked(fn: Callable[[], Any], db_path: str) -> Any:
                     f"trace store {db_path!r} stayed locked for {_BUSY_TIMEOUT_S:.0f}s"
                 ) from None
             time.sleep(0.01)
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """End the failed transaction of ``conn``, unless SQLite ended it already (it rolls back
+    by itself when a write fails for a full disk or a lack of memory): the error raised is the
+    write's, never a ROLLBACK's "no transaction is active"."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _read_only_uri(path: str, *, immutable: bool = False) -> str:
@@ -563,14 +572,22 @@ class TraceStore:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _roll_back(conn)
             raise
 
     def _retry(self, fn: Callable[[], Any]) -> Any:
         try:
             return _while_locked(fn, self.db_path)
         except sqlite3.OperationalError as exc:
-            raise TraceStoreError(f"trace store {self.db_path!r}: {exc}") from None
+            fix, text = "", str(exc)
+            if ("disk is full" in text or "disk I/O error" in text) and not self.read_only:
+                check = (
+                    "Free space on its disk"
+                    if "full" in text
+                    else "Check its disk (free space, a file size limit)"
+                )
+                fix = f". {check}, or {self._fix[0].lower()}{self._fix[1:]}"
+            raise TraceStoreError(f"trace store {self.db_path!r}: {exc}{fix}") from None
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged file
             raise TraceStoreError(
                 f"the trace store {self.db_path!r} is damaged ({exc}). {self._damaged_fix}"
@@ -616,7 +633,10 @@ class TraceStore:
                     # a text holding a NUL character: json_extract's text would end there
                     if payload is not None and _NUL_ESCAPES[type(payload)] in payload:
                         payload = None
-                chunks.append(("rows", rows) if payload is None else ("json", payload))
+                if payload is None:  # (bytes, which JSON cannot hold, may be among the names)
+                    chunks.append(("rows", _with_text_names(rows) or rows))
+                else:
+                    chunks.append(("json", payload))
         with self._lock:
             conn = self._connection()
 
@@ -630,7 +650,7 @@ class TraceStore:
                             conn.executemany(_INSERT, data)
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    _roll_back(conn)
                     raise
 
             self._retry(tx)
@@ -661,19 +681,29 @@ class TraceStore:
         fix = self._damaged_fix
         return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])
 
-    def list_traces(self, limit: int | None = 20) -> list[TraceSummary]:
+    def list_traces(
+        self, limit: int | None = 20, *, slower_than_ms: float | None = None
+    ) -> list[TraceSummary]:
         """The ``limit`` most recently started traces, newest first (``None``, or a limit past
-        SQLite's integers: all of them)."""
+        SQLite's integers: all of them); with ``slower_than_ms``, the ``limit`` most recent of
+        the ended traces that took longer than that."""
+        slow = ""
+        params: tuple[Any, ...] = ()
+        if slower_than_ms is not None:
+            slow = (
+                "HAVING SUM(end_time_ns IS NULL) = 0 AND MAX(end_time_ns) - MIN(start_time_ns) > ?"
+            )
+            params = (float(slower_than_ms) * 1e6,)
         rows = self._query(
-            """
+            f"""
             SELECT trace_id, MIN(start_time_ns),
                    CASE WHEN SUM(end_time_ns IS NULL) > 0 THEN NULL ELSE MAX(end_time_ns) END,
                    COUNT(*), SUM(status = 'ERROR'),
                    (SELECT name FROM spans r WHERE r.trace_id = s.trace_id
                       AND r.parent_span_id IS NULL ORDER BY start_time_ns LIMIT 1)
-            FROM spans s GROUP BY trace_id ORDER BY MIN(start_time_ns) DESC LIMIT ?
+            FROM spans s GROUP BY trace_id {slow} ORDER BY MIN(start_time_ns) DESC LIMIT ?
             """,
-            (-1 if limit is None else _sqlite_int(limit),),  # (a negative LIMIT is none)
+            (*params, -1 if limit is None else _sqlite_int(limit)),  # (a negative LIMIT: none)
         )
         for r in rows:
             start, end = r[1], r[2]  # (its spans' first start, last end or NULL: one is open)
@@ -719,7 +749,7 @@ class TraceStore:
                     conn.execute(f"DELETE FROM spans WHERE trace_id IN ({old})", (cutoff_ns,))
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    _roll_back(conn)
                     raise
                 return int(traces), int(spans)
 

@@ -98,8 +98,25 @@ class Tracer:
     """Creates spans for one instrumented component; get one from
     :meth:`TracerProvider.get_tracer`."""
 
-    def __init__(self, provider: TracerProvider, name: str, version: str | None = None) -> None:
-        self._submit = provider.submit
+    def __init__(
+        self,
+        provider: TracerProvider,
+        name: str,
+        version: str | None = None,
+        *,
+        before_write: Callable[[Span], Span] | None = None,
+    ) -> None:
+        """``before_write``: what each of its spans goes through before it is queued for the
+        store, when it opens and when it ends (the plugin's redaction of a test's own spans);
+        the span it returns is the one queued."""
+        submit = provider.submit
+        if before_write is not None:
+
+            def submit_after(span: Span, submit: Callable[[Span], None] = submit) -> None:
+                submit(before_write(span))
+
+            submit = submit_after
+        self._submit = submit
         self._next_seq = provider.next_seq
         self.name = name
         self.version = version

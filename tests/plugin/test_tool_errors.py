@@ -126,3 +126,36 @@ def test_a_recorded_validation_error_is_caught_by_the_agent_on_replay(
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
+
+
+def test_a_caught_tool_error_whose_str_fails_records_and_replays(pytester: pytest.Pytester) -> None:
+    # Expected: the agent catches the tool's exception and recovers, in both modes; recording
+    # the error called str() on it, so its failing __str__ raised RuntimeError in the agent's
+    # place and the recording failed.
+    pytester.makepyfile(
+        unprintable_agent="""
+        class Unprintable(Exception):
+            def __str__(self):
+                raise RuntimeError("__str__ failed")
+
+        def tool(q):
+            raise Unprintable(q)
+
+        class Agent:
+            def run(self, q):
+                try:
+                    tool(q)
+                except Unprintable:
+                    return "recovered"
+        """,
+        test_unprintable="""
+        import pytest
+        from unprintable_agent import Agent
+
+        @pytest.mark.replay("goldens/unprintable.ckpt", mock={"tool": "unprintable_agent.tool"})
+        def test_run(replay):
+            assert replay.run(Agent().run, "hi") == "recovered"
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -159,3 +159,55 @@ def test_an_ini_memory_store_writes_no_file(pytester):
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*store=:memory:*"])
     assert not (pytester.path / ":memory:").exists()
+
+
+_SECRET_SPANS = """
+    import pytest
+
+    KEY = "sk-proj-" + "Abcdefghij0123456789" * 2
+
+    def record_step(tracer):
+        with tracer.span("step", span_type="chain", attributes={"api_key": KEY}) as span:
+            span.set_input({"password": "hunter2-hunter2", "q": "hi"})
+            span.set_attribute("authorization", "Bearer " + KEY)
+            span.set_output({"reply": "ok", "token": KEY})
+
+    def test_plain(clearstone_tracer):
+        record_step(clearstone_tracer)
+
+    @pytest.mark.replay("goldens/step.ckpt", mock={})
+    def test_marked(replay, clearstone_tracer):
+        record_step(clearstone_tracer)
+        replay.run(len, "abc")
+"""
+
+
+def test_secrets_in_user_spans_are_redacted_before_the_store_and_the_golden(pytester):
+    # Expected: a span the test opens with clearstone_tracer passes through the test's
+    # redaction rules as the recorded calls do, so neither the trace store (shared) nor the
+    # golden (committed) holds the key; both held it as it was.
+    pytester.makepyfile(test_secret=_SECRET_SPANS)
+    pytester.runpytest("--clearstone-db", "store.db", "--clearstone-record").assert_outcomes(
+        passed=2
+    )
+    key = "sk-proj-" + "Abcdefghij0123456789" * 2
+    written = [pytester.path / "store.db", pytester.path / "goldens" / "step.ckpt"]
+    for path in written:
+        for extra in ("", "-wal"):
+            file = path.with_name(path.name + extra)
+            if file.exists():
+                data = file.read_bytes()
+                assert key.encode() not in data, file
+                assert b"hunter2-hunter2" not in data, file
+    store = TraceStore(pytester.path / "store.db")
+    steps = [
+        span
+        for summary in store.list_traces()
+        for span in store.get_trace(summary.trace_id).spans
+        if span.name == "step"
+    ]
+    assert len(steps) == 2
+    for step in steps:
+        assert step.attributes == {"api_key": "[REDACTED]", "authorization": "[REDACTED]"}
+        assert step.input == {"password": "[REDACTED]", "q": "hi"}
+        assert step.output == {"reply": "ok", "token": "[REDACTED]"}

@@ -267,6 +267,14 @@ def test_traces_limit_and_slow(capsys, db):
     assert (code, out) == (0, "no traces slower than 1000.0 ms\n")
 
 
+def test_traces_slow_with_a_limit_shows_the_most_recent_slow_traces(capsys, db):
+    # Expected: `--slow 500 --limit 1` lists the most recent trace slower than 500 ms (t1);
+    # the limit was applied first, so only the newest trace (t2, open) was looked at and the
+    # command said there were no slow traces.
+    code, out, _ = run(capsys, "traces", db, "--slow", "500", "--limit", "1")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["t1"]
+
+
 def test_traces_of_an_empty_store(capsys, tmp_path):
     path = tmp_path / "empty.db"
     path.touch()

@@ -363,3 +363,65 @@ def test_deep_or_out_of_range_sdk_files_are_clear_errors_with_the_import_fix(
     with pytest.raises(TraceStoreError, match=r"deep\.db"):
         clearstone_sdk.import_files(store, out)
     assert not out.exists()
+
+
+def test_a_directory_import_skips_the_plugins_own_trace_store(sdk: Path, tmp_path: Path) -> None:
+    # Expected: `import-clearstone .` in a project that ran the plugin converts the
+    # clearstone-sdk files and leaves the plugin's own `.clearstone/traces.db` alone, as it
+    # leaves the plugin's own checkpoints; it failed with "not a clearstone-sdk trace store".
+    from pytest_clearstone.tracing import TracerProvider
+
+    project = tmp_path / "project"
+    shutil.copytree(sdk, project / "clearstone_run")
+    provider = TracerProvider(project / ".clearstone" / "traces.db")
+    with provider.get_tracer("tests").span("tests/test_agent.py::test_run"):
+        pass
+    provider.shutdown()
+    store_bytes = (project / ".clearstone" / "traces.db").read_bytes()
+
+    written = clearstone_sdk.import_files(project, tmp_path / "out", allow_pickle=True)
+
+    assert [p.name for p in written] == [Path(MANIFEST["checkpoint_file"]).name]
+    assert (project / ".clearstone" / "traces.db").read_bytes() == store_bytes
+    # given by name, it is named for what it is, with the command that reads it
+    with pytest.raises(TraceStoreError, match=r"trace store of pytest-clearstone.*traces "):
+        clearstone_sdk.import_files(project / ".clearstone" / "traces.db", tmp_path / "out2")
+    assert (project / ".clearstone" / "traces.db").read_bytes() == store_bytes
+
+
+def test_import_into_the_source_directory_converts_and_replaces_no_source_file(
+    sdk: Path,
+) -> None:
+    # Expected: `import-clearstone RUN RUN` converts the files of RUN into RUN (it said the
+    # directory held no clearstone-sdk file: every file in DEST_DIR was skipped as an earlier
+    # output); a DEST_DIR where a converted file would take the name of its clearstone-sdk
+    # source is refused before anything is written, the source left as it was.
+    source = sdk / MANIFEST["checkpoint_file"]
+    original = source.read_bytes()
+
+    (written,) = clearstone_sdk.import_files(sdk, sdk, allow_pickle=True)
+    assert written.parent == sdk and Checkpoint.read(written, allow_pickle=True).span.name == (
+        "query_2"
+    )
+    written.unlink()
+
+    for src in (source.parent, source):
+        with pytest.raises(CheckpointError, match=r"would replace .*another DEST_DIR"):
+            clearstone_sdk.import_files(src, source.parent, allow_pickle=True)
+        assert source.read_bytes() == original
+
+
+def test_a_directory_import_skips_sqlite_files_of_other_programs(sdk: Path, tmp_path: Path) -> None:
+    # Expected: a directory searched for clearstone-sdk files (a project, with its own
+    # application database, or a virtualenv's) converts those and passes over SQLite files
+    # without a 'spans' table; one such file failed the whole import ("not a clearstone-sdk
+    # trace store"). Given by name, it is still refused.
+    app_db = sdk / "app" / "app.db"
+    app_db.parent.mkdir()
+    sqlite3.connect(app_db).execute("CREATE TABLE orders (id)").connection.close()
+
+    written = clearstone_sdk.import_files(sdk, tmp_path / "out", allow_pickle=True)
+
+    assert [p.name for p in written] == [Path(MANIFEST["checkpoint_file"]).name]
+    with pytest.raises(TraceStoreError, match=r"app\.db is not a clearstone-sdk trace store"):
+        clearstone_sdk.import_files(app_db, tmp_path / "out2")

@@ -370,3 +370,84 @@ def test_importing_the_module_does_not_import_opentelemetry() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_span_marked_error_by_hand_comes_back_without_an_exception() -> None:
+    # Expected: a call span the application marked ERROR itself (set_status) but that returned
+    # an answer comes back from an export with its answer and no error, so a replay of the
+    # imported trace returns that answer; the import made up an Exception from the status,
+    # which the replay raised instead.
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("app")
+    with tracer.span("agent") as root, tracer.span("complete", span_type="llm") as span:
+        span.set_input({"prompt": "hi"})
+        span.set_output("a filtered answer")
+        span.set_status("ERROR", "content filter tripped")
+    trace = provider.trace_store.get_trace(root.trace_id)
+    provider.shutdown()
+
+    back = otel.trace_from_otel_spans(otel.to_otel_spans(trace))
+
+    complete = back.get_span(span.span_id)
+    assert (complete.status, complete.status_message) == ("ERROR", "content filter tripped")
+    assert complete.error is None
+    assert complete.output == "a filtered answer"
+
+
+def _otlp_span(attributes: str) -> str:
+    ids = f'"traceId": "{"0" * 31}1", "spanId": "{"0" * 15}1"'
+    span = f'{{{ids}, "name": "chat", "attributes": [{attributes}]}}'
+    return f'{{"resourceSpans": [{{"scopeSpans": [{{"spans": [{span}]}}]}}]}}'
+
+
+def test_deep_or_undecodable_otlp_json_is_a_decode_error_naming_the_file(tmp_path: Path) -> None:
+    # Expected: a file nested past Python's recursion limit (in the document, in an AnyValue,
+    # in the JSON text of clearstone.input) or not UTF-8 raises DecodeError naming the file,
+    # as other malformed files do; they raised a bare RecursionError or UnicodeDecodeError.
+    bad = tmp_path / "bad.json"
+    deep_value = '{"stringValue": "x"}'
+    for _ in range(3000):
+        deep_value = f'{{"arrayValue": {{"values": [{deep_value}]}}}}'
+    deep_text = json.dumps("[" * 100_000 + "]" * 100_000)
+    for content in (
+        "[" * 100_000 + "]" * 100_000,
+        _otlp_span(f'{{"key": "a", "value": {deep_value}}}'),
+        _otlp_span(f'{{"key": "clearstone.input", "value": {{"stringValue": {deep_text}}}}}'),
+    ):
+        bad.write_text(content)
+        with pytest.raises(DecodeError, match=r"bad\.json\b.*nested too deeply"):
+            otel.traces_from_otlp_json(bad)
+    bad.write_bytes(b"\xff\xfe" + _otlp_span("").encode("utf-16-le"))
+    with pytest.raises(DecodeError, match=r"bad\.json is not OTLP/JSON.*UTF-8"):
+        otel.traces_from_otlp_json(bad)
+
+
+def test_deep_json_text_in_an_input_value_is_kept_as_text(tmp_path: Path) -> None:
+    # Expected: input.value declared JSON but nested too deeply to parse stays its text, as
+    # text that is not JSON does; it raised RecursionError.
+    text = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / "trace.json"
+    path.write_text(
+        _otlp_span(
+            f'{{"key": "input.value", "value": {{"stringValue": "{text}"}}}}, '
+            '{"key": "input.mime_type", "value": {"stringValue": "application/json"}}'
+        )
+    )
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(path)]
+    assert span.input == text
+
+
+def test_a_clearstone_added_attribute_of_nested_lists_is_kept_not_a_crash(tmp_path: Path) -> None:
+    # Expected: clearstone.added (the keys our export added) holding something other than key
+    # names in a hand-made or damaged file is read like any attribute list: it raised a bare
+    # TypeError (unhashable type: 'list').
+    nested = '{"arrayValue": {"values": [{"arrayValue": {"values": [{"intValue": "1"}]}}]}}'
+    path = tmp_path / "trace.json"
+    path.write_text(
+        _otlp_span(
+            f'{{"key": "clearstone.added", "value": {nested}}}, '
+            '{"key": "gen_ai.system", "value": {"stringValue": "openai"}}'
+        )
+    )
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(path)]
+    assert span.attributes == {"gen_ai.system": "openai"}

@@ -180,8 +180,22 @@ class _Label:
         ("span_type", _Label(), "label"),
         ("status_message", _Label(), "label"),
         ("tracer_name", _Label(), "label"),
+        # bytes were bound as they are: a BLOB read back as bytes, which failed the saving of
+        # a golden holding the span with a bare TypeError (bytes are not JSON)
+        ("name", b"raw", "b'raw'"),
+        ("span_type", b"tool", "b'tool'"),
+        ("status_message", b"msg", "b'msg'"),
     ],
-    ids=["name None", "name object", "span_type object", "status message", "tracer name"],
+    ids=[
+        "name None",
+        "name object",
+        "span_type object",
+        "status message",
+        "tracer name",
+        "name bytes",
+        "span_type bytes",
+        "status message bytes",
+    ],
 )
 def test_a_name_or_type_sqlite_cannot_store_keeps_the_store_usable(
     provider: TracerProvider, field: str, value: Any, expected: str

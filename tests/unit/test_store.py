@@ -440,5 +440,37 @@ def test_a_name_holding_a_nul_character_is_stored_whole(tmp_path: Path) -> None:
     stored = provider.trace_store.get_trace(span.trace_id).spans[0]
     provider.shutdown()
     assert (stored.name, stored.span_type, stored.status_message) == (
-        "a\x00b", "l\x00m", "bad\x00news"
+        "a\x00b",
+        "l\x00m",
+        "bad\x00news",
     )
+
+
+def test_a_full_disk_is_the_error_not_the_rollback_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: a store that cannot grow (a full disk, a file size limit; here SQLite's page
+    # limit, which fails the same way) says so, and the spans stay queued; the message was
+    # "cannot rollback - no transaction is active": SQLite had already rolled the transaction
+    # back when the write failed, and the ROLLBACK after it raised in its place.
+    connect = sqlite3.connect
+
+    def small(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)  # type: ignore[arg-type]
+        conn.execute("PRAGMA max_page_count = 8")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", small)
+    provider = TracerProvider(tmp_path / "traces.db")
+    tracer = provider.get_tracer("t")
+    for _ in range(3):
+        with tracer.span("big", attributes={"blob": "x" * 20_000}):
+            pass
+    with pytest.raises(TraceStoreError, match="database or disk is full") as failed:
+        provider.flush()
+    assert "rollback" not in str(failed.value)
+    assert "Free space on its disk, or point the trace store elsewhere" in str(failed.value)
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    provider.trace_store.close()  # (reopened without the limit: the queued spans are written)
+    provider.shutdown()
+    assert TraceStore(tmp_path / "traces.db").count_spans() == 3

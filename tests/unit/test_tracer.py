@@ -654,3 +654,31 @@ def test_traced_refuses_what_it_cannot_call_where_it_is_applied(tracer: Tracer) 
             @classmethod
             def make(cls) -> Agent:
                 return cls()
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ failed")
+
+
+def test_an_exception_whose_str_fails_propagates_and_ends_the_span(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # Expected: the agent's own exception leaves the block (and the traced call) and the span
+    # ends ERROR, as for any exception; recording it called str() on it, so the RuntimeError
+    # of its __str__ replaced it and the span stayed open.
+    with pytest.raises(_Unprintable), tracer.span("step") as span:
+        raise _Unprintable("x")
+
+    @tracer.traced(span_type="tool")
+    def tool() -> None:
+        raise _Unprintable("y")
+
+    with pytest.raises(_Unprintable):
+        tool()
+    spans = provider.trace_store.get_trace(span.trace_id).spans
+    assert [(s.status, s.status_message) for s in spans] == [
+        ("ERROR", "_Unprintable: <unprintable _Unprintable object>")
+    ]
+    assert spans[0].error is not None
+    assert spans[0].error["message"] == "<unprintable _Unprintable object>"
