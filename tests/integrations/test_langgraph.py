@@ -334,10 +334,10 @@ def test_a_node_function_of_a_graph_compiled_at_import_is_named_as_held(stack: S
     result.stdout.fnmatch_lines(
         [
             "*nothing was recorded*node_graph.call_model*",
-            "*`node_graph.call_model` is also held by a langgraph.*RunnableCallable* made before the "
-            "test patched the name (a graph's node, a registered tool): it calls the function it "
-            "holds, never the mock. Mock a function that it calls instead, or make what holds it "
-            "while the test runs (in the agent's method), where it takes the patched name",
+            "*`node_graph.call_model` is also held by a langgraph.*RunnableCallable* made before "
+            "the test patched the name (a graph's node, a registered tool): it calls the function "
+            "it holds, never the mock. Mock a function that it calls instead, or make what holds "
+            "it while the test runs (in the agent's method), where it takes the patched name",
         ]
     )
     # the fix it names records and replays
