@@ -630,10 +630,10 @@ class Encoder:
         type_name = describe(v)
         reason = pickle_refusal(t)
         if self.allow_pickle:
-            import dill
+            from .pickling import dumps as pickle_dumps
 
             try:
-                data = dill.dumps(v, protocol=4)
+                data = pickle_dumps(v)
             except Exception as exc:
                 reason = f"dill cannot pickle it ({type(exc).__name__}: {exc})"
             else:
