@@ -1578,7 +1578,7 @@ def _save_golden(
 ) -> None:
     __tracebackhide__ = True
     from .errors import ClearstoneError
-    from .golden.secrets import watching
+    from .golden.secrets import masked, watching
 
     state = item.config.stash[_STATE]
     assert state.provider is not None
@@ -1596,6 +1596,7 @@ def _save_golden(
     except OSError as exc:  # a directory where the file goes, no permission, a full disk
         problem = _unwritable(replay.path, exc)
     if problem:
+        problem = masked(problem, item.stash[_REDACTOR].secret_values)  # (a path in it)
         _outcome(item, "failed")
         _not_written(item, "it could not be saved")
         pytest.fail(

@@ -631,14 +631,20 @@ class _Walk:
             # library's dict while it is walked
             snapshot = v.copy() if type(v) is dict else dict(v.items())
             kept = _model_output(snapshot, lambda name: snapshot.get(name, _ABSENT))
-            entries = {
-                k: x if k in kept else self.keyed(k, x, f"{path}[{k!r}]")
-                for k, x in snapshot.items()
-            }
+            entries = {}
+            renamed = False
+            for i, (k, x) in enumerate(snapshot.items()):
+                name = self.key(k, path, i)
+                renamed = renamed or name is not k
+                entries[name] = x if k in kept else self.keyed(k, x, f"{path}[{name!r}]")
             if type(v) is dict:
                 return entries
             out = copy.copy(v)
-            dict.update(out, entries)  # (the same keys: a Counter's update would add counts)
+            if renamed:  # (a key redacted: the copy must not keep it)
+                out.clear()
+                out.update(entries)  # (into an empty Counter: its counts, not added to)
+            else:
+                dict.update(out, entries)  # (the same keys: a Counter's update would add counts)
             return out
         if isinstance(v, list):
             return [self.value(x, f"{path}[{i}]") for i, x in enumerate(v)]
@@ -777,6 +783,28 @@ class _Walk:
             return v
         return out
 
+    def key(self, k: Any, path: str, i: int) -> Any:
+        """Dict key ``k`` (the ``i``-th of the dict at ``path``) redacted like a value: a string
+        by the patterns (a cache keyed by an API key), a tuple or frozenset by its items;
+        ``k`` itself when nothing changed. A suspect found in it is named by its position
+        (``...keys()[i]``), never by the key."""
+        t = type(k)
+        if t is str:
+            plain = self.r._plain_keys
+            checked = self.check and self.generic
+            clean = plain.get(k)
+            if clean is not None and (clean or not checked):
+                return k
+            found = len(self.findings)
+            out = self.string(k, f"{path}.keys()[{i}]")
+            if out == k and len(self.findings) == found:
+                plain[k] = checked or bool(clean)
+                return k
+            return out
+        if t is tuple or t is frozenset:
+            return self.value(k, f"{path}.keys()[{i}]")
+        return k
+
     def keyed(self, key: Any, x: Any, path: str) -> Any:
         if self.r._allow_paths and self._path_allowed(path):
             return x
@@ -891,6 +919,9 @@ class Redactor:
         self.active = True
         self._calls: Counter[tuple[str, str]] = Counter()
         self._verdicts: dict[str, str] = {}
+        #: dict keys no rule changes -> whether no suspect check finds anything in them either
+        #: (the keys of a value's dicts are mostly the same few names, walked once each)
+        self._plain_keys: dict[str, bool] = {}
         self._seen: dict[str, str] = {}  # value replaced -> what it was (never shown)
 
     @classmethod

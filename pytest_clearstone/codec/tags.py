@@ -534,6 +534,10 @@ class Encoder:
             tree = {TAG: t.__name__, "v": v.isoformat()}
             if type(v.tzinfo).__module__ == "zoneinfo":  # a named zone: its key, not its offset
                 tree["tz"] = v.tzinfo.key
+            elif type(v.tzinfo) is _dt.timezone and v.tzinfo is not _dt.timezone.utc:
+                name = _fixed_zone_name(v.tzinfo)  # (an offset alone reads back as UTC+05:00)
+                if name is not None:
+                    tree["tzname"] = name
             return tree
         if t is _dt.date:
             return {TAG: "date", "v": v.isoformat()}
@@ -646,10 +650,10 @@ class Encoder:
         type_name = describe(v)
         reason = pickle_refusal(t)
         if self.allow_pickle:
-            import dill
+            from .pickling import dumps as pickle_dumps
 
             try:
-                data = dill.dumps(v, protocol=4)
+                data = pickle_dumps(v)
             except Exception as exc:
                 reason = f"dill cannot pickle it ({type(exc).__name__}: {exc})"
             else:
@@ -952,14 +956,35 @@ def _zone(key: Any) -> _dt.tzinfo:
     return zoneinfo.ZoneInfo(key)
 
 
+def _fixed_zone_name(zone: _dt.timezone) -> str | None:
+    """The name a fixed-offset zone was given (``timezone(timedelta(hours=5), "PKT")``), or
+    ``None`` when it has the name its offset gives it."""
+    name = zone.tzname(None)
+    return None if name == _dt.timezone(zone.utcoffset(None)).tzname(None) else name
+
+
+def _named_zone(value: Any, tree: dict[str, Any]) -> Any:
+    """``value`` (a ``datetime`` or ``time`` read with its offset) in the fixed zone of that
+    offset named ``tree["tzname"]``."""
+    name = tree["tzname"]
+    offset = value.utcoffset()
+    if type(name) is not str or offset is None:
+        raise TypeError(f"a time zone name is a string with an offset, not {name!r}")
+    return value.replace(tzinfo=_dt.timezone(offset, name))
+
+
 def _dec_datetime(tree: dict[str, Any]) -> _dt.datetime:
     value = _dt.datetime.fromisoformat(tree["v"])
+    if "tzname" in tree:
+        return _named_zone(value, tree)  # type: ignore[no-any-return]
     # the stored offset fixes the instant; the zone gives its wall time, name and fold again
     return value.astimezone(_zone(tree["tz"])) if "tz" in tree else value
 
 
 def _dec_time(tree: dict[str, Any]) -> _dt.time:
     value = _dt.time.fromisoformat(tree["v"])
+    if "tzname" in tree:
+        return _named_zone(value, tree)  # type: ignore[no-any-return]
     return value.replace(tzinfo=_zone(tree["tz"])) if "tz" in tree else value
 
 

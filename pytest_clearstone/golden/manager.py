@@ -142,8 +142,11 @@ class CheckpointManager:
         for path in tried:
             if path.is_file():
                 return Checkpoint.read(path, allow_pickle=allow_pickle, signing_key=signing_key)
-        if given.exists():  # a directory, a device or a FIFO: refused, named as such
-            return Checkpoint.read(given, allow_pickle=allow_pickle, signing_key=signing_key)
+        # a directory, a device or a FIFO where the checkpoint would be: refused, named as such
+        # (the path given, else where the name's checkpoint file would be)
+        for path in (given, *(p for p in tried if p.name.endswith(CHECKPOINT_SUFFIX))):
+            if path.exists():
+                return Checkpoint.read(path, allow_pickle=allow_pickle, signing_key=signing_key)
         raise CheckpointNotFoundError(tried, hint=f"Saved checkpoints: {self._listing()}")
 
     def _listing(self) -> str:

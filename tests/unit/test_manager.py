@@ -15,6 +15,7 @@ import pytest
 
 from pytest_clearstone.debugging import Checkpoint, CheckpointManager
 from pytest_clearstone.errors import (
+    CheckpointCorruptError,
     CheckpointNotFoundError,
     CheckpointPathError,
     ClearstoneError,
@@ -278,3 +279,16 @@ def test_loading_a_directory_says_it_is_a_directory(tmp_path: Path) -> None:
     refused = r"run\.ckpt is not a readable checkpoint: it is a directory"
     with pytest.raises(CheckpointCorruptError, match=refused):
         manager.load_checkpoint(tmp_path / "run.ckpt")
+
+
+@pytest.mark.parametrize("name", ["before_pay.ckpt", "before_pay"])
+def test_a_directory_where_a_named_checkpoint_is_is_named_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A name resolved inside the checkpoint directory to a directory is refused as one, as a
+    path given directly is, not reported as a checkpoint that does not exist."""
+    monkeypatch.chdir(tmp_path)
+    manager = CheckpointManager(tmp_path / "ckpts")
+    (tmp_path / "ckpts" / "before_pay.ckpt").mkdir(parents=True)
+    with pytest.raises(CheckpointCorruptError, match=r"before_pay\.ckpt .*it is a directory"):
+        manager.load_checkpoint(name)

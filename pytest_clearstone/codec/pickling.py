@@ -1,0 +1,63 @@
+"""dill pickles written the same way in every process: the sets and frozensets of plain values
+in a value (texts, bytes, numbers, ``None``, and tuples and frozensets of them) are pickled with
+their items in one order, not in the hash order of the process that records (which
+``PYTHONHASHSEED`` makes differ from run to run for texts and bytes). So a re-record of an
+unchanged agent whose state needs a pickle writes the same bytes, and its golden does not change.
+
+Such a set reads back as dill pickles always did (rebuilt from the list of its items). A set
+holding other objects is pickled the usual way: an object can lead back to the set that holds
+it, which a set rebuilt from its items could not hold. dill is imported on first use.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+PROTOCOL = 4
+
+_SCALARS = frozenset({str, bytes, int, float, bool, type(None)})
+
+
+def dumps(value: Any) -> bytes:
+    """``value`` pickled by dill (protocol 4), its sets of plain values in one order."""
+    import dill
+
+    out = io.BytesIO()
+    # dill's own Pickler (dill tells its pickler by the class's module), given the override
+    pickler = dill.Pickler(out, protocol=PROTOCOL)
+    pickler.reducer_override = _reducer_override
+    pickler.dump(value)
+    return out.getvalue()
+
+
+def _reducer_override(obj: Any) -> Any:
+    t = type(obj)
+    if (t is set or t is frozenset) and all(map(_plain, obj)):
+        return t, (_ordered(obj),)
+    return NotImplemented
+
+
+def _plain(x: Any) -> bool:
+    t = type(x)
+    return t in _SCALARS or ((t is tuple or t is frozenset) and all(map(_plain, x)))
+
+
+def _ordered(items: set[Any] | frozenset[Any]) -> list[Any]:
+    """The items of a set of plain values in one order: texts, bytes and numbers by value (each
+    kind apart), with tuples or frozensets among them by their own pickles."""
+    try:
+        return sorted(items, key=_scalar_key)
+    except TypeError:
+        return sorted(items, key=dumps)
+
+
+def _scalar_key(x: Any) -> tuple[str, bool, Any]:
+    t = type(x)
+    if t is str or t is bytes:
+        return (t.__name__, False, x)
+    if t is int or t is float or t is bool:
+        return ("number", x != x, x if x == x else 0)  # (NaN after the numbers)
+    if x is None:
+        return ("none", False, 0)
+    raise TypeError("a tuple or frozenset: ordered by its pickle")

@@ -1,0 +1,44 @@
+"""An integer longer than Python converts to text (``sys.get_int_max_str_digits()``, 4300
+digits by default) in the agent's state: saving it gives a SerializationError naming where it
+is and the fixes, not a bare ValueError from the json module; nothing is written."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.debugging import CheckpointManager
+from pytest_clearstone.errors import SerializationError
+
+AGENTS_DIR = Path(__file__).resolve().parent / "agents"
+BIG = 7**6000  # 5,071 digits
+
+
+def test_a_too_long_integer_in_state_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    state = importlib.import_module("cs_state")
+    recording = importlib.import_module("cs_recording")
+    with recording.Recording() as rec, rec.step("step") as span:
+        rec.call("llm", "complete", {"prompt": "hi"}, {"text": "hello"})
+    checkpoint = rec.checkpoint(state.StateAgent(history=["a", BIG]), span.span_id)
+    manager = CheckpointManager(tmp_path)
+    with pytest.raises(SerializationError) as info:
+        manager.save_checkpoint(checkpoint)
+    message = str(info.value)
+    assert "the agent state at state['history'][1]" in message
+    assert "5071 digits" in message and "sys.set_int_max_str_digits(0)" in message
+    assert manager.list_checkpoints() == []
+    if sys.get_int_max_str_digits() == 0:  # pragma: no cover - (the default limit is on)
+        return
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # the fix the message gives works
+    try:
+        saved = manager.save_checkpoint(checkpoint)
+        assert manager.load_checkpoint(saved).agent_state["history"] == ["a", BIG]
+    finally:
+        sys.set_int_max_str_digits(limit)

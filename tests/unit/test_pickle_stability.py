@@ -1,0 +1,80 @@
+"""A value only a pickle can store (with pickles allowed) is pickled the same way whatever the
+hash order of the sets and frozensets in it: a re-record of an unchanged agent writes the same
+golden, instead of new pickle bytes (and "state, final state" in the summary) every time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pytest_clearstone import codec
+
+SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+from pytest_clearstone import codec
+from tests.unit.test_pickle_stability import Blob
+print(codec.dumps(codec.encode(Blob())))
+"""
+
+
+class Blob:
+    """A plain class: stored as a pickle; it holds sets of several kinds."""
+
+    def __init__(self) -> None:
+        self.tags = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"}
+        self.nested = {"k": frozenset({"x", "y", "z", "w"}), "mixed": {1, "a", 2.5, ("t", 1)}}
+        self.of_sets = {frozenset({"p", "q"}), frozenset({"r", "s"}), frozenset()}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Blob) and vars(other) == vars(self)
+
+
+def test_the_pickle_of_a_value_holding_sets_is_the_same_in_every_process() -> None:
+    root = str(Path(__file__).resolve().parents[2])
+    texts = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", SCRIPT.format(here=root)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=root,
+            check=True,
+        )
+        texts.add(run.stdout)
+    assert len(texts) == 1
+
+
+def test_it_reads_back_equal() -> None:
+    tree = codec.encode(Blob())
+    assert tree[codec.TAG] == "pickle"
+    assert codec.decode(tree, allow_pickle=True) == Blob()
+
+
+def test_a_set_in_a_reference_cycle_still_pickles() -> None:
+    blob = Blob()
+    holder = Blob()
+    holder.tags = {"a"}
+    blob.of_sets = {frozenset({"x"})}
+    blob.nested = {"holder": holder}
+    holder.nested = {"back": blob}  # (blob -> holder -> blob)
+    back = codec.decode(codec.encode(blob), allow_pickle=True)
+    assert back.nested["holder"].nested["back"] is back
+
+
+class Node:
+    """Hashable by identity: it can be in a set that it refers back to."""
+
+    owner: set[Node]
+
+
+def test_a_set_holding_an_object_that_holds_the_set_still_pickles() -> None:
+    node = Node()
+    node.owner = {node}
+    back = codec.decode(codec.encode(node), allow_pickle=True)
+    (item,) = back.owner
+    assert item is back
