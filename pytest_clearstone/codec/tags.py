@@ -42,7 +42,9 @@ import collections
 import dataclasses
 import datetime as _dt
 import enum
+import functools
 import importlib
+import io
 import json
 import math
 import numbers
@@ -646,10 +648,8 @@ class Encoder:
         type_name = describe(v)
         reason = pickle_refusal(t)
         if self.allow_pickle:
-            import dill
-
             try:
-                data = dill.dumps(v, protocol=4)
+                data = _pickled(v)
             except Exception as exc:
                 reason = f"dill cannot pickle it ({type(exc).__name__}: {exc})"
             else:
@@ -663,6 +663,36 @@ class Encoder:
         except Exception as exc:  # a broken __repr__ must not lose the span either
             text = f"<unrepresentable {type_name}: {type(exc).__name__}>"
         return {TAG: "repr", "type": type_name, "v": text}
+
+
+def _pickled(value: Any) -> bytes:
+    """``value`` pickled with dill (protocol 4), every lock in it (``threading.Lock``,
+    ``RLock``) as a new one, released: whether a lock is held, and by which thread, belongs to
+    the threads running when it was stored, none of which holds it when it is read back (a
+    lock stored held would stop any replay that takes it, and an ``RLock`` would store its
+    owner's thread id, changing the file at each save)."""
+    import dill
+
+    buffer = io.BytesIO()
+    pickler = dill.Pickler(buffer, protocol=4)
+    # (on the instance: a subclass of dill's pickler is not dill's to dill, which then pickles
+    # functions of __main__ otherwise)
+    pickler.reducer_override = _new_lock
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _new_lock(obj: Any) -> Any:
+    """The reduction of a lock to a call of its factory; ``NotImplemented`` for anything else."""
+    factory = _lock_factories().get(type(obj))
+    return NotImplemented if factory is None else (factory, ())
+
+
+@functools.cache
+def _lock_factories() -> dict[type, Callable[[], Any]]:
+    import threading
+
+    return {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
 
 
 class _CycleSafeEncoder(Encoder):
