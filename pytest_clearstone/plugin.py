@@ -1500,6 +1500,12 @@ def _check_recorded(item: pytest.Item, replay: Replay) -> None:
     __tracebackhide__ = True
     if replay.strict and replay.mock_pairs and not replay.calls:
         _outcome(item, "failed")
+        unread = replay.unread_generator()  # (its calls are made as it is read)
+        if unread is not None:
+            _not_written(item, "a generator replay.run() returned was not read to its end")
+            pytest.fail(
+                f"{item.nodeid}: the golden checkpoint was not written: {unread}", pytrace=False
+            )
         _not_written(item, "nothing was recorded")
         pytest.fail(_nothing_recorded(item, replay), pytrace=False)
 

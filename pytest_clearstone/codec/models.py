@@ -15,6 +15,7 @@ library.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable, Mapping
@@ -268,11 +269,45 @@ def _with_defaults(
                 f"class since it was recorded?); re-record the golden"
             )
         else:
-            try:
-                values[name] = field.get_default(call_default_factory=True, validated_data=values)
-            except TypeError:  # pydantic < 2.10: no validated_data
-                values[name] = field.get_default(call_default_factory=True)
+            values[name] = _pydantic_default(field, values)
     return values
+
+
+def _pydantic_default(field: Any, values: dict[str, Any]) -> Any:
+    """A pydantic field's default, made as validation makes it (``values``: the fields so far)."""
+    try:
+        return field.get_default(call_default_factory=True, validated_data=values)
+    except TypeError:  # pydantic < 2.10: no validated_data
+        return field.get_default(call_default_factory=True)
+
+
+def missing_fields(cls: type, stored: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Of a dataclass or a pydantic v2 model class whose instance is given ``stored`` as its
+    ``__dict__``: the defaults of its fields not stored (made as its constructor makes them),
+    and the names of the required fields not stored, in the class's order. ``({}, [])`` for
+    any other class."""
+    defaults: dict[str, Any] = {}
+    required: list[str] = []
+    if _is_v2_model(cls):
+        values = dict(stored)
+        for name, field in _pydantic_fields(cls).items():
+            if name in stored:
+                continue
+            if field.is_required():
+                required.append(name)
+            else:
+                defaults[name] = values[name] = _pydantic_default(field, values)
+    elif dataclasses.is_dataclass(cls):
+        for item in dataclasses.fields(cls):
+            if item.name in stored:
+                continue
+            if item.default is not dataclasses.MISSING:
+                defaults[item.name] = item.default
+            elif item.default_factory is not dataclasses.MISSING:
+                defaults[item.name] = item.default_factory()
+            elif item.init:  # (a field(init=False) without a default is set later, if ever)
+                required.append(item.name)
+    return defaults, required
 
 
 def encode_pydantic_v1(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:

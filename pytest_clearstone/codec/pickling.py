@@ -3,6 +3,10 @@ in a value (texts, bytes, numbers, ``None``, and tuples and frozensets of them) 
 their items in one order, not in the hash order of the process that records (which
 ``PYTHONHASHSEED`` makes differ from run to run for texts and bytes). So a re-record of an
 unchanged agent whose state needs a pickle writes the same bytes, and its golden does not change.
+Every lock in a value (``threading.Lock``, ``RLock``) is pickled as a new one, released: whether
+a lock is held, and by which thread, belongs to the threads running when it was stored, none of
+which holds it when it is read back (a lock stored held would stop any replay that takes it, and
+an ``RLock`` would store its owner's thread id, changing the file at each save).
 
 Such a set reads back as dill pickles always did (rebuilt from the list of its items). A set
 holding other objects is pickled the usual way: an object can lead back to the set that holds
@@ -11,7 +15,9 @@ it, which a set rebuilt from its items could not hold. dill is imported on first
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from typing import Any
 
 PROTOCOL = 4
@@ -20,7 +26,8 @@ _SCALARS = frozenset({str, bytes, int, float, bool, type(None)})
 
 
 def dumps(value: Any) -> bytes:
-    """``value`` pickled by dill (protocol 4), its sets of plain values in one order."""
+    """``value`` pickled by dill (protocol 4), its sets of plain values in one order, its locks
+    new and released."""
     import dill
 
     out = io.BytesIO()
@@ -35,7 +42,16 @@ def _reducer_override(obj: Any) -> Any:
     t = type(obj)
     if (t is set or t is frozenset) and all(map(_plain, obj)):
         return t, (_ordered(obj),)
-    return NotImplemented
+    lock = _lock_factories().get(t)
+    return NotImplemented if lock is None else (lock, ())
+
+
+@functools.cache
+def _lock_factories() -> dict[type, Callable[[], Any]]:
+    """The lock types, each with the factory of a new, released lock of it."""
+    import threading
+
+    return {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
 
 
 def _plain(x: Any) -> bool:

@@ -32,6 +32,11 @@ class _SessionPdb(pdb.Pdb):
     def __init__(self, first_stop_in: CodeType | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.first_stop_in = first_stop_in
+        self.user_quit = False
+
+    def set_quit(self) -> None:
+        self.user_quit = True  # (q, quit, exit, end of input): the replay is cut short
+        super().set_quit()
 
     def stop_here(self, frame: FrameType) -> bool:
         if self.first_stop_in is not None and frame.f_code is not self.first_stop_in:
@@ -44,6 +49,10 @@ class _SessionPdb(pdb.Pdb):
 
     def user_call(self, frame: FrameType, argument_list: Any) -> None:
         return  # still stepping: the method's first 'line' event stops there
+
+
+#: what the session prints when the user quits the debugger before the replay ends
+STOPPED = "⏹️ Replay stopped: you quit the debugger; the replay did not finish"
 
 
 def banner(engine: ReplayEngine) -> str:
@@ -90,6 +99,10 @@ def debug(
     try:
         with ctx:
             result = debugger.runcall(_call_to_completion, method, args, kwargs)
+        if debugger.user_quit:  # (pdb swallows its BdbQuit): no result, and calls not made
+            print(RULE, file=out)
+            print(f"--- {STOPPED} ---", file=out)
+            return None
         engine.finish(ctx.session)
     except BaseException as exc:  # report, as the guide's session does, then return
         engine.last_error = exc

@@ -210,11 +210,19 @@ class Replay:
         """Record mode: write the golden checkpoint atomically (directories created); returns
         its path. ``metadata`` is added to the golden's metadata."""
         assert self._recording is not None, "save() is for record mode"
-        for run in self._generator_runs:
-            if not run.read_to_end:
-                raise ClearstoneError(run.not_read_to_end())
+        unread = self.unread_generator()
+        if unread is not None:
+            raise ClearstoneError(unread)
         self._previous = self._recording.save(trace, metadata)
         return self.path
+
+    def unread_generator(self) -> str | None:
+        """Record mode: why the golden cannot be written when a generator ``run()`` returned
+        was not read to its end (the fix included), else ``None``."""
+        for run in self._generator_runs:
+            if not run.read_to_end:
+                return run.not_read_to_end()
+        return None
 
     @property
     def change(self) -> str:

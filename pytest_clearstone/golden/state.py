@@ -13,6 +13,7 @@ import site
 import sys
 import sysconfig
 import types
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..errors import (
     FOREIGN_AGENT,
     FOREIGN_AGENT_FIX,
     AgentImportError,
+    CheckpointError,
     ClearstoneError,
     DecodeError,
     SerializationError,
@@ -202,11 +204,58 @@ def _installed_roots() -> tuple[Path, ...]:
 def rehydrate(cls: Any, state: Any) -> Any:
     """A new ``cls`` created without ``__init__`` (a pydantic model: as ``model_construct``
     makes it), then given ``state``."""
-    from ..codec.models import new_instance  # (not imported by a replay of a test's agent)
+    from ..codec.models import missing_fields, new_instance  # (not imported by a test's replay)
 
     agent = new_instance(cls, state if isinstance(state, dict) else {})
     load_state(agent, state)
+    if isinstance(state, dict) and not callable(getattr(agent, "load_state", None)):
+        # the class may have changed since the checkpoint was saved
+        defaults, required = missing_fields(cls, state)
+        if required or defaults:
+            _complete(agent, state, defaults, required)
     return agent
+
+
+def _complete(
+    agent: Any, state: dict[str, Any], defaults: dict[str, Any], required: list[str]
+) -> None:
+    """Give ``agent`` the defaults of the fields its class declares and the checkpoint's
+    ``state`` lacks (the class changed since it was saved); a required one is a
+    :class:`CheckpointError`, and a default given while the state holds a value the class does
+    not declare (a field renamed?) a warning."""
+    from ..codec.models import missing_fields
+
+    cls = type(agent)
+    every = missing_fields(cls, {})  # (every field the class declares)
+    undeclared = [
+        name
+        for name in state
+        if name not in every[0] and name not in every[1] and not name.startswith("_")
+    ]
+    held = (
+        f"; the state holds {', '.join(map(repr, undeclared))}, which the class does not declare"
+        if undeclared
+        else ""
+    )
+    what = f"the checkpoint's state of the agent {cls.__module__}.{cls.__qualname__}"
+    fix = (
+        f"save the checkpoint again (a golden: re-record it), or give {cls.__qualname__} a "
+        f"load_state(state) method that reads the old state"
+    )
+    if required:
+        raise CheckpointError(
+            f"{what} lacks its required field(s) {', '.join(map(repr, required))} (added or "
+            f"renamed since the checkpoint was saved{held}): {fix}"
+        )
+    agent.__dict__.update(defaults)
+    if undeclared:
+        warnings.warn(
+            f"{what} lacks the field(s) {', '.join(map(repr, defaults))}, given their defaults "
+            f"(added or renamed since the checkpoint was saved{held}): if a field was renamed, "
+            f"{fix}",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 #: the types of a state's values that are never clients and hold none
@@ -257,7 +306,14 @@ def load_state(agent: Any, state: Any, source: str = "") -> None:
     if callable(loader):
         loader(state)
     elif isinstance(state, dict):
-        own = agent.__dict__
+        own = getattr(agent, "__dict__", None)
+        if own is None:  # (a class given __slots__ since the state was saved)
+            raise ClearstoneError(
+                f"cannot restore the state{' from ' + source if source else ''} into "
+                f"{type(agent).__qualname__}: it has no __dict__ (its class has __slots__) "
+                f"and no load_state(state) method: give it one (and get_state()), or save the "
+                f"checkpoint again (a golden: re-record it)"
+            )
         for name, value in state.items():
             if name in own and _holds_client(value) and _holds_client(own[name]):
                 continue

@@ -91,3 +91,38 @@ def test_a_partly_read_run_generator_fails_the_recording(pytester: pytest.Pytest
         "test_sync_full.ckpt",
     ]
     pytester.runpytest("-k", "full").assert_outcomes(passed=2)
+
+
+UNREAD = """
+import pytest
+from app import Agent
+
+MOCK = {"llm": "app.complete"}
+
+@pytest.mark.replay(mock=MOCK)
+def test_sync_unread(replay):
+    replay.run(Agent().words, "a b c")
+
+@pytest.mark.replay(mock=MOCK)
+def test_async_unread(replay):
+    replay.run(Agent().awords, "a b c")
+"""
+
+
+def test_a_run_generator_never_read_names_the_generator_not_the_mock_path(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the fix that works (read the generator); it said "nothing was recorded: the
+    # test made no call to its mock target(s) app.complete ... Give mock= the import path where
+    # the agent looks the function up", whose fix changes nothing
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(UNREAD))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=2)
+    for name, method in (("test_sync_unread", "words"), ("test_async_unread", "awords")):
+        result.stdout.fnmatch_lines(
+            [f"*test_it.py::{name}: *replay.run({method}) returned a generator that was left "
+             "open, before its end*consume it fully*"]
+        )  # fmt: skip
+    result.stdout.no_fnmatch_line("*Give mock= the import path*")
+    assert not (pytester.path / "goldens").exists()

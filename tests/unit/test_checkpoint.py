@@ -592,3 +592,23 @@ def test_reading_a_missing_file_says_not_found(tmp_path: Path) -> None:
     with pytest.raises(CheckpointNotFoundError, match="nowhere") as info:
         Checkpoint.read(missing)
     assert isinstance(info.value, FileNotFoundError)
+
+
+@pytest.mark.parametrize("make", ["Lock", "RLock"])
+def test_a_lock_held_when_the_state_is_captured_comes_back_released(make: str) -> None:
+    # Expected: a lock's held state belongs to the thread holding it then, not to the agent; a
+    # checkpoint taken inside `with self.lock:` rehydrated the lock held by no living thread,
+    # and the replay of any method taking it hung for ever (an RLock also stored its owner's
+    # thread id, so the file changed at each save)
+    import threading
+
+    from pytest_clearstone import codec
+
+    lock = getattr(threading, make)()
+    with lock:
+        held = codec.encode({"lock": lock}, allow_pickle=True)
+    assert held == codec.encode({"lock": getattr(threading, make)()}, allow_pickle=True)
+    back = codec.decode(held, allow_pickle=True)["lock"]
+    assert type(back) is type(lock)
+    assert back.acquire(timeout=1)
+    back.release()

@@ -7,6 +7,7 @@ import io
 import re
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -241,3 +242,26 @@ def test_pdb_stops_at_the_first_line_of_a_method_of_any_kind(
     assert KINDS_AGENT.splitlines()[int(line) - 1].strip() == shown == "self.memory.append(q)"
     assert printed == "['before']"  # the rehydrated agent, stopped before the body ran
     assert f"--- ✅ Replay finished. Final result: {result} ---" in text
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("command", ["q", "exit"])
+def test_quitting_the_debugger_is_reported_as_a_stop_not_a_result(
+    research: ModuleType, strict: bool, command: str
+) -> None:
+    # Expected: the session says the replay was stopped; it said "✅ Replay finished. Final
+    # result: None" with an unused-responses warning, or (strict) "❌ Replay Failed:
+    # UnusedResponsesError ... The agent now skips calls it used to make"
+    engine = _engine(research)
+    engine.strict = strict
+    out = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = engine.start_debugging_session(
+            "research", {"llm": "cs_research_agent.call_llm"}, "a question",
+            stdin=io.StringIO(command + "\n"), stdout=out,
+        )  # fmt: skip
+    text = out.getvalue()
+    assert result is None and engine.last_error is None
+    assert "--- ⏹️ Replay stopped: you quit the debugger; the replay did not finish ---" in text
+    assert "Replay finished" not in text and "Replay Failed" not in text

@@ -15,6 +15,8 @@ import pytest
 from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
 from pytest_clearstone.errors import (
     RERECORD,
+    CheckpointError,
+    ClearstoneError,
     RecordedError,
     ReplayDivergenceError,
     ReplayExhaustedError,
@@ -498,3 +500,145 @@ def test_an_agent_that_is_a_pydantic_model_is_rehydrated(tmp_path: Path) -> None
     assert type(engine.agent) is ModelAgent
     assert engine.agent._calls == 1
     assert engine.agent.model_fields_set == {"memory", "cost"}
+
+
+def _checkpoint_then_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: str, after: str
+) -> ReplayEngine:
+    """A checkpoint of ``cs_changing.make()``'s agent, then the module's source is ``after``."""
+    source = tmp_path / "cs_changing.py"
+    source.write_text(before)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_changing", raising=False)
+    module = importlib.import_module("cs_changing")
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("t").span("root") as root:
+        pass
+    manager = CheckpointManager(tmp_path / "ckpt")
+    checkpoint = manager.create_checkpoint(
+        module.make(), provider.trace_store.get_trace(root.trace_id), root.span_id
+    )
+    path = manager.save_checkpoint(checkpoint)
+    source.write_text(after)
+    for cached in tmp_path.glob("__pycache__/cs_changing*"):
+        cached.unlink()  # (written within the same second: its stamp would still match)
+    del sys.modules["cs_changing"]
+    importlib.invalidate_caches()
+    return ReplayEngine(manager.load_checkpoint(path))
+
+
+_DATACLASS_AGENT = """
+from dataclasses import dataclass, field
+
+@dataclass{options}
+class Agent:
+    name: str
+    memory: list = field(default_factory=list)
+
+    def step(self, text):
+        self.memory.append(text)
+        return len(self.memory)
+
+def make():
+    return Agent("n", ["hi"])
+"""
+
+
+def test_an_agent_whose_class_renamed_a_field_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: one message naming the field and the fix; it was the agent's own
+    # "AttributeError: 'Agent' object has no attribute 'history'" in the middle of the replay
+    before = _DATACLASS_AGENT.format(options="")
+    after = before.replace("    memory: list", "    budget: float\n    memory: list")
+    engine = _checkpoint_then_change(tmp_path, monkeypatch, before, after)
+    with pytest.raises(CheckpointError) as info:
+        engine.replay_from_checkpoint("step", "again")
+    message = str(info.value)
+    assert "cs_changing.Agent" in message and "'budget'" in message
+    assert "save the checkpoint again" in message and "load_state(state)" in message
+
+
+def test_a_field_renamed_since_the_checkpoint_names_the_old_name_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _DATACLASS_AGENT.format(options="").replace(
+        "memory: list = field(default_factory=list)", "memory: list"
+    )
+    engine = _checkpoint_then_change(
+        tmp_path, monkeypatch, before, before.replace("memory", "history")
+    )
+    with pytest.raises(CheckpointError, match=r"'history'.*'memory'"):
+        engine.rehydrate()
+
+
+def test_a_field_added_with_a_default_since_the_checkpoint_gets_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: as the class's constructor (and pydantic's model_construct) would make it; a
+    # default_factory field was missing: "AttributeError: 'Agent' object has no attribute 'seen'"
+    before = _DATACLASS_AGENT.format(options="")
+    after = before.replace(
+        "    def step(self, text):\n        self.memory.append(text)",
+        "    seen: set = field(default_factory=set)\n\n"
+        "    def step(self, text):\n        self.seen.add(text)\n        self.memory.append(text)",
+    )
+    engine = _checkpoint_then_change(tmp_path, monkeypatch, before, after)
+    assert engine.replay_from_checkpoint("step", "again") == 2
+    assert engine.agent.seen == {"again"}
+
+
+def test_a_pydantic_agent_given_a_field_with_a_default_since_the_checkpoint_gets_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (
+        "from pydantic import BaseModel\n\n"
+        "class Agent(BaseModel):\n    memory: list = []\n\n"
+        "    def step(self, text):\n        self.memory.append(text)\n"
+        "        return len(self.memory)\n\n"
+        "def make():\n    return Agent(memory=['hi'])\n"
+    )
+    after = before.replace("    memory: list = []", "    memory: list = []\n    cost: float = 0.5")
+    engine = _checkpoint_then_change(tmp_path, monkeypatch, before, after)
+    assert engine.replay_from_checkpoint("step", "again") == 2
+    assert engine.agent.cost == 0.5
+    assert engine.agent.model_fields_set == {"memory"}
+
+
+def test_an_agent_whose_class_took_slots_since_the_checkpoint_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: a message naming the class and the fix; it was
+    # "AttributeError: 'Agent' object has no attribute '__dict__'"
+    before = _DATACLASS_AGENT.format(options="")
+    engine = _checkpoint_then_change(
+        tmp_path, monkeypatch, before, _DATACLASS_AGENT.format(options="(slots=True)")
+    )
+    with pytest.raises(ClearstoneError, match=r"cannot restore .*Agent.*__dict__.*load_state"):
+        engine.rehydrate()
+
+
+def test_a_field_renamed_with_a_default_warns_naming_both_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: the replay runs with the default, and says the state's 'memory' is not read
+    before = _DATACLASS_AGENT.format(options="")
+    engine = _checkpoint_then_change(
+        tmp_path, monkeypatch, before, before.replace("memory", "history")
+    )
+    with pytest.warns(UserWarning, match=r"'history'.*defaults.*'memory'.*save the checkpoint"):
+        assert engine.replay_from_checkpoint("step", "again") == 1
+
+
+def test_a_dataclass_field_set_only_later_is_not_asked_of_the_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a field(init=False) without a default is set by a method, not by __init__: a state
+    # captured before that call lacks it, and the unchanged class still rehydrates
+    before = _DATACLASS_AGENT.format(options="").replace(
+        "    memory: list = field(default_factory=list)\n",
+        "    memory: list = field(default_factory=list)\n    session: str = field(init=False)\n",
+    )
+    engine = _checkpoint_then_change(tmp_path, monkeypatch, before, before)
+    assert engine.replay_from_checkpoint("step", "again") == 2
+    assert not hasattr(engine.agent, "session")
