@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import functools
 import importlib
-import inspect
 import site
 import sys
 import sysconfig
 import types
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,6 @@ from ..errors import (
     FOREIGN_AGENT,
     FOREIGN_AGENT_FIX,
     AgentImportError,
-    CheckpointError,
     ClearstoneError,
     DecodeError,
     SerializationError,
@@ -41,53 +38,18 @@ def agent_state(agent: Any) -> Any:
         try:
             return get_state()
         except TypeError:
-            needed = _required_parameters(get_state)
-            if not needed:
+            from .agent_classes import not_a_state_method  # (imported when it is needed)
+
+            problem = not_a_state_method(agent, get_state)
+            if problem is None:
                 raise  # (raised inside the agent's own get_state())
-            raise ClearstoneError(_not_a_state_method(agent, needed)) from None
+            raise ClearstoneError(problem) from None
     try:
         return dict(vars(agent))
     except TypeError:
         raise SerializationError(
             "state", type(agent).__qualname__, "the agent has no get_state() and no __dict__"
         ) from None
-
-
-def _required_parameters(method: Any) -> list[str]:
-    """The names of the parameters ``method`` cannot be called without (none when it can, or
-    when its signature cannot be read)."""
-    try:
-        signature = inspect.signature(method)
-    except (TypeError, ValueError):
-        return []
-    plain = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    return [
-        p.name
-        for p in signature.parameters.values()
-        if p.default is inspect.Parameter.empty and p.kind not in plain
-    ]
-
-
-#: the fix when the agent of ``replay.run()`` is not an agent of the project's own
-_OWN_FUNCTION = (
-    "give replay.run() a function of your own that takes it instead (def run(agent, *args): "
-    "return agent.method(*args); then replay.run(run, agent, *args)) or a method of a class "
-    "of your own, with get_state()/load_state() if it has state to compare"
-)
-
-
-def _class_name(agent: Any) -> str:
-    return f"{type(agent).__module__}.{type(agent).__qualname__}"
-
-
-def _not_a_state_method(agent: Any, needed: list[str]) -> str:
-    """Why an agent whose ``get_state`` takes arguments (LangGraph's compiled graph: a thread's
-    checkpoint, ``get_state(config)``) has no state to capture, and the fix."""
-    return (
-        f"cannot capture the state of the agent of replay.run() (a {_class_name(agent)}): its "
-        f"get_state() needs arguments ({', '.join(needed)}), so it is not an agent's state "
-        f"method: {_OWN_FUNCTION}"
-    )
 
 
 def capture_state(agent: Any) -> Recorded:
@@ -105,9 +67,10 @@ def capture_state(agent: Any) -> Recorded:
     except SerializationError as exc:
         if not str(exc).endswith(SerializationError.STATE_ADVICE) or not is_installed(type(agent)):
             raise
-        advice = f"The agent is a {_class_name(agent)}, a class of an installed package: "
+        from .agent_classes import library_agent_advice
+
         raise SerializationError(
-            exc.path, exc.value_type, exc.reason, advice=advice + _OWN_FUNCTION
+            exc.path, exc.value_type, exc.reason, advice=library_agent_advice(agent)
         ) from None
 
 
@@ -204,58 +167,14 @@ def _installed_roots() -> tuple[Path, ...]:
 def rehydrate(cls: Any, state: Any) -> Any:
     """A new ``cls`` created without ``__init__`` (a pydantic model: as ``model_construct``
     makes it), then given ``state``."""
-    from ..codec.models import missing_fields, new_instance  # (not imported by a test's replay)
+    from ..codec.models import new_instance  # (not imported by a test's replay)
+    from .agent_classes import complete_fields
 
     agent = new_instance(cls, state if isinstance(state, dict) else {})
     load_state(agent, state)
     if isinstance(state, dict) and not callable(getattr(agent, "load_state", None)):
-        # the class may have changed since the checkpoint was saved
-        defaults, required = missing_fields(cls, state)
-        if required or defaults:
-            _complete(agent, state, defaults, required)
+        complete_fields(agent, state)  # (the class may have changed since it was saved)
     return agent
-
-
-def _complete(
-    agent: Any, state: dict[str, Any], defaults: dict[str, Any], required: list[str]
-) -> None:
-    """Give ``agent`` the defaults of the fields its class declares and the checkpoint's
-    ``state`` lacks (the class changed since it was saved); a required one is a
-    :class:`CheckpointError`, and a default given while the state holds a value the class does
-    not declare (a field renamed?) a warning."""
-    from ..codec.models import missing_fields
-
-    cls = type(agent)
-    every = missing_fields(cls, {})  # (every field the class declares)
-    undeclared = [
-        name
-        for name in state
-        if name not in every[0] and name not in every[1] and not name.startswith("_")
-    ]
-    held = (
-        f"; the state holds {', '.join(map(repr, undeclared))}, which the class does not declare"
-        if undeclared
-        else ""
-    )
-    what = f"the checkpoint's state of the agent {cls.__module__}.{cls.__qualname__}"
-    fix = (
-        f"save the checkpoint again (a golden: re-record it), or give {cls.__qualname__} a "
-        f"load_state(state) method that reads the old state"
-    )
-    if required:
-        raise CheckpointError(
-            f"{what} lacks its required field(s) {', '.join(map(repr, required))} (added or "
-            f"renamed since the checkpoint was saved{held}): {fix}"
-        )
-    agent.__dict__.update(defaults)
-    if undeclared:
-        warnings.warn(
-            f"{what} lacks the field(s) {', '.join(map(repr, defaults))}, given their defaults "
-            f"(added or renamed since the checkpoint was saved{held}): if a field was renamed, "
-            f"{fix}",
-            UserWarning,
-            stacklevel=4,
-        )
 
 
 #: the types of a state's values that are never clients and hold none
