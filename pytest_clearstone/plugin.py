@@ -1800,23 +1800,14 @@ def _note_left_out(config: pytest.Config, path: Path) -> None:
             or (path / "conda-meta" / "history").is_file()
         ):
             return
-        if any(_matches(path, p) for p in config.getini("norecursedirs")):
+        from .uncollected import in_norecursedirs
+
+        if in_norecursedirs(path, config.getini("norecursedirs")):
             why = "in norecursedirs"
     elif not any(fnmatch.fnmatch(name, p) for p in config.getini("python_files")):
         return
     why = f"{_shown(config, path)} is {why}"
     state.left_out.setdefault(str(path), why)
-
-
-def _matches(path: Path, pattern: str) -> bool:
-    """Whether the absolute ``path`` matches the ``norecursedirs`` ``pattern`` as pytest
-    matches it: its name, or for a pattern with a separator (``tests/manual``) its whole path,
-    the pattern anchored below any directory unless it is absolute."""
-    if "/" not in pattern and os.sep not in pattern:
-        return fnmatch.fnmatch(path.name, pattern)
-    if not os.path.isabs(pattern):
-        pattern = f"*{os.sep}{pattern}"
-    return fnmatch.fnmatch(str(path), os.path.normpath(pattern))
 
 
 def _note_collect_ignore(config: pytest.Config, state: _RunState) -> None:

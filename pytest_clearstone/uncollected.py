@@ -26,6 +26,7 @@ import fnmatch
 import glob
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from .golden.paths import GOLDENS_DIR, SUFFIX, safe_file_name
 
@@ -121,3 +122,19 @@ class Uncollected:
             ):
                 return why
         return ""
+
+
+def in_norecursedirs(path: Path, patterns: Sequence[str]) -> bool:
+    """Whether the absolute directory ``path`` matches one of the ``norecursedirs`` ``patterns``
+    as pytest matches them: its name, or for a pattern with a separator (``tests/manual``) its
+    whole path, the pattern anchored below any directory unless it is absolute."""
+    for pattern in patterns:
+        if "/" not in pattern and os.sep not in pattern:
+            if fnmatch.fnmatch(path.name, pattern):
+                return True
+            continue
+        if not os.path.isabs(pattern):
+            pattern = f"*{os.sep}{pattern}"
+        if fnmatch.fnmatch(str(path), os.path.normpath(pattern)):
+            return True
+    return False

@@ -44,6 +44,14 @@ from .withheld import PLACEHOLDER_KEY
 SDK_CLIENTS = frozenset(
     {"openai:OpenAI", "openai:AsyncOpenAI", "anthropic:Anthropic", "anthropic:AsyncAnthropic"}
 )
+
+
+def is_sdk_client(cls: type) -> bool:
+    """Whether ``cls`` derives from an openai/anthropic client class (``openai.AzureOpenAI``,
+    ``anthropic.AnthropicBedrock``: the SDK's own subclasses no reference stores)."""
+    return any(path in SDK_CLIENTS for path in mro_paths(cls))
+
+
 HTTP_CLIENTS = frozenset(
     {"httpx:Client", "httpx:AsyncClient", "httpx2:Client", "httpx2:AsyncClient"}
 )

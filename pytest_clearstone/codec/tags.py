@@ -67,7 +67,6 @@ from .naming import (
     import_class,
     import_type,
     is_importable,
-    mro_paths,
     per_type,
     reachable_name,
 )
@@ -123,7 +122,9 @@ def pickle_refusal(cls: type | None) -> str:
     """Why a value of ``cls`` (``None``: not known) that only a pickle could store is refused
     when pickles are not allowed, and the fixes (:data:`PICKLE_FIXES`, and for a library's own
     number or text the conversion to a plain one: :func:`plain_conversion`)."""
-    if cls is not None and _is_sdk_client(cls):
+    from .clients import is_sdk_client  # (imported when a value needs a pickle)
+
+    if cls is not None and is_sdk_client(cls):
         return (
             "it is an SDK client that cannot be stored as a reference (a reference rebuilds a "
             "client from its class, base URL, timeout and retries alone), and its pickle would "
@@ -133,14 +134,6 @@ def pickle_refusal(cls: type | None) -> str:
     reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
     plain = "" if cls is None else plain_conversion(cls)
     return f"{reason}, or convert it with {plain} where it is made" if plain else reason
-
-
-def _is_sdk_client(cls: type) -> bool:
-    """Whether ``cls`` derives from an openai/anthropic client class (``openai.AzureOpenAI``,
-    ``anthropic.AnthropicBedrock``: the SDK's own subclasses no reference stores)."""
-    from .clients import SDK_CLIENTS  # (imported when a value is refused: see _library)
-
-    return any(path in SDK_CLIENTS for path in mro_paths(cls))
 
 
 # orjson reads integers outside 64 bits as floats: text holding an integer of 20 digits (or "-"
