@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -223,7 +222,10 @@ class Checkpoint:
         try:
             text = file_text(doc)
         except ValueError:  # an integer longer than Python converts to text?
-            refused = _long_integer_refused(doc)
+            from .long_integers import long_integer_refused
+
+            advice = {"agent": SerializationError.STATE_ADVICE, "metadata": _METADATA_ADVICE}
+            refused = long_integer_refused(doc, advice)
             if refused is None:
                 raise
             raise refused from None
@@ -343,13 +345,9 @@ class Checkpoint:
                     path, f"a stored value cannot be decoded: {exc}"
                 ) from None
             if "integer string conversion" in str(exc):  # (Python's words for its limit)
-                raise CheckpointCorruptError(
-                    path,
-                    "it holds an integer longer than Python reads from text "
-                    f"({sys.get_int_max_str_digits()} digits, sys.get_int_max_str_digits()); "
-                    "a golden recorded with the limit lifted needs it lifted to replay too: "
-                    "sys.set_int_max_str_digits(0) in conftest.py",
-                ) from None
+                from .long_integers import too_long_to_read
+
+                raise CheckpointCorruptError(path, too_long_to_read()) from None
             raise not_json(path, raw, str(exc)) from None
         return cls.from_document(
             doc,
@@ -486,35 +484,6 @@ def _pickle_refused(doc: dict[str, Any]) -> SerializationError:
         pickle_refusal(loaded_class(type_name)),
         advice=advice.get(where[0], "") if where else "",
     )
-
-
-def _long_integer_refused(doc: dict[str, Any]) -> SerializationError | None:
-    """The error for the first integer in ``doc`` longer than ``sys.get_int_max_str_digits()``
-    allows to write as text (found iteratively: the document may be deep); ``None`` when there
-    is none."""
-    stack: list[tuple[Any, list[Any]]] = [(doc, [])]
-    while stack:
-        node, path = stack.pop()
-        if type(node) is dict:
-            stack.extend((v, [*path, k]) for k, v in reversed(node.items()))
-        elif type(node) is list:
-            stack.extend((v, [*path, i]) for i, v in reversed(list(enumerate(node))))
-        elif isinstance(node, int) and not isinstance(node, bool):
-            try:
-                str(node)
-            except ValueError:
-                digits = math.floor(math.log10(abs(node))) + 1
-                advice = {"agent": SerializationError.STATE_ADVICE, "metadata": _METADATA_ADVICE}
-                return SerializationError(
-                    signing.describe_location(doc, path),
-                    "int",
-                    f"an integer of about {digits} digits, more than Python converts to text "
-                    f"({sys.get_int_max_str_digits()} digits, sys.get_int_max_str_digits()): "
-                    "store it as text (str() or hex()), or lift the limit for recording and "
-                    "replay alike with sys.set_int_max_str_digits(0) in conftest.py",
-                    advice=advice.get(path[0], "") if path else "",
-                )
-    return None
 
 
 def _refuse_if_not_utf8(raw: bytes, path: Path) -> None:
