@@ -1175,23 +1175,11 @@ def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
     module = getattr(item, "module", None)
     if not replay.strict or module is None or not replay.calls:
         return
-    from .errors import ClearstoneError, UncalledTargetWarning
-    from .golden.aliases import holders, uncalled_aliases
+    from .golden.aliases import uncalled_target_warnings
 
     called = {call.target for call in replay.calls}
-    aliased = uncalled_aliases(replay.mock_pairs, called, module)
-    for span_type, path, others in aliased:
-        item.warn(UncalledTargetWarning(item.nodeid, path, span_type, others))
-    warned = {path for _, path, _ in aliased}
-    for span_type, path in replay.mock_pairs:
-        if path in called or path in warned:
-            continue
-        try:
-            found = holders(path)
-        except ClearstoneError:  # (no longer resolves: nothing to suggest)
-            continue
-        if found:
-            item.warn(UncalledTargetWarning(item.nodeid, path, span_type, [], found))
+    for warning in uncalled_target_warnings(item.nodeid, replay.mock_pairs, called, module):
+        item.warn(warning)
 
 
 def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
@@ -1632,61 +1620,9 @@ def _unwritable(path: Path, exc: OSError) -> str:
 def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
-    from .errors import HELD_FIX, ClearstoneError, held_by
-    from .golden.aliases import alternatives, holders, twins, uncalled_aliases
+    from .golden.aliases import nothing_recorded
 
-    targets = [path for _, path in replay.mock_pairs]
-    module = getattr(item, "module", None)
-    aliases = (
-        {path: others for _, path, others in uncalled_aliases(replay.mock_pairs, (), module)}
-        if module is not None
-        else {}
-    )
-    hints = []
-    for path in targets:
-        try:
-            found_twins = twins(path)
-            found_others = alternatives(path)
-            found_holders = holders(path)
-        except ClearstoneError:  # a bad path was reported when the test started
-            found_twins, found_others, found_holders = [], [], []
-        hints += [
-            f"  did you mean `{other}`? (the same object as `{path}`)"
-            for other in aliases.get(path, ())
-        ]
-        hints += [
-            f"  does the agent call `{twin}`? (the {kind} twin of `{path}`: mock it too, or "
-            "instead)"
-            for twin, kind in found_twins
-            if twin not in targets
-        ]
-        owner, _, name = path.rpartition(".")
-        hints += [
-            f"  does the agent call `{other}`? (the stream helper: its answer cannot be "
-            "replayed; mock a function of your own that reads the stream and returns what the "
-            "agent uses)"
-            if other.endswith(".stream") and other.partition(".")[0] in ("openai", "anthropic")
-            else f"  does the agent call `{other}`? (another method of "
-            f"`{owner.rpartition('.')[2]}` for the same request as `{name}`: mock it too, or "
-            "instead)"
-            for other in found_others
-            if other not in targets
-        ]
-        if found_holders:
-            hints.append(
-                f"  `{path}` is {held_by(found_holders)}: it calls the function it holds, "
-                f"never the mock. {HELD_FIX}"
-            )
-    return "\n".join(
-        [
-            f"{item.nodeid}: nothing was recorded: the test made no call to its mock target(s) "
-            f"{', '.join(targets)}, so the golden checkpoint was not written",
-            *hints,
-            "  Give mock= the import path where the agent looks the function up (a function "
-            "imported by name lives on in the importing module), or strict=False if the test "
-            "makes no such call on purpose",
-        ]
-    )
+    return nothing_recorded(item.nodeid, replay.mock_pairs, getattr(item, "module", None))
 
 
 # -- unused checkpoint files -------------------------------------------------------------------

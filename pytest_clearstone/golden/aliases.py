@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from ..callables import Kind, kind_of
-from ..errors import MockTargetError
+from ..errors import HELD_FIX, ClearstoneError, MockTargetError, UncalledTargetWarning, held_by
 from .targets import resolve
 
 
@@ -206,3 +206,86 @@ def alternatives(path: str) -> list[str]:
         if sibling.function not in skip:
             found.append(candidate)
     return found
+
+
+def uncalled_target_warnings(
+    node_id: str, mock_pairs: Sequence[tuple[str, str]], called: Collection[str], module: Any
+) -> list[UncalledTargetWarning]:
+    """The warnings of a strict recording of the test ``node_id`` (its module ``module``) for
+    each mock target in ``mock_pairs`` it did not call (``called``: the targets it called) whose
+    function its agent reaches under another path (imported by name), which it may call instead,
+    or an object made before the test holds (a tool of an agent made at import), which calls
+    it."""
+    aliased = uncalled_aliases(mock_pairs, called, module)
+    warnings = [
+        UncalledTargetWarning(node_id, path, span_type, others)
+        for span_type, path, others in aliased
+    ]
+    warned = {path for _, path, _ in aliased}
+    for span_type, path in mock_pairs:
+        if path in called or path in warned:
+            continue
+        try:
+            found = holders(path)
+        except ClearstoneError:  # (no longer resolves: nothing to suggest)
+            continue
+        if found:
+            warnings.append(UncalledTargetWarning(node_id, path, span_type, [], found))
+    return warnings
+
+
+def nothing_recorded(node_id: str, mock_pairs: Sequence[tuple[str, str]], module: Any) -> str:
+    """Why a strict recording of the test ``node_id`` (its module ``module``, or ``None``) with
+    the mock targets ``mock_pairs`` recorded no call, with the paths the agent may look the
+    functions up under."""
+    targets = [path for _, path in mock_pairs]
+    aliases = (
+        {path: others for _, path, others in uncalled_aliases(mock_pairs, (), module)}
+        if module is not None
+        else {}
+    )
+    hints = []
+    for path in targets:
+        try:
+            found_twins = twins(path)
+            found_others = alternatives(path)
+            found_holders = holders(path)
+        except ClearstoneError:  # a bad path was reported when the test started
+            found_twins, found_others, found_holders = [], [], []
+        hints += [
+            f"  did you mean `{other}`? (the same object as `{path}`)"
+            for other in aliases.get(path, ())
+        ]
+        hints += [
+            f"  does the agent call `{twin}`? (the {kind} twin of `{path}`: mock it too, or "
+            "instead)"
+            for twin, kind in found_twins
+            if twin not in targets
+        ]
+        owner, _, name = path.rpartition(".")
+        hints += [
+            f"  does the agent call `{other}`? (the stream helper: its answer cannot be "
+            "replayed; mock a function of your own that reads the stream and returns what the "
+            "agent uses)"
+            if other.endswith(".stream") and other.partition(".")[0] in ("openai", "anthropic")
+            else f"  does the agent call `{other}`? (another method of "
+            f"`{owner.rpartition('.')[2]}` for the same request as `{name}`: mock it too, or "
+            "instead)"
+            for other in found_others
+            if other not in targets
+        ]
+        if found_holders:
+            hints.append(
+                f"  `{path}` is {held_by(found_holders)}: it calls the function it holds, "
+                f"never the mock. {HELD_FIX}"
+            )
+    return "\n".join(
+        [
+            f"{node_id}: nothing was recorded: the test made no call to its mock target(s) "
+            f"{', '.join(targets)}, so the golden checkpoint was not written",
+            *hints,
+            "  Give mock= the import path where the agent looks the function up (a function "
+            "imported by name lives on in the importing module), or strict=False if the test "
+            "makes no such call on purpose",
+        ]
+    )
