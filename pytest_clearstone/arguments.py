@@ -189,7 +189,9 @@ def _shown_private_fields(t: type, path: str, names: Any) -> tuple[tuple[str, st
     if found is None:
         candidates = dict.fromkeys(names)
         if dataclasses.is_dataclass(t):
-            candidates.update(dict.fromkeys(_declared_private(t)))
+            from .codec.models import declared_private  # (once per class)
+
+            candidates.update(dict.fromkeys(declared_private(t)))
         found = tuple(
             (name, name.lstrip("_"))
             for name in candidates
@@ -204,22 +206,6 @@ def _shown_private_fields(t: type, path: str, names: Any) -> tuple[tuple[str, st
         _shown_by_type[t] = found
         _shown_by_path[path] = frozenset(public for _, public in found)
     return found
-
-
-def _declared_private(t: type) -> list[str]:
-    """The private attribute names annotated in the bodies of ``t`` and its bases."""
-    # only the names are read: Python 3.14 evaluates annotations unless asked for forward
-    # references (a name imported under TYPE_CHECKING would raise NameError)
-    forward = getattr(getattr(inspect, "Format", None), "FORWARDREF", None)
-    options: dict[str, Any] = {} if forward is None else {"format": forward}
-    declared: list[str] = []
-    for klass in t.__mro__:
-        try:
-            annotations = inspect.get_annotations(klass, **options)
-        except Exception:  # (an annotation that cannot be read: skipped)
-            continue
-        declared += [name for name in annotations if name.startswith("_")]
-    return declared
 
 
 def settings_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .golden.responses import Matcher
     from .redaction import Redactor
     from .tracing import Tracer, TracerProvider
-    from .tracing.span import Span
     from .tracing.tracer import LiveSpan
 
 _DEFAULT_DB = ".clearstone/traces.db"
@@ -2411,8 +2410,7 @@ def _redacting_tracer(item: pytest.Item) -> Tracer:
     fails the recording, else the configured ones) and the ``pytest_clearstone_redact`` hook
     when they open and when they end, before the store (and a golden) can hold them."""
     from . import __version__
-    from .golden.recorder import redacted_span
-    from .tracing import Tracer
+    from .golden.recorder import redacting_tracer
 
     config = item.config
     _tracer(config)  # (the run's provider, made on first use)
@@ -2420,18 +2418,18 @@ def _redacting_tracer(item: pytest.Item) -> Tracer:
     assert provider is not None
     made: dict[int, Any] = {}  # each redactor's transform (the hook looked up once)
 
-    def before_write(span: Span) -> Span:
+    def transform() -> Any:
         redactor = item.stash.get(_REDACTOR, None)
         if redactor is None:  # (not a recording: the configured rules, one copy per test)
             redactor = item.stash[_SPAN_REDACTOR] = (
                 item.stash.get(_SPAN_REDACTOR, None) or config.stash[_SETTINGS].redactor.fresh()
             )
-        transform = made.get(id(redactor))
-        if transform is None:
-            transform = made[id(redactor)] = _transform(config, redactor)
-        return redacted_span(span, transform)
+        found = made.get(id(redactor))
+        if found is None:
+            found = made[id(redactor)] = _transform(config, redactor)
+        return found
 
-    return Tracer(provider, "pytest-clearstone", __version__, before_write=before_write)
+    return redacting_tracer(provider, __version__, transform)
 
 
 # -- the debugger -------------------------------------------------------------------------------

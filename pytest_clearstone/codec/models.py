@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -452,3 +453,19 @@ def decode_namedtuple(tree: dict[str, Any]) -> Any:
             f"{list(names)}; re-record the golden"
         )
     return cls._make(stored[n] if n in stored else defaults[n] for n in names)
+
+
+def declared_private(t: type) -> list[str]:
+    """The private attribute names annotated in the bodies of ``t`` and its bases."""
+    # only the names are read: Python 3.14 evaluates annotations unless asked for forward
+    # references (a name imported under TYPE_CHECKING would raise NameError)
+    forward = getattr(getattr(inspect, "Format", None), "FORWARDREF", None)
+    options: dict[str, Any] = {} if forward is None else {"format": forward}
+    declared: list[str] = []
+    for klass in t.__mro__:
+        try:
+            annotations = inspect.get_annotations(klass, **options)
+        except Exception:  # (an annotation that cannot be read: skipped)
+            continue
+        declared += [name for name in annotations if name.startswith("_")]
+    return declared

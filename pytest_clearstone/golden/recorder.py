@@ -9,7 +9,7 @@ import inspect
 import warnings
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..arguments import Binder, binder
 from ..callables import PASS, drive, named_after, wrap
@@ -30,6 +30,9 @@ from .threads import (
     restore_branching,
     unbranched,
 )
+
+if TYPE_CHECKING:
+    from ..tracing.provider import TracerProvider
 
 
 def _identity(value: Any, where: str, target: str) -> Any:
@@ -294,6 +297,19 @@ def redacted_span(span: Span, transform: Transform) -> Span:
         span.set_error(transform(span.error, "error", target), message)
     span.status_message = message
     return span
+
+
+def redacting_tracer(
+    provider: TracerProvider, version: str, transform: Callable[[], Transform]
+) -> Tracer:
+    """A tracer of ``provider`` for the spans a test opens itself, each given through
+    :func:`redacted_span` with the test's redaction (``transform()``, asked at each span: a
+    recording's redactor is known once its replay is made) when it opens and when it ends."""
+
+    def before_write(span: Span) -> Span:
+        return redacted_span(span, transform())
+
+    return Tracer(provider, "pytest-clearstone", version, before_write=before_write)
 
 
 @contextlib.contextmanager
