@@ -41,7 +41,8 @@ from .responses import ReplayCall, Transform
 from .secrets import leak_check
 from .spec import GoldenSpec
 from .state import agent_class_of, capture_state, state_value
-from .targets import SDK_METHODS, PatchStack, Target, resolve
+from .target_errors import SDK_METHODS
+from .targets import PatchStack, Target, resolve
 
 
 class RecordingRun:

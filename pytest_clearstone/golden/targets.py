@@ -84,14 +84,20 @@ def _resolve(path: str) -> Target:
         try:
             owner = getattr(owner, part)
         except AttributeError:
-            raise _no_attribute(path, parts, i, owner, typed=True) from None
+            from .target_errors import no_attribute  # (imported when a path is refused)
+
+            raise no_attribute(path, parts, i, owner, typed=True) from None
     attr = parts[-1]
     try:
         current = getattr(owner, attr)
     except AttributeError:
-        raise _no_attribute(path, parts, len(parts) - 1, owner) from None
+        from .target_errors import no_attribute
+
+        raise no_attribute(path, parts, len(parts) - 1, owner) from None
     if isinstance(owner, type) and isinstance(current, _PER_INSTANCE):
-        raise _per_instance_value(path, parts, owner, current)
+        from .target_errors import per_instance_value
+
+        raise per_instance_value(path, parts, owner, current)
     if owner is builtins:  # (len, open: pytest and this plugin call them too)
         raise MockTargetError(
             path,
@@ -115,67 +121,8 @@ def _resolve(path: str) -> Target:
     return target
 
 
-#: the SDKs' chat methods, (sync, async), by top-level package: a path written as the agent
-#: calls a client (``openai.OpenAI.chat.completions.create``) goes through the per-client
-#: resources, which the class only holds as cached properties
-SDK_METHODS = {
-    "openai": (
-        "openai.resources.chat.completions.Completions.create",
-        "openai.resources.chat.completions.AsyncCompletions.create",
-    ),
-    "anthropic": (
-        "anthropic.resources.messages.Messages.create",
-        "anthropic.resources.messages.AsyncMessages.create",
-    ),
-}
-
-
-def _no_attribute(
-    path: str, parts: list[str], i: int, owner: Any, *, typed: bool = False
-) -> MockTargetError:
-    """The error for ``path`` whose object ``owner`` at ``parts[:i]`` lacks ``parts[i]``
-    (``typed``: the message names the owner's type).
-
-    Read on a class, a property (or cached property) is the descriptor itself: its value is made
-    for each instance, so the path cannot go on through it; the message says so, with the
-    SDK's method when the path is one of a known SDK's."""
-    where = ".".join(parts[:i])
-    if not isinstance(owner, (property, functools.cached_property)):
-        kind = f"{type(owner).__name__} " if typed else ""
-        return MockTargetError(path, f"{kind}{where!r} has no attribute {parts[i]!r}")
-    reason = (
-        f"{where!r} is a {type(owner).__name__}: its value is made for each instance, so an "
-        "import path cannot go on through it; give the method on the class of that value"
-    )
-    return MockTargetError(path, reason + _sdk_method(parts[:i]))
-
-
 #: what a class holds for a value made for each of its instances
 _PER_INSTANCE = (property, functools.cached_property)
-
-
-def _per_instance_value(path: str, parts: list[str], owner: type, value: Any) -> MockTargetError:
-    """The error for ``path``, a property (or cached property) of the class ``owner``: patched,
-    every instance would get the stand-in function instead of the value the property makes
-    (``client.chat.completions.with_raw_response.create`` failing with an AttributeError)."""
-    reason = (
-        f"it is a {type(value).__name__}: its value is made for each instance, and patching it "
-        "would replace that value; give the method the agent calls on that value"
-    )
-    create = getattr(owner, "create", None)
-    if inspect.isfunction(create) and parts[0] in SDK_METHODS:  # a resource's raw-response view
-        return MockTargetError(path, f"{reason}, for this SDK {'.'.join(parts[:-1]) + '.create'!r}")
-    return MockTargetError(path, reason + _sdk_method(parts))
-
-
-def _sdk_method(parts: list[str]) -> str:
-    """``", for this SDK '<its chat method>'"`` when the path ``parts`` is in a known SDK (the
-    async method when one of them names an ``Async`` class), else ``""``."""
-    methods = SDK_METHODS.get(parts[0])
-    if methods is None:
-        return ""
-    is_async = any(part.startswith("Async") for part in parts)
-    return f", for this SDK {methods[is_async]!r}"
 
 
 def _longest_module(path: str, parts: list[str]) -> tuple[Any, int]:
@@ -568,8 +515,9 @@ def _through_instance(target: Target, exc: Exception) -> str:
     a LangChain chat model or tool), cannot be patched, naming the paths to mock instead: the
     function the instance wraps (a tool's ``func``), if any, and the method on its class.
 
-    The same shape as a path through a class's property (:func:`_no_attribute`): the path goes
-    through a value made at run time, and the fix is the method on that value's class."""
+    The same shape as a path through a class's property
+    (:func:`~.target_errors.no_attribute`): the path goes through a value made at run time, and
+    the fix is the method on that value's class."""
     where = target.path.rsplit(".", 1)[0]
     owner = target.owner
     cls = type(owner)

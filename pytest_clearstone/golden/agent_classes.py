@@ -1,0 +1,107 @@
+"""An agent's class against what capturing or restoring its state expects of it.
+
+A ``get_state`` that needs arguments is another library's method of that name (LangGraph's
+compiled graph), and an agent of an installed package (``pydantic_ai.Agent``) cannot be given a
+``get_state()``: both are refused with a fix that works, a function of the project's own. A
+dataclass or pydantic agent whose class gained a field since its checkpoint was saved is given
+the field's default, or refused naming it when it has none.
+
+Imported when one of these is met: a passing replay does not load it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any
+
+from ..errors import CheckpointError
+
+#: the fix when the agent of ``replay.run()`` is not an agent of the project's own
+OWN_FUNCTION = (
+    "give replay.run() a function of your own that takes it instead (def run(agent, *args): "
+    "return agent.method(*args); then replay.run(run, agent, *args)) or a method of a class "
+    "of your own, with get_state()/load_state() if it has state to compare"
+)
+
+
+def _class_name(agent: Any) -> str:
+    return f"{type(agent).__module__}.{type(agent).__qualname__}"
+
+
+def _required_parameters(method: Any) -> list[str]:
+    """The names of the parameters ``method`` cannot be called without (none when it can, or
+    when its signature cannot be read)."""
+    try:
+        signature = inspect.signature(method)
+    except (TypeError, ValueError):
+        return []
+    plain = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return [
+        p.name
+        for p in signature.parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind not in plain
+    ]
+
+
+def not_a_state_method(agent: Any, get_state: Any) -> str | None:
+    """Why an agent whose ``get_state`` raised a ``TypeError`` because it takes arguments
+    (LangGraph's compiled graph: a thread's checkpoint, ``get_state(config)``) has no state to
+    capture, and the fix; ``None`` when it takes none (the error is the agent's own)."""
+    needed = _required_parameters(get_state)
+    if not needed:
+        return None
+    return (
+        f"cannot capture the state of the agent of replay.run() (a {_class_name(agent)}): its "
+        f"get_state() needs arguments ({', '.join(needed)}), so it is not an agent's state "
+        f"method: {OWN_FUNCTION}"
+    )
+
+
+def library_agent_advice(agent: Any) -> str:
+    """The advice of a state that cannot be stored when the agent is a class of an installed
+    package (``replay.run()`` given a ``pydantic_ai.Agent``'s method): not changing its class."""
+    return f"The agent is a {_class_name(agent)}, a class of an installed package: {OWN_FUNCTION}"
+
+
+def complete_fields(agent: Any, state: dict[str, Any]) -> None:
+    """Give ``agent`` (given the checkpoint's ``state`` as its ``__dict__``) the defaults of the
+    fields its class declares and ``state`` lacks (the class changed since it was saved); a
+    required one is a :class:`CheckpointError`, and a default given while the state holds a
+    value the class does not declare (a field renamed?) a warning."""
+    from ..codec.models import missing_fields
+
+    cls = type(agent)
+    defaults, required = missing_fields(cls, state)
+    if not required and not defaults:
+        return
+    every = missing_fields(cls, {})  # (every field the class declares)
+    undeclared = [
+        name
+        for name in state
+        if name not in every[0] and name not in every[1] and not name.startswith("_")
+    ]
+    held = (
+        f"; the state holds {', '.join(map(repr, undeclared))}, which the class does not declare"
+        if undeclared
+        else ""
+    )
+    what = f"the checkpoint's state of the agent {cls.__module__}.{cls.__qualname__}"
+    fix = (
+        f"save the checkpoint again (a golden: re-record it), or give {cls.__qualname__} a "
+        f"load_state(state) method that reads the old state"
+    )
+    if required:
+        raise CheckpointError(
+            f"{what} lacks its required field(s) {', '.join(map(repr, required))} (added or "
+            f"renamed since the checkpoint was saved{held}): {fix}"
+        )
+    agent.__dict__.update(defaults)
+    if undeclared:
+        warnings.warn(
+            f"{what} lacks the field(s) {', '.join(map(repr, defaults))}, given their defaults "
+            f"(added or renamed since the checkpoint was saved{held}): if a field was renamed, "
+            f"{fix}",
+            UserWarning,
+            stacklevel=4,  # (past complete_fields, rehydrate and the engine that called it)
+        )

@@ -1,0 +1,73 @@
+"""Why a mock target's import path is refused when it is resolved, with the fix: a name its
+object lacks, a path through a property (its value is made for each instance), a property of a
+class given as the target; for a path into a known SDK, the SDK's own chat method.
+
+Imported when a path is refused (and by the hints of a recording's answers that name the SDK
+method): a passing replay does not load it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+from ..errors import MockTargetError
+
+#: the SDKs' chat methods, (sync, async), by top-level package: a path written as the agent
+#: calls a client (``openai.OpenAI.chat.completions.create``) goes through the per-client
+#: resources, which the class only holds as cached properties
+SDK_METHODS = {
+    "openai": (
+        "openai.resources.chat.completions.Completions.create",
+        "openai.resources.chat.completions.AsyncCompletions.create",
+    ),
+    "anthropic": (
+        "anthropic.resources.messages.Messages.create",
+        "anthropic.resources.messages.AsyncMessages.create",
+    ),
+}
+
+
+def no_attribute(
+    path: str, parts: list[str], i: int, owner: Any, *, typed: bool = False
+) -> MockTargetError:
+    """The error for ``path`` whose object ``owner`` at ``parts[:i]`` lacks ``parts[i]``
+    (``typed``: the message names the owner's type).
+
+    Read on a class, a property (or cached property) is the descriptor itself: its value is made
+    for each instance, so the path cannot go on through it; the message says so, with the
+    SDK's method when the path is one of a known SDK's."""
+    where = ".".join(parts[:i])
+    if not isinstance(owner, (property, functools.cached_property)):
+        kind = f"{type(owner).__name__} " if typed else ""
+        return MockTargetError(path, f"{kind}{where!r} has no attribute {parts[i]!r}")
+    reason = (
+        f"{where!r} is a {type(owner).__name__}: its value is made for each instance, so an "
+        "import path cannot go on through it; give the method on the class of that value"
+    )
+    return MockTargetError(path, reason + _sdk_method(parts[:i]))
+
+
+def per_instance_value(path: str, parts: list[str], owner: type, value: Any) -> MockTargetError:
+    """The error for ``path``, a property (or cached property) of the class ``owner``: patched,
+    every instance would get the stand-in function instead of the value the property makes
+    (``client.chat.completions.with_raw_response.create`` failing with an AttributeError)."""
+    reason = (
+        f"it is a {type(value).__name__}: its value is made for each instance, and patching it "
+        "would replace that value; give the method the agent calls on that value"
+    )
+    create = getattr(owner, "create", None)
+    if inspect.isfunction(create) and parts[0] in SDK_METHODS:  # a resource's raw-response view
+        return MockTargetError(path, f"{reason}, for this SDK {'.'.join(parts[:-1]) + '.create'!r}")
+    return MockTargetError(path, reason + _sdk_method(parts))
+
+
+def _sdk_method(parts: list[str]) -> str:
+    """``", for this SDK '<its chat method>'"`` when the path ``parts`` is in a known SDK (the
+    async method when one of them names an ``Async`` class), else ``""``."""
+    methods = SDK_METHODS.get(parts[0])
+    if methods is None:
+        return ""
+    is_async = any(part.startswith("Async") for part in parts)
+    return f", for this SDK {methods[is_async]!r}"
