@@ -786,15 +786,20 @@ def _transforms(config: pytest.Config, *redactors: Callable[[Any, str, str], Any
     hook = config.hook.pytest_clearstone_redact
     if not hook.get_hookimpls():
         return list(redactors)
+    return [functools.partial(_hook_then, hook, config, redactor) for redactor in redactors]
 
-    def transform(redactor: Callable[[Any, str, str], Any]) -> Any:
-        def transformed(value: Any, where: str, target: str) -> Any:
-            result = hook(value=value, where=where, target=target, config=config)
-            return redactor(value if result is None else result, where, target)
 
-        return transformed
-
-    return [transform(redactor) for redactor in redactors]
+def _hook_then(
+    hook: Any,
+    config: pytest.Config,
+    redactor: Callable[[Any, str, str], Any],
+    value: Any,
+    where: str,
+    target: str,
+) -> Any:
+    """``value`` through the ``pytest_clearstone_redact`` hook, then ``redactor``."""
+    result = hook(value=value, where=where, target=target, config=config)
+    return redactor(value if result is None else result, where, target)
 
 
 def _hooks_matcher(config: pytest.Config) -> Any:
@@ -1571,7 +1576,7 @@ def _save_golden(
 ) -> None:
     __tracebackhide__ = True
     from .errors import ClearstoneError
-    from .golden.secrets import masked, watching
+    from .golden.secrets import watching
 
     state = item.config.stash[_STATE]
     assert state.provider is not None
@@ -1589,7 +1594,7 @@ def _save_golden(
     except OSError as exc:  # a directory where the file goes, no permission, a full disk
         problem = _unwritable(replay.path, exc)
     if problem:
-        problem = masked(problem, item.stash[_REDACTOR].secret_values)  # (a path in it)
+        problem = item.stash[_REDACTOR].shown(problem)  # (a path in it may run through a key)
         _outcome(item, "failed")
         _not_written(item, "it could not be saved")
         pytest.fail(
@@ -1716,12 +1721,11 @@ def pytest_ignore_collect(
 def _note_left_out(config: pytest.Config, path: Path) -> None:
     """Note ``path``, which a ``pytest_ignore_collect`` implementation answered True for, when
     it may hold tests with goldens: a test module (``python_files``), or a directory other than
-    those never searched for goldens (hidden ones, ``__pycache__``, virtual environments,
-    :data:`~.golden.unused.NOT_SEARCHED`). A
-    directory in ``norecursedirs`` is one pytest leaves out itself, though its tests may be run
-    by naming it (``pytest manual``). pytest's own answers for ``--ignore`` and
-    ``collect_ignore`` are noted again, with their reason, by :func:`_note_collect_ignore`; its
-    globs make the run a subset."""
+    those never searched for goldens (hidden ones, virtual environments,
+    :data:`~.golden.unused.NOT_SEARCHED`). A directory in ``norecursedirs`` is one pytest leaves
+    out itself, though its tests may be run by naming it (``pytest manual``). pytest's own
+    answers for ``--ignore`` and ``collect_ignore`` are noted again, with their reason, by
+    :func:`_note_collect_ignore`; its globs make the run a subset."""
     state = config.stash.get(_STATE, None)
     if state is None:
         return

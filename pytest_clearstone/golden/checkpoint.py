@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -224,8 +224,7 @@ class Checkpoint:
         except ValueError:  # an integer longer than Python converts to text?
             from .long_integers import long_integer_refused
 
-            advice = {"agent": SerializationError.STATE_ADVICE, "metadata": _METADATA_ADVICE}
-            refused = long_integer_refused(doc, advice)
+            refused = long_integer_refused(doc, _advice_at)
             if refused is None:
                 raise
             raise refused from None
@@ -473,16 +472,23 @@ def error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:
 _METADATA_ADVICE = "Give the metadata JSON-friendly values (text, numbers, lists, dicts)."
 
 
+def _advice_at(where: Sequence[Any]) -> str:
+    """The advice for a value the document cannot hold at the path ``where``, by the part that
+    holds it: the agent's state, the metadata given with it, or a recorded call (whose fixes
+    the reason gives: none)."""
+    part = where[0] if where else None
+    if part == "agent":
+        return SerializationError.STATE_ADVICE
+    return _METADATA_ADVICE if part == "metadata" else ""
+
+
 def _pickle_refused(doc: dict[str, Any]) -> SerializationError:
     where, type_name = pickle_locations(doc)[0]
-    # the advice of the part that holds it: the agent's state, the metadata given with it, or
-    # a recorded call (whose fixes the reason gives)
-    advice = {"agent": SerializationError.STATE_ADVICE, "metadata": _METADATA_ADVICE}
     return SerializationError(
         signing.describe_location(doc, where),
         type_name,
         pickle_refusal(loaded_class(type_name)),
-        advice=advice.get(where[0], "") if where else "",
+        advice=_advice_at(where),
     )
 
 

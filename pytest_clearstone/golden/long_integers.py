@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import SerializationError
@@ -23,11 +23,11 @@ _LIFT = (
 
 
 def long_integer_refused(
-    doc: dict[str, Any], advice: Mapping[str, str]
+    doc: dict[str, Any], advice: Callable[[Sequence[Any]], str]
 ) -> SerializationError | None:
     """The error for the first integer in ``doc`` longer than ``sys.get_int_max_str_digits()``
     allows to write as text (found iteratively: the document may be deep), with the ``advice``
-    of the document's top-level field it is under; ``None`` when there is none."""
+    for its path; ``None`` when there is none."""
     stack: list[tuple[Any, list[Any]]] = [(doc, [])]
     while stack:
         node, path = stack.pop()
@@ -45,7 +45,7 @@ def long_integer_refused(
                     "int",
                     f"an integer of about {digits} digits, more than Python converts to text "
                     f"({sys.get_int_max_str_digits()} digits, {_LIFT}",
-                    advice=advice.get(path[0], "") if path else "",
+                    advice=advice(path),
                 )
     return None
 

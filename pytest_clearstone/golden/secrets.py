@@ -35,7 +35,7 @@ from urllib.parse import quote, quote_plus
 
 from .. import codec
 from ..errors import SecretLeakError, article
-from ..redaction import PLACEHOLDER, Redactor, worth_looking_for
+from ..redaction import Redactor, worth_looking_for
 from . import signing
 
 #: ``() -> {secret value: what it is}``
@@ -79,21 +79,6 @@ def seen_secrets() -> dict[str, str]:
     if key:
         found.setdefault(key, f"the value of ${signing.ENV_VAR}")
     return found
-
-
-def masked(message: str, source: SecretSource) -> str:
-    """``message`` (an error about to be shown: a path in it can run through a dict keyed by a
-    key) with every secret value of ``source`` and the signing key replaced by the redaction
-    placeholder, in each spelling it may have there (as it is, URL-encoded, as ``repr`` writes
-    it); longer values first, so that one inside another is not left in part."""
-    with watching(source):
-        secrets = seen_secrets()
-    for value in sorted(secrets, key=len, reverse=True):
-        if not worth_looking_for(value):
-            continue
-        for spelling in {**_spellings(value), repr(value)[1:-1]: None}:
-            message = message.replace(spelling, PLACEHOLDER)
-    return message
 
 
 def leak_check(path: Path) -> Callable[[str], None]:

@@ -31,6 +31,7 @@ from ..errors import (
 from ..golden.checkpoint import Checkpoint
 from ..golden.document import FORMAT_NAME
 from ..tracing.span import Recorded, Span
+from ..tracing.store import is_our_spans_table
 from ..tracing.trace import Trace
 from ._sdk_spans import KIND_ATTRIBUTE, Bad, epoch_ns_to_datetime, make_span, unpickle
 
@@ -284,15 +285,9 @@ def _spans_columns(path: Path) -> set[str] | None:
         conn.close()
 
 
-def _ours(columns: set[str]) -> bool:
-    """Whether a ``spans`` table of these columns is pytest-clearstone's (a ``span_type``
-    column, no ``kind``)."""
-    return "span_type" in columns and "kind" not in columns
-
-
 def _is_our_store(path: Path) -> bool:
     """Whether ``path`` is a trace store of pytest-clearstone."""
-    return _ours(_spans_columns(path) or set())
+    return is_our_spans_table(_spans_columns(path) or set())
 
 
 def _may_be_sdk_store(path: Path) -> bool:
@@ -300,7 +295,7 @@ def _may_be_sdk_store(path: Path) -> bool:
     table that is not pytest-clearstone's, or one that cannot be read (reported then); another
     program's SQLite file (an application's, a virtualenv's) is passed over."""
     columns = _spans_columns(path)
-    return columns is None or (bool(columns) and not _ours(columns))
+    return columns is None or (bool(columns) and not is_our_spans_table(columns))
 
 
 def _discover(src: Path, dest_dir: Path) -> tuple[list[Path], list[Path]]:

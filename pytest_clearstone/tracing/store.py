@@ -27,7 +27,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -324,6 +324,11 @@ def _checked_span(
 _REQUIRED_COLUMNS = frozenset(f"{_COLUMNS}, {_WRITE_COLUMNS}".replace(",", " ").split())
 
 
+def is_our_spans_table(columns: Collection[str]) -> bool:
+    """Whether a ``spans`` table of these column names is a pytest-clearstone trace store's."""
+    return _REQUIRED_COLUMNS.issubset(columns)
+
+
 def _schema(conn: sqlite3.Connection, db_path: str, fix: str) -> Literal["empty", "current"]:
     """What ``conn``'s database is, read without writing anything: ``"empty"`` (no tables yet)
     or ``"current"`` (our schema); a :class:`TraceStoreError` for anything else."""
@@ -340,7 +345,7 @@ def _schema(conn: sqlite3.Connection, db_path: str, fix: str) -> Literal["empty"
         return "empty"
     if "spans" in tables:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(spans)")}
-        if columns >= _REQUIRED_COLUMNS:
+        if is_our_spans_table(columns):
             return "current"
         if "span_type" not in columns and {"span_id", "trace_id", "name"} <= columns:
             raise TraceStoreError(
