@@ -8,10 +8,18 @@ and replay) — :mod:`pytest_clearstone.observability` and :mod:`pytest_clearsto
 their first import paths, kept — and the pytest glue in
 :mod:`pytest_clearstone.plugin`. The main classes are importable from here too (lazily:
 ``from pytest_clearstone import Replay`` to annotate the ``replay`` fixture).
+
+The package's modules hold no test assertions, so they are imported by Python's own import system
+rather than pytest's assertion rewriter (PYTEST_DONT_REWRITE): pytest marks every module of a
+plugin's distribution for rewriting, and its rewriter re-reads its cached bytecode object by object
+(several times the cost of a plain import), or rewrites each module again on every run where the
+installed package's directory cannot be written.
 """
 
 from __future__ import annotations
 
+import sys
+from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
 from typing import TYPE_CHECKING, Any
 
 # name -> module: imported on first use, so `import pytest_clearstone` stays cheap
@@ -32,6 +40,9 @@ _EXPORTS = {
 __all__ = [*sorted(_EXPORTS), "__version__"]  # the public API: the lazy table and the version
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import ModuleType
+
     from .diff import StateDelta as StateDelta
     from .golden.checkpoint import Checkpoint as Checkpoint
     from .golden.context import DeterministicExecutionContext as DeterministicExecutionContext
@@ -43,6 +54,30 @@ if TYPE_CHECKING:
     from .tracing.store import TraceStore as TraceStore
     from .tracing.trace import Trace as Trace
     from .tracing.tracer import Tracer as Tracer
+
+
+class _SubmoduleFinder:
+    """Finds this package's source submodules as Python's path finder does, ahead of pytest's hook.
+
+    First on ``sys.meta_path`` (pytest's assertion rewriter inserts itself there before plugins
+    load). It answers only for what that hook would have taken (a submodule of this package from a
+    source file); every other name, and a module from a zip or a compiled file, goes on to the
+    finders after it.
+    """
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if path is None or not fullname.startswith("pytest_clearstone."):
+            return None
+        spec = PathFinder.find_spec(fullname, path, target)
+        if spec is None or not isinstance(spec.loader, SourceFileLoader):
+            return None
+        return spec
+
+
+if not any(isinstance(finder, _SubmoduleFinder) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _SubmoduleFinder())
 
 
 def __dir__() -> list[str]:
