@@ -159,6 +159,9 @@ class DeterministicExecutionContext(Patches):
     def _freeze_clock(self, stack: PatchStack) -> None:
         import time_machine
 
+        # (time-machine leaves these two on the real clock: they read the agent's clock here)
+        stack.setattr(time, "ctime", _ctime)
+        stack.setattr(time, "asctime", _asctime)
         when = self.timestamp
         if when.utcoffset() == _ZERO and _local_zone_is_utc():
             # time-machine sets TZ=UTC for a UTC destination, which here changes nothing but
@@ -290,6 +293,21 @@ class DeterministicExecutionContext(Patches):
             f"<DeterministicExecutionContext at {self.timestamp.isoformat()} seed={self.seed} "
             f"targets={list(self.mock_targets)}>"
         )
+
+
+_real_ctime = time.ctime
+_real_asctime = time.asctime
+
+
+def _ctime(secs: float | None = None) -> str:
+    """``time.ctime`` of the clock ``time.time`` reads (the frozen one, the real one in a live
+    call): the C function reads the real clock whatever time-machine patched."""
+    return _real_ctime(time.time() if secs is None else secs)
+
+
+def _asctime(t: Any = None) -> str:
+    """``time.asctime`` of the clock ``time.localtime`` reads (as :func:`_ctime`)."""
+    return _real_asctime(time.localtime() if t is None else t)
 
 
 def _real_clock() -> Any:
