@@ -209,6 +209,75 @@ class StateDelta:
         return f"<StateDelta {len(self)} change(s)>"
 
 
+#: the words of a text, whose order :func:`only_reordered` looks at
+_WORD = re.compile(r"\w+")
+
+# how two values compare in :func:`only_reordered`
+_EQUAL, _MOVED, _CHANGED = 0, 1, 2
+
+
+def only_reordered(changes: Sequence[Change]) -> bool:
+    """Whether ``changes`` (a :class:`StateDelta`'s) move what was there to other places only:
+    each changed text holds the same words in another order (a prompt that joins a set's
+    items), and the items each list gained are those it lost. A set of strings iterates in
+    another order in each process (hash randomisation), so such a difference is what an
+    unchanged agent formatting a set gives."""
+    lists: dict[str, tuple[collections.Counter[str], collections.Counter[str]]] = {}
+    try:
+        for change in changes:
+            if change.kind == "values_changed" and _order_change(change.old, change.new) == _MOVED:
+                continue
+            item = _LIST_ITEM.match(change.path)
+            if item is None or change.kind not in _ITEM_CHANGES:
+                return False
+            lost, gained = lists.setdefault(
+                item.group(1), (collections.Counter(), collections.Counter())
+            )
+            if change.kind != "iterable_item_added":
+                lost[_repr(change.old)] += 1
+            if change.kind != "iterable_item_removed":
+                gained[_repr(change.new)] += 1
+    except Exception:  # a third-party object's == that raises: not told apart
+        return False
+    return bool(changes) and all(lost == gained for lost, gained in lists.values())
+
+
+#: a change's path to an item of a list (the list's path, the item's place)
+_LIST_ITEM = re.compile(r"(.*)\[\d+\]$")
+#: the kinds of change of a list's items
+_ITEM_CHANGES = frozenset({"values_changed", "iterable_item_added", "iterable_item_removed"})
+
+
+def _order_change(a: Any, b: Any) -> int:
+    if type(a) is not type(b):
+        return _CHANGED
+    if a == b:
+        return _EQUAL
+    if type(a) is str:
+        words, other = _WORD.findall(a), _WORD.findall(b)
+        same = words != other and collections.Counter(words) == collections.Counter(other)
+        return _MOVED if same else _CHANGED
+    if type(a) is dict:
+        if a.keys() != b.keys():
+            return _CHANGED
+        return _worst(_order_change(v, b[k]) for k, v in a.items())
+    if type(a) in (list, tuple) and len(a) == len(b):
+        by_place = _worst(map(_order_change, a, b))
+        if by_place != _CHANGED:
+            return by_place
+        return _MOVED if sorted(map(_repr, a)) == sorted(map(_repr, b)) else _CHANGED
+    return _CHANGED
+
+
+def _worst(changes: Iterator[int]) -> int:
+    worst = _EQUAL
+    for change in changes:
+        if change == _CHANGED:
+            return _CHANGED
+        worst = max(worst, change)
+    return worst
+
+
 def comparable_view(value: Any) -> Any:
     """``value`` as a delta compares and shows it: the objects of client libraries (pydantic
     models, SDK clients and resources, http requests and responses...) by their stored JSON form

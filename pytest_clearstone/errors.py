@@ -71,6 +71,15 @@ def rerecord_hint(node_id: str = "") -> str:
     return f"If the change is intended, {rerecord(node_id)}"
 
 
+#: what a replay failure says when only the order of items differs (:func:`~.diff.only_reordered`)
+ORDER_ONLY = (
+    "Only the order of the items differs. If they come from a set (its order of strings changes "
+    "from process to process unless PYTHONHASHSEED is fixed) or from concurrent work in the "
+    "order it finished, sort them before they reach it: a re-record would differ again on the "
+    "next run."
+)
+
+
 class ClearstoneError(Exception):
     """Base class of every pytest-clearstone error."""
 
@@ -399,6 +408,7 @@ class ReplayDivergenceError(ReplayError):
     stream the call returned further than the recording did (``stream_items``: the items
     recorded), or nothing cancelled an async call that was cancelled from outside when recorded
     (``not_cancelled``: the seconds it ran then, and the seconds the replay waited).
+    ``reordered``: the arguments differ only in the order of their items (:data:`ORDER_ONLY`).
     ``sequence``: the recorded call's place among all the recorded calls the replay answers, and
     their number (``call_number`` counts the calls to ``target`` only). ``node_id``: the test,
     whose re-recording the message gives (:func:`rerecord`)."""
@@ -417,6 +427,7 @@ class ReplayDivergenceError(ReplayError):
         node_id: str = "",
         stream_items: int | None = None,
         not_cancelled: tuple[float, float] | None = None,
+        reordered: bool = False,
     ) -> None:
         self.target = target
         self.call_number = call_number
@@ -485,6 +496,8 @@ class ReplayDivergenceError(ReplayError):
                 f"run its body, so `self` keeps what it held before the call), leave them out: "
                 f"ignore={{{target!r}: {fields!r}}}. {rerecord_hint(node_id)}"
             )
+        elif reordered:
+            lines.append(f"  {ORDER_ONLY} {rerecord_hint(node_id)}")
         else:
             lines.append(f"  The prompt or arguments changed. {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))

@@ -1199,3 +1199,24 @@ def test_under_vv_a_long_path_is_shown_whole(verbosity: Any) -> None:
     finally:
         restore()
     assert line.count("['plan']") == 750 and "more)…" not in line
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "moved"),
+    [
+        ({"p": "tags: a, b, c"}, {"p": "tags: c, a, b"}, True),
+        ({"tags": ["a", "b", "c", "d"]}, {"tags": ["b", "c", "d", "a"]}, True),
+        ({"t": [{"x": 1}, {"y": 2}]}, {"t": [{"y": 2}, {"x": 1}]}, True),
+        ({"p": "tags: a, b, c"}, {"p": "tags: a, b, d"}, False),
+        ({"p": "a b", "n": 1}, {"p": "b a", "n": 2}, False),
+        ({"tags": ["a", "b"]}, {"tags": ["b", "c"]}, False),
+        ({"tags": ["a", "b"]}, {"tags": ["a", "b", "c"]}, False),
+        ({"p": "a, b"}, {"p": "a,  b"}, False),  # (the same words in the same order)
+    ],
+)
+def test_only_reordered_tells_moved_items_from_changed_ones(
+    before: Any, after: Any, moved: bool
+) -> None:
+    from pytest_clearstone.diff import only_reordered
+
+    assert only_reordered(StateDelta(before, after).changes) is moved
