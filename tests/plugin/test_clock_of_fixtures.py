@@ -55,3 +55,50 @@ def test_a_clock_frozen_by_freezegun_in_a_fixture_is_the_agents_clock(
     replayed = pytester.runpytest("-p", "no:randomly")
     replayed.assert_outcomes(passed=1)
     replayed.stdout.no_fnmatch_line("*cannot start when freezegun is active*")
+
+
+SLOW_APP = """
+import datetime
+import time
+
+def llm(prompt):
+    time.sleep(0.05)
+    return "answer to " + prompt
+
+class Agent:
+    def ask(self, question):
+        return llm(f"{datetime.datetime.now().isoformat()}: {question}")
+"""
+
+SLOW_TEST = """
+import pytest
+from freezegun import freeze_time
+
+from app import Agent
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.llm"})
+def test_ask(replay):
+    with freeze_time("2024-01-01 09:30:00"):
+        replay.run(Agent().ask, "hi")
+"""
+
+
+def test_spans_recorded_under_freezegun_keep_real_times_and_durations(
+    pytester: pytest.Pytester,
+) -> None:
+    """freezegun, started by the test, swaps every module's reference to the real
+    ``perf_counter_ns`` for its frozen one, the span clock's too: the golden's spans were
+    dated decades ahead (the frozen time added to the real one) and lasted 0 ms, the call that
+    took 50 ms too (what ``show`` lists, and a cancelled call's replay waits for)."""
+    import json
+    import time
+
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(SLOW_APP), test_it=textwrap.dedent(SLOW_TEST))
+    before = time.time_ns()
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    after = time.time_ns()
+    spans = json.loads((pytester.path / "g.ckpt").read_text())["trace"]["spans"]
+    (call,) = [span for span in spans if span["name"] == "app.llm"]
+    assert before <= call["start_time_ns"] <= call["end_time_ns"] <= after
+    assert call["end_time_ns"] - call["start_time_ns"] >= 40_000_000
