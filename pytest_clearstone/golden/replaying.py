@@ -101,6 +101,7 @@ class ReplayingRun:
             transform=self.transform,
             ignore=self.spec.ignore,
         )
+        ctx.keeps_test_clock = True  # (a clock the test set before the call: the agent's)
         ctx.session.node_id = self.node_id  # (named by the errors: the test to re-record)
         ctx.session.shown = self.spec.shown  # (how the errors show the values they hold)
         ctx.session.completion = completion_order(

@@ -102,3 +102,46 @@ def test_spans_recorded_under_freezegun_keep_real_times_and_durations(
     (call,) = [span for span in spans if span["name"] == "app.llm"]
     assert before <= call["start_time_ns"] <= call["end_time_ns"] <= after
     assert call["end_time_ns"] - call["start_time_ns"] >= 40_000_000
+
+
+MARKED_TEST = """
+import datetime as dt
+
+import pytest
+import time_machine
+
+from app import Agent
+
+NEW_YEAR = dt.datetime(2024, 1, 1, 9, 30, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def travelled():
+    with time_machine.travel(NEW_YEAR, tick=False):
+        yield
+
+
+@pytest.mark.time_machine(NEW_YEAR, tick=False)
+@pytest.mark.replay("marker.ckpt", mock={"llm": "app.llm"})
+def test_marker(replay):
+    assert replay.run(Agent().ask, "hi") == "answer to 2024-01-01T09:30:00: hi"
+
+
+@pytest.mark.replay("fixture.ckpt", mock={"llm": "app.llm"})
+def test_fixture(travelled, replay):
+    assert replay.run(Agent().ask, "hi") == "answer to 2024-01-01T09:30:00: hi"
+"""
+
+
+def test_a_clock_set_with_time_machine_before_the_call_is_the_agents_clock(
+    pytester: pytest.Pytester,
+) -> None:
+    """time-machine's own ``@pytest.mark.time_machine(...)`` (its fixture travels in set-up)
+    and a fixture inside ``time_machine.travel`` were overridden by the context's clock: the
+    agent saw the recording's start, not the date the test set. It is left as it is, as a clock
+    frozen with freezegun is, in record and replay alike."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(MARKED_TEST))
+    recorded = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    recorded.assert_outcomes(passed=2)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)

@@ -80,6 +80,17 @@ def test_ctime_and_asctime_without_a_time_read_the_frozen_clock() -> None:
     assert time.ctime() != frozen  # the real clock is back
 
 
+def test_an_explicit_context_freezes_its_clock_also_inside_a_clock_the_test_set() -> None:
+    """The context's own clock, also where the test travelled with time-machine first (a golden
+    test's run leaves that clock to the agent instead: tests/plugin/test_clock_of_fixtures.py)."""
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2020, 5, 1, tzinfo=dt.timezone.utc), tick=False):
+        with DeterministicExecutionContext(WHEN):
+            assert time.time() == WHEN.timestamp()
+        assert time.time() == dt.datetime(2020, 5, 1, tzinfo=dt.timezone.utc).timestamp()
+
+
 def test_clock_of_a_checkpoint_object(tools: ModuleType) -> None:
     class FakeCheckpoint:  # what the context reads from a Checkpoint
         timestamp = WHEN
