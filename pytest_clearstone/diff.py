@@ -39,6 +39,7 @@ from .codec.views import (
     stored_fields,
 )
 from .equality import same_state
+from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -207,6 +208,69 @@ class StateDelta:
 
     def __repr__(self) -> str:
         return f"<StateDelta {len(self)} change(s)>"
+
+
+def unstable_cause(changes: Sequence[Change]) -> str:
+    """What gives ``changes`` (a :class:`StateDelta`'s) where an unchanged agent would give
+    them, and what fixes it (``""``: they are not of such a kind): items in another order
+    (:func:`only_reordered`), random-looking ids or clock readings, each in place of another
+    of its kind (:func:`volatile_kinds`)."""
+    if only_reordered(changes):
+        return ORDER_ONLY
+    kinds = volatile_kinds(changes)
+    return " ".join(
+        text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds
+    )
+
+
+#: a time as text: ISO 8601 (with a date), ``time.ctime()``'s, or seconds since the epoch
+#: (2001 to 2033; in nanoseconds too)
+_TIME = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?"
+    r"|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
+    r"|(?<![\d.])1\d{9}(?:\.\d+|\d{9})?(?![\d.])"
+)
+#: a random-looking id as text: a UUID, a run of hex digits, a URL-safe base64 token
+_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|(?<![\w-])(?:[0-9a-f]{12,}|[0-9A-F]{12,}|[A-Za-z0-9_-]{16,})(?![\w-])"
+)
+
+
+def volatile_kinds(changes: Sequence[Change]) -> set[str]:
+    """``{"ids"}`` when each of ``changes`` puts a random-looking id (a UUID, hex digits, a
+    token; as long as the one it replaces, with as many different characters as a random one
+    has) where another was, ``{"times"}`` when each puts a clock reading where another was (an
+    ISO or ``ctime`` text, or seconds since the epoch), both when each does one of these
+    (time-based UUIDs beside times), else none: what the operating system's entropy and a clock
+    read outside the frozen one give an unchanged agent."""
+    kinds = {_volatile_kind(change) for change in changes}
+    return set() if "" in kinds else kinds
+
+
+def _volatile_kind(change: Change) -> str:
+    if change.kind not in ("values_changed", "type_changes"):
+        return ""
+    old, new = change.old, change.new
+    if type(old) in (int, float) and type(new) in (int, float):
+        old, new = str(old), str(new)
+    if type(old) is not str or type(new) is not str:
+        return ""
+    for kind, pattern in (("times", _TIME), ("ids", _ID)):
+        parts, other = pattern.split(old), pattern.split(new)
+        found, others = pattern.findall(old), pattern.findall(new)
+        if parts != other or len(found) != len(others):
+            continue
+        swapped = [(a, b) for a, b in zip(found, others, strict=True) if a != b]
+        if swapped and (kind == "times" or all(_random_id(a, b) for a, b in swapped)):
+            return kind
+    return ""
+
+
+def _random_id(old: str, new: str) -> bool:
+    """Whether ``new`` takes the place of ``old`` as a random id of the same kind does: as long,
+    with as many different characters as a random one has (``0000000000000001`` is no id)."""
+    return len(old) == len(new) and all(len(set(i.lower())) >= 6 for i in (old, new))
 
 
 #: the words of a text, whose order :func:`only_reordered` looks at

@@ -9,7 +9,6 @@ from .. import codec
 from ..commands import record_command
 from ..equality import same_state
 from ..errors import (
-    ORDER_ONLY,
     CheckpointCorruptError,
     CheckpointNotFoundError,
     GoldenMismatchError,
@@ -256,16 +255,16 @@ class ReplayingRun:
 
 
 def _told(recorded: Any, shown: Any) -> str:
-    """The delta of an outcome part that differs (``""``: none to show), and when only the
-    order of its items differs, what gives that and what fixes it."""
-    from ..diff import StateDelta, only_reordered  # (imported only when something differs)
+    """The delta of an outcome part that differs (``""``: none to show), and where an unchanged
+    agent gives such a difference (items in another order, random ids, real clock readings),
+    what gives it and what fixes it."""
+    from ..diff import StateDelta, unstable_cause  # (imported only when something differs)
 
     delta = StateDelta(recorded, shown)
     if not delta:
         return ""
-    if only_reordered(delta.changes):
-        return f"{delta}\n{ORDER_ONLY}"
-    return str(delta)
+    cause = unstable_cause(delta.changes)
+    return f"{delta}\n{cause}" if cause else str(delta)
 
 
 def load_golden(
