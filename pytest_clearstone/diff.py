@@ -39,6 +39,7 @@ from .codec.views import (
     stored_fields,
 )
 from .equality import same_state
+from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -207,6 +208,138 @@ class StateDelta:
 
     def __repr__(self) -> str:
         return f"<StateDelta {len(self)} change(s)>"
+
+
+def unstable_cause(changes: Sequence[Change]) -> str:
+    """What gives ``changes`` (a :class:`StateDelta`'s) where an unchanged agent would give
+    them, and what fixes it (``""``: they are not of such a kind): items in another order
+    (:func:`only_reordered`), random-looking ids or clock readings, each in place of another
+    of its kind (:func:`volatile_kinds`)."""
+    if only_reordered(changes):
+        return ORDER_ONLY
+    kinds = volatile_kinds(changes)
+    return " ".join(
+        text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds
+    )
+
+
+#: a time as text: ISO 8601 (with a date), ``time.ctime()``'s, or seconds since the epoch
+#: (2001 to 2033; in nanoseconds too)
+_TIME = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?"
+    r"|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
+    r"|(?<![\d.])1\d{9}(?:\.\d+|\d{9})?(?![\d.])"
+)
+#: a random-looking id as text: a UUID, a run of hex digits, a URL-safe base64 token
+_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|(?<![\w-])(?:[0-9a-f]{12,}|[0-9A-F]{12,}|[A-Za-z0-9_-]{16,})(?![\w-])"
+)
+
+
+def volatile_kinds(changes: Sequence[Change]) -> set[str]:
+    """``{"ids"}`` when each of ``changes`` puts a random-looking id (a UUID, hex digits, a
+    token; as long as the one it replaces, with as many different characters as a random one
+    has) where another was, ``{"times"}`` when each puts a clock reading where another was (an
+    ISO or ``ctime`` text, or seconds since the epoch), both when each does one of these
+    (time-based UUIDs beside times), else none: what the operating system's entropy and a clock
+    read outside the frozen one give an unchanged agent."""
+    kinds = {_volatile_kind(change) for change in changes}
+    return set() if "" in kinds else kinds
+
+
+def _volatile_kind(change: Change) -> str:
+    if change.kind not in ("values_changed", "type_changes"):
+        return ""
+    old, new = change.old, change.new
+    if type(old) in (int, float) and type(new) in (int, float):
+        old, new = str(old), str(new)
+    if type(old) is not str or type(new) is not str:
+        return ""
+    for kind, pattern in (("times", _TIME), ("ids", _ID)):
+        parts, other = pattern.split(old), pattern.split(new)
+        found, others = pattern.findall(old), pattern.findall(new)
+        if parts != other or len(found) != len(others):
+            continue
+        swapped = [(a, b) for a, b in zip(found, others, strict=True) if a != b]
+        if swapped and (kind == "times" or all(_random_id(a, b) for a, b in swapped)):
+            return kind
+    return ""
+
+
+def _random_id(old: str, new: str) -> bool:
+    """Whether ``new`` takes the place of ``old`` as a random id of the same kind does: as long,
+    with as many different characters as a random one has (``0000000000000001`` is no id)."""
+    return len(old) == len(new) and all(len(set(i.lower())) >= 6 for i in (old, new))
+
+
+#: the words of a text, whose order :func:`only_reordered` looks at
+_WORD = re.compile(r"\w+")
+
+# how two values compare in :func:`only_reordered`
+_EQUAL, _MOVED, _CHANGED = 0, 1, 2
+
+
+def only_reordered(changes: Sequence[Change]) -> bool:
+    """Whether ``changes`` (a :class:`StateDelta`'s) move what was there to other places only:
+    each changed text holds the same words in another order (a prompt that joins a set's
+    items), and the items each list gained are those it lost. A set of strings iterates in
+    another order in each process (hash randomisation), so such a difference is what an
+    unchanged agent formatting a set gives."""
+    lists: dict[str, tuple[collections.Counter[str], collections.Counter[str]]] = {}
+    try:
+        for change in changes:
+            if change.kind == "values_changed" and _order_change(change.old, change.new) == _MOVED:
+                continue
+            item = _LIST_ITEM.match(change.path)
+            if item is None or change.kind not in _ITEM_CHANGES:
+                return False
+            lost, gained = lists.setdefault(
+                item.group(1), (collections.Counter(), collections.Counter())
+            )
+            if change.kind != "iterable_item_added":
+                lost[_repr(change.old)] += 1
+            if change.kind != "iterable_item_removed":
+                gained[_repr(change.new)] += 1
+    except Exception:  # a third-party object's == that raises: not told apart
+        return False
+    return bool(changes) and all(lost == gained for lost, gained in lists.values())
+
+
+#: a change's path to an item of a list (the list's path, the item's place)
+_LIST_ITEM = re.compile(r"(.*)\[\d+\]$")
+#: the kinds of change of a list's items
+_ITEM_CHANGES = frozenset({"values_changed", "iterable_item_added", "iterable_item_removed"})
+
+
+def _order_change(a: Any, b: Any) -> int:
+    if type(a) is not type(b):
+        return _CHANGED
+    if a == b:
+        return _EQUAL
+    if type(a) is str:
+        words, other = _WORD.findall(a), _WORD.findall(b)
+        same = words != other and collections.Counter(words) == collections.Counter(other)
+        return _MOVED if same else _CHANGED
+    if type(a) is dict:
+        if a.keys() != b.keys():
+            return _CHANGED
+        return _worst(_order_change(v, b[k]) for k, v in a.items())
+    if type(a) in (list, tuple) and len(a) == len(b):
+        by_place = _worst(map(_order_change, a, b))
+        if by_place != _CHANGED:
+            return by_place
+        return _MOVED if sorted(map(_repr, a)) == sorted(map(_repr, b)) else _CHANGED
+    return _CHANGED
+
+
+def _worst(changes: Iterator[int]) -> int:
+    worst = _EQUAL
+    for change in changes:
+        if change == _CHANGED:
+            return _CHANGED
+        worst = max(worst, change)
+    return worst
 
 
 def comparable_view(value: Any) -> Any:

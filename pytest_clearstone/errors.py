@@ -71,6 +71,33 @@ def rerecord_hint(node_id: str = "") -> str:
     return f"If the change is intended, {rerecord(node_id)}"
 
 
+#: what a replay failure says when only the order of items differs (:func:`~.diff.unstable_cause`)
+ORDER_ONLY = (
+    "Only the order of the items differs. If they come from a set (its order of strings changes "
+    "from process to process unless PYTHONHASHSEED is fixed) or from concurrent work in the "
+    "order it finished, sort them before they reach it: a re-record would differ again on the "
+    "next run."
+)
+
+
+#: what a replay failure says when only random-looking ids differ (:func:`~.diff.unstable_cause`)
+IDS_ONLY = (
+    "Only random-looking ids differ. If the agent did not change, they come from outside the "
+    "seeded streams — os.urandom, secrets, random.SystemRandom, another library's id helper, or "
+    "uuid4() and random drawn in a fixture or at import — and a re-record would differ again on "
+    "the next run: keep them out of what the agent sends and stores, or put what makes them "
+    "behind a mock target."
+)
+#: what a replay failure says when only clock readings differ (:func:`~.diff.unstable_cause`)
+TIMES_ONLY = (
+    "Only clock readings differ. If the agent did not change, they were read outside the frozen "
+    "clock — in a fixture or at import, with time.monotonic() or perf_counter(), which stay "
+    "real, or under a clock the test set ticking (time-machine's default: give it tick=False) "
+    "— and a re-record would differ again on the next run: read the clock inside the test's "
+    "call, or keep such times out of what the agent sends and stores."
+)
+
+
 class ClearstoneError(Exception):
     """Base class of every pytest-clearstone error."""
 
@@ -399,6 +426,8 @@ class ReplayDivergenceError(ReplayError):
     stream the call returned further than the recording did (``stream_items``: the items
     recorded), or nothing cancelled an async call that was cancelled from outside when recorded
     (``not_cancelled``: the seconds it ran then, and the seconds the replay waited).
+    ``cause``: what makes the arguments differ where an unchanged agent gives such a
+    difference (:data:`ORDER_ONLY`, :data:`IDS_ONLY`, :data:`TIMES_ONLY`; ``""``: none of them).
     ``sequence``: the recorded call's place among all the recorded calls the replay answers, and
     their number (``call_number`` counts the calls to ``target`` only). ``node_id``: the test,
     whose re-recording the message gives (:func:`rerecord`)."""
@@ -417,6 +446,7 @@ class ReplayDivergenceError(ReplayError):
         node_id: str = "",
         stream_items: int | None = None,
         not_cancelled: tuple[float, float] | None = None,
+        cause: str = "",
     ) -> None:
         self.target = target
         self.call_number = call_number
@@ -485,6 +515,8 @@ class ReplayDivergenceError(ReplayError):
                 f"run its body, so `self` keeps what it held before the call), leave them out: "
                 f"ignore={{{target!r}: {fields!r}}}. {rerecord_hint(node_id)}"
             )
+        elif cause:
+            lines.append(f"  {cause} {rerecord_hint(node_id)}")
         else:
             lines.append(f"  The prompt or arguments changed. {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))

@@ -20,6 +20,7 @@ import base64
 import copy
 import importlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -237,15 +238,78 @@ def with_body(message: Any, body: dict[str, Any]) -> Any:
 
 
 def encode_request(v: Any, module: str) -> dict[str, Any]:
-    """An ``httpx``/``httpx2`` ``Request``: method, URL, redacted headers and body."""
+    """An ``httpx``/``httpx2`` ``Request``: method, URL, redacted headers and body (a multipart
+    body with its random boundary fixed: :func:`fixed_boundary`)."""
+    pairs = header_pairs(v.headers)
+    boundary = random_boundary(pairs)
+    body = _read(v) if boundary is None else _multipart_body(v, boundary)
+    if boundary is not None:
+        pairs = [(name, value.replace(boundary, FIXED_BOUNDARY)) for name, value in pairs]
     return {
         TAG: "http_request",
         "module": module,
         "method": v.method,
         "url": str(v.url),
-        "headers": stored_headers(header_pairs(v.headers), article(f"{module} request")),
-        **_read(v),
+        "headers": stored_headers(pairs, article(f"{module} request")),
+        **body,
     }
+
+
+#: what the random boundary of a multipart body is stored as (as long as one, so the stored
+#: ``Content-Length`` stays the body's)
+FIXED_BOUNDARY = "clearstone-multipart-boundary-00"
+#: the boundary httpx and urllib3 draw for a multipart body: 16 bytes of ``os.urandom`` in hex
+#: (a pattern, compiled when a multipart request is first stored, not on import)
+_RANDOM_BOUNDARY = r"multipart/[\w.+-]+;.*\bboundary=([0-9a-f]{32})(?![\w-])"
+
+
+def random_boundary(pairs: Iterable[tuple[str, str]]) -> str | None:
+    """The random boundary of a multipart body that the ``Content-Type`` header among ``pairs``
+    names (``None``: none, or one the caller chose). Each run draws another: stored as it is,
+    it would change the request on every run, and every re-recorded golden."""
+    for name, value in pairs:
+        if name.lower() == "content-type":
+            match = re.match(_RANDOM_BOUNDARY, value) if "boundary=" in value else None
+            return None if match is None else match.group(1)
+    return None
+
+
+def fixed_boundary(content: bytes, boundary: str) -> dict[str, Any]:
+    """How a multipart body ``content`` separated by ``boundary`` is stored: with
+    :data:`FIXED_BOUNDARY` instead (:func:`body_form`)."""
+    return body_form(content.replace(boundary.encode("ascii"), FIXED_BOUNDARY.encode("ascii")))
+
+
+def _multipart_body(request: Any, boundary: str) -> dict[str, Any]:
+    """The stored body of an httpx multipart ``request``, its files' content included: read
+    from its stream when it is not read yet (``files=`` gives a stream that seeks each file
+    back to its start when it is sent, so reading it sends nothing less), else unread."""
+    try:
+        content = request.content
+    except Exception:  # (not read yet)
+        stream = request.stream
+        if type(stream).__name__ != "MultipartStream" or not _rereadable(stream):
+            return {"unread": True}
+        content = b"".join(stream)
+    return fixed_boundary(content, boundary)
+
+
+def _rereadable(stream: Any) -> bool:
+    """Whether each file of an httpx ``MultipartStream`` gives its content again when the
+    stream is read again (text, bytes, or a file it can seek back to the start)."""
+    for field in getattr(stream, "fields", None) or ():
+        file = getattr(field, "file", None)
+        if file is None or isinstance(file, (str, bytes)):
+            continue
+        seekable = getattr(file, "seekable", None)
+        if not callable(seekable):
+            return False
+        try:
+            if not seekable():
+                return False
+        except Exception:
+            return False
+    return True
 
 
 def encode_response(v: Any, module: str, *, history: bool = True) -> dict[str, Any]:

@@ -17,10 +17,13 @@ from typing import Any
 
 from ..errors import DecodeError
 from .http import (
+    FIXED_BOUNDARY,
     REQUESTS_KINDS,
     REQUESTS_MODULE,
     class_name,
     content_of,
+    fixed_boundary,
+    random_boundary,
     requests_json,
     stored_body,
     stored_header_pairs,
@@ -56,21 +59,28 @@ def _text(value: Any) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-def _headers(headers: Any, what: str) -> list[list[str]]:
-    pairs = [(_text(name), _text(value)) for name, value in (headers or {}).items()]
-    return stored_headers(pairs, what)
+def _pairs(headers: Any) -> list[tuple[str, str]]:
+    return [(_text(name), _text(value)) for name, value in (headers or {}).items()]
 
 
 def encode_request(v: Any) -> dict[str, Any]:
     """A ``requests.PreparedRequest``: method, URL, redacted headers and body (a body that is a
-    file or an iterator, streamed when sent, is stored as unread)."""
+    file or an iterator, streamed when sent, is stored as unread; a multipart body with its
+    random boundary fixed: :func:`~.http.fixed_boundary`)."""
+    pairs = _pairs(v.headers)
+    body = stored_body(v)
+    boundary = random_boundary(pairs)
+    if boundary is not None:
+        pairs = [(name, value.replace(boundary, FIXED_BOUNDARY)) for name, value in pairs]
+        if isinstance(v.body, (bytes, bytearray)):
+            body = fixed_boundary(bytes(v.body), boundary)
     return {
         TAG: "http_request",
         "module": MODULE,
         "method": v.method,
         "url": v.url,
-        "headers": _headers(v.headers, "a requests request"),
-        **stored_body(v),
+        "headers": stored_headers(pairs, "a requests request"),
+        **body,
     }
 
 
@@ -81,7 +91,7 @@ def encode_response(v: Any, *, history: bool = True) -> dict[str, Any]:
         TAG: "http_response",
         "module": MODULE,
         "status_code": v.status_code,
-        "headers": _headers(v.headers, "a requests response"),
+        "headers": stored_headers(_pairs(v.headers), "a requests response"),
         **stored_body(v),
         "request": None if v.request is None else encode_request(v.request),
     }

@@ -12,7 +12,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .ids import branch_stream, patch_id_generators
@@ -101,6 +101,10 @@ class DeterministicExecutionContext(Patches):
     a timezone-aware ``datetime`` (then ``seed`` defaults to one derived from it).
     """
 
+    #: (a golden test's run) leave a clock the test set with time-machine before the context to
+    #: the agent, as one set with freezegun (which time-machine cannot travel over) is
+    keeps_test_clock = False
+
     def __init__(
         self,
         checkpoint: Checkpoint | _dt.datetime,
@@ -135,7 +139,7 @@ class DeterministicExecutionContext(Patches):
         self._live = 0  # live calls running now (threads may overlap them)
         self._live_lock = threading.Lock()
         self._seeded_random: Any = None
-        self._real_clock: Any = None
+        self._stop_real_clock: Callable[[], None] | None = None
         #: the agent's clock while live calls run on the real one (``None``: it is the clock)
         self._frozen_ns: int | None = None
         self._instance_seeds: random.Random | None = None  # created on first use (~5 us each)
@@ -159,6 +163,13 @@ class DeterministicExecutionContext(Patches):
     def _freeze_clock(self, stack: PatchStack) -> None:
         import time_machine
 
+        # (time-machine leaves these two on the real clock: they read the agent's clock here)
+        stack.setattr(time, "ctime", _ctime)
+        stack.setattr(time, "asctime", _asctime)
+        if self.keeps_test_clock and time_machine.escape_hatch.is_travelling():
+            # the test set the clock itself before the context (time-machine's marker, a
+            # fixture): the agent sees that clock, as under freezegun below
+            return
         when = self.timestamp
         if when.utcoffset() == _ZERO and _local_zone_is_utc():
             # time-machine sets TZ=UTC for a UTC destination, which here changes nothing but
@@ -267,8 +278,8 @@ class DeterministicExecutionContext(Patches):
                 self._seeded_random = random.getstate()
                 random.setstate(self._outer_random)
                 self._frozen_ns = time.time_ns()  # (before the real clock starts)
-                self._real_clock = _real_clock()
-                if self._real_clock is None:  # the clock stays as it is (freezegun's)
+                self._stop_real_clock = _real_clock()
+                if self._stop_real_clock is None:  # the clock stays as it is (freezegun's)
                     self._frozen_ns = None
         live = _live_here.set(True)
         try:
@@ -277,9 +288,9 @@ class DeterministicExecutionContext(Patches):
             with self._live_lock:  # ... and the last one to end steps back in
                 self._live -= 1
                 if self._live == 0:
-                    if self._real_clock is not None:
-                        self._real_clock.stop()
-                        self._real_clock = None
+                    if self._stop_real_clock is not None:
+                        self._stop_real_clock()
+                        self._stop_real_clock = None
                     self._frozen_ns = None
                     self._outer_random = random.getstate()
                     random.setstate(self._seeded_random)
@@ -292,11 +303,27 @@ class DeterministicExecutionContext(Patches):
         )
 
 
-def _real_clock() -> Any:
-    """A clock travelling to now and ticking, started on top of time-machine's stack (the
-    context's frozen clock, and a clock the test itself travelled to inside the context, stay
-    below it, each stopped by its owner), or ``None`` where it cannot start: freezegun is active
-    (the test froze the clock with it), and the block sees that clock, as without the plugin."""
+_real_ctime = time.ctime
+_real_asctime = time.asctime
+
+
+def _ctime(secs: float | None = None) -> str:
+    """``time.ctime`` of the clock ``time.time`` reads (the frozen one, the real one in a live
+    call): the C function reads the real clock whatever time-machine patched."""
+    return _real_ctime(time.time() if secs is None else secs)
+
+
+def _asctime(t: Any = None) -> str:
+    """``time.asctime`` of the clock ``time.localtime`` reads (as :func:`_ctime`)."""
+    return _real_asctime(time.localtime() if t is None else t)
+
+
+def _real_clock() -> Callable[[], None] | None:
+    """Start a clock travelling to now and ticking on top of time-machine's stack (the
+    context's frozen clock, and a clock the test itself travelled to, stay below it, each
+    stopped by its owner), and give the function that stops it; or ``None`` where it cannot
+    start: freezegun is active (the test froze the clock with it), and the block sees that
+    clock, as without the plugin."""
     import time_machine
 
     if not time_machine.escape_hatch.is_travelling():  # the clock is real, or freezegun's
@@ -306,4 +333,4 @@ def _real_clock() -> Any:
         real.start()
     except RuntimeError:  # "time-machine cannot start when freezegun is active"
         return None
-    return real
+    return real.stop

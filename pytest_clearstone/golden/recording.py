@@ -93,6 +93,7 @@ class RecordingRun:
         for target, _ in targets:  # before any live call, and before any encoding warning
             refuse_unreplayable_target(target)
         ctx = DeterministicExecutionContext(self.started_at, seed=derive_seed(self.checkpoint_id))
+        ctx.keeps_test_clock = True
         ctx.__enter__()
         stack = PatchStack()
         try:

@@ -8,7 +8,11 @@ from typing import Any
 from .. import codec
 from ..commands import record_command
 from ..equality import same_state
-from ..errors import CheckpointCorruptError, CheckpointNotFoundError, GoldenMismatchError
+from ..errors import (
+    CheckpointCorruptError,
+    CheckpointNotFoundError,
+    GoldenMismatchError,
+)
 from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
 from .completion import completion_order
@@ -96,6 +100,7 @@ class ReplayingRun:
             transform=self.transform,
             ignore=self.spec.ignore,
         )
+        ctx.keeps_test_clock = True  # (a clock the test set before the call: the agent's)
         ctx.session.node_id = self.node_id  # (named by the errors: the test to re-record)
         ctx.session.shown = self.spec.shown  # (how the errors show the values they hold)
         ctx.session.completion = completion_order(
@@ -235,22 +240,31 @@ class ReplayingRun:
             # its repr could store by its type
             if codec.same_stored_form(actual, recorded.value, recorded.encoded):
                 return ""
-            from ..diff import StateDelta  # (imported only when something differs)
-
             shown = for_message(self.spec.shown, actual, where, self.node_id)
-            return str(StateDelta(recorded.value, shown) or "")
+            return _told(recorded.value, shown)
         wanted = ignore.prune({root: recorded.encoded}).get(root)
         observed = ignore.prune({root: codec.encode(actual)}).get(root)
         if codec.same_tree(observed, wanted):
             return ""
-        from ..diff import StateDelta
-
         shown = for_message(self.spec.shown, observed, where, self.node_id)
-        return str(StateDelta(wanted, shown) or "") or "(they differ in their stored forms)"
+        return _told(wanted, shown) or "(they differ in their stored forms)"
 
     def _observed(self, value: Any, where: str) -> Any:
         transform = in_effect(self.transform)
         return value if transform is None else transform(value, where, self.node_id)
+
+
+def _told(recorded: Any, shown: Any) -> str:
+    """The delta of an outcome part that differs (``""``: none to show), and where an unchanged
+    agent gives such a difference (items in another order, random ids, real clock readings),
+    what gives it and what fixes it."""
+    from ..diff import StateDelta, unstable_cause  # (imported only when something differs)
+
+    delta = StateDelta(recorded, shown)
+    if not delta:
+        return ""
+    cause = unstable_cause(delta.changes)
+    return f"{delta}\n{cause}" if cause else str(delta)
 
 
 def load_golden(

@@ -654,13 +654,14 @@ class TargetReplay:
                 else _same_arguments(arguments, expected)
             )
         if not verdict:
-            from ..diff import StateDelta  # (imported only when a call diverges)
+            from ..diff import StateDelta, unstable_cause  # (imported only when one diverges)
 
             # (what the comparison took as equal, a placeholder against a value of its type, is
             # no difference to show)
             shown, defaulted = self._with_defaults(wanted, compared)
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
+            cause = unstable_cause(delta.changes)
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
@@ -674,6 +675,7 @@ class TargetReplay:
                     closest=self._recorded_elsewhere(number, compared),
                     sequence=self._place_of(recorded),
                     node_id=self._node_id(),
+                    cause=cause,
                 ),
                 arguments,
                 recorded.span_id,

@@ -9,7 +9,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .. import codec
@@ -35,15 +35,23 @@ def _real_time_ns_anchor() -> tuple[int, int]:
     return time.time_ns(), time.perf_counter_ns()
 
 
-# Span times come from the monotonic perf counter anchored to the wall clock once, so spans keep
-# real timings even inside a frozen clock (time-machine patches time.time_ns, not perf_counter).
-_WALL0, _PERF0 = _real_time_ns_anchor()
-_perf_counter_ns = time.perf_counter_ns
+def _span_clock() -> Callable[[], int]:
+    """The clock of span times: the monotonic perf counter anchored to the wall clock once, so
+    spans keep real timings inside a frozen clock (time-machine patches ``time.time_ns``, not
+    ``perf_counter``). The real ``perf_counter_ns`` is held in a closure, not a module global:
+    freezegun, while active, replaces every module's attribute that is the real function with
+    its frozen one (spans then lasted 0 ms, dated the frozen time past the real one)."""
+    wall0, perf0 = _real_time_ns_anchor()
+    perf_counter_ns = time.perf_counter_ns
+
+    def now_ns() -> int:
+        """Real wall-clock time in nanoseconds, unaffected by a frozen clock."""
+        return wall0 + (perf_counter_ns() - perf0)
+
+    return now_ns
 
 
-def now_ns() -> int:
-    """Real wall-clock time in nanoseconds, unaffected by a frozen clock."""
-    return _WALL0 + (_perf_counter_ns() - _PERF0)
+now_ns = _span_clock()
 
 
 # Ids come from a private generator so that tracing never consumes values from the global

@@ -55,3 +55,93 @@ def test_a_clock_frozen_by_freezegun_in_a_fixture_is_the_agents_clock(
     replayed = pytester.runpytest("-p", "no:randomly")
     replayed.assert_outcomes(passed=1)
     replayed.stdout.no_fnmatch_line("*cannot start when freezegun is active*")
+
+
+SLOW_APP = """
+import datetime
+import time
+
+def llm(prompt):
+    time.sleep(0.05)
+    return "answer to " + prompt
+
+class Agent:
+    def ask(self, question):
+        return llm(f"{datetime.datetime.now().isoformat()}: {question}")
+"""
+
+SLOW_TEST = """
+import pytest
+from freezegun import freeze_time
+
+from app import Agent
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.llm"})
+def test_ask(replay):
+    with freeze_time("2024-01-01 09:30:00"):
+        replay.run(Agent().ask, "hi")
+"""
+
+
+def test_spans_recorded_under_freezegun_keep_real_times_and_durations(
+    pytester: pytest.Pytester,
+) -> None:
+    """freezegun, started by the test, swaps every module's reference to the real
+    ``perf_counter_ns`` for its frozen one, the span clock's too: the golden's spans were
+    dated decades ahead (the frozen time added to the real one) and lasted 0 ms, the call that
+    took 50 ms too (what ``show`` lists, and a cancelled call's replay waits for)."""
+    import json
+    import time
+
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(SLOW_APP), test_it=textwrap.dedent(SLOW_TEST))
+    before = time.time_ns()
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    after = time.time_ns()
+    spans = json.loads((pytester.path / "g.ckpt").read_text())["trace"]["spans"]
+    (call,) = [span for span in spans if span["name"] == "app.llm"]
+    assert before <= call["start_time_ns"] <= call["end_time_ns"] <= after
+    assert call["end_time_ns"] - call["start_time_ns"] >= 40_000_000
+
+
+MARKED_TEST = """
+import datetime as dt
+
+import pytest
+import time_machine
+
+from app import Agent
+
+NEW_YEAR = dt.datetime(2024, 1, 1, 9, 30, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def travelled():
+    with time_machine.travel(NEW_YEAR, tick=False):
+        yield
+
+
+@pytest.mark.time_machine(NEW_YEAR, tick=False)
+@pytest.mark.replay("marker.ckpt", mock={"llm": "app.llm"})
+def test_marker(replay):
+    assert replay.run(Agent().ask, "hi") == "answer to 2024-01-01T09:30:00: hi"
+
+
+@pytest.mark.replay("fixture.ckpt", mock={"llm": "app.llm"})
+def test_fixture(travelled, replay):
+    assert replay.run(Agent().ask, "hi") == "answer to 2024-01-01T09:30:00: hi"
+"""
+
+
+def test_a_clock_set_with_time_machine_before_the_call_is_the_agents_clock(
+    pytester: pytest.Pytester,
+) -> None:
+    """time-machine's own ``@pytest.mark.time_machine(...)`` (its fixture travels in set-up)
+    and a fixture inside ``time_machine.travel`` were overridden by the context's clock: the
+    agent saw the recording's start, not the date the test set. It is left as it is, as a clock
+    frozen with freezegun is, in record and replay alike."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(MARKED_TEST))
+    recorded = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    recorded.assert_outcomes(passed=2)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)

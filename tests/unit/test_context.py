@@ -66,6 +66,31 @@ def test_local_time_is_the_checkpoints_utc_time_on_any_machine(
         time.tzset()
 
 
+def test_ctime_and_asctime_without_a_time_read_the_frozen_clock() -> None:
+    """``time.ctime()`` and ``time.asctime()`` (an agent's "Current time: ..." line) read the
+    real clock inside the context (time-machine does not patch them): a golden recorded with
+    them diverged on every replay a second later."""
+    frozen = time.ctime(WHEN.timestamp())
+    with DeterministicExecutionContext(WHEN) as context:
+        assert time.ctime() == frozen
+        assert time.asctime() == frozen
+        assert time.ctime(0) == time.asctime(time.localtime(0))  # an argument is used as given
+        with context.suspended():  # a live call reads the real clock
+            assert time.ctime() != frozen
+    assert time.ctime() != frozen  # the real clock is back
+
+
+def test_an_explicit_context_freezes_its_clock_also_inside_a_clock_the_test_set() -> None:
+    """The context's own clock, also where the test travelled with time-machine first (a golden
+    test's run leaves that clock to the agent instead: tests/plugin/test_clock_of_fixtures.py)."""
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2020, 5, 1, tzinfo=dt.timezone.utc), tick=False):
+        with DeterministicExecutionContext(WHEN):
+            assert time.time() == WHEN.timestamp()
+        assert time.time() == dt.datetime(2020, 5, 1, tzinfo=dt.timezone.utc).timestamp()
+
+
 def test_clock_of_a_checkpoint_object(tools: ModuleType) -> None:
     class FakeCheckpoint:  # what the context reads from a Checkpoint
         timestamp = WHEN
@@ -310,7 +335,6 @@ def test_suspended_block_uses_the_real_world_and_consumes_nothing(tools: ModuleT
     assert [first, *rest] == plain
 
 
-
 def test_overlapping_live_calls_in_threads_consume_nothing_until_the_last_ends(
     tools: ModuleType,
 ) -> None:
@@ -390,6 +414,7 @@ def test_a_live_call_under_a_clock_that_cannot_travel_sees_that_clock(
             assert time.time() == WHEN.timestamp()
         monkeypatch.undo()
     assert time.time() > WHEN.timestamp() + 3600
+
 
 def _shapes(a: Any, b: int = 2, *, c: int = 3) -> None:
     pass

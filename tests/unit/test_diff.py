@@ -1199,3 +1199,56 @@ def test_under_vv_a_long_path_is_shown_whole(verbosity: Any) -> None:
     finally:
         restore()
     assert line.count("['plan']") == 750 and "more)…" not in line
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "moved"),
+    [
+        ({"p": "tags: a, b, c"}, {"p": "tags: c, a, b"}, True),
+        ({"tags": ["a", "b", "c", "d"]}, {"tags": ["b", "c", "d", "a"]}, True),
+        ({"t": [{"x": 1}, {"y": 2}]}, {"t": [{"y": 2}, {"x": 1}]}, True),
+        ({"p": "tags: a, b, c"}, {"p": "tags: a, b, d"}, False),
+        ({"p": "a b", "n": 1}, {"p": "b a", "n": 2}, False),
+        ({"tags": ["a", "b"]}, {"tags": ["b", "c"]}, False),
+        ({"tags": ["a", "b"]}, {"tags": ["a", "b", "c"]}, False),
+        ({"p": "a, b"}, {"p": "a,  b"}, False),  # (the same words in the same order)
+    ],
+)
+def test_only_reordered_tells_moved_items_from_changed_ones(
+    before: Any, after: Any, moved: bool
+) -> None:
+    from pytest_clearstone.diff import only_reordered
+
+    assert only_reordered(StateDelta(before, after).changes) is moved
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kind"),
+    [
+        ({"p": "id 7783a4c161e555f2"}, {"p": "id e6158cdb6c3e21e2"}, "ids"),
+        (
+            {"p": "s b899cd01-fc0e-cbf4-29e4-6cee3db3582a"},
+            {"p": "s 907fbe90-0bcf-9ecf-707c-74e730f231d2"},
+            "ids",
+        ),
+        ({"p": "at 2026-12-04T14:42:17.48 ok"}, {"p": "at 2026-12-04T14:42:18.66 ok"}, "times"),
+        ({"at": 1796395337.482607}, {"at": 1796395338.66612}, "times"),
+        ({"p": "Fri Dec  4 14:18:16 2026"}, {"p": "Fri Dec  4 14:18:19 2026"}, "times"),
+        ({"p": "ticket 0000000000000001"}, {"p": "ticket 0000000000000002"}, ""),
+        ({"p": "id 7783a4c161e555f2 a"}, {"p": "id e6158cdb6c3e21e2 b"}, ""),
+        ({"n": 3}, {"n": 4}, ""),
+        ({"p": "on 2024-01-01"}, {"p": "on 2024-01-02"}, ""),
+        (
+            {"p": "id 7783a4c161e5", "at": 1796395337.5},
+            {"p": "id e6158cdb6c3e", "at": 1.7e9},
+            "ids times",
+        ),
+        ({"p": "id 7783a4c161e5", "n": 1}, {"p": "id e6158cdb6c3e", "n": 2}, ""),
+    ],
+)
+def test_volatile_kind_tells_random_ids_and_clock_readings_from_changes(
+    before: Any, after: Any, kind: str
+) -> None:
+    from pytest_clearstone.diff import volatile_kinds
+
+    assert volatile_kinds(StateDelta(before, after).changes) == set(kind.split())

@@ -1,0 +1,100 @@
+"""A replay that differs from its golden only in the order of items: the order of a set of
+strings, which changes from process to process (hash randomisation), fed into a prompt or the
+agent's state. Re-recording does not fix it; the message says what does."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+# the process's set order, played by an environment variable (the test runs in one process)
+APP = """
+import os
+
+
+def llm(prompt, tags):
+    return "ok"
+
+
+def tags_in_set_order():
+    tags = ["billing", "refund", "urgent"]
+    return tags[::-1] if os.environ.get("OTHER_HASH_ORDER") else tags
+
+
+class Agent:
+    def __init__(self):
+        self.tags = []
+
+    def get_state(self):
+        return {"tags": self.tags}
+
+    def load_state(self, state):
+        self.tags = list(state["tags"])
+
+    def step(self, q):
+        tags = tags_in_set_order()
+        self.tags = tags
+        return llm(f"tags: {', '.join(tags)}; question: {q}", tags=list(tags))
+
+
+def keep(q):
+    return Agent().step(q)
+"""
+
+TEST = """
+import pytest
+from app import Agent
+
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.llm"})
+def test_prompt(replay):
+    replay.run(Agent().step, "hi")
+
+
+@pytest.mark.replay("s.ckpt", mock={"llm": "app.llm"}, ignore={"app.llm": ["prompt", "tags"]})
+def test_state(replay):
+    replay.run(Agent().step, "hi")
+"""
+
+ORDER = "*Only the order of the items differs*set*PYTHONHASHSEED*sort*"
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TEST))
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=2)
+    return pytester
+
+
+def test_a_prompt_that_differs_only_in_item_order_names_set_order_and_sorting(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A prompt joining a set's items replayed in another process diverged with "The prompt or
+    arguments changed. If the change is intended, re-record": a re-record that diverges again
+    in the next process. The message says only the order differs, and why, and the fix."""
+    monkeypatch.setenv("OTHER_HASH_ORDER", "1")
+    result = project.runpytest("-p", "no:randomly", "-k", "prompt")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([ORDER])
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+def test_a_state_that_differs_only_in_item_order_names_set_order_and_sorting(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTHER_HASH_ORDER", "1")
+    result = project.runpytest("-p", "no:randomly", "-k", "state")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*final state differs*", ORDER])
+
+
+def test_a_real_change_gets_no_order_hint(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makepyfile(app=textwrap.dedent(APP).replace('"urgent"', '"vip"'))
+    result = project.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=2)
+    result.stdout.no_fnmatch_line("*Only the order*")
+    result.stdout.fnmatch_lines(["*The prompt or arguments changed*"])

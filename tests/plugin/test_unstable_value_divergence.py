@@ -1,0 +1,94 @@
+"""A replay that differs from its golden only in values the deterministic context cannot fix:
+random ids from the operating system's entropy (``secrets``, ``os.urandom``), and clock
+readings taken outside the frozen clock (in a fixture). Re-recording does not fix them; the
+message says what they are and what does."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+APP = """
+import secrets
+import uuid
+
+
+def llm(prompt):
+    return "ok"
+
+
+def ask_with_token(q):
+    return llm(f"request {secrets.token_hex(8)}: {q}")
+
+
+def ask_with_real_uuid(q):
+    return llm(f"session {uuid.UUID(bytes=secrets.token_bytes(16))}: {q}")
+
+
+def ask_at(started, q):
+    return llm(f"asked at {started.isoformat()} ({started.timestamp()}): {q}")
+
+
+def ask_for_ticket(number, q):
+    return llm(f"ticket {number:016x}: {q}")
+"""
+
+TEST = """
+import datetime as dt
+
+import pytest
+
+import app
+
+
+@pytest.fixture
+def started():
+    return dt.datetime.now()
+
+
+@pytest.mark.replay("token.ckpt", mock={"llm": "app.llm"})
+def test_token(replay):
+    replay.run(app.ask_with_token, "hi")
+
+
+@pytest.mark.replay("uuid.ckpt", mock={"llm": "app.llm"})
+def test_uuid(replay):
+    replay.run(app.ask_with_real_uuid, "hi")
+
+
+@pytest.mark.replay("clock.ckpt", mock={"llm": "app.llm"})
+def test_clock(started, replay):
+    replay.run(app.ask_at, started, "hi")
+
+
+@pytest.mark.replay("ticket.ckpt", mock={"llm": "app.llm"})
+def test_ticket(replay):
+    replay.run(app.ask_for_ticket, NUMBER, "hi")
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(APP), test_it=textwrap.dedent(TEST).replace("NUMBER", "1")
+    )
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=4)
+    return pytester
+
+
+def test_random_ids_and_real_clock_readings_are_named_with_their_fix(
+    project: pytest.Pytester,
+) -> None:
+    """Before, each said "The prompt or arguments changed. If the change is intended,
+    re-record": a re-record that diverges again on the next run."""
+    project.makepyfile(test_it=textwrap.dedent(TEST).replace("NUMBER", "2"))
+    result = project.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=4)
+    out = result.stdout.str()
+    assert out.count("Only random-looking ids differ") == 2
+    assert out.count("Only clock readings differ") == 1
+    assert out.count("The prompt or arguments changed") == 1  # (the ticket number did)
+    result.stdout.fnmatch_lines(["*Only random-looking ids differ*secrets*mock target*"])
+    result.stdout.fnmatch_lines(["*Only clock readings differ*fixture*inside the test*"])
