@@ -128,6 +128,8 @@ class _RunState:
         self.not_written: list[tuple[str, str]] = []
         #: tests re-recorded by record-diverged: (node id, why: diverged or missing)
         self.rerecorded: list[tuple[str, str]] = []
+        #: the goldens recorded in this run (their paths, case folded), by the test recording each
+        self.recorded_by: dict[str, str] = {}
         self.referenced: set[str] = set()
         #: the directories of the collected test files (where unused goldens are looked for)
         self.test_dirs: set[str] = set()
@@ -1580,6 +1582,20 @@ def _save_golden(
 
     state = item.config.stash[_STATE]
     assert state.provider is not None
+    # (a test's pytest-repeat repetitions are the one test its golden names)
+    key, test = os.path.abspath(replay.path).casefold(), _test_id(item)
+    first = state.recorded_by.get(key, test)
+    if first != test:  # (mock= on both markers would have made it a collection error)
+        _outcome(item, "failed")
+        _not_written(item, f"{first} recorded the same golden")
+        pytest.fail(
+            f"{item.nodeid}: the golden checkpoint was not written: {first} recorded "
+            f"{replay.path} earlier in this run, and this test would overwrite it (collection "
+            "could not tell: their mock targets come from the clearstone_config fixture, or a "
+            "marker added later): give each test its own path (or leave the path out: one "
+            "golden per test)",
+            pytrace=False,
+        )
     problem = ""
     try:
         redactor = item.stash[_REDACTOR]
@@ -1601,6 +1617,7 @@ def _save_golden(
             f"{item.nodeid}: the golden checkpoint was not written: {problem}", pytrace=False
         )
     _outcome(item, "recorded")
+    state.recorded_by[key] = test
     item.user_properties.append(("clearstone-golden", (_shown(item.config, path), replay.change)))
     written = f"golden checkpoint written: {path}"
     item.add_report_section("call", "clearstone", written)
