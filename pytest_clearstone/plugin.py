@@ -368,14 +368,17 @@ def _settings(config: pytest.Config) -> Settings:
         db_path = config.rootpath / (ini_db or _DEFAULT_DB)
     explicit = bool(given or cli_db or ini_mode or ini_db)
     patterns = tuple(config.getini("clearstone_redact_patterns"))
-    for line in (*patterns, *config.getini("clearstone_redact_allow")):
-        regex = line if line in patterns else line[3:] if line.startswith("re:") else None
+    allow = tuple(config.getini("clearstone_redact_allow"))
+    for key, line, regex in (
+        *(("clearstone_redact_patterns", line, line) for line in patterns),
+        *(("clearstone_redact_allow", line, line[3:]) for line in allow if line.startswith("re:")),
+    ):
         try:
-            if regex is not None:
-                re.compile(regex)
+            re.compile(regex)
         except re.error as exc:
             raise pytest.UsageError(
-                f"clearstone redaction settings: {regex!r} is not a regular expression ({exc})"
+                f"{key}: {line!r} is not a regular expression ({exc}): correct that line "
+                "(escape a character meant literally with \\, as in \\( or \\.)"
             ) from None
     try:
         ini_allow_pickle = bool(config.getini("clearstone_allow_pickle"))
@@ -395,7 +398,7 @@ def _settings(config: pytest.Config) -> Settings:
         explicit=explicit,
         redact_keys=tuple(config.getini("clearstone_redact_keys")),
         redact_patterns=patterns,
-        redact_allow=tuple(config.getini("clearstone_redact_allow")),
+        redact_allow=allow,
         allow_secrets=bool(config.getoption("clearstone_allow_secrets")),
         allow_pickle=bool(config.getoption("clearstone_allow_pickle") or ini_allow_pickle),
         allow_network=bool(config.getoption("clearstone_allow_network")),
