@@ -943,11 +943,14 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     writes = mock is not None  # (mock={} mocks nothing and records; no mock= only reads)
     action = item.stash.get(_ATTEMPT, None) if writes else None
     if action is None:
-        action = attempt_action(
-            settings.mode,
-            golden_exists=settings.mode in _REPLAY_FIRST and path.is_file(),
-            writes=writes,
+        # (a golden another test recorded in this run is not this test's: it records, and is
+        # refused when it would write it)
+        golden_exists = (
+            settings.mode in _REPLAY_FIRST
+            and path.is_file()
+            and _first_recorder(item, path)[1] == _test_id(item)
         )
+        action = attempt_action(settings.mode, golden_exists=golden_exists, writes=writes)
     redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
     problem, what = "", ""
     transform, shown = _transforms(config, redactor, redactor.shown)
@@ -1585,10 +1588,8 @@ def _save_golden(
 
     state = item.config.stash[_STATE]
     assert state.provider is not None
-    # (a test's pytest-repeat repetitions are the one test its golden names)
-    key, test = os.path.abspath(replay.path).casefold(), _test_id(item)
-    first = state.recorded_by.get(key, test)
-    if first != test:  # (mock= on both markers would have made it a collection error)
+    key, first = _first_recorder(item, replay.path)
+    if first != _test_id(item):  # (mock= on both markers would have made it a collection error)
         _outcome(item, "failed")
         _not_written(item, f"{first} recorded the same golden")
         pytest.fail(
@@ -1620,13 +1621,21 @@ def _save_golden(
             f"{item.nodeid}: the golden checkpoint was not written: {problem}", pytrace=False
         )
     _outcome(item, "recorded")
-    state.recorded_by[key] = test
+    state.recorded_by[key] = first
     item.user_properties.append(("clearstone-golden", (_shown(item.config, path), replay.change)))
     written = f"golden checkpoint written: {path}"
     item.add_report_section("call", "clearstone", written)
     report.sections.append(("Captured clearstone call", written))  # (made before it was)
     checkpoint = replay.checkpoint
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
+
+
+def _first_recorder(item: pytest.Item, path: Path) -> tuple[str, str]:
+    """The key of the golden ``path`` among those recorded in this run, and the test that
+    recorded it (the item's own, :func:`_test_id`: its pytest-repeat repetitions are the one
+    test its golden names, when no test did)."""
+    key = os.path.abspath(path).casefold()
+    return key, item.config.stash[_STATE].recorded_by.get(key, _test_id(item))
 
 
 def _unwritable(path: Path, exc: OSError) -> str:

@@ -109,3 +109,20 @@ def test_the_repetitions_of_one_test_are_one_test(pytester: pytest.Pytester) -> 
     result = pytester.runpytest("--clearstone-record", "--count", "2")
     result.assert_outcomes(passed=2)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_record_missing_does_not_replay_a_golden_another_test_just_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    """record-missing: the first test records the missing golden; the second found it there
+    and replayed the first test's recording (a divergence at its own prompt), where it is the
+    same refusal as in a record run."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_shared=TESTS)
+    pytester.makeconftest(textwrap.dedent(CONFTEST))
+    result = pytester.runpytest("--clearstone-mode=record-missing")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_shared.py::test_one recorded *earlier in this run*"])
+    result.stdout.no_fnmatch_line("*ReplayDivergenceError*")
+    golden = json.loads((pytester.path / "goldens" / "shared.ckpt").read_text())
+    assert golden["metadata"]["test"] == "test_shared.py::test_one"
