@@ -724,6 +724,7 @@ def _tracer(config: pytest.Config) -> Tracer:
         from .tracing import TracerProvider
 
         state.provider = TracerProvider(str(config.stash[_SETTINGS].db_path))
+        state.provider.trace_store.elsewhere = "--clearstone-db PATH or ini clearstone_db"
     from . import __version__
 
     return state.provider.get_tracer("pytest-clearstone", __version__)
