@@ -513,7 +513,9 @@ class ReplayDivergenceError(ReplayError):
             lines.append(
                 f"  Only fields of `self` differ: if {target} sets them itself (replay does not "
                 f"run its body, so `self` keeps what it held before the call), leave them out: "
-                f"ignore={{{target!r}: {fields!r}}}. {rerecord_hint(node_id)}"
+                f"ignore={{{target!r}: {fields!r}}}; where the agent's state holds that object, "
+                f"leave them out of its final state too: ignore_state={_in_state(fields)!r}. "
+                f"{rerecord_hint(node_id)}"
             )
         elif cause:
             lines.append(f"  {cause} {rerecord_hint(node_id)}")
@@ -562,6 +564,13 @@ def _self_fields(delta: str) -> list[str]:
         if path not in fields:
             fields.append(path)
     return fields
+
+
+def _in_state(fields: list[str]) -> list[str]:
+    """The ``ignore_state`` paths of ``self`` fields (``self.last_prompt``) in the final state of
+    an agent that keeps the object, its place left for the user to fill in (a replay cannot tell
+    where the agent keeps it)."""
+    return [f"final_state.<where it is>{field[len('self') :]}" for field in fields]
 
 
 class ReplayExhaustedError(ReplayError):

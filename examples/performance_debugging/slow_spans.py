@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_clearstone.debugging import CheckpointManager
+from pytest_clearstone.errors import TraceStoreError
 from pytest_clearstone.observability import Span, Trace, TracerProvider, TraceStore
 
 from perf_app.agent import ReportAgent
@@ -63,7 +64,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--run", metavar="TOPIC", help="run the report agent on TOPIC first")
     parser.add_argument("--checkpoint-dir", default=".checkpoints")
     args = parser.parse_args(argv)
+    if not args.run and not Path(args.db).is_file():  # (a typo would list no slow span)
+        print(
+            f"slow_spans.py: no trace store at {args.db}: give the path of an existing one, or "
+            "run the report agent into it first with --run TOPIC",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return _run(args)
+    except TraceStoreError as exc:  # another program's file, a newer schema: one line
+        print(f"slow_spans.py: {exc}", file=sys.stderr)
+        return 2
 
+
+def _run(args: argparse.Namespace) -> int:
     provider = TracerProvider(db_path=args.db)
     if args.run:
         tracer = provider.get_tracer("report_agent")

@@ -46,6 +46,23 @@ def test_lists_spans_slower_than_the_threshold(store, capsys):
     ]
 
 
+def test_a_store_path_that_does_not_exist_is_refused_not_listed_as_empty(tmp_path, capsys):
+    # a typo in the path listed "0 span(s) slower than 50ms", as if the store had no slow span
+    missing = tmp_path / "traces-typo.db"
+    assert main([str(missing), "--threshold-ms", "50"]) == 2
+    err = capsys.readouterr().err
+    assert f"no trace store at {missing}" in err and "--run TOPIC" in err
+    assert not missing.exists()
+
+
+def test_a_file_that_is_not_a_store_is_one_line_not_a_traceback(tmp_path, capsys):
+    other = tmp_path / "notes.db"
+    other.write_text("not a database\n")
+    assert main([str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("slow_spans.py: cannot open the trace store") and "Traceback" not in err
+
+
 def test_checkpoints_before_each_slow_span(store, tmp_path, capsys):
     trace = store.get_trace("f" * 32)
     manager = CheckpointManager(tmp_path / "checkpoints")

@@ -17,6 +17,7 @@ from .. import codec
 from ..codec.nesting import retried
 from .mocks import TARGET_ATTRIBUTE
 from .ordering import branch_of, call_order
+from .signing import ENV_VAR, SIGNATURE_FIELD
 
 
 def _calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
@@ -107,6 +108,16 @@ def _run_changes(old: list[Any], new: list[Any]) -> list[str]:
     return changes
 
 
+def _signature_change(old: Any, new: Any) -> list[str]:
+    """``signed`` or ``signature removed`` when the file gained or lost its signature (a
+    re-record with or without the signing key): a reader holding the key trusts the one and
+    refuses the other's pickles, whatever else changed."""
+    was, now = _field(old, SIGNATURE_FIELD) is not None, _field(new, SIGNATURE_FIELD) is not None
+    if was and not now:
+        return [f"signature removed (no signing key: set ${ENV_VAR} to sign it)"]
+    return ["signed"] if now and not was else []
+
+
 def describe_changes(previous: str | None, current: str) -> str:
     """``new``, ``unchanged``, or what changed (``llm call #1 arguments, final state``)
     between the text of the previous golden file and the text written now."""
@@ -162,4 +173,5 @@ def _changes_between(old: Any, new: Any) -> str:
     changes.extend(_run_changes(_runs(old), _runs(new)))
     if _own_spans(old) != _own_spans(new):
         changes.append("spans")
+    changes.extend(_signature_change(old, new))
     return ", ".join(changes) if changes else "unchanged"

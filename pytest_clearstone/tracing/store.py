@@ -436,6 +436,9 @@ class TraceStore:
         self._conn: sqlite3.Connection | None = None
         self._before_read = before_read
         self._json_insert: bool | None = None  # whether SQLite has json_each (JSON1)
+        #: how to point the store at another file, told when its file is not a usable store
+        #: (the pytest plugin names its options)
+        self.elsewhere = "another db_path"
 
     @property
     def is_memory(self) -> bool:
@@ -453,10 +456,7 @@ class TraceStore:
         """The advice ending a message about a file that is not a usable store."""
         if self.read_only:
             return "Inspection reads trace stores written by pytest-clearstone only"
-        return (
-            "Point the trace store elsewhere (--clearstone-db PATH or ini clearstone_db), or "
-            "move the file away"
-        )
+        return f"Point the trace store elsewhere ({self.elsewhere}), or move the file away"
 
     @property
     def _damaged_fix(self) -> str:

@@ -381,11 +381,72 @@ def test_a_field_of_self_set_by_the_mocked_method_is_named_with_its_ignore_path(
             esc("*root['self']['last_prompt']: 'a' (str) -> None (NoneType)"),
             "*Only fields of `self` differ: if model_app.Model.request sets them itself (replay "
             "does not run its body, so `self` keeps what it held before the call), leave them "
-            "out: ignore={'model_app.Model.request': [[]'self.last_prompt']}. If the change*",
+            "out: ignore={'model_app.Model.request': [[]'self.last_prompt']}; where the agent's*",
         ]
     )
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
 
     # following the hint: the replay passes (recording is not needed again)
     monkeypatch.setenv("IGNORE", "self.last_prompt")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+HELD_MODEL_APP = (
+    SELF_SETTING_APP
+    + """
+
+class Agent:
+    def __init__(self):
+        self.model = Model()
+        self.answers = []
+
+    def ask(self):
+        self.answers += [self.model.request("a"), self.model.request("b")]
+        return self.answers
+"""
+)
+
+HELD_MODEL_TEST = """
+import os
+
+import pytest
+
+import model_app
+
+IGNORE = os.environ.get("IGNORE")
+IGNORE_STATE = os.environ.get("IGNORE_STATE")
+
+
+@pytest.mark.replay(mock={"llm": "model_app.Model.request"},
+                    ignore={"model_app.Model.request": [IGNORE]} if IGNORE else None,
+                    ignore_state=[IGNORE_STATE] if IGNORE_STATE else None)
+def test_two_calls(replay):
+    assert replay.run(model_app.Agent().ask) == ["A", "B"]
+"""
+
+
+def test_the_self_field_hint_also_names_the_final_state_when_the_agent_holds_the_object(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the agent keeps the model in its state: the field the mocked method no longer sets also
+    # differs in the final state, so the ignore= of the hint alone only trades the divergence
+    # for a GoldenMismatchError; the hint says so, with the ignore_state path's form
+    pytester.syspathinsert()
+    pytester.makepyfile(model_app=HELD_MODEL_APP, test_it=HELD_MODEL_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*leave them out: ignore={'model_app.Model.request': [[]'self.last_prompt']}; where "
+            "the agent's state holds that object, leave them out of its final state too: "
+            "ignore_state=[[]'final_state.<where it is>.last_prompt']. If the change*",
+        ]
+    )
+    monkeypatch.setenv("IGNORE", "self.last_prompt")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([esc("*root['model'].last_prompt: 'b' (str) -> None (NoneType)")])
+    # following the hint with the agent's attribute for <where it is>: the replay passes
+    monkeypatch.setenv("IGNORE_STATE", "final_state.model.last_prompt")
     pytester.runpytest().assert_outcomes(passed=1)

@@ -94,7 +94,23 @@ def test_bad_pattern_is_a_usage_error(secret_project):
     secret_project.makeini("[pytest]\nclearstone_redact_patterns =\n    sk-(\n")
     result = secret_project.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*'sk-(' is not a regular expression*"])
+    # the message names the ini key holding the line (not "clearstone redaction settings")
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: clearstone_redact_patterns: 'sk-(' is not a regular expression (missing ), "
+            "unterminated subpattern at position 3): correct that line (escape a character "
+            "meant literally with \\, as in \\( or \\.)"
+        ]
+    )
+
+
+def test_a_bad_re_allow_rule_is_a_usage_error_naming_its_key(secret_project):
+    secret_project.makeini("[pytest]\nclearstone_redact_allow =\n    re:sk-test-[0-\n")
+    result = secret_project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: clearstone_redact_allow: 're:sk-test-[[]0-' is not a regular expression*"]
+    )
 
 
 def test_goldens_say_whether_anything_was_redacted(secret_project, pytester, monkeypatch):

@@ -163,3 +163,24 @@ def test_git_diff_with_the_textconv_shows_only_the_changed_call(project: pytest.
         '-      "system": "You are a terse travel agent."',
         '+      "system": "You are a terse rail agent."',
     ], changed
+
+
+def test_a_rerecord_that_drops_the_signature_says_so(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A golden signed with ``CLEARSTONE_SIGNING_KEY`` and re-recorded by someone without the
+    key loses its signature (a job loading it with the key refuses its pickles): the summary
+    must not call it ``unchanged``."""
+    golden = project.path / "g.ckpt"
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "team-key")
+    signed = project.runpytest("--clearstone-record")
+    signed.assert_outcomes(passed=1)
+    signed.stdout.fnmatch_lines(["  g.ckpt: signed"])
+    assert "signature" in json.loads(golden.read_text())
+    monkeypatch.delenv("CLEARSTONE_SIGNING_KEY")
+    result = project.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    assert "signature" not in json.loads(golden.read_text())
+    result.stdout.fnmatch_lines(
+        ["  g.ckpt: signature removed (no signing key: set $CLEARSTONE_SIGNING_KEY to sign it)"]
+    )

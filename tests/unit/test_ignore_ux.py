@@ -63,7 +63,10 @@ def test_a_divergence_only_in_fields_of_self_gives_their_ignore_paths(
     delta: str, hint: list[str]
 ) -> None:
     message = str(ReplayDivergenceError("app.Model.request", 2, "s1", delta))
-    assert f"leave them out: ignore={{'app.Model.request': {hint!r}}}." in message
+    assert f"leave them out: ignore={{'app.Model.request': {hint!r}}};" in message
+    # where the agent keeps the object, its final state differs at the same fields
+    in_state = [f"final_state.<where it is>{path[len('self') :]}" for path in hint]
+    assert f"out of its final state too: ignore_state={in_state!r}." in message
     assert "The prompt or arguments changed" not in message
 
 

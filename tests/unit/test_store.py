@@ -474,3 +474,19 @@ def test_a_full_disk_is_the_error_not_the_rollback_after_it(
     provider.trace_store.close()  # (reopened without the limit: the queued spans are written)
     provider.shutdown()
     assert TraceStore(tmp_path / "traces.db").count_spans() == 3
+
+
+def test_a_file_that_is_not_a_store_names_the_library_s_fix_outside_pytest(tmp_path) -> None:
+    """A script's ``TracerProvider(db_path=...)`` on another program's file: the message tells
+    it to give another ``db_path``, not pytest's ``--clearstone-db`` it has no use for."""
+    other = tmp_path / "notes.db"
+    other.write_text("not a database\n")
+    provider = TracerProvider(db_path=str(other))
+    with pytest.raises(TraceStoreError) as info:
+        provider.trace_store.list_traces()
+    message = str(info.value)
+    assert "--clearstone-db" not in message and "clearstone_db" not in message
+    assert message.endswith(
+        "Point the trace store elsewhere (another db_path), or move the file away"
+    )
+    assert other.read_text() == "not a database\n"  # left as it is
