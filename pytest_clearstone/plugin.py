@@ -2434,7 +2434,8 @@ def checkpoint(replay: Replay) -> Checkpoint | None:
 def clearstone_tracer(request: pytest.FixtureRequest) -> Tracer:
     """A :class:`~pytest_clearstone.tracing.Tracer` writing to the run's trace store
     (``--clearstone-db``). The test runs inside a root span named after its node id. Its spans
-    pass through the test's redaction before they are written (see :func:`_redacting_tracer`)."""
+    pass through the test's redaction rules and the ``pytest_clearstone_redact`` hook before
+    they are written (the store, and a golden, never hold what they remove)."""
     return _redacting_tracer(request.node)
 
 
