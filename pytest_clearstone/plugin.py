@@ -10,6 +10,7 @@ start-up of every pytest run cheap where bytecode cannot be cached (PYTHONDONTWR
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import os
@@ -2018,6 +2019,8 @@ class _PerTestHooks:
                 unsaved = item.stash[_UNSAVED]
                 del item.stash[_UNSAVED]
                 _write_if_passed(item, call, report, unsaved)
+        if call.excinfo is not None and report.failed:  # (a golden not written fails it too)
+            _at_the_test(item, call.excinfo.value, report)
         return report
 
     @pytest.hookimpl(tryfirst=True)
@@ -2448,6 +2451,36 @@ def _cut_tracebacks(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
     found = _replay_errors_in(call.excinfo.value)
     for exc in found or _refusal(call):
         _end_traceback_in_user_code(exc, os.path.join(item.config.rootpath, ""))
+
+
+_ALL_HIDDEN = "All traceback entries are hidden"  # (pytest's line for a traceback it hid whole)
+_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestReport) -> None:
+    """A failure the plugin raised where no frame of the user's is (a golden not found, before
+    the call; recorded responses left unused, or a golden not written, after it) is reported at
+    the test: its crash line (``--tb=line``, junitxml) names the test's line, not pluggy's or
+    the plugin's, and pytest's advice to pass ``--full-trace``, which would show only the
+    plugin's frames, is left out."""
+    from .errors import ClearstoneError
+
+    ours = isinstance(exc, ClearstoneError) or (
+        isinstance(exc, pytest.fail.Exception) and str(exc).startswith(f"{item.nodeid}: ")
+    )
+    chain = getattr(report.longrepr, "chain", None)
+    if not ours or not isinstance(chain, list) or not chain:
+        return
+    traceback, crash, description = chain[-1]
+    if str(getattr(traceback, "extraline", None) or "").startswith(_ALL_HIDDEN):
+        traceback.extraline = None
+    elif crash is None or not str(crash.path).startswith(_PACKAGE):
+        return
+    if crash is not None:
+        path, line, _ = item.reportinfo()
+        crash = dataclasses.replace(crash, path=str(path), lineno=(line or 0) + 1)
+        chain[-1] = (traceback, crash, description)
+        report.longrepr.reprcrash = crash  # type: ignore[union-attr]
 
 
 class _Tracebacks:
