@@ -931,6 +931,19 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     # str's own methods: a subclass's overrides are not called
     a = str.splitlines(str.__str__(change.old), True)
     b = str.splitlines(str.__str__(change.new), True)
+    path, hint = _shown_path(change.path, full)
+    breaks = _line_breaks(a), _line_breaks(b)
+    note = ""
+    if breaks[0] and breaks[1] and breaks[0] != breaks[1]:
+        # lines that differ only in a break the terminal does not show (``\r\n`` for ``\n``):
+        # the breaks are named once, and only the lines' text is diffed
+        a, b = _with_newlines(a), _with_newlines(b)
+        breaks_text = f"its line breaks: {_breaks_text(breaks[0])} before, "
+        breaks_text += f"{_breaks_text(breaks[1])} after"
+        if a == b:
+            yield f"{path}: text differs only in {breaks_text}{hint}"
+            return
+        note = f"; {breaks_text.replace(':', ' too:', 1)}"
     opcodes = _line_opcodes(a, b)
     groups = [opcodes] if full else _grouped(opcodes, _CONTEXT_LINES)
     clip_to = None if full else width
@@ -950,10 +963,27 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     if not full and len(body) > _MAX_TEXT_LINES:
         rest = len(body) - _MAX_TEXT_LINES
         body[_MAX_TEXT_LINES:] = [f"... ({rest} more line(s) of diff; {show_all()} shows all)"]
-    path, hint = _shown_path(change.path, full)
-    yield f"{path}: text differs (- before, + after){hint}:"
+    yield f"{path}: text differs (- before, + after{note}){hint}:"
     for line in body:
         yield "  " + line.rstrip("\r\n")
+
+
+def _line_breaks(lines: list[str]) -> tuple[str, ...]:
+    """The kinds of line break that end ``lines``, in the order they first do."""
+    return tuple(dict.fromkeys(end for end in map(_line_end, lines) if end))
+
+
+def _line_end(line: str) -> str:
+    return _ending(line)[1]
+
+
+def _with_newlines(lines: list[str]) -> list[str]:
+    """``lines`` with each line break written ``\n``."""
+    return [body + "\n" if end else body for body, end in map(_ending, lines)]
+
+
+def _breaks_text(breaks: tuple[str, ...]) -> str:
+    return " and ".join(map(repr, breaks))
 
 
 _Opcode = tuple[str, int, int, int, int]

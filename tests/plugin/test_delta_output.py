@@ -41,6 +41,27 @@ def test_a_multi_line_prompt_changed_in_one_line_shows_that_line(project, narrow
     result.stdout.no_fnmatch_line("*Rule 7*")
 
 
+def test_a_prompt_now_read_with_crlf_line_breaks_says_so(project, narrow):
+    """The prompt file checked out with ``\r\n`` (a Windows machine, ``core.autocrlf``): each
+    of its lines differs in its line break only, which the delta's lines do not show."""
+    project.write_app(PROMPT=PROMPT)
+    project.record().assert_outcomes(passed=1)
+    project.write_app(PROMPT=PROMPT.replace("\n", "\r\n"))
+    result = project.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError: replay diverged at call #1 to app.complete*",
+            esc(
+                "*root['prompt']: text differs only in its line breaks: '\\n' before, "
+                "'\\r\\n' after"
+            ),
+            "*re-record with: pytest --clearstone-record*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*- Rule 1*")
+
+
 LONG = "Context: " + "a long retrieved document " * 12 + "{message} " + "and more " * 12
 
 

@@ -1,0 +1,53 @@
+"""Text changes a terminal does not show: line breaks changed (a prompt file checked out with
+``\r\n``), and the same letters in another Unicode normalization."""
+
+from __future__ import annotations
+
+from pytest_clearstone.diff import StateDelta
+
+RULES = "".join(f"Rule {i}: be nice.\n" for i in range(100))
+
+
+def test_a_prompt_whose_line_breaks_all_changed_says_so_in_one_line() -> None:
+    """A prompt read from a file checked out with ``\\r\\n``: every line differs in its line
+    break only. The delta was 40 lines of ``- Rule n: be nice.`` (the ``+`` lines past the cut,
+    no ``?`` hints for a block that large, the ``\\r`` stripped): nothing showed what changed."""
+    delta = StateDelta({"p": RULES}, {"p": RULES.replace("\n", "\r\n")}, width=100)
+    assert str(delta) == (
+        "root['p']: text differs only in its line breaks: '\\n' before, '\\r\\n' after"
+    )
+
+
+def test_a_changed_line_in_a_text_whose_line_breaks_changed_is_shown_with_the_breaks_named() -> (
+    None
+):
+    before = RULES
+    after = RULES.replace("Rule 7: be nice.", "Rule 7: be kind.").replace("\n", "\r\n")
+    lines = str(StateDelta({"p": before}, {"p": after}, width=100)).splitlines()
+    assert lines == [
+        "root['p']: text differs (- before, + after; its line breaks too: '\\n' before, "
+        "'\\r\\n' after):",
+        "  ... (6 identical line(s))",
+        "    Rule 6: be nice.",
+        "  - Rule 7: be nice.",
+        "  ?             ^^^",
+        "  + Rule 7: be kind.",
+        "  ?            ++ ^",
+        "    Rule 8: be nice.",
+        "  ... (91 identical line(s))",
+    ]
+
+
+def test_mixed_line_breaks_are_named_in_order() -> None:
+    before = "one\ntwo\nthree\n"
+    after = "one\r\ntwo\nthree\r\n"
+    assert str(StateDelta(before, after, width=100)) == (
+        "root: text differs only in its line breaks: '\\n' before, '\\r\\n' and '\\n' after"
+    )
+
+
+def test_a_trailing_line_break_added_is_still_a_line_diff() -> None:
+    """Only a change of the kind of line break is summed up; a text that gains a line (or a
+    line break where it had none) is diffed as before."""
+    text = str(StateDelta("a\nb", "a\nb\n", width=100))
+    assert text.startswith("root: text differs (- before, + after):")
