@@ -72,12 +72,15 @@ def _repr(value: Any) -> str:
 
 def _short(value: Any, other: Any = None, *, full: bool = False) -> str:
     """``repr`` of ``value``, shortened around where it first differs from ``other``."""
-    text = _repr(value)
+    return _shortened(_repr(value), None if other is None else _repr(other), full)
+
+
+def _shortened(text: str, other_text: str | None, full: bool) -> str:
+    """``text`` shortened around where it first differs from ``other_text``."""
     if full or len(text) <= _MAX_VALUE:
         return text
     start = 0
-    if other is not None:
-        other_text = _repr(other)
+    if other_text is not None:
         limit = min(len(text), len(other_text))
         while start < limit and text[start] == other_text[start]:
             start += 1
@@ -886,6 +889,12 @@ def _described(path: str, kind: str, old: Any, new: Any, full: bool) -> str:
     if kind == "schema_changes":
         return f"{path}: the JSON schema of {old.name} changed: {_schema_text(old, new, full)}"
     if kind == "values_changed":
+        if _renormalized(old, new):  # (they would look the same)
+            old_text, new_text = ascii(str.__str__(old)), ascii(str.__str__(new))
+            return (
+                f"{path}: {_shortened(old_text, new_text, full)} -> "
+                f"{_shortened(new_text, old_text, full)} ({_RENORMALIZED}, shown escaped)"
+            )
         return f"{path}: {_short(old, new, full=full)} -> {_short(new, old, full=full)}"
     if kind.endswith("added"):
         return f"{path}: added {_short(new, full=full)}"
@@ -933,7 +942,7 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     b = str.splitlines(str.__str__(change.new), True)
     path, hint = _shown_path(change.path, full)
     breaks = _line_breaks(a), _line_breaks(b)
-    note = ""
+    note = f"; {_RENORMALIZED}" if _renormalized(change.old, change.new) else ""
     if breaks[0] and breaks[1] and breaks[0] != breaks[1]:
         # lines that differ only in a break the terminal does not show (``\r\n`` for ``\n``):
         # the breaks are named once, and only the lines' text is diffed
@@ -943,7 +952,7 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
         if a == b:
             yield f"{path}: text differs only in {breaks_text}{hint}"
             return
-        note = f"; {breaks_text.replace(':', ' too:', 1)}"
+        note += f"; {breaks_text.replace(':', ' too:', 1)}"
     opcodes = _line_opcodes(a, b)
     groups = [opcodes] if full else _grouped(opcodes, _CONTEXT_LINES)
     clip_to = None if full else width
@@ -966,6 +975,21 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     yield f"{path}: text differs (- before, + after{note}){hint}:"
     for line in body:
         yield "  " + line.rstrip("\r\n")
+
+
+_RENORMALIZED = "the same text in another Unicode normalization"
+
+
+def _renormalized(old: Any, new: Any) -> bool:
+    """Whether ``old`` and ``new`` are texts that differ only in their Unicode normalization
+    (``é`` composed, or ``e`` and a combining accent): texts a terminal shows the same."""
+    if not (isinstance(old, str) and isinstance(new, str)):
+        return False
+    import unicodedata
+
+    # str's own methods: a subclass's overrides are not called
+    old, new = str.__str__(old), str.__str__(new)
+    return unicodedata.normalize("NFC", old) == unicodedata.normalize("NFC", new)
 
 
 def _line_breaks(lines: list[str]) -> tuple[str, ...]:

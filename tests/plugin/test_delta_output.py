@@ -62,6 +62,23 @@ def test_a_prompt_now_read_with_crlf_line_breaks_says_so(project, narrow):
     result.stdout.no_fnmatch_line("*- Rule 1*")
 
 
+def test_a_result_in_another_unicode_normalization_is_shown_escaped(project, narrow):
+    """The agent's reply template now holds ``é`` composed where it was decomposed: the
+    replayed result looks the same as the golden one in the delta unless escaped."""
+    project.write_app(RESULT="Cafe\u0301: {answer}")
+    project.record().assert_outcomes(passed=1)
+    project.write_app(RESULT="Caf\u00e9: {answer}")
+    result = project.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*GoldenMismatchError: the replayed result differs*",
+            "*root: 'Cafe\\u0301: LLM answer to*' -> 'Caf\\xe9: LLM answer to*' (the same text "
+            "in another Unicode normalization, shown escaped)",
+        ]
+    )
+
+
 LONG = "Context: " + "a long retrieved document " * 12 + "{message} " + "and more " * 12
 
 

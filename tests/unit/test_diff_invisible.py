@@ -51,3 +51,26 @@ def test_a_trailing_line_break_added_is_still_a_line_diff() -> None:
     line break where it had none) is diffed as before."""
     text = str(StateDelta("a\nb", "a\nb\n", width=100))
     assert text.startswith("root: text differs (- before, + after):")
+
+
+def test_the_same_letters_in_another_unicode_normalization_are_shown_escaped() -> None:
+    """``'Café'`` typed with a composed ``é`` and read back decomposed (``e`` and a combining
+    accent, as macOS file names and some editors write it): the delta was ``'Café' -> 'Café'``,
+    two values that look the same."""
+    decomposed, composed = "Cafe\u0301 au lait", "Caf\u00e9 au lait"
+    assert str(StateDelta({"name": decomposed}, {"name": composed}, width=100)) == (
+        "root['name']: 'Cafe\\u0301 au lait' -> 'Caf\\xe9 au lait' "
+        "(the same text in another Unicode normalization, shown escaped)"
+    )
+    # other changes of non-ASCII text stay readable as they are
+    assert str(StateDelta("こんにちは 👋", "こんばんは 👋", width=100)) == (
+        "root: 'こんにちは 👋' -> 'こんばんは 👋'"
+    )
+
+
+def test_a_multi_line_text_in_another_unicode_normalization_says_so() -> None:
+    before = "Menu:\nCafe\u0301 au lait\nTea\n"
+    text = str(StateDelta(before, before.replace("e\u0301", "\u00e9"), width=100))
+    assert text.splitlines()[0] == (
+        "root: text differs (- before, + after; the same text in another Unicode normalization):"
+    )
