@@ -264,3 +264,46 @@ def test_the_hint_offers_lf_only_where_pytest_s_cache_is_on(
     )
     lines = [line for line in result.outlines if line.startswith("hint: ")]
     assert ("--lf --clearstone-record" in lines[0]) is cache, lines
+
+
+def test_a_rerecord_warns_of_no_holder_of_an_uncalled_target(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module-wide marker mocks two targets; this test's agent calls only one. Its re-record
+    after a divergence warned that the other was "also held by a builtins.function made before
+    the test patched the name ... its calls run live on every replay": the function was the
+    replay attempt's own stand-in for the target. A plain ``--clearstone-record`` (which has no
+    replay attempt) warned of nothing."""
+    monkeypatch.delenv("PROMPT", raising=False)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        two="""
+        import os
+
+        def llm(prompt):
+            return "answer"
+
+        def tool(name):
+            return {"ok": True}
+
+        def ask():
+            return llm(os.environ.get("PROMPT", "hello"))
+        """,
+        test_two="""
+        import pytest
+        import two
+
+        pytestmark = pytest.mark.replay(mock={"llm": "two.llm", "tool": "two.tool"})
+
+
+        def test_ask(replay):
+            replay.run(two.ask)
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("PROMPT", "hi")
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*re-recorded (diverged on replay): test_two.py::test_ask*"])
+    result.stdout.no_fnmatch_line("*UncalledTargetWarning*")
+    result.stdout.no_fnmatch_line("*also held by*")
