@@ -8,10 +8,11 @@ import decimal
 import difflib
 import functools
 import marshal
+import operator
 import re
 import shutil
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
@@ -367,9 +368,24 @@ def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found)
 
 
 def _walk_items(a: Any, b: Any, path: _Path, found: _Found) -> None:
-    """Lists (or tuples) not all of basic values: deepdiff compares them item by item."""
+    """Lists (or tuples) not all of basic values: deepdiff compares them item by item — except
+    where one holds the other's items with a run of items inserted or removed in one place (a
+    message put first in a history): those items are named as added or removed, not every item
+    after them as changed."""
     from deepdiff.helper import notpresent
 
+    if len(a) != len(b):
+        head, tail = _common_ends(a, b, _same)
+        if head + tail == min(len(a), len(b)):
+            for i in range(head, len(a) - tail):
+                found.changes.append(
+                    ((*path, i), "iterable_item_removed", comparable_view(a[i]), notpresent)
+                )
+            for i in range(head, len(b) - tail):
+                found.changes.append(
+                    ((*path, i), "iterable_item_added", notpresent, comparable_view(b[i]))
+                )
+            return
     common = min(len(a), len(b))
     for i in _differing(a, b):
         _walk(a[i], b[i], (*path, i), found)
@@ -1013,15 +1029,17 @@ def _breaks_text(breaks: tuple[str, ...]) -> str:
 _Opcode = tuple[str, int, int, int, int]
 
 
-def _common_ends(a: Sequence[Any], b: Sequence[Any]) -> tuple[int, int]:
-    """How many items ``a`` and ``b`` share at their start, and then at their end (the two
-    never overlap)."""
+def _common_ends(
+    a: Sequence[Any], b: Sequence[Any], same: Callable[[Any, Any], bool] = operator.eq
+) -> tuple[int, int]:
+    """How many items ``a`` and ``b`` share (are ``same``) at their start, and then at their
+    end (the two never overlap)."""
     n = min(len(a), len(b))
     head = 0
-    while head < n and a[head] == b[head]:
+    while head < n and same(a[head], b[head]):
         head += 1
     tail = 0
-    while tail < n - head and a[-1 - tail] == b[-1 - tail]:
+    while tail < n - head and same(a[-1 - tail], b[-1 - tail]):
         tail += 1
     return head, tail
 

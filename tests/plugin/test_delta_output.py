@@ -204,3 +204,46 @@ def test_a_changed_json_schema_of_a_model_class_shows_both_texts(
     )
     result.stdout.no_fnmatch_line("*ChangedModelClass*")
     result.stdout.no_fnmatch_line("*ModelMetaclass*")
+
+
+def test_a_message_put_first_in_a_long_history_is_named_as_added(pytester, narrow, monkeypatch):
+    """The agent now puts a system message before its history of 300 messages: the replay's
+    delta named every message as changed (``'msg 1' -> 'msg 0'``...), 40 of them shown."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        chat="""
+        import os
+
+        def llm(messages):
+            return "ok"
+
+        class Chat:
+            def __init__(self):
+                self.history = [{"role": "user", "content": f"msg {i}"} for i in range(300)]
+
+            def ask(self):
+                if os.environ.get("WITH_SYSTEM"):
+                    self.history.insert(0, {"role": "system", "content": "Be brief."})
+                return llm(self.history)
+        """,
+        test_chat="""
+        import pytest
+        from chat import Chat
+
+
+        @pytest.mark.replay("goldens/chat.ckpt", mock={"llm": "chat.llm"})
+        def test_chat(replay):
+            replay.run(Chat().ask)
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("WITH_SYSTEM", "1")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError: replay diverged at call #1 to chat.llm*",
+            esc("*root['messages'][0]: added {'role': 'system', 'content': 'Be brief.'}"),
+        ]
+    )
+    result.stdout.no_fnmatch_line("*'msg 1' -> 'msg 0'*")
