@@ -1100,8 +1100,14 @@ def _diff_block(a: list[str], b: list[str], width: int | None) -> Iterator[str]:
                 a[k] = _clip(a[k], width)
             else:
                 b[k] = _clip(b[k], width)
-    if len(a) * len(b) <= _MAX_HINT_PAIRS and max(map(len, a + b)) <= _MAX_HINT_LINE:
+    short = max(map(len, a + b)) <= _MAX_HINT_LINE
+    if len(a) * len(b) <= _MAX_HINT_PAIRS and short:
         yield from difflib.Differ().compare(a, b)
+    elif len(a) == len(b) and short and sum(map(len, a)) <= _MAX_HINT_PAIRS * _MAX_HINT_LINE:
+        # as many lines changed (every line re-indented, or stripped of its trailing spaces):
+        # each line against its counterpart, so that each shows next to what it became
+        for old, new in zip(a, b, strict=True):
+            yield from difflib.Differ().compare([old], [new])
     else:  # intraline matching would be slow: the lines as they are
         yield from (f"- {line}" for line in a)
         yield from (f"+ {line}" for line in b)

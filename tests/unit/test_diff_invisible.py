@@ -74,3 +74,22 @@ def test_a_multi_line_text_in_another_unicode_normalization_says_so() -> None:
     assert text.splitlines()[0] == (
         "root: text differs (- before, + after; the same text in another Unicode normalization):"
     )
+
+
+def test_every_line_edited_alike_shows_each_line_before_and_after() -> None:
+    """An editor stripped the trailing spaces of every line of the prompt (or re-indented it):
+    a block of changed lines too large for difflib's ``?`` hints was shown as all its ``-``
+    lines, then all its ``+`` lines — past the 40-line cut, so only ``- Rule n: be nice.  ``
+    lines, identical to the eye, with nothing after them. Each line is now shown with its new
+    form and the ``?`` hints under it."""
+    before = "".join(f"Rule {i}: be nice.  \n" for i in range(100))
+    lines = str(StateDelta({"p": before}, {"p": before.replace("  \n", "\n")}, width=100))
+    assert lines.splitlines()[:7] == [
+        "root['p']: text differs (- before, + after):",
+        "  - Rule 0: be nice.  ",
+        "  ?                 --",
+        "  + Rule 0: be nice.",
+        "  - Rule 1: be nice.  ",
+        "  ?                 --",
+        "  + Rule 1: be nice.",
+    ]
