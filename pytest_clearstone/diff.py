@@ -957,14 +957,12 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     a = str.splitlines(str.__str__(change.old), True)
     b = str.splitlines(str.__str__(change.new), True)
     path, hint = _shown_path(change.path, full)
-    breaks = _line_breaks(a), _line_breaks(b)
     note = f"; {_RENORMALIZED}" if _renormalized(change.old, change.new) else ""
-    if breaks[0] and breaks[1] and breaks[0] != breaks[1]:
+    breaks_text = _breaks_changed(a, b)
+    if breaks_text:
         # lines that differ only in a break the terminal does not show (``\r\n`` for ``\n``):
         # the breaks are named once, and only the lines' text is diffed
         a, b = _with_newlines(a), _with_newlines(b)
-        breaks_text = f"its line breaks: {_breaks_text(breaks[0])} before, "
-        breaks_text += f"{_breaks_text(breaks[1])} after"
         if a == b:
             yield f"{path}: text differs only in {breaks_text}{hint}"
             return
@@ -1008,6 +1006,20 @@ def _renormalized(old: Any, new: Any) -> bool:
     return unicodedata.normalize("NFC", old) == unicodedata.normalize("NFC", new)
 
 
+def line_breaks_changed(old: str, new: str) -> str:
+    """How the kinds of line break of two texts differ, where both have some and they are not
+    the same kinds (``its line breaks: '\\n' before, '\\r\\n' after``): a change a diff of their
+    lines does not show. Empty otherwise."""
+    return _breaks_changed(str.splitlines(old, True), str.splitlines(new, True))
+
+
+def _breaks_changed(a: list[str], b: list[str]) -> str:
+    before, after = _line_breaks(a), _line_breaks(b)
+    if not (before and after) or before == after:
+        return ""
+    return f"its line breaks: {_breaks_text(before)} before, {_breaks_text(after)} after"
+
+
 def _line_breaks(lines: list[str]) -> tuple[str, ...]:
     """The kinds of line break that end ``lines``, in the order they first do."""
     return tuple(dict.fromkeys(end for end in map(_line_end, lines) if end))
@@ -1018,7 +1030,7 @@ def _line_end(line: str) -> str:
 
 
 def _with_newlines(lines: list[str]) -> list[str]:
-    """``lines`` with each line break written ``\n``."""
+    """``lines`` with each line break written ``\\n``."""
     return [body + "\n" if end else body for body, end in map(_ending, lines)]
 
 
