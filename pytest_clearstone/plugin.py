@@ -1035,8 +1035,13 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
             item.config.pluginmanager.register(pdb, "pdbinvoke")
     outcomes = {str(v) for r in reports for k, v in r.user_properties if k == "clearstone"}
     # (a test whose subtest diverged passed its call: pytest fails it after; an xfail test
-    # that diverged failed as its mark expects, and is left as it is)
-    if outcomes & _RERECORD_AFTER and not any(hasattr(r, "wasxfail") for r in reports):
+    # that diverged failed as its mark expects, and is left as it is; a test without mock=
+    # never records its golden)
+    if (
+        outcomes & _RERECORD_AFTER
+        and not any(hasattr(r, "wasxfail") for r in reports)
+        and not any(_reads_only(r) for r in reports)
+    ):
         item.stash[_ATTEMPT] = Mode.RECORD
         item.user_properties.append(("clearstone-rerecorded", sorted(outcomes)[0]))
         runtestprotocol(item, nextitem=nextitem, log=True)
@@ -1383,6 +1388,8 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     replay = item.stash.get(_REPLAY, None)
     if replay is not None and replay.recording:
         _not_written(item, why)
+    elif replay is not None and outcome == "diverged" and replay.reads_only:
+        _reads_only_noted(item)  # (no mode records it: the summary's record hint leaves it out)
 
 
 #: the summary's reason for a golden not written because its test failed while recording
@@ -1481,11 +1488,19 @@ def _missing(item: pytest.Item, replay: Replay) -> None:
     ``mock=``: no mode records it, so the summary's record hint leaves it out)."""
     _outcome(item, "missing")
     if replay.reads_only:
-        item.user_properties.append(("clearstone-reads-only", True))
+        _reads_only_noted(item)
+
+
+_READS_ONLY_NOTE = ("clearstone-reads-only", True)
+
+
+def _reads_only_noted(item: pytest.Item) -> None:
+    if _READS_ONLY_NOTE not in item.user_properties:
+        item.user_properties.append(_READS_ONLY_NOTE)
 
 
 def _reads_only(report: pytest.TestReport) -> bool:
-    return ("clearstone-reads-only", True) in getattr(report, "user_properties", ())
+    return _READS_ONLY_NOTE in getattr(report, "user_properties", ())
 
 
 def _check_recorded(item: pytest.Item, replay: Replay) -> None:
