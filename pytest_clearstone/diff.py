@@ -12,7 +12,7 @@ import operator
 import re
 import shutil
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
@@ -1114,15 +1114,42 @@ def _diff_block(a: list[str], b: list[str], width: int | None) -> Iterator[str]:
                 b[k] = _clip(b[k], width)
     short = max(map(len, a + b)) <= _MAX_HINT_LINE
     if len(a) * len(b) <= _MAX_HINT_PAIRS and short:
-        yield from difflib.Differ().compare(a, b)
+        yield from _in_columns(difflib.Differ().compare(a, b))
     elif len(a) == len(b) and short and sum(map(len, a)) <= _MAX_HINT_PAIRS * _MAX_HINT_LINE:
         # as many lines changed (every line re-indented, or stripped of its trailing spaces):
         # each line against its counterpart, so that each shows next to what it became
         for old, new in zip(a, b, strict=True):
-            yield from difflib.Differ().compare([old], [new])
+            yield from _in_columns(difflib.Differ().compare([old], [new]))
     else:  # intraline matching would be slow: the lines as they are
         yield from (f"- {line}" for line in a)
         yield from (f"+ {line}" for line in b)
+
+
+def _in_columns(ndiff: Iterable[str]) -> Iterator[str]:
+    """The lines of an ndiff, each ``?`` hint line's marks set in the terminal columns of the
+    characters they mark in the line above it (difflib gives each character one column; a
+    terminal gives a CJK character or an emoji two, a combining accent none)."""
+    above = ""
+    for line in ndiff:
+        if line.startswith("? ") and not above.isascii():
+            line = _widened(line, above[2:])
+        above = line
+        yield line
+
+
+def _widened(hint: str, marked: str) -> str:
+    import unicodedata
+
+    body, end = _ending(hint[2:])
+    marks = []
+    for i, mark in enumerate(body):
+        char = marked[i] if i < len(marked) else " "
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            # no column of its own: a change of it alone (a zero-width space) keeps its mark
+            marks.append("" if mark.isspace() else mark)
+            continue
+        marks.append(mark * 2 if unicodedata.east_asian_width(char) in "WF" else mark)
+    return "? " + "".join(marks).rstrip() + end
 
 
 def _ending(line: str) -> tuple[str, str]:

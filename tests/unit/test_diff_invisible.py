@@ -93,3 +93,27 @@ def test_every_line_edited_alike_shows_each_line_before_and_after() -> None:
         "  ?                 --",
         "  + Rule 1: be nice.",
     ]
+
+
+def test_the_hint_marks_stand_under_the_wide_characters_they_mark() -> None:
+    """A terminal gives a CJK character or an emoji two columns: difflib's ``?`` marks, one
+    column per character, stood under other characters than the changed ones (here under
+    ``拶:`` instead of ``にち``)."""
+    before = "挨拶: こんにちは世界\n二行目\n"
+    lines = str(StateDelta(before, before.replace("にち", "ばん"), width=100)).splitlines()
+    assert lines[1:5] == [
+        "  - 挨拶: こんにちは世界",
+        "  ?           ^^^^",
+        "  + 挨拶: こんばんは世界",
+        "  ?           ^^^^",
+    ]
+    waved = str(StateDelta("Hi 👋 hello\nbye\n", "Hi 👋 hallo\nbye\n", width=100)).splitlines()
+    assert waved[1:5] == [
+        "  - Hi 👋 hello",
+        "  ?        ^",
+        "  + Hi 👋 hallo",
+        "  ?        ^",
+    ]
+    # a zero-width space removed keeps its mark (it has no column of its own to stand under)
+    spaced = str(StateDelta("a\u200bb 世界\nx\n", "ab 世界\nx\n", width=100)).splitlines()
+    assert spaced[2] == "  ?  -"
