@@ -8,10 +8,11 @@ import decimal
 import difflib
 import functools
 import marshal
+import operator
 import re
 import shutil
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
@@ -73,12 +74,15 @@ def _repr(value: Any) -> str:
 
 def _short(value: Any, other: Any = None, *, full: bool = False) -> str:
     """``repr`` of ``value``, shortened around where it first differs from ``other``."""
-    text = _repr(value)
+    return _shortened(_repr(value), None if other is None else _repr(other), full)
+
+
+def _shortened(text: str, other_text: str | None, full: bool) -> str:
+    """``text`` shortened around where it first differs from ``other_text``."""
     if full or len(text) <= _MAX_VALUE:
         return text
     start = 0
-    if other is not None:
-        other_text = _repr(other)
+    if other_text is not None:
         limit = min(len(text), len(other_text))
         while start < limit and text[start] == other_text[start]:
             start += 1
@@ -497,9 +501,24 @@ def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found)
 
 
 def _walk_items(a: Any, b: Any, path: _Path, found: _Found) -> None:
-    """Lists (or tuples) not all of basic values: deepdiff compares them item by item."""
+    """Lists (or tuples) not all of basic values: deepdiff compares them item by item — except
+    where one holds the other's items with a run of items inserted or removed in one place (a
+    message put first in a history): those items are named as added or removed, not every item
+    after them as changed."""
     from deepdiff.helper import notpresent
 
+    if len(a) != len(b):
+        head, tail = _common_ends(a, b, _same)
+        if head + tail == min(len(a), len(b)):
+            for i in range(head, len(a) - tail):
+                found.changes.append(
+                    ((*path, i), "iterable_item_removed", comparable_view(a[i]), notpresent)
+                )
+            for i in range(head, len(b) - tail):
+                found.changes.append(
+                    ((*path, i), "iterable_item_added", notpresent, comparable_view(b[i]))
+                )
+            return
     common = min(len(a), len(b))
     for i in _differing(a, b):
         _walk(a[i], b[i], (*path, i), found)
@@ -1019,6 +1038,12 @@ def _described(path: str, kind: str, old: Any, new: Any, full: bool) -> str:
     if kind == "schema_changes":
         return f"{path}: the JSON schema of {old.name} changed: {_schema_text(old, new, full)}"
     if kind == "values_changed":
+        if _renormalized(old, new):  # (they would look the same)
+            old_text, new_text = ascii(str.__str__(old)), ascii(str.__str__(new))
+            return (
+                f"{path}: {_shortened(old_text, new_text, full)} -> "
+                f"{_shortened(new_text, old_text, full)} ({_RENORMALIZED}, shown escaped)"
+            )
         return f"{path}: {_short(old, new, full=full)} -> {_short(new, old, full=full)}"
     if kind.endswith("added"):
         return f"{path}: added {_short(new, full=full)}"
@@ -1064,6 +1089,17 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     # str's own methods: a subclass's overrides are not called
     a = str.splitlines(str.__str__(change.old), True)
     b = str.splitlines(str.__str__(change.new), True)
+    path, hint = _shown_path(change.path, full)
+    note = f"; {_RENORMALIZED}" if _renormalized(change.old, change.new) else ""
+    breaks_text = _breaks_changed(a, b)
+    if breaks_text:
+        # lines that differ only in a break the terminal does not show (``\r\n`` for ``\n``):
+        # the breaks are named once, and only the lines' text is diffed
+        a, b = _with_newlines(a), _with_newlines(b)
+        if a == b:
+            yield f"{path}: text differs only in {breaks_text}{hint}"
+            return
+        note += f"; {breaks_text.replace(':', ' too:', 1)}"
     opcodes = _line_opcodes(a, b)
     groups = [opcodes] if full else _grouped(opcodes, _CONTEXT_LINES)
     clip_to = None if full else width
@@ -1083,24 +1119,72 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     if not full and len(body) > _MAX_TEXT_LINES:
         rest = len(body) - _MAX_TEXT_LINES
         body[_MAX_TEXT_LINES:] = [f"... ({rest} more line(s) of diff; {show_all()} shows all)"]
-    path, hint = _shown_path(change.path, full)
-    yield f"{path}: text differs (- before, + after){hint}:"
+    yield f"{path}: text differs (- before, + after{note}){hint}:"
     for line in body:
         yield "  " + line.rstrip("\r\n")
+
+
+_RENORMALIZED = "the same text in another Unicode normalization"
+
+
+def _renormalized(old: Any, new: Any) -> bool:
+    """Whether ``old`` and ``new`` are texts that differ only in their Unicode normalization
+    (``é`` composed, or ``e`` and a combining accent): texts a terminal shows the same."""
+    if not (isinstance(old, str) and isinstance(new, str)):
+        return False
+    import unicodedata
+
+    # str's own methods: a subclass's overrides are not called
+    old, new = str.__str__(old), str.__str__(new)
+    return unicodedata.normalize("NFC", old) == unicodedata.normalize("NFC", new)
+
+
+def line_breaks_changed(old: str, new: str) -> str:
+    """How the kinds of line break of two texts differ, where both have some and they are not
+    the same kinds (``its line breaks: '\\n' before, '\\r\\n' after``): a change a diff of their
+    lines does not show. Empty otherwise."""
+    return _breaks_changed(str.splitlines(old, True), str.splitlines(new, True))
+
+
+def _breaks_changed(a: list[str], b: list[str]) -> str:
+    before, after = _line_breaks(a), _line_breaks(b)
+    if not (before and after) or before == after:
+        return ""
+    return f"its line breaks: {_breaks_text(before)} before, {_breaks_text(after)} after"
+
+
+def _line_breaks(lines: list[str]) -> tuple[str, ...]:
+    """The kinds of line break that end ``lines``, in the order they first do."""
+    return tuple(dict.fromkeys(end for end in map(_line_end, lines) if end))
+
+
+def _line_end(line: str) -> str:
+    return _ending(line)[1]
+
+
+def _with_newlines(lines: list[str]) -> list[str]:
+    """``lines`` with each line break written ``\\n``."""
+    return [body + "\n" if end else body for body, end in map(_ending, lines)]
+
+
+def _breaks_text(breaks: tuple[str, ...]) -> str:
+    return " and ".join(map(repr, breaks))
 
 
 _Opcode = tuple[str, int, int, int, int]
 
 
-def _common_ends(a: Sequence[Any], b: Sequence[Any]) -> tuple[int, int]:
-    """How many items ``a`` and ``b`` share at their start, and then at their end (the two
-    never overlap)."""
+def _common_ends(
+    a: Sequence[Any], b: Sequence[Any], same: Callable[[Any, Any], bool] = operator.eq
+) -> tuple[int, int]:
+    """How many items ``a`` and ``b`` share (are ``same``) at their start, and then at their
+    end (the two never overlap)."""
     n = min(len(a), len(b))
     head = 0
-    while head < n and a[head] == b[head]:
+    while head < n and same(a[head], b[head]):
         head += 1
     tail = 0
-    while tail < n - head and a[-1 - tail] == b[-1 - tail]:
+    while tail < n - head and same(a[-1 - tail], b[-1 - tail]):
         tail += 1
     return head, tail
 
@@ -1161,11 +1245,44 @@ def _diff_block(a: list[str], b: list[str], width: int | None) -> Iterator[str]:
                 a[k] = _clip(a[k], width)
             else:
                 b[k] = _clip(b[k], width)
-    if len(a) * len(b) <= _MAX_HINT_PAIRS and max(map(len, a + b)) <= _MAX_HINT_LINE:
-        yield from difflib.Differ().compare(a, b)
+    short = max(map(len, a + b)) <= _MAX_HINT_LINE
+    if len(a) * len(b) <= _MAX_HINT_PAIRS and short:
+        yield from _in_columns(difflib.Differ().compare(a, b))
+    elif len(a) == len(b) and short and sum(map(len, a)) <= _MAX_HINT_PAIRS * _MAX_HINT_LINE:
+        # as many lines changed (every line re-indented, or stripped of its trailing spaces):
+        # each line against its counterpart, so that each shows next to what it became
+        for old, new in zip(a, b, strict=True):
+            yield from _in_columns(difflib.Differ().compare([old], [new]))
     else:  # intraline matching would be slow: the lines as they are
         yield from (f"- {line}" for line in a)
         yield from (f"+ {line}" for line in b)
+
+
+def _in_columns(ndiff: Iterable[str]) -> Iterator[str]:
+    """The lines of an ndiff, each ``?`` hint line's marks set in the terminal columns of the
+    characters they mark in the line above it (difflib gives each character one column; a
+    terminal gives a CJK character or an emoji two, a combining accent none)."""
+    above = ""
+    for line in ndiff:
+        if line.startswith("? ") and not above.isascii():
+            line = _widened(line, above[2:])
+        above = line
+        yield line
+
+
+def _widened(hint: str, marked: str) -> str:
+    import unicodedata
+
+    body, end = _ending(hint[2:])
+    marks = []
+    for i, mark in enumerate(body):
+        char = marked[i] if i < len(marked) else " "
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            # no column of its own: a change of it alone (a zero-width space) keeps its mark
+            marks.append("" if mark.isspace() else mark)
+            continue
+        marks.append(mark * 2 if unicodedata.east_asian_width(char) in "WF" else mark)
+    return "? " + "".join(marks).rstrip() + end
 
 
 def _ending(line: str) -> tuple[str, str]:

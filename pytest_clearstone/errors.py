@@ -98,6 +98,14 @@ TIMES_ONLY = (
 )
 
 
+#: how the golden of a test whose marker has no ``mock=`` is recorded: not by that test, which
+#: only reads it, in any mode
+READS_ONLY = (
+    "This test only reads its golden (its marker has no mock=): record it with the test that "
+    "mocks its calls, or add mock= to this marker"
+)
+
+
 class ClearstoneError(Exception):
     """Base class of every pytest-clearstone error."""
 
@@ -704,7 +712,7 @@ class GoldenMismatchError(ReplayError):
     """The replayed result or final state differ from the recorded golden outcome: ``what``
     and ``delta`` of the first part that differs; ``differences``, the ``(what, delta)`` of
     each (``more``: those after the first, told in the same message); ``node_id``: the test
-    (:func:`rerecord`)."""
+    (:func:`rerecord`); ``reads_only``: the test only reads its golden (:data:`READS_ONLY`)."""
 
     def __init__(
         self,
@@ -714,6 +722,7 @@ class GoldenMismatchError(ReplayError):
         checkpoint: str | None = None,
         more: Sequence[tuple[str, str]] = (),
         node_id: str = "",
+        reads_only: bool = False,
     ) -> None:
         self.what = what
         self.delta = delta
@@ -723,7 +732,7 @@ class GoldenMismatchError(ReplayError):
             lines.extend(_mismatch_lines(other, other_delta, then=True))
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
-        lines.append(f"  {rerecord_hint(node_id)}")
+        lines.append(f"  {READS_ONLY if reads_only else rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))
 
 

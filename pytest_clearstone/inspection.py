@@ -19,7 +19,7 @@ from .codec.views import (
     printable,
     safe_decode,
 )
-from .diff import StateDelta
+from .diff import StateDelta, line_breaks_changed
 from .errors import (
     CheckpointCorruptError,
     ClearstoneError,
@@ -351,7 +351,8 @@ def value_lines(before: Any, after: Any, *, width: int, verbose: bool) -> list[s
             continue
         if "\n" in old or "\n" in new or max(len(repr(old)), len(repr(new))) > width:
             long_strings.add(path)
-            lines.append(f"{path}: (text, line by line)")
+            breaks = line_breaks_changed(old, new)  # (the lines' diff leaves them out)
+            lines.append(f"{path}: (text, line by line{'; ' + breaks if breaks else ''})")
             context = 10**6 if verbose else 1
             diff = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context)
             for line in diff:

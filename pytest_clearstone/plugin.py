@@ -10,6 +10,7 @@ start-up of every pytest run cheap where bytecode cannot be cached (PYTHONDONTWR
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import os
@@ -1043,8 +1044,13 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
             item.config.pluginmanager.register(pdb, "pdbinvoke")
     outcomes = {str(v) for r in reports for k, v in r.user_properties if k == "clearstone"}
     # (a test whose subtest diverged passed its call: pytest fails it after; an xfail test
-    # that diverged failed as its mark expects, and is left as it is)
-    if outcomes & _RERECORD_AFTER and not any(hasattr(r, "wasxfail") for r in reports):
+    # that diverged failed as its mark expects, and is left as it is; a test without mock=
+    # never records its golden)
+    if (
+        outcomes & _RERECORD_AFTER
+        and not any(hasattr(r, "wasxfail") for r in reports)
+        and not any(_reads_only(r) for r in reports)
+    ):
         item.stash[_ATTEMPT] = Mode.RECORD
         item.user_properties.append(("clearstone-rerecorded", sorted(outcomes)[0]))
         runtestprotocol(item, nextitem=nextitem, log=True)
@@ -1391,6 +1397,8 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     replay = item.stash.get(_REPLAY, None)
     if replay is not None and replay.recording:
         _not_written(item, why)
+    elif replay is not None and outcome == "diverged" and replay.reads_only:
+        _reads_only_noted(item)  # (no mode records it: the summary's record hint leaves it out)
 
 
 #: the summary's reason for a golden not written because its test failed while recording
@@ -1489,11 +1497,19 @@ def _missing(item: pytest.Item, replay: Replay) -> None:
     ``mock=``: no mode records it, so the summary's record hint leaves it out)."""
     _outcome(item, "missing")
     if replay.reads_only:
-        item.user_properties.append(("clearstone-reads-only", True))
+        _reads_only_noted(item)
+
+
+_READS_ONLY_NOTE = ("clearstone-reads-only", True)
+
+
+def _reads_only_noted(item: pytest.Item) -> None:
+    if _READS_ONLY_NOTE not in item.user_properties:
+        item.user_properties.append(_READS_ONLY_NOTE)
 
 
 def _reads_only(report: pytest.TestReport) -> bool:
-    return ("clearstone-reads-only", True) in getattr(report, "user_properties", ())
+    return _READS_ONLY_NOTE in getattr(report, "user_properties", ())
 
 
 def _check_recorded(item: pytest.Item, replay: Replay) -> None:
@@ -2048,6 +2064,8 @@ class _PerTestHooks:
                 unsaved = item.stash[_UNSAVED]
                 del item.stash[_UNSAVED]
                 _write_if_passed(item, call, report, unsaved)
+        if call.excinfo is not None and report.failed:  # (a golden not written fails it too)
+            _at_the_test(item, call.excinfo.value, report)
         return report
 
     @pytest.hookimpl(tryfirst=True)
@@ -2479,6 +2497,36 @@ def _cut_tracebacks(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
     found = _replay_errors_in(call.excinfo.value)
     for exc in found or _refusal(call):
         _end_traceback_in_user_code(exc, os.path.join(item.config.rootpath, ""))
+
+
+_ALL_HIDDEN = "All traceback entries are hidden"  # (pytest's line for a traceback it hid whole)
+_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestReport) -> None:
+    """A failure the plugin raised where no frame of the user's is (a golden not found, before
+    the call; recorded responses left unused, or a golden not written, after it) is reported at
+    the test: its crash line (``--tb=line``, junitxml) names the test's line, not pluggy's or
+    the plugin's, and pytest's advice to pass ``--full-trace``, which would show only the
+    plugin's frames, is left out."""
+    from .errors import ClearstoneError
+
+    ours = isinstance(exc, ClearstoneError) or (
+        isinstance(exc, pytest.fail.Exception) and str(exc).startswith(f"{item.nodeid}: ")
+    )
+    chain = getattr(report.longrepr, "chain", None)
+    if not ours or not isinstance(chain, list) or not chain:
+        return
+    traceback, crash, description = chain[-1]
+    if str(getattr(traceback, "extraline", None) or "").startswith(_ALL_HIDDEN):
+        traceback.extraline = None
+    elif crash is None or not str(crash.path).startswith(_PACKAGE):
+        return
+    if crash is not None:
+        path, line, _ = item.reportinfo()
+        crash = dataclasses.replace(crash, path=str(path), lineno=(line or 0) + 1)
+        chain[-1] = (traceback, crash, description)
+        report.longrepr.reprcrash = crash  # type: ignore[union-attr]
 
 
 class _Tracebacks:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..callables import Kind, kind_of
 from ..errors import HELD_FIX, ClearstoneError, MockTargetError, UncalledTargetWarning, held_by
-from .targets import resolve
+from .targets import STAND_IN_TARGET, resolve
 
 
 def other_paths(path: str, near: Any) -> list[str]:
@@ -111,8 +111,11 @@ def _find_holders(function: Any) -> list[str]:
     found: list[str] = []
     namespaces = {id(vars(m)) for m in list(sys.modules.values()) if hasattr(m, "__dict__")}
     for referrer in gc.get_referrers(function):
+        owners: list[Any]
         if isinstance(referrer, dict) and id(referrer) in namespaces:
             owners = []  # a module's names: an import path
+        elif isinstance(referrer, dict) and STAND_IN_TARGET in referrer:
+            owners = []  # a stand-in of this plugin's (a replay attempt's, still referenced)
         elif isinstance(referrer, dict):
             owners = [
                 o

@@ -21,7 +21,7 @@ from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, is_stream, tap
-from .targets import PatchStack, Target, made_for, place
+from .targets import STAND_IN_TARGET, PatchStack, Target, made_for, place
 from .threads import (
     branch_running_loop,
     current_branch,
@@ -114,7 +114,7 @@ class Recorder:
 
         def recording(fn: Callable[..., Any]) -> Any:
             wrapper = wrap(fn, around)
-            wrapper.__clearstone_target__ = target.path
+            setattr(wrapper, STAND_IN_TARGET, target.path)
             return wrapper
 
         # (a callable instance stays an object of its class: see targets.callable_instance)

@@ -9,6 +9,7 @@ from .. import codec
 from ..commands import record_command
 from ..equality import same_state
 from ..errors import (
+    READS_ONLY,
     CheckpointCorruptError,
     CheckpointNotFoundError,
     GoldenMismatchError,
@@ -137,6 +138,7 @@ class ReplayingRun:
                 f"the golden recorded {recorded} replay.run() call(s); this test made {self.runs}",
                 checkpoint=str(self.path),
                 node_id=self.node_id,
+                reads_only=self.spec.reads_only,
             )
 
     # -- each replay.run() ---------------------------------------------------------------------
@@ -165,6 +167,7 @@ class ReplayingRun:
                     "without replay.run(), or its 'outcome' was removed",
                     checkpoint=where,
                     node_id=self.node_id,
+                    reads_only=self.spec.reads_only,
                 )
             return  # a checkpoint made by application code: no golden outcome to compare with
         if self.runs > len(outcomes):
@@ -174,6 +177,7 @@ class ReplayingRun:
                 f"call #{self.runs} ({name!r})",
                 checkpoint=where,
                 node_id=self.node_id,
+                reads_only=self.spec.reads_only,
             )
         outcome = outcomes[self.runs - 1]
         if outcome.function not in (None, name):
@@ -182,6 +186,7 @@ class ReplayingRun:
                 f"the golden recorded {outcome.function!r}, this test runs {name!r}",
                 checkpoint=where,
                 node_id=self.node_id,
+                reads_only=self.spec.reads_only,
             )
         # compared as they are (redacted like the recording), not through a codec round trip:
         # the golden side was decoded from the file, so tuples, sets, datetimes... match
@@ -209,7 +214,14 @@ class ReplayingRun:
         if self.runs == len(outcomes):
             self._raise_calls_not_made(differences)
         (what, delta), *more = differences
-        raise GoldenMismatchError(what, delta, checkpoint=where, more=more, node_id=self.node_id)
+        raise GoldenMismatchError(
+            what,
+            delta,
+            checkpoint=where,
+            more=more,
+            node_id=self.node_id,
+            reads_only=self.spec.reads_only,
+        )
 
     def _raise_calls_not_made(self, differences: list[tuple[str, str]]) -> None:
         """Strict, after the test's last recorded run, whose outcome differs: raise the
@@ -282,11 +294,5 @@ def load_golden(
         if reads_only:  # (it never records)
             raise
         raise exc.for_test(node_id) from None  # its re-record command names the test
-    if reads_only:
-        hint = (
-            "This test only reads it (its marker has no mock=): record it with the test that "
-            "mocks its calls, or add mock= to this marker"
-        )
-    else:
-        hint = f"Record it first with: {record_command(node_id)}"
+    hint = READS_ONLY if reads_only else f"Record it first with: {record_command(node_id)}"
     raise CheckpointNotFoundError([path], hint=hint)

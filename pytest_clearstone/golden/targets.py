@@ -558,6 +558,11 @@ def public_path(obj: Any) -> str | None:
     return None
 
 
+#: the attribute naming the target on each stand-in the plugin patches in (a replay's, a
+#: recording's), whose ``__wrapped__`` holds the target's function
+STAND_IN_TARGET = "__clearstone_target__"
+
+
 def replacement(target: Target, switch: Switch) -> Any:
     """A stand-in for ``target`` that calls ``switch.handler(args, kwargs)``, or the original
     function while the switch has no handler.
@@ -571,7 +576,7 @@ def replacement(target: Target, switch: Switch) -> Any:
 
     def stub(fn: Callable[..., Any]) -> Any:
         made = wrap(fn, around)
-        made.__clearstone_target__ = target.path
+        setattr(made, STAND_IN_TARGET, target.path)
         return made
 
     return made_for(target, stub)

@@ -41,6 +41,44 @@ def test_a_multi_line_prompt_changed_in_one_line_shows_that_line(project, narrow
     result.stdout.no_fnmatch_line("*Rule 7*")
 
 
+def test_a_prompt_now_read_with_crlf_line_breaks_says_so(project, narrow):
+    """The prompt file checked out with ``\r\n`` (a Windows machine, ``core.autocrlf``): each
+    of its lines differs in its line break only, which the delta's lines do not show."""
+    project.write_app(PROMPT=PROMPT)
+    project.record().assert_outcomes(passed=1)
+    project.write_app(PROMPT=PROMPT.replace("\n", "\r\n"))
+    result = project.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError: replay diverged at call #1 to app.complete*",
+            esc(
+                "*root['prompt']: text differs only in its line breaks: '\\n' before, "
+                "'\\r\\n' after"
+            ),
+            "*re-record with: pytest --clearstone-record*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*- Rule 1*")
+
+
+def test_a_result_in_another_unicode_normalization_is_shown_escaped(project, narrow):
+    """The agent's reply template now holds ``é`` composed where it was decomposed: the
+    replayed result looks the same as the golden one in the delta unless escaped."""
+    project.write_app(RESULT="Cafe\u0301: {answer}")
+    project.record().assert_outcomes(passed=1)
+    project.write_app(RESULT="Caf\u00e9: {answer}")
+    result = project.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*GoldenMismatchError: the replayed result differs*",
+            "*root: 'Cafe\\u0301: LLM answer to*' -> 'Caf\\xe9: LLM answer to*' (the same text "
+            "in another Unicode normalization, shown escaped)",
+        ]
+    )
+
+
 LONG = "Context: " + "a long retrieved document " * 12 + "{message} " + "and more " * 12
 
 
@@ -166,3 +204,46 @@ def test_a_changed_json_schema_of_a_model_class_shows_both_texts(
     )
     result.stdout.no_fnmatch_line("*ChangedModelClass*")
     result.stdout.no_fnmatch_line("*ModelMetaclass*")
+
+
+def test_a_message_put_first_in_a_long_history_is_named_as_added(pytester, narrow, monkeypatch):
+    """The agent now puts a system message before its history of 300 messages: the replay's
+    delta named every message as changed (``'msg 1' -> 'msg 0'``...), 40 of them shown."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        chat="""
+        import os
+
+        def llm(messages):
+            return "ok"
+
+        class Chat:
+            def __init__(self):
+                self.history = [{"role": "user", "content": f"msg {i}"} for i in range(300)]
+
+            def ask(self):
+                if os.environ.get("WITH_SYSTEM"):
+                    self.history.insert(0, {"role": "system", "content": "Be brief."})
+                return llm(self.history)
+        """,
+        test_chat="""
+        import pytest
+        from chat import Chat
+
+
+        @pytest.mark.replay("goldens/chat.ckpt", mock={"llm": "chat.llm"})
+        def test_chat(replay):
+            replay.run(Chat().ask)
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("WITH_SYSTEM", "1")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError: replay diverged at call #1 to chat.llm*",
+            esc("*root['messages'][0]: added {'role': 'system', 'content': 'Be brief.'}"),
+        ]
+    )
+    result.stdout.no_fnmatch_line("*'msg 1' -> 'msg 0'*")

@@ -278,3 +278,65 @@ def test_a_recorded_test_outcome_does_not_decide_the_replayed_test(bot, module, 
     result.stdout.fnmatch_lines(
         [f"*RecordedError: *{name}: x (recorded exception, replayed as RecordedError: *"]
     )
+
+
+def test_a_failure_raised_outside_the_tests_code_is_reported_at_the_test(pytester, monkeypatch):
+    """Failures the plugin raises outside the test's code — a golden not found (before the
+    call), responses left unused by a call that returned the same result (after it) — have no
+    frame of the user's in their traceback. Their report ended with pytest's "All traceback
+    entries are hidden. Pass `--full-trace`" (which shows the plugin's internals, nothing about
+    the replay), and their crash line (``--tb=line``, junitxml) named pluggy's ``_manager.py``:
+    they name the test (its marker's line, where pytest places the test) instead."""
+    monkeypatch.delenv("SKIP_LOG", raising=False)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        logbot="""
+        import os
+
+        def llm(prompt):
+            return "ok"
+
+        def run(q):
+            answer = llm(q)
+            if not os.environ.get("SKIP_LOG"):
+                llm("log " + q)
+            return answer
+        """,
+        test_logbot="""
+        import pytest
+        import logbot
+
+
+        @pytest.mark.replay("goldens/run.ckpt", mock={"llm": "logbot.llm"})
+        def test_run(replay):
+            assert replay.run(logbot.run, "hi") == "ok"
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("SKIP_LOG", "1")
+    for style in ("--tb=line", "--tb=short", "--tb=long"):
+        result = pytester.runpytest(style)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*UnusedResponsesError: the replay made fewer calls*"])
+        result.stdout.no_fnmatch_line("*All traceback entries are hidden*")
+        result.stdout.no_fnmatch_line("*pluggy?_*.py*")
+        if style == "--tb=line":
+            result.stdout.fnmatch_lines(["*test_logbot.py:5: *UnusedResponsesError*"])
+    (pytester.path / "goldens" / "run.ckpt").unlink()
+    for style in ("--tb=line", "--tb=auto"):
+        result = pytester.runpytest(style)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*test_run: checkpoint not found; tried:*"])
+        result.stdout.no_fnmatch_line("*All traceback entries are hidden*")
+        result.stdout.no_fnmatch_line("*pluggy?_*.py*")
+        if style == "--tb=line":
+            result.stdout.fnmatch_lines(["*test_logbot.py:5: Failed: *checkpoint not found*"])
+    # a recording whose golden cannot be written (a file where its directory goes), after the
+    # call: its crash line named the plugin's plugin.py
+    monkeypatch.delenv("SKIP_LOG")
+    (pytester.path / "goldens").rmdir()
+    (pytester.path / "goldens").write_text("not a directory")
+    result = pytester.runpytest("--clearstone-record", "--tb=line")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*test_logbot.py:5: Failed: *the golden checkpoint was not writ*"])
+    result.stdout.no_fnmatch_line("*pytest_clearstone*plugin.py*")

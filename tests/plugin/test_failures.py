@@ -249,7 +249,6 @@ def test_swallowed_exhaustion_still_fails(recorded, pytester):
     result.stdout.fnmatch_lines(["*ReplayExhaustedError: app.complete was called 2 time(s)*"])
 
 
-
 @pytest.mark.parametrize(
     ("edit", "reported"),
     [
@@ -301,6 +300,7 @@ def test_an_error_the_agent_swallowed_inside_run_is_reported_not_the_outcome_it_
     result.stdout.fnmatch_lines([reported])
     result.stdout.no_fnmatch_line("*GoldenMismatchError*")
 
+
 def test_missing_checkpoint_names_path_and_record_flag(project):
     result = project.replay()
     result.assert_outcomes(failed=1)
@@ -311,7 +311,6 @@ def test_missing_checkpoint_names_path_and_record_flag(project):
             "Record it first with: pytest --clearstone-record test_agent.py::test_billing",
         ]
     )
-
 
 
 def test_the_record_command_of_a_missing_golden_can_be_pasted_into_a_shell(pytester):
@@ -352,12 +351,13 @@ def test_a_missing_golden_of_a_test_that_only_reads_it_names_the_fix_that_works(
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(
             [
-                "*checkpoint not found; tried: *shared.ckpt. This test only reads it (its "
+                "*checkpoint not found; tried: *shared.ckpt. This test only reads its golden (its "
                 "marker has no mock=): record it with the test that mocks its calls, or add "
                 "mock= to this marker"
             ]
         )
         result.stdout.no_fnmatch_line("*Record it first with*")
+
 
 def test_corrupt_checkpoint_gives_the_checkpoint_error(recorded):
     text = recorded.golden.read_text()
@@ -436,11 +436,7 @@ def test_a_mock_target_that_cannot_be_patched_is_named(project, pytester, target
     )
     result = project.record()
     result.assert_outcomes(failed=1, passed=1)
-    result.stdout.fnmatch_lines(
-        [
-            f"*mock target {target!r} cannot be patched: {reason}*"
-        ]
-    )
+    result.stdout.fnmatch_lines([f"*mock target {target!r} cannot be patched: {reason}*"])
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
@@ -602,8 +598,10 @@ def test_a_hand_edited_state_that_cannot_be_restored_names_the_golden(pytester):
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*cannot restore a list state from the golden *g.ckpt into Agent: *load_state*"
-         "*or, if the golden *g.ckpt was edited by hand, restore it*"]
+        [
+            "*cannot restore a list state from the golden *g.ckpt into Agent: *load_state*"
+            "*or, if the golden *g.ckpt was edited by hand, restore it*"
+        ]
     )
 
 

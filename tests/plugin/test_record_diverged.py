@@ -264,3 +264,113 @@ def test_the_hint_offers_lf_only_where_pytest_s_cache_is_on(
     )
     lines = [line for line in result.outlines if line.startswith("hint: ")]
     assert ("--lf --clearstone-record" in lines[0]) is cache, lines
+
+
+def test_a_rerecord_warns_of_no_holder_of_an_uncalled_target(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module-wide marker mocks two targets; this test's agent calls only one. Its re-record
+    after a divergence warned that the other was "also held by a builtins.function made before
+    the test patched the name ... its calls run live on every replay": the function was the
+    replay attempt's own stand-in for the target. A plain ``--clearstone-record`` (which has no
+    replay attempt) warned of nothing."""
+    monkeypatch.delenv("PROMPT", raising=False)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        two="""
+        import os
+
+        def llm(prompt):
+            return "answer"
+
+        def tool(name):
+            return {"ok": True}
+
+        def ask():
+            return llm(os.environ.get("PROMPT", "hello"))
+        """,
+        test_two="""
+        import pytest
+        import two
+
+        pytestmark = pytest.mark.replay(mock={"llm": "two.llm", "tool": "two.tool"})
+
+
+        def test_ask(replay):
+            replay.run(two.ask)
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("PROMPT", "hi")
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*re-recorded (diverged on replay): test_two.py::test_ask*"])
+    result.stdout.no_fnmatch_line("*UncalledTargetWarning*")
+    result.stdout.no_fnmatch_line("*also held by*")
+
+
+def test_a_test_that_only_reads_its_golden_is_not_told_to_re_record_itself(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test whose marker has no ``mock=`` reads the golden another test records. Its golden
+    mismatch said "re-record with: pytest --clearstone-record test_read.py::test_reads" and
+    the summary offered ``--clearstone-mode=record-diverged`` for it: neither records a test
+    without ``mock=``. Under record-diverged it then ran again "to record" and was reported
+    as "goldens not written ... the test failed while recording" and "failed live"."""
+    monkeypatch.delenv("LOUD", raising=False)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        echo="""
+        import os
+
+        def llm(prompt):
+            return "ok " + prompt
+
+        class Echo:
+            def __init__(self):
+                self.said = []
+
+            def say(self, prompt):
+                answer = llm(prompt)
+                self.said.append(answer.upper() if os.environ.get("LOUD") else answer)
+                return answer
+        """,
+        test_write="""
+        import pytest
+        from echo import Echo
+
+
+        @pytest.mark.replay("goldens/echo.ckpt", mock={"llm": "echo.llm"})
+        def test_writes(replay):
+            replay.run(Echo().say, "hi")
+        """,
+        test_read="""
+        import pytest
+        from echo import Echo
+
+
+        @pytest.mark.replay("goldens/echo.ckpt")
+        def test_reads(replay):
+            replay.run(Echo().say, "hi")
+        """,
+    )
+    pytester.runpytest("--clearstone-record", "test_write.py").assert_outcomes(passed=1)
+    monkeypatch.setenv("LOUD", "1")
+    replayed = pytester.runpytest("test_read.py")
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(
+        [
+            "*GoldenMismatchError: the replayed final state differs*",
+            "*This test only reads its golden (its marker has no mock=): record it with the "
+            "test that mocks its calls, or add mock= to this marker",
+            "*tests that only read their golden (no mock=)*",
+            "*test_read.py::test_reads",
+        ]
+    )
+    replayed.stdout.no_fnmatch_line("*--clearstone-record test_read.py::test_reads*")
+    replayed.stdout.no_fnmatch_line("*hint: if the changes are intended*")
+    rerun = pytester.runpytest("test_read.py", "--clearstone-mode=record-diverged")
+    rerun.assert_outcomes(failed=1)
+    rerun.stdout.fnmatch_lines(["*tests that only read their golden (no mock=)*"])
+    rerun.stdout.no_fnmatch_line("*goldens not written*")
+    rerun.stdout.no_fnmatch_line("*failed live*")

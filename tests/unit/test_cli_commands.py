@@ -386,6 +386,28 @@ def test_diff_keys_calls_and_diffs_text_line_by_line(capsys, tmp_path, monkeypat
     assert "spans:" not in lines  # the same calls in the same tree
 
 
+def test_diff_of_a_prompt_whose_line_breaks_changed_names_them(capsys, tmp_path, monkeypatch):
+    """A golden re-recorded on a machine that checked the prompt file out with ``\r\n``:
+    ``diff`` exited 1 and showed ``input['prompt']: (text, line by line)`` with no line under
+    it (its diff of the lines leaves their breaks out)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    before = tmp_path / "before.ckpt"
+    shutil.copy(EXAMPLE / "billing.ckpt", before)
+    doc = json.loads(before.read_text())
+    llm = [s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")]
+    prompt = llm[1]["input"]["v"]["prompt"]
+    llm[1]["input"]["v"]["prompt"] = prompt.replace("\n", "\r\n")
+    after = tmp_path / "after.ckpt"
+    after.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "diff", before, after)
+    assert code == 1
+    lines = out.splitlines()
+    at = lines.index("support_app.clients.LLMClient.complete #2:")
+    assert lines[at + 1] == (
+        "  input['prompt']: (text, line by line; its line breaks: '\\n' before, '\\r\\n' after)"
+    )
+
+
 def test_diff_walks_only_what_differs(capsys, tmp_path, monkeypatch):
     # Expected: `diff` ran deepdiff over the whole values besides the state delta: two goldens of
     # a state 1,500 levels deep, one leaf changed, took ~36 s (deepdiff copies its path per level)

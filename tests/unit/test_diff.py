@@ -768,9 +768,15 @@ def _random_edit(rng: Any, state: Any) -> None:
         edit = rng.randrange(6)
         index = rng.randrange(len(node)) if node else 0
         if edit == 0:
-            node.insert(index, rng.choice([0.5, "new", {"n": 1}]))
+            value = rng.choice([0.5, "new", {"n": 1}])
+            # (an item inserted into a list not all of basic values is named as added where it
+            # is, not every item after it as changed as the whole-tree diff does:
+            # tests/unit/test_diff_shifted_items.py; here it is inserted where both agree)
+            basic = all(type(v) in (str, int, float, bool, type(None)) for v in [*node, value])
+            node.insert(index if basic else len(node), value)
         elif edit == 1 and node:
-            node.pop(index)
+            basic = all(type(v) in (str, int, float, bool, type(None)) for v in node)
+            node.pop(index if basic else -1)
         elif edit == 2 and node:
             node[index] = rng.choice([7, "seven", None, [7]])
         elif edit == 3:

@@ -1,0 +1,119 @@
+"""Text changes a terminal does not show: line breaks changed (a prompt file checked out with
+``\r\n``), and the same letters in another Unicode normalization."""
+
+from __future__ import annotations
+
+from pytest_clearstone.diff import StateDelta
+
+RULES = "".join(f"Rule {i}: be nice.\n" for i in range(100))
+
+
+def test_a_prompt_whose_line_breaks_all_changed_says_so_in_one_line() -> None:
+    """A prompt read from a file checked out with ``\\r\\n``: every line differs in its line
+    break only. The delta was 40 lines of ``- Rule n: be nice.`` (the ``+`` lines past the cut,
+    no ``?`` hints for a block that large, the ``\\r`` stripped): nothing showed what changed."""
+    delta = StateDelta({"p": RULES}, {"p": RULES.replace("\n", "\r\n")}, width=100)
+    assert str(delta) == (
+        "root['p']: text differs only in its line breaks: '\\n' before, '\\r\\n' after"
+    )
+
+
+def test_a_changed_line_in_a_text_whose_line_breaks_changed_is_shown_with_the_breaks_named() -> (
+    None
+):
+    before = RULES
+    after = RULES.replace("Rule 7: be nice.", "Rule 7: be kind.").replace("\n", "\r\n")
+    lines = str(StateDelta({"p": before}, {"p": after}, width=100)).splitlines()
+    assert lines == [
+        "root['p']: text differs (- before, + after; its line breaks too: '\\n' before, "
+        "'\\r\\n' after):",
+        "  ... (6 identical line(s))",
+        "    Rule 6: be nice.",
+        "  - Rule 7: be nice.",
+        "  ?             ^^^",
+        "  + Rule 7: be kind.",
+        "  ?            ++ ^",
+        "    Rule 8: be nice.",
+        "  ... (91 identical line(s))",
+    ]
+
+
+def test_mixed_line_breaks_are_named_in_order() -> None:
+    before = "one\ntwo\nthree\n"
+    after = "one\r\ntwo\nthree\r\n"
+    assert str(StateDelta(before, after, width=100)) == (
+        "root: text differs only in its line breaks: '\\n' before, '\\r\\n' and '\\n' after"
+    )
+
+
+def test_a_trailing_line_break_added_is_still_a_line_diff() -> None:
+    """Only a change of the kind of line break is summed up; a text that gains a line (or a
+    line break where it had none) is diffed as before."""
+    text = str(StateDelta("a\nb", "a\nb\n", width=100))
+    assert text.startswith("root: text differs (- before, + after):")
+
+
+def test_the_same_letters_in_another_unicode_normalization_are_shown_escaped() -> None:
+    """``'Café'`` typed with a composed ``é`` and read back decomposed (``e`` and a combining
+    accent, as macOS file names and some editors write it): the delta was ``'Café' -> 'Café'``,
+    two values that look the same."""
+    decomposed, composed = "Cafe\u0301 au lait", "Caf\u00e9 au lait"
+    assert str(StateDelta({"name": decomposed}, {"name": composed}, width=100)) == (
+        "root['name']: 'Cafe\\u0301 au lait' -> 'Caf\\xe9 au lait' "
+        "(the same text in another Unicode normalization, shown escaped)"
+    )
+    # other changes of non-ASCII text stay readable as they are
+    assert str(StateDelta("こんにちは 👋", "こんばんは 👋", width=100)) == (
+        "root: 'こんにちは 👋' -> 'こんばんは 👋'"
+    )
+
+
+def test_a_multi_line_text_in_another_unicode_normalization_says_so() -> None:
+    before = "Menu:\nCafe\u0301 au lait\nTea\n"
+    text = str(StateDelta(before, before.replace("e\u0301", "\u00e9"), width=100))
+    assert text.splitlines()[0] == (
+        "root: text differs (- before, + after; the same text in another Unicode normalization):"
+    )
+
+
+def test_every_line_edited_alike_shows_each_line_before_and_after() -> None:
+    """An editor stripped the trailing spaces of every line of the prompt (or re-indented it):
+    a block of changed lines too large for difflib's ``?`` hints was shown as all its ``-``
+    lines, then all its ``+`` lines — past the 40-line cut, so only ``- Rule n: be nice.  ``
+    lines, identical to the eye, with nothing after them. Each line is now shown with its new
+    form and the ``?`` hints under it."""
+    before = "".join(f"Rule {i}: be nice.  \n" for i in range(100))
+    lines = str(StateDelta({"p": before}, {"p": before.replace("  \n", "\n")}, width=100))
+    assert lines.splitlines()[:7] == [
+        "root['p']: text differs (- before, + after):",
+        "  - Rule 0: be nice.  ",
+        "  ?                 --",
+        "  + Rule 0: be nice.",
+        "  - Rule 1: be nice.  ",
+        "  ?                 --",
+        "  + Rule 1: be nice.",
+    ]
+
+
+def test_the_hint_marks_stand_under_the_wide_characters_they_mark() -> None:
+    """A terminal gives a CJK character or an emoji two columns: difflib's ``?`` marks, one
+    column per character, stood under other characters than the changed ones (here under
+    ``拶:`` instead of ``にち``)."""
+    before = "挨拶: こんにちは世界\n二行目\n"
+    lines = str(StateDelta(before, before.replace("にち", "ばん"), width=100)).splitlines()
+    assert lines[1:5] == [
+        "  - 挨拶: こんにちは世界",
+        "  ?           ^^^^",
+        "  + 挨拶: こんばんは世界",
+        "  ?           ^^^^",
+    ]
+    waved = str(StateDelta("Hi 👋 hello\nbye\n", "Hi 👋 hallo\nbye\n", width=100)).splitlines()
+    assert waved[1:5] == [
+        "  - Hi 👋 hello",
+        "  ?        ^",
+        "  + Hi 👋 hallo",
+        "  ?        ^",
+    ]
+    # a zero-width space removed keeps its mark (it has no column of its own to stand under)
+    spaced = str(StateDelta("a\u200bb 世界\nx\n", "ab 世界\nx\n", width=100)).splitlines()
+    assert spaced[2] == "  ?  -"
