@@ -1034,8 +1034,13 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
             item.config.pluginmanager.register(pdb, "pdbinvoke")
     outcomes = {str(v) for r in reports for k, v in r.user_properties if k == "clearstone"}
     # (a test whose subtest diverged passed its call: pytest fails it after; an xfail test
-    # that diverged failed as its mark expects, and is left as it is)
-    if outcomes & _RERECORD_AFTER and not any(hasattr(r, "wasxfail") for r in reports):
+    # that diverged failed as its mark expects, and is left as it is; a test that only reads
+    # its golden never records it)
+    if (
+        outcomes & _RERECORD_AFTER
+        and not any(hasattr(r, "wasxfail") for r in reports)
+        and not any(_reads_only(r) for r in reports)
+    ):
         item.stash[_ATTEMPT] = Mode.RECORD
         item.user_properties.append(("clearstone-rerecorded", sorted(outcomes)[0]))
         runtestprotocol(item, nextitem=nextitem, log=True)
@@ -1148,12 +1153,17 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         if replay is not None and not recording:
             replay.check()
             # (a subtest that diverged fails the test after its call, which passed)
-            _outcome(item, "diverged" if "diverged" in subtests else "replayed")
+            if "diverged" in subtests:
+                _outcome(item, "diverged")
+                _note_reader(item, replay)
+            else:
+                _outcome(item, "replayed")
     except BaseException as exc:
         error = exc
         _outcome_of_failure(item, exc)
         if "diverged" in subtests and not recording:  # (what the test then failed on follows)
             _outcome(item, "diverged")
+            _note_reader(item, replay)
         raise
     finally:
         if root is not None:
@@ -1377,9 +1387,11 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     else:
         outcome = "diverged" if _replay_errors_in(exc) else "failed"
         why = f"{_FAILED_WHILE_RECORDING} ({type(exc).__name__})"
+    replay = item.stash.get(_REPLAY, None)
     if ("clearstone", "unreadable") not in item.user_properties:  # (kept: it says more)
         _outcome(item, outcome)
-    replay = item.stash.get(_REPLAY, None)
+        if outcome == "diverged":
+            _note_reader(item, replay)
     if replay is not None and replay.recording:
         _not_written(item, why)
 
@@ -1476,11 +1488,18 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
 
 
 def _missing(item: pytest.Item, replay: Replay) -> None:
-    """Note that the test's golden is missing, and whether the test only reads it (no
-    ``mock=``: no mode records it, so the summary's record hint leaves it out)."""
+    """Note that the test's golden is missing (:func:`_note_reader`)."""
     _outcome(item, "missing")
-    if replay.reads_only:
-        item.user_properties.append(("clearstone-reads-only", True))
+    _note_reader(item, replay)
+
+
+def _note_reader(item: pytest.Item, replay: Replay | None) -> None:
+    """Note, for a test whose golden is missing or diverged, whether the test only reads it
+    (no ``mock=``: no mode records it, so the summary's record hint leaves it out, and
+    record-diverged does not run it again)."""
+    note = ("clearstone-reads-only", True)
+    if replay is not None and replay.reads_only and note not in item.user_properties:
+        item.user_properties.append(note)
 
 
 def _reads_only(report: pytest.TestReport) -> bool:
