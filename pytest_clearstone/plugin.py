@@ -1209,6 +1209,23 @@ def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
     found, unmatched_outcome = replay.unmatched_paths()
     arguments = {path: targets for path, targets in found.items() if names_its_start(path)}
     outcome = [path for path in unmatched_outcome if names_its_start(path)]
+    per_target = marker.get("ignore")
+    if isinstance(per_target, dict) and not replay.reads_only:
+        # (a key that names no target is applied to no call: none of its paths is told above)
+        targets = list(dict.fromkeys(path for _, path in replay.mock_pairs))
+        unknown = [str(key) for key in per_target if key not in targets]
+        if unknown:
+            from .errors import UnmatchedIgnorePathWarning
+
+            for key in unknown:
+                item.warn(
+                    UnmatchedIgnorePathWarning(
+                        f"{item.nodeid}: the ignore key {key!r} names no mock target of this "
+                        f"test (its targets: {', '.join(targets) or 'none'}), so its paths "
+                        "leave nothing out of matching; key each list by a target's import "
+                        "path as written in mock="
+                    )
+                )
     if arguments and "ignore" in marker:
         from .errors import UnmatchedIgnorePathWarning
 

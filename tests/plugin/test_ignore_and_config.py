@@ -336,6 +336,28 @@ def test_a_marker_path_that_matches_nothing_is_warned_about(pytester: pytest.Pyt
     result.stdout.no_fnmatch_line("*'final_state.history.*.ticket'*")
 
 
+def test_a_marker_ignore_key_that_names_no_mock_target_is_warned_about(
+    pytester: pytest.Pytester,
+) -> None:
+    # ignore={"app.complet": [...]}: a typo in the target ignores nothing, as a typo in a path
+    # does; its paths are applied to no call, so no path is told as unmatched either
+    _project(
+        pytester,
+        MARKED.format(extra=', ignore={"app.complet": ["request_id"], "app.lookup": ["trace"]}'),
+    )
+    pytester.makeini("[pytest]\nfilterwarnings =\n    always::UserWarning\n")
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmatchedIgnorePathWarning: test_it.py::test_it: the ignore key 'app.complet' "
+            "names no mock target of this test (its targets: app.complete, app.lookup), so its "
+            "paths leave nothing out of matching*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*'app.lookup' names no mock target*")
+
+
 def test_default_paths_from_the_ini_or_the_fixture_are_not_warned_about(
     pytester: pytest.Pytester,
 ) -> None:
