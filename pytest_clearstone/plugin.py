@@ -1660,9 +1660,17 @@ def _unwritable(path: Path, exc: OSError) -> str:
 def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
+    import inspect  # (only when a recording failed)
+
     from .golden.aliases import nothing_recorded
 
-    return nothing_recorded(item.nodeid, replay.mock_pairs, getattr(item, "module", None))
+    function = getattr(item, "function", None)
+    try:
+        source = inspect.getsource(function) if callable(function) else ""
+    except (OSError, TypeError):  # (not a Python test function, or its file is gone)
+        source = ""
+    module = getattr(item, "module", None)
+    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source)
 
 
 # -- unused checkpoint files -------------------------------------------------------------------

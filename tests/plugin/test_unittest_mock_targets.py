@@ -139,3 +139,37 @@ def test_a_replay_of_a_magicmocked_method_still_diverges_on_changed_arguments(
     result = project.runpytest("-p", "no:randomly", "test_doubles.py::test_method")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*app.Completions.create*"])
+
+
+def test_a_target_patched_in_the_test_body_is_named_when_nothing_was_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    # mock.patch inside the test replaces the plugin's recording stand-in for its block: the
+    # agent's calls reach the double alone, and the hints about import paths do not apply
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP,
+        test_body="""
+        from unittest import mock
+
+        import pytest
+
+        import app
+
+
+        @pytest.mark.replay(mock={"llm": "app.Completions.create"})
+        def test_body(replay):
+            with mock.patch.object(app.Completions, "create", return_value={"text": "Paris"}):
+                assert replay.run(app.Bot().ask, "capital of France?") == "Paris"
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*",
+            "  does the test patch `app.Completions.create` itself (mock.patch in its body)? "
+            "Its double then stands in place of the recording, which sees no call: patch it in "
+            "a fixture instead*",
+        ]
+    )
