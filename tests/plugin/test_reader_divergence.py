@@ -88,3 +88,20 @@ def test_record_diverged_does_not_run_a_diverged_reader_again_as_if_recording(
     assert "failed live, when they ran to record" not in out
     assert out.count("GoldenMismatchError: the replayed") == 1  # (one attempt, not two)
     result.stdout.fnmatch_lines(["tests that only read their golden (no mock=)*"])
+
+
+def test_under_xdist_a_diverged_reader_is_listed_with_the_readers(
+    recorded: pytest.Pytester,
+) -> None:
+    result = recorded.runpytest(
+        "-p",
+        "no:randomly",
+        "-n",
+        "2",
+        "--clearstone-mode=record-diverged",
+        "test_shared.py::test_reader",
+    )
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "failed while recording" not in out
+    result.stdout.fnmatch_lines(["tests that only read their golden (no mock=)*"])
