@@ -151,6 +151,9 @@ class _RunState:
         #: provider keys given a placeholder by the plugin, set while tests replay (see
         #: _set_placeholder_keys)
         self.placeholders: list[str] = []
+        #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
+        #: set-up only): case-folded path -> the node id of the test recording it
+        self.fixture_writers: dict[str, str] = {}
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -1065,6 +1068,28 @@ def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
     options = _golden_options(item, marker, value)
     if options != item.stash[_OPTIONS]:
         _build_replay(item, replay.path, options)
+        if "mock" not in marker and options["mock"] is not None:
+            _check_fixture_writer(item)
+
+
+def _check_fixture_writer(item: pytest.Item) -> None:
+    """Fail the set-up of a test that would record a golden another test of the run records,
+    both given mock= by the ``clearstone_config`` fixture: collection, which cannot know a
+    fixture's value, let them both through (:func:`_report_shared_goldens`); the first keeps
+    its recording."""
+    replay = item.stash[_REPLAY]
+    if not replay.recording or item.config.stash[_SETTINGS].ini_options.get("mock") is not None:
+        return  # (with the ini's mock=, collection told the clash already)
+    writers = item.config.stash[_STATE].fixture_writers
+    first = writers.setdefault(str(replay.path).casefold(), item.nodeid)
+    if first != item.nodeid:
+        pytest.fail(
+            f"{first} and {item.nodeid} would both record the golden {replay.path} (the "
+            "clearstone_config fixture gives them mock=): give each test its own path (or "
+            "leave the path out: one golden per test, one per parameter of the fixture), or "
+            "give mock=None to the tests that only read it",
+            pytrace=False,
+        )
 
 
 def _unset_placeholder_keys(state: _RunState) -> None:
