@@ -1080,6 +1080,8 @@ def _check_fixture_writer(item: pytest.Item) -> None:
     replay = item.stash[_REPLAY]
     if not replay.recording or item.config.stash[_SETTINGS].ini_options.get("mock") is not None:
         return  # (with the ini's mock=, collection told the clash already)
+    if _repetition(item):  # pytest-repeat's 2nd, 3rd...: recorded once, as collection does
+        pytest.skip(_RECORDED_ONCE)
     writers = item.config.stash[_STATE].fixture_writers
     first = writers.setdefault(str(replay.path).casefold(), item.nodeid)
     if first != item.nodeid:

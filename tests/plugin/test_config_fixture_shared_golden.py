@@ -109,3 +109,20 @@ def test_the_same_test_recorded_again_in_record_diverged_mode_is_no_clash(
     result = pytester.runpytest("--clearstone-mode=record-diverged", "-p", "no:randomly")
     result.assert_outcomes(passed=1)
     result.stdout.no_fnmatch_line("*would both record*")
+
+
+def test_pytest_repeat_repetitions_given_mock_by_the_fixture_record_once(
+    pytester: pytest.Pytester,
+) -> None:
+    # (pytest-repeat's 2nd and later repetitions share the first's golden: skipped when
+    # recording, as for a mock= the marker gives, not a clash)
+    from tests.plugin.test_other_plugins import REPEAT
+
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_one=ONE_TEST)
+    pytester.makeconftest(CONFTEST + REPEAT)
+    pytester.makeini("[pytest]\naddopts = -p no:repeat\n")
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "--count", "2", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED *recorded once, by the first repetition*"])
+    result.stdout.no_fnmatch_line("*would both record*")
