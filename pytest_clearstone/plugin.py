@@ -431,6 +431,13 @@ def _ini_options(config: pytest.Config) -> dict[str, Any]:
                 f"ini option clearstone_mock: {line!r} is not 'TYPE = import.path' "
                 f"(e.g. 'llm = app.llm.complete')"
             )
+        paths = path.replace(",", " ").split()
+        if len(paths) > 1:  # (no import path holds a comma or a space)
+            raise pytest.UsageError(
+                f"ini option clearstone_mock: {line!r} gives more than one import path: give "
+                f"each target a line of its own ({span_type} = {paths[0]}, then "
+                f"{span_type} = {paths[1]} on the next line)"
+            )
         mock.setdefault(span_type, []).append(path)
     if mock:
         options["mock"] = {t: paths[0] if len(paths) == 1 else paths for t, paths in mock.items()}

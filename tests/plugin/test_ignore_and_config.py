@@ -243,6 +243,24 @@ def test_a_bad_ini_mock_line_is_a_usage_error(pytester: pytest.Pytester) -> None
     result.stderr.fnmatch_lines(["*clearstone_mock: 'app.complete' is not 'TYPE = import.path'*"])
 
 
+@pytest.mark.parametrize(
+    "line", ["tool = app.complete, app.lookup", "tool = app.complete app.lookup"]
+)
+def test_an_ini_mock_line_with_two_paths_is_a_usage_error(
+    pytester: pytest.Pytester, line: str
+) -> None:
+    # it failed each test that used it, naming "module 'app' has no attribute 'complete, app'"
+    _project(pytester, MARKED.format(extra=""), ini=f"clearstone_mock =\n    {line}\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"*clearstone_mock: {line!r} gives more than one import path: give each target a "
+            "line of its own (tool = app.complete, then tool = app.lookup on the next line)*"
+        ]
+    )
+
+
 def test_the_default_config_fixture_is_set_up_once_per_module(pytester: pytest.Pytester) -> None:
     """Like pytest-recording's ``vcr_config``: module-scoped, not set up for every test."""
     _project(
