@@ -77,6 +77,12 @@ def resolve(path: str) -> Target:
 def _resolve(path: str) -> Target:
     if not isinstance(path, str) or not path or "." not in path:
         raise MockTargetError(str(path), "it is not a dotted import path")
+    if "," in path or any(c.isspace() for c in path):
+        raise MockTargetError(
+            path,
+            "it holds a comma or a space, which no import path holds",
+            fix="Give each target as an item of a list: {'tool': ['a.b', 'c.d']}",
+        )
     parts = path.split(".")
     module, index = _longest_module(path, parts)
     owner = module
