@@ -1890,10 +1890,16 @@ def _report_shared_goldens(
                 "each of its tests: give each test its own path on its own marker (or leave the "
                 "path out: one golden per test), or give mock=None to the tests that only read it"
             )
-        else:
+        elif any("mock" in marker.keywords for marker in markers):
             fix = (
                 "give each test its own path (or leave the path out: one golden per test), or "
                 "drop mock= from the tests that only read it"
+            )
+        else:  # (no marker gives mock=: the ini's clearstone_mock does, for every test)
+            fix = (
+                "give each test its own path (or leave the path out: one golden per test), or "
+                "give mock=None to the tests that only read it (their mock= comes from the ini "
+                "option clearstone_mock)"
             )
         message = f"{names} would both record the golden {golden}: {fix}"
         report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])

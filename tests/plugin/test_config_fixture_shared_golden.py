@@ -126,3 +126,22 @@ def test_pytest_repeat_repetitions_given_mock_by_the_fixture_record_once(
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["SKIPPED *recorded once, by the first repetition*"])
     result.stdout.no_fnmatch_line("*would both record*")
+
+
+def test_tests_given_mock_by_the_ini_file_are_told_a_fix_that_applies(
+    pytester: pytest.Pytester,
+) -> None:
+    # the collection error said "drop mock= from the tests that only read it", of tests whose
+    # markers have no mock= to drop: theirs comes from clearstone_mock
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_shared=SHARED)
+    pytester.makeini("[pytest]\nclearstone_mock =\n    llm = live.complete\n")
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(
+        [
+            "*would both record the golden *shared.ckpt: give each test its own path (or leave "
+            "the path out: one golden per test), or give mock=None to the tests that only read "
+            "it (their mock= comes from the ini option clearstone_mock)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*drop mock=*")
