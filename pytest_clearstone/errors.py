@@ -98,12 +98,18 @@ TIMES_ONLY = (
 )
 
 
-#: how the golden of a test whose marker has no ``mock=`` is recorded: not by that test, which
-#: only reads it, in any mode
-READS_ONLY = (
-    "This test only reads its golden (its marker has no mock=): record it with the test that "
-    "mocks its calls, or add mock= to this marker"
-)
+def reader_fix(recorded_by: str = "") -> str:
+    """What writes the golden of a test that only reads it (its marker has no ``mock=``, so
+    no mode records it): the test that recorded it (``recorded_by``, its node id, when the
+    golden names one), else any test that mocks its calls, or ``mock=`` on its own marker."""
+    if recorded_by:
+        fix = f"re-record the test that records it ({record_command(recorded_by)})"
+    else:
+        fix = "record it with the test that mocks its calls"
+    return (
+        f"this test only reads its golden (its marker has no mock=), so recording it writes "
+        f"nothing: {fix}, or add mock= to this marker"
+    )
 
 
 class ClearstoneError(Exception):
@@ -712,7 +718,8 @@ class GoldenMismatchError(ReplayError):
     """The replayed result or final state differ from the recorded golden outcome: ``what``
     and ``delta`` of the first part that differs; ``differences``, the ``(what, delta)`` of
     each (``more``: those after the first, told in the same message); ``node_id``: the test
-    (:func:`rerecord`); ``reads_only``: the test only reads its golden (:data:`READS_ONLY`)."""
+    (:func:`rerecord`); ``reader_hint``: for a test that only reads its golden, what records it
+    instead (:func:`reader_fix`)."""
 
     def __init__(
         self,
@@ -722,7 +729,7 @@ class GoldenMismatchError(ReplayError):
         checkpoint: str | None = None,
         more: Sequence[tuple[str, str]] = (),
         node_id: str = "",
-        reads_only: bool = False,
+        reader_hint: str = "",
     ) -> None:
         self.what = what
         self.delta = delta
@@ -732,7 +739,10 @@ class GoldenMismatchError(ReplayError):
             lines.extend(_mismatch_lines(other, other_delta, then=True))
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
-        lines.append(f"  {READS_ONLY if reads_only else rerecord_hint(node_id)}")
+        if reader_hint:  # (the test only reads its golden: recording it writes nothing)
+            lines.append(f"  If the change is intended: {reader_hint}")
+        else:
+            lines.append(f"  {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))
 
 

@@ -154,6 +154,9 @@ class _RunState:
         #: provider keys given a placeholder by the plugin, set while tests replay (see
         #: _set_placeholder_keys)
         self.placeholders: list[str] = []
+        #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
+        #: set-up only): case-folded path -> the node id of the test recording it
+        self.fixture_writers: dict[str, str] = {}
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -433,6 +436,13 @@ def _ini_options(config: pytest.Config) -> dict[str, Any]:
             raise pytest.UsageError(
                 f"ini option clearstone_mock: {line!r} is not 'TYPE = import.path' "
                 f"(e.g. 'llm = app.llm.complete')"
+            )
+        paths = path.replace(",", " ").split()
+        if len(paths) > 1:  # (no import path holds a comma or a space)
+            raise pytest.UsageError(
+                f"ini option clearstone_mock: {line!r} gives more than one import path: give "
+                f"each target a line of its own ({span_type} = {paths[0]}, then "
+                f"{span_type} = {paths[1]} on the next line)"
             )
         mock.setdefault(span_type, []).append(path)
     if mock:
@@ -1044,8 +1054,8 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
             item.config.pluginmanager.register(pdb, "pdbinvoke")
     outcomes = {str(v) for r in reports for k, v in r.user_properties if k == "clearstone"}
     # (a test whose subtest diverged passed its call: pytest fails it after; an xfail test
-    # that diverged failed as its mark expects, and is left as it is; a test without mock=
-    # never records its golden)
+    # that diverged failed as its mark expects, and is left as it is; a test that only reads
+    # its golden never records it)
     if (
         outcomes & _RERECORD_AFTER
         and not any(hasattr(r, "wasxfail") for r in reports)
@@ -1075,6 +1085,30 @@ def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
     options = _golden_options(item, marker, value)
     if options != item.stash[_OPTIONS]:
         _build_replay(item, replay.path, options)
+        if "mock" not in marker and options["mock"] is not None:
+            _check_fixture_writer(item)
+
+
+def _check_fixture_writer(item: pytest.Item) -> None:
+    """Fail the set-up of a test that would record a golden another test of the run records,
+    both given mock= by the ``clearstone_config`` fixture: collection, which cannot know a
+    fixture's value, let them both through (:func:`_report_shared_goldens`); the first keeps
+    its recording."""
+    replay = item.stash[_REPLAY]
+    if not replay.recording or item.config.stash[_SETTINGS].ini_options.get("mock") is not None:
+        return  # (with the ini's mock=, collection told the clash already)
+    if _repetition(item):  # pytest-repeat's 2nd, 3rd...: recorded once, as collection does
+        pytest.skip(_RECORDED_ONCE)
+    writers = item.config.stash[_STATE].fixture_writers
+    first = writers.setdefault(str(replay.path).casefold(), item.nodeid)
+    if first != item.nodeid:
+        pytest.fail(
+            f"{first} and {item.nodeid} would both record the golden {replay.path} (the "
+            "clearstone_config fixture gives them mock=): give each test its own path (or "
+            "leave the path out: one golden per test, one per parameter of the fixture), or "
+            "give mock=None to the tests that only read it",
+            pytrace=False,
+        )
 
 
 def _unset_placeholder_keys(state: _RunState) -> None:
@@ -1163,12 +1197,17 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         if replay is not None and not recording:
             replay.check()
             # (a subtest that diverged fails the test after its call, which passed)
-            _outcome(item, "diverged" if "diverged" in subtests else "replayed")
+            if "diverged" in subtests:
+                _outcome(item, "diverged")
+                _note_reader(item, replay)
+            else:
+                _outcome(item, "replayed")
     except BaseException as exc:
         error = exc
         _outcome_of_failure(item, exc)
         if "diverged" in subtests and not recording:  # (what the test then failed on follows)
             _outcome(item, "diverged")
+            _note_reader(item, replay)
         raise
     finally:
         if root is not None:
@@ -1214,6 +1253,23 @@ def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
     found, unmatched_outcome = replay.unmatched_paths()
     arguments = {path: targets for path, targets in found.items() if names_its_start(path)}
     outcome = [path for path in unmatched_outcome if names_its_start(path)]
+    per_target = marker.get("ignore")
+    if isinstance(per_target, dict) and not replay.reads_only:
+        # (a key that names no target is applied to no call: none of its paths is told above)
+        targets = list(dict.fromkeys(path for _, path in replay.mock_pairs))
+        unknown = [str(key) for key in per_target if key not in targets]
+        if unknown:
+            from .errors import UnmatchedIgnorePathWarning
+
+            for key in unknown:
+                item.warn(
+                    UnmatchedIgnorePathWarning(
+                        f"{item.nodeid}: the ignore key {key!r} names no mock target of this "
+                        f"test (its targets: {', '.join(targets) or 'none'}), so its paths "
+                        "leave nothing out of matching; key each list by a target's import "
+                        "path as written in mock="
+                    )
+                )
     if arguments and "ignore" in marker:
         from .errors import UnmatchedIgnorePathWarning
 
@@ -1392,13 +1448,13 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     else:
         outcome = "diverged" if _replay_errors_in(exc) else "failed"
         why = f"{_FAILED_WHILE_RECORDING} ({type(exc).__name__})"
+    replay = item.stash.get(_REPLAY, None)
     if ("clearstone", "unreadable") not in item.user_properties:  # (kept: it says more)
         _outcome(item, outcome)
-    replay = item.stash.get(_REPLAY, None)
+        if outcome == "diverged":
+            _note_reader(item, replay)
     if replay is not None and replay.recording:
         _not_written(item, why)
-    elif replay is not None and outcome == "diverged" and replay.reads_only:
-        _reads_only_noted(item)  # (no mode records it: the summary's record hint leaves it out)
 
 
 #: the summary's reason for a golden not written because its test failed while recording
@@ -1493,18 +1549,19 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
 
 
 def _missing(item: pytest.Item, replay: Replay) -> None:
-    """Note that the test's golden is missing, and whether the test only reads it (no
-    ``mock=``: no mode records it, so the summary's record hint leaves it out)."""
+    """Note that the test's golden is missing (:func:`_note_reader`)."""
     _outcome(item, "missing")
-    if replay.reads_only:
-        _reads_only_noted(item)
+    _note_reader(item, replay)
 
 
 _READS_ONLY_NOTE = ("clearstone-reads-only", True)
 
 
-def _reads_only_noted(item: pytest.Item) -> None:
-    if _READS_ONLY_NOTE not in item.user_properties:
+def _note_reader(item: pytest.Item, replay: Replay | None) -> None:
+    """Note, for a test whose golden is missing or diverged, whether the test only reads it
+    (no ``mock=``: no mode records it, so the summary's record hint leaves it out, and
+    record-diverged does not run it again)."""
+    if replay is not None and replay.reads_only and _READS_ONLY_NOTE not in item.user_properties:
         item.user_properties.append(_READS_ONLY_NOTE)
 
 
@@ -1670,9 +1727,17 @@ def _unwritable(path: Path, exc: OSError) -> str:
 def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     """Why a strict recording with mock targets recorded no call, with the paths the agent may
     look the functions up under."""
+    import inspect  # (only when a recording failed)
+
     from .golden.aliases import nothing_recorded
 
-    return nothing_recorded(item.nodeid, replay.mock_pairs, getattr(item, "module", None))
+    function = getattr(item, "function", None)
+    try:
+        source = inspect.getsource(function) if callable(function) else ""
+    except (OSError, TypeError):  # (not a Python test function, or its file is gone)
+        source = ""
+    module = getattr(item, "module", None)
+    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source)
 
 
 # -- unused checkpoint files -------------------------------------------------------------------
@@ -1858,10 +1923,16 @@ def _report_shared_goldens(
                 "each of its tests: give each test its own path on its own marker (or leave the "
                 "path out: one golden per test), or give mock=None to the tests that only read it"
             )
-        else:
+        elif any("mock" in marker.keywords for marker in markers):
             fix = (
                 "give each test its own path (or leave the path out: one golden per test), or "
                 "drop mock= from the tests that only read it"
+            )
+        else:  # (no marker gives mock=: the ini's clearstone_mock does, for every test)
+            fix = (
+                "give each test its own path (or leave the path out: one golden per test), or "
+                "give mock=None to the tests that only read it (their mock= comes from the ini "
+                "option clearstone_mock)"
             )
         message = f"{names} would both record the golden {golden}: {fix}"
         report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])

@@ -237,10 +237,13 @@ def uncalled_target_warnings(
     return warnings
 
 
-def nothing_recorded(node_id: str, mock_pairs: Sequence[tuple[str, str]], module: Any) -> str:
+def nothing_recorded(
+    node_id: str, mock_pairs: Sequence[tuple[str, str]], module: Any, source: str = ""
+) -> str:
     """Why a strict recording of the test ``node_id`` (its module ``module``, or ``None``) with
     the mock targets ``mock_pairs`` recorded no call, with the paths the agent may look the
-    functions up under."""
+    functions up under; and, for a target the test's code (``source``) patches itself, that
+    its double took the place of the recording."""
     targets = [path for _, path in mock_pairs]
     aliases = (
         {path: others for _, path, others in uncalled_aliases(mock_pairs, (), module)}
@@ -282,6 +285,13 @@ def nothing_recorded(node_id: str, mock_pairs: Sequence[tuple[str, str]], module
                 f"  `{path}` is {held_by(found_holders)}: it calls the function it holds, "
                 f"never the mock. {HELD_FIX}"
             )
+        if _patched_in(source, path):
+            hints.append(
+                f"  does the test patch `{path}` itself (mock.patch in its body)? Its double "
+                "then stands in place of the recording, which sees no call: patch it in a "
+                "fixture instead (the calls made through a double that is in place when the "
+                "test's call starts are recorded)"
+            )
     return "\n".join(
         [
             f"{node_id}: nothing was recorded: the test made no call to its mock target(s) "
@@ -292,3 +302,12 @@ def nothing_recorded(node_id: str, mock_pairs: Sequence[tuple[str, str]], module
             "makes no such call on purpose",
         ]
     )
+
+
+def _patched_in(source: str, path: str) -> bool:
+    """Whether the test's code ``source`` looks like it patches ``path`` (``mock.patch("path")``,
+    ``mock.patch.object(Owner, "name")``)."""
+    if "patch" not in source:
+        return False
+    name = path.rpartition(".")[2]
+    return path in source or f'"{name}"' in source or f"'{name}'" in source

@@ -9,10 +9,10 @@ from .. import codec
 from ..commands import record_command
 from ..equality import same_state
 from ..errors import (
-    READS_ONLY,
     CheckpointCorruptError,
     CheckpointNotFoundError,
     GoldenMismatchError,
+    reader_fix,
 )
 from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
@@ -133,12 +133,9 @@ class ReplayingRun:
         recorded = len(self.outcomes)
         # a test that never calls run() only inspects the golden: nothing to compare
         if 0 < self.runs < recorded:
-            raise GoldenMismatchError(
+            raise self._mismatch(
                 "call",
                 f"the golden recorded {recorded} replay.run() call(s); this test made {self.runs}",
-                checkpoint=str(self.path),
-                node_id=self.node_id,
-                reads_only=self.spec.reads_only,
             )
 
     # -- each replay.run() ---------------------------------------------------------------------
@@ -157,36 +154,25 @@ class ReplayingRun:
         if self.context is not None and self.context.session.errors:
             raise self.context.session.errors[0]
         outcomes = self.outcomes
-        where = str(self.path)
         if not outcomes:
             # a golden the plugin recorded for a test calling replay.run() holds its outcome
             if self.checkpoint.recorded_by_plugin:  # recorded without one, or edited by hand
-                raise GoldenMismatchError(
+                raise self._mismatch(
                     "call",
                     f"the golden holds no outcome for replay.run() ({name!r}): it was recorded "
                     "without replay.run(), or its 'outcome' was removed",
-                    checkpoint=where,
-                    node_id=self.node_id,
-                    reads_only=self.spec.reads_only,
                 )
             return  # a checkpoint made by application code: no golden outcome to compare with
         if self.runs > len(outcomes):
-            raise GoldenMismatchError(
+            raise self._mismatch(
                 "call",
                 f"the golden recorded {len(outcomes)} replay.run() call(s); this test makes "
                 f"call #{self.runs} ({name!r})",
-                checkpoint=where,
-                node_id=self.node_id,
-                reads_only=self.spec.reads_only,
             )
         outcome = outcomes[self.runs - 1]
         if outcome.function not in (None, name):
-            raise GoldenMismatchError(
-                "call",
-                f"the golden recorded {outcome.function!r}, this test runs {name!r}",
-                checkpoint=where,
-                node_id=self.node_id,
-                reads_only=self.spec.reads_only,
+            raise self._mismatch(
+                "call", f"the golden recorded {outcome.function!r}, this test runs {name!r}"
             )
         # compared as they are (redacted like the recording), not through a codec round trip:
         # the golden side was decoded from the file, so tuples, sets, datetimes... match
@@ -214,13 +200,26 @@ class ReplayingRun:
         if self.runs == len(outcomes):
             self._raise_calls_not_made(differences)
         (what, delta), *more = differences
-        raise GoldenMismatchError(
+        raise self._mismatch(what, delta, more=more)
+
+    def _mismatch(
+        self, what: str, delta: str, *, more: list[tuple[str, str]] | None = None
+    ) -> GoldenMismatchError:
+        """The error of a run whose outcome differs from the golden's: it names the command
+        that records the golden again: the test's own, or, for a test that only reads its
+        golden, the test the golden says recorded it (:func:`reader_fix`)."""
+        hint = ""
+        if self.spec.reads_only:
+            recorded_by = self.checkpoint.metadata.get("test")
+            owner = recorded_by if isinstance(recorded_by, str) else ""
+            hint = reader_fix("" if owner == self.node_id else owner)
+        return GoldenMismatchError(
             what,
             delta,
-            checkpoint=where,
-            more=more,
+            checkpoint=str(self.path),
+            more=more or (),
             node_id=self.node_id,
-            reads_only=self.spec.reads_only,
+            reader_hint=hint,
         )
 
     def _raise_calls_not_made(self, differences: list[tuple[str, str]]) -> None:
@@ -294,5 +293,9 @@ def load_golden(
         if reads_only:  # (it never records)
             raise
         raise exc.for_test(node_id) from None  # its re-record command names the test
-    hint = READS_ONLY if reads_only else f"Record it first with: {record_command(node_id)}"
+    if reads_only:
+        fix = reader_fix()
+        hint = fix[0].upper() + fix[1:]
+    else:
+        hint = f"Record it first with: {record_command(node_id)}"
     raise CheckpointNotFoundError([path], hint=hint)

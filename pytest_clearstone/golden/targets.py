@@ -77,6 +77,12 @@ def resolve(path: str) -> Target:
 def _resolve(path: str) -> Target:
     if not isinstance(path, str) or not path or "." not in path:
         raise MockTargetError(str(path), "it is not a dotted import path")
+    if "," in path or any(c.isspace() for c in path):
+        raise MockTargetError(
+            path,
+            "it holds a comma or a space, which no import path holds",
+            fix="Give each target as an item of a list: {'tool': ['a.b', 'c.d']}",
+        )
     parts = path.split(".")
     module, index = _longest_module(path, parts)
     owner = module
@@ -196,6 +202,8 @@ def callable_instance(target: Target) -> Target:
     obj, path = target.instance, target.path
     if isinstance(obj, functools.partial):
         return target._replace(function=obj.func, kind="partial")
+    if is_test_double(obj):  # (the user's own stand-in: its calls are the ones to record)
+        return target._replace(instance=None, kind=_double_kind(target))
     held = held_functions(obj)
     if held:
         roots: dict[int, Callable[..., Any]] = {}
@@ -219,6 +227,24 @@ def callable_instance(target: Target) -> Target:
     if inspect.isfunction(call) and not cls.__flags__ & _IMMUTABLE_TYPE:
         return target._replace(function=call, kind="call")
     return target._replace(instance=None)
+
+
+def is_test_double(obj: Any) -> bool:
+    """Whether ``obj`` is a ``unittest.mock`` double (``Mock``, ``MagicMock``, ``AsyncMock``:
+    what ``mock.patch`` puts in place of a function or method), which is patched as the
+    function it stands for: it takes no new class, and its attributes are its configuration.
+    (Told by its class's bases, not ``isinstance``: a double with a ``spec`` claims the
+    spec's class, and ``unittest.mock`` need not be imported to ask.)"""
+    return any(
+        k.__name__ == "NonCallableMock" and k.__module__ == "unittest.mock"
+        for k in type(obj).__mro__
+    )
+
+
+def _double_kind(target: Target) -> str:
+    """A double held by a class is not a descriptor: the code's calls reach it unbound, with
+    no ``self``, and so must those of its stand-in (a ``"staticmethod"``)."""
+    return "staticmethod" if isinstance(target.owner, type) else target.kind
 
 
 def held_functions(obj: Any) -> list[tuple[str, Callable[..., Any]]]:

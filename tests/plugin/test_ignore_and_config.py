@@ -243,6 +243,24 @@ def test_a_bad_ini_mock_line_is_a_usage_error(pytester: pytest.Pytester) -> None
     result.stderr.fnmatch_lines(["*clearstone_mock: 'app.complete' is not 'TYPE = import.path'*"])
 
 
+@pytest.mark.parametrize(
+    "line", ["tool = app.complete, app.lookup", "tool = app.complete app.lookup"]
+)
+def test_an_ini_mock_line_with_two_paths_is_a_usage_error(
+    pytester: pytest.Pytester, line: str
+) -> None:
+    # it failed each test that used it, naming "module 'app' has no attribute 'complete, app'"
+    _project(pytester, MARKED.format(extra=""), ini=f"clearstone_mock =\n    {line}\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"*clearstone_mock: {line!r} gives more than one import path: give each target a "
+            "line of its own (tool = app.complete, then tool = app.lookup on the next line)*"
+        ]
+    )
+
+
 def test_the_default_config_fixture_is_set_up_once_per_module(pytester: pytest.Pytester) -> None:
     """Like pytest-recording's ``vcr_config``: module-scoped, not set up for every test."""
     _project(
@@ -334,6 +352,28 @@ def test_a_marker_path_that_matches_nothing_is_warned_about(pytester: pytest.Pyt
         ]
     )
     result.stdout.no_fnmatch_line("*'final_state.history.*.ticket'*")
+
+
+def test_a_marker_ignore_key_that_names_no_mock_target_is_warned_about(
+    pytester: pytest.Pytester,
+) -> None:
+    # ignore={"app.complet": [...]}: a typo in the target ignores nothing, as a typo in a path
+    # does; its paths are applied to no call, so no path is told as unmatched either
+    _project(
+        pytester,
+        MARKED.format(extra=', ignore={"app.complet": ["request_id"], "app.lookup": ["trace"]}'),
+    )
+    pytester.makeini("[pytest]\nfilterwarnings =\n    always::UserWarning\n")
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmatchedIgnorePathWarning: test_it.py::test_it: the ignore key 'app.complet' "
+            "names no mock target of this test (its targets: app.complete, app.lookup), so its "
+            "paths leave nothing out of matching*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*'app.lookup' names no mock target*")
 
 
 def test_default_paths_from_the_ini_or_the_fixture_are_not_warned_about(

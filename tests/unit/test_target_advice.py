@@ -64,3 +64,15 @@ def test_a_method_through_an_instance_of_a_c_type_is_refused_the_same_way(
         f"mock target 'cs_db.conn.execute' cannot be patched: 'sqlite3.Connection' {FIX}"
     ), message
     assert message.endswith(END), message
+
+
+@pytest.mark.parametrize("path", ["json.dumps, json.loads", "json.dumps json.loads"])
+def test_a_path_holding_two_targets_is_refused_saying_to_give_a_list(path: str) -> None:
+    # mock={"tool": "json.dumps, json.loads"}: it named "module 'json' has no attribute
+    # 'dumps, json'", as if the user had misspelt a function
+    with pytest.raises(MockTargetError) as caught:
+        resolve(path)
+    message = str(caught.value)
+    assert "no attribute" not in message
+    assert "a comma or a space, which no import path holds" in message
+    assert "Give each target as an item of a list: {'tool': ['a.b', 'c.d']}" in message

@@ -1,0 +1,147 @@
+"""Two tests whose mock targets come from the ``clearstone_config`` fixture, not their marker
+nor the ini file, and that would record the same golden (an explicit path on both, or one
+test the fixture parametrizes): only their set-up knows they record it, and the second must
+not overwrite what the first recorded in the same run (contract §6.1: "Two collected tests
+that would record the same golden path (both with mock targets) are a collection error naming
+both tests")."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+LIVE = """
+def complete(prompt):
+    return f"answer to {prompt}"
+"""
+
+SHARED = """
+import pytest
+import live
+
+
+@pytest.mark.replay("goldens/shared.ckpt")
+def test_first(replay):
+    replay.run(live.complete, "first")
+
+
+@pytest.mark.replay("goldens/shared.ckpt")
+def test_second(replay):
+    replay.run(live.complete, "second")
+"""
+
+CONFTEST = """
+import pytest
+
+
+@pytest.fixture
+def clearstone_config():
+    return {"mock": {"llm": "live.complete"}}
+"""
+
+PARAMETRIZED_CONFTEST = """
+import pytest
+
+
+@pytest.fixture(params=[True, False], ids=["strict", "loose"])
+def clearstone_config(request):
+    return {"mock": {"llm": "live.complete"}, "strict": request.param}
+"""
+
+ONE_TEST = """
+import pytest
+import live
+
+
+@pytest.mark.replay("goldens/shared.ckpt")
+def test_one(replay):
+    replay.run(live.complete, "one")
+"""
+
+
+def _recorded_test(pytester: pytest.Pytester) -> str:
+    doc = json.loads((pytester.path / "goldens" / "shared.ckpt").read_text())
+    return str(doc["metadata"]["test"])
+
+
+def test_two_tests_given_mock_by_the_fixture_do_not_both_record_one_golden(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_shared=SHARED)
+    pytester.makeconftest(CONFTEST)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_shared.py::test_first and test_shared.py::test_second would both record the "
+            "golden *shared.ckpt*clearstone_config*",
+        ]
+    )
+    assert _recorded_test(pytester) == "test_shared.py::test_first"
+    # replaying, they may share it
+    pytester.runpytest("-p", "no:randomly", "test_shared.py::test_first").assert_outcomes(passed=1)
+
+
+def test_a_test_the_fixture_parametrizes_does_not_record_one_golden_twice(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_one=ONE_TEST)
+    pytester.makeconftest(PARAMETRIZED_CONFTEST)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*test_one.py::test_one[[]strict] and test_one.py::test_one[[]loose] would both record*"]
+    )
+    assert _recorded_test(pytester) == "test_one.py::test_one[strict]"
+
+
+def test_the_same_test_recorded_again_in_record_diverged_mode_is_no_clash(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_one=ONE_TEST)
+    pytester.makeconftest(CONFTEST)
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    pytester.makepyfile(live=LIVE.replace("answer to", "reply to"))
+    result = pytester.runpytest("--clearstone-mode=record-diverged", "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*would both record*")
+
+
+def test_pytest_repeat_repetitions_given_mock_by_the_fixture_record_once(
+    pytester: pytest.Pytester,
+) -> None:
+    # (pytest-repeat's 2nd and later repetitions share the first's golden: skipped when
+    # recording, as for a mock= the marker gives, not a clash)
+    from tests.plugin.test_other_plugins import REPEAT
+
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_one=ONE_TEST)
+    pytester.makeconftest(CONFTEST + REPEAT)
+    pytester.makeini("[pytest]\naddopts = -p no:repeat\n")
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "--count", "2", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED *recorded once, by the first repetition*"])
+    result.stdout.no_fnmatch_line("*would both record*")
+
+
+def test_tests_given_mock_by_the_ini_file_are_told_a_fix_that_applies(
+    pytester: pytest.Pytester,
+) -> None:
+    # the collection error said "drop mock= from the tests that only read it", of tests whose
+    # markers have no mock= to drop: theirs comes from clearstone_mock
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_shared=SHARED)
+    pytester.makeini("[pytest]\nclearstone_mock =\n    llm = live.complete\n")
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(
+        [
+            "*would both record the golden *shared.ckpt: give each test its own path (or leave "
+            "the path out: one golden per test), or give mock=None to the tests that only read "
+            "it (their mock= comes from the ini option clearstone_mock)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*drop mock=*")

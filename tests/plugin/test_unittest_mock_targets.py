@@ -1,0 +1,175 @@
+"""A mock target that the user's own test double replaces: projects without the real service
+record their goldens against ``unittest.mock.patch`` (a ``MagicMock`` or ``AsyncMock`` in
+place of the SDK method or the function), and the plugin records and answers the calls made
+through it as through the function it stands for."""
+
+from __future__ import annotations
+
+import pytest
+
+APP = """
+class Completions:
+    def create(self, *, model, messages):
+        raise RuntimeError("the live service: not reachable from the tests")
+
+    async def acreate(self, *, model, messages):
+        raise RuntimeError("the live service: not reachable from the tests")
+
+
+class Client:
+    def __init__(self):
+        self.completions = Completions()
+
+
+def complete(prompt):
+    raise RuntimeError("the live service: not reachable from the tests")
+
+
+class Bot:
+    def __init__(self):
+        self.client = Client()
+        self.history = []
+
+    def get_state(self):
+        return {"history": self.history}
+
+    def load_state(self, state):
+        self.history = list(state["history"])
+
+    def ask(self, question):
+        reply = self.client.completions.create(model="m", messages=[question])
+        self.history.append(reply["text"])
+        return reply["text"]
+
+    def ask_function(self, question):
+        reply = complete(question)
+        self.history.append(reply)
+        return reply
+
+    async def ask_async(self, question):
+        reply = await self.client.completions.acreate(model="m", messages=[question])
+        self.history.append(reply["text"])
+        return reply["text"]
+"""
+
+TESTS = """
+import asyncio
+from unittest import mock
+
+import pytest
+
+import app
+
+ANSWER = {"text": "Paris"}
+
+
+@pytest.fixture
+def fake_create():
+    with mock.patch.object(app.Completions, "create", return_value=ANSWER) as double:
+        yield double
+
+
+@pytest.mark.replay(mock={"llm": "app.Completions.create"})
+def test_method(replay, fake_create):
+    assert replay.run(app.Bot().ask, "capital of France?") == "Paris"
+    if replay.mode == "record":  # (the double is called as the code calls it: no self added)
+        fake_create.assert_called_once_with(model="m", messages=["capital of France?"])
+    else:
+        fake_create.assert_not_called()
+
+
+@pytest.fixture
+def fake_acreate():
+    with mock.patch.object(
+        app.Completions, "acreate", new_callable=mock.AsyncMock, return_value=ANSWER
+    ) as double:
+        yield double
+
+
+@pytest.mark.replay(mock={"llm": "app.Completions.acreate"})
+def test_async_method(replay, fake_acreate):
+    answer = asyncio.run(replay.run(app.Bot().ask_async, "capital of France?"))
+    assert answer == "Paris"
+"""
+
+FUNCTION_TEST = """
+from unittest import mock
+
+import pytest
+
+import app
+
+
+@pytest.fixture
+def fake_complete():
+    with mock.patch("app.complete", return_value="Paris") as double:
+        yield double
+
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_function(replay, fake_complete):
+    assert replay.run(app.Bot().ask_function, "capital of France?") == "Paris"
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_doubles=TESTS, test_function_double=FUNCTION_TEST)
+    return pytester
+
+
+def test_a_magicmock_in_place_of_a_method_records_and_replays(project: pytest.Pytester) -> None:
+    result = project.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+    golden = project.path / "goldens" / "test_doubles" / "test_method.ckpt"
+    assert golden.is_file()
+    shown = project.run("python", "-m", "pytest_clearstone", "show", "--calls", str(golden))
+    shown.stdout.fnmatch_lines(["*app.Completions.create #1*", "*'capital of France?'*"])
+    result = project.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["3 checkpoint(s) replayed, 0 recorded, 0 diverged"])
+
+
+def test_a_replay_of_a_magicmocked_method_still_diverges_on_changed_arguments(
+    project: pytest.Pytester,
+) -> None:
+    project.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=3)
+    project.makepyfile(app=APP.replace('model="m"', 'model="other"'))
+    result = project.runpytest("-p", "no:randomly", "test_doubles.py::test_method")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*app.Completions.create*"])
+
+
+def test_a_target_patched_in_the_test_body_is_named_when_nothing_was_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    # mock.patch inside the test replaces the plugin's recording stand-in for its block: the
+    # agent's calls reach the double alone, and the hints about import paths do not apply
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP,
+        test_body="""
+        from unittest import mock
+
+        import pytest
+
+        import app
+
+
+        @pytest.mark.replay(mock={"llm": "app.Completions.create"})
+        def test_body(replay):
+            with mock.patch.object(app.Completions, "create", return_value={"text": "Paris"}):
+                assert replay.run(app.Bot().ask, "capital of France?") == "Paris"
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*",
+            "  does the test patch `app.Completions.create` itself (mock.patch in its body)? "
+            "Its double then stands in place of the recording, which sees no call: patch it in "
+            "a fixture instead*",
+        ]
+    )
