@@ -129,8 +129,6 @@ class _RunState:
         self.not_written: list[tuple[str, str]] = []
         #: tests re-recorded by record-diverged: (node id, why: diverged or missing)
         self.rerecorded: list[tuple[str, str]] = []
-        #: the goldens recorded in this run (their paths, case folded), by the test recording each
-        self.recorded_by: dict[str, str] = {}
         self.referenced: set[str] = set()
         #: the directories of the collected test files (where unused goldens are looked for)
         self.test_dirs: set[str] = set()
@@ -955,14 +953,11 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     writes = mock is not None  # (mock={} mocks nothing and records; no mock= only reads)
     action = item.stash.get(_ATTEMPT, None) if writes else None
     if action is None:
-        # (a golden another test recorded in this run is not this test's: it records, and is
-        # refused when it would write it)
-        golden_exists = (
-            settings.mode in _REPLAY_FIRST
-            and path.is_file()
-            and _first_recorder(item, path)[1] == _test_id(item)
+        action = attempt_action(
+            settings.mode,
+            golden_exists=settings.mode in _REPLAY_FIRST and path.is_file(),
+            writes=writes,
         )
-        action = attempt_action(settings.mode, golden_exists=golden_exists, writes=writes)
     redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
     problem, what = "", ""
     transform, shown = _transforms(config, redactor, redactor.shown)
@@ -1662,18 +1657,6 @@ def _save_golden(
 
     state = item.config.stash[_STATE]
     assert state.provider is not None
-    key, first = _first_recorder(item, replay.path)
-    if first != _test_id(item):  # (mock= on both markers would have made it a collection error)
-        _outcome(item, "failed")
-        _not_written(item, f"{first} recorded the same golden")
-        pytest.fail(
-            f"{item.nodeid}: the golden checkpoint was not written: {first} recorded "
-            f"{replay.path} earlier in this run, and this test would overwrite it (collection "
-            "could not tell: their mock targets come from the clearstone_config fixture, or a "
-            "marker added later): give each test its own path (or leave the path out: one "
-            "golden per test)",
-            pytrace=False,
-        )
     problem = ""
     try:
         redactor = item.stash[_REDACTOR]
@@ -1695,21 +1678,12 @@ def _save_golden(
             f"{item.nodeid}: the golden checkpoint was not written: {problem}", pytrace=False
         )
     _outcome(item, "recorded")
-    state.recorded_by[key] = first
     item.user_properties.append(("clearstone-golden", (_shown(item.config, path), replay.change)))
     written = f"golden checkpoint written: {path}"
     item.add_report_section("call", "clearstone", written)
     report.sections.append(("Captured clearstone call", written))  # (made before it was)
     checkpoint = replay.checkpoint
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
-
-
-def _first_recorder(item: pytest.Item, path: Path) -> tuple[str, str]:
-    """The key of the golden ``path`` among those recorded in this run, and the test that
-    recorded it (the item's own, :func:`_test_id`: its pytest-repeat repetitions are the one
-    test its golden names, when no test did)."""
-    key = os.path.abspath(path).casefold()
-    return key, item.config.stash[_STATE].recorded_by.get(key, _test_id(item))
 
 
 def _unwritable(path: Path, exc: OSError) -> str:
