@@ -14,7 +14,7 @@ from . import mocks
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .mocks import MockConfig, normalize_mock_config
-from .ordering import call_order, span_branch
+from .ordering import call_order, span_branch, span_places
 from .responses import Matcher, RecordedCall, ReplaySession, Responses
 from .state import import_agent_class, rehydrate
 
@@ -108,7 +108,7 @@ class ReplayEngine:
         change)."""
         if self._scoped is None:
             scoped = mocks.scope(self.trace.spans, self.checkpoint.span.start_time_ns)
-            self._scoped = call_order(scoped, span_branch)
+            self._scoped = call_order(scoped, span_branch, span_places)
         return self._scoped
 
     def preflight(self, mock_config: MockConfig | None) -> PreflightReport:
