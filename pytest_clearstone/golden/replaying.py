@@ -11,7 +11,6 @@ from ..equality import same_state
 from ..errors import CheckpointCorruptError, CheckpointNotFoundError, GoldenMismatchError
 from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
-from .completion import completion_order
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .outcome import Outcome, read_outcomes
@@ -100,10 +99,7 @@ class ReplayingRun:
         )
         ctx.session.node_id = self.node_id  # (named by the errors: the test to re-record)
         ctx.session.shown = self.spec.shown  # (how the errors show the values they hold)
-        ctx.session.completion = completion_order(
-            ((c.position, c.branch, c.span_id) for r in targets.values() for c in r.calls),
-            self.engine.trace.spans,
-        )
+        ctx.session.completion = self.engine.completion_of(targets)
         ctx.__enter__()
         name_run(self.node_id)  # (named by a call a task this test leaves running makes later)
         self.context = ctx
