@@ -26,7 +26,7 @@ from .errors import (
     DecodeError,
 )
 from .golden.files import not_json, read_golden
-from .golden.ordering import call_order, span_branch
+from .golden.ordering import call_order, span_branch, span_places
 
 _REPR_WIDTH = 60
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -195,7 +195,8 @@ def recorded_calls(spans: Sequence[Any]) -> list[tuple[str, Any]]:
     value."""
     counts: dict[str, int] = {}
     calls = []
-    for span in call_order(sorted(spans, key=lambda s: (s.start_time_ns, s.seq)), span_branch):
+    started = sorted(spans, key=lambda s: (s.start_time_ns, s.seq))
+    for span in call_order(started, span_branch, span_places):
         target = (
             span.attributes.get(TARGET_ATTRIBUTE) if isinstance(span.attributes, dict) else None
         )

@@ -16,7 +16,7 @@ from typing import Any
 from .. import codec
 from ..codec.nesting import retried
 from .mocks import TARGET_ATTRIBUTE
-from .ordering import branch_of, call_order
+from .ordering import branch_of, call_order, places_of
 from .signing import ENV_VAR, SIGNATURE_FIELD
 
 
@@ -44,7 +44,11 @@ def _spans(doc: Any) -> list[Any]:
         return []
     listed = [s for s in spans if isinstance(s, dict)]
     started = sorted(listed, key=_start_time)  # (stable: a file's order breaks ties)
-    return call_order(started, lambda span: branch_of(span.get("attributes")))
+    return call_order(
+        started,
+        lambda span: branch_of(span.get("attributes")),
+        lambda span: places_of(span.get("attributes")),
+    )
 
 
 def _start_time(span: dict[str, Any]) -> int:

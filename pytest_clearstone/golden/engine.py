@@ -12,9 +12,10 @@ from ..tracing.span import Span
 from ..tracing.trace import Trace
 from . import mocks
 from .checkpoint import Checkpoint
+from .completion import CompletionOrder, completion_order
 from .context import DeterministicExecutionContext
 from .mocks import MockConfig, normalize_mock_config
-from .ordering import call_order, span_branch
+from .ordering import call_order, span_branch, span_places
 from .responses import Matcher, RecordedCall, ReplaySession, Responses
 from .state import import_agent_class, rehydrate
 
@@ -108,7 +109,7 @@ class ReplayEngine:
         change)."""
         if self._scoped is None:
             scoped = mocks.scope(self.trace.spans, self.checkpoint.span.start_time_ns)
-            self._scoped = call_order(scoped, span_branch)
+            self._scoped = call_order(scoped, span_branch, span_places)
         return self._scoped
 
     def preflight(self, mock_config: MockConfig | None) -> PreflightReport:
@@ -159,13 +160,25 @@ class ReplayEngine:
         self, mock_config: MockConfig | None = None, *, seed: int | None = None, tick: bool = False
     ) -> DeterministicExecutionContext:
         """The deterministic context a replay of this checkpoint runs in."""
-        return DeterministicExecutionContext(
+        targets = self.mock_targets(mock_config)
+        context = DeterministicExecutionContext(
             self.checkpoint,
-            self.mock_targets(mock_config),
+            targets,
             seed=seed,
             tick=tick,
             strict=self.strict,
             matcher=self.matcher,
+        )
+        context.session.completion = self.completion_of(targets)
+        return context
+
+    def completion_of(self, targets: dict[str, Responses]) -> CompletionOrder | None:
+        """The order the concurrent async calls ``targets`` answer completed in when recorded,
+        which a replay reproduces (see :mod:`.completion`); ``None``: no call waits for
+        another."""
+        return completion_order(
+            ((c.position, c.branch, c.span_id) for r in targets.values() for c in r.calls),
+            self.trace.spans,
         )
 
     # -- replaying -----------------------------------------------------------------------------

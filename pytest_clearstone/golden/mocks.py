@@ -18,6 +18,10 @@ TARGET_ATTRIBUTE = "clearstone.target"
 #: the span attribute naming the branch of execution (thread-pool job, asyncio task) that made
 #: a recorded call: replay answers and orders calls per branch
 BRANCH_ATTRIBUTE = "clearstone.branch"
+#: the span attribute of a recorded call made in a child branch: for each of its branch key's
+#: segments after the first, how many calls its parent branch had made when it handed that
+#: branch out (``"1/0"``), which places the branch's calls among its parent's in a golden
+PLACES_ATTRIBUTE = "clearstone.places"
 RULE = "-" * 60
 
 

@@ -14,6 +14,11 @@ branches are placed branch by branch —
   job runs, then its place among the jobs of that function (``0/work#0`` before ``0/work#1``:
   the order they were handed out in).
 
+A child branch's place among its parent's own calls is where the parent's code handed it out
+(the number of calls the parent had made then, recorded with each call of the branch:
+:data:`~.mocks.PLACES_ATTRIBUTE`), not when its first call started, which the live latency of
+the parent's calls moves; goldens recorded without it place a child by its first call.
+
 The same work is listed, and numbered, the same way whichever job ran first. Calls without a
 branch (made in a thread started elsewhere, or recorded before branches existed) and spans that
 are not recorded calls keep their places. Call order is worked out from the start order alone,
@@ -32,9 +37,17 @@ from typing import Any, TypeVar
 
 from ..tracing.span import Span
 from ..tracing.trace import Trace
-from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
+from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
 
-__all__ = ["branch_of", "call_order", "in_call_order", "in_start_order", "span_branch"]
+__all__ = [
+    "branch_of",
+    "call_order",
+    "in_call_order",
+    "in_start_order",
+    "places_of",
+    "span_branch",
+    "span_places",
+]
 
 _T = TypeVar("_T")
 
@@ -55,9 +68,29 @@ def span_branch(span: Span) -> str:
     return key if type(key) is str and TARGET_ATTRIBUTE in attributes else ""
 
 
-def call_order(items: Sequence[_T], key_of: Callable[[_T], str]) -> list[_T]:
+def places_of(attributes: Any) -> str:
+    """The places (:data:`~.mocks.PLACES_ATTRIBUTE`) of a recorded call from its span's
+    ``attributes`` (``""``: not recorded)."""
+    if not isinstance(attributes, dict):
+        return ""
+    places = attributes.get(PLACES_ATTRIBUTE)
+    return places if isinstance(places, str) else ""
+
+
+def span_places(span: Span) -> str:
+    """:func:`places_of` a :class:`~pytest_clearstone.tracing.span.Span`."""
+    places = span.attributes.get(PLACES_ATTRIBUTE)
+    return places if type(places) is str else ""
+
+
+def call_order(
+    items: Sequence[_T],
+    key_of: Callable[[_T], str],
+    places_by: Callable[[_T], str] | None = None,
+) -> list[_T]:
     """``items`` (spans in start order) in call order (see the module docstring); ``key_of``
-    gives an item's branch key, ``""`` for one that keeps its place."""
+    gives an item's branch key, ``""`` for one that keeps its place; ``places_by``, its
+    places (``""``: not known)."""
     all_keys = [key_of(item) for item in items]
     ordered = list(items)
     if len(set(all_keys) - {""}) < 2:  # one branch (or none): its calls are in start order
@@ -67,10 +100,14 @@ def call_order(items: Sequence[_T], key_of: Callable[[_T], str]) -> list[_T]:
     root = _Branch()
     for index, key in enumerate(keys):
         branch = root
-        for segment in key.split("/"):
+        given = places_by(items[places[index]]).split("/") if places_by is not None else []
+        for depth, segment in enumerate(key.split("/")):
             child = branch.children.get(segment)
             if child is None:
                 child = branch.children[segment] = _Branch(index)
+                # (the first segment is the root's: the places are of the segments after it)
+                if 0 < depth <= len(given) and given[depth - 1].isdigit():
+                    child.place = int(given[depth - 1])
             branch = child
         branch.calls.append(index)
     for place, index in zip(places, _in_order(root), strict=True):
@@ -93,7 +130,7 @@ def in_call_order(trace: Trace) -> Trace:
     """``trace`` (its spans in start order) with its spans in call order: ``trace`` itself
     when that is the same order, else a copy listing them so (a golden is written, and its span
     ids derived, in this order)."""
-    spans = call_order(trace.spans, span_branch)
+    spans = call_order(trace.spans, span_branch, span_places)
     if all(a is b for a, b in zip(spans, trace.spans, strict=True)):
         return trace
     ordered = Trace(trace.trace_id, spans)
@@ -103,28 +140,36 @@ def in_call_order(trace: Trace) -> Trace:
 
 class _Branch:
     """A branch's own calls and its child branches by key segment; ``first``: the first call
-    (in start order) of the branch or its descendants."""
+    (in start order) of the branch or its descendants; ``place``: how many calls its parent had
+    made when it handed the branch out (-1: not recorded)."""
 
-    __slots__ = ("calls", "children", "first")
+    __slots__ = ("calls", "children", "first", "place")
 
     def __init__(self, first: int = -1) -> None:
         self.calls: list[int] = []
         self.children: dict[str, _Branch] = {}
         self.first = first
+        self.place = -1
 
 
 def _in_order(branch: _Branch) -> Iterator[int]:
     """The calls of ``branch`` and its descendants (their indexes in start order), in call
     order."""
     own = branch.calls
-    # a child's place: how many of the branch's own calls started before its first call
+
+    def place_of(child: _Branch) -> int:
+        # a child's place: how many of the branch's own calls its code made before handing it
+        # out, or (not recorded) started before the child's first call
+        if child.place >= 0:
+            return min(child.place, len(own))
+        return bisect_left(own, child.first)
+
     children = sorted(
-        branch.children.items(),
-        key=lambda item: (bisect_left(own, item[1].first), _segment_order(item[0])),
+        branch.children.items(), key=lambda item: (place_of(item[1]), _segment_order(item[0]))
     )
     done = 0
     for _, child in children:
-        place = bisect_left(own, child.first)
+        place = place_of(child)
         yield from own[done:place]
         done = place
         yield from _in_order(child)

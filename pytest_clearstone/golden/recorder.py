@@ -18,7 +18,7 @@ from ..tracing.span import Recorded, Span, exception_message, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
 from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
-from .mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
+from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, is_stream, tap
 from .targets import STAND_IN_TARGET, PatchStack, Target, made_for, place
@@ -28,6 +28,7 @@ from .threads import (
     ended_run,
     name_run,
     restore_branching,
+    running_branch,
     unbranched,
 )
 
@@ -202,7 +203,11 @@ class RecordedTarget:
             return PASS
         branch_running_loop()
         with rec.suspended():
+            branch = running_branch()
             attributes = {TARGET_ATTRIBUTE: path, BRANCH_ATTRIBUTE: current_branch()}
+            places = "" if branch is None else branch.count_call()
+            if places:  # (a call of a child branch: where its parent handed it out)
+                attributes[PLACES_ATTRIBUTE] = places
             span = rec.call_span(path, self.span_type, attributes)
             arguments = self.binder.bind_call(args, kwargs)
             value = rec.transform(arguments, "input", path)

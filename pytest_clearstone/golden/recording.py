@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import inspect
 import re
@@ -67,6 +68,8 @@ class RecordingRun:
         else:
             self.checkpoint_id, self.started_at = previous
         self.outcomes: list[Outcome] = []
+        self._runs_made = 0  # replay.run() calls made so far
+        self._run_numbers: list[int] = []  # the numbers of the runs of ``outcomes``
         self.change = ""  # after save(): what changed against the previous golden
         self.first_agent: Any = None
         self.state_before: Recorded | None = None
@@ -126,22 +129,33 @@ class RecordingRun:
                 self.context.__exit__(None, None, None)
 
     # -- each replay.run() ---------------------------------------------------------------------
-    def before_run(self, agent: Any) -> None:
+    def before_run(self, agent: Any) -> int:
         """Capture the agent's state before the first run (redacted now, before the recording
-        is checked for secrets)."""
-        if self.outcomes or self.state_before is not None or agent is None:
-            return
-        self.first_agent = agent
-        self.state_before = self._state(agent)
+        is checked for secrets); returns the run's number (from 0, in the order the runs are
+        made)."""
+        number = self._runs_made
+        self._runs_made += 1
+        if not (self.outcomes or self.state_before is not None or agent is None):
+            self.first_agent = agent
+            self.state_before = self._state(agent)
+        return number
 
-    def after_run(self, agent: Any, name: str, result: Any) -> None:
-        """Keep the run's outcome: its result and the agent's final state."""
+    def after_run(self, agent: Any, name: str, result: Any, number: int) -> None:
+        """Keep the outcome of run ``number``: its result and the agent's final state. The
+        golden holds the outcomes in the order the runs were made, not the order they returned
+        in (runs made at once, in threads or tasks, return as their live calls allow)."""
         if not self.outcomes and self.first_agent is None:
             self.first_agent = agent
         final = None if agent is None else self._state(agent)
         if self.transform is not None:
             result = self.transform(result, "result", self.node_id)
-        self.outcomes.append(Outcome(name, Recorded.of(result), final))
+        place = bisect.bisect(self._run_numbers, number)
+        self._run_numbers.insert(place, number)
+        self.outcomes.insert(place, Outcome(name, Recorded.of(result), final))
+
+    def without_outcome(self, number: int) -> None:
+        """Run ``number`` raised (or its generator was not read to its end): the golden holds
+        no outcome for it."""
 
     def _state(self, agent: Any) -> Recorded:
         """The agent's state, snapshotted (a value that cannot be stored fails here, naming its

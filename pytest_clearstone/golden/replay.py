@@ -257,8 +257,7 @@ class Replay:
             raise ClearstoneError(self._outside_call(started=half.context is not None))
         agent, method, name = self._resolve_target(target)
         self._agent = agent
-        half.before_run(agent)
-        outcome = _RunOutcome(half, agent, name)
+        outcome = _RunOutcome(half, agent, name, half.before_run(agent))
         if self._recording is not None and outcome.watch_generator(kind_of(method)):
             self._generator_runs.append(outcome)
         return wrap(method, outcome)(*args, **kwargs)
@@ -310,12 +309,16 @@ class _RunOutcome:
     :attr:`read_to_end` only once exhausted, and the golden is not written without it.
     """
 
-    __slots__ = ("agent", "exhausted", "half", "items", "name", "read_to_end")
+    __slots__ = ("agent", "exhausted", "half", "items", "name", "number", "read_to_end")
 
-    def __init__(self, half: RecordingRun | ReplayingRun, agent: Any, name: str) -> None:
+    def __init__(
+        self, half: RecordingRun | ReplayingRun, agent: Any, name: str, number: int
+    ) -> None:
         self.half = half
         self.agent = agent
         self.name = name
+        #: the run's place among the test's replay.run() calls, in the order they were made
+        self.number = number
         self.read_to_end = True
         #: what a step of the watched generator raises at its end (nothing: not watched)
         self.exhausted: tuple[type[Exception], ...] = ()
@@ -366,5 +369,7 @@ class _RunOutcome:
             else:  # closed early (GeneratorExit, or the loop cancelling the task closing it)
                 self.items = len(outcome) if isinstance(outcome, list) else 0
         elif error is None:
-            self.half.after_run(self.agent, self.name, outcome)
+            self.half.after_run(self.agent, self.name, outcome, self.number)
+            return outcome
+        self.half.without_outcome(self.number)
         return outcome

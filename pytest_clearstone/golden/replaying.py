@@ -16,7 +16,6 @@ from ..errors import (
 )
 from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
-from .completion import completion_order
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .outcome import Outcome, read_outcomes
@@ -42,6 +41,8 @@ class ReplayingRun:
         self.matcher = matcher
         self.context: DeterministicExecutionContext | None = None
         self.runs = 0  # replay.run() calls checked so far
+        self._runs_made = 0  # replay.run() calls made so far
+        self._without_outcome: list[int] = []  # the numbers of the runs that raised
         self._checkpoint: Checkpoint | None = None
         self._engine: ReplayEngine | None = None
         self._outcomes: list[Outcome] | None = None
@@ -104,10 +105,7 @@ class ReplayingRun:
         ctx.keeps_test_clock = True  # (a clock the test set before the call: the agent's)
         ctx.session.node_id = self.node_id  # (named by the errors: the test to re-record)
         ctx.session.shown = self.spec.shown  # (how the errors show the values they hold)
-        ctx.session.completion = completion_order(
-            ((c.position, c.branch, c.span_id) for r in targets.values() for c in r.calls),
-            self.engine.trace.spans,
-        )
+        ctx.session.completion = self.engine.completion_of(targets)
         ctx.__enter__()
         name_run(self.node_id)  # (named by a call a task this test leaves running makes later)
         self.context = ctx
@@ -139,18 +137,33 @@ class ReplayingRun:
             )
 
     # -- each replay.run() ---------------------------------------------------------------------
-    def before_run(self, agent: Any) -> None:
-        """Give the agent the recorded state before the first run."""
-        if self.runs == 0 and agent is not None and self.checkpoint.agent_module is not None:
+    def before_run(self, agent: Any) -> int:
+        """Give the agent the recorded state before the first run (made before any other, or
+        after runs that all raised); returns the run's number (from 0, in the order the runs
+        are made)."""
+        number = self._runs_made
+        self._runs_made += 1
+        first = number == len(self._without_outcome)
+        if first and agent is not None and self.checkpoint.agent_module is not None:
             load_state(agent, self.checkpoint.restore_state(), f"the golden {self.path}")
+        return number
 
-    def after_run(self, agent: Any, name: str, result: Any) -> None:
+    def without_outcome(self, number: int) -> None:
+        """Run ``number`` raised (or its generator was not read to its end): it has no outcome
+        in the golden either, and the runs made after it compare with the outcomes from its
+        place on."""
+        self._without_outcome.append(number)
+
+    def after_run(self, agent: Any, name: str, result: Any, number: int) -> None:
         """Compare the run's result and the agent's final state with the golden outcome; a
         replay error the agent swallowed during the run fails it first (what it changed in the
         result or the state is only its consequence), and so, in a strict replay, do the
         recorded calls the test's last recorded run did not make, with the deltas of both."""
         __tracebackhide__ = True
         self.runs += 1
+        # its outcome in the golden, which holds them in the order the runs were made (runs
+        # made at once, in threads or tasks, return as the replay answers them)
+        place = number - sum(1 for other in self._without_outcome if other < number) + 1
         if self.context is not None and self.context.session.errors:
             raise self.context.session.errors[0]
         outcomes = self.outcomes
@@ -163,13 +176,13 @@ class ReplayingRun:
                     "without replay.run(), or its 'outcome' was removed",
                 )
             return  # a checkpoint made by application code: no golden outcome to compare with
-        if self.runs > len(outcomes):
+        if place > len(outcomes):
             raise self._mismatch(
                 "call",
                 f"the golden recorded {len(outcomes)} replay.run() call(s); this test makes "
-                f"call #{self.runs} ({name!r})",
+                f"call #{place} ({name!r})",
             )
-        outcome = outcomes[self.runs - 1]
+        outcome = outcomes[place - 1]
         if outcome.function not in (None, name):
             raise self._mismatch(
                 "call", f"the golden recorded {outcome.function!r}, this test runs {name!r}"
@@ -177,7 +190,7 @@ class ReplayingRun:
         # compared as they are (redacted like the recording), not through a codec round trip:
         # the golden side was decoded from the file, so tuples, sets, datetimes... match
         # a golden of several runs names the run that differed
-        run = f" of replay.run() #{self.runs} ({name})" if len(outcomes) > 1 else ""
+        run = f" of replay.run() #{place} ({name})" if len(outcomes) > 1 else ""
         differences: list[tuple[str, str]] = []
         delta = self._delta("result", outcome.result, self._observed(result, "result"), "result")
         if delta:
@@ -197,7 +210,7 @@ class ReplayingRun:
                 differences.append((f"final state{run}", delta))
         if not differences:
             return
-        if self.runs == len(outcomes):
+        if place == len(outcomes):
             self._raise_calls_not_made(differences)
         (what, delta), *more = differences
         raise self._mismatch(what, delta, more=more)

@@ -506,7 +506,7 @@ class TargetReplay:
         self._fail(
             ReplayDivergenceError(
                 self.target.path,
-                number,
+                self._golden_number(recorded.span_id, number),
                 recorded.span_id,
                 "",
                 checkpoint=self.checkpoint,
@@ -614,7 +614,7 @@ class TargetReplay:
         says how, kept to fail the test (also where the agent catches it)."""
         error = ReplayDivergenceError(
             self.target.path,
-            call.call_number,
+            self._golden_number(call.span_id, call.call_number),
             call.span_id,
             "",
             checkpoint=self.checkpoint,
@@ -665,14 +665,15 @@ class TargetReplay:
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
+            golden = self._golden_number(recorded.span_id, number)
             self._fail(
                 ReplayDivergenceError(
                     self.target.path,
-                    number,
+                    golden,
                     recorded.span_id,
                     text,
                     checkpoint=self.checkpoint,
-                    closest=self._recorded_elsewhere(number, compared),
+                    closest=self._recorded_elsewhere(golden, compared),
                     sequence=self._place_of(recorded),
                     node_id=self._node_id(),
                     cause=cause,
@@ -758,6 +759,18 @@ class TargetReplay:
         )
         self._comparables[key] = (recorded, expected)
         return expected, arguments
+
+    def _golden_number(self, span_id: str | None, number: int) -> int:
+        """The number the golden gives the recorded call of ``span_id`` among this target's
+        (as ``show --calls`` and ``diff`` name it), which a message names the call by: calls of
+        concurrent branches are numbered branch by branch, and a replay makes them in the order
+        the scheduler gives, so the call's live ``number`` may be another call's. ``number``
+        when the call has no span (a value given directly)."""
+        if span_id is not None:
+            for golden, call in enumerate(self.responses, 1):
+                if call.span_id == span_id:
+                    return golden
+        return number
 
     def _recorded_elsewhere(self, number: int, arguments: Any) -> int | None:
         """The number of another recorded call with exactly these arguments (as compared:

@@ -96,7 +96,9 @@ class Branch:
         "_named",
         "key",
         "legacy",
+        "made",
         "parent",
+        "place",
         "run",
         "streams",
         "threaded",
@@ -110,8 +112,13 @@ class Branch:
         run: _Run | None = None,
         clocks: dict[object, int] | None = None,
         threaded: bool = False,
+        place: int = -1,
     ) -> None:
         self.key = key
+        #: the recorded calls this branch made itself so far (:meth:`count_call`)
+        self.made = 0
+        #: how many calls its parent had made when it handed this branch out (-1: a root)
+        self.place = place
         self.threaded = threaded
         self.legacy = key if legacy is None else legacy
         self.parent = parent
@@ -131,13 +138,30 @@ class Branch:
             named = self._named.get(name, 0)
             self._named[name] = named + 1
             clocks = dict(self._clocks)
+            place = self.made
         return Branch(
             f"{self.key}/{name}#{named}",
             self,
             f"{self.legacy}/{index}",
             clocks=clocks,
             threaded=threaded or self.threaded,
+            place=place,
         )
+
+    def count_call(self) -> str:
+        """Count a recorded call this branch makes; returns the places of the branch and its
+        ancestors (``"1/0"``: see :data:`~.mocks.PLACES_ATTRIBUTE`; ``""`` for a root). The
+        place of a branch among its parent's calls is set where the parent's code handed it
+        out, not by when its first call started (which the live latency of the parent's
+        calls moves)."""
+        with self._lock:
+            self.made += 1
+        places: list[str] = []
+        branch: Branch | None = self
+        while branch is not None and branch.parent is not None:
+            places.append(str(branch.place))
+            branch = branch.parent
+        return "/".join(reversed(places))
 
     def tick(self, clock: object, now: int) -> int:
         """The next reading of this branch's logical clock ``clock``: ``now``, or one more than

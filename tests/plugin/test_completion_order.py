@@ -244,3 +244,21 @@ def test_a_call_waits_for_a_predecessor_its_task_starts_after_a_real_sleep(
     assert outcome["result"] == ["answer to fast", "answer to slow"]
     for _ in range(3):
         pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_the_engine_replays_concurrent_calls_in_their_recorded_completion_order(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ReplayEngine.replay_from_checkpoint (the library API, and the debugging session) answered
+    # them in the order they started: the replayed result was not the recorded one
+    from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
+
+    monkeypatch.setenv("HOW", "as_they_finish")
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    checkpoint = CheckpointManager(str(project.path)).load_checkpoint("g.ckpt")
+    for _ in range(3):
+        engine = ReplayEngine(checkpoint)
+        result = engine.replay_from_checkpoint(
+            "run", ["a", "b"], "as_they_finish", mock_config={"llm": "app.acomplete"}
+        )
+        assert result == ["answer to b", "answer to a"]

@@ -114,3 +114,32 @@ def test_branch_of_reads_recorded_calls_only() -> None:
     assert branch_of({"clearstone.branch": "0/w#1"}) == ""  # not a recorded call
     assert branch_of({"clearstone.target": "app.f", "clearstone.branch": 3}) == ""
     assert branch_of(None) == ""
+
+
+def _placed(*calls: str) -> list[str]:
+    """``"name@branch!places"`` items in start order, in call order."""
+    return call_order(
+        list(calls),
+        lambda call: call.partition("@")[2].partition("!")[0],
+        lambda call: call.partition("!")[2],
+    )
+
+
+def test_a_job_comes_where_its_parent_handed_it_out_whichever_call_started_first() -> None:
+    # handed out before the main flow's first call ("!0"), its call started after the second
+    # or between them, depending on the live latency of the first: listed first either way
+    for started in (
+        ["plan@0", "act@0", "x@0/bg#0!0"],
+        ["plan@0", "x@0/bg#0!0", "act@0"],
+        ["x@0/bg#0!0", "plan@0", "act@0"],
+    ):
+        assert _placed(*started) == ["x@0/bg#0!0", "plan@0", "act@0"]
+    # nested: the inner job was handed out after its parent's first call
+    started = ["a@0/run#0!0", "one@0", "inner@0/run#0/tool#0!0/1", "two@0", "b@0/run#0!0"]
+    assert _placed(*started) == [
+        "a@0/run#0!0",
+        "inner@0/run#0/tool#0!0/1",
+        "b@0/run#0!0",
+        "one@0",
+        "two@0",
+    ]
