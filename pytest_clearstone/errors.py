@@ -32,7 +32,8 @@ unused), ``NetworkBlockedWarning`` (a background thread's connection was blocked
 ``UnencodableValueWarning`` (a value was stored as its ``repr``) and
 ``UnmatchedIgnorePathWarning`` (an ``ignore=``/``ignore_state=`` path matched nothing) and
 ``UncalledTargetWarning`` (a mock target not called is the agent's function under another path)
-and ``LeftoverCallWarning`` (a task an earlier test left running called a mock target).
+and ``LeftoverCallWarning`` (a task an earlier test left running called a mock target) and
+``MutatedArgumentWarning`` (a recorded call changed an argument in place, which replay cannot).
 
 Messages are built in ``__init__`` from the facts, so every raise site produces the same wording.
 """
@@ -827,6 +828,24 @@ class UnusedResponsesWarning(UserWarning):
 
 class UnencodableValueWarning(UserWarning):
     """A value was stored as its ``repr`` because neither JSON nor dill could encode it."""
+
+
+class MutatedArgumentWarning(UserWarning):
+    """A mock target changed an argument it was given in place while recording (appended to a
+    list, set a key of a dict): replay answers the call without running the target, so the
+    change is not made there and the agent sees the argument as it was before the call."""
+
+    def __init__(self, test: str, call: str, target: str, argument: str, kind: str) -> None:
+        self.test = test
+        self.target = target
+        self.argument = argument
+        where = f"{test}: " if test else ""
+        super().__init__(
+            f"{where}{call} changed its argument `{argument}` ({kind}) in place while "
+            f"recording; a replay does not run {target}, so the change is not made there and "
+            f"the agent sees `{argument}` as it was before the call. Return the new value from "
+            f"{target} instead, or mock the function under it that returns it"
+        )
 
 
 class UnmatchedIgnorePathWarning(UserWarning):

@@ -22,6 +22,7 @@ from ..errors import (
     CheckpointCorruptError,
     CheckpointVersionError,
     ClearstoneError,
+    MutatedArgumentWarning,
     SerializationError,
     describe,
 )
@@ -78,6 +79,11 @@ class RecordingRun:
     @property
     def calls(self) -> list[ReplayCall]:
         return [] if self.recorder is None else list(self.recorder.calls)
+
+    @property
+    def changed_in_place(self) -> list[MutatedArgumentWarning]:
+        """A warning for each recorded call that changed an argument in place."""
+        return [] if self.recorder is None else list(self.recorder.changed_in_place)
 
     def start(self, root_span_id: str | None) -> None:
         """Enter the deterministic context and patch the targets with recording wrappers."""
