@@ -873,9 +873,12 @@ class LeftoverCallWarning(UserWarning):
 
 
 def held_by(holders: list[str]) -> str:
-    """What holds a mock target's function itself (``module.QualName`` of each holder), made
-    before the test patched its name: a graph's node, a registered tool."""
-    named = " and ".join(f"{article(holder)} {holder}" for holder in holders)
+    """What holds a mock target's function itself (``module.QualName`` of each holder, or
+    ``the dict app.TOOLS`` for a registry), made before the test patched its name: a graph's
+    node, a registered tool."""
+    named = " and ".join(
+        holder if holder.startswith("the ") else f"{article(holder)} {holder}" for holder in holders
+    )
     return (
         f"also held by {named} made before the test patched the name (a graph's node, a "
         "registered tool)"
