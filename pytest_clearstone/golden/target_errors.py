@@ -1,6 +1,7 @@
 """Why a mock target's import path is refused when it is resolved, with the fix: a name its
-object lacks, a path through a property (its value is made for each instance), a property of a
-class given as the target; for a path into a known SDK, the SDK's own chat method.
+object lacks, a function defined inside another (``<locals>``), a path through a property (its
+value is made for each instance), a property of a class given as the target; for a path into a
+known SDK, the SDK's own chat method.
 
 Imported when a path is refused (and by the hints of a recording's answers that name the SDK
 method): a passing replay does not load it.
@@ -39,6 +40,15 @@ def no_attribute(
     for each instance, so the path cannot go on through it; the message says so, with the
     SDK's method when the path is one of a known SDK's."""
     where = ".".join(parts[:i])
+    if parts[i] == "<locals>" and callable(owner):  # a path copied from a __qualname__
+        nested = ".".join(parts[: i + 2])
+        return MockTargetError(
+            path,
+            f"{nested!r} is defined inside the function {where!r}, which makes it anew on each "
+            "call: no import path reaches it",
+            fix="Mock a module-level function that it calls (or that calls it), or define it "
+            "at module level and mock that path",
+        )
     if not isinstance(owner, (property, functools.cached_property)):
         kind = f"{type(owner).__name__} " if typed else ""
         return MockTargetError(path, f"{kind}{where!r} has no attribute {parts[i]!r}")

@@ -64,3 +64,23 @@ def test_a_method_through_an_instance_of_a_c_type_is_refused_the_same_way(
         f"mock target 'cs_db.conn.execute' cannot be patched: 'sqlite3.Connection' {FIX}"
     ), message
     assert message.endswith(END), message
+
+
+def test_a_function_defined_inside_another_is_refused_with_the_fix_that_works() -> None:
+    # a path copied from a nested function's __qualname__ (`agent.<locals>.search`). Before the
+    # fix: "function 'pytest_clearstone.golden.targets.resolve' has no attribute '<locals>'. Give
+    # the import path where the agent looks the function up", which no path is
+    path = "pytest_clearstone.golden.targets.resolve.<locals>.search"
+    with pytest.raises(MockTargetError) as info:
+        resolve(path)
+    message = str(info.value)
+    assert (
+        "'pytest_clearstone.golden.targets.resolve.<locals>.search' is defined inside the "
+        "function 'pytest_clearstone.golden.targets.resolve', which makes it anew on each call: "
+        "no import path reaches it" in message
+    )
+    assert message.endswith(
+        "Mock a module-level function that it calls (or that calls it), or define it at module "
+        "level and mock that path"
+    )
+    assert "Give the import path" not in message
