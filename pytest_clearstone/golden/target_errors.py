@@ -10,6 +10,7 @@ method): a passing replay does not load it.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from typing import Any
 
@@ -40,6 +41,11 @@ def no_attribute(
     for each instance, so the path cannot go on through it; the message says so, with the
     SDK's method when the path is one of a known SDK's."""
     where = ".".join(parts[:i])
+    if inspect.ismodule(owner) and i == len(parts) - 1:  # a submodule no one imported yet
+        try:
+            return not_callable(path, importlib.import_module(f"{owner.__name__}.{parts[i]}"))
+        except Exception:  # (none of that name, or it fails to import: the attribute is missing)
+            pass
     if parts[i] == "<locals>" and callable(owner):  # a path copied from a __qualname__
         nested = ".".join(parts[: i + 2])
         return MockTargetError(
@@ -57,6 +63,21 @@ def no_attribute(
         "import path cannot go on through it; give the method on the class of that value"
     )
     return MockTargetError(path, reason + _sdk_method(parts[:i]))
+
+
+def not_callable(path: str, value: Any) -> MockTargetError:
+    """The error for ``path``, whose object ``value`` cannot be called: for a module holding a
+    function of its own name (``tools/search.py`` defining ``search``, given as
+    ``tools.search``), the path of that function."""
+    reason = f"it is a {type(value).__name__}, not a callable"
+    name = path.rpartition(".")[2]
+    if inspect.ismodule(value) and inspect.isroutine(getattr(value, name, None)):
+        fix = (
+            f"Give the function in it: '{path}.{name}', or the import path where the agent "
+            "looks the function up"
+        )
+        return MockTargetError(path, reason, fix=fix)
+    return MockTargetError(path, reason)
 
 
 def per_instance_value(path: str, parts: list[str], owner: type, value: Any) -> MockTargetError:
