@@ -90,7 +90,8 @@ def holders(path: str) -> list[str]:
     made before the test patched the name: they call the function they hold, never the mock
     (the cause of a recording with no calls that no other import path fixes); and, as
     ``the dict app.tools.TOOLS``, the dicts and lists kept under a module's or a class's name
-    that hold it (a registry of tools, maybe a few containers deep). Found with the
+    that hold it (a registry of tools, maybe a few containers deep), and the functions whose
+    parameter defaults to it (``def run(q, search_fn=search)``). Found with the
     garbage collector's referrers (a scan of every object: only for a target a recording did
     not call, once per function in a session); a module's or a class's namespace (an import
     path) and pytest-clearstone's own objects are not holders."""
@@ -167,6 +168,11 @@ def _named_containers(container: Any, spaces: dict[int, Any], skip: set[int]) ->
             referrers = gc.get_referrers(held)
             seen.add(id(referrers))
             for referrer in referrers:
+                if isinstance(referrer, types.FunctionType) and held in (
+                    referrer.__defaults__,
+                    referrer.__kwdefaults__,
+                ):  # a parameter's default: `def run(q, search_fn=search)`
+                    found.append(f"the defaults of {referrer.__module__}.{referrer.__qualname__}")
                 if id(referrer) in seen or type(referrer) not in _CONTAINERS:
                     continue
                 seen.add(id(referrer))

@@ -43,6 +43,10 @@ def run(q):
     docs = tools.TOOLS["search"](q)
     stock = tools.SPECS[0]["fn"]("K-1")
     return plan, docs, stock
+
+
+def run_with(q, search_fn=tools.search):  # the tool as a parameter's default
+    return search_fn(q)
 """
 
 TEST = """
@@ -61,6 +65,11 @@ def test_some_called():
 def test_none_called():
     from app import tools
     tools.TOOLS["search"]("kettle")
+
+
+@pytest.mark.replay("goldens/default.ckpt", mock={"tool": "app.tools.search"})
+def test_default():
+    agent.run_with("kettle")
 """
 
 
@@ -81,18 +90,27 @@ def test_a_tool_called_through_a_registry_made_at_import_is_named(
     # Before the fix the first test recorded the LLM call alone without a word, and every
     # replay ran search and lookup live; the second said "nothing was recorded" with no hint
     result = app.runpytest("--clearstone-record", "-p", "no:randomly")
-    result.assert_outcomes(passed=1, failed=1, warnings=2)
+    result.assert_outcomes(passed=1, failed=2, warnings=2)
+    # (the holders in the order the garbage collector finds them)
+    search = [line for line in result.outlines if "'app.tools.search' was not called" in line]
+    assert len(search) == 1
+    for holder in (
+        "the dict app.tools.TOOLS",
+        "the dict app.tools.Agent.REGISTRY",
+        "the defaults of app.agent.run_with",
+    ):
+        assert holder in search[0]
+    assert (
+        "made before the test patched the name (a graph's node, a registered tool), which calls "
+        "it, never the mock: its calls run live on every replay." in search[0]
+    )
+    assert " a the " not in result.stdout.str()
     result.stdout.fnmatch_lines_random(
         [
             "*UncalledTargetWarning: test_app.py::test_some_called: the mock target "
-            "'app.tools.search' was not called while recording; the function is also held by "
-            "the dict app.tools.TOOLS and the dict app.tools.Agent.REGISTRY made before the "
-            "test patched the name*, which calls it, never the mock: its calls run live on "
-            "every replay.*",
-            "*UncalledTargetWarning: test_app.py::test_some_called: the mock target "
             "'app.tools.lookup' was not called while recording; the function is also held by "
             "the list app.tools.SPECS made before *",
-            "  `app.tools.search` is also held by the dict app.tools.TOOLS and the dict "
-            "app.tools.Agent.REGISTRY made before the test patched the name*",
+            "  `app.tools.search` is also held by the * made before the test patched the name*",
+            "test_app.py::test_default: nothing was recorded*",
         ]
     )
