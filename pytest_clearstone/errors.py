@@ -844,7 +844,9 @@ class MutatedArgumentWarning(UserWarning):
             f"{where}{call} changed its argument `{argument}` ({kind}) in place while "
             f"recording; a replay does not run {target}, so the change is not made there and "
             f"the agent sees `{argument}` as it was before the call. Return the new value from "
-            f"{target} instead, or mock the function under it that returns it"
+            f"{target} instead, or mock the function under it that returns it; if the agent "
+            f"does not read it again, leave it out with the marker's ignore={{{target!r}: "
+            f"[{argument!r}]}}"
         )
 
 

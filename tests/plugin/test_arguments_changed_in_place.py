@@ -64,7 +64,8 @@ def test_a_tool_that_changes_its_argument_in_place_warns_when_recorded(
             "argument `results` (a list) in place while recording; a replay does not run "
             "app.fill, so the change is not made there and the agent sees `results` as it "
             "was before the call. Return the new value from app.fill instead, or mock the "
-            "function under it that returns it*",
+            "function under it that returns it; if the agent does not read it again, leave it "
+            "out with the marker's ignore={'app.fill': [[]'results']}*",
             "*MutatedArgumentWarning: test_app.py::test_tag: call #1 to app.tag changed its "
             "argument `record` (a dict) in place*",
         ]
