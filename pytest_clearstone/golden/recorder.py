@@ -184,7 +184,7 @@ class _Call:
 
 #: the arguments whose change in place a recording looks for: the containers an agent hands
 #: a tool to fill (an object's fields are its own business: a method's ``self`` is compared)
-_CONTAINERS = (list, dict, set, bytearray)
+_FILLABLE = (list, dict, set, bytearray)
 
 
 class RecordedTarget:
@@ -230,15 +230,16 @@ class RecordedTarget:
             watched = {
                 name: self._form(name, value)
                 for name, value in arguments.items()
-                if type(value) in _CONTAINERS and name != "self"
+                if type(value) in _FILLABLE and name != "self"
             }
         return _Call(span, call, watched)
 
     def _form(self, name: str, value: Any) -> Any:
         """The compared form of the argument ``name``: redacted, encoded, the parts of the
-        marker's ``ignore=`` paths left out."""
+        marker's ``ignore=`` paths left out; a value only a pickle could store, by its
+        placeholder (a pickle's bytes are no measure of a change)."""
         one = self.recorder.transform({name: value}, "input", self.target.path)
-        tree = Encoder(warn=False).encode(one)
+        tree = Encoder(allow_pickle=False, warn=False).encode(one)
         return self.ignore.prune(tree) if self.ignore else tree
 
     def _note_if_changed(self, token: _Call) -> None:
