@@ -32,7 +32,8 @@ unused), ``NetworkBlockedWarning`` (a background thread's connection was blocked
 ``UnencodableValueWarning`` (a value was stored as its ``repr``) and
 ``UnmatchedIgnorePathWarning`` (an ``ignore=``/``ignore_state=`` path matched nothing) and
 ``UncalledTargetWarning`` (a mock target not called is the agent's function under another path)
-and ``LeftoverCallWarning`` (a task an earlier test left running called a mock target).
+and ``LeftoverCallWarning`` (a task an earlier test left running called a mock target) and
+``MutatedArgumentWarning`` (a recorded call changed an argument in place, which replay cannot).
 
 Messages are built in ``__init__`` from the facts, so every raise site produces the same wording.
 """
@@ -889,6 +890,26 @@ class UnencodableValueWarning(UserWarning):
     """A value was stored as its ``repr`` because neither JSON nor dill could encode it."""
 
 
+class MutatedArgumentWarning(UserWarning):
+    """A mock target changed an argument it was given in place while recording (appended to a
+    list, set a key of a dict): replay answers the call without running the target, so the
+    change is not made there and the agent sees the argument as it was before the call."""
+
+    def __init__(self, test: str, call: str, target: str, argument: str, kind: str) -> None:
+        self.test = test
+        self.target = target
+        self.argument = argument
+        where = f"{test}: " if test else ""
+        super().__init__(
+            f"{where}{call} changed its argument `{argument}` ({kind}) in place while "
+            f"recording; a replay does not run {target}, so the change is not made there and "
+            f"the agent sees `{argument}` as it was before the call. Return the new value from "
+            f"{target} instead, or mock the function under it that returns it; if the agent "
+            f"does not read it again, leave it out with the marker's ignore={{{target!r}: "
+            f"[{argument!r}]}}"
+        )
+
+
 class UnmatchedIgnorePathWarning(UserWarning):
     """An ``ignore=`` or ``ignore_state=`` path of a test's marker matched nothing in what it
     was applied to (a typo leaves nothing out of matching)."""
@@ -914,9 +935,12 @@ class LeftoverCallWarning(UserWarning):
 
 
 def held_by(holders: list[str]) -> str:
-    """What holds a mock target's function itself (``module.QualName`` of each holder), made
-    before the test patched its name: a graph's node, a registered tool."""
-    named = " and ".join(f"{article(holder)} {holder}" for holder in holders)
+    """What holds a mock target's function itself (``module.QualName`` of each holder, or
+    ``the dict app.TOOLS`` for a registry), made before the test patched its name: a graph's
+    node, a registered tool."""
+    named = " and ".join(
+        holder if holder.startswith("the ") else f"{article(holder)} {holder}" for holder in holders
+    )
     return (
         f"also held by {named} made before the test patched the name (a graph's node, a "
         "registered tool)"

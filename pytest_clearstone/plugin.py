@@ -1235,6 +1235,13 @@ def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
         item.warn(warning)
 
 
+def _warn_changed_in_place(item: pytest.Item, replay: Replay) -> None:
+    """A recording: warn about each call that changed an argument in place (a tool filling the
+    list it was given), which its replay will not do."""
+    for warning in replay.changed_in_place:
+        item.warn(warning)
+
+
 def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
     """Warn about each ``ignore=``/``ignore_state=`` path of the test's marker that names
     where it starts (an argument, ``result``, ``final_state``) and matched nothing: not about
@@ -1611,6 +1618,7 @@ def _write_if_passed(
         try:
             _save_golden(item, replay, trace_id, report)
             _warn_uncalled_targets(item, replay)
+            _warn_changed_in_place(item, replay)
         except (Exception, pytest.fail.Exception, pytest.skip.Exception) as exc:
             # (a golden that could not be written says so; one written before a hook or a
             # warning failed stays written, and its report says that too)

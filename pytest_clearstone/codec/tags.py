@@ -1037,6 +1037,18 @@ class StoredRepr:
     def __repr__(self) -> str:
         return self.text
 
+    def __getattr__(self, name: str) -> Any:
+        # (only for a name it lacks: the agent reading a field of the value it stands in for,
+        # an exception's response; a library probing for a special method is told briefly)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"{name!r}: this {self.type_name} is a placeholder: the recording could store it "
+            f"only as its repr ({self.text}), so a replay has none of its attributes. Teach "
+            "the codec the type (pytest_clearstone.codec.register, or the "
+            "pytest_clearstone_encode/decode hooks) and re-record"
+        )
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StoredRepr) and (other.type_name, other.text) == (
             self.type_name,

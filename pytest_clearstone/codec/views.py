@@ -25,8 +25,12 @@ from .models import MODEL_PARTS
 from .tags import SELF_CONTAINED_TAGS, TAG, StoredRepr, decode, encode
 
 # C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a
-# terminal shows (CVE-2021-42574): a file can drive a terminal through any of them
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# terminal shows (CVE-2021-42574): a file can drive a terminal through any of them; and lone
+# surrogates (a file name that is not UTF-8, as os.fsdecode gives it), which no UTF-8 stream
+# can write
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

@@ -88,7 +88,10 @@ def holders(path: str) -> list[str]:
     """The types (``module.QualName``) of the objects that keep the function at ``path`` in an
     attribute of theirs — a LangGraph node's ``RunnableCallable``, a ``functools.partial`` —
     made before the test patched the name: they call the function they hold, never the mock
-    (the cause of a recording with no calls that no other import path fixes). Found with the
+    (the cause of a recording with no calls that no other import path fixes); and, as
+    ``the dict app.tools.TOOLS``, the dicts and lists kept under a module's or a class's name
+    that hold it (a registry of tools, maybe a few containers deep), and the functions whose
+    parameter defaults to it (``def run(q, search_fn=search)``). Found with the
     garbage collector's referrers (a scan of every object: only for a target a recording did
     not call, once per function in a session); a module's or a class's namespace (an import
     path) and pytest-clearstone's own objects are not holders."""
@@ -109,10 +112,11 @@ def _find_holders(function: Any) -> list[str]:
     import gc
 
     found: list[str] = []
-    namespaces = {id(vars(m)) for m in list(sys.modules.values()) if hasattr(m, "__dict__")}
-    for referrer in gc.get_referrers(function):
+    spaces = {id(vars(m)): m for m in list(sys.modules.values()) if hasattr(m, "__dict__")}
+    referrers = gc.get_referrers(function)
+    for referrer in referrers:
         owners: list[Any]
-        if isinstance(referrer, dict) and id(referrer) in namespaces:
+        if isinstance(referrer, dict) and id(referrer) in spaces:
             owners = []  # a module's names: an import path
         elif isinstance(referrer, dict) and STAND_IN_TARGET in referrer:
             owners = []  # a stand-in of this plugin's (a replay attempt's, still referenced)
@@ -122,6 +126,13 @@ def _find_holders(function: Any) -> list[str]:
                 for o in gc.get_referrers(referrer)
                 if _own_dict(o) is referrer and not inspect.ismodule(o) and not isinstance(o, type)
             ]
+            if not owners:  # a plain dict: a registry of tools, named where it is kept
+                named = _named_containers(referrer, spaces, {id(referrers)})
+                found.extend(n for n in named if n not in found)
+        elif type(referrer) in _CONTAINERS and referrer is not referrers:
+            owners = []
+            named = _named_containers(referrer, spaces, {id(referrers)})
+            found.extend(n for n in named if n not in found)
         elif isinstance(referrer, _NOT_HOLDERS) or inspect.ismodule(referrer):
             owners = []
         else:
@@ -132,6 +143,71 @@ def _find_holders(function: Any) -> list[str]:
             if not t.__module__.startswith("pytest_clearstone") and name not in found:
                 found.append(name)
     return found
+
+
+#: the containers a registry of tools is made of (a dict of name to function, a list of specs;
+#: these types exactly: a named tuple or a dict subclass is an object, a holder of its own)
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+#: how many containers deep a function is looked for under a module's or a class's name, and
+#: how many containers at most on each level (each costs a scan of every object)
+_CONTAINER_DEPTH = 3
+_CONTAINER_WIDTH = 8
+
+
+def _named_containers(container: Any, spaces: dict[int, Any], skip: set[int]) -> list[str]:
+    """``"the dict app.tools.TOOLS"`` for each name of a module or a class (``spaces``: the
+    modules by the id of their namespace) that holds ``container`` — a function's registry
+    made at import — or holds a container that holds it, up to :data:`_CONTAINER_DEPTH`
+    levels; none of pytest-clearstone's own. ``skip``: the ids of the caller's own lists."""
+    import gc
+
+    found: list[str] = []
+    level = [container]
+    seen = {*skip, id(container), id(level)}
+    for _ in range(_CONTAINER_DEPTH):
+        above: list[Any] = []
+        seen.add(id(above))
+        for held in level:
+            referrers = gc.get_referrers(held)
+            seen.add(id(referrers))
+            for referrer in referrers:
+                if isinstance(referrer, types.FunctionType) and held in (
+                    referrer.__defaults__,
+                    referrer.__kwdefaults__,
+                ):  # a parameter's default: `def run(q, search_fn=search)`
+                    found.append(f"the defaults of {referrer.__module__}.{referrer.__qualname__}")
+                if id(referrer) in seen or type(referrer) not in _CONTAINERS:
+                    continue
+                seen.add(id(referrer))
+                prefix = _namespace_of(referrer, spaces) if type(referrer) is dict else None
+                if prefix is None:
+                    above.append(referrer)
+                elif not prefix.startswith("pytest_clearstone"):
+                    found += [
+                        f"the {type(held).__name__} {prefix}.{name}"
+                        for name, value in list(referrer.items())
+                        if value is held and isinstance(name, str)
+                    ]
+        level = above[:_CONTAINER_WIDTH]
+        seen.add(id(level))
+        if not level:
+            break
+    return found
+
+
+def _namespace_of(names: dict[Any, Any], spaces: dict[int, Any]) -> str | None:
+    """The dotted name of the module (``spaces``: by the id of its namespace) or the class
+    whose namespace ``names`` is, or ``None``: another dict."""
+    module = spaces.get(id(names))
+    if module is not None:
+        return str(module.__name__)
+    import gc
+
+    for owner in gc.get_referrers(names):
+        # (a class's __dict__ is a proxy of its namespace: the class refers to the dict)
+        if isinstance(owner, type) and any(r is names for r in gc.get_referents(owner)):
+            return f"{owner.__module__}.{owner.__qualname__}"
+    return None
 
 
 def _own_dict(obj: Any) -> Any:

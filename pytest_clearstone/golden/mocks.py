@@ -26,7 +26,9 @@ RULE = "-" * 60
 
 
 def normalize_mock_config(mock_config: MockConfig | None) -> list[tuple[str, str]]:
-    """``{"llm": "a.b", "tool": ["c.d", "e.f"]}`` -> ``[("llm", "a.b"), ("tool", "c.d"), ...]``."""
+    """``{"llm": "a.b", "tool": ["c.d", "e.f"]}`` -> ``[("llm", "a.b"), ("tool", "c.d"), ...]``;
+    a target listed twice under its type (lists joined: a shared one and the test's own) is
+    one target, or its recorded calls would be answered once per listing."""
     if mock_config is None:
         return []
     if not isinstance(mock_config, Mapping):
@@ -43,7 +45,7 @@ def normalize_mock_config(mock_config: MockConfig | None) -> list[tuple[str, str
                 f"mock_config[{span_type!r}] must be an import path or a list of import paths"
             )
         pairs.extend((str(span_type), t) for t in targets)
-    return pairs
+    return list(dict.fromkeys(pairs))
 
 
 def name_matches(span: Span, target: str) -> bool:

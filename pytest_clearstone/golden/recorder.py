@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..arguments import Binder, binder
 from ..callables import PASS, drive, named_after, wrap
-from ..errors import LeftoverCallWarning
+from ..codec import Encoder
+from ..errors import LeftoverCallWarning, MutatedArgumentWarning, article
 from ..tracing.span import Recorded, Span, exception_message, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
 from .context import DeterministicExecutionContext
@@ -75,6 +76,9 @@ class Recorder:
         self.spans: dict[str, LiveSpan] = {}
         self.counts: dict[str, int] = {}
         self.streams: list[StreamTap] = []
+        #: the calls that changed an argument in place, which replay cannot do (warned about
+        #: once the test passed)
+        self.changed_in_place: list[MutatedArgumentWarning] = []
         if root is not None:  # (made where the golden run started: its test's node id)
             name_run(root.name)
 
@@ -169,11 +173,19 @@ _in_recorded_call: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 class _Call:
-    __slots__ = ("call", "span")
+    __slots__ = ("call", "span", "watched")
 
-    def __init__(self, span: LiveSpan, call: ReplayCall) -> None:
+    def __init__(self, span: LiveSpan, call: ReplayCall, watched: dict[str, Any]) -> None:
         self.span = span
         self.call = call
+        #: the arguments a call may change in place (plain containers), by name: their
+        #: recorded form before the call
+        self.watched = watched
+
+
+#: the arguments whose change in place a recording looks for: the containers an agent hands
+#: a tool to fill (an object's fields are its own business: a method's ``self`` is compared)
+_FILLABLE = (list, dict, set, bytearray)
 
 
 class RecordedTarget:
@@ -220,7 +232,38 @@ class RecordedTarget:
             rec.calls.append(call)
             rec.spans[span.span_id] = span
             span.open()
-        return _Call(span, call)
+            watched = {
+                name: self._form(name, value)
+                for name, value in arguments.items()
+                if type(value) in _FILLABLE and name != "self"
+            }
+        return _Call(span, call, watched)
+
+    def _form(self, name: str, value: Any) -> Any:
+        """The compared form of the argument ``name``: redacted, encoded, the parts of the
+        marker's ``ignore=`` paths left out; a value only a pickle could store, by its
+        placeholder (a pickle's bytes are no measure of a change)."""
+        one = self.recorder.transform({name: value}, "input", self.target.path)
+        tree = Encoder(allow_pickle=False, warn=False).encode(one)
+        return self.ignore.prune(tree) if self.ignore else tree
+
+    def _note_if_changed(self, token: _Call) -> None:
+        """Note each watched argument of the call ``token`` that the call changed
+        (:attr:`Recorder.changed_in_place`)."""
+        arguments, call = token.call.arguments, token.call
+        for name, before in token.watched.items():
+            value = arguments[name]
+            if self._form(name, value) != before:
+                root = self.recorder.root
+                self.recorder.changed_in_place.append(
+                    MutatedArgumentWarning(
+                        "" if root is None else root.name,
+                        f"call #{call.call_number} to {self.target.path}",
+                        self.target.path,
+                        name,
+                        f"{article(type(value).__name__)} {type(value).__name__}",
+                    )
+                )
 
     def source(
         self, token: _Call, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
@@ -250,6 +293,8 @@ class RecordedTarget:
             else:
                 self._set_error(token, error)
             span.close()
+            if token.watched:
+                self._note_if_changed(token)
         return outcome
 
     def _ended(self, token: _Call, record: RecordedStream, error: BaseException | None) -> None:

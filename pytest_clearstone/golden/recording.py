@@ -23,6 +23,7 @@ from ..errors import (
     CheckpointCorruptError,
     CheckpointVersionError,
     ClearstoneError,
+    MutatedArgumentWarning,
     SerializationError,
     describe,
 )
@@ -81,6 +82,11 @@ class RecordingRun:
     @property
     def calls(self) -> list[ReplayCall]:
         return [] if self.recorder is None else list(self.recorder.calls)
+
+    @property
+    def changed_in_place(self) -> list[MutatedArgumentWarning]:
+        """A warning for each recorded call that changed an argument in place."""
+        return [] if self.recorder is None else list(self.recorder.changed_in_place)
 
     def start(self, root_span_id: str | None) -> None:
         """Enter the deterministic context and patch the targets with recording wrappers."""
@@ -494,22 +500,48 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
             )
     cls = loaded_class(type_name)
     plain = "" if cls is None else plain_conversion(cls)
+    database = "" if cls is None else _database_fix(cls)
     own = "a function of your own that reads it and returns what the agent uses"
     sdk = _sdk_under(type_name, target)
+    teach = (
+        "teach the codec the type (pytest_clearstone.codec.register, or the "
+        "pytest_clearstone_encode/decode hooks)"
+    )
     fixes = [
         f"convert it with {plain} in the function that returns it" if plain else "",
-        "teach the codec the type (pytest_clearstone.codec.register, or the "
-        "pytest_clearstone_encode/decode hooks)",
+        teach,
         "mock the function under this one that returns a storable value (for a stream or a "
         "context manager: "
         + (f"the SDK method that makes the request, e.g. {sdk}, or {own})" if sdk else f"{own})"),
         "allow pickles (--clearstone-allow-pickle: dill can pickle it)" if pickles else "",
     ]
+    if database:  # (under the function are the driver's methods, which no mock can patch)
+        fixes = [database, teach, fixes[-1]]
     fixes = [fix for fix in fixes if fix]
     text = ", ".join(fixes[:-1]) + ", or " + fixes[-1]
     return (
         f"only its repr could be stored, and a repr cannot be replayed. {text[0].upper()}{text[1:]}"
     )
+
+
+def _database_fix(cls: type) -> str:
+    """How to return plain data in place of a database driver's object of class ``cls`` (a
+    DB-API cursor or connection, sqlite3's ``Row``), where it is made; ``""`` for another
+    class. The methods under the mocked function (``Cursor.fetchall``) are the driver's,
+    often of a C type no mock can patch: a fix is in the agent's function."""
+    if cls.__module__ == "sqlite3" and cls.__name__ == "Row":
+        return "convert each row where it is made (dict(row) or tuple(row))"
+    if all(callable(getattr(cls, name, None)) for name in ("execute", "fetchall")):
+        return (
+            "read its rows where it is made (return cursor.fetchall(), with rows of plain "
+            "tuples or dicts)"
+        )
+    if all(callable(getattr(cls, name, None)) for name in ("cursor", "commit")):
+        return (
+            "mock the functions that run the queries and return their rows (a connection "
+            "cannot be replayed), not the one that opens the connection"
+        )
+    return ""
 
 
 def _sdk_under(type_name: str, target: str) -> str:

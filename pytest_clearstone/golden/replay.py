@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..callables import Kind, kind_of, wrap
-from ..errors import CheckpointCorruptError, CheckpointNotFoundError, ClearstoneError
+from ..errors import (
+    CheckpointCorruptError,
+    CheckpointNotFoundError,
+    ClearstoneError,
+    MutatedArgumentWarning,
+)
 from ..tracing.trace import Trace
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
@@ -158,6 +163,12 @@ class Replay:
             return self._recording.calls
         assert self._replaying is not None
         return self._replaying.calls
+
+    @property
+    def changed_in_place(self) -> list[MutatedArgumentWarning]:
+        """Recording: a warning for each call that changed an argument in place, which a
+        replay, not running the target, cannot do (replaying: none)."""
+        return [] if self._recording is None else self._recording.changed_in_place
 
     @property
     def context(self) -> DeterministicExecutionContext | None:

@@ -1,6 +1,7 @@
 """Why a mock target's import path is refused when it is resolved, with the fix: a name its
-object lacks, a path through a property (its value is made for each instance), a property of a
-class given as the target; for a path into a known SDK, the SDK's own chat method.
+object lacks, a function defined inside another (``<locals>``), a path through a property (its
+value is made for each instance), a property of a class given as the target; for a path into a
+known SDK, the SDK's own chat method.
 
 Imported when a path is refused (and by the hints of a recording's answers that name the SDK
 method): a passing replay does not load it.
@@ -9,6 +10,7 @@ method): a passing replay does not load it.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from typing import Any
 
@@ -39,6 +41,20 @@ def no_attribute(
     for each instance, so the path cannot go on through it; the message says so, with the
     SDK's method when the path is one of a known SDK's."""
     where = ".".join(parts[:i])
+    if inspect.ismodule(owner) and i == len(parts) - 1:  # a submodule no one imported yet
+        try:
+            return not_callable(path, importlib.import_module(f"{owner.__name__}.{parts[i]}"))
+        except Exception:  # (none of that name, or it fails to import: the attribute is missing)
+            pass
+    if parts[i] == "<locals>" and callable(owner):  # a path copied from a __qualname__
+        nested = ".".join(parts[: i + 2])
+        return MockTargetError(
+            path,
+            f"{nested!r} is defined inside the function {where!r}, which makes it anew on each "
+            "call: no import path reaches it",
+            fix="Mock a module-level function that it calls (or that calls it), or define it "
+            "at module level and mock that path",
+        )
     if not isinstance(owner, (property, functools.cached_property)):
         kind = f"{type(owner).__name__} " if typed else ""
         return MockTargetError(path, f"{kind}{where!r} has no attribute {parts[i]!r}")
@@ -47,6 +63,21 @@ def no_attribute(
         "import path cannot go on through it; give the method on the class of that value"
     )
     return MockTargetError(path, reason + _sdk_method(parts[:i]))
+
+
+def not_callable(path: str, value: Any) -> MockTargetError:
+    """The error for ``path``, whose object ``value`` cannot be called: for a module holding a
+    function of its own name (``tools/search.py`` defining ``search``, given as
+    ``tools.search``), the path of that function."""
+    reason = f"it is a {type(value).__name__}, not a callable"
+    name = path.rpartition(".")[2]
+    if inspect.ismodule(value) and inspect.isroutine(getattr(value, name, None)):
+        fix = (
+            f"Give the function in it: '{path}.{name}', or the import path where the agent "
+            "looks the function up"
+        )
+        return MockTargetError(path, reason, fix=fix)
+    return MockTargetError(path, reason)
 
 
 def per_instance_value(path: str, parts: list[str], owner: type, value: Any) -> MockTargetError:

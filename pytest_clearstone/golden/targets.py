@@ -111,7 +111,9 @@ def _resolve(path: str) -> Target:
             "mock the function of the agent's own that calls it",
         )
     if not callable(current) and not held_functions(current):  # (a tool object is not always)
-        raise MockTargetError(path, f"it is a {type(current).__name__}, not a callable")
+        from .target_errors import not_callable
+
+        raise not_callable(path, current)
     raw, function, kind = _raw_attribute(owner, attr, current)
     if kind == "function" and not isinstance(current, type) and not inspect.isroutine(current):
         target = callable_instance(Target(path, owner, attr, raw, function, kind, current))

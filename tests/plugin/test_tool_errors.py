@@ -159,3 +159,61 @@ def test_a_caught_tool_error_whose_str_fails_records_and_replays(pytester: pytes
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+HOLDING_AGENT = """
+class Response:
+    # a client's response object: only a pickle could store it
+    def __init__(self, status):
+        self.status = status
+
+
+class HTTPError(Exception):
+    def __init__(self, response):
+        super().__init__(f"status {response.status}")
+        self.response = response
+
+
+def fetch(url):
+    raise HTTPError(Response(503))
+
+
+def handle(url):
+    try:
+        return fetch(url)
+    except HTTPError as exc:
+        return f"retry later: {exc.response.status}"
+"""
+
+HOLDING_TEST = """
+from app import handle
+import pytest
+
+
+@pytest.mark.replay(mock={"tool": "app.fetch"})
+def test_busy():
+    assert handle("https://api.example.com") == "retry later: 503"
+"""
+
+
+def test_an_attribute_of_a_recorded_error_stored_as_a_placeholder_says_so_when_read(
+    pytester: pytest.Pytester,
+) -> None:
+    # The exception's response could only be stored as its repr: the replay raises the error
+    # with a placeholder in its place. Before the fix the agent's except clause failed with
+    # "AttributeError: 'StoredRepr' object has no attribute 'status'", naming neither the
+    # value, nor why, nor the fix
+    pytester.syspathinsert()
+    pytester.makepyfile(app=HOLDING_AGENT, test_busy=HOLDING_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*AttributeError: 'status': this app.Response is a placeholder: the recording "
+            "could store it only as its repr (<app.Response object>), so a replay has none of "
+            "its attributes. Teach the codec the type (pytest_clearstone.codec.register, or "
+            "the pytest_clearstone_encode/decode hooks) and re-record*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*'StoredRepr' object*")

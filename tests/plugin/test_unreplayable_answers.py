@@ -67,8 +67,8 @@ def test_a_refused_answer_names_the_call_and_the_place_in_its_answer_apart(
         [
             "*the golden checkpoint was not written: cannot serialise the answer of call #1 to "
             "dbapp.query_rows, at answer[[]0] (a sqlite3.Row): only its repr could be stored, "
-            "and a repr cannot be replayed. Teach the codec the type *, or mock the function "
-            "under this one that returns a storable value*",
+            "and a repr cannot be replayed. Convert each row where it is made (dict(row) or "
+            "tuple(row)), or teach the codec the type *",
             "*cannot serialise the answer of call #1 to dbapp.open_handle, at answer[[]'handle'] "
             "(a dbapp.Handle): *, or allow pickles (--clearstone-allow-pickle: dill can pickle "
             "it)*",
@@ -78,6 +78,51 @@ def test_a_refused_answer_names_the_call_and_the_place_in_its_answer_apart(
     assert rows and "pickle" not in rows[0]  # dill cannot pickle a sqlite3.Row
     result.stdout.no_fnmatch_line("*AsyncCompletions*")
     result.stdout.no_fnmatch_line("*query_rows[[]0]*")
+    # under the tool is sqlite3's fetchall, a C method no mock can patch
+    assert "the function under this one" not in rows[0]
+    assert not (pytester.path / "goldens").exists()
+
+
+CURSOR_APP = """
+import sqlite3
+
+
+def run_query(db, sql):
+    return db.execute(sql)
+"""
+
+CURSOR_TEST = """
+import contextlib
+import sqlite3
+
+import pytest
+import cursorapp
+
+
+@pytest.mark.replay(mock={"database": "cursorapp.run_query"})
+def test_cursor():
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        assert list(cursorapp.run_query(db, "select 1")) == [(1,)]
+"""
+
+
+def test_a_database_cursor_answer_is_refused_with_the_fix_that_works(
+    pytester: pytest.Pytester,
+) -> None:
+    # Before the fix the message offered to "mock the function under this one": under the tool
+    # is the cursor's fetch, a method of sqlite3's C type, which cannot be patched
+    pytester.syspathinsert()
+    pytester.makepyfile(cursorapp=CURSOR_APP, test_cursor=CURSOR_TEST)
+    result = pytester.runpytest("--clearstone-record", "-W", "ignore::UserWarning")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot serialise the answer of call #1 to cursorapp.run_query (a sqlite3.Cursor): "
+            "only its repr could be stored, and a repr cannot be replayed. Read its rows where "
+            "it is made (return cursor.fetchall()*), or teach the codec the type *",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*the function under this one*")
     assert not (pytester.path / "goldens").exists()
 
 

@@ -373,3 +373,44 @@ def test_a_file_name_with_terminal_codes_is_printed_escaped(capsys, tmp_path):
     code, out, err = run(capsys, "show", hostile)
     assert code == 0, err
     assert "\x1b" not in out and "\\x1b[8m" in out
+
+
+# a file name that is not valid UTF-8, as os.listdir or os.fsdecode gives it (surrogateescape):
+# a tool listing a directory records such a string
+UNDECODABLE = os.fsdecode(b"report-\xff.txt")
+
+
+@pytest.mark.parametrize(
+    "command", ["show", "show --calls", "show --canonical", "show --json", "diff"]
+)
+def test_a_lone_surrogate_from_a_file_is_printed_escaped_not_a_crash(tmp_path, command):
+    # before the fix `show` died with UnicodeEncodeError ("surrogates not allowed") writing
+    # the string to a UTF-8 stdout
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("t")
+    with tracer.span("run") as root, tracer.span("app.list_files", span_type="tool") as call:
+        call.set_input({"path": "."})
+        call.set_output([UNDECODABLE])
+    trace = provider.trace_store.get_trace(root.trace_id)
+    manager = CheckpointManager(tmp_path)
+    golden = manager.save_checkpoint(
+        manager.create_checkpoint(SimpleNamespace(files=[UNDECODABLE]), trace, root.span_id),
+        "files.ckpt",
+    )
+    name, *flags = command.split()
+    targets = [golden, golden] if name == "diff" else [golden]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(pytest_clearstone.__file__).parent.parent),
+        "PYTHONIOENCODING": "utf-8",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_clearstone", name, *map(str, targets), *flags],
+        capture_output=True,
+        check=False,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    out = result.stdout.decode("utf-8")  # (valid UTF-8: strict decoding)
+    assert name == "diff" or "udcff" in out

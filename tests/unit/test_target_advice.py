@@ -5,6 +5,7 @@ function that calls it (the path *is* where the agent looks the method up)."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 from typing import Any
 
 import pytest
@@ -76,3 +77,51 @@ def test_a_path_holding_two_targets_is_refused_saying_to_give_a_list(path: str) 
     assert "no attribute" not in message
     assert "a comma or a space, which no import path holds" in message
     assert "Give each target as an item of a list: {'tool': ['a.b', 'c.d']}" in message
+
+
+def test_a_function_defined_inside_another_is_refused_with_the_fix_that_works() -> None:
+    # a path copied from a nested function's __qualname__ (`agent.<locals>.search`). Before the
+    # fix: "function 'pytest_clearstone.golden.targets.resolve' has no attribute '<locals>'. Give
+    # the import path where the agent looks the function up", which no path is
+    path = "pytest_clearstone.golden.targets.resolve.<locals>.search"
+    with pytest.raises(MockTargetError) as info:
+        resolve(path)
+    message = str(info.value)
+    assert (
+        "'pytest_clearstone.golden.targets.resolve.<locals>.search' is defined inside the "
+        "function 'pytest_clearstone.golden.targets.resolve', which makes it anew on each call: "
+        "no import path reaches it" in message
+    )
+    assert message.endswith(
+        "Mock a module-level function that it calls (or that calls it), or define it at module "
+        "level and mock that path"
+    )
+    assert "Give the import path" not in message
+
+
+def test_a_module_given_as_the_target_names_its_function_of_the_same_name(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a tool in a module of its own name (tools/search.py defines search): the mock path
+    # written as the import line reads, "tools_pkg.search". Before the fix: "it is a module,
+    # not a callable. Give the import path ...", with no word of the function it holds
+    package = tmp_path / "tools_pkg_advice"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "search.py").write_text("def search(q):\n    return [q]\n")
+    (package / "misc.py").write_text("def other(q):\n    return q\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for imported in (False, True):  # (the agent imports it, or will when it runs)
+        if imported:
+            __import__("tools_pkg_advice.search")
+        with pytest.raises(MockTargetError) as info:
+            resolve("tools_pkg_advice.search")
+        assert str(info.value) == (
+            "mock target 'tools_pkg_advice.search' cannot be patched: it is a module, not a "
+            "callable. Give the function in it: 'tools_pkg_advice.search.search', or the "
+            "import path where the agent looks the function up"
+        )
+    with pytest.raises(MockTargetError, match=r"it is a module, not a callable\. Give the import"):
+        resolve("tools_pkg_advice.misc")
+    for name in ("tools_pkg_advice", "tools_pkg_advice.search", "tools_pkg_advice.misc"):
+        sys.modules.pop(name, None)  # (not monkeypatch.delitem: it would put them back)

@@ -1,0 +1,74 @@
+"""A tool that changes an argument in place (appends to the list it is given, fills a dict).
+
+Replay answers the call without running the tool, so the change is not made there: the agent
+sees the argument as it was before the call, and the replay differs from the recording although
+nothing changed. The recording warns, naming the call, the argument and the fix.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+APP = """
+def fill(results, query):
+    results.append(query.upper())  # an out-parameter: the caller's list gains the hit
+
+
+def tag(record, label, ignored):
+    record["label"] = label
+    ignored["seen"] = True
+    return label
+
+
+def search(query, options):
+    return [query] * options.get("n", 1)  # reads its arguments only
+
+
+def agent():
+    results = []
+    fill(results, "kettle")
+    search("kettle", {"n": 2})
+    return results
+"""
+
+TEST = """
+import pytest
+import app
+
+
+@pytest.mark.replay(mock={"tool": ["app.fill", "app.search"]})
+def test_fill(replay):
+    assert replay.run(app.agent) == ["KETTLE"]
+
+
+@pytest.mark.replay(mock={"tool": "app.tag"}, ignore=["ignored"])
+def test_tag():
+    record = {}
+    assert app.tag(record, "urgent", {}) == "urgent"
+"""
+
+
+def test_a_tool_that_changes_its_argument_in_place_warns_when_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    # Before the fix the recording passed in silence, and the very next replay failed with
+    # "root[0]: removed 'KETTLE'" and "re-record with ...", which records the same again
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=TEST)
+    pytester.makeini("[pytest]\nfilterwarnings =\n    always::UserWarning\n")
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=2, warnings=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*MutatedArgumentWarning: test_app.py::test_fill: call #1 to app.fill changed its "
+            "argument `results` (a list) in place while recording; a replay does not run "
+            "app.fill, so the change is not made there and the agent sees `results` as it "
+            "was before the call. Return the new value from app.fill instead, or mock the "
+            "function under it that returns it; if the agent does not read it again, leave it "
+            "out with the marker's ignore={'app.fill': [[]'results']}*",
+            "*MutatedArgumentWarning: test_app.py::test_tag: call #1 to app.tag changed its "
+            "argument `record` (a dict) in place*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*app.search changed*")
+    result.stdout.no_fnmatch_line("*`ignored`*")  # (left out of the matching by ignore=)
