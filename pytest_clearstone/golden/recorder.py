@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import copy
 import inspect
+import operator
 import warnings
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..arguments import Binder, binder
 from ..callables import PASS, drive, named_after, wrap
 from ..codec import Encoder
+from ..codec.nesting import retried
 from ..errors import LeftoverCallWarning, MutatedArgumentWarning, article
 from ..tracing.span import Recorded, Span, exception_message, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
@@ -253,7 +255,8 @@ class RecordedTarget:
         arguments, call = token.call.arguments, token.call
         for name, before in token.watched.items():
             value = arguments[name]
-            if self._form(name, value) != before:
+            # (compared with room to recurse where the value nests deep: == on nested dicts)
+            if retried(partial(operator.ne, self._form(name, value), before)):
                 root = self.recorder.root
                 self.recorder.changed_in_place.append(
                     MutatedArgumentWarning(
