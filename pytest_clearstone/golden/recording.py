@@ -143,7 +143,7 @@ class RecordingRun:
         self._runs_made += 1
         if not (self.outcomes or self.state_before is not None or agent is None):
             self.first_agent = agent
-            self.state_before = self._state(agent)
+            self.state_before = self._state(agent, restored=True)
         return number
 
     def after_run(self, agent: Any, name: str, result: Any, number: int) -> None:
@@ -163,10 +163,11 @@ class RecordingRun:
         """Run ``number`` raised (or its generator was not read to its end): the golden holds
         no outcome for it."""
 
-    def _state(self, agent: Any) -> Recorded:
+    def _state(self, agent: Any, *, restored: bool = False) -> Recorded:
         """The agent's state, snapshotted (a value that cannot be stored fails here, naming its
-        path), then redacted."""
-        state = capture_state(agent)
+        path), then redacted; ``restored``: the state a replay gives the agent back
+        (:func:`~.state.capture_state`)."""
+        state = capture_state(agent, restored=restored)
         if self.transform is not None:
             return Recorded.of(self.transform(state_value(state), "state", self.node_id))
         return state

@@ -52,16 +52,27 @@ def agent_state(agent: Any) -> Any:
         ) from None
 
 
-def capture_state(agent: Any) -> Recorded:
+def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
     """Snapshot an agent's state (:func:`agent_state`).
 
     The state is encoded at once (a deep snapshot), so later changes to the agent do not alter
     the checkpoint. A value that cannot be encoded raises :class:`SerializationError` naming its
     path, e.g. ``state['client']``; when the agent is a library's object (``replay.run()`` given
     a ``pydantic_ai.Agent``'s method), the error's advice is the fix for that, not changing the
-    agent's class.
+    agent's class. ``restored``: a replay will give this state back to the agent
+    (:func:`load_state`); one it could not give back raises :class:`ClearstoneError` now,
+    naming the fix, instead of failing every replay.
     """
     state = agent_state(agent)
+    if restored:
+        problem = unrestorable(agent, state)
+        if problem is not None:
+            name = type(agent).__qualname__
+            raise ClearstoneError(
+                f"cannot record the state of {name}: {problem}, so no replay could give it "
+                f"back to the agent: give {name} a load_state(state) method (and a "
+                "get_state() returning what it reads)"
+            )
     try:
         return Recorded(encoded=Encoder(strict=True).encode(state, root="state"))
     except SerializationError as exc:
@@ -247,3 +258,20 @@ def load_state(agent: Any, state: Any, source: str = "") -> None:
             f"cannot restore a {type(state).__name__} state{where} into "
             f"{type(agent).__qualname__}: give the agent a load_state(state) method{edited}"
         )
+
+
+def unrestorable(agent: Any, state: Any) -> str | None:
+    """Why :func:`load_state` could not give ``state``, which ``agent`` has now, back to it
+    (``None``: it could): the agent has no ``load_state`` method, and the state is no dict or
+    the agent has no ``__dict__`` to update."""
+    if callable(getattr(agent, "load_state", None)):
+        return None
+    name = type(agent).__qualname__
+    if not isinstance(state, dict):
+        return (
+            f"{name}.get_state() returns a {type(state).__name__}, not a dict, and {name} has "
+            "no load_state(state) method"
+        )
+    if getattr(agent, "__dict__", None) is None:
+        return f"{name} has no __dict__ (its class has __slots__) and no load_state(state) method"
+    return None

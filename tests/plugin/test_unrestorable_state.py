@@ -1,0 +1,88 @@
+"""An agent whose state a replay cannot give back is refused when it is recorded, not by every
+replay of the golden the recording wrote."""
+
+from __future__ import annotations
+
+import pytest
+
+AGENTS = """
+import dataclasses
+
+
+def llm(prompt):
+    return prompt.upper()
+
+
+@dataclasses.dataclass
+class Memory:
+    turns: list = dataclasses.field(default_factory=list)
+
+
+class DataclassAgent:
+    def __init__(self):
+        self.memory = Memory()
+
+    def get_state(self):
+        return self.memory
+
+    def ask(self, q):
+        self.memory.turns.append(llm(q))
+        return self.memory.turns[-1]
+
+
+class RestoringAgent(DataclassAgent):
+    def load_state(self, state):
+        self.memory = state
+
+
+class SlotsAgent:
+    __slots__ = ("seen",)
+
+    def __init__(self):
+        self.seen = []
+
+    def get_state(self):
+        return {"seen": self.seen}
+
+    def ask(self, q):
+        self.seen.append(q)
+        return llm(q)
+"""
+
+
+def _test(agent: str) -> str:
+    return (
+        "import pytest\nimport agents\n\n\n"
+        "@pytest.mark.replay('g.ckpt', mock={'llm': 'agents.llm'})\n"
+        f"def test_it(replay):\n    replay.run(agents.{agent}().ask, 'hi')\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("agent", "why"),
+    [
+        ("DataclassAgent", "*DataclassAgent.get_state() returns a Memory, not a dict*"),
+        ("SlotsAgent", "*SlotsAgent has no __dict__ (its class has __slots__)*"),
+    ],
+)
+def test_a_state_no_replay_can_give_back_fails_the_recording_naming_the_fix(
+    pytester: pytest.Pytester, agent: str, why: str
+) -> None:
+    # recorded green, the golden failed every replay: "cannot restore a Memory state from the
+    # golden g.ckpt into DataclassAgent: give the agent a load_state(state) method, or, if the
+    # golden g.ckpt was edited by hand, restore it" (it was not edited)
+    pytester.syspathinsert()
+    pytester.makepyfile(agents=AGENTS, test_it=_test(agent))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"{why}give {agent} a load_state(state) method*"])
+    assert not (pytester.path / "g.ckpt").exists()
+
+
+def test_an_agent_with_load_state_records_and_replays_its_dataclass_state(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(agents=AGENTS, test_it=_test("RestoringAgent"))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
