@@ -1,0 +1,50 @@
+"""The command line run the way users run it: a real process on real files, in terminals and
+pipes that are not UTF-8."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest_clearstone
+
+from .test_cli import _record
+
+PYTHONPATH = str(Path(pytest_clearstone.__file__).parent.parent)
+
+
+def _cli(*argv: object, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_clearstone", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
+        env={**os.environ, "PYTHONPATH": PYTHONPATH, **env},
+    )
+
+
+def test_an_ascii_only_output_gets_non_ascii_text_escaped_not_a_traceback(tmp_path):
+    where = tmp_path / "réservé"
+    manager, checkpoint = _record(where, ["café ☕"], metadata={"ticket": "Zürich"})
+    a = manager.save_checkpoint(checkpoint, "a.ckpt")
+    other, changed = _record(where / "b", ["thé 🍵"])
+    b = other.save_checkpoint(changed, "b.ckpt")
+    for argv, status in (
+        (("show", a), 0),
+        (("show", "--calls", a), 0),
+        (("show", "--canonical", a), 0),
+        (("show", "--json", a), 0),
+        (("diff", a, b), 1),
+        (("traces", where / "traces.db"), 0),
+        (("trace", "-v", where / "traces.db"), 0),
+        (("upgrade", a), 0),
+        (("show", where / "missing.ckpt"), 2),
+    ):
+        result = _cli(*argv, PYTHONIOENCODING="ascii")
+        assert "Traceback" not in result.stderr, argv
+        assert result.returncode == status, (argv, result.stderr)
+        assert "\\xe9" in result.stdout + result.stderr or argv[0] in ("traces", "trace"), argv
