@@ -484,7 +484,10 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     deleted = kept = 0
     for path in files:
-        mtime = path.stat().st_mtime
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:  # gone since it was listed (another prune; a link's target)
+            continue
         if mtime >= cutoff:
             continue
         golden = _written_by_plugin(path)
@@ -494,7 +497,7 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
             out.line(f"kept {path}  ({why})")
             continue
         if not args.dry_run:
-            path.unlink()
+            path.unlink(missing_ok=True)
         deleted += 1
         out.line(f"{verb} {path}  ({(time.time() - mtime) / 86400:.1f} days old)")
     summary = (

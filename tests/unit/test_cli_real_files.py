@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest_clearstone
+from pytest_clearstone.cli import main
 
 from .test_cli import _record
 
@@ -48,3 +50,21 @@ def test_an_ascii_only_output_gets_non_ascii_text_escaped_not_a_traceback(tmp_pa
         assert "Traceback" not in result.stderr, argv
         assert result.returncode == status, (argv, result.stderr)
         assert "\\xe9" in result.stdout + result.stderr or argv[0] in ("traces", "trace"), argv
+
+
+def test_prune_goes_on_past_a_file_gone_while_it_runs(tmp_path, capsys):
+    # a symlink to an application checkpoint, listed after it: deleting the checkpoint leaves
+    # the link dangling before prune reaches it (as a file another prune deleted would be)
+    manager, checkpoint = _record(tmp_path, ["a"])
+    target = manager.save_checkpoint(checkpoint, "a.ckpt")
+    link = target.parent / "z_link.ckpt"
+    link.symlink_to(target.name)
+    kept = manager.save_checkpoint(checkpoint, "zz_last.ckpt")
+    old = time.time() - 40 * 86400
+    for path in (target, kept):
+        os.utime(path, (old, old))
+    assert main(["prune", str(target.parent), "--older-than", "30"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert not target.exists() and not kept.exists()
+    assert f"deleted {kept}" in out
