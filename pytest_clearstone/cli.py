@@ -790,6 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as exc:  # --help, --version
             return exc.code if isinstance(exc.code, int) else 0
         out.colour = use_colour(sys.stdout, args.color)
+        err.colour = use_colour(sys.stderr, args.color)
         # (it runs no code of the files it reads: their walks get the room of values nested as
         # deep as a golden may, for the whole command)
         with room():

@@ -68,3 +68,13 @@ def test_prune_goes_on_past_a_file_gone_while_it_runs(tmp_path, capsys):
     assert err == ""
     assert not target.exists() and not kept.exists()
     assert f"deleted {kept}" in out
+
+
+def test_the_error_line_follows_the_color_option(tmp_path):
+    missing = tmp_path / "missing.ckpt"
+    for argv in (("--color=no", "show", missing), ("show", "--color=no", missing)):
+        result = _cli(*argv, FORCE_COLOR="1")
+        assert (result.returncode, "\x1b" in result.stderr) == (2, False), argv
+    result = _cli("--color=yes", "show", missing)  # (stderr is a pipe)
+    assert result.returncode == 2
+    assert "\x1b[31merror\x1b[0m" in result.stderr
