@@ -376,6 +376,11 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     :class:`~pytest_clearstone.errors.TraceStoreError`, naming the file.
     """
     src, dest_dir = Path(src), Path(dest_dir)
+    if dest_dir.exists() and not dest_dir.is_dir():  # (refused before anything is read)
+        raise CheckpointError(
+            f"cannot write the converted checkpoints to {dest_dir}: {dest_dir} is a file, not a "
+            f"directory; give import-clearstone a directory (new or existing) as DEST_DIR"
+        )
     dbs, ckpt_files = _discover(src, dest_dir)
     stored: dict[str, Trace] = {}
     origin: dict[str, Path] = {}

@@ -78,3 +78,17 @@ def test_the_error_line_follows_the_color_option(tmp_path):
     result = _cli("--color=yes", "show", missing)  # (stderr is a pipe)
     assert result.returncode == 2
     assert "\x1b[31merror\x1b[0m" in result.stderr
+
+
+def test_import_clearstone_into_a_file_names_it_and_the_fix(tmp_path, capsys, monkeypatch):
+    from .test_cli import FIXTURE
+
+    monkeypatch.syspath_prepend(str(FIXTURE))
+    monkeypatch.delitem(sys.modules, "make_samples", raising=False)
+    dest = tmp_path / "notes.txt"
+    dest.write_text("keep me")
+    assert main(["import-clearstone", str(FIXTURE), str(dest), "--allow-pickle"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert f"{dest} is a file, not a directory" in err and "DEST_DIR" in err
+    assert dest.read_text() == "keep me"
