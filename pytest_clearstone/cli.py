@@ -328,26 +328,31 @@ def find_rootdir(start: Path) -> Path:
     """The rootdir pytest would choose when run with no arguments in ``start`` (without
     importing pytest): the nearest directory holding a pytest configuration file, else of the
     nearest ``pyproject.toml``, else of a ``setup.py``, else ``start``."""
+    return _find_config(start)[0]
+
+
+def _find_config(start: Path) -> tuple[Path, Path | None]:
+    """``(rootdir, the configuration file pytest would read or None)``, as :func:`find_rootdir`."""
     start = start.resolve()
     pyproject: Path | None = None
     for base in (start, *start.parents):
         for name in ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini"):
             if (base / name).is_file():
-                return base
+                return base, base / name
         if (base / "pyproject.toml").is_file():
             pyproject = pyproject or base
             if _has_section(base / "pyproject.toml", r"tool\.pytest(\.ini_options)?"):
-                return base
+                return base, base / "pyproject.toml"
         if _has_section(base / "tox.ini", "pytest"):
-            return base
+            return base, base / "tox.ini"
         if _has_section(base / "setup.cfg", "tool:pytest"):
-            return base
+            return base, base / "setup.cfg"
     if pyproject is not None:
-        return pyproject
+        return pyproject, None
     for base in (start, *start.parents):
         if (base / "setup.py").is_file():
-            return base
-    return start
+            return base, None
+    return start, None
 
 
 def _has_section(path: Path, name: str) -> bool:
@@ -358,17 +363,57 @@ def _has_section(path: Path, name: str) -> bool:
     return re.search(rf"^\s*\[\s*{name}\s*\]", text, re.MULTILINE) is not None
 
 
+def _configured_db(config: Path) -> str | None:
+    """The ``clearstone_db`` a pytest configuration file sets (``None``: none, or unreadable)."""
+    try:
+        text = config.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    value: object = None
+    if config.suffix == ".toml":
+        try:  # (tomllib is Python 3.11+; below, pytest's own reader)
+            toml = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+            doc = toml.loads(text)
+        except (ImportError, ValueError):
+            return None
+        keys = ("tool", "pytest") if config.name == "pyproject.toml" else ("pytest",)
+        table: object = doc
+        for key in keys:
+            table = table.get(key) if isinstance(table, dict) else None
+        if config.name == "pyproject.toml" and isinstance(table, dict):
+            table = table.get("ini_options", table)  # (pytest 9 also reads [tool.pytest])
+        value = table.get("clearstone_db") if isinstance(table, dict) else None
+    else:
+        import configparser
+
+        parser = configparser.RawConfigParser(strict=False)
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            return None
+        section = "tool:pytest" if config.name == "setup.cfg" else "pytest"
+        value = parser.get(section, "clearstone_db", fallback=None)
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
 def _db(args: argparse.Namespace) -> str:
     if args.db is not None:
         return str(args.db)
-    path = find_rootdir(Path.cwd()) / DEFAULT_DB
+    rootdir, config = _find_config(Path.cwd())
+    configured = _configured_db(config) if config is not None else None
+    if configured == ":memory:":
+        raise TraceStoreError(
+            f"no trace store given, and {config} sets clearstone_db = :memory: (the tests keep "
+            f"their traces in memory, not in a file); give a store's path: {args.command} DB"
+        )
+    path = rootdir / (configured or DEFAULT_DB)
     if not path.is_file():
         what = "does not exist (it is written by tests that use pytest-clearstone)"
         if path.is_dir():
             what = "is a directory, not a trace store"
+        which = f"the one {config} sets" if configured else "the default one"
         raise TraceStoreError(
-            f"no trace store given and the default one, {path}, {what}; give its path: "
-            f"{args.command} DB"
+            f"no trace store given and {which}, {path}, {what}; give its path: {args.command} DB"
         )
     return str(path)
 

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import pytest_clearstone
 from pytest_clearstone.cli import main
 
@@ -92,3 +94,35 @@ def test_import_clearstone_into_a_file_names_it_and_the_fix(tmp_path, capsys, mo
     assert out == "" and err.count("\n") == 1
     assert f"{dest} is a file, not a directory" in err and "DEST_DIR" in err
     assert dest.read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pytest.ini", "[pytest]\nclearstone_db = build/traces.db\n"),
+        ("tox.ini", "[pytest]\nclearstone_db = build/traces.db\n"),
+        ("setup.cfg", "[tool:pytest]\nclearstone_db = build/traces.db\n"),
+        ("pyproject.toml", '[tool.pytest.ini_options]\nclearstone_db = "build/traces.db"\n'),
+    ],
+)
+def test_traces_without_db_reads_the_store_the_ini_names(tmp_path, capsys, monkeypatch, name, text):
+    # a project whose ini sets clearstone_db records there: traces and trace read it too
+    project = tmp_path / "project"
+    (project / "pkg").mkdir(parents=True)
+    (project / name).write_text(text)
+    _record(project / "build", ["a"])  # writes build/traces.db
+    monkeypatch.chdir(project / "pkg")
+    assert main(["traces"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "workflow" in out
+    assert main(["trace"]) == 0
+    assert "workflow" in capsys.readouterr().out
+
+
+def test_traces_without_db_when_the_ini_store_is_in_memory(tmp_path, capsys, monkeypatch):
+    (tmp_path / "pytest.ini").write_text("[pytest]\nclearstone_db = :memory:\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["traces"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "clearstone_db = :memory:" in err and "traces DB" in err
