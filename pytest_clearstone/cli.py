@@ -297,8 +297,8 @@ def _at_head(path: Path) -> tuple[str, bytes]:
 def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
     if args.checkpoint_b is None:
         new_path = Path(args.checkpoint_a)
-        if not new_path.exists():
-            raise CheckpointNotFoundError([new_path])
+        if not new_path.is_file():
+            load_checkpoint(new_path)  # the usual error: not found, a directory
         label_a, raw = _at_head(new_path)
         a = load_checkpoint(Path(label_a), allow_pickle=args.allow_pickle, raw=raw)
         label_b = args.checkpoint_a

@@ -4,6 +4,7 @@ pipes that are not UTF-8."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -126,3 +127,20 @@ def test_traces_without_db_when_the_ini_store_is_in_memory(tmp_path, capsys, mon
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
     assert "clearstone_db = :memory:" in err and "traces DB" in err
+
+
+def test_diff_of_one_directory_in_git_says_it_is_a_directory(tmp_path, capsys, monkeypatch):
+    from .test_cli_commands import EXAMPLE, _git
+
+    repo = tmp_path / "repo"
+    (repo / "goldens").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    shutil.copy(EXAMPLE / "billing.ckpt", repo / "goldens" / "billing.ckpt")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    monkeypatch.chdir(repo)
+    for given in ("goldens", "."):
+        assert main(["diff", given]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1
+        assert f"{given} is not a readable checkpoint: it is a directory" in err, err
