@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import importlib
+import io
 import json
 import os
 import re
@@ -88,11 +89,13 @@ class _Out:
     """Writes lines to a stream: colour only when asked, control characters escaped, and a
     reader that went away (``| head``) ends the output silently."""
 
-    def __init__(self, stream: TextIO, *, colour: bool = False) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None, *, colour: bool = False) -> None:
+        # (None: Python's stream when the file descriptor was closed, as by `>&-`; nothing to
+        # write to, the exit status stays)
+        self.stream: TextIO = io.StringIO() if stream is None else stream
         self.colour = colour
         self.width = max(40, shutil.get_terminal_size((100, 24)).columns)
-        self.closed = False
+        self.closed = stream is None
 
     def paint(self, text: str, colour: str) -> str:
         return f"{colour}{text}{_RESET}" if self.colour else text

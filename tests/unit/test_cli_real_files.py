@@ -144,3 +144,15 @@ def test_diff_of_one_directory_in_git_says_it_is_a_directory(tmp_path, capsys, m
         out, err = capsys.readouterr()
         assert out == "" and err.count("\n") == 1
         assert f"{given} is not a readable checkpoint: it is a directory" in err, err
+
+
+def test_a_closed_stdout_or_stderr_keeps_the_exit_status_and_prints_no_traceback(tmp_path):
+    # `>&-` in a shell (a cron job, a service): Python's sys.stdout or sys.stderr is None
+    manager, checkpoint = _record(tmp_path, ["a"])
+    a = manager.save_checkpoint(checkpoint, "a.ckpt")
+    cli = f"{sys.executable} -m pytest_clearstone"
+    missing = tmp_path / "missing.ckpt"
+    script = f"{cli} show '{a}' >&-; echo $?; {cli} show '{missing}' 2>&-; echo $?"
+    env = {**os.environ, "PYTHONPATH": PYTHONPATH}
+    result = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=env)
+    assert (result.stdout.split(), result.stderr) == (["0", "2"], "")
