@@ -156,3 +156,19 @@ def test_a_closed_stdout_or_stderr_keeps_the_exit_status_and_prints_no_traceback
     env = {**os.environ, "PYTHONPATH": PYTHONPATH}
     result = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=env)
     assert (result.stdout.split(), result.stderr) == (["0", "2"], "")
+
+
+def test_a_signing_key_of_bytes_that_are_not_utf8_is_used_as_those_bytes(
+    tmp_path, capsys, monkeypatch
+):
+    # `export CLEARSTONE_SIGNING_KEY=$(head -c 24 /dev/urandom | tr -d '\0')`: Python holds
+    # the bytes that are not UTF-8 as surrogate escapes; they were encoded as UTF-8, which
+    # raised (a traceback from show, every replaying test failed)
+    from pytest_clearstone.golden import signing
+
+    monkeypatch.setenv(signing.ENV_VAR, os.fsdecode(b"k\xff\xfe"))
+    assert signing.resolve_key(signing.FROM_ENV) == b"k\xff\xfe"
+    manager, checkpoint = _record(tmp_path, ["a"])
+    a = manager.save_checkpoint(checkpoint, "a.ckpt")
+    assert main(["show", str(a)]) == 0
+    assert "signature valid" in capsys.readouterr().out  # (saved signed with that key)
