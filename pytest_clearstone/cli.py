@@ -263,7 +263,7 @@ def _show_calls(ckpt: Any, out: _Out) -> int:
 
 # -- diff --------------------------------------------------------------------------------------
 def _at_head(path: Path) -> tuple[str, bytes]:
-    """``(label, bytes)`` of ``path`` as committed at git ``HEAD``."""
+    """``(label, bytes)`` of ``path`` as committed at git ``HEAD``, as a checkout writes it."""
     where = path.resolve().parent
     if not where.is_dir():
         raise CheckpointNotFoundError([path])
@@ -286,8 +286,11 @@ def _at_head(path: Path) -> tuple[str, bytes]:
             f"files: diff CKPT_A CKPT_B"
         )
     relative = path.resolve().relative_to(Path(top.stdout.strip()).resolve()).as_posix()
-    shown = subprocess.run(
-        ["git", "show", f"HEAD:{relative}"], cwd=where, capture_output=True, check=False
+    shown = subprocess.run(  # (as checked out: through its smudge filter, as of git LFS)
+        ["git", "cat-file", "--filters", f"HEAD:{relative}"],
+        cwd=where,
+        capture_output=True,
+        check=False,
     )
     if shown.returncode != 0:
         raise ClearstoneError(

@@ -172,3 +172,28 @@ def test_a_signing_key_of_bytes_that_are_not_utf8_is_used_as_those_bytes(
     a = manager.save_checkpoint(checkpoint, "a.ckpt")
     assert main(["show", str(a)]) == 0
     assert "signature valid" in capsys.readouterr().out  # (saved signed with that key)
+
+
+def test_diff_with_git_head_reads_the_file_as_checked_out_through_its_filters(
+    tmp_path, capsys, monkeypatch
+):
+    # goldens kept in git LFS (or any clean/smudge filter): the blob at HEAD is a pointer,
+    # the checked-out file the golden; `diff CKPT` compared the golden with the pointer
+    from .test_cli_commands import EXAMPLE, _git
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "filter.b64.clean", "base64")
+    _git(repo, "config", "filter.b64.smudge", "base64 -d")
+    (repo / ".gitattributes").write_text("*.ckpt filter=b64\n")
+    golden = Path(shutil.copy(EXAMPLE / "billing.ckpt", repo / "billing.ckpt"))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    monkeypatch.chdir(repo)
+    assert main(["diff", "billing.ckpt"]) == 0
+    assert capsys.readouterr() == ("no differences\n", "")
+    golden.write_text(golden.read_text().replace("5 business days", "3 days"))
+    assert main(["diff", "billing.ckpt"]) == 1
+    out, err = capsys.readouterr()
+    assert err == "" and out.startswith("--- HEAD:billing.ckpt\n+++ billing.ckpt\n")
