@@ -293,9 +293,22 @@ def _at_head(path: Path) -> tuple[str, bytes]:
         check=False,
     )
     if shown.returncode != 0:
-        raise ClearstoneError(
-            f"cannot compare {path} with git HEAD: {relative} is not committed at HEAD (a new "
-            f"file, or no commit yet); give two files: diff CKPT_A CKPT_B"
+        committed = subprocess.run(
+            ["git", "cat-file", "-e", f"HEAD:{relative}"],
+            cwd=where,
+            capture_output=True,
+            check=False,
+        )
+        if committed.returncode != 0:
+            raise ClearstoneError(
+                f"cannot compare {path} with git HEAD: {relative} is not committed at HEAD (a "
+                f"new file, or no commit yet); give two files: diff CKPT_A CKPT_B"
+            )
+        said = shown.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ClearstoneError(  # (its filter failed: git LFS not installed, say)
+            f"cannot compare {path} with git HEAD: git could not check out {relative} as of "
+            f"HEAD ({said[-1] if said else f'exit status {shown.returncode}'}); fix that, or "
+            f"give two files: diff CKPT_A CKPT_B"
         )
     return f"HEAD:{relative}", without_bom(shown.stdout)  # (read as read_file reads a file)
 

@@ -197,3 +197,24 @@ def test_diff_with_git_head_reads_the_file_as_checked_out_through_its_filters(
     assert main(["diff", "billing.ckpt"]) == 1
     out, err = capsys.readouterr()
     assert err == "" and out.startswith("--- HEAD:billing.ckpt\n+++ billing.ckpt\n")
+
+
+def test_diff_with_git_head_names_a_filter_that_fails(tmp_path, capsys, monkeypatch):
+    from .test_cli_commands import EXAMPLE, _git
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "filter.lfs-ish.clean", "cat")
+    _git(repo, "config", "filter.lfs-ish.smudge", "exit 1")  # (git-lfs not installed)
+    _git(repo, "config", "filter.lfs-ish.required", "true")
+    (repo / ".gitattributes").write_text("*.ckpt filter=lfs-ish\n")
+    shutil.copy(EXAMPLE / "billing.ckpt", repo / "billing.ckpt")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    monkeypatch.chdir(repo)
+    assert main(["diff", "billing.ckpt"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "not committed" not in err
+    assert "git could not check out billing.ckpt as of HEAD (" in err and "lfs-ish" in err
