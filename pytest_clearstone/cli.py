@@ -285,7 +285,14 @@ def _at_head(path: Path) -> tuple[str, bytes]:
             f"cannot compare {path} with git HEAD: it is not in a git repository; give two "
             f"files: diff CKPT_A CKPT_B"
         )
-    relative = path.resolve().relative_to(Path(top.stdout.strip()).resolve()).as_posix()
+    toplevel = Path(top.stdout.strip()).resolve()
+    if not path.resolve().is_relative_to(toplevel):  # (GIT_DIR/GIT_WORK_TREE name another)
+        raise ClearstoneError(
+            f"cannot compare {path} with git HEAD: it is not in the work tree of the git "
+            f"repository git finds from there ({toplevel}: GIT_DIR or GIT_WORK_TREE set?); "
+            f"give two files: diff CKPT_A CKPT_B"
+        )
+    relative = path.resolve().relative_to(toplevel).as_posix()
     shown = subprocess.run(  # (as checked out: through its smudge filter, as of git LFS)
         ["git", "cat-file", "--filters", f"HEAD:{relative}"],
         cwd=where,

@@ -218,3 +218,19 @@ def test_diff_with_git_head_names_a_filter_that_fails(tmp_path, capsys, monkeypa
     assert out == "" and err.count("\n") == 1
     assert "not committed" not in err
     assert "git could not check out billing.ckpt as of HEAD (" in err and "lfs-ish" in err
+
+
+def test_diff_with_git_head_outside_the_work_tree_git_is_pointed_at(tmp_path, capsys, monkeypatch):
+    # in a git hook or a script with GIT_DIR/GIT_WORK_TREE set for another repository
+    from .test_cli_commands import EXAMPLE, _git
+
+    other = tmp_path / "other"
+    other.mkdir()
+    _git(other, "init", "-q")
+    golden = shutil.copy(EXAMPLE / "billing.ckpt", tmp_path / "billing.ckpt")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    assert main(["diff", str(golden)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "it is not in the work tree" in err and "GIT_WORK_TREE" in err
