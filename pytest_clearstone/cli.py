@@ -280,10 +280,11 @@ def _at_head(path: Path) -> tuple[str, bytes]:
             f"cannot compare {path} with git HEAD: git is not installed; give two files: "
             f"diff CKPT_A CKPT_B"
         ) from None
-    if top.returncode != 0:
+    if top.returncode != 0:  # (git's reason: no repository, or one it refuses to read)
+        reason = " ".join(top.stderr.split()) or f"exit status {top.returncode}"
         raise ClearstoneError(
-            f"cannot compare {path} with git HEAD: it is not in a git repository; give two "
-            f"files: diff CKPT_A CKPT_B"
+            f"cannot compare {path} with git HEAD: it is not in a git repository git can read "
+            f"(git says: {reason}); give two files: diff CKPT_A CKPT_B"
         )
     toplevel = Path(top.stdout.strip()).resolve()
     if not path.resolve().is_relative_to(toplevel):  # (GIT_DIR/GIT_WORK_TREE name another)

@@ -234,3 +234,22 @@ def test_diff_with_git_head_outside_the_work_tree_git_is_pointed_at(tmp_path, ca
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
     assert "it is not in the work tree" in err and "GIT_WORK_TREE" in err
+
+
+def test_diff_with_git_head_in_a_repository_git_refuses_says_why(tmp_path, capsys, monkeypatch):
+    # a CI container checking out as another user: git refuses the "dubious ownership" and
+    # says how to allow it; the command said the file was not in a git repository
+    from .test_cli_commands import EXAMPLE, _git
+
+    _git(tmp_path, "init", "-q")
+    golden = shutil.copy(EXAMPLE / "billing.ckpt", tmp_path / "billing.ckpt")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "golden")
+    config = tmp_path / "gitconfig"
+    config.write_text(f"[safe]\n\tdirectory = {tmp_path / 'elsewhere'}\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")  # (git's own test switch)
+    assert main(["diff", str(golden)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "dubious ownership" in err and "safe.directory" in err
