@@ -24,6 +24,7 @@ from .errors import (
     CheckpointCorruptError,
     ClearstoneError,
     DecodeError,
+    PickleImportError,
 )
 from .golden.files import not_json, read_golden
 from .golden.ordering import call_order, span_branch, span_places
@@ -80,6 +81,12 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     except UnicodeDecodeError as exc:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
+        if isinstance(exc, PickleImportError):  # (the file is sound: the code is not here)
+            raise ClearstoneError(
+                f"{path}: {exc}; make the modules its pickles refer to importable (run from the "
+                f"project's directory, or add it to PYTHONPATH), or run without --allow-pickle "
+                f"to show pickled values as placeholders"
+            ) from None
         if isinstance(exc, DecodeError):
             problem = f"a stored value cannot be decoded: {exc}"
             raise CheckpointCorruptError(path, problem) from None

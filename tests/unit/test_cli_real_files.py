@@ -253,3 +253,43 @@ def test_diff_with_git_head_in_a_repository_git_refuses_says_why(tmp_path, capsy
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
     assert "dubious ownership" in err and "safe.directory" in err
+
+
+def test_allow_pickle_of_a_module_not_importable_here_gives_the_fix_that_works(
+    tmp_path, capsys, monkeypatch
+):
+    # show --allow-pickle run outside the project: the file is sound, the pickle's module is
+    # not importable; it said the file was not readable and to restore or re-record it
+    from pytest_clearstone.debugging import CheckpointManager
+    from pytest_clearstone.observability import TracerProvider
+
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "far_app.py").write_text(
+        "import threading\n\nclass Opaque:\n    def __init__(self):\n"
+        "        self.lock = threading.Lock()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "proj"))
+    import far_app  # type: ignore[import-not-found]
+
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("t").span("root") as root:
+        pass
+    manager = CheckpointManager(tmp_path)
+
+    class Agent:
+        def get_state(self):
+            return {"blob": far_app.Opaque()}
+
+    trace = provider.trace_store.get_trace(root.trace_id)
+    path = manager.save_checkpoint(
+        manager.create_checkpoint(Agent(), trace, root.span_id), "p.ckpt", allow_pickle=True
+    )
+    monkeypatch.delitem(sys.modules, "far_app")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(tmp_path / "proj")])
+    for argv in (["show", "--allow-pickle", path], ["diff", "--allow-pickle", path, path]):
+        assert main([str(a) for a in argv]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1
+        assert "far_app" in err and "importable" in err and "without --allow-pickle" in err
+        assert "re-record" not in err and "not a readable checkpoint" not in err
+    assert main(["show", str(path)]) == 0  # (placeholders)
