@@ -293,3 +293,18 @@ def test_allow_pickle_of_a_module_not_importable_here_gives_the_fix_that_works(
         assert "far_app" in err and "importable" in err and "without --allow-pickle" in err
         assert "re-record" not in err and "not a readable checkpoint" not in err
     assert main(["show", str(path)]) == 0  # (placeholders)
+
+
+def test_a_pipe_given_as_a_checkpoint_gets_a_fix_that_works(tmp_path, capsys):
+    # `diff a.ckpt <(git show HEAD~2:a.ckpt)`: a pipe is not read (it could block); the
+    # message told to restore the file from version control or re-record it
+    manager, checkpoint = _record(tmp_path, ["a"])
+    a = manager.save_checkpoint(checkpoint, "a.ckpt")
+    fifo = tmp_path / "fifo.ckpt"
+    os.mkfifo(fifo)
+    for argv in (["diff", a, fifo], ["show", fifo], ["show", "--canonical", fifo]):
+        assert main([str(x) for x in argv]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1
+        assert f"{fifo} is not a readable checkpoint: cannot read it (a FIFO" in err
+        assert "re-record" not in err and "Save what it gives to a file" in err
