@@ -30,7 +30,7 @@ from typing import Any, NoReturn, TextIO
 from .codec.nesting import room
 from .codec.views import printable, safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
-from .golden.checkpoint import RECORDED_BY_PLUGIN
+from .golden.checkpoint import written_by_plugin
 from .golden.files import read_file, without_bom
 from .golden.ordering import in_start_order
 from .golden.signing import checkpoint_trust
@@ -528,19 +528,6 @@ def _looks_like_db(text: str) -> bool:
 
 
 # -- prune -------------------------------------------------------------------------------------
-def _written_by_plugin(path: Path) -> bool | None:
-    """Whether ``path`` is a golden of the pytest plugin (``None``: not a readable checkpoint).
-    Read as plain JSON: nothing is decoded."""
-    try:
-        doc = json.loads(read_file(path))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(doc, dict) or doc.get("format") != "pytest-clearstone-checkpoint":
-        return None
-    metadata = doc.get("metadata")
-    return isinstance(metadata, dict) and metadata.get("recorded_by") == RECORDED_BY_PLUGIN
-
-
 def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
     if (args.directory is None) == (args.db is None):
         raise _UsageError(
@@ -562,7 +549,7 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
             continue
         if mtime >= cutoff:
             continue
-        golden = _written_by_plugin(path)
+        golden = written_by_plugin(path)
         if golden is not False:  # a golden, or a file we cannot tell: never deleted
             kept += 1
             why = "a golden of the pytest plugin" if golden else "not a readable checkpoint"

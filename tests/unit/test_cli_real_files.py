@@ -308,3 +308,29 @@ def test_a_pipe_given_as_a_checkpoint_gets_a_fix_that_works(tmp_path, capsys):
         assert out == "" and err.count("\n") == 1
         assert f"{fifo} is not a readable checkpoint: cannot read it (a FIFO" in err
         assert "re-record" not in err and "Save what it gives to a file" in err
+
+
+def test_import_clearstone_again_never_replaces_a_golden_re_recorded_since(
+    tmp_path, capsys, monkeypatch
+):
+    # the converted file became a test's golden (marker path=...) and was re-recorded by the
+    # plugin; importing the clearstone-sdk files again replaced it with the old conversion
+    import json
+
+    from .test_cli import FIXTURE
+
+    monkeypatch.syspath_prepend(str(FIXTURE))
+    monkeypatch.delitem(sys.modules, "make_samples", raising=False)
+    dest = tmp_path / "goldens"
+    assert main(["import-clearstone", str(FIXTURE), str(dest), "--allow-pickle"]) == 0
+    capsys.readouterr()
+    golden = sorted(dest.glob("*.ckpt"))[0]
+    doc = json.loads(golden.read_text())
+    doc["metadata"] = {"recorded_by": "pytest-clearstone", "test": "test_x.py::test_x"}
+    golden.write_text(json.dumps(doc, indent=2))
+    before = golden.read_bytes()
+    assert main(["import-clearstone", str(FIXTURE), str(dest), "--allow-pickle"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert str(golden) in err and "recorded by the pytest plugin" in err
+    assert golden.read_bytes() == before
