@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import importlib
+import io
 import json
 import os
 import re
@@ -29,7 +30,7 @@ from typing import Any, NoReturn, TextIO
 from .codec.nesting import room
 from .codec.views import printable, safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
-from .golden.checkpoint import RECORDED_BY_PLUGIN
+from .golden.checkpoint import written_by_plugin
 from .golden.files import read_file, without_bom
 from .golden.ordering import in_start_order
 from .golden.signing import checkpoint_trust
@@ -88,11 +89,13 @@ class _Out:
     """Writes lines to a stream: colour only when asked, control characters escaped, and a
     reader that went away (``| head``) ends the output silently."""
 
-    def __init__(self, stream: TextIO, *, colour: bool = False) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None, *, colour: bool = False) -> None:
+        # (None: Python's stream when the file descriptor was closed, as by `>&-`; nothing to
+        # write to, the exit status stays)
+        self.stream: TextIO = io.StringIO() if stream is None else stream
         self.colour = colour
         self.width = max(40, shutil.get_terminal_size((100, 24)).columns)
-        self.closed = False
+        self.closed = stream is None
 
     def paint(self, text: str, colour: str) -> str:
         return f"{colour}{text}{_RESET}" if self.colour else text
@@ -107,7 +110,11 @@ class _Out:
         if self.closed:
             return
         try:
-            self.stream.write(text)
+            try:
+                self.stream.write(text)
+            except UnicodeEncodeError:  # a stream that cannot hold it (PYTHONIOENCODING=ascii)
+                encoding = getattr(self.stream, "encoding", None) or "ascii"
+                self.stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
         except BrokenPipeError:
             self.close_pipe()
 
@@ -256,7 +263,7 @@ def _show_calls(ckpt: Any, out: _Out) -> int:
 
 # -- diff --------------------------------------------------------------------------------------
 def _at_head(path: Path) -> tuple[str, bytes]:
-    """``(label, bytes)`` of ``path`` as committed at git ``HEAD``."""
+    """``(label, bytes)`` of ``path`` as committed at git ``HEAD``, as a checkout writes it."""
     where = path.resolve().parent
     if not where.is_dir():
         raise CheckpointNotFoundError([path])
@@ -273,19 +280,43 @@ def _at_head(path: Path) -> tuple[str, bytes]:
             f"cannot compare {path} with git HEAD: git is not installed; give two files: "
             f"diff CKPT_A CKPT_B"
         ) from None
-    if top.returncode != 0:
+    if top.returncode != 0:  # (git's reason: no repository, or one it refuses to read)
+        reason = " ".join(top.stderr.split()) or f"exit status {top.returncode}"
         raise ClearstoneError(
-            f"cannot compare {path} with git HEAD: it is not in a git repository; give two "
-            f"files: diff CKPT_A CKPT_B"
+            f"cannot compare {path} with git HEAD: it is not in a git repository git can read "
+            f"(git says: {reason}); give two files: diff CKPT_A CKPT_B"
         )
-    relative = path.resolve().relative_to(Path(top.stdout.strip()).resolve()).as_posix()
-    shown = subprocess.run(
-        ["git", "show", f"HEAD:{relative}"], cwd=where, capture_output=True, check=False
+    toplevel = Path(top.stdout.strip()).resolve()
+    if not path.resolve().is_relative_to(toplevel):  # (GIT_DIR/GIT_WORK_TREE name another)
+        raise ClearstoneError(
+            f"cannot compare {path} with git HEAD: it is not in the work tree of the git "
+            f"repository git finds from there ({toplevel}: GIT_DIR or GIT_WORK_TREE set?); "
+            f"give two files: diff CKPT_A CKPT_B"
+        )
+    relative = path.resolve().relative_to(toplevel).as_posix()
+    shown = subprocess.run(  # (as checked out: through its smudge filter, as of git LFS)
+        ["git", "cat-file", "--filters", f"HEAD:{relative}"],
+        cwd=where,
+        capture_output=True,
+        check=False,
     )
     if shown.returncode != 0:
-        raise ClearstoneError(
-            f"cannot compare {path} with git HEAD: {relative} is not committed at HEAD (a new "
-            f"file, or no commit yet); give two files: diff CKPT_A CKPT_B"
+        committed = subprocess.run(
+            ["git", "cat-file", "-e", f"HEAD:{relative}"],
+            cwd=where,
+            capture_output=True,
+            check=False,
+        )
+        if committed.returncode != 0:
+            raise ClearstoneError(
+                f"cannot compare {path} with git HEAD: {relative} is not committed at HEAD (a "
+                f"new file, or no commit yet); give two files: diff CKPT_A CKPT_B"
+            )
+        said = shown.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ClearstoneError(  # (its filter failed: git LFS not installed, say)
+            f"cannot compare {path} with git HEAD: git could not check out {relative} as of "
+            f"HEAD ({said[-1] if said else f'exit status {shown.returncode}'}); fix that, or "
+            f"give two files: diff CKPT_A CKPT_B"
         )
     return f"HEAD:{relative}", without_bom(shown.stdout)  # (read as read_file reads a file)
 
@@ -293,8 +324,8 @@ def _at_head(path: Path) -> tuple[str, bytes]:
 def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
     if args.checkpoint_b is None:
         new_path = Path(args.checkpoint_a)
-        if not new_path.exists():
-            raise CheckpointNotFoundError([new_path])
+        if not new_path.is_file():
+            load_checkpoint(new_path)  # the usual error: not found, a directory
         label_a, raw = _at_head(new_path)
         a = load_checkpoint(Path(label_a), allow_pickle=args.allow_pickle, raw=raw)
         label_b = args.checkpoint_a
@@ -324,26 +355,31 @@ def find_rootdir(start: Path) -> Path:
     """The rootdir pytest would choose when run with no arguments in ``start`` (without
     importing pytest): the nearest directory holding a pytest configuration file, else of the
     nearest ``pyproject.toml``, else of a ``setup.py``, else ``start``."""
+    return _find_config(start)[0]
+
+
+def _find_config(start: Path) -> tuple[Path, Path | None]:
+    """``(rootdir, the configuration file pytest would read or None)``, as :func:`find_rootdir`."""
     start = start.resolve()
     pyproject: Path | None = None
     for base in (start, *start.parents):
         for name in ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini"):
             if (base / name).is_file():
-                return base
+                return base, base / name
         if (base / "pyproject.toml").is_file():
             pyproject = pyproject or base
             if _has_section(base / "pyproject.toml", r"tool\.pytest(\.ini_options)?"):
-                return base
+                return base, base / "pyproject.toml"
         if _has_section(base / "tox.ini", "pytest"):
-            return base
+            return base, base / "tox.ini"
         if _has_section(base / "setup.cfg", "tool:pytest"):
-            return base
+            return base, base / "setup.cfg"
     if pyproject is not None:
-        return pyproject
+        return pyproject, None
     for base in (start, *start.parents):
         if (base / "setup.py").is_file():
-            return base
-    return start
+            return base, None
+    return start, None
 
 
 def _has_section(path: Path, name: str) -> bool:
@@ -354,17 +390,57 @@ def _has_section(path: Path, name: str) -> bool:
     return re.search(rf"^\s*\[\s*{name}\s*\]", text, re.MULTILINE) is not None
 
 
+def _configured_db(config: Path) -> str | None:
+    """The ``clearstone_db`` a pytest configuration file sets (``None``: none, or unreadable)."""
+    try:
+        text = config.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    value: object = None
+    if config.suffix == ".toml":
+        try:  # (tomllib is Python 3.11+; below, pytest's own reader)
+            toml = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+            doc = toml.loads(text)
+        except (ImportError, ValueError):
+            return None
+        keys = ("tool", "pytest") if config.name == "pyproject.toml" else ("pytest",)
+        table: object = doc
+        for key in keys:
+            table = table.get(key) if isinstance(table, dict) else None
+        if config.name == "pyproject.toml" and isinstance(table, dict):
+            table = table.get("ini_options", table)  # (pytest 9 also reads [tool.pytest])
+        value = table.get("clearstone_db") if isinstance(table, dict) else None
+    else:
+        import configparser
+
+        parser = configparser.RawConfigParser(strict=False)
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            return None
+        section = "tool:pytest" if config.name == "setup.cfg" else "pytest"
+        value = parser.get(section, "clearstone_db", fallback=None)
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
 def _db(args: argparse.Namespace) -> str:
     if args.db is not None:
         return str(args.db)
-    path = find_rootdir(Path.cwd()) / DEFAULT_DB
+    rootdir, config = _find_config(Path.cwd())
+    configured = _configured_db(config) if config is not None else None
+    if configured == ":memory:":
+        raise TraceStoreError(
+            f"no trace store given, and {config} sets clearstone_db = :memory: (the tests keep "
+            f"their traces in memory, not in a file); give a store's path: {args.command} DB"
+        )
+    path = rootdir / (configured or DEFAULT_DB)
     if not path.is_file():
         what = "does not exist (it is written by tests that use pytest-clearstone)"
         if path.is_dir():
             what = "is a directory, not a trace store"
+        which = f"the one {config} sets" if configured else "the default one"
         raise TraceStoreError(
-            f"no trace store given and the default one, {path}, {what}; give its path: "
-            f"{args.command} DB"
+            f"no trace store given and {which}, {path}, {what}; give its path: {args.command} DB"
         )
     return str(path)
 
@@ -452,19 +528,6 @@ def _looks_like_db(text: str) -> bool:
 
 
 # -- prune -------------------------------------------------------------------------------------
-def _written_by_plugin(path: Path) -> bool | None:
-    """Whether ``path`` is a golden of the pytest plugin (``None``: not a readable checkpoint).
-    Read as plain JSON: nothing is decoded."""
-    try:
-        doc = json.loads(read_file(path))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(doc, dict) or doc.get("format") != "pytest-clearstone-checkpoint":
-        return None
-    metadata = doc.get("metadata")
-    return isinstance(metadata, dict) and metadata.get("recorded_by") == RECORDED_BY_PLUGIN
-
-
 def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
     if (args.directory is None) == (args.db is None):
         raise _UsageError(
@@ -480,17 +543,20 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     deleted = kept = 0
     for path in files:
-        mtime = path.stat().st_mtime
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:  # gone since it was listed (another prune; a link's target)
+            continue
         if mtime >= cutoff:
             continue
-        golden = _written_by_plugin(path)
+        golden = written_by_plugin(path)
         if golden is not False:  # a golden, or a file we cannot tell: never deleted
             kept += 1
             why = "a golden of the pytest plugin" if golden else "not a readable checkpoint"
             out.line(f"kept {path}  ({why})")
             continue
         if not args.dry_run:
-            path.unlink()
+            path.unlink(missing_ok=True)
         deleted += 1
         out.line(f"{verb} {path}  ({(time.time() - mtime) / 86400:.1f} days old)")
     summary = (
@@ -783,6 +849,7 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as exc:  # --help, --version
             return exc.code if isinstance(exc.code, int) else 0
         out.colour = use_colour(sys.stdout, args.color)
+        err.colour = use_colour(sys.stderr, args.color)
         # (it runs no code of the files it reads: their walks get the room of values nested as
         # deep as a golden may, for the whole command)
         with room():

@@ -18,6 +18,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      +-- UnredactedSecretError                 a value to record looks like a secret no rule covers
      +-- SecretLeakError                       a golden to write holds a secret seen in the run
      +-- DecodeError (ValueError)              an encoded value that cannot be decoded
+     |    +-- PickleImportError                 a pickle whose code is not importable here
      +-- MockTargetError (AttributeError)      a mock path that does not resolve or cannot be set
      +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
      +-- ReplayError (AssertionError)          the replay did not match the recording
@@ -415,6 +416,11 @@ class SecretLeakError(ClearstoneError):
 
 class DecodeError(ClearstoneError, ValueError):
     """An encoded value (a codec tag) that cannot be decoded."""
+
+
+class PickleImportError(DecodeError):
+    """A pickled value whose class or function cannot be imported here (its module is not on
+    ``sys.path``, or no longer has it): the file is sound, the environment lacks its code."""
 
 
 class MockTargetError(ClearstoneError, AttributeError):

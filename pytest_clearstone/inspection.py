@@ -7,6 +7,8 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from .errors import (
     CheckpointCorruptError,
     ClearstoneError,
     DecodeError,
+    PickleImportError,
 )
 from .golden.files import not_json, read_golden
 from .golden.ordering import call_order, span_branch, span_places
@@ -64,7 +67,17 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     from .golden.checkpoint import Checkpoint, error_paths, refuse_duplicate_keys
 
     if raw is None:
-        raw = read_golden(path)
+        try:
+            raw = read_golden(path)
+        except CheckpointCorruptError as exc:
+            if not _special_file(path):
+                raise
+            raise CheckpointCorruptError(  # (a pipe is not read: it could block)
+                path,
+                exc.problem,
+                "Save what it gives to a file and inspect that (an older commit's golden: "
+                "git show REV:PATH > old.ckpt)",
+            ) from None
     if not raw.strip():
         raise CheckpointCorruptError(path, "the file is empty")
     try:
@@ -80,6 +93,12 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     except UnicodeDecodeError as exc:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
+        if isinstance(exc, PickleImportError):  # (the file is sound: the code is not here)
+            raise ClearstoneError(
+                f"{path}: {exc}; make the modules its pickles refer to importable (run from the "
+                f"project's directory, or add it to PYTHONPATH), or run without --allow-pickle "
+                f"to show pickled values as placeholders"
+            ) from None
         if isinstance(exc, DecodeError):
             problem = f"a stored value cannot be decoded: {exc}"
             raise CheckpointCorruptError(path, problem) from None
@@ -93,6 +112,16 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
                     f"span {span.span_id!r} has a {field} beyond 64 bits ({clip(str(ns), 24)})",
                 )
     return checkpoint
+
+
+def _special_file(path: Path) -> bool:
+    """Whether ``path`` is a FIFO, a device or a socket: neither a regular file nor a
+    directory."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def open_store(db: str | Path, *, allow_pickle: bool = False) -> Any:

@@ -57,7 +57,13 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DecodeError, SerializationError, UnencodableValueWarning, describe
+from ..errors import (
+    DecodeError,
+    PickleImportError,
+    SerializationError,
+    UnencodableValueWarning,
+    describe,
+)
 from ..path_roots import anchored, rooted
 from .fast_json import orjson
 from .naming import (
@@ -890,7 +896,8 @@ def _dec_pickle(tree: dict[str, Any]) -> Any:
     try:
         return dill.loads(data)
     except Exception as exc:
-        raise DecodeError(
+        kind = PickleImportError if isinstance(exc, (ImportError, AttributeError)) else DecodeError
+        raise kind(
             f"cannot unpickle a stored {tree.get('type', 'value')!r}: {type(exc).__name__}: {exc}"
         ) from None
 

@@ -47,7 +47,7 @@ from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
-from .files import not_json, read_golden
+from .files import not_json, read_file, read_golden
 from .outcome import check_outcome
 
 if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
@@ -62,6 +62,20 @@ def _library_version() -> str:
 
 #: ``metadata["recorded_by"]`` of the goldens the pytest plugin writes
 RECORDED_BY_PLUGIN = "pytest-clearstone"
+
+
+def written_by_plugin(path: Path) -> bool | None:
+    """Whether the file at ``path`` is a golden of the pytest plugin (``None``: not a readable
+    checkpoint, or no file). Read as plain JSON: nothing is decoded. ``prune`` never deletes
+    such a file, and ``import-clearstone`` never replaces one."""
+    try:
+        doc = json.loads(read_file(path))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        return None
+    metadata = doc.get("metadata")
+    return isinstance(metadata, dict) and metadata.get("recorded_by") == RECORDED_BY_PLUGIN
 
 
 def refuse_duplicate_keys(raw: bytes, path: Path) -> None:

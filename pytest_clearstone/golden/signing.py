@@ -55,6 +55,8 @@ def resolve_key(key: SigningKey = FROM_ENV) -> bytes | None:
     key), text is UTF-8 encoded, ``None`` means no key."""
     if key is FROM_ENV:
         key = os.environ.get(ENV_VAR) or None
+        if key is not None:  # (bytes that are not UTF-8 are held as surrogate escapes: those)
+            key = key.encode("utf-8", "surrogateescape")
     if isinstance(key, str):
         key = key.encode("utf-8")
     if key is not None and not isinstance(key, bytes):

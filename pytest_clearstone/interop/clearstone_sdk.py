@@ -28,7 +28,7 @@ from ..errors import (
     TraceNotFoundError,
     TraceStoreError,
 )
-from ..golden.checkpoint import Checkpoint
+from ..golden.checkpoint import Checkpoint, written_by_plugin
 from ..golden.document import FORMAT_NAME
 from ..tracing.span import Recorded, Span
 from ..tracing.store import is_our_spans_table
@@ -376,6 +376,11 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     :class:`~pytest_clearstone.errors.TraceStoreError`, naming the file.
     """
     src, dest_dir = Path(src), Path(dest_dir)
+    if dest_dir.exists() and not dest_dir.is_dir():  # (refused before anything is read)
+        raise CheckpointError(
+            f"cannot write the converted checkpoints to {dest_dir}: {dest_dir} is a file, not a "
+            f"directory; give import-clearstone a directory (new or existing) as DEST_DIR"
+        )
     dbs, ckpt_files = _discover(src, dest_dir)
     stored: dict[str, Trace] = {}
     origin: dict[str, Path] = {}
@@ -394,6 +399,12 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
     ]
     sources = {p.resolve() for p in ckpt_files}
     for target in targets:  # (refused before anything is written)
+        if written_by_plugin(target):
+            raise CheckpointError(
+                f"converting into {target} would replace a golden recorded by the pytest plugin "
+                f"(re-recorded since it was imported); keep it: move it elsewhere first, or give "
+                f"import-clearstone another DEST_DIR"
+            )
         if target.resolve() in sources:
             raise CheckpointError(
                 f"converting {target} would replace it: it is a clearstone-sdk file being "
