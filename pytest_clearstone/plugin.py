@@ -2363,6 +2363,12 @@ class _Reporter:
         if prune_asked and not whole:
             why = state.subset or f"{state.collect_errors} collection error(s)"
             tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
+        elif prune_asked and self.config.option.collectonly:  # (it only collects: a preview)
+            tr.write_line(
+                "--clearstone-prune-unused: nothing deleted (--collect-only); run without "
+                "--collect-only to delete the goldens listed below",
+                yellow=True,
+            )
         elif prune_asked:
             for path, problem in prune(unused):
                 shown = _shown(self.config, path)
@@ -2427,7 +2433,7 @@ class _Reporter:
                     "mocks its calls, or add mock= to their marker"
                 )
                 _write_node_ids(tr, readers)
-        elif unused:
+        elif unused and not prune_asked:
             tr.write_line(
                 "hint: delete them with --clearstone-prune-unused, or point a "
                 "@pytest.mark.replay test at them"
