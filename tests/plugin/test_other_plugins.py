@@ -303,3 +303,45 @@ def test_record_diverged_says_that_reruns_do_not_apply_to_marked_tests(
             "replays once, and runs live once more if it diverged",
         ]
     )
+
+
+HYPOTHESIS_TESTS = """
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from app import Agent
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=5,
+)
+@given(st.text(max_size=3))
+def test_any(replay, text):
+    replay.run(Agent().ask, text)
+"""
+
+
+def test_hypothesis_given_with_the_settings_the_docs_give_records_and_replays(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the recipe of docs/how-to/determinism.md (Hypothesis's health check suppressed,
+    # examples derandomized) records every example into one golden, replays it, re-records it
+    # unchanged, and a changed agent diverges
+    pytest.importorskip("hypothesis")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=HYPOTHESIS_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+    result = pytester.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(["  goldens/test_app/test_any.ckpt: unchanged"])
+    pytester.makepyfile(app=APP.replace("llm(message)", "llm(message + '!')"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*replay diverged at call #1 to app.llm*"])
