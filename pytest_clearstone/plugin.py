@@ -1759,6 +1759,7 @@ def _note_collected(
     writers: dict[str, tuple[str, list[pytest.Item]]] = {}
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
+    readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
     for item in collected:
         marker = _marker(item)
         if marker is not None:
@@ -1780,6 +1781,8 @@ def _note_collected(
                         item.add_marker(pytest.mark.skip(reason=_COLLECTED_AGAIN))
                     else:
                         tests.append(item)
+                elif recording:
+                    readers[item] = golden.casefold()
         used = (
             used
             or marker is not None
@@ -1788,6 +1791,8 @@ def _note_collected(
     shared = [(golden, tests) for golden, tests in writers.values() if len(tests) > 1]
     if shared and recording:
         _report_shared_goldens(session, items, shared)
+    if readers and writers:
+        items[:] = _readers_after_writers(items, readers, writers)
     if not used and not config.pluginmanager.has_plugin(_TRACEBACKS):
         config.pluginmanager.register(_Tracebacks(), _TRACEBACKS)
     if used and not config.pluginmanager.has_plugin(_PER_TEST):
@@ -1796,6 +1801,36 @@ def _note_collected(
         if config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
             config.pluginmanager.register(_RecordDivergedProtocol(), f"{_PER_TEST}-protocol")
         _install_codec_hooks(config)
+
+
+def _readers_after_writers(
+    items: list[pytest.Item],
+    readers: dict[pytest.Item, str],
+    writers: dict[str, tuple[str, list[pytest.Item]]],
+) -> list[pytest.Item]:
+    """``items`` with each test that only reads a golden this run records (``readers``: the
+    test -> its golden, case-folded) moved to just after the last test to run that records it,
+    so it reads what the run recorded whatever order the tests were collected or shuffled in
+    (pytest-randomly); the others keep their order."""
+    read = set(readers.values())
+    recording = {test: golden for golden, (_, tests) in writers.items() if golden in read
+                 for test in tests}  # fmt: skip
+    last: dict[str, int] = {}  # golden -> the place of the last test to run that records it
+    for place, item in enumerate(items):
+        if item in recording:
+            last[recording[item]] = place
+    if not last:
+        return items
+    moved: dict[int, list[pytest.Item]] = {}  # a writer's place -> the readers to run after it
+    ordered: list[pytest.Item] = []
+    for place, item in enumerate(items):
+        after = last.get(readers.get(item, ""), -1)
+        if after > place:
+            moved.setdefault(after, []).append(item)
+            continue
+        ordered.append(item)
+        ordered.extend(moved.pop(place, ()))
+    return ordered
 
 
 @pytest.hookimpl(wrapper=True)

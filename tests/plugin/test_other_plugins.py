@@ -345,3 +345,49 @@ def test_hypothesis_given_with_the_settings_the_docs_give_records_and_replays(
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*replay diverged at call #1 to app.llm*"])
+
+
+READER_FIRST_TESTS = """
+import pytest
+
+from app import Agent
+
+GOLDEN = "goldens/shared.ckpt"
+
+
+@pytest.mark.replay(GOLDEN)
+def test_a_reads(checkpoint):
+    assert checkpoint.outcome["result"] == "ok " + MESSAGE
+
+
+@pytest.mark.replay(GOLDEN, mock={"llm": "app.llm"})
+def test_b_records(replay):
+    replay.run(Agent().ask, MESSAGE)
+"""
+
+
+@pytest.mark.parametrize("mode", ["record", "record-missing", "record-diverged"])
+def test_a_test_reading_a_golden_recorded_in_the_run_reads_it_whatever_the_order(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    # Expected: in a run that records, a test that only reads a golden runs after the test that
+    # records it, whatever order the tests were collected or shuffled in (pytest-randomly): it
+    # reads what this run recorded. It ran first, so a first recording failed it at set-up
+    # ("checkpoint not found ... record it with the test that mocks its calls", which the run
+    # had just done) and a re-recording compared it with the old golden: a result that
+    # depended on the order
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.makepyfile(test_app='MESSAGE = "hi"\n' + READER_FIRST_TESTS)
+    result = pytester.runpytest(f"--clearstone-mode={mode}", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_b_records PASSED*", "*test_a_reads PASSED*"])
+    pytester.makepyfile(test_app='MESSAGE = "yo"\n' + READER_FIRST_TESTS)
+    if mode != "record-missing":  # (it replays a golden that is there)
+        pytester.runpytest(f"--clearstone-mode={mode}").assert_outcomes(passed=2)
+    # replaying, the order is left as it was collected
+    pytester.makepyfile(test_app='MESSAGE = "hi"\n' + READER_FIRST_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_a_reads PASSED*", "*test_b_records PASSED*"])
