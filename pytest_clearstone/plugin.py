@@ -462,9 +462,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{_MARKER}: replay the test from the golden checkpoint at path (relative to the test "
-        "file), answering calls to the mock targets ({span_type: import path or list}) from "
-        "the recording; record it with --clearstone-record. strict compares each call's "
-        "arguments and fails on unused responses.",
+        "file; by default goldens/<module stem>/<test name>.ckpt beside it), answering calls "
+        "to the mock targets ({span_type: import path or list}) from the recording; record it "
+        "with --clearstone-record (a test without mock only reads its golden). strict compares "
+        "each call's arguments and order and fails on unused responses; ignore (argument "
+        "paths) and ignore_state (paths of the result and final state) are left out of the "
+        "comparison.",
     )
     from .verbosity import set_verbosity  # -vv: state deltas show values in full
 
