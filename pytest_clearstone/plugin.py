@@ -2322,6 +2322,10 @@ class _Reporter:
 
         counts, state = self.state.counts, self.state
         prune_asked = bool(self.config.getoption("clearstone_prune_unused"))
+        option = self.config.option
+        preview = next(  # (pytest's options that run no test)
+            (flag for flag, dest in _PREVIEWS if getattr(option, dest, False)), ""
+        )
         # with a subset of the suite collected every other golden would look unused: the list
         # is left out (and pruning refused)
         whole = not state.subset and not state.collect_errors
@@ -2401,10 +2405,10 @@ class _Reporter:
         if prune_asked and not whole:
             why = state.subset or f"{state.collect_errors} collection error(s)"
             tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
-        elif prune_asked and self.config.option.collectonly:  # (it only collects: a preview)
+        elif prune_asked and preview:  # (no test runs: the run only shows what it would do)
             tr.write_line(
-                "--clearstone-prune-unused: nothing deleted (--collect-only); run without "
-                "--collect-only to delete the goldens listed below",
+                f"--clearstone-prune-unused: nothing deleted ({preview}); run without "
+                f"{preview} to delete the goldens listed below",
                 yellow=True,
             )
         elif prune_asked:
@@ -2476,6 +2480,14 @@ class _Reporter:
                 "hint: delete them with --clearstone-prune-unused, or point a "
                 "@pytest.mark.replay test at them"
             )
+
+
+#: pytest's options under which no test runs, with their ``config.option`` names
+_PREVIEWS = (
+    ("--collect-only", "collectonly"),
+    ("--setup-plan", "setupplan"),
+    ("--setup-only", "setuponly"),
+)
 
 
 def _write_node_ids(tr: pytest.TerminalReporter, reports: list[pytest.TestReport]) -> None:
