@@ -462,9 +462,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{_MARKER}: replay the test from the golden checkpoint at path (relative to the test "
-        "file), answering calls to the mock targets ({span_type: import path or list}) from "
-        "the recording; record it with --clearstone-record. strict compares each call's "
-        "arguments and fails on unused responses.",
+        "file; by default goldens/<module stem>/<test name>.ckpt beside it), answering calls "
+        "to the mock targets ({span_type: import path or list}) from the recording; record it "
+        "with --clearstone-record (a test without mock only reads its golden). strict compares "
+        "each call's arguments and order and fails on unused responses; ignore (argument "
+        "paths) and ignore_state (paths of the result and final state) are left out of the "
+        "comparison.",
     )
     from .verbosity import set_verbosity  # -vv: state deltas show values in full
 
@@ -1759,6 +1762,7 @@ def _note_collected(
     writers: dict[str, tuple[str, list[pytest.Item]]] = {}
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
+    readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
     for item in collected:
         marker = _marker(item)
         if marker is not None:
@@ -1780,6 +1784,8 @@ def _note_collected(
                         item.add_marker(pytest.mark.skip(reason=_COLLECTED_AGAIN))
                     else:
                         tests.append(item)
+                elif recording:
+                    readers[item] = golden.casefold()
         used = (
             used
             or marker is not None
@@ -1788,6 +1794,8 @@ def _note_collected(
     shared = [(golden, tests) for golden, tests in writers.values() if len(tests) > 1]
     if shared and recording:
         _report_shared_goldens(session, items, shared)
+    if readers and writers:
+        items[:] = _readers_after_writers(items, readers, writers)
     if not used and not config.pluginmanager.has_plugin(_TRACEBACKS):
         config.pluginmanager.register(_Tracebacks(), _TRACEBACKS)
     if used and not config.pluginmanager.has_plugin(_PER_TEST):
@@ -1796,6 +1804,36 @@ def _note_collected(
         if config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
             config.pluginmanager.register(_RecordDivergedProtocol(), f"{_PER_TEST}-protocol")
         _install_codec_hooks(config)
+
+
+def _readers_after_writers(
+    items: list[pytest.Item],
+    readers: dict[pytest.Item, str],
+    writers: dict[str, tuple[str, list[pytest.Item]]],
+) -> list[pytest.Item]:
+    """``items`` with each test that only reads a golden this run records (``readers``: the
+    test -> its golden, case-folded) moved to just after the last test to run that records it,
+    so it reads what the run recorded whatever order the tests were collected or shuffled in
+    (pytest-randomly); the others keep their order."""
+    read = set(readers.values())
+    recording = {test: golden for golden, (_, tests) in writers.items() if golden in read
+                 for test in tests}  # fmt: skip
+    last: dict[str, int] = {}  # golden -> the place of the last test to run that records it
+    for place, item in enumerate(items):
+        if item in recording:
+            last[recording[item]] = place
+    if not last:
+        return items
+    moved: dict[int, list[pytest.Item]] = {}  # a writer's place -> the readers to run after it
+    ordered: list[pytest.Item] = []
+    for place, item in enumerate(items):
+        after = last.get(readers.get(item, ""), -1)
+        if after > place:
+            moved.setdefault(after, []).append(item)
+            continue
+        ordered.append(item)
+        ordered.extend(moved.pop(place, ()))
+    return ordered
 
 
 @pytest.hookimpl(wrapper=True)
@@ -2284,6 +2322,10 @@ class _Reporter:
 
         counts, state = self.state.counts, self.state
         prune_asked = bool(self.config.getoption("clearstone_prune_unused"))
+        option = self.config.option
+        preview = next(  # (pytest's options that run no test)
+            (flag for flag, dest in _PREVIEWS if getattr(option, dest, False)), ""
+        )
         # with a subset of the suite collected every other golden would look unused: the list
         # is left out (and pruning refused)
         whole = not state.subset and not state.collect_errors
@@ -2363,6 +2405,12 @@ class _Reporter:
         if prune_asked and not whole:
             why = state.subset or f"{state.collect_errors} collection error(s)"
             tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
+        elif prune_asked and preview:  # (no test runs: the run only shows what it would do)
+            tr.write_line(
+                f"--clearstone-prune-unused: nothing deleted ({preview}); run without "
+                f"{preview} to delete the goldens listed below",
+                yellow=True,
+            )
         elif prune_asked:
             for path, problem in prune(unused):
                 shown = _shown(self.config, path)
@@ -2427,11 +2475,19 @@ class _Reporter:
                     "mocks its calls, or add mock= to their marker"
                 )
                 _write_node_ids(tr, readers)
-        elif unused:
+        elif unused and not prune_asked:
             tr.write_line(
                 "hint: delete them with --clearstone-prune-unused, or point a "
                 "@pytest.mark.replay test at them"
             )
+
+
+#: pytest's options under which no test runs, with their ``config.option`` names
+_PREVIEWS = (
+    ("--collect-only", "collectonly"),
+    ("--setup-plan", "setupplan"),
+    ("--setup-only", "setuponly"),
+)
 
 
 def _write_node_ids(tr: pytest.TerminalReporter, reports: list[pytest.TestReport]) -> None:

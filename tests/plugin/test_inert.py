@@ -72,6 +72,17 @@ def test_markers_lists_the_replay_signature(pytester):
             "ignore_state=None): replay the test from*"
         ]
     )
+    # Expected: each keyword of the signature is explained, the default path too (it said
+    # "the golden checkpoint at path", for a path that is None by default, and nothing of
+    # ignore, ignore_state, or that strict compares the order of the calls)
+    line = next(line for line in result.stdout.lines if line.startswith("@pytest.mark.replay("))
+    for said in (
+        "goldens/<module stem>/<test name>.ckpt",
+        "a test without mock only reads its golden",
+        "strict compares each call's arguments and order",
+        "ignore (argument paths) and ignore_state (paths of the result and final state)",
+    ):
+        assert said in line
 
 
 def test_fixtures_are_documented(pytester):

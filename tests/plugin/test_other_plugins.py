@@ -303,3 +303,91 @@ def test_record_diverged_says_that_reruns_do_not_apply_to_marked_tests(
             "replays once, and runs live once more if it diverged",
         ]
     )
+
+
+HYPOTHESIS_TESTS = """
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from app import Agent
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=5,
+)
+@given(st.text(max_size=3))
+def test_any(replay, text):
+    replay.run(Agent().ask, text)
+"""
+
+
+def test_hypothesis_given_with_the_settings_the_docs_give_records_and_replays(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the recipe of docs/how-to/determinism.md (Hypothesis's health check suppressed,
+    # examples derandomized) records every example into one golden, replays it, re-records it
+    # unchanged, and a changed agent diverges
+    pytest.importorskip("hypothesis")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=HYPOTHESIS_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+    result = pytester.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(["  goldens/test_app/test_any.ckpt: unchanged"])
+    pytester.makepyfile(app=APP.replace("llm(message)", "llm(message + '!')"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*replay diverged at call #1 to app.llm*"])
+
+
+READER_FIRST_TESTS = """
+import pytest
+
+from app import Agent
+
+GOLDEN = "goldens/shared.ckpt"
+
+
+@pytest.mark.replay(GOLDEN)
+def test_a_reads(checkpoint):
+    assert checkpoint.outcome["result"] == "ok " + MESSAGE
+
+
+@pytest.mark.replay(GOLDEN, mock={"llm": "app.llm"})
+def test_b_records(replay):
+    replay.run(Agent().ask, MESSAGE)
+"""
+
+
+@pytest.mark.parametrize("mode", ["record", "record-missing", "record-diverged"])
+def test_a_test_reading_a_golden_recorded_in_the_run_reads_it_whatever_the_order(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    # Expected: in a run that records, a test that only reads a golden runs after the test that
+    # records it, whatever order the tests were collected or shuffled in (pytest-randomly): it
+    # reads what this run recorded. It ran first, so a first recording failed it at set-up
+    # ("checkpoint not found ... record it with the test that mocks its calls", which the run
+    # had just done) and a re-recording compared it with the old golden: a result that
+    # depended on the order
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.makepyfile(test_app='MESSAGE = "hi"\n' + READER_FIRST_TESTS)
+    result = pytester.runpytest(f"--clearstone-mode={mode}", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_b_records PASSED*", "*test_a_reads PASSED*"])
+    pytester.makepyfile(test_app='MESSAGE = "yo"\n' + READER_FIRST_TESTS)
+    if mode != "record-missing":  # (it replays a golden that is there)
+        pytester.runpytest(f"--clearstone-mode={mode}").assert_outcomes(passed=2)
+    # replaying, the order is left as it was collected
+    pytester.makepyfile(test_app='MESSAGE = "hi"\n' + READER_FIRST_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_a_reads PASSED*", "*test_b_records PASSED*"])

@@ -1,0 +1,54 @@
+"""``pytest --collect-only`` (``--setup-plan``, ``--setup-only``) with the plugin's options:
+running no test, they write and delete nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+APP = """
+def llm(prompt):
+    return "ok " + prompt
+"""
+
+TESTS = """
+import pytest
+
+import app
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+def test_ask():
+    assert app.llm("hi") == "ok hi"
+"""
+
+
+@pytest.mark.parametrize("option", ["--collect-only", "--setup-plan", "--setup-only"])
+def test_collect_only_with_prune_unused_deletes_no_golden(
+    pytester: pytest.Pytester, option: str
+) -> None:
+    # Expected: `--collect-only` only collects (`--setup-plan`, `--setup-only` run no test
+    # either), so `--clearstone-prune-unused` beside it deletes nothing: the run lists the
+    # goldens it would delete, and says it deleted none (it deleted the unused golden, like a
+    # run of the tests would)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_app" / "test_ask.ckpt"
+    stale = pytester.path / "goldens" / "test_app" / "test_gone.ckpt"
+    stale.write_bytes(golden.read_bytes())
+    result = pytester.runpytest(option, "--clearstone-prune-unused")
+    assert result.ret == pytest.ExitCode.OK
+    assert stale.is_file()
+    result.stdout.no_fnmatch_line("*deleted unused golden*")
+    result.stdout.fnmatch_lines(
+        [
+            f"--clearstone-prune-unused: nothing deleted ({option})*",
+            "goldens that no collected test uses:",
+            "  goldens/test_app/test_gone.ckpt",
+        ]
+    )
+    # the same run without the option prunes it
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["deleted unused golden goldens/test_app/test_gone.ckpt"])
+    assert not stale.exists() and golden.is_file()
