@@ -1582,6 +1582,12 @@ def _check_recorded(item: pytest.Item, replay: Replay) -> None:
             pytest.fail(
                 f"{item.nodeid}: the golden checkpoint was not written: {unread}", pytrace=False
             )
+        unread = replay.unawaited()  # (its calls are made once awaited)
+        if unread is not None:
+            _not_written(item, "a coroutine replay.run() returned was never awaited")
+            pytest.fail(
+                f"{item.nodeid}: the golden checkpoint was not written: {unread}", pytrace=False
+            )
         _not_written(item, "nothing was recorded")
         pytest.fail(_nothing_recorded(item, replay), pytrace=False)
 
