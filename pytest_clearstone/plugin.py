@@ -1725,7 +1725,9 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     except (OSError, TypeError):  # (not a Python test function, or its file is gone)
         source = ""
     module = getattr(item, "module", None)
-    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source)
+    funcargs = getattr(item, "funcargs", None) or {}
+    values = [(name, value) for name, value in funcargs.items() if name != "replay"]
+    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source, values)
 
 
 # -- unused checkpoint files -------------------------------------------------------------------
