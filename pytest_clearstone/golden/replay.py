@@ -207,13 +207,14 @@ class Replay:
         half.stop()
 
     def check(self) -> None:
-        """Replay mode: raise the replay errors the agent may have swallowed, and (strict)
-        fail on recorded responses left unused."""
+        """Replay mode: fail on a ``run()`` never awaited or a generator it returned not read
+        to its end (nothing of it was compared), raise the replay errors the agent may have
+        swallowed, and (strict) fail on recorded responses left unused."""
         __tracebackhide__ = True
         if self._replaying is not None:
-            unawaited = self.unawaited()
-            if unawaited is not None:
-                raise ClearstoneError(unawaited)
+            unread = self.unawaited() or self.unread_generator()
+            if unread is not None:
+                raise ClearstoneError(unread)
             self._replaying.check()
 
     def unmatched_paths(self) -> tuple[dict[str, list[str]], list[str]]:
@@ -233,8 +234,9 @@ class Replay:
         return self.path
 
     def unread_generator(self) -> str | None:
-        """Record mode: why the golden cannot be written when a generator ``run()`` returned
-        was not read to its end (the fix included), else ``None``."""
+        """Why the golden cannot be written (recording), or the outcome was not compared
+        (replaying), when a generator ``run()`` returned was not read to its end (the fix
+        included), else ``None``."""
         for run in self._generator_runs:
             if not run.read_to_end:
                 return run.not_read_to_end()
@@ -286,7 +288,7 @@ class Replay:
         if kind is Kind.ASYNC:
             outcome.awaited = False
             self._async_runs.append(outcome)
-        elif self._recording is not None and outcome.watch_generator(kind):
+        elif outcome.watch_generator(kind):
             self._generator_runs.append(outcome)
         return wrap(method, outcome)(*args, **kwargs)
 
