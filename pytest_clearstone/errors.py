@@ -726,7 +726,8 @@ class GoldenMismatchError(ReplayError):
     and ``delta`` of the first part that differs; ``differences``, the ``(what, delta)`` of
     each (``more``: those after the first, told in the same message); ``node_id``: the test
     (:func:`rerecord`); ``reader_hint``: for a test that only reads its golden, what records it
-    instead (:func:`reader_fix`)."""
+    instead (:func:`reader_fix`); ``cause``: what gives the difference though the agent did not
+    change, and its fix."""
 
     def __init__(
         self,
@@ -737,6 +738,7 @@ class GoldenMismatchError(ReplayError):
         more: Sequence[tuple[str, str]] = (),
         node_id: str = "",
         reader_hint: str = "",
+        cause: str = "",
     ) -> None:
         self.what = what
         self.delta = delta
@@ -746,6 +748,8 @@ class GoldenMismatchError(ReplayError):
             lines.extend(_mismatch_lines(other, other_delta, then=True))
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
+        if cause:  # (what gives the difference without a change of the agent, and the fix)
+            lines.append(f"  {cause}")
         if reader_hint:  # (the test only reads its golden: recording it writes nothing)
             lines.append(f"  If the change is intended: {reader_hint}")
         else:

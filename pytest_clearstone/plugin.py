@@ -1585,6 +1585,12 @@ def _check_recorded(item: pytest.Item, replay: Replay) -> None:
             pytest.fail(
                 f"{item.nodeid}: the golden checkpoint was not written: {unread}", pytrace=False
             )
+        unread = replay.unawaited()  # (its calls are made once awaited)
+        if unread is not None:
+            _not_written(item, "a coroutine replay.run() returned was never awaited")
+            pytest.fail(
+                f"{item.nodeid}: the golden checkpoint was not written: {unread}", pytrace=False
+            )
         _not_written(item, "nothing was recorded")
         pytest.fail(_nothing_recorded(item, replay), pytrace=False)
 
@@ -1722,7 +1728,9 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     except (OSError, TypeError):  # (not a Python test function, or its file is gone)
         source = ""
     module = getattr(item, "module", None)
-    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source)
+    funcargs = getattr(item, "funcargs", None) or {}
+    values = [(name, value) for name, value in funcargs.items() if name != "replay"]
+    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source, values)
 
 
 # -- unused checkpoint files -------------------------------------------------------------------

@@ -314,12 +314,18 @@ def uncalled_target_warnings(
 
 
 def nothing_recorded(
-    node_id: str, mock_pairs: Sequence[tuple[str, str]], module: Any, source: str = ""
+    node_id: str,
+    mock_pairs: Sequence[tuple[str, str]],
+    module: Any,
+    source: str = "",
+    values: Sequence[tuple[str, Any]] = (),
 ) -> str:
     """Why a strict recording of the test ``node_id`` (its module ``module``, or ``None``) with
     the mock targets ``mock_pairs`` recorded no call, with the paths the agent may look the
-    functions up under; and, for a target the test's code (``source``) patches itself, that
-    its double took the place of the recording."""
+    functions up under; for a target the test's code (``source``) patches itself, that its
+    double took the place of the recording; and for a method target set on an object itself
+    (``mock.patch.object(client.messages, "create")``) in the test's fixture ``values``
+    (``(name, value)``), that it hides the method the recording patched."""
     targets = [path for _, path in mock_pairs]
     aliases = (
         {path: others for _, path, others in uncalled_aliases(mock_pairs, (), module)}
@@ -361,7 +367,23 @@ def nothing_recorded(
                 f"  `{path}` is {held_by(found_holders)}: it calls the function it holds, "
                 f"never the mock. {HELD_FIX}"
             )
-        if _patched_in(source, path):
+        shadowed = _shadowing(path, values)
+        if shadowed:
+            owner_name = owner.rpartition(".")[2]
+            hints.append(
+                f"  {shadowed} has its own `{name}` (mock.patch.object on the object, not on "
+                f"its class): it hides `{path}`, which the recording patched, so no call "
+                f"reaches it. Patch the class instead, in a fixture: mock.patch.object("
+                f"{owner_name}, {name!r}, ...) or mock.patch({path!r}, ...)"
+            )
+        elif _patched_in(source, path) and _on_an_object(source, path):
+            hints.append(
+                f"  does the test patch `{name}` on an object (mock.patch.object(client..., "
+                f"{name!r}))? It hides `{path}`, which the recording patched, so no call "
+                f"reaches it, also from a fixture: patch the class instead, in a fixture "
+                f"(mock.patch({path!r}, ...))"
+            )
+        elif _patched_in(source, path):
             hints.append(
                 f"  does the test patch `{path}` itself (mock.patch in its body)? Its double "
                 "then stands in place of the recording, which sees no call: patch it in a "
@@ -378,6 +400,55 @@ def nothing_recorded(
             "makes no such call on purpose",
         ]
     )
+
+
+#: how deep the test's fixture values are searched for an object hiding a method target
+_SHADOW_DEPTH = 3
+
+
+def _shadowing(path: str, values: Sequence[tuple[str, Any]]) -> str:
+    """Where (``fixture client.messages``) an instance of the class of method target ``path``,
+    reachable from the fixture ``values`` by attributes, holds an attribute of the method's
+    name itself (``""``: none does)."""
+    if not values:
+        return ""
+    try:
+        target = resolve(path)
+    except ClearstoneError:
+        return ""
+    if not (target.is_method and isinstance(target.owner, type)):
+        return ""
+    cls, name = target.owner, target.name
+    seen: set[int] = set()
+    stack = [(value, f"fixture {fixture}", 0) for fixture, value in values]
+    while stack:
+        value, where, depth = stack.pop()
+        if id(value) in seen or isinstance(value, (type, types.ModuleType)):
+            continue
+        seen.add(id(value))
+        fields = getattr(value, "__dict__", None)
+        if type(fields) is not dict:
+            continue
+        if isinstance(value, cls) and name in fields:
+            return f"`{where}`"
+        if depth < _SHADOW_DEPTH:
+            for attr, child in list(fields.items()):
+                if isinstance(attr, str) and not attr.startswith("__"):
+                    stack.append((child, f"{where}.{attr}", depth + 1))
+    return ""
+
+
+def _on_an_object(source: str, path: str) -> bool:
+    """Whether ``source`` patches ``path``'s method with ``mock.patch.object`` on something
+    other than its class (an object: ``patch.object(client.messages, "create")``)."""
+    owner, _, name = path.rpartition(".")
+    cls = owner.rpartition(".")[2]
+    for line in source.splitlines():
+        if "patch.object(" in line and (f'"{name}"' in line or f"'{name}'" in line):
+            first = line.split("patch.object(", 1)[1].split(",", 1)[0]
+            if cls not in first:
+                return True
+    return False
 
 
 def _patched_in(source: str, path: str) -> bool:

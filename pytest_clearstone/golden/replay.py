@@ -81,6 +81,8 @@ class Replay:
         self._replaying: ReplayingRun | None = None
         #: record mode: the runs of generators, each of which must be read to its end
         self._generator_runs: list[_RunOutcome] = []
+        #: the runs of coroutine functions (each awaited, or not)
+        self._async_runs: list[_RunOutcome] = []
         self._previous = previous
         self.allow_pickle = allow_pickle
         spec = GoldenSpec(
@@ -205,10 +207,14 @@ class Replay:
         half.stop()
 
     def check(self) -> None:
-        """Replay mode: raise the replay errors the agent may have swallowed, and (strict)
-        fail on recorded responses left unused."""
+        """Replay mode: fail on a ``run()`` never awaited or a generator it returned not read
+        to its end (nothing of it was compared), raise the replay errors the agent may have
+        swallowed, and (strict) fail on recorded responses left unused."""
         __tracebackhide__ = True
         if self._replaying is not None:
+            unread = self.unawaited() or self.unread_generator()
+            if unread is not None:
+                raise ClearstoneError(unread)
             self._replaying.check()
 
     def unmatched_paths(self) -> tuple[dict[str, list[str]], list[str]]:
@@ -221,18 +227,27 @@ class Replay:
         """Record mode: write the golden checkpoint atomically (directories created); returns
         its path. ``metadata`` is added to the golden's metadata."""
         assert self._recording is not None, "save() is for record mode"
-        unread = self.unread_generator()
+        unread = self.unread_generator() or self.unawaited()
         if unread is not None:
             raise ClearstoneError(unread)
         self._previous = self._recording.save(trace, metadata)
         return self.path
 
     def unread_generator(self) -> str | None:
-        """Record mode: why the golden cannot be written when a generator ``run()`` returned
-        was not read to its end (the fix included), else ``None``."""
+        """Why the golden cannot be written (recording), or the outcome was not compared
+        (replaying), when a generator ``run()`` returned was not read to its end (the fix
+        included), else ``None``."""
         for run in self._generator_runs:
             if not run.read_to_end:
                 return run.not_read_to_end()
+        return None
+
+    def unawaited(self) -> str | None:
+        """Why the test is wrong when a coroutine ``run()`` returned was never awaited (the
+        agent's method did not run: nothing of it was recorded or compared), else ``None``."""
+        for run in self._async_runs:
+            if not run.awaited:
+                return run.never_awaited(recording=self._recording is not None)
         return None
 
     @property
@@ -269,7 +284,11 @@ class Replay:
         agent, method, name = self._resolve_target(target)
         self._agent = agent
         outcome = _RunOutcome(half, agent, name, half.before_run(agent))
-        if self._recording is not None and outcome.watch_generator(kind_of(method)):
+        kind = kind_of(method)
+        if kind is Kind.ASYNC:
+            outcome.awaited = False
+            self._async_runs.append(outcome)
+        elif outcome.watch_generator(kind):
             self._generator_runs.append(outcome)
         return wrap(method, outcome)(*args, **kwargs)
 
@@ -320,7 +339,16 @@ class _RunOutcome:
     :attr:`read_to_end` only once exhausted, and the golden is not written without it.
     """
 
-    __slots__ = ("agent", "exhausted", "half", "items", "name", "number", "read_to_end")
+    __slots__ = (
+        "agent",
+        "awaited",
+        "exhausted",
+        "half",
+        "items",
+        "name",
+        "number",
+        "read_to_end",
+    )
 
     def __init__(
         self, half: RecordingRun | ReplayingRun, agent: Any, name: str, number: int
@@ -331,6 +359,8 @@ class _RunOutcome:
         #: the run's place among the test's replay.run() calls, in the order they were made
         self.number = number
         self.read_to_end = True
+        #: whether the run started (a coroutine function's run: once awaited)
+        self.awaited = True
         #: what a step of the watched generator raises at its end (nothing: not watched)
         self.exhausted: tuple[type[Exception], ...] = ()
         #: the chunks read before a watched generator ended early (``None``: still open)
@@ -357,7 +387,18 @@ class _RunOutcome:
             "test a preview, read it all and check its first items"
         )
 
+    def never_awaited(self, *, recording: bool) -> str:
+        """Why a coroutine function's run that was never awaited fails the test, and the fix."""
+        done = "recorded" if recording else "replayed or compared"
+        return (
+            f"replay.run({self.name}) returned a coroutine that was never awaited: "
+            f"{self.name}() did not run, so nothing of it was {done}. Await it: "
+            "`await replay.run(...)` in an async test (pytest-asyncio, anyio), or "
+            "asyncio.run(replay.run(...)) in a sync one"
+        )
+
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.awaited = True
         return None
 
     def source(self, token: None, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:

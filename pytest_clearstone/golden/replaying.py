@@ -20,6 +20,7 @@ from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .outcome import Outcome, read_outcomes
 from .responses import Matcher, ReplayCall, for_message, in_effect
+from .self_fields import final_state_hint
 from .spec import GoldenSpec
 from .state import agent_state, load_state
 from .threads import name_run
@@ -213,10 +214,20 @@ class ReplayingRun:
         if place == len(outcomes):
             self._raise_calls_not_made(differences)
         (what, delta), *more = differences
-        raise self._mismatch(what, delta, more=more)
+        cause = ""
+        if agent is not None and self.context is not None:
+            states = [text for part, text in differences if part.startswith("final state")]
+            if len(states) == len(differences):  # (a changed result is the agent's own)
+                cause = final_state_hint(agent_state(agent), self.context.session.calls, states)
+        raise self._mismatch(what, delta, more=more, cause=cause)
 
     def _mismatch(
-        self, what: str, delta: str, *, more: list[tuple[str, str]] | None = None
+        self,
+        what: str,
+        delta: str,
+        *,
+        more: list[tuple[str, str]] | None = None,
+        cause: str = "",
     ) -> GoldenMismatchError:
         """The error of a run whose outcome differs from the golden's: it names the command
         that records the golden again: the test's own, or, for a test that only reads its
@@ -233,6 +244,7 @@ class ReplayingRun:
             more=more or (),
             node_id=self.node_id,
             reader_hint=hint,
+            cause=cause,
         )
 
     def _raise_calls_not_made(self, differences: list[tuple[str, str]]) -> None:

@@ -126,3 +126,42 @@ def test_a_run_generator_never_read_names_the_generator_not_the_mock_path(
         )  # fmt: skip
     result.stdout.no_fnmatch_line("*Give mock= the import path*")
     assert not (pytester.path / "goldens").exists()
+
+
+REPLAYED = """
+import os
+
+import pytest
+from app import Agent
+
+MOCK = {"llm": "app.complete"}
+READ = os.environ.get("READ") == "1"
+
+
+@pytest.mark.replay(mock=MOCK, strict=os.environ.get("STRICT") != "0")
+def test_words(replay):
+    words = replay.run(Agent().words, "a b c")
+    if READ:
+        assert list(words) == ["answer", "to", "a", "b", "c"]
+"""
+
+
+@pytest.mark.parametrize("strict", ["1", "0"])
+def test_a_replay_that_does_not_read_its_run_generator_fails_naming_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, strict: str
+) -> None:
+    # recorded reading the generator, then the test stopped reading it: nothing of the run was
+    # compared. It passed with strict=False, and failed strict with unused responses and a
+    # re-record hint, whose recording then fails on the unread generator
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=REPLAYED)
+    monkeypatch.setenv("READ", "1")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    monkeypatch.setenv("READ", "0")
+    monkeypatch.setenv("STRICT", strict)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*replay.run(words) returned a generator that was left open, before its end*"]
+    )
