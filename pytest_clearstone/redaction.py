@@ -86,6 +86,9 @@ PLACEHOLDER = withheld.PLACEHOLDER
 #: (:meth:`Redactor.shown`): such values turn up by chance (timestamps, counts).
 MIN_SECRET_LENGTH = 8
 
+#: the variables the shell sets to a directory whose names a key rule (``pwd``) covers
+_SHELL_VARIABLES = frozenset({"PWD", "OLDPWD"})
+
 _NOT_SECRETS = frozenset({PLACEHOLDER, REDACTED, withheld.PLACEHOLDER_KEY})
 
 
@@ -94,6 +97,29 @@ def worth_looking_for(value: str) -> bool:
     placeholder (the redaction's, the codec's, the key a rebuilt SDK client is given) is not."""
     return len(value) >= MIN_SECRET_LENGTH and not value.isdigit() and value not in _NOT_SECRETS
 
+
+#: ``pass`` after one of these words is the password of what it names (``db_pass``,
+#: ``smtp_pass``)
+_PASS_PREFIXES = (
+    "db",
+    "database",
+    "pg",
+    "postgres",
+    "mysql",
+    "sql",
+    "redis",
+    "mongo",
+    "ldap",
+    "smtp",
+    "mail",
+    "email",
+    "ftp",
+    "user",
+    "admin",
+    "root",
+    "login",
+    "account",
+)
 
 #: The key rules on by default (see the module docstring for how a name is matched), one row
 #: each: the name, and whether it covers the names of environment variables only. A rule for
@@ -112,6 +138,10 @@ KEY_RULES: tuple[tuple[str, bool], ...] = (
     ("passwd", False),
     ("pgpassword", False),  # (libpq's variable)
     ("passphrase", False),
+    ("pwd", False),  # (pyodbc's and ODBC's uid=/pwd=; not the shell's $PWD: _SHELL_VARIABLES)
+    # ``pass`` after the name of what it opens is a password as a field too (``db_pass``,
+    # ``smtp_pass``); alone or after another word it is a compiler pass, nginx's proxy_pass
+    *((f"{prefix}_pass", False) for prefix in _PASS_PREFIXES),
     ("secret", False),
     ("secret_key", False),
     ("private_key", False),
@@ -982,8 +1012,12 @@ class Redactor:
 
     def is_secret_variable(self, name: str) -> bool:
         """Whether the environment variable ``name`` holds a secret by its name: the key rules,
-        those for variables only included, cover it (and no allow rule does)."""
-        return self._key_verdict(name) in ("secret", "variable")
+        those for variables only included, cover it (and no allow rule does); the shell's
+        working directories (``$PWD``, ``$OLDPWD``) never."""
+        return name.upper() not in _SHELL_VARIABLES and self._key_verdict(name) in (
+            "secret",
+            "variable",
+        )
 
     def allows_value(self, text: str) -> bool:
         """Whether an allow rule (``re:REGEX``) covers the string ``text`` in full."""

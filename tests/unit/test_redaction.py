@@ -617,3 +617,33 @@ def test_the_collections_containers_are_walked_and_keep_their_type() -> None:
     assert redacted["by_tool"].default_factory is list
     assert redacted["counts"] == collections.Counter({"a": 2, "b": 1})
     assert value["memory"][0] == key  # not mutated
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["db_pass", "DB_PASS", "dbPass", "pg_pass", "mysql_pass", "redis_pass", "smtp_pass",
+     "mail_pass", "user_pass", "admin_pass", "root_pass", "login_pass", "ldap_pass", "pwd",
+     "db_pwd", "userPwd", "PWD"],
+)  # fmt: skip
+def test_password_fields_spelt_pass_or_pwd_are_redacted(key: str) -> None:
+    # a dict key, a keyword argument (pyodbc's uid=/pwd=) or a dataclass field
+    assert Redactor()({key: "hunter2-value"}) == {key: PLACEHOLDER}
+    config = dataclasses.make_dataclass("Config", ["host", key])("db.local", "hunter2-value")
+    assert getattr(Redactor()(config), key) == PLACEHOLDER
+
+
+@pytest.mark.parametrize(
+    "key", ["compiler_pass", "first_pass", "render_pass", "bypass", "passes", "proxy_pass",
+            "password_min_length", "pwd_hint_shown"],
+)  # fmt: skip
+def test_ordinary_names_ending_in_pass_are_left_alone(key: str) -> None:
+    assert Redactor()({key: "value"}) == {key: "value"}
+
+
+def test_the_shells_working_directory_variables_are_no_secret() -> None:
+    redactor = Redactor()
+    assert not redactor.is_secret_variable("PWD")
+    assert not redactor.is_secret_variable("OLDPWD")
+    assert redactor.is_secret_variable("DB_PWD")
+    seen = redactor.secret_values({"PWD": "/home/me/project-x", "DB_PWD": "hunter2-value"})
+    assert seen == {"hunter2-value": "the value of $DB_PWD"}
