@@ -109,6 +109,12 @@ def test_whole_values_under_secret_keys_are_replaced_whatever_their_type() -> No
         ("the bearer certificate.", "the bearer certificate."),
         ("Bearer ya29.a0AfH6SMBx", f"Bearer {PLACEHOLDER}"),
         ("Bearer abcdefghijklmnopqrSTUVWXYZ", f"Bearer {PLACEHOLDER}"),  # long, mixed case
+        # HTTP basic auth, base64 of user:password (an exception's text, a logged header)
+        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", f"Authorization: Basic {PLACEHOLDER}"),
+        ("auth basic YWxpY2U6c2VjcmV0cHdk sent", f"auth basic {PLACEHOLDER} sent"),
+        ("Basic Instructions", "Basic Instructions"),  # prose: no base64 of a credential
+        ("Basic Authentication is weak", "Basic Authentication is weak"),
+        ("Basic plan 12/month", "Basic plan 12/month"),
     ],
 )
 def test_patterns_replace_only_the_matching_substring(text: str, expected: str) -> None:
@@ -274,6 +280,9 @@ def test_an_allow_regex_must_match_the_whole_string() -> None:
 BOUNDARY_FIRST = {
     "bearer": r"(?i:\bbearer)\s+(?P<secret>(?=[A-Za-z]*(?:[0-9]|[\-._~+/][A-Za-z0-9])|"
     r"(?=[A-Za-z]{20})[A-Za-z]*[a-z][A-Za-z]*[A-Z])[A-Za-z0-9\-._~+/]{8,}=*)",
+    "basic": r"(?i:\bbasic)\s+(?P<secret>(?=[A-Za-z]*[0-9+/=]|(?=[A-Za-z]{20})[A-Za-z]*[a-z]"
+    r"[A-Za-z]*[A-Z])(?:[A-Za-z0-9+/]{4}){2,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)"
+    r"(?![A-Za-z0-9+/=])",
     "openai": r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}",
     "aws": r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
     "jwt": r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
@@ -289,7 +298,8 @@ _FRAGMENTS = [
     "", " ", "x", "Z", "7", "_", "-", ".", "=", "~", "/", "+", "\n", "\t", "é", "ß", "K",
     "\u212a", "\u017f", "\u0130", "\u0131",  # letters that match [A-Za-z] when case is ignored
     "sk-", "sk_", "rk_", "_live_", "_test_", "AKIA", "ASIA", "eyJ", "bearer", "Bearer", "BEARER",
-    "bEaReR", "gh", "ghp_", "ghx_", "github_pat_", "xox", "xoxb-", "glpat-", "AIza", "hf_",
+    "bEaReR", "basic", "Basic", "BASIC", "gh", "ghp_", "ghx_", "github_pat_", "xox", "xoxb-",
+    "glpat-", "AIza", "hf_",
     "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN ", " PRIVATE KEY-----",
     "abcdefghijklmnop", "ABCDEFGHIJKLMNOP", "0123456789", "a1B2c3D4e5F6g7H8",
 ]  # fmt: skip
@@ -297,7 +307,7 @@ _MIXED_TEXT = st.lists(st.sampled_from(_FRAGMENTS), max_size=14).map("".join)
 
 
 def _ours() -> dict[str, str]:
-    ours = dict(zip(["bearer", "openai", "aws", "jwt"], DEFAULT_PATTERNS, strict=True))
+    ours = dict(zip(["bearer", "openai", "aws", "jwt", "basic"], DEFAULT_PATTERNS, strict=True))
     return ours | {kind: rx.pattern for kind, rx in SUSPECT_FORMATS}
 
 
@@ -306,8 +316,8 @@ def _found(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], dict[s
 
 
 def test_the_default_patterns_and_suspect_formats_are_the_ones_checked_here() -> None:
-    assert len(DEFAULT_PATTERNS) == 4
-    assert [kind for kind, _ in SUSPECT_FORMATS] == list(BOUNDARY_FIRST)[4:]
+    assert len(DEFAULT_PATTERNS) == 5
+    assert [kind for kind, _ in SUSPECT_FORMATS] == list(BOUNDARY_FIRST)[5:]
 
 
 @settings(max_examples=400, deadline=None)
@@ -322,7 +332,8 @@ def test_literal_first_patterns_find_what_the_boundary_first_forms_find(text: st
     ("text", "matches"),
     [("Bearer abcdefgh1234", 1), ("xbearer abcdefgh1234", 0), ("_Bearer abcdefgh1234", 0),
      ("é bEaReR a.b~c+d/e==", 1), ("Bearer abcdefgh\u017f\u212a\u0130\u0131", 0),
-     ("Bearer abcdefgh1\u017f\u212a", 1),
+     ("Bearer abcdefgh1\u017f\u212a", 1), ("Basic YWxhZGRpbjpvcGVuc2VzYW1l", 1),
+     ("xbasic YWxhZGRpbjpvcGVuc2VzYW1l", 0), ("Basic YWxhZGRpbjpvcGVuc2VzYW1lc", 0),
      ("sk-abcdefghijklmnop", 1), ("xsk-abcdefghijklmnop", 0),
      ("-sk-abcdefghijklmnop", 1), ("AKIAABCDEFGHIJKLMNOP", 1), ("1ASIAABCDEFGHIJKLMNOP", 0),
      ("AKIAABCDEFGHIJKLMNOPQ", 0), ("eyJabcd.efgh.", 1), ("-eyJabcd.efgh.ij", 0),
