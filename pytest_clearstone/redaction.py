@@ -213,6 +213,11 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("object", "embedding", frozenset({"embedding"})),
 )
 
+#: The last words of the query parameters that hold a URL's signature (Azure SAS ``sig``,
+#: ``X-Amz-Signature``, ``X-Goog-Signature``): redacted in URLs only, where a signature grants
+#: access (a ``signature`` field elsewhere is a webhook's or a thinking block's).
+URL_SIGNATURES = frozenset({"sig", "signature"})
+
 #: Known token formats that no default rule redacts, and what to call them in a message
 #: (written literal first, as the default patterns are).
 SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -795,7 +800,7 @@ class _Walk:
                 continue
             what = article(f"{type(client).__module__.partition('.')[0]}.{type(client).__name__}")
             for name, value in pairs:
-                if type(name) is str and type(value) is str and self.r.is_secret_key(name):
+                if type(name) is str and type(value) is str and self.r.is_secret_query(name):
                     self.r.note_secret(value, f"the {name} query parameter of {what} client")
 
     def _object(self, v: Any, names: list[str], path: str) -> Any:
@@ -1015,6 +1020,16 @@ class Redactor:
         """Whether a value under ``key`` is redacted (and ``key`` is not allowed)."""
         return self._key_verdict(key) == "secret"
 
+    def is_secret_query(self, name: str) -> bool:
+        """Whether the value of the URL query parameter ``name`` is redacted: a key rule covers
+        it, or it is the signature of a shared-access or presigned URL, which grants access
+        until it expires (its last word is one of :data:`URL_SIGNATURES`: Azure's ``sig``,
+        ``X-Amz-Signature``, ``X-Goog-Signature``)."""
+        verdict = self._key_verdict(name)
+        if verdict in ("secret", "allow"):
+            return verdict == "secret"
+        return (key_words(name) or (name.lower(),))[-1] in URL_SIGNATURES
+
     def is_secret_variable(self, name: str) -> bool:
         """Whether the environment variable ``name`` holds a secret by its name: the key rules,
         those for variables only included, cover it (and no allow rule does); the shell's
@@ -1059,7 +1074,7 @@ class Redactor:
                 decoded = read(secret)
                 if decoded.startswith(self.placeholder):  # (redacted before)
                     return m.group()
-                if rx is _QUERY_PARAMETER and not self.is_secret_key(unquote_plus(m["name"])):
+                if rx is _QUERY_PARAMETER and not self.is_secret_query(unquote_plus(m["name"])):
                     return m.group()
                 if note is not None and decoded != secret:
                     note(decoded)

@@ -173,6 +173,42 @@ def test_secret_query_parameters_and_url_passwords_are_redacted(text: str, expec
     assert (KEY in seen) != ("hunter2-pw" in seen) and PLACEHOLDER not in "".join(seen)
 
 
+AZURE_SIG = "q2x7LrK0+vb3TZp9wQe1mN4Yc8fHs5dJ6aUiO0PlkEo="
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "secret"),
+    [
+        (
+            "https://acct.blob.core.windows.net/c/report.pdf?sv=2022-11-02&se=2030-01-01&sp=r"
+            "&sig=q2x7LrK0%2Bvb3TZp9wQe1mN4Yc8fHs5dJ6aUiO0PlkEo%3D",
+            "https://acct.blob.core.windows.net/c/report.pdf?sv=2022-11-02&se=2030-01-01&sp=r"
+            f"&sig={PLACEHOLDER}",
+            AZURE_SIG,
+        ),
+        (
+            "https://b.s3.amazonaws.com/o?X-Amz-Expires=3600&X-Amz-Signature=" + "3f" * 32,
+            f"https://b.s3.amazonaws.com/o?X-Amz-Expires=3600&X-Amz-Signature={PLACEHOLDER}",
+            "3f" * 32,
+        ),
+        (
+            "https://storage.googleapis.com/b/o?X-Goog-Signature=" + "ab" * 32 + "&x=1",
+            f"https://storage.googleapis.com/b/o?X-Goog-Signature={PLACEHOLDER}&x=1",
+            "ab" * 32,
+        ),
+    ],
+)
+def test_the_signature_of_a_shared_access_or_presigned_url_is_redacted(
+    text: str, expected: str, secret: str
+) -> None:
+    """It grants access until it expires (Azure SAS ``sig=``, S3 and GCS presigned URLs); a
+    tool that uploads a file returns one."""
+    redactor = Redactor()
+    assert redactor(text) == expected
+    assert redactor.redact(expected) == expected  # idempotent
+    assert secret in redactor.secret_values(environ={})
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -182,6 +218,7 @@ def test_secret_query_parameters_and_url_passwords_are_redacted(text: str, expec
         "a?b=c",
         "mailto:someone@example.com",
         "10:30@noon",
+        "https://x.test/?signature_version=4&sig_alg=hmac",  # how it is signed, no signature
     ],
 )
 def test_ordinary_urls_are_left_alone(text: str) -> None:
