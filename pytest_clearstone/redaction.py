@@ -149,6 +149,18 @@ KEY_RULES: tuple[tuple[str, bool], ...] = (
     ("account_key", False),
     ("subscription_key", False),  # (Azure API Management, Azure AI services)
     ("credentials", False),
+    ("creds", False),
+    ("bearer", False),  # (the token of an ``Authorization: Bearer`` header kept on its own)
+    ("passcode", False),
+    # ``key`` after what it signs, encrypts or opens is a secret as a field too; alone or after
+    # another word it is a cache key, a sort key, a primary key
+    ("signing_key", False),
+    ("encryption_key", False),
+    ("master_key", False),
+    ("hmac_key", False),
+    ("ssh_key", False),
+    ("priv_key", False),
+    ("privkey", False),
     ("connection_string", False),  # (Azure's hold an AccountKey or a SharedAccessKey)
     ("conn_str", False),
     ("cookie", False),

@@ -658,3 +658,22 @@ def test_the_shells_working_directory_variables_are_no_secret() -> None:
     assert redactor.is_secret_variable("DB_PWD")
     seen = redactor.secret_values({"PWD": "/home/me/project-x", "DB_PWD": "hunter2-value"})
     assert seen == {"hunter2-value": "the value of $DB_PWD"}
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["bearer", "auth_bearer", "creds", "aws_creds", "dbCreds", "signing_key", "encryption_key",
+     "master_key", "hmac_key", "ssh_key", "priv_key", "privkey", "passcode"],
+)  # fmt: skip
+def test_credentials_under_their_usual_short_names_are_redacted(key: str) -> None:
+    assert Redactor()({key: "hunter2-value"}) == {key: PLACEHOLDER}
+    config = dataclasses.make_dataclass("Config", ["host", key])("db.local", "hunter2-value")
+    assert getattr(Redactor()(config), key) == PLACEHOLDER
+
+
+@pytest.mark.parametrize(
+    "key", ["key", "sort_key", "cache_key", "primary_key", "partition_key", "idempotency_key",
+            "bearer_count", "credibility"],
+)  # fmt: skip
+def test_ordinary_names_ending_in_key_are_left_alone(key: str) -> None:
+    assert Redactor()({key: "value"}) == {key: "value"}
