@@ -402,9 +402,20 @@ def _tuple_like(v: tuple[Any, ...], items: list[Any]) -> tuple[Any, ...]:
     return out
 
 
-def _is_http_url(t: type) -> bool:
-    """Whether ``t`` is an ``httpx``/``httpx2`` ``URL`` (its text is what the codec stores)."""
-    return t.__name__ == "URL" and t.__module__.partition(".")[0] in HTTP_MODULES
+#: the URL types of pydantic-core, which the network types of pydantic (``AnyUrl``,
+#: ``PostgresDsn``, ``RedisDsn``, ...) hold as their ``_url``: ``(module, class name)``
+_PYDANTIC_URLS = frozenset(
+    {("pydantic_core._pydantic_core", "Url"), ("pydantic_core._pydantic_core", "MultiHostUrl")}
+)
+
+
+def _is_url(t: type) -> bool:
+    """Whether ``t`` is an ``httpx``/``httpx2`` ``URL`` (its text is what the codec stores) or a
+    pydantic-core ``Url``/``MultiHostUrl`` (made from its text): either is redacted as its
+    text."""
+    if t.__name__ == "URL":
+        return t.__module__.partition(".")[0] in HTTP_MODULES
+    return (t.__module__, t.__name__) in _PYDANTIC_URLS
 
 
 def _entropy(text: str) -> float:
@@ -720,7 +731,7 @@ class _Walk:
             return _tuple_like(v, items)
         if isinstance(v, (set, frozenset)):
             return type(v)(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
-        if _is_http_url(type(v)):
+        if _is_url(type(v)):
             return self._url(v, path)
         if is_headers(type(v)):
             return self._headers(v, path)
@@ -740,7 +751,8 @@ class _Walk:
         return self._object(v, names, path)
 
     def _url(self, v: Any, path: str) -> Any:
-        """An ``httpx`` ``URL`` redacted as its text; a new one of its class when that changed."""
+        """A URL (:func:`_is_url`) redacted as its text; a new one of its class when that
+        changed."""
         text = str(v)
         redacted = self.string(text, path)
         if redacted == text:

@@ -300,3 +300,32 @@ def test_the_body_of_an_http_request_and_response_is_redacted_as_it_is_stored(mo
     plain = http.Request("POST", "https://api.test/v1/chat", json={"content": "hello"})
     clean = Redactor()
     assert codec.encode(clean(plain)) == codec.encode(plain) and not clean.replaced
+
+
+def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
+    """A settings model's ``PostgresDsn``/``RedisDsn``/``AnyUrl`` (stored as a pickle when
+    pickles are allowed) held the password and the signature as they were."""
+    from pydantic import AnyUrl, BaseModel, PostgresDsn, RedisDsn
+    from pydantic_core import Url
+
+    class Settings(BaseModel):
+        db_url: PostgresDsn
+        cache: RedisDsn
+        hook: AnyUrl
+
+    settings = Settings(
+        db_url="postgresql://app:dsnPw-12345@db.test/shop",
+        cache="redis://:redisPw-9876@cache.test:6379/0",
+        hook="https://x.test/in?sig=Abc123%2Bxyz&page=2",
+    )
+    redactor = Redactor()
+    out = redactor({"settings": settings, "raw": Url("https://u:rawPw-5555@x.test/")})
+    text = repr(out)
+    for secret in ("dsnPw-12345", "redisPw-9876", "Abc123", "rawPw-5555"):
+        assert secret not in text
+        assert secret in "".join(redactor.secret_values(environ={}))
+    assert type(out["settings"].db_url) is PostgresDsn
+    assert out["settings"].db_url.hosts()[0]["host"] == "db.test"
+    assert "page=2" in str(out["settings"].hook)
+    assert str(settings.db_url) == "postgresql://app:dsnPw-12345@db.test/shop"  # not changed
+    assert repr(redactor(out)) == text  # idempotent
