@@ -244,6 +244,18 @@ SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # (PEM's and OpenSSH's armor, and GnuPG's ``PGP PRIVATE KEY BLOCK``: their bodies are
         # wrapped base64, which is data elsewhere)
         ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY[A-Z ]*-----"),
+        (
+            "SendGrid key",
+            r"SG\.(?<![A-Za-z0-9]SG\.)[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])",
+        ),
+        ("npm token", r"npm_(?<![A-Za-z0-9]npm_)[A-Za-z0-9]{36}"),
+        ("PyPI token", r"pypi-(?<![A-Za-z0-9]pypi-)AgE[A-Za-z0-9_\-]{50,}"),
+        # (a webhook URL's path is its credential: whoever has it can post)
+        (
+            "Slack webhook URL",
+            r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}",
+        ),
+        ("Discord webhook URL", r"discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_\-]{20,}"),
     )
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")

@@ -293,6 +293,11 @@ BOUNDARY_FIRST = {
     "Stripe key": r"(?<![A-Za-z0-9])[rs]k_(?:live|test)_[0-9A-Za-z]{16,}",
     "Hugging Face token": r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}",
     "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    "SendGrid key": r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])",
+    "npm token": r"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}",
+    "PyPI token": r"(?<![A-Za-z0-9])pypi-AgE[A-Za-z0-9_\-]{50,}",
+    "Slack webhook URL": r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}",
+    "Discord webhook URL": r"discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_\-]{20,}",
 }
 _FRAGMENTS = [
     "", " ", "x", "Z", "7", "_", "-", ".", "=", "~", "/", "+", "\n", "\t", "é", "ß", "K",
@@ -300,7 +305,8 @@ _FRAGMENTS = [
     "sk-", "sk_", "rk_", "_live_", "_test_", "AKIA", "ASIA", "eyJ", "bearer", "Bearer", "BEARER",
     "bEaReR", "basic", "Basic", "BASIC", "gh", "ghp_", "ghx_", "github_pat_", "xox", "xoxb-",
     "glpat-", "AIza", "hf_",
-    "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN ", " PRIVATE KEY-----",
+    "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN ", " PRIVATE KEY-----", "SG.", "npm_",
+    "pypi-AgE", "hooks.slack.com/services/", "discord.com/api/webhooks/", "123/",
     "abcdefghijklmnop", "ABCDEFGHIJKLMNOP", "0123456789", "a1B2c3D4e5F6g7H8",
 ]  # fmt: skip
 _MIXED_TEXT = st.lists(st.sampled_from(_FRAGMENTS), max_size=14).map("".join)
@@ -357,7 +363,12 @@ def test_literal_first_patterns_at_their_boundaries(text: str, matches: int) -> 
     "secret",
     [GITHUB, SLACK, "glpat-abcdefghij0123456789", "AIzaSyA1234567890abcdefghijklmnopqrstu",
      "sk_live_abcdefghijklmnop1234", "hf_abcdefghijklmnopqrstuvwxyzABCDEF12", RANDOM_TOKEN,
-     "-----BEGIN RSA PRIVATE KEY-----"],
+     "-----BEGIN RSA PRIVATE KEY-----",
+     "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ",
+     "npm_abcdefghijklmnopqrstuvwxyzABCDEF1234",
+     "pypi-AgEIcHlwaS5vcmcCJGFiY2RlZjAxLTIzNDUtNjc4OS1hYmNkLWVmMDEyMzQ1Njc4OQ",
+     "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+     "https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyz-ABC"],
 )  # fmt: skip
 def test_suspects_no_rule_covers_are_found_with_their_path(secret: str) -> None:
     value = {"headers": {"x-trace": f"id {secret} end"}, "ok": "fine"}
@@ -373,7 +384,9 @@ def test_suspects_no_rule_covers_are_found_with_their_path(secret: str) -> None:
      # every httpx.HTTPStatusError's message ends with this link (recording one failed)
      "For more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/404",
      "see https://docs.example.com/api/v2/Reference/OAuth2/RefreshTokens/401",
-     "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk" * 5],
+     "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk" * 5,
+     "see https://api.slack.com/messaging/webhooks and https://discord.com/developers/docs",
+     "pip install npm_package_helper; SG.abc.def"],
 )  # fmt: skip
 def test_ordinary_strings_are_not_suspects(text: str) -> None:
     assert Redactor().find_secrets({"v": text}) == []
