@@ -315,7 +315,19 @@ _PASSWORD_SETTING = re.compile(
     + r")[ \t]*(?P<secret>'(?:[^'\\\r\n]|\\.|'')*'|\"(?:[^\"\\\r\n]|\\.|\"\")*\""
     r"|\{(?:[^}\r\n]|\}\})*\}|(?(listed)[^;\r\n]*[^\s;]|[^\s;'\"=][^\s;]*))"
 )
+# A quoted entry of the text of a JSON object or a Python dict (a tool's result ``json.dumps``'d
+# or ``str()``'d): ``"db_password": "x"``, ``'api_key': 'x'``; its value is redacted when a key
+# rule covers its name.
+_QUOTED_ENTRY = re.compile(
+    r"(?P<q>[\"'])(?P<name>[A-Za-z0-9_.\-]{1,64})(?P=q)[ \t]*:[ \t]*"
+    r"(?P=q)(?P<secret>(?:(?!(?P=q))[^\\\r\n]|\\.)+)(?P=q)"
+)
 _QUOTED_SETTING = re.compile(r"(?P<quote>['\"])(?P<v>.*)(?P=quote)|\{(?P<braced>.*)\}", re.DOTALL)
+
+
+def _unescaped(text: str) -> str:
+    """A quoted string's text as it reads: backslash escapes undone (``\\"`` is ``"``)."""
+    return re.sub(r"\\(.)", r"\1", text) if "\\" in text else text
 
 
 def _setting_value(text: str) -> str:
@@ -334,6 +346,7 @@ def _setting_value(text: str) -> str:
 #: value it replaces (the form noted for the scan of a golden besides the text itself)
 _TEXT_RULES: dict[re.Pattern[str], Callable[[str], str]] = {
     _QUERY_PARAMETER: unquote_plus,
+    _QUOTED_ENTRY: _unescaped,
     _URL_PASSWORD: unquote_plus,
     _PASSWORD_SETTING: _setting_value,
 }
@@ -392,6 +405,18 @@ def _model_output(names: Collection[str], field: Callable[[str], Any]) -> frozen
         kept = kept | by_value.get(None, _NOTHING_KEPT)
         if type(found) is str:
             kept = kept | by_value.get(found, _NOTHING_KEPT)
+    return kept
+
+
+def _model_output_in(text: str) -> frozenset[str]:
+    """The fields :data:`MODEL_OUTPUT` keeps that the JSON text ``text`` may hold: those of the
+    markers it holds (``"logprob"``: a streamed answer's log-probabilities, whose ``"token"``
+    entries are what the model wrote)."""
+    kept = _NOTHING_KEPT
+    for name, by_value in _OUTPUT_RULES.items():
+        if f'"{name}"' in text or f"'{name}'" in text:
+            for fields in by_value.values():
+                kept = kept | fields
     return kept
 
 
@@ -1089,6 +1114,8 @@ class Redactor:
                 text = self._replace(rx, text, note)
         if "=" in text and ("?" in text or "&" in text) and _QUERY_PARAMETER.search(text):
             text = self._replace(_QUERY_PARAMETER, text, note)
+        if ('":' in text or "':" in text) and _QUOTED_ENTRY.search(text):
+            text = self._replace(_QUOTED_ENTRY, text, note)
         if "://" in text and _URL_PASSWORD.search(text):
             text = self._replace(_URL_PASSWORD, text, note)
         if "=" in text and _PASSWORD_SETTING.search(text):
@@ -1111,6 +1138,10 @@ class Redactor:
                 if decoded.startswith(self.placeholder):  # (redacted before)
                     return m.group()
                 if rx is _QUERY_PARAMETER and not self.is_secret_query(unquote_plus(m["name"])):
+                    return m.group()
+                if rx is _QUOTED_ENTRY and (
+                    not self.is_secret_key(m["name"]) or m["name"] in _model_output_in(text)
+                ):
                     return m.group()
                 if note is not None and decoded != secret:
                     note(decoded)

@@ -329,3 +329,45 @@ def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
     assert "page=2" in str(out["settings"].hook)
     assert str(settings.db_url) == "postgresql://app:dsnPw-12345@db.test/shop"  # not changed
     assert repr(redactor(out)) == text  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a tool's result as text: json.dumps of a config, str() of a dict
+        (
+            '{"host": "db.internal", "db_password": "hunter2-pw", "port": 5432}',
+            f'{{"host": "db.internal", "db_password": "{PLACEHOLDER}", "port": 5432}}',
+        ),
+        (
+            "{'user': 'app', 'api_key': 'k-live-12345', 'max_tokens': 20}",
+            f"{{'user': 'app', 'api_key': '{PLACEHOLDER}', 'max_tokens': 20}}",
+        ),
+        (
+            '{\n  "client_secret": "cs-\\"quoted\\"-9f8e",\n  "tokenizer": "cl100k"\n}',
+            f'{{\n  "client_secret": "{PLACEHOLDER}",\n  "tokenizer": "cl100k"\n}}',
+        ),
+        # model output: a streamed answer's log-probabilities (the token the model wrote)
+        (
+            'data: {"logprobs": {"content": [{"token": "Hello", "logprob": -0.01}]}}',
+            'data: {"logprobs": {"content": [{"token": "Hello", "logprob": -0.01}]}}',
+        ),
+        # ordinary keys, and secrets that are no strings, stay
+        (
+            '{"token_count": "12", "bypass": "yes", "password": null, "password_min": "8"}',
+            '{"token_count": "12", "bypass": "yes", "password": null, "password_min": "8"}',
+        ),
+    ],
+)
+def test_secrets_in_the_text_of_a_json_object_or_a_dict_are_redacted(
+    text: str, expected: str
+) -> None:
+    redactor = Redactor()
+    assert redactor({"result": text}) == {"result": expected}
+    assert redactor.redact(expected) == expected  # idempotent
+    seen = redactor.secret_values(environ={})
+    assert all(secret not in seen for secret in ("cl100k", "12", "yes"))
+    if "hunter2-pw" in text:
+        assert "hunter2-pw" in seen
+    if "cs-" in text:
+        assert 'cs-"quoted"-9f8e' in seen
