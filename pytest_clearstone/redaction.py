@@ -408,6 +408,27 @@ def _model_output(names: Collection[str], field: Callable[[str], Any]) -> frozen
     return kept
 
 
+_SLOTS: dict[type, tuple[str, ...]] = {}
+
+
+def _slots(t: type) -> tuple[str, ...]:
+    """The attributes the ``__slots__`` of ``t`` and its bases declare (private ones by their
+    mangled names), once per class."""
+    found = _SLOTS.get(t)
+    if found is None:
+        names: dict[str, None] = {}
+        for cls in t.__mro__:
+            declared = cls.__dict__.get("__slots__", ())
+            for name in (declared,) if isinstance(declared, str) else declared:
+                if type(name) is not str or name in ("__dict__", "__weakref__"):
+                    continue
+                if name.startswith("__") and not name.endswith("__"):
+                    name = f"_{cls.__name__.lstrip('_')}{name}"
+                names[name] = None
+        found = _SLOTS[t] = tuple(names)
+    return found
+
+
 def _model_output_in(text: str) -> frozenset[str]:
     """The fields :data:`MODEL_OUTPUT` keeps that the JSON text ``text`` may hold: those of the
     markers it holds (``"logprob"``: a streamed answer's log-probabilities, whose ``"token"``
@@ -776,7 +797,11 @@ class _Walk:
             return self._http_message(v, path)
         if is_file(type(v)):
             return self._file(v, path)
-        if isinstance(v, _NOT_DATA) or not hasattr(v, "__dict__"):
+        if isinstance(v, _NOT_DATA):
+            return v
+        slots = _slots(type(v))
+        with_dict = hasattr(v, "__dict__")
+        if not with_dict and not slots:
             return v
         if stored_as_reference(v):  # its stored reference holds no secret and nothing else
             self._note_client_query(v)
@@ -784,7 +809,9 @@ class _Walk:
         if dataclasses.is_dataclass(v):
             names = [f.name for f in dataclasses.fields(v)]
         else:
-            names = list(vars(v))
+            # (an @attrs.define class, a slots=True dataclass: slots and no __dict__)
+            names = list(vars(v)) if with_dict else []
+            names.extend(name for name in slots if name not in names and hasattr(v, name))
         return self._object(v, names, path)
 
     def _url(self, v: Any, path: str) -> Any:

@@ -11,6 +11,7 @@ import uuid
 from collections import namedtuple
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -690,3 +691,55 @@ def test_credentials_under_their_usual_short_names_are_redacted(key: str) -> Non
 )  # fmt: skip
 def test_ordinary_names_ending_in_key_are_left_alone(key: str) -> None:
     assert Redactor()({key: "value"}) == {key: "value"}
+
+
+@attrs.define
+class _AttrsConfig:
+    host: str
+    api_key: str
+
+
+@attrs.frozen
+class _FrozenAttrsConfig:
+    host: str
+    client_secret: str
+
+
+@dataclasses.dataclass(slots=True)
+class _SlotsConfig:
+    host: str
+    password: str
+
+
+class _SlotsCreds:
+    __slots__ = ("__token", "user")
+
+    def __init__(self) -> None:
+        self.user = "app"
+        self.__token = "tok-value-1234567"
+
+    @property
+    def token(self) -> str:
+        return self.__token
+
+
+def test_secrets_in_slotted_objects_are_redacted() -> None:
+    # an @attrs.define class has slots and no __dict__ (so has a slots=True dataclass): the walk
+    # passed them by, and the codec stored their fields as they were
+    value = {
+        "attrs": _AttrsConfig("h", "attrs-key-1234567"),
+        "frozen": _FrozenAttrsConfig("h", "frozen-secret-12345"),
+        "dataclass": _SlotsConfig("h", "slots-pw-1234567"),
+        "plain": _SlotsCreds(),
+    }
+    redactor = Redactor()
+    out = redactor(value)
+    assert out["attrs"] == _AttrsConfig("h", PLACEHOLDER)
+    assert out["frozen"] == _FrozenAttrsConfig("h", PLACEHOLDER)
+    assert out["dataclass"] == _SlotsConfig("h", PLACEHOLDER)
+    assert out["plain"].token == PLACEHOLDER and out["plain"].user == "app"
+    assert value["attrs"].api_key == "attrs-key-1234567"  # not mutated
+    assert value["plain"].token == "tok-value-1234567"
+    seen = redactor.secret_values(environ={})
+    assert {"attrs-key-1234567", "frozen-secret-12345", "slots-pw-1234567"} <= set(seen)
+    assert redactor(out)["attrs"] == out["attrs"]  # idempotent
