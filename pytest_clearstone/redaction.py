@@ -256,6 +256,15 @@ SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}",
         ),
         ("Discord webhook URL", r"discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_\-]{20,}"),
+        # the keys of services agents call (their own formats; some lower-case hex, which the
+        # random-looking check leaves alone)
+        ("LangSmith key", r"lsv2_(?<![A-Za-z0-9]lsv2_)(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}"),
+        ("Perplexity key", r"pplx-(?<![A-Za-z0-9]pplx-)[A-Za-z0-9]{40,}"),
+        ("Groq key", r"gsk_(?<![A-Za-z0-9]gsk_)[A-Za-z0-9]{40,}"),
+        ("Replicate token", r"r8_(?<![A-Za-z0-9]r8_)[A-Za-z0-9]{30,}"),
+        ("xAI key", r"xai-(?<![A-Za-z0-9]xai-)[A-Za-z0-9]{60,}"),
+        ("Tavily key", r"tvly-(?<![A-Za-z0-9]tvly-)(?:dev-|prod-)?[A-Za-z0-9]{30,}"),
+        ("E2B key", r"e2b_(?<![A-Za-z0-9]e2b_)[0-9a-f]{40}"),
     )
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")

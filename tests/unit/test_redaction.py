@@ -299,6 +299,13 @@ BOUNDARY_FIRST = {
     "PyPI token": r"(?<![A-Za-z0-9])pypi-AgE[A-Za-z0-9_\-]{50,}",
     "Slack webhook URL": r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}",
     "Discord webhook URL": r"discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_\-]{20,}",
+    "LangSmith key": r"(?<![A-Za-z0-9])lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}",
+    "Perplexity key": r"(?<![A-Za-z0-9])pplx-[A-Za-z0-9]{40,}",
+    "Groq key": r"(?<![A-Za-z0-9])gsk_[A-Za-z0-9]{40,}",
+    "Replicate token": r"(?<![A-Za-z0-9])r8_[A-Za-z0-9]{30,}",
+    "xAI key": r"(?<![A-Za-z0-9])xai-[A-Za-z0-9]{60,}",
+    "Tavily key": r"(?<![A-Za-z0-9])tvly-(?:dev-|prod-)?[A-Za-z0-9]{30,}",
+    "E2B key": r"(?<![A-Za-z0-9])e2b_[0-9a-f]{40}",
 }
 _FRAGMENTS = [
     "", " ", "x", "Z", "7", "_", "-", ".", "=", "~", "/", "+", "\n", "\t", "é", "ß", "K",
@@ -307,7 +314,8 @@ _FRAGMENTS = [
     "bEaReR", "basic", "Basic", "BASIC", "gh", "ghp_", "ghx_", "github_pat_", "xox", "xoxb-",
     "glpat-", "AIza", "hf_",
     "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN ", " PRIVATE KEY-----", "SG.", "npm_",
-    "pypi-AgE", "hooks.slack.com/services/", "discord.com/api/webhooks/", "123/",
+    "pypi-AgE", "hooks.slack.com/services/", "discord.com/api/webhooks/", "123/", "lsv2_pt_",
+    "pplx-", "gsk_", "r8_", "xai-", "tvly-", "tvly-dev-", "e2b_", "0123456789abcdef",
     "abcdefghijklmnop", "ABCDEFGHIJKLMNOP", "0123456789", "a1B2c3D4e5F6g7H8",
 ]  # fmt: skip
 _MIXED_TEXT = st.lists(st.sampled_from(_FRAGMENTS), max_size=14).map("".join)
@@ -369,7 +377,14 @@ def test_literal_first_patterns_at_their_boundaries(text: str, matches: int) -> 
      "npm_abcdefghijklmnopqrstuvwxyzABCDEF1234",
      "pypi-AgEIcHlwaS5vcmcCJGFiY2RlZjAxLTIzNDUtNjc4OS1hYmNkLWVmMDEyMzQ1Njc4OQ",
      "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
-     "https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyz-ABC"],
+     "https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyz-ABC",
+     # the keys of the services agents call, lower-case ones (no random-looking mixed case)
+     "lsv2_pt_0123456789abcdef0123456789abcdef_0123456789",
+     "pplx-0123456789abcdef0123456789abcdef0123456789abcdef",
+     "gsk_abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv",
+     "r8_abcdefghijklmnopqrstuvwxyz0123456789",
+     "xai-" + "abcdefghij0123456789" * 4, "tvly-dev-abcdefghijklmnopqrstuvwxyz012345",
+     "e2b_0123456789abcdef0123456789abcdef01234567"],
 )  # fmt: skip
 def test_suspects_no_rule_covers_are_found_with_their_path(secret: str) -> None:
     value = {"headers": {"x-trace": f"id {secret} end"}, "ok": "fine"}
