@@ -646,6 +646,15 @@ def _strings(x: Any, depth: int = 0) -> Iterator[str]:
             yield from _strings(item, depth + 1)
 
 
+_ABSOLUTE_PATH = re.compile(r"/|~(?:[/\\]|$)|[A-Za-z]:[\\/]")
+
+
+def _working_directory(key: str, x: str) -> bool:
+    """Whether ``x`` under ``key`` is a working directory, not a password: ``key`` ends with
+    ``pwd`` (a shell's ``$PWD``, a shell tool's ``pwd``) and ``x`` is an absolute path."""
+    return _ABSOLUTE_PATH.match(x) is not None and key_words(key)[-1:] == ("pwd",)
+
+
 def _own_pair(key: str, x: Any) -> bool:
     """Whether ``x`` is the ``(name, value)`` pair of the name ``key`` (in any case)."""
     return (
@@ -950,6 +959,8 @@ class _Walk:
             if verdict == "allow":
                 return x
             if verdict == "secret" and x is not None and type(x) is not bool:
+                if type(x) is str and _working_directory(key, x):
+                    return self.value(x, path)
                 if _own_pair(key, x):  # requests' CaseInsensitiveDict: name -> (Name, value)
                     return self.value(x, path)  # (the pair rule replaces its value)
                 for text in _strings(x):

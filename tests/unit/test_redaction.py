@@ -758,3 +758,14 @@ def test_secrets_in_slotted_objects_are_redacted() -> None:
     seen = redactor.secret_values(environ={})
     assert {"attrs-key-1234567", "frozen-secret-12345", "slots-pw-1234567"} <= set(seen)
     assert redactor(out)["attrs"] == out["attrs"]  # idempotent
+
+
+@pytest.mark.parametrize("path", ["/home/me/project", "~/work", "C:\\Users\\me", "D:/repo"])
+def test_a_working_directory_under_pwd_is_no_password(path: str) -> None:
+    # a shell tool's state or an environment passed to a subprocess: {"pwd": os.getcwd()}
+    # redacted, and then noted, failed every recording whose golden also held a path under it
+    redactor = Redactor()
+    value = {"pwd": path, "PWD": path, "env": {"PWD": path}, "out": f"{path}/a.txt"}
+    assert redactor(value) == value
+    assert path not in redactor.secret_values(environ={})
+    assert redactor({"pwd": "hunter2-value"}) == {"pwd": PLACEHOLDER}
