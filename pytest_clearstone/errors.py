@@ -400,17 +400,22 @@ class SecretLeakError(ClearstoneError):
     is never part of the message.
     """
 
-    def __init__(self, path: Path | str, location: str, what: str) -> None:
+    #: the fix for a golden being recorded
+    RECORDING_FIX = (
+        "Keep it out of the recording: redact it (ini clearstone_redact_keys or "
+        "clearstone_redact_patterns, or the pytest_clearstone_redact hook for values the "
+        "rules cannot reach, such as bytes), or store its type without it (register an "
+        "encoder with pytest_clearstone.codec.register); if it is not a secret, allow it "
+        "(ini clearstone_redact_allow = the variable's or key's name, or re:REGEX)"
+    )
+
+    def __init__(self, path: Path | str, location: str, what: str, fix: str = "") -> None:
         self.path = Path(path)
         self.location = location
         self.what = what
         super().__init__(
             f"{path}: {what} is in {location} (the value is not shown here). "
-            f"Keep it out of the recording: redact it (ini clearstone_redact_keys or "
-            f"clearstone_redact_patterns, or the pytest_clearstone_redact hook for values the "
-            f"rules cannot reach, such as bytes), or store its type without it (register an "
-            f"encoder with pytest_clearstone.codec.register); if it is not a secret, allow it "
-            f"(ini clearstone_redact_allow = the variable's or key's name, or re:REGEX)"
+            f"{fix or self.RECORDING_FIX}"
         )
 
 

@@ -86,6 +86,9 @@ PLACEHOLDER = withheld.PLACEHOLDER
 #: (:meth:`Redactor.shown`): such values turn up by chance (timestamps, counts).
 MIN_SECRET_LENGTH = 8
 
+#: the variables the shell sets to a directory whose names a key rule (``pwd``) covers
+_SHELL_VARIABLES = frozenset({"PWD", "OLDPWD"})
+
 _NOT_SECRETS = frozenset({PLACEHOLDER, REDACTED, withheld.PLACEHOLDER_KEY})
 
 
@@ -94,6 +97,29 @@ def worth_looking_for(value: str) -> bool:
     placeholder (the redaction's, the codec's, the key a rebuilt SDK client is given) is not."""
     return len(value) >= MIN_SECRET_LENGTH and not value.isdigit() and value not in _NOT_SECRETS
 
+
+#: ``pass`` after one of these words is the password of what it names (``db_pass``,
+#: ``smtp_pass``)
+_PASS_PREFIXES = (
+    "db",
+    "database",
+    "pg",
+    "postgres",
+    "mysql",
+    "sql",
+    "redis",
+    "mongo",
+    "ldap",
+    "smtp",
+    "mail",
+    "email",
+    "ftp",
+    "user",
+    "admin",
+    "root",
+    "login",
+    "account",
+)
 
 #: The key rules on by default (see the module docstring for how a name is matched), one row
 #: each: the name, and whether it covers the names of environment variables only. A rule for
@@ -112,6 +138,10 @@ KEY_RULES: tuple[tuple[str, bool], ...] = (
     ("passwd", False),
     ("pgpassword", False),  # (libpq's variable)
     ("passphrase", False),
+    ("pwd", False),  # (pyodbc's and ODBC's uid=/pwd=; not the shell's $PWD: _SHELL_VARIABLES)
+    # ``pass`` after the name of what it opens is a password as a field too (``db_pass``,
+    # ``smtp_pass``); alone or after another word it is a compiler pass, nginx's proxy_pass
+    *((f"{prefix}_pass", False) for prefix in _PASS_PREFIXES),
     ("secret", False),
     ("secret_key", False),
     ("private_key", False),
@@ -119,6 +149,18 @@ KEY_RULES: tuple[tuple[str, bool], ...] = (
     ("account_key", False),
     ("subscription_key", False),  # (Azure API Management, Azure AI services)
     ("credentials", False),
+    ("creds", False),
+    ("bearer", False),  # (the token of an ``Authorization: Bearer`` header kept on its own)
+    ("passcode", False),
+    # ``key`` after what it signs, encrypts or opens is a secret as a field too; alone or after
+    # another word it is a cache key, a sort key, a primary key
+    ("signing_key", False),
+    ("encryption_key", False),
+    ("master_key", False),
+    ("hmac_key", False),
+    ("ssh_key", False),
+    ("priv_key", False),
+    ("privkey", False),
     ("connection_string", False),  # (Azure's hold an AccountKey or a SharedAccessKey)
     ("conn_str", False),
     ("cookie", False),
@@ -143,18 +185,23 @@ DEFAULT_VARIABLE_KEYS: tuple[str, ...] = tuple(
     name for name, variables_only in KEY_RULES if variables_only
 )
 
-#: Patterns on by default: bearer tokens, ``sk-...`` keys, AWS access key ids, JWTs. Each is
-#: written literal first, the check that no letter or digit comes before it after the literal
-#: (``sk-(?<![A-Za-z0-9]sk-)`` is ``(?<![A-Za-z0-9])sk-``): the regex engine then skips to where
-#: the literal occurs instead of trying a match at every character of a long prompt. A bearer
-#: token has a digit or inner punctuation, or is 20 or more mixed-case letters: a word after
-#: "bearer" in prose ("a bearer instrument") is none.
+#: Patterns on by default: bearer tokens, ``sk-...`` keys, AWS access key ids, JWTs, HTTP basic
+#: credentials (``Basic <base64 of user:password>``: base64 in groups of four, with a digit,
+#: ``+``, ``/`` or padding, or 20 or more mixed-case letters: "Basic Instructions" is prose).
+#: Each is written literal first, the check that no letter or digit comes before it after the
+#: literal (``sk-(?<![A-Za-z0-9]sk-)`` is ``(?<![A-Za-z0-9])sk-``): the regex engine then skips
+#: to where the literal occurs instead of trying a match at every character of a long prompt. A
+#: bearer token has a digit or inner punctuation, or is 20 or more mixed-case letters: a word
+#: after "bearer" in prose ("a bearer instrument") is none.
 DEFAULT_PATTERNS: tuple[str, ...] = (
     r"[Bb](?<!\w[Bb])(?i:earer)\s+(?P<secret>(?=[A-Za-z]*(?:[0-9]|[\-._~+/][A-Za-z0-9])|"
     r"(?=[A-Za-z]{20})[A-Za-z]*[a-z][A-Za-z]*[A-Z])[A-Za-z0-9\-._~+/]{8,}=*)",
     r"sk-(?<![A-Za-z0-9]sk-)[A-Za-z0-9_\-]{16,}",
     r"(?:AKIA|ASIA)(?<![A-Za-z0-9]AKIA)(?<![A-Za-z0-9]ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
     r"eyJ(?<![A-Za-z0-9_\-]eyJ)[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
+    r"[Bb](?<!\w[Bb])(?i:asic)\s+(?P<secret>(?=[A-Za-z]*[0-9+/=]|(?=[A-Za-z]{20})[A-Za-z]*[a-z]"
+    r"[A-Za-z]*[A-Z])(?:[A-Za-z0-9+/]{4}){2,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)"
+    r"(?![A-Za-z0-9+/=])",
 )
 
 #: Fields that hold model output, never a credential, in the containers (dicts or objects) the
@@ -178,6 +225,11 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("object", "embedding", frozenset({"embedding"})),
 )
 
+#: The last words of the query parameters that hold a URL's signature (Azure SAS ``sig``,
+#: ``X-Amz-Signature``, ``X-Goog-Signature``): redacted in URLs only, where a signature grants
+#: access (a ``signature`` field elsewhere is a webhook's or a thinking block's).
+URL_SIGNATURES = frozenset({"sig", "signature"})
+
 #: Known token formats that no default rule redacts, and what to call them in a message
 #: (written literal first, as the default patterns are).
 SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -192,6 +244,27 @@ SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # (PEM's and OpenSSH's armor, and GnuPG's ``PGP PRIVATE KEY BLOCK``: their bodies are
         # wrapped base64, which is data elsewhere)
         ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY[A-Z ]*-----"),
+        (
+            "SendGrid key",
+            r"SG\.(?<![A-Za-z0-9]SG\.)[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])",
+        ),
+        ("npm token", r"npm_(?<![A-Za-z0-9]npm_)[A-Za-z0-9]{36}"),
+        ("PyPI token", r"pypi-(?<![A-Za-z0-9]pypi-)AgE[A-Za-z0-9_\-]{50,}"),
+        # (a webhook URL's path is its credential: whoever has it can post)
+        (
+            "Slack webhook URL",
+            r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}",
+        ),
+        ("Discord webhook URL", r"discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_\-]{20,}"),
+        # the keys of services agents call (their own formats; some lower-case hex, which the
+        # random-looking check leaves alone)
+        ("LangSmith key", r"lsv2_(?<![A-Za-z0-9]lsv2_)(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}"),
+        ("Perplexity key", r"pplx-(?<![A-Za-z0-9]pplx-)[A-Za-z0-9]{40,}"),
+        ("Groq key", r"gsk_(?<![A-Za-z0-9]gsk_)[A-Za-z0-9]{40,}"),
+        ("Replicate token", r"r8_(?<![A-Za-z0-9]r8_)[A-Za-z0-9]{30,}"),
+        ("xAI key", r"xai-(?<![A-Za-z0-9]xai-)[A-Za-z0-9]{60,}"),
+        ("Tavily key", r"tvly-(?<![A-Za-z0-9]tvly-)(?:dev-|prod-)?[A-Za-z0-9]{30,}"),
+        ("E2B key", r"e2b_(?<![A-Za-z0-9]e2b_)[0-9a-f]{40}"),
     )
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")
@@ -251,7 +324,19 @@ _PASSWORD_SETTING = re.compile(
     + r")[ \t]*(?P<secret>'(?:[^'\\\r\n]|\\.|'')*'|\"(?:[^\"\\\r\n]|\\.|\"\")*\""
     r"|\{(?:[^}\r\n]|\}\})*\}|(?(listed)[^;\r\n]*[^\s;]|[^\s;'\"=][^\s;]*))"
 )
+# A quoted entry of the text of a JSON object or a Python dict (a tool's result ``json.dumps``'d
+# or ``str()``'d): ``"db_password": "x"``, ``'api_key': 'x'``; its value is redacted when a key
+# rule covers its name.
+_QUOTED_ENTRY = re.compile(
+    r"(?P<q>[\"'])(?P<name>[A-Za-z0-9_.\-]{1,64})(?P=q)[ \t]*:[ \t]*"
+    r"(?P=q)(?P<secret>(?:(?!(?P=q))[^\\\r\n]|\\.)+)(?P=q)"
+)
 _QUOTED_SETTING = re.compile(r"(?P<quote>['\"])(?P<v>.*)(?P=quote)|\{(?P<braced>.*)\}", re.DOTALL)
+
+
+def _unescaped(text: str) -> str:
+    """A quoted string's text as it reads: backslash escapes undone (``\\"`` is ``"``)."""
+    return re.sub(r"\\(.)", r"\1", text) if "\\" in text else text
 
 
 def _setting_value(text: str) -> str:
@@ -270,6 +355,7 @@ def _setting_value(text: str) -> str:
 #: value it replaces (the form noted for the scan of a golden besides the text itself)
 _TEXT_RULES: dict[re.Pattern[str], Callable[[str], str]] = {
     _QUERY_PARAMETER: unquote_plus,
+    _QUOTED_ENTRY: _unescaped,
     _URL_PASSWORD: unquote_plus,
     _PASSWORD_SETTING: _setting_value,
 }
@@ -331,6 +417,39 @@ def _model_output(names: Collection[str], field: Callable[[str], Any]) -> frozen
     return kept
 
 
+_SLOTS: dict[type, tuple[str, ...]] = {}
+
+
+def _slots(t: type) -> tuple[str, ...]:
+    """The attributes the ``__slots__`` of ``t`` and its bases declare (private ones by their
+    mangled names), once per class."""
+    found = _SLOTS.get(t)
+    if found is None:
+        names: dict[str, None] = {}
+        for cls in t.__mro__:
+            declared = cls.__dict__.get("__slots__", ())
+            for name in (declared,) if isinstance(declared, str) else declared:
+                if type(name) is not str or name in ("__dict__", "__weakref__"):
+                    continue
+                if name.startswith("__") and not name.endswith("__"):
+                    name = f"_{cls.__name__.lstrip('_')}{name}"
+                names[name] = None
+        found = _SLOTS[t] = tuple(names)
+    return found
+
+
+def _model_output_in(text: str) -> frozenset[str]:
+    """The fields :data:`MODEL_OUTPUT` keeps that the JSON text ``text`` may hold: those of the
+    markers it holds (``"logprob"``: a streamed answer's log-probabilities, whose ``"token"``
+    entries are what the model wrote)."""
+    kept = _NOTHING_KEPT
+    for name, by_value in _OUTPUT_RULES.items():
+        if f'"{name}"' in text or f"'{name}'" in text:
+            for fields in by_value.values():
+                kept = kept | fields
+    return kept
+
+
 def _tuple_like(v: tuple[Any, ...], items: list[Any]) -> tuple[Any, ...]:
     """A tuple of the class of ``v`` holding ``items``: made by its class (a namedtuple from
     its fields); for a class whose ``__new__`` wants other arguments (``codecs.CodecInfo``),
@@ -350,9 +469,20 @@ def _tuple_like(v: tuple[Any, ...], items: list[Any]) -> tuple[Any, ...]:
     return out
 
 
-def _is_http_url(t: type) -> bool:
-    """Whether ``t`` is an ``httpx``/``httpx2`` ``URL`` (its text is what the codec stores)."""
-    return t.__name__ == "URL" and t.__module__.partition(".")[0] in HTTP_MODULES
+#: the URL types of pydantic-core, which the network types of pydantic (``AnyUrl``,
+#: ``PostgresDsn``, ``RedisDsn``, ...) hold as their ``_url``: ``(module, class name)``
+_PYDANTIC_URLS = frozenset(
+    {("pydantic_core._pydantic_core", "Url"), ("pydantic_core._pydantic_core", "MultiHostUrl")}
+)
+
+
+def _is_url(t: type) -> bool:
+    """Whether ``t`` is an ``httpx``/``httpx2`` ``URL`` (its text is what the codec stores) or a
+    pydantic-core ``Url``/``MultiHostUrl`` (made from its text): either is redacted as its
+    text."""
+    if t.__name__ == "URL":
+        return t.__module__.partition(".")[0] in HTTP_MODULES
+    return (t.__module__, t.__name__) in _PYDANTIC_URLS
 
 
 def _entropy(text: str) -> float:
@@ -516,6 +646,15 @@ def _strings(x: Any, depth: int = 0) -> Iterator[str]:
             yield from _strings(item, depth + 1)
 
 
+_ABSOLUTE_PATH = re.compile(r"/|~(?:[/\\]|$)|[A-Za-z]:[\\/]")
+
+
+def _working_directory(key: str, x: str) -> bool:
+    """Whether ``x`` under ``key`` is a working directory, not a password: ``key`` ends with
+    ``pwd`` (a shell's ``$PWD``, a shell tool's ``pwd``) and ``x`` is an absolute path."""
+    return _ABSOLUTE_PATH.match(x) is not None and key_words(key)[-1:] == ("pwd",)
+
+
 def _own_pair(key: str, x: Any) -> bool:
     """Whether ``x`` is the ``(name, value)`` pair of the name ``key`` (in any case)."""
     return (
@@ -668,7 +807,7 @@ class _Walk:
             return _tuple_like(v, items)
         if isinstance(v, (set, frozenset)):
             return type(v)(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
-        if _is_http_url(type(v)):
+        if _is_url(type(v)):
             return self._url(v, path)
         if is_headers(type(v)):
             return self._headers(v, path)
@@ -676,7 +815,11 @@ class _Walk:
             return self._http_message(v, path)
         if is_file(type(v)):
             return self._file(v, path)
-        if isinstance(v, _NOT_DATA) or not hasattr(v, "__dict__"):
+        if isinstance(v, _NOT_DATA):
+            return v
+        slots = _slots(type(v))
+        with_dict = hasattr(v, "__dict__")
+        if not with_dict and not slots:
             return v
         if stored_as_reference(v):  # its stored reference holds no secret and nothing else
             self._note_client_query(v)
@@ -684,11 +827,14 @@ class _Walk:
         if dataclasses.is_dataclass(v):
             names = [f.name for f in dataclasses.fields(v)]
         else:
-            names = list(vars(v))
+            # (an @attrs.define class, a slots=True dataclass: slots and no __dict__)
+            names = list(vars(v)) if with_dict else []
+            names.extend(name for name in slots if name not in names and hasattr(v, name))
         return self._object(v, names, path)
 
     def _url(self, v: Any, path: str) -> Any:
-        """An ``httpx`` ``URL`` redacted as its text; a new one of its class when that changed."""
+        """A URL (:func:`_is_url`) redacted as its text; a new one of its class when that
+        changed."""
         text = str(v)
         redacted = self.string(text, path)
         if redacted == text:
@@ -760,7 +906,7 @@ class _Walk:
                 continue
             what = article(f"{type(client).__module__.partition('.')[0]}.{type(client).__name__}")
             for name, value in pairs:
-                if type(name) is str and type(value) is str and self.r.is_secret_key(name):
+                if type(name) is str and type(value) is str and self.r.is_secret_query(name):
                     self.r.note_secret(value, f"the {name} query parameter of {what} client")
 
     def _object(self, v: Any, names: list[str], path: str) -> Any:
@@ -813,6 +959,8 @@ class _Walk:
             if verdict == "allow":
                 return x
             if verdict == "secret" and x is not None and type(x) is not bool:
+                if type(x) is str and _working_directory(key, x):
+                    return self.value(x, path)
                 if _own_pair(key, x):  # requests' CaseInsensitiveDict: name -> (Name, value)
                     return self.value(x, path)  # (the pair rule replaces its value)
                 for text in _strings(x):
@@ -980,10 +1128,24 @@ class Redactor:
         """Whether a value under ``key`` is redacted (and ``key`` is not allowed)."""
         return self._key_verdict(key) == "secret"
 
+    def is_secret_query(self, name: str) -> bool:
+        """Whether the value of the URL query parameter ``name`` is redacted: a key rule covers
+        it, or it is the signature of a shared-access or presigned URL, which grants access
+        until it expires (its last word is one of :data:`URL_SIGNATURES`: Azure's ``sig``,
+        ``X-Amz-Signature``, ``X-Goog-Signature``)."""
+        verdict = self._key_verdict(name)
+        if verdict in ("secret", "allow"):
+            return verdict == "secret"
+        return (key_words(name) or (name.lower(),))[-1] in URL_SIGNATURES
+
     def is_secret_variable(self, name: str) -> bool:
         """Whether the environment variable ``name`` holds a secret by its name: the key rules,
-        those for variables only included, cover it (and no allow rule does)."""
-        return self._key_verdict(name) in ("secret", "variable")
+        those for variables only included, cover it (and no allow rule does); the shell's
+        working directories (``$PWD``, ``$OLDPWD``) never."""
+        return name.upper() not in _SHELL_VARIABLES and self._key_verdict(name) in (
+            "secret",
+            "variable",
+        )
 
     def allows_value(self, text: str) -> bool:
         """Whether an allow rule (``re:REGEX``) covers the string ``text`` in full."""
@@ -999,6 +1161,8 @@ class Redactor:
                 text = self._replace(rx, text, note)
         if "=" in text and ("?" in text or "&" in text) and _QUERY_PARAMETER.search(text):
             text = self._replace(_QUERY_PARAMETER, text, note)
+        if ('":' in text or "':" in text) and _QUOTED_ENTRY.search(text):
+            text = self._replace(_QUOTED_ENTRY, text, note)
         if "://" in text and _URL_PASSWORD.search(text):
             text = self._replace(_URL_PASSWORD, text, note)
         if "=" in text and _PASSWORD_SETTING.search(text):
@@ -1020,7 +1184,11 @@ class Redactor:
                 decoded = read(secret)
                 if decoded.startswith(self.placeholder):  # (redacted before)
                     return m.group()
-                if rx is _QUERY_PARAMETER and not self.is_secret_key(unquote_plus(m["name"])):
+                if rx is _QUERY_PARAMETER and not self.is_secret_query(unquote_plus(m["name"])):
+                    return m.group()
+                if rx is _QUOTED_ENTRY and (
+                    not self.is_secret_key(m["name"]) or m["name"] in _model_output_in(text)
+                ):
                     return m.group()
                 if note is not None and decoded != secret:
                     note(decoded)

@@ -25,15 +25,25 @@ from ..errors import (
     CheckpointCorruptError,
     CheckpointError,
     CheckpointNotFoundError,
+    SecretLeakError,
     TraceNotFoundError,
     TraceStoreError,
 )
 from ..golden.checkpoint import Checkpoint, written_by_plugin
 from ..golden.document import FORMAT_NAME
+from ..golden.secrets import find_leak, seen_secrets
 from ..tracing.span import Recorded, Span
 from ..tracing.store import is_our_spans_table
 from ..tracing.trace import Trace
 from ._sdk_spans import KIND_ATTRIBUTE, Bad, epoch_ns_to_datetime, make_span, unpickle
+
+# what to do when a converted golden would hold a secret value in sight
+_LEAK_FIX = (
+    "The clearstone-sdk files hold it (they were recorded without pytest-clearstone's "
+    "redaction), and import-clearstone wrote nothing: record the test again with pytest "
+    "--clearstone-record instead of importing it, or remove the value from the clearstone-sdk "
+    "files; if it is not a secret, run the import without that variable set"
+)
 
 __all__ = ["KIND_ATTRIBUTE", "import_files", "read_checkpoint", "read_trace", "read_traces"]
 
@@ -411,6 +421,13 @@ def import_files(src: Path, dest_dir: Path, *, allow_pickle: bool = False) -> li
                 f"converted, and the converted file has its name; give import-clearstone "
                 f"another DEST_DIR"
             )
+    # the files were recorded without the plugin's redaction: the converted goldens (meant for
+    # git) are searched for the secret values in sight, all before anything is written
+    secrets = seen_secrets()
+    for checkpoint, target in zip(checkpoints, targets, strict=True):
+        leak = find_leak(checkpoint.dumps(allow_pickle=allow_pickle), secrets)
+        if leak is not None:
+            raise SecretLeakError(target, leak.location, leak.what, fix=_LEAK_FIX)
     return [
         checkpoint.write(target, allow_pickle=allow_pickle)
         for checkpoint, target in zip(checkpoints, targets, strict=True)

@@ -4,6 +4,9 @@ subscription key in ``extra_headers`` reach neither the golden nor the trace sto
 
 from __future__ import annotations
 
+import base64
+import re
+
 import pytest
 
 PASSWORD = "Hunter2pw99"
@@ -36,6 +39,9 @@ def ask(prompt):
 """
 
 TEST = """
+import base64
+import re
+
 import pytest
 import forms_app as app
 
@@ -93,3 +99,63 @@ def test_arguments_of_tool_and_database_calls_record_without_secrets_and_replay(
     result = forms.runpytest(*warned)
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*6 checkpoint(s) replayed*"])
+
+
+SETTINGS_APP = """
+from pydantic import AnyUrl, BaseModel, PostgresDsn
+
+
+class Settings(BaseModel):
+    db_url: PostgresDsn
+    hook: AnyUrl
+
+
+def search(query):
+    return ["r1"]
+
+
+class Agent:
+    def __init__(self):
+        self.settings = Settings(
+            db_url="postgresql://app:PW@db.internal/shop",
+            hook="https://acct.blob.core.windows.net/c/f?sp=r&sig=SIG%3D",
+        )
+
+    def run(self, query):
+        return search(query)
+"""
+
+SETTINGS_TEST = """
+import base64
+import re
+
+import pytest
+from settings_app import Agent
+
+
+@pytest.mark.replay(mock={"tool": "settings_app.search"})
+def test_settings(replay):
+    assert replay.run(Agent().run, "kettle") == ["r1"]
+"""
+
+
+def test_passwords_in_pydantic_url_fields_of_the_state_reach_no_golden(
+    pytester: pytest.Pytester,
+) -> None:
+    # a settings model's PostgresDsn is stored as a pickle (opted in): it held the password
+    pytester.syspathinsert()
+    signature = "q2x7LrK0vb3TZp9wQe1m"
+    pytester.makepyfile(
+        settings_app=SETTINGS_APP.replace("PW", PASSWORD).replace("SIG", signature),
+        test_settings=SETTINGS_TEST,
+    )
+    args = ("-p", "no:randomly", "--clearstone-allow-pickle")
+    pytester.runpytest("--clearstone-record", *args).assert_outcomes(passed=1)
+    written = _written(pytester)
+    assert PASSWORD not in written and signature not in written
+    for golden in pytester.path.rglob("*.ckpt"):
+        text = golden.read_text()
+        for blob in re.findall(r'"v": "([A-Za-z0-9+/=]{40,})"', text):
+            decoded = base64.b64decode(blob)
+            assert PASSWORD.encode() not in decoded and signature.encode() not in decoded
+    pytester.runpytest(*args).assert_outcomes(passed=1)

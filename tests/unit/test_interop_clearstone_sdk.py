@@ -21,6 +21,7 @@ from pytest_clearstone.errors import (
     CheckpointCorruptError,
     CheckpointError,
     CheckpointNotFoundError,
+    SecretLeakError,
     TraceNotFoundError,
     TraceStoreError,
     UntrustedCheckpointError,
@@ -425,3 +426,19 @@ def test_a_directory_import_skips_sqlite_files_of_other_programs(sdk: Path, tmp_
     assert [p.name for p in written] == [Path(MANIFEST["checkpoint_file"]).name]
     with pytest.raises(TraceStoreError, match=r"app\.db is not a clearstone-sdk trace store"):
         clearstone_sdk.import_files(app_db, tmp_path / "out2")
+
+
+def test_import_refuses_a_secret_value_in_the_sdk_files_and_writes_nothing(
+    sdk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the clearstone-sdk recorded without the plugin's redaction: a value of a secret variable
+    # in its traces reached the converted golden, meant for git, unchecked
+    monkeypatch.setenv("SHOP_API_KEY", QUERY_2_RESULT["answer"])
+    out = tmp_path / "out"
+    with pytest.raises(SecretLeakError, match=r"\$SHOP_API_KEY") as caught:
+        clearstone_sdk.import_files(sdk, out, allow_pickle=True)
+    assert QUERY_2_RESULT["answer"] not in str(caught.value)
+    assert "import-clearstone" in str(caught.value) and "clearstone_redact_keys" not in str(
+        caught.value
+    )
+    assert not list(out.glob("*.ckpt"))

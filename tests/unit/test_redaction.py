@@ -11,6 +11,7 @@ import uuid
 from collections import namedtuple
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -109,6 +110,12 @@ def test_whole_values_under_secret_keys_are_replaced_whatever_their_type() -> No
         ("the bearer certificate.", "the bearer certificate."),
         ("Bearer ya29.a0AfH6SMBx", f"Bearer {PLACEHOLDER}"),
         ("Bearer abcdefghijklmnopqrSTUVWXYZ", f"Bearer {PLACEHOLDER}"),  # long, mixed case
+        # HTTP basic auth, base64 of user:password (an exception's text, a logged header)
+        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", f"Authorization: Basic {PLACEHOLDER}"),
+        ("auth basic YWxpY2U6c2VjcmV0cHdk sent", f"auth basic {PLACEHOLDER} sent"),
+        ("Basic Instructions", "Basic Instructions"),  # prose: no base64 of a credential
+        ("Basic Authentication is weak", "Basic Authentication is weak"),
+        ("Basic plan 12/month", "Basic plan 12/month"),
     ],
 )
 def test_patterns_replace_only_the_matching_substring(text: str, expected: str) -> None:
@@ -274,6 +281,9 @@ def test_an_allow_regex_must_match_the_whole_string() -> None:
 BOUNDARY_FIRST = {
     "bearer": r"(?i:\bbearer)\s+(?P<secret>(?=[A-Za-z]*(?:[0-9]|[\-._~+/][A-Za-z0-9])|"
     r"(?=[A-Za-z]{20})[A-Za-z]*[a-z][A-Za-z]*[A-Z])[A-Za-z0-9\-._~+/]{8,}=*)",
+    "basic": r"(?i:\bbasic)\s+(?P<secret>(?=[A-Za-z]*[0-9+/=]|(?=[A-Za-z]{20})[A-Za-z]*[a-z]"
+    r"[A-Za-z]*[A-Z])(?:[A-Za-z0-9+/]{4}){2,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)"
+    r"(?![A-Za-z0-9+/=])",
     "openai": r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}",
     "aws": r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
     "jwt": r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
@@ -284,20 +294,35 @@ BOUNDARY_FIRST = {
     "Stripe key": r"(?<![A-Za-z0-9])[rs]k_(?:live|test)_[0-9A-Za-z]{16,}",
     "Hugging Face token": r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}",
     "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    "SendGrid key": r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])",
+    "npm token": r"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}",
+    "PyPI token": r"(?<![A-Za-z0-9])pypi-AgE[A-Za-z0-9_\-]{50,}",
+    "Slack webhook URL": r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}",
+    "Discord webhook URL": r"discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_\-]{20,}",
+    "LangSmith key": r"(?<![A-Za-z0-9])lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}",
+    "Perplexity key": r"(?<![A-Za-z0-9])pplx-[A-Za-z0-9]{40,}",
+    "Groq key": r"(?<![A-Za-z0-9])gsk_[A-Za-z0-9]{40,}",
+    "Replicate token": r"(?<![A-Za-z0-9])r8_[A-Za-z0-9]{30,}",
+    "xAI key": r"(?<![A-Za-z0-9])xai-[A-Za-z0-9]{60,}",
+    "Tavily key": r"(?<![A-Za-z0-9])tvly-(?:dev-|prod-)?[A-Za-z0-9]{30,}",
+    "E2B key": r"(?<![A-Za-z0-9])e2b_[0-9a-f]{40}",
 }
 _FRAGMENTS = [
     "", " ", "x", "Z", "7", "_", "-", ".", "=", "~", "/", "+", "\n", "\t", "é", "ß", "K",
     "\u212a", "\u017f", "\u0130", "\u0131",  # letters that match [A-Za-z] when case is ignored
     "sk-", "sk_", "rk_", "_live_", "_test_", "AKIA", "ASIA", "eyJ", "bearer", "Bearer", "BEARER",
-    "bEaReR", "gh", "ghp_", "ghx_", "github_pat_", "xox", "xoxb-", "glpat-", "AIza", "hf_",
-    "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN ", " PRIVATE KEY-----",
+    "bEaReR", "basic", "Basic", "BASIC", "gh", "ghp_", "ghx_", "github_pat_", "xox", "xoxb-",
+    "glpat-", "AIza", "hf_",
+    "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN ", " PRIVATE KEY-----", "SG.", "npm_",
+    "pypi-AgE", "hooks.slack.com/services/", "discord.com/api/webhooks/", "123/", "lsv2_pt_",
+    "pplx-", "gsk_", "r8_", "xai-", "tvly-", "tvly-dev-", "e2b_", "0123456789abcdef",
     "abcdefghijklmnop", "ABCDEFGHIJKLMNOP", "0123456789", "a1B2c3D4e5F6g7H8",
 ]  # fmt: skip
 _MIXED_TEXT = st.lists(st.sampled_from(_FRAGMENTS), max_size=14).map("".join)
 
 
 def _ours() -> dict[str, str]:
-    ours = dict(zip(["bearer", "openai", "aws", "jwt"], DEFAULT_PATTERNS, strict=True))
+    ours = dict(zip(["bearer", "openai", "aws", "jwt", "basic"], DEFAULT_PATTERNS, strict=True))
     return ours | {kind: rx.pattern for kind, rx in SUSPECT_FORMATS}
 
 
@@ -306,8 +331,8 @@ def _found(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], dict[s
 
 
 def test_the_default_patterns_and_suspect_formats_are_the_ones_checked_here() -> None:
-    assert len(DEFAULT_PATTERNS) == 4
-    assert [kind for kind, _ in SUSPECT_FORMATS] == list(BOUNDARY_FIRST)[4:]
+    assert len(DEFAULT_PATTERNS) == 5
+    assert [kind for kind, _ in SUSPECT_FORMATS] == list(BOUNDARY_FIRST)[5:]
 
 
 @settings(max_examples=400, deadline=None)
@@ -322,7 +347,8 @@ def test_literal_first_patterns_find_what_the_boundary_first_forms_find(text: st
     ("text", "matches"),
     [("Bearer abcdefgh1234", 1), ("xbearer abcdefgh1234", 0), ("_Bearer abcdefgh1234", 0),
      ("é bEaReR a.b~c+d/e==", 1), ("Bearer abcdefgh\u017f\u212a\u0130\u0131", 0),
-     ("Bearer abcdefgh1\u017f\u212a", 1),
+     ("Bearer abcdefgh1\u017f\u212a", 1), ("Basic YWxhZGRpbjpvcGVuc2VzYW1l", 1),
+     ("xbasic YWxhZGRpbjpvcGVuc2VzYW1l", 0), ("Basic YWxhZGRpbjpvcGVuc2VzYW1lc", 0),
      ("sk-abcdefghijklmnop", 1), ("xsk-abcdefghijklmnop", 0),
      ("-sk-abcdefghijklmnop", 1), ("AKIAABCDEFGHIJKLMNOP", 1), ("1ASIAABCDEFGHIJKLMNOP", 0),
      ("AKIAABCDEFGHIJKLMNOPQ", 0), ("eyJabcd.efgh.", 1), ("-eyJabcd.efgh.ij", 0),
@@ -346,7 +372,19 @@ def test_literal_first_patterns_at_their_boundaries(text: str, matches: int) -> 
     "secret",
     [GITHUB, SLACK, "glpat-abcdefghij0123456789", "AIzaSyA1234567890abcdefghijklmnopqrstu",
      "sk_live_abcdefghijklmnop1234", "hf_abcdefghijklmnopqrstuvwxyzABCDEF12", RANDOM_TOKEN,
-     "-----BEGIN RSA PRIVATE KEY-----"],
+     "-----BEGIN RSA PRIVATE KEY-----",
+     "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ",
+     "npm_abcdefghijklmnopqrstuvwxyzABCDEF1234",
+     "pypi-AgEIcHlwaS5vcmcCJGFiY2RlZjAxLTIzNDUtNjc4OS1hYmNkLWVmMDEyMzQ1Njc4OQ",
+     "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+     "https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyz-ABC",
+     # the keys of the services agents call, lower-case ones (no random-looking mixed case)
+     "lsv2_pt_0123456789abcdef0123456789abcdef_0123456789",
+     "pplx-0123456789abcdef0123456789abcdef0123456789abcdef",
+     "gsk_abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv",
+     "r8_abcdefghijklmnopqrstuvwxyz0123456789",
+     "xai-" + "abcdefghij0123456789" * 4, "tvly-dev-abcdefghijklmnopqrstuvwxyz012345",
+     "e2b_0123456789abcdef0123456789abcdef01234567"],
 )  # fmt: skip
 def test_suspects_no_rule_covers_are_found_with_their_path(secret: str) -> None:
     value = {"headers": {"x-trace": f"id {secret} end"}, "ok": "fine"}
@@ -362,7 +400,9 @@ def test_suspects_no_rule_covers_are_found_with_their_path(secret: str) -> None:
      # every httpx.HTTPStatusError's message ends with this link (recording one failed)
      "For more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/404",
      "see https://docs.example.com/api/v2/Reference/OAuth2/RefreshTokens/401",
-     "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk" * 5],
+     "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk" * 5,
+     "see https://api.slack.com/messaging/webhooks and https://discord.com/developers/docs",
+     "pip install npm_package_helper; SG.abc.def"],
 )  # fmt: skip
 def test_ordinary_strings_are_not_suspects(text: str) -> None:
     assert Redactor().find_secrets({"v": text}) == []
@@ -617,3 +657,115 @@ def test_the_collections_containers_are_walked_and_keep_their_type() -> None:
     assert redacted["by_tool"].default_factory is list
     assert redacted["counts"] == collections.Counter({"a": 2, "b": 1})
     assert value["memory"][0] == key  # not mutated
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["db_pass", "DB_PASS", "dbPass", "pg_pass", "mysql_pass", "redis_pass", "smtp_pass",
+     "mail_pass", "user_pass", "admin_pass", "root_pass", "login_pass", "ldap_pass", "pwd",
+     "db_pwd", "userPwd", "PWD"],
+)  # fmt: skip
+def test_password_fields_spelt_pass_or_pwd_are_redacted(key: str) -> None:
+    # a dict key, a keyword argument (pyodbc's uid=/pwd=) or a dataclass field
+    assert Redactor()({key: "hunter2-value"}) == {key: PLACEHOLDER}
+    config = dataclasses.make_dataclass("Config", ["host", key])("db.local", "hunter2-value")
+    assert getattr(Redactor()(config), key) == PLACEHOLDER
+
+
+@pytest.mark.parametrize(
+    "key", ["compiler_pass", "first_pass", "render_pass", "bypass", "passes", "proxy_pass",
+            "password_min_length", "pwd_hint_shown"],
+)  # fmt: skip
+def test_ordinary_names_ending_in_pass_are_left_alone(key: str) -> None:
+    assert Redactor()({key: "value"}) == {key: "value"}
+
+
+def test_the_shells_working_directory_variables_are_no_secret() -> None:
+    redactor = Redactor()
+    assert not redactor.is_secret_variable("PWD")
+    assert not redactor.is_secret_variable("OLDPWD")
+    assert redactor.is_secret_variable("DB_PWD")
+    seen = redactor.secret_values({"PWD": "/home/me/project-x", "DB_PWD": "hunter2-value"})
+    assert seen == {"hunter2-value": "the value of $DB_PWD"}
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["bearer", "auth_bearer", "creds", "aws_creds", "dbCreds", "signing_key", "encryption_key",
+     "master_key", "hmac_key", "ssh_key", "priv_key", "privkey", "passcode"],
+)  # fmt: skip
+def test_credentials_under_their_usual_short_names_are_redacted(key: str) -> None:
+    assert Redactor()({key: "hunter2-value"}) == {key: PLACEHOLDER}
+    config = dataclasses.make_dataclass("Config", ["host", key])("db.local", "hunter2-value")
+    assert getattr(Redactor()(config), key) == PLACEHOLDER
+
+
+@pytest.mark.parametrize(
+    "key", ["key", "sort_key", "cache_key", "primary_key", "partition_key", "idempotency_key",
+            "bearer_count", "credibility"],
+)  # fmt: skip
+def test_ordinary_names_ending_in_key_are_left_alone(key: str) -> None:
+    assert Redactor()({key: "value"}) == {key: "value"}
+
+
+@attrs.define
+class _AttrsConfig:
+    host: str
+    api_key: str
+
+
+@attrs.frozen
+class _FrozenAttrsConfig:
+    host: str
+    client_secret: str
+
+
+@dataclasses.dataclass(slots=True)
+class _SlotsConfig:
+    host: str
+    password: str
+
+
+class _SlotsCreds:
+    __slots__ = ("__token", "user")
+
+    def __init__(self) -> None:
+        self.user = "app"
+        self.__token = "tok-value-1234567"
+
+    @property
+    def token(self) -> str:
+        return self.__token
+
+
+def test_secrets_in_slotted_objects_are_redacted() -> None:
+    # an @attrs.define class has slots and no __dict__ (so has a slots=True dataclass): the walk
+    # passed them by, and the codec stored their fields as they were
+    value = {
+        "attrs": _AttrsConfig("h", "attrs-key-1234567"),
+        "frozen": _FrozenAttrsConfig("h", "frozen-secret-12345"),
+        "dataclass": _SlotsConfig("h", "slots-pw-1234567"),
+        "plain": _SlotsCreds(),
+    }
+    redactor = Redactor()
+    out = redactor(value)
+    assert out["attrs"] == _AttrsConfig("h", PLACEHOLDER)
+    assert out["frozen"] == _FrozenAttrsConfig("h", PLACEHOLDER)
+    assert out["dataclass"] == _SlotsConfig("h", PLACEHOLDER)
+    assert out["plain"].token == PLACEHOLDER and out["plain"].user == "app"
+    assert value["attrs"].api_key == "attrs-key-1234567"  # not mutated
+    assert value["plain"].token == "tok-value-1234567"
+    seen = redactor.secret_values(environ={})
+    assert {"attrs-key-1234567", "frozen-secret-12345", "slots-pw-1234567"} <= set(seen)
+    assert redactor(out)["attrs"] == out["attrs"]  # idempotent
+
+
+@pytest.mark.parametrize("path", ["/home/me/project", "~/work", "C:\\Users\\me", "D:/repo"])
+def test_a_working_directory_under_pwd_is_no_password(path: str) -> None:
+    # a shell tool's state or an environment passed to a subprocess: {"pwd": os.getcwd()}
+    # redacted, and then noted, failed every recording whose golden also held a path under it
+    redactor = Redactor()
+    value = {"pwd": path, "PWD": path, "env": {"PWD": path}, "out": f"{path}/a.txt"}
+    assert redactor(value) == value
+    assert path not in redactor.secret_values(environ={})
+    assert redactor({"pwd": "hunter2-value"}) == {"pwd": PLACEHOLDER}

@@ -173,6 +173,42 @@ def test_secret_query_parameters_and_url_passwords_are_redacted(text: str, expec
     assert (KEY in seen) != ("hunter2-pw" in seen) and PLACEHOLDER not in "".join(seen)
 
 
+AZURE_SIG = "q2x7LrK0+vb3TZp9wQe1mN4Yc8fHs5dJ6aUiO0PlkEo="
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "secret"),
+    [
+        (
+            "https://acct.blob.core.windows.net/c/report.pdf?sv=2022-11-02&se=2030-01-01&sp=r"
+            "&sig=q2x7LrK0%2Bvb3TZp9wQe1mN4Yc8fHs5dJ6aUiO0PlkEo%3D",
+            "https://acct.blob.core.windows.net/c/report.pdf?sv=2022-11-02&se=2030-01-01&sp=r"
+            f"&sig={PLACEHOLDER}",
+            AZURE_SIG,
+        ),
+        (
+            "https://b.s3.amazonaws.com/o?X-Amz-Expires=3600&X-Amz-Signature=" + "3f" * 32,
+            f"https://b.s3.amazonaws.com/o?X-Amz-Expires=3600&X-Amz-Signature={PLACEHOLDER}",
+            "3f" * 32,
+        ),
+        (
+            "https://storage.googleapis.com/b/o?X-Goog-Signature=" + "ab" * 32 + "&x=1",
+            f"https://storage.googleapis.com/b/o?X-Goog-Signature={PLACEHOLDER}&x=1",
+            "ab" * 32,
+        ),
+    ],
+)
+def test_the_signature_of_a_shared_access_or_presigned_url_is_redacted(
+    text: str, expected: str, secret: str
+) -> None:
+    """It grants access until it expires (Azure SAS ``sig=``, S3 and GCS presigned URLs); a
+    tool that uploads a file returns one."""
+    redactor = Redactor()
+    assert redactor(text) == expected
+    assert redactor.redact(expected) == expected  # idempotent
+    assert secret in redactor.secret_values(environ={})
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -182,6 +218,7 @@ def test_secret_query_parameters_and_url_passwords_are_redacted(text: str, expec
         "a?b=c",
         "mailto:someone@example.com",
         "10:30@noon",
+        "https://x.test/?signature_version=4&sig_alg=hmac",  # how it is signed, no signature
     ],
 )
 def test_ordinary_urls_are_left_alone(text: str) -> None:
@@ -263,3 +300,74 @@ def test_the_body_of_an_http_request_and_response_is_redacted_as_it_is_stored(mo
     plain = http.Request("POST", "https://api.test/v1/chat", json={"content": "hello"})
     clean = Redactor()
     assert codec.encode(clean(plain)) == codec.encode(plain) and not clean.replaced
+
+
+def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
+    """A settings model's ``PostgresDsn``/``RedisDsn``/``AnyUrl`` (stored as a pickle when
+    pickles are allowed) held the password and the signature as they were."""
+    from pydantic import AnyUrl, BaseModel, PostgresDsn, RedisDsn
+    from pydantic_core import Url
+
+    class Settings(BaseModel):
+        db_url: PostgresDsn
+        cache: RedisDsn
+        hook: AnyUrl
+
+    settings = Settings(
+        db_url="postgresql://app:dsnPw-12345@db.test/shop",
+        cache="redis://:redisPw-9876@cache.test:6379/0",
+        hook="https://x.test/in?sig=Abc123%2Bxyz&page=2",
+    )
+    redactor = Redactor()
+    out = redactor({"settings": settings, "raw": Url("https://u:rawPw-5555@x.test/")})
+    text = repr(out)
+    for secret in ("dsnPw-12345", "redisPw-9876", "Abc123", "rawPw-5555"):
+        assert secret not in text
+        assert secret in "".join(redactor.secret_values(environ={}))
+    assert type(out["settings"].db_url) is PostgresDsn
+    assert out["settings"].db_url.hosts()[0]["host"] == "db.test"
+    assert "page=2" in str(out["settings"].hook)
+    assert str(settings.db_url) == "postgresql://app:dsnPw-12345@db.test/shop"  # not changed
+    assert repr(redactor(out)) == text  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a tool's result as text: json.dumps of a config, str() of a dict
+        (
+            '{"host": "db.internal", "db_password": "hunter2-pw", "port": 5432}',
+            f'{{"host": "db.internal", "db_password": "{PLACEHOLDER}", "port": 5432}}',
+        ),
+        (
+            "{'user': 'app', 'api_key': 'k-live-12345', 'max_tokens': 20}",
+            f"{{'user': 'app', 'api_key': '{PLACEHOLDER}', 'max_tokens': 20}}",
+        ),
+        (
+            '{\n  "client_secret": "cs-\\"quoted\\"-9f8e",\n  "tokenizer": "cl100k"\n}',
+            f'{{\n  "client_secret": "{PLACEHOLDER}",\n  "tokenizer": "cl100k"\n}}',
+        ),
+        # model output: a streamed answer's log-probabilities (the token the model wrote)
+        (
+            'data: {"logprobs": {"content": [{"token": "Hello", "logprob": -0.01}]}}',
+            'data: {"logprobs": {"content": [{"token": "Hello", "logprob": -0.01}]}}',
+        ),
+        # ordinary keys, and secrets that are no strings, stay
+        (
+            '{"token_count": "12", "bypass": "yes", "password": null, "password_min": "8"}',
+            '{"token_count": "12", "bypass": "yes", "password": null, "password_min": "8"}',
+        ),
+    ],
+)
+def test_secrets_in_the_text_of_a_json_object_or_a_dict_are_redacted(
+    text: str, expected: str
+) -> None:
+    redactor = Redactor()
+    assert redactor({"result": text}) == {"result": expected}
+    assert redactor.redact(expected) == expected  # idempotent
+    seen = redactor.secret_values(environ={})
+    assert all(secret not in seen for secret in ("cl100k", "12", "yes"))
+    if "hunter2-pw" in text:
+        assert "hunter2-pw" in seen
+    if "cs-" in text:
+        assert 'cs-"quoted"-9f8e' in seen
