@@ -269,14 +269,17 @@ class CheckpointVersionError(CheckpointError, ValueError):
 
 
 class CheckpointPathError(CheckpointError, ValueError):
-    """A checkpoint filename that would escape the checkpoint directory."""
+    """A checkpoint filename that would escape the checkpoint directory, or that names the
+    directory itself (``itself``: ``""``, ``"."``)."""
 
-    def __init__(self, filename: str, directory: Path) -> None:
+    def __init__(self, filename: str, directory: Path, *, itself: bool = False) -> None:
         self.filename = filename
         self.directory = directory
+        what = "names the checkpoint directory itself" if itself else "escapes the checkpoint"
+        where = f"{directory}, not a file in it" if itself else f"directory {directory}"
         super().__init__(
-            f"checkpoint filename {filename!r} escapes the checkpoint directory {directory}; "
-            f"give a plain name such as 'before_payment.ckpt' or use another CheckpointManager"
+            f"checkpoint filename {filename!r} {what} {where}; give a plain name such as "
+            f"'before_payment.ckpt' or use another CheckpointManager"
         )
 
 

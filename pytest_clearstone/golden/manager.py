@@ -71,7 +71,9 @@ class CheckpointManager:
         directory = self.checkpoint_dir.resolve()
         candidate = (directory / filename).resolve()
         if candidate == directory or directory not in candidate.parents:
-            raise CheckpointPathError(str(filename), self.checkpoint_dir)
+            raise CheckpointPathError(
+                str(filename), self.checkpoint_dir, itself=candidate == directory
+            )
         return candidate
 
     def save_checkpoint(

@@ -86,7 +86,7 @@ def test_list_checkpoints_sorted_and_only_ckpt_files(
 
 
 @pytest.mark.parametrize(
-    "filename", ["../escape.ckpt", "sub/../../escape.ckpt", "/etc/escape.ckpt", ".", "sub/.."]
+    "filename", ["../escape.ckpt", "sub/../../escape.ckpt", "/etc/escape.ckpt"]
 )
 def test_filename_escaping_the_directory_is_refused(
     agents: dict[str, ModuleType], recorded: Any, tmp_path: Path, filename: str
@@ -99,6 +99,23 @@ def test_filename_escaping_the_directory_is_refused(
     assert repr(filename) in str(info.value)
     assert "escapes the checkpoint directory" in str(info.value)
     assert not (tmp_path / "escape.ckpt").exists()
+    assert not (tmp_path / "ckpts").exists()
+
+
+@pytest.mark.parametrize("filename", ["", ".", "sub/.."])
+def test_a_filename_naming_the_directory_itself_is_refused_as_that(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path, filename: str
+) -> None:
+    # save_checkpoint(ck, ""): it said the name "escapes the checkpoint directory"
+    manager = CheckpointManager(tmp_path / "ckpts")
+    checkpoint = manager.create_checkpoint(agents["cs_state"].StateAgent(), recorded.trace(),
+                                           recorded.step_id)  # fmt: skip
+    with pytest.raises(CheckpointPathError) as info:
+        manager.save_checkpoint(checkpoint, filename=filename)
+    message = str(info.value)
+    assert f"checkpoint filename {filename!r} names the checkpoint directory itself" in message
+    assert "escapes" not in message
+    assert "give a plain name such as 'before_payment.ckpt'" in message
     assert not (tmp_path / "ckpts").exists()
 
 
