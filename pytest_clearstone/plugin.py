@@ -1824,8 +1824,9 @@ def _readers_after_writers(
     so it reads what the run recorded whatever order the tests were collected or shuffled in
     (pytest-randomly); the others keep their order."""
     read = set(readers.values())
-    recording = {test: golden for golden, (_, tests) in writers.items() if golden in read
-                 for test in tests}  # fmt: skip
+    recording = {  # a test that records a golden some test reads -> that golden
+        test: golden for golden, (_, tests) in writers.items() if golden in read for test in tests
+    }
     last: dict[str, int] = {}  # golden -> the place of the last test to run that records it
     for place, item in enumerate(items):
         if item in recording:
