@@ -193,9 +193,13 @@ class ReplayingRun:
         # a golden of several runs names the run that differed
         run = f" of replay.run() #{place} ({name})" if len(outcomes) > 1 else ""
         differences: list[tuple[str, str]] = []
-        delta = self._delta("result", outcome.result, self._observed(result, "result"), "result")
+        causes: list[str] = []  # (of each difference: what gives it without a change, or "")
+        delta, cause = self._delta(
+            "result", outcome.result, self._observed(result, "result"), "result"
+        )
         if delta:
             differences.append((f"result{run}", delta))
+            causes.append(cause)
         if agent is not None and outcome.final_state is None and self.checkpoint.recorded_by_plugin:
             differences.append(
                 (
@@ -206,16 +210,17 @@ class ReplayingRun:
             )
         if agent is not None and outcome.final_state is not None:
             actual = self._observed(agent_state(agent), "state")
-            delta = self._delta("final_state", outcome.final_state, actual, "state")
+            delta, cause = self._delta("final_state", outcome.final_state, actual, "state")
             if delta:
                 differences.append((f"final state{run}", delta))
+                causes.append(cause)
         if not differences:
             return
         if place == len(outcomes):
             self._raise_calls_not_made(differences)
         (what, delta), *more = differences
-        cause = ""
-        if agent is not None and self.context is not None:
+        cause = next((c for c in causes if c), "")  # (items reordered, random ids, clocks)
+        if not cause and agent is not None and self.context is not None:
             states = [text for part, text in differences if part.startswith("final state")]
             if len(states) == len(differences):  # (a changed result is the agent's own)
                 cause = final_state_hint(agent_state(agent), self.context.session.calls, states)
@@ -263,44 +268,46 @@ class ReplayingRun:
         if error is not None:
             raise error
 
-    def _delta(self, root: str, recorded: Recorded, actual: Any, where: str) -> str:
+    def _delta(self, root: str, recorded: Recorded, actual: Any, where: str) -> tuple[str, str]:
         """What differs between a recorded outcome part and the actual value (``""``: they
-        match); with ``ignore_state`` paths, compared by their stored forms without them. The
-        actual value is shown as a failure message shows it (``where``: ``"result"`` or
-        ``"state"``; :func:`~.responses.for_message`)."""
+        match), and what gives such a difference where the agent did not change (:func:`_told`);
+        with ``ignore_state`` paths, compared by their stored forms without them. The actual
+        value is shown as a failure message shows it (``where``: ``"result"`` or ``"state"``;
+        :func:`~.responses.for_message`)."""
         ignore = self.spec.ignore_state
         if not ignore:
             if same_state(recorded.value, actual):
-                return ""
+                return "", ""
             # compared as stored: a client by its reference (in a dataclass too), what only
             # its repr could store by its type
             if codec.same_stored_form(actual, recorded.value, recorded.encoded):
-                return ""
+                return "", ""
             shown = for_message(self.spec.shown, actual, where, self.node_id)
             return _told(recorded.value, shown)
         wanted = ignore.prune({root: recorded.encoded}).get(root)
         observed = ignore.prune({root: codec.encode(actual)}).get(root)
         if codec.same_tree(observed, wanted):
-            return ""
+            return "", ""
         shown = for_message(self.spec.shown, observed, where, self.node_id)
-        return _told(wanted, shown) or "(they differ in their stored forms)"
+        delta, cause = _told(wanted, shown)
+        return delta or "(they differ in their stored forms)", cause
 
     def _observed(self, value: Any, where: str) -> Any:
         transform = in_effect(self.transform)
         return value if transform is None else transform(value, where, self.node_id)
 
 
-def _told(recorded: Any, shown: Any) -> str:
-    """The delta of an outcome part that differs (``""``: none to show), and where an unchanged
+def _told(recorded: Any, shown: Any) -> tuple[str, str]:
+    """The delta of an outcome part that differs (``""``: none to show), and, where an unchanged
     agent gives such a difference (items in another order, random ids, real clock readings),
-    what gives it and what fixes it."""
+    what gives it and what fixes it (:func:`~pytest_clearstone.diff.unstable_cause`; ``""``:
+    none of these)."""
     from ..diff import StateDelta, unstable_cause  # (imported only when something differs)
 
     delta = StateDelta(recorded, shown)
     if not delta:
-        return ""
-    cause = unstable_cause(delta.changes)
-    return f"{delta}\n{cause}" if cause else str(delta)
+        return "", ""
+    return str(delta), unstable_cause(delta.changes)
 
 
 def load_golden(
