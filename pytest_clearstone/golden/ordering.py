@@ -79,8 +79,7 @@ def places_of(attributes: Any) -> str:
 
 def span_places(span: Span) -> str:
     """:func:`places_of` a :class:`~pytest_clearstone.tracing.span.Span`."""
-    places = span.attributes.get(PLACES_ATTRIBUTE)
-    return places if type(places) is str else ""
+    return places_of(span.attributes)
 
 
 def call_order(
