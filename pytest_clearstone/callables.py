@@ -19,9 +19,10 @@ whose four methods are the only thing the three users write:
 A generator is wrapped lazily: chunks are handed on as they come, and a consumer that stops
 early ends the call with the chunks it took.
 
-An ``Around`` whose ``step`` only advances and whose ``end`` only returns the outcome may say so
-with a true ``transparent`` attribute: a plain function's wrapper then calls ``source`` directly
-(a replay stand-in answers every call of a golden that way).
+An ``Around`` whose ``begin`` returns a callable token (or :data:`PASS`), whose ``source`` only
+calls that token with ``(args, kwargs)``, whose ``step`` only advances and whose ``end`` only
+returns the outcome may say so with a true ``transparent`` attribute: a plain function's wrapper
+then calls the token directly (a replay stand-in answers every call of a golden that way).
 """
 
 from __future__ import annotations
@@ -164,14 +165,14 @@ def _sync_wrapper(fn: Callable[..., Any], around: Around) -> Callable[..., Any]:
 
 
 def _transparent_sync_wrapper(fn: Callable[..., Any], around: Around) -> Callable[..., Any]:
-    begin, source = around.begin, around.source
+    begin = around.begin
 
     def call(*args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         token = begin(args, kwargs)
         if token is PASS:
             return fn(*args, **kwargs)
-        return source(token, fn, args, kwargs)
+        return token(args, kwargs)
 
     return call
 

@@ -617,7 +617,8 @@ class _StandIn:
 
     __slots__ = ("switch",)
 
-    #: step and end add nothing: a plain function's stand-in calls source directly
+    #: source only calls the handler, step and end add nothing: a plain function's stand-in
+    #: calls the handler directly
     transparent = True
 
     def __init__(self, switch: Switch) -> None:

@@ -86,9 +86,18 @@ def test_wrap_keeps_the_kind_and_sees_the_outcome() -> None:
 
 
 class _Transparent(_Counting):
-    """Says its step and end add nothing: a plain function's wrapper skips them."""
+    """Says its source only calls its token, and its step and end add nothing: a plain
+    function's wrapper calls the token and skips them."""
 
     transparent = True
+
+    def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if args == ("skip",):
+            return PASS
+        return lambda args, kwargs: 3 * args[0]  # (not the original's answer: seen called)
+
+    def source(self, token: Any, fn: Any, args: Any, kwargs: Any) -> Any:
+        raise AssertionError("source called for a plain function")
 
     def step(self, token: Any, advance: Any) -> Any:
         raise AssertionError("step called for a plain function")
@@ -98,14 +107,14 @@ class _Transparent(_Counting):
         return outcome
 
 
-def test_a_transparent_around_calls_the_source_of_a_plain_function_directly() -> None:
+def test_a_transparent_around_calls_the_token_of_a_plain_function_directly() -> None:
     around = _Transparent()
 
     def double(x: int) -> int:
         return 2 * x
 
     wrapped = wrap(double, around)
-    assert wrapped(4) == 8 and wrapped("skip") == "skipskip"  # PASS: the original
+    assert wrapped(4) == 12 and wrapped("skip") == "skipskip"  # PASS: the original
     assert wrapped.__wrapped__ is double and wrapped.__name__ == "double"
     assert around.ended == []
     with pytest.raises(AssertionError, match="step called"):  # other kinds step as before
