@@ -657,9 +657,11 @@ def _golden_options(
 def _golden_path(item: pytest.Item, marker_path: str | Path | None) -> str:
     """The absolute path of the item's golden (the marker's, or the default from its node)."""
     names: list[str] = []
-    if marker_path is None:  # the node names below the module: classes, then the test
+    if marker_path is None:  # the node names below the file: classes, then the test
         for node in reversed(item.listchain()):
-            if isinstance(node, pytest.Module):
+            # (a module, or a file a conftest collects: the nodes above it name directories,
+            # the checkout's own among them)
+            if isinstance(node, pytest.File):
                 break
             names.insert(0, node.name if node is not item else _test_name(item))
     return golden_path(str(item.path), marker_path, names)
