@@ -2401,8 +2401,10 @@ class _Reporter:
             for shown, change in sorted(state.written):
                 tr.write_line(f"  {shown}: {change}", green=change == "new", yellow=change
                               not in ("new", "unchanged"))  # fmt: skip
+        # (node ids as pytest's own summary names them: from the directory it was started in)
+        shown_id = _from_where_pytest_started(self.config)
         for node_id, why in state.rerecorded:
-            tr.write_line(f"re-recorded ({why} on replay): {node_id}", yellow=True)
+            tr.write_line(f"re-recorded ({why} on replay): {shown_id(node_id)}", yellow=True)
         if no_reruns:
             tr.write_line(
                 "--reruns does not rerun @pytest.mark.replay tests in record-diverged mode: "
@@ -2412,7 +2414,7 @@ class _Reporter:
         if state.not_written:
             tr.write_line("goldens not written (the old file, if any, stays):", red=True)
             for node_id, why in state.not_written:
-                tr.write_line(f"  {node_id}: {why}", red=True)
+                tr.write_line(f"  {shown_id(node_id)}: {why}", red=True)
         if prune_asked and not whole:
             why = state.subset or f"{state.collect_errors} collection error(s)"
             tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
@@ -2473,7 +2475,7 @@ class _Reporter:
                 )
             if writers:
                 tr.write_line(f"hint: {hint}; review with git diff")
-                _write_node_ids(tr, writers)
+                _write_node_ids(tr, writers, shown_id)
             if any(hasattr(r, "wasxfail") for r in writers):  # (recorded only if they pass)
                 tr.write_line(
                     "  (the xfail tests above xfailed on their golden, not on what their mark "
@@ -2485,7 +2487,7 @@ class _Reporter:
                     "tests that only read their golden (no mock=): record it with the test that "
                     "mocks its calls, or add mock= to their marker"
                 )
-                _write_node_ids(tr, readers)
+                _write_node_ids(tr, readers, shown_id)
         elif unused and not prune_asked:
             tr.write_line(
                 "hint: delete them with --clearstone-prune-unused, or point a "
@@ -2501,10 +2503,13 @@ _PREVIEWS = (
 )
 
 
-def _write_node_ids(tr: pytest.TerminalReporter, reports: list[pytest.TestReport]) -> None:
-    """The node ids of the first ten of ``reports``, a line each, then how many more there are."""
+def _write_node_ids(
+    tr: pytest.TerminalReporter, reports: list[pytest.TestReport], shown: Callable[[str], str]
+) -> None:
+    """The node ids of the first ten of ``reports`` (each ``shown``), a line each, then how many
+    more there are."""
     for report in reports[:10]:
-        tr.write_line(f"  {report.nodeid}")
+        tr.write_line(f"  {shown(report.nodeid)}")
     if len(reports) > 10:
         tr.write_line(f"  ... and {len(reports) - 10} more")
 
