@@ -1230,6 +1230,7 @@ def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
     its agent reaches under another path (imported by name), which it may call instead, or
     an object made before the test holds (a tool of an agent made at import), which calls it;
     a recording that called no target at all failed already, with the same hints."""
+    __tracebackhide__ = True  # (under `filterwarnings = error` a warning fails the test)
     module = getattr(item, "module", None)
     if not replay.strict or module is None or not replay.calls:
         return
@@ -1243,6 +1244,7 @@ def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
 def _warn_changed_in_place(item: pytest.Item, replay: Replay) -> None:
     """A recording: warn about each call that changed an argument in place (a tool filling the
     list it was given), which its replay will not do."""
+    __tracebackhide__ = True  # (under `filterwarnings = error` a warning fails the test)
     for warning in replay.changed_in_place:
         item.warn(warning)
 
@@ -1252,6 +1254,7 @@ def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
     where it starts (an argument, ``result``, ``final_state``) and matched nothing: not about
     a path starting with ``*`` or ``**`` (``**.run_id``: whatever may hold one, kept in lists
     shared by many tests), nor about defaults from the ini file or the fixture."""
+    __tracebackhide__ = True  # (under `filterwarnings = error` a warning fails the test)
     marker = item.stash.get(_MARKER_KEYWORDS, None)
     if not marker or not ("ignore" in marker or "ignore_state" in marker):
         return
@@ -1618,9 +1621,10 @@ def _write_if_passed(
     copied onto the report, made from the item's before them."""
     __tracebackhide__ = _unless_failed  # (a hook's error shows the hook's frame, not ours)
     replay, trace_id = unsaved
-    if not report.passed and call.excinfo is not None and isinstance(item, TestCaseFunction):
-        # the method's error: pytest's unittest support catches a TestCase method's failure
-        # (or skip) in its call and puts it on the call when it makes the report
+    if not report.passed and call.excinfo is not None:
+        # what the call raised after the test returned: a TestCase method's failure (or skip),
+        # which pytest's unittest support catches in its call and puts on the call when it
+        # makes the report, or a warning of the call's end under `filterwarnings = error`
         _outcome_of_failure(item, call.excinfo.value)
     elif not report.passed:
         _outcome(item, "failed")
@@ -2636,8 +2640,11 @@ def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestRepor
     plugin's frames, is left out."""
     from .errors import ClearstoneError
 
-    ours = isinstance(exc, ClearstoneError) or (
-        isinstance(exc, pytest.fail.Exception) and str(exc).startswith(f"{item.nodeid}: ")
+    ours = (
+        isinstance(exc, ClearstoneError)
+        or (isinstance(exc, pytest.fail.Exception) and str(exc).startswith(f"{item.nodeid}: "))
+        # (a warning of the plugin's, under `filterwarnings = error`)
+        or (isinstance(exc, Warning) and type(exc).__module__ == ClearstoneError.__module__)
     )
     chain = getattr(report.longrepr, "chain", None)
     if not ours or not isinstance(chain, list) or not chain:
