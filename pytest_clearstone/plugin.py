@@ -1343,6 +1343,17 @@ def _unittest_skipped(item: pytest.Item) -> bool:
     return owner is not None and bool(getattr(type(owner), "__unittest_skip__", False))
 
 
+def _unittest_expects_failure(item: pytest.Item) -> bool:
+    """Whether unittest expects the test to fail (``@unittest.expectedFailure`` on its method
+    or class): its golden run cannot start (a missing golden, as no run of it passes to record
+    one) is taken for the expected failure, as pytest's ``xfail`` mark takes it."""
+    obj = getattr(item, "obj", None)
+    if getattr(obj, "__unittest_expecting_failure__", False):
+        return True
+    owner = getattr(obj, "__self__", None)  # (as _unittest_skipped)
+    return owner is not None and bool(getattr(owner, "__unittest_expecting_failure__", False))
+
+
 def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
     """Fail the test for a blocked connection of its own, even one an SDK retry loop or the
     agent swallowed; a background thread's is a warning."""
@@ -1398,6 +1409,8 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
         if problem is None:
             raise
     if problem is not None:
+        if _unittest_expects_failure(item):  # (never recorded: its run fails, as it expects)
+            pytest.xfail(f"{item.nodeid}: {problem}")
         pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
 
 
