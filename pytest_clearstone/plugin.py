@@ -657,9 +657,11 @@ def _golden_options(
 def _golden_path(item: pytest.Item, marker_path: str | Path | None) -> str:
     """The absolute path of the item's golden (the marker's, or the default from its node)."""
     names: list[str] = []
-    if marker_path is None:  # the node names below the module: classes, then the test
+    if marker_path is None:  # the node names below the file: classes, then the test
         for node in reversed(item.listchain()):
-            if isinstance(node, pytest.Module):
+            # (a module, or a file a conftest collects: the nodes above it name directories,
+            # the checkout's own among them)
+            if isinstance(node, pytest.File):
                 break
             names.insert(0, node.name if node is not item else _test_name(item))
     return golden_path(str(item.path), marker_path, names)
@@ -1228,6 +1230,7 @@ def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
     its agent reaches under another path (imported by name), which it may call instead, or
     an object made before the test holds (a tool of an agent made at import), which calls it;
     a recording that called no target at all failed already, with the same hints."""
+    __tracebackhide__ = True  # (under `filterwarnings = error` a warning fails the test)
     module = getattr(item, "module", None)
     if not replay.strict or module is None or not replay.calls:
         return
@@ -1241,6 +1244,7 @@ def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
 def _warn_changed_in_place(item: pytest.Item, replay: Replay) -> None:
     """A recording: warn about each call that changed an argument in place (a tool filling the
     list it was given), which its replay will not do."""
+    __tracebackhide__ = True  # (under `filterwarnings = error` a warning fails the test)
     for warning in replay.changed_in_place:
         item.warn(warning)
 
@@ -1250,6 +1254,7 @@ def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
     where it starts (an argument, ``result``, ``final_state``) and matched nothing: not about
     a path starting with ``*`` or ``**`` (``**.run_id``: whatever may hold one, kept in lists
     shared by many tests), nor about defaults from the ini file or the fixture."""
+    __tracebackhide__ = True  # (under `filterwarnings = error` a warning fails the test)
     marker = item.stash.get(_MARKER_KEYWORDS, None)
     if not marker or not ("ignore" in marker or "ignore_state" in marker):
         return
@@ -1338,6 +1343,17 @@ def _unittest_skipped(item: pytest.Item) -> bool:
     return owner is not None and bool(getattr(type(owner), "__unittest_skip__", False))
 
 
+def _unittest_expects_failure(item: pytest.Item) -> bool:
+    """Whether unittest expects the test to fail (``@unittest.expectedFailure`` on its method
+    or class): its golden run cannot start (a missing golden, as no run of it passes to record
+    one) is taken for the expected failure, as pytest's ``xfail`` mark takes it."""
+    obj = getattr(item, "obj", None)
+    if getattr(obj, "__unittest_expecting_failure__", False):
+        return True
+    owner = getattr(obj, "__self__", None)  # (as _unittest_skipped)
+    return owner is not None and bool(getattr(owner, "__unittest_expecting_failure__", False))
+
+
 def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
     """Fail the test for a blocked connection of its own, even one an SDK retry loop or the
     agent swallowed; a background thread's is a warning."""
@@ -1393,6 +1409,8 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
         if problem is None:
             raise
     if problem is not None:
+        if _unittest_expects_failure(item):  # (never recorded: its run fails, as it expects)
+            pytest.xfail(f"{item.nodeid}: {problem}")
         pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
 
 
@@ -1616,9 +1634,10 @@ def _write_if_passed(
     copied onto the report, made from the item's before them."""
     __tracebackhide__ = _unless_failed  # (a hook's error shows the hook's frame, not ours)
     replay, trace_id = unsaved
-    if not report.passed and call.excinfo is not None and isinstance(item, TestCaseFunction):
-        # the method's error: pytest's unittest support catches a TestCase method's failure
-        # (or skip) in its call and puts it on the call when it makes the report
+    if not report.passed and call.excinfo is not None:
+        # what the call raised after the test returned: a TestCase method's failure (or skip),
+        # which pytest's unittest support catches in its call and puts on the call when it
+        # makes the report, or a warning of the call's end under `filterwarnings = error`
         _outcome_of_failure(item, call.excinfo.value)
     elif not report.passed:
         _outcome(item, "failed")
@@ -2399,8 +2418,10 @@ class _Reporter:
             for shown, change in sorted(state.written):
                 tr.write_line(f"  {shown}: {change}", green=change == "new", yellow=change
                               not in ("new", "unchanged"))  # fmt: skip
+        # (node ids as pytest's own summary names them: from the directory it was started in)
+        shown_id = _from_where_pytest_started(self.config)
         for node_id, why in state.rerecorded:
-            tr.write_line(f"re-recorded ({why} on replay): {node_id}", yellow=True)
+            tr.write_line(f"re-recorded ({why} on replay): {shown_id(node_id)}", yellow=True)
         if no_reruns:
             tr.write_line(
                 "--reruns does not rerun @pytest.mark.replay tests in record-diverged mode: "
@@ -2410,7 +2431,7 @@ class _Reporter:
         if state.not_written:
             tr.write_line("goldens not written (the old file, if any, stays):", red=True)
             for node_id, why in state.not_written:
-                tr.write_line(f"  {node_id}: {why}", red=True)
+                tr.write_line(f"  {shown_id(node_id)}: {why}", red=True)
         if prune_asked and not whole:
             why = state.subset or f"{state.collect_errors} collection error(s)"
             tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
@@ -2471,7 +2492,7 @@ class _Reporter:
                 )
             if writers:
                 tr.write_line(f"hint: {hint}; review with git diff")
-                _write_node_ids(tr, writers)
+                _write_node_ids(tr, writers, shown_id)
             if any(hasattr(r, "wasxfail") for r in writers):  # (recorded only if they pass)
                 tr.write_line(
                     "  (the xfail tests above xfailed on their golden, not on what their mark "
@@ -2483,7 +2504,7 @@ class _Reporter:
                     "tests that only read their golden (no mock=): record it with the test that "
                     "mocks its calls, or add mock= to their marker"
                 )
-                _write_node_ids(tr, readers)
+                _write_node_ids(tr, readers, shown_id)
         elif unused and not prune_asked:
             tr.write_line(
                 "hint: delete them with --clearstone-prune-unused, or point a "
@@ -2499,10 +2520,13 @@ _PREVIEWS = (
 )
 
 
-def _write_node_ids(tr: pytest.TerminalReporter, reports: list[pytest.TestReport]) -> None:
-    """The node ids of the first ten of ``reports``, a line each, then how many more there are."""
+def _write_node_ids(
+    tr: pytest.TerminalReporter, reports: list[pytest.TestReport], shown: Callable[[str], str]
+) -> None:
+    """The node ids of the first ten of ``reports`` (each ``shown``), a line each, then how many
+    more there are."""
     for report in reports[:10]:
-        tr.write_line(f"  {report.nodeid}")
+        tr.write_line(f"  {shown(report.nodeid)}")
     if len(reports) > 10:
         tr.write_line(f"  ... and {len(reports) - 10} more")
 
@@ -2629,8 +2653,11 @@ def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestRepor
     plugin's frames, is left out."""
     from .errors import ClearstoneError
 
-    ours = isinstance(exc, ClearstoneError) or (
-        isinstance(exc, pytest.fail.Exception) and str(exc).startswith(f"{item.nodeid}: ")
+    ours = (
+        isinstance(exc, ClearstoneError)
+        or (isinstance(exc, pytest.fail.Exception) and str(exc).startswith(f"{item.nodeid}: "))
+        # (a warning of the plugin's, under `filterwarnings = error`)
+        or (isinstance(exc, Warning) and type(exc).__module__ == ClearstoneError.__module__)
     )
     chain = getattr(report.longrepr, "chain", None)
     if not ours or not isinstance(chain, list) or not chain:

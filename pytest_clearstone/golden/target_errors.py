@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import sys
+from types import ModuleType
 from typing import Any
 
 from ..errors import MockTargetError
@@ -63,6 +65,41 @@ def no_attribute(
         "import path cannot go on through it; give the method on the class of that value"
     )
     return MockTargetError(path, reason + _sdk_method(parts[:i]))
+
+
+def no_module(path: str, parts: list[str]) -> MockTargetError:
+    """The error for ``path``, no prefix of which can be imported. A module loaded under a
+    longer name that ends in its first part and holds the rest of the path is named, with the
+    path to mock: pytest's ``--import-mode=importlib`` imports a test module under a name made
+    from its path from the rootdir (``agents.test_x``), not under its file's stem."""
+    reason = f"no module {parts[0]!r} can be imported"
+    suffix = "." + parts[0]
+    loaded = sorted(
+        name
+        for name, module in list(sys.modules.items())  # (a copy: a thread may import meanwhile)
+        if name.endswith(suffix) and isinstance(module, ModuleType) and _holds(module, parts[1:])
+    )
+    if not loaded:
+        return MockTargetError(path, reason)
+    rest = path[len(parts[0]) :]
+    return MockTargetError(
+        path,
+        reason,
+        fix=f"A module named {parts[0]!r} is loaded as {' or '.join(map(repr, loaded))} "
+        "(pytest's --import-mode=importlib names a test module after its path from the "
+        f"rootdir): mock {' or '.join(repr(name + rest) for name in loaded)}",
+    )
+
+
+def _holds(owner: Any, names: list[str]) -> bool:
+    """Whether ``owner`` holds the attributes ``names`` one inside the other (read without
+    running code: no property, no module ``__getattr__``)."""
+    for name in names:
+        try:
+            owner = inspect.getattr_static(owner, name)
+        except AttributeError:
+            return False
+    return True
 
 
 def not_callable(path: str, value: Any) -> MockTargetError:

@@ -152,7 +152,9 @@ def _longest_module(path: str, parts: list[str]) -> tuple[Any, int]:
         index = i
         break
     if module is None:
-        raise MockTargetError(path, f"no module {parts[0]!r} can be imported")
+        from .target_errors import no_module  # (imported when a path is refused)
+
+        raise no_module(path, parts)
     return module, index
 
 

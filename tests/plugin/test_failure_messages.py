@@ -171,6 +171,38 @@ def test_the_record_commands_name_the_test_from_where_pytest_was_started(
     )
 
 
+def test_the_summary_names_the_tests_from_where_pytest_was_started(project, pytester, monkeypatch):
+    # Expected: run from a subdirectory, the clearstone summary lists each test as pytest's own
+    # short summary names it, so that an id copied from it into a command works there. Before
+    # the fix its lists named the test from the rootdir ("tests/sub/test_nested.py::..."),
+    # which pytest, started from tests/sub, cannot find.
+    pytester.makeini("[pytest]\n")
+    sub = pytester.path / "tests" / "sub"
+    sub.mkdir(parents=True)
+    (pytester.path / "test_agent.py").rename(sub / "test_nested.py")
+    project.record().assert_outcomes(passed=1)
+    project.write_app(PROMPT="Customer says: {message}")
+    monkeypatch.chdir(sub)
+    diverged = pytester.runpytest()
+    diverged.assert_outcomes(failed=1)
+    diverged.stdout.fnmatch_lines(
+        ["hint: if the changes are intended*", "  test_nested.py::test_billing"]
+    )
+    rerecorded = pytester.runpytest("--clearstone-mode=record-diverged")
+    rerecorded.assert_outcomes(passed=1)
+    rerecorded.stdout.fnmatch_lines(
+        ["re-recorded (diverged on replay): test_nested.py::test_billing"]
+    )
+    project.write_app(RESULT="no reply")  # the test's own assertion fails live
+    failed = pytester.runpytest("--clearstone-record")
+    failed.assert_outcomes(failed=1)
+    failed.stdout.fnmatch_lines(
+        ["goldens not written*", "  test_nested.py::test_billing: the test failed while recording*"]
+    )
+    for result in (diverged, rerecorded, failed):
+        result.stdout.no_fnmatch_line("*tests/sub/test_nested.py*")
+
+
 def test_the_re_record_hint_quotes_a_node_id_for_the_shell(bot, monkeypatch):
     monkeypatch.setenv("SKIP_REVIEW", "1")
     result = bot.runpytest("test_bot.py::test_param")

@@ -202,6 +202,61 @@ def test_a_unittest_method_skipped_by_its_decorator_is_skipped_in_every_mode(
     replayed.stdout.no_fnmatch_line("*missing*")
 
 
+def test_a_unittest_expected_failure_without_a_golden_xfails_on_replay(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: a method marked @unittest.expectedFailure (or in a class marked so) under the
+    # class's replay marker is never recorded (its run fails, as it expects), so replaying, its
+    # missing golden is taken for the expected failure, as pytest's xfail mark takes it (XFAIL),
+    # and the summary says why it has no golden. Before the fix every replay failed on the
+    # missing golden, and the record command given recorded nothing: the suite never passed.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app="def complete(prompt):\n    return 'answer to ' + prompt\n",
+        test_case="""
+        import unittest
+
+        import pytest
+
+        import app
+
+        @pytest.mark.replay(mock={"llm": "app.complete"})
+        class TestAgent(unittest.TestCase):
+            @pytest.fixture(autouse=True)
+            def _replay(self, replay):
+                self.replay = replay
+
+            def test_answer(self):
+                self.replay.run(app.complete, "hi")
+
+            @unittest.expectedFailure
+            def test_known_bug(self):
+                assert self.replay.run(app.complete, "bug") == "fixed"
+
+        @unittest.expectedFailure
+        @pytest.mark.replay(mock={"llm": "app.complete"})
+        class TestAllKnown(unittest.TestCase):
+            @pytest.fixture(autouse=True)
+            def _replay(self, replay):
+                self.replay = replay
+
+            def test_known(self):
+                assert self.replay.run(app.complete, "known") == "fixed"
+        """,
+    )
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1, xfailed=2)
+    replayed = pytester.runpytest("-rx")
+    replayed.assert_outcomes(passed=1, xfailed=2)
+    replayed.stdout.fnmatch_lines(
+        [
+            "1 checkpoint(s) replayed, 0 recorded, 0 diverged, 2 missing",
+            "*the xfail tests above xfailed on their golden*",
+            "XFAIL test_case.py::TestAgent::test_known_bug - *checkpoint not found*",
+        ]
+    )
+
+
 # one golden per parameter, its path an f-string (as docs/how-to/xdist.md shows)
 FSTRING_TEST = """
 import os

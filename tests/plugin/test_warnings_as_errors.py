@@ -1,0 +1,99 @@
+"""A warning the plugin gives at the end of a marked test's call (an ``ignore=`` path that matched
+nothing) under ``filterwarnings = error``, as many projects' ini says: it fails the test, as any
+warning does there, with its message at the test, not a traceback into the plugin's code; a
+recording says it failed on that warning, not on "a plugin's check, such as a soft assertion",
+and writes no golden."""
+
+from __future__ import annotations
+
+import pytest
+
+APP = """
+def complete(prompt):
+    return "answer to " + prompt
+
+
+class Agent:
+    def handle(self, message):
+        return complete(message)
+"""
+
+TEST = """
+import pytest
+from app import Agent
+
+
+@pytest.mark.replay(mock={"llm": "app.complete"}, ignore=["request_idd"])
+def test_typo(replay):
+    assert replay.run(Agent().handle, "hi") == "answer to hi"
+"""
+
+WARNING_CLASS = "pytest_clearstone.errors.UnmatchedIgnorePathWarning"
+WARNING = (
+    "*UnmatchedIgnorePathWarning: test_typo.py::test_typo: the ignore path 'request_idd' matched "
+    "nothing in the arguments of app.complete*"
+)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_typo=TEST)
+    return pytester
+
+
+def test_a_recording_failed_by_the_warning_says_so_and_writes_no_golden(
+    project: pytest.Pytester,
+) -> None:
+    project.makeini("[pytest]\nfilterwarnings = error\n")
+    result = project.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            WARNING,
+            "goldens not written*",
+            "  test_typo.py::test_typo: the test failed while recording "
+            "(UnmatchedIgnorePathWarning)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*soft assertion*")
+    result.stdout.no_fnmatch_line("*pytest_clearstone*plugin.py*")
+    result.stdout.no_fnmatch_line("*traceback entries are hidden*")
+    assert not (project.path / "goldens").exists()
+
+
+def test_a_replay_failed_by_the_warning_shows_its_message_at_the_test(
+    project: pytest.Pytester,
+) -> None:
+    recorded = project.runpytest("--clearstone-record", "-W", f"ignore::{WARNING_CLASS}")
+    recorded.assert_outcomes(passed=1)
+    project.makeini("[pytest]\nfilterwarnings = error\n")
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([WARNING])
+    result.stdout.no_fnmatch_line("*pytest_clearstone*plugin.py*")
+    result.stdout.no_fnmatch_line("*item.warn(*")
+    result.stdout.no_fnmatch_line("*traceback entries are hidden*")
+
+
+def test_a_warning_after_the_golden_is_written_shows_its_message_at_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """(The golden is written before this warning is given: it stays, as the docs say.)"""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        tools="def search(q):\n    return 'found ' + q\n\n\ndef other(q):\n    return q\n",
+        agent="import tools\nfrom tools import search\n\n\ndef run(q):\n"
+        "    return tools.other(q) + search(q)\n",
+        test_alias="import pytest\nimport agent\n\n\n"
+        "@pytest.mark.replay(mock={'tool': ['tools.search', 'tools.other']})\n"
+        "def test_alias(replay):\n    assert replay.run(agent.run, 'x')\n",
+    )
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["E   *UncalledTargetWarning: test_alias.py::test_alias: the mock target 'tools.search'*"]
+    )
+    result.stdout.no_fnmatch_line("*pytest_clearstone*plugin.py*")
+    result.stdout.no_fnmatch_line("*item.warn(*")
