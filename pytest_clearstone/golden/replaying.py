@@ -315,7 +315,7 @@ def _told(recorded: Any, shown: Any, state_loader: str = "") -> tuple[str, str]:
     delta = StateDelta(recorded, shown)
     if not delta:
         return "", ""
-    return str(delta), unstable_cause(delta.changes, state_loader)
+    return str(delta), unstable_cause(delta, state_loader)
 
 
 def load_golden(

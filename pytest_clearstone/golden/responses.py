@@ -664,7 +664,7 @@ class TargetReplay:
             shown, defaulted = self._with_defaults(wanted, compared)
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
-            cause = unstable_cause(delta.changes, self._state_loader())
+            cause = unstable_cause(delta, self._state_loader())
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
