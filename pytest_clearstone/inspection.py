@@ -29,7 +29,7 @@ from .errors import (
     PickleImportError,
 )
 from .golden.files import not_json, read_golden
-from .golden.ordering import call_order, in_start_order, span_branch, span_places
+from .golden.ordering import spans_in_call_order
 
 _REPR_WIDTH = 60
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -217,15 +217,6 @@ def show_document(ckpt: Any, path: Path) -> dict[str, Any]:
 TARGET_ATTRIBUTE = "clearstone.target"  # set by the recorder on each recorded call
 
 
-def in_call_order(spans: Sequence[Any]) -> list[Any]:
-    """``spans`` in call order (start order, the calls of parallel branches branch by branch:
-    :mod:`~pytest_clearstone.golden.ordering`), whatever order they are given in: the order in
-    which the forms that must not change when unchanged work is re-recorded (``show
-    --canonical``, ``diff``) list spans and calls, so that parallel branches whose calls
-    interleaved otherwise show no change."""
-    return call_order(in_start_order(spans), span_branch, span_places)
-
-
 def recorded_calls(spans: Sequence[Any]) -> list[tuple[str, Any]]:
     """``(key, span)`` of each recorded call in call order (start order, the calls of parallel
     branches branch by branch: :mod:`~pytest_clearstone.golden.ordering`), keyed ``target #n``
@@ -233,7 +224,7 @@ def recorded_calls(spans: Sequence[Any]) -> list[tuple[str, Any]]:
     value."""
     counts: dict[str, int] = {}
     calls = []
-    for span in in_call_order(spans):
+    for span in spans_in_call_order(spans):
         target = (
             span.attributes.get(TARGET_ATTRIBUTE) if isinstance(span.attributes, dict) else None
         )
@@ -343,7 +334,7 @@ def _canonical_form(doc: dict[str, Any]) -> list[str]:
     ]
     checkpoint_span = doc.get("span_id")
     lines.append("spans:")
-    for depth, span in walk_tree(in_call_order(trace.spans)):
+    for depth, span in walk_tree(spans_in_call_order(trace.spans)):
         kind = f" [{span.span_type}]" if span.span_type else ""
         status = span.status + (f" {span.status_message}" if span.status_message else "")
         mark = "  <- checkpoint" if span.span_id == checkpoint_span else ""
@@ -413,8 +404,8 @@ def span_tree_lines(a: Any, b: Any) -> list[str]:
     """The span trees of ``a`` and ``b`` (names, types, statuses; siblings in call order) as
     ``-``/``+`` lines; a run of unchanged spans is shown as ``... N unchanged``. Empty when the
     trees are equal."""
-    before = [_shape_line(d, s) for d, s in walk_tree(in_call_order(a.trace.spans))]
-    after = [_shape_line(d, s) for d, s in walk_tree(in_call_order(b.trace.spans))]
+    before = [_shape_line(d, s) for d, s in walk_tree(spans_in_call_order(a.trace.spans))]
+    after = [_shape_line(d, s) for d, s in walk_tree(spans_in_call_order(b.trace.spans))]
     if before == after:
         return []
     lines = []

@@ -249,3 +249,74 @@ def test_a_rerecord_of_parallel_jobs_whose_calls_interleaved_otherwise_shows_no_
     assert "spans" not in out, out
     assert code == 0, out
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+#: two jobs that each open a span of the agent's own around their call (a LangGraph node
+#: traced with the clearstone_tracer fixture); FIRST says whose span and call start first
+TRACED_APP = """
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+
+def complete(prompt):
+    return f"answer to {prompt}"
+
+
+def run(tracer, topics):
+    first_done = threading.Event()
+
+    def work(topic):
+        if topic != os.environ["FIRST"]:
+            first_done.wait(10)
+        with tracer.span(f"node {topic}", span_type="node"):
+            answer = complete(topic)
+        if topic == os.environ["FIRST"]:
+            first_done.set()
+        return answer
+
+    with ThreadPoolExecutor(len(topics)) as pool:
+        return list(pool.map(work, topics))
+"""
+
+
+def test_a_rerecord_of_parallel_jobs_with_spans_of_their_own_shows_no_change(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Before the fix: the agent's own spans were placed in start order, so re-recording the
+    # same two jobs started the other way round listed "spans" as changed in the summary, and
+    # `show --canonical` and `diff` showed the node spans (with their calls) moved
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(TRACED_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+            from app import run
+
+            @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+            def test_it(replay, clearstone_tracer):
+                replay.run(run, clearstone_tracer, ["alpha", "beta"])
+            """
+        ),
+    )
+    monkeypatch.setenv("FIRST", "alpha")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "g.ckpt"
+    saved = pytester.path / "before.ckpt"
+    saved.write_text(golden.read_text())
+    _, before_canonical = _cli(capsys, "show", str(golden), "--canonical")
+    monkeypatch.setenv("FIRST", "beta")
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(["  g.ckpt: unchanged"])
+    # the file too: the node spans keep their places and derived ids
+    before_doc, after_doc = json.loads(saved.read_text()), json.loads(golden.read_text())
+    assert _without_measured(after_doc) == _without_measured(before_doc)
+    assert _cli(capsys, "show", str(golden), "--canonical")[1] == before_canonical
+    code, out = _cli(capsys, "diff", str(saved), str(golden))
+    assert "spans" not in out, out
+    assert code == 0, out
+    pytester.runpytest().assert_outcomes(passed=1)
