@@ -128,37 +128,34 @@ def at_their_calls(
     parallel branch opens around its calls (a traced LangGraph node) would move with the
     scheduling; at its first call it has the place its branch has. The calls keep their order.
     ``span_id``, ``parent_id`` and ``is_call`` read an item's id, its parent's id and whether it
-    is a recorded call."""
+    is a recorded call. A parent comes before its children."""
     ids = [span_id(item) for item in items]  # (one pass each: read once per golden written)
-    parents = {id_: parent_id(item) for id_, item in zip(ids, items, strict=True)}
-    first: dict[Any, int] = {}  # a span's id -> the place of the first call under it
-    for index, item in enumerate(items):
-        if not is_call(item):
+    place = {id_: index for index, id_ in enumerate(ids)}
+    parent_of = [place.get(parent_id(item), -1) for item in items]
+    depths = [-1] * len(items)
+    for index in range(len(items)):
+        chain, at = [], index
+        while at >= 0 and depths[at] < 0 and at not in chain:  # (parents that loop: once)
+            chain.append(at)
+            at = parent_of[at]
+        known = depths[at] if at >= 0 and at not in chain else -1
+        for step, link in enumerate(reversed(chain), 1):
+            depths[link] = known + step
+    # a span's rank: a call's place; a span of the agent's own with a call under it, the least
+    # rank of its children (so it comes before each of them); any other span, its own place
+    calls = [is_call(item) for item in items]
+    under = [False] * len(items)  # whether a call was made under the span
+    least = [len(items)] * len(items)  # the least rank of a span's children
+    rank = list(range(len(items)))
+    for index in sorted(range(len(items)), key=lambda i: -depths[i]):  # (children first)
+        if under[index] and not calls[index]:
+            rank[index] = least[index]
+        parent = parent_of[index]
+        if parent < 0 or depths[parent] >= depths[index]:  # (a root, or parents that loop)
             continue
-        seen = {ids[index]}
-        parent = parents.get(ids[index])
-        while parent in parents and parent not in first and parent not in seen:
-            seen.add(parent)  # (a file whose parents loop: each span once)
-            first[parent] = index
-            parent = parents[parent]
-    if not first:
-        return list(items)
-    depths: dict[Any, int] = {}
-
-    def depth(id_: Any) -> int:
-        chain = []
-        while id_ in parents and id_ not in depths and id_ not in chain:
-            chain.append(id_)
-            id_ = parents[id_]
-        known = depths.get(id_, -1)
-        for place, link in enumerate(reversed(chain), 1):
-            depths[link] = known + place
-        return depths[chain[0]] if chain else known
-
-    ranked = sorted(
-        range(len(items)),
-        key=lambda index: (first.get(ids[index], index), depth(ids[index])),
-    )
+        under[parent] = under[parent] or calls[index] or under[index]
+        least[parent] = min(least[parent], rank[index])
+    ranked = sorted(range(len(items)), key=lambda i: (rank[i], depths[i]))
     return [items[index] for index in ranked]
 
 
