@@ -40,7 +40,7 @@ from .codec.views import (
     stored_fields,
 )
 from .equality import same_state
-from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY
+from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY, ids_from_load_state
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -214,17 +214,22 @@ class StateDelta:
         return f"<StateDelta {len(self)} change(s)>"
 
 
-def unstable_cause(changes: Sequence[Change]) -> str:
-    """What gives ``changes`` (a :class:`StateDelta`'s) where an unchanged agent would give
-    them, and what fixes it (``""``: they are not of such a kind): items in another order
-    (:func:`only_reordered`), random-looking ids or clock readings, each in place of another
-    of its kind (:func:`volatile_kinds`)."""
-    if only_reordered(changes):
+def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
+    """What gives the changes of ``delta`` where an unchanged agent would give them, and what
+    fixes it (``""``: they are not of such a kind): items in another order
+    (:func:`only_reordered`, or the compared values hold the same items in other places: pairs
+    or records a list holds, whose fields the delta compares place by place), random-looking
+    ids or clock readings, each in place of another of its kind (:func:`volatile_kinds`).
+    ``state_loader``: the agent's ``load_state`` the replay called before its first run
+    (``""``: none), named as a cause of random ids."""
+    changes = delta.changes
+    if only_reordered(changes) or _only_moved(delta.before, delta.after):
         return ORDER_ONLY
     kinds = volatile_kinds(changes)
-    return " ".join(
-        text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds
-    )
+    causes = [text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds]
+    if state_loader and "ids" in kinds:
+        causes.append(ids_from_load_state(state_loader))
+    return " ".join(causes)
 
 
 #: a time as text: ISO 8601 (with a date), ``time.ctime()``'s, or seconds since the epoch
@@ -314,6 +319,15 @@ def only_reordered(changes: Sequence[Change]) -> bool:
 _LIST_ITEM = re.compile(r"(.*)\[\d+\]$")
 #: the kinds of change of a list's items
 _ITEM_CHANGES = frozenset({"values_changed", "iterable_item_added", "iterable_item_removed"})
+
+
+def _only_moved(before: Any, after: Any) -> bool:
+    """Whether ``after`` holds what ``before`` does, some of it in other places (the items of a
+    list, the words of a text), and nothing else changed."""
+    try:
+        return _order_change(before, after) == _MOVED
+    except Exception:  # a third-party object's == that raises, a value nested too deep
+        return False
 
 
 def _order_change(a: Any, b: Any) -> int:

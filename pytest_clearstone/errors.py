@@ -90,6 +90,19 @@ IDS_ONLY = (
     "the next run: keep them out of what the agent sends and stores, or put what makes them "
     "behind a mock target."
 )
+
+
+def ids_from_load_state(loader: str) -> str:
+    """What a replay failure adds to :data:`IDS_ONLY` when the replay gave the agent its
+    recorded state through its ``loader`` (``Chat.load_state``) before the first run: a
+    recording does not call it, so what it draws from the seeded streams moves them."""
+    return (
+        f"This replay called {loader}() before the first run, which a recording does not: a "
+        "uuid4() or random number drawn there moves the seeded streams, and every id drawn "
+        "after it differs from the recording's; keep load_state() to giving the state back."
+    )
+
+
 #: what a replay failure says when only clock readings differ (:func:`~.diff.unstable_cause`)
 TIMES_ONLY = (
     "Only clock readings differ. If the agent did not change, they were read outside the frozen "

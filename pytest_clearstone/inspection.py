@@ -29,7 +29,7 @@ from .errors import (
     PickleImportError,
 )
 from .golden.files import not_json, read_golden
-from .golden.ordering import call_order, span_branch, span_places
+from .golden.ordering import spans_in_call_order
 
 _REPR_WIDTH = 60
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -224,8 +224,7 @@ def recorded_calls(spans: Sequence[Any]) -> list[tuple[str, Any]]:
     value."""
     counts: dict[str, int] = {}
     calls = []
-    started = sorted(spans, key=lambda s: (s.start_time_ns, s.seq))
-    for span in call_order(started, span_branch, span_places):
+    for span in spans_in_call_order(spans):
         target = (
             span.attributes.get(TARGET_ATTRIBUTE) if isinstance(span.attributes, dict) else None
         )
@@ -305,10 +304,10 @@ UNREADABLE = (
 
 def canonical_lines(raw: bytes, path: Path) -> list[str]:
     """A stable text form of a ``.ckpt`` file: no ids, timestamps or durations, keys sorted,
-    values in full; spans as a tree, recorded calls keyed ``target #n``. Values are shown as
-    stored: nothing is decoded, so nothing is unpickled or imported. A file that is not a
-    readable checkpoint (one ``show`` refuses) is returned as it is (escaped), so a ``git diff``
-    of a broken file still shows something."""
+    values in full; spans as a tree (siblings in call order), recorded calls keyed ``target
+    #n``. Values are shown as stored: nothing is decoded, so nothing is unpickled or imported.
+    A file that is not a readable checkpoint (one ``show`` refuses) is returned as it is
+    (escaped), so a ``git diff`` of a broken file still shows something."""
     try:
         load_checkpoint(path, raw=raw)  # readable? (read as show reads it: nothing runs)
         return _canonical_form(codec.loads(raw.decode("utf-8"), decode_tags=False))
@@ -335,7 +334,7 @@ def _canonical_form(doc: dict[str, Any]) -> list[str]:
     ]
     checkpoint_span = doc.get("span_id")
     lines.append("spans:")
-    for depth, span in walk_tree(trace.spans):
+    for depth, span in walk_tree(spans_in_call_order(trace.spans)):
         kind = f" [{span.span_type}]" if span.span_type else ""
         status = span.status + (f" {span.status_message}" if span.status_message else "")
         mark = "  <- checkpoint" if span.span_id == checkpoint_span else ""
@@ -402,10 +401,11 @@ def _shape_line(depth: int, span: Any) -> str:
 
 
 def span_tree_lines(a: Any, b: Any) -> list[str]:
-    """The span trees of ``a`` and ``b`` (names, types, statuses) as ``-``/``+`` lines; a run of
-    unchanged spans is shown as ``... N unchanged``. Empty when the trees are equal."""
-    before = [_shape_line(d, s) for d, s in walk_tree(a.trace.spans)]
-    after = [_shape_line(d, s) for d, s in walk_tree(b.trace.spans)]
+    """The span trees of ``a`` and ``b`` (names, types, statuses; siblings in call order) as
+    ``-``/``+`` lines; a run of unchanged spans is shown as ``... N unchanged``. Empty when the
+    trees are equal."""
+    before = [_shape_line(d, s) for d, s in walk_tree(spans_in_call_order(a.trace.spans))]
+    after = [_shape_line(d, s) for d, s in walk_tree(spans_in_call_order(b.trace.spans))]
     if before == after:
         return []
     lines = []

@@ -16,7 +16,7 @@ from typing import Any
 from .. import codec
 from ..codec.nesting import retried
 from .mocks import TARGET_ATTRIBUTE
-from .ordering import branch_of, call_order, places_of
+from .ordering import at_their_calls, branch_of, call_order, places_of
 from .signing import ENV_VAR, SIGNATURE_FIELD
 
 
@@ -37,18 +37,31 @@ def _calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
 
 def _spans(doc: Any) -> list[Any]:
     """The spans of a golden document in call order (a file lists them so, or, written by an
-    earlier version, in start order)."""
+    earlier version, in start order), the agent's own spans at the first call made under
+    them (:func:`~.ordering.at_their_calls`)."""
     trace = doc.get("trace") if isinstance(doc, dict) else None
     spans = trace.get("spans") if isinstance(trace, dict) else None
     if not isinstance(spans, list):
         return []
     listed = [s for s in spans if isinstance(s, dict)]
     started = sorted(listed, key=_start_time)  # (stable: a file's order breaks ties)
-    return call_order(
+    ordered = call_order(
         started,
         lambda span: branch_of(span.get("attributes")),
         lambda span: places_of(span.get("attributes")),
     )
+    return at_their_calls(
+        ordered,
+        lambda span: _text(span.get("span_id")) or id(span),  # (a file's ids may be anything)
+        lambda span: _text(span.get("parent_span_id")),
+        lambda span: (
+            isinstance(span.get("attributes"), dict) and TARGET_ATTRIBUTE in span["attributes"]
+        ),
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _start_time(span: dict[str, Any]) -> int:

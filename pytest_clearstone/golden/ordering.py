@@ -40,6 +40,7 @@ from ..tracing.trace import Trace
 from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
 
 __all__ = [
+    "at_their_calls",
     "branch_of",
     "call_order",
     "in_call_order",
@@ -47,6 +48,7 @@ __all__ = [
     "places_of",
     "span_branch",
     "span_places",
+    "spans_in_call_order",
 ]
 
 _T = TypeVar("_T")
@@ -114,6 +116,49 @@ def call_order(
     return ordered
 
 
+def at_their_calls(
+    items: Sequence[_T],
+    span_id: Callable[[_T], Any],
+    parent_id: Callable[[_T], Any],
+    is_call: Callable[[_T], bool],
+) -> list[_T]:
+    """``items`` (spans in call order) with each span that is not a recorded call (the agent's
+    own, which carry no branch) placed just before the first recorded call made under it, after
+    its own parent; a span with no call under it keeps its place. In start order, the span a
+    parallel branch opens around its calls (a traced LangGraph node) would move with the
+    scheduling; at its first call it has the place its branch has. The calls keep their order.
+    ``span_id``, ``parent_id`` and ``is_call`` read an item's id, its parent's id and whether it
+    is a recorded call. A parent comes before its children."""
+    ids = [span_id(item) for item in items]  # (one pass each: read once per golden written)
+    place = {id_: index for index, id_ in enumerate(ids)}
+    parent_of = [place.get(parent_id(item), -1) for item in items]
+    depths = [-1] * len(items)
+    for index in range(len(items)):
+        chain, at = [], index
+        while at >= 0 and depths[at] < 0 and at not in chain:  # (parents that loop: once)
+            chain.append(at)
+            at = parent_of[at]
+        known = depths[at] if at >= 0 and at not in chain else -1
+        for step, link in enumerate(reversed(chain), 1):
+            depths[link] = known + step
+    # a span's rank: a call's place; a span of the agent's own with a call under it, the least
+    # rank of its children (so it comes before each of them); any other span, its own place
+    calls = [is_call(item) for item in items]
+    under = [False] * len(items)  # whether a call was made under the span
+    least = [len(items)] * len(items)  # the least rank of a span's children
+    rank = list(range(len(items)))
+    for index in sorted(range(len(items)), key=lambda i: -depths[i]):  # (children first)
+        if under[index] and not calls[index]:
+            rank[index] = least[index]
+        parent = parent_of[index]
+        if parent < 0 or depths[parent] >= depths[index]:  # (a root, or parents that loop)
+            continue
+        under[parent] = under[parent] or calls[index] or under[index]
+        least[parent] = min(least[parent], rank[index])
+    ranked = sorted(range(len(items)), key=lambda i: (rank[i], depths[i]))
+    return [items[index] for index in ranked]
+
+
 def in_start_order(spans: Iterable[Span]) -> list[Span]:
     """``spans`` in start order: by start time, then in the order they were opened (as
     :class:`~pytest_clearstone.tracing.trace.Trace` holds them), whatever order they are
@@ -125,11 +170,28 @@ def _start(span: Span) -> tuple[int, int]:
     return span.start_time_ns, span.seq
 
 
+def spans_in_call_order(spans: Iterable[Span]) -> list[Span]:
+    """``spans`` in call order, whatever order they are given in (a golden's file lists them
+    so; a trace, in start order): the order ``show --canonical`` and ``diff`` list them in."""
+    return _own_spans_placed(call_order(in_start_order(spans), span_branch, span_places))
+
+
+def _own_spans_placed(spans: list[Span]) -> list[Span]:
+    """:func:`at_their_calls` of spans in call order."""
+    return at_their_calls(
+        spans,
+        lambda span: span.span_id,
+        lambda span: span.parent_span_id,
+        lambda span: TARGET_ATTRIBUTE in span.attributes,
+    )
+
+
 def in_call_order(trace: Trace) -> Trace:
-    """``trace`` (its spans in start order) with its spans in call order: ``trace`` itself
-    when that is the same order, else a copy listing them so (a golden is written, and its span
-    ids derived, in this order)."""
-    spans = call_order(trace.spans, span_branch, span_places)
+    """``trace`` (its spans in start order) with its spans in call order (the agent's own spans
+    at the first call made under them: :func:`at_their_calls`): ``trace`` itself when that is
+    the same order, else a copy listing them so (a golden is written, and its span ids
+    derived, in this order)."""
+    spans = _own_spans_placed(call_order(trace.spans, span_branch, span_places))
     if all(a is b for a, b in zip(spans, trace.spans, strict=True)):
         return trace
     ordered = Trace(trace.trace_id, spans)

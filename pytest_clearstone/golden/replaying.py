@@ -146,6 +146,9 @@ class ReplayingRun:
         self._runs_made += 1
         first = number == len(self._without_outcome)
         if first and agent is not None and self.checkpoint.agent_module is not None:
+            if self.context is not None and callable(getattr(agent, "load_state", None)):
+                # (what it draws moves the seeded streams: named where only random ids differ)
+                self.context.session.state_loader = f"{type(agent).__qualname__}.load_state"
             load_state(agent, self.checkpoint.restore_state(), f"the golden {self.path}")
         return number
 
@@ -283,31 +286,36 @@ class ReplayingRun:
             if codec.same_stored_form(actual, recorded.value, recorded.encoded):
                 return "", ""
             shown = for_message(self.spec.shown, actual, where, self.node_id)
-            return _told(recorded.value, shown)
+            return _told(recorded.value, shown, self._state_loader())
         wanted = ignore.prune({root: recorded.encoded}).get(root)
         observed = ignore.prune({root: codec.encode(actual)}).get(root)
         if codec.same_tree(observed, wanted):
             return "", ""
         shown = for_message(self.spec.shown, observed, where, self.node_id)
-        delta, cause = _told(wanted, shown)
+        delta, cause = _told(wanted, shown, self._state_loader())
         return delta or "(they differ in their stored forms)", cause
+
+    def _state_loader(self) -> str:
+        """The agent's ``load_state`` this replay called (``""``: none; see
+        :class:`~.responses.ReplaySession`)."""
+        return "" if self.context is None else self.context.session.state_loader
 
     def _observed(self, value: Any, where: str) -> Any:
         transform = in_effect(self.transform)
         return value if transform is None else transform(value, where, self.node_id)
 
 
-def _told(recorded: Any, shown: Any) -> tuple[str, str]:
+def _told(recorded: Any, shown: Any, state_loader: str = "") -> tuple[str, str]:
     """The delta of an outcome part that differs (``""``: none to show), and, where an unchanged
     agent gives such a difference (items in another order, random ids, real clock readings),
     what gives it and what fixes it (:func:`~pytest_clearstone.diff.unstable_cause`; ``""``:
-    none of these)."""
+    none of these); ``state_loader``: the agent's ``load_state`` the replay called."""
     from ..diff import StateDelta, unstable_cause  # (imported only when something differs)
 
     delta = StateDelta(recorded, shown)
     if not delta:
         return "", ""
-    return str(delta), unstable_cause(delta.changes)
+    return str(delta), unstable_cause(delta, state_loader)
 
 
 def load_golden(

@@ -217,6 +217,9 @@ class ReplaySession:
     #: how a failure message shows an actual value (:func:`for_message`): the recording's
     #: redaction, in effect for comparing or not (``None``: as it is)
     shown: Transform | None = None
+    #: the agent's ``load_state`` (``Chat.load_state``) the replay called before its first run,
+    #: which a recording does not call (``""``: none): named where only random ids differ
+    state_loader: str = ""
 
     def expect_in_order(self, calls: dict[str, Sequence[RecordedCall]]) -> None:
         """Record the order strict mode checks: ``{target: its recorded calls}``; calls that
@@ -661,7 +664,7 @@ class TargetReplay:
             shown, defaulted = self._with_defaults(wanted, compared)
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
-            cause = unstable_cause(delta.changes)
+            cause = unstable_cause(delta, self._state_loader())
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
@@ -701,6 +704,10 @@ class TargetReplay:
     def _node_id(self) -> str:
         session = self._session()
         return "" if session is None else session.node_id
+
+    def _state_loader(self) -> str:
+        session = self._session()
+        return "" if session is None else session.state_loader
 
     def _for_message(self, arguments: Any) -> Any:
         """A call's ``arguments`` (actual or recorded) as a message shows them

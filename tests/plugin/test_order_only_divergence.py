@@ -98,3 +98,53 @@ def test_a_real_change_gets_no_order_hint(
     result.assert_outcomes(failed=2)
     result.stdout.no_fnmatch_line("*Only the order*")
     result.stdout.fnmatch_lines(["*The prompt or arguments changed*"])
+
+
+STREAM_APP = """
+import os
+
+
+def llm(prompt):
+    return "ok"
+
+
+def streamed(q):
+    # (node, token) pairs as two parallel nodes' streams delivered them: interleaved live,
+    # one node's after the other's on another run
+    a = [("a", llm(q)), ("a", "Answer"), ("a", " to")]
+    b = [("b", llm(q * 2)), ("b", "Answer"), ("b", " to")]
+    if os.environ.get("OTHER_FINISHING_ORDER"):
+        return a + b
+    return [pair for both in zip(a, b) for pair in both]
+"""
+
+
+def test_a_result_of_pairs_that_differs_only_in_their_order_gets_the_order_hint(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result listing pairs (a LangGraph stream_mode="messages" result: (node, token)) in
+    the order concurrent streams delivered them: replayed in another order, the delta compared
+    the pairs' fields place by place (root[1][0]: 'b' -> 'a'), and the message said only "If the
+    change is intended, re-record", which gives the same failure again. It now says only the
+    order differs, and sorting (or grouping) before the result fixes it."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(STREAM_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("g.ckpt", mock={"llm": "app.llm"})
+            def test_stream(replay):
+                replay.run(app.streamed, "hi")
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("OTHER_FINISHING_ORDER", "1")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*result differs*", "*Only the order of the items differs*"])

@@ -170,3 +170,153 @@ def test_a_golden_listing_parallel_calls_in_start_order_still_replays(
     assert [b for _, b, _ in _calls(golden)][1:5] == ["0/work#1"] * 2 + ["0/work#0"] * 2
     monkeypatch.setenv("FIRST", first)
     project.runpytest().assert_outcomes(passed=1)
+
+
+#: two jobs whose calls interleave (each job's search, then each job's complete: a LangGraph
+#: batch or Send fan-out over a thread pool) or not, as TOGETHER says
+INTERLEAVED_APP = """
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+
+def complete(prompt):
+    return f"answer to {prompt}"
+
+
+def search(query):
+    return {"hits": len(query), "query": query}
+
+
+def run(topics):
+    together = os.environ["TOGETHER"] == "1"
+    searched = threading.Barrier(len(topics))
+    turn = {topic: threading.Event() for topic in topics}
+    turn[topics[0]].set()
+
+    def work(topic):
+        if not together:  # one job after the other
+            turn[topic].wait(10)
+        hits = search(topic)
+        if together:  # every job searches before any completes
+            searched.wait(10)
+        answer = complete(f"{topic} ({hits['hits']} hits)")
+        following = topics[topics.index(topic) + 1:]
+        if following:
+            turn[following[0]].set()
+        return answer
+
+    with ThreadPoolExecutor(len(topics)) as pool:
+        return list(pool.map(work, topics))
+"""
+
+
+def test_a_rerecord_of_parallel_jobs_whose_calls_interleaved_otherwise_shows_no_change(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Before the fix: the calls were unchanged (the summary said so), but `show --canonical` and
+    # `diff` drew the span tree in start order, so a re-record whose parallel jobs' calls
+    # interleaved otherwise showed the spans moved: a textconv `git diff` of an unchanged golden
+    # listed span lines, and `diff` printed a "spans" section
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(INTERLEAVED_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+            from app import run
+
+            @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete", "tool": "app.search"})
+            def test_it(replay):
+                replay.run(run, ["alpha", "beta"])
+            """
+        ),
+    )
+    monkeypatch.setenv("TOGETHER", "0")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "g.ckpt"
+    saved = pytester.path / "before.ckpt"
+    saved.write_text(golden.read_text())
+    _, before_canonical = _cli(capsys, "show", str(golden), "--canonical")
+    monkeypatch.setenv("TOGETHER", "1")
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(["  g.ckpt: unchanged"])
+    assert _cli(capsys, "show", str(golden), "--canonical")[1] == before_canonical
+    code, out = _cli(capsys, "diff", str(saved), str(golden))
+    assert "spans" not in out, out
+    assert code == 0, out
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+#: two jobs that each open a span of the agent's own around their call (a LangGraph node
+#: traced with the clearstone_tracer fixture); FIRST says whose span and call start first
+TRACED_APP = """
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+
+def complete(prompt):
+    return f"answer to {prompt}"
+
+
+def run(tracer, topics):
+    first_done = threading.Event()
+
+    def work(topic):
+        if topic != os.environ["FIRST"]:
+            first_done.wait(10)
+        with tracer.span(f"node {topic}", span_type="node"):
+            answer = complete(topic)
+        if topic == os.environ["FIRST"]:
+            first_done.set()
+        return answer
+
+    with ThreadPoolExecutor(len(topics)) as pool:
+        return list(pool.map(work, topics))
+"""
+
+
+def test_a_rerecord_of_parallel_jobs_with_spans_of_their_own_shows_no_change(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Before the fix: the agent's own spans were placed in start order, so re-recording the
+    # same two jobs started the other way round listed "spans" as changed in the summary, and
+    # `show --canonical` and `diff` showed the node spans (with their calls) moved
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(TRACED_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+            from app import run
+
+            @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+            def test_it(replay, clearstone_tracer):
+                replay.run(run, clearstone_tracer, ["alpha", "beta"])
+            """
+        ),
+    )
+    monkeypatch.setenv("FIRST", "alpha")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "g.ckpt"
+    saved = pytester.path / "before.ckpt"
+    saved.write_text(golden.read_text())
+    _, before_canonical = _cli(capsys, "show", str(golden), "--canonical")
+    monkeypatch.setenv("FIRST", "beta")
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(["  g.ckpt: unchanged"])
+    # the file too: the node spans keep their places and derived ids
+    before_doc, after_doc = json.loads(saved.read_text()), json.loads(golden.read_text())
+    assert _without_measured(after_doc) == _without_measured(before_doc)
+    assert _cli(capsys, "show", str(golden), "--canonical")[1] == before_canonical
+    code, out = _cli(capsys, "diff", str(saved), str(golden))
+    assert "spans" not in out, out
+    assert code == 0, out
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -92,3 +92,64 @@ def test_random_ids_and_real_clock_readings_are_named_with_their_fix(
     assert out.count("The prompt or arguments changed") == 1  # (the ticket number did)
     result.stdout.fnmatch_lines(["*Only random-looking ids differ*secrets*mock target*"])
     result.stdout.fnmatch_lines(["*Only clock readings differ*fixture*inside the test*"])
+
+
+SESSION_APP = """
+import uuid
+
+
+def llm(prompt):
+    return "ok"
+
+
+class Chat:
+    def __init__(self):
+        self.session = None
+        self.turns = []
+
+    def get_state(self):
+        return {"session": self.session, "turns": self.turns}
+
+    def load_state(self, state):
+        self.session = state["session"]
+        self.turns = list(state["turns"])
+        self.trace_id = uuid.uuid4().hex  # a fresh id of its own, drawn where replay gives it
+
+    def ask(self, q):
+        if self.session is None:
+            self.session = str(uuid.uuid4())
+        self.turns.append(llm(f"[{self.session}] {q}"))
+        return self.turns[-1]
+"""
+
+
+def test_ids_drawn_by_the_agents_load_state_on_replay_are_named_as_their_cause(
+    pytester: pytest.Pytester,
+) -> None:
+    """A replay gives the agent its recorded state through its load_state() before the first
+    run, which a recording does not call: a uuid4() drawn there moves the seeded stream, and
+    every id drawn after it differs from the recording's. Before, the message blamed ids from
+    outside the seeded streams (os.urandom, a fixture) and not the load_state() that drew
+    them."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(SESSION_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("chat.ckpt", mock={"llm": "app.llm"})
+            def test_chat(replay):
+                replay.run(app.Chat().ask, "hi")
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*Only random-looking ids differ*This replay called Chat.load_state() before the first*"]
+    )

@@ -143,3 +143,30 @@ def test_a_job_comes_where_its_parent_handed_it_out_whichever_call_started_first
         "one@0",
         "two@0",
     ]
+
+
+def _at_their_calls(items: list[tuple[str, str | None, bool]]) -> list[str]:
+    from pytest_clearstone.golden.ordering import at_their_calls
+
+    return [i[0] for i in at_their_calls(items, lambda i: i[0], lambda i: i[1], lambda i: i[2])]
+
+
+def test_an_own_span_comes_just_before_the_first_call_under_it_whatever_its_start() -> None:
+    # (id, parent, is a call), in call order: node b started before node a, whose job's call
+    # comes first; a span with no call under it keeps its place; parents before children
+    items = [
+        ("root", None, False),
+        ("call a", "node a", True),
+        ("node b", "root", False),
+        ("call b", "node b", True),
+        ("node a", "root", False),
+        ("setup", "root", False),
+    ]
+    assert _at_their_calls(items) == ["root", "node a", "call a", "node b", "call b", "setup"]
+
+
+def test_calls_keep_their_order_also_under_a_call_and_parents_that_loop() -> None:
+    nested = [("root", None, False), ("C", "root", True), ("x", "root", True), ("D", "C", True)]
+    assert _at_their_calls(nested) == ["root", "C", "x", "D"]
+    looped = [("a", "b", False), ("b", "a", False), ("c", "a", True)]
+    assert sorted(_at_their_calls(looped)) == ["a", "b", "c"]
