@@ -156,6 +156,24 @@ def version_control_leftover(path: Path, raw: bytes) -> CheckpointCorruptError |
     )
 
 
+def first_side(raw: bytes) -> bytes | None:
+    """The text ``raw`` with every merge conflict in it resolved to its first side (the branch
+    merged into: ``ours``), or ``None`` when it holds no conflict marker. Git writes a conflict
+    as ``<<<<<<<``, the first side, (``|||||||``, the base, with diff3), ``=======``, the
+    second side, ``>>>>>>>``; the lines outside conflicts are the same on both sides."""
+    if _CONFLICT_MARKER.search(raw) is None:
+        return None
+    kept: list[bytes] = []
+    keeping = True
+    for line in raw.splitlines(keepends=True):
+        if _CONFLICT_MARKER.match(line) is None:
+            if keeping:
+                kept.append(line)
+        else:  # the first side is kept; the base and the second side are not
+            keeping = line.startswith((b"<", b">"))
+    return b"".join(kept)
+
+
 def not_json(path: Path, raw: bytes, reason: str) -> CheckpointCorruptError:
     """The error for the golden at ``path`` whose text ``raw`` did not parse as JSON
     (``reason``: the parser's words): what version control left there is named

@@ -319,3 +319,13 @@ def test_a_metadata_value_only_a_pickle_could_store_is_refused_with_metadata_adv
     assert "get_state" not in str(info.value)
     assert "Give the metadata JSON-friendly values" in str(info.value)
     assert not (tmp_path / "g.ckpt").exists()
+
+
+@pytest.mark.parametrize("base", [b"", b'||||||| base\n  "a": 0,\n'], ids=["merge", "diff3"])
+def test_the_first_side_of_a_conflicted_golden_is_its_text_with_every_conflict_taken_ours(
+    base: bytes,
+) -> None:
+    conflict = b'<<<<<<< HEAD\n  "a": 1,\n' + base + b'=======\n  "a": 2,\n>>>>>>> other\n'
+    raw = b"{\n" + conflict + b'  "b": 3,\n' + conflict.replace(b'"a"', b'"c"') + b'  "d": 4\n}\n'
+    assert files.first_side(raw) == b'{\n  "a": 1,\n  "b": 3,\n  "c": 1,\n  "d": 4\n}\n'
+    assert files.first_side(b'{"a": "<<<<<<< not a marker"}') is None
