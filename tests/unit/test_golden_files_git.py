@@ -329,3 +329,15 @@ def test_the_first_side_of_a_conflicted_golden_is_its_text_with_every_conflict_t
     raw = b"{\n" + conflict + b'  "b": 3,\n' + conflict.replace(b'"a"', b'"c"') + b'  "d": 4\n}\n'
     assert files.first_side(raw) == b'{\n  "a": 1,\n  "b": 3,\n  "c": 1,\n  "d": 4\n}\n'
     assert files.first_side(b'{"a": "<<<<<<< not a marker"}') is None
+
+
+def test_a_golden_that_is_a_used_file_under_another_name_is_used(tmp_path: Path) -> None:
+    # On a file system that folds case (macOS, Windows) the marker path "goldens/Foo.ckpt" (or a
+    # test renamed in case only) reads goldens/foo.ckpt; a hard link is the same on every file
+    # system. Before the fix, compared by path, that file was listed as unused, and
+    # --clearstone-prune-unused deleted the golden the test reads.
+    used = _golden(tmp_path / "goldens" / "Foo.ckpt")
+    same = tmp_path / "goldens" / "foo.ckpt"
+    os.link(used, same)
+    stale = _golden(tmp_path / "goldens" / "stale.ckpt")
+    assert unused_goldens([str(tmp_path)], {str(used)}) == [stale]
