@@ -202,6 +202,10 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
 #: what to do about a golden that cannot be read
 RESTORE_OR_RERECORD = f"Restore it from version control or re-record it with: {RECORD_COMMAND}"
 
+#: what to do about what stands in a golden's place and is not a file (a directory), or in the
+#: place of a folder of its path (a file): a recording cannot replace it
+MOVE_AWAY = f"Move it away, then re-record it with: {RECORD_COMMAND}"
+
 #: what to do about a golden that is a Git LFS pointer (a checkout without LFS)
 FETCH_FROM_LFS = "Fetch the file with `git lfs pull` (CI: enable LFS in the checkout)"
 

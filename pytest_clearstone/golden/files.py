@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..errors import (
     FETCH_FROM_LFS,
+    MOVE_AWAY,
     CheckpointCorruptError,
     CheckpointNotFoundError,
     resolve_conflict,
@@ -119,15 +120,29 @@ def without_bom(data: bytes) -> bytes:
 def read_golden(path: Path) -> bytes:
     """:func:`read_file`, with what prevents it told as a checkpoint error naming the file:
     :class:`CheckpointNotFoundError` when there is none, else :class:`CheckpointCorruptError`
-    (a directory, a device or a FIFO, a file that cannot be read)."""
+    (a directory, a device or a FIFO, a file that cannot be read). A directory in the golden's
+    place, or a file in a folder's, is to be moved away: a recording cannot replace it."""
     try:
         return read_file(path)
     except FileNotFoundError:
         raise CheckpointNotFoundError([Path(path)]) from None
     except IsADirectoryError:
-        raise CheckpointCorruptError(path, "it is a directory") from None
+        problem = "it is a directory (a golden is a file)"
+        raise CheckpointCorruptError(path, problem, MOVE_AWAY) from None
+    except NotADirectoryError as exc:
+        blocking = _file_in_the_way(Path(path))
+        if blocking is None:
+            raise unreadable(path, exc) from None
+        raise CheckpointCorruptError(
+            path, f"{blocking} is a file, not a directory", MOVE_AWAY
+        ) from None
     except OSError as exc:
         raise unreadable(path, exc) from None
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first folder of ``path`` that is a file (``None``: none is)."""
+    return next((p for p in reversed(path.parents) if p.is_file()), None)
 
 
 def unreadable(path: Path, exc: OSError) -> CheckpointCorruptError:
