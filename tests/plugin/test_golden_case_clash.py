@@ -101,3 +101,94 @@ def test_non_ascii_ids_get_one_golden_each_whether_pytest_escapes_them_or_not(
     result = pytester.runpytest()
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["3 checkpoint(s) replayed, 0 recorded, 0 diverged"])
+
+
+ONE_TEST = """
+import pytest
+import live
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_one(replay):
+    replay.run(live.complete, "one")
+"""
+
+TWO_CLASSES = """
+import pytest
+import live
+
+class TestTrip:
+    @pytest.mark.replay(mock={"llm": "live.complete"})
+    def test_one(self, replay):
+        replay.run(live.complete, "upper")
+
+class Testtrip:
+    @pytest.mark.replay(mock={"llm": "live.complete"})
+    def test_one(self, replay):
+        replay.run(live.complete, "lower")
+"""
+
+TWO_NAMES = """
+import pytest
+import live
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_One(replay):
+    replay.run(live.complete, "upper")
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_one(replay):
+    replay.run(live.complete, "lower")
+"""
+
+
+@pytest.mark.parametrize(
+    ("modules", "first", "second", "golden", "fix"),
+    [
+        (
+            {"test_Trip": ONE_TEST, "test_trip": ONE_TEST},
+            "test_Trip.py::test_one",
+            "test_trip.py::test_one",
+            "test_Trip/test_one.ckpt",
+            "the names of their test modules (test_Trip.py, test_trip.py) differ only in case or "
+            "in characters a file name cannot hold: rename one of them, or give each test its "
+            "own path (@pytest.mark.replay(PATH, ...))",
+        ),
+        (
+            {"test_trip": TWO_CLASSES},
+            "test_trip.py::TestTrip::test_one",
+            "test_trip.py::Testtrip::test_one",
+            "TestTrip.test_one.ckpt",
+            "the names of their classes (TestTrip, Testtrip) differ only in case or in characters "
+            "a file name cannot hold: rename one of them, or give each test its own path "
+            "(@pytest.mark.replay(PATH, ...))",
+        ),
+        (
+            {"test_trip": TWO_NAMES},
+            "test_trip.py::test_One",
+            "test_trip.py::test_one",
+            "test_One.ckpt",
+            "the names of the tests (test_One, test_one) differ only in case or in characters a "
+            "file name cannot hold: rename one of them, or give each test its own path "
+            "(@pytest.mark.replay(PATH, ...))",
+        ),
+    ],
+    ids=["modules", "classes", "test-names"],
+)
+def test_a_clash_of_default_paths_names_the_part_to_rename(
+    pytester: pytest.Pytester,
+    modules: dict[str, str],
+    first: str,
+    second: str,
+    golden: str,
+    fix: str,
+) -> None:
+    # Before the fix each said "give them ids that differ otherwise (pytest.param(..., id=...))":
+    # these tests are not parametrized; their modules', classes' or own names clash
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, **{k: textwrap.dedent(v) for k, v in modules.items()})
+    result = pytester.runpytest("--clearstone-record")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [esc(f"*{first} and {second} would both record the golden *{golden}: {fix}")]
+    )
+    assert not list(pytester.path.rglob("*.ckpt"))
