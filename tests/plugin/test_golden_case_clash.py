@@ -192,3 +192,45 @@ def test_a_clash_of_default_paths_names_the_part_to_rename(
         [esc(f"*{first} and {second} would both record the golden *{golden}: {fix}")]
     )
     assert not list(pytester.path.rglob("*.ckpt"))
+
+
+def test_a_golden_missing_whose_name_differs_only_in_case_is_named(
+    pytester: pytest.Pytester,
+) -> None:
+    # A test renamed in case only on macOS or Windows (test_One -> test_one) still reads its
+    # golden there (the file system ignores case); on Linux CI it was "checkpoint not found ...
+    # Record it first with: pytest --clearstone-record ...", which CI cannot do and which would
+    # leave two files differing in case. The file is named, with the rename.
+    pytester.syspathinsert()
+    test = textwrap.dedent(
+        """
+        import pytest
+        import live
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_One(replay):
+            replay.run(live.complete, "one")
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_two(replay):
+            replay.run(live.complete, "two")
+        """
+    )
+    pytester.makepyfile(live=LIVE, test_trip=test)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    goldens = pytester.path / "goldens"
+    (pytester.path / "test_trip.py").write_text(test.replace("def test_One", "def test_one"))
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    old = goldens / "test_trip" / "test_One.ckpt"
+    new = goldens / "test_trip" / "test_one.ckpt"
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                f"*checkpoint not found; tried: {new}. {old} exists, its name differing only in "
+                f"case (macOS and Windows read one for the other): if it is this test's golden, "
+                f"rename it: git mv {old} {new}; or record it first with: pytest "
+                f"--clearstone-record test_trip.py::test_one"
+            )
+        ]
+    )

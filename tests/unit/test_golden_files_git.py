@@ -341,3 +341,15 @@ def test_a_golden_that_is_a_used_file_under_another_name_is_used(tmp_path: Path)
     os.link(used, same)
     stale = _golden(tmp_path / "goldens" / "stale.ckpt")
     assert unused_goldens([str(tmp_path)], {str(used)}) == [stale]
+
+
+def test_other_case_finds_the_one_file_whose_path_differs_only_in_case(tmp_path: Path) -> None:
+    from pytest_clearstone.golden.paths import other_case
+
+    old = _golden(tmp_path / "goldens" / "test_Trip" / "TestA.test_One[x].ckpt")
+    wanted = tmp_path / "goldens" / "test_trip" / "TestA.test_one[x].ckpt"
+    assert other_case(wanted) == str(old)
+    assert other_case(old) is None  # (it exists)
+    assert other_case(tmp_path / "goldens" / "test_trip" / "other.ckpt") is None
+    _golden(tmp_path / "goldens" / "test_TRIP" / "TestA.test_one[x].ckpt")
+    assert other_case(wanted) is None  # two candidates: none is named
