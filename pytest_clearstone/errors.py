@@ -244,6 +244,23 @@ class CheckpointCorruptError(CheckpointError, ValueError):
         return CheckpointCorruptError(self.path, self.problem, self.fix, node_id=node_id)
 
 
+class GoldenCaseTwinError(ClearstoneError):
+    """A recording would write a new golden beside a file whose name differs only in case (a
+    test or module renamed in case only): a checkout on macOS or Windows cannot hold both."""
+
+    def __init__(self, path: Path | str, twin: Path | str) -> None:
+        import shlex  # (only for a message)
+
+        self.path = Path(path)
+        self.twin = Path(twin)
+        super().__init__(
+            f"{path} would be written beside {twin}, whose name differs only in case: a "
+            f"checkout on macOS or Windows cannot hold both. If it is this test's golden, "
+            f"rename it first: git mv {shlex.quote(str(twin))} {shlex.quote(str(path))}; else "
+            f"delete it, or give the test another name or path"
+        )
+
+
 class CheckpointVersionError(CheckpointError, ValueError):
     """The file was written in a format version this release cannot read."""
 

@@ -234,3 +234,35 @@ def test_a_golden_missing_whose_name_differs_only_in_case_is_named(
             )
         ]
     )
+
+
+@pytest.mark.parametrize("mode", ["record", "record-missing"])
+def test_recording_a_golden_beside_one_differing_only_in_case_is_refused(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    # Before the fix, on Linux, the recording wrote test_one.ckpt beside test_One.ckpt: two
+    # files a checkout on macOS or Windows cannot hold side by side (git writes one over the
+    # other there, and the suite replays whichever came last).
+    pytester.syspathinsert()
+    test = "import pytest\nimport live\n\n@pytest.mark.replay(mock={'llm': 'live.complete'})\n"
+    test += "def test_One(replay):\n    replay.run(live.complete, 'one')\n"
+    pytester.makepyfile(live=LIVE, test_trip=test)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    old = pytester.path / "goldens" / "test_trip" / "test_One.ckpt"
+    before = old.read_bytes()
+    (pytester.path / "test_trip.py").write_text(test.replace("def test_One", "def test_one"))
+    result = pytester.runpytest(f"--clearstone-mode={mode}")
+    result.assert_outcomes(failed=1)
+    new = old.with_name("test_one.ckpt")
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                f"*{new} would be written beside {old}, whose name differs only in case: a "
+                f"checkout on macOS or Windows cannot hold both. If it is this test's golden, "
+                f"rename it first: git mv {old} {new}; else delete it, or give the test another "
+                f"name or path"
+            )
+        ]
+    )
+    assert sorted(p.name for p in old.parent.iterdir()) == ["test_One.ckpt"]
+    assert old.read_bytes() == before
