@@ -31,7 +31,7 @@ from .codec.nesting import room
 from .codec.views import printable, safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
 from .golden.checkpoint import written_by_plugin
-from .golden.files import read_file, without_bom
+from .golden.files import read_golden, without_bom
 from .golden.ordering import in_start_order
 from .golden.signing import checkpoint_trust
 from .inspection import (
@@ -161,8 +161,8 @@ def cmd_show(args: argparse.Namespace, out: _Out) -> int:
     path = Path(args.checkpoint)
     if args.canonical:
         if not path.is_file():
-            load_checkpoint(path)  # the usual error: not found, a directory
-        for line in canonical_lines(read_file(path), path):
+            load_checkpoint(path)  # the usual error: not found, a directory, a pipe
+        for line in canonical_lines(read_golden(path), path):
             out.line(line)
         return 0
     ckpt = load_checkpoint(path, allow_pickle=args.allow_pickle)

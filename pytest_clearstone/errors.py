@@ -215,6 +215,10 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
 #: what to do about a golden that cannot be read
 RESTORE_OR_RERECORD = f"Restore it from version control or re-record it with: {RECORD_COMMAND}"
 
+#: what to do about what stands in a golden's place and is not a file (a directory), or in the
+#: place of a folder of its path (a file): a recording cannot replace it
+MOVE_AWAY = f"Move it away, then re-record it with: {RECORD_COMMAND}"
+
 #: what to do about a golden that is a Git LFS pointer (a checkout without LFS)
 FETCH_FROM_LFS = "Fetch the file with `git lfs pull` (CI: enable LFS in the checkout)"
 
@@ -251,6 +255,23 @@ class CheckpointCorruptError(CheckpointError, ValueError):
     def for_test(self, node_id: str) -> CheckpointCorruptError:
         """This error for the golden of the test ``node_id``: its re-record command names it."""
         return CheckpointCorruptError(self.path, self.problem, self.fix, node_id=node_id)
+
+
+class GoldenCaseTwinError(ClearstoneError):
+    """A recording would write a new golden beside a file whose name differs only in case (a
+    test or module renamed in case only): a checkout on macOS or Windows cannot hold both."""
+
+    def __init__(self, path: Path | str, twin: Path | str) -> None:
+        import shlex  # (only for a message)
+
+        self.path = Path(path)
+        self.twin = Path(twin)
+        super().__init__(
+            f"{path} would be written beside {twin}, whose name differs only in case: a "
+            f"checkout on macOS or Windows cannot hold both. If it is this test's golden, "
+            f"rename it first: git mv {shlex.quote(str(twin))} {shlex.quote(str(path))}; else "
+            f"delete it, or give the test another name or path"
+        )
 
 
 class CheckpointVersionError(CheckpointError, ValueError):

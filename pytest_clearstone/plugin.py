@@ -1960,11 +1960,7 @@ def _report_shared_goldens(
         given_by = {marker.path_from for marker in markers}
         # default paths (made from the node ids): leaving the path out is no fix
         if all(marker.path is None for marker in markers):
-            fix = (
-                "their default paths differ only in case or in characters a file name cannot "
-                "hold: give them ids that differ otherwise (pytest.param(..., id=...)), or each "
-                "its own path (@pytest.mark.replay(PATH, ...))"
-            )
+            fix = _default_paths_fix(tests)
         elif len(given_by) == 1 and given_by.isdisjoint(t.nodeid for t in tests):
             fix = (
                 f"the path is given by the replay marker of {given_by.pop()}, which applies to "
@@ -1986,6 +1982,36 @@ def _report_shared_goldens(
         report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])
         session.config.hook.pytest_collectreport(report=report)
         items[:] = [item for item in items if item not in tests]
+
+
+#: what the parts of a default golden path (module, classes, test) are, in a clash's message
+_PATH_PARTS = ("their test modules", "their classes", "the tests")
+
+
+def _default_paths_fix(tests: list[pytest.Item]) -> str:
+    """What to do about ``tests`` whose default golden paths clash: the first part of the
+    paths that differs between them is renamed (the module, a class, the test), or, where only
+    their parameters do, given other ids; or each test is given its own path."""
+    parts = [
+        (
+            item.path.name,
+            ".".join(node.name for node in item.listchain() if isinstance(node, pytest.Class)),
+            getattr(item, "originalname", item.name),
+        )
+        for item in tests
+    ]
+    for where, names in zip(_PATH_PARTS, zip(*parts, strict=True), strict=True):
+        if len(set(names)) > 1:
+            return (
+                f"the names of {where} ({', '.join(dict.fromkeys(names))}) differ only in case "
+                "or in characters a file name cannot hold: rename one of them, or give each "
+                "test its own path (@pytest.mark.replay(PATH, ...))"
+            )
+    return (
+        "their default paths differ only in case or in characters a file name cannot hold: give "
+        "them ids that differ otherwise (pytest.param(..., id=...)), or each its own path "
+        "(@pytest.mark.replay(PATH, ...))"
+    )
 
 
 def _install_codec_hooks(config: pytest.Config) -> None:

@@ -8,6 +8,11 @@ them before the first read; :func:`read_golden` tells what went wrong as a check
 A repository can also hold, in a golden's place, what version control left there: a file with
 merge-conflict markers, or a Git LFS pointer (a checkout without LFS). Once a golden's text did
 not parse, :func:`not_json` names them, with their own fix.
+
+A file that ends in NUL bytes was never filled: a sparse file (``truncate -s 2G``), space
+preallocated and not written, a copy cut short by a full disk. A large one is refused before it
+is read (:class:`ZeroFilledError`: its gigabytes would be read into memory only to fail to
+parse); a small one is named so once its text did not parse.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 
 from ..errors import (
     FETCH_FROM_LFS,
+    MOVE_AWAY,
     CheckpointCorruptError,
     CheckpointNotFoundError,
     resolve_conflict,
@@ -31,6 +37,13 @@ _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 #: the UTF-8 byte order mark some editors put in front of a file they save (Notepad, Windows
 #: PowerShell 5's ``Set-Content -Encoding utf8``); RFC 8259 lets a JSON parser ignore it
 _BOM = b"\xef\xbb\xbf"
+#: a file larger than this is looked at its end before it is read (:class:`ZeroFilledError`)
+_LARGE = 1 << 20
+#: what ends a file that was never filled, said by every reader of goldens
+ZERO_FILLED = (
+    "it ends in NUL bytes, not in JSON: a file never filled (sparse or preallocated, or a "
+    "write cut short by a crash or a full disk)"
+)
 #: how a Git LFS pointer file begins (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md)
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 #: a line git writes around the sides of a conflict: ``<<<<<<< ours``, ``||||||| base``
@@ -40,6 +53,17 @@ _CONFLICT_MARKER = re.compile(rb"^(?:(?:<{7}|\|{7}|>{7})(?: |\r?$)|={7}\r?$)", r
 
 class NotARegularFileError(OSError):
     """The path is a device, a FIFO or a socket: it is not read. ``strerror`` says which."""
+
+
+class ZeroFilledError(OSError):
+    """The file is large and ends in NUL bytes (:data:`ZERO_FILLED`, its ``strerror``): it is
+    not read."""
+
+
+def _zero_filled(tail: bytes) -> bool:
+    """Whether the last bytes of a file, ``tail``, end in a NUL byte (trailing whitespace
+    aside): JSON text never holds one."""
+    return tail.rstrip(b" \t\r\n").endswith(b"\0")
 
 
 def _kind(mode: int) -> str:
@@ -59,7 +83,8 @@ def read_file(path: Path) -> bytes:
     byte order mark (what follows it is the text; the file is written again without it).
 
     Raises :class:`IsADirectoryError` for a directory, :class:`NotARegularFileError` for anything
-    else that is not a regular file, and the usual :class:`OSError` otherwise.
+    else that is not a regular file, :class:`ZeroFilledError` for a large file that ends in NUL
+    bytes, and the usual :class:`OSError` otherwise.
     """
     fd = os.open(path, _FLAGS)
     try:
@@ -70,6 +95,11 @@ def read_file(path: Path) -> bytes:
             kind = _kind(info.st_mode)
             raise NotARegularFileError(errno.EINVAL, f"a {kind}, not a regular file", str(path))
         size = info.st_size
+        if size > _LARGE:
+            os.lseek(fd, size - 64, os.SEEK_SET)
+            if _zero_filled(os.read(fd, 64)):
+                raise ZeroFilledError(errno.EINVAL, ZERO_FILLED, str(path))
+            os.lseek(fd, 0, os.SEEK_SET)
         data = os.read(fd, size + 1)
         if len(data) != size:  # it grew or shrank meanwhile, or a short read: read to the end
             parts = [data]
@@ -90,15 +120,36 @@ def without_bom(data: bytes) -> bytes:
 def read_golden(path: Path) -> bytes:
     """:func:`read_file`, with what prevents it told as a checkpoint error naming the file:
     :class:`CheckpointNotFoundError` when there is none, else :class:`CheckpointCorruptError`
-    (a directory, a device or a FIFO, a file that cannot be read)."""
+    (a directory, a device or a FIFO, a file that cannot be read). A directory in the golden's
+    place, or a file in a folder's, is to be moved away: a recording cannot replace it."""
     try:
         return read_file(path)
     except FileNotFoundError:
         raise CheckpointNotFoundError([Path(path)]) from None
     except IsADirectoryError:
-        raise CheckpointCorruptError(path, "it is a directory") from None
+        problem = "it is a directory (a golden is a file)"
+        raise CheckpointCorruptError(path, problem, MOVE_AWAY) from None
+    except NotADirectoryError as exc:
+        blocking = _file_in_the_way(Path(path))
+        if blocking is None:
+            raise unreadable(path, exc) from None
+        raise CheckpointCorruptError(
+            path, f"{blocking} is a file, not a directory", MOVE_AWAY
+        ) from None
     except OSError as exc:
-        raise CheckpointCorruptError(path, f"cannot read it ({exc.strerror})") from None
+        raise unreadable(path, exc) from None
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first folder of ``path`` that is a file (``None``: none is)."""
+    return next((p for p in reversed(path.parents) if p.is_file()), None)
+
+
+def unreadable(path: Path, exc: OSError) -> CheckpointCorruptError:
+    """The error for the golden at ``path`` that :func:`read_file` refused with ``exc``."""
+    if isinstance(exc, ZeroFilledError):
+        return CheckpointCorruptError(path, ZERO_FILLED)
+    return CheckpointCorruptError(path, f"cannot read it ({exc.strerror})")
 
 
 def version_control_leftover(path: Path, raw: bytes) -> CheckpointCorruptError | None:
@@ -120,9 +171,30 @@ def version_control_leftover(path: Path, raw: bytes) -> CheckpointCorruptError |
     )
 
 
+def first_side(raw: bytes) -> bytes | None:
+    """The text ``raw`` with every merge conflict in it resolved to its first side (the branch
+    merged into: ``ours``), or ``None`` when it holds no conflict marker. Git writes a conflict
+    as ``<<<<<<<``, the first side, (``|||||||``, the base, with diff3), ``=======``, the
+    second side, ``>>>>>>>``; the lines outside conflicts are the same on both sides."""
+    if _CONFLICT_MARKER.search(raw) is None:
+        return None
+    kept: list[bytes] = []
+    keeping = True
+    for line in raw.splitlines(keepends=True):
+        if _CONFLICT_MARKER.match(line) is None:
+            if keeping:
+                kept.append(line)
+        else:  # the first side is kept; the base and the second side are not
+            keeping = line.startswith((b"<", b">"))
+    return b"".join(kept)
+
+
 def not_json(path: Path, raw: bytes, reason: str) -> CheckpointCorruptError:
     """The error for the golden at ``path`` whose text ``raw`` did not parse as JSON
     (``reason``: the parser's words): what version control left there is named
-    (:func:`version_control_leftover`), anything else is "truncated or not JSON"."""
+    (:func:`version_control_leftover`), and a file that ends in NUL bytes; anything else is
+    "truncated or not JSON"."""
     found = version_control_leftover(path, raw)
+    if found is None and _zero_filled(raw[-64:]):
+        found = CheckpointCorruptError(path, ZERO_FILLED)
     return found or CheckpointCorruptError(path, f"truncated or not JSON ({reason})")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
-from .files import read_file
+from .files import first_side, read_file
 
 _CHECKPOINT_ID = re.compile(r"ckpt_[0-9a-f]{32}\Z")
 
@@ -33,11 +33,20 @@ def read_previous(path: Path) -> str | None:
 
 def previous_document(text: str | None) -> Any:
     """A previous golden's ``text`` read as plain JSON (nothing decoded, nothing imported);
-    ``None`` when there is none or it is not JSON."""
+    ``None`` when there is none or it is not JSON. A golden left with merge-conflict markers is
+    read as its first side (:func:`~pytest_clearstone.golden.files.first_side`): both branches
+    of the merge re-recorded one golden, whose identity the re-record that resolves it keeps."""
     if text is None:
         return None
     try:  # (as deep as a golden may nest: the codec's reader)
         return codec.loads(text, decode_tags=False)
+    except (ValueError, RecursionError):
+        pass
+    side = first_side(text.encode("utf-8"))
+    if side is None:
+        return None
+    try:
+        return codec.loads(side, decode_tags=False)
     except (ValueError, RecursionError):
         return None
 

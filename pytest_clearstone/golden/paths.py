@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
+from pathlib import PurePath
 
 GOLDENS_DIR = "goldens"
 SUFFIX = ".ckpt"
@@ -37,6 +38,26 @@ def default_relative_path(module_stem: str, names: Sequence[str]) -> str:
     """``goldens/<module stem>/<Class>.<test name>.ckpt`` for the node names below the module
     (``["TestX", "test_y[en]"]``)."""
     return f"{GOLDENS_DIR}/{safe_file_name(module_stem)}/{safe_file_name('.'.join(names))}{SUFFIX}"
+
+
+def other_case(path: str | os.PathLike[str]) -> str | None:
+    """The file whose path differs from the missing ``path`` only in case, when there is one
+    (``None``: none, or more than one): the golden a checkout on macOS or Windows reads for
+    ``path``, where the file system ignores case, and Linux does not. Only for a golden found
+    missing: it lists the directories along the path."""
+    current, *parts = PurePath(os.path.normpath(path)).parts  # (the first: "/" or "C:\\")
+    for part in parts:
+        found = os.path.join(current, part)
+        if not os.path.lexists(found):
+            try:
+                names = [n for n in os.listdir(current) if n.casefold() == part.casefold()]
+            except OSError:
+                return None
+            if len(names) != 1:
+                return None
+            found = os.path.join(current, names[0])
+        current = found
+    return current if os.path.isfile(current) and current != os.path.normpath(path) else None
 
 
 def golden_path(

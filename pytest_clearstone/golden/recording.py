@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as _dt
 import inspect
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ from ..errors import (
     CheckpointCorruptError,
     CheckpointVersionError,
     ClearstoneError,
+    GoldenCaseTwinError,
     MutatedArgumentWarning,
     SerializationError,
     describe,
@@ -38,6 +40,7 @@ from .manager import new_checkpoint_id
 from .mocks import TARGET_ATTRIBUTE
 from .ordering import in_call_order
 from .outcome import Outcome, outcome_mapping
+from .paths import other_case
 from .recorder import Recorder
 from .responses import ReplayCall, Transform
 from .secrets import leak_check
@@ -93,6 +96,7 @@ class RecordingRun:
         if self.tracer is None:
             raise ClearstoneError("record mode needs a tracer to record the calls")
         refuse_overwriting_newer(self.path, self.previous_doc)  # before any live call
+        refuse_case_twin(self.path)
         self.root_span_id = root_span_id
         # the test's root span: the current one here, in the hook that opened it
         root = current_span()
@@ -231,6 +235,16 @@ def refuse_overwriting_newer(path: Path, doc: Any) -> None:
             raise CheckpointVersionError(path, exc.found, exc.supported, recording=True) from None
     except CheckpointCorruptError:  # not a readable checkpoint: recorded over
         return
+
+
+def refuse_case_twin(path: Path) -> None:
+    """Raise :class:`GoldenCaseTwinError` when the golden at ``path`` is new and a file whose
+    path differs only in case exists (:func:`~pytest_clearstone.golden.paths.other_case`)."""
+    if os.path.lexists(path):
+        return
+    twin = other_case(path)
+    if twin is not None:
+        raise GoldenCaseTwinError(path, twin)
 
 
 #: what a golden's placeholder for an argument only a pickle could store says (the trace

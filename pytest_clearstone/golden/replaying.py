@@ -19,6 +19,7 @@ from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .outcome import Outcome, read_outcomes
+from .paths import other_case
 from .responses import Matcher, ReplayCall, for_message, in_effect
 from .self_fields import final_state_hint
 from .spec import GoldenSpec
@@ -338,4 +339,13 @@ def load_golden(
         hint = fix[0].upper() + fix[1:]
     else:
         hint = f"Record it first with: {record_command(node_id)}"
+    renamed = other_case(path)
+    if renamed is not None:  # (a test or module renamed in case only, on macOS or Windows)
+        import shlex  # (only for a message)
+
+        hint = (
+            f"{renamed} exists, its name differing only in case (macOS and Windows read one for "
+            f"the other): if it is this test's golden, rename it: git mv "
+            f"{shlex.quote(renamed)} {shlex.quote(str(path))}; or {hint[0].lower()}{hint[1:]}"
+        )
     raise CheckpointNotFoundError([path], hint=hint)

@@ -31,9 +31,9 @@ from typing import Any, Literal, NamedTuple
 
 from .. import codec
 from ..codec.tags import PICKLE_FIXES, SIZE_FIELD, DocumentScan, format_path, pickle_locations
-from ..errors import CheckpointCorruptError, UntrustedCheckpointError
+from ..errors import UntrustedCheckpointError
 from .document import file_text
-from .files import not_json, read_file
+from .files import not_json, read_file, unreadable
 
 ENV_VAR = "CLEARSTONE_SIGNING_KEY"
 SIGNATURE_FIELD = "signature"
@@ -290,7 +290,7 @@ def checkpoint_trust(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -
     try:
         content = read_file(target)
     except OSError as exc:
-        raise CheckpointCorruptError(target, f"cannot read it ({exc.strerror})") from None
+        raise unreadable(target, exc) from None
     try:
         doc = _parse(content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

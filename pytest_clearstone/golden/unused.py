@@ -32,12 +32,16 @@ def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]
 
     Paths are compared as the files they reach (symlinks resolved): a golden committed as a
     link to a shared file makes that file used, and a link no test names to a used file is
-    used too, so pruning never leaves a link dangling.
+    used too, so pruning never leaves a link dangling. A file that is a named one under another
+    name is used too: on a file system that folds case (macOS, Windows) a test naming
+    ``goldens/Foo.ckpt`` reads ``goldens/foo.ckpt`` (as one renamed in case only reads its old
+    golden), and so does a hard link.
     """
     found: set[str] = set()
     # (resolved only when a file is not named as it is found: the usual suite names them all,
     # and resolving costs a system call per directory level of each path)
     used: set[str] | None = None
+    same: set[tuple[int, int]] | None = None  # the named files' identities, when needed
     roots = sorted(set(test_dirs))
     # a directory under another listed one is searched with it
     tops = [d for d in roots if not any(d != o and d.startswith(o + os.sep) for o in roots)]
@@ -51,9 +55,23 @@ def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]
                         continue
                     if used is None:
                         used = {os.path.realpath(named) for named in referenced}
-                    if os.path.realpath(path) not in used and _written_by_the_plugin(path):
+                    if os.path.realpath(path) in used or not _written_by_the_plugin(path):
+                        continue
+                    if same is None:
+                        same = {i for i in map(_identity, referenced) if i is not None}
+                    if _identity(path) not in same:
                         found.add(path)
     return [Path(p) for p in sorted(found)]
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """The device and file number of the file ``path`` reaches (``None``: none, or a file
+    system that gives no file numbers: 0 for every file)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (info.st_dev, info.st_ino) if info.st_ino else None
 
 
 def prune(paths: Iterable[Path]) -> list[tuple[Path, str]]:

@@ -4,6 +4,7 @@ read-only checkout, merge-conflict markers, Git LFS pointers and a UTF-8 BOM."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -572,3 +573,59 @@ def test_diff_against_head_reads_a_golden_committed_with_a_bom(
         subprocess.run([*git, *command], cwd=pytester.path, check=True)
     monkeypatch.chdir(pytester.path)
     assert main(["diff", str(golden)]) == 0
+
+
+def test_a_re_record_of_a_conflicted_golden_keeps_its_checkpoint_id_and_clock(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    # Expected (contract §6.1): a re-record keeps the previous golden's checkpoint id, seeds and
+    # clock. Both branches of a merge re-recorded from one golden keep its identity, outside the
+    # conflict's lines; the re-record the conflict message advises drew new ones before the fix,
+    # so the merge's golden changed in every id, every seeded value and its clock.
+    text = golden.read_text(encoding="utf-8")
+    before = json.loads(text)
+    theirs = text.replace("an answer to t", "another answer to t")
+    golden.write_text(conflicted(text, theirs)[0], encoding="utf-8")
+    pytester.runpytest("--clearstone-record", "test_t.py::test_t").assert_outcomes(passed=1)
+    after = json.loads(golden.read_text(encoding="utf-8"))
+    kept = ("checkpoint_id", "timestamp", "span_id")
+    assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
+    assert after["trace"]["trace_id"] == before["trace"]["trace_id"]
+
+
+# -- a directory where a golden or its folder should be --------------------------------------
+def test_a_golden_that_is_a_directory_says_to_move_it_away_before_re_recording(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    # Before the fix: "it is a directory. Restore it from version control or re-record it
+    # with: pytest --clearstone-record test_t.py::test_t", and that re-record failed with
+    # "cannot write ...: Is a directory".
+    golden.unlink()
+    (golden / "notes.txt").mkdir(parents=True)
+    result = pytester.runpytest("test_t.py::test_t")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"test_t.py::test_t: {golden} is not a readable checkpoint: it is a directory (a "
+            f"golden is a file). Move it away, then re-record it with: pytest "
+            f"--clearstone-record test_t.py::test_t",
+        ]
+    )
+
+
+def test_a_golden_whose_folder_is_a_file_names_that_file(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    # Before the fix: "cannot read it (Not a directory). Restore it from version control or
+    # re-record it with: ...", and that re-record failed with "cannot write ...: File exists".
+    shutil.rmtree(golden.parent)
+    golden.parent.write_text("a file where the goldens' folder goes", encoding="utf-8")
+    result = pytester.runpytest("test_t.py::test_t")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"test_t.py::test_t: {golden} is not a readable checkpoint: {golden.parent} is a "
+            f"file, not a directory. Move it away, then re-record it with: pytest "
+            f"--clearstone-record test_t.py::test_t",
+        ]
+    )

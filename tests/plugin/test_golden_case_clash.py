@@ -101,3 +101,168 @@ def test_non_ascii_ids_get_one_golden_each_whether_pytest_escapes_them_or_not(
     result = pytester.runpytest()
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["3 checkpoint(s) replayed, 0 recorded, 0 diverged"])
+
+
+ONE_TEST = """
+import pytest
+import live
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_one(replay):
+    replay.run(live.complete, "one")
+"""
+
+TWO_CLASSES = """
+import pytest
+import live
+
+class TestTrip:
+    @pytest.mark.replay(mock={"llm": "live.complete"})
+    def test_one(self, replay):
+        replay.run(live.complete, "upper")
+
+class Testtrip:
+    @pytest.mark.replay(mock={"llm": "live.complete"})
+    def test_one(self, replay):
+        replay.run(live.complete, "lower")
+"""
+
+TWO_NAMES = """
+import pytest
+import live
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_One(replay):
+    replay.run(live.complete, "upper")
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_one(replay):
+    replay.run(live.complete, "lower")
+"""
+
+
+@pytest.mark.parametrize(
+    ("modules", "first", "second", "golden", "fix"),
+    [
+        (
+            {"test_Trip": ONE_TEST, "test_trip": ONE_TEST},
+            "test_Trip.py::test_one",
+            "test_trip.py::test_one",
+            "test_Trip/test_one.ckpt",
+            "the names of their test modules (test_Trip.py, test_trip.py) differ only in case or "
+            "in characters a file name cannot hold: rename one of them, or give each test its "
+            "own path (@pytest.mark.replay(PATH, ...))",
+        ),
+        (
+            {"test_trip": TWO_CLASSES},
+            "test_trip.py::TestTrip::test_one",
+            "test_trip.py::Testtrip::test_one",
+            "TestTrip.test_one.ckpt",
+            "the names of their classes (TestTrip, Testtrip) differ only in case or in characters "
+            "a file name cannot hold: rename one of them, or give each test its own path "
+            "(@pytest.mark.replay(PATH, ...))",
+        ),
+        (
+            {"test_trip": TWO_NAMES},
+            "test_trip.py::test_One",
+            "test_trip.py::test_one",
+            "test_One.ckpt",
+            "the names of the tests (test_One, test_one) differ only in case or in characters a "
+            "file name cannot hold: rename one of them, or give each test its own path "
+            "(@pytest.mark.replay(PATH, ...))",
+        ),
+    ],
+    ids=["modules", "classes", "test-names"],
+)
+def test_a_clash_of_default_paths_names_the_part_to_rename(
+    pytester: pytest.Pytester,
+    modules: dict[str, str],
+    first: str,
+    second: str,
+    golden: str,
+    fix: str,
+) -> None:
+    # Before the fix each said "give them ids that differ otherwise (pytest.param(..., id=...))":
+    # these tests are not parametrized; their modules', classes' or own names clash
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, **{k: textwrap.dedent(v) for k, v in modules.items()})
+    result = pytester.runpytest("--clearstone-record")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [esc(f"*{first} and {second} would both record the golden *{golden}: {fix}")]
+    )
+    assert not list(pytester.path.rglob("*.ckpt"))
+
+
+def test_a_golden_missing_whose_name_differs_only_in_case_is_named(
+    pytester: pytest.Pytester,
+) -> None:
+    # A test renamed in case only on macOS or Windows (test_One -> test_one) still reads its
+    # golden there (the file system ignores case); on Linux CI it was "checkpoint not found ...
+    # Record it first with: pytest --clearstone-record ...", which CI cannot do and which would
+    # leave two files differing in case. The file is named, with the rename.
+    pytester.syspathinsert()
+    test = textwrap.dedent(
+        """
+        import pytest
+        import live
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_One(replay):
+            replay.run(live.complete, "one")
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_two(replay):
+            replay.run(live.complete, "two")
+        """
+    )
+    pytester.makepyfile(live=LIVE, test_trip=test)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    goldens = pytester.path / "goldens"
+    (pytester.path / "test_trip.py").write_text(test.replace("def test_One", "def test_one"))
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    old = goldens / "test_trip" / "test_One.ckpt"
+    new = goldens / "test_trip" / "test_one.ckpt"
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                f"*checkpoint not found; tried: {new}. {old} exists, its name differing only in "
+                f"case (macOS and Windows read one for the other): if it is this test's golden, "
+                f"rename it: git mv {old} {new}; or record it first with: pytest "
+                f"--clearstone-record test_trip.py::test_one"
+            )
+        ]
+    )
+
+
+@pytest.mark.parametrize("mode", ["record", "record-missing"])
+def test_recording_a_golden_beside_one_differing_only_in_case_is_refused(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    # Before the fix, on Linux, the recording wrote test_one.ckpt beside test_One.ckpt: two
+    # files a checkout on macOS or Windows cannot hold side by side (git writes one over the
+    # other there, and the suite replays whichever came last).
+    pytester.syspathinsert()
+    test = "import pytest\nimport live\n\n@pytest.mark.replay(mock={'llm': 'live.complete'})\n"
+    test += "def test_One(replay):\n    replay.run(live.complete, 'one')\n"
+    pytester.makepyfile(live=LIVE, test_trip=test)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    old = pytester.path / "goldens" / "test_trip" / "test_One.ckpt"
+    before = old.read_bytes()
+    (pytester.path / "test_trip.py").write_text(test.replace("def test_One", "def test_one"))
+    result = pytester.runpytest(f"--clearstone-mode={mode}")
+    result.assert_outcomes(failed=1)
+    new = old.with_name("test_one.ckpt")
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                f"*{new} would be written beside {old}, whose name differs only in case: a "
+                f"checkout on macOS or Windows cannot hold both. If it is this test's golden, "
+                f"rename it first: git mv {old} {new}; else delete it, or give the test another "
+                f"name or path"
+            )
+        ]
+    )
+    assert sorted(p.name for p in old.parent.iterdir()) == ["test_One.ckpt"]
+    assert old.read_bytes() == before

@@ -319,3 +319,37 @@ def test_a_metadata_value_only_a_pickle_could_store_is_refused_with_metadata_adv
     assert "get_state" not in str(info.value)
     assert "Give the metadata JSON-friendly values" in str(info.value)
     assert not (tmp_path / "g.ckpt").exists()
+
+
+@pytest.mark.parametrize("base", [b"", b'||||||| base\n  "a": 0,\n'], ids=["merge", "diff3"])
+def test_the_first_side_of_a_conflicted_golden_is_its_text_with_every_conflict_taken_ours(
+    base: bytes,
+) -> None:
+    conflict = b'<<<<<<< HEAD\n  "a": 1,\n' + base + b'=======\n  "a": 2,\n>>>>>>> other\n'
+    raw = b"{\n" + conflict + b'  "b": 3,\n' + conflict.replace(b'"a"', b'"c"') + b'  "d": 4\n}\n'
+    assert files.first_side(raw) == b'{\n  "a": 1,\n  "b": 3,\n  "c": 1,\n  "d": 4\n}\n'
+    assert files.first_side(b'{"a": "<<<<<<< not a marker"}') is None
+
+
+def test_a_golden_that_is_a_used_file_under_another_name_is_used(tmp_path: Path) -> None:
+    # On a file system that folds case (macOS, Windows) the marker path "goldens/Foo.ckpt" (or a
+    # test renamed in case only) reads goldens/foo.ckpt; a hard link is the same on every file
+    # system. Before the fix, compared by path, that file was listed as unused, and
+    # --clearstone-prune-unused deleted the golden the test reads.
+    used = _golden(tmp_path / "goldens" / "Foo.ckpt")
+    same = tmp_path / "goldens" / "foo.ckpt"
+    os.link(used, same)
+    stale = _golden(tmp_path / "goldens" / "stale.ckpt")
+    assert unused_goldens([str(tmp_path)], {str(used)}) == [stale]
+
+
+def test_other_case_finds_the_one_file_whose_path_differs_only_in_case(tmp_path: Path) -> None:
+    from pytest_clearstone.golden.paths import other_case
+
+    old = _golden(tmp_path / "goldens" / "test_Trip" / "TestA.test_One[x].ckpt")
+    wanted = tmp_path / "goldens" / "test_trip" / "TestA.test_one[x].ckpt"
+    assert other_case(wanted) == str(old)
+    assert other_case(old) is None  # (it exists)
+    assert other_case(tmp_path / "goldens" / "test_trip" / "other.ckpt") is None
+    _golden(tmp_path / "goldens" / "test_TRIP" / "TestA.test_one[x].ckpt")
+    assert other_case(wanted) is None  # two candidates: none is named
