@@ -16,7 +16,6 @@ library.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import sys
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from .naming import (
     import_type,
     is_importable,
     mro_paths,
+    other_attributes,
     per_type,
 )
 
@@ -138,17 +138,10 @@ def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     private = v.__pydantic_private__
     if private:
         tree["private"] = _fields_tree(private, enc_at)
-    others = {k: x for k, x in state.items() if k not in fields and not _is_cache(t, k)}
+    others = other_attributes(state, t, fields)
     if others:
         tree["attrs"] = _fields_tree(others, enc_at)
     return tree
-
-
-def _is_cache(t: type, name: str) -> bool:
-    """Whether instance attribute ``name`` is the cached value of a ``functools.cached_property``
-    of ``t`` (derived data, filled in by whatever code touched it: langchain-core's
-    ``BaseChatModel._serialized``); it is not stored, and computed again when read."""
-    return isinstance(getattr(t, name, None), functools.cached_property)
 
 
 #: The parts of a model's tree (``pydantic``, ``pydantic.v1``, ``attrs``, ``namedtuple``) that
@@ -383,20 +376,27 @@ _MISSING = object()
 
 
 def encode_attrs(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
-    """An attrs instance: ``cls`` and its attributes (those set) in ``v``."""
+    """An attrs instance: ``cls`` and its attributes (those set) in ``v``; ``attrs`` the other
+    instance attributes (set by ``__attrs_post_init__``) when there are any."""
     if not is_importable(t):
         return None
     values = {}
-    for attribute in t.__attrs_attrs__:  # type: ignore[attr-defined]
-        value = getattr(v, attribute.name, _MISSING)
+    names = [attribute.name for attribute in t.__attrs_attrs__]  # type: ignore[attr-defined]
+    for name in names:
+        value = getattr(v, name, _MISSING)
         if value is not _MISSING:
-            values[attribute.name] = value
-    return {TAG: "attrs", "cls": class_path(t), "v": _fields_tree(values, enc_at)}
+            values[name] = value
+    tree = {TAG: "attrs", "cls": class_path(t), "v": _fields_tree(values, enc_at)}
+    others = other_attributes(getattr(v, "__dict__", None), t, names)
+    if others:
+        tree["attrs"] = _fields_tree(others, enc_at)
+    return tree
 
 
 def decode_attrs(tree: dict[str, Any]) -> Any:
     """Rebuild an attrs instance without ``__init__`` (no converters or validators run again):
-    stored attributes, then the defaults of attributes added to the class since."""
+    stored attributes, then the defaults of attributes added to the class since, then the other
+    instance attributes."""
     _check_names(tree, "attrs")
     cls: Any = import_type(tree["cls"])
     attributes = getattr(cls, "__attrs_attrs__", None)
@@ -424,6 +424,8 @@ def decode_attrs(tree: dict[str, Any]) -> Any:
             value = attribute.default
         else:
             continue  # never set on the original either (init=False without a default)
+        object.__setattr__(obj, name, value)
+    for name, value in tree.get("attrs", {}).items():
         object.__setattr__(obj, name, value)
     return obj
 
