@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import decimal
 import difflib
+import enum
 import functools
 import marshal
 import operator
@@ -639,13 +640,15 @@ def _is_shown(view: Any) -> bool:
     """Whether a delta shows ``view`` by its ``repr``, not walked into: a stored model of this
     module's reading (:func:`_fields_class`; the command line's views of a decoded file are
     walked by their attributes), a value stored as a text (the codec's
-    :class:`~pytest_clearstone.codec.tags.StoredRepr`), or a path (deepdiff would walk its
-    private slots: ``._parts[4]``)."""
+    :class:`~pytest_clearstone.codec.tags.StoredRepr`), a path (deepdiff would walk its
+    private slots: ``._parts[4]``) or an enum member (deepdiff would walk its ``name`` and
+    ``value``, and finds neither in a combined ``Flag``: ``A|C`` against ``A|B`` was no
+    change)."""
     t = type(view)
     return (
         t is StoredRepr
         or (isinstance(view, StoredFields) and bool(t.stored_class))
-        or isinstance(view, PurePath)
+        or isinstance(view, (PurePath, enum.Enum))
     )
 
 
