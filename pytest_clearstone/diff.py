@@ -446,6 +446,11 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
+        if isinstance(a, collections.OrderedDict) and a.keys() == b.keys() and list(a) != list(b):
+            # items in another order: a change deepdiff does not see (for an OrderedDict, ==
+            # does), shown whole
+            found.changes.append((path, "values_changed", a, b))
+            return
         if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
             stored_a, stored_b = codec.encode(a), codec.encode(b)
             if not _same(stored_a, stored_b):
