@@ -4,6 +4,7 @@ that spans lines or the terminal's width is diffed line by line, the way pytest 
 from __future__ import annotations
 
 import collections
+import datetime
 import decimal
 import difflib
 import enum
@@ -377,6 +378,10 @@ def comparable_view(value: Any) -> Any:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+#: dates, times and datetimes: deepdiff compares and shows them converted to UTC (a naive one
+#: taken as UTC: naive against aware of one wall time is no change to it), so a delta names
+#: their changes itself, each as the agent holds it
+_TIMES = (datetime.date, datetime.time)
 #: the types of values a NaN can be, which is no change against a NaN of its kind
 _NAN_TYPES = frozenset({float, complex, decimal.Decimal})
 _CONTAINERS = (dict, list, tuple, set, frozenset)
@@ -446,6 +451,9 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
+        if (t is set or t is frozenset) and _holds_times(a, b):
+            _walk_set(a, b, path, found)
+            return
         if isinstance(a, collections.OrderedDict) and a.keys() == b.keys() and list(a) != list(b):
             # items in another order: a change deepdiff does not see (for an OrderedDict, ==
             # does), shown whole
@@ -471,6 +479,23 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
     found.pairs.append((path, view_a, view_b))
+
+
+def _holds_times(*sets: set[Any] | frozenset[Any]) -> bool:
+    """Whether the sets hold a date, time or datetime (:data:`_TIMES`)."""
+    return any(isinstance(item, _TIMES) for items in sets for item in items)
+
+
+def _walk_set(
+    a: set[Any] | frozenset[Any], b: set[Any] | frozenset[Any], path: _Path, found: _Found
+) -> None:
+    """Sets holding times (:data:`_TIMES`): the items each lacks by ``==``, named here."""
+    from deepdiff.helper import notpresent
+
+    for item in sorted(b - a, key=_repr):
+        found.changes.append((path, "set_item_added", notpresent, comparable_view(item)))
+    for item in sorted(a - b, key=_repr):
+        found.changes.append((path, "set_item_removed", comparable_view(item), notpresent))
 
 
 def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found) -> None:
@@ -591,7 +616,7 @@ def _all_basic(items: Any) -> bool:
         t = type(v)
         if t in _PLAIN:
             continue
-        if t is dict or t is list or t is tuple:
+        if t is dict or t is list or t is tuple or isinstance(v, _TIMES):  # (walked by items)
             return False
         if not isinstance(comparable_view(v), basic_types):
             return False
@@ -646,14 +671,14 @@ def _is_shown(view: Any) -> bool:
     module's reading (:func:`_fields_class`; the command line's views of a decoded file are
     walked by their attributes), a value stored as a text (the codec's
     :class:`~pytest_clearstone.codec.tags.StoredRepr`), a path (deepdiff would walk its
-    private slots: ``._parts[4]``) or an enum member (deepdiff would walk its ``name`` and
+    private slots: ``._parts[4]``), an enum member (deepdiff would walk its ``name`` and
     ``value``, and finds neither in a combined ``Flag``: ``A|C`` against ``A|B`` was no
-    change)."""
+    change) or a time (:data:`_TIMES`)."""
     t = type(view)
     return (
         t is StoredRepr
         or (isinstance(view, StoredFields) and bool(t.stored_class))
-        or isinstance(view, (PurePath, enum.Enum))
+        or isinstance(view, (PurePath, enum.Enum, *_TIMES))
     )
 
 
