@@ -382,6 +382,8 @@ _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 #: taken as UTC: naive against aware of one wall time is no change to it), so a delta names
 #: their changes itself, each as the agent holds it
 _TIMES = (datetime.date, datetime.time)
+#: what a delta shows by its repr besides the views (:func:`_is_shown`)
+_SHOWN = (PurePath, enum.Enum, *_TIMES)
 #: the types of values a NaN can be, which is no change against a NaN of its kind
 _NAN_TYPES = frozenset({float, complex, decimal.Decimal})
 _CONTAINERS = (dict, list, tuple, set, frozenset)
@@ -451,13 +453,14 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
-        if (t is set or t is frozenset) and _holds_times(a, b):
+        if (t is set or t is frozenset) and _holds_shown(a, b):
             _walk_set(a, b, path, found)
             return
-        if isinstance(a, collections.OrderedDict) and a.keys() == b.keys() and list(a) != list(b):
-            # items in another order: a change deepdiff does not see (for an OrderedDict, ==
-            # does), shown whole
-            found.changes.append((path, "values_changed", a, b))
+        if isinstance(a, collections.OrderedDict):  # (deepdiff does not see its order)
+            if a.keys() == b.keys() and list(a) != list(b):  # (== does): shown whole
+                found.changes.append((path, "values_changed", a, b))
+            else:  # (what it holds compared as a dict's: an OrderedDict in it too)
+                _walk_dict(a, b, path, found)
             return
         if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
             stored_a, stored_b = codec.encode(a), codec.encode(b)
@@ -481,15 +484,18 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     found.pairs.append((path, view_a, view_b))
 
 
-def _holds_times(*sets: set[Any] | frozenset[Any]) -> bool:
-    """Whether the sets hold a date, time or datetime (:data:`_TIMES`)."""
-    return any(isinstance(item, _TIMES) for items in sets for item in items)
+def _holds_shown(*sets: set[Any] | frozenset[Any]) -> bool:
+    """Whether the sets hold an enum member or a time (:data:`_SHOWN`), which deepdiff hashes
+    as it compares them: a combined ``Flag`` by nothing that tells it apart, a datetime in
+    UTC."""
+    return any(isinstance(item, _SHOWN) for items in sets for item in items)
 
 
 def _walk_set(
     a: set[Any] | frozenset[Any], b: set[Any] | frozenset[Any], path: _Path, found: _Found
 ) -> None:
-    """Sets holding times (:data:`_TIMES`): the items each lacks by ``==``, named here."""
+    """Sets holding enum members or times (:func:`_holds_shown`): the items each lacks by
+    ``==``, named here."""
     from deepdiff.helper import notpresent
 
     for item in sorted(b - a, key=_repr):
@@ -678,7 +684,7 @@ def _is_shown(view: Any) -> bool:
     return (
         t is StoredRepr
         or (isinstance(view, StoredFields) and bool(t.stored_class))
-        or isinstance(view, (PurePath, enum.Enum, *_TIMES))
+        or isinstance(view, _SHOWN)
     )
 
 
