@@ -139,6 +139,7 @@ def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     if private:
         tree["private"] = _fields_tree(private, enc_at)
     others = other_attributes(state, t, fields)
+    others.pop("__pydantic_private__", None)  # (a root model's: stored as "private")
     if others:
         tree["attrs"] = _fields_tree(others, enc_at)
     return tree
@@ -173,7 +174,7 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
         stored = tree["v"]
     ref = tree["cls"]
     cls: Any = import_type(ref) if type(ref) is str and "args" not in tree else _generic_class(tree)
-    new, extra_allowed, private_attrs = _v2_facts(cls)
+    new, extra_allowed, private_attrs, root = _v2_facts(cls)
     fields = _pydantic_fields(cls)
     fields_set = set(tree["set"] if "set" in tree else stored.keys() | (extra or {}).keys())
     # the usual case: every field stored
@@ -186,12 +187,14 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     _set(obj, "__pydantic_fields_set__", fields_set)
     if extra is None and extra_allowed:
         extra = {}
-    _set(obj, "__pydantic_extra__", extra)
+    if not root:  # (a root model has no extras)
+        _set(obj, "__pydantic_extra__", extra)
     private: dict[str, Any] | None = None
     if private_attrs or private_tree:
         private = _private_defaults(private_attrs)
         private.update(private_tree or {})
-    _set(obj, "__pydantic_private__", private)
+    if private is not None or not root:  # (a root model's None is its class's)
+        _set(obj, "__pydantic_private__", private)
     return obj
 
 
@@ -212,27 +215,34 @@ def new_instance(cls: Any, fields: dict[str, Any]) -> Any:
     defaults; any other class is only created (``fields`` is left to the caller)."""
     if not _is_v2_model(cls):
         return cls.__new__(cls)
-    new, extra_allowed, private_attrs = _v2_facts(cls)
+    new, extra_allowed, private_attrs, root = _v2_facts(cls)
     obj = new(cls)
     _set = object.__setattr__
     _set(obj, "__dict__", {})
     _set(obj, "__pydantic_fields_set__", fields.keys() & _pydantic_fields(cls).keys())
-    _set(obj, "__pydantic_extra__", {} if extra_allowed else None)
-    _set(obj, "__pydantic_private__", _private_defaults(private_attrs) if private_attrs else None)
+    if not root:
+        _set(obj, "__pydantic_extra__", {} if extra_allowed else None)
+    if private_attrs or not root:
+        private = _private_defaults(private_attrs) if private_attrs else None
+        _set(obj, "__pydantic_private__", private)
     return obj
 
 
 @per_type
-def _v2_facts(cls: type) -> tuple[Callable[[type], Any], bool, Mapping[str, Any]]:
+def _v2_facts(cls: type) -> tuple[Callable[[type], Any], bool, Mapping[str, Any], bool]:
     """Of a pydantic v2 model class: its ``__new__`` (``model_construct`` makes the model with
-    it), whether it allows extra fields, and its private attributes (each default is made
-    again for each model); :class:`DecodeError` for a class that is not one."""
+    it), whether it allows extra fields, its private attributes (each default is made again
+    for each model), and whether it is a ``RootModel`` (whose ``__pydantic_extra__`` and
+    ``__pydantic_private__`` are class attributes: ``model_construct`` sets neither, but
+    private attributes it has, which go in the instance's ``__dict__``); :class:`DecodeError`
+    for a class that is not one."""
     if not _is_v2_model(cls):
         raise DecodeError(f"{class_path(cls)!r} is not a pydantic v2 model")
     config: Any = getattr(cls, "model_config", {})
     private = getattr(cls, "__private_attributes__", None) or {}
     new: Callable[[type], Any] = cls.__new__  # type: ignore[assignment]
-    return new, config.get("extra") == "allow", private
+    root = bool(getattr(cls, "__pydantic_root_model__", False))
+    return new, config.get("extra") == "allow", private, root
 
 
 def _generic_class(tree: dict[str, Any]) -> Any:
