@@ -112,3 +112,14 @@ def test_a_plain_dataclass_is_written_as_before() -> None:
     }
     tree = codec.encode(Styled("x"))
     assert tree["attrs"] == {"style": "a x voice"}
+
+
+def test_a_pydantic_ai_tool_call_read_back_has_its_otel_metadata() -> None:
+    # pydantic-ai's ToolCallPart sets otel_metadata in __post_init__, and its instrumentation
+    # reads it from every tool call of a response (_tool_call_otel_part): a recorded response
+    # read back without it raised AttributeError in an instrumented replay
+    from pydantic_ai.messages import ToolCallPart
+
+    part = ToolCallPart("search", {"q": "x"}, tool_call_id="call_1")
+    back = codec.loads(codec.dumps(codec.encode(part, strict=True, allow_pickle=False)))
+    assert back == part and back.otel_metadata is None
