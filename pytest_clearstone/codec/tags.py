@@ -62,6 +62,7 @@ from ..errors import (
     PickleImportError,
     SerializationError,
     UnencodableValueWarning,
+    article,
     describe,
 )
 from ..path_roots import anchored, rooted
@@ -513,7 +514,12 @@ class Encoder:
         if factory is not None and not (
             isinstance(factory, type) and is_importable(factory) and findable(factory)
         ):
-            return self._enc_pickle(v, t)
+            kind = "lambda" if getattr(factory, "__name__", "") == "<lambda>" else describe(factory)
+            why = (
+                f"its default_factory is {article(kind)} {kind}, not a class a golden can "
+                "name: give it one (defaultdict(list), defaultdict(dict)) to store it readably"
+            )
+            return self._enc_pickle(v, t, why)
         tree = {TAG: _COLLECTIONS[t], "v": self._enc_keyed(v)["v"]}
         if factory is not None:
             tree["cls"] = f"{factory.__module__}:{reachable_name(factory)}"
@@ -658,9 +664,14 @@ class Encoder:
                 stacklevel=5,
             )
 
-    def _enc_pickle(self, v: Any, t: type) -> Any:
+    def _enc_pickle(self, v: Any, t: type, why: str = "") -> Any:
+        """``v`` as a dill pickle, when pickles are allowed; else (or when dill cannot pickle it)
+        its ``repr`` placeholder, or strictly an error giving the reason (``why``: what keeps
+        it from being stored readably, said first)."""
         type_name = describe(v)
         reason = pickle_refusal(t)
+        if why:
+            reason = f"{why}; or {reason}"
         if self.allow_pickle:
             from .pickling import dumps as pickle_dumps
 
