@@ -4,8 +4,10 @@ that spans lines or the terminal's width is diffed line by line, the way pytest 
 from __future__ import annotations
 
 import collections
+import datetime
 import decimal
 import difflib
+import enum
 import functools
 import marshal
 import operator
@@ -390,6 +392,12 @@ def comparable_view(value: Any) -> Any:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+#: dates, times and datetimes: deepdiff compares and shows them converted to UTC (a naive one
+#: taken as UTC: naive against aware of one wall time is no change to it), so a delta names
+#: their changes itself, each as the agent holds it
+_TIMES = (datetime.date, datetime.time)
+#: what a delta shows by its repr besides the views (:func:`_is_shown`)
+_SHOWN = (PurePath, enum.Enum, *_TIMES)
 #: the types of values a NaN can be, which is no change against a NaN of its kind
 _NAN_TYPES = frozenset({float, complex, decimal.Decimal})
 _CONTAINERS = (dict, list, tuple, set, frozenset)
@@ -459,6 +467,15 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
+        if (t is set or t is frozenset) and _holds_shown(a, b):
+            _walk_set(a, b, path, found)
+            return
+        if isinstance(a, collections.OrderedDict):  # (deepdiff does not see its order)
+            if a.keys() == b.keys() and list(a) != list(b):  # (== does): shown whole
+                found.changes.append((path, "values_changed", a, b))
+            else:  # (what it holds compared as a dict's: an OrderedDict in it too)
+                _walk_dict(a, b, path, found)
+            return
         if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
             stored_a, stored_b = codec.encode(a), codec.encode(b)
             if not _same(stored_a, stored_b):
@@ -479,6 +496,26 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
     found.pairs.append((path, view_a, view_b))
+
+
+def _holds_shown(*sets: set[Any] | frozenset[Any]) -> bool:
+    """Whether the sets hold an enum member or a time (:data:`_SHOWN`), which deepdiff hashes
+    as it compares them: a combined ``Flag`` by nothing that tells it apart, a datetime in
+    UTC."""
+    return any(isinstance(item, _SHOWN) for items in sets for item in items)
+
+
+def _walk_set(
+    a: set[Any] | frozenset[Any], b: set[Any] | frozenset[Any], path: _Path, found: _Found
+) -> None:
+    """Sets holding enum members or times (:func:`_holds_shown`): the items each lacks by
+    ``==``, named here."""
+    from deepdiff.helper import notpresent
+
+    for item in sorted(b - a, key=_repr):
+        found.changes.append((path, "set_item_added", notpresent, comparable_view(item)))
+    for item in sorted(a - b, key=_repr):
+        found.changes.append((path, "set_item_removed", comparable_view(item), notpresent))
 
 
 def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found) -> None:
@@ -599,7 +636,7 @@ def _all_basic(items: Any) -> bool:
         t = type(v)
         if t in _PLAIN:
             continue
-        if t is dict or t is list or t is tuple:
+        if t is dict or t is list or t is tuple or isinstance(v, _TIMES):  # (walked by items)
             return False
         if not isinstance(comparable_view(v), basic_types):
             return False
@@ -653,13 +690,15 @@ def _is_shown(view: Any) -> bool:
     """Whether a delta shows ``view`` by its ``repr``, not walked into: a stored model of this
     module's reading (:func:`_fields_class`; the command line's views of a decoded file are
     walked by their attributes), a value stored as a text (the codec's
-    :class:`~pytest_clearstone.codec.tags.StoredRepr`), or a path (deepdiff would walk its
-    private slots: ``._parts[4]``)."""
+    :class:`~pytest_clearstone.codec.tags.StoredRepr`), a path (deepdiff would walk its
+    private slots: ``._parts[4]``), an enum member (deepdiff would walk its ``name`` and
+    ``value``, and finds neither in a combined ``Flag``: ``A|C`` against ``A|B`` was no
+    change) or a time (:data:`_TIMES`)."""
     t = type(view)
     return (
         t is StoredRepr
         or (isinstance(view, StoredFields) and bool(t.stored_class))
-        or isinstance(view, PurePath)
+        or isinstance(view, _SHOWN)
     )
 
 

@@ -15,6 +15,7 @@ comparison took as different.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import decimal
 from typing import Any
@@ -95,6 +96,8 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         # a plain dict's tree has its keys (a tagged one stands for another value)
         plain = type(tree) is dict and TAG not in tree and tree.keys() == b.keys()
         return all(_same(x, b[k], tree[k] if plain else UNKNOWN) for k, x in a.items())
+    if isinstance(a, collections.OrderedDict) and list(a) != list(b):  # (its order is data)
+        return False
     if isinstance(a, dict):  # a dict subclass (a library's tool definition): items, attributes
         return _same_mapping(a, b, tree)
     kind = kind_of(t)

@@ -16,7 +16,6 @@ library.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import sys
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from .naming import (
     import_type,
     is_importable,
     mro_paths,
+    other_attributes,
     per_type,
 )
 
@@ -138,17 +138,11 @@ def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     private = v.__pydantic_private__
     if private:
         tree["private"] = _fields_tree(private, enc_at)
-    others = {k: x for k, x in state.items() if k not in fields and not _is_cache(t, k)}
+    others = other_attributes(state, t, fields)
+    others.pop("__pydantic_private__", None)  # (a root model's: stored as "private")
     if others:
         tree["attrs"] = _fields_tree(others, enc_at)
     return tree
-
-
-def _is_cache(t: type, name: str) -> bool:
-    """Whether instance attribute ``name`` is the cached value of a ``functools.cached_property``
-    of ``t`` (derived data, filled in by whatever code touched it: langchain-core's
-    ``BaseChatModel._serialized``); it is not stored, and computed again when read."""
-    return isinstance(getattr(t, name, None), functools.cached_property)
 
 
 #: The parts of a model's tree (``pydantic``, ``pydantic.v1``, ``attrs``, ``namedtuple``) that
@@ -180,7 +174,7 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
         stored = tree["v"]
     ref = tree["cls"]
     cls: Any = import_type(ref) if type(ref) is str and "args" not in tree else _generic_class(tree)
-    new, extra_allowed, private_attrs = _v2_facts(cls)
+    new, extra_allowed, private_attrs, root = _v2_facts(cls)
     fields = _pydantic_fields(cls)
     fields_set = set(tree["set"] if "set" in tree else stored.keys() | (extra or {}).keys())
     # the usual case: every field stored
@@ -193,12 +187,14 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     _set(obj, "__pydantic_fields_set__", fields_set)
     if extra is None and extra_allowed:
         extra = {}
-    _set(obj, "__pydantic_extra__", extra)
+    if not root:  # (a root model has no extras)
+        _set(obj, "__pydantic_extra__", extra)
     private: dict[str, Any] | None = None
     if private_attrs or private_tree:
         private = _private_defaults(private_attrs)
         private.update(private_tree or {})
-    _set(obj, "__pydantic_private__", private)
+    if private is not None or not root:  # (a root model's None is its class's)
+        _set(obj, "__pydantic_private__", private)
     return obj
 
 
@@ -219,27 +215,34 @@ def new_instance(cls: Any, fields: dict[str, Any]) -> Any:
     defaults; any other class is only created (``fields`` is left to the caller)."""
     if not _is_v2_model(cls):
         return cls.__new__(cls)
-    new, extra_allowed, private_attrs = _v2_facts(cls)
+    new, extra_allowed, private_attrs, root = _v2_facts(cls)
     obj = new(cls)
     _set = object.__setattr__
     _set(obj, "__dict__", {})
     _set(obj, "__pydantic_fields_set__", fields.keys() & _pydantic_fields(cls).keys())
-    _set(obj, "__pydantic_extra__", {} if extra_allowed else None)
-    _set(obj, "__pydantic_private__", _private_defaults(private_attrs) if private_attrs else None)
+    if not root:
+        _set(obj, "__pydantic_extra__", {} if extra_allowed else None)
+    if private_attrs or not root:
+        private = _private_defaults(private_attrs) if private_attrs else None
+        _set(obj, "__pydantic_private__", private)
     return obj
 
 
 @per_type
-def _v2_facts(cls: type) -> tuple[Callable[[type], Any], bool, Mapping[str, Any]]:
+def _v2_facts(cls: type) -> tuple[Callable[[type], Any], bool, Mapping[str, Any], bool]:
     """Of a pydantic v2 model class: its ``__new__`` (``model_construct`` makes the model with
-    it), whether it allows extra fields, and its private attributes (each default is made
-    again for each model); :class:`DecodeError` for a class that is not one."""
+    it), whether it allows extra fields, its private attributes (each default is made again
+    for each model), and whether it is a ``RootModel`` (whose ``__pydantic_extra__`` and
+    ``__pydantic_private__`` are class attributes: ``model_construct`` sets neither, but
+    private attributes it has, which go in the instance's ``__dict__``); :class:`DecodeError`
+    for a class that is not one."""
     if not _is_v2_model(cls):
         raise DecodeError(f"{class_path(cls)!r} is not a pydantic v2 model")
     config: Any = getattr(cls, "model_config", {})
     private = getattr(cls, "__private_attributes__", None) or {}
     new: Callable[[type], Any] = cls.__new__  # type: ignore[assignment]
-    return new, config.get("extra") == "allow", private
+    root = bool(getattr(cls, "__pydantic_root_model__", False))
+    return new, config.get("extra") == "allow", private, root
 
 
 def _generic_class(tree: dict[str, Any]) -> Any:
@@ -383,20 +386,27 @@ _MISSING = object()
 
 
 def encode_attrs(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
-    """An attrs instance: ``cls`` and its attributes (those set) in ``v``."""
+    """An attrs instance: ``cls`` and its attributes (those set) in ``v``; ``attrs`` the other
+    instance attributes (set by ``__attrs_post_init__``) when there are any."""
     if not is_importable(t):
         return None
     values = {}
-    for attribute in t.__attrs_attrs__:  # type: ignore[attr-defined]
-        value = getattr(v, attribute.name, _MISSING)
+    names = [attribute.name for attribute in t.__attrs_attrs__]  # type: ignore[attr-defined]
+    for name in names:
+        value = getattr(v, name, _MISSING)
         if value is not _MISSING:
-            values[attribute.name] = value
-    return {TAG: "attrs", "cls": class_path(t), "v": _fields_tree(values, enc_at)}
+            values[name] = value
+    tree = {TAG: "attrs", "cls": class_path(t), "v": _fields_tree(values, enc_at)}
+    others = other_attributes(getattr(v, "__dict__", None), t, names)
+    if others:
+        tree["attrs"] = _fields_tree(others, enc_at)
+    return tree
 
 
 def decode_attrs(tree: dict[str, Any]) -> Any:
     """Rebuild an attrs instance without ``__init__`` (no converters or validators run again):
-    stored attributes, then the defaults of attributes added to the class since."""
+    stored attributes, then the defaults of attributes added to the class since, then the other
+    instance attributes."""
     _check_names(tree, "attrs")
     cls: Any = import_type(tree["cls"])
     attributes = getattr(cls, "__attrs_attrs__", None)
@@ -424,6 +434,8 @@ def decode_attrs(tree: dict[str, Any]) -> Any:
             value = attribute.default
         else:
             continue  # never set on the original either (init=False without a default)
+        object.__setattr__(obj, name, value)
+    for name, value in tree.get("attrs", {}).items():
         object.__setattr__(obj, name, value)
     return obj
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from ..errors import DecodeError
@@ -43,6 +43,23 @@ def per_type(fn: Callable[[type], _R]) -> Callable[[type], _R]:
         return found
 
     return cached
+
+
+def other_attributes(
+    state: dict[str, Any] | None, t: type, names: Collection[str]
+) -> dict[str, Any]:
+    """The items of an instance's ``__dict__`` (``state``; ``None``: it has none) that are not
+    among the class's field ``names`` (``t``): what its ``__post_init__`` or ``__attrs_post_init__``
+    set, openai's ``_request_id``. Not the cached values of the class's
+    ``functools.cached_property``s (derived data, filled in by whatever code touched them:
+    langchain-core's ``BaseChatModel._serialized``): they are computed again when read."""
+    if not state:
+        return {}
+    return {
+        k: x
+        for k, x in state.items()
+        if k not in names and not isinstance(getattr(t, k, None), functools.cached_property)
+    }
 
 
 def class_path(cls: type) -> str:

@@ -62,6 +62,7 @@ from ..errors import (
     PickleImportError,
     SerializationError,
     UnencodableValueWarning,
+    article,
     describe,
 )
 from ..path_roots import anchored, rooted
@@ -73,6 +74,7 @@ from .naming import (
     import_class,
     import_type,
     is_importable,
+    other_attributes,
     per_type,
     reachable_name,
 )
@@ -512,7 +514,12 @@ class Encoder:
         if factory is not None and not (
             isinstance(factory, type) and is_importable(factory) and findable(factory)
         ):
-            return self._enc_pickle(v, t)
+            kind = "lambda" if getattr(factory, "__name__", "") == "<lambda>" else describe(factory)
+            why = (
+                f"its default_factory is {article(kind)} {kind}, not a class a golden can "
+                "name: give it one (defaultdict(list), defaultdict(dict)) to store it readably"
+            )
+            return self._enc_pickle(v, t, why)
         tree = {TAG: _COLLECTIONS[t], "v": self._enc_keyed(v)["v"]}
         if factory is not None:
             tree["cls"] = f"{factory.__module__}:{reachable_name(factory)}"
@@ -572,16 +579,7 @@ class Encoder:
         if isinstance(v, enum.Enum) and is_importable(t):
             return {TAG: "enum", "cls": class_path(t), "v": self._enc(v.value)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type) and is_importable(t):
-            fields = {}
-            name = ""
-            try:
-                for f in dataclasses.fields(v):
-                    name = f.name
-                    fields[name] = self._enc(getattr(v, name))
-            except _Unencodable as exc:
-                exc.path.insert(0, f".{name}")
-                raise
-            return {TAG: "dataclass", "cls": class_path(t), "v": fields}
+            return self._enc_dataclass(v, t)
         if isinstance(v, (str, int, float)) and not getattr(v, "__dict__", None):
             # a subclass of a scalar with no state of its own (langchain's TextAccessor)
             base = str if isinstance(v, str) else int if isinstance(v, int) else float
@@ -596,6 +594,27 @@ class Encoder:
         if stored is not None:
             return stored
         return self._enc_pickle(v, t)
+
+    def _enc_dataclass(self, v: Any, t: type) -> Any:
+        """A dataclass instance: ``cls`` and its fields in ``v``; ``unset`` the fields it has no
+        value for yet (``field(init=False)`` without a default), ``attrs`` its other instance
+        attributes (set by its ``__post_init__``), when there are any."""
+        fields: dict[str, Any] = {}
+        unset = []
+        names = [f.name for f in dataclasses.fields(v)]
+        for name in names:
+            value = getattr(v, name, _UNSET)
+            if value is _UNSET:
+                unset.append(name)
+            else:
+                fields[name] = self._enc_at(f".{name}", value)
+        tree = {TAG: "dataclass", "cls": class_path(t), "v": fields}
+        if unset:
+            tree["unset"] = unset
+        others = other_attributes(getattr(v, "__dict__", None), t, names)
+        if others:
+            tree["attrs"] = {name: self._enc_at(f".{name}", x) for name, x in others.items()}
+        return tree
 
     def _enc_at(self, segment: str, v: Any) -> Any:
         """Encode a nested value; an error inside names it ``segment`` in its path."""
@@ -645,9 +664,14 @@ class Encoder:
                 stacklevel=5,
             )
 
-    def _enc_pickle(self, v: Any, t: type) -> Any:
+    def _enc_pickle(self, v: Any, t: type, why: str = "") -> Any:
+        """``v`` as a dill pickle, when pickles are allowed; else (or when dill cannot pickle it)
+        its ``repr`` placeholder, or strictly an error giving the reason (``why``: what keeps
+        it from being stored readably, said first)."""
         type_name = describe(v)
         reason = pickle_refusal(t)
+        if why:
+            reason = f"{why}; or {reason}"
         if self.allow_pickle:
             from .pickling import dumps as pickle_dumps
 
@@ -841,25 +865,28 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         raise DecodeError(f"{tree['cls']!r} is not a dataclass")
     values = dict(tree["v"])
+    unset = set(tree.get("unset", ()))  # (fields the original had no value for either)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    for name in fields.keys() - values.keys():  # a field added since: its default, if any
+    for name in fields.keys() - values.keys() - unset:  # a field added since: its default
         f = fields[name]
         if f.default is not dataclasses.MISSING:
             values[name] = f.default
         elif f.default_factory is not dataclasses.MISSING:
             values[name] = f.default_factory()
-    if values.keys() != fields.keys():
+    if values.keys() | unset != fields.keys():
         raise DecodeError(
-            f"the stored {tree['cls']!r} has fields {sorted(values)}, the class has "
-            f"{sorted(fields)}"
+            f"the stored {tree['cls']!r} has fields {sorted(values.keys() | unset)}, the class "
+            f"has {sorted(fields)}"
         )
     obj = object.__new__(cls)
-    for name, value in values.items():
+    for name, value in [*values.items(), *tree.get("attrs", {}).items()]:
         object.__setattr__(obj, name, value)
     return obj
 
 
 _SCALARS: dict[str, type] = {"str": str, "int": int, "float": float}
+#: what ``getattr`` gives for a dataclass field the instance has no value for
+_UNSET: Any = object()
 
 
 @per_type

@@ -171,7 +171,7 @@ def stored_fields(tree: dict[Any, Any], value: Callable[[Any], Any]) -> dict[str
     tree does not say)."""
     fields: dict[str, Any] = {}
     for key, part in tree.items():
-        if key in NAMING_PARTS or key == "set":
+        if key in NAMING_PARTS or key in ("set", "unset"):  # (names, not values)
             continue
         read = value(part)
         if key in MODEL_PARTS and type(read) is dict:

@@ -9,6 +9,7 @@ agent gives a reviewable ``git diff``. The fields are documented in
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..codec.fast_json import orjson
@@ -22,15 +23,30 @@ def file_text(doc: dict[str, Any]) -> str:
     """The ``.ckpt`` layout of a document: indented JSON, top-level fields sorted.
 
     Values keep their key order: an agent that formats a recorded dict into a prompt must see
-    it in the order it had when recorded, or the replay would diverge from the recording.
+    it in the order it had when recorded, or the replay would diverge from the recording. Text
+    is written as it is, except the characters a review cannot see (:data:`_UNSEEN`).
     """
     top = dict(sorted(doc.items()))
     if orjson is not None:
         try:
-            return str(orjson.dumps(top, option=orjson.OPT_INDENT_2).decode("utf-8"))
+            return _seen(str(orjson.dumps(top, option=orjson.OPT_INDENT_2).decode("utf-8")))
         except TypeError:  # integers wider than 64 bits, lone surrogates: the stdlib's way
             pass
-    return utf8_text(json.dumps(top, indent=2, ensure_ascii=False))
+    return _seen(utf8_text(json.dumps(top, indent=2, ensure_ascii=False)))
+
+
+#: the line and paragraph separators (U+2028, U+2029: line breaks to Python's ``splitlines``
+#: and to editors, which offer to remove them) and the bidirectional embedding, override and
+#: isolate controls (U+202A-U+202E, U+2066-U+2069: they show the text after them reordered),
+#: which JSON text may hold as they are (only inside strings) and a review of the file cannot
+#: see: written as their JSON escapes (``\u2028``), which read back as the same text
+_UNSEEN = re.compile("[\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _seen(text: str) -> str:
+    if text.isascii() or _UNSEEN.search(text) is None:
+        return text
+    return _UNSEEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def with_size(text: str) -> str:

@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..codec.naming import loaded_class, mro_paths, per_type
 from ..codec.tags import (
@@ -45,9 +45,12 @@ from .recorder import Recorder
 from .responses import ReplayCall, Transform
 from .secrets import leak_check
 from .spec import GoldenSpec
-from .state import agent_class_of, capture_state, state_value
+from .state import agent_class_of, agent_state, capture_state, state_value
 from .target_errors import SDK_METHODS
 from .targets import PatchStack, Target, resolve
+
+if TYPE_CHECKING:
+    from .shared_objects import SharedObject
 
 
 class RecordingRun:
@@ -77,6 +80,9 @@ class RecordingRun:
         self.change = ""  # after save(): what changed against the previous golden
         self.first_agent: Any = None
         self.state_before: Recorded | None = None
+        #: the objects at several places of the state before the first run, which a replay
+        #: gives back as copies (:mod:`.shared_objects`)
+        self._shared: list[SharedObject] = []
         self.context: DeterministicExecutionContext | None = None
         self.recorder: Recorder | None = None
         self.root_span_id: str | None = None
@@ -148,6 +154,11 @@ class RecordingRun:
         if not (self.outcomes or self.state_before is not None or agent is None):
             self.first_agent = agent
             self.state_before = self._state(agent, restored=True)
+            # (given back as copies, and compared whole: ignore_state may leave them out)
+            if not callable(getattr(agent, "load_state", None)) and not self.spec.ignore_state:
+                from .shared_objects import shared_objects
+
+                self._shared = shared_objects(agent_state(agent))
         return number
 
     def after_run(self, agent: Any, name: str, result: Any, number: int) -> None:
@@ -156,6 +167,12 @@ class RecordingRun:
         in (runs made at once, in threads or tasks, return as their live calls allow)."""
         if not self.outcomes and self.first_agent is None:
             self.first_agent = agent
+        if self._shared:
+            from .shared_objects import shared_object_problem
+
+            problem = shared_object_problem(self.first_agent, self._shared)
+            if problem is not None:
+                raise ClearstoneError(problem)
         final = None if agent is None else self._state(agent)
         if self.transform is not None:
             result = self.transform(result, "result", self.node_id)

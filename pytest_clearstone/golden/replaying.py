@@ -287,14 +287,16 @@ class ReplayingRun:
             if codec.same_stored_form(actual, recorded.value, recorded.encoded):
                 return "", ""
             shown = for_message(self.spec.shown, actual, where, self.node_id)
-            return _told(recorded.value, shown, self._state_loader())
+            delta, cause = _told(recorded.value, shown, self._state_loader())
+            # (a difference the delta cannot show is one still: never a silent pass)
+            return delta or _UNSHOWN, cause
         wanted = ignore.prune({root: recorded.encoded}).get(root)
         observed = ignore.prune({root: codec.encode(actual)}).get(root)
         if codec.same_tree(observed, wanted):
             return "", ""
         shown = for_message(self.spec.shown, observed, where, self.node_id)
         delta, cause = _told(wanted, shown, self._state_loader())
-        return delta or "(they differ in their stored forms)", cause
+        return delta or _UNSHOWN, cause
 
     def _state_loader(self) -> str:
         """The agent's ``load_state`` this replay called (``""``: none; see
@@ -304,6 +306,11 @@ class ReplayingRun:
     def _observed(self, value: Any, where: str) -> Any:
         transform = in_effect(self.transform)
         return value if transform is None else transform(value, where, self.node_id)
+
+
+#: the delta of values that differ where the delta shows nothing (an attribute deepdiff does
+#: not compare: a name starting with "__")
+_UNSHOWN = "(they differ in their stored forms)"
 
 
 def _told(recorded: Any, shown: Any, state_loader: str = "") -> tuple[str, str]:

@@ -1,0 +1,97 @@
+"""An agent whose state holds one object at two places (``self.current = self.history[-1]``)
+recorded green, and every replay failed with nothing changed: a golden stores each place as its
+own copy, so the replayed run changed only one of them (``root['history'][0]['n']: 1 -> 0``,
+and the message advised re-recording, which changes nothing). Recording now fails, naming the
+places and the fix, when a run changes such an object; one the run does not change, and one an
+agent's ``load_state`` links again, record and replay."""
+
+from __future__ import annotations
+
+import pytest
+
+APP = """
+import dataclasses
+
+
+def llm(prompt):
+    return "ok"
+
+
+@dataclasses.dataclass
+class Turn:
+    n: int = 0
+
+
+class Agent:
+    def __init__(self):
+        self.history = [{"n": 0}]
+        self.current = self.history[-1]
+        self.turns = [Turn()]
+        self.last = self.turns[-1]
+
+    def handle(self, q):
+        llm(q)
+        CHANGE
+        return self.history[0]["n"] + self.turns[0].n
+
+
+class LinkingAgent(Agent):
+    def get_state(self):
+        return {"history": self.history, "turns": self.turns}
+
+    def load_state(self, state):
+        self.history, self.turns = state["history"], state["turns"]
+        self.current, self.last = self.history[-1], self.turns[-1]
+"""
+
+TEST = """
+import pytest
+from shared_app import AGENT
+
+
+@pytest.mark.replay("goldens/shared.ckpt", mock={"llm": "shared_app.llm"})
+def test_shared(replay):
+    assert replay.run(AGENT().handle, "hi") == RESULT
+"""
+
+
+def _run(pytester: pytest.Pytester, agent: str, change: str, result: int) -> pytest.RunResult:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        shared_app=APP.replace("CHANGE", change),
+        test_shared=TEST.replace("AGENT", agent).replace("RESULT", str(result)),
+    )
+    return pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "places"),
+    [
+        ('self.current["n"] += 1', "dict", "state['history'][0] and at state['current']"),
+        ("self.last.n += 1", "Turn", "state['turns'][0] and at state['last']"),
+    ],
+)
+def test_a_run_changing_an_object_held_at_two_places_fails_the_recording(
+    pytester: pytest.Pytester, change: str, kind: str, places: str
+) -> None:
+    result = _run(pytester, "Agent", change, 1)
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().split())
+    assert f"cannot record the state of Agent: it holds one {kind} at {places}" in text
+    assert "Give Agent a load_state(state) method that makes them one object again" in text
+    assert not (pytester.path / "goldens" / "shared.ckpt").exists()
+
+
+def test_an_object_at_two_places_the_run_does_not_change_records_and_replays(
+    pytester: pytest.Pytester,
+) -> None:
+    _run(pytester, "Agent", 'self.history.append({"n": 5})', 0).assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_an_agent_whose_load_state_links_them_again_records_and_replays(
+    pytester: pytest.Pytester,
+) -> None:
+    change = 'self.current["n"] += 1; self.last.n += 1'
+    _run(pytester, "LinkingAgent", change, 2).assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)

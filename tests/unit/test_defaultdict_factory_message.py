@@ -1,0 +1,33 @@
+"""A ``defaultdict`` whose factory is a lambda (or a ``functools.partial``) is stored readably only
+with a class as its factory (the golden names it, as ``"cls"``); without pickles the refusal said
+"register an encoder for collections.defaultdict", not why, nor the simple fix. It now names the
+factory and says to give the defaultdict a class (``defaultdict(list)``)."""
+
+from __future__ import annotations
+
+import collections
+import functools
+
+import pytest
+
+from pytest_clearstone import codec
+from pytest_clearstone.errors import SerializationError
+
+
+@pytest.mark.parametrize(
+    ("factory", "named"),
+    [(lambda: [], "a lambda"), (functools.partial(list), "a functools.partial")],
+)
+def test_a_defaultdict_of_a_factory_no_golden_can_name_says_so(factory: object, named: str) -> None:
+    value = {"index": collections.defaultdict(factory)}  # type: ignore[call-overload]
+    with pytest.raises(SerializationError) as info:
+        codec.encode(value, strict=True, allow_pickle=False)
+    text = str(info.value)
+    assert info.value.path == "root['index']"
+    assert f"its default_factory is {named}, not a class" in text
+    assert "defaultdict(list)" in text
+
+
+def test_a_defaultdict_of_a_class_is_stored_readably() -> None:
+    tree = codec.encode(collections.defaultdict(list, a=[1]), strict=True, allow_pickle=False)
+    assert tree == {codec.TAG: "defaultdict", "v": [["a", [1]]], "cls": "builtins:list"}
