@@ -1634,10 +1634,15 @@ def _write_if_passed(
     copied onto the report, made from the item's before them."""
     __tracebackhide__ = _unless_failed  # (a hook's error shows the hook's frame, not ours)
     replay, trace_id = unsaved
-    if not report.passed and call.excinfo is not None:
+    if (
+        not report.passed
+        and call.excinfo is not None
+        and (isinstance(item, TestCaseFunction) or isinstance(call.excinfo.value, Warning))
+    ):
         # what the call raised after the test returned: a TestCase method's failure (or skip),
         # which pytest's unittest support catches in its call and puts on the call when it
-        # makes the report, or a warning of the call's end under `filterwarnings = error`
+        # makes the report, or a warning of the call's end under `filterwarnings = error` (a
+        # soft assertion that fails the report is told below: a plugin's check)
         _outcome_of_failure(item, call.excinfo.value)
     elif not report.passed:
         _outcome(item, "failed")
