@@ -47,9 +47,10 @@ def rebuild_exception(
     exception class is rebuilt but those that stop the run (``KeyboardInterrupt``,
     ``SystemExit``, pytest's ``Exit``) or would decide the test's outcome in place of the
     replay (pytest's skip, xfail and fail, unittest's ``SkipTest``: no passing test records
-    one): ``asyncio.CancelledError`` is a ``BaseException``. Its notes and the exception it
-    was raised from (``cause``, up to :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in
-    all) come back with it.
+    one): ``asyncio.CancelledError`` is a ``BaseException``. An exception group is made from
+    its message and its recorded exceptions, each rebuilt as this one. Its notes and the
+    exception it was raised from (``cause``, up to
+    :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in all) come back with it.
 
     Its text is the recorded message (agents send ``f"tool error: {exc}"`` to the LLM): a sole
     argument stored as a placeholder is given as that text, and an exception that would still
@@ -94,7 +95,15 @@ def rebuild_exception(
     except Exception as exc:  # (a value edited by hand, or a type gone since the recording)
         why = f"its arguments or attributes could not be decoded: {exc}"
         return RecordedError(full, message, why=why)
-    if len(args) == 1 and type(args[0]) is codec.StoredRepr and "message" in error:
+    members = error.get("exceptions")
+    if type(members) is list and made is None:  # an exception group: (message, exceptions)
+        rebuilt_members = [
+            rebuild_exception(member, allow_pickle=allow_pickle, depth=depth)
+            for member in members
+            if type(member) is dict
+        ]
+        args = (args[0] if args else message, rebuilt_members)
+    elif len(args) == 1 and type(args[0]) is codec.StoredRepr and "message" in error:
         # (a value stored as a placeholder: the text it gave, as BaseException shows its one
         # argument; requests' ConnectionError holds urllib3's error)
         args = (message,)

@@ -558,12 +558,29 @@ CAUSE_DEPTH = 4
 _FIELDS = ((OSError, ("filename", "filename2")), (ImportError, ("name", "path")))
 
 
+def group_members(exc: BaseException) -> tuple[BaseException, ...] | None:
+    """The exceptions an exception group (``BaseExceptionGroup``, or the ``exceptiongroup``
+    backport's on Python 3.10) holds, as it was made from them (``Group(message,
+    exceptions)``); ``None`` for another exception."""
+    members = getattr(exc, "exceptions", None)
+    if (
+        not isinstance(members, tuple)
+        or not callable(getattr(exc, "derive", None))
+        or len(exc.args) != 2
+        or tuple(exc.args[1]) != members
+    ):
+        return None
+    return members
+
+
 def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     """The JSON-compatible description of an exception stored on a span.
 
     ``{"type", "module", "message", "args"}`` and, when the exception has any,
     ``"attributes"``, ``"notes"`` (``add_note``) and ``"cause"`` (the record of the exception it
-    was raised from, up to :data:`CAUSE_DEPTH` in all), and for pydantic's ``ValidationError``
+    was raised from, up to :data:`CAUSE_DEPTH` in all), for an exception group ``"exceptions"``
+    (the records of the exceptions it holds; its ``args`` then hold its message only), and for
+    pydantic's ``ValidationError``
     ``"validation"`` (:mod:`~pytest_clearstone.codec.validation_errors`); values in ``args``,
     ``attributes`` and ``validation`` are codec-encoded, without pickles: a value only a pickle
     could store is a placeholder naming its type (as the trace store, which never holds a
@@ -574,8 +591,10 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     """
     t = type(exc)
     encoder = codec.Encoder(allow_pickle=False, warn=False)
+    grouped = group_members(exc)
     try:
-        args = encoder.encode(exc.args)
+        # (a group's exceptions are records of their own, below: its args keep its message)
+        args = encoder.encode(exc.args if grouped is None else exc.args[:1])
     except Exception:  # pragma: no cover - encode falls back to repr, never raises unstrict
         args = None
     record = {
@@ -592,6 +611,8 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     )
     if made_of is not None:
         record["validation"] = made_of
+    if grouped is not None:  # (an asyncio.TaskGroup's: made from its message and exceptions)
+        record["exceptions"] = [exception_record(member, depth) for member in grouped]
     attributes = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__")}
     for base, fields in _FIELDS:
         if isinstance(exc, base):

@@ -7,6 +7,7 @@ cannot be created again stands in as :class:`RecordedError`, never a crash insid
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -201,3 +202,20 @@ def test_a_class_refusing_subclasses_keeps_its_class_over_its_text() -> None:
     rebuilt = _replayed(_Sealed(503))
     assert type(rebuilt) is _Sealed
     assert rebuilt.code == 503  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_an_exception_group_comes_back_with_its_exceptions_nested_groups_too() -> None:
+    # Before the fix: the group's exceptions were repr placeholders, and the group could not be
+    # created again (RecordedError)
+    inner = ExceptionGroup("inner", [_ServiceError(502), KeyError("k")])  # noqa: F821
+    group = BaseExceptionGroup("outer", [inner, asyncio.CancelledError()])  # noqa: F821
+    rebuilt = _replayed(group)
+    assert type(rebuilt) is BaseExceptionGroup  # noqa: F821
+    assert str(rebuilt) == "outer (2 sub-exceptions)"
+    sub, cancelled = rebuilt.exceptions  # type: ignore[attr-defined]
+    assert type(cancelled) is asyncio.CancelledError
+    assert type(sub) is ExceptionGroup and str(sub) == "inner (2 sub-exceptions)"  # noqa: F821
+    service, key = sub.exceptions
+    assert isinstance(service, _ServiceError) and service.code == 502
+    assert str(service) == "the service answered 502" and key.args == ("k",)
