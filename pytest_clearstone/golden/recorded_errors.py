@@ -39,7 +39,9 @@ def rebuild_exception(
     saying why.
 
     ``error`` is an exception record as stored on a span, always encoded: its ``args`` and
-    ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). pydantic's
+    ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). A class no
+    import path reaches (made at run time) is stood in for by a subclass of its recorded
+    ``base`` of the same name, so ``except`` clauses for its bases catch it. pydantic's
     ``ValidationError`` is made from its recorded title and line errors instead
     (:mod:`~pytest_clearstone.codec.validation_errors`). A record whose values cannot be
     decoded, or whose class cannot be created from them, gives a :class:`RecordedError`; so
@@ -60,7 +62,7 @@ def rebuild_exception(
     message = str(error.get("message", ""))
     full = name if module in ("", "builtins") else f"{module}.{name}"
     try:
-        obj: Any = _recorded_class(module, name)
+        obj: Any = _exception_class(error)
     except Exception as exc:
         return RecordedError(
             full,
@@ -133,7 +135,7 @@ def not_raised_again(error: dict[str, Any]) -> str | None:
     outcome in place of the replay): a recording refuses it. ``None`` for any other (also one
     whose class cannot be imported: its recording raised it)."""
     try:
-        cls = _recorded_class(str(error.get("module", "")), str(error.get("type", "")))
+        cls = _exception_class(error)
     except Exception:
         return None
     if not isinstance(cls, type):
@@ -152,6 +154,36 @@ CATCH_IT_YOURSELF = (
     "Mock a function of your own that catches it and returns what the agent uses (or mock the "
     "function under this one, so that this one runs and raises it at replay)"
 )
+
+
+def _exception_class(error: dict[str, Any]) -> Any:
+    """The class of the recorded exception ``error``, imported, or its stand-in
+    (:func:`_stand_in`); raises what importing it raised when it has none."""
+    module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
+    try:
+        return _recorded_class(module, name)
+    except Exception:
+        stand_in = _stand_in(error.get("base"), module, name)
+        if stand_in is None:
+            raise
+        return stand_in
+
+
+def _stand_in(base: Any, module: str, name: str) -> type[BaseException] | None:
+    """A class of the recorded ``name`` and ``module`` made on the recorded ``base`` (the
+    nearest importable base of a class no import path reaches: botocore's error factory makes
+    ``NoSuchKey`` at run time, agents catch its ``ClientError``); ``None`` when there is no
+    base, or it cannot be imported or subclassed."""
+    if type(base) is not dict:
+        return None
+    try:
+        cls = _recorded_class(str(base.get("module", "")), str(base.get("type", "")))
+        if not isinstance(cls, type) or not issubclass(cls, BaseException):
+            return None
+        namespace = {"__module__": module, "__qualname__": name, "__doc__": cls.__doc__}
+        return type(name.rpartition(".")[2], (cls,), namespace)
+    except Exception:  # (a base gone since the recording, one refusing subclasses)
+        return None
 
 
 def _recorded_class(module: str, name: str) -> Any:

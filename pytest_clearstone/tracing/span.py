@@ -573,12 +573,27 @@ def group_members(exc: BaseException) -> tuple[BaseException, ...] | None:
     return members
 
 
+def _importable_base(cls: type[BaseException]) -> type | None:
+    """The nearest base class of ``cls`` that its module's name reaches, when ``cls`` itself
+    is not reached so (a class made at run time, or inside a function); ``None`` when it is."""
+    from ..codec.naming import findable  # (only when one raised)
+
+    if findable(cls):
+        return None
+    return next(
+        (base for base in cls.__mro__[1:] if issubclass(base, BaseException) and findable(base)),
+        None,
+    )
+
+
 def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     """The JSON-compatible description of an exception stored on a span.
 
     ``{"type", "module", "message", "args"}`` and, when the exception has any,
     ``"attributes"``, ``"notes"`` (``add_note``) and ``"cause"`` (the record of the exception it
-    was raised from, up to :data:`CAUSE_DEPTH` in all), for an exception group ``"exceptions"``
+    was raised from, up to :data:`CAUSE_DEPTH` in all), ``"base"`` (the type and module of its
+    nearest importable base class) when no import path reaches its class, for an exception
+    group ``"exceptions"``
     (the records of the exceptions it holds; its ``args`` then hold its message only), and for
     pydantic's ``ValidationError``
     ``"validation"`` (:mod:`~pytest_clearstone.codec.validation_errors`); values in ``args``,
@@ -603,6 +618,9 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
         "message": exception_text(exc),
         "args": args,
     }
+    base = _importable_base(t)
+    if base is not None:  # (a class made at run time: botocore's s3.exceptions.NoSuchKey)
+        record["base"] = {"type": codec.reachable_name(base), "module": base.__module__}
     # (pydantic's ValidationError is made from its title and line errors, not from its args)
     from ..codec.validation_errors import validation_error_state  # (only when one raised)
 

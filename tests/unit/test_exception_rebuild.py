@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from pytest_clearstone.errors import RecordedError
-from pytest_clearstone.golden.recorded_errors import rebuild_exception
+from pytest_clearstone.golden.recorded_errors import not_raised_again, rebuild_exception
 from pytest_clearstone.tracing.span import exception_record
 
 
@@ -219,3 +219,27 @@ def test_an_exception_group_comes_back_with_its_exceptions_nested_groups_too() -
     service, key = sub.exceptions
     assert isinstance(service, _ServiceError) and service.code == 502
     assert str(service) == "the service answered 502" and key.args == ("k",)
+
+
+def _made_in_a_function() -> type[Exception]:
+    class LocalError(_ServiceError):
+        pass
+
+    return LocalError
+
+
+def test_an_exception_of_a_class_no_import_reaches_is_caught_by_its_base() -> None:
+    # Before the fix: RecordedError ("its class could not be imported"), which an except
+    # clause for its base did not catch
+    rebuilt = _replayed(_made_in_a_function()(503))
+    assert isinstance(rebuilt, _ServiceError) and rebuilt.code == 503
+    assert type(rebuilt).__name__ == "LocalError"
+    assert str(rebuilt) == "the service answered 503"
+
+
+def test_a_caught_pytest_skip_is_refused_though_its_class_says_it_is_a_builtin() -> None:
+    # pytest.skip's class says its module is builtins, where it cannot be imported from: it is
+    # told by its recorded base (a recording refuses it, a replay does not raise it)
+    record = exception_record(pytest.skip.Exception("no network"))
+    assert not_raised_again(record) is not None
+    assert type(rebuild_exception(record)) is RecordedError
