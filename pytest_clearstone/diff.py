@@ -40,7 +40,7 @@ from .codec.views import (
     stored_fields,
 )
 from .equality import same_state
-from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY
+from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY, TRACEBACKS_ONLY
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -217,14 +217,42 @@ class StateDelta:
 def unstable_cause(changes: Sequence[Change]) -> str:
     """What gives ``changes`` (a :class:`StateDelta`'s) where an unchanged agent would give
     them, and what fixes it (``""``: they are not of such a kind): items in another order
-    (:func:`only_reordered`), random-looking ids or clock readings, each in place of another
-    of its kind (:func:`volatile_kinds`)."""
+    (:func:`only_reordered`), the frames of tracebacks, random-looking ids or clock readings,
+    each in place of another of its kind (:func:`volatile_kinds`)."""
     if only_reordered(changes):
         return ORDER_ONLY
+    if changes and all(_frames_only(change) for change in changes):
+        return TRACEBACKS_ONLY
     kinds = volatile_kinds(changes)
     return " ".join(
         text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds
     )
+
+
+#: the first line of a Python traceback as ``traceback.format_exc()`` writes it
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def _frames_only(change: Change) -> bool:
+    """Whether ``change`` puts a text where another was that differs from it only in the
+    frames of its tracebacks (the indented lines under ``Traceback (most recent call
+    last):``): what a replayed exception's traceback gives an unchanged agent."""
+    old, new = change.old, change.new
+    if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
+        return False
+    return _TRACEBACK in old and _TRACEBACK in new and _without_frames(old) == _without_frames(new)
+
+
+def _without_frames(text: str) -> list[str]:
+    """The lines of ``text`` without the frames of its tracebacks."""
+    kept: list[str] = []
+    in_frames = False
+    for line in text.splitlines():
+        if in_frames and line[:1].isspace():
+            continue
+        in_frames = line.endswith(_TRACEBACK)
+        kept.append(line)
+    return kept
 
 
 #: a time as text: ISO 8601 (with a date), ``time.ctime()``'s, or seconds since the epoch
