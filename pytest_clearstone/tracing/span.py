@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
 import os
@@ -573,6 +574,19 @@ def group_members(exc: BaseException) -> tuple[BaseException, ...] | None:
     return members
 
 
+def _slot_values(exc: BaseException) -> dict[str, Any]:
+    """The values ``exc`` keeps in the ``__slots__`` of its classes (kept in no ``__dict__``),
+    by name: those that are set."""
+    values: dict[str, Any] = {}
+    for cls in type(exc).__mro__:
+        slots = vars(cls).get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if not name.startswith("__") and name not in values:
+                with contextlib.suppress(Exception):  # (a slot never set: AttributeError)
+                    values[name] = getattr(exc, name)
+    return values
+
+
 def _importable_base(cls: type[BaseException]) -> type | None:
     """The nearest base class of ``cls`` that its module's name reaches, when ``cls`` itself
     is not reached so (a class made at run time, or inside a function); ``None`` when it is."""
@@ -635,6 +649,7 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     for base, fields in _FIELDS:
         if isinstance(exc, base):
             attributes.update({k: getattr(exc, k) for k in fields if getattr(exc, k) is not None})
+    attributes.update(_slot_values(exc))
     if attributes:  # e.g. an SDK error's status code: the agent may branch on it
         record["attributes"] = encoder.encode(attributes)
     notes = getattr(exc, "__notes__", None)

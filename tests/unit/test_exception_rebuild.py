@@ -243,3 +243,22 @@ def test_a_caught_pytest_skip_is_refused_though_its_class_says_it_is_a_builtin()
     record = exception_record(pytest.skip.Exception("no network"))
     assert not_raised_again(record) is not None
     assert type(rebuild_exception(record)) is RecordedError
+
+
+class _Slotted(Exception):
+    """An exception keeping its fields in ``__slots__``, not in its ``__dict__``."""
+
+    __slots__ = ("retry_after", "status")
+
+    def __init__(self, message: str, status: int, retry_after: float) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+def test_an_exception_keeping_its_fields_in_slots_comes_back_with_them() -> None:
+    # Before the fix: only its __dict__ was recorded; replayed, `exc.retry_after` raised
+    # AttributeError in the agent's except clause
+    rebuilt = _replayed(_Slotted("rate limited", 429, 2.5))
+    assert type(rebuilt) is _Slotted and str(rebuilt) == "rate limited"
+    assert (rebuilt.status, rebuilt.retry_after) == (429, 2.5)
