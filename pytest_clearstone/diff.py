@@ -42,7 +42,7 @@ from .codec.views import (
     stored_fields,
 )
 from .equality import same_state
-from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY, ids_from_load_state
+from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY, TRACEBACKS_ONLY, ids_from_load_state
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -220,18 +220,47 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
     """What gives the changes of ``delta`` where an unchanged agent would give them, and what
     fixes it (``""``: they are not of such a kind): items in another order
     (:func:`only_reordered`, or the compared values hold the same items in other places: pairs
-    or records a list holds, whose fields the delta compares place by place), random-looking
-    ids or clock readings, each in place of another of its kind (:func:`volatile_kinds`).
+    or records a list holds, whose fields the delta compares place by place), the frames of
+    tracebacks, random-looking ids or clock readings, each in place of another of its kind
+    (:func:`volatile_kinds`).
     ``state_loader``: the agent's ``load_state`` the replay called before its first run
     (``""``: none), named as a cause of random ids."""
     changes = delta.changes
     if only_reordered(changes) or _only_moved(delta.before, delta.after):
         return ORDER_ONLY
+    if changes and all(_frames_only(change) for change in changes):
+        return TRACEBACKS_ONLY
     kinds = volatile_kinds(changes)
     causes = [text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds]
     if state_loader and "ids" in kinds:
         causes.append(ids_from_load_state(state_loader))
     return " ".join(causes)
+
+
+#: the first line of a Python traceback as ``traceback.format_exc()`` writes it
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def _frames_only(change: Change) -> bool:
+    """Whether ``change`` puts a text where another was that differs from it only in the
+    frames of its tracebacks (the indented lines under ``Traceback (most recent call
+    last):``): what a replayed exception's traceback gives an unchanged agent."""
+    old, new = change.old, change.new
+    if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
+        return False
+    return _TRACEBACK in old and _TRACEBACK in new and _without_frames(old) == _without_frames(new)
+
+
+def _without_frames(text: str) -> list[str]:
+    """The lines of ``text`` without the frames of its tracebacks."""
+    kept: list[str] = []
+    in_frames = False
+    for line in text.splitlines():
+        if in_frames and line[:1].isspace():
+            continue
+        in_frames = line.endswith(_TRACEBACK)
+        kept.append(line)
+    return kept
 
 
 #: a time as text: ISO 8601 (with a date), ``time.ctime()``'s, or seconds since the epoch

@@ -103,6 +103,17 @@ def ids_from_load_state(loader: str) -> str:
     )
 
 
+#: what a replay failure says when only the frames of tracebacks differ
+#: (:func:`~.diff.unstable_cause`)
+TRACEBACKS_ONLY = (
+    "Only the frames of a traceback differ. A replayed call raises its recorded exception from "
+    "pytest-clearstone's code, not from the code of the function it mocks, so a traceback of "
+    "it (traceback.format_exc(), logging's exc_info) lists other frames on every replay, and a "
+    "re-record would differ again: send the exception's text rather than its traceback (str(exc), "
+    "or traceback.format_exception_only(exc)), or leave the argument out of matching with "
+    "ignore=."
+)
+
 #: what a replay failure says when only clock readings differ (:func:`~.diff.unstable_cause`)
 TIMES_ONLY = (
     "Only clock readings differ. If the agent did not change, they were read outside the frozen "

@@ -39,17 +39,20 @@ def rebuild_exception(
     saying why.
 
     ``error`` is an exception record as stored on a span, always encoded: its ``args`` and
-    ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). pydantic's
+    ``attributes`` are decoded here, once (pickles only with ``allow_pickle``). A class no
+    import path reaches (made at run time) is stood in for by a subclass of its recorded
+    ``base`` of the same name, so ``except`` clauses for its bases catch it. pydantic's
     ``ValidationError`` is made from its recorded title and line errors instead
     (:mod:`~pytest_clearstone.codec.validation_errors`). A record whose values cannot be
     decoded, or whose class cannot be created from them, gives a :class:`RecordedError`; so
     does a ``ValidationError`` recorded by its message only (by an earlier version). Any
-    exception class is rebuilt but those that stop the run (``KeyboardInterrupt``,
-    ``SystemExit``, pytest's ``Exit``) or would decide the test's outcome in place of the
-    replay (pytest's skip, xfail and fail, unittest's ``SkipTest``: no passing test records
-    one): ``asyncio.CancelledError`` is a ``BaseException``. Its notes and the exception it
-    was raised from (``cause``, up to :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in
-    all) come back with it.
+    exception class is rebuilt but those that stop the run (``KeyboardInterrupt``, pytest's
+    ``Exit``) or would decide the test's outcome in place of the replay (pytest's skip, xfail
+    and fail, unittest's ``SkipTest``), which a recording refuses (:func:`not_raised_again`):
+    ``asyncio.CancelledError`` and ``SystemExit`` are ``BaseException`` s. An exception group
+    is made from its message and its recorded exceptions, each rebuilt as this one. Its notes
+    and the exception it was raised from (``cause``, up to
+    :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in all) come back with it.
 
     Its text is the recorded message (agents send ``f"tool error: {exc}"`` to the LLM): a sole
     argument stored as a placeholder is given as that text, and an exception that would still
@@ -59,9 +62,7 @@ def rebuild_exception(
     message = str(error.get("message", ""))
     full = name if module in ("", "builtins") else f"{module}.{name}"
     try:
-        obj: Any = importlib.import_module(module)
-        for part in name.split("."):
-            obj = getattr(obj, part)
+        obj: Any = _exception_class(error)
     except Exception as exc:
         return RecordedError(
             full,
@@ -72,8 +73,8 @@ def rebuild_exception(
         )
     if not isinstance(obj, type) or not issubclass(obj, BaseException):
         return RecordedError(full, message, why="the recorded name is not an exception class")
-    if issubclass(obj, _STOPS_THE_RUN) or _is_one_of(obj, _ENDS_THE_SESSION):
-        return RecordedError(full, message, why="raised again, it would stop the test run")
+    if _stops_the_run(obj):
+        return RecordedError(full, message, why=STOPS_THE_RUN, fix=CATCH_IT_YOURSELF)
     if _is_one_of(obj, _DECIDES_THE_OUTCOME):
         return RecordedError(
             full,
@@ -94,7 +95,15 @@ def rebuild_exception(
     except Exception as exc:  # (a value edited by hand, or a type gone since the recording)
         why = f"its arguments or attributes could not be decoded: {exc}"
         return RecordedError(full, message, why=why)
-    if len(args) == 1 and type(args[0]) is codec.StoredRepr and "message" in error:
+    members = error.get("exceptions")
+    if type(members) is list and made is None:  # an exception group: (message, exceptions)
+        rebuilt_members = [
+            rebuild_exception(member, allow_pickle=allow_pickle, depth=depth)
+            for member in members
+            if type(member) is dict
+        ]
+        args = (args[0] if args else message, rebuilt_members)
+    elif len(args) == 1 and type(args[0]) is codec.StoredRepr and "message" in error:
         # (a value stored as a placeholder: the text it gave, as BaseException shows its one
         # argument; requests' ConnectionError holds urllib3's error)
         args = (message,)
@@ -118,6 +127,77 @@ def rebuild_exception(
     if type(cause) is dict and depth < CAUSE_DEPTH:
         rebuilt.__cause__ = rebuild_exception(cause, allow_pickle=allow_pickle, depth=depth + 1)
     return rebuilt
+
+
+def not_raised_again(error: dict[str, Any]) -> str | None:
+    """Why a replay would not raise the exception ``error`` records again as itself, when it is
+    one that cannot be raised in a replayed test (it would stop the run, or decide the test's
+    outcome in place of the replay): a recording refuses it. ``None`` for any other (also one
+    whose class cannot be imported: its recording raised it)."""
+    try:
+        cls = _exception_class(error)
+    except Exception:
+        return None
+    if not isinstance(cls, type):
+        return None
+    if _stops_the_run(cls):
+        return STOPS_THE_RUN
+    if _is_one_of(cls, _DECIDES_THE_OUTCOME):
+        return "raised again, it would skip, xfail or fail the test in place of the replay"
+    return None
+
+
+#: why an exception that ends the test run is not raised again at replay
+STOPS_THE_RUN = "raised again, it would stop the test run"
+#: what to do about a mocked call that raised one of those (or skipped the test)
+CATCH_IT_YOURSELF = (
+    "Mock a function of your own that catches it and returns what the agent uses (or mock the "
+    "function under this one, so that this one runs and raises it at replay)"
+)
+
+
+def _exception_class(error: dict[str, Any]) -> Any:
+    """The class of the recorded exception ``error``, imported, or its stand-in
+    (:func:`_stand_in`); raises what importing it raised when it has none."""
+    module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
+    try:
+        return _recorded_class(module, name)
+    except Exception:
+        stand_in = _stand_in(error.get("base"), module, name)
+        if stand_in is None:
+            raise
+        return stand_in
+
+
+def _stand_in(base: Any, module: str, name: str) -> type[BaseException] | None:
+    """A class of the recorded ``name`` and ``module`` made on the recorded ``base`` (the
+    nearest importable base of a class no import path reaches: botocore's error factory makes
+    ``NoSuchKey`` at run time, agents catch its ``ClientError``); ``None`` when there is no
+    base, or it cannot be imported or subclassed."""
+    if type(base) is not dict:
+        return None
+    try:
+        cls = _recorded_class(str(base.get("module", "")), str(base.get("type", "")))
+        if not isinstance(cls, type) or not issubclass(cls, BaseException):
+            return None
+        namespace = {"__module__": module, "__qualname__": name, "__doc__": cls.__doc__}
+        return type(name.rpartition(".")[2], (cls,), namespace)
+    except Exception:  # (a base gone since the recording, one refusing subclasses)
+        return None
+
+
+def _recorded_class(module: str, name: str) -> Any:
+    """The object ``name`` (a qualified name) of ``module``, imported (raises what importing
+    it raised)."""
+    obj: Any = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _stops_the_run(cls: type) -> bool:
+    """Whether an exception of ``cls``, raised in a test, ends the test run."""
+    return issubclass(cls, KeyboardInterrupt) or _is_one_of(cls, _ENDS_THE_SESSION)
 
 
 #: what to do about an exception whose class cannot be created from what was recorded: a
@@ -214,9 +294,9 @@ def _reading(
         return None
 
 
-#: exceptions a replay does not raise again as themselves: they end the test run
-_STOPS_THE_RUN = (KeyboardInterrupt, SystemExit)
-#: the same, of test frameworks, ``(module, class name)``: looked up where the module is
+#: exceptions of test frameworks a replay does not raise again as themselves, as a
+#: ``KeyboardInterrupt``: they end the test run (``SystemExit`` does not: pytest fails the test
+#: it escapes from), ``(module, class name)``: looked up where the module is
 #: imported (a subclass of one cannot exist before it is), so replaying imports none of them
 _ENDS_THE_SESSION = (("_pytest.outcomes", "Exit"),)
 #: and those that would decide the test's outcome (pytest.skip, pytest.xfail, pytest.fail,

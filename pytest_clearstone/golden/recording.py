@@ -613,15 +613,17 @@ def restore_recorded_values(
 
 def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> None:
     """Raise :class:`SerializationError` naming the call, the place in its answer and the type
-    when a mocked call's recorded answer holds a value stored only as its ``repr`` (nothing is
-    written); ``recorded``: the calls' spans as they were recorded (by span id), which tell
-    whether dill could pickle it."""
+    when a mocked call's recorded answer holds a value stored only as its ``repr``, or it raised
+    an exception a replay would not raise again (nothing is written); ``recorded``: the calls'
+    spans as they were recorded (by span id), which tell whether dill could pickle it."""
     numbers: dict[str, int] = {}
     for span in trace.spans:
         target = span.attributes.get(TARGET_ATTRIBUTE)
         if not isinstance(target, str):
             continue
         number = numbers[target] = numbers.get(target, 0) + 1
+        if span.error is not None:
+            _refuse_unraisable_error(span.error, f"the error of call #{number} to {target}")
         encoded = None if span.recorded_output is None else span.recorded_output.encoded
         found = [] if encoded is None else tag_locations(encoded, "repr")
         if found:
@@ -635,6 +637,17 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
                 _repr_fixes(type_name, target, pickles=_pickled_at(live, where)),
                 advice="",
             )
+
+
+def _refuse_unraisable_error(error: dict[str, Any], where: str) -> None:
+    """Raise :class:`SerializationError` for ``where``, a mocked call's recorded exception
+    ``error``, when a replay would not raise it again (a ``KeyboardInterrupt`` the agent
+    caught: raised again where the agent no longer catches it, it would end the test run)."""
+    from .recorded_errors import CATCH_IT_YOURSELF, not_raised_again  # (only when one raised)
+
+    why = not_raised_again(error)
+    if why is not None:
+        raise SerializationError(where, str(error.get("type")), why, advice=CATCH_IT_YOURSELF)
 
 
 def _page_around(tree: Any, where: list[Any]) -> tuple[list[Any], str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
 import os
@@ -558,12 +559,57 @@ CAUSE_DEPTH = 4
 _FIELDS = ((OSError, ("filename", "filename2")), (ImportError, ("name", "path")))
 
 
+def group_members(exc: BaseException) -> tuple[BaseException, ...] | None:
+    """The exceptions an exception group (``BaseExceptionGroup``, or the ``exceptiongroup``
+    backport's on Python 3.10) holds, as it was made from them (``Group(message,
+    exceptions)``); ``None`` for another exception."""
+    members = getattr(exc, "exceptions", None)
+    if (
+        not isinstance(members, tuple)
+        or not callable(getattr(exc, "derive", None))
+        or len(exc.args) != 2
+        or tuple(exc.args[1]) != members
+    ):
+        return None
+    return members
+
+
+def _slot_values(exc: BaseException) -> dict[str, Any]:
+    """The values ``exc`` keeps in the ``__slots__`` of its classes (kept in no ``__dict__``),
+    by name: those that are set."""
+    values: dict[str, Any] = {}
+    for cls in type(exc).__mro__:
+        slots = vars(cls).get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if not name.startswith("__") and name not in values:
+                with contextlib.suppress(Exception):  # (a slot never set: AttributeError)
+                    values[name] = getattr(exc, name)
+    return values
+
+
+def _importable_base(cls: type[BaseException]) -> type | None:
+    """The nearest base class of ``cls`` that its module's name reaches, when ``cls`` itself
+    is not reached so (a class made at run time, or inside a function); ``None`` when it is."""
+    from ..codec.naming import findable  # (only when one raised)
+
+    if findable(cls):
+        return None
+    return next(
+        (base for base in cls.__mro__[1:] if issubclass(base, BaseException) and findable(base)),
+        None,
+    )
+
+
 def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     """The JSON-compatible description of an exception stored on a span.
 
     ``{"type", "module", "message", "args"}`` and, when the exception has any,
     ``"attributes"``, ``"notes"`` (``add_note``) and ``"cause"`` (the record of the exception it
-    was raised from, up to :data:`CAUSE_DEPTH` in all), and for pydantic's ``ValidationError``
+    was raised from, up to :data:`CAUSE_DEPTH` in all), ``"base"`` (the type and module of its
+    nearest importable base class) when no import path reaches its class, for an exception
+    group ``"exceptions"``
+    (the records of the exceptions it holds; its ``args`` then hold its message only), and for
+    pydantic's ``ValidationError``
     ``"validation"`` (:mod:`~pytest_clearstone.codec.validation_errors`); values in ``args``,
     ``attributes`` and ``validation`` are codec-encoded, without pickles: a value only a pickle
     could store is a placeholder naming its type (as the trace store, which never holds a
@@ -574,8 +620,10 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     """
     t = type(exc)
     encoder = codec.Encoder(allow_pickle=False, warn=False)
+    grouped = group_members(exc)
     try:
-        args = encoder.encode(exc.args)
+        # (a group's exceptions are records of their own, below: its args keep its message)
+        args = encoder.encode(exc.args if grouped is None else exc.args[:1])
     except Exception:  # pragma: no cover - encode falls back to repr, never raises unstrict
         args = None
     record = {
@@ -584,6 +632,9 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
         "message": exception_text(exc),
         "args": args,
     }
+    base = _importable_base(t)
+    if base is not None:  # (a class made at run time: botocore's s3.exceptions.NoSuchKey)
+        record["base"] = {"type": codec.reachable_name(base), "module": base.__module__}
     # (pydantic's ValidationError is made from its title and line errors, not from its args)
     from ..codec.validation_errors import validation_error_state  # (only when one raised)
 
@@ -592,10 +643,13 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     )
     if made_of is not None:
         record["validation"] = made_of
+    if grouped is not None:  # (an asyncio.TaskGroup's: made from its message and exceptions)
+        record["exceptions"] = [exception_record(member, depth) for member in grouped]
     attributes = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__")}
     for base, fields in _FIELDS:
         if isinstance(exc, base):
             attributes.update({k: getattr(exc, k) for k in fields if getattr(exc, k) is not None})
+    attributes.update(_slot_values(exc))
     if attributes:  # e.g. an SDK error's status code: the agent may branch on it
         record["attributes"] = encoder.encode(attributes)
     notes = getattr(exc, "__notes__", None)

@@ -134,3 +134,82 @@ def test_pdb_opens_in_the_agent_frame_of_a_divergence_in_a_group(changed, monkey
     child.sendline("c")
     child.expect("1 diverged")
     child.expect(pexpect.EOF)
+
+
+TOOL_GROUP_APP = """
+import asyncio
+
+
+class ToolError(Exception):
+    def __init__(self, tool, code):
+        super().__init__(f"{tool} failed with {code}")
+        self.tool = tool
+        self.code = code
+
+
+async def fail(error):
+    await asyncio.sleep(0)
+    raise error
+
+
+async def fetch_all(query):
+    async with asyncio.TaskGroup() as group:
+        group.create_task(fail(ToolError("flights", 503)))
+        group.create_task(fail(KeyError(query)))
+    return "never"
+
+
+class Agent:
+    def __init__(self):
+        self.notes = []
+
+    async def run(self, query):
+        try:
+            await fetch_all(query)
+        except* ToolError as group:
+            self.notes += [[str(e), e.tool, e.code] for e in group.exceptions]
+        except* KeyError as group:
+            self.notes += [repr(e) for e in group.exceptions]
+        return self.notes
+
+    async def report(self, query):
+        try:
+            await fetch_all(query)
+        except ExceptionGroup as group:
+            return [str(group), len(group.exceptions)]
+"""
+
+TOOL_GROUP_TEST = """
+import asyncio
+import pytest
+from app import Agent
+
+@pytest.mark.replay(mock={"tool": "app.fetch_all"})
+def test_except_star(replay):
+    assert asyncio.run(replay.run(Agent().run, "Lisbon")) == [
+        ["flights failed with 503", "flights", 503], "KeyError('Lisbon')"]
+
+@pytest.mark.replay(mock={"tool": "app.fetch_all"})
+def test_group_text(replay):
+    assert asyncio.run(replay.run(Agent().report, "Lisbon")) == [
+        "unhandled errors in a TaskGroup (2 sub-exceptions)", 2]
+"""
+
+
+def test_an_exception_group_a_mocked_call_raised_replays_with_its_exceptions(
+    pytester: pytest.Pytester,
+) -> None:
+    # A tool running its work in an asyncio.TaskGroup raises an ExceptionGroup: the replay
+    # raises the group again, holding the recorded exceptions (except* and .exceptions read
+    # them as recorded), and a re-record writes the same golden. Before the fix: the group's
+    # exceptions were stored as repr placeholders and every replay failed with RecordedError
+    # ("BaseExceptionGroup.__new__() takes exactly 2 arguments").
+    pytester.syspathinsert()
+    pytester.makepyfile(app=TOOL_GROUP_APP, test_agent=TOOL_GROUP_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    golden = pytester.path / "goldens" / "test_agent" / "test_except_star.ckpt"
+    first = re.sub(r'"(start|end)_time_ns": \d+', "", golden.read_text())
+    assert '"__cs__": "repr"' not in first
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    assert re.sub(r'"(start|end)_time_ns": \d+', "", golden.read_text()) == first
+    pytester.runpytest().assert_outcomes(passed=2)

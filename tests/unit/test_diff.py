@@ -1258,3 +1258,36 @@ def test_volatile_kind_tells_random_ids_and_clock_readings_from_changes(
     from pytest_clearstone.diff import volatile_kinds
 
     assert volatile_kinds(StateDelta(before, after).changes) == set(kind.split())
+
+
+_RECORDED_TRACEBACK = """the code failed:
+Traceback (most recent call last):
+  File "/home/dev/app.py", line 11, in agent
+    return llm(f"result: {run_code(code)}")
+  File "/home/dev/app.py", line 4, in run_code
+    return eval(code)
+ZeroDivisionError: division by zero
+"""
+_REPLAYED_TRACEBACK = """the code failed:
+Traceback (most recent call last):
+  File "/home/dev/app.py", line 11, in agent
+    return llm(f"result: {run_code(code)}")
+  File "/site-packages/pytest_clearstone/golden/responses.py", line 559, in __call__
+    raise replayed_error(self.error, self.allow_pickle)
+ZeroDivisionError: division by zero
+"""
+
+
+def test_a_text_whose_traceback_frames_only_differ_is_told_as_such() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import TRACEBACKS_ONLY
+
+    changes = StateDelta({"prompt": _RECORDED_TRACEBACK}, {"prompt": _REPLAYED_TRACEBACK}).changes
+    assert unstable_cause(changes) == TRACEBACKS_ONLY
+    # (another error, or another text around the traceback, is a change of the agent)
+    for other in (
+        _REPLAYED_TRACEBACK.replace("division by zero", "integer modulo by zero"),
+        _REPLAYED_TRACEBACK.replace("the code failed", "the code broke"),
+    ):
+        changes = StateDelta({"prompt": _RECORDED_TRACEBACK}, {"prompt": other}).changes
+        assert unstable_cause(changes) != TRACEBACKS_ONLY

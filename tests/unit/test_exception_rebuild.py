@@ -7,6 +7,7 @@ cannot be created again stands in as :class:`RecordedError`, never a crash insid
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from pytest_clearstone.errors import RecordedError
-from pytest_clearstone.golden.recorded_errors import rebuild_exception
+from pytest_clearstone.golden.recorded_errors import not_raised_again, rebuild_exception
 from pytest_clearstone.tracing.span import exception_record
 
 
@@ -201,3 +202,63 @@ def test_a_class_refusing_subclasses_keeps_its_class_over_its_text() -> None:
     rebuilt = _replayed(_Sealed(503))
     assert type(rebuilt) is _Sealed
     assert rebuilt.code == 503  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_an_exception_group_comes_back_with_its_exceptions_nested_groups_too() -> None:
+    # Before the fix: the group's exceptions were repr placeholders, and the group could not be
+    # created again (RecordedError)
+    inner = ExceptionGroup("inner", [_ServiceError(502), KeyError("k")])  # noqa: F821
+    group = BaseExceptionGroup("outer", [inner, asyncio.CancelledError()])  # noqa: F821
+    rebuilt = _replayed(group)
+    assert type(rebuilt) is BaseExceptionGroup  # noqa: F821
+    assert str(rebuilt) == "outer (2 sub-exceptions)"
+    sub, cancelled = rebuilt.exceptions  # type: ignore[attr-defined]
+    assert type(cancelled) is asyncio.CancelledError
+    assert type(sub) is ExceptionGroup and str(sub) == "inner (2 sub-exceptions)"  # noqa: F821
+    service, key = sub.exceptions
+    assert isinstance(service, _ServiceError) and service.code == 502
+    assert str(service) == "the service answered 502" and key.args == ("k",)
+
+
+def _made_in_a_function() -> type[Exception]:
+    class LocalError(_ServiceError):
+        pass
+
+    return LocalError
+
+
+def test_an_exception_of_a_class_no_import_reaches_is_caught_by_its_base() -> None:
+    # Before the fix: RecordedError ("its class could not be imported"), which an except
+    # clause for its base did not catch
+    rebuilt = _replayed(_made_in_a_function()(503))
+    assert isinstance(rebuilt, _ServiceError) and rebuilt.code == 503
+    assert type(rebuilt).__name__ == "LocalError"
+    assert str(rebuilt) == "the service answered 503"
+
+
+def test_a_caught_pytest_skip_is_refused_though_its_class_says_it_is_a_builtin() -> None:
+    # pytest.skip's class says its module is builtins, where it cannot be imported from: it is
+    # told by its recorded base (a recording refuses it, a replay does not raise it)
+    record = exception_record(pytest.skip.Exception("no network"))
+    assert not_raised_again(record) is not None
+    assert type(rebuild_exception(record)) is RecordedError
+
+
+class _Slotted(Exception):
+    """An exception keeping its fields in ``__slots__``, not in its ``__dict__``."""
+
+    __slots__ = ("retry_after", "status")
+
+    def __init__(self, message: str, status: int, retry_after: float) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+def test_an_exception_keeping_its_fields_in_slots_comes_back_with_them() -> None:
+    # Before the fix: only its __dict__ was recorded; replayed, `exc.retry_after` raised
+    # AttributeError in the agent's except clause
+    rebuilt = _replayed(_Slotted("rate limited", 429, 2.5))
+    assert type(rebuilt) is _Slotted and str(rebuilt) == "rate limited"
+    assert (rebuilt.status, rebuilt.retry_after) == (429, 2.5)

@@ -315,11 +315,13 @@ def test_a_recorded_exception_whose_attributes_cannot_be_decoded_says_so(
     assert "no_such_tag" in str(info.value) and "re-record the test" in str(info.value)
 
 
-def test_a_recorded_interrupt_is_not_raised_again_and_says_to_re_record(
+def test_a_recorded_interrupt_is_not_raised_again_and_says_what_fixes_it(
     mods: dict[str, ModuleType],
 ) -> None:
-    # Expected: a recorded KeyboardInterrupt (Ctrl-C while recording) would stop the test run
-    # if raised again: it stands in as RecordedError, with the fix that fits (no renamed class).
+    # Expected: a recorded KeyboardInterrupt (a golden of an earlier version: recording one,
+    # caught by the agent, is now refused) would stop the test run if raised again: it stands in
+    # as RecordedError, with the fix that works. Before: "To replay it as itself, re-record the
+    # test", which recorded the same golden
     checkpoint = _with_error_record(
         mods, {"type": "KeyboardInterrupt", "module": "builtins", "message": "", "args": []}
     )
@@ -327,8 +329,9 @@ def test_a_recorded_interrupt_is_not_raised_again_and_says_to_re_record(
         ReplayEngine(checkpoint).replay_from_checkpoint("lookup", "q", mock_config=FETCH)
     assert str(info.value) == (
         "KeyboardInterrupt:  (recorded exception, replayed as RecordedError: raised again, it "
-        "would stop the test run; an except clause for that class does not catch it. To replay "
-        "it as itself, re-record the test (pytest --clearstone-record))"
+        "would stop the test run; an except clause for that class does not catch it. Mock a "
+        "function of your own that catches it and returns what the agent uses (or mock the "
+        "function under this one, so that this one runs and raises it at replay))"
     )
 
 
