@@ -1282,12 +1282,12 @@ def test_a_text_whose_traceback_frames_only_differ_is_told_as_such() -> None:
     from pytest_clearstone.diff import unstable_cause
     from pytest_clearstone.errors import TRACEBACKS_ONLY
 
-    changes = StateDelta({"prompt": _RECORDED_TRACEBACK}, {"prompt": _REPLAYED_TRACEBACK}).changes
-    assert unstable_cause(changes) == TRACEBACKS_ONLY
+    delta = StateDelta({"prompt": _RECORDED_TRACEBACK}, {"prompt": _REPLAYED_TRACEBACK})
+    assert unstable_cause(delta) == TRACEBACKS_ONLY
     # (another error, or another text around the traceback, is a change of the agent)
     for other in (
         _REPLAYED_TRACEBACK.replace("division by zero", "integer modulo by zero"),
         _REPLAYED_TRACEBACK.replace("the code failed", "the code broke"),
     ):
-        changes = StateDelta({"prompt": _RECORDED_TRACEBACK}, {"prompt": other}).changes
-        assert unstable_cause(changes) != TRACEBACKS_ONLY
+        delta = StateDelta({"prompt": _RECORDED_TRACEBACK}, {"prompt": other})
+        assert unstable_cause(delta) != TRACEBACKS_ONLY
