@@ -1451,7 +1451,7 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     elif isinstance(exc, pytest.xfail.Exception):  # (its report says "and xfailed")
         outcome, why = "failed", _FAILED_WHILE_RECORDING
     else:
-        outcome = "diverged" if _replay_errors_in(exc) else "failed"
+        outcome = "diverged" if _diverged_by(exc) else "failed"
         why = f"{_FAILED_WHILE_RECORDING} ({type(exc).__name__})"
     replay = item.stash.get(_REPLAY, None)
     if ("clearstone", "unreadable") not in item.user_properties:  # (kept: it says more)
@@ -1484,7 +1484,7 @@ def _subtest_report(
         report.user_properties = [p for p in report.user_properties if p[0] not in _NOTE_KEYS]
     if report.failed:
         error = None if call.excinfo is None else call.excinfo.value
-        how = "diverged" if error is not None and _replay_errors_in(error) else "failed"
+        how = "diverged" if error is not None and _diverged_by(error) else "failed"
     elif report.skipped and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
         how = "xfailed"
     else:
@@ -2692,6 +2692,16 @@ def _replay_errors_in(exc: BaseException) -> list[BaseException]:
     from .errors import ReplayError, grouped
 
     return [e for e in grouped(exc) if isinstance(e, ReplayError)]
+
+
+def _diverged_by(exc: BaseException) -> bool:
+    """Whether a replaying test that failed with ``exc`` diverged: it is or holds a replay
+    error, and no connection the network guard blocked (a call that is not mocked, which
+    re-recording cannot fix: record-diverged leaves such a test failed, its golden as it is)."""
+    from .errors import NetworkBlockedError
+
+    errors = _replay_errors_in(exc)
+    return bool(errors) and not any(isinstance(e, NetworkBlockedError) for e in errors)
 
 
 def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:
