@@ -817,6 +817,13 @@ NETWORK_HINT = (
     "with the ini option clearstone_allow_hosts, or run with --clearstone-allow-network"
 )
 
+PROXY_NETWORK_HINT = (
+    "Mock the function that makes this call (add its import path to mock=), or run with "
+    "--clearstone-allow-network. Allowing the proxy in clearstone_allow_hosts would let every "
+    "request sent through it reach the network; a local service the test needs is reached "
+    "directly when its host is in NO_PROXY (and allowed in clearstone_allow_hosts)"
+)
+
 FIXTURE_NETWORK_HINT = (
     "Calls made by fixtures are neither recorded nor replayed (a golden holds the calls of the "
     "test's call only), so this one would run live on every replay; a session or module "
@@ -837,7 +844,9 @@ class NetworkBlockedError(ReplayError):
     """A replayed test tried to open a network connection to a host that is not allowed.
 
     ``during``: what the test was doing when a fixture connected (``"the set-up of fixture
-    'index' (session scope)"``); ``None`` for the test's call."""
+    'index' (session scope)"``); ``None`` for the test's call. ``proxy``: the environment
+    variables (``HTTPS_PROXY``) whose proxy the address is, when it is one: the request it
+    carried was for another host."""
 
     def __init__(
         self,
@@ -850,12 +859,14 @@ class NetworkBlockedError(ReplayError):
         others: Sequence[str] = (),
         unresolved: Sequence[str] = (),
         during: str | None = None,
+        proxy: Sequence[str] = (),
     ) -> None:
         self.host = host
         self.port = port
         self.test = test
         self.name = name
         self.during = during
+        self.proxy = tuple(proxy)
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -870,7 +881,13 @@ class NetworkBlockedError(ReplayError):
                 f"  allowed host(s) that did not resolve when the guard started: "
                 f"{', '.join(unresolved)}"
             )
-        lines.append(f"  {NETWORK_HINT if during is None else FIXTURE_NETWORK_HINT}")
+        if proxy:
+            lines.append(
+                f"  that is the proxy of {' and '.join(f'${v}' for v in proxy)}: the request it "
+                "carried was for another host, which the guard does not see"
+            )
+        hint = PROXY_NETWORK_HINT if proxy else NETWORK_HINT
+        lines.append(f"  {hint if during is None else FIXTURE_NETWORK_HINT}")
         super().__init__("\n".join(lines))
 
 

@@ -30,6 +30,7 @@ import contextvars
 import errno
 import functools
 import ipaddress
+import os
 import re
 import socket
 import sys
@@ -209,6 +210,41 @@ class HostAllowList:
         return f"HostAllowList({list(self.entries)!r})"
 
 
+#: the environment variables naming a proxy that HTTP clients (httpx, requests, urllib) use,
+#: lower-cased, with the default port of each scheme a proxy URL may have
+_PROXY_VARIABLES = frozenset({"https_proxy", "http_proxy", "all_proxy"})
+_PROXY_PORTS = {"http": 80, "https": 443, "socks4": 1080, "socks5": 1080, "socks5h": 1080}
+
+
+def _proxy_variables(host: str, name: str | None, port: int) -> tuple[str, ...]:
+    """The environment variables (``HTTPS_PROXY``, ...) whose proxy is ``host`` (an address, or
+    the ``name`` it was looked up for) and ``port``: a connection to it carries a request for
+    another host. Read when a connection is blocked, never before."""
+    from urllib.parse import urlsplit
+
+    ip = _ip(host)
+    found = []
+    for variable, value in sorted(os.environ.items()):
+        if variable.lower() not in _PROXY_VARIABLES or not value.strip():
+            continue
+        text = value.strip()
+        try:
+            url = urlsplit(text if "://" in text else f"http://{text}")
+            proxy_port = url.port or _PROXY_PORTS.get(url.scheme.lower())
+        except ValueError:  # (a malformed port: no client connects to it either)
+            continue
+        proxy_host = url.hostname or ""
+        if proxy_port != port or not proxy_host:
+            continue
+        proxy_ip = _ip(proxy_host)
+        if (proxy_ip is not None and proxy_ip == ip) or _host_name(proxy_host) in (
+            _host_name(host),
+            _host_name(name or ""),
+        ):
+            found.append(variable)
+    return tuple(found)
+
+
 class BlockedConnection(NamedTuple):
     """One connection the guard blocked."""
 
@@ -218,6 +254,7 @@ class BlockedConnection(NamedTuple):
     background: bool  #: from a thread that existed before the guard started (a warning)
     name: str | None = None  #: the host name the address was looked up for, when seen
     during: str | None = None  #: what the test was doing (a fixture's set-up); None: its call
+    proxy: tuple[str, ...] = ()  #: the variables (HTTPS_PROXY) whose proxy the address is
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -321,6 +358,7 @@ class NetworkGuard(Patches):
             others=[a.describe() for a in blocked[1:]],
             unresolved=self.allow.unresolved,
             during=first.during,
+            proxy=first.proxy,
         )
 
     def warnings(self) -> list[NetworkBlockedWarning]:
@@ -355,8 +393,15 @@ class NetworkGuard(Patches):
         if not background and self.lets_through is not None and self.lets_through():
             return
         during = None if self.during is None or background else self.during()
+        name = _hooks.names.get(host)
         attempt = BlockedConnection(
-            host, port, threading.current_thread().name, background, _hooks.names.get(host), during
+            host,
+            port,
+            threading.current_thread().name,
+            background,
+            name,
+            during,
+            _proxy_variables(host, name, port),
         )
         with self._lock:
             self._attempts.append(attempt)
@@ -378,6 +423,7 @@ class NetworkGuard(Patches):
             thread=attempt.thread,
             unresolved=self.allow.unresolved,
             during=during,
+            proxy=attempt.proxy,
         )
 
     def _is_background(self) -> bool:
