@@ -78,6 +78,9 @@ def _split(entry: str) -> tuple[str, int | None]:
     text = entry.strip()
     if not text:
         raise _bad_entry(entry, "it is empty")
+    if "://" in text:  # (its credentials, if any, are not repeated)
+        host = text.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2]
+        raise _bad_entry(entry, "a URL: give its host alone" + (f", as {host!r}" if host else ""))
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
@@ -124,6 +127,19 @@ def _checked_host_name(entry: str, host: str) -> str:
     return name
 
 
+def _refuse_a_list(entry: str) -> None:
+    """Refuse a line holding several good entries (``localhost, api.internal``): the ini option
+    takes one a line."""
+    parts = [part for part in re.split(r"[\s,]+", entry) if part]
+    if len(parts) < 2:
+        return
+    try:
+        HostAllowList(parts)
+    except ValueError:
+        return  # (not a list of entries: the line is told as what it is)
+    raise _bad_entry(entry, "several hosts on one line: give one per line")
+
+
 class _Rule(NamedTuple):
     port: int | None  # None: any port
     network: _Network | None = None
@@ -160,6 +176,7 @@ class HostAllowList:
         self._resolved = False
         self._lock = threading.Lock()
         for entry in self.entries:
+            _refuse_a_list(entry)
             host, port = _split(entry)
             if "/" in host:
                 try:

@@ -488,6 +488,25 @@ def test_a_malformed_entry_is_a_clear_error(entry: str) -> None:
         HostAllowList([entry])
 
 
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        ("https://api.internal", "a URL: give its host alone, as 'api.internal'"),
+        ("https://api.internal:8443/v1", "a URL: give its host alone, as 'api.internal:8443'"),
+        ("http://[::1]:8080/", "a URL: give its host alone, as '[::1]:8080'"),
+        ("localhost api.internal", "several hosts on one line: give one per line"),
+        ("localhost, api.internal", "several hosts on one line: give one per line"),
+    ],
+)
+def test_a_url_or_a_list_on_one_line_is_told_as_such(entry: str, said: str) -> None:
+    # Expected: the message says what the line is and how to write it. Before the fix: a URL
+    # was told "the port '//api.internal' is not a number" or "does not appear to be an IPv4
+    # or IPv6 network", and two hosts on a line "a host name is labels of letters, ...".
+    with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name") as info:
+        HostAllowList([entry])
+    assert said in str(info.value)
+
+
 def test_a_wildcard_is_refused_with_the_alternative() -> None:
     with pytest.raises(ValueError, match=r"wildcards are not supported: .* network"):
         HostAllowList(["*.localhost"])
