@@ -16,6 +16,7 @@ import errno
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 
 from ..errors import (
@@ -122,7 +123,21 @@ def version_control_leftover(path: Path, raw: bytes) -> CheckpointCorruptError |
 
 def not_json(path: Path, raw: bytes, reason: str) -> CheckpointCorruptError:
     """The error for the golden at ``path`` whose text ``raw`` did not parse as JSON
-    (``reason``: the parser's words): what version control left there is named
-    (:func:`version_control_leftover`), anything else is "truncated or not JSON"."""
+    (``reason``: the parser's words): an integer longer than Python reads from text
+    (:func:`too_long_to_read`) and what version control left there
+    (:func:`version_control_leftover`) are named, anything else is "truncated or not JSON"."""
+    if "integer string conversion" in reason:  # (Python's words for its limit)
+        return CheckpointCorruptError(path, too_long_to_read())
     found = version_control_leftover(path, raw)
     return found or CheckpointCorruptError(path, f"truncated or not JSON ({reason})")
+
+
+def too_long_to_read() -> str:
+    """Why a golden that holds an integer longer than Python reads from text
+    (``sys.get_int_max_str_digits()``) cannot be read, and the fix."""
+    return (
+        "it holds an integer longer than Python reads from text "
+        f"({sys.get_int_max_str_digits()} digits, sys.get_int_max_str_digits()); "
+        "a golden recorded with the limit lifted needs it lifted to replay too: "
+        "sys.set_int_max_str_digits(0) in conftest.py"
+    )
