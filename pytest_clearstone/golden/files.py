@@ -25,6 +25,7 @@ from ..errors import (
     CheckpointNotFoundError,
     resolve_conflict,
 )
+from ..file_kinds import file_kind
 
 #: open without waiting for a FIFO's writer (the file is refused right after), in binary mode
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -43,18 +44,6 @@ class NotARegularFileError(OSError):
     """The path is a device, a FIFO or a socket: it is not read. ``strerror`` says which."""
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISCHR(mode):
-        return "character device"
-    if stat.S_ISBLK(mode):
-        return "block device"
-    if stat.S_ISFIFO(mode):
-        return "FIFO"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "special file"
-
-
 def read_file(path: Path) -> bytes:
     """The bytes of the regular file at ``path`` (symlinks followed), without a leading UTF-8
     byte order mark (what follows it is the text; the file is written again without it).
@@ -68,7 +57,7 @@ def read_file(path: Path) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             if stat.S_ISDIR(info.st_mode):
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-            kind = _kind(info.st_mode)
+            kind = file_kind(info.st_mode)
             raise NotARegularFileError(errno.EINVAL, f"a {kind}, not a regular file", str(path))
         size = info.st_size
         data = os.read(fd, size + 1)

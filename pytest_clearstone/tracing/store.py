@@ -25,6 +25,7 @@ import json
 import operator
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -36,6 +37,7 @@ from .. import codec
 from ..codec.fast_json import orjson
 from ..codec.tags import replace_pickles, utf8_text
 from ..errors import TraceNotFoundError, TraceStoreError
+from ..file_kinds import file_kind
 from .span import PLAIN_TYPES, Recorded, Span
 from .trace import Trace
 
@@ -384,6 +386,26 @@ def _roll_back(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+_NO_FILE = "no such file"
+
+
+def _not_a_file(path: str) -> str | None:
+    """What is at the store's ``path`` when it is no regular file (links followed):
+    :data:`_NO_FILE`, ``"it is a directory"``, ``"it is a FIFO, not a regular file"``; ``None``
+    for a regular file, or when it cannot be told (SQLite then says why it cannot open it)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return _NO_FILE
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "it is a directory"
+    return f"it is a {file_kind(mode)}, not a regular file"
+
+
 def _read_only_uri(path: str, *, immutable: bool = False) -> str:
     # as_uri() percent-encodes '?', '#', '%' and spaces, so any file name is safe here
     uri = f"{Path(path).resolve().as_uri()}?mode=ro"
@@ -477,15 +499,8 @@ class TraceStore:
         )
 
     def _open_read_only(self) -> sqlite3.Connection:
-        path = Path(self.db_path)
-        if not path.is_file():
-            what = (
-                "it is a directory"
-                if path.is_dir()
-                else "it is not a regular file"
-                if path.exists()
-                else "no such file"
-            )
+        what = _not_a_file(self.db_path)
+        if what is not None:
             raise TraceStoreError(f"cannot open the trace store {self.db_path!r}: {what}")
         conn: sqlite3.Connection | None = None
         try:
@@ -519,6 +534,11 @@ class TraceStore:
         if self.read_only:
             return self._open_read_only()
         conn: sqlite3.Connection | None = None
+        what = None if self.is_memory else _not_a_file(self.db_path)
+        if what is not None and what != _NO_FILE:  # (SQLite would wait on a FIFO or fail)
+            raise TraceStoreError(
+                f"cannot open the trace store {self.db_path!r}: {what}. {self._fix}"
+            )
         try:
             if not self.is_memory:  # (a read-only checkout: PermissionError, said as the rest)
                 Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)

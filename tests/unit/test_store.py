@@ -490,3 +490,27 @@ def test_a_file_that_is_not_a_store_names_the_library_s_fix_outside_pytest(tmp_p
         "Point the trace store elsewhere (another db_path), or move the file away"
     )
     assert other.read_text() == "not a database\n"  # left as it is
+
+
+@pytest.mark.parametrize("kind", ["character device", "FIFO"])
+def test_a_store_path_that_is_no_regular_file_is_refused_naming_what_it_is(
+    tmp_path: Path, kind: str
+) -> None:
+    # Expected: a store path that is a link to a device or a FIFO is refused before SQLite
+    # opens it, naming what it is (as a read-only store and a golden are), nothing written.
+    # Before the fix: "disk I/O error. Check its disk (free space, a file size limit)", so the
+    # recording of every marked test failed with advice about the disk.
+    db = tmp_path / ".clearstone" / "traces.db"
+    db.parent.mkdir()
+    if kind == "FIFO":
+        os.mkfifo(db)
+    else:
+        db.symlink_to("/dev/zero")
+    store = TraceStore(db)
+    with pytest.raises(TraceStoreError) as info:
+        store.list_traces()
+    message = str(info.value)
+    assert f"cannot open the trace store {str(db)!r}: it is a {kind}, not a regular file" in (
+        message
+    )
+    assert "disk" not in message and message.endswith("or move the file away")
