@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .commands import RECORD_COMMAND, record_command
+from .printable import printable
 
 #: the command that writes a golden again, as messages give it when the test is not known (the
 #: library without pytest): never the whole suite's re-recording; and the fix of a checkpoint
@@ -641,9 +642,10 @@ class ReplayExhaustedError(ReplayError):
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
         if self.unmocked and not recorded:
-            span_type = next(iter(self.unmocked.values()))[0]
-            others = ", ".join(
-                f"{other} ({calls} recorded call(s))" for other, (_, calls) in self.unmocked.items()
+            span_type = printable(next(iter(self.unmocked.values()))[0])
+            others = ", ".join(  # (names read from the golden)
+                f"{printable(other)} ({calls} recorded call(s))"
+                for other, (_, calls) in self.unmocked.items()
             )
             lines.append(
                 f"  The recording holds no call to {target}; it holds {span_type} calls to a "
@@ -709,7 +711,9 @@ class UnusedResponsesError(ReplayError):
                 "now runs live):"
             )
             for target, (span_type, calls) in self.unmocked.items():
-                lines.append(f"  {target} ({span_type}): {calls} recorded call(s)")
+                lines.append(  # (names read from the golden)
+                    f"  {printable(target)} ({printable(span_type)}): {calls} recorded call(s)"
+                )
         for what, delta in self.differences:  # (what followed from it)
             lines.extend(_mismatch_lines(what, delta, then=True))
         if checkpoint:
