@@ -361,6 +361,20 @@ def _schema(conn: sqlite3.Connection, db_path: str, fix: str) -> Literal["empty"
     )
 
 
+def _refuse_triggers(conn: sqlite3.Connection, db_path: str, fix: str) -> None:
+    """Refuse to write to a database holding a trigger: pytest-clearstone creates none, and one
+    (in a shared or hand-made store) runs SQL on every write, which can change the spans a
+    recording's golden is built from. Reading runs no trigger: inspection reads such a store."""
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    if names:
+        what = "a trigger" if len(names) == 1 else "triggers"
+        raise TraceStoreError(
+            f"the trace store {db_path!r} holds {what} ({', '.join(map(repr, names))[:200]}), "
+            "which pytest-clearstone never creates: it would run on every write and could "
+            f"change the spans recorded; the file was left as it is. {fix}"
+        )
+
+
 def _while_locked(fn: Callable[[], Any], db_path: str) -> Any:
     """``fn()``, called again while SQLite says the database is locked or busy, for up to the
     busy timeout (a :class:`TraceStoreError` after it); other errors are raised as they are."""
@@ -553,6 +567,7 @@ class TraceStore:
             def set_up() -> None:
                 # before any write: a foreign or newer file is refused exactly as it was
                 _schema(opened, self.db_path, self._fix)
+                _refuse_triggers(opened, self.db_path, self._fix)
                 if not self.is_memory:
                     opened.execute("PRAGMA journal_mode=WAL")
                     opened.execute("PRAGMA synchronous=NORMAL")

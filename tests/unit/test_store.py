@@ -514,3 +514,33 @@ def test_a_store_path_that_is_no_regular_file_is_refused_naming_what_it_is(
         message
     )
     assert "disk" not in message and message.endswith("or move the file away")
+
+
+def test_a_store_holding_a_trigger_is_not_written_to(tmp_path: Path) -> None:
+    # Expected: a store holding a trigger (pytest-clearstone creates none; a shared or hand-made
+    # file may hold one) is refused for writing, naming it, and left as it is: a trigger runs
+    # on every write and can change the spans a recording's golden is then built from.
+    # Before the fix: the trigger ran, and rewrote a recorded answer in the golden.
+    db = tmp_path / "traces.db"
+    provider = TracerProvider(db_path=str(db))
+    with provider.get_tracer("t").span("first"):
+        pass
+    provider.shutdown()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute(
+            "CREATE TRIGGER rewrite AFTER INSERT ON spans BEGIN "
+            'UPDATE spans SET output_json = \'{"v": "HACKED"}\' WHERE span_id = new.span_id; END'
+        )
+        conn.commit()
+    before = db.read_bytes()
+    provider = TracerProvider(db_path=str(db))
+    with pytest.raises(TraceStoreError) as info:
+        with provider.get_tracer("t").span("second"):
+            pass
+        provider.trace_store.list_traces()
+    message = str(info.value)
+    assert f"the trace store {str(db)!r} holds a trigger ('rewrite')" in message
+    assert message.endswith("or move the file away")
+    assert db.read_bytes() == before
+    # reading runs no trigger: inspection still reads it
+    assert [t.root_name for t in TraceStore(db, read_only=True).list_traces()] == ["first"]
