@@ -97,8 +97,9 @@ def _split(entry: str) -> tuple[str, int | None]:
         return text, None
     if not host:
         raise _bad_entry(entry, "no host before the port")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise _bad_entry(entry, f"the port {port_text!r} is not a number from 1 to 65535")
+    digits = port_text.isascii() and port_text.isdigit() and len(port_text) <= 5
+    if not digits or not 0 < int(port_text) < 65536:
+        raise _bad_entry(entry, f"the port {port_text[:20]!r} is not a number from 1 to 65535")
     return host, int(port_text)
 
 

@@ -481,6 +481,8 @@ def test_loopback_is_not_allowed_by_default() -> None:
         "exa_mple..com",
         "-api.internal",
         "api.internal:8080/v1",
+        "localhost:\u00b2",  # (a digit, not a decimal one: int() refused it, unnamed)
+        "localhost:" + "8" * 5000,  # (longer than int() reads)
     ],
 )
 def test_a_malformed_entry_is_a_clear_error(entry: str) -> None:
