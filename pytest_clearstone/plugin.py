@@ -150,8 +150,8 @@ class _RunState:
         #: the end of the session (see _network_guard)
         self.release_socket_hooks: Callable[[], None] | None = None
         #: provider keys given a placeholder by the plugin, set while tests replay (see
-        #: _set_placeholder_keys)
-        self.placeholders: list[str] = []
+        #: _set_placeholder_keys), and the value each had then (None: unset; "": set empty)
+        self.placeholders: dict[str, str | None] = {}
         #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
         #: set-up only): case-folded path -> the node id of the test recording it
         self.fixture_writers: dict[str, str] = {}
@@ -1110,14 +1110,19 @@ def _check_fixture_writer(item: pytest.Item) -> None:
 
 
 def _unset_placeholder_keys(state: _RunState) -> None:
-    """Remove the placeholders the plugin set (a key the test set meanwhile stays)."""
+    """Remove the placeholders the plugin set, giving back an empty value as it was (a key the
+    test set meanwhile stays)."""
     if not state.placeholders:  # (a run that replayed nothing does not import the codec)
         return
     from .codec import PLACEHOLDER_KEY
 
-    for name in state.placeholders:
-        if os.environ.get(name) == PLACEHOLDER_KEY:
+    for name, before in state.placeholders.items():
+        if os.environ.get(name) != PLACEHOLDER_KEY:
+            continue
+        if before is None:
             del os.environ[name]
+        else:
+            os.environ[name] = before
     state.placeholders.clear()
 
 
@@ -1132,8 +1137,9 @@ def _set_placeholder_keys(state: _RunState, names: tuple[str, ...]) -> None:
         return
     from .codec import PLACEHOLDER_KEY
 
+    for name in unset:
+        state.placeholders.setdefault(name, os.environ.get(name))
     os.environ.update(dict.fromkeys(unset, PLACEHOLDER_KEY))
-    state.placeholders.extend(unset)
 
 
 def _replays(item: pytest.Item | None) -> bool:
