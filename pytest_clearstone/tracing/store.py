@@ -405,11 +405,14 @@ _NO_FILE = "no such file"
 
 def _not_a_file(path: str) -> str | None:
     """What is at the store's ``path`` when it is no regular file (links followed):
-    :data:`_NO_FILE`, ``"it is a directory"``, ``"it is a FIFO, not a regular file"``; ``None``
+    :data:`_NO_FILE`, ``"it is a directory"``, ``"it is a FIFO, not a regular file"``, a link
+    to nothing; ``None``
     for a regular file, or when it cannot be told (SQLite then says why it cannot open it)."""
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
+        if os.path.islink(path):  # (writing through it would create a file where it points)
+            return "it is a link to a file that does not exist"
         return _NO_FILE
     except (OSError, ValueError):
         return None

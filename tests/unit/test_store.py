@@ -544,3 +544,19 @@ def test_a_store_holding_a_trigger_is_not_written_to(tmp_path: Path) -> None:
     assert db.read_bytes() == before
     # reading runs no trigger: inspection still reads it
     assert [t.root_name for t in TraceStore(db, read_only=True).list_traces()] == ["first"]
+
+
+def test_a_store_path_that_is_a_link_to_nothing_is_not_created_through(tmp_path: Path) -> None:
+    # Expected: as for a golden, a link whose target does not exist is refused rather than
+    # written through (a link in a checkout chooses where the new file would go).
+    # Before the fix: SQLite created a new store at the place the link names.
+    target = tmp_path / "elsewhere.db"
+    db = tmp_path / ".clearstone" / "traces.db"
+    db.parent.mkdir()
+    db.symlink_to(target)
+    provider = TracerProvider(db_path=str(db))
+    with pytest.raises(TraceStoreError, match="it is a link to a file that does not exist"):
+        with provider.get_tracer("t").span("first"):
+            pass
+        provider.trace_store.list_traces()
+    assert not target.exists()
