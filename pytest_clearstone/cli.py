@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from .codec.nesting import room
-from .codec.views import printable, safe_decode
+from .codec.views import safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
 from .golden.checkpoint import written_by_plugin
 from .golden.files import read_golden, without_bom
@@ -49,6 +49,7 @@ from .inspection import (
     state_summary,
     walk_tree,
 )
+from .printable import printable
 from .verbosity import set_show_all
 
 PROG = "pytest-clearstone"

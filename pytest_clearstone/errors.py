@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .commands import RECORD_COMMAND, record_command
+from .printable import printable
 
 #: the command that writes a golden again, as messages give it when the test is not known (the
 #: library without pytest): never the whole suite's re-recording; and the fix of a checkpoint
@@ -686,9 +687,10 @@ class ReplayExhaustedError(ReplayError):
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
         if self.unmocked and not recorded:
-            span_type = next(iter(self.unmocked.values()))[0]
-            others = ", ".join(
-                f"{other} ({calls} recorded call(s))" for other, (_, calls) in self.unmocked.items()
+            span_type = printable(next(iter(self.unmocked.values()))[0])
+            others = ", ".join(  # (names read from the golden)
+                f"{printable(other)} ({calls} recorded call(s))"
+                for other, (_, calls) in self.unmocked.items()
             )
             lines.append(
                 f"  The recording holds no call to {target}; it holds {span_type} calls to a "
@@ -754,7 +756,9 @@ class UnusedResponsesError(ReplayError):
                 "now runs live):"
             )
             for target, (span_type, calls) in self.unmocked.items():
-                lines.append(f"  {target} ({span_type}): {calls} recorded call(s)")
+                lines.append(  # (names read from the golden)
+                    f"  {printable(target)} ({printable(span_type)}): {calls} recorded call(s)"
+                )
         for what, delta in self.differences:  # (what followed from it)
             lines.extend(_mismatch_lines(what, delta, then=True))
         if checkpoint:
@@ -862,6 +866,13 @@ NETWORK_HINT = (
     "with the ini option clearstone_allow_hosts, or run with --clearstone-allow-network"
 )
 
+PROXY_NETWORK_HINT = (
+    "Mock the function that makes this call (add its import path to mock=), or run with "
+    "--clearstone-allow-network. Allowing the proxy in clearstone_allow_hosts would let every "
+    "request sent through it reach the network; a local service the test needs is reached "
+    "directly when its host is in NO_PROXY (and allowed in clearstone_allow_hosts)"
+)
+
 FIXTURE_NETWORK_HINT = (
     "Calls made by fixtures are neither recorded nor replayed (a golden holds the calls of the "
     "test's call only), so this one would run live on every replay; a session or module "
@@ -882,7 +893,9 @@ class NetworkBlockedError(ReplayError):
     """A replayed test tried to open a network connection to a host that is not allowed.
 
     ``during``: what the test was doing when a fixture connected (``"the set-up of fixture
-    'index' (session scope)"``); ``None`` for the test's call."""
+    'index' (session scope)"``); ``None`` for the test's call. ``proxy``: the environment
+    variables (``HTTPS_PROXY``) whose proxy the address is, when it is one: the request it
+    carried was for another host."""
 
     def __init__(
         self,
@@ -895,12 +908,14 @@ class NetworkBlockedError(ReplayError):
         others: Sequence[str] = (),
         unresolved: Sequence[str] = (),
         during: str | None = None,
+        proxy: Sequence[str] = (),
     ) -> None:
         self.host = host
         self.port = port
         self.test = test
         self.name = name
         self.during = during
+        self.proxy = tuple(proxy)
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -915,7 +930,13 @@ class NetworkBlockedError(ReplayError):
                 f"  allowed host(s) that did not resolve when the guard started: "
                 f"{', '.join(unresolved)}"
             )
-        lines.append(f"  {NETWORK_HINT if during is None else FIXTURE_NETWORK_HINT}")
+        if proxy:
+            lines.append(
+                f"  that is the proxy of {' and '.join(f'${v}' for v in proxy)}: the request it "
+                "carried was for another host, which the guard does not see"
+            )
+        hint = PROXY_NETWORK_HINT if proxy else NETWORK_HINT
+        lines.append(f"  {hint if during is None else FIXTURE_NETWORK_HINT}")
         super().__init__("\n".join(lines))
 
 

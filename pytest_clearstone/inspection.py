@@ -18,7 +18,6 @@ from .codec.views import (
     comparable_fields,
     decoded_view,
     pickle_placeholder,
-    printable,
     safe_decode,
 )
 from .diff import StateDelta, line_breaks_changed
@@ -30,6 +29,7 @@ from .errors import (
 )
 from .golden.files import not_json, read_golden
 from .golden.ordering import spans_in_call_order
+from .printable import printable
 
 _REPR_WIDTH = 60
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1

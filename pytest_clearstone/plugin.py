@@ -150,8 +150,8 @@ class _RunState:
         #: the end of the session (see _network_guard)
         self.release_socket_hooks: Callable[[], None] | None = None
         #: provider keys given a placeholder by the plugin, set while tests replay (see
-        #: _set_placeholder_keys)
-        self.placeholders: list[str] = []
+        #: _set_placeholder_keys), and the value each had then (None: unset; "": set empty)
+        self.placeholders: dict[str, str | None] = {}
         #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
         #: set-up only): case-folded path -> the node id of the test recording it
         self.fixture_writers: dict[str, str] = {}
@@ -1112,14 +1112,19 @@ def _check_fixture_writer(item: pytest.Item) -> None:
 
 
 def _unset_placeholder_keys(state: _RunState) -> None:
-    """Remove the placeholders the plugin set (a key the test set meanwhile stays)."""
+    """Remove the placeholders the plugin set, giving back an empty value as it was (a key the
+    test set meanwhile stays)."""
     if not state.placeholders:  # (a run that replayed nothing does not import the codec)
         return
     from .codec import PLACEHOLDER_KEY
 
-    for name in state.placeholders:
-        if os.environ.get(name) == PLACEHOLDER_KEY:
+    for name, before in state.placeholders.items():
+        if os.environ.get(name) != PLACEHOLDER_KEY:
+            continue
+        if before is None:
             del os.environ[name]
+        else:
+            os.environ[name] = before
     state.placeholders.clear()
 
 
@@ -1134,8 +1139,9 @@ def _set_placeholder_keys(state: _RunState, names: tuple[str, ...]) -> None:
         return
     from .codec import PLACEHOLDER_KEY
 
+    for name in unset:
+        state.placeholders.setdefault(name, os.environ.get(name))
     os.environ.update(dict.fromkeys(unset, PLACEHOLDER_KEY))
-    state.placeholders.extend(unset)
 
 
 def _replays(item: pytest.Item | None) -> bool:
@@ -1469,7 +1475,7 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     elif isinstance(exc, pytest.xfail.Exception):  # (its report says "and xfailed")
         outcome, why = "failed", _FAILED_WHILE_RECORDING
     else:
-        outcome = "diverged" if _replay_errors_in(exc) else "failed"
+        outcome = "diverged" if _diverged_by(exc) else "failed"
         why = f"{_FAILED_WHILE_RECORDING} ({type(exc).__name__})"
     replay = item.stash.get(_REPLAY, None)
     if ("clearstone", "unreadable") not in item.user_properties:  # (kept: it says more)
@@ -1502,7 +1508,7 @@ def _subtest_report(
         report.user_properties = [p for p in report.user_properties if p[0] not in _NOTE_KEYS]
     if report.failed:
         error = None if call.excinfo is None else call.excinfo.value
-        how = "diverged" if error is not None and _replay_errors_in(error) else "failed"
+        how = "diverged" if error is not None and _diverged_by(error) else "failed"
     elif report.skipped and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
         how = "xfailed"
     else:
@@ -2750,6 +2756,16 @@ def _replay_errors_in(exc: BaseException) -> list[BaseException]:
     from .errors import ReplayError, grouped
 
     return [e for e in grouped(exc) if isinstance(e, ReplayError)]
+
+
+def _diverged_by(exc: BaseException) -> bool:
+    """Whether a replaying test that failed with ``exc`` diverged: it is or holds a replay
+    error, and no connection the network guard blocked (a call that is not mocked, which
+    re-recording cannot fix: record-diverged leaves such a test failed, its golden as it is)."""
+    from .errors import NetworkBlockedError
+
+    errors = _replay_errors_in(exc)
+    return bool(errors) and not any(isinstance(e, NetworkBlockedError) for e in errors)
 
 
 def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:

@@ -357,10 +357,6 @@ class Checkpoint:
                 raise CheckpointCorruptError(
                     path, f"a stored value cannot be decoded: {exc}"
                 ) from None
-            if "integer string conversion" in str(exc):  # (Python's words for its limit)
-                from .long_integers import too_long_to_read
-
-                raise CheckpointCorruptError(path, too_long_to_read()) from None
             raise not_json(path, raw, str(exc)) from None
         return cls.from_document(
             doc,

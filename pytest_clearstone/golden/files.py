@@ -21,6 +21,7 @@ import errno
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 
 from ..errors import (
@@ -30,6 +31,7 @@ from ..errors import (
     CheckpointNotFoundError,
     resolve_conflict,
 )
+from ..file_kinds import file_kind
 
 #: open without waiting for a FIFO's writer (the file is refused right after), in binary mode
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -66,18 +68,6 @@ def _zero_filled(tail: bytes) -> bool:
     return tail.rstrip(b" \t\r\n").endswith(b"\0")
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISCHR(mode):
-        return "character device"
-    if stat.S_ISBLK(mode):
-        return "block device"
-    if stat.S_ISFIFO(mode):
-        return "FIFO"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "special file"
-
-
 def read_file(path: Path) -> bytes:
     """The bytes of the regular file at ``path`` (symlinks followed), without a leading UTF-8
     byte order mark (what follows it is the text; the file is written again without it).
@@ -92,7 +82,7 @@ def read_file(path: Path) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             if stat.S_ISDIR(info.st_mode):
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-            kind = _kind(info.st_mode)
+            kind = file_kind(info.st_mode)
             raise NotARegularFileError(errno.EINVAL, f"a {kind}, not a regular file", str(path))
         size = info.st_size
         if size > _LARGE:
@@ -191,10 +181,24 @@ def first_side(raw: bytes) -> bytes | None:
 
 def not_json(path: Path, raw: bytes, reason: str) -> CheckpointCorruptError:
     """The error for the golden at ``path`` whose text ``raw`` did not parse as JSON
-    (``reason``: the parser's words): what version control left there is named
-    (:func:`version_control_leftover`), and a file that ends in NUL bytes; anything else is
-    "truncated or not JSON"."""
+    (``reason``: the parser's words): an integer longer than Python reads from text
+    (:func:`too_long_to_read`), what version control left there
+    (:func:`version_control_leftover`) and a file that ends in NUL bytes are named, anything
+    else is "truncated or not JSON"."""
+    if "integer string conversion" in reason:  # (Python's words for its limit)
+        return CheckpointCorruptError(path, too_long_to_read())
     found = version_control_leftover(path, raw)
     if found is None and _zero_filled(raw[-64:]):
         found = CheckpointCorruptError(path, ZERO_FILLED)
     return found or CheckpointCorruptError(path, f"truncated or not JSON ({reason})")
+
+
+def too_long_to_read() -> str:
+    """Why a golden that holds an integer longer than Python reads from text
+    (``sys.get_int_max_str_digits()``) cannot be read, and the fix."""
+    return (
+        "it holds an integer longer than Python reads from text "
+        f"({sys.get_int_max_str_digits()} digits, sys.get_int_max_str_digits()); "
+        "a golden recorded with the limit lifted needs it lifted to replay too: "
+        "sys.set_int_max_str_digits(0) in conftest.py"
+    )

@@ -1,6 +1,6 @@
 """Integers longer than Python converts to and from text (``sys.get_int_max_str_digits()``,
-4,300 digits by default): the refusal to write a golden holding one, and what a golden holding
-one that cannot be read says.
+4,300 digits by default): the refusal to write a golden holding one (what a golden holding one
+that cannot be read says is :func:`.files.too_long_to_read`).
 
 Imported when one is met: a passing replay does not load it.
 """
@@ -48,14 +48,3 @@ def long_integer_refused(
                     advice=advice(path),
                 )
     return None
-
-
-def too_long_to_read() -> str:
-    """Why a golden that holds an integer longer than Python reads from text cannot be read,
-    and the fix."""
-    return (
-        "it holds an integer longer than Python reads from text "
-        f"({sys.get_int_max_str_digits()} digits, sys.get_int_max_str_digits()); "
-        "a golden recorded with the limit lifted needs it lifted to replay too: "
-        "sys.set_int_max_str_digits(0) in conftest.py"
-    )

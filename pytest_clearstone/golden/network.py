@@ -30,6 +30,7 @@ import contextvars
 import errno
 import functools
 import ipaddress
+import os
 import re
 import socket
 import sys
@@ -77,6 +78,9 @@ def _split(entry: str) -> tuple[str, int | None]:
     text = entry.strip()
     if not text:
         raise _bad_entry(entry, "it is empty")
+    if "://" in text:  # (its credentials, if any, are not repeated)
+        host = text.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2]
+        raise _bad_entry(entry, "a URL: give its host alone" + (f", as {host!r}" if host else ""))
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
@@ -93,8 +97,9 @@ def _split(entry: str) -> tuple[str, int | None]:
         return text, None
     if not host:
         raise _bad_entry(entry, "no host before the port")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise _bad_entry(entry, f"the port {port_text!r} is not a number from 1 to 65535")
+    digits = port_text.isascii() and port_text.isdigit() and len(port_text) <= 5
+    if not digits or not 0 < int(port_text) < 65536:
+        raise _bad_entry(entry, f"the port {port_text[:20]!r} is not a number from 1 to 65535")
     return host, int(port_text)
 
 
@@ -121,6 +126,19 @@ def _checked_host_name(entry: str, host: str) -> str:
             "a host name is labels of letters, digits, '-' and '_' separated by single dots",
         )
     return name
+
+
+def _refuse_a_list(entry: str) -> None:
+    """Refuse a line holding several good entries (``localhost, api.internal``): the ini option
+    takes one a line."""
+    parts = [part for part in re.split(r"[\s,]+", entry) if part]
+    if len(parts) < 2:
+        return
+    try:
+        HostAllowList(parts)
+    except ValueError:
+        return  # (not a list of entries: the line is told as what it is)
+    raise _bad_entry(entry, "several hosts on one line: give one per line")
 
 
 class _Rule(NamedTuple):
@@ -159,6 +177,7 @@ class HostAllowList:
         self._resolved = False
         self._lock = threading.Lock()
         for entry in self.entries:
+            _refuse_a_list(entry)
             host, port = _split(entry)
             if "/" in host:
                 try:
@@ -209,6 +228,41 @@ class HostAllowList:
         return f"HostAllowList({list(self.entries)!r})"
 
 
+#: the environment variables naming a proxy that HTTP clients (httpx, requests, urllib) use,
+#: lower-cased, with the default port of each scheme a proxy URL may have
+_PROXY_VARIABLES = frozenset({"https_proxy", "http_proxy", "all_proxy"})
+_PROXY_PORTS = {"http": 80, "https": 443, "socks4": 1080, "socks5": 1080, "socks5h": 1080}
+
+
+def _proxy_variables(host: str, name: str | None, port: int) -> tuple[str, ...]:
+    """The environment variables (``HTTPS_PROXY``, ...) whose proxy is ``host`` (an address, or
+    the ``name`` it was looked up for) and ``port``: a connection to it carries a request for
+    another host. Read when a connection is blocked, never before."""
+    from urllib.parse import urlsplit
+
+    ip = _ip(host)
+    found = []
+    for variable, value in sorted(os.environ.items()):
+        if variable.lower() not in _PROXY_VARIABLES or not value.strip():
+            continue
+        text = value.strip()
+        try:
+            url = urlsplit(text if "://" in text else f"http://{text}")
+            proxy_port = url.port or _PROXY_PORTS.get(url.scheme.lower())
+        except ValueError:  # (a malformed port: no client connects to it either)
+            continue
+        proxy_host = url.hostname or ""
+        if proxy_port != port or not proxy_host:
+            continue
+        proxy_ip = _ip(proxy_host)
+        if (proxy_ip is not None and proxy_ip == ip) or _host_name(proxy_host) in (
+            _host_name(host),
+            _host_name(name or ""),
+        ):
+            found.append(variable)
+    return tuple(found)
+
+
 class BlockedConnection(NamedTuple):
     """One connection the guard blocked."""
 
@@ -218,6 +272,7 @@ class BlockedConnection(NamedTuple):
     background: bool  #: from a thread that existed before the guard started (a warning)
     name: str | None = None  #: the host name the address was looked up for, when seen
     during: str | None = None  #: what the test was doing (a fixture's set-up); None: its call
+    proxy: tuple[str, ...] = ()  #: the variables (HTTPS_PROXY) whose proxy the address is
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -321,6 +376,7 @@ class NetworkGuard(Patches):
             others=[a.describe() for a in blocked[1:]],
             unresolved=self.allow.unresolved,
             during=first.during,
+            proxy=first.proxy,
         )
 
     def warnings(self) -> list[NetworkBlockedWarning]:
@@ -355,8 +411,15 @@ class NetworkGuard(Patches):
         if not background and self.lets_through is not None and self.lets_through():
             return
         during = None if self.during is None or background else self.during()
+        name = _hooks.names.get(host)
         attempt = BlockedConnection(
-            host, port, threading.current_thread().name, background, _hooks.names.get(host), during
+            host,
+            port,
+            threading.current_thread().name,
+            background,
+            name,
+            during,
+            _proxy_variables(host, name, port),
         )
         with self._lock:
             self._attempts.append(attempt)
@@ -378,6 +441,7 @@ class NetworkGuard(Patches):
             thread=attempt.thread,
             unresolved=self.allow.unresolved,
             during=during,
+            proxy=attempt.proxy,
         )
 
     def _is_background(self) -> bool:

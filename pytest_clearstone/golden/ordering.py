@@ -107,8 +107,8 @@ def call_order(
             if child is None:
                 child = branch.children[segment] = _Branch(index)
                 # (the first segment is the root's: the places are of the segments after it)
-                if 0 < depth <= len(given) and given[depth - 1].isdigit():
-                    child.place = int(given[depth - 1])
+                if 0 < depth <= len(given) and (place := _number(given[depth - 1])) >= 0:
+                    child.place = place
             branch = child
         branch.calls.append(index)
     for place, index in zip(places, _in_order(root), strict=True):
@@ -213,9 +213,23 @@ class _Branch:
         self.place = -1
 
 
-def _in_order(branch: _Branch) -> Iterator[int]:
-    """The calls of ``branch`` and its descendants (their indexes in start order), in call
-    order."""
+def _in_order(root: _Branch) -> Iterator[int]:
+    """The calls of ``root`` and its descendants (their indexes in start order), in call
+    order: each branch's :func:`_steps`, a child's taken where it comes (without recursion: a
+    golden's branch keys may be any number of levels deep)."""
+    stack = [_steps(root)]
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+        elif isinstance(step, _Branch):
+            stack.append(_steps(step))
+        else:
+            yield step
+
+
+def _steps(branch: _Branch) -> Iterator[int | _Branch]:
+    """The own calls of ``branch`` in order, each child branch where its calls come."""
     own = branch.calls
 
     def place_of(child: _Branch) -> int:
@@ -233,7 +247,7 @@ def _in_order(branch: _Branch) -> Iterator[int]:
         place = place_of(child)
         yield from own[done:place]
         done = place
-        yield from _in_order(child)
+        yield child
     yield from own[done:]
 
 
@@ -241,8 +255,21 @@ def _segment_order(segment: str) -> tuple[str, int]:
     """A key segment's place among its siblings: ``work#2`` -> ``("work", 2)``; a segment of a
     legacy key (``3``: a job's place among all its parent's jobs) -> ``("", 3)``."""
     name, mark, index = segment.rpartition("#")
-    if mark and index.isdigit():
-        return name, int(index)
-    if segment.isdigit():
-        return "", int(segment)
+    if mark and (number := _number(index)) >= 0:
+        return name, number
+    if (number := _number(segment)) >= 0:
+        return "", number
     return segment, -1
+
+
+#: the largest count or index read from a key (a longer one is taken as this: no count of calls
+#: or jobs reaches it)
+_LARGEST = 10**18
+
+
+def _number(text: str) -> int:
+    """``text`` (a job index, a count of calls) as a number when it is ASCII digits, else -1;
+    read as :data:`_LARGEST` when longer than any (a golden's keys are text a file chooses)."""
+    if not (text.isascii() and text.isdigit()):
+        return -1
+    return int(text) if len(text) < 19 else _LARGEST

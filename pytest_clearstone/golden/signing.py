@@ -247,14 +247,21 @@ def trusted_decode(
 
 
 def sign_file(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -> Path:
-    """Sign an existing ``.ckpt`` file in place (atomically) with ``key``; returns its path."""
+    """Sign an existing ``.ckpt`` file in place (atomically) with ``key``; returns its path.
+    A file that is not a JSON object raises
+    :class:`~pytest_clearstone.errors.CheckpointCorruptError` (a ``ValueError``) naming it."""
     from .atomic import atomic_write_text
 
     target = Path(path)
     raw = resolve_key(key)
     if raw is None:
         raise ValueError(f"no signing key: pass one or set {ENV_VAR}")
-    atomic_write_text(target, sign_text(read_file(target), raw))
+    content = read_file(target)
+    try:
+        signed = sign_text(content, raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # (nothing is written)
+        raise not_json(target, content, str(exc)) from None
+    atomic_write_text(target, signed)
     return target
 
 

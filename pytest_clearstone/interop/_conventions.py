@@ -131,7 +131,8 @@ def _indexed(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]] | None:
         if not key.startswith(prefix):
             continue
         index, _, rest = key[len(prefix) :].partition(".")
-        if index.isdigit() and rest:
+        # (ASCII digits a message number can be: a file's keys may hold any)
+        if index.isascii() and index.isdigit() and len(index) < 10 and rest:
             found.setdefault(int(index), {})[rest] = value
     return [found[i] for i in sorted(found)] or None
 

@@ -25,6 +25,7 @@ import json
 import operator
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -36,6 +37,7 @@ from .. import codec
 from ..codec.fast_json import orjson
 from ..codec.tags import replace_pickles, utf8_text
 from ..errors import TraceNotFoundError, TraceStoreError
+from ..file_kinds import file_kind
 from .span import PLAIN_TYPES, Recorded, Span
 from .trace import Trace
 
@@ -359,6 +361,20 @@ def _schema(conn: sqlite3.Connection, db_path: str, fix: str) -> Literal["empty"
     )
 
 
+def _refuse_triggers(conn: sqlite3.Connection, db_path: str, fix: str) -> None:
+    """Refuse to write to a database holding a trigger: pytest-clearstone creates none, and one
+    (in a shared or hand-made store) runs SQL on every write, which can change the spans a
+    recording's golden is built from. Reading runs no trigger: inspection reads such a store."""
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    if names:
+        what = "a trigger" if len(names) == 1 else "triggers"
+        raise TraceStoreError(
+            f"the trace store {db_path!r} holds {what} ({', '.join(map(repr, names))[:200]}), "
+            "which pytest-clearstone never creates: it would run on every write and could "
+            f"change the spans recorded; the file was left as it is. {fix}"
+        )
+
+
 def _while_locked(fn: Callable[[], Any], db_path: str) -> Any:
     """``fn()``, called again while SQLite says the database is locked or busy, for up to the
     busy timeout (a :class:`TraceStoreError` after it); other errors are raised as they are."""
@@ -382,6 +398,29 @@ def _roll_back(conn: sqlite3.Connection) -> None:
     write's, never a ROLLBACK's "no transaction is active"."""
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+_NO_FILE = "no such file"
+
+
+def _not_a_file(path: str) -> str | None:
+    """What is at the store's ``path`` when it is no regular file (links followed):
+    :data:`_NO_FILE`, ``"it is a directory"``, ``"it is a FIFO, not a regular file"``, a link
+    to nothing; ``None``
+    for a regular file, or when it cannot be told (SQLite then says why it cannot open it)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):  # (writing through it would create a file where it points)
+            return "it is a link to a file that does not exist"
+        return _NO_FILE
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "it is a directory"
+    return f"it is a {file_kind(mode)}, not a regular file"
 
 
 def _read_only_uri(path: str, *, immutable: bool = False) -> str:
@@ -477,15 +516,8 @@ class TraceStore:
         )
 
     def _open_read_only(self) -> sqlite3.Connection:
-        path = Path(self.db_path)
-        if not path.is_file():
-            what = (
-                "it is a directory"
-                if path.is_dir()
-                else "it is not a regular file"
-                if path.exists()
-                else "no such file"
-            )
+        what = _not_a_file(self.db_path)
+        if what is not None:
             raise TraceStoreError(f"cannot open the trace store {self.db_path!r}: {what}")
         conn: sqlite3.Connection | None = None
         try:
@@ -519,6 +551,11 @@ class TraceStore:
         if self.read_only:
             return self._open_read_only()
         conn: sqlite3.Connection | None = None
+        what = None if self.is_memory else _not_a_file(self.db_path)
+        if what is not None and what != _NO_FILE:  # (SQLite would wait on a FIFO or fail)
+            raise TraceStoreError(
+                f"cannot open the trace store {self.db_path!r}: {what}. {self._fix}"
+            )
         try:
             if not self.is_memory:  # (a read-only checkout: PermissionError, said as the rest)
                 Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
@@ -533,6 +570,7 @@ class TraceStore:
             def set_up() -> None:
                 # before any write: a foreign or newer file is refused exactly as it was
                 _schema(opened, self.db_path, self._fix)
+                _refuse_triggers(opened, self.db_path, self._fix)
                 if not self.is_memory:
                     opened.execute("PRAGMA journal_mode=WAL")
                     opened.execute("PRAGMA synchronous=NORMAL")

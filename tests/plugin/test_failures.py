@@ -125,6 +125,25 @@ def test_a_call_to_a_renamed_target_names_the_recorded_one(recorded, pytester):
     result.stdout.no_fnmatch_line("*The agent now makes more calls*")
 
 
+def test_target_names_from_a_golden_are_shown_with_control_characters_escaped(recorded):
+    # Expected: a golden naming a target with terminal escape sequences (a hostile or damaged
+    # file) is told with them escaped, as inspection shows text from a file. Before the fix:
+    # the ESC, BEL and CR reached the terminal (or CI log) raw, where they can recolour, erase
+    # or retitle what is shown.
+    doc = json.loads(recorded.golden.read_text())
+    hostile = "app.complete\x1b[2K\r\x1b]0;pwned\x07"
+    for span in doc["trace"]["spans"]:
+        if span["attributes"].get("clearstone.target") == "app.complete":
+            span["attributes"]["clearstone.target"] = hostile
+    doc.pop("file_bytes", None)
+    recorded.golden.write_text(json.dumps(doc, indent=2))
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "\x1b" not in out and "\x07" not in out
+    assert "does not mock: app.complete\\x1b[2K\\r\\x1b]0;pwned\\x07 (1 recorded" in out
+
+
 @pytest.mark.parametrize(
     ("tickets", "tools"),
     [

@@ -77,13 +77,27 @@ def test_a_connection_during_replay_fails_the_test_even_when_swallowed(
 ) -> None:
     result = project.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            f"*NetworkBlockedError*127.0.0.1*{server}*",
-            "*0 checkpoint(s) replayed, 0 recorded, 1 diverged*",
-        ]
-    )
+    result.stdout.fnmatch_lines([f"*NetworkBlockedError*127.0.0.1*{server}*"])
+    # (not a divergence: re-recording would not stop the connection, see below)
+    assert "diverged" not in result.stdout.str()
 
+
+def test_record_diverged_does_not_re_record_a_test_the_guard_blocked(
+    project: pytest.Pytester, server: int
+) -> None:
+    # Expected: a blocked connection is not a divergence: re-recording cannot fix it (the call
+    # it blocked is not mocked, so the next replay blocks it again), so record-diverged leaves
+    # the golden as it is and the test fails, naming the connection.
+    # Before the fix: the test was counted as diverged, re-recorded live (its connection then
+    # reached the network), reported "re-recorded (diverged on replay)" and passed; the next
+    # replay in CI failed again the same way.
+    golden = project.path / "goldens" / "net.ckpt"
+    before = golden.read_bytes()
+    result = project.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*NetworkBlockedError*127.0.0.1*{server}*"])
+    assert "re-recorded" not in result.stdout.str()
+    assert golden.read_bytes() == before
 
 
 def test_a_swallowed_connection_that_changed_the_result_is_reported_as_the_failure(
@@ -109,6 +123,7 @@ def test_a_swallowed_connection_that_changed_the_result_is_reported_as_the_failu
             f"*NetworkBlockedError*127.0.0.1*{server}*",
         ]
     )
+
 
 def test_allow_network_turns_the_guard_off(project: pytest.Pytester) -> None:
     project.runpytest("--clearstone-allow-network").assert_outcomes(passed=1)
@@ -170,4 +185,3 @@ def test_a_bad_allow_hosts_line_is_a_usage_error(project: pytest.Pytester) -> No
     result.stderr.fnmatch_lines(
         ["*clearstone_allow_hosts: 'not a host!!:99999' is not a host name, an IP address*"]
     )
-

@@ -87,3 +87,29 @@ def test_placeholders_live_while_tests_replay(
         ("e-anthropic", None, "the test's own"),  # a key the test set stays
     ]
     assert os.environ.get("OPENAI_API_KEY") is None  # gone at the end of the session
+
+
+def test_a_key_set_to_an_empty_value_is_given_back_empty(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: a key set but empty (a CI secret that is not defined expands to "") gets the
+    # placeholder while tests replay and is empty again after them, as it was. Before the fix:
+    # it was deleted, so a later test or session hook reading os.environ["OPENAI_API_KEY"] got a
+    # KeyError it did not get without the plugin.
+    from pytest_clearstone.codec import PLACEHOLDER_KEY
+
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_keys=TESTS)
+    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
+        passed=6
+    )
+    result = pytester.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=6)
+    seen = ast.literal_eval((pytester.path / "seen.txt").read_text())
+    assert seen[:3] == [
+        ("a", PLACEHOLDER_KEY, PLACEHOLDER_KEY),
+        ("b", PLACEHOLDER_KEY, PLACEHOLDER_KEY),
+        ("c", "", ""),  # given back as it was before a test that does not replay
+    ]
+    assert os.environ.get("OPENAI_API_KEY") == ""  # and at the end of the session

@@ -412,7 +412,7 @@ BAD_CASES = [
     ("diff", "{garbage} {ckpt}", "not a readable checkpoint"),
     ("traces", "{missing}", "no such file"),
     ("traces", "{dir}", "it is a directory"),
-    ("traces", "/dev/null", "it is not a regular file"),  # (it said "no such file")
+    ("traces", "/dev/null", "a character device, not a regular file"),  # (was "no such file")
     ("traces", "{not_sqlite}", "cannot read the trace store"),
     ("trace {db}", "nope", "trace 'nope' is not in the trace store"),
     ("trace", "{missing} t1", "no such file"),

@@ -451,3 +451,23 @@ def test_a_clearstone_added_attribute_of_nested_lists_is_kept_not_a_crash(tmp_pa
     )
     ((span,),) = [t.spans for t in otel.traces_from_otlp_json(path)]
     assert span.attributes == {"gen_ai.system": "openai"}
+
+
+@pytest.mark.parametrize("index", ["\u00b2", "9" * 5000])
+def test_an_openllmetry_message_index_that_is_no_number_is_not_a_crash(index: str) -> None:
+    # Expected: an OTLP/JSON file (a file of unknown origin) whose gen_ai.prompt.<n> index is
+    # a non-ASCII digit or longer than int() reads loads, that attribute kept as it is.
+    # Before the fix: a bare ValueError from int(), where a DecodeError naming the file or a
+    # loaded trace is owed.
+    key = f"gen_ai.prompt.{index}.role"
+    span = {
+        "traceId": "0" * 31 + "1",
+        "spanId": "0" * 15 + "1",
+        "name": "chat",
+        "startTimeUnixNano": "1",
+        "endTimeUnixNano": "2",
+        "attributes": [{"key": key, "value": {"stringValue": "user"}}],
+    }
+    doc = {"resourceSpans": [{"scopeSpans": [{"scope": {}, "spans": [span]}]}]}
+    (trace,) = otel.traces_from_otlp_json(doc)
+    assert trace.spans[0].attributes[key] == "user"

@@ -42,3 +42,39 @@ def test_a_too_long_integer_in_state_is_refused_naming_it(
         assert manager.load_checkpoint(saved).agent_state["history"] == ["a", BIG]
     finally:
         sys.set_int_max_str_digits(limit)
+
+
+def test_show_and_sign_file_say_what_replay_says_of_a_golden_holding_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Expected: `show` (and sign_file) name the integer and the fix, as loading it for replay
+    # does. Before the fix: "truncated or not JSON (Exceeds the limit (4300 digits) for integer
+    # string conversion ...)": the file is sound JSON, recorded with the limit lifted.
+    from pytest_clearstone.cli import main
+    from pytest_clearstone.errors import CheckpointCorruptError
+    from pytest_clearstone.golden import signing
+
+    if sys.get_int_max_str_digits() == 0:  # pragma: no cover - (the default limit is on)
+        pytest.skip("the limit is lifted in this process")
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    state = importlib.import_module("cs_state")
+    recording = importlib.import_module("cs_recording")
+    with recording.Recording() as rec, rec.step("step") as span:
+        rec.call("llm", "complete", {"prompt": "hi"}, {"text": "hello"})
+    checkpoint = rec.checkpoint(state.StateAgent(history=["a", BIG]), span.span_id)
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        saved = CheckpointManager(tmp_path).save_checkpoint(checkpoint)
+    finally:
+        sys.set_int_max_str_digits(limit)
+    with pytest.raises(CheckpointCorruptError) as info:
+        CheckpointManager(tmp_path).load_checkpoint(saved)
+    said = "it holds an integer longer than Python reads from text"
+    assert said in str(info.value)
+    assert main(["show", str(saved)]) != 0
+    err = capsys.readouterr().err
+    assert said in err and "sys.set_int_max_str_digits(0) in conftest.py" in err
+    assert "truncated or not JSON" not in err
+    with pytest.raises(CheckpointCorruptError, match=said):
+        signing.sign_file(saved, "k" * 32)

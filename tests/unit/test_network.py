@@ -139,6 +139,55 @@ def test_a_host_name_is_reported_with_the_address_it_was_resolved_to(local: Loca
     assert f"localhost ({guard.attempts[0].host}) port {local.port}" in str(info.value)
 
 
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"])
+def test_a_connection_to_the_proxy_of_the_environment_is_named_as_the_proxy(
+    local: Local, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    # Expected: with a proxy set in the environment (as in many CI runners), an SDK's request
+    # to api.example.com connects to the proxy; the error says that the address is the proxy
+    # of that variable and not the host the request was for, and does not advise allowing it
+    # (that would let every request through the proxy reach the network), nor show its password.
+    # Before the fix: "tried to connect to 127.0.0.1 port N", advising to allow that host.
+    for scheme in ("HTTPS", "HTTP", "ALL"):
+        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    monkeypatch.setenv(variable, f"http://user:pr0xy-Pass-9@127.0.0.1:{local.port}")
+    with (
+        NetworkGuard(label="t.py::test_x") as guard,
+        httpx.Client() as client,
+        pytest.raises(NetworkBlockedError) as info,
+    ):
+        client.get("https://api.example.com/v1/models")
+    message = str(info.value)
+    assert f"127.0.0.1 port {local.port}" in message
+    assert f"the proxy of ${variable}" in message
+    assert "allow the host" not in message
+    assert "pr0xy-Pass-9" not in message
+    assert info.value.proxy == (variable,)
+    assert guard.error() is not None and f"${variable}" in str(guard.error())
+    assert local.accepted() == 0
+
+
+def test_every_variable_naming_the_proxy_is_named(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (an http:// request goes through $HTTP_PROXY: the guard cannot tell which one carried it)
+    for name in ("HTTPS_PROXY", "HTTP_PROXY"):
+        monkeypatch.setenv(name, f"127.0.0.1:{local.port}")
+    with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("127.0.0.1", local.port), timeout=5)
+    assert "the proxy of $HTTPS_PROXY and $HTTP_PROXY:" in str(info.value)
+
+
+def test_a_connection_to_another_port_of_the_proxy_host_is_not_named_the_proxy(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{local.port + 1}")
+    with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("127.0.0.1", local.port), timeout=5)
+    assert "proxy" not in str(info.value) and info.value.proxy == ()
+
+
 def test_asyncio_connections_are_blocked(local: Local) -> None:
     async def main() -> None:
         with pytest.raises(NetworkBlockedError):
@@ -432,11 +481,32 @@ def test_loopback_is_not_allowed_by_default() -> None:
         "exa_mple..com",
         "-api.internal",
         "api.internal:8080/v1",
+        "localhost:\u00b2",  # (a digit, not a decimal one: int() refused it, unnamed)
+        "localhost:" + "8" * 5000,  # (longer than int() reads)
     ],
 )
 def test_a_malformed_entry_is_a_clear_error(entry: str) -> None:
     with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name"):
         HostAllowList([entry])
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        ("https://api.internal", "a URL: give its host alone, as 'api.internal'"),
+        ("https://api.internal:8443/v1", "a URL: give its host alone, as 'api.internal:8443'"),
+        ("http://[::1]:8080/", "a URL: give its host alone, as '[::1]:8080'"),
+        ("localhost api.internal", "several hosts on one line: give one per line"),
+        ("localhost, api.internal", "several hosts on one line: give one per line"),
+    ],
+)
+def test_a_url_or_a_list_on_one_line_is_told_as_such(entry: str, said: str) -> None:
+    # Expected: the message says what the line is and how to write it. Before the fix: a URL
+    # was told "the port '//api.internal' is not a number" or "does not appear to be an IPv4
+    # or IPv6 network", and two hosts on a line "a host name is labels of letters, ...".
+    with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name") as info:
+        HostAllowList([entry])
+    assert said in str(info.value)
 
 
 def test_a_wildcard_is_refused_with_the_alternative() -> None:

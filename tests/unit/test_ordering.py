@@ -170,3 +170,27 @@ def test_calls_keep_their_order_also_under_a_call_and_parents_that_loop() -> Non
     assert _at_their_calls(nested) == ["root", "C", "x", "D"]
     looped = [("a", "b", False), ("b", "a", False), ("c", "a", True)]
     assert sorted(_at_their_calls(looped)) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ("0/" + "/".join(["job#0"] * 5000), "0"),  # a branch 5,000 levels deep
+        ("0/a#" + "9" * 5000, "0/a#1"),  # a job index longer than Python reads as a number
+        ("0/a#\u00b2", "0/a#1"),  # a digit that is no decimal one (superscript two)
+        ("0/" + "7" * 5000, "0/1"),  # a legacy job index as long
+    ],
+)
+def test_hostile_branch_keys_are_ordered_without_a_crash(keys: tuple[str, str]) -> None:
+    # Expected: a golden's branch keys (text a file chooses) are ordered whatever they hold.
+    # Before the fix: RecursionError for a deep key, ValueError for a long or odd index, both
+    # as tracebacks of a replay or of `show --calls`.
+    calls = [f"first@{keys[0]}", f"second@{keys[1]}"]
+    assert sorted(_order(*calls)) == sorted(calls)
+
+
+@pytest.mark.parametrize("places", ["9" * 5000, "\u00b2", "1/" * 3000])
+def test_hostile_places_are_ordered_without_a_crash(places: str) -> None:
+    items = [("a", "0/a#1", places), ("b", "0", "")]
+    ordered = call_order(items, lambda item: item[1], lambda item: item[2])
+    assert sorted(ordered) == sorted(items)

@@ -490,3 +490,73 @@ def test_a_file_that_is_not_a_store_names_the_library_s_fix_outside_pytest(tmp_p
         "Point the trace store elsewhere (another db_path), or move the file away"
     )
     assert other.read_text() == "not a database\n"  # left as it is
+
+
+@pytest.mark.parametrize("kind", ["character device", "FIFO"])
+def test_a_store_path_that_is_no_regular_file_is_refused_naming_what_it_is(
+    tmp_path: Path, kind: str
+) -> None:
+    # Expected: a store path that is a link to a device or a FIFO is refused before SQLite
+    # opens it, naming what it is (as a read-only store and a golden are), nothing written.
+    # Before the fix: "disk I/O error. Check its disk (free space, a file size limit)", so the
+    # recording of every marked test failed with advice about the disk.
+    db = tmp_path / ".clearstone" / "traces.db"
+    db.parent.mkdir()
+    if kind == "FIFO":
+        os.mkfifo(db)
+    else:
+        db.symlink_to("/dev/zero")
+    store = TraceStore(db)
+    with pytest.raises(TraceStoreError) as info:
+        store.list_traces()
+    message = str(info.value)
+    assert f"cannot open the trace store {str(db)!r}: it is a {kind}, not a regular file" in (
+        message
+    )
+    assert "disk" not in message and message.endswith("or move the file away")
+
+
+def test_a_store_holding_a_trigger_is_not_written_to(tmp_path: Path) -> None:
+    # Expected: a store holding a trigger (pytest-clearstone creates none; a shared or hand-made
+    # file may hold one) is refused for writing, naming it, and left as it is: a trigger runs
+    # on every write and can change the spans a recording's golden is then built from.
+    # Before the fix: the trigger ran, and rewrote a recorded answer in the golden.
+    db = tmp_path / "traces.db"
+    provider = TracerProvider(db_path=str(db))
+    with provider.get_tracer("t").span("first"):
+        pass
+    provider.shutdown()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute(
+            "CREATE TRIGGER rewrite AFTER INSERT ON spans BEGIN "
+            'UPDATE spans SET output_json = \'{"v": "HACKED"}\' WHERE span_id = new.span_id; END'
+        )
+        conn.commit()
+    before = db.read_bytes()
+    provider = TracerProvider(db_path=str(db))
+    with pytest.raises(TraceStoreError) as info:
+        with provider.get_tracer("t").span("second"):
+            pass
+        provider.trace_store.list_traces()
+    message = str(info.value)
+    assert f"the trace store {str(db)!r} holds a trigger ('rewrite')" in message
+    assert message.endswith("or move the file away")
+    assert db.read_bytes() == before
+    # reading runs no trigger: inspection still reads it
+    assert [t.root_name for t in TraceStore(db, read_only=True).list_traces()] == ["first"]
+
+
+def test_a_store_path_that_is_a_link_to_nothing_is_not_created_through(tmp_path: Path) -> None:
+    # Expected: as for a golden, a link whose target does not exist is refused rather than
+    # written through (a link in a checkout chooses where the new file would go).
+    # Before the fix: SQLite created a new store at the place the link names.
+    target = tmp_path / "elsewhere.db"
+    db = tmp_path / ".clearstone" / "traces.db"
+    db.parent.mkdir()
+    db.symlink_to(target)
+    provider = TracerProvider(db_path=str(db))
+    with pytest.raises(TraceStoreError, match="it is a link to a file that does not exist"):
+        with provider.get_tracer("t").span("first"):
+            pass
+        provider.trace_store.list_traces()
+    assert not target.exists()
