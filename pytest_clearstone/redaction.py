@@ -438,6 +438,23 @@ def _slots(t: type) -> tuple[str, ...]:
     return found
 
 
+def _shallow_copy(v: Any) -> Any:
+    """``copy.copy(v)``, or, where the class makes an object's copy the object itself
+    (LangChain's tracers: ``__copy__`` returns ``self``), a new object of its class holding its
+    attributes: the walk sets redacted attributes on its copy, never on the agent's object."""
+    out = copy.copy(v)
+    if out is not v:
+        return out
+    cls: Any = type(v)
+    out = cls.__new__(cls)
+    if hasattr(v, "__dict__"):
+        vars(out).update(vars(v))
+    for name in _slots(cls):
+        if hasattr(v, name):
+            object.__setattr__(out, name, getattr(v, name))
+    return out
+
+
 def _model_output_in(text: str) -> frozenset[str]:
     """The fields :data:`MODEL_OUTPUT` keeps that the JSON text ``text`` may hold: those of the
     markers it holds (``"logprob"``: a streamed answer's log-probabilities, whose ``"token"``
@@ -742,7 +759,7 @@ class _Walk:
             early = []  # (the walk copies any list into a list)
         else:
             try:
-                early = copy.copy(v)  # (a dict subclass, a deque, an object)
+                early = _shallow_copy(v)  # (a dict subclass, a deque, an object)
             except Exception:  # (an object that cannot be copied is left as it is)
                 return v
             if isinstance(early, deque):
@@ -778,7 +795,7 @@ class _Walk:
                 entries[name] = x if k in kept else self.keyed(k, x, f"{path}[{name!r}]")
             if type(v) is dict:
                 return entries
-            out = copy.copy(v)
+            out = _shallow_copy(v)
             if renamed:  # (a key redacted: the copy must not keep it)
                 out.clear()
                 out.update(entries)  # (into an empty Counter: its counts, not added to)
@@ -922,7 +939,7 @@ class _Walk:
         if not changed:
             return v
         try:
-            out = copy.copy(v)
+            out = _shallow_copy(v)
             for name, new in changed.items():
                 object.__setattr__(out, name, new)
         except Exception:  # an object that cannot be copied is left as it is
