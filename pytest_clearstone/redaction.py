@@ -56,6 +56,7 @@ import dataclasses
 import math
 import os
 import re
+import sys
 import types
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -435,6 +436,21 @@ def _slots(t: type) -> tuple[str, ...]:
                     name = f"_{cls.__name__.lstrip('_')}{name}"
                 names[name] = None
         found = _SLOTS[t] = tuple(names)
+    return found
+
+
+#: whether a class is an asyncio event loop's, by class (:func:`_is_event_loop`)
+_EVENT_LOOPS: dict[type, bool] = {}
+
+
+def _is_event_loop(t: type) -> bool:
+    """Whether ``t`` is an asyncio event loop's class. A loop (held by an argument: the send
+    stream of LangChain's ``astream_events`` handler) is never walked nor copied: it holds no
+    recorded data, and a copy, collected unclosed, warns ``unclosed event loop``."""
+    found = _EVENT_LOOPS.get(t)
+    if found is None:
+        asyncio = sys.modules.get("asyncio")  # (no loop exists before asyncio is imported)
+        found = _EVENT_LOOPS[t] = asyncio is not None and issubclass(t, asyncio.AbstractEventLoop)
     return found
 
 
@@ -832,7 +848,7 @@ class _Walk:
             return self._http_message(v, path)
         if is_file(type(v)):
             return self._file(v, path)
-        if isinstance(v, _NOT_DATA):
+        if isinstance(v, _NOT_DATA) or _is_event_loop(type(v)):
             return v
         slots = _slots(type(v))
         with_dict = hasattr(v, "__dict__")

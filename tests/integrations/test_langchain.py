@@ -158,3 +158,29 @@ def test_under_xdist(stack: Stack) -> None:
         stack.write_test(name, HEADER + SCENARIOS[name])
     stack.record()
     stack.replay_passes(xdist=True)
+
+
+def test_astream_events_over_a_recorded_astream_records_without_hanging(stack: Stack) -> None:
+    """``astream_events(version="v2")`` passes its event handler (a LangChain tracer, whose
+    ``__copy__`` returns itself) to ``astream`` in ``config["callbacks"]``. Before the fix the
+    redaction of the recorded call's arguments set copies of the handler's attributes on the
+    handler itself: its send stream was bound to a copy of the event loop, its events never
+    reached the agent, and the recording waited forever (here: for the guard's timeout)."""
+    stack.write_test("astream_events", HEADER + """
+async def events(llm, question):
+    seen = []
+    async for event in llm.astream_events([("user", question)], version="v2"):
+        seen.append(event["event"])
+    return seen
+
+
+@pytest.mark.replay("goldens/events.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.astream"},
+                    ignore=["config.callbacks"])
+def test_it(replay):
+    guarded = asyncio.wait_for(replay.run(events, app.make_llm(), "Pasta?"), timeout=20)
+    seen = asyncio.run(guarded)
+    assert seen[0] == "on_chat_model_start" and seen[-1] == "on_chat_model_end"
+    assert "on_chat_model_stream" in seen
+""")
+    stack.record()
+    assert stack.goldens()

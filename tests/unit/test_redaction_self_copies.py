@@ -67,3 +67,34 @@ def test_a_cycle_through_such_an_object_closes_on_the_copy() -> None:
     out = Redactor()(tracer, "input", "app.llm")
     assert out is not tracer and out.me is out and out.api_key == PLACEHOLDER
     assert tracer.me is tracer and tracer.api_key == KEY
+
+
+class Sender:
+    """A LangChain memory stream's send end: the loop its reader runs in, and the queue."""
+
+    def __init__(self, loop: Any) -> None:
+        self.reader_loop = loop
+        self.queue: deque[Any] = deque()
+        self.token = KEY
+
+
+def test_an_event_loop_inside_a_value_is_left_as_it_is_never_copied() -> None:
+    """Copied, the loop was garbage-collected unclosed: its finalizer warned ``unclosed event
+    loop`` (a ResourceWarning), which failed a recording under ``filterwarnings = error``."""
+    import asyncio
+    import gc
+    import warnings
+
+    loop = asyncio.new_event_loop()
+    try:
+        sender = Sender(loop)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = Redactor()({"send_stream": sender}, "input", "app.llm")
+            copied = out["send_stream"]
+            assert copied is not sender and copied.token == PLACEHOLDER
+            assert copied.reader_loop is loop
+            del out, copied
+            gc.collect()
+    finally:
+        loop.close()
