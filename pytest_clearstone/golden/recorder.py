@@ -197,15 +197,23 @@ class RecordedTarget:
     :mod:`pytest_clearstone.callables`): open a span with the arguments, run the live call's
     steps on the real clock with that span current, record the result or the exception."""
 
-    __slots__ = ("binder", "generator", "ignore", "recorder", "span_type", "target", "warned")
+    __slots__ = ("binder", "ends", "ignore", "recorder", "span_type", "target", "warned")
 
     def __init__(self, recorder: Recorder, target: Target, span_type: str) -> None:
         self.recorder = recorder
         self.target = target
         self.span_type = span_type
         self.binder: Binder = binder(target.function, skip_first=target.is_method)
-        #: whether the target is a generator function (its answer: the items the agent read)
-        self.generator = kind_of(target.function) is Kind.GEN
+        #: a generator function target's end when read to it (``StopIteration``, or
+        #: ``StopAsyncIteration`` for an async one), met by a step; ``None`` for other targets
+        kind = kind_of(target.function)
+        self.ends: type[Exception] | None = (
+            StopIteration
+            if kind is Kind.GEN
+            else StopAsyncIteration
+            if kind is Kind.ASYNCGEN
+            else None
+        )
         self.ignore = recorder.ignore.for_target(target.path)
         #: the argument paths warned about as stored only by their repr (once each)
         self.warned: set[str] = set()
@@ -281,8 +289,9 @@ class RecordedTarget:
         with self.recorder.suspended(), _live_step(token.span):
             try:
                 return advance()
-            except StopIteration:  # (a generator target's end; a coroutine's return)
-                token.read_to_end = True
+            except (StopIteration, StopAsyncIteration) as end:  # (or a coroutine's return)
+                if type(end) is self.ends:
+                    token.read_to_end = True
                 raise
 
     def end(self, token: _Call, outcome: Any, error: BaseException | None) -> Any:
@@ -292,10 +301,11 @@ class RecordedTarget:
             if stream is not None:
                 rec.streams.append(stream)
                 return outcome
-        if error is None and self.generator and not token.read_to_end:
+        if error is None and self.ends is not None and not token.read_to_end:
             # a generator target the agent stopped reading early: the items it read, replayed
             # to there (read further, the replay diverges)
-            self._ended(token, RecordedStream(items=outcome), None)
+            is_async = self.ends is StopAsyncIteration
+            self._ended(token, RecordedStream(items=outcome, is_async=is_async), None)
             return outcome
         if error is not None and type(outcome) is list and outcome:
             # a generator target that raised after yielding: its chunks, then the error
