@@ -56,6 +56,7 @@ import dataclasses
 import math
 import os
 import re
+import sys
 import types
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -438,6 +439,38 @@ def _slots(t: type) -> tuple[str, ...]:
     return found
 
 
+#: whether a class is an asyncio event loop's, by class (:func:`_is_event_loop`)
+_EVENT_LOOPS: dict[type, bool] = {}
+
+
+def _is_event_loop(t: type) -> bool:
+    """Whether ``t`` is an asyncio event loop's class. A loop (held by an argument: the send
+    stream of LangChain's ``astream_events`` handler) is never walked nor copied: it holds no
+    recorded data, and a copy, collected unclosed, warns ``unclosed event loop``."""
+    found = _EVENT_LOOPS.get(t)
+    if found is None:
+        asyncio = sys.modules.get("asyncio")  # (no loop exists before asyncio is imported)
+        found = _EVENT_LOOPS[t] = asyncio is not None and issubclass(t, asyncio.AbstractEventLoop)
+    return found
+
+
+def _shallow_copy(v: Any) -> Any:
+    """``copy.copy(v)``, or, where the class makes an object's copy the object itself
+    (LangChain's tracers: ``__copy__`` returns ``self``), a new object of its class holding its
+    attributes: the walk sets redacted attributes on its copy, never on the agent's object."""
+    out = copy.copy(v)
+    if out is not v:
+        return out
+    cls: Any = type(v)
+    out = cls.__new__(cls)
+    if hasattr(v, "__dict__"):
+        vars(out).update(vars(v))
+    for name in _slots(cls):
+        if hasattr(v, name):
+            object.__setattr__(out, name, getattr(v, name))
+    return out
+
+
 def _model_output_in(text: str) -> frozenset[str]:
     """The fields :data:`MODEL_OUTPUT` keeps that the JSON text ``text`` may hold: those of the
     markers it holds (``"logprob"``: a streamed answer's log-probabilities, whose ``"token"``
@@ -742,7 +775,7 @@ class _Walk:
             early = []  # (the walk copies any list into a list)
         else:
             try:
-                early = copy.copy(v)  # (a dict subclass, a deque, an object)
+                early = _shallow_copy(v)  # (a dict subclass, a deque, an object)
             except Exception:  # (an object that cannot be copied is left as it is)
                 return v
             if isinstance(early, deque):
@@ -778,7 +811,7 @@ class _Walk:
                 entries[name] = x if k in kept else self.keyed(k, x, f"{path}[{name!r}]")
             if type(v) is dict:
                 return entries
-            out = copy.copy(v)
+            out = _shallow_copy(v)
             if renamed:  # (a key redacted: the copy must not keep it)
                 out.clear()
                 out.update(entries)  # (into an empty Counter: its counts, not added to)
@@ -815,7 +848,7 @@ class _Walk:
             return self._http_message(v, path)
         if is_file(type(v)):
             return self._file(v, path)
-        if isinstance(v, _NOT_DATA):
+        if isinstance(v, _NOT_DATA) or _is_event_loop(type(v)):
             return v
         slots = _slots(type(v))
         with_dict = hasattr(v, "__dict__")
@@ -922,7 +955,7 @@ class _Walk:
         if not changed:
             return v
         try:
-            out = copy.copy(v)
+            out = _shallow_copy(v)
             for name, new in changed.items():
                 object.__setattr__(out, name, new)
         except Exception:  # an object that cannot be copied is left as it is

@@ -283,8 +283,22 @@ _MAX_LOCATIONS = 64
 _MAX_WARNINGS = 3
 
 
+#: the modules of LangChain's callback handlers and tracers (``astream_events``' handler, a
+#: ``UsageMetadataCallbackHandler``), which a replayed chat model method does not call
+_LANGCHAIN_CALLBACKS = ("langchain_core.callbacks.", "langchain_core.tracers.")
+
+
 def _unreadable_argument(type_name: str, path: str, call: str) -> str:
     where = f" in the arguments of {call}" if call else ""
+    if type_name.startswith(_LANGCHAIN_CALLBACKS):
+        return (
+            f"storing the repr of a {type_name} value at {path}{where}: a LangChain callback "
+            f"handler, which a replay does not call (the recorded answer is returned without "
+            f"LangChain's run machinery: astream_events and LangGraph's stream_mode='messages' "
+            f"get no events from it). To keep it called, mock the chat model's _generate, "
+            f"_agenerate, _stream or _astream instead, with ignore=['**.run_manager']; if "
+            f"nothing reads what it collects, leave it out with the marker's ignore={[path]!r}"
+        )
     return (
         f"storing the repr of a {type_name} value at {path}{where}: it cannot be stored "
         f"readably, so a replay compares it by its type only. If it is not part of what the "

@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..arguments import Binder, binder
-from ..callables import PASS, drive, named_after, wrap
+from ..callables import PASS, Kind, drive, kind_of, named_after, wrap
 from ..codec import Encoder
 from ..codec.nesting import retried
 from ..errors import LeftoverCallWarning, MutatedArgumentWarning, article
@@ -175,7 +175,7 @@ _in_recorded_call: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 class _Call:
-    __slots__ = ("call", "span", "watched")
+    __slots__ = ("call", "read_to_end", "span", "watched")
 
     def __init__(self, span: LiveSpan, call: ReplayCall, watched: dict[str, Any]) -> None:
         self.span = span
@@ -183,6 +183,8 @@ class _Call:
         #: the arguments a call may change in place (plain containers), by name: their
         #: recorded form before the call
         self.watched = watched
+        #: (a generator target) whether the agent read it to its end (a step met its end)
+        self.read_to_end = False
 
 
 #: the arguments whose change in place a recording looks for: the containers an agent hands
@@ -195,13 +197,23 @@ class RecordedTarget:
     :mod:`pytest_clearstone.callables`): open a span with the arguments, run the live call's
     steps on the real clock with that span current, record the result or the exception."""
 
-    __slots__ = ("binder", "ignore", "recorder", "span_type", "target", "warned")
+    __slots__ = ("binder", "ends", "ignore", "recorder", "span_type", "target", "warned")
 
     def __init__(self, recorder: Recorder, target: Target, span_type: str) -> None:
         self.recorder = recorder
         self.target = target
         self.span_type = span_type
         self.binder: Binder = binder(target.function, skip_first=target.is_method)
+        #: a generator function target's end when read to it (``StopIteration``, or
+        #: ``StopAsyncIteration`` for an async one), met by a step; ``None`` for other targets
+        kind = kind_of(target.function)
+        self.ends: type[Exception] | None = (
+            StopIteration
+            if kind is Kind.GEN
+            else StopAsyncIteration
+            if kind is Kind.ASYNCGEN
+            else None
+        )
         self.ignore = recorder.ignore.for_target(target.path)
         #: the argument paths warned about as stored only by their repr (once each)
         self.warned: set[str] = set()
@@ -275,7 +287,12 @@ class RecordedTarget:
 
     def step(self, token: _Call, advance: Callable[[], Any]) -> Any:
         with self.recorder.suspended(), _live_step(token.span):
-            return advance()
+            try:
+                return advance()
+            except (StopIteration, StopAsyncIteration) as end:  # (or a coroutine's return)
+                if type(end) is self.ends:
+                    token.read_to_end = True
+                raise
 
     def end(self, token: _Call, outcome: Any, error: BaseException | None) -> Any:
         rec, path, span, call = self.recorder, self.target.path, token.span, token.call
@@ -284,6 +301,12 @@ class RecordedTarget:
             if stream is not None:
                 rec.streams.append(stream)
                 return outcome
+        if error is None and self.ends is not None and not token.read_to_end:
+            # a generator target the agent stopped reading early: the items it read, replayed
+            # to there (read further, the replay diverges)
+            is_async = self.ends is StopAsyncIteration
+            self._ended(token, RecordedStream(items=outcome, is_async=is_async), None)
+            return outcome
         if error is not None and type(outcome) is list and outcome:
             # a generator target that raised after yielding: its chunks, then the error
             is_async = inspect.isasyncgenfunction(self.target.function)

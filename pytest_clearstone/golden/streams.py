@@ -27,12 +27,14 @@ records the cancellation: the replay gives the items, then waits to be cancelled
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..callables import drive
+from ..codec.http import UNCOMPARED_HEADERS, header_pairs
 from ..codec.naming import class_path, import_type
 
 #: ``step(advance)``: run one step of the live stream in the call's environment (real clock,
@@ -208,9 +210,28 @@ def _without_body(response: Any) -> Any:
     except RuntimeError:  # built without a request
         request = None
     try:
-        return type(response)(response.status_code, headers=response.headers, request=request)
+        return type(response)(
+            response.status_code, headers=response.headers, request=_sent(request)
+        )
     except Exception:  # not an httpx-like response: keep it as it is
         return response
+
+
+def _sent(request: Any) -> Any:
+    """The request a stream answered, without the headers that describe the machine, the
+    Python and the SDK release that sent it (``User-Agent``, ``X-Stainless-OS``, ...: the
+    codec's ``UNCOMPARED_HEADERS``): the stored answer of an unchanged agent re-recorded on
+    another machine stays the same."""
+    if request is None:
+        return None
+    headers = request.headers
+    pairs = header_pairs(headers)
+    kept = [(name, value) for name, value in pairs if name.lower() not in UNCOMPARED_HEADERS]
+    if len(kept) == len(pairs):
+        return request
+    sent = copy.copy(request)
+    sent.headers = type(headers)(kept, encoding=headers.encoding)
+    return sent
 
 
 def is_stream(value: Any) -> bool:

@@ -158,3 +158,64 @@ def test_under_xdist(stack: Stack) -> None:
         stack.write_test(name, HEADER + SCENARIOS[name])
     stack.record()
     stack.replay_passes(xdist=True)
+
+
+def test_astream_events_over_a_recorded_astream_records_without_hanging(stack: Stack) -> None:
+    """``astream_events(version="v2")`` passes its event handler (a LangChain tracer, whose
+    ``__copy__`` returns itself) to ``astream`` in ``config["callbacks"]``. Before the fix the
+    redaction of the recorded call's arguments set copies of the handler's attributes on the
+    handler itself: its send stream was bound to a copy of the event loop, its events never
+    reached the agent, and the recording waited forever (here: for the guard's timeout)."""
+    stack.write_test("astream_events", HEADER + """
+async def events(llm, question):
+    seen = []
+    async for event in llm.astream_events([("user", question)], version="v2"):
+        seen.append(event["event"])
+    return seen
+
+
+@pytest.mark.replay("goldens/events.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.astream"},
+                    ignore=["config.callbacks"])
+def test_it(replay):
+    guarded = asyncio.wait_for(replay.run(events, app.make_llm(), "Pasta?"), timeout=20)
+    seen = asyncio.run(guarded)
+    assert seen[0] == "on_chat_model_start" and seen[-1] == "on_chat_model_end"
+    assert "on_chat_model_stream" in seen
+""")
+    stack.record()
+    assert stack.goldens()
+
+
+def test_a_callback_handler_in_a_recorded_calls_arguments_is_named_with_the_method_to_mock(
+    stack: Stack,
+) -> None:
+    """A replayed ``ChatOpenAI.astream`` does not run LangChain's run machinery, so the handler
+    ``astream_events`` passes in ``config["callbacks"]`` gets no events. Before the fix the
+    warning about storing the handler advised only ``ignore=['config.callbacks.0']``: followed,
+    the recording passed and every replay failed, its events all missing. It now names the
+    method that keeps callbacks called (``_astream``, the docs' fix), which records and replays."""
+    test = HEADER + """
+async def events(llm, question):
+    seen = []
+    async for event in llm.astream_events([("user", question)], version="v2"):
+        seen.append(event["event"])
+    return seen
+
+
+@pytest.mark.replay("goldens/events.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.astream"})
+def test_it(replay):
+    seen = asyncio.run(replay.run(events, app.make_llm(), "Pasta?"))
+    assert seen[0] == "on_chat_model_start" and seen[-1] == "on_chat_model_end"
+"""
+    stack.write_test("astream_events", test)
+    result = stack.try_record()  # (filterwarnings = error: the warning fails the recording)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*UnencodableValueWarning*_AstreamEventsCallbackHandler*config.callbacks.0*"
+        "a LangChain callback handler*replay does not call*"
+        "mock the chat model's _generate, _agenerate, _stream or _astream*",
+    ])
+    stack.write_test("astream_events", test.replace(
+        'mock={"llm": "langchain_openai.ChatOpenAI.astream"}',
+        'mock={"llm": "langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]'))
+    stack.roundtrip()

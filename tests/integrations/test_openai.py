@@ -210,6 +210,45 @@ def test_a_stream_read_partly_stores_only_the_chunks_read(stack: Stack) -> None:
     stack.replay_passes()
 
 
+def test_a_streams_golden_holds_no_header_describing_the_recording_machine(stack: Stack) -> None:
+    """The stream's HTTP response is stored with the request it answered. Before the fix that
+    request kept the SDK's headers naming the machine, the Python and the SDK release
+    (``User-Agent``, ``X-Stainless-OS``, ``X-Stainless-Runtime-Version``, ...): the same agent
+    re-recorded on a teammate's Mac, on another Python or after an SDK upgrade changed the
+    call's answer in the golden (the summary said ``llm call #1 ... answer``)."""
+    stack.write_test("sdk_streaming", HEADER + SCENARIOS["sdk_streaming"] + f"""
+@pytest.mark.replay("goldens/sdk_stream_request.ckpt", mock={{"llm": "{CREATE}"}})
+def test_request(replay, openai_client):
+    def sent(question):
+        stream = openai_client.chat.completions.create(
+            model=app.MODEL, messages=app.messages_for(question), stream=True)
+        with stream:
+            text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        request = stream.response.request
+        return [text, request.method, str(request.url), request.headers["content-type"]]
+    assert replay.run(sent, "Ferries?")[1:] == [
+        "POST", "https://api.openai.com/v1/chat/completions", "application/json"]
+""")
+    stack.record()
+    for golden in stack.goldens():
+        text = golden.read_text().lower()
+        for header in ("user-agent", "x-stainless-os", "x-stainless-runtime-version",
+                       "x-stainless-package-version", "x-stainless-arch"):
+            assert f'"{header}"' not in text, f"{golden.name} holds {header}"
+    stack.replay_passes()
+    before = [golden.read_text() for golden in stack.goldens()]
+    result = stack.record()
+    result.stdout.fnmatch_lines(["*sdk_stream*.ckpt: unchanged", "*sdk_stream*.ckpt: unchanged"])
+    after = [golden.read_text() for golden in stack.goldens()]
+    assert [_untimed(t) for t in before] == [_untimed(t) for t in after]
+
+
+def _untimed(text: str) -> str:
+    """A golden's text without its measured times (span times, the recording date)."""
+    lines = text.splitlines()
+    return "\n".join(line for line in lines if "_time_ns" not in line)
+
+
 def test_the_client_in_the_arguments_is_not_redacted_and_the_golden_not_marked(
     stack: Stack,
 ) -> None:

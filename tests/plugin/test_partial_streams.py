@@ -21,6 +21,10 @@ def stream(prompt):
     return _words()  # a plain function returning a generator: the stream is tapped
 
 
+def gstream(prompt):  # a generator function, as LangChain's ChatOpenAI.stream
+    yield from WORDS
+
+
 async def astream(prompt):
     for word in WORDS:
         await asyncio.sleep(0)
@@ -48,12 +52,32 @@ class Agent:
         self.said = " ".join(words)
         return self.said
 
+    def grun(self, prompt):
+        words = []
+        for word in gstream(prompt):  # broken out of: the generator is closed early
+            words.append(word)
+            if len(words) == READ:
+                break
+        self.said = " ".join(words)
+        return self.said
+
     async def arun(self, prompt):
         words = []
         async for word in astream(prompt):  # broken out of, never closed: the loop closes it
             words.append(word)
             if len(words) == READ:
                 break
+        self.said = " ".join(words)
+        return self.said
+
+    async def arun_on(self, prompt):
+        words = []
+        async for word in astream(prompt):
+            words.append(word)
+            if len(words) == READ:
+                break
+        for _ in range(3):  # the agent goes on: the loop closes the generator (GeneratorExit)
+            await asyncio.sleep(0)
         self.said = " ".join(words)
         return self.said
 """
@@ -70,6 +94,14 @@ def test_sync(replay):
 @pytest.mark.replay(mock={"llm": "app.astream"}, strict=STRICT)
 def test_async(replay):
     asyncio.run(replay.run(Agent().arun, "q"))
+
+@pytest.mark.replay(mock={"llm": "app.astream"}, strict=STRICT)
+def test_async_on(replay):
+    asyncio.run(replay.run(Agent().arun_on, "q"))
+
+@pytest.mark.replay(mock={"llm": "app.gstream"}, strict=STRICT)
+def test_generator(replay):
+    replay.run(Agent().grun, "q")
 """
 
 
@@ -79,17 +111,25 @@ def partly_read(request, pytester, monkeypatch):
     pytester.syspathinsert()
     pytester.makepyfile(app=APP, test_agent=TEST.replace("STRICT", str(request.param)))
     monkeypatch.setenv("READ", "2")
-    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=4)
     return pytester
 
 
-@pytest.mark.parametrize("test", ["test_sync", "test_async"])
+@pytest.mark.parametrize("test", ["test_sync", "test_async", "test_async_on", "test_generator"])
 def test_reading_as_far_as_recorded_replays(partly_read, test):
     partly_read.runpytest(f"test_agent.py::{test}").assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize(
-    ("test", "target"), [("test_sync", "app.stream"), ("test_async", "app.astream")]
+    ("test", "target"),
+    [
+        ("test_sync", "app.stream"),
+        ("test_async", "app.astream"),
+        # (before the fix a generator function's replay ended where the recording had stopped
+        # reading: the agent reading further got the shorter stream, and the replay passed)
+        ("test_generator", "app.gstream"),
+        ("test_async_on", "app.astream"),
+    ],
 )
 def test_reading_further_than_recorded_is_a_divergence(partly_read, monkeypatch, test, target):
     monkeypatch.setenv("READ", "0")
@@ -111,5 +151,5 @@ def test_a_stream_read_to_its_end_replays_to_its_end(pytester, monkeypatch):
     pytester.syspathinsert()
     pytester.makepyfile(app=APP, test_agent=TEST.replace("STRICT", "True"))
     monkeypatch.setenv("READ", "0")
-    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
-    pytester.runpytest().assert_outcomes(passed=2)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=4)
+    pytester.runpytest().assert_outcomes(passed=4)
