@@ -100,6 +100,7 @@ class TracerProvider:
             weakref.WeakValueDictionary()
         )
         _live_providers.add(self)
+        _flush_at_multiprocessing_child_exit()
 
     @property
     def db_path(self) -> str:
@@ -242,16 +243,39 @@ _multiprocessing_hooked: list[bool] = []  # whether _hook_multiprocessing_exit r
 
 
 def _hook_multiprocessing_exit() -> None:
-    """Flush in the children multiprocessing forks (a ``Process``, a process pool's worker):
-    they end with ``os._exit``, so :func:`_flush_at_exit` never runs there. Multiprocessing runs
-    its finalizers instead, and clears them in a new child first: the finalizer is registered
-    from its after-fork hooks, which run after that."""
+    """Flush in the children multiprocessing starts (a ``Process``, a process pool's worker):
+    they end with ``os._exit`` (a forked or forkserver child), so :func:`_flush_at_exit` never
+    runs there. Multiprocessing runs its finalizers instead, and clears them in a new child
+    first: the finalizer is registered from its after-fork hooks, which run after that."""
     mp_util: Any = sys.modules.get("multiprocessing.util")
     if mp_util is not None:  # (a fork that is not multiprocessing's needs none of this)
         _multiprocessing_hooked.append(True)
         mp_util.register_after_fork(_flush_at_exit, _finalize_in_child)
 
 
+def _flush_at_multiprocessing_child_exit() -> None:
+    """Hook a provider made in a multiprocessing child, or in the module it imports before it
+    starts (a forkserver or spawn child imports the target's module afresh, after its fork): no
+    fork hook saw it, and a forkserver child ends with ``os._exit``."""
+    mp_util: Any = sys.modules.get("multiprocessing.util")
+    if mp_util is None:
+        return
+    if not _multiprocessing_hooked:  # for a child starting now: its after-fork hooks
+        _hook_multiprocessing_exit()
+    if sys.modules["multiprocessing.process"].parent_process() is not None:  # (started)
+        _register_finalizer(mp_util)
+
+
 def _finalize_in_child(_: object) -> None:  # pragma: no cover - runs in forked children
-    mp_util: Any = sys.modules["multiprocessing.util"]
-    mp_util.Finalize(None, _flush_at_exit, exitpriority=0)
+    _register_finalizer(sys.modules["multiprocessing.util"])
+
+
+_finalizer_pid: list[int] = []  # the process whose multiprocessing finalizers flush providers
+
+
+def _register_finalizer(mp_util: Any) -> None:
+    """Register :func:`_flush_at_exit` with multiprocessing's finalizers, once per process."""
+    pid = os.getpid()
+    if _finalizer_pid != [pid]:
+        _finalizer_pid[:] = [pid]
+        mp_util.Finalize(None, _flush_at_exit, exitpriority=0)

@@ -363,3 +363,42 @@ def test_a_multiprocessing_worker_writes_its_spans_without_shutdown(db: Path) ->
     provider.shutdown()
     assert worker.exitcode == 0
     assert [name for name, _ in rows_in_file(db)] == ["job"]
+
+
+def _record_with_a_provider_made_in_the_worker(db: Path) -> None:  # pragma: no cover - child
+    provider = TracerProvider(db)
+    with provider.get_tracer("worker").span("job", span_type="tool"):
+        pass
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+@pytest.mark.parametrize("made", ["module level", "in the target"])
+def test_a_provider_made_in_a_forkserver_or_spawn_worker_writes_its_spans(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, made: str
+) -> None:
+    # a forkserver child (the default start method on Linux from Python 3.14) imports the
+    # module after its fork and ends with os._exit: no fork hook nor exit hook ran there, and
+    # its queued spans were lost without a word
+    import multiprocessing
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    target: Any = _record_with_a_provider_made_in_the_worker
+    args: tuple[Any, ...] = (db,)
+    if made == "module level":  # a module the worker imports afresh, with its provider
+        module = f"tracing_worker_{method}"
+        (tmp_path / f"{module}.py").write_text(
+            "from pytest_clearstone.observability import TracerProvider\n"
+            f"provider = TracerProvider({str(db)!r})\n"
+            "tracer = provider.get_tracer('worker')\n\n"
+            "@tracer.traced(span_type='tool', name='job')\n"
+            "def job():\n"
+            "    return 1\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        target, args = __import__(module).job, ()
+    worker = multiprocessing.get_context(method).Process(target=target, args=args)
+    worker.start()
+    worker.join()
+    assert worker.exitcode == 0
+    assert [name for name, _ in rows_in_file(db)] == ["job"]
