@@ -211,3 +211,30 @@ def test_secrets_in_user_spans_are_redacted_before_the_store_and_the_golden(pyte
         assert step.attributes == {"api_key": "[REDACTED]", "authorization": "[REDACTED]"}
         assert step.input == {"password": "[REDACTED]", "q": "hi"}
         assert step.output == {"reply": "ok", "token": "[REDACTED]"}
+
+
+def test_a_secret_given_to_a_user_span_after_it_ended_never_reaches_the_store(pytester):
+    # Expected: the span queued for the store is the redacted one, whatever the test does with
+    # its span afterwards. The ended span was queued itself (redacted in place), so a key the
+    # test set on it after its block (usage, a token from the reply) was written as it was.
+    pytester.makepyfile(
+        test_after="""
+        KEY = "sk-proj-" + "Abcdefghij0123456789" * 2
+
+        def test_after_the_block(clearstone_tracer):
+            with clearstone_tracer.span("call", span_type="llm") as span:
+                span.set_output("ok")
+            span.set_attribute("api_key", KEY)
+            span.set_output({"token": KEY})
+        """
+    )
+    pytester.runpytest("--clearstone-db", "store.db").assert_outcomes(passed=1)
+    key = "sk-proj-" + "Abcdefghij0123456789" * 2
+    for extra in ("", "-wal"):
+        file = pytester.path / f"store.db{extra}"
+        if file.exists():
+            assert key.encode() not in file.read_bytes(), file
+    store = TraceStore(pytester.path / "store.db")
+    (summary,) = store.list_traces()
+    _, call = store.get_trace(summary.trace_id).spans
+    assert (call.name, call.output, call.attributes) == ("call", "ok", {})

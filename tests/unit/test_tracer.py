@@ -682,3 +682,37 @@ def test_an_exception_whose_str_fails_propagates_and_ends_the_span(
     ]
     assert spans[0].error is not None
     assert spans[0].error["message"] == "<unprintable _Unprintable object>"
+
+
+def _redact_keys(value: Any, where: str, target: str) -> Any:
+    if isinstance(value, dict):
+        return {k: "[REDACTED]" if k == "api_key" else v for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("when", ["while open", "after the block"])
+def test_a_redacting_tracer_queues_a_redacted_copy_the_span_cannot_change(
+    tmp_path: Path, when: str
+) -> None:
+    # the span a test holds was queued itself once ended, and an open span's queued copy
+    # shared its attributes dict when it had none yet: a key set on the span later reached
+    # the store as it was (before the block's end wrote it again, or for good)
+    from pytest_clearstone.golden.recorder import redacting_tracer
+
+    provider = TracerProvider(tmp_path / "traces.db")
+    tracer = redacting_tracer(provider, "1", lambda: _redact_keys)
+    key = "sk-proj-" + "Abcdefghij0123456789" * 2
+    with tracer.span("call") as span:
+        if when == "while open":
+            span.set_attribute("api_key", key)
+            provider.flush()  # (as the writer thread may, before the block ends)
+            assert key.encode() not in (tmp_path / "traces.db-wal").read_bytes()
+    if when == "after the block":
+        span.set_attribute("api_key", key)
+        span.set_output({"api_key": key})
+    provider.shutdown()
+    for file in tmp_path.iterdir():
+        assert key.encode() not in file.read_bytes(), file
+    (stored,) = provider.trace_store.get_trace(span.trace_id).spans
+    expected = {"api_key": "[REDACTED]"} if when == "while open" else {}
+    assert (stored.attributes, stored.output) == (expected, None)
