@@ -516,6 +516,109 @@ def test_traced_async_generator(provider: TracerProvider, tracer: Tracer) -> Non
     assert (bad.output, bad.status) == (["a"], "ERROR")
 
 
+def _running_total() -> Iterator[int]:
+    total = 0
+    while True:
+        sent = yield total
+        if sent is None:
+            return
+        total += sent
+
+
+def _recovering() -> Iterator[str]:
+    try:
+        yield "first"
+    except ValueError as exc:
+        yield f"handled {exc}"
+    yield "last"
+
+
+def _with_result() -> Iterator[int]:
+    yield 1
+    return 42
+
+
+def test_a_traced_generator_behaves_as_the_generator(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # the wrapper advanced its generator with next() only: a value given by send() was
+    # dropped (the generator got None and stopped), an exception given by throw() was raised
+    # without reaching it (its except clause never ran), and its return value was lost to a
+    # caller's `yield from`
+    def drive(fn: Any) -> tuple[Any, ...]:
+        totals = fn[0]()
+        sent = (next(totals), totals.send(5), totals.send(6))
+        recovering = fn[1]()
+        thrown = (next(recovering), recovering.throw(ValueError("bad")), next(recovering))
+
+        def delegate() -> Iterator[int]:
+            result = yield from fn[2]()
+            yield result
+
+        return sent, thrown, list(delegate())
+
+    functions = (_running_total, _recovering, _with_result)
+    expected = drive(functions)
+    assert expected == ((0, 5, 11), ("first", "handled bad", "last"), [1, 42])
+    with tracer.span("root") as root:
+        assert drive([tracer.traced(span_type="tool")(f) for f in functions]) == expected
+    spans = provider.trace_store.get_trace(root.trace_id).spans[1:]
+    assert [(s.name, s.status) for s in spans] == [
+        ("_running_total", "OK"),
+        ("_recovering", "OK"),
+        ("_with_result", "OK"),
+    ]
+    assert [s.output for s in spans] == [[0, 5, 11], ["first", "handled bad", "last"], [1]]
+
+
+async def _running_total_async() -> AsyncIterator[int]:
+    total = 0
+    while True:
+        sent = yield total
+        if sent is None:
+            return
+        total += sent
+
+
+async def _recovering_async() -> AsyncIterator[str]:
+    try:
+        yield "first"
+    except ValueError as exc:
+        yield f"handled {exc}"
+    yield "last"
+
+
+def test_a_traced_async_generator_behaves_as_the_async_generator(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # asend() and athrow() were not passed on either
+    async def drive(totaling: Any, recovering: Any) -> tuple[Any, ...]:
+        totals = totaling()
+        sent = (await totals.__anext__(), await totals.asend(5), await totals.asend(6))
+        await totals.aclose()
+        gen = recovering()
+        thrown = (await gen.__anext__(), await gen.athrow(ValueError("bad")), await anext(gen))
+        await gen.aclose()
+        return sent, thrown
+
+    expected = asyncio.run(drive(_running_total_async, _recovering_async))
+    assert expected == ((0, 5, 11), ("first", "handled bad", "last"))
+    traced = tracer.traced(span_type="tool")
+
+    async def traced_run() -> tuple[Any, ...]:
+        with tracer.span("root") as root:
+            result = await drive(traced(_running_total_async), traced(_recovering_async))
+        return root, result
+
+    root, result = asyncio.run(traced_run())
+    assert result == expected
+    spans = provider.trace_store.get_trace(root.trace_id).spans[1:]
+    assert [(s.status, s.output) for s in spans] == [
+        ("OK", [0, 5, 11]),
+        ("OK", ["first", "handled bad", "last"]),
+    ]
+
+
 def test_traced_keeps_the_function_metadata(tracer: Tracer) -> None:
     @tracer.traced()
     def documented(a: int) -> int:
