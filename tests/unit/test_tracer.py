@@ -759,6 +759,48 @@ def test_traced_refuses_what_it_cannot_call_where_it_is_applied(tracer: Tracer) 
                 return cls()
 
 
+def test_traced_above_staticmethod_keeps_it_a_staticmethod(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # a staticmethod object is callable (Python 3.10+), so @tracer.traced() took it as a
+    # function and made a plain function of it: called on an instance, the wrapper was bound
+    # and passed the instance on (TypeError: takes 1 positional argument but 2 were given)
+    class Agent:
+        @tracer.traced(span_type="tool")  # type: ignore[type-var]
+        @staticmethod
+        def lookup(sku: str) -> str:
+            return sku.lower()
+
+        @tracer.traced(span_type="tool")  # type: ignore[type-var]
+        @staticmethod
+        async def fetch(sku: str) -> str:
+            return sku
+
+    with tracer.span("root") as root:
+        assert Agent.lookup("A") == "a"
+        assert Agent().lookup("B") == "b"
+        assert asyncio.run(Agent().fetch("C")) == "C"
+    assert isinstance(vars(Agent)["lookup"], staticmethod)
+    spans = provider.trace_store.get_trace(root.trace_id).spans[1:]
+    assert [(s.name, s.input, s.output) for s in spans] == [
+        (
+            "test_traced_above_staticmethod_keeps_it_a_staticmethod.<locals>.Agent.lookup",
+            {"sku": "A"},
+            "a",
+        ),
+        (
+            "test_traced_above_staticmethod_keeps_it_a_staticmethod.<locals>.Agent.lookup",
+            {"sku": "B"},
+            "b",
+        ),
+        (
+            "test_traced_above_staticmethod_keeps_it_a_staticmethod.<locals>.Agent.fetch",
+            {"sku": "C"},
+            "C",
+        ),
+    ]
+
+
 class _Unprintable(Exception):
     def __str__(self) -> str:
         raise RuntimeError("__str__ failed")
