@@ -456,7 +456,11 @@ class TraceStore:
         """The advice ending a message about a file that is not a usable store."""
         if self.read_only:
             return "Inspection reads trace stores written by pytest-clearstone only"
-        return f"Point the trace store elsewhere ({self.elsewhere}), or move the file away"
+        return f"{self._elsewhere_fix}, or move the file away"
+
+    @property
+    def _elsewhere_fix(self) -> str:
+        return f"Point the trace store elsewhere ({self.elsewhere})"
 
     @property
     def _damaged_fix(self) -> str:
@@ -519,6 +523,11 @@ class TraceStore:
         if self.read_only:
             return self._open_read_only()
         conn: sqlite3.Connection | None = None
+        if not self.is_memory and Path(self.db_path).is_dir():  # (SQLite: "unable to open")
+            raise TraceStoreError(
+                f"cannot open the trace store {self.db_path!r}: it is a directory, not a trace "
+                f"store file. {self._elsewhere_fix}"
+            )
         try:
             if not self.is_memory:  # (a read-only checkout: PermissionError, said as the rest)
                 Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)

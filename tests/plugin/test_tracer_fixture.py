@@ -146,6 +146,29 @@ def test_a_store_whose_directory_cannot_be_made_fails_the_run_with_its_message(p
     assert (pytester.path / "blocked").read_text() == "a file, not a directory"
 
 
+def test_a_store_path_that_is_a_directory_says_so(pytester):
+    # --clearstone-db given the store's directory (.clearstone) instead of its file: the message
+    # was SQLite's "unable to open database file", with the advice to move "the file" away
+    (pytester.path / ".clearstone").mkdir()
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+        """
+    )
+    result = pytester.runpytest("--clearstone-db", ".clearstone")
+    result.stdout.fnmatch_lines(
+        [
+            "*not written to the trace store*: cannot open the trace store '*.clearstone': it "
+            "is a directory, not a trace store file. Point the trace store elsewhere "
+            "(--clearstone-db PATH or ini clearstone_db)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*move the file away*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
 def test_an_ini_memory_store_writes_no_file(pytester):
     pytester.makeini("[pytest]\nclearstone_db = :memory:\n")
     pytester.makepyfile(
