@@ -189,13 +189,32 @@ class TracerProvider:
         self._writer = None
         self._store._after_fork_in_child()
 
+    def discard_pending(self) -> int:
+        """Let go of the spans still queued (once a write that failed was reported: nothing
+        else tells of them again); how many there were."""
+        pending = self._pending
+        spans = [pending.popleft() for _ in range(len(pending))]
+        return len(dict.fromkeys(spans))
+
+    def flush_or_report(self) -> None:
+        """:meth:`flush` where nobody is left to raise to (the process ends, the provider is
+        dropped): a write that fails is told on stderr, with how many spans it lost (once:
+        they are let go)."""
+        try:
+            self.flush()
+        except Exception as exc:
+            lost = self.discard_pending()
+            with contextlib.suppress(Exception):  # (no stderr left at interpreter exit)
+                sys.stderr.write(
+                    f"pytest-clearstone: {lost} span(s) were not written to the trace store "
+                    f"{self.db_path!r}: {exc}\n"
+                )
+
     def __del__(self) -> None:
         # a provider dropped without shutdown() still writes what it queued
-        try:
+        with contextlib.suppress(Exception):
             if self._pending and not self._is_shutdown:
-                self.flush()
-        except Exception:
-            pass
+                self.flush_or_report()
 
     def __repr__(self) -> str:
         return f"<TracerProvider {self.db_path!r}>"
@@ -236,7 +255,7 @@ os.register_at_fork(
 def _flush_at_exit() -> None:  # pragma: no cover - runs at interpreter exit
     for provider in list(_live_providers):
         with contextlib.suppress(Exception):
-            provider.flush()
+            provider.flush_or_report()
 
 
 _multiprocessing_hooked: list[bool] = []  # whether _hook_multiprocessing_exit ran

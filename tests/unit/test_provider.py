@@ -402,3 +402,41 @@ def test_a_provider_made_in_a_forkserver_or_spawn_worker_writes_its_spans(
     worker.join()
     assert worker.exitcode == 0
     assert [name for name, _ in rows_in_file(db)] == ["job"]
+
+
+_UNWRITABLE = """
+import sys
+from pytest_clearstone.observability import TracerProvider
+
+provider = TracerProvider(sys.argv[1])
+with provider.get_tracer("script").span("run"):
+    with provider.get_tracer("script").span("step"):
+        pass
+if sys.argv[2] == "dropped":
+    del provider
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("end", ["exit", "dropped"])
+def test_spans_a_script_could_not_write_at_its_end_are_reported(tmp_path: Path, end: str) -> None:
+    # a script that leaves its spans to be written when it ends (no shutdown()), or drops its
+    # provider, into a store that cannot be opened (here a directory): they were dropped without
+    # a word and the script ended as if all went well
+    import subprocess
+    import sys
+
+    (tmp_path / "traces.db").mkdir()
+    run = subprocess.run(
+        [sys.executable, "-c", _UNWRITABLE, str(tmp_path / "traces.db"), end],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert run.stdout == "done\n"
+    assert "Traceback" not in run.stderr
+    assert (
+        f"pytest-clearstone: 2 span(s) were not written to the trace store "
+        f"{str(tmp_path / 'traces.db')!r}: cannot open the trace store"
+    ) in run.stderr
