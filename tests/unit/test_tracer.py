@@ -861,3 +861,38 @@ def test_a_redacting_tracer_queues_a_redacted_copy_the_span_cannot_change(
     (stored,) = provider.trace_store.get_trace(span.trace_id).spans
     expected = {"api_key": "[REDACTED]"} if when == "while open" else {}
     assert (stored.attributes, stored.output) == (expected, None)
+
+
+_IMPORTED_UNDER_FREEZEGUN = """
+import time
+from freezegun import freeze_time
+
+with freeze_time("2020-01-01"):
+    from pytest_clearstone.observability import TracerProvider
+
+    tracer = TracerProvider(":memory:").get_tracer("script")
+    with tracer.span("frozen") as frozen:
+        pass
+with tracer.span("after") as after:
+    pass
+for span in (frozen, after):
+    print(abs(span.start_time_ns - time.time_ns()) < 60e9)
+"""
+
+
+def test_spans_keep_real_times_when_tracing_is_imported_under_freezegun() -> None:
+    # the span clock was anchored to time.time_ns() and time.perf_counter_ns() when the module
+    # was imported: under freezegun those are its frozen ones, so every span of the process was
+    # dated at the frozen time, and once the clock ran again near 1970
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_UNDER_FREEZEGUN],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert (run.stdout, run.stderr) == ("True\nTrue\n", "")
