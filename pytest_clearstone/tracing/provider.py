@@ -90,6 +90,10 @@ class TracerProvider:
         self._flush_lock = threading.Lock()
         self._batch_size = max(1, int(batch_size))
         self._threshold = self._batch_size  # 1 after shutdown: every span is written at once
+        #: in a process pool's worker (see :meth:`write_through`): how many spans are open
+        self._open_spans: int | None = None
+        #: made in a spawned child before it knows what it runs: see at its first span
+        self._pool_worker_unknown = False
         self._max_pending = max(_MAX_PENDING, 2 * self._batch_size)
         #: the next span sequence number (spans of one provider are ordered by it)
         self.next_seq: Callable[[], int] = itertools.count(1).__next__
@@ -100,7 +104,7 @@ class TracerProvider:
             weakref.WeakValueDictionary()
         )
         _live_providers.add(self)
-        _flush_at_multiprocessing_child_exit()
+        _flush_at_multiprocessing_child_exit(self)
 
     @property
     def db_path(self) -> str:
@@ -126,9 +130,23 @@ class TracerProvider:
         pending = self._pending
         pending.append(span)  # deque.append is atomic: no lock on the hot path
         if len(pending) >= self._threshold:
-            self._batch_ready()
+            self._batch_ready(span)
 
-    def _batch_ready(self) -> None:
+    def _batch_ready(self, span: Span) -> None:
+        if self._pool_worker_unknown:  # (the child has started: it knows by now)
+            self._pool_worker_unknown = False
+            if _is_pool_worker():
+                self.write_through()
+            elif not self._is_shutdown:
+                self._threshold = self._batch_size
+        if self._open_spans is not None:  # (a pool's worker: called for every span)
+            self._open_spans += 1 if span.end_time_ns is None else -1
+            if self._open_spans <= 0:  # its last open span ended (a task's, usually)
+                self._open_spans = 0
+                self.flush()
+                return
+            if len(self._pending) < self._batch_size and not self._is_shutdown:
+                return
         if self._is_shutdown or len(self._pending) >= self._max_pending:
             self.flush()  # the writer is behind (or gone): write in this thread
             return
@@ -155,6 +173,16 @@ class TracerProvider:
                 except BaseException:
                     pending.extendleft(reversed(batch))
                     raise
+
+    def write_through(self) -> None:
+        """Write the spans queued each time no span is left open, in the thread that ends the
+        last one: in a process pool's worker, which the pool may kill (``terminate()``, which
+        ``with Pool()`` ends with) as soon as it has every task's result, and so before a
+        batch or the process's end would have written them."""
+        self._pool_worker_unknown = False
+        if self._open_spans is None:
+            self._open_spans = 0
+            self._threshold = 1
 
     def shutdown(self) -> None:
         """Write what is queued, stop the writer thread and close the database connection.
@@ -272,7 +300,7 @@ def _hook_multiprocessing_exit() -> None:
         mp_util.register_after_fork(_flush_at_exit, _finalize_in_child)
 
 
-def _flush_at_multiprocessing_child_exit() -> None:
+def _flush_at_multiprocessing_child_exit(provider: TracerProvider) -> None:
     """Hook a provider made in a multiprocessing child, or in the module it imports before it
     starts (a forkserver or spawn child imports the target's module afresh, after its fork): no
     fork hook saw it, and a forkserver child ends with ``os._exit``."""
@@ -281,12 +309,33 @@ def _flush_at_multiprocessing_child_exit() -> None:
         return
     if not _multiprocessing_hooked:  # for a child starting now: its after-fork hooks
         _hook_multiprocessing_exit()
-    if sys.modules["multiprocessing.process"].parent_process() is not None:  # (started)
+    mp_process: Any = sys.modules["multiprocessing.process"]
+    if mp_process.parent_process() is not None:  # (started)
         _register_finalizer(mp_util)
+        if _is_pool_worker():
+            provider.write_through()
+    elif getattr(mp_process.current_process(), "_inheriting", False):
+        # a spawned child importing its main module, before it starts (and runs no after-fork
+        # hook then): whether it is a pool's worker is seen at its first span
+        provider._pool_worker_unknown = True
+        provider._threshold = 1
 
 
 def _finalize_in_child(_: object) -> None:  # pragma: no cover - runs in forked children
     _register_finalizer(sys.modules["multiprocessing.util"])
+    if _is_pool_worker():
+        for provider in list(_live_providers):
+            provider.write_through()
+
+
+def _is_pool_worker() -> bool:
+    """Whether this process is a worker of a ``multiprocessing`` pool (its process runs the
+    pool's ``worker`` function), which the pool terminates when it is done with it."""
+    mp_pool: Any = sys.modules.get("multiprocessing.pool")
+    if mp_pool is None:
+        return False
+    current = sys.modules["multiprocessing.process"].current_process()
+    return getattr(current, "_target", None) is getattr(mp_pool, "worker", False)
 
 
 _finalizer_pid: list[int] = []  # the process whose multiprocessing finalizers flush providers

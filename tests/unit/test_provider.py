@@ -404,6 +404,57 @@ def test_a_provider_made_in_a_forkserver_or_spawn_worker_writes_its_spans(
     assert [name for name, _ in rows_in_file(db)] == ["job"]
 
 
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+@pytest.mark.parametrize("where", ["imported module", "main module"])
+def test_spans_of_a_pool_s_workers_are_written_before_the_pool_is_terminated(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, where: str
+) -> None:
+    # `with Pool() as pool:` ends with terminate(): its workers are killed with SIGTERM, and
+    # what they had queued (every span of their tasks, under a batch) was lost without a word
+    import multiprocessing
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    module = f"tracing_pool_{method}"
+    (tmp_path / f"{module}.py").write_text(
+        "from pytest_clearstone.observability import TracerProvider\n"
+        f"provider = TracerProvider({str(db)!r})\n"
+        "tracer = provider.get_tracer('worker')\n\n"
+        "@tracer.traced(span_type='tool', name='job')\n"
+        "def job(i):\n"
+        "    with tracer.span('step'):\n"
+        "        return i * 2\n"
+    )
+    if where == "main module":  # (a spawned worker imports it before it starts)
+        import subprocess
+        import sys
+
+        script = tmp_path / f"{module}.py"
+        script.write_text(
+            script.read_text()
+            + "\nif __name__ == '__main__':\n"
+            + "    import multiprocessing\n"
+            + f"    with multiprocessing.get_context({method!r}).Pool(2) as pool:\n"
+            + "        print(pool.map(job, range(4)))\n"
+        )
+        run = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        assert (run.stdout, run.stderr) == ("[0, 2, 4, 6]\n", "")
+    else:
+        monkeypatch.syspath_prepend(str(tmp_path))
+        job = __import__(module).job
+        with multiprocessing.get_context(method).Pool(2) as pool:
+            assert pool.map(job, range(4)) == [0, 2, 4, 6]
+    names = sorted(name for name, _ in rows_in_file(db))
+    assert names == ["job"] * 4 + ["step"] * 4
+
+
 _UNWRITABLE = """
 import sys
 from pytest_clearstone.observability import TracerProvider
