@@ -348,9 +348,12 @@ def _schema(conn: sqlite3.Connection, db_path: str, fix: str) -> Literal["empty"
         if is_our_spans_table(columns):
             return "current"
         if "span_type" not in columns and {"span_id", "trace_id", "name"} <= columns:
+            import shlex  # (only for a message)
+
             raise TraceStoreError(
                 f"{db_path!r} holds a 'spans' table of another tool (clearstone-sdk?); convert "
-                f"it with: python -m pytest_clearstone import-clearstone {db_path} DEST_DIR"
+                f"it with: python -m pytest_clearstone import-clearstone {shlex.quote(db_path)} "
+                "DEST_DIR"
             )
     shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "") or "none"
     raise TraceStoreError(
@@ -691,7 +694,7 @@ class TraceStore:
         """
         rows = self._query(f"SELECT {_COLUMNS} FROM spans WHERE trace_id = ?", (trace_id,))
         if not rows:
-            raise TraceNotFoundError(trace_id, self.db_path)
+            raise TraceNotFoundError(trace_id, self.db_path, in_memory=self.is_memory)
         fix = self._damaged_fix
         return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])
 
