@@ -451,3 +451,26 @@ def test_a_clearstone_added_attribute_of_nested_lists_is_kept_not_a_crash(tmp_pa
     )
     ((span,),) = [t.spans for t in otel.traces_from_otlp_json(path)]
     assert span.attributes == {"gen_ai.system": "openai"}
+
+
+def test_attribute_keys_that_are_not_strings_are_exported_as_strings() -> None:
+    # OpenTelemetry attribute keys are strings: an int or tuple key of ours was handed to the
+    # exporter as it was (which an OTLP exporter cannot encode), and importing the exported
+    # spans again crashed with AttributeError: 'int' object has no attribute 'startswith'
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("t").span("root", attributes={1: "one", ("a",): "t", "k": 2}) as root:
+        pass
+    trace = provider.trace_store.get_trace(root.trace_id)
+    provider.shutdown()
+    exporter = InMemorySpanExporter()
+    otel.export_trace(trace, exporter)
+    (exported,) = exporter.get_finished_spans()
+    assert all(isinstance(key, str) for key in exported.attributes)
+    back = otel.trace_from_otel_spans([exported])
+    assert {
+        k: v for k, v in back.spans[0].attributes.items() if not k.startswith("clearstone")
+    } == {
+        "1": "one",
+        "('a',)": "t",
+        "k": 2,
+    }
