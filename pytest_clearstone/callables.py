@@ -208,14 +208,31 @@ def _gen_wrapper(fn: Callable[..., Any], around: Around) -> Callable[..., Any]:
         iterator: Iterator[Any] | None = None
         try:
             iterator = iter(step(token, partial(source, token, fn, args, kwargs)))
-            advance = iterator.__next__
+            advance: Callable[[], Any] = iterator.__next__
+            next_chunk = advance
             while True:
                 try:
                     chunk = step(token, advance)
-                except StopIteration:
+                except StopIteration as stop:
+                    result = stop.value
                     break
                 chunks.append(chunk)
-                yield chunk
+                # as `yield from` would: a value the consumer gives by send() is sent on, an
+                # exception it gives by throw() thrown in (a recorded list of chunks takes
+                # neither: it is only advanced, or the exception raised here)
+                try:
+                    sent = yield chunk
+                except GeneratorExit:
+                    raise
+                except BaseException as thrown:
+                    throw = getattr(iterator, "throw", None)
+                    if throw is None:
+                        raise
+                    advance = partial(throw, thrown)
+                else:
+                    advance = next_chunk
+                    if sent is not None and hasattr(iterator, "send"):
+                        advance = partial(iterator.send, sent)
         except GeneratorExit:  # the consumer stopped early: not an error
             _close(iterator, step, token)
             end(token, chunks, None)
@@ -225,6 +242,7 @@ def _gen_wrapper(fn: Callable[..., Any], around: Around) -> Callable[..., Any]:
             end(token, chunks, exc)
             raise
         end(token, chunks, None)
+        return result
 
     return call
 
@@ -250,13 +268,27 @@ def _asyncgen_wrapper(fn: Callable[..., Any], around: Around) -> Callable[..., A
                     chunks.append(chunk)
                     yield chunk
             else:
+                advance = next_chunk = iterator.__anext__
                 while True:
                     try:
-                        chunk = await drive(iterator.__anext__(), partial(step, token))
+                        chunk = await drive(advance(), partial(step, token))
                     except StopAsyncIteration:
                         break
                     chunks.append(chunk)
-                    yield chunk
+                    # as for a generator: asend() and athrow() are passed on
+                    try:
+                        sent = yield chunk
+                    except GeneratorExit:
+                        raise
+                    except BaseException as thrown:
+                        athrow = getattr(iterator, "athrow", None)
+                        if athrow is None:
+                            raise
+                        advance = partial(athrow, thrown)
+                    else:
+                        advance = next_chunk
+                        if sent is not None and hasattr(iterator, "asend"):
+                            advance = partial(iterator.asend, sent)
         except GeneratorExit:
             if iterator is not None:
                 await drive(iterator.aclose(), partial(step, token))

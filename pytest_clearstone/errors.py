@@ -193,16 +193,28 @@ class TraceStoreError(ClearstoneError):
 class TraceNotFoundError(TraceStoreError, LookupError):
     """No trace with the given id is in the database."""
 
-    def __init__(self, trace_id: str, db_path: str) -> None:
+    def __init__(self, trace_id: str, db_path: str, *, in_memory: bool = False) -> None:
         self.trace_id = trace_id
         self.db_path = db_path
         super().__init__(
             f"trace {trace_id!r} is not in the trace store {db_path!r}. "
-            f"List the stored traces with: python -m pytest_clearstone traces {db_path}"
+            + (
+                "An in-memory store is seen by its own provider only: list its traces with "
+                "provider.trace_store.list_traces()"
+                if in_memory
+                else f"List the stored traces with: {traces_command(db_path)}"
+            )
         )
 
     def __str__(self) -> str:  # LookupError would repr() a single argument otherwise
         return str(self.args[0])
+
+
+def traces_command(db_path: str) -> str:
+    """The command line listing the traces of the store ``db_path``."""
+    import shlex  # (only for a message)
+
+    return f"python -m pytest_clearstone traces {shlex.quote(db_path)}"
 
 
 class CheckpointError(ClearstoneError):

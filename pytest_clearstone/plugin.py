@@ -2123,6 +2123,7 @@ def _shutdown_problem(provider: TracerProvider) -> str:
     try:
         provider.shutdown()
     except ClearstoneError as exc:
+        provider.discard_pending()  # (reported here: not again when the process ends)
         return str(exc)
     return ""
 

@@ -352,14 +352,16 @@ def set_redacted_error(span: Span, error: BaseException, transform: Transform, t
 def redacted_span(span: Span, transform: Transform) -> Span:
     """``span`` (one the test opened itself) with its attributes, input, output, error and
     status message through ``transform``, the test's redaction, as its recorded calls' values
-    go: what the trace store and the golden keep of it. An open span is given as a redacted
-    copy, so the span queued for the writer thread (which reads it when it writes) is never one
-    the test may still give a secret to; an ended one is redacted in place."""
+    go: what the trace store and the golden keep of it. It is given as a redacted copy, open or
+    ended, so the span queued for the writer thread (which reads it when it writes) is never one
+    the test may still give a secret to (the test keeps its span, and may set an attribute on
+    it after its block)."""
     target = str(span.name)
-    if span.is_open:
-        span = copy.copy(span)  # (a plain Span, its fields shared until replaced below)
-    if span.attributes:
-        span.replace_attributes(transform(dict(span.attributes), "span attributes", target))
+    span = copy.copy(span)  # (a plain Span, its fields shared until replaced below)
+    attributes = span.attributes  # (the test's own dict, even empty: replaced by another)
+    span.replace_attributes(
+        transform(dict(attributes), "span attributes", target) if attributes else {}
+    )
     for where, recorded, replace in (
         ("span input", span.recorded_input, span.set_recorded_input),
         ("span output", span.recorded_output, span.set_recorded_output),

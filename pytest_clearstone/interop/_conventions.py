@@ -282,8 +282,11 @@ def _plain_json(tree: Any) -> str:
 
 def export_attributes(span: Span) -> dict[str, Any]:
     """The OpenTelemetry attributes for one of our spans (conventions in both directions)."""
+    # (OpenTelemetry's keys are strings: another key is exported as its str())
     attrs: dict[str, Any] = {
-        k: _attribute_value(v) for k, v in span.attributes.items() if v is not None
+        k if type(k) is str else str(k): _attribute_value(v)
+        for k, v in span.attributes.items()
+        if v is not None
     }
     own = set(attrs)
     if span.span_type is not None:

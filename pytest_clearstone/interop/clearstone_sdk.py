@@ -28,6 +28,7 @@ from ..errors import (
     SecretLeakError,
     TraceNotFoundError,
     TraceStoreError,
+    traces_command,
 )
 from ..golden.checkpoint import Checkpoint, written_by_plugin
 from ..golden.document import FORMAT_NAME
@@ -86,7 +87,7 @@ def _rows(db_path: Path, trace_id: str | None) -> list[tuple[Any, ...]]:
     if _is_our_store(db_path):
         problem = (
             "it is a trace store of pytest-clearstone, with nothing to convert; list its traces "
-            f"with: python -m pytest_clearstone traces {db_path}"
+            f"with: {traces_command(str(db_path))}"
         )
     raise TraceStoreError(f"{db_path} is not a clearstone-sdk trace store ({problem})")
 

@@ -90,6 +90,10 @@ class TracerProvider:
         self._flush_lock = threading.Lock()
         self._batch_size = max(1, int(batch_size))
         self._threshold = self._batch_size  # 1 after shutdown: every span is written at once
+        #: in a process pool's worker (see :meth:`write_through`): how many spans are open
+        self._open_spans: int | None = None
+        #: made in a spawned child before it knows what it runs: see at its first span
+        self._pool_worker_unknown = False
         self._max_pending = max(_MAX_PENDING, 2 * self._batch_size)
         #: the next span sequence number (spans of one provider are ordered by it)
         self.next_seq: Callable[[], int] = itertools.count(1).__next__
@@ -100,6 +104,7 @@ class TracerProvider:
             weakref.WeakValueDictionary()
         )
         _live_providers.add(self)
+        _flush_at_multiprocessing_child_exit(self)
 
     @property
     def db_path(self) -> str:
@@ -125,9 +130,23 @@ class TracerProvider:
         pending = self._pending
         pending.append(span)  # deque.append is atomic: no lock on the hot path
         if len(pending) >= self._threshold:
-            self._batch_ready()
+            self._batch_ready(span)
 
-    def _batch_ready(self) -> None:
+    def _batch_ready(self, span: Span) -> None:
+        if self._pool_worker_unknown:  # (the child has started: it knows by now)
+            self._pool_worker_unknown = False
+            if _is_pool_worker():
+                self.write_through()
+            elif not self._is_shutdown:
+                self._threshold = self._batch_size
+        if self._open_spans is not None:  # (a pool's worker: called for every span)
+            self._open_spans += 1 if span.end_time_ns is None else -1
+            if self._open_spans <= 0:  # its last open span ended (a task's, usually)
+                self._open_spans = 0
+                self.flush()
+                return
+            if len(self._pending) < self._batch_size and not self._is_shutdown:
+                return
         if self._is_shutdown or len(self._pending) >= self._max_pending:
             self.flush()  # the writer is behind (or gone): write in this thread
             return
@@ -154,6 +173,16 @@ class TracerProvider:
                 except BaseException:
                     pending.extendleft(reversed(batch))
                     raise
+
+    def write_through(self) -> None:
+        """Write the spans queued each time no span is left open, in the thread that ends the
+        last one: in a process pool's worker, which the pool may kill (``terminate()``, which
+        ``with Pool()`` ends with) as soon as it has every task's result, and so before a
+        batch or the process's end would have written them."""
+        self._pool_worker_unknown = False
+        if self._open_spans is None:
+            self._open_spans = 0
+            self._threshold = 1
 
     def shutdown(self) -> None:
         """Write what is queued, stop the writer thread and close the database connection.
@@ -188,13 +217,32 @@ class TracerProvider:
         self._writer = None
         self._store._after_fork_in_child()
 
+    def discard_pending(self) -> int:
+        """Let go of the spans still queued (once a write that failed was reported: nothing
+        else tells of them again); how many there were."""
+        pending = self._pending
+        spans = [pending.popleft() for _ in range(len(pending))]
+        return len(dict.fromkeys(spans))
+
+    def flush_or_report(self) -> None:
+        """:meth:`flush` where nobody is left to raise to (the process ends, the provider is
+        dropped): a write that fails is told on stderr, with how many spans it lost (once:
+        they are let go)."""
+        try:
+            self.flush()
+        except Exception as exc:
+            lost = self.discard_pending()
+            with contextlib.suppress(Exception):  # (no stderr left at interpreter exit)
+                sys.stderr.write(
+                    f"pytest-clearstone: {lost} span(s) were not written to the trace store "
+                    f"{self.db_path!r}: {exc}\n"
+                )
+
     def __del__(self) -> None:
         # a provider dropped without shutdown() still writes what it queued
-        try:
+        with contextlib.suppress(Exception):
             if self._pending and not self._is_shutdown:
-                self.flush()
-        except Exception:
-            pass
+                self.flush_or_report()
 
     def __repr__(self) -> str:
         return f"<TracerProvider {self.db_path!r}>"
@@ -235,23 +283,67 @@ os.register_at_fork(
 def _flush_at_exit() -> None:  # pragma: no cover - runs at interpreter exit
     for provider in list(_live_providers):
         with contextlib.suppress(Exception):
-            provider.flush()
+            provider.flush_or_report()
 
 
 _multiprocessing_hooked: list[bool] = []  # whether _hook_multiprocessing_exit ran
 
 
 def _hook_multiprocessing_exit() -> None:
-    """Flush in the children multiprocessing forks (a ``Process``, a process pool's worker):
-    they end with ``os._exit``, so :func:`_flush_at_exit` never runs there. Multiprocessing runs
-    its finalizers instead, and clears them in a new child first: the finalizer is registered
-    from its after-fork hooks, which run after that."""
+    """Flush in the children multiprocessing starts (a ``Process``, a process pool's worker):
+    they end with ``os._exit`` (a forked or forkserver child), so :func:`_flush_at_exit` never
+    runs there. Multiprocessing runs its finalizers instead, and clears them in a new child
+    first: the finalizer is registered from its after-fork hooks, which run after that."""
     mp_util: Any = sys.modules.get("multiprocessing.util")
     if mp_util is not None:  # (a fork that is not multiprocessing's needs none of this)
         _multiprocessing_hooked.append(True)
         mp_util.register_after_fork(_flush_at_exit, _finalize_in_child)
 
 
+def _flush_at_multiprocessing_child_exit(provider: TracerProvider) -> None:
+    """Hook a provider made in a multiprocessing child, or in the module it imports before it
+    starts (a forkserver or spawn child imports the target's module afresh, after its fork): no
+    fork hook saw it, and a forkserver child ends with ``os._exit``."""
+    mp_util: Any = sys.modules.get("multiprocessing.util")
+    if mp_util is None:
+        return
+    if not _multiprocessing_hooked:  # for a child starting now: its after-fork hooks
+        _hook_multiprocessing_exit()
+    mp_process: Any = sys.modules["multiprocessing.process"]
+    if mp_process.parent_process() is not None:  # (started)
+        _register_finalizer(mp_util)
+        if _is_pool_worker():
+            provider.write_through()
+    elif getattr(mp_process.current_process(), "_inheriting", False):
+        # a spawned child importing its main module, before it starts (and runs no after-fork
+        # hook then): whether it is a pool's worker is seen at its first span
+        provider._pool_worker_unknown = True
+        provider._threshold = 1
+
+
 def _finalize_in_child(_: object) -> None:  # pragma: no cover - runs in forked children
-    mp_util: Any = sys.modules["multiprocessing.util"]
-    mp_util.Finalize(None, _flush_at_exit, exitpriority=0)
+    _register_finalizer(sys.modules["multiprocessing.util"])
+    if _is_pool_worker():
+        for provider in list(_live_providers):
+            provider.write_through()
+
+
+def _is_pool_worker() -> bool:
+    """Whether this process is a worker of a ``multiprocessing`` pool (its process runs the
+    pool's ``worker`` function), which the pool terminates when it is done with it."""
+    mp_pool: Any = sys.modules.get("multiprocessing.pool")
+    if mp_pool is None:
+        return False
+    current = sys.modules["multiprocessing.process"].current_process()
+    return getattr(current, "_target", None) is getattr(mp_pool, "worker", False)
+
+
+_finalizer_pid: list[int] = []  # the process whose multiprocessing finalizers flush providers
+
+
+def _register_finalizer(mp_util: Any) -> None:
+    """Register :func:`_flush_at_exit` with multiprocessing's finalizers, once per process."""
+    pid = os.getpid()
+    if _finalizer_pid != [pid]:
+        _finalizer_pid[:] = [pid]
+        mp_util.Finalize(None, _flush_at_exit, exitpriority=0)

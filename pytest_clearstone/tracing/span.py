@@ -27,23 +27,31 @@ _MISSING: Any = object()
 _PLAIN: Any = object()
 
 
-def _real_time_ns_anchor() -> tuple[int, int]:
-    # time-machine is looked up, not imported: tracing must not import it (and, through it,
-    # pytest); if it is not imported yet, no clock can be frozen
-    time_machine = sys.modules.get("time_machine")
+def _real_clocks() -> tuple[Callable[[], int], Callable[[], int]]:
+    """The real ``time.time_ns`` and ``time.perf_counter_ns``, also when this module is imported
+    under a frozen clock. Both clock libraries are looked up, not imported: tracing must not
+    import them (nor, through time-machine, pytest); one not imported yet froze nothing.
+    freezegun, while active, has put its frozen functions in ``time`` (its ``api`` module keeps
+    the real ones); time-machine patches ``time_ns``, not ``perf_counter_ns``."""
+    time_ns, perf_counter_ns = time.time_ns, time.perf_counter_ns
+    freezegun: Any = sys.modules.get("freezegun.api")
+    if freezegun is not None:
+        time_ns = getattr(freezegun, "real_time_ns", time_ns)
+        perf_counter_ns = getattr(freezegun, "real_perf_counter_ns", perf_counter_ns)
+    time_machine: Any = sys.modules.get("time_machine")
     if time_machine is not None and time_machine.escape_hatch.is_travelling():
-        return time_machine.escape_hatch.time.time_ns(), time.perf_counter_ns()
-    return time.time_ns(), time.perf_counter_ns()
+        time_ns = time_machine.escape_hatch.time.time_ns
+    return time_ns, perf_counter_ns
 
 
 def _span_clock() -> Callable[[], int]:
     """The clock of span times: the monotonic perf counter anchored to the wall clock once, so
-    spans keep real timings inside a frozen clock (time-machine patches ``time.time_ns``, not
-    ``perf_counter``). The real ``perf_counter_ns`` is held in a closure, not a module global:
-    freezegun, while active, replaces every module's attribute that is the real function with
-    its frozen one (spans then lasted 0 ms, dated the frozen time past the real one)."""
-    wall0, perf0 = _real_time_ns_anchor()
-    perf_counter_ns = time.perf_counter_ns
+    spans keep real timings inside a frozen clock. The real ``perf_counter_ns`` is held in a
+    closure, not a module global: freezegun, while active, replaces every module's attribute
+    that is the real function with its frozen one (spans then lasted 0 ms, dated the frozen
+    time past the real one)."""
+    time_ns, perf_counter_ns = _real_clocks()
+    wall0, perf0 = time_ns(), perf_counter_ns()
 
     def now_ns() -> int:
         """Real wall-clock time in nanoseconds, unaffected by a frozen clock."""

@@ -350,9 +350,12 @@ def _schema(conn: sqlite3.Connection, db_path: str, fix: str) -> Literal["empty"
         if is_our_spans_table(columns):
             return "current"
         if "span_type" not in columns and {"span_id", "trace_id", "name"} <= columns:
+            import shlex  # (only for a message)
+
             raise TraceStoreError(
                 f"{db_path!r} holds a 'spans' table of another tool (clearstone-sdk?); convert "
-                f"it with: python -m pytest_clearstone import-clearstone {db_path} DEST_DIR"
+                f"it with: python -m pytest_clearstone import-clearstone {shlex.quote(db_path)} "
+                "DEST_DIR"
             )
     shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "") or "none"
     raise TraceStoreError(
@@ -401,6 +404,7 @@ def _roll_back(conn: sqlite3.Connection) -> None:
 
 
 _NO_FILE = "no such file"
+_DIRECTORY = "it is a directory"
 
 
 def _not_a_file(path: str) -> str | None:
@@ -419,7 +423,7 @@ def _not_a_file(path: str) -> str | None:
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
-        return "it is a directory"
+        return _DIRECTORY
     return f"it is a {file_kind(mode)}, not a regular file"
 
 
@@ -495,7 +499,11 @@ class TraceStore:
         """The advice ending a message about a file that is not a usable store."""
         if self.read_only:
             return "Inspection reads trace stores written by pytest-clearstone only"
-        return f"Point the trace store elsewhere ({self.elsewhere}), or move the file away"
+        return f"{self._elsewhere_fix}, or move the file away"
+
+    @property
+    def _elsewhere_fix(self) -> str:
+        return f"Point the trace store elsewhere ({self.elsewhere})"
 
     @property
     def _damaged_fix(self) -> str:
@@ -553,9 +561,10 @@ class TraceStore:
         conn: sqlite3.Connection | None = None
         what = None if self.is_memory else _not_a_file(self.db_path)
         if what is not None and what != _NO_FILE:  # (SQLite would wait on a FIFO or fail)
-            raise TraceStoreError(
-                f"cannot open the trace store {self.db_path!r}: {what}. {self._fix}"
-            )
+            # (a directory: its name is the store's own, to point elsewhere, not to move away)
+            fix = self._elsewhere_fix if what == _DIRECTORY else self._fix
+            what = f"{what}, not a trace store file" if what == _DIRECTORY else what
+            raise TraceStoreError(f"cannot open the trace store {self.db_path!r}: {what}. {fix}")
         try:
             if not self.is_memory:  # (a read-only checkout: PermissionError, said as the rest)
                 Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
@@ -720,7 +729,7 @@ class TraceStore:
         """
         rows = self._query(f"SELECT {_COLUMNS} FROM spans WHERE trace_id = ?", (trace_id,))
         if not rows:
-            raise TraceNotFoundError(trace_id, self.db_path)
+            raise TraceNotFoundError(trace_id, self.db_path, in_memory=self.is_memory)
         fix = self._damaged_fix
         return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])
 

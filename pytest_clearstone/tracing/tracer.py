@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..arguments import binder, is_method_like
-from ..callables import Kind, kind_of, wrap
+from ..callables import Kind, as_descriptor, kind_of, wrap
 from .span import Span, init_slots, new_span_id, new_trace_id, now_ns
 
 if TYPE_CHECKING:
@@ -176,6 +176,9 @@ class Tracer:
             )
 
         def decorate(fn: F) -> F:
+            if isinstance(fn, staticmethod):  # (callable, but a function would be bound)
+                traced = decorate(fn.__func__)
+                return as_descriptor(traced, "staticmethod")  # type: ignore[no-any-return]
             default_name, kind = _name_and_kind(fn)
             around = _TracedCall(self, name or default_name, span_type, fn)
             return wrap(fn, around, kind)  # type: ignore[no-any-return]

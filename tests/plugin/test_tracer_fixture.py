@@ -146,6 +146,31 @@ def test_a_store_whose_directory_cannot_be_made_fails_the_run_with_its_message(p
     assert (pytester.path / "blocked").read_text() == "a file, not a directory"
 
 
+def test_a_store_path_that_is_a_directory_says_so(pytester):
+    # --clearstone-db given the store's directory (.clearstone) instead of its file: the message
+    # was SQLite's "unable to open database file", with the advice to move "the file" away
+    (pytester.path / ".clearstone").mkdir()
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+        """
+    )
+    result = pytester.runpytest_subprocess("--clearstone-db", ".clearstone")
+    # (reported once: not again on stderr when the process ends)
+    assert "were not written to the trace store" not in result.stderr.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*not written to the trace store*: cannot open the trace store '*.clearstone': it "
+            "is a directory, not a trace store file. Point the trace store elsewhere "
+            "(--clearstone-db PATH or ini clearstone_db)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*move the file away*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
 def test_an_ini_memory_store_writes_no_file(pytester):
     pytester.makeini("[pytest]\nclearstone_db = :memory:\n")
     pytester.makepyfile(
@@ -211,3 +236,30 @@ def test_secrets_in_user_spans_are_redacted_before_the_store_and_the_golden(pyte
         assert step.attributes == {"api_key": "[REDACTED]", "authorization": "[REDACTED]"}
         assert step.input == {"password": "[REDACTED]", "q": "hi"}
         assert step.output == {"reply": "ok", "token": "[REDACTED]"}
+
+
+def test_a_secret_given_to_a_user_span_after_it_ended_never_reaches_the_store(pytester):
+    # Expected: the span queued for the store is the redacted one, whatever the test does with
+    # its span afterwards. The ended span was queued itself (redacted in place), so a key the
+    # test set on it after its block (usage, a token from the reply) was written as it was.
+    pytester.makepyfile(
+        test_after="""
+        KEY = "sk-proj-" + "Abcdefghij0123456789" * 2
+
+        def test_after_the_block(clearstone_tracer):
+            with clearstone_tracer.span("call", span_type="llm") as span:
+                span.set_output("ok")
+            span.set_attribute("api_key", KEY)
+            span.set_output({"token": KEY})
+        """
+    )
+    pytester.runpytest("--clearstone-db", "store.db").assert_outcomes(passed=1)
+    key = "sk-proj-" + "Abcdefghij0123456789" * 2
+    for extra in ("", "-wal"):
+        file = pytester.path / f"store.db{extra}"
+        if file.exists():
+            assert key.encode() not in file.read_bytes(), file
+    store = TraceStore(pytester.path / "store.db")
+    (summary,) = store.list_traces()
+    _, call = store.get_trace(summary.trace_id).spans
+    assert (call.name, call.output, call.attributes) == ("call", "ok", {})

@@ -471,3 +471,26 @@ def test_an_openllmetry_message_index_that_is_no_number_is_not_a_crash(index: st
     doc = {"resourceSpans": [{"scopeSpans": [{"scope": {}, "spans": [span]}]}]}
     (trace,) = otel.traces_from_otlp_json(doc)
     assert trace.spans[0].attributes[key] == "user"
+
+
+def test_attribute_keys_that_are_not_strings_are_exported_as_strings() -> None:
+    # OpenTelemetry attribute keys are strings: an int or tuple key of ours was handed to the
+    # exporter as it was (which an OTLP exporter cannot encode), and importing the exported
+    # spans again crashed with AttributeError: 'int' object has no attribute 'startswith'
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("t").span("root", attributes={1: "one", ("a",): "t", "k": 2}) as root:
+        pass
+    trace = provider.trace_store.get_trace(root.trace_id)
+    provider.shutdown()
+    exporter = InMemorySpanExporter()
+    otel.export_trace(trace, exporter)
+    (exported,) = exporter.get_finished_spans()
+    assert all(isinstance(key, str) for key in exported.attributes)
+    back = otel.trace_from_otel_spans([exported])
+    assert {
+        k: v for k, v in back.spans[0].attributes.items() if not k.startswith("clearstone")
+    } == {
+        "1": "one",
+        "('a',)": "t",
+        "k": 2,
+    }

@@ -363,3 +363,131 @@ def test_a_multiprocessing_worker_writes_its_spans_without_shutdown(db: Path) ->
     provider.shutdown()
     assert worker.exitcode == 0
     assert [name for name, _ in rows_in_file(db)] == ["job"]
+
+
+def _record_with_a_provider_made_in_the_worker(db: Path) -> None:  # pragma: no cover - child
+    provider = TracerProvider(db)
+    with provider.get_tracer("worker").span("job", span_type="tool"):
+        pass
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+@pytest.mark.parametrize("made", ["module level", "in the target"])
+def test_a_provider_made_in_a_forkserver_or_spawn_worker_writes_its_spans(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, made: str
+) -> None:
+    # a forkserver child (the default start method on Linux from Python 3.14) imports the
+    # module after its fork and ends with os._exit: no fork hook nor exit hook ran there, and
+    # its queued spans were lost without a word
+    import multiprocessing
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    target: Any = _record_with_a_provider_made_in_the_worker
+    args: tuple[Any, ...] = (db,)
+    if made == "module level":  # a module the worker imports afresh, with its provider
+        module = f"tracing_worker_{method}"
+        (tmp_path / f"{module}.py").write_text(
+            "from pytest_clearstone.observability import TracerProvider\n"
+            f"provider = TracerProvider({str(db)!r})\n"
+            "tracer = provider.get_tracer('worker')\n\n"
+            "@tracer.traced(span_type='tool', name='job')\n"
+            "def job():\n"
+            "    return 1\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        target, args = __import__(module).job, ()
+    worker = multiprocessing.get_context(method).Process(target=target, args=args)
+    worker.start()
+    worker.join()
+    assert worker.exitcode == 0
+    assert [name for name, _ in rows_in_file(db)] == ["job"]
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+@pytest.mark.parametrize("where", ["imported module", "main module"])
+def test_spans_of_a_pool_s_workers_are_written_before_the_pool_is_terminated(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, where: str
+) -> None:
+    # `with Pool() as pool:` ends with terminate(): its workers are killed with SIGTERM, and
+    # what they had queued (every span of their tasks, under a batch) was lost without a word
+    import multiprocessing
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    module = f"tracing_pool_{method}"
+    (tmp_path / f"{module}.py").write_text(
+        "from pytest_clearstone.observability import TracerProvider\n"
+        f"provider = TracerProvider({str(db)!r})\n"
+        "tracer = provider.get_tracer('worker')\n\n"
+        "@tracer.traced(span_type='tool', name='job')\n"
+        "def job(i):\n"
+        "    with tracer.span('step'):\n"
+        "        return i * 2\n"
+    )
+    if where == "main module":  # (a spawned worker imports it before it starts)
+        import subprocess
+        import sys
+
+        script = tmp_path / f"{module}.py"
+        script.write_text(
+            script.read_text()
+            + "\nif __name__ == '__main__':\n"
+            + "    import multiprocessing\n"
+            + f"    with multiprocessing.get_context({method!r}).Pool(2) as pool:\n"
+            + "        print(pool.map(job, range(4)))\n"
+        )
+        run = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        assert (run.stdout, run.stderr) == ("[0, 2, 4, 6]\n", "")
+    else:
+        monkeypatch.syspath_prepend(str(tmp_path))
+        job = __import__(module).job
+        with multiprocessing.get_context(method).Pool(2) as pool:
+            assert pool.map(job, range(4)) == [0, 2, 4, 6]
+    names = sorted(name for name, _ in rows_in_file(db))
+    assert names == ["job"] * 4 + ["step"] * 4
+
+
+_UNWRITABLE = """
+import sys
+from pytest_clearstone.observability import TracerProvider
+
+provider = TracerProvider(sys.argv[1])
+with provider.get_tracer("script").span("run"):
+    with provider.get_tracer("script").span("step"):
+        pass
+if sys.argv[2] == "dropped":
+    del provider
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("end", ["exit", "dropped"])
+def test_spans_a_script_could_not_write_at_its_end_are_reported(tmp_path: Path, end: str) -> None:
+    # a script that leaves its spans to be written when it ends (no shutdown()), or drops its
+    # provider, into a store that cannot be opened (here a directory): they were dropped without
+    # a word and the script ended as if all went well
+    import subprocess
+    import sys
+
+    (tmp_path / "traces.db").mkdir()
+    run = subprocess.run(
+        [sys.executable, "-c", _UNWRITABLE, str(tmp_path / "traces.db"), end],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert run.stdout == "done\n"
+    assert "Traceback" not in run.stderr
+    assert (
+        f"pytest-clearstone: 2 span(s) were not written to the trace store "
+        f"{str(tmp_path / 'traces.db')!r}: cannot open the trace store"
+    ) in run.stderr

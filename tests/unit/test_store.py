@@ -120,6 +120,37 @@ def test_unknown_trace_in_memory_store() -> None:
     provider.shutdown()
 
 
+def test_an_unknown_trace_s_advice_is_a_command_that_works(tmp_path: Path) -> None:
+    # the advice named `python -m pytest_clearstone traces :memory:` for an in-memory store
+    # (which fails: no such file; no other process can see it), and a path with a space
+    # unquoted, which the shell splits in two
+    import shlex
+    import subprocess
+    import sys
+
+    provider = TracerProvider(":memory:")
+    with pytest.raises(TraceNotFoundError) as info:
+        provider.trace_store.get_trace("x")
+    provider.shutdown()
+    assert str(info.value) == (
+        "trace 'x' is not in the trace store ':memory:'. An in-memory store is seen by its own "
+        "provider only: list its traces with provider.trace_store.list_traces()"
+    )
+    db = tmp_path / "my traces" / "run.db"
+    provider = TracerProvider(db)
+    with provider.get_tracer("t").span("stored"):
+        pass
+    with pytest.raises(TraceNotFoundError) as info:
+        provider.trace_store.get_trace("x")
+    provider.shutdown()
+    command = str(info.value).split("List the stored traces with: ")[1]
+    assert command == f"python -m pytest_clearstone traces {shlex.quote(str(db))}"
+    args = shlex.split(command)
+    run = subprocess.run([sys.executable, *args[1:]], capture_output=True, text=True, timeout=120)
+    assert (run.returncode, run.stderr) == (0, "")
+    assert "stored" in run.stdout
+
+
 def test_standalone_store_on_a_missing_file(tmp_path: Path) -> None:
     store = TraceStore(tmp_path / "none.db")
     assert store.list_traces() == []

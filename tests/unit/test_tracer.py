@@ -516,6 +516,109 @@ def test_traced_async_generator(provider: TracerProvider, tracer: Tracer) -> Non
     assert (bad.output, bad.status) == (["a"], "ERROR")
 
 
+def _running_total() -> Iterator[int]:
+    total = 0
+    while True:
+        sent = yield total
+        if sent is None:
+            return
+        total += sent
+
+
+def _recovering() -> Iterator[str]:
+    try:
+        yield "first"
+    except ValueError as exc:
+        yield f"handled {exc}"
+    yield "last"
+
+
+def _with_result() -> Iterator[int]:
+    yield 1
+    return 42
+
+
+def test_a_traced_generator_behaves_as_the_generator(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # the wrapper advanced its generator with next() only: a value given by send() was
+    # dropped (the generator got None and stopped), an exception given by throw() was raised
+    # without reaching it (its except clause never ran), and its return value was lost to a
+    # caller's `yield from`
+    def drive(fn: Any) -> tuple[Any, ...]:
+        totals = fn[0]()
+        sent = (next(totals), totals.send(5), totals.send(6))
+        recovering = fn[1]()
+        thrown = (next(recovering), recovering.throw(ValueError("bad")), next(recovering))
+
+        def delegate() -> Iterator[int]:
+            result = yield from fn[2]()
+            yield result
+
+        return sent, thrown, list(delegate())
+
+    functions = (_running_total, _recovering, _with_result)
+    expected = drive(functions)
+    assert expected == ((0, 5, 11), ("first", "handled bad", "last"), [1, 42])
+    with tracer.span("root") as root:
+        assert drive([tracer.traced(span_type="tool")(f) for f in functions]) == expected
+    spans = provider.trace_store.get_trace(root.trace_id).spans[1:]
+    assert [(s.name, s.status) for s in spans] == [
+        ("_running_total", "OK"),
+        ("_recovering", "OK"),
+        ("_with_result", "OK"),
+    ]
+    assert [s.output for s in spans] == [[0, 5, 11], ["first", "handled bad", "last"], [1]]
+
+
+async def _running_total_async() -> AsyncIterator[int]:
+    total = 0
+    while True:
+        sent = yield total
+        if sent is None:
+            return
+        total += sent
+
+
+async def _recovering_async() -> AsyncIterator[str]:
+    try:
+        yield "first"
+    except ValueError as exc:
+        yield f"handled {exc}"
+    yield "last"
+
+
+def test_a_traced_async_generator_behaves_as_the_async_generator(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # asend() and athrow() were not passed on either
+    async def drive(totaling: Any, recovering: Any) -> tuple[Any, ...]:
+        totals = totaling()
+        sent = (await totals.__anext__(), await totals.asend(5), await totals.asend(6))
+        await totals.aclose()
+        gen = recovering()
+        thrown = (await gen.__anext__(), await gen.athrow(ValueError("bad")), await anext(gen))
+        await gen.aclose()
+        return sent, thrown
+
+    expected = asyncio.run(drive(_running_total_async, _recovering_async))
+    assert expected == ((0, 5, 11), ("first", "handled bad", "last"))
+    traced = tracer.traced(span_type="tool")
+
+    async def traced_run() -> tuple[Any, ...]:
+        with tracer.span("root") as root:
+            result = await drive(traced(_running_total_async), traced(_recovering_async))
+        return root, result
+
+    root, result = asyncio.run(traced_run())
+    assert result == expected
+    spans = provider.trace_store.get_trace(root.trace_id).spans[1:]
+    assert [(s.status, s.output) for s in spans] == [
+        ("OK", [0, 5, 11]),
+        ("OK", ["first", "handled bad", "last"]),
+    ]
+
+
 def test_traced_keeps_the_function_metadata(tracer: Tracer) -> None:
     @tracer.traced()
     def documented(a: int) -> int:
@@ -656,6 +759,48 @@ def test_traced_refuses_what_it_cannot_call_where_it_is_applied(tracer: Tracer) 
                 return cls()
 
 
+def test_traced_above_staticmethod_keeps_it_a_staticmethod(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # a staticmethod object is callable (Python 3.10+), so @tracer.traced() took it as a
+    # function and made a plain function of it: called on an instance, the wrapper was bound
+    # and passed the instance on (TypeError: takes 1 positional argument but 2 were given)
+    class Agent:
+        @tracer.traced(span_type="tool")  # type: ignore[type-var]
+        @staticmethod
+        def lookup(sku: str) -> str:
+            return sku.lower()
+
+        @tracer.traced(span_type="tool")  # type: ignore[type-var]
+        @staticmethod
+        async def fetch(sku: str) -> str:
+            return sku
+
+    with tracer.span("root") as root:
+        assert Agent.lookup("A") == "a"
+        assert Agent().lookup("B") == "b"
+        assert asyncio.run(Agent().fetch("C")) == "C"
+    assert isinstance(vars(Agent)["lookup"], staticmethod)
+    spans = provider.trace_store.get_trace(root.trace_id).spans[1:]
+    assert [(s.name, s.input, s.output) for s in spans] == [
+        (
+            "test_traced_above_staticmethod_keeps_it_a_staticmethod.<locals>.Agent.lookup",
+            {"sku": "A"},
+            "a",
+        ),
+        (
+            "test_traced_above_staticmethod_keeps_it_a_staticmethod.<locals>.Agent.lookup",
+            {"sku": "B"},
+            "b",
+        ),
+        (
+            "test_traced_above_staticmethod_keeps_it_a_staticmethod.<locals>.Agent.fetch",
+            {"sku": "C"},
+            "C",
+        ),
+    ]
+
+
 class _Unprintable(Exception):
     def __str__(self) -> str:
         raise RuntimeError("__str__ failed")
@@ -682,3 +827,72 @@ def test_an_exception_whose_str_fails_propagates_and_ends_the_span(
     ]
     assert spans[0].error is not None
     assert spans[0].error["message"] == "<unprintable _Unprintable object>"
+
+
+def _redact_keys(value: Any, where: str, target: str) -> Any:
+    if isinstance(value, dict):
+        return {k: "[REDACTED]" if k == "api_key" else v for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("when", ["while open", "after the block"])
+def test_a_redacting_tracer_queues_a_redacted_copy_the_span_cannot_change(
+    tmp_path: Path, when: str
+) -> None:
+    # the span a test holds was queued itself once ended, and an open span's queued copy
+    # shared its attributes dict when it had none yet: a key set on the span later reached
+    # the store as it was (before the block's end wrote it again, or for good)
+    from pytest_clearstone.golden.recorder import redacting_tracer
+
+    provider = TracerProvider(tmp_path / "traces.db")
+    tracer = redacting_tracer(provider, "1", lambda: _redact_keys)
+    key = "sk-proj-" + "Abcdefghij0123456789" * 2
+    with tracer.span("call") as span:
+        if when == "while open":
+            span.set_attribute("api_key", key)
+            provider.flush()  # (as the writer thread may, before the block ends)
+            assert key.encode() not in (tmp_path / "traces.db-wal").read_bytes()
+    if when == "after the block":
+        span.set_attribute("api_key", key)
+        span.set_output({"api_key": key})
+    provider.shutdown()
+    for file in tmp_path.iterdir():
+        assert key.encode() not in file.read_bytes(), file
+    (stored,) = provider.trace_store.get_trace(span.trace_id).spans
+    expected = {"api_key": "[REDACTED]"} if when == "while open" else {}
+    assert (stored.attributes, stored.output) == (expected, None)
+
+
+_IMPORTED_UNDER_FREEZEGUN = """
+import time
+from freezegun import freeze_time
+
+with freeze_time("2020-01-01"):
+    from pytest_clearstone.observability import TracerProvider
+
+    tracer = TracerProvider(":memory:").get_tracer("script")
+    with tracer.span("frozen") as frozen:
+        pass
+with tracer.span("after") as after:
+    pass
+for span in (frozen, after):
+    print(abs(span.start_time_ns - time.time_ns()) < 60e9)
+"""
+
+
+def test_spans_keep_real_times_when_tracing_is_imported_under_freezegun() -> None:
+    # the span clock was anchored to time.time_ns() and time.perf_counter_ns() when the module
+    # was imported: under freezegun those are its frozen ones, so every span of the process was
+    # dated at the frozen time, and once the clock ran again near 1970
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_UNDER_FREEZEGUN],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert (run.stdout, run.stderr) == ("True\nTrue\n", "")
