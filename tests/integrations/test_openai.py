@@ -473,12 +473,7 @@ def test_it(replay, openai_client):
     assert not stack.goldens()
 
 
-def test_an_azure_client_in_the_state_is_refused_without_advising_pickles(stack: Stack) -> None:
-    """An agent holding an ``openai.AzureOpenAI`` (no reference rebuilds one: it needs its
-    endpoint and API version) in ``self.client``: the refusal advised allowing pickles, and
-    following it only led to a second refusal, the pickle holding the client's key. It names the
-    fixes that work: leave the client out of the state, or register an encoder for it."""
-    stack.write_test("azure", HEADER + f"""
+AZURE = """
 import os
 
 import services
@@ -487,22 +482,59 @@ import services
 def azure_client():
     return openai.AzureOpenAI(api_key=os.environ["OPENAI_API_KEY"], api_version="2024-10-21",
                               azure_endpoint="https://x.openai.azure.com",
+                              azure_deployment="travel-mini",
                               http_client=services.OPENAI.client(), max_retries=0)
+"""
 
+
+@pytest.mark.parametrize(
+    ("old", "new", "changed"),
+    [
+        ('azure_deployment="travel-mini"', 'azure_deployment="travel-large"',
+         "*root[[]'self'[]].client.base_url: *travel-mini/' -> *travel-large/'*"),
+        ('api_version="2024-10-21"', 'api_version="2025-04-01"',
+         "*root[[]'self'[]].client.api_version: '2024-10-21' -> '2025-04-01'*"),
+    ],
+    ids=["deployment", "api_version"],
+)
+def test_an_azure_agent_replays_and_a_changed_deployment_or_api_version_diverges(
+    stack: Stack, old: str, new: str, changed: str
+) -> None:
+    """The ``self`` of ``Completions.create`` called through an ``openai.AzureOpenAI`` was stored
+    as a placeholder compared by type only: moving the agent to another deployment or API
+    version replayed green. The resource is stored by its client's reference, which holds the
+    base URL (the deployment in it) and the API version, so each of them diverges."""
+    stack.write_test("azure", HEADER + AZURE + f"""
+@pytest.mark.replay("goldens/azure.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, azure_client):
+    agent = app.ChatAgent(azure_client)
+    response = replay.run(agent.complete, "Flights to Lisbon?")
+    assert response.choices[0].message.content == "Answer to 'Flights to Lisbon?'"
+""")
+    stack.roundtrip()
+    stack.edit("test_azure", old, new)
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*Completions.create*", changed])
+
+
+def test_an_azure_client_in_the_state_records_and_replays(stack: Stack) -> None:
+    """An agent holding an ``openai.AzureOpenAI`` in ``self.client`` (no ``get_state()``) was
+    refused: the client is stored as a reference (its base URL, API version, timeout and
+    retries, never its key) and the agent keeps the test's client on replay."""
+    stack.write_test("azure", HEADER + AZURE + f"""
 @pytest.mark.replay("goldens/azure.ckpt", mock={{"llm": "{CREATE}"}})
 def test_it(replay, azure_client):
     agent = app.PlainAgent(azure_client)
-    replay.run(agent.answer, "Visa for Japan?")
+    assert replay.run(agent.answer, "Visa for Japan?") == "Answer to 'Visa for Japan?'"
+    assert agent.client is azure_client
 """)
-    result = stack.try_record()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*cannot serialise the agent state at state[[]'client'] (an openai.lib.azure.AzureOpenAI): "
-        "it is an SDK client that cannot be stored as a reference*its pickle would hold its key*"
-        "pytest_clearstone.codec.register*",
-    ])
-    result.stdout.no_fnmatch_line("*allow pickles*")
-    assert not stack.goldens()
+    stack.roundtrip()
+    (golden,) = stack.goldens()
+    client = json.loads(golden.read_text())["agent"]["state"]["client"]
+    assert client["cls"] == "openai.lib.azure:AzureOpenAI"
+    assert client["v"]["api_version"] == "2024-10-21"
+    assert client["v"]["base_url"] == "https://x.openai.azure.com/openai/deployments/travel-mini/"
 
 
 def test_under_xdist(stack: Stack) -> None:
