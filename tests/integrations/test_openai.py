@@ -444,6 +444,39 @@ def test_it(replay, openai_client):
     ])
     assert not stack.goldens()
 
+def test_the_headers_of_a_raw_response_record_and_replay_from_a_wrapper_of_ones_own(
+    stack: Stack,
+) -> None:
+    """The fix the raw-response refusal gives: a function of one's own returning what the agent
+    reads, here the raw response's ``headers`` (an ``httpx2.Headers``) and its parsed answer.
+    The headers were refused in turn ("only its repr could be stored ... mock the function under
+    this one", the SDK method that was refused first); they are stored as their (name, value)
+    pairs and come back as the same class."""
+    stack.write_test("raw_headers", HEADER + """
+import httpx2
+
+
+def ask_raw(client, question):
+    raw = client.chat.completions.with_raw_response.create(
+        model=app.MODEL, messages=app.messages_for(question))
+    return raw.headers, raw.parse()
+
+
+@pytest.mark.replay("goldens/raw_headers.ckpt", mock={"llm": "test_raw_headers.ask_raw"})
+def test_it(replay, openai_client):
+    def agent(client):
+        headers, completion = ask_raw(client, "Lisbon?")
+        assert isinstance(headers, httpx2.Headers)
+        return headers["x-request-id"], headers.get("openai-processing-ms"), completion.id
+    request_id, took, completion_id = replay.run(agent, openai_client)
+    assert request_id.startswith("req_") and took == "12"
+    assert completion_id == "chatcmpl-" + request_id[4:]
+""")
+    stack.roundtrip()
+    text = stack.goldens()[0].read_text()
+    assert '"__cs__": "http_headers"' in text and '"x-request-id"' in text
+
+
 RAW_VIEW = "openai.resources.chat.completions.Completions.with_raw_response"
 
 

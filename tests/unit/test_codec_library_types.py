@@ -532,6 +532,35 @@ def test_resource_not_yet_created_on_its_client_is_found_by_class() -> None:
 
 
 @pytest.mark.parametrize("module", [httpx, httpx2], ids=["httpx", "httpx2"])
+def test_headers_on_their_own_are_stored_as_their_pairs_a_secret_one_redacted(
+    module: Any,
+) -> None:
+    """A raw response's ``headers``, returned by a function of one's own: only their repr could
+    be stored, and the answer was refused."""
+    headers = module.Headers(
+        [("x-request-id", "req_1"), ("set-cookie", f"session={API_KEY}"), ("x-tag", "a")]
+    )
+    tree = encode(headers, strict=True, allow_pickle=False)
+    assert tree == {
+        TAG: "http_headers",
+        "module": module.__name__,
+        "headers": [
+            ["x-request-id", "req_1"],
+            ["set-cookie", codec.REDACTED],
+            ["x-tag", "a"],
+        ],
+    }
+    back = loads(dumps(tree))
+    assert type(back) is module.Headers
+    assert back.multi_items() == [
+        ("x-request-id", "req_1"),
+        ("set-cookie", codec.REDACTED),
+        ("x-tag", "a"),
+    ]
+    assert codec.class_paths(tree) == [f"{module.__name__}:Headers"]
+
+
+@pytest.mark.parametrize("module", [httpx, httpx2], ids=["httpx", "httpx2"])
 def test_http_clients_are_references(module: Any) -> None:
     client = module.Client(
         base_url="https://api.example/v2",
