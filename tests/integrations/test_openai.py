@@ -258,6 +258,40 @@ def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
     )
 
 
+def test_a_response_format_class_defined_in_the_test_is_named_with_the_fix(
+    stack: Stack,
+) -> None:
+    """A structured-output model written inside the test function cannot be stored with its
+    JSON schema (no import path names it): its schema is not compared. The warning named its
+    metaclass ("a pydantic._internal._model_construction.ModelMetaclass value") and advised
+    registering an encoder for it; it names the class and the fix, moving it to module level."""
+    stack.write_test("local_format", HEADER + f"""
+from pydantic import BaseModel
+
+
+@pytest.mark.replay("goldens/local.ckpt", mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    class Answer(BaseModel):
+        answer: str
+        confident: bool
+
+    def structured(client):
+        completion = client.chat.completions.parse(
+            model=app.MODEL, messages=app.messages_for("Lisbon?"), response_format=Answer)
+        return completion.choices[0].message.parsed.confident
+    assert replay.run(structured, openai_client) is True
+""")
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*UnencodableValueWarning: storing the repr of the class "
+        "test_local_format.test_it.<locals>.Answer at response_format in the arguments of "
+        f"call #1 to {PARSE}: it is defined inside a function, so no import path names it and "
+        "a replay compares it by its type only (not its JSON schema). Define it at module level*",
+    ])
+    result.stdout.no_fnmatch_line("*ModelMetaclass*")
+
+
 def test_the_client_inside_an_attribute_of_a_plain_agent_is_its_own_on_replay(
     stack: Stack,
 ) -> None:
