@@ -4,7 +4,8 @@ Recording, replaying and the tracer's ``traced`` bind a call with the same :clas
 recorded call and its replay always name their arguments the same way. Arguments the caller did
 not give are left out: a parameter whose value *is* its signature default, and the client
 libraries' "not given" sentinels (openai/anthropic ``NOT_GIVEN``/``omit``, ~35 per SDK call).
-A method's ``self`` is recorded by its settings (:func:`settings_of`) when it has any.
+A method's ``self`` is recorded by its settings (:func:`settings_of`) when it has any, and a
+path given to an SDK's upload parameter as the file it names (:func:`~.codec.files.as_uploaded`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import codec
+from .codec.files import as_uploaded
 
 
 class Binder:
@@ -25,7 +27,15 @@ class Binder:
     ``skip_first``: drop the first parameter (``self``/``cls`` of a method) from the record.
     """
 
-    __slots__ = ("defaults", "names", "plain_names", "positional", "signature", "skip_first")
+    __slots__ = (
+        "defaults",
+        "names",
+        "plain_names",
+        "positional",
+        "signature",
+        "skip_first",
+        "uploads",
+    )
 
     def __init__(self, fn: Callable[..., Any], *, skip_first: bool = False) -> None:
         try:
@@ -43,6 +53,9 @@ class Binder:
         # positional-only ones, no *args or **kwargs (keyword-only ones follow the others)
         self.plain_names: tuple[str, ...] | None = self.names if plain else None
         self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
+        #: the SDK's upload parameters (annotated ``FileTypes`` by openai and anthropic), whose
+        #: path the SDK reads and sends: recorded as the file (its content is the request)
+        self.uploads = tuple(p.name for p in params if "FileTypes" in str(p.annotation))
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments as ``{name: value}`` in parameter order, without the ones the
@@ -74,8 +87,12 @@ class Binder:
 
     def bind_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """:meth:`bind`, with a method's ``self`` first when it has settings
-        (:func:`settings_of`): how a mock target's calls are recorded and compared."""
+        (:func:`settings_of`), and a path given to an upload parameter as the file it names:
+        how a mock target's calls are recorded and compared."""
         bound = self.bind(args, kwargs)
+        for name in self.uploads:
+            if name in bound:
+                bound[name] = as_uploaded(bound[name])
         if self.skip_first and args:
             settings = settings_of(args[0])
             if settings is not None:

@@ -10,8 +10,10 @@ transport is made when it first sends a request (:class:`DeferredTransport`). A 
 (``client.chat.completions``) is stored as its class, its client's reference and the attribute
 path from the client to it, and rebuilt as that attribute of the rebuilt client.
 
-The library's own subclasses that need more to be built (``AzureOpenAI``, ``AnthropicBedrock``)
-are not references: register an encoder for them (:func:`pytest_clearstone.codec.register`).
+openai's ``AzureOpenAI``/``AsyncAzureOpenAI`` are references too, with their API version (their
+deployment is in their base URL). The library's other subclasses that need more to be built
+(``AnthropicBedrock``, ``AnthropicVertex``) are not references: register an encoder for them
+(:func:`pytest_clearstone.codec.register`).
 """
 
 from __future__ import annotations
@@ -41,8 +43,14 @@ from .naming import (
 )
 from .withheld import PLACEHOLDER_KEY
 
-SDK_CLIENTS = frozenset(
-    {"openai:OpenAI", "openai:AsyncOpenAI", "anthropic:Anthropic", "anthropic:AsyncAnthropic"}
+#: openai's Azure clients: their reference also holds their API version (``api_version=``, sent
+#: as the ``api-version`` query parameter of every request)
+AZURE_CLIENTS = frozenset({"openai.lib.azure:AzureOpenAI", "openai.lib.azure:AsyncAzureOpenAI"})
+SDK_CLIENTS = (
+    frozenset(
+        {"openai:OpenAI", "openai:AsyncOpenAI", "anthropic:Anthropic", "anthropic:AsyncAnthropic"}
+    )
+    | AZURE_CLIENTS
 )
 
 
@@ -70,8 +78,16 @@ SENTINELS = {
 }
 #: The attributes of an SDK client that hold its credentials (given as the keyword arguments
 #: of the same names, or read from the environment): openai's ``api_key``, ``admin_api_key``
-#: and ``webhook_secret``, anthropic's ``api_key``, ``auth_token`` and ``webhook_key``.
-SECRET_ATTRIBUTES = ("api_key", "admin_api_key", "auth_token", "webhook_secret", "webhook_key")
+#: and ``webhook_secret`` (and an Azure client's ``azure_ad_token``), anthropic's ``api_key``,
+#: ``auth_token`` and ``webhook_key``.
+SECRET_ATTRIBUTES = (
+    "api_key",
+    "admin_api_key",
+    "auth_token",
+    "webhook_secret",
+    "webhook_key",
+    "_azure_ad_token",
+)
 #: The attributes of an SDK client that hold headers it sends with every request, which may
 #: carry a key (``x-api-key``, ``Authorization``): its ``default_headers`` (both SDKs) and the
 #: headers of anthropic's credentials profile or ``config=``.
@@ -93,12 +109,17 @@ def client_base(t: type) -> str | None:
     paths = mro_paths(t)
     for path in paths:
         if path in SDK_CLIENTS or path in HTTP_CLIENTS:
-            library = path.partition(":")[0]
-            # the library's own subclasses (AzureOpenAI) need settings a reference lacks
-            if path == paths[0] or t.__module__.partition(".")[0] != library:
+            # the library's other subclasses (AnthropicBedrock) need settings a reference lacks
+            if path == paths[0] or t.__module__.partition(".")[0] != library_of(path):
                 return path
             return None
     return None
+
+
+def library_of(base: str) -> str:
+    """The top-level package of known client class ``base`` (``"openai"`` for
+    ``"openai.lib.azure:AzureOpenAI"``)."""
+    return base.partition(":")[0].partition(".")[0]
 
 
 @per_type
@@ -159,6 +180,8 @@ def _settings(v: Any, base: str) -> dict[str, Any]:
         settings["timeout"] = timeout
     if base in SDK_CLIENTS:
         settings["max_retries"] = int(v.max_retries)
+        if base in AZURE_CLIENTS:
+            settings["api_version"] = vars(v).get("_api_version")
     else:
         settings["follow_redirects"] = bool(v.follow_redirects)
     return settings
@@ -172,7 +195,7 @@ def _base_url_is_attribute(t: type) -> bool:
     that defines its own ``base_url`` is read through it."""
     prop = getattr(t, "base_url", None)
     fget = prop.fget if isinstance(prop, property) else None
-    library = (client_base(t) or "").partition(":")[0]
+    library = library_of(client_base(t) or "")
     return bool(library) and getattr(fget, "__module__", "").partition(".")[0] == library
 
 
@@ -309,7 +332,7 @@ def _build_client(tree: dict[str, Any]) -> Any:
     if not isinstance(settings, dict):
         raise DecodeError(f"bad 'sdk_client' value: the settings of {tree['cls']!r}")
     kwargs = dict(settings)
-    library = importlib.import_module(base.partition(":")[0])
+    library = importlib.import_module(library_of(base))
     if isinstance(kwargs.get("timeout"), dict):
         kwargs["timeout"] = library.Timeout(**kwargs["timeout"])
     is_async = base.partition(":")[2].startswith("Async")

@@ -108,6 +108,27 @@ def decode_file(tree: dict[str, Any]) -> io.BytesIO | io.StringIO:
     return _in_memory(tree.get("kind"), tree.get("content"), name)
 
 
+def as_uploaded(value: Any) -> Any:
+    """What an SDK's upload parameter (openai's and anthropic's ``FileTypes``: ``file=``,
+    ``image=``) sends for ``value``: a path (``os.PathLike``) as the file it names, read into an
+    in-memory file of its base name — the SDK reads the path and sends the content, so the
+    content is the request — also as the file of a ``(name, path, ...)`` tuple and in a list of
+    uploads; any other value as it is. A path that cannot be read is kept (stored as a path)."""
+    if isinstance(value, os.PathLike):
+        try:
+            with open(value, "rb") as f:
+                content = f.read()
+        except OSError:
+            return value
+        name = os.fsdecode(os.fspath(value)).replace("\\", "/").rpartition("/")[2]
+        return _in_memory("binary", content, name or None)
+    if type(value) is tuple and len(value) >= 2 and isinstance(value[1], os.PathLike):
+        return (value[0], as_uploaded(value[1]), *value[2:])
+    if type(value) is list:
+        return [as_uploaded(item) for item in value]
+    return value
+
+
 def _in_memory(kind: Any, content: Any, name: str | None) -> io.BytesIO | io.StringIO:
     f: io.BytesIO | io.StringIO
     if kind == "binary" and type(content) in (str, bytes):

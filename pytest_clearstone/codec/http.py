@@ -198,6 +198,19 @@ def is_headers(t: type) -> bool:
     return t.__module__ in HTTP_MODULES and t.__qualname__ == "Headers"
 
 
+def encode_headers(v: Any, t: type) -> dict[str, Any]:
+    """An ``httpx``/``httpx2`` ``Headers`` on its own (what an agent reads of a raw response,
+    ``raw.headers``): its ``(name, value)`` pairs, as a message's are stored."""
+    module = t.__module__
+    pairs = stored_headers(header_pairs(v), f"{module} headers")
+    return {TAG: "http_headers", "module": module, "headers": pairs}
+
+
+def decode_headers(tree: dict[str, Any]) -> Any:
+    """Stored headers as a ``Headers`` of their module (secret values redacted)."""
+    return _module(tree).Headers(stored_header_pairs(tree))
+
+
 def stored_body(message: Any) -> dict[str, Any]:
     """The body of ``message`` (a request or response) as it is stored: ``{"json": value}``,
     ``{"text": text}``, ``{"base64": text}``, ``{"unread": True}`` or ``{}`` (none). A

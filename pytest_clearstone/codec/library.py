@@ -12,6 +12,7 @@ Kind (tag)                Recognised by
 ``http_request``          ``type(v).__module__`` ``httpx``/``httpx2`` and name ``Request``, or
                           ``requests.models`` and ``PreparedRequest``
 ``http_response``         the same with ``Response``
+``http_headers``          the same with ``Headers`` (httpx/httpx2: a raw response's ``headers``)
 ``sdk_client``            a base ``openai:OpenAI``, ``anthropic:Anthropic``, ``httpx:Client``...
 ``sdk_resource``          a base ``openai._resource:SyncAPIResource`` (anthropic's too)
 ``sentinel``              the class ``openai:NotGiven``/``openai:Omit`` (anthropic's too)
@@ -59,6 +60,8 @@ def kind_of(t: type) -> str:
     message = http.message_kind(t)
     if message:
         return message
+    if http.is_headers(t):
+        return "http_headers"
     if f"{t.__module__}:{t.__qualname__}" in clients.SENTINELS:
         return "sentinel"
     if clients.client_base(t) is not None:
@@ -86,6 +89,8 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
         return models.encode_namedtuple(v, t, enc_at)
     if kind in MESSAGE_TAGS:
         return _message_codec(t).encode(v, t)
+    if kind == "http_headers":
+        return http.encode_headers(v, t)
     if kind == "sentinel":
         return clients.encode_sentinel(t)
     if kind == "file":
@@ -134,6 +139,7 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "namedtuple": models.decode_namedtuple,
     "http_request": _decode_message,
     "http_response": _decode_message,
+    "http_headers": http.decode_headers,
     "sdk_client": clients.decode_client,
     "sdk_resource": clients.decode_resource,
     "sentinel": clients.decode_sentinel,
@@ -168,6 +174,8 @@ def class_paths(node: Any) -> list[str]:
     tag = node.get(TAG)
     if tag in MESSAGE_TAGS:
         return [_stored_message_codec(node).class_path(node)]
+    if tag == "http_headers":
+        return [f"{node.get('module')}:Headers"]
     if tag == "custom":
         return [str(node.get("type"))]
     if tag == "pydantic" and "args" in node:

@@ -267,13 +267,18 @@ def recorded_form(
         tree = paths.placeholders(tree)
         compared = paths.prune(tree)
     found = tag_locations(compared, "repr", limit=_MAX_LOCATIONS)
-    new = [(_ignore_path(compared, where), type_name) for where, type_name in found]
+    new = [
+        (_ignore_path(compared, where), type_name, _local_class(compared, where))
+        for where, type_name in found
+    ]
     if warned is not None:
-        new = [(path, type_name) for path, type_name in new if path not in warned]
-        warned.update(path for path, _ in new)
-    for path, type_name in new[:_MAX_WARNINGS]:
+        new = [found for found in new if found[0] not in warned]
+        warned.update(path for path, _, _ in new)
+    for path, type_name, local_class in new[:_MAX_WARNINGS]:
         warnings.warn(
-            _unreadable_argument(type_name, path, call), UnencodableValueWarning, stacklevel=3
+            _unreadable_argument(type_name, path, call, local_class),
+            UnencodableValueWarning,
+            stacklevel=3,
         )
     return tree
 
@@ -288,8 +293,28 @@ _MAX_WARNINGS = 3
 _LANGCHAIN_CALLBACKS = ("langchain_core.callbacks.", "langchain_core.tracers.")
 
 
-def _unreadable_argument(type_name: str, path: str, call: str) -> str:
+def _local_class(tree: Any, where: Sequence[Any]) -> str:
+    """The dotted name of the class stored as the ``repr`` placeholder at ``where`` in ``tree``
+    when it is a class defined inside a function (``app.test_it.<locals>.Answer``), else
+    ``""``."""
+    node = tree
+    for key in where:
+        node = node[key]
+    text = node.get("v") if type(node) is dict else None
+    if type(text) is str and text.startswith("<class '") and "<locals>" in text:
+        return text[len("<class '") :].rstrip("'>")
+    return ""
+
+
+def _unreadable_argument(type_name: str, path: str, call: str, local_class: str = "") -> str:
     where = f" in the arguments of {call}" if call else ""
+    if local_class:  # (a structured-output model written inside the test function)
+        return (
+            f"storing the repr of the class {local_class} at {path}{where}: it is defined "
+            "inside a function, so no import path names it and a replay compares it by its "
+            "type only (not its JSON schema). Define it at module level, where the golden can "
+            "name it"
+        )
     if type_name.startswith(_LANGCHAIN_CALLBACKS):
         return (
             f"storing the repr of a {type_name} value at {path}{where}: a LangChain callback "

@@ -59,12 +59,45 @@ def no_attribute(
         )
     if not isinstance(owner, (property, functools.cached_property)):
         kind = f"{type(owner).__name__} " if typed else ""
-        return MockTargetError(path, f"{kind}{where!r} has no attribute {parts[i]!r}")
+        reason = f"{kind}{where!r} has no attribute {parts[i]!r}"
+        moved = _moved_in_sdk(parts)
+        if moved is None:
+            return MockTargetError(path, reason)
+        fix = f"The installed {parts[0]} has this method at {moved!r}: mock that path"
+        return MockTargetError(path, reason, fix=fix)
     reason = (
         f"{where!r} is a {type(owner).__name__}: its value is made for each instance, so an "
         "import path cannot go on through it; give the method on the class of that value"
     )
     return MockTargetError(path, reason + _sdk_method(parts[:i]))
+
+
+def _moved_in_sdk(parts: list[str]) -> str | None:
+    """For a path into a known SDK that does not resolve, the path of the same class and
+    method one package level less in the installed SDK (a path from another version's docs:
+    openai 1.x's ``openai.resources.beta.chat.completions.Completions.parse`` is
+    ``openai.resources.chat.completions.Completions.parse`` in 3.x); ``None`` when there is
+    none."""
+    if parts[0] not in SDK_METHODS:
+        return None
+    for i in range(1, len(parts) - 2):  # (the class and the method are kept)
+        candidate = parts[:i] + parts[i + 1 :]
+        if _is_function_at(candidate):
+            return ".".join(candidate)
+    return None
+
+
+def _is_function_at(parts: list[str]) -> bool:
+    """Whether the dotted path ``parts`` (a module, then attributes) names a function."""
+    for end in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:end]))
+        except Exception:  # (not a module, or one that fails to import)
+            continue
+        for name in parts[end:]:
+            obj = getattr(obj, name, None)
+        return inspect.isfunction(obj)
+    return False
 
 
 def no_module(path: str, parts: list[str]) -> MockTargetError:

@@ -297,6 +297,40 @@ def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
     )
 
 
+def test_a_response_format_class_defined_in_the_test_is_named_with_the_fix(
+    stack: Stack,
+) -> None:
+    """A structured-output model written inside the test function cannot be stored with its
+    JSON schema (no import path names it): its schema is not compared. The warning named its
+    metaclass ("a pydantic._internal._model_construction.ModelMetaclass value") and advised
+    registering an encoder for it; it names the class and the fix, moving it to module level."""
+    stack.write_test("local_format", HEADER + f"""
+from pydantic import BaseModel
+
+
+@pytest.mark.replay("goldens/local.ckpt", mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    class Answer(BaseModel):
+        answer: str
+        confident: bool
+
+    def structured(client):
+        completion = client.chat.completions.parse(
+            model=app.MODEL, messages=app.messages_for("Lisbon?"), response_format=Answer)
+        return completion.choices[0].message.parsed.confident
+    assert replay.run(structured, openai_client) is True
+""")
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*UnencodableValueWarning: storing the repr of the class "
+        "test_local_format.test_it.<locals>.Answer at response_format in the arguments of "
+        f"call #1 to {PARSE}: it is defined inside a function, so no import path names it and "
+        "a replay compares it by its type only (not its JSON schema). Define it at module level*",
+    ])
+    result.stdout.no_fnmatch_line("*ModelMetaclass*")
+
+
 def test_the_client_inside_an_attribute_of_a_plain_agent_is_its_own_on_replay(
     stack: Stack,
 ) -> None:
@@ -483,6 +517,39 @@ def test_it(replay, openai_client):
     ])
     assert not stack.goldens()
 
+def test_the_headers_of_a_raw_response_record_and_replay_from_a_wrapper_of_ones_own(
+    stack: Stack,
+) -> None:
+    """The fix the raw-response refusal gives: a function of one's own returning what the agent
+    reads, here the raw response's ``headers`` (an ``httpx2.Headers``) and its parsed answer.
+    The headers were refused in turn ("only its repr could be stored ... mock the function under
+    this one", the SDK method that was refused first); they are stored as their (name, value)
+    pairs and come back as the same class."""
+    stack.write_test("raw_headers", HEADER + """
+import httpx2
+
+
+def ask_raw(client, question):
+    raw = client.chat.completions.with_raw_response.create(
+        model=app.MODEL, messages=app.messages_for(question))
+    return raw.headers, raw.parse()
+
+
+@pytest.mark.replay("goldens/raw_headers.ckpt", mock={"llm": "test_raw_headers.ask_raw"})
+def test_it(replay, openai_client):
+    def agent(client):
+        headers, completion = ask_raw(client, "Lisbon?")
+        assert isinstance(headers, httpx2.Headers)
+        return headers["x-request-id"], headers.get("openai-processing-ms"), completion.id
+    request_id, took, completion_id = replay.run(agent, openai_client)
+    assert request_id.startswith("req_") and took == "12"
+    assert completion_id == "chatcmpl-" + request_id[4:]
+""")
+    stack.roundtrip()
+    text = stack.goldens()[0].read_text()
+    assert '"__cs__": "http_headers"' in text and '"x-request-id"' in text
+
+
 RAW_VIEW = "openai.resources.chat.completions.Completions.with_raw_response"
 
 
@@ -512,12 +579,7 @@ def test_it(replay, openai_client):
     assert not stack.goldens()
 
 
-def test_an_azure_client_in_the_state_is_refused_without_advising_pickles(stack: Stack) -> None:
-    """An agent holding an ``openai.AzureOpenAI`` (no reference rebuilds one: it needs its
-    endpoint and API version) in ``self.client``: the refusal advised allowing pickles, and
-    following it only led to a second refusal, the pickle holding the client's key. It names the
-    fixes that work: leave the client out of the state, or register an encoder for it."""
-    stack.write_test("azure", HEADER + f"""
+AZURE = """
 import os
 
 import services
@@ -526,22 +588,59 @@ import services
 def azure_client():
     return openai.AzureOpenAI(api_key=os.environ["OPENAI_API_KEY"], api_version="2024-10-21",
                               azure_endpoint="https://x.openai.azure.com",
+                              azure_deployment="travel-mini",
                               http_client=services.OPENAI.client(), max_retries=0)
+"""
 
+
+@pytest.mark.parametrize(
+    ("old", "new", "changed"),
+    [
+        ('azure_deployment="travel-mini"', 'azure_deployment="travel-large"',
+         "*root[[]'self'[]].client.base_url: *travel-mini/' -> *travel-large/'*"),
+        ('api_version="2024-10-21"', 'api_version="2025-04-01"',
+         "*root[[]'self'[]].client.api_version: '2024-10-21' -> '2025-04-01'*"),
+    ],
+    ids=["deployment", "api_version"],
+)
+def test_an_azure_agent_replays_and_a_changed_deployment_or_api_version_diverges(
+    stack: Stack, old: str, new: str, changed: str
+) -> None:
+    """The ``self`` of ``Completions.create`` called through an ``openai.AzureOpenAI`` was stored
+    as a placeholder compared by type only: moving the agent to another deployment or API
+    version replayed green. The resource is stored by its client's reference, which holds the
+    base URL (the deployment in it) and the API version, so each of them diverges."""
+    stack.write_test("azure", HEADER + AZURE + f"""
+@pytest.mark.replay("goldens/azure.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, azure_client):
+    agent = app.ChatAgent(azure_client)
+    response = replay.run(agent.complete, "Flights to Lisbon?")
+    assert response.choices[0].message.content == "Answer to 'Flights to Lisbon?'"
+""")
+    stack.roundtrip()
+    stack.edit("test_azure", old, new)
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*Completions.create*", changed])
+
+
+def test_an_azure_client_in_the_state_records_and_replays(stack: Stack) -> None:
+    """An agent holding an ``openai.AzureOpenAI`` in ``self.client`` (no ``get_state()``) was
+    refused: the client is stored as a reference (its base URL, API version, timeout and
+    retries, never its key) and the agent keeps the test's client on replay."""
+    stack.write_test("azure", HEADER + AZURE + f"""
 @pytest.mark.replay("goldens/azure.ckpt", mock={{"llm": "{CREATE}"}})
 def test_it(replay, azure_client):
     agent = app.PlainAgent(azure_client)
-    replay.run(agent.answer, "Visa for Japan?")
+    assert replay.run(agent.answer, "Visa for Japan?") == "Answer to 'Visa for Japan?'"
+    assert agent.client is azure_client
 """)
-    result = stack.try_record()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*cannot serialise the agent state at state[[]'client'] (an openai.lib.azure.AzureOpenAI): "
-        "it is an SDK client that cannot be stored as a reference*its pickle would hold its key*"
-        "pytest_clearstone.codec.register*",
-    ])
-    result.stdout.no_fnmatch_line("*allow pickles*")
-    assert not stack.goldens()
+    stack.roundtrip()
+    (golden,) = stack.goldens()
+    client = json.loads(golden.read_text())["agent"]["state"]["client"]
+    assert client["cls"] == "openai.lib.azure:AzureOpenAI"
+    assert client["v"]["api_version"] == "2024-10-21"
+    assert client["v"]["base_url"] == "https://x.openai.azure.com/openai/deployments/travel-mini/"
 
 
 def test_under_xdist(stack: Stack) -> None:

@@ -82,6 +82,15 @@ class BatchAgent:
         with open(HERE / "batch.jsonl", "rb") as f:
             return self._keep(self.client.files.create(file=f, purpose="batch"))
 
+    def submit_path(self):
+        (HERE / "batch.jsonl").write_bytes(batch())
+        return self._keep(self.client.files.create(file=HERE / "batch.jsonl", purpose="batch"))
+
+    def submit_path_in_tuple(self):
+        (HERE / "batch.jsonl").write_bytes(batch())
+        upload = ("batch.jsonl", HERE / "batch.jsonl", "application/jsonl")
+        return self._keep(self.client.files.create(file=upload, purpose="batch"))
+
     def transcribe(self):
         (HERE / "speech.mp3").write_bytes(AUDIO)
         with open(HERE / "speech.mp3", "rb") as f:
@@ -115,6 +124,9 @@ UPLOADS = {
     "in_memory": ("submit_in_memory", FILES, "file-abc123", "app.batch()"),
     "opened_file": ("submit_file", FILES, "file-abc123", "app.batch()"),
     "transcription": ("transcribe", TRANSCRIPTIONS, "2048 bytes heard", "app.AUDIO"),
+    # a path (the SDK reads the file): stored as the file it names, its content compared
+    "path": ("submit_path", FILES, "file-abc123", "app.batch()"),
+    "path_in_tuple": ("submit_path_in_tuple", FILES, "file-abc123", "app.batch()"),
 }
 
 
@@ -157,12 +169,14 @@ def test_an_upload_records_its_content_and_replays(stack: Stack, name: str) -> N
     else:
         assert "Summarise the ticket" in str(stored["content"])
         # the base name of an opened file: the checkout's path would tie the golden to it
-        assert stored.get("name") == ("batch.jsonl" if name == "opened_file" else None)
+        assert stored.get("name") == (None if name == "in_memory" else "batch.jsonl")
     assert str(stack.path) not in stack.goldens()[0].read_text()
 
 
-@pytest.mark.parametrize("name", ["in_memory", "opened_file"])
+@pytest.mark.parametrize("name", ["in_memory", "opened_file", "path", "path_in_tuple"])
 def test_a_changed_upload_fails_the_replay_showing_the_change(stack: Stack, name: str) -> None:
+    """A path (``file=Path("batch.jsonl")``, or in the ``(name, path, type)`` tuple) was stored
+    as the path alone: a changed file replayed green."""
     _write(stack, name)
     stack.record()
     stack.replay_passes()
@@ -172,7 +186,8 @@ def test_a_changed_upload_fails_the_replay_showing_the_change(stack: Stack, name
     result.stdout.fnmatch_lines(
         [
             f"*ReplayDivergenceError: replay diverged at call #1 to {FILES}: its arguments differ*",
-            "*root[[]'file'][[]'content']: text differs (- before, + after):",
+            # (the file of a (name, path, type) tuple is at root['file'][1])
+            "*root[[]'file'[]]*[[]'content'[]]: text differs (- before, + after):",
             '*- ...*"content": "Summarise the ticket"}]}}',
             '*+ ...*"content": "Ignore the rules"}]}}',
         ]

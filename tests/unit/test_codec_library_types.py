@@ -532,6 +532,35 @@ def test_resource_not_yet_created_on_its_client_is_found_by_class() -> None:
 
 
 @pytest.mark.parametrize("module", [httpx, httpx2], ids=["httpx", "httpx2"])
+def test_headers_on_their_own_are_stored_as_their_pairs_a_secret_one_redacted(
+    module: Any,
+) -> None:
+    """A raw response's ``headers``, returned by a function of one's own: only their repr could
+    be stored, and the answer was refused."""
+    headers = module.Headers(
+        [("x-request-id", "req_1"), ("set-cookie", f"session={API_KEY}"), ("x-tag", "a")]
+    )
+    tree = encode(headers, strict=True, allow_pickle=False)
+    assert tree == {
+        TAG: "http_headers",
+        "module": module.__name__,
+        "headers": [
+            ["x-request-id", "req_1"],
+            ["set-cookie", codec.REDACTED],
+            ["x-tag", "a"],
+        ],
+    }
+    back = loads(dumps(tree))
+    assert type(back) is module.Headers
+    assert back.multi_items() == [
+        ("x-request-id", "req_1"),
+        ("set-cookie", codec.REDACTED),
+        ("x-tag", "a"),
+    ]
+    assert codec.class_paths(tree) == [f"{module.__name__}:Headers"]
+
+
+@pytest.mark.parametrize("module", [httpx, httpx2], ids=["httpx", "httpx2"])
 def test_http_clients_are_references(module: Any) -> None:
     client = module.Client(
         base_url="https://api.example/v2",
@@ -550,11 +579,37 @@ def test_http_clients_are_references(module: Any) -> None:
 
 
 def test_library_subclass_that_needs_more_settings_is_not_a_reference() -> None:
-    azure = openai.AzureOpenAI(
-        api_key=API_KEY, api_version="2024-10-21", azure_endpoint="https://x.openai.azure.com"
-    )
+    foundry = anthropic.AnthropicFoundry(api_key=API_KEY, resource="travel")
     with pytest.raises(SerializationError, match="SDK client that cannot be stored as a reference"):
-        encode(azure, strict=True, allow_pickle=False)
+        encode(foundry, strict=True, allow_pickle=False)
+
+
+@pytest.mark.parametrize("cls", ["AzureOpenAI", "AsyncAzureOpenAI"])
+def test_an_azure_client_is_a_reference_with_its_api_version_and_deployment(cls: str) -> None:
+    """It was refused (and its resource, the ``self`` of a mocked SDK method, stored as a
+    placeholder compared by type only, so a changed deployment or API version replayed green)."""
+    azure = getattr(openai, cls)(
+        api_key=API_KEY,
+        api_version="2024-10-21",
+        azure_endpoint="https://x.openai.azure.com",
+        azure_deployment="travel-mini",
+        max_retries=1,
+        azure_ad_token=None,
+    )
+    tree = encode(azure.chat.completions, strict=True, allow_pickle=False)
+    assert tree[TAG] == "sdk_resource" and API_KEY not in json.dumps(tree)
+    assert tree["client"]["v"] == {
+        "base_url": "https://x.openai.azure.com/openai/deployments/travel-mini/",
+        "api_version": "2024-10-21",
+        "max_retries": 1,
+        "timeout": {"connect": 5.0, "read": 600, "write": 600, "pool": 600},
+    }
+    back = loads(dumps(tree))
+    assert type(back._client) is type(azure)
+    assert back._client.api_key == codec.PLACEHOLDER_KEY
+    assert back._client._custom_query == {"api-version": "2024-10-21"}
+    assert str(back._client.base_url) == str(azure.base_url)
+    assert encode(back) == tree  # equal by reference
 
 
 def test_a_file_naming_another_class_as_a_client_is_refused() -> None:

@@ -164,17 +164,15 @@ def test_sdk_clients_and_resources_are_left_as_they_are_their_stored_form_holds_
 
 
 def test_a_client_the_codec_cannot_store_as_a_reference_is_walked() -> None:
-    """``AzureOpenAI`` needs more than a reference to be built: its resource is stored some
+    """``AnthropicFoundry`` needs more than a reference to be built: its resource is stored some
     other way, so the redactor replaces the key in its copy."""
-    openai = pytest.importorskip("openai")
-    azure = openai.AzureOpenAI(
-        api_key=OPENAI, api_version="2024-10-21", azure_endpoint="https://x.openai.azure.com"
-    )
+    anthropic = pytest.importorskip("anthropic")
+    foundry = anthropic.AnthropicFoundry(api_key=OPENAI, resource="travel")
     redactor = Redactor()
-    out = redactor({"self": azure.chat.completions})
-    assert out["self"] is not azure.chat.completions
+    out = redactor({"self": foundry.messages})
+    assert out["self"] is not foundry.messages
     assert out["self"]._client.api_key == PLACEHOLDER and redactor.replaced
-    assert azure.api_key == OPENAI
+    assert foundry.api_key == OPENAI
 
 
 def test_the_input_is_never_mutated() -> None:

@@ -125,3 +125,38 @@ def test_a_module_given_as_the_target_names_its_function_of_the_same_name(
         resolve("tools_pkg_advice.misc")
     for name in ("tools_pkg_advice", "tools_pkg_advice.search", "tools_pkg_advice.misc"):
         sys.modules.pop(name, None)  # (not monkeypatch.delitem: it would put them back)
+
+
+@pytest.mark.parametrize(
+    ("path", "moved"),
+    [
+        (
+            "openai.resources.beta.chat.completions.Completions.parse",
+            "openai.resources.chat.completions.Completions.parse",
+        ),
+        (
+            "openai.resources.beta.chat.completions.AsyncCompletions.parse",
+            "openai.resources.chat.completions.AsyncCompletions.parse",
+        ),
+        (
+            "openai.resources.beta.vector_stores.VectorStores.create",
+            "openai.resources.vector_stores.VectorStores.create",
+        ),
+    ],
+)
+def test_a_path_of_an_older_sdk_names_where_the_installed_sdk_has_the_method(
+    path: str, moved: str
+) -> None:
+    # Before the fix: "module 'openai.resources.beta' has no attribute 'chat'. Give the import
+    # path where the agent looks the function up, e.g. 'my_app.llm.complete'", for the path of
+    # client.beta.chat.completions.parse in openai 1.x's docs, which openai 3.x has moved
+    pytest.importorskip("openai")
+    with pytest.raises(MockTargetError) as info:
+        resolve(path)
+    message = str(info.value)
+    assert "has no attribute 'chat'" in message or "has no attribute 'vector_stores'" in message
+    assert message.endswith(
+        f". The installed openai has this method at {moved!r}: mock that path"
+    ), message
+    assert "my_app" not in message
+    resolve(moved)  # (the path named works)
