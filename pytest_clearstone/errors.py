@@ -44,6 +44,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shlex
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -184,10 +185,17 @@ class TraceNotFoundError(TraceStoreError, LookupError):
     def __init__(self, trace_id: str, db_path: str) -> None:
         self.trace_id = trace_id
         self.db_path = db_path
-        super().__init__(
-            f"trace {trace_id!r} is not in the trace store {db_path!r}. "
-            f"List the stored traces with: python -m pytest_clearstone traces {db_path}"
-        )
+        if db_path == ":memory:":  # no other process (nor provider) can open it
+            listing = (
+                "A ':memory:' store is its provider's own (each TracerProvider(':memory:') has "
+                "a database of its own): list its traces with provider.trace_store.list_traces()"
+            )
+        else:
+            listing = (
+                "List the stored traces with: python -m pytest_clearstone traces "
+                f"{shlex.quote(db_path)}"
+            )
+        super().__init__(f"trace {trace_id!r} is not in the trace store {db_path!r}. {listing}")
 
     def __str__(self) -> str:  # LookupError would repr() a single argument otherwise
         return str(self.args[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -490,3 +491,25 @@ def test_a_file_that_is_not_a_store_names_the_library_s_fix_outside_pytest(tmp_p
         "Point the trace store elsewhere (another db_path), or move the file away"
     )
     assert other.read_text() == "not a database\n"  # left as it is
+
+
+def test_unknown_trace_in_memory_store_names_a_listing_that_works() -> None:
+    # the command line cannot open another process's ':memory:' database
+    provider = TracerProvider(":memory:")
+    with pytest.raises(TraceNotFoundError) as info:
+        provider.trace_store.get_trace("x")
+    provider.shutdown()
+    message = str(info.value)
+    assert "traces :memory:" not in message
+    assert "provider.trace_store.list_traces()" in message
+
+
+def test_unknown_trace_names_a_listing_command_quoted_for_the_shell(tmp_path: Path) -> None:
+    db = tmp_path / "my traces" / "run 1.db"
+    db.parent.mkdir()
+    provider = TracerProvider(db)
+    with pytest.raises(TraceNotFoundError) as info:
+        provider.trace_store.get_trace("x")
+    provider.shutdown()
+    command = str(info.value).split("List the stored traces with: ")[1]
+    assert shlex.split(command) == ["python", "-m", "pytest_clearstone", "traces", str(db)]
