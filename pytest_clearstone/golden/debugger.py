@@ -84,11 +84,13 @@ def debug(
 ) -> Any:
     """Replay ``function_to_replay`` under pdb (see ``ReplayEngine.start_debugging_session``)."""
     out = stdout or sys.stdout
+    # first, so that an agent that cannot be rehydrated (its class not importable) or has no
+    # such method is refused before the banner says it was rehydrated
+    method = engine.method(engine.fresh_agent(), function_to_replay)
     print(banner(engine), file=out)
     print(file=out)
     print(engine.preflight(mock_config), file=out)
     print(file=out)
-    method = engine.method(engine.fresh_agent(), function_to_replay)
     debugger = _SessionPdb(
         _body_of(method), skip=["pytest_clearstone*", "asyncio*"], stdin=stdin, stdout=stdout
     )

@@ -265,3 +265,27 @@ def test_quitting_the_debugger_is_reported_as_a_stop_not_a_result(
     assert result is None and engine.last_error is None
     assert "--- ⏹️ Replay stopped: you quit the debugger; the replay did not finish ---" in text
     assert "Replay finished" not in text and "Replay Failed" not in text
+
+
+def test_an_agent_that_cannot_be_rehydrated_is_refused_before_the_banner(
+    research: ModuleType,
+) -> None:
+    # Expected: no "Agent State: Rehydrated for ..." when the class cannot be imported (an agent
+    # defined in the script that saved the checkpoint): the banner said so, then the traceback
+    import cs_recording  # type: ignore[import-not-found]
+
+    from pytest_clearstone.errors import AgentImportError
+
+    class ScriptAgent(research.ResearchAgent):  # type: ignore[name-defined,misc]
+        pass
+
+    with cs_recording.Recording() as rec, rec.step("query_2") as step:
+        rec.call("llm", "call_llm", {"prompt": "q"}, "recorded")
+    engine = ReplayEngine(rec.checkpoint(ScriptAgent(), step.span_id))
+    out = io.StringIO()
+    with pytest.raises(AgentImportError):
+        engine.start_debugging_session("research", stdin=io.StringIO("c\n"), stdout=out)
+    assert out.getvalue() == ""
+    with pytest.raises(AttributeError, match="no method 'reserch'"):
+        _engine(research).start_debugging_session("reserch", stdin=io.StringIO(""), stdout=out)
+    assert out.getvalue() == ""
