@@ -138,12 +138,33 @@ def _body_of(method: Any) -> CodeType | None:
 def _call_to_completion(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = method(*args, **kwargs)
     if inspect.iscoroutine(result) or inspect.isasyncgen(result):
-        import asyncio
-
-        return asyncio.run(_completed(result))
+        return _run_to_completion(_completed(result))
     if inspect.isgenerator(result):
         return list(result)
     return result
+
+
+def _run_to_completion(awaitable: Any) -> Any:
+    """Run ``awaitable`` in an event loop of its own, also where a loop already runs in this
+    thread (a notebook runs its cells in one): that loop waits, as it waits while pdb reads a
+    command, and is the running loop again afterwards. The replay stays in this thread, where
+    pdb traces it and the deterministic context counts it as the main flow."""
+    import asyncio
+
+    outer = asyncio.events._get_running_loop()
+    if outer is None:
+        return asyncio.run(awaitable)
+    asyncio.events._set_running_loop(None)
+    loop = asyncio.new_event_loop()  # (not set as the thread's loop: the notebook's stays)
+    try:
+        return loop.run_until_complete(awaitable)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+            asyncio.events._set_running_loop(outer)
 
 
 async def _completed(awaitable_or_stream: Any) -> Any:

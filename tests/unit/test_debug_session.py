@@ -244,6 +244,42 @@ def test_pdb_stops_at_the_first_line_of_a_method_of_any_kind(
     assert f"--- ✅ Replay finished. Final result: {result} ---" in text
 
 
+@pytest.mark.parametrize("method", ["ask_async", "ask_async_gen", "ask_traced_async"])
+def test_an_async_method_is_debugged_where_an_event_loop_runs(
+    kinds: ModuleType, method: str
+) -> None:
+    # Expected: a notebook (Jupyter runs its cells in an event loop) debugs an async method as a
+    # script does; it printed "Replay Failed: RuntimeError: asyncio.run() cannot be called from
+    # a running event loop" and "coroutine ... was never awaited"
+    import asyncio
+
+    import cs_recording  # type: ignore[import-not-found]
+
+    with cs_recording.Recording() as rec, rec.step("ask") as step:
+        rec.call("llm", "chat", {"prompt": "hi"}, "hello")
+    engine = ReplayEngine(rec.checkpoint(kinds.KindsAgent(), step.span_id))
+    out = io.StringIO()
+
+    async def cell() -> object:
+        loop = asyncio.get_running_loop()
+        result = engine.start_debugging_session(
+            method, {"llm": "cs_kinds_agent.chat"}, "hi",
+            stdin=io.StringIO("p self.memory\nc\n"), stdout=out,
+        )  # fmt: skip
+        assert asyncio.get_running_loop() is loop  # the cell's loop is back, and still runs
+        await asyncio.sleep(0)
+        return result
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = asyncio.run(cell())
+    text = out.getvalue()
+    assert engine.last_error is None, text
+    assert result in ("hello", ["hello"])
+    assert "(Pdb) ['before']" in text
+    assert "--- ✅ Replay finished. Final result:" in text
+
+
 @pytest.mark.parametrize("strict", [False, True])
 @pytest.mark.parametrize("command", ["q", "exit"])
 def test_quitting_the_debugger_is_reported_as_a_stop_not_a_result(
