@@ -158,8 +158,8 @@ def is_installed(cls: type) -> bool:
     an installed package (site-packages), not in the project's own code."""
     module = sys.modules.get(cls.__module__)
     file = getattr(module, "__file__", None)
-    if not file:
-        return True
+    if not file:  # a built-in module; or the session itself: a notebook, `python -c`, a REPL
+        return cls.__module__ != "__main__"
     where = Path(file).resolve()
     return any(where.is_relative_to(root) for root in _installed_roots())
 

@@ -32,6 +32,7 @@ from pytest_clearstone.errors import (
     SerializationError,
     UntrustedCheckpointError,
 )
+from pytest_clearstone.observability import TracerProvider
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 
@@ -612,3 +613,34 @@ def test_a_lock_held_when_the_state_is_captured_comes_back_released(make: str) -
     assert type(back) is type(lock)
     assert back.acquire(timeout=1)
     back.release()
+
+
+def test_an_agent_class_of_a_notebook_or_python_c_is_rehydrated_in_that_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Expected: a notebook's (or `python -c`'s) __main__ has no __file__; its agent class was
+    # refused as "a class of the standard library or of an installed package"
+    import sys
+    import types
+
+    main = types.ModuleType("__main__")  # as Jupyter and `python -c` have it: no __file__
+    exec(
+        "class NotebookAgent:\n"
+        "    def __init__(self):\n"
+        "        self.memory = ['hi']\n"
+        "    def step(self, text):\n"
+        "        self.memory.append(text)\n"
+        "        return len(self.memory)\n",
+        main.__dict__,
+    )
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("notebook").span("cell") as cell:
+        pass
+    checkpoint = CheckpointManager().create_checkpoint(
+        main.NotebookAgent(), provider.trace_store.get_trace(cell.trace_id), cell.span_id
+    )
+    engine = ReplayEngine(checkpoint)
+    assert engine.replay_from_checkpoint("step", "again") == 2
+    assert engine.agent.memory == ["hi", "again"]
+    provider.shutdown()
