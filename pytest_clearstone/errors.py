@@ -717,7 +717,9 @@ class UnusedResponsesError(ReplayError):
     does not mock, ``{target: (span type, recorded calls)}``; ``differences``, the
     ``(what, delta)`` of the result and final state of the run that made too few calls, which
     differ from the golden outcome as a consequence (raised in place of a
-    :class:`GoldenMismatchError`); ``node_id``: the test (:func:`rerecord`)."""
+    :class:`GoldenMismatchError`); ``node_id``: the test (:func:`rerecord`); ``aliases``, of the
+    targets never called, the other import paths of the same function the agent may have
+    called it under (:func:`alias_lines`)."""
 
     def __init__(
         self,
@@ -728,11 +730,13 @@ class UnusedResponsesError(ReplayError):
         not_made: dict[str, NotMade] | None = None,
         differences: Sequence[tuple[str, str]] = (),
         node_id: str = "",
+        aliases: dict[str, list[str]] | None = None,
     ) -> None:
         self.unused = unused
         self.unmocked = unmocked or {}
         self.not_made = not_made or {}
         self.differences = list(differences)
+        self.aliases = aliases or {}
         lines = []
         if unused:
             lines.append("the replay made fewer calls than the recording:")
@@ -745,6 +749,7 @@ class UnusedResponsesError(ReplayError):
                         f"    call #{first.number}{_in_sequence(first.sequence)} was not "
                         f"made{shown}"
                     )
+                lines += [f"    {line}" for line in alias_lines(target, self.aliases)]
         if self.unmocked:
             lines.append(
                 "the golden recorded calls to a target this test does not mock (a call to it "
@@ -756,12 +761,25 @@ class UnusedResponsesError(ReplayError):
             lines.extend(_mismatch_lines(what, delta, then=True))
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
+        skipped = [target for target in unused if target not in self.aliases]
         advice = [
-            *(["The agent now skips calls it used to make."] if unused else []),
+            *(["The agent now skips calls it used to make."] if skipped else []),
             *(["Mock it again (the marker's mock=)."] if self.unmocked else []),
         ]
         lines.append(f"  {' '.join(advice)} {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))
+
+
+def alias_lines(target: str, aliases: dict[str, list[str]]) -> list[str]:
+    """The other import paths of ``target``'s function that the agent may call it under
+    (``aliases``: ``{target: [paths]}``), one line each: patching ``target`` does not reach a
+    name the agent imported it as (``from app.llm import complete`` in ``app.agent``), whose
+    calls then run live."""
+    return [
+        f"did you mean `{other}`? (the same object as `{target}`, under a name the agent may "
+        f"look it up by: a call there is not mocked and runs live; mock that path)"
+        for other in aliases.get(target, ())
+    ]
 
 
 def _mismatch_lines(what: str, delta: str, *, then: bool) -> list[str]:

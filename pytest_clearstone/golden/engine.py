@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import sys
 import warnings
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import TraceNotFoundError, UnusedResponsesWarning
+from ..errors import TraceNotFoundError, UnusedResponsesWarning, alias_lines
 from ..tracing.span import Span
 from ..tracing.trace import Trace
 from . import mocks
@@ -230,14 +231,35 @@ class ReplayEngine:
         unused responses); otherwise warn about unused responses."""
         __tracebackhide__ = True
         self.last_session = session
-        label = str(self.checkpoint.path or self.checkpoint.checkpoint_id)
-        session.raise_errors(strict=self.strict, checkpoint=label)
+        session.raise_errors(strict=False)
         unused = session.unused()
-        if unused:
-            detail = ", ".join(f"{t}: {u} of {r} used" for t, (u, r) in unused.items())
-            warnings.warn(
-                f"recorded responses left unused: {detail}", UnusedResponsesWarning, stacklevel=3
-            )
+        if not unused:
+            return
+        aliases = self.uncalled_aliases(unused)
+        if self.strict:
+            label = str(self.checkpoint.path or self.checkpoint.checkpoint_id)
+            error = session.unused_error(checkpoint=label, aliases=aliases)
+            if error is not None:
+                raise error
+        detail = ", ".join(
+            "; ".join([f"{t}: {u} of {r} used", *alias_lines(t, aliases)])
+            for t, (u, r) in unused.items()
+        )
+        warnings.warn(
+            f"recorded responses left unused: {detail}", UnusedResponsesWarning, stacklevel=3
+        )
+
+    def uncalled_aliases(self, unused: dict[str, tuple[int, int]]) -> dict[str, list[str]]:
+        """Of the targets never called (``unused``: ``{target: (used, recorded)}``), the other
+        import paths of the same function in the agent's module and the modules it uses: the
+        agent may have called it under one of them (``from app.llm import complete``), live."""
+        never = [("", target) for target, (used, _) in unused.items() if used == 0]
+        near = sys.modules.get(self.checkpoint.agent_module or "")
+        if not never or near is None:
+            return {}
+        from .aliases import uncalled_aliases  # (only when a replay left a target uncalled)
+
+        return {path: others for _, path, others in uncalled_aliases(never, (), near)}
 
     def start_debugging_session(
         self,

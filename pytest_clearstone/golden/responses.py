@@ -275,11 +275,12 @@ class ReplaySession:
         checkpoint: str | None = None,
         unmocked: dict[str, tuple[str, int]] | None = None,
         differences: Sequence[tuple[str, str]] = (),
+        aliases: dict[str, list[str]] | None = None,
     ) -> UnusedResponsesError | None:
         """The :class:`UnusedResponsesError` for responses left unused, or for the recorded
         calls of targets the test does not mock (``unmocked``: ``{target: (span type, recorded
         calls)}``), ``None`` when there are none; ``differences``: the ``(what, delta)`` of the
-        outcome they changed."""
+        outcome they changed; ``aliases``: the other import paths of targets never called."""
         unused = self.unused()
         if not (unused or unmocked):
             return None
@@ -290,6 +291,7 @@ class ReplaySession:
             not_made=self.not_made(),
             differences=differences,
             node_id=self.node_id,
+            aliases=aliases,
         )
 
     def first_error_besides(self, failure: BaseException) -> ReplayError | None:

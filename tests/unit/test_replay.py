@@ -642,3 +642,62 @@ def test_a_dataclass_field_set_only_later_is_not_asked_of_the_state(
     engine = _checkpoint_then_change(tmp_path, monkeypatch, before, before)
     assert engine.replay_from_checkpoint("step", "again") == 2
     assert not hasattr(engine.agent, "session")
+
+
+ALIAS_TOOLS = """
+LIVE = []
+
+
+def fetch(query):
+    LIVE.append(query)
+    return "live answer"
+"""
+
+ALIAS_AGENT = """
+from cs_alias_tools import fetch
+
+
+class AliasAgent:
+    def lookup(self, query):
+        return fetch(query)
+"""
+
+
+@pytest.fixture
+def alias_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """An agent that imported its tool by name (``from cs_alias_tools import fetch``)."""
+    (tmp_path / "cs_alias_tools.py").write_text(ALIAS_TOOLS, encoding="utf-8")
+    (tmp_path / "cs_alias_agent.py").write_text(ALIAS_AGENT, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("cs_alias_tools", "cs_alias_agent"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    module = importlib.import_module("cs_alias_agent")
+    monkeypatch.setitem(sys.modules, "cs_alias_agent", module)  # removed afterwards
+    monkeypatch.setitem(sys.modules, "cs_alias_tools", sys.modules["cs_alias_tools"])
+    return module
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_target_the_agent_calls_under_another_name_is_named(
+    alias_agent: ModuleType, mods: dict[str, ModuleType], strict: bool
+) -> None:
+    # Expected: the function decorated where it is defined (cs_alias_tools.fetch) is the one the
+    # agent imported by name, so mocking that path leaves the agent's own name live: the call
+    # ran live and the replay said only "0 of 1 used" (strict: "The agent now skips calls it
+    # used to make", and to re-record); now it names the path the agent looks it up under
+    with mods["cs_recording"].Recording() as rec, rec.step("lookup") as step:
+        rec.call("tool", "fetch", {"query": "q"}, "recorded answer")
+    engine = ReplayEngine(rec.checkpoint(alias_agent.AliasAgent(), step.span_id), strict=strict)
+    config = {"tool": "cs_alias_tools.fetch"}
+    hint = r"did you mean `cs_alias_agent\.fetch`\? \(the same object as `cs_alias_tools\.fetch`"
+    if strict:
+        with pytest.raises(UnusedResponsesError, match=hint) as info:
+            engine.replay_from_checkpoint("lookup", "q", mock_config=config)
+        assert "The agent now skips calls it used to make" not in str(info.value)
+    else:
+        with pytest.warns(UnusedResponsesWarning, match=hint):
+            engine.replay_from_checkpoint("lookup", "q", mock_config=config)
+    assert (
+        engine.replay_from_checkpoint("lookup", "q", mock_config={"tool": "cs_alias_agent.fetch"})
+        == "recorded answer"
+    )
