@@ -12,7 +12,7 @@ from ..errors import TraceNotFoundError, UnusedResponsesWarning, alias_lines
 from ..tracing.span import Span
 from ..tracing.trace import Trace
 from . import mocks
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, refuse_not_a_checkpoint
 from .completion import CompletionOrder, completion_order
 from .context import DeterministicExecutionContext
 from .mocks import MockConfig, normalize_mock_config
@@ -45,6 +45,7 @@ class ReplayEngine:
         matcher: Matcher | None = None,
         allow_pickle: bool = False,
     ) -> None:
+        refuse_not_a_checkpoint(checkpoint, "ReplayEngine()")
         self.checkpoint = checkpoint
         self.strict = strict
         self.allow_pickle = allow_pickle

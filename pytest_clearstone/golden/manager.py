@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import CheckpointNotFoundError, CheckpointPathError
 from ..tracing.trace import Trace
 from . import signing
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, refuse_not_a_checkpoint
 from .state import agent_class_of, capture_state
 
 CHECKPOINT_SUFFIX = ".ckpt"
@@ -96,6 +96,7 @@ class CheckpointManager:
         outside the checkpoint directory is refused with
         :class:`~pytest_clearstone.errors.CheckpointPathError`.
         """
+        refuse_not_a_checkpoint(checkpoint, "save_checkpoint()")
         if filename is None:
             filename = f"{checkpoint.trace.trace_id}_{checkpoint.checkpoint_id}{CHECKPOINT_SUFFIX}"
         if self.checkpoint_dir.exists() and not self.checkpoint_dir.is_dir():
