@@ -54,6 +54,11 @@ class CheckpointManager:
             )
         if metadata is not None and not isinstance(metadata, Mapping):
             raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+        if not isinstance(span_id, str) and isinstance(getattr(span_id, "span_id", None), str):
+            raise TypeError(
+                f"create_checkpoint() takes the span's id (a str), not a "
+                f"{type(span_id).__name__}: pass span.span_id"
+            )
         trace.get_span(span_id)  # fail early, naming the span and the trace
         name, module = agent_class_of(agent)
         return Checkpoint(

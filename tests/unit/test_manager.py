@@ -337,3 +337,12 @@ def test_a_path_given_for_a_checkpoint_is_named_with_the_fix(
     with pytest.raises(TypeError, match=r"takes a Checkpoint, not a dict"):
         checkpoint.diff({"memory": []})  # type: ignore[arg-type]
 
+
+def test_a_span_given_for_its_id_is_named_with_the_fix(
+    agents: dict[str, ModuleType], recorded: Any
+) -> None:
+    # Expected: pass span.span_id; it said the span "is not in trace", though it is
+    trace = recorded.trace()
+    span = trace.get_span(recorded.step_id)
+    with pytest.raises(TypeError, match=r"takes the span's id .*: pass span\.span_id"):
+        CheckpointManager().create_checkpoint(agents["cs_state"].StateAgent(), trace, span)
