@@ -51,6 +51,9 @@ class _SessionPdb(pdb.Pdb):
         return  # still stepping: the method's first 'line' event stops there
 
 
+#: what the session prints when the user restarts the replay (pdb's restart or run command)
+RESTARTED = "🔁 Replay restarted from the checkpoint"
+
 #: what the session prints when the user quits the debugger before the replay ends
 STOPPED = "⏹️ Replay stopped: you quit the debugger; the replay did not finish"
 
@@ -96,11 +99,19 @@ def debug(
     )
     if stdin is not None:
         debugger.use_rawinput = False  # otherwise pdb reads sys.stdin whatever it was given
-    ctx = engine.context(mock_config)
     engine.last_error = None
     try:
-        with ctx:
-            result = debugger.runcall(_call_to_completion, method, args, kwargs)
+        while True:
+            ctx = engine.context(mock_config)
+            try:
+                with ctx:
+                    result = debugger.runcall(_call_to_completion, method, args, kwargs)
+                break
+            except pdb.Restart:  # (restart, run): again from the checkpoint, breakpoints kept
+                print(RULE, file=out)
+                print(f"--- {RESTARTED} ---", file=out)
+                method = engine.method(engine.fresh_agent(), function_to_replay)
+                debugger.first_stop_in = _body_of(method)
         if debugger.user_quit:  # (pdb swallows its BdbQuit): no result, and calls not made
             print(RULE, file=out)
             print(f"--- {STOPPED} ---", file=out)

@@ -280,6 +280,31 @@ def test_an_async_method_is_debugged_where_an_event_loop_runs(
     assert "--- ✅ Replay finished. Final result:" in text
 
 
+@pytest.mark.parametrize("command", ["restart", "run"])
+def test_restarting_in_the_debugger_replays_again_from_the_checkpoint(
+    research: ModuleType, command: str
+) -> None:
+    # Expected: pdb's restart (and run) start the replay again, from the checkpoint's state; the
+    # session printed "--- ❌ Replay Failed: Restart ---" and an empty reason
+    engine = _engine(research)
+    out = io.StringIO()
+    commands = f"n\nn\np self.memory\n{command}\np self.memory\nb research\nc\n"
+    result = engine.start_debugging_session(
+        "research", {"llm": "cs_research_agent.call_llm"}, "a question",
+        stdin=io.StringIO(commands), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert result == "recorded", text
+    assert engine.last_error is None
+    assert "Replay Failed" not in text
+    assert text.count("--- 🔁 Replay restarted from the checkpoint ---") == 1
+    first, again = text.split("--- 🔁 Replay restarted from the checkpoint ---")
+    assert "(Pdb) [{'query': 'a question'}]" in first  # the first run appended to memory
+    assert "(Pdb) []" in again  # the agent is rehydrated again: as at the checkpoint
+    assert again.count('-> self.memory.append({"query": query})') == 1  # its first line
+    assert text.count("Pre-flight Mock Analysis") == 1
+
+
 @pytest.mark.parametrize("strict", [False, True])
 @pytest.mark.parametrize("command", ["q", "exit"])
 def test_quitting_the_debugger_is_reported_as_a_stop_not_a_result(
