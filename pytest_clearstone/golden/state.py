@@ -21,6 +21,7 @@ from ..errors import (
     FOREIGN_AGENT,
     FOREIGN_AGENT_FIX,
     AgentImportError,
+    CheckpointError,
     ClearstoneError,
     DecodeError,
     SerializationError,
@@ -185,7 +186,38 @@ def rehydrate(cls: Any, state: Any) -> Any:
     load_state(agent, state)
     if isinstance(state, dict) and not callable(getattr(agent, "load_state", None)):
         complete_fields(agent, state)  # (the class may have changed since it was saved)
+        getter = getattr(agent, "get_state", None)
+        if callable(getter):
+            _check_restored_by_attributes(agent, getter, state)
     return agent
+
+
+def _check_restored_by_attributes(agent: Any, getter: Any, state: dict[str, Any]) -> None:
+    """An agent with ``get_state()`` and no ``load_state()`` was given its state as attributes
+    named after the state's keys: refused, naming the fix, when its ``get_state()`` then fails
+    or returns another state (the keys were not its attributes' names)."""
+    from ..equality import same_state
+
+    try:
+        again = getter()
+    except Exception as exc:
+        problem = f"its get_state() then fails with {type(exc).__name__}: {exc}"
+    else:
+        if same_state(again, state):
+            return
+        from ..diff import StateDelta
+
+        delta = StateDelta(state, again)
+        if not delta:  # (equal but for what == cannot see: a NaN computed again)
+            return
+        problem = f"its get_state() then returns another state: {delta.lines[0]}"
+    keys = ", ".join(repr(key) for key in state)
+    name = type(agent).__qualname__
+    raise CheckpointError(
+        f"cannot rehydrate the agent: {name} has get_state() but no load_state(state), so "
+        f"its state was given as attributes named after the state's keys ({keys}), and "
+        f"{problem}: give the class a load_state(state) that sets what get_state() reads"
+    )
 
 
 #: the types of a state's values that are never clients and hold none
