@@ -645,7 +645,8 @@ def _in_state(fields: list[str]) -> list[str]:
 
 
 class ReplayExhaustedError(ReplayError):
-    """A target was called more often than it has recorded responses."""
+    """A target was called more often than it has recorded responses (``note``: why the
+    recording may hold too few, told instead of the usual advice)."""
 
     def __init__(
         self,
@@ -658,6 +659,7 @@ class ReplayExhaustedError(ReplayError):
         unmocked: dict[str, tuple[str, int]] | None = None,
         branch: tuple[str, int] | None = None,
         node_id: str = "",
+        note: str | None = None,
     ) -> None:
         self.target = target
         self.recorded = recorded
@@ -692,6 +694,8 @@ class ReplayExhaustedError(ReplayError):
                 f"target this test does not mock: {others}. If the function was renamed or "
                 f"moved, {rerecord(node_id)}"
             )
+        elif note:  # (why the recording may hold too few calls)
+            lines.append(f"  {note}")
         else:
             lines.append(
                 "  The agent now makes more calls than when it was recorded, or the mock config "

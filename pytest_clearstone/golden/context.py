@@ -266,6 +266,7 @@ class DeterministicExecutionContext(Patches):
             transform=self.transform,
             ignore=self.ignore.for_target(target.path) if self.ignore else None,
             unmocked=spec.unmocked if isinstance(spec, Responses) else None,
+            note=spec.note if isinstance(spec, Responses) else None,
         )
         self.session.targets[target.path] = replay
         patch_with(target, replay, stack)

@@ -118,7 +118,20 @@ class ReplayEngine:
         """Which targets will be mocked, for which span type, with how many responses."""
         from .preflight import preflight
 
-        return preflight(mocks.plan(self._scope(), normalize_mock_config(mock_config)))
+        planned = mocks.plan(self._scope(), normalize_mock_config(mock_config))
+        return preflight(planned, self.partial_trace_note())
+
+    def partial_trace_note(self) -> str | None:
+        """Why the trace may lack responses: the checkpoint was taken while its span ran, and
+        its own copy of the trace (no trace store given, or one without it) is all there is."""
+        span = self.checkpoint.span
+        if self.trace is not self.checkpoint.trace or span.end_time_ns is not None:
+            return None
+        return (
+            f"the checkpoint was taken inside its span {span.name!r} while it ran: its trace "
+            f"holds only the spans opened by then. Give ReplayEngine the trace store the trace "
+            f"was written to (ReplayEngine(checkpoint, trace_store=provider.trace_store))"
+        )
 
     def mock_targets(self, mock_config: MockConfig | None) -> dict[str, Responses]:
         """``{target: Responses}`` for :class:`DeterministicExecutionContext`."""
@@ -129,6 +142,7 @@ class ReplayEngine:
         :func:`normalize_mock_config` returns them)."""
         targets: dict[str, Responses] = {}
         scope = self._scope()
+        note = self.partial_trace_note()
         positions = {id(span): i for i, span in enumerate(scope)}
         for span_type, target, spans in mocks.plan(scope, pairs):
             if not spans and target not in targets:
@@ -139,7 +153,7 @@ class ReplayEngine:
                     for other, found in mocks.unmocked(scope, pairs).items()
                     if found[0] == span_type
                 }
-                targets[target] = Responses([], unmocked=unmocked or None)
+                targets[target] = Responses([], unmocked=unmocked or None, note=note)
                 continue
             calls = []
             for span in spans:
@@ -150,7 +164,7 @@ class ReplayEngine:
                 calls.append(call)
             if target in targets:
                 calls = targets[target].calls + calls
-            targets[target] = Responses(calls)
+            targets[target] = Responses(calls, note=note)
         return targets
 
     def unmocked_of(self, pairs: list[tuple[str, str]]) -> dict[str, tuple[str, int]]:

@@ -97,9 +97,12 @@ def test_trace_store_supplies_spans_recorded_after_a_mid_run_checkpoint(
     assert report.entries[0].responses == 0
     assert report.warnings == [
         "No recorded responses for span_type='tool' after the checkpoint: a call to "
-        "cs_tools.fetch will raise ReplayExhaustedError."
+        "cs_tools.fetch will raise ReplayExhaustedError. Maybe the checkpoint was taken inside "
+        "its span 'step' while it ran: its trace holds only the spans opened by then. Give "
+        "ReplayEngine the trace store the trace was written to (ReplayEngine(checkpoint, "
+        "trace_store=provider.trace_store))."
     ]
-    with pytest.raises(ReplayExhaustedError):
+    with pytest.raises(ReplayExhaustedError, match="trace_store=provider.trace_store"):
         alone.replay_from_checkpoint("lookup", "q", mock_config=FETCH)
 
     engine = ReplayEngine(checkpoint, trace_store=rec.provider.trace_store)
@@ -701,3 +704,39 @@ def test_a_target_the_agent_calls_under_another_name_is_named(
         engine.replay_from_checkpoint("lookup", "q", mock_config={"tool": "cs_alias_agent.fetch"})
         == "recorded answer"
     )
+
+
+def test_a_checkpoint_taken_inside_a_running_span_names_the_trace_store_it_needs(
+    mods: dict[str, ModuleType],
+) -> None:
+    # Expected: a checkpoint taken at the start of a step (the guide's "checkpoint before
+    # critical operations") holds the trace as it stood then, without the step's calls; replayed
+    # without the trace store, the replay said "The agent now makes more calls than when it was
+    # recorded", and the pre-flight analysis only that none was found
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("agent")
+    manager = CheckpointManager()
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with tracer.span("run") as root, tracer.span("critical") as step:
+        checkpoint = manager.create_checkpoint(
+            agent, provider.trace_store.get_trace(root.trace_id), step.span_id
+        )
+        with tracer.span("fetch", span_type="tool") as call:
+            call.set_input({"query": "x"})
+            call.set_output("A1")
+    note = (
+        "the checkpoint was taken inside its span 'critical' while it ran: its trace holds only "
+        "the spans opened by then. Give ReplayEngine the trace store the trace was written to "
+        "(ReplayEngine(checkpoint, trace_store=provider.trace_store))"
+    )
+    engine = ReplayEngine(checkpoint)
+    (warning,) = engine.preflight(FETCH).warnings
+    assert note in warning
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", "x", mock_config=FETCH)
+    assert note in str(info.value)
+    assert "The agent now makes more calls" not in str(info.value)
+    engine = ReplayEngine(checkpoint, trace_store=provider.trace_store)
+    assert engine.preflight(FETCH).warnings == []
+    assert engine.replay_from_checkpoint("lookup", "x", mock_config=FETCH) == "A1"
+    provider.shutdown()
