@@ -102,7 +102,7 @@ def test_trace_store_supplies_spans_recorded_after_a_mid_run_checkpoint(
         "ReplayEngine the trace store the trace was written to (ReplayEngine(checkpoint, "
         "trace_store=provider.trace_store))."
     ]
-    with pytest.raises(ReplayExhaustedError, match="trace_store=provider.trace_store"):
+    with pytest.raises(ReplayExhaustedError, match=r"trace_store=provider\.trace_store"):
         alone.replay_from_checkpoint("lookup", "q", mock_config=FETCH)
 
     engine = ReplayEngine(checkpoint, trace_store=rec.provider.trace_store)
@@ -740,3 +740,4 @@ def test_a_checkpoint_taken_inside_a_running_span_names_the_trace_store_it_needs
     assert engine.preflight(FETCH).warnings == []
     assert engine.replay_from_checkpoint("lookup", "x", mock_config=FETCH) == "A1"
     provider.shutdown()
+
