@@ -741,3 +741,20 @@ def test_a_checkpoint_taken_inside_a_running_span_names_the_trace_store_it_needs
     assert engine.replay_from_checkpoint("lookup", "x", mock_config=FETCH) == "A1"
     provider.shutdown()
 
+
+def test_a_mock_config_with_type_and_path_swapped_is_named_so(mods: dict[str, ModuleType]) -> None:
+    # Expected: the swap named; it said "mock target 'tool' cannot be patched: it is not a
+    # dotted import path", naming the span type as the target
+    from pytest_clearstone.errors import MockTargetError
+
+    engine = ReplayEngine(_two_steps(mods))
+    swapped = {"cs_tools.fetch": "tool"}
+    for call in (
+        lambda: engine.replay_from_checkpoint("lookup", "x", mock_config=swapped),
+        lambda: engine.preflight(swapped),
+    ):
+        with pytest.raises(MockTargetError) as info:
+            call()
+        message = str(info.value)
+        assert "maps a span type to an import path" in message
+        assert "{'tool': 'cs_tools.fetch'}" in message
