@@ -180,12 +180,20 @@ class TraceStoreError(ClearstoneError):
 
 
 class TraceNotFoundError(TraceStoreError, LookupError):
-    """No trace with the given id is in the database."""
+    """No trace with the given id is in the database (``span_of``: the name and trace id of
+    the span whose id it is, when a span's id was given)."""
 
-    def __init__(self, trace_id: str, db_path: str) -> None:
+    def __init__(
+        self, trace_id: str, db_path: str, *, span_of: tuple[str, str] | None = None
+    ) -> None:
         self.trace_id = trace_id
         self.db_path = db_path
-        if db_path == ":memory:":  # no other process (nor provider) can open it
+        if span_of is not None:  # (the name and trace id of the span whose id was given)
+            listing = (
+                f"{trace_id!r} is the id of the span {span_of[0]!r} of trace {span_of[1]!r}: "
+                f"pass span.trace_id"
+            )
+        elif db_path == ":memory:":  # no other process (nor provider) can open it
             listing = (
                 "A ':memory:' store is its provider's own (each TracerProvider(':memory:') has "
                 "a database of its own): list its traces with provider.trace_store.list_traces()"

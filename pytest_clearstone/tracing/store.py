@@ -713,7 +713,9 @@ class TraceStore:
         """
         rows = self._query(f"SELECT {_COLUMNS} FROM spans WHERE trace_id = ?", (trace_id,))
         if not rows:
-            raise TraceNotFoundError(trace_id, self.db_path)
+            # a span's id given for its trace's (span.span_id for span.trace_id)?
+            span = self._query("SELECT name, trace_id FROM spans WHERE span_id = ?", (trace_id,))
+            raise TraceNotFoundError(trace_id, self.db_path, span_of=span[0] if span else None)
         fix = self._damaged_fix
         return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])
 
