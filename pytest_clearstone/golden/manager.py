@@ -97,7 +97,8 @@ class CheckpointManager:
         file is signed, see :mod:`pytest_clearstone.golden.signing`.
 
         The default name is ``{trace_id}_{checkpoint_id}.ckpt``; a ``filename`` without a suffix
-        gets ``.ckpt`` (as :meth:`load_checkpoint` finds it). A ``filename`` that would land
+        (or ending in a dot and digits: ``before_payment_12.5``) gets ``.ckpt`` (as
+        :meth:`load_checkpoint` finds it). A ``filename`` that would land
         outside the checkpoint directory is refused with
         :class:`~pytest_clearstone.errors.CheckpointPathError`.
         """
@@ -112,7 +113,9 @@ class CheckpointManager:
                 str(self.checkpoint_dir),
             )
         path = self._target(filename)
-        if not path.suffix:  # a bare name, as load_checkpoint takes it: listed too
+        # a bare name, as load_checkpoint takes it, is listed too; so is one whose last dot is
+        # followed by a number (an amount, a version, a date: "before_payment_12.5"), not a type
+        if not path.suffix or path.suffix[1:].isdigit():
             path = path.with_name(path.name + CHECKPOINT_SUFFIX)
         checkpoint.write(path, allow_pickle=allow_pickle, signing_key=signing_key)
         return self.checkpoint_dir / path.relative_to(self.checkpoint_dir.resolve())

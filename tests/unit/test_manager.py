@@ -346,3 +346,20 @@ def test_a_span_given_for_its_id_is_named_with_the_fix(
     span = trace.get_span(recorded.step_id)
     with pytest.raises(TypeError, match=r"takes the span's id .*: pass span\.span_id"):
         CheckpointManager().create_checkpoint(agents["cs_state"].StateAgent(), trace, span)
+
+
+@pytest.mark.parametrize("name", ["before_payment_12.5", "run_2024.01.15", "agent_v1.2"])
+def test_a_name_ending_in_a_number_after_a_dot_gets_the_suffix(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path, name: str
+) -> None:
+    # Expected: listed like any checkpoint; "before_payment_12.5" (an amount, a version, a
+    # date in the name) was saved without .ckpt, the ".5" taken for its suffix, and was
+    # missing from list_checkpoints() and from the names a not-found error offers
+    manager = CheckpointManager(tmp_path)
+    checkpoint = manager.create_checkpoint(
+        agents["cs_state"].StateAgent(), recorded.trace(), recorded.step_id
+    )
+    path = manager.save_checkpoint(checkpoint, name)
+    assert path.name == f"{name}.ckpt"
+    assert manager.list_checkpoints() == [tmp_path / f"{name}.ckpt"]
+    assert manager.load_checkpoint(name).checkpoint_id == checkpoint.checkpoint_id
