@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import sys
 import warnings
@@ -51,10 +50,14 @@ class ReplayEngine:
         self.allow_pickle = allow_pickle
         self.matcher = matcher
         self.trace: Trace = checkpoint.trace
+        #: the database of the trace store given, when it does not hold the checkpoint's trace
+        self._store_without_trace: str | None = None
         if trace_store is not None:
             # without it in the store, the checkpoint's own copy of the trace is all there is
-            with contextlib.suppress(TraceNotFoundError):
+            try:
                 self.trace = trace_store.get_trace(checkpoint.trace.trace_id)
+            except TraceNotFoundError:
+                self._store_without_trace = trace_store.db_path
         self._agent: Any = None
         self._scoped: list[Span] | None = None
         self.last_session: ReplaySession | None = None
@@ -127,10 +130,15 @@ class ReplayEngine:
         span = self.checkpoint.span
         if self.trace is not self.checkpoint.trace or span.end_time_ns is not None:
             return None
+        given = (
+            f" (the one given, {self._store_without_trace!r}, does not hold it)"
+            if self._store_without_trace is not None
+            else ""
+        )
         return (
             f"the checkpoint was taken inside its span {span.name!r} while it ran: its trace "
             f"holds only the spans opened by then. Give ReplayEngine the trace store the trace "
-            f"was written to (ReplayEngine(checkpoint, trace_store=provider.trace_store))"
+            f"was written to{given} (ReplayEngine(checkpoint, trace_store=provider.trace_store))"
         )
 
     def mock_targets(self, mock_config: MockConfig | None) -> dict[str, Responses]:

@@ -758,3 +758,24 @@ def test_a_mock_config_with_type_and_path_swapped_is_named_so(mods: dict[str, Mo
         message = str(info.value)
         assert "maps a span type to an import path" in message
         assert "{'tool': 'cs_tools.fetch'}" in message
+
+
+def test_a_trace_store_without_the_checkpoints_trace_is_named(
+    mods: dict[str, ModuleType],
+) -> None:
+    # the store given is another one (a second ':memory:' provider): the note names it
+    provider, other = TracerProvider(":memory:"), TracerProvider(":memory:")
+    tracer = provider.get_tracer("agent")
+    with tracer.span("run") as root, tracer.span("critical") as step:
+        checkpoint = CheckpointManager().create_checkpoint(
+            mods["cs_tool_agent"].ToolAgent(),
+            provider.trace_store.get_trace(root.trace_id),
+            step.span_id,
+        )
+    engine = ReplayEngine(checkpoint, trace_store=other.trace_store)
+    (warning,) = engine.preflight(FETCH).warnings
+    assert "the trace store the trace was written to (the one given, ':memory:', does not" in (
+        warning
+    )
+    provider.shutdown()
+    other.shutdown()
