@@ -15,7 +15,7 @@ from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import ReplayExhaustedError
-from .mocks import RULE, MockConfig
+from .mocks import RULE, MockConfig, normalize_mock_config
 
 if TYPE_CHECKING:
     from .engine import ReplayEngine
@@ -88,7 +88,9 @@ def debug(
     """Replay ``function_to_replay`` under pdb (see ``ReplayEngine.start_debugging_session``)."""
     out = stdout or sys.stdout
     # first, so that an agent that cannot be rehydrated (its class not importable) or has no
-    # such method is refused before the banner says it was rehydrated
+    # such method, or a mock_config of the wrong shape, is refused before the banner says it
+    # was rehydrated
+    normalize_mock_config(mock_config)
     method = engine.method(engine.fresh_agent(), function_to_replay)
     print(banner(engine), file=out)
     print(file=out)

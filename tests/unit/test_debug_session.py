@@ -350,3 +350,12 @@ def test_an_agent_that_cannot_be_rehydrated_is_refused_before_the_banner(
     with pytest.raises(AttributeError, match="no method 'reserch'"):
         _engine(research).start_debugging_session("reserch", stdin=io.StringIO(""), stdout=out)
     assert out.getvalue() == ""
+    for config in (["cs_research_agent.call_llm"], {"cs_research_agent.call_llm": "llm"}):
+        with pytest.raises((TypeError, AttributeError), match="mock_config"):
+            _engine(research).start_debugging_session(
+                "research",
+                config,
+                stdin=io.StringIO(""),
+                stdout=out,  # type: ignore[arg-type]
+            )
+        assert out.getvalue() == ""
