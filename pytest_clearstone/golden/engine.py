@@ -282,7 +282,11 @@ class ReplayEngine:
             return {}
         from .aliases import uncalled_aliases  # (only when a replay left a target uncalled)
 
-        return {path: others for _, path, others in uncalled_aliases(never, (), near)}
+        try:
+            found = uncalled_aliases(never, (), near)
+        except Exception:  # (a hint never takes the place of the replay's own report)
+            return {}
+        return {path: others for _, path, others in found}
 
     def start_debugging_session(
         self,
