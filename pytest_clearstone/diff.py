@@ -1029,6 +1029,8 @@ def _key_text(key: str) -> str:
 def _step_text(step: Any) -> str:
     from deepdiff.model import DictRelationship
 
+    if type(step) is tuple:  # a tuple key: deepdiff writes (1, 2) as [1][2], d[1][2]'s path
+        return f"[{step!r}]"
     shown = DictRelationship(None, None, step).get_param_repr()
     if shown is None:  # a key with no repr to read back: deepdiff has no path for it either
         raise ValueError(f"no path to a key of type {type(step).__name__}")

@@ -191,20 +191,32 @@ class TraceStoreError(ClearstoneError):
 
 
 class TraceNotFoundError(TraceStoreError, LookupError):
-    """No trace with the given id is in the database."""
+    """No trace with the given id is in the database (``span_of``: the name and trace id of
+    the span whose id it is, when a span's id was given)."""
 
-    def __init__(self, trace_id: str, db_path: str, *, in_memory: bool = False) -> None:
+    def __init__(
+        self,
+        trace_id: str,
+        db_path: str,
+        *,
+        in_memory: bool = False,
+        span_of: tuple[str, str] | None = None,
+    ) -> None:
         self.trace_id = trace_id
         self.db_path = db_path
-        super().__init__(
-            f"trace {trace_id!r} is not in the trace store {db_path!r}. "
-            + (
+        if span_of is not None:  # (the name and trace id of the span whose id was given)
+            listing = (
+                f"{trace_id!r} is the id of the span {span_of[0]!r} of trace {span_of[1]!r}: "
+                f"pass span.trace_id"
+            )
+        elif in_memory:  # no other process (nor provider) can open it
+            listing = (
                 "An in-memory store is seen by its own provider only: list its traces with "
                 "provider.trace_store.list_traces()"
-                if in_memory
-                else f"List the stored traces with: {traces_command(db_path)}"
             )
-        )
+        else:
+            listing = f"List the stored traces with: {traces_command(db_path)}"
+        super().__init__(f"trace {trace_id!r} is not in the trace store {db_path!r}. {listing}")
 
     def __str__(self) -> str:  # LookupError would repr() a single argument otherwise
         return str(self.args[0])
@@ -661,7 +673,8 @@ def _in_state(fields: list[str]) -> list[str]:
 
 
 class ReplayExhaustedError(ReplayError):
-    """A target was called more often than it has recorded responses."""
+    """A target was called more often than it has recorded responses (``note``: why the
+    recording may hold too few, told instead of the usual advice)."""
 
     def __init__(
         self,
@@ -674,6 +687,7 @@ class ReplayExhaustedError(ReplayError):
         unmocked: dict[str, tuple[str, int]] | None = None,
         branch: tuple[str, int] | None = None,
         node_id: str = "",
+        note: str | None = None,
     ) -> None:
         self.target = target
         self.recorded = recorded
@@ -709,6 +723,8 @@ class ReplayExhaustedError(ReplayError):
                 f"target this test does not mock: {others}. If the function was renamed or "
                 f"moved, {rerecord(node_id)}"
             )
+        elif note:  # (why the recording may hold too few calls)
+            lines.append(f"  {note}")
         else:
             lines.append(
                 "  The agent now makes more calls than when it was recorded, or the mock config "
@@ -734,7 +750,9 @@ class UnusedResponsesError(ReplayError):
     does not mock, ``{target: (span type, recorded calls)}``; ``differences``, the
     ``(what, delta)`` of the result and final state of the run that made too few calls, which
     differ from the golden outcome as a consequence (raised in place of a
-    :class:`GoldenMismatchError`); ``node_id``: the test (:func:`rerecord`)."""
+    :class:`GoldenMismatchError`); ``node_id``: the test (:func:`rerecord`); ``aliases``, of the
+    targets never called, the other import paths of the same function the agent may have
+    called it under (:func:`alias_lines`)."""
 
     def __init__(
         self,
@@ -745,11 +763,13 @@ class UnusedResponsesError(ReplayError):
         not_made: dict[str, NotMade] | None = None,
         differences: Sequence[tuple[str, str]] = (),
         node_id: str = "",
+        aliases: dict[str, list[str]] | None = None,
     ) -> None:
         self.unused = unused
         self.unmocked = unmocked or {}
         self.not_made = not_made or {}
         self.differences = list(differences)
+        self.aliases = aliases or {}
         lines = []
         if unused:
             lines.append("the replay made fewer calls than the recording:")
@@ -762,6 +782,7 @@ class UnusedResponsesError(ReplayError):
                         f"    call #{first.number}{_in_sequence(first.sequence)} was not "
                         f"made{shown}"
                     )
+                lines += [f"    {line}" for line in alias_lines(target, self.aliases)]
         if self.unmocked:
             lines.append(
                 "the golden recorded calls to a target this test does not mock (a call to it "
@@ -775,12 +796,25 @@ class UnusedResponsesError(ReplayError):
             lines.extend(_mismatch_lines(what, delta, then=True))
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
+        skipped = [target for target in unused if target not in self.aliases]
         advice = [
-            *(["The agent now skips calls it used to make."] if unused else []),
+            *(["The agent now skips calls it used to make."] if skipped else []),
             *(["Mock it again (the marker's mock=)."] if self.unmocked else []),
         ]
         lines.append(f"  {' '.join(advice)} {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))
+
+
+def alias_lines(target: str, aliases: dict[str, list[str]]) -> list[str]:
+    """The other import paths of ``target``'s function that the agent may call it under
+    (``aliases``: ``{target: [paths]}``), one line each: patching ``target`` does not reach a
+    name the agent imported it as (``from app.llm import complete`` in ``app.agent``), whose
+    calls then run live."""
+    return [
+        f"did you mean `{other}`? (the same object as `{target}`, under a name the agent may "
+        f"look it up by: a call there is not mocked and runs live; mock that path)"
+        for other in aliases.get(target, ())
+    ]
 
 
 def _mismatch_lines(what: str, delta: str, *, then: bool) -> list[str]:

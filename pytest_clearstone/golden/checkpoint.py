@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -52,6 +53,19 @@ from .outcome import check_outcome
 
 if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
     from ..diff import StateDelta
+
+
+def refuse_not_a_checkpoint(value: object, where: str) -> None:
+    """A :class:`TypeError` naming what ``where`` (``ReplayEngine()``...) was given instead of a
+    :class:`Checkpoint`; for a file's path, that it is loaded first."""
+    if isinstance(value, Checkpoint):
+        return
+    fix = (
+        ": load the file first, with CheckpointManager().load_checkpoint(path)"
+        if isinstance(value, (str, os.PathLike))
+        else ""
+    )
+    raise TypeError(f"{where} takes a Checkpoint, not a {type(value).__name__}{fix}")
 
 
 def _library_version() -> str:
@@ -172,6 +186,8 @@ class Checkpoint:
     def diff(self, other: Checkpoint) -> StateDelta:
         """The :class:`StateDelta` from this checkpoint's state to ``other``'s."""
         from ..diff import StateDelta
+
+        refuse_not_a_checkpoint(other, "Checkpoint.diff()")
 
         return StateDelta(self.agent_state, other.agent_state)
 

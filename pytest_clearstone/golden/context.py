@@ -122,6 +122,17 @@ class DeterministicExecutionContext(Patches):
             key = checkpoint.isoformat()
             self.checkpoint_label: str | None = None
         else:
+            if not isinstance(getattr(checkpoint, "timestamp", None), _dt.datetime):
+                given = type(checkpoint).__name__
+                path_fix = (
+                    " (for a checkpoint's file, give CheckpointManager().load_checkpoint(path))"
+                    if isinstance(checkpoint, (str, os.PathLike))
+                    else ""
+                )
+                raise TypeError(
+                    f"DeterministicExecutionContext takes a Checkpoint (its timestamp is the "
+                    f"frozen clock's) or a timezone-aware datetime, not a {given}{path_fix}"
+                )
             self.timestamp = checkpoint.timestamp
             key = checkpoint.checkpoint_id
             self.checkpoint_label = str(checkpoint.path or checkpoint.checkpoint_id)
@@ -255,6 +266,7 @@ class DeterministicExecutionContext(Patches):
             transform=self.transform,
             ignore=self.ignore.for_target(target.path) if self.ignore else None,
             unmocked=spec.unmocked if isinstance(spec, Responses) else None,
+            note=spec.note if isinstance(spec, Responses) else None,
         )
         self.session.targets[target.path] = replay
         patch_with(target, replay, stack)

@@ -15,7 +15,7 @@ from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import ReplayExhaustedError
-from .mocks import RULE, MockConfig
+from .mocks import RULE, MockConfig, normalize_mock_config
 
 if TYPE_CHECKING:
     from .engine import ReplayEngine
@@ -51,6 +51,9 @@ class _SessionPdb(pdb.Pdb):
         return  # still stepping: the method's first 'line' event stops there
 
 
+#: what the session prints when the user restarts the replay (pdb's restart or run command)
+RESTARTED = "🔁 Replay restarted from the checkpoint"
+
 #: what the session prints when the user quits the debugger before the replay ends
 STOPPED = "⏹️ Replay stopped: you quit the debugger; the replay did not finish"
 
@@ -84,21 +87,33 @@ def debug(
 ) -> Any:
     """Replay ``function_to_replay`` under pdb (see ``ReplayEngine.start_debugging_session``)."""
     out = stdout or sys.stdout
+    # first, so that an agent that cannot be rehydrated (its class not importable) or has no
+    # such method, or a mock_config of the wrong shape, is refused before the banner says it
+    # was rehydrated
+    normalize_mock_config(mock_config)
+    method = engine.method(engine.fresh_agent(), function_to_replay)
     print(banner(engine), file=out)
     print(file=out)
     print(engine.preflight(mock_config), file=out)
     print(file=out)
-    method = engine.method(engine.fresh_agent(), function_to_replay)
     debugger = _SessionPdb(
         _body_of(method), skip=["pytest_clearstone*", "asyncio*"], stdin=stdin, stdout=stdout
     )
     if stdin is not None:
         debugger.use_rawinput = False  # otherwise pdb reads sys.stdin whatever it was given
-    ctx = engine.context(mock_config)
     engine.last_error = None
     try:
-        with ctx:
-            result = debugger.runcall(_call_to_completion, method, args, kwargs)
+        while True:
+            ctx = engine.context(mock_config)
+            try:
+                with ctx:
+                    result = debugger.runcall(_call_to_completion, method, args, kwargs)
+                break
+            except pdb.Restart:  # (restart, run): again from the checkpoint, breakpoints kept
+                print(RULE, file=out)
+                print(f"--- {RESTARTED} ---", file=out)
+                method = engine.method(engine.fresh_agent(), function_to_replay)
+                debugger.first_stop_in = _body_of(method)
         if debugger.user_quit:  # (pdb swallows its BdbQuit): no result, and calls not made
             print(RULE, file=out)
             print(f"--- {STOPPED} ---", file=out)
@@ -136,12 +151,33 @@ def _body_of(method: Any) -> CodeType | None:
 def _call_to_completion(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = method(*args, **kwargs)
     if inspect.iscoroutine(result) or inspect.isasyncgen(result):
-        import asyncio
-
-        return asyncio.run(_completed(result))
+        return _run_to_completion(_completed(result))
     if inspect.isgenerator(result):
         return list(result)
     return result
+
+
+def _run_to_completion(awaitable: Any) -> Any:
+    """Run ``awaitable`` in an event loop of its own, also where a loop already runs in this
+    thread (a notebook runs its cells in one): that loop waits, as it waits while pdb reads a
+    command, and is the running loop again afterwards. The replay stays in this thread, where
+    pdb traces it and the deterministic context counts it as the main flow."""
+    import asyncio
+
+    outer = asyncio.events._get_running_loop()
+    if outer is None:
+        return asyncio.run(awaitable)
+    asyncio.events._set_running_loop(None)
+    loop = asyncio.new_event_loop()  # (not set as the thread's loop: the notebook's stays)
+    try:
+        return loop.run_until_complete(awaitable)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+            asyncio.events._set_running_loop(outer)
 
 
 async def _completed(awaitable_or_stream: Any) -> Any:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import inspect
+import sys
 import warnings
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import TraceNotFoundError, UnusedResponsesWarning
+from ..errors import TraceNotFoundError, UnusedResponsesWarning, alias_lines
 from ..tracing.span import Span
 from ..tracing.trace import Trace
 from . import mocks
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, refuse_not_a_checkpoint
 from .completion import CompletionOrder, completion_order
 from .context import DeterministicExecutionContext
 from .mocks import MockConfig, normalize_mock_config
@@ -44,15 +44,20 @@ class ReplayEngine:
         matcher: Matcher | None = None,
         allow_pickle: bool = False,
     ) -> None:
+        refuse_not_a_checkpoint(checkpoint, "ReplayEngine()")
         self.checkpoint = checkpoint
         self.strict = strict
         self.allow_pickle = allow_pickle
         self.matcher = matcher
         self.trace: Trace = checkpoint.trace
+        #: the database of the trace store given, when it does not hold the checkpoint's trace
+        self._store_without_trace: str | None = None
         if trace_store is not None:
             # without it in the store, the checkpoint's own copy of the trace is all there is
-            with contextlib.suppress(TraceNotFoundError):
+            try:
                 self.trace = trace_store.get_trace(checkpoint.trace.trace_id)
+            except TraceNotFoundError:
+                self._store_without_trace = trace_store.db_path
         self._agent: Any = None
         self._scoped: list[Span] | None = None
         self.last_session: ReplaySession | None = None
@@ -116,7 +121,25 @@ class ReplayEngine:
         """Which targets will be mocked, for which span type, with how many responses."""
         from .preflight import preflight
 
-        return preflight(mocks.plan(self._scope(), normalize_mock_config(mock_config)))
+        planned = mocks.plan(self._scope(), normalize_mock_config(mock_config))
+        return preflight(planned, self.partial_trace_note())
+
+    def partial_trace_note(self) -> str | None:
+        """Why the trace may lack responses: the checkpoint was taken while its span ran, and
+        its own copy of the trace (no trace store given, or one without it) is all there is."""
+        span = self.checkpoint.span
+        if self.trace is not self.checkpoint.trace or span.end_time_ns is not None:
+            return None
+        given = (
+            f" (the one given, {self._store_without_trace!r}, does not hold it)"
+            if self._store_without_trace is not None
+            else ""
+        )
+        return (
+            f"the checkpoint was taken inside its span {span.name!r} while it ran: its trace "
+            f"holds only the spans opened by then. Give ReplayEngine the trace store the trace "
+            f"was written to{given} (ReplayEngine(checkpoint, trace_store=provider.trace_store))"
+        )
 
     def mock_targets(self, mock_config: MockConfig | None) -> dict[str, Responses]:
         """``{target: Responses}`` for :class:`DeterministicExecutionContext`."""
@@ -127,6 +150,7 @@ class ReplayEngine:
         :func:`normalize_mock_config` returns them)."""
         targets: dict[str, Responses] = {}
         scope = self._scope()
+        note = self.partial_trace_note()
         positions = {id(span): i for i, span in enumerate(scope)}
         for span_type, target, spans in mocks.plan(scope, pairs):
             if not spans and target not in targets:
@@ -137,7 +161,7 @@ class ReplayEngine:
                     for other, found in mocks.unmocked(scope, pairs).items()
                     if found[0] == span_type
                 }
-                targets[target] = Responses([], unmocked=unmocked or None)
+                targets[target] = Responses([], unmocked=unmocked or None, note=note)
                 continue
             calls = []
             for span in spans:
@@ -148,7 +172,7 @@ class ReplayEngine:
                 calls.append(call)
             if target in targets:
                 calls = targets[target].calls + calls
-            targets[target] = Responses(calls)
+            targets[target] = Responses(calls, note=note)
         return targets
 
     def unmocked_of(self, pairs: list[tuple[str, str]]) -> dict[str, tuple[str, int]]:
@@ -230,14 +254,39 @@ class ReplayEngine:
         unused responses); otherwise warn about unused responses."""
         __tracebackhide__ = True
         self.last_session = session
-        label = str(self.checkpoint.path or self.checkpoint.checkpoint_id)
-        session.raise_errors(strict=self.strict, checkpoint=label)
+        session.raise_errors(strict=False)
         unused = session.unused()
-        if unused:
-            detail = ", ".join(f"{t}: {u} of {r} used" for t, (u, r) in unused.items())
-            warnings.warn(
-                f"recorded responses left unused: {detail}", UnusedResponsesWarning, stacklevel=3
-            )
+        if not unused:
+            return
+        aliases = self.uncalled_aliases(unused)
+        if self.strict:
+            label = str(self.checkpoint.path or self.checkpoint.checkpoint_id)
+            error = session.unused_error(checkpoint=label, aliases=aliases)
+            if error is not None:
+                raise error
+        detail = ", ".join(
+            "; ".join([f"{t}: {u} of {r} used", *alias_lines(t, aliases)])
+            for t, (u, r) in unused.items()
+        )
+        warnings.warn(
+            f"recorded responses left unused: {detail}", UnusedResponsesWarning, stacklevel=3
+        )
+
+    def uncalled_aliases(self, unused: dict[str, tuple[int, int]]) -> dict[str, list[str]]:
+        """Of the targets never called (``unused``: ``{target: (used, recorded)}``), the other
+        import paths of the same function in the agent's module and the modules it uses: the
+        agent may have called it under one of them (``from app.llm import complete``), live."""
+        never = [("", target) for target, (used, _) in unused.items() if used == 0]
+        near = sys.modules.get(self.checkpoint.agent_module or "")
+        if not never or near is None:
+            return {}
+        from .aliases import uncalled_aliases  # (only when a replay left a target uncalled)
+
+        try:
+            found = uncalled_aliases(never, (), near)
+        except Exception:  # (a hint never takes the place of the replay's own report)
+            return {}
+        return {path: others for _, path, others in found}
 
     def start_debugging_session(
         self,

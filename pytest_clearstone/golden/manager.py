@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import CheckpointNotFoundError, CheckpointPathError
 from ..tracing.trace import Trace
 from . import signing
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, refuse_not_a_checkpoint
 from .state import agent_class_of, capture_state
 
 CHECKPOINT_SUFFIX = ".ckpt"
@@ -54,6 +54,11 @@ class CheckpointManager:
             )
         if metadata is not None and not isinstance(metadata, Mapping):
             raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+        if not isinstance(span_id, str) and isinstance(getattr(span_id, "span_id", None), str):
+            raise TypeError(
+                f"create_checkpoint() takes the span's id (a str), not a "
+                f"{type(span_id).__name__}: pass span.span_id"
+            )
         trace.get_span(span_id)  # fail early, naming the span and the trace
         name, module = agent_class_of(agent)
         return Checkpoint(
@@ -92,10 +97,12 @@ class CheckpointManager:
         file is signed, see :mod:`pytest_clearstone.golden.signing`.
 
         The default name is ``{trace_id}_{checkpoint_id}.ckpt``; a ``filename`` without a suffix
-        gets ``.ckpt`` (as :meth:`load_checkpoint` finds it). A ``filename`` that would land
+        (or ending in a dot and digits: ``before_payment_12.5``) gets ``.ckpt`` (as
+        :meth:`load_checkpoint` finds it). A ``filename`` that would land
         outside the checkpoint directory is refused with
         :class:`~pytest_clearstone.errors.CheckpointPathError`.
         """
+        refuse_not_a_checkpoint(checkpoint, "save_checkpoint()")
         if filename is None:
             filename = f"{checkpoint.trace.trace_id}_{checkpoint.checkpoint_id}{CHECKPOINT_SUFFIX}"
         if self.checkpoint_dir.exists() and not self.checkpoint_dir.is_dir():
@@ -106,7 +113,9 @@ class CheckpointManager:
                 str(self.checkpoint_dir),
             )
         path = self._target(filename)
-        if not path.suffix:  # a bare name, as load_checkpoint takes it: listed too
+        # a bare name, as load_checkpoint takes it, is listed too; so is one whose last dot is
+        # followed by a number (an amount, a version, a date: "before_payment_12.5"), not a type
+        if not path.suffix or path.suffix[1:].isdigit():
             path = path.with_name(path.name + CHECKPOINT_SUFFIX)
         checkpoint.write(path, allow_pickle=allow_pickle, signing_key=signing_key)
         return self.checkpoint_dir / path.relative_to(self.checkpoint_dir.resolve())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ..errors import MockTargetError
 from ..tracing.span import Span
 
 MockConfig = Mapping[str, str | Sequence[str]]
@@ -44,6 +45,14 @@ def normalize_mock_config(mock_config: MockConfig | None) -> list[tuple[str, str
             raise TypeError(
                 f"mock_config[{span_type!r}] must be an import path or a list of import paths"
             )
+        for target in targets:
+            if "." not in target and "." in str(span_type):  # {"app.llm.complete": "llm"}
+                raise MockTargetError(
+                    target,
+                    f"it is not a dotted import path, and the span type it is given for, "
+                    f"{span_type!r}, is one: mock_config maps a span type to an import path",
+                    fix=f"Swap them: {{{target!r}: {span_type!r}}}",
+                )
         pairs.extend((str(span_type), t) for t in targets)
     return list(dict.fromkeys(pairs))
 

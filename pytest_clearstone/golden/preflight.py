@@ -46,8 +46,11 @@ class PreflightReport:
         return "\n".join(lines)
 
 
-def preflight(planned: Sequence[tuple[str, str, list[Span]]]) -> PreflightReport:
-    """Which targets will be mocked, for which span type, with how many responses."""
+def preflight(
+    planned: Sequence[tuple[str, str, list[Span]]], note: str | None = None
+) -> PreflightReport:
+    """Which targets will be mocked, for which span type, with how many responses (``note``:
+    why the trace may hold too few, told with a target that has none)."""
     entries = []
     for span_type, target, spans in planned:
         entry = PreflightEntry(target, span_type, len(spans))
@@ -55,6 +58,7 @@ def preflight(planned: Sequence[tuple[str, str, list[Span]]]) -> PreflightReport
             entry.warnings.append(
                 f"No recorded responses for span_type='{span_type}' after the checkpoint: "
                 f"a call to {target} will raise ReplayExhaustedError."
+                + (f" Maybe {note}." if note else "")
             )
         entries.append(entry)
     return PreflightReport(entries)

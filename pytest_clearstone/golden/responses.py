@@ -167,7 +167,9 @@ class Responses:
 
     ``unmocked``: for a target with no recorded call, the recorded calls of its span type to
     targets the test does not mock (``{target: (span type, recorded calls)}``) — where a
-    renamed or moved function's calls are; told when the target is called.
+    renamed or moved function's calls are; told when the target is called. ``note``: why the
+    recording may hold fewer calls than were made (a trace taken while it was recorded), told
+    when they run out.
     """
 
     def __init__(
@@ -175,9 +177,11 @@ class Responses:
         calls: Sequence[RecordedCall],
         *,
         unmocked: dict[str, tuple[str, int]] | None = None,
+        note: str | None = None,
     ) -> None:
         self.calls = list(calls)
         self.unmocked = unmocked
+        self.note = note
 
     def __len__(self) -> int:
         return len(self.calls)
@@ -275,11 +279,12 @@ class ReplaySession:
         checkpoint: str | None = None,
         unmocked: dict[str, tuple[str, int]] | None = None,
         differences: Sequence[tuple[str, str]] = (),
+        aliases: dict[str, list[str]] | None = None,
     ) -> UnusedResponsesError | None:
         """The :class:`UnusedResponsesError` for responses left unused, or for the recorded
         calls of targets the test does not mock (``unmocked``: ``{target: (span type, recorded
         calls)}``), ``None`` when there are none; ``differences``: the ``(what, delta)`` of the
-        outcome they changed."""
+        outcome they changed; ``aliases``: the other import paths of targets never called."""
         unused = self.unused()
         if not (unused or unmocked):
             return None
@@ -290,6 +295,7 @@ class ReplaySession:
             not_made=self.not_made(),
             differences=differences,
             node_id=self.node_id,
+            aliases=aliases,
         )
 
     def first_error_besides(self, failure: BaseException) -> ReplayError | None:
@@ -422,9 +428,12 @@ class TargetReplay:
         transform: Transform | None = None,
         ignore: IgnorePaths | None = None,
         unmocked: dict[str, tuple[str, int]] | None = None,
+        note: str | None = None,
     ) -> None:
         self.target = target
         self.transform = in_effect(transform)
+        #: why the recording may hold too few calls (:attr:`Responses.note`)
+        self.note = note
         #: what :class:`ReplayExhaustedError` tells of a target with no recorded call
         #: (:attr:`Responses.unmocked`)
         self.unmocked = unmocked
@@ -545,6 +554,7 @@ class TargetReplay:
                     checkpoint=self.checkpoint,
                     arguments=_shown_arguments(self._for_message(arguments)),
                     unmocked=self.unmocked,
+                    note=self.note,
                     branch=self._exhausted_branch(),
                     node_id=self._node_id(),
                 ),

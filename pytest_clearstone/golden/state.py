@@ -21,6 +21,7 @@ from ..errors import (
     FOREIGN_AGENT,
     FOREIGN_AGENT_FIX,
     AgentImportError,
+    CheckpointError,
     ClearstoneError,
     DecodeError,
     SerializationError,
@@ -158,8 +159,8 @@ def is_installed(cls: type) -> bool:
     an installed package (site-packages), not in the project's own code."""
     module = sys.modules.get(cls.__module__)
     file = getattr(module, "__file__", None)
-    if not file:
-        return True
+    if not file:  # a built-in module; or the session itself: a notebook, `python -c`, a REPL
+        return cls.__module__ != "__main__"
     where = Path(file).resolve()
     return any(where.is_relative_to(root) for root in _installed_roots())
 
@@ -185,7 +186,30 @@ def rehydrate(cls: Any, state: Any) -> Any:
     load_state(agent, state)
     if isinstance(state, dict) and not callable(getattr(agent, "load_state", None)):
         complete_fields(agent, state)  # (the class may have changed since it was saved)
+        getter = getattr(agent, "get_state", None)
+        if callable(getter):
+            _check_restored_by_attributes(agent, getter, state)
     return agent
+
+
+def _check_restored_by_attributes(agent: Any, getter: Any, state: dict[str, Any]) -> None:
+    """An agent with ``get_state()`` and no ``load_state()`` was given its state as attributes
+    named after the state's keys: refused, naming the fix, when its ``get_state()`` then fails
+    (the keys were not the names of the attributes it reads). Another value than the one saved
+    is no sign (a time it puts in the state)."""
+    try:
+        getter()
+    except Exception as exc:
+        problem = f"its get_state() then fails with {type(exc).__name__}: {exc}"
+    else:
+        return
+    keys = ", ".join(repr(key) for key in state)
+    name = type(agent).__qualname__
+    raise CheckpointError(
+        f"cannot rehydrate the agent: {name} has get_state() but no load_state(state), so "
+        f"its state was given as attributes named after the state's keys ({keys}), and "
+        f"{problem}: give the class a load_state(state) that sets what get_state() reads"
+    )
 
 
 #: the types of a state's values that are never clients and hold none

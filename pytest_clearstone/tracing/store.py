@@ -21,6 +21,7 @@ writes to it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import operator
 import os
@@ -28,6 +29,7 @@ import sqlite3
 import stat
 import threading
 import time
+import weakref
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -451,6 +453,16 @@ class TraceSummary:
         return (self.end_time_ns - self.start_time_ns) / 1e6
 
 
+#: the stores providers write through (those given a ``before_read`` that flushes them), which
+#: a read of the same file through another store flushes first
+_flushing_stores: weakref.WeakSet[TraceStore] = weakref.WeakSet()
+
+
+def _file_key(db_path: str) -> str:
+    """What identifies a database file among the paths that name it (relative, through links)."""
+    return os.path.normcase(os.path.realpath(db_path))
+
+
 class TraceStore:
     """Reads and writes spans in one SQLite database (``":memory:"`` allowed).
 
@@ -478,6 +490,11 @@ class TraceStore:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._before_read = before_read
+        #: the database file as the stores of this process that write it are keyed (``None``:
+        #: in memory, its own database)
+        self._file_key = None if self.is_memory else _file_key(self.db_path)
+        if before_read is not None and self._file_key is not None:
+            _flushing_stores.add(self)
         self._json_insert: bool | None = None  # whether SQLite has json_each (JSON1)
         #: how to point the store at another file, told when its file is not a usable store
         #: (the pytest plugin names its options)
@@ -712,6 +729,8 @@ class TraceStore:
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         if self._before_read is not None:
             self._before_read()
+        if self._file_key is not None and _flushing_stores:
+            self._flush_others()
         with self._lock:
             missing = self._conn is None and not Path(self.db_path).exists()
             if missing and not self.read_only and not self.is_memory:
@@ -721,6 +740,18 @@ class TraceStore:
                 return []
             return list(self._retry(lambda: conn.execute(sql, params).fetchall()))
 
+    def _flush_others(self) -> None:
+        """Write the spans the other providers of this process queued for this database file
+        (two providers on one file, or a store opened on a provider's file): a read sees every
+        span opened so far. A provider whose write fails keeps its spans and raises the error
+        from its own next flush, not from this read."""
+        for store in list(_flushing_stores):
+            if store is not self and store._file_key == self._file_key:
+                flush = store._before_read
+                if flush is not None:
+                    with contextlib.suppress(Exception):
+                        flush()
+
     def get_trace(self, trace_id: str) -> Trace:
         """The trace with ``trace_id``, open spans included (``end_time_ns`` is ``None``).
 
@@ -729,7 +760,14 @@ class TraceStore:
         """
         rows = self._query(f"SELECT {_COLUMNS} FROM spans WHERE trace_id = ?", (trace_id,))
         if not rows:
-            raise TraceNotFoundError(trace_id, self.db_path, in_memory=self.is_memory)
+            # a span's id given for its trace's (span.span_id for span.trace_id)?
+            span = self._query("SELECT name, trace_id FROM spans WHERE span_id = ?", (trace_id,))
+            raise TraceNotFoundError(
+                trace_id,
+                self.db_path,
+                in_memory=self.is_memory,
+                span_of=span[0] if span else None,
+            )
         fix = self._damaged_fix
         return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])
 

@@ -61,6 +61,16 @@ class LiveSpan(Span):
         self.finish(exc)
         self._submit(self)
 
+    def __call__(self, fn: Any) -> Any:
+        """``@tracer.span(...)`` written as a decorator (OpenTelemetry's
+        ``start_as_current_span`` is one): refused, naming the decorator that is."""
+        given = f"span_type={self.span_type!r}, " if self.span_type is not None else ""
+        raise TypeError(
+            f"tracer.span({self.name!r}) is a context manager (with tracer.span(...) as "
+            f"span:), not a decorator: decorate the function with "
+            f"@tracer.traced({given}name={self.name!r}), which records each call as a span"
+        )
+
     def __enter__(self) -> LiveSpan:
         self._submit(self)
         self._token = _current_span.set(self)

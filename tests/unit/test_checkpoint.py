@@ -32,6 +32,7 @@ from pytest_clearstone.errors import (
     SerializationError,
     UntrustedCheckpointError,
 )
+from pytest_clearstone.observability import TracerProvider
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 
@@ -612,3 +613,103 @@ def test_a_lock_held_when_the_state_is_captured_comes_back_released(make: str) -
     assert type(back) is type(lock)
     assert back.acquire(timeout=1)
     back.release()
+
+
+def test_an_agent_class_of_a_notebook_or_python_c_is_rehydrated_in_that_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Expected: a notebook's (or `python -c`'s) __main__ has no __file__; its agent class was
+    # refused as "a class of the standard library or of an installed package"
+    import sys
+    import types
+
+    main = types.ModuleType("__main__")  # as Jupyter and `python -c` have it: no __file__
+    exec(
+        "class NotebookAgent:\n"
+        "    def __init__(self):\n"
+        "        self.memory = ['hi']\n"
+        "    def step(self, text):\n"
+        "        self.memory.append(text)\n"
+        "        return len(self.memory)\n",
+        main.__dict__,
+    )
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("notebook").span("cell") as cell:
+        pass
+    checkpoint = CheckpointManager().create_checkpoint(
+        main.NotebookAgent(), provider.trace_store.get_trace(cell.trace_id), cell.span_id
+    )
+    engine = ReplayEngine(checkpoint)
+    assert engine.replay_from_checkpoint("step", "again") == 2
+    assert engine.agent.memory == ["hi", "again"]
+    provider.shutdown()
+
+
+GET_STATE_ONLY = '''
+class Summarizing:
+    """get_state() under other names than the attributes, and no load_state()."""
+
+    def __init__(self):
+        self.memory = ["hi"]
+        self.cost = 0.5
+
+    def get_state(self):
+        return {"mem": list(self.memory), "total_cost": self.cost}
+
+    def step(self, text):
+        self.memory.append(text)
+        return len(self.memory)
+
+
+class Matching:
+    """get_state() under the attributes' names, and no load_state(): restored as it is (a
+    value computed anew, a time, is no sign it was not)."""
+
+    def __init__(self):
+        self.memory = ["hi"]
+        self.best = float("nan")
+
+    def get_state(self):
+        import time
+
+        return {"memory": list(self.memory), "best": self.best * 1.0, "at": time.time()}
+
+    def step(self, text):
+        self.memory.append(text)
+        return len(self.memory)
+'''
+
+
+def test_an_agent_with_get_state_and_no_load_state_is_rehydrated_or_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: the guide asks for both methods; with get_state() alone the state was set as
+    # attributes named after its keys (mem, total_cost), and the replay failed inside the agent
+    # with "AttributeError: 'Summarizing' object has no attribute 'memory'"
+    import sys
+
+    (tmp_path / "cs_get_state_only.py").write_text(GET_STATE_ONLY, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_get_state_only", raising=False)
+    module = importlib.import_module("cs_get_state_only")
+    monkeypatch.setitem(sys.modules, "cs_get_state_only", module)
+    provider = TracerProvider(":memory:")
+    with provider.get_tracer("t").span("run") as run:
+        pass
+    trace = provider.trace_store.get_trace(run.trace_id)
+    manager = CheckpointManager(tmp_path / "checkpoints")
+    saved = manager.save_checkpoint(
+        manager.create_checkpoint(module.Summarizing(), trace, run.span_id)
+    )
+    engine = ReplayEngine(manager.load_checkpoint(saved))
+    with pytest.raises(CheckpointError) as info:
+        engine.replay_from_checkpoint("step", "again")
+    message = str(info.value)
+    assert "Summarizing has get_state() but no load_state(state)" in message
+    assert "'mem', 'total_cost'" in message
+    assert "AttributeError" in message and "'memory'" in message
+    assert "give the class a load_state(state)" in message
+    matching = manager.create_checkpoint(module.Matching(), trace, run.span_id)
+    assert ReplayEngine(matching).replay_from_checkpoint("step", "again") == 2
+    provider.shutdown()

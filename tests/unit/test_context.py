@@ -512,3 +512,14 @@ def test_local_time_inside_is_utc_whatever_the_machine_zone(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize(
+    "given", [".checkpoints/run.ckpt", Path("run.ckpt"), None, 1736942400, dt.date(2025, 1, 15)]
+)
+def test_what_is_neither_a_checkpoint_nor_a_datetime_is_named(given: Any) -> None:
+    # Expected: a TypeError naming what it takes; it was "AttributeError: 'str' object has no
+    # attribute 'timestamp'" (a checkpoint's path given for the checkpoint, as the guide's
+    # checkpoint_path invites)
+    with pytest.raises(TypeError, match=r"takes a Checkpoint .* or a timezone-aware datetime"):
+        DeterministicExecutionContext(given)

@@ -244,6 +244,67 @@ def test_pdb_stops_at_the_first_line_of_a_method_of_any_kind(
     assert f"--- ✅ Replay finished. Final result: {result} ---" in text
 
 
+@pytest.mark.parametrize("method", ["ask_async", "ask_async_gen", "ask_traced_async"])
+def test_an_async_method_is_debugged_where_an_event_loop_runs(
+    kinds: ModuleType, method: str
+) -> None:
+    # Expected: a notebook (Jupyter runs its cells in an event loop) debugs an async method as a
+    # script does; it printed "Replay Failed: RuntimeError: asyncio.run() cannot be called from
+    # a running event loop" and "coroutine ... was never awaited"
+    import asyncio
+
+    import cs_recording  # type: ignore[import-not-found]
+
+    with cs_recording.Recording() as rec, rec.step("ask") as step:
+        rec.call("llm", "chat", {"prompt": "hi"}, "hello")
+    engine = ReplayEngine(rec.checkpoint(kinds.KindsAgent(), step.span_id))
+    out = io.StringIO()
+
+    async def cell() -> object:
+        loop = asyncio.get_running_loop()
+        result = engine.start_debugging_session(
+            method, {"llm": "cs_kinds_agent.chat"}, "hi",
+            stdin=io.StringIO("p self.memory\nc\n"), stdout=out,
+        )  # fmt: skip
+        assert asyncio.get_running_loop() is loop  # the cell's loop is back, and still runs
+        await asyncio.sleep(0)
+        return result
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = asyncio.run(cell())
+    text = out.getvalue()
+    assert engine.last_error is None, text
+    assert result in ("hello", ["hello"])
+    assert "(Pdb) ['before']" in text
+    assert "--- ✅ Replay finished. Final result:" in text
+
+
+@pytest.mark.parametrize("command", ["restart", "run"])
+def test_restarting_in_the_debugger_replays_again_from_the_checkpoint(
+    research: ModuleType, command: str
+) -> None:
+    # Expected: pdb's restart (and run) start the replay again, from the checkpoint's state; the
+    # session printed "--- ❌ Replay Failed: Restart ---" and an empty reason
+    engine = _engine(research)
+    out = io.StringIO()
+    commands = f"n\nn\np self.memory\n{command}\np self.memory\nb research\nc\n"
+    result = engine.start_debugging_session(
+        "research", {"llm": "cs_research_agent.call_llm"}, "a question",
+        stdin=io.StringIO(commands), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert result == "recorded", text
+    assert engine.last_error is None
+    assert "Replay Failed" not in text
+    assert text.count("--- 🔁 Replay restarted from the checkpoint ---") == 1
+    first, again = text.split("--- 🔁 Replay restarted from the checkpoint ---")
+    assert "(Pdb) [{'query': 'a question'}]" in first  # the first run appended to memory
+    assert "(Pdb) []" in again  # the agent is rehydrated again: as at the checkpoint
+    assert again.count('-> self.memory.append({"query": query})') == 1  # its first line
+    assert text.count("Pre-flight Mock Analysis") == 1
+
+
 @pytest.mark.parametrize("strict", [False, True])
 @pytest.mark.parametrize("command", ["q", "exit"])
 def test_quitting_the_debugger_is_reported_as_a_stop_not_a_result(
@@ -265,3 +326,36 @@ def test_quitting_the_debugger_is_reported_as_a_stop_not_a_result(
     assert result is None and engine.last_error is None
     assert "--- ⏹️ Replay stopped: you quit the debugger; the replay did not finish ---" in text
     assert "Replay finished" not in text and "Replay Failed" not in text
+
+
+def test_an_agent_that_cannot_be_rehydrated_is_refused_before_the_banner(
+    research: ModuleType,
+) -> None:
+    # Expected: no "Agent State: Rehydrated for ..." when the class cannot be imported (an agent
+    # defined in the script that saved the checkpoint): the banner said so, then the traceback
+    import cs_recording  # type: ignore[import-not-found]
+
+    from pytest_clearstone.errors import AgentImportError
+
+    class ScriptAgent(research.ResearchAgent):  # type: ignore[name-defined,misc]
+        pass
+
+    with cs_recording.Recording() as rec, rec.step("query_2") as step:
+        rec.call("llm", "call_llm", {"prompt": "q"}, "recorded")
+    engine = ReplayEngine(rec.checkpoint(ScriptAgent(), step.span_id))
+    out = io.StringIO()
+    with pytest.raises(AgentImportError):
+        engine.start_debugging_session("research", stdin=io.StringIO("c\n"), stdout=out)
+    assert out.getvalue() == ""
+    with pytest.raises(AttributeError, match="no method 'reserch'"):
+        _engine(research).start_debugging_session("reserch", stdin=io.StringIO(""), stdout=out)
+    assert out.getvalue() == ""
+    for config in (["cs_research_agent.call_llm"], {"cs_research_agent.call_llm": "llm"}):
+        with pytest.raises((TypeError, AttributeError), match="mock_config"):
+            _engine(research).start_debugging_session(
+                "research",
+                config,
+                stdin=io.StringIO(""),
+                stdout=out,  # type: ignore[arg-type]
+            )
+        assert out.getvalue() == ""

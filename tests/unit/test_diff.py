@@ -886,9 +886,11 @@ CORNERS: dict[str, list[str]] = {
     "key_order": ["root['z']: 1 -> 2"],
     "tuples": ["root['t'][0][1]['a']: 1 -> 2"],
     "keys_of_several_types": [
-        "root[1][2]['x']: 1 -> 2",
+        # (deepdiff wrote the tuple key (1, 2) as root[1][2]: the path of d[1][2], and d[1] is
+        # another key of this state; it is named as the one key it is now)
         'root["it\'s"]: 1 -> 2',
         "root['1']: 'b' -> 'c'",
+        "root[(1, 2)]['x']: 1 -> 2",
         "root[None]: 0 -> 1",
     ],
     "a_key_with_no_path": ["root['d'][<tests.unit.test_diff.Key>]: 1 -> 2", "root['z']: 1 -> 2"],
@@ -1291,3 +1293,18 @@ def test_a_text_whose_traceback_frames_only_differ_is_told_as_such() -> None:
     ):
         delta = StateDelta({"prompt": _RECORDED_TRACEBACK}, {"prompt": other})
         assert unstable_cause(delta) != TRACEBACKS_ONLY
+
+
+def test_a_tuple_key_is_named_as_one_key_not_as_nested_indexes() -> None:
+    # deepdiff writes a tuple key (1, 2) as [1][2], the path of d[1][2]: a cache keyed by
+    # (model, prompt) then named a place the state does not have
+    before = {"cache": {(1, 2): "x", 1: {2: "y"}}, "seen": {("gpt", "hi"): 1}}
+    after = {"cache": {(1, 2): "X", 1: {2: "Y"}}, "seen": {("gpt", "hi"): 2, ("a",): 3}}
+    assert StateDelta(before, after).lines == [
+        "root['cache'][1][2]: 'y' -> 'Y'",
+        "root['cache'][(1, 2)]: 'x' -> 'X'",
+        "root['seen'][('gpt', 'hi')]: 1 -> 2",
+        "root['seen'][('a',)]: added 3",
+    ]
+    nested = StateDelta({"a": {(1, 2): {"q": 1}}}, {"a": {(1, 2): {"q": 2}}})
+    assert nested.lines == ["root['a'][(1, 2)]['q']: 1 -> 2"]

@@ -309,3 +309,57 @@ def test_a_directory_where_a_named_checkpoint_is_is_named_so(
     (tmp_path / "ckpts" / "before_pay.ckpt").mkdir(parents=True)
     with pytest.raises(CheckpointCorruptError, match=r"before_pay\.ckpt .*it is a directory"):
         manager.load_checkpoint(name)
+
+
+def test_a_path_given_for_a_checkpoint_is_named_with_the_fix(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path
+) -> None:
+    # Expected: a TypeError saying to load the file; the guide's `checkpoint_path` given to
+    # ReplayEngine, save_checkpoint or diff failed with "AttributeError: 'str' object has no
+    # attribute 'trace'" (or 'agent_state')
+    from pytest_clearstone.debugging import ReplayEngine
+
+    manager = CheckpointManager(tmp_path)
+    checkpoint = manager.create_checkpoint(
+        agents["cs_state"].StateAgent(), recorded.trace(), recorded.step_id
+    )
+    path = manager.save_checkpoint(checkpoint)
+    refused = r"takes a Checkpoint, not a (str|PosixPath|WindowsPath).*load_checkpoint\(path\)"
+    for call in (
+        lambda: ReplayEngine(str(path)),  # type: ignore[arg-type]
+        lambda: manager.save_checkpoint(path),  # type: ignore[arg-type]
+        lambda: checkpoint.diff(str(path)),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(TypeError, match=refused):
+            call()
+    with pytest.raises(TypeError, match=r"takes a Checkpoint, not a NoneType"):
+        ReplayEngine(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"takes a Checkpoint, not a dict"):
+        checkpoint.diff({"memory": []})  # type: ignore[arg-type]
+
+
+def test_a_span_given_for_its_id_is_named_with_the_fix(
+    agents: dict[str, ModuleType], recorded: Any
+) -> None:
+    # Expected: pass span.span_id; it said the span "is not in trace", though it is
+    trace = recorded.trace()
+    span = trace.get_span(recorded.step_id)
+    with pytest.raises(TypeError, match=r"takes the span's id .*: pass span\.span_id"):
+        CheckpointManager().create_checkpoint(agents["cs_state"].StateAgent(), trace, span)
+
+
+@pytest.mark.parametrize("name", ["before_payment_12.5", "run_2024.01.15", "agent_v1.2"])
+def test_a_name_ending_in_a_number_after_a_dot_gets_the_suffix(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path, name: str
+) -> None:
+    # Expected: listed like any checkpoint; "before_payment_12.5" (an amount, a version, a
+    # date in the name) was saved without .ckpt, the ".5" taken for its suffix, and was
+    # missing from list_checkpoints() and from the names a not-found error offers
+    manager = CheckpointManager(tmp_path)
+    checkpoint = manager.create_checkpoint(
+        agents["cs_state"].StateAgent(), recorded.trace(), recorded.step_id
+    )
+    path = manager.save_checkpoint(checkpoint, name)
+    assert path.name == f"{name}.ckpt"
+    assert manager.list_checkpoints() == [tmp_path / f"{name}.ckpt"]
+    assert manager.load_checkpoint(name).checkpoint_id == checkpoint.checkpoint_id

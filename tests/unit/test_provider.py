@@ -15,7 +15,7 @@ import pytest
 
 from pytest_clearstone.codec import StoredRepr, UnencodableValueWarning
 from pytest_clearstone.errors import TraceStoreError
-from pytest_clearstone.observability import Tracer, TracerProvider
+from pytest_clearstone.observability import Tracer, TracerProvider, TraceStore
 
 
 def rows_in_file(db: Path) -> list[tuple[str, int | None]]:
@@ -51,6 +51,33 @@ def test_get_trace_sees_spans_without_flush(provider: TracerProvider, tracer: Tr
     trace = provider.trace_store.get_trace(span.trace_id)
     assert trace.spans[0].output == "x"
     assert provider.trace_store.list_traces(limit=5)[0].trace_id == span.trace_id
+
+
+def test_a_read_sees_the_spans_another_provider_of_the_same_file_opened(db: Path) -> None:
+    # two providers on one database file (two components of one script): a read through either
+    # one, or through a TraceStore of the file, sees every span opened so far
+    first = TracerProvider(db)
+    second = TracerProvider(os.path.relpath(db))
+    agent, tools = first.get_tracer("agent"), second.get_tracer("tools")
+    with agent.span("run") as root, tools.span("lookup", span_type="tool") as tool:
+        tool.set_output({"stock": 3})
+        names = [s.name for s in first.trace_store.get_trace(root.trace_id).spans]
+        assert names == ["run", "lookup"]
+        (summary,) = TraceStore(db).list_traces()
+        assert summary.span_count == 2
+    assert first.trace_store.get_trace(root.trace_id).spans[1].output == {"stock": 3}
+    first.shutdown()
+    second.shutdown()
+
+
+def test_in_memory_providers_are_separate_databases() -> None:
+    first, second = TracerProvider(":memory:"), TracerProvider(":memory:")
+    with first.get_tracer("a").span("mine") as mine, second.get_tracer("b").span("theirs"):
+        pass
+    assert [s.name for s in first.trace_store.get_trace(mine.trace_id).spans] == ["mine"]
+    assert [s.name for s in second.trace_store.get_trace(mine.trace_id).spans] == ["theirs"]
+    first.shutdown()
+    second.shutdown()
 
 
 def test_flush_writes_to_the_file_for_other_readers(

@@ -97,9 +97,12 @@ def test_trace_store_supplies_spans_recorded_after_a_mid_run_checkpoint(
     assert report.entries[0].responses == 0
     assert report.warnings == [
         "No recorded responses for span_type='tool' after the checkpoint: a call to "
-        "cs_tools.fetch will raise ReplayExhaustedError."
+        "cs_tools.fetch will raise ReplayExhaustedError. Maybe the checkpoint was taken inside "
+        "its span 'step' while it ran: its trace holds only the spans opened by then. Give "
+        "ReplayEngine the trace store the trace was written to (ReplayEngine(checkpoint, "
+        "trace_store=provider.trace_store))."
     ]
-    with pytest.raises(ReplayExhaustedError):
+    with pytest.raises(ReplayExhaustedError, match=r"trace_store=provider\.trace_store"):
         alone.replay_from_checkpoint("lookup", "q", mock_config=FETCH)
 
     engine = ReplayEngine(checkpoint, trace_store=rec.provider.trace_store)
@@ -645,3 +648,137 @@ def test_a_dataclass_field_set_only_later_is_not_asked_of_the_state(
     engine = _checkpoint_then_change(tmp_path, monkeypatch, before, before)
     assert engine.replay_from_checkpoint("step", "again") == 2
     assert not hasattr(engine.agent, "session")
+
+
+ALIAS_TOOLS = """
+LIVE = []
+
+
+def fetch(query):
+    LIVE.append(query)
+    return "live answer"
+"""
+
+ALIAS_AGENT = """
+from cs_alias_tools import fetch
+
+
+class AliasAgent:
+    def lookup(self, query):
+        return fetch(query)
+"""
+
+
+@pytest.fixture
+def alias_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """An agent that imported its tool by name (``from cs_alias_tools import fetch``)."""
+    (tmp_path / "cs_alias_tools.py").write_text(ALIAS_TOOLS, encoding="utf-8")
+    (tmp_path / "cs_alias_agent.py").write_text(ALIAS_AGENT, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("cs_alias_tools", "cs_alias_agent"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    module = importlib.import_module("cs_alias_agent")
+    monkeypatch.setitem(sys.modules, "cs_alias_agent", module)  # removed afterwards
+    monkeypatch.setitem(sys.modules, "cs_alias_tools", sys.modules["cs_alias_tools"])
+    return module
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_target_the_agent_calls_under_another_name_is_named(
+    alias_agent: ModuleType, mods: dict[str, ModuleType], strict: bool
+) -> None:
+    # Expected: the function decorated where it is defined (cs_alias_tools.fetch) is the one the
+    # agent imported by name, so mocking that path leaves the agent's own name live: the call
+    # ran live and the replay said only "0 of 1 used" (strict: "The agent now skips calls it
+    # used to make", and to re-record); now it names the path the agent looks it up under
+    with mods["cs_recording"].Recording() as rec, rec.step("lookup") as step:
+        rec.call("tool", "fetch", {"query": "q"}, "recorded answer")
+    engine = ReplayEngine(rec.checkpoint(alias_agent.AliasAgent(), step.span_id), strict=strict)
+    config = {"tool": "cs_alias_tools.fetch"}
+    hint = r"did you mean `cs_alias_agent\.fetch`\? \(the same object as `cs_alias_tools\.fetch`"
+    if strict:
+        with pytest.raises(UnusedResponsesError, match=hint) as info:
+            engine.replay_from_checkpoint("lookup", "q", mock_config=config)
+        assert "The agent now skips calls it used to make" not in str(info.value)
+    else:
+        with pytest.warns(UnusedResponsesWarning, match=hint):
+            engine.replay_from_checkpoint("lookup", "q", mock_config=config)
+    assert (
+        engine.replay_from_checkpoint("lookup", "q", mock_config={"tool": "cs_alias_agent.fetch"})
+        == "recorded answer"
+    )
+
+
+def test_a_checkpoint_taken_inside_a_running_span_names_the_trace_store_it_needs(
+    mods: dict[str, ModuleType],
+) -> None:
+    # Expected: a checkpoint taken at the start of a step (the guide's "checkpoint before
+    # critical operations") holds the trace as it stood then, without the step's calls; replayed
+    # without the trace store, the replay said "The agent now makes more calls than when it was
+    # recorded", and the pre-flight analysis only that none was found
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("agent")
+    manager = CheckpointManager()
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with tracer.span("run") as root, tracer.span("critical") as step:
+        checkpoint = manager.create_checkpoint(
+            agent, provider.trace_store.get_trace(root.trace_id), step.span_id
+        )
+        with tracer.span("fetch", span_type="tool") as call:
+            call.set_input({"query": "x"})
+            call.set_output("A1")
+    note = (
+        "the checkpoint was taken inside its span 'critical' while it ran: its trace holds only "
+        "the spans opened by then. Give ReplayEngine the trace store the trace was written to "
+        "(ReplayEngine(checkpoint, trace_store=provider.trace_store))"
+    )
+    engine = ReplayEngine(checkpoint)
+    (warning,) = engine.preflight(FETCH).warnings
+    assert note in warning
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", "x", mock_config=FETCH)
+    assert note in str(info.value)
+    assert "The agent now makes more calls" not in str(info.value)
+    engine = ReplayEngine(checkpoint, trace_store=provider.trace_store)
+    assert engine.preflight(FETCH).warnings == []
+    assert engine.replay_from_checkpoint("lookup", "x", mock_config=FETCH) == "A1"
+    provider.shutdown()
+
+
+def test_a_mock_config_with_type_and_path_swapped_is_named_so(mods: dict[str, ModuleType]) -> None:
+    # Expected: the swap named; it said "mock target 'tool' cannot be patched: it is not a
+    # dotted import path", naming the span type as the target
+    from pytest_clearstone.errors import MockTargetError
+
+    engine = ReplayEngine(_two_steps(mods))
+    swapped = {"cs_tools.fetch": "tool"}
+    for call in (
+        lambda: engine.replay_from_checkpoint("lookup", "x", mock_config=swapped),
+        lambda: engine.preflight(swapped),
+    ):
+        with pytest.raises(MockTargetError) as info:
+            call()
+        message = str(info.value)
+        assert "maps a span type to an import path" in message
+        assert "{'tool': 'cs_tools.fetch'}" in message
+
+
+def test_a_trace_store_without_the_checkpoints_trace_is_named(
+    mods: dict[str, ModuleType],
+) -> None:
+    # the store given is another one (a second ':memory:' provider): the note names it
+    provider, other = TracerProvider(":memory:"), TracerProvider(":memory:")
+    tracer = provider.get_tracer("agent")
+    with tracer.span("run") as root, tracer.span("critical") as step:
+        checkpoint = CheckpointManager().create_checkpoint(
+            mods["cs_tool_agent"].ToolAgent(),
+            provider.trace_store.get_trace(root.trace_id),
+            step.span_id,
+        )
+    engine = ReplayEngine(checkpoint, trace_store=other.trace_store)
+    (warning,) = engine.preflight(FETCH).warnings
+    assert "the trace store the trace was written to (the one given, ':memory:', does not" in (
+        warning
+    )
+    provider.shutdown()
+    other.shutdown()

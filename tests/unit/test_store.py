@@ -591,3 +591,17 @@ def test_a_store_path_that_is_a_link_to_nothing_is_not_created_through(tmp_path:
             pass
         provider.trace_store.list_traces()
     assert not target.exists()
+
+
+def test_a_span_id_given_for_a_trace_id_is_named_with_the_fix(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # Expected: the message says the id is a span's, of which trace; it said only that the
+    # trace is not in the store, and to list the stored traces
+    with tracer.span("workflow") as root, tracer.span("step") as step:
+        pass
+    with pytest.raises(TraceNotFoundError) as info:
+        provider.trace_store.get_trace(step.span_id)
+    message = str(info.value)
+    assert f"{step.span_id!r} is the id of the span 'step' of trace {root.trace_id!r}" in message
+    assert "pass span.trace_id" in message

@@ -896,3 +896,20 @@ def test_spans_keep_real_times_when_tracing_is_imported_under_freezegun() -> Non
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert (run.stdout, run.stderr) == ("True\nTrue\n", "")
+
+
+def test_span_used_as_a_decorator_says_to_use_traced(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # Expected: the fix named (OpenTelemetry's start_as_current_span decorates; here traced
+    # does); it was "TypeError: 'LiveSpan' object is not callable"
+    with pytest.raises(TypeError) as info:
+
+        @tracer.span("lookup", span_type="tool")  # type: ignore[operator]
+        def lookup(sku: str) -> int:
+            return 3
+
+    message = str(info.value)
+    assert "tracer.span('lookup') is a context manager" in message
+    assert "@tracer.traced(span_type='tool', name='lookup')" in message
+    assert provider.trace_store.list_traces() == []  # nothing recorded for it
