@@ -150,7 +150,7 @@ class DeterministicExecutionContext(Patches):
         targets = [(resolve(path), spec) for path, spec in self.mock_targets.items()]
         self._freeze_clock(stack)
         self._seed_random(stack)
-        patch_id_generators(stack, self.seed, _live_here.get, self._agent_time_ns)
+        patch_id_generators(stack, self.seed, _live_here.get, self.agent_time_ns)
         self._propagate_to_threads(stack)
         for target, spec in targets:
             self.patch_target(target, spec, stack)
@@ -215,7 +215,7 @@ class DeterministicExecutionContext(Patches):
             self._instance_seeds = random.Random(seed)
         return self._instance_seeds.getrandbits(64)
 
-    def _agent_time_ns(self) -> int:
+    def agent_time_ns(self) -> int:
         """The time the agent's clock reads: the frozen one also while a live call (in another
         thread) has the process on the real clock."""
         frozen = self._frozen_ns

@@ -354,3 +354,25 @@ def test_a_tool_of_an_agent_made_at_import_is_named_as_held(stack: Stack) -> Non
             "Mock a function that it calls instead, or make what holds it while the test runs*",
         ]
     )
+
+
+def _without_span_times(golden: Any) -> list[str]:
+    return [line for line in golden.read_text().splitlines() if "time_ns" not in line]
+
+
+@pytest.mark.parametrize("name", ["tool_calls", "run_async"])
+def test_a_re_record_of_an_unchanged_agent_leaves_its_golden_as_it_was(
+    stack: Stack, name: str
+) -> None:
+    """pydantic-ai stamps each ``ModelResponse`` with ``now_utc()`` inside the model's
+    ``request``, which records live on the real clock: every re-record wrote another time into
+    the answers (and into the next request's message history), and its summary listed them as
+    changed."""
+    stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.record()
+    (golden,) = stack.goldens()
+    first = _without_span_times(golden)
+    result = stack.record()
+    assert _without_span_times(golden) == first
+    result.stdout.fnmatch_lines(["*goldens/*.ckpt: unchanged*"])
+    stack.replay_passes()
