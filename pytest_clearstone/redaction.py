@@ -51,6 +51,8 @@ rules cover and the secrets the codec withheld, to the scan of a golden before i
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import dataclasses
 import math
@@ -662,6 +664,26 @@ def _own_pair(key: str, x: Any) -> bool:
     )
 
 
+#: whether the values transformed now are only compared in memory (:func:`comparing`)
+_comparing: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "clearstone_comparing", default=False
+)
+
+
+@contextlib.contextmanager
+def comparing() -> Iterator[None]:
+    """Transform values that are compared in memory, not recorded (the recorder's forms of an
+    argument before and after its call, which tell whether the call changed it in place): a
+    :class:`Redactor` redacts them as it redacts the call's recorded arguments, counts no call
+    for them and records no finding in them (each would be one more, under a call number past
+    the test's calls, of those the recorded arguments gave)."""
+    token = _comparing.set(True)
+    try:
+        yield
+    finally:
+        _comparing.reset(token)
+
+
 class _Walk:
     """One redaction pass over a value: the redacted copy plus the suspects found. The values
     replaced are noted in the redactor as seen in ``location`` (:func:`_location`)."""
@@ -1261,19 +1283,23 @@ class Redactor:
         """The recorder's transform: a redacted copy of ``value``.
 
         With ``check_secrets``, suspected secrets are replaced as well and recorded in
-        :attr:`findings` with ``where``, ``target`` and the call number.
+        :attr:`findings` with ``where``, ``target`` and the call number. Inside
+        :func:`comparing`, the value is no recorded one: no call is counted, nothing is recorded
+        in :attr:`findings`.
         """
         if not self.active:
             return value
         call = 0
         if where:
-            self._calls[(where, target)] += 1
+            if not _comparing.get():
+                self._calls[(where, target)] += 1
             call = self._calls[(where, target)]
         walk = _Walk(self, self.check_secrets, _location(where, target, call))
         result = walk.value(value, "root")
-        self.findings.extend(
-            SecretFinding(p, kind, n, where, target, call) for p, kind, n in walk.findings
-        )
+        if walk.findings and not _comparing.get():
+            self.findings.extend(
+                SecretFinding(p, kind, n, where, target, call) for p, kind, n in walk.findings
+            )
         return result
 
     def scan(self, value: Any) -> list[SecretFinding]:
