@@ -25,7 +25,8 @@ result). It returns a redacted copy and never mutates its input. Three kinds of 
 Model output that the API's own shape marks as such is never a credential, whatever its field is
 called (:data:`MODEL_OUTPUT`): the ``token`` of a log-probability entry (an object or dict with a
 ``logprob`` field: ``"Answer"`` is what the model wrote), the opaque ``signature``/``data`` of
-anthropic extended-thinking blocks (sent back to the API byte for byte) and the base64
+anthropic extended-thinking blocks (sent back to the API byte for byte; also as pydantic-ai's
+``ThinkingPart.signature``) and the base64
 ``embedding`` of an openai embedding. Those fields are kept as they are, like an allowed key.
 
 The walk looks into containers and objects, each object once (a shared object graph costs one
@@ -218,6 +219,10 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("type", "thinking", frozenset({"signature"})),
     ("type", "signature_delta", frozenset({"signature"})),
     ("type", "redacted_thinking", frozenset({"data"})),
+    # pydantic-ai's ThinkingPart (and its streamed delta): the same signatures (anthropic's,
+    # a redacted block's data), and the encrypted reasoning of other providers
+    ("part_kind", "thinking", frozenset({"signature"})),
+    ("part_delta_kind", "thinking", frozenset({"signature_delta"})),
     # anthropic web search: the opaque search results and citation indexes sent back as they are
     ("type", "web_search_result", frozenset({"encrypted_content"})),
     ("type", "web_search_result_location", frozenset({"encrypted_index"})),

@@ -376,3 +376,71 @@ def test_a_re_record_of_an_unchanged_agent_leaves_its_golden_as_it_was(
     assert _without_span_times(golden) == first
     result.stdout.fnmatch_lines(["*goldens/*.ckpt: unchanged*"])
     stack.replay_passes()
+
+
+CLAUDE_GUIDE = '''
+import services
+from anthropic import AsyncAnthropic
+from pydantic_ai import Agent
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
+
+
+def lookup(query: str) -> str:
+    return f"{len(query)} exhibits about {query}"
+
+
+class ClaudeGuide:
+    def __init__(self) -> None:
+        client = AsyncAnthropic(http_client=services.ANTHROPIC.async_client(), max_retries=0)
+        model = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(
+            anthropic_client=client))
+        self.agent = Agent(model, model_settings={
+            "anthropic_thinking": {"type": "enabled", "budget_tokens": 1024}})
+
+        @self.agent.tool_plain
+        def search(query: str) -> str:
+            """Search the collection."""
+            return lookup(query)
+
+        self.answers: list[str] = []
+
+    def get_state(self) -> dict:
+        return {"answers": self.answers}
+
+    def load_state(self, state: dict) -> None:
+        self.answers = list(state["answers"])
+
+    async def ask(self, question: str) -> str:
+        result = await self.agent.run(question)
+        self.answers.append(result.output)
+        return result.output
+'''
+
+CLAUDE_TEST = """
+import asyncio
+
+import pytest
+
+import claude_guide
+
+
+@pytest.mark.replay("goldens/thinking.ckpt",
+                    mock={"llm": "pydantic_ai.models.anthropic.AnthropicModel.request",
+                          "tool": "claude_guide.lookup"})
+def test_it(replay):
+    guide = claude_guide.ClaudeGuide()
+    answer = asyncio.run(replay.run(guide.ask, "Mosaics?"))
+    assert answer.startswith("Answer to 'Mosaics?' using")
+"""
+
+
+def test_an_anthropic_model_with_extended_thinking_records_its_signatures(stack: Stack) -> None:
+    """pydantic-ai keeps a thinking block's opaque ``signature`` (sent back to the API byte for
+    byte) in its ``ThinkingPart``: the recording was refused, the signatures taken for secrets,
+    though the same field in the anthropic SDK's own ``ThinkingBlock`` is recorded."""
+    (stack.path / "claude_guide.py").write_text(CLAUDE_GUIDE)
+    stack.write_test("thinking", CLAUDE_TEST)
+    stack.roundtrip()
+    golden = stack.goldens()[0].read_text()
+    assert '"signature": "Eq' in golden and '"part_kind": "thinking"' in golden
