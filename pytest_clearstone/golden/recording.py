@@ -45,7 +45,6 @@ from .recorder import Recorder
 from .responses import ReplayCall, Transform
 from .secrets import leak_check
 from .spec import GoldenSpec
-from .stamps import patch_library_clocks
 from .state import agent_class_of, agent_state, capture_state, state_value
 from .target_errors import SDK_METHODS
 from .targets import PatchStack, Target, resolve
@@ -127,7 +126,6 @@ class RecordingRun:
             for target, span_type in targets:
                 recorder.patch(target, span_type, stack)
             recorder.run_started_tasks_live(stack)
-            patch_library_clocks(stack, ctx.agent_time_ns)
         except BaseException:
             stack.undo()
             ctx.__exit__(None, None, None)

@@ -86,6 +86,17 @@ def test_it(replay):
                                "model": "gpt-4o-mini",
                                "messages": ["ModelRequest", "ModelResponse"]}}]
 """,
+    # the next request sends back the first answer with its failed attempt and the time that
+    # attempt took, measured on perf_counter: recorded live, it differed on every replay
+    "fallback_model_with_tools": f"""
+from pydantic_ai.models.fallback import FallbackModel
+
+@pytest.mark.replay("goldens/fallback_tools.ckpt",
+                    mock={{"llm": "{REQUEST}", "tool": "pydantic_ai_agent.lookup"}})
+def test_it(replay):
+    guide = app.Guide(FallbackModel(app.make_busy_model(), app.make_model()), tools=True)
+    assert replay.run(guide.ask, "Egypt").startswith("Answer to 'Egypt' using")
+""",
     "client_in_attribute_no_get_state": f"""
 import openai
 
