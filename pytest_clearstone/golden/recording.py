@@ -591,12 +591,26 @@ def _database_fix(cls: type) -> str:
     return ""
 
 
+#: the SDK method each pydantic-ai model sends its requests through (its streamed ones too),
+#: by the model's class: not always the SDK's chat method (``AnthropicModel`` calls
+#: ``client.beta.messages.create``, ``OpenAIResponsesModel`` ``client.responses.create``)
+_PYDANTIC_AI_SDK_METHODS = {
+    "AnthropicModel": "anthropic.resources.beta.messages.AsyncMessages.create",
+    "OpenAIResponsesModel": "openai.resources.responses.AsyncResponses.create",
+    "OpenAIChatModel": "openai.resources.chat.completions.AsyncCompletions.create",
+}
+
+
 def _sdk_under(type_name: str, target: str) -> str:
     """The SDK method to mock under a call to ``target`` that answered a ``type_name``, when
     either is an LLM SDK's or a library's built on one (pydantic-ai's request_stream, a
     context manager); ``""`` for another (a database row, a numpy value)."""
     names = {*type_name.split("."), *target.split(".")}
     tops = {type_name.partition(".")[0], target.partition(".")[0]}
+    if "pydantic_ai" in tops:
+        for model, method in _PYDANTIC_AI_SDK_METHODS.items():
+            if model in names:
+                return method
     # an SDK's own value or method: sync or async as its class is; the stacks' calls are
     # async (pydantic-ai's request_stream)
     is_async = tops.isdisjoint(SDK_METHODS) or any(name.startswith("Async") for name in names)

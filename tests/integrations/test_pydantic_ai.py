@@ -426,6 +426,12 @@ class ClaudeGuide:
         result = await self.agent.run(question)
         self.answers.append(result.output)
         return result.output
+
+    async def stream(self, question: str) -> str:
+        async with self.agent.run_stream(question) as result:
+            text = await result.get_output()
+        self.answers.append(text)
+        return text
 '''
 
 CLAUDE_TEST = """
@@ -455,3 +461,32 @@ def test_an_anthropic_model_with_extended_thinking_records_its_signatures(stack:
     stack.roundtrip()
     golden = stack.goldens()[0].read_text()
     assert '"signature": "Eq' in golden and '"part_kind": "thinking"' in golden
+
+
+CLAUDE_STREAM_TEST = """
+import asyncio
+
+import pytest
+
+import claude_guide
+
+
+@pytest.mark.replay("goldens/stream.ckpt", mock={"llm": "TARGET"})
+def test_it(replay):
+    guide = claude_guide.ClaudeGuide()
+    # (run_stream ends at the first text, which comes before the tool call)
+    assert asyncio.run(replay.run(guide.stream, "Mosaics?")) == "Let me look that up."
+"""
+
+
+def test_streaming_an_anthropic_model_records_through_the_sdk_method_it_sends_by(
+    stack: Stack,
+) -> None:
+    """The SDK method that a refusal of ``AnthropicModel.request_stream`` names (its answer
+    holds the live stream) records and replays: pydantic-ai sends through
+    ``client.beta.messages.create``. The refusal named ``anthropic.resources.messages
+    .AsyncMessages.create``, which pydantic-ai never calls ("nothing was recorded")."""
+    (stack.path / "claude_guide.py").write_text(CLAUDE_GUIDE)
+    beta = "anthropic.resources.beta.messages.AsyncMessages.create"
+    stack.write_test("stream", CLAUDE_STREAM_TEST.replace("TARGET", beta))
+    stack.roundtrip()
