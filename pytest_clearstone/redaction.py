@@ -25,7 +25,8 @@ result). It returns a redacted copy and never mutates its input. Three kinds of 
 Model output that the API's own shape marks as such is never a credential, whatever its field is
 called (:data:`MODEL_OUTPUT`): the ``token`` of a log-probability entry (an object or dict with a
 ``logprob`` field: ``"Answer"`` is what the model wrote), the opaque ``signature``/``data`` of
-anthropic extended-thinking blocks (sent back to the API byte for byte) and the base64
+anthropic extended-thinking blocks (sent back to the API byte for byte; also as pydantic-ai's
+``ThinkingPart.signature``) and the base64
 ``embedding`` of an openai embedding. Those fields are kept as they are, like an allowed key.
 
 The walk looks into containers and objects, each object once (a shared object graph costs one
@@ -51,6 +52,8 @@ rules cover and the secrets the codec withheld, to the scan of a golden before i
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import dataclasses
 import math
@@ -217,6 +220,10 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("type", "thinking", frozenset({"signature"})),
     ("type", "signature_delta", frozenset({"signature"})),
     ("type", "redacted_thinking", frozenset({"data"})),
+    # pydantic-ai's ThinkingPart (and its streamed delta): the same signatures (anthropic's,
+    # a redacted block's data), and the encrypted reasoning of other providers
+    ("part_kind", "thinking", frozenset({"signature"})),
+    ("part_delta_kind", "thinking", frozenset({"signature_delta"})),
     # anthropic web search: the opaque search results and citation indexes sent back as they are
     ("type", "web_search_result", frozenset({"encrypted_content"})),
     ("type", "web_search_result_location", frozenset({"encrypted_index"})),
@@ -693,6 +700,26 @@ def _own_pair(key: str, x: Any) -> bool:
     return (
         type(x) is tuple and len(x) == 2 and isinstance(x[0], str) and x[0].lower() == key.lower()
     )
+
+
+#: whether the values transformed now are only compared in memory (:func:`comparing`)
+_comparing: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "clearstone_comparing", default=False
+)
+
+
+@contextlib.contextmanager
+def comparing() -> Iterator[None]:
+    """Transform values that are compared in memory, not recorded (the recorder's forms of an
+    argument before and after its call, which tell whether the call changed it in place): a
+    :class:`Redactor` redacts them as it redacts the call's recorded arguments, counts no call
+    for them and records no finding in them (each would be one more, under a call number past
+    the test's calls, of those the recorded arguments gave)."""
+    token = _comparing.set(True)
+    try:
+        yield
+    finally:
+        _comparing.reset(token)
 
 
 class _Walk:
@@ -1294,19 +1321,23 @@ class Redactor:
         """The recorder's transform: a redacted copy of ``value``.
 
         With ``check_secrets``, suspected secrets are replaced as well and recorded in
-        :attr:`findings` with ``where``, ``target`` and the call number.
+        :attr:`findings` with ``where``, ``target`` and the call number. Inside
+        :func:`comparing`, the value is no recorded one: no call is counted, nothing is recorded
+        in :attr:`findings`.
         """
         if not self.active:
             return value
         call = 0
         if where:
-            self._calls[(where, target)] += 1
+            if not _comparing.get():
+                self._calls[(where, target)] += 1
             call = self._calls[(where, target)]
         walk = _Walk(self, self.check_secrets, _location(where, target, call))
         result = walk.value(value, "root")
-        self.findings.extend(
-            SecretFinding(p, kind, n, where, target, call) for p, kind, n in walk.findings
-        )
+        if walk.findings and not _comparing.get():
+            self.findings.extend(
+                SecretFinding(p, kind, n, where, target, call) for p, kind, n in walk.findings
+            )
         return result
 
     def scan(self, value: Any) -> list[SecretFinding]:

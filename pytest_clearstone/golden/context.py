@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .ids import branch_stream, patch_id_generators
 from .ignore import IgnoreConfig
+from .library_clocks import patch_library_clocks
 from .responses import (
     Matcher,
     RecordedCall,
@@ -87,7 +88,9 @@ class DeterministicExecutionContext(Patches):
 
     - The clock (``time.time``, ``time.time_ns``, ``datetime.now``, ``date.today``, ...) is frozen
       at the checkpoint's timestamp by time-machine (``tick=True`` lets it run from there);
-      ``time.monotonic`` and ``perf_counter`` stay real so asyncio keeps working.
+      ``time.monotonic`` and ``perf_counter`` stay real so asyncio keeps working. The times
+      agent libraries write into their messages read the frozen clock, also inside a live call
+      (:mod:`pytest_clearstone.golden.library_clocks`).
     - ``random`` is seeded (from the checkpoint id unless ``seed`` is given), ``random.Random()``
       instances created inside are seeded from a stream of their own (in a branch of execution
       in a thread of its own, one of that branch: :mod:`pytest_clearstone.golden.threads`),
@@ -162,6 +165,7 @@ class DeterministicExecutionContext(Patches):
         self._freeze_clock(stack)
         self._seed_random(stack)
         patch_id_generators(stack, self.seed, _live_here.get, self._agent_time_ns)
+        patch_library_clocks(stack, self._agent_time_ns)
         self._propagate_to_threads(stack)
         for target, spec in targets:
             self.patch_target(target, spec, stack)

@@ -257,7 +257,10 @@ class RecordedTarget:
         """The compared form of the argument ``name``: redacted, encoded, the parts of the
         marker's ``ignore=`` paths left out; a value only a pickle could store, by its
         placeholder (a pickle's bytes are no measure of a change)."""
-        one = self.recorder.transform({name: value}, "input", self.target.path)
+        from ..redaction import comparing
+
+        with comparing():
+            one = self.recorder.transform({name: value}, "input", self.target.path)
         tree = Encoder(allow_pickle=False, warn=False).encode(one)
         return self.ignore.prune(tree) if self.ignore else tree
 

@@ -269,12 +269,26 @@ def refuse_case_twin(path: Path) -> None:
 UNSTORED_ARGUMENT = "not stored (no readable form); compared by type"
 
 #: the raw responses of the Stainless-generated SDKs (openai, anthropic, ...), and the wrapper
-#: through which a method answers one
+#: through which a method answers one; an SDK with no ``_legacy_response`` module (anthropic
+#: 2.x) answers its ``APIResponse`` through either wrapper (:func:`_raw_response_wrapper`)
 _RAW_RESPONSE_TYPES = {
     "._legacy_response.LegacyAPIResponse": ".with_raw_response",
     "._response.APIResponse": ".with_streaming_response",
     "._response.AsyncAPIResponse": ".with_streaming_response",
 }
+_EITHER_WRAPPER = ".with_raw_response (or .with_streaming_response)"
+
+
+def _raw_response_wrapper(type_name: str, wrapper: str) -> str:
+    """The wrapper through which a method answers the raw response ``type_name``: ``wrapper``,
+    or either one where the SDK has no legacy response for ``.with_raw_response``."""
+    if wrapper == ".with_raw_response":
+        return wrapper
+    sdk = type_name.partition("._response.")[0]
+    legacy = loaded_class(f"{sdk}._legacy_response.LegacyAPIResponse")
+    return wrapper if legacy is not None else _EITHER_WRAPPER
+
+
 #: their binary responses (the answers of downloads: openai's audio.speech.create, files.content)
 _BINARY_RESPONSE_TYPES = (
     "._legacy_response.HttpxBinaryResponseContent",
@@ -525,7 +539,8 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
         if type_name.endswith(suffix):
             return (
                 f"it is the SDK's raw response, which the method returns when called through "
-                f"{wrapper}; it holds the live HTTP exchange and cannot be replayed. "
+                f"{_raw_response_wrapper(type_name, wrapper)}; it holds the live HTTP exchange "
+                f"and cannot be replayed. "
                 f"{_OWN_FUNCTION} (the parsed answer, the headers it uses); under LangChain, "
                 f"whose chat models call the SDK this way, mock the chat model's invoke, "
                 f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
@@ -576,12 +591,26 @@ def _database_fix(cls: type) -> str:
     return ""
 
 
+#: the SDK method each pydantic-ai model sends its requests through (its streamed ones too),
+#: by the model's class: not always the SDK's chat method (``AnthropicModel`` calls
+#: ``client.beta.messages.create``, ``OpenAIResponsesModel`` ``client.responses.create``)
+_PYDANTIC_AI_SDK_METHODS = {
+    "AnthropicModel": "anthropic.resources.beta.messages.AsyncMessages.create",
+    "OpenAIResponsesModel": "openai.resources.responses.AsyncResponses.create",
+    "OpenAIChatModel": "openai.resources.chat.completions.AsyncCompletions.create",
+}
+
+
 def _sdk_under(type_name: str, target: str) -> str:
     """The SDK method to mock under a call to ``target`` that answered a ``type_name``, when
     either is an LLM SDK's or a library's built on one (pydantic-ai's request_stream, a
     context manager); ``""`` for another (a database row, a numpy value)."""
     names = {*type_name.split("."), *target.split(".")}
     tops = {type_name.partition(".")[0], target.partition(".")[0]}
+    if "pydantic_ai" in tops:
+        for model, method in _PYDANTIC_AI_SDK_METHODS.items():
+            if model in names:
+                return method
     # an SDK's own value or method: sync or async as its class is; the stacks' calls are
     # async (pydantic-ai's request_stream)
     is_async = tops.isdisjoint(SDK_METHODS) or any(name.startswith("Async") for name in names)

@@ -21,6 +21,7 @@ when a violation was recorded (see ``CONFTEST`` in ``harness.py``).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -343,8 +344,8 @@ class FakeOpenAI(_Service):
 
 
 class FakeAnthropic(_Service):
-    """``/v1/messages`` (text, tool use, the SSE event stream), ``/v1/models`` (one page) and the
-    429 rate-limit error."""
+    """``/v1/messages`` (text, tool use, extended thinking with its signature, the SSE event
+    stream), ``/v1/models`` (one page) and the 429 rate-limit error."""
 
     name = "FakeAnthropic"
 
@@ -410,6 +411,10 @@ class FakeAnthropic(_Service):
                 text += " using " + "; ".join(tool_results)
             content_blocks = [{"type": "text", "text": text}]
             stop = "end_turn"
+        if (body.get("thinking") or {}).get("type") == "enabled":  # extended thinking
+            signature = base64.b64encode(hashlib.sha256(key.encode()).digest() * 3).decode()
+            content_blocks.insert(0, {"type": "thinking", "thinking": f"Considering '{last}'.",
+                                      "signature": "Eq" + signature})
         usage = {"input_tokens": len(json.dumps(messages)) // 4,
                  "output_tokens": len(json.dumps(content_blocks)) // 4,
                  "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
@@ -435,6 +440,16 @@ class FakeAnthropic(_Service):
                     events.append(("content_block_delta", {
                         "type": "content_block_delta", "index": index,
                         "delta": {"type": "text_delta", "text": word if i == 0 else " " + word}}))
+            elif block["type"] == "thinking":
+                events.append(("content_block_start", {
+                    "type": "content_block_start", "index": index,
+                    "content_block": {"type": "thinking", "thinking": "", "signature": ""}}))
+                events.append(("content_block_delta", {
+                    "type": "content_block_delta", "index": index,
+                    "delta": {"type": "thinking_delta", "thinking": block["thinking"]}}))
+                events.append(("content_block_delta", {
+                    "type": "content_block_delta", "index": index,
+                    "delta": {"type": "signature_delta", "signature": block["signature"]}}))
             else:
                 events.append(("content_block_start", {
                     "type": "content_block_start", "index": index,

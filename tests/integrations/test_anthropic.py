@@ -162,3 +162,38 @@ def test_the_stream_helper_is_pointed_to_a_function_of_ones_own(stack: Stack) ->
     )
     result.stdout.no_fnmatch_line("*openai*")
     result.stdout.no_fnmatch_line("*allow pickles*")
+
+
+RAW = """
+import pytest
+
+
+def headers(client):
+    raw = client.messages.with_raw_response.create(
+        model="claude-sonnet-4-5", max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
+    return {"request_id": raw.headers["request-id"], "text": raw.parse().content[0].text}
+
+
+@pytest.mark.replay("goldens/raw.ckpt",
+                    mock={"llm": "anthropic.resources.messages.Messages.create"})
+def test_it(replay, anthropic_client):
+    replay.run(headers, anthropic_client)
+"""
+
+
+def test_a_raw_response_is_refused_naming_the_wrapper_the_agent_used(stack: Stack) -> None:
+    """anthropic's ``.with_raw_response`` answers the same ``APIResponse`` as its
+    ``.with_streaming_response`` (the SDK has no legacy response, unlike openai): the refusal
+    said the agent had called the method through ``.with_streaming_response``."""
+    stack.write_test("raw", RAW)
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*cannot serialise the answer of call #1 to {CREATE} (an anthropic._response."
+            "APIResponse): it is the SDK's raw response, which the method returns when called "
+            "through .with_raw_response (or .with_streaming_response)*Mock a function of your "
+            "own that makes this call*",
+        ]
+    )
+    assert not stack.goldens()

@@ -86,6 +86,17 @@ def test_it(replay):
                                "model": "gpt-4o-mini",
                                "messages": ["ModelRequest", "ModelResponse"]}}]
 """,
+    # the next request sends back the first answer with its failed attempt and the time that
+    # attempt took, measured on perf_counter: recorded live, it differed on every replay
+    "fallback_model_with_tools": f"""
+from pydantic_ai.models.fallback import FallbackModel
+
+@pytest.mark.replay("goldens/fallback_tools.ckpt",
+                    mock={{"llm": "{REQUEST}", "tool": "pydantic_ai_agent.lookup"}})
+def test_it(replay):
+    guide = app.Guide(FallbackModel(app.make_busy_model(), app.make_model()), tools=True)
+    assert replay.run(guide.ask, "Egypt").startswith("Answer to 'Egypt' using")
+""",
     "client_in_attribute_no_get_state": f"""
 import openai
 
@@ -354,3 +365,128 @@ def test_a_tool_of_an_agent_made_at_import_is_named_as_held(stack: Stack) -> Non
             "Mock a function that it calls instead, or make what holds it while the test runs*",
         ]
     )
+
+
+def _without_span_times(golden: Any) -> list[str]:
+    return [line for line in golden.read_text().splitlines() if "time_ns" not in line]
+
+
+@pytest.mark.parametrize("name", ["tool_calls", "run_async"])
+def test_a_re_record_of_an_unchanged_agent_leaves_its_golden_as_it_was(
+    stack: Stack, name: str
+) -> None:
+    """pydantic-ai stamps each ``ModelResponse`` with ``now_utc()`` inside the model's
+    ``request``, which records live on the real clock: every re-record wrote another time into
+    the answers (and into the next request's message history), and its summary listed them as
+    changed."""
+    stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.record()
+    (golden,) = stack.goldens()
+    first = _without_span_times(golden)
+    result = stack.record()
+    assert _without_span_times(golden) == first
+    result.stdout.fnmatch_lines(["*goldens/*.ckpt: unchanged*"])
+    stack.replay_passes()
+
+
+CLAUDE_GUIDE = '''
+import services
+from anthropic import AsyncAnthropic
+from pydantic_ai import Agent
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
+
+
+def lookup(query: str) -> str:
+    return f"{len(query)} exhibits about {query}"
+
+
+class ClaudeGuide:
+    def __init__(self) -> None:
+        client = AsyncAnthropic(http_client=services.ANTHROPIC.async_client(), max_retries=0)
+        model = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(
+            anthropic_client=client))
+        self.agent = Agent(model, model_settings={
+            "anthropic_thinking": {"type": "enabled", "budget_tokens": 1024}})
+
+        @self.agent.tool_plain
+        def search(query: str) -> str:
+            """Search the collection."""
+            return lookup(query)
+
+        self.answers: list[str] = []
+
+    def get_state(self) -> dict:
+        return {"answers": self.answers}
+
+    def load_state(self, state: dict) -> None:
+        self.answers = list(state["answers"])
+
+    async def ask(self, question: str) -> str:
+        result = await self.agent.run(question)
+        self.answers.append(result.output)
+        return result.output
+
+    async def stream(self, question: str) -> str:
+        async with self.agent.run_stream(question) as result:
+            text = await result.get_output()
+        self.answers.append(text)
+        return text
+'''
+
+CLAUDE_TEST = """
+import asyncio
+
+import pytest
+
+import claude_guide
+
+
+@pytest.mark.replay("goldens/thinking.ckpt",
+                    mock={"llm": "pydantic_ai.models.anthropic.AnthropicModel.request",
+                          "tool": "claude_guide.lookup"})
+def test_it(replay):
+    guide = claude_guide.ClaudeGuide()
+    answer = asyncio.run(replay.run(guide.ask, "Mosaics?"))
+    assert answer.startswith("Answer to 'Mosaics?' using")
+"""
+
+
+def test_an_anthropic_model_with_extended_thinking_records_its_signatures(stack: Stack) -> None:
+    """pydantic-ai keeps a thinking block's opaque ``signature`` (sent back to the API byte for
+    byte) in its ``ThinkingPart``: the recording was refused, the signatures taken for secrets,
+    though the same field in the anthropic SDK's own ``ThinkingBlock`` is recorded."""
+    (stack.path / "claude_guide.py").write_text(CLAUDE_GUIDE)
+    stack.write_test("thinking", CLAUDE_TEST)
+    stack.roundtrip()
+    golden = stack.goldens()[0].read_text()
+    assert '"signature": "Eq' in golden and '"part_kind": "thinking"' in golden
+
+
+CLAUDE_STREAM_TEST = """
+import asyncio
+
+import pytest
+
+import claude_guide
+
+
+@pytest.mark.replay("goldens/stream.ckpt", mock={"llm": "TARGET"})
+def test_it(replay):
+    guide = claude_guide.ClaudeGuide()
+    # (run_stream ends at the first text, which comes before the tool call)
+    assert asyncio.run(replay.run(guide.stream, "Mosaics?")) == "Let me look that up."
+"""
+
+
+def test_streaming_an_anthropic_model_records_through_the_sdk_method_it_sends_by(
+    stack: Stack,
+) -> None:
+    """The SDK method that a refusal of ``AnthropicModel.request_stream`` names (its answer
+    holds the live stream) records and replays: pydantic-ai sends through
+    ``client.beta.messages.create``. The refusal named ``anthropic.resources.messages
+    .AsyncMessages.create``, which pydantic-ai never calls ("nothing was recorded")."""
+    (stack.path / "claude_guide.py").write_text(CLAUDE_GUIDE)
+    beta = "anthropic.resources.beta.messages.AsyncMessages.create"
+    stack.write_test("stream", CLAUDE_STREAM_TEST.replace("TARGET", beta))
+    stack.roundtrip()

@@ -69,3 +69,50 @@ def test_many_suspects_give_a_folded_capped_refusal_and_an_attachment_records(
     assert (pytester.path / "goldens" / "mail.ckpt").exists()
     replayed = pytester.runpytest("-p", "no:cacheprovider", "-k", "test_mail")
     replayed.assert_outcomes(passed=1)
+
+
+LIST_APP = f"""
+GH_TOKEN = {GH_TOKEN!r}
+
+
+def search(history):
+    return len(history)
+
+
+def agent():
+    history = [{{"role": "user", "content": "token " + GH_TOKEN}}]
+    first = search(history)
+    history.append({{"role": "assistant", "content": str(first)}})
+    return search(history)
+"""
+
+LIST_TEST = """
+import pytest
+from list_app import agent
+
+
+@pytest.mark.replay("goldens/list.ckpt", mock={"tool": "list_app.search"})
+def test_list(replay):
+    replay.run(agent)
+"""
+
+
+def test_a_suspect_in_a_list_argument_is_named_once_under_its_own_call_number(
+    pytester: pytest.Pytester,
+) -> None:
+    """A list or dict argument is also transformed before and after its call, to tell whether
+    the call changed it in place: those passes counted as calls and noted their findings, so
+    the refusal of a test of two calls listed each suspect three times, six values under
+    "call #1" to "call #6"."""
+    pytester.syspathinsert()
+    pytester.makepyfile(list_app=LIST_APP, test_list=LIST_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--clearstone-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "refusing to record 2 value(s)" in out
+    what = f"(a GitHub token, {len(GH_TOKEN)} chars)"
+    listed = [line for line in out.splitlines() if what in line][:2]
+    assert listed == [
+        f"  input of call #{n} to list_app.search: root['history'][0]['content'] {what}"
+        for n in (1, 2)
+    ]

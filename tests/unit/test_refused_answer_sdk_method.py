@@ -29,6 +29,18 @@ ANTHROPIC = "anthropic.resources.messages.{}Messages.create"
             "pydantic_ai.models.openai.OpenAIChatModel.request_stream",
             OPENAI.format("Async"),
         ),
+        # ... through the SDK method each model sends by (suggesting the chat method for these
+        # led to "nothing was recorded": the model never calls it)
+        (
+            "contextlib._AsyncGeneratorContextManager",
+            "pydantic_ai.models.anthropic.AnthropicModel.request_stream",
+            "anthropic.resources.beta.messages.AsyncMessages.create",
+        ),
+        (
+            "contextlib._AsyncGeneratorContextManager",
+            "pydantic_ai.models.openai.OpenAIResponsesModel.request_stream",
+            "openai.resources.responses.AsyncResponses.create",
+        ),
     ],
 )
 def test_the_sdk_method_to_mock_is_sync_or_async_as_the_answer(
