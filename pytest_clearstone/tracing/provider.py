@@ -239,10 +239,14 @@ class TracerProvider:
                 )
 
     def __del__(self) -> None:
-        # a provider dropped without shutdown() still writes what it queued
-        with contextlib.suppress(Exception):
+        # a provider dropped without shutdown() still writes what it queued; freed as the
+        # interpreter ends (a reference cycle), the modules' names may be None by then: no
+        # module is named here
+        try:
             if self._pending and not self._is_shutdown:
                 self.flush_or_report()
+        except Exception:
+            pass
 
     def __repr__(self) -> str:
         return f"<TracerProvider {self.db_path!r}>"
