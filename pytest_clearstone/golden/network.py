@@ -337,13 +337,23 @@ class NetworkGuard(Patches):
     def apply(self, stack: PatchStack) -> None:
         self.allow.resolve()  # before patching: resolving may connect (to a DNS server)
         self._attempts = []  # (those of its last activity are kept until it starts again)
-        _hooks.hold()
-        stack.push(_hooks.release)
         self._note_threads()
+        _hooks.hold()
         token = _owner.set(self)
-        stack.push(functools.partial(_reset_owner, token))
-        _hooks.join(self)
-        stack.push(functools.partial(_hooks.leave, self))
+        _hooks.join(self)  # (a tuple replaced under a lock: nothing here raises after hold)
+        # one undo for the three (a guard starts and stops three times per replaying test)
+        stack.push(functools.partial(self._end, token))
+
+    def _end(self, token: contextvars.Token[NetworkGuard | None]) -> None:
+        """Undo :meth:`apply`: leave the active guards, give the context its owner back, and
+        let the socket hooks go (each step also when one before it failed)."""
+        try:
+            _hooks.leave(self)
+        finally:
+            try:
+                _reset_owner(token)
+            finally:
+                _hooks.release()
 
     def _note_threads(self) -> None:
         self._starter = threading.current_thread()
