@@ -126,3 +126,21 @@ def test_a_divergence_inside_a_library_opens_pdb_in_the_agent_frame(project, pyt
     child.sendline("c")
     child.expect("1 diverged")
     child.expect(pexpect.EOF)
+
+
+def test_responses_left_unused_open_pdb_in_the_test_frame(project, pytester):
+    """One call fewer, with the same result and final state: the recorded responses left unused
+    are found after the test returned, by the plugin; the debugger opened in pluggy's frame
+    (``p agent`` failed there) instead of the test's, as for a golden mismatch."""
+    project.write_app(TICKETS=2)
+    project.record().assert_outcomes(passed=1)
+    project.write_app(TICKETS=1)
+    child = _spawn(pytester)
+    child.expect(r"UnusedResponsesError")
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p len(agent.memory), len(replay.calls)")
+    child.expect(r"\(1, 3\)")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
