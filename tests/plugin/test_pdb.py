@@ -144,3 +144,66 @@ def test_responses_left_unused_open_pdb_in_the_test_frame(project, pytester):
     child.sendline("c")
     child.expect("1 diverged")
     child.expect(pexpect.EOF)
+
+
+NET_AGENT = """
+import socket
+
+
+def complete(prompt):
+    return "answer to " + prompt
+
+
+class Agent:
+    def __init__(self):
+        self.memory = []
+
+    def handle(self, message):
+        answer = complete(message)
+        self.memory.append(answer)
+        if ONLINE:
+            {connect}
+        return answer
+"""
+
+CONNECT = 'socket.create_connection(("127.0.0.1", 9), timeout=2).close()'
+SWALLOWED = f"try:\n                {CONNECT}\n            except OSError:\n                pass"
+
+
+@pytest.mark.parametrize(
+    "connect",
+    [CONNECT, SWALLOWED],
+    ids=["raised", "swallowed"],
+)
+def test_a_blocked_connection_opens_pdb_in_the_agent_frame_that_connected(pytester, connect):
+    """The network guard's error was made anew after the test (to list every blocked
+    connection), with no traceback of its own: the debugger opened in pluggy's frame, and an
+    error the agent did not catch was reported twice ("During handling of the above
+    exception")."""
+    pytester.syspathinsert()
+    agent = "ONLINE = {online}\n" + NET_AGENT.replace("{connect}", connect)
+    pytester.makepyfile(
+        netapp=agent.format(online=False),
+        test_net="""
+        import pytest
+        from netapp import Agent
+
+        @pytest.mark.replay("goldens/net.ckpt", mock={"llm": "netapp.complete"})
+        def test_net(replay):
+            replay.run(Agent().handle, "hi")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(netapp=agent.format(online=True))
+    child = _spawn(pytester)
+    child.expect(r"entering PDB")
+    report = child.before.decode()
+    assert "NetworkBlockedError" in report
+    assert "During handling" not in report
+    child.expect(r"netapp\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p self.memory, message")
+    child.expect(r"\(\['answer to hi'\], 'hi'\)")
+    child.sendline("c")
+    child.expect("1 failed")
+    child.expect(pexpect.EOF)
