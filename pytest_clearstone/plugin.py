@@ -1201,7 +1201,15 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         if guard is not None:
             _check_network(item, guard)
         if replay is not None and not recording:
-            replay.check()
+            not_run = None
+            try:
+                replay.check()
+            except Exception:
+                not_run = _body_not_run(item, replay)
+                if not_run is None:
+                    raise
+            if not_run is not None:  # (outside the handler: not shown after what it explains)
+                pytest.fail(not_run, pytrace=False)
             # (a subtest that diverged fails the test after its call, which passed)
             if "diverged" in subtests:
                 _outcome(item, "diverged")
@@ -1615,8 +1623,31 @@ def _check_recorded(item: pytest.Item, replay: Replay) -> None:
             pytest.fail(
                 f"{item.nodeid}: the golden checkpoint was not written: {unread}", pytrace=False
             )
+        not_run = _body_not_run(item, replay)
+        if not_run is not None:
+            _not_written(item, "pytest's --trace did not run the async test")
+            pytest.fail(not_run, pytrace=False)
         _not_written(item, "nothing was recorded")
         pytest.fail(_nothing_recorded(item, replay), pytrace=False)
+
+
+def _body_not_run(item: pytest.Item, replay: Replay) -> str | None:
+    """Why a test made no call when pytest's ``--trace`` ran it (else ``None``): ``--trace``
+    calls the test function under pdb, and an async one (anyio's) only makes its coroutine,
+    never awaited, so its body did not run (not that the agent skipped its calls)."""
+    import inspect
+
+    test = getattr(item, "obj", None)
+    if replay.calls or not item.config.getoption("trace", False) or test is None:
+        return None
+    if inspect.iscoroutinefunction(test) or not inspect.iscoroutinefunction(inspect.unwrap(test)):
+        return None
+    done = "recorded (the golden was not written)" if replay.recording else "replayed"
+    return (
+        f"{item.nodeid}: its body did not run: pytest's --trace called the async test "
+        f"function without awaiting it, so nothing was {done}. Run it without --trace and stop "
+        "where you need with breakpoint() (in the test or the agent), or use --pdb"
+    )
 
 
 #: why a recording is not written whose call returned but whose report did not pass

@@ -207,3 +207,53 @@ def test_a_blocked_connection_opens_pdb_in_the_agent_frame_that_connected(pytest
     child.sendline("c")
     child.expect("1 failed")
     child.expect(pexpect.EOF)
+
+
+def test_trace_on_an_async_test_says_its_body_did_not_run(pytester):
+    """pytest's ``--trace`` calls an async test function (anyio's) without awaiting it: its body
+    never ran. The replay failed with "the agent now skips calls it used to make" and the fix
+    "re-record", the recording with "does the agent call `app.complete`? mock it too": both
+    name the wrong thing. They say that --trace did not run the test, and what to use."""
+    pytest.importorskip("anyio")
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        bot="""
+        async def complete(prompt):
+            return "answer to " + prompt
+
+        class Bot:
+            def __init__(self):
+                self.memory = []
+
+            async def handle(self, message):
+                self.memory.append(await complete(message))
+                return self.memory[-1]
+        """,
+        test_bot="""
+        import pytest
+        from bot import Bot
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+
+        @pytest.mark.anyio
+        @pytest.mark.replay("goldens/bot.ckpt", mock={"llm": "bot.complete"})
+        async def test_bot(replay):
+            assert await replay.run(Bot().handle, "hi") == "answer to hi"
+        """,
+    )
+    pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=1)
+    golden = (pytester.path / "goldens" / "bot.ckpt").read_bytes()
+    for mode in ([], ["--clearstone-record"]):
+        # (as a suite without `filterwarnings = error` runs: the coroutine's warning is shown)
+        result = pytester.runpytest(
+            "-p", "anyio", "-W", "default::RuntimeWarning", "--trace", *mode
+        )
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            ["*test_bot.py::test_bot: its body did not run: pytest's --trace called the async*"]
+        )
+        result.stdout.no_fnmatch_line("*skips calls it used to make*")
+        result.stdout.no_fnmatch_line("*mock it too*")
+    assert (pytester.path / "goldens" / "bot.ckpt").read_bytes() == golden
