@@ -81,10 +81,10 @@ def test_golden_mismatch_opens_pdb_in_the_test_frame(project, pytester):
 
 
 def test_a_divergence_inside_a_library_opens_pdb_in_the_agent_frame(project, pytester):
-    """Between the agent's line and the mocked call sits a library (outside the rootdir, as an
+    """Between the agent's line and the mocked call sits a library (in site-packages, as an
     installed package is): the debugger stops in the agent's frame, not in the library's."""
-    library = pytester.path.parent / f"{pytester.path.name}_site"
-    library.mkdir()
+    library = pytester.path.parent / f"{pytester.path.name}_site" / "site-packages"
+    library.mkdir(parents=True)
     (library / "vendorlib.py").write_text(
         "import app\n\n\ndef ask(prompt):\n    return app.complete(prompt)\n"
     )
@@ -257,3 +257,46 @@ def test_trace_on_an_async_test_says_its_body_did_not_run(pytester):
         result.stdout.no_fnmatch_line("*skips calls it used to make*")
         result.stdout.no_fnmatch_line("*mock it too*")
     assert (pytester.path / "goldens" / "bot.ckpt").read_bytes() == golden
+
+
+def test_an_agent_outside_the_rootdir_is_where_pdb_opens(project, pytester):
+    """The agent's code outside the rootdir, but not an installed library: a monorepo's
+    package installed editable (``pip install -e ../libs/agent``), or pytest run from the tests
+    directory of a project with no ini file. Its frames were taken for a library's: the
+    traceback was cut after the test's frame, so the report did not show the agent's line and
+    the debugger opened in the test (``p self`` failed), not in the frame that made the call."""
+    package = pytester.path.parent / f"{pytester.path.name}_libs"
+    package.mkdir()
+    (package / "outside_agent.py").write_text(
+        "import app\n\n\nclass Agent:\n"
+        "    def __init__(self):\n        self.memory = []\n\n"
+        "    def handle(self, message):\n"
+        "        answer = app.complete(PROMPT + message)\n"
+        "        self.memory.append(answer)\n        return answer\n\n\n"
+        "PROMPT = 'User says: '\n"
+    )
+    pytester.makepyfile(
+        test_agent=f"""
+        import sys
+        sys.path.insert(0, {str(package)!r})
+        import pytest
+        from outside_agent import Agent
+
+        @pytest.mark.replay("goldens/outside.ckpt", mock={{"llm": "app.complete"}})
+        def test_outside(replay):
+            replay.run(Agent().handle, "I was charged twice")
+        """
+    )
+    project.record().assert_outcomes(passed=1)
+    source = (package / "outside_agent.py").read_text()
+    (package / "outside_agent.py").write_text(source.replace("User says", "User writes"))
+    child = _spawn(pytester)
+    child.expect(r"entering PDB")
+    assert "outside_agent.py" in child.before.decode()  # (the report shows the agent's line)
+    child.expect(r"outside_agent\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p self.memory, message")
+    child.expect(r"\(\[\], 'I was charged twice'\)")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
