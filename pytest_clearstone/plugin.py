@@ -1201,7 +1201,15 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         if guard is not None:
             _check_network(item, guard)
         if replay is not None and not recording:
-            replay.check()
+            not_run = None
+            try:
+                replay.check()
+            except Exception:
+                not_run = _body_not_run(item, replay)
+                if not_run is None:
+                    raise
+            if not_run is not None:  # (outside the handler: not shown after what it explains)
+                pytest.fail(not_run, pytrace=False)
             # (a subtest that diverged fails the test after its call, which passed)
             if "diverged" in subtests:
                 _outcome(item, "diverged")
@@ -1615,8 +1623,31 @@ def _check_recorded(item: pytest.Item, replay: Replay) -> None:
             pytest.fail(
                 f"{item.nodeid}: the golden checkpoint was not written: {unread}", pytrace=False
             )
+        not_run = _body_not_run(item, replay)
+        if not_run is not None:
+            _not_written(item, "pytest's --trace did not run the async test")
+            pytest.fail(not_run, pytrace=False)
         _not_written(item, "nothing was recorded")
         pytest.fail(_nothing_recorded(item, replay), pytrace=False)
+
+
+def _body_not_run(item: pytest.Item, replay: Replay) -> str | None:
+    """Why a test made no call when pytest's ``--trace`` ran it (else ``None``): ``--trace``
+    calls the test function under pdb, and an async one (anyio's) only makes its coroutine,
+    never awaited, so its body did not run (not that the agent skipped its calls)."""
+    import inspect
+
+    test = getattr(item, "obj", None)
+    if replay.calls or not item.config.getoption("trace", False) or test is None:
+        return None
+    if inspect.iscoroutinefunction(test) or not inspect.iscoroutinefunction(inspect.unwrap(test)):
+        return None
+    done = "recorded (the golden was not written)" if replay.recording else "replayed"
+    return (
+        f"{item.nodeid}: its body did not run: pytest's --trace called the async test "
+        f"function without awaiting it, so nothing was {done}. Run it without --trace and stop "
+        "where you need with breakpoint() (in the test or the agent), or use --pdb"
+    )
 
 
 #: why a recording is not written whose call returned but whose report did not pass
@@ -2669,7 +2700,8 @@ def _redacting_tracer(item: pytest.Item) -> Tracer:
 def _cut_tracebacks(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
     """A replay failure is reported in the user's own code, and ``--pdb`` opens there: before
     the report of a phase that raised is made, the traceback is cut after the innermost frame
-    under the rootdir that is not this plugin's, so the frames of a library between the agent's
+    of the user's code (:func:`_is_users`: not this plugin's, nor an installed package's or the
+    standard library's, under the rootdir or not), so the frames of a library between the agent's
     line and the mocked call (pydantic-ai's graph, LangChain's runnables, an SDK's wrappers) are
     neither where the report's crash line points nor where the debugger stops."""
     if call.excinfo is None:  # (every passing phase: nothing to look at)
@@ -2778,12 +2810,36 @@ def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:
         frame = tb.tb_frame
         module = str(frame.f_globals.get("__name__", ""))
         in_plugin = module == "pytest_clearstone" or module.startswith("pytest_clearstone.")
-        filename = frame.f_code.co_filename
-        if not in_plugin and filename.startswith(rootdir) and "site-packages" not in filename:
+        if not in_plugin and _is_users(frame.f_code.co_filename, rootdir):
             last_user = tb
         tb = tb.tb_next
     if last_user is not None and last_user.tb_next is not None:
         last_user.tb_next = None
+
+
+def _is_users(filename: str, rootdir: str) -> bool:
+    """Whether code in ``filename`` is the user's, not a library's: not installed (in a
+    ``site-packages`` directory, the standard library, a frozen module), whether under the
+    rootdir or not (a monorepo's package installed editable, pytest run from a tests directory
+    with no ini file, where the rootdir is that directory)."""
+    if filename.startswith("<") or any(part in filename for part in _INSTALLED_PARTS):
+        return False
+    return filename.startswith(rootdir) or not filename.startswith(_library_dirs())
+
+
+#: what the path of an installed package holds
+_INSTALLED_PARTS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
+
+
+@functools.cache
+def _library_dirs() -> tuple[str, ...]:
+    """The directories of the standard library and of installed packages (with a separator at
+    the end): code in them is not the user's."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    found = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    return tuple(os.path.join(os.path.abspath(path), "") for path in sorted(found))
 
 
 # -- assertion messages ------------------------------------------------------------------------

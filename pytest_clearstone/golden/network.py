@@ -323,6 +323,8 @@ class NetworkGuard(Patches):
         self.during = during
         self.lets_through: Callable[[], bool] | None = None
         self._attempts: list[BlockedConnection] = []
+        #: the error the first blocked connection of the test's raised, where it was made
+        self._raised: NetworkBlockedError | None = None
         self._lock = threading.Lock()
         self._starter: threading.Thread | None = None
         # the threads that existed when the guard started, held (so that their ids stay
@@ -337,6 +339,7 @@ class NetworkGuard(Patches):
     def apply(self, stack: PatchStack) -> None:
         self.allow.resolve()  # before patching: resolving may connect (to a DNS server)
         self._attempts = []  # (those of its last activity are kept until it starts again)
+        self._raised = None
         self._note_threads()
         _hooks.hold()
         token = _owner.set(self)
@@ -370,14 +373,19 @@ class NetworkGuard(Patches):
 
     def error(self) -> NetworkBlockedError | None:
         """The error to fail the test with: its first blocked connection (the others listed),
-        or ``None`` when the test's threads tried none."""
+        or ``None`` when the test's threads tried none. It is the error that connection raised
+        (or, with others listed, one carrying its traceback): raised again, it shows, and
+        ``--pdb`` opens, where the connection was made, also when the code swallowed it."""
         if not self._attempts:
             return None
         blocked = [a for a in self.attempts if not a.background]
         if not blocked:
             return None
+        raised = self._raised
+        if raised is not None and len(blocked) == 1:
+            return raised
         first = blocked[0]
-        return NetworkBlockedError(
+        made = NetworkBlockedError(
             first.host,
             first.port,
             self.label,
@@ -388,6 +396,7 @@ class NetworkGuard(Patches):
             during=first.during,
             proxy=first.proxy,
         )
+        return made if raised is None else made.with_traceback(raised.__traceback__)
 
     def warnings(self) -> list[NetworkBlockedWarning]:
         """One warning per connection blocked in a background thread the test did not start."""
@@ -431,9 +440,9 @@ class NetworkGuard(Patches):
             during,
             _proxy_variables(host, name, port),
         )
-        with self._lock:
-            self._attempts.append(attempt)
         if background:
+            with self._lock:
+                self._attempts.append(attempt)
             raise ConnectionRefusedError(
                 errno.ECONNREFUSED,
                 f"pytest-clearstone's network guard blocked a connection to "
@@ -443,7 +452,7 @@ class NetworkGuard(Patches):
         # socket.create_connection (like urllib3's) closes its socket on OSError only: a
         # blocked one would be left to the garbage collector, and a ResourceWarning
         sock.close()
-        raise NetworkBlockedError(
+        error = NetworkBlockedError(
             host,
             port,
             self.label,
@@ -453,6 +462,11 @@ class NetworkGuard(Patches):
             during=during,
             proxy=attempt.proxy,
         )
+        with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
+            self._attempts.append(attempt)
+            if self._raised is None:
+                self._raised = error
+        raise error
 
     def _is_background(self) -> bool:
         """Whether the current thread existed before the guard started (and did not start it),

@@ -11,6 +11,7 @@ work is done by one of two halves, chosen by the mode of the attempt:
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,10 @@ from ..errors import (
     CheckpointNotFoundError,
     ClearstoneError,
     MutatedArgumentWarning,
+    ReplayError,
 )
 from ..tracing.trace import Trace
+from .caller import Caller, end_traceback_in
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
@@ -77,6 +80,8 @@ class Replay:
         self.strict = strict
         self.node_id = node_id
         self._agent: Any = None
+        #: the frame that made the last run() call (where a failure found after it is shown)
+        self._caller: Caller | None = None
         self._recording: RecordingRun | None = None
         self._replaying: ReplayingRun | None = None
         #: record mode: the runs of generators, each of which must be read to its end
@@ -212,10 +217,19 @@ class Replay:
         swallowed, and (strict) fail on recorded responses left unused."""
         __tracebackhide__ = True
         if self._replaying is not None:
-            unread = self.unawaited() or self.unread_generator()
-            if unread is not None:
-                raise ClearstoneError(unread)
-            self._replaying.check()
+            try:
+                unread = self.unawaited() or self.unread_generator()
+                if unread is not None:
+                    raise ClearstoneError(unread)
+                self._replaying.check()
+            except ReplayError as exc:  # (--pdb opens in the test, not in pluggy)
+                # (not for a run never awaited: the test's frame would keep its coroutine, and
+                # its "never awaited" warning, for a later test's garbage collection)
+                if self._caller is not None:
+                    end_traceback_in(exc, self._caller)
+                raise
+            finally:
+                self._caller = None  # (its frame holds this object: no cycle left behind)
 
     def unmatched_paths(self) -> tuple[dict[str, list[str]], list[str]]:
         """The ``ignore`` paths that matched nothing in the arguments of the calls they were
@@ -281,6 +295,9 @@ class Replay:
         assert half is not None
         if half.context is None or not half.context.active:
             raise ClearstoneError(self._outside_call(started=half.context is not None))
+        if self._replaying is not None:  # (check() lets go of it)
+            caller = sys._getframe(1)
+            self._caller = (caller, caller.f_lasti)
         agent, method, name = self._resolve_target(target)
         self._agent = agent
         outcome = _RunOutcome(half, agent, name, half.before_run(agent))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 
 def test_a_divergence_inside_a_library_is_reported_at_the_agents_line(project, pytester):
-    """Between the agent's line and the mocked call sits a library (outside the rootdir, as an
+    """Between the agent's line and the mocked call sits a library (in site-packages, as an
     installed package is: pydantic-ai's graph, LangChain's runnables). The report's crash line
     (``--tb=line``, the short summary's location) named the library's file, and the default
     traceback listed its frames before the delta; ``--pdb`` already stopped at the agent's
     line."""
-    library = pytester.path.parent / f"{pytester.path.name}_site"
-    library.mkdir()
+    library = pytester.path.parent / f"{pytester.path.name}_site" / "site-packages"
+    library.mkdir(parents=True)
     (library / "vendorlib.py").write_text(
         "import app\n\n\ndef ask(prompt):\n    return relay(prompt)\n\n\n"
         "def relay(prompt):\n    return app.complete(prompt.upper())\n"
@@ -50,8 +50,8 @@ def test_a_replay_error_from_the_api_in_a_plain_test_is_reported_at_the_agents_l
     """A suite that uses neither the marker nor the fixtures, but the API directly: the plugin
     registers no per-test hooks, yet the replay error raised inside a library is still reported
     at the agent's line, not the library's."""
-    library = pytester.path.parent / f"{pytester.path.name}_site"
-    library.mkdir()
+    library = pytester.path.parent / f"{pytester.path.name}_site" / "site-packages"
+    library.mkdir(parents=True)
     (library / "vendorlib.py").write_text(
         "import app\n\n\ndef ask(prompt):\n    return relay(prompt)\n\n\n"
         "def relay(prompt):\n    return app.complete(prompt.upper())\n"

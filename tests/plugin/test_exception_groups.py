@@ -64,13 +64,13 @@ def test_gather(replay):
 """
 
 
-#: a library between the agent and the mocked call, outside the rootdir as an installed one is
+#: a library between the agent and the mocked call, in site-packages as an installed one is
 VENDORLIB = "async def relay(call, prompt):\n    return await call(prompt)\n"
 
 
 def _project(pytester: pytest.Pytester, prompt: str = "Q: {}") -> None:
-    library = pytester.path.parent / f"{pytester.path.name}_site"
-    library.mkdir(exist_ok=True)
+    library = pytester.path.parent / f"{pytester.path.name}_site" / "site-packages"
+    library.mkdir(parents=True, exist_ok=True)
     (library / "vendorlib.py").write_text(VENDORLIB)
     pytester.syspathinsert(library)
     pytester.syspathinsert()
@@ -121,7 +121,7 @@ def test_pdb_opens_in_the_agent_frame_of_a_divergence_in_a_group(changed, monkey
     pexpect = pytest.importorskip("pexpect")
     if sys.platform == "win32":
         pytest.skip("needs a pseudo-terminal")
-    library = changed.path.parent / f"{changed.path.name}_site"
+    library = changed.path.parent / f"{changed.path.name}_site" / "site-packages"
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(library), str(changed.path)]))
     child = changed.spawn_pytest(
         f"{LEAN_ADDOPTS} --pdb test_agent.py::test_fan_out", expect_timeout=30

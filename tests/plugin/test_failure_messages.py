@@ -318,7 +318,8 @@ def test_a_failure_raised_outside_the_tests_code_is_reported_at_the_test(pyteste
     frame of the user's in their traceback. Their report ended with pytest's "All traceback
     entries are hidden. Pass `--full-trace`" (which shows the plugin's internals, nothing about
     the replay), and their crash line (``--tb=line``, junitxml) named pluggy's ``_manager.py``:
-    they name the test (its marker's line, where pytest places the test) instead."""
+    they name the test (its marker's line, where pytest places the test; for responses left
+    unused, the line of its last ``replay.run()``, where ``--pdb`` opens too) instead."""
     monkeypatch.delenv("SKIP_LOG", raising=False)
     pytester.syspathinsert()
     pytester.makepyfile(
@@ -353,7 +354,7 @@ def test_a_failure_raised_outside_the_tests_code_is_reported_at_the_test(pyteste
         result.stdout.no_fnmatch_line("*All traceback entries are hidden*")
         result.stdout.no_fnmatch_line("*pluggy?_*.py*")
         if style == "--tb=line":
-            result.stdout.fnmatch_lines(["*test_logbot.py:5: *UnusedResponsesError*"])
+            result.stdout.fnmatch_lines(["*test_logbot.py:7: *UnusedResponsesError*"])
     (pytester.path / "goldens" / "run.ckpt").unlink()
     for style in ("--tb=line", "--tb=auto"):
         result = pytester.runpytest(style)

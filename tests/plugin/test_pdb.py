@@ -81,10 +81,10 @@ def test_golden_mismatch_opens_pdb_in_the_test_frame(project, pytester):
 
 
 def test_a_divergence_inside_a_library_opens_pdb_in_the_agent_frame(project, pytester):
-    """Between the agent's line and the mocked call sits a library (outside the rootdir, as an
+    """Between the agent's line and the mocked call sits a library (in site-packages, as an
     installed package is): the debugger stops in the agent's frame, not in the library's."""
-    library = pytester.path.parent / f"{pytester.path.name}_site"
-    library.mkdir()
+    library = pytester.path.parent / f"{pytester.path.name}_site" / "site-packages"
+    library.mkdir(parents=True)
     (library / "vendorlib.py").write_text(
         "import app\n\n\ndef ask(prompt):\n    return app.complete(prompt)\n"
     )
@@ -123,6 +123,180 @@ def test_a_divergence_inside_a_library_opens_pdb_in_the_agent_frame(project, pyt
     child.expect(r"\(Pdb\)")
     child.sendline("p message")
     child.expect(r"'I was charged twice'")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
+
+
+def test_responses_left_unused_open_pdb_in_the_test_frame(project, pytester):
+    """One call fewer, with the same result and final state: the recorded responses left unused
+    are found after the test returned, by the plugin; the debugger opened in pluggy's frame
+    (``p agent`` failed there) instead of the test's, as for a golden mismatch."""
+    project.write_app(TICKETS=2)
+    project.record().assert_outcomes(passed=1)
+    project.write_app(TICKETS=1)
+    child = _spawn(pytester)
+    child.expect(r"UnusedResponsesError")
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p len(agent.memory), len(replay.calls)")
+    child.expect(r"\(1, 3\)")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
+
+
+NET_AGENT = """
+import socket
+
+
+def complete(prompt):
+    return "answer to " + prompt
+
+
+class Agent:
+    def __init__(self):
+        self.memory = []
+
+    def handle(self, message):
+        answer = complete(message)
+        self.memory.append(answer)
+        if ONLINE:
+            {connect}
+        return answer
+"""
+
+CONNECT = 'socket.create_connection(("127.0.0.1", 9), timeout=2).close()'
+SWALLOWED = f"try:\n                {CONNECT}\n            except OSError:\n                pass"
+
+
+@pytest.mark.parametrize(
+    "connect",
+    [CONNECT, SWALLOWED],
+    ids=["raised", "swallowed"],
+)
+def test_a_blocked_connection_opens_pdb_in_the_agent_frame_that_connected(pytester, connect):
+    """The network guard's error was made anew after the test (to list every blocked
+    connection), with no traceback of its own: the debugger opened in pluggy's frame, and an
+    error the agent did not catch was reported twice ("During handling of the above
+    exception")."""
+    pytester.syspathinsert()
+    agent = "ONLINE = {online}\n" + NET_AGENT.replace("{connect}", connect)
+    pytester.makepyfile(
+        netapp=agent.format(online=False),
+        test_net="""
+        import pytest
+        from netapp import Agent
+
+        @pytest.mark.replay("goldens/net.ckpt", mock={"llm": "netapp.complete"})
+        def test_net(replay):
+            replay.run(Agent().handle, "hi")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(netapp=agent.format(online=True))
+    child = _spawn(pytester)
+    child.expect(r"entering PDB")
+    report = child.before.decode()
+    assert "NetworkBlockedError" in report
+    assert "During handling" not in report
+    child.expect(r"netapp\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p self.memory, message")
+    child.expect(r"\(\['answer to hi'\], 'hi'\)")
+    child.sendline("c")
+    child.expect("1 failed")
+    child.expect(pexpect.EOF)
+
+
+def test_trace_on_an_async_test_says_its_body_did_not_run(pytester):
+    """pytest's ``--trace`` calls an async test function (anyio's) without awaiting it: its body
+    never ran. The replay failed with "the agent now skips calls it used to make" and the fix
+    "re-record", the recording with "does the agent call `app.complete`? mock it too": both
+    name the wrong thing. They say that --trace did not run the test, and what to use."""
+    pytest.importorskip("anyio")
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        bot="""
+        async def complete(prompt):
+            return "answer to " + prompt
+
+        class Bot:
+            def __init__(self):
+                self.memory = []
+
+            async def handle(self, message):
+                self.memory.append(await complete(message))
+                return self.memory[-1]
+        """,
+        test_bot="""
+        import pytest
+        from bot import Bot
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+
+        @pytest.mark.anyio
+        @pytest.mark.replay("goldens/bot.ckpt", mock={"llm": "bot.complete"})
+        async def test_bot(replay):
+            assert await replay.run(Bot().handle, "hi") == "answer to hi"
+        """,
+    )
+    pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=1)
+    golden = (pytester.path / "goldens" / "bot.ckpt").read_bytes()
+    for mode in ([], ["--clearstone-record"]):
+        # (as a suite without `filterwarnings = error` runs: the coroutine's warning is shown)
+        result = pytester.runpytest(
+            "-p", "anyio", "-W", "default::RuntimeWarning", "--trace", *mode
+        )
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            ["*test_bot.py::test_bot: its body did not run: pytest's --trace called the async*"]
+        )
+        result.stdout.no_fnmatch_line("*skips calls it used to make*")
+        result.stdout.no_fnmatch_line("*mock it too*")
+    assert (pytester.path / "goldens" / "bot.ckpt").read_bytes() == golden
+
+
+def test_an_agent_outside_the_rootdir_is_where_pdb_opens(project, pytester):
+    """The agent's code outside the rootdir, but not an installed library: a monorepo's
+    package installed editable (``pip install -e ../libs/agent``), or pytest run from the tests
+    directory of a project with no ini file. Its frames were taken for a library's: the
+    traceback was cut after the test's frame, so the report did not show the agent's line and
+    the debugger opened in the test (``p self`` failed), not in the frame that made the call."""
+    package = pytester.path.parent / f"{pytester.path.name}_libs"
+    package.mkdir()
+    (package / "outside_agent.py").write_text(
+        "import app\n\n\nclass Agent:\n"
+        "    def __init__(self):\n        self.memory = []\n\n"
+        "    def handle(self, message):\n"
+        "        answer = app.complete(PROMPT + message)\n"
+        "        self.memory.append(answer)\n        return answer\n\n\n"
+        "PROMPT = 'User says: '\n"
+    )
+    pytester.makepyfile(
+        test_agent=f"""
+        import sys
+        sys.path.insert(0, {str(package)!r})
+        import pytest
+        from outside_agent import Agent
+
+        @pytest.mark.replay("goldens/outside.ckpt", mock={{"llm": "app.complete"}})
+        def test_outside(replay):
+            replay.run(Agent().handle, "I was charged twice")
+        """
+    )
+    project.record().assert_outcomes(passed=1)
+    source = (package / "outside_agent.py").read_text()
+    (package / "outside_agent.py").write_text(source.replace("User says", "User writes"))
+    child = _spawn(pytester)
+    child.expect(r"entering PDB")
+    assert "outside_agent.py" in child.before.decode()  # (the report shows the agent's line)
+    child.expect(r"outside_agent\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p self.memory, message")
+    child.expect(r"\(\[\], 'I was charged twice'\)")
     child.sendline("c")
     child.expect("1 diverged")
     child.expect(pexpect.EOF)
