@@ -578,9 +578,9 @@ class TraceStore:
         conn: sqlite3.Connection | None = None
         what = None if self.is_memory else _not_a_file(self.db_path)
         if what is not None and what != _NO_FILE:  # (SQLite would wait on a FIFO or fail)
-            # (a directory: its name is the store's own, to point elsewhere, not to move away)
-            fix = self._elsewhere_fix if what == _DIRECTORY else self._fix
-            what = f"{what}, not a trace store file" if what == _DIRECTORY else what
+            fix = self._fix
+            if what == _DIRECTORY:  # (its name is the store's own: point elsewhere, not move it)
+                what, fix = f"{what}, not a trace store file", self._elsewhere_fix
             raise TraceStoreError(f"cannot open the trace store {self.db_path!r}: {what}. {fix}")
         try:
             if not self.is_memory:  # (a read-only checkout: PermissionError, said as the rest)
