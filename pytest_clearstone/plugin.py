@@ -11,6 +11,7 @@ start-up of every pytest run cheap where bytecode cannot be cached (PYTHONDONTWR
 from __future__ import annotations
 
 import dataclasses
+import errno
 import fnmatch
 import functools
 import os
@@ -1764,16 +1765,23 @@ def _save_golden(
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
 
 
+#: the errors of a write that found no room: a full disk, a full disk quota
+_NO_SPACE = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
+
 def _unwritable(path: Path, exc: OSError) -> str:
     """Why the golden at ``path`` could not be written, and the fix."""
     where = exc.filename2 or exc.filename
     at = ""
     if where and Path(where) != path and not str(where).endswith(".tmp"):
         at = f" ({where})"  # what stood in the way: a file where a directory should be, say
-    return (
-        f"cannot write {path}: {exc.strerror or exc}{at}. Move it away or give the marker "
-        "another path, or make its directory writable"
-    )
+    if exc.errno == errno.EFBIG:  # (Python ignores SIGXFSZ: the write fails instead)
+        fix = "Free space on its disk or raise the file size limit (ulimit -f)"
+    elif exc.errno in _NO_SPACE:
+        fix = "Free space on its disk (or in your disk quota)"
+    else:
+        fix = "Move it away or give the marker another path, or make its directory writable"
+    return f"cannot write {path}: {exc.strerror or exc}{at}. {fix}"
 
 
 def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
