@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import errno
 import importlib
 import io
 import json
@@ -584,6 +585,13 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
     finally:
         reader.close()
     if traces and not args.dry_run:  # (nothing to delete: the file is left as it is)
+        refused = _cannot_write_store(path)
+        if refused is not None:
+            raise TraceStoreError(
+                f"cannot prune the trace store {args.db!r}: {refused}; nothing was deleted. Run "
+                "prune as a user who may write the file and its directory (SQLite writes its "
+                "journal beside the file), on a file system mounted read-write"
+            )
         store = TraceStore(path)
         try:
             traces, spans = store.delete_traces_before(before, dry_run=False)
@@ -595,6 +603,22 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
         f"from {args.db}"
     )
     return 0
+
+
+def _cannot_write_store(path: Path) -> str | None:
+    """What keeps this user from writing the trace store at ``path``: its file, or its
+    directory, where SQLite makes the journal (``-wal`` and ``-shm`` files) of a write; ``None``
+    when neither does. Told before SQLite's own "attempt to write a readonly database"."""
+    try:
+        os.close(os.open(path, os.O_WRONLY))  # (opened, not written: the file stays as it is)
+    except OSError as exc:
+        return f"the file cannot be written ({exc.strerror})"
+    journal = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    if all(os.access(p, os.W_OK) for p in journal):  # (the open journal of a running writer)
+        return None
+    if not os.access(path.parent, os.W_OK):
+        return f"its directory cannot be written ({os.strerror(errno.EACCES)})"
+    return None
 
 
 # -- upgrade -----------------------------------------------------------------------------------
