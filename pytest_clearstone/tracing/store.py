@@ -380,9 +380,10 @@ def _refuse_triggers(conn: sqlite3.Connection, db_path: str, fix: str) -> None:
         )
 
 
-def _while_locked(fn: Callable[[], Any], db_path: str) -> Any:
+def _while_locked(fn: Callable[[], Any], db_path: str, fix: str) -> Any:
     """``fn()``, called again while SQLite says the database is locked or busy, for up to the
-    busy timeout (a :class:`TraceStoreError` after it); other errors are raised as they are."""
+    busy timeout (a :class:`TraceStoreError` after it, ending with ``fix``: how to point the
+    store elsewhere); other errors are raised as they are."""
     deadline = time.monotonic() + _BUSY_TIMEOUT_S
     while True:
         try:
@@ -392,7 +393,9 @@ def _while_locked(fn: Callable[[], Any], db_path: str) -> Any:
                 raise
             if time.monotonic() > deadline:
                 raise TraceStoreError(
-                    f"trace store {db_path!r} stayed locked for {_BUSY_TIMEOUT_S:.0f}s"
+                    f"trace store {db_path!r} stayed locked for {_BUSY_TIMEOUT_S:g}s: another "
+                    "process holds a write transaction on it (a program with the file open, a "
+                    f"run that hung). End it, or {fix[0].lower()}{fix[1:]}"
                 ) from None
             time.sleep(0.01)
 
@@ -604,7 +607,7 @@ class TraceStore:
             # another process setting up the same new file (pytest-xdist workers starting
             # together) holds it for a moment: switching it to WAL then fails at once with
             # "database is locked", without waiting for the busy timeout
-            _while_locked(set_up, self.db_path)
+            _while_locked(set_up, self.db_path, self._elsewhere_fix)
             self._migrate(conn)
             if self._json_insert is None:
                 try:
@@ -646,7 +649,7 @@ class TraceStore:
 
     def _retry(self, fn: Callable[[], Any]) -> Any:
         try:
-            return _while_locked(fn, self.db_path)
+            return _while_locked(fn, self.db_path, self._elsewhere_fix)
         except sqlite3.OperationalError as exc:
             fix, text = "", str(exc)
             if ("disk is full" in text or "disk I/O error" in text) and not self.read_only:

@@ -605,3 +605,33 @@ def test_a_span_id_given_for_a_trace_id_is_named_with_the_fix(
     message = str(info.value)
     assert f"{step.span_id!r} is the id of the span 'step' of trace {root.trace_id!r}" in message
     assert "pass span.trace_id" in message
+
+
+def test_a_store_another_program_keeps_locked_names_the_cause_and_the_fix(tmp_path, monkeypatch):
+    # Expected: the error says what holds the lock and how to go on. It said only "trace store
+    # '...' stayed locked for 60s", and a record run failed each test with it after a minute.
+    from pytest_clearstone.tracing import store as store_module
+
+    monkeypatch.setattr(store_module, "_BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "traces.db"
+    provider = TracerProvider(str(path))
+    with provider.get_tracer("t").span("first"):
+        pass
+    provider.flush()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # an SQLite browser with a change not written yet
+    try:
+        store = TraceStore(path)
+        store.elsewhere = "--clearstone-db PATH or ini clearstone_db"  # (as the plugin says it)
+        with pytest.raises(TraceStoreError) as info:
+            store.write_spans(provider.trace_store.get_trace(store.list_traces()[0].trace_id).spans)
+        store.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        provider.shutdown()
+    assert str(info.value) == (
+        f"trace store {str(path)!r} stayed locked for 0.2s: another process holds a write "
+        "transaction on it (a program with the file open, a run that hung). End it, or point the "
+        "trace store elsewhere (--clearstone-db PATH or ini clearstone_db)"
+    )
