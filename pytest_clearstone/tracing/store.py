@@ -380,6 +380,11 @@ def _refuse_triggers(conn: sqlite3.Connection, db_path: str, fix: str) -> None:
         )
 
 
+def _uncapitalized(fix: str) -> str:
+    """``fix``, a sentence of advice, to follow "or" in another one."""
+    return fix[:1].lower() + fix[1:]
+
+
 def _while_locked(fn: Callable[[], Any], db_path: str, fix: str) -> Any:
     """``fn()``, called again while SQLite says the database is locked or busy, for up to the
     busy timeout (a :class:`TraceStoreError` after it, ending with ``fix``: how to point the
@@ -395,7 +400,7 @@ def _while_locked(fn: Callable[[], Any], db_path: str, fix: str) -> Any:
                 raise TraceStoreError(
                     f"trace store {db_path!r} stayed locked for {_BUSY_TIMEOUT_S:g}s: another "
                     "process holds a write transaction on it (a program with the file open, a "
-                    f"run that hung). End it, or {fix[0].lower()}{fix[1:]}"
+                    f"run that hung). End it, or {_uncapitalized(fix)}"
                 ) from None
             time.sleep(0.01)
 
@@ -430,6 +435,11 @@ def _not_a_file(path: str) -> str | None:
     if stat.S_ISDIR(mode):
         return _DIRECTORY
     return f"it is a {file_kind(mode)}, not a regular file"
+
+
+def _links_to_nothing(path: Path) -> bool:
+    """Whether ``path`` is a symbolic link whose target does not exist."""
+    return path.is_symlink() and not path.exists()
 
 
 def _read_only_uri(path: str, *, immutable: bool = False) -> str:
@@ -587,7 +597,7 @@ class TraceStore:
             raise TraceStoreError(f"cannot open the trace store {self.db_path!r}: {what}. {fix}")
         try:
             if not self.is_memory:  # (a read-only checkout: PermissionError, said as the rest)
-                Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
+                self._make_directory()
             conn = sqlite3.connect(
                 self.db_path,
                 timeout=_BUSY_TIMEOUT_S,
@@ -618,6 +628,22 @@ class TraceStore:
         except (TraceStoreError, sqlite3.DatabaseError, UnicodeDecodeError, OSError) as exc:
             raise self._failed_to_open(conn, exc, "open") from None
         return conn
+
+    def _make_directory(self) -> None:
+        """Make the directories of the store's file; a :class:`TraceStoreError` naming a link
+        among them to a directory that does not exist (nothing is made through it)."""
+        directory = Path(self.db_path).parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            link = next((p for p in (directory, *directory.parents) if _links_to_nothing(p)), None)
+            if link is None:
+                raise
+            raise TraceStoreError(
+                f"cannot open the trace store {self.db_path!r}: {str(link)!r} is a link to "
+                f"{os.readlink(link)!r}, which does not exist. Create that directory, or "
+                f"{_uncapitalized(self._elsewhere_fix)}"
+            ) from None
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -658,7 +684,7 @@ class TraceStore:
                     if "full" in text
                     else "Check its disk (free space, a file size limit)"
                 )
-                fix = f". {check}, or {self._fix[0].lower()}{self._fix[1:]}"
+                fix = f". {check}, or {_uncapitalized(self._fix)}"
             raise TraceStoreError(f"trace store {self.db_path!r}: {exc}{fix}") from None
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged file
             raise TraceStoreError(

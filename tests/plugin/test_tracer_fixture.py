@@ -146,6 +146,33 @@ def test_a_store_whose_directory_cannot_be_made_fails_the_run_with_its_message(p
     assert (pytester.path / "blocked").read_text() == "a file, not a directory"
 
 
+def test_a_store_directory_that_is_a_link_to_nothing_names_the_link_and_its_target(pytester):
+    # Expected: `.clearstone` a link to a directory that is gone (a CI cache not mounted) is
+    # named as such, with its target. It said "[Errno 17] File exists: '.../.clearstone'" (of
+    # a link to nothing) and to "move the file away".
+    (pytester.path / ".clearstone").symlink_to(pytester.path / "cache" / "store")
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+        """
+    )
+    result = pytester.runpytest("--clearstone-record")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "the spans of this run were not written to the trace store: cannot open the trace "
+            "store '*/.clearstone/traces.db': '*/.clearstone' is a link to '*/cache/store', "
+            "which does not exist. Create that directory, or point the trace store elsewhere "
+            "(--clearstone-db PATH or ini clearstone_db)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*File exists*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert not (pytester.path / "cache").exists()  # (nothing made through the link)
+
+
 def test_a_store_path_that_is_a_directory_says_so(pytester):
     # --clearstone-db given the store's directory (.clearstone) instead of its file: the message
     # was SQLite's "unable to open database file", with the advice to move "the file" away
