@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
 
+from .descriptors import TOO_MANY_OPEN, too_many_open
 from .golden.mode import Mode, attempt_action
 from .golden.paths import golden_path
 from .golden.unused import NOT_SEARCHED
@@ -1775,6 +1776,8 @@ def _unwritable(path: Path, exc: OSError) -> str:
     at = ""
     if where and Path(where) != path and not str(where).endswith(".tmp"):
         at = f" ({where})"  # what stood in the way: a file where a directory should be, say
+    if exc.errno in TOO_MANY_OPEN:
+        return f"cannot write {path}: {too_many_open()}"
     if exc.errno == errno.EFBIG:  # (Python ignores SIGXFSZ: the write fails instead)
         fix = "Free space on its disk or raise the file size limit (ulimit -f)"
     elif exc.errno in _NO_SPACE:

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from .. import codec
 from ..codec.fast_json import orjson
 from ..codec.tags import replace_pickles, utf8_text
+from ..descriptors import out_of_descriptors, too_many_open
 from ..errors import TraceNotFoundError, TraceStoreError
 from ..file_kinds import file_kind
 from .span import PLAIN_TYPES, Recorded, Span
@@ -545,13 +546,15 @@ class TraceStore:
         self, conn: sqlite3.Connection | None, exc: BaseException, verb: str
     ) -> TraceStoreError:
         """Close a connection that could not be set up; the error to raise for ``exc``."""
+        # (looked at before the connection frees its file; SQLite says only "unable to open
+        # database file" when the process has as many files open as it may)
+        starved = not isinstance(exc, TraceStoreError) and out_of_descriptors()
         if conn is not None:
             conn.close()
         if isinstance(exc, TraceStoreError):
             return exc
-        return TraceStoreError(
-            f"cannot {verb} the trace store {self.db_path!r}: {exc}. {self._fix}"
-        )
+        problem = too_many_open() if starved else f"{exc}. {self._fix}"
+        return TraceStoreError(f"cannot {verb} the trace store {self.db_path!r}: {problem}")
 
     def _open_read_only(self) -> sqlite3.Connection:
         what = _not_a_file(self.db_path)

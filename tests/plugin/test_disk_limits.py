@@ -1,6 +1,7 @@
-"""A record run on a full disk, or past the file size limit (``ulimit -f``): the golden that
-cannot be written fails its test naming the file and a fix that works, the old golden stays
-byte for byte, and no temporary file is left beside it."""
+"""A record run at a limit of its machine — a full disk, the file size limit (``ulimit -f``),
+the open files limit (``ulimit -n``): the golden that cannot be written fails its test naming
+the file and a fix that works, the old golden stays byte for byte, and no temporary file is
+left beside it."""
 
 from __future__ import annotations
 
@@ -67,3 +68,58 @@ def test_a_golden_past_the_file_size_limit_names_the_limit_not_the_directory(
     result.stdout.no_fnmatch_line("*Traceback*")
     assert golden.read_bytes() == before
     assert sorted(p.name for p in golden.parent.iterdir()) == ["test_a.ckpt"]
+
+
+LEAKY_APP = """
+import os
+import resource
+
+LEAKED = []
+
+
+def complete(prompt):
+    return prompt.upper()
+
+
+def leak():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    try:
+        while True:
+            LEAKED.append(open(os.devnull))
+    except OSError:
+        pass
+"""
+
+LEAKY_TESTS = """
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay):
+    assert replay.run(app.complete, "hello")
+    app.leak()  # (an agent's clients never closed, over a long suite)
+"""
+
+
+@pytest.mark.parametrize("store", ["file", "memory"])
+def test_a_recording_out_of_file_descriptors_says_so_and_how_to_go_on(
+    pytester: pytest.Pytester, store: str
+) -> None:
+    # Expected: the test fails saying the process has too many files open, with the limit and
+    # the fix. It said SQLite's "unable to open database file" with advice to point the trace
+    # store elsewhere or move the file away, or (a store in memory) "cannot write ...: Too many
+    # open files. Move it away or give the marker another path, or make its directory writable".
+    pytester.makepyfile(app=textwrap.dedent(LEAKY_APP), test_it=textwrap.dedent(LEAKY_TESTS))
+    args = ["--clearstone-record"] + (["--clearstone-db", ":memory:"] if store == "memory" else [])
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, *args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_a: the golden checkpoint was not written: * this process has "
+            "as many files open as it may (128, ulimit -n): close the files, sockets and "
+            "clients the tests or the agent leave open, or raise the limit",
+        ]
+    )
+    for wrong in ("*move the file away*", "*make its directory writable*", "*Traceback*"):
+        result.stdout.no_fnmatch_line(wrong)
+    assert not (pytester.path / "goldens").exists()
