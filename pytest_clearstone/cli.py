@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import errno
 import importlib
 import io
 import json
@@ -571,6 +570,7 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
 
 def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
     from .tracing import TraceStore
+    from .tracing.store import unwritable
 
     path = Path(args.db)
     if not path.is_file():
@@ -585,12 +585,12 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
     finally:
         reader.close()
     if traces and not args.dry_run:  # (nothing to delete: the file is left as it is)
-        refused = _cannot_write_store(path)
+        refused = unwritable(path)
         if refused is not None:
             raise TraceStoreError(
                 f"cannot prune the trace store {args.db!r}: {refused}; nothing was deleted. Run "
-                "prune as a user who may write the file and its directory (SQLite writes its "
-                "journal beside the file), on a file system mounted read-write"
+                "prune as a user who may write the file and its directory, on a file system "
+                "mounted read-write"
             )
         store = TraceStore(path)
         try:
@@ -603,22 +603,6 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
         f"from {args.db}"
     )
     return 0
-
-
-def _cannot_write_store(path: Path) -> str | None:
-    """What keeps this user from writing the trace store at ``path``: its file, or its
-    directory, where SQLite makes the journal (``-wal`` and ``-shm`` files) of a write; ``None``
-    when neither does. Told before SQLite's own "attempt to write a readonly database"."""
-    try:
-        os.close(os.open(path, os.O_WRONLY))  # (opened, not written: the file stays as it is)
-    except OSError as exc:
-        return f"the file cannot be written ({exc.strerror})"
-    journal = [Path(f"{path}-wal"), Path(f"{path}-shm")]
-    if all(os.access(p, os.W_OK) for p in journal):  # (the open journal of a running writer)
-        return None
-    if not os.access(path.parent, os.W_OK):
-        return f"its directory cannot be written ({os.strerror(errno.EACCES)})"
-    return None
 
 
 # -- upgrade -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ writes to it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import operator
 import os
@@ -443,6 +444,25 @@ def _links_to_nothing(path: Path) -> bool:
     return path.is_symlink() and not path.exists()
 
 
+def unwritable(path: str | os.PathLike[str]) -> str | None:
+    """What keeps this user from writing the SQLite file at ``path``: the file itself, or its
+    directory, where SQLite makes the journal of a write (``-wal`` and ``-shm`` files); ``None``
+    when neither does. SQLite says only "attempt to write a readonly database"."""
+    try:
+        os.close(os.open(path, os.O_WRONLY))  # (opened, not written: the file stays as it is)
+    except OSError as exc:
+        return f"the file cannot be written ({exc.strerror})"
+    journal = [f"{os.fspath(path)}-wal", f"{os.fspath(path)}-shm"]
+    if all(os.access(p, os.W_OK) for p in journal):  # (the open journal of a running writer)
+        return None
+    if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+        return (
+            f"its directory cannot be written ({os.strerror(errno.EACCES)}), where SQLite makes "
+            "the journal of a write"
+        )
+    return None
+
+
 def _read_only_uri(path: str, *, immutable: bool = False) -> str:
     # as_uri() percent-encodes '?', '#', '%' and spaces, so any file name is safe here
     uri = f"{Path(path).resolve().as_uri()}?mode=ro"
@@ -553,8 +573,18 @@ class TraceStore:
             conn.close()
         if isinstance(exc, TraceStoreError):
             return exc
-        problem = too_many_open() if starved else f"{exc}. {self._fix}"
+        problem = too_many_open() if starved else self._unwritable(exc)
+        if problem is None:
+            problem = f"{exc}. {self._fix}"
         return TraceStoreError(f"cannot {verb} the trace store {self.db_path!r}: {problem}")
+
+    def _unwritable(self, exc: BaseException) -> str | None:
+        """What this user cannot write, and the fix, when SQLite refused a write of the store
+        with ``exc`` as "a readonly database"; ``None`` for any other error."""
+        if self.read_only or "readonly database" not in str(exc):
+            return None
+        what = unwritable(self.db_path)
+        return None if what is None else f"{what}. {self._elsewhere_fix}"
 
     def _open_read_only(self) -> sqlite3.Connection:
         what = _not_a_file(self.db_path)
@@ -680,6 +710,11 @@ class TraceStore:
         try:
             return _while_locked(fn, self.db_path, self._elsewhere_fix)
         except sqlite3.OperationalError as exc:
+            refused = self._unwritable(exc)
+            if refused is not None:
+                raise TraceStoreError(
+                    f"cannot write the trace store {self.db_path!r}: {refused}"
+                ) from None
             fix, text = "", str(exc)
             if ("disk is full" in text or "disk I/O error" in text) and not self.read_only:
                 check = (
