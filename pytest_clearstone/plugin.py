@@ -1782,6 +1782,8 @@ def _unwritable(path: Path, exc: OSError) -> str:
         fix = "Free space on its disk or raise the file size limit (ulimit -f)"
     elif exc.errno in _NO_SPACE:
         fix = "Free space on its disk (or in your disk quota)"
+    elif exc.errno == errno.EROFS:  # (a sandbox, a read-only volume: nothing there can move)
+        fix = "Record in a checkout on a file system mounted read-write"
     else:
         fix = "Move it away or give the marker another path, or make its directory writable"
     return f"cannot write {path}: {exc.strerror or exc}{at}. {fix}"

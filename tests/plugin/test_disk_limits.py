@@ -123,3 +123,44 @@ def test_a_recording_out_of_file_descriptors_says_so_and_how_to_go_on(
     for wrong in ("*move the file away*", "*make its directory writable*", "*Traceback*"):
         result.stdout.no_fnmatch_line(wrong)
     assert not (pytester.path / "goldens").exists()
+
+
+# what a checkout on a read-only mount gives (a Nix/Bazel sandbox, a container's read-only
+# volume): os.open refuses every new file there with EROFS
+READ_ONLY_MOUNT = """
+import errno
+import os
+
+_open = os.open
+
+
+def _refused(path, flags, *args, **kwargs):
+    if str(path).endswith(".tmp") and flags & os.O_CREAT:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+    return _open(path, flags, *args, **kwargs)
+
+
+os.open = _refused
+"""
+
+
+def test_a_golden_on_a_read_only_mount_says_so_and_not_to_move_it(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: a file system mounted read-only is named with the fix that works. It said
+    # "Move it away or give the marker another path, or make its directory writable": nothing
+    # there can be moved, nor any directory made writable.
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    pytester.makeconftest(READ_ONLY_MOUNT)
+    result = pytester.runpytest_subprocess(
+        *LEAN_ARGS, "--clearstone-record", "--clearstone-db", ":memory:"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_a: the golden checkpoint was not written: cannot write "
+            "*goldens/test_it/test_a.ckpt: Read-only file system. Record in a checkout on a file "
+            "system mounted read-write*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Move it away*")
