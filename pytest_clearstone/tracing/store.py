@@ -444,6 +444,10 @@ def _links_to_nothing(path: Path) -> bool:
     return path.is_symlink() and not path.exists()
 
 
+#: the errors of a write this user may not make: no permission, a file system mounted read-only
+_NOT_ALLOWED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
 def unwritable(path: str | os.PathLike[str]) -> str | None:
     """What keeps this user from writing the SQLite file at ``path``: the file itself, or its
     directory, where SQLite makes the journal of a write (``-wal`` and ``-shm`` files); ``None``
@@ -579,11 +583,14 @@ class TraceStore:
         return TraceStoreError(f"cannot {verb} the trace store {self.db_path!r}: {problem}")
 
     def _unwritable(self, exc: BaseException) -> str | None:
-        """What this user cannot write, and the fix, when SQLite refused a write of the store
-        with ``exc`` as "a readonly database"; ``None`` for any other error."""
-        if self.read_only or "readonly database" not in str(exc):
+        """What this user cannot write, and the fix, when ``exc`` refused a write of the store:
+        SQLite's "readonly database", or a directory of it that could not be made (a read-only
+        checkout: there, nothing can be moved away); ``None`` for any other error."""
+        if self.read_only:
             return None
-        what = unwritable(self.db_path)
+        if isinstance(exc, OSError) and exc.errno in _NOT_ALLOWED:
+            return f"{exc}. {self._elsewhere_fix}"
+        what = unwritable(self.db_path) if "readonly database" in str(exc) else None
         return None if what is None else f"{what}. {self._elsewhere_fix}"
 
     def _open_read_only(self) -> sqlite3.Connection:

@@ -659,12 +659,13 @@ except TraceStoreError as exc:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
-@pytest.mark.parametrize("read_only", ["file", "directory"])
+@pytest.mark.parametrize("read_only", ["file", "directory", "parent"])
 def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_only):
     # Expected: the error says which of the file and its directory cannot be written, and
     # points the store elsewhere. It said SQLite's "attempt to write a readonly database" (of a
     # file anyone may write, when the directory was read-only) and to "move the file away",
-    # which a read-only directory does not allow.
+    # which a read-only directory does not allow; a directory it could not make (`.clearstone`
+    # in a read-only checkout), "[Errno 13] Permission denied" and to move the file away too.
     import tempfile
 
     directory = Path(tempfile.mkdtemp(prefix="clearstone-ro-"))  # reachable for nobody
@@ -677,11 +678,12 @@ def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_onl
             pass
         provider.shutdown()
         path.chmod(0o444 if read_only == "file" else 0o666)
-        directory.chmod(0o555 if read_only == "directory" else 0o777)
+        directory.chmod(0o777 if read_only == "file" else 0o555)
+        target = directory / ".clearstone" / "traces.db" if read_only == "parent" else path
         warm.chmod(0o777)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
         result = subprocess.run(
-            [sys.executable, "-c", _UNWRITABLE_SCRIPT, str(path), str(warm / "w.db")],
+            [sys.executable, "-c", _UNWRITABLE_SCRIPT, str(target), str(warm / "w.db")],
             capture_output=True,
             text=True,
             check=False,
@@ -689,15 +691,15 @@ def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_onl
             cwd=directory,
         )
         assert result.returncode == 0, result.stderr
-        what = (
-            "the file cannot be written (Permission denied)"
-            if read_only == "file"
-            else "its directory cannot be written (Permission denied), where SQLite makes the "
-            "journal of a write"
-        )
+        what = {
+            "file": "the file cannot be written (Permission denied)",
+            "directory": "its directory cannot be written (Permission denied), where SQLite "
+            "makes the journal of a write",
+            "parent": f"[Errno 13] Permission denied: {str(target.parent)!r}",
+        }[read_only]
         verb = "write" if read_only == "file" else "open"  # (SQLite opens the file read-only)
         assert result.stdout.strip() == (
-            f"cannot {verb} the trace store {str(path)!r}: {what}. Point the trace store "
+            f"cannot {verb} the trace store {str(target)!r}: {what}. Point the trace store "
             "elsewhere (--clearstone-db PATH or ini clearstone_db)"
         )
     finally:
