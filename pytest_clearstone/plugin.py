@@ -328,6 +328,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _expanded(path: str) -> str:
+    """``path`` with ``~`` and ``$VARIABLES`` expanded (``:memory:`` stays as it is)."""
+    return os.path.expandvars(os.path.expanduser(path))
+
+
 def _settings(config: pytest.Config) -> Settings:
     import shlex
 
@@ -362,8 +367,10 @@ def _settings(config: pytest.Config) -> Settings:
             "checkpoint id, seeds and clock), and this run replays: add --clearstone-record, or "
             "--clearstone-mode=record-missing or record-diverged"
         )
-    cli_db = config.getoption("clearstone_db")
-    ini_db = str(config.getini("clearstone_db")).strip()
+    # ~ and $VARIABLES expanded, as pytest expands its cache_dir: no shell expands the ini's
+    # value, nor --clearstone-db=~/... (in addopts, PYTEST_ADDOPTS, or after "=")
+    cli_db = _expanded(config.getoption("clearstone_db") or "")
+    ini_db = _expanded(str(config.getini("clearstone_db")).strip())
     if cli_db:
         db_path = Path(cli_db) if cli_db == ":memory:" else Path(cli_db).resolve()
     elif ini_db == ":memory:":
