@@ -570,6 +570,7 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
 
 def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
     from .tracing import TraceStore
+    from .tracing.store import unwritable
 
     path = Path(args.db)
     if not path.is_file():
@@ -584,6 +585,13 @@ def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
     finally:
         reader.close()
     if traces and not args.dry_run:  # (nothing to delete: the file is left as it is)
+        refused = unwritable(path)
+        if refused is not None:
+            raise TraceStoreError(
+                f"cannot prune the trace store {args.db!r}: {refused}; nothing was deleted. Run "
+                "prune as a user who may write the file and its directory, on a file system "
+                "mounted read-write"
+            )
         store = TraceStore(path)
         try:
             traces, spans = store.delete_traces_before(before, dry_run=False)

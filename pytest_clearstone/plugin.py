@@ -11,6 +11,7 @@ start-up of every pytest run cheap where bytecode cannot be cached (PYTHONDONTWR
 from __future__ import annotations
 
 import dataclasses
+import errno
 import fnmatch
 import functools
 import os
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
 
+from .descriptors import TOO_MANY_OPEN, too_many_open
 from .golden.mode import Mode, attempt_action
 from .golden.paths import golden_path
 from .golden.unused import NOT_SEARCHED
@@ -326,6 +328,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _expanded(path: str) -> str:
+    """``path`` with ``~`` and ``$VARIABLES`` expanded (``:memory:`` stays as it is)."""
+    return os.path.expandvars(os.path.expanduser(path))
+
+
 def _settings(config: pytest.Config) -> Settings:
     import shlex
 
@@ -360,8 +367,10 @@ def _settings(config: pytest.Config) -> Settings:
             "checkpoint id, seeds and clock), and this run replays: add --clearstone-record, or "
             "--clearstone-mode=record-missing or record-diverged"
         )
-    cli_db = config.getoption("clearstone_db")
-    ini_db = str(config.getini("clearstone_db")).strip()
+    # ~ and $VARIABLES expanded, as pytest expands its cache_dir: no shell expands the ini's
+    # value, nor --clearstone-db=~/... (in addopts, PYTEST_ADDOPTS, or after "=")
+    cli_db = _expanded(config.getoption("clearstone_db") or "")
+    ini_db = _expanded(str(config.getini("clearstone_db")).strip())
     if cli_db:
         db_path = Path(cli_db) if cli_db == ":memory:" else Path(cli_db).resolve()
     elif ini_db == ":memory:":
@@ -1764,16 +1773,27 @@ def _save_golden(
     item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
 
 
+#: the errors of a write that found no room: a full disk, a full disk quota
+_NO_SPACE = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
+
 def _unwritable(path: Path, exc: OSError) -> str:
     """Why the golden at ``path`` could not be written, and the fix."""
     where = exc.filename2 or exc.filename
     at = ""
     if where and Path(where) != path and not str(where).endswith(".tmp"):
         at = f" ({where})"  # what stood in the way: a file where a directory should be, say
-    return (
-        f"cannot write {path}: {exc.strerror or exc}{at}. Move it away or give the marker "
-        "another path, or make its directory writable"
-    )
+    if exc.errno in TOO_MANY_OPEN:
+        return f"cannot write {path}: {too_many_open()}"
+    if exc.errno == errno.EFBIG:  # (Python ignores SIGXFSZ: the write fails instead)
+        fix = "Free space on its disk or raise the file size limit (ulimit -f)"
+    elif exc.errno in _NO_SPACE:
+        fix = "Free space on its disk (or in your disk quota)"
+    elif exc.errno == errno.EROFS:  # (a sandbox, a read-only volume: nothing there can move)
+        fix = "Record in a checkout on a file system mounted read-write"
+    else:
+        fix = "Move it away or give the marker another path, or make its directory writable"
+    return f"cannot write {path}: {exc.strerror or exc}{at}. {fix}"
 
 
 def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:

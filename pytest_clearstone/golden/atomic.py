@@ -77,11 +77,30 @@ def _create_temporary(path: Path) -> tuple[int, str]:
 
 
 def _remove_stale(path: Path) -> None:
+    """Remove the temporary files of ``path`` older than :data:`STALE_AFTER_S`: those named as
+    :func:`_create_temporary` names them, compared as text (a golden's name is no pattern: the
+    ``[c0]`` of a parametrized test's would be a set of characters to a glob)."""
     cutoff = time.time() - STALE_AFTER_S
-    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+    prefix = f".{path.name}."
+    try:
+        with os.scandir(path.parent) as scan:
+            entries = list(scan)
+    except OSError:  # pragma: no cover - the directory went away meanwhile
+        return
+    for entry in entries:
+        name = entry.name
+        token = name[len(prefix) : -len(".tmp")]
+        if not (name.startswith(prefix) and name.endswith(".tmp") and _is_token(token)):
+            continue
         with contextlib.suppress(OSError):  # gone already, or not ours to remove
-            if leftover.stat().st_mtime < cutoff:
-                leftover.unlink()
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+
+
+def _is_token(text: str) -> bool:
+    """Whether ``text`` can be the random part of a temporary file's name: hex digits (no dot:
+    ``.a.ckpt.b.ckpt.1f.tmp`` is a temporary file of ``a.ckpt.b.ckpt``, not of ``a.ckpt``)."""
+    return bool(text) and all(c in "0123456789abcdef" for c in text)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -22,6 +22,7 @@ writes to it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import operator
 import os
@@ -38,6 +39,7 @@ from typing import Any, Literal
 from .. import codec
 from ..codec.fast_json import orjson
 from ..codec.tags import replace_pickles, utf8_text
+from ..descriptors import out_of_descriptors, too_many_open
 from ..errors import TraceNotFoundError, TraceStoreError
 from ..file_kinds import file_kind
 from .span import PLAIN_TYPES, Recorded, Span
@@ -380,9 +382,15 @@ def _refuse_triggers(conn: sqlite3.Connection, db_path: str, fix: str) -> None:
         )
 
 
-def _while_locked(fn: Callable[[], Any], db_path: str) -> Any:
+def _uncapitalized(fix: str) -> str:
+    """``fix``, a sentence of advice, to follow "or" in another one."""
+    return fix[:1].lower() + fix[1:]
+
+
+def _while_locked(fn: Callable[[], Any], db_path: str, fix: str) -> Any:
     """``fn()``, called again while SQLite says the database is locked or busy, for up to the
-    busy timeout (a :class:`TraceStoreError` after it); other errors are raised as they are."""
+    busy timeout (a :class:`TraceStoreError` after it, ending with ``fix``: how to point the
+    store elsewhere); other errors are raised as they are."""
     deadline = time.monotonic() + _BUSY_TIMEOUT_S
     while True:
         try:
@@ -392,7 +400,9 @@ def _while_locked(fn: Callable[[], Any], db_path: str) -> Any:
                 raise
             if time.monotonic() > deadline:
                 raise TraceStoreError(
-                    f"trace store {db_path!r} stayed locked for {_BUSY_TIMEOUT_S:.0f}s"
+                    f"trace store {db_path!r} stayed locked for {_BUSY_TIMEOUT_S:g}s: another "
+                    "process holds a write transaction on it (a program with the file open, a "
+                    f"run that hung). End it, or {_uncapitalized(fix)}"
                 ) from None
             time.sleep(0.01)
 
@@ -427,6 +437,34 @@ def _not_a_file(path: str) -> str | None:
     if stat.S_ISDIR(mode):
         return _DIRECTORY
     return f"it is a {file_kind(mode)}, not a regular file"
+
+
+def _links_to_nothing(path: Path) -> bool:
+    """Whether ``path`` is a symbolic link whose target does not exist."""
+    return path.is_symlink() and not path.exists()
+
+
+#: the errors of a write this user may not make: no permission, a file system mounted read-only
+_NOT_ALLOWED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def unwritable(path: str | os.PathLike[str]) -> str | None:
+    """What keeps this user from writing the SQLite file at ``path``: the file itself, or its
+    directory, where SQLite makes the journal of a write (``-wal`` and ``-shm`` files); ``None``
+    when neither does. SQLite says only "attempt to write a readonly database"."""
+    try:
+        os.close(os.open(path, os.O_WRONLY))  # (opened, not written: the file stays as it is)
+    except OSError as exc:
+        return f"the file cannot be written ({exc.strerror})"
+    journal = [f"{os.fspath(path)}-wal", f"{os.fspath(path)}-shm"]
+    if all(os.access(p, os.W_OK) for p in journal):  # (the open journal of a running writer)
+        return None
+    if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+        return (
+            f"its directory cannot be written ({os.strerror(errno.EACCES)}), where SQLite makes "
+            "the journal of a write"
+        )
+    return None
 
 
 def _read_only_uri(path: str, *, immutable: bool = False) -> str:
@@ -532,13 +570,28 @@ class TraceStore:
         self, conn: sqlite3.Connection | None, exc: BaseException, verb: str
     ) -> TraceStoreError:
         """Close a connection that could not be set up; the error to raise for ``exc``."""
+        # (looked at before the connection frees its file; SQLite says only "unable to open
+        # database file" when the process has as many files open as it may)
+        starved = not isinstance(exc, TraceStoreError) and out_of_descriptors()
         if conn is not None:
             conn.close()
         if isinstance(exc, TraceStoreError):
             return exc
-        return TraceStoreError(
-            f"cannot {verb} the trace store {self.db_path!r}: {exc}. {self._fix}"
-        )
+        problem = too_many_open() if starved else self._unwritable(exc)
+        if problem is None:
+            problem = f"{exc}. {self._fix}"
+        return TraceStoreError(f"cannot {verb} the trace store {self.db_path!r}: {problem}")
+
+    def _unwritable(self, exc: BaseException) -> str | None:
+        """What this user cannot write, and the fix, when ``exc`` refused a write of the store:
+        SQLite's "readonly database", or a directory of it that could not be made (a read-only
+        checkout: there, nothing can be moved away); ``None`` for any other error."""
+        if self.read_only:
+            return None
+        if isinstance(exc, OSError) and exc.errno in _NOT_ALLOWED:
+            return f"{exc}. {self._elsewhere_fix}"
+        what = unwritable(self.db_path) if "readonly database" in str(exc) else None
+        return None if what is None else f"{what}. {self._elsewhere_fix}"
 
     def _open_read_only(self) -> sqlite3.Connection:
         what = _not_a_file(self.db_path)
@@ -584,7 +637,7 @@ class TraceStore:
             raise TraceStoreError(f"cannot open the trace store {self.db_path!r}: {what}. {fix}")
         try:
             if not self.is_memory:  # (a read-only checkout: PermissionError, said as the rest)
-                Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
+                self._make_directory()
             conn = sqlite3.connect(
                 self.db_path,
                 timeout=_BUSY_TIMEOUT_S,
@@ -604,7 +657,7 @@ class TraceStore:
             # another process setting up the same new file (pytest-xdist workers starting
             # together) holds it for a moment: switching it to WAL then fails at once with
             # "database is locked", without waiting for the busy timeout
-            _while_locked(set_up, self.db_path)
+            _while_locked(set_up, self.db_path, self._elsewhere_fix)
             self._migrate(conn)
             if self._json_insert is None:
                 try:
@@ -615,6 +668,22 @@ class TraceStore:
         except (TraceStoreError, sqlite3.DatabaseError, UnicodeDecodeError, OSError) as exc:
             raise self._failed_to_open(conn, exc, "open") from None
         return conn
+
+    def _make_directory(self) -> None:
+        """Make the directories of the store's file; a :class:`TraceStoreError` naming a link
+        among them to a directory that does not exist (nothing is made through it)."""
+        directory = Path(self.db_path).parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            link = next((p for p in (directory, *directory.parents) if _links_to_nothing(p)), None)
+            if link is None:
+                raise
+            raise TraceStoreError(
+                f"cannot open the trace store {self.db_path!r}: {str(link)!r} is a link to "
+                f"{os.readlink(link)!r}, which does not exist. Create that directory, or "
+                f"{_uncapitalized(self._elsewhere_fix)}"
+            ) from None
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -646,8 +715,13 @@ class TraceStore:
 
     def _retry(self, fn: Callable[[], Any]) -> Any:
         try:
-            return _while_locked(fn, self.db_path)
+            return _while_locked(fn, self.db_path, self._elsewhere_fix)
         except sqlite3.OperationalError as exc:
+            refused = self._unwritable(exc)
+            if refused is not None:
+                raise TraceStoreError(
+                    f"cannot write the trace store {self.db_path!r}: {refused}"
+                ) from None
             fix, text = "", str(exc)
             if ("disk is full" in text or "disk I/O error" in text) and not self.read_only:
                 check = (
@@ -655,7 +729,7 @@ class TraceStore:
                     if "full" in text
                     else "Check its disk (free space, a file size limit)"
                 )
-                fix = f". {check}, or {self._fix[0].lower()}{self._fix[1:]}"
+                fix = f". {check}, or {_uncapitalized(self._fix)}"
             raise TraceStoreError(f"trace store {self.db_path!r}: {exc}{fix}") from None
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged file
             raise TraceStoreError(

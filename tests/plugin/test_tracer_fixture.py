@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pytest_clearstone.observability import TraceStore
 
 
@@ -146,6 +148,33 @@ def test_a_store_whose_directory_cannot_be_made_fails_the_run_with_its_message(p
     assert (pytester.path / "blocked").read_text() == "a file, not a directory"
 
 
+def test_a_store_directory_that_is_a_link_to_nothing_names_the_link_and_its_target(pytester):
+    # Expected: `.clearstone` a link to a directory that is gone (a CI cache not mounted) is
+    # named as such, with its target. It said "[Errno 17] File exists: '.../.clearstone'" (of
+    # a link to nothing) and to "move the file away".
+    (pytester.path / ".clearstone").symlink_to(pytester.path / "cache" / "store")
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+        """
+    )
+    result = pytester.runpytest("--clearstone-record")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "the spans of this run were not written to the trace store: cannot open the trace "
+            "store '*/.clearstone/traces.db': '*/.clearstone' is a link to '*/cache/store', "
+            "which does not exist. Create that directory, or point the trace store elsewhere "
+            "(--clearstone-db PATH or ini clearstone_db)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*File exists*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert not (pytester.path / "cache").exists()  # (nothing made through the link)
+
+
 def test_a_store_path_that_is_a_directory_says_so(pytester):
     # --clearstone-db given the store's directory (.clearstone) instead of its file: the message
     # was SQLite's "unable to open database file", with the advice to move "the file" away
@@ -169,6 +198,41 @@ def test_a_store_path_that_is_a_directory_says_so(pytester):
     )
     result.stdout.no_fnmatch_line("*move the file away*")
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+@pytest.mark.parametrize(
+    ("ini", "args", "where"),
+    [
+        ("~/stores/traces.db", (), "home/stores/traces.db"),
+        ("$STORE_DIR/traces.db", (), "cache/traces.db"),
+        ("", ("--clearstone-db=~/cli.db",), "home/cli.db"),
+    ],
+    ids=["ini-home", "ini-variable", "option-home"],
+)
+def test_a_store_path_with_the_home_or_a_variable_is_expanded(
+    pytester, monkeypatch, ini, args, where
+):
+    # Expected: ~ and $VARIABLES in the store's path are expanded, as pytest expands them in
+    # its own cache_dir. They were taken as they are: a directory named "~" (or "$STORE_DIR")
+    # was made in the rootdir, and the store put in it (the ini's value, and an option's
+    # spelled --clearstone-db=~/..., in addopts or PYTEST_ADDOPTS, which no shell expands).
+    monkeypatch.setenv("HOME", str(pytester.path / "home"))
+    monkeypatch.setenv("STORE_DIR", str(pytester.path / "cache"))
+    if ini:
+        pytester.makeini(f"[pytest]\nclearstone_db = {ini}\n")
+    pytester.makepyfile(
+        test_traced="""
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("plan"):
+                pass
+        """
+    )
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    assert TraceStore(pytester.path / where).count_spans() == 2
+    assert not (pytester.path / "~").exists()
+    assert not (pytester.path / "$STORE_DIR").exists()
 
 
 def test_an_ini_memory_store_writes_no_file(pytester):

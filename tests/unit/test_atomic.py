@@ -33,6 +33,23 @@ def test_stale_temporary_files_are_removed_fresh_ones_kept(tmp_path):
     assert fresh.exists() and other.exists()
 
 
+@pytest.mark.parametrize("name", ["test_city[c0].ckpt", "test_[*?].ckpt"])
+def test_stale_temporary_files_of_a_parametrized_test_are_removed(tmp_path, name):
+    # Expected: a killed writer's temporary file of `test_city[c0].ckpt` is removed like any
+    # other. The name was used as a glob pattern, where `[c0]` is a set of characters: the
+    # leftover never matched and stayed beside the golden for good (while `.test_cityc.ckpt.*`,
+    # another golden's, would have been taken for it).
+    target = tmp_path / name
+    stale = tmp_path / f".{name}.abc123.tmp"
+    lookalike = tmp_path / ".test_cityc.ckpt.abc123.tmp"  # of another golden
+    for leftover in (stale, lookalike):
+        leftover.write_text("partial")
+        old = time.time() - STALE_AFTER_S - 60
+        os.utime(leftover, (old, old))
+    atomic_write_text(target, "complete")
+    assert sorted(os.listdir(tmp_path)) == sorted([name, lookalike.name])
+
+
 def test_failed_write_keeps_previous_file(tmp_path, monkeypatch):
     target = tmp_path / "golden.ckpt"
     atomic_write_text(target, "previous")

@@ -223,6 +223,60 @@ def test_a_read_only_store_can_be_inspected(journal):
         directory.rmdir()
 
 
+_READ_ONLY_PRUNE_SCRIPT = """
+import os, sys
+from pytest_clearstone.cli import main
+main(["prune", "--db", sys.argv[2], "--older-than", "0"])  # load every module first
+if os.geteuid() == 0:  # root ignores file modes: drop to nobody
+    os.setgid(65534)
+    os.setuid(65534)
+sys.exit(main(["prune", "--db", sys.argv[1], "--older-than", "0"]))
+"""
+
+
+@pytest.mark.parametrize("read_only", ["file", "directory"])
+def test_pruning_a_store_this_user_cannot_write_names_the_file_and_a_fix_that_works(read_only):
+    # Expected: prune says what it cannot write and that the file was left as it is. It said
+    # "attempt to write a readonly database. Point the trace store elsewhere (another
+    # db_path), or move the file away": neither prunes the file asked for, and db_path is
+    # no option of the command.
+    directory = Path(tempfile.mkdtemp(prefix="clearstone-ro-"))  # reachable for nobody
+    try:
+        path = _store(directory / "traces.db")
+        warm = _store(directory / "warm.db")
+        for p in (path, warm):
+            p.chmod(0o444 if read_only == "file" else 0o666)
+        directory.chmod(0o555 if read_only == "directory" else 0o777)
+        before = _fingerprint(path)
+        for journal in [*directory.glob("*-wal"), *directory.glob("*-shm")]:
+            journal.unlink()  # (left by the read-only look: a writer makes its own)
+        env = {**os.environ, "PYTHONPATH": str(Path(pytest_clearstone.__file__).parent.parent)}
+        result = subprocess.run(
+            [sys.executable, "-c", _READ_ONLY_PRUNE_SCRIPT, str(path), str(warm)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            cwd=directory,
+        )
+        assert result.returncode == 2, result.stdout
+        error = result.stderr.strip()
+        what = "the file" if read_only == "file" else "its directory"
+        assert error.startswith(
+            f"pytest-clearstone: error: cannot prune the trace store {str(path)!r}: "
+            f"{what} cannot be written (Permission denied)"
+        ), error
+        assert "nothing was deleted" in error
+        assert "Run prune as a user who may write the file and its directory" in error
+        assert "db_path" not in error and "move the file away" not in error
+        assert _fingerprint(path) == before
+    finally:
+        directory.chmod(0o755)
+        for p in directory.iterdir():
+            p.unlink()
+        directory.rmdir()
+
+
 def test_a_record_run_refuses_a_foreign_sqlite_file_untouched(foreign_db):
     before = _fingerprint(foreign_db)
     store = TraceStore(foreign_db)  # what a record run writes its spans with

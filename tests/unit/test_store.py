@@ -605,3 +605,106 @@ def test_a_span_id_given_for_a_trace_id_is_named_with_the_fix(
     message = str(info.value)
     assert f"{step.span_id!r} is the id of the span 'step' of trace {root.trace_id!r}" in message
     assert "pass span.trace_id" in message
+
+
+def test_a_store_another_program_keeps_locked_names_the_cause_and_the_fix(tmp_path, monkeypatch):
+    # Expected: the error says what holds the lock and how to go on. It said only "trace store
+    # '...' stayed locked for 60s", and a record run failed each test with it after a minute.
+    from pytest_clearstone.tracing import store as store_module
+
+    monkeypatch.setattr(store_module, "_BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "traces.db"
+    provider = TracerProvider(str(path))
+    with provider.get_tracer("t").span("first"):
+        pass
+    provider.flush()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # an SQLite browser with a change not written yet
+    try:
+        store = TraceStore(path)
+        store.elsewhere = "--clearstone-db PATH or ini clearstone_db"  # (as the plugin says it)
+        with pytest.raises(TraceStoreError) as info:
+            store.write_spans(provider.trace_store.get_trace(store.list_traces()[0].trace_id).spans)
+        store.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        provider.shutdown()
+    assert str(info.value) == (
+        f"trace store {str(path)!r} stayed locked for 0.2s: another process holds a write "
+        "transaction on it (a program with the file open, a run that hung). End it, or point the "
+        "trace store elsewhere (--clearstone-db PATH or ini clearstone_db)"
+    )
+
+
+_UNWRITABLE_SCRIPT = """
+import os, sys
+from pytest_clearstone.errors import TraceStoreError
+from pytest_clearstone.observability import TracerProvider, TraceStore
+warm = TracerProvider(sys.argv[2])  # load every module while the files are still readable
+with warm.get_tracer("t").span("warm"):
+    pass
+warm.shutdown()
+if os.geteuid() == 0:  # root ignores file modes: drop to nobody
+    os.setgid(65534)
+    os.setuid(65534)
+store = TraceStore(sys.argv[1])
+store.elsewhere = "--clearstone-db PATH or ini clearstone_db"  # (as the plugin says it)
+try:
+    store.write_spans(TraceStore(sys.argv[2], read_only=True).get_trace(
+        TraceStore(sys.argv[2], read_only=True).list_traces()[0].trace_id).spans)
+except TraceStoreError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+@pytest.mark.parametrize("read_only", ["file", "directory", "parent"])
+def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_only):
+    # Expected: the error says which of the file and its directory cannot be written, and
+    # points the store elsewhere. It said SQLite's "attempt to write a readonly database" (of a
+    # file anyone may write, when the directory was read-only) and to "move the file away",
+    # which a read-only directory does not allow; a directory it could not make (`.clearstone`
+    # in a read-only checkout), "[Errno 13] Permission denied" and to move the file away too.
+    import tempfile
+
+    directory = Path(tempfile.mkdtemp(prefix="clearstone-ro-"))  # reachable for nobody
+    warm = Path(tempfile.mkdtemp(prefix="clearstone-warm-"))
+    try:
+        path = directory / "traces.db"
+        TraceStore(path).write_spans([])
+        provider = TracerProvider(str(path))
+        with provider.get_tracer("t").span("first"):
+            pass
+        provider.shutdown()
+        path.chmod(0o444 if read_only == "file" else 0o666)
+        directory.chmod(0o777 if read_only == "file" else 0o555)
+        target = directory / ".clearstone" / "traces.db" if read_only == "parent" else path
+        warm.chmod(0o777)
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        result = subprocess.run(
+            [sys.executable, "-c", _UNWRITABLE_SCRIPT, str(target), str(warm / "w.db")],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            cwd=directory,
+        )
+        assert result.returncode == 0, result.stderr
+        what = {
+            "file": "the file cannot be written (Permission denied)",
+            "directory": "its directory cannot be written (Permission denied), where SQLite "
+            "makes the journal of a write",
+            "parent": f"[Errno 13] Permission denied: {str(target.parent)!r}",
+        }[read_only]
+        verb = "write" if read_only == "file" else "open"  # (SQLite opens the file read-only)
+        assert result.stdout.strip() == (
+            f"cannot {verb} the trace store {str(target)!r}: {what}. Point the trace store "
+            "elsewhere (--clearstone-db PATH or ini clearstone_db)"
+        )
+    finally:
+        directory.chmod(0o755)
+        for d in (directory, warm):
+            for p in d.iterdir():
+                p.unlink()
+            d.rmdir()

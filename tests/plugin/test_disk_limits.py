@@ -1,0 +1,166 @@
+"""A record run at a limit of its machine — a full disk, the file size limit (``ulimit -f``),
+the open files limit (``ulimit -n``): the golden that cannot be written fails its test naming
+the file and a fix that works, the old golden stays byte for byte, and no temporary file is
+left beside it."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+from tests.inner_runs import LEAN_ARGS
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+
+APP = """
+import os
+
+def complete(prompt):
+    return prompt.upper() + os.environ.get("ANSWER_SUFFIX", "")
+"""
+
+TESTS = """
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay):
+    assert replay.run(app.complete, "hello")
+"""
+
+# Python ignores SIGXFSZ: a write past the limit fails with EFBIG ("File too large"), as one on
+# a full disk fails with ENOSPC
+LIMIT = """
+import os
+import resource
+
+if os.environ.get("FILE_SIZE_LIMIT"):
+    limit = int(os.environ["FILE_SIZE_LIMIT"])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+"""
+
+
+def test_a_golden_past_the_file_size_limit_names_the_limit_not_the_directory(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: "File too large" is not fixed by moving the golden away or making its directory
+    # writable (what the message said); it names the disk space and the file size limit.
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    pytester.makeconftest(LIMIT)
+    args = (*LEAN_ARGS, "--clearstone-record", "--clearstone-db", ":memory:")
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_it" / "test_a.ckpt"
+    before = golden.read_bytes()
+    monkeypatch.setenv("ANSWER_SUFFIX", "!" * 4000)
+    monkeypatch.setenv("FILE_SIZE_LIMIT", str(len(before) + 100))
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_a: the golden checkpoint was not written: cannot write "
+            "*goldens/test_it/test_a.ckpt: File too large. Free space on its disk or raise the "
+            "file size limit (ulimit -f)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*make its directory writable*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert golden.read_bytes() == before
+    assert sorted(p.name for p in golden.parent.iterdir()) == ["test_a.ckpt"]
+
+
+LEAKY_APP = """
+import os
+import resource
+
+LEAKED = []
+
+
+def complete(prompt):
+    return prompt.upper()
+
+
+def leak():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    try:
+        while True:
+            LEAKED.append(open(os.devnull))
+    except OSError:
+        pass
+"""
+
+LEAKY_TESTS = """
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay):
+    assert replay.run(app.complete, "hello")
+    app.leak()  # (an agent's clients never closed, over a long suite)
+"""
+
+
+@pytest.mark.parametrize("store", ["file", "memory"])
+def test_a_recording_out_of_file_descriptors_says_so_and_how_to_go_on(
+    pytester: pytest.Pytester, store: str
+) -> None:
+    # Expected: the test fails saying the process has too many files open, with the limit and
+    # the fix. It said SQLite's "unable to open database file" with advice to point the trace
+    # store elsewhere or move the file away, or (a store in memory) "cannot write ...: Too many
+    # open files. Move it away or give the marker another path, or make its directory writable".
+    pytester.makepyfile(app=textwrap.dedent(LEAKY_APP), test_it=textwrap.dedent(LEAKY_TESTS))
+    args = ["--clearstone-record"] + (["--clearstone-db", ":memory:"] if store == "memory" else [])
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, *args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_a: the golden checkpoint was not written: * this process has "
+            "as many files open as it may (128, ulimit -n): close the files, sockets and "
+            "clients the tests or the agent leave open, or raise the limit",
+        ]
+    )
+    for wrong in ("*move the file away*", "*make its directory writable*", "*Traceback*"):
+        result.stdout.no_fnmatch_line(wrong)
+    assert not (pytester.path / "goldens").exists()
+
+
+# what a checkout on a read-only mount gives (a Nix/Bazel sandbox, a container's read-only
+# volume): os.open refuses every new file there with EROFS
+READ_ONLY_MOUNT = """
+import errno
+import os
+
+_open = os.open
+
+
+def _refused(path, flags, *args, **kwargs):
+    if str(path).endswith(".tmp") and flags & os.O_CREAT:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+    return _open(path, flags, *args, **kwargs)
+
+
+os.open = _refused
+"""
+
+
+def test_a_golden_on_a_read_only_mount_says_so_and_not_to_move_it(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: a file system mounted read-only is named with the fix that works. It said
+    # "Move it away or give the marker another path, or make its directory writable": nothing
+    # there can be moved, nor any directory made writable.
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    pytester.makeconftest(READ_ONLY_MOUNT)
+    result = pytester.runpytest_subprocess(
+        *LEAN_ARGS, "--clearstone-record", "--clearstone-db", ":memory:"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_a: the golden checkpoint was not written: cannot write "
+            "*goldens/test_it/test_a.ckpt: Read-only file system. Record in a checkout on a file "
+            "system mounted read-write*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Move it away*")
