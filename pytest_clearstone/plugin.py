@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
 
-from .descriptors import TOO_MANY_OPEN, too_many_open
 from .golden.mode import Mode, attempt_action
 from .golden.paths import golden_path
 from .golden.unused import NOT_SEARCHED
@@ -1783,6 +1782,8 @@ def _unwritable(path: Path, exc: OSError) -> str:
     at = ""
     if where and Path(where) != path and not str(where).endswith(".tmp"):
         at = f" ({where})"  # what stood in the way: a file where a directory should be, say
+    from .descriptors import TOO_MANY_OPEN, too_many_open  # (a failure's path only)
+
     if exc.errno in TOO_MANY_OPEN:
         return f"cannot write {path}: {too_many_open()}"
     if exc.errno == errno.EFBIG:  # (Python ignores SIGXFSZ: the write fails instead)
