@@ -5,7 +5,8 @@ recorded call and its replay always name their arguments the same way. Arguments
 not give are left out: a parameter whose value *is* its signature default, and the client
 libraries' "not given" sentinels (openai/anthropic ``NOT_GIVEN``/``omit``, ~35 per SDK call).
 A method's ``self`` is recorded by its settings (:func:`settings_of`) when it has any, and a
-path given to an SDK's upload parameter as the file it names (:func:`~.codec.files.as_uploaded`).
+path given to an SDK's upload parameter as the file it names (:func:`~.codec.files.as_uploaded`),
+and the run context a pydantic-ai tool is given as what the tool acts on (:func:`tool_context`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Binder:
     """
 
     __slots__ = (
+        "contexts",
         "defaults",
         "names",
         "plain_names",
@@ -56,6 +58,9 @@ class Binder:
         #: the SDK's upload parameters (annotated ``FileTypes`` by openai and anthropic), whose
         #: path the SDK reads and sends: recorded as the file (its content is the request)
         self.uploads = tuple(p.name for p in params if "FileTypes" in str(p.annotation))
+        #: the parameters annotated ``RunContext[...]`` (how pydantic-ai tells a tool that takes
+        #: its run context, and requires it be written)
+        self.contexts = tuple(p.name for p in params if "RunContext" in str(p.annotation))
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments as ``{name: value}`` in parameter order, without the ones the
@@ -87,12 +92,16 @@ class Binder:
 
     def bind_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """:meth:`bind`, with a method's ``self`` first when it has settings
-        (:func:`settings_of`), and a path given to an upload parameter as the file it names:
-        how a mock target's calls are recorded and compared."""
+        (:func:`settings_of`), a path given to an upload parameter as the file it names, and a
+        pydantic-ai run context as what the tool acts on (:func:`tool_context`): how a mock
+        target's calls are recorded and compared."""
         bound = self.bind(args, kwargs)
         for name in self.uploads:
             if name in bound:
                 bound[name] = as_uploaded(bound[name])
+        for name in self.contexts:
+            if name in bound:
+                bound[name] = tool_context(bound[name])
         if self.skip_first and args:
             settings = settings_of(args[0])
             if settings is not None:
@@ -173,6 +182,23 @@ def settings_of(obj: Any) -> Any:
         if _plain(value):
             settings.setdefault(public, value)
     return settings
+
+
+def tool_context(ctx: Any) -> Any:
+    """A pydantic-ai ``RunContext`` given to a tool, as what the tool acts on: its ``deps``,
+    the tool's name and which retry this is — ``{"__class__": "module:QualName", ...}``. The
+    rest is the run's machinery (the agent, its model, the message history, usage, the tracer):
+    what the model was sent is compared in the model's own recorded calls. Any other value
+    (a class of the user's named ``RunContext``) is itself."""
+    t = type(ctx)
+    if t.__qualname__ != "RunContext" or not t.__module__.startswith("pydantic_ai."):
+        return ctx
+    return {
+        "__class__": f"{t.__module__}:{t.__qualname__}",
+        "deps": ctx.deps,
+        "tool_name": getattr(ctx, "tool_name", None),
+        "retry": getattr(ctx, "retry", 0),
+    }
 
 
 _SCALARS = frozenset({str, int, float, bool})

@@ -490,3 +490,58 @@ def test_streaming_an_anthropic_model_records_through_the_sdk_method_it_sends_by
     beta = "anthropic.resources.beta.messages.AsyncMessages.create"
     stack.write_test("stream", CLAUDE_STREAM_TEST.replace("TARGET", beta))
     stack.roundtrip()
+
+
+CONTEXT_AGENT = '''
+from dataclasses import dataclass
+
+import pydantic_ai_agent as app
+from pydantic_ai import Agent, RunContext
+
+
+@dataclass
+class Deps:
+    museum: str
+
+
+def search_flights(ctx: RunContext[Deps], query: str) -> str:
+    """Search the collection."""
+    return app.lookup(ctx.deps.museum, query)
+
+
+def ask(question: str, museum: str = "Louvre") -> str:
+    agent = Agent(app.make_model(), system_prompt=app.SYSTEM, deps_type=Deps)
+    agent.tool(search_flights)
+    return agent.run_sync(question, deps=Deps(museum)).output
+'''
+
+CONTEXT_AGENT_TEST = f"""
+import pytest
+
+import context_agent
+
+
+@pytest.mark.replay("goldens/context_agent.ckpt",
+                    mock={{"llm": "{REQUEST}", "tool": "context_agent.search_flights"}})
+def test_it(replay):
+    assert replay.run(context_agent.ask, "Egypt").startswith("Answer to 'Egypt' using")
+"""
+
+
+def test_a_tool_taking_the_run_context_records_and_replays_by_its_deps(stack: Stack) -> None:
+    """pydantic-ai's tools take ``ctx: RunContext[Deps]`` first: the whole run context (the
+    agent, its model, the message history, usage, the tracer) was recorded as the tool's
+    argument, with warnings for what it holds that cannot be stored, and every replay diverged
+    on it. It is recorded as what the tool is given: ``deps``, the tool's name and the retry."""
+    (stack.path / "context_agent.py").write_text(CONTEXT_AGENT)
+    stack.write_test("context_agent", CONTEXT_AGENT_TEST)
+    stack.roundtrip()
+    (golden,) = stack.goldens()
+    first = _without_span_times(golden)
+    stack.record()
+    assert _without_span_times(golden) == first
+    stack.edit("test_context_agent", '"Egypt")', '"Egypt", museum="Prado")')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*context_agent.search_flights*"])
+    result.stdout.fnmatch_lines(["*ctx*deps*museum*Louvre*Prado*"])
