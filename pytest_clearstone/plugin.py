@@ -618,17 +618,19 @@ def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:
     return Path(golden or _golden_path(item, marker.path)), dict(marker.keywords)
 
 
-def _golden_options(
-    item: pytest.Item, marker: dict[str, Any], fixture: Any = None
-) -> dict[str, Any]:
+def _golden_options(item: pytest.Item, marker: dict[str, Any], fixture: Any) -> dict[str, Any]:
     """The keywords of the item's golden run: per keyword, the marker's, else the
-    ``clearstone_config`` fixture's, else the ini file's, else the default (whole values, no
-    merging)."""
-    if fixture is None:
-        fixture = {}
+    ``clearstone_config`` fixture's value ``fixture`` (``{}`` before it is known), else the ini
+    file's, else the default (whole values, no merging)."""
     if not isinstance(fixture, dict) or not set(fixture) <= set(_OPTION_KEYWORDS):
         bad = sorted(set(fixture) - set(_OPTION_KEYWORDS)) if isinstance(fixture, dict) else []
-        what = f"unknown keys {bad}" if bad else f"a {type(fixture).__name__}"
+        what = (
+            f"unknown keys {bad}"
+            if bad
+            else "None (is its return statement missing?)"
+            if fixture is None
+            else f"a {type(fixture).__name__}"
+        )
         pytest.fail(
             f"{item.nodeid}: the clearstone_config fixture must return a dict with keys from "
             f"{list(_OPTION_KEYWORDS)}; it returned {what}",
@@ -843,7 +845,7 @@ def _runtest_setup(item: pytest.Item) -> None:
         return
     path, marker = args
     item.stash[_MARKER_KEYWORDS] = marker
-    _build_replay(item, path, _golden_options(item, marker))
+    _build_replay(item, path, _golden_options(item, marker, {}))
     _guard_fixtures(item, "set-up")
 
 
@@ -1158,7 +1160,9 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """The test's call: open its root span, start the golden run, run the test, finish."""
     __tracebackhide__ = True
     if _MARKER_KEYWORDS in item.stash:  # a marked test that does not use the replay fixture
-        _apply_config_fixture(item, getattr(item, "funcargs", {}).get("clearstone_config"))
+        funcargs = getattr(item, "funcargs", {})  # (an item of another kind has none)
+        if "clearstone_config" in funcargs:
+            _apply_config_fixture(item, funcargs["clearstone_config"])
     replay = item.stash.get(_REPLAY, None)
     wants_tracer = "clearstone_tracer" in getattr(item, "fixturenames", ())
     if (replay is None and not wants_tracer) or (replay is not None and _unittest_skipped(item)):

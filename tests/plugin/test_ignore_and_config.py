@@ -236,6 +236,24 @@ def test_bad_options_are_named(
     result.stdout.fnmatch_lines([expected])
 
 
+def test_a_config_fixture_that_returns_nothing_is_named(pytester: pytest.Pytester) -> None:
+    # before the fix: a fixture that forgot its `return` (None) was taken as {}, and the bare
+    # marker's test failed saying it only reads its golden ("add mock= to this marker")
+    _project(
+        pytester,
+        "import pytest\nfrom app import Agent\n\npytestmark = pytest.mark.replay\n\n"
+        "def test_it(replay):\n    replay.run(Agent().run, 'hi')\n",
+        conftest="import pytest\n@pytest.fixture\ndef clearstone_config():\n"
+        "    {'mock': {'llm': 'app.complete'}}\n",
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*clearstone_config fixture must return a dict with keys from*it returned None*"]
+    )
+    result.stdout.no_fnmatch_line("*add mock= to this marker*")
+
+
 def test_a_bad_ini_mock_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
     _project(pytester, MARKED.format(extra=""), ini="clearstone_mock =\n    app.complete\n")
     result = pytester.runpytest()
