@@ -647,13 +647,24 @@ def _golden_options(item: pytest.Item, marker: dict[str, Any], fixture: Any) -> 
             options[keyword] = _OPTION_DEFAULTS[keyword]
     strict = options["strict"]
     if not isinstance(strict, int):  # (a bool is one; a string such as "false" is not false)
-        where = "@pytest.mark.replay" if "strict" in marker else "the clearstone_config fixture"
         pytest.fail(
-            f"{item.nodeid}: strict= in {where} must be True or False, not {strict!r}",
+            f"{item.nodeid}: strict= in {_given_by(item, 'strict', strict)} must be True or "
+            f"False, not {strict!r}",
             pytrace=False,
         )
     options["strict"] = bool(strict)
     return options
+
+
+def _given_by(item: pytest.Item, keyword: str, value: Any) -> str:
+    """Which level gave the item's golden run ``value`` for ``keyword`` (its marker's keywords
+    known), as a message names it: per :func:`_golden_options`."""
+    if keyword in item.stash.get(_MARKER_KEYWORDS, {}):
+        return "@pytest.mark.replay"
+    ini = item.config.stash[_SETTINGS].ini_options
+    if ini.get(keyword) is value is not None:
+        return f"the ini option clearstone_{keyword}"
+    return "the clearstone_config fixture"
 
 
 def _golden_path(item: pytest.Item, marker_path: str | Path | None) -> str:
@@ -966,7 +977,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             writes=writes,
         )
     redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
-    problem, what = "", ""
+    problem, keyword = "", ""
     transform, shown = _transforms(config, redactor, redactor.shown)
     try:
         replay = settings.replay_class(
@@ -985,11 +996,18 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             fresh=settings.fresh,
         )
     except TypeError as exc:  # mock= (normalize_mock_config)
-        problem, what = str(exc), "mock="
+        problem, keyword = str(exc), "mock"
     except ValueError as exc:  # an ignore= or ignore_state= path (golden/ignore.py)
-        problem, what = str(exc), "ignore paths"
+        from .golden.ignore import IgnoreConfig  # (ignore= is read first)
+
+        problem, keyword = str(exc), "ignore_state"
+        try:
+            IgnoreConfig(options["ignore"])
+        except ValueError:
+            keyword = "ignore"
     if problem:
-        pytest.fail(f"{item.nodeid}: bad {what} in @pytest.mark.replay: {problem}", pytrace=False)
+        where = _given_by(item, keyword, options[keyword])
+        pytest.fail(f"{item.nodeid}: bad {keyword}= in {where}: {problem}", pytrace=False)
     if isinstance(redactor, _ReplayRedaction):
         item.stash[_REPLAY_REDACTION] = redactor
     else:

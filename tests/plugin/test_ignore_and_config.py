@@ -205,7 +205,7 @@ def test_the_marker_replaces_the_fixture_keyword_whole(pytester: pytest.Pytester
         (
             ', ignore=["a..b"]',
             "",
-            "*bad ignore paths in @pytest.mark.replay: bad ignore path 'a..b'*",
+            "*bad ignore= in @pytest.mark.replay: bad ignore path 'a..b'*",
         ),
         (
             "",
@@ -252,6 +252,39 @@ def test_a_config_fixture_that_returns_nothing_is_named(pytester: pytest.Pyteste
         ["*clearstone_config fixture must return a dict with keys from*it returned None*"]
     )
     result.stdout.no_fnmatch_line("*add mock= to this marker*")
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            "{'mock': 'app.complete'}",
+            "*bad mock= in the clearstone_config fixture: mock_config must map*",
+        ),
+        (
+            "{'mock': {'llm': 'app.complete'}, 'ignore': ['a..b']}",
+            "*bad ignore= in the clearstone_config fixture: bad ignore path 'a..b'*",
+        ),
+        (
+            "{'mock': {'llm': 'app.complete'}, 'ignore_state': ['a..b']}",
+            "*bad ignore_state= in the clearstone_config fixture: bad ignore path 'a..b'*",
+        ),
+    ],
+)
+def test_a_bad_keyword_of_the_config_fixture_names_the_fixture(
+    pytester: pytest.Pytester, config: str, expected: str
+) -> None:
+    # before the fix: "bad mock= in @pytest.mark.replay", of a marker that gives no mock=
+    _project(
+        pytester,
+        "import pytest\nfrom app import Agent\n\n@pytest.mark.replay\n"
+        "def test_it(replay):\n    replay.run(Agent().run, 'hi')\n",
+        conftest=f"import pytest\n@pytest.fixture\ndef clearstone_config():\n    return {config}\n",
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([expected])
+    result.stdout.no_fnmatch_line("*in @pytest.mark.replay*")
 
 
 def test_a_bad_ini_mock_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
