@@ -385,9 +385,14 @@ def _settings(config: pytest.Config) -> Settings:
     try:
         ini_allow_pickle = bool(config.getini("clearstone_allow_pickle"))
     except (ValueError, pytest.UsageError) as exc:  # "invalid truth value 'maybe'": no key
-        raise pytest.UsageError(
-            f"clearstone_allow_pickle: {exc} (true or false, yes or no, 1 or 0)"
-        ) from None
+        # (pytest 9 raises a TypeError of a [tool.pytest] value: it takes a TOML boolean only)
+        toml = isinstance(exc.__cause__, TypeError)
+        fix = (
+            "true or false without quotes: a TOML boolean"
+            if toml
+            else "true or false, yes or no, 1 or 0"
+        )
+        raise pytest.UsageError(f"clearstone_allow_pickle: {exc} ({fix})") from None
     for name in config.getini("clearstone_placeholder_env"):
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
             raise pytest.UsageError(

@@ -460,6 +460,22 @@ def test_a_bad_allow_pickle_value_is_a_usage_error_naming_the_key(
     result.stderr.fnmatch_lines(["*clearstone_allow_pickle: invalid truth value 'maybe'*"])
 
 
+@pytest.mark.parametrize("value", ['"true"', "1", '"yes"'])
+def test_a_non_bool_allow_pickle_in_native_toml_is_told_the_toml_fix(
+    pytester: pytest.Pytester, value: str
+) -> None:
+    # before the fix: pytest 9's [tool.pytest] takes only a TOML boolean, yet the message
+    # offered "(true or false, yes or no, 1 or 0)": `1` and `"yes"` fail again
+    pytester.makepyprojecttoml(f"[tool.pytest]\nclearstone_allow_pickle = {value}\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*clearstone_allow_pickle:*expects a bool*(true or false without quotes: a TOML boolean)"]
+    )
+    result.stderr.no_fnmatch_line("*yes or no*")
+
+
 def test_a_bad_placeholder_env_name_is_a_usage_error_naming_the_key(
     pytester: pytest.Pytester,
 ) -> None:
