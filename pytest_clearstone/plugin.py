@@ -588,6 +588,11 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
     found = list(item.iter_markers_with_node("replay"))
     if not found:
         return None
+    if any(isinstance(node, pytest.Class) for node, _ in found):
+        # pytest gives a class the markers of its bases too, the furthest base's first: a
+        # subclass's own are closer (stable: the nodes keep their order)
+        nodes = list(dict.fromkeys(node for node, _ in found))
+        found.sort(key=lambda pair: (nodes.index(pair[0]), _base_depth(*pair)))
     params = getattr(getattr(item, "callspec", None), "marks", None)
     if params:  # pytest lists a test's parameter marks after its decorators': they are closer
         found.sort(key=lambda pair: not any(pair[1] is mark for mark in params))
@@ -610,6 +615,20 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
         problem = f"@pytest.mark.replay path{where} must be a file path, not {path!r}"
         return _Marker(None, "", {}, problem)
     return _Marker(path, path_from, merged, "")
+
+
+def _base_depth(node: Any, mark: pytest.Mark) -> int:
+    """How far up the class of ``node`` (a :class:`pytest.Class`; else ``0``) the class
+    whose own ``pytestmark`` holds ``mark`` is (``0``: the class itself, or a marker added to
+    the node)."""
+    cls = getattr(node, "obj", None) if isinstance(node, pytest.Class) else None
+    for depth, klass in enumerate(getattr(cls, "__mro__", ())):
+        marks = klass.__dict__.get("pytestmark", [])
+        if any(
+            getattr(m, "mark", m) is mark for m in (marks if isinstance(marks, list) else [marks])
+        ):
+            return depth
+    return 0
 
 
 def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:

@@ -119,6 +119,31 @@ def test_a_closer_marker_s_ignore_replaces_the_outer_one(
     result.stdout.no_fnmatch_line("FAILED *test_outer*")
 
 
+def test_a_subclass_marker_is_closer_than_its_base_class_marker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest gives a class node its bases' markers too, the furthest base first: the base's
+    # keywords replaced the subclass's own. Before the fix the subclass's strict=False was
+    # dropped (the test replayed strictly and diverged) and its path= was the base's
+    _project(
+        pytester,
+        """
+        @pytest.mark.replay(mock=MOCK, path="goldens/base.ckpt")
+        class AgentTests:
+            def test_it(self):
+                live.complete(live.word())
+
+        @pytest.mark.replay(strict=False, path="goldens/sub.ckpt")
+        class TestLenient(AgentTests):
+            pass
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert _goldens(pytester) == ["sub.ckpt"]
+    monkeypatch.setenv("WORD", "changed")  # the argument differs from the recording
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+
 def test_the_closest_path_wins_and_none_gives_back_the_default(pytester: pytest.Pytester) -> None:
     # the path is the closest marker's that gives one (positional or path=); None is the
     # default; mock=None makes a test under the class's mock= one that only reads its golden
