@@ -1019,7 +1019,11 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             ignore_state=options["ignore_state"],
             fresh=settings.fresh,
         )
-    except TypeError as exc:  # mock= (normalize_mock_config)
+    except (TypeError, AttributeError) as exc:  # mock= (normalize_mock_config)
+        from .errors import MockTargetError  # (its type and path swapped: {"app.f": "llm"})
+
+        if isinstance(exc, AttributeError) and not isinstance(exc, MockTargetError):
+            raise
         problem, keyword = str(exc), "mock"
     except ValueError as exc:  # an ignore= or ignore_state= path (golden/ignore.py)
         from .golden.ignore import IgnoreConfig  # (ignore= is read first)
