@@ -434,19 +434,10 @@ def _ini_options(config: pytest.Config) -> dict[str, Any]:
     options: dict[str, Any] = {}
     mock: dict[str, list[str]] = {}
     for line in config.getini("clearstone_mock"):
-        span_type, sep, path = (part.strip() for part in str(line).partition("="))
-        if not sep or not span_type or not path:
-            raise pytest.UsageError(
-                f"ini option clearstone_mock: {line!r} is not 'TYPE = import.path' "
-                f"(e.g. 'llm = app.llm.complete')"
-            )
-        paths = path.replace(",", " ").split()
-        if len(paths) > 1:  # (no import path holds a comma or a space)
-            raise pytest.UsageError(
-                f"ini option clearstone_mock: {line!r} gives more than one import path: give "
-                f"each target a line of its own ({span_type} = {paths[0]}, then "
-                f"{span_type} = {paths[1]} on the next line)"
-            )
+        span_type, _, path = (part.strip() for part in str(line).partition("="))
+        problem = _ini_mock_problem(span_type, path)
+        if problem:
+            raise pytest.UsageError(f"ini option clearstone_mock: {line!r} {problem}")
         mock.setdefault(span_type, []).append(path)
     if mock:
         options["mock"] = {t: paths[0] if len(paths) == 1 else paths for t, paths in mock.items()}
@@ -461,6 +452,37 @@ def _ini_options(config: pytest.Config) -> dict[str, Any]:
                 raise pytest.UsageError(f"ini option clearstone_ignore: {exc}") from None
         options["ignore"] = ignore
     return options
+
+
+def _ini_mock_problem(span_type: str, path: str) -> str:
+    """What is wrong with a ``clearstone_mock`` line read as ``span_type = path`` (``""``:
+    nothing): the line's fix, told once, at start."""
+    if "#" in path:  # (an ini value runs to the end of its line)
+        return "holds a comment: put the comment on a line of its own, above"
+    paths = path.replace(",", " ").split()
+    if span_type and len(paths) > 1 and all(map(_is_import_path, paths)):
+        return (
+            f"gives more than one import path: give each target a line of its own "
+            f"({span_type} = {paths[0]}, then {span_type} = {paths[1]} on the next line)"
+        )
+    if not span_type or len(paths) != 1 or "=" in path:
+        return "is not 'TYPE = import.path' (e.g. 'llm = app.llm.complete')"
+    if path[0] in "'\"" and path[-1] == path[0]:
+        return f"is quoted: give the import path without quotes: '{span_type} = {path[1:-1]}'"
+    if _is_import_path(span_type) and "." not in path:
+        return f"has its type and import path swapped: write '{path} = {span_type}'"
+    if not _is_import_path(path):
+        return (
+            f"is not 'TYPE = import.path': {path!r} is not a dotted import path (names joined "
+            f"by dots, e.g. 'llm = app.llm.complete')"
+        )
+    return ""
+
+
+def _is_import_path(text: str) -> bool:
+    """Whether ``text`` is a dotted import path (``app.llm.complete``)."""
+    parts = text.split(".")
+    return len(parts) > 1 and all(part.isidentifier() for part in parts)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -312,6 +312,29 @@ def test_an_ini_mock_line_with_two_paths_is_a_usage_error(
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # each failed every marked test, or (swapped) errored at set-up with a traceback
+        ("app.complete = llm", "type and import path swapped: write 'llm = app.complete'"),
+        ("llm = app:complete", "'app:complete' is not a dotted import path*"),
+        ("llm = 'app.complete'", "give the import path without quotes: 'llm = app.complete'"),
+        ("llm = app.complete.", "'app.complete.' is not a dotted import path*"),
+        # these told to put "=" or "#" on a line of its own as if they were import paths
+        ("llm == app.complete", "not 'TYPE = import.path' (e.g. 'llm = app.llm.complete')"),
+        ("llm = app.complete  # the model", "*comment*on a line of its own*"),
+    ],
+)
+def test_an_ini_mock_line_that_is_no_import_path_is_a_usage_error(
+    pytester: pytest.Pytester, line: str, expected: str
+) -> None:
+    _project(pytester, MARKED.format(extra=""), ini=f"clearstone_mock =\n    {line}\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*ini option clearstone_mock: {line!r}*{expected}"])
+    result.stderr.no_fnmatch_line("*on the next line*")
+
+
 def test_the_default_config_fixture_is_set_up_once_per_module(pytester: pytest.Pytester) -> None:
     """Like pytest-recording's ``vcr_config``: module-scoped, not set up for every test."""
     _project(
