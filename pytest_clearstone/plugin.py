@@ -2674,12 +2674,13 @@ def _write_node_ids(
 
 # -- fixtures ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def clearstone_config() -> dict[str, Any]:
+def clearstone_config(request: pytest.FixtureRequest) -> Any:
     """Defaults for the ``@pytest.mark.replay`` keywords ``mock``, ``strict``, ``ignore`` and
     ``ignore_state`` (like pytest-recording's ``vcr_config``): override it in a ``conftest.py``.
     Per keyword the marker wins, then this fixture, then the ini options ``clearstone_mock`` /
-    ``clearstone_ignore``; a keyword given at a higher level replaces the lower one whole."""
-    return {}
+    ``clearstone_ignore``; a keyword given at a higher level replaces the lower one whole.
+    Parametrized indirectly, each parameter's dict (checked as the fixture's value)."""
+    return getattr(request, "param", {})
 
 
 @pytest.fixture

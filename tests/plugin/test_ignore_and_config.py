@@ -357,6 +357,36 @@ def test_the_default_config_fixture_is_set_up_once_per_module(pytester: pytest.P
     assert not [s for s in setups if s[1:3] == ["F", "clearstone_config"]], result.outlines
 
 
+def test_the_default_config_fixture_parametrized_indirectly_gives_each_parameter(
+    pytester: pytest.Pytester,
+) -> None:
+    # before the fix: the plugin's fixture returned {} whatever its parameter, so each test had
+    # no mock= and failed recording, told to "add mock= to this marker"
+    _project(
+        pytester,
+        """
+        import pytest
+        from app import Agent
+
+        @pytest.mark.parametrize(
+            "clearstone_config",
+            [{"mock": {"llm": "app.complete"}}, {"mock": {"tool": "app.lookup"}}],
+            ids=["llm", "tool"],
+            indirect=True,
+        )
+        @pytest.mark.replay
+        def test_it(replay):
+            assert replay.run(Agent().run, "hi") == "answer to hi"
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    goldens = pytester.path / "goldens" / "test_it"
+    assert sorted(p.name for p in goldens.iterdir()) == ["test_it[llm].ckpt", "test_it[tool].ckpt"]
+    assert "app.lookup" not in (goldens / "test_it[llm].ckpt").read_text()
+    assert "app.complete" not in (goldens / "test_it[tool].ckpt").read_text()
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
 def test_a_function_scoped_override_sees_each_test(pytester: pytest.Pytester) -> None:
     """An override keeps its own scope: here it gives each test its own ignore paths."""
     _project(
