@@ -382,6 +382,9 @@ def _settings(config: pytest.Config) -> Settings:
                 f"{key}: {line!r} is not a regular expression ({exc}): correct that line "
                 "(escape a character meant literally with \\, as in \\( or \\.)"
             ) from None
+    if config.inipath is None or config.inipath.suffix != ".toml":  # (TOML strips comments)
+        _refuse_comments(config, "clearstone_redact_keys", "clearstone_ignore")
+        _refuse_comments(config, "clearstone_redact_allow", regexes=True)
     try:
         ini_allow_pickle = bool(config.getini("clearstone_allow_pickle"))
     except (ValueError, pytest.UsageError) as exc:  # "invalid truth value 'maybe'": no key
@@ -427,6 +430,21 @@ def _settings(config: pytest.Config) -> Settings:
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
     return settings
+
+
+def _refuse_comments(config: pytest.Config, *keys: str, regexes: bool = False) -> None:
+    """A usage error for a line of an ini file's ``keys`` that ends with a ``# comment``: an
+    ini value runs to the end of its line, so the rule would match nothing (a key name left
+    unredacted, an ignore path never ignored). A quoted key (``["a #b"]``) is left, and with
+    ``regexes`` a ``re:`` line (``#`` in an expression is meant)."""
+    for key in keys:
+        for line in config.getini(key):
+            text = str(line)
+            if re.search(r"\s#", text) and '["' not in text and not (regexes and text[:3] == "re:"):
+                raise pytest.UsageError(
+                    f"{key}: {text!r} holds a comment, which an ini file reads as part of the "
+                    f"line: put the comment on a line of its own, above"
+                )
 
 
 def _ini_options(config: pytest.Config) -> dict[str, Any]:

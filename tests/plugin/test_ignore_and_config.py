@@ -529,6 +529,32 @@ def test_a_non_bool_allow_pickle_in_native_toml_is_told_the_toml_fix(
     result.stderr.no_fnmatch_line("*yes or no*")
 
 
+@pytest.mark.parametrize(
+    "key", ["clearstone_redact_keys", "clearstone_ignore", "clearstone_redact_allow"]
+)
+def test_an_ini_line_with_a_trailing_comment_is_a_usage_error(
+    pytester: pytest.Pytester, key: str
+) -> None:
+    # before the fix: the comment was part of the line (an ini value runs to the end of its
+    # line), so the rule matched nothing: `session_blob  # our token` redacted nothing and the
+    # token was written to the golden; an ignore path never matched and the replay diverged
+    line = "session_blob  # our session token"
+    pytester.makeini(f"[pytest]\n{key} =\n    {line}\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*{key}: {line!r} holds a comment*put the comment on a line of its own*"]
+    )
+
+
+def test_a_hash_in_a_toml_string_is_no_comment(pytester: pytest.Pytester) -> None:
+    # (TOML strips its comments: a '#' left inside a string was meant)
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nclearstone_redact_keys = ["x #y"]\n')
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_a_bad_placeholder_env_name_is_a_usage_error_naming_the_key(
     pytester: pytest.Pytester,
 ) -> None:
