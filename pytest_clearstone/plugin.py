@@ -603,9 +603,15 @@ class _Marker(NamedTuple):
     """A test's ``replay`` markers, merged (:func:`_marker`)."""
 
     path: Any  # the golden path given (None: the default one)
-    path_from: str  # the node id of the node whose marker gives the path ("": none gives one)
     keywords: dict[str, Any]  # the other keywords given, each the closest marker's
+    given_on: dict[str, str]  # per keyword given ("path" too), the node id whose marker gives it
     problem: str  # what is wrong with the markers' arguments ("": nothing)
+
+    def on(self, keyword: str, test: str) -> str:
+        """Where the marker that gives ``keyword`` to the test ``test`` (a node id) is, as a
+        message names it after the marker: ``""`` (the test's own) or ``" on <node id>"``."""
+        node = self.given_on.get(keyword, test)
+        return "" if node == test else f" on {node}"
 
 
 def _marker(item: pytest.Item) -> _Marker | None:
@@ -637,24 +643,26 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
     if params:  # pytest lists a test's parameter marks after its decorators': they are closer
         found.sort(key=lambda pair: not any(pair[1] is mark for mark in params))
     merged: dict[str, Any] = {}
-    path_from = ""
+    given_on: dict[str, str] = {}
     for node, mark in reversed(found):
         try:
             path = _replay_marker(*mark.args, **mark.kwargs)
         except TypeError as exc:
             where = "" if node is item else f" on {node.nodeid}"
             problem = str(exc).removeprefix(f"{_replay_marker.__name__}() ")  # (ours: no name)
-            return _Marker(None, "", {}, f"bad @pytest.mark.{_MARKER}{where}: {problem}")
+            return _Marker(None, {}, {}, f"bad @pytest.mark.{_MARKER}{where}: {problem}")
         merged.update(mark.kwargs)
+        given_on.update(dict.fromkeys(mark.kwargs, node.nodeid))
         if mark.args or "path" in mark.kwargs:
             merged["path"] = path
-            path_from = node.nodeid
+            given_on["path"] = node.nodeid
     path = merged.pop("path", None)
+    marker = _Marker(path, merged, given_on, "")
     if path is not None and (not isinstance(path, (str, Path)) or not str(path)):
-        where = "" if path_from == item.nodeid else f" on {path_from}"
+        where = marker.on("path", item.nodeid)
         problem = f"@pytest.mark.replay path{where} must be a file path, not {path!r}"
-        return _Marker(None, "", {}, problem)
-    return _Marker(path, path_from, merged, "")
+        return _Marker(None, {}, {}, problem)
+    return marker
 
 
 def _base_depth(node: Any, mark: pytest.Mark) -> int:
@@ -721,10 +729,11 @@ def _golden_options(item: pytest.Item, marker: dict[str, Any], fixture: Any) -> 
 
 
 def _given_by(item: pytest.Item, keyword: str, value: Any) -> str:
-    """Which level gave the item's golden run ``value`` for ``keyword`` (its marker's keywords
-    known), as a message names it: per :func:`_golden_options`."""
-    if keyword in item.stash.get(_MARKER_KEYWORDS, {}):
-        return "@pytest.mark.replay"
+    """Which level gave the item's golden run ``value`` for ``keyword``, as a message names
+    it: per :func:`_golden_options` (a class's or module's marker with its node id)."""
+    marker = _marker(item)
+    if marker is not None and keyword in marker.keywords:
+        return "@pytest.mark.replay" + marker.on(keyword, item.nodeid)
     ini = item.config.stash[_SETTINGS].ini_options
     if ini.get(keyword) is value is not None:
         return f"the ini option clearstone_{keyword}"
@@ -2089,7 +2098,7 @@ def _report_shared_goldens(
     for golden, tests in shared:
         names = " and ".join(t.nodeid for t in tests)
         markers = [marker for marker in map(_marker, tests) if marker is not None]
-        given_by = {marker.path_from for marker in markers}
+        given_by = {marker.given_on.get("path", "") for marker in markers}
         # default paths (made from the node ids): leaving the path out is no fix
         if all(marker.path is None for marker in markers):
             fix = _default_paths_fix(tests)

@@ -244,3 +244,39 @@ def test_a_bad_class_marker_is_named_in_the_failure_of_each_test(
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*test_merge.py::TestBad::test_one: {problem}"])
     result.stdout.no_fnmatch_line("*_replay_marker*")  # (the plugin's own function: no name)
+
+
+def test_a_bad_keyword_value_names_the_marker_that_gives_it(pytester: pytest.Pytester) -> None:
+    # before the fix: "test_merge.py::test_own: bad ignore= in @pytest.mark.replay", of a test
+    # whose own marker gives no ignore=: the module's pytestmark or the class's marker did
+    _project(
+        pytester,
+        """
+        pytestmark = pytest.mark.replay(ignore=["a..b"])
+
+        @pytest.mark.replay(mock="live.complete", strict="no")
+        class TestBad:
+            def test_strict(self):
+                pass
+
+            @pytest.mark.replay(strict=True)
+            def test_mock(self):
+                pass
+
+        @pytest.mark.replay(mock=MOCK)
+        def test_own():
+            pass
+        """,
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "test_merge.py::TestBad::test_strict: strict= in @pytest.mark.replay on "
+            "test_merge.py::TestBad must be True or False, not 'no'",
+            "test_merge.py::TestBad::test_mock: bad mock= in @pytest.mark.replay on "
+            "test_merge.py::TestBad: mock_config must map*",
+            "test_merge.py::test_own: bad ignore= in @pytest.mark.replay on test_merge.py: "
+            "bad ignore path 'a..b'*",
+        ]
+    )
