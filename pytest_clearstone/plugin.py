@@ -383,7 +383,13 @@ def _settings(config: pytest.Config) -> Settings:
                 "(escape a character meant literally with \\, as in \\( or \\.)"
             ) from None
     if config.inipath is None or config.inipath.suffix != ".toml":  # (TOML strips comments)
-        _refuse_comments(config, "clearstone_redact_keys", "clearstone_ignore")
+        _refuse_comments(
+            config,
+            "clearstone_redact_keys",
+            "clearstone_ignore",
+            "clearstone_allow_hosts",
+            "clearstone_placeholder_env",
+        )
         _refuse_comments(config, "clearstone_redact_allow", regexes=True)
     try:
         ini_allow_pickle = bool(config.getini("clearstone_allow_pickle"))
