@@ -640,7 +640,8 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
     found = list(item.iter_markers_with_node("replay"))
     if not found:
         return None
-    if any(isinstance(node, pytest.Class) for node, _ in found):
+    classes = [node for node, _ in found if isinstance(node, pytest.Class)]
+    if len(classes) > len(set(classes)):
         # pytest gives a class the markers of its bases too, the furthest base's first: a
         # subclass's own are closer (stable: the nodes keep their order)
         nodes = list(dict.fromkeys(node for node, _ in found))
