@@ -390,12 +390,26 @@ def _settings(config: pytest.Config) -> Settings:
                 f"{key}: {line!r} is not a regular expression ({exc}): correct that line "
                 "(escape a character meant literally with \\, as in \\( or \\.)"
             ) from None
+    if config.inipath is None or config.inipath.suffix != ".toml":  # (TOML strips comments)
+        _refuse_comments(
+            config,
+            "clearstone_redact_keys",
+            "clearstone_ignore",
+            "clearstone_allow_hosts",
+            "clearstone_placeholder_env",
+        )
+        _refuse_comments(config, "clearstone_redact_allow", regexes=True)
     try:
         ini_allow_pickle = bool(config.getini("clearstone_allow_pickle"))
     except (ValueError, pytest.UsageError) as exc:  # "invalid truth value 'maybe'": no key
-        raise pytest.UsageError(
-            f"clearstone_allow_pickle: {exc} (true or false, yes or no, 1 or 0)"
-        ) from None
+        # (pytest 9 raises a TypeError of a [tool.pytest] value: it takes a TOML boolean only)
+        toml = isinstance(exc.__cause__, TypeError)
+        fix = (
+            "true or false without quotes: a TOML boolean"
+            if toml
+            else "true or false, yes or no, 1 or 0"
+        )
+        raise pytest.UsageError(f"clearstone_allow_pickle: {exc} ({fix})") from None
     for name in config.getini("clearstone_placeholder_env"):
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
             raise pytest.UsageError(
@@ -432,24 +446,30 @@ def _settings(config: pytest.Config) -> Settings:
     return settings
 
 
+def _refuse_comments(config: pytest.Config, *keys: str, regexes: bool = False) -> None:
+    """A usage error for a line of an ini file's ``keys`` that ends with a ``# comment``: an
+    ini value runs to the end of its line, so the rule would match nothing (a key name left
+    unredacted, an ignore path never ignored). A quoted key (``["a #b"]``) is left, and with
+    ``regexes`` a ``re:`` line (``#`` in an expression is meant)."""
+    for key in keys:
+        for line in config.getini(key):
+            text = str(line)
+            if re.search(r"\s#", text) and '["' not in text and not (regexes and text[:3] == "re:"):
+                raise pytest.UsageError(
+                    f"{key}: {text!r} holds a comment, which an ini file reads as part of the "
+                    f"line: put the comment on a line of its own, above"
+                )
+
+
 def _ini_options(config: pytest.Config) -> dict[str, Any]:
     """The marker keyword defaults given in the ini file (a usage error names a bad line)."""
     options: dict[str, Any] = {}
     mock: dict[str, list[str]] = {}
     for line in config.getini("clearstone_mock"):
-        span_type, sep, path = (part.strip() for part in str(line).partition("="))
-        if not sep or not span_type or not path:
-            raise pytest.UsageError(
-                f"ini option clearstone_mock: {line!r} is not 'TYPE = import.path' "
-                f"(e.g. 'llm = app.llm.complete')"
-            )
-        paths = path.replace(",", " ").split()
-        if len(paths) > 1:  # (no import path holds a comma or a space)
-            raise pytest.UsageError(
-                f"ini option clearstone_mock: {line!r} gives more than one import path: give "
-                f"each target a line of its own ({span_type} = {paths[0]}, then "
-                f"{span_type} = {paths[1]} on the next line)"
-            )
+        span_type, _, path = (part.strip() for part in str(line).partition("="))
+        problem = _ini_mock_problem(span_type, path)
+        if problem:
+            raise pytest.UsageError(f"ini option clearstone_mock: {line!r} {problem}")
         mock.setdefault(span_type, []).append(path)
     if mock:
         options["mock"] = {t: paths[0] if len(paths) == 1 else paths for t, paths in mock.items()}
@@ -464,6 +484,37 @@ def _ini_options(config: pytest.Config) -> dict[str, Any]:
                 raise pytest.UsageError(f"ini option clearstone_ignore: {exc}") from None
         options["ignore"] = ignore
     return options
+
+
+def _ini_mock_problem(span_type: str, path: str) -> str:
+    """What is wrong with a ``clearstone_mock`` line read as ``span_type = path`` (``""``:
+    nothing): the line's fix, told once, at start."""
+    if "#" in path:  # (an ini value runs to the end of its line)
+        return "holds a comment: put the comment on a line of its own, above"
+    paths = path.replace(",", " ").split()
+    if span_type and len(paths) > 1 and all(map(_is_import_path, paths)):
+        return (
+            f"gives more than one import path: give each target a line of its own "
+            f"({span_type} = {paths[0]}, then {span_type} = {paths[1]} on the next line)"
+        )
+    if not span_type or len(paths) != 1 or "=" in path:
+        return "is not 'TYPE = import.path' (e.g. 'llm = app.llm.complete')"
+    if path[0] in "'\"" and path[-1] == path[0]:
+        return f"is quoted: give the import path without quotes: '{span_type} = {path[1:-1]}'"
+    if _is_import_path(span_type) and "." not in path:
+        return f"has its type and import path swapped: write '{path} = {span_type}'"
+    if not _is_import_path(path):
+        return (
+            f"is not 'TYPE = import.path': {path!r} is not a dotted import path (names joined "
+            f"by dots, e.g. 'llm = app.llm.complete')"
+        )
+    return ""
+
+
+def _is_import_path(text: str) -> bool:
+    """Whether ``text`` is a dotted import path (``app.llm.complete``)."""
+    parts = text.split(".")
+    return len(parts) > 1 and all(part.isidentifier() for part in parts)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -566,9 +617,15 @@ class _Marker(NamedTuple):
     """A test's ``replay`` markers, merged (:func:`_marker`)."""
 
     path: Any  # the golden path given (None: the default one)
-    path_from: str  # the node id of the node whose marker gives the path ("": none gives one)
     keywords: dict[str, Any]  # the other keywords given, each the closest marker's
+    given_on: dict[str, str]  # per keyword given ("path" too), the node id whose marker gives it
     problem: str  # what is wrong with the markers' arguments ("": nothing)
+
+    def on(self, keyword: str, test: str) -> str:
+        """Where the marker that gives ``keyword`` to the test ``test`` (a node id) is, as a
+        message names it after the marker: ``""`` (the test's own) or ``" on <node id>"``."""
+        node = self.given_on.get(keyword, test)
+        return "" if node == test else f" on {node}"
 
 
 def _marker(item: pytest.Item) -> _Marker | None:
@@ -591,28 +648,50 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
     found = list(item.iter_markers_with_node("replay"))
     if not found:
         return None
+    classes = [node for node, _ in found if isinstance(node, pytest.Class)]
+    if len(classes) > len(set(classes)):
+        # pytest gives a class the markers of its bases too, the furthest base's first: a
+        # subclass's own are closer (stable: the nodes keep their order)
+        nodes = list(dict.fromkeys(node for node, _ in found))
+        found.sort(key=lambda pair: (nodes.index(pair[0]), _base_depth(*pair)))
     params = getattr(getattr(item, "callspec", None), "marks", None)
     if params:  # pytest lists a test's parameter marks after its decorators': they are closer
         found.sort(key=lambda pair: not any(pair[1] is mark for mark in params))
     merged: dict[str, Any] = {}
-    path_from = ""
+    given_on: dict[str, str] = {}
     for node, mark in reversed(found):
         try:
             path = _replay_marker(*mark.args, **mark.kwargs)
         except TypeError as exc:
             where = "" if node is item else f" on {node.nodeid}"
             problem = str(exc).removeprefix(f"{_replay_marker.__name__}() ")  # (ours: no name)
-            return _Marker(None, "", {}, f"bad @pytest.mark.{_MARKER}{where}: {problem}")
+            return _Marker(None, {}, {}, f"bad @pytest.mark.{_MARKER}{where}: {problem}")
         merged.update(mark.kwargs)
+        given_on.update(dict.fromkeys(mark.kwargs, node.nodeid))
         if mark.args or "path" in mark.kwargs:
             merged["path"] = path
-            path_from = node.nodeid
+            given_on["path"] = node.nodeid
     path = merged.pop("path", None)
+    marker = _Marker(path, merged, given_on, "")
     if path is not None and (not isinstance(path, (str, Path)) or not str(path)):
-        where = "" if path_from == item.nodeid else f" on {path_from}"
+        where = marker.on("path", item.nodeid)
         problem = f"@pytest.mark.replay path{where} must be a file path, not {path!r}"
-        return _Marker(None, "", {}, problem)
-    return _Marker(path, path_from, merged, "")
+        return _Marker(None, {}, {}, problem)
+    return marker
+
+
+def _base_depth(node: Any, mark: pytest.Mark) -> int:
+    """How far up the class of ``node`` (a :class:`pytest.Class`; else ``0``) the class
+    whose own ``pytestmark`` holds ``mark`` is (``0``: the class itself, or a marker added to
+    the node)."""
+    cls = getattr(node, "obj", None) if isinstance(node, pytest.Class) else None
+    for depth, klass in enumerate(getattr(cls, "__mro__", ())):
+        marks = klass.__dict__.get("pytestmark", [])
+        if any(
+            getattr(m, "mark", m) is mark for m in (marks if isinstance(marks, list) else [marks])
+        ):
+            return depth
+    return 0
 
 
 def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:
@@ -626,17 +705,19 @@ def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:
     return Path(golden or _golden_path(item, marker.path)), dict(marker.keywords)
 
 
-def _golden_options(
-    item: pytest.Item, marker: dict[str, Any], fixture: Any = None
-) -> dict[str, Any]:
+def _golden_options(item: pytest.Item, marker: dict[str, Any], fixture: Any) -> dict[str, Any]:
     """The keywords of the item's golden run: per keyword, the marker's, else the
-    ``clearstone_config`` fixture's, else the ini file's, else the default (whole values, no
-    merging)."""
-    if fixture is None:
-        fixture = {}
+    ``clearstone_config`` fixture's value ``fixture`` (``{}`` before it is known), else the ini
+    file's, else the default (whole values, no merging)."""
     if not isinstance(fixture, dict) or not set(fixture) <= set(_OPTION_KEYWORDS):
         bad = sorted(set(fixture) - set(_OPTION_KEYWORDS)) if isinstance(fixture, dict) else []
-        what = f"unknown keys {bad}" if bad else f"a {type(fixture).__name__}"
+        what = (
+            f"unknown keys {bad}"
+            if bad
+            else "None (is its return statement missing?)"
+            if fixture is None
+            else f"a {type(fixture).__name__}"
+        )
         pytest.fail(
             f"{item.nodeid}: the clearstone_config fixture must return a dict with keys from "
             f"{list(_OPTION_KEYWORDS)}; it returned {what}",
@@ -653,13 +734,25 @@ def _golden_options(
             options[keyword] = _OPTION_DEFAULTS[keyword]
     strict = options["strict"]
     if not isinstance(strict, int):  # (a bool is one; a string such as "false" is not false)
-        where = "@pytest.mark.replay" if "strict" in marker else "the clearstone_config fixture"
         pytest.fail(
-            f"{item.nodeid}: strict= in {where} must be True or False, not {strict!r}",
+            f"{item.nodeid}: strict= in {_given_by(item, 'strict', strict)} must be True or "
+            f"False, not {strict!r}",
             pytrace=False,
         )
     options["strict"] = bool(strict)
     return options
+
+
+def _given_by(item: pytest.Item, keyword: str, value: Any) -> str:
+    """Which level gave the item's golden run ``value`` for ``keyword``, as a message names
+    it: per :func:`_golden_options` (a class's or module's marker with its node id)."""
+    marker = _marker(item)
+    if marker is not None and keyword in marker.keywords:
+        return "@pytest.mark.replay" + marker.on(keyword, item.nodeid)
+    ini = item.config.stash[_SETTINGS].ini_options
+    if ini.get(keyword) is value is not None:
+        return f"the ini option clearstone_{keyword}"
+    return "the clearstone_config fixture"
 
 
 def _golden_path(item: pytest.Item, marker_path: str | Path | None) -> str:
@@ -851,7 +944,7 @@ def _runtest_setup(item: pytest.Item) -> None:
         return
     path, marker = args
     item.stash[_MARKER_KEYWORDS] = marker
-    _build_replay(item, path, _golden_options(item, marker))
+    _build_replay(item, path, _golden_options(item, marker, {}))
     _guard_fixtures(item, "set-up")
 
 
@@ -972,7 +1065,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             writes=writes,
         )
     redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
-    problem, what = "", ""
+    problem, keyword = "", ""
     transform, shown = _transforms(config, redactor, redactor.shown)
     try:
         replay = settings.replay_class(
@@ -990,12 +1083,23 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             ignore_state=options["ignore_state"],
             fresh=settings.fresh,
         )
-    except TypeError as exc:  # mock= (normalize_mock_config)
-        problem, what = str(exc), "mock="
+    except (TypeError, AttributeError) as exc:  # mock= (normalize_mock_config)
+        from .errors import MockTargetError  # (its type and path swapped: {"app.f": "llm"})
+
+        if isinstance(exc, AttributeError) and not isinstance(exc, MockTargetError):
+            raise
+        problem, keyword = str(exc), "mock"
     except ValueError as exc:  # an ignore= or ignore_state= path (golden/ignore.py)
-        problem, what = str(exc), "ignore paths"
+        from .golden.ignore import IgnoreConfig  # (ignore= is read first)
+
+        problem, keyword = str(exc), "ignore_state"
+        try:
+            IgnoreConfig(options["ignore"])
+        except ValueError:
+            keyword = "ignore"
     if problem:
-        pytest.fail(f"{item.nodeid}: bad {what} in @pytest.mark.replay: {problem}", pytrace=False)
+        where = _given_by(item, keyword, options[keyword])
+        pytest.fail(f"{item.nodeid}: bad {keyword}= in {where}: {problem}", pytrace=False)
     if isinstance(redactor, _ReplayRedaction):
         item.stash[_REPLAY_REDACTION] = redactor
     else:
@@ -1166,7 +1270,9 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """The test's call: open its root span, start the golden run, run the test, finish."""
     __tracebackhide__ = True
     if _MARKER_KEYWORDS in item.stash:  # a marked test that does not use the replay fixture
-        _apply_config_fixture(item, getattr(item, "funcargs", {}).get("clearstone_config"))
+        funcargs = getattr(item, "funcargs", {})  # (an item of another kind has none)
+        if "clearstone_config" in funcargs:
+            _apply_config_fixture(item, funcargs["clearstone_config"])
     replay = item.stash.get(_REPLAY, None)
     wants_tracer = "clearstone_tracer" in getattr(item, "fixturenames", ())
     if (replay is None and not wants_tracer) or (replay is not None and _unittest_skipped(item)):
@@ -2020,7 +2126,7 @@ def _report_shared_goldens(
     for golden, tests in shared:
         names = " and ".join(t.nodeid for t in tests)
         markers = [marker for marker in map(_marker, tests) if marker is not None]
-        given_by = {marker.path_from for marker in markers}
+        given_by = {marker.given_on.get("path", "") for marker in markers}
         # default paths (made from the node ids): leaving the path out is no fix
         if all(marker.path is None for marker in markers):
             fix = _default_paths_fix(tests)
@@ -2623,12 +2729,13 @@ def _write_node_ids(
 
 # -- fixtures ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def clearstone_config() -> dict[str, Any]:
+def clearstone_config(request: pytest.FixtureRequest) -> Any:
     """Defaults for the ``@pytest.mark.replay`` keywords ``mock``, ``strict``, ``ignore`` and
     ``ignore_state`` (like pytest-recording's ``vcr_config``): override it in a ``conftest.py``.
     Per keyword the marker wins, then this fixture, then the ini options ``clearstone_mock`` /
-    ``clearstone_ignore``; a keyword given at a higher level replaces the lower one whole."""
-    return {}
+    ``clearstone_ignore``; a keyword given at a higher level replaces the lower one whole.
+    Parametrized indirectly, each parameter's dict (checked as the fixture's value)."""
+    return getattr(request, "param", {})
 
 
 @pytest.fixture

@@ -486,6 +486,30 @@ def test_bad_marker_arguments_are_named(project, pytester):
     )
 
 
+def test_a_marker_mock_with_type_and_path_swapped_is_named_without_a_traceback(project, pytester):
+    # before the fix: the set-up of the test errored with the plugin's traceback, ending in
+    # MockTargetError raised from golden/mocks.py
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+
+        @pytest.mark.replay("goldens/x.ckpt", mock={"app.complete": "llm"})
+        def test_swapped():
+            pass
+        """
+    )
+    result = project.replay()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_agent.py::test_swapped: bad mock= in @pytest.mark.replay: mock target 'llm' "
+            "cannot be patched: *Swap them: {'llm': 'app.complete'}"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*mocks.py*")
+
+
 def test_replay_fixture_without_marker(project, pytester):
     pytester.makepyfile(test_agent="def test_it(replay):\n    pass\n")
     result = project.replay()

@@ -205,7 +205,7 @@ def test_the_marker_replaces_the_fixture_keyword_whole(pytester: pytest.Pytester
         (
             ', ignore=["a..b"]',
             "",
-            "*bad ignore paths in @pytest.mark.replay: bad ignore path 'a..b'*",
+            "*bad ignore= in @pytest.mark.replay: bad ignore path 'a..b'*",
         ),
         (
             "",
@@ -236,6 +236,57 @@ def test_bad_options_are_named(
     result.stdout.fnmatch_lines([expected])
 
 
+def test_a_config_fixture_that_returns_nothing_is_named(pytester: pytest.Pytester) -> None:
+    # before the fix: a fixture that forgot its `return` (None) was taken as {}, and the bare
+    # marker's test failed saying it only reads its golden ("add mock= to this marker")
+    _project(
+        pytester,
+        "import pytest\nfrom app import Agent\n\npytestmark = pytest.mark.replay\n\n"
+        "def test_it(replay):\n    replay.run(Agent().run, 'hi')\n",
+        conftest="import pytest\n@pytest.fixture\ndef clearstone_config():\n"
+        "    {'mock': {'llm': 'app.complete'}}\n",
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*clearstone_config fixture must return a dict with keys from*it returned None*"]
+    )
+    result.stdout.no_fnmatch_line("*add mock= to this marker*")
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            "{'mock': 'app.complete'}",
+            "*bad mock= in the clearstone_config fixture: mock_config must map*",
+        ),
+        (
+            "{'mock': {'llm': 'app.complete'}, 'ignore': ['a..b']}",
+            "*bad ignore= in the clearstone_config fixture: bad ignore path 'a..b'*",
+        ),
+        (
+            "{'mock': {'llm': 'app.complete'}, 'ignore_state': ['a..b']}",
+            "*bad ignore_state= in the clearstone_config fixture: bad ignore path 'a..b'*",
+        ),
+    ],
+)
+def test_a_bad_keyword_of_the_config_fixture_names_the_fixture(
+    pytester: pytest.Pytester, config: str, expected: str
+) -> None:
+    # before the fix: "bad mock= in @pytest.mark.replay", of a marker that gives no mock=
+    _project(
+        pytester,
+        "import pytest\nfrom app import Agent\n\n@pytest.mark.replay\n"
+        "def test_it(replay):\n    replay.run(Agent().run, 'hi')\n",
+        conftest=f"import pytest\n@pytest.fixture\ndef clearstone_config():\n    return {config}\n",
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([expected])
+    result.stdout.no_fnmatch_line("*in @pytest.mark.replay*")
+
+
 def test_a_bad_ini_mock_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
     _project(pytester, MARKED.format(extra=""), ini="clearstone_mock =\n    app.complete\n")
     result = pytester.runpytest()
@@ -261,6 +312,29 @@ def test_an_ini_mock_line_with_two_paths_is_a_usage_error(
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # each failed every marked test, or (swapped) errored at set-up with a traceback
+        ("app.complete = llm", "type and import path swapped: write 'llm = app.complete'"),
+        ("llm = app:complete", "'app:complete' is not a dotted import path*"),
+        ("llm = 'app.complete'", "give the import path without quotes: 'llm = app.complete'"),
+        ("llm = app.complete.", "'app.complete.' is not a dotted import path*"),
+        # these told to put "=" or "#" on a line of its own as if they were import paths
+        ("llm == app.complete", "not 'TYPE = import.path' (e.g. 'llm = app.llm.complete')"),
+        ("llm = app.complete  # the model", "*comment*on a line of its own*"),
+    ],
+)
+def test_an_ini_mock_line_that_is_no_import_path_is_a_usage_error(
+    pytester: pytest.Pytester, line: str, expected: str
+) -> None:
+    _project(pytester, MARKED.format(extra=""), ini=f"clearstone_mock =\n    {line}\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*ini option clearstone_mock: {line!r}*{expected}"])
+    result.stderr.no_fnmatch_line("*on the next line*")
+
+
 def test_the_default_config_fixture_is_set_up_once_per_module(pytester: pytest.Pytester) -> None:
     """Like pytest-recording's ``vcr_config``: module-scoped, not set up for every test."""
     _project(
@@ -281,6 +355,36 @@ def test_the_default_config_fixture_is_set_up_once_per_module(pytester: pytest.P
     setups = [line.split() for line in result.outlines if "SETUP" in line]
     assert setups.count(["SETUP", "M", "clearstone_config"]) == 1, result.outlines
     assert not [s for s in setups if s[1:3] == ["F", "clearstone_config"]], result.outlines
+
+
+def test_the_default_config_fixture_parametrized_indirectly_gives_each_parameter(
+    pytester: pytest.Pytester,
+) -> None:
+    # before the fix: the plugin's fixture returned {} whatever its parameter, so each test had
+    # no mock= and failed recording, told to "add mock= to this marker"
+    _project(
+        pytester,
+        """
+        import pytest
+        from app import Agent
+
+        @pytest.mark.parametrize(
+            "clearstone_config",
+            [{"mock": {"llm": "app.complete"}}, {"mock": {"tool": "app.lookup"}}],
+            ids=["llm", "tool"],
+            indirect=True,
+        )
+        @pytest.mark.replay
+        def test_it(replay):
+            assert replay.run(Agent().run, "hi") == "answer to hi"
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    goldens = pytester.path / "goldens" / "test_it"
+    assert sorted(p.name for p in goldens.iterdir()) == ["test_it[llm].ckpt", "test_it[tool].ckpt"]
+    assert "app.lookup" not in (goldens / "test_it[llm].ckpt").read_text()
+    assert "app.complete" not in (goldens / "test_it[tool].ckpt").read_text()
+    pytester.runpytest().assert_outcomes(passed=2)
 
 
 def test_a_function_scoped_override_sees_each_test(pytester: pytest.Pytester) -> None:
@@ -407,6 +511,56 @@ def test_a_bad_allow_pickle_value_is_a_usage_error_naming_the_key(
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*clearstone_allow_pickle: invalid truth value 'maybe'*"])
+
+
+@pytest.mark.parametrize("value", ['"true"', "1", '"yes"'])
+def test_a_non_bool_allow_pickle_in_native_toml_is_told_the_toml_fix(
+    pytester: pytest.Pytester, value: str
+) -> None:
+    # before the fix: pytest 9's [tool.pytest] takes only a TOML boolean, yet the message
+    # offered "(true or false, yes or no, 1 or 0)": `1` and `"yes"` fail again
+    pytester.makepyprojecttoml(f"[tool.pytest]\nclearstone_allow_pickle = {value}\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*clearstone_allow_pickle:*expects a bool*(true or false without quotes: a TOML boolean)"]
+    )
+    result.stderr.no_fnmatch_line("*yes or no*")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "clearstone_redact_keys",
+        "clearstone_ignore",
+        "clearstone_redact_allow",
+        # (these were refused as no host name, no variable name: the comment not named)
+        "clearstone_allow_hosts",
+        "clearstone_placeholder_env",
+    ],
+)
+def test_an_ini_line_with_a_trailing_comment_is_a_usage_error(
+    pytester: pytest.Pytester, key: str
+) -> None:
+    # before the fix: the comment was part of the line (an ini value runs to the end of its
+    # line), so the rule matched nothing: `session_blob  # our token` redacted nothing and the
+    # token was written to the golden; an ignore path never matched and the replay diverged
+    line = "session_blob  # our session token"
+    pytester.makeini(f"[pytest]\n{key} =\n    {line}\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*{key}: {line!r} holds a comment*put the comment on a line of its own*"]
+    )
+
+
+def test_a_hash_in_a_toml_string_is_no_comment(pytester: pytest.Pytester) -> None:
+    # (TOML strips its comments: a '#' left inside a string was meant)
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nclearstone_redact_keys = ["x #y"]\n')
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_a_bad_placeholder_env_name_is_a_usage_error_naming_the_key(

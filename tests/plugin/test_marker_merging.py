@@ -119,6 +119,31 @@ def test_a_closer_marker_s_ignore_replaces_the_outer_one(
     result.stdout.no_fnmatch_line("FAILED *test_outer*")
 
 
+def test_a_subclass_marker_is_closer_than_its_base_class_marker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest gives a class node its bases' markers too, the furthest base first: the base's
+    # keywords replaced the subclass's own. Before the fix the subclass's strict=False was
+    # dropped (the test replayed strictly and diverged) and its path= was the base's
+    _project(
+        pytester,
+        """
+        @pytest.mark.replay(mock=MOCK, path="goldens/base.ckpt")
+        class AgentTests:
+            def test_it(self):
+                live.complete(live.word())
+
+        @pytest.mark.replay(strict=False, path="goldens/sub.ckpt")
+        class TestLenient(AgentTests):
+            pass
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert _goldens(pytester) == ["sub.ckpt"]
+    monkeypatch.setenv("WORD", "changed")  # the argument differs from the recording
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+
 def test_the_closest_path_wins_and_none_gives_back_the_default(pytester: pytest.Pytester) -> None:
     # the path is the closest marker's that gives one (positional or path=); None is the
     # default; mock=None makes a test under the class's mock= one that only reads its golden
@@ -219,3 +244,39 @@ def test_a_bad_class_marker_is_named_in_the_failure_of_each_test(
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*test_merge.py::TestBad::test_one: {problem}"])
     result.stdout.no_fnmatch_line("*_replay_marker*")  # (the plugin's own function: no name)
+
+
+def test_a_bad_keyword_value_names_the_marker_that_gives_it(pytester: pytest.Pytester) -> None:
+    # before the fix: "test_merge.py::test_own: bad ignore= in @pytest.mark.replay", of a test
+    # whose own marker gives no ignore=: the module's pytestmark or the class's marker did
+    _project(
+        pytester,
+        """
+        pytestmark = pytest.mark.replay(ignore=["a..b"])
+
+        @pytest.mark.replay(mock="live.complete", strict="no")
+        class TestBad:
+            def test_strict(self):
+                pass
+
+            @pytest.mark.replay(strict=True)
+            def test_mock(self):
+                pass
+
+        @pytest.mark.replay(mock=MOCK)
+        def test_own():
+            pass
+        """,
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "test_merge.py::TestBad::test_strict: strict= in @pytest.mark.replay on "
+            "test_merge.py::TestBad must be True or False, not 'no'",
+            "test_merge.py::TestBad::test_mock: bad mock= in @pytest.mark.replay on "
+            "test_merge.py::TestBad: mock_config must map*",
+            "test_merge.py::test_own: bad ignore= in @pytest.mark.replay on test_merge.py: "
+            "bad ignore path 'a..b'*",
+        ]
+    )
