@@ -27,6 +27,7 @@ from ..errors import (
     GoldenCaseTwinError,
     MutatedArgumentWarning,
     SerializationError,
+    UnfinishedCallError,
     describe,
 )
 from ..tracing.span import Recorded, Span
@@ -643,14 +644,17 @@ def restore_recorded_values(
 def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> None:
     """Raise :class:`SerializationError` naming the call, the place in its answer and the type
     when a mocked call's recorded answer holds a value stored only as its ``repr``, or it raised
-    an exception a replay would not raise again (nothing is written); ``recorded``: the calls'
-    spans as they were recorded (by span id), which tell whether dill could pickle it."""
+    an exception a replay would not raise again, and :class:`UnfinishedCallError` when it was
+    still running (nothing is written); ``recorded``: the calls' spans as they were recorded
+    (by span id), which tell whether dill could pickle it."""
     numbers: dict[str, int] = {}
     for span in trace.spans:
         target = span.attributes.get(TARGET_ATTRIBUTE)
         if not isinstance(target, str):
             continue
         number = numbers[target] = numbers.get(target, 0) + 1
+        if span.end_time_ns is None:  # (a thread or task the test did not wait for)
+            raise UnfinishedCallError(target, number)
         if span.error is not None:
             _refuse_unraisable_error(span.error, f"the error of call #{number} to {target}")
         encoded = None if span.recorded_output is None else span.recorded_output.encoded
