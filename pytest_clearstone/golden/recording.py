@@ -7,7 +7,7 @@ import datetime as _dt
 import inspect
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -547,6 +547,13 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
                 f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
             )
     cls = loaded_class(type_name)
+    if type_name == "coroutine" or (cls is not None and issubclass(cls, Awaitable)):
+        return (
+            f"{target} is a plain function that returns an awaitable (of an async function it "
+            f"calls without awaiting it), and the awaitable cannot be stored, only what "
+            f"awaiting it gives. Make {target} an async def that awaits the call and returns "
+            f"its answer, or mock the async function it calls"
+        )
     plain = "" if cls is None else plain_conversion(cls)
     database = "" if cls is None else _database_fix(cls)
     own = "a function of your own that reads it and returns what the agent uses"
