@@ -197,7 +197,19 @@ class DeterministicExecutionContext(Patches):
             if "freezegun" not in sys.modules:
                 raise
             return  # the test froze the clock itself (a fixture): the agent sees that clock
-        stack.push(traveller.stop)
+        stack.push(functools.partial(self._stop_clock, traveller))
+
+    def _stop_clock(self, traveller: Any) -> None:
+        """Stop the frozen clock ``traveller``. A live call still running (in a thread the test
+        did not wait for) has its real clock on top of it: that one stops first (time-machine
+        stops the clock started last), and the call, when it ends, leaves the process's clock
+        and ``random`` alone (:meth:`suspended`)."""
+        with self._live_lock:
+            stop_real, self._stop_real_clock = self._stop_real_clock, None
+            self._frozen_ns = None
+            if stop_real is not None:
+                stop_real()
+        traveller.stop()
 
     def _seed_random(self, stack: PatchStack) -> None:
         outer = random.getstate()
@@ -303,7 +315,7 @@ class DeterministicExecutionContext(Patches):
         finally:
             with self._live_lock:  # ... and the last one to end steps back in
                 self._live -= 1
-                if self._live == 0:
+                if self._live == 0 and self._stack is not None:  # (not after the context ended)
                     if self._stop_real_clock is not None:
                         self._stop_real_clock()
                         self._stop_real_clock = None
