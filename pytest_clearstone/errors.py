@@ -1047,11 +1047,20 @@ class UnmatchedIgnorePathWarning(UserWarning):
 
 class UnfinishedCallError(ClearstoneError):
     """A mocked call was still running when a recorded test ended (made in a thread or task the
-    test does not wait for): it has no answer, so a golden with it could never replay."""
+    test does not wait for), or, ``generator``, a generator target the agent read partly was
+    still open: it has no answer (no end), so a golden with it could never replay."""
 
-    def __init__(self, target: str, number: int) -> None:
+    def __init__(self, target: str, number: int, *, generator: bool = False) -> None:
         self.target = target
         self.number = number
+        if generator:  # (a generator target the agent keeps, partly read, past the test)
+            super().__init__(
+                f"call #{number} to {target}, a generator the agent read partly, was still "
+                "open when the test ended (neither read to its end nor closed), so it has no "
+                "end to replay: close it before the test ends (stream.close(), or read it "
+                "inside contextlib.closing(...)), or read it to its end; then record again"
+            )
+            return
         super().__init__(
             f"call #{number} to {target} was still running when the test ended, so it has no "
             "answer to replay: it was made in a thread or task the test does not wait for. "

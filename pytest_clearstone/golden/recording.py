@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..callables import Kind, kind_of
 from ..codec.naming import loaded_class, mro_paths, per_type
 from ..codec.tags import (
     TAG,
@@ -661,7 +662,8 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
             continue
         number = numbers[target] = numbers.get(target, 0) + 1
         if span.end_time_ns is None:  # (a thread or task the test did not wait for)
-            raise UnfinishedCallError(target, number)
+            kind = kind_of(resolve(target).function)
+            raise UnfinishedCallError(target, number, generator=kind in (Kind.GEN, Kind.ASYNCGEN))
         if span.error is not None:
             _refuse_unraisable_error(span.error, f"the error of call #{number} to {target}")
         encoded = None if span.recorded_output is None else span.recorded_output.encoded

@@ -6,6 +6,8 @@ writes nothing."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 APP = """
@@ -79,3 +81,61 @@ def test_a_call_still_running_when_the_test_ends_fails_the_recording(
     goldens = pytester.path / "goldens" / "test_it"
     assert sorted(p.name for p in goldens.iterdir()) == ["test_it[joined].ckpt"]
     pytester.runpytest("-k", "joined").assert_outcomes(passed=1)
+
+
+GEN_APP = """
+HELD = []
+
+def words(prompt):
+    yield from ("The", "answer", "is", "42")
+
+class Agent:
+    def __init__(self):
+        self.log = []
+
+    def first_two(self):
+        stream = words("q")
+        HELD.append(stream)  # kept past the test (a module-level cache), never closed
+        self.log.extend([next(stream), next(stream)])
+        return self.log
+"""
+
+
+def test_a_generator_left_open_when_the_test_ends_fails_the_recording_naming_the_fix(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=GEN_APP,
+        test_it="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay(mock={"llm": "app.words"})
+        def test_it(replay):
+            assert replay.run(Agent().first_two) == ["The", "answer"]
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record")
+    # before the fix: written, and every replay failed with "the recording has only 0
+    # response(s)"; then with the message for a thread or task the test does not wait for
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the golden checkpoint was not written: call #1 to app.words, a generator the "
+            "agent read partly, was still open when the test ended (neither read to its end "
+            "nor closed), so it has no end to replay: close it before the test ends "
+            "(stream.close(), or read it inside contextlib.closing(...)), or read it to its "
+            "end; then record again",
+        ]
+    )
+    app = pytester.path / "app.py"
+    source = app.read_text()
+    closed = source.replace(
+        "        return self.log", "        stream.close()\n        return self.log"
+    )
+    assert closed != source
+    app.write_text(closed)
+    shutil.rmtree(pytester.path / "__pycache__", ignore_errors=True)  # (a .pyc by mtime)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
