@@ -2,8 +2,9 @@
 not wait for) leaves the process's clock and ``random`` alone when the test's context ends
 before it. Before the fix the context's exit stopped the live call's real clock in place of its
 own frozen one (time-machine stops the clock started last), so the next tests read the golden's
-frozen time until the call ended; and the call's end then put ``random`` back into the golden's
-seeded state, under the next test."""
+frozen time until the call ended (the test's own clock, set with time-machine's marker, until
+then or for good); and the call's end then put ``random`` back into the golden's seeded state,
+under the next test."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Agent:
 """
 
 TEST = """
+import datetime as dt
 import random
 import time
 
@@ -34,6 +36,11 @@ from app import Agent
 
 @pytest.mark.replay(mock={"tool": "app.tool"})
 def test_leaves_a_call_running(replay):
+    replay.run(Agent().run, 3)
+
+@pytest.mark.time_machine(dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc), tick=False)
+@pytest.mark.replay(mock={"tool": "app.tool"})
+def test_leaves_a_call_running_on_its_own_clock(replay):
     replay.run(Agent().run, 3)
 
 def test_next():
@@ -56,5 +63,5 @@ def test_a_live_call_ending_after_its_test_leaves_the_clock_and_random_alone(
     result = pytester.runpytest(
         "--clearstone-record", "-p", "no:threadexception", "-p", "no:randomly"
     )
-    result.assert_outcomes(passed=1, failed=1)  # the recording fails: its call never ended
+    result.assert_outcomes(passed=1, failed=2)  # the recordings fail: their calls never ended
     result.stdout.fnmatch_lines(["*test_leaves_a_call_running*was still running when the test*"])
