@@ -1045,6 +1045,30 @@ class UnmatchedIgnorePathWarning(UserWarning):
     was applied to (a typo leaves nothing out of matching)."""
 
 
+class UnfinishedCallError(ClearstoneError):
+    """A mocked call was still running when a recorded test ended (made in a thread or task the
+    test does not wait for), or, ``generator``, a generator target the agent read partly was
+    still open: it has no answer (no end), so a golden with it could never replay."""
+
+    def __init__(self, target: str, number: int, *, generator: bool = False) -> None:
+        self.target = target
+        self.number = number
+        if generator:  # (a generator target the agent keeps, partly read, past the test)
+            super().__init__(
+                f"call #{number} to {target}, a generator the agent read partly, was still "
+                "open when the test ended (neither read to its end nor closed), so it has no "
+                "end to replay: close it before the test ends (stream.close(), or read it "
+                "inside contextlib.closing(...)), or read it to its end; then record again"
+            )
+            return
+        super().__init__(
+            f"call #{number} to {target} was still running when the test ended, so it has no "
+            "answer to replay: it was made in a thread or task the test does not wait for. "
+            "Wait for it before the test ends (join the thread, call future.result() or "
+            "shut the pool down with wait=True, await the task), or cancel it; then record again"
+        )
+
+
 class LeftoverCallWarning(UserWarning):
     """A mock target was called, while a test was recording (or, ``replaying``, replaying), by
     a task an earlier test left running (a fire-and-forget ``asyncio.create_task`` on an event

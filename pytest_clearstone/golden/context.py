@@ -163,6 +163,7 @@ class DeterministicExecutionContext(Patches):
         # resolve every path first: a bad one fails before anything is patched
         targets = [(resolve(path), spec) for path, spec in self.mock_targets.items()]
         self._freeze_clock(stack)
+        stack.push(self._end_live_clock)
         self._seed_random(stack)
         patch_id_generators(stack, self.seed, _live_here.get, self._agent_time_ns)
         patch_library_clocks(stack, self._agent_time_ns)
@@ -198,6 +199,17 @@ class DeterministicExecutionContext(Patches):
                 raise
             return  # the test froze the clock itself (a fixture): the agent sees that clock
         stack.push(traveller.stop)
+
+    def _end_live_clock(self) -> None:
+        """(On exit, before the frozen clock, or the test's own, stops.) A live call still
+        running (in a thread the test did not wait for) has its real clock on top of the
+        others: it stops first (time-machine stops the clock started last), and the call, when
+        it ends, leaves the process's clock and ``random`` alone (:meth:`suspended`)."""
+        with self._live_lock:
+            stop_real, self._stop_real_clock = self._stop_real_clock, None
+            self._frozen_ns = None
+            if stop_real is not None:
+                stop_real()
 
     def _seed_random(self, stack: PatchStack) -> None:
         outer = random.getstate()
@@ -303,7 +315,7 @@ class DeterministicExecutionContext(Patches):
         finally:
             with self._live_lock:  # ... and the last one to end steps back in
                 self._live -= 1
-                if self._live == 0:
+                if self._live == 0 and self._stack is not None:  # (not after the context ended)
                     if self._stop_real_clock is not None:
                         self._stop_real_clock()
                         self._stop_real_clock = None

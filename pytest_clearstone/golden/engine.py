@@ -152,6 +152,7 @@ class ReplayEngine:
         scope = self._scope()
         note = self.partial_trace_note()
         positions = {id(span): i for i, span in enumerate(scope)}
+        started = self.checkpoint.span.start_time_ns
         for span_type, target, spans in mocks.plan(scope, pairs):
             if not spans and target not in targets:
                 # nothing recorded for it: the calls of a renamed or moved function may be
@@ -165,7 +166,9 @@ class ReplayEngine:
                 continue
             calls = []
             for span in spans:
-                call = RecordedCall.from_span(span, allow_pickle=self.allow_pickle)
+                call = RecordedCall.from_span(
+                    span, allow_pickle=self.allow_pickle, run_started_ns=started
+                )
                 call.branch = str(span.attributes.get(mocks.BRANCH_ATTRIBUTE) or "")
                 call.position = positions[id(span)]
                 call.started = (span.start_time_ns, span.seq)  # (start order: Trace's key)

@@ -19,6 +19,7 @@ from ..codec.nesting import retried
 from ..errors import LeftoverCallWarning, MutatedArgumentWarning, article
 from ..tracing.span import Recorded, Span, exception_message, exception_record
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
+from .cancellations import as_recorded
 from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
@@ -347,6 +348,7 @@ class RecordedTarget:
 def set_redacted_error(span: Span, error: BaseException, transform: Transform, target: str) -> None:
     """Record ``error`` on ``span`` (status ``ERROR``) through ``transform``, the redaction
     (``where="error"``): its message and its attributes may quote a key."""
+    error = as_recorded(error)
     record = transform(exception_record(error), "error", target)
     message = transform(exception_message(error), "error", target)
     span.set_error(record, message)

@@ -7,10 +7,11 @@ import datetime as _dt
 import inspect
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..callables import Kind, kind_of
 from ..codec.naming import loaded_class, mro_paths, per_type
 from ..codec.tags import (
     TAG,
@@ -27,6 +28,7 @@ from ..errors import (
     GoldenCaseTwinError,
     MutatedArgumentWarning,
     SerializationError,
+    UnfinishedCallError,
     describe,
 )
 from ..tracing.span import Recorded, Span
@@ -546,6 +548,13 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
                 f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
             )
     cls = loaded_class(type_name)
+    if type_name == "coroutine" or (cls is not None and issubclass(cls, Awaitable)):
+        return (
+            f"{target} is a plain function that returns an awaitable (of an async function it "
+            f"calls without awaiting it), and the awaitable cannot be stored, only what "
+            f"awaiting it gives. Make {target} an async def that awaits the call and returns "
+            f"its answer, or mock the async function it calls"
+        )
     plain = "" if cls is None else plain_conversion(cls)
     database = "" if cls is None else _database_fix(cls)
     own = "a function of your own that reads it and returns what the agent uses"
@@ -643,14 +652,18 @@ def restore_recorded_values(
 def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> None:
     """Raise :class:`SerializationError` naming the call, the place in its answer and the type
     when a mocked call's recorded answer holds a value stored only as its ``repr``, or it raised
-    an exception a replay would not raise again (nothing is written); ``recorded``: the calls'
-    spans as they were recorded (by span id), which tell whether dill could pickle it."""
+    an exception a replay would not raise again, and :class:`UnfinishedCallError` when it was
+    still running (nothing is written); ``recorded``: the calls' spans as they were recorded
+    (by span id), which tell whether dill could pickle it."""
     numbers: dict[str, int] = {}
     for span in trace.spans:
         target = span.attributes.get(TARGET_ATTRIBUTE)
         if not isinstance(target, str):
             continue
         number = numbers[target] = numbers.get(target, 0) + 1
+        if span.end_time_ns is None:  # (a thread or task the test did not wait for)
+            kind = kind_of(resolve(target).function)
+            raise UnfinishedCallError(target, number, generator=kind in (Kind.GEN, Kind.ASYNCGEN))
         if span.error is not None:
             _refuse_unraisable_error(span.error, f"the error of call #{number} to {target}")
         encoded = None if span.recorded_output is None else span.recorded_output.encoded

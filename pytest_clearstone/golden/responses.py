@@ -93,15 +93,22 @@ class RecordedCall:
     branch: str = ""  # the branch of execution that made the call ("": not known)
     position: int = -1  # its place among all recorded calls of the trace (-1: not known)
     ran_ms: float | None = None  # how long a call cancelled from outside ran (None: another)
+    #: how long after the recorded run started a call cancelled from outside was cancelled
+    #: (``None``: not known): its replay waits as long to be cancelled again (:meth:`patience`)
+    cut_off_ms: float | None = None
     #: when its span started (start time, then the order spans were opened: the key of
     #: :func:`~.ordering.in_start_order`): the recorded sequence a message places it in
     #: (``(-1, -1)``: not known; ``position`` orders it then)
     started: tuple[int, int] = (-1, -1)
 
     @classmethod
-    def from_span(cls, span: Span, *, allow_pickle: bool = False) -> RecordedCall:
+    def from_span(
+        cls, span: Span, *, allow_pickle: bool = False, run_started_ns: int | None = None
+    ) -> RecordedCall:
         """The call recorded by ``span``; ``allow_pickle``: whether its exception record may
-        hold pickles (as the checkpoint it was loaded from was allowed to)."""
+        hold pickles (as the checkpoint it was loaded from was allowed to); ``run_started_ns``:
+        when the recorded run started (its checkpoint's span), which a call cancelled from
+        outside measures its :attr:`cut_off_ms` from."""
         error = span.error
         cancelled = (  # asyncio's, not concurrent.futures' (a future given up on)
             error is not None
@@ -115,7 +122,20 @@ class RecordedCall:
             span_id=span.span_id,
             allow_pickle=allow_pickle,
             ran_ms=span.duration_ms if cancelled else None,
+            cut_off_ms=(
+                (span.end_time_ns - run_started_ns) / 1e6
+                if cancelled and run_started_ns is not None and span.end_time_ns is not None
+                else None
+            ),
         )
+
+    def patience(self) -> float:
+        """The seconds the replay of a call cancelled from outside when recorded waits (and a
+        second more) to be cancelled again: as long as it ran then, or, when longer, as long
+        as the recorded run took to cancel it. A timeout set before earlier calls (the whole
+        turn's deadline), which the replay answers at once, fires later after this call started
+        than when recorded, but no later after the run started."""
+        return max(self.ran_ms or 0.0, self.cut_off_ms or 0.0) / 1000
 
     @classmethod
     def of_value(cls, value: Any) -> RecordedCall:
@@ -141,7 +161,7 @@ class RecordedCall:
                     if self.ran_ms is not None and past_end is not None:
                         # cancelled while read (the agent's timeout; or the loop closed it):
                         # cancelled again, or read further than recorded
-                        wait = partial(_until_cancelled_again, self.ran_ms / 1000)
+                        wait = partial(_until_cancelled_again, self.patience())
                         return stream.replayed(past_end, wait)
                     error, allow_pickle = self.error, self.allow_pickle
                     return stream.replayed(lambda _: replayed_error(error, allow_pickle))
@@ -334,12 +354,13 @@ _CANCEL_GRACE = 1.0
 
 
 async def _cancelled_again(seconds: float, not_cancelled: Callable[[], ReplayError]) -> Any:
-    """An async call that was cancelled from outside while it ran ``seconds`` (by the caller's
-    timeout, ``asyncio.wait_for`` or ``asyncio.timeout``, or a task cancelled): on replay it
-    waits to be cancelled again, so that the caller's timeout fires and becomes the caller's
+    """An async call that was cancelled from outside when recorded (by the caller's timeout,
+    ``asyncio.wait_for`` or ``asyncio.timeout``, or a task cancelled): on replay it waits to be
+    cancelled again, so that the caller's timeout fires and becomes the caller's
     ``TimeoutError`` as it did; raised at once, the recorded ``CancelledError`` would not be the
-    timeout's own and would pass through it. When nothing cancels it within the time it ran,
-    and a second more, it raises the replay error ``not_cancelled()`` gives (the agent
+    timeout's own and would pass through it. When nothing cancels it within ``seconds`` (its
+    :meth:`RecordedCall.patience`), and a second more, it raises the replay error
+    ``not_cancelled()`` gives (the agent
     changed: a recorded ``CancelledError`` raised in a task nothing cancels would end it as
     cancelled, unseen in a task group, or fail the test naming nothing)."""
     __tracebackhide__ = True
@@ -348,8 +369,9 @@ async def _cancelled_again(seconds: float, not_cancelled: Callable[[], ReplayErr
 
 
 def _until_cancelled_again(seconds: float) -> Awaitable[None]:
-    """Wait as long as a call cancelled from outside ran, and a second more: its replay waits
-    here to be cancelled again (:func:`_cancelled_again`)."""
+    """Wait ``seconds`` (a call's :meth:`RecordedCall.patience`), and a second more: the
+    replay of a call cancelled from outside waits here to be cancelled again
+    (:func:`_cancelled_again`)."""
     import asyncio
 
     return asyncio.sleep(seconds + _CANCEL_GRACE)
@@ -573,8 +595,8 @@ class TargetReplay:
         except BaseException as exc:
             call.error = exc
             if recorded.ran_ms is not None and kind_of(self.target.function) is Kind.ASYNC:
-                seconds = recorded.ran_ms / 1000
-                return _cancelled_again(seconds, partial(self.not_cancelled_again, call, seconds))
+                ran, waits = recorded.ran_ms / 1000, recorded.patience()
+                return _cancelled_again(waits, partial(self.not_cancelled_again, call, ran, waits))
             if self._completion is None:
                 raise
             return self._completion.answered(recorded.position, None, exc, self._is_async)
@@ -617,10 +639,11 @@ class TargetReplay:
         not, so the replay diverges rather than end the stream early."""
         return self._divergence(call, stream_items=items)
 
-    def not_cancelled_again(self, call: ReplayCall, seconds: float) -> ReplayError:
-        """The error of an async ``call`` that was cancelled from outside after ``seconds`` when
-        recorded, and that nothing cancelled on replay (:func:`_cancelled_again`)."""
-        return self._divergence(call, not_cancelled=(seconds, seconds + _CANCEL_GRACE))
+    def not_cancelled_again(self, call: ReplayCall, ran: float, waited: float) -> ReplayError:
+        """The error of an async ``call`` that was cancelled from outside after it ran ``ran``
+        seconds when recorded, and that nothing cancelled on replay within ``waited`` seconds
+        (and the grace) (:func:`_cancelled_again`)."""
+        return self._divergence(call, not_cancelled=(ran, waited + _CANCEL_GRACE))
 
     def _divergence(self, call: ReplayCall, **form: Any) -> ReplayError:
         """The divergence of ``call`` in the ``form`` of :class:`ReplayDivergenceError` that

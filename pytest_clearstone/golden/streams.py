@@ -36,6 +36,7 @@ from typing import Any
 from ..callables import drive
 from ..codec.http import UNCOMPARED_HEADERS, header_pairs
 from ..codec.naming import class_path, import_type
+from .cancellations import is_cancellation
 
 #: ``step(advance)``: run one step of the live stream in the call's environment (real clock,
 #: the call's span current)
@@ -181,7 +182,7 @@ class StreamTap:
                     self.record.complete = True
                     return
                 except BaseException as exc:  # an asyncio cancellation too (the agent's timeout)
-                    if isinstance(exc, Exception) or _is_cancellation(exc):
+                    if isinstance(exc, Exception) or is_cancellation(exc):
                         self.error = exc
                     raise
                 items.append(item)
@@ -191,14 +192,6 @@ class StreamTap:
             if aclose is not None:
                 await drive(aclose(), step)
             self.finish()
-
-
-def _is_cancellation(exc: BaseException) -> bool:
-    """Whether ``exc`` is asyncio's cancellation (the agent's timeout, or its task cancelled),
-    recorded as the stream's error: its replay waits to be cancelled again."""
-    import asyncio  # (loaded: an async stream is being read)
-
-    return isinstance(exc, asyncio.CancelledError)
 
 
 def _without_body(response: Any) -> Any:

@@ -1,0 +1,35 @@
+"""asyncio's cancellations of live calls (the agent's timeout, a task cancelled), as recorded.
+
+A call cut off by a cancellation is recorded with it, and its replay waits to be cancelled
+again (:mod:`~pytest_clearstone.golden.responses`). Its message is whatever the canceller gave:
+none for ``asyncio.timeout`` and ``wait_for``, the text of ``task.cancel(msg)``, and for anyio's
+cancel scopes (``fail_after``, ``move_on_after``, a task group's) a text naming the scope by its
+memory address and the task that cancelled it, which a recording keeps without them, so that a
+re-record of an unchanged agent writes the same golden.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+#: anyio's message: "Cancelled via cancel scope {id:x}[ by {task!r}][; reason: {reason}]" (a
+#: pattern compiled when first used: a cancelled call is rare)
+_ANYIO_SCOPE = r"(Cancelled via cancel scope) [0-9a-f]+(?: by .*?)?(?=; reason: |$)"
+
+
+def is_cancellation(exc: BaseException) -> bool:
+    """Whether ``exc`` is asyncio's cancellation (the agent's timeout, or its task cancelled)."""
+    asyncio = sys.modules.get("asyncio")  # (not loaded: no asyncio task was cancelled)
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+
+
+def as_recorded(exc: BaseException) -> BaseException:
+    """``exc`` as a recording keeps it: an anyio cancel scope's cancellation without the
+    scope's address and the cancelling task (a new ``CancelledError`` of the same class);
+    another exception as it is."""
+    args = exc.args
+    if len(args) != 1 or not isinstance(args[0], str) or not is_cancellation(exc):
+        return exc
+    stable = re.sub(_ANYIO_SCOPE, r"\1", args[0], count=1, flags=re.DOTALL)
+    return exc if stable == args[0] else type(exc)(stable)
