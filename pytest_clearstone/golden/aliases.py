@@ -94,13 +94,16 @@ def holders(path: str) -> list[str]:
     parameter defaults to it (``def run(q, search_fn=search)``). Found with the
     garbage collector's referrers (a scan of every object: only for a target a recording did
     not call, once per function in a session); a module's or a class's namespace (an import
-    path) and pytest-clearstone's own objects are not holders."""
+    path), the object at ``path`` itself (a ``functools.partial`` there is what a replay
+    patches) and pytest-clearstone's own objects are not holders."""
     target = resolve(path)
     if not inspect.ismodule(target.owner) or not inspect.isfunction(target.function):
         return []
+    if target.instance is not None:  # (per object at the path: not kept)
+        return _find_holders(target.function, target.instance)
     found = _holders_of.get(target.function)
     if found is None:
-        found = _holders_of[target.function] = _find_holders(target.function)
+        found = _holders_of[target.function] = _find_holders(target.function, None)
     return list(found)
 
 
@@ -108,7 +111,9 @@ def holders(path: str) -> list[str]:
 _holders_of: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
 
 
-def _find_holders(function: Any) -> list[str]:
+def _find_holders(function: Any, at_path: Any) -> list[str]:
+    """:func:`holders` of ``function``, but for ``at_path`` (the callable object at the
+    target's import path, ``None``: the function is there itself)."""
     import gc
 
     found: list[str] = []
@@ -138,6 +143,8 @@ def _find_holders(function: Any) -> list[str]:
         else:
             owners = [referrer]
         for owner in owners:
+            if owner is at_path is not None:
+                continue  # (the target's own object: what the replay patches)
             t = type(owner)
             name = f"{t.__module__}.{t.__qualname__}"
             if not t.__module__.startswith("pytest_clearstone") and name not in found:

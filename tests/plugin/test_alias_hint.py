@@ -117,3 +117,21 @@ def test_replaying_does_not_warn(app: pytest.Pytester) -> None:
     result = app.runpytest()
     result.assert_outcomes(passed=1)
     result.stdout.no_fnmatch_line("*UncalledTargetWarning*")
+
+
+def test_a_partial_target_the_test_does_not_call_is_not_named_as_its_own_holder(
+    app: pytest.Pytester,
+) -> None:
+    """A target whose import path holds a ``functools.partial`` (or an object holding the
+    function) is itself what a replay patches: the warning for it left uncalled named it as a
+    holder "made before the test patched the name", a cause that is not there."""
+    (app.path / "app" / "tools.py").write_text(
+        textwrap.dedent(TOOLS)
+        + "import functools\ndef _impl(db, q):\n    return q\n"
+        + "lookup = functools.partial(_impl, 'db')\ndel _impl\n"
+    )
+    _test(app, 'mock={"llm": "app.llm.complete", "tool": ["app.agent.search", "app.tools.lookup"]}')
+    result = app.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*functools.partial*")
+    result.stdout.no_fnmatch_line("*UncalledTargetWarning*")
