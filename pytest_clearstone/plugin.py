@@ -155,6 +155,9 @@ class _RunState:
         #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
         #: set-up only): case-folded path -> the node id of the test recording it
         self.fixture_writers: dict[str, str] = {}
+        #: the mock targets recordings of this process called: path -> the node id of the
+        #: first test that did (what a later recording that called nothing is told)
+        self.recorded_targets: dict[str, str] = {}
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -1232,6 +1235,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             _outcome(item, "failed")
             _not_written(item, unrecordable)
         else:
+            _note_recorded_targets(item, replay)
             _check_recorded(item, replay)
             item.stash[_UNSAVED] = (replay, root.trace_id)  # written once its report is made
     if replay is not None:
@@ -1606,6 +1610,14 @@ def _reads_only(report: pytest.TestReport) -> bool:
     return _READS_ONLY_NOTE in getattr(report, "user_properties", ())
 
 
+def _note_recorded_targets(item: pytest.Item, replay: Replay) -> None:
+    """Note the mock targets the recording called, for the recordings after it that call none
+    (a cache this one filled may answer them)."""
+    recorded = item.config.stash[_STATE].recorded_targets
+    for call in replay.calls:
+        recorded.setdefault(call.target, item.nodeid)
+
+
 def _check_recorded(item: pytest.Item, replay: Replay) -> None:
     """Fail a strict recording whose test called no mock target (in its call)."""
     __tracebackhide__ = True
@@ -1791,7 +1803,8 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     module = getattr(item, "module", None)
     funcargs = getattr(item, "funcargs", None) or {}
     values = [(name, value) for name, value in funcargs.items() if name != "replay"]
-    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source, values)
+    earlier = item.config.stash[_STATE].recorded_targets
+    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source, values, earlier)
 
 
 # -- unused checkpoint files -------------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""A replay's result must not depend on which other tests ran, or in which order (contract §4,
+§6.1): where the agent's own state shared between tests (a cache filled by the first test that
+needs it) makes it so, the failure names that cause and its fix, not another one."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+APP = """
+import functools
+
+def fetch_weather(city):
+    return {"city": city, "weather": "sunny"}
+
+@functools.cache
+def weather(city):  # the first test to ask fills the cache; the others never call the service
+    return fetch_weather(city)
+
+class Agent:
+    def handle(self, city):
+        return weather(city)["weather"]
+"""
+
+TESTS = """
+import pytest
+from app import Agent
+
+MOCK = {"tool": "app.fetch_weather"}
+
+@pytest.mark.replay(mock=MOCK)
+def test_one(replay):
+    replay.run(Agent().handle, "paris")
+
+@pytest.mark.replay(mock=MOCK)
+def test_two(replay):
+    replay.run(Agent().handle, "paris")
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_weather=textwrap.dedent(TESTS))
+    return pytester
+
+
+def test_nothing_recorded_after_an_earlier_test_called_the_target_names_that_test(
+    suite: pytest.Pytester,
+) -> None:
+    """The second test's call is answered from the cache the first test filled, so its
+    recording calls no target. It said only "give mock= the import path where the agent looks
+    the function up", which the path already is: the cause is the test that ran before."""
+    result = suite.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_weather.py::test_two: nothing was recorded*",
+            "*`app.fetch_weather` was called by test_weather.py::test_one, recorded before this "
+            "test in this run*cache*",
+        ]
+    )
+    # alone, the test records its call: the message is about the order, so it is not shown
+    alone = suite.runpytest("--clearstone-record", "test_weather.py::test_two")
+    alone.assert_outcomes(passed=1)
