@@ -64,3 +64,70 @@ def test_nothing_recorded_after_an_earlier_test_called_the_target_names_that_tes
     # alone, the test records its call: the message is about the order, so it is not shown
     alone = suite.runpytest("--clearstone-record", "test_weather.py::test_two")
     alone.assert_outcomes(passed=1)
+
+
+SHARED_AGENT_APP = """
+def complete(prompt):
+    return f"answer to {prompt}"
+
+class Agent:  # no get_state()/load_state(): its __dict__ is its state
+    def __init__(self):
+        self.history = []
+
+    def handle(self, question):
+        if "refund" in question:
+            self.escalated = True  # set only by the questions that need it
+        self.history.append(complete(question))
+        return self.history[-1]
+"""
+
+SHARED_AGENT_TESTS = """
+import pytest
+from app import Agent
+
+@pytest.fixture(scope="module")
+def agent():
+    return Agent()  # one agent for the module's tests
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_hello(replay, agent):
+    replay.run(agent.handle, "hello")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_refund(replay, agent):
+    replay.run(agent.handle, "a refund please")
+"""
+
+REVERSED = """
+import os
+
+def pytest_collection_modifyitems(items):
+    if os.environ.get("REVERSED"):
+        items.reverse()
+"""
+
+
+def test_an_attribute_an_earlier_test_left_on_a_shared_agent_is_named_as_the_cause(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent a module-scoped fixture makes once is given each golden's recorded state
+    before its run, but an attribute the recorded state does not have stays as the earlier
+    test left it: replayed in another order, the first test's final state has it. The failure
+    said "If the change is intended, re-record", though nothing changed."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(SHARED_AGENT_APP), test_agent=textwrap.dedent(SHARED_AGENT_TESTS)
+    )
+    pytester.makeconftest(textwrap.dedent(REVERSED))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    pytester.runpytest().assert_outcomes(passed=2)
+    monkeypatch.setenv("REVERSED", "1")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*root[[]'escalated']: added True*",
+            "*`escalated` was already set on the agent when the replay gave it the state "
+            "recorded in the golden, which has no `escalated`*another test*",
+        ]
+    )
