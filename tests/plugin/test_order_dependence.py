@@ -131,3 +131,78 @@ def test_an_attribute_an_earlier_test_left_on_a_shared_agent_is_named_as_the_cau
             "recorded in the golden, which has no `escalated`*another test*",
         ]
     )
+
+
+CACHED_TOOL_APP = """
+import functools
+import os
+
+def fetch_weather(city):
+    return {"city": city, "weather": "sunny"}
+
+def complete(prompt):
+    return f"answer to {prompt}"
+
+@functools.cache
+def weather(city):
+    return fetch_weather(city)
+
+class Agent:
+    def __init__(self):
+        self.memory = []
+
+    def handle(self, city):
+        found = weather(city)
+        answer = complete(f"{found['weather']} in {city}")
+        self.memory.append([answer, os.environ.get("AGENT_NOTE", "")])  # what the change changes
+        return answer
+"""
+
+CACHED_TOOL_TEST = """
+import pytest
+from app import Agent
+
+@pytest.mark.replay(mock=MOCK)
+def test_weather(replay):
+    replay.run(Agent().handle, "paris")
+"""
+
+
+MOCK_BOTH = '{"tool": "app.fetch_weather", "llm": "app.complete"}'
+MOCK_TOOL = '{"tool": "app.fetch_weather"}'  # the live run calls no target at all
+
+
+@pytest.mark.parametrize("mock", [MOCK_BOTH, MOCK_TOOL], ids=["tool-and-llm", "tool-only"])
+def test_record_diverged_does_not_write_a_golden_missing_the_calls_its_replay_attempt_cached(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mock: str
+) -> None:
+    """record-diverged replays the test first, in the same process: the agent's cache keeps the
+    tool's answer from that attempt, so the live attempt never calls the tool. It wrote a golden
+    without the call ("tool call #1 to app.fetch_weather removed"), which then failed every
+    replay with ReplayExhaustedError."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(CACHED_TOOL_APP),
+        test_agent=textwrap.dedent(CACHED_TOOL_TEST).replace("MOCK", mock),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_agent" / "test_weather.ckpt"
+    before = golden.read_bytes()
+    monkeypatch.setenv("AGENT_NOTE", "changed")  # the final state differs: it diverges
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_agent.py::test_weather: the golden checkpoint was not written: its replay "
+            "attempt just before called app.fetch_weather, and this recording did not*cache*"
+            "Record the test in a process of its own: pytest --clearstone-record "
+            "test_agent.py::test_weather*",
+            "*test_agent.py::test_weather: its replay attempt called mock targets this recording "
+            "did not",
+        ]
+    )
+    assert golden.read_bytes() == before  # the old golden stays
+    # the fix it gives works: recorded in a process of its own, the golden replays
+    rerecord = pytester.runpytest("--clearstone-record", "test_agent.py::test_weather")
+    rerecord.assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
