@@ -156,6 +156,9 @@ class _RunState:
         #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
         #: set-up only): case-folded path -> the node id of the test recording it
         self.fixture_writers: dict[str, str] = {}
+        #: the mock targets recordings of this process called: path -> the node id of the
+        #: first test that did (what a later recording that called nothing is told)
+        self.recorded_targets: dict[str, str] = {}
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -169,6 +172,8 @@ _MARKS = pytest.StashKey[tuple[int, "_Marker | None"]]()  # see _marker
 _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
+#: record-diverged: the mock targets the test's replay attempt called (see _check_recorded)
+_REPLAYED_TARGETS = pytest.StashKey[tuple[str, ...]]()
 _GOLDEN = pytest.StashKey[str]()  # the item's golden path, as found at collection
 _SEED = pytest.StashKey[int]()  # the seed of `random` in the test's golden run
 _TMP_PATH_ROOT = pytest.StashKey[Callable[[], None]]()  # undoes the test's tmp_path root
@@ -1180,6 +1185,8 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
         for report in reports:
             item.ihook.pytest_runtest_logreport(report=report)
     del item.stash[_ATTEMPT]
+    if _REPLAYED_TARGETS in item.stash:
+        del item.stash[_REPLAYED_TARGETS]
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
 
@@ -1346,6 +1353,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             _outcome(item, "failed")
             _not_written(item, unrecordable)
         else:
+            _note_recorded_targets(item, replay)
             _check_recorded(item, replay)
             item.stash[_UNSAVED] = (replay, root.trace_id)  # written once its report is made
     if replay is not None:
@@ -1720,8 +1728,17 @@ def _reads_only(report: pytest.TestReport) -> bool:
     return _READS_ONLY_NOTE in getattr(report, "user_properties", ())
 
 
+def _note_recorded_targets(item: pytest.Item, replay: Replay) -> None:
+    """Note the mock targets the recording called, for the recordings after it that call none
+    (a cache this one filled may answer them)."""
+    recorded = item.config.stash[_STATE].recorded_targets
+    for call in replay.calls:
+        recorded.setdefault(call.target, item.nodeid)
+
+
 def _check_recorded(item: pytest.Item, replay: Replay) -> None:
-    """Fail a strict recording whose test called no mock target (in its call)."""
+    """Fail a strict recording whose test called no mock target (in its call), or, re-recorded
+    by record-diverged, not a target its replay attempt called."""
     __tracebackhide__ = True
     if replay.strict and replay.mock_pairs and not replay.calls:
         _outcome(item, "failed")
@@ -1741,8 +1758,35 @@ def _check_recorded(item: pytest.Item, replay: Replay) -> None:
         if not_run is not None:
             _not_written(item, "pytest's --trace did not run the async test")
             pytest.fail(not_run, pytrace=False)
-        _not_written(item, "nothing was recorded")
-        pytest.fail(_nothing_recorded(item, replay), pytrace=False)
+        if not item.stash.get(_REPLAYED_TARGETS, ()):  # (else told below)
+            _not_written(item, "nothing was recorded")
+            pytest.fail(_nothing_recorded(item, replay), pytrace=False)
+    replayed = item.stash.get(_REPLAYED_TARGETS, ())
+    if replay.strict and replayed:
+        called = {call.target for call in replay.calls}
+        skipped = [target for target in replayed if target not in called]
+        if skipped:
+            _outcome(item, "failed")
+            _not_written(item, "its replay attempt called mock targets this recording did not")
+            pytest.fail(_cached_by_replay_attempt(item, skipped), pytrace=False)
+
+
+def _cached_by_replay_attempt(item: pytest.Item, skipped: list[str]) -> str:
+    """Why a record-diverged re-record that did not call targets its replay attempt called
+    (``skipped``) is not written: the agent may keep what the replay attempt's calls returned."""
+    from .commands import record_command
+
+    return (
+        f"{item.nodeid}: the golden checkpoint was not written: its replay attempt just before "
+        f"called {', '.join(skipped)}, and this recording did not. Does the agent keep what a "
+        "call returned (a functools.cache, a client or index built on first use)? "
+        "record-diverged replays each test first, in the same process: the replay attempt "
+        "filled it with the golden's answers, and the new golden would lack those calls, so "
+        "the old one stays. Record the test in a process of its own: "
+        f"{record_command(_test_id(item))} (and clear such a cache before each test: an "
+        "autouse fixture calling its cache_clear()); or strict=False if it no longer makes "
+        "these calls"
+    )
 
 
 def _body_not_run(item: pytest.Item, replay: Replay) -> str | None:
@@ -1918,7 +1962,8 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     module = getattr(item, "module", None)
     funcargs = getattr(item, "funcargs", None) or {}
     values = [(name, value) for name, value in funcargs.items() if name != "replay"]
-    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source, values)
+    earlier = item.config.stash[_STATE].recorded_targets
+    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source, values, earlier)
 
 
 # -- unused checkpoint files -------------------------------------------------------------------
@@ -2300,6 +2345,14 @@ class _RecordDivergedProtocol:
         if _marker(item) is not None:
             return _runtest_protocol_record_diverged(item, nextitem)
         return None
+
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        """Note the mock targets a replay attempt called (before its Replay is dropped), for
+        the check of the recording that may follow (:func:`_check_recorded`)."""
+        replay = item.stash.get(_REPLAY, None)
+        if replay is not None and item.stash.get(_ATTEMPT, None) is Mode.REPLAY:
+            targets = dict.fromkeys(call.target for call in replay.calls)
+            item.stash[_REPLAYED_TARGETS] = tuple(targets)
 
 
 class _SetUpHooks:

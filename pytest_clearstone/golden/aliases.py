@@ -8,7 +8,7 @@ import inspect
 import sys
 import types
 import weakref
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ..callables import Kind, kind_of
@@ -326,20 +326,33 @@ def nothing_recorded(
     module: Any,
     source: str = "",
     values: Sequence[tuple[str, Any]] = (),
+    called_before: Mapping[str, str] | None = None,
 ) -> str:
     """Why a strict recording of the test ``node_id`` (its module ``module``, or ``None``) with
     the mock targets ``mock_pairs`` recorded no call, with the paths the agent may look the
     functions up under; for a target the test's code (``source``) patches itself, that its
-    double took the place of the recording; and for a method target set on an object itself
+    double took the place of the recording; for a method target set on an object itself
     (``mock.patch.object(client.messages, "create")``) in the test's fixture ``values``
-    (``(name, value)``), that it hides the method the recording patched."""
+    (``(name, value)``), that it hides the method the recording patched; and for a target an
+    earlier recording of the run called (``called_before``: target -> that test's node id),
+    that the agent may keep what it answered (a cache the first test fills)."""
     targets = [path for _, path in mock_pairs]
+    earlier = called_before or {}
     aliases = (
         {path: others for _, path, others in uncalled_aliases(mock_pairs, (), module)}
         if module is not None
         else {}
     )
-    hints = []
+    hints = [
+        f"  `{path}` was called by {earlier[path]}, recorded before this test in this run: "
+        "does the agent keep what the call returned between tests (a functools.cache, a client "
+        "or index built on first use)? Then the call is in that test's golden only, and this "
+        "test records one only when it runs first. Give every test its own: clear the cache "
+        "before each test (an autouse fixture calling its cache_clear()), or build it in the "
+        'test (the docs\' "Determinism and its limits" page: a cache the first test fills)'
+        for path in dict.fromkeys(targets)
+        if earlier.get(path, node_id) != node_id
+    ]
     for path in targets:
         try:
             found_twins = twins(path)

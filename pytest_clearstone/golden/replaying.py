@@ -23,7 +23,7 @@ from .paths import other_case
 from .responses import Matcher, ReplayCall, for_message, in_effect
 from .self_fields import final_state_hint
 from .spec import GoldenSpec
-from .state import agent_state, load_state
+from .state import agent_state, kept_attributes_hint, load_state
 from .threads import name_run
 
 
@@ -45,6 +45,8 @@ class ReplayingRun:
         self.runs = 0  # replay.run() calls checked so far
         self._runs_made = 0  # replay.run() calls made so far
         self._without_outcome: list[int] = []  # the numbers of the runs that raised
+        #: the agent's attributes the recorded state, given to it, has not (see load_state)
+        self._kept: tuple[str, ...] = ()
         self._checkpoint: Checkpoint | None = None
         self._engine: ReplayEngine | None = None
         self._outcomes: list[Outcome] | None = None
@@ -150,7 +152,9 @@ class ReplayingRun:
             if self.context is not None and callable(getattr(agent, "load_state", None)):
                 # (what it draws moves the seeded streams: named where only random ids differ)
                 self.context.session.state_loader = f"{type(agent).__qualname__}.load_state"
-            load_state(agent, self.checkpoint.restore_state(), f"the golden {self.path}")
+            self._kept = load_state(
+                agent, self.checkpoint.restore_state(), f"the golden {self.path}"
+            )
         return number
 
     def without_outcome(self, number: int) -> None:
@@ -228,6 +232,9 @@ class ReplayingRun:
             states = [text for part, text in differences if part.startswith("final state")]
             if len(states) == len(differences):  # (a changed result is the agent's own)
                 cause = final_state_hint(agent_state(agent), self.context.session.calls, states)
+        if not cause and agent is not None:
+            states = [text for part, text in differences if part.startswith("final state")]
+            cause = kept_attributes_hint(agent, self._kept, states)
         raise self._mismatch(what, delta, more=more, cause=cause)
 
     def _mismatch(

@@ -12,6 +12,7 @@ import site
 import sys
 import sysconfig
 import types
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -246,9 +247,12 @@ def _holds_client(value: Any) -> bool:
     return False
 
 
-def load_state(agent: Any, state: Any, source: str = "") -> None:
+def load_state(agent: Any, state: Any, source: str = "") -> tuple[str, ...]:
     """Give ``state`` to ``agent``: ``load_state(state)`` when it has it, else ``__dict__``
-    (``source``: the file the state was read from, named when it cannot be given).
+    (``source``: the file the state was read from, named when it cannot be given). Returns the
+    attributes the agent keeps that ``state`` has not, given through ``__dict__`` (set before:
+    by an earlier test that used the same agent, or by an ``__init__`` that sets more than
+    when the state was saved; :func:`kept_attributes_hint`).
 
     Through ``__dict__``, an attribute where both the agent and ``state`` hold an SDK or HTTP
     client (or resource) — as the attribute's value or inside it: a LangChain chat model, a
@@ -259,7 +263,8 @@ def load_state(agent: Any, state: Any, source: str = "") -> None:
     loader = getattr(agent, "load_state", None)
     if callable(loader):
         loader(state)
-    elif isinstance(state, dict):
+        return ()
+    if isinstance(state, dict):
         own = getattr(agent, "__dict__", None)
         if own is None:  # (a class given __slots__ since the state was saved)
             raise ClearstoneError(
@@ -268,20 +273,49 @@ def load_state(agent: Any, state: Any, source: str = "") -> None:
                 f"and no load_state(state) method: give it one (and get_state()), or save the "
                 f"checkpoint again (a golden: re-record it)"
             )
+        kept = tuple(name for name in own if name not in state)
         for name, value in state.items():
             if name in own and _holds_client(value) and _holds_client(own[name]):
                 continue
             own[name] = value
-    else:
-        where, edited = (
-            (f" from {source}", f", or, if {source} was edited by hand, restore it")
-            if source
-            else ("", "")
+        return kept
+    where, edited = (
+        (f" from {source}", f", or, if {source} was edited by hand, restore it")
+        if source
+        else ("", "")
+    )
+    raise ClearstoneError(
+        f"cannot restore a {type(state).__name__} state{where} into "
+        f"{type(agent).__qualname__}: give the agent a load_state(state) method{edited}"
+    )
+
+
+def kept_attributes_hint(agent: Any, kept: Sequence[str], deltas: Sequence[str]) -> str:
+    """What to say when the final-state ``deltas`` (delta texts, one line per path:
+    ``root['escalated']: added True``) change attributes ``agent`` kept when its recorded state
+    was given to it (``kept``: :func:`load_state`), which that state has not (``""``: none)."""
+    if not kept:
+        return ""
+    names = [
+        name
+        for name in kept
+        if any(
+            line.strip().startswith(f"root[{name!r}]") for d in deltas for line in d.splitlines()
         )
-        raise ClearstoneError(
-            f"cannot restore a {type(state).__name__} state{where} into "
-            f"{type(agent).__qualname__}: give the agent a load_state(state) method{edited}"
-        )
+    ]
+    if not names:
+        return ""
+    shown = ", ".join(f"`{name}`" for name in names)
+    cls = type(agent).__qualname__
+    return (
+        f"{shown} was already set on the agent when the replay gave it the state recorded in "
+        f"the golden, which has no {shown}: the agent kept it from before this test. Either "
+        "another test used the same agent (a module- or session-scoped fixture, an agent made "
+        "at import), so this replay depends on which tests ran before it, in which order: give "
+        "each test its own agent (build it in the test or a function-scoped fixture), or give "
+        f"{cls} a load_state(state) that resets it. Or {cls}.__init__ sets it since the golden "
+        "was recorded: re-record it."
+    )
 
 
 def unrestorable(agent: Any, state: Any) -> str | None:

@@ -1,0 +1,208 @@
+"""A replay's result must not depend on which other tests ran, or in which order (contract §4,
+§6.1): where the agent's own state shared between tests (a cache filled by the first test that
+needs it) makes it so, the failure names that cause and its fix, not another one."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+APP = """
+import functools
+
+def fetch_weather(city):
+    return {"city": city, "weather": "sunny"}
+
+@functools.cache
+def weather(city):  # the first test to ask fills the cache; the others never call the service
+    return fetch_weather(city)
+
+class Agent:
+    def handle(self, city):
+        return weather(city)["weather"]
+"""
+
+TESTS = """
+import pytest
+from app import Agent
+
+MOCK = {"tool": "app.fetch_weather"}
+
+@pytest.mark.replay(mock=MOCK)
+def test_one(replay):
+    replay.run(Agent().handle, "paris")
+
+@pytest.mark.replay(mock=MOCK)
+def test_two(replay):
+    replay.run(Agent().handle, "paris")
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_weather=textwrap.dedent(TESTS))
+    return pytester
+
+
+def test_nothing_recorded_after_an_earlier_test_called_the_target_names_that_test(
+    suite: pytest.Pytester,
+) -> None:
+    """The second test's call is answered from the cache the first test filled, so its
+    recording calls no target. It said only "give mock= the import path where the agent looks
+    the function up", which the path already is: the cause is the test that ran before."""
+    result = suite.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_weather.py::test_two: nothing was recorded*",
+            "*`app.fetch_weather` was called by test_weather.py::test_one, recorded before this "
+            "test in this run*cache*",
+        ]
+    )
+    # alone, the test records its call: the message is about the order, so it is not shown
+    alone = suite.runpytest("--clearstone-record", "test_weather.py::test_two")
+    alone.assert_outcomes(passed=1)
+
+
+SHARED_AGENT_APP = """
+def complete(prompt):
+    return f"answer to {prompt}"
+
+class Agent:  # no get_state()/load_state(): its __dict__ is its state
+    def __init__(self):
+        self.history = []
+
+    def handle(self, question):
+        if "refund" in question:
+            self.escalated = True  # set only by the questions that need it
+        self.history.append(complete(question))
+        return self.history[-1]
+"""
+
+SHARED_AGENT_TESTS = """
+import pytest
+from app import Agent
+
+@pytest.fixture(scope="module")
+def agent():
+    return Agent()  # one agent for the module's tests
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_hello(replay, agent):
+    replay.run(agent.handle, "hello")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_refund(replay, agent):
+    replay.run(agent.handle, "a refund please")
+"""
+
+REVERSED = """
+import os
+
+def pytest_collection_modifyitems(items):
+    if os.environ.get("REVERSED"):
+        items.reverse()
+"""
+
+
+def test_an_attribute_an_earlier_test_left_on_a_shared_agent_is_named_as_the_cause(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent a module-scoped fixture makes once is given each golden's recorded state
+    before its run, but an attribute the recorded state does not have stays as the earlier
+    test left it: replayed in another order, the first test's final state has it. The failure
+    said "If the change is intended, re-record", though nothing changed."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(SHARED_AGENT_APP), test_agent=textwrap.dedent(SHARED_AGENT_TESTS)
+    )
+    pytester.makeconftest(textwrap.dedent(REVERSED))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    pytester.runpytest().assert_outcomes(passed=2)
+    monkeypatch.setenv("REVERSED", "1")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*root[[]'escalated']: added True*",
+            "*`escalated` was already set on the agent when the replay gave it the state "
+            "recorded in the golden, which has no `escalated`*another test*",
+        ]
+    )
+
+
+CACHED_TOOL_APP = """
+import functools
+import os
+
+def fetch_weather(city):
+    return {"city": city, "weather": "sunny"}
+
+def complete(prompt):
+    return f"answer to {prompt}"
+
+@functools.cache
+def weather(city):
+    return fetch_weather(city)
+
+class Agent:
+    def __init__(self):
+        self.memory = []
+
+    def handle(self, city):
+        found = weather(city)
+        answer = complete(f"{found['weather']} in {city}")
+        self.memory.append([answer, os.environ.get("AGENT_NOTE", "")])  # what the change changes
+        return answer
+"""
+
+CACHED_TOOL_TEST = """
+import pytest
+from app import Agent
+
+@pytest.mark.replay(mock=MOCK)
+def test_weather(replay):
+    replay.run(Agent().handle, "paris")
+"""
+
+
+MOCK_BOTH = '{"tool": "app.fetch_weather", "llm": "app.complete"}'
+MOCK_TOOL = '{"tool": "app.fetch_weather"}'  # the live run calls no target at all
+
+
+@pytest.mark.parametrize("mock", [MOCK_BOTH, MOCK_TOOL], ids=["tool-and-llm", "tool-only"])
+def test_record_diverged_does_not_write_a_golden_missing_the_calls_its_replay_attempt_cached(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mock: str
+) -> None:
+    """record-diverged replays the test first, in the same process: the agent's cache keeps the
+    tool's answer from that attempt, so the live attempt never calls the tool. It wrote a golden
+    without the call ("tool call #1 to app.fetch_weather removed"), which then failed every
+    replay with ReplayExhaustedError."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(CACHED_TOOL_APP),
+        test_agent=textwrap.dedent(CACHED_TOOL_TEST).replace("MOCK", mock),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_agent" / "test_weather.ckpt"
+    before = golden.read_bytes()
+    monkeypatch.setenv("AGENT_NOTE", "changed")  # the final state differs: it diverges
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_agent.py::test_weather: the golden checkpoint was not written: its replay "
+            "attempt just before called app.fetch_weather, and this recording did not*cache*"
+            "Record the test in a process of its own: pytest --clearstone-record "
+            "test_agent.py::test_weather*",
+            "*test_agent.py::test_weather: its replay attempt called mock targets this recording "
+            "did not",
+        ]
+    )
+    assert golden.read_bytes() == before  # the old golden stays
+    # the fix it gives works: recorded in a process of its own, the golden replays
+    rerecord = pytester.runpytest("--clearstone-record", "test_agent.py::test_weather")
+    rerecord.assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
