@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ class ReplayingRun:
         self._runs_made = 0  # replay.run() calls made so far
         self._without_outcome: list[int] = []  # the numbers of the runs that raised
         #: the agent's attributes the recorded state, given to it, has not (see load_state)
-        self._kept: tuple[str, ...] = ()
+        self._kept: Set[str] = frozenset()
         self._checkpoint: Checkpoint | None = None
         self._engine: ReplayEngine | None = None
         self._outcomes: list[Outcome] | None = None

@@ -12,7 +12,7 @@ import site
 import sys
 import sysconfig
 import types
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +247,7 @@ def _holds_client(value: Any) -> bool:
     return False
 
 
-def load_state(agent: Any, state: Any, source: str = "") -> tuple[str, ...]:
+def load_state(agent: Any, state: Any, source: str = "") -> Set[str]:
     """Give ``state`` to ``agent``: ``load_state(state)`` when it has it, else ``__dict__``
     (``source``: the file the state was read from, named when it cannot be given). Returns the
     attributes the agent keeps that ``state`` has not, given through ``__dict__`` (set before:
@@ -263,7 +263,7 @@ def load_state(agent: Any, state: Any, source: str = "") -> tuple[str, ...]:
     loader = getattr(agent, "load_state", None)
     if callable(loader):
         loader(state)
-        return ()
+        return frozenset()
     if isinstance(state, dict):
         own = getattr(agent, "__dict__", None)
         if own is None:  # (a class given __slots__ since the state was saved)
@@ -273,7 +273,7 @@ def load_state(agent: Any, state: Any, source: str = "") -> tuple[str, ...]:
                 f"and no load_state(state) method: give it one (and get_state()), or save the "
                 f"checkpoint again (a golden: re-record it)"
             )
-        kept = tuple(name for name in own if name not in state)
+        kept: Set[str] = own.keys() - state.keys()  # (a set difference: cheap on a passing replay)
         for name, value in state.items():
             if name in own and _holds_client(value) and _holds_client(own[name]):
                 continue
@@ -290,7 +290,7 @@ def load_state(agent: Any, state: Any, source: str = "") -> tuple[str, ...]:
     )
 
 
-def kept_attributes_hint(agent: Any, kept: Sequence[str], deltas: Sequence[str]) -> str:
+def kept_attributes_hint(agent: Any, kept: Set[str], deltas: Sequence[str]) -> str:
     """What to say when the final-state ``deltas`` (delta texts, one line per path:
     ``root['escalated']: added True``) change attributes ``agent`` kept when its recorded state
     was given to it (``kept``: :func:`load_state`), which that state has not (``""``: none)."""
@@ -298,7 +298,7 @@ def kept_attributes_hint(agent: Any, kept: Sequence[str], deltas: Sequence[str])
         return ""
     names = [
         name
-        for name in kept
+        for name in sorted(kept)
         if any(
             line.strip().startswith(f"root[{name!r}]") for d in deltas for line in d.splitlines()
         )
