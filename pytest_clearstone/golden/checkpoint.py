@@ -282,13 +282,18 @@ class Checkpoint:
         allow_pickle: bool = False,
         signing_key: signing.SigningKey = signing.FROM_ENV,
         check: Callable[[str], None] | None = None,
+        unchanged: Callable[[Path, str], bool] | None = None,
     ) -> Path:
         """Write the checkpoint to ``path`` atomically (signed when a key is configured);
         nothing is written when :meth:`dumps` refuses a pickle, or when ``check``, called with
-        the text to write, raises (:func:`~pytest_clearstone.golden.secrets.leak_check`)."""
+        the text to write, raises (:func:`~pytest_clearstone.golden.secrets.leak_check`), and
+        the file is left as it is when ``unchanged(path, text)`` says it holds the same."""
         text = self.dumps(allow_pickle=allow_pickle, signing_key=signing_key)
         if check is not None:
             check(text)
+        if unchanged is not None and unchanged(path, text):
+            self.path = path
+            return path
         from .atomic import atomic_write_text  # (a replaying process writes no checkpoint)
 
         atomic_write_text(path, text)

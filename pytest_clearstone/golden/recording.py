@@ -34,7 +34,7 @@ from ..errors import (
 from ..tracing.span import Recorded, Span
 from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer, current_span
-from .changes import describe_changes
+from .changes import describe_changes, holds_but_span_times
 from .checkpoint import RECORDED_BY_PLUGIN, Checkpoint, readable_version
 from .context import DeterministicExecutionContext, derive_seed
 from .identity import derive_ids, previous_document, previous_identity, read_previous
@@ -235,7 +235,14 @@ class RecordingRun:
             leaks(text)  # raises before anything is written
             written.append(text)
 
-        checkpoint.write(self.path, allow_pickle=self.spec.allow_pickle, check=check)
+        # (a re-record of unchanged behaviour leaves the file as it was: its spans' times only
+        # would differ)
+        checkpoint.write(
+            self.path,
+            allow_pickle=self.spec.allow_pickle,
+            check=check,
+            unchanged=None if self.previous_text is None else holds_but_span_times,
+        )
         self.change = describe_changes(self.previous_text, written[0])
         return checkpoint
 

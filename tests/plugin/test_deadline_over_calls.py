@@ -100,7 +100,7 @@ def test_a_deadline_that_no_longer_fires_still_diverges(
     result.stdout.fnmatch_lines(
         [
             "*replay diverged at call #1 to app.answer: it was cancelled when recorded (after "
-            "0.2* s: the agent's timeout, or its task cancelled), and nothing cancelled it on "
-            "replay within 2.6* s",
+            "* s: the agent's timeout, or its task cancelled), and nothing cancelled it on "
+            "replay within * s",
         ]
     )
