@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.compare import both_nan, by_stored_form
+from .codec.compare import both_nan, by_stored_form, stored_partners
 from .codec.http import headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
@@ -505,6 +505,9 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
             else:  # (what it holds compared as a dict's: an OrderedDict in it too)
                 _walk_dict(a, b, path, found)
             return
+        if isinstance(a, (collections.Counter, collections.defaultdict)):  # (a NaN key too)
+            _walk_dict(a, b, path, found)
+            return
         if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
             stored_a, stored_b = codec.encode(a), codec.encode(b)
             if not _same(stored_a, stored_b):
@@ -552,6 +555,13 @@ def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found)
 
     removed = [k for k in a if k not in b]
     added = [k for k in b if k not in a]
+    # a key stored the same as one of the other dict (a NaN, never == the recorded one) is
+    # that key: its values compared
+    renamed = stored_partners(removed, added) if removed and added else []
+    if renamed:
+        gone, come = {id(k) for k, _ in renamed}, {id(k) for _, k in renamed}
+        removed = [k for k in removed if id(k) not in gone]
+        added = [k for k in added if id(k) not in come]
     if removed or added:
         union, common = len(a) + len(added), len(a) - len(removed)
         threshold = _diff_deeper_threshold()
@@ -578,6 +588,9 @@ def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found)
             w = b[k]
             if not _same(v, w):
                 _walk(v, w, (*path, k), found)
+    for k, other in renamed:
+        if not _same(a[k], b[other]):
+            _walk(a[k], b[other], (*path, k), found)
 
 
 def _walk_items(a: Any, b: Any, path: _Path, found: _Found) -> None:
