@@ -83,11 +83,7 @@ def _shortened(text: str, other_text: str | None, full: bool) -> str:
     """``text`` shortened around where it first differs from ``other_text``."""
     if full or len(text) <= _MAX_VALUE:
         return text
-    start = 0
-    if other_text is not None:
-        limit = min(len(text), len(other_text))
-        while start < limit and text[start] == other_text[start]:
-            start += 1
+    start = 0 if other_text is None else _common_text_ends(text, other_text)[0]
     lo = max(0, start - _CONTEXT)
     hi = min(len(text), lo + _MAX_VALUE)
     return ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
@@ -296,6 +292,9 @@ def _volatile_kind(change: Change) -> str:
         old, new = str(old), str(new)
     if type(old) is not str or type(new) is not str:
         return ""
+    old, new = _changed_middles(old, new)
+    if len(old) + len(new) > _MAX_SCANNED:
+        return ""
     for kind, pattern in (("times", _TIME), ("ids", _ID)):
         parts, other = pattern.split(old), pattern.split(new)
         found, others = pattern.findall(old), pattern.findall(new)
@@ -305,6 +304,35 @@ def _volatile_kind(change: Change) -> str:
         if swapped and (kind == "times" or all(_random_id(a, b) for a, b in swapped)):
             return kind
     return ""
+
+
+#: a character no time, id or word of :data:`_TIME`, :data:`_ID` and :data:`_WORD` holds or
+#: looks at beside it: two texts are cut there, each part matched alone as within the whole
+#: (a space holds none where a lowercase letter follows it: in a time, a digit, a capital or a
+#: space does)
+_CUT = re.compile(r"[^\w .:+-]| (?=[a-z])")
+#: how far from where two texts differ a place to cut them is looked for
+_CUT_SEARCH = 4096
+#: the longest changed middles of two texts looked at for what gives the change: beyond, the
+#: change is told without it (matching ids, times and words costs a second per ~10 MB)
+_MAX_SCANNED = 2_000_000
+
+
+def _changed_middles(old: str, new: str) -> tuple[str, str]:
+    """``old`` and ``new`` without their common start and end, cut where :data:`_CUT` matches
+    (no time, id or word spans it), so that the times, ids and words of the middles are those
+    of the whole texts that differ, in the same order: a huge prompt changed in one place is
+    searched there only. The whole texts where no such place is near the change."""
+    head, tail = _common_text_ends(old, new)
+    start = 0
+    for found in _CUT.finditer(old, max(0, head - _CUT_SEARCH), head):
+        start = found.end()
+    stop = 0  # (the length of the common end left out)
+    end = len(old) - tail
+    first = _CUT.search(old, end, end + _CUT_SEARCH)
+    if first is not None:
+        stop = len(old) - first.start()
+    return old[start : len(old) - stop], new[start : len(new) - stop]
 
 
 def _random_id(old: str, new: str) -> bool:
@@ -367,6 +395,9 @@ def _order_change(a: Any, b: Any) -> int:
     if a == b:
         return _EQUAL
     if type(a) is str:
+        a, b = _changed_middles(a, b)
+        if len(a) + len(b) > _MAX_SCANNED:
+            return _CHANGED
         words, other = _WORD.findall(a), _WORD.findall(b)
         same = words != other and collections.Counter(words) == collections.Counter(other)
         return _MOVED if same else _CHANGED
@@ -1276,6 +1307,8 @@ def _common_ends(
 ) -> tuple[int, int]:
     """How many items ``a`` and ``b`` share (are ``same``) at their start, and then at their
     end (the two never overlap)."""
+    if same is operator.eq and type(a) is str and type(b) is str:
+        return _common_text_ends(a, b)
     n = min(len(a), len(b))
     head = 0
     while head < n and same(a[head], b[head]):
@@ -1283,6 +1316,28 @@ def _common_ends(
     tail = 0
     while tail < n - head and same(a[-1 - tail], b[-1 - tail]):
         tail += 1
+    return head, tail
+
+
+def _common_text_ends(a: str, b: str) -> tuple[int, int]:
+    """:func:`_common_ends` of two texts, found by comparing slices (in C) that grow while they
+    match and shrink where they do not: a time set by the length of the common parts' runs in
+    blocks, not by one Python step per character (a 50 MB prompt changed in one place)."""
+    n = min(len(a), len(b))
+    head, step = 0, 64
+    while step:
+        if head + step <= n and a[head : head + step] == b[head : head + step]:
+            head, step = head + step, step * 2
+        else:
+            step //= 2
+    tail, step, end_a, end_b = 0, 64, len(a), len(b)
+    while step:
+        if tail + step <= n - head and (
+            a[end_a - tail - step : end_a - tail] == b[end_b - tail - step : end_b - tail]
+        ):
+            tail, step = tail + step, step * 2
+        else:
+            step //= 2
     return head, tail
 
 

@@ -1,0 +1,72 @@
+"""A delta of a huge text (a prompt of tens of megabytes) changed in one place is rendered, and
+what gives it (a random id, a clock reading, words in another order) told, in a time set by the
+part that changed, not by the text's length.
+
+Before the fix, a 10 MB single-line prompt changed in one character took about 20 seconds to
+fail its replay (the common start and end of the two texts found character by character in
+Python, then every word, time and id of both texts matched for what gives the change), and a
+50 MB one about 46 seconds."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from pytest_clearstone.diff import StateDelta, unstable_cause
+from pytest_clearstone.errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY
+
+_PROSE = "The quick brown fox 12 jumps over the lazy dog. " * 200_000  # 9.6 MB, one line
+
+
+def _told(before: str, after: str) -> tuple[str, str, float]:
+    started = time.perf_counter()
+    delta = StateDelta({"prompt": before}, {"prompt": after})
+    text, cause = str(delta), unstable_cause(delta)
+    return text, cause, time.perf_counter() - started
+
+
+def _inserted(text: str, at: int, middle: str) -> str:
+    return text[:at] + middle + text[at:]
+
+
+def test_a_huge_text_changed_in_one_character_is_told_quickly() -> None:
+    half = len(_PROSE) // 2
+    text, cause, seconds = _told(_PROSE, _inserted(_PROSE, half, "Z"))
+    assert text.splitlines() == [
+        "root['prompt']: text differs (- before, + after):",
+        "  - ...umps over the lazy dog. The quick brown fox 12 j...",
+        "  + ...umps over the lazy dog. ZThe quick brown fox 12 j...",
+        "  ?                            +",
+    ]
+    assert cause == ""
+    assert seconds < 4, seconds  # (about 20 before the fix; 0.1 after it)
+
+
+def test_a_huge_text_of_one_word_changed_in_one_character_is_told_quickly() -> None:
+    before = "y" * 10_000_000  # (no word nor line breaks to cut it at)
+    text, cause, seconds = _told(before, _inserted(before, 5_000_000, "Z"))
+    assert text.splitlines()[1:] == [
+        "  - ..." + "y" * 48 + "...",
+        "  + ..." + "y" * 24 + "Z" + "y" * 24 + "...",
+        "  ?" + " " * 28 + "+",
+    ]
+    assert cause == ""
+    assert seconds < 4, seconds
+
+
+def test_what_gives_a_change_in_a_huge_text_is_still_told() -> None:
+    half = len(_PROSE) // 2
+    one, other = str(uuid.UUID(int=0x1234567890ABCDEF1234567890ABCDEF)), str(uuid.uuid4())
+    assert _told(_inserted(_PROSE, half, one), _inserted(_PROSE, half, other))[1] == IDS_ONLY
+    times = ("2026-12-04T19:07:35+00:00", "2026-12-04T19:08:01+00:00")
+    assert _told(_inserted(_PROSE, half, times[0]), _inserted(_PROSE, half, times[1]))[1] == (
+        TIMES_ONLY
+    )
+    swapped = ("alpha beta, gamma. ", "gamma beta, alpha. ")
+    assert _told(_inserted(_PROSE, half, swapped[0]), _inserted(_PROSE, half, swapped[1]))[1] == (
+        ORDER_ONLY
+    )
+    # a time beside text that changed too is not all there is
+    assert (
+        _told(_inserted(_PROSE, half, times[0]), _inserted(_PROSE, half, times[1] + "!"))[1] == ""
+    )
