@@ -1125,7 +1125,7 @@ def _rest(changes: Sequence[Change]) -> list[str]:
             k += 1
         common = common[:k]
     head = f"... and {len(changes):,} more change{'s' if len(changes) > 1 else ''}"
-    places = collections.Counter("".join(parent[:2]) for parent in parents)
+    places = collections.Counter("".join(map(_short_step, parent[:2])) for parent in parents)
     if len(common) > 1 or len(places) == 1:
         under = _shown_path("".join(common), False)[0] if len(common) > 1 else next(iter(places))
         return [f"{head} under {under} ({show_all()} shows all)"]
@@ -1146,8 +1146,21 @@ def _shown_path(path: str, full: bool) -> tuple[str, str]:
     the middle of its steps left out, and the option that shows it whole."""
     if full or len(path) <= _MAX_PATH_SHOWN:
         return path, ""
-    steps = _steps(path)
+    steps = [_short_step(step) for step in _steps(path)]
     return short_path(steps[0], steps[1:], keep=6), f" ({show_all()} shows the whole path)"
+
+
+#: a step of a path longer than this (a key that is a whole prompt) is shown with its middle
+#: left out, unless all is shown
+_MAX_STEP_SHOWN = 60
+
+
+def _short_step(step: str) -> str:
+    """``step`` (``['a long key']``) with the middle of its text left out when it is long:
+    its start, and its last characters with the brackets that close it."""
+    if len(step) <= _MAX_STEP_SHOWN:
+        return step
+    return step[: _MAX_STEP_SHOWN - 16] + "…" + step[-15:]
 
 
 def _line(change: Change, full: bool) -> str:

@@ -70,3 +70,17 @@ def test_what_gives_a_change_in_a_huge_text_is_still_told() -> None:
     assert (
         _told(_inserted(_PROSE, half, times[0]), _inserted(_PROSE, half, times[1] + "!"))[1] == ""
     )
+
+
+def test_a_change_under_a_huge_key_shows_the_key_shortened() -> None:
+    # Expected: a cache keyed by its 100,000-character prompt printed the whole key in the
+    # path of a changed answer (a 100 KB failure line; 50 MB for a 50 MB prompt)
+    prompt = "Summarise: " + "the quick brown fox " * 5000
+    delta = StateDelta({"cache": {prompt: "a"}}, {"cache": {prompt: "b"}})
+    (line,) = str(delta).splitlines()
+    assert len(line) < 200, len(line)
+    assert line.startswith("root['cache']['Summarise: the quick brown fox")
+    assert line.endswith("fox ']: 'a' -> 'b' (-vv shows the whole path)")
+    assert str(StateDelta({prompt: 1}, {}, verbosity=2)) == f"root[{prompt!r}]: removed 1"
+    assert len(str(StateDelta({prompt: 1}, {}))) < 200
+    assert len(str(StateDelta({(prompt, 1): 1}, {(prompt, 1): 2}))) < 200
