@@ -38,9 +38,9 @@ from typing import Any, Literal
 from .. import codec
 from ..codec.fast_json import orjson
 from ..codec.tags import replace_pickles, utf8_text
-from ..errors import TraceNotFoundError, TraceStoreError
+from ..errors import NestingTooDeepError, TraceNotFoundError, TraceStoreError
 from ..file_kinds import file_kind
-from .span import PLAIN_TYPES, Recorded, Span
+from .span import PLAIN_TYPES, Recorded, Span, storable_attributes
 from .trace import Trace
 
 SCHEMA_VERSION = 1
@@ -161,7 +161,12 @@ def _attributes_json(span: Span) -> str:
             pass
     # warn=False: this may run in the writer thread; the warning is raised in the recording
     # thread when the span ends (Span._freeze_attributes). No pickles: a placeholder instead.
-    return codec.dumps(codec.Encoder(warn=False, allow_pickle=False).encode(dict(attrs)))
+    attrs = dict(attrs)
+    try:
+        return codec.dumps(codec.Encoder(warn=False, allow_pickle=False).encode(attrs))
+    except NestingTooDeepError:  # (stored as a placeholder: the batch survives)
+        attrs = storable_attributes(attrs)
+        return codec.dumps(codec.Encoder(warn=False, allow_pickle=False).encode(attrs))
 
 
 def _row(span: Span) -> tuple[Any, ...]:
