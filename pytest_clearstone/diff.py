@@ -9,6 +9,7 @@ import decimal
 import difflib
 import enum
 import functools
+import logging
 import marshal
 import operator
 import re
@@ -186,6 +187,8 @@ class StateDelta:
 
     def _changed(self) -> list[Change]:
         if self._changes is None:
+            quiet = logging.getLogger("deepdiff.model")
+            quiet.addFilter(_not_about_reprs)
             try:
                 with warnings.catch_warnings():
                     # a third-party object's deprecated property must not fail the comparison
@@ -194,6 +197,8 @@ class StateDelta:
             except Exception:  # raised from inside a third-party object: compare the JSON forms
                 before, after = codec.encode(self.before), codec.encode(self.after)
                 self._changes = retried(lambda: _localized_changes(before, after))
+            finally:
+                quiet.removeFilter(_not_about_reprs)
         return self._changes
 
     def __bool__(self) -> bool:
@@ -513,6 +518,14 @@ def _localized_changes(before: Any, after: Any) -> list[Change]:
         for kind in _KINDS
         for path, old, new in sorted(named.get(kind, ()), key=lambda change: _path_key(change[0]))
     ]
+
+
+def _not_about_reprs(record: logging.LogRecord) -> bool:
+    """Whether deepdiff's log ``record`` is other than its error for a key whose ``repr`` it
+    cannot parse back (a frozenset, a NaN: "stringify_param was not able to get a proper repr
+    ... Add instructions for this object to DeepDiff's helper"), which the delta's paths do
+    not need: the delta names such a key by its ``repr``."""
+    return not str(record.msg).startswith("stringify_param")
 
 
 def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:

@@ -48,3 +48,23 @@ def test_an_ordered_dict_with_a_nan_key_in_another_order_differs() -> None:
     a, b = _nan(), _nan()
     recorded = collections.OrderedDict([(a, 1), ("x", 2)])
     assert not same_stored_form(collections.OrderedDict([("x", 2), (b, 1)]), recorded)
+
+
+def test_a_delta_under_keys_deepdiff_cannot_parse_logs_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Expected: deepdiff logged "ERROR deepdiff.model: stringify_param was not able to get a
+    # proper repr for "frozenset({1, 2})" ... Add instructions for this object to DeepDiff's
+    # helper.literal_eval_extended", shown under a failing replay's "Captured log call" and on
+    # the stderr of `python -m pytest_clearstone diff`, once per change
+    a, b = _nan(), _nan()
+    before = {frozenset({1, 2}): "fs", a: "low", ("t", 1): "tuple"}
+    after = {frozenset({1, 2}): "FS", b: "high", ("t", 1): "TUPLE"}
+    with caplog.at_level("DEBUG"):
+        lines = StateDelta({"keys": before}, {"keys": after}).lines
+    assert lines == [
+        "root['keys'][('t', 1)]: 'tuple' -> 'TUPLE'",
+        "root['keys'][frozenset({1, 2})]: 'fs' -> 'FS'",
+        "root['keys'][nan]: 'low' -> 'high'",
+    ]
+    assert not [r for r in caplog.records if r.name.startswith("deepdiff")]
