@@ -967,8 +967,10 @@ def _keyed(pairs: list[Any]) -> dict[Any, Any] | None:
             hash(key)
         except Exception:  # (unhashable)
             readable = False
-        if not readable:  # (a pickle: by its class)
-            key = _Key(f"<{key.type_name}>" if type(key) is StoredRepr else _repr(key))
+        if not readable:  # (a pickle by its class; other placeholders, an enum member's
+            # Color(1), by their text, which tells them apart)
+            pickled = type(pair[0]) is dict and pair[0].get(TAG) == "pickle"
+            key = _Key(f"<{key.type_name}>" if type(key) is StoredRepr and pickled else _repr(key))
         if key in keyed:
             return None
         keyed[key] = pair[1]

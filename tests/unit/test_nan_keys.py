@@ -5,6 +5,7 @@ delta; what changed beside it is still shown, and only that."""
 from __future__ import annotations
 
 import collections
+import enum
 from typing import Any
 
 import pytest
@@ -68,3 +69,19 @@ def test_a_delta_under_keys_deepdiff_cannot_parse_logs_no_error(
         "root['keys'][nan]: 'low' -> 'high'",
     ]
     assert not [r for r in caplog.records if r.name.startswith("deepdiff")]
+
+
+class Color(enum.Enum):
+    RED = 1
+    BLUE = 2
+
+
+def test_a_change_under_an_enum_key_names_the_member() -> None:
+    # Expected: root['k'][<tests.unit.test_nan_keys:Color>] — the class, not which member
+    before = {"k": {Color.RED: "a"}, "n": 1}
+    assert StateDelta(before, {"k": {Color.RED: "b"}, "n": 1}).lines == [
+        "root['k'][Color(1)]: 'a' -> 'b'"
+    ]
+    assert StateDelta({"k": {Color.BLUE: "a"}}, {"k": {Color.BLUE: "b"}}).lines == [
+        "root['k'][Color(2)]: 'a' -> 'b'"
+    ]
