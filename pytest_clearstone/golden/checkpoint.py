@@ -44,8 +44,7 @@ from ..errors import (
     DecodeError,
     SerializationError,
 )
-from ..tracing.span import Recorded, Span
-from ..tracing.store import LONG_INTEGER_TEXT
+from ..tracing.span import LONG_INTEGER_TEXT, Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size

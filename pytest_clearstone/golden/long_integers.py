@@ -15,7 +15,7 @@ from typing import Any
 
 from ..codec.naming import TAG
 from ..errors import SerializationError
-from ..tracing.store import LONG_INTEGER_TEXT
+from ..tracing.span import LONG_INTEGER_TEXT
 from . import signing
 
 #: Python's limit, and the way to lift it for recording and replay alike

@@ -223,6 +223,11 @@ class Recorded:
         return (Recorded, (self.encoded,))
 
 
+#: the text of the trace store's placeholder of an integer longer than Python writes as text,
+#: given its number of digits (a golden whose call held one refuses it: ``golden.long_integers``)
+LONG_INTEGER_TEXT = "<int of about {} digits: longer than Python writes as text>"
+
+
 def too_deep_placeholder(value: Any, exc: NestingTooDeepError) -> codec.StoredRepr:
     """What a span stores in place of ``value``, nested deeper than the codec stores (``exc``
     says how deep): a placeholder naming its type and depth."""

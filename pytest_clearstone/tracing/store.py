@@ -42,7 +42,7 @@ from ..codec.nesting import retried
 from ..codec.tags import replace_pickles, utf8_text
 from ..errors import NestingTooDeepError, TraceNotFoundError, TraceStoreError
 from ..file_kinds import file_kind
-from .span import PLAIN_TYPES, Recorded, Span, storable_attributes
+from .span import LONG_INTEGER_TEXT, PLAIN_TYPES, Recorded, Span, storable_attributes
 from .trace import Trace
 
 SCHEMA_VERSION = 1
@@ -155,11 +155,6 @@ def _long_integers_replaced(tree: Any) -> Any:
             digits = math.floor(math.log10(abs(tree))) + 1
             return {codec.TAG: "repr", "type": "int", "v": LONG_INTEGER_TEXT.format(digits)}
     return tree
-
-
-#: the text of the placeholder of an integer longer than Python writes as text, given its
-#: number of digits (a golden read from the store refuses it: see ``golden.long_integers``)
-LONG_INTEGER_TEXT = "<int of about {} digits: longer than Python writes as text>"
 
 
 def _tree(text: str) -> Any:
