@@ -1420,7 +1420,7 @@ def _diff_block(a: list[str], b: list[str], width: int | None) -> Iterator[str]:
         a, b = list(a), list(b)
         for k in range(max(len(a), len(b))):
             if k < len(a) and k < len(b):
-                a[k], b[k] = _clip_pair(a[k], b[k], width)
+                a[k], b[k] = clip_pair(a[k], b[k], width)
             elif k < len(a):
                 a[k] = _clip(a[k], width)
             else:
@@ -1478,9 +1478,10 @@ def _clip(line: str, width: int | None) -> str:
     return body[:width] + "..." + end
 
 
-def _clip_pair(x: str, y: str, width: int) -> tuple[str, str]:
-    """Two lines cut to what lies around where they differ: their common start and end are
-    replaced by ``...`` beyond ``_CONTEXT`` characters, and what is left is cut to ``width``."""
+def clip_pair(x: str, y: str, width: int) -> tuple[str, str]:
+    """Two lines (a changed line before and after) cut to what lies around where they differ:
+    their common start and end are replaced by ``...`` beyond ``_CONTEXT`` characters, and what
+    is left is cut to ``width``."""
     (x, x_end), (y, y_end) = _ending(x), _ending(y)
     if len(x) <= width and len(y) <= width:
         return x + x_end, y + y_end

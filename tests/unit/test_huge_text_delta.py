@@ -84,3 +84,18 @@ def test_a_change_under_a_huge_key_shows_the_key_shortened() -> None:
     assert str(StateDelta({prompt: 1}, {}, verbosity=2)) == f"root[{prompt!r}]: removed 1"
     assert len(str(StateDelta({prompt: 1}, {}))) < 200
     assert len(str(StateDelta({(prompt, 1): 1}, {(prompt, 1): 2}))) < 200
+
+
+def test_the_diff_command_shows_where_a_long_line_changed() -> None:
+    # Expected: `python -m pytest_clearstone diff` of two goldens whose 20 MB one-line prompt
+    # changed in its middle showed "-yyyy..." and "+yyyy..." cut at the terminal from their
+    # start: two lines alike, the change not shown
+    from pytest_clearstone.inspection import value_lines
+
+    before = "y" * 1_000_000
+    after = before[:500_000] + "Z" + before[500_000:]
+    lines = value_lines({"prompt": before}, {"prompt": after}, width=80, verbose=False)
+    assert lines[0] == "root['prompt']: (text, line by line)"
+    changed = [line for line in lines if line.startswith(("  -", "  +"))]
+    assert len(changed) == 2 and all(len(line) <= 84 for line in changed)
+    assert "Z" not in changed[0] and "yZy" in changed[1]
