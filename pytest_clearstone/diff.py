@@ -9,6 +9,7 @@ import decimal
 import difflib
 import enum
 import functools
+import logging
 import marshal
 import operator
 import re
@@ -19,7 +20,7 @@ from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.compare import both_nan, by_stored_form
+from .codec.compare import both_nan, by_stored_form, stored_partners
 from .codec.http import headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
@@ -83,11 +84,7 @@ def _shortened(text: str, other_text: str | None, full: bool) -> str:
     """``text`` shortened around where it first differs from ``other_text``."""
     if full or len(text) <= _MAX_VALUE:
         return text
-    start = 0
-    if other_text is not None:
-        limit = min(len(text), len(other_text))
-        while start < limit and text[start] == other_text[start]:
-            start += 1
+    start = 0 if other_text is None else _common_text_ends(text, other_text)[0]
     lo = max(0, start - _CONTEXT)
     hi = min(len(text), lo + _MAX_VALUE)
     return ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
@@ -190,6 +187,8 @@ class StateDelta:
 
     def _changed(self) -> list[Change]:
         if self._changes is None:
+            quiet = logging.getLogger("deepdiff.model")
+            quiet.addFilter(_not_about_reprs)
             try:
                 with warnings.catch_warnings():
                     # a third-party object's deprecated property must not fail the comparison
@@ -198,6 +197,8 @@ class StateDelta:
             except Exception:  # raised from inside a third-party object: compare the JSON forms
                 before, after = codec.encode(self.before), codec.encode(self.after)
                 self._changes = retried(lambda: _localized_changes(before, after))
+            finally:
+                quiet.removeFilter(_not_about_reprs)
         return self._changes
 
     def __bool__(self) -> bool:
@@ -296,6 +297,9 @@ def _volatile_kind(change: Change) -> str:
         old, new = str(old), str(new)
     if type(old) is not str or type(new) is not str:
         return ""
+    old, new = _changed_middles(old, new)
+    if len(old) + len(new) > _MAX_SCANNED:
+        return ""
     for kind, pattern in (("times", _TIME), ("ids", _ID)):
         parts, other = pattern.split(old), pattern.split(new)
         found, others = pattern.findall(old), pattern.findall(new)
@@ -305,6 +309,35 @@ def _volatile_kind(change: Change) -> str:
         if swapped and (kind == "times" or all(_random_id(a, b) for a, b in swapped)):
             return kind
     return ""
+
+
+#: a character no time, id or word of :data:`_TIME`, :data:`_ID` and :data:`_WORD` holds or
+#: looks at beside it: two texts are cut there, each part matched alone as within the whole
+#: (a space holds none where a lowercase letter follows it: in a time, a digit, a capital or a
+#: space does)
+_CUT = re.compile(r"[^\w .:+-]| (?=[a-z])")
+#: how far from where two texts differ a place to cut them is looked for
+_CUT_SEARCH = 4096
+#: the longest changed middles of two texts looked at for what gives the change: beyond, the
+#: change is told without it (matching ids, times and words costs a second per ~10 MB)
+_MAX_SCANNED = 2_000_000
+
+
+def _changed_middles(old: str, new: str) -> tuple[str, str]:
+    """``old`` and ``new`` without their common start and end, cut where :data:`_CUT` matches
+    (no time, id or word spans it), so that the times, ids and words of the middles are those
+    of the whole texts that differ, in the same order: a huge prompt changed in one place is
+    searched there only. The whole texts where no such place is near the change."""
+    head, tail = _common_text_ends(old, new)
+    start = 0
+    for found in _CUT.finditer(old, max(0, head - _CUT_SEARCH), head):
+        start = found.end()
+    stop = 0  # (the length of the common end left out)
+    end = len(old) - tail
+    first = _CUT.search(old, end, end + _CUT_SEARCH)
+    if first is not None:
+        stop = len(old) - first.start()
+    return old[start : len(old) - stop], new[start : len(new) - stop]
 
 
 def _random_id(old: str, new: str) -> bool:
@@ -367,6 +400,9 @@ def _order_change(a: Any, b: Any) -> int:
     if a == b:
         return _EQUAL
     if type(a) is str:
+        a, b = _changed_middles(a, b)
+        if len(a) + len(b) > _MAX_SCANNED:
+            return _CHANGED
         words, other = _WORD.findall(a), _WORD.findall(b)
         same = words != other and collections.Counter(words) == collections.Counter(other)
         return _MOVED if same else _CHANGED
@@ -484,6 +520,14 @@ def _localized_changes(before: Any, after: Any) -> list[Change]:
     ]
 
 
+def _not_about_reprs(record: logging.LogRecord) -> bool:
+    """Whether deepdiff's log ``record`` is other than its error for a key whose ``repr`` it
+    cannot parse back (a frozenset, a NaN: "stringify_param was not able to get a proper repr
+    ... Add instructions for this object to DeepDiff's helper"), which the delta's paths do
+    not need: the delta names such a key by its ``repr``."""
+    return not str(record.msg).startswith("stringify_param")
+
+
 def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     """Record the differences between ``a`` and ``b`` (known to differ) at ``path``."""
     t = type(a)
@@ -504,6 +548,9 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
                 found.changes.append((path, "values_changed", a, b))
             else:  # (what it holds compared as a dict's: an OrderedDict in it too)
                 _walk_dict(a, b, path, found)
+            return
+        if isinstance(a, (collections.Counter, collections.defaultdict)):  # (a NaN key too)
+            _walk_dict(a, b, path, found)
             return
         if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
             stored_a, stored_b = codec.encode(a), codec.encode(b)
@@ -552,6 +599,13 @@ def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found)
 
     removed = [k for k in a if k not in b]
     added = [k for k in b if k not in a]
+    # a key stored the same as one of the other dict (a NaN, never == the recorded one) is
+    # that key: its values compared
+    renamed = stored_partners(removed, added) if removed and added else []
+    if renamed:
+        gone, come = {id(k) for k, _ in renamed}, {id(k) for _, k in renamed}
+        removed = [k for k in removed if id(k) not in gone]
+        added = [k for k in added if id(k) not in come]
     if removed or added:
         union, common = len(a) + len(added), len(a) - len(removed)
         threshold = _diff_deeper_threshold()
@@ -578,6 +632,9 @@ def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found)
             w = b[k]
             if not _same(v, w):
                 _walk(v, w, (*path, k), found)
+    for k, other in renamed:
+        if not _same(a[k], b[other]):
+            _walk(a[k], b[other], (*path, k), found)
 
 
 def _walk_items(a: Any, b: Any, path: _Path, found: _Found) -> None:
@@ -910,8 +967,10 @@ def _keyed(pairs: list[Any]) -> dict[Any, Any] | None:
             hash(key)
         except Exception:  # (unhashable)
             readable = False
-        if not readable:  # (a pickle: by its class)
-            key = _Key(f"<{key.type_name}>" if type(key) is StoredRepr else _repr(key))
+        if not readable:  # (a pickle by its class; other placeholders, an enum member's
+            # Color(1), by their text, which tells them apart)
+            pickled = type(pair[0]) is dict and pair[0].get(TAG) == "pickle"
+            key = _Key(f"<{key.type_name}>" if type(key) is StoredRepr and pickled else _repr(key))
         if key in keyed:
             return None
         keyed[key] = pair[1]
@@ -1081,7 +1140,7 @@ def _rest(changes: Sequence[Change]) -> list[str]:
             k += 1
         common = common[:k]
     head = f"... and {len(changes):,} more change{'s' if len(changes) > 1 else ''}"
-    places = collections.Counter("".join(parent[:2]) for parent in parents)
+    places = collections.Counter("".join(map(_short_step, parent[:2])) for parent in parents)
     if len(common) > 1 or len(places) == 1:
         under = _shown_path("".join(common), False)[0] if len(common) > 1 else next(iter(places))
         return [f"{head} under {under} ({show_all()} shows all)"]
@@ -1102,8 +1161,21 @@ def _shown_path(path: str, full: bool) -> tuple[str, str]:
     the middle of its steps left out, and the option that shows it whole."""
     if full or len(path) <= _MAX_PATH_SHOWN:
         return path, ""
-    steps = _steps(path)
+    steps = [_short_step(step) for step in _steps(path)]
     return short_path(steps[0], steps[1:], keep=6), f" ({show_all()} shows the whole path)"
+
+
+#: a step of a path longer than this (a key that is a whole prompt) is shown with its middle
+#: left out, unless all is shown
+_MAX_STEP_SHOWN = 60
+
+
+def _short_step(step: str) -> str:
+    """``step`` (``['a long key']``) with the middle of its text left out when it is long:
+    its start, and its last characters with the brackets that close it."""
+    if len(step) <= _MAX_STEP_SHOWN:
+        return step
+    return step[: _MAX_STEP_SHOWN - 16] + "…" + step[-15:]
 
 
 def _line(change: Change, full: bool) -> str:
@@ -1263,6 +1335,8 @@ def _common_ends(
 ) -> tuple[int, int]:
     """How many items ``a`` and ``b`` share (are ``same``) at their start, and then at their
     end (the two never overlap)."""
+    if same is operator.eq and type(a) is str and type(b) is str:
+        return _common_text_ends(a, b)
     n = min(len(a), len(b))
     head = 0
     while head < n and same(a[head], b[head]):
@@ -1270,6 +1344,28 @@ def _common_ends(
     tail = 0
     while tail < n - head and same(a[-1 - tail], b[-1 - tail]):
         tail += 1
+    return head, tail
+
+
+def _common_text_ends(a: str, b: str) -> tuple[int, int]:
+    """:func:`_common_ends` of two texts, found by comparing slices (in C) that grow while they
+    match and shrink where they do not: a time set by the length of the common parts' runs in
+    blocks, not by one Python step per character (a 50 MB prompt changed in one place)."""
+    n = min(len(a), len(b))
+    head, step = 0, 64
+    while step:
+        if head + step <= n and a[head : head + step] == b[head : head + step]:
+            head, step = head + step, step * 2
+        else:
+            step //= 2
+    tail, step, end_a, end_b = 0, 64, len(a), len(b)
+    while step:
+        if tail + step <= n - head and (
+            a[end_a - tail - step : end_a - tail] == b[end_b - tail - step : end_b - tail]
+        ):
+            tail, step = tail + step, step * 2
+        else:
+            step //= 2
     return head, tail
 
 
@@ -1324,7 +1420,7 @@ def _diff_block(a: list[str], b: list[str], width: int | None) -> Iterator[str]:
         a, b = list(a), list(b)
         for k in range(max(len(a), len(b))):
             if k < len(a) and k < len(b):
-                a[k], b[k] = _clip_pair(a[k], b[k], width)
+                a[k], b[k] = clip_pair(a[k], b[k], width)
             elif k < len(a):
                 a[k] = _clip(a[k], width)
             else:
@@ -1382,9 +1478,10 @@ def _clip(line: str, width: int | None) -> str:
     return body[:width] + "..." + end
 
 
-def _clip_pair(x: str, y: str, width: int) -> tuple[str, str]:
-    """Two lines cut to what lies around where they differ: their common start and end are
-    replaced by ``...`` beyond ``_CONTEXT`` characters, and what is left is cut to ``width``."""
+def clip_pair(x: str, y: str, width: int) -> tuple[str, str]:
+    """Two lines (a changed line before and after) cut to what lies around where they differ:
+    their common start and end are replaced by ``...`` beyond ``_CONTEXT`` characters, and what
+    is left is cut to ``width``."""
     (x, x_end), (y, y_end) = _ending(x), _ending(y)
     if len(x) <= width and len(y) <= width:
         return x + x_end, y + y_end

@@ -20,7 +20,7 @@ from .codec.views import (
     pickle_placeholder,
     safe_decode,
 )
-from .diff import StateDelta, line_breaks_changed
+from .diff import StateDelta, clip_pair, line_breaks_changed
 from .errors import (
     CheckpointCorruptError,
     ClearstoneError,
@@ -384,15 +384,34 @@ def value_lines(before: Any, after: Any, *, width: int, verbose: bool) -> list[s
             lines.append(f"{path}: (text, line by line{'; ' + breaks if breaks else ''})")
             context = 10**6 if verbose else 1
             diff = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context)
-            for line in diff:
-                if not line.startswith(("---", "+++")):
-                    lines.append("  " + (line if verbose else clip(line, width)))
+            hunk = [line for line in diff if not line.startswith(("---", "+++"))]
+            lines.extend("  " + line for line in (hunk if verbose else _clipped(hunk, width)))
     for line in delta.lines:
         path = line.partition(": ")[0]
         if path in long_strings:
             continue
         lines.append(in_full.get(path, line) if verbose else line)
     return lines
+
+
+def _clipped(hunk: list[str], width: int) -> list[str]:
+    """The lines of a unified diff cut to ``width``: a removed line and the added line that
+    takes its place (the k-th of a run of ``-`` lines and of the ``+`` lines after it) around
+    where they differ, so that a change far into a long line shows (:func:`clip_pair`)."""
+    out = [clip(line, width) for line in hunk]
+    i = 0
+    while i < len(hunk):
+        j = i
+        while j < len(hunk) and hunk[j].startswith("-"):
+            j += 1
+        k = j
+        while k < len(hunk) and hunk[k].startswith("+"):
+            k += 1
+        for n in range(min(j - i, k - j)):
+            old, new = clip_pair(hunk[i + n][1:], hunk[j + n][1:], width - 1)
+            out[i + n], out[j + n] = "-" + old, "+" + new
+        i = max(k, i + 1)
+    return out
 
 
 def _shape_line(depth: int, span: Any) -> str:

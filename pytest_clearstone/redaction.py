@@ -689,6 +689,15 @@ def _strings(x: Any, depth: int = 0) -> Iterator[str]:
 _ABSOLUTE_PATH = re.compile(r"/|~(?:[/\\]|$)|[A-Za-z]:[\\/]")
 
 
+def _key_repr(key: Any) -> str:
+    """``repr(key)`` for a path, or its type's name where it has none (an integer longer than
+    Python writes as text: the recording names it when the golden is saved)."""
+    try:
+        return repr(key)
+    except Exception:
+        return f"<{type(key).__name__}>"
+
+
 def _working_directory(key: str, x: str) -> bool:
     """Whether ``x`` under ``key`` is a working directory, not a password: ``key`` ends with
     ``pwd`` (a shell's ``$PWD``, a shell tool's ``pwd``) and ``x`` is an absolute path."""
@@ -835,7 +844,7 @@ class _Walk:
             for i, (k, x) in enumerate(snapshot.items()):
                 name = self.key(k, path, i)
                 renamed = renamed or name is not k
-                entries[name] = x if k in kept else self.keyed(k, x, f"{path}[{name!r}]")
+                entries[name] = x if k in kept else self.keyed(k, x, f"{path}[{_key_repr(name)}]")
             if type(v) is dict:
                 return entries
             out = _shallow_copy(v)

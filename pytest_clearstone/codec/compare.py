@@ -5,8 +5,9 @@ compared by reference, a model whose library caches differ) the values are compa
 stored — never by pickle bytes, which differ between a live object and its decoded copy: a
 library value (pydantic, attrs, dataclass, SDK client, file...) by its stored JSON form, a plain
 object by its attributes, and a value that could only be stored as a placeholder naming its type
-by that type. A live file and its recording, read back as an in-memory file, are of two classes
-and compare by their stored forms (kind, name and content). An HTTP request is compared without
+by that type. A NaN equals a NaN stored the same, also as a dict's key or a set's item. A live
+file and its recording, read back as an in-memory file, are of two classes and compare by their
+stored forms (kind, name and content). An HTTP request is compared without
 the headers that describe the machine that sent it (:data:`.http.UNCOMPARED_HEADERS`).
 
 :func:`placeholders_kept` walks a live value the same way, for a delta that shows only what the
@@ -28,7 +29,7 @@ from .library import kind_of
 from .naming import MESSAGE_TAGS, REFERENCE_TAGS
 from .nesting import retried
 from .registry import REGISTRY
-from .tags import TAG, Encoder, StoredRepr, decode
+from .tags import TAG, Encoder, StoredRepr, decode, dumps
 
 #: ``recorded_tree`` of :func:`same_stored_form` when the recorded value's stored form is not
 #: at hand
@@ -92,12 +93,14 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         # dict while it is compared
         a = a.copy()
         if a.keys() != b.keys():
-            return False
+            return _same_items_by_key(a, b)
         # a plain dict's tree has its keys (a tagged one stands for another value)
         plain = type(tree) is dict and TAG not in tree and tree.keys() == b.keys()
         return all(_same(x, b[k], tree[k] if plain else UNKNOWN) for k, x in a.items())
-    if isinstance(a, collections.OrderedDict) and list(a) != list(b):  # (its order is data)
-        return False
+    if t is set or t is frozenset:
+        return len(a) == len(b) and _paired(a, b) is not None
+    if t is collections.deque:  # (its maxlen left out, as == leaves it out)
+        return len(a) == len(b) and all(_same(x, y, UNKNOWN) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):  # a dict subclass (a library's tool definition): items, attributes
         return _same_mapping(a, b, tree)
     kind = kind_of(t)
@@ -122,8 +125,12 @@ def _same_mapping(a: dict[Any, Any], b: dict[Any, Any], tree: Any) -> bool:
     hand) and so are their attributes. Never by attributes alone: a tool definition's items
     are what the SDK sends."""
     items_a, items_b = dict.copy(a), dict.copy(b)  # (dict's own: no code of the class runs)
-    if items_a.keys() != items_b.keys():
-        return False
+    if items_a.keys() != items_b.keys() or isinstance(a, collections.OrderedDict):
+        # (keys that are NaN; an OrderedDict's order is data)
+        if not _same_items_by_key(items_a, items_b, ordered=isinstance(a, collections.OrderedDict)):
+            return False
+        state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
+        return state_a is None or state_b is None or _same(state_a, state_b, UNKNOWN)
     stored = tree.get("v") if type(tree) is dict and tree.get(TAG) == "mapping" else None
     if not (type(stored) is dict and TAG not in stored and stored.keys() == items_b.keys()):
         stored = dict.fromkeys(items_b, UNKNOWN)
@@ -131,6 +138,61 @@ def _same_mapping(a: dict[Any, Any], b: dict[Any, Any], tree: Any) -> bool:
         return False
     state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
     return state_a is None or state_b is None or _same(state_a, state_b, UNKNOWN)
+
+
+def _same_items_by_key(a: dict[Any, Any], b: dict[Any, Any], *, ordered: bool = False) -> bool:
+    """Whether two dicts hold the same items, each key of ``a`` paired with its key in ``b``
+    by :func:`_paired` (a NaN key is never ``==`` the recorded one); ``ordered``: in the same
+    order too."""
+    if len(a) != len(b):
+        return False
+    pairs = _paired(a, b)
+    if pairs is None or (ordered and [kb for _, kb in pairs] != list(b)):
+        return False
+    return all(_same(a[ka], b[kb], UNKNOWN) for ka, kb in pairs)
+
+
+def _paired(a: Any, b: Any) -> list[tuple[Any, Any]] | None:
+    """Each item of ``a`` (a set's items, a dict's keys: as many as ``b``'s) paired with the
+    item of ``b`` it stands for: itself when ``b`` holds it, else its partner
+    (:func:`stored_partners`); ``None`` when one has none."""
+    if all(x in b for x in a):
+        return [(x, x) for x in a]
+    partners = dict(
+        (id(x), y)
+        for x, y in stored_partners([x for x in a if x not in b], [y for y in b if y not in a])
+    )
+    pairs: list[tuple[Any, Any]] = []
+    for x in a:  # (in a's order)
+        y = x if x in b else partners.get(id(x), UNKNOWN)
+        if y is UNKNOWN:
+            return None
+        pairs.append((x, y))
+    return pairs
+
+
+def stored_partners(gone: list[Any], come: list[Any]) -> list[tuple[Any, Any]]:
+    """The items of ``gone`` (keys or set items one value holds and the other does not) each
+    paired with an item of ``come`` stored the same, in order, where there is one: the same
+    value where ``==`` cannot tell (a NaN, never ``==`` itself, as a key or in a set)."""
+    left: dict[str, list[Any]] = {}
+    for y in come:
+        left.setdefault(_stored_text(y), []).append(y)
+    pairs: list[tuple[Any, Any]] = []
+    for x in gone:
+        same = left.get(_stored_text(x))
+        if same:
+            pairs.append((x, same.pop(0)))
+    return pairs
+
+
+def _stored_text(value: Any) -> str:
+    """``value``'s stored form as text; for a value that cannot be written (an integer longer
+    than Python writes), a text no other value has."""
+    try:
+        return dumps(stored_form(value))
+    except Exception:
+        return f"\0{id(value)}"
 
 
 def both_nan(a: Any, b: Any) -> bool:

@@ -44,7 +44,7 @@ from ..errors import (
     DecodeError,
     SerializationError,
 )
-from ..tracing.span import Recorded, Span
+from ..tracing.span import LONG_INTEGER_TEXT, Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
@@ -261,6 +261,12 @@ class Checkpoint:
         if has_long_digits(text):
             doc["tag_index"]["int64"] = False
             text = file_text(doc)
+        if _LONG_INTEGER_MARK in text:  # a call read from the trace store held one?
+            from .long_integers import long_integer_refused
+
+            refused = long_integer_refused(doc, _advice_at)
+            if refused is not None:
+                raise refused
         # one serialisation: the top-level line (indent 2, sorted fields) is unique in the text
         self.contains_pickle = codec.text_has_pickle(text)
         if self.contains_pickle and not allow_pickle:
@@ -500,6 +506,9 @@ def error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:
 
 
 #: what to do about a value of a checkpoint's metadata that only a pickle could store
+#: the end of the trace store's placeholder of an integer longer than Python writes as text
+_LONG_INTEGER_MARK = LONG_INTEGER_TEXT.split("{}")[1]
+
 _METADATA_ADVICE = "Give the metadata JSON-friendly values (text, numbers, lists, dicts)."
 
 

@@ -8,11 +8,14 @@ Imported when one is met: a passing replay does not load it.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..codec.naming import TAG
 from ..errors import SerializationError
+from ..tracing.span import LONG_INTEGER_TEXT
 from . import signing
 
 #: Python's limit, and the way to lift it for recording and replay alike
@@ -31,20 +34,36 @@ def long_integer_refused(
     stack: list[tuple[Any, list[Any]]] = [(doc, [])]
     while stack:
         node, path = stack.pop()
+        digits = _long_digits(node)
+        if digits:
+            return SerializationError(
+                signing.describe_location(doc, path),
+                "int",
+                f"an integer of about {digits} digits, more than Python converts to text "
+                f"({sys.get_int_max_str_digits()} digits, {_LIFT}",
+                advice=advice(path),
+            )
         if type(node) is dict:
             stack.extend((v, [*path, k]) for k, v in reversed(node.items()))
         elif type(node) is list:
             stack.extend((v, [*path, i]) for i, v in reversed(list(enumerate(node))))
-        elif isinstance(node, int) and not isinstance(node, bool):
-            try:
-                str(node)
-            except ValueError:
-                digits = math.floor(math.log10(abs(node))) + 1
-                return SerializationError(
-                    signing.describe_location(doc, path),
-                    "int",
-                    f"an integer of about {digits} digits, more than Python converts to text "
-                    f"({sys.get_int_max_str_digits()} digits, {_LIFT}",
-                    advice=advice(path),
-                )
     return None
+
+
+def _long_digits(node: Any) -> int:
+    """How many digits ``node`` has, when it is an integer longer than Python converts to text
+    or the trace store's placeholder of one (the golden's calls are read from the store); 0
+    otherwise."""
+    if type(node) is dict:
+        text = node.get("v") if node.get(TAG) == "repr" and node.get("type") == "int" else None
+        found = _PLACEHOLDER.fullmatch(text) if type(text) is str else None
+        return int(found.group(1)) if found else 0
+    if isinstance(node, int) and not isinstance(node, bool):
+        try:
+            str(node)
+        except ValueError:
+            return math.floor(math.log10(abs(node))) + 1
+    return 0
+
+
+_PLACEHOLDER = re.compile(re.escape(LONG_INTEGER_TEXT).replace(r"\{\}", r"(\d+)"))

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import codec
 from ..codec.nesting import retried
+from ..errors import NestingTooDeepError, describe
 
 STATUSES = ("UNSET", "OK", "ERROR")
 
@@ -147,6 +148,16 @@ class Recorded:
         return cls(encoded=codec.encode(value))
 
     @classmethod
+    def of_storable(cls, value: Any) -> Recorded:
+        """:meth:`of`, or a placeholder naming ``value``'s type and depth when it is nested
+        deeper than the codec stores (:func:`storable`): what a tracer records of the agent's
+        values must not fail the agent's code."""
+        try:
+            return cls.of(value)
+        except NestingTooDeepError as exc:
+            return cls.of(too_deep_placeholder(value, exc))
+
+    @classmethod
     def loaded(cls, encoded: Any, decoded: Any) -> Recorded:
         """``decoded``, decoded from ``encoded`` by a loader and held by nothing else: the
         first copy asked for (:meth:`fresh_value`, or :attr:`value`) is that value itself;
@@ -210,6 +221,34 @@ class Recorded:
         # copies and pickles carry the encoded snapshot (the _MISSING sentinel does not survive
         # a copy: a copied sentinel would be taken for a value)
         return (Recorded, (self.encoded,))
+
+
+#: the text of the trace store's placeholder of an integer longer than Python writes as text,
+#: given its number of digits (a golden whose call held one refuses it: ``golden.long_integers``)
+LONG_INTEGER_TEXT = "<int of about {} digits: longer than Python writes as text>"
+
+
+def too_deep_placeholder(value: Any, exc: NestingTooDeepError) -> codec.StoredRepr:
+    """What a span stores in place of ``value``, nested deeper than the codec stores (``exc``
+    says how deep): a placeholder naming its type and depth."""
+    kind = describe(value)
+    return codec.StoredRepr(
+        kind, f"<{kind} nested {exc.depth} levels deep, more than the {exc.limit} levels stored>"
+    )
+
+
+def storable_attributes(attributes: Mapping[Any, Any]) -> dict[Any, Any]:
+    """``attributes`` with each value nested deeper than the codec stores replaced by its
+    :func:`too_deep_placeholder`: the span, and the batch of spans written with it, is stored
+    ("no span is ever dropped silently"). Asked only when encoding them all failed."""
+    out = {}
+    for key, value in attributes.items():
+        try:
+            codec.Encoder(warn=False, allow_pickle=False).encode(value)
+        except NestingTooDeepError as exc:
+            value = too_deep_placeholder(value, exc)
+        out[key] = value
+    return out
 
 
 def _recorded(value: Any, decoded: bool, plain: bool = False, encoded: Any = _MISSING) -> Recorded:
@@ -366,7 +405,10 @@ class Span:
         where the span ends, not in the writer), unless they are plain JSON scalars."""
         attrs = self.attributes
         if attrs and not PLAIN_TYPES.issuperset(map(type, attrs.values())):
-            self._attrs_tree = codec.encode(attrs)
+            try:
+                self._attrs_tree = codec.encode(attrs)
+            except NestingTooDeepError:
+                self._attrs_tree = codec.encode(storable_attributes(attrs))
 
     @property
     def attributes_tree(self) -> Any:

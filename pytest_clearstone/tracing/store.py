@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import operator
 import os
 import sqlite3
@@ -38,11 +39,12 @@ from typing import Any, Literal
 
 from .. import codec
 from ..codec.fast_json import orjson
+from ..codec.nesting import retried
 from ..codec.tags import replace_pickles, utf8_text
 from ..descriptors import out_of_descriptors, too_many_open
-from ..errors import TraceNotFoundError, TraceStoreError
+from ..errors import NestingTooDeepError, TraceNotFoundError, TraceStoreError
 from ..file_kinds import file_kind
-from .span import PLAIN_TYPES, Recorded, Span
+from .span import LONG_INTEGER_TEXT, PLAIN_TYPES, Recorded, Span, storable_attributes
 from .trace import Trace
 
 SCHEMA_VERSION = 1
@@ -127,11 +129,34 @@ _NOT_READ = "a pickle, not unpickled: reading the trace store never runs one"
 
 
 def _dumps(tree: Any) -> str:
-    """``tree`` as column text, with its pickles replaced by placeholders."""
-    text = codec.dumps(tree)
+    """``tree`` as column text, with its pickles replaced by placeholders (and its integers
+    longer than Python writes as text: :func:`_long_integers_replaced`)."""
+    try:
+        text = codec.dumps(tree)
+    except ValueError:  # an integer longer than sys.get_int_max_str_digits() allows
+        tree = retried(lambda: _long_integers_replaced(tree))
+        text = codec.dumps(tree)
     if codec.text_has_pickle(text):  # exact for the codec's own compact text
         text = codec.dumps(replace_pickles(tree, _NOT_WRITTEN))
     return text
+
+
+def _long_integers_replaced(tree: Any) -> Any:
+    """``tree`` with each integer longer than Python writes as text
+    (``sys.get_int_max_str_digits()``) replaced by a placeholder giving its length: no span is
+    lost for a value in it."""
+    t = type(tree)
+    if t is dict:
+        return {k: _long_integers_replaced(v) for k, v in tree.items()}
+    if t is list:
+        return [_long_integers_replaced(v) for v in tree]
+    if t is int:
+        try:
+            str(tree)
+        except ValueError:
+            digits = math.floor(math.log10(abs(tree))) + 1
+            return {codec.TAG: "repr", "type": "int", "v": LONG_INTEGER_TEXT.format(digits)}
+    return tree
 
 
 def _tree(text: str) -> Any:
@@ -163,7 +188,12 @@ def _attributes_json(span: Span) -> str:
             pass
     # warn=False: this may run in the writer thread; the warning is raised in the recording
     # thread when the span ends (Span._freeze_attributes). No pickles: a placeholder instead.
-    return codec.dumps(codec.Encoder(warn=False, allow_pickle=False).encode(dict(attrs)))
+    attrs = dict(attrs)
+    try:
+        return _dumps(codec.Encoder(warn=False, allow_pickle=False).encode(attrs))
+    except NestingTooDeepError:  # (stored as a placeholder: the batch survives)
+        attrs = storable_attributes(attrs)
+        return _dumps(codec.Encoder(warn=False, allow_pickle=False).encode(attrs))
 
 
 def _row(span: Span) -> tuple[Any, ...]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..arguments import binder, is_method_like
 from ..callables import Kind, as_descriptor, kind_of, wrap
-from .span import Span, init_slots, new_span_id, new_trace_id, now_ns
+from .span import Recorded, Span, init_slots, new_span_id, new_trace_id, now_ns
 
 if TYPE_CHECKING:
     from .provider import TracerProvider
@@ -236,7 +236,7 @@ class _TracedCall:
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> LiveSpan:
         span = self.tracer.span(self.name, span_type=self.span_type)
-        span.set_input(self.binder.bind(args, kwargs))
+        span.set_recorded_input(Recorded.of_storable(self.binder.bind(args, kwargs)))
         span.open()
         return span
 
@@ -254,6 +254,6 @@ class _TracedCall:
 
     def end(self, span: LiveSpan, outcome: Any, error: BaseException | None) -> Any:
         if error is None or outcome is not None:  # a generator's chunks, also on an error
-            span.set_output(outcome)
+            span.set_recorded_output(Recorded.of_storable(outcome))
         span.close(error)
         return outcome

@@ -70,3 +70,66 @@ def test_the_fix_records_and_replays_and_is_named_when_missing(project: pytest.P
     out = result.stdout.str()
     assert "big.ckpt is not a readable checkpoint: it holds an integer longer" in out
     assert "truncated or not JSON" not in out
+
+
+ARGUMENT_APP = """
+def llm(prompt, n):
+    return {"ok": 1}
+
+
+class Agent:
+    def __init__(self):
+        self.by_id = {KEY: "big"}
+
+    def handle(self, q):
+        return llm(q, ARGUMENT)["ok"]
+"""
+
+ARGUMENT_TEST = """
+import pytest
+from big_app import Agent
+
+
+@pytest.mark.replay("goldens/big.ckpt", mock={"llm": "big_app.llm"})
+def test_big(replay):
+    assert replay.run(Agent().handle, "x") == 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "argument", "where"),
+    [
+        ("1", "10 ** 5000", "the input of span 'big_app.llm' (*) at root[[]'n'] (trace.spans*"),
+        (
+            "1",
+            "{frozenset({10 ** 5000}): 1}",
+            "the input of span 'big_app.llm' (*) at root[[]'n']*",
+        ),
+        ("10 ** 5000", "1", "the agent state at state[[]'by_id'][[]'v'][[]0][[]0] (an int)*"),
+    ],
+)
+def test_a_huge_integer_in_a_call_or_a_key_is_named_and_the_run_ends_cleanly(
+    project: pytest.Pytester, key: str, argument: str, where: str
+) -> None:
+    # Expected: an argument 10**5000 to a mocked call ended the whole pytest session in a
+    # json ValueError traceback from the trace store (no summary, the failure unreported, the
+    # other spans lost); as a dict key, the test failed with a bare ValueError from the
+    # redaction's path of the key, without the fix
+    project.makepyfile(
+        big_app=ARGUMENT_APP.replace("KEY", key).replace("ARGUMENT", argument),
+        test_big=ARGUMENT_TEST,
+    )
+    result = _run(project, "--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*= clearstone =*", "*test_big.py::test_big: it could not be saved"]
+    )
+    out = result.stdout.str() + result.stderr.str()  # (the reason is told on stderr)
+    pytest.LineMatcher(out.splitlines()).fnmatch_lines(
+        [f"*the golden checkpoint was not written: cannot serialise {where}"]
+    )
+    assert "sys.set_int_max_str_digits(0)" in out
+    assert "Traceback" not in out and "ValueError" not in out
+    assert not list(project.path.rglob("*.ckpt*"))
+    _run(project, "--clearstone-record", lifted=True).assert_outcomes(passed=1)
+    _run(project, lifted=True).assert_outcomes(passed=1)
