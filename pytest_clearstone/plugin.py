@@ -1373,7 +1373,7 @@ def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
     agent swallowed; a background thread's is a warning."""
     __tracebackhide__ = True
     for warning in guard.warnings():
-        item.warn(pytest.PytestWarning(str(warning)))
+        item.warn(warning)  # (its own category, NetworkBlockedWarning, as the docs name it)
     error = guard.error()
     if error is not None:
         raise error
