@@ -97,3 +97,38 @@ def test_a_warning_after_the_golden_is_written_shows_its_message_at_the_test(
     )
     result.stdout.no_fnmatch_line("*pytest_clearstone*plugin.py*")
     result.stdout.no_fnmatch_line("*item.warn(*")
+
+
+FIELDLESS_MODEL_APP = """
+import pydantic
+
+
+class Search(pydantic.BaseModel):  # a tool class with no fields: its model_fields is empty
+    def run(self, query):
+        return "found " + query
+
+
+class Agent:
+    def handle(self, query):
+        return Search().run(query)
+"""
+
+
+def test_a_method_of_a_pydantic_model_with_no_fields_records_and_replays_with_warnings_as_errors(
+    pytester: pytest.Pytester,
+) -> None:
+    """Its ``self`` is recorded by its fields (none): reading them never touches pydantic v2's
+    deprecated ``__fields__``, whose warning failed the call under ``filterwarnings = error``."""
+    pytester.syspathinsert()
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    pytester.makepyfile(
+        toolapp=FIELDLESS_MODEL_APP,
+        test_tool=(
+            "import pytest\nfrom toolapp import Agent\n\n"
+            "@pytest.mark.replay(mock={'tool': 'toolapp.Search.run'})\n"
+            "def test_tool(replay):\n"
+            "    assert replay.run(Agent().handle, 'x') == 'found x'\n"
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
