@@ -6,6 +6,8 @@ and writes no golden."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 APP = """
@@ -60,6 +62,28 @@ def test_a_recording_failed_by_the_warning_says_so_and_writes_no_golden(
     result.stdout.no_fnmatch_line("*pytest_clearstone*plugin.py*")
     result.stdout.no_fnmatch_line("*traceback entries are hidden*")
     assert not (project.path / "goldens").exists()
+
+
+def test_a_recording_failed_by_the_warning_advises_how_to_see_the_calls_it_did_not_write(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The advice ``show --calls GOLDEN`` names a file this recording does not write: it says
+    how to write it (the warning let through for one recording), and that command works."""
+    project.makeini("[pytest]\nfilterwarnings = error\n")
+    result = project.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*no golden is written while this warning fails the test: record with -W "
+            f"ignore::{WARNING_CLASS} to write it*"
+        ]
+    )
+    # (in a subprocess: pytest caches a parsed -W filter with its class, which an in-process
+    # run imports anew, so a later in-process run's same filter would match nothing)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    written = project.runpytest_subprocess("--clearstone-record", "-W", f"ignore::{WARNING_CLASS}")
+    written.assert_outcomes(passed=1)
+    assert (project.path / "goldens" / "test_typo" / "test_typo.ckpt").is_file()
 
 
 def test_a_replay_failed_by_the_warning_shows_its_message_at_the_test(
