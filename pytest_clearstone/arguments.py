@@ -162,8 +162,10 @@ def settings_of(obj: Any) -> Any:
     t = type(obj)
     kind = codec.kind_of(t)
     names: Any = None
-    if kind in ("pydantic", "pydantic.v1"):
-        names = getattr(t, "model_fields", None) or getattr(t, "__fields__", {})
+    if kind == "pydantic":  # (never v2's __fields__, deprecated: a warning, an error under -W)
+        names = getattr(t, "model_fields", None) or {}
+    elif kind == "pydantic.v1":
+        names = getattr(t, "__fields__", None) or {}
     elif kind == "attrs":
         names = [a.name for a in t.__attrs_attrs__]
     elif dataclasses.is_dataclass(t):

@@ -34,7 +34,8 @@ unused), ``NetworkBlockedWarning`` (a background thread's connection was blocked
 ``UnmatchedIgnorePathWarning`` (an ``ignore=``/``ignore_state=`` path matched nothing) and
 ``UncalledTargetWarning`` (a mock target not called is the agent's function under another path)
 and ``LeftoverCallWarning`` (a task an earlier test left running called a mock target) and
-``MutatedArgumentWarning`` (a recorded call changed an argument in place, which replay cannot).
+``MutatedArgumentWarning`` (a recorded call changed an argument in place, which replay cannot)
+and ``StateFieldsWarning`` (a checkpoint's state lacks fields its class declares: renamed?).
 
 Messages are built in ``__init__`` from the facts, so every raise site produces the same wording.
 """
@@ -1014,6 +1015,11 @@ class NetworkBlockedWarning(UserWarning):
 
 class UnusedResponsesWarning(UserWarning):
     """A non-strict replay (``ReplayEngine(strict=False)``) left recorded responses unused."""
+
+
+class StateFieldsWarning(UserWarning):
+    """A checkpoint's state lacks fields its agent's class declares and holds names the class
+    does not (a field renamed since it was saved): the fields were given their defaults."""
 
 
 class UnencodableValueWarning(UserWarning):

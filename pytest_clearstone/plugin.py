@@ -1385,6 +1385,22 @@ def _warn_changed_in_place(item: pytest.Item, replay: Replay) -> None:
         item.warn(warning)
 
 
+def _show_calls(replay: Replay) -> str:
+    """The command that shows the golden's calls, for an unmatched ``ignore=`` path; a golden
+    not written yet (this recording's first) is not written at all when the warning fails the
+    test (``filterwarnings = error``): how to write it then."""
+    from .errors import UnmatchedIgnorePathWarning
+
+    command = f"pytest-clearstone show --calls {replay.path}"
+    if replay.path.is_file():
+        return command
+    category = f"{UnmatchedIgnorePathWarning.__module__}.{UnmatchedIgnorePathWarning.__name__}"
+    return (
+        f"{command}, once it is written; no golden is written while this warning fails the "
+        f"test: record with -W ignore::{category} to write it"
+    )
+
+
 def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
     """Warn about each ``ignore=``/``ignore_state=`` path of the test's marker that names
     where it starts (an argument, ``result``, ``final_state``) and matched nothing: not about
@@ -1424,8 +1440,7 @@ def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
                 UnmatchedIgnorePathWarning(
                     f"{item.nodeid}: the ignore path {path!r} matched nothing in the arguments "
                     f"of {' or '.join(targets)}, so it leaves nothing out of matching; check "
-                    f"it against the recorded arguments (pytest-clearstone show --calls "
-                    f"{replay.path})"
+                    f"it against the recorded arguments ({_show_calls(replay)})"
                 )
             )
     if outcome and "ignore_state" in marker:
@@ -1436,8 +1451,7 @@ def _warn_unmatched_paths(item: pytest.Item, replay: Replay) -> None:
                 UnmatchedIgnorePathWarning(
                     f"{item.nodeid}: the ignore_state path {path!r} matched nothing in the "
                     f"recorded or replayed outcome, so it leaves nothing out of the comparison; "
-                    f"check it against the golden outcome (pytest-clearstone show --calls "
-                    f"{replay.path})"
+                    f"check it against the golden outcome ({_show_calls(replay)})"
                 )
             )
 
@@ -1495,7 +1509,7 @@ def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
     agent swallowed; a background thread's is a warning."""
     __tracebackhide__ = True
     for warning in guard.warnings():
-        item.warn(pytest.PytestWarning(str(warning)))
+        item.warn(warning)  # (its own category, NetworkBlockedWarning, as the docs name it)
     error = guard.error()
     if error is not None:
         raise error

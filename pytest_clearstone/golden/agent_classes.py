@@ -15,7 +15,7 @@ import inspect
 import warnings
 from typing import Any
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, StateFieldsWarning
 
 #: the fix when the agent of ``replay.run()`` is not an agent of the project's own
 OWN_FUNCTION = (
@@ -102,6 +102,6 @@ def complete_fields(agent: Any, state: dict[str, Any]) -> None:
             f"{what} lacks the field(s) {', '.join(map(repr, defaults))}, given their defaults "
             f"(added or renamed since the checkpoint was saved{held}): if a field was renamed, "
             f"{fix}",
-            UserWarning,
+            StateFieldsWarning,
             stacklevel=4,  # (past complete_fields, rehydrate and the engine that called it)
         )

@@ -185,3 +185,80 @@ def test_a_bad_allow_hosts_line_is_a_usage_error(project: pytest.Pytester) -> No
     result.stderr.fnmatch_lines(
         ["*clearstone_allow_hosts: 'not a host!!:99999' is not a host name, an IP address*"]
     )
+
+
+UPLOADER = """
+import socket
+import threading
+
+import pytest
+
+PORT = {port}
+go = threading.Event()
+done = threading.Event()
+
+
+def upload():  # a telemetry uploader: a thread started before the test, at import
+    go.wait()
+    try:
+        socket.create_connection(("127.0.0.1", PORT), timeout=2).close()
+    except OSError:
+        pass
+    done.set()
+
+
+threading.Thread(target=upload, daemon=True).start()
+"""
+
+UPLOADING_AGENT = """
+import uploader
+
+
+def complete(prompt):
+    return "answer to " + prompt
+
+
+class Agent:
+    def handle(self, message):
+        uploader.go.set()
+        uploader.done.wait(5)
+        return complete(message)
+"""
+
+
+@pytest.mark.parametrize(
+    "filterwarnings",
+    ["ignore::pytest_clearstone.errors.NetworkBlockedWarning", "ignore::UserWarning"],
+)
+def test_a_background_threads_blocked_connection_warns_with_its_documented_category(
+    pytester: pytest.Pytester, server: int, filterwarnings: str
+) -> None:
+    """The warning is a ``NetworkBlockedWarning`` (a ``UserWarning``), as the docs say: a suite
+    with ``filterwarnings = error`` that ignores it by that category stays green."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        uploader=UPLOADER.format(port=server),
+        netapp=UPLOADING_AGENT,
+        test_net=TEST,
+        conftest="import uploader\n",
+    )
+    pytester.makeini(f"[pytest]\nfilterwarnings =\n    error\n    {filterwarnings}\n")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_a_background_threads_blocked_connection_is_a_network_blocked_warning(
+    pytester: pytest.Pytester, server: int
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        uploader=UPLOADER.format(port=server),
+        netapp=UPLOADING_AGENT,
+        test_net=TEST,
+        conftest="import uploader\n",
+    )
+    pytester.runpytest("--clearstone-record", "-p", "no:warnings").assert_outcomes(passed=1)
+    result = pytester.runpytest("-W", "default")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*NetworkBlockedWarning: a background thread*127.0.0.1*"])

@@ -6,6 +6,8 @@ and writes no golden."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 APP = """
@@ -62,6 +64,28 @@ def test_a_recording_failed_by_the_warning_says_so_and_writes_no_golden(
     assert not (project.path / "goldens").exists()
 
 
+def test_a_recording_failed_by_the_warning_advises_how_to_see_the_calls_it_did_not_write(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The advice ``show --calls GOLDEN`` names a file this recording does not write: it says
+    how to write it (the warning let through for one recording), and that command works."""
+    project.makeini("[pytest]\nfilterwarnings = error\n")
+    result = project.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*no golden is written while this warning fails the test: record with -W "
+            f"ignore::{WARNING_CLASS} to write it*"
+        ]
+    )
+    # (in a subprocess: pytest caches a parsed -W filter with its class, which an in-process
+    # run imports anew, so a later in-process run's same filter would match nothing)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    written = project.runpytest_subprocess("--clearstone-record", "-W", f"ignore::{WARNING_CLASS}")
+    written.assert_outcomes(passed=1)
+    assert (project.path / "goldens" / "test_typo" / "test_typo.ckpt").is_file()
+
+
 def test_a_replay_failed_by_the_warning_shows_its_message_at_the_test(
     project: pytest.Pytester,
 ) -> None:
@@ -97,3 +121,38 @@ def test_a_warning_after_the_golden_is_written_shows_its_message_at_the_test(
     )
     result.stdout.no_fnmatch_line("*pytest_clearstone*plugin.py*")
     result.stdout.no_fnmatch_line("*item.warn(*")
+
+
+FIELDLESS_MODEL_APP = """
+import pydantic
+
+
+class Search(pydantic.BaseModel):  # a tool class with no fields: its model_fields is empty
+    def run(self, query):
+        return "found " + query
+
+
+class Agent:
+    def handle(self, query):
+        return Search().run(query)
+"""
+
+
+def test_a_method_of_a_pydantic_model_with_no_fields_records_and_replays_with_warnings_as_errors(
+    pytester: pytest.Pytester,
+) -> None:
+    """Its ``self`` is recorded by its fields (none): reading them never touches pydantic v2's
+    deprecated ``__fields__``, whose warning failed the call under ``filterwarnings = error``."""
+    pytester.syspathinsert()
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    pytester.makepyfile(
+        toolapp=FIELDLESS_MODEL_APP,
+        test_tool=(
+            "import pytest\nfrom toolapp import Agent\n\n"
+            "@pytest.mark.replay(mock={'tool': 'toolapp.Search.run'})\n"
+            "def test_tool(replay):\n"
+            "    assert replay.run(Agent().handle, 'x') == 'found x'\n"
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
