@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from .harness import Stack
 
 AGENT = '''
@@ -64,3 +66,67 @@ def test_a_request_timeout_is_stored_by_its_own_class_whichever_sdk_was_imported
     alone.stdout.fnmatch_lines(["*goldens/test_ask/test_ask.ckpt: unchanged*"])
     stack.replay().assert_outcomes(passed=2)
     assert sys.modules["httpx2"].Timeout.__module__ in ("openai", "anthropic")  # (the cause)
+
+
+AT_PRIVATE_CLIENT = """
+import pytest
+
+import timeout_agent
+
+
+@pytest.mark.replay(mock={{"http": "{target}"}})
+def test_ask({fixture}):
+    assert timeout_agent.ask_{kind}({fixture}, "Lisbon?") == "Answer to 'Lisbon?'"
+"""
+
+AGENTS = '''
+"""Agents on the openai and anthropic SDKs."""
+import asyncio
+
+
+def ask_sync(client, question):
+    answer = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": question}])
+    return answer.choices[0].message.content
+
+
+def ask_async(client, question):
+    async def ask():
+        return await client.messages.create(
+            model="claude-sonnet-4-5", max_tokens=64,
+            messages=[{"role": "user", "content": question}])
+    return asyncio.run(ask()).content[0].text
+'''
+
+
+@pytest.mark.parametrize(
+    ("target", "fixture", "kind", "fix"),
+    [
+        ("openai.OpenAI._client.send", "openai_client", "sync", "httpx2.Client.send"),
+        (
+            "anthropic.AsyncAnthropic._client.send",
+            "async_anthropic_client",
+            "async",
+            "httpx2.AsyncClient.send",
+        ),
+    ],
+)
+def test_the_sdk_clients_own_http_client_as_target_names_the_send_that_records(
+    make_stack: object, target: str, fixture: str, kind: str, fix: str
+) -> None:
+    """``openai.OpenAI._client.send``, the HTTP layer written the way the SDK holds it: refused
+    with the generic "give the import path where the agent looks the function up", though
+    ``_client`` is the ``httpx2`` client each SDK client makes; the message names the class's
+    method to mock, and that target records and replays."""
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "timeout_agent.py").write_text(AGENTS)
+    test = AT_PRIVATE_CLIENT.format(target=target, fixture=fixture, kind=kind)
+    stack.write_test("ask", test)
+    refused = stack.try_record()
+    refused.assert_outcomes(failed=1)
+    out = refused.stdout.str()
+    assert "is the HTTP client that each" in out and f"mock {fix!r}" in out, out
+    assert "my_app.llm.complete" not in out
+    stack.write_test("ask", test.replace(target, fix))
+    stack.record()
+    stack.replay_passes()
