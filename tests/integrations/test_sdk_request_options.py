@@ -130,3 +130,56 @@ def test_the_sdk_clients_own_http_client_as_target_names_the_send_that_records(
     stack.write_test("ask", test.replace(target, fix))
     stack.record()
     stack.replay_passes()
+
+
+OPTIONS_AGENT = '''
+"""An agent giving its requests options: a client copy with its own timeout and retries, and
+per-request headers, query, body and timeout."""
+import httpx2
+
+
+def ask(client, question):
+    fast = client.with_options(timeout=7.0, max_retries=0).copy(max_retries=1)
+    answer = fast.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": question}],
+        extra_headers={"X-Team": "travel"}, extra_query={"tag": "a"},
+        extra_body={"metadata": {"k": "v"}}, timeout=httpx2.Timeout(12.0, connect=3.0))
+    return answer.choices[0].message.content
+'''
+
+OPTIONS_TEST = """
+import pytest
+
+import options_agent
+
+
+@pytest.mark.replay(mock={"llm": "openai.resources.chat.completions.Completions.create"})
+def test_ask(openai_client):
+    assert options_agent.ask(openai_client, "Lisbon?") == "Answer to 'Lisbon?'"
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        ("timeout=7.0", "timeout=8.0", "root['self'].client.timeout: 7.0 -> 8.0"),
+        ("copy(max_retries=1)", "copy(max_retries=2)", "root['self'].client.max_retries: 1 -> 2"),
+        ('"X-Team": "travel"', '"X-Team": "hotels"', "root['extra_headers']['X-Team']"),
+        ('{"tag": "a"}', '{"tag": "b"}', "root['extra_query']['tag']: 'a' -> 'b'"),
+        ('{"k": "v"}', '{"k": "w"}', "root['extra_body']['metadata']['k']: 'v' -> 'w'"),
+        ("connect=3.0", "connect=4.0", "root['timeout'].connect: 3.0 -> 4.0"),
+    ],
+)
+def test_a_changed_request_option_fails_the_replay_naming_it(
+    make_stack: object, old: str, new: str, named: str
+) -> None:
+    """What ``docs/how-to/openai.md`` says of request options: unchanged, they replay green
+    (twice, the service sealed), and a change of one fails naming it."""
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "options_agent.py").write_text(OPTIONS_AGENT)
+    stack.write_test("ask", OPTIONS_TEST)
+    stack.roundtrip()
+    stack.edit("options_agent", old, new)
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    assert named in result.stdout.str()
