@@ -88,24 +88,13 @@ def _sdk_http_client_send(owner: Any, name: str) -> str | None:
     ``None``."""
     if name != "_client" or not isinstance(owner, type):
         return None
-    from ..codec.clients import client_base  # (imported when a path is refused)
-    from ..codec.naming import home_module
+    from ..codec.clients import client_base, http_send_of  # (imported when a path is refused)
 
     base_client = client_base(owner)
     if base_client is None:
         return None
     sdk, _, client_name = base_client.partition(":")
-    is_async = client_name.startswith("Async")
-    default = getattr(
-        sys.modules.get(sdk.partition(".")[0]),
-        "DefaultAsyncHttpxClient" if is_async else "DefaultHttpxClient",
-        None,
-    )
-    for base in getattr(default, "__mro__", ()):
-        library = home_module(base).partition(".")[0]
-        if library in ("httpx", "httpx2") and base.__name__ in ("Client", "AsyncClient"):
-            return f"{library}.{base.__name__}.send"
-    return None
+    return http_send_of(sdk.partition(".")[0], client_name.startswith("Async"))
 
 
 def _moved_in_sdk(parts: list[str]) -> str | None:

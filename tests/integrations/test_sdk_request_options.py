@@ -183,3 +183,71 @@ def test_a_changed_request_option_fails_the_replay_naming_it(
     result = stack.replay()
     result.assert_outcomes(failed=1)
     assert named in result.stdout.str()
+
+
+RAW_AGENT = '''
+"""Agents reading the SDKs' raw responses: headers, the parsed answer, the request sent."""
+import asyncio
+
+
+def ask_raw(client, question):
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": question}])
+    return [raw.parse().choices[0].message.content, raw.headers["x-request-id"][:4],
+            raw.http_request.url.path]
+
+
+def ask_streaming(client, question):
+    async def ask():
+        async with client.messages.with_streaming_response.create(
+                model="claude-sonnet-4-5", max_tokens=64,
+                messages=[{"role": "user", "content": question}]) as response:
+            return [(await response.parse()).content[0].text, response.headers["request-id"][:4]]
+    return asyncio.run(ask())
+'''
+
+RAW_TEST = """
+import pytest
+
+import raw_agent
+
+
+@pytest.mark.replay(mock={{"llm": "{target}"}})
+def test_ask({fixture}):
+    assert raw_agent.{function}({fixture}, "Lisbon?")[:2] == ["Answer to 'Lisbon?'", "req_"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "fixture", "function", "send"),
+    [
+        (
+            "openai.resources.chat.completions.Completions.create",
+            "openai_client",
+            "ask_raw",
+            "httpx2.Client.send",
+        ),
+        (
+            "anthropic.resources.messages.AsyncMessages.create",
+            "async_anthropic_client",
+            "ask_streaming",
+            "httpx2.AsyncClient.send",
+        ),
+    ],
+)
+def test_a_raw_response_refusal_names_the_http_send_under_the_sdk_which_records_unchanged(
+    make_stack: object, target: str, fixture: str, function: str, send: str
+) -> None:
+    """An agent on ``.with_raw_response`` / ``.with_streaming_response`` mocked at the SDK
+    method is refused (the raw response holds the live HTTP exchange); the message offered
+    only fixes that change the agent's code (a function of one's own), though mocking the
+    HTTP client's ``send`` under the SDK records and replays the agent as it is."""
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "raw_agent.py").write_text(RAW_AGENT)
+    test = RAW_TEST.format(target=target, fixture=fixture, function=function)
+    stack.write_test("ask", test)
+    refused = stack.try_record()
+    refused.assert_outcomes(failed=1)
+    refused.stdout.fnmatch_lines([f"*raw response*or mock {send} under the SDK*"])
+    stack.write_test("ask", test.replace(target, send))
+    stack.roundtrip()
