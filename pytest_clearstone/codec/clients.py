@@ -23,6 +23,7 @@ import contextlib
 import functools
 import importlib
 import inspect
+import sys
 import threading
 import weakref
 from collections import deque
@@ -36,6 +37,7 @@ from .http import article, note_secret_headers
 from .naming import (
     TAG,
     class_path,
+    home_module,
     import_type,
     importable_path,
     mro_paths,
@@ -383,6 +385,21 @@ def _sdk_http_client(sdk: Any, is_async: bool) -> dict[str, Any]:
     http = importlib.import_module(base.partition(":")[0])
     limits = getattr(sdk, "DEFAULT_CONNECTION_LIMITS", None)
     return {"http_client": client_class(transport=_deferred_transport(http, is_async, limits))}
+
+
+def http_send_of(sdk: str, is_async: bool) -> str | None:
+    """The ``send`` of the HTTP client class under the SDK of top-level package ``sdk``, the
+    class of what its clients hold as ``_client`` (``"httpx2.Client.send"``,
+    ``"httpx2.AsyncClient.send"`` for an async client); ``None`` when ``sdk`` is not imported or
+    has no such client. The SDK's module is read, not imported."""
+    client_class: Any = getattr(
+        sys.modules.get(sdk), "DefaultAsyncHttpxClient" if is_async else "DefaultHttpxClient", None
+    )
+    for base in getattr(client_class, "__mro__", ()):
+        library = home_module(base).partition(".")[0]
+        if library in ("httpx", "httpx2") and base.__name__ in ("Client", "AsyncClient"):
+            return f"{library}.{base.__name__}.send"
+    return None
 
 
 def _deferred_transport(http: Any, is_async: bool, limits: Any) -> Any:

@@ -9,6 +9,7 @@ import functools
 import importlib
 import sys
 from collections.abc import Callable, Collection
+from types import FunctionType
 from typing import Any, TypeVar
 
 from ..errors import DecodeError
@@ -62,9 +63,40 @@ def other_attributes(
     }
 
 
+@per_type
 def class_path(cls: type) -> str:
-    """``module:QualName`` of a class, the form the ``cls`` field of a tag holds."""
-    return f"{cls.__module__}:{cls.__qualname__}"
+    """``module:QualName`` of a class, the form the ``cls`` field of a tag holds: its own
+    package's, not another library's that relabelled it (:func:`home_module`)."""
+    return f"{home_module(cls)}:{cls.__qualname__}"
+
+
+def home_module(cls: type) -> str:
+    """``cls.__module__``, unless another package relabelled the class as its own: the openai
+    and anthropic SDKs set ``__module__`` of what they re-export to ``"openai"`` /
+    ``"anthropic"``, ``httpx2.Timeout`` included, so its name would depend on which SDK the
+    process imported last. Then the module its methods were written in (through the top-level
+    package when that exports it: ``httpx2``), where the class is found under its name."""
+    label = cls.__module__
+    qualname = cls.__qualname__
+    for value in list(vars(cls).values()):
+        if type(value) in (staticmethod, classmethod):
+            value = value.__func__
+        if type(value) is FunctionType:  # (no other attribute read: a descriptor may run code)
+            home = value.__globals__.get("__name__")
+            if isinstance(home, str):
+                break
+    else:
+        return label
+    top = home.partition(".")[0]
+    if top == label.partition(".")[0]:
+        return label
+    for candidate in (top, home):
+        obj: Any = sys.modules.get(candidate)
+        for part in qualname.split("."):
+            obj = getattr(obj, part, None)
+        if obj is cls:
+            return candidate
+    return label
 
 
 def reachable_name(cls: type) -> str:

@@ -298,6 +298,25 @@ def _raw_response_wrapper(type_name: str, wrapper: str) -> str:
     return wrapper if legacy is not None else _EITHER_WRAPPER
 
 
+def _http_send_fix(type_name: str, target: str) -> str:
+    """``", or mock httpx2.Client.send under the SDK ..."``: the HTTP client's ``send`` under
+    the SDK that answered the raw response ``type_name`` to a call of ``target`` (async when
+    either is), which records the HTTP exchange and replays the agent as it is; ``""`` when the
+    SDK has none."""
+    from ..codec.clients import http_send_of  # (imported when a golden is refused)
+
+    is_async = "._response.Async" in type_name or any(
+        part.startswith("Async") for part in target.split(".")
+    )
+    send = http_send_of(type_name.partition(".")[0], is_async)
+    if send is None:
+        return ""
+    return (
+        f", or mock {send} under the SDK, with no change to the agent (the golden holds each "
+        f"HTTP request and response, and the raw response is read from it on replay)"
+    )
+
+
 #: their binary responses (the answers of downloads: openai's audio.speech.create, files.content)
 _BINARY_RESPONSE_TYPES = (
     "._legacy_response.HttpxBinaryResponseContent",
@@ -550,7 +569,8 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
                 f"it is the SDK's raw response, which the method returns when called through "
                 f"{_raw_response_wrapper(type_name, wrapper)}; it holds the live HTTP exchange "
                 f"and cannot be replayed. "
-                f"{_OWN_FUNCTION} (the parsed answer, the headers it uses); under LangChain, "
+                f"{_OWN_FUNCTION} (the parsed answer, the headers it uses)"
+                f"{_http_send_fix(type_name, target)}; under LangChain, "
                 f"whose chat models call the SDK this way, mock the chat model's invoke, "
                 f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
             )

@@ -60,6 +60,15 @@ def no_attribute(
     if not isinstance(owner, (property, functools.cached_property)):
         kind = f"{type(owner).__name__} " if typed else ""
         reason = f"{kind}{where!r} has no attribute {parts[i]!r}"
+        send = _sdk_http_client_send(owner, parts[i]) if parts[0] in SDK_METHODS else None
+        if send is not None:
+            return MockTargetError(
+                path,
+                f"{reason}: {where}.{parts[i]} is the HTTP client that each {where} makes "
+                "(or is given as http_client=), set on the instance, so no import path goes "
+                "through it",
+                fix=f"Mock the method of its class instead: mock {send!r}",
+            )
         moved = _moved_in_sdk(parts)
         if moved is None:
             return MockTargetError(path, reason)
@@ -70,6 +79,22 @@ def no_attribute(
         "import path cannot go on through it; give the method on the class of that value"
     )
     return MockTargetError(path, reason + _sdk_method(parts[:i]))
+
+
+def _sdk_http_client_send(owner: Any, name: str) -> str | None:
+    """For ``name`` ``"_client"`` of an SDK client class ``owner`` (``openai.OpenAI``), the
+    ``send`` of the HTTP client class that attribute holds on each instance
+    (``"httpx2.Client.send"``, ``httpx2.AsyncClient.send`` for an async client); else
+    ``None``."""
+    if name != "_client" or not isinstance(owner, type):
+        return None
+    from ..codec.clients import client_base, http_send_of  # (imported when a path is refused)
+
+    base_client = client_base(owner)
+    if base_client is None:
+        return None
+    sdk, _, client_name = base_client.partition(":")
+    return http_send_of(sdk.partition(".")[0], client_name.startswith("Async"))
 
 
 def _moved_in_sdk(parts: list[str]) -> str | None:
