@@ -345,6 +345,20 @@ def _unreadable_argument(type_name: str, path: str, call: str, local_class: str 
     )
 
 
+def ignore_advice(places: Sequence[Sequence[Any]]) -> str:
+    """What a divergence in random ids at ``places`` of a call's arguments (keys and list
+    positions: :func:`pytest_clearstone.diff.swapped_id_places`) adds to its cause: the
+    ``ignore=`` paths that leave them out (``""`` when there are none)."""
+    paths = list(dict.fromkeys(".".join(segment_text(step) for step in place) for place in places))
+    if not paths or not all(paths):
+        return ""
+    return (
+        "If a library makes them for each process or run (LangChain's "
+        "config.metadata.lc_internal_call) and they are not part of what the call sends, leave "
+        f"them out of matching with the marker's ignore={paths!r}."
+    )
+
+
 def _ignore_path(tree: Any, where: Sequence[Any]) -> str:
     """The ``ignore=`` path of the value at ``where`` (keys and list positions) in the stored
     form ``tree``: dotted; the fields of a tagged value (a model, a dataclass...) named without
