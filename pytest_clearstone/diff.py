@@ -340,6 +340,44 @@ def _changed_middles(old: str, new: str) -> tuple[str, str]:
     return old[start : len(old) - stop], new[start : len(new) - stop]
 
 
+def swapped_id_places(changes: Sequence[Change]) -> list[list[str | int]]:
+    """The places (keys and list positions from the root) of ``changes`` when each puts a
+    whole random-looking id where another was (a value that is an id, not a text holding
+    one), else ``[]``: what an ``ignore=`` path can leave out without leaving out more."""
+    places: list[list[str | int]] = []
+    for change in changes:
+        old, new = change.old, change.new
+        if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
+            return []
+        if not (_ID.fullmatch(old) and _ID.fullmatch(new) and _random_id(old, new)):
+            return []
+        place = _place(change.path)
+        if place is None:
+            return []
+        places.append(place)
+    return places
+
+
+def _place(path: str) -> list[str | int] | None:
+    """``root['config']['metadata'][0].id`` -> ``['config', 'metadata', 0, 'id']``; ``None``
+    for a path with a step that is not a text key, a position or an attribute."""
+    import ast
+
+    place: list[str | int] = []
+    for step in _steps(path)[1:]:
+        if step.startswith("."):
+            place.append(step[1:])
+            continue
+        try:
+            key = ast.literal_eval(step[1:-1]) if step[:1] == "[" else None
+        except (ValueError, SyntaxError):
+            return None
+        if type(key) is not str and type(key) is not int:
+            return None
+        place.append(key)
+    return place
+
+
 def _random_id(old: str, new: str) -> bool:
     """Whether ``new`` takes the place of ``old`` as a random id of the same kind does: as long,
     with as many different characters as a random one has (``0000000000000001`` is no id)."""

@@ -2,9 +2,11 @@
 
 A path (its syntax and matching: :mod:`.path_patterns`; ``config.callbacks``, ``messages.*.id``,
 ``**.run_id``) goes through the stored JSON form of a value (model, dataclass, attrs and named
-tuple fields included, and those of a stored HTTP request or response and of an SDK client or
-resource reference). A stored request's or response's headers, a list of ``[name, value]``
-pairs, are keyed by their names, case ignored: ``request.headers.user-agent``.
+tuple fields included, a model's extra fields and its private and other attributes named as
+attributes of it too — ``tools.0._memo``, as a divergence message shows them — and the fields
+of a stored HTTP request or response and of an SDK client or resource reference). A stored
+request's or response's headers, a list of ``[name, value]`` pairs, are keyed by their names,
+case ignored: ``request.headers.user-agent``.
 An argument path starts at the call's bound arguments (``messages``, ``self.temperature``); a
 state path at the golden outcome (``result...``, ``final_state...``). A ``v`` segment right
 after a model (or other tagged value) names the level where its stored form keeps its fields, as
@@ -31,6 +33,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from ..codec.library import VALUE_PARTS
 from ..codec.naming import MESSAGE_TAGS, TAG
 from ..codec.nesting import retried
 from ..codec.tags import Encoder, pickle_locations, tag_locations
@@ -66,6 +69,11 @@ _CONTAINER_TAGS = frozenset(
         "sdk_client",
     }
 )
+#: per model tag, the parts of its stored form besides "v" that hold values by name (extra
+#: fields, private and other attributes): a path names them as fields, without the part
+_ATTRIBUTE_PARTS = {
+    tag: tuple(part for part in parts if part != "v") for tag, parts in VALUE_PARTS.items()
+}
 #: tags whose stored form names the fields set (pydantic's ``model_fields_set``) in "set"
 _SET_TAGS = frozenset({"pydantic", "pydantic.v1"})
 #: tags whose fields, items or pairs are under "v"
@@ -144,8 +152,13 @@ class IgnorePaths:
             if tag in _CONTAINER_TAGS and "v" in node:
                 fields = self._walk(node["v"], states, drop=drop)
                 if drop and tag in _SET_TAGS and type(fields) is dict:
-                    return _without_dropped_set(node, fields)
-                return {**node, "v": fields}
+                    walked = _without_dropped_set(node, fields)
+                else:
+                    walked = {**node, "v": fields}
+                for part in _ATTRIBUTE_PARTS.get(tag, ()):
+                    if type(node.get(part)) is dict:
+                        walked[part] = self._walk(node[part], states, drop=drop)
+                return walked
             if tag == "dict" and type(node.get("v")) is list:
                 pairs = []
                 for pair in node["v"]:
@@ -332,10 +345,25 @@ def _unreadable_argument(type_name: str, path: str, call: str, local_class: str 
     )
 
 
+def ignore_advice(places: Sequence[Sequence[Any]]) -> str:
+    """What a divergence in random ids at ``places`` of a call's arguments (keys and list
+    positions: :func:`pytest_clearstone.diff.swapped_id_places`) adds to its cause: the
+    ``ignore=`` paths that leave them out (``""`` when there are none)."""
+    paths = list(dict.fromkeys(".".join(segment_text(step) for step in place) for place in places))
+    if not paths or not all(paths):
+        return ""
+    return (
+        "If a library makes them for each process or run (LangChain's "
+        "config.metadata.lc_internal_call) and they are not part of what the call sends, leave "
+        f"them out of matching with the marker's ignore={paths!r}."
+    )
+
+
 def _ignore_path(tree: Any, where: Sequence[Any]) -> str:
     """The ``ignore=`` path of the value at ``where`` (keys and list positions) in the stored
     form ``tree``: dotted; the fields of a tagged value (a model, a dataclass...) named without
-    the ``v`` level that holds them; a key holding a dot, a bracket or a quote, quoted
+    the ``v`` level that holds them, a model's extra fields and private and other attributes
+    without theirs; a key holding a dot, a bracket or a quote, quoted
     (``config["run.id"]``). A value under a key a path cannot name (not a string) is named by
     the dict that holds it."""
     text = ""
@@ -353,6 +381,8 @@ def _ignore_path(tree: Any, where: Sequence[Any]) -> str:
             pairs, pair = False, node[step]
         elif type(node) is dict and step == "v" and node.get(TAG) in _FIELDS_UNDER_V:
             pairs = node.get(TAG) == "dict"
+        elif type(node) is dict and step in _ATTRIBUTE_PARTS.get(str(node.get(TAG)), ()):
+            pass  # (a model's extra fields, private or other attributes: named as its fields)
         else:
             segment = segment_text(step)
         if segment is not None:

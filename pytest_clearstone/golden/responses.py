@@ -27,7 +27,7 @@ from ..errors import (
 )
 from ..tracing.span import Recorded, Span
 from .completion import CompletionOrder
-from .ignore import IgnorePaths
+from .ignore import IgnorePaths, ignore_advice
 from .targets import Target
 from .threads import branch_running_loop, current_branch, ended_run, is_legacy_key
 
@@ -698,6 +698,11 @@ class TargetReplay:
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
             cause = unstable_cause(delta, self._state_loader())
+            if cause:
+                from ..diff import swapped_id_places
+
+                advice = ignore_advice(swapped_id_places(delta.changes))
+                cause = f"{cause} {advice}" if advice else cause
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"

@@ -130,3 +130,79 @@ def test_parallel_tool_calls_replay_green_whichever_call_finishes_first(
     for first in ("hotels", "flights", "hotels", "flights", "hotels"):
         monkeypatch.setenv(ORDER_ENV, first)
         stack.replay_passes()
+
+
+RUNTIME_TOOL = """
+import dataclasses
+import os
+
+import pytest
+from langchain.agents import create_agent
+from langchain.tools import ToolRuntime, tool
+from langchain_core.messages import HumanMessage
+
+import langgraph_agent as app
+
+
+@dataclasses.dataclass
+class Ctx:
+    user: str
+
+
+def flights_backend(query, runtime):
+    return f"flights for {query} ({runtime.context.user}, {runtime.tool_call_id is not None})"
+
+
+@tool
+def search_flights(query: str, runtime: ToolRuntime[Ctx]) -> str:
+    \"\"\"Search flights.\"\"\"
+    return flights_backend(query, runtime)
+
+
+class Helper:
+    def __init__(self):
+        self.agent = create_agent(app.make_llm(), tools=[search_flights], context_schema=Ctx)
+        self.answers = []
+
+    def get_state(self):
+        return {"answers": self.answers}
+
+    def load_state(self, state):
+        self.answers = list(state["answers"])
+
+    def ask(self, question):
+        out = self.agent.invoke({"messages": [HumanMessage(question)]},
+                                context=Ctx(user=os.environ.get("AGENT_USER", "ann")))
+        self.answers.append(out["messages"][-1].content)
+        return self.answers[-1]
+
+
+# the paths the recording's warnings named, one by one: LangGraph's functions in the runtime's
+# config, and the tool's schema class and its private memo of it (a pydantic private attribute)
+@pytest.mark.replay(
+    mock={"llm": "langchain_openai.ChatOpenAI.invoke",
+          "tool": "test_runtime_tool.flights_backend"},
+    ignore=["config.callbacks", "config.configurable", "runtime.config.configurable.__pregel_call",
+            "runtime.config.configurable.__pregel_read_state", "runtime.tools.0.args_schema",
+            "runtime.tools.0._tool_call_schema_memo"],
+)
+def test_runtime_tool(replay):
+    assert replay.run(Helper().ask, "Oslo").startswith("Answer to 'Oslo' using flights for")
+"""
+
+
+def test_a_tool_backend_given_the_tool_runtime_records_with_the_paths_its_warnings_name(
+    make_stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (filterwarnings = error: a path named by a warning that, followed, still warned failed)
+    stack: Stack = make_stack("langchain_agent", "langgraph_agent")
+    stack.write_test("runtime_tool", RUNTIME_TOOL)
+    stack.record()
+    stack.replay_passes()
+    monkeypatch.setenv("AGENT_USER", "bob")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*replay diverged at call #1 to test_runtime_tool.flights_backend*"]
+    )
+    assert "root['runtime'].context.user: 'ann' -> 'bob'" in result.stdout.str()

@@ -153,3 +153,53 @@ def test_ids_drawn_by_the_agents_load_state_on_replay_are_named_as_their_cause(
     result.stdout.fnmatch_lines(
         ["*Only random-looking ids differ*This replay called Chat.load_state() before the first*"]
     )
+
+
+METADATA_APP = """
+import secrets
+
+
+def llm(prompt, config=None):
+    return "ok"
+
+
+def ask(q):
+    # what LangChain's middleware passes: a token drawn once per process, outside the seeds
+    return llm(q, config={"metadata": {"lc_internal_call": secrets.token_hex(16)}})
+"""
+
+
+def test_an_argument_that_is_a_random_id_is_named_with_the_ignore_path_that_leaves_it_out(
+    pytester: pytest.Pytester,
+) -> None:
+    """A call's argument that is a random id drawn outside the seeded streams (LangChain's
+    ``config.metadata.lc_internal_call`` of a ``SummarizationMiddleware`` call) diverges on every
+    replay. The message said to keep the id out of what the agent sends or to mock what makes
+    it, neither of which a user can do for a library's token; the ignore= path, which the
+    message now names, leaves it out, and the replay with it is green."""
+    pytester.syspathinsert()
+    test = """
+        import pytest
+
+        import app
+
+
+        @pytest.mark.replay("meta.ckpt", mock={"llm": "app.llm"}IGNORE)
+        def test_meta(replay):
+            assert replay.run(app.ask, "hi") == "ok"
+        """
+    pytester.makepyfile(
+        app=textwrap.dedent(METADATA_APP), test_it=textwrap.dedent(test).replace("IGNORE", "")
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "Only random-looking ids differ" in out
+    assert "the marker's ignore=['config.metadata.lc_internal_call']" in out
+    pytester.makepyfile(
+        test_it=textwrap.dedent(test).replace(
+            "IGNORE", ", ignore=['config.metadata.lc_internal_call']"
+        )
+    )
+    pytester.runpytest().assert_outcomes(passed=1)

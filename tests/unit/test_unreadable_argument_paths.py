@@ -10,6 +10,7 @@ import warnings
 import weakref
 from typing import Any
 
+import pydantic
 import pytest
 
 from pytest_clearstone.errors import UnencodableValueWarning
@@ -65,6 +66,40 @@ def _warned_paths(value: Any, ignore: list[str]) -> list[str]:
 def test_the_named_path_leaves_the_value_out(value: Any, path: str) -> None:
     assert _warned_paths(value, []) == [path]
     assert _warned_paths(value, [path]) == []
+
+
+class Tool(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="allow")
+    name: str
+    _memo: Any = pydantic.PrivateAttr(default=None)
+
+
+def _tools() -> list[Any]:
+    """pydantic models holding an unreadable value in a private attribute (LangChain's
+    ``StructuredTool._tool_call_schema_memo``, in a ``ToolRuntime``'s ``tools``), an extra field
+    and another attribute: each named as an attribute of the model, as a divergence shows it."""
+    private = Tool(name="a")
+    private._memo = _unpicklable()
+    extra = Tool(name="b", hook=_unpicklable())
+    other = Tool(name="c")
+    object.__setattr__(other, "cache", _unpicklable())
+    return [private, extra, other]
+
+
+@pytest.mark.parametrize(
+    ("index", "path"),
+    [(0, "runtime.tools.0._memo"), (1, "runtime.tools.1.hook"), (2, "runtime.tools.2.cache")],
+)
+def test_the_named_path_of_a_model_attribute_leaves_it_out(index: int, path: str) -> None:
+    value = {"runtime": {"tools": _tools()}}
+    assert _warned_paths(value, [])[index] == path
+    assert path not in _warned_paths(value, [path])
+    assert (
+        _warned_paths(
+            value, ["runtime.tools.*._memo", "runtime.tools.*.hook", "runtime.tools.*.cache"]
+        )
+        == []
+    )
 
 
 def test_each_path_warns_once_per_target() -> None:
