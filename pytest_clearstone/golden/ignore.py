@@ -33,7 +33,6 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..codec.library import VALUE_PARTS
 from ..codec.naming import MESSAGE_TAGS, TAG
 from ..codec.nesting import retried
 from ..codec.tags import Encoder, pickle_locations, tag_locations
@@ -70,10 +69,22 @@ _CONTAINER_TAGS = frozenset(
     }
 )
 #: per model tag, the parts of its stored form besides "v" that hold values by name (extra
-#: fields, private and other attributes): a path names them as fields, without the part
-_ATTRIBUTE_PARTS = {
-    tag: tuple(part for part in parts if part != "v") for tag, parts in VALUE_PARTS.items()
-}
+#: fields, private and other attributes): a path names them as fields, without the part (filled
+#: when first needed, :func:`_attribute_parts`)
+_ATTRIBUTE_PARTS: dict[str, tuple[str, ...]] = {}
+
+
+def _attribute_parts(tag: Any) -> tuple[str, ...]:
+    """The parts of ``tag``'s stored form named as its fields (:data:`_ATTRIBUTE_PARTS`)."""
+    if not _ATTRIBUTE_PARTS:
+        # (the codec's library half and what it imports: not loaded by a run that needs none)
+        from ..codec.library import VALUE_PARTS
+
+        for name, parts in VALUE_PARTS.items():
+            _ATTRIBUTE_PARTS[name] = tuple(part for part in parts if part != "v")
+    return _ATTRIBUTE_PARTS.get(tag, ())
+
+
 #: tags whose stored form names the fields set (pydantic's ``model_fields_set``) in "set"
 _SET_TAGS = frozenset({"pydantic", "pydantic.v1"})
 #: tags whose fields, items or pairs are under "v"
@@ -155,7 +166,7 @@ class IgnorePaths:
                     walked = _without_dropped_set(node, fields)
                 else:
                     walked = {**node, "v": fields}
-                for part in _ATTRIBUTE_PARTS.get(tag, ()):
+                for part in _attribute_parts(tag):
                     if type(node.get(part)) is dict:
                         walked[part] = self._walk(node[part], states, drop=drop)
                 return walked
@@ -381,7 +392,7 @@ def _ignore_path(tree: Any, where: Sequence[Any]) -> str:
             pairs, pair = False, node[step]
         elif type(node) is dict and step == "v" and node.get(TAG) in _FIELDS_UNDER_V:
             pairs = node.get(TAG) == "dict"
-        elif type(node) is dict and step in _ATTRIBUTE_PARTS.get(str(node.get(TAG)), ()):
+        elif type(node) is dict and step in _attribute_parts(node.get(TAG)):
             pass  # (a model's extra fields, private or other attributes: named as its fields)
         else:
             segment = segment_text(step)
