@@ -623,14 +623,22 @@ class _Marker(NamedTuple):
 
     path: Any  # the golden path given (None: the default one)
     keywords: dict[str, Any]  # the other keywords given, each the closest marker's
-    given_on: dict[str, str]  # per keyword given ("path" too), the node id whose marker gives it
+    #: per keyword given ("path" too), the node whose marker gives it (its node id is made
+    #: when a message names it: a node id is a string built on each look-up)
+    given_on: dict[str, Any]
     problem: str  # what is wrong with the markers' arguments ("": nothing)
 
     def on(self, keyword: str, test: str) -> str:
         """Where the marker that gives ``keyword`` to the test ``test`` (a node id) is, as a
         message names it after the marker: ``""`` (the test's own) or ``" on <node id>"``."""
-        node = self.given_on.get(keyword, test)
-        return "" if node == test else f" on {node}"
+        node = self.given_on.get(keyword)
+        where = test if node is None else node.nodeid
+        return "" if where == test else f" on {where}"
+
+    def given_by(self, keyword: str) -> str:
+        """The node id of the node whose marker gives ``keyword`` (``""``: none gives it)."""
+        node = self.given_on.get(keyword)
+        return "" if node is None else str(node.nodeid)
 
 
 def _marker(item: pytest.Item) -> _Marker | None:
@@ -653,7 +661,7 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
     found = list(item.iter_markers_with_node("replay"))
     if not found:
         return None
-    classes = [node for node, _ in found if isinstance(node, pytest.Class)]
+    classes = [node for node, _ in found if isinstance(node, pytest.Class)] if found[1:] else []
     if len(classes) > len(set(classes)):
         # pytest gives a class the markers of its bases too, the furthest base's first: a
         # subclass's own are closer (stable: the nodes keep their order)
@@ -663,7 +671,7 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
     if params:  # pytest lists a test's parameter marks after its decorators': they are closer
         found.sort(key=lambda pair: not any(pair[1] is mark for mark in params))
     merged: dict[str, Any] = {}
-    given_on: dict[str, str] = {}
+    given_on: dict[str, Any] = {}
     for node, mark in reversed(found):
         try:
             path = _replay_marker(*mark.args, **mark.kwargs)
@@ -672,10 +680,10 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
             problem = str(exc).removeprefix(f"{_replay_marker.__name__}() ")  # (ours: no name)
             return _Marker(None, {}, {}, f"bad @pytest.mark.{_MARKER}{where}: {problem}")
         merged.update(mark.kwargs)
-        given_on.update(dict.fromkeys(mark.kwargs, node.nodeid))
+        given_on.update(dict.fromkeys(mark.kwargs, node))
         if mark.args or "path" in mark.kwargs:
             merged["path"] = path
-            given_on["path"] = node.nodeid
+            given_on["path"] = node
     path = merged.pop("path", None)
     marker = _Marker(path, merged, given_on, "")
     if path is not None and (not isinstance(path, (str, Path)) or not str(path)):
@@ -2190,7 +2198,7 @@ def _report_shared_goldens(
     for golden, tests in shared:
         names = " and ".join(t.nodeid for t in tests)
         markers = [marker for marker in map(_marker, tests) if marker is not None]
-        given_by = {marker.given_on.get("path", "") for marker in markers}
+        given_by = {marker.given_by("path") for marker in markers}
         # default paths (made from the node ids): leaving the path out is no fix
         if all(marker.path is None for marker in markers):
             fix = _default_paths_fix(tests)

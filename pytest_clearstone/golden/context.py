@@ -163,8 +163,7 @@ class DeterministicExecutionContext(Patches):
         # resolve every path first: a bad one fails before anything is patched
         targets = [(resolve(path), spec) for path, spec in self.mock_targets.items()]
         self._freeze_clock(stack)
-        stack.push(self._end_live_clock)
-        self._seed_random(stack)
+        self._seed_random(stack)  # (its undo first ends a live call's clock: _end_live_clock)
         patch_id_generators(stack, self.seed, _live_here.get, self._agent_time_ns)
         patch_library_clocks(stack, self._agent_time_ns)
         self._propagate_to_threads(stack)
@@ -217,6 +216,7 @@ class DeterministicExecutionContext(Patches):
         random.seed(self.seed)
 
         def restore() -> None:
+            self._end_live_clock()  # (before the frozen clock, or the test's own, stops)
             random.setstate(self._outer_random)
 
         stack.push(restore)
