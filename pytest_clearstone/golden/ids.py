@@ -105,6 +105,8 @@ def _shim(*args: object, **kwargs: object) -> uuid.UUID:
 
 
 _shims: dict[str, CodeType] = {}  # per global name: the shim's code, made once
+#: :data:`PATCH_POINTS`, each with the name of the module global its shim calls
+_POINTS = tuple((*point, f"_clearstone_{point[1]}") for point in PATCH_POINTS)
 
 
 def patch_id_generators(
@@ -116,13 +118,14 @@ def patch_id_generators(
     """Make every imported patch point return ids from streams seeded by ``seed`` until
     ``stack`` is undone; where ``live()`` (a live call runs in the current flow of code), real
     random ids. ``now_ns``: the time of a seeded time-based id (the agent's clock)."""
-    for module_name, name, version, salt in PATCH_POINTS:
+    for module_name, name, version, salt, global_name in _POINTS:
         module = sys.modules.get(module_name)
-        function = getattr(module, name, None) if module is not None else None
+        # (looked up in the module's dict: a missing name, uuid7 before Python 3.14, would
+        # make and drop an AttributeError for every test)
+        function = module.__dict__.get(name) if module is not None else None
         code = getattr(function, "__code__", None)
         if code is None or code.co_freevars:
             continue  # not imported, or not a plain Python function
-        global_name = f"_clearstone_{name}"
         shim = _shims.get(global_name)
         if shim is None:
             shim = _shims[global_name] = _shim.__code__.replace(co_names=(global_name,))
