@@ -174,8 +174,15 @@ class NestingTooDeepError(SerializationError):
         "Keep a flatter form of it where it is recorded (a tree as a list of nodes that name "
         "their parent, or as its text), or leave it out of get_state()."
     )
+    #: the advice for a value a mocked call is given or answers: no get_state() holds it
+    CALL_ADVICE = (
+        "Keep a flatter form of it where the agent makes it (a tree as a list of nodes that "
+        "name their parent, or as its text), or mock a function that is given that form."
+    )
 
-    def __init__(self, path: str, value_type: str, depth: int, limit: int) -> None:
+    def __init__(
+        self, path: str, value_type: str, depth: int, limit: int, *, advice: str = ADVICE
+    ) -> None:
         self.depth = depth
         self.limit = limit
         super().__init__(
@@ -183,7 +190,15 @@ class NestingTooDeepError(SerializationError):
             value_type,
             f"it is nested {depth} levels deep, more than the {limit} levels pytest-clearstone "
             f"records and replays",
-            advice=self.ADVICE,
+            advice=advice,
+        )
+
+    def in_call(self, call: str) -> NestingTooDeepError:
+        """This error for a value of ``call`` (``the arguments of call #1 to app.llm``): its
+        path named within the call, with the advice for a call's value."""
+        where = self.path.removeprefix("root")
+        return NestingTooDeepError(
+            f"{call}{where}", self.value_type, self.depth, self.limit, advice=self.CALL_ADVICE
         )
 
 

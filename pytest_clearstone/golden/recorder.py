@@ -243,11 +243,16 @@ class RecordedTarget:
                 attributes[PLACES_ATTRIBUTE] = places
             span = rec.call_span(path, self.span_type, attributes)
             arguments = self.binder.bind_call(args, kwargs)
-            value = rec.transform(arguments, "input", path)
             number = rec.counts[path] = rec.counts.get(path, 0) + 1
-            # (an ignored value that cannot be stored readably: a placeholder; another one
-            # warns, naming its path)
-            encoded = recorded_form(value, self.ignore, f"call #{number} to {path}", self.warned)
+            try:
+                value = rec.transform(arguments, "input", path)
+                # (an ignored value that cannot be stored readably: a placeholder; another one
+                # warns, naming its path)
+                encoded = recorded_form(
+                    value, self.ignore, f"call #{number} to {path}", self.warned
+                )
+            except NestingTooDeepError as exc:  # (named as the call's, with advice for it)
+                raise exc.in_call(f"the arguments of call #{number} to {path}: ") from None
             span.set_recorded_input(Recorded(encoded=encoded))
             call = ReplayCall(path, number, arguments, span.span_id)
             rec.calls.append(call)

@@ -190,3 +190,21 @@ def test_a_deep_golden_re_records_stably_and_the_command_line_reads_it(
     out = capsys.readouterr()
     assert out.err == ""
     assert "input['tree']['k']['k']['k']" in out.out and "'x' -> 'y'" in out.out
+
+
+def test_a_call_argument_nested_beyond_the_maximum_is_not_advised_to_leave_get_state(
+    pytester: pytest.Pytester,
+) -> None:
+    """The refusal's advice named get_state() whatever the value was: for a call's argument it
+    is no fix (the state is one level deep)."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        deep_app=APP.format(leaf="x", levels=MAX_DEPTH + 50),
+        test_deep=TEST.format(levels=1),
+    )
+    result = pytester.runpytest_subprocess("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(["*NestingTooDeepError: cannot serialise *call #1*deep_app.complete*"])
+    assert "flatter" in out
+    assert "get_state()" not in out
