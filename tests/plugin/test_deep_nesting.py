@@ -205,6 +205,8 @@ def test_a_call_argument_nested_beyond_the_maximum_is_not_advised_to_leave_get_s
     result = pytester.runpytest_subprocess("--clearstone-record")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    result.stdout.fnmatch_lines(["*NestingTooDeepError: cannot serialise *call #1*deep_app.complete*"])
+    result.stdout.fnmatch_lines(
+        ["*NestingTooDeepError: cannot serialise *call #1*deep_app.complete*"]
+    )
     assert "flatter" in out
     assert "get_state()" not in out
