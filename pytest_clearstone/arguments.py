@@ -57,10 +57,11 @@ class Binder:
         self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
         #: the SDK's upload parameters (annotated ``FileTypes`` by openai and anthropic), whose
         #: path the SDK reads and sends: recorded as the file (its content is the request)
-        self.uploads = tuple(p.name for p in params if "FileTypes" in str(p.annotation))
+        annotations = [(p.name, str(p.annotation)) for p in params]
+        self.uploads = tuple(name for name, text in annotations if "FileTypes" in text)
         #: the parameters annotated ``RunContext[...]`` (how pydantic-ai tells a tool that takes
         #: its run context, and requires it be written)
-        self.contexts = tuple(p.name for p in params if "RunContext" in str(p.annotation))
+        self.contexts = tuple(name for name, text in annotations if "RunContext" in text)
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments as ``{name: value}`` in parameter order, without the ones the

@@ -460,10 +460,14 @@ def _refuse_comments(config: pytest.Config, *keys: str, regexes: bool = False) -
         for line in config.getini(key):
             text = str(line)
             if re.search(r"\s#", text) and '["' not in text and not (regexes and text[:3] == "re:"):
-                raise pytest.UsageError(
-                    f"{key}: {text!r} holds a comment, which an ini file reads as part of the "
-                    f"line: put the comment on a line of its own, above"
-                )
+                raise pytest.UsageError(f"{key}: {text!r} {_HOLDS_A_COMMENT}")
+
+
+#: what is wrong with an ini line that ends with a ``# comment``, and the fix
+_HOLDS_A_COMMENT = (
+    "holds a comment, which an ini file reads as part of the line: put the comment on a line "
+    "of its own, above"
+)
 
 
 def _ini_options(config: pytest.Config) -> dict[str, Any]:
@@ -495,7 +499,7 @@ def _ini_mock_problem(span_type: str, path: str) -> str:
     """What is wrong with a ``clearstone_mock`` line read as ``span_type = path`` (``""``:
     nothing): the line's fix, told once, at start."""
     if "#" in path:  # (an ini value runs to the end of its line)
-        return "holds a comment: put the comment on a line of its own, above"
+        return _HOLDS_A_COMMENT
     paths = path.replace(",", " ").split()
     if span_type and len(paths) > 1 and all(map(_is_import_path, paths)):
         return (
@@ -1767,6 +1771,7 @@ def _check_recorded(item: pytest.Item, replay: Replay) -> None:
     """Fail a strict recording whose test called no mock target (in its call), or, re-recorded
     by record-diverged, not a target its replay attempt called."""
     __tracebackhide__ = True
+    replayed = item.stash.get(_REPLAYED_TARGETS, ())  # (record-diverged's replay attempt)
     if replay.strict and replay.mock_pairs and not replay.calls:
         _outcome(item, "failed")
         unread = replay.unread_generator()  # (its calls are made as it is read)
@@ -1785,10 +1790,9 @@ def _check_recorded(item: pytest.Item, replay: Replay) -> None:
         if not_run is not None:
             _not_written(item, "pytest's --trace did not run the async test")
             pytest.fail(not_run, pytrace=False)
-        if not item.stash.get(_REPLAYED_TARGETS, ()):  # (else told below)
+        if not replayed:  # (else told below)
             _not_written(item, "nothing was recorded")
             pytest.fail(_nothing_recorded(item, replay), pytrace=False)
-    replayed = item.stash.get(_REPLAYED_TARGETS, ())
     if replay.strict and replayed:
         called = {call.target for call in replay.calls}
         skipped = [target for target in replayed if target not in called]

@@ -7,7 +7,6 @@ Imported when one is met: a passing replay does not load it.
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -15,7 +14,7 @@ from typing import Any
 
 from ..codec.naming import TAG
 from ..errors import SerializationError
-from ..tracing.span import LONG_INTEGER_TEXT
+from ..tracing.span import LONG_INTEGER_TEXT, long_integer_digits
 from . import signing
 
 #: Python's limit, and the way to lift it for recording and replay alike
@@ -58,12 +57,7 @@ def _long_digits(node: Any) -> int:
         text = node.get("v") if node.get(TAG) == "repr" and node.get("type") == "int" else None
         found = _PLACEHOLDER.fullmatch(text) if type(text) is str else None
         return int(found.group(1)) if found else 0
-    if isinstance(node, int) and not isinstance(node, bool):
-        try:
-            str(node)
-        except ValueError:
-            return math.floor(math.log10(abs(node))) + 1
-    return 0
+    return long_integer_digits(node)
 
 
 _PLACEHOLDER = re.compile(re.escape(LONG_INTEGER_TEXT).replace(r"\{\}", r"(\d+)"))

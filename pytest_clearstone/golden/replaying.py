@@ -229,12 +229,16 @@ class ReplayingRun:
             self._raise_calls_not_made(differences)
         (what, delta), *more = differences
         cause = next((c for c in causes if c), "")  # (items reordered, random ids, clocks)
-        if not cause and agent is not None and self.context is not None:
-            states = [text for part, text in differences if part.startswith("final state")]
-            if len(states) == len(differences):  # (a changed result is the agent's own)
-                cause = final_state_hint(agent_state(agent), self.context.session.calls, states)
+        states = [text for part, text in differences if part.startswith("final state")]
+        # (a changed result is the agent's own: the hint is for final states only)
+        if (
+            not cause
+            and agent is not None
+            and self.context is not None
+            and len(states) == len(differences)
+        ):
+            cause = final_state_hint(agent_state(agent), self.context.session.calls, states)
         if not cause and agent is not None:
-            states = [text for part, text in differences if part.startswith("final state")]
             cause = kept_attributes_hint(agent, self._kept, states)
         raise self._mismatch(what, delta, more=more, cause=cause)
 

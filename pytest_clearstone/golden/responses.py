@@ -360,9 +360,9 @@ async def _cancelled_again(seconds: float, not_cancelled: Callable[[], ReplayErr
     ``TimeoutError`` as it did; raised at once, the recorded ``CancelledError`` would not be the
     timeout's own and would pass through it. When nothing cancels it within ``seconds`` (its
     :meth:`RecordedCall.patience`), and a second more, it raises the replay error
-    ``not_cancelled()`` gives (the agent
-    changed: a recorded ``CancelledError`` raised in a task nothing cancels would end it as
-    cancelled, unseen in a task group, or fail the test naming nothing)."""
+    ``not_cancelled()`` gives (the agent changed: a recorded ``CancelledError`` raised in a task
+    nothing cancels would end it as cancelled, unseen in a task group, or fail the test naming
+    nothing)."""
     __tracebackhide__ = True
     await _until_cancelled_again(seconds)
     raise not_cancelled()

@@ -228,6 +228,20 @@ class Recorded:
 LONG_INTEGER_TEXT = "<int of about {} digits: longer than Python writes as text>"
 
 
+def long_integer_digits(value: Any) -> int:
+    """About how many digits ``value`` has when it is an integer longer than Python writes as
+    text (``sys.get_int_max_str_digits()``); ``0`` for any other value."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return 0
+    try:
+        str(value)
+    except ValueError:
+        import math  # (only for such an integer)
+
+        return math.floor(math.log10(abs(value))) + 1
+    return 0
+
+
 def too_deep_placeholder(value: Any, exc: NestingTooDeepError) -> codec.StoredRepr:
     """What a span stores in place of ``value``, nested deeper than the codec stores (``exc``
     says how deep): a placeholder naming its type and depth."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import math
 import operator
 import os
 import sqlite3
@@ -44,7 +43,14 @@ from ..codec.tags import replace_pickles, utf8_text
 from ..descriptors import out_of_descriptors, too_many_open
 from ..errors import NestingTooDeepError, TraceNotFoundError, TraceStoreError
 from ..file_kinds import file_kind
-from .span import LONG_INTEGER_TEXT, PLAIN_TYPES, Recorded, Span, storable_attributes
+from .span import (
+    LONG_INTEGER_TEXT,
+    PLAIN_TYPES,
+    Recorded,
+    Span,
+    long_integer_digits,
+    storable_attributes,
+)
 from .trace import Trace
 
 SCHEMA_VERSION = 1
@@ -150,12 +156,9 @@ def _long_integers_replaced(tree: Any) -> Any:
         return {k: _long_integers_replaced(v) for k, v in tree.items()}
     if t is list:
         return [_long_integers_replaced(v) for v in tree]
-    if t is int:
-        try:
-            str(tree)
-        except ValueError:
-            digits = math.floor(math.log10(abs(tree))) + 1
-            return {codec.TAG: "repr", "type": "int", "v": LONG_INTEGER_TEXT.format(digits)}
+    digits = long_integer_digits(tree) if t is int else 0
+    if digits:
+        return {codec.TAG: "repr", "type": "int", "v": LONG_INTEGER_TEXT.format(digits)}
     return tree
 
 
