@@ -547,6 +547,8 @@ def _localized_changes(before: Any, after: Any) -> list[Change]:
         )
         for kind in _KINDS:
             for level in dd.get(kind, ()):
+                if kind == "values_changed" and _nan_pair(level.t1, level.t2):
+                    continue  # (deepdiff's ignore_nan_inequality knows a float NaN only)
                 # root[i]... -> the path of pair i, then what deepdiff found below it
                 index, _, below = level.path()[len("root[") :].partition("]")
                 text = _path_text(found.pairs[int(index)][0]) + below
@@ -600,7 +602,7 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if schemas is not None:
             found.changes.append((path, "schema_changes", *schemas))
             return
-    if t is type(b) and t in _NAN_TYPES and both_nan(a, b):  # (no change to deepdiff either)
+    if _nan_pair(a, b):  # (no change to deepdiff either)
         return
     if t in _PLAIN and type(b) in _PLAIN:  # two different texts or numbers: named here
         found.changes.append((path, "values_changed" if t is type(b) else "type_changes", a, b))
@@ -610,6 +612,13 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
     found.pairs.append((path, view_a, view_b))
+
+
+def _nan_pair(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are two NaNs of one type (a float, a complex number or a
+    ``Decimal``): stored the same, so no change, whether this walk or deepdiff meets them."""
+    t = type(a)
+    return t is type(b) and t in _NAN_TYPES and both_nan(a, b)
 
 
 def _holds_shown(*sets: set[Any] | frozenset[Any]) -> bool:
