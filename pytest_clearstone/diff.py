@@ -44,6 +44,7 @@ from .codec.views import (
 )
 from .equality import same_state
 from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY, TRACEBACKS_ONLY, ids_from_load_state
+from .printable import printable
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -1189,9 +1190,12 @@ def _rest(changes: Sequence[Change]) -> list[str]:
     head = f"... and {len(changes):,} more change{'s' if len(changes) > 1 else ''}"
     places = collections.Counter("".join(map(_short_step, parent[:2])) for parent in parents)
     if len(common) > 1 or len(places) == 1:
-        under = _shown_path("".join(common), False)[0] if len(common) > 1 else next(iter(places))
+        shown = _shown_path("".join(common), False)[0] if len(common) > 1 else None
+        under = printable(next(iter(places))) if shown is None else shown
         return [f"{head} under {under} ({show_all()} shows all)"]
-    counted = [f"{count:,} under {place}" for place, count in places.most_common(_MAX_PLACES)]
+    counted = [
+        f"{count:,} under {printable(place)}" for place, count in places.most_common(_MAX_PLACES)
+    ]
     elsewhere = len(changes) - sum(count for _, count in places.most_common(_MAX_PLACES))
     if elsewhere:
         counted.append(f"{elsewhere:,} elsewhere")
@@ -1205,11 +1209,14 @@ _MAX_PATH_SHOWN = 300
 
 def _shown_path(path: str, full: bool) -> tuple[str, str]:
     """``path`` as a delta line shows it, and what the line then ends with: a long path with
-    the middle of its steps left out, and the option that shows it whole."""
+    the middle of its steps left out, and the option that shows it whole. Its keys' control
+    characters are escaped (deepdiff writes a key as it is): a key holding a line break, a
+    bidirectional control or a terminal escape shows as one line, read in order."""
     if full or len(path) <= _MAX_PATH_SHOWN:
-        return path, ""
+        return printable(path), ""
     steps = [_short_step(step) for step in _steps(path)]
-    return short_path(steps[0], steps[1:], keep=6), f" ({show_all()} shows the whole path)"
+    shown = short_path(steps[0], steps[1:], keep=6)
+    return printable(shown), f" ({show_all()} shows the whole path)"
 
 
 #: a step of a path longer than this (a key that is a whole prompt) is shown with its middle
