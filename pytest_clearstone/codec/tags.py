@@ -66,7 +66,7 @@ from ..errors import (
     describe,
 )
 from ..path_roots import anchored, rooted
-from .fast_json import orjson
+from .fast_json import floats_as_python, orjson
 from .naming import (
     REFERENCE_TAGS,
     class_path,
@@ -1517,9 +1517,12 @@ def dumps(tree: Any, *, pretty: bool = False) -> str:
     if orjson is not None:
         option = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) if pretty else 0
         try:
-            return str(orjson.dumps(tree, option=option).decode("utf-8"))
+            raw = orjson.dumps(tree, option=option)
         except TypeError:  # integers wider than 64 bits, lone surrogates: the stdlib's way
             pass
+        else:
+            if floats_as_python(raw):  # (else the stdlib's way too: the same text without orjson)
+                return str(raw.decode("utf-8"))
     options: dict[str, Any] = (
         {"indent": 2, "sort_keys": True} if pretty else {"separators": (",", ":")}
     )
