@@ -636,9 +636,15 @@ def _walk_set(
     ``==``, named here."""
     from deepdiff.helper import notpresent
 
-    for item in sorted(b - a, key=_repr):
+    added, removed = sorted(b - a, key=_repr), sorted(a - b, key=_repr)
+    for item in [item for item in added if item != item]:  # a NaN: no change against a NaN
+        twin = next((other for other in removed if _nan_pair(item, other)), None)
+        if twin is not None:
+            added = [other for other in added if other is not item]
+            removed = [other for other in removed if other is not twin]
+    for item in added:
         found.changes.append((path, "set_item_added", notpresent, comparable_view(item)))
-    for item in sorted(a - b, key=_repr):
+    for item in removed:
         found.changes.append((path, "set_item_removed", comparable_view(item), notpresent))
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pytest_clearstone import codec
 from pytest_clearstone.diff import StateDelta, set_verbosity
 from pytest_clearstone.printable import printable
-from tests.unit.property_values import BOUNDED, leaves, same_value, texts, values
+from tests.unit.property_values import BOUNDED, Color, leaves, same_value, texts, values
 
 
 @pytest.fixture(autouse=True)
@@ -149,3 +149,15 @@ def test_a_key_with_a_control_character_is_shown_escaped_in_the_delta(key: str) 
     assert str(delta) == f"root['memory']['{printable(key)}'][0]: 1 -> 2"
     many = StateDelta({key: list(range(60))}, {key: [-1] * 60}, verbosity=0)
     assert all(printable(line) == line for line in many.lines), many.lines[-1]
+
+
+@pytest.mark.parametrize("nan", [Decimal("NaN"), float("nan"), complex(math.nan, 1)])
+def test_a_set_holding_an_enum_member_and_a_nan_read_back_is_no_change(nan: Any) -> None:
+    # Expected: no change. The set's NaN (its own object read back, never == the recorded
+    # one) was shown both added and removed: "root['s']: added Decimal('NaN')" and "removed
+    # Decimal('NaN')" (a set holding an enum member or a time is compared item by item).
+    value = {"s": {nan, Color.RED}, "n": 1}
+    back = _read_back(value)
+    assert not StateDelta(value, back)
+    assert StateDelta(value, {**back, "n": 2}).lines == ["root['n']: 1 -> 2"]
+    assert StateDelta(value, {"s": {Color.RED}, "n": 1}).lines == [f"root['s']: removed {nan!r}"]
