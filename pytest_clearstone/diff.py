@@ -581,7 +581,7 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
-        if (t is set or t is frozenset) and _holds_shown(a, b):
+        if _sets_walked(a, b):
             _walk_set(a, b, path, found)
             return
         if isinstance(a, collections.OrderedDict):  # (deepdiff does not see its order)
@@ -622,11 +622,26 @@ def _nan_pair(a: Any, b: Any) -> bool:
     return t is type(b) and t in _NAN_TYPES and both_nan(a, b)
 
 
+def _sets_walked(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are sets of one type that :func:`_walk_set` compares, not
+    deepdiff (:func:`_holds_shown`)."""
+    t = type(a)
+    return t is type(b) and (t is set or t is frozenset) and _holds_shown(a, b)
+
+
 def _holds_shown(*sets: set[Any] | frozenset[Any]) -> bool:
     """Whether the sets hold an enum member or a time (:data:`_SHOWN`), which deepdiff hashes
     as it compares them: a combined ``Flag`` by nothing that tells it apart, a datetime in
-    UTC."""
-    return any(isinstance(item, _SHOWN) for items in sets for item in items)
+    UTC; or bytes (in a tuple or a frozenset too), which it hashes as UTF-8 text, failing on
+    binary data (a set of raw digests)."""
+    return any(isinstance(item, _SHOWN) or _holds_bytes(item) for items in sets for item in items)
+
+
+def _holds_bytes(item: Any) -> bool:
+    t = type(item)
+    if t is bytes:
+        return True
+    return (t is tuple or t is frozenset) and any(_holds_bytes(part) for part in item)
 
 
 def _walk_set(
@@ -637,11 +652,13 @@ def _walk_set(
     from deepdiff.helper import notpresent
 
     added, removed = sorted(b - a, key=_repr), sorted(a - b, key=_repr)
-    for item in [item for item in added if item != item]:  # a NaN: no change against a NaN
-        twin = next((other for other in removed if _nan_pair(item, other)), None)
-        if twin is not None:
-            added = [other for other in added if other is not item]
-            removed = [other for other in removed if other is not twin]
+    # an item stored the same as one of the other set (a NaN, in a tuple too, never == the
+    # recorded one) is that item: no change
+    same = stored_partners(removed, added) if removed and added else []
+    if same:
+        gone, come = {id(x) for x, _ in same}, {id(y) for _, y in same}
+        removed = [x for x in removed if id(x) not in gone]
+        added = [y for y in added if id(y) not in come]
     for item in added:
         found.changes.append((path, "set_item_added", notpresent, comparable_view(item)))
     for item in removed:
@@ -969,6 +986,8 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
         view_a, view_b = comparable_view(a), comparable_view(b)
         if _is_shown(view_a) or _is_shown(view_b):
             found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
+        elif _sets_walked(view_a, view_b):  # (a set of a dataclass, as a set of the agent's)
+            _walk_set(view_a, view_b, path, found)
         else:  # a datetime, a set...: deepdiff says how they differ
             found.pairs.append((path, view_a, view_b))
     return True

@@ -14,8 +14,17 @@ from hypothesis import strategies as st
 
 from pytest_clearstone import codec
 from pytest_clearstone.diff import StateDelta, set_verbosity
+from pytest_clearstone.equality import same_state
 from pytest_clearstone.printable import printable
-from tests.unit.property_values import BOUNDED, Color, leaves, same_value, texts, values
+from tests.unit.property_values import (
+    BOUNDED,
+    Color,
+    Point,
+    leaves,
+    same_value,
+    texts,
+    values,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -151,7 +160,9 @@ def test_a_key_with_a_control_character_is_shown_escaped_in_the_delta(key: str) 
     assert all(printable(line) == line for line in many.lines), many.lines[-1]
 
 
-@pytest.mark.parametrize("nan", [Decimal("NaN"), float("nan"), complex(math.nan, 1)])
+@pytest.mark.parametrize(
+    "nan", [Decimal("NaN"), float("nan"), complex(math.nan, 1), (None, Decimal("NaN"))]
+)
 def test_a_set_holding_an_enum_member_and_a_nan_read_back_is_no_change(nan: Any) -> None:
     # Expected: no change. The set's NaN (its own object read back, never == the recorded
     # one) was shown both added and removed: "root['s']: added Decimal('NaN')" and "removed
@@ -161,3 +172,33 @@ def test_a_set_holding_an_enum_member_and_a_nan_read_back_is_no_change(nan: Any)
     assert not StateDelta(value, back)
     assert StateDelta(value, {**back, "n": 2}).lines == ["root['n']: 1 -> 2"]
     assert StateDelta(value, {"s": {Color.RED}, "n": 1}).lines == [f"root['s']: removed {nan!r}"]
+
+
+# -- any two values ------------------------------------------------------------------------
+@BOUNDED
+@given(values, values)
+def test_the_delta_of_two_values_is_empty_only_when_they_are_equal(a: Any, b: Any) -> None:
+    delta = StateDelta({"state": a}, {"state": b})
+    if delta:
+        assert not same_state({"state": a}, {"state": b})
+        assert str(delta).startswith("root['state']")
+    else:  # equal by ==, or stored the same (NaNs)
+        assert _equal(a, b) or codec.same_tree(codec.encode(a), codec.encode(b))
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [({"seen": set()}, {"seen": {b"\x80\x01"}}, ["root['seen']: added b'\\x80\\x01'"]),
+     ({"seen": {b"\xff"}}, {"seen": {b"\xfe"}},
+      ["root['seen']: added b'\\xfe'", "root['seen']: removed b'\\xff'"]),
+     ({"s": frozenset({1})}, {"s": frozenset({(1, b"\xff")})},
+      ["root['s']: added (1, b'\\xff')", "root['s']: removed 1"]),
+     (Point(None, {b"\x81"}), Point(None, {b"\x80"}),
+      ["root.y: added b'\\x80'", "root.y: removed b'\\x81'"])],
+)  # fmt: skip
+def test_a_set_of_binary_bytes_has_a_delta(before: Any, after: Any, expected: list[str]) -> None:
+    # Expected: an agent keeping a set of raw digests (hashlib's digest(), not UTF-8) whose set
+    # changed fails its replay naming what was added and removed. The delta raised deepdiff's
+    # UnicodeDecodeError ("Can not produce a hash for root[0] ... pass ignore_encoding_errors"),
+    # so the failure was a traceback: deepdiff hashes a set's bytes as UTF-8 text.
+    assert StateDelta(before, after).lines == expected
