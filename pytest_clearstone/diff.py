@@ -632,16 +632,25 @@ def _sets_walked(a: Any, b: Any) -> bool:
 def _holds_shown(*sets: set[Any] | frozenset[Any]) -> bool:
     """Whether the sets hold an enum member or a time (:data:`_SHOWN`), which deepdiff hashes
     as it compares them: a combined ``Flag`` by nothing that tells it apart, a datetime in
-    UTC; or bytes (in a tuple or a frozenset too), which it hashes as UTF-8 text, failing on
-    binary data (a set of raw digests)."""
-    return any(isinstance(item, _SHOWN) or _holds_bytes(item) for items in sets for item in items)
+    UTC; or bytes or a text with a lone surrogate (in a tuple or a frozenset too), which it
+    hashes as UTF-8, failing on binary data (a set of raw digests) and on such a text (a
+    streamed chunk cut inside an escaped emoji)."""
+    return any(isinstance(item, _SHOWN) or _not_utf8(item) for items in sets for item in items)
 
 
-def _holds_bytes(item: Any) -> bool:
+def _not_utf8(item: Any) -> bool:
     t = type(item)
     if t is bytes:
         return True
-    return (t is tuple or t is frozenset) and any(_holds_bytes(part) for part in item)
+    if t is str:
+        if item.isascii():
+            return False
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:  # (a lone surrogate)
+            return True
+        return False
+    return (t is tuple or t is frozenset) and any(_not_utf8(part) for part in item)
 
 
 def _walk_set(

@@ -202,3 +202,20 @@ def test_a_set_of_binary_bytes_has_a_delta(before: Any, after: Any, expected: li
     # UnicodeDecodeError ("Can not produce a hash for root[0] ... pass ignore_encoding_errors"),
     # so the failure was a traceback: deepdiff hashes a set's bytes as UTF-8 text.
     assert StateDelta(before, after).lines == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [({"chunks": {"ok"}}, {"chunks": {"ok", "\ud83d"}}, ["root['chunks']: added '\\ud83d'"]),
+     ({"s": {(1, "a")}}, {"s": {(1, "\ud83d")}},
+      ["root['s']: added (1, '\\ud83d')", "root['s']: removed (1, 'a')"]),
+     (Point(None, set()), Point(None, {"\udc80"}), ["root.y: added '\\udc80'"])],
+)  # fmt: skip
+def test_a_set_of_texts_with_a_lone_surrogate_has_a_delta(
+    before: Any, after: Any, expected: list[str]
+) -> None:
+    # Expected: a set holding a text with a lone surrogate (a streamed chunk cut inside an
+    # escaped emoji, which the golden stores as "\ud83d") that changed is a delta naming the
+    # items. It raised UnicodeEncodeError ("surrogates not allowed"): deepdiff hashes a set's
+    # texts as UTF-8.
+    assert StateDelta(before, after).lines == expected
