@@ -544,6 +544,8 @@ class Encoder:
                 name = _fixed_zone_name(v.tzinfo)  # (an offset alone reads back as UTC+05:00)
                 if name is not None:
                     tree["tzname"] = name
+            elif v.tzinfo is None and v.fold:  # (the repeated hour of a DST change, local time)
+                tree["fold"] = 1
             return tree
         if t is _dt.date:
             return {TAG: "date", "v": v.isoformat()}
@@ -1005,14 +1007,26 @@ def _dec_datetime(tree: dict[str, Any]) -> _dt.datetime:
     if "tzname" in tree:
         return _named_zone(value, tree)  # type: ignore[no-any-return]
     # the stored offset fixes the instant; the zone gives its wall time, name and fold again
-    return value.astimezone(_zone(tree["tz"])) if "tz" in tree else value
+    return value.astimezone(_zone(tree["tz"])) if "tz" in tree else _folded(value, tree)
 
 
 def _dec_time(tree: dict[str, Any]) -> _dt.time:
     value = _dt.time.fromisoformat(tree["v"])
     if "tzname" in tree:
         return _named_zone(value, tree)  # type: ignore[no-any-return]
-    return value.replace(tzinfo=_zone(tree["tz"])) if "tz" in tree else value
+    return value.replace(tzinfo=_zone(tree["tz"])) if "tz" in tree else _folded(value, tree)
+
+
+def _folded(value: Any, tree: dict[str, Any]) -> Any:
+    """A naive ``datetime`` or ``time`` with the ``fold`` its tag stores (``1``: the later of
+    the two wall times a DST change repeats, as ``datetime.fromtimestamp`` gives it)."""
+    if "fold" not in tree:
+        return value
+    if tree["fold"] != 1:
+        raise TypeError(f"a fold is 1, not {tree['fold']!r}")
+    if value.tzinfo is not None:
+        raise TypeError("a fold is stored for a time without a zone only")
+    return value.replace(fold=1)
 
 
 def _dec_defaultdict(tree: dict[str, Any]) -> Any:

@@ -63,7 +63,8 @@ class Model(pydantic.BaseModel):
 def same_value(a: Any, b: Any) -> bool:
     """Whether ``b`` is ``a`` read back: equal, of the same types all the way down (keys too,
     in the same order), a NaN for a NaN of the same kind and sign, ``-0.0`` for ``-0.0``, a
-    ``Decimal`` with the same digits and exponent, a time in the same zone at the same offset."""
+    ``Decimal`` with the same digits and exponent, a time in the same zone at the same offset,
+    a naive one with the same fold."""
     if type(a) is not type(b):
         return False
     if isinstance(a, float):
@@ -88,6 +89,7 @@ def same_value(a: Any, b: Any) -> bool:
             and a.utcoffset() == b.utcoffset()
             and a.tzinfo == b.tzinfo
             and a.tzname() == b.tzname()
+            and (a.tzinfo is not None or a.fold == b.fold)  # (naive: its fold tells the hour)
         )
     if isinstance(a, Point):
         return same_value(a.x, b.x) and same_value(a.y, b.y)

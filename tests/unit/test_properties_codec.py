@@ -4,21 +4,25 @@ orjson is installed or not, and in processes of different hash seeds."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pytest
 from hypothesis import given
 
 from pytest_clearstone import codec
 from pytest_clearstone.codec import tags
 from pytest_clearstone.debugging import CheckpointManager
+from pytest_clearstone.errors import DecodeError
 from pytest_clearstone.golden import document
 from pytest_clearstone.observability import TracerProvider
 from tests.unit.property_values import BOUNDED, floats, same_value, values
@@ -146,3 +150,32 @@ def test_the_sample_holds_sets_of_texts() -> None:
     """(the hash-seed test's sample is worth running: its values hold sets)"""
     text = json.dumps(codec.encode({frozenset({"a", "b"}), ("x",)}))
     assert '"frozenset"' in text
+
+
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="time.tzset: POSIX only")
+def test_a_local_time_in_the_repeated_hour_keeps_its_fold(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Expected: a naive local time of the hour a DST change repeats reads back as the same
+    # instant. datetime.fromtimestamp gives the later 01:30 of 2024-11-03 in New York with
+    # fold=1; the golden dropped the fold, so it read back as the earlier 01:30 (fold=0), and
+    # its timestamp() was an hour off: an agent computing with it replayed otherwise.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        later = dt.datetime.fromtimestamp(1730615400)  # 06:30 UTC: 01:30 EST, the second time
+        assert later.fold == 1
+        text = codec.dumps(codec.encode({"at": later, "t": later.time()}))
+        back = codec.loads(text)
+        assert back["at"].fold == 1 and back["at"].timestamp() == 1730615400
+        assert back["t"].fold == 1
+        assert '"fold":1' in text
+        # (fold 0, the default, is not written: goldens recorded before read as they did)
+        assert "fold" not in codec.dumps(codec.encode(later.replace(fold=0)))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_stored_fold_is_one_of_a_time_without_a_zone() -> None:
+    for bad in ['"v":"2024-01-01T00:00:00","fold":2', '"v":"2024-01-01T00:00:00+00:00","fold":1']:
+        with pytest.raises(DecodeError, match="fold"):
+            codec.loads('{"__cs__":"datetime",' + bad + "}")
