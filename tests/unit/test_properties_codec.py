@@ -5,7 +5,6 @@ orjson is installed or not, and in processes of different hash seeds."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from pytest_clearstone import codec
 from pytest_clearstone.codec import tags
@@ -60,7 +59,7 @@ def test_a_value_reads_back_from_its_json_text_as_it_was(value: Any) -> None:
     assert same_value(value, back), text
 
 
-@BOUNDED
+@settings(BOUNDED, max_examples=60)  # (a golden written and read each: the slower round trip)
 @given(values)
 def test_a_value_reads_back_from_a_golden_as_it_was(value: Any) -> None:
     with tempfile.TemporaryDirectory() as directory:
@@ -125,6 +124,9 @@ _SAMPLE = textwrap.dedent(
         digest.update(text.encode("utf-8", "surrogatepass"))
 
     write()
+    # (and sets of texts for certain, whose iteration order the hash seed decides)
+    fixed = {"tags": {"alpha", "beta", "gamma", "delta"}, "pairs": frozenset({("a", 1), ("b", 2)})}
+    digest.update(document.file_text({"state": codec.encode(fixed)}).encode())
     print(digest.hexdigest())
     """
 )
@@ -132,9 +134,9 @@ _SAMPLE = textwrap.dedent(
 
 def test_golden_text_is_the_same_in_processes_of_different_hash_seeds() -> None:
     """Sets and frozensets of texts iterate in another order in each process (the hash seed):
-    the same derandomized sample of values is written in three processes, byte for byte."""
+    the same derandomized sample of values is written in two processes, byte for byte."""
     digests = set()
-    for seed in ("0", "1", "4242"):
+    for seed in ("0", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
         env.pop("CLEARSTONE_SIGNING_KEY", None)
         done = subprocess.run(
@@ -144,12 +146,6 @@ def test_golden_text_is_the_same_in_processes_of_different_hash_seeds() -> None:
         assert done.returncode == 0, done.stderr
         digests.add(done.stdout.strip())
     assert len(digests) == 1, digests
-
-
-def test_the_sample_holds_sets_of_texts() -> None:
-    """(the hash-seed test's sample is worth running: its values hold sets)"""
-    text = json.dumps(codec.encode({frozenset({"a", "b"}), ("x",)}))
-    assert '"frozenset"' in text
 
 
 @pytest.mark.skipif(not hasattr(time, "tzset"), reason="time.tzset: POSIX only")
