@@ -1006,8 +1006,21 @@ def _dec_datetime(tree: dict[str, Any]) -> _dt.datetime:
     value = _dt.datetime.fromisoformat(tree["v"])
     if "tzname" in tree:
         return _named_zone(value, tree)  # type: ignore[no-any-return]
-    # the stored offset fixes the instant; the zone gives its wall time, name and fold again
-    return value.astimezone(_zone(tree["tz"])) if "tz" in tree else _folded(value, tree)
+    return _in_zone(value, _zone(tree["tz"])) if "tz" in tree else _folded(value, tree)
+
+
+def _in_zone(value: _dt.datetime, zone: Any) -> _dt.datetime:
+    """``value`` (read with its stored offset) in its named ``zone``: its wall time in the zone
+    with the fold that gives the stored offset — so a wall time a DST change skips (02:30 on
+    the day clocks go forward, which naive arithmetic makes) reads back as it was written, not
+    as the 03:30 of its instant; where the zone's rules give that offset with neither fold
+    (they changed since), the zone's wall time of the stored instant."""
+    offset = value.utcoffset()
+    for fold in (0, 1):
+        wall = value.replace(tzinfo=zone, fold=fold)
+        if wall.utcoffset() == offset:
+            return wall
+    return value.astimezone(zone)
 
 
 def _dec_time(tree: dict[str, Any]) -> _dt.time:

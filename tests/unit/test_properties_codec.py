@@ -11,6 +11,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import zoneinfo
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -57,6 +58,34 @@ def test_a_value_reads_back_from_its_json_text_as_it_was(value: Any) -> None:
     text = codec.dumps(codec.encode(value))
     back = codec.loads(text)
     assert same_value(value, back), text
+
+
+@BOUNDED
+@given(values)
+def test_a_value_read_back_is_stored_as_it_was(value: Any) -> None:
+    """A replay restores the agent from its golden, and a re-record of an unchanged agent must
+    write the golden again byte for byte: a value read back is stored as it was written."""
+    stored = codec.dumps(codec.encode({"value": value}))
+    assert codec.dumps(codec.encode(codec.loads(stored))) == stored
+
+
+def test_a_wall_time_a_dst_change_skips_reads_back_as_it_was_written() -> None:
+    # Expected: 02:30 on the day New York's clocks go forward (a wall time that does not
+    # exist, which naive arithmetic on an aware datetime makes: the next day at 02:30) reads
+    # back as 02:30, as the agent held it and formatted it into its prompts. It read back as
+    # 03:30, the same instant: a replay restored the agent with another wall time, its prompt
+    # diverged, and a golden re-recorded from it differed.
+    zone = zoneinfo.ZoneInfo("America/New_York")
+    for fold in (0, 1):
+        skipped = dt.datetime(2024, 3, 10, 2, 30, tzinfo=zone, fold=fold)
+        back = codec.loads(codec.dumps(codec.encode(skipped)))
+        assert (str(back), back.fold, back.tzinfo) == (str(skipped), fold, zone)
+    # (an offset the zone's rules no longer give, as after a tzdata change: its instant, in the
+    # zone)
+    moved = codec.loads(
+        '{"__cs__":"datetime","v":"2024-06-01T12:00:00+03:00","tz":"America/New_York"}'
+    )
+    assert str(moved) == "2024-06-01 05:00:00-04:00"
 
 
 @settings(BOUNDED, max_examples=60)  # (a golden written and read each: the slower round trip)
