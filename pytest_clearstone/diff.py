@@ -967,10 +967,10 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
     """Record the differences between two stored forms, one at least a tagged value, by what
     they stand for: a model's fields as attributes (``.score``), a container's items at its own
     path; ``False`` when neither is a tagged value (they are walked as dicts)."""
-    kind = _stored_kind(a)
-    if kind != _stored_kind(b) or _naming(a, kind) != _naming(b, kind):
-        if not (kind or _stored_kind(b)):
-            return False
+    kind, kind_b = _stored_kind(a), _stored_kind(b)
+    if not (kind or kind_b):  # (a dict holding the tag key as its own: {"__cs__": None})
+        return False
+    if kind != kind_b or _naming(a, kind) != _naming(b, kind):
         view_a, view_b = comparable_view(a), comparable_view(b)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
     elif kind == "fields":

@@ -219,3 +219,15 @@ def test_a_set_of_texts_with_a_lone_surrogate_has_a_delta(
     # items. It raised UnicodeEncodeError ("surrogates not allowed"): deepdiff hashes a set's
     # texts as UTF-8.
     assert StateDelta(before, after).lines == expected
+
+
+@pytest.mark.parametrize("nan", [Decimal("NaN"), float("nan")])
+def test_a_dict_holding_the_tag_key_as_its_own_is_walked_as_a_dict(nan: Any) -> None:
+    # Expected: a dict whose own key is "__cs__" (a raw JSON payload the agent keeps) is
+    # compared key by key, as any dict: a NaN key under it read back is no change. The pair was
+    # handed to deepdiff whole, which showed "root['state']['']: {Decimal('NaN'): None} ->
+    # {Decimal('NaN'): None}".
+    value = {"__cs__": None, "": {nan: None}, "n": 1}
+    back = _read_back(value)
+    assert not StateDelta({"state": value}, {"state": back})
+    assert StateDelta(value, {**back, "n": 2}).lines == ["root['n']: 1 -> 2"]
