@@ -500,8 +500,9 @@ _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 #: taken as UTC: naive against aware of one wall time is no change to it), so a delta names
 #: their changes itself, each as the agent holds it
 _TIMES = (datetime.date, datetime.time)
-#: what a delta shows by its repr besides the views (:func:`_is_shown`)
-_SHOWN = (PurePath, enum.Enum, *_TIMES)
+#: what a delta shows by its repr besides the views (:func:`_is_shown`); a bytearray too, which
+#: deepdiff would walk as a list of numbers (``root['blob'][0]: removed 104``)
+_SHOWN = (PurePath, enum.Enum, bytearray, *_TIMES)
 #: the types of values a NaN can be, which is no change against a NaN of its kind
 _NAN_TYPES = frozenset({float, complex, decimal.Decimal})
 _CONTAINERS = (dict, list, tuple, set, frozenset)
@@ -859,7 +860,7 @@ def _is_shown(view: Any) -> bool:
     :class:`~pytest_clearstone.codec.tags.StoredRepr`), a path (deepdiff would walk its
     private slots: ``._parts[4]``), an enum member (deepdiff would walk its ``name`` and
     ``value``, and finds neither in a combined ``Flag``: ``A|C`` against ``A|B`` was no
-    change) or a time (:data:`_TIMES`)."""
+    change), a time (:data:`_TIMES`) or a bytearray."""
     t = type(view)
     return (
         t is StoredRepr

@@ -231,3 +231,21 @@ def test_a_dict_holding_the_tag_key_as_its_own_is_walked_as_a_dict(nan: Any) -> 
     back = _read_back(value)
     assert not StateDelta({"state": value}, {"state": back})
     assert StateDelta(value, {**back, "n": 2}).lines == ["root['n']: 1 -> 2"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [({"b": bytearray(b"\x00")}, {"b": bytearray(b"")},
+      ["root['b']: bytearray(b'\\x00') -> bytearray(b'')"]),
+     ({"b": [1, bytearray(b"hello")]}, {"b": [1, bytearray(b"help")]},
+      ["root['b'][1]: bytearray(b'hello') -> bytearray(b'help')"]),
+     (Point(bytearray(b"ab")), Point(bytearray(b"ac")),
+      ["root.x: bytearray(b'ab') -> bytearray(b'ac')"])],
+)  # fmt: skip
+def test_a_changed_bytearray_is_one_change_shown_as_a_bytearray(
+    before: Any, after: Any, expected: list[str]
+) -> None:
+    # Expected: one change at the bytearray's path, both values shown, as for bytes. deepdiff
+    # walked it as a list of numbers: "root['b'][0]: removed 0", "root['b'][1][3]: 108 -> 112,
+    # root['b'][1][4]: removed 111".
+    assert StateDelta(before, after).lines == expected
