@@ -582,6 +582,9 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
+        if t is collections.deque and not (_all_basic(a) and _all_basic(b)):
+            _walk_items(list(a), list(b), path, found)  # (its items as a list's: by index)
+            return
         if _sets_walked(a, b):
             _walk_set(a, b, path, found)
             return

@@ -4,6 +4,7 @@ leaf's path and both values."""
 
 from __future__ import annotations
 
+import collections
 import math
 from decimal import Decimal
 from typing import Any
@@ -249,3 +250,16 @@ def test_a_changed_bytearray_is_one_change_shown_as_a_bytearray(
     # walked it as a list of numbers: "root['b'][0]: removed 0", "root['b'][1][3]: 108 -> 112,
     # root['b'][1][4]: removed 111".
     assert StateDelta(before, after).lines == expected
+
+
+def test_a_deque_is_walked_item_by_item() -> None:
+    # Expected: a deque (a bounded memory of turns) is compared item by item, as a list is: a
+    # NaN key in one of its dicts read back is no change. It was handed to deepdiff whole,
+    # which showed "root['memory'][0]: defaultdict(<class 'list'>, {Decimal('NaN'): None}) ->
+    # defaultdict(<class 'list'>, {Decimal('NaN'): None})".
+    turn = collections.defaultdict(list, {Decimal("NaN"): None})
+    value = {"memory": collections.deque([turn, {"a": 1}], maxlen=5)}
+    back = _read_back(value)
+    assert not StateDelta(value, back)
+    changed = {"memory": collections.deque([turn, {"a": 2}], maxlen=5)}
+    assert StateDelta(back, changed).lines == ["root['memory'][1]['a']: 1 -> 2"]
