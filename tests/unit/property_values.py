@@ -7,6 +7,7 @@ enum's or a dataclass's class to be, and as an agent's are.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import enum
@@ -73,9 +74,13 @@ def same_value(a: Any, b: Any) -> bool:
         return a == b and math.copysign(1, a) == math.copysign(1, b)
     if isinstance(a, Decimal):
         return str(a) == str(b)
-    if isinstance(a, (list, tuple)):
+    if isinstance(a, (list, tuple, collections.deque)):
+        if isinstance(a, collections.deque) and a.maxlen != b.maxlen:
+            return False
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
+        if isinstance(a, collections.defaultdict) and a.default_factory is not b.default_factory:
+            return False
         return len(a) == len(b) and all(
             same_value(ka, kb) and same_value(va, vb)
             for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True)
@@ -150,6 +155,12 @@ def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         | st.frozensets(hashables, max_size=3)
         | st.dictionaries(texts, inner, max_size=3)
         | st.dictionaries(hashables, inner, max_size=3)
+        | st.builds(collections.deque, st.lists(inner, max_size=3), st.none() | st.just(5))
+        | st.builds(collections.OrderedDict, st.dictionaries(texts, inner, max_size=3))
+        | st.builds(
+            lambda items: collections.defaultdict(list, items),
+            st.dictionaries(hashables, inner, max_size=3),
+        )
         | st.builds(Point, inner, inner)
         | st.builds(Model, name=texts, value=inner)
     )
