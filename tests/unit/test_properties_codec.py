@@ -204,3 +204,13 @@ def test_a_stored_fold_is_one_of_a_time_without_a_zone() -> None:
     for bad in ['"v":"2024-01-01T00:00:00","fold":2', '"v":"2024-01-01T00:00:00+00:00","fold":1']:
         with pytest.raises(DecodeError, match="fold"):
             codec.loads('{"__cs__":"datetime",' + bad + "}")
+
+
+def test_the_last_datetime_in_a_zone_west_of_utc_reads_back() -> None:
+    # Expected: datetime.max in the agent's zone (a "no deadline" sentinel) reads back from its
+    # golden. Written, it could not be read: converting its instant to the zone overflowed
+    # ("DecodeError: bad 'datetime' value: OverflowError: date value out of range").
+    zone = zoneinfo.ZoneInfo("America/Adak")
+    for value in (dt.datetime.max.replace(tzinfo=zone), dt.datetime.min.replace(tzinfo=zone)):
+        back = codec.loads(codec.dumps(codec.encode(value)))
+        assert (back, str(back), back.tzinfo) == (value, str(value), zone)
