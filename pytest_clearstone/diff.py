@@ -44,6 +44,7 @@ from .codec.views import (
 )
 from .equality import same_state
 from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY, TRACEBACKS_ONLY, ids_from_load_state
+from .printable import printable
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -499,8 +500,9 @@ _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 #: taken as UTC: naive against aware of one wall time is no change to it), so a delta names
 #: their changes itself, each as the agent holds it
 _TIMES = (datetime.date, datetime.time)
-#: what a delta shows by its repr besides the views (:func:`_is_shown`)
-_SHOWN = (PurePath, enum.Enum, *_TIMES)
+#: what a delta shows by its repr besides the views (:func:`_is_shown`); a bytearray too, which
+#: deepdiff would walk as a list of numbers (``root['blob'][0]: removed 104``)
+_SHOWN = (PurePath, enum.Enum, bytearray, *_TIMES)
 #: the types of values a NaN can be, which is no change against a NaN of its kind
 _NAN_TYPES = frozenset({float, complex, decimal.Decimal})
 _CONTAINERS = (dict, list, tuple, set, frozenset)
@@ -547,6 +549,8 @@ def _localized_changes(before: Any, after: Any) -> list[Change]:
         )
         for kind in _KINDS:
             for level in dd.get(kind, ()):
+                if kind == "values_changed" and _nan_pair(level.t1, level.t2):
+                    continue  # (deepdiff's ignore_nan_inequality knows a float NaN only)
                 # root[i]... -> the path of pair i, then what deepdiff found below it
                 index, _, below = level.path()[len("root[") :].partition("]")
                 text = _path_text(found.pairs[int(index)][0]) + below
@@ -578,7 +582,10 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
             _walk_items(a, b, path, found)
             return
-        if (t is set or t is frozenset) and _holds_shown(a, b):
+        if t is collections.deque and not (_all_basic(a) and _all_basic(b)):
+            _walk_items(list(a), list(b), path, found)  # (its items as a list's: by index)
+            return
+        if _sets_walked(a, b):
             _walk_set(a, b, path, found)
             return
         if isinstance(a, collections.OrderedDict):  # (deepdiff does not see its order)
@@ -600,7 +607,7 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if schemas is not None:
             found.changes.append((path, "schema_changes", *schemas))
             return
-    if t is type(b) and t in _NAN_TYPES and both_nan(a, b):  # (no change to deepdiff either)
+    if _nan_pair(a, b):  # (no change to deepdiff either)
         return
     if t in _PLAIN and type(b) in _PLAIN:  # two different texts or numbers: named here
         found.changes.append((path, "values_changed" if t is type(b) else "type_changes", a, b))
@@ -612,11 +619,42 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     found.pairs.append((path, view_a, view_b))
 
 
+def _nan_pair(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are two NaNs of one type (a float, a complex number or a
+    ``Decimal``): stored the same, so no change, whether this walk or deepdiff meets them."""
+    t = type(a)
+    return t is type(b) and t in _NAN_TYPES and both_nan(a, b)
+
+
+def _sets_walked(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are sets of one type that :func:`_walk_set` compares, not
+    deepdiff (:func:`_holds_shown`)."""
+    t = type(a)
+    return t is type(b) and (t is set or t is frozenset) and _holds_shown(a, b)
+
+
 def _holds_shown(*sets: set[Any] | frozenset[Any]) -> bool:
     """Whether the sets hold an enum member or a time (:data:`_SHOWN`), which deepdiff hashes
     as it compares them: a combined ``Flag`` by nothing that tells it apart, a datetime in
-    UTC."""
-    return any(isinstance(item, _SHOWN) for items in sets for item in items)
+    UTC; or bytes or a text with a lone surrogate (in a tuple or a frozenset too), which it
+    hashes as UTF-8, failing on binary data (a set of raw digests) and on such a text (a
+    streamed chunk cut inside an escaped emoji)."""
+    return any(isinstance(item, _SHOWN) or _not_utf8(item) for items in sets for item in items)
+
+
+def _not_utf8(item: Any) -> bool:
+    t = type(item)
+    if t is bytes:
+        return True
+    if t is str:
+        if item.isascii():
+            return False
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:  # (a lone surrogate)
+            return True
+        return False
+    return (t is tuple or t is frozenset) and any(_not_utf8(part) for part in item)
 
 
 def _walk_set(
@@ -626,9 +664,17 @@ def _walk_set(
     ``==``, named here."""
     from deepdiff.helper import notpresent
 
-    for item in sorted(b - a, key=_repr):
+    added, removed = sorted(b - a, key=_repr), sorted(a - b, key=_repr)
+    # an item stored the same as one of the other set (a NaN, in a tuple too, never == the
+    # recorded one) is that item: no change
+    same = stored_partners(removed, added) if removed and added else []
+    if same:
+        gone, come = {id(x) for x, _ in same}, {id(y) for _, y in same}
+        removed = [x for x in removed if id(x) not in gone]
+        added = [y for y in added if id(y) not in come]
+    for item in added:
         found.changes.append((path, "set_item_added", notpresent, comparable_view(item)))
-    for item in sorted(a - b, key=_repr):
+    for item in removed:
         found.changes.append((path, "set_item_removed", comparable_view(item), notpresent))
 
 
@@ -817,7 +863,7 @@ def _is_shown(view: Any) -> bool:
     :class:`~pytest_clearstone.codec.tags.StoredRepr`), a path (deepdiff would walk its
     private slots: ``._parts[4]``), an enum member (deepdiff would walk its ``name`` and
     ``value``, and finds neither in a combined ``Flag``: ``A|C`` against ``A|B`` was no
-    change) or a time (:data:`_TIMES`)."""
+    change), a time (:data:`_TIMES`) or a bytearray."""
     t = type(view)
     return (
         t is StoredRepr
@@ -925,10 +971,10 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
     """Record the differences between two stored forms, one at least a tagged value, by what
     they stand for: a model's fields as attributes (``.score``), a container's items at its own
     path; ``False`` when neither is a tagged value (they are walked as dicts)."""
-    kind = _stored_kind(a)
-    if kind != _stored_kind(b) or _naming(a, kind) != _naming(b, kind):
-        if not (kind or _stored_kind(b)):
-            return False
+    kind, kind_b = _stored_kind(a), _stored_kind(b)
+    if not (kind or kind_b):  # (a dict holding the tag key as its own: {"__cs__": None})
+        return False
+    if kind != kind_b or _naming(a, kind) != _naming(b, kind):
         view_a, view_b = comparable_view(a), comparable_view(b)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
     elif kind == "fields":
@@ -953,6 +999,8 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
         view_a, view_b = comparable_view(a), comparable_view(b)
         if _is_shown(view_a) or _is_shown(view_b):
             found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
+        elif _sets_walked(view_a, view_b):  # (a set of a dataclass, as a set of the agent's)
+            _walk_set(view_a, view_b, path, found)
         else:  # a datetime, a set...: deepdiff says how they differ
             found.pairs.append((path, view_a, view_b))
     return True
@@ -1180,9 +1228,12 @@ def _rest(changes: Sequence[Change]) -> list[str]:
     head = f"... and {len(changes):,} more change{'s' if len(changes) > 1 else ''}"
     places = collections.Counter("".join(map(_short_step, parent[:2])) for parent in parents)
     if len(common) > 1 or len(places) == 1:
-        under = _shown_path("".join(common), False)[0] if len(common) > 1 else next(iter(places))
+        shown = _shown_path("".join(common), False)[0] if len(common) > 1 else None
+        under = printable(next(iter(places))) if shown is None else shown
         return [f"{head} under {under} ({show_all()} shows all)"]
-    counted = [f"{count:,} under {place}" for place, count in places.most_common(_MAX_PLACES)]
+    counted = [
+        f"{count:,} under {printable(place)}" for place, count in places.most_common(_MAX_PLACES)
+    ]
     elsewhere = len(changes) - sum(count for _, count in places.most_common(_MAX_PLACES))
     if elsewhere:
         counted.append(f"{elsewhere:,} elsewhere")
@@ -1196,11 +1247,14 @@ _MAX_PATH_SHOWN = 300
 
 def _shown_path(path: str, full: bool) -> tuple[str, str]:
     """``path`` as a delta line shows it, and what the line then ends with: a long path with
-    the middle of its steps left out, and the option that shows it whole."""
+    the middle of its steps left out, and the option that shows it whole. Its keys' control
+    characters are escaped (deepdiff writes a key as it is): a key holding a line break, a
+    bidirectional control or a terminal escape shows as one line, read in order."""
     if full or len(path) <= _MAX_PATH_SHOWN:
-        return path, ""
+        return printable(path), ""
     steps = [_short_step(step) for step in _steps(path)]
-    return short_path(steps[0], steps[1:], keep=6), f" ({show_all()} shows the whole path)"
+    shown = short_path(steps[0], steps[1:], keep=6)
+    return printable(shown), f" ({show_all()} shows the whole path)"
 
 
 #: a step of a path longer than this (a key that is a whole prompt) is shown with its middle

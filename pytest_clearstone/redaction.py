@@ -865,7 +865,8 @@ class _Walk:
             fields = getattr(v, "_fields", None)
             if isinstance(fields, tuple) and len(fields) == len(v):  # a namedtuple
                 items = [self.keyed(k, x, f"{path}.{k}") for k, x in zip(fields, v, strict=True)]
-            elif len(v) == 2 and isinstance(v[0], str):  # a (name, value) pair, e.g. a header
+            elif len(v) == 2 and isinstance(v[0], (str, bytes)):  # a (name, value) pair, e.g. a
+                # header (raw: bytes, as an ASGI scope's and httpx's Headers.raw hold them)
                 items = [self.value(v[0], f"{path}[0]"), self.keyed(v[0], v[1], f"{path}[1]")]
             else:
                 items = [self.value(x, f"{path}[{i}]") for i, x in enumerate(v)]
@@ -1023,6 +1024,8 @@ class _Walk:
     def keyed(self, key: Any, x: Any, path: str) -> Any:
         if self.r._allow_paths and self._path_allowed(path):
             return x
+        if type(key) is bytes:  # a raw header's name (an ASGI scope's, httpx's Headers.raw)
+            key = key.decode("latin-1")
         if isinstance(key, str):
             verdict = self.r._key_verdict(key)
             if verdict == "allow":

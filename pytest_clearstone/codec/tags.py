@@ -66,7 +66,7 @@ from ..errors import (
     describe,
 )
 from ..path_roots import anchored, rooted
-from .fast_json import orjson
+from .fast_json import floats_as_python, orjson
 from .naming import (
     REFERENCE_TAGS,
     class_path,
@@ -544,6 +544,8 @@ class Encoder:
                 name = _fixed_zone_name(v.tzinfo)  # (an offset alone reads back as UTC+05:00)
                 if name is not None:
                     tree["tzname"] = name
+            elif v.tzinfo is None and v.fold:  # (the repeated hour of a DST change, local time)
+                tree["fold"] = 1
             return tree
         if t is _dt.date:
             return {TAG: "date", "v": v.isoformat()}
@@ -1004,15 +1006,40 @@ def _dec_datetime(tree: dict[str, Any]) -> _dt.datetime:
     value = _dt.datetime.fromisoformat(tree["v"])
     if "tzname" in tree:
         return _named_zone(value, tree)  # type: ignore[no-any-return]
-    # the stored offset fixes the instant; the zone gives its wall time, name and fold again
-    return value.astimezone(_zone(tree["tz"])) if "tz" in tree else value
+    return _in_zone(value, _zone(tree["tz"])) if "tz" in tree else _folded(value, tree)
+
+
+def _in_zone(value: _dt.datetime, zone: Any) -> _dt.datetime:
+    """``value`` (read with its stored offset) in its named ``zone``: its wall time in the zone
+    with the fold that gives the stored offset — so a wall time a DST change skips (02:30 on
+    the day clocks go forward, which naive arithmetic makes) reads back as it was written, not
+    as the 03:30 of its instant; where the zone's rules give that offset with neither fold
+    (they changed since), the zone's wall time of the stored instant."""
+    offset = value.utcoffset()
+    for fold in (0, 1):
+        wall = value.replace(tzinfo=zone, fold=fold)
+        if wall.utcoffset() == offset:
+            return wall
+    return value.astimezone(zone)
 
 
 def _dec_time(tree: dict[str, Any]) -> _dt.time:
     value = _dt.time.fromisoformat(tree["v"])
     if "tzname" in tree:
         return _named_zone(value, tree)  # type: ignore[no-any-return]
-    return value.replace(tzinfo=_zone(tree["tz"])) if "tz" in tree else value
+    return value.replace(tzinfo=_zone(tree["tz"])) if "tz" in tree else _folded(value, tree)
+
+
+def _folded(value: Any, tree: dict[str, Any]) -> Any:
+    """A naive ``datetime`` or ``time`` with the ``fold`` its tag stores (``1``: the later of
+    the two wall times a DST change repeats, as ``datetime.fromtimestamp`` gives it)."""
+    if "fold" not in tree:
+        return value
+    if tree["fold"] != 1:
+        raise TypeError(f"a fold is 1, not {tree['fold']!r}")
+    if value.tzinfo is not None:
+        raise TypeError("a fold is stored for a time without a zone only")
+    return value.replace(fold=1)
 
 
 def _dec_defaultdict(tree: dict[str, Any]) -> Any:
@@ -1517,9 +1544,12 @@ def dumps(tree: Any, *, pretty: bool = False) -> str:
     if orjson is not None:
         option = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) if pretty else 0
         try:
-            return str(orjson.dumps(tree, option=option).decode("utf-8"))
+            raw = orjson.dumps(tree, option=option)
         except TypeError:  # integers wider than 64 bits, lone surrogates: the stdlib's way
             pass
+        else:
+            if floats_as_python(raw):  # (else the stdlib's way too: the same text without orjson)
+                return str(raw.decode("utf-8"))
     options: dict[str, Any] = (
         {"indent": 2, "sort_keys": True} if pretty else {"separators": (",", ":")}
     )

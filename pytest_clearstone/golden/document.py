@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from ..codec.fast_json import orjson
+from ..codec.fast_json import floats_as_python, orjson
 from ..codec.tags import SIZE_FIELD, utf8_text
 
 FORMAT_NAME = "pytest-clearstone-checkpoint"
@@ -29,11 +29,14 @@ def file_text(doc: dict[str, Any]) -> str:
     top = dict(sorted(doc.items()))
     if orjson is not None:
         try:
-            text = str(orjson.dumps(top, option=orjson.OPT_INDENT_2).decode("utf-8"))
+            raw = orjson.dumps(top, option=orjson.OPT_INDENT_2)
         except TypeError:  # integers wider than 64 bits, lone surrogates, deep: the stdlib's way
             pass
         else:
-            if _TOO_INDENTED not in text:
+            text = str(raw.decode("utf-8"))
+            # (a float orjson writes otherwise, 0.000025 for 2.5e-05: the stdlib's way, so the
+            # file is the same text on a machine without orjson)
+            if _TOO_INDENTED not in text and floats_as_python(raw):
                 return _seen(text)
     return _seen(utf8_text(_indented(top)))
 
