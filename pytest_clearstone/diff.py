@@ -285,8 +285,13 @@ def volatile_kinds(changes: Sequence[Change]) -> set[str]:
     ISO or ``ctime`` text, or seconds since the epoch), both when each does one of these
     (time-based UUIDs beside times), else none: what the operating system's entropy and a clock
     read outside the frozen one give an unchanged agent."""
-    kinds = {_volatile_kind(change) for change in changes}
-    return set() if "" in kinds else kinds
+    kinds = set()
+    for change in changes:
+        kind = _volatile_kind(change)
+        if not kind:
+            return set()
+        kinds.add(kind)
+    return kinds
 
 
 def _volatile_kind(change: Change) -> str:
@@ -575,7 +580,9 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
                 return
             _walk_dict(a, b, path, found)
             return
-        if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
+        if (t is list or t is tuple) and (
+            not (_all_basic(a) and _all_basic(b)) or _paired_in_order(a, b)
+        ):
             _walk_items(a, b, path, found)
             return
         if (t is set or t is frozenset) and _holds_shown(a, b):
@@ -765,6 +772,18 @@ def _all_basic(items: Any) -> bool:
         if not isinstance(comparable_view(v), basic_types):
             return False
     return True
+
+
+def _paired_in_order(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    """Whether deepdiff would pair the items of ``a`` and ``b`` (lists of basic values) index by
+    index: they are as long as each other, hold texts, numbers, bytes or ``None`` only, and no
+    value of one equals a value of the other (deepdiff's alignment, difflib's, then finds no
+    item in common: one replaced block). Such lists (vectors of floats changed throughout, an
+    embedding index's) are walked here, their items named like any two texts or numbers,
+    instead of by deepdiff, which takes a second per thousand of them."""
+    if len(a) != len(b) or not all(type(v) in _PLAIN for v in (*a, *b)):
+        return False
+    return set(a).isdisjoint(b)
 
 
 def _diff_deeper_threshold() -> float:
