@@ -775,15 +775,24 @@ def _all_basic(items: Any) -> bool:
 
 
 def _paired_in_order(a: Sequence[Any], b: Sequence[Any]) -> bool:
-    """Whether deepdiff would pair the items of ``a`` and ``b`` (lists of basic values) index by
-    index: they are as long as each other, hold texts, numbers, bytes or ``None`` only, and no
-    value of one equals a value of the other (deepdiff's alignment, difflib's, then finds no
-    item in common: one replaced block). Such lists (vectors of floats changed throughout, an
-    embedding index's) are walked here, their items named like any two texts or numbers,
-    instead of by deepdiff, which takes a second per thousand of them."""
-    if len(a) != len(b) or not all(type(v) in _PLAIN for v in (*a, *b)):
+    """Whether deepdiff would name the differences of ``a`` and ``b`` (lists of basic values)
+    as :func:`_walk_items` does: both hold texts, numbers, bytes or ``None`` only, and either
+    they are as long as each other and no value at a place where they differ is in the other
+    list, or one is the other with one run of items inserted, none of them in the other list.
+    deepdiff's alignment (difflib's) then matches the items they share in place, and pairs the
+    rest index by index or names the run added or removed. Such lists (vectors of floats changed
+    throughout or cut short, an embedding index's) are walked here, their items named like any
+    two texts or numbers, instead of by deepdiff, which takes a second per thousand of them."""
+    if not all(type(v) in _PLAIN for v in (*a, *b)):
         return False
-    return set(a).isdisjoint(b)
+    if len(a) == len(b):
+        places = list(_differing(a, b))
+        return {a[i] for i in places}.isdisjoint(b) and {b[i] for i in places}.isdisjoint(a)
+    head, tail = _common_ends(a, b, _same)
+    if head + tail != min(len(a), len(b)):
+        return False
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return set(longer[head : len(longer) - tail]).isdisjoint(shorter)
 
 
 def _diff_deeper_threshold() -> float:
