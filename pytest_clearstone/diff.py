@@ -597,6 +597,9 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         if isinstance(a, (collections.Counter, collections.defaultdict)):  # (a NaN key too)
             _walk_dict(a, b, path, found)
             return
+        if issubclass(t, StoredFields) and not t.stored_class:  # (a decoded file's model)
+            _walk_fields(vars(a), vars(b), path, found)
+            return
         if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
             stored_a, stored_b = codec.encode(a), codec.encode(b)
             if not _same(stored_a, stored_b):
