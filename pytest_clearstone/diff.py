@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from . import codec
 from .codec.compare import both_nan, by_stored_form, stored_partners
-from .codec.http import headers_by_name
+from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
 from .codec.naming import MESSAGE_TAGS
@@ -297,6 +297,8 @@ def volatile_kinds(changes: Sequence[Change]) -> set[str]:
 def _volatile_kind(change: Change) -> str:
     if change.kind not in ("values_changed", "type_changes"):
         return ""
+    if change.path.endswith(_BINARY_BODY_FIELD):  # (bytes sent, in base64: no id in them)
+        return ""
     old, new = change.old, change.new
     if type(old) in (int, float) and type(new) in (int, float):
         old, new = str(old), str(new)
@@ -315,6 +317,10 @@ def _volatile_kind(change: Change) -> str:
             return kind
     return ""
 
+
+#: the path's end of an HTTP message's body that is not text: changed bytes (an audio upload),
+#: whose base64 holds runs that look like ids
+_BINARY_BODY_FIELD = f".{BINARY_BODY}"
 
 #: a character no time, id or word of :data:`_TIME`, :data:`_ID` and :data:`_WORD` holds or
 #: looks at beside it: two texts are cut there, each part matched alone as within the whole
