@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from . import codec
 from .codec.compare import both_nan, by_stored_form, stored_partners
-from .codec.http import headers_by_name
+from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
 from .codec.naming import MESSAGE_TAGS
@@ -286,12 +286,19 @@ def volatile_kinds(changes: Sequence[Change]) -> set[str]:
     ISO or ``ctime`` text, or seconds since the epoch), both when each does one of these
     (time-based UUIDs beside times), else none: what the operating system's entropy and a clock
     read outside the frozen one give an unchanged agent."""
-    kinds = {_volatile_kind(change) for change in changes}
-    return set() if "" in kinds else kinds
+    kinds = set()
+    for change in changes:
+        kind = _volatile_kind(change)
+        if not kind:
+            return set()
+        kinds.add(kind)
+    return kinds
 
 
 def _volatile_kind(change: Change) -> str:
     if change.kind not in ("values_changed", "type_changes"):
+        return ""
+    if change.path.endswith(_BINARY_BODY_FIELD):  # (bytes sent, in base64: no id in them)
         return ""
     old, new = change.old, change.new
     if type(old) in (int, float) and type(new) in (int, float):
@@ -311,6 +318,10 @@ def _volatile_kind(change: Change) -> str:
             return kind
     return ""
 
+
+#: the path's end of an HTTP message's body that is not text: changed bytes (an audio upload),
+#: whose base64 holds runs that look like ids
+_BINARY_BODY_FIELD = f".{BINARY_BODY}"
 
 #: a character no time, id or word of :data:`_TIME`, :data:`_ID` and :data:`_WORD` holds or
 #: looks at beside it: two texts are cut there, each part matched alone as within the whole
@@ -579,7 +590,9 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
                 return
             _walk_dict(a, b, path, found)
             return
-        if (t is list or t is tuple) and not (_all_basic(a) and _all_basic(b)):
+        if (t is list or t is tuple) and (
+            not (_all_basic(a) and _all_basic(b)) or _paired_in_order(a, b)
+        ):
             _walk_items(a, b, path, found)
             return
         if t is collections.deque and not (_all_basic(a) and _all_basic(b)):
@@ -596,6 +609,9 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
             return
         if isinstance(a, (collections.Counter, collections.defaultdict)):  # (a NaN key too)
             _walk_dict(a, b, path, found)
+            return
+        if issubclass(t, StoredFields) and not t.stored_class:  # (a decoded file's model)
+            _walk_fields(vars(a), vars(b), path, found)
             return
         if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
             stored_a, stored_b = codec.encode(a), codec.encode(b)
@@ -811,6 +827,27 @@ def _all_basic(items: Any) -> bool:
         if not isinstance(comparable_view(v), basic_types):
             return False
     return True
+
+
+def _paired_in_order(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    """Whether deepdiff would name the differences of ``a`` and ``b`` (lists of basic values)
+    as :func:`_walk_items` does: both hold texts, numbers, bytes or ``None`` only, and either
+    they are as long as each other and no value at a place where they differ is in the other
+    list, or one is the other with one run of items inserted, none of them in the other list.
+    deepdiff's alignment (difflib's) then matches the items they share in place, and pairs the
+    rest index by index or names the run added or removed. Such lists (vectors of floats changed
+    throughout or cut short, an embedding index's) are walked here, their items named like any
+    two texts or numbers, instead of by deepdiff, which takes a second per thousand of them."""
+    if not all(type(v) in _PLAIN for v in (*a, *b)):
+        return False
+    if len(a) == len(b):
+        places = list(_differing(a, b))
+        return {a[i] for i in places}.isdisjoint(b) and {b[i] for i in places}.isdisjoint(a)
+    head, tail = _common_ends(a, b, _same)
+    if head + tail != min(len(a), len(b)):
+        return False
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return set(longer[head : len(longer) - tail]).isdisjoint(shorter)
 
 
 def _diff_deeper_threshold() -> float:

@@ -35,6 +35,8 @@ FILE_TYPES: frozenset[type] = frozenset(
 )
 
 _TEXT_TYPES = (io.StringIO, io.TextIOWrapper)
+#: the tag of a stored file
+FILE_TAG = "file"
 
 
 def is_file(t: type) -> bool:
@@ -82,12 +84,25 @@ def encode_file(f: Any, enc_at: Callable[[str, Any], Any]) -> dict[str, Any] | N
     content = stored_content(f)
     if content is None:
         return None
-    tree: dict[str, Any] = {TAG: "file", "kind": _kind(f)}
+    tree: dict[str, Any] = {TAG: FILE_TAG, "kind": _kind(f)}
     name = file_name(f)
     if name is not None:
         tree["name"] = name
     tree["content"] = enc_at(".content", content) if isinstance(content, bytes) else content
     return tree
+
+
+def without_contents(tree: Any) -> Any:
+    """The encoded value ``tree`` with the content of each stored file in it left out: what a
+    call that reads the files it is given (an SDK sending a list of uploads) leaves as it was,
+    though the files' positions moved to their end."""
+    if type(tree) is list:
+        return [without_contents(item) for item in tree]
+    if type(tree) is not dict:
+        return tree
+    if tree.get(TAG) == FILE_TAG:
+        return {k: v for k, v in tree.items() if k != "content"}
+    return {k: without_contents(v) for k, v in tree.items()}
 
 
 def _kind(f: Any) -> str:

@@ -63,6 +63,9 @@ UNCOMPARED_HEADERS = frozenset(
     }
 )
 
+#: the field of a stored request or response holding a body that is not UTF-8 text, in base64
+BINARY_BODY = "base64"
+
 HTTP_MODULES = ("httpx", "httpx2")
 #: the tag of the stored forms of httpx's (and httpx2's) requests and responses by class name
 HTTPX_KINDS = {"Request": "http_request", "Response": "http_response"}
@@ -147,7 +150,7 @@ def body_form(content: bytes, json_text: JsonText = compact_json) -> dict[str, A
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
-        return {"base64": base64.b64encode(content).decode("ascii")}
+        return {BINARY_BODY: base64.b64encode(content).decode("ascii")}
     try:
         parsed = json.loads(text)
     except ValueError:
@@ -387,9 +390,9 @@ def content_of(tree: dict[str, Any], json_text: JsonText = compact_json) -> byte
         return json_text(tree["json"]).encode("utf-8")
     if "text" in tree:
         return str(tree["text"]).encode("utf-8")
-    if "base64" in tree:
+    if BINARY_BODY in tree:
         try:
-            return base64.b64decode(tree["base64"], validate=True)
+            return base64.b64decode(tree[BINARY_BODY], validate=True)
         except (ValueError, TypeError) as exc:
             raise DecodeError(f"bad base64 body in a stored {tree.get(TAG)!r}: {exc}") from None
     return b""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..arguments import Binder, binder
 from ..callables import PASS, Kind, drive, kind_of, named_after, wrap
 from ..codec import Encoder
+from ..codec.files import without_contents
 from ..codec.nesting import retried
 from ..errors import LeftoverCallWarning, MutatedArgumentWarning, NestingTooDeepError, article
 from ..tracing.span import (
@@ -199,6 +200,12 @@ class _Call:
 _FILLABLE = (list, dict, set, bytearray)
 
 
+def _changed_beyond_files(after: Any, before: Any) -> bool:
+    """Whether the stored forms of an argument differ in more than what is left to read in the
+    files it holds (a list of uploads the call read, the SDK sending them)."""
+    return bool(without_contents(after) != without_contents(before))
+
+
 class RecordedTarget:
     """What the recording wrapper of one target does around each call (see
     :mod:`pytest_clearstone.callables`): open a span with the arguments, run the live call's
@@ -283,7 +290,10 @@ class RecordedTarget:
         for name, before in token.watched.items():
             value = arguments[name]
             # (compared with room to recurse where the value nests deep: == on nested dicts)
-            if retried(partial(operator.ne, self._form(name, value), before)):
+            after = self._form(name, value)
+            if retried(partial(operator.ne, after, before)) and retried(
+                partial(_changed_beyond_files, after, before)
+            ):
                 root = self.recorder.root
                 self.recorder.changed_in_place.append(
                     MutatedArgumentWarning(

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -104,3 +105,18 @@ def test_a_header_named_like_the_codecs_tag_is_still_shown() -> None:
     before = _httpx({"__cs__": "repr", "X-Api-Version": "1"})
     after = _httpx({"__cs__": "repr", "X-Api-Version": "2"})
     assert _lines(before, after) == ["root['request'].headers[2][1]: '1' -> '2'"]
+
+
+def test_a_changed_binary_body_is_no_random_id() -> None:
+    # Expected: an upload whose bytes changed (audio sent to audio.transcriptions.create, mocked
+    # at httpx2.Client.send) is a changed argument; the failure said "Only random-looking ids
+    # differ" and blamed os.urandom, the body's base64 cut into id-like runs
+    from pytest_clearstone.diff import unstable_cause
+
+    audio = random.Random(0).randbytes(3000)
+    changed = audio[:1500] + bytes([audio[1500] ^ 1]) + audio[1501:]
+    before = httpx.Request("POST", URL, content=audio)
+    after = httpx.Request("POST", URL, content=changed)
+    delta = StateDelta({"request": before}, {"request": after})
+    assert [change.path for change in delta.changes] == ["root['request'].base64"]
+    assert unstable_cause(delta) == ""
