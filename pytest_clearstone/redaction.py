@@ -56,6 +56,7 @@ import contextlib
 import contextvars
 import copy
 import dataclasses
+import json
 import math
 import os
 import re
@@ -399,6 +400,23 @@ def _output_rules() -> dict[str, dict[str | None, frozenset[str]]]:
 
 _OUTPUT_RULES = _output_rules()
 _OUTPUT_MARKERS = frozenset(_OUTPUT_RULES)
+
+
+def _is_event_stream(message: Any) -> bool:
+    """Whether an ``httpx`` request or response ``message`` holds a server-sent event stream
+    (``content-type: text/event-stream``)."""
+    return "text/event-stream" in str(message.headers.get("content-type", "")).lower()
+
+
+def _json_data(line: str) -> Any:
+    """The JSON object or array of an event stream's ``data:`` line, else ``None`` (another
+    line, openai's ``data: [DONE]``)."""
+    if not line.startswith("data:") or not line[5:].lstrip().startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(line[5:])
+    except ValueError:
+        return None
 
 
 def key_words(name: str) -> tuple[str, ...]:
@@ -942,14 +960,37 @@ class _Walk:
         """An ``httpx`` request or response: walked as an object (its URL and headers, a
         response's request), and its body as it is stored — JSON or text, the prompt of a
         request — redacted; a copy when either changed."""
-        out = self._object(v, list(vars(v)), path)
+        # (``_text``: the body's text cached by ``.text``, stored nowhere: the body is
+        # redacted below as it is stored, an event stream's JSON as JSON)
+        out = self._object(v, [name for name in vars(v) if name != "_text"], path)
         body = stored_body(v)
         for kind in ("json", "text"):
             if kind in body:
-                redacted = self.value(body[kind], f"{path}.content")
+                if kind == "text" and _is_event_stream(v):
+                    redacted = self._event_stream(body[kind], f"{path}.content")
+                else:
+                    redacted = self.value(body[kind], f"{path}.content")
                 if redacted != body[kind]:
                     out = with_body(out, {kind: redacted})
         return out
+
+    def _event_stream(self, text: str, path: str) -> str:
+        """The text of a server-sent event stream, each event's JSON ``data:`` redacted as the
+        JSON it is (so the model output its shape marks, :data:`MODEL_OUTPUT`, is kept as in a
+        JSON body: a thinking block's ``signature``), any other line as text; a line is
+        rewritten only when its redaction changed it."""
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            data = _json_data(line)
+            if data is None:
+                redacted = self.value(line, path)
+                if redacted != line:
+                    lines[i] = redacted
+                continue
+            redacted_data = self.value(data, path)
+            if redacted_data != data:
+                lines[i] = "data: " + json.dumps(redacted_data, ensure_ascii=False)
+        return "\n".join(lines)
 
     def _file(self, v: Any, path: str) -> Any:
         """A readable file (an upload): its content as it is stored, text redacted; an

@@ -302,6 +302,42 @@ def test_the_body_of_an_http_request_and_response_is_redacted_as_it_is_stored(mo
     assert codec.encode(clean(plain)) == codec.encode(plain) and not clean.replaced
 
 
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_an_event_streams_json_data_is_redacted_as_json(module: str) -> None:
+    """A streamed answer recorded at ``send``: the thinking ``signature`` in its event
+    stream's text was reported as a secret (the same field in a JSON body is model output);
+    each ``data:`` line's JSON is now walked as JSON, so a credential in it is still
+    redacted and the other lines stay as they were."""
+    http = pytest.importorskip(module)
+    events = [
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "signature_delta", "signature": SIGNATURE},
+        },
+        {
+            "type": "content_block_start",
+            "index": 1,
+            "content_block": {"type": "redacted_thinking", "data": REDACTED_DATA},
+        },
+    ]
+    text = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    stream = {"headers": {"content-type": "text/event-stream; charset=utf-8"}, "text": text}
+    redactor = Redactor()
+    out = redactor(http.Response(200, **stream), "output", "httpx2.Client.send")
+    assert not redactor.findings and out.text == text
+    leaky = text + f'event: x\ndata: {{"api_key": "{KEY}"}}\ndata: [DONE]\n\n'
+    out = redactor(http.Response(200, **{**stream, "text": leaky}), "output", "app.send")
+    assert KEY not in out.text and SIGNATURE in out.text
+    assert out.text.endswith(f'data: {{"api_key": "{PLACEHOLDER}"}}\ndata: [DONE]\n\n')
+    assert redactor(out, "output", "app.send").text == out.text  # idempotent
+
+
 def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
     """A settings model's ``PostgresDsn``/``RedisDsn``/``AnyUrl`` (stored as a pickle when
     pickles are allowed) held the password and the signature as they were."""
