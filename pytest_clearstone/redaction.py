@@ -232,6 +232,10 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("type", "reasoning", frozenset({"encrypted_content"})),
     # an openai embedding: the vector, base64 with encoding_format="base64"
     ("object", "embedding", frozenset({"embedding"})),
+    # not model output but content, never a credential either: the data of an anthropic
+    # ``base64`` source (an image or document block), which a small image keeps short enough
+    # to look like a token
+    ("type", "base64", frozenset({"data"})),
 )
 
 #: The last words of the query parameters that hold a URL's signature (Azure SAS ``sig``,
@@ -278,6 +282,9 @@ SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")
 _MAX_GENERIC = 200  # longer runs are data (base64 images, documents), not credentials
+# what comes before the payload of a ``data:`` URL (``data:image/png;base64,iVBOR...``): data
+# however short, a small image's
+_DATA_URL_PAYLOAD = ";base64,"
 # a line of base64 (the standard alphabet), maybe indented, padded, or ending in \r (MIME's CRLF)
 _BASE64_LINE = re.compile(r"^[ \t]*(?P<b>[A-Za-z0-9+/]+={0,2})[ \t]*\r?$", re.MULTILINE)
 _MIN_WRAP = 60  # the narrowest line of wrapped base64 counted as such (PEM writes 64, MIME 76)
@@ -621,7 +628,8 @@ class _Spans:
 def _high_entropy(s: str, known: Iterable[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """The spans of the random-looking tokens in ``s`` (:func:`_generic_suspect`) that are no
     part of a ``known`` suspect (a token format's match) nor of a block of wrapped base64
-    (:func:`_wrapped_base64`, looked for once a token is a suspect). Linear in the length of
+    (:func:`_wrapped_base64`, looked for once a token is a suspect), nor the payload of a
+    ``data:`` URL. Linear in the length of
     ``s``, however many tokens and suspects it holds."""
     taken = _Spans(known)
     data: _Spans | None = None
@@ -631,6 +639,10 @@ def _high_entropy(s: str, known: Iterable[tuple[int, int]]) -> list[tuple[int, i
         if taken.overlaps(start, end) or (data is not None and data.overlaps(start, end)):
             continue
         if not _generic_suspect(m.group()):
+            continue
+        if start >= len(_DATA_URL_PAYLOAD) and s.startswith(
+            _DATA_URL_PAYLOAD, start - len(_DATA_URL_PAYLOAD)
+        ):
             continue
         if data is None:
             data = _Spans(_wrapped_base64(s))

@@ -132,6 +132,41 @@ def test_extended_thinking_signatures_and_redacted_data_are_not_suspects() -> No
     assert not redactor.findings
 
 
+PIXEL = (  # a 1x1 PNG
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PIXEL}},
+        {
+            "type": "document",
+            "source": {"type": "base64", "media_type": "application/pdf", "data": PIXEL},
+        },
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}},
+        {"type": "input_image", "image_url": f"data:image/png;base64,{PIXEL}"},
+    ],
+)
+def test_small_base64_images_and_documents_are_not_suspects(value: dict[str, Any]) -> None:
+    """A small base64 image (a 1x1 PNG, shorter than the runs taken for data) in an anthropic
+    ``base64`` source or a ``data:`` URL was refused as a high-entropy secret."""
+    assert not Redactor().find_secrets(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"type": "text", "data": PIXEL},
+        {"url": f"https://x.test/{PIXEL}"},
+        {"source": {"type": "url", "data": PIXEL}},
+    ],
+)
+def test_base64_data_elsewhere_is_still_a_suspect(value: dict[str, Any]) -> None:
+    assert Redactor().find_secrets(value)
+
+
 @pytest.mark.parametrize(
     "value",
     [
