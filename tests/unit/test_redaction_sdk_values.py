@@ -132,6 +132,56 @@ def test_extended_thinking_signatures_and_redacted_data_are_not_suspects() -> No
     assert not redactor.findings
 
 
+ENCRYPTED = "EuYBCkYICBgCKkCm5dZr0fJ3o1X4aGkQvJc1Yh2Zf7xT9sQ3lBnK8pWqVeR0uM6yD2cA5tH4jN1gL7iO9kS3"
+CODE_RESULT = {
+    "type": "code_execution_tool_result",
+    "tool_use_id": "srvtoolu_1",
+    "content": {
+        "type": "encrypted_code_execution_result",
+        "content": [],
+        "encrypted_stdout": ENCRYPTED,
+        "return_code": 0,
+        "stderr": "",
+    },
+}
+ADVISOR_RESULT = {
+    "type": "advisor_tool_result",
+    "tool_use_id": "srvtoolu_2",
+    "content": {"type": "advisor_redacted_result", "encrypted_content": ENCRYPTED},
+}
+COMPACTION = {"type": "compaction", "content": "The talk so far.", "encrypted_content": ENCRYPTED}
+
+
+@pytest.mark.parametrize(
+    ("beta", "block"),
+    [(False, CODE_RESULT), (True, CODE_RESULT), (True, ADVISOR_RESULT), (True, COMPACTION)],
+    ids=["code_execution", "beta_code_execution", "beta_advisor", "beta_compaction"],
+)
+def test_the_encrypted_output_of_server_tools_and_compaction_is_not_a_suspect(
+    beta: bool, block: dict[str, Any]
+) -> None:
+    """anthropic's server tools and context compaction return opaque encrypted output, sent
+    back as it is: a short one (code that printed little) was refused as a secret."""
+    types = pytest.importorskip("anthropic.types.beta" if beta else "anthropic.types")
+    message = (types.BetaMessage if beta else types.Message).model_validate(
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+            "content": [block],
+        }
+    )
+    assert type(message.content[0]).__name__ != "dict"
+    redactor = Redactor()
+    assert redactor(message, "output", "app.llm") == message and not redactor.findings
+    delta = {"type": "compaction_delta", "encrypted_content": ENCRYPTED}
+    assert not Redactor().find_secrets([block, delta])
+
+
 PIXEL = (  # a 1x1 PNG
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
