@@ -56,6 +56,7 @@ import contextlib
 import contextvars
 import copy
 import dataclasses
+import json
 import math
 import os
 import re
@@ -227,10 +228,20 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # anthropic web search: the opaque search results and citation indexes sent back as they are
     ("type", "web_search_result", frozenset({"encrypted_content"})),
     ("type", "web_search_result_location", frozenset({"encrypted_index"})),
+    # anthropic code execution's output in encrypted form, a beta advisor's redacted result
+    # and a beta context compaction (and its streamed delta): opaque too, sent back as they are
+    ("type", "encrypted_code_execution_result", frozenset({"encrypted_stdout"})),
+    ("type", "advisor_redacted_result", frozenset({"encrypted_content"})),
+    ("type", "compaction", frozenset({"encrypted_content"})),
+    ("type", "compaction_delta", frozenset({"encrypted_content"})),
     # openai reasoning items returned encrypted (include=["reasoning.encrypted_content"])
     ("type", "reasoning", frozenset({"encrypted_content"})),
     # an openai embedding: the vector, base64 with encoding_format="base64"
     ("object", "embedding", frozenset({"embedding"})),
+    # not model output but content, never a credential either: the data of an anthropic
+    # ``base64`` source (an image or document block), which a small image keeps short enough
+    # to look like a token
+    ("type", "base64", frozenset({"data"})),
 )
 
 #: The last words of the query parameters that hold a URL's signature (Azure SAS ``sig``,
@@ -277,6 +288,9 @@ SUSPECT_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")
 _MAX_GENERIC = 200  # longer runs are data (base64 images, documents), not credentials
+# what comes before the payload of a ``data:`` URL (``data:image/png;base64,iVBOR...``): data
+# however short, a small image's
+_DATA_URL_PAYLOAD = ";base64,"
 # a line of base64 (the standard alphabet), maybe indented, padded, or ending in \r (MIME's CRLF)
 _BASE64_LINE = re.compile(r"^[ \t]*(?P<b>[A-Za-z0-9+/]+={0,2})[ \t]*\r?$", re.MULTILINE)
 _MIN_WRAP = 60  # the narrowest line of wrapped base64 counted as such (PEM writes 64, MIME 76)
@@ -399,6 +413,23 @@ def _output_rules() -> dict[str, dict[str | None, frozenset[str]]]:
 
 _OUTPUT_RULES = _output_rules()
 _OUTPUT_MARKERS = frozenset(_OUTPUT_RULES)
+
+
+def _is_event_stream(message: Any) -> bool:
+    """Whether an ``httpx`` request or response ``message`` holds a server-sent event stream
+    (``content-type: text/event-stream``)."""
+    return "text/event-stream" in str(message.headers.get("content-type", "")).lower()
+
+
+def _json_data(line: str) -> Any:
+    """The JSON object or array of an event stream's ``data:`` line, else ``None`` (another
+    line, openai's ``data: [DONE]``)."""
+    if not line.startswith("data:") or not line[5:].lstrip().startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(line[5:])
+    except ValueError:
+        return None
 
 
 def key_words(name: str) -> tuple[str, ...]:
@@ -603,7 +634,8 @@ class _Spans:
 def _high_entropy(s: str, known: Iterable[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """The spans of the random-looking tokens in ``s`` (:func:`_generic_suspect`) that are no
     part of a ``known`` suspect (a token format's match) nor of a block of wrapped base64
-    (:func:`_wrapped_base64`, looked for once a token is a suspect). Linear in the length of
+    (:func:`_wrapped_base64`, looked for once a token is a suspect), nor the payload of a
+    ``data:`` URL. Linear in the length of
     ``s``, however many tokens and suspects it holds."""
     taken = _Spans(known)
     data: _Spans | None = None
@@ -613,6 +645,10 @@ def _high_entropy(s: str, known: Iterable[tuple[int, int]]) -> list[tuple[int, i
         if taken.overlaps(start, end) or (data is not None and data.overlaps(start, end)):
             continue
         if not _generic_suspect(m.group()):
+            continue
+        if start >= len(_DATA_URL_PAYLOAD) and s.startswith(
+            _DATA_URL_PAYLOAD, start - len(_DATA_URL_PAYLOAD)
+        ):
             continue
         if data is None:
             data = _Spans(_wrapped_base64(s))
@@ -943,14 +979,37 @@ class _Walk:
         """An ``httpx`` request or response: walked as an object (its URL and headers, a
         response's request), and its body as it is stored — JSON or text, the prompt of a
         request — redacted; a copy when either changed."""
-        out = self._object(v, list(vars(v)), path)
+        # (``_text``: the body's text cached by ``.text``, stored nowhere: the body is
+        # redacted below as it is stored, an event stream's JSON as JSON)
+        out = self._object(v, [name for name in vars(v) if name != "_text"], path)
         body = stored_body(v)
         for kind in ("json", "text"):
             if kind in body:
-                redacted = self.value(body[kind], f"{path}.content")
+                if kind == "text" and _is_event_stream(v):
+                    redacted = self._event_stream(body[kind], f"{path}.content")
+                else:
+                    redacted = self.value(body[kind], f"{path}.content")
                 if redacted != body[kind]:
                     out = with_body(out, {kind: redacted})
         return out
+
+    def _event_stream(self, text: str, path: str) -> str:
+        """The text of a server-sent event stream, each event's JSON ``data:`` redacted as the
+        JSON it is (so the model output its shape marks, :data:`MODEL_OUTPUT`, is kept as in a
+        JSON body: a thinking block's ``signature``), any other line as text; a line is
+        rewritten only when its redaction changed it."""
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            data = _json_data(line)
+            if data is None:
+                redacted = self.value(line, path)
+                if redacted != line:
+                    lines[i] = redacted
+                continue
+            redacted_data = self.value(data, path)
+            if redacted_data != data:
+                lines[i] = "data: " + json.dumps(redacted_data, ensure_ascii=False)
+        return "\n".join(lines)
 
     def _file(self, v: Any, path: str) -> Any:
         """A readable file (an upload): its content as it is stored, text redacted; an

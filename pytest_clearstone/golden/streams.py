@@ -5,11 +5,13 @@ the agent iterates. Two kinds are recognised, without importing their libraries:
 
 - an SDK stream of the Stainless client libraries (``openai.Stream``/``AsyncStream``,
   ``anthropic.Stream``/``AsyncStream``: a class with ``__stream__``, a ``response`` and an
-  ``_iterator``). The agent keeps the SDK's own object; its iterator is tapped, so each chunk
-  or event the agent reads is recorded (a pydantic model, stored readably by the codec). On
-  replay the same SDK class is rebuilt around the recorded items and the recorded HTTP response
-  (status and headers): ``for``/``async for``, ``with``/``async with``, ``close()``,
-  ``response.headers`` work as they did.
+  ``_iterator``; and anthropic's ``JSONLDecoder``/``AsyncJSONLDecoder``, what
+  ``messages.batches.results(...)`` answers: a class with ``__decode__``, an ``http_response``
+  and an ``_iterator``). The agent keeps the SDK's own object; its iterator is tapped, so each
+  chunk, event or line the agent reads is recorded (a pydantic model, stored readably by the
+  codec). On replay the same SDK class is rebuilt around the recorded items and the recorded
+  HTTP response (status and headers): ``for``/``async for``, ``with``/``async with``,
+  ``close()``, ``response.headers`` work as they did.
 - a generator or async generator object a (plain-looking) target returns: handed on through a
   generator of the same kind that records the items; replayed as a generator over them. Other
   iterators (a database cursor, a file) are values with an interface of their own and are not
@@ -74,7 +76,8 @@ class RecordedStream:
         if self.stream_class:
             cls: Any = import_type(self.stream_class, "a stream class")
             stream = cls.__new__(cls)
-            vars(stream).update(response=response, _cast_to=None, _client=None, _options=None)
+            attribute, others = _SDK_STREAMS[cls.__name__]
+            vars(stream).update(dict.fromkeys(others), **{attribute: response})
             stream._iterator = (
                 _replay_async(items, response, end, wait)
                 if self.is_async
@@ -118,14 +121,25 @@ async def _replay_async(
             await response.aclose()
 
 
+#: the Stainless SDKs' stream classes by name: the attribute holding the HTTP response, and
+#: the others the SDK sets when it makes one (``None`` in a replayed stream, which reads none)
+_SDK_STREAMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Stream": ("response", ("_cast_to", "_client", "_options")),
+    "AsyncStream": ("response", ("_cast_to", "_client", "_options")),
+    "JSONLDecoder": ("http_response", ("_raw_iterator", "_line_type")),
+    "AsyncJSONLDecoder": ("http_response", ("_raw_iterator", "_line_type")),
+}
+
+
 def is_sdk_stream(value: Any) -> bool:
     """Whether ``value`` is a Stainless SDK stream (openai's or anthropic's ``Stream`` /
-    ``AsyncStream``)."""
+    ``AsyncStream``, anthropic's ``JSONLDecoder`` / ``AsyncJSONLDecoder``)."""
     t = type(value)
+    known = _SDK_STREAMS.get(t.__name__)
     return (
-        hasattr(t, "__stream__")
-        and "response" in getattr(value, "__dict__", ())
-        and t.__name__ in ("Stream", "AsyncStream")
+        known is not None
+        and (hasattr(t, "__stream__") or hasattr(t, "__decode__"))
+        and known[0] in getattr(value, "__dict__", ())
     )
 
 
@@ -242,7 +256,7 @@ def tap(value: Any, step: Step, done: Done) -> tuple[Any, StreamTap | None]:
         record = RecordedStream(
             is_async=is_async,
             stream_class=class_path(type(value)),
-            response=_without_body(value.response),
+            response=_without_body(getattr(value, _SDK_STREAMS[type(value).__name__][0])),
         )
         stream_tap = StreamTap(record, step, done)
         value._iterator = stream_tap.asynchronous(inner) if is_async else stream_tap.sync(inner)

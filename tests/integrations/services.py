@@ -345,11 +345,18 @@ class FakeOpenAI(_Service):
 
 class FakeAnthropic(_Service):
     """``/v1/messages`` (text, tool use, extended thinking with its signature, the SSE event
-    stream), ``/v1/models`` (one page) and the 429 rate-limit error."""
+    stream), ``/v1/messages/batches`` (create, retrieve: ended at once; results: a JSON Lines
+    body of each request's answer), ``/v1/models`` (one page) and the 429 rate-limit error."""
 
     name = "FakeAnthropic"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: dict[str, list[dict[str, Any]]] = {}  # batch id -> its requests
+
     def route(self, request: httpx2.Request, body: dict[str, Any]) -> httpx2.Response:
+        if "/messages/batches" in request.url.path:
+            return self.batch(request, body)
         if request.url.path.endswith("/models"):
             return httpx2.Response(200, json={
                 "data": [{"type": "model", "id": model, "display_name": model.title(),
@@ -359,6 +366,29 @@ class FakeAnthropic(_Service):
             return httpx2.Response(404, json={"type": "error", "error": {
                 "type": "not_found_error", "message": f"Not found: {request.url.path}"}})
         return self.messages(body)
+
+    def batch(self, request: httpx2.Request, body: dict[str, Any]) -> httpx2.Response:
+        if request.url.path.endswith("/batches"):  # create
+            batch_id = f"msgbatch_{_digest(json.dumps(body, sort_keys=True))}"
+            self.batches[batch_id] = body["requests"]
+        else:
+            batch_id = request.url.path.split("/batches/")[1].split("/")[0]
+        requests = self.batches[batch_id]
+        headers = {"request-id": f"req_{_digest(request.url.path, batch_id)}"}
+        if request.url.path.endswith("/results"):
+            lines = [json.dumps({"custom_id": item["custom_id"], "result": {
+                "type": "succeeded", "message": json.loads(self.messages(item["params"]).content)}})
+                for item in requests]
+            return httpx2.Response(200, headers={**headers, "content-type": "application/binary"},
+                                   content="".join(line + "\n" for line in lines).encode())
+        return httpx2.Response(200, headers=headers, json={
+            "id": batch_id, "type": "message_batch", "processing_status": "ended",
+            "request_counts": {"processing": 0, "succeeded": len(requests), "errored": 0,
+                               "canceled": 0, "expired": 0},
+            "created_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:05:00Z",
+            "expires_at": "2026-01-02T00:00:00Z", "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": f"https://api.anthropic.com/v1/messages/batches/{batch_id}/results"})
 
     def messages(self, body: dict[str, Any]) -> httpx2.Response:
         key = _digest(json.dumps(body, sort_keys=True))

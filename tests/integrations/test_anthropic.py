@@ -101,13 +101,17 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
     stack.write_test("sdk_sync", HEADER + SCENARIOS["sdk_sync"])
     stack.record()
     stack.replay_passes()
-    stack.edit("anthropic_agent", "You are a careful research assistant.",
-               "You are a sloppy research intern.")
+    stack.edit(
+        "anthropic_agent",
+        "You are a careful research assistant.",
+        "You are a sloppy research intern.",
+    )
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*Messages.create*"])
-    result.stdout.fnmatch_lines(["*You are a careful research assistant.*"
-                                 "You are a sloppy research intern.*"])
+    result.stdout.fnmatch_lines(
+        ["*You are a careful research assistant.*You are a sloppy research intern.*"]
+    )
 
 
 def test_under_xdist(stack: Stack) -> None:
@@ -197,3 +201,67 @@ def test_a_raw_response_is_refused_naming_the_wrapper_the_agent_used(stack: Stac
         ]
     )
     assert not stack.goldens()
+
+
+THINKING_STREAM_AT_SEND = """
+import pytest
+
+MODEL = "claude-sonnet-4-5"
+
+
+def think(client, question):
+    stream = client.messages.create(
+        model=MODEL, max_tokens=2048, stream=True,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=[{"role": "user", "content": question}])
+    return [event.type for event in stream]
+
+
+@pytest.mark.replay("goldens/thinking_send.ckpt", mock={"http": "httpx2.Client.send"})
+def test_it(replay, anthropic_client):
+    assert "content_block_delta" in replay.run(think, anthropic_client, "Tides?")
+"""
+
+
+def test_a_thinking_stream_mocked_at_send_records(stack: Stack) -> None:
+    """Mocked at ``httpx2.Client.send`` (as anthropic.md offers), a streamed answer with
+    extended thinking was refused as holding secrets: the thinking block's ``signature`` in the
+    event stream's text body was taken for a high-entropy token, though the same signature in a
+    JSON body (or a ``Message``) is known as model output."""
+    stack.write_test("thinking_send", THINKING_STREAM_AT_SEND)
+    stack.roundtrip()
+
+
+PIXEL = (  # a 1x1 PNG
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+SMALL_IMAGE = f"""
+import pytest
+
+import anthropic_agent as app
+
+PIXEL = "{PIXEL}"
+
+
+def describe(client, question):
+    message = client.messages.create(model=app.MODEL, max_tokens=64, messages=[{{
+        "role": "user", "content": [
+            {{"type": "image", "source": {{"type": "base64", "media_type": "image/png",
+                                          "data": PIXEL}}}},
+            {{"type": "text", "text": question}}]}}])
+    return message.content[0].text
+
+
+@pytest.mark.replay("goldens/pixel.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, anthropic_client):
+    assert replay.run(describe, anthropic_client, "Colour?") == "Answer to 'Colour?'"
+"""
+
+
+def test_a_small_base64_image_is_recorded(stack: Stack) -> None:
+    """An image block with a small base64 ``source`` (a 1x1 PNG, as tests send) was refused as
+    holding a secret: its data, shorter than the runs taken for data, looked like a
+    high-entropy token."""
+    stack.write_test("pixel", SMALL_IMAGE)
+    stack.roundtrip()
+    assert PIXEL in stack.goldens()[0].read_text()

@@ -132,6 +132,91 @@ def test_extended_thinking_signatures_and_redacted_data_are_not_suspects() -> No
     assert not redactor.findings
 
 
+ENCRYPTED = "EuYBCkYICBgCKkCm5dZr0fJ3o1X4aGkQvJc1Yh2Zf7xT9sQ3lBnK8pWqVeR0uM6yD2cA5tH4jN1gL7iO9kS3"
+CODE_RESULT = {
+    "type": "code_execution_tool_result",
+    "tool_use_id": "srvtoolu_1",
+    "content": {
+        "type": "encrypted_code_execution_result",
+        "content": [],
+        "encrypted_stdout": ENCRYPTED,
+        "return_code": 0,
+        "stderr": "",
+    },
+}
+ADVISOR_RESULT = {
+    "type": "advisor_tool_result",
+    "tool_use_id": "srvtoolu_2",
+    "content": {"type": "advisor_redacted_result", "encrypted_content": ENCRYPTED},
+}
+COMPACTION = {"type": "compaction", "content": "The talk so far.", "encrypted_content": ENCRYPTED}
+
+
+@pytest.mark.parametrize(
+    ("beta", "block"),
+    [(False, CODE_RESULT), (True, CODE_RESULT), (True, ADVISOR_RESULT), (True, COMPACTION)],
+    ids=["code_execution", "beta_code_execution", "beta_advisor", "beta_compaction"],
+)
+def test_the_encrypted_output_of_server_tools_and_compaction_is_not_a_suspect(
+    beta: bool, block: dict[str, Any]
+) -> None:
+    """anthropic's server tools and context compaction return opaque encrypted output, sent
+    back as it is: a short one (code that printed little) was refused as a secret."""
+    types = pytest.importorskip("anthropic.types.beta" if beta else "anthropic.types")
+    message = (types.BetaMessage if beta else types.Message).model_validate(
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+            "content": [block],
+        }
+    )
+    assert type(message.content[0]).__name__ != "dict"
+    redactor = Redactor()
+    assert redactor(message, "output", "app.llm") == message and not redactor.findings
+    delta = {"type": "compaction_delta", "encrypted_content": ENCRYPTED}
+    assert not Redactor().find_secrets([block, delta])
+
+
+PIXEL = (  # a 1x1 PNG
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PIXEL}},
+        {
+            "type": "document",
+            "source": {"type": "base64", "media_type": "application/pdf", "data": PIXEL},
+        },
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}},
+        {"type": "input_image", "image_url": f"data:image/png;base64,{PIXEL}"},
+    ],
+)
+def test_small_base64_images_and_documents_are_not_suspects(value: dict[str, Any]) -> None:
+    """A small base64 image (a 1x1 PNG, shorter than the runs taken for data) in an anthropic
+    ``base64`` source or a ``data:`` URL was refused as a high-entropy secret."""
+    assert not Redactor().find_secrets(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"type": "text", "data": PIXEL},
+        {"url": f"https://x.test/{PIXEL}"},
+        {"source": {"type": "url", "data": PIXEL}},
+    ],
+)
+def test_base64_data_elsewhere_is_still_a_suspect(value: dict[str, Any]) -> None:
+    assert Redactor().find_secrets(value)
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -300,6 +385,42 @@ def test_the_body_of_an_http_request_and_response_is_redacted_as_it_is_stored(mo
     plain = http.Request("POST", "https://api.test/v1/chat", json={"content": "hello"})
     clean = Redactor()
     assert codec.encode(clean(plain)) == codec.encode(plain) and not clean.replaced
+
+
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_an_event_streams_json_data_is_redacted_as_json(module: str) -> None:
+    """A streamed answer recorded at ``send``: the thinking ``signature`` in its event
+    stream's text was reported as a secret (the same field in a JSON body is model output);
+    each ``data:`` line's JSON is now walked as JSON, so a credential in it is still
+    redacted and the other lines stay as they were."""
+    http = pytest.importorskip(module)
+    events = [
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "signature_delta", "signature": SIGNATURE},
+        },
+        {
+            "type": "content_block_start",
+            "index": 1,
+            "content_block": {"type": "redacted_thinking", "data": REDACTED_DATA},
+        },
+    ]
+    text = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    stream = {"headers": {"content-type": "text/event-stream; charset=utf-8"}, "text": text}
+    redactor = Redactor()
+    out = redactor(http.Response(200, **stream), "output", "httpx2.Client.send")
+    assert not redactor.findings and out.text == text
+    leaky = text + f'event: x\ndata: {{"api_key": "{KEY}"}}\ndata: [DONE]\n\n'
+    out = redactor(http.Response(200, **{**stream, "text": leaky}), "output", "app.send")
+    assert KEY not in out.text and SIGNATURE in out.text
+    assert out.text.endswith(f'data: {{"api_key": "{PLACEHOLDER}"}}\ndata: [DONE]\n\n')
+    assert redactor(out, "output", "app.send").text == out.text  # idempotent
 
 
 def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
