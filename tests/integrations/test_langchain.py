@@ -219,3 +219,44 @@ def test_it(replay):
         'mock={"llm": "langchain_openai.ChatOpenAI.astream"}',
         'mock={"llm": "langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]'))
     stack.roundtrip()
+
+
+@pytest.mark.parametrize(
+    ("ignore", "placeholder"),
+    [(', ignore=["config.callbacks"]', "<ignored langchain_core.callbacks.manager.Callback"),
+     ("", "<langchain_core.callbacks.manager.CallbackManager: not stored (no readable form)")],
+    ids=["ignored", "not-ignored"],
+)
+def test_a_tracer_in_the_callbacks_is_not_refused_as_a_secret(
+    stack: Stack, ignore: str, placeholder: str
+) -> None:
+    """A chain ``with_listeners`` (or ``RunnableWithMessageHistory``, or LangSmith tracing) puts
+    a LangChain tracer in ``config["callbacks"]``; its runs' ``dotted_order`` strings look like
+    secrets. The golden records the callback manager as a placeholder naming its type (ignored
+    or not: it has no readable form), so none of them reaches the file. Before the fix the
+    recording was refused all the same ("refusing to record 6 value(s) that look like
+    secrets", at paths through the placeholder). (Not ``roundtrip()``: unignored, the
+    placeholder is a ``repr`` tag, which its readability check refuses.)"""
+    stack.write_test("listeners", HEADER + """
+from langchain_core.prompts import ChatPromptTemplate
+
+
+def chat(llm, question):
+    ends = []
+    prompt = ChatPromptTemplate.from_messages([("human", "{question}")])
+    chain = (prompt | llm).with_listeners(on_end=lambda run: ends.append(run.name))
+    return [chain.invoke({"question": question}).content, ends]
+
+
+@pytest.mark.replay("goldens/listeners.ckpt",
+                    mock={"llm": "langchain_openai.ChatOpenAI.invoke"}IGNORE)
+def test_it(replay):
+    answer, ended = replay.run(chat, app.make_llm(), "Pesto?")
+    assert (answer, ended) == ("Answer to 'Pesto?'", ["RunnableSequence"])
+""".replace("IGNORE", ignore))
+    stack.record()
+    stack.replay_passes()
+    stack.check_no_secret_on_disk()
+    text = (stack.path / "goldens" / "listeners.ckpt").read_text()
+    assert placeholder in text
+    assert "dotted_order" not in text
