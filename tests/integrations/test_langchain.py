@@ -260,3 +260,63 @@ def test_it(replay):
     text = (stack.path / "goldens" / "listeners.ckpt").read_text()
     assert placeholder in text
     assert "dotted_order" not in text
+
+
+def test_a_callback_handler_a_replay_does_not_call_is_named_in_the_mismatch(stack: Stack) -> None:
+    """A handler of the user's own in ``config["callbacks"]`` of a mocked ``ChatOpenAI.invoke``
+    gets no events on replay (the recorded answer is returned without LangChain's run
+    machinery), so what it collected into the state differs on every replay. Before the fix the
+    golden mismatch said only to re-record, which changes nothing; it now names the call, the
+    handler and the methods to mock instead, and that fix records and replays."""
+    test = HEADER + """
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import HumanMessage
+
+
+class Tokens(BaseCallbackHandler):
+    def __init__(self):
+        self.total = 0
+
+    def on_llm_end(self, response, **kwargs):
+        self.total += response.llm_output["token_usage"]["total_tokens"]
+
+
+class Counter:
+    def __init__(self, llm):
+        self.llm, self.tokens = llm, 0
+
+    def get_state(self):
+        return {"tokens": self.tokens}
+
+    def load_state(self, state):
+        self.tokens = state["tokens"]
+
+    def ask(self, question):
+        handler = Tokens()
+        message = self.llm.invoke([HumanMessage(question)], config={"callbacks": [handler]})
+        self.tokens += handler.total
+        return message.content
+
+
+@pytest.mark.replay("goldens/tokens.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    assert replay.run(Counter(app.make_llm()).ask, "Hi") == "Answer to 'Hi'"
+"""
+    stack.write_test("tokens", test)
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "GoldenMismatchError" in text and "root['tokens']: 11 -> 0" in text
+    assert (
+        "Call #1 to langchain_openai.ChatOpenAI.invoke was given LangChain callback handlers "
+        "(test_tokens.Tokens) in config['callbacks']: a replay answers it without LangChain's "
+        "run machinery, so they get no events for it, and re-recording does not change that. "
+        "If the difference is what they collect, mock the chat model's _generate (_agenerate "
+        "for ainvoke; _stream, _astream for stream, astream, astream_events) instead, with "
+        "ignore=['**.run_manager']" in " ".join(text.replace("\nE   ", " ").split())
+    )
+    stack.write_test("tokens", test.replace(
+        'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
+        'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
+    stack.roundtrip()
