@@ -320,3 +320,56 @@ def test_it(replay):
         'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
         'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
     stack.roundtrip()
+
+
+def test_calls_langchains_llm_cache_answered_are_explained(stack: Stack) -> None:
+    """``set_llm_cache(InMemoryCache())``: the chat model looks each prompt up before calling
+    ``_generate`` (the target that keeps callbacks called), so a prompt an earlier test asked
+    (or a cache kept between runs, SQLiteCache) makes no call. Before the fix the replay said
+    "The agent now skips calls it used to make ... re-record", and the re-recording recorded
+    nothing, with hints about ``_agenerate`` and ``_stream``; both now name the cache and the
+    fix, which replays green."""
+    test = HEADER + """
+from langchain_core.caches import InMemoryCache
+from langchain_core.globals import set_llm_cache
+from langchain_core.messages import HumanMessage
+
+set_llm_cache(InMemoryCache())
+FIXTURE
+
+
+def ask(llm):
+    return llm.invoke([HumanMessage("Cached?")]).content
+
+
+@pytest.mark.replay("goldens/one.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._generate"},
+                    ignore=["run_manager"])
+def test_one(replay):
+    assert replay.run(ask, app.make_llm()) == "Answer to 'Cached?'"
+
+
+@pytest.mark.replay("goldens/two.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._generate"},
+                    ignore=["run_manager"])
+def test_two(replay):
+    assert replay.run(ask, app.make_llm()) == "Answer to 'Cached?'"
+"""
+    hint = (
+        "LangChain's LLM cache is set (langchain_core.caches.InMemoryCache, set_llm_cache): a "
+        "model answers a prompt the cache holds without calling "
+        "langchain_openai.ChatOpenAI._generate"
+    )
+    stack.write_test("cache", test.replace("FIXTURE", ""))
+    result = stack.try_record()
+    result.assert_outcomes(passed=1, failed=1)
+    assert hint in result.stdout.str() and "nothing was recorded" in result.stdout.str()
+    stack.try_record("-k", "two").assert_outcomes(passed=1, deselected=1)  # (a run of its own)
+    result = stack.replay()
+    result.assert_outcomes(passed=1, failed=1)
+    assert hint in result.stdout.str() and "UnusedResponsesError" in result.stdout.str()
+    stack.write_test("cache", test.replace("FIXTURE", '''
+
+@pytest.fixture(autouse=True)
+def _empty_llm_cache():
+    set_llm_cache(InMemoryCache())
+'''))
+    stack.replay_passes()
