@@ -768,7 +768,8 @@ class UnusedResponsesError(ReplayError):
     differ from the golden outcome as a consequence (raised in place of a
     :class:`GoldenMismatchError`); ``node_id``: the test (:func:`rerecord`); ``aliases``, of the
     targets never called, the other import paths of the same function the agent may have
-    called it under (:func:`alias_lines`)."""
+    called it under (:func:`alias_lines`); ``cause``: what leaves the calls out though the
+    agent did not change, and its fix."""
 
     def __init__(
         self,
@@ -780,6 +781,7 @@ class UnusedResponsesError(ReplayError):
         differences: Sequence[tuple[str, str]] = (),
         node_id: str = "",
         aliases: dict[str, list[str]] | None = None,
+        cause: str = "",
     ) -> None:
         self.unused = unused
         self.unmocked = unmocked or {}
@@ -812,6 +814,8 @@ class UnusedResponsesError(ReplayError):
             lines.extend(_mismatch_lines(what, delta, then=True))
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
+        if cause:  # (what leaves the calls out without a change of the agent, and the fix)
+            lines.append(f"  {cause}")
         skipped = [target for target in unused if target not in self.aliases]
         advice = [
             *(["The agent now skips calls it used to make."] if skipped else []),

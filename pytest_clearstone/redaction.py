@@ -1427,6 +1427,23 @@ class Redactor:
         found, self.findings = self.findings, []
         return found
 
+    def forget_findings(self, where: str, places: Callable[[str, int], Sequence[str]]) -> None:
+        """Drop the findings in the ``where`` value of each call that lie at or inside one of
+        its ``places(target, call)`` (values recorded only as a placeholder naming their type,
+        which writes none of their strings)."""
+        found: dict[tuple[str, int], Sequence[str]] = {}
+
+        def unwritten(f: SecretFinding) -> bool:
+            if f.where != where:
+                return False
+            key = (f.target, f.call)
+            if key not in found:
+                found[key] = places(*key)
+            return any(f.path == p or f.path.startswith((p + "[", p + ".")) for p in found[key])
+
+        if self.findings:
+            self.findings = [f for f in self.findings if not unwritten(f)]
+
     def raise_for_findings(self) -> None:
         """Raise :class:`UnredactedSecretError` if a suspected secret was seen (the findings
         are kept, so a caller can still inspect them)."""

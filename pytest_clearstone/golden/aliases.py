@@ -353,6 +353,11 @@ def nothing_recorded(
         for path in dict.fromkeys(targets)
         if earlier.get(path, node_id) != node_id
     ]
+    from .llm_cache import llm_cache_hint  # (only when nothing was recorded)
+
+    cached = llm_cache_hint(targets)
+    if cached:
+        hints.append(f"  {cached}")
     for path in targets:
         try:
             found_twins = twins(path)

@@ -411,7 +411,54 @@ def _placeholder(value: Any) -> Any:
         kind = str(value.get("cls") or value.get("type") or value.get(TAG) or "dict")
     else:
         kind = type(value).__name__
-    return {TAG: "repr", "type": kind, "v": f"<ignored {kind}>"}
+    return {TAG: "repr", "type": kind, "v": _placeholder_text(kind)}
+
+
+def _placeholder_text(kind: str) -> str:
+    return f"<ignored {kind}>"
+
+
+#: the tags whose fields (under "v") the redaction names as attributes, and those whose items
+#: (under "v") it names by position
+_NAMED_FIELDS = frozenset({"pydantic", "pydantic.v1", "dataclass", "attrs", "namedtuple"})
+_POSITIONS = frozenset({"tuple", "list"})
+
+
+def unwritten_places(tree: Any) -> list[str]:
+    """Where ``tree``, a call's bound arguments as :func:`recorded_form` records them, holds a
+    value the golden records only as a placeholder naming its type — an ignored one that cannot
+    be stored readably, or one only a pickle could store (an argument is compared by its type,
+    its pickle never written) — in the notation of the redaction's findings
+    (``root['config']['callbacks']``): none of such a value's strings is written, so a string
+    there that looks like a secret is none of the golden's. Values whose places the redaction
+    names otherwise (a set's items, a registered type's encoding) are not looked into."""
+    places: list[str] = []
+    todo: list[tuple[Any, str]] = [(tree, "root")]
+    while todo:
+        node, path = todo.pop()
+        if type(node) is list:
+            todo.extend((child, f"{path}[{i}]") for i, child in enumerate(node))
+            continue
+        if type(node) is not dict:
+            continue
+        tag, fields = node.get(TAG), node.get("v")
+        if tag is None:
+            todo.extend((child, f"{path}[{key!r}]") for key, child in node.items())
+        elif tag == "pickle" or (
+            tag == "repr" and fields == _placeholder_text(str(node.get("type")))
+        ):
+            places.append(path)
+        elif tag in _NAMED_FIELDS and type(fields) is dict:
+            todo.extend((child, f"{path}.{name}") for name, child in fields.items())
+        elif tag in _POSITIONS and type(fields) is list:
+            todo.extend((child, f"{path}[{i}]") for i, child in enumerate(fields))
+        elif tag == "dict" and type(fields) is list:
+            todo.extend(
+                (pair[1], f"{path}[{pair[0]!r}]")
+                for pair in fields
+                if type(pair) is list and len(pair) == 2 and type(pair[0]) is str
+            )
+    return places
 
 
 class IgnoreConfig:

@@ -38,6 +38,7 @@ from .changes import describe_changes, holds_but_span_times
 from .checkpoint import RECORDED_BY_PLUGIN, Checkpoint, readable_version
 from .context import DeterministicExecutionContext, derive_seed
 from .identity import derive_ids, previous_document, previous_identity, read_previous
+from .ignore import unwritten_places
 from .manager import new_checkpoint_id
 from .mocks import TARGET_ATTRIBUTE
 from .ordering import in_call_order
@@ -98,6 +99,18 @@ class RecordingRun:
     def changed_in_place(self) -> list[MutatedArgumentWarning]:
         """A warning for each recorded call that changed an argument in place."""
         return [] if self.recorder is None else list(self.recorder.changed_in_place)
+
+    def unwritten_places(self, target: str, call: int) -> list[str]:
+        """The places in the arguments of call ``call`` to ``target`` whose values the golden
+        records only as a placeholder naming their type (:func:`~.ignore.unwritten_places`)."""
+        if self.recorder is None:
+            return []
+        for recorded in self.recorder.calls:
+            if recorded.target == target and recorded.call_number == call:
+                span = self.recorder.spans.get(recorded.span_id or "")
+                given = None if span is None else span.recorded_input
+                return [] if given is None else unwritten_places(given.encoded)
+        return []
 
     def start(self, root_span_id: str | None) -> None:
         """Enter the deterministic context and patch the targets with recording wrappers."""

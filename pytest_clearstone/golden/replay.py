@@ -177,6 +177,11 @@ class Replay:
         replay, not running the target, cannot do (replaying: none)."""
         return [] if self._recording is None else self._recording.changed_in_place
 
+    def unwritten_places(self, target: str, call: int) -> list[str]:
+        """Recording: the places in the arguments of call ``call`` to ``target`` whose values
+        the golden records only as a placeholder naming their type (replaying: none)."""
+        return [] if self._recording is None else self._recording.unwritten_places(target, call)
+
     @property
     def context(self) -> DeterministicExecutionContext | None:
         """The deterministic context while the test runs (``None`` before ``start()``)."""

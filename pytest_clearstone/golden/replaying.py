@@ -240,6 +240,10 @@ class ReplayingRun:
             cause = final_state_hint(agent_state(agent), self.context.session.calls, states)
         if not cause and agent is not None:
             cause = kept_attributes_hint(agent, self._kept, states)
+        if not cause and self.context is not None:
+            from .callback_handlers import uncalled_handlers_hint  # (only when it differs)
+
+            cause = uncalled_handlers_hint(self.context.session.calls)
         raise self._mismatch(what, delta, more=more, cause=cause)
 
     def _mismatch(

@@ -308,6 +308,8 @@ class ReplaySession:
         unused = self.unused()
         if not (unused or unmocked):
             return None
+        from .llm_cache import llm_cache_hint  # (only when calls were left out)
+
         return UnusedResponsesError(
             unused,
             checkpoint=checkpoint,
@@ -316,6 +318,7 @@ class ReplaySession:
             differences=differences,
             node_id=self.node_id,
             aliases=aliases,
+            cause=llm_cache_hint(unused),
         )
 
     def first_error_besides(self, failure: BaseException) -> ReplayError | None:

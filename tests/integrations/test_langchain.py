@@ -219,3 +219,157 @@ def test_it(replay):
         'mock={"llm": "langchain_openai.ChatOpenAI.astream"}',
         'mock={"llm": "langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]'))
     stack.roundtrip()
+
+
+@pytest.mark.parametrize(
+    ("ignore", "placeholder"),
+    [(', ignore=["config.callbacks"]', "<ignored langchain_core.callbacks.manager.Callback"),
+     ("", "<langchain_core.callbacks.manager.CallbackManager: not stored (no readable form)")],
+    ids=["ignored", "not-ignored"],
+)
+def test_a_tracer_in_the_callbacks_is_not_refused_as_a_secret(
+    stack: Stack, ignore: str, placeholder: str
+) -> None:
+    """A chain ``with_listeners`` (or ``RunnableWithMessageHistory``, or LangSmith tracing) puts
+    a LangChain tracer in ``config["callbacks"]``; its runs' ``dotted_order`` strings look like
+    secrets. The golden records the callback manager as a placeholder naming its type (ignored
+    or not: it has no readable form), so none of them reaches the file. Before the fix the
+    recording was refused all the same ("refusing to record 6 value(s) that look like
+    secrets", at paths through the placeholder). (Not ``roundtrip()``: unignored, the
+    placeholder is a ``repr`` tag, which its readability check refuses.)"""
+    stack.write_test("listeners", HEADER + """
+from langchain_core.prompts import ChatPromptTemplate
+
+
+def chat(llm, question):
+    ends = []
+    prompt = ChatPromptTemplate.from_messages([("human", "{question}")])
+    chain = (prompt | llm).with_listeners(on_end=lambda run: ends.append(run.name))
+    return [chain.invoke({"question": question}).content, ends]
+
+
+@pytest.mark.replay("goldens/listeners.ckpt",
+                    mock={"llm": "langchain_openai.ChatOpenAI.invoke"}IGNORE)
+def test_it(replay):
+    answer, ended = replay.run(chat, app.make_llm(), "Pesto?")
+    assert (answer, ended) == ("Answer to 'Pesto?'", ["RunnableSequence"])
+""".replace("IGNORE", ignore))
+    stack.record()
+    stack.replay_passes()
+    stack.check_no_secret_on_disk()
+    text = (stack.path / "goldens" / "listeners.ckpt").read_text()
+    assert placeholder in text
+    assert "dotted_order" not in text
+
+
+def test_a_callback_handler_a_replay_does_not_call_is_named_in_the_mismatch(stack: Stack) -> None:
+    """A handler of the user's own in ``config["callbacks"]`` of a mocked ``ChatOpenAI.invoke``
+    gets no events on replay (the recorded answer is returned without LangChain's run
+    machinery), so what it collected into the state differs on every replay. Before the fix the
+    golden mismatch said only to re-record, which changes nothing; it now names the call, the
+    handler and the methods to mock instead, and that fix records and replays."""
+    test = HEADER + """
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import HumanMessage
+
+
+class Tokens(BaseCallbackHandler):
+    def __init__(self):
+        self.total = 0
+
+    def on_llm_end(self, response, **kwargs):
+        self.total += response.llm_output["token_usage"]["total_tokens"]
+
+
+class Counter:
+    def __init__(self, llm):
+        self.llm, self.tokens = llm, 0
+
+    def get_state(self):
+        return {"tokens": self.tokens}
+
+    def load_state(self, state):
+        self.tokens = state["tokens"]
+
+    def ask(self, question):
+        handler = Tokens()
+        message = self.llm.invoke([HumanMessage(question)], config={"callbacks": [handler]})
+        self.tokens += handler.total
+        return message.content
+
+
+@pytest.mark.replay("goldens/tokens.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    assert replay.run(Counter(app.make_llm()).ask, "Hi") == "Answer to 'Hi'"
+"""
+    stack.write_test("tokens", test)
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "GoldenMismatchError" in text and "root['tokens']: 11 -> 0" in text
+    assert (
+        "Call #1 to langchain_openai.ChatOpenAI.invoke was given LangChain callback handlers "
+        "(test_tokens.Tokens) in config['callbacks']: a replay answers it without LangChain's "
+        "run machinery, so they get no events for it, and re-recording does not change that. "
+        "If the difference is what they collect, mock the chat model's _generate (_agenerate "
+        "for ainvoke; _stream, _astream for stream, astream, astream_events) instead, with "
+        "ignore=['**.run_manager']" in " ".join(text.replace("\nE   ", " ").split())
+    )
+    stack.write_test("tokens", test.replace(
+        'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
+        'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
+    stack.roundtrip()
+
+
+def test_calls_langchains_llm_cache_answered_are_explained(stack: Stack) -> None:
+    """``set_llm_cache(InMemoryCache())``: the chat model looks each prompt up before calling
+    ``_generate`` (the target that keeps callbacks called), so a prompt an earlier test asked
+    (or a cache kept between runs, SQLiteCache) makes no call. Before the fix the replay said
+    "The agent now skips calls it used to make ... re-record", and the re-recording recorded
+    nothing, with hints about ``_agenerate`` and ``_stream``; both now name the cache and the
+    fix, which replays green."""
+    test = HEADER + """
+from langchain_core.caches import InMemoryCache
+from langchain_core.globals import set_llm_cache
+from langchain_core.messages import HumanMessage
+
+set_llm_cache(InMemoryCache())
+FIXTURE
+
+
+def ask(llm):
+    return llm.invoke([HumanMessage("Cached?")]).content
+
+
+@pytest.mark.replay("goldens/one.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._generate"},
+                    ignore=["run_manager"])
+def test_one(replay):
+    assert replay.run(ask, app.make_llm()) == "Answer to 'Cached?'"
+
+
+@pytest.mark.replay("goldens/two.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._generate"},
+                    ignore=["run_manager"])
+def test_two(replay):
+    assert replay.run(ask, app.make_llm()) == "Answer to 'Cached?'"
+"""
+    hint = (
+        "LangChain's LLM cache is set (langchain_core.caches.InMemoryCache, set_llm_cache): a "
+        "model answers a prompt the cache holds without calling "
+        "langchain_openai.ChatOpenAI._generate"
+    )
+    stack.write_test("cache", test.replace("FIXTURE", ""))
+    result = stack.try_record()
+    result.assert_outcomes(passed=1, failed=1)
+    assert hint in result.stdout.str() and "nothing was recorded" in result.stdout.str()
+    stack.try_record("-k", "two").assert_outcomes(passed=1, deselected=1)  # (a run of its own)
+    result = stack.replay()
+    result.assert_outcomes(passed=1, failed=1)
+    assert hint in result.stdout.str() and "UnusedResponsesError" in result.stdout.str()
+    stack.write_test("cache", test.replace("FIXTURE", '''
+
+@pytest.fixture(autouse=True)
+def _empty_llm_cache():
+    set_llm_cache(InMemoryCache())
+'''))
+    stack.replay_passes()

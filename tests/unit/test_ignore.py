@@ -15,6 +15,7 @@ from pytest_clearstone.golden.ignore import (
     IgnorePaths,
     ignore_state_paths,
     recorded_form,
+    unwritten_places,
 )
 from pytest_clearstone.golden.path_patterns import parse_path
 
@@ -150,3 +151,34 @@ def test_a_pruned_pydantic_field_leaves_the_models_set_fields_too() -> None:
     assert paths.prune(recorded) == paths.prune(replayed)
     changed = codec.encode({"llm": Counter(name="m", other=0)}, allow_pickle=False)
     assert paths.prune(replayed) != paths.prune(changed)
+
+
+class _Manager:
+    """No readable form: only a pickle could store it."""
+
+    def __init__(self) -> None:
+        self.handlers = [{"dotted_order": "20260101T000000000000Zq8Zt4R2mXw9LpV7nB3cK6h"}]
+
+
+@pydantic.dataclasses.dataclass
+class _Message:
+    content: str
+    extra: object
+
+
+def test_unwritten_places_are_named_as_the_redaction_names_them() -> None:
+    """The places of an argument tree whose values the golden records as a placeholder naming
+    their type (ignored, or only a pickle could store them), written as the secret check's
+    findings name them, so a suspect inside one is not refused (none of its strings is
+    written); a readable value is not such a place."""
+    arguments = {
+        "input": [_Message("hi", _Manager())],
+        "config": {"callbacks": _Manager(), "tags": ["q8Zt4R2mXw9LpV7nB3cK6hJ1sD5fG0aYxE"]},
+        "run_manager": _Manager(),
+    }
+    tree = recorded_form(arguments, IgnorePaths(["run_manager"], calls=True))
+    assert sorted(unwritten_places(tree)) == [
+        "root['config']['callbacks']",
+        "root['input'][0].extra",
+        "root['run_manager']",
+    ]
