@@ -1327,6 +1327,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 # so is the first replay error the agent caught (a retry's last attempt, its own
                 # error wrapping it, what failed after it was swallowed)
                 _check_first_replay_error(replay, exc)
+            if replay is not None and recording:  # (and a call the recording refused)
+                _check_refusal(replay, exc)
             raise
         finally:
             if _SUBTESTS in item.stash:  # (before the test's own report is made)
@@ -1338,6 +1340,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 replay.stop()
         if guard is not None:
             _check_network(item, guard)
+        if replay is not None and recording:
+            _check_refusal(replay, None)
         if replay is not None and not recording:
             not_run = None
             try:
@@ -1540,6 +1544,23 @@ def _check_first_replay_error(replay: Replay, failure: BaseException) -> None:
     first = None if context is None else context.session.first_error_besides(failure)
     if first is not None:
         raise first
+
+
+def _check_refusal(replay: Replay, failure: BaseException | None) -> None:
+    """Fail a recording for the first call it refused (an argument nested too deep), which
+    was raised to the agent at the call: an agent that catches ``Exception`` around its calls
+    swallowed it, and the golden would lack the call (or the test fail as "nothing was
+    recorded"). ``failure``: what the test failed with instead, shown as its context."""
+    __tracebackhide__ = True
+    refusal = replay.refusal
+    if refusal is None or isinstance(failure, pytest.exit.Exception):  # (pytest.exit() stops)
+        return
+    if failure is not None:
+        from .errors import grouped
+
+        if any(e is refusal for e in grouped(failure)):  # (it is the failure, or holds it)
+            return
+    raise refusal
 
 
 def _root_span(item: pytest.Item) -> LiveSpan:

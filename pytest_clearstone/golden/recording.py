@@ -99,6 +99,12 @@ class RecordingRun:
         """A warning for each recorded call that changed an argument in place."""
         return [] if self.recorder is None else list(self.recorder.changed_in_place)
 
+    @property
+    def refusal(self) -> ClearstoneError | None:
+        """The first call the recording refused (raised to the agent at the call), or
+        ``None``."""
+        return None if self.recorder is None else self.recorder.refusal
+
     def start(self, root_span_id: str | None) -> None:
         """Enter the deterministic context and patch the targets with recording wrappers."""
         if self.tracer is None:
