@@ -1664,7 +1664,14 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
         _outcome(item, outcome)
         if outcome == "diverged":
             _note_reader(item, replay)
-    if replay is not None and replay.recording:
+    if replay is None or not replay.recording:
+        return
+    if isinstance(exc, (KeyboardInterrupt, pytest.exit.Exception)):
+        # (Ctrl-C, pytest.exit(): pytest makes no report of the test it stopped in, so the
+        # summary is told here)
+        why = f"the test was interrupted while recording ({type(exc).__name__})"
+        item.config.stash[_STATE].not_written.append((item.nodeid, why))
+    else:
         _not_written(item, why)
 
 

@@ -266,3 +266,46 @@ def test_a_unittest_method_that_failed_while_recording_is_listed_with_its_error(
         ]
     )
     result.stdout.no_fnmatch_line("*a plugin's check*")
+
+
+INTERRUPTED_TESTS = """
+import os
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay):
+    assert replay.run(app.complete, "first")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_b(replay):
+    assert replay.run(app.complete, "second")
+    if os.environ.get("STOP_HOW") == "ctrl-c":
+        raise KeyboardInterrupt  # (what Ctrl-C raises, here after the call was made)
+    pytest.exit("stopped by the test")
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "error"), [("ctrl-c", "KeyboardInterrupt"), ("exit", "Exit")], ids=["ctrl-c", "exit"]
+)
+def test_a_test_interrupted_while_recording_is_listed_as_not_written(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str, error: str
+) -> None:
+    """A record run stopped in a test's call (Ctrl-C, ``pytest.exit()``) makes no report for
+    that test: the summary listed the goldens written before, and not that the interrupted
+    test's golden was not written."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(INTERRUPTED_TESTS))
+    monkeypatch.setenv("STOP_HOW", how)
+    result = pytester.runpytest_subprocess("--clearstone-record")
+    result.stdout.fnmatch_lines(
+        [
+            "goldens written:",
+            "  goldens/test_it/test_a.ckpt: new",
+            "goldens not written (the old file, if any, stays):",
+            f"  test_it.py::test_b: the test was interrupted while recording ({error})",
+        ]
+    )
+    assert (pytester.path / "goldens" / "test_it" / "test_a.ckpt").is_file()
+    assert not (pytester.path / "goldens" / "test_it" / "test_b.ckpt").exists()
