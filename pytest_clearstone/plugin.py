@@ -1739,12 +1739,12 @@ def _xfailed(item: pytest.Item) -> Any:
     return item.stash.get(xfailed_key, None)
 
 
-def _set_up_failed(item: pytest.Item, exc: Exception) -> None:
+def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
     """A marked test whose set-up failed (another fixture raised): recording, its golden was
     not written; replaying, a golden that does not exist is missing."""
     replay = item.stash.get(_REPLAY, None)
-    if replay is None or isinstance(exc, pytest.skip.Exception):
-        return  # (not marked, or skipped)
+    if replay is None or isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
+        return  # (not marked, or skipped, or xfailed)
     if any(str(name).startswith("clearstone") for name, _ in item.user_properties):
         return  # (the marker's own problem, already noted)
     if replay.mode == "record":
@@ -2422,7 +2422,8 @@ class _SetUpHooks:
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         try:
             yield from _fixtures_guarded(item)  # (the fixtures' set-up)
-        except Exception as exc:
+        # (pytest.fail() and sys.exit() in a fixture are no Exception, and fail the set-up too)
+        except (Exception, pytest.fail.Exception, SystemExit) as exc:
             _set_up_failed(item, exc)
             raise
         _fail_if_marked_too_late(item)
