@@ -2228,12 +2228,21 @@ def _report_shared_goldens(
     """Two tests that would record the same golden are a collection error naming both (under
     pytest-xdist they would overwrite each other's recording); they are not run."""
     for golden, tests in shared:
-        names = " and ".join(t.nodeid for t in tests)
+        *others, last = (t.nodeid for t in tests)
+        names = f"{', '.join(others)} and {last}"
         markers = [marker for marker in map(_marker, tests) if marker is not None]
         given_by = {marker.given_by("path") for marker in markers}
+        function = _parametrized_function(tests)
         # default paths (made from the node ids): leaving the path out is no fix
         if all(marker.path is None for marker in markers):
             fix = _default_paths_fix(tests)
+        elif function and given_by == {t.nodeid for t in tests}:  # (its own decorator's)
+            fix = (
+                f"the path is given by the replay marker of {function}, the same for each of "
+                f"its parameters: leave the path out (one golden per parameter, "
+                f"{tests[0].name}.ckpt), or give each parameter its own "
+                "(pytest.param(..., marks=pytest.mark.replay(PATH, ...)))"
+            )
         elif len(given_by) == 1 and given_by.isdisjoint(t.nodeid for t in tests):
             fix = (
                 f"the path is given by the replay marker of {given_by.pop()}, which applies to "
@@ -2251,10 +2260,23 @@ def _report_shared_goldens(
                 "give mock=None to the tests that only read it (their mock= comes from the ini "
                 "option clearstone_mock)"
             )
-        message = f"{names} would both record the golden {golden}: {fix}"
+        each = "both" if len(tests) == 2 else "all"
+        message = f"{names} would {each} record the golden {golden}: {fix}"
         report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])
         session.config.hook.pytest_collectreport(report=report)
         items[:] = [item for item in items if item not in tests]
+
+
+def _parametrized_function(tests: list[pytest.Item]) -> str:
+    """The node id of the test function whose parameters ``tests`` all are (``""``: they are
+    not the parameters of one function)."""
+    first = tests[0]
+    name = getattr(first, "originalname", None)
+    if name is None or not all(hasattr(t, "callspec") for t in tests):
+        return ""
+    if any(t.parent is not first.parent or getattr(t, "originalname", None) != name for t in tests):
+        return ""
+    return first.nodeid.removesuffix(first.name) + str(name)
 
 
 #: what the parts of a default golden path (module, classes, test) are, in a clash's message
