@@ -1995,6 +1995,13 @@ def _unwritable(path: Path, exc: OSError) -> str:
 
     if exc.errno in TOO_MANY_OPEN:
         return f"cannot write {path}: {too_many_open()}"
+    if exc.errno == errno.EISDIR and not at:  # the golden's path is a folder of goldens?
+        from .errors import NAME_THE_FILE
+        from .golden.files import goldens_held
+
+        held = goldens_held(path)
+        if held:
+            return f"cannot write {path}: {held}. {NAME_THE_FILE}"
     if exc.errno == errno.EFBIG:  # (Python ignores SIGXFSZ: the write fails instead)
         fix = "Free space on its disk or raise the file size limit (ulimit -f)"
     elif exc.errno in _NO_SPACE:
