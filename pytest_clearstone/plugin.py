@@ -2085,14 +2085,17 @@ def _note_collected(
                 if writes and recording and _repetition(item):  # pytest-repeat's 2nd, 3rd...
                     item.add_marker(pytest.mark.skip(reason=_RECORDED_ONCE))
                 elif writes:
-                    tests = writers.setdefault(golden.casefold(), (golden, []))[1]
+                    # (recording, compared as the files they reach: a folder linked to another
+                    # makes two paths one file; a replay, measured, resolves none)
+                    same = os.path.realpath(golden) if recording else golden
+                    tests = writers.setdefault(same.casefold(), (golden, []))[1]
                     # the same test again (pytest --keep-duplicates)
                     if recording and any(test.nodeid == item.nodeid for test in tests):
                         item.add_marker(pytest.mark.skip(reason=_COLLECTED_AGAIN))
                     else:
                         tests.append(item)
                 elif recording:
-                    readers[item] = golden.casefold()
+                    readers[item] = os.path.realpath(golden).casefold()
         used = (
             used
             or marker is not None
@@ -2268,6 +2271,12 @@ def _report_shared_goldens(
                 "option clearstone_mock)"
             )
         each = "both" if len(tests) == 2 else "all"
+        # (paths that reach one file through a linked folder, not only in other case)
+        also = dict.fromkeys(
+            t.stash[_GOLDEN] for t in tests if t.stash[_GOLDEN].casefold() != golden.casefold()
+        )
+        if also:
+            golden = f"{golden} (also reached as {', '.join(also)})"
         message = f"{names} would {each} record the golden {golden}: {fix}"
         report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])
         session.config.hook.pytest_collectreport(report=report)
