@@ -1327,6 +1327,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 # so is the first replay error the agent caught (a retry's last attempt, its own
                 # error wrapping it, what failed after it was swallowed)
                 _check_first_replay_error(replay, exc)
+            if replay is not None and recording:  # (and a call the recording refused)
+                _check_refusal(replay, exc)
             raise
         finally:
             if _SUBTESTS in item.stash:  # (before the test's own report is made)
@@ -1338,6 +1340,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 replay.stop()
         if guard is not None:
             _check_network(item, guard)
+        if replay is not None and recording:
+            _check_refusal(replay, None)
         if replay is not None and not recording:
             not_run = None
             try:
@@ -1542,6 +1546,23 @@ def _check_first_replay_error(replay: Replay, failure: BaseException) -> None:
         raise first
 
 
+def _check_refusal(replay: Replay, failure: BaseException | None) -> None:
+    """Fail a recording for the first call it refused (an argument nested too deep), which
+    was raised to the agent at the call: an agent that catches ``Exception`` around its calls
+    swallowed it, and the golden would lack the call (or the test fail as "nothing was
+    recorded"). ``failure``: what the test failed with instead, shown as its context."""
+    __tracebackhide__ = True
+    refusal = replay.refusal
+    if refusal is None or isinstance(failure, pytest.exit.Exception):  # (pytest.exit() stops)
+        return
+    if failure is not None:
+        from .errors import grouped
+
+        if any(e is refusal for e in grouped(failure)):  # (it is the failure, or holds it)
+            return
+    raise refusal
+
+
 def _root_span(item: pytest.Item) -> LiveSpan:
     node_id = _test_id(item)
     root = _tracer(item.config).span(node_id, attributes={"test.nodeid": node_id})
@@ -1643,7 +1664,14 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
         _outcome(item, outcome)
         if outcome == "diverged":
             _note_reader(item, replay)
-    if replay is not None and replay.recording:
+    if replay is None or not replay.recording:
+        return
+    if isinstance(exc, (KeyboardInterrupt, pytest.exit.Exception)):
+        # (Ctrl-C, pytest.exit(): pytest makes no report of the test it stopped in, so the
+        # summary is told here)
+        why = f"the test was interrupted while recording ({type(exc).__name__})"
+        item.config.stash[_STATE].not_written.append((item.nodeid, why))
+    else:
         _not_written(item, why)
 
 
@@ -1711,12 +1739,12 @@ def _xfailed(item: pytest.Item) -> Any:
     return item.stash.get(xfailed_key, None)
 
 
-def _set_up_failed(item: pytest.Item, exc: Exception) -> None:
+def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
     """A marked test whose set-up failed (another fixture raised): recording, its golden was
     not written; replaying, a golden that does not exist is missing."""
     replay = item.stash.get(_REPLAY, None)
-    if replay is None or isinstance(exc, pytest.skip.Exception):
-        return  # (not marked, or skipped)
+    if replay is None or isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
+        return  # (not marked, or skipped, or xfailed)
     if any(str(name).startswith("clearstone") for name, _ in item.user_properties):
         return  # (the marker's own problem, already noted)
     if replay.mode == "record":
@@ -1969,6 +1997,13 @@ def _unwritable(path: Path, exc: OSError) -> str:
 
     if exc.errno in TOO_MANY_OPEN:
         return f"cannot write {path}: {too_many_open()}"
+    if exc.errno == errno.EISDIR and not at:  # the golden's path is a folder of goldens?
+        from .errors import NAME_THE_FILE
+        from .golden.files import goldens_held
+
+        held = goldens_held(path)
+        if held:
+            return f"cannot write {path}: {held}. {NAME_THE_FILE}"
     if exc.errno == errno.EFBIG:  # (Python ignores SIGXFSZ: the write fails instead)
         fix = "Free space on its disk or raise the file size limit (ulimit -f)"
     elif exc.errno in _NO_SPACE:
@@ -2052,14 +2087,17 @@ def _note_collected(
                 if writes and recording and _repetition(item):  # pytest-repeat's 2nd, 3rd...
                     item.add_marker(pytest.mark.skip(reason=_RECORDED_ONCE))
                 elif writes:
-                    tests = writers.setdefault(golden.casefold(), (golden, []))[1]
+                    # (recording, compared as the files they reach: a folder linked to another
+                    # makes two paths one file; a replay, measured, resolves none)
+                    same = os.path.realpath(golden) if recording else golden
+                    tests = writers.setdefault(same.casefold(), (golden, []))[1]
                     # the same test again (pytest --keep-duplicates)
                     if recording and any(test.nodeid == item.nodeid for test in tests):
                         item.add_marker(pytest.mark.skip(reason=_COLLECTED_AGAIN))
                     else:
                         tests.append(item)
                 elif recording:
-                    readers[item] = golden.casefold()
+                    readers[item] = os.path.realpath(golden).casefold()
         used = (
             used
             or marker is not None
@@ -2202,12 +2240,21 @@ def _report_shared_goldens(
     """Two tests that would record the same golden are a collection error naming both (under
     pytest-xdist they would overwrite each other's recording); they are not run."""
     for golden, tests in shared:
-        names = " and ".join(t.nodeid for t in tests)
+        *others, last = (t.nodeid for t in tests)
+        names = f"{', '.join(others)} and {last}"
         markers = [marker for marker in map(_marker, tests) if marker is not None]
         given_by = {marker.given_by("path") for marker in markers}
+        function = _parametrized_function(tests)
         # default paths (made from the node ids): leaving the path out is no fix
         if all(marker.path is None for marker in markers):
             fix = _default_paths_fix(tests)
+        elif function and given_by == {t.nodeid for t in tests}:  # (its own decorator's)
+            fix = (
+                f"the path is given by the replay marker of {function}, the same for each of "
+                f"its parameters: leave the path out (one golden per parameter, "
+                f"{tests[0].name}.ckpt), or give each parameter its own "
+                "(pytest.param(..., marks=pytest.mark.replay(PATH, ...)))"
+            )
         elif len(given_by) == 1 and given_by.isdisjoint(t.nodeid for t in tests):
             fix = (
                 f"the path is given by the replay marker of {given_by.pop()}, which applies to "
@@ -2225,10 +2272,29 @@ def _report_shared_goldens(
                 "give mock=None to the tests that only read it (their mock= comes from the ini "
                 "option clearstone_mock)"
             )
-        message = f"{names} would both record the golden {golden}: {fix}"
+        each = "both" if len(tests) == 2 else "all"
+        # (paths that reach one file through a linked folder, not only in other case)
+        also = dict.fromkeys(
+            t.stash[_GOLDEN] for t in tests if t.stash[_GOLDEN].casefold() != golden.casefold()
+        )
+        if also:
+            golden = f"{golden} (also reached as {', '.join(also)})"
+        message = f"{names} would {each} record the golden {golden}: {fix}"
         report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])
         session.config.hook.pytest_collectreport(report=report)
         items[:] = [item for item in items if item not in tests]
+
+
+def _parametrized_function(tests: list[pytest.Item]) -> str:
+    """The node id of the test function whose parameters ``tests`` all are (``""``: they are
+    not the parameters of one function)."""
+    first = tests[0]
+    name = getattr(first, "originalname", None)
+    if name is None or not all(hasattr(t, "callspec") for t in tests):
+        return ""
+    if any(t.parent is not first.parent or getattr(t, "originalname", None) != name for t in tests):
+        return ""
+    return first.nodeid.removesuffix(first.name) + str(name)
 
 
 #: what the parts of a default golden path (module, classes, test) are, in a clash's message
@@ -2396,7 +2462,8 @@ class _SetUpHooks:
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         try:
             yield from _fixtures_guarded(item)  # (the fixtures' set-up)
-        except Exception as exc:
+        # (pytest.fail() and sys.exit() in a fixture are no Exception, and fail the set-up too)
+        except (Exception, pytest.fail.Exception, SystemExit) as exc:
             _set_up_failed(item, exc)
             raise
         _fail_if_marked_too_late(item)

@@ -146,7 +146,38 @@ def describe_changes(previous: str | None, current: str) -> str:
         old, new = codec.loads(previous, decode_tags=False), codec.loads(current, decode_tags=False)
     except (ValueError, RecursionError):
         return "replaced a file that was not a readable golden"
-    return retried(lambda: _changes_between(old, new))
+    changes = retried(lambda: _changes_between(old, new))
+    if changes == "unchanged" and not _same_but_span_times(previous, current):
+        return _rewritten(old, new)  # (the file was written again: say why, not "unchanged")
+    return changes
+
+
+def _rewritten(old: Any, new: Any) -> str:
+    """What changed in a golden re-recorded with unchanged behaviour whose text differs from
+    the previous one's beyond its spans' times: its identity (``--clearstone-fresh``), the
+    writer or the format that wrote it, or else its layout (a file edited by hand)."""
+    changes = []
+    if (_field(old, "checkpoint_id"), _field(old, "timestamp")) != (
+        _field(new, "checkpoint_id"),
+        _field(new, "timestamp"),
+    ):
+        changes.append("new checkpoint id, seeds and clock (--clearstone-fresh)")
+    if _field(old, "format_version") != _field(new, "format_version"):
+        changes.append(
+            f"format version ({_field(old, 'format_version')} -> {_field(new, 'format_version')})"
+        )
+    was, now = _writer(_field(old, "written_by")), _writer(_field(new, "written_by"))
+    if was != now:
+        changes.append(f"writer ({was} -> {now})")
+    return ", ".join(changes) or "layout (behaviour unchanged: the file was written again)"
+
+
+def _writer(written_by: Any) -> str:
+    """The library and Python a golden's ``written_by`` names (``pytest-clearstone 0.1.0,
+    Python 3.11.7``)."""
+    if not isinstance(written_by, dict):
+        return "unknown"
+    return f"{written_by.get('library', '?')}, Python {written_by.get('python', '?')}"
 
 
 def _changes_between(old: Any, new: Any) -> str:
@@ -211,7 +242,12 @@ def holds_but_span_times(path: Path, text: str) -> bool:
         old = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return len(old) == len(text) and _span_times_masked(old) == _span_times_masked(text)
+    return _same_but_span_times(old, text)
+
+
+def _same_but_span_times(old: str, new: str) -> bool:
+    """Whether the golden texts ``old`` and ``new`` differ at most in their spans' times."""
+    return len(old) == len(new) and _span_times_masked(old) == _span_times_masked(new)
 
 
 def _span_times_masked(text: str) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 from ..errors import (
     FETCH_FROM_LFS,
     MOVE_AWAY,
+    NAME_THE_FILE,
     CheckpointCorruptError,
     CheckpointNotFoundError,
     resolve_conflict,
@@ -117,6 +118,9 @@ def read_golden(path: Path) -> bytes:
     except FileNotFoundError:
         raise CheckpointNotFoundError([Path(path)]) from None
     except IsADirectoryError:
+        held = goldens_held(Path(path))
+        if held:
+            raise CheckpointCorruptError(path, held, NAME_THE_FILE) from None
         problem = "it is a directory (a golden is a file)"
         raise CheckpointCorruptError(path, problem, MOVE_AWAY) from None
     except NotADirectoryError as exc:
@@ -128,6 +132,21 @@ def read_golden(path: Path) -> bytes:
         ) from None
     except OSError as exc:
         raise unreadable(path, exc) from None
+
+
+def goldens_held(directory: Path) -> str:
+    """``"it is a directory holding goldens (a.ckpt, ...)"`` when ``directory``, found where a
+    golden should be, holds ``.ckpt`` files (a golden path given as their folder), else
+    ``""``."""
+    try:
+        with os.scandir(directory) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".ckpt"))
+    except OSError:
+        return ""
+    if not names:
+        return ""
+    more = ", ..." if len(names) > 1 else ""
+    return f"it is a directory holding goldens ({names[0]}{more})"
 
 
 def _file_in_the_way(path: Path) -> Path | None:

@@ -89,6 +89,9 @@ class Recorder:
         #: the calls that changed an argument in place, which replay cannot do (warned about
         #: once the test passed)
         self.changed_in_place: list[MutatedArgumentWarning] = []
+        #: the first call the recording refused (an argument nested too deep), raised to the
+        #: agent at the call: raised again after the test's call, should the agent swallow it
+        self.refusal: NestingTooDeepError | None = None
         if root is not None:  # (made where the golden run started: its test's node id)
             name_run(root.name)
 
@@ -259,7 +262,9 @@ class RecordedTarget:
                     value, self.ignore, f"call #{number} to {path}", self.warned
                 )
             except NestingTooDeepError as exc:  # (named as the call's, with advice for it)
-                raise exc.in_call(f"the arguments of call #{number} to {path}: ") from None
+                refusal = exc.in_call(f"the arguments of call #{number} to {path}: ")
+                rec.refusal = rec.refusal or refusal
+                raise refusal from None
             span.set_recorded_input(Recorded(encoded=encoded))
             call = ReplayCall(path, number, arguments, span.span_id)
             rec.calls.append(call)

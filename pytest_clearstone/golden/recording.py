@@ -112,6 +112,12 @@ class RecordingRun:
                 return [] if given is None else unwritten_places(given.encoded)
         return []
 
+    @property
+    def refusal(self) -> ClearstoneError | None:
+        """The first call the recording refused (raised to the agent at the call), or
+        ``None``."""
+        return None if self.recorder is None else self.recorder.refusal
+
     def start(self, root_span_id: str | None) -> None:
         """Enter the deterministic context and patch the targets with recording wrappers."""
         if self.tracer is None:

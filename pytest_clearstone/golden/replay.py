@@ -183,6 +183,12 @@ class Replay:
         return [] if self._recording is None else self._recording.unwritten_places(target, call)
 
     @property
+    def refusal(self) -> ClearstoneError | None:
+        """Recording: the first call the recording refused, raised to the agent at the call
+        (an argument nested too deep), or ``None`` (replaying: always)."""
+        return None if self._recording is None else self._recording.refusal
+
+    @property
     def context(self) -> DeterministicExecutionContext | None:
         """The deterministic context while the test runs (``None`` before ``start()``)."""
         half = self._recording or self._replaying

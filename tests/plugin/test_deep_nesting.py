@@ -210,3 +210,67 @@ def test_a_call_argument_nested_beyond_the_maximum_is_not_advised_to_leave_get_s
     )
     assert "flatter" in out
     assert "get_state()" not in out
+
+
+SWALLOWING_APP = """
+def complete(prompt, tree=None):
+    return "ok: " + prompt
+
+
+def nested(levels):
+    tree = {{"leaf": "x"}}
+    for _ in range(levels - 1):
+        tree = {{"k": tree}}
+    return tree
+
+
+class Agent:
+    def __init__(self):
+        self.notes = []
+
+    def run(self):
+        for prompt, levels in {calls!r}:
+            try:  # (an agent that keeps going when a call fails)
+                self.notes.append(complete(prompt, nested(levels)))
+            except Exception as exc:
+                self.notes.append("failed: " + type(exc).__name__)
+        return self.notes
+"""
+
+SWALLOWING_TEST = """
+import pytest
+import deep_app
+
+
+@pytest.mark.replay("goldens/deep.ckpt", mock={"llm": "deep_app.complete"})
+def test_deep(replay):
+    replay.run(deep_app.Agent().run)
+"""
+
+
+@pytest.mark.parametrize(
+    "calls",
+    [
+        [("plan", MAX_DEPTH + 50)],  # its only call: "nothing was recorded", mock= to fix
+        [("plan", 3), ("act", MAX_DEPTH + 50)],  # a golden written without the refused call
+    ],
+    ids=["only-call", "second-call"],
+)
+def test_a_too_deep_argument_refused_to_an_agent_that_swallows_it_still_fails_the_recording(
+    pytester: pytest.Pytester, calls: list[tuple[str, int]]
+) -> None:
+    """The refusal of a call's argument nested too deep is raised in the agent's call: an agent
+    that catches ``Exception`` around its calls swallowed it, and the recording then failed as
+    "nothing was recorded" with advice to fix mock= (the target was called), or, after another
+    call, passed and wrote a golden that lacked the refused call."""
+    pytester.syspathinsert()
+    pytester.makepyfile(deep_app=SWALLOWING_APP.format(calls=calls), test_deep=SWALLOWING_TEST)
+    result = pytester.runpytest_subprocess("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [f"*NestingTooDeepError: cannot serialise the arguments of call #{len(calls)} to *"]
+    )
+    assert "nothing was recorded" not in out
+    assert not (pytester.path / "goldens" / "deep.ckpt").exists()
+    result.stdout.fnmatch_lines(["*test_deep.py::test_deep: the test failed while recording*"])

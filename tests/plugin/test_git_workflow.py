@@ -613,6 +613,40 @@ def test_a_golden_that_is_a_directory_says_to_move_it_away_before_re_recording(
     )
 
 
+FOLDER_AS_PATH = """
+import pytest
+import agent
+
+@pytest.mark.replay("goldens/test_t/", mock={"llm": "agent.llm"})
+def test_new():
+    assert agent.llm("n")
+"""
+
+
+@pytest.mark.parametrize("mode", ["record", "replay"])
+def test_a_marker_path_naming_the_folder_of_goldens_is_not_told_to_move_it_away(
+    golden: Path, pytester: pytest.Pytester, mode: str
+) -> None:
+    """A marker given the folder of the goldens (``"goldens/test_t/"``, a path as a
+    ``CheckpointManager`` takes one) was told to move the directory away (replaying: "Move it
+    away, then re-record it"), which moves the other tests' goldens away with it: the fix is
+    the marker's path, which names the golden file itself."""
+    pytester.makepyfile(test_new=FOLDER_AS_PATH)
+    args = ["--clearstone-record"] if mode == "record" else []
+    result = pytester.runpytest(*args, "test_new.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*{golden.parent}*: it is a directory holding goldens (test_other.ckpt, ...). A "
+            "golden's path names the file itself, not its folder: give the path of a file (a "
+            ".ckpt name in that folder), or, for a marker, leave the path out (one golden per "
+            "test)",
+        ]
+    )
+    assert "Move it away" not in result.stdout.str()
+    assert golden.is_file()
+
+
 def test_a_golden_whose_folder_is_a_file_names_that_file(
     golden: Path, pytester: pytest.Pytester
 ) -> None:

@@ -177,6 +177,79 @@ def test_two_tests_recording_one_golden_are_a_collection_error(pytester: pytest.
     assert not (pytester.path / "goldens" / "same.ckpt").exists()
 
 
+def test_two_tests_recording_one_golden_through_a_linked_folder_are_a_collection_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """Two tests whose paths reach one file through a symlinked folder (``shared`` links to
+    ``goldens``) were not compared as one golden: both recorded it, the second overwrote the
+    first's recording silently, and the first failed on every replay."""
+    pytester.syspathinsert()
+    (pytester.path / "goldens").mkdir()
+    try:
+        (pytester.path / "shared").symlink_to("goldens", target_is_directory=True)
+    except OSError:  # pragma: no cover - Windows without the symlink privilege
+        pytest.skip("symlinks cannot be made here")
+    pytester.makepyfile(
+        live=LIVE,
+        test_linked="""
+        import pytest
+        import live
+
+        @pytest.mark.replay("goldens/one.ckpt", mock={"llm": "live.complete"})
+        def test_one(replay):
+            replay.run(live.complete, "one")
+
+        @pytest.mark.replay("shared/one.ckpt", mock={"llm": "live.complete"})
+        def test_two(replay):
+            replay.run(live.complete, "two")
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "test_linked.py::test_one and test_linked.py::test_two would both record the golden "
+            "*goldens/one.ckpt (also reached as *shared/one.ckpt)*",
+        ]
+    )
+    assert not (pytester.path / "goldens" / "one.ckpt").exists()
+    pytester.runpytest().assert_outcomes(failed=2)  # replaying, they may share it (missing)
+
+
+def test_the_parameters_of_a_test_given_one_path_are_told_the_fix_that_applies(
+    pytester: pytest.Pytester,
+) -> None:
+    """Three parameters of one test given one path by its marker were told they "would both
+    record" the golden, and to "give each test its own path, or drop mock= from the tests that
+    only read it": no test of theirs reads only, and one marker gives them all the path."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        test_runs="""
+        import pytest
+        import live
+
+        @pytest.mark.parametrize("run", range(3))
+        @pytest.mark.replay("goldens/same.ckpt", mock={"llm": "live.complete"})
+        def test_it(replay, run):
+            replay.run(live.complete, f"run {run}")
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "test_runs.py::test_it[[]0], test_runs.py::test_it[[]1] and test_runs.py::test_it[[]2] "
+            "would all record the golden *same.ckpt: the path is given by the replay marker of "
+            "test_runs.py::test_it, the same for each of its parameters: leave the path out (one "
+            "golden per parameter, test_it[[]0].ckpt), or give each parameter its own "
+            "(pytest.param(..., marks=pytest.mark.replay(PATH, ...)))",
+        ]
+    )
+    assert "would both" not in result.stdout.str()
+    assert not (pytester.path / "goldens" / "same.ckpt").exists()
+
+
 def test_a_recording_with_no_calls_fails_with_a_did_you_mean(pytester: pytest.Pytester) -> None:
     pytester.syspathinsert()
     pytester.mkpydir("travel")

@@ -197,3 +197,66 @@ def test_a_rerecord_that_drops_the_signature_says_so(
     result.stdout.fnmatch_lines(
         ["  g.ckpt: signature removed (no signing key: set $CLEARSTONE_SIGNING_KEY to sign it)"]
     )
+
+
+PLAIN_APP = """
+def complete(prompt):
+    return f"{prompt} -> fly on Monday"
+
+class Agent:
+    def __init__(self):
+        self.log = []
+
+    def run(self, question):  # (nothing the clock or randomness chooses)
+        self.log.append(complete(question))
+        return self.log[-1]
+"""
+
+PLAIN_TEST = """
+import pytest
+from app import Agent
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+def test_it(replay):
+    replay.run(Agent().run, "Rome")
+"""
+
+
+def _older_writer(golden: Path) -> None:
+    """Make the golden look written by another Python (the same length: only its text differs)."""
+    doc = json.loads(golden.read_text())
+    python = doc["written_by"]["python"]
+    older = "2" + python[1:]
+    golden.write_text(golden.read_text().replace(f'"python": "{python}"', f'"python": "{older}"'))
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        (["--clearstone-fresh"], "new checkpoint id, seeds and clock (--clearstone-fresh)"),
+        ([], "writer (*Python 2.* -> *Python 3.*)"),
+    ],
+    ids=["fresh", "other-writer"],
+)
+def test_a_rerecord_that_rewrites_the_file_is_not_called_unchanged(
+    pytester: pytest.Pytester, how: list[str], said: str
+) -> None:
+    """The summary said ``unchanged`` — which the docs say means the file was left as it was —
+    for a golden whose behaviour did not change but whose file a re-record rewrote: with
+    ``--clearstone-fresh`` (a new checkpoint id, span ids and frozen clock), or recorded before
+    by another writer (another Python or pytest-clearstone): git then showed the file changed.
+    """
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(PLAIN_APP), test_it=textwrap.dedent(PLAIN_TEST))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "g.ckpt"
+    if not how:
+        _older_writer(golden)
+    before = golden.read_bytes()
+    result = pytester.runpytest("--clearstone-record", *how)
+    result.assert_outcomes(passed=1)
+    assert golden.read_bytes() != before
+    result.stdout.fnmatch_lines([f"  g.ckpt: {said}"])
+    assert "g.ckpt: unchanged" not in result.stdout.str()
+    again = pytester.runpytest("--clearstone-record")  # (left as it was: unchanged)
+    again.stdout.fnmatch_lines(["  g.ckpt: unchanged"])

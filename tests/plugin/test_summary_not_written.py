@@ -266,3 +266,92 @@ def test_a_unittest_method_that_failed_while_recording_is_listed_with_its_error(
         ]
     )
     result.stdout.no_fnmatch_line("*a plugin's check*")
+
+
+INTERRUPTED_TESTS = """
+import os
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay):
+    assert replay.run(app.complete, "first")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_b(replay):
+    assert replay.run(app.complete, "second")
+    if os.environ.get("STOP_HOW") == "ctrl-c":
+        raise KeyboardInterrupt  # (what Ctrl-C raises, here after the call was made)
+    pytest.exit("stopped by the test")
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "error"), [("ctrl-c", "KeyboardInterrupt"), ("exit", "Exit")], ids=["ctrl-c", "exit"]
+)
+def test_a_test_interrupted_while_recording_is_listed_as_not_written(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str, error: str
+) -> None:
+    """A record run stopped in a test's call (Ctrl-C, ``pytest.exit()``) makes no report for
+    that test: the summary listed the goldens written before, and not that the interrupted
+    test's golden was not written."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(INTERRUPTED_TESTS))
+    monkeypatch.setenv("STOP_HOW", how)
+    result = pytester.runpytest_subprocess("--clearstone-record")
+    result.stdout.fnmatch_lines(
+        [
+            "goldens written:",
+            "  goldens/test_it/test_a.ckpt: new",
+            "goldens not written (the old file, if any, stays):",
+            f"  test_it.py::test_b: the test was interrupted while recording ({error})",
+        ]
+    )
+    assert (pytester.path / "goldens" / "test_it" / "test_a.ckpt").is_file()
+    assert not (pytester.path / "goldens" / "test_it" / "test_b.ckpt").exists()
+
+
+SETUP_FAILS_HOW = """
+import os
+import sys
+import pytest
+import app
+
+@pytest.fixture
+def service():
+    if os.environ.get("FAIL_HOW") == "pytest.fail":
+        pytest.fail("set SERVICE_KEY to record")  # (a BaseException: pytest's outcome)
+    sys.exit(2)  # (a BaseException too: a helper that exits)
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay, service):
+    assert replay.run(app.complete, "hello")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_b(replay):
+    assert replay.run(app.complete, "hello")
+"""
+
+
+@pytest.mark.parametrize(("how", "error"), [("pytest.fail", "Failed"), ("sys.exit", "SystemExit")])
+def test_a_set_up_failed_by_pytest_fail_or_sys_exit_is_listed_and_counted_missing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str, error: str
+) -> None:
+    """A fixture that fails the set-up with ``pytest.fail("set the key to record")`` (or a
+    helper's ``sys.exit()``) raises no ``Exception``: the record run did not list the test
+    under "goldens not written", and the replay did not count its golden missing, as it does
+    for a fixture that raises any other error."""
+    monkeypatch.setenv("FAIL_HOW", how)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(SETUP_FAILS_HOW))
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1, errors=1)
+    recorded.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            f"  test_it.py::test_a: its set-up failed while recording ({error})",
+        ]
+    )
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(passed=1, errors=1)
+    replayed.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 missing"])
