@@ -694,7 +694,22 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
         where = marker.on("path", item.nodeid)
         problem = f"@pytest.mark.replay path{where} must be a file path, not {path!r}"
         return _Marker(None, {}, {}, problem)
+    if path is not None and _names_a_directory(str(path)):
+        where = marker.on("path", item.nodeid)
+        problem = (
+            f"@pytest.mark.replay path{where} must be a file path, not {str(path)!r} (it names a "
+            "directory): give the path of the golden's file (goldens/NAME.ckpt), or leave the "
+            "path out for one golden per test"
+        )
+        return _Marker(None, {}, {}, problem)
     return marker
+
+
+def _names_a_directory(path: str) -> bool:
+    """Whether the marker's ``path`` names a directory by its form (``goldens/``, ``.``,
+    ``..``): a recording would write a file in the place of that directory (or fail at the
+    test's own), a replay would find a directory."""
+    return path.endswith(("/", os.sep)) or os.path.basename(path) in (".", "..")
 
 
 def _base_depth(node: Any, mark: pytest.Mark) -> int:
