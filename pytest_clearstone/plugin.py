@@ -542,7 +542,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(set_verbosity(config.get_verbosity()))
     from .commands import name_tests_in_commands
 
-    config.add_cleanup(name_tests_in_commands(_from_where_pytest_started(config)))
+    config.add_cleanup(
+        name_tests_in_commands(_from_where_pytest_started(config), _configuration_options(config))
+    )
     from .path_roots import PathRoots, use_roots  # paths in goldens are stored relative to these
 
     def basetemp() -> Any:  # (asked when a path is first stored or read: pytest makes it then)
@@ -579,6 +581,23 @@ def _from_where_pytest_started(config: pytest.Config) -> Callable[[str], str]:
         return path + sep + rest
 
     return convert
+
+
+def _configuration_options(config: pytest.Config) -> str:
+    """The options of this run that choose its configuration, as a command repeats them (``-c
+    cfg/ci.ini --rootdir=.``; ``""``: none given): the ini file (its ``clearstone_mock``,
+    ``clearstone_mode``...) and the rootdir, as given, relative to the directory pytest was
+    started in, where the command is run."""
+    import shlex  # (a run given them only)
+
+    options = []
+    inifile = getattr(config.option, "inifilename", None)
+    if isinstance(inifile, str) and inifile:
+        options.append(f"-c {shlex.quote(inifile)}")
+    rootdir = getattr(config.option, "rootdir", None)
+    if isinstance(rootdir, str) and rootdir:
+        options.append(f"--rootdir={shlex.quote(rootdir)}")
+    return " ".join(options)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -2753,6 +2772,8 @@ class _Reporter:
             for path, why in kept:
                 tr.write_line(f"  {_shown(self.config, path)}: {why}")
         if counts["diverged"] or counts["missing"]:
+            from .commands import pytest_command
+
             failing = [  # (an xfail test's missing or diverged golden is counted: named too)
                 r
                 for kind in ("failed", "error", "xfailed")
@@ -2777,13 +2798,14 @@ class _Reporter:
                 lf = self.config.pluginmanager.has_plugin("cacheprovider")
                 hint = (
                     f"if the changes are intended, re-record what diverged{and_missing} with: "
-                    "pytest --clearstone-mode=record-diverged"
+                    + pytest_command("--clearstone-mode=record-diverged")
                     + (" (or --lf --clearstone-record)" if lf else "")
                 )
             else:
                 hint = (
-                    "record the missing goldens with: pytest --clearstone-mode=record-missing "
-                    "(or --clearstone-mode=record-diverged)"
+                    "record the missing goldens with: "
+                    + pytest_command("--clearstone-mode=record-missing")
+                    + " (or --clearstone-mode=record-diverged)"
                 )
             if writers:
                 tr.write_line(f"hint: {hint}; review with git diff")
@@ -2792,7 +2814,7 @@ class _Reporter:
                 tr.write_line(
                     "  (the xfail tests above xfailed on their golden, not on what their mark "
                     f"expects: {_RECORDED_IF_PASSING}, so record each once it passes, its mark "
-                    "removed or not strict: pytest --clearstone-record NODE_ID)"
+                    f"removed or not strict: {pytest_command('--clearstone-record NODE_ID')})"
                 )
             if readers:
                 tr.write_line(
