@@ -1270,7 +1270,7 @@ def _check_fixture_writer(item: pytest.Item) -> None:
     if _repetition(item):  # pytest-repeat's 2nd, 3rd...: recorded once, as collection does
         pytest.skip(_RECORDED_ONCE)
     writers = item.config.stash[_STATE].fixture_writers
-    first = writers.setdefault(str(replay.path).casefold(), item.nodeid)
+    first = writers.setdefault(_written_as(str(replay.path), {}), item.nodeid)
     if first != item.nodeid:
         pytest.fail(
             f"{first} and {item.nodeid} would both record the golden {replay.path} (the "
@@ -2069,6 +2069,7 @@ def _note_collected(
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
+    real_dirs: dict[str, str] = {}  # (recording) a golden's directory -> where it leads
     for item in collected:
         marker = _marker(item)
         if marker is not None:
@@ -2084,14 +2085,15 @@ def _note_collected(
                 if writes and recording and _repetition(item):  # pytest-repeat's 2nd, 3rd...
                     item.add_marker(pytest.mark.skip(reason=_RECORDED_ONCE))
                 elif writes:
-                    tests = writers.setdefault(golden.casefold(), (golden, []))[1]
+                    key = _written_as(golden, real_dirs) if recording else golden.casefold()
+                    tests = writers.setdefault(key, (golden, []))[1]
                     # the same test again (pytest --keep-duplicates)
                     if recording and any(test.nodeid == item.nodeid for test in tests):
                         item.add_marker(pytest.mark.skip(reason=_COLLECTED_AGAIN))
                     else:
                         tests.append(item)
                 elif recording:
-                    readers[item] = golden.casefold()
+                    readers[item] = _written_as(golden, real_dirs)
         used = (
             used
             or marker is not None
@@ -2110,6 +2112,20 @@ def _note_collected(
         if config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
             config.pluginmanager.register(_RecordDivergedProtocol(), f"{_PER_TEST}-protocol")
         _install_codec_hooks(config)
+
+
+def _written_as(golden: str, real_dirs: dict[str, str]) -> str:
+    """The file a recording of ``golden`` writes, case-folded (on a file system that folds
+    case — macOS, Windows — two paths differing only in case are one file, so they clash on
+    every platform), its directory followed through symlinks (a ``goldens`` folder linked to
+    another's, a test directory linked into the suite: one file under two names);
+    ``real_dirs`` caches the directories resolved. The golden itself is not followed: a
+    recording replaces a golden that is a link with a file."""
+    directory, name = os.path.split(golden)
+    real = real_dirs.get(directory)
+    if real is None:
+        real = real_dirs[directory] = os.path.realpath(directory)
+    return os.path.join(real, name).casefold()
 
 
 def _readers_after_writers(
@@ -2237,8 +2253,15 @@ def _report_shared_goldens(
         names = " and ".join(t.nodeid for t in tests)
         markers = [marker for marker in map(_marker, tests) if marker is not None]
         given_by = {marker.given_by("path") for marker in markers}
+        also = [p for p in (t.stash.get(_GOLDEN, golden) for t in tests) if p != golden]
+        if also and all(p.casefold() != golden.casefold() for p in also):
+            fix = (
+                f"one file, reached through a symlink (also as {also[0]}): give each test its "
+                "own path (@pytest.mark.replay(PATH, ...)), or leave one of them out of the "
+                "collection (--ignore)"
+            )
         # default paths (made from the node ids): leaving the path out is no fix
-        if all(marker.path is None for marker in markers):
+        elif all(marker.path is None for marker in markers):
             fix = _default_paths_fix(tests)
         elif len(given_by) == 1 and given_by.isdisjoint(t.nodeid for t in tests):
             fix = (
