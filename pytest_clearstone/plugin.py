@@ -156,6 +156,10 @@ class _RunState:
         #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
         #: set-up only): case-folded path -> the node id of the test recording it
         self.fixture_writers: dict[str, str] = {}
+        #: a marked test outside the rootdir (``-c cfg/ci.ini`` makes ``cfg`` the rootdir),
+        #: whose node id pytest makes relative to the argument it was collected under (its
+        #: path then names no file from the rootdir) -> its file
+        self.outside_rootdir: dict[str, Path] = {}
         #: the mock targets recordings of this process called: path -> the node id of the
         #: first test that did (what a later recording that called nothing is told)
         self.recorded_targets: dict[str, str] = {}
@@ -574,8 +578,10 @@ def _from_where_pytest_started(config: pytest.Config) -> Callable[[str], str]:
 
     def convert(node_id: str) -> str:
         path, sep, rest = node_id.partition("::")
+        state = config.stash.get(_STATE, None)
+        file = None if state is None else state.outside_rootdir.get(node_id)
         try:
-            path = Path(os.path.relpath(root / path, start)).as_posix()
+            path = Path(os.path.relpath(root / path if file is None else file, start)).as_posix()
         except ValueError:  # (another drive than the rootdir's, on Windows)
             return node_id
         return path + sep + rest
@@ -2069,6 +2075,7 @@ def _note_collected(
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
+    root = os.path.join(str(config.rootpath), "")
     real_dirs: dict[str, str] = {}  # (recording) a golden's directory -> where it leads
     for item in collected:
         marker = _marker(item)
@@ -2081,6 +2088,9 @@ def _note_collected(
             else:
                 golden = item.stash[_GOLDEN] = _golden_path(item, marker.path)
                 referenced.add(golden)
+                if not str(item.path).startswith(root):  # (its messages name its file)
+                    state.outside_rootdir[item.nodeid] = item.path
+                    state.outside_rootdir[_test_id(item)] = item.path
                 writes = marker.keywords.get("mock", ini_mock) is not None
                 if writes and recording and _repetition(item):  # pytest-repeat's 2nd, 3rd...
                     item.add_marker(pytest.mark.skip(reason=_RECORDED_ONCE))

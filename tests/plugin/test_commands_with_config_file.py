@@ -58,3 +58,34 @@ def test_the_record_command_of_a_run_given_its_ini_file_names_it(
     recorded.assert_outcomes(passed=1)
     assert pytester.path.joinpath("tests", "goldens", "test_m", "test_m.ckpt").is_file()
     pytester.runpytest(*given, "--rootdir=.", "tests").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("argument", ["tests", "tests/test_m.py"])
+def test_the_record_command_of_a_test_outside_the_rootdir_names_its_file(
+    pytester: pytest.Pytester, argument: str
+) -> None:
+    # Expected: given `-c cfg/ci.ini`, pytest's rootdir is cfg/ and the tests are outside it
+    # (their node ids are relative to the argument they were collected under: `test_m.py`,
+    # `::test_m`); the command names the test's file from where pytest was started,
+    # `tests/test_m.py::test_m`, and it records the golden (it gave `cfg/test_m.py::test_m`,
+    # or `cfg::test_m`: files that are not there)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.mkdir("tests")
+    pytester.path.joinpath("tests", "test_m.py").write_text(TEST)
+    pytester.mkdir("cfg")
+    pytester.path.joinpath("cfg", "ci.ini").write_text(
+        "[pytest]\nclearstone_mock =\n    llm = app.llm\n"
+    )
+    result = pytester.runpytest("-c", "cfg/ci.ini", argument)
+    result.assert_outcomes(failed=1)
+    command = "pytest -c cfg/ci.ini --clearstone-record tests/test_m.py::test_m"
+    result.stdout.fnmatch_lines(
+        [f"*checkpoint not found; tried: *test_m.ckpt. Record it first with: {command}"]
+    )
+    result.stdout.fnmatch_lines(
+        ["hint: record the missing goldens with: *", "  tests/test_m.py::test_m"]
+    )
+    recorded = pytester.runpytest(*shlex.split(command)[1:])
+    recorded.assert_outcomes(passed=1)
+    pytester.runpytest("-c", "cfg/ci.ini", argument).assert_outcomes(passed=1)
