@@ -2406,6 +2406,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_collect_errors"] = state.collect_errors
         config.workeroutput["clearstone_uncollected"] = state.uncollected
         config.workeroutput["clearstone_store_problem"] = state.store_problem
+        config.workeroutput["clearstone_outside_rootdir"] = {
+            node_id: str(path) for node_id, path in state.outside_rootdir.items()
+        }
     _unset_placeholder_keys(state)
     if state.undo_codec_hooks is not None:
         state.undo_codec_hooks()
@@ -2675,6 +2678,10 @@ class _Reporter:
         state.collect_errors += int(output.get("clearstone_collect_errors", 0))
         state.uncollected.update(output.get("clearstone_uncollected", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
+        state.outside_rootdir.update(
+            (node_id, Path(path))
+            for node_id, path in output.get("clearstone_outside_rootdir", {}).items()
+        )
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         if items:

@@ -9,6 +9,8 @@ import shlex
 
 import pytest
 
+from tests.inner_runs import LEAN_ARGS
+
 APP = """
 def llm(prompt):
     return "ok " + prompt
@@ -16,6 +18,8 @@ def llm(prompt):
 
 TEST = """
 import pytest
+
+from tests.inner_runs import LEAN_ARGS
 
 import app
 
@@ -89,3 +93,25 @@ def test_the_record_command_of_a_test_outside_the_rootdir_names_its_file(
     recorded = pytester.runpytest(*shlex.split(command)[1:])
     recorded.assert_outcomes(passed=1)
     pytester.runpytest("-c", "cfg/ci.ini", argument).assert_outcomes(passed=1)
+
+
+def test_the_summary_under_xdist_names_a_test_outside_the_rootdir_by_its_file(
+    pytester: pytest.Pytester,
+) -> None:
+    # (the controller, which collects nothing, named it `cfg/test_m.py::test_m`)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.mkdir("tests")
+    pytester.path.joinpath("tests", "test_m.py").write_text(TEST)
+    pytester.mkdir("cfg")
+    pytester.path.joinpath("cfg", "ci.ini").write_text(
+        "[pytest]\nclearstone_mock =\n    llm = app.llm\n"
+    )
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, "-c", "cfg/ci.ini", "-n", "2", "tests")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "hint: record the missing goldens with: pytest -c cfg/ci.ini *",
+            "  tests/test_m.py::test_m",
+        ]
+    )
