@@ -2874,6 +2874,8 @@ _PREVIEWS = (
     ("--collect-only", "collectonly"),
     ("--setup-plan", "setupplan"),
     ("--setup-only", "setuponly"),
+    ("--fixtures", "showfixtures"),
+    ("--fixtures-per-test", "show_fixtures_per_test"),
 )
 
 
