@@ -592,8 +592,8 @@ def _from_where_pytest_started(config: pytest.Config) -> Callable[[str], str]:
 def _configuration_options(config: pytest.Config) -> str:
     """The options of this run that choose its configuration, as a command repeats them (``-c
     cfg/ci.ini --rootdir=.``; ``""``: none given): the ini file (its ``clearstone_mock``,
-    ``clearstone_mode``...) and the rootdir, as given, relative to the directory pytest was
-    started in, where the command is run."""
+    ``clearstone_mode``...), the rootdir, as given, relative to the directory pytest was
+    started in, where the command is run, and the ini values given with ``-o``."""
     import shlex  # (a run given them only)
 
     options = []
@@ -603,6 +603,9 @@ def _configuration_options(config: pytest.Config) -> str:
     rootdir = getattr(config.option, "rootdir", None)
     if isinstance(rootdir, str) and rootdir:
         options.append(f"--rootdir={shlex.quote(rootdir)}")
+    for override in getattr(config.option, "override_ini", None) or ():
+        if isinstance(override, str):
+            options.append(f"-o {shlex.quote(override)}")
     return " ".join(options)
 
 

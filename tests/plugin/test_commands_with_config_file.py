@@ -115,3 +115,18 @@ def test_the_summary_under_xdist_names_a_test_outside_the_rootdir_by_its_file(
             "  tests/test_m.py::test_m",
         ]
     )
+
+
+def test_the_record_command_of_a_run_given_ini_overrides_repeats_them(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: `-o "clearstone_mock=llm = app.llm"` (an ini value given on the command line)
+    # is repeated in the command, which then records the golden (it was left out: the bare
+    # marker had no mock target, and the command failed again with "checkpoint not found")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_m=TEST)
+    result = pytester.runpytest("-o", "clearstone_mock=llm = app.llm")
+    result.assert_outcomes(failed=1)
+    command = "pytest -o 'clearstone_mock=llm = app.llm' --clearstone-record test_m.py::test_m"
+    result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
+    pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)
