@@ -117,6 +117,13 @@ def read_golden(path: Path) -> bytes:
     except FileNotFoundError:
         raise CheckpointNotFoundError([Path(path)]) from None
     except IsADirectoryError:
+        if _holds_goldens(path):  # (a marker given the goldens' folder: moving it loses them)
+            where = os.path.join(path, "NAME.ckpt")
+            problem = (
+                f"it is a directory of goldens (a golden is a file): name the golden's file in "
+                f"it ({where})"
+            )
+            raise CheckpointCorruptError(path, problem, "") from None
         problem = "it is a directory (a golden is a file)"
         raise CheckpointCorruptError(path, problem, MOVE_AWAY) from None
     except NotADirectoryError as exc:
@@ -128,6 +135,25 @@ def read_golden(path: Path) -> bytes:
         ) from None
     except OSError as exc:
         raise unreadable(path, exc) from None
+
+
+def _holds_goldens(directory: Path) -> bool:
+    """Whether the directory ``directory`` holds a ``.ckpt`` file, or a folder that does (one
+    level down: ``goldens/<module stem>/``)."""
+    try:
+        with os.scandir(directory) as entries:
+            found = list(entries)
+    except OSError:
+        return False
+    if any(e.name.endswith(".ckpt") for e in found):
+        return True
+    for entry in found:
+        try:
+            if entry.is_dir() and any(n.endswith(".ckpt") for n in os.listdir(entry.path)):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _file_in_the_way(path: Path) -> Path | None:

@@ -48,3 +48,26 @@ def test_a_marker_path_naming_a_directory_is_refused_naming_the_fix(
     result.stdout.no_fnmatch_line("*Move it away*")
     assert sorted(p.name for p in pytester.path.iterdir()) == before
     assert not list(pytester.path.joinpath("goldens").iterdir())
+
+
+def test_a_marker_path_naming_a_directory_of_goldens_names_a_file_in_it_as_the_fix(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: `@pytest.mark.replay("goldens", ...)`, a directory holding other goldens, says
+    # to name a file in it, and not to move the directory away (it said "Move it away, then
+    # re-record it": moving the directory loses every golden in it)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_dirpath=TEST.format(path="goldens/other.ckpt"))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(test_dirpath=TEST.format(path="goldens"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_dirpath.py::test_ask: */goldens is not a readable checkpoint: it is a "
+            "directory of goldens (a golden is a file): name the golden's file in it "
+            "(*/goldens/NAME.ckpt)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Move it away*")
+    assert pytester.path.joinpath("goldens", "other.ckpt").is_file()
