@@ -2007,6 +2007,7 @@ def _unwritable(path: Path, exc: OSError) -> str:
     if where and Path(where) != path and not str(where).endswith(".tmp"):
         at = f" ({where})"  # what stood in the way: a file where a directory should be, say
     from .descriptors import TOO_MANY_OPEN, too_many_open  # (a failure's path only)
+    from .golden.files import holds_goldens, name_a_file_in
 
     if exc.errno in TOO_MANY_OPEN:
         return f"cannot write {path}: {too_many_open()}"
@@ -2016,6 +2017,8 @@ def _unwritable(path: Path, exc: OSError) -> str:
         fix = "Free space on its disk (or in your disk quota)"
     elif exc.errno == errno.EROFS:  # (a sandbox, a read-only volume: nothing there can move)
         fix = "Record in a checkout on a file system mounted read-write"
+    elif exc.errno == errno.EISDIR and holds_goldens(path):  # (moving it loses them)
+        fix = f"It is a directory of goldens: {name_a_file_in(path)}"
     else:
         fix = "Move it away or give the marker another path, or make its directory writable"
     return f"cannot write {path}: {exc.strerror or exc}{at}. {fix}"

@@ -117,12 +117,8 @@ def read_golden(path: Path) -> bytes:
     except FileNotFoundError:
         raise CheckpointNotFoundError([Path(path)]) from None
     except IsADirectoryError:
-        if _holds_goldens(path):  # (a marker given the goldens' folder: moving it loses them)
-            where = os.path.join(path, "NAME.ckpt")
-            problem = (
-                f"it is a directory of goldens (a golden is a file): name the golden's file in "
-                f"it ({where})"
-            )
+        if holds_goldens(path):  # (a marker given the goldens' folder: moving it loses them)
+            problem = f"it is a directory of goldens (a golden is a file): {name_a_file_in(path)}"
             raise CheckpointCorruptError(path, problem, "") from None
         problem = "it is a directory (a golden is a file)"
         raise CheckpointCorruptError(path, problem, MOVE_AWAY) from None
@@ -137,7 +133,12 @@ def read_golden(path: Path) -> bytes:
         raise unreadable(path, exc) from None
 
 
-def _holds_goldens(directory: Path) -> bool:
+def name_a_file_in(directory: Path) -> str:
+    """The fix for a golden path that is a directory of goldens."""
+    return f"name the golden's file in it ({os.path.join(directory, 'NAME.ckpt')})"
+
+
+def holds_goldens(directory: Path) -> bool:
     """Whether the directory ``directory`` holds a ``.ckpt`` file, or a folder that does (one
     level down: ``goldens/<module stem>/``)."""
     try:

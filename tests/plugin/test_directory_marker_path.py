@@ -71,3 +71,24 @@ def test_a_marker_path_naming_a_directory_of_goldens_names_a_file_in_it_as_the_f
     )
     result.stdout.no_fnmatch_line("*Move it away*")
     assert pytester.path.joinpath("goldens", "other.ckpt").is_file()
+
+
+def test_recording_at_a_marker_path_naming_a_directory_of_goldens_names_a_file_in_it(
+    pytester: pytest.Pytester,
+) -> None:
+    # (it said "Move it away or give the marker another path": moving it loses its goldens)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_dirpath=TEST.format(path="goldens/other.ckpt"))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(test_dirpath=TEST.format(path="goldens"))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_dirpath.py::test_ask: the golden checkpoint was not written: cannot write "
+            "*/goldens: Is a directory. It is a directory of goldens: name the golden's file "
+            "in it (*/goldens/NAME.ckpt)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Move it away*")
+    assert pytester.path.joinpath("goldens", "other.ckpt").is_file()
