@@ -80,6 +80,21 @@ if not any(isinstance(finder, _SubmoduleFinder) for finder in sys.meta_path):
     sys.meta_path.insert(0, _SubmoduleFinder())
 
 
+def pytest_addhooks(pluginmanager: Any) -> None:
+    """Named as a plugin by this package's name (``-p pytest_clearstone``,
+    ``PYTEST_PLUGINS=pytest_clearstone``, ``pytest_plugins = ["pytest_clearstone"]``), load the
+    plugin itself, :mod:`pytest_clearstone.plugin`, as its entry point ``clearstone`` does: the
+    package holds no other hook, and without it marked tests would run live, unnoticed. Under
+    the entry point's name, so that pytest's auto-loading (which comes after ``-p``) loads it
+    once, and ``-p no:clearstone`` still keeps it out."""
+    if pluginmanager.has_plugin("clearstone") or pluginmanager.is_blocked("clearstone"):
+        return
+    from . import plugin
+
+    if not pluginmanager.is_registered(plugin):
+        pluginmanager.register(plugin, "clearstone")
+
+
 def __dir__() -> list[str]:
     """The module's names with those exported on first use (:func:`__getattr__`)."""
     return sorted({*globals(), *__all__})

@@ -13,30 +13,40 @@ from collections.abc import Callable
 RECORD_COMMAND = "pytest --clearstone-record"
 
 
-#: how a command names a test, from its node id (the last set: :func:`name_tests_in_commands`)
-_command_names: list[Callable[[str], str]] = []
+#: how a command names a test, from its node id, and the options it repeats (the last set:
+#: :func:`name_tests_in_commands`)
+_command_forms: list[tuple[Callable[[str], str], str]] = []
 
 
-def name_tests_in_commands(convert: Callable[[str], str]) -> Callable[[], None]:
+def name_tests_in_commands(convert: Callable[[str], str], options: str = "") -> Callable[[], None]:
     """Name a test in the commands messages give as ``convert(node_id)``: the plugin sets
     pytest's form relative to the directory pytest was started in (a node id is relative to
-    the rootdir), so that a command given to a run started in a subdirectory works there.
-    Returns the function that puts back the form it replaced."""
-    _command_names.append(convert)
+    the rootdir), so that a command given to a run started in a subdirectory works there; and
+    begin each command with ``options``, those that choose the run's configuration (``-c
+    cfg/ci.ini``: without it the command reads another ini file, whose ``clearstone_mock`` may
+    differ). Returns the function that puts back the form it replaced."""
+    form = (convert, options)
+    _command_forms.append(form)
 
     def restore() -> None:
-        _command_names.remove(convert)
+        _command_forms.remove(form)
 
     return restore
+
+
+def pytest_command(arguments: str) -> str:
+    """``pytest ARGUMENTS``, with the options the run's commands repeat before them."""
+    options = _command_forms[-1][1] if _command_forms else ""
+    return f"pytest {options} {arguments}" if options else f"pytest {arguments}"
 
 
 def record_command(node_id: str = "") -> str:
     """:data:`RECORD_COMMAND` for the test ``node_id``, its node id quoted for a shell: run as
     given, it records that test only, not every golden of the suite."""
     if not node_id:
-        return RECORD_COMMAND
+        return pytest_command("--clearstone-record")
     import shlex  # (only for a message)
 
-    if _command_names:
-        node_id = _command_names[-1](node_id)
-    return f"{RECORD_COMMAND} {shlex.quote(node_id)}"
+    if _command_forms:
+        node_id = _command_forms[-1][0](node_id)
+    return pytest_command(f"--clearstone-record {shlex.quote(node_id)}")

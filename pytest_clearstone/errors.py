@@ -270,13 +270,6 @@ RESTORE_OR_RERECORD = f"Restore it from version control or re-record it with: {R
 #: what to do about what stands in a golden's place and is not a file (a directory), or in the
 #: place of a folder of its path (a file): a recording cannot replace it
 MOVE_AWAY = f"Move it away, then re-record it with: {RECORD_COMMAND}"
-#: what to do about a golden path that is a folder of goldens (a marker given the folder, as a
-#: CheckpointManager is): moving it away would move the other goldens away with it
-NAME_THE_FILE = (
-    "A golden's path names the file itself, not its folder: give the path of a file (a .ckpt "
-    "name in that folder), or, for a marker, leave the path out (one golden per test)"
-)
-
 #: what to do about a golden that is a Git LFS pointer (a checkout without LFS)
 FETCH_FROM_LFS = "Fetch the file with `git lfs pull` (CI: enable LFS in the checkout)"
 

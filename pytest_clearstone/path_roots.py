@@ -17,6 +17,11 @@ checkout. The roots, the most specific (longest) first, equal ones in this order
 - ``rootdir``: pytest's rootdir;
 - ``home``: the user's home directory.
 
+A root named through a symlink (pytest run on a path that links to the checkout) also holds the
+paths under the directory it links to, the form ``Path.resolve()`` and ``os.getcwd()`` give: a
+path is stored relative to the root either way, and a path the agent passes compares with a
+recorded one by that stored form (:mod:`pytest_clearstone.codec.compare`).
+
 A path under none of them, a relative path, and a path of the other platform's flavour are
 stored as they are. A root that is a filesystem root (``HOME=/`` in a container)
 holds every path and is left out. The part below a root is written with ``/`` on every platform.
@@ -104,6 +109,12 @@ class PathRoots:
             if os.path.isabs(text) and os.path.dirname(text) != text:
                 self._directories[name] = text
         found = [(os.path.join(d, ""), d, name) for name, d in self._directories.items()]
+        # a root named through a symlink (`pytest /ci/workspace`, /tmp on macOS) also holds the
+        # paths the agent resolved (`Path(__file__).resolve()`, `os.getcwd()`)
+        for name, directory in list(self._directories.items()):
+            real = os.path.realpath(directory)
+            if real != directory and os.path.dirname(real) != real:
+                found.append((os.path.join(real, ""), real, name))
         return tuple(sorted(found, key=lambda prefix: -len(prefix[0])))  # (stable: ties keep order)
 
 

@@ -156,6 +156,10 @@ class _RunState:
         #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
         #: set-up only): case-folded path -> the node id of the test recording it
         self.fixture_writers: dict[str, str] = {}
+        #: a marked test outside the rootdir (``-c cfg/ci.ini`` makes ``cfg`` the rootdir),
+        #: whose node id pytest makes relative to the argument it was collected under (its
+        #: path then names no file from the rootdir) -> its file
+        self.outside_rootdir: dict[str, Path] = {}
         #: the mock targets recordings of this process called: path -> the node id of the
         #: first test that did (what a later recording that called nothing is told)
         self.recorded_targets: dict[str, str] = {}
@@ -542,7 +546,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(set_verbosity(config.get_verbosity()))
     from .commands import name_tests_in_commands
 
-    config.add_cleanup(name_tests_in_commands(_from_where_pytest_started(config)))
+    config.add_cleanup(
+        name_tests_in_commands(_from_where_pytest_started(config), _configuration_options(config))
+    )
     from .path_roots import PathRoots, use_roots  # paths in goldens are stored relative to these
 
     def basetemp() -> Any:  # (asked when a path is first stored or read: pytest makes it then)
@@ -572,13 +578,35 @@ def _from_where_pytest_started(config: pytest.Config) -> Callable[[str], str]:
 
     def convert(node_id: str) -> str:
         path, sep, rest = node_id.partition("::")
+        state = config.stash.get(_STATE, None)
+        file = None if state is None else state.outside_rootdir.get(node_id)
         try:
-            path = Path(os.path.relpath(root / path, start)).as_posix()
+            path = Path(os.path.relpath(root / path if file is None else file, start)).as_posix()
         except ValueError:  # (another drive than the rootdir's, on Windows)
             return node_id
         return path + sep + rest
 
     return convert
+
+
+def _configuration_options(config: pytest.Config) -> str:
+    """The options of this run that choose its configuration, as a command repeats them (``-c
+    cfg/ci.ini --rootdir=.``; ``""``: none given): the ini file (its ``clearstone_mock``,
+    ``clearstone_mode``...), the rootdir, as given, relative to the directory pytest was
+    started in, where the command is run, and the ini values given with ``-o``."""
+    import shlex  # (a run given them only)
+
+    options = []
+    inifile = getattr(config.option, "inifilename", None)
+    if isinstance(inifile, str) and inifile:
+        options.append(f"-c {shlex.quote(inifile)}")
+    rootdir = getattr(config.option, "rootdir", None)
+    if isinstance(rootdir, str) and rootdir:
+        options.append(f"--rootdir={shlex.quote(rootdir)}")
+    for override in getattr(config.option, "override_ini", None) or ():
+        if isinstance(override, str):
+            options.append(f"-o {shlex.quote(override)}")
+    return " ".join(options)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -694,7 +722,22 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
         where = marker.on("path", item.nodeid)
         problem = f"@pytest.mark.replay path{where} must be a file path, not {path!r}"
         return _Marker(None, {}, {}, problem)
+    if path is not None and _names_a_directory(str(path)):
+        where = marker.on("path", item.nodeid)
+        problem = (
+            f"@pytest.mark.replay path{where} must be a file path, not {str(path)!r} (it names a "
+            "directory): give the path of the golden's file (goldens/NAME.ckpt), or leave the "
+            "path out for one golden per test"
+        )
+        return _Marker(None, {}, {}, problem)
     return marker
+
+
+def _names_a_directory(path: str) -> bool:
+    """Whether the marker's ``path`` names a directory by its form (``goldens/``, ``.``,
+    ``..``): a recording would write a file in the place of that directory (or fail at the
+    test's own), a replay would find a directory."""
+    return path.endswith(("/", os.sep)) or os.path.basename(path) in (".", "..")
 
 
 def _base_depth(node: Any, mark: pytest.Mark) -> int:
@@ -1236,7 +1279,7 @@ def _check_fixture_writer(item: pytest.Item) -> None:
     if _repetition(item):  # pytest-repeat's 2nd, 3rd...: recorded once, as collection does
         pytest.skip(_RECORDED_ONCE)
     writers = item.config.stash[_STATE].fixture_writers
-    first = writers.setdefault(str(replay.path).casefold(), item.nodeid)
+    first = writers.setdefault(_written_as(str(replay.path), {}), item.nodeid)
     if first != item.nodeid:
         pytest.fail(
             f"{first} and {item.nodeid} would both record the golden {replay.path} (the "
@@ -1994,22 +2037,18 @@ def _unwritable(path: Path, exc: OSError) -> str:
     if where and Path(where) != path and not str(where).endswith(".tmp"):
         at = f" ({where})"  # what stood in the way: a file where a directory should be, say
     from .descriptors import TOO_MANY_OPEN, too_many_open  # (a failure's path only)
+    from .golden.files import holds_goldens, name_a_file_in
 
     if exc.errno in TOO_MANY_OPEN:
         return f"cannot write {path}: {too_many_open()}"
-    if exc.errno == errno.EISDIR and not at:  # the golden's path is a folder of goldens?
-        from .errors import NAME_THE_FILE
-        from .golden.files import goldens_held
-
-        held = goldens_held(path)
-        if held:
-            return f"cannot write {path}: {held}. {NAME_THE_FILE}"
     if exc.errno == errno.EFBIG:  # (Python ignores SIGXFSZ: the write fails instead)
         fix = "Free space on its disk or raise the file size limit (ulimit -f)"
     elif exc.errno in _NO_SPACE:
         fix = "Free space on its disk (or in your disk quota)"
     elif exc.errno == errno.EROFS:  # (a sandbox, a read-only volume: nothing there can move)
         fix = "Record in a checkout on a file system mounted read-write"
+    elif exc.errno == errno.EISDIR and holds_goldens(path):  # (moving it loses them)
+        fix = f"It is a directory of goldens: {name_a_file_in(path)}"
     else:
         fix = "Move it away or give the marker another path, or make its directory writable"
     return f"cannot write {path}: {exc.strerror or exc}{at}. {fix}"
@@ -2072,6 +2111,8 @@ def _note_collected(
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
+    root = os.path.join(str(config.rootpath), "")
+    real_dirs: dict[str, str] = {}  # (recording) a golden's directory -> where it leads
     for item in collected:
         marker = _marker(item)
         if marker is not None:
@@ -2083,21 +2124,22 @@ def _note_collected(
             else:
                 golden = item.stash[_GOLDEN] = _golden_path(item, marker.path)
                 referenced.add(golden)
+                if not str(item.path).startswith(root):  # (its messages name its file)
+                    state.outside_rootdir[item.nodeid] = item.path
+                    state.outside_rootdir[_test_id(item)] = item.path
                 writes = marker.keywords.get("mock", ini_mock) is not None
                 if writes and recording and _repetition(item):  # pytest-repeat's 2nd, 3rd...
                     item.add_marker(pytest.mark.skip(reason=_RECORDED_ONCE))
                 elif writes:
-                    # (recording, compared as the files they reach: a folder linked to another
-                    # makes two paths one file; a replay, measured, resolves none)
-                    same = os.path.realpath(golden) if recording else golden
-                    tests = writers.setdefault(same.casefold(), (golden, []))[1]
+                    key = _written_as(golden, real_dirs) if recording else golden.casefold()
+                    tests = writers.setdefault(key, (golden, []))[1]
                     # the same test again (pytest --keep-duplicates)
                     if recording and any(test.nodeid == item.nodeid for test in tests):
                         item.add_marker(pytest.mark.skip(reason=_COLLECTED_AGAIN))
                     else:
                         tests.append(item)
                 elif recording:
-                    readers[item] = os.path.realpath(golden).casefold()
+                    readers[item] = _written_as(golden, real_dirs)
         used = (
             used
             or marker is not None
@@ -2116,6 +2158,20 @@ def _note_collected(
         if config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
             config.pluginmanager.register(_RecordDivergedProtocol(), f"{_PER_TEST}-protocol")
         _install_codec_hooks(config)
+
+
+def _written_as(golden: str, real_dirs: dict[str, str]) -> str:
+    """The file a recording of ``golden`` writes, case-folded (on a file system that folds
+    case — macOS, Windows — two paths differing only in case are one file, so they clash on
+    every platform), its directory followed through symlinks (a ``goldens`` folder linked to
+    another's, a test directory linked into the suite: one file under two names);
+    ``real_dirs`` caches the directories resolved. The golden itself is not followed: a
+    recording replaces a golden that is a link with a file."""
+    directory, name = os.path.split(golden)
+    real = real_dirs.get(directory)
+    if real is None:
+        real = real_dirs[directory] = os.path.realpath(directory)
+    return os.path.join(real, name).casefold()
 
 
 def _readers_after_writers(
@@ -2245,8 +2301,18 @@ def _report_shared_goldens(
         markers = [marker for marker in map(_marker, tests) if marker is not None]
         given_by = {marker.given_by("path") for marker in markers}
         function = _parametrized_function(tests)
+        # (paths that reach one file through a linked folder, not only in other case)
+        reached = dict.fromkeys(
+            t.stash[_GOLDEN] for t in tests if t.stash[_GOLDEN].casefold() != golden.casefold()
+        )
+        if reached:
+            fix = (
+                "one file, reached through a symlink: give each test its own path "
+                "(@pytest.mark.replay(PATH, ...)), or leave one of them out of the collection "
+                "(--ignore)"
+            )
         # default paths (made from the node ids): leaving the path out is no fix
-        if all(marker.path is None for marker in markers):
+        elif all(marker.path is None for marker in markers):
             fix = _default_paths_fix(tests)
         elif function and given_by == {t.nodeid for t in tests}:  # (its own decorator's)
             fix = (
@@ -2273,12 +2339,8 @@ def _report_shared_goldens(
                 "option clearstone_mock)"
             )
         each = "both" if len(tests) == 2 else "all"
-        # (paths that reach one file through a linked folder, not only in other case)
-        also = dict.fromkeys(
-            t.stash[_GOLDEN] for t in tests if t.stash[_GOLDEN].casefold() != golden.casefold()
-        )
-        if also:
-            golden = f"{golden} (also reached as {', '.join(also)})"
+        if reached:
+            golden = f"{golden} (also reached as {', '.join(reached)})"
         message = f"{names} would {each} record the golden {golden}: {fix}"
         report = pytest.CollectReport(tests[0].nodeid, "failed", message, [])
         session.config.hook.pytest_collectreport(report=report)
@@ -2407,6 +2469,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_collect_errors"] = state.collect_errors
         config.workeroutput["clearstone_uncollected"] = state.uncollected
         config.workeroutput["clearstone_store_problem"] = state.store_problem
+        config.workeroutput["clearstone_outside_rootdir"] = {
+            node_id: str(path) for node_id, path in state.outside_rootdir.items()
+        }
     _unset_placeholder_keys(state)
     if state.undo_codec_hooks is not None:
         state.undo_codec_hooks()
@@ -2677,6 +2742,10 @@ class _Reporter:
         state.collect_errors += int(output.get("clearstone_collect_errors", 0))
         state.uncollected.update(output.get("clearstone_uncollected", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
+        state.outside_rootdir.update(
+            (node_id, Path(path))
+            for node_id, path in output.get("clearstone_outside_rootdir", {}).items()
+        )
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         if items:
@@ -2807,6 +2876,8 @@ class _Reporter:
             for path, why in kept:
                 tr.write_line(f"  {_shown(self.config, path)}: {why}")
         if counts["diverged"] or counts["missing"]:
+            from .commands import pytest_command
+
             failing = [  # (an xfail test's missing or diverged golden is counted: named too)
                 r
                 for kind in ("failed", "error", "xfailed")
@@ -2831,13 +2902,14 @@ class _Reporter:
                 lf = self.config.pluginmanager.has_plugin("cacheprovider")
                 hint = (
                     f"if the changes are intended, re-record what diverged{and_missing} with: "
-                    "pytest --clearstone-mode=record-diverged"
+                    + pytest_command("--clearstone-mode=record-diverged")
                     + (" (or --lf --clearstone-record)" if lf else "")
                 )
             else:
                 hint = (
-                    "record the missing goldens with: pytest --clearstone-mode=record-missing "
-                    "(or --clearstone-mode=record-diverged)"
+                    "record the missing goldens with: "
+                    + pytest_command("--clearstone-mode=record-missing")
+                    + " (or --clearstone-mode=record-diverged)"
                 )
             if writers:
                 tr.write_line(f"hint: {hint}; review with git diff")
@@ -2846,7 +2918,7 @@ class _Reporter:
                 tr.write_line(
                     "  (the xfail tests above xfailed on their golden, not on what their mark "
                     f"expects: {_RECORDED_IF_PASSING}, so record each once it passes, its mark "
-                    "removed or not strict: pytest --clearstone-record NODE_ID)"
+                    f"removed or not strict: {pytest_command('--clearstone-record NODE_ID')})"
                 )
             if readers:
                 tr.write_line(
@@ -2866,6 +2938,8 @@ _PREVIEWS = (
     ("--collect-only", "collectonly"),
     ("--setup-plan", "setupplan"),
     ("--setup-only", "setuponly"),
+    ("--fixtures", "showfixtures"),
+    ("--fixtures-per-test", "show_fixtures_per_test"),
 )
 
 

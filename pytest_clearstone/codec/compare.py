@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import decimal
+from pathlib import PurePath
 from typing import Any
 
 from ..errors import describe
@@ -79,6 +80,9 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         return False
     if t is float or t is complex or t is decimal.Decimal:  # (unequal by ==)
         return both_nan(a, b)
+    if isinstance(a, PurePath) and t.__module__.partition(".")[0] == "pathlib":
+        # (one path named through a symlink to a root and once resolved: stored alike)
+        return bool(stored_form(a) == (stored_form(b) if tree is UNKNOWN else tree))
     if t is list or t is tuple:
         if len(a) != len(b):
             return False

@@ -27,7 +27,6 @@ from pathlib import Path
 from ..errors import (
     FETCH_FROM_LFS,
     MOVE_AWAY,
-    NAME_THE_FILE,
     CheckpointCorruptError,
     CheckpointNotFoundError,
     resolve_conflict,
@@ -118,9 +117,9 @@ def read_golden(path: Path) -> bytes:
     except FileNotFoundError:
         raise CheckpointNotFoundError([Path(path)]) from None
     except IsADirectoryError:
-        held = goldens_held(Path(path))
-        if held:
-            raise CheckpointCorruptError(path, held, NAME_THE_FILE) from None
+        if holds_goldens(path):  # (a marker given the goldens' folder: moving it loses them)
+            problem = f"it is a directory of goldens (a golden is a file): {name_a_file_in(path)}"
+            raise CheckpointCorruptError(path, problem, "") from None
         problem = "it is a directory (a golden is a file)"
         raise CheckpointCorruptError(path, problem, MOVE_AWAY) from None
     except NotADirectoryError as exc:
@@ -134,19 +133,28 @@ def read_golden(path: Path) -> bytes:
         raise unreadable(path, exc) from None
 
 
-def goldens_held(directory: Path) -> str:
-    """``"it is a directory holding goldens (a.ckpt, ...)"`` when ``directory``, found where a
-    golden should be, holds ``.ckpt`` files (a golden path given as their folder), else
-    ``""``."""
+def name_a_file_in(directory: Path) -> str:
+    """The fix for a golden path that is a directory of goldens."""
+    return f"name the golden's file in it ({os.path.join(directory, 'NAME.ckpt')})"
+
+
+def holds_goldens(directory: Path) -> bool:
+    """Whether the directory ``directory`` holds a ``.ckpt`` file, or a folder that does (one
+    level down: ``goldens/<module stem>/``)."""
     try:
         with os.scandir(directory) as entries:
-            names = sorted(e.name for e in entries if e.name.endswith(".ckpt"))
+            found = list(entries)
     except OSError:
-        return ""
-    if not names:
-        return ""
-    more = ", ..." if len(names) > 1 else ""
-    return f"it is a directory holding goldens ({names[0]}{more})"
+        return False
+    if any(e.name.endswith(".ckpt") for e in found):
+        return True
+    for entry in found:
+        try:
+            if entry.is_dir() and any(n.endswith(".ckpt") for n in os.listdir(entry.path)):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _file_in_the_way(path: Path) -> Path | None:

@@ -1,5 +1,6 @@
-"""``pytest --collect-only`` (``--setup-plan``, ``--setup-only``) with the plugin's options:
-running no test, they write and delete nothing."""
+"""``pytest --collect-only`` (``--setup-plan``, ``--setup-only``, ``--fixtures``,
+``--fixtures-per-test``) with the plugin's options: running no test, they write and delete
+nothing."""
 
 from __future__ import annotations
 
@@ -22,14 +23,18 @@ def test_ask():
 """
 
 
-@pytest.mark.parametrize("option", ["--collect-only", "--setup-plan", "--setup-only"])
+@pytest.mark.parametrize(
+    "option",
+    ["--collect-only", "--setup-plan", "--setup-only", "--fixtures", "--fixtures-per-test"],
+)
 def test_collect_only_with_prune_unused_deletes_no_golden(
     pytester: pytest.Pytester, option: str
 ) -> None:
     # Expected: `--collect-only` only collects (`--setup-plan`, `--setup-only` run no test
     # either), so `--clearstone-prune-unused` beside it deletes nothing: the run lists the
     # goldens it would delete, and says it deleted none (it deleted the unused golden, like a
-    # run of the tests would)
+    # run of the tests would; `--fixtures` and `--fixtures-per-test`, which only list
+    # fixtures, still did)
     pytester.syspathinsert()
     pytester.makepyfile(app=APP, test_app=TESTS)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)

@@ -51,3 +51,35 @@ def test_named_with_autoload_off_its_modules_are_not_rewritten(project, autoload
     pytester.makepyfile(test_zz_loaders=LOADERS)  # (runs after the replay: its modules loaded)
     result = pytester.runpytest_subprocess("-p", "clearstone")
     result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize("how", ["-p", "PYTEST_PLUGINS", "conftest"])
+def test_named_by_its_package_name_with_autoload_off_the_plugin_replays(
+    project, autoload_off, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    # Expected: naming the plugin by its import package (`-p pytest_clearstone`,
+    # `PYTEST_PLUGINS=pytest_clearstone`, `pytest_plugins = ["pytest_clearstone"]` in the root
+    # conftest), as for most plugins, loads it as `-p clearstone` does: the marked test replays
+    # from its golden (it loaded only the package, which holds no hooks: the marked test ran
+    # live, calling its targets and passing with no golden, "replayed" by nothing)
+    pytester = project.pytester
+    pytester.runpytest_subprocess("-p", "clearstone", "--clearstone-record").assert_outcomes(
+        passed=1
+    )
+    args: list[str] = []
+    if how == "-p":
+        args = ["-p", "pytest_clearstone"]
+    elif how == "PYTEST_PLUGINS":
+        monkeypatch.setenv("PYTEST_PLUGINS", "pytest_clearstone")
+    else:
+        pytester.makeconftest("pytest_plugins = ['pytest_clearstone']")
+    project.golden.unlink()
+    replayed = pytester.runpytest_subprocess(*args)
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(["*golden*billing.ckpt*--clearstone-record*"])
+    # and with auto-loading on, named so it is loaded once
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    pytester.runpytest_subprocess(*args, "--clearstone-record").assert_outcomes(passed=1)
+    replayed = pytester.runpytest_subprocess(*args)
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 0 recorded, 0 diverged*"])

@@ -179,3 +179,59 @@ def test_a_changed_path_argument_is_shown_as_one_path(
         [rf".* root\['file'\]: {type_name}\('.*batch\.jsonl'\) -> {type_name}\('.*other\.jsonl'\)$"]
     )
     result.stdout.no_fnmatch_line("*root[[]'file'[]]._*")  # (not pathlib's private slots)
+
+
+RESOLVED_TEST = """
+from pathlib import Path
+
+import pytest
+
+import upload
+
+
+@pytest.mark.replay("goldens/up.ckpt", mock={"llm": "upload.upload"})
+def test_upload(replay):
+    def agent():
+        here = Path(__file__)
+        upload.upload(file=here.parent / "a.jsonl", purpose="batch")
+        return upload.upload(file=here.resolve().parent / "b.jsonl", purpose="batch")
+
+    assert replay.run(agent)["id"] == "file-1"
+"""
+
+
+@pytest.mark.parametrize("recorded_through", ["link", "checkout"])
+def test_a_checkout_run_through_a_symlink_replays_paths_resolved_or_not(
+    pytester: pytest.Pytester, recorded_through: str
+) -> None:
+    # Expected: pytest run with the checkout named through a symlink (`pytest
+    # /ci/workspace/tests`, where the workspace links to the checkout; /tmp on macOS) has that
+    # path as its rootdir; a path the agent resolved (`Path(__file__).resolve()`, `os.getcwd()`)
+    # is still under the rootdir: it is stored relative to it, and equals the recorded path
+    # whichever way the run was named (it was stored as an absolute path, and a replay through
+    # the symlink diverged: `PosixPath('/link/b.jsonl') -> PosixPath('/checkout/b.jsonl')`)
+    if not hasattr(__import__("os"), "symlink"):
+        pytest.skip("no symlinks")
+    checkout = _checkout(pytester, "checkout")
+    (checkout / "test_upload.py").write_text(textwrap.dedent(RESOLVED_TEST))
+    link = pytester.path / "link"
+    try:
+        link.symlink_to(checkout, target_is_directory=True)
+    except OSError:
+        pytest.skip("symlinks not allowed here")
+    pytester.chdir()
+    # (pytester's HOME is its directory, above both: a path under it is stored relative to it)
+    home = pytester.mkdir("home")
+    runs = {"link": str(link), "checkout": str(checkout)}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.syspath_prepend(runs[recorded_through])
+        pytester.runpytest("--clearstone-record", runs[recorded_through]).assert_outcomes(passed=1)
+    stored = (checkout / "goldens" / "up.ckpt").read_text()
+    assert str(checkout) not in stored and str(link) not in stored
+    for through in runs.values():
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("HOME", str(home))
+            mp.syspath_prepend(through)
+            result = pytester.runpytest(through)
+        result.assert_outcomes(passed=1)

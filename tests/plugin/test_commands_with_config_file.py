@@ -1,0 +1,130 @@
+"""A run given its ini file with ``-c`` (``--config-file``) names it in the commands its
+messages give: without it the command reads another ini file (or none), so a bare marker whose
+``mock`` comes from that file's ``clearstone_mock`` only reads its golden, and the command
+given to record it recorded nothing."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from tests.inner_runs import LEAN_ARGS
+
+APP = """
+def llm(prompt):
+    return "ok " + prompt
+"""
+
+TEST = """
+import pytest
+
+import app
+
+
+@pytest.mark.replay
+def test_m():
+    assert app.llm("1") == "ok 1"
+"""
+
+
+@pytest.mark.parametrize("option", ["-c", "--config-file="])
+def test_the_record_command_of_a_run_given_its_ini_file_names_it(
+    pytester: pytest.Pytester, option: str
+) -> None:
+    # Expected: the missing golden's message and the summary's hint give `pytest -c
+    # cfg/ci.ini --clearstone-record ...`, and that command records the golden (they gave
+    # `pytest --clearstone-record tests/test_m.py::test_m`, which found no mock targets in
+    # the default ini and failed again with "checkpoint not found")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.mkdir("tests")
+    pytester.path.joinpath("tests", "test_m.py").write_text(TEST)
+    pytester.mkdir("cfg")
+    pytester.path.joinpath("cfg", "ci.ini").write_text(
+        "[pytest]\nclearstone_mock =\n    llm = app.llm\n"
+    )
+    given = ["-c", "cfg/ci.ini"] if option == "-c" else ["--config-file=cfg/ci.ini"]
+    result = pytester.runpytest(*given, "--rootdir=.", "tests")
+    result.assert_outcomes(failed=1)
+    command = "pytest -c cfg/ci.ini --rootdir=. --clearstone-record tests/test_m.py::test_m"
+    result.stdout.fnmatch_lines(
+        [
+            f"*checkpoint not found; tried: *test_m.ckpt. Record it first with: {command}",
+            "hint: record the missing goldens with: pytest -c cfg/ci.ini --rootdir=. "
+            "--clearstone-mode=record-missing*",
+        ]
+    )
+    # the command given records it
+    recorded = pytester.runpytest(*shlex.split(command)[1:])
+    recorded.assert_outcomes(passed=1)
+    assert pytester.path.joinpath("tests", "goldens", "test_m", "test_m.ckpt").is_file()
+    pytester.runpytest(*given, "--rootdir=.", "tests").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("argument", ["tests", "tests/test_m.py"])
+def test_the_record_command_of_a_test_outside_the_rootdir_names_its_file(
+    pytester: pytest.Pytester, argument: str
+) -> None:
+    # Expected: given `-c cfg/ci.ini`, pytest's rootdir is cfg/ and the tests are outside it
+    # (their node ids are relative to the argument they were collected under: `test_m.py`,
+    # `::test_m`); the command names the test's file from where pytest was started,
+    # `tests/test_m.py::test_m`, and it records the golden (it gave `cfg/test_m.py::test_m`,
+    # or `cfg::test_m`: files that are not there)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.mkdir("tests")
+    pytester.path.joinpath("tests", "test_m.py").write_text(TEST)
+    pytester.mkdir("cfg")
+    pytester.path.joinpath("cfg", "ci.ini").write_text(
+        "[pytest]\nclearstone_mock =\n    llm = app.llm\n"
+    )
+    result = pytester.runpytest("-c", "cfg/ci.ini", argument)
+    result.assert_outcomes(failed=1)
+    command = "pytest -c cfg/ci.ini --clearstone-record tests/test_m.py::test_m"
+    result.stdout.fnmatch_lines(
+        [f"*checkpoint not found; tried: *test_m.ckpt. Record it first with: {command}"]
+    )
+    result.stdout.fnmatch_lines(
+        ["hint: record the missing goldens with: *", "  tests/test_m.py::test_m"]
+    )
+    recorded = pytester.runpytest(*shlex.split(command)[1:])
+    recorded.assert_outcomes(passed=1)
+    pytester.runpytest("-c", "cfg/ci.ini", argument).assert_outcomes(passed=1)
+
+
+def test_the_summary_under_xdist_names_a_test_outside_the_rootdir_by_its_file(
+    pytester: pytest.Pytester,
+) -> None:
+    # (the controller, which collects nothing, named it `cfg/test_m.py::test_m`)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.mkdir("tests")
+    pytester.path.joinpath("tests", "test_m.py").write_text(TEST)
+    pytester.mkdir("cfg")
+    pytester.path.joinpath("cfg", "ci.ini").write_text(
+        "[pytest]\nclearstone_mock =\n    llm = app.llm\n"
+    )
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, "-c", "cfg/ci.ini", "-n", "2", "tests")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "hint: record the missing goldens with: pytest -c cfg/ci.ini *",
+            "  tests/test_m.py::test_m",
+        ]
+    )
+
+
+def test_the_record_command_of_a_run_given_ini_overrides_repeats_them(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: `-o "clearstone_mock=llm = app.llm"` (an ini value given on the command line)
+    # is repeated in the command, which then records the golden (it was left out: the bare
+    # marker had no mock target, and the command failed again with "checkpoint not found")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_m=TEST)
+    result = pytester.runpytest("-o", "clearstone_mock=llm = app.llm")
+    result.assert_outcomes(failed=1)
+    command = "pytest -o 'clearstone_mock=llm = app.llm' --clearstone-record test_m.py::test_m"
+    result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
+    pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)
