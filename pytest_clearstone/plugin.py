@@ -18,7 +18,7 @@ import os
 import random
 import re
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -603,10 +603,27 @@ def _configuration_options(config: pytest.Config) -> str:
     rootdir = getattr(config.option, "rootdir", None)
     if isinstance(rootdir, str) and rootdir:
         options.append(f"--rootdir={shlex.quote(rootdir)}")
+    given = _overrides_given(config.invocation_params.args)
     for override in getattr(config.option, "override_ini", None) or ():
-        if isinstance(override, str):
+        if isinstance(override, str) and override in given:
             options.append(f"-o {shlex.quote(override)}")
     return " ".join(options)
+
+
+def _overrides_given(args: Sequence[object]) -> set[str]:
+    """The ``-o`` values given on the command line (``-o K=V``, ``-oK=V``, ``--override-ini``):
+    those of the ini's ``addopts`` and ``PYTEST_ADDOPTS`` (and the ``-o strict_markers=true``
+    pytest makes of ``--strict-markers``) apply to a command run again anyway."""
+    given: set[str] = set()
+    texts = iter(a for a in args if isinstance(a, str))
+    for arg in texts:
+        if arg in ("-o", "--override-ini"):
+            given.add(next(texts, ""))
+        elif arg.startswith("--override-ini="):
+            given.add(arg.partition("=")[2])
+        elif arg.startswith("-o") and not arg.startswith("--"):
+            given.add(arg[2:])
+    return given
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
