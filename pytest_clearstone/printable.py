@@ -13,10 +13,9 @@ __all__ = ["printable"]
 # C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a
 # terminal shows (CVE-2021-42574): a file can drive a terminal through any of them; and lone
 # surrogates (a file name that is not UTF-8, as os.fsdecode gives it), which no UTF-8 stream
-# can write
-_CONTROL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+# can write. Compiled when first used (by ``re``'s cache): compiling it costs more than
+# importing the rest of this module, and a passing run prints no file's text
+_CONTROL = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -31,4 +30,4 @@ def _escape_one(match: re.Match[str]) -> str:
 def printable(text: object) -> str:
     """``str(text)`` with control characters escaped (``\\x1b``, ``\\n``, ``\\u202e``): text from
     a file never reaches the terminal as escape sequences or line breaks."""
-    return _CONTROL.sub(_escape_one, str(text))
+    return re.sub(_CONTROL, _escape_one, str(text))

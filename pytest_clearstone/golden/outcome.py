@@ -8,7 +8,6 @@ the typed form the recording and replaying halves work with.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,26 @@ from ..errors import CheckpointCorruptError
 from ..tracing.span import Recorded
 
 
-@dataclass(eq=False)  # (equal only to itself, as its snapshots are: compare their values)
 class Outcome:
     """What one run produced: the function's name, its result and, for an agent, the agent's
-    state after it (both as recorded snapshots)."""
+    state after it (both as recorded snapshots). Equal only to itself, as its snapshots are:
+    compare their values. (A plain class: a dataclass's generated methods are compiled when
+    the module is imported, by every run that replays.)"""
 
-    function: str | None
-    result: Recorded
-    final_state: Recorded | None = None
+    __slots__ = ("final_state", "function", "result")
+
+    def __init__(
+        self, function: str | None, result: Recorded, final_state: Recorded | None = None
+    ) -> None:
+        self.function = function
+        self.result = result
+        self.final_state = final_state
+
+    def __repr__(self) -> str:
+        return (
+            f"Outcome(function={self.function!r}, result={self.result!r}, "
+            f"final_state={self.final_state!r})"
+        )
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> Outcome:
