@@ -14,17 +14,24 @@ Two kinds of clock reading escape the frozen clock and reach a recorded value:
   into the answer's ``failed_attempts``, sent back with the next request: what a live attempt
   took when recording was never what its replay takes, and the next request diverged on every
   replay. The attempt is timed on the agent's clock (no time passes on a frozen one).
+- A sync live call puts the whole process on the real clock while it runs, and LangGraph stamps
+  each node run it starts in its thread pool with ``time.time()`` (the ``execution_info``'s
+  ``node_first_attempt_time`` in the config a node passes to the model): a node that started
+  while another node's call was live recorded a real time, and its replay diverged. LangGraph's
+  retry loop reads the agent's clock.
 
 =====================================================  =====================================
 patch point                                            time of
 =====================================================  =====================================
 ``pydantic_ai._utils.now_utc``                         pydantic-ai messages, parts, responses
 ``pydantic_ai._model_request_attempts.AttemptStart``   a failed attempt's ``duration``
+``langgraph.pregel._retry.time``                       a node run's ``node_first_attempt_time``
 =====================================================  =====================================
 
 Callers import ``now_utc`` by name (``from ._utils import now_utc as _now_utc``), so the function
 object itself is changed (as :mod:`pytest_clearstone.golden.ids` does): its code is swapped for a
-shim; ``elapsed`` is a method, replaced on its class. Both are put back on exit. A library not
+shim; ``elapsed`` is a method, replaced on its class; LangGraph's retry module reads the clock
+through its ``time`` global, given a stand-in of the module. All are put back on exit. A library not
 imported when the test starts is left alone.
 """
 
@@ -32,6 +39,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -70,3 +78,20 @@ def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
             return max(now() - began, _dt.timedelta(0))
 
         stack.setattr(start, "elapsed", elapsed)
+    retry = sys.modules.get("langgraph.pregel._retry")
+    if retry is not None and getattr(retry, "time", None) is time:
+        stack.setattr(retry, "time", _AgentTime(now_ns))
+
+
+class _AgentTime:
+    """The ``time`` module as a library module sees it: ``time()`` reads the agent's clock, the
+    rest is the module's (``monotonic`` stays real, as everywhere)."""
+
+    def __init__(self, now_ns: Callable[[], int]) -> None:
+        self._now_ns = now_ns
+
+    def time(self) -> float:
+        return self._now_ns() / 1_000_000_000
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
