@@ -121,3 +121,92 @@ def test_a_node_started_during_another_nodes_live_call_replays(stack: Stack) -> 
     # (the config's other internals are stored as placeholders naming their type: not checked)
     stack.replay_passes()
     stack.replay_passes()
+
+
+DEBUG_STREAM = '''
+import operator
+import threading
+from typing import Annotated, TypedDict
+
+import httpx2
+from langchain_core.messages import HumanMessage
+from langchain_openai import ChatOpenAI
+from langgraph.graph import START, StateGraph
+
+import services
+
+#: set when the agent has seen `fast`'s result in the stream; `slow`'s request waits for it
+FAST_DONE = threading.Event()
+
+
+def gated(request):
+    if b"slow" in request.content:
+        FAST_DONE.wait(timeout=10)
+    return services.OPENAI.handler(request)
+
+
+def make_llm():
+    return ChatOpenAI(model="gpt-4o-mini", max_retries=0,
+                      http_client=httpx2.Client(transport=httpx2.MockTransport(gated)))
+
+
+class State(TypedDict, total=False):
+    q: str
+    notes: Annotated[list[str], operator.add]
+
+
+class Debugged:
+    """Two parallel nodes, the graph streamed with stream_mode="debug" into the state: `fast`
+    ends while `slow`'s call is in flight."""
+
+    def __init__(self, llm):
+        self.llm = llm
+        self.events = []
+
+    def get_state(self):
+        return {"events": self.events}
+
+    def load_state(self, state):
+        self.events = list(state["events"])
+
+    def run(self, q):
+        llm = self.llm
+
+        def ask(name):
+            def node(state: State):
+                return {"notes": [llm.invoke([HumanMessage(name + " " + state["q"])]).content]}
+            return node
+
+        graph = StateGraph(State)
+        for name in ("slow", "fast"):
+            graph.add_node(name, ask(name))
+            graph.add_edge(START, name)
+        rows = []
+        for event in graph.compile().stream({"q": q, "notes": []}, stream_mode="debug"):
+            name = event["payload"].get("name", "")
+            if event["type"] == "task_result" and name == "fast":
+                FAST_DONE.set()
+            rows.append([event["type"], event["step"], name, event["timestamp"]])
+        self.events.append(sorted(rows))
+        return len(rows)
+'''
+
+DEBUG_TEST = """
+import pytest
+
+import debugged
+
+
+@pytest.mark.replay("goldens/debug.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    assert replay.run(debugged.Debugged(debugged.make_llm()).run, "Rome") == 4
+"""
+
+
+def test_debug_stream_timestamps_of_parallel_nodes_replay(stack: Stack) -> None:
+    """stream_mode="debug" stamps each event with ``datetime.now()`` when it is emitted; the
+    result of a node that ended while a parallel node's sync call was live was stamped with the
+    real time, so a state that kept the events failed its replay on those times."""
+    (stack.path / "debugged.py").write_text(DEBUG_STREAM)
+    stack.write_test("debugged", DEBUG_TEST)
+    stack.roundtrip()
