@@ -210,3 +210,103 @@ def test_debug_stream_timestamps_of_parallel_nodes_replay(stack: Stack) -> None:
     (stack.path / "debugged.py").write_text(DEBUG_STREAM)
     stack.write_test("debugged", DEBUG_TEST)
     stack.roundtrip()
+
+
+SUBGRAPH = '''
+import operator
+import threading
+from typing import Annotated, TypedDict
+
+import httpx2
+from langchain_core.messages import HumanMessage
+from langchain_openai import ChatOpenAI
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import START, StateGraph
+
+import services
+
+#: set by the subgraph's last node; `slow`'s request waits for it
+SUB_DONE = threading.Event()
+
+
+def gated(request):
+    if b"slow" in request.content:
+        SUB_DONE.wait(timeout=10)
+    return services.OPENAI.handler(request)
+
+
+def make_llm():
+    return ChatOpenAI(model="gpt-4o-mini", max_retries=0,
+                      http_client=httpx2.Client(transport=httpx2.MockTransport(gated)))
+
+
+class State(TypedDict, total=False):
+    q: str
+    notes: Annotated[list[str], operator.add]
+
+
+class Checkpointed:
+    """A subgraph with a checkpointer of its own runs beside `slow`, whose call is in flight
+    while the subgraph's checkpoints are made; the agent keeps every checkpoint's time."""
+
+    def __init__(self, llm):
+        self.llm = llm
+        self.checkpoints = []
+
+    def get_state(self):
+        return {"checkpoints": self.checkpoints}
+
+    def load_state(self, state):
+        self.checkpoints = list(state["checkpoints"])
+
+    def run(self, q):
+        llm = self.llm
+
+        def slow(state: State):
+            return {"notes": [llm.invoke([HumanMessage("slow " + state["q"])]).content]}
+
+        def one(state: State):
+            return {"notes": [llm.invoke([HumanMessage("one " + state["q"])]).content]}
+
+        def two(state: State):
+            SUB_DONE.set()
+            return {"notes": ["two"]}
+
+        inner = StateGraph(State)
+        inner.add_node("one", one)
+        inner.add_node("two", two)
+        inner.add_edge(START, "one")
+        inner.add_edge("one", "two")
+        graph = StateGraph(State)
+        graph.add_node("slow", slow)
+        graph.add_node("sub", inner.compile(checkpointer=True))
+        graph.add_edge(START, "slow")
+        graph.add_edge(START, "sub")
+        saver = InMemorySaver()
+        graph.compile(checkpointer=saver).invoke({"q": q, "notes": []},
+                                                 {"configurable": {"thread_id": "t"}})
+        rows = sorted([c.config["configurable"]["checkpoint_ns"].split(":")[0], c.checkpoint["ts"]]
+                      for c in saver.list(None))
+        self.checkpoints.append(rows)
+        return len(rows)
+'''
+
+SUBGRAPH_TEST = """
+import pytest
+
+import checkpointed
+
+
+@pytest.mark.replay("goldens/sub.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    assert replay.run(checkpointed.Checkpointed(checkpointed.make_llm()).run, "Rome") > 3
+"""
+
+
+def test_checkpoint_times_of_a_subgraph_beside_a_live_call_replay(stack: Stack) -> None:
+    """A subgraph with its own checkpointer makes its checkpoints in its node's thread: made
+    while a parallel node's sync call was live, their ``ts`` (``created_at``) was the real
+    time, and a state that kept them failed its replay on those times."""
+    (stack.path / "checkpointed.py").write_text(SUBGRAPH)
+    stack.write_test("checkpointed", SUBGRAPH_TEST)
+    stack.roundtrip()
