@@ -18,8 +18,9 @@ Two kinds of clock reading escape the frozen clock and reach a recorded value:
   the clock in the threads of its pool: it stamps each node run it starts with ``time.time()``
   (the ``execution_info``'s ``node_first_attempt_time`` in the config a node passes to the
   model), and each event it streams as a node ends (``stream_mode="debug"``'s ``timestamp``,
-  with ``datetime.now()``). A node that started or ended while another node's call was live got
-  a real time, and its replay diverged. These LangGraph modules read the agent's clock.
+  with ``datetime.now()``), each checkpoint and each item a node puts in an ``InMemoryStore``.
+  A node that started or ended while another node's call was live got a real time, and its
+  replay diverged. These LangGraph modules read the agent's clock.
 
 =====================================================  =====================================
 patch point                                            time of
@@ -29,6 +30,7 @@ patch point                                            time of
 ``langgraph.pregel._retry.time``                       a node run's ``node_first_attempt_time``
 ``langgraph.pregel._loop.datetime``                    ``stream_mode="debug"`` event times
 ``langgraph.pregel._checkpoint.datetime``              a checkpoint's ``ts`` (``created_at``)
+``langgraph.store.memory.datetime``                    an ``InMemoryStore`` item's times
 ``langgraph.stream._convert.time``, ``_mux.time``      the times of the v2 stream's events
 =====================================================  =====================================
 
@@ -99,7 +101,11 @@ def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
 #: modules that read the clock as ``time.time()`` (``import time``), and as ``datetime.now()``
 #: (``from datetime import datetime``): LangGraph's, in the threads of its pool
 _TIME_READERS = ("langgraph.pregel._retry", "langgraph.stream._convert", "langgraph.stream._mux")
-_DATETIME_READERS = ("langgraph.pregel._loop", "langgraph.pregel._checkpoint")
+_DATETIME_READERS = (
+    "langgraph.pregel._loop",
+    "langgraph.pregel._checkpoint",
+    "langgraph.store.memory",
+)
 
 
 class _AgentTime:

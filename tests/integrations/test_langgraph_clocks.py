@@ -310,3 +310,98 @@ def test_checkpoint_times_of_a_subgraph_beside_a_live_call_replay(stack: Stack) 
     (stack.path / "checkpointed.py").write_text(SUBGRAPH)
     stack.write_test("checkpointed", SUBGRAPH_TEST)
     stack.roundtrip()
+
+
+STORED = '''
+import threading
+from typing import TypedDict
+
+import httpx2
+from langchain_core.messages import HumanMessage
+from langchain_openai import ChatOpenAI
+from langgraph.graph import START, StateGraph
+from langgraph.store.memory import InMemoryStore
+
+import services
+
+#: set when `slow`'s request reaches the service, which waits until `remember` has written
+SLOW_IN_FLIGHT = threading.Event()
+STORED = threading.Event()
+
+
+def gated(request):
+    if b"slow" in request.content:
+        SLOW_IN_FLIGHT.set()
+        STORED.wait(timeout=10)
+    return services.OPENAI.handler(request)
+
+
+def make_llm():
+    return ChatOpenAI(model="gpt-4o-mini", max_retries=0,
+                      http_client=httpx2.Client(transport=httpx2.MockTransport(gated)))
+
+
+class State(TypedDict, total=False):
+    q: str
+    answer: str
+
+
+class Remembering:
+    """`remember` writes to LangGraph's store while `slow`'s call is in flight; the agent keeps
+    the items' times."""
+
+    def __init__(self, llm):
+        self.llm = llm
+        self.items = []
+
+    def get_state(self):
+        return {"items": self.items}
+
+    def load_state(self, state):
+        self.items = list(state["items"])
+
+    def run(self, q):
+        llm = self.llm
+        store = InMemoryStore()
+
+        def slow(state: State):
+            return {"answer": llm.invoke([HumanMessage("slow " + state["q"])]).content}
+
+        def remember(state: State):
+            SLOW_IN_FLIGHT.wait(timeout=10)
+            store.put(("trips",), "last", {"q": state["q"]})
+            STORED.set()
+            return {}
+
+        graph = StateGraph(State)
+        graph.add_node("slow", slow)
+        graph.add_node("remember", remember)
+        graph.add_edge(START, "slow")
+        graph.add_edge(START, "remember")
+        graph.compile(store=store).invoke({"q": q})
+        item = store.get(("trips",), "last")
+        self.items.append([item.value, item.created_at.isoformat(), item.updated_at.isoformat()])
+        return item.value
+'''
+
+STORED_TEST = """
+import pytest
+
+import remembering
+
+
+@pytest.mark.replay("goldens/store.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    if replay.mode == "replay":
+        remembering.SLOW_IN_FLIGHT.set()  # (no request reaches the service)
+    assert replay.run(remembering.Remembering(remembering.make_llm()).run, "Rome") == {"q": "Rome"}
+"""
+
+
+def test_store_item_times_written_beside_a_live_call_replay(stack: Stack) -> None:
+    """LangGraph's ``InMemoryStore`` stamps an item with ``datetime.now()`` when a node puts
+    it: put while a parallel node's sync call was live, its ``created_at`` was the real time,
+    and a state that kept it failed its replay on that time."""
+    (stack.path / "remembering.py").write_text(STORED)
+    stack.write_test("remembering", STORED_TEST)
+    stack.roundtrip()
