@@ -14,24 +14,38 @@ Two kinds of clock reading escape the frozen clock and reach a recorded value:
   into the answer's ``failed_attempts``, sent back with the next request: what a live attempt
   took when recording was never what its replay takes, and the next request diverged on every
   replay. The attempt is timed on the agent's clock (no time passes on a frozen one).
+- A sync live call puts the whole process on the real clock while it runs, and LangGraph reads
+  the clock in the threads of its pool: it stamps each node run it starts with ``time.time()``
+  (the ``execution_info``'s ``node_first_attempt_time`` in the config a node passes to the
+  model), and each event it streams as a node ends (``stream_mode="debug"``'s ``timestamp``,
+  with ``datetime.now()``), each checkpoint and each item a node puts in an ``InMemoryStore``.
+  A node that started or ended while another node's call was live got a real time, and its
+  replay diverged. These LangGraph modules read the agent's clock.
 
 =====================================================  =====================================
 patch point                                            time of
 =====================================================  =====================================
 ``pydantic_ai._utils.now_utc``                         pydantic-ai messages, parts, responses
 ``pydantic_ai._model_request_attempts.AttemptStart``   a failed attempt's ``duration``
+``langgraph.pregel._retry.time``                       a node run's ``node_first_attempt_time``
+``langgraph.pregel._loop.datetime``                    ``stream_mode="debug"`` event times
+``langgraph.pregel._checkpoint.datetime``              a checkpoint's ``ts`` (``created_at``)
+``langgraph.store.memory.datetime``                    an ``InMemoryStore`` item's times
+``langgraph.stream._convert.time``, ``_mux.time``      the times of the v2 stream's events
 =====================================================  =====================================
 
 Callers import ``now_utc`` by name (``from ._utils import now_utc as _now_utc``), so the function
 object itself is changed (as :mod:`pytest_clearstone.golden.ids` does): its code is swapped for a
-shim; ``elapsed`` is a method, replaced on its class. Both are put back on exit. A library not
-imported when the test starts is left alone.
+shim; ``elapsed`` is a method, replaced on its class; LangGraph's modules read the clock through
+their ``time`` or ``datetime`` global, each given a stand-in. All are put back on exit. A library
+not imported when the test starts is left alone.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -70,3 +84,54 @@ def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
             return max(now() - began, _dt.timedelta(0))
 
         stack.setattr(start, "elapsed", elapsed)
+    agent_time: _AgentTime | None = None
+    for name in _TIME_READERS:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "time", None) is time:
+            agent_time = agent_time or _AgentTime(now_ns)
+            stack.setattr(module, "time", agent_time)
+    agent_datetime: _AgentDatetime | None = None
+    for name in _DATETIME_READERS:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "datetime", None) is _dt.datetime:
+            agent_datetime = agent_datetime or _AgentDatetime(now)
+            stack.setattr(module, "datetime", agent_datetime)
+
+
+#: modules that read the clock as ``time.time()`` (``import time``), and as ``datetime.now()``
+#: (``from datetime import datetime``): LangGraph's, in the threads of its pool
+_TIME_READERS = ("langgraph.pregel._retry", "langgraph.stream._convert", "langgraph.stream._mux")
+_DATETIME_READERS = (
+    "langgraph.pregel._loop",
+    "langgraph.pregel._checkpoint",
+    "langgraph.store.memory",
+)
+
+
+class _AgentTime:
+    """The ``time`` module as a library module sees it: ``time()`` reads the agent's clock, the
+    rest is the module's (``monotonic`` stays real, as everywhere)."""
+
+    def __init__(self, now_ns: Callable[[], int]) -> None:
+        self._now_ns = now_ns
+
+    def time(self) -> float:
+        return self._now_ns() / 1_000_000_000
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+class _AgentDatetime:
+    """The ``datetime`` class as a library module sees it: ``now()`` reads the agent's clock, the
+    rest is the class's."""
+
+    def __init__(self, now: Callable[[], _dt.datetime]) -> None:
+        self._now = now
+
+    def now(self, tz: _dt.tzinfo | None = None) -> _dt.datetime:
+        moment = self._now()  # (in UTC)
+        return moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_dt.datetime, name)
