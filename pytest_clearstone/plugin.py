@@ -159,6 +159,12 @@ class _RunState:
         #: the mock targets recordings of this process called: path -> the node id of the
         #: first test that did (what a later recording that called nothing is told)
         self.recorded_targets: dict[str, str] = {}
+        #: (an xdist worker, recording) the node ids of the marked tests collected; on the
+        #: controller, those of every worker: a test whose worker crashed while it ran gets no
+        #: report of its own to say its golden was not written
+        self.marked: set[str] = set()
+        #: (the xdist controller) the node ids of the tests whose worker crashed while they ran
+        self.crashed: list[str] = []
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -2035,9 +2041,13 @@ def _note_collected(
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
+    # (an xdist worker that records: the controller names a test whose worker crashed)
+    marked = state.marked if recording and hasattr(config, "workeroutput") else None
     for item in collected:
         marker = _marker(item)
         if marker is not None:
+            if marked is not None:
+                marked.add(item.nodeid)
             names = getattr(item, "fixturenames", None)
             if isinstance(names, list) and "clearstone_config" not in names:
                 names.append("clearstone_config")  # resolved at set-up, like vcr_config
@@ -2339,6 +2349,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_collect_errors"] = state.collect_errors
         config.workeroutput["clearstone_uncollected"] = state.uncollected
         config.workeroutput["clearstone_store_problem"] = state.store_problem
+        config.workeroutput["clearstone_marked"] = sorted(state.marked)
     _unset_placeholder_keys(state)
     if state.undo_codec_hooks is not None:
         state.undo_codec_hooks()
@@ -2608,6 +2619,31 @@ class _Reporter:
         state.collect_errors += int(output.get("clearstone_collect_errors", 0))
         state.uncollected.update(output.get("clearstone_uncollected", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
+        state.marked.update(output.get("clearstone_marked", ()))
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)  # (after pytest-rerunfailures' own)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport) -> None:
+        """pytest-xdist: a worker crashed while running ``crashitem`` (which is not run again)."""
+        if report.outcome != _RERUN:
+            self.state.crashed.append(crashitem)
+
+    def _note_crashed(self, stats: dict[str, list[Any]]) -> None:
+        """List the marked tests whose worker crashed while they recorded (before their call's
+        report, which says what was written, reached the controller) as not written."""
+        state = self.state
+        crashed = [node_id for node_id in state.crashed if node_id in state.marked]
+        reported = {  # (a crash in a test's teardown: its call's report came first)
+            r.nodeid
+            for reports in stats.values()
+            for r in reports
+            if getattr(r, "when", None) == "call" and r.nodeid in crashed
+        }
+        state.not_written.extend(
+            (node_id, "its xdist worker crashed while the test ran")
+            for node_id in crashed
+            if node_id not in reported
+        )
+        state.crashed = []
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         if items:
@@ -2629,6 +2665,8 @@ class _Reporter:
         from .golden.unused import prune, unused_goldens
 
         counts, state = self.state.counts, self.state
+        if state.crashed:
+            self._note_crashed(terminalreporter.stats)
         prune_asked = bool(self.config.getoption("clearstone_prune_unused"))
         option = self.config.option
         preview = next(  # (pytest's options that run no test)
