@@ -2346,7 +2346,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_referenced"] = sorted(state.referenced)
         config.workeroutput["clearstone_test_dirs"] = sorted(state.test_dirs)
         config.workeroutput["clearstone_subset"] = state.subset
-        config.workeroutput["clearstone_collect_errors"] = state.collect_errors
         config.workeroutput["clearstone_uncollected"] = state.uncollected
         config.workeroutput["clearstone_store_problem"] = state.store_problem
         config.workeroutput["clearstone_marked"] = sorted(state.marked)
@@ -2616,7 +2615,6 @@ class _Reporter:
         state.referenced.update(output.get("clearstone_referenced", ()))
         state.test_dirs.update(output.get("clearstone_test_dirs", ()))
         state.subset = state.subset or str(output.get("clearstone_subset", ""))
-        state.collect_errors += int(output.get("clearstone_collect_errors", 0))
         state.uncollected.update(output.get("clearstone_uncollected", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
         state.marked.update(output.get("clearstone_marked", ()))
@@ -2650,6 +2648,7 @@ class _Reporter:
             self.state.subset = self.state.subset or "deselected tests"
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # (under xdist the controller is passed each failed report of its workers, once)
         if report.failed:
             self.state.collect_errors += 1
         elif report.skipped and report.fspath:  # a module that skipped itself at import

@@ -89,3 +89,14 @@ def test_a_crash_after_the_golden_was_written_or_in_an_unmarked_test_is_not_list
     result.stdout.fnmatch_lines(["goldens written:", "  goldens/written.ckpt: new"])
     result.stdout.no_fnmatch_line("goldens not written*")
     assert (pytester.path / "goldens" / "written.ckpt").is_file()
+
+
+def test_prune_unused_counts_a_collection_error_once_under_xdist(project, pytester):
+    # Expected: one broken module is one collection error, as without -n; each worker counted
+    # it and the controller counted the report xdist passed on: "3 collection error(s)"
+    project.record().assert_outcomes(passed=1)
+    pytester.makepyfile(test_broken="import no_such_module_here\n")
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2", "--clearstone-prune-unused")
+    result.stdout.fnmatch_lines(
+        ["--clearstone-prune-unused: nothing deleted (1 collection error(s))"]
+    )
