@@ -848,11 +848,25 @@ def _escaped_ids(name: str) -> str:
 
 def _test_id(item: pytest.Item) -> str:
     """The item's node id in its golden (the test it records, the test its messages tell to
-    re-record): without pytest-repeat's repetition, which a re-recording would otherwise list
-    as a change."""
+    re-record): without pytest-repeat's repetition nor pytest-xdist's group, which a
+    re-recording would otherwise list as a change (and which no command line selects)."""
+    node_id = item.nodeid
+    if getattr(item.config.option, "loadgroup", False):  # an xdist worker of --dist loadgroup
+        node_id = _without_xdist_group(item, node_id)
     if _repetition(item) is None:
-        return item.nodeid
-    return item.nodeid[: -len(item.name)] + _unrepeated_name(item)
+        return node_id
+    return node_id[: -len(item.name)] + _unrepeated_name(item)
+
+
+def _without_xdist_group(item: pytest.Item, node_id: str) -> str:
+    """``node_id`` without the ``@<group>`` pytest-xdist's ``--dist loadgroup`` adds to the
+    node id of a test marked ``xdist_group`` on its worker (with pytest < 9.2)."""
+    names = {
+        str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+        for mark in item.iter_markers("xdist_group")
+    }
+    suffix = "@" + "_".join(sorted(names))
+    return node_id[: -len(suffix)] if names and node_id.endswith(suffix) else node_id
 
 
 # -- the trace store ---------------------------------------------------------------------------

@@ -100,3 +100,55 @@ def test_prune_unused_counts_a_collection_error_once_under_xdist(project, pytest
     result.stdout.fnmatch_lines(
         ["--clearstone-prune-unused: nothing deleted (1 collection error(s))"]
     )
+
+
+GROUPED = """
+import pytest
+from app import Agent
+
+MOCK = {"llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]}
+
+@pytest.mark.xdist_group("agents")
+@pytest.mark.parametrize("x", ["a"])
+@pytest.mark.replay(mock=MOCK)
+def test_grouped(replay, x):
+    replay.run(Agent().handle, x)
+"""
+
+# pytest-xdist's --dist loadgroup adds "@<group>" to a grouped test's node id on its worker
+# (setting Node._nodeid); pytest 9.2 keeps the node id elsewhere, so there the same is done here
+GROUP_SUFFIX = """
+import pytest
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "loadgroup", False):  # (an xdist worker of loadgroup)
+        return
+    for item in items:
+        names = sorted(m.args[0] for m in item.iter_markers("xdist_group"))
+        if names and not item.nodeid.endswith("@" + "_".join(names)):
+            from _pytest.nodeid import coerce_node_id
+
+            item._id = coerce_node_id(item.nodeid + "@" + "_".join(names))
+"""
+
+
+def test_dist_loadgroup_records_and_names_the_test_by_its_own_node_id(project, pytester):
+    # Expected: a golden recorded under --dist loadgroup is the one recorded without it (its
+    # "test" is the test's node id, not "...@agents": re-recording without -n listed a change
+    # of metadata), and a missing golden's message gives a command that records it
+    pytester.makepyfile(test_agent=GROUPED)
+    pytester.makeconftest(GROUP_SUFFIX)
+    args = (*LEAN_ARGS, "-n", "2", "--dist", "loadgroup", "-p", "no:randomly")
+    missing = pytester.runpytest_subprocess(*args)
+    missing.stdout.fnmatch_lines(["*test_grouped?a?@agents: checkpoint not found*"])  # (pytest's)
+    missing.stdout.fnmatch_lines(
+        ["*Record it first with: pytest --clearstone-record 'test_agent.py::test_grouped[[]a]'"]
+    )
+    pytester.runpytest_subprocess(*args, "--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_agent" / "test_grouped[a].ckpt"
+    assert '"test": "test_agent.py::test_grouped[a]",' in golden.read_text()
+    again = pytester.runpytest_subprocess(*LEAN_ARGS, "--clearstone-record")
+    again.assert_outcomes(passed=1)  # (the live answer is new each time: not the metadata)
+    again.stdout.fnmatch_lines(["  goldens/test_agent/test_grouped[[]a].ckpt: *"])
+    again.stdout.no_fnmatch_line("*metadata*")
