@@ -165,6 +165,8 @@ class _RunState:
         self.marked: set[str] = set()
         #: (the xdist controller) the node ids of the tests whose worker crashed while they ran
         self.crashed: list[str] = []
+        #: (the xdist controller) a worker ended its run and sent what it collected
+        self.worker_ended = False
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -2632,6 +2634,7 @@ class _Reporter:
         state.uncollected.update(output.get("clearstone_uncollected", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
         state.marked.update(output.get("clearstone_marked", ()))
+        state.worker_ended = state.worker_ended or "clearstone_referenced" in output
 
     @pytest.hookimpl(optionalhook=True, trylast=True)  # (after pytest-rerunfailures' own)
     def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport) -> None:
@@ -2680,6 +2683,12 @@ class _Reporter:
         counts, state = self.state.counts, self.state
         if state.crashed:
             self._note_crashed(terminalreporter.stats)
+        if not state.worker_ended and self.config.pluginmanager.has_plugin("dsession"):
+            # (the controller collects nothing: the workers tell it which tests use a golden)
+            state.subset = state.subset or (
+                "no pytest-xdist worker ended its run, so the tests collected are not known: a "
+                "worker crashed"
+            )
         prune_asked = bool(self.config.getoption("clearstone_prune_unused"))
         option = self.config.option
         preview = next(  # (pytest's options that run no test)

@@ -152,3 +152,23 @@ def test_dist_loadgroup_records_and_names_the_test_by_its_own_node_id(project, p
     again.assert_outcomes(passed=1)  # (the live answer is new each time: not the metadata)
     again.stdout.fnmatch_lines(["  goldens/test_agent/test_grouped[[]a].ckpt: *"])
     again.stdout.no_fnmatch_line("*metadata*")
+
+
+def test_prune_unused_says_why_nothing_was_deleted_when_no_worker_ended_its_run(project, pytester):
+    # Expected: the controller collects nothing itself; when every worker crashed it heard of
+    # no test, so it cannot tell which goldens are unused: it said nothing at all of the
+    # --clearstone-prune-unused asked for (nor of the unused goldens)
+    project.record().assert_outcomes(passed=1)
+    stale = pytester.path / "goldens" / "stale.ckpt"
+    stale.write_bytes(project.golden.read_bytes())
+    pytester.makepyfile(test_kill="import os\n\ndef test_kill():\n    os._exit(1)\n")
+    result = pytester.runpytest_subprocess(
+        *LEAN_ARGS, "-n", "1", "--max-worker-restart=0", "--clearstone-prune-unused"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "--clearstone-prune-unused: nothing deleted (no pytest-xdist worker ended its run, "
+            "so the tests collected are not known: a worker crashed)"
+        ]
+    )
+    assert stale.exists()
