@@ -564,6 +564,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if codec is not None:
         codec.forget_previous_session()
     config.stash[_SETTINGS] = _settings(config)
+    _refuse_recording_on_each_worker(config)
     config.stash[_STATE] = _RunState(subset=_selection(config))
     if config.getoption("clearstone_prune_unused") and config.stash[_STATE].subset:
         raise pytest.UsageError(
@@ -571,6 +572,25 @@ def pytest_configure(config: pytest.Config) -> None:
             f"({config.stash[_STATE].subset}), so goldens of the tests left out would look unused"
         )
     config.pluginmanager.register(_Reporter(config), "clearstone-reporter")
+
+
+def _refuse_recording_on_each_worker(config: pytest.Config) -> None:
+    """pytest-xdist's ``--dist each`` runs every test on every worker: recording, each would
+    write every golden (the last write winning) and the summary would list it once per worker."""
+    workers = 0
+    for spec in getattr(config.option, "tx", None) or ():  # (-n N gives N "popen"s)
+        count, star, _ = str(spec).partition("*")
+        workers += int(count) if star and count.isdigit() else 1  # ("2*popen": two)
+    if (
+        workers > 1
+        and getattr(config.option, "dist", "no") == "each"
+        and config.stash[_SETTINGS].mode is not Mode.REPLAY
+    ):
+        raise pytest.UsageError(
+            f"--dist each runs every test on each of {workers} workers, so each would record "
+            "every golden (the last one written wins): record without --dist each (or with "
+            "-n 1); replaying with it is fine"
+        )
 
 
 def _from_where_pytest_started(config: pytest.Config) -> Callable[[str], str]:

@@ -172,3 +172,21 @@ def test_prune_unused_says_why_nothing_was_deleted_when_no_worker_ended_its_run(
         ]
     )
     assert stale.exists()
+
+
+def test_recording_under_dist_each_is_refused_and_replaying_is_not(project, pytester):
+    # Expected: --dist each runs every test on every worker; recording, the workers each wrote
+    # every golden (the last one won: two live runs, possibly different) and the summary listed
+    # each golden once per worker
+    args = (*LEAN_ARGS, "-n", "2", "--dist", "each")
+    before = project.golden.exists()
+    refused = pytester.runpytest_subprocess(*args, "--clearstone-record")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(
+        ["*--dist each runs every test on each of 2 workers*record without --dist each*"]
+    )
+    assert project.golden.exists() == before
+    project.record().assert_outcomes(passed=1)
+    replayed = pytester.runpytest_subprocess(*args)
+    replayed.assert_outcomes(passed=2)
+    replayed.stdout.fnmatch_lines(["2 checkpoint(s) replayed, 0 recorded, 0 diverged"])
