@@ -163,6 +163,14 @@ class _RunState:
         #: the mock targets recordings of this process called: path -> the node id of the
         #: first test that did (what a later recording that called nothing is told)
         self.recorded_targets: dict[str, str] = {}
+        #: (an xdist worker, recording) the node ids of the marked tests collected; on the
+        #: controller, those of every worker: a test whose worker crashed while it ran gets no
+        #: report of its own to say its golden was not written
+        self.marked: set[str] = set()
+        #: (the xdist controller) the node ids of the tests whose worker crashed while they ran
+        self.crashed: list[str] = []
+        #: (the xdist controller) a worker ended its run and sent what it collected
+        self.worker_ended = False
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -562,6 +570,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if codec is not None:
         codec.forget_previous_session()
     config.stash[_SETTINGS] = _settings(config)
+    _refuse_recording_on_each_worker(config)
     config.stash[_STATE] = _RunState(subset=_selection(config))
     if config.getoption("clearstone_prune_unused") and config.stash[_STATE].subset:
         raise pytest.UsageError(
@@ -569,6 +578,25 @@ def pytest_configure(config: pytest.Config) -> None:
             f"({config.stash[_STATE].subset}), so goldens of the tests left out would look unused"
         )
     config.pluginmanager.register(_Reporter(config), "clearstone-reporter")
+
+
+def _refuse_recording_on_each_worker(config: pytest.Config) -> None:
+    """pytest-xdist's ``--dist each`` runs every test on every worker: recording, each would
+    write every golden (the last write winning) and the summary would list it once per worker."""
+    workers = 0
+    for spec in getattr(config.option, "tx", None) or ():  # (-n N gives N "popen"s)
+        count, star, _ = str(spec).partition("*")
+        workers += int(count) if star and count.isdigit() else 1  # ("2*popen": two)
+    if (
+        workers > 1
+        and getattr(config.option, "dist", "no") == "each"
+        and config.stash[_SETTINGS].mode is not Mode.REPLAY
+    ):
+        raise pytest.UsageError(
+            f"--dist each runs every test on each of {workers} workers, so each would record "
+            "every golden (the last one written wins): record without --dist each (or with "
+            "-n 1); replaying with it is fine"
+        )
 
 
 def _from_where_pytest_started(config: pytest.Config) -> Callable[[str], str]:
@@ -902,11 +930,25 @@ def _escaped_ids(name: str) -> str:
 
 def _test_id(item: pytest.Item) -> str:
     """The item's node id in its golden (the test it records, the test its messages tell to
-    re-record): without pytest-repeat's repetition, which a re-recording would otherwise list
-    as a change."""
+    re-record): without pytest-repeat's repetition nor pytest-xdist's group, which a
+    re-recording would otherwise list as a change (and which no command line selects)."""
+    node_id = item.nodeid
+    if getattr(item.config.option, "loadgroup", False):  # an xdist worker of --dist loadgroup
+        node_id = _without_xdist_group(item, node_id)
     if _repetition(item) is None:
-        return item.nodeid
-    return item.nodeid[: -len(item.name)] + _unrepeated_name(item)
+        return node_id
+    return node_id[: -len(item.name)] + _unrepeated_name(item)
+
+
+def _without_xdist_group(item: pytest.Item, node_id: str) -> str:
+    """``node_id`` without the ``@<group>`` pytest-xdist's ``--dist loadgroup`` adds to the
+    node id of a test marked ``xdist_group`` on its worker (with pytest < 9.2)."""
+    names = {
+        str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+        for mark in item.iter_markers("xdist_group")
+    }
+    suffix = "@" + "_".join(sorted(names))
+    return node_id[: -len(suffix)] if names and node_id.endswith(suffix) else node_id
 
 
 # -- the trace store ---------------------------------------------------------------------------
@@ -2130,9 +2172,13 @@ def _note_collected(
     readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
     root = os.path.join(str(config.rootpath), "")
     real_dirs: dict[str, str] = {}  # (recording) a golden's directory -> where it leads
+    # (an xdist worker that records: the controller names a test whose worker crashed)
+    marked = state.marked if recording and hasattr(config, "workeroutput") else None
     for item in collected:
         marker = _marker(item)
         if marker is not None:
+            if marked is not None:
+                marked.add(item.nodeid)
             names = getattr(item, "fixturenames", None)
             if isinstance(names, list) and "clearstone_config" not in names:
                 names.append("clearstone_config")  # resolved at set-up, like vcr_config
@@ -2483,12 +2529,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_referenced"] = sorted(state.referenced)
         config.workeroutput["clearstone_test_dirs"] = sorted(state.test_dirs)
         config.workeroutput["clearstone_subset"] = state.subset
-        config.workeroutput["clearstone_collect_errors"] = state.collect_errors
         config.workeroutput["clearstone_uncollected"] = state.uncollected
         config.workeroutput["clearstone_store_problem"] = state.store_problem
         config.workeroutput["clearstone_outside_rootdir"] = {
             node_id: str(path) for node_id, path in state.outside_rootdir.items()
         }
+        config.workeroutput["clearstone_marked"] = sorted(state.marked)
     _unset_placeholder_keys(state)
     if state.undo_codec_hooks is not None:
         state.undo_codec_hooks()
@@ -2756,19 +2802,45 @@ class _Reporter:
         state.referenced.update(output.get("clearstone_referenced", ()))
         state.test_dirs.update(output.get("clearstone_test_dirs", ()))
         state.subset = state.subset or str(output.get("clearstone_subset", ""))
-        state.collect_errors += int(output.get("clearstone_collect_errors", 0))
         state.uncollected.update(output.get("clearstone_uncollected", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
         state.outside_rootdir.update(
             (node_id, Path(path))
             for node_id, path in output.get("clearstone_outside_rootdir", {}).items()
         )
+        state.marked.update(output.get("clearstone_marked", ()))
+        state.worker_ended = state.worker_ended or "clearstone_referenced" in output
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)  # (after pytest-rerunfailures' own)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport) -> None:
+        """pytest-xdist: a worker crashed while running ``crashitem`` (which is not run again)."""
+        if report.outcome != _RERUN:
+            self.state.crashed.append(crashitem)
+
+    def _note_crashed(self, stats: dict[str, list[Any]]) -> None:
+        """List the marked tests whose worker crashed while they recorded (before their call's
+        report, which says what was written, reached the controller) as not written."""
+        state = self.state
+        crashed = [node_id for node_id in state.crashed if node_id in state.marked]
+        reported = {  # (a crash in a test's teardown: its call's report came first)
+            r.nodeid
+            for reports in stats.values()
+            for r in reports
+            if getattr(r, "when", None) == "call" and r.nodeid in crashed
+        }
+        state.not_written.extend(
+            (node_id, "its xdist worker crashed while the test ran")
+            for node_id in crashed
+            if node_id not in reported
+        )
+        state.crashed = []
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         if items:
             self.state.subset = self.state.subset or "deselected tests"
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # (under xdist the controller is passed each failed report of its workers, once)
         if report.failed:
             self.state.collect_errors += 1
         elif report.skipped and report.fspath:  # a module that skipped itself at import
@@ -2784,6 +2856,14 @@ class _Reporter:
         from .golden.unused import prune, unused_goldens
 
         counts, state = self.state.counts, self.state
+        if state.crashed:
+            self._note_crashed(terminalreporter.stats)
+        if not state.worker_ended and self.config.pluginmanager.has_plugin("dsession"):
+            # (the controller collects nothing: the workers tell it which tests use a golden)
+            state.subset = state.subset or (
+                "no pytest-xdist worker ended its run, so the tests collected are not known: a "
+                "worker crashed"
+            )
         prune_asked = bool(self.config.getoption("clearstone_prune_unused"))
         option = self.config.option
         preview = next(  # (pytest's options that run no test)
