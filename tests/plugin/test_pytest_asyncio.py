@@ -183,3 +183,75 @@ def test_a_golden_recorded_under_one_runner_replays_and_rerecords_unchanged_unde
     pytester.runpytest(*ARGS).assert_outcomes(passed=1)
     pytester.runpytest(*ARGS, "--clearstone-record").assert_outcomes(passed=1)
     assert _goldens(pytester.path) == recorded
+
+
+BACKGROUND = """
+import asyncio
+
+async def acomplete(prompt):
+    await asyncio.sleep(0.05)
+    return "answer to " + prompt
+
+class Agent:
+    def __init__(self, tasks):
+        self.tasks = tasks  # (not part of its state)
+        self.log = []
+
+    def get_state(self):
+        return {"log": self.log}
+
+    def load_state(self, state):
+        self.log = list(state["log"])
+
+    async def _summarize(self, text):
+        self.log.append(await acomplete("summarize: " + text))
+
+    async def handle(self, q):
+        answer = await acomplete(q)
+        self.tasks.add(asyncio.create_task(self._summarize(answer)))
+        self.log.append(answer)
+        return answer
+"""
+
+BACKGROUND_TESTS = """
+import asyncio
+import os
+import pytest
+import pytest_asyncio
+import app
+
+@pytest_asyncio.fixture
+async def tasks():
+    tasks = set()
+    yield tasks
+    await asyncio.gather(*tasks)  # too late: the golden is written when the call ends
+
+@pytest.mark.asyncio
+@pytest.mark.replay(mock={"llm": "app.acomplete"})
+async def test_it(replay, tasks):
+    assert await replay.run(app.Agent(tasks).handle, "q") == "answer to q"
+    if os.environ.get("AWAIT") == "1":
+        await asyncio.gather(*tasks)
+"""
+
+
+def test_background_tasks_are_awaited_in_the_test_not_in_a_fixture_teardown(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docs/how-to/async-agents.md advised awaiting the agent's background tasks "in a
+    # fixture's teardown": a teardown runs after the test's call, when its golden is written,
+    # so the call the task still made then failed the recording. The page now says so.
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(BACKGROUND), test_it=textwrap.dedent(BACKGROUND_TESTS))
+    pytester.makeini(INI["strict"])
+    result = pytester.runpytest(*ARGS, "--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*call #2 to app.acomplete was still running when the test ended*"]
+    )
+    assert not _goldens(pytester.path)
+    monkeypatch.setenv("AWAIT", "1")
+    pytester.runpytest(*ARGS, "--clearstone-record").assert_outcomes(passed=1)
+    (golden,) = _goldens(pytester.path).values()
+    assert b"summarize: answer to q" in golden
+    pytester.runpytest(*ARGS).assert_outcomes(passed=1)
