@@ -74,6 +74,8 @@ PYTEST_ARGS = [
     "no:anyio",
     "-p",
     "no:check",  # (pytest-check, in the test extra: not a peer of any suite here)
+    "-p",
+    "no:asyncio",  # (pytest-asyncio, in the test extra: not a peer either; warns at start-up)
 ]
 
 

@@ -14,6 +14,7 @@ import dataclasses
 import errno
 import fnmatch
 import functools
+import inspect
 import os
 import random
 import re
@@ -2677,7 +2678,18 @@ class _PerTestHooks:
         # (a wrapper: around the plugins that run the function, anyio's and pytest-asyncio's)
         __tracebackhide__ = True
         _reseed(pyfuncitem)
-        return (yield)
+        test = pyfuncitem.obj
+        if _SEED not in pyfuncitem.stash or not inspect.iscoroutinefunction(test):
+            return (yield)
+        # an async test a plugin runs in a context of its own (anyio's): in the test's branch
+        from .golden.threads import in_this_branch
+
+        pyfuncitem.obj = wrapped = in_this_branch(test)
+        try:
+            return (yield)
+        finally:
+            if pyfuncitem.obj is wrapped:  # (pytest's --trace wraps it again, and leaves that)
+                pyfuncitem.obj = test
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(

@@ -19,6 +19,9 @@ LEAN_PLUGINS = (
     "cacheprovider",
     "langsmith_plugin",
     "anyio",
+    # pytest-asyncio warns at start-up without its loop-scope ini option in each inner run's
+    # project; `-p pytest_asyncio.plugin` loads it (tests/plugin/test_pytest_asyncio.py)
+    "asyncio",
     "randomly",
     "platformdirs",
     # pytest-check (in the test extra for the soft-assertion tests, which ask for it with

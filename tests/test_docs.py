@@ -262,7 +262,11 @@ def _page_id(path: Path) -> str:
 def test_page_code_blocks_run(page: Path, tmp_path: Path) -> None:
     from tests.inner_runs import LEAN_ADDOPTS  # (not at the top: this file also runs as a script)
 
-    steps = parse(page.read_text(), _page_id(page))
+    text = page.read_text()
+    steps = parse(text, _page_id(page))
+    addopts = LEAN_ADDOPTS
+    if "import pytest_asyncio" in text:  # a page about pytest-asyncio: loaded, as for its readers
+        addopts = addopts.replace("-p no:asyncio", "")
     spec = {"page": f"docs/{_page_id(page)}", "workdir": str(tmp_path),
             "steps": [asdict(s) for s in steps]}  # fmt: skip
     steps_file = tmp_path.parent / f"{tmp_path.name}.steps.json"
@@ -274,7 +278,7 @@ def test_page_code_blocks_run(page: Path, tmp_path: Path) -> None:
         "NO_COLOR": "1",
         "COLUMNS": "80",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTEST_ADDOPTS": LEAN_ADDOPTS,
+        "PYTEST_ADDOPTS": addopts,
     }
     env.pop("PYTEST_XDIST_WORKER", None)
     done = subprocess.run([sys.executable, __file__, str(steps_file)], env=env, cwd=tmp_path,

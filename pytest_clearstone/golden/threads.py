@@ -51,6 +51,7 @@ __all__ = [
     "ContextPropagation",
     "current_branch",
     "ended_run",
+    "in_this_branch",
     "install_task_branches",
     "is_legacy_key",
     "job_name",
@@ -452,6 +453,33 @@ def name_run(name: str) -> None:
     branch = _branch.get()
     if branch is not None:
         branch.run.name = name
+
+
+def in_this_branch(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, a coroutine function (an async test), made to run its coroutine in the
+    branch of execution running here, wherever an asyncio loop runs it. A test runner that runs
+    the test in a context of its own (anyio's: copied while an async fixture was set up, before
+    the branch began, or that of the task it starts for its tests) would otherwise run the
+    agent's tasks in no branch, or under a branch of the runner's task, and the golden's keys
+    would change with the runner and its fixtures (``asyncio.run`` and pytest-asyncio run it in
+    the branch itself). Under trio the coroutine runs as it is: a nursery's tasks are no
+    branches, and their calls keep each target's order."""
+    branch = _branch.get()
+    if branch is None:
+        return function
+
+    @functools.wraps(function)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is None or asyncio._get_running_loop() is None:  # (trio's, or none)
+            return await function(*args, **kwargs)
+        token = _branch.set(branch)
+        try:
+            return await function(*args, **kwargs)
+        finally:
+            _reset(token)
+
+    return run
 
 
 def ended_run() -> str | None:
