@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import langchain_openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import pytest
 
@@ -322,6 +324,18 @@ def test_it(replay):
     stack.roundtrip()
 
 
+@pytest.fixture
+def _llm_cache_kept() -> Iterator[None]:
+    """The inner runs (in this process) set LangChain's global LLM cache: put the one before
+    back, or the later tests of this worker are answered from it."""
+    from langchain_core.globals import get_llm_cache, set_llm_cache
+
+    before = get_llm_cache()
+    yield
+    set_llm_cache(before)
+
+
+@pytest.mark.usefixtures("_llm_cache_kept")
 def test_calls_langchains_llm_cache_answered_are_explained(stack: Stack) -> None:
     """``set_llm_cache(InMemoryCache())``: the chat model looks each prompt up before calling
     ``_generate`` (the target that keeps callbacks called), so a prompt an earlier test asked
