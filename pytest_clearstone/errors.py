@@ -140,7 +140,26 @@ def reader_fix(recorded_by: str = "") -> str:
     )
 
 
-class ClearstoneError(Exception):
+def _rebuilt(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
+    """An exception of ``cls`` holding ``args``, made without calling its ``__init__`` (whose
+    parameters are not its ``args``); its attributes come back after (see :class:`_Picklable`)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    return error
+
+
+class _Picklable(BaseException):
+    """Pickled whole, and unpickled without calling ``__init__``: the errors and warnings here
+    take other parameters than the message they keep as ``args``, and one raised in a
+    ``multiprocessing`` or ``concurrent.futures`` worker comes back to the test's process
+    pickled (a ``Pool`` whose result cannot be unpickled loses its result thread, and its
+    ``map()`` waits forever)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (type(self), self.args), self.__dict__ or None)
+
+
+class ClearstoneError(_Picklable, Exception):
     """Base class of every pytest-clearstone error."""
 
 
@@ -1002,7 +1021,7 @@ class NetworkBlockedError(ReplayError):
         super().__init__("\n".join(lines))
 
 
-class NetworkBlockedWarning(UserWarning):
+class NetworkBlockedWarning(_Picklable, UserWarning):
     """A background thread the test did not start (a telemetry uploader) tried to connect during
     a replay: the connection was blocked, and the test is not failed for it."""
 
@@ -1028,20 +1047,20 @@ class NetworkBlockedWarning(UserWarning):
         )
 
 
-class UnusedResponsesWarning(UserWarning):
+class UnusedResponsesWarning(_Picklable, UserWarning):
     """A non-strict replay (``ReplayEngine(strict=False)``) left recorded responses unused."""
 
 
-class StateFieldsWarning(UserWarning):
+class StateFieldsWarning(_Picklable, UserWarning):
     """A checkpoint's state lacks fields its agent's class declares and holds names the class
     does not (a field renamed since it was saved): the fields were given their defaults."""
 
 
-class UnencodableValueWarning(UserWarning):
+class UnencodableValueWarning(_Picklable, UserWarning):
     """A value was stored as its ``repr`` because neither JSON nor dill could encode it."""
 
 
-class MutatedArgumentWarning(UserWarning):
+class MutatedArgumentWarning(_Picklable, UserWarning):
     """A mock target changed an argument it was given in place while recording (appended to a
     list, set a key of a dict): replay answers the call without running the target, so the
     change is not made there and the agent sees the argument as it was before the call."""
@@ -1061,7 +1080,7 @@ class MutatedArgumentWarning(UserWarning):
         )
 
 
-class UnmatchedIgnorePathWarning(UserWarning):
+class UnmatchedIgnorePathWarning(_Picklable, UserWarning):
     """An ``ignore=`` or ``ignore_state=`` path of a test's marker matched nothing in what it
     was applied to (a typo leaves nothing out of matching)."""
 
@@ -1090,7 +1109,7 @@ class UnfinishedCallError(ClearstoneError):
         )
 
 
-class LeftoverCallWarning(UserWarning):
+class LeftoverCallWarning(_Picklable, UserWarning):
     """A mock target was called, while a test was recording (or, ``replaying``, replaying), by
     a task an earlier test left running (a fire-and-forget ``asyncio.create_task`` on an event
     loop shared across tests): the call ran live and was not recorded into this test's golden
@@ -1129,7 +1148,7 @@ HELD_FIX = (
 )
 
 
-class UncalledTargetWarning(UserWarning):
+class UncalledTargetWarning(_Picklable, UserWarning):
     """A strict recording made no call to a mock target whose function is also reachable under
     another import path (``from app.tools import search`` in ``app.agent``): the agent may call
     it under that one, which the patch does not reach, so its calls would run live on replay.
