@@ -21,6 +21,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      |    +-- PickleImportError                 a pickle whose code is not importable here
      +-- MockTargetError (AttributeError)      a mock path that does not resolve or cannot be set
      +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
+ +-- ChildProcessCallError (RuntimeError)  a mocked call made in a forked child process
      +-- ReplayError (AssertionError)          the replay did not match the recording
           +-- ReplayDivergenceError             a call's arguments differ from the recording
           +-- ReplayExhaustedError              more calls than recorded responses
@@ -1083,6 +1084,35 @@ class MutatedArgumentWarning(_Picklable, UserWarning):
 class UnmatchedIgnorePathWarning(_Picklable, UserWarning):
     """An ``ignore=`` or ``ignore_state=`` path of a test's marker matched nothing in what it
     was applied to (a typo leaves nothing out of matching)."""
+
+
+class ChildProcessCallError(ClearstoneError, RuntimeError):
+    """A mocked call made in a process the test's process forked (a ``multiprocessing`` fork
+    pool's worker, a ``ProcessPoolExecutor``'s, an ``os.fork()`` child) while the test
+    recorded or replayed: what the call records, or the answer it takes, stays in that process,
+    so it can be neither recorded nor replayed."""
+
+    def __init__(self, target: str, *, pid: int, parent: int, action: str, test: str = "") -> None:
+        self.target = target
+        self.pid = pid
+        self.parent = parent
+        who = f"{test} was {action}" if test else f"the test was {action}"
+        super().__init__(
+            f"{target} was called in process {pid}, which the test's process ({parent}) forked "
+            f"while {who}: pytest-clearstone's mocks live in the test's process, and a call "
+            "made in another one can be neither recorded nor replayed (a child started with "
+            "spawn or forkserver, or a program the agent runs, is not patched at all: its "
+            f"calls are live, also in a replay). {CHILD_PROCESS_FIX}"
+        )
+
+
+#: what to do about a mocked call made in another process (:class:`ChildProcessCallError`)
+CHILD_PROCESS_FIX = (
+    "Mock the function that starts the child or hands it the work (the one calling pool.map() "
+    "or executor.submit(), or subprocess.run()), or run the work in threads while testing "
+    "(multiprocessing.pool.ThreadPool, concurrent.futures.ThreadPoolExecutor), whose calls "
+    "are recorded and replayed"
+)
 
 
 class UnfinishedCallError(ClearstoneError):

@@ -7,6 +7,7 @@ import contextvars
 import copy
 import inspect
 import operator
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -16,7 +17,13 @@ from ..arguments import Binder, binder
 from ..callables import PASS, Kind, drive, kind_of, named_after, wrap
 from ..codec import Encoder
 from ..codec.nesting import retried
-from ..errors import LeftoverCallWarning, MutatedArgumentWarning, NestingTooDeepError, article
+from ..errors import (
+    ChildProcessCallError,
+    LeftoverCallWarning,
+    MutatedArgumentWarning,
+    NestingTooDeepError,
+    article,
+)
 from ..tracing.span import (
     Recorded,
     Span,
@@ -88,6 +95,8 @@ class Recorder:
         #: the calls that changed an argument in place, which replay cannot do (warned about
         #: once the test passed)
         self.changed_in_place: list[MutatedArgumentWarning] = []
+        #: the test's process: a call in a child it forked cannot be recorded here
+        self.pid = os.getpid()
         if root is not None:  # (made where the golden run started: its test's node id)
             name_run(root.name)
 
@@ -229,6 +238,11 @@ class RecordedTarget:
         if _in_recorded_call.get():
             return PASS
         rec, path = self.recorder, self.target.path
+        if os.getpid() != rec.pid:  # (a call inside a live call made in a child stays live)
+            test = "" if rec.root is None else rec.root.name
+            raise ChildProcessCallError(
+                path, pid=os.getpid(), parent=rec.pid, action="recording", test=test
+            )
         earlier = rec.left_by()
         if earlier is not None:  # (rec.root is set: its name is the test's node id)
             assert rec.root is not None

@@ -87,3 +87,91 @@ def test_the_plugins_errors_and_warnings_survive_pickling() -> None:
         assert type(copy) is type(error)
         assert str(copy) == str(error)
         assert copy.__dict__ == error.__dict__
+
+
+WORKERS = """
+import concurrent.futures
+import multiprocessing
+import os
+
+LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "live.log")
+
+
+def lookup(sku):
+    with open(LOG, "a") as log:
+        log.write(f"{sku} ")
+    return {"sku": sku, "stock": len(sku)}
+
+
+def work(sku):
+    return lookup(sku)["stock"]
+
+
+class Agent:
+    def handle(self, skus):
+        first = lookup("first")["stock"]
+        if WHERE == "pool":
+            with multiprocessing.get_context("fork").Pool(1) as pool:
+                rest = pool.map(work, skus)
+        elif WHERE == "executor":
+            context = multiprocessing.get_context("fork")
+            with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as executor:
+                rest = list(executor.map(work, skus))
+        else:
+            rest = [work(sku) for sku in skus]
+        return [first, *rest]
+"""
+
+WORKERS_TEST = """
+import pytest
+from workers import Agent
+
+@pytest.mark.replay("goldens/stock.ckpt", mock={"tool": "workers.lookup"})
+def test_stock(replay):
+    assert replay.run(Agent().handle, ["a", "bb"]) == [5, 1, 2]
+"""
+
+CHILD_CALL = (
+    "*ChildProcessCallError: workers.lookup was called in process *, which the test's process "
+    "(*) forked while test_stock.py::test_stock was {action}: *Mock the function that starts "
+    "the child or hands it the work*run the work in threads while testing*"
+)
+
+
+def _workers(pytester: pytest.Pytester, where: str) -> None:
+    pytester.makepyfile(workers=f"WHERE = {where!r}\n" + WORKERS)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.usefixtures("subprocess_env")
+def test_recording_a_mocked_call_made_in_a_fork_pool_worker_fails_naming_the_process(
+    pytester: pytest.Pytester,
+) -> None:
+    """It used to write a golden holding only the parent's call (the worker's went live,
+    recorded in the worker's memory and lost), which no replay could answer."""
+    _workers(pytester, "pool")
+    pytester.makepyfile(test_stock=WORKERS_TEST)
+    result = pytester.runpytest_subprocess("--clearstone-record", timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([CHILD_CALL.format(action="recording")])
+    assert not (pytester.path / "goldens" / "stock.ckpt").exists()
+    assert (pytester.path / "live.log").read_text() == "first "  # (none made in the worker)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.usefixtures("subprocess_env")
+def test_replaying_a_mocked_call_moved_into_a_fork_process_pool_fails_naming_the_process(
+    pytester: pytest.Pytester,
+) -> None:
+    """It used to answer the worker from the worker's copy of the recording, and fail the test
+    for answers 'never used' by calls the agent did make."""
+    _workers(pytester, "here")
+    pytester.makepyfile(test_stock=WORKERS_TEST)
+    pytester.runpytest_subprocess("--clearstone-record", timeout=120).assert_outcomes(passed=1)
+    (pytester.path / "live.log").unlink()
+    _workers(pytester, "executor")
+    result = pytester.runpytest_subprocess(timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([CHILD_CALL.format(action="replaying")])
+    result.stdout.no_fnmatch_line("*never used*")
+    assert not (pytester.path / "live.log").exists()
