@@ -175,3 +175,26 @@ def test_replaying_a_mocked_call_moved_into_a_fork_process_pool_fails_naming_the
     result.stdout.fnmatch_lines([CHILD_CALL.format(action="replaying")])
     result.stdout.no_fnmatch_line("*never used*")
     assert not (pytester.path / "live.log").exists()
+
+
+@pytest.mark.usefixtures("subprocess_env")
+def test_nothing_recorded_from_a_spawned_worker_names_the_process_not_only_the_path(
+    pytester: pytest.Pytester,
+) -> None:
+    """A spawn pool's worker imports the agent's module afresh, unpatched: its calls go live
+    and unrecorded. The message said only to fix mock='s path, which was right."""
+    pytester.makepyfile(
+        workers=WORKERS.replace('lookup("first")["stock"]', "5").replace('"fork"', '"spawn"'),
+        test_stock=WORKERS_TEST,
+    )
+    pytester.makepyfile(workers="WHERE = 'pool'\n" + (pytester.path / "workers.py").read_text())
+    result = pytester.runpytest_subprocess("--clearstone-record", timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*",
+            "*does the agent make these calls in another process? `workers` uses "
+            "multiprocessing*neither recorded nor replayed*Mock the function that starts the "
+            "child or hands it the work*",
+        ]
+    )
