@@ -36,6 +36,7 @@ from .cancellations import as_recorded
 from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
+from .processes import tell_parent
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, is_stream, tap
 from .targets import STAND_IN_TARGET, PatchStack, Target, made_for, place
@@ -240,9 +241,11 @@ class RecordedTarget:
         rec, path = self.recorder, self.target.path
         if os.getpid() != rec.pid:  # (a call inside a live call made in a child stays live)
             test = "" if rec.root is None else rec.root.name
-            raise ChildProcessCallError(
+            error = ChildProcessCallError(
                 path, pid=os.getpid(), parent=rec.pid, action="recording", test=test
             )
+            tell_parent(error)  # (also when the child's code swallows it)
+            raise error
         earlier = rec.left_by()
         if earlier is not None:  # (rec.root is set: its name is the test's node id)
             assert rec.root is not None

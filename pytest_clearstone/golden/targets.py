@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 from ..callables import PASS, as_descriptor, wrap
 from ..errors import ChildProcessCallError, MockTargetError, article
+from .processes import tell_parent
 
 _MISSING: Any = object()
 
@@ -484,7 +485,11 @@ _stand_ins: dict[str, tuple[Any, str, Any, Any, Switch]] = {}
 
 
 def _refuse_in_child(path: str, parent: int, test: str, args: Any, kwargs: Any) -> Any:
-    raise ChildProcessCallError(path, pid=os.getpid(), parent=parent, action="replaying", test=test)
+    error = ChildProcessCallError(
+        path, pid=os.getpid(), parent=parent, action="replaying", test=test
+    )
+    tell_parent(error)  # (also when the child's code swallows it)
+    raise error
 
 
 def _refuse_calls_in_child() -> None:

@@ -198,3 +198,100 @@ def test_nothing_recorded_from_a_spawned_worker_names_the_process_not_only_the_p
             "child or hands it the work*",
         ]
     )
+
+
+FORKING = """
+import os
+import socket
+
+LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "live.log")
+
+
+def lookup(sku):
+    with open(LOG, "a") as log:
+        log.write(f"{sku} ")
+    return {"sku": sku, "stock": len(sku)}
+
+
+def in_child(work):
+    pid = os.fork()
+    if pid == 0:  # the child: whatever happens, it ends here, and says nothing
+        try:
+            work()
+        except BaseException:
+            pass
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def connect():
+    socket.create_connection(("192.0.2.1", 443), timeout=0.2).close()
+
+
+class Agent:
+    def handle(self, sku):
+        first = lookup(sku)["stock"]
+        if CHILD == "lookup":
+            in_child(lambda: lookup("child"))
+        elif CHILD == "connect":
+            in_child(connect)
+        return first
+"""
+
+FORKING_TEST = """
+import pytest
+from forking import Agent
+
+@pytest.mark.replay("goldens/fork.ckpt", mock={"tool": "forking.lookup"})
+def test_fork(replay):
+    assert replay.run(Agent().handle, "abc") == 3
+"""
+
+
+def _forking(pytester: pytest.Pytester, child: str) -> None:
+    pytester.makepyfile(forking=f"CHILD = {child!r}\n" + FORKING)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.usefixtures("subprocess_env")
+def test_a_refused_call_an_os_fork_child_swallowed_still_fails_the_recording(
+    pytester: pytest.Pytester,
+) -> None:
+    """The child swallows everything and ends with os._exit: the recording passed, writing a
+    golden without the child's call."""
+    _forking(pytester, "lookup")
+    pytester.makepyfile(test_fork=FORKING_TEST)
+    result = pytester.runpytest_subprocess("--clearstone-record", timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ChildProcessCallError: forking.lookup was called in process *, which the test's "
+            "process (*) forked while test_fork.py::test_fork was recording*"
+        ]
+    )
+    assert not (pytester.path / "goldens" / "fork.ckpt").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.usefixtures("subprocess_env")
+def test_a_call_or_connection_an_os_fork_child_swallowed_still_fails_the_replay(
+    pytester: pytest.Pytester,
+) -> None:
+    _forking(pytester, "none")
+    pytester.makepyfile(test_fork=FORKING_TEST)
+    pytester.runpytest_subprocess("--clearstone-record", timeout=120).assert_outcomes(passed=1)
+    _forking(pytester, "lookup")
+    result = pytester.runpytest_subprocess(timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*ChildProcessCallError: forking.lookup was called in process *was replaying*"]
+    )
+    _forking(pytester, "connect")
+    result = pytester.runpytest_subprocess(timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*NetworkBlockedError: test_fork.py::test_fork tried to connect to 192.0.2.1 port 443*"]
+    )
+    _forking(pytester, "none")  # (and a test whose child did nothing wrong passes)
+    pytester.runpytest_subprocess(timeout=120).assert_outcomes(passed=1)
