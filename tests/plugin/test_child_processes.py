@@ -5,6 +5,7 @@ cannot replay."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
@@ -295,3 +296,63 @@ def test_a_call_or_connection_an_os_fork_child_swallowed_still_fails_the_replay(
     )
     _forking(pytester, "none")  # (and a test whose child did nothing wrong passes)
     pytester.runpytest_subprocess(timeout=120).assert_outcomes(passed=1)
+
+
+CHILD_RANDOM = """
+import multiprocessing
+import random
+
+
+def complete(prompt):
+    return "answer to " + prompt
+
+
+def draw(conn):
+    conn.send([random.random(), random.randint(0, 10**9)])
+    conn.close()
+
+
+class Agent:
+    def __init__(self):
+        self.drawn = []
+
+    def handle(self, message):
+        answer = complete(message)
+        context = multiprocessing.get_context("fork")
+        for _ in range(2):  # (two children, each with a stream of its own)
+            receiving, sending = context.Pipe(duplex=False)
+            child = context.Process(target=draw, args=(sending,))
+            child.start()
+            self.drawn.append(receiving.recv())
+            child.join()
+        self.drawn.append(random.random())
+        return answer
+"""
+
+CHILD_RANDOM_TEST = """
+import pytest
+from childrandom import Agent
+
+@pytest.mark.replay("goldens/random.ckpt", mock={"llm": "childrandom.complete"})
+def test_random(replay):
+    replay.run(Agent().handle, "hi")
+    drawn = replay.agent.drawn
+    assert drawn[0] != drawn[1]  # (the children do not repeat each other's numbers)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.usefixtures("subprocess_env")
+def test_a_forked_child_draws_the_same_random_numbers_when_recorded_and_replayed(
+    pytester: pytest.Pytester,
+) -> None:
+    """CPython reseeds `random` in a forked child from the OS: a child's numbers differed on
+    every run, and a replay of an unchanged agent failed on its final state."""
+    pytester.makepyfile(childrandom=CHILD_RANDOM, test_random=CHILD_RANDOM_TEST)
+    pytester.runpytest_subprocess("--clearstone-record", timeout=120).assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "random.ckpt"
+    first = golden.read_text()
+    pytester.runpytest_subprocess(timeout=120).assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("--clearstone-record", timeout=120).assert_outcomes(passed=1)
+    recorded = json.loads(first)["outcome"]
+    assert json.loads(golden.read_text())["outcome"] == recorded
