@@ -21,6 +21,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      |    +-- PickleImportError                 a pickle whose code is not importable here
      +-- MockTargetError (AttributeError)      a mock path that does not resolve or cannot be set
      +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
+ +-- ChildProcessCallError (RuntimeError)  a mocked call made in a forked child process
      +-- ReplayError (AssertionError)          the replay did not match the recording
           +-- ReplayDivergenceError             a call's arguments differ from the recording
           +-- ReplayExhaustedError              more calls than recorded responses
@@ -140,7 +141,26 @@ def reader_fix(recorded_by: str = "") -> str:
     )
 
 
-class ClearstoneError(Exception):
+def _rebuilt(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
+    """An exception of ``cls`` holding ``args``, made without calling its ``__init__`` (whose
+    parameters are not its ``args``); its attributes come back after (see :class:`_Picklable`)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    return error
+
+
+class _Picklable(BaseException):
+    """Pickled whole, and unpickled without calling ``__init__``: the errors and warnings here
+    take other parameters than the message they keep as ``args``, and one raised in a
+    ``multiprocessing`` or ``concurrent.futures`` worker comes back to the test's process
+    pickled (a ``Pool`` whose result cannot be unpickled loses its result thread, and its
+    ``map()`` waits forever)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (type(self), self.args), self.__dict__ or None)
+
+
+class ClearstoneError(_Picklable, Exception):
     """Base class of every pytest-clearstone error."""
 
 
@@ -1005,7 +1025,7 @@ class NetworkBlockedError(ReplayError):
         super().__init__("\n".join(lines))
 
 
-class NetworkBlockedWarning(UserWarning):
+class NetworkBlockedWarning(_Picklable, UserWarning):
     """A background thread the test did not start (a telemetry uploader) tried to connect during
     a replay: the connection was blocked, and the test is not failed for it."""
 
@@ -1031,20 +1051,20 @@ class NetworkBlockedWarning(UserWarning):
         )
 
 
-class UnusedResponsesWarning(UserWarning):
+class UnusedResponsesWarning(_Picklable, UserWarning):
     """A non-strict replay (``ReplayEngine(strict=False)``) left recorded responses unused."""
 
 
-class StateFieldsWarning(UserWarning):
+class StateFieldsWarning(_Picklable, UserWarning):
     """A checkpoint's state lacks fields its agent's class declares and holds names the class
     does not (a field renamed since it was saved): the fields were given their defaults."""
 
 
-class UnencodableValueWarning(UserWarning):
+class UnencodableValueWarning(_Picklable, UserWarning):
     """A value was stored as its ``repr`` because neither JSON nor dill could encode it."""
 
 
-class MutatedArgumentWarning(UserWarning):
+class MutatedArgumentWarning(_Picklable, UserWarning):
     """A mock target changed an argument it was given in place while recording (appended to a
     list, set a key of a dict): replay answers the call without running the target, so the
     change is not made there and the agent sees the argument as it was before the call."""
@@ -1064,9 +1084,38 @@ class MutatedArgumentWarning(UserWarning):
         )
 
 
-class UnmatchedIgnorePathWarning(UserWarning):
+class UnmatchedIgnorePathWarning(_Picklable, UserWarning):
     """An ``ignore=`` or ``ignore_state=`` path of a test's marker matched nothing in what it
     was applied to (a typo leaves nothing out of matching)."""
+
+
+class ChildProcessCallError(ClearstoneError, RuntimeError):
+    """A mocked call made in a process the test's process forked (a ``multiprocessing`` fork
+    pool's worker, a ``ProcessPoolExecutor``'s, an ``os.fork()`` child) while the test
+    recorded or replayed: what the call records, or the answer it takes, stays in that process,
+    so it can be neither recorded nor replayed."""
+
+    def __init__(self, target: str, *, pid: int, parent: int, action: str, test: str = "") -> None:
+        self.target = target
+        self.pid = pid
+        self.parent = parent
+        who = f"{test} was {action}" if test else f"the test was {action}"
+        super().__init__(
+            f"{target} was called in process {pid}, which the test's process ({parent}) forked "
+            f"while {who}: pytest-clearstone's mocks live in the test's process, and a call "
+            "made in another one can be neither recorded nor replayed (a child started with "
+            "spawn or forkserver, or a program the agent runs, is not patched at all: its "
+            f"calls are live, also in a replay). {CHILD_PROCESS_FIX}"
+        )
+
+
+#: what to do about a mocked call made in another process (:class:`ChildProcessCallError`)
+CHILD_PROCESS_FIX = (
+    "Mock the function that starts the child or hands it the work (the one calling pool.map() "
+    "or executor.submit(), or subprocess.run()), or run the work in threads while testing "
+    "(multiprocessing.pool.ThreadPool, concurrent.futures.ThreadPoolExecutor), whose calls "
+    "are recorded and replayed"
+)
 
 
 class UnfinishedCallError(ClearstoneError):
@@ -1093,7 +1142,7 @@ class UnfinishedCallError(ClearstoneError):
         )
 
 
-class LeftoverCallWarning(UserWarning):
+class LeftoverCallWarning(_Picklable, UserWarning):
     """A mock target was called, while a test was recording (or, ``replaying``, replaying), by
     a task an earlier test left running (a fire-and-forget ``asyncio.create_task`` on an event
     loop shared across tests): the call ran live and was not recorded into this test's golden
@@ -1132,7 +1181,7 @@ HELD_FIX = (
 )
 
 
-class UncalledTargetWarning(UserWarning):
+class UncalledTargetWarning(_Picklable, UserWarning):
     """A strict recording made no call to a mock target whose function is also reachable under
     another import path (``from app.tools import search`` in ``app.agent``): the agent may call
     it under that one, which the patch does not reach, so its calls would run live on replay.

@@ -1422,6 +1422,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         try:
             result = yield
         except Exception as exc:
+            if replay is not None:  # (what a forked child swallowed explains what followed)
+                _check_forked_children(exc)
             if guard is not None and guard.error() is not None:
                 # a blocked connection the agent swallowed is the failure; what the test then
                 # failed on (a changed result) is shown as its context
@@ -1441,6 +1443,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             if replay is not None:
                 _let_go_of_seed(item)
                 replay.stop()
+        if replay is not None:
+            _check_forked_children(None)
         if guard is not None:
             _check_network(item, guard)
         if replay is not None and recording:
@@ -1637,6 +1641,21 @@ def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
     error = guard.error()
     if error is not None:
         raise error
+
+
+def _check_forked_children(failure: BaseException | None) -> None:
+    """Fail the test with the first error a process it forked told (a mocked call refused
+    there, a connection blocked there), also one the child's code swallowed; unless the test
+    failed with it already (``failure``: a pool handed it back)."""
+    __tracebackhide__ = True
+    from .golden.processes import told
+
+    errors = told()
+    if errors and not (
+        failure is not None
+        and any(type(e) is type(failure) and str(e) == str(failure) for e in errors)
+    ):
+        raise errors[0]
 
 
 def _check_first_replay_error(replay: Replay, failure: BaseException) -> None:

@@ -5,6 +5,7 @@ of the same callable, its sync/async twins and the owner's other ways of making 
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 import types
 import weakref
@@ -12,7 +13,14 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ..callables import Kind, kind_of
-from ..errors import HELD_FIX, ClearstoneError, MockTargetError, UncalledTargetWarning, held_by
+from ..errors import (
+    CHILD_PROCESS_FIX,
+    HELD_FIX,
+    ClearstoneError,
+    MockTargetError,
+    UncalledTargetWarning,
+    held_by,
+)
 from .targets import STAND_IN_TARGET, resolve
 
 
@@ -415,6 +423,15 @@ def nothing_recorded(
                 "fixture instead (the calls made through a double that is in place when the "
                 "test's call starts are recorded)"
             )
+    modules = [*map(_module_of, targets), *_own_modules(module)]
+    starting = next(filter(None, map(_starts_processes, modules)), None)
+    if starting is not None:  # (the first module found: one hint, however many there are)
+        hints.append(
+            f"  does the agent make these calls in another process? `{starting[0]}` uses "
+            f"{starting[1]}: a child started with spawn or forkserver, or a program it runs, "
+            "imports the agent's code unpatched, so its calls are neither recorded nor "
+            f"replayed (they run live, also in a replay). {CHILD_PROCESS_FIX}"
+        )
     return "\n".join(
         [
             f"{node_id}: nothing was recorded: the test made no call to its mock target(s) "
@@ -425,6 +442,53 @@ def nothing_recorded(
             "makes no such call on purpose",
         ]
     )
+
+
+#: what in a module's source starts other processes
+_PROCESSES = re.compile(
+    r"\b(multiprocessing|ProcessPoolExecutor|subprocess|create_subprocess_(?:exec|shell)"
+    r"|os\.fork|os\.posix_spawn)\b"
+)
+
+
+def _module_of(path: str) -> str | None:
+    """The longest loaded module the import path ``path`` starts with."""
+    parts = path.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        name = ".".join(parts[:end])
+        if name in sys.modules:
+            return name
+    return None
+
+
+def _own_modules(module: Any) -> list[str]:
+    """The test module ``module`` and the modules it took names from (``from app import
+    Agent``) that belong to the project: neither the standard library's nor installed ones."""
+    if module is None:
+        return []
+    found = {module.__name__: None}
+    for value in vars(module).values():
+        name = value.__name__ if isinstance(value, types.ModuleType) else None
+        name = name or getattr(value, "__module__", None)
+        if isinstance(name, str) and name not in found:
+            file = str(getattr(sys.modules.get(name), "__file__", None) or "")
+            top = name.partition(".")[0]
+            if file and "-packages" not in file and top not in sys.stdlib_module_names:
+                found[name] = None
+    return list(found)
+
+
+def _starts_processes(name: str | None) -> tuple[str, str] | None:
+    """The loaded module ``name`` and the first thing in its source that starts other processes
+    (``multiprocessing``), or ``None``. Read only when a recording recorded nothing."""
+    module = sys.modules.get(name) if name else None
+    if module is None:
+        return None
+    try:
+        found = _PROCESSES.search(inspect.getsource(module))
+    except (OSError, TypeError):  # (a built-in or extension module, a file gone)
+        return None
+    return None if found is None else (module.__name__, found.group(1))
 
 
 #: how deep the test's fixture values are searched for an object hiding a method target

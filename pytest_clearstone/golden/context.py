@@ -157,6 +157,7 @@ class DeterministicExecutionContext(Patches):
         #: the agent's clock while live calls run on the real one (``None``: it is the clock)
         self._frozen_ns: int | None = None
         self._instance_seeds: random.Random | None = None  # created on first use (~5 us each)
+        self._forks = 0  # the processes forked inside (each child's random is seeded by it)
 
     # -- entering and leaving ------------------------------------------------------------------
     def apply(self, stack: PatchStack) -> None:
@@ -214,8 +215,12 @@ class DeterministicExecutionContext(Patches):
         outer = random.getstate()
         self._outer_random = outer
         random.seed(self.seed)
+        self._forks = 0
+        _seeding.append(self)
 
         def restore() -> None:
+            with contextlib.suppress(ValueError):
+                _seeding.remove(self)
             self._end_live_clock()  # (before the frozen clock, or the test's own, stops)
             random.setstate(self._outer_random)
 
@@ -333,6 +338,32 @@ class DeterministicExecutionContext(Patches):
 
 _real_ctime = time.ctime
 _real_asctime = time.asctime
+
+
+#: the contexts whose seeded ``random`` is in force, innermost last
+_seeding: list[DeterministicExecutionContext] = []
+
+
+def _count_fork() -> None:
+    """(In the parent, before a fork.) Count the fork in the context seeding ``random``."""
+    if _seeding:
+        _seeding[-1]._forks += 1
+
+
+def _seed_child() -> None:
+    """(In a forked child, after CPython reseeded ``random`` from the OS.) A child forked while
+    the context seeds ``random`` (not inside a live call) draws from a stream of its own,
+    seeded from the context's seed and the fork's number: the same numbers when recorded and
+    replayed, and other numbers than its parent's and its siblings'."""
+    if _seeding:
+        context = _seeding[-1]
+        if not context._live:
+            random.seed(f"{context.seed}/fork/{context._forks}")
+
+
+if hasattr(os, "register_at_fork"):  # (not on Windows, which cannot fork)
+    # (after `random`'s own hook, registered when it was imported: children run in order)
+    os.register_at_fork(before=_count_fork, after_in_child=_seed_child)
 
 
 def _ctime(secs: float | None = None) -> str:

@@ -18,10 +18,13 @@ background thread that existed before the guard started (a telemetry uploader) i
 plain ``ConnectionRefusedError``, which such threads expect and handle, and is reported as a
 :class:`NetworkBlockedWarning` rather than an error.
 
-Not covered: connections made by subprocesses, by C extensions or event loops that connect
-without going through Python's ``socket.socket`` (uvloop, the Windows proactor loop, grpc's C
-core, libcurl), by a raw ``_socket.socket``; datagrams sent with ``sendto`` to an address without
-``connect``; DNS lookups (``getaddrinfo`` runs as usual).
+A child the test's process forks inherits the patches: a connection blocked there is also told
+to the test's process (:mod:`.processes`), which fails the test even when the child swallowed it.
+Not covered: connections made by processes started afresh (spawn, forkserver, subprocesses), by
+C extensions or event loops that connect without going through Python's ``socket.socket``
+(uvloop, the Windows proactor loop, grpc's C core, libcurl), by a raw ``_socket.socket``;
+datagrams sent with ``sendto`` to an address without ``connect``; DNS lookups (``getaddrinfo``
+runs as usual).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from typing import Any, NamedTuple, TypeAlias
 
 from ..callables import named_after
 from ..errors import NetworkBlockedError, NetworkBlockedWarning
+from .processes import tell_parent
 from .targets import Patches, PatchStack
 
 __all__ = ["BlockedConnection", "HostAllowList", "NetworkGuard", "hold_socket_hooks"]
@@ -327,6 +331,7 @@ class NetworkGuard(Patches):
         self._raised: NetworkBlockedError | None = None
         self._lock = threading.Lock()
         self._starter: threading.Thread | None = None
+        self._pid = 0  # the process that started the guard
         # the threads that existed when the guard started, held (so that their ids stay
         # theirs while the guard lives), and the idents of all running threads then (those not
         # started by `threading`, by C libraries or _thread, are only known by ident); made
@@ -359,6 +364,7 @@ class NetworkGuard(Patches):
                 _hooks.release()
 
     def _note_threads(self) -> None:
+        self._pid = os.getpid()
         self._starter = threading.current_thread()
         self._threads_before = threading.enumerate()
         self._idents_before = tuple(sys._current_frames())
@@ -466,6 +472,8 @@ class NetworkGuard(Patches):
             self._attempts.append(attempt)
             if self._raised is None:
                 self._raised = error
+        if os.getpid() != self._pid:  # a child forked since: its test fails, swallowed or not
+            tell_parent(error)
         raise error
 
     def _is_background(self) -> bool:

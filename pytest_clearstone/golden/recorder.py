@@ -7,6 +7,7 @@ import contextvars
 import copy
 import inspect
 import operator
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -17,7 +18,13 @@ from ..callables import PASS, Kind, drive, kind_of, named_after, wrap
 from ..codec import Encoder
 from ..codec.files import without_contents
 from ..codec.nesting import retried
-from ..errors import LeftoverCallWarning, MutatedArgumentWarning, NestingTooDeepError, article
+from ..errors import (
+    ChildProcessCallError,
+    LeftoverCallWarning,
+    MutatedArgumentWarning,
+    NestingTooDeepError,
+    article,
+)
 from ..tracing.span import (
     Recorded,
     Span,
@@ -30,6 +37,7 @@ from .cancellations import as_recorded
 from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
+from .processes import tell_parent
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, is_stream, tap
 from .targets import STAND_IN_TARGET, PatchStack, Target, made_for, place
@@ -92,6 +100,8 @@ class Recorder:
         #: the first call the recording refused (an argument nested too deep), raised to the
         #: agent at the call: raised again after the test's call, should the agent swallow it
         self.refusal: NestingTooDeepError | None = None
+        #: the test's process: a call in a child it forked cannot be recorded here
+        self.pid = os.getpid()
         if root is not None:  # (made where the golden run started: its test's node id)
             name_run(root.name)
 
@@ -239,6 +249,13 @@ class RecordedTarget:
         if _in_recorded_call.get():
             return PASS
         rec, path = self.recorder, self.target.path
+        if os.getpid() != rec.pid:  # (a call inside a live call made in a child stays live)
+            test = "" if rec.root is None else rec.root.name
+            error = ChildProcessCallError(
+                path, pid=os.getpid(), parent=rec.pid, action="recording", test=test
+            )
+            tell_parent(error)  # (also when the child's code swallows it)
+            raise error
         earlier = rec.left_by()
         if earlier is not None:  # (rec.root is set: its name is the test's node id)
             assert rec.root is not None

@@ -551,7 +551,7 @@ class TargetReplay:
                     f"call #{expected[1]} to {expected[0]} (call {expected[2]} of "
                     f"{expected[3]} in this branch of execution)"
                 ),
-                node_id=self._node_id(),
+                node_id=self.node_id,
             ),
             arguments,
             recorded.span_id,
@@ -581,7 +581,7 @@ class TargetReplay:
                     unmocked=self.unmocked,
                     note=self.note,
                     branch=self._exhausted_branch(),
-                    node_id=self._node_id(),
+                    node_id=self.node_id,
                 ),
                 arguments,
                 None,
@@ -627,7 +627,7 @@ class TargetReplay:
         the target and the test that left the task."""
         warnings.warn(
             LeftoverCallWarning(
-                self._node_id() or "this test",
+                self.node_id or "this test",
                 self.target.path,
                 earlier or "an earlier test",
                 replaying=True,
@@ -657,7 +657,7 @@ class TargetReplay:
             call.span_id,
             "",
             checkpoint=self.checkpoint,
-            node_id=self._node_id(),
+            node_id=self.node_id,
             **form,
         )
         self._errors.append(error)
@@ -719,7 +719,7 @@ class TargetReplay:
                     checkpoint=self.checkpoint,
                     closest=self._recorded_elsewhere(golden, compared),
                     sequence=self._place_of(recorded),
-                    node_id=self._node_id(),
+                    node_id=self.node_id,
                     cause=cause,
                 ),
                 arguments,
@@ -742,7 +742,9 @@ class TargetReplay:
         session = self._session()
         return None if session is None else session.place_of(recorded)
 
-    def _node_id(self) -> str:
+    @property
+    def node_id(self) -> str:
+        """The node id of the test replaying (``""`` outside the plugin)."""
         session = self._session()
         return "" if session is None else session.node_id
 

@@ -7,6 +7,7 @@ import builtins
 import functools
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 from ..callables import PASS, as_descriptor, wrap
-from ..errors import MockTargetError, article
+from ..errors import ChildProcessCallError, MockTargetError, article
+from .processes import tell_parent
 
 _MISSING: Any = object()
 
@@ -480,6 +482,30 @@ class Switch:
 #: path -> (function, kind, instance, stand-in, switch): one stand-in per target, reused by
 #: every patch
 _stand_ins: dict[str, tuple[Any, str, Any, Any, Switch]] = {}
+
+
+def _refuse_in_child(path: str, parent: int, test: str, args: Any, kwargs: Any) -> Any:
+    error = ChildProcessCallError(
+        path, pid=os.getpid(), parent=parent, action="replaying", test=test
+    )
+    tell_parent(error)  # (also when the child's code swallows it)
+    raise error
+
+
+def _refuse_calls_in_child() -> None:
+    """In a child forked while stand-ins answer (a fork pool's worker started by the agent): a
+    call there would take an answer the test's process never learns was taken, so each active
+    stand-in refuses its calls instead (nothing is checked per call in the test's process)."""
+    parent = os.getppid()
+    for path, (*_, switch) in _stand_ins.items():
+        handler = switch.handler
+        if handler is not None:
+            test = str(getattr(handler, "node_id", "") or "")
+            switch.handler = partial(_refuse_in_child, path, parent, test)
+
+
+if hasattr(os, "register_at_fork"):  # (not on Windows, which cannot fork)
+    os.register_at_fork(after_in_child=_refuse_calls_in_child)
 
 
 def patch_with(target: Target, handler: Handler, stack: PatchStack) -> None:
