@@ -23,6 +23,7 @@ from ..errors import (
     ClearstoneError,
     MutatedArgumentWarning,
     ReplayError,
+    UnmockedCallWarning,
 )
 from ..tracing.trace import Trace
 from .caller import Caller, end_traceback_in
@@ -176,6 +177,12 @@ class Replay:
         """Recording: a warning for each call that changed an argument in place, which a
         replay, not running the target, cannot do (replaying: none)."""
         return [] if self._recording is None else self._recording.changed_in_place
+
+    @property
+    def unmocked_calls(self) -> list[UnmockedCallWarning]:
+        """Recording: a warning for each method of a mock target's class that made the
+        target's request live, not calling it (replaying: none)."""
+        return [] if self._recording is None else self._recording.unmocked_calls
 
     @property
     def context(self) -> DeterministicExecutionContext | None:

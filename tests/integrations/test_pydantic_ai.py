@@ -545,3 +545,67 @@ def test_a_tool_taking_the_run_context_records_and_replays_by_its_deps(stack: St
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*context_agent.search_flights*"])
     result.stdout.fnmatch_lines(["*ctx*deps*museum*Louvre*Prado*"])
+
+
+EVENTS_AGENT = """
+import pydantic_ai_agent as app
+
+
+class Watcher:
+    def __init__(self):
+        self.events = []
+
+    async def watch(self, question):
+        agent = app.make_agent(app.make_model(), tools=True)
+        async with agent.run_stream_events(question) as events:
+            async for event in events:
+                self.events.append(type(event).__name__)
+                if type(event).__name__ == "AgentRunResultEvent":
+                    answer = event.result.output
+        return answer
+"""
+
+EVENTS_TEST = """
+import asyncio
+
+import pytest
+
+import events_agent
+
+
+@pytest.mark.replay("goldens/events.ckpt",
+                    mock={"llm": "TARGET", "tool": "pydantic_ai_agent.lookup"})
+def test_it(replay):
+    answer = asyncio.run(replay.run(events_agent.Watcher().watch, "Egypt"))
+    assert answer.startswith("Answer to 'Egypt' using")
+"""
+
+
+def test_streaming_events_past_the_mocked_request_warns_naming_the_sdk_method(
+    stack: Stack,
+) -> None:
+    """``run_stream_events()`` (and ``iter()`` with ``node.stream()``) sends the model's
+    requests through ``request_stream``, never ``request``: mocking ``request`` as for ``run``,
+    with a tool, the recording passed silently with only the tool's calls in its golden, and
+    every replay made the model's requests live."""
+    (stack.path / "events_agent.py").write_text(EVENTS_AGENT)
+    stack.write_test("events", EVENTS_TEST.replace("TARGET", REQUEST))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmockedCallWarning: test_events.py::test_it: "
+            "'pydantic_ai.models.openai.OpenAIChatModel.request_stream' was called while "
+            "recording and ran live: it makes the same request as the mock target "
+            "'pydantic_ai.models.openai.OpenAIChatModel.request' without calling it, so its "
+            "calls are not in the golden and run live on every replay. Mock "
+            "'openai.resources.chat.completions.AsyncCompletions.create' instead (mock={'llm': "
+            "'openai.resources.chat.completions.AsyncCompletions.create'}), the SDK method it "
+            "sends its requests by: it records them all, streamed or not",
+        ]
+    )
+    # the fix it names records and replays, and warns no more
+    stack.edit("test_events", REQUEST, ACREATE)
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    stack.replay_passes()
