@@ -106,6 +106,16 @@ def ids_from_load_state(loader: str) -> str:
     )
 
 
+#: what a replay failure says when only secrets the recording redacted differ, each unset in
+#: the replay (:func:`~.diff.unstable_cause`)
+SECRETS_UNSET = (
+    "Only secrets recorded as '[REDACTED]' differ, each unset now (None or empty): the variable "
+    "the agent reads it from was set when recorded and is not in this run (as in CI). Set it, or "
+    "name it in the ini option clearstone_placeholder_env and read it in the test's call, not at "
+    "import: a replay gives it a placeholder then, and a redacted value matches any other."
+)
+
+
 #: what a replay failure says when only the frames of tracebacks differ
 #: (:func:`~.diff.unstable_cause`)
 TRACEBACKS_ONLY = (

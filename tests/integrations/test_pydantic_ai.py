@@ -609,3 +609,73 @@ def test_streaming_events_past_the_mocked_request_warns_naming_the_sdk_method(
     result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
     result.assert_outcomes(passed=1)
     stack.replay_passes()
+
+
+WEATHER_AGENT = '''
+import os
+from dataclasses import dataclass
+
+import pydantic_ai_agent as app
+from pydantic_ai import Agent, RunContext
+
+
+@dataclass
+class Deps:
+    weather_api_key: str | None
+
+
+def get_weather(ctx: RunContext[Deps], query: str) -> str:
+    """The weather (the key goes to the weather service)."""
+    return f"sunny in {query}"
+
+
+def ask(question: str) -> str:
+    agent = Agent(app.make_model(), deps_type=Deps)
+    agent.tool(get_weather)
+    deps = Deps(weather_api_key=os.environ.get("WEATHER_API_KEY"))  # as pydantic-ai's example
+    return agent.run_sync(question, deps=deps).output
+'''
+
+WEATHER_TEST = f"""
+import pytest
+
+import weather_agent
+
+
+@pytest.mark.replay("goldens/weather.ckpt",
+                    mock={{"llm": "{REQUEST}", "tool": "weather_agent.get_weather"}})
+def test_it(replay):
+    assert replay.run(weather_agent.ask, "Paris?").startswith("Answer to 'Paris?' using")
+"""
+
+
+def test_a_secret_in_the_deps_unset_on_replay_names_the_placeholder_option(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pydantic-ai's weather example keeps its service's key in the deps, read from the
+    environment: recorded as ``[REDACTED]``, it is ``None`` in a CI replay with no key, and the
+    divergence said "The prompt or arguments changed" and to re-record, which gives the same
+    failure on the next run with the key set."""
+    (stack.path / "weather_agent.py").write_text(WEATHER_AGENT)
+    stack.write_test("weather", WEATHER_TEST)
+    monkeypatch.setenv("WEATHER_API_KEY", "wk-CLEARSTONE-SECRET-789")
+    stack.record()
+    stack.check_no_secret_on_disk()
+    monkeypatch.delenv("WEATHER_API_KEY")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            # ([[] is fnmatch's "[")
+            "*root[[]'ctx'][[]'deps'].weather_api_key: '[[]REDACTED]' (str) -> None (NoneType)",
+            "*Only secrets recorded as '[[]REDACTED]' differ, each unset now (None or empty): "
+            "the variable the agent reads it from was set when recorded and is not in this "
+            "run (as in CI). Set it, or name it in the ini option clearstone_placeholder_env "
+            "and read it in the test's call, not at import: a replay gives it a placeholder "
+            "then, and a redacted value matches any other.*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+    # the fix it names replays
+    stack.pytester.makeini("[pytest]\nclearstone_placeholder_env = WEATHER_API_KEY\n")
+    stack.replay_passes()
