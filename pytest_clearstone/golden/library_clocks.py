@@ -15,17 +15,26 @@ Two kinds of clock reading escape the frozen clock and reach a recorded value:
   took when recording was never what its replay takes, and the next request diverged on every
   replay. The attempt is timed on the agent's clock (no time passes on a frozen one).
 
+And one reading shapes what the agent is given: pydantic-ai debounces a streamed run's output
+(``stream_text()``, ``stream_output()``, ``stream_responses()``; ``debounce_by``, 0.1 s by
+default) by grouping what arrives within that time on the event loop's real clock. A live stream
+spread over seconds came in groups of one word when recorded, its replay (every chunk at once)
+in one group, and an agent that keeps what it is given failed every replay. Each item is its own
+group while a test records or replays (``debounce_by=None``, which the clock cannot change).
+
 =====================================================  =====================================
 patch point                                            time of
 =====================================================  =====================================
 ``pydantic_ai._utils.now_utc``                         pydantic-ai messages, parts, responses
 ``pydantic_ai._model_request_attempts.AttemptStart``   a failed attempt's ``duration``
+``pydantic_ai._utils.group_by_temporal``               the groups of a streamed output
 =====================================================  =====================================
 
 Callers import ``now_utc`` by name (``from ._utils import now_utc as _now_utc``), so the function
 object itself is changed (as :mod:`pytest_clearstone.golden.ids` does): its code is swapped for a
-shim; ``elapsed`` is a method, replaced on its class. Both are put back on exit. A library not
-imported when the test starts is left alone.
+shim; ``elapsed`` is a method, replaced on its class; ``group_by_temporal`` is looked up on its
+module (``_utils.group_by_temporal(...)``), and replaced there. All are put back on exit. A
+library not imported when the test starts is left alone.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..callables import named_after
 from .targets import PatchStack
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
@@ -48,7 +58,7 @@ def _shim(*args: object, **kwargs: object) -> _dt.datetime:
 
 def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
     """Until ``stack`` is undone, the imported patch points read ``now_ns()`` (the agent's clock,
-    in nanoseconds since the epoch)."""
+    in nanoseconds since the epoch), and a streamed output is grouped item by item."""
 
     def now() -> _dt.datetime:
         return _EPOCH + _dt.timedelta(microseconds=now_ns() // 1000)
@@ -70,3 +80,10 @@ def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
             return max(now() - began, _dt.timedelta(0))
 
         stack.setattr(start, "elapsed", elapsed)
+    grouping = getattr(utils, "group_by_temporal", None) if utils is not None else None
+    if callable(grouping):
+
+        def group_by_temporal(aiterable: Any, soft_max_interval: float | None) -> Any:
+            return grouping(aiterable, None)
+
+        stack.setattr(utils, "group_by_temporal", named_after(group_by_temporal, grouping))

@@ -679,3 +679,69 @@ def test_a_secret_in_the_deps_unset_on_replay_names_the_placeholder_option(
     # the fix it names replays
     stack.pytester.makeini("[pytest]\nclearstone_placeholder_env = WEATHER_API_KEY\n")
     stack.replay_passes()
+
+
+DELTAS_AGENT = '''
+import asyncio
+
+import httpx2
+import services
+from pydantic_ai import Agent
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
+
+
+class _AsTheNetworkBringsIt(httpx2.AsyncByteStream):
+    """A live stream's events, 0.15 s apart."""
+
+    def __init__(self, body):
+        self.events = [event + b"\\n\\n" for event in body.split(b"\\n\\n") if event]
+
+    async def __aiter__(self):
+        for event in self.events:
+            await asyncio.sleep(0.15)
+            yield event
+
+
+async def handler(request):
+    response = services.OPENAI.handler(request)
+    stream = _AsTheNetworkBringsIt(response.content)
+    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
+
+
+class Typist:
+    def __init__(self):
+        self.deltas = []
+
+    async def type_out(self, question):
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+        model = OpenAIChatModel("gpt-4o-mini", provider=OpenAIProvider(http_client=client))
+        async with Agent(model).run_stream(question) as result:
+            async for delta in result.stream_text(delta=True):  # (debounce_by=0.1)
+                self.deltas.append(delta)
+        return "".join(self.deltas)
+'''
+
+DELTAS_TEST = f"""
+import asyncio
+
+import pytest
+
+import deltas_agent
+
+
+@pytest.mark.replay("goldens/deltas.ckpt", mock={{"llm": "{ACREATE}"}})
+def test_it(replay):
+    typist = deltas_agent.Typist()
+    assert asyncio.run(replay.run(typist.type_out, "Best room?")) == "Answer to 'Best room?'"
+"""
+
+
+def test_text_deltas_streamed_over_time_replay_as_recorded(stack: Stack) -> None:
+    """``stream_text(delta=True)`` (and ``stream_output()``) groups what arrives within
+    ``debounce_by`` (0.1 s) of the real clock: a live stream spread over seconds gave one delta
+    per word when recorded, its replay (all at once) one delta, and an unchanged agent that
+    keeps its deltas failed every replay with a golden mismatch."""
+    (stack.path / "deltas_agent.py").write_text(DELTAS_AGENT)
+    stack.write_test("deltas", DELTAS_TEST)
+    stack.roundtrip()
