@@ -42,8 +42,16 @@ from .codec.views import (
     stored_class_name,
     stored_fields,
 )
+from .codec.withheld import PLACEHOLDER as REDACTED_PLACEHOLDER
 from .equality import same_state
-from .errors import IDS_ONLY, ORDER_ONLY, TIMES_ONLY, TRACEBACKS_ONLY, ids_from_load_state
+from .errors import (
+    IDS_ONLY,
+    ORDER_ONLY,
+    SECRETS_UNSET,
+    TIMES_ONLY,
+    TRACEBACKS_ONLY,
+    ids_from_load_state,
+)
 from .printable import printable
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
@@ -232,11 +240,21 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
         return ORDER_ONLY
     if changes and all(_frames_only(change) for change in changes):
         return TRACEBACKS_ONLY
+    if changes and all(_unset_secret(change) for change in changes):
+        return SECRETS_UNSET
     kinds = volatile_kinds(changes)
     causes = [text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds]
     if state_loader and "ids" in kinds:
         causes.append(ids_from_load_state(state_loader))
     return " ".join(causes)
+
+
+def _unset_secret(change: Change) -> bool:
+    """Whether ``change`` puts ``None`` or an empty text where the recording holds a secret it
+    redacted: what a replay gives an agent that reads the secret from a variable unset there."""
+    old, new = change.old, change.new
+    unset = new is None or (type(new) is str and not new)
+    return type(old) is str and old == REDACTED_PLACEHOLDER and unset
 
 
 #: the first line of a Python traceback as ``traceback.format_exc()`` writes it

@@ -35,7 +35,8 @@ unused), ``NetworkBlockedWarning`` (a background thread's connection was blocked
 ``UnmatchedIgnorePathWarning`` (an ``ignore=``/``ignore_state=`` path matched nothing) and
 ``UncalledTargetWarning`` (a mock target not called is the agent's function under another path)
 and ``LeftoverCallWarning`` (a task an earlier test left running called a mock target) and
-``MutatedArgumentWarning`` (a recorded call changed an argument in place, which replay cannot)
+``UnmockedCallWarning`` (the agent made a mock target's request through another method, live)
+and ``MutatedArgumentWarning`` (a recorded call changed an argument in place, which replay cannot)
 and ``StateFieldsWarning`` (a checkpoint's state lacks fields its class declares: renamed?).
 
 Messages are built in ``__init__`` from the facts, so every raise site produces the same wording.
@@ -104,6 +105,16 @@ def ids_from_load_state(loader: str) -> str:
         "uuid4() or random number drawn there moves the seeded streams, and every id drawn "
         "after it differs from the recording's; keep load_state() to giving the state back."
     )
+
+
+#: what a replay failure says when only secrets the recording redacted differ, each unset in
+#: the replay (:func:`~.diff.unstable_cause`)
+SECRETS_UNSET = (
+    "Only secrets recorded as '[REDACTED]' differ, each unset now (None or empty): the variable "
+    "the agent reads it from was set when recorded and is not in this run (as in CI). Set it, or "
+    "name it in the ini option clearstone_placeholder_env and read it in the test's call, not at "
+    "import: a replay gives it a placeholder then, and a redacted value matches any other."
+)
 
 
 #: what a replay failure says when only the frames of tracebacks differ
@@ -1158,6 +1169,25 @@ class LeftoverCallWarning(_Picklable, UserWarning):
             f"live and was not {done}, as it is no part of {test}. Await or cancel the "
             f"agent's background tasks before the test ends, or give each test its own event "
             f"loop"
+        )
+
+
+class UnmockedCallWarning(UserWarning):
+    """A strict recording: the agent called another method of a mock target's class that makes
+    the same request without calling it (pydantic-ai's ``request_stream`` beside a mocked
+    ``request``; an SDK's ``parse`` beside a mocked ``create``) and no mock target's call was
+    recorded while it ran: its requests ran live, are not in the golden, and run live on every
+    replay. ``fix``: how to record them (:func:`pytest_clearstone.golden.aliases
+    .alternative_fix`)."""
+
+    def __init__(self, test: str, called: str, target: str, fix: str) -> None:
+        self.test = test
+        self.called = called
+        self.target = target
+        super().__init__(
+            f"{test}: {called!r} was called while recording and ran live: it makes the same "
+            f"request as the mock target {target!r} without calling it, so its calls are not "
+            f"in the golden and run live on every replay. {fix}"
         )
 
 

@@ -1505,6 +1505,15 @@ def _warn_uncalled_targets(item: pytest.Item, replay: Replay) -> None:
         item.warn(warning)
 
 
+def _warn_unmocked_calls(item: pytest.Item, replay: Replay) -> None:
+    """A strict recording: warn about each method of a mock target's class that made the
+    target's request live without calling it (pydantic-ai's ``request_stream`` beside a
+    mocked ``request``): its calls are not in the golden."""
+    __tracebackhide__ = True  # (under `filterwarnings = error` a warning fails the test)
+    for warning in replay.unmocked_calls:
+        item.warn(warning)
+
+
 def _warn_changed_in_place(item: pytest.Item, replay: Replay) -> None:
     """A recording: warn about each call that changed an argument in place (a tool filling the
     list it was given), which its replay will not do."""
@@ -2027,6 +2036,7 @@ def _write_if_passed(
         try:
             _save_golden(item, replay, trace_id, report)
             _warn_uncalled_targets(item, replay)
+            _warn_unmocked_calls(item, replay)
             _warn_changed_in_place(item, replay)
         except (Exception, pytest.fail.Exception, pytest.skip.Exception) as exc:
             # (a golden that could not be written says so; one written before a hook or a

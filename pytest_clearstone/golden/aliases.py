@@ -273,6 +273,12 @@ def twins(path: str) -> list[tuple[str, str]]:
 _ALTERNATIVE_NAMES = ("stream", "parse")
 
 
+def is_stream_helper(path: str) -> bool:
+    """Whether ``path`` is an SDK's stream helper (``openai...Completions.stream``,
+    ``anthropic...Messages.stream``), whose answer holds the live stream."""
+    return path.endswith(".stream") and path.partition(".")[0] in ("openai", "anthropic")
+
+
 def alternatives(path: str) -> list[str]:
     """Other methods of the owner of the method at ``path`` that make the same kind of request
     (``stream``, ``parse``, ``<name>_stream``; ``astream`` and so on for an ``a``-named async
@@ -388,7 +394,7 @@ def nothing_recorded(
             f"  does the agent call `{other}`? (the stream helper: its answer cannot be "
             "replayed; mock a function of your own that reads the stream and returns what the "
             "agent uses)"
-            if other.endswith(".stream") and other.partition(".")[0] in ("openai", "anthropic")
+            if is_stream_helper(other)
             else f"  does the agent call `{other}`? (another method of "
             f"`{owner.rpartition('.')[2]}` for the same request as `{name}`: mock it too, or "
             "instead)"

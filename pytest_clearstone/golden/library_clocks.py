@@ -22,11 +22,19 @@ Two kinds of clock reading escape the frozen clock and reach a recorded value:
   A node that started or ended while another node's call was live got a real time, and its
   replay diverged. These LangGraph modules read the agent's clock.
 
+And one reading shapes what the agent is given: pydantic-ai debounces a streamed run's output
+(``stream_text()``, ``stream_output()``, ``stream_responses()``; ``debounce_by``, 0.1 s by
+default) by grouping what arrives within that time on the event loop's real clock. A live stream
+spread over seconds came in groups of one word when recorded, its replay (every chunk at once)
+in one group, and an agent that keeps what it is given failed every replay. Each item is its own
+group while a test records or replays (``debounce_by=None``, which the clock cannot change).
+
 =====================================================  =====================================
 patch point                                            time of
 =====================================================  =====================================
 ``pydantic_ai._utils.now_utc``                         pydantic-ai messages, parts, responses
 ``pydantic_ai._model_request_attempts.AttemptStart``   a failed attempt's ``duration``
+``pydantic_ai._utils.group_by_temporal``               the groups of a streamed output
 ``langgraph.pregel._retry.time``                       a node run's ``node_first_attempt_time``
 ``langgraph.pregel._loop.datetime``                    ``stream_mode="debug"`` event times
 ``langgraph.pregel._checkpoint.datetime``              a checkpoint's ``ts`` (``created_at``)
@@ -34,11 +42,13 @@ patch point                                            time of
 ``langgraph.stream._convert.time``, ``_mux.time``      the times of the v2 stream's events
 =====================================================  =====================================
 
-Callers import ``now_utc`` by name (``from ._utils import now_utc as _now_utc``), so the function
-object itself is changed (as :mod:`pytest_clearstone.golden.ids` does): its code is swapped for a
-shim; ``elapsed`` is a method, replaced on its class; LangGraph's modules read the clock through
-their ``time`` or ``datetime`` global, each given a stand-in. All are put back on exit. A library
-not imported when the test starts is left alone.
+Callers import ``now_utc`` by name (``from ._utils import now_utc as _now_utc``), so the
+function object itself is changed (as :mod:`pytest_clearstone.golden.ids` does): its code is
+swapped for a shim; ``elapsed`` is a method, replaced on its class; LangGraph's modules read the
+clock through their ``time`` or ``datetime`` global, each given a stand-in;
+``group_by_temporal`` is looked up on its module (``_utils.group_by_temporal(...)``), and
+replaced there. All are put back on exit. A library not imported when the test starts is left
+alone.
 """
 
 from __future__ import annotations
@@ -49,6 +59,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..callables import named_after
 from .targets import PatchStack
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
@@ -62,7 +73,7 @@ def _shim(*args: object, **kwargs: object) -> _dt.datetime:
 
 def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
     """Until ``stack`` is undone, the imported patch points read ``now_ns()`` (the agent's clock,
-    in nanoseconds since the epoch)."""
+    in nanoseconds since the epoch), and a streamed output is grouped item by item."""
 
     def now() -> _dt.datetime:
         return _EPOCH + _dt.timedelta(microseconds=now_ns() // 1000)
@@ -84,6 +95,13 @@ def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
             return max(now() - began, _dt.timedelta(0))
 
         stack.setattr(start, "elapsed", elapsed)
+    grouping = getattr(utils, "group_by_temporal", None) if utils is not None else None
+    if callable(grouping):
+
+        def group_by_temporal(aiterable: Any, soft_max_interval: float | None) -> Any:
+            return grouping(aiterable, None)
+
+        stack.setattr(utils, "group_by_temporal", named_after(group_by_temporal, grouping))
     agent_time: _AgentTime | None = None
     for name in _TIME_READERS:
         module = sys.modules.get(name)

@@ -59,6 +59,35 @@ def _identity(value: Any, where: str, target: str) -> Any:
     return value
 
 
+class _Watch:
+    """What the stand-in of a watched method does around each call (:meth:`Recorder.watch`):
+    the call runs as it is; at its end (a generator's when it is exhausted or closed), the
+    method is noted as unmocked when the recorder recorded no call since it began."""
+
+    __slots__ = ("path", "recorder")
+
+    def __init__(self, recorder: Recorder, path: str) -> None:
+        self.recorder = recorder
+        self.path = path
+
+    def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return len(self.recorder.calls)
+
+    def source(self, token: int, fn: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        return fn(*args, **kwargs)
+
+    def step(self, token: int, advance: Callable[[], Any]) -> Any:
+        __tracebackhide__ = True
+        return advance()
+
+    def end(self, token: int, outcome: Any, error: BaseException | None) -> Any:
+        unmocked = self.recorder.unmocked
+        if len(self.recorder.calls) == token and self.path not in unmocked:
+            unmocked.append(self.path)
+        return outcome
+
+
 class Recorder:
     """Patches targets so each live call runs for real and is recorded as a span.
 
@@ -102,6 +131,9 @@ class Recorder:
         self.refusal: NestingTooDeepError | None = None
         #: the test's process: a call in a child it forked cannot be recorded here
         self.pid = os.getpid()
+        #: the watched methods (:meth:`watch`) that ran with no mock target's call recorded
+        #: meanwhile, by path, in the order of their first such call
+        self.unmocked: list[str] = []
         if root is not None:  # (made where the golden run started: its test's node id)
             name_run(root.name)
 
@@ -147,6 +179,14 @@ class Recorder:
 
         # (a callable instance stays an object of its class: see targets.callable_instance)
         place(target, made_for(target, recording), stack)
+
+    def watch(self, target: Target, stack: PatchStack) -> None:
+        """Until ``stack`` is undone, run each call of ``target``, a method the test did not
+        mock, as it is, and note its path in :attr:`unmocked` when no mock target's call was
+        recorded while it ran: it then made its request live (pydantic-ai's ``request_stream``
+        beside a mocked ``request``)."""
+        around = _Watch(self, target.path)
+        place(target, made_for(target, partial(wrap, around=around)), stack)
 
     def call_span(self, path: str, span_type: str, attributes: dict[str, Any]) -> LiveSpan:
         """The span of a call of the target at ``path``: a child of the current span when that

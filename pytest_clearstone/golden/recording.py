@@ -29,6 +29,7 @@ from ..errors import (
     MutatedArgumentWarning,
     SerializationError,
     UnfinishedCallError,
+    UnmockedCallWarning,
     describe,
 )
 from ..tracing.span import Recorded, Span
@@ -90,6 +91,9 @@ class RecordingRun:
         self.recorder: Recorder | None = None
         self.root_span_id: str | None = None
         self._stack: PatchStack | None = None
+        #: the methods watched while recording (:meth:`_watch_alternatives`), each with the
+        #: span type and path of the mock target whose request it makes
+        self._watched: dict[str, tuple[str, str]] = {}
 
     @property
     def calls(self) -> list[ReplayCall]:
@@ -146,12 +150,53 @@ class RecordingRun:
             )
             for target, span_type in targets:
                 recorder.patch(target, span_type, stack)
+            if self.strict:
+                self._watch_alternatives(recorder, stack)
             recorder.run_started_tasks_live(stack)
         except BaseException:
             stack.undo()
             ctx.__exit__(None, None, None)
             raise
         self.context, self.recorder, self._stack = ctx, recorder, stack
+
+    def _watch_alternatives(self, recorder: Recorder, stack: PatchStack) -> None:
+        """Watch the other methods of each method target's class that make the same request
+        without calling it (:func:`~.aliases.alternatives`: pydantic-ai's ``request_stream``
+        for ``request``, an SDK's ``parse`` and ``stream`` for ``create``), which are not mock
+        targets themselves: a call of one in which no mock target's call was recorded made its
+        request live (:attr:`unmocked_calls`)."""
+        from .aliases import alternatives  # (record mode only)
+
+        mocked = {path for _, path in self.pairs}
+        for span_type, path in self.pairs:
+            try:
+                others = alternatives(path)
+            except ClearstoneError:  # (a bad path was reported when the test started)
+                continue
+            for other in others:
+                if other not in mocked and other not in self._watched:
+                    self._watched[other] = (span_type, path)
+                    recorder.watch(resolve(other), stack)
+
+    @property
+    def unmocked_calls(self) -> list[UnmockedCallWarning]:
+        """A warning for each watched method (:meth:`_watch_alternatives`) that made its
+        request live."""
+        if self.recorder is None:
+            return []
+        # a method whose target was called may call it after it returned (an SDK's stream
+        # helper: its manager sends by ``create`` when entered), and a pydantic-ai model's
+        # ``request_stream`` sends by its SDK method, which may be mocked
+        recorded = {call.target for call in self.recorder.calls}
+        warnings = []
+        for called in self.recorder.unmocked:
+            span_type, target = self._watched[called]
+            sdk = _pydantic_ai_sdk_method(called)
+            if target in recorded or sdk in recorded:
+                continue
+            fix = _unmocked_fix(span_type, target, called, sdk)
+            warnings.append(UnmockedCallWarning(self.node_id, called, target, fix))
+        return warnings
 
     def stop(self) -> None:
         """Undo every patch and unfreeze the clock (always called, also after a failure)."""
@@ -672,6 +717,32 @@ def _sdk_under(type_name: str, target: str) -> str:
     if "anthropic" in names:
         return SDK_METHODS["anthropic"][is_async]
     return SDK_METHODS["openai"][is_async] if "openai" in names or tops & _LLM_STACKS else ""
+
+
+def _pydantic_ai_sdk_method(path: str) -> str:
+    """The SDK method a pydantic-ai model's method at ``path`` sends its requests by (``""``
+    for another method)."""
+    return _sdk_under("", path) if path.partition(".")[0] == "pydantic_ai" else ""
+
+
+def _unmocked_fix(span_type: str, target: str, called: str, sdk: str) -> str:
+    """How to record the calls of ``called``, a method that made the request of the mock
+    target ``target`` (of span type ``span_type``) live: a pydantic-ai model's through the SDK
+    method it sends by, ``sdk`` (which records its other requests too); a stream helper's
+    through a function of the agent's own; another by mocking it too."""
+    from .aliases import is_stream_helper  # (only when one made its request live)
+
+    if sdk:
+        return (
+            f"Mock {sdk!r} instead (mock={{{span_type!r}: {sdk!r}}}), the SDK method it sends "
+            "its requests by: it records them all, streamed or not"
+        )
+    if is_stream_helper(called):
+        return (
+            "Its answer (a stream helper) cannot be replayed: mock a function of your own that "
+            "reads the stream and returns what the agent uses"
+        )
+    return f"Mock it too (mock={{{span_type!r}: [{target!r}, {called!r}]}})"
 
 
 def restore_recorded_values(

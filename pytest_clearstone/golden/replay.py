@@ -23,6 +23,7 @@ from ..errors import (
     ClearstoneError,
     MutatedArgumentWarning,
     ReplayError,
+    UnmockedCallWarning,
 )
 from ..tracing.trace import Trace
 from .caller import Caller, end_traceback_in
@@ -187,6 +188,12 @@ class Replay:
         """Recording: the first call the recording refused, raised to the agent at the call
         (an argument nested too deep), or ``None`` (replaying: always)."""
         return None if self._recording is None else self._recording.refusal
+
+    @property
+    def unmocked_calls(self) -> list[UnmockedCallWarning]:
+        """Recording: a warning for each method of a mock target's class that made the
+        target's request live, not calling it (replaying: none)."""
+        return [] if self._recording is None else self._recording.unmocked_calls
 
     @property
     def context(self) -> DeterministicExecutionContext | None:

@@ -545,3 +545,203 @@ def test_a_tool_taking_the_run_context_records_and_replays_by_its_deps(stack: St
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*context_agent.search_flights*"])
     result.stdout.fnmatch_lines(["*ctx*deps*museum*Louvre*Prado*"])
+
+
+EVENTS_AGENT = """
+import pydantic_ai_agent as app
+
+
+class Watcher:
+    def __init__(self):
+        self.events = []
+
+    async def watch(self, question):
+        agent = app.make_agent(app.make_model(), tools=True)
+        async with agent.run_stream_events(question) as events:
+            async for event in events:
+                self.events.append(type(event).__name__)
+                if type(event).__name__ == "AgentRunResultEvent":
+                    answer = event.result.output
+        return answer
+"""
+
+EVENTS_TEST = """
+import asyncio
+
+import pytest
+
+import events_agent
+
+
+@pytest.mark.replay("goldens/events.ckpt",
+                    mock={"llm": "TARGET", "tool": "pydantic_ai_agent.lookup"})
+def test_it(replay):
+    answer = asyncio.run(replay.run(events_agent.Watcher().watch, "Egypt"))
+    assert answer.startswith("Answer to 'Egypt' using")
+"""
+
+
+def test_streaming_events_past_the_mocked_request_warns_naming_the_sdk_method(
+    stack: Stack,
+) -> None:
+    """``run_stream_events()`` (and ``iter()`` with ``node.stream()``) sends the model's
+    requests through ``request_stream``, never ``request``: mocking ``request`` as for ``run``,
+    with a tool, the recording passed silently with only the tool's calls in its golden, and
+    every replay made the model's requests live."""
+    (stack.path / "events_agent.py").write_text(EVENTS_AGENT)
+    stack.write_test("events", EVENTS_TEST.replace("TARGET", REQUEST))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmockedCallWarning: test_events.py::test_it: "
+            "'pydantic_ai.models.openai.OpenAIChatModel.request_stream' was called while "
+            "recording and ran live: it makes the same request as the mock target "
+            "'pydantic_ai.models.openai.OpenAIChatModel.request' without calling it, so its "
+            "calls are not in the golden and run live on every replay. Mock "
+            "'openai.resources.chat.completions.AsyncCompletions.create' instead (mock={'llm': "
+            "'openai.resources.chat.completions.AsyncCompletions.create'}), the SDK method it "
+            "sends its requests by: it records them all, streamed or not",
+        ]
+    )
+    # the fix it names records and replays, and warns no more
+    stack.edit("test_events", REQUEST, ACREATE)
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    stack.replay_passes()
+
+
+WEATHER_AGENT = '''
+import os
+from dataclasses import dataclass
+
+import pydantic_ai_agent as app
+from pydantic_ai import Agent, RunContext
+
+
+@dataclass
+class Deps:
+    weather_api_key: str | None
+
+
+def get_weather(ctx: RunContext[Deps], query: str) -> str:
+    """The weather (the key goes to the weather service)."""
+    return f"sunny in {query}"
+
+
+def ask(question: str) -> str:
+    agent = Agent(app.make_model(), deps_type=Deps)
+    agent.tool(get_weather)
+    deps = Deps(weather_api_key=os.environ.get("WEATHER_API_KEY"))  # as pydantic-ai's example
+    return agent.run_sync(question, deps=deps).output
+'''
+
+WEATHER_TEST = f"""
+import pytest
+
+import weather_agent
+
+
+@pytest.mark.replay("goldens/weather.ckpt",
+                    mock={{"llm": "{REQUEST}", "tool": "weather_agent.get_weather"}})
+def test_it(replay):
+    assert replay.run(weather_agent.ask, "Paris?").startswith("Answer to 'Paris?' using")
+"""
+
+
+def test_a_secret_in_the_deps_unset_on_replay_names_the_placeholder_option(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pydantic-ai's weather example keeps its service's key in the deps, read from the
+    environment: recorded as ``[REDACTED]``, it is ``None`` in a CI replay with no key, and the
+    divergence said "The prompt or arguments changed" and to re-record, which gives the same
+    failure on the next run with the key set."""
+    (stack.path / "weather_agent.py").write_text(WEATHER_AGENT)
+    stack.write_test("weather", WEATHER_TEST)
+    monkeypatch.setenv("WEATHER_API_KEY", "wk-CLEARSTONE-SECRET-789")
+    stack.record()
+    stack.check_no_secret_on_disk()
+    monkeypatch.delenv("WEATHER_API_KEY")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            # ([[] is fnmatch's "[")
+            "*root[[]'ctx'][[]'deps'].weather_api_key: '[[]REDACTED]' (str) -> None (NoneType)",
+            "*Only secrets recorded as '[[]REDACTED]' differ, each unset now (None or empty): "
+            "the variable the agent reads it from was set when recorded and is not in this "
+            "run (as in CI). Set it, or name it in the ini option clearstone_placeholder_env "
+            "and read it in the test's call, not at import: a replay gives it a placeholder "
+            "then, and a redacted value matches any other.*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+    # the fix it names replays
+    stack.pytester.makeini("[pytest]\nclearstone_placeholder_env = WEATHER_API_KEY\n")
+    stack.replay_passes()
+
+
+DELTAS_AGENT = '''
+import asyncio
+
+import httpx2
+import services
+from pydantic_ai import Agent
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
+
+
+class _AsTheNetworkBringsIt(httpx2.AsyncByteStream):
+    """A live stream's events, 0.15 s apart."""
+
+    def __init__(self, body):
+        self.events = [event + b"\\n\\n" for event in body.split(b"\\n\\n") if event]
+
+    async def __aiter__(self):
+        for event in self.events:
+            await asyncio.sleep(0.15)
+            yield event
+
+
+async def handler(request):
+    response = services.OPENAI.handler(request)
+    stream = _AsTheNetworkBringsIt(response.content)
+    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
+
+
+class Typist:
+    def __init__(self):
+        self.deltas = []
+
+    async def type_out(self, question):
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+        model = OpenAIChatModel("gpt-4o-mini", provider=OpenAIProvider(http_client=client))
+        async with Agent(model).run_stream(question) as result:
+            async for delta in result.stream_text(delta=True):  # (debounce_by=0.1)
+                self.deltas.append(delta)
+        return "".join(self.deltas)
+'''
+
+DELTAS_TEST = f"""
+import asyncio
+
+import pytest
+
+import deltas_agent
+
+
+@pytest.mark.replay("goldens/deltas.ckpt", mock={{"llm": "{ACREATE}"}})
+def test_it(replay):
+    typist = deltas_agent.Typist()
+    assert asyncio.run(replay.run(typist.type_out, "Best room?")) == "Answer to 'Best room?'"
+"""
+
+
+def test_text_deltas_streamed_over_time_replay_as_recorded(stack: Stack) -> None:
+    """``stream_text(delta=True)`` (and ``stream_output()``) groups what arrives within
+    ``debounce_by`` (0.1 s) of the real clock: a live stream spread over seconds gave one delta
+    per word when recorded, its replay (all at once) one delta, and an unchanged agent that
+    keeps its deltas failed every replay with a golden mismatch."""
+    (stack.path / "deltas_agent.py").write_text(DELTAS_AGENT)
+    stack.write_test("deltas", DELTAS_TEST)
+    stack.roundtrip()
