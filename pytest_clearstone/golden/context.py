@@ -219,7 +219,7 @@ class DeterministicExecutionContext(Patches):
         _seeding.append(self)
 
         def restore() -> None:
-            with contextlib.suppress(ValueError):
+            if self in _seeding:  # (innermost last: usually the last one)
                 _seeding.remove(self)
             self._end_live_clock()  # (before the frozen clock, or the test's own, stops)
             random.setstate(self._outer_random)
