@@ -1423,7 +1423,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             result = yield
         except Exception as exc:
             if replay is not None:  # (what a forked child swallowed explains what followed)
-                _check_forked_children(exc)
+                _check_forked_children(replay, exc)
             if guard is not None and guard.error() is not None:
                 # a blocked connection the agent swallowed is the failure; what the test then
                 # failed on (a changed result) is shown as its context
@@ -1444,7 +1444,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 _let_go_of_seed(item)
                 replay.stop()
         if replay is not None:
-            _check_forked_children(None)
+            _check_forked_children(replay, None)
         if guard is not None:
             _check_network(item, guard)
         if replay is not None and recording:
@@ -1652,14 +1652,12 @@ def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:
         raise error
 
 
-def _check_forked_children(failure: BaseException | None) -> None:
+def _check_forked_children(replay: Replay, failure: BaseException | None) -> None:
     """Fail the test with the first error a process it forked told (a mocked call refused
     there, a connection blocked there), also one the child's code swallowed; unless the test
     failed with it already (``failure``: a pool handed it back)."""
     __tracebackhide__ = True
-    from .golden.processes import told
-
-    errors = told()
+    errors = replay.told_by_children()
     if errors and not (
         failure is not None
         and any(type(e) is type(failure) and str(e) == str(failure) for e in errors)
@@ -2708,7 +2706,12 @@ class _PerTestHooks:
         __tracebackhide__ = True
         _reseed(pyfuncitem)
         test = pyfuncitem.obj
-        if _SEED not in pyfuncitem.stash or not inspect.iscoroutinefunction(test):
+        code = getattr(test, "__code__", None)  # (a function's or a method's: no inspect calls)
+        if _SEED not in pyfuncitem.stash or not (
+            code.co_flags & inspect.CO_COROUTINE
+            if code is not None
+            else inspect.iscoroutinefunction(test)
+        ):
             return (yield)
         # an async test a plugin runs in a context of its own (anyio's): in the test's branch
         from .golden.threads import in_this_branch

@@ -80,9 +80,6 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         return False
     if t is float or t is complex or t is decimal.Decimal:  # (unequal by ==)
         return both_nan(a, b)
-    if isinstance(a, PurePath) and t.__module__.partition(".")[0] == "pathlib":
-        # (one path named through a symlink to a root and once resolved: stored alike)
-        return bool(stored_form(a) == (stored_form(b) if tree is UNKNOWN else tree))
     if t is list or t is tuple:
         if len(a) != len(b):
             return False
@@ -107,6 +104,10 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         return len(a) == len(b) and all(_same(x, y, UNKNOWN) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):  # a dict subclass (a library's tool definition): items, attributes
         return _same_mapping(a, b, tree)
+    # (after the containers, which the walk meets far more often)
+    if isinstance(a, PurePath) and t.__module__.partition(".")[0] == "pathlib":
+        # (one path named through a symlink to a root and once resolved: stored alike)
+        return bool(stored_form(a) == (stored_form(b) if tree is UNKNOWN else tree))
     kind = kind_of(t)
     if by_stored_form(t, kind):
         if tree is not UNKNOWN and kind in REFERENCE_TAGS and not REGISTRY.active:

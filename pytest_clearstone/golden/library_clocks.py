@@ -74,6 +74,8 @@ def _shim(*args: object, **kwargs: object) -> _dt.datetime:
 def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
     """Until ``stack`` is undone, the imported patch points read ``now_ns()`` (the agent's clock,
     in nanoseconds since the epoch), and a streamed output is grouped item by item."""
+    if "pydantic_ai" not in sys.modules and "langgraph" not in sys.modules:
+        return  # (neither library imported: nothing to patch, per test)
 
     def now() -> _dt.datetime:
         return _EPOCH + _dt.timedelta(microseconds=now_ns() // 1000)

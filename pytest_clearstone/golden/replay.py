@@ -33,6 +33,7 @@ from .engine import ReplayEngine
 from .ignore import IgnoreConfig, ignore_state_paths
 from .mocks import MockConfig, normalize_mock_config
 from .mode import Mode
+from .processes import told
 from .replaying import ReplayingRun, load_golden
 from .responses import Matcher, ReplayCall, Transform
 from .spec import GoldenSpec
@@ -182,6 +183,12 @@ class Replay:
         """Recording: the places in the arguments of call ``call`` to ``target`` whose values
         the golden records only as a placeholder naming their type (replaying: none)."""
         return [] if self._recording is None else self._recording.unwritten_places(target, call)
+
+    @staticmethod
+    def told_by_children() -> list[BaseException]:
+        """The errors processes the test forked told since the last call (a mocked call
+        refused there, a connection blocked there: :func:`.processes.told`)."""
+        return told()
 
     @property
     def refusal(self) -> ClearstoneError | None:
