@@ -783,7 +783,11 @@ def _names_a_directory(path: str) -> bool:
     """Whether the marker's ``path`` names a directory by its form (``goldens/``, ``.``,
     ``..``): a recording would write a file in the place of that directory (or fail at the
     test's own), a replay would find a directory."""
-    return path.endswith(("/", os.sep)) or os.path.basename(path) in (".", "..")
+    return path in (".", "..") or path.endswith(_DIRECTORY_ENDINGS)
+
+
+#: the endings of a path that names a directory by its form (one C call per marked test)
+_DIRECTORY_ENDINGS = tuple({f"{sep}{end}" for sep in ("/", os.sep) for end in ("", ".", "..")})
 
 
 def _base_depth(node: Any, mark: pytest.Mark) -> int:
