@@ -701,15 +701,22 @@ def _walk_set(
     added, removed = sorted(b - a, key=_repr), sorted(a - b, key=_repr)
     # an item stored the same as one of the other set (a NaN, in a tuple too, never == the
     # recorded one) is that item: no change
-    same = stored_partners(removed, added) if removed and added else []
-    if same:
-        gone, come = {id(x) for x, _ in same}, {id(y) for _, y in same}
-        removed = [x for x in removed if id(x) not in gone]
-        added = [y for y in added if id(y) not in come]
+    removed, added, _ = _unpaired(removed, added)
     for item in added:
         found.changes.append((path, "set_item_added", notpresent, comparable_view(item)))
     for item in removed:
         found.changes.append((path, "set_item_removed", comparable_view(item), notpresent))
+
+
+def _unpaired(removed: list[Any], added: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    """``removed`` and ``added`` without the items stored the same as one of the other (a NaN
+    never ``==`` the recorded one), and those ``(removed, added)`` pairs."""
+    pairs = stored_partners(removed, added) if removed and added else []
+    if pairs:
+        gone, come = {id(x) for x, _ in pairs}, {id(y) for _, y in pairs}
+        removed = [x for x in removed if id(x) not in gone]
+        added = [y for y in added if id(y) not in come]
+    return removed, added, pairs
 
 
 def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found) -> None:
@@ -719,11 +726,7 @@ def _walk_dict(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found)
     added = [k for k in b if k not in a]
     # a key stored the same as one of the other dict (a NaN, never == the recorded one) is
     # that key: its values compared
-    renamed = stored_partners(removed, added) if removed and added else []
-    if renamed:
-        gone, come = {id(k) for k, _ in renamed}, {id(k) for _, k in renamed}
-        removed = [k for k in removed if id(k) not in gone]
-        added = [k for k in added if id(k) not in come]
+    removed, added, renamed = _unpaired(removed, added)
     if removed or added:
         union, common = len(a) + len(added), len(a) - len(removed)
         threshold = _diff_deeper_threshold()
