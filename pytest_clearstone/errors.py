@@ -1172,13 +1172,12 @@ class LeftoverCallWarning(_Picklable, UserWarning):
         )
 
 
-class UnmockedCallWarning(UserWarning):
+class UnmockedCallWarning(_Picklable, UserWarning):
     """A strict recording: the agent called another method of a mock target's class that makes
     the same request without calling it (pydantic-ai's ``request_stream`` beside a mocked
     ``request``; an SDK's ``parse`` beside a mocked ``create``) and no mock target's call was
     recorded while it ran: its requests ran live, are not in the golden, and run live on every
-    replay. ``fix``: how to record them (:func:`pytest_clearstone.golden.aliases
-    .alternative_fix`)."""
+    replay. ``fix``: how to record them (mock the SDK method it sends by, or mock it too)."""
 
     def __init__(self, test: str, called: str, target: str, fix: str) -> None:
         self.test = test

@@ -90,6 +90,23 @@ def test_the_plugins_errors_and_warnings_survive_pickling() -> None:
         assert copy.__dict__ == error.__dict__
 
 
+def test_every_error_and_warning_of_the_plugin_pickles_whole() -> None:
+    """Each class ``pytest_clearstone.errors`` defines unpickles without its ``__init__`` (whose
+    parameters are not its message): one raised in a pool's worker comes back pickled."""
+    from pytest_clearstone import errors
+
+    classes = [
+        value
+        for value in vars(errors).values()
+        if isinstance(value, type)
+        and issubclass(value, BaseException)
+        and value.__module__ == errors.__name__
+    ]
+    assert classes
+    plain = [c.__name__ for c in classes if c.__reduce__ is BaseException.__reduce__]
+    assert plain == []
+
+
 WORKERS = """
 import concurrent.futures
 import multiprocessing
