@@ -470,8 +470,7 @@ def in_this_branch(function: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(function)
     async def run(*args: Any, **kwargs: Any) -> Any:
-        asyncio = sys.modules.get("asyncio")
-        if asyncio is None or asyncio._get_running_loop() is None:  # (trio's, or none)
+        if _running_loop() is None:  # (trio's, or none)
             return await function(*args, **kwargs)
         token = _branch.set(branch)
         try:
