@@ -242,6 +242,41 @@ def is_stored_as(v: Any, tree: Any) -> bool | None:
     ``v`` would not be stored as one): encode ``v`` to compare."""
     if type(tree) is not dict:
         return None
+    found = _found_as.get(id(v))
+    if found is not None and found[0] is v and found[1] == tree and _unchanged(found[2]):
+        return True
+    stored_as = _is_stored_as(v, tree)
+    if stored_as:
+        client = getattr(v, "_client", None) if tree.get(TAG) == "sdk_resource" else None
+        try:
+            read = tuple(
+                (obj, dict(vars(obj))) for obj in ((v,) if client is None else (v, client))
+            )
+        except TypeError:  # (an object without attributes of its own: not remembered)
+            return stored_as
+        if len(_found_as) >= _REBUILT_LIMIT:
+            _found_as.clear()
+        _found_as[id(v)] = (v, tree, read)
+    return stored_as
+
+
+#: the reference tree each live client or resource was last found stored as (a replayed SDK
+#: call compares its ``self`` with the recorded one at every call, ~25,000 instructions): by
+#: the object's id, the object, the tree, and the attributes of the object (and of its client)
+#: it was read from then; found again while none of them changed (``vars`` compared: a
+#: setting given a new value, ``client.max_retries = 5``, is a change)
+_found_as: dict[int, tuple[Any, Any, tuple[tuple[Any, dict[str, Any]], ...]]] = {}
+
+
+def _unchanged(read: tuple[tuple[Any, dict[str, Any]], ...]) -> bool:
+    try:
+        return all(vars(obj) == attributes for obj, attributes in read)
+    except Exception:  # (an attribute whose == raises: read again)
+        return False
+
+
+def _is_stored_as(v: Any, tree: dict[str, Any]) -> bool | None:
+    """:func:`is_stored_as`, found by reading ``v`` (``tree``: a dict)."""
     t = type(v)
     tag = tree.get(TAG)
     if tag == "sdk_client":
@@ -257,7 +292,9 @@ def is_stored_as(v: Any, tree: Any) -> bool | None:
             return None
         if tree.keys() != _RESOURCE_KEYS:
             return None
-        same_client = is_stored_as(client, tree["client"])  # (None for a client of no known class)
+        # (None for a client of no known class)
+        stored = tree["client"]
+        same_client = _is_stored_as(client, stored) if type(stored) is dict else None
         if same_client is None:
             return None
         path = resource_path(client, v)

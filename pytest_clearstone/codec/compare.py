@@ -65,7 +65,7 @@ def same_tree(actual: Any, recorded: Any) -> bool:
 
 def _same(a: Any, b: Any, tree: Any) -> bool:
     """:func:`same_stored_form`; ``tree``: ``b``'s encoded tree, or :data:`UNKNOWN`."""
-    if isinstance(a, StoredRepr) or isinstance(b, StoredRepr):
+    if type(a) is StoredRepr or type(b) is StoredRepr:  # (a class with no subclass)
         return _type_name(a) == _type_name(b)
     try:
         if a == b:  # values equal by == are equal, at any depth
@@ -97,7 +97,17 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
             return _same_items_by_key(a, b)
         # a plain dict's tree has its keys (a tagged one stands for another value)
         plain = type(tree) is dict and TAG not in tree and tree.keys() == b.keys()
-        return all(_same(x, b[k], tree[k] if plain else UNKNOWN) for k, x in a.items())
+        for k, x in a.items():
+            y = b[k]
+            if type(x) is type(y) and type(x) in _BY_EQUALITY:  # (a call's usual arguments)
+                try:
+                    if x == y:
+                        continue
+                except Exception:  # (compared below)
+                    pass
+            if not _same(x, y, tree[k] if plain else UNKNOWN):
+                return False
+        return True
     if t is set or t is frozenset:
         return len(a) == len(b) and _paired(a, b) is not None
     if t is collections.deque:  # (its maxlen left out, as == leaves it out)
@@ -122,6 +132,11 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
     if state_a is not None and state_b is not None:
         return _same(state_a, state_b, UNKNOWN)
     return False
+
+
+#: the types whose values :func:`_same` finds equal when ``==`` does (a dict's items of one of
+#: them are compared so first, without a call of it)
+_BY_EQUALITY = frozenset({str, int, bool, type(None), bytes, list, dict})
 
 
 def _same_mapping(a: dict[Any, Any], b: dict[Any, Any], tree: Any) -> bool:

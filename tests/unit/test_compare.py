@@ -163,6 +163,39 @@ def test_a_client_whose_base_url_changed_between_calls_no_longer_matches_its_ref
     assert same_stored_form(resource, decoded, tree)
 
 
+def test_a_client_whose_settings_changed_between_calls_no_longer_matches_its_reference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a live client or resource found stored as a reference is remembered (a replayed SDK call
+    # compares its `self` at every call): found again without reading its settings, until an
+    # attribute of the resource or of its client is given another value
+    import openai
+
+    from pytest_clearstone.codec import clients
+
+    client = openai.OpenAI(api_key="k", base_url="https://api.example/v1", max_retries=0)
+    resource = client.chat.completions
+    tree = codec.encode(resource)
+    decoded = codec.decode(tree)
+    assert same_stored_form(resource, decoded, tree)
+    read: list[object] = []
+    settings = clients._settings
+    monkeypatch.setattr(clients, "_settings", lambda v, base: read.append(v) or settings(v, base))
+    assert same_stored_form(resource, decoded, tree)
+    assert read == []  # remembered
+    client.max_retries = 3
+    assert not same_stored_form(resource, decoded, tree)
+    client.max_retries = 0
+    assert same_stored_form(resource, decoded, tree)
+    client.timeout = 5.0
+    assert not same_stored_form(resource, decoded, tree)
+    client.timeout = openai.DEFAULT_TIMEOUT
+    assert same_stored_form(resource, decoded, tree)
+    resource._client = openai.OpenAI(api_key="k", base_url="https://elsewhere.example/v1")
+    assert not same_stored_form(resource, decoded, tree)
+    assert not same_stored_form(client, codec.decode(tree["client"]), {**tree["client"], "v": {}})
+
+
 def test_a_client_of_a_class_made_in_a_function_is_not_taken_for_a_reference() -> None:
     # such a class cannot be imported again, so it is never stored as a reference: a tree
     # naming it (written by hand) tells nothing, and the values are compared encoded
