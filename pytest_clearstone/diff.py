@@ -16,7 +16,7 @@ import re
 import shutil
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from . import codec
@@ -50,8 +50,10 @@ from .errors import (
     SECRETS_UNSET,
     TIMES_ONLY,
     TRACEBACKS_ONLY,
+    directory_only,
     ids_from_load_state,
 )
+from .path_roots import root_directories
 from .printable import printable
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
@@ -242,11 +244,55 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
         return TRACEBACKS_ONLY
     if changes and all(_unset_secret(change) for change in changes):
         return SECRETS_UNSET
+    moved = moved_directory(changes)
+    if moved is not None:
+        return directory_only(*moved)
     kinds = volatile_kinds(changes)
     causes = [text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds]
     if state_loader and "ids" in kinds:
         causes.append(ids_from_load_state(state_loader))
     return " ".join(causes)
+
+
+def moved_directory(changes: Sequence[Change]) -> tuple[str, str, str] | None:
+    """``(recorded directory, this run's directory, its root's name)`` when each of ``changes``
+    puts a text where another was that differs from it only where it holds a root of this run
+    (its ``tmp_path``, base temporary directory, rootdir or home directory:
+    :func:`~pytest_clearstone.path_roots.root_directories`) and the other an absolute
+    directory: a path formatted into a text, which names the recording run's directory; else
+    ``None``."""
+    found = None
+    for change in changes:
+        old, new = change.old, change.new
+        if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
+            return None
+        moved = _moved_root(old, new) if len(old) + len(new) <= _MAX_SCANNED else None
+        if moved is None:
+            return None
+        found = found or moved
+    return found
+
+
+def _moved_root(old: str, new: str) -> tuple[str, str, str] | None:
+    """:func:`moved_directory` for one text ``old`` the recording holds where this run has
+    ``new``."""
+    for directory, name in root_directories():
+        parts = new.split(directory)
+        if len(parts) < 2:
+            continue
+        width, rest = divmod(len(old) - sum(map(len, parts)), len(parts) - 1)
+        if rest or width <= 0:
+            continue
+        recorded = old[len(parts[0]) : len(parts[0]) + width]
+        if recorded != directory and _absolute(recorded) and recorded.join(parts) == old:
+            return recorded, directory, name
+    return None
+
+
+def _absolute(text: str) -> bool:
+    """Whether ``text`` reads as an absolute directory of either platform, on one line."""
+    one_line = "\n" not in text and "\r" not in text
+    return one_line and (PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute())
 
 
 def _unset_secret(change: Change) -> bool:

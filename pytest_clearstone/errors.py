@@ -138,6 +138,30 @@ TIMES_ONLY = (
 )
 
 
+#: how a replay failure names each root of :mod:`~pytest_clearstone.path_roots`
+_ROOT_TITLES = {
+    "tmp_path": "the test's tmp_path",
+    "basetemp": "pytest's base temporary directory",
+    "rootdir": "its rootdir",
+    "home": "the home directory",
+}
+
+
+def directory_only(recorded: str, current: str, root: str) -> str:
+    """What a replay failure says when only a directory written into texts differs: the
+    recording's ``recorded`` where this run has its root ``root`` (``rootdir``), ``current``
+    (:func:`~.diff.unstable_cause`)."""
+    return (
+        f"Only a directory differs: where the recording has {recorded!r}, this run has "
+        f"{_ROOT_TITLES.get(root, root)} {current!r}. A path written into a text (an f-string, "
+        "str(path)) is stored as it is, naming the directory of the run that recorded it, so a "
+        "re-record would differ again in the next run or on another machine: pass the path "
+        "itself (a pathlib.Path under it is stored relative to it), write it into the text "
+        "relative to that directory (path.relative_to(...)), or leave the argument out of "
+        "matching with ignore=."
+    )
+
+
 def reader_fix(recorded_by: str = "") -> str:
     """What writes the golden of a test that only reads it (its marker has no ``mock=``, so
     no mode records it): the test that recorded it (``recorded_by``, its node id, when the
