@@ -248,6 +248,13 @@ class DeterministicExecutionContext(Patches):
             original_seed(self, a, version)
 
         stack.setattr(random.Random, "seed", seed)
+        names = sys.modules.get("tempfile")
+        if names is not None and hasattr(names, "_name_sequence"):
+            # tempfile names its files and directories from a random.Random() it makes once
+            # per process: a new one is made here, seeded as any other, so a temporary path
+            # the agent names in a prompt is the same when recorded and replayed, whatever
+            # used tempfile before the test
+            stack.setattr(names, "_name_sequence", None)
 
     def _instance_seed(self) -> int:
         """The seed of the next ``random.Random()`` made here: from the main flow's stream, or

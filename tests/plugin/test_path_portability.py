@@ -338,3 +338,48 @@ def test_a_directory_beside_a_real_change_is_not_named_alone(pytester: pytest.Py
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*The prompt or arguments changed*"])
     result.stdout.no_fnmatch_line("*Only a directory differs*")
+
+
+SCRATCH = """
+import tempfile
+
+
+def llm(prompt):
+    return "ok"
+
+
+def work(q):
+    with tempfile.TemporaryDirectory() as scratch:
+        return llm(f"{q}: the files are in {scratch}")
+"""
+
+SCRATCH_TEST = """
+import tempfile
+
+import pytest
+
+import scratch
+
+
+def test_first():
+    with tempfile.NamedTemporaryFile():  # tempfile's name generator made outside the replay
+        pass
+
+
+@pytest.mark.replay("goldens/s.ckpt", mock={"llm": "scratch.llm"})
+def test_scratch(replay):
+    assert replay.run(scratch.work, "hi") == "ok"
+"""
+
+
+def test_a_temporary_directory_named_in_a_prompt_replays_after_other_uses_of_tempfile(
+    pytester: pytest.Pytester,
+) -> None:
+    # Before the fix: "root['prompt']: 'hi: the files are in /tmp/tmpcqhmhqlt' -> 'hi: the
+    # files are in /tmp/tmp2ilz7jd2' ... The prompt or arguments changed", on every replay
+    # that ran after anything else used tempfile in the process
+    pytester.syspathinsert()
+    pytester.makepyfile(scratch=textwrap.dedent(SCRATCH), test_s=textwrap.dedent(SCRATCH_TEST))
+    pytester.runpytest_subprocess(*LEAN_ARGS, "--clearstone-record").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess(*LEAN_ARGS).assert_outcomes(passed=2)
+    pytester.runpytest().assert_outcomes(passed=2)  # (in this process: tempfile used long ago)

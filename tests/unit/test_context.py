@@ -514,6 +514,29 @@ def test_local_time_inside_is_utc_whatever_the_machine_zone(
         time.tzset()
 
 
+def test_temporary_names_are_seeded_whatever_used_tempfile_before() -> None:
+    # Expected: an agent that works in a tempfile.TemporaryDirectory() and names it in a
+    # prompt replays green. tempfile draws its names from a random.Random() it makes once per
+    # process: made before the test (pytest, another test), its names were random, and the
+    # replay diverged on /tmp/tmpcqhmhqlt -> /tmp/tmp2ilz7jd2
+    import tempfile
+
+    with tempfile.TemporaryDirectory():  # (tempfile's generator made outside any context)
+        pass
+    before = tempfile._get_candidate_names()  # type: ignore[attr-defined]
+
+    def names() -> list[str]:
+        with (
+            DeterministicExecutionContext(WHEN, seed=7),
+            tempfile.TemporaryDirectory() as d,
+            tempfile.NamedTemporaryFile() as f,
+        ):
+            return [Path(d).name, Path(f.name).name]
+
+    assert names() == names()
+    assert tempfile._get_candidate_names() is before  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("zone", [None, "Asia/Kolkata"])
 def test_local_time_is_utc_also_for_a_clock_given_with_another_fixed_offset(
     monkeypatch: pytest.MonkeyPatch, zone: str | None
