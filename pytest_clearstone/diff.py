@@ -46,6 +46,7 @@ from .codec.withheld import PLACEHOLDER as REDACTED_PLACEHOLDER
 from .equality import same_state
 from .errors import (
     IDS_ONLY,
+    LINE_BREAKS_ONLY,
     ORDER_ONLY,
     SECRETS_UNSET,
     TIMES_ONLY,
@@ -244,6 +245,8 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
         return TRACEBACKS_ONLY
     if changes and all(_unset_secret(change) for change in changes):
         return SECRETS_UNSET
+    if changes and all(_line_breaks_only(change) for change in changes):
+        return LINE_BREAKS_ONLY
     moved = moved_directory(changes)
     if moved is not None:
         return directory_only(*moved)
@@ -252,6 +255,16 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
     if state_loader and "ids" in kinds:
         causes.append(ids_from_load_state(state_loader))
     return " ".join(causes)
+
+
+def _line_breaks_only(change: Change) -> bool:
+    """Whether ``change`` puts a text where another was that differs from it only in ending
+    lines with ``\\r\\n`` where the other ends them with ``\\n``: a file read as it is on disk
+    in a checkout that converts line endings (git's ``core.autocrlf``)."""
+    old, new = change.old, change.new
+    if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
+        return False
+    return "\r\n" in old + new and old.replace("\r\n", "\n") == new.replace("\r\n", "\n")
 
 
 def moved_directory(changes: Sequence[Change]) -> tuple[str, str, str] | None:

@@ -128,6 +128,16 @@ TRACEBACKS_ONLY = (
     "ignore=."
 )
 
+#: what a replay failure says when only the line breaks of texts differ
+#: (:func:`~.diff.unstable_cause`)
+LINE_BREAKS_ONLY = (
+    "Only line breaks differ (\\r\\n for \\n). A text file read with its line endings as they "
+    "are on disk (read_bytes().decode(), open(..., newline='')) holds \\r\\n in a checkout made "
+    "with git's core.autocrlf (Windows) and \\n elsewhere, so a re-record would differ again on "
+    "the other machine: read it in text mode (read_text(), open()), which gives \\n for both, or "
+    "check it out with \\n everywhere (in .gitattributes: *.txt text eol=lf)."
+)
+
 #: what a replay failure says when only clock readings differ (:func:`~.diff.unstable_cause`)
 TIMES_ONLY = (
     "Only clock readings differ. If the agent did not change, they were read outside the frozen "
