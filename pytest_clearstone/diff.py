@@ -53,6 +53,7 @@ from .errors import (
     TRACEBACKS_ONLY,
     directory_only,
     ids_from_load_state,
+    machine_name_only,
 )
 from .path_roots import root_directories
 from .printable import printable
@@ -234,7 +235,9 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
     fixes it (``""``: they are not of such a kind): items in another order
     (:func:`only_reordered`, or the compared values hold the same items in other places: pairs
     or records a list holds, whose fields the delta compares place by place), the frames of
-    tracebacks, random-looking ids or clock readings, each in place of another of its kind
+    tracebacks, secrets unset, line breaks (``\\r\\n`` for ``\\n``), a directory or the user's or
+    machine's name of another machine (:func:`moved_directory`, :func:`machine_name`),
+    random-looking ids or clock readings, each in place of another of its kind
     (:func:`volatile_kinds`).
     ``state_loader``: the agent's ``load_state`` the replay called before its first run
     (``""``: none), named as a cause of random ids."""
@@ -250,6 +253,9 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
     moved = moved_directory(changes)
     if moved is not None:
         return directory_only(*moved)
+    named = machine_name(changes)
+    if named is not None:
+        return machine_name_only(*named)
     kinds = volatile_kinds(changes)
     causes = [text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds]
     if state_loader and "ids" in kinds:
@@ -274,32 +280,70 @@ def moved_directory(changes: Sequence[Change]) -> tuple[str, str, str] | None:
     :func:`~pytest_clearstone.path_roots.root_directories`) and the other an absolute
     directory: a path formatted into a text, which names the recording run's directory; else
     ``None``."""
+    return _swapped_everywhere(changes, root_directories(), _absolute)
+
+
+def machine_name(changes: Sequence[Change]) -> tuple[str, str, str] | None:
+    """``(recorded name, this run's, "user name" or "host name")`` when each of ``changes``
+    puts a text where another was that differs from it only where it holds the name of the
+    user running this process, or of this machine, and the other another name: what an agent
+    that reads them from the machine gives on another one; else ``None``."""
+    import getpass
+    import socket
+
+    names = []
+    for read, kind in ((getpass.getuser, "user name"), (socket.gethostname, "host name")):
+        try:
+            names.append((read(), kind))
+        except (OSError, KeyError, ImportError):  # (no user name in a container)
+            continue
+    return _swapped_everywhere(changes, names, _A_NAME.fullmatch)
+
+
+#: a user or host name, as a recording may hold one
+_A_NAME = re.compile(r"[\w.-]+")
+
+
+def _swapped_everywhere(
+    changes: Sequence[Change], values: Iterable[tuple[str, str]], fits: Callable[[str], object]
+) -> tuple[str, str, str] | None:
+    """``(recorded, current, name)`` when each of ``changes`` puts a text where another was
+    that differs from it only where it holds ``current`` (one of ``values``, ``(current,
+    name)``, the first that explains the change) and the other ``recorded`` (a text ``fits``
+    takes); else ``None``."""
+    values = [(value, name) for value, name in values if value]
     found = None
     for change in changes:
         old, new = change.old, change.new
         if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
             return None
-        moved = _moved_root(old, new) if len(old) + len(new) <= _MAX_SCANNED else None
-        if moved is None:
+        if len(old) + len(new) > _MAX_SCANNED:
             return None
-        found = found or moved
+        swapped = next(
+            (
+                (recorded, value, name)
+                for value, name in values
+                if (recorded := _swapped(old, new, value)) is not None and fits(recorded)
+            ),
+            None,
+        )
+        if swapped is None:
+            return None
+        found = found or swapped
     return found
 
 
-def _moved_root(old: str, new: str) -> tuple[str, str, str] | None:
-    """:func:`moved_directory` for one text ``old`` the recording holds where this run has
-    ``new``."""
-    for directory, name in root_directories():
-        parts = new.split(directory)
-        if len(parts) < 2:
-            continue
-        width, rest = divmod(len(old) - sum(map(len, parts)), len(parts) - 1)
-        if rest or width <= 0:
-            continue
-        recorded = old[len(parts[0]) : len(parts[0]) + width]
-        if recorded != directory and _absolute(recorded) and recorded.join(parts) == old:
-            return recorded, directory, name
-    return None
+def _swapped(old: str, new: str, value: str) -> str | None:
+    """The text that ``old``, the recording's, holds at each place ``new`` holds ``value``,
+    when that is all they differ in (and it is another text), else ``None``."""
+    parts = new.split(value)
+    if len(parts) < 2:
+        return None
+    width, rest = divmod(len(old) - sum(map(len, parts)), len(parts) - 1)
+    if rest or width <= 0:
+        return None
+    recorded = old[len(parts[0]) : len(parts[0]) + width]
+    return recorded if recorded != value and recorded.join(parts) == old else None
 
 
 def _absolute(text: str) -> bool:

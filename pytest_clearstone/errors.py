@@ -172,6 +172,19 @@ def directory_only(recorded: str, current: str, root: str) -> str:
     )
 
 
+def machine_name_only(recorded: str, current: str, kind: str) -> str:
+    """What a replay failure says when only the user's or the machine's name in texts differs:
+    the recording's ``recorded`` where this run has ``current``, a ``kind`` (``"user name"``)
+    (:func:`~.diff.unstable_cause`)."""
+    return (
+        f"Only the {kind} differs: where the recording has {recorded!r}, this run's is "
+        f"{current!r}. The agent reads it from the machine it runs on (getpass.getuser(), "
+        "$USER, socket.gethostname(), platform.node()), so a re-record would differ again on "
+        "another machine: give the agent a fixed one in the test (monkeypatch.setenv('USER', "
+        "...), an argument), or leave the argument out of matching with ignore=."
+    )
+
+
 def reader_fix(recorded_by: str = "") -> str:
     """What writes the golden of a test that only reads it (its marker has no ``mock=``, so
     no mode records it): the test that recorded it (``recorded_by``, its node id, when the

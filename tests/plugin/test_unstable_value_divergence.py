@@ -258,3 +258,51 @@ def test_a_prompt_file_checked_out_with_crlf_is_named_as_the_cause(
         ]
     )
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+USER_APP = """
+import getpass
+
+
+def llm(prompt):
+    return "ok"
+
+
+def ask(q):
+    return llm(f"{q} (asked by {getpass.getuser()})")
+"""
+
+
+def test_a_user_name_read_from_the_machine_is_named_as_the_cause(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A prompt that names the user running the agent (getpass.getuser()) diverges on every
+    other machine (CI's runner). The message said "The prompt or arguments changed. If the
+    change is intended, re-record": a golden re-recorded there diverges on each laptop."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(USER_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("u.ckpt", mock={"llm": "app.llm"})
+            def test_u(replay):
+                replay.run(app.ask, "hi")
+            """
+        ),
+    )
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("USER", "ana")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("USER", "runner")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*Only the user name differs: where the recording has 'ana', this run's is 'runner'.*"]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
