@@ -16,7 +16,7 @@ import re
 import shutil
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from . import codec
@@ -46,12 +46,16 @@ from .codec.withheld import PLACEHOLDER as REDACTED_PLACEHOLDER
 from .equality import same_state
 from .errors import (
     IDS_ONLY,
+    LINE_BREAKS_ONLY,
     ORDER_ONLY,
     SECRETS_UNSET,
     TIMES_ONLY,
     TRACEBACKS_ONLY,
+    directory_only,
     ids_from_load_state,
+    machine_name_only,
 )
+from .path_roots import root_directories
 from .printable import printable
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
@@ -231,7 +235,9 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
     fixes it (``""``: they are not of such a kind): items in another order
     (:func:`only_reordered`, or the compared values hold the same items in other places: pairs
     or records a list holds, whose fields the delta compares place by place), the frames of
-    tracebacks, random-looking ids or clock readings, each in place of another of its kind
+    tracebacks, secrets unset, line breaks (``\\r\\n`` for ``\\n``), a directory or the user's or
+    machine's name of another machine (:func:`moved_directory`, :func:`machine_name`),
+    random-looking ids or clock readings, each in place of another of its kind
     (:func:`volatile_kinds`).
     ``state_loader``: the agent's ``load_state`` the replay called before its first run
     (``""``: none), named as a cause of random ids."""
@@ -242,11 +248,108 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
         return TRACEBACKS_ONLY
     if changes and all(_unset_secret(change) for change in changes):
         return SECRETS_UNSET
+    if changes and all(_line_breaks_only(change) for change in changes):
+        return LINE_BREAKS_ONLY
+    moved = moved_directory(changes)
+    if moved is not None:
+        return directory_only(*moved)
+    named = machine_name(changes)
+    if named is not None:
+        return machine_name_only(*named)
     kinds = volatile_kinds(changes)
     causes = [text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds]
     if state_loader and "ids" in kinds:
         causes.append(ids_from_load_state(state_loader))
     return " ".join(causes)
+
+
+def _line_breaks_only(change: Change) -> bool:
+    """Whether ``change`` puts a text where another was that differs from it only in ending
+    lines with ``\\r\\n`` where the other ends them with ``\\n``: a file read as it is on disk
+    in a checkout that converts line endings (git's ``core.autocrlf``)."""
+    old, new = change.old, change.new
+    if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
+        return False
+    return "\r\n" in old + new and old.replace("\r\n", "\n") == new.replace("\r\n", "\n")
+
+
+def moved_directory(changes: Sequence[Change]) -> tuple[str, str, str] | None:
+    """``(recorded directory, this run's directory, its root's name)`` when each of ``changes``
+    puts a text where another was that differs from it only where it holds a root of this run
+    (its ``tmp_path``, base temporary directory, rootdir or home directory:
+    :func:`~pytest_clearstone.path_roots.root_directories`) and the other an absolute
+    directory: a path formatted into a text, which names the recording run's directory; else
+    ``None``."""
+    return _swapped_everywhere(changes, root_directories(), _absolute)
+
+
+def machine_name(changes: Sequence[Change]) -> tuple[str, str, str] | None:
+    """``(recorded name, this run's, "user name" or "host name")`` when each of ``changes``
+    puts a text where another was that differs from it only where it holds the name of the
+    user running this process, or of this machine, and the other another name: what an agent
+    that reads them from the machine gives on another one; else ``None``."""
+    import getpass
+    import socket
+
+    names = []
+    for read, kind in ((getpass.getuser, "user name"), (socket.gethostname, "host name")):
+        try:
+            names.append((read(), kind))
+        except (OSError, KeyError, ImportError):  # (no user name in a container)
+            continue
+    return _swapped_everywhere(changes, names, _A_NAME.fullmatch)
+
+
+#: a user or host name, as a recording may hold one
+_A_NAME = re.compile(r"[\w.-]+")
+
+
+def _swapped_everywhere(
+    changes: Sequence[Change], values: Iterable[tuple[str, str]], fits: Callable[[str], object]
+) -> tuple[str, str, str] | None:
+    """``(recorded, current, name)`` when each of ``changes`` puts a text where another was
+    that differs from it only where it holds ``current`` (one of ``values``, ``(current,
+    name)``, the first that explains the change) and the other ``recorded`` (a text ``fits``
+    takes); else ``None``."""
+    values = [(value, name) for value, name in values if value]
+    found = None
+    for change in changes:
+        old, new = change.old, change.new
+        if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
+            return None
+        if len(old) + len(new) > _MAX_SCANNED:
+            return None
+        swapped = next(
+            (
+                (recorded, value, name)
+                for value, name in values
+                if (recorded := _swapped(old, new, value)) is not None and fits(recorded)
+            ),
+            None,
+        )
+        if swapped is None:
+            return None
+        found = found or swapped
+    return found
+
+
+def _swapped(old: str, new: str, value: str) -> str | None:
+    """The text that ``old``, the recording's, holds at each place ``new`` holds ``value``,
+    when that is all they differ in (and it is another text), else ``None``."""
+    parts = new.split(value)
+    if len(parts) < 2:
+        return None
+    width, rest = divmod(len(old) - sum(map(len, parts)), len(parts) - 1)
+    if rest or width <= 0:
+        return None
+    recorded = old[len(parts[0]) : len(parts[0]) + width]
+    return recorded if recorded != value and recorded.join(parts) == old else None
+
+
+def _absolute(text: str) -> bool:
+    """Whether ``text`` reads as an absolute directory of either platform, on one line."""
+    one_line = "\n" not in text and "\r" not in text
+    return one_line and (PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute())
 
 
 def _unset_secret(change: Change) -> bool:

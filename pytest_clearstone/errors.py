@@ -128,6 +128,16 @@ TRACEBACKS_ONLY = (
     "ignore=."
 )
 
+#: what a replay failure says when only the line breaks of texts differ
+#: (:func:`~.diff.unstable_cause`)
+LINE_BREAKS_ONLY = (
+    "Only line breaks differ (\\r\\n for \\n). A text file read with its line endings as they "
+    "are on disk (read_bytes().decode(), open(..., newline='')) holds \\r\\n in a checkout made "
+    "with git's core.autocrlf (Windows) and \\n elsewhere, so a re-record would differ again on "
+    "the other machine: read it in text mode (read_text(), open()), which gives \\n for both, or "
+    "check it out with \\n everywhere (in .gitattributes: *.txt text eol=lf)."
+)
+
 #: what a replay failure says when only clock readings differ (:func:`~.diff.unstable_cause`)
 TIMES_ONLY = (
     "Only clock readings differ. If the agent did not change, they were read outside the frozen "
@@ -136,6 +146,43 @@ TIMES_ONLY = (
     "— and a re-record would differ again on the next run: read the clock inside the test's "
     "call, or keep such times out of what the agent sends and stores."
 )
+
+
+#: how a replay failure names each root of :mod:`~pytest_clearstone.path_roots`
+_ROOT_TITLES = {
+    "tmp_path": "the test's tmp_path",
+    "basetemp": "pytest's base temporary directory",
+    "rootdir": "its rootdir",
+    "home": "the home directory",
+}
+
+
+def directory_only(recorded: str, current: str, root: str) -> str:
+    """What a replay failure says when only a directory written into texts differs: the
+    recording's ``recorded`` where this run has its root ``root`` (``rootdir``), ``current``
+    (:func:`~.diff.unstable_cause`)."""
+    return (
+        f"Only a directory differs: where the recording has {recorded!r}, this run has "
+        f"{_ROOT_TITLES.get(root, root)} {current!r}. A path written into a text (an f-string, "
+        "str(path)) is stored as it is, naming the directory of the run that recorded it, so a "
+        "re-record would differ again in the next run or on another machine: pass the path "
+        "itself (a pathlib.Path under it is stored relative to it), write it into the text "
+        "relative to that directory (path.relative_to(...)), or leave the argument out of "
+        "matching with ignore=."
+    )
+
+
+def machine_name_only(recorded: str, current: str, kind: str) -> str:
+    """What a replay failure says when only the user's or the machine's name in texts differs:
+    the recording's ``recorded`` where this run has ``current``, a ``kind`` (``"user name"``)
+    (:func:`~.diff.unstable_cause`)."""
+    return (
+        f"Only the {kind} differs: where the recording has {recorded!r}, this run's is "
+        f"{current!r}. The agent reads it from the machine it runs on (getpass.getuser(), "
+        "$USER, socket.gethostname(), platform.node()), so a re-record would differ again on "
+        "another machine: give the agent a fixed one in the test (monkeypatch.setenv('USER', "
+        "...), an argument), or leave the argument out of matching with ignore=."
+    )
 
 
 def reader_fix(recorded_by: str = "") -> str:

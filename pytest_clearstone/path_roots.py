@@ -166,6 +166,16 @@ def rooted(text: str) -> tuple[str, str] | None:
     return None
 
 
+def root_directories() -> tuple[tuple[str, str], ...]:
+    """``(directory, root name)`` for each root of this run, the most specific (longest) first,
+    a root named through a symlink also by the directory it links to; none outside a
+    session."""
+    roots = _roots
+    if roots is None:
+        return ()
+    return tuple((directory, name) for _, directory, name in roots.prefixes())
+
+
 def anchored(name: object, below: object) -> str:
     """The path stored as ``below`` root ``name``, under that root of this run."""
     from .errors import DecodeError

@@ -34,8 +34,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temporary(path)
     try:
-        with contextlib.suppress(FileNotFoundError):  # a file rewritten keeps its mode
-            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        with contextlib.suppress(FileNotFoundError):  # a file rewritten keeps its mode, owner
+            _keep_mode_and_owner(tmp, path.stat())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
@@ -62,6 +62,28 @@ def _written_path(path: Path) -> Path:
     except OSError:  # (a loop of links, a directory it may not look into)
         kept = False
     return real if kept else given
+
+
+def _keep_mode_and_owner(tmp: str, previous: os.stat_result) -> None:
+    """Give the temporary file ``tmp`` the mode, owner and group of the file it replaces, as
+    ``open(path, "w")`` keeps them: a golden of a user's checkout that root re-records (a
+    container given the checkout) stays the user's. Where the owner cannot be kept (only root
+    may give a file away), the group is, if the writer may; else the writer's stay."""
+    os.chmod(tmp, stat.S_IMODE(previous.st_mode))
+    chown = getattr(os, "chown", None)  # (POSIX)
+    if chown is None:
+        return
+    current = os.stat(tmp)
+    uid = previous.st_uid if previous.st_uid != current.st_uid else -1
+    gid = previous.st_gid if previous.st_gid != current.st_gid else -1
+    for owner in ((uid, gid), (-1, gid)):
+        if owner == (-1, -1):
+            return
+        try:
+            chown(tmp, *owner)
+            return
+        except OSError:  # not permitted: try the group alone, then leave the writer's
+            continue
 
 
 def _create_temporary(path: Path) -> tuple[int, str]:

@@ -83,6 +83,14 @@ def _local_zone_is_utc() -> bool:
     )
 
 
+def _is_zoneinfo(zone: _dt.tzinfo | None) -> bool:
+    """Whether ``zone`` is a ``zoneinfo.ZoneInfo`` (a named zone, which time-machine makes the
+    local one while the clock is moved)."""
+    from zoneinfo import ZoneInfo  # (only for a clock given another offset than UTC's)
+
+    return isinstance(zone, ZoneInfo)
+
+
 class DeterministicExecutionContext(Patches):
     """Runs code as it ran when recorded: a frozen clock, seeded randomness, patched targets.
 
@@ -187,7 +195,13 @@ class DeterministicExecutionContext(Patches):
             # fixture): the agent sees that clock, as under freezegun below
             return
         when = self.timestamp
-        if when.utcoffset() == _ZERO and _local_zone_is_utc():
+        offset = when.utcoffset()
+        if offset != _ZERO and not _is_zoneinfo(when.tzinfo):
+            # time-machine moves the local zone to a destination's ZoneInfo, or to UTC, but
+            # leaves the machine's for another offset (a golden's timestamp edited by hand):
+            # local time is UTC then too, the same on every machine
+            when, offset = when.astimezone(_dt.timezone.utc), _ZERO
+        if offset == _ZERO and _local_zone_is_utc():
             # time-machine sets TZ=UTC for a UTC destination, which here changes nothing but
             # costs two tzset() calls (each reads a zone file): travel without it
             when = when.replace(tzinfo=_ALREADY_LOCAL_UTC)
@@ -234,6 +248,13 @@ class DeterministicExecutionContext(Patches):
             original_seed(self, a, version)
 
         stack.setattr(random.Random, "seed", seed)
+        names = sys.modules.get("tempfile")
+        if names is not None and hasattr(names, "_name_sequence"):
+            # tempfile names its files and directories from a random.Random() it makes once
+            # per process: a new one is made here, seeded as any other, so a temporary path
+            # the agent names in a prompt is the same when recorded and replayed, whatever
+            # used tempfile before the test
+            stack.setattr(names, "_name_sequence", None)
 
     def _instance_seed(self) -> int:
         """The seed of the next ``random.Random()`` made here: from the main flow's stream, or

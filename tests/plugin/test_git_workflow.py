@@ -575,6 +575,49 @@ def test_diff_against_head_reads_a_golden_committed_with_a_bom(
     assert main(["diff", str(golden)]) == 0
 
 
+# -- Windows line endings (git core.autocrlf=true) ---------------------------------------------
+def _git(cwd: Path, *command: str) -> str:
+    git = ["git", "-c", "user.email=a@b", "-c", "user.name=a", "-c", "core.autocrlf=true"]
+    done = subprocess.run([*git, *command], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def test_a_golden_checked_out_with_crlf_replays_and_an_unchanged_re_record_leaves_it(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    # Expected: a checkout with core.autocrlf=true (the Git for Windows default) writes the
+    # goldens with CRLF; they replay, and a re-record of the unchanged agent leaves each file as
+    # it was ("unchanged"), so git shows nothing. Before the fix every such golden was written
+    # again, with LF and its spans' new times: "layout (behaviour unchanged: the file was
+    # written again)" and a changed file in git for each golden of the suite.
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    _git(pytester.path, "init", "-q")
+    _git(pytester.path, "add", str(golden))
+    _git(pytester.path, "commit", "-qm", "golden")
+    golden.unlink()
+    _git(pytester.path, "checkout", "--", str(golden))
+    checked_out = golden.read_bytes()
+    assert b"\r\n" in checked_out  # (as on Windows)
+    pytester.runpytest().assert_outcomes(passed=2)
+    recorded = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(["  goldens/test_t/test_t.ckpt: unchanged"])
+    assert golden.read_bytes() == checked_out
+    assert _git(pytester.path, "status", "--porcelain", str(golden)) == ""
+
+
+def test_a_changed_re_record_of_a_crlf_golden_names_what_changed(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    golden.write_bytes(golden.read_bytes().replace(b"\n", b"\r\n"))
+    _agent(pytester, prefix="another")
+    recorded = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(["  goldens/test_t/test_t.ckpt: llm call #1 to agent.llm answer"])
+    assert b"\r" not in golden.read_bytes()
+
+
 def test_a_re_record_of_a_conflicted_golden_keeps_its_checkpoint_id_and_clock(
     golden: Path, pytester: pytest.Pytester
 ) -> None:

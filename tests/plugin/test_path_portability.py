@@ -235,3 +235,151 @@ def test_a_checkout_run_through_a_symlink_replays_paths_resolved_or_not(
             mp.syspath_prepend(through)
             result = pytester.runpytest(through)
         result.assert_outcomes(passed=1)
+
+
+TEXT_NOTES = """
+def llm(prompt):
+    return "ok"
+
+
+class Notes:
+    def __init__(self, root):
+        self.root = root
+        self.saved = []
+
+    def run(self, q):
+        answer = llm(f"{q}: summarise {self.root / 'notes.txt'}")
+        self.saved.append(str(self.root / "out.txt"))
+        return answer
+
+    def get_state(self):
+        return {"saved": self.saved}
+
+    def load_state(self, state):
+        self.saved = list(state["saved"])
+"""
+
+TEXT_NOTES_TEST = """
+import pytest
+from text_notes import Notes
+
+
+@pytest.mark.replay("goldens/t.ckpt", mock={"llm": "text_notes.llm"})
+def test_notes(replay, tmp_path):
+    assert replay.run(Notes(tmp_path).run, "hi") == "ok"
+"""
+
+
+def test_a_tmp_path_written_into_a_prompt_is_named_as_the_cause_not_a_change_to_re_record(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: a path formatted into a prompt (an f-string) is text, stored as it is: it names
+    # the recording run's tmp_path, and every later run (another base temporary directory)
+    # diverges. The failure said "The prompt or arguments changed. If the change is intended,
+    # re-record": a re-record that diverges again on the next run, or on the CI machine. It now
+    # says only a directory differs, which one, and what fixes it.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        text_notes=textwrap.dedent(TEXT_NOTES), test_notes=textwrap.dedent(TEXT_NOTES_TEST)
+    )
+    first, second = pytester.path / "first", pytester.path / "second"
+    pytester.runpytest("--clearstone-record", f"--basetemp={first}").assert_outcomes(passed=1)
+    result = pytester.runpytest(f"--basetemp={second}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- ...*/first/test_notes0/notes.txt",
+            "*+ ...*/second/test_notes0/notes.txt",
+            f"*Only a directory differs: where the recording has '{first}/test_notes0', this "
+            f"run has the test's tmp_path '{second}/test_notes0'. A path written into a text*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+def test_a_checkout_path_kept_as_text_in_the_state_is_named_as_the_cause(
+    pytester: pytest.Pytester,
+) -> None:
+    # the final state's comparison says so too: a checkout's directory, kept as a string
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        text_notes=textwrap.dedent(TEXT_NOTES).replace("{self.root / 'notes.txt'}", "notes"),
+        test_notes=textwrap.dedent(TEXT_NOTES_TEST)
+        .replace("Notes(tmp_path)", "Notes(Path(__file__).parent)")
+        .replace("import pytest", "from pathlib import Path\nimport pytest"),
+    )
+    one = pytester.path
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    two = one.parent / (one.name + " (copy)")
+    shutil.copytree(one, two)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(two))
+        mp.chdir(two)
+        result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the replayed final state differs from the golden recording*",
+            f"*Only a directory differs: where the recording has '{one}', this run has its "
+            f"rootdir '{two}'.*",
+        ]
+    )
+
+
+def test_a_directory_beside_a_real_change_is_not_named_alone(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        text_notes=textwrap.dedent(TEXT_NOTES), test_notes=textwrap.dedent(TEXT_NOTES_TEST)
+    )
+    first, second = pytester.path / "first", pytester.path / "second"
+    pytester.runpytest("--clearstone-record", f"--basetemp={first}").assert_outcomes(passed=1)
+    pytester.makepyfile(test_notes=textwrap.dedent(TEXT_NOTES_TEST).replace('"hi"', '"ho"'))
+    result = pytester.runpytest(f"--basetemp={second}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*The prompt or arguments changed*"])
+    result.stdout.no_fnmatch_line("*Only a directory differs*")
+
+
+SCRATCH = """
+import tempfile
+
+
+def llm(prompt):
+    return "ok"
+
+
+def work(q):
+    with tempfile.TemporaryDirectory() as scratch:
+        return llm(f"{q}: the files are in {scratch}")
+"""
+
+SCRATCH_TEST = """
+import tempfile
+
+import pytest
+
+import scratch
+
+
+def test_first():
+    with tempfile.NamedTemporaryFile():  # tempfile's name generator made outside the replay
+        pass
+
+
+@pytest.mark.replay("goldens/s.ckpt", mock={"llm": "scratch.llm"})
+def test_scratch(replay):
+    assert replay.run(scratch.work, "hi") == "ok"
+"""
+
+
+def test_a_temporary_directory_named_in_a_prompt_replays_after_other_uses_of_tempfile(
+    pytester: pytest.Pytester,
+) -> None:
+    # Before the fix: "root['prompt']: 'hi: the files are in /tmp/tmpcqhmhqlt' -> 'hi: the
+    # files are in /tmp/tmp2ilz7jd2' ... The prompt or arguments changed", on every replay
+    # that ran after anything else used tempfile in the process
+    pytester.syspathinsert()
+    pytester.makepyfile(scratch=textwrap.dedent(SCRATCH), test_s=textwrap.dedent(SCRATCH_TEST))
+    pytester.runpytest_subprocess(*LEAN_ARGS, "--clearstone-record").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess(*LEAN_ARGS).assert_outcomes(passed=2)
+    pytester.runpytest().assert_outcomes(passed=2)  # (in this process: tempfile used long ago)

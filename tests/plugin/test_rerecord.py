@@ -260,3 +260,40 @@ def test_a_rerecord_that_rewrites_the_file_is_not_called_unchanged(
     assert "g.ckpt: unchanged" not in result.stdout.str()
     again = pytester.runpytest("--clearstone-record")  # (left as it was: unchanged)
     again.stdout.fnmatch_lines(["  g.ckpt: unchanged"])
+
+
+ORDER_APP = """
+def complete(prompt):
+    return "ok"
+
+
+class Agent:
+    def __init__(self):
+        self.scores = {}
+
+    def run(self, question):
+        tools = TOOLS  # (from a set: another order in another process)
+        self.scores = {tool: len(tool) for tool in tools}
+        return complete(question)
+"""
+
+
+def test_a_rerecord_that_changes_only_the_order_of_keys_names_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """A dict the agent builds from a set of strings has its keys in another order in another
+    process (unless PYTHONHASHSEED is fixed). Its re-record rewrote the golden, which the
+    summary called "layout (behaviour unchanged: the file was written again)": what the docs
+    call a file edited by hand, naming neither the part nor the cause."""
+    pytester.syspathinsert()
+    tools = ["search", "calculator", "weather"]
+    pytester.makepyfile(
+        app=textwrap.dedent(ORDER_APP).replace("TOOLS", repr(tools)),
+        test_it=textwrap.dedent(PLAIN_TEST),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(app=textwrap.dedent(ORDER_APP).replace("TOOLS", repr(tools[::-1])))
+    pytester.runpytest().assert_outcomes(passed=1)  # (equal dicts: the replay is green)
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["  g.ckpt: final state (key order only)"])

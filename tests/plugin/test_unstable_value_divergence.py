@@ -203,3 +203,106 @@ def test_an_argument_that_is_a_random_id_is_named_with_the_ignore_path_that_leav
         )
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+TEMPLATE_APP = """
+from pathlib import Path
+
+SYSTEM = (Path(__file__).parent / "system.txt").read_bytes().decode()
+
+
+def llm(system, prompt):
+    return "ok"
+
+
+def ask(q):
+    return llm(SYSTEM, q)
+"""
+
+
+def test_a_prompt_file_checked_out_with_crlf_is_named_as_the_cause(
+    pytester: pytest.Pytester,
+) -> None:
+    """A prompt template read with its line endings as they are on disk (``read_bytes()``,
+    ``open(newline="")``) holds CRLF in a Windows checkout (git's core.autocrlf): the golden
+    recorded on Linux diverges there. The delta said only line breaks differ, but the message
+    then said "The prompt or arguments changed. If the change is intended, re-record": a
+    golden re-recorded so diverges on every other machine."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(TEMPLATE_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("t.ckpt", mock={"llm": "app.llm"})
+            def test_t(replay):
+                replay.run(app.ask, "hi")
+            """
+        ),
+    )
+    system = pytester.path / "system.txt"
+    system.write_bytes(b"You are terse.\nAnswer in English.\n")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    system.write_bytes(b"You are terse.\r\nAnswer in English.\r\n")  # (as on Windows)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*root[[]'system'[]]: text differs only in its line breaks: '\\n' before, "
+            "'\\r\\n' after",
+            "*Only line breaks differ*core.autocrlf*text mode*eol=lf*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+USER_APP = """
+import getpass
+
+
+def llm(prompt):
+    return "ok"
+
+
+def ask(q):
+    return llm(f"{q} (asked by {getpass.getuser()})")
+"""
+
+
+def test_a_user_name_read_from_the_machine_is_named_as_the_cause(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A prompt that names the user running the agent (getpass.getuser()) diverges on every
+    other machine (CI's runner). The message said "The prompt or arguments changed. If the
+    change is intended, re-record": a golden re-recorded there diverges on each laptop."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(USER_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("u.ckpt", mock={"llm": "app.llm"})
+            def test_u(replay):
+                replay.run(app.ask, "hi")
+            """
+        ),
+    )
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("USER", "ana")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("USER", "runner")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*Only the user name differs: where the recording has 'ana', this run's is 'runner'.*"]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")

@@ -82,3 +82,39 @@ def test_a_new_file_gets_the_mode_the_umask_gives_and_a_rewritten_one_keeps_its_
         assert kept.stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(previous)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root may give a file away"
+)
+def test_a_rewritten_file_keeps_its_owner_and_group(tmp_path):
+    # Expected: a golden re-recorded by root (a CI or dev container recording into the
+    # user's bind-mounted checkout) stays the user's, as `open(path, "w")` keeps it. It became
+    # root's: the user's editor could no longer save it, nor `git checkout` overwrite it in place.
+    kept = tmp_path / "kept.ckpt"
+    kept.write_text("old")
+    os.chown(kept, 65534, 65534)
+    atomic_write_text(kept, "new")
+    assert kept.read_text() == "new"
+    assert (kept.stat().st_uid, kept.stat().st_gid) == (65534, 65534)
+    new = tmp_path / "new.ckpt"
+    atomic_write_text(new, "one")  # (a new file is the writer's)
+    assert new.stat().st_uid == os.geteuid()
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root may give a file away"
+)
+def test_a_rewrite_that_may_not_keep_the_owner_still_writes(tmp_path, monkeypatch):
+    # (a user who is not root cannot give the new file to the previous file's owner)
+    kept = tmp_path / "kept.ckpt"
+    kept.write_text("old")
+    os.chown(kept, 65534, 65534)
+
+    def refused(path, uid, gid):
+        raise PermissionError(1, "Operation not permitted", path)
+
+    monkeypatch.setattr(os, "chown", refused)
+    atomic_write_text(kept, "new")
+    assert kept.read_text() == "new"
+    assert os.listdir(tmp_path) == ["kept.ckpt"]

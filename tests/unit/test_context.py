@@ -514,6 +514,55 @@ def test_local_time_inside_is_utc_whatever_the_machine_zone(
         time.tzset()
 
 
+def test_temporary_names_are_seeded_whatever_used_tempfile_before() -> None:
+    # Expected: an agent that works in a tempfile.TemporaryDirectory() and names it in a
+    # prompt replays green. tempfile draws its names from a random.Random() it makes once per
+    # process: made before the test (pytest, another test), its names were random, and the
+    # replay diverged on /tmp/tmpcqhmhqlt -> /tmp/tmp2ilz7jd2
+    import tempfile
+
+    with tempfile.TemporaryDirectory():  # (tempfile's generator made outside any context)
+        pass
+    before = tempfile._get_candidate_names()  # type: ignore[attr-defined]
+
+    def names() -> list[str]:
+        with (
+            DeterministicExecutionContext(WHEN, seed=7),
+            tempfile.TemporaryDirectory() as d,
+            tempfile.NamedTemporaryFile() as f,
+        ):
+            return [Path(d).name, Path(f.name).name]
+
+    assert names() == names()
+    assert tempfile._get_candidate_names() is before  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("zone", [None, "Asia/Kolkata"])
+def test_local_time_is_utc_also_for_a_clock_given_with_another_fixed_offset(
+    monkeypatch: pytest.MonkeyPatch, zone: str | None
+) -> None:
+    # Expected: a checkpoint whose timestamp carries another offset (a golden edited by hand to
+    # "2024-01-15T07:30:45-05:00", a datetime given to the library API with
+    # timezone(timedelta(hours=-5))) freezes the same instant, and local time is UTC as for any
+    # other, so naive times read alike on every machine. time-machine moves the zone only for
+    # UTC and ZoneInfo destinations: with such an offset local time stayed the machine's
+    # (17:00:45 in Kolkata, 12:30:45 in CI).
+    if zone is None:
+        monkeypatch.delenv("TZ", raising=False)
+    else:
+        monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    offset = WHEN.astimezone(dt.timezone(dt.timedelta(hours=-5)))
+    try:
+        with DeterministicExecutionContext(offset):
+            assert time.time() == WHEN.timestamp()
+            assert dt.datetime.now() == WHEN.replace(tzinfo=None)
+            assert time.localtime()[:6] == (2024, 1, 15, 12, 30, 45)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 @pytest.mark.parametrize(
     "given", [".checkpoints/run.ckpt", Path("run.ckpt"), None, 1736942400, dt.date(2025, 1, 15)]
 )

@@ -1310,3 +1310,28 @@ def test_a_tuple_key_is_named_as_one_key_not_as_nested_indexes() -> None:
     ]
     nested = StateDelta({"a": {(1, 2): {"q": 1}}}, {"a": {(1, 2): {"q": 2}}})
     assert nested.lines == ["root['a'][(1, 2)]['q']: 1 -> 2"]
+
+
+def test_a_directory_of_the_run_in_place_of_the_recordings_is_named_with_its_root(
+    tmp_path: Any,
+) -> None:
+    from pytest_clearstone.diff import moved_directory
+    from pytest_clearstone.path_roots import PathRoots, use_roots
+
+    checkout = str(tmp_path / "ci checkout")
+    restore = use_roots(PathRoots(rootdir=checkout))
+    try:
+
+        def moved(old: str, new: str) -> tuple[str, str, str] | None:
+            return moved_directory(StateDelta({"p": old}, {"p": new}).changes)
+
+        here = f"read {checkout}/a.txt and {checkout}/b.txt"
+        recorded = r"C:\Users\ana\proj"
+        windows = f"read {recorded}/a.txt and {recorded}/b.txt"
+        assert moved(windows, here) == (recorded, checkout, "rootdir")
+        assert moved("read /home/ana/p/a.txt and /home/ana/q/b.txt", here) is None
+        assert moved("read proj/a.txt and proj/b.txt", here) is None  # (not absolute)
+        assert moved("read /x/a.txt", f"read {checkout}/c.txt") is None  # (the file too)
+        assert moved("read /x/a.txt", "read /y/a.txt") is None  # (no root of this run)
+    finally:
+        restore()
