@@ -144,6 +144,9 @@ class _RunState:
         #: uncollected after --ignore and collect_ignore, whose reasons say more)
         self.left_out: dict[str, str] = {}
         self.failed_saves: list[str] = []
+        #: the last golden recorded: (the node id of its test, its path, its text before the
+        #: run), which a later attempt of that test tells its change against (see _save_golden)
+        self.earlier_write: tuple[str, Path, str | None] | None = None
         #: why the trace store refused the spans left to write when the run ended ("": it took
         #: them), from this process or an xdist worker
         self.store_problem = ""
@@ -2109,7 +2112,18 @@ def _save_golden(
             f"{item.nodeid}: the golden checkpoint was not written: {problem}", pytrace=False
         )
     _outcome(item, "recorded")
-    item.user_properties.append(("clearstone-golden", (_shown(item.config, path), replay.change)))
+    change = replay.change
+    earlier = state.earlier_write
+    if earlier is not None and earlier[:2] == (item.nodeid, path):
+        # an earlier attempt of the test wrote the file (pytest-rerunfailures ran it again
+        # after its teardown failed): what changed is told against the file before the run
+        from .golden.changes import describe_changes
+        from .golden.identity import read_previous
+
+        change = describe_changes(earlier[2], read_previous(path) or "")
+    else:
+        state.earlier_write = (item.nodeid, path, replay.previous_text)
+    item.user_properties.append(("clearstone-golden", (_shown(item.config, path), change)))
     written = f"golden checkpoint written: {path}"
     item.add_report_section("call", "clearstone", written)
     report.sections.append(("Captured clearstone call", written))  # (made before it was)
@@ -2790,6 +2804,33 @@ def _report_outcome(report: pytest.TestReport | pytest.CollectReport) -> str:
 _RERUN: str = "rerun"
 
 
+def _noted(
+    report: pytest.TestReport,
+) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """What the plugin's notes on the test's ``report`` say: its outcome, the goldens written
+    (path, change), and the tests re-recorded (node id, why) and not written (node id, why)."""
+    outcome = _report_outcome(report)
+    written: list[tuple[str, str]] = []
+    rerecorded: list[tuple[str, str]] = []
+    not_written = [str(v) for k, v in report.user_properties if k == "clearstone-not-written"]
+    for key, value in report.user_properties:
+        if key == "clearstone-golden" and isinstance(value, (list, tuple)):
+            written.append((str(value[0]), str(value[1])))
+        elif key == "clearstone-rerecorded" and outcome == "recorded":
+            rerecorded.append((report.nodeid, str(value)))
+        elif key == "clearstone-rerecorded" and report.failed and not not_written:
+            # the live re-run failed before the test ran (in its set-up)
+            not_written.append(_FAILED_WHILE_RECORDING)
+    if not_written and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
+        not_written = [
+            f"{why} and xfailed: {_RECORDED_IF_PASSING}"
+            if why.startswith(_FAILED_WHILE_RECORDING)
+            else why
+            for why in not_written
+        ]
+    return outcome, written, rerecorded, [(report.nodeid, why) for why in not_written]
+
+
 class _Reporter:
     """Counts clearstone outcomes from test reports (also those sent by xdist workers) and
     writes the terminal summary section."""
@@ -2799,10 +2840,16 @@ class _Reporter:
         self.state = config.stash[_STATE]
         # an xdist worker sends its reports on whole: the controller reads and strips them
         self.strips = not hasattr(config, "workerinput")
+        #: the goldens written by an attempt of a test that is run again (see _forget_attempt)
+        self.superseded: dict[str, list[tuple[str, str]]] = {}
+        #: the reports (their ids: the terminal reporter keeps them) of those attempts' calls
+        self.forgotten: set[int] = set()
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes the properties of the teardown's
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "teardown":
+            if report.outcome == _RERUN:  # (its call passed, and was counted)
+                self._forget_attempt(report.nodeid)
             if self.strips and report.user_properties:
                 # the plugin's notes travel in user_properties (xdist sends them) but are not
                 # the user's: kept out of the JUnit XML (xunit2 has no testcase properties)
@@ -2816,31 +2863,57 @@ class _Reporter:
             return
         state = self.state
         properties = report.user_properties
-        if len(properties) == 1 and properties[0][0] == "clearstone":  # the usual case
+        if (
+            len(properties) == 1 and properties[0][0] == "clearstone" and not self.superseded
+        ):  # the usual case
             outcome = str(properties[0][1])
             if outcome in state.counts:
                 state.counts[outcome] += 1
             return
-        outcome = _report_outcome(report)
+        outcome, written, rerecorded, not_written = _noted(report)
         if outcome in state.counts:
             state.counts[outcome] += 1
-        not_written = [str(v) for k, v in report.user_properties if k == "clearstone-not-written"]
-        for key, value in report.user_properties:
-            if key == "clearstone-golden" and isinstance(value, (list, tuple)):
-                state.written.append((str(value[0]), str(value[1])))
-            elif key == "clearstone-rerecorded" and outcome == "recorded":
-                state.rerecorded.append((report.nodeid, str(value)))
-            elif key == "clearstone-rerecorded" and report.failed and not not_written:
-                # the live re-run failed before the test ran (in its set-up)
-                not_written.append(_FAILED_WHILE_RECORDING)
-        if not_written and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
-            not_written = [
-                f"{why} and xfailed: {_RECORDED_IF_PASSING}"
-                if why.startswith(_FAILED_WHILE_RECORDING)
-                else why
-                for why in not_written
-            ]
-        state.not_written.extend((report.nodeid, why) for why in not_written)
+        # (a file an earlier attempt wrote, which this one did not write again, stays written)
+        earlier = self.superseded.pop(report.nodeid, [])
+        state.written.extend([*(w for w in earlier if w[0] not in dict(written)), *written])
+        state.rerecorded.extend(rerecorded)
+        state.not_written.extend(not_written)
+
+    def _forget_attempt(self, node_id: str) -> None:
+        """Take back what the attempt of the test ``node_id`` whose teardown failed (and which
+        pytest-rerunfailures runs again) counted when its call's report passed: the last
+        attempt tells what the test did. The goldens it wrote are noted, as the files hold
+        them unless the next attempt writes them again."""
+        stats = getattr(self.config.pluginmanager.get_plugin("terminalreporter"), "stats", {})
+        # (its call's report: the test's one that counted, as those of its earlier attempts
+        # were either reruns or forgotten already)
+        calls = [
+            r
+            for reports in stats.values()
+            for r in reports
+            if getattr(r, "when", None) == "call"
+            and r.nodeid == node_id
+            and r.outcome != _RERUN
+            and id(r) not in self.forgotten
+        ]
+        if not calls:  # (no terminal reporter: -p no:terminal)
+            return
+        self.forgotten.add(id(calls[-1]))
+        state = self.state
+        outcome, written, rerecorded, not_written = _noted(calls[-1])
+        if state.counts.get(outcome):
+            state.counts[outcome] -= 1
+        for entries, taken in (
+            (state.written, written),
+            (state.rerecorded, rerecorded),
+            (state.not_written, not_written),
+        ):
+            for entry in taken:
+                if entry in entries:  # (its last occurrence)
+                    del entries[len(entries) - 1 - entries[::-1].index(entry)]
+        paths = dict(written)
+        earlier = self.superseded.get(node_id, [])
+        self.superseded[node_id] = [*(w for w in earlier if w[0] not in paths), *written]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

@@ -391,3 +391,107 @@ def test_a_test_reading_a_golden_recorded_in_the_run_reads_it_whatever_the_order
     result = pytester.runpytest("-v")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_a_reads PASSED*", "*test_b_records PASSED*"])
+
+
+#: pytest-rerunfailures' protocol, cut down: a test that failed in any phase (its teardown too)
+#: is run once more; the reports of the failed attempt are logged as ``rerun``, its passed
+#: ones as they were (its call's report passed when only the teardown failed)
+RERUN_PROTOCOL = """
+import pytest
+from _pytest.runner import runtestprotocol
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for attempt in (1, 2):
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        rerun = attempt == 1 and any(report.failed for report in reports)
+        for report in reports:
+            if rerun and report.failed:
+                report.outcome = "rerun"
+            item.ihook.pytest_runtest_logreport(report=report)
+        if not rerun:
+            break
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+"""
+
+TEARDOWN_RERUN_TESTS = """
+import os
+
+import pytest
+
+from app import Agent
+
+torn_down = []
+
+
+@pytest.fixture
+def flaky_teardown():
+    yield
+    torn_down.append(1)
+    if len(torn_down) == 1 and os.environ.get("FLAKY_TEARDOWN"):
+        raise RuntimeError("flaky teardown")
+
+
+@pytest.fixture
+def flaky_call():
+    return len(torn_down) == 1 and bool(os.environ.get("FLAKY_CALL"))
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+def test_ask(replay, flaky_teardown, flaky_call):
+    replay.run(Agent().ask, os.environ.get("MESSAGE", "hi"))
+    assert not flaky_call, "flaky call"
+"""
+
+
+def test_an_attempt_rerun_for_its_teardown_is_not_counted_with_the_last_one(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: a marked test whose call passed and whose teardown failed is run again (as
+    # pytest-rerunfailures does, reporting the call of the first attempt as passed and its
+    # teardown as a rerun); the summary tells what the test did in the run, once: it counted
+    # both attempts ("2 recorded", "2 checkpoint(s) replayed") and listed the golden twice, the
+    # second time "unchanged" against the file the first attempt had written
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=TEARDOWN_RERUN_TESTS)
+    pytester.makeconftest(RERUN_PROTOCOL)
+    monkeypatch.setenv("FLAKY_TEARDOWN", "1")
+    result = pytester.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(
+        [
+            "*0 checkpoint(s) replayed, 1 recorded, 0 diverged*",
+            "goldens written:",
+            "  goldens/test_app/test_ask.ckpt: new",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*: unchanged")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+    # a change: what the file holds against the one before the run, not against the first
+    # attempt's
+    monkeypatch.setenv("MESSAGE", "hey")
+    result = pytester.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(
+        [
+            "*0 checkpoint(s) replayed, 1 recorded, 0 diverged*",
+            "goldens written:",
+            "  goldens/test_app/test_ask.ckpt: llm call #1 to app.llm arguments, *",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*: unchanged")
+    # the last attempt failed: the file the first attempt wrote is still listed as written
+    monkeypatch.setenv("MESSAGE", "hi")
+    monkeypatch.setenv("FLAKY_CALL", "1")
+    result = pytester.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(
+        [
+            "*0 checkpoint(s) replayed, 0 recorded, 0 diverged*",
+            "goldens written:",
+            "  goldens/test_app/test_ask.ckpt: llm call #1 to app.llm arguments, *",
+            "goldens not written (the old file, if any, stays):",
+            "  test_app.py::test_ask: the test failed while recording (AssertionError)",
+        ]
+    )
