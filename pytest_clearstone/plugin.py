@@ -1917,6 +1917,10 @@ def _note_reader(item: pytest.Item, replay: Replay | None) -> None:
     record-diverged does not run it again)."""
     if replay is not None and replay.reads_only and _READS_ONLY_NOTE not in item.user_properties:
         item.user_properties.append(_READS_ONLY_NOTE)
+    if _repetition(item) is not None:  # (pytest-repeat's: the summary names the test it repeats)
+        note = ("clearstone-test", _test_id(item))
+        if note not in item.user_properties:
+            item.user_properties.append(note)
 
 
 def _reads_only(report: pytest.TestReport) -> bool:
@@ -2772,7 +2776,13 @@ class _PerTestHooks:
 
 #: the keys of the notes the plugin leaves in a test's user_properties for its summary
 _NOTE_KEYS = frozenset(
-    {"clearstone", "clearstone-golden", "clearstone-not-written", "clearstone-rerecorded"}
+    {
+        "clearstone",
+        "clearstone-golden",
+        "clearstone-not-written",
+        "clearstone-rerecorded",
+        "clearstone-test",
+    }
 )
 
 
@@ -3164,12 +3174,22 @@ _PREVIEWS = (
 def _write_node_ids(
     tr: pytest.TerminalReporter, reports: list[pytest.TestReport], shown: Callable[[str], str]
 ) -> None:
-    """The node ids of the first ten of ``reports`` (each ``shown``), a line each, then how many
-    more there are."""
-    for report in reports[:10]:
-        tr.write_line(f"  {shown(report.nodeid)}")
-    if len(reports) > 10:
-        tr.write_line(f"  ... and {len(reports) - 10} more")
+    """The node ids of the tests of the first ten of ``reports`` (each ``shown``), a line
+    each, then how many more there are: a test pytest-repeat repeated is named once, without
+    its repetition (as its golden names it)."""
+    node_ids = list(dict.fromkeys(_test_of(report) for report in reports))
+    for node_id in node_ids[:10]:
+        tr.write_line(f"  {shown(node_id)}")
+    if len(node_ids) > 10:
+        tr.write_line(f"  ... and {len(node_ids) - 10} more")
+
+
+def _test_of(report: pytest.TestReport) -> str:
+    """The node id of the test of ``report``: without pytest-repeat's repetition."""
+    for key, value in getattr(report, "user_properties", ()):
+        if key == "clearstone-test":
+            return str(value)
+    return report.nodeid
 
 
 # -- fixtures ----------------------------------------------------------------------------------

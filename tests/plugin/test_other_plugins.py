@@ -495,3 +495,27 @@ def test_an_attempt_rerun_for_its_teardown_is_not_counted_with_the_last_one(
             "  test_app.py::test_ask: the test failed while recording (AssertionError)",
         ]
     )
+
+
+def test_the_re_record_hint_names_each_repeated_test_once_without_its_repetition(
+    repeat_suite: pytest.Pytester,
+) -> None:
+    # Expected: a test diverging on each of its pytest-repeat repetitions is named once in the
+    # summary's list of what to re-record, as it is recorded (`test_lang[en]`), as its failure
+    # message names it; the list named each repetition (`test_lang[en-1-2]`, `[en-2-2]`), ids
+    # that select nothing without --count and, with it, a repetition that a recording skips
+    repeat_suite.runpytest("--clearstone-record").assert_outcomes(passed=4)
+    repeat_suite.makepyfile(
+        test_app=REPEAT_TESTS.replace('app.llm(lang) == "ok " + lang', 'app.llm(lang + "!")')
+    )
+    result = repeat_suite.runpytest("--count", "2")
+    result.assert_outcomes(passed=4, failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "hint: if the changes are intended, re-record what diverged with: *",
+            "  test_app.py::test_lang[[]en]",
+            "  test_app.py::test_lang[[]fr]",
+            "=*short test summary info*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("  test_app.py::test_lang[[]*-*]")
