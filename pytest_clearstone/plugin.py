@@ -190,6 +190,9 @@ _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was appli
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
 #: record-diverged: the mock targets the test's replay attempt called (see _check_recorded)
 _REPLAYED_TARGETS = pytest.StashKey[tuple[str, ...]]()
+#: the mock targets the recordings of the test's attempts in this run called (an attempt after
+#: the first is pytest-rerunfailures' rerun; see _check_recorded)
+_RECORDED_BY_ATTEMPTS = pytest.StashKey[tuple[str, ...]]()
 _GOLDEN = pytest.StashKey[str]()  # the item's golden path, as found at collection
 _SEED = pytest.StashKey[int]()  # the seed of `random` in the test's golden run
 _TMP_PATH_ROOT = pytest.StashKey[Callable[[], None]]()  # undoes the test's tmp_path root
@@ -1482,6 +1485,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     finally:
         if root is not None:
             _close_root(item, root, error)
+        if recording and replay is not None:
+            _note_attempt_targets(item, replay)
     if recording and replay is not None and root is not None:
         unrecordable = _unrecordable(item, subtests)
         if unrecordable:  # pytest fails the test after its call
@@ -1935,11 +1940,30 @@ def _note_recorded_targets(item: pytest.Item, replay: Replay) -> None:
         recorded.setdefault(call.target, item.nodeid)
 
 
+def _note_attempt_targets(item: pytest.Item, replay: Replay) -> None:
+    """Note the mock targets this attempt's recording called, for the check of a later attempt
+    of the test (:func:`_check_recorded`)."""
+    earlier = item.stash.get(_RECORDED_BY_ATTEMPTS, ())
+    called = tuple(dict.fromkeys([*earlier, *(call.target for call in replay.calls)]))
+    if called:
+        item.stash[_RECORDED_BY_ATTEMPTS] = called
+
+
 def _check_recorded(item: pytest.Item, replay: Replay) -> None:
     """Fail a strict recording whose test called no mock target (in its call), or, re-recorded
-    by record-diverged, not a target its replay attempt called."""
+    by record-diverged, not a target its replay attempt called, or, run again by
+    pytest-rerunfailures, not a target an earlier attempt's recording called."""
     __tracebackhide__ = True
     replayed = item.stash.get(_REPLAYED_TARGETS, ())  # (record-diverged's replay attempt)
+    if not replayed and replay.strict:
+        called = {call.target for call in replay.calls}
+        earlier = item.stash.get(_RECORDED_BY_ATTEMPTS, ())  # (this one's noted already)
+        skipped = [target for target in earlier if target not in called]
+        if skipped:
+            _outcome(item, "failed")
+            _not_written(item, "an earlier attempt of the test called mock targets this "
+                         "recording did not")  # fmt: skip
+            pytest.fail(_cached_by_earlier_attempt(item, skipped), pytrace=False)
     if replay.strict and replay.mock_pairs and not replay.calls:
         _outcome(item, "failed")
         unread = replay.unread_generator()  # (its calls are made as it is read)
@@ -1985,6 +2009,23 @@ def _cached_by_replay_attempt(item: pytest.Item, skipped: list[str]) -> str:
         f"{record_command(_test_id(item))} (and clear such a cache before each test: an "
         "autouse fixture calling its cache_clear()); or strict=False if it no longer makes "
         "these calls"
+    )
+
+
+def _cached_by_earlier_attempt(item: pytest.Item, skipped: list[str]) -> str:
+    """Why a recording that pytest-rerunfailures ran again, which did not call targets an
+    earlier attempt's recording called (``skipped``), is not written."""
+    from .commands import record_command
+
+    return (
+        f"{item.nodeid}: the golden checkpoint was not written: an earlier attempt of the test "
+        f"in this run called {', '.join(skipped)}, and this recording did not. Does the agent "
+        "keep what a call returned (a functools.cache, a client or index built on first use)? "
+        "pytest-rerunfailures runs a failed test again in the same process: the earlier "
+        "attempt filled it, and the new golden would lack those calls, so it is not written. "
+        f"Record the test in a process of its own: {record_command(_test_id(item))} (and clear "
+        "such a cache before each test: an autouse fixture calling its cache_clear()); or "
+        "strict=False if it no longer makes these calls"
     )
 
 

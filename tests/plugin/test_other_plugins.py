@@ -519,3 +519,66 @@ def test_the_re_record_hint_names_each_repeated_test_once_without_its_repetition
         ]
     )
     result.stdout.no_fnmatch_line("  test_app.py::test_lang[[]*-*]")
+
+
+CACHED_APP = """
+import functools
+
+import app
+
+
+@functools.cache
+def summary(topic):
+    return app.llm("summarise " + topic)
+
+
+class Agent:
+    def ask(self, message):
+        return app.search(summary(message))
+"""
+
+CACHED_TESTS = """
+import os
+
+import pytest
+
+from cached import Agent
+
+attempts = []
+
+
+@pytest.mark.replay(mock={"llm": "app.llm", "tool": "app.search"})
+def test_ask(replay):
+    attempts.append(1)
+    replay.run(Agent().ask, "cats")
+    assert len(attempts) > 1, "flaky first attempt"
+"""
+
+
+def test_a_recording_rerun_after_an_attempt_filled_a_cache_is_not_written_without_its_calls(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the first attempt of the recording called app.llm through a functools.cache,
+    # then failed; the rerun's agent got its answer from the cache and called app.llm no more.
+    # Its golden lacked that call, so the next replay, in a new process with an empty cache,
+    # failed (ReplayExhaustedError) though nothing had changed. The rerun is not written, as a
+    # record-diverged re-record after its replay attempt is not
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP + "\n\ndef search(query):\n    return 'found ' + query\n",
+        cached=CACHED_APP,
+        test_app=CACHED_TESTS,
+    )
+    pytester.makeconftest(RERUN_PROTOCOL)
+    result = pytester.runpytest("--clearstone-record")
+    assert _outcomes(result) == {"failed": 1, "rerun": 1}
+    result.stdout.fnmatch_lines(
+        [
+            "*test_app.py::test_ask: the golden checkpoint was not written: an earlier attempt "
+            "of the test in this run called app.llm, and this recording did not.*",
+            "goldens not written (the old file, if any, stays):",
+            "  test_app.py::test_ask: an earlier attempt of the test called mock targets this "
+            "recording did not",
+        ]
+    )
+    assert not (pytester.path / "goldens").exists()
