@@ -190,6 +190,8 @@ _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was appli
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
 #: record-diverged: the mock targets the test's replay attempt called (see _check_recorded)
 _REPLAYED_TARGETS = pytest.StashKey[tuple[str, ...]]()
+#: record-diverged: the settings pytest-timeout timed the test with (see _restart_timeout)
+_TIMEOUT_SETTINGS = pytest.StashKey[Any]()
 #: the mock targets the recordings of the test's attempts in this run called (an attempt after
 #: the first is pytest-rerunfailures' rerun; see _check_recorded)
 _RECORDED_BY_ATTEMPTS = pytest.StashKey[tuple[str, ...]]()
@@ -1305,15 +1307,30 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
     ):
         item.stash[_ATTEMPT] = Mode.RECORD
         item.user_properties.append(("clearstone-rerecorded", sorted(outcomes)[0]))
+        _restart_timeout(item)
         runtestprotocol(item, nextitem=nextitem, log=True)
     else:
         for report in reports:
             item.ihook.pytest_runtest_logreport(report=report)
     del item.stash[_ATTEMPT]
-    if _REPLAYED_TARGETS in item.stash:
-        del item.stash[_REPLAYED_TARGETS]
+    for key in (_REPLAYED_TARGETS, _TIMEOUT_SETTINGS):
+        if key in item.stash:
+            del item.stash[key]
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+def _restart_timeout(item: pytest.Item) -> None:
+    """pytest-timeout: start its timer of the whole test again for record-diverged's live run.
+    The replay attempt's failure stopped it (pytest-timeout stops the timer when pytest reports
+    an exception, for pdb), so a live call that hangs would hang the run. Not with
+    ``--timeout-func-only``, which times each run's call of its own."""
+    settings = item.stash.get(_TIMEOUT_SETTINGS, None)
+    if settings is None or getattr(settings, "func_only", True) is not False:
+        return
+    hook: Any = item.config.hook
+    hook.pytest_timeout_cancel_timer(item=item)
+    hook.pytest_timeout_set_timer(item=item, settings=settings)
 
 
 def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
@@ -2663,6 +2680,12 @@ class _RecordDivergedProtocol:
         if _marker(item) is not None:
             return _runtest_protocol_record_diverged(item, nextitem)
         return None
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item, settings: Any) -> None:
+        """pytest-timeout starts a test's timer: note its settings, to start it again for the
+        live run (:func:`_restart_timeout`); its own hook then starts it."""
+        item.stash[_TIMEOUT_SETTINGS] = settings
 
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
         """Note the mock targets a replay attempt called (before its Replay is dropped), for

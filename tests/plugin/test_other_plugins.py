@@ -582,3 +582,135 @@ def test_a_recording_rerun_after_an_attempt_filled_a_cache_is_not_written_withou
         ]
     )
     assert not (pytester.path / "goldens").exists()
+
+
+SLOW_APP = """
+import os
+import time
+
+
+def llm(prompt):
+    time.sleep(float(os.environ.get("LIVE_SECONDS", "0")))
+    return "ok " + prompt
+"""
+
+SLOW_TESTS = """
+import pytest
+
+import app
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+def test_ask():
+    assert app.llm(PROMPT).startswith("ok")
+"""
+
+
+@pytest.mark.parametrize("method", ["signal", "thread"])
+def test_pytest_timeout_bounds_the_live_run_of_record_diverged(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    # Expected: under pytest-timeout, a re-recording whose live call hangs times out as any
+    # test does; the replay attempt's failure had cancelled the test's timer (pytest-timeout
+    # stops it when pytest reports an exception, for pdb), so the live run had none and a hung
+    # call hung the run
+    pytest.importorskip("pytest_timeout")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=SLOW_APP, test_app='PROMPT = "hi"\n' + SLOW_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_app" / "test_ask.ckpt"
+    before = golden.read_bytes()
+    pytester.makepyfile(test_app='PROMPT = "hey"\n' + SLOW_TESTS)
+    monkeypatch.setenv("LIVE_SECONDS", "8")
+    result = pytester.runpytest_subprocess(
+        "-p", "timeout", "--clearstone-mode=record-diverged", "--timeout=2",
+        f"--timeout-method={method}", timeout=60,
+    )  # fmt: skip
+    result.stdout.fnmatch_lines(["*Timeout*"])
+    result.stdout.no_fnmatch_line("*1 passed*")
+    assert golden.read_bytes() == before
+
+
+#: pytest-timeout (signal method), cut down: its hooks, a timer of the whole test, stopped when
+#: pytest reports an exception (for pdb)
+TIMEOUT = """
+import signal
+from typing import NamedTuple
+
+import pytest
+
+
+class Settings(NamedTuple):
+    timeout: float
+    method: str
+    func_only: bool
+    disable_debugger_detection: bool
+
+
+class TimeoutHooks:
+    @pytest.hookspec(firstresult=True)
+    def pytest_timeout_set_timer(item, settings):
+        pass
+
+    @pytest.hookspec(firstresult=True)
+    def pytest_timeout_cancel_timer(item):
+        pass
+
+
+def pytest_addhooks(pluginmanager):
+    pluginmanager.add_hookspecs(TimeoutHooks)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item):
+    settings = Settings(2.0, "signal", False, False)
+    item.config.hook.pytest_timeout_set_timer(item=item, settings=settings)
+    yield
+    item.config.hook.pytest_timeout_cancel_timer(item=item)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_exception_interact(node):
+    node.config.hook.pytest_timeout_cancel_timer(item=node)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_timeout_set_timer(item, settings):
+    def handler(signum, frame):
+        pytest.fail(f"Timeout (>{settings.timeout}s) from pytest-timeout.")
+
+    item.cancel_timeout = lambda: signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, settings.timeout)
+    return True
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_timeout_cancel_timer(item):
+    cancel = getattr(item, "cancel_timeout", None)
+    if cancel:
+        cancel()
+    return True
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="no SIGALRM")
+def test_a_timeout_plugin_s_timer_bounds_the_live_run_of_record_diverged(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: as test_pytest_timeout_bounds_the_live_run_of_record_diverged, with
+    # pytest-timeout's hooks emulated (where it is not installed): the live run times out
+    pytester.syspathinsert()
+    pytester.makepyfile(app=SLOW_APP, test_app='PROMPT = "hi"\n' + SLOW_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_app" / "test_ask.ckpt"
+    before = golden.read_bytes()
+    pytester.makepyfile(test_app='PROMPT = "hey"\n' + SLOW_TESTS)
+    pytester.makeconftest(TIMEOUT)
+    monkeypatch.setenv("LIVE_SECONDS", "8")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:timeout", "--clearstone-mode=record-diverged", timeout=60
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Failed: Timeout (>2.0s) from pytest-timeout.*"])
+    assert golden.read_bytes() == before
