@@ -2924,6 +2924,9 @@ class _Reporter:
         if report.when == "teardown":
             if report.outcome == _RERUN:  # (its call passed, and was counted)
                 self._forget_attempt(report.nodeid)
+            elif self.superseded and report.nodeid in self.superseded:
+                # (its last attempt made no call's report: skipped at set-up)
+                self.state.written.extend(self.superseded.pop(report.nodeid))
             if self.strips and report.user_properties:
                 # the plugin's notes travel in user_properties (xdist sends them) but are not
                 # the user's: kept out of the JUnit XML (xunit2 has no testcase properties)
