@@ -144,6 +144,9 @@ class _RunState:
         #: uncollected after --ignore and collect_ignore, whose reasons say more)
         self.left_out: dict[str, str] = {}
         self.failed_saves: list[str] = []
+        #: the last golden recorded: (the node id of its test, its path, its text before the
+        #: run), which a later attempt of that test tells its change against (see _save_golden)
+        self.earlier_write: tuple[str, Path, str | None] | None = None
         #: why the trace store refused the spans left to write when the run ended ("": it took
         #: them), from this process or an xdist worker
         self.store_problem = ""
@@ -187,6 +190,11 @@ _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was appli
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
 #: record-diverged: the mock targets the test's replay attempt called (see _check_recorded)
 _REPLAYED_TARGETS = pytest.StashKey[tuple[str, ...]]()
+#: record-diverged: the settings pytest-timeout timed the test with (see _restart_timeout)
+_TIMEOUT_SETTINGS = pytest.StashKey[Any]()
+#: the mock targets the recordings of the test's attempts in this run called (an attempt after
+#: the first is pytest-rerunfailures' rerun; see _check_recorded)
+_RECORDED_BY_ATTEMPTS = pytest.StashKey[tuple[str, ...]]()
 _GOLDEN = pytest.StashKey[str]()  # the item's golden path, as found at collection
 _SEED = pytest.StashKey[int]()  # the seed of `random` in the test's golden run
 _TMP_PATH_ROOT = pytest.StashKey[Callable[[], None]]()  # undoes the test's tmp_path root
@@ -1299,15 +1307,30 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
     ):
         item.stash[_ATTEMPT] = Mode.RECORD
         item.user_properties.append(("clearstone-rerecorded", sorted(outcomes)[0]))
+        _restart_timeout(item)
         runtestprotocol(item, nextitem=nextitem, log=True)
     else:
         for report in reports:
             item.ihook.pytest_runtest_logreport(report=report)
     del item.stash[_ATTEMPT]
-    if _REPLAYED_TARGETS in item.stash:
-        del item.stash[_REPLAYED_TARGETS]
+    for key in (_REPLAYED_TARGETS, _TIMEOUT_SETTINGS):
+        if key in item.stash:
+            del item.stash[key]
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+def _restart_timeout(item: pytest.Item) -> None:
+    """pytest-timeout: start its timer of the whole test again for record-diverged's live run.
+    The replay attempt's failure stopped it (pytest-timeout stops the timer when pytest reports
+    an exception, for pdb), so a live call that hangs would hang the run. Not with
+    ``--timeout-func-only``, which times each run's call of its own."""
+    settings = item.stash.get(_TIMEOUT_SETTINGS, None)
+    if settings is None or getattr(settings, "func_only", True) is not False:
+        return
+    hook: Any = item.config.hook
+    hook.pytest_timeout_cancel_timer(item=item)
+    hook.pytest_timeout_set_timer(item=item, settings=settings)
 
 
 def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
@@ -1479,6 +1502,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     finally:
         if root is not None:
             _close_root(item, root, error)
+        if recording and replay is not None:
+            _note_attempt_targets(item, replay)
     if recording and replay is not None and root is not None:
         unrecordable = _unrecordable(item, subtests)
         if unrecordable:  # pytest fails the test after its call
@@ -1914,6 +1939,10 @@ def _note_reader(item: pytest.Item, replay: Replay | None) -> None:
     record-diverged does not run it again)."""
     if replay is not None and replay.reads_only and _READS_ONLY_NOTE not in item.user_properties:
         item.user_properties.append(_READS_ONLY_NOTE)
+    if _repetition(item) is not None:  # (pytest-repeat's: the summary names the test it repeats)
+        note = ("clearstone-test", _test_id(item))
+        if note not in item.user_properties:
+            item.user_properties.append(note)
 
 
 def _reads_only(report: pytest.TestReport) -> bool:
@@ -1928,11 +1957,30 @@ def _note_recorded_targets(item: pytest.Item, replay: Replay) -> None:
         recorded.setdefault(call.target, item.nodeid)
 
 
+def _note_attempt_targets(item: pytest.Item, replay: Replay) -> None:
+    """Note the mock targets this attempt's recording called, for the check of a later attempt
+    of the test (:func:`_check_recorded`)."""
+    earlier = item.stash.get(_RECORDED_BY_ATTEMPTS, ())
+    called = tuple(dict.fromkeys([*earlier, *(call.target for call in replay.calls)]))
+    if called:
+        item.stash[_RECORDED_BY_ATTEMPTS] = called
+
+
 def _check_recorded(item: pytest.Item, replay: Replay) -> None:
     """Fail a strict recording whose test called no mock target (in its call), or, re-recorded
-    by record-diverged, not a target its replay attempt called."""
+    by record-diverged, not a target its replay attempt called, or, run again by
+    pytest-rerunfailures, not a target an earlier attempt's recording called."""
     __tracebackhide__ = True
     replayed = item.stash.get(_REPLAYED_TARGETS, ())  # (record-diverged's replay attempt)
+    if not replayed and replay.strict:
+        called = {call.target for call in replay.calls}
+        earlier = item.stash.get(_RECORDED_BY_ATTEMPTS, ())  # (this one's noted already)
+        skipped = [target for target in earlier if target not in called]
+        if skipped:
+            _outcome(item, "failed")
+            _not_written(item, "an earlier attempt of the test called mock targets this "
+                         "recording did not")  # fmt: skip
+            pytest.fail(_cached_by_earlier_attempt(item, skipped), pytrace=False)
     if replay.strict and replay.mock_pairs and not replay.calls:
         _outcome(item, "failed")
         unread = replay.unread_generator()  # (its calls are made as it is read)
@@ -1978,6 +2026,23 @@ def _cached_by_replay_attempt(item: pytest.Item, skipped: list[str]) -> str:
         f"{record_command(_test_id(item))} (and clear such a cache before each test: an "
         "autouse fixture calling its cache_clear()); or strict=False if it no longer makes "
         "these calls"
+    )
+
+
+def _cached_by_earlier_attempt(item: pytest.Item, skipped: list[str]) -> str:
+    """Why a recording that pytest-rerunfailures ran again, which did not call targets an
+    earlier attempt's recording called (``skipped``), is not written."""
+    from .commands import record_command
+
+    return (
+        f"{item.nodeid}: the golden checkpoint was not written: an earlier attempt of the test "
+        f"in this run called {', '.join(skipped)}, and this recording did not. Does the agent "
+        "keep what a call returned (a functools.cache, a client or index built on first use)? "
+        "pytest-rerunfailures runs a failed test again in the same process: the earlier "
+        "attempt filled it, and the new golden would lack those calls, so it is not written. "
+        f"Record the test in a process of its own: {record_command(_test_id(item))} (and clear "
+        "such a cache before each test: an autouse fixture calling its cache_clear()); or "
+        "strict=False if it no longer makes these calls"
     )
 
 
@@ -2109,7 +2174,18 @@ def _save_golden(
             f"{item.nodeid}: the golden checkpoint was not written: {problem}", pytrace=False
         )
     _outcome(item, "recorded")
-    item.user_properties.append(("clearstone-golden", (_shown(item.config, path), replay.change)))
+    change = replay.change
+    earlier = state.earlier_write
+    if earlier is not None and earlier[:2] == (item.nodeid, path):
+        # an earlier attempt of the test wrote the file (pytest-rerunfailures ran it again
+        # after its teardown failed): what changed is told against the file before the run
+        from .golden.changes import describe_changes
+        from .golden.identity import read_previous
+
+        change = describe_changes(earlier[2], read_previous(path) or "")
+    else:
+        state.earlier_write = (item.nodeid, path, replay.previous_text)
+    item.user_properties.append(("clearstone-golden", (_shown(item.config, path), change)))
     written = f"golden checkpoint written: {path}"
     item.add_report_section("call", "clearstone", written)
     report.sections.append(("Captured clearstone call", written))  # (made before it was)
@@ -2605,6 +2681,12 @@ class _RecordDivergedProtocol:
             return _runtest_protocol_record_diverged(item, nextitem)
         return None
 
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item, settings: Any) -> None:
+        """pytest-timeout starts a test's timer: note its settings, to start it again for the
+        live run (:func:`_restart_timeout`); its own hook then starts it."""
+        item.stash[_TIMEOUT_SETTINGS] = settings
+
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
         """Note the mock targets a replay attempt called (before its Replay is dropped), for
         the check of the recording that may follow (:func:`_check_recorded`)."""
@@ -2758,7 +2840,13 @@ class _PerTestHooks:
 
 #: the keys of the notes the plugin leaves in a test's user_properties for its summary
 _NOTE_KEYS = frozenset(
-    {"clearstone", "clearstone-golden", "clearstone-not-written", "clearstone-rerecorded"}
+    {
+        "clearstone",
+        "clearstone-golden",
+        "clearstone-not-written",
+        "clearstone-rerecorded",
+        "clearstone-test",
+    }
 )
 
 
@@ -2790,6 +2878,33 @@ def _report_outcome(report: pytest.TestReport | pytest.CollectReport) -> str:
 _RERUN: str = "rerun"
 
 
+def _noted(
+    report: pytest.TestReport,
+) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """What the plugin's notes on the test's ``report`` say: its outcome, the goldens written
+    (path, change), and the tests re-recorded (node id, why) and not written (node id, why)."""
+    outcome = _report_outcome(report)
+    written: list[tuple[str, str]] = []
+    rerecorded: list[tuple[str, str]] = []
+    not_written = [str(v) for k, v in report.user_properties if k == "clearstone-not-written"]
+    for key, value in report.user_properties:
+        if key == "clearstone-golden" and isinstance(value, (list, tuple)):
+            written.append((str(value[0]), str(value[1])))
+        elif key == "clearstone-rerecorded" and outcome == "recorded":
+            rerecorded.append((report.nodeid, str(value)))
+        elif key == "clearstone-rerecorded" and report.failed and not not_written:
+            # the live re-run failed before the test ran (in its set-up)
+            not_written.append(_FAILED_WHILE_RECORDING)
+    if not_written and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
+        not_written = [
+            f"{why} and xfailed: {_RECORDED_IF_PASSING}"
+            if why.startswith(_FAILED_WHILE_RECORDING)
+            else why
+            for why in not_written
+        ]
+    return outcome, written, rerecorded, [(report.nodeid, why) for why in not_written]
+
+
 class _Reporter:
     """Counts clearstone outcomes from test reports (also those sent by xdist workers) and
     writes the terminal summary section."""
@@ -2799,10 +2914,19 @@ class _Reporter:
         self.state = config.stash[_STATE]
         # an xdist worker sends its reports on whole: the controller reads and strips them
         self.strips = not hasattr(config, "workerinput")
+        #: the goldens written by an attempt of a test that is run again (see _forget_attempt)
+        self.superseded: dict[str, list[tuple[str, str]]] = {}
+        #: the reports (their ids: the terminal reporter keeps them) of those attempts' calls
+        self.forgotten: set[int] = set()
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes the properties of the teardown's
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "teardown":
+            if report.outcome == _RERUN:  # (its call passed, and was counted)
+                self._forget_attempt(report.nodeid)
+            elif self.superseded and report.nodeid in self.superseded:
+                # (its last attempt made no call's report: skipped at set-up)
+                self.state.written.extend(self.superseded.pop(report.nodeid))
             if self.strips and report.user_properties:
                 # the plugin's notes travel in user_properties (xdist sends them) but are not
                 # the user's: kept out of the JUnit XML (xunit2 has no testcase properties)
@@ -2816,31 +2940,57 @@ class _Reporter:
             return
         state = self.state
         properties = report.user_properties
-        if len(properties) == 1 and properties[0][0] == "clearstone":  # the usual case
+        if (
+            len(properties) == 1 and properties[0][0] == "clearstone" and not self.superseded
+        ):  # the usual case
             outcome = str(properties[0][1])
             if outcome in state.counts:
                 state.counts[outcome] += 1
             return
-        outcome = _report_outcome(report)
+        outcome, written, rerecorded, not_written = _noted(report)
         if outcome in state.counts:
             state.counts[outcome] += 1
-        not_written = [str(v) for k, v in report.user_properties if k == "clearstone-not-written"]
-        for key, value in report.user_properties:
-            if key == "clearstone-golden" and isinstance(value, (list, tuple)):
-                state.written.append((str(value[0]), str(value[1])))
-            elif key == "clearstone-rerecorded" and outcome == "recorded":
-                state.rerecorded.append((report.nodeid, str(value)))
-            elif key == "clearstone-rerecorded" and report.failed and not not_written:
-                # the live re-run failed before the test ran (in its set-up)
-                not_written.append(_FAILED_WHILE_RECORDING)
-        if not_written and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
-            not_written = [
-                f"{why} and xfailed: {_RECORDED_IF_PASSING}"
-                if why.startswith(_FAILED_WHILE_RECORDING)
-                else why
-                for why in not_written
-            ]
-        state.not_written.extend((report.nodeid, why) for why in not_written)
+        # (a file an earlier attempt wrote, which this one did not write again, stays written)
+        earlier = self.superseded.pop(report.nodeid, [])
+        state.written.extend([*(w for w in earlier if w[0] not in dict(written)), *written])
+        state.rerecorded.extend(rerecorded)
+        state.not_written.extend(not_written)
+
+    def _forget_attempt(self, node_id: str) -> None:
+        """Take back what the attempt of the test ``node_id`` whose teardown failed (and which
+        pytest-rerunfailures runs again) counted when its call's report passed: the last
+        attempt tells what the test did. The goldens it wrote are noted, as the files hold
+        them unless the next attempt writes them again."""
+        stats = getattr(self.config.pluginmanager.get_plugin("terminalreporter"), "stats", {})
+        # (its call's report: the test's one that counted, as those of its earlier attempts
+        # were either reruns or forgotten already)
+        calls = [
+            r
+            for reports in stats.values()
+            for r in reports
+            if getattr(r, "when", None) == "call"
+            and r.nodeid == node_id
+            and r.outcome != _RERUN
+            and id(r) not in self.forgotten
+        ]
+        if not calls:  # (no terminal reporter: -p no:terminal)
+            return
+        self.forgotten.add(id(calls[-1]))
+        state = self.state
+        outcome, written, rerecorded, not_written = _noted(calls[-1])
+        if state.counts.get(outcome):
+            state.counts[outcome] -= 1
+        for entries, taken in (
+            (state.written, written),
+            (state.rerecorded, rerecorded),
+            (state.not_written, not_written),
+        ):
+            for entry in taken:
+                if entry in entries:  # (its last occurrence)
+                    del entries[len(entries) - 1 - entries[::-1].index(entry)]
+        paths = dict(written)
+        earlier = self.superseded.get(node_id, [])
+        self.superseded[node_id] = [*(w for w in earlier if w[0] not in paths), *written]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -3091,12 +3241,22 @@ _PREVIEWS = (
 def _write_node_ids(
     tr: pytest.TerminalReporter, reports: list[pytest.TestReport], shown: Callable[[str], str]
 ) -> None:
-    """The node ids of the first ten of ``reports`` (each ``shown``), a line each, then how many
-    more there are."""
-    for report in reports[:10]:
-        tr.write_line(f"  {shown(report.nodeid)}")
-    if len(reports) > 10:
-        tr.write_line(f"  ... and {len(reports) - 10} more")
+    """The node ids of the tests of the first ten of ``reports`` (each ``shown``), a line
+    each, then how many more there are: a test pytest-repeat repeated is named once, without
+    its repetition (as its golden names it)."""
+    node_ids = list(dict.fromkeys(_test_of(report) for report in reports))
+    for node_id in node_ids[:10]:
+        tr.write_line(f"  {shown(node_id)}")
+    if len(node_ids) > 10:
+        tr.write_line(f"  ... and {len(node_ids) - 10} more")
+
+
+def _test_of(report: pytest.TestReport) -> str:
+    """The node id of the test of ``report``: without pytest-repeat's repetition."""
+    for key, value in getattr(report, "user_properties", ()):
+        if key == "clearstone-test":
+            return str(value)
+    return report.nodeid
 
 
 # -- fixtures ----------------------------------------------------------------------------------

@@ -296,6 +296,13 @@ class Replay:
         assert self._recording is not None, "change is for record mode"
         return self._recording.change
 
+    @property
+    def previous_text(self) -> str | None:
+        """Record mode: the text of the golden this run records again, as it was before
+        (``None``: there was none)."""
+        assert self._recording is not None, "previous_text is for record mode"
+        return self._recording.previous_text
+
     def build_checkpoint(self, trace: Trace) -> Checkpoint:
         """Record mode: the golden checkpoint of the finished test (not written)."""
         assert self._recording is not None, "build_checkpoint() is for record mode"

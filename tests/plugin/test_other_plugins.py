@@ -391,3 +391,326 @@ def test_a_test_reading_a_golden_recorded_in_the_run_reads_it_whatever_the_order
     result = pytester.runpytest("-v")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_a_reads PASSED*", "*test_b_records PASSED*"])
+
+
+#: pytest-rerunfailures' protocol, cut down: a test that failed in any phase (its teardown too)
+#: is run once more; the reports of the failed attempt are logged as ``rerun``, its passed
+#: ones as they were (its call's report passed when only the teardown failed)
+RERUN_PROTOCOL = """
+import pytest
+from _pytest.runner import runtestprotocol
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for attempt in (1, 2):
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        rerun = attempt == 1 and any(report.failed for report in reports)
+        for report in reports:
+            if rerun and report.failed:
+                report.outcome = "rerun"
+            item.ihook.pytest_runtest_logreport(report=report)
+        if not rerun:
+            break
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+"""
+
+TEARDOWN_RERUN_TESTS = """
+import os
+
+import pytest
+
+from app import Agent
+
+torn_down = []
+
+
+@pytest.fixture
+def flaky_teardown():
+    yield
+    torn_down.append(1)
+    if len(torn_down) == 1 and os.environ.get("FLAKY_TEARDOWN"):
+        raise RuntimeError("flaky teardown")
+
+
+@pytest.fixture
+def flaky_call():
+    return len(torn_down) == 1 and bool(os.environ.get("FLAKY_CALL"))
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+def test_ask(replay, flaky_teardown, flaky_call):
+    replay.run(Agent().ask, os.environ.get("MESSAGE", "hi"))
+    assert not flaky_call, "flaky call"
+"""
+
+
+def test_an_attempt_rerun_for_its_teardown_is_not_counted_with_the_last_one(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: a marked test whose call passed and whose teardown failed is run again (as
+    # pytest-rerunfailures does, reporting the call of the first attempt as passed and its
+    # teardown as a rerun); the summary tells what the test did in the run, once: it counted
+    # both attempts ("2 recorded", "2 checkpoint(s) replayed") and listed the golden twice, the
+    # second time "unchanged" against the file the first attempt had written
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=TEARDOWN_RERUN_TESTS)
+    pytester.makeconftest(RERUN_PROTOCOL)
+    monkeypatch.setenv("FLAKY_TEARDOWN", "1")
+    result = pytester.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(
+        [
+            "*0 checkpoint(s) replayed, 1 recorded, 0 diverged*",
+            "goldens written:",
+            "  goldens/test_app/test_ask.ckpt: new",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*: unchanged")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+    # a change: what the file holds against the one before the run, not against the first
+    # attempt's
+    monkeypatch.setenv("MESSAGE", "hey")
+    result = pytester.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(
+        [
+            "*0 checkpoint(s) replayed, 1 recorded, 0 diverged*",
+            "goldens written:",
+            "  goldens/test_app/test_ask.ckpt: llm call #1 to app.llm arguments, *",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*: unchanged")
+    # the last attempt failed: the file the first attempt wrote is still listed as written
+    monkeypatch.setenv("MESSAGE", "hi")
+    monkeypatch.setenv("FLAKY_CALL", "1")
+    result = pytester.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(
+        [
+            "*0 checkpoint(s) replayed, 0 recorded, 0 diverged*",
+            "goldens written:",
+            "  goldens/test_app/test_ask.ckpt: llm call #1 to app.llm arguments, *",
+            "goldens not written (the old file, if any, stays):",
+            "  test_app.py::test_ask: the test failed while recording (AssertionError)",
+        ]
+    )
+
+
+def test_the_re_record_hint_names_each_repeated_test_once_without_its_repetition(
+    repeat_suite: pytest.Pytester,
+) -> None:
+    # Expected: a test diverging on each of its pytest-repeat repetitions is named once in the
+    # summary's list of what to re-record, as it is recorded (`test_lang[en]`), as its failure
+    # message names it; the list named each repetition (`test_lang[en-1-2]`, `[en-2-2]`), ids
+    # that select nothing without --count and, with it, a repetition that a recording skips
+    repeat_suite.runpytest("--clearstone-record").assert_outcomes(passed=4)
+    repeat_suite.makepyfile(
+        test_app=REPEAT_TESTS.replace('app.llm(lang) == "ok " + lang', 'app.llm(lang + "!")')
+    )
+    result = repeat_suite.runpytest("--count", "2")
+    result.assert_outcomes(passed=4, failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "hint: if the changes are intended, re-record what diverged with: *",
+            "  test_app.py::test_lang[[]en]",
+            "  test_app.py::test_lang[[]fr]",
+            "=*short test summary info*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("  test_app.py::test_lang[[]*-*]")
+
+
+CACHED_APP = """
+import functools
+
+import app
+
+
+@functools.cache
+def summary(topic):
+    return app.llm("summarise " + topic)
+
+
+class Agent:
+    def ask(self, message):
+        return app.search(summary(message))
+"""
+
+CACHED_TESTS = """
+import os
+
+import pytest
+
+from cached import Agent
+
+attempts = []
+
+
+@pytest.mark.replay(mock={"llm": "app.llm", "tool": "app.search"})
+def test_ask(replay):
+    attempts.append(1)
+    replay.run(Agent().ask, "cats")
+    assert len(attempts) > 1, "flaky first attempt"
+"""
+
+
+def test_a_recording_rerun_after_an_attempt_filled_a_cache_is_not_written_without_its_calls(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the first attempt of the recording called app.llm through a functools.cache,
+    # then failed; the rerun's agent got its answer from the cache and called app.llm no more.
+    # Its golden lacked that call, so the next replay, in a new process with an empty cache,
+    # failed (ReplayExhaustedError) though nothing had changed. The rerun is not written, as a
+    # record-diverged re-record after its replay attempt is not
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP + "\n\ndef search(query):\n    return 'found ' + query\n",
+        cached=CACHED_APP,
+        test_app=CACHED_TESTS,
+    )
+    pytester.makeconftest(RERUN_PROTOCOL)
+    result = pytester.runpytest("--clearstone-record")
+    assert _outcomes(result) == {"failed": 1, "rerun": 1}
+    result.stdout.fnmatch_lines(
+        [
+            "*test_app.py::test_ask: the golden checkpoint was not written: an earlier attempt "
+            "of the test in this run called app.llm, and this recording did not.*",
+            "goldens not written (the old file, if any, stays):",
+            "  test_app.py::test_ask: an earlier attempt of the test called mock targets this "
+            "recording did not",
+        ]
+    )
+    assert not (pytester.path / "goldens").exists()
+
+
+SLOW_APP = """
+import os
+import time
+
+
+def llm(prompt):
+    time.sleep(float(os.environ.get("LIVE_SECONDS", "0")))
+    return "ok " + prompt
+"""
+
+SLOW_TESTS = """
+import pytest
+
+import app
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+def test_ask():
+    assert app.llm(PROMPT).startswith("ok")
+"""
+
+
+@pytest.mark.parametrize("method", ["signal", "thread"])
+def test_pytest_timeout_bounds_the_live_run_of_record_diverged(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    # Expected: under pytest-timeout, a re-recording whose live call hangs times out as any
+    # test does; the replay attempt's failure had cancelled the test's timer (pytest-timeout
+    # stops it when pytest reports an exception, for pdb), so the live run had none and a hung
+    # call hung the run
+    pytest.importorskip("pytest_timeout")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=SLOW_APP, test_app='PROMPT = "hi"\n' + SLOW_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_app" / "test_ask.ckpt"
+    before = golden.read_bytes()
+    pytester.makepyfile(test_app='PROMPT = "hey"\n' + SLOW_TESTS)
+    monkeypatch.setenv("LIVE_SECONDS", "8")
+    result = pytester.runpytest_subprocess(
+        "-p", "timeout", "--clearstone-mode=record-diverged", "--timeout=2",
+        f"--timeout-method={method}", timeout=60,
+    )  # fmt: skip
+    result.stdout.fnmatch_lines(["*Timeout*"])
+    result.stdout.no_fnmatch_line("*1 passed*")
+    assert golden.read_bytes() == before
+
+
+#: pytest-timeout (signal method), cut down: its hooks, a timer of the whole test, stopped when
+#: pytest reports an exception (for pdb)
+TIMEOUT = """
+import signal
+from typing import NamedTuple
+
+import pytest
+
+
+class Settings(NamedTuple):
+    timeout: float
+    method: str
+    func_only: bool
+    disable_debugger_detection: bool
+
+
+class TimeoutHooks:
+    @pytest.hookspec(firstresult=True)
+    def pytest_timeout_set_timer(item, settings):
+        pass
+
+    @pytest.hookspec(firstresult=True)
+    def pytest_timeout_cancel_timer(item):
+        pass
+
+
+def pytest_addhooks(pluginmanager):
+    pluginmanager.add_hookspecs(TimeoutHooks)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item):
+    settings = Settings(2.0, "signal", False, False)
+    item.config.hook.pytest_timeout_set_timer(item=item, settings=settings)
+    yield
+    item.config.hook.pytest_timeout_cancel_timer(item=item)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_exception_interact(node):
+    node.config.hook.pytest_timeout_cancel_timer(item=node)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_timeout_set_timer(item, settings):
+    def handler(signum, frame):
+        pytest.fail(f"Timeout (>{settings.timeout}s) from pytest-timeout.")
+
+    item.cancel_timeout = lambda: signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, settings.timeout)
+    return True
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_timeout_cancel_timer(item):
+    cancel = getattr(item, "cancel_timeout", None)
+    if cancel:
+        cancel()
+    return True
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="no SIGALRM")
+def test_a_timeout_plugin_s_timer_bounds_the_live_run_of_record_diverged(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: as test_pytest_timeout_bounds_the_live_run_of_record_diverged, with
+    # pytest-timeout's hooks emulated (where it is not installed): the live run times out
+    pytester.syspathinsert()
+    pytester.makepyfile(app=SLOW_APP, test_app='PROMPT = "hi"\n' + SLOW_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_app" / "test_ask.ckpt"
+    before = golden.read_bytes()
+    pytester.makepyfile(test_app='PROMPT = "hey"\n' + SLOW_TESTS)
+    pytester.makeconftest(TIMEOUT)
+    monkeypatch.setenv("LIVE_SECONDS", "8")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:timeout", "--clearstone-mode=record-diverged", timeout=60
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Failed: Timeout (>2.0s) from pytest-timeout.*"])
+    assert golden.read_bytes() == before
