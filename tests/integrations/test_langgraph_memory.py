@@ -57,3 +57,26 @@ def test_store_items_in_the_state_record_readably_and_replay(stack: Stack) -> No
     result.assert_outcomes(failed=1)
     changed = "root['memories']['user-0'][0].value['note']: \"Answer to 'tea or coffee\" -> "
     assert changed + "'edited'" in result.stdout.str()
+
+
+def test_a_passing_replay_redacts_each_call_s_arguments_once(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat model's ``self`` holds SDK clients (compared by reference, never ``==``), so each
+    call of a long conversation is compared through the redaction: its arguments, the whole
+    history, were walked twice per call (redacted by the replay's transform, then again by the
+    matcher), the work growing with the square of the turns."""
+    from pytest_clearstone.redaction import Redactor
+
+    stack.write_test("memory", TEST)
+    stack.record()
+    walks: list[object] = []
+    redact = Redactor.redact
+
+    def spy(self: Redactor, value: object) -> object:  # (the matcher's second walk)
+        walks.append(value)
+        return redact(self, value)
+
+    monkeypatch.setattr(Redactor, "redact", spy)
+    stack.replay_passes()
+    assert walks == []
