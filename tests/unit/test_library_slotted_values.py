@@ -78,3 +78,11 @@ def test_a_changed_item_is_a_difference_named_by_its_field() -> None:
     text = str(delta)
     assert "value['note']" in text or "value" in text, text
     assert "'likes tea' -> 'likes coffee'" in text, text
+
+
+def test_ignore_paths_go_through_the_slots() -> None:
+    from pytest_clearstone.golden.ignore import IgnorePaths
+
+    tree = encode({"memory": [_item()]}, allow_pickle=False)
+    pruned = IgnorePaths(["memory.*.updated_at", "memory.*.score"]).prune(tree)
+    assert set(pruned["memory"][0]["v"]) == {"value", "key", "namespace", "created_at"}
