@@ -86,3 +86,27 @@ def test_ignore_paths_go_through_the_slots() -> None:
     tree = encode({"memory": [_item()]}, allow_pickle=False)
     pruned = IgnorePaths(["memory.*.updated_at", "memory.*.score"]).prune(tree)
     assert set(pruned["memory"][0]["v"]) == {"value", "key", "namespace", "created_at"}
+
+
+@pytest.mark.parametrize(
+    ("cls", "refusal"),
+    [
+        ("collections:OrderedDict", "only those are stored as 'slots'"),
+        ("langgraph.graph.state:StateGraph", "only those are stored as 'slots'"),
+        ("os:system", "'os:system' is not a class"),
+    ],
+)
+def test_a_stored_slots_value_of_another_class_is_refused_naming_it(cls: str, refusal: str) -> None:
+    from pytest_clearstone.errors import DecodeError
+
+    with pytest.raises(DecodeError, match=refusal):
+        decode({TAG: "slots", "cls": cls, "v": {}})
+
+
+def test_a_stored_slot_the_class_no_longer_has_is_named() -> None:
+    from pytest_clearstone.errors import DecodeError
+
+    tree = _stored(types.Send("n", {}))
+    tree["v"]["gone"] = 1
+    with pytest.raises(DecodeError, match=r"no longer has: \['gone'\]"):
+        decode(tree)
