@@ -19,7 +19,7 @@ code: ``object.__new__(cls)``, then each stored slot set. A user's own class is 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic
 
 from ..errors import DecodeError
 from .mappings import LIBRARY_PACKAGES, STATE_HOOKS
@@ -36,6 +36,8 @@ def is_library_slotted(t: type) -> bool:
     if t.__module__.partition(".")[0] not in LIBRARY_PACKAGES:
         return False
     for base in bases:
+        if base is Generic:  # (no state; from Python 3.12 on written in C: no __slots__)
+            continue
         own = vars(base)
         if (
             not base.__flags__ & _HEAPTYPE  # (a builtin base: a tuple, an exception)

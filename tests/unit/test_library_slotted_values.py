@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -110,3 +110,34 @@ def test_a_stored_slot_the_class_no_longer_has_is_named() -> None:
     tree["v"]["gone"] = 1
     with pytest.raises(DecodeError, match=r"no longer has: \['gone'\]"):
         decode(tree)
+
+
+BOX = """
+T = TypeVar("T")
+
+
+class Box(Generic[T]):
+    __slots__ = ("content",)
+
+    def __init__(self, content):
+        self.content = content
+
+    def __eq__(self, other):
+        return type(other) is Box and other.content == self.content
+"""
+
+
+def test_a_generic_slotted_class_is_stored_readably_on_every_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A generic slotted class of a library: ``typing.Generic`` declares ``__slots__ = ()``
+    before Python 3.12 and, written in C from 3.12 on, no ``__slots__`` at all (and still gives
+    its subclasses no ``__dict__``): stored the same on every Python, so a golden recorded on
+    one reads on the other."""
+    space: dict[str, Any] = {"__name__": "langgraph.types", "Generic": Generic, "TypeVar": TypeVar}
+    exec(BOX, space)  # (a class of the library's module, as its methods' globals say)
+    box = space["Box"]
+    monkeypatch.setattr(types, "Box", box, raising=False)
+    tree = _stored(box("tea"))
+    assert tree == {TAG: "slots", "cls": "langgraph.types:Box", "v": {"content": "tea"}}
+    assert decode(tree) == box("tea")
