@@ -1025,7 +1025,8 @@ class _RedactingMatcher:
             inner = self.inner
             return None if inner is None else inner(target, call_number, recorded, actual)
         if self._redacting is None:
-            self._redacting = self.redaction.rules.matcher(self.inner)
+            # (the replay's transform redacted the actual arguments by these rules already)
+            self._redacting = self.redaction.rules.matcher(self.inner, redacted=True)
         return self._redacting(target, call_number, recorded, actual)
 
 

@@ -1473,18 +1473,27 @@ class Redactor:
         return actual
 
     def matcher(
-        self, inner: Callable[[str, int, Any, Any], bool | None] | None = None
+        self,
+        inner: Callable[[str, int, Any, Any], bool | None] | None = None,
+        *,
+        redacted: bool = False,
     ) -> Callable[[str, int, Any, Any], bool | None]:
         """A replay matcher (``matcher(target, call_number, recorded, actual)``) comparing the
         prepared actual arguments (:meth:`for_matching`) with the recorded ones; ``inner`` (e.g.
-        the ``pytest_clearstone_match_call`` hook) gets the prepared arguments first."""
+        the ``pytest_clearstone_match_call`` hook) gets the prepared arguments first.
+        ``redacted``: the actual arguments come redacted by these rules already (the replay's
+        transform is this redactor): they are not walked to be redacted again, only given the
+        recording's placeholders."""
 
         def match(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
             if not self.active:
                 return None if inner is None else inner(target, call_number, recorded, actual)
             if inner is None and _equal(actual, recorded):
                 return True  # the usual case, without walking the arguments again
-            prepared = self.for_matching(actual, recorded)
+            if redacted:
+                prepared = self._overlay(actual, recorded)
+            else:
+                prepared = self.for_matching(actual, recorded)
             if inner is not None:
                 verdict = inner(target, call_number, recorded, prepared)
                 if verdict is not None:

@@ -20,6 +20,9 @@ Kind (tag)                Recognised by
 ``mapping``               a ``dict`` subclass defined in a client library's package (openai's
                           ``PydanticFunctionTool``...: :mod:`.mappings`); not a kind of
                           :func:`kind_of`: compared and shown as a dict, by its items
+``slots``                 a class of a client library's package keeping its state in
+                          ``__slots__`` only (LangGraph's store ``Item``, ``Send``:
+                          :mod:`.slotted`); not a kind of :func:`kind_of`
 ========================  ==================================================================
 """
 
@@ -28,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from . import clients, files, http, mappings, models, requests_http
+from . import clients, files, http, mappings, models, requests_http, slotted
 from .models import EncodeAt
 from .naming import MESSAGE_TAGS, TAG, per_type
 
@@ -76,7 +79,9 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     stored readably, e.g. its class is local to a function)."""
     kind = kind_of(t)
     if not kind:
-        return mappings.encode_mapping(v, t, enc_at) if mappings.is_library_mapping(t) else None
+        if mappings.is_library_mapping(t):
+            return mappings.encode_mapping(v, t, enc_at)
+        return slotted.encode_slotted(v, t, enc_at) if slotted.is_library_slotted(t) else None
     if kind == "pydantic":
         return models.encode_pydantic(v, t, enc_at)
     if kind == "pydantic.v1":
@@ -145,12 +150,14 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sentinel": clients.decode_sentinel,
     "file": files.decode_file,
     "mapping": mappings.decode_mapping,
+    "slots": slotted.decode_slotted,
 }
 """The decoder of each library tag (the trees' nested values are already decoded)."""
 
 
 VALUE_PARTS: dict[str, tuple[str, ...]] = {
-    kind: models.MODEL_PARTS for kind in ("pydantic", "pydantic.v1", "attrs", "namedtuple")
+    **{kind: models.MODEL_PARTS for kind in ("pydantic", "pydantic.v1", "attrs", "namedtuple")},
+    "slots": ("v",),
 }
 """For the library tags whose trees keep their values in named parts (the models): those parts.
 Decoding such a tree walks only them; the trees of other tags are walked whole."""

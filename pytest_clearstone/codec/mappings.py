@@ -48,7 +48,7 @@ LIBRARY_PACKAGES = frozenset(
 )
 
 #: what a class defines when its pickled state is not its items and ``__dict__``
-_STATE_HOOKS = ("__getstate__", "__setstate__", "__reduce__", "__reduce_ex__", "__getnewargs__")
+STATE_HOOKS = ("__getstate__", "__setstate__", "__reduce__", "__reduce_ex__", "__getnewargs__")
 #: how deep the ``__dict__`` of a stored mapping is looked into to find it plain data
 _PLAIN_DEPTH = 32
 
@@ -70,7 +70,7 @@ def _rebuildable(t: type) -> bool:
         return False
     for base in t.__mro__[: t.__mro__.index(dict)]:
         own = vars(base)
-        if own.get("__slots__") or any(name in own for name in _STATE_HOOKS):
+        if own.get("__slots__") or any(name in own for name in STATE_HOOKS):
             return False
     return True
 

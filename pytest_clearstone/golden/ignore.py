@@ -60,6 +60,7 @@ _CONTAINER_TAGS = frozenset(
         "dataclass",
         "attrs",
         "namedtuple",
+        "slots",
         "tuple",
         "list",
         "set",
@@ -420,7 +421,7 @@ def _placeholder_text(kind: str) -> str:
 
 #: the tags whose fields (under "v") the redaction names as attributes, and those whose items
 #: (under "v") it names by position
-_NAMED_FIELDS = frozenset({"pydantic", "pydantic.v1", "dataclass", "attrs", "namedtuple"})
+_NAMED_FIELDS = frozenset({"pydantic", "pydantic.v1", "dataclass", "attrs", "namedtuple", "slots"})
 _POSITIONS = frozenset({"tuple", "list"})
 
 

@@ -394,8 +394,38 @@ _PACKAGE = f"{__package__.rpartition('.')[0]}."
 
 
 def _short_repr(value: Any, limit: int = 200) -> str:
+    """``repr(value)`` cut to ``limit`` characters; when it is longer, with each long list in it
+    shown by its ends first (:func:`_list_ends`)."""
     text = repr(value)
+    if len(text) > limit:
+        text = repr(_list_ends(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _More:
+    """What a shortened list leaves out: ``<57 more>``."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __repr__(self) -> str:
+        return f"<{self.count} more>"
+
+
+def _list_ends(value: Any, depth: int = 0) -> Any:
+    """``value`` with each list of more than three items in it (through dicts and lists) as its
+    first item, how many are left out, and its last: every call of a chat loop sends the whole
+    history, the same from its start, so its last message is what tells a call apart."""
+    if depth > 16:
+        return value
+    if type(value) is dict:
+        return {k: _list_ends(v, depth + 1) for k, v in value.items()}
+    if type(value) is list:
+        if len(value) > 3:
+            first, last = _list_ends(value[0], depth + 1), _list_ends(value[-1], depth + 1)
+            return [first, _More(len(value) - 2), last]
+        return [_list_ends(v, depth + 1) for v in value]
+    return value
 
 
 def _shown_arguments(arguments: Any) -> str:
