@@ -50,10 +50,10 @@ from .inspection import (
     walk_tree,
 )
 from .printable import printable
+from .store_path import DEFAULT_DB, expanded
 from .verbosity import set_show_all
 
 PROG = "pytest-clearstone"
-DEFAULT_DB = ".clearstone/traces.db"  # under the rootdir, as the plugin's default store
 _RED, _GREEN, _YELLOW, _CYAN, _RESET = "\033[31m", "\033[32m", "\033[33m", "\033[36m", "\033[0m"
 # what may still reach the terminal from a line: our own colour codes, and nothing else (a
 # file name may hold other SGR codes: "conceal" would hide what follows)
@@ -421,7 +421,8 @@ def _configured_db(config: Path) -> str | None:
             return None
         section = "tool:pytest" if config.name == "setup.cfg" else "pytest"
         value = parser.get(section, "clearstone_db", fallback=None)
-    return (value.strip() or None) if isinstance(value, str) else None
+    # (~ and $VARIABLES expanded as the plugin expands the setting)
+    return (expanded(value.strip()) or None) if isinstance(value, str) else None
 
 
 def _db(args: argparse.Namespace) -> str:
