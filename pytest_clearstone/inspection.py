@@ -32,6 +32,7 @@ from .golden.ordering import spans_in_call_order
 from .printable import printable
 
 _REPR_WIDTH = 60
+_FOLDERS_SEARCHED = 1000  # for a checkpoint to name in a directory given as one
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -67,6 +68,10 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     from .golden.checkpoint import Checkpoint, error_paths, refuse_duplicate_keys
 
     if raw is None:
+        if path.is_dir():  # (a golden path's fix, to move it away, would move a folder of goldens)
+            raise CheckpointCorruptError(
+                path, "it is a directory (a checkpoint is a file)", _in(path)
+            )
         try:
             raw = read_golden(path)
         except CheckpointCorruptError as exc:
@@ -112,6 +117,19 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
                     f"span {span.span_id!r} has a {field} beyond 64 bits ({clip(str(ns), 24)})",
                 )
     return checkpoint
+
+
+def _in(directory: Path) -> str:
+    """The fix for a directory given as a checkpoint: a ``.ckpt`` file in it to give instead
+    (the first one found, looking through a bounded number of folders)."""
+    for seen, (root, folders, files) in enumerate(os.walk(directory)):
+        folders.sort()
+        found = sorted(name for name in files if name.endswith(".ckpt"))
+        if found:
+            return f"Give a .ckpt file in it, such as {os.path.join(root, found[0])}"
+        if seen == _FOLDERS_SEARCHED:
+            return "Give the path of a .ckpt file in it"
+    return "It holds no .ckpt file: give the path of a checkpoint"
 
 
 def _special_file(path: Path) -> bool:

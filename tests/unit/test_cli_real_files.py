@@ -334,3 +334,29 @@ def test_import_clearstone_again_never_replaces_a_golden_re_recorded_since(
     assert out == "" and err.count("\n") == 1
     assert str(golden) in err and "recorded by the pytest plugin" in err
     assert golden.read_bytes() == before
+
+
+def test_show_or_diff_of_a_folder_names_a_checkpoint_in_it_not_moving_it_away(
+    tmp_path, capsys, monkeypatch
+):
+    # `show tests` (the goldens two levels down, tests/goldens/test_mod/x.ckpt): the error
+    # said "Move it away, then re-record it with: pytest --clearstone-record", a fix for a
+    # marker's golden path, which here would move the test suite away; it names a
+    # checkpoint in the folder to give instead
+    from .test_cli_commands import EXAMPLE
+
+    golden = tmp_path / "tests" / "goldens" / "test_mod" / "billing.ckpt"
+    golden.parent.mkdir(parents=True)
+    shutil.copy(EXAMPLE / "billing.ckpt", golden)
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for argv in (["show", "tests"], ["show", "--calls", "tests"], ["diff", "tests", "tests"]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, argv
+        assert "tests is not a readable checkpoint: it is a directory" in err, argv
+        assert "Move it away" not in err and "--clearstone-record" not in err, argv
+        assert os.path.join("tests", "goldens", "test_mod", "billing.ckpt") in err, argv
+    assert main(["show", "empty"]) == 2
+    err = capsys.readouterr().err
+    assert "Move it away" not in err and "no .ckpt file" in err, err
