@@ -471,10 +471,13 @@ def readable_version(doc: Any, path: Path) -> int:
         raise CheckpointCorruptError(path, f"expected a JSON object, found {type(doc).__name__}")
     if doc.get("format") != FORMAT_NAME:
         if "agent_state_pickle_b64" in doc:
-            raise CheckpointCorruptError(
+            import shlex  # (only for a message)
+
+            raise CheckpointCorruptError(  # (the fix is the conversion: nothing to re-record)
                 path,
                 "it was written by clearstone-sdk; convert it with: python -m "
-                "pytest_clearstone import-clearstone SRC DEST_DIR",
+                f"pytest_clearstone import-clearstone {shlex.quote(str(path))} DEST_DIR",
+                "",
             )
         found = f"its 'format' is {doc['format']!r}" if "format" in doc else "no 'format'"
         raise CheckpointCorruptError(

@@ -360,3 +360,26 @@ def test_show_or_diff_of_a_folder_names_a_checkpoint_in_it_not_moving_it_away(
     assert main(["show", "empty"]) == 2
     err = capsys.readouterr().err
     assert "Move it away" not in err and "no .ckpt file" in err, err
+
+
+def test_show_of_a_clearstone_sdk_checkpoint_gives_the_convert_command_for_it_alone(
+    tmp_path, capsys, monkeypatch
+):
+    # it also said "Restore it from version control or re-record it with: pytest
+    # --clearstone-record", which no file of clearstone-sdk can be; and the command named
+    # SRC, not the file
+    from .test_cli import FIXTURE
+
+    source = next((FIXTURE / "checkpoints").glob("*.ckpt"))
+    given = tmp_path / "old ckpts" / source.name
+    given.parent.mkdir()
+    shutil.copy(source, given)
+    for argv in (["show", str(given)], ["diff", str(given), str(given)]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, argv
+        assert "written by clearstone-sdk" in err, argv
+        assert "re-record" not in err and "Restore" not in err, argv
+        assert f"import-clearstone '{given}' DEST_DIR" in err, argv
+    assert main(["upgrade", str(given)]) == 2
+    assert f"import-clearstone '{given}' DEST_DIR" in capsys.readouterr().out
