@@ -456,6 +456,17 @@ def span_tree_lines(a: Any, b: Any) -> list[str]:
     return lines
 
 
+def _runs_text(outcome: dict[str, Any], width: int) -> str:
+    """A golden outcome's runs on one line: ``function() -> result`` each."""
+    runs = [outcome, *outcome.get("then", ())]
+    text = ", ".join(
+        f"{run.get('function')}()"
+        + (f" -> {short_repr(run['result'], 10**6)}" if "result" in run else "")
+        for run in runs
+    )
+    return clip(text, width)
+
+
 def diff_lines(
     a: Any, b: Any, *, width: int = 100, verbose: bool = False
 ) -> list[tuple[str, list[str]]]:
@@ -480,6 +491,9 @@ def diff_lines(
         ("metadata", a.metadata, b.metadata),
     ):
         if title == "golden outcome" and not (left and right):
+            if left or right:  # (one file has it: one replay compares a result, the other not)
+                which, outcome = ("added", right) if right else ("removed", left)
+                sections.append((title, [f"{which}: {_runs_text(outcome, width)}"]))
             continue
         lines = value_lines(left, right, **options)
         if lines:

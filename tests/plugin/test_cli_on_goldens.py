@@ -1,0 +1,49 @@
+"""The command line (``show``, ``diff``) on goldens the plugin wrote, as a reviewer runs it
+after a re-record."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pytest_clearstone.cli import main
+
+APP = """
+def complete(prompt):
+    return "answer to " + prompt
+
+def ask(q):
+    return complete(q).upper()
+"""
+
+WITH_RUN = """
+import pytest
+import app
+
+@pytest.mark.replay("goldens/a.ckpt", mock={"llm": "app.complete"})
+def test_a(replay):
+    assert replay.run(app.ask, "hi") == "ANSWER TO HI"
+"""
+
+
+def test_diff_names_a_golden_outcome_only_one_file_has(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Expected: the test no longer calls replay.run() (it calls the agent itself), so the
+    # re-recorded golden has no outcome, and its replay no longer checks the result; `diff`
+    # of the two files said "no differences" with exit status 0
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_a=WITH_RUN)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "a.ckpt"
+    before = shutil.copy(golden, pytester.path / "before.ckpt")
+    pytester.makepyfile(test_a=WITH_RUN.replace('replay.run(app.ask, "hi")', 'app.ask("hi")'))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    capsys.readouterr()
+    assert main(["diff", str(before), str(golden)]) == 1
+    out = capsys.readouterr().out
+    assert "golden outcome:\n  removed: ask() -> 'ANSWER TO HI'\n" in out, out
+    assert main(["diff", str(golden), str(before)]) == 1
+    out = capsys.readouterr().out
+    assert "golden outcome:\n  added: ask() -> 'ANSWER TO HI'\n" in out, out
