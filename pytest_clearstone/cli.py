@@ -65,8 +65,8 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{message} (see: {PROG} --help)")
+    def error(self, message: str) -> NoReturn:  # (a command's parser: its own help)
+        raise _UsageError(f"{message} (see: {self.prog} --help)")
 
 
 def use_colour(stream: TextIO, when: str = "auto") -> bool:
@@ -533,7 +533,7 @@ def _looks_like_db(text: str) -> bool:
 def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
     if (args.directory is None) == (args.db is None):
         raise _UsageError(
-            "give a directory of checkpoints or --db DB (one of them) (see: prune --help)"
+            f"give a directory of checkpoints or --db DB (one of them) (see: {PROG} prune --help)"
         )
     cutoff = time.time() - args.older_than * 86400
     if args.db is not None:
@@ -855,9 +855,13 @@ def main(argv: list[str] | None = None) -> int:
             out.raw(parser.format_help())
             return 0
         try:
-            args = parser.parse_args(argv)
+            args, unknown = parser.parse_known_args(argv)
         except SystemExit as exc:  # --help, --version
             return exc.code if isinstance(exc.code, int) else 0
+        if unknown:  # (argparse names the top parser's help: the command's lists its options)
+            raise _UsageError(
+                f"unrecognized arguments: {' '.join(unknown)} (see: {PROG} {args.command} --help)"
+            )
         out.colour = use_colour(sys.stdout, args.color)
         err.colour = use_colour(sys.stderr, args.color)
         # (it runs no code of the files it reads: their walks get the room of values nested as

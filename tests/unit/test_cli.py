@@ -629,3 +629,23 @@ def test_show_reports_pickles_and_signature(tmp_path, capsys, monkeypatch):
     )
     assert main(["show", str(unsigned)]) == 0
     assert "contains pickled values; unsigned" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        ("show -v {ckpt}", "pytest-clearstone show --help"),
+        ("show --json --calls {ckpt}", "pytest-clearstone show --help"),
+        ("diff", "pytest-clearstone diff --help"),
+        ("traces --limit 0", "pytest-clearstone traces --help"),
+        ("prune {dir}", "pytest-clearstone prune --help"),
+        ("prune --older-than 3", "pytest-clearstone prune --help"),
+        ("shw x", "pytest-clearstone --help"),
+    ],
+)
+def test_a_usage_error_names_the_help_of_its_command(capsys, tmp_path, ckpt, argv, named):
+    # `show -v CKPT` said "(see: pytest-clearstone --help)", whose text lists the commands
+    # and none of show's options; prune's own check said "(see: prune --help)", no command
+    code, out, err = run(capsys, *argv.format(ckpt=ckpt, dir=tmp_path).split())
+    assert (code, out, err.count("\n")) == (2, "", 1)
+    assert err.rstrip().endswith(f"(see: {named})"), err
