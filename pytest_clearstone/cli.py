@@ -33,7 +33,7 @@ from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
 from .golden.checkpoint import written_by_plugin
 from .golden.files import read_golden, without_bom
 from .golden.ordering import in_start_order
-from .golden.signing import checkpoint_trust
+from .golden.signing import checkpoint_trust, content_trust
 from .inspection import (
     UNREADABLE,
     arguments_text,
@@ -329,12 +329,15 @@ def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
             load_checkpoint(new_path)  # the usual error: not found, a directory
         label_a, raw = _at_head(new_path)
         a = load_checkpoint(Path(label_a), allow_pickle=args.allow_pickle, raw=raw)
+        trust_a = content_trust(raw, Path(label_a))
         label_b = args.checkpoint_a
     else:
         label_a, label_b = args.checkpoint_a, args.checkpoint_b
         a = load_checkpoint(Path(label_a), allow_pickle=args.allow_pickle)
+        trust_a = checkpoint_trust(label_a)
     b = load_checkpoint(Path(label_b), allow_pickle=args.allow_pickle)
-    sections = diff_lines(a, b, width=out.width - 4, verbose=args.verbose)
+    signatures = (trust_a.signature, checkpoint_trust(label_b).signature)
+    sections = diff_lines(a, b, width=out.width - 4, verbose=args.verbose, signatures=signatures)
     if not sections:
         out.line("no differences")
         return 0

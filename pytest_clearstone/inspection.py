@@ -468,17 +468,24 @@ def _runs_text(outcome: dict[str, Any], width: int) -> str:
 
 
 def diff_lines(
-    a: Any, b: Any, *, width: int = 100, verbose: bool = False
+    a: Any,
+    b: Any,
+    *,
+    width: int = 100,
+    verbose: bool = False,
+    signatures: tuple[str, str] = ("", ""),
 ) -> list[tuple[str, list[str]]]:
     """Sections ``(title, lines)`` of what differs between checkpoints ``a`` and ``b``: the
-    checkpoint, state, golden outcome, metadata, span tree, then one section per recorded call
-    whose input, output or error changed, titled ``target #n``."""
+    checkpoint (its span, agent class and the files' ``signatures``, as
+    :attr:`TrustInfo.signature` says them), state, golden outcome, metadata, span tree, then
+    one section per recorded call whose input, output or error changed, titled ``target #n``."""
     sections: list[tuple[str, list[str]]] = []
     moved = [
         f"{what}: {x!r} -> {y!r}"
         for what, x, y in (
             ("span", a.span.name, b.span.name),
             ("agent", a.agent_class_path, b.agent_class_path),
+            ("signature", *signatures),
         )
         if x != y
     ]
