@@ -342,9 +342,12 @@ def _canonical_form(doc: dict[str, Any]) -> list[str]:
     # decoded=True: the stored trees are taken as they are, not decoded (attributes included)
     trace = Trace.from_dict(doc["trace"], decoded=True)
     agent: dict[str, Any] = doc["agent"] if isinstance(doc.get("agent"), dict) else {}
+    agent_class = f"{printable(agent.get('module'))}.{printable(agent.get('class'))}"
+    if agent.get("module") is None and agent.get("class") is None:  # (a function's golden)
+        agent_class = "(none)"  # (as show says it)
     lines = [
         f"format: {printable(doc.get('format'))} version {printable(doc.get('format_version'))}",
-        f"agent: {printable(agent.get('module'))}.{printable(agent.get('class'))}",
+        f"agent: {agent_class}",
         "metadata:",
         *_json_lines(doc.get("metadata"), "  "),
         "state:",

@@ -47,3 +47,21 @@ def test_diff_names_a_golden_outcome_only_one_file_has(
     assert main(["diff", str(golden), str(before)]) == 1
     out = capsys.readouterr().out
     assert "golden outcome:\n  added: ask() -> 'ANSWER TO HI'\n" in out, out
+
+
+def test_the_canonical_form_of_a_golden_of_a_function_names_no_agent_class(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Expected: `replay.run(app.ask, ...)` runs a function, no agent: `show` says `agent
+    # (none)`, and so does the canonical form (the git textconv) -- it said `agent:
+    # None.None`, a class that is nowhere
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_a=WITH_RUN)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = str(pytester.path / "goldens" / "a.ckpt")
+    capsys.readouterr()
+    assert main(["show", golden]) == 0
+    assert "agent      (none)\n" in capsys.readouterr().out
+    assert main(["show", "--canonical", golden]) == 0
+    out = capsys.readouterr().out
+    assert "agent: (none)\n" in out and "None.None" not in out, out
