@@ -30,7 +30,7 @@ from typing import Any, NoReturn, TextIO
 from .codec.nesting import room
 from .codec.views import safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
-from .golden.checkpoint import written_by_plugin
+from .golden.checkpoint import RECORDED_BY_PLUGIN, checkpoint_writer
 from .golden.files import read_golden, without_bom
 from .golden.ordering import in_start_order
 from .golden.signing import checkpoint_trust, content_trust
@@ -554,11 +554,10 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
             continue
         if mtime >= cutoff:
             continue
-        golden = written_by_plugin(path)
-        if golden is not False:  # a golden, or a file we cannot tell: never deleted
+        writer = checkpoint_writer(path)
+        if writer != "":  # a golden, or a file we cannot tell: never deleted
             kept += 1
-            why = "a golden of the pytest plugin" if golden else "not a readable checkpoint"
-            out.line(f"kept {path}  ({why})")
+            out.line(f"kept {path}  ({_KEPT[writer]})")
             continue
         if not args.dry_run:
             path.unlink(missing_ok=True)
@@ -570,6 +569,14 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
     )
     out.line(summary + (f"; kept {kept} golden or unreadable file(s)" if kept else ""))
     return 0
+
+
+#: why prune keeps a checkpoint file, by what wrote it (``None``: a file it cannot read)
+_KEPT = {
+    RECORDED_BY_PLUGIN: "a golden of the pytest plugin",
+    "clearstone-sdk": "converted from clearstone-sdk: a golden no run records again",
+    None: "not a readable checkpoint",
+}
 
 
 def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
@@ -777,8 +784,8 @@ _COMMANDS: list[tuple[str, str, Any, list[tuple[tuple[str, ...], dict[str, Any]]
                 {
                     "metavar": "DIR",
                     "nargs": "?",
-                    "help": ".ckpt files searched recursively; goldens of the pytest "
-                    "plugin are never deleted",
+                    "help": ".ckpt files searched recursively; goldens (of the pytest "
+                    "plugin, or converted from clearstone-sdk) are never deleted",
                 },
             ),
             (

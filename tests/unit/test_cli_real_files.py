@@ -383,3 +383,29 @@ def test_show_of_a_clearstone_sdk_checkpoint_gives_the_convert_command_for_it_al
         assert f"import-clearstone '{given}' DEST_DIR" in err, argv
     assert main(["upgrade", str(given)]) == 2
     assert f"import-clearstone '{given}' DEST_DIR" in capsys.readouterr().out
+
+
+def test_prune_keeps_goldens_converted_from_clearstone_sdk(tmp_path, capsys, monkeypatch):
+    # import-clearstone's guide converts into tests/goldens, replayed by @pytest.mark.replay;
+    # `prune tests --older-than 30` then deleted them a month later (not written by the
+    # plugin, so "application checkpoints"), though no run can record them again
+    from .test_cli import FIXTURE
+
+    monkeypatch.syspath_prepend(str(FIXTURE))
+    monkeypatch.delitem(sys.modules, "make_samples", raising=False)
+    goldens = tmp_path / "tests" / "goldens"
+    assert main(["import-clearstone", str(FIXTURE), str(goldens), "--allow-pickle"]) == 0
+    converted = sorted(goldens.glob("*.ckpt"))
+    assert converted
+    manager, checkpoint = _record(tmp_path / "app", ["a"])  # an application checkpoint
+    saved = manager.save_checkpoint(checkpoint, "crash.ckpt")
+    old = time.time() - 40 * 86400
+    for path in (*converted, saved):
+        os.utime(path, (old, old))
+    capsys.readouterr()
+    for where in (tmp_path / "tests", tmp_path):
+        assert main(["prune", str(where), "--older-than", "30"]) == 0
+        out = capsys.readouterr().out
+        assert all(path.exists() for path in converted), out
+        assert f"kept {converted[0]}  (converted from clearstone-sdk" in out, out
+    assert not saved.exists()
