@@ -459,6 +459,10 @@ def span_tree_lines(a: Any, b: Any) -> list[str]:
     return lines
 
 
+#: the parts of a recorded call a diff compares (:func:`call_parts`)
+_PARTS = ("input", "output", "error")
+
+
 def _runs_text(outcome: dict[str, Any], width: int) -> str:
     """A golden outcome's runs on one line: ``function() -> result`` each."""
     runs = [outcome, *outcome.get("then", ())]
@@ -522,9 +526,19 @@ def diff_lines(
             continue
         lines = []
         parts_a, parts_b = call_parts(left), call_parts(right)
-        for part in ("input", "output", "error"):
-            if part in parts_a or part in parts_b:
-                changed = value_lines(parts_a.get(part), parts_b.get(part), **options)
+        compared = [(part, parts_a.get(part), parts_b.get(part)) for part in _PARTS]
+        if (
+            isinstance(left.error, dict)
+            and isinstance(right.error, dict)
+            and parts_a.get("error") == parts_b.get("error")
+        ):  # (what the same message leaves out: the error's attributes, a 429's body and
+            # headers the agent may read; a changed message shows the call changed, shortly)
+            compared.append(
+                ("error.attributes", left.error.get("attributes"), right.error.get("attributes"))
+            )
+        for part, value_a, value_b in compared:
+            if part in parts_a or part in parts_b or value_a != value_b:
+                changed = value_lines(value_a, value_b, **options)
                 lines.extend(
                     f"{part}{line[4:]}" if line.startswith("root") else line for line in changed
                 )

@@ -65,3 +65,43 @@ def test_the_canonical_form_of_a_golden_of_a_function_names_no_agent_class(
     assert main(["show", "--canonical", golden]) == 0
     out = capsys.readouterr().out
     assert "agent: (none)\n" in out and "None.None" not in out, out
+
+
+QUOTA_APP = """
+class QuotaError(Exception):
+    def __init__(self, message, retry_after):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+RETRY_AFTER = 20
+
+def complete(prompt):
+    raise QuotaError("quota exceeded", RETRY_AFTER)
+
+def ask(q):
+    try:
+        return complete(q)
+    except QuotaError:
+        return "later"
+"""
+
+
+def test_diff_names_a_changed_attribute_of_a_recorded_error(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Expected: the service now answers the same error with another retry_after (a 429's
+    # body or headers: what an agent may read from the error it catches), and the replay
+    # raises the new one; `diff` compared the errors by their message alone and said "no
+    # differences", exit status 0
+    pytester.syspathinsert()
+    pytester.makepyfile(app=QUOTA_APP, test_a=WITH_RUN.replace("ANSWER TO HI", "later"))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "a.ckpt"
+    before = shutil.copy(golden, pytester.path / "before.ckpt")
+    pytester.makepyfile(app=QUOTA_APP.replace("RETRY_AFTER = 20", "RETRY_AFTER = 60"))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    capsys.readouterr()
+    assert main(["diff", str(before), str(golden)]) == 1
+    out = capsys.readouterr().out
+    assert "app.complete #1:\n  error.attributes['retry_after']: 20 -> 60\n" in out, out
+    assert main(["diff", str(golden), str(golden)]) == 0
