@@ -22,7 +22,9 @@ from .codec.views import (
 )
 from .diff import StateDelta, clip_pair, line_breaks_changed
 from .errors import (
+    MOVE_AWAY,
     CheckpointCorruptError,
+    CheckpointNotFoundError,
     ClearstoneError,
     DecodeError,
     PickleImportError,
@@ -75,6 +77,9 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
         try:
             raw = read_golden(path)
         except CheckpointCorruptError as exc:
+            if exc.fix == MOVE_AWAY:  # (a file where a folder of the path is: a path mistyped,
+                # not a golden's place for a recording to clear)
+                raise CheckpointNotFoundError([path], exc.problem) from None
             if not _special_file(path):
                 raise
             raise CheckpointCorruptError(  # (a pipe is not read: it could block)

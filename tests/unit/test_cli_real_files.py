@@ -409,3 +409,23 @@ def test_prune_keeps_goldens_converted_from_clearstone_sdk(tmp_path, capsys, mon
         assert all(path.exists() for path in converted), out
         assert f"kept {converted[0]}  (converted from clearstone-sdk" in out, out
     assert not saved.exists()
+
+
+def test_show_of_a_path_under_a_file_says_not_found_not_to_move_the_file(
+    tmp_path, capsys, monkeypatch
+):
+    # `show goldens/a.ckpt/x.ckpt` (a path mistyped under a golden): it said "goldens/a.ckpt
+    # is a file, not a directory. Move it away, then re-record it with: pytest
+    # --clearstone-record", a marker's fix that would move a golden away
+    from .test_cli_commands import EXAMPLE
+
+    golden = Path(shutil.copy(EXAMPLE / "billing.ckpt", tmp_path / "billing.ckpt"))
+    monkeypatch.chdir(tmp_path)
+    for argv in (["show", "billing.ckpt/x.ckpt"], ["diff", "billing.ckpt", "billing.ckpt/x"]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, argv
+        assert "checkpoint not found; tried: billing.ckpt/" in err, err
+        assert "billing.ckpt is a file, not a directory" in err, err
+        assert "Move it away" not in err and "--clearstone-record" not in err, err
+    assert golden.is_file()
