@@ -72,7 +72,7 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     if raw is None:
         if path.is_dir():  # (a golden path's fix, to move it away, would move a folder of goldens)
             raise CheckpointCorruptError(
-                path, "it is a directory (a checkpoint is a file)", _in(path)
+                path, "it is a directory (a checkpoint is a file)", _a_checkpoint_in(path)
             )
         try:
             raw = read_golden(path)
@@ -124,7 +124,7 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     return checkpoint
 
 
-def _in(directory: Path) -> str:
+def _a_checkpoint_in(directory: Path) -> str:
     """The fix for a directory given as a checkpoint: a ``.ckpt`` file in it to give instead
     (the first one found, looking through a bounded number of folders)."""
     for seen, (root, folders, files) in enumerate(os.walk(directory)):
