@@ -30,10 +30,10 @@ from typing import Any, NoReturn, TextIO
 from .codec.nesting import room
 from .codec.views import safe_decode
 from .errors import CheckpointNotFoundError, ClearstoneError, TraceStoreError
-from .golden.checkpoint import written_by_plugin
+from .golden.checkpoint import RECORDED_BY_PLUGIN, checkpoint_writer
 from .golden.files import read_golden, without_bom
 from .golden.ordering import in_start_order
-from .golden.signing import checkpoint_trust
+from .golden.signing import checkpoint_trust, content_trust
 from .inspection import (
     UNREADABLE,
     arguments_text,
@@ -50,10 +50,10 @@ from .inspection import (
     walk_tree,
 )
 from .printable import printable
+from .store_path import DEFAULT_DB, expanded
 from .verbosity import set_show_all
 
 PROG = "pytest-clearstone"
-DEFAULT_DB = ".clearstone/traces.db"  # under the rootdir, as the plugin's default store
 _RED, _GREEN, _YELLOW, _CYAN, _RESET = "\033[31m", "\033[32m", "\033[33m", "\033[36m", "\033[0m"
 # what may still reach the terminal from a line: our own colour codes, and nothing else (a
 # file name may hold other SGR codes: "conceal" would hide what follows)
@@ -65,8 +65,8 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{message} (see: {PROG} --help)")
+    def error(self, message: str) -> NoReturn:  # (a command's parser: its own help)
+        raise _UsageError(f"{message} (see: {self.prog} --help)")
 
 
 def use_colour(stream: TextIO, when: str = "auto") -> bool:
@@ -329,12 +329,15 @@ def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
             load_checkpoint(new_path)  # the usual error: not found, a directory
         label_a, raw = _at_head(new_path)
         a = load_checkpoint(Path(label_a), allow_pickle=args.allow_pickle, raw=raw)
+        trust_a = content_trust(raw, Path(label_a))
         label_b = args.checkpoint_a
     else:
         label_a, label_b = args.checkpoint_a, args.checkpoint_b
         a = load_checkpoint(Path(label_a), allow_pickle=args.allow_pickle)
+        trust_a = checkpoint_trust(label_a)
     b = load_checkpoint(Path(label_b), allow_pickle=args.allow_pickle)
-    sections = diff_lines(a, b, width=out.width - 4, verbose=args.verbose)
+    signatures = (trust_a.signature, checkpoint_trust(label_b).signature)
+    sections = diff_lines(a, b, width=out.width - 4, verbose=args.verbose, signatures=signatures)
     if not sections:
         out.line("no differences")
         return 0
@@ -421,7 +424,8 @@ def _configured_db(config: Path) -> str | None:
             return None
         section = "tool:pytest" if config.name == "setup.cfg" else "pytest"
         value = parser.get(section, "clearstone_db", fallback=None)
-    return (value.strip() or None) if isinstance(value, str) else None
+    # (~ and $VARIABLES expanded as the plugin expands the setting)
+    return (expanded(value.strip()) or None) if isinstance(value, str) else None
 
 
 def _db(args: argparse.Namespace) -> str:
@@ -532,7 +536,7 @@ def _looks_like_db(text: str) -> bool:
 def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
     if (args.directory is None) == (args.db is None):
         raise _UsageError(
-            "give a directory of checkpoints or --db DB (one of them) (see: prune --help)"
+            f"give a directory of checkpoints or --db DB (one of them) (see: {PROG} prune --help)"
         )
     cutoff = time.time() - args.older_than * 86400
     if args.db is not None:
@@ -550,11 +554,10 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
             continue
         if mtime >= cutoff:
             continue
-        golden = written_by_plugin(path)
-        if golden is not False:  # a golden, or a file we cannot tell: never deleted
+        writer = checkpoint_writer(path)
+        if writer != "":  # a golden, or a file we cannot tell: never deleted
             kept += 1
-            why = "a golden of the pytest plugin" if golden else "not a readable checkpoint"
-            out.line(f"kept {path}  ({why})")
+            out.line(f"kept {path}  ({_KEPT[writer]})")
             continue
         if not args.dry_run:
             path.unlink(missing_ok=True)
@@ -566,6 +569,14 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
     )
     out.line(summary + (f"; kept {kept} golden or unreadable file(s)" if kept else ""))
     return 0
+
+
+#: why prune keeps a checkpoint file, by what wrote it (``None``: a file it cannot read)
+_KEPT = {
+    RECORDED_BY_PLUGIN: "a golden of the pytest plugin",
+    "clearstone-sdk": "converted from clearstone-sdk: a golden no run records again",
+    None: "not a readable checkpoint",
+}
 
 
 def _prune_db(args: argparse.Namespace, out: _Out, cutoff: float) -> int:
@@ -773,8 +784,8 @@ _COMMANDS: list[tuple[str, str, Any, list[tuple[tuple[str, ...], dict[str, Any]]
                 {
                     "metavar": "DIR",
                     "nargs": "?",
-                    "help": ".ckpt files searched recursively; goldens of the pytest "
-                    "plugin are never deleted",
+                    "help": ".ckpt files searched recursively; goldens (of the pytest "
+                    "plugin, or converted from clearstone-sdk) are never deleted",
                 },
             ),
             (
@@ -854,9 +865,13 @@ def main(argv: list[str] | None = None) -> int:
             out.raw(parser.format_help())
             return 0
         try:
-            args = parser.parse_args(argv)
+            args, unknown = parser.parse_known_args(argv)
         except SystemExit as exc:  # --help, --version
             return exc.code if isinstance(exc.code, int) else 0
+        if unknown:  # (argparse names the top parser's help: the command's lists its options)
+            raise _UsageError(
+                f"unrecognized arguments: {' '.join(unknown)} (see: {PROG} {args.command} --help)"
+            )
         out.colour = use_colour(sys.stdout, args.color)
         err.colour = use_colour(sys.stderr, args.color)
         # (it runs no code of the files it reads: their walks get the room of values nested as

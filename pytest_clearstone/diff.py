@@ -732,7 +732,11 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
             _walk_dict(a, b, path, found)
             return
         if issubclass(t, StoredFields) and not t.stored_class:  # (a decoded file's model)
-            _walk_fields(vars(a), vars(b), path, found)
+            fields_a, fields_b = vars(a), vars(b)
+            if t.stored_tag in MESSAGE_TAGS:  # (its headers by name, as its stored form's)
+                fields_a, fields_b = dict(fields_a), dict(fields_b)
+                _name_headers(fields_a, fields_b)
+            _walk_fields(fields_a, fields_b, path, found)
             return
         if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
             stored_a, stored_b = codec.encode(a), codec.encode(b)

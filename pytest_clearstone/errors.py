@@ -301,7 +301,7 @@ class TraceNotFoundError(TraceStoreError, LookupError):
         if span_of is not None:  # (the name and trace id of the span whose id was given)
             listing = (
                 f"{trace_id!r} is the id of the span {span_of[0]!r} of trace {span_of[1]!r}: "
-                f"pass span.trace_id"
+                f"pass span.trace_id (command line: {traces_command(db_path, span_of[1])})"
             )
         elif in_memory:  # no other process (nor provider) can open it
             listing = (
@@ -316,10 +316,13 @@ class TraceNotFoundError(TraceStoreError, LookupError):
         return str(self.args[0])
 
 
-def traces_command(db_path: str) -> str:
-    """The command line listing the traces of the store ``db_path``."""
+def traces_command(db_path: str, trace_id: str = "") -> str:
+    """The command line listing the traces of the store ``db_path``; with ``trace_id``, the one
+    printing that trace."""
     import shlex  # (only for a message)
 
+    if trace_id:
+        return f"python -m pytest_clearstone trace {shlex.quote(db_path)} {shlex.quote(trace_id)}"
     return f"python -m pytest_clearstone traces {shlex.quote(db_path)}"
 
 

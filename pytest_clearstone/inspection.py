@@ -22,7 +22,9 @@ from .codec.views import (
 )
 from .diff import StateDelta, clip_pair, line_breaks_changed
 from .errors import (
+    MOVE_AWAY,
     CheckpointCorruptError,
+    CheckpointNotFoundError,
     ClearstoneError,
     DecodeError,
     PickleImportError,
@@ -32,6 +34,7 @@ from .golden.ordering import spans_in_call_order
 from .printable import printable
 
 _REPR_WIDTH = 60
+_FOLDERS_SEARCHED = 1000  # for a checkpoint to name in a directory given as one
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -67,9 +70,16 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     from .golden.checkpoint import Checkpoint, error_paths, refuse_duplicate_keys
 
     if raw is None:
+        if path.is_dir():  # (a golden path's fix, to move it away, would move a folder of goldens)
+            raise CheckpointCorruptError(
+                path, "it is a directory (a checkpoint is a file)", _a_checkpoint_in(path)
+            )
         try:
             raw = read_golden(path)
         except CheckpointCorruptError as exc:
+            if exc.fix == MOVE_AWAY:  # (a file where a folder of the path is: a path mistyped,
+                # not a golden's place for a recording to clear)
+                raise CheckpointNotFoundError([path], exc.problem) from None
             if not _special_file(path):
                 raise
             raise CheckpointCorruptError(  # (a pipe is not read: it could block)
@@ -112,6 +122,19 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
                     f"span {span.span_id!r} has a {field} beyond 64 bits ({clip(str(ns), 24)})",
                 )
     return checkpoint
+
+
+def _a_checkpoint_in(directory: Path) -> str:
+    """The fix for a directory given as a checkpoint: a ``.ckpt`` file in it to give instead
+    (the first one found, looking through a bounded number of folders)."""
+    for seen, (root, folders, files) in enumerate(os.walk(directory)):
+        folders.sort()
+        found = sorted(name for name in files if name.endswith(".ckpt"))
+        if found:
+            return f"Give a .ckpt file in it, such as {os.path.join(root, found[0])}"
+        if seen == _FOLDERS_SEARCHED:
+            return "Give the path of a .ckpt file in it"
+    return "It holds no .ckpt file: give the path of a checkpoint"
 
 
 def _special_file(path: Path) -> bool:
@@ -324,9 +347,12 @@ def _canonical_form(doc: dict[str, Any]) -> list[str]:
     # decoded=True: the stored trees are taken as they are, not decoded (attributes included)
     trace = Trace.from_dict(doc["trace"], decoded=True)
     agent: dict[str, Any] = doc["agent"] if isinstance(doc.get("agent"), dict) else {}
+    agent_class = f"{printable(agent.get('module'))}.{printable(agent.get('class'))}"
+    if agent.get("module") is None and agent.get("class") is None:  # (a function's golden)
+        agent_class = "(none)"  # (as show says it)
     lines = [
         f"format: {printable(doc.get('format'))} version {printable(doc.get('format_version'))}",
-        f"agent: {printable(agent.get('module'))}.{printable(agent.get('class'))}",
+        f"agent: {agent_class}",
         "metadata:",
         *_json_lines(doc.get("metadata"), "  "),
         "state:",
@@ -438,18 +464,40 @@ def span_tree_lines(a: Any, b: Any) -> list[str]:
     return lines
 
 
+#: the parts of a recorded call a diff compares (:func:`call_parts`)
+_PARTS = ("input", "output", "error")
+
+
+def _runs_text(outcome: dict[str, Any], width: int) -> str:
+    """A golden outcome's runs on one line: ``function() -> result`` each."""
+    runs = [outcome, *outcome.get("then", ())]
+    text = ", ".join(
+        f"{run.get('function')}()"
+        + (f" -> {short_repr(run['result'], 10**6)}" if "result" in run else "")
+        for run in runs
+    )
+    return clip(text, width)
+
+
 def diff_lines(
-    a: Any, b: Any, *, width: int = 100, verbose: bool = False
+    a: Any,
+    b: Any,
+    *,
+    width: int = 100,
+    verbose: bool = False,
+    signatures: tuple[str, str] = ("", ""),
 ) -> list[tuple[str, list[str]]]:
     """Sections ``(title, lines)`` of what differs between checkpoints ``a`` and ``b``: the
-    checkpoint, state, golden outcome, metadata, span tree, then one section per recorded call
-    whose input, output or error changed, titled ``target #n``."""
+    checkpoint (its span, agent class and the files' ``signatures``, as
+    :attr:`TrustInfo.signature` says them), state, golden outcome, metadata, span tree, then
+    one section per recorded call whose input, output or error changed, titled ``target #n``."""
     sections: list[tuple[str, list[str]]] = []
     moved = [
         f"{what}: {x!r} -> {y!r}"
         for what, x, y in (
             ("span", a.span.name, b.span.name),
             ("agent", a.agent_class_path, b.agent_class_path),
+            ("signature", *signatures),
         )
         if x != y
     ]
@@ -462,6 +510,9 @@ def diff_lines(
         ("metadata", a.metadata, b.metadata),
     ):
         if title == "golden outcome" and not (left and right):
+            if left or right:  # (one file has it: one replay compares a result, the other not)
+                which, outcome = ("added", right) if right else ("removed", left)
+                sections.append((title, [f"{which}: {_runs_text(outcome, width)}"]))
             continue
         lines = value_lines(left, right, **options)
         if lines:
@@ -480,9 +531,19 @@ def diff_lines(
             continue
         lines = []
         parts_a, parts_b = call_parts(left), call_parts(right)
-        for part in ("input", "output", "error"):
-            if part in parts_a or part in parts_b:
-                changed = value_lines(parts_a.get(part), parts_b.get(part), **options)
+        compared = [(part, parts_a.get(part), parts_b.get(part)) for part in _PARTS]
+        if (
+            isinstance(left.error, dict)
+            and isinstance(right.error, dict)
+            and parts_a.get("error") == parts_b.get("error")
+        ):  # (what the same message leaves out: the error's attributes, a 429's body and
+            # headers the agent may read; a changed message shows the call changed, shortly)
+            compared.append(
+                ("error.attributes", left.error.get("attributes"), right.error.get("attributes"))
+            )
+        for part, value_a, value_b in compared:
+            if part in parts_a or part in parts_b or value_a != value_b:
+                changed = value_lines(value_a, value_b, **options)
                 lines.extend(
                     f"{part}{line[4:]}" if line.startswith("root") else line for line in changed
                 )

@@ -29,6 +29,7 @@ from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public na
 from .golden.mode import Mode, attempt_action
 from .golden.paths import golden_path
 from .golden.unused import NOT_SEARCHED
+from .store_path import DEFAULT_DB, expanded
 
 if TYPE_CHECKING:
     from .golden.checkpoint import Checkpoint
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from .tracing import Tracer, TracerProvider
     from .tracing.tracer import LiveSpan
 
-_DEFAULT_DB = ".clearstone/traces.db"
 _MARKER = "replay(path=None, *, mock=None, strict=True, ignore=None, ignore_state=None)"
 
 #: the provider keys given a placeholder while tests replay (ini ``clearstone_placeholder_env``
@@ -253,7 +253,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         default=None,
         help=f"SQLite trace store for recorded spans and clearstone_tracer (default: "
-        f"{_DEFAULT_DB} under the rootdir)",
+        f"{DEFAULT_DB} under the rootdir)",
     )
     group.addoption(
         "--clearstone-allow-pickle",
@@ -348,14 +348,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "clearstone_db",
-        f"SQLite trace store path, relative to the rootdir ({_DEFAULT_DB})",
+        f"SQLite trace store path, relative to the rootdir ({DEFAULT_DB})",
         default="",
     )
-
-
-def _expanded(path: str) -> str:
-    """``path`` with ``~`` and ``$VARIABLES`` expanded (``:memory:`` stays as it is)."""
-    return os.path.expandvars(os.path.expanduser(path))
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -394,14 +389,14 @@ def _settings(config: pytest.Config) -> Settings:
         )
     # ~ and $VARIABLES expanded, as pytest expands its cache_dir: no shell expands the ini's
     # value, nor --clearstone-db=~/... (in addopts, PYTEST_ADDOPTS, or after "=")
-    cli_db = _expanded(config.getoption("clearstone_db") or "")
-    ini_db = _expanded(str(config.getini("clearstone_db")).strip())
+    cli_db = expanded(config.getoption("clearstone_db") or "")
+    ini_db = expanded(str(config.getini("clearstone_db")).strip())
     if cli_db:
         db_path = Path(cli_db) if cli_db == ":memory:" else Path(cli_db).resolve()
     elif ini_db == ":memory:":
         db_path = Path(ini_db)
     else:
-        db_path = config.rootpath / (ini_db or _DEFAULT_DB)
+        db_path = config.rootpath / (ini_db or DEFAULT_DB)
     explicit = bool(given or cli_db or ini_mode or ini_db)
     patterns = tuple(config.getini("clearstone_redact_patterns"))
     allow = tuple(config.getini("clearstone_redact_allow"))

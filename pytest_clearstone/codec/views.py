@@ -98,6 +98,8 @@ class StoredFields:
 
     #: the stored class, ``module.QualName`` (its generic arguments in brackets), when known
     stored_class = ""
+    #: the tag of the stored value (``http_request``...), for a value read from a file
+    stored_tag = ""
 
     def __init__(self, fields: dict[str, Any]) -> None:
         self.__dict__.update(fields)
@@ -121,10 +123,12 @@ class StoredFields:
 
 @functools.cache
 def _stored_class(paths: tuple[str, ...], name: str) -> type[StoredFields]:
-    """The :class:`StoredFields` class of the stored class ``paths`` (with its generic
-    arguments), shown as ``name``: one per stored class, so values of different classes differ
-    by type. Its module is this one: nothing ever looks for (imports) the stored class."""
-    return type(name, (StoredFields,), {"__module__": __name__, "__qualname__": name})
+    """The :class:`StoredFields` class of the value tagged ``paths[0]`` of the stored class
+    ``paths[1:]`` (with its generic arguments), shown as ``name``: one per stored class, so
+    values of different classes differ by type. Its module is this one: nothing ever looks for
+    (imports) the stored class."""
+    namespace = {"__module__": __name__, "__qualname__": name, "stored_tag": paths[0]}
+    return type(name, (StoredFields,), namespace)
 
 
 def _short(path: str) -> str:

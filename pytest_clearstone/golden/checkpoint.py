@@ -80,8 +80,17 @@ RECORDED_BY_PLUGIN = "pytest-clearstone"
 
 def written_by_plugin(path: Path) -> bool | None:
     """Whether the file at ``path`` is a golden of the pytest plugin (``None``: not a readable
-    checkpoint, or no file). Read as plain JSON: nothing is decoded. ``prune`` never deletes
-    such a file, and ``import-clearstone`` never replaces one."""
+    checkpoint, or no file). ``import-clearstone`` never replaces such a file."""
+    writer = checkpoint_writer(path)
+    return None if writer is None else writer == RECORDED_BY_PLUGIN
+
+
+def checkpoint_writer(path: Path) -> str | None:
+    """What wrote the checkpoint file at ``path``: :data:`RECORDED_BY_PLUGIN` (a golden of the
+    pytest plugin), ``"clearstone-sdk"`` (converted by ``import-clearstone``: replayed as a
+    golden, and recorded by no run), ``""`` (application code); ``None`` for a file that is not
+    a readable checkpoint, or no file. Read as plain JSON: nothing is decoded. ``prune``
+    deletes application checkpoints only."""
     try:
         doc = json.loads(read_file(path))
     except (OSError, ValueError, RecursionError):
@@ -89,7 +98,11 @@ def written_by_plugin(path: Path) -> bool | None:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         return None
     metadata = doc.get("metadata")
-    return isinstance(metadata, dict) and metadata.get("recorded_by") == RECORDED_BY_PLUGIN
+    if not isinstance(metadata, dict):
+        return ""
+    if metadata.get("recorded_by") == RECORDED_BY_PLUGIN:
+        return RECORDED_BY_PLUGIN
+    return "clearstone-sdk" if metadata.get("imported_from") == "clearstone-sdk" else ""
 
 
 def refuse_duplicate_keys(raw: bytes, path: Path) -> None:
@@ -471,10 +484,13 @@ def readable_version(doc: Any, path: Path) -> int:
         raise CheckpointCorruptError(path, f"expected a JSON object, found {type(doc).__name__}")
     if doc.get("format") != FORMAT_NAME:
         if "agent_state_pickle_b64" in doc:
-            raise CheckpointCorruptError(
+            import shlex  # (only for a message)
+
+            raise CheckpointCorruptError(  # (the fix is the conversion: nothing to re-record)
                 path,
                 "it was written by clearstone-sdk; convert it with: python -m "
-                "pytest_clearstone import-clearstone SRC DEST_DIR",
+                f"pytest_clearstone import-clearstone {shlex.quote(str(path))} DEST_DIR",
+                "",
             )
         found = f"its 'format' is {doc['format']!r}" if "format" in doc else "no 'format'"
         raise CheckpointCorruptError(

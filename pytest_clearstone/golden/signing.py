@@ -276,14 +276,21 @@ class TrustInfo(NamedTuple):
     signed: bool
     signature_valid: bool | None
 
+    @property
+    def signature(self) -> str:
+        """``unsigned``, ``signed`` (no key to check it with), ``signature valid`` or
+        ``signature INVALID``."""
+        if not self.signed:
+            return "unsigned"
+        if self.signature_valid is None:
+            return "signed"
+        return "signature valid" if self.signature_valid else "signature INVALID"
+
     def __str__(self) -> str:
         pickles = "contains pickled values" if self.contains_pickle else "no pickled values"
-        if not self.signed:
-            signature = "unsigned"
-        elif self.signature_valid is None:
+        signature = self.signature
+        if signature == "signed":
             signature = f"signed (not verified: {ENV_VAR} is not set)"
-        else:
-            signature = "signature valid" if self.signature_valid else "signature INVALID"
         return f"{pickles}; {signature}"
 
 
@@ -298,10 +305,16 @@ def checkpoint_trust(path: str | os.PathLike[str], key: SigningKey = FROM_ENV) -
         content = read_file(target)
     except OSError as exc:
         raise unreadable(target, exc) from None
+    return content_trust(content, target, key)
+
+
+def content_trust(content: bytes, path: Path, key: SigningKey = FROM_ENV) -> TrustInfo:
+    """:func:`checkpoint_trust` of a file's ``content`` (``path`` naming it: a version at git
+    ``HEAD``, say)."""
     try:
         doc = _parse(content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise not_json(target, content, str(exc)) from None
+        raise not_json(path, content, str(exc)) from None
     signed = isinstance(doc, dict) and SIGNATURE_FIELD in doc  # (of any type: checked below)
     raw = resolve_key(key)
     valid = verify_document(doc, raw) if (signed and raw is not None) else None

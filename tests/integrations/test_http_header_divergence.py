@@ -56,3 +56,28 @@ def test_a_changed_header_is_named_by_its_name_in_the_divergence(make_stack: obj
     out = result.stdout.str()
     assert "root['request'].headers['X-Api-Version']: '2024-06-01' -> '2025-01-15'" in out
     assert ".headers[6]" not in out  # (not by its position)
+
+
+def test_cli_diff_names_a_changed_header_by_its_name_as_the_divergence_does(
+    make_stack: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Expected: `diff` of the golden and its re-record names the header as the failure did
+    # (`input['request'].headers['X-Api-Version']`); it named it by its place in the stored
+    # header list (`input['request'].headers[6][1]: '2024-06-01' -> '2025-01-15'`)
+    import shutil
+
+    from pytest_clearstone.cli import main
+
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "api.py").write_text(API)
+    stack.write_test("api", TEST)
+    stack.try_record().assert_outcomes(passed=1)
+    golden = stack.path / "goldens" / "send.ckpt"
+    before = shutil.copy(golden, stack.path / "before.ckpt")
+    stack.edit("api", '"2024-06-01"', '"2025-01-15"')
+    stack.try_record().assert_outcomes(passed=1)
+    capsys.readouterr()
+    assert main(["diff", str(before), str(golden)]) == 1
+    out = capsys.readouterr().out
+    assert "input['request'].headers['X-Api-Version']: '2024-06-01' -> '2025-01-15'" in out, out
+    assert ".headers[" not in out.replace(".headers['", ""), out  # (not by its position)

@@ -128,3 +128,39 @@ def test_the_record_command_of_a_run_given_ini_overrides_repeats_them(
     command = "pytest -o 'clearstone_mock=llm = app.llm' --clearstone-record test_m.py::test_m"
     result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
     pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("setting", ["~/stores/traces.db", "$CS_STORES/traces.db"])
+def test_traces_without_db_reads_the_store_an_ini_names_with_home_or_a_variable(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    setting: str,
+) -> None:
+    # Expected: `clearstone_db = ~/stores/traces.db` (or `$CS_STORES/...`) is the store the
+    # plugin writes, ~ and the variable expanded, and `traces` / `trace` without DB read it,
+    # "as the plugin reads it" (cli.md); they looked for `<rootdir>/~/stores/traces.db` and
+    # said it did not exist
+    from pytest_clearstone.cli import main
+
+    home = pytester.path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("CS_STORES", str(home / "stores"))
+    pytester.makeini(f"[pytest]\nclearstone_db = {setting}\n")
+    pytester.makepyfile(
+        test_t="""
+        def test_a(clearstone_tracer):
+            with clearstone_tracer.span("hello_span"):
+                pass
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert (home / "stores" / "traces.db").is_file()
+    capsys.readouterr()
+    monkeypatch.chdir(pytester.path)
+    assert main(["traces"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "test_t.py::test_a" in out
+    assert main(["trace", "-v"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "hello_span" in out

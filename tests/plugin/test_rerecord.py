@@ -297,3 +297,35 @@ def test_a_rerecord_that_changes_only_the_order_of_keys_names_it(
     result = pytester.runpytest("--clearstone-record")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["  g.ckpt: final state (key order only)"])
+
+
+def test_diff_of_a_rerecord_that_dropped_the_signature_says_so(
+    project: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Expected: `diff` (the reviewer's check before committing a re-record) names what the
+    # summary names, the signature removed (a job holding the key refuses the golden's
+    # pickles); it said "no differences", exit status 0
+    import shutil
+
+    golden = project.path / "g.ckpt"
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "team-key")
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    signed = Path(shutil.copy(golden, project.path / "signed.ckpt"))
+    monkeypatch.delenv("CLEARSTONE_SIGNING_KEY")
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    capsys.readouterr()
+    assert main(["diff", str(signed), str(golden)]) == 1
+    out = capsys.readouterr().out
+    assert "checkpoint:\n  signature: 'signed' -> 'unsigned'\n" in out, out
+    assert main(["diff", str(golden), str(golden)]) == 0
+    assert capsys.readouterr().out == "no differences\n"
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "team-key")  # (now checked: valid)
+    assert main(["diff", str(golden), str(signed)]) == 1
+    assert "signature: 'unsigned' -> 'signature valid'" in capsys.readouterr().out
+    # with the key: an edited signed file is told from a valid one
+    edited = project.path / "edited.ckpt"
+    edited.write_text(signed.read_text().replace('"Rome"', '"Roma"'))
+    assert main(["diff", str(signed), str(edited)]) == 1
+    assert "signature: 'signature valid' -> 'signature INVALID'" in capsys.readouterr().out

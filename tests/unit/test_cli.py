@@ -629,3 +629,35 @@ def test_show_reports_pickles_and_signature(tmp_path, capsys, monkeypatch):
     )
     assert main(["show", str(unsigned)]) == 0
     assert "contains pickled values; unsigned" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        ("show -v {ckpt}", "pytest-clearstone show --help"),
+        ("show --json --calls {ckpt}", "pytest-clearstone show --help"),
+        ("diff", "pytest-clearstone diff --help"),
+        ("traces --limit 0", "pytest-clearstone traces --help"),
+        ("prune {dir}", "pytest-clearstone prune --help"),
+        ("prune --older-than 3", "pytest-clearstone prune --help"),
+        ("shw x", "pytest-clearstone --help"),
+    ],
+)
+def test_a_usage_error_names_the_help_of_its_command(capsys, tmp_path, ckpt, argv, named):
+    # `show -v CKPT` said "(see: pytest-clearstone --help)", whose text lists the commands
+    # and none of show's options; prune's own check said "(see: prune --help)", no command
+    code, out, err = run(capsys, *argv.format(ckpt=ckpt, dir=tmp_path).split())
+    assert (code, out, err.count("\n")) == (2, "", 1)
+    assert err.rstrip().endswith(f"(see: {named})"), err
+
+
+def test_trace_given_a_span_id_gives_the_command_for_its_trace(capsys, db):
+    # `trace DB a1` (a span's id, copied from the store or a golden's span line): the
+    # message said "pass span.trace_id", an attribute of the library API; it gives the
+    # command that prints the span's trace
+    code, out, err = run(capsys, "trace", db, "a1")
+    assert (code, out, err.count("\n")) == (2, "", 1)
+    assert "'a1' is the id of the span 'plan' of trace 't1'" in err, err
+    assert f"python -m pytest_clearstone trace {db} t1" in err, err
+    code, out, _ = run(capsys, "trace", db, "t1")
+    assert code == 0 and "plan" in out

@@ -334,3 +334,98 @@ def test_import_clearstone_again_never_replaces_a_golden_re_recorded_since(
     assert out == "" and err.count("\n") == 1
     assert str(golden) in err and "recorded by the pytest plugin" in err
     assert golden.read_bytes() == before
+
+
+def test_show_or_diff_of_a_folder_names_a_checkpoint_in_it_not_moving_it_away(
+    tmp_path, capsys, monkeypatch
+):
+    # `show tests` (the goldens two levels down, tests/goldens/test_mod/x.ckpt): the error
+    # said "Move it away, then re-record it with: pytest --clearstone-record", a fix for a
+    # marker's golden path, which here would move the test suite away; it names a
+    # checkpoint in the folder to give instead
+    from .test_cli_commands import EXAMPLE
+
+    golden = tmp_path / "tests" / "goldens" / "test_mod" / "billing.ckpt"
+    golden.parent.mkdir(parents=True)
+    shutil.copy(EXAMPLE / "billing.ckpt", golden)
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for argv in (["show", "tests"], ["show", "--calls", "tests"], ["diff", "tests", "tests"]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, argv
+        assert "tests is not a readable checkpoint: it is a directory" in err, argv
+        assert "Move it away" not in err and "--clearstone-record" not in err, argv
+        assert os.path.join("tests", "goldens", "test_mod", "billing.ckpt") in err, argv
+    assert main(["show", "empty"]) == 2
+    err = capsys.readouterr().err
+    assert "Move it away" not in err and "no .ckpt file" in err, err
+
+
+def test_show_of_a_clearstone_sdk_checkpoint_gives_the_convert_command_for_it_alone(
+    tmp_path, capsys, monkeypatch
+):
+    # it also said "Restore it from version control or re-record it with: pytest
+    # --clearstone-record", which no file of clearstone-sdk can be; and the command named
+    # SRC, not the file
+    from .test_cli import FIXTURE
+
+    source = next((FIXTURE / "checkpoints").glob("*.ckpt"))
+    given = tmp_path / "old ckpts" / source.name
+    given.parent.mkdir()
+    shutil.copy(source, given)
+    for argv in (["show", str(given)], ["diff", str(given), str(given)]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, argv
+        assert "written by clearstone-sdk" in err, argv
+        assert "re-record" not in err and "Restore" not in err, argv
+        assert f"import-clearstone '{given}' DEST_DIR" in err, argv
+    assert main(["upgrade", str(given)]) == 2
+    assert f"import-clearstone '{given}' DEST_DIR" in capsys.readouterr().out
+
+
+def test_prune_keeps_goldens_converted_from_clearstone_sdk(tmp_path, capsys, monkeypatch):
+    # import-clearstone's guide converts into tests/goldens, replayed by @pytest.mark.replay;
+    # `prune tests --older-than 30` then deleted them a month later (not written by the
+    # plugin, so "application checkpoints"), though no run can record them again
+    from .test_cli import FIXTURE
+
+    monkeypatch.syspath_prepend(str(FIXTURE))
+    monkeypatch.delitem(sys.modules, "make_samples", raising=False)
+    goldens = tmp_path / "tests" / "goldens"
+    assert main(["import-clearstone", str(FIXTURE), str(goldens), "--allow-pickle"]) == 0
+    converted = sorted(goldens.glob("*.ckpt"))
+    assert converted
+    manager, checkpoint = _record(tmp_path / "app", ["a"])  # an application checkpoint
+    saved = manager.save_checkpoint(checkpoint, "crash.ckpt")
+    old = time.time() - 40 * 86400
+    for path in (*converted, saved):
+        os.utime(path, (old, old))
+    capsys.readouterr()
+    for where in (tmp_path / "tests", tmp_path):
+        assert main(["prune", str(where), "--older-than", "30"]) == 0
+        out = capsys.readouterr().out
+        assert all(path.exists() for path in converted), out
+        assert f"kept {converted[0]}  (converted from clearstone-sdk" in out, out
+    assert not saved.exists()
+
+
+def test_show_of_a_path_under_a_file_says_not_found_not_to_move_the_file(
+    tmp_path, capsys, monkeypatch
+):
+    # `show goldens/a.ckpt/x.ckpt` (a path mistyped under a golden): it said "goldens/a.ckpt
+    # is a file, not a directory. Move it away, then re-record it with: pytest
+    # --clearstone-record", a marker's fix that would move a golden away
+    from .test_cli_commands import EXAMPLE
+
+    golden = Path(shutil.copy(EXAMPLE / "billing.ckpt", tmp_path / "billing.ckpt"))
+    monkeypatch.chdir(tmp_path)
+    for argv in (["show", "billing.ckpt/x.ckpt"], ["diff", "billing.ckpt", "billing.ckpt/x"]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, argv
+        assert "checkpoint not found; tried: billing.ckpt/" in err, err
+        assert "billing.ckpt is a file, not a directory" in err, err
+        assert "Move it away" not in err and "--clearstone-record" not in err, err
+    assert golden.is_file()
