@@ -59,7 +59,9 @@ def _check_signature(tree: Any, path: Path) -> None:
         )
 
 
-def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None = None) -> Any:
+def load_checkpoint(
+    path: str | Path, *, allow_pickle: bool = False, raw: bytes | None = None
+) -> Any:
     """Read a ``.ckpt`` file (or its content ``raw``, ``path`` naming it) for inspection.
 
     Nothing runs: pickled values become placeholders unless ``allow_pickle``, and values of
@@ -69,6 +71,7 @@ def load_checkpoint(path: Path, *, allow_pickle: bool = False, raw: bytes | None
     from .codec.tags import SIZE_FIELD
     from .golden.checkpoint import Checkpoint, error_paths, refuse_duplicate_keys
 
+    path = Path(path)
     if raw is None:
         if path.is_dir():  # (a golden path's fix, to move it away, would move a folder of goldens)
             raise CheckpointCorruptError(
