@@ -382,6 +382,35 @@ def decode_secret(tree: dict[str, Any]) -> Any:
     return cls(SECRET_PLACEHOLDER)
 
 
+#: the bases of pydantic's URL classes (``AnyUrl``, ``HttpUrl``, ``PostgresDsn``, a user's own
+#: subclass; pydantic-core's ``Url``/``MultiHostUrl`` themselves): each made again from its text
+URL_BASES = frozenset(
+    {
+        "pydantic.networks:_BaseUrl",
+        "pydantic.networks:_BaseMultiHostUrl",
+        "pydantic_core._pydantic_core:Url",
+        "pydantic_core._pydantic_core:MultiHostUrl",
+    }
+)
+
+
+def encode_url(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
+    """A pydantic URL (a field of a structured output: ``source: HttpUrl``): its class and its
+    text, which is normalised already (it reads back as the same URL)."""
+    del enc_at
+    return {TAG: "pydantic_url", "cls": class_path(t), "v": str(v)} if is_importable(t) else None
+
+
+def decode_url(tree: dict[str, Any]) -> Any:
+    """A URL of the stored class made from the stored text (validated by that class)."""
+    cls = import_type(tree["cls"])
+    if URL_BASES.isdisjoint(mro_paths(cls)):
+        raise DecodeError(f"{tree['cls']!r} is not a pydantic URL class")
+    if type(tree["v"]) is not str:
+        raise DecodeError(f"bad stored URL {tree['v']!r}")
+    return cls(tree["v"])
+
+
 _MISSING = object()
 
 

@@ -11,12 +11,12 @@ JSON values pass through untouched. Other values become *tagged* objects, a dict
 Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``, ``date``,
 ``time``, ``timedelta``, ``decimal``, ``uuid``, ``path`` (relative to the rootdir, pytest's base
 temp or the home directory when under one: :mod:`~pytest_clearstone.path_roots`), ``complex``,
-``float`` (NaN and infinities), ``fraction``, ``deque``, ``ordereddict``, ``counter``,
-``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that is the tag
-itself),
+``float`` (NaN and infinities), ``fraction``, ``ip`` (the :mod:`ipaddress` classes), ``deque``,
+``ordereddict``, ``counter``, ``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string
+keys, or a key that is the tag itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
 tags of :mod:`pytest_clearstone.codec.library` (``pydantic``, ``pydantic.v1``, ``secret``,
-``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
+``pydantic_url``, ``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
 ``sdk_resource``, ``sentinel``, ``file``, and ``mapping``: a client library's dict subclass, such
 as openai's ``PydanticFunctionTool``, by its items, :mod:`pytest_clearstone.codec.mappings`),
 ``pickle`` (dill, for everything else) and ``repr`` (what even
@@ -561,6 +561,8 @@ class Encoder:
             return self._enc_collection(v, t)
         if t.__name__ == "Fraction" and t.__module__ == "fractions":  # (imported when used)
             return {TAG: "fraction", "v": str(v)}
+        if t.__module__ == "ipaddress" and t.__name__ in _IP_CLASSES:  # (pydantic's fields)
+            return {TAG: "ip", "cls": t.__name__, "v": str(v)}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             text = str(v)
@@ -958,6 +960,21 @@ def _dec_fraction(text: Any) -> Fraction:
     return Fraction(int(m.group(1)), int(m.group(2) or 1))
 
 
+#: the classes of :mod:`ipaddress` (pydantic validates into them), stored by name and text
+_IP_CLASSES = frozenset(
+    f"IPv{version}{kind}" for version in (4, 6) for kind in ("Address", "Network", "Interface")
+)
+
+
+def _dec_ip(tree: dict[str, Any]) -> Any:
+    import ipaddress  # (only for a golden that holds one)
+
+    name, text = tree["cls"], tree["v"]
+    if name not in _IP_CLASSES or type(text) is not str:
+        raise DecodeError(f"bad stored IP address {name!r}: {text!r}")
+    return getattr(ipaddress, name)(text)
+
+
 #: paths of the other platform's flavour, stored with it (read back as the pure path of it)
 _OTHER_FLAVOUR = PurePosixPath if os.name == "nt" else PureWindowsPath
 _PATH_FLAVOURS: dict[Any, type[PurePath]] = {
@@ -1069,6 +1086,7 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "ordereddict": lambda t: collections.OrderedDict((k, v) for k, v in t["v"]),
     "counter": lambda t: collections.Counter({k: v for k, v in t["v"]}),
     "fraction": lambda t: _dec_fraction(t["v"]),
+    "ip": _dec_ip,
 }
 #: tags whose values decode without importing a module or running stored code (inspection
 #: decodes these and replaces the others by placeholders)

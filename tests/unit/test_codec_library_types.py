@@ -333,6 +333,35 @@ def test_pydantic_secret_is_never_written() -> None:
     assert back["key"].get_secret_value() == codec.PLACEHOLDER_KEY
 
 
+def test_pydantic_urls_and_ip_addresses_are_stored_as_their_class_and_text() -> None:
+    import ipaddress
+
+    import pydantic_core
+
+    values = {
+        "http": pydantic.HttpUrl("https://example.org/a?b=1"),
+        "dsn": pydantic.PostgresDsn("postgres://reader@db1,db2/guide"),
+        "core": pydantic_core.Url("https://example.org"),
+        "ip": ipaddress.IPv6Interface("fe80::1/64"),
+    }
+    tree = encode(values, strict=True, allow_pickle=False)
+    assert tree["http"] == {
+        TAG: "pydantic_url",
+        "cls": "pydantic.networks:HttpUrl",
+        "v": "https://example.org/a?b=1",
+    }
+    assert tree["ip"] == {TAG: "ip", "cls": "IPv6Interface", "v": "fe80::1/64"}
+    back = decode(tree)
+    assert back == values and [type(v) for v in back.values()] == [type(v) for v in values.values()]
+    # nothing but a URL class is made from a stored text, nor an ipaddress name but the six
+    for bad in (
+        {TAG: "pydantic_url", "cls": "builtins:str", "v": "x"},
+        {TAG: "ip", "cls": "ip_address", "v": "10.0.0.1"},
+    ):
+        with pytest.raises(DecodeError, match=r"not a pydantic URL class|bad stored IP"):
+            decode(bad)
+
+
 class LegacyOrder(pydantic.v1.BaseModel):
     sku: str
     quantity: int = 1
