@@ -70,7 +70,7 @@ def model_schema(cls: type) -> Any:
         return None
 
 
-def _generic_ref(cls: Any) -> Any:
+def generic_ref(cls: Any) -> Any:
     """``"module:Qual"`` for a plain importable class, ``{"cls", "args"}`` for a parametrised
     pydantic generic (nested as needed), ``{"typevar": "module:Name"}`` for a module's type
     variable (the openai SDK's ``parse`` returns ``ParsedChatCompletion[~ResponseFormatT]``),
@@ -78,7 +78,7 @@ def _generic_ref(cls: Any) -> Any:
     meta = getattr(cls, "__pydantic_generic_metadata__", None)
     if isinstance(cls, type) and meta and meta.get("origin") is not None:
         origin = meta["origin"]
-        args = [_generic_ref(arg) for arg in meta.get("args", ())]
+        args = [generic_ref(arg) for arg in meta.get("args", ())]
         if any(arg is None for arg in args) or not is_importable(origin):
             return None
         return {"cls": class_path(origin), "args": args}
@@ -91,7 +91,7 @@ def _generic_ref(cls: Any) -> Any:
     return None
 
 
-def _resolve_ref(ref: Any) -> Any:
+def resolve_ref(ref: Any) -> Any:
     if isinstance(ref, str):
         return import_type(ref)
     if isinstance(ref, dict) and isinstance(ref.get("typevar"), str):
@@ -103,7 +103,7 @@ def _resolve_ref(ref: Any) -> Any:
         origin = import_type(ref["cls"])
         if getattr(origin, "__pydantic_generic_metadata__", None) is None:
             raise DecodeError(f"{ref['cls']!r} is not a generic pydantic model")
-        args = tuple(_resolve_ref(arg) for arg in ref["args"])
+        args = tuple(resolve_ref(arg) for arg in ref["args"])
         try:
             return origin[args if len(args) != 1 else args[0]]  # type: ignore[index]
         except TypeError as exc:
@@ -118,7 +118,7 @@ def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     ``v``; ``set`` (``model_fields_set``) unless it is every stored field and extra; ``extra``,
     ``private`` and
     ``attrs`` (other instance attributes, such as openai's ``_request_id``) when present."""
-    ref = _generic_ref(t)
+    ref = generic_ref(t)
     if ref is None:
         return None
     fields = _pydantic_fields(t)
@@ -246,7 +246,7 @@ def _v2_facts(cls: type) -> tuple[Callable[[type], Any], bool, Mapping[str, Any]
 
 
 def _generic_class(tree: dict[str, Any]) -> Any:
-    return _resolve_ref(
+    return resolve_ref(
         {"cls": tree["cls"], "args": tree["args"]} if "args" in tree else tree["cls"]
     )
 

@@ -495,8 +495,14 @@ class Encoder:
         return tree
 
     def _enc_class(self, cls: type, schema: Any) -> dict[str, Any]:
-        """A class as a value, with the JSON schema of a model class (``None``: none)."""
-        tree: dict[str, Any] = {TAG: "class", "cls": f"{cls.__module__}:{reachable_name(cls)}"}
+        """A class as a value, with the JSON schema of a model class (``None``: none); a
+        parametrised pydantic generic (``Page[Item]``) as its origin and arguments."""
+        ref = _library().models.generic_ref(cls) if "[" in cls.__qualname__ else None
+        tree: dict[str, Any] = {TAG: "class"}
+        if type(ref) is dict:
+            tree["cls"], tree["args"] = ref["cls"], ref["args"]
+        else:
+            tree["cls"] = f"{cls.__module__}:{reachable_name(cls)}"
         if schema is not None:
             tree["schema"] = self._enc(schema)
         return tree
@@ -573,8 +579,10 @@ class Encoder:
             if root is None:
                 return {TAG: "path", "v": text}
             return {TAG: "path", "v": root[1], "root": root[0]}
-        if isinstance(v, type) and is_importable(v) and findable(v):  # a class as a value
-            # a model: its JSON schema is what a structured call sends
+        if isinstance(v, type) and (  # a class as a value, or a pydantic generic's
+            (is_importable(v) and findable(v))
+            or ("[" in v.__qualname__ and type(_library().models.generic_ref(v)) is dict)
+        ):  # a model: its JSON schema is what a structured call sends
             return self._enc_class(v, _library().models.model_schema(v))
         if REGISTRY.active:
             custom = self._enc_custom(v, t)
@@ -775,7 +783,10 @@ def _dec_enum(tree: dict[str, Any]) -> Any:
 
 
 def _dec_class(tree: dict[str, Any]) -> Any:
-    cls = import_type(tree["cls"])
+    if "args" in tree:  # a parametrised pydantic generic
+        cls = _library().models.resolve_ref({"cls": tree["cls"], "args": tree["args"]})
+    else:
+        cls = import_type(tree["cls"])
     if "schema" in tree:
         now = _library().models.model_schema(cls)
         if now != tree["schema"]:

@@ -297,6 +297,67 @@ def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
     )
 
 
+GENERIC_FORMAT = f"""
+from typing import Generic, TypeVar
+
+import pydantic
+
+T = TypeVar("T")
+
+
+class Page(pydantic.BaseModel, Generic[T]):
+    answer: str
+    confident: T
+
+
+class Finder(app.ChatAgent):
+    def find(self, question):
+        response = self.client.chat.completions.parse(
+            model=app.MODEL, messages=app.messages_for(question), response_format=Page[bool]
+        )
+        found = response.choices[0].message.parsed
+        self.history.append({{"q": question, "found": found}})
+        return found
+
+
+@pytest.mark.replay("goldens/generic_format.ckpt", mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    found = replay.run(Finder(openai_client).find, "Lisbon?")
+    assert type(found) is Page[bool] and found.confident is True
+"""
+
+
+def test_a_changed_parametrised_generic_response_format_fails_the_replay(stack: Stack) -> None:
+    """``response_format=Page[bool]`` (a parametrised pydantic generic) was stored as its
+    metaclass's repr, with a warning, and compared by its type only: asking for ``Page[str]``,
+    or changing a field of ``Page``, replayed green on the answer parsed for ``Page[bool]``. It is
+    stored as the generic's class, arguments and JSON schema, and read back as the same class."""
+    stack.write_test("generic_format", HEADER + GENERIC_FORMAT)
+    stack.record("-W", "error::pytest_clearstone.errors.UnencodableValueWarning")
+    stack.replay_passes()
+    (golden,) = stack.goldens()
+    assert '"args":["builtins:bool"]' in golden.read_text().replace(" ", "").replace("\n", "")
+    stack.edit("test_generic_format", "response_format=Page[bool]", "response_format=Page[str]")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*Completions.parse*",
+            "*root[[]'response_format']*Page[[]bool]*Page[[]str]*",
+        ]
+    )
+    stack.edit("test_generic_format", "response_format=Page[str]", "response_format=Page[bool]")
+    stack.edit("test_generic_format", "    answer: str", "    answer: str\n    cited: bool = False")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*root[[]'response_format']: the JSON schema of *Page[[]bool] changed: "
+            "properties.cited added*"
+        ]
+    )
+
+
 def test_a_response_format_class_defined_in_the_test_is_named_with_the_fix(
     stack: Stack,
 ) -> None:
