@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ..errors import DecodeError
+from ..errors import DecodeError, StoredClassError
 from .naming import (
     TAG,
     class_path,
@@ -259,18 +259,17 @@ def _with_defaults(
     has, or a required one not stored, is a :class:`DecodeError`."""
     unknown = stored.keys() - fields.keys()
     if unknown:
-        raise DecodeError(
-            f"the stored {tree['cls']!r} has fields {sorted(unknown)} the class no longer has; "
-            f"re-record the golden"
+        raise StoredClassError(
+            f"the stored {tree['cls']!r} has fields {sorted(unknown)} the class no longer has"
         )
     values: dict[str, Any] = {}
     for name, field in fields.items():
         if name in stored:
             values[name] = stored[name]
         elif field.is_required():
-            raise DecodeError(
+            raise StoredClassError(
                 f"the stored {tree['cls']!r} lacks the required field {name!r} (added to the "
-                f"class since it was recorded?); re-record the golden"
+                f"class since it was recorded?)"
             )
         else:
             values[name] = _pydantic_default(field, values)
@@ -348,10 +347,7 @@ def decode_pydantic_v1(tree: dict[str, Any]) -> Any:
         if name in stored:
             values[name] = stored[name]
         elif field.required:
-            raise DecodeError(
-                f"the stored {tree['cls']!r} lacks the required field {name!r}; "
-                f"re-record the golden"
-            )
+            raise StoredClassError(f"the stored {tree['cls']!r} lacks the required field {name!r}")
         else:
             values[name] = field.get_default()
     values.update((k, x) for k, x in stored.items() if k not in fields)  # allowed extras
@@ -445,9 +441,8 @@ def decode_attrs(tree: dict[str, Any]) -> Any:
     names = {attribute.name for attribute in attributes}
     unknown = stored.keys() - names
     if unknown:
-        raise DecodeError(
-            f"the stored {tree['cls']!r} has attributes {sorted(unknown)} the class no longer "
-            f"has; re-record the golden"
+        raise StoredClassError(
+            f"the stored {tree['cls']!r} has attributes {sorted(unknown)} the class no longer has"
         )
     import attr  # the class's own library, already imported with it
 
@@ -489,9 +484,8 @@ def decode_namedtuple(tree: dict[str, Any]) -> Any:
     unknown = stored.keys() - set(names)
     missing = [n for n in names if n not in stored and n not in defaults]
     if unknown or missing:
-        raise DecodeError(
-            f"the stored {tree['cls']!r} has fields {sorted(stored)}, the class has "
-            f"{list(names)}; re-record the golden"
+        raise StoredClassError(
+            f"the stored {tree['cls']!r} has fields {sorted(stored)}, the class has {list(names)}"
         )
     return cls._make(stored[n] if n in stored else defaults[n] for n in names)
 

@@ -61,6 +61,7 @@ from ..errors import (
     DecodeError,
     PickleImportError,
     SerializationError,
+    StoredClassError,
     UnencodableValueWarning,
     article,
     describe,
@@ -889,7 +890,7 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
         elif f.default_factory is not dataclasses.MISSING:
             values[name] = f.default_factory()
     if values.keys() | unset != fields.keys():
-        raise DecodeError(
+        raise StoredClassError(
             f"the stored {tree['cls']!r} has fields {sorted(values.keys() | unset)}, the class "
             f"has {sorted(fields)}"
         )

@@ -297,6 +297,50 @@ def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("edits", "problem"),
+    [
+        (
+            [
+                ("class Verdict(", "class Ruling("),
+                ("response_format=Verdict", "response_format=Ruling"),
+            ],
+            "cannot import 'openai_agent:Verdict' to decode a value: "
+            "module 'openai_agent' has no attribute 'Verdict'",
+        ),
+        (
+            [("    confident: bool\n", "")],
+            "the stored 'openai_agent:Verdict' has fields [[]'confident'[]] "
+            "the class no longer has",
+        ),
+    ],
+    ids=["renamed", "field_removed"],
+)
+def test_a_response_format_model_renamed_or_changed_since_recording_names_the_code_as_the_cause(
+    stack: Stack, edits: list[tuple[str, str]], problem: str
+) -> None:
+    """The parsed model in the recorded answer names its class: renamed, or a field removed,
+    the golden cannot be read. The message told to restore the golden from version control (it
+    is sound: the code changed) and, for a removed field, said to re-record twice."""
+    stack.write_test("sdk_parse", HEADER + SCENARIOS["sdk_parse"])
+    stack.record()
+    for old, new in edits:
+        stack.edit("openai_agent", old, new)
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*sdk_parse.ckpt is not a readable checkpoint: a stored value cannot be decoded: "
+            f"{problem}. The file is sound: the code changed since it was recorded (a class "
+            "moved, renamed or given other fields). Put the class back as the golden names it "
+            "or, if the change is intended, re-record it with: "
+            "pytest --clearstone-record test_sdk_parse.py::test_it"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*version control*")
+    result.stdout.no_fnmatch_line("*re-record the golden*")
+
+
 GENERIC_FORMAT = f"""
 from typing import Generic, TypeVar
 
