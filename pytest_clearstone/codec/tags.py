@@ -11,9 +11,10 @@ JSON values pass through untouched. Other values become *tagged* objects, a dict
 Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``, ``date``,
 ``time``, ``timedelta``, ``decimal``, ``uuid``, ``path`` (relative to the rootdir, pytest's base
 temp or the home directory when under one: :mod:`~pytest_clearstone.path_roots`), ``complex``,
-``float`` (NaN and infinities), ``fraction``, ``ip`` (the :mod:`ipaddress` classes), ``deque``,
-``ordereddict``, ``counter``, ``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string
-keys, or a key that is the tag itself),
+``float`` (NaN and infinities), ``fraction``, ``ip`` (the :mod:`ipaddress` classes), ``zone``
+(a ``zoneinfo.ZoneInfo``), ``pattern`` (a compiled ``re`` pattern), ``deque``, ``ordereddict``,
+``counter``, ``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that
+is the tag itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
 tags of :mod:`pytest_clearstone.codec.library` (``pydantic``, ``pydantic.v1``, ``secret``,
 ``pydantic_url``, ``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
@@ -570,6 +571,10 @@ class Encoder:
             return {TAG: "fraction", "v": str(v)}
         if t.__module__ == "ipaddress" and t.__name__ in _IP_CLASSES:  # (pydantic's fields)
             return {TAG: "ip", "cls": t.__name__, "v": str(v)}
+        if t.__module__ == "zoneinfo" and t.__name__ == "ZoneInfo" and type(v.key) is str:
+            return {TAG: "zone", "v": v.key}  # (one read from a file has no key: a pickle)
+        if t is re.Pattern:
+            return {TAG: "pattern", "v": self._enc(v.pattern), "flags": v.flags}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             text = str(v)
@@ -987,6 +992,13 @@ def _dec_ip(tree: dict[str, Any]) -> Any:
     return getattr(ipaddress, name)(text)
 
 
+def _dec_pattern(tree: dict[str, Any]) -> re.Pattern[Any]:
+    pattern, flags = tree["v"], tree["flags"]
+    if type(pattern) not in (str, bytes) or type(flags) is not int:
+        raise DecodeError(f"bad stored pattern {pattern!r} (flags {flags!r})")
+    return re.compile(pattern, flags)
+
+
 #: paths of the other platform's flavour, stored with it (read back as the pure path of it)
 _OTHER_FLAVOUR = PurePosixPath if os.name == "nt" else PureWindowsPath
 _PATH_FLAVOURS: dict[Any, type[PurePath]] = {
@@ -1099,6 +1111,8 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "counter": lambda t: collections.Counter({k: v for k, v in t["v"]}),
     "fraction": lambda t: _dec_fraction(t["v"]),
     "ip": _dec_ip,
+    "zone": lambda t: _zone(t["v"]),
+    "pattern": _dec_pattern,
 }
 #: tags whose values decode without importing a module or running stored code (inspection
 #: decodes these and replaces the others by placeholders)

@@ -95,3 +95,56 @@ def test_a_parsed_model_with_url_and_ip_address_fields_records_without_pickles(
         ("IPv4Network", "10.0.0.0/8"),
         ("IPv6Interface", "fe80::1/64"),
     }
+
+
+ZONED = f"""
+import re
+import zoneinfo
+
+import pydantic
+import pytest
+
+import openai_agent as app
+
+
+class Meeting(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(validate_default=True)
+
+    answer: str
+    confident: bool
+    zone: zoneinfo.ZoneInfo = "Europe/Lisbon"
+    code: re.Pattern = "^[A-Z]{{3}}-[0-9]+$"
+
+
+class Planner(app.ChatAgent):
+    def plan(self, question):
+        response = self.client.chat.completions.parse(
+            model=app.MODEL, messages=app.messages_for(question), response_format=Meeting
+        )
+        meeting = response.choices[0].message.parsed
+        self.history.append({{"q": question, "meeting": meeting}})
+        return meeting
+
+
+@pytest.mark.replay("goldens/meeting.ckpt", mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    meeting = replay.run(Planner(openai_client).plan, "Meet in Lisbon?")
+    assert meeting.zone is zoneinfo.ZoneInfo("Europe/Lisbon")
+    assert meeting.code.match("LIS-42") and meeting.code.flags & re.UNICODE
+"""
+
+
+def test_a_parsed_model_with_time_zone_and_pattern_fields_records_without_pickles(
+    make_stack,
+) -> None:
+    """``zoneinfo.ZoneInfo`` and ``re.Pattern`` fields (pydantic validates a zone's key and a
+    pattern's text into them) needed a pickle too."""
+    stack: Stack = make_stack("openai_agent")
+    stack.write_test("meeting", ZONED)
+    stack.roundtrip()
+    (golden,) = stack.goldens()
+    document = json.loads(golden.read_text())
+    assert {node["v"] for node in _stored(document, "zone")} == {"Europe/Lisbon"}
+    assert {(node["v"], node["flags"]) for node in _stored(document, "pattern")} == {
+        ("^[A-Z]{3}-[0-9]+$", 32)
+    }

@@ -358,9 +358,25 @@ def test_pydantic_urls_and_ip_addresses_are_stored_as_their_class_and_text() -> 
     for bad in (
         {TAG: "pydantic_url", "cls": "builtins:str", "v": "x"},
         {TAG: "ip", "cls": "ip_address", "v": "10.0.0.1"},
+        {TAG: "zone", "v": "/etc/localtime"},  # (zoneinfo refuses a path)
+        {TAG: "pattern", "v": ["a"], "flags": 0},
     ):
-        with pytest.raises(DecodeError, match=r"not a pydantic URL class|bad stored IP"):
+        with pytest.raises(
+            DecodeError, match=r"not a pydantic URL class|bad stored IP|bad 'zone'|bad stored pat"
+        ):
             decode(bad)
+
+
+def test_time_zones_and_patterns_are_stored_by_key_and_text() -> None:
+    import re
+    import zoneinfo
+
+    values = [zoneinfo.ZoneInfo("Europe/Lisbon"), re.compile("^a+$", re.I), re.compile(b"\\d")]
+    tree = encode(values, strict=True, allow_pickle=False)
+    assert tree[0] == {TAG: "zone", "v": "Europe/Lisbon"}
+    assert tree[1] == {TAG: "pattern", "v": "^a+$", "flags": re.I | re.U}
+    back = loads(dumps(tree))
+    assert back[0] is values[0] and back[1:] == values[1:]
 
 
 class LegacyOrder(pydantic.v1.BaseModel):
