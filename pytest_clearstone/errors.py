@@ -300,9 +300,9 @@ RESTORE_OR_RERECORD = f"Restore it from version control or re-record it with: {R
 
 #: what to do about a golden naming a class the code no longer has as it was (StoredClassError)
 CODE_CHANGED = (
-    "The file is sound: the code changed since it was recorded (a class moved, renamed or given "
-    "other fields). Put the class back as the golden names it or, if the change is intended, "
-    f"re-record it with: {RECORD_COMMAND}"
+    "The file is sound: the code changed since it was recorded (a class moved, renamed, or given "
+    "other fields or values). Put the class back as the golden names it or, if the change is "
+    f"intended, re-record it with: {RECORD_COMMAND}"
 )
 
 #: what to do about what stands in a golden's place and is not a file (a directory), or in the

@@ -785,7 +785,12 @@ def _dec_enum(tree: dict[str, Any]) -> Any:
     cls = import_class(tree["cls"])
     if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
         raise DecodeError(f"{tree['cls']!r} is not an Enum")
-    return cls(tree["v"])
+    try:
+        return cls(tree["v"])
+    except ValueError:  # (a member renamed or removed since the recording)
+        raise StoredClassError(
+            f"{tree['v']!r} is no longer a value of the enum {tree['cls']!r}"
+        ) from None
 
 
 def _dec_class(tree: dict[str, Any]) -> Any:
