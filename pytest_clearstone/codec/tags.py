@@ -808,9 +808,10 @@ def _dec_class(tree: dict[str, Any]) -> Any:
 class ChangedModelClass:
     """Stands in for a model class stored with a JSON schema that the class no longer has
     (a field added, renamed, retyped or described otherwise since recording): it equals
-    nothing but itself, so a call given the class now differs from the one recorded, and its
-    repr says where the schemas part. Stored again, it is stored as it was read (its class
-    and the recorded schema)."""
+    nothing but itself, so a call given the class now differs from the one recorded — and so
+    does a call given the stand-in an agent's state loaded from the golden holds (another one
+    than the recorded call's) — and its repr says where the schemas part. Stored again, it is
+    stored as it was read (its class and the recorded schema)."""
 
     __slots__ = ("cls", "difference", "schema")
 
@@ -836,15 +837,6 @@ class ChangedModelClass:
             f"was recorded ({self.difference}), so the golden holds a stand-in for it; if the "
             f"change is intended, re-record the golden (pytest --clearstone-record)"
         )
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ChangedModelClass) and (other.cls, other.difference) == (
-            self.cls,
-            self.difference,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.cls, self.difference))
 
 
 #: the side of a JSON difference that has no value there (:func:`json_differences`)
