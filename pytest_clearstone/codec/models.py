@@ -59,15 +59,21 @@ def _is_v2_model(cls: type) -> bool:
 
 @per_type
 def model_schema(cls: type) -> Any:
-    """The JSON schema of a pydantic v2 model class (what a structured-output call sends the
-    API: ``parse(response_format=Model)``), ``None`` for another class or one whose schema
-    cannot be made. Not to be changed: it is remembered per class."""
-    if not _is_v2_model(cls) or not isinstance(cls, type):
+    """The JSON schema of a pydantic v2 model class or pydantic dataclass (what a
+    structured-output call sends the API: ``parse(response_format=Model)``), ``None`` for
+    another class or one whose schema cannot be made. Not to be changed: it is remembered per
+    class."""
+    if not isinstance(cls, type):
         return None
     try:
-        return cls.model_json_schema()  # type: ignore[attr-defined]
+        if _is_v2_model(cls):
+            return cls.model_json_schema()  # type: ignore[attr-defined]
+        if dataclasses.is_dataclass(cls) and hasattr(cls, "__pydantic_validator__"):
+            # (pydantic made it, so it is imported)
+            return sys.modules["pydantic"].TypeAdapter(cls).json_schema()
     except Exception:  # (arbitrary types without a schema, a forward reference not resolved)
         return None
+    return None
 
 
 def generic_ref(cls: Any) -> Any:

@@ -341,6 +341,49 @@ def test_a_response_format_model_renamed_or_changed_since_recording_names_the_co
     result.stdout.no_fnmatch_line("*re-record the golden*")
 
 
+DATACLASS_FORMAT = f"""
+import pydantic
+
+
+@pydantic.dataclasses.dataclass
+class Ruling:
+    answer: str
+    confident: bool
+
+
+def rule(client, question):
+    response = client.chat.completions.parse(
+        model=app.MODEL, messages=app.messages_for(question), response_format=Ruling
+    )
+    return response.choices[0].message.parsed
+
+
+@pytest.mark.replay("goldens/dataclass_format.ckpt", mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    ruling = replay.run(rule, openai_client, "Lisbon?")
+    assert type(ruling) is Ruling and ruling.confident is True
+"""
+
+
+def test_a_changed_pydantic_dataclass_response_format_fails_the_replay(stack: Stack) -> None:
+    """openai's ``parse`` takes a pydantic dataclass as ``response_format`` too; the class was
+    stored by its name only (the JSON schema was kept for ``BaseModel`` classes alone), so a
+    changed field replayed green."""
+    stack.write_test("dataclass_format", HEADER + DATACLASS_FORMAT)
+    stack.record()
+    stack.replay_passes()
+    stack.edit("test_dataclass_format", "    confident: bool", "    confident: bool | None")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*Completions.parse*",
+            "*root[[]'response_format']: the JSON schema of test_dataclass_format.Ruling "
+            "changed: properties.confident.type removed*",
+        ]
+    )
+
+
 GENERIC_FORMAT = f"""
 from typing import Generic, TypeVar
 
