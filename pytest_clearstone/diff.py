@@ -1266,12 +1266,16 @@ def _schema_change(a: Any, b: Any) -> tuple[_Schema, _Schema] | None:
     """The two JSON schemas of one model class, when ``a`` and ``b`` are that class with two
     schemas: the class now and the stand-in for it read from a golden recorded with another
     schema (``ChangedModelClass``), or two such stand-ins."""
-    schemas = _model_schema(a), _model_schema(b)
-    if schemas[0] is None or schemas[1] is None or schemas[0][0] is not schemas[1][0]:
+    old, new = _model_schema(a), _model_schema(b)
+    if old is None or new is None or old[0] is not new[0]:
         return None
-    cls = schemas[0][0]
+    if type(b) is ChangedModelClass and new[1] == old[1]:
+        # the stand-in read for the same class again (the agent's state loaded from the
+        # golden held it): it stands for the class now
+        new = b.cls, model_schema(b.cls)
+    cls = old[0]
     name = f"{cls.__module__}.{cls.__qualname__}"
-    return _Schema(name, schemas[0][1]), _Schema(name, schemas[1][1])
+    return _Schema(name, old[1]), _Schema(name, new[1])
 
 
 def _model_schema(value: Any) -> tuple[type, Any] | None:

@@ -348,6 +348,13 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
 #: what to do about a golden that cannot be read
 RESTORE_OR_RERECORD = f"Restore it from version control or re-record it with: {RECORD_COMMAND}"
 
+#: what to do about a golden naming a class the code no longer has as it was (StoredClassError)
+CODE_CHANGED = (
+    "The file is sound: the code changed since it was recorded (a class moved, renamed, or given "
+    "other fields or values). Put the class back as the golden names it or, if the change is "
+    f"intended, re-record it with: {RECORD_COMMAND}"
+)
+
 #: what to do about what stands in a golden's place and is not a file (a directory), or in the
 #: place of a folder of its path (a file): a recording cannot replace it
 MOVE_AWAY = f"Move it away, then re-record it with: {RECORD_COMMAND}"
@@ -590,6 +597,11 @@ class SecretLeakError(ClearstoneError):
 
 class DecodeError(ClearstoneError, ValueError):
     """An encoded value (a codec tag) that cannot be decoded."""
+
+
+class StoredClassError(DecodeError):
+    """A stored value names a class that cannot be imported here, or whose fields are no longer
+    the stored ones: the file is sound, the code changed since it was recorded."""
 
 
 class PickleImportError(DecodeError):

@@ -7,6 +7,9 @@ Kind (tag)                Recognised by
 ``pydantic``              a base ``pydantic.main:BaseModel`` (pydantic 2)
 ``pydantic.v1``           a base ``pydantic.v1.main:BaseModel``, or pydantic 1's ``BaseModel``
 ``secret``                a pydantic ``SecretStr``/``SecretBytes`` (v2 or v1)
+``pydantic_url``          a base ``pydantic.networks:_BaseUrl`` (``AnyUrl``, ``HttpUrl``...) or
+                          ``_BaseMultiHostUrl`` (``PostgresDsn``...), or pydantic-core's
+                          ``Url``/``MultiHostUrl``
 ``attrs``                 ``__attrs_attrs__`` on the class
 ``namedtuple``            a ``tuple`` subclass with ``_fields``
 ``http_request``          ``type(v).__module__`` ``httpx``/``httpx2`` and name ``Request``, or
@@ -56,6 +59,8 @@ def kind_of(t: type) -> str:
             return "pydantic.v1"
         if path in _SECRETS:
             return "secret"
+        if path in models.URL_BASES:
+            return "pydantic_url"
     if getattr(t, "__attrs_attrs__", None) is not None:
         return "attrs"
     if issubclass(t, tuple) and isinstance(getattr(t, "_fields", None), tuple):
@@ -88,6 +93,8 @@ def encode_library(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
         return models.encode_pydantic_v1(v, t, enc_at)
     if kind == "secret":
         return models.encode_secret(v, t, enc_at)
+    if kind == "pydantic_url":
+        return models.encode_url(v, t, enc_at)
     if kind == "attrs":
         return models.encode_attrs(v, t, enc_at)
     if kind == "namedtuple":
@@ -140,6 +147,7 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "pydantic": models.decode_pydantic,
     "pydantic.v1": models.decode_pydantic_v1,
     "secret": models.decode_secret,
+    "pydantic_url": models.decode_url,
     "attrs": models.decode_attrs,
     "namedtuple": models.decode_namedtuple,
     "http_request": _decode_message,
@@ -185,7 +193,7 @@ def class_paths(node: Any) -> list[str]:
         return [f"{node.get('module')}:Headers"]
     if tag == "custom":
         return [str(node.get("type"))]
-    if tag == "pydantic" and "args" in node:
+    if tag in ("pydantic", "class") and "args" in node:
         return _ref_paths({"cls": node.get("cls"), "args": node.get("args")})
     if tag == "sentinel":
         return [str(node.get("ref"))]

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ..errors import DecodeError
+from ..errors import DecodeError, StoredClassError
 from .naming import (
     TAG,
     class_path,
@@ -59,18 +59,24 @@ def _is_v2_model(cls: type) -> bool:
 
 @per_type
 def model_schema(cls: type) -> Any:
-    """The JSON schema of a pydantic v2 model class (what a structured-output call sends the
-    API: ``parse(response_format=Model)``), ``None`` for another class or one whose schema
-    cannot be made. Not to be changed: it is remembered per class."""
-    if not _is_v2_model(cls) or not isinstance(cls, type):
+    """The JSON schema of a pydantic v2 model class or pydantic dataclass (what a
+    structured-output call sends the API: ``parse(response_format=Model)``), ``None`` for
+    another class or one whose schema cannot be made. Not to be changed: it is remembered per
+    class."""
+    if not isinstance(cls, type):
         return None
     try:
-        return cls.model_json_schema()  # type: ignore[attr-defined]
+        if _is_v2_model(cls):
+            return cls.model_json_schema()  # type: ignore[attr-defined]
+        if dataclasses.is_dataclass(cls) and hasattr(cls, "__pydantic_validator__"):
+            # (pydantic made it, so it is imported)
+            return sys.modules["pydantic"].TypeAdapter(cls).json_schema()
     except Exception:  # (arbitrary types without a schema, a forward reference not resolved)
         return None
+    return None
 
 
-def _generic_ref(cls: Any) -> Any:
+def generic_ref(cls: Any) -> Any:
     """``"module:Qual"`` for a plain importable class, ``{"cls", "args"}`` for a parametrised
     pydantic generic (nested as needed), ``{"typevar": "module:Name"}`` for a module's type
     variable (the openai SDK's ``parse`` returns ``ParsedChatCompletion[~ResponseFormatT]``),
@@ -78,7 +84,7 @@ def _generic_ref(cls: Any) -> Any:
     meta = getattr(cls, "__pydantic_generic_metadata__", None)
     if isinstance(cls, type) and meta and meta.get("origin") is not None:
         origin = meta["origin"]
-        args = [_generic_ref(arg) for arg in meta.get("args", ())]
+        args = [generic_ref(arg) for arg in meta.get("args", ())]
         if any(arg is None for arg in args) or not is_importable(origin):
             return None
         return {"cls": class_path(origin), "args": args}
@@ -91,7 +97,7 @@ def _generic_ref(cls: Any) -> Any:
     return None
 
 
-def _resolve_ref(ref: Any) -> Any:
+def resolve_ref(ref: Any) -> Any:
     if isinstance(ref, str):
         return import_type(ref)
     if isinstance(ref, dict) and isinstance(ref.get("typevar"), str):
@@ -103,7 +109,7 @@ def _resolve_ref(ref: Any) -> Any:
         origin = import_type(ref["cls"])
         if getattr(origin, "__pydantic_generic_metadata__", None) is None:
             raise DecodeError(f"{ref['cls']!r} is not a generic pydantic model")
-        args = tuple(_resolve_ref(arg) for arg in ref["args"])
+        args = tuple(resolve_ref(arg) for arg in ref["args"])
         try:
             return origin[args if len(args) != 1 else args[0]]  # type: ignore[index]
         except TypeError as exc:
@@ -118,7 +124,7 @@ def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
     ``v``; ``set`` (``model_fields_set``) unless it is every stored field and extra; ``extra``,
     ``private`` and
     ``attrs`` (other instance attributes, such as openai's ``_request_id``) when present."""
-    ref = _generic_ref(t)
+    ref = generic_ref(t)
     if ref is None:
         return None
     fields = _pydantic_fields(t)
@@ -246,7 +252,7 @@ def _v2_facts(cls: type) -> tuple[Callable[[type], Any], bool, Mapping[str, Any]
 
 
 def _generic_class(tree: dict[str, Any]) -> Any:
-    return _resolve_ref(
+    return resolve_ref(
         {"cls": tree["cls"], "args": tree["args"]} if "args" in tree else tree["cls"]
     )
 
@@ -259,18 +265,17 @@ def _with_defaults(
     has, or a required one not stored, is a :class:`DecodeError`."""
     unknown = stored.keys() - fields.keys()
     if unknown:
-        raise DecodeError(
-            f"the stored {tree['cls']!r} has fields {sorted(unknown)} the class no longer has; "
-            f"re-record the golden"
+        raise StoredClassError(
+            f"the stored {tree['cls']!r} has fields {sorted(unknown)} the class no longer has"
         )
     values: dict[str, Any] = {}
     for name, field in fields.items():
         if name in stored:
             values[name] = stored[name]
         elif field.is_required():
-            raise DecodeError(
+            raise StoredClassError(
                 f"the stored {tree['cls']!r} lacks the required field {name!r} (added to the "
-                f"class since it was recorded?); re-record the golden"
+                f"class since it was recorded?)"
             )
         else:
             values[name] = _pydantic_default(field, values)
@@ -348,10 +353,7 @@ def decode_pydantic_v1(tree: dict[str, Any]) -> Any:
         if name in stored:
             values[name] = stored[name]
         elif field.required:
-            raise DecodeError(
-                f"the stored {tree['cls']!r} lacks the required field {name!r}; "
-                f"re-record the golden"
-            )
+            raise StoredClassError(f"the stored {tree['cls']!r} lacks the required field {name!r}")
         else:
             values[name] = field.get_default()
     values.update((k, x) for k, x in stored.items() if k not in fields)  # allowed extras
@@ -380,6 +382,35 @@ def decode_secret(tree: dict[str, Any]) -> Any:
     if any(path.endswith("types:SecretBytes") for path in mro_paths(cls)):
         return cls(SECRET_PLACEHOLDER.encode())
     return cls(SECRET_PLACEHOLDER)
+
+
+#: the bases of pydantic's URL classes (``AnyUrl``, ``HttpUrl``, ``PostgresDsn``, a user's own
+#: subclass; pydantic-core's ``Url``/``MultiHostUrl`` themselves): each made again from its text
+URL_BASES = frozenset(
+    {
+        "pydantic.networks:_BaseUrl",
+        "pydantic.networks:_BaseMultiHostUrl",
+        "pydantic_core._pydantic_core:Url",
+        "pydantic_core._pydantic_core:MultiHostUrl",
+    }
+)
+
+
+def encode_url(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
+    """A pydantic URL (a field of a structured output: ``source: HttpUrl``): its class and its
+    text, which is normalised already (it reads back as the same URL)."""
+    del enc_at
+    return {TAG: "pydantic_url", "cls": class_path(t), "v": str(v)} if is_importable(t) else None
+
+
+def decode_url(tree: dict[str, Any]) -> Any:
+    """A URL of the stored class made from the stored text (validated by that class)."""
+    cls = import_type(tree["cls"])
+    if URL_BASES.isdisjoint(mro_paths(cls)):
+        raise DecodeError(f"{tree['cls']!r} is not a pydantic URL class")
+    if type(tree["v"]) is not str:
+        raise DecodeError(f"bad stored URL {tree['v']!r}")
+    return cls(tree["v"])
 
 
 _MISSING = object()
@@ -416,9 +447,8 @@ def decode_attrs(tree: dict[str, Any]) -> Any:
     names = {attribute.name for attribute in attributes}
     unknown = stored.keys() - names
     if unknown:
-        raise DecodeError(
-            f"the stored {tree['cls']!r} has attributes {sorted(unknown)} the class no longer "
-            f"has; re-record the golden"
+        raise StoredClassError(
+            f"the stored {tree['cls']!r} has attributes {sorted(unknown)} the class no longer has"
         )
     import attr  # the class's own library, already imported with it
 
@@ -460,9 +490,8 @@ def decode_namedtuple(tree: dict[str, Any]) -> Any:
     unknown = stored.keys() - set(names)
     missing = [n for n in names if n not in stored and n not in defaults]
     if unknown or missing:
-        raise DecodeError(
-            f"the stored {tree['cls']!r} has fields {sorted(stored)}, the class has "
-            f"{list(names)}; re-record the golden"
+        raise StoredClassError(
+            f"the stored {tree['cls']!r} has fields {sorted(stored)}, the class has {list(names)}"
         )
     return cls._make(stored[n] if n in stored else defaults[n] for n in names)
 

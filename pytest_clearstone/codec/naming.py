@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection
 from types import FunctionType
 from typing import Any, TypeVar
 
-from ..errors import DecodeError
+from ..errors import DecodeError, StoredClassError
 
 TAG = "__cs__"
 
@@ -192,7 +192,7 @@ def import_class(path: str) -> Any:
         for part in qualname.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise DecodeError(f"cannot import {path!r} to decode a value: {exc}") from None
+        raise StoredClassError(f"cannot import {path!r} to decode a value: {exc}") from None
     module = sys.modules.get(module_name)
     if "." not in qualname and module is not None:
         if len(_found) >= _CACHE_LIMIT:

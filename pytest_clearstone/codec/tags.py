@@ -11,12 +11,13 @@ JSON values pass through untouched. Other values become *tagged* objects, a dict
 Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``, ``date``,
 ``time``, ``timedelta``, ``decimal``, ``uuid``, ``path`` (relative to the rootdir, pytest's base
 temp or the home directory when under one: :mod:`~pytest_clearstone.path_roots`), ``complex``,
-``float`` (NaN and infinities), ``fraction``, ``deque``, ``ordereddict``, ``counter``,
-``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that is the tag
-itself),
+``float`` (NaN and infinities), ``fraction``, ``ip`` (the :mod:`ipaddress` classes), ``zone``
+(a ``zoneinfo.ZoneInfo``), ``pattern`` (a compiled ``re`` pattern), ``deque``, ``ordereddict``,
+``counter``, ``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that
+is the tag itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
 tags of :mod:`pytest_clearstone.codec.library` (``pydantic``, ``pydantic.v1``, ``secret``,
-``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
+``pydantic_url``, ``attrs``, ``namedtuple``, ``http_request``, ``http_response``, ``sdk_client``,
 ``sdk_resource``, ``sentinel``, ``file``, and ``mapping``: a client library's dict subclass, such
 as openai's ``PydanticFunctionTool``, by its items, :mod:`pytest_clearstone.codec.mappings`),
 ``pickle`` (dill, for everything else) and ``repr`` (what even
@@ -61,6 +62,7 @@ from ..errors import (
     DecodeError,
     PickleImportError,
     SerializationError,
+    StoredClassError,
     UnencodableValueWarning,
     article,
     describe,
@@ -495,8 +497,14 @@ class Encoder:
         return tree
 
     def _enc_class(self, cls: type, schema: Any) -> dict[str, Any]:
-        """A class as a value, with the JSON schema of a model class (``None``: none)."""
-        tree: dict[str, Any] = {TAG: "class", "cls": f"{cls.__module__}:{reachable_name(cls)}"}
+        """A class as a value, with the JSON schema of a model class (``None``: none); a
+        parametrised pydantic generic (``Page[Item]``) as its origin and arguments."""
+        ref = _library().models.generic_ref(cls) if "[" in cls.__qualname__ else None
+        tree: dict[str, Any] = {TAG: "class"}
+        if type(ref) is dict:
+            tree["cls"], tree["args"] = ref["cls"], ref["args"]
+        else:
+            tree["cls"] = f"{cls.__module__}:{reachable_name(cls)}"
         if schema is not None:
             tree["schema"] = self._enc(schema)
         return tree
@@ -561,6 +569,12 @@ class Encoder:
             return self._enc_collection(v, t)
         if t.__name__ == "Fraction" and t.__module__ == "fractions":  # (imported when used)
             return {TAG: "fraction", "v": str(v)}
+        if t.__module__ == "ipaddress" and t.__name__ in _IP_CLASSES:  # (pydantic's fields)
+            return {TAG: "ip", "cls": t.__name__, "v": str(v)}
+        if t.__module__ == "zoneinfo" and t.__name__ == "ZoneInfo" and type(v.key) is str:
+            return {TAG: "zone", "v": v.key}  # (one read from a file has no key: a pickle)
+        if t is re.Pattern:
+            return {TAG: "pattern", "v": self._enc(v.pattern), "flags": v.flags}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             text = str(v)
@@ -571,8 +585,10 @@ class Encoder:
             if root is None:
                 return {TAG: "path", "v": text}
             return {TAG: "path", "v": root[1], "root": root[0]}
-        if isinstance(v, type) and is_importable(v) and findable(v):  # a class as a value
-            # a model: its JSON schema is what a structured call sends
+        if isinstance(v, type) and (  # a class as a value, or a pydantic generic's
+            (is_importable(v) and findable(v))
+            or ("[" in v.__qualname__ and type(_library().models.generic_ref(v)) is dict)
+        ):  # a model: its JSON schema is what a structured call sends
             return self._enc_class(v, _library().models.model_schema(v))
         if REGISTRY.active:
             custom = self._enc_custom(v, t)
@@ -769,11 +785,19 @@ def _dec_enum(tree: dict[str, Any]) -> Any:
     cls = import_class(tree["cls"])
     if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
         raise DecodeError(f"{tree['cls']!r} is not an Enum")
-    return cls(tree["v"])
+    try:
+        return cls(tree["v"])
+    except ValueError:  # (a member renamed or removed since the recording)
+        raise StoredClassError(
+            f"{tree['v']!r} is no longer a value of the enum {tree['cls']!r}"
+        ) from None
 
 
 def _dec_class(tree: dict[str, Any]) -> Any:
-    cls = import_type(tree["cls"])
+    if "args" in tree:  # a parametrised pydantic generic
+        cls = _library().models.resolve_ref({"cls": tree["cls"], "args": tree["args"]})
+    else:
+        cls = import_type(tree["cls"])
     if "schema" in tree:
         now = _library().models.model_schema(cls)
         if now != tree["schema"]:
@@ -784,9 +808,10 @@ def _dec_class(tree: dict[str, Any]) -> Any:
 class ChangedModelClass:
     """Stands in for a model class stored with a JSON schema that the class no longer has
     (a field added, renamed, retyped or described otherwise since recording): it equals
-    nothing but itself, so a call given the class now differs from the one recorded, and its
-    repr says where the schemas part. Stored again, it is stored as it was read (its class
-    and the recorded schema)."""
+    nothing but itself, so a call given the class now differs from the one recorded — and so
+    does a call given the stand-in an agent's state loaded from the golden holds (another one
+    than the recorded call's) — and its repr says where the schemas part. Stored again, it is
+    stored as it was read (its class and the recorded schema)."""
 
     __slots__ = ("cls", "difference", "schema")
 
@@ -812,15 +837,6 @@ class ChangedModelClass:
             f"was recorded ({self.difference}), so the golden holds a stand-in for it; if the "
             f"change is intended, re-record the golden (pytest --clearstone-record)"
         )
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ChangedModelClass) and (other.cls, other.difference) == (
-            self.cls,
-            self.difference,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.cls, self.difference))
 
 
 #: the side of a JSON difference that has no value there (:func:`json_differences`)
@@ -876,7 +892,7 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
         elif f.default_factory is not dataclasses.MISSING:
             values[name] = f.default_factory()
     if values.keys() | unset != fields.keys():
-        raise DecodeError(
+        raise StoredClassError(
             f"the stored {tree['cls']!r} has fields {sorted(values.keys() | unset)}, the class "
             f"has {sorted(fields)}"
         )
@@ -956,6 +972,28 @@ def _dec_fraction(text: Any) -> Fraction:
     if m is None:
         raise DecodeError(f"bad stored fraction {text!r}")
     return Fraction(int(m.group(1)), int(m.group(2) or 1))
+
+
+#: the classes of :mod:`ipaddress` (pydantic validates into them), stored by name and text
+_IP_CLASSES = frozenset(
+    f"IPv{version}{kind}" for version in (4, 6) for kind in ("Address", "Network", "Interface")
+)
+
+
+def _dec_ip(tree: dict[str, Any]) -> Any:
+    import ipaddress  # (only for a golden that holds one)
+
+    name, text = tree["cls"], tree["v"]
+    if name not in _IP_CLASSES or type(text) is not str:
+        raise DecodeError(f"bad stored IP address {name!r}: {text!r}")
+    return getattr(ipaddress, name)(text)
+
+
+def _dec_pattern(tree: dict[str, Any]) -> re.Pattern[Any]:
+    pattern, flags = tree["v"], tree["flags"]
+    if type(pattern) not in (str, bytes) or type(flags) is not int:
+        raise DecodeError(f"bad stored pattern {pattern!r} (flags {flags!r})")
+    return re.compile(pattern, flags)
 
 
 #: paths of the other platform's flavour, stored with it (read back as the pure path of it)
@@ -1069,6 +1107,9 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "ordereddict": lambda t: collections.OrderedDict((k, v) for k, v in t["v"]),
     "counter": lambda t: collections.Counter({k: v for k, v in t["v"]}),
     "fraction": lambda t: _dec_fraction(t["v"]),
+    "ip": _dec_ip,
+    "zone": lambda t: _zone(t["v"]),
+    "pattern": _dec_pattern,
 }
 #: tags whose values decode without importing a module or running stored code (inspection
 #: decodes these and replaces the others by placeholders)

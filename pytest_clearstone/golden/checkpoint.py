@@ -38,11 +38,14 @@ from ..codec.tags import (
     scan_document,
 )
 from ..errors import (
+    CODE_CHANGED,
+    RESTORE_OR_RERECORD,
     CheckpointCorruptError,
     CheckpointVersionError,
     ClearstoneError,
     DecodeError,
     SerializationError,
+    StoredClassError,
 )
 from ..tracing.span import LONG_INTEGER_TEXT, Recorded, Span
 from ..tracing.trace import Trace
@@ -394,8 +397,9 @@ class Checkpoint:
         except (json.JSONDecodeError, ValueError) as exc:
             _refuse_if_not_utf8(raw, path)  # the parser found it: said the same way here
             if isinstance(exc, DecodeError):
+                fix = CODE_CHANGED if isinstance(exc, StoredClassError) else RESTORE_OR_RERECORD
                 raise CheckpointCorruptError(
-                    path, f"a stored value cannot be decoded: {exc}"
+                    path, f"a stored value cannot be decoded: {exc}", fix
                 ) from None
             raise not_json(path, raw, str(exc)) from None
         return cls.from_document(

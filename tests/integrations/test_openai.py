@@ -297,6 +297,154 @@ def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("edits", "problem"),
+    [
+        (
+            [
+                ("class Verdict(", "class Ruling("),
+                ("response_format=Verdict", "response_format=Ruling"),
+            ],
+            "cannot import 'openai_agent:Verdict' to decode a value: "
+            "module 'openai_agent' has no attribute 'Verdict'",
+        ),
+        (
+            [("    confident: bool\n", "")],
+            "the stored 'openai_agent:Verdict' has fields [[]'confident'[]] "
+            "the class no longer has",
+        ),
+    ],
+    ids=["renamed", "field_removed"],
+)
+def test_a_response_format_model_renamed_or_changed_since_recording_names_the_code_as_the_cause(
+    stack: Stack, edits: list[tuple[str, str]], problem: str
+) -> None:
+    """The parsed model in the recorded answer names its class: renamed, or a field removed,
+    the golden cannot be read. The message told to restore the golden from version control (it
+    is sound: the code changed) and, for a removed field, said to re-record twice."""
+    stack.write_test("sdk_parse", HEADER + SCENARIOS["sdk_parse"])
+    stack.record()
+    for old, new in edits:
+        stack.edit("openai_agent", old, new)
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*sdk_parse.ckpt is not a readable checkpoint: a stored value cannot be decoded: "
+            f"{problem}. The file is sound: the code changed since it was recorded (a class "
+            "moved, renamed, or given other fields or values). Put the class back as the golden "
+            "names it or, if the change is intended, re-record it with: "
+            "pytest --clearstone-record test_sdk_parse.py::test_it"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*version control*")
+    result.stdout.no_fnmatch_line("*re-record the golden*")
+
+
+DATACLASS_FORMAT = f"""
+import pydantic
+
+
+@pydantic.dataclasses.dataclass
+class Ruling:
+    answer: str
+    confident: bool
+
+
+def rule(client, question):
+    response = client.chat.completions.parse(
+        model=app.MODEL, messages=app.messages_for(question), response_format=Ruling
+    )
+    return response.choices[0].message.parsed
+
+
+@pytest.mark.replay("goldens/dataclass_format.ckpt", mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    ruling = replay.run(rule, openai_client, "Lisbon?")
+    assert type(ruling) is Ruling and ruling.confident is True
+"""
+
+
+def test_a_changed_pydantic_dataclass_response_format_fails_the_replay(stack: Stack) -> None:
+    """openai's ``parse`` takes a pydantic dataclass as ``response_format`` too; the class was
+    stored by its name only (the JSON schema was kept for ``BaseModel`` classes alone), so a
+    changed field replayed green."""
+    stack.write_test("dataclass_format", HEADER + DATACLASS_FORMAT)
+    stack.record()
+    stack.replay_passes()
+    stack.edit("test_dataclass_format", "    confident: bool", "    confident: bool | None")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*Completions.parse*",
+            "*root[[]'response_format']: the JSON schema of test_dataclass_format.Ruling "
+            "changed: properties.confident.type removed*",
+        ]
+    )
+
+
+GENERIC_FORMAT = f"""
+from typing import Generic, TypeVar
+
+import pydantic
+
+T = TypeVar("T")
+
+
+class Page(pydantic.BaseModel, Generic[T]):
+    answer: str
+    confident: T
+
+
+class Finder(app.ChatAgent):
+    def find(self, question):
+        response = self.client.chat.completions.parse(
+            model=app.MODEL, messages=app.messages_for(question), response_format=Page[bool]
+        )
+        found = response.choices[0].message.parsed
+        self.history.append({{"q": question, "found": found}})
+        return found
+
+
+@pytest.mark.replay("goldens/generic_format.ckpt", mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    found = replay.run(Finder(openai_client).find, "Lisbon?")
+    assert type(found) is Page[bool] and found.confident is True
+"""
+
+
+def test_a_changed_parametrised_generic_response_format_fails_the_replay(stack: Stack) -> None:
+    """``response_format=Page[bool]`` (a parametrised pydantic generic) was stored as its
+    metaclass's repr, with a warning, and compared by its type only: asking for ``Page[str]``,
+    or changing a field of ``Page``, replayed green on the answer parsed for ``Page[bool]``. It is
+    stored as the generic's class, arguments and JSON schema, and read back as the same class."""
+    stack.write_test("generic_format", HEADER + GENERIC_FORMAT)
+    stack.record("-W", "error::pytest_clearstone.errors.UnencodableValueWarning")
+    stack.replay_passes()
+    (golden,) = stack.goldens()
+    assert '"args":["builtins:bool"]' in golden.read_text().replace(" ", "").replace("\n", "")
+    stack.edit("test_generic_format", "response_format=Page[bool]", "response_format=Page[str]")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*Completions.parse*",
+            "*root[[]'response_format']*Page[[]bool]*Page[[]str]*",
+        ]
+    )
+    stack.edit("test_generic_format", "response_format=Page[str]", "response_format=Page[bool]")
+    stack.edit("test_generic_format", "    answer: str", "    answer: str\n    cited: bool = False")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*root[[]'response_format']: the JSON schema of *Page[[]bool] changed: "
+            "properties.cited added*"
+        ]
+    )
+
+
 def test_a_response_format_class_defined_in_the_test_is_named_with_the_fix(
     stack: Stack,
 ) -> None:

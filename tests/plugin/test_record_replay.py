@@ -352,6 +352,63 @@ def test_an_agent_with_deque_memory_records_without_pickles(pytester):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+@pytest.mark.parametrize("ignore", [None, ["**.request_id"]], ids=["plain", "with_ignore"])
+def test_a_model_class_kept_in_the_state_and_passed_to_a_call_diverges_when_its_schema_changed(
+    pytester: pytest.Pytester, ignore: list[str] | None
+) -> None:
+    """The agent keeps its structured-output model in its state and passes it to the mocked
+    call (``parse(response_format=self.schema)``). Replaying, the state loaded from the golden
+    hands it the stand-in for the changed class, which equalled the stand-in the recorded
+    call's arguments hold: a changed model replayed green. (With ``ignore=`` paths, arguments
+    are compared as stored, the stand-in as it was read: the final state's stand-in fails.)"""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        keeper="""
+        import pydantic
+
+        class Verdict(pydantic.BaseModel):
+            answer: str
+
+        def parse(question, response_format, request_id=None):
+            return response_format.model_validate({"answer": "yes"})
+
+        class Agent:
+            def __init__(self):
+                self.schema = Verdict
+
+            def run(self, question):
+                return parse(question, response_format=self.schema).answer
+        """,
+        test_keeper=f"""
+        import pytest
+        import keeper
+
+        @pytest.mark.replay("goldens/keeper.ckpt", mock={{"llm": "keeper.parse"}},
+                            ignore={ignore!r})
+        def test_keeper(replay):
+            assert replay.run(keeper.Agent().run, "sunny?") == "yes"
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    source = pytester.path / "keeper.py"
+    source.write_text(source.read_text().replace("    answer: str", "    answer: str | None"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    change = "the JSON schema of keeper.Verdict changed: properties.answer.type removed"
+    if ignore is None:  # (arguments compared as values: at the call)
+        result.stdout.fnmatch_lines(
+            [
+                "*replay diverged at call #1 to keeper.parse*",
+                f"*root[[]'response_format']: {change}*",
+            ]
+        )
+    else:  # (compared as stored, the stand-in stored as it was read: the final state)
+        result.stdout.fnmatch_lines(
+            ["*the replayed final state differs*", f"*root[[]'schema']: {change}*"]
+        )
+
+
 def test_a_model_class_in_the_state_whose_schema_changed_names_the_fix_where_it_is_used(pytester):
     # The recorded class comes back as a stand-in that differs from the class now; an agent
     # that keeps the class in its state gets the stand-in, and used it failed with a bare

@@ -22,7 +22,7 @@ import pytest
 
 from pytest_clearstone import codec
 from pytest_clearstone.codec import TAG, decode, dumps, encode, loads
-from pytest_clearstone.errors import DecodeError, SerializationError
+from pytest_clearstone.errors import DecodeError, SerializationError, StoredClassError
 
 openai = pytest.importorskip("openai")
 anthropic = pytest.importorskip("anthropic")
@@ -314,7 +314,8 @@ def test_tagged_values_in_a_models_extras_private_and_other_attributes_decode() 
 def test_pydantic_model_of_a_changed_class_is_a_clear_error() -> None:
     tree = encode(Invoice(number="1", total=Decimal(1), issued=dt.date(2025, 1, 1)))
     tree["v"]["removed_field"] = 1
-    with pytest.raises(DecodeError, match=r"removed_field.*re-record"):
+    # (a StoredClassError: a golden holding it says the code changed, and to re-record)
+    with pytest.raises(StoredClassError, match=r"removed_field.*the class no longer has"):
         decode(tree)
     tree = encode(Invoice(number="1", total=Decimal(1), issued=dt.date(2025, 1, 1)))
     del tree["v"]["number"]
@@ -331,6 +332,51 @@ def test_pydantic_secret_is_never_written() -> None:
     assert API_KEY not in text
     assert type(back["key"]) is class_
     assert back["key"].get_secret_value() == codec.PLACEHOLDER_KEY
+
+
+def test_pydantic_urls_and_ip_addresses_are_stored_as_their_class_and_text() -> None:
+    import ipaddress
+
+    import pydantic_core
+
+    values = {
+        "http": pydantic.HttpUrl("https://example.org/a?b=1"),
+        "dsn": pydantic.PostgresDsn("postgres://reader@db1,db2/guide"),
+        "core": pydantic_core.Url("https://example.org"),
+        "ip": ipaddress.IPv6Interface("fe80::1/64"),
+    }
+    tree = encode(values, strict=True, allow_pickle=False)
+    assert tree["http"] == {
+        TAG: "pydantic_url",
+        "cls": "pydantic.networks:HttpUrl",
+        "v": "https://example.org/a?b=1",
+    }
+    assert tree["ip"] == {TAG: "ip", "cls": "IPv6Interface", "v": "fe80::1/64"}
+    back = decode(tree)
+    assert back == values and [type(v) for v in back.values()] == [type(v) for v in values.values()]
+    # nothing but a URL class is made from a stored text, nor an ipaddress name but the six
+    for bad in (
+        {TAG: "pydantic_url", "cls": "builtins:str", "v": "x"},
+        {TAG: "ip", "cls": "ip_address", "v": "10.0.0.1"},
+        {TAG: "zone", "v": "/etc/localtime"},  # (zoneinfo refuses a path)
+        {TAG: "pattern", "v": ["a"], "flags": 0},
+    ):
+        with pytest.raises(
+            DecodeError, match=r"not a pydantic URL class|bad stored IP|bad 'zone'|bad stored pat"
+        ):
+            decode(bad)
+
+
+def test_time_zones_and_patterns_are_stored_by_key_and_text() -> None:
+    import re
+    import zoneinfo
+
+    values = [zoneinfo.ZoneInfo("Europe/Lisbon"), re.compile("^a+$", re.I), re.compile(b"\\d")]
+    tree = encode(values, strict=True, allow_pickle=False)
+    assert tree[0] == {TAG: "zone", "v": "Europe/Lisbon"}
+    assert tree[1] == {TAG: "pattern", "v": "^a+$", "flags": re.I | re.U}
+    back = loads(dumps(tree))
+    assert back[0] is values[0] and back[1:] == values[1:]
 
 
 class LegacyOrder(pydantic.v1.BaseModel):

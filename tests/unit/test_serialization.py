@@ -28,7 +28,7 @@ from pytest_clearstone.codec import (
     encode,
     loads,
 )
-from pytest_clearstone.errors import DecodeError, SerializationError
+from pytest_clearstone.errors import DecodeError, SerializationError, StoredClassError
 
 
 class Color(enum.Enum):
@@ -466,6 +466,25 @@ def test_a_class_found_before_is_found_again_as_it_is_now(monkeypatch: pytest.Mo
     del reloaded.Probe  # type: ignore[attr-defined]
     with pytest.raises(DecodeError, match="cannot import 'cs_probe_module:Probe'"):
         import_class("cs_probe_module:Probe")
+
+
+def test_an_enum_value_gone_from_its_class_is_a_change_of_the_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A structured-output model's enum member renamed since recording: the golden is sound,
+    the code changed. The error was a plain DecodeError ("bad 'enum' value: ValueError"), and
+    the golden's message told to restore the file from version control."""
+    import types
+
+    module = types.ModuleType("cs_enum_module")
+    monkeypatch.setitem(sys.modules, "cs_enum_module", module)
+    module.Color = enum.Enum("Color", {"RED": "red"}, module="cs_enum_module")  # type: ignore[attr-defined]
+    tree = encode(module.Color.RED)  # type: ignore[attr-defined]
+    module.Color = enum.Enum("Color", {"CRIMSON": "crimson"}, module="cs_enum_module")  # type: ignore[attr-defined]
+    with pytest.raises(
+        StoredClassError, match=r"'red' is no longer a value of the enum 'cs_enum_module:Color'"
+    ):
+        decode(tree)
 
 
 def test_a_datetime_in_a_named_zone_comes_back_in_that_zone() -> None:
