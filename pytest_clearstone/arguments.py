@@ -32,8 +32,10 @@ class Binder:
         "contexts",
         "defaults",
         "names",
+        "order",
         "plain_names",
         "positional",
+        "required",
         "signature",
         "skip_first",
         "uploads",
@@ -55,6 +57,9 @@ class Binder:
         # positional-only ones, no *args or **kwargs (keyword-only ones follow the others)
         self.plain_names: tuple[str, ...] | None = self.names if plain else None
         self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
+        #: each parameter's position, and the positions and names of those without a default
+        self.order = {name: i for i, name in enumerate(self.names)}
+        self.required = tuple((i, p.name) for i, p in enumerate(params) if p.default is p.empty)
         #: the SDK's upload parameters (annotated ``FileTypes`` by openai and anthropic), whose
         #: path the SDK reads and sends: recorded as the file (its content is the request)
         annotations = [(p.name, str(p.annotation)) for p in params]
@@ -72,21 +77,34 @@ class Binder:
         defaults = self.defaults
         bound = {}
         # (no zip: a builtin called with a keyword argument, ``strict=``, costs ~0.2 us)
+        sentinels = _SENTINEL_NAMES
         for i, value in enumerate(args):  # (no more than the names: checked above)
             name = names[i]
-            if not _not_given(value, defaults.get(name, _NO_DEFAULT)):
+            # (_not_given, inline: a call of it for each argument of each call costs more)
+            if value is not defaults.get(name, _NO_DEFAULT) and not (
+                type(value).__name__ in sentinels and is_sentinel(value)
+            ):
                 bound[name] = value
-        used = 0
-        for name in names[len(args) :]:
-            if name in kwargs:
-                value = kwargs[name]
-                used += 1
-                if not _not_given(value, defaults.get(name, _NO_DEFAULT)):
-                    bound[name] = value
-            elif name not in defaults:  # a missing argument: the slow path records it as given
+        given = len(args)
+        for i, name in self.required:
+            if i >= given and name not in kwargs:  # missing: the slow path records it as given
                 return self._bind_slowly(args, kwargs)
-        if used != len(kwargs):  # unknown or repeated keyword arguments
-            return self._bind_slowly(args, kwargs)
+        if kwargs:
+            # in parameter order (an SDK method has dozens of keyword parameters, a call gives
+            # a few: not looked up one by one)
+            order = self.order
+            try:
+                keyed = sorted(kwargs, key=order.__getitem__)
+            except KeyError:  # an unknown keyword argument
+                return self._bind_slowly(args, kwargs)
+            if order[keyed[0]] < given:  # given by position too
+                return self._bind_slowly(args, kwargs)
+            for name in keyed:
+                value = kwargs[name]
+                if value is not defaults.get(name, _NO_DEFAULT) and not (
+                    type(value).__name__ in sentinels and is_sentinel(value)
+                ):
+                    bound[name] = value
         if self.skip_first:
             bound.pop(names[0], None)
         return bound
@@ -162,6 +180,8 @@ def settings_of(obj: Any) -> Any:
     """
     t = type(obj)
     kind = codec.kind_of(t)
+    if kind == "sdk_resource" or kind == "sdk_client":  # (a replayed SDK call's: first)
+        return obj
     names: Any = None
     if kind == "pydantic":  # (never v2's __fields__, deprecated: a warning, an error under -W)
         names = getattr(t, "model_fields", None) or {}
@@ -171,8 +191,6 @@ def settings_of(obj: Any) -> Any:
         names = [a.name for a in t.__attrs_attrs__]
     elif dataclasses.is_dataclass(t):
         names = [f.name for f in dataclasses.fields(t)]
-    elif kind in ("sdk_client", "sdk_resource"):
-        return obj
     if names is None:
         return None
     path = f"{t.__module__}:{t.__qualname__}"

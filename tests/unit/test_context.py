@@ -475,6 +475,31 @@ def test_fast_argument_binding_agrees_with_the_signature(
         assert list(got) == list(expected)  # same order too
 
 
+def test_an_sdk_method_s_arguments_bind_in_parameter_order_without_the_sentinels() -> None:
+    # openai's create has 42 parameters, a call gives a few by keyword: bound in the
+    # signature's order whatever the call's, an argument given as the SDK's "not given"
+    # sentinel left out, an unknown keyword recorded as given
+    import openai
+    from openai.resources.chat.completions import Completions
+
+    from pytest_clearstone.arguments import Binder
+
+    binder = Binder(Completions.create, skip_first=True)
+    resource = openai.OpenAI(api_key="k").chat.completions
+    given = {"temperature": 0.2, "n": openai.NOT_GIVEN, "model": "m", "top_p": openai.omit}
+    bound = binder.bind((resource,), {**given, "messages": []})
+    assert list(bound.items()) == [("messages", []), ("model", "m"), ("temperature", 0.2)]
+    assert binder.bind((resource,), {"model": "m"}) == {
+        "args": [resource],
+        "kwargs": {"model": "m"},
+    }
+    unknown = binder.bind((resource,), {"model": "m", "messages": [], "tempreature": 1})
+    assert unknown == {
+        "args": [resource],
+        "kwargs": {"model": "m", "messages": [], "tempreature": 1},
+    }
+
+
 def test_strict_matching_of_objects_without_equality(tools: ModuleType) -> None:
     import cs_state  # type: ignore[import-not-found]
 
