@@ -170,6 +170,12 @@ VALUE_PARTS: dict[str, tuple[str, ...]] = {
 """For the library tags whose trees keep their values in named parts (the models): those parts.
 Decoding such a tree walks only them; the trees of other tags are walked whole."""
 
+MODELS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], Any]]] = {
+    kind: (parts, DECODERS[kind]) for kind, parts in VALUE_PARTS.items()
+}
+"""The model tags' parts (:data:`VALUE_PARTS`) and decoders (:data:`DECODERS`), found together
+for each model a golden's answers hold."""
+
 
 def _ref_paths(ref: Any) -> list[str]:
     if isinstance(ref, dict) and "typevar" in ref:

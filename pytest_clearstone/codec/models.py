@@ -182,7 +182,10 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     cls: Any = import_type(ref) if type(ref) is str and "args" not in tree else _generic_class(tree)
     new, extra_allowed, private_attrs, root = _v2_facts(cls)
     fields = _pydantic_fields(cls)
-    fields_set = set(tree["set"] if "set" in tree else stored.keys() | (extra or {}).keys())
+    if "set" in tree:
+        fields_set = set(tree["set"])
+    else:  # (a set made once: keys() | keys() is one)
+        fields_set = stored.keys() | extra.keys() if extra else set(stored)
     # the usual case: every field stored
     values = stored if stored.keys() == fields.keys() else _with_defaults(tree, stored, fields)
     if attrs:

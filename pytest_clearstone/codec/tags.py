@@ -1175,14 +1175,19 @@ def _make_hook(allow_pickle: bool) -> Callable[[dict[str, Any]], Any]:
             decoder = _DECODERS.get(kind) or _library().DECODERS.get(kind)
         if decoder is None:
             raise DecodeError(f"unknown value tag {kind!r}")
-        try:
-            return decoder(d)
-        except (DecodeError, RecursionError):  # (a deep value: decoded again with room)
-            raise
-        except Exception as exc:
-            raise DecodeError(f"bad {kind!r} value: {type(exc).__name__}: {exc}") from None
+        return _decoded_by(decoder, kind, d)
 
     return hook
+
+
+def _decoded_by(decoder: Callable[[dict[str, Any]], Any], kind: str, d: dict[str, Any]) -> Any:
+    """``decoder(d)``, the decoder of tag ``kind``; its failure a :class:`DecodeError`."""
+    try:
+        return decoder(d)
+    except (DecodeError, RecursionError):  # (a deep value: decoded again with room)
+        raise
+    except Exception as exc:
+        raise DecodeError(f"bad {kind!r} value: {type(exc).__name__}: {exc}") from None
 
 
 _HOOK = _make_hook(True)
@@ -1232,17 +1237,16 @@ def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
         d = x.copy()
         if TAG in x:
             kind = x[TAG]
-            parts = (
-                _library().VALUE_PARTS.get(kind)
-                if type(kind) is str and kind not in _DECODERS
-                else None
+            model = (
+                _library().MODELS.get(kind) if type(kind) is str and kind not in _DECODERS else None
             )
-            if parts is not None:  # a model: only the parts that hold values are walked
+            if model is not None:  # a model: only the parts that hold values are walked
+                parts, decoder = model
                 for k in parts:
                     v = x.get(k)
                     if type(v) is dict:
                         d[k] = _decode_walk(v, hook)
-                return hook(d)
+                return _decoded_by(decoder, kind, d)  # (no pickle: what the hook would do)
         for k, v in x.items():
             t = type(v)
             if t is dict or t is list:
