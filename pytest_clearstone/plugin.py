@@ -639,7 +639,27 @@ def _configuration_options(config: pytest.Config) -> str:
     for override in getattr(config.option, "override_ini", None) or ():
         if isinstance(override, str) and override in given:
             options.append(f"-o {shlex.quote(override)}")
+    options.extend(_doctest_options(config.invocation_params.args))
     return " ".join(options)
+
+
+def _doctest_options(args: Sequence[object]) -> list[str]:
+    """The options given on the command line that collect doctests (``--doctest-modules``,
+    ``--doctest-glob=*.md``): a doctest's node id selects nothing in a run without them ("not
+    found"), so a command naming a marked doctest repeats them (those of the ini's ``addopts``
+    apply to a command run again anyway)."""
+    import shlex
+
+    options: list[str] = []
+    texts = iter(a for a in args if isinstance(a, str))
+    for arg in texts:
+        if arg == "--doctest-modules" and arg not in options:
+            options.append(arg)
+        elif arg == "--doctest-glob":
+            options.append(f"--doctest-glob={shlex.quote(next(texts, ''))}")
+        elif arg.startswith("--doctest-glob="):
+            options.append(f"--doctest-glob={shlex.quote(arg.partition('=')[2])}")
+    return options
 
 
 def _overrides_given(args: Sequence[object]) -> set[str]:

@@ -1,0 +1,83 @@
+"""A doctest marked as a golden test (a conftest adds the marker to the doctests pytest's
+``--doctest-modules`` collects) is named by a node id that only a run given
+``--doctest-modules`` (or ``--doctest-glob``) collects: the commands its messages give repeat
+the option, or they select nothing ("not found")."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+APP = """
+import os
+
+
+def llm(prompt):
+    return "ok " + prompt
+
+
+def ask(question):
+    return llm(os.environ.get("PROMPT", "p") + question)
+"""
+
+AGENT_DOC = '''
+import app
+
+
+def helper():
+    """
+    >>> app.ask("doc").startswith("ok ")
+    True
+    """
+'''
+
+CONFTEST = """
+import pytest
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if isinstance(item, pytest.DoctestItem):
+            item.add_marker(pytest.mark.replay(mock={"llm": "app.llm"}))
+"""
+
+
+def test_the_record_command_of_a_doctest_repeats_doctest_modules(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: the divergence's command and the summary's hint give `pytest --doctest-modules
+    # --clearstone-record agentdoc.py::agentdoc.helper`, which re-records the doctest (they
+    # left the option out: pytest answered "ERROR: not found: agentdoc.py::agentdoc.helper")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, agentdoc=AGENT_DOC)
+    pytester.makeconftest(CONFTEST)
+    args = ["-p", "no:randomly", "--doctest-modules"]
+    pytester.runpytest(*args, "--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("PROMPT", "changed ")
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(failed=1)
+    command = "pytest --doctest-modules --clearstone-record agentdoc.py::agentdoc.helper"
+    result.stdout.fnmatch_lines([f"*re-record with: {command}"])
+    result.stdout.fnmatch_lines(["hint: * pytest --doctest-modules --clearstone-mode=*"])
+    pytester.runpytest("-p", "no:randomly", *shlex.split(command)[1:]).assert_outcomes(passed=1)
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+
+
+def test_the_record_command_of_a_doctest_of_a_text_file_repeats_its_glob(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: a doctest file collected by `--doctest-glob=*.md` is named with the option in
+    # the missing golden's command, which records it (without it: "not found")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.makeconftest(CONFTEST)
+    pytester.path.joinpath("guide.md").write_text(
+        "```\n>>> import app\n>>> app.ask(\"md\")\n'ok pmd'\n\n```\n"
+    )
+    result = pytester.runpytest("-p", "no:randomly", "--doctest-glob=*.md")
+    result.assert_outcomes(failed=1)
+    command = "pytest --doctest-glob='*.md' --clearstone-record guide.md::guide.md"
+    result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
+    pytester.runpytest("-p", "no:randomly", *shlex.split(command)[1:]).assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:randomly", "--doctest-glob=*.md").assert_outcomes(passed=1)
