@@ -2131,6 +2131,22 @@ def _write_if_passed(
     ]
 
 
+def _failed_in_test_case(
+    item: pytest.Item, error: BaseException, report: pytest.TestReport
+) -> None:
+    """A marked ``unittest.TestCase`` method that failed, whose call returned all the same:
+    unittest catches the method's error, and pytest's unittest support puts it on the call
+    when the report is made. What the plugin noted when the call returned (replayed; nothing
+    recorded, the method having raised before its first call) is replaced by the failure, as
+    for a test function that raised it."""
+    item.user_properties[:] = [p for p in item.user_properties if p[0] != "clearstone-not-written"]
+    _outcome_of_failure(item, error)
+    report.user_properties = [
+        *(p for p in report.user_properties if p[0] not in _NOTE_KEYS),
+        *(p for p in item.user_properties if p[0] in _NOTE_KEYS),
+    ]
+
+
 def _unless_failed(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
     """A frame hidden from a traceback unless it is ``pytest.fail``'s: the report of a failure
     with ``pytrace=False`` shows only its message, but takes its crash line (the short
@@ -2782,6 +2798,7 @@ class _PerTestHooks:
         ran inside this wrapper (``tryfirst``). Tracebacks are cut first
         (:func:`_cut_tracebacks`)."""
         _cut_tracebacks(item, call)
+        raised = call.excinfo  # (what the call raised, before a TestCase's failure replaces it)
         report = yield
         if call.when == "call":
             if _SUBTESTS in item.stash:  # made while the test's call runs
@@ -2790,6 +2807,13 @@ class _PerTestHooks:
                 unsaved = item.stash[_UNSAVED]
                 del item.stash[_UNSAVED]
                 _write_if_passed(item, call, report, unsaved)
+            elif (
+                call.excinfo is not raised
+                and call.excinfo is not None
+                and report.failed
+                and _REPLAY in item.stash  # (a marked test)
+            ):
+                _failed_in_test_case(item, call.excinfo.value, report)
         if call.excinfo is not None and report.failed:  # (a golden not written fails it too)
             _at_the_test(item, call.excinfo.value, report)
         return report
