@@ -1091,9 +1091,37 @@ def _runtest_setup(item: pytest.Item) -> None:
     if args is None:
         return
     path, marker = args
+    if isinstance(item, TestCaseFunction):
+        _check_test_case_parameters(item)
     item.stash[_MARKER_KEYWORDS] = marker
     _build_replay(item, path, _golden_options(item, marker, {}))
     _guard_fixtures(item, "set-up")
+
+
+#: the plugin's fixtures a test may ask for
+_FIXTURES = frozenset({"replay", "checkpoint", "clearstone_tracer", "clearstone_config"})
+
+
+def _check_test_case_parameters(item: pytest.Item) -> None:
+    """Fail the set-up of a marked ``unittest.TestCase`` method that names one of the plugin's
+    fixtures as a parameter: pytest passes a TestCase method no fixtures (it failed with
+    Python's ``TypeError`` when recording, and replaying with a missing golden whose record
+    command failed that way), so say how the method reaches it."""
+    code = getattr(getattr(item, "obj", None), "__code__", None)
+    if code is None:
+        return
+    parameters = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]  # (not self)
+    name = next((name for name in parameters if name in _FIXTURES), None)
+    if name is None:
+        return
+    pytest.fail(
+        f"{item.nodeid}: a unittest.TestCase method is passed no fixtures, so its parameter "
+        f"{name} gets none (pytest calls it as unittest does, with self only). Give the class "
+        f"an autouse fixture that keeps it on the test case, and use self.{name} in the "
+        f"method:\n    @pytest.fixture(autouse=True)\n    def _{name}(self, {name}):\n"
+        f"        self.{name} = {name}",
+        pytrace=False,
+    )
 
 
 def _runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
