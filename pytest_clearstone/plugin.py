@@ -3216,6 +3216,10 @@ class _Reporter:
         if prune_asked and not whole:
             why = state.subset or f"{state.collect_errors} collection error(s)"
             tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
+        elif prune_asked and preview and not unused:
+            tr.write_line(
+                f"--clearstone-prune-unused: nothing to delete ({preview}): no golden is unused"
+            )
         elif prune_asked and preview:  # (no test runs: the run only shows what it would do)
             tr.write_line(
                 f"--clearstone-prune-unused: nothing deleted ({preview}); run without "
