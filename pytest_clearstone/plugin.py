@@ -3151,6 +3151,13 @@ class _Reporter:
             kept = [(path, uncollected.why_kept(str(path))) for path in unused]
             unused = [path for path, why in kept if not why]
             kept = [(path, why) for path, why in kept if why]
+        if unused:  # (a marked doctest this run did not collect)
+            from .uncollected import doctest_goldens
+
+            doctests = doctest_goldens(unused, bool(getattr(option, "doctestmodules", False)))
+            if doctests:
+                unused = [path for path in unused if path not in doctests]
+                kept += doctests.items()
         # record-diverged runs a marked test its own way, which pytest-rerunfailures does not
         # repeat: said when reruns were asked for
         no_reruns = (

@@ -81,3 +81,51 @@ def test_the_record_command_of_a_doctest_of_a_text_file_repeats_its_glob(
     result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
     pytester.runpytest("-p", "no:randomly", *shlex.split(command)[1:]).assert_outcomes(passed=1)
     pytester.runpytest("-p", "no:randomly", "--doctest-glob=*.md").assert_outcomes(passed=1)
+    # a prune run that does not collect the file (but a test beside it) keeps its golden
+    pytester.makepyfile(test_plain=PLAIN_TEST)
+    golden = pytester.path / "goldens" / "guide" / "guide.md.ckpt"
+    assert golden.is_file()
+    pruned = pytester.runpytest("-p", "no:randomly", "--clearstone-prune-unused")
+    pruned.stdout.fnmatch_lines(["  goldens/guide/guide.md.ckpt: guide.md, * --doctest-glob *"])
+    assert golden.is_file()
+
+
+PLAIN_TEST = """
+import pytest
+
+import app
+
+
+@pytest.mark.replay(mock={"llm": "app.llm"})
+def test_plain():
+    assert app.llm("p") == "ok p"
+"""
+
+
+def test_a_prune_run_without_doctest_modules_keeps_the_goldens_of_doctests(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the goldens of marked doctests, recorded with --doctest-modules, are kept by a
+    # prune run without it (its doctests are not collected), listed as kept; a stale golden of
+    # a test function is still deleted (they were deleted as unused: lost)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, agentdoc=AGENT_DOC, test_plain=PLAIN_TEST)
+    pytester.makeconftest(CONFTEST)
+    args = ["-p", "no:randomly"]
+    pytester.runpytest(*args, "--doctest-modules", "--clearstone-record").assert_outcomes(passed=2)
+    doctest_golden = pytester.path / "goldens" / "agentdoc" / "agentdoc.helper.ckpt"
+    assert doctest_golden.is_file()
+    stale = pytester.path / "goldens" / "test_plain" / "test_gone.ckpt"
+    stale.write_bytes(doctest_golden.read_bytes())
+    result = pytester.runpytest(*args, "--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    assert doctest_golden.is_file()
+    assert not stale.exists()
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden goldens/test_plain/test_gone.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  goldens/agentdoc/agentdoc.helper.ckpt: * doctests * --doctest-modules*",
+        ]
+    )
+    pytester.runpytest(*args, "--doctest-modules").assert_outcomes(passed=2)
