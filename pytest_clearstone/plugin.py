@@ -1744,8 +1744,20 @@ def _check_first_replay_error(replay: Replay, failure: BaseException) -> None:
     __tracebackhide__ = True
     context = replay.context
     first = None if context is None else context.session.first_error_besides(failure)
-    if first is not None:
-        raise first
+    if first is None:
+        return
+    if _raised_in_doctest(failure) is first:
+        return  # (the failure is that error: pytest shows it as the doctest example's)
+    raise first
+
+
+def _raised_in_doctest(failure: BaseException) -> BaseException | None:
+    """What a doctest's example raised, when ``failure`` is doctest's ``UnexpectedException``
+    wrapping it (pytest's doctest report shows it as the example's, with its traceback)."""
+    raised = getattr(failure, "exc_info", None)
+    if isinstance(raised, tuple) and len(raised) == 3 and isinstance(raised[1], BaseException):
+        return raised[1]
+    return None
 
 
 def _check_refusal(replay: Replay, failure: BaseException | None) -> None:
@@ -3535,7 +3547,9 @@ def _replay_errors_in(exc: BaseException) -> list[BaseException]:
     groups searched depth first; the ``exceptiongroup`` backport's on Python 3.10 too)."""
     from .errors import ReplayError, grouped
 
-    return [e for e in grouped(exc) if isinstance(e, ReplayError)]
+    found: list[BaseException] = [e for e in grouped(exc) if isinstance(e, ReplayError)]
+    inner = None if found else _raised_in_doctest(exc)  # (a doctest example's error)
+    return [e for e in grouped(inner) if isinstance(e, ReplayError)] if inner else found
 
 
 def _diverged_by(exc: BaseException) -> bool:

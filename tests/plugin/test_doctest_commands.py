@@ -129,3 +129,32 @@ def test_a_prune_run_without_doctest_modules_keeps_the_goldens_of_doctests(
         ]
     )
     pytester.runpytest(*args, "--doctest-modules").assert_outcomes(passed=2)
+
+
+def test_a_doctest_that_diverged_shows_the_divergence_not_the_plugin_s_frames(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: the failure of a marked doctest whose replay diverged is pytest's report of a
+    # doctest example's exception: the divergence, raised in the agent's line, and counted as
+    # diverged (it was raised again from the plugin's hook, shown after doctest's
+    # UnexpectedException with a traceback through pytest's, pluggy's and the plugin's frames:
+    # some 1,500 lines)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, agentdoc=AGENT_DOC)
+    pytester.makeconftest(CONFTEST)
+    args = ["-p", "no:randomly", "--doctest-modules"]
+    pytester.runpytest(*args, "--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("PROMPT", "changed ")
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "UNEXPECTED EXCEPTION: ReplayDivergenceError(*replay diverged at call #1 *",
+            "*return llm(os.environ.get*",
+            "pytest_clearstone.errors.ReplayDivergenceError: replay diverged at call #1 to "
+            "app.llm: *",
+            "0 checkpoint(s) replayed, 0 recorded, 1 diverged",
+        ]
+    )
+    for internal in ("*def _runtest_call*", "*_multicall*", "*def from_call*"):
+        result.stdout.no_fnmatch_line(internal)
