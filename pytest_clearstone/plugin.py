@@ -639,7 +639,27 @@ def _configuration_options(config: pytest.Config) -> str:
     for override in getattr(config.option, "override_ini", None) or ():
         if isinstance(override, str) and override in given:
             options.append(f"-o {shlex.quote(override)}")
+    options.extend(_doctest_options(config.invocation_params.args))
     return " ".join(options)
+
+
+def _doctest_options(args: Sequence[object]) -> list[str]:
+    """The options given on the command line that collect doctests (``--doctest-modules``,
+    ``--doctest-glob=*.md``): a doctest's node id selects nothing in a run without them ("not
+    found"), so a command naming a marked doctest repeats them (those of the ini's ``addopts``
+    apply to a command run again anyway)."""
+    import shlex
+
+    options: list[str] = []
+    texts = iter(a for a in args if isinstance(a, str))
+    for arg in texts:
+        if arg == "--doctest-modules" and arg not in options:
+            options.append(arg)
+        elif arg == "--doctest-glob":
+            options.append(f"--doctest-glob={shlex.quote(next(texts, ''))}")
+        elif arg.startswith("--doctest-glob="):
+            options.append(f"--doctest-glob={shlex.quote(arg.partition('=')[2])}")
+    return options
 
 
 def _overrides_given(args: Sequence[object]) -> set[str]:
@@ -1071,9 +1091,37 @@ def _runtest_setup(item: pytest.Item) -> None:
     if args is None:
         return
     path, marker = args
+    if isinstance(item, TestCaseFunction):
+        _check_test_case_parameters(item)
     item.stash[_MARKER_KEYWORDS] = marker
     _build_replay(item, path, _golden_options(item, marker, {}))
     _guard_fixtures(item, "set-up")
+
+
+#: the plugin's fixtures a test may ask for
+_FIXTURES = frozenset({"replay", "checkpoint", "clearstone_tracer", "clearstone_config"})
+
+
+def _check_test_case_parameters(item: pytest.Item) -> None:
+    """Fail the set-up of a marked ``unittest.TestCase`` method that names one of the plugin's
+    fixtures as a parameter: pytest passes a TestCase method no fixtures (it failed with
+    Python's ``TypeError`` when recording, and replaying with a missing golden whose record
+    command failed that way), so say how the method reaches it."""
+    code = getattr(getattr(item, "obj", None), "__code__", None)
+    if code is None:
+        return
+    parameters = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]  # (not self)
+    name = next((name for name in parameters if name in _FIXTURES), None)
+    if name is None:
+        return
+    pytest.fail(
+        f"{item.nodeid}: a unittest.TestCase method is passed no fixtures, so its parameter "
+        f"{name} gets none (pytest calls it as unittest does, with self only). Give the class "
+        f"an autouse fixture that keeps it on the test case, and use self.{name} in the "
+        f"method:\n    @pytest.fixture(autouse=True)\n    def _{name}(self, {name}):\n"
+        f"        self.{name} = {name}",
+        pytrace=False,
+    )
 
 
 def _runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
@@ -1696,8 +1744,20 @@ def _check_first_replay_error(replay: Replay, failure: BaseException) -> None:
     __tracebackhide__ = True
     context = replay.context
     first = None if context is None else context.session.first_error_besides(failure)
-    if first is not None:
-        raise first
+    if first is None:
+        return
+    if _raised_in_doctest(failure) is first:
+        return  # (the failure is that error: pytest shows it as the doctest example's)
+    raise first
+
+
+def _raised_in_doctest(failure: BaseException) -> BaseException | None:
+    """What a doctest's example raised, when ``failure`` is doctest's ``UnexpectedException``
+    wrapping it (pytest's doctest report shows it as the example's, with its traceback)."""
+    raised = getattr(failure, "exc_info", None)
+    if isinstance(raised, tuple) and len(raised) == 3 and isinstance(raised[1], BaseException):
+        return raised[1]
+    return None
 
 
 def _check_refusal(replay: Replay, failure: BaseException | None) -> None:
@@ -2105,6 +2165,22 @@ def _write_if_passed(
             # (a golden that could not be written says so; one written before a hook or a
             # warning failed stays written, and its report says that too)
             _fail_report(item, call, report, exc)
+    report.user_properties = [
+        *(p for p in report.user_properties if p[0] not in _NOTE_KEYS),
+        *(p for p in item.user_properties if p[0] in _NOTE_KEYS),
+    ]
+
+
+def _failed_in_test_case(
+    item: pytest.Item, error: BaseException, report: pytest.TestReport
+) -> None:
+    """A marked ``unittest.TestCase`` method that failed, whose call returned all the same:
+    unittest catches the method's error, and pytest's unittest support puts it on the call
+    when the report is made. What the plugin noted when the call returned (replayed; nothing
+    recorded, the method having raised before its first call) is replaced by the failure, as
+    for a test function that raised it."""
+    item.user_properties[:] = [p for p in item.user_properties if p[0] != "clearstone-not-written"]
+    _outcome_of_failure(item, error)
     report.user_properties = [
         *(p for p in report.user_properties if p[0] not in _NOTE_KEYS),
         *(p for p in item.user_properties if p[0] in _NOTE_KEYS),
@@ -2762,6 +2838,7 @@ class _PerTestHooks:
         ran inside this wrapper (``tryfirst``). Tracebacks are cut first
         (:func:`_cut_tracebacks`)."""
         _cut_tracebacks(item, call)
+        raised = call.excinfo  # (what the call raised, before a TestCase's failure replaces it)
         report = yield
         if call.when == "call":
             if _SUBTESTS in item.stash:  # made while the test's call runs
@@ -2770,6 +2847,13 @@ class _PerTestHooks:
                 unsaved = item.stash[_UNSAVED]
                 del item.stash[_UNSAVED]
                 _write_if_passed(item, call, report, unsaved)
+            elif (
+                call.excinfo is not raised
+                and call.excinfo is not None
+                and report.failed
+                and _REPLAY in item.stash  # (a marked test)
+            ):
+                _failed_in_test_case(item, call.excinfo.value, report)
         if call.excinfo is not None and report.failed:  # (a golden not written fails it too)
             _at_the_test(item, call.excinfo.value, report)
         return report
@@ -3079,6 +3163,13 @@ class _Reporter:
             kept = [(path, uncollected.why_kept(str(path))) for path in unused]
             unused = [path for path, why in kept if not why]
             kept = [(path, why) for path, why in kept if why]
+        if unused:  # (a marked doctest this run did not collect)
+            from .uncollected import doctest_goldens
+
+            doctests = doctest_goldens(unused, bool(getattr(option, "doctestmodules", False)))
+            if doctests:
+                unused = [path for path in unused if path not in doctests]
+                kept += doctests.items()
         # record-diverged runs a marked test its own way, which pytest-rerunfailures does not
         # repeat: said when reruns were asked for
         no_reruns = (
@@ -3144,6 +3235,10 @@ class _Reporter:
         if prune_asked and not whole:
             why = state.subset or f"{state.collect_errors} collection error(s)"
             tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
+        elif prune_asked and preview and not unused:
+            tr.write_line(
+                f"--clearstone-prune-unused: nothing to delete ({preview}): no golden is unused"
+            )
         elif prune_asked and preview:  # (no test runs: the run only shows what it would do)
             tr.write_line(
                 f"--clearstone-prune-unused: nothing deleted ({preview}); run without "
@@ -3452,7 +3547,9 @@ def _replay_errors_in(exc: BaseException) -> list[BaseException]:
     groups searched depth first; the ``exceptiongroup`` backport's on Python 3.10 too)."""
     from .errors import ReplayError, grouped
 
-    return [e for e in grouped(exc) if isinstance(e, ReplayError)]
+    found: list[BaseException] = [e for e in grouped(exc) if isinstance(e, ReplayError)]
+    inner = None if found else _raised_in_doctest(exc)  # (a doctest example's error)
+    return [e for e in grouped(inner) if isinstance(e, ReplayError)] if inner else found
 
 
 def _diverged_by(exc: BaseException) -> bool:

@@ -138,3 +138,35 @@ def in_norecursedirs(path: Path, patterns: Sequence[str]) -> bool:
         if fnmatch.fnmatch(str(path), os.path.normpath(pattern)):
             return True
     return False
+
+
+def doctest_goldens(goldens: Iterable[Path], doctest_modules: bool) -> dict[Path, str]:
+    """The goldens of ``goldens`` (unused by the tests this run collected) that a marked
+    doctest it did not collect may own, each with why: a doctest's default golden is
+    ``goldens/<file stem>/<its name>.ckpt`` beside its file, named ``<module>.<function>`` for
+    a docstring's (collected only with ``--doctest-modules``: ``doctest_modules``, whether the
+    run gave it) and after the file for a text file's (``guide.md``, collected only when
+    ``--doctest-glob`` matches it). A golden whose file is gone is not kept."""
+    kept: dict[Path, str] = {}
+    for golden in goldens:
+        folder = golden.parent
+        if folder.parent.name != GOLDENS_DIR or not golden.name.endswith(SUFFIX):
+            continue
+        stem, directory = folder.name, folder.parent.parent
+        name = golden.name[: -len(SUFFIX)]
+        dotted = name.startswith(f"{stem}.") or f".{stem}." in name
+        if not doctest_modules and dotted and (directory / f"{stem}.py").is_file():
+            kept[golden] = (
+                f"the doctests of {stem}.py, whose golden it may be, are collected only with "
+                "--doctest-modules"
+            )
+        elif (
+            name.startswith(f"{stem}.")
+            and not name.endswith(".py")
+            and (directory / name).is_file()
+        ):
+            kept[golden] = (
+                f"{name}, whose doctest's golden it may be, is collected only when "
+                "--doctest-glob matches it"
+            )
+    return kept

@@ -105,6 +105,8 @@ def holders(path: str) -> list[str]:
     path), the object at ``path`` itself (a ``functools.partial`` there is what a replay
     patches) and pytest-clearstone's own objects are not holders."""
     target = resolve(path)
+    if isinstance(target.owner, type) and target.kind == "method":
+        return _bound_holders(target.function)
     if not inspect.ismodule(target.owner) or not inspect.isfunction(target.function):
         return []
     if target.instance is not None:  # (per object at the path: not kept)
@@ -157,6 +159,42 @@ def _find_holders(function: Any, at_path: Any) -> list[str]:
             name = f"{t.__module__}.{t.__qualname__}"
             if not t.__module__.startswith("pytest_clearstone") and name not in found:
                 found.append(name)
+    return found
+
+
+def _bound_holders(function: Any) -> list[str]:
+    """The types of the objects that keep a bound method of the method ``function`` in an
+    attribute of theirs (``self.complete = client.create``), bound before the test patched its
+    class (an agent made by a session- or module-scoped fixture, or at import): it calls the
+    method it bound, never the mock. (Not remembered, as for a function: such objects are made
+    while the session runs.)"""
+    import gc
+
+    found: list[str] = []
+    for method in gc.get_referrers(function):
+        if not isinstance(method, types.MethodType) or method.__func__ is not function:
+            continue
+        for referrer in gc.get_referrers(method):
+            # (an object whose attributes Python keeps without a dict of their own refers to
+            # the method itself; one with a dict, through it)
+            owners = (
+                [o for o in gc.get_referrers(referrer) if _own_dict(o) is referrer]
+                if isinstance(referrer, dict)
+                else [referrer]
+                if isinstance(_own_dict(referrer), dict)
+                and any(value is method for value in _own_dict(referrer).values())
+                else []
+            )
+            for owner in owners:
+                t = type(owner)
+                name = f"{t.__module__}.{t.__qualname__}"
+                if (
+                    not isinstance(owner, (type, *_NOT_HOLDERS))  # (a wrapper's __wrapped__)
+                    and not inspect.ismodule(owner)
+                    and not name.startswith("pytest_clearstone")
+                    and name not in found
+                ):
+                    found.append(name)
     return found
 
 

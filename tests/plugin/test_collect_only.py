@@ -57,3 +57,19 @@ def test_collect_only_with_prune_unused_deletes_no_golden(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["deleted unused golden goldens/test_app/test_gone.ckpt"])
     assert not stale.exists() and golden.is_file()
+
+
+def test_collect_only_with_prune_unused_and_no_unused_golden_says_none_is(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: with no golden unused, the preview says so (it told to "run without
+    # --collect-only to delete the goldens listed below", and listed none)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest("--collect-only", "--clearstone-prune-unused")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ["--clearstone-prune-unused: nothing to delete (--collect-only): no golden is unused"]
+    )
+    result.stdout.no_fnmatch_line("*listed below*")

@@ -268,6 +268,58 @@ def test_a_unittest_method_that_failed_while_recording_is_listed_with_its_error(
     result.stdout.no_fnmatch_line("*a plugin's check*")
 
 
+UNITTEST_EARLY_FAILURES = """
+import os
+import unittest
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+class TestAgent(unittest.TestCase):
+    def test_early(self):
+        if os.environ.get("FAIL_EARLY"):
+            raise KeyError("no prompt")
+        app.complete("hi")
+
+    def test_late(self):
+        app.complete("hi")
+        self.assertFalse(os.environ.get("FAIL_LATE"), "the answer changed")
+"""
+
+
+def test_a_unittest_method_that_failed_before_its_calls_is_listed_with_its_error(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: a TestCase method that raised before calling a mock target is listed with its
+    # error, as a test function is (it was listed as "nothing was recorded": unittest catches
+    # the error, so the call returned, and the plugin took it for a test that made no call)
+    suite.makepyfile(test_ut=UNITTEST_EARLY_FAILURES)
+    monkeypatch.setenv("FAIL_EARLY", "1")
+    result = suite.runpytest("--clearstone-record", "test_ut.py")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_ut.py::TestAgent::test_early: the test failed while recording (KeyError)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*nothing was recorded*")
+
+
+def test_a_unittest_method_that_failed_replaying_is_not_counted_as_replayed(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: a TestCase method whose replay passed but whose own assertion failed is not
+    # counted as replayed, as a test function failing so is not (the summary said "2
+    # checkpoint(s) replayed" for two failed tests)
+    suite.makepyfile(test_ut=UNITTEST_EARLY_FAILURES)
+    suite.runpytest("--clearstone-record", "test_ut.py").assert_outcomes(passed=2)
+    monkeypatch.setenv("FAIL_LATE", "1")
+    result = suite.runpytest("test_ut.py")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged"])
+
+
 INTERRUPTED_TESTS = """
 import os
 import pytest
