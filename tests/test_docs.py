@@ -338,6 +338,26 @@ def test_marker_page_shows_the_registered_signature(pytester: pytest.Pytester) -
     assert page.split("```")[1].strip() == found.group(1)
 
 
+def test_architecture_page_names_every_module() -> None:
+    """The page's "modules, one line each": a module added to the package gets its line."""
+    package = DOCS.parent / "pytest_clearstone"
+    text = (DOCS / "explanation" / "architecture.md").read_text()
+    named: set[str] = set()
+    for row in re.findall(r"^\|[^|]*\| (.*?) \|", text, re.M):
+        folder = ""
+        for name in re.findall(r"`([\w/]+(?:\.py|/))`", row):
+            folder = name.rpartition("/")[0] + "/" if "/" in name else folder
+            named.add(name if "/" in name else folder + name)
+    modules = {
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py")
+    }
+    folders = {n for n in named if n.endswith("/")}
+    assert sorted(m for m in modules if m not in named and not m.startswith(tuple(folders))) == []
+    assert sorted(n for n in named - folders if n not in modules) == []
+
+
 def test_every_python_block_runs_unless_marked():
     """Only a handful of blocks may opt out, each with an explicit skip directive."""
     skipped = [(p, s.line) for p in pages() for s in parse(p.read_text(), str(p))
