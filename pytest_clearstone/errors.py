@@ -185,6 +185,10 @@ def machine_name_only(recorded: str, current: str, kind: str) -> str:
     )
 
 
+#: the ``mock=`` of a test whose agent calls nothing outside (it records and owns its golden)
+NOTHING_OUTSIDE = "mock={} when the agent calls nothing outside"
+
+
 def reader_fix(recorded_by: str = "") -> str:
     """What writes the golden of a test that only reads it (its marker has no ``mock=``, so
     no mode records it): the test that recorded it (``recorded_by``, its node id, when the
@@ -195,7 +199,7 @@ def reader_fix(recorded_by: str = "") -> str:
         fix = "record it with the test that mocks its calls"
     return (
         f"this test only reads its golden (its marker has no mock=), so recording it writes "
-        f"nothing: {fix}, or add mock= to this marker"
+        f"nothing: {fix}, or add mock= to this marker ({NOTHING_OUTSIDE})"
     )
 
 

@@ -3307,9 +3307,11 @@ class _Reporter:
                     f"removed or not strict: {pytest_command('--clearstone-record NODE_ID')})"
                 )
             if readers:
+                from .errors import NOTHING_OUTSIDE
+
                 tr.write_line(
                     "tests that only read their golden (no mock=): record it with the test that "
-                    "mocks its calls, or add mock= to their marker"
+                    f"mocks its calls, or add mock= to their marker ({NOTHING_OUTSIDE})"
                 )
                 _write_node_ids(tr, readers, shown_id)
         elif unused and not prune_asked:

@@ -303,6 +303,61 @@ def test_hooks_page_lists_every_hook() -> None:
     assert hooks and [h for h in hooks if f"`{h}(" not in page] == []
 
 
+def test_exceptions_page_has_a_row_for_every_error_and_warning() -> None:
+    """The tables of the exceptions page say when each error and warning comes (the tree block
+    on the page checks the error classes' bases; this, that none lacks its row)."""
+    import inspect
+
+    from pytest_clearstone import errors
+
+    bases = {errors.ClearstoneError, errors.CheckpointError, errors.ReplayError}
+    public = [
+        name
+        for name, cls in inspect.getmembers(errors, inspect.isclass)
+        if not name.startswith("_")
+        and cls.__module__ == errors.__name__
+        and issubclass(cls, (errors.ClearstoneError, Warning))
+        and cls not in bases
+    ]
+    page = (DOCS / "reference" / "exceptions.md").read_text()
+    assert public and [n for n in public if f"\n| `{n}` |" not in page] == []
+
+
+def test_fixtures_page_has_a_section_for_every_fixture(pytester: pytest.Pytester) -> None:
+    text = "\n".join(pytester.runpytest("--fixtures").outlines)
+    fixtures = set(re.findall(r"^(\w+)(?: \[\w+ scope\])? -- .*pytest_clearstone", text, re.M))
+    page = (DOCS / "reference" / "fixtures.md").read_text()
+    assert fixtures and sorted(f for f in fixtures if f"\n## `{f}`" not in page) == []
+
+
+def test_marker_page_shows_the_registered_signature(pytester: pytest.Pytester) -> None:
+    text = "\n".join(pytester.runpytest("--markers").outlines)
+    found = re.search(r"^(@pytest\.mark\.replay\(.*?\)):", text, re.M)
+    assert found
+    page = (DOCS / "reference" / "marker.md").read_text()
+    assert page.split("```")[1].strip() == found.group(1)
+
+
+def test_architecture_page_names_every_module() -> None:
+    """The page's "modules, one line each": a module added to the package gets its line."""
+    package = DOCS.parent / "pytest_clearstone"
+    text = (DOCS / "explanation" / "architecture.md").read_text()
+    named: set[str] = set()
+    for row in re.findall(r"^\|[^|]*\| (.*?) \|", text, re.M):
+        folder = ""
+        for name in re.findall(r"`([\w/]+(?:\.py|/))`", row):
+            folder = name.rpartition("/")[0] + "/" if "/" in name else folder
+            named.add(name if "/" in name else folder + name)
+    modules = {
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py")
+    }
+    folders = {n for n in named if n.endswith("/")}
+    assert sorted(m for m in modules if m not in named and not m.startswith(tuple(folders))) == []
+    assert sorted(n for n in named - folders if n not in modules) == []
+
+
 def test_every_python_block_runs_unless_marked():
     """Only a handful of blocks may opt out, each with an explicit skip directive."""
     skipped = [(p, s.line) for p in pages() for s in parse(p.read_text(), str(p))

@@ -110,3 +110,28 @@ def test_example_replays_records_and_replays_again(
 
     counts = _counts(pytester.runpytest_inprocess(*_ARGS))
     assert counts == (goldens, 0, 0)
+
+
+@pytest.mark.parametrize("name", sorted(GOLDENS))
+def test_example_replays_in_its_directory_with_the_test_extras(name: str, tmp_path: Path) -> None:
+    """``pytest`` in the example's directory, as its README says, with every plugin installed.
+
+    The README's second install line (``.[test]``) brings pytest-asyncio, whose start-up warning
+    the example's ``filterwarnings = error`` turned into an INTERNALERROR.
+    """
+    pytest.importorskip("pytest_asyncio")
+    project = tmp_path / name
+    shutil.copytree(EXAMPLES / name, project, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    match = _SUMMARY.search(proc.stdout)
+    assert match, proc.stdout
+    assert tuple(int(n) for n in match.groups()) == (GOLDENS[name], 0, 0)

@@ -138,9 +138,11 @@ def _signature_change(old: Any, new: Any) -> list[str]:
     return ["signed"] if now and not was else []
 
 
-def describe_changes(previous: str | None, current: str) -> str:
+def describe_changes(previous: str | None, current: str, *, written_again: bool = False) -> str:
     """``new``, ``unchanged``, or what changed (``llm call #1 arguments, final state``)
-    between the text of the previous golden file and the text written now."""
+    between the text of the previous golden file and the text written now. ``written_again``:
+    the file was written although its text reads as the previous one (a byte order mark in
+    front of it, which ``previous`` is read without): not ``unchanged`` either."""
     if previous is None:
         return "new"
     try:  # (as deep as a golden may nest: the codec's reader)
@@ -148,7 +150,7 @@ def describe_changes(previous: str | None, current: str) -> str:
     except (ValueError, RecursionError):
         return "replaced a file that was not a readable golden"
     changes = retried(lambda: _changes_between(old, new))
-    if changes == "unchanged" and not _same_but_span_times(previous, current):
+    if changes == "unchanged" and (written_again or not _same_but_span_times(previous, current)):
         return _rewritten(old, new)  # (the file was written again: say why, not "unchanged")
     return changes
 

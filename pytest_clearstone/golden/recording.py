@@ -299,15 +299,23 @@ class RecordingRun:
             leaks(text)  # raises before anything is written
             written.append(text)
 
+        kept: list[bool] = []  # whether the file was left as it was
+
+        def unchanged(path: Path, text: str) -> bool:
+            kept.append(holds_but_span_times(path, text))
+            return kept[-1]
+
         # (a re-record of unchanged behaviour leaves the file as it was: its spans' times only
         # would differ)
         checkpoint.write(
             self.path,
             allow_pickle=self.spec.allow_pickle,
             check=check,
-            unchanged=None if self.previous_text is None else holds_but_span_times,
+            unchanged=None if self.previous_text is None else unchanged,
         )
-        self.change = describe_changes(self.previous_text, written[0])
+        self.change = describe_changes(
+            self.previous_text, written[0], written_again=kept == [False]
+        )
         return checkpoint
 
 

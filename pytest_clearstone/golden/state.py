@@ -49,8 +49,13 @@ def agent_state(agent: Any) -> Any:
     try:
         return dict(vars(agent))
     except TypeError:
+        name = type(agent).__qualname__
         raise SerializationError(
-            "state", type(agent).__qualname__, "the agent has no get_state() and no __dict__"
+            "state",
+            name,
+            "the agent has no get_state() and no __dict__ (its class has __slots__)",
+            advice=f"Give {name} a get_state() returning a dict of what it needs and a "
+            "load_state(state) method that sets it back.",
         ) from None
 
 

@@ -372,7 +372,8 @@ def test_a_missing_golden_of_a_test_that_only_reads_it_names_the_fix_that_works(
             [
                 "*checkpoint not found; tried: *shared.ckpt. This test only reads its golden (its "
                 "marker has no mock=), so recording it writes nothing: record it with the test "
-                "that mocks its calls, or add mock= to this marker"
+                "that mocks its calls, or add mock= to this marker (mock={} when the agent calls "
+                "nothing outside)"
             ]
         )
         result.stdout.no_fnmatch_line("*Record it first with*")

@@ -384,7 +384,7 @@ def test_the_summary_hint_names_tests_that_only_read_their_missing_golden(
     assert lines[hint + 1] == "  test_mixed.py::test_writer"
     assert lines[hint + 2] == (
         "tests that only read their golden (no mock=): record it with the test that mocks its "
-        "calls, or add mock= to their marker"
+        "calls, or add mock= to their marker (mock={} when the agent calls nothing outside)"
     )
     assert lines[hint + 3] == "  test_mixed.py::test_reader"
     # only readers missing: no record-missing hint at all

@@ -64,7 +64,7 @@ def test_a_diverged_reader_is_told_to_re_record_the_test_that_records_its_golden
             "*If the change is intended: this test only reads its golden (its marker has no "
             "mock=), so recording it writes nothing: re-record the test that records it "
             "(pytest --clearstone-record test_shared.py::test_writer), or add mock= to this "
-            "marker"
+            "marker (mock={} when the agent calls nothing outside)"
         ]
     )
     # the summary lists it with the tests that only read their golden, not with those that

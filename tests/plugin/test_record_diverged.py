@@ -363,7 +363,8 @@ def test_a_test_that_only_reads_its_golden_is_not_told_to_re_record_itself(
             "*GoldenMismatchError: the replayed final state differs*",
             "*If the change is intended: this test only reads its golden (its marker has no "
             "mock=), so recording it writes nothing: re-record the test that records it (pytest "
-            "--clearstone-record test_write.py::test_writes), or add mock= to this marker",
+            "--clearstone-record test_write.py::test_writes), or add mock= to this marker (mock={} "
+            "when the agent calls nothing outside)",
             "*tests that only read their golden (no mock=)*",
             "*test_read.py::test_reads",
         ]

@@ -47,6 +47,17 @@ class SlotsAgent:
     def ask(self, q):
         self.seen.append(q)
         return llm(q)
+
+
+class BareSlotsAgent:
+    __slots__ = ("seen",)
+
+    def __init__(self):
+        self.seen = []
+
+    def ask(self, q):
+        self.seen.append(q)
+        return llm(q)
 """
 
 
@@ -86,3 +97,24 @@ def test_an_agent_with_load_state_records_and_replays_its_dataclass_state(
     pytester.makepyfile(agents=AGENTS, test_it=_test("RestoringAgent"))
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_an_agent_with_slots_and_no_get_state_is_told_the_fix_that_works(
+    pytester: pytest.Pytester,
+) -> None:
+    # was: "cannot serialise state (a BareSlotsAgent): the agent has no get_state() and no
+    # __dict__. Make the value JSON-friendly, exclude it from get_state(), or implement
+    # get_state()/load_state() on the agent." (the value is the agent, which has no get_state())
+    pytester.syspathinsert()
+    pytester.makepyfile(agents=AGENTS, test_it=_test("BareSlotsAgent"))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot serialise state (a BareSlotsAgent): the agent has no get_state() and no "
+            "__dict__ (its class has __slots__). Give BareSlotsAgent a get_state() returning a "
+            "dict of what it needs and a load_state(state) method that sets it back."
+        ]
+    )
+    result.stdout.no_fnmatch_line("*JSON-friendly*")
+    assert not (pytester.path / "g.ckpt").exists()
