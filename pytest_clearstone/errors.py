@@ -629,6 +629,10 @@ class MockTargetError(ClearstoneError, AttributeError):
 class ReplayError(ClearstoneError, AssertionError):
     """The replayed run did not match the recording."""
 
+    #: set once the replay keeps the error to fail its test with, whatever the agent does with
+    #: it: a thread of the agent's that it ends reports it no second time (:mod:`.golden.threads`)
+    kept: bool = False
+
 
 class ReplayDivergenceError(ReplayError):
     """A call's arguments differ from the recorded call's input, or (strict mode) the call was

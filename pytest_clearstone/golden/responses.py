@@ -691,6 +691,7 @@ class TargetReplay:
             **form,
         )
         self._errors.append(error)
+        error.kept = True
         call.error = error
         return error
 
@@ -868,6 +869,7 @@ class TargetReplay:
     def _fail(self, error: ReplayError, arguments: dict[str, Any], span_id: str | None) -> Any:
         __tracebackhide__ = True
         self._errors.append(error)
+        error.kept = True
         self._calls.append(
             ReplayCall(self.target.path, self.calls, arguments, span_id, error=error)
         )

@@ -41,6 +41,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, cast
 
 from ..callables import named_after
+from ..errors import ReplayError
 from .targets import Patches, PatchStack
 
 if TYPE_CHECKING:
@@ -566,6 +567,11 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
         def run_in_context() -> None:
             try:
                 _run_job(branch, context, run)
+            except ReplayError as error:
+                if not error.kept:
+                    raise
+                # (the replay fails the test with it: not again, as the thread's unhandled
+                # exception — a warning, an error of the test under -W error)
             finally:
                 restore()  # (and no cycle thread -> closure -> thread is left behind)
 
