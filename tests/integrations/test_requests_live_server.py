@@ -1,0 +1,82 @@
+"""Agents on ``requests`` talking to a real HTTP server (``http.server`` in a thread, answered
+over a socket by urllib3 as in production), mocked at ``requests.Session.send``: recorded with
+the server live and replayed with no connection."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+pytest.importorskip("requests")
+
+COOKIE = "sid-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", f"session={COOKIE}; Path=/; HttpOnly")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def port() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+AGENT = """
+import requests
+
+SESSION = requests.Session()
+
+
+def run(q):
+    response = SESSION.get("http://127.0.0.1:{port}/search", params={{"q": q}})
+    return {{"path": response.json()["path"], "type": response.headers["content-type"]}}
+"""
+
+TEST = """
+import pytest
+
+import cookie_agent
+
+
+@pytest.mark.replay("goldens/cookie.ckpt", mock={"http": "requests.Session.send"})
+def test_cookie(replay):
+    assert replay.run(cookie_agent.run, "pytest")["path"] == "/search?q=pytest"
+"""
+
+
+def test_a_response_setting_a_cookie_records_redacted_and_replays(
+    pytester: pytest.Pytester, port: int
+) -> None:
+    """Recording failed: the secret scan found the header's name ``Set-Cookie`` in the golden,
+    as a value the redaction had noted as secret while walking the response's live urllib3
+    response (whose header dict holds ``[name, value]`` lists)."""
+    pytester.syspathinsert()
+    pytester.makepyfile(cookie_agent=AGENT.format(port=port), test_cookie=TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "cookie.ckpt"
+    first = golden.read_bytes()
+    assert COOKIE.encode() not in first
+    response = json.loads(first)["trace"]["spans"][1]["output"]["v"]
+    assert ["Set-Cookie", "<redacted>"] in response["headers"]
+    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
