@@ -56,6 +56,7 @@ import contextlib
 import contextvars
 import copy
 import dataclasses
+import io
 import json
 import math
 import os
@@ -1054,7 +1055,10 @@ class _Walk:
             new = self.keyed(name, old, f"{path}.{name}")
             if new is not old:
                 changed[name] = new
-        if not changed:
+        if not changed or isinstance(v, io.IOBase):
+            # (a live stream, such as an HTTP response not read yet, is left as it is, its
+            # secrets noted for the check before saving: a copy sharing its connection would
+            # close it under the agent when collected)
             return v
         try:
             out = _shallow_copy(v)

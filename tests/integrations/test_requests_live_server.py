@@ -22,6 +22,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         body = json.dumps({"path": self.path}).encode()
+        if self.path.startswith("/stream"):
+            body = b"one\ntwo\nthree\n" * 2000
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -80,3 +82,61 @@ def test_a_response_setting_a_cookie_records_redacted_and_replays(
     assert ["Set-Cookie", "<redacted>"] in response["headers"]
     pytester.runpytest().assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+STREAMING = """
+import json
+import urllib.request
+
+import requests
+
+BASE = "http://127.0.0.1:{port}"
+
+
+def lines(q):
+    response = requests.get(BASE + "/stream", params={{"q": q}}, stream=True)
+    return sum(1 for line in response.iter_lines() if line)
+
+
+def fetch(q):
+    with urllib.request.urlopen(BASE + "/search?q=" + q) as response:
+        return json.load(response)["path"]
+"""
+
+STREAMING_TESTS = """
+import pytest
+
+import streaming
+
+
+@pytest.mark.replay("goldens/lines.ckpt", mock={"http": "requests.Session.send"})
+def test_lines(replay):
+    assert replay.run(streaming.lines, "pytest") == 6000
+
+
+@pytest.mark.replay("goldens/fetch.ckpt", mock={"http": "urllib.request.urlopen"})
+def test_fetch(replay):
+    replay.run(streaming.fetch, "pytest")
+"""
+
+
+def test_recording_leaves_an_unread_response_that_set_a_cookie_readable(
+    pytester: pytest.Pytester, port: int
+) -> None:
+    """The agent's own response was closed under it while the call was recorded: the redaction
+    copied the live response (an ``io`` object) to redact its ``Set-Cookie`` header, and the
+    copy, collected, closed the connection both shared. ``stream=True`` then read a truncated
+    body; ``urlopen``'s response raised ``ValueError: read of closed file`` in the agent instead
+    of the message saying the response cannot be stored."""
+    pytester.syspathinsert()
+    pytester.makepyfile(streaming=STREAMING.format(port=port), test_streaming=STREAMING_TESTS)
+    unencodable = "ignore::pytest_clearstone.errors.UnencodableValueWarning"
+    result = pytester.runpytest("--clearstone-record", "-W", unencodable)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*cannot serialise the answer of call #1 to urllib.request.urlopen*"]
+    )
+    result.stdout.no_fnmatch_line("*closed file*")
+    golden = (pytester.path / "goldens" / "lines.ckpt").read_text()
+    assert COOKIE not in golden
+    pytester.runpytest("-k", "lines").assert_outcomes(passed=1)
