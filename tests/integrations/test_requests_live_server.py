@@ -140,3 +140,57 @@ def test_recording_leaves_an_unread_response_that_set_a_cookie_readable(
     golden = (pytester.path / "goldens" / "lines.ckpt").read_text()
     assert COOKIE not in golden
     pytester.runpytest("-k", "lines").assert_outcomes(passed=1)
+
+
+SESSIONS = """
+import httpx
+import requests
+
+BASE = "http://127.0.0.1:{port}"
+
+
+def with_requests(q):
+    session = requests.Session()
+    first = session.get(BASE + "/login")
+    second = session.get(BASE + "/search", params={{"q": q}})
+    return [first.json()["path"], second.json()["path"]]
+
+
+def with_httpx(q):
+    with httpx.Client() as client:
+        first = client.get(BASE + "/login")
+        second = client.get(BASE + "/search", params={{"q": q}})
+        return [first.json()["path"], second.json()["path"]]
+"""
+
+SESSIONS_TESTS = """
+import pytest
+
+import sessions
+
+
+@pytest.mark.replay("goldens/requests.ckpt", mock={"http": "requests.Session.send"})
+def test_requests(replay):
+    replay.run(sessions.with_requests, "pytest")
+
+
+@pytest.mark.replay("goldens/httpx.ckpt", mock={"http": "httpx.Client.send"})
+def test_httpx(replay):
+    replay.run(sessions.with_httpx, "pytest")
+"""
+
+
+def test_a_cookie_a_mocked_response_set_is_not_a_divergence_of_the_next_request(
+    pytester: pytest.Pytester, port: int
+) -> None:
+    """The replay failed with nothing changed (``headers['Cookie']: removed '<redacted>'``): the
+    recorded second request carried the cookie the live first response set in the client's
+    jar, which the mocked ``send`` (whose side effect that is) does not set when replaying."""
+    pytester.syspathinsert()
+    pytester.makepyfile(sessions=SESSIONS.format(port=port), test_sessions=SESSIONS_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    for name in ("requests", "httpx"):
+        golden = (pytester.path / "goldens" / f"{name}.ckpt").read_text()
+        assert COOKIE not in golden
+        assert '"Cookie",' in golden or '"cookie",' in golden  # (the second request sent it)
+    pytester.runpytest().assert_outcomes(passed=2)
