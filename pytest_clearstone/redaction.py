@@ -56,6 +56,7 @@ import contextlib
 import contextvars
 import copy
 import dataclasses
+import io
 import json
 import math
 import os
@@ -747,6 +748,12 @@ def _own_pair(key: str, x: Any) -> bool:
     )
 
 
+def _own_values(key: str, x: Any) -> bool:
+    """Whether ``x`` is the ``[name, value, ...]`` list of the name ``key`` (in any case), as
+    urllib3's ``HTTPHeaderDict`` keeps a header (a ``requests.Response``'s ``raw`` has one)."""
+    return type(x) is list and len(x) > 1 and type(x[0]) is str and x[0].lower() == key.lower()
+
+
 #: whether the values transformed now are only compared in memory (:func:`comparing`)
 _comparing: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "clearstone_comparing", default=False
@@ -1048,7 +1055,10 @@ class _Walk:
             new = self.keyed(name, old, f"{path}.{name}")
             if new is not old:
                 changed[name] = new
-        if not changed:
+        if not changed or isinstance(v, io.IOBase):
+            # (a live stream, such as an HTTP response not read yet, is left as it is, its
+            # secrets noted for the check before saving: a copy sharing its connection would
+            # close it under the agent when collected)
             return v
         try:
             out = _shallow_copy(v)
@@ -1094,9 +1104,12 @@ class _Walk:
                     return self.value(x, path)
                 if _own_pair(key, x):  # requests' CaseInsensitiveDict: name -> (Name, value)
                     return self.value(x, path)  # (the pair rule replaces its value)
-                for text in _strings(x):
+                named = _own_values(key, x)  # (its name is no secret: the golden holds it)
+                for text in _strings(x[1:] if named else x):
                     self.r.note_secret(text, f"the value at {key!r} in the {self.location}")
                 self.r.replaced = True
+                if named:
+                    return [x[0], *[self.r.placeholder] * (len(x) - 1)]
                 return self.r.placeholder
         return self.value(x, path)
 

@@ -49,11 +49,14 @@ SECRET_HEADERS = frozenset(
 #: release that sent a request, or what its transport can decode (``br``, ``zstd`` when those
 #: packages are installed) — not what the agent asked for. They are stored, but a replayed call
 #: is matched without them (:func:`compared_form`), so a golden replays on another machine, on
-#: another Python or after an SDK upgrade.
+#: another Python or after an SDK upgrade. ``cookie`` too: the client's jar sends back what an
+#: earlier response set, and a mocked ``send`` (which fills the jar) sets nothing when replaying;
+#: its value is redacted anyway.
 UNCOMPARED_HEADERS = frozenset(
     {
         "user-agent",
         "accept-encoding",
+        "cookie",
         "x-stainless-lang",
         "x-stainless-package-version",
         "x-stainless-os",

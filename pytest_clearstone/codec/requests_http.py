@@ -114,13 +114,17 @@ def _requests() -> Any:
 
 def decode_request(tree: dict[str, Any]) -> Any:
     """The stored request as a ``requests.PreparedRequest`` (secret headers redacted); a body
-    stored as text comes back as text, any other as bytes."""
+    stored as text comes back as text, one stored as unread (a file or an iterator, streamed
+    when sent) as an empty iterator (which is stored as unread again), any other as bytes."""
     requests = _requests()
     request = requests.PreparedRequest()
     request.method = tree["method"]
     request.url = tree["url"]
     request.headers = requests.structures.CaseInsensitiveDict(stored_header_pairs(tree))
-    request.body = tree["text"] if "text" in tree else content_of(tree, requests_json) or None
+    if tree.get("unread"):
+        request.body = iter(())
+    else:
+        request.body = tree["text"] if "text" in tree else content_of(tree, requests_json) or None
     return request
 
 
