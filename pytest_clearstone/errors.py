@@ -1032,6 +1032,13 @@ NETWORK_HINT = (
     "with the ini option clearstone_allow_hosts, or run with --clearstone-allow-network"
 )
 
+TELEMETRY_NETWORK_HINT = (
+    "It is an OpenTelemetry exporter sending the agent's telemetry. Under tests, give the "
+    "agent's provider an in-memory or console exporter, or turn the SDK off with "
+    "OTEL_SDK_DISABLED=true, rather than mocking the exporter (its exports would be recorded as "
+    "the agent's calls, at times that vary) or allowing the collector's host"
+)
+
 PROXY_NETWORK_HINT = (
     "Mock the function that makes this call (add its import path to mock=), or run with "
     "--clearstone-allow-network. Allowing the proxy in clearstone_allow_hosts would let every "
@@ -1075,6 +1082,7 @@ class NetworkBlockedError(ReplayError):
         unresolved: Sequence[str] = (),
         during: str | None = None,
         proxy: Sequence[str] = (),
+        telemetry: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -1082,6 +1090,7 @@ class NetworkBlockedError(ReplayError):
         self.name = name
         self.during = during
         self.proxy = tuple(proxy)
+        self.telemetry = telemetry
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1102,7 +1111,11 @@ class NetworkBlockedError(ReplayError):
                 "carried was for another host, which the guard does not see"
             )
         hint = PROXY_NETWORK_HINT if proxy else NETWORK_HINT
-        lines.append(f"  {hint if during is None else FIXTURE_NETWORK_HINT}")
+        if telemetry:
+            hint = TELEMETRY_NETWORK_HINT
+        elif during is not None:
+            hint = FIXTURE_NETWORK_HINT
+        lines.append(f"  {hint}")
         super().__init__("\n".join(lines))
 
 

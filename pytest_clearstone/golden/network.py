@@ -39,6 +39,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from types import FrameType
 from typing import Any, NamedTuple, TypeAlias
 
 from ..callables import named_after
@@ -277,6 +278,8 @@ class BlockedConnection(NamedTuple):
     name: str | None = None  #: the host name the address was looked up for, when seen
     during: str | None = None  #: what the test was doing (a fixture's set-up); None: its call
     proxy: tuple[str, ...] = ()  #: the variables (HTTPS_PROXY) whose proxy the address is
+    #: made by an OpenTelemetry exporter (the agent's spans, logs or metrics sent)
+    telemetry: bool = False
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -401,6 +404,7 @@ class NetworkGuard(Patches):
             unresolved=self.allow.unresolved,
             during=first.during,
             proxy=first.proxy,
+            telemetry=first.telemetry,
         )
         return made if raised is None else made.with_traceback(raised.__traceback__)
 
@@ -445,6 +449,7 @@ class NetworkGuard(Patches):
             name,
             during,
             _proxy_variables(host, name, port),
+            not background and _exporting_telemetry(),
         )
         if background:
             with self._lock:
@@ -467,6 +472,7 @@ class NetworkGuard(Patches):
             unresolved=self.allow.unresolved,
             during=during,
             proxy=attempt.proxy,
+            telemetry=attempt.telemetry,
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
             self._attempts.append(attempt)
@@ -496,6 +502,21 @@ class NetworkGuard(Patches):
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
         return f"<NetworkGuard {state} for {self.label} allow={list(self.allow.entries)}>"
+
+
+#: the packages of OpenTelemetry's SDK and exporters, whose connections send telemetry
+_TELEMETRY_MODULES = ("opentelemetry.sdk.", "opentelemetry.exporter.")
+
+
+def _exporting_telemetry() -> bool:
+    """Whether the current thread connects from inside OpenTelemetry's SDK or an exporter of it
+    (a span processor exporting, ``force_flush``): asked only for a blocked connection."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).startswith(_TELEMETRY_MODULES):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _reset_owner(token: contextvars.Token[NetworkGuard | None]) -> None:

@@ -32,7 +32,7 @@ from ..errors import (
     UnmockedCallWarning,
     describe,
 )
-from ..tracing.span import Recorded, Span
+from ..tracing.span import TOO_LONG_MARK, Recorded, Span
 from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer, current_span
 from .changes import describe_changes, holds_but_span_times
@@ -791,6 +791,7 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
             raise UnfinishedCallError(target, number, generator=kind in (Kind.GEN, Kind.ASYNCGEN))
         if span.error is not None:
             _refuse_unraisable_error(span.error, f"the error of call #{number} to {target}")
+        _refuse_too_long(span, f"call #{number} to {target}")
         encoded = None if span.recorded_output is None else span.recorded_output.encoded
         found = [] if encoded is None else tag_locations(encoded, "repr")
         if found:
@@ -804,6 +805,26 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
                 _repr_fixes(type_name, target, pickles=_pickled_at(live, where)),
                 advice="",
             )
+
+
+def _refuse_too_long(span: Span, call: str) -> None:
+    """Raise :class:`SerializationError` for ``call`` when the trace store, through which a
+    recording goes, held its arguments or its answer as the placeholder of a value longer than
+    SQLite stores: a golden holding it would replay the placeholder."""
+    for part, recorded in (("arguments", span.recorded_input), ("answer", span.recorded_output)):
+        tree = None if recorded is None else recorded.encoded
+        if type(tree) is dict and tree.get(TAG) == "repr":
+            text = str(tree.get("v"))
+            if TOO_LONG_MARK in text:
+                raise SerializationError(
+                    f"the {part} of {call}",
+                    str(tree.get("type")),
+                    f"the recording could not keep it: {text.strip('<>')}",
+                    advice=(
+                        "Mock a function of your own that takes or returns what the agent uses "
+                        "of it (a file's path, its size, the part it reads)."
+                    ),
+                )
 
 
 def _refuse_unraisable_error(error: dict[str, Any], where: str) -> None:

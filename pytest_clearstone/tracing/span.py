@@ -226,6 +226,14 @@ class Recorded:
 #: the text of the trace store's placeholder of an integer longer than Python writes as text,
 #: given its number of digits (a golden whose call held one refuses it: ``golden.long_integers``)
 LONG_INTEGER_TEXT = "<int of about {} digits: longer than Python writes as text>"
+#: the text of the trace store's placeholder of a value longer than SQLite stores in one string
+#: (``SQLITE_LIMIT_LENGTH``), given its kind, its size and the limit (a golden whose call held
+#: one refuses it: ``golden.too_long``)
+TOO_LONG_TEXT = (
+    "<{} of {} bytes as JSON: more than the trace store holds (SQLite's limit: {} bytes)>"
+)
+#: the part of :data:`TOO_LONG_TEXT` that every such placeholder holds
+TOO_LONG_MARK = "bytes as JSON: more than the trace store holds"
 
 
 def long_integer_digits(value: Any) -> int:

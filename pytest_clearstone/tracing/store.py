@@ -46,6 +46,7 @@ from ..file_kinds import file_kind
 from .span import (
     LONG_INTEGER_TEXT,
     PLAIN_TYPES,
+    TOO_LONG_TEXT,
     Recorded,
     Span,
     long_integer_digits,
@@ -104,6 +105,12 @@ _CHUNK = 512  # spans per INSERT statement
 # and copies a row once per column (a 20 MB audio payload: 2 s and +878 MB instead of 0.1 s and
 # +57 MB). From about 4 KB a parameterized row is also faster than one in the JSON array.
 _LARGE_COLUMN = 4096
+# SQLite's limit on the bytes of a string and of a row in a default build, for a Python whose
+# sqlite3 cannot tell the connection's (3.10); and the room left below it for a row's header
+_DEFAULT_LENGTH_LIMIT = 1_000_000_000
+_LIMIT_LENGTH = getattr(sqlite3, "SQLITE_LIMIT_LENGTH", 0)
+_ROW_ROOM = 64 * 1024
+_KEPT_MESSAGE = 4096  # bytes of a too long message, or of an attribute value, kept
 _inherited_connections: list[sqlite3.Connection] = []  # kept open in forked children
 # how a JSON array of rows spells a NUL character (text from the standard library, bytes from
 # orjson); in a JSON column's text (escaped twice) it is found too: that row is bound as well
@@ -216,6 +223,10 @@ def _row(span: Span) -> tuple[Any, ...]:
 #: the columns of a row (see :func:`_row`) holding a name given by the caller: the span's name
 #: (never null) and type, its status message, the tracer's name and version
 _SPAN_NAME = 3
+#: the columns of a row that may be shortened when it is longer than SQLite stores: the status
+#: message, the attributes, the input, output and error
+_STATUS_MESSAGE, _ATTRIBUTES, _ERROR = 9, 12, 15
+_SHORTENED_COLUMNS = (_STATUS_MESSAGE, _ATTRIBUTES, 13, 14, _ERROR)
 _NAME_COLUMNS = (_SPAN_NAME, 4, 9, 10, 11)
 # (and their subclasses: a StrEnum span type; SQLite stores a number in a TEXT column as text,
 # bytes as a BLOB, read back as bytes)
@@ -238,6 +249,71 @@ def _with_text_names(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]] | Non
             row = tuple(_text(v) if i in bad else v for i, v in enumerate(row))
         result.append(row)
     return result if fixed else None
+
+
+def _within_length_limit(rows: list[tuple[Any, ...]], limit: int) -> list[tuple[Any, ...]] | None:
+    """``rows`` with the values of each row longer than SQLite stores (``limit`` bytes, for a
+    string and for a whole row) replaced, largest first, by placeholders saying so (see
+    :func:`_shortened`): the span, and the batch written with it, is stored ("no span is ever
+    dropped silently"). ``None`` when no row is too long."""
+    budget = limit - _ROW_ROOM
+    fixed = False
+    result = []
+    for row in rows:
+        sizes = {i: _byte_size(row[i]) for i in _SHORTENED_COLUMNS}
+        others = sum(_byte_size(v) for i, v in enumerate(row) if i not in sizes)
+        if others + sum(sizes.values()) > budget:
+            fixed = True
+            values = list(row)
+            while sizes and others + sum(sizes.values()) > budget:
+                i = max(sizes, key=sizes.__getitem__)
+                values[i] = _shortened(i, values[i], sizes.pop(i), limit)
+                others += _byte_size(values[i])
+            row = tuple(values)
+        result.append(row)
+    return result if fixed else None
+
+
+def _byte_size(value: Any) -> int:
+    if type(value) is str:
+        return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+    return len(value) if isinstance(value, bytes) else 8
+
+
+def _shortened(column: int, text: str, size: int, limit: int) -> str:
+    """The column ``column`` of a row, ``text`` of ``size`` bytes, as the trace store holds it
+    when the row is longer than SQLite stores: an input or output as a placeholder naming its
+    kind and size, each long attribute value so, the error's message and arguments so, and
+    the status message cut short."""
+    if column == _STATUS_MESSAGE:
+        return f"{text[:_KEPT_MESSAGE]}... ({TOO_LONG_TEXT.format('message', size, limit)})"
+    tree = codec.loads(text, decode_tags=False) if column in (_ATTRIBUTES, _ERROR) else None
+    if column == _ATTRIBUTES and type(tree) is dict:
+        return _dumps({k: _too_long(v, _KEPT_MESSAGE, limit) for k, v in tree.items()})
+    if column == _ERROR and type(tree) is dict:
+        message = tree.get("message")
+        shortened = dict(tree, args=[], message=_too_long(message, _KEPT_MESSAGE, limit))
+        return _dumps(shortened)
+    return _dumps(_placeholder(codec.loads(text, decode_tags=False), size, limit))
+
+
+def _too_long(tree: Any, keep: int, limit: int) -> Any:
+    """``tree`` (a value's codec tree), or its placeholder when its JSON is over ``keep``
+    bytes."""
+    text = _dumps(tree)
+    size = _byte_size(text)
+    return tree if size <= keep else _placeholder(tree, size, limit)
+
+
+_KINDS: dict[type, str] = {dict: "dict", list: "list", str: "str"}
+
+
+def _placeholder(tree: Any, size: int, limit: int) -> dict[str, Any]:
+    if type(tree) is dict and type(tree.get(codec.TAG)) is str:
+        kind = str(tree.get("type") or tree[codec.TAG])
+    else:
+        kind = _KINDS.get(type(tree), "value")
+    return {codec.TAG: "repr", "type": kind, "v": TOO_LONG_TEXT.format(kind, size, limit)}
 
 
 def _text(value: Any) -> str:
@@ -784,13 +860,21 @@ class TraceStore:
             return self._write_rows(
                 [tuple(utf8_text(v) if type(v) is str else v for v in row) for row in rows]
             )
-        except TraceStoreError:
-            # looked for only once a write failed: a name SQLite cannot store would otherwise
-            # fail this batch, and every later one, for good
-            storable = _with_text_names(rows)
+        except (TraceStoreError, OverflowError):  # (OverflowError: a text over 2 GB)
+            # looked for only once a write failed: a name SQLite cannot store, or a value longer
+            # than it stores, would otherwise fail this batch, and every later one, for good
+            named = _with_text_names(rows)
+            limited = _within_length_limit(named or rows, self._length_limit())
+            storable = limited or named
             if storable is None:
                 raise
             return self._write_rows(storable)
+
+    def _length_limit(self) -> int:
+        """The most bytes SQLite stores in one string, and in one row (``SQLITE_LIMIT_LENGTH``)."""
+        with self._lock:
+            getlimit = getattr(self._connection(), "getlimit", None)  # (Python 3.11+)
+            return _DEFAULT_LENGTH_LIMIT if getlimit is None else int(getlimit(_LIMIT_LENGTH))
 
     def _write_rows(self, all_rows: list[tuple[Any, ...]]) -> int:
         # Each chunk of small rows goes to SQLite as one JSON array expanded by json_each(): one
