@@ -267,10 +267,19 @@ def _line_breaks_only(change: Change) -> bool:
     """Whether ``change`` puts a text where another was that differs from it only in ending
     lines with ``\\r\\n`` where the other ends them with ``\\n``: a file read as it is on disk
     in a checkout that converts line endings (git's ``core.autocrlf``)."""
+    texts = _texts(change)
+    if texts is None:
+        return False
+    old, new = texts
+    return "\r\n" in old + new and old.replace("\r\n", "\n") == new.replace("\r\n", "\n")
+
+
+def _texts(change: Change) -> tuple[str, str] | None:
+    """The recorded and the current text when ``change`` puts a text where another was."""
     old, new = change.old, change.new
     if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
-        return False
-    return "\r\n" in old + new and old.replace("\r\n", "\n") == new.replace("\r\n", "\n")
+        return None
+    return old, new
 
 
 def moved_directory(changes: Sequence[Change]) -> tuple[str, str, str] | None:
@@ -314,9 +323,10 @@ def _swapped_everywhere(
     values = [(value, name) for value, name in values if value]
     found = None
     for change in changes:
-        old, new = change.old, change.new
-        if change.kind != "values_changed" or type(old) is not str or type(new) is not str:
+        texts = _texts(change)
+        if texts is None:
             return None
+        old, new = texts
         if len(old) + len(new) > _MAX_SCANNED:
             return None
         swapped = next(
