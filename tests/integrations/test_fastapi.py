@@ -83,3 +83,47 @@ def test_sync_endpoint_ids_do_not_depend_on_which_test_started_the_worker(
     stack.replay_passes()
     stack.replay_passes("test_web.py::test_porto")
     stack.replay_passes("test_web.py::test_lisbon")
+
+
+AGENT_WITH_TEST_CLIENT = '''
+import pytest
+from fastapi.testclient import TestClient
+
+import webapp
+
+MOCK = {"llm": "openai.resources.chat.completions.Completions.create"}
+
+
+class ApiAgent:
+    """Talks to the app through the client it is given, and keeps its answers."""
+
+    def __init__(self, client):
+        self.client = client
+        self.answers = []
+
+    def ask(self, question):
+        answer = self.client.post("/chat", json={"q": question}).json()["answer"]
+        self.answers.append(answer)
+        return answer
+
+
+@pytest.mark.replay(mock=MOCK)
+def test_agent(replay):
+    with TestClient(webapp.app) as client:
+        agent = ApiAgent(client)
+        assert replay.run(agent.ask, "Lisbon") == "Answer to 'Lisbon'"
+        assert replay.run(agent.ask, "Porto") == "Answer to 'Porto'"
+    assert agent.client is client
+'''
+
+
+def test_agent_holding_the_test_client_records_and_replays(
+    make_stack: Callable[..., Stack],
+) -> None:
+    """An agent keeping the app's ``TestClient`` (an ``httpx2.Client`` whose constructor needs
+    the app) in its state: the client is stored as a reference like any HTTP client, and the
+    agent the test built keeps its own on replay."""
+    stack: Stack = make_stack()
+    stack.pytester.makepyfile(webapp=WEBAPP)
+    stack.write_test("agent", AGENT_WITH_TEST_CLIENT)
+    stack.roundtrip()
