@@ -38,6 +38,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from queue import Queue
 from typing import TYPE_CHECKING, Any, cast
 
 from ..callables import named_after
@@ -318,10 +319,15 @@ def _run_job(
 ) -> Any:
     if branch is None:
         return context.run(fn, *args, **kwargs)
+    return context.run(_in_branch, branch, fn, *args, **kwargs)
+
+
+def _in_branch(branch: Branch, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` as the job of ``branch`` on this thread."""
     stack = _jobs.stack
     stack.append(branch)
     try:
-        return context.run(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
     finally:
         stack.pop()
         _join(branch)
@@ -553,6 +559,10 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
         if _in_submit.get():  # a pool's worker
             original(self)
             return
+        if _is_anyio_worker(self):
+            _branch_anyio_jobs(self)
+            original(self)
+            return
         own = self.__dict__.get("run", _MISSING)
         run = self.run  # bound now: a subclass's run is the one wrapped
         branch, context = _child_context(_thread_name(self, run), threaded=True)
@@ -583,6 +593,43 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
             raise
 
     return named_after(start, original)
+
+
+def _is_anyio_worker(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is a worker of anyio's thread pool (``anyio.to_thread.run_sync``, and
+    so Starlette's and FastAPI's ``run_in_threadpool``: sync endpoints and dependencies)."""
+    kind = type(thread)
+    return (
+        kind.__name__ == "WorkerThread"
+        and kind.__module__ == "anyio._backends._asyncio"
+        and isinstance(getattr(thread, "queue", None), Queue)
+    )
+
+
+def _branch_anyio_jobs(worker: threading.Thread) -> None:
+    """Make each job handed to anyio's ``worker`` a branch, as ``ThreadPoolExecutor.submit``
+    does; the worker itself is none.
+
+    anyio keeps its workers for the event loop's life and reuses an idle one for the next job,
+    whichever task hands it out, also in a later test (a ``TestClient`` a module-scoped fixture
+    keeps), and lets one go after ten idle seconds: a worker branch's key (and the seeded ids
+    drawn in it) would depend on whether the job found a worker to reuse. A job's key is the
+    next child of the branch of the task that hands it out, running its function, made when it
+    is queued (in the task's order), whichever worker runs it. anyio queues ``(context, func,
+    args, future, cancel_scope)`` and runs ``context.run(func, *args)``."""
+    queue: Queue[Any] = getattr(worker, "queue")  # noqa: B009  (anyio's, checked above)
+    put = queue.put_nowait
+
+    def put_nowait(item: Any) -> None:
+        if _active and isinstance(item, tuple) and len(item) == 5:
+            context, fn, args, *rest = item
+            if isinstance(context, contextvars.Context) and callable(fn):
+                branch, context = _child_context(job_name(fn, args), context, threaded=True)
+                if branch is not None:
+                    item = (context, functools.partial(_in_branch, branch, fn), args, *rest)
+        put(item)
+
+    queue.put_nowait = put_nowait  # type: ignore[method-assign]
 
 
 def _thread_name(thread: threading.Thread, run: Any) -> str:
