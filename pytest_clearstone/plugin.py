@@ -1492,9 +1492,10 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             item.stash[_SUBTESTS] = subtests
         try:
             result = yield
-        # (pytest's Failed is no Exception: pytest.fail() after the agent swallowed a replay
-        # error, pytest.raises that saw nothing raised, a RaisesGroup's group that held one)
-        except (Exception, pytest.fail.Exception) as exc:
+        # (pytest's Failed and Skipped are no Exceptions: pytest.fail() after the agent
+        # swallowed a replay error, pytest.raises that saw nothing raised, a RaisesGroup's group
+        # that held one, pytest.skip() in an `except` meant for a service that is down)
+        except (Exception, pytest.fail.Exception, pytest.skip.Exception) as exc:
             if replay is not None:  # (what a forked child swallowed explains what followed)
                 _check_forked_children(replay, exc)
             if guard is not None and guard.error() is not None:

@@ -1,9 +1,9 @@
 """A replay error the agent swallowed, or that pytest's own helpers caught, stays the failure when
-the test then fails through pytest's ``Failed`` (a ``BaseException``, not an ``Exception``):
-``pytest.fail()`` after the agent fell back, ``pytest.raises`` that saw nothing raised, and
-``pytest.RaisesGroup`` whose ``ExceptionGroup`` (an agent's ``asyncio.TaskGroup``) held the
-divergence in place of the expected error. It is counted as diverged and record-diverged
-re-records it."""
+the test then fails or skips through pytest's ``Failed`` or ``Skipped`` (``BaseException``s, not
+``Exception``s): ``pytest.fail()`` after the agent fell back, ``pytest.raises`` that saw nothing
+raised, ``pytest.RaisesGroup`` whose ``ExceptionGroup`` (an agent's ``asyncio.TaskGroup``) held
+the divergence in place of the expected error, and ``pytest.skip()`` in an ``except`` meant for
+a service that is down. It is counted as diverged and record-diverged re-records it."""
 
 from __future__ import annotations
 
@@ -13,12 +13,19 @@ import pytest
 
 APP = """
 import asyncio
+import os
+import socket
 
 PROMPT = "You plan trips."
 
 
 def ask(system, city):
     return f"Visit {city} ({system})"
+
+
+def warm_up():
+    if os.environ.get("WARM_UP"):  # (set on replay only: the guard blocks it)
+        socket.create_connection(("192.0.2.1", 80), timeout=0.01).close()
 
 
 class Planner:
@@ -79,6 +86,16 @@ def test_raises():
         app.Planner().check("Nowhere")
 
 
+@pytest.mark.replay("goldens/skip.ckpt", mock=MOCK)
+def test_skip():
+    try:
+        app.warm_up()
+        answer = app.ask(app.PROMPT, "Lisbon")
+    except Exception:
+        pytest.skip("the model is not reachable")
+    assert answer
+
+
 @pytest.mark.replay("goldens/group.ckpt", mock=MOCK)
 def test_group():
     planner = app.Planner()
@@ -87,7 +104,9 @@ def test_group():
     assert len(planner.answers) == 1
 """
 
-TESTS = ["test_fail", "test_raises"] + (["test_group"] if sys.version_info >= (3, 11) else [])
+TESTS = ["test_fail", "test_raises", "test_skip"]
+if sys.version_info >= (3, 11):  # (asyncio.TaskGroup)
+    TESTS.append("test_group")
 
 
 @pytest.fixture
@@ -109,8 +128,8 @@ def test_a_replay_error_before_a_pytest_failure_is_the_failure(
     planner: pytest.Pytester, test: str
 ) -> None:
     # before the fix: the test failed with "Failed: the planner gave no answer" ("DID NOT
-    # RAISE", "Raised exception group did not match"), the divergence not counted, and the
-    # summary gave no re-record hint
+    # RAISE", "Raised exception group did not match"), or was skipped (a green run), the
+    # divergence not counted, and the summary gave no re-record hint
     result = planner.runpytest(f"test_planner.py::{test}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -134,3 +153,18 @@ def test_record_diverged_rerecords_a_divergence_before_a_pytest_failure(
     result.assert_outcomes(passed=1)
     assert golden.read_bytes() != before
     planner.runpytest(f"test_planner.py::{test}").assert_outcomes(passed=1)
+
+
+def test_a_blocked_connection_before_a_skip_fails_the_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # before the fix: the connection the network guard blocked (an SDK raises it as its own
+    # connection error) was swallowed and the test skipped "the model is not reachable": a
+    # replay that made a call it never recorded passed the run
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_planner=TEST)
+    pytester.runpytest("--clearstone-record", "-k", "test_skip").assert_outcomes(passed=1)
+    monkeypatch.setenv("WARM_UP", "1")
+    result = pytester.runpytest("-k", "test_skip")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["E *NetworkBlockedError*192.0.2.1*80*"])
