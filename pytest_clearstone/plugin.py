@@ -582,6 +582,20 @@ def pytest_configure(config: pytest.Config) -> None:
             f"({config.stash[_STATE].subset}), so goldens of the tests left out would look unused"
         )
     config.pluginmanager.register(_Reporter(config), "clearstone-reporter")
+    if config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:  # (also pytest-xdist's controller)
+        config.pluginmanager.register(_RerunStatus(), "clearstone-rerun-status")
+
+
+class _RerunStatus:
+    """``--clearstone-mode=record-diverged``: a subtest's report of a replay attempt, which the
+    test's live run superseded (:func:`_subtest_report`), is shown as a rerun: ``R``, not
+    pytest's ``F`` (as pytest-rerunfailures shows its own). Registered where the reports are
+    shown, pytest-xdist's controller too, which collects no test."""
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
+        if report.outcome == _RERUN:
+            return _RERUN, "R", ("RERUN", {"yellow": True})
+        return None
 
 
 def _refuse_recording_on_each_worker(config: pytest.Config) -> None:
@@ -2821,14 +2835,6 @@ class _PerTestHooks:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         __tracebackhide__ = True
         return (yield from _runtest_call(item))
-
-    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
-        """A subtest's report of record-diverged's replay attempt, which the test's live run
-        superseded (:func:`_subtest_report`), is shown as a rerun: ``R``, not pytest's ``F``
-        (as pytest-rerunfailures shows its own)."""
-        if report.outcome == _RERUN:
-            return _RERUN, "R", ("RERUN", {"yellow": True})
-        return None
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(
