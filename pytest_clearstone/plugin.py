@@ -1495,7 +1495,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     root = _root_span(item) if recording or wants_tracer else None
     error: BaseException | None = None
     guard = _network_guard(item) if replay is not None and not recording else None
-    subtests: list[str] = []  # how its subtests that failed did ("diverged", "failed", ...)
+    subtests: list[str] = []  # how its subtests that failed did: "diverged" or "failed"
     try:
         if replay is not None:
             _start(item, replay, root)
@@ -1926,13 +1926,10 @@ def _subtest_report(
     fail the re-recorded test and show the replay's error."""
     if report.user_properties:
         report.user_properties = [p for p in report.user_properties if p[0] not in _NOTE_KEYS]
-    if report.failed:
-        error = None if call.excinfo is None else call.excinfo.value
-        how = "diverged" if error is not None and _diverged_by(error) else "failed"
-    elif report.skipped and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
-        how = "xfailed"
-    else:
+    if not report.failed:  # (one that skipped or xfailed, pytest.xfail(), passes its test)
         return
+    error = None if call.excinfo is None else call.excinfo.value
+    how = "diverged" if error is not None and _diverged_by(error) else "failed"
     item.stash[_SUBTESTS].append(how)
     if how == "diverged" and item.stash.get(_ATTEMPT, None) is Mode.REPLAY:
         report.outcome = _RERUN  # type: ignore[assignment]  # (not one of pytest's)
