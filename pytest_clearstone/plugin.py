@@ -582,6 +582,20 @@ def pytest_configure(config: pytest.Config) -> None:
             f"({config.stash[_STATE].subset}), so goldens of the tests left out would look unused"
         )
     config.pluginmanager.register(_Reporter(config), "clearstone-reporter")
+    if config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:  # (also pytest-xdist's controller)
+        config.pluginmanager.register(_RerunStatus(), "clearstone-rerun-status")
+
+
+class _RerunStatus:
+    """``--clearstone-mode=record-diverged``: a subtest's report of a replay attempt, which the
+    test's live run superseded (:func:`_subtest_report`), is shown as a rerun: ``R``, not
+    pytest's ``F`` (as pytest-rerunfailures shows its own). Registered where the reports are
+    shown, pytest-xdist's controller too, which collects no test."""
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
+        if report.outcome == _RERUN:
+            return _RERUN, "R", ("RERUN", {"yellow": True})
+        return None
 
 
 def _refuse_recording_on_each_worker(config: pytest.Config) -> None:
@@ -1481,7 +1495,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     root = _root_span(item) if recording or wants_tracer else None
     error: BaseException | None = None
     guard = _network_guard(item) if replay is not None and not recording else None
-    subtests: list[str] = []  # how its subtests that failed did ("diverged", "failed", ...)
+    subtests: list[str] = []  # how its subtests that failed did: "diverged" or "failed"
     try:
         if replay is not None:
             _start(item, replay, root)
@@ -1492,7 +1506,10 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             item.stash[_SUBTESTS] = subtests
         try:
             result = yield
-        except Exception as exc:
+        # (pytest's Failed and Skipped are no Exceptions: pytest.fail() after the agent
+        # swallowed a replay error, pytest.raises that saw nothing raised, a RaisesGroup's group
+        # that held one, pytest.skip() in an `except` meant for a service that is down)
+        except (Exception, pytest.fail.Exception, pytest.skip.Exception) as exc:
             if replay is not None:  # (what a forked child swallowed explains what followed)
                 _check_forked_children(replay, exc)
             if guard is not None and guard.error() is not None:
@@ -1909,13 +1926,10 @@ def _subtest_report(
     fail the re-recorded test and show the replay's error."""
     if report.user_properties:
         report.user_properties = [p for p in report.user_properties if p[0] not in _NOTE_KEYS]
-    if report.failed:
-        error = None if call.excinfo is None else call.excinfo.value
-        how = "diverged" if error is not None and _diverged_by(error) else "failed"
-    elif report.skipped and hasattr(report, "wasxfail"):  # it failed, as an xfail expects
-        how = "xfailed"
-    else:
+    if not report.failed:  # (one that skipped or xfailed, pytest.xfail(), passes its test)
         return
+    error = None if call.excinfo is None else call.excinfo.value
+    how = "diverged" if error is not None and _diverged_by(error) else "failed"
     item.stash[_SUBTESTS].append(how)
     if how == "diverged" and item.stash.get(_ATTEMPT, None) is Mode.REPLAY:
         report.outcome = _RERUN  # type: ignore[assignment]  # (not one of pytest's)
@@ -2818,14 +2832,6 @@ class _PerTestHooks:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         __tracebackhide__ = True
         return (yield from _runtest_call(item))
-
-    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
-        """A subtest's report of record-diverged's replay attempt, which the test's live run
-        superseded (:func:`_subtest_report`), is shown as a rerun: ``R``, not pytest's ``F``
-        (as pytest-rerunfailures shows its own)."""
-        if report.outcome == _RERUN:
-            return _RERUN, "R", ("RERUN", {"yellow": True})
-        return None
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(
