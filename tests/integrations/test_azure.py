@@ -92,3 +92,91 @@ def test_an_azure_ad_chat_model_recorded_without_an_openai_key_replays(
         ["*recorded -> actual:", "*root[[]'self'[]][[]'temperature'[]]: 0.2 -> 0.3"]
     )
     assert "openai_api_key" not in result.stdout.str()
+
+
+PYDANTIC_AI = """
+import asyncio
+
+import pytest
+from pydantic_ai import Agent
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.azure import AzureProvider
+from pydantic_ai.providers.openai import OpenAIProvider
+
+import services
+
+
+def local_model():  # an OpenAI-compatible server (ollama, vLLM) with a dummy key
+    provider = OpenAIProvider(base_url="http://localhost:11434/v1", api_key="ollama",
+                              http_client=services.OPENAI.async_client())
+    return OpenAIChatModel("gpt-4o-mini", provider=provider)
+
+
+def azure_model():
+    provider = AzureProvider(azure_endpoint="https://x.openai.azure.com",
+                             api_version="2024-10-21", api_key="azure-key-0123456789",
+                             http_client=services.OPENAI.async_client())
+    return OpenAIChatModel("gpt-4o-mini", provider=provider)
+
+
+class Guide:
+    def __init__(self, model):
+        self.agent = Agent(model, system_prompt="Be brief.")
+        self.answers = []
+
+    def get_state(self):
+        return {"answers": self.answers}
+
+    def load_state(self, state):
+        self.answers = list(state["answers"])
+
+    async def ask(self, question):
+        self.answers.append((await self.agent.run(question)).output)
+        return self.answers[-1]
+
+
+@pytest.mark.replay(mock={"llm": "pydantic_ai.models.openai.OpenAIChatModel.request"})
+def test_it(replay):
+    guide = Guide(MODEL())
+    assert asyncio.run(replay.run(guide.ask, "Monet?")) == "Answer to 'Monet?'"
+"""
+
+
+@pytest.mark.parametrize(
+    ("model", "old", "new", "changed"),
+    [
+        (
+            "local_model",
+            "localhost:11434",
+            "localhost:8000",
+            "*root[[]'self'[]][[]'client'[]].base_url: 'http://localhost:11434/v1/' -> "
+            "'http://localhost:8000/v1/'",
+        ),
+        (
+            "azure_model",
+            'api_version="2024-10-21"',
+            'api_version="2025-04-01"',
+            "*root[[]'self'[]][[]'client'[]].api_version: '2024-10-21' -> '2025-04-01'",
+        ),
+        (
+            "azure_model",
+            "Guide(azure_model())",
+            "Guide(local_model())",
+            "*root[[]'self'[]][[]'client'[]]: AsyncAzureOpenAI(*) -> AsyncOpenAI(*)",
+        ),
+    ],
+    ids=["base_url", "api_version", "provider"],
+)
+def test_a_pydantic_ai_model_on_another_endpoint_diverges(
+    stack: Stack, model: str, old: str, new: str, changed: str
+) -> None:
+    """``self`` of ``OpenAIChatModel.request`` was recorded by its name, profile and settings
+    only: the same agent pointed at another OpenAI-compatible server (``base_url``), another
+    Azure API version, or moved from ``AzureProvider`` to ``OpenAIProvider`` replayed green. The
+    model's SDK client is part of its settings now, stored by its reference (never its key)."""
+    stack.write_test("guide", PYDANTIC_AI.replace("MODEL()", f"{model}()"))
+    stack.roundtrip()
+    stack.edit("test_guide", old, new)
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*OpenAIChatModel.request*", changed])
