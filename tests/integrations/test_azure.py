@@ -180,3 +180,26 @@ def test_a_pydantic_ai_model_on_another_endpoint_diverges(
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*OpenAIChatModel.request*", changed])
+
+
+def test_an_azure_chat_model_under_a_chat_openai_target_is_named(stack: Stack) -> None:
+    """An agent on ``AzureChatOpenAI`` recorded with the target the LangChain page gives,
+    ``langchain_openai.ChatOpenAI.invoke``, recorded nothing (``AzureChatOpenAI`` is no
+    ``ChatOpenAI``: both inherit ``invoke`` from ``BaseChatModel``, and the patch is set on
+    ``ChatOpenAI``); the hints asked about ``ChatOpenAI.ainvoke`` and ``.stream``, which do
+    not reach it either. The sibling class's method is named."""
+    stack.write_test(
+        "azure_ad",
+        AZURE_CHAT.replace(
+            "langchain_openai.AzureChatOpenAI.invoke", "langchain_openai.ChatOpenAI.invoke"
+        ),
+    )
+    result = stack.try_record("-k", "test_token_provider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*",
+            "*does the agent call `langchain_openai.AzureChatOpenAI.invoke`? (`AzureChatOpenAI`"
+            " is no `ChatOpenAI`*",
+        ]
+    )
