@@ -1020,6 +1020,7 @@ class _ReplayRedaction:
     def rules(self) -> Redactor:
         rules = self.settings.redactor.fresh()
         rules.check_secrets = False  # secrets are only looked for when recording
+        rules.keeps_placeholder_key = True  # (matched with what was recorded: stands_for)
         return rules
 
     def __call__(self, value: Any, where: str = "", target: str = "") -> Any:

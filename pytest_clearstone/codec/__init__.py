@@ -38,7 +38,7 @@ from .tags import (
     tag_index,
     text_has_pickle,
 )
-from .withheld import PLACEHOLDER_KEY
+from .withheld import PLACEHOLDER_KEY, with_placeholder_keys
 
 if TYPE_CHECKING:
     from .compare import UNKNOWN as UNKNOWN
@@ -137,4 +137,5 @@ __all__ = [
     "text_has_pickle",
     "unregister",
     "use_hooks",
+    "with_placeholder_keys",
 ]

@@ -23,6 +23,7 @@ from pathlib import PurePath
 from typing import Any
 
 from ..errors import describe
+from . import withheld
 from .clients import is_stored_as
 from .files import is_file
 from .http import compared_form, with_uncompared_headers_of
@@ -59,6 +60,8 @@ def same_tree(actual: Any, recorded: Any) -> bool:
         lambda: bool(
             actual == recorded
             or _by_type_where_unreadable(actual) == _by_type_where_unreadable(recorded)
+            or _by_type_where_unreadable(withheld.with_placeholder_keys(actual, recorded))
+            == _by_type_where_unreadable(recorded)
         )
     )
 
@@ -72,6 +75,8 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
             return True
     except Exception:  # an __eq__ that raises or is ambiguous: compare the stored forms
         pass
+    if withheld.stands_for(a, b):  # (the key the plugin gave: no key, or one redacted)
+        return True
     t = type(a)
     if t is not type(b):
         # (a live file against its recording, read back as an in-memory file)

@@ -11,6 +11,7 @@ before it is written, for a copy of the value that reached it some other way
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 #: What a secret inside a stored value's text is replaced with (the password of an SDK
 #: client's base URL); the redaction's placeholder too (:mod:`pytest_clearstone.redaction`).
@@ -19,6 +20,51 @@ PLACEHOLDER = "[REDACTED]"
 #: The API key a rebuilt SDK client is given (:mod:`.clients`): its calls are the mocked ones.
 #: The pytest plugin gives it to the provider key variables that are unset while tests replay.
 PLACEHOLDER_KEY = "clearstone-placeholder-key"
+
+
+def is_placeholder_key(value: Any) -> bool:
+    """Whether ``value`` is :data:`PLACEHOLDER_KEY`, as a string or held by a pydantic secret
+    (``SecretStr``: what a model field reads from a variable the plugin set)."""
+    if type(value) is str:
+        return value == PLACEHOLDER_KEY
+    reveal = getattr(type(value), "get_secret_value", None)
+    if reveal is None:
+        return False
+    try:
+        secret = reveal(value)
+    except Exception:  # (not a pydantic secret after all)
+        return False
+    if type(secret) is bytes:
+        secret = secret.decode("utf-8", errors="replace")
+    return bool(type(secret) is str and secret == PLACEHOLDER_KEY)
+
+
+def stands_for(actual: Any, recorded: Any) -> bool:
+    """Whether the actual value ``actual`` of a replay is the key the plugin gave an unset
+    provider key variable (:func:`is_placeholder_key`) and ``recorded`` is what such a key
+    stands for: no key (``None``: the variable was unset when recording too) or one redacted
+    (:data:`PLACEHOLDER`). An ``AzureChatOpenAI`` signed in with an Azure AD token reads
+    ``OPENAI_API_KEY`` into its ``openai_api_key``: ``None`` where it was recorded, the placeholder
+    key while it replays."""
+    return (recorded is None or (type(recorded) is str and recorded == PLACEHOLDER)) and (
+        is_placeholder_key(actual)
+    )
+
+
+def with_placeholder_keys(actual: Any, recorded: Any) -> Any:
+    """The stored form ``actual`` with each value that :func:`stands_for` the value at its place
+    in the stored form ``recorded`` replaced by that value (both JSON trees)."""
+    if stands_for(actual, recorded):
+        return recorded
+    if type(actual) is dict and type(recorded) is dict:
+        return {
+            k: with_placeholder_keys(x, recorded[k]) if k in recorded else x
+            for k, x in actual.items()
+        }
+    if type(actual) is list and type(recorded) is list and len(actual) == len(recorded):
+        return [with_placeholder_keys(x, y) for x, y in zip(actual, recorded, strict=True)]
+    return actual
+
 
 #: How many values are kept (the oldest note is dropped first).
 LIMIT = 1000

@@ -305,6 +305,50 @@ def twins(path: str) -> list[tuple[str, str]]:
     return found
 
 
+def siblings(path: str) -> list[str]:
+    """The same method on the sibling classes of the owner of the method at ``path``: the
+    classes of its library that inherit it, unchanged, from the class that defines it, but do
+    not derive from the owner (``langchain_openai.AzureChatOpenAI.invoke`` for
+    ``langchain_openai.ChatOpenAI.invoke``: both inherit ``BaseChatModel.invoke``, and the patch
+    is set on ``ChatOpenAI``), by their paths: the agent may call one of them instead. Named
+    from the module of ``path`` when it exports the class."""
+    target = resolve(path)
+    owner = target.owner
+    if not isinstance(owner, type) or not target.is_method:
+        return []
+    name = target.name
+    definer = next((c for c in owner.__mro__ if name in vars(c)), None)
+    if definer is None or definer is owner or definer.__module__ == "builtins":
+        return []  # (object's methods: every class would be a sibling)
+    head = path.rpartition(".")[0].rpartition(".")[0]
+    module = sys.modules.get(head)
+    library = owner.__module__.partition(".")[0]
+    found: list[str] = []
+    pending: list[type] = type.__subclasses__(definer)
+    seen: set[type] = {definer}
+    while pending:
+        cls = pending.pop(0)
+        if cls in seen:
+            continue
+        seen.add(cls)
+        try:
+            pending.extend(type.__subclasses__(cls))
+            if (
+                str(cls.__module__).partition(".")[0] != library
+                or cls.__name__.startswith("_")
+                or issubclass(cls, owner)
+                or issubclass(owner, cls)
+                or inspect.getattr_static(cls, name, None) is not vars(definer)[name]
+            ):
+                continue
+        except Exception:  # (a class whose checks raise, a metaclass's __subclasses__: none)
+            continue
+        exported = module is not None and getattr(module, cls.__name__, None) is cls
+        where = f"{head}.{cls.__name__}" if exported else f"{cls.__module__}.{cls.__qualname__}"
+        found.append(f"{where}.{name}")
+    return found
+
+
 #: the names under which SDKs and frameworks offer another way to make the request a mocked
 #: method makes (a streamed or parsed answer, pydantic-ai's ``request_stream``), often without
 #: going through it: anthropic's ``Messages.stream``, LangChain's ``stream``
@@ -414,9 +458,10 @@ def nothing_recorded(
         try:
             found_twins = twins(path)
             found_others = alternatives(path)
+            found_siblings = siblings(path)
             found_holders = holders(path)
         except ClearstoneError:  # a bad path was reported when the test started
-            found_twins, found_others, found_holders = [], [], []
+            found_twins, found_others, found_siblings, found_holders = [], [], [], []
         hints += [
             f"  did you mean `{other}`? (the same object as `{path}`)"
             for other in aliases.get(path, ())
@@ -428,6 +473,14 @@ def nothing_recorded(
             if twin not in targets
         ]
         owner, _, name = path.rpartition(".")
+        owner_name = owner.rpartition(".")[2]
+        hints += [
+            f"  does the agent call `{sibling}`? (`{sibling.rpartition('.')[0].rpartition('.')[2]}`"
+            f" is no `{owner_name}`: it has the same `{name}`, which the patch of `{path}` does "
+            "not reach: mock it too, or instead)"
+            for sibling in found_siblings
+            if sibling not in targets
+        ]
         hints += [
             f"  does the agent call `{other}`? (the stream helper: its answer cannot be "
             "replayed; mock a function of your own that reads the stream and returns what the "
@@ -446,7 +499,6 @@ def nothing_recorded(
             )
         shadowed = _shadowing(path, values)
         if shadowed:
-            owner_name = owner.rpartition(".")[2]
             hints.append(
                 f"  {shadowed} has its own `{name}` (mock.patch.object on the object, not on "
                 f"its class): it hides `{path}`, which the recording patched, so no call "
