@@ -502,12 +502,18 @@ def _shallow_copy(v: Any) -> Any:
         return out
     cls: Any = type(v)
     out = cls.__new__(cls)
-    if hasattr(v, "__dict__"):
-        vars(out).update(vars(v))
-    for name in _slots(cls):
-        if hasattr(v, name):
-            object.__setattr__(out, name, getattr(v, name))
+    _copy_attributes(v, out)
     return out
+
+
+def _copy_attributes(source: Any, target: Any) -> None:
+    """Set on ``target`` the attributes ``source`` holds: those of its ``__dict__`` and of its
+    class's ``__slots__`` (anyio's ``CancelScope`` has slots only)."""
+    if hasattr(source, "__dict__"):
+        vars(target).update(vars(source))
+    for name in _slots(type(source)):
+        if hasattr(source, name):
+            object.__setattr__(target, name, getattr(source, name))
 
 
 def _model_output_in(text: str) -> frozenset[str]:
@@ -873,7 +879,7 @@ class _Walk:
         elif isinstance(early, (list, deque)):
             early.extend(out)
         elif not isinstance(early, (tuple, set, frozenset)) and out is not v:
-            vars(early).update(vars(out))  # (an object: its redacted attributes)
+            _copy_attributes(out, early)  # (an object: its redacted attributes)
         return early
 
     def _container(self, v: Any, path: str) -> Any:
