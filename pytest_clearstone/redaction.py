@@ -243,6 +243,12 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # ``base64`` source (an image or document block), which a small image keeps short enough
     # to look like a token
     ("type", "base64", frozenset({"data"})),
+    # the same for MCP (the ``mcp`` SDK's ``mcp.types``): the base64 of an ``ImageContent`` or
+    # ``AudioContent`` in a tool's result, and the ``blob`` of a ``BlobResourceContents`` (an
+    # ``EmbeddedResource``'s, a resource read), which has a ``uri``
+    ("type", "image", frozenset({"data"})),
+    ("type", "audio", frozenset({"data"})),
+    ("uri", None, frozenset({"blob"})),
 )
 
 #: The last words of the query parameters that hold a URL's signature (Azure SAS ``sig``,
