@@ -738,6 +738,10 @@ def _strings(x: Any, depth: int = 0) -> Iterator[str]:
 _ABSOLUTE_PATH = re.compile(r"/|~(?:[/\\]|$)|[A-Za-z]:[\\/]")
 
 
+#: the keywords of a JSON schema that hold values (of the parameter it describes)
+_SCHEMA_VALUES = frozenset({"default", "const", "enum", "examples"})
+
+
 def _key_repr(key: Any) -> str:
     """``repr(key)`` for a path, or its type's name where it has none (an integer longer than
     Python writes as text: the recording names it when the golden is saved)."""
@@ -896,10 +900,17 @@ class _Walk:
             kept = _model_output(snapshot, lambda name: snapshot.get(name, _ABSENT))
             entries = {}
             renamed = False
+            schema = snapshot.get("type") == "object"  # (a JSON schema's object)
             for i, (k, x) in enumerate(snapshot.items()):
                 name = self.key(k, path, i)
                 renamed = renamed or name is not k
-                entries[name] = x if k in kept else self.keyed(k, x, f"{path}[{_key_repr(name)}]")
+                where = f"{path}[{_key_repr(name)}]"
+                if k in kept:
+                    entries[name] = x
+                elif schema:
+                    entries[name] = self._entry(k, x, where, schema)
+                else:
+                    entries[name] = self.keyed(k, x, where)
             if type(v) is dict:
                 return entries
             out = _shallow_copy(v)
@@ -956,6 +967,43 @@ class _Walk:
             names = list(vars(v)) if with_dict else []
             names.extend(name for name in slots if name not in names and hasattr(v, name))
         return self._object(v, names, path)
+
+    def _schema_properties(self, properties: dict[Any, Any], path: str) -> dict[Any, Any]:
+        """The ``properties`` of a JSON schema object (the parameters of a tool: an MCP
+        server's ``inputSchema``, an openai function's ``parameters``), each parameter's schema
+        walked as a schema whatever the parameter is called (``token``, ``password``: what the
+        tool asks for, not a credential); an entry that is no schema (not a dict) is a value
+        under its name, redacted by the key rules."""
+        if self.r._allow_paths and self._path_allowed(path):
+            return properties
+        out = {}
+        for i, (k, x) in enumerate(properties.copy().items()):
+            name = self.key(k, path, i)
+            where = f"{path}[{_key_repr(name)}]"
+            out[name] = self._parameter(k, x, where) if type(x) is dict else self.keyed(k, x, where)
+        return out
+
+    def _parameter(self, name: Any, schema: dict[Any, Any], path: str) -> dict[Any, Any]:
+        """The schema of parameter ``name``: its keywords redacted by their own names, but for
+        the values a schema holds (``default``, ``const``, ``enum``, ``examples``: a key given
+        as a parameter's default), redacted as values of ``name``."""
+        secret = isinstance(name, str) and self.r._key_verdict(name) == "secret"
+        out = {}
+        for i, (k, x) in enumerate(schema.copy().items()):
+            keyword = self.key(k, path, i)
+            where = f"{path}[{_key_repr(keyword)}]"
+            if secret and k in _SCHEMA_VALUES and x is not None and x != "":
+                out[keyword] = self.keyed(name, x, where)
+            else:
+                out[keyword] = self._entry(k, x, where, schema.get("type") == "object")
+        return out
+
+    def _entry(self, k: Any, x: Any, path: str, schema: bool) -> Any:
+        """The value ``x`` at key ``k`` of a dict (``schema``: a JSON schema's object, whose
+        ``properties`` are its parameters' schemas) redacted."""
+        if schema and k == "properties" and type(x) is dict:
+            return self._schema_properties(x, path)
+        return self.keyed(k, x, path)
 
     def _url(self, v: Any, path: str) -> Any:
         """A URL (:func:`_is_url`) redacted as its text; a new one of its class when that

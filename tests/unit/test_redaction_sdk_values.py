@@ -538,3 +538,38 @@ def test_small_mcp_images_audio_and_blobs_are_not_suspects(content: int) -> None
 )
 def test_random_text_beside_mcp_shapes_is_still_a_suspect(value: dict[str, Any]) -> None:
     assert Redactor().find_secrets(value)
+
+
+# -- tool schemas ----------------------------------------------------------------------------
+def _schema(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": ["query"]}
+
+
+def test_the_parameters_of_a_tool_schema_are_not_secrets_by_their_names() -> None:
+    """A tool whose parameter is named ``token``, ``password`` or ``api_key`` (an MCP server's
+    ``list_tools``, an openai function tool's ``parameters``) had that parameter's schema
+    replaced by the placeholder: the replay handed the agent ``"token": "[REDACTED]"`` where a
+    schema was, and a schema change there went unseen."""
+    import mcp.types as mcp_types
+
+    schema = _schema(
+        query={"title": "Query", "type": "string"},
+        token={"title": "Token", "type": "string", "default": ""},
+        password={"type": "string"},
+        api_key={"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+        options={"type": "object", "properties": {"secret": {"type": "boolean"}}},
+    )
+    tool = mcp_types.Tool(name="login", inputSchema=schema, outputSchema=_schema(token={}))
+    listed = mcp_types.ListToolsResult(tools=[tool])
+    function = {"type": "function", "function": {"name": "login", "parameters": schema}}
+    for value in (listed, tool.model_dump(), function):
+        assert Redactor()(value, "output", "mcp.ClientSession.list_tools") == value
+        assert not Redactor().find_secrets(value)
+
+
+def test_a_secret_in_a_tool_schema_or_beside_one_is_still_redacted() -> None:
+    out = Redactor()(_schema(token={"type": "string", "default": KEY}, api_key=KEY))
+    assert out["properties"]["token"] == {"type": "string", "default": PLACEHOLDER}
+    assert out["properties"]["api_key"] == PLACEHOLDER  # (a value, not a schema)
+    data = {"type": "record", "properties": {"password": {"value": "hunter2"}}}
+    assert Redactor()(data)["properties"]["password"] == PLACEHOLDER  # (not a JSON schema)
