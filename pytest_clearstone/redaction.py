@@ -738,6 +738,9 @@ def _strings(x: Any, depth: int = 0) -> Iterator[str]:
 _ABSOLUTE_PATH = re.compile(r"/|~(?:[/\\]|$)|[A-Za-z]:[\\/]")
 
 
+#: the names of a mapping of environment variables (their names are keyed by the variable rules)
+_ENVIRONMENTS = frozenset({("env",), ("environ",), ("environment",)})
+
 #: the keywords of a JSON schema that hold values (of the parameter it describes)
 _SCHEMA_VALUES = frozenset({"default", "const", "enum", "examples"})
 
@@ -1171,7 +1174,35 @@ class _Walk:
                 if named:
                     return [x[0], *[self.r.placeholder] * (len(x) - 1)]
                 return self.r.placeholder
+            if verdict == "environment" and type(x) is dict:
+                return self._environment(x, path)
         return self.value(x, path)
+
+    def _environment(self, env: dict[Any, Any], path: str) -> Any:
+        """A mapping of environment variables (the ``env`` of a server started as a process:
+        an MCP server's ``StdioServerParameters``) walked as a dict, and the values of the
+        variables whose names hold a secret (:meth:`Redactor.is_secret_variable`: ``NOTION_KEY``,
+        which as a dict key elsewhere is a cache key) replaced too."""
+        out = self.value(env, path)
+        r = self.r
+        hidden = [
+            name
+            for name, value in env.items()
+            if type(name) is str
+            and type(value) is str
+            and value
+            and r.is_secret_variable(name)
+            and type(out) is dict
+            and out.get(name) != r.placeholder
+        ]
+        if not hidden:
+            return out
+        out = dict(out)  # (the walk's copy may be shared by another path to the same dict)
+        for name in hidden:
+            r.note_secret(env[name], f"the value of the variable {name} in the {self.location}")
+            out[name] = r.placeholder
+        r.replaced = True
+        return out
 
     def note_match(self, text: str) -> None:
         self.r.note_secret(text, f"a value a redaction rule replaced in the {self.location}")
@@ -1323,6 +1354,8 @@ class Redactor:
                 verdict = "secret"
             elif any(words[-len(rule) :] == rule for rule in self._variable_rules):
                 verdict = "variable"  # (a secret as the name of a variable only)
+            elif words in _ENVIRONMENTS:
+                verdict = "environment"  # (holds variables: Walk._environment)
             else:
                 verdict = "plain"
             self._verdicts[key] = verdict
