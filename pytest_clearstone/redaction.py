@@ -243,6 +243,12 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # ``base64`` source (an image or document block), which a small image keeps short enough
     # to look like a token
     ("type", "base64", frozenset({"data"})),
+    # the same for MCP (the ``mcp`` SDK's ``mcp.types``): the base64 of an ``ImageContent`` or
+    # ``AudioContent`` in a tool's result, and the ``blob`` of a ``BlobResourceContents`` (an
+    # ``EmbeddedResource``'s, a resource read), which has a ``uri``
+    ("type", "image", frozenset({"data"})),
+    ("type", "audio", frozenset({"data"})),
+    ("uri", None, frozenset({"blob"})),
 )
 
 #: The last words of the query parameters that hold a URL's signature (Azure SAS ``sig``,
@@ -502,12 +508,18 @@ def _shallow_copy(v: Any) -> Any:
         return out
     cls: Any = type(v)
     out = cls.__new__(cls)
-    if hasattr(v, "__dict__"):
-        vars(out).update(vars(v))
-    for name in _slots(cls):
-        if hasattr(v, name):
-            object.__setattr__(out, name, getattr(v, name))
+    _copy_attributes(v, out)
     return out
+
+
+def _copy_attributes(source: Any, target: Any) -> None:
+    """Set on ``target`` the attributes ``source`` holds: those of its ``__dict__`` and of its
+    class's ``__slots__`` (anyio's ``CancelScope`` has slots only)."""
+    if hasattr(source, "__dict__"):
+        vars(target).update(vars(source))
+    for name in _slots(type(source)):
+        if hasattr(source, name):
+            object.__setattr__(target, name, getattr(source, name))
 
 
 def _model_output_in(text: str) -> frozenset[str]:
@@ -726,6 +738,13 @@ def _strings(x: Any, depth: int = 0) -> Iterator[str]:
 _ABSOLUTE_PATH = re.compile(r"/|~(?:[/\\]|$)|[A-Za-z]:[\\/]")
 
 
+#: the names of a mapping of environment variables (their names are keyed by the variable rules)
+_ENVIRONMENTS = frozenset({("env",), ("environ",), ("environment",)})
+
+#: the keywords of a JSON schema that hold values (of the parameter it describes)
+_SCHEMA_VALUES = frozenset({"default", "const", "enum", "examples"})
+
+
 def _key_repr(key: Any) -> str:
     """``repr(key)`` for a path, or its type's name where it has none (an integer longer than
     Python writes as text: the recording names it when the golden is saved)."""
@@ -873,7 +892,7 @@ class _Walk:
         elif isinstance(early, (list, deque)):
             early.extend(out)
         elif not isinstance(early, (tuple, set, frozenset)) and out is not v:
-            vars(early).update(vars(out))  # (an object: its redacted attributes)
+            _copy_attributes(out, early)  # (an object: its redacted attributes)
         return early
 
     def _container(self, v: Any, path: str) -> Any:
@@ -884,10 +903,17 @@ class _Walk:
             kept = _model_output(snapshot, lambda name: snapshot.get(name, _ABSENT))
             entries = {}
             renamed = False
+            schema = snapshot.get("type") == "object"  # (a JSON schema's object)
             for i, (k, x) in enumerate(snapshot.items()):
                 name = self.key(k, path, i)
                 renamed = renamed or name is not k
-                entries[name] = x if k in kept else self.keyed(k, x, f"{path}[{_key_repr(name)}]")
+                where = f"{path}[{_key_repr(name)}]"
+                if k in kept:
+                    entries[name] = x
+                elif schema:
+                    entries[name] = self._entry(k, x, where, schema)
+                else:
+                    entries[name] = self.keyed(k, x, where)
             if type(v) is dict:
                 return entries
             out = _shallow_copy(v)
@@ -944,6 +970,43 @@ class _Walk:
             names = list(vars(v)) if with_dict else []
             names.extend(name for name in slots if name not in names and hasattr(v, name))
         return self._object(v, names, path)
+
+    def _schema_properties(self, properties: dict[Any, Any], path: str) -> dict[Any, Any]:
+        """The ``properties`` of a JSON schema object (the parameters of a tool: an MCP
+        server's ``inputSchema``, an openai function's ``parameters``), each parameter's schema
+        walked as a schema whatever the parameter is called (``token``, ``password``: what the
+        tool asks for, not a credential); an entry that is no schema (not a dict) is a value
+        under its name, redacted by the key rules."""
+        if self.r._allow_paths and self._path_allowed(path):
+            return properties
+        out = {}
+        for i, (k, x) in enumerate(properties.copy().items()):
+            name = self.key(k, path, i)
+            where = f"{path}[{_key_repr(name)}]"
+            out[name] = self._parameter(k, x, where) if type(x) is dict else self.keyed(k, x, where)
+        return out
+
+    def _parameter(self, name: Any, schema: dict[Any, Any], path: str) -> dict[Any, Any]:
+        """The schema of parameter ``name``: its keywords redacted by their own names, but for
+        the values a schema holds (``default``, ``const``, ``enum``, ``examples``: a key given
+        as a parameter's default), redacted as values of ``name``."""
+        secret = isinstance(name, str) and self.r._key_verdict(name) == "secret"
+        out = {}
+        for i, (k, x) in enumerate(schema.copy().items()):
+            keyword = self.key(k, path, i)
+            where = f"{path}[{_key_repr(keyword)}]"
+            if secret and k in _SCHEMA_VALUES and x is not None and x != "":
+                out[keyword] = self.keyed(name, x, where)
+            else:
+                out[keyword] = self._entry(k, x, where, schema.get("type") == "object")
+        return out
+
+    def _entry(self, k: Any, x: Any, path: str, schema: bool) -> Any:
+        """The value ``x`` at key ``k`` of a dict (``schema``: a JSON schema's object, whose
+        ``properties`` are its parameters' schemas) redacted."""
+        if schema and k == "properties" and type(x) is dict:
+            return self._schema_properties(x, path)
+        return self.keyed(k, x, path)
 
     def _url(self, v: Any, path: str) -> Any:
         """A URL (:func:`_is_url`) redacted as its text; a new one of its class when that
@@ -1113,7 +1176,35 @@ class _Walk:
                 if named:
                     return [x[0], *[self.r.placeholder] * (len(x) - 1)]
                 return self.r.placeholder
+            if verdict == "environment" and type(x) is dict:
+                return self._environment(x, path)
         return self.value(x, path)
+
+    def _environment(self, env: dict[Any, Any], path: str) -> Any:
+        """A mapping of environment variables (the ``env`` of a server started as a process:
+        an MCP server's ``StdioServerParameters``) walked as a dict, and the values of the
+        variables whose names hold a secret (:meth:`Redactor.is_secret_variable`: ``NOTION_KEY``,
+        which as a dict key elsewhere is a cache key) replaced too."""
+        out = self.value(env, path)
+        r = self.r
+        hidden = [
+            name
+            for name, value in env.items()
+            if type(name) is str
+            and type(value) is str
+            and value
+            and r.is_secret_variable(name)
+            and type(out) is dict
+            and out.get(name) != r.placeholder
+        ]
+        if not hidden:
+            return out
+        out = dict(out)  # (the walk's copy may be shared by another path to the same dict)
+        for name in hidden:
+            r.note_secret(env[name], f"the value of the variable {name} in the {self.location}")
+            out[name] = r.placeholder
+        r.replaced = True
+        return out
 
     def note_match(self, text: str) -> None:
         self.r.note_secret(text, f"a value a redaction rule replaced in the {self.location}")
@@ -1269,6 +1360,8 @@ class Redactor:
                 verdict = "secret"
             elif any(words[-len(rule) :] == rule for rule in self._variable_rules):
                 verdict = "variable"  # (a secret as the name of a variable only)
+            elif words in _ENVIRONMENTS:
+                verdict = "environment"  # (holds variables: Walk._environment)
             else:
                 verdict = "plain"
             self._verdicts[key] = verdict

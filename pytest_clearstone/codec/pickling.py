@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import io
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,13 @@ def dumps(value: Any) -> bytes:
     # dill's own Pickler (dill tells its pickler by the class's module), given the override
     pickler = dill.Pickler(out, protocol=PROTOCOL)
     pickler.reducer_override = _reducer_override
-    pickler.dump(value)
+    # dill warns about a class it finds under no import path (a pydantic model made by
+    # ``create_model`` in a function, as ``mcp`` makes one per tool) before it fails: the
+    # codec's business, which reports a value it cannot store with its own placeholder and
+    # warning (the user saw dill's, naming classes the agent never handed over)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dill.PicklingWarning)
+        pickler.dump(value)
     return out.getvalue()
 
 

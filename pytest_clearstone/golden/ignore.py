@@ -305,6 +305,12 @@ def recorded_form(
             UnencodableValueWarning,
             stacklevel=3,
         )
+    if len(new) > _MAX_WARNINGS:  # (the others in one warning: each is left out the same way)
+        warnings.warn(
+            _more_unreadable_arguments([path for path, _, _ in new[_MAX_WARNINGS:]], call),
+            UnencodableValueWarning,
+            stacklevel=3,
+        )
     return tree
 
 
@@ -329,6 +335,18 @@ def _local_class(tree: Any, where: Sequence[Any]) -> str:
     if type(text) is str and text.startswith("<class '") and "<locals>" in text:
         return text[len("<class '") :].rstrip("'>")
     return ""
+
+
+def _more_unreadable_arguments(paths: list[str], call: str) -> str:
+    """The warning about the unreadable values of one call's arguments past the first
+    :data:`_MAX_WARNINGS`, each named by its ``ignore=`` path."""
+    where = f" in the arguments of {call}" if call else ""
+    return (
+        f"{len(paths)} more value(s){where} cannot be stored readably either, so a replay "
+        f"compares them by their type only; if they are not part of what the call sends, leave "
+        f"them out too with the marker's ignore={paths!r}; else teach the codec their types "
+        "(pytest_clearstone.codec.register)"
+    )
 
 
 def _unreadable_argument(type_name: str, path: str, call: str, local_class: str = "") -> str:

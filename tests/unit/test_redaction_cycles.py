@@ -162,3 +162,32 @@ def test_the_secrets_of_a_cycle_are_noted_and_redaction_is_idempotent() -> None:
     assert PASSWORD in redactor.secret_values(environ={})  # for the scan of the golden
     twice = redactor(once)
     assert twice["password"] == PLACEHOLDER and twice["self"] is twice
+
+
+class Scope:
+    """A slotted object in a cycle, as anyio's ``CancelScope`` (its parent scope, its child
+    scopes): held by an MCP toolset's exit stack, recorded as ``self`` of its ``call_tool``."""
+
+    __slots__ = ("api_key", "children", "name", "parent")
+
+    def __init__(self, name: str, api_key: str = "") -> None:
+        self.name = name
+        self.api_key = api_key
+        self.children: list[Any] = []
+        self.parent: Any = None
+
+
+def test_a_cycle_through_slotted_objects_holding_a_secret() -> None:
+    # Before the fix, the walk filled the back reference's copy with vars(), which a slotted
+    # object has not: TypeError, and the recording of pydantic-ai's MCPToolset.call_tool failed.
+    outer = Scope("outer", KEY)
+    inner = Scope("inner")
+    outer.children.append(inner)
+    inner.parent = outer
+    for start in (outer, inner):
+        out = Redactor()(start)
+        new_outer = out if out.name == "outer" else out.parent
+        assert new_outer is not outer and new_outer.api_key == PLACEHOLDER
+        assert new_outer.children[0].parent is new_outer
+        assert new_outer.children[0] is not inner
+    assert outer.api_key == KEY and inner.parent is outer  # the agent's objects as they were

@@ -170,3 +170,30 @@ def test_a_secret_variable_that_names_a_file_is_the_files_place_not_a_secret(
     assert redactor.secret_values({"GOOGLE_CREDENTIALS": content}) == {
         content: "the value of $GOOGLE_CREDENTIALS"
     }
+
+
+def test_a_mapping_of_environment_variables_is_redacted_by_the_variable_rules() -> None:
+    """The ``env`` an MCP server is started with (the ``mcp`` SDK's ``StdioServerParameters``,
+    a ``langchain-mcp-adapters`` stdio connection, a ``subprocess`` call's ``env=``) names
+    environment variables, and ``NOTION_KEY`` is a secret there; it was taken as a dict key, so
+    a key read from a config file (not in ``os.environ``, where the last check looks) was
+    written to the golden as it was."""
+    from mcp import StdioServerParameters
+
+    env = {"NOTION_KEY": VALUE, "SMTP_PASS": VALUE, "PATH": "/usr/bin", "LOG_LEVEL": "debug"}
+    server = StdioServerParameters(command="npx", args=["notion-mcp-server"], env=env)
+    connection = {"transport": "stdio", "command": "npx", "env": env}
+    for value in (server, connection):
+        redactor = Redactor()
+        out = redactor(value, "state", "tests/test_x.py::test_y")
+        redacted = out.env if value is server else out["env"]
+        assert redacted == {
+            "NOTION_KEY": PLACEHOLDER,
+            "SMTP_PASS": PLACEHOLDER,
+            "PATH": "/usr/bin",
+            "LOG_LEVEL": "debug",
+        }
+        assert VALUE in redactor.secret_values(environ={})  # (looked for in the golden)
+    assert env["NOTION_KEY"] == VALUE  # (the agent's dict as it was)
+    # a key named so elsewhere is a cache key, a sort key: not redacted
+    assert Redactor()({"options": {"SORT_KEY": "name"}}) == {"options": {"SORT_KEY": "name"}}

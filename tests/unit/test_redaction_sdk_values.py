@@ -492,3 +492,84 @@ def test_secrets_in_the_text_of_a_json_object_or_a_dict_are_redacted(
         assert "hunter2-pw" in seen
     if "cs-" in text:
         assert 'cs-"quoted"-9f8e' in seen
+
+
+# -- MCP tool results ------------------------------------------------------------------------
+#: 45 random bytes: the base64 of a small icon or sound an MCP tool returns (60 characters)
+MCP_BLOB = "/T/rPJJQt5dKm1KLaWNjIaRhtV71W3vq/YCamp6SW3mmNC+g/biylNl/xhCb"
+
+
+def _mcp_contents() -> list[Any]:
+    import mcp.types as mcp_types
+
+    blob = mcp_types.BlobResourceContents(
+        uri="file://x/icon.bin", mimeType="application/octet-stream", blob=MCP_BLOB
+    )
+    return [
+        mcp_types.ImageContent(type="image", data=MCP_BLOB, mimeType="image/png"),
+        mcp_types.AudioContent(type="audio", data=MCP_BLOB, mimeType="audio/wav"),
+        mcp_types.EmbeddedResource(type="resource", resource=blob),
+        blob,
+    ]
+
+
+@pytest.mark.parametrize("content", range(4))
+def test_small_mcp_images_audio_and_blobs_are_not_suspects(content: int) -> None:
+    """The base64 content of an MCP tool's result (``ImageContent``/``AudioContent`` data, a
+    ``BlobResourceContents`` blob), as the ``mcp`` SDK returns it and in its dict form, was
+    refused as a high-entropy secret when short: the recording of an agent whose tool returns
+    a small icon failed."""
+    import mcp.types as mcp_types
+
+    value = _mcp_contents()[content]
+    result = mcp_types.CallToolResult(content=[value] if content < 3 else [])
+    for form in (value, value.model_dump(), result if content < 3 else value):
+        assert not Redactor().find_secrets(form)
+        assert Redactor()(form, "output", "mcp.ClientSession.call_tool") == form
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"type": "text", "text": MCP_BLOB},
+        {"type": "resource_link", "uri": "file://x", "data": MCP_BLOB},
+        {"blob": MCP_BLOB},
+    ],
+)
+def test_random_text_beside_mcp_shapes_is_still_a_suspect(value: dict[str, Any]) -> None:
+    assert Redactor().find_secrets(value)
+
+
+# -- tool schemas ----------------------------------------------------------------------------
+def _schema(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": ["query"]}
+
+
+def test_the_parameters_of_a_tool_schema_are_not_secrets_by_their_names() -> None:
+    """A tool whose parameter is named ``token``, ``password`` or ``api_key`` (an MCP server's
+    ``list_tools``, an openai function tool's ``parameters``) had that parameter's schema
+    replaced by the placeholder: the replay handed the agent ``"token": "[REDACTED]"`` where a
+    schema was, and a schema change there went unseen."""
+    import mcp.types as mcp_types
+
+    schema = _schema(
+        query={"title": "Query", "type": "string"},
+        token={"title": "Token", "type": "string", "default": ""},
+        password={"type": "string"},
+        api_key={"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+        options={"type": "object", "properties": {"secret": {"type": "boolean"}}},
+    )
+    tool = mcp_types.Tool(name="login", inputSchema=schema, outputSchema=_schema(token={}))
+    listed = mcp_types.ListToolsResult(tools=[tool])
+    function = {"type": "function", "function": {"name": "login", "parameters": schema}}
+    for value in (listed, tool.model_dump(), function):
+        assert Redactor()(value, "output", "mcp.ClientSession.list_tools") == value
+        assert not Redactor().find_secrets(value)
+
+
+def test_a_secret_in_a_tool_schema_or_beside_one_is_still_redacted() -> None:
+    out = Redactor()(_schema(token={"type": "string", "default": KEY}, api_key=KEY))
+    assert out["properties"]["token"] == {"type": "string", "default": PLACEHOLDER}
+    assert out["properties"]["api_key"] == PLACEHOLDER  # (a value, not a schema)
+    data = {"type": "record", "properties": {"password": {"value": "hunter2"}}}
+    assert Redactor()(data)["properties"]["password"] == PLACEHOLDER  # (not a JSON schema)

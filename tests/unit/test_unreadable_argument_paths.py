@@ -115,3 +115,21 @@ def test_each_path_warns_once_per_target() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         recorded_form(value, IgnorePaths([]), "call #2 to app.llm", warned)
+
+
+def test_values_past_the_warned_ones_are_named_too() -> None:
+    """pydantic-ai's ``MCPToolset.call_tool`` gets its toolset in ``tool.toolset``: a
+    ``fastmcp`` client, an exit stack, the in-process server and more that cannot be stored
+    readably. Only the first three were warned about; a user who left those out (under
+    ``filterwarnings = error``, or to quiet them) recorded again to meet the next one, and the
+    others were compared by type with no word."""
+    value = {name: _unpicklable() for name in ("a", "b", "c", "d", "e")}
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        recorded_form(value, IgnorePaths([]), "call #1 to app.llm", set())
+    messages = [str(w.message) for w in seen]
+    assert len(messages) == 4, messages
+    last = messages[-1]
+    assert "2 more value(s)" in last and "call #1 to app.llm" in last
+    assert "ignore=['d', 'e']" in last
+    assert _warned_paths(value, ["a", "b", "c", "d", "e"]) == []

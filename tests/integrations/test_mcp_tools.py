@@ -1,0 +1,135 @@
+"""An openai agent whose tools come from an MCP server (the ``mcp`` SDK's ``FastMCP``, reached
+through an in-memory ``ClientSession``): the tools are listed with ``list_tools``, handed to the
+model as function tools, and called with ``call_tool``; all three targets are mocked.
+
+Two tools of a real server failed this agent before the fixes:
+
+- ``thumbnail`` returns a small PNG (an ``ImageContent`` of 60 base64 characters): the recording
+  failed, the image's data taken for a high-entropy secret;
+- ``search_collection`` takes a ``token`` parameter: its JSON schema in ``list_tools``'s answer
+  (and in the tools sent to the model) was stored as ``"token": "[REDACTED]"``, so the replay
+  handed the agent a broken schema, and the agent, which checks the model's arguments against
+  the tool's schema (``jsonschema.validate``), failed its replay with ``SchemaError`` though
+  nothing had changed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .harness import Stack
+
+CREATE = "openai.resources.chat.completions.AsyncCompletions.create"
+MOCK = {
+    "llm": CREATE,
+    "tool": ["mcp.ClientSession.list_tools", "mcp.ClientSession.call_tool"],
+}
+
+AGENT = '''
+import random
+
+from mcp.server.fastmcp import FastMCP, Image
+from mcp.shared.memory import create_connected_server_and_client_session
+
+server = FastMCP("museum")
+#: 45 bytes: a tiny PNG as a tool would return it, 60 characters of base64
+PNG = random.Random(3).randbytes(45)
+
+
+@server.tool()
+def search_collection(query: str, token: str = "") -> str:
+    """Search the collection."""
+    return f"collection: {len(query)} exhibits about {query}"
+
+
+@server.tool()
+def thumbnail(query: str) -> Image:
+    """A thumbnail of the first exhibit."""
+    return Image(data=PNG, format="png")
+
+
+class Guide:
+    def __init__(self, client):
+        self.client = client
+        self.seen = []
+
+    def get_state(self):
+        return {"seen": self.seen}
+
+    def load_state(self, state):
+        self.seen = list(state["seen"])
+
+    async def ask(self, question):
+        async with create_connected_server_and_client_session(server._mcp_server) as session:
+            listed = await session.list_tools()
+            tools = [{"type": "function", "function": {
+                "name": t.name, "description": t.description, "parameters": t.inputSchema}}
+                for t in listed.tools]
+            messages = [{"role": "user", "content": question}]
+            first = await self.client.chat.completions.create(
+                model="gpt-4o-mini", messages=messages, tools=tools)
+            message = first.choices[0].message
+            messages.append(message.model_dump(exclude_none=True))
+            schemas = {t.name: t.inputSchema for t in listed.tools}
+            for call in message.tool_calls:
+                arguments = json.loads(call.function.arguments)
+                jsonschema.validate(arguments, schemas[call.function.name])
+                result = await session.call_tool(call.function.name, arguments)
+                content = result.content[0]
+                text = content.text if content.type == "text" else (
+                    f"{content.mimeType} of {len(content.data)} characters")
+                self.seen.append([call.function.name, text])
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
+            final = await self.client.chat.completions.create(
+                model="gpt-4o-mini", messages=messages, tools=tools)
+            return final.choices[0].message.content
+'''.replace("import random\n", "import json\nimport random\n\nimport jsonschema\n", 1)
+
+TESTS = f"""
+import asyncio
+
+import pytest
+
+import mcp_agent as app
+
+
+@pytest.mark.replay("goldens/guide.ckpt", mock={MOCK!r})
+def test_guide(replay, async_openai_client):
+    answer = asyncio.run(replay.run(app.Guide(async_openai_client).ask, "Vermeer"))
+    assert "image/png of 60 characters" in answer
+"""
+
+
+@pytest.fixture
+def stack(make_stack) -> Stack:
+    made: Stack = make_stack()
+    (made.path / "mcp_agent.py").write_text(AGENT)
+    made.write_test("mcp", TESTS)
+    return made
+
+
+def test_tools_from_an_mcp_server_record_and_replay(stack: Stack) -> None:
+    stack.roundtrip()
+    (golden,) = stack.goldens()
+    document = json.loads(golden.read_text())
+    listed = next(s for s in document["trace"]["spans"] if s["name"].endswith("list_tools"))
+    tools = listed["output"]["v"]["v"]["tools"]
+    schema = tools[0]["v"]["inputSchema"]["properties"]["token"]
+    assert schema == {"default": "", "title": "Token", "type": "string"}
+    assert '"cls": "mcp.types:ImageContent"' in golden.read_text()
+
+
+def test_a_changed_parameter_schema_diverges_naming_it(stack: Stack) -> None:
+    stack.record()
+    stack.edit(
+        "mcp_agent",
+        '"parameters": t.inputSchema}}',
+        '"parameters": {**t.inputSchema, "properties": {**t.inputSchema["properties"], '
+        '"token": {"type": "integer"}}}}}',
+    )
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*AsyncCompletions.create*"])
+    assert "['properties']['token']" in result.stdout.str()
