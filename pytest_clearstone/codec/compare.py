@@ -77,6 +77,8 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         # (a live file against its recording, read back as an in-memory file)
         if is_file(t) and is_file(type(b)):
             return same_tree(stored_form(a), stored_form(b) if tree is UNKNOWN else tree)
+        if made_from(t, type(b)):
+            return same_tree(stored_form(a), stored_form(b) if tree is UNKNOWN else tree)
         return False
     if t is float or t is complex or t is decimal.Decimal:  # (unequal by ==)
         return both_nan(a, b)
@@ -213,6 +215,19 @@ def _stored_text(value: Any) -> str:
         return dumps(stored_form(value))
     except Exception:
         return f"\0{id(value)}"
+
+
+def made_from(t: type, recorded: type) -> bool:
+    """Whether ``t`` is a class a library made at run time from ``recorded`` under its name
+    (instructor's ``response_model``: ``create_model("User", __base__=(User, ResponseSchema))``
+    with ``User``'s module and qualified name), of a kind compared by its stored form: its values
+    are stored as ``recorded``'s, and read back as ``recorded``'s."""
+    return (
+        t.__qualname__ == recorded.__qualname__
+        and t.__module__ == recorded.__module__
+        and issubclass(t, recorded)
+        and by_stored_form(t, kind_of(t))
+    )
 
 
 def both_nan(a: Any, b: Any) -> bool:
