@@ -20,7 +20,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.compare import both_nan, by_stored_form, made_from, stored_partners
+from .codec.compare import both_nan, by_stored_form, custom_form, made_from, stored_partners
 from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
@@ -748,8 +748,8 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
                 _name_headers(fields_a, fields_b)
             _walk_fields(fields_a, fields_b, path, found)
             return
-        if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
-            _walk_stored_forms(a, b, path, found)
+        if t not in _PLAIN and (by_stored_form(t, kind_of(t)) or custom_form(a) is not None):
+            _walk_stored_forms(a, b, path, found)  # (models, dataclasses, registered types...)
             return
     elif made_from(t, type(b)) or made_from(type(b), t):  # (stored as one class)
         _walk_stored_forms(a, b, path, found)
