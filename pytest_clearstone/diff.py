@@ -20,7 +20,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.compare import both_nan, by_stored_form, stored_partners
+from .codec.compare import both_nan, by_stored_form, custom_form, made_from, stored_partners
 from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema
@@ -748,11 +748,12 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
                 _name_headers(fields_a, fields_b)
             _walk_fields(fields_a, fields_b, path, found)
             return
-        if t not in _PLAIN and by_stored_form(t, kind_of(t)):  # (models, dataclasses...)
-            stored_a, stored_b = codec.encode(a), codec.encode(b)
-            if not _same(stored_a, stored_b):
-                _walk(stored_a, stored_b, path, found)
+        if t not in _PLAIN and (by_stored_form(t, kind_of(t)) or custom_form(a) is not None):
+            _walk_stored_forms(a, b, path, found)  # (models, dataclasses, registered types...)
             return
+    elif made_from(t, type(b)) or made_from(type(b), t):  # (stored as one class)
+        _walk_stored_forms(a, b, path, found)
+        return
     if t not in _PLAIN:
         schemas = _schema_change(a, b)
         if schemas is not None:
@@ -768,6 +769,14 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
     found.pairs.append((path, view_a, view_b))
+
+
+def _walk_stored_forms(a: Any, b: Any, path: _Path, found: _Found) -> None:
+    """Record the differences between two library values (models, dataclasses...) at ``path``
+    as those between their stored forms."""
+    stored_a, stored_b = codec.encode(a), codec.encode(b)
+    if not _same(stored_a, stored_b):
+        _walk(stored_a, stored_b, path, found)
 
 
 def _nan_pair(a: Any, b: Any) -> bool:

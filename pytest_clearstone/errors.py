@@ -1039,6 +1039,17 @@ TELEMETRY_NETWORK_HINT = (
     "the agent's calls, at times that vary) or allowing the collector's host"
 )
 
+LANGSMITH_NETWORK_HINT = (
+    "It is LangSmith's tracing uploading the agent's runs (LANGSMITH_TRACING or "
+    "LANGCHAIN_TRACING_V2 is on in the environment). Run the tests with "
+    "LANGSMITH_TRACING_V2=false (LangSmith reads it before the others: LANGSMITH_TRACING=false "
+    "leaves a LANGCHAIN_TRACING_V2=true in force), rather than mocking LangSmith's client or "
+    "allowing its host (the replayed runs would be sent to your project)"
+)
+
+#: the hint of a connection blocked in a telemetry library, by whose telemetry it is
+_TELEMETRY_HINTS = {"opentelemetry": TELEMETRY_NETWORK_HINT, "langsmith": LANGSMITH_NETWORK_HINT}
+
 PROXY_NETWORK_HINT = (
     "Mock the function that makes this call (add its import path to mock=), or run with "
     "--clearstone-allow-network. Allowing the proxy in clearstone_allow_hosts would let every "
@@ -1068,7 +1079,8 @@ class NetworkBlockedError(ReplayError):
     ``during``: what the test was doing when a fixture connected (``"the set-up of fixture
     'index' (session scope)"``); ``None`` for the test's call. ``proxy``: the environment
     variables (``HTTPS_PROXY``) whose proxy the address is, when it is one: the request it
-    carried was for another host."""
+    carried was for another host. ``telemetry``: whose telemetry the connection was uploading,
+    ``"opentelemetry"`` (``True`` too) or ``"langsmith"``, for the fix that works."""
 
     def __init__(
         self,
@@ -1082,7 +1094,7 @@ class NetworkBlockedError(ReplayError):
         unresolved: Sequence[str] = (),
         during: str | None = None,
         proxy: Sequence[str] = (),
-        telemetry: bool = False,
+        telemetry: bool | str = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -1112,7 +1124,7 @@ class NetworkBlockedError(ReplayError):
             )
         hint = PROXY_NETWORK_HINT if proxy else NETWORK_HINT
         if telemetry:
-            hint = TELEMETRY_NETWORK_HINT
+            hint = _TELEMETRY_HINTS.get(str(telemetry), TELEMETRY_NETWORK_HINT)
         elif during is not None:
             hint = FIXTURE_NETWORK_HINT
         lines.append(f"  {hint}")
@@ -1131,17 +1143,22 @@ class NetworkBlockedWarning(_Picklable, UserWarning):
         *,
         name: str | None = None,
         thread: str | None = None,
+        telemetry: str = "",
     ) -> None:
         self.host = host
         self.port = port
         self.test = test
         self.name = name
         who = f"a background thread ({thread})" if thread else "a background thread"
+        hint = _TELEMETRY_HINTS.get(
+            telemetry,
+            "If the test needs this connection, allow the host with the ini option "
+            "clearstone_allow_hosts",
+        )
         super().__init__(
             f"{who} that {test} did not start tried to connect to "
             f"{_host_and_port(host, port, name)} during the replay; the network guard blocked it. "
-            f"If the test needs this connection, allow the host with the ini option "
-            f"clearstone_allow_hosts"
+            f"{hint}"
         )
 
 

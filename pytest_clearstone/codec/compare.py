@@ -82,6 +82,8 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         # (a live file against its recording, read back as an in-memory file)
         if is_file(t) and is_file(type(b)):
             return same_tree(stored_form(a), stored_form(b) if tree is UNKNOWN else tree)
+        if made_from(t, type(b)):
+            return same_tree(stored_form(a), stored_form(b) if tree is UNKNOWN else tree)
         return False
     if t is float or t is complex or t is decimal.Decimal:  # (unequal by ==)
         return both_nan(a, b)
@@ -133,10 +135,24 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         if kind in MESSAGE_TAGS:  # (without the headers that describe the machine)
             return same_tree(compared_form(stored_form(a)), compared_form(stored_b))
         return same_tree(stored_form(a), stored_b)
+    custom = custom_form(a)
+    if custom is not None:  # (what its encoder stores: not its other attributes)
+        return same_tree(custom, stored_form(b) if tree is UNKNOWN else tree)
     state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
     if state_a is not None and state_b is not None:
         return _same(state_a, state_b, UNKNOWN)
     return False
+
+
+def custom_form(value: Any) -> Any:
+    """``value``'s stored form when the codec stores it by a registered encoder or an encode
+    hook (a ``custom`` tree), else ``None``: compared and shown by that form, as the encoder
+    stores it — not by attributes it leaves out (a client it stores by reference, objects of
+    its own made anew each time)."""
+    if not REGISTRY.active:
+        return None
+    tree = stored_form(value)
+    return tree if type(tree) is dict and tree.get(TAG) == "custom" else None
 
 
 #: the types whose values :func:`_same` finds equal when ``==`` does (a dict's items of one of
@@ -218,6 +234,19 @@ def _stored_text(value: Any) -> str:
         return dumps(stored_form(value))
     except Exception:
         return f"\0{id(value)}"
+
+
+def made_from(t: type, recorded: type) -> bool:
+    """Whether ``t`` is a class a library made at run time from ``recorded`` under its name
+    (instructor's ``response_model``: ``create_model("User", __base__=(User, ResponseSchema))``
+    with ``User``'s module and qualified name), of a kind compared by its stored form: its values
+    are stored as ``recorded``'s, and read back as ``recorded``'s."""
+    return (
+        t.__qualname__ == recorded.__qualname__
+        and t.__module__ == recorded.__module__
+        and issubclass(t, recorded)
+        and by_stored_form(t, kind_of(t))
+    )
 
 
 def both_nan(a: Any, b: Any) -> bool:

@@ -19,6 +19,7 @@ from ..errors import (
     ClearstoneError,
     MockTargetError,
     UncalledTargetWarning,
+    article,
     held_by,
 )
 from .targets import STAND_IN_TARGET, resolve
@@ -175,17 +176,10 @@ def _bound_holders(function: Any) -> list[str]:
         if not isinstance(method, types.MethodType) or method.__func__ is not function:
             continue
         for referrer in gc.get_referrers(method):
-            # (an object whose attributes Python keeps without a dict of their own refers to
-            # the method itself; one with a dict, through it)
-            owners = (
-                [o for o in gc.get_referrers(referrer) if _own_dict(o) is referrer]
-                if isinstance(referrer, dict)
-                else [referrer]
-                if isinstance(_own_dict(referrer), dict)
-                and any(value is method for value in _own_dict(referrer).values())
-                else []
-            )
-            for owner in owners:
+            if isinstance(referrer, types.CellType):  # (a wrapper made around the method)
+                found += [name for name in _closure_holders(referrer) if name not in found]
+                continue
+            for owner in _keepers(method, referrer):
                 t = type(owner)
                 name = f"{t.__module__}.{t.__qualname__}"
                 if (
@@ -196,6 +190,67 @@ def _bound_holders(function: Any) -> list[str]:
                 ):
                     found.append(name)
     return found
+
+
+def _keepers(value: Any, referrer: Any) -> list[Any]:
+    """The objects that keep ``value`` in an attribute, found from ``referrer``, one of its
+    referrers: an object whose attributes Python keeps without a dict of their own refers to
+    the value itself; one with a dict, through it."""
+    import gc
+
+    if isinstance(referrer, dict):
+        return [o for o in gc.get_referrers(referrer) if _own_dict(o) is referrer]
+    names = _own_dict(referrer)
+    if isinstance(names, dict) and any(held is value for held in names.values()):
+        return [referrer]
+    return []
+
+
+def _closure_holders(cell: types.CellType) -> list[str]:
+    """``the function langsmith.wrappers._openai.create, kept by an ...Completions`` for each
+    function that closes over ``cell`` (which holds a bound method) and that an object keeps in
+    an attribute: a library's wrapper made around the method it found then — LangSmith's
+    ``wrap_openai`` sets one on the client's resource, instructor's client keeps one — which
+    calls the method it bound, never the mock."""
+    import gc
+
+    found: list[str] = []
+    for closure in gc.get_referrers(cell):
+        if type(closure) is not tuple:
+            continue
+        for wrapper in gc.get_referrers(closure):
+            if not isinstance(wrapper, types.FunctionType) or wrapper.__closure__ is not closure:
+                continue
+            # (its code's name: functools.wraps gave the function the wrapped method's names)
+            name = f"{wrapper.__globals__.get('__name__', '?')}.{wrapper.__code__.co_name}"
+            for referrer in gc.get_referrers(wrapper):
+                for owner in _keepers(wrapper, referrer):
+                    if isinstance(owner, (type, *_NOT_HOLDERS)) or inspect.ismodule(owner):
+                        continue
+                    t = type(owner)
+                    holder = f"{t.__module__}.{t.__qualname__}"
+                    if not holder.startswith("pytest_clearstone"):
+                        found.append(f"the function {name}, kept by {article(holder)} {holder}")
+    return found
+
+
+def _wraps_bound(value: Any, function: Any) -> bool:
+    """Whether ``value`` is a function closing over a bound method of ``function`` (a library's
+    wrapper made around the method: :func:`_closure_holders`)."""
+    return isinstance(value, types.FunctionType) and any(
+        isinstance(held, types.MethodType) and held.__func__ is function
+        for held in _cell_contents(value.__closure__ or ())
+    )
+
+
+def _cell_contents(cells: tuple[types.CellType, ...]) -> list[Any]:
+    contents = []
+    for cell in cells:
+        try:
+            contents.append(cell.cell_contents)
+        except ValueError:  # (a cell not filled yet)
+            continue
+    return contents
 
 
 #: the containers a registry of tools is made of (a dict of name to function, a list of specs;
@@ -615,6 +670,8 @@ def _shadowing(path: str, values: Sequence[tuple[str, Any]]) -> str:
         if type(fields) is not dict:
             continue
         if isinstance(value, cls) and name in fields:
+            if _wraps_bound(fields[name], target.function):  # (named as a holder)
+                return ""
             return f"`{where}`"
         if depth < _SHADOW_DEPTH:
             for attr, child in list(fields.items()):

@@ -278,8 +278,9 @@ class BlockedConnection(NamedTuple):
     name: str | None = None  #: the host name the address was looked up for, when seen
     during: str | None = None  #: what the test was doing (a fixture's set-up); None: its call
     proxy: tuple[str, ...] = ()  #: the variables (HTTPS_PROXY) whose proxy the address is
-    #: made by an OpenTelemetry exporter (the agent's spans, logs or metrics sent)
-    telemetry: bool = False
+    #: the telemetry whose upload it was: ``"opentelemetry"`` (an exporter sending the agent's
+    #: spans, logs or metrics), ``"langsmith"`` (LangSmith's tracing), ``""``: none
+    telemetry: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -391,9 +392,13 @@ class NetworkGuard(Patches):
         if not blocked:
             return None
         raised = self._raised
+        first = blocked[0]
+        if first.telemetry and raised is not None:
+            # (not where a telemetry library made it: no debugging there, and the frame that
+            # caught it, shown with its arguments, holds the upload's key in its headers)
+            raised = raised.with_traceback(None)
         if raised is not None and len(blocked) == 1:
             return raised
-        first = blocked[0]
         made = NetworkBlockedError(
             first.host,
             first.port,
@@ -413,7 +418,9 @@ class NetworkGuard(Patches):
         if not self._attempts:
             return []
         return [
-            NetworkBlockedWarning(a.host, a.port, self.label, name=a.name, thread=a.thread)
+            NetworkBlockedWarning(
+                a.host, a.port, self.label, name=a.name, thread=a.thread, telemetry=a.telemetry
+            )
             for a in self.attempts
             if a.background
         ]
@@ -449,7 +456,7 @@ class NetworkGuard(Patches):
             name,
             during,
             _proxy_variables(host, name, port),
-            not background and _exporting_telemetry(),
+            _telemetry(),
         )
         if background:
             with self._lock:
@@ -504,19 +511,28 @@ class NetworkGuard(Patches):
         return f"<NetworkGuard {state} for {self.label} allow={list(self.allow.entries)}>"
 
 
-#: the packages of OpenTelemetry's SDK and exporters, whose connections send telemetry
-_TELEMETRY_MODULES = ("opentelemetry.sdk.", "opentelemetry.exporter.")
+#: the packages whose connections send telemetry, and whose telemetry it is: OpenTelemetry's
+#: SDK and exporters, LangSmith's client (the runs of ``@traceable``, ``wrap_openai`` and
+#: LangChain's tracer, uploaded while LANGSMITH_TRACING or LANGCHAIN_TRACING_V2 is on)
+_TELEMETRY_MODULES = {
+    "opentelemetry.sdk.": "opentelemetry",
+    "opentelemetry.exporter.": "opentelemetry",
+    "langsmith.": "langsmith",
+}
 
 
-def _exporting_telemetry() -> bool:
-    """Whether the current thread connects from inside OpenTelemetry's SDK or an exporter of it
-    (a span processor exporting, ``force_flush``): asked only for a blocked connection."""
+def _telemetry() -> str:
+    """Whose telemetry the current thread sends when it connects from inside one of
+    :data:`_TELEMETRY_MODULES` (a span processor exporting, ``force_flush``, LangSmith's
+    uploading thread), else ``""``: asked only for a blocked connection."""
     frame: FrameType | None = sys._getframe(1)
+    prefixes = tuple(_TELEMETRY_MODULES)
     while frame is not None:
-        if str(frame.f_globals.get("__name__", "")).startswith(_TELEMETRY_MODULES):
-            return True
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.startswith(prefixes):
+            return next(kind for p, kind in _TELEMETRY_MODULES.items() if module.startswith(p))
         frame = frame.f_back
-    return False
+    return ""
 
 
 def _reset_owner(token: contextvars.Token[NetworkGuard | None]) -> None:
