@@ -560,3 +560,19 @@ def test_a_path_of_the_other_platforms_flavour_keeps_it() -> None:
     assert back == windows and type(back) is PureWindowsPath
     assert back.name == "report.txt"
     assert encode(Path("a/b")) == {TAG: "path", "v": "a/b"}  # the platform's own: as before
+
+
+@dataclasses.dataclass
+class Session:
+    """A dataclass whose ``token`` is set by a method, not by ``__init__``."""
+
+    name: str
+    token: str = dataclasses.field(init=False)
+
+
+def test_a_dataclass_field_not_set_yet_reads_back_not_set() -> None:
+    # a value stored before its field(init=False) was set reads back without it, from its
+    # JSON text too (not refused as a class whose fields changed)
+    back = loads(dumps(encode(Session("a"))))
+    assert type(back) is Session and back.name == "a"
+    assert not hasattr(back, "token")
