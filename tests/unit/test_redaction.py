@@ -267,6 +267,21 @@ def test_an_allowed_path_covers_its_subtree_only() -> None:
     assert out == {"a": {"token": "x"}, "ab": {"token": PLACEHOLDER}}
 
 
+class _Settings:
+    """An object whose attributes an allow rule's path names (``root.client``)."""
+
+    def __init__(self) -> None:
+        self.client = {"token": "x"}
+        self.client_secret = "hunter2hunter2"
+
+
+def test_an_allowed_attribute_path_covers_that_attribute_only() -> None:
+    # root.client covers the attribute and what it holds, never root.client_secret beside it
+    out = Redactor(allow=["root.client"])(_Settings())
+    assert out.client == {"token": "x"}
+    assert out.client_secret == PLACEHOLDER
+
+
 def test_an_allow_regex_must_match_the_whole_string() -> None:
     r = Redactor(allow=[re.compile("sk-test")])
     assert r({"m": "sk-test-000000000000000000"}) == {"m": PLACEHOLDER}
@@ -767,3 +782,21 @@ def test_a_working_directory_under_pwd_is_no_password(path: str) -> None:
     assert redactor(value) == value
     assert path not in redactor.secret_values(environ={})
     assert redactor({"pwd": "hunter2-value"}) == {"pwd": PLACEHOLDER}
+
+
+def test_a_message_hides_a_secret_whole_where_a_shorter_one_begins_it() -> None:
+    # the longer secret first: hiding the shorter one first would show the rest of the longer
+    r = Redactor()
+    r.note_secret("pw-4f9a7c21", "a password")
+    r.note_secret("pw-4f9a7c21-b83e5d90", "a longer one")
+    assert r.shown({"log": "sent pw-4f9a7c21-b83e5d90 then"}) == {"log": f"sent {PLACEHOLDER} then"}
+
+
+def test_a_token_inside_a_webhook_url_is_one_finding_and_one_placeholder() -> None:
+    # two formats match (the webhook URL, the GitHub token that is its path's last part): the
+    # text they cover is replaced once, and named once, by the match that starts first
+    token = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2zA4"
+    r = Redactor()
+    out = r({"hook": f"https://discord.com/api/webhooks/123456789/{token}"}, "state", "")
+    assert out == {"hook": f"https://{PLACEHOLDER}"}
+    assert [f.kind for f in r.findings] == ["Discord webhook URL"]
