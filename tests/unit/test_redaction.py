@@ -800,3 +800,24 @@ def test_a_token_inside_a_webhook_url_is_one_finding_and_one_placeholder() -> No
     out = r({"hook": f"https://discord.com/api/webhooks/123456789/{token}"}, "state", "")
     assert out == {"hook": f"https://{PLACEHOLDER}"}
     assert [f.kind for f in r.findings] == ["Discord webhook URL"]
+
+
+def test_a_tuple_holding_a_redacted_value_matches_its_recording() -> None:
+    # the live arguments are given the recording's placeholders where it holds them, a
+    # tuple's items too, and stay a tuple: compared with the recorded tuple, not a list
+    match = Redactor().matcher()
+    recorded = {"login": ("user", PLACEHOLDER)}
+    assert match("app.login", 1, recorded, {"login": ("user", "hunter2hunter2")}) is True
+    assert match("app.login", 1, recorded, {"login": ("admin", "hunter2hunter2")}) is False
+
+
+def test_the_match_hook_decides_also_for_arguments_equal_to_the_recording() -> None:
+    # a pytest_clearstone_match_call hook given to the matcher is asked for every call
+    asked: list[int] = []
+
+    def hook(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
+        asked.append(call_number)
+        return False
+
+    assert Redactor().matcher(hook)("app.ask", 3, {"q": "hi"}, {"q": "hi"}) is False
+    assert asked == [3]

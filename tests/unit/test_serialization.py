@@ -8,6 +8,7 @@ import enum
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -576,3 +577,17 @@ def test_a_dataclass_field_not_set_yet_reads_back_not_set() -> None:
     back = loads(dumps(encode(Session("a"))))
     assert type(back) is Session and back.name == "a"
     assert not hasattr(back, "token")
+
+
+def test_a_compiled_pattern_reads_back_with_its_flags() -> None:
+    pattern = re.compile(r"refund\s+\d+", re.IGNORECASE | re.MULTILINE)
+    back = loads(dumps(encode({"rule": pattern})))["rule"]
+    assert back.pattern == pattern.pattern and back.flags == pattern.flags
+    assert back.match("REFUND 12")
+
+
+def test_placeholders_are_equal_only_with_the_same_type_and_text() -> None:
+    # (a value stored as its repr: two of one type but another repr are two values)
+    assert StoredRepr("db.Pool", "<Pool 1>") == StoredRepr("db.Pool", "<Pool 1>")
+    assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Pool", "<Pool 2>")
+    assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Lock", "<Pool 1>")
