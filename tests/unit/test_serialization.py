@@ -591,3 +591,20 @@ def test_placeholders_are_equal_only_with_the_same_type_and_text() -> None:
     assert StoredRepr("db.Pool", "<Pool 1>") == StoredRepr("db.Pool", "<Pool 1>")
     assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Pool", "<Pool 2>")
     assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Lock", "<Pool 1>")
+
+
+@dataclasses.dataclass
+class Order:
+    """A dataclass whose ``__post_init__`` sets an attribute that is no field."""
+
+    items: list[str]
+
+    def __post_init__(self) -> None:
+        self.count = len(self.items)
+
+
+def test_a_dataclass_reads_back_with_the_attributes_its_post_init_set() -> None:
+    value = Order(["tea", "cake"])
+    value.count = 5  # (changed since: the stored value is what it holds, not a new one's)
+    back = loads(dumps(encode(value)))
+    assert type(back) is Order and back.items == ["tea", "cake"] and back.count == 5
