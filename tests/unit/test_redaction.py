@@ -821,3 +821,10 @@ def test_the_match_hook_decides_also_for_arguments_equal_to_the_recording() -> N
 
     assert Redactor().matcher(hook)("app.ask", 3, {"q": "hi"}, {"q": "hi"}) is False
     assert asked == [3]
+
+
+def test_a_secret_headers_name_value_list_keeps_its_name() -> None:
+    # urllib3's HTTPHeaderDict keeps a header as [name, value, ...] under its lower-case name:
+    # the values are replaced, the name kept, so the list still reads back as a header
+    value = {"authorization": ["Authorization", "Bearer abc123def456", "Bearer 789xyz012uvw"]}
+    assert Redactor()(value) == {"authorization": ["Authorization", PLACEHOLDER, PLACEHOLDER]}
