@@ -848,3 +848,9 @@ def test_suspects_met_while_comparing_are_replaced_but_not_findings() -> None:
     with comparing():
         assert r({"note": GITHUB}, "input", "app.ask") == {"note": PLACEHOLDER}
     assert r.findings == []
+
+
+def test_a_random_looking_token_of_few_distinct_characters_is_still_a_suspect() -> None:
+    # 12 characters repeated: 3.57 bits each, just over the 3.5 a random-looking token needs
+    token = ("Kq7Zx2Vb9Wm4" * 3)[:34]
+    assert Redactor().find_secrets({"x": token}) == ["root['x']"]
