@@ -117,3 +117,56 @@ def test_a_second_model_step_that_diverges_is_the_last_call(project: pytest.Pyte
             "(call 4 of 4 in the recorded sequence): its arguments differ from the recording",
         ]
     )
+
+
+ORDER_APP = """
+SEARCH_FIRST = True
+
+
+def complete(prompt):
+    return "answer to " + prompt
+
+
+def search(query):
+    return "found " + query
+
+
+def run(question):
+    if SEARCH_FIRST:
+        found = search(question)
+        answer = complete(question)
+    else:
+        answer = complete(question)
+        found = search(question)
+    return found + " / " + answer
+"""
+
+ORDER_TEST = """
+import pytest
+import order_app
+
+@pytest.mark.replay("o.ckpt", mock={"llm": "order_app.complete", "tool": "order_app.search"})
+def test_order(replay):
+    assert replay.run(order_app.run, "Rome") == "found Rome / answer to Rome"
+"""
+
+
+def test_calls_made_in_another_order_across_targets_diverge_naming_the_recorded_one(
+    pytester: pytest.Pytester,
+) -> None:
+    # each target's calls are those recorded, with the same arguments and the same result: only
+    # their order across the targets changed, which a strict replay fails on (contract §6.1)
+    pytester.syspathinsert()
+    pytester.makepyfile(order_app=ORDER_APP, test_order=ORDER_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.makepyfile(order_app=ORDER_APP.replace("SEARCH_FIRST = True", "SEARCH_FIRST = False"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*replay diverged at call #1 to order_app.complete: it was made out of its recorded "
+            "place, where the recording has call #1 to order_app.search (call 1 of 2 in this "
+            "branch of execution)*"
+        ]
+    )

@@ -33,6 +33,19 @@ def test_stale_temporary_files_are_removed_fresh_ones_kept(tmp_path):
     assert fresh.exists() and other.exists()
 
 
+def test_only_temporary_files_named_as_a_writer_names_them_are_removed(tmp_path):
+    # a file beside the golden that starts with its name but is no temporary file of it (one
+    # of another golden, a.ckpt.b.ckpt's, or the user's own) is never removed, however old
+    target = tmp_path / "a.ckpt"
+    kept = [tmp_path / ".a.ckpt.b.ckpt.1f.tmp", tmp_path / ".a.ckpt.my notes.tmp"]
+    old = time.time() - STALE_AFTER_S - 60
+    for path in kept:
+        path.write_text("not a leftover of a.ckpt")
+        os.utime(path, (old, old))
+    atomic_write_text(target, "complete")
+    assert all(path.exists() for path in kept)
+
+
 @pytest.mark.parametrize("name", ["test_city[c0].ckpt", "test_[*?].ckpt"])
 def test_stale_temporary_files_of_a_parametrized_test_are_removed(tmp_path, name):
     # Expected: a killed writer's temporary file of `test_city[c0].ckpt` is removed like any

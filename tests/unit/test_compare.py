@@ -260,3 +260,104 @@ def test_a_decimal_or_complex_nan_equals_itself_as_stored() -> None:
                             {"d": Decimal("NaN"), "c": complex("nan")})  # fmt: skip
     assert not same_stored_form({"d": Decimal("NaN")}, {"d": Decimal("1.5")})
     assert not same_stored_form({"d": Decimal("sNaN")}, {"d": Decimal("NaN")})
+
+
+def test_a_changed_item_of_a_list_differs_though_the_others_match() -> None:
+    # Every item is compared, not any one of them: a prompt changed in the second message of
+    # a conversation diverges, though the first message (and every item of a list of objects
+    # without __eq__ but one) is unchanged
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    changed = [messages[0], {"role": "user", "content": "Hello"}]
+    assert not same_stored_form({"messages": changed}, {"messages": messages})
+    assert not same_stored_form([Handle(1), Handle(2)], [Handle(1), Handle(3)])
+    assert same_stored_form([Handle(1), Handle(2)], [Handle(1), Handle(2)])
+
+
+def test_a_set_that_lost_or_gained_an_item_differs() -> None:
+    # a set holding only some of the recorded items (every one of them in the recorded set)
+    # is another set
+    assert not same_stored_form({"tools": {"search"}}, {"tools": {"search", "weather"}})
+    assert not same_stored_form({"tools": {"search", "weather"}}, {"tools": {"search"}})
+    assert not same_stored_form(frozenset({Handle(1)}), frozenset({Handle(1), Handle(2)}))
+
+
+def test_a_deque_is_compared_item_by_item() -> None:
+    import collections
+
+    assert not same_stored_form(
+        {"window": collections.deque(["a", "b"])}, {"window": collections.deque(["a", "c"])}
+    )
+    assert not same_stored_form(collections.deque([Handle(1)]), collections.deque([Handle(2)]))
+    assert same_stored_form(collections.deque([Handle(1)]), collections.deque([Handle(1)]))
+
+
+def test_a_request_is_compared_without_the_headers_that_describe_the_machine() -> None:
+    # a request sent from another machine (another SDK version, OS, user agent) is the same
+    # request; one whose own header or body changed is not
+    import httpx
+
+    def request(user_agent: str, *, key: str = "1", body: str = "Lisbon") -> httpx.Request:
+        headers = {"user-agent": user_agent, "x-stainless-os": user_agent, "x-trace": key}
+        return httpx.Request("POST", "https://api.test/v1", json={"q": body}, headers=headers)
+
+    recorded = request("python-httpx/0.27 Linux")
+    assert same_stored_form(request("python-httpx/0.28 Darwin"), recorded)
+    assert not same_stored_form(request("python-httpx/0.28 Darwin", key="2"), recorded)
+    assert not same_stored_form(request("python-httpx/0.27 Linux", body="Porto"), recorded)
+
+
+class Tool(dict):  # type: ignore[type-arg]
+    """A library's tool definition: a dict subclass with attributes of its own."""
+
+
+def test_a_dict_subclass_is_compared_by_its_items_and_its_attributes() -> None:
+    # (items without __eq__: == cannot tell, so they are compared as stored)
+    def tool(number: int, strict: bool) -> Tool:
+        made = Tool(handle=Handle(number))
+        made.strict = strict
+        return made
+
+    assert same_stored_form(tool(1, True), tool(1, True))
+    assert not same_stored_form(tool(1, True), tool(1, False))
+    assert not same_stored_form(tool(1, True), tool(2, True))
+
+
+def test_trees_holding_pickles_or_reprs_compare_them_by_their_type() -> None:
+    def pickle(type_name: str, data: str) -> dict[str, str]:
+        return {"__cs__": "pickle", "type": type_name, "v": data}
+
+    assert codec.same_tree({"pool": pickle("db.Pool", "gAR=")}, {"pool": pickle("db.Pool", "gAS=")})
+    assert not codec.same_tree(
+        {"pool": pickle("db.Pool", "gAR=")}, {"pool": pickle("db.Lock", "gAR=")}
+    )
+
+
+def test_a_delta_keeps_a_placeholder_only_for_a_value_of_its_type() -> None:
+    # what the comparison took as equal (a placeholder against a value of its type) shows no
+    # difference; a value of another type in its place is shown as it is
+    recorded = {"pool": StoredRepr(f"{__name__}.Pool", "<Pool: not stored>"), "n": 1}
+    kept = codec.placeholders_kept(recorded, {"pool": Pool(), "n": 2})
+    assert kept == {"pool": recorded["pool"], "n": 2}
+    other = Handle(1)
+    assert codec.placeholders_kept(recorded, {"pool": other, "n": 1})["pool"] is other
+
+
+def test_each_recorded_nan_stands_for_one_live_nan_only() -> None:
+    # two NaNs of a live set are two items: one recorded NaN does not stand for both
+    live = {float("nan"), float("nan")}
+    assert same_stored_form(live, {float("nan"), float("nan")})
+    assert not same_stored_form(live, {float("nan"), 1.0})
+    assert not same_stored_form({"k": live}, {"k": {1.0, float("nan")}})
+
+
+@dataclasses.dataclass
+class Holder:
+    """A library value holding a value only its repr could store."""
+
+    resource: object
+
+
+def test_a_delta_keeps_a_placeholder_inside_a_library_value_only_for_its_type() -> None:
+    recorded = Holder(StoredRepr(f"{__name__}.Pool", "<Pool: not stored>"))
+    assert codec.placeholders_kept(recorded, Holder(Pool())).resource == recorded.resource
+    assert not isinstance(codec.placeholders_kept(recorded, Holder(Handle(1))).resource, StoredRepr)

@@ -172,3 +172,17 @@ def test_a_changed_path_is_one_line_of_a_delta() -> None:
     ]
     windows = state_delta(PureWindowsPath("C:\\a"), PureWindowsPath("C:\\b"))
     assert windows.lines == ["root: PureWindowsPath('C:/a') -> PureWindowsPath('C:/b')"]
+
+
+def test_a_path_named_through_a_linked_root_equals_the_path_resolved(
+    use: Use, tmp_path: Path
+) -> None:
+    # one path named once through a symlink to a root and once resolved is stored alike, so a
+    # replay compares them as equal; another path under the root still differs
+    real = tmp_path / "real"
+    (real / "docs").mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    use(PathRoots(rootdir=link))
+    assert same_stored_form({"p": link / "docs" / "x"}, {"p": real / "docs" / "x"})
+    assert not same_stored_form({"p": link / "docs" / "y"}, {"p": real / "docs" / "x"})

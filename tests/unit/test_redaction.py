@@ -26,6 +26,7 @@ from pytest_clearstone.redaction import (
     SUSPECT_FORMATS,
     Redactor,
     SecretFinding,
+    comparing,
     key_words,
 )
 
@@ -265,6 +266,21 @@ def test_an_allowed_path_covers_its_subtree_only() -> None:
     r = Redactor(allow=["root['a']"])
     out = r({"a": {"token": "x"}, "ab": {"token": "y"}})
     assert out == {"a": {"token": "x"}, "ab": {"token": PLACEHOLDER}}
+
+
+class _Settings:
+    """An object whose attributes an allow rule's path names (``root.client``)."""
+
+    def __init__(self) -> None:
+        self.client = {"token": "x"}
+        self.client_secret = "hunter2hunter2"
+
+
+def test_an_allowed_attribute_path_covers_that_attribute_only() -> None:
+    # root.client covers the attribute and what it holds, never root.client_secret beside it
+    out = Redactor(allow=["root.client"])(_Settings())
+    assert out.client == {"token": "x"}
+    assert out.client_secret == PLACEHOLDER
 
 
 def test_an_allow_regex_must_match_the_whole_string() -> None:
@@ -767,3 +783,74 @@ def test_a_working_directory_under_pwd_is_no_password(path: str) -> None:
     assert redactor(value) == value
     assert path not in redactor.secret_values(environ={})
     assert redactor({"pwd": "hunter2-value"}) == {"pwd": PLACEHOLDER}
+
+
+def test_a_message_hides_a_secret_whole_where_a_shorter_one_begins_it() -> None:
+    # the longer secret first: hiding the shorter one first would show the rest of the longer
+    r = Redactor()
+    r.note_secret("pw-4f9a7c21", "a password")
+    r.note_secret("pw-4f9a7c21-b83e5d90", "a longer one")
+    assert r.shown({"log": "sent pw-4f9a7c21-b83e5d90 then"}) == {"log": f"sent {PLACEHOLDER} then"}
+
+
+def test_a_token_inside_a_webhook_url_is_one_finding_and_one_placeholder() -> None:
+    # two formats match (the webhook URL, the GitHub token that is its path's last part): the
+    # text they cover is replaced once, and named once, by the match that starts first
+    token = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2zA4"
+    r = Redactor()
+    out = r({"hook": f"https://discord.com/api/webhooks/123456789/{token}"}, "state", "")
+    assert out == {"hook": f"https://{PLACEHOLDER}"}
+    assert [f.kind for f in r.findings] == ["Discord webhook URL"]
+
+
+def test_a_tuple_holding_a_redacted_value_matches_its_recording() -> None:
+    # the live arguments are given the recording's placeholders where it holds them, a
+    # tuple's items too, and stay a tuple: compared with the recorded tuple, not a list
+    match = Redactor().matcher()
+    recorded = {"login": ("user", PLACEHOLDER)}
+    assert match("app.login", 1, recorded, {"login": ("user", "hunter2hunter2")}) is True
+    assert match("app.login", 1, recorded, {"login": ("admin", "hunter2hunter2")}) is False
+
+
+def test_the_match_hook_decides_also_for_arguments_equal_to_the_recording() -> None:
+    # a pytest_clearstone_match_call hook given to the matcher is asked for every call
+    asked: list[int] = []
+
+    def hook(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
+        asked.append(call_number)
+        return False
+
+    assert Redactor().matcher(hook)("app.ask", 3, {"q": "hi"}, {"q": "hi"}) is False
+    assert asked == [3]
+
+
+def test_a_secret_headers_name_value_list_keeps_its_name() -> None:
+    # urllib3's HTTPHeaderDict keeps a header as [name, value, ...] under its lower-case name:
+    # the values are replaced, the name kept, so the list still reads back as a header
+    value = {"authorization": ["Authorization", "Bearer abc123def456", "Bearer 789xyz012uvw"]}
+    assert Redactor()(value) == {"authorization": ["Authorization", PLACEHOLDER, PLACEHOLDER]}
+
+
+def test_a_recorded_text_holding_a_placeholder_is_still_compared_around_it() -> None:
+    # a URL recorded with its key redacted matches the live one with any key, and only with
+    # the same query around it
+    match = Redactor().matcher()
+    recorded = {"url": f"https://api.test/search?api_key={PLACEHOLDER}&q=paris"}
+    live = "https://api.test/search?api_key=k-12345678&q="
+    assert match("app.get", 1, recorded, {"url": live + "paris"}) is True
+    assert match("app.get", 1, recorded, {"url": live + "rome"}) is False
+
+
+def test_suspects_met_while_comparing_are_replaced_but_not_findings() -> None:
+    # a value transformed only to be compared in memory is no recorded one: what looks like a
+    # secret in it is replaced alike, and fails no recording
+    r = Redactor()
+    with comparing():
+        assert r({"note": GITHUB}, "input", "app.ask") == {"note": PLACEHOLDER}
+    assert r.findings == []
+
+
+def test_a_random_looking_token_of_few_distinct_characters_is_still_a_suspect() -> None:
+    # 12 characters repeated: 3.57 bits each, just over the 3.5 a random-looking token needs
+    token = ("Kq7Zx2Vb9Wm4" * 3)[:34]
+    assert Redactor().find_secrets({"x": token}) == ["root['x']"]

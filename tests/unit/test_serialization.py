@@ -8,6 +8,7 @@ import enum
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -560,3 +561,50 @@ def test_a_path_of_the_other_platforms_flavour_keeps_it() -> None:
     assert back == windows and type(back) is PureWindowsPath
     assert back.name == "report.txt"
     assert encode(Path("a/b")) == {TAG: "path", "v": "a/b"}  # the platform's own: as before
+
+
+@dataclasses.dataclass
+class Session:
+    """A dataclass whose ``token`` is set by a method, not by ``__init__``."""
+
+    name: str
+    token: str = dataclasses.field(init=False)
+
+
+def test_a_dataclass_field_not_set_yet_reads_back_not_set() -> None:
+    # a value stored before its field(init=False) was set reads back without it, from its
+    # JSON text too (not refused as a class whose fields changed)
+    back = loads(dumps(encode(Session("a"))))
+    assert type(back) is Session and back.name == "a"
+    assert not hasattr(back, "token")
+
+
+def test_a_compiled_pattern_reads_back_with_its_flags() -> None:
+    pattern = re.compile(r"refund\s+\d+", re.IGNORECASE | re.MULTILINE)
+    back = loads(dumps(encode({"rule": pattern})))["rule"]
+    assert back.pattern == pattern.pattern and back.flags == pattern.flags
+    assert back.match("REFUND 12")
+
+
+def test_placeholders_are_equal_only_with_the_same_type_and_text() -> None:
+    # (a value stored as its repr: two of one type but another repr are two values)
+    assert StoredRepr("db.Pool", "<Pool 1>") == StoredRepr("db.Pool", "<Pool 1>")
+    assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Pool", "<Pool 2>")
+    assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Lock", "<Pool 1>")
+
+
+@dataclasses.dataclass
+class Order:
+    """A dataclass whose ``__post_init__`` sets an attribute that is no field."""
+
+    items: list[str]
+
+    def __post_init__(self) -> None:
+        self.count = len(self.items)
+
+
+def test_a_dataclass_reads_back_with_the_attributes_its_post_init_set() -> None:
+    value = Order(["tea", "cake"])
+    value.count = 5  # (changed since: the stored value is what it holds, not a new one's)
+    back = loads(dumps(encode(value)))
+    assert type(back) is Order and back.items == ["tea", "cake"] and back.count == 5

@@ -17,6 +17,7 @@ from pytest_clearstone.cli import main
 from pytest_clearstone.debugging import CheckpointManager
 from pytest_clearstone.errors import CheckpointCorruptError
 from pytest_clearstone.golden.checkpoint import Checkpoint
+from pytest_clearstone.golden.files import ZeroFilledError, read_file
 from pytest_clearstone.golden.identity import read_previous
 from pytest_clearstone.golden.signing import checkpoint_trust
 from tests.unit.test_golden_files_git import _saved
@@ -89,3 +90,12 @@ def test_show_names_a_golden_that_ends_in_nul_bytes(
     assert main([*command.split(), str(path)]) == 2
     shown = capsys.readouterr().err
     assert f"{path} is not a readable checkpoint: {PROBLEM}" in shown, shown
+
+
+def test_a_large_golden_of_nul_bytes_and_a_line_break_is_refused_unread(tmp_path: Path) -> None:
+    # (a tool that ends every file it touches with a line break: still never filled)
+    path = _zero_filled(tmp_path, 8 << 20)
+    with open(path, "ab") as handle:
+        handle.write(b"\n")
+    with pytest.raises(ZeroFilledError):
+        read_file(path)
