@@ -869,7 +869,8 @@ class UnusedResponsesError(ReplayError):
     :class:`GoldenMismatchError`); ``node_id``: the test (:func:`rerecord`); ``aliases``, of the
     targets never called, the other import paths of the same function the agent may have
     called it under (:func:`alias_lines`); ``cause``: what leaves the calls out though the
-    agent did not change, and its fix."""
+    agent did not change, and its fix; ``gave_up``: the recorded answer (an error, or what an
+    error was made from) the test failed with before it made them, and the call it answered."""
 
     def __init__(
         self,
@@ -882,6 +883,7 @@ class UnusedResponsesError(ReplayError):
         node_id: str = "",
         aliases: dict[str, list[str]] | None = None,
         cause: str = "",
+        gave_up: str = "",
     ) -> None:
         self.unused = unused
         self.unmocked = unmocked or {}
@@ -912,6 +914,12 @@ class UnusedResponsesError(ReplayError):
                 )
         for what, delta in self.differences:  # (what followed from it)
             lines.extend(_mismatch_lines(what, delta, then=True))
+        if gave_up:  # (the run failed on a recorded answer before it made them)
+            lines.append(
+                f"  the run raised {gave_up}, replayed: a retry layer that now gives up sooner "
+                "(tenacity's stop=, backoff's max_tries=, stamina's attempts=, an SDK client's "
+                "max_retries=), or the agent now handles that error otherwise"
+            )
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
         if cause:  # (what leaves the calls out without a change of the agent, and the fix)

@@ -25,6 +25,7 @@ from ..errors import (
     describe,
     grouped,
 )
+from ..printable import printable
 from ..tracing.span import Recorded, Span
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
@@ -300,11 +301,14 @@ class ReplaySession:
         unmocked: dict[str, tuple[str, int]] | None = None,
         differences: Sequence[tuple[str, str]] = (),
         aliases: dict[str, list[str]] | None = None,
+        gave_up: str = "",
     ) -> UnusedResponsesError | None:
         """The :class:`UnusedResponsesError` for responses left unused, or for the recorded
         calls of targets the test does not mock (``unmocked``: ``{target: (span type, recorded
         calls)}``), ``None`` when there are none; ``differences``: the ``(what, delta)`` of the
-        outcome they changed; ``aliases``: the other import paths of targets never called."""
+        outcome they changed; ``aliases``: the other import paths of targets never called;
+        ``gave_up``: the recorded answer the run failed with before it made them
+        (:meth:`answer_in`)."""
         unused = self.unused()
         if not (unused or unmocked):
             return None
@@ -319,7 +323,37 @@ class ReplaySession:
             node_id=self.node_id,
             aliases=aliases,
             cause=llm_cache_hint(unused),
+            gave_up=gave_up,
         )
+
+    def answer_in(self, failure: BaseException) -> str | None:
+        """What ``failure`` (the test's, not a replay error) owes to the golden, when it is the
+        error a replayed call raised as recorded, or holds a recorded answer (an SDK's
+        ``RateLimitError`` made from a replayed 429 response), itself or in the exceptions it
+        was raised from or holds: the last such call, told as the agent gave up on it
+        (``app.Busy: busy, the error recorded for call #2 to app.weather``); ``None`` when
+        it owes nothing to it. (Worked out for a failing test only.)"""
+        seen: set[int] = set()
+        chain = [failure]
+        while chain and len(seen) < 64:  # (a chain no real error reaches)
+            exc = chain.pop()
+            if id(exc) in seen:
+                continue
+            seen.add(id(exc))
+            for call in reversed(self.calls):
+                if call.error is exc and not isinstance(exc, ReplayError):
+                    how = "the error recorded"
+                elif _holds(exc, call.result):
+                    how = "holding the answer recorded"
+                else:
+                    continue
+                return (
+                    f"{describe(exc)}: {_first_line(exc)}, {how} for call #{call.call_number} "
+                    f"to {call.target}"
+                )
+            chain.extend(e for e in grouped(exc) if e is not exc)
+            chain.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
+        return None
 
     def first_error_besides(self, failure: BaseException) -> ReplayError | None:
         """The first replay error raised to the agent, when the test failed with another
@@ -400,6 +434,25 @@ def _short_repr(value: Any, limit: int = 200) -> str:
     if len(text) > limit:
         text = repr(_list_ends(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _holds(exc: BaseException, answer: Any) -> bool:
+    """Whether ``exc`` keeps ``answer`` (a replayed call's result, not ``None``) in one of its
+    attributes: an SDK's error keeps the response it was made from (``error.response``)."""
+    if answer is None:
+        return False
+    attributes = getattr(exc, "__dict__", None)
+    return isinstance(attributes, dict) and any(v is answer for v in attributes.values())
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, shortened, with control characters escaped."""
+    try:
+        text = str(exc)
+    except Exception:  # (a message that cannot be made: its type says enough)
+        return "(no message)"
+    line = text.strip().partition("\n")[0]
+    return printable(line if len(line) <= 200 else line[:197] + "...")
 
 
 class _More:
