@@ -790,7 +790,8 @@ def _in_state(fields: list[str]) -> list[str]:
 
 class ReplayExhaustedError(ReplayError):
     """A target was called more often than it has recorded responses (``note``: why the
-    recording may hold too few, told instead of the usual advice)."""
+    recording may hold too few, told instead of the usual advice; ``retried``: the error the
+    target's last recorded call raised, when the agent called it again after it: a retry)."""
 
     def __init__(
         self,
@@ -804,6 +805,7 @@ class ReplayExhaustedError(ReplayError):
         branch: tuple[str, int] | None = None,
         node_id: str = "",
         note: str | None = None,
+        retried: str | None = None,
     ) -> None:
         self.target = target
         self.recorded = recorded
@@ -841,6 +843,16 @@ class ReplayExhaustedError(ReplayError):
             )
         elif note:  # (why the recording may hold too few calls)
             lines.append(f"  {note}")
+        elif retried:  # (the agent called again after the recording's last, failed call)
+            lines.append(
+                f"  the recording's last call to {target} raised {retried}, and the agent "
+                "called it again: a retry layer that stops on elapsed time (tenacity's "
+                "stop_after_delay, stamina's timeout=, a deadline on time.monotonic()) makes "
+                "more attempts on replay, where the recorded answers come at once, than when "
+                "recorded; cap its attempts too (stop_after_attempt(n) | stop_after_delay(s), "
+                "stamina's attempts=); re-recording alone does not help. Else the agent now "
+                f"retries more often than when it was recorded. {rerecord_hint(node_id)}"
+            )
         else:
             lines.append(
                 "  The agent now makes more calls than when it was recorded, or the mock config "

@@ -665,6 +665,7 @@ class TargetReplay:
                     note=self.note,
                     branch=self._exhausted_branch(),
                     node_id=self.node_id,
+                    retried=self._retried_error(),
                 ),
                 arguments,
                 None,
@@ -689,6 +690,22 @@ class TargetReplay:
         if self._completion is not None:  # (concurrent calls: in their recorded order)
             return self._completion.answered(recorded.position, call.result, None, self._is_async)
         return call.result
+
+    def _retried_error(self) -> str | None:
+        """When this target's last recorded call raised and the agent calls it again after
+        that error was replayed to it (a retry past the recording's last attempt), the error
+        as a message names it (``app.Down: no weather``); else ``None``. (Worked out when the
+        calls run out only.)"""
+        error = self.responses[-1].error if self.responses else None
+        if error is None:
+            return None
+        mine = [call for call in self._calls if call.target == self.target.path]
+        if not mine or mine[-1].error is None or isinstance(mine[-1].error, ReplayError):
+            return None
+        module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
+        message = str(error.get("message", "")).strip().partition("\n")[0]
+        shown = f"{module}.{name}" if module and module != "builtins" else name
+        return printable(f"{shown}: {message}" if message else shown)
 
     def _diverged_before(self, error: ReplayDivergenceError) -> Any:
         """A call of a target whose earlier call in the same branch of execution diverged
