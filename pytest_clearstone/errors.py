@@ -790,7 +790,8 @@ def _in_state(fields: list[str]) -> list[str]:
 
 class ReplayExhaustedError(ReplayError):
     """A target was called more often than it has recorded responses (``note``: why the
-    recording may hold too few, told instead of the usual advice)."""
+    recording may hold too few, told instead of the usual advice; ``retried``: the error the
+    target's last recorded call raised, when the agent called it again after it: a retry)."""
 
     def __init__(
         self,
@@ -804,6 +805,7 @@ class ReplayExhaustedError(ReplayError):
         branch: tuple[str, int] | None = None,
         node_id: str = "",
         note: str | None = None,
+        retried: str | None = None,
     ) -> None:
         self.target = target
         self.recorded = recorded
@@ -841,6 +843,16 @@ class ReplayExhaustedError(ReplayError):
             )
         elif note:  # (why the recording may hold too few calls)
             lines.append(f"  {note}")
+        elif retried:  # (the agent called again after the recording's last, failed call)
+            lines.append(
+                f"  the recording's last call to {target} raised {retried}, and the agent "
+                "called it again: a retry layer that stops on elapsed time (tenacity's "
+                "stop_after_delay, stamina's timeout=, a deadline on time.monotonic()) makes "
+                "more attempts on replay, where the recorded answers come at once, than when "
+                "recorded; cap its attempts too (stop_after_attempt(n) | stop_after_delay(s), "
+                "stamina's attempts=); re-recording alone does not help. Else the agent now "
+                f"retries more often than when it was recorded. {rerecord_hint(node_id)}"
+            )
         else:
             lines.append(
                 "  The agent now makes more calls than when it was recorded, or the mock config "
@@ -869,7 +881,8 @@ class UnusedResponsesError(ReplayError):
     :class:`GoldenMismatchError`); ``node_id``: the test (:func:`rerecord`); ``aliases``, of the
     targets never called, the other import paths of the same function the agent may have
     called it under (:func:`alias_lines`); ``cause``: what leaves the calls out though the
-    agent did not change, and its fix."""
+    agent did not change, and its fix; ``gave_up``: the recorded answer (an error, or what an
+    error was made from) the test failed with before it made them, and the call it answered."""
 
     def __init__(
         self,
@@ -882,6 +895,7 @@ class UnusedResponsesError(ReplayError):
         node_id: str = "",
         aliases: dict[str, list[str]] | None = None,
         cause: str = "",
+        gave_up: str = "",
     ) -> None:
         self.unused = unused
         self.unmocked = unmocked or {}
@@ -912,6 +926,12 @@ class UnusedResponsesError(ReplayError):
                 )
         for what, delta in self.differences:  # (what followed from it)
             lines.extend(_mismatch_lines(what, delta, then=True))
+        if gave_up:  # (the run failed on a recorded answer before it made them)
+            lines.append(
+                f"  the run raised {gave_up}, replayed: a retry layer that now gives up sooner "
+                "(tenacity's stop=, backoff's max_tries=, stamina's attempts=, an SDK client's "
+                "max_retries=), or the agent now handles that error otherwise"
+            )
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
         if cause:  # (what leaves the calls out without a change of the agent, and the fix)

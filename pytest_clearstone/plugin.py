@@ -1521,6 +1521,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 # so is the first replay error the agent caught (a retry's last attempt, its own
                 # error wrapping it, what failed after it was swallowed)
                 _check_first_replay_error(replay, exc)
+                # or the recorded calls it no longer made after failing on a recorded answer
+                _check_calls_not_made(replay, exc)
             if replay is not None and recording:  # (and a call the recording refused)
                 _check_refusal(replay, exc)
             raise
@@ -1767,6 +1769,16 @@ def _check_first_replay_error(replay: Replay, failure: BaseException) -> None:
     if _raised_in_doctest(failure) is first:
         return  # (the failure is that error: pytest shows it as the doctest example's)
     raise first
+
+
+def _check_calls_not_made(replay: Replay, failure: BaseException) -> None:
+    """The test failed with ``failure`` on a recorded answer (a retry layer that now gives up
+    sooner) before making the golden's later calls: those calls, and that answer, are the
+    failure (strict), ``failure`` shown before them."""
+    __tracebackhide__ = True
+    error = replay.calls_not_made_before(failure)
+    if error is not None:
+        raise error
 
 
 def _raised_in_doctest(failure: BaseException) -> BaseException | None:

@@ -256,6 +256,14 @@ class Replay:
             finally:
                 self._caller = None  # (its frame holds this object: no cycle left behind)
 
+    def calls_not_made_before(self, failure: BaseException) -> ReplayError | None:
+        """Replay mode, strict: when the test failed with ``failure`` on a recorded answer (a
+        recorded error raised again, or an SDK's error made from a recorded response) before
+        making recorded calls, the error naming those calls and that answer; else ``None``."""
+        if self._replaying is None:
+            return None
+        return self._replaying.calls_not_made_before(failure)
+
     def unmatched_paths(self) -> tuple[dict[str, list[str]], list[str]]:
         """The ``ignore`` paths that matched nothing in the arguments of the calls they were
         applied to (``{path: [targets]}``), and the ``ignore_state`` paths that matched nothing

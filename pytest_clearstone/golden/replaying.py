@@ -13,6 +13,7 @@ from ..errors import (
     CheckpointCorruptError,
     CheckpointNotFoundError,
     GoldenMismatchError,
+    ReplayError,
     reader_fix,
 )
 from ..tracing.span import Recorded
@@ -140,6 +141,26 @@ class ReplayingRun:
                 "call",
                 f"the golden recorded {recorded} replay.run() call(s); this test made {self.runs}",
             )
+
+    def calls_not_made_before(self, failure: BaseException) -> ReplayError | None:
+        """Strict, when the test failed with ``failure`` (no replay error) on a recorded answer
+        — the error a replayed call raised as recorded, or one made from its answer — with
+        recorded calls left unmade: the :class:`UnusedResponsesError` naming them and that
+        answer. The agent gave up where the recording went on (a retry layer that stops
+        sooner), which ``failure`` alone tells as if the service had failed on replay."""
+        if self.context is None or not self.strict or self.spec.reads_only:
+            return None
+        session = self.context.session
+        if session.errors or not session.unused():
+            return None
+        gave_up = session.answer_in(failure)
+        if gave_up is None:
+            return None
+        return session.unused_error(
+            checkpoint=str(self.path),
+            unmocked=self.engine.unmocked_of(self.pairs),
+            gave_up=gave_up,
+        )
 
     # -- each replay.run() ---------------------------------------------------------------------
     def before_run(self, agent: Any) -> int:

@@ -25,6 +25,7 @@ from ..errors import (
     describe,
     grouped,
 )
+from ..printable import printable
 from ..tracing.span import Recorded, Span
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
@@ -300,11 +301,14 @@ class ReplaySession:
         unmocked: dict[str, tuple[str, int]] | None = None,
         differences: Sequence[tuple[str, str]] = (),
         aliases: dict[str, list[str]] | None = None,
+        gave_up: str = "",
     ) -> UnusedResponsesError | None:
         """The :class:`UnusedResponsesError` for responses left unused, or for the recorded
         calls of targets the test does not mock (``unmocked``: ``{target: (span type, recorded
         calls)}``), ``None`` when there are none; ``differences``: the ``(what, delta)`` of the
-        outcome they changed; ``aliases``: the other import paths of targets never called."""
+        outcome they changed; ``aliases``: the other import paths of targets never called;
+        ``gave_up``: the recorded answer the run failed with before it made them
+        (:meth:`answer_in`)."""
         unused = self.unused()
         if not (unused or unmocked):
             return None
@@ -319,7 +323,37 @@ class ReplaySession:
             node_id=self.node_id,
             aliases=aliases,
             cause=llm_cache_hint(unused),
+            gave_up=gave_up,
         )
+
+    def answer_in(self, failure: BaseException) -> str | None:
+        """What ``failure`` (the test's, not a replay error) owes to the golden, when it is the
+        error a replayed call raised as recorded, or holds a recorded answer (an SDK's
+        ``RateLimitError`` made from a replayed 429 response), itself or in the exceptions it
+        was raised from or holds: the last such call, told as the agent gave up on it
+        (``app.Busy: busy, the error recorded for call #2 to app.weather``); ``None`` when
+        it owes nothing to it. (Worked out for a failing test only.)"""
+        seen: set[int] = set()
+        chain = [failure]
+        while chain and len(seen) < 64:  # (a chain no real error reaches)
+            exc = chain.pop()
+            if id(exc) in seen:
+                continue
+            seen.add(id(exc))
+            for call in reversed(self.calls):
+                if call.error is exc and not isinstance(exc, ReplayError):
+                    how = "the error recorded"
+                elif _holds(exc, call.result):
+                    how = "holding the answer recorded"
+                else:
+                    continue
+                return (
+                    f"{describe(exc)}: {_first_line(exc)}, {how} for call #{call.call_number} "
+                    f"to {call.target}"
+                )
+            chain.extend(e for e in grouped(exc) if e is not exc)
+            chain.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
+        return None
 
     def first_error_besides(self, failure: BaseException) -> ReplayError | None:
         """The first replay error raised to the agent, when the test failed with another
@@ -400,6 +434,25 @@ def _short_repr(value: Any, limit: int = 200) -> str:
     if len(text) > limit:
         text = repr(_list_ends(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _holds(exc: BaseException, answer: Any) -> bool:
+    """Whether ``exc`` keeps ``answer`` (a replayed call's result, not ``None``) in one of its
+    attributes: an SDK's error keeps the response it was made from (``error.response``)."""
+    if answer is None:
+        return False
+    attributes = getattr(exc, "__dict__", None)
+    return isinstance(attributes, dict) and any(v is answer for v in attributes.values())
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, shortened, with control characters escaped."""
+    try:
+        text = str(exc)
+    except Exception:  # (a message that cannot be made: its type says enough)
+        return "(no message)"
+    line = text.strip().partition("\n")[0]
+    return printable(line if len(line) <= 200 else line[:197] + "...")
 
 
 class _More:
@@ -612,6 +665,7 @@ class TargetReplay:
                     note=self.note,
                     branch=self._exhausted_branch(),
                     node_id=self.node_id,
+                    retried=self._retried_error(),
                 ),
                 arguments,
                 None,
@@ -636,6 +690,22 @@ class TargetReplay:
         if self._completion is not None:  # (concurrent calls: in their recorded order)
             return self._completion.answered(recorded.position, call.result, None, self._is_async)
         return call.result
+
+    def _retried_error(self) -> str | None:
+        """When this target's last recorded call raised and the agent calls it again after
+        that error was replayed to it (a retry past the recording's last attempt), the error
+        as a message names it (``app.Down: no weather``); else ``None``. (Worked out when the
+        calls run out only.)"""
+        error = self.responses[-1].error if self.responses else None
+        if error is None:
+            return None
+        mine = [call for call in self._calls if call.target == self.target.path]
+        if not mine or mine[-1].error is None or isinstance(mine[-1].error, ReplayError):
+            return None
+        module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
+        message = str(error.get("message", "")).strip().partition("\n")[0]
+        shown = f"{module}.{name}" if module and module != "builtins" else name
+        return printable(f"{shown}: {message}" if message else shown)
 
     def _diverged_before(self, error: ReplayDivergenceError) -> Any:
         """A call of a target whose earlier call in the same branch of execution diverged
