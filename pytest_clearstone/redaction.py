@@ -249,6 +249,19 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("type", "image", frozenset({"data"})),
     ("type", "audio", frozenset({"data"})),
     ("uri", None, frozenset({"blob"})),
+    # LangChain's standard content blocks (``{"type": "image", "base64": ..., "mime_type":
+    # ...}``; the older ``"source_type": "base64"`` blocks hold it in ``data``), and the media
+    # openai's APIs take and give in base64 however small: an ``input_audio`` part's ``data``
+    # (``{"data": ..., "format": "wav"}``), a file part's ``file_data``, an image API's
+    # ``b64_json``
+    ("type", "image", frozenset({"base64"})),
+    ("type", "audio", frozenset({"base64"})),
+    ("type", "file", frozenset({"base64", "data"})),
+    ("type", "video", frozenset({"base64", "data"})),
+    ("format", "wav", frozenset({"data"})),
+    ("format", "mp3", frozenset({"data"})),
+    ("file_data", None, frozenset({"file_data"})),
+    ("b64_json", None, frozenset({"b64_json"})),
 )
 
 #: The last words of the query parameters that hold a URL's signature (Azure SAS ``sig``,

@@ -1,0 +1,132 @@
+"""Agents that send and receive media — images, audio and documents in base64 — through the real
+``openai`` and ``langchain-openai`` libraries, their HTTP answered by a local mock transport.
+
+A small file (a 1x1 PNG, a few dozen bytes of WAV, a one-line PDF) gives base64 short enough to
+look like a token. Where the API's shape says it is content (an ``input_audio`` part, a LangChain
+content block's ``base64``, an image API's ``b64_json``), it is kept and recorded, not refused as
+a suspected secret; a real token beside it is still refused.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("openai")
+pytest.importorskip("httpx2")
+pytest.importorskip("langchain_openai")
+
+CONFTEST = """
+import base64
+import hashlib
+import json
+
+import httpx2
+import openai
+import pytest
+
+#: a 1x1 PNG (67 bytes) and 60 bytes of a WAV file
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
+WAV = b"RIFF4\\x00\\x00\\x00WAVEfmt " + bytes(range(40, 88))
+
+
+def answer(request):
+    digest = hashlib.sha256(request.content).hexdigest()[:8]
+    if request.url.path.endswith("/images/generations"):
+        return httpx2.Response(200, json={"created": 1767225600, "data": [
+            {"b64_json": base64.b64encode(PNG).decode(), "revised_prompt": "a red dot"}]})
+    body = json.loads(request.content)
+    message = {"role": "assistant", "content": f"seen {digest}", "refusal": None}
+    return httpx2.Response(200, json={
+        "id": f"chatcmpl-{digest}", "object": "chat.completion", "created": 1767225600,
+        "model": body["model"], "choices": [{"index": 0, "message": message, "logprobs": None,
+        "finish_reason": "stop"}], "usage": {"prompt_tokens": 9, "completion_tokens": 2,
+        "total_tokens": 11}})
+
+
+@pytest.fixture
+def client():
+    transport = httpx2.MockTransport(answer)
+    return openai.OpenAI(api_key="sk-test", http_client=httpx2.Client(transport=transport),
+                         max_retries=0)
+
+
+@pytest.fixture
+def chat_model():
+    from langchain_openai import ChatOpenAI
+    transport = httpx2.MockTransport(answer)
+    return ChatOpenAI(model="gpt-4o", api_key="sk-test", max_retries=0,
+                      http_client=httpx2.Client(transport=transport))
+"""
+
+SMALL_MEDIA = """
+import base64
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+from conftest import PNG, WAV
+
+CHAT = "openai.resources.chat.completions.Completions.create"
+AUDIO = {"type": "input_audio",
+         "input_audio": {"data": base64.b64encode(WAV).decode(), "format": "wav"}}
+
+
+def blocks():
+    def b64(data):
+        return base64.b64encode(data).decode()
+    return [HumanMessage(content=[
+        {"type": "text", "text": "what is in these?"},
+        {"type": "image", "base64": b64(PNG), "mime_type": "image/png"},
+        {"type": "audio", "base64": b64(WAV), "mime_type": "audio/wav"},
+        {"type": "file", "base64": b64(b"%PDF-1.4 one line"), "mime_type": "application/pdf",
+         "filename": "a.pdf"},
+    ])]
+
+
+@pytest.mark.replay(mock={"llm": CHAT})
+def test_input_audio(client):
+    answer = client.chat.completions.create(
+        model="gpt-4o-audio-preview", messages=[{"role": "user", "content": [AUDIO]}])
+    assert answer.choices[0].message.content.startswith("seen")
+
+
+@pytest.mark.replay(mock={"llm": "openai.resources.images.Images.generate"})
+def test_image_generated(client):
+    answer = client.images.generate(model="gpt-image-1", prompt="a red dot")
+    assert base64.b64decode(answer.data[0].b64_json) == PNG
+
+
+@pytest.mark.replay(mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_langchain_blocks(chat_model):
+    assert chat_model.invoke(blocks()).content.startswith("seen")
+
+
+@pytest.mark.replay(mock={"llm": CHAT})
+def test_token_beside_audio(client):
+    note = {"type": "text", "text": "token ghp_" + "a1B2c3D4e5" * 4}
+    client.chat.completions.create(
+        model="gpt-4o-audio-preview", messages=[{"role": "user", "content": [AUDIO, note]}])
+"""
+
+
+def test_small_media_is_recorded_and_a_token_beside_it_refused(pytester: pytest.Pytester) -> None:
+    # Before the fix: the base64 of a small WAV in an openai input_audio part, of a small PNG in
+    # an images.generate answer's b64_json and of LangChain's standard content blocks (image,
+    # audio, file: their "base64") was refused as "a high-entropy string"
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_media=SMALL_MEDIA)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*refusing to record 1 value(s) that look like secrets*"])
+    token = "root['messages'][0]['content'][1]['text'] (a GitHub token, 44 chars)"
+    assert token in result.stdout.str()
+    result.stdout.no_fnmatch_line("*high-entropy*")
+    goldens = pytester.path / "goldens" / "test_media"
+    assert len(list(goldens.glob("*.ckpt"))) == 3
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLv"
+    for name in ("test_image_generated", "test_langchain_blocks"):
+        assert png in (goldens / f"{name}.ckpt").read_text()
+    result = pytester.runpytest("-p", "no:randomly", "-k", "not token")
+    result.assert_outcomes(passed=3, deselected=1)
