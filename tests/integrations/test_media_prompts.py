@@ -130,3 +130,87 @@ def test_small_media_is_recorded_and_a_token_beside_it_refused(pytester: pytest.
         assert png in (goldens / f"{name}.ckpt").read_text()
     result = pytester.runpytest("-p", "no:randomly", "-k", "not token")
     result.assert_outcomes(passed=3, deselected=1)
+
+
+ANTHROPIC_CONFTEST = """
+import hashlib
+import json
+
+import anthropic
+import httpx2
+import pytest
+
+
+def answer(request):
+    digest = hashlib.sha256(request.content).hexdigest()[:8]
+    body = json.loads(request.content)
+    return httpx2.Response(200, json={
+        "id": f"msg_{digest}", "type": "message", "role": "assistant", "model": body["model"],
+        "content": [{"type": "text", "text": f"seen {digest}"}], "stop_reason": "end_turn",
+        "stop_sequence": None, "usage": {"input_tokens": 9, "output_tokens": 2}})
+
+
+@pytest.fixture
+def client():
+    transport = httpx2.MockTransport(answer)
+    return anthropic.Anthropic(api_key="sk-ant-test", max_retries=0,
+                               http_client=httpx2.Client(transport=transport))
+"""
+
+CHANGED_IMAGE = """
+import base64
+import os
+
+import pytest
+
+#: two 1x1 PNGs that differ in their pixel's colour
+PNGS = [
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAD0lEQVR4AQEEAPv/ANhiwgQSAf0RVVxLAAAAAElFTkSuQmCC",
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAD0lEQVR4AQEEAPv/ACKR2AJkAYw6GNfcAAAAAElFTkSuQmCC",
+]
+PNG = PNGS[int(os.environ.get("WHICH_PNG", "0"))]
+
+
+def ask(client, block):
+    return client.messages.create(
+        model="claude-sonnet-4-5", max_tokens=100,
+        messages=[{"role": "user", "content": [block, {"type": "text", "text": "what is it?"}]}])
+
+
+@pytest.mark.replay(mock={"llm": "anthropic.resources.messages.Messages.create"})
+def test_source(client):
+    source = {"type": "base64", "media_type": "image/png", "data": PNG}
+    assert ask(client, {"type": "image", "source": source}).content[0].text.startswith("seen")
+
+
+@pytest.mark.replay(mock={"llm": "anthropic.resources.messages.Messages.create"})
+def test_data_url(client):
+    # (as a URL source: the anthropic API takes URLs; a data: URL is what an agent built for
+    # openai's image_url passes on)
+    source = {"type": "url", "url": "data:image/png;base64," + PNG}
+    assert ask(client, {"type": "image", "source": source}).content[0].text.startswith("seen")
+"""
+
+
+def test_a_changed_small_image_is_no_random_id(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before the fix: a replay whose prompt held another small image (base64 in an anthropic
+    # source, in a data: URL) said "Only random-looking ids differ ... os.urandom, secrets,
+    # random.SystemRandom ..." and advised keeping ids out of what the agent sends
+    pytest.importorskip("anthropic")
+    pytester.makeconftest(ANTHROPIC_CONFTEST)
+    pytester.makepyfile(test_image=CHANGED_IMAGE)
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=2)
+    monkeypatch.setenv("WHICH_PNG", "1")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*root*source*data*: text differs (- before, + after):",
+            "*The prompt or arguments changed. If the change is intended, re-record with:*",
+            "*root*source*url*: text differs (- before, + after):",
+            "*The prompt or arguments changed. If the change is intended, re-record with:*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*random-looking ids*")
