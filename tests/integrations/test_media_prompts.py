@@ -214,3 +214,50 @@ def test_a_changed_small_image_is_no_random_id(
         ]
     )
     result.stdout.no_fnmatch_line("*random-looking ids*")
+
+
+KEY_IN_DOCUMENT = """
+import base64
+
+import pytest
+
+NOTES = b"deploy notes\\nOPENAI_API_KEY=sk-test-CLEARSTONE-SECRET-123\\nregion=eu\\n"
+
+
+@pytest.mark.replay(mock={"llm": "anthropic.resources.messages.Messages.create"})
+@pytest.mark.parametrize("offset", [0, 1, 2])
+def test_document(client, offset):
+    text = b"#" * offset + NOTES  # (the key at each of base64's three alignments)
+    source = {"type": "base64", "media_type": "text/plain",
+              "data": base64.b64encode(text).decode()}
+    client.messages.create(
+        model="claude-sonnet-4-5", max_tokens=100,
+        messages=[{"role": "user", "content": [{"type": "document", "source": source},
+                                               {"type": "text", "text": "summarise"}]}])
+
+
+@pytest.mark.replay(mock={"llm": "anthropic.resources.messages.Messages.create"})
+def test_data_url(client):
+    url = "data:text/plain;base64," + base64.b64encode(NOTES).decode()
+    client.messages.create(
+        model="claude-sonnet-4-5", max_tokens=100,
+        messages=[{"role": "user", "content": [{"type": "image", "source": {"type": "url",
+                                                                            "url": url}}]}])
+"""
+
+
+def test_a_key_in_a_base64_document_is_not_written(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before the fix: the golden was written with the key of $OPENAI_API_KEY in it, in the
+    # base64 of a document the agent attached (an anthropic base64 source, a data: URL): the
+    # last check before writing searched only the base64 of bytes values and HTTP bodies
+    pytest.importorskip("anthropic")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-CLEARSTONE-SECRET-123")
+    pytester.makeconftest(ANTHROPIC_CONFTEST)
+    pytester.makepyfile(test_notes=KEY_IN_DOCUMENT)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines(["*the value of $OPENAI_API_KEY*"] * 4, consecutive=False)
+    assert "source" in result.stdout.str() and "base64" in result.stdout.str()
+    assert not list(pytester.path.glob("goldens/**/*.ckpt"))
