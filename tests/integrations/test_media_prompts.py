@@ -261,3 +261,50 @@ def test_a_key_in_a_base64_document_is_not_written(
     result.stdout.fnmatch_lines(["*the value of $OPENAI_API_KEY*"] * 4, consecutive=False)
     assert "source" in result.stdout.str() and "base64" in result.stdout.str()
     assert not list(pytester.path.glob("goldens/**/*.ckpt"))
+
+
+SPOOLED_UPLOAD = """
+import os
+import tempfile
+
+import pytest
+
+from conftest import WAV
+
+TRANSCRIBE = "openai.resources.audio.transcriptions.Transcriptions.create"
+AUDIO = WAV + os.environ.get("MORE_AUDIO", "").encode()
+
+
+@pytest.mark.replay(mock={"llm": TRANSCRIBE})
+def test_spooled(client):
+    # what FastAPI's UploadFile.file is: a user's upload forwarded by the agent
+    with tempfile.SpooledTemporaryFile() as upload:
+        upload.write(AUDIO)
+        upload.seek(0)
+        answer = client.audio.transcriptions.create(model="whisper-1",
+                                                    file=("voice.wav", upload))
+    assert answer.text.startswith("seen")
+"""
+
+
+def test_a_changed_spooled_upload_diverges(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before the fix: a tempfile.SpooledTemporaryFile upload was stored as a placeholder
+    # compared by its type, silently: a replay whose upload held other audio passed
+    conftest = CONFTEST.replace(
+        "body = json.loads(request.content)",
+        'if request.url.path.endswith("/audio/transcriptions"):\n'
+        '        return httpx2.Response(200, json={"text": "seen"})\n'
+        "    body = json.loads(request.content)",
+    )
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(test_upload=SPOOLED_UPLOAD)
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+    monkeypatch.setenv("MORE_AUDIO", "and more")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*root*file*1*content*"])
+    golden = pytester.path / "goldens" / "test_upload" / "test_spooled.ckpt"
+    assert '"__cs__": "file"' in golden.read_text()
