@@ -476,6 +476,13 @@ def _model_output(names: Collection[str], field: Callable[[str], Any]) -> frozen
     return kept
 
 
+def _kept_form(value: Any) -> bool:
+    """Whether ``value``, in a field :data:`MODEL_OUTPUT` keeps, is what the API puts there (a
+    text, such as base64 or a signature; a list, an embedding's numbers) and is kept as it is:
+    anything else there (a dict) is walked and redacted as any other value."""
+    return type(value) is str or type(value) is list
+
+
 _SLOTS: dict[type, tuple[str, ...]] = {}
 
 
@@ -921,7 +928,7 @@ class _Walk:
                 name = self.key(k, path, i)
                 renamed = renamed or name is not k
                 where = f"{path}[{_key_repr(name)}]"
-                if k in kept:
+                if k in kept and _kept_form(x):
                     entries[name] = x
                 elif schema:
                     entries[name] = self._entry(k, x, where, schema)
@@ -1125,9 +1132,9 @@ class _Walk:
         kept = _model_output(names, lambda name: getattr(v, name, _ABSENT))
         changed = {}
         for name in names:
-            if name in kept:
-                continue
             old = getattr(v, name, None)
+            if name in kept and _kept_form(old):
+                continue
             new = self.keyed(name, old, f"{path}.{name}")
             if new is not old:
                 changed[name] = new
