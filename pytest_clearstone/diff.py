@@ -432,6 +432,8 @@ def _volatile_kind(change: Change) -> str:
     if change.path.endswith(_BINARY_BODY_FIELD):  # (bytes sent, in base64: no id in them)
         return ""
     old, new = change.old, change.new
+    if _base64_media(change.path, old) and _base64_media(change.path, new):
+        return ""
     if type(old) in (int, float) and type(new) in (int, float):
         old, new = str(old), str(new)
     if type(old) is not str or type(new) is not str:
@@ -453,6 +455,33 @@ def _volatile_kind(change: Change) -> str:
 #: the path's end of an HTTP message's body that is not text: changed bytes (an audio upload),
 #: whose base64 holds runs that look like ids
 _BINARY_BODY_FIELD = f".{BINARY_BODY}"
+
+#: the fields that hold media in base64, by the end of their path: the ``data`` of an
+#: anthropic source, of openai's ``input_audio`` and of LangChain's older content blocks, the
+#: ``base64`` of its standard blocks, openai's ``file_data`` and ``b64_json``, an MCP blob
+_MEDIA_FIELD = re.compile(
+    r"(?:\['(?:data|base64|file_data|b64_json|blob)'\]|\.(?:data|base64|file_data|b64_json|blob))$"
+)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_HEX = re.compile(r"[0-9a-f]*|[0-9A-F]*")
+#: how far into a ``data:`` URL its ``;base64,`` is looked for (past its media type)
+_DATA_URL_HEAD = 200
+
+
+def _base64_media(path: str, text: Any) -> bool:
+    """Whether ``text`` is media in base64: a ``data:`` URL of base64 (``data:image/png;base64,
+    iVBOR...``), or base64 in a field at ``path`` that holds media (:data:`_MEDIA_FIELD`). Its
+    runs between ``+`` and ``/`` look like ids; another image in the prompt is no random id."""
+    if type(text) is not str:
+        return False
+    if text.startswith("data:"):
+        return ";base64," in text[:_DATA_URL_HEAD]
+    return (
+        _MEDIA_FIELD.search(path) is not None
+        and _BASE64.fullmatch(text) is not None
+        and _HEX.fullmatch(text) is None  # (hex digits there are an id: a digest, a uuid4().hex)
+    )
+
 
 #: a character no time, id or word of :data:`_TIME`, :data:`_ID` and :data:`_WORD` holds or
 #: looks at beside it: two texts are cut there, each part matched alone as within the whole

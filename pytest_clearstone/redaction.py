@@ -249,6 +249,19 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("type", "image", frozenset({"data"})),
     ("type", "audio", frozenset({"data"})),
     ("uri", None, frozenset({"blob"})),
+    # LangChain's standard content blocks (``{"type": "image", "base64": ..., "mime_type":
+    # ...}``; the older ``"source_type": "base64"`` blocks hold it in ``data``), and the media
+    # openai's APIs take and give in base64 however small: an ``input_audio`` part's ``data``
+    # (``{"data": ..., "format": "wav"}``), a file part's ``file_data``, an image API's
+    # ``b64_json``
+    ("type", "image", frozenset({"base64"})),
+    ("type", "audio", frozenset({"base64"})),
+    ("type", "file", frozenset({"base64", "data"})),
+    ("type", "video", frozenset({"base64", "data"})),
+    ("format", "wav", frozenset({"data"})),
+    ("format", "mp3", frozenset({"data"})),
+    ("file_data", None, frozenset({"file_data"})),
+    ("b64_json", None, frozenset({"b64_json"})),
 )
 
 #: The last words of the query parameters that hold a URL's signature (Azure SAS ``sig``,
@@ -461,6 +474,13 @@ def _model_output(names: Collection[str], field: Callable[[str], Any]) -> frozen
         if type(found) is str:
             kept = kept | by_value.get(found, _NOTHING_KEPT)
     return kept
+
+
+def _kept_form(value: Any) -> bool:
+    """Whether ``value``, in a field :data:`MODEL_OUTPUT` keeps, is what the API puts there (a
+    text, such as base64 or a signature; a list, an embedding's numbers) and is kept as it is:
+    anything else there (a dict) is walked and redacted as any other value."""
+    return type(value) is str or type(value) is list
 
 
 _SLOTS: dict[type, tuple[str, ...]] = {}
@@ -908,7 +928,7 @@ class _Walk:
                 name = self.key(k, path, i)
                 renamed = renamed or name is not k
                 where = f"{path}[{_key_repr(name)}]"
-                if k in kept:
+                if k in kept and _kept_form(x):
                     entries[name] = x
                 elif schema:
                     entries[name] = self._entry(k, x, where, schema)
@@ -1112,9 +1132,9 @@ class _Walk:
         kept = _model_output(names, lambda name: getattr(v, name, _ABSENT))
         changed = {}
         for name in names:
-            if name in kept:
-                continue
             old = getattr(v, name, None)
+            if name in kept and _kept_form(old):
+                continue
             new = self.keyed(name, old, f"{path}.{name}")
             if new is not old:
                 changed[name] = new

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -29,9 +30,18 @@ from ..errors import DecodeError
 from .naming import TAG
 
 #: the classes of the file objects stored with their content (exactly these: a subclass may read
-#: otherwise)
+#: otherwise); a ``SpooledTemporaryFile`` is what FastAPI's and Starlette's ``UploadFile.file``
+#: is, the upload an agent behind an endpoint passes on
 FILE_TYPES: frozenset[type] = frozenset(
-    {io.BytesIO, io.StringIO, io.BufferedReader, io.BufferedRandom, io.FileIO, io.TextIOWrapper}
+    {
+        io.BytesIO,
+        io.StringIO,
+        io.BufferedReader,
+        io.BufferedRandom,
+        io.FileIO,
+        io.TextIOWrapper,
+        tempfile.SpooledTemporaryFile,
+    }
 )
 
 _TEXT_TYPES = (io.StringIO, io.TextIOWrapper)
@@ -50,7 +60,11 @@ def stored_content(f: Any) -> str | bytes | None:
     file, or of a binary one that is UTF-8) or bytes; ``None`` when it cannot be read without
     being consumed (closed, write-only, not seekable, or failing to read)."""
     try:
-        if f.closed or not (f.readable() and f.seekable()):
+        # (a SpooledTemporaryFile before Python 3.11 has neither method: it reads and seeks)
+        readable, seekable = getattr(f, "readable", None), getattr(f, "seekable", None)
+        if f.closed or (readable is not None and not readable()):
+            return None
+        if seekable is not None and not seekable():
             return None
         at = f.tell()
         try:
@@ -106,6 +120,8 @@ def without_contents(tree: Any) -> Any:
 
 
 def _kind(f: Any) -> str:
+    if isinstance(f, tempfile.SpooledTemporaryFile):
+        return "binary" if "b" in f.mode else "text"
     return "text" if isinstance(f, _TEXT_TYPES) else "binary"
 
 

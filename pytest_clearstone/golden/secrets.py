@@ -4,7 +4,8 @@ Redaction (:mod:`pytest_clearstone.redaction`) and the codec (SDK clients stored
 key, secret headers replaced) keep secrets out of what is recorded. This is the independent net
 behind them: the text about to be written, and every encoded payload inside it — the base64 of
 ``bytes``/``bytearray`` values, pickles, HTTP bodies stored as base64 — is searched for each
-secret value seen (and its URL-encoded spellings), and a hit raises
+secret value seen (and its URL-encoded spellings), and so is the base64 in its texts (media sent
+as a string: a ``data:`` URL, an anthropic ``base64`` source); a hit raises
 :class:`~pytest_clearstone.errors.SecretLeakError` naming the file, where the value is and which
 secret it is (never the value): nothing is written.
 
@@ -16,8 +17,9 @@ them. The signing key (``CLEARSTONE_SIGNING_KEY``) is always one. Values shorter
 hold such runs by chance), or equal to the codec's placeholders are not looked for
 (:func:`~pytest_clearstone.redaction.worth_looking_for`).
 
-The cost is a substring search of the text per secret; the document is parsed only when it holds
-a payload (or, to say where, a hit), and only payloads are decoded.
+The cost is a few substring searches of the text per secret (the value, and its base64 at each
+of the three places it can start in a group of three bytes); the document is parsed only when it
+holds a payload (or, to say where, a hit), and only payloads are decoded.
 """
 
 from __future__ import annotations
@@ -114,14 +116,21 @@ def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
     for value, what in wanted.items():
         if value in text or (_needs_escapes(value) and _json_form(value) in text):
             return Leak(_without(value, _where_string(_parse(text), value)), what)
-    if not any(marker in text for marker in _PAYLOAD_MARKERS):
-        return None
-    doc = _parse(text)
-    needles = [(value, value.encode("utf-8"), what) for value, what in wanted.items()]
-    for path, inside, data in _payloads(doc):
-        for value, needle, what in needles:
-            if needle in data:
-                return Leak(_without(value, f"{_describe(doc, path)}, in {inside}"), what)
+    if any(marker in text for marker in _PAYLOAD_MARKERS):
+        doc = _parse(text)
+        needles = [(value, value.encode("utf-8"), what) for value, what in wanted.items()]
+        for path, inside, data in _payloads(doc):
+            for value, needle, what in needles:
+                if needle in data:
+                    return Leak(_without(value, f"{_describe(doc, path)}, in {inside}"), what)
+    # base64 in a text (media an agent sends as a string: no payload tag marks it)
+    for value, what in secrets.items():
+        if not worth_looking_for(value):
+            continue
+        for core in _base64_cores(value.encode("utf-8")):
+            if core in text:
+                where = _without(value, _where_string(_parse(text), core))
+                return Leak(f"{where}, in its base64", what)
     return None
 
 
@@ -129,6 +138,23 @@ def _spellings(value: str) -> dict[str, None]:
     """``value`` and the spellings of it URL-encoding makes (a key sent in a query string or a
     form body is stored so)."""
     return dict.fromkeys((value, quote(value, safe=""), quote(value), quote_plus(value)))
+
+
+def _base64_cores(value: bytes) -> list[str]:
+    """The base64 texts ``value`` gives inside any base64 text that holds it (media an agent
+    sends as a string: a ``data:`` URL, an anthropic ``base64`` source, a ``b64_json``), one
+    per place of its first byte in a group of three, standard and URL-safe alphabets: the
+    characters made of its bits alone, without those shared with the bytes around it."""
+    cores = []
+    for offset in range(3):
+        encoded = binascii.b2a_base64(bytes(offset) + value, newline=False).decode("ascii")
+        first, end = -(-8 * offset // 6), 8 * (offset + len(value)) // 6
+        core = encoded[first:end]
+        cores.append(core)
+        urlsafe = core.replace("+", "-").replace("/", "_")
+        if urlsafe != core:
+            cores.append(urlsafe)
+    return cores
 
 
 def _needs_escapes(value: str) -> bool:
