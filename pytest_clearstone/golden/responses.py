@@ -799,9 +799,8 @@ class TargetReplay:
             # (what the comparison took as equal, a placeholder against a value of its type, is
             # no difference to show)
             # (the key the plugin gave a variable in place of what was recorded is no change)
-            shown, defaulted = self._with_defaults(
-                wanted, codec.with_placeholder_keys(compared, wanted)
-            )
+            kept = retried(lambda: codec.with_placeholder_keys(compared, wanted))
+            shown, defaulted = self._with_defaults(wanted, kept)
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
             cause = unstable_cause(delta, self._state_loader())
