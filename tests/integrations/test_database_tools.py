@@ -1,0 +1,137 @@
+"""Agents whose tools query databases (span type ``database``) through the stdlib ``sqlite3`` and
+SQLAlchemy 2: the connection, session or engine the tool is given records and replays, and its
+password reaches no file; a row, an ORM object or a result that cannot be replayed is refused
+with a fix that works for it."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy.orm  # noqa: F401  (imported once here: pytester drops what an inner run imports)
+
+PASSWORD = "S3cretPw99x"
+WARNING = "pytest_clearstone.errors.UnencodableValueWarning"
+RUN = ("-p", "no:randomly", "-W", f"ignore::{WARNING}")
+
+APP = """
+import datetime as dt
+import sqlite3
+from decimal import Decimal
+
+from sqlalchemy import JSON, Date, DateTime, LargeBinary, Numeric, String, create_engine, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+# a production URL: the tools are mocked, so nothing connects to it
+REMOTE = create_engine("postgresql+pg8000://app:PW@db.internal/shop", module=sqlite3)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer: Mapped[str] = mapped_column(String(20))
+    total: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    placed: Mapped[dt.datetime] = mapped_column(DateTime)
+    day: Mapped[dt.date] = mapped_column(Date)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    meta: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+def make_engine(path):
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(Order(id=1, customer="ann", total=Decimal("12.50"),
+                          placed=dt.datetime(2024, 1, 2, 3, 4, 5), day=dt.date(2024, 1, 2),
+                          blob=b"\\x00\\x01", meta={"a": [1, 2]}, note=None))
+        session.commit()
+    return engine
+
+
+def totals(engine, customer):
+    with engine.connect() as conn:
+        rows = conn.execute(select(Order.id, Order.total, Order.placed, Order.day, Order.blob,
+                                   Order.meta, Order.note).where(Order.customer == customer))
+        return [row._asdict() for row in rows]
+
+
+def count(session, customer):
+    return len(session.scalars(select(Order).where(Order.customer == customer)).all())
+
+
+def agent(engine, customer):
+    with Session(engine) as session:
+        return {"rows": totals(engine, customer), "count": count(session, customer)}
+
+
+def describe(engine, customer):
+    # a tool given the engine that connects to nothing
+    return {"dialect": engine.dialect.name, "customer": customer}
+"""
+
+
+@pytest.fixture
+def shop(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(shop_db=APP.replace("PW", PASSWORD))
+    return pytester
+
+
+ENGINE_TEST = """
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import shop_db
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = shop_db.make_engine(tmp_path / "shop.db")
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.replay("goldens/orders.ckpt",
+                    mock={"database": ["shop_db.totals", "shop_db.count"]})
+def test_orders(replay, engine):
+    out = replay.run(shop_db.agent, engine, "ann")
+    assert out["rows"] == [{"id": 1, "total": Decimal("12.50"),
+                            "placed": dt.datetime(2024, 1, 2, 3, 4, 5),
+                            "day": dt.date(2024, 1, 2), "blob": b"\\x00\\x01",
+                            "meta": {"a": [1, 2]}, "note": None}]
+    assert out["count"] == 1
+
+
+@pytest.mark.replay("goldens/remote.ckpt", mock={"database": ["shop_db.describe"]})
+def test_remote(replay):
+    out = replay.run(shop_db.describe, shop_db.REMOTE, "ann")
+    assert out == {"dialect": "postgresql", "customer": "ann"}
+"""
+
+
+def test_sqlalchemy_engine_and_session_arguments_record_replay_without_the_password(
+    shop: pytest.Pytester,
+) -> None:
+    # the redaction walk read the unset slots of the engine's event listeners with hasattr,
+    # which ran SQLAlchemy's memoizing __getattr__: TypeError, and nothing was recorded
+    shop.makepyfile(test_orders=ENGINE_TEST)
+    shop.runpytest("--clearstone-record", *RUN).assert_outcomes(passed=2)
+    goldens = sorted(shop.path.rglob("*.ckpt"))
+    assert len(goldens) == 2
+    first = [golden.read_bytes() for golden in goldens]
+    written = b"".join(
+        path.read_bytes()
+        for path in shop.path.rglob("*")
+        if path.is_file() and path.suffix in (".ckpt", ".db", ".db-wal")
+    )
+    assert PASSWORD.encode() not in written
+    assert b'"__cs__": "pickle"' not in written
+    result = shop.runpytest(*RUN)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*2 checkpoint(s) replayed*"])
+    shop.runpytest("--clearstone-record", *RUN).assert_outcomes(passed=2)
+    assert [golden.read_bytes() for golden in goldens] == first
