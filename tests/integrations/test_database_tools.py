@@ -135,3 +135,94 @@ def test_sqlalchemy_engine_and_session_arguments_record_replay_without_the_passw
     result.stdout.fnmatch_lines(["*2 checkpoint(s) replayed*"])
     shop.runpytest("--clearstone-record", *RUN).assert_outcomes(passed=2)
     assert [golden.read_bytes() for golden in goldens] == first
+
+
+ANSWERS_APP = """
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from shop_db import Order
+
+
+def orders(session, customer):
+    return session.scalars(select(Order).where(Order.customer == customer)).all()
+
+
+def rows(session, customer):
+    return session.execute(select(Order.id, Order.total).where(Order.customer == customer)).all()
+
+
+def mappings(engine, customer):
+    with engine.connect() as conn:
+        query = text("select id, total from orders where customer = :c")
+        return conn.execute(query, {"c": customer}).mappings().all()
+
+
+def result(session, customer):
+    return session.execute(select(Order.id).where(Order.customer == customer))
+"""
+
+ANSWERS_TEST = """
+import pytest
+from sqlalchemy.orm import Session
+
+import shop_answers
+import shop_db
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = shop_db.make_engine(tmp_path / "shop.db")
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.replay("goldens/orders.ckpt", mock={"database": "shop_answers.orders"})
+def test_orders(engine):
+    with Session(engine) as session:
+        assert shop_answers.orders(session, "ann")[0].id == 1
+
+
+@pytest.mark.replay("goldens/rows.ckpt", mock={"database": "shop_answers.rows"})
+def test_rows(engine):
+    with Session(engine) as session:
+        assert shop_answers.rows(session, "ann")[0].id == 1
+
+
+@pytest.mark.replay("goldens/mappings.ckpt", mock={"database": "shop_answers.mappings"})
+def test_mappings(engine):
+    assert shop_answers.mappings(engine, "ann")[0]["id"] == 1
+
+
+@pytest.mark.replay("goldens/result.ckpt", mock={"database": "shop_answers.result"})
+def test_result(engine):
+    with Session(engine) as session:
+        assert [row.id for row in shop_answers.result(session, "ann")] == [1]
+"""
+
+
+def test_sqlalchemy_rows_objects_and_results_are_refused_with_the_conversion_that_works(
+    shop: pytest.Pytester,
+) -> None:
+    # the messages offered to mock the function under the tool: that is SQLAlchemy's
+    # Session.execute, whose Result (and its rows) cannot be replayed either
+    shop.makepyfile(shop_answers=ANSWERS_APP, test_answers=ANSWERS_TEST)
+    result = shop.runpytest("--clearstone-record", *RUN)
+    result.assert_outcomes(failed=4)
+    result.stdout.no_fnmatch_line("*the function under this one*")
+    refused = "*cannot serialise the answer of call #1 to shop_answers.{}*repr cannot be replayed. "
+    result.stdout.fnmatch_lines(
+        [
+            refused.format("orders, at answer[[]0] (a shop_db.Order)")
+            + "Convert each ORM object where it is made to plain data (a dict or a dataclass "
+            "of the columns the agent reads)*allow pickles*",
+            refused.format("rows, at answer[[]0] (a sqlalchemy.engine.row.Row)")
+            + "Convert each row where it is made (row._asdict() or tuple(row))*allow pickles*",
+            refused.format("mappings, at answer[[]0] (a sqlalchemy.engine.row.RowMapping)")
+            + "Convert each row where it is made (dict(row))*allow pickles*",
+            refused.format("result (a sqlalchemy.engine.result.ChunkedIteratorResult)")
+            + "Read its rows where it is made (return [[]row._asdict() for row in result])*",
+        ],
+        consecutive=False,
+    )
+    assert not (shop.path / "goldens").exists()
