@@ -226,3 +226,39 @@ def test_sqlalchemy_rows_objects_and_results_are_refused_with_the_conversion_tha
         consecutive=False,
     )
     assert not (shop.path / "goldens").exists()
+
+
+EXECUTE_TEST = """
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import shop_db
+
+
+@pytest.mark.replay("goldens/execute.ckpt", mock={"database": "sqlalchemy.orm.Session.execute"})
+def test_execute(tmp_path):
+    engine = shop_db.make_engine(tmp_path / "shop.db")
+    with Session(engine) as session:
+        assert [row.id for row in session.execute(select(shop_db.Order.id))] == [1]
+    engine.dispose()
+"""
+
+
+def test_a_sqlalchemy_execute_target_is_refused_naming_a_function_of_ones_own_to_mock(
+    shop: pytest.Pytester,
+) -> None:
+    # "read its rows where it is made" pointed into SQLAlchemy, the mock target itself
+    shop.makepyfile(test_execute=EXECUTE_TEST)
+    result = shop.runpytest("--clearstone-record", *RUN)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot serialise the answer of call #1 to sqlalchemy.orm.Session.execute (a "
+            "sqlalchemy.engine.result.ChunkedIteratorResult): only its repr could be stored, and "
+            "a repr cannot be replayed. Mock a function of your own in place of "
+            "sqlalchemy.orm.Session.execute: one that runs the query and returns its rows as "
+            "plain data ([[]row._asdict() for row in result]), or teach the codec the type*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*where it is made*")
