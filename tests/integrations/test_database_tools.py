@@ -262,3 +262,46 @@ def test_a_sqlalchemy_execute_target_is_refused_naming_a_function_of_ones_own_to
         ]
     )
     result.stdout.no_fnmatch_line("*where it is made*")
+
+
+STATEMENT_TEST = """
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import shop_db
+
+
+def run(session, statement):
+    return [row._asdict() for row in session.execute(statement)]
+
+
+@pytest.mark.replay("goldens/statement.ckpt", mock={"database": "test_statement.run"})
+def test_statement(tmp_path):
+    engine = shop_db.make_engine(tmp_path / "shop.db")
+    with Session(engine) as session:
+        query = select(shop_db.Order.id).where(shop_db.Order.customer == "ann")
+        assert run(session, query) == [{"id": 1}]
+    engine.dispose()
+"""
+
+
+def test_a_sqlalchemy_statement_argument_warns_with_a_fix_that_works(
+    shop: pytest.Pytester,
+) -> None:
+    # the warning said to teach the codec the type: a registered decoder cannot give a Select
+    # back, so every replay of an unchanged agent diverged
+    shop.makepyfile(test_statement=STATEMENT_TEST)
+    result = shop.runpytest("--clearstone-record", "-p", "no:randomly", "-W", f"default::{WARNING}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*storing the repr of a sqlalchemy.sql.selectable.Select value at statement in the "
+            "arguments of call #1 to test_statement.run: a SQL statement, which a replay "
+            "compares by its type only (a changed query or bound parameter would pass). Mock a "
+            "function that takes the plain values the statement is built from*, or give the "
+            "mocked function the statement's text and parameters (str(statement), "
+            "statement.compile().params)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Select value*codec.register*")
