@@ -538,8 +538,19 @@ def _copy_attributes(source: Any, target: Any) -> None:
     if hasattr(source, "__dict__"):
         vars(target).update(vars(source))
     for name in _slots(type(source)):
-        if hasattr(source, name):
+        if _slot_is_set(source, name):
             object.__setattr__(target, name, getattr(source, name))
+
+
+def _slot_is_set(v: Any, name: str) -> bool:
+    """Whether slot ``name`` of ``v`` holds a value. Read without the class's ``__getattr__``,
+    which ``hasattr`` calls for an unset slot: SQLAlchemy's memoizing ``__getattr__`` computes
+    the value then, and raises ``TypeError`` for some (an ``Engine``'s event listeners)."""
+    try:
+        object.__getattribute__(v, name)
+    except AttributeError:
+        return False
+    return True
 
 
 def _model_output_in(text: str) -> frozenset[str]:
@@ -988,7 +999,7 @@ class _Walk:
         else:
             # (an @attrs.define class, a slots=True dataclass: slots and no __dict__)
             names = list(vars(v)) if with_dict else []
-            names.extend(name for name in slots if name not in names and hasattr(v, name))
+            names.extend(name for name in slots if name not in names and _slot_is_set(v, name))
         return self._object(v, names, path)
 
     def _schema_properties(self, properties: dict[Any, Any], path: str) -> dict[Any, Any]:

@@ -349,6 +349,13 @@ def _more_unreadable_arguments(paths: list[str], call: str) -> str:
     )
 
 
+#: the modules of SQLAlchemy's statements and expressions (``select()``, ``text()``,
+#: ``insert()``, a ``where`` clause), not of its schema (a ``Table``)
+_SQLALCHEMY_STATEMENTS = tuple(
+    f"sqlalchemy.sql.{module}." for module in ("selectable", "elements", "dml", "expression")
+)
+
+
 def _unreadable_argument(type_name: str, path: str, call: str, local_class: str = "") -> str:
     where = f" in the arguments of {call}" if call else ""
     if local_class:  # (a structured-output model written inside the test function)
@@ -366,6 +373,16 @@ def _unreadable_argument(type_name: str, path: str, call: str, local_class: str 
             f"get no events from it). To keep it called, mock the chat model's _generate, "
             f"_agenerate, _stream or _astream instead, with ignore=['**.run_manager']; if "
             f"nothing reads what it collects, leave it out with the marker's ignore={[path]!r}"
+        )
+    if type_name.startswith(_SQLALCHEMY_STATEMENTS):
+        # (a decoder registered for it could not give a statement back: comparisons would fail)
+        name = path if path.isidentifier() else "stmt"
+        return (
+            f"storing the repr of a {type_name} value at {path}{where}: a SQL statement, which "
+            "a replay compares by its type only (a changed query or bound parameter would "
+            "pass). Mock a function that takes the plain values the statement is built from "
+            "(the customer's id, not the query), or give the mocked function the statement's "
+            f"text and parameters (str({name}), {name}.compile().params)"
         )
     return (
         f"storing the repr of a {type_name} value at {path}{where}: it cannot be stored "

@@ -655,7 +655,7 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
             f"its answer, or mock the async function it calls"
         )
     plain = "" if cls is None else plain_conversion(cls)
-    database = "" if cls is None else _database_fix(cls)
+    database = "" if cls is None else _database_fix(cls, target)
     own = "a function of your own that reads it and returns what the agent uses"
     sdk = _sdk_under(type_name, target)
     teach = (
@@ -679,13 +679,24 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
     )
 
 
-def _database_fix(cls: type) -> str:
+def _database_fix(cls: type, target: str) -> str:
     """How to return plain data in place of a database driver's object of class ``cls`` (a
-    DB-API cursor or connection, sqlite3's ``Row``), where it is made; ``""`` for another
-    class. The methods under the mocked function (``Cursor.fetchall``) are the driver's,
-    often of a C type no mock can patch: a fix is in the agent's function."""
+    DB-API cursor or connection, sqlite3's ``Row``, SQLAlchemy's rows, results and ORM
+    objects), where it is made; ``""`` for another class. The methods under the mocked
+    function (``Cursor.fetchall``) are the driver's, often of a C type no mock can patch, or
+    SQLAlchemy's ``Session.execute``, whose ``Result`` cannot be replayed either: a fix is in
+    the agent's function, or, when ``target`` is SQLAlchemy's own method, a function of the
+    agent's own to mock in its place."""
     if cls.__module__ == "sqlite3" and cls.__name__ == "Row":
         return "convert each row where it is made (dict(row) or tuple(row))"
+    sqlalchemy = _sqlalchemy_fix(cls)
+    if sqlalchemy and target.partition(".")[0] == "sqlalchemy":
+        return (
+            f"mock a function of your own in place of {target}: one that runs the query and "
+            "returns its rows as plain data ([row._asdict() for row in result])"
+        )
+    if sqlalchemy:
+        return sqlalchemy
     if all(callable(getattr(cls, name, None)) for name in ("execute", "fetchall")):
         return (
             "read its rows where it is made (return cursor.fetchall(), with rows of plain "
@@ -695,6 +706,31 @@ def _database_fix(cls: type) -> str:
         return (
             "mock the functions that run the queries and return their rows (a connection "
             "cannot be replayed), not the one that opens the connection"
+        )
+    return ""
+
+
+#: how to convert SQLAlchemy's values where they are made, by the name of a class of theirs
+_SQLALCHEMY_FIXES = {
+    "Row": "convert each row where it is made (row._asdict() or tuple(row))",
+    "RowMapping": "convert each row where it is made (dict(row))",
+    "Result": "read its rows where it is made (return [row._asdict() for row in result])",
+}
+
+
+def _sqlalchemy_fix(cls: type) -> str:
+    """:func:`_database_fix` for a SQLAlchemy row, mapping or result (by the names of its
+    classes: nothing is imported) or an ORM-mapped object (its class instrumented by
+    SQLAlchemy, whatever module defines it)."""
+    for base in cls.__mro__:
+        if base.__module__.partition(".")[0] == "sqlalchemy" and base.__name__ in (
+            _SQLALCHEMY_FIXES
+        ):
+            return _SQLALCHEMY_FIXES[base.__name__]
+    if "_sa_class_manager" in dir(cls):
+        return (
+            "convert each ORM object where it is made to plain data (a dict or a dataclass of "
+            "the columns the agent reads)"
         )
     return ""
 
