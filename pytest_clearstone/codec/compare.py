@@ -5,10 +5,11 @@ compared by reference, a model whose library caches differ) the values are compa
 stored — never by pickle bytes, which differ between a live object and its decoded copy: a
 library value (pydantic, attrs, dataclass, SDK client, file...) by its stored JSON form, a plain
 object by its attributes, and a value that could only be stored as a placeholder naming its type
-by that type. A NaN equals a NaN stored the same, also as a dict's key or a set's item. A live
-file and its recording, read back as an in-memory file, are of two classes and compare by their
-stored forms (kind, name and content). An HTTP request is compared without
-the headers that describe the machine that sent it (:data:`.http.UNCOMPARED_HEADERS`).
+by that type. A NaN equals a NaN stored the same, also as a dict's key or a set's item. A numpy
+array or a pandas frame, whose ``==`` is elementwise, is compared by its values
+(:mod:`.arrays`). A live file and its recording, read back as an in-memory file, are of two
+classes and compare by their stored forms (kind, name and content). An HTTP request is compared
+without the headers that describe the machine that sent it (:data:`.http.UNCOMPARED_HEADERS`).
 
 :func:`placeholders_kept` walks a live value the same way, for a delta that shows only what the
 comparison took as different.
@@ -24,6 +25,7 @@ from typing import Any
 
 from ..errors import describe
 from . import withheld
+from .arrays import equal_by_value
 from .clients import is_stored_as
 from .files import is_file
 from .http import compared_form, with_uncompared_headers_of
@@ -74,7 +76,9 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         if a == b:  # values equal by == are equal, at any depth
             return True
     except Exception:  # an __eq__ that raises or is ambiguous: compare the stored forms
-        pass
+        equal = equal_by_value(a, b)  # (an array's ==, elementwise: by its values)
+        if equal is not None:
+            return equal
     if withheld.stands_for(a, b):  # (the key the plugin gave: no key, or one redacted)
         return True
     t = type(a)
