@@ -65,3 +65,17 @@ def _same_pandas(a: Any, b: Any) -> bool | None:
     except Exception:  # (an AssertionError naming the difference: a delta tells)
         return False
     return True
+
+
+def cells_view(value: Any) -> dict[Any, Any] | None:
+    """The cells of a pandas frame or series, as a delta shows and compares them: a frame's as
+    ``{column: {index label: value}}``, a series' as ``{index label: value}``; ``None`` for
+    another value (a numpy array, which a delta walks itself)."""
+    if type(value).__module__.partition(".")[0] != "pandas":
+        return None
+    names = {c.__name__ for c in type(value).__mro__}
+    if "DataFrame" in names:
+        return {column: dict(cells.items()) for column, cells in value.items()}
+    if "Series" in names:
+        return dict(value.items())
+    return None

@@ -127,4 +127,9 @@ def test_an_unchanged_pandas_frame_in_the_state_replays_and_a_changed_cell_fails
     pytester.makepyfile(orders_pd=FRAME_APP.replace("PRICE = 9.5", "PRICE = 9.75"))
     changed = pytester.runpytest("--clearstone-allow-pickle")
     changed.assert_outcomes(failed=1)
-    assert "the replayed final state differs" in changed.stdout.str()
+    out = changed.stdout.str()
+    assert "the replayed final state differs" in out
+    # the changed cells, by column and index label (the NaN of order 9 is no change)
+    assert "root['orders']['net'][7]: 19.916666666666668 -> 20.166666666666668" in out
+    assert "root['orders']['net'][9]" not in out
+    assert "differ in their stored forms" not in out
