@@ -118,14 +118,19 @@ PICKLE_FIXES = (
 
 
 def plain_conversion(cls: type) -> str:
-    """The call that turns a value of ``cls``, a library's own number or text that only a
-    pickle can store (numpy's ``float64``, ``int64``, ``str_``), into a plain one (``"float()"``,
-    ``"int()"``, ``"str()"``); ``""`` for another class."""
+    """The call that turns a value of ``cls``, a library's own number, truth value, text or
+    array that only a pickle can store (numpy's ``float64``, ``int64``, ``bool``, ``str_``,
+    ``ndarray``), into a plain one (``"float()"``, ``"int()"``, ``"bool()"``, ``"str()"``,
+    ``".tolist()"``: nested lists of plain numbers); ``""`` for another class."""
     if issubclass(cls, str):
         return "str()"
     if issubclass(cls, numbers.Integral):  # (numpy registers its scalars with numbers)
         return "int()"
-    return "float()" if issubclass(cls, numbers.Real) else ""
+    if issubclass(cls, numbers.Real):
+        return "float()"
+    if cls.__module__ == "numpy":  # (its bool is no number; its array has no plain form)
+        return {"bool": "bool()", "bool_": "bool()", "ndarray": ".tolist()"}.get(cls.__name__, "")
+    return ""
 
 
 def pickle_refusal(cls: type | None) -> str:
