@@ -76,9 +76,7 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         if a == b:  # values equal by == are equal, at any depth
             return True
     except Exception:  # an __eq__ that raises or is ambiguous: compare the stored forms
-        equal = equal_by_value(a, b)  # (an array's ==, elementwise: by its values)
-        if equal is not None:
-            return equal
+        pass
     if withheld.stands_for(a, b):  # (the key the plugin gave: no key, or one redacted)
         return True
     t = type(a)
@@ -89,6 +87,10 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         return False
     if t is float or t is complex or t is decimal.Decimal:  # (unequal by ==)
         return both_nan(a, b)
+    # an array's == is elementwise (ambiguous), a NaN's False: numpy's and pandas' by values
+    equal = equal_by_value(a, b)
+    if equal is not None:
+        return equal
     if t is list or t is tuple:
         if len(a) != len(b):
             return False

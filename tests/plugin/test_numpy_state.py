@@ -5,7 +5,8 @@ Before the fix, every replay of the unchanged agent failed with "the replayed fi
 differs from the golden recording: (they differ in their stored forms)": ``==`` of two arrays
 is an array, whose truth is ambiguous, and the comparison then found two values of a type with
 no ``__dict__`` and no stored form it compares, and called them different. The same for a
-pandas ``DataFrame`` a data tool returned.
+pandas ``DataFrame`` a data tool returned, and for a NaN held as a numpy scalar or in a
+one-item array (``==`` is then ``False``, not ambiguous).
 """
 
 from __future__ import annotations
@@ -31,12 +32,17 @@ class RagAgent:
     def __init__(self):
         self.matrix = None
         self.scores = None
+        # NaNs that == calls unequal without raising: a numpy scalar, a one-item array
+        self.runner_up = np.float64("nan")
+        self.gaps = np.array([np.nan], dtype=np.float32)
 
     def get_state(self):
-        return {"matrix": self.matrix, "scores": self.scores}
+        return {"matrix": self.matrix, "scores": self.scores, "runner_up": self.runner_up,
+                "gaps": self.gaps}
 
     def load_state(self, state):
         self.matrix, self.scores = state["matrix"], state["scores"]
+        self.runner_up, self.gaps = state["runner_up"], state["gaps"]
 
     def handle(self, query):
         self.matrix = np.asarray(embed(DOCS), dtype=np.float32) * np.float32(SCALE)
