@@ -1,5 +1,12 @@
-"""Equality of the array values of numpy and pandas, whose ``==`` is elementwise: an array (or
-a frame) of booleans, whose truth is ambiguous, where a replay's comparison needs one answer.
+"""numpy arrays stored readably, and the equality of the array values of numpy and pandas.
+
+An array of booleans, integers or floats (of at most 64 bits) is stored as its dtype, its shape
+and its values as nested lists (:func:`readable_array`), and read back as the same array
+(:func:`array_from`): a golden shows its numbers, and a mocked call given one compares it by its
+values. Arrays of other dtypes (text, objects, dates, records) are left to a pickle.
+
+The ``==`` of numpy and pandas values is elementwise: an array (or a frame) of booleans, whose
+truth is ambiguous, where a replay's comparison needs one answer.
 
 Recognised by their class's module, without importing either library: a value of theirs means
 the library is already loaded. Two such values are equal when their library's strictest
@@ -21,6 +28,32 @@ _PANDAS_CHECKS = {
     "Index": "assert_index_equal",
     "ExtensionArray": "assert_extension_array_equal",
 }
+
+
+#: the dtype kinds of the arrays stored readably: booleans, signed and unsigned integers, floats
+_READABLE_KINDS = frozenset("biuf")
+
+
+def readable_array(value: Any) -> tuple[str, list[int], Any] | None:
+    """A numpy array of plain numbers as its dtype (its name, ``"float32"``, or for another
+    byte order than the machine's its code, ``">f4"``), its shape and its values (nested lists
+    of Python numbers, which hold them exactly); ``None`` for another value."""
+    t = type(value)
+    if t.__name__ != "ndarray" or t.__module__ != "numpy":
+        return None
+    dtype = value.dtype
+    if dtype.kind not in _READABLE_KINDS or dtype.itemsize > 8 or dtype.fields is not None:
+        return None  # (a long double has no exact Python number; records: a pickle)
+    return (dtype.name if dtype.isnative else dtype.str), list(value.shape), value.tolist()
+
+
+def array_from(dtype: Any, shape: Any, values: Any) -> Any:
+    """The array :func:`readable_array` stored (numpy imported: a golden holds one)."""
+    numpy = importlib.import_module("numpy")
+    readable = numpy.dtype(dtype)
+    if readable.kind not in _READABLE_KINDS or readable.itemsize > 8:
+        raise ValueError(f"{dtype!r} is not a dtype stored readably")
+    return numpy.array(values, dtype=readable).reshape([int(n) for n in shape])
 
 
 def equal_by_value(a: Any, b: Any) -> bool | None:

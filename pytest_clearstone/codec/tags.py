@@ -68,6 +68,7 @@ from ..errors import (
     describe,
 )
 from ..path_roots import anchored, rooted
+from .arrays import array_from, readable_array
 from .fast_json import floats_as_python, orjson
 from .naming import (
     REFERENCE_TAGS,
@@ -599,6 +600,11 @@ class Encoder:
             custom = self._enc_custom(v, t)
             if custom is not None:
                 return custom
+        if t.__name__ == "ndarray":  # (numpy's, of plain numbers: dtype, shape, values)
+            array = readable_array(v)
+            if array is not None:
+                dtype, shape, values = array
+                return {TAG: "ndarray", "dtype": dtype, "shape": shape, "v": self._enc(values)}
         if isinstance(v, enum.Enum) and is_importable(t):
             return {TAG: "enum", "cls": class_path(t), "v": self._enc(v.value)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type) and is_importable(t):
@@ -1128,6 +1134,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "subclass": _dec_subclass,
     "defaultdict": _dec_defaultdict,
     "pickle": _dec_pickle,
+    "ndarray": lambda t: array_from(t["dtype"], t["shape"], t["v"]),
     "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
 }  # (and the client libraries' tags: _library().DECODERS)
 

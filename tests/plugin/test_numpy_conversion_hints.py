@@ -1,7 +1,8 @@
 """numpy values only a pickle could store are refused naming the conversion that makes them plain,
 for each kind of numpy value a tool returns or an agent keeps: ``bool()`` for a ``numpy.bool``
-(a tool's "is it relevant?" flag, ``score > threshold``) and ``.tolist()`` for an array (the
-vectors a RAG agent keeps), as ``int()`` is named for a ``numpy.int64``.
+(a tool's "is it relevant?" flag, ``score > threshold``) and ``.tolist()`` for an array that is
+not stored readably (of texts: the labels a RAG agent keeps), as ``int()`` is named for a
+``numpy.int64``.
 
 Before the fix the refusal named no conversion for either: ``numpy.bool`` is not registered with
 ``numbers`` (so neither ``int()`` nor ``float()`` was offered) and an array is no number; the
@@ -71,7 +72,7 @@ def test_a_numpy_array_in_the_state_is_refused_naming_tolist(pytester: pytest.Py
     pytester.syspathinsert()
     app = APP.replace('"relevant": scores.max() > 0.5', '"relevant": bool(scores.max() > 0.5)')
     pytester.makepyfile(
-        np_tools=app.replace("VECTORS", "np.ones((2, 4), dtype=np.float32)"),
+        np_tools=app.replace("VECTORS", "np.array(['refund', 'shipping'])"),
         test_np_tools=TEST,
     )
     refused = pytester.runpytest("--clearstone-record")
@@ -80,7 +81,7 @@ def test_a_numpy_array_in_the_state_is_refused_naming_tolist(pytester: pytest.Py
         ["*at *[[]'vectors'[]] (a numpy.ndarray)*or convert it with .tolist() where it is made.*"]
     )
     pytester.makepyfile(
-        np_tools=app.replace("VECTORS", "np.ones((2, 4), dtype=np.float32).tolist()")
+        np_tools=app.replace("VECTORS", "np.array(['refund', 'shipping']).tolist()")
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
