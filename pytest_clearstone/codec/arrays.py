@@ -3,7 +3,9 @@
 An array of booleans, integers or floats (of at most 64 bits) is stored as its dtype, its shape
 and its values as nested lists (:func:`readable_array`), and read back as the same array
 (:func:`array_from`): a golden shows its numbers, and a mocked call given one compares it by its
-values. Arrays of other dtypes (text, objects, dates, records) are left to a pickle.
+values. A numpy number of those dtypes (``float32``, ``int64``, ``bool``) is stored as its dtype
+and its value (:func:`readable_scalar`). Arrays and numbers of other dtypes (text, objects,
+dates, records) are left to a pickle.
 
 The ``==`` of numpy and pandas values is elementwise: an array (or a frame) of booleans, whose
 truth is ambiguous, where a replay's comparison needs one answer.
@@ -47,12 +49,36 @@ def readable_array(value: Any) -> tuple[str, list[int], Any] | None:
     return (dtype.name if dtype.isnative else dtype.str), list(value.shape), value.tolist()
 
 
-def array_from(dtype: Any, shape: Any, values: Any) -> Any:
-    """The array :func:`readable_array` stored (numpy imported: a golden holds one)."""
-    numpy = importlib.import_module("numpy")
+def readable_scalar(value: Any) -> tuple[str, Any] | None:
+    """A numpy number or truth value (``float32``, ``int64``, ``bool``: what indexing an array
+    or reducing it gives) as its dtype, named as :func:`readable_array` names it, and its value
+    as a Python number; ``None`` for another value."""
+    t = type(value)
+    if t.__module__ != "numpy" or t.__name__ == "ndarray":
+        return None
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or dtype.kind not in _READABLE_KINDS or dtype.itemsize > 8:
+        return None
+    return (dtype.name if dtype.isnative else dtype.str), value.item()
+
+
+def scalar_from(dtype: Any, value: Any) -> Any:
+    """The numpy number :func:`readable_scalar` stored."""
+    return _readable_dtype(dtype).type(value)
+
+
+def _readable_dtype(dtype: Any) -> Any:
+    numpy = importlib.import_module("numpy")  # (a golden holds one of its values)
     readable = numpy.dtype(dtype)
     if readable.kind not in _READABLE_KINDS or readable.itemsize > 8:
         raise ValueError(f"{dtype!r} is not a dtype stored readably")
+    return readable
+
+
+def array_from(dtype: Any, shape: Any, values: Any) -> Any:
+    """The array :func:`readable_array` stored (numpy imported: a golden holds one)."""
+    readable = _readable_dtype(dtype)
+    numpy = importlib.import_module("numpy")
     return numpy.array(values, dtype=readable).reshape([int(n) for n in shape])
 
 

@@ -68,7 +68,7 @@ from ..errors import (
     describe,
 )
 from ..path_roots import anchored, rooted
-from .arrays import array_from, readable_array
+from .arrays import array_from, readable_array, readable_scalar, scalar_from
 from .fast_json import floats_as_python, orjson
 from .naming import (
     REFERENCE_TAGS,
@@ -119,19 +119,17 @@ PICKLE_FIXES = (
 
 
 def plain_conversion(cls: type) -> str:
-    """The call that turns a value of ``cls``, a library's own number, truth value, text or
-    array that only a pickle can store (numpy's ``float64``, ``int64``, ``bool``, ``str_``,
-    ``ndarray``), into a plain one (``"float()"``, ``"int()"``, ``"bool()"``, ``"str()"``,
-    ``".tolist()"``: nested lists of plain numbers); ``""`` for another class."""
+    """The call that turns a value of ``cls``, a library's own number, text or array that only
+    a pickle can store (numpy's ``str_``, an ``ndarray`` of texts or objects), into a plain one
+    (``"float()"``, ``"int()"``, ``"str()"``, ``".tolist()"``: nested lists of plain values);
+    ``""`` for another class."""
     if issubclass(cls, str):
         return "str()"
     if issubclass(cls, numbers.Integral):  # (numpy registers its scalars with numbers)
         return "int()"
     if issubclass(cls, numbers.Real):
         return "float()"
-    if cls.__module__ == "numpy":  # (its bool is no number; its array has no plain form)
-        return {"bool": "bool()", "bool_": "bool()", "ndarray": ".tolist()"}.get(cls.__name__, "")
-    return ""
+    return ".tolist()" if cls.__module__ == "numpy" and cls.__name__ == "ndarray" else ""
 
 
 def pickle_refusal(cls: type | None) -> str:
@@ -600,11 +598,14 @@ class Encoder:
             custom = self._enc_custom(v, t)
             if custom is not None:
                 return custom
-        if t.__name__ == "ndarray":  # (numpy's, of plain numbers: dtype, shape, values)
+        if t.__module__ == "numpy":  # an array or a number of plain numbers: dtype, values
             array = readable_array(v)
             if array is not None:
                 dtype, shape, values = array
                 return {TAG: "ndarray", "dtype": dtype, "shape": shape, "v": self._enc(values)}
+            scalar = readable_scalar(v)
+            if scalar is not None:
+                return {TAG: "numpy", "dtype": scalar[0], "v": self._enc(scalar[1])}
         if isinstance(v, enum.Enum) and is_importable(t):
             return {TAG: "enum", "cls": class_path(t), "v": self._enc(v.value)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type) and is_importable(t):
@@ -1135,6 +1136,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "defaultdict": _dec_defaultdict,
     "pickle": _dec_pickle,
     "ndarray": lambda t: array_from(t["dtype"], t["shape"], t["v"]),
+    "numpy": lambda t: scalar_from(t["dtype"], t["v"]),
     "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
 }  # (and the client libraries' tags: _library().DECODERS)
 

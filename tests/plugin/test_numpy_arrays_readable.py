@@ -97,3 +97,66 @@ def test_arrays_are_stored_readably_and_a_changed_query_vector_diverges(
     out = changed.stdout.str()
     assert "replay diverged at call #1 to vec_app.vector_search" in out
     assert "root['query'][0]: np.float32(0.1) -> np.float32(0.6)" in out
+
+
+SCALAR_APP = """
+import numpy as np
+
+TOP_K = 3
+
+
+def search(query, top_k, threshold):
+    # the vector store (mocked): its best score, as numpy gives it, and whether it is enough
+    return {"ids": [3, 1], "best": np.float64(0.875), "enough": np.bool_(True)}
+
+
+class Agent:
+    def __init__(self):
+        self.best = None
+
+    def get_state(self):
+        return {"best": self.best}
+
+    def load_state(self, state):
+        self.best = state["best"]
+
+    def handle(self, question):
+        scores = np.array([0.25, 0.5], dtype=np.float32)
+        hits = search(question, top_k=np.int64(TOP_K), threshold=scores.max())
+        self.best = hits["best"]
+        return hits["ids"] if hits["enough"] else []
+"""
+
+SCALAR_TEST = """
+import numpy as np
+import pytest
+from scalar_app import Agent
+
+
+@pytest.mark.replay("goldens/scalar.ckpt", mock={"search": "scalar_app.search"})
+def test_scalar(replay):
+    agent = Agent()
+    assert replay.run(agent.handle, "refunds?") == [3, 1]
+    assert type(agent.best) is np.float64 and agent.best == 0.875
+"""
+
+
+def test_numpy_numbers_are_stored_readably_and_a_changed_argument_diverges(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(scalar_app=SCALAR_APP, test_scalar_app=SCALAR_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    doc = json.loads((pytester.path / "goldens" / "scalar.ckpt").read_text())
+    assert doc["contains_pickle"] is False
+    assert doc["outcome"]["final_state"]["best"] == {
+        "__cs__": "numpy",
+        "dtype": "float64",
+        "v": 0.875,
+    }
+    pytester.runpytest().assert_outcomes(passed=1)
+    # a changed numpy argument diverges (it was compared by its type only)
+    pytester.makepyfile(scalar_app=SCALAR_APP.replace("TOP_K = 3", "TOP_K = 5"))
+    changed = pytester.runpytest()
+    changed.assert_outcomes(failed=1)
+    assert "root['top_k']: np.int64(3) -> np.int64(5)" in changed.stdout.str()
