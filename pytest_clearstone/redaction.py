@@ -615,7 +615,37 @@ def _generic_suspect(token: str) -> bool:
     if "/" in token and _path_of_words(token):
         return False
     wordlike = sum(len(w) for w in _WORDLIKE.findall(token) if _VOWEL.search(w))
-    return wordlike / len(token) < _MAX_WORDLIKE and _entropy(token) >= _MIN_ENTROPY
+    if wordlike / len(token) >= _MAX_WORDLIKE or _entropy(token) < _MIN_ENTROPY:
+        return False
+    return not _packed_floats(token)
+
+
+#: the fewest numbers a token's base64 must hold to be taken for a vector of them
+_MIN_PACKED = 8
+#: the magnitudes of an embedding's numbers (each may also be 0)
+_PACKED_RANGE = (1e-6, 1e3)
+
+
+def _packed_floats(token: str) -> bool:
+    """Whether ``token`` is the standard base64 of :data:`_MIN_PACKED` or more little-endian
+    float32 numbers, each 0 or of a magnitude in :data:`_PACKED_RANGE`: an embedding asked for
+    with ``encoding_format="base64"`` (openai's small ``dimensions``), kept by the agent. Data,
+    not a credential: the bytes of a random token read so fall in that range with a chance of
+    about 1 in 8.5 each (their exponents spread over 256 values), all 8 of the shortest with one
+    of about 1 in 28 million."""
+    if len(token) % 4 or not _BASE64_TEXT.fullmatch(token):
+        return False
+    import base64  # (only for a token already taken for a secret)
+    import struct
+
+    raw = base64.b64decode(token)
+    if len(raw) % 4 or len(raw) < 4 * _MIN_PACKED:
+        return False
+    low, high = _PACKED_RANGE
+    return all(x == 0 or low <= abs(x) <= high for x in struct.unpack(f"<{len(raw) // 4}f", raw))
+
+
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
 def _wrapped_base64(s: str) -> list[tuple[int, int]]:

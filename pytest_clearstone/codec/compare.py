@@ -5,10 +5,11 @@ compared by reference, a model whose library caches differ) the values are compa
 stored — never by pickle bytes, which differ between a live object and its decoded copy: a
 library value (pydantic, attrs, dataclass, SDK client, file...) by its stored JSON form, a plain
 object by its attributes, and a value that could only be stored as a placeholder naming its type
-by that type. A NaN equals a NaN stored the same, also as a dict's key or a set's item. A live
-file and its recording, read back as an in-memory file, are of two classes and compare by their
-stored forms (kind, name and content). An HTTP request is compared without
-the headers that describe the machine that sent it (:data:`.http.UNCOMPARED_HEADERS`).
+by that type. A NaN equals a NaN stored the same, also as a dict's key or a set's item. A numpy
+array or a pandas frame, whose ``==`` is elementwise, is compared by its values
+(:mod:`.arrays`). A live file and its recording, read back as an in-memory file, are of two
+classes and compare by their stored forms (kind, name and content). An HTTP request is compared
+without the headers that describe the machine that sent it (:data:`.http.UNCOMPARED_HEADERS`).
 
 :func:`placeholders_kept` walks a live value the same way, for a delta that shows only what the
 comparison took as different.
@@ -24,6 +25,7 @@ from typing import Any
 
 from ..errors import describe
 from . import withheld
+from .arrays import equal_by_value
 from .clients import is_stored_as
 from .files import is_file
 from .http import compared_form, with_uncompared_headers_of
@@ -87,6 +89,10 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         return False
     if t is float or t is complex or t is decimal.Decimal:  # (unequal by ==)
         return both_nan(a, b)
+    # an array's == is elementwise (ambiguous), a NaN's False: numpy's and pandas' by values
+    equal = equal_by_value(a, b)
+    if equal is not None:
+        return equal
     if t is list or t is tuple:
         if len(a) != len(b):
             return False

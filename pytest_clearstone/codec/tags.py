@@ -68,6 +68,7 @@ from ..errors import (
     describe,
 )
 from ..path_roots import anchored, rooted
+from .arrays import array_from, readable_array, readable_scalar, scalar_from
 from .fast_json import floats_as_python, orjson
 from .naming import (
     REFERENCE_TAGS,
@@ -118,14 +119,17 @@ PICKLE_FIXES = (
 
 
 def plain_conversion(cls: type) -> str:
-    """The call that turns a value of ``cls``, a library's own number or text that only a
-    pickle can store (numpy's ``float64``, ``int64``, ``str_``), into a plain one (``"float()"``,
-    ``"int()"``, ``"str()"``); ``""`` for another class."""
+    """The call that turns a value of ``cls``, a library's own number, text or array that only
+    a pickle can store (numpy's ``str_``, an ``ndarray`` of texts or objects), into a plain one
+    (``"float()"``, ``"int()"``, ``"str()"``, ``".tolist()"``: nested lists of plain values);
+    ``""`` for another class."""
     if issubclass(cls, str):
         return "str()"
     if issubclass(cls, numbers.Integral):  # (numpy registers its scalars with numbers)
         return "int()"
-    return "float()" if issubclass(cls, numbers.Real) else ""
+    if issubclass(cls, numbers.Real):
+        return "float()"
+    return ".tolist()" if cls.__module__ == "numpy" and cls.__name__ == "ndarray" else ""
 
 
 def pickle_refusal(cls: type | None) -> str:
@@ -594,6 +598,14 @@ class Encoder:
             custom = self._enc_custom(v, t)
             if custom is not None:
                 return custom
+        if t.__module__ == "numpy":  # an array or a number of plain numbers: dtype, values
+            array = readable_array(v)
+            if array is not None:
+                dtype, shape, values = array
+                return {TAG: "ndarray", "dtype": dtype, "shape": shape, "v": self._enc(values)}
+            scalar = readable_scalar(v)
+            if scalar is not None:
+                return {TAG: "numpy", "dtype": scalar[0], "v": self._enc(scalar[1])}
         if isinstance(v, enum.Enum) and is_importable(t):
             return {TAG: "enum", "cls": class_path(t), "v": self._enc(v.value)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type) and is_importable(t):
@@ -1123,6 +1135,8 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "subclass": _dec_subclass,
     "defaultdict": _dec_defaultdict,
     "pickle": _dec_pickle,
+    "ndarray": lambda t: array_from(t["dtype"], t["shape"], t["v"]),
+    "numpy": lambda t: scalar_from(t["dtype"], t["v"]),
     "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
 }  # (and the client libraries' tags: _library().DECODERS)
 

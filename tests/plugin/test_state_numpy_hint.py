@@ -1,12 +1,14 @@
-"""A library's own number in the agent's saved state (numpy's ``float64``) is refused naming its
-path, its type and the fixes, the conversion with ``float()`` among them, as in a tool's answer.
+"""A library's own number in the agent's saved state (a C subclass of ``float``, as numpy's
+``float64`` is) is refused naming its path, its type and the fixes, the conversion with
+``float()`` among them, as in a tool's answer.
 
 Before the fix, the state's refusal (built when the golden is written, from the pickle the
 state was kept as) gave only "allow pickles ... or register an encoder": the one-word fix,
 ``float(score)`` where the agent keeps it, was offered for the same value in an answer only.
 
-numpy is not a test dependency: ``CFloat`` is made the way numpy makes ``float64`` (see
-``tests/unit/test_unrebuildable_subclass.py``).
+``CFloat`` is made the way numpy makes ``float64`` (see
+``tests/unit/test_unrebuildable_subclass.py``); numpy's own numbers are now stored readably (tag
+``numpy``).
 """
 
 from __future__ import annotations

@@ -65,13 +65,29 @@ def test_an_openai_embedding_object_keeps_its_base64_vector() -> None:
     assert out.data[0].embedding == EMBEDDING_B64 and not redactor.findings
 
 
+# a random token as long as EMBEDDING_B64, whose bytes are no float32 numbers of an embedding
+TOKEN_B64 = "Zm9vQmFyQmF6UXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6QUJDREVG" * 2
+
+
 @pytest.mark.parametrize(
     "value",
     [
-        {"embedding": EMBEDDING_B64},  # a user's field named embedding, in no embedding object
-        {"object": "vector", "embedding": EMBEDDING_B64},
-        {"object": "embedding", "index": 0, "note": EMBEDDING_B64},
+        {"embedding": TOKEN_B64},  # a user's field named embedding, in no embedding object
+        {"object": "vector", "embedding": TOKEN_B64},
+        {"object": "embedding", "index": 0, "note": TOKEN_B64},
     ],
 )
 def test_an_embedding_field_elsewhere_is_still_checked(value: dict[str, Any]) -> None:
     assert Redactor().find_secrets(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"vectors": [EMBEDDING_B64]},  # the agent's state keeping the answer's embeddings
+        {"embedding": EMBEDDING_B64},
+        {"object": "embedding", "index": 0, "note": EMBEDDING_B64},
+    ],
+)
+def test_a_base64_vector_is_no_suspect_anywhere(value: dict[str, Any]) -> None:
+    assert not Redactor().find_secrets(value)

@@ -6,8 +6,9 @@ numpy's ``float64`` and ``str_`` are C subclasses of ``float`` and ``str`` with 
 read (re-recording wrote the same file). It is a value only a pickle can store: without the
 opt-in the recording names it and the fixes; with pickles it records and replays.
 
-numpy is not a test dependency: ``CFloat`` below is made the way numpy makes its types, a C
-type (``PyType_FromSpecWithBases``) subclassing ``float`` with a ``tp_new`` of its own.
+``CFloat`` below is made the way numpy makes its types, a C type (``PyType_FromSpecWithBases``)
+subclassing ``float`` with a ``tp_new`` of its own: another library's such number (numpy's own
+numbers are stored readably, tag ``numpy``: ``tests/plugin/test_numpy_arrays_readable.py``).
 """
 
 from __future__ import annotations
