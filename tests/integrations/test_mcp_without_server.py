@@ -194,3 +194,23 @@ def test_replays_need_no_server_but_the_stdio_command(
         ]
     )
 
+
+def test_a_blocked_mcp_connection_names_the_session_methods_to_mock(
+    stack: Stack, http_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard's usual fix, "mock the function that makes this call", points at the MCP
+    client's transport, whose answer cannot be stored: the message names what to mock."""
+    monkeypatch.setenv("MUSEUM_URL", http_server)
+    _run(stack, "--clearstone-record", "-k", "call_tool_only").assert_outcomes(passed=1)
+    result = _run(stack, "-k", "call_tool_only")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E * It is the MCP client (mcp.client.streamable_http) sending a message to its "
+            "server for a ClientSession method that is not mocked. Mock each ClientSession "
+            "method the agent calls (mcp.ClientSession.initialize, "
+            "mcp.ClientSession.list_tools, mcp.ClientSession.call_tool, ...), or a function "
+            "of your own that opens the session and returns what the agent uses*",
+        ]
+    )
+    assert "Mock the function that makes this call" not in result.stdout.str()
