@@ -1067,6 +1067,14 @@ LANGSMITH_NETWORK_HINT = (
     "allowing its host (the replayed runs would be sent to your project)"
 )
 
+MCP_NETWORK_HINT = (
+    "It is the MCP client ({module}) sending a message to its server for a ClientSession method "
+    "that is not mocked. Mock each ClientSession method the agent calls "
+    "(mcp.ClientSession.initialize, mcp.ClientSession.list_tools, mcp.ClientSession.call_tool, "
+    "...), or a function of your own that opens the session and returns what the agent uses; "
+    "not the transport, whose answer (a context manager around live streams) cannot be stored"
+)
+
 #: the hint of a connection blocked in a telemetry library, by whose telemetry it is
 _TELEMETRY_HINTS = {"opentelemetry": TELEMETRY_NETWORK_HINT, "langsmith": LANGSMITH_NETWORK_HINT}
 
@@ -1100,7 +1108,9 @@ class NetworkBlockedError(ReplayError):
     'index' (session scope)"``); ``None`` for the test's call. ``proxy``: the environment
     variables (``HTTPS_PROXY``) whose proxy the address is, when it is one: the request it
     carried was for another host. ``telemetry``: whose telemetry the connection was uploading,
-    ``"opentelemetry"`` (``True`` too) or ``"langsmith"``, for the fix that works."""
+    ``"opentelemetry"`` (``True`` too) or ``"langsmith"``, for the fix that works. ``mcp``: the
+    module of the MCP client's transport that connected (``"mcp.client.streamable_http"``), for
+    the ``ClientSession`` methods to mock."""
 
     def __init__(
         self,
@@ -1115,6 +1125,7 @@ class NetworkBlockedError(ReplayError):
         during: str | None = None,
         proxy: Sequence[str] = (),
         telemetry: bool | str = False,
+        mcp: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1123,6 +1134,7 @@ class NetworkBlockedError(ReplayError):
         self.during = during
         self.proxy = tuple(proxy)
         self.telemetry = telemetry
+        self.mcp = mcp
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1143,6 +1155,8 @@ class NetworkBlockedError(ReplayError):
                 "carried was for another host, which the guard does not see"
             )
         hint = PROXY_NETWORK_HINT if proxy else NETWORK_HINT
+        if mcp and not proxy:
+            hint = MCP_NETWORK_HINT.format(module=mcp)
         if telemetry:
             hint = _TELEMETRY_HINTS.get(str(telemetry), TELEMETRY_NETWORK_HINT)
         elif during is not None:

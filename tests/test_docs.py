@@ -161,9 +161,10 @@ _SHELL_SYNTAX = set("|&;<>$`*?(){}~")
 
 def _in_process(call: Callable[[], object]) -> tuple[int, str]:
     """Run ``call`` with stdout and stderr captured, then forget the modules it imported but
-    extension modules: a second instance of one is not always safe (orjson 3.12 and 3.13 made
-    a second module share the first one's exception types without a reference of its own:
-    freed twice at exit, a segmentation fault on Python 3.13)."""
+    extension modules, the packages holding them and the standard library: a second instance
+    of an extension module is not always safe (orjson 3.12 and 3.13 made a second module share
+    the first one's exception types without a reference of its own: freed twice at exit, a
+    segmentation fault on Python 3.13)."""
     modules, path = set(sys.modules), list(sys.path)
     buffer = io.StringIO()
     try:
@@ -173,10 +174,19 @@ def _in_process(call: Callable[[], object]) -> tuple[int, str]:
             except SystemExit as exc:
                 code = exc.code
     finally:
-        for name in set(sys.modules) - modules:
-            loader = getattr(sys.modules[name], "__loader__", None)
-            if not isinstance(loader, importlib.machinery.ExtensionFileLoader):
-                del sys.modules[name]
+        new = set(sys.modules) - modules
+        extension = importlib.machinery.ExtensionFileLoader
+        kept = {
+            n for n in new if isinstance(getattr(sys.modules[n], "__loader__", None), extension)
+        }
+        # the packages above a kept one (rpds's __init__, imported again without its extension
+        # submodule's import setting the package attribute, fails with NameError), and the
+        # standard library (a second asyncio has other CancelledError and Future classes than
+        # the _asyncio kept: anyio's cancel scopes then fail)
+        kept |= {".".join(n.split(".")[:i]) for n in kept for i in range(1, n.count(".") + 1)}
+        kept |= {n for n in new if n.partition(".")[0] in sys.stdlib_module_names}
+        for name in new - kept:
+            del sys.modules[name]
         sys.path[:] = path
     return int(code or 0) if not isinstance(code, str) else 1, buffer.getvalue()
 

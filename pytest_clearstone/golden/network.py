@@ -281,6 +281,8 @@ class BlockedConnection(NamedTuple):
     #: the telemetry whose upload it was: ``"opentelemetry"`` (an exporter sending the agent's
     #: spans, logs or metrics), ``"langsmith"`` (LangSmith's tracing), ``""``: none
     telemetry: str = ""
+    #: the module of the MCP client's transport that connected (``mcp.client.sse``), or ``""``
+    mcp: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -410,6 +412,7 @@ class NetworkGuard(Patches):
             during=first.during,
             proxy=first.proxy,
             telemetry=first.telemetry,
+            mcp=first.mcp,
         )
         return made if raised is None else made.with_traceback(raised.__traceback__)
 
@@ -457,6 +460,7 @@ class NetworkGuard(Patches):
             during,
             _proxy_variables(host, name, port),
             _telemetry(),
+            _mcp_transport(),
         )
         if background:
             with self._lock:
@@ -480,6 +484,7 @@ class NetworkGuard(Patches):
             during=during,
             proxy=attempt.proxy,
             telemetry=attempt.telemetry,
+            mcp=attempt.mcp,
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
             self._attempts.append(attempt)
@@ -521,16 +526,64 @@ _TELEMETRY_MODULES = {
 }
 
 
+#: the modules of the ``mcp`` SDK's network transports (not its session: a callback of the
+#: agent's, sampling with a live model, runs under ``mcp.client.session``)
+_MCP_CLIENT = ("mcp.client.streamable_http", "mcp.client.sse", "mcp.client.websocket")
+
+
 def _telemetry() -> str:
     """Whose telemetry the current thread sends when it connects from inside one of
     :data:`_TELEMETRY_MODULES` (a span processor exporting, ``force_flush``, LangSmith's
     uploading thread), else ``""``: asked only for a blocked connection."""
+    module = _calling_module(tuple(_TELEMETRY_MODULES))
+    return next((kind for p, kind in _TELEMETRY_MODULES.items() if module.startswith(p)), "")
+
+
+def _mcp_transport() -> str:
+    """The module of the MCP client transport (:data:`_MCP_CLIENT`) making the current
+    connection, else ``""``: on the current stack, or, for a connection made in a task of an
+    anyio task group (httpx's connect), on the stack awaited by the task that started it or by
+    one of its ancestors. Asked only for a blocked connection."""
+    module = _calling_module(_MCP_CLIENT)
+    anyio = sys.modules.get("anyio")
+    if module or anyio is None:
+        return module
+    try:
+        task = anyio.get_current_task()
+        tasks = {info.id: info for info in anyio.get_running_tasks()}
+    except Exception:  # (no anyio-known async library runs here: a plain thread)
+        return ""
+    parent, depth = task.parent_id, 0
+    while parent in tasks and depth < 100:  # (a bound: task trees are shallow)
+        module = _awaited_module(tasks[parent].coro, _MCP_CLIENT)
+        if module:
+            return module
+        parent, depth = tasks[parent].parent_id, depth + 1
+    return ""
+
+
+def _awaited_module(coro: Any, prefixes: tuple[str, ...]) -> str:
+    """The first module whose name starts with one of ``prefixes`` among the frames of
+    ``coro`` and of what it awaits, outermost first, else ``""``."""
+    for _ in range(200):  # (a bound: await chains are not deeper)
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            return ""
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.startswith(prefixes):
+            return module
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return ""
+
+
+def _calling_module(prefixes: tuple[str, ...]) -> str:
+    """The innermost module on the current thread's stack whose name starts with one of
+    ``prefixes``, else ``""``: asked only for a blocked connection."""
     frame: FrameType | None = sys._getframe(1)
-    prefixes = tuple(_TELEMETRY_MODULES)
     while frame is not None:
         module = str(frame.f_globals.get("__name__", ""))
         if module.startswith(prefixes):
-            return next(kind for p, kind in _TELEMETRY_MODULES.items() if module.startswith(p))
+            return module
         frame = frame.f_back
     return ""
 
