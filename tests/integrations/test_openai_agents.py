@@ -1,0 +1,71 @@
+"""The OpenAI Agents SDK (``openai-agents``): an ``agents.Agent`` run by ``Runner`` on the
+Responses API, its HTTP answered by the fake service, recorded at
+``openai.resources.responses.AsyncResponses.create``.
+
+The SDK traces every run by default (ids drawn for the trace and each span) and uploads the
+traces from a background processor. The runs are made in subprocesses: the SDK's trace provider
+is global and reads ``OPENAI_AGENTS_DISABLE_TRACING`` once."""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import SEALED_ENV, Stack
+
+ARESPONSES = "openai.resources.responses.AsyncResponses.create"
+
+#: no processor: the runs are traced (their ids drawn) and nothing is uploaded
+CONFTEST_NO_UPLOAD = """
+import agents
+
+agents.set_trace_processors([])
+"""
+
+TEST = f"""
+import pytest
+
+import openai_agents_agent as app
+
+@pytest.mark.replay("goldens/agent.ckpt", mock={{"llm": "{ARESPONSES}"}})
+def test_agent(replay):
+    assert replay.run(app.ask, "Ferries to Madeira?").startswith("Answer to 'Ferries to Madeira?'")
+"""
+
+
+@pytest.fixture
+def stack(make_stack) -> Stack:
+    return make_stack("openai_agents_agent")
+
+
+def run(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, *args: str, sealed: bool
+) -> pytest.RunResult:
+    if sealed:
+        monkeypatch.setenv(SEALED_ENV, "1")
+    else:
+        monkeypatch.delenv(SEALED_ENV, raising=False)
+    return stack.pytester.runpytest_subprocess(*args)
+
+
+def test_a_golden_recorded_with_tracing_on_replays_with_tracing_off_and_rerecords_the_same(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK's trace and span ids drew from the test's seeded ``uuid4`` stream, so turning its
+    tracing off (``OPENAI_AGENTS_DISABLE_TRACING=1``, the fix for its uploads) moved every later
+    id: the run's ``prompt_cache_key`` sent to the model changed, and the replay failed saying
+    only random-looking ids differ (and that a re-record would differ again)."""
+    (stack.path / "conftest.py").write_text(
+        (stack.path / "conftest.py").read_text() + CONFTEST_NO_UPLOAD
+    )
+    stack.write_test("agent", TEST)
+    monkeypatch.delenv("OPENAI_AGENTS_DISABLE_TRACING", raising=False)
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    golden = stack.path / "goldens" / "agent.ckpt"
+    recorded = golden.read_bytes()
+    assert b"prompt_cache_key" in recorded
+    run(stack, monkeypatch, sealed=True).assert_outcomes(passed=1)
+    monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")
+    result = run(stack, monkeypatch, sealed=True)
+    result.assert_outcomes(passed=1)
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    assert golden.read_bytes() == recorded
