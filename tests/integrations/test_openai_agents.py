@@ -69,3 +69,64 @@ def test_a_golden_recorded_with_tracing_on_replays_with_tracing_off_and_rerecord
     result.assert_outcomes(passed=1)
     run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
     assert golden.read_bytes() == recorded
+
+
+#: the SDK's own batch processor and exporter, its endpoint a local port nothing listens on (as
+#: api.openai.com, which the machines running these tests may not resolve)
+CONFTEST_UPLOAD = """
+import agents
+from agents.tracing.processors import BackendSpanExporter, BatchTraceProcessor
+
+agents.set_trace_processors([BatchTraceProcessor(BackendSpanExporter(
+    endpoint="http://127.0.0.1:9/v1/traces/ingest", max_retries=1, base_delay=0.01))])
+"""
+
+#: the agent flushes its traces after each run, as the SDK advises for workers and handlers
+FLUSHING_TEST = TEST.replace(
+    "def test_agent(replay):\n",
+    "def test_agent(replay):\n    import agents\n",
+).replace(
+    ".startswith(\"Answer to 'Ferries to Madeira?'\")",
+    ".startswith(\"Answer to 'Ferries to Madeira?'\")\n    agents.flush_traces()",
+)
+
+
+def test_the_sdks_trace_upload_is_named_with_a_fix_that_works(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Agents SDK uploads its traces to api.openai.com by default. The replay's blocked
+    upload was told as the test's own connection, with "Mock the function that makes this call"
+    (which would record the uploads as the agent's calls) or allowing the host (which would send
+    the replayed runs to the OpenAI account). It now names the SDK's tracing and gives the
+    switches that turn it off, and the replay passes with one."""
+    (stack.path / "conftest.py").write_text(
+        (stack.path / "conftest.py").read_text() + CONFTEST_UPLOAD
+    )
+    stack.write_test("agent", FLUSHING_TEST)
+    monkeypatch.delenv("OPENAI_AGENTS_DISABLE_TRACING", raising=False)
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    result = run(stack, monkeypatch, sealed=True)
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*tried to connect to 127.0.0.1 port 9 during the replay*",
+            "*OpenAI Agents SDK's tracing*OPENAI_AGENTS_DISABLE_TRACING=1*"
+            "set_tracing_disabled(True)*",
+        ]
+    )
+    assert "Mock the function that makes this call" not in text
+    monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")  # the fix the message gives
+    run(stack, monkeypatch, sealed=True).assert_outcomes(passed=1)
+
+
+def test_the_sdks_upload_from_its_worker_thread_started_earlier_warns_with_the_same_fix() -> None:
+    """The SDK's export thread, started by an earlier test, uploads during a later one: its
+    blocked connection is a warning, which said to allow the host."""
+    from pytest_clearstone.errors import NetworkBlockedWarning
+
+    text = str(
+        NetworkBlockedWarning("127.0.0.1", 9, "t.py::t", thread="T", telemetry="openai-agents")
+    )
+    assert "OPENAI_AGENTS_DISABLE_TRACING=1" in text
+    assert "allow the host with the ini option" not in text
