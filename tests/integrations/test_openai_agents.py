@@ -130,3 +130,40 @@ def test_the_sdks_upload_from_its_worker_thread_started_earlier_warns_with_the_s
     )
     assert "OPENAI_AGENTS_DISABLE_TRACING=1" in text
     assert "allow the host with the ini option" not in text
+
+
+STREAM_RESPONSE = "agents.models.openai_responses.OpenAIResponsesModel.stream_response"
+
+STREAMED_TEST = f"""
+import asyncio
+
+import pytest
+
+import openai_agents_agent as app
+
+@pytest.mark.replay("goldens/streamed.ckpt", mock={{"llm": "{ARESPONSES}"}})
+def test_streamed(replay):
+    answer, deltas = asyncio.run(replay.run(app.ask_streamed, "Ferries to Madeira?"))
+    assert answer.startswith("Answer to 'Ferries to Madeira?'") and deltas > 2
+"""
+
+
+def test_run_streamed_under_the_sdk_method_names_the_sdks_streaming_method_which_replays(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Runner.run_streamed`` on the Responses model calls the SDK through
+    ``with_streaming_response``: its raw response cannot be stored, and the refusal named only
+    LangChain's methods and one's own function. It now names the Agents SDK's streaming method,
+    which records, replays and re-records the same."""
+    monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")
+    stack.write_test("streamed", STREAMED_TEST)
+    refused = run(stack, monkeypatch, "--clearstone-record", sealed=False)
+    refused.assert_outcomes(failed=1)
+    refused.stdout.fnmatch_lines([f"*OpenAI Agents SDK*Runner.run_streamed*{STREAM_RESPONSE}*"])
+    stack.write_test("streamed", STREAMED_TEST.replace(ARESPONSES, STREAM_RESPONSE))
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    golden = stack.path / "goldens" / "streamed.ckpt"
+    recorded = golden.read_bytes()
+    run(stack, monkeypatch, sealed=True).assert_outcomes(passed=1)
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    assert golden.read_bytes() == recorded

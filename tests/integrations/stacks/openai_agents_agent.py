@@ -24,3 +24,13 @@ def make_agent() -> Agent:
 
 def ask(question: str) -> str:
     return str(Runner.run_sync(make_agent(), question).final_output)
+
+
+async def ask_streamed(question: str) -> tuple[str, int]:
+    """``Runner.run_streamed``: the final output and the number of text deltas streamed."""
+    result = Runner.run_streamed(make_agent(), question)
+    deltas = 0
+    async for event in result.stream_events():
+        if event.type == "raw_response_event" and event.data.type == "response.output_text.delta":
+            deltas += 1
+    return str(result.final_output), deltas
