@@ -1075,8 +1075,20 @@ MCP_NETWORK_HINT = (
     "not the transport, whose answer (a context manager around live streams) cannot be stored"
 )
 
+OPENAI_AGENTS_NETWORK_HINT = (
+    "It is the OpenAI Agents SDK's tracing uploading the agent's traces (on by default, to "
+    "api.openai.com). Run the tests with OPENAI_AGENTS_DISABLE_TRACING=1 in the environment, or "
+    "call agents.set_tracing_disabled(True) in a conftest.py, rather than mocking its exporter "
+    "or allowing its host (the replayed runs would be uploaded to your OpenAI account); a golden "
+    "recorded with tracing on replays with it off"
+)
+
 #: the hint of a connection blocked in a telemetry library, by whose telemetry it is
-_TELEMETRY_HINTS = {"opentelemetry": TELEMETRY_NETWORK_HINT, "langsmith": LANGSMITH_NETWORK_HINT}
+_TELEMETRY_HINTS = {
+    "opentelemetry": TELEMETRY_NETWORK_HINT,
+    "langsmith": LANGSMITH_NETWORK_HINT,
+    "openai-agents": OPENAI_AGENTS_NETWORK_HINT,
+}
 
 PROXY_NETWORK_HINT = (
     "Mock the function that makes this call (add its import path to mock=), or run with "
@@ -1108,9 +1120,9 @@ class NetworkBlockedError(ReplayError):
     'index' (session scope)"``); ``None`` for the test's call. ``proxy``: the environment
     variables (``HTTPS_PROXY``) whose proxy the address is, when it is one: the request it
     carried was for another host. ``telemetry``: whose telemetry the connection was uploading,
-    ``"opentelemetry"`` (``True`` too) or ``"langsmith"``, for the fix that works. ``mcp``: the
-    module of the MCP client's transport that connected (``"mcp.client.streamable_http"``), for
-    the ``ClientSession`` methods to mock."""
+    ``"opentelemetry"`` (``True`` too), ``"langsmith"`` or ``"openai-agents"``, for the fix that
+    works. ``mcp``: the module of the MCP client's transport that connected
+    (``"mcp.client.streamable_http"``), for the ``ClientSession`` methods to mock."""
 
     def __init__(
         self,

@@ -16,6 +16,12 @@ patch point                            kind   used by
 ``langgraph.checkpoint.base.id.uuid6`` v6     LangGraph checkpoint and task ids
 =====================================  =====  =====================================
 
+The OpenAI Agents SDK's trace, span and group ids (``DefaultTraceProvider.gen_trace_id`` and
+its siblings in ``agents.tracing.provider``: ``trace_`` and 32 hex digits, ...) are drawn from
+streams of their own (:data:`TRACING_POINTS`), not from ``uuid4``'s: with its tracing on or off
+(``OPENAI_AGENTS_DISABLE_TRACING``) the agent's own ``uuid4`` ids (the run's
+``prompt_cache_key``) are the same, so a golden recorded with tracing on replays with it off.
+
 A library that is not imported when the test starts is left alone (importing it here would
 cost every test its import time); the agent's modules normally import it first.
 
@@ -36,6 +42,7 @@ outside any branch, keep the streams of earlier versions, so their goldens keep 
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import sys
@@ -58,6 +65,14 @@ PATCH_POINTS: tuple[tuple[str, str, int, int], ...] = (
     ("langchain_core.utils.uuid", "uuid7", 7, 0x00021),
     # its own clock sequence is a module global carried from run to run: seeded, it repeats
     ("langgraph.checkpoint.base.id", "uuid6", 6, 0x00022),
+)
+
+#: ``(module, class, method, prefix, hex digits, seed salt)``: the tracing ids of the OpenAI
+#: Agents SDK, drawn from streams of their own (see the module's docstring)
+TRACING_POINTS: tuple[tuple[str, str, str, str, int, int], ...] = (
+    ("agents.tracing.provider", "DefaultTraceProvider", "gen_trace_id", "trace_", 32, 0x00023),
+    ("agents.tracing.provider", "DefaultTraceProvider", "gen_span_id", "span_", 24, 0x00024),
+    ("agents.tracing.provider", "DefaultTraceProvider", "gen_group_id", "group_", 24, 0x00025),
 )
 
 _VERSION_MASK = ~(0xF000 << 64) & ((1 << 128) - 1)
@@ -109,6 +124,21 @@ _shims: dict[str, CodeType] = {}  # per global name: the shim's code, made once
 _POINTS = tuple((*point, f"_clearstone_{point[1]}") for point in PATCH_POINTS)
 
 
+def _patch(
+    stack: PatchStack, module: object, function: object, global_name: str, made: object
+) -> None:
+    """Make ``function`` (a plain Python function of ``module``) return what ``made()`` returns
+    until ``stack`` is undone; left alone when it is not such a function."""
+    code = getattr(function, "__code__", None)
+    if code is None or code.co_freevars:
+        return
+    shim = _shims.get(global_name)
+    if shim is None:
+        shim = _shims[global_name] = _shim.__code__.replace(co_names=(global_name,))
+    stack.setattr(module, global_name, made)
+    stack.setattr(function, "__code__", shim)
+
+
 def patch_id_generators(
     stack: PatchStack,
     seed: int,
@@ -123,14 +153,22 @@ def patch_id_generators(
         # (looked up in the module's dict: a missing name, uuid7 before Python 3.14, would
         # make and drop an AttributeError for every test)
         function = module.__dict__.get(name) if module is not None else None
-        code = getattr(function, "__code__", None)
-        if code is None or code.co_freevars:
-            continue  # not imported, or not a plain Python function
-        shim = _shims.get(global_name)
-        if shim is None:
-            shim = _shims[global_name] = _shim.__code__.replace(co_names=(global_name,))
-        stack.setattr(module, global_name, _generator(seed ^ salt, version, live, now_ns))
-        stack.setattr(function, "__code__", shim)
+        if function is not None:  # (else not imported)
+            _patch(
+                stack, module, function, global_name, _generator(seed ^ salt, version, live, now_ns)
+            )
+    for module_name, class_name, name, prefix, digits, salt in TRACING_POINTS:
+        module = sys.modules.get(module_name)
+        owner = module.__dict__.get(class_name) if module is not None else None
+        function = getattr(owner, "__dict__", {}).get(name)
+        if function is not None:
+            ids = _generator(seed ^ salt, 4, live, now_ns)
+            made = functools.partial(_prefixed, prefix, digits, ids)
+            _patch(stack, module, function, f"_clearstone_{name}", made)
+
+
+def _prefixed(prefix: str, digits: int, ids: Callable[[], uuid.UUID]) -> str:
+    return f"{prefix}{ids().hex[:digits]}"
 
 
 def _generator(

@@ -279,7 +279,8 @@ class BlockedConnection(NamedTuple):
     during: str | None = None  #: what the test was doing (a fixture's set-up); None: its call
     proxy: tuple[str, ...] = ()  #: the variables (HTTPS_PROXY) whose proxy the address is
     #: the telemetry whose upload it was: ``"opentelemetry"`` (an exporter sending the agent's
-    #: spans, logs or metrics), ``"langsmith"`` (LangSmith's tracing), ``""``: none
+    #: spans, logs or metrics), ``"langsmith"`` (LangSmith's tracing), ``"openai-agents"``
+    #: (the OpenAI Agents SDK's tracing), ``""``: none
     telemetry: str = ""
     #: the module of the MCP client's transport that connected (``mcp.client.sse``), or ``""``
     mcp: str = ""
@@ -518,11 +519,13 @@ class NetworkGuard(Patches):
 
 #: the packages whose connections send telemetry, and whose telemetry it is: OpenTelemetry's
 #: SDK and exporters, LangSmith's client (the runs of ``@traceable``, ``wrap_openai`` and
-#: LangChain's tracer, uploaded while LANGSMITH_TRACING or LANGCHAIN_TRACING_V2 is on)
+#: LangChain's tracer, uploaded while LANGSMITH_TRACING or LANGCHAIN_TRACING_V2 is on), the
+#: OpenAI Agents SDK's tracing (its exporter uploads every run's trace, on by default)
 _TELEMETRY_MODULES = {
     "opentelemetry.sdk.": "opentelemetry",
     "opentelemetry.exporter.": "opentelemetry",
     "langsmith.": "langsmith",
+    "agents.tracing.": "openai-agents",
 }
 
 

@@ -398,6 +398,11 @@ _BINARY_RESPONSE_TYPES = (
     "._response.AsyncStreamedBinaryAPIResponse",
 )
 _OWN_FUNCTION = "Mock a function of your own that makes this call and returns what the agent reads"
+#: the raw response's fix under the OpenAI Agents SDK, whose Responses model streams through it
+_OPENAI_AGENTS_STREAM_FIX = (
+    "; under the OpenAI Agents SDK, whose Responses model streams this way (Runner.run_streamed), "
+    "mock agents.models.openai_responses.OpenAIResponsesModel.stream_response"
+)
 #: packages built on the SDKs of SDK_METHODS: their answers' fix is the SDK method under them
 _LLM_STACKS = frozenset(
     {"pydantic_ai", "langchain", "langchain_core", "langchain_openai", "langgraph"}
@@ -645,6 +650,7 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
                 f"{_http_send_fix(type_name, target)}; under LangChain, "
                 f"whose chat models call the SDK this way, mock the chat model's invoke, "
                 f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
+                f"{_OPENAI_AGENTS_STREAM_FIX if type_name.startswith('openai.') else ''}"
             )
     cls = loaded_class(type_name)
     if type_name == "coroutine" or (cls is not None and issubclass(cls, Awaitable)):

@@ -380,8 +380,8 @@ class Replay:
                 f"{type(target).__name__}"
             )
         agent = getattr(target, "__self__", None)
-        if inspect.ismodule(agent):
-            agent = None
+        if inspect.ismodule(agent) or isinstance(agent, type):
+            agent = None  # (a function of a module, a classmethod: no agent, no state)
         name = getattr(target, "__name__", repr(target))
         return agent, target, name
 

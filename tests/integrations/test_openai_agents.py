@@ -1,0 +1,169 @@
+"""The OpenAI Agents SDK (``openai-agents``): an ``agents.Agent`` run by ``Runner`` on the
+Responses API, its HTTP answered by the fake service, recorded at
+``openai.resources.responses.AsyncResponses.create``.
+
+The SDK traces every run by default (ids drawn for the trace and each span) and uploads the
+traces from a background processor. The runs are made in subprocesses: the SDK's trace provider
+is global and reads ``OPENAI_AGENTS_DISABLE_TRACING`` once."""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import SEALED_ENV, Stack
+
+ARESPONSES = "openai.resources.responses.AsyncResponses.create"
+
+#: no processor: the runs are traced (their ids drawn) and nothing is uploaded
+CONFTEST_NO_UPLOAD = """
+import agents
+
+agents.set_trace_processors([])
+"""
+
+TEST = f"""
+import pytest
+
+import openai_agents_agent as app
+
+@pytest.mark.replay("goldens/agent.ckpt", mock={{"llm": "{ARESPONSES}"}})
+def test_agent(replay):
+    assert replay.run(app.ask, "Ferries to Madeira?").startswith("Answer to 'Ferries to Madeira?'")
+"""
+
+
+@pytest.fixture
+def stack(make_stack) -> Stack:
+    return make_stack("openai_agents_agent")
+
+
+def run(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, *args: str, sealed: bool
+) -> pytest.RunResult:
+    if sealed:
+        monkeypatch.setenv(SEALED_ENV, "1")
+    else:
+        monkeypatch.delenv(SEALED_ENV, raising=False)
+    return stack.pytester.runpytest_subprocess(*args)
+
+
+def test_a_golden_recorded_with_tracing_on_replays_with_tracing_off_and_rerecords_the_same(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK's trace and span ids drew from the test's seeded ``uuid4`` stream, so turning its
+    tracing off (``OPENAI_AGENTS_DISABLE_TRACING=1``, the fix for its uploads) moved every later
+    id: the run's ``prompt_cache_key`` sent to the model changed, and the replay failed saying
+    only random-looking ids differ (and that a re-record would differ again)."""
+    (stack.path / "conftest.py").write_text(
+        (stack.path / "conftest.py").read_text() + CONFTEST_NO_UPLOAD
+    )
+    stack.write_test("agent", TEST)
+    monkeypatch.delenv("OPENAI_AGENTS_DISABLE_TRACING", raising=False)
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    golden = stack.path / "goldens" / "agent.ckpt"
+    recorded = golden.read_bytes()
+    assert b"prompt_cache_key" in recorded
+    run(stack, monkeypatch, sealed=True).assert_outcomes(passed=1)
+    monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")
+    result = run(stack, monkeypatch, sealed=True)
+    result.assert_outcomes(passed=1)
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    assert golden.read_bytes() == recorded
+
+
+#: the SDK's own batch processor and exporter, its endpoint a local port nothing listens on (as
+#: api.openai.com, which the machines running these tests may not resolve)
+CONFTEST_UPLOAD = """
+import agents
+from agents.tracing.processors import BackendSpanExporter, BatchTraceProcessor
+
+agents.set_trace_processors([BatchTraceProcessor(BackendSpanExporter(
+    endpoint="http://127.0.0.1:9/v1/traces/ingest", max_retries=1, base_delay=0.01))])
+"""
+
+#: the agent flushes its traces after each run, as the SDK advises for workers and handlers
+FLUSHING_TEST = TEST.replace(
+    "def test_agent(replay):\n",
+    "def test_agent(replay):\n    import agents\n",
+).replace(
+    ".startswith(\"Answer to 'Ferries to Madeira?'\")",
+    ".startswith(\"Answer to 'Ferries to Madeira?'\")\n    agents.flush_traces()",
+)
+
+
+def test_the_sdks_trace_upload_is_named_with_a_fix_that_works(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Agents SDK uploads its traces to api.openai.com by default. The replay's blocked
+    upload was told as the test's own connection, with "Mock the function that makes this call"
+    (which would record the uploads as the agent's calls) or allowing the host (which would send
+    the replayed runs to the OpenAI account). It now names the SDK's tracing and gives the
+    switches that turn it off, and the replay passes with one."""
+    (stack.path / "conftest.py").write_text(
+        (stack.path / "conftest.py").read_text() + CONFTEST_UPLOAD
+    )
+    stack.write_test("agent", FLUSHING_TEST)
+    monkeypatch.delenv("OPENAI_AGENTS_DISABLE_TRACING", raising=False)
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    result = run(stack, monkeypatch, sealed=True)
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*tried to connect to 127.0.0.1 port 9 during the replay*",
+            "*OpenAI Agents SDK's tracing*OPENAI_AGENTS_DISABLE_TRACING=1*"
+            "set_tracing_disabled(True)*",
+        ]
+    )
+    assert "Mock the function that makes this call" not in text
+    monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")  # the fix the message gives
+    run(stack, monkeypatch, sealed=True).assert_outcomes(passed=1)
+
+
+def test_the_sdks_upload_from_its_worker_thread_started_earlier_warns_with_the_same_fix() -> None:
+    """The SDK's export thread, started by an earlier test, uploads during a later one: its
+    blocked connection is a warning, which said to allow the host."""
+    from pytest_clearstone.errors import NetworkBlockedWarning
+
+    text = str(
+        NetworkBlockedWarning("127.0.0.1", 9, "t.py::t", thread="T", telemetry="openai-agents")
+    )
+    assert "OPENAI_AGENTS_DISABLE_TRACING=1" in text
+    assert "allow the host with the ini option" not in text
+
+
+STREAM_RESPONSE = "agents.models.openai_responses.OpenAIResponsesModel.stream_response"
+
+STREAMED_TEST = f"""
+import asyncio
+
+import pytest
+
+import openai_agents_agent as app
+
+@pytest.mark.replay("goldens/streamed.ckpt", mock={{"llm": "{ARESPONSES}"}})
+def test_streamed(replay):
+    answer, deltas = asyncio.run(replay.run(app.ask_streamed, "Ferries to Madeira?"))
+    assert answer.startswith("Answer to 'Ferries to Madeira?'") and deltas > 2
+"""
+
+
+def test_run_streamed_under_the_sdk_method_names_the_sdks_streaming_method_which_replays(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Runner.run_streamed`` on the Responses model calls the SDK through
+    ``with_streaming_response``: its raw response cannot be stored, and the refusal named only
+    LangChain's methods and one's own function. It now names the Agents SDK's streaming method,
+    which records, replays and re-records the same."""
+    monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")
+    stack.write_test("streamed", STREAMED_TEST)
+    refused = run(stack, monkeypatch, "--clearstone-record", sealed=False)
+    refused.assert_outcomes(failed=1)
+    refused.stdout.fnmatch_lines([f"*OpenAI Agents SDK*Runner.run_streamed*{STREAM_RESPONSE}*"])
+    stack.write_test("streamed", STREAMED_TEST.replace(ARESPONSES, STREAM_RESPONSE))
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    golden = stack.path / "goldens" / "streamed.ckpt"
+    recorded = golden.read_bytes()
+    run(stack, monkeypatch, sealed=True).assert_outcomes(passed=1)
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    assert golden.read_bytes() == recorded
