@@ -1,5 +1,5 @@
 """A mock target in the test module itself under ``--import-mode=importlib``: pytest imports the
-module under a name made from its path from the rootdir (``agents.test_local``), not under its
+module under a name made from its path from the rootdir (``local_agents.test_local``), not under its
 file's stem, so a target written with the stem (as under the default ``prepend`` mode) cannot be
 imported; the message names the module as it is loaded and the path to mock instead."""
 
@@ -35,10 +35,10 @@ def test_a_target_named_by_the_test_modules_stem_names_the_module_as_importlib_l
     pytester: pytest.Pytester, mode: str
 ) -> None:
     pytester.makeini("[pytest]\naddopts = --import-mode=importlib\n")
-    (pytester.path / "agents").mkdir()
-    test = pytester.path / "agents" / "test_local.py"
+    (pytester.path / "local_agents").mkdir()
+    test = pytester.path / "local_agents" / "test_local.py"
     if mode == "replay":  # (a golden recorded with the path that works)
-        test.write_text(textwrap.dedent(TEST.format(target="agents.test_local.complete")))
+        test.write_text(textwrap.dedent(TEST.format(target="local_agents.test_local.complete")))
         pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     test.write_text(textwrap.dedent(TEST.format(target="test_local.complete")))
     result = pytester.runpytest(f"--clearstone-mode={mode}")
@@ -47,9 +47,10 @@ def test_a_target_named_by_the_test_modules_stem_names_the_module_as_importlib_l
         [
             esc(
                 "*mock target 'test_local.complete' cannot be patched: no module 'test_local' "
-                "can be imported. A module named 'test_local' is loaded as 'agents.test_local' "
+                "can be imported. A module named 'test_local' is loaded as "
+                "'local_agents.test_local' "
                 "(pytest's --import-mode=importlib names a test module after its path from the "
-                "rootdir): mock 'agents.test_local.complete'"
+                "rootdir): mock 'local_agents.test_local.complete'"
             )
         ]
     )
@@ -57,9 +58,9 @@ def test_a_target_named_by_the_test_modules_stem_names_the_module_as_importlib_l
 
 def test_the_path_the_message_names_records_and_replays(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\naddopts = --import-mode=importlib\n")
-    (pytester.path / "agents").mkdir()
-    (pytester.path / "agents" / "test_local.py").write_text(
-        textwrap.dedent(TEST.format(target="agents.test_local.complete"))
+    (pytester.path / "local_agents").mkdir()
+    (pytester.path / "local_agents" / "test_local.py").write_text(
+        textwrap.dedent(TEST.format(target="local_agents.test_local.complete"))
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     result = pytester.runpytest()

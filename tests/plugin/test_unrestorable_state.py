@@ -63,9 +63,9 @@ class BareSlotsAgent:
 
 def _test(agent: str) -> str:
     return (
-        "import pytest\nimport agents\n\n\n"
-        "@pytest.mark.replay('g.ckpt', mock={'llm': 'agents.llm'})\n"
-        f"def test_it(replay):\n    replay.run(agents.{agent}().ask, 'hi')\n"
+        "import pytest\nimport state_agents\n\n\n"
+        "@pytest.mark.replay('g.ckpt', mock={'llm': 'state_agents.llm'})\n"
+        f"def test_it(replay):\n    replay.run(state_agents.{agent}().ask, 'hi')\n"
     )
 
 
@@ -83,7 +83,7 @@ def test_a_state_no_replay_can_give_back_fails_the_recording_naming_the_fix(
     # golden g.ckpt into DataclassAgent: give the agent a load_state(state) method, or, if the
     # golden g.ckpt was edited by hand, restore it" (it was not edited)
     pytester.syspathinsert()
-    pytester.makepyfile(agents=AGENTS, test_it=_test(agent))
+    pytester.makepyfile(state_agents=AGENTS, test_it=_test(agent))
     result = pytester.runpytest("--clearstone-record")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"{why}give {agent} a load_state(state) method*"])
@@ -94,7 +94,7 @@ def test_an_agent_with_load_state_records_and_replays_its_dataclass_state(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.syspathinsert()
-    pytester.makepyfile(agents=AGENTS, test_it=_test("RestoringAgent"))
+    pytester.makepyfile(state_agents=AGENTS, test_it=_test("RestoringAgent"))
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
 
@@ -106,7 +106,7 @@ def test_an_agent_with_slots_and_no_get_state_is_told_the_fix_that_works(
     # __dict__. Make the value JSON-friendly, exclude it from get_state(), or implement
     # get_state()/load_state() on the agent." (the value is the agent, which has no get_state())
     pytester.syspathinsert()
-    pytester.makepyfile(agents=AGENTS, test_it=_test("BareSlotsAgent"))
+    pytester.makepyfile(state_agents=AGENTS, test_it=_test("BareSlotsAgent"))
     result = pytester.runpytest("--clearstone-record")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
