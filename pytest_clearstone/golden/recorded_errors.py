@@ -58,9 +58,8 @@ def rebuild_exception(
     argument stored as a placeholder is given as that text, and an exception that would still
     read otherwise is made of a subclass, of the same name, whose ``str()`` is the message.
     """
-    module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
     message = str(error.get("message", ""))
-    full = name if module in ("", "builtins") else f"{module}.{name}"
+    full = recorded_name(error)
     try:
         obj: Any = _exception_class(error)
     except Exception as exc:
@@ -154,6 +153,13 @@ CATCH_IT_YOURSELF = (
     "Mock a function of your own that catches it and returns what the agent uses (or mock the "
     "function under this one, so that this one runs and raises it at replay)"
 )
+
+
+def recorded_name(error: dict[str, Any]) -> str:
+    """The recorded exception ``error``'s class as a message names it: ``app.Down``, a
+    built-in's bare name (``ValueError``)."""
+    module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
+    return name if module in ("", "builtins") else f"{module}.{name}"
 
 
 def _exception_class(error: dict[str, Any]) -> Any:

@@ -451,6 +451,11 @@ def _first_line(exc: BaseException) -> str:
         text = str(exc)
     except Exception:  # (a message that cannot be made: its type says enough)
         return "(no message)"
+    return _message_line(text)
+
+
+def _message_line(text: str) -> str:
+    """The first line of a message, shortened, with control characters escaped."""
     line = text.strip().partition("\n")[0]
     return printable(line if len(line) <= 200 else line[:197] + "...")
 
@@ -702,10 +707,13 @@ class TargetReplay:
         mine = [call for call in self._calls if call.target == self.target.path]
         if not mine or mine[-1].error is None or isinstance(mine[-1].error, ReplayError):
             return None
-        module, name = str(error.get("module", "")), str(error.get("type", "Exception"))
-        message = str(error.get("message", "")).strip().partition("\n")[0]
-        shown = f"{module}.{name}" if module and module != "builtins" else name
-        return printable(f"{shown}: {message}" if message else shown)
+        from .recorded_errors import recorded_name  # (only when the calls run out)
+
+        shown, message = (
+            printable(recorded_name(error)),
+            _message_line(str(error.get("message", ""))),
+        )
+        return f"{shown}: {message}" if message else shown
 
     def _diverged_before(self, error: ReplayDivergenceError) -> Any:
         """A call of a target whose earlier call in the same branch of execution diverged
