@@ -89,15 +89,19 @@ def test_spans_recorded_under_freezegun_keep_real_times_and_durations(
     """freezegun, started by the test, swaps every module's reference to the real
     ``perf_counter_ns`` for its frozen one, the span clock's too: the golden's spans were
     dated decades ahead (the frozen time added to the real one) and lasted 0 ms, the call that
-    took 50 ms too (what ``show`` lists, and a cancelled call's replay waits for)."""
+    took 50 ms too (what ``show`` lists, and a cancelled call's replay waits for). The bounds
+    are read from the span clock itself (the in-process run shares it), not ``time.time_ns``:
+    that clock is anchored to the wall clock once, so a machine whose wall clock was stepped
+    during the run (a CI runner's was, 14 s back) put real spans outside wall-clock bounds."""
     import json
-    import time
+
+    from pytest_clearstone.tracing.span import now_ns
 
     pytester.syspathinsert()
     pytester.makepyfile(app=textwrap.dedent(SLOW_APP), test_it=textwrap.dedent(SLOW_TEST))
-    before = time.time_ns()
+    before = now_ns()
     pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
-    after = time.time_ns()
+    after = now_ns()
     spans = json.loads((pytester.path / "g.ckpt").read_text())["trace"]["spans"]
     (call,) = [span for span in spans if span["name"] == "app.llm"]
     assert before <= call["start_time_ns"] <= call["end_time_ns"] <= after
