@@ -389,6 +389,39 @@ def test_a_re_record_of_an_unchanged_agent_leaves_its_golden_as_it_was(
     stack.replay_passes()
 
 
+FALLBACK_REQUEST_TEST = """
+import pytest
+from pydantic_ai.models.fallback import FallbackModel
+
+import pydantic_ai_agent as app
+
+
+@pytest.mark.replay("goldens/fallback_request.ckpt",
+                    mock={"llm": "pydantic_ai.models.fallback.FallbackModel.request"})
+def test_it(replay):
+    guide = app.Guide(FallbackModel(app.make_busy_model(), app.make_model()))
+    assert replay.run(guide.ask, "Audio guide?") == "Answer to 'Audio guide?'"
+"""
+
+
+def test_a_re_record_of_a_mocked_fallback_model_leaves_its_failed_attempts_as_they_were(
+    stack: Stack,
+) -> None:
+    """``FallbackModel.request`` as the mock target runs live, on the real clock: the answer's
+    ``failed_attempts`` are stamped with ``datetime.now()`` when each attempt starts
+    (``AttemptStart.timestamp``), so every re-record of an unchanged agent wrote another time
+    into the answer and its summary listed it as changed."""
+    stack.write_test("fallback_request", FALLBACK_REQUEST_TEST)
+    stack.record()
+    (golden,) = stack.goldens()
+    assert '"failed_attempts"' in golden.read_text()
+    first = _without_span_times(golden)
+    result = stack.record()
+    assert _without_span_times(golden) == first
+    result.stdout.fnmatch_lines(["*goldens/fallback_request.ckpt: unchanged*"])
+    stack.replay_passes()
+
+
 CLAUDE_GUIDE = '''
 import services
 from anthropic import AsyncAnthropic
