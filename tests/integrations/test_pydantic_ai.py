@@ -422,6 +422,95 @@ def test_a_re_record_of_a_mocked_fallback_model_leaves_its_failed_attempts_as_th
     stack.replay_passes()
 
 
+def test_a_mocked_fallback_model_compares_its_models_by_their_settings_and_client(
+    stack: Stack,
+) -> None:
+    """``FallbackModel.request`` as the mock target records its ``self``, whose ``models`` were
+    stored as they are: each model's provider (its SDK client) as a placeholder compared by type
+    only, so a fallback model pointed at another endpoint replayed green (and the golden held a
+    ``repr`` tag). Each model is recorded as a model ``self`` is: name, profile, settings and
+    its client by reference."""
+    stack.write_test("fallback_request", FALLBACK_REQUEST_TEST)
+    stack.record()
+    stack.check_goldens_readable()
+    stack.replay_passes()
+    stack.edit("test_fallback_request", "app.make_model()))", "eu_model()))")
+    stack.edit(
+        "test_fallback_request",
+        "import pydantic_ai_agent as app\n",
+        "import pydantic_ai_agent as app\n"
+        "import services\n"
+        "from pydantic_ai.models.openai import OpenAIChatModel\n"
+        "from pydantic_ai.providers.openai import OpenAIProvider\n\n\n"
+        "def eu_model():\n"
+        "    provider = OpenAIProvider(http_client=services.OPENAI.async_client(),\n"
+        "                              base_url='https://eu.example.com/v1')\n"
+        "    return OpenAIChatModel(app.MODEL, provider=provider)\n",
+    )
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*call #1 to pydantic_ai.models.fallback.FallbackModel.request*",
+            "*root[[]'self'][[]'models'][[]1][[]'client'].base_url: "
+            "'https://api.openai.com/v1/' -> 'https://eu.example.com/v1/'*",
+        ]
+    )
+
+
+def test_a_golden_recorded_with_a_fallback_models_models_as_they_were_still_replays(
+    stack: Stack,
+) -> None:
+    """Goldens recorded before a ``FallbackModel``'s models were recorded by their settings hold
+    each model as it was (its provider a placeholder of its type): they replay, and a changed
+    model name still fails the call."""
+    stack.write_test("fallback_request", FALLBACK_REQUEST_TEST)
+    stack.record()
+    (golden,) = stack.goldens()
+    doc = json.loads(golden.read_text())
+    assert _models_as_recorded_before(doc) == 2
+    golden.write_text(json.dumps(doc, indent=2))
+    stack.replay_passes()
+    stack.edit("test_fallback_request", "app.make_model()))", 'app.make_model("gpt-4o")))')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*root[[]'self'][[]'models'][[]1][[]'model_name']: 'gpt-4o-mini' -> 'gpt-4o'*"]
+    )
+
+
+def _models_as_recorded_before(node: Any) -> int:
+    """Put each model a recorded ``FallbackModel`` ``self`` holds back in the form it was
+    recorded in before (a dataclass whose provider is a placeholder); the number of those."""
+    changed = 0
+    if isinstance(node, dict):
+        if str(node.get("__class__", "")).endswith(":FallbackModel"):
+            provider = "pydantic_ai.providers.openai.OpenAIProvider"
+            node["models"] = [
+                {
+                    "__cs__": "dataclass",
+                    "cls": model["__class__"],
+                    "v": {
+                        "_model_name": model["model_name"],
+                        "_provider": {
+                            "__cs__": "repr",
+                            "type": provider,
+                            "v": f"<{provider}: not stored (no readable form); compared by type>",
+                        },
+                    },
+                    "attrs": {"_settings": model["settings"], "_profile": model["profile"]},
+                }
+                for model in node["models"]
+            ]
+            return len(node["models"])
+        for value in node.values():
+            changed += _models_as_recorded_before(value)
+    elif isinstance(node, list):
+        for value in node:
+            changed += _models_as_recorded_before(value)
+    return changed
+
+
 CLAUDE_GUIDE = '''
 import services
 from anthropic import AsyncAnthropic
