@@ -511,6 +511,66 @@ def _models_as_recorded_before(node: Any) -> int:
     return changed
 
 
+COUNTING_AGENT = """
+import pydantic_ai_agent as app
+import services
+from pydantic_ai import Agent, UsageLimits
+from pydantic_ai.models.openai import OpenAIResponsesModel
+from pydantic_ai.providers.openai import OpenAIProvider
+
+
+def ask(question):
+    provider = OpenAIProvider(http_client=services.OPENAI.async_client())
+    agent = Agent(OpenAIResponsesModel(app.MODEL, provider=provider))
+    limits = UsageLimits(input_tokens_limit=1000, count_tokens_before_request=True)
+    return agent.run_sync(question, usage_limits=limits).output
+"""
+
+COUNTING_TEST = """
+import pytest
+
+import counting_agent
+
+
+@pytest.mark.replay("goldens/counting.ckpt", mock={"llm": TARGETS})
+def test_it(replay):
+    assert replay.run(counting_agent.ask, "Audio guide?").startswith("Answer to 'Audio guide?'")
+"""
+
+RESPONSES_REQUEST = "pydantic_ai.models.openai.OpenAIResponsesModel.request"
+COUNT_TOKENS = "pydantic_ai.models.openai.OpenAIResponsesModel.count_tokens"
+
+
+def test_counting_tokens_before_the_mocked_request_warns_naming_the_method_to_mock(
+    stack: Stack,
+) -> None:
+    """``UsageLimits(count_tokens_before_request=True)`` has the model count the input with a
+    request of its own (``count_tokens``: the API's ``input_tokens`` endpoint) before each
+    ``request``: with ``request`` mocked, the recording passed silently, and every replay
+    failed on the network guard (or made the count live), naming no function to mock."""
+    (stack.path / "counting_agent.py").write_text(COUNTING_AGENT)
+    stack.write_test("counting", COUNTING_TEST.replace("TARGETS", repr(RESPONSES_REQUEST)))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*UnmockedCallWarning: test_counting.py::test_it: {COUNT_TOKENS!r} was called "
+            "while recording and ran live: it sends a request of its own to the API the mock "
+            f"target {RESPONSES_REQUEST!r} sends to, so its calls are not in the golden and run "
+            # ([[] is fnmatch's "[")
+            f"live on every replay. Mock it too (mock={{'llm': [[]{RESPONSES_REQUEST!r}, "
+            f"{COUNT_TOKENS!r}]}})",
+        ]
+    )
+    # the fix it names records and replays, and warns no more
+    stack.write_test(
+        "counting", COUNTING_TEST.replace("TARGETS", repr([RESPONSES_REQUEST, COUNT_TOKENS]))
+    )
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    stack.replay_passes()
+
+
 CLAUDE_GUIDE = '''
 import services
 from anthropic import AsyncAnthropic
