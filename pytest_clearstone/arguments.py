@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import sys
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -175,7 +176,9 @@ def settings_of(obj: Any) -> Any:
     ``_provider``), except a private field holding plain data (:func:`_plain`) that a property
     of its public name shows (pydantic-ai's ``_model_name``, ``_profile`` and ``_settings``,
     recorded as ``model_name``, ``profile`` and ``settings``); the codec stores their secrets
-    redacted and their clients by reference.
+    redacted and their clients by reference. A pydantic-ai model's field holding pydantic-ai
+    models (a ``FallbackModel``'s ``models``, a wrapper's ``wrapped``) holds each as its
+    settings too (:func:`_models_shown`).
     An SDK resource or client: itself (stored by reference).
     """
     t = type(obj)
@@ -195,9 +198,13 @@ def settings_of(obj: Any) -> Any:
         return None
     path = f"{t.__module__}:{t.__qualname__}"
     settings: dict[str, Any] = {"__class__": path}
+    model = _model_class()
+    if model is not None and not isinstance(obj, model):
+        model = None  # (models hold models: a FallbackModel's, a wrapper's)
     for name in names:
         if not name.startswith("_"):  # private by convention: state, not a setting
-            settings[name] = getattr(obj, name, None)
+            value = getattr(obj, name, None)
+            settings[name] = value if model is None else _models_shown(value, path, model)
     for name, public in _shown_private_fields(t, path, names):
         value = getattr(obj, name, None)
         if _plain(value):
@@ -230,6 +237,38 @@ def tool_context(ctx: Any) -> Any:
 
 
 _SCALARS = frozenset({str, int, float, bool})
+
+
+def _model_class() -> type | None:
+    """pydantic-ai's ``Model`` class, where pydantic-ai is imported (else ``None``)."""
+    models = sys.modules.get("pydantic_ai.models")
+    base = getattr(models, "Model", None) if models is not None else None
+    return base if isinstance(base, type) else None
+
+
+#: the classes (by path) a field of whose holds pydantic-ai models, shown by their settings
+_holding_models: set[str] = set()
+
+
+def _models_shown(value: Any, path: str, model: type) -> Any:
+    """A field's ``value`` of a ``self`` of class ``path``, with the pydantic-ai models (of class
+    ``model``) it is or holds (the items of a list or tuple) each as its settings
+    (:func:`settings_of`): what a model sends its requests by (its name, profile, settings, and
+    its SDK client by reference) rather than the model as it is, whose provider, holding the
+    client, can only be stored by its type (a ``FallbackModel.request`` mocked replayed green
+    with a model pointed elsewhere)."""
+    t = type(value)
+    if value is None or t in _SCALARS:
+        return value
+    if t is list or t is tuple:
+        if not any(isinstance(item, model) for item in value):
+            return value
+        _holding_models.add(path)
+        return t(settings_of(item) if isinstance(item, model) else item for item in value)
+    if not isinstance(value, model):
+        return value
+    _holding_models.add(path)
+    return settings_of(value)
 
 
 def _plain(value: Any) -> bool:
@@ -288,6 +327,40 @@ def _shown_private_fields(t: type, path: str, names: Any) -> tuple[tuple[str, st
             shown.add("client")  # (a golden recorded before it was recorded compares without)
         _shown_by_path[path] = frozenset(shown)
     return found
+
+
+def models_as_recorded(
+    live: dict[str, Any], recorded: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The live and the recorded settings of a ``self`` as they compare when the golden was
+    recorded before the pydantic-ai models its fields hold were recorded by their settings
+    (:func:`_models_shown`): each recorded model (decoded, its provider a placeholder) as its
+    settings too, and the live ones without what those lack (:func:`settings_as_recorded`: the
+    client). ``None`` when ``recorded`` holds no such model."""
+    model = _model_class()
+    if model is None or live.get("__class__") not in _holding_models:
+        return None
+    mine, theirs = dict(live), dict(recorded)
+    found = False
+
+    def as_recorded(item: Any, was: Any) -> tuple[Any, Any]:
+        nonlocal found
+        if type(item) is not dict or not isinstance(was, model):
+            return item, was
+        found = True
+        settings = settings_of(was)
+        return settings_as_recorded(item, settings), settings
+
+    for key, value in live.items():
+        old: Any = recorded.get(key)
+        kind: Any = type(value)
+        if (kind is list or kind is tuple) and type(old) is kind and len(old) == len(value):
+            pairs = [as_recorded(item, was) for item, was in zip(value, old, strict=True)]
+            mine[key] = kind(item for item, _ in pairs)
+            theirs[key] = kind(was for _, was in pairs)
+        else:
+            mine[key], theirs[key] = as_recorded(value, old)
+    return (mine, theirs) if found else None
 
 
 def settings_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:

@@ -445,6 +445,30 @@ def alternatives(path: str) -> list[str]:
     return found
 
 
+#: by a method's name, the methods of its class that send a request of their own to the same
+#: API as well as it, which a run calls beside it: a pydantic-ai model's ``count_tokens`` (the
+#: API's token counting, before each ``request`` under ``UsageLimits(count_tokens_before_request
+#: =True)``)
+_SIDE_REQUESTS = {"request": ("count_tokens",)}
+
+
+def side_requests(path: str) -> list[str]:
+    """The methods of the owner of the pydantic-ai model method at ``path`` that send a request
+    of their own beside it (:data:`_SIDE_REQUESTS`), by their paths: a run calls them as well as
+    it, so that it being mocked and called says nothing of theirs."""
+    head, _, name = path.rpartition(".")
+    if path.partition(".")[0] != "pydantic_ai":
+        return []
+    found = []
+    for other in _SIDE_REQUESTS.get(name, ()):
+        try:
+            resolve(f"{head}.{other}")
+        except MockTargetError:
+            continue
+        found.append(f"{head}.{other}")
+    return found
+
+
 def uncalled_target_warnings(
     node_id: str, mock_pairs: Sequence[tuple[str, str]], called: Collection[str], module: Any
 ) -> list[UncalledTargetWarning]:

@@ -13,7 +13,11 @@ Two kinds of clock reading escape the frozen clock and reach a recorded value:
   each failed attempt with it (``pydantic_ai._model_request_attempts.AttemptStart.elapsed``)
   into the answer's ``failed_attempts``, sent back with the next request: what a live attempt
   took when recording was never what its replay takes, and the next request diverged on every
-  replay. The attempt is timed on the agent's clock (no time passes on a frozen one).
+  replay. The attempt is timed on the agent's clock (no time passes on a frozen one). It is
+  stamped with ``datetime.now()`` when it starts (``AttemptStart.timestamp``), which a
+  ``FallbackModel.request`` (or a function around the run) mocked and so live read on the real
+  clock: every re-record wrote another time into the answer (or the ``FallbackExceptionGroup``'s
+  ``attempts``). That module reads the agent's clock too.
 - A sync live call puts the whole process on the real clock while it runs, and LangGraph reads
   the clock in the threads of its pool: it stamps each node run it starts with ``time.time()``
   (the ``execution_info``'s ``node_first_attempt_time`` in the config a node passes to the
@@ -34,6 +38,7 @@ patch point                                            time of
 =====================================================  =====================================
 ``pydantic_ai._utils.now_utc``                         pydantic-ai messages, parts, responses
 ``pydantic_ai._model_request_attempts.AttemptStart``   a failed attempt's ``duration``
+``pydantic_ai._model_request_attempts.datetime``       a failed attempt's ``timestamp``
 ``pydantic_ai._utils.group_by_temporal``               the groups of a streamed output
 ``langgraph.pregel._retry.time``                       a node run's ``node_first_attempt_time``
 ``langgraph.pregel._loop.datetime``                    ``stream_mode="debug"`` event times
@@ -119,9 +124,11 @@ def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
 
 
 #: modules that read the clock as ``time.time()`` (``import time``), and as ``datetime.now()``
-#: (``from datetime import datetime``): LangGraph's, in the threads of its pool
+#: (``from datetime import datetime``): LangGraph's, in the threads of its pool, and where
+#: pydantic-ai stamps a failed attempt
 _TIME_READERS = ("langgraph.pregel._retry", "langgraph.stream._convert", "langgraph.stream._mux")
 _DATETIME_READERS = (
+    "pydantic_ai._model_request_attempts",
     "langgraph.pregel._loop",
     "langgraph.pregel._checkpoint",
     "langgraph.store.memory",

@@ -94,6 +94,9 @@ class RecordingRun:
         #: the methods watched while recording (:meth:`_watch_alternatives`), each with the
         #: span type and path of the mock target whose request it makes
         self._watched: dict[str, tuple[str, str]] = {}
+        #: those of them that send a request of their own beside the target's
+        #: (:func:`~.aliases.side_requests`)
+        self._beside: set[str] = set()
 
     @property
     def calls(self) -> list[ReplayCall]:
@@ -164,16 +167,19 @@ class RecordingRun:
         without calling it (:func:`~.aliases.alternatives`: pydantic-ai's ``request_stream``
         for ``request``, an SDK's ``parse`` and ``stream`` for ``create``), which are not mock
         targets themselves: a call of one in which no mock target's call was recorded made its
-        request live (:attr:`unmocked_calls`)."""
-        from .aliases import alternatives  # (record mode only)
+        request live (:attr:`unmocked_calls`); and those that send a request of their own beside
+        it (:func:`~.aliases.side_requests`: a pydantic-ai model's ``count_tokens``)."""
+        from .aliases import alternatives, side_requests  # (record mode only)
 
         mocked = {path for _, path in self.pairs}
         for span_type, path in self.pairs:
             try:
                 others = alternatives(path)
+                beside = side_requests(path)
             except ClearstoneError:  # (a bad path was reported when the test started)
                 continue
-            for other in others:
+            self._beside.update(beside)
+            for other in [*others, *beside]:
                 if other not in mocked and other not in self._watched:
                     self._watched[other] = (span_type, path)
                     recorder.watch(resolve(other), stack)
@@ -191,6 +197,10 @@ class RecordingRun:
         warnings = []
         for called in self.recorder.unmocked:
             span_type, target = self._watched[called]
+            if called in self._beside:  # (its own request: the target's calls say nothing)
+                fix = _unmocked_fix(span_type, target, called, "")
+                warnings.append(UnmockedCallWarning(self.node_id, called, target, fix, own=True))
+                continue
             sdk = _pydantic_ai_sdk_method(called)
             if target in recorded or sdk in recorded:
                 continue

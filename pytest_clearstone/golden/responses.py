@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from .. import codec
-from ..arguments import binder, settings_as_recorded
+from ..arguments import binder, models_as_recorded, settings_as_recorded
 from ..callables import Kind, kind_of
 from ..codec.nesting import retried
 from ..errors import (
@@ -896,8 +896,15 @@ class TargetReplay:
         value = recorded.value
         if type(value) is dict and "self" in value:
             mine, theirs = arguments.get("self"), value["self"]
-            if type(mine) is dict and type(theirs) is dict and len(mine) > len(theirs):
-                arguments = {**arguments, "self": settings_as_recorded(mine, theirs)}
+            if type(mine) is dict and type(theirs) is dict:
+                older = models_as_recorded(mine, theirs)
+                if older is not None:  # (the models its fields hold recorded as they were)
+                    mine, theirs = older
+                    value = {**value, "self": theirs}
+                    recorded = Recorded(decoded=value)
+                    arguments = {**arguments, "self": mine}
+                if len(mine) > len(theirs):
+                    arguments = {**arguments, "self": settings_as_recorded(mine, theirs)}
         if type(value) is not dict or value.keys() == arguments.keys():
             return recorded, arguments  # the usual case: the same names
         if "self" in arguments and "self" not in value:

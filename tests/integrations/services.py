@@ -65,9 +65,7 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
-        return " ".join(
-            str(part.get("text", "")) for part in content if isinstance(part, dict)
-        )
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return ""
 
 
@@ -120,7 +118,8 @@ class _Service:
 
 class FakeOpenAI(_Service):
     """``/v1/chat/completions`` (text, tool calls, SSE streaming), ``/v1/responses`` (plain and
-    streaming), ``/v1/models`` (one page) and the 429 rate-limit error."""
+    streaming) and ``/v1/responses/input_tokens`` (a count), ``/v1/models`` (one page) and the
+    429 rate-limit error."""
 
     name = "FakeOpenAI"
 
@@ -130,14 +129,35 @@ class FakeOpenAI(_Service):
             return self.chat(body)
         if path.endswith("/responses"):
             return self.responses(body)
+        if path.endswith("/responses/input_tokens"):  # what the input would count, not sent
+            return httpx2.Response(
+                200,
+                json={
+                    "object": "response.input_tokens",
+                    "input_tokens": len(json.dumps(body.get("input", ""))) // 4,
+                },
+            )
         if path.endswith("/models"):
-            return httpx2.Response(200, json={"object": "list", "data": [
-                {"id": model, "object": "model", "created": CREATED, "owned_by": "openai"}
-                for model in MODELS]})
+            return httpx2.Response(
+                200,
+                json={
+                    "object": "list",
+                    "data": [
+                        {"id": model, "object": "model", "created": CREATED, "owned_by": "openai"}
+                        for model in MODELS
+                    ],
+                },
+            )
         return httpx2.Response(
             404,
-            json={"error": {"message": f"Unknown path {path}", "type": "invalid_request_error",
-                            "param": None, "code": "unknown_url"}},
+            json={
+                "error": {
+                    "message": f"Unknown path {path}",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "unknown_url",
+                }
+            },
         )
 
     # -- answers --------------------------------------------------------------------------------
@@ -187,11 +207,16 @@ class FakeOpenAI(_Service):
             last = _text_of(messages[-1].get("content")) if messages else ""
             for i, tool in enumerate(tools[:2]):
                 name = tool["function"]["name"]
-                tool_calls.append({
-                    "id": f"call_{_digest(key, str(i))[:20]}",
-                    "type": "function",
-                    "function": {"name": name, "arguments": json.dumps({"query": f"{last} #{i}"})},
-                })
+                tool_calls.append(
+                    {
+                        "id": f"call_{_digest(key, str(i))[:20]}",
+                        "type": "function",
+                        "function": {
+                            "name": name,
+                            "arguments": json.dumps({"query": f"{last} #{i}"}),
+                        },
+                    }
+                )
         content = None if tool_calls else self.answer_for(messages)
         if content is not None and (body.get("response_format") or {}).get("type") == "json_schema":
             content = json.dumps({"answer": content, "confident": True})  # structured output
@@ -199,61 +224,111 @@ class FakeOpenAI(_Service):
             "prompt_tokens": len(json.dumps(messages)) // 4,
             "completion_tokens": len(content or "") // 4 + 5 * len(tool_calls),
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                          "accepted_prediction_tokens": 0,
-                                          "rejected_prediction_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
         }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         finish = "tool_calls" if tool_calls else "stop"
         if body.get("stream"):
-            chunks = self._chat_chunks(key, model, content, tool_calls, finish, usage,
-                                       body.get("stream_options") or {})
+            chunks = self._chat_chunks(
+                key, model, content, tool_calls, finish, usage, body.get("stream_options") or {}
+            )
             sse_headers = {**headers, "content-type": "text/event-stream; charset=utf-8"}
             if "broken-stream" in model:  # the connection drops after three chunks
                 return httpx2.Response(200, headers=sse_headers, stream=_BrokenBody(chunks, 3))
             return httpx2.Response(200, headers=sse_headers, content=chunks)
-        message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None,
-                                   "annotations": []}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": content,
+            "refusal": None,
+            "annotations": [],
+        }
         if tool_calls:
             message["tool_calls"] = tool_calls
-        return httpx2.Response(200, headers=headers, json={
-            "id": f"chatcmpl-{key}",
-            "object": "chat.completion",
-            "created": CREATED,
-            "model": model,
-            "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": finish}],
-            "usage": usage,
-            "service_tier": "default",
-            "system_fingerprint": "fp_clearstone",
-        })
+        return httpx2.Response(
+            200,
+            headers=headers,
+            json={
+                "id": f"chatcmpl-{key}",
+                "object": "chat.completion",
+                "created": CREATED,
+                "model": model,
+                "choices": [
+                    {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+                ],
+                "usage": usage,
+                "service_tier": "default",
+                "system_fingerprint": "fp_clearstone",
+            },
+        )
 
     @staticmethod
-    def _chat_chunks(key: str, model: str, content: str | None, tool_calls: list[dict[str, Any]],
-                     finish: str, usage: dict[str, Any],
-                     stream_options: dict[str, Any]) -> bytes:
-        def chunk(delta: dict[str, Any], finish_reason: str | None = None,
-                  **extra: Any) -> tuple[None, dict[str, Any]]:
+    def _chat_chunks(
+        key: str,
+        model: str,
+        content: str | None,
+        tool_calls: list[dict[str, Any]],
+        finish: str,
+        usage: dict[str, Any],
+        stream_options: dict[str, Any],
+    ) -> bytes:
+        def chunk(
+            delta: dict[str, Any], finish_reason: str | None = None, **extra: Any
+        ) -> tuple[None, dict[str, Any]]:
             return None, {
-                "id": f"chatcmpl-{key}", "object": "chat.completion.chunk", "created": CREATED,
-                "model": model, "service_tier": "default", "system_fingerprint": "fp_clearstone",
-                "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                             "finish_reason": finish_reason}],
+                "id": f"chatcmpl-{key}",
+                "object": "chat.completion.chunk",
+                "created": CREATED,
+                "model": model,
+                "service_tier": "default",
+                "system_fingerprint": "fp_clearstone",
+                "choices": [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+                ],
                 **extra,
             }
 
-        events = [chunk({"role": "assistant", "content": "" if content is not None else None,
-                         "refusal": None})]
+        events = [
+            chunk(
+                {
+                    "role": "assistant",
+                    "content": "" if content is not None else None,
+                    "refusal": None,
+                }
+            )
+        ]
         if content is not None:
             words = content.split(" ")
             for i, word in enumerate(words):
                 events.append(chunk({"content": word if i == 0 else " " + word}))
         for i, call in enumerate(tool_calls):
-            events.append(chunk({"tool_calls": [{
-                "index": i, "id": call["id"], "type": "function",
-                "function": {"name": call["function"]["name"], "arguments": ""}}]}))
-            events.append(chunk({"tool_calls": [{
-                "index": i, "function": {"arguments": call["function"]["arguments"]}}]}))
+            events.append(
+                chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": i,
+                                "id": call["id"],
+                                "type": "function",
+                                "function": {"name": call["function"]["name"], "arguments": ""},
+                            }
+                        ]
+                    }
+                )
+            )
+            events.append(
+                chunk(
+                    {
+                        "tool_calls": [
+                            {"index": i, "function": {"arguments": call["function"]["arguments"]}}
+                        ]
+                    }
+                )
+            )
         events.append(chunk({}, finish))
         if stream_options.get("include_usage"):
             _, last = chunk({})
@@ -269,11 +344,14 @@ class FakeOpenAI(_Service):
             messages = [{"role": "user", "content": raw_input}]
         else:
             messages = [
-                {"role": m.get("role", "user"),
-                 "content": _text_of(m.get("content"))
-                 if not isinstance(m.get("content"), list)
-                 else " ".join(str(p.get("text", "")) for p in m["content"])}
-                for m in raw_input if isinstance(m, dict)
+                {
+                    "role": m.get("role", "user"),
+                    "content": _text_of(m.get("content"))
+                    if not isinstance(m.get("content"), list)
+                    else " ".join(str(p.get("text", "")) for p in m["content"]),
+                }
+                for m in raw_input
+                if isinstance(m, dict)
             ]
         key = _digest(json.dumps(body, sort_keys=True))
         headers = {"x-request-id": f"req_{key}"}
@@ -284,9 +362,11 @@ class FakeOpenAI(_Service):
             text += f" (instructions: {len(body['instructions'])} chars)"
         model = body.get("model", "gpt-4o-mini")
         item = {
-            "id": f"msg_{key}", "type": "message", "status": "completed", "role": "assistant",
-            "content": [{"type": "output_text", "text": text, "annotations": [],
-                         "logprobs": []}],
+            "id": f"msg_{key}",
+            "type": "message",
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
         }
         usage = {
             "input_tokens": len(json.dumps(raw_input)) // 4,
@@ -296,24 +376,39 @@ class FakeOpenAI(_Service):
         }
         usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
 
-        def response(status: str, output: list[dict[str, Any]],
-                     use: dict[str, Any] | None) -> dict[str, Any]:
+        def response(
+            status: str, output: list[dict[str, Any]], use: dict[str, Any] | None
+        ) -> dict[str, Any]:
             return {
-                "id": f"resp_{key}", "object": "response", "created_at": CREATED,
-                "status": status, "background": False, "error": None,
-                "incomplete_details": None, "instructions": body.get("instructions"),
-                "max_output_tokens": None, "model": model, "output": output,
-                "parallel_tool_calls": True, "previous_response_id": None,
-                "reasoning": {"effort": None, "summary": None}, "service_tier": "default",
-                "store": True, "temperature": body.get("temperature", 1.0),
+                "id": f"resp_{key}",
+                "object": "response",
+                "created_at": CREATED,
+                "status": status,
+                "background": False,
+                "error": None,
+                "incomplete_details": None,
+                "instructions": body.get("instructions"),
+                "max_output_tokens": None,
+                "model": model,
+                "output": output,
+                "parallel_tool_calls": True,
+                "previous_response_id": None,
+                "reasoning": {"effort": None, "summary": None},
+                "service_tier": "default",
+                "store": True,
+                "temperature": body.get("temperature", 1.0),
                 "text": {"format": {"type": "text"}, "verbosity": "medium"},
-                "tool_choice": "auto", "tools": [], "top_p": 1.0, "truncation": "disabled",
-                "usage": use, "user": None, "metadata": {},
+                "tool_choice": "auto",
+                "tools": [],
+                "top_p": 1.0,
+                "truncation": "disabled",
+                "usage": use,
+                "user": None,
+                "metadata": {},
             }
 
         if not body.get("stream"):
-            return httpx2.Response(200, headers=headers,
-                                   json=response("completed", [item], usage))
+            return httpx2.Response(200, headers=headers, json=response("completed", [item], usage))
         seq = iter(range(1000))
         part_empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
         item_empty = {**item, "status": "in_progress", "content": []}
@@ -325,20 +420,43 @@ class FakeOpenAI(_Service):
         emit("response.created", response=response("in_progress", [], None))
         emit("response.in_progress", response=response("in_progress", [], None))
         emit("response.output_item.added", output_index=0, item=item_empty)
-        emit("response.content_part.added", item_id=item["id"], output_index=0,
-             content_index=0, part=part_empty)
+        emit(
+            "response.content_part.added",
+            item_id=item["id"],
+            output_index=0,
+            content_index=0,
+            part=part_empty,
+        )
         words = text.split(" ")
         for i, word in enumerate(words):
-            emit("response.output_text.delta", item_id=item["id"], output_index=0,
-                 content_index=0, delta=word if i == 0 else " " + word, logprobs=[])
-        emit("response.output_text.done", item_id=item["id"], output_index=0, content_index=0,
-             text=text, logprobs=[])
-        emit("response.content_part.done", item_id=item["id"], output_index=0, content_index=0,
-             part=item["content"][0])
+            emit(
+                "response.output_text.delta",
+                item_id=item["id"],
+                output_index=0,
+                content_index=0,
+                delta=word if i == 0 else " " + word,
+                logprobs=[],
+            )
+        emit(
+            "response.output_text.done",
+            item_id=item["id"],
+            output_index=0,
+            content_index=0,
+            text=text,
+            logprobs=[],
+        )
+        emit(
+            "response.content_part.done",
+            item_id=item["id"],
+            output_index=0,
+            content_index=0,
+            part=item["content"][0],
+        )
         emit("response.output_item.done", output_index=0, item=item)
         emit("response.completed", response=response("completed", [item], usage))
         return httpx2.Response(
-            200, headers={**headers, "content-type": "text/event-stream; charset=utf-8"},
+            200,
+            headers={**headers, "content-type": "text/event-stream; charset=utf-8"},
             content=_sse(events),
         )
 
@@ -358,13 +476,34 @@ class FakeAnthropic(_Service):
         if "/messages/batches" in request.url.path:
             return self.batch(request, body)
         if request.url.path.endswith("/models"):
-            return httpx2.Response(200, json={
-                "data": [{"type": "model", "id": model, "display_name": model.title(),
-                          "created_at": "2026-01-01T00:00:00Z"} for model in CLAUDE_MODELS],
-                "has_more": False, "first_id": CLAUDE_MODELS[0], "last_id": CLAUDE_MODELS[-1]})
+            return httpx2.Response(
+                200,
+                json={
+                    "data": [
+                        {
+                            "type": "model",
+                            "id": model,
+                            "display_name": model.title(),
+                            "created_at": "2026-01-01T00:00:00Z",
+                        }
+                        for model in CLAUDE_MODELS
+                    ],
+                    "has_more": False,
+                    "first_id": CLAUDE_MODELS[0],
+                    "last_id": CLAUDE_MODELS[-1],
+                },
+            )
         if not request.url.path.endswith("/messages"):
-            return httpx2.Response(404, json={"type": "error", "error": {
-                "type": "not_found_error", "message": f"Not found: {request.url.path}"}})
+            return httpx2.Response(
+                404,
+                json={
+                    "type": "error",
+                    "error": {
+                        "type": "not_found_error",
+                        "message": f"Not found: {request.url.path}",
+                    },
+                },
+            )
         return self.messages(body)
 
     def batch(self, request: httpx2.Request, body: dict[str, Any]) -> httpx2.Response:
@@ -376,19 +515,45 @@ class FakeAnthropic(_Service):
         requests = self.batches[batch_id]
         headers = {"request-id": f"req_{_digest(request.url.path, batch_id)}"}
         if request.url.path.endswith("/results"):
-            lines = [json.dumps({"custom_id": item["custom_id"], "result": {
-                "type": "succeeded", "message": json.loads(self.messages(item["params"]).content)}})
-                for item in requests]
-            return httpx2.Response(200, headers={**headers, "content-type": "application/binary"},
-                                   content="".join(line + "\n" for line in lines).encode())
-        return httpx2.Response(200, headers=headers, json={
-            "id": batch_id, "type": "message_batch", "processing_status": "ended",
-            "request_counts": {"processing": 0, "succeeded": len(requests), "errored": 0,
-                               "canceled": 0, "expired": 0},
-            "created_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:05:00Z",
-            "expires_at": "2026-01-02T00:00:00Z", "archived_at": None,
-            "cancel_initiated_at": None,
-            "results_url": f"https://api.anthropic.com/v1/messages/batches/{batch_id}/results"})
+            lines = [
+                json.dumps(
+                    {
+                        "custom_id": item["custom_id"],
+                        "result": {
+                            "type": "succeeded",
+                            "message": json.loads(self.messages(item["params"]).content),
+                        },
+                    }
+                )
+                for item in requests
+            ]
+            return httpx2.Response(
+                200,
+                headers={**headers, "content-type": "application/binary"},
+                content="".join(line + "\n" for line in lines).encode(),
+            )
+        return httpx2.Response(
+            200,
+            headers=headers,
+            json={
+                "id": batch_id,
+                "type": "message_batch",
+                "processing_status": "ended",
+                "request_counts": {
+                    "processing": 0,
+                    "succeeded": len(requests),
+                    "errored": 0,
+                    "canceled": 0,
+                    "expired": 0,
+                },
+                "created_at": "2026-01-01T00:00:00Z",
+                "ended_at": "2026-01-01T00:05:00Z",
+                "expires_at": "2026-01-02T00:00:00Z",
+                "archived_at": None,
+                "cancel_initiated_at": None,
+                "results_url": f"https://api.anthropic.com/v1/messages/batches/{batch_id}/results",
+            },
+        )
 
     def messages(self, body: dict[str, Any]) -> httpx2.Response:
         key = _digest(json.dumps(body, sort_keys=True))
@@ -397,17 +562,24 @@ class FakeAnthropic(_Service):
         if "busy" in body.get("model", "") or "[429]" in json.dumps(messages):
             return httpx2.Response(
                 429,
-                headers={**headers, "retry-after": "15",
-                         "anthropic-ratelimit-requests-limit": "50",
-                         "anthropic-ratelimit-requests-remaining": "0",
-                         "x-should-retry": "true"},
-                json={"type": "error", "error": {
-                    "type": "rate_limit_error",
-                    "message": "Number of request tokens has exceeded your per-minute rate "
-                    "limit (https://docs.anthropic.com/en/api/rate-limits); see the response "
-                    "headers for current usage. Please reduce the prompt length or the maximum "
-                    "tokens requested, or try again later.",
-                }, "request_id": f"req_{key}"},
+                headers={
+                    **headers,
+                    "retry-after": "15",
+                    "anthropic-ratelimit-requests-limit": "50",
+                    "anthropic-ratelimit-requests-remaining": "0",
+                    "x-should-retry": "true",
+                },
+                json={
+                    "type": "error",
+                    "error": {
+                        "type": "rate_limit_error",
+                        "message": "Number of request tokens has exceeded your per-minute rate "
+                        "limit (https://docs.anthropic.com/en/api/rate-limits); see the response "
+                        "headers for current usage. Please reduce the prompt length or the maximum "
+                        "tokens requested, or try again later.",
+                    },
+                    "request_id": f"req_{key}",
+                },
             )
         user_texts: list[str] = []
         tool_results: list[str] = []
@@ -430,9 +602,15 @@ class FakeAnthropic(_Service):
         if tools and not tool_results:
             content_blocks = [
                 {"type": "text", "text": "Let me look that up."},
-                *({"type": "tool_use", "id": f"toolu_{_digest(key, str(i))}",
-                   "name": tool["name"], "input": {"query": f"{last} #{i}"}}
-                  for i, tool in enumerate(tools[:2])),
+                *(
+                    {
+                        "type": "tool_use",
+                        "id": f"toolu_{_digest(key, str(i))}",
+                        "name": tool["name"],
+                        "input": {"query": f"{last} #{i}"},
+                    }
+                    for i, tool in enumerate(tools[:2])
+                ),
             ]
             stop = "tool_use"
         else:
@@ -443,59 +621,145 @@ class FakeAnthropic(_Service):
             stop = "end_turn"
         if (body.get("thinking") or {}).get("type") == "enabled":  # extended thinking
             signature = base64.b64encode(hashlib.sha256(key.encode()).digest() * 3).decode()
-            content_blocks.insert(0, {"type": "thinking", "thinking": f"Considering '{last}'.",
-                                      "signature": "Eq" + signature})
-        usage = {"input_tokens": len(json.dumps(messages)) // 4,
-                 "output_tokens": len(json.dumps(content_blocks)) // 4,
-                 "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                 "service_tier": "standard"}
-        message = {"id": f"msg_{key}", "type": "message", "role": "assistant", "model": model,
-                   "content": content_blocks, "stop_reason": stop, "stop_sequence": None,
-                   "usage": usage}
+            content_blocks.insert(
+                0,
+                {
+                    "type": "thinking",
+                    "thinking": f"Considering '{last}'.",
+                    "signature": "Eq" + signature,
+                },
+            )
+        usage = {
+            "input_tokens": len(json.dumps(messages)) // 4,
+            "output_tokens": len(json.dumps(content_blocks)) // 4,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "service_tier": "standard",
+        }
+        message = {
+            "id": f"msg_{key}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content_blocks,
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": usage,
+        }
         if not body.get("stream"):
             return httpx2.Response(200, headers=headers, json=message)
         events: list[tuple[str | None, Any]] = [
-            ("message_start", {"type": "message_start", "message": {
-                **message, "content": [], "stop_reason": None,
-                "usage": {**usage, "output_tokens": 1}}}),
+            (
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        **message,
+                        "content": [],
+                        "stop_reason": None,
+                        "usage": {**usage, "output_tokens": 1},
+                    },
+                },
+            ),
         ]
         for index, block in enumerate(content_blocks):
             if block["type"] == "text":
-                events.append(("content_block_start", {
-                    "type": "content_block_start", "index": index,
-                    "content_block": {"type": "text", "text": ""}}))
+                events.append(
+                    (
+                        "content_block_start",
+                        {
+                            "type": "content_block_start",
+                            "index": index,
+                            "content_block": {"type": "text", "text": ""},
+                        },
+                    )
+                )
                 if index == 0:
                     events.append(("ping", {"type": "ping"}))
                 for i, word in enumerate(block["text"].split(" ")):
-                    events.append(("content_block_delta", {
-                        "type": "content_block_delta", "index": index,
-                        "delta": {"type": "text_delta", "text": word if i == 0 else " " + word}}))
+                    events.append(
+                        (
+                            "content_block_delta",
+                            {
+                                "type": "content_block_delta",
+                                "index": index,
+                                "delta": {
+                                    "type": "text_delta",
+                                    "text": word if i == 0 else " " + word,
+                                },
+                            },
+                        )
+                    )
             elif block["type"] == "thinking":
-                events.append(("content_block_start", {
-                    "type": "content_block_start", "index": index,
-                    "content_block": {"type": "thinking", "thinking": "", "signature": ""}}))
-                events.append(("content_block_delta", {
-                    "type": "content_block_delta", "index": index,
-                    "delta": {"type": "thinking_delta", "thinking": block["thinking"]}}))
-                events.append(("content_block_delta", {
-                    "type": "content_block_delta", "index": index,
-                    "delta": {"type": "signature_delta", "signature": block["signature"]}}))
+                events.append(
+                    (
+                        "content_block_start",
+                        {
+                            "type": "content_block_start",
+                            "index": index,
+                            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+                        },
+                    )
+                )
+                events.append(
+                    (
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "thinking_delta", "thinking": block["thinking"]},
+                        },
+                    )
+                )
+                events.append(
+                    (
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "signature_delta", "signature": block["signature"]},
+                        },
+                    )
+                )
             else:
-                events.append(("content_block_start", {
-                    "type": "content_block_start", "index": index,
-                    "content_block": {**block, "input": {}}}))
-                events.append(("content_block_delta", {
-                    "type": "content_block_delta", "index": index,
-                    "delta": {"type": "input_json_delta",
-                              "partial_json": json.dumps(block["input"])}}))
-            events.append(("content_block_stop", {"type": "content_block_stop",
-                                                  "index": index}))
-        events.append(("message_delta", {
-            "type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
-            "usage": {"output_tokens": usage["output_tokens"]}}))
+                events.append(
+                    (
+                        "content_block_start",
+                        {
+                            "type": "content_block_start",
+                            "index": index,
+                            "content_block": {**block, "input": {}},
+                        },
+                    )
+                )
+                events.append(
+                    (
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {
+                                "type": "input_json_delta",
+                                "partial_json": json.dumps(block["input"]),
+                            },
+                        },
+                    )
+                )
+            events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        events.append(
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop, "stop_sequence": None},
+                    "usage": {"output_tokens": usage["output_tokens"]},
+                },
+            )
+        )
         events.append(("message_stop", {"type": "message_stop"}))
         return httpx2.Response(
-            200, headers={**headers, "content-type": "text/event-stream; charset=utf-8"},
+            200,
+            headers={**headers, "content-type": "text/event-stream; charset=utf-8"},
             content=_sse(events),
         )
 

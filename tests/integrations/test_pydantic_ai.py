@@ -389,6 +389,188 @@ def test_a_re_record_of_an_unchanged_agent_leaves_its_golden_as_it_was(
     stack.replay_passes()
 
 
+FALLBACK_REQUEST_TEST = """
+import pytest
+from pydantic_ai.models.fallback import FallbackModel
+
+import pydantic_ai_agent as app
+
+
+@pytest.mark.replay("goldens/fallback_request.ckpt",
+                    mock={"llm": "pydantic_ai.models.fallback.FallbackModel.request"})
+def test_it(replay):
+    guide = app.Guide(FallbackModel(app.make_busy_model(), app.make_model()))
+    assert replay.run(guide.ask, "Audio guide?") == "Answer to 'Audio guide?'"
+"""
+
+
+def test_a_re_record_of_a_mocked_fallback_model_leaves_its_failed_attempts_as_they_were(
+    stack: Stack,
+) -> None:
+    """``FallbackModel.request`` as the mock target runs live, on the real clock: the answer's
+    ``failed_attempts`` are stamped with ``datetime.now()`` when each attempt starts
+    (``AttemptStart.timestamp``), so every re-record of an unchanged agent wrote another time
+    into the answer and its summary listed it as changed."""
+    stack.write_test("fallback_request", FALLBACK_REQUEST_TEST)
+    stack.record()
+    (golden,) = stack.goldens()
+    assert '"failed_attempts"' in golden.read_text()
+    first = _without_span_times(golden)
+    result = stack.record()
+    assert _without_span_times(golden) == first
+    result.stdout.fnmatch_lines(["*goldens/fallback_request.ckpt: unchanged*"])
+    stack.replay_passes()
+
+
+def test_a_mocked_fallback_model_compares_its_models_by_their_settings_and_client(
+    stack: Stack,
+) -> None:
+    """``FallbackModel.request`` as the mock target records its ``self``, whose ``models`` were
+    stored as they are: each model's provider (its SDK client) as a placeholder compared by type
+    only, so a fallback model pointed at another endpoint replayed green (and the golden held a
+    ``repr`` tag). Each model is recorded as a model ``self`` is: name, profile, settings and
+    its client by reference."""
+    stack.write_test("fallback_request", FALLBACK_REQUEST_TEST)
+    stack.record()
+    stack.check_goldens_readable()
+    stack.replay_passes()
+    stack.edit("test_fallback_request", "app.make_model()))", "eu_model()))")
+    stack.edit(
+        "test_fallback_request",
+        "import pydantic_ai_agent as app\n",
+        "import pydantic_ai_agent as app\n"
+        "import services\n"
+        "from pydantic_ai.models.openai import OpenAIChatModel\n"
+        "from pydantic_ai.providers.openai import OpenAIProvider\n\n\n"
+        "def eu_model():\n"
+        "    provider = OpenAIProvider(http_client=services.OPENAI.async_client(),\n"
+        "                              base_url='https://eu.example.com/v1')\n"
+        "    return OpenAIChatModel(app.MODEL, provider=provider)\n",
+    )
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*call #1 to pydantic_ai.models.fallback.FallbackModel.request*",
+            "*root[[]'self'][[]'models'][[]1][[]'client'].base_url: "
+            "'https://api.openai.com/v1/' -> 'https://eu.example.com/v1/'*",
+        ]
+    )
+
+
+def test_a_golden_recorded_with_a_fallback_models_models_as_they_were_still_replays(
+    stack: Stack,
+) -> None:
+    """Goldens recorded before a ``FallbackModel``'s models were recorded by their settings hold
+    each model as it was (its provider a placeholder of its type): they replay, and a changed
+    model name still fails the call."""
+    stack.write_test("fallback_request", FALLBACK_REQUEST_TEST)
+    stack.record()
+    (golden,) = stack.goldens()
+    doc = json.loads(golden.read_text())
+    assert _models_as_recorded_before(doc) == 2
+    golden.write_text(json.dumps(doc, indent=2))
+    stack.replay_passes()
+    stack.edit("test_fallback_request", "app.make_model()))", 'app.make_model("gpt-4o")))')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*root[[]'self'][[]'models'][[]1][[]'model_name']: 'gpt-4o-mini' -> 'gpt-4o'*"]
+    )
+
+
+def _models_as_recorded_before(node: Any) -> int:
+    """Put each model a recorded ``FallbackModel`` ``self`` holds back in the form it was
+    recorded in before (a dataclass whose provider is a placeholder); the number of those."""
+    changed = 0
+    if isinstance(node, dict):
+        if str(node.get("__class__", "")).endswith(":FallbackModel"):
+            provider = "pydantic_ai.providers.openai.OpenAIProvider"
+            node["models"] = [
+                {
+                    "__cs__": "dataclass",
+                    "cls": model["__class__"],
+                    "v": {
+                        "_model_name": model["model_name"],
+                        "_provider": {
+                            "__cs__": "repr",
+                            "type": provider,
+                            "v": f"<{provider}: not stored (no readable form); compared by type>",
+                        },
+                    },
+                    "attrs": {"_settings": model["settings"], "_profile": model["profile"]},
+                }
+                for model in node["models"]
+            ]
+            return len(node["models"])
+        for value in node.values():
+            changed += _models_as_recorded_before(value)
+    elif isinstance(node, list):
+        for value in node:
+            changed += _models_as_recorded_before(value)
+    return changed
+
+
+COUNTING_AGENT = """
+import pydantic_ai_agent as app
+import services
+from pydantic_ai import Agent, UsageLimits
+from pydantic_ai.models.openai import OpenAIResponsesModel
+from pydantic_ai.providers.openai import OpenAIProvider
+
+
+def ask(question):
+    provider = OpenAIProvider(http_client=services.OPENAI.async_client())
+    agent = Agent(OpenAIResponsesModel(app.MODEL, provider=provider))
+    limits = UsageLimits(input_tokens_limit=1000, count_tokens_before_request=True)
+    return agent.run_sync(question, usage_limits=limits).output
+"""
+
+COUNTING_TEST = """
+import pytest
+
+import counting_agent
+
+
+@pytest.mark.replay("goldens/counting.ckpt", mock={"llm": TARGETS})
+def test_it(replay):
+    assert replay.run(counting_agent.ask, "Audio guide?").startswith("Answer to 'Audio guide?'")
+"""
+
+RESPONSES_REQUEST = "pydantic_ai.models.openai.OpenAIResponsesModel.request"
+COUNT_TOKENS = "pydantic_ai.models.openai.OpenAIResponsesModel.count_tokens"
+
+
+def test_counting_tokens_before_the_mocked_request_warns_naming_the_method_to_mock(
+    stack: Stack,
+) -> None:
+    """``UsageLimits(count_tokens_before_request=True)`` has the model count the input with a
+    request of its own (``count_tokens``: the API's ``input_tokens`` endpoint) before each
+    ``request``: with ``request`` mocked, the recording passed silently, and every replay
+    failed on the network guard (or made the count live), naming no function to mock."""
+    (stack.path / "counting_agent.py").write_text(COUNTING_AGENT)
+    stack.write_test("counting", COUNTING_TEST.replace("TARGETS", repr(RESPONSES_REQUEST)))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*UnmockedCallWarning: test_counting.py::test_it: {COUNT_TOKENS!r} was called "
+            "while recording and ran live: it sends a request of its own to the API the mock "
+            f"target {RESPONSES_REQUEST!r} sends to, so its calls are not in the golden and run "
+            # ([[] is fnmatch's "[")
+            f"live on every replay. Mock it too (mock={{'llm': [[]{RESPONSES_REQUEST!r}, "
+            f"{COUNT_TOKENS!r}]}})",
+        ]
+    )
+    # the fix it names records and replays, and warns no more
+    stack.write_test(
+        "counting", COUNTING_TEST.replace("TARGETS", repr([RESPONSES_REQUEST, COUNT_TOKENS]))
+    )
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    stack.replay_passes()
+
+
 CLAUDE_GUIDE = '''
 import services
 from anthropic import AsyncAnthropic
