@@ -421,6 +421,9 @@ class HelperAnswer(NamedTuple):
     through: str
     create: str  # the SDK method that streams with create(..., stream=True)
     final: str  # what a function of one's own returns: "stream.get_final_completion()"
+    #: the SDK method the helper resumes a stream through when given an id (openai's
+    #: ``responses.stream(response_id=...)``), or ""
+    resumes: str = ""
 
     def fixes(self) -> str:
         """Why it refuses the golden and what to do, the simplest fix first."""
@@ -441,10 +444,13 @@ class HelperAnswer(NamedTuple):
             what += "the request " + ("when entered" if self.through else "itself when entered")
         if self.through:
             sends = "them" if self.runner else "the request"
+            through = self.through
+            if self.resumes:
+                resumed = self.call.replace("(...)", "(response_id=...)")
+                through += f" (and {self.resumes}, through which {resumed} resumes a response)"
             return (
                 f"it is {what} and cannot be replayed. Keep the helper and mock the SDK method "
-                f"it sends {sends} through instead, {self.through}, which records and replays; "
-                f"{own}"
+                f"it sends {sends} through instead, {through}, which records and replays; {own}"
             )
         calls = self.call.removesuffix("(...)").rpartition(".")[0]  # "beta.messages"
         return (
@@ -456,6 +462,10 @@ class HelperAnswer(NamedTuple):
 
 _OPENAI_CHAT = "openai.resources.chat.completions.{}Completions.create"
 _OPENAI_RESPONSES = "openai.resources.responses.responses.{}Responses.create"
+#: the helpers that resume a stream by its id through another SDK method than ``through``
+_RESUMES = {
+    ("openai", "ResponseStreamManager"): "openai.resources.responses.responses.{}Responses.retrieve"
+}
 _ANTHROPIC = "anthropic.resources.messages.{}Messages.create"
 _ANTHROPIC_BETA = "anthropic.resources.beta.messages.{}Messages.create"
 _RUNNER = ("beta.messages.tool_runner(...)", True, _ANTHROPIC_BETA, _ANTHROPIC_BETA)
@@ -555,7 +565,8 @@ def helper_answer(type_name: str) -> HelperAnswer | None:
     ``None`` when it is not an SDK helper's."""
     sdk = type_name.partition(".")[0]
     name = type_name.rpartition(".")[2].partition("[")[0]  # (a generic's parameters left out)
-    known = _HELPER_ANSWERS.get((sdk, name.replace("Async", "", 1)))
+    key = (sdk, name.replace("Async", "", 1))
+    known = _HELPER_ANSWERS.get(key)
     if known is None:
         return None
     call, runner, through, create, final = known
@@ -568,6 +579,7 @@ def helper_answer(type_name: str) -> HelperAnswer | None:
         through.format(prefix),
         create.format(prefix),
         f"await {final}" if is_async else final,
+        _RESUMES.get(key, "").format(prefix),
     )
 
 
