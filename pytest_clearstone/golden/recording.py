@@ -389,6 +389,27 @@ def _http_send_fix(type_name: str, target: str) -> str:
     )
 
 
+#: the SDKs' polling helpers, which read their polls through ``.with_raw_response.retrieve``
+#: (openai's vector store files and file batches, threads' runs, videos)
+_POLL_HELPERS = ("create_and_poll", "upload_and_poll", "poll", "submit_tool_outputs_and_poll")
+
+
+def _poll_helper_fix(target: str) -> str:
+    """``"; openai's polling helpers read Files.retrieve this way ..."``: when ``target`` is the
+    ``retrieve`` of an SDK resource that has polling helpers, which call it through
+    ``.with_raw_response`` though the agent does not, those to mock in its place; else ``""``."""
+    owner, _, method = target.rpartition(".")
+    cls = loaded_class(owner)
+    helpers = [name for name in _POLL_HELPERS if cls is not None and hasattr(cls, name)]
+    if method != "retrieve" or not helpers:
+        return ""
+    return (
+        f"; {owner.partition('.')[0]}'s polling helpers read {owner.rpartition('.')[2]}.retrieve "
+        f"this way ({', '.join(helpers)}): mock the one the agent calls instead (e.g. "
+        f"{owner}.{helpers[0]}), which records and replays"
+    )
+
+
 #: their binary responses (the answers of downloads: openai's audio.speech.create, files.content)
 _BINARY_RESPONSE_TYPES = (
     "._legacy_response.HttpxBinaryResponseContent",
@@ -659,7 +680,7 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
                 f"{_raw_response_wrapper(type_name, wrapper)}; it holds the live HTTP exchange "
                 f"and cannot be replayed. "
                 f"{_OWN_FUNCTION} (the parsed answer, the headers it uses)"
-                f"{_http_send_fix(type_name, target)}; under LangChain, "
+                f"{_http_send_fix(type_name, target)}{_poll_helper_fix(target)}; under LangChain, "
                 f"whose chat models call the SDK this way, mock the chat model's invoke, "
                 f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
                 f"{_OPENAI_AGENTS_STREAM_FIX if type_name.startswith('openai.') else ''}"

@@ -38,12 +38,20 @@ def answer(request):
         services.OPENAI.violations.append(where)
         raise services.LiveServiceReached(f"the live service was reached during replay: {where}")
     services.OPENAI.requests.append({"path": request.url.path, "body": {}})
-    if request.url.path.endswith("/files"):  # an upload
+    if request.url.path == "/v1/files":  # an upload
         name = re.search(rb'filename="([^"]+)"', request.content).group(1).decode()
         return httpx2.Response(200, json={
             "id": f"file-{name.partition('.')[0]}", "object": "file",
             "bytes": len(request.content), "created_at": services.CREATED, "filename": name,
             "purpose": "assistants", "status": "processed"})
+    if "/files" in request.url.path:  # a file added to a store, then polled: processed
+        file_id = request.url.path.rpartition("/")[2]
+        if request.method == "POST":
+            file_id = json.loads(request.content)["file_id"]
+        return httpx2.Response(200, json={
+            "id": file_id, "object": "vector_store.file", "created_at": services.CREATED,
+            "usage_bytes": 12, "vector_store_id": "vs_1", "last_error": None,
+            "status": "in_progress" if request.method == "POST" else "completed"})
     if request.method == "POST":  # the batch made, then polled
         BATCH[:] = json.loads(request.content)["file_ids"]
     ids = BATCH
@@ -57,6 +65,10 @@ def answer(request):
 def client():
     return openai.OpenAI(http_client=httpx2.Client(transport=httpx2.MockTransport(answer)),
                          max_retries=0)
+
+
+def add(client, file_id):
+    return client.vector_stores.files.create_and_poll(file_id, vector_store_id="vs_1").status
 
 
 def finishing(monkeypatch, reverse):
@@ -138,3 +150,38 @@ def test_index(replay):
     out = " ".join(result.stdout.str().split())
     assert "Only the order of the items differs" in out and "sort them" in out, out
     assert "which the agent called" not in out
+
+
+FILES = "openai.resources.vector_stores.files.Files"
+
+ADD_TEST = """
+import pytest
+
+import vector_agent as app
+
+
+@pytest.mark.replay(mock={"store": MOCK})
+def test_add():
+    assert app.add(app.client(), "file-lisbon") == "completed"
+"""
+
+
+def test_mocking_the_retrieve_a_poll_helper_reads_raw_names_the_helper(make_stack: object) -> None:
+    """openai's ``create_and_poll`` polls through ``with_raw_response.retrieve``: mocked at
+    ``retrieve``, the recording is refused for its raw response, and the message said the agent
+    calls it through ``.with_raw_response``, which it does not; it names the helper, which
+    records and replays."""
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "vector_agent.py").write_text(AGENT)
+    stack.write_test("add", ADD_TEST.replace("MOCK", f'["{FILES}.create", "{FILES}.retrieve"]'))
+    refused = stack.try_record()
+    refused.assert_outcomes(failed=1)
+    out = " ".join(refused.stdout.str().split())
+    assert "it is the SDK's raw response" in out, out
+    assert (
+        f"openai's polling helpers read Files.retrieve this way (create_and_poll, "
+        f"upload_and_poll, poll): mock the one the agent calls instead (e.g. "
+        f"{FILES}.create_and_poll), which records and replays" in out
+    ), out
+    stack.write_test("add", ADD_TEST.replace("MOCK", f'"{FILES}.create_and_poll"'))
+    stack.roundtrip()
