@@ -552,6 +552,36 @@ _PAGE_FIXES = (
 )
 
 
+#: the bases of openai's WebSocket connections (what ``client.responses.connect()`` and
+#: ``client.realtime.connect(...)`` give when entered); their managers, and the connections of
+#: its older and helper modules, have no common base: known by their names
+_WEBSOCKET_BASES = frozenset(
+    f"openai._websocket_connection:{name}"
+    for name in ("WebSocketConnectionBase", "AsyncWebSocketConnectionBase")
+)
+#: why a WebSocket connection cannot be recorded, and the fix that works
+_WEBSOCKET_FIXES = (
+    "it is a WebSocket connection of the SDK (or the manager that opens one when entered), whose "
+    "events go over the open socket, not through calls a mock can answer, and cannot be "
+    "replayed. Mock a function of your own that opens the connection, sends what the agent "
+    "sends and returns what it uses instead (the events it reads, the final response)"
+)
+
+
+def is_websocket(cls: Any) -> bool:
+    """Whether ``cls`` is the class of an openai WebSocket connection or of its manager."""
+    return isinstance(cls, type) and _is_websocket_class(cls)
+
+
+@per_type
+def _is_websocket_class(t: type) -> bool:
+    if not _WEBSOCKET_BASES.isdisjoint(mro_paths(t)):
+        return True
+    return t.__module__.startswith(("openai.resources.", "openai.lib.")) and t.__name__.endswith(
+        ("Connection", "ConnectionManager")
+    )
+
+
 def is_page(cls: Any) -> bool:
     """Whether ``cls`` is the class of an openai/anthropic page or async paginator."""
     return isinstance(cls, type) and _is_page_class(cls)
@@ -607,19 +637,21 @@ def helper_answer(type_name: str) -> HelperAnswer | None:
 def refuse_unreplayable_target(target: Target) -> None:
     """Raise :class:`SerializationError` when ``target`` is an SDK helper method whose every
     answer holds the live request (:data:`_HELPER_METHODS`), or a function annotated to
-    return a page (an SDK list method, :func:`is_page`): refused before the test runs, with
+    return a page (an SDK list method, :func:`is_page`) or a WebSocket connection or its
+    manager (:func:`is_websocket`): refused before the test runs, with
     the fix, rather than after a live run (or, under ``-W error``, behind the warning of an
     argument or an answer the codec could store only as its repr)."""
     function = target.function
     answer_class = _answer_class(function)
-    if is_page(answer_class):
-        sdk = answer_class.__module__.partition(".")[0]
-        raise SerializationError(
-            f"the answers of {target.path}",
-            f"{sdk} {answer_class.__name__}",
-            _PAGE_FIXES,
-            advice="",
-        )
+    for known, fixes in ((is_page, _PAGE_FIXES), (is_websocket, _WEBSOCKET_FIXES)):
+        if known(answer_class):
+            sdk = answer_class.__module__.partition(".")[0]
+            raise SerializationError(
+                f"the answers of {target.path}",
+                f"{sdk} {answer_class.__name__}",
+                fixes,
+                advice="",
+            )
     module = getattr(function, "__module__", None) or ""
     qualname = getattr(function, "__qualname__", "")
     sdk = module.partition(".")[0]
@@ -641,7 +673,8 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 def screening_unreplayable_answers(transform: Transform | None) -> Transform:
     """``transform`` (the redaction of the recorded values), with a call's answer that is an SDK
-    helper's (:func:`helper_answer`) or a page (:func:`is_page`) put as the placeholder of a
+    helper's (:func:`helper_answer`), a page (:func:`is_page`) or a WebSocket connection
+    (:func:`is_websocket`) put as the placeholder of a
     value stored as its repr, which the codec stores without a warning or a pickle (the answer
     of a function of one's own that returns it, for which :func:`refuse_unreplayable_target`
     cannot know it up front): :func:`refuse_unreplayable_outputs` then refuses the golden with
@@ -650,7 +683,9 @@ def screening_unreplayable_answers(transform: Transform | None) -> Transform:
 
     def screen(value: Any, where: str, target: str) -> Any:
         if where == "output" and (
-            helper_answer(describe(value)) is not None or is_page(type(value))
+            helper_answer(describe(value)) is not None
+            or is_page(type(value))
+            or is_websocket(type(value))
         ):
             return StoredRepr(describe(value), _ADDRESS.sub("", repr(value)))
         return value if transform is None else transform(value, where, target)
@@ -666,6 +701,8 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
         return helper.fixes()
     if is_page(loaded_class(type_name.partition("[")[0])):
         return _PAGE_FIXES
+    if is_websocket(loaded_class(type_name)):
+        return _WEBSOCKET_FIXES
     if type_name.endswith(_BINARY_RESPONSE_TYPES):
         return (
             f"it is the SDK's binary response, the answer of a download (openai's "
