@@ -45,7 +45,7 @@ def _path_of(frame: FrameType) -> str | None:
     qualname = getattr(code, "co_qualname", None)  # (Python 3.11+)
     if qualname is None:
         owner = frame.f_locals.get("self")
-        qualname = f"{type(owner).__qualname__}.{code.co_name}" if owner else code.co_name
+        qualname = code.co_name if owner is None else f"{type(owner).__qualname__}.{code.co_name}"
     parts = [*module.split("."), *qualname.split(".")]
     if any(part.startswith(("_", "<")) for part in parts):  # (private, <locals>, <lambda>)
         return None
