@@ -86,6 +86,18 @@ ORDER_ONLY = (
 )
 
 
+def order_made_by_sdk(method: str) -> str:
+    """What a replay failure adds to :data:`ORDER_ONLY` when the call was made by the SDK's own
+    ``method`` (its import path) that the agent called: the agent cannot sort what it built."""
+    package, _, name = method.partition(".")
+    short = ".".join(name.split(".")[-2:])
+    return (
+        f"Here the list was made by {package}'s own {short}, which the agent called: mock that "
+        f"method instead ({method}), whose arguments are the agent's own, or leave the argument "
+        "out of matching with ignore=."
+    )
+
+
 #: what a replay failure says when only random-looking ids differ (:func:`~.diff.unstable_cause`)
 IDS_ONLY = (
     "Only random-looking ids differ. If the agent did not change, they come from outside the "

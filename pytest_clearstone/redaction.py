@@ -191,9 +191,10 @@ DEFAULT_VARIABLE_KEYS: tuple[str, ...] = tuple(
     name for name, variables_only in KEY_RULES if variables_only
 )
 
-#: Patterns on by default: bearer tokens, ``sk-...`` keys, AWS access key ids, JWTs, HTTP basic
-#: credentials (``Basic <base64 of user:password>``: base64 in groups of four, with a digit,
-#: ``+``, ``/`` or padding, or 20 or more mixed-case letters: "Basic Instructions" is prose).
+#: Patterns on by default: bearer tokens, ``sk-...`` keys and ``ek_...`` ephemeral keys
+#: (OpenAI's), AWS access key ids, JWTs, HTTP basic credentials (``Basic <base64 of
+#: user:password>``: base64 in groups of four, with a digit, ``+``, ``/`` or padding, or 20 or
+#: more mixed-case letters: "Basic Instructions" is prose).
 #: Each is written literal first, the check that no letter or digit comes before it after the
 #: literal (``sk-(?<![A-Za-z0-9]sk-)`` is ``(?<![A-Za-z0-9])sk-``): the regex engine then skips
 #: to where the literal occurs instead of trying a match at every character of a long prompt. A
@@ -203,6 +204,8 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     r"[Bb](?<!\w[Bb])(?i:earer)\s+(?P<secret>(?=[A-Za-z]*(?:[0-9]|[\-._~+/][A-Za-z0-9])|"
     r"(?=[A-Za-z]{20})[A-Za-z]*[a-z][A-Za-z]*[A-Z])[A-Za-z0-9\-._~+/]{8,}=*)",
     r"sk-(?<![A-Za-z0-9]sk-)[A-Za-z0-9_\-]{16,}",
+    # an OpenAI ephemeral key (a Realtime client secret: ``client_secrets.create``'s ``value``)
+    r"ek_(?<![A-Za-z0-9]ek_)[A-Za-z0-9]{32,}",
     r"(?:AKIA|ASIA)(?<![A-Za-z0-9]AKIA)(?<![A-Za-z0-9]ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
     r"eyJ(?<![A-Za-z0-9_\-]eyJ)[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
     r"[Bb](?<!\w[Bb])(?i:asic)\s+(?P<secret>(?=[A-Za-z]*[0-9+/=]|(?=[A-Za-z]{20})[A-Za-z]*[a-z]"

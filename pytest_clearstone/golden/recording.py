@@ -399,6 +399,27 @@ def _http_send_fix(type_name: str, target: str) -> str:
     )
 
 
+#: the SDKs' polling helpers, which read their polls through ``.with_raw_response.retrieve``
+#: (openai's vector store files and file batches, threads' runs, videos)
+_POLL_HELPERS = ("create_and_poll", "upload_and_poll", "poll", "submit_tool_outputs_and_poll")
+
+
+def _poll_helper_fix(target: str) -> str:
+    """``"; openai's polling helpers read Files.retrieve this way ..."``: when ``target`` is the
+    ``retrieve`` of an SDK resource that has polling helpers, which call it through
+    ``.with_raw_response`` though the agent does not, those to mock in its place; else ``""``."""
+    owner, _, method = target.rpartition(".")
+    cls = loaded_class(owner)
+    helpers = [name for name in _POLL_HELPERS if cls is not None and hasattr(cls, name)]
+    if method != "retrieve" or not helpers:
+        return ""
+    return (
+        f"; {owner.partition('.')[0]}'s polling helpers read {owner.rpartition('.')[2]}.retrieve "
+        f"this way ({', '.join(helpers)}): mock the one the agent calls instead (e.g. "
+        f"{owner}.{helpers[0]}), which records and replays"
+    )
+
+
 #: their binary responses (the answers of downloads: openai's audio.speech.create, files.content)
 _BINARY_RESPONSE_TYPES = (
     "._legacy_response.HttpxBinaryResponseContent",
@@ -431,6 +452,9 @@ class HelperAnswer(NamedTuple):
     through: str
     create: str  # the SDK method that streams with create(..., stream=True)
     final: str  # what a function of one's own returns: "stream.get_final_completion()"
+    #: the SDK method the helper resumes a stream through when given an id (openai's
+    #: ``responses.stream(response_id=...)``), or ""
+    resumes: str = ""
 
     def fixes(self) -> str:
         """Why it refuses the golden and what to do, the simplest fix first."""
@@ -451,10 +475,13 @@ class HelperAnswer(NamedTuple):
             what += "the request " + ("when entered" if self.through else "itself when entered")
         if self.through:
             sends = "them" if self.runner else "the request"
+            through = self.through
+            if self.resumes:
+                resumed = self.call.replace("(...)", "(response_id=...)")
+                through += f" (and {self.resumes}, through which {resumed} resumes a response)"
             return (
                 f"it is {what} and cannot be replayed. Keep the helper and mock the SDK method "
-                f"it sends {sends} through instead, {self.through}, which records and replays; "
-                f"{own}"
+                f"it sends {sends} through instead, {through}, which records and replays; {own}"
             )
         calls = self.call.removesuffix("(...)").rpartition(".")[0]  # "beta.messages"
         return (
@@ -466,6 +493,10 @@ class HelperAnswer(NamedTuple):
 
 _OPENAI_CHAT = "openai.resources.chat.completions.{}Completions.create"
 _OPENAI_RESPONSES = "openai.resources.responses.responses.{}Responses.create"
+#: the helpers that resume a stream by its id through another SDK method than ``through``
+_RESUMES = {
+    ("openai", "ResponseStreamManager"): "openai.resources.responses.responses.{}Responses.retrieve"
+}
 _ANTHROPIC = "anthropic.resources.messages.{}Messages.create"
 _ANTHROPIC_BETA = "anthropic.resources.beta.messages.{}Messages.create"
 _RUNNER = ("beta.messages.tool_runner(...)", True, _ANTHROPIC_BETA, _ANTHROPIC_BETA)
@@ -531,6 +562,36 @@ _PAGE_FIXES = (
 )
 
 
+#: the bases of openai's WebSocket connections (what ``client.responses.connect()`` and
+#: ``client.realtime.connect(...)`` give when entered); their managers, and the connections of
+#: its older and helper modules, have no common base: known by their names
+_WEBSOCKET_BASES = frozenset(
+    f"openai._websocket_connection:{name}"
+    for name in ("WebSocketConnectionBase", "AsyncWebSocketConnectionBase")
+)
+#: why a WebSocket connection cannot be recorded, and the fix that works
+_WEBSOCKET_FIXES = (
+    "it is a WebSocket connection of the SDK (or the manager that opens one when entered), whose "
+    "events go over the open socket, not through calls a mock can answer, and cannot be "
+    "replayed. Mock a function of your own that opens the connection, sends what the agent "
+    "sends and returns what it uses instead (the events it reads, the final response)"
+)
+
+
+def is_websocket(cls: Any) -> bool:
+    """Whether ``cls`` is the class of an openai WebSocket connection or of its manager."""
+    return isinstance(cls, type) and _is_websocket_class(cls)
+
+
+@per_type
+def _is_websocket_class(t: type) -> bool:
+    if not _WEBSOCKET_BASES.isdisjoint(mro_paths(t)):
+        return True
+    return t.__module__.startswith(("openai.resources.", "openai.lib.")) and t.__name__.endswith(
+        ("Connection", "ConnectionManager")
+    )
+
+
 def is_page(cls: Any) -> bool:
     """Whether ``cls`` is the class of an openai/anthropic page or async paginator."""
     return isinstance(cls, type) and _is_page_class(cls)
@@ -565,7 +626,8 @@ def helper_answer(type_name: str) -> HelperAnswer | None:
     ``None`` when it is not an SDK helper's."""
     sdk = type_name.partition(".")[0]
     name = type_name.rpartition(".")[2].partition("[")[0]  # (a generic's parameters left out)
-    known = _HELPER_ANSWERS.get((sdk, name.replace("Async", "", 1)))
+    key = (sdk, name.replace("Async", "", 1))
+    known = _HELPER_ANSWERS.get(key)
     if known is None:
         return None
     call, runner, through, create, final = known
@@ -578,25 +640,28 @@ def helper_answer(type_name: str) -> HelperAnswer | None:
         through.format(prefix),
         create.format(prefix),
         f"await {final}" if is_async else final,
+        _RESUMES.get(key, "").format(prefix),
     )
 
 
 def refuse_unreplayable_target(target: Target) -> None:
     """Raise :class:`SerializationError` when ``target`` is an SDK helper method whose every
     answer holds the live request (:data:`_HELPER_METHODS`), or a function annotated to
-    return a page (an SDK list method, :func:`is_page`): refused before the test runs, with
+    return a page (an SDK list method, :func:`is_page`) or a WebSocket connection or its
+    manager (:func:`is_websocket`): refused before the test runs, with
     the fix, rather than after a live run (or, under ``-W error``, behind the warning of an
     argument or an answer the codec could store only as its repr)."""
     function = target.function
     answer_class = _answer_class(function)
-    if is_page(answer_class):
-        sdk = answer_class.__module__.partition(".")[0]
-        raise SerializationError(
-            f"the answers of {target.path}",
-            f"{sdk} {answer_class.__name__}",
-            _PAGE_FIXES,
-            advice="",
-        )
+    for known, fixes in ((is_page, _PAGE_FIXES), (is_websocket, _WEBSOCKET_FIXES)):
+        if known(answer_class):
+            sdk = answer_class.__module__.partition(".")[0]
+            raise SerializationError(
+                f"the answers of {target.path}",
+                f"{sdk} {answer_class.__name__}",
+                fixes,
+                advice="",
+            )
     module = getattr(function, "__module__", None) or ""
     qualname = getattr(function, "__qualname__", "")
     sdk = module.partition(".")[0]
@@ -618,7 +683,8 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 def screening_unreplayable_answers(transform: Transform | None) -> Transform:
     """``transform`` (the redaction of the recorded values), with a call's answer that is an SDK
-    helper's (:func:`helper_answer`) or a page (:func:`is_page`) put as the placeholder of a
+    helper's (:func:`helper_answer`), a page (:func:`is_page`) or a WebSocket connection
+    (:func:`is_websocket`) put as the placeholder of a
     value stored as its repr, which the codec stores without a warning or a pickle (the answer
     of a function of one's own that returns it, for which :func:`refuse_unreplayable_target`
     cannot know it up front): :func:`refuse_unreplayable_outputs` then refuses the golden with
@@ -627,7 +693,9 @@ def screening_unreplayable_answers(transform: Transform | None) -> Transform:
 
     def screen(value: Any, where: str, target: str) -> Any:
         if where == "output" and (
-            helper_answer(describe(value)) is not None or is_page(type(value))
+            helper_answer(describe(value)) is not None
+            or is_page(type(value))
+            or is_websocket(type(value))
         ):
             return StoredRepr(describe(value), _ADDRESS.sub("", repr(value)))
         return value if transform is None else transform(value, where, target)
@@ -643,6 +711,8 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
         return helper.fixes()
     if is_page(loaded_class(type_name.partition("[")[0])):
         return _PAGE_FIXES
+    if is_websocket(loaded_class(type_name)):
+        return _WEBSOCKET_FIXES
     if type_name.endswith(_BINARY_RESPONSE_TYPES):
         return (
             f"it is the SDK's binary response, the answer of a download (openai's "
@@ -657,7 +727,7 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
                 f"{_raw_response_wrapper(type_name, wrapper)}; it holds the live HTTP exchange "
                 f"and cannot be replayed. "
                 f"{_OWN_FUNCTION} (the parsed answer, the headers it uses)"
-                f"{_http_send_fix(type_name, target)}; under LangChain, "
+                f"{_http_send_fix(type_name, target)}{_poll_helper_fix(target)}; under LangChain, "
                 f"whose chat models call the SDK this way, mock the chat model's invoke, "
                 f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
                 f"{_OPENAI_AGENTS_STREAM_FIX if type_name.startswith('openai.') else ''}"

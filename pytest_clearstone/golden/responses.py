@@ -16,6 +16,7 @@ from ..arguments import binder, models_as_recorded, settings_as_recorded
 from ..callables import Kind, kind_of
 from ..codec.nesting import retried
 from ..errors import (
+    ORDER_ONLY,
     LeftoverCallWarning,
     NotMade,
     ReplayDivergenceError,
@@ -24,6 +25,7 @@ from ..errors import (
     UnusedResponsesError,
     describe,
     grouped,
+    order_made_by_sdk,
 )
 from ..printable import printable
 from ..tracing.span import Recorded, Span
@@ -812,6 +814,11 @@ class TargetReplay:
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
             cause = unstable_cause(delta, self._state_loader())
+            if cause == ORDER_ONLY:
+                from .sdk_caller import sdk_method_calling
+
+                method = sdk_method_calling(self.target.path)
+                cause = f"{cause} {order_made_by_sdk(method)}" if method else cause
             if cause:
                 from ..diff import swapped_id_places
 

@@ -263,7 +263,7 @@ def test_a_helper_sending_through_create_is_refused_naming_its_create_which_reco
         [
             f"*test_helper.py::test_it: cannot serialise the answers of {helper} (an *): it is "
             f"{what}, which sends *cannot be replayed. Keep the helper "
-            f"and mock the SDK method it sends *through instead, {create}, which records and "
+            f"and mock the SDK method it sends *through instead, {create}*, which records and "
             f"replays; {own}"
         ]
     )

@@ -299,6 +299,7 @@ BOUNDARY_FIRST = {
     r"[A-Za-z]*[A-Z])(?:[A-Za-z0-9+/]{4}){2,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)"
     r"(?![A-Za-z0-9+/=])",
     "openai": r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}",
+    "openai ephemeral": r"(?<![A-Za-z0-9])ek_[A-Za-z0-9]{32,}",
     "aws": r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
     "jwt": r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
     "GitHub token": r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{40,})",
@@ -326,7 +327,7 @@ _FRAGMENTS = [
     "\u212a", "\u017f", "\u0130", "\u0131",  # letters that match [A-Za-z] when case is ignored
     "sk-", "sk_", "rk_", "_live_", "_test_", "AKIA", "ASIA", "eyJ", "bearer", "Bearer", "BEARER",
     "bEaReR", "basic", "Basic", "BASIC", "gh", "ghp_", "ghx_", "github_pat_", "xox", "xoxb-",
-    "glpat-", "AIza", "hf_",
+    "glpat-", "AIza", "hf_", "ek_",
     "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN ", " PRIVATE KEY-----", "SG.", "npm_",
     "pypi-AgE", "hooks.slack.com/services/", "discord.com/api/webhooks/", "123/", "lsv2_pt_",
     "pplx-", "gsk_", "r8_", "xai-", "tvly-", "tvly-dev-", "e2b_", "0123456789abcdef",
@@ -336,7 +337,8 @@ _MIXED_TEXT = st.lists(st.sampled_from(_FRAGMENTS), max_size=14).map("".join)
 
 
 def _ours() -> dict[str, str]:
-    ours = dict(zip(["bearer", "openai", "aws", "jwt", "basic"], DEFAULT_PATTERNS, strict=True))
+    names = ["bearer", "openai", "openai ephemeral", "aws", "jwt", "basic"]
+    ours = dict(zip(names, DEFAULT_PATTERNS, strict=True))
     return ours | {kind: rx.pattern for kind, rx in SUSPECT_FORMATS}
 
 
@@ -345,8 +347,8 @@ def _found(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], dict[s
 
 
 def test_the_default_patterns_and_suspect_formats_are_the_ones_checked_here() -> None:
-    assert len(DEFAULT_PATTERNS) == 5
-    assert [kind for kind, _ in SUSPECT_FORMATS] == list(BOUNDARY_FIRST)[5:]
+    assert len(DEFAULT_PATTERNS) == 6
+    assert [kind for kind, _ in SUSPECT_FORMATS] == list(BOUNDARY_FIRST)[6:]
 
 
 @settings(max_examples=400, deadline=None)
