@@ -23,7 +23,7 @@ from .ordering import at_their_calls, branch_of, call_order, places_of
 from .signing import ENV_VAR, SIGNATURE_FIELD
 
 
-def _calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
+def recorded_calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
     """The recorded calls of a golden document, keyed by (target, call number), in call
     order."""
     calls: dict[tuple[str, int], dict[str, Any]] = {}
@@ -199,7 +199,7 @@ def _writer(written_by: Any) -> str:
 
 def _changes_between(old: Any, new: Any) -> str:
     changes: list[str] = []
-    old_calls, new_calls = _calls(old), _calls(new)
+    old_calls, new_calls = recorded_calls(old), recorded_calls(new)
     for key in [*new_calls, *(k for k in old_calls if k not in new_calls)]:
         target, number = key
         span = new_calls.get(key) or old_calls[key]

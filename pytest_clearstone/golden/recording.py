@@ -301,6 +301,10 @@ class RecordingRun:
         restore_recorded_values(trace, recorded, allow_pickle=self.spec.allow_pickle)
         refuse_unreplayable_outputs(trace, recorded)
         checkpoint = self.build_checkpoint(trace)
+        if self.previous_doc is not None:
+            from .key_order import keep_previous_argument_order
+
+            keep_previous_argument_order(checkpoint.trace, self.previous_doc)
         checkpoint.metadata.update(metadata or {})
         written: list[str] = []  # the text written, for the change line
         leaks = leak_check(self.path)

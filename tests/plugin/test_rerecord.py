@@ -299,6 +299,58 @@ def test_a_rerecord_that_changes_only_the_order_of_keys_names_it(
     result.stdout.fnmatch_lines(["  g.ckpt: final state (key order only)"])
 
 
+ARGUMENT_ORDER_APP = """
+def complete(prompt, metadata):
+    return "ok"
+
+
+class Agent:
+    def __init__(self):
+        self.answers = []
+
+    def run(self, question):
+        # a library's dict built from a set of strings (LangGraph passes the model a config
+        # whose metadata holds thread_id and checkpoint_id in a frozenset's order), so another
+        # order in another process
+        metadata = {key: key.upper() for key in KEYS}
+        self.answers.append(complete(question, metadata))
+        return self.answers[-1]
+"""
+
+
+def test_a_rerecord_whose_arguments_differ_only_in_key_order_leaves_the_golden_as_it_was(
+    pytester: pytest.Pytester,
+) -> None:
+    """The order of a dict's keys in a call's arguments is not part of what a replay compares
+    (nor what the call sent, for a library's config): a re-record in another process, the
+    keys of a dict a library builds from a set in another order, rewrote the golden, named
+    "llm call #1 ... arguments (key order only)", a change at every re-record of an unchanged
+    agent that the agent's author cannot sort away."""
+    pytester.syspathinsert()
+    keys = ["thread_id", "checkpoint_id", "checkpoint_ns"]
+    pytester.makepyfile(
+        app=textwrap.dedent(ARGUMENT_ORDER_APP).replace("KEYS", repr(keys)),
+        test_it=textwrap.dedent(PLAIN_TEST),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "g.ckpt"
+    before = golden.read_bytes()
+    pytester.makepyfile(app=textwrap.dedent(ARGUMENT_ORDER_APP).replace("KEYS", repr(keys[::-1])))
+    pytester.runpytest().assert_outcomes(passed=1)  # (equal dicts: the replay is green)
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["  g.ckpt: unchanged"])
+    assert golden.read_bytes() == before
+    # an argument that did change is written as recorded now, its keys in their new order
+    pytester.makepyfile(
+        app=textwrap.dedent(ARGUMENT_ORDER_APP).replace("KEYS", repr([*keys[::-1], "run"]))
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(["  g.ckpt: llm call #1 to app.complete arguments"])
+    [call] = [s for s in json.loads(golden.read_text())["trace"]["spans"] if s["input"]]
+    assert list(call["input"]["v"]["metadata"]) == [*keys[::-1], "run"]
+
+
 def test_diff_of_a_rerecord_that_dropped_the_signature_says_so(
     project: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,
