@@ -77,3 +77,35 @@ def test_it(replay):
     )
     stack.write_test("ask", test.replace("TARGET", "langchain_anthropic.ChatAnthropic.invoke"))
     stack.roundtrip()
+
+
+def test_the_sdk_method_under_chat_anthropic_is_refused_naming_chat_anthropic(
+    stack: Stack,
+) -> None:
+    """``ChatAnthropic`` calls anthropic's ``Messages.create`` through ``with_raw_response``:
+    mocked there, the answer is the SDK's raw response, refused. The refusal's LangChain fix
+    gave ``langchain_openai.ChatOpenAI.invoke`` as the method to mock, whatever the SDK: for
+    an agent on ``ChatAnthropic`` that target records nothing."""
+    stack.write_test(
+        "sdk",
+        HEADER
+        + """
+
+@pytest.mark.replay("goldens/sdk.ckpt",
+                    mock={"llm": "anthropic.resources.messages.Messages.create"})
+def test_it(replay):
+    replay.run(ask, "Tides?")
+""",
+    )
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot serialise the answer of call #1 to anthropic.resources.messages.Messages."
+            "create (an anthropic._response.APIResponse)*under LangChain, whose chat models call "
+            "the SDK this way, mock the chat model's invoke, ainvoke or stream (e.g. "
+            "langchain_anthropic.ChatAnthropic.invoke)*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*langchain_openai*")
+    assert not stack.goldens()
