@@ -209,6 +209,7 @@ def settings_of(obj: Any) -> Any:
         value = getattr(obj, name, None)
         if _plain(value):
             settings.setdefault(public, value)
+    settings = without_package_versions(settings)
     if "client" not in settings and path in _client_shown:
         try:
             client = obj.client
@@ -217,6 +218,24 @@ def settings_of(obj: Any) -> Any:
         if client is not None and codec.kind_of(type(client)) == "sdk_client":
             settings["client"] = client
     return settings
+
+
+#: the key of a LangChain model's ``metadata`` where langchain-core notes the installed releases
+#: of langchain-core, langchain and the partner package (``{"langchain-core": "1.8.3", ...}``)
+#: for its tracers: never sent to the model, and changed by each of their releases
+LANGCHAIN_VERSIONS = "lc_versions"
+
+
+def without_package_versions(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` (the settings of a ``self``, :func:`settings_of`, or those a golden recorded
+    before they were left out) without the LangChain releases (:data:`LANGCHAIN_VERSIONS`) in
+    their ``metadata``: ``settings`` itself when it holds none. An upgrade of LangChain changes
+    no call."""
+    metadata = settings.get("metadata")
+    if type(metadata) is not dict or LANGCHAIN_VERSIONS not in metadata:
+        return settings
+    kept = {k: v for k, v in metadata.items() if k != LANGCHAIN_VERSIONS}
+    return {**settings, "metadata": kept}
 
 
 def tool_context(ctx: Any) -> Any:

@@ -11,9 +11,10 @@ transport is made when it first sends a request (:class:`DeferredTransport`). A 
 path from the client to it, and rebuilt as that attribute of the rebuilt client.
 
 openai's ``AzureOpenAI``/``AsyncAzureOpenAI`` are references too, with their API version (their
-deployment is in their base URL). The library's other subclasses that need more to be built
-(``AnthropicBedrock``, ``AnthropicVertex``) are not references: register an encoder for them
-(:func:`pytest_clearstone.codec.register`).
+deployment is in their base URL), and anthropic's ``AnthropicBedrock`` and ``AnthropicVertex``
+(and their async twins), with their region and Vertex's project (:data:`CLOUD_CLIENTS`). The
+library's other subclasses that need more to be built (``AnthropicFoundry``) are not
+references: register an encoder for them (:func:`pytest_clearstone.codec.register`).
 """
 
 from __future__ import annotations
@@ -48,17 +49,30 @@ from .withheld import PLACEHOLDER_KEY
 #: openai's Azure clients: their reference also holds their API version (``api_version=``, sent
 #: as the ``api-version`` query parameter of every request)
 AZURE_CLIENTS = frozenset({"openai.lib.azure:AzureOpenAI", "openai.lib.azure:AsyncAzureOpenAI"})
+#: anthropic's clients of Amazon Bedrock and Google Vertex AI, and what their reference also
+#: holds: their region (Bedrock's ``aws_region``, which it signs its requests for) and Vertex's
+#: Google Cloud project (in the path of every request); never their credentials (AWS keys,
+#: session token, access token): rebuilt without them, with the placeholder key or token
+CLOUD_CLIENTS = {
+    f"anthropic.lib.{cloud}._client:{prefix}{name}": settings
+    for cloud, name, settings in (
+        ("bedrock", "AnthropicBedrock", ("aws_region",)),
+        ("vertex", "AnthropicVertex", ("region", "project_id")),
+    )
+    for prefix in ("", "Async")
+}
 SDK_CLIENTS = (
     frozenset(
         {"openai:OpenAI", "openai:AsyncOpenAI", "anthropic:Anthropic", "anthropic:AsyncAnthropic"}
     )
     | AZURE_CLIENTS
+    | CLOUD_CLIENTS.keys()
 )
 
 
 def is_sdk_client(cls: type) -> bool:
     """Whether ``cls`` derives from an openai/anthropic client class (``openai.AzureOpenAI``,
-    ``anthropic.AnthropicBedrock``: the SDK's own subclasses no reference stores)."""
+    ``anthropic.AnthropicFoundry``: the SDK's own subclasses no reference stores)."""
     return any(path in SDK_CLIENTS for path in mro_paths(cls))
 
 
@@ -81,7 +95,8 @@ SENTINELS = {
 #: The attributes of an SDK client that hold its credentials (given as the keyword arguments
 #: of the same names, or read from the environment): openai's ``api_key``, ``admin_api_key``
 #: and ``webhook_secret`` (and an Azure client's ``azure_ad_token``), anthropic's ``api_key``,
-#: ``auth_token`` and ``webhook_key``.
+#: ``auth_token`` and ``webhook_key`` (and a Bedrock client's AWS keys and session token, a
+#: Vertex client's access token).
 SECRET_ATTRIBUTES = (
     "api_key",
     "admin_api_key",
@@ -89,6 +104,10 @@ SECRET_ATTRIBUTES = (
     "webhook_secret",
     "webhook_key",
     "_azure_ad_token",
+    "aws_secret_key",
+    "aws_access_key",
+    "aws_session_token",
+    "access_token",
 )
 #: The attributes of an SDK client that hold headers it sends with every request, which may
 #: carry a key (``x-api-key``, ``Authorization``): its ``default_headers`` (both SDKs) and the
@@ -111,7 +130,7 @@ def client_base(t: type) -> str | None:
     paths = mro_paths(t)
     for path in paths:
         if path in SDK_CLIENTS or path in HTTP_CLIENTS:
-            # the library's other subclasses (AnthropicBedrock) need settings a reference lacks
+            # the library's other subclasses (AnthropicFoundry) need settings a reference lacks
             if path == paths[0] or t.__module__.partition(".")[0] != library_of(path):
                 return path
             return None
@@ -184,6 +203,8 @@ def _settings(v: Any, base: str) -> dict[str, Any]:
         settings["max_retries"] = int(v.max_retries)
         if base in AZURE_CLIENTS:
             settings["api_version"] = vars(v).get("_api_version")
+        for name in CLOUD_CLIENTS.get(base, ()):
+            settings[name] = vars(v).get(name)
     else:
         settings["follow_redirects"] = bool(v.follow_redirects)
     return settings
@@ -380,7 +401,8 @@ def _build_client(tree: dict[str, Any]) -> Any:
         kwargs["timeout"] = library.Timeout(**kwargs["timeout"])
     is_async = base.partition(":")[2].startswith("Async")
     if base in SDK_CLIENTS:
-        kwargs["api_key"] = PLACEHOLDER_KEY
+        # (a Vertex client takes an access token instead)
+        kwargs["api_key" if _takes(init, "api_key") else "access_token"] = PLACEHOLDER_KEY
         if _takes(init, "http_client"):
             kwargs.update(_sdk_http_client(library, is_async))
     elif _takes(init, "transport"):

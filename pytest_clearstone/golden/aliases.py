@@ -362,11 +362,15 @@ def twins(path: str) -> list[tuple[str, str]]:
 
 def siblings(path: str) -> list[str]:
     """The same method on the sibling classes of the owner of the method at ``path``: the
-    classes of its library that inherit it, unchanged, from the class that defines it, but do
-    not derive from the owner (``langchain_openai.AzureChatOpenAI.invoke`` for
-    ``langchain_openai.ChatOpenAI.invoke``: both inherit ``BaseChatModel.invoke``, and the patch
-    is set on ``ChatOpenAI``), by their paths: the agent may call one of them instead. Named
-    from the module of ``path`` when it exports the class."""
+    classes of its library, or of another package of the family of the library that defines it
+    (a LangChain partner package: ``langchain_anthropic`` beside ``langchain_openai``, both
+    ``langchain_*`` as ``langchain_core``), that inherit it, unchanged, from the class that
+    defines it, but do not derive from the owner (``langchain_openai.AzureChatOpenAI.invoke``
+    and ``langchain_anthropic.ChatAnthropic.invoke`` for ``langchain_openai.ChatOpenAI.invoke``:
+    all inherit ``BaseChatModel.invoke``, and the patch is set on ``ChatOpenAI``; an agent on
+    ``init_chat_model`` names no class), by their paths, those of the library first: the agent
+    may call one of them instead. Named from the module of ``path`` when it exports the class,
+    else from its package when that exports it."""
     target = resolve(path)
     owner = target.owner
     if not isinstance(owner, type) or not target.is_method:
@@ -378,7 +382,10 @@ def siblings(path: str) -> list[str]:
     head = path.rpartition(".")[0].rpartition(".")[0]
     module = sys.modules.get(head)
     library = owner.__module__.partition(".")[0]
+    home = definer.__module__.partition(".")[0]
+    family = f"{home.partition('_')[0]}_"
     found: list[str] = []
+    partners: list[str] = []
     pending: list[type] = type.__subclasses__(definer)
     seen: set[type] = {definer}
     while pending:
@@ -388,8 +395,9 @@ def siblings(path: str) -> list[str]:
         seen.add(cls)
         try:
             pending.extend(type.__subclasses__(cls))
+            package = str(cls.__module__).partition(".")[0]
             if (
-                str(cls.__module__).partition(".")[0] != library
+                (package != library and (package == home or not package.startswith(family)))
                 or cls.__name__.startswith("_")
                 or issubclass(cls, owner)
                 or issubclass(owner, cls)
@@ -398,10 +406,13 @@ def siblings(path: str) -> list[str]:
                 continue
         except Exception:  # (a class whose checks raise, a metaclass's __subclasses__: none)
             continue
-        exported = module is not None and getattr(module, cls.__name__, None) is cls
-        where = f"{head}.{cls.__name__}" if exported else f"{cls.__module__}.{cls.__qualname__}"
-        found.append(f"{where}.{name}")
-    return found
+        if package == library:
+            exported = module is not None and getattr(module, cls.__name__, None) is cls
+            where = f"{head}.{cls.__name__}" if exported else f"{cls.__module__}.{cls.__qualname__}"
+            found.append(f"{where}.{name}")
+        elif getattr(sys.modules.get(package), cls.__name__, None) is cls:
+            partners.append(f"{package}.{cls.__name__}.{name}")
+    return found + partners
 
 
 #: the names under which SDKs and frameworks offer another way to make the request a mocked

@@ -438,6 +438,21 @@ _OPENAI_AGENTS_STREAM_FIX = (
     "; under the OpenAI Agents SDK, whose Responses model streams this way (Runner.run_streamed), "
     "mock agents.models.openai_responses.OpenAIResponsesModel.stream_response"
 )
+#: the LangChain chat model built on each SDK, whose method a raw response's fix names (by the
+#: SDK's top-level package)
+_LANGCHAIN_CHAT_MODELS = {
+    "openai": "langchain_openai.ChatOpenAI.invoke",
+    "anthropic": "langchain_anthropic.ChatAnthropic.invoke",
+}
+
+
+def _langchain_chat_model(type_name: str) -> str:
+    """The method of the LangChain chat model built on the SDK of ``type_name`` (openai's when
+    it is another)."""
+    sdk = type_name.partition(".")[0]
+    return _LANGCHAIN_CHAT_MODELS.get(sdk, _LANGCHAIN_CHAT_MODELS["openai"])
+
+
 #: packages built on the SDKs of SDK_METHODS: their answers' fix is the SDK method under them
 _LLM_STACKS = frozenset(
     {"pydantic_ai", "langchain", "langchain_core", "langchain_openai", "langgraph"}
@@ -733,7 +748,7 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
                 f"{_OWN_FUNCTION} (the parsed answer, the headers it uses)"
                 f"{_http_send_fix(type_name, target)}{_poll_helper_fix(target)}; under LangChain, "
                 f"whose chat models call the SDK this way, mock the chat model's invoke, "
-                f"ainvoke or stream (e.g. langchain_openai.ChatOpenAI.invoke)"
+                f"ainvoke or stream (e.g. {_langchain_chat_model(type_name)})"
                 f"{_OPENAI_AGENTS_STREAM_FIX if type_name.startswith('openai.') else ''}"
             )
     cls = loaded_class(type_name)

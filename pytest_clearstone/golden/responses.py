@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from .. import codec
-from ..arguments import binder, models_as_recorded, settings_as_recorded
+from ..arguments import binder, models_as_recorded, settings_as_recorded, without_package_versions
 from ..callables import Kind, kind_of
 from ..codec.nesting import retried
 from ..errors import (
@@ -898,9 +898,11 @@ class TargetReplay:
         self, recorded: Recorded, arguments: dict[str, Any]
     ) -> tuple[Recorded, dict[str, Any]]:
         """The recorded and the actual arguments as they are compared: a recording without
-        ``self`` (an older golden, or a ``self`` without settings) compares without it, and
-        arguments an older golden recorded at their default value are left out."""
+        ``self`` (an older golden, or a ``self`` without settings) compares without it, the
+        LangChain releases an older golden recorded in its ``self`` are left out, and arguments
+        an older golden recorded at their default value are left out."""
         value = recorded.value
+        versions = False
         if type(value) is dict and "self" in value:
             mine, theirs = arguments.get("self"), value["self"]
             if type(mine) is dict and type(theirs) is dict:
@@ -912,7 +914,10 @@ class TargetReplay:
                     arguments = {**arguments, "self": mine}
                 if len(mine) > len(theirs):
                     arguments = {**arguments, "self": settings_as_recorded(mine, theirs)}
-        if type(value) is not dict or value.keys() == arguments.keys():
+                kept = without_package_versions(theirs)
+                if kept is not theirs:
+                    value, versions = {**value, "self": kept}, True
+        if type(value) is not dict or (value.keys() == arguments.keys() and not versions):
             return recorded, arguments  # the usual case: the same names
         if "self" in arguments and "self" not in value:
             arguments = {k: v for k, v in arguments.items() if k != "self"}
@@ -929,7 +934,7 @@ class TargetReplay:
         # decoded only: encoded lazily, when == alone cannot decide
         expected = (
             Recorded(decoded={k: v for k, v in value.items() if k not in dropped})
-            if dropped
+            if dropped or versions
             else recorded
         )
         self._comparables[key] = (recorded, expected)

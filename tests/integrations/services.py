@@ -25,6 +25,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 from typing import Any
 
 import httpx2
@@ -463,8 +464,10 @@ class FakeOpenAI(_Service):
 
 class FakeAnthropic(_Service):
     """``/v1/messages`` (text, tool use, extended thinking with its signature, the SSE event
-    stream), ``/v1/messages/batches`` (create, retrieve: ended at once; results: a JSON Lines
-    body of each request's answer), ``/v1/models`` (one page) and the 429 rate-limit error."""
+    stream; also at Amazon Bedrock's ``/model/{model}/invoke`` and Google Vertex AI's
+    ``.../models/{model}:rawPredict``), ``/v1/messages/batches`` (create, retrieve: ended at
+    once; results: a JSON Lines body of each request's answer), ``/v1/models`` (one page) and
+    the 429 rate-limit error."""
 
     name = "FakeAnthropic"
 
@@ -493,6 +496,9 @@ class FakeAnthropic(_Service):
                     "last_id": CLAUDE_MODELS[-1],
                 },
             )
+        cloud = re.search(r"/models?/([^/:]+)(?:/invoke|:rawPredict)$", request.url.path)
+        if cloud:  # Amazon Bedrock's and Google Vertex AI's routes (the model in the path)
+            return self.messages({**body, "model": cloud.group(1)})
         if not request.url.path.endswith("/messages"):
             return httpx2.Response(
                 404,

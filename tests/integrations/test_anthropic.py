@@ -265,3 +265,76 @@ def test_a_small_base64_image_is_recorded(stack: Stack) -> None:
     stack.write_test("pixel", SMALL_IMAGE)
     stack.roundtrip()
     assert PIXEL in stack.goldens()[0].read_text()
+
+
+CLOUD = """
+import os
+
+import anthropic
+import pytest
+
+import services
+
+BEDROCK_REGION = "us-east-1"
+VERTEX_REGION = "us-east5"
+PROJECT = "tides-research"
+SECRET = os.environ["ANTHROPIC_API_KEY"]  # (a Bedrock API key, a Google access token)
+
+
+def bedrock():
+    return anthropic.AnthropicBedrock(aws_region=BEDROCK_REGION, api_key=SECRET,
+                                      max_retries=0, http_client=services.ANTHROPIC.client())
+
+
+def vertex():
+    return anthropic.AnthropicVertex(region=VERTEX_REGION, project_id=PROJECT,
+                                     access_token=SECRET, max_retries=0,
+                                     http_client=services.ANTHROPIC.client())
+
+
+class Researcher:  # no get_state(): the client is state
+    def __init__(self, client):
+        self.client = client
+        self.answers = []
+
+    def ask(self, question):
+        message = self.client.messages.create(
+            model="claude-sonnet-4-5", max_tokens=64,
+            messages=[{"role": "user", "content": question}])
+        self.answers.append(message.content[0].text)
+        return self.answers[-1]
+
+
+@pytest.mark.replay("goldens/bedrock.ckpt",
+                    mock={"llm": "anthropic.resources.messages.Messages.create"})
+def test_bedrock(replay):
+    assert replay.run(Researcher(bedrock()).ask, "Tides?") == "Answer to 'Tides?'"
+
+
+@pytest.mark.replay("goldens/vertex.ckpt",
+                    mock={"llm": "anthropic.resources.messages.Messages.create"})
+def test_vertex(replay):
+    assert replay.run(Researcher(vertex()).ask, "Tides?") == "Answer to 'Tides?'"
+"""
+
+
+def test_bedrock_and_vertex_clients_are_stored_by_their_region_and_project(stack: Stack) -> None:
+    """anthropic's ``AnthropicBedrock`` and ``AnthropicVertex`` were stored by no reference:
+    in an agent's state they were refused (``dill cannot pickle it``), and as the ``self`` of
+    ``Messages.create`` (its resource) they were a placeholder compared by type, so a client of
+    another region or Google Cloud project (where the requests go) replayed green. They are
+    references now, with their region (and project), never their credentials."""
+    stack.write_test("cloud", CLOUD)
+    stack.roundtrip()  # (and no key on disk)
+    for old, new, named in (
+        ('BEDROCK_REGION = "us-east-1"', 'BEDROCK_REGION = "eu-west-1"',
+         "*aws_region: 'us-east-1' -> 'eu-west-1'*"),
+        ('PROJECT = "tides-research"', 'PROJECT = "tides-staging"',
+         "*project_id: 'tides-research' -> 'tides-staging'*"),
+    ):
+        stack.edit("test_cloud", old, new)
+        result = stack.replay()
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines(["*ReplayDivergenceError*Messages.create*", named])
+        stack.edit("test_cloud", new, old)
+    stack.replay_passes()

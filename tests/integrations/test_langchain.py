@@ -387,3 +387,37 @@ def _empty_llm_cache():
     set_llm_cache(InMemoryCache())
 '''))
     stack.replay_passes()
+
+
+def _calls_self(node: object) -> list[dict[str, object]]:
+    """The recorded ``self`` settings of the chat model in a golden's JSON."""
+    if isinstance(node, dict):
+        found = [node] if str(node.get("__class__", "")).startswith("langchain_openai.") else []
+        return found + [s for value in node.values() for s in _calls_self(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _calls_self(value)]
+    return []
+
+
+def test_a_langchain_upgrade_does_not_fail_the_replay(stack: Stack) -> None:
+    """langchain-core puts the installed versions of langchain-core, langchain and the partner
+    package in every chat model's ``metadata["lc_versions"]`` (for tracing: never sent to the
+    model). Before the fix the recorded ``self`` of ``ChatOpenAI.invoke`` held them, so any patch
+    release of one of them failed every LangChain replay with ``root['self']['metadata']
+    ['lc_versions']['langchain-core']: '1.8.2' -> '1.8.3'``, nothing in the agent changed, and a
+    re-record after the upgrade rewrote every golden."""
+    import json
+
+    stack.write_test("invoke", HEADER + SCENARIOS["invoke"])
+    stack.record()
+    (golden,) = stack.goldens()
+    tree = json.loads(golden.read_text())
+    settings = _calls_self(tree)
+    assert settings and all("lc_versions" not in (s.get("metadata") or {}) for s in settings), (
+        "the recorded settings hold the installed LangChain versions"
+    )
+    # a golden recorded before the fix, under other releases, still replays
+    for s in settings:
+        s["metadata"] = {"lc_versions": {"langchain-core": "0.0.1", "langchain-openai": "0.0.2"}}
+    golden.write_text(json.dumps(tree, indent=2))
+    stack.replay_passes()
