@@ -535,3 +535,33 @@ def test_names_are_resolved_once(monkeypatch: pytest.MonkeyPatch) -> None:
             pass
     assert lookups == ["llm.internal"]
     assert allow.allows("10.1.2.3", 443) and allow.unresolved == ()
+
+
+def test_a_host_name_of_253_characters_is_accepted_and_one_longer_refused() -> None:
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+    assert len(longest) == 253 and HostAllowList([longest]).entries == (longest,)
+    with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name"):
+        HostAllowList([longest + "d"])
+
+
+def test_a_proxy_without_a_port_is_named_on_its_schemes_default_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # HTTPS_PROXY=http://proxy.corp: clients connect to its port 80 (blocked before it leaves)
+    for scheme in ("HTTPS", "HTTP", "ALL"):
+        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1")
+    with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("127.0.0.1", 80), timeout=5)
+    assert info.value.proxy == ("HTTPS_PROXY",)
+
+
+def test_the_other_blocked_connections_are_named_with_their_host_names(local: Local) -> None:
+    with NetworkGuard(label="t.py::test_x") as guard:
+        for host in ("127.0.0.1", "localhost"):
+            with pytest.raises(NetworkBlockedError):
+                socket.create_connection((host, local.port), timeout=5)
+    error = guard.error()
+    assert error is not None
+    assert f"localhost ({guard.attempts[1].host}) port {local.port}" in str(error)
