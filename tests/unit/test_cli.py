@@ -266,6 +266,9 @@ def test_traces_limit_and_slow(capsys, db):
     assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["t1"]
     code, out, _ = run(capsys, "traces", db, "--slow", "1000")
     assert (code, out) == (0, "no traces slower than 1000.0 ms\n")
+    # t2 (its reply still open) took no known time: never slower than anything
+    code, out, _ = run(capsys, "traces", db, "--slow", "30")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["t1"]
 
 
 def test_traces_slow_with_a_limit_shows_the_most_recent_slow_traces(capsys, db):
