@@ -129,6 +129,21 @@ def test_traces_without_db_when_the_ini_store_is_in_memory(tmp_path, capsys, mon
     assert "clearstone_db = :memory:" in err and "traces DB" in err
 
 
+def test_traces_without_db_expands_the_home_in_the_store_the_ini_sets(
+    tmp_path, capsys, monkeypatch
+):
+    # (as the plugin expands it, writing there: no shell expands an ini's value)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\nclearstone_db = ~/stores/traces.db\n")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    _record(tmp_path / "home" / "stores", ["a"])
+    monkeypatch.chdir(project)
+    assert main(["traces"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "workflow" in out
+
+
 def test_traces_without_db_names_the_missing_store_the_ini_sets(tmp_path, capsys, monkeypatch):
     # (not "the default one": the fix is in the ini, or running the tests that write it)
     (tmp_path / "pytest.ini").write_text("[pytest]\nclearstone_db = build/traces.db\n")
