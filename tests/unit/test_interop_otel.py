@@ -571,3 +571,25 @@ def test_an_export_follows_what_opentelemetry_requires_of_a_span() -> None:
 def test_no_spans_are_not_one_trace() -> None:
     with pytest.raises(ValueError, match=r"exactly one trace, got 0 \(none\)"):
         otel.trace_from_otel_spans([])
+
+
+def test_otlp_json_ids_times_and_scope_as_exporters_write_them() -> None:
+    # upper-case hex, a root's parent id of zeros (base64 too), an end time of "0" (the span
+    # had not ended) and the scope's version
+    spans = [
+        {"traceId": "AB" * 16, "spanId": "CD" * 8, "parentSpanId": "0" * 16, "name": "root",
+         "startTimeUnixNano": "1", "endTimeUnixNano": "0"},
+        {"traceId": "ab" * 16, "spanId": "ef" * 8, "parentSpanId": "AAAAAAAAAAA=",
+         "name": "other", "startTimeUnixNano": "2", "endTimeUnixNano": "3"},
+    ]  # fmt: skip
+    scope = {"name": "agent-lib", "version": "2.0"}
+    doc = {"resourceSpans": [{"scopeSpans": [{"scope": scope, "spans": spans}]}]}
+    (trace,) = otel.traces_from_otlp_json(doc)
+    assert trace.trace_id == "ab" * 16
+    assert [(s.span_id, s.parent_span_id, s.end_time_ns) for s in trace.spans] == [
+        ("cd" * 8, None, None),
+        ("ef" * 8, None, 3),
+    ]
+    assert {(s.instrumentation_name, s.instrumentation_version) for s in trace.spans} == {
+        ("agent-lib", "2.0")
+    }
