@@ -46,10 +46,11 @@ class Trace:
         return [s for s in self.spans if s.parent_span_id == span_id]
 
     def ancestors(self, span_id: str) -> list[Span]:
-        """The parents of ``span_id``, root first (the span itself excluded)."""
+        """The parents of ``span_id``, root first (the span itself excluded, also where the
+        parent links of a damaged trace loop back to it)."""
         chain: list[Span] = []
         current = self.get_span(span_id).parent_span_id
-        seen: set[str] = set()
+        seen: set[str] = {span_id}
         while current is not None and current in self._by_id and current not in seen:
             seen.add(current)
             span = self._by_id[current]

@@ -144,6 +144,7 @@ def test_show_never_unpickles_without_allow_pickle(capsys, tmp_path):
 
     code, out, _ = run(capsys, "show", path, "--allow-pickle")
     assert code == 0 and SPRUNG == ["unpickled"]
+    assert re.search(r"^pickle     yes$", out, re.MULTILINE)  # (decoded: no placeholders)
     assert "trap: 'unpickled'" in out and "ns: namespace(x=1)" in out
 
 
@@ -265,6 +266,9 @@ def test_traces_limit_and_slow(capsys, db):
     assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["t1"]
     code, out, _ = run(capsys, "traces", db, "--slow", "1000")
     assert (code, out) == (0, "no traces slower than 1000.0 ms\n")
+    # t2 (its reply still open) took no known time: never slower than anything
+    code, out, _ = run(capsys, "traces", db, "--slow", "30")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["t1"]
 
 
 def test_traces_slow_with_a_limit_shows_the_most_recent_slow_traces(capsys, db):
@@ -330,6 +334,27 @@ def test_trace_slow_keeps_only_slower_spans(capsys, db):
         "    plan [llm]  600.00 ms  OK",
         "    pay [tool]  150.00 ms  ERROR ValueError: no",
     ]
+
+
+def test_slow_means_strictly_slower_in_trace_and_traces(capsys, db):
+    # pay took 150 ms and the whole of t1 900 ms: neither is slower than itself
+    code, out, _ = run(capsys, "trace", db, "t1", "--slow", "150")
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "spans slower than 150.0 ms: 2",
+        "  nightly_job  900.00 ms  OK",
+        "    plan [llm]  600.00 ms  OK",
+    ]
+    code, out, _ = run(capsys, "traces", db, "--slow", "900")
+    assert (code, out) == (0, "no traces slower than 900.0 ms\n")
+
+
+def test_trace_given_a_file_name_alone_takes_it_for_the_store(capsys, tmp_path, monkeypatch):
+    # (a name with a dot is a store's file, not a trace id: the default store is not read)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "trace", "missing.db")
+    assert (code, out) == (2, "")
+    assert "cannot open the trace store 'missing.db': no such file" in err
 
 
 def test_trace_without_id_shows_the_most_recent_trace(capsys, db):
@@ -423,6 +448,7 @@ BAD_CASES = [
     ("prune", "{dir}", "the following arguments are required: --older-than"),
     ("traces {db}", "--limit 0", "must be at least 1"),
     ("traces {db}", "--slow fast", "is not a number"),
+    ("traces {db}", "--slow nan", "must be a number >= 0"),
     ("shw", "x", "invalid choice: 'shw'"),
     ("show", "{ckpt} --jsn", "unrecognized arguments: --jsn"),
 ]

@@ -140,3 +140,60 @@ def test_a_methods_self_is_shown_after_the_arguments_that_change() -> None:
     text = arguments_text(recorded, 200)
     assert text.startswith("messages=[{'role': 'user', 'content': 'hi'}], model='gpt-4o-mini', ")
     assert 'self="Completions(' in text
+
+
+def test_clip_keeps_a_text_of_exactly_the_width() -> None:
+    assert clip("abcde", 5) == "abcde"
+    assert clip("abcdef", 5) == "ab..."
+
+
+def test_a_call_marked_error_by_hand_shows_its_message_not_its_output() -> None:
+    from pytest_clearstone.inspection import call_parts
+    from pytest_clearstone.tracing.span import Recorded
+
+    span = Span(trace_id="t", span_id="s", parent_span_id=None, name="create", span_type="llm",
+                start_time_ns=1, status="ERROR", status_message="refused: policy",
+                output=Recorded.of("partial"))  # fmt: skip
+    assert call_parts(span) == {"error": "refused: policy"}
+
+
+def test_a_typed_span_that_recorded_nothing_is_no_call() -> None:
+    from pytest_clearstone.inspection import recorded_calls
+
+    step = Span(trace_id="t", span_id="s", parent_span_id=None, name="plan", span_type="chain",
+                start_time_ns=1, end_time_ns=2)  # fmt: skip
+    assert recorded_calls([step]) == []
+
+
+class _RateLimited(Exception):
+    pass
+
+
+class _Agent:
+    def __init__(self) -> None:
+        self.answers: list[str] = []
+
+
+def _failed_call(tmp_path: Path, name: str, retry_after: int) -> Path:
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("agent")
+    error = _RateLimited("slow down")
+    error.body = {"retry_after": retry_after}  # type: ignore[attr-defined]
+    with (
+        tracer.span("run") as root,
+        pytest.raises(_RateLimited),
+        tracer.span("create", span_type="llm"),
+    ):
+        raise error
+    trace = provider.trace_store.get_trace(root.trace_id)
+    provider.shutdown()
+    manager = CheckpointManager(tmp_path)
+    return manager.save_checkpoint(manager.create_checkpoint(_Agent(), trace, root.span_id), name)
+
+
+def test_a_diff_shows_a_changed_error_attribute_under_the_same_message(tmp_path: Path) -> None:
+    # (a 429's body the agent reads: the message alone does not show it changed)
+    a = load_checkpoint(_failed_call(tmp_path, "a.ckpt", 3))
+    b = load_checkpoint(_failed_call(tmp_path, "b.ckpt", 30))
+    sections = dict(diff_lines(a, b))
+    assert sections["create #1"] == ["error.attributes['body']['retry_after']: 3 -> 30"]

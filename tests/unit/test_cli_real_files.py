@@ -129,6 +129,32 @@ def test_traces_without_db_when_the_ini_store_is_in_memory(tmp_path, capsys, mon
     assert "clearstone_db = :memory:" in err and "traces DB" in err
 
 
+def test_traces_without_db_expands_the_home_in_the_store_the_ini_sets(
+    tmp_path, capsys, monkeypatch
+):
+    # (as the plugin expands it, writing there: no shell expands an ini's value)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\nclearstone_db = ~/stores/traces.db\n")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    _record(tmp_path / "home" / "stores", ["a"])
+    monkeypatch.chdir(project)
+    assert main(["traces"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "workflow" in out
+
+
+def test_traces_without_db_names_the_missing_store_the_ini_sets(tmp_path, capsys, monkeypatch):
+    # (not "the default one": the fix is in the ini, or running the tests that write it)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nclearstone_db = build/traces.db\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["traces"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    missing = tmp_path / "build" / "traces.db"
+    assert f"the one {tmp_path / 'pytest.ini'} sets, {missing}, does not exist" in err
+
+
 def test_diff_of_one_directory_in_git_says_it_is_a_directory(tmp_path, capsys, monkeypatch):
     from .test_cli_commands import EXAMPLE, _git
 

@@ -289,6 +289,8 @@ def test_a_deque_is_compared_item_by_item() -> None:
     )
     assert not same_stored_form(collections.deque([Handle(1)]), collections.deque([Handle(2)]))
     assert same_stored_form(collections.deque([Handle(1)]), collections.deque([Handle(1)]))
+    # one item more or fewer is a difference, not a crash of the comparison
+    assert not same_stored_form(collections.deque([Handle(1)]), collections.deque([Handle(1)] * 2))
 
 
 def test_a_request_is_compared_without_the_headers_that_describe_the_machine() -> None:
@@ -361,3 +363,17 @@ def test_a_delta_keeps_a_placeholder_inside_a_library_value_only_for_its_type() 
     recorded = Holder(StoredRepr(f"{__name__}.Pool", "<Pool: not stored>"))
     assert codec.placeholders_kept(recorded, Holder(Pool())).resource == recorded.resource
     assert not isinstance(codec.placeholders_kept(recorded, Holder(Handle(1))).resource, StoredRepr)
+
+
+def test_the_key_the_plugin_gives_stands_for_no_key_or_a_redacted_one() -> None:
+    # (an Azure AD client: no API key when recorded, the plugin's placeholder key on replay)
+    from pytest_clearstone.codec.withheld import PLACEHOLDER, PLACEHOLDER_KEY
+
+    class Settings:
+        def __init__(self, key: str | None) -> None:
+            self.api_key = key
+
+    assert same_stored_form(Settings(PLACEHOLDER_KEY), Settings(None))
+    assert same_stored_form({"api_key": PLACEHOLDER_KEY}, {"api_key": PLACEHOLDER})
+    assert not same_stored_form({"api_key": "sk-real"}, {"api_key": None})
+    assert not same_stored_form({"api_key": PLACEHOLDER_KEY}, {"api_key": "sk-other"})

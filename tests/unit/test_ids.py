@@ -117,3 +117,80 @@ def test_a_live_call_makes_time_based_ids_of_the_real_clock() -> None:
         before = time.time_ns() // 1_000_000
         live = pydantic_uuid.uuid7()
     assert live.int >> 80 >= before > int(WHEN.timestamp()) * 1000
+
+
+def test_every_generator_keeps_the_ids_goldens_were_recorded_with() -> None:
+    # a golden holds the ids its agent made: each generator's stream (its seed salt) and each
+    # version's layout of the time field stay what they were, or every golden's ids change
+    id_module = pytest.importorskip("langgraph.checkpoint.base.id")
+    with DeterministicExecutionContext(WHEN, seed=3):
+        made = [
+            str(make())
+            for make in (
+                uuid.uuid4,
+                uuid.uuid1,
+                pydantic_uuid.uuid7,
+                langchain_uuid.uuid7,
+                id_module.uuid6,
+            )
+        ]
+    assert made == [
+        "9c6ab710-4a08-4720-8ede-24428a013fda",
+        "9bc9e000-b39d-11ee-84df-15ab8c5187c1",
+        "018d0cfe-2a00-7000-9576-b2e38c773fe6",
+        "018d0cfe-2a00-7000-96da-44f387684f34",
+        "1eeb39d9-bc9e-6000-8ab4-491792010b38",
+    ]
+
+
+def test_the_agents_sdk_tracing_ids_keep_their_form_and_values() -> None:
+    provider = pytest.importorskip("agents.tracing.provider")
+    with DeterministicExecutionContext(WHEN, seed=3):
+        tracer = provider.DefaultTraceProvider()
+        made = [tracer.gen_trace_id(), tracer.gen_span_id(), tracer.gen_group_id()]
+    assert made == [
+        "trace_2507759b36af471ead2ef1c113d1e9e3",
+        "span_06a3f5be62a9401b82795307",
+        "group_c12776e46dd441b2abcefab3",
+    ]
+
+
+def test_ids_made_in_a_task_are_later_than_those_its_flow_made_before() -> None:
+    # the main flow and its asyncio tasks share one clock: on a frozen clock, a task's ids
+    # still sort after the ones made before it (LangGraph resumes from the greatest uuid6)
+    import asyncio
+
+    async def main() -> list[uuid.UUID]:
+        made = [pydantic_uuid.uuid7(), pydantic_uuid.uuid7()]
+
+        async def task() -> list[uuid.UUID]:
+            return [pydantic_uuid.uuid7(), pydantic_uuid.uuid7()]
+
+        made += await asyncio.create_task(task())
+        made.append(pydantic_uuid.uuid7())
+        return made
+
+    with DeterministicExecutionContext(WHEN, seed=7):
+        made = asyncio.run(main())
+    assert [str(u) for u in made] == sorted(str(u) for u in made) and len(set(made)) == 5
+
+
+def test_ids_made_outside_any_branch_sort_in_the_order_they_were_made() -> None:
+    # a thread started before the test (a fixture's worker) runs outside any branch; the ids
+    # it makes and those the test's flow makes after them share one clock
+    import threading
+
+    go = threading.Event()
+    made: list[uuid.UUID] = []
+
+    def worker() -> None:
+        go.wait(10)
+        made.extend(pydantic_uuid.uuid7() for _ in range(5))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    with DeterministicExecutionContext(WHEN, seed=7):
+        go.set()
+        thread.join(10)
+        made += [pydantic_uuid.uuid7(), pydantic_uuid.uuid7()]
+    assert [str(u) for u in made] == sorted(str(u) for u in made) and len(set(made)) == 7

@@ -442,3 +442,57 @@ def test_import_refuses_a_secret_value_in_the_sdk_files_and_writes_nothing(
         caught.value
     )
     assert not list(out.glob("*.ckpt"))
+
+
+def _sdk_store(path: Path, rows: list[tuple[Any, ...]]) -> Path:
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE spans (span_id, trace_id, parent_span_id, name, kind, start_time_ns, "
+        "end_time_ns, status, attributes_json, input_snapshot_json, output_snapshot_json, "
+        "error_message, instrumentation_name, instrumentation_version)"
+    )
+    conn.executemany(
+        "INSERT INTO spans VALUES (?, ?, ?, ?, 'INTERNAL', ?, ?, ?, '{}', 'null', 'null', ?, "
+        "'x', '1')",
+        rows,
+    )
+    conn.commit()
+    conn.close()
+    return path
+
+
+def test_statuses_of_any_case_and_empty_parents_are_read_as_ours(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("a", "t", "", "root", 1, 9, "ok", None),
+        ("b", "t", "a", "call", 2, 3, "error", "boom"),
+        ("c", "t", "a", "odd", 4, 5, "CANCELLED", None),
+    ])  # fmt: skip
+    root, call, odd = clearstone_sdk.read_trace(db, "t").spans
+    assert root.parent_span_id is None and root.status == "OK"
+    assert (call.status, call.status_message) == ("ERROR", "boom")
+    assert call.error is not None and call.error["message"] == "boom"
+    assert odd.status == "UNSET" and odd.error is None
+
+
+def test_a_trace_id_that_is_no_file_name_is_hashed_into_the_destination(tmp_path: Path) -> None:
+    # (a trace id is data of the file: it never names a path outside DEST_DIR)
+    db = _sdk_store(tmp_path / "traces.db", [("a", "../../escape", None, "root", 1, 2, "OK", None)])
+    out = tmp_path / "deep" / "out"
+    (path,) = clearstone_sdk.import_files(db, out)
+    assert path.parent == out and ".." not in path.name and "/" not in path.name
+    assert not list(tmp_path.glob("*.ckpt"))
+
+
+def test_a_checkpoints_policy_decisions_events_and_links_are_kept(ckpt_path: Path) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    doc["current_span"].update(
+        policy_decisions=[{"policy": "pii", "allowed": True}],
+        events=[{"name": "retry"}],
+        links=[{"trace_id": "other"}],
+    )
+    ckpt_path.write_text(json.dumps(doc))
+    checkpoint = clearstone_sdk.read_checkpoint(ckpt_path, allow_pickle=True)
+    attributes = checkpoint.span.attributes
+    assert attributes["clearstone_sdk.policy_decisions"] == [{"policy": "pii", "allowed": True}]
+    assert attributes["clearstone_sdk.events"] == [{"name": "retry"}]
+    assert attributes["clearstone_sdk.links"] == [{"trace_id": "other"}]

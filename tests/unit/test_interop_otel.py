@@ -494,3 +494,102 @@ def test_attribute_keys_that_are_not_strings_are_exported_as_strings() -> None:
         "('a',)": "t",
         "k": 2,
     }
+
+
+def _one_span(attributes: dict[str, str]) -> Span:
+    span = {
+        "traceId": "0" * 31 + "1",
+        "spanId": "0" * 15 + "1",
+        "name": "call",
+        "startTimeUnixNano": "1",
+        "endTimeUnixNano": "2",
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
+    }
+    doc = {"resourceSpans": [{"scopeSpans": [{"scope": {}, "spans": [span]}]}]}
+    ((imported,),) = [t.spans for t in otel.traces_from_otlp_json(doc)]
+    return imported
+
+
+@pytest.mark.parametrize(
+    ("attributes", "span_type"),
+    [
+        ({"llm.request.type": "chat"}, "llm"),  # OpenLLMetry
+        ({"llm.request.type": "embedding"}, "embedding"),
+        ({"db.system.name": "postgresql"}, "database"),  # (semantic conventions 1.30)
+        ({"db.system": "redis"}, "database"),
+    ],
+)
+def test_span_types_of_the_other_conventions(attributes: dict[str, str], span_type: str) -> None:
+    assert _one_span(attributes).span_type == span_type
+
+
+def test_openllmetry_messages_come_in_the_order_of_their_numbers() -> None:
+    # (a file's attributes in any order: message 10 after message 2, whatever comes first)
+    numbers = [10, 2, 0, 1]
+    span = _one_span({f"gen_ai.prompt.{n}.content": f"m{n}" for n in numbers})
+    assert [m["content"] for m in span.input] == ["m0", "m1", "m2", "m10"]
+
+
+def test_a_status_of_no_known_kind_is_imported_as_unset() -> None:
+    span = {
+        "traceId": "0" * 31 + "1",
+        "spanId": "0" * 15 + "1",
+        "name": "call",
+        "startTimeUnixNano": "1",
+        "endTimeUnixNano": "2",
+        "status": {"code": "STATUS_CODE_DEGRADED"},
+    }
+    doc = {"resourceSpans": [{"scopeSpans": [{"scope": {}, "spans": [span]}]}]}
+    ((imported,),) = [t.spans for t in otel.traces_from_otlp_json(doc)]
+    assert imported.status == "UNSET"
+
+
+def _span_of(span_id: str, **fields: Any) -> Span:
+    return Span(trace_id="1" * 32, span_id=span_id, parent_span_id=None, name="call",
+                start_time_ns=10, **fields)  # fmt: skip
+
+
+def test_an_export_follows_what_opentelemetry_requires_of_a_span() -> None:
+    # OpenTelemetry ids are never 0, every span has an end time, a list attribute holds one
+    # primitive type, and a call to a model or a tool is a CLIENT span
+    from opentelemetry.trace import SpanKind
+
+    spans = [
+        _span_of("0" * 16, end_time_ns=None, span_type="llm", attributes={"mixed": [1, "a"]}),
+        _span_of("2" * 16, end_time_ns=20, span_type="chain"),
+    ]
+    zero, chain = _exported(Trace("1" * 32, spans))
+    assert zero.context.span_id != 0 and zero.end_time == zero.start_time == 10
+    assert isinstance(zero.attributes["mixed"], str)
+    assert (zero.kind, chain.kind) == (SpanKind.CLIENT, SpanKind.INTERNAL)
+    assert not [k for k in zero.attributes["clearstone.added"] if k.startswith("clearstone.")]
+    back = otel.trace_from_otel_spans([zero, chain])
+    assert [(s.span_id, s.end_time_ns) for s in back.spans] == [("0" * 16, None), ("2" * 16, 20)]
+    assert back.spans[0].attributes == {"mixed": '[1,"a"]'}  # (as documented: its JSON text)
+
+
+def test_no_spans_are_not_one_trace() -> None:
+    with pytest.raises(ValueError, match=r"exactly one trace, got 0 \(none\)"):
+        otel.trace_from_otel_spans([])
+
+
+def test_otlp_json_ids_times_and_scope_as_exporters_write_them() -> None:
+    # upper-case hex, a root's parent id of zeros (base64 too), an end time of "0" (the span
+    # had not ended) and the scope's version
+    spans = [
+        {"traceId": "AB" * 16, "spanId": "CD" * 8, "parentSpanId": "0" * 16, "name": "root",
+         "startTimeUnixNano": "1", "endTimeUnixNano": "0"},
+        {"traceId": "ab" * 16, "spanId": "ef" * 8, "parentSpanId": "AAAAAAAAAAA=",
+         "name": "other", "startTimeUnixNano": "2", "endTimeUnixNano": "3"},
+    ]  # fmt: skip
+    scope = {"name": "agent-lib", "version": "2.0"}
+    doc = {"resourceSpans": [{"scopeSpans": [{"scope": scope, "spans": spans}]}]}
+    (trace,) = otel.traces_from_otlp_json(doc)
+    assert trace.trace_id == "ab" * 16
+    assert [(s.span_id, s.parent_span_id, s.end_time_ns) for s in trace.spans] == [
+        ("cd" * 8, None, None),
+        ("ef" * 8, None, 3),
+    ]
+    assert {(s.instrumentation_name, s.instrumentation_version) for s in trace.spans} == {
+        ("agent-lib", "2.0")
+    }

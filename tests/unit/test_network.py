@@ -9,6 +9,7 @@ request has been answered is exact).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import http.client
 import http.server
@@ -535,3 +536,113 @@ def test_names_are_resolved_once(monkeypatch: pytest.MonkeyPatch) -> None:
             pass
     assert lookups == ["llm.internal"]
     assert allow.allows("10.1.2.3", 443) and allow.unresolved == ()
+
+
+def test_a_host_name_of_253_characters_is_accepted_and_one_longer_refused() -> None:
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+    assert len(longest) == 253 and HostAllowList([longest]).entries == (longest,)
+    with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name"):
+        HostAllowList([longest + "d"])
+
+
+def test_a_proxy_without_a_port_is_named_on_its_schemes_default_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # HTTPS_PROXY=http://proxy.corp: clients connect to its port 80 (blocked before it leaves)
+    for scheme in ("HTTPS", "HTTP", "ALL"):
+        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1")
+    with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("127.0.0.1", 80), timeout=5)
+    assert info.value.proxy == ("HTTPS_PROXY",)
+
+
+def test_the_other_blocked_connections_are_named_with_their_host_names(local: Local) -> None:
+    with NetworkGuard(label="t.py::test_x") as guard:
+        for host in ("127.0.0.1", "localhost"):
+            with pytest.raises(NetworkBlockedError):
+                socket.create_connection((host, local.port), timeout=5)
+    error = guard.error()
+    assert error is not None
+    assert f"localhost ({guard.attempts[1].host}) port {local.port}" in str(error)
+
+
+def test_a_host_given_as_bytes_is_blocked(local: Local) -> None:
+    # (socket.connect takes a host as bytes too)
+    with (
+        NetworkGuard() as guard,
+        socket.socket() as sock,
+        pytest.raises(NetworkBlockedError, match=f"127.0.0.1 port {local.port}"),
+    ):
+        sock.connect((b"127.0.0.1", local.port))
+    assert [a.host for a in guard.attempts] == ["127.0.0.1"]
+    assert local.accepted() == 0
+
+
+def test_what_lets_the_tests_connections_through_is_not_asked_for_a_background_thread(
+    local: Local,
+) -> None:
+    # (lets_through answers for a fixture's connections in the test's own threads)
+    go = threading.Event()
+    caught: list[BaseException] = []
+
+    def uploader() -> None:
+        go.wait(5)
+        _connect_catching(local.port, caught)
+
+    thread = threading.Thread(target=uploader, name="uploader")
+    thread.start()
+    with NetworkGuard() as guard:
+        guard.lets_through = lambda: True
+        go.set()
+        thread.join()
+    assert [type(e) for e in caught] == [ConnectionRefusedError]
+    assert local.accepted() == 0
+
+
+def test_a_thread_started_outside_threading_before_the_guard_is_a_background_one(
+    local: Local,
+) -> None:
+    import _thread
+
+    started, go, done = threading.Event(), threading.Event(), threading.Event()
+    caught: list[BaseException] = []
+
+    def foreign() -> None:  # (as a C library's thread: threading knows it only as a dummy)
+        started.set()
+        go.wait(5)
+        _connect_catching(local.port, caught)
+        done.set()
+
+    _thread.start_new_thread(foreign, ())
+    started.wait(5)
+    with NetworkGuard() as guard:
+        go.set()
+        done.wait(5)
+    assert [type(e) for e in caught] == [ConnectionRefusedError]
+    assert guard.error() is None and len(guard.warnings()) == 1
+
+
+def _first_connection(port: int) -> None:
+    with contextlib.suppress(NetworkBlockedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def _second_connection(port: int) -> None:
+    with contextlib.suppress(NetworkBlockedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def test_the_error_of_several_blocked_connections_shows_where_the_first_was_made(
+    local: Local,
+) -> None:
+    import traceback
+
+    with NetworkGuard() as guard:
+        _first_connection(local.port)
+        _second_connection(local.port)
+    error = guard.error()
+    assert error is not None
+    names = [frame.name for frame in traceback.extract_tb(error.__traceback__)]
+    assert "_first_connection" in names and "_second_connection" not in names

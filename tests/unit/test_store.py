@@ -17,6 +17,7 @@ import pytest
 from pytest_clearstone.errors import SpanNotFoundError, TraceNotFoundError, TraceStoreError
 from pytest_clearstone.observability import (
     SCHEMA_VERSION,
+    Span,
     Trace,
     Tracer,
     TracerProvider,
@@ -89,6 +90,74 @@ def test_trace_round_trips_through_dict(provider: TracerProvider, tracer: Tracer
     assert [(s.span_id, s.parent_span_id, s.name) for s in again.spans] == [
         (s.span_id, s.parent_span_id, s.name) for s in trace.spans
     ]
+
+
+def _plain(span_id: str, parent: str | None, start: int, seq: int = 0) -> Span:
+    return Span(
+        trace_id="t", span_id=span_id, parent_span_id=parent, name=span_id,
+        start_time_ns=start, end_time_ns=start + 1, seq=seq,
+    )  # fmt: skip
+
+
+def test_spans_that_started_at_one_time_keep_the_order_they_were_opened_in() -> None:
+    trace = Trace("t", [_plain("later", None, 5, seq=1), _plain("first", None, 5, seq=0)])
+    assert [s.name for s in trace.spans] == ["first", "later"]
+
+
+def test_the_root_of_a_partial_trace_is_its_first_span_whose_parent_is_not_in_it() -> None:
+    # (a checkpoint's trace cut below its root, a trace imported from another service)
+    trace = Trace("t", [_plain("child", "gone", 1), _plain("grandchild", "child", 2)])
+    assert trace.root_span is not None and trace.root_span.name == "child"
+
+
+def test_the_ancestors_of_a_span_in_a_damaged_cycle_are_each_listed_once() -> None:
+    # (a trace whose parent links loop, in a damaged file: the walk ends, and a span is never
+    # its own ancestor, as a checkpoint's upstream_spans would have it)
+    import threading
+
+    trace = Trace("t", [_plain("a", "b", 1), _plain("b", "a", 2)])
+    found: list[list[str]] = []
+    walker = threading.Thread(
+        target=lambda: found.append([s.name for s in trace.ancestors("a")]), daemon=True
+    )
+    walker.start()
+    walker.join(10)
+    assert found == [["b"]]
+    assert [s.name for s in trace.ancestors("b")] == ["a"] and trace.depth("a") == 1
+
+
+def test_a_traces_root_is_named_also_when_a_child_started_in_the_same_nanosecond(
+    tmp_path: Path,
+) -> None:
+    store = TraceStore(tmp_path / "traces.db")
+    store.write_spans([_plain("child", "root", 5), _plain("root", None, 5)])
+    assert [s.root_name for s in store.list_traces()] == ["root"]
+    store.close()
+
+
+def test_a_trace_that_ended_after_the_cutoff_is_not_deleted(tmp_path: Path) -> None:
+    # (a long run: it started before the cutoff, its last span ended after it)
+    store = TraceStore(tmp_path / "traces.db")
+    root = _plain("root", None, 10)
+    root.end_time_ns = 100
+    store.write_spans([root, _plain("child", "root", 20)])
+    assert store.delete_traces_before(50, dry_run=True) == (0, 0)
+    assert store.delete_traces_before(50) == (0, 0)
+    assert store.count_spans() == 2
+    assert store.delete_traces_before(101) == (1, 2)
+    store.close()
+
+
+def test_a_span_keeps_its_instrumentation_and_an_unset_status_through_its_dict() -> None:
+    span = Span(
+        trace_id="t", span_id="s", parent_span_id=None, name="call", start_time_ns=1,
+        instrumentation_name="app", instrumentation_version="1.2",
+    )  # fmt: skip
+    again = Span.from_dict(span.to_dict())
+    assert (again.instrumentation_name, again.instrumentation_version) == ("app", "1.2")
+    written = span.to_dict()
+    del written["status"]  # (a span written by hand, or by another tool, without one)
+    assert Span.from_dict(written).status == "UNSET"
 
 
 # -- TraceStore ---------------------------------------------------------------------------------

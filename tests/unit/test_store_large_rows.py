@@ -164,3 +164,39 @@ def test_storing_a_large_span_takes_a_few_copies_of_it_not_one_per_column(
     # before: ~16 copies (one per json_extract() column); now: the column text, SQLite's bound
     # copy and its record, about 3
     assert growth < 6 * text, f"writing {text / MB:.0f} MB of JSON grew RSS by {growth / MB:.0f} MB"
+
+
+@pytest.fixture
+def megabyte_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build of SQLite that stores strings of a megabyte at most."""
+    connect = sqlite3.connect
+
+    def limited(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MB)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", limited)
+
+
+def test_a_too_long_error_keeps_its_message_start_and_drops_its_arguments(
+    tmp_path: Path, megabyte_limit: None
+) -> None:
+    # the status message counted in bytes (600,000 characters of two bytes each), the error's
+    # arguments (two megabytes) let go, the message's first bytes kept
+    failed = _span("failed")
+    failed.set_error(
+        {"type": "ValueError", "module": "builtins", "message": "bad", "args": ["a" * 2 * MB]},
+        "boom: " + "é" * 600_000,
+    )
+    store = TraceStore(tmp_path / "traces.db")
+    try:
+        store.write_spans([_span("root"), failed])
+        (_, stored) = store.get_trace("t1").spans
+    finally:
+        store.close()
+    assert stored.status == "ERROR" and stored.status_message is not None
+    assert stored.status_message.startswith("boom: éé")
+    assert "more than the trace store holds" in stored.status_message
+    assert stored.error is not None and stored.error["args"] == []
+    assert stored.error["message"] == "bad"

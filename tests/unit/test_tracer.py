@@ -913,3 +913,20 @@ def test_span_used_as_a_decorator_says_to_use_traced(
     assert "tracer.span('lookup') is a context manager" in message
     assert "@tracer.traced(span_type='tool', name='lookup')" in message
     assert provider.trace_store.list_traces() == []  # nothing recorded for it
+
+
+def test_a_copied_or_pickled_recorded_value_keeps_its_stored_form() -> None:
+    import copy
+    import datetime as dt
+    import pickle
+
+    from pytest_clearstone.tracing.span import Recorded
+
+    recorded = Recorded.of({"when": dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc), "n": (1,)})
+    for again in (
+        copy.deepcopy(recorded),
+        copy.copy(recorded),
+        pickle.loads(pickle.dumps(recorded)),
+    ):
+        assert again.encoded == recorded.encoded
+        assert again.value == recorded.value and again.value is not recorded.value

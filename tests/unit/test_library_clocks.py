@@ -1,0 +1,70 @@
+"""library_clocks: the clock readings agent libraries write into their messages read the agent's
+(frozen) clock while a test records or replays, also inside a live call, which puts the process
+on the real clock; and pydantic-ai groups a streamed output item by item."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from pytest_clearstone.golden import DeterministicExecutionContext
+
+WHEN = dt.datetime(2024, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
+LATER = dt.timezone(dt.timedelta(hours=5, minutes=30))
+
+
+def test_pydantic_ais_message_times_and_attempt_durations_read_the_agents_clock() -> None:
+    utils = pytest.importorskip("pydantic_ai._utils")
+    attempts = pytest.importorskip("pydantic_ai._model_request_attempts")
+    with DeterministicExecutionContext(WHEN, seed=1) as ctx:
+        start = attempts.AttemptStart()
+        with ctx.suspended():  # a live call: the process's clock is the real one
+            time.sleep(0.01)
+            assert utils.now_utc() == WHEN
+            assert start.elapsed() == dt.timedelta(0)  # (no time passes on a frozen clock)
+    assert utils.now_utc() > WHEN  # put back
+
+
+def test_a_streamed_output_is_grouped_item_by_item() -> None:
+    utils = pytest.importorskip("pydantic_ai._utils")
+
+    async def items() -> AsyncIterator[int]:
+        for item in range(3):
+            yield item
+
+    async def groups() -> list[list[int]]:
+        async with utils.group_by_temporal(items(), 10.0) as grouped:
+            return [group async for group in grouped]
+
+    with DeterministicExecutionContext(WHEN, seed=1):
+        assert asyncio.run(groups()) == [[0], [1], [2]]  # (not one group of 10 s)
+
+
+@pytest.mark.parametrize(
+    "module", ["langgraph.pregel._retry", "langgraph.stream._convert", "langgraph.stream._mux"]
+)
+def test_langgraphs_time_readers_read_the_agents_clock(module: str) -> None:
+    reader = pytest.importorskip(module)
+    with DeterministicExecutionContext(WHEN, seed=1) as ctx, ctx.suspended():
+        assert reader.time.time() == WHEN.timestamp()
+        assert reader.time.monotonic() > 0  # (the rest of the module is the real one)
+    assert reader.time is time
+
+
+@pytest.mark.parametrize(
+    "module", ["langgraph.pregel._loop", "langgraph.pregel._checkpoint", "langgraph.store.memory"]
+)
+def test_langgraphs_datetime_readers_read_the_agents_clock(module: str) -> None:
+    reader = pytest.importorskip(module)
+    with DeterministicExecutionContext(WHEN, seed=1) as ctx, ctx.suspended():
+        assert reader.datetime.now(dt.timezone.utc) == WHEN
+        assert reader.datetime.now(LATER) == WHEN.astimezone(LATER)
+        assert reader.datetime.now(LATER).utcoffset() == dt.timedelta(hours=5, minutes=30)
+        local = reader.datetime.now()
+        assert local.tzinfo is None and local == WHEN.astimezone().replace(tzinfo=None)
+        assert reader.datetime.fromisoformat("2024-01-01") == dt.datetime(2024, 1, 1)
+    assert reader.datetime is dt.datetime
