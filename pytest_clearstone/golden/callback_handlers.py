@@ -4,18 +4,26 @@ A mocked chat model method (``ChatOpenAI.invoke``, ``ainvoke``, ``stream``...) i
 the golden without LangChain's run machinery, so the handlers in its ``config["callbacks"]`` (a
 ``UsageMetadataCallbackHandler``, a cost tracker, the user's own ``BaseCallbackHandler``) get no
 events for it: what they collect differs from the recording on every replay, and re-recording
-does not change that. When a replay's outcome differs, :func:`uncalled_handlers_hint` names them
-and the methods to mock to keep them called. Nothing here imports LangChain: handlers and
-managers are told by their classes' paths.
+does not change that. The same goes for the handlers LangChain's context managers set for the
+runs started in their block (``get_usage_metadata_callback()``, ``collect_runs()``, langchain
+community's ``get_openai_callback()``): kept in context variables LangChain registers
+(``langchain_core.tracers.context``'s configure hooks), which its run machinery reads, they are
+noted with each replayed call (:func:`context_handlers`: a look at a few variables). When a
+replay's outcome differs, :func:`uncalled_handlers_hint` names them and the methods to mock to
+keep them called. Nothing here imports LangChain: handlers and managers are told by their
+classes' paths.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..codec.naming import class_path, mro_paths
-from .responses import ReplayCall
+
+if TYPE_CHECKING:
+    from .responses import ReplayCall
 
 #: what LangChain's callback handlers and managers derive from
 _HANDLER = "langchain_core.callbacks.base:BaseCallbackHandler"
@@ -32,21 +40,46 @@ _NOT_NAMED = (
 )
 #: the most handler classes named
 _MAX_NAMED = 3
+#: the module holding LangChain's configure hooks: ``(context variable, inheritable, handler
+#: class, environment variable)`` each
+_HOOKS_MODULE = "langchain_core.tracers.context"
+
+
+def context_handlers() -> tuple[Any, ...]:
+    """The values of LangChain's configure hooks' context variables set now (the handlers its
+    context managers put in force for the runs started here), or ``()``: none is set, or
+    LangChain is not imported."""
+    module = sys.modules.get(_HOOKS_MODULE)
+    hooks = getattr(module, "_configure_hooks", None) if module is not None else None
+    if not hooks:
+        return ()
+    try:
+        return tuple(value for hook in hooks if (value := hook[0].get()) is not None)
+    except (TypeError, IndexError, AttributeError):  # (another shape: a LangChain of its own)
+        return ()
 
 
 def uncalled_handlers_hint(calls: Sequence[ReplayCall]) -> str:
     """What to say about a replay whose outcome differs when ``calls``, the calls it answered
-    from the golden, were given LangChain callback handlers in ``config["callbacks"]``: the
-    first such call, the handlers' classes and the fix (``""``: none was)."""
+    from the golden, were given LangChain callback handlers in ``config["callbacks"]``, or ran
+    with handlers a LangChain context manager set: the first such call, the handlers' classes
+    and the fix (``""``: none was)."""
     for call in calls:
         config = call.arguments.get("config")
         callbacks = config.get("callbacks") if isinstance(config, dict) else None
         names = _handler_classes(callbacks)
+        given = "was given LangChain callback handlers ({}) in config['callbacks']"
+        if not names:
+            names = _handler_classes(list(call.in_context))
+            given = (
+                "ran with LangChain callback handlers ({}) set by a context manager "
+                "(get_usage_metadata_callback(), ...)"
+            )
         if names:
             shown = ", ".join(names[:_MAX_NAMED]) + (", ..." if len(names) > _MAX_NAMED else "")
             return (
-                f"Call #{call.call_number} to {call.target} was given LangChain callback "
-                f"handlers ({shown}) in config['callbacks']: a replay answers it without "
+                f"Call #{call.call_number} to {call.target} {given.format(shown)}: a replay "
+                "answers it without "
                 "LangChain's run machinery, so they get no events for it, and re-recording does "
                 "not change that. If the difference is what they collect, mock the chat model's "
                 "_generate (_agenerate for ainvoke; _stream, _astream for stream, astream, "

@@ -324,6 +324,49 @@ def test_it(replay):
     stack.roundtrip()
 
 
+def test_a_usage_callback_set_by_a_context_manager_is_named_when_the_replay_differs(
+    stack: Stack,
+) -> None:
+    """``get_usage_metadata_callback()`` (LangChain's documented way to count tokens) does not
+    pass its handler in ``config["callbacks"]``: it sets it in a context variable, which
+    LangChain's run machinery reads. A replayed ``invoke`` runs no such machinery, so the
+    handler counts nothing. Before the fix the golden mismatch (``usage ... removed``) gave no
+    cause, only the advice to re-record, which changes nothing. It now names the handler and the
+    method to mock instead, which records and replays."""
+    test = HEADER + """
+from langchain_core.callbacks import get_usage_metadata_callback
+from langchain_core.messages import HumanMessage
+
+
+def cost_ask(llm, question):
+    with get_usage_metadata_callback() as usage:
+        message = llm.invoke([HumanMessage(question)])
+    return {"content": message.content, "usage": usage.usage_metadata}
+
+
+@pytest.mark.replay("goldens/usage.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    assert replay.run(cost_ask, app.make_llm(), "Hi")["usage"]
+"""
+    stack.write_test("usage", test)
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().replace("\nE   ", " ").split())
+    assert "GoldenMismatchError" in text and "root['usage']['gpt-4o-mini']: removed" in text
+    assert (
+        "Call #1 to langchain_openai.ChatOpenAI.invoke ran with LangChain callback handlers "
+        "(langchain_core.callbacks.usage.UsageMetadataCallbackHandler) set by a context "
+        "manager (get_usage_metadata_callback(), ...): a replay answers it without LangChain's "
+        "run machinery, so they get no events for it, and re-recording does not change that. "
+        "If the difference is what they collect, mock the chat model's _generate" in text
+    )
+    stack.write_test("usage", test.replace(
+        'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
+        'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
+    stack.roundtrip()
+
+
 @pytest.fixture
 def _llm_cache_kept() -> Iterator[None]:
     """The inner runs (in this process) set LangChain's global LLM cache: put the one before
