@@ -4,14 +4,15 @@ A mocked chat model method (``ChatOpenAI.invoke``, ``ainvoke``, ``stream``...) i
 the golden without LangChain's run machinery, so the handlers in its ``config["callbacks"]`` (a
 ``UsageMetadataCallbackHandler``, a cost tracker, the user's own ``BaseCallbackHandler``) get no
 events for it: what they collect differs from the recording on every replay, and re-recording
-does not change that. The same goes for the handlers LangChain's context managers set for the
-runs started in their block (``get_usage_metadata_callback()``, ``collect_runs()``, langchain
-community's ``get_openai_callback()``): kept in context variables LangChain registers
-(``langchain_core.tracers.context``'s configure hooks), which its run machinery reads, they are
-noted with each replayed call (:func:`context_handlers`: a look at a few variables). When a
-replay's outcome differs, :func:`uncalled_handlers_hint` names them and the methods to mock to
-keep them called. Nothing here imports LangChain: handlers and managers are told by their
-classes' paths.
+does not change that. So do the handlers given to the model itself (its ``callbacks`` field,
+``ChatOpenAI(callbacks=[...])``: found in its recorded settings), and those LangChain's context
+managers set for the runs started in their block (``get_usage_metadata_callback()``,
+``collect_runs()``, langchain community's ``get_openai_callback()``): kept in context variables
+LangChain registers (``langchain_core.tracers.context``'s configure hooks), which its run
+machinery reads, they are noted with each replayed call (:func:`context_handlers`: a look at a
+few variables). When a replay's outcome differs, :func:`uncalled_handlers_hint` names them and
+the methods to mock to keep them called. Nothing here imports LangChain: handlers and managers
+are told by their classes' paths.
 """
 
 from __future__ import annotations
@@ -61,14 +62,18 @@ def context_handlers() -> tuple[Any, ...]:
 
 def uncalled_handlers_hint(calls: Sequence[ReplayCall]) -> str:
     """What to say about a replay whose outcome differs when ``calls``, the calls it answered
-    from the golden, were given LangChain callback handlers in ``config["callbacks"]``, or ran
-    with handlers a LangChain context manager set: the first such call, the handlers' classes
-    and the fix (``""``: none was)."""
+    from the golden, were given LangChain callback handlers in ``config["callbacks"]`` or in
+    their model's ``callbacks``, or ran with handlers a LangChain context manager set: the
+    first such call, the handlers' classes and the fix (``""``: none was)."""
     for call in calls:
         config = call.arguments.get("config")
         callbacks = config.get("callbacks") if isinstance(config, dict) else None
         names = _handler_classes(callbacks)
         given = "was given LangChain callback handlers ({}) in config['callbacks']"
+        settings = call.arguments.get("self")  # (a model's settings, by field)
+        if not names and isinstance(settings, dict):  # ``ChatOpenAI(callbacks=[...])``
+            names = _handler_classes(settings.get("callbacks"))
+            given = "was given LangChain callback handlers ({}) in its model's callbacks"
         if not names:
             names = _handler_classes(list(call.in_context))
             given = (

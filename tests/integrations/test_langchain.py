@@ -367,6 +367,56 @@ def test_it(replay):
     stack.roundtrip()
 
 
+def test_a_handler_given_to_the_model_itself_is_named_when_the_replay_differs(
+    stack: Stack,
+) -> None:
+    """A handler given to the chat model when it is built (``ChatOpenAI(callbacks=[...])``, its
+    ``callbacks`` field) gets no events from a replayed ``invoke`` either. Before the fix the
+    golden mismatch (``root['calls']: 1 -> 0``) named no cause, only the advice to re-record,
+    which changes nothing: the hint looked in ``config["callbacks"]`` only."""
+    test = HEADER + """
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import HumanMessage
+
+
+class Ends(BaseCallbackHandler):
+    def __init__(self):
+        self.calls = 0
+
+    def on_llm_end(self, response, **kwargs):
+        self.calls += 1
+
+
+def counted_ask(question):
+    ends = Ends()
+    llm = app.make_llm().model_copy(update={"callbacks": [ends]})
+    message = llm.invoke([HumanMessage(question)])
+    return {"content": message.content, "calls": ends.calls}
+
+
+@pytest.mark.replay("goldens/ends.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    assert replay.run(counted_ask, "Hi")["calls"] == 1
+"""
+    stack.write_test("ends", test)
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().replace("\nE   ", " ").split())
+    assert "GoldenMismatchError" in text and "root['calls']: 1 -> 0" in text
+    assert (
+        "Call #1 to langchain_openai.ChatOpenAI.invoke was given LangChain callback handlers "
+        "(test_ends.Ends) in its model's callbacks: a replay answers it without LangChain's "
+        "run machinery, so they get no events for it, and re-recording does not change that. "
+        "If the difference is what they collect, mock the chat model's _generate" in text
+    )
+    stack.write_test("ends", test.replace(
+        'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
+        'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
+    stack.record()  # (not roundtrip(): the model's handler is a placeholder, a `repr` tag)
+    stack.replay_passes()
+
+
 @pytest.fixture
 def _llm_cache_kept() -> Iterator[None]:
     """The inner runs (in this process) set LangChain's global LLM cache: put the one before
