@@ -70,6 +70,10 @@ def uncalled_handlers_hint(calls: Sequence[ReplayCall]) -> str:
         callbacks = config.get("callbacks") if isinstance(config, dict) else None
         names = _handler_classes(callbacks)
         given = "was given LangChain callback handlers ({}) in config['callbacks']"
+        if not names and call.target.rpartition(".")[2].startswith("_"):
+            # (``_generate``...: called by the run machinery, which a replay runs: the handlers
+            # of the model and the context get their events)
+            continue
         settings = call.arguments.get("self")  # (a model's settings, by field)
         if not names and isinstance(settings, dict):  # ``ChatOpenAI(callbacks=[...])``
             names = _handler_classes(settings.get("callbacks"))
