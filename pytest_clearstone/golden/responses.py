@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..printable import printable
 from ..tracing.span import Recorded, Span
-from .callback_handlers import context_handlers
+from .callback_handlers import InContext, context_handlers
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
 from .targets import Target
@@ -221,9 +221,9 @@ class ReplayCall:
     span_id: str | None
     result: Any = None
     error: BaseException | None = None
-    #: the values LangChain's context managers had set for its runs when the call was made
+    #: the LangChain callbacks in force where the call was made, beside its arguments
     #: (:func:`~pytest_clearstone.golden.callback_handlers.context_handlers`)
-    in_context: tuple[Any, ...] = ()
+    in_context: InContext | None = None
 
 
 @dataclass(eq=False)  # (the record of one replay: equal only to itself)

@@ -417,6 +417,55 @@ def test_it(replay):
     stack.replay_passes()
 
 
+def test_handlers_of_the_run_a_call_is_made_in_are_named_when_the_replay_differs(
+    stack: Stack,
+) -> None:
+    """A model called with no config inside a runnable (a ``RunnableLambda``, a LangGraph node)
+    takes the callbacks of the run it is called in from LangChain's context variable: under
+    ``astream_events``, its event handler. A replayed ``ainvoke`` gives that handler no events.
+    Before the fix the golden mismatch (``root[0]: removed ...``) named no cause, only the
+    advice to re-record, which changes nothing."""
+    test = HEADER + """
+from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableLambda
+
+
+async def answers(question):
+    llm = app.make_llm()
+
+    async def node(text):
+        return (await llm.ainvoke([HumanMessage(text)])).content
+
+    ends = []
+    async for event in RunnableLambda(node).astream_events(question, version="v2"):
+        if event["event"] == "on_chat_model_end":
+            ends.append(event["data"]["output"].content)
+    return ends
+
+
+@pytest.mark.replay("goldens/ends.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.ainvoke"})
+def test_it(replay):
+    assert asyncio.run(replay.run(answers, "Hi")) == ["Answer to 'Hi'"]
+"""
+    stack.write_test("ends", test)
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().replace("\nE   ", " ").split())
+    assert "GoldenMismatchError" in text and "root[0]: removed \"Answer to 'Hi'\"" in text
+    assert (
+        "Call #1 to langchain_openai.ChatOpenAI.ainvoke ran with LangChain callback handlers "
+        "(langchain_core.tracers.event_stream._AstreamEventsCallbackHandler) of the run it was "
+        "called in (astream_events, a graph's stream_mode='messages', ...): a replay answers "
+        "it without LangChain's run machinery, so they get no events for it" in text
+    )
+    stack.write_test("ends", test.replace(
+        'mock={"llm": "langchain_openai.ChatOpenAI.ainvoke"}',
+        # (astream_events' handler makes the model stream: its ainvoke goes through _astream)
+        'mock={"llm": "langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]'))
+    stack.roundtrip()
+
+
 @pytest.fixture
 def _llm_cache_kept() -> Iterator[None]:
     """The inner runs (in this process) set LangChain's global LLM cache: put the one before
