@@ -4,18 +4,29 @@ A mocked chat model method (``ChatOpenAI.invoke``, ``ainvoke``, ``stream``...) i
 the golden without LangChain's run machinery, so the handlers in its ``config["callbacks"]`` (a
 ``UsageMetadataCallbackHandler``, a cost tracker, the user's own ``BaseCallbackHandler``) get no
 events for it: what they collect differs from the recording on every replay, and re-recording
-does not change that. When a replay's outcome differs, :func:`uncalled_handlers_hint` names them
-and the methods to mock to keep them called. Nothing here imports LangChain: handlers and
-managers are told by their classes' paths.
+does not change that. So do the handlers given to the model itself (its ``callbacks`` field,
+``ChatOpenAI(callbacks=[...])``: found in its recorded settings), those of the run a model
+called with no config is called in (LangChain's ``var_child_runnable_config``:
+``astream_events``' handler around a ``RunnableLambda``, LangGraph's message stream around a
+node), and those LangChain's context managers set for the runs started in their block
+(``get_usage_metadata_callback()``, ``collect_runs()``, langchain community's
+``get_openai_callback()``), kept in context variables LangChain registers
+(``langchain_core.tracers.context``'s configure hooks): the last two are noted with each
+replayed call (:func:`context_handlers`: a look at a few variables). When a replay's outcome
+differs, :func:`uncalled_handlers_hint` names them and the methods to mock to keep them called.
+Nothing here imports LangChain: handlers and managers are told by their classes' paths.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..codec.naming import class_path, mro_paths
-from .responses import ReplayCall
+
+if TYPE_CHECKING:
+    from .responses import ReplayCall
 
 #: what LangChain's callback handlers and managers derive from
 _HANDLER = "langchain_core.callbacks.base:BaseCallbackHandler"
@@ -32,21 +43,82 @@ _NOT_NAMED = (
 )
 #: the most handler classes named
 _MAX_NAMED = 3
+#: the module holding LangChain's configure hooks: ``(context variable, inheritable, handler
+#: class, environment variable)`` each
+_HOOKS_MODULE = "langchain_core.tracers.context"
+#: the module holding the config of the run the code runs in (``var_child_runnable_config``)
+_CONFIG_MODULE = "langchain_core.runnables.config"
+
+
+class InContext(NamedTuple):
+    """The LangChain callbacks in force where a call was made, beside its arguments."""
+
+    #: the callbacks of the run the call is made in (a callback manager, or a list), which a
+    #: model called with no config takes: ``astream_events``' handler in a ``RunnableLambda``,
+    #: LangGraph's message stream in a node
+    inherited: Any
+    #: the values of LangChain's configure hooks' context variables that are set (the handlers
+    #: its context managers put in force: ``get_usage_metadata_callback()``...)
+    hooked: tuple[Any, ...]
+
+
+def context_handlers() -> InContext | None:
+    """The LangChain callbacks in force here (:class:`InContext`), or ``None``: none is, or
+    LangChain is not imported."""
+    module = sys.modules.get(_CONFIG_MODULE)
+    variable = getattr(module, "var_child_runnable_config", None) if module is not None else None
+    config = variable.get() if variable is not None else None
+    inherited = config.get("callbacks") if isinstance(config, dict) else None
+    module = sys.modules.get(_HOOKS_MODULE)
+    hooks = getattr(module, "_configure_hooks", None) if module is not None else None
+    hooked: tuple[Any, ...] = ()
+    if hooks:
+        try:
+            hooked = tuple(value for hook in hooks if (value := hook[0].get()) is not None)
+        except (TypeError, IndexError, AttributeError):  # (another shape: a LangChain of its own)
+            hooked = ()
+    if inherited is None and not hooked:
+        return None
+    return InContext(inherited, hooked)
 
 
 def uncalled_handlers_hint(calls: Sequence[ReplayCall]) -> str:
     """What to say about a replay whose outcome differs when ``calls``, the calls it answered
-    from the golden, were given LangChain callback handlers in ``config["callbacks"]``: the
-    first such call, the handlers' classes and the fix (``""``: none was)."""
+    from the golden, were given LangChain callback handlers in ``config["callbacks"]`` or in
+    their model's ``callbacks``, or ran with handlers of the run they were made in or that a
+    LangChain context manager set: the first such call, the handlers' classes and the fix
+    (``""``: none was)."""
     for call in calls:
         config = call.arguments.get("config")
         callbacks = config.get("callbacks") if isinstance(config, dict) else None
         names = _handler_classes(callbacks)
+        given = "was given LangChain callback handlers ({}) in config['callbacks']"
+        if not names and call.target.rpartition(".")[2].startswith("_"):
+            # (``_generate``...: called by the run machinery, which a replay runs: the handlers
+            # of the model and the context get their events)
+            continue
+        settings = call.arguments.get("self")  # (a model's settings, by field)
+        if not names and isinstance(settings, dict):  # ``ChatOpenAI(callbacks=[...])``
+            names = _handler_classes(settings.get("callbacks"))
+            given = "was given LangChain callback handlers ({}) in its model's callbacks"
+        in_context = call.in_context
+        if not names and in_context is not None:
+            names = _handler_classes(in_context.inherited)
+            given = (
+                "ran with LangChain callback handlers ({}) of the run it was called in "
+                "(astream_events, a graph's stream_mode='messages', ...)"
+            )
+        if not names and in_context is not None:
+            names = _handler_classes(list(in_context.hooked))
+            given = (
+                "ran with LangChain callback handlers ({}) set by a context manager "
+                "(get_usage_metadata_callback(), ...)"
+            )
         if names:
             shown = ", ".join(names[:_MAX_NAMED]) + (", ..." if len(names) > _MAX_NAMED else "")
             return (
-                f"Call #{call.call_number} to {call.target} was given LangChain callback "
-                f"handlers ({shown}) in config['callbacks']: a replay answers it without "
+                f"Call #{call.call_number} to {call.target} {given.format(shown)}: a replay "
+                "answers it without "
                 "LangChain's run machinery, so they get no events for it, and re-recording does "
                 "not change that. If the difference is what they collect, mock the chat model's "
                 "_generate (_agenerate for ainvoke; _stream, _astream for stream, astream, "

@@ -29,6 +29,7 @@ from ..errors import (
 )
 from ..printable import printable
 from ..tracing.span import Recorded, Span
+from .callback_handlers import InContext, context_handlers
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
 from .targets import Target
@@ -220,6 +221,9 @@ class ReplayCall:
     span_id: str | None
     result: Any = None
     error: BaseException | None = None
+    #: the LangChain callbacks in force where the call was made, beside its arguments
+    #: (:func:`~pytest_clearstone.golden.callback_handlers.context_handlers`)
+    in_context: InContext | None = None
 
 
 @dataclass(eq=False)  # (the record of one replay: equal only to itself)
@@ -682,7 +686,9 @@ class TargetReplay:
             self._check_place(number, recorded, arguments)
             if recorded.input is not None:
                 self._check(number, recorded, arguments)
-        call = ReplayCall(self.target.path, number, arguments, recorded.span_id)
+        call = ReplayCall(
+            self.target.path, number, arguments, recorded.span_id, in_context=context_handlers()
+        )
         self._calls.append(call)
         try:
             call.result = recorded.respond(self, call)

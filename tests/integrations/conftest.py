@@ -59,6 +59,9 @@ _SDK_MODULES = (
     "langchain_core.tools",
     "langchain_core.runnables",
     "langchain_core.utils.uuid",
+    # (imported lazily by LangChain's first run, but held by callbacks.usage once imported: a
+    # copy dropped after one inner run would leave the next without it in sys.modules)
+    "langchain_core.tracers.context",
     "langchain_openai",
     "langgraph.graph",
     "pydantic_ai",

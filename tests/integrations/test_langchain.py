@@ -324,6 +324,148 @@ def test_it(replay):
     stack.roundtrip()
 
 
+def test_a_usage_callback_set_by_a_context_manager_is_named_when_the_replay_differs(
+    stack: Stack,
+) -> None:
+    """``get_usage_metadata_callback()`` (LangChain's documented way to count tokens) does not
+    pass its handler in ``config["callbacks"]``: it sets it in a context variable, which
+    LangChain's run machinery reads. A replayed ``invoke`` runs no such machinery, so the
+    handler counts nothing. Before the fix the golden mismatch (``usage ... removed``) gave no
+    cause, only the advice to re-record, which changes nothing. It now names the handler and the
+    method to mock instead, which records and replays."""
+    test = HEADER + """
+from langchain_core.callbacks import get_usage_metadata_callback
+from langchain_core.messages import HumanMessage
+
+
+def cost_ask(llm, question):
+    with get_usage_metadata_callback() as usage:
+        message = llm.invoke([HumanMessage(question)])
+    return {"content": message.content, "usage": usage.usage_metadata}
+
+
+@pytest.mark.replay("goldens/usage.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    assert replay.run(cost_ask, app.make_llm(), "Hi")["usage"]
+"""
+    stack.write_test("usage", test)
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().replace("\nE   ", " ").split())
+    assert "GoldenMismatchError" in text and "root['usage']['gpt-4o-mini']: removed" in text
+    assert (
+        "Call #1 to langchain_openai.ChatOpenAI.invoke ran with LangChain callback handlers "
+        "(langchain_core.callbacks.usage.UsageMetadataCallbackHandler) set by a context "
+        "manager (get_usage_metadata_callback(), ...): a replay answers it without LangChain's "
+        "run machinery, so they get no events for it, and re-recording does not change that. "
+        "If the difference is what they collect, mock the chat model's _generate" in text
+    )
+    stack.write_test("usage", test.replace(
+        'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
+        'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
+    stack.roundtrip()
+
+
+def test_a_handler_given_to_the_model_itself_is_named_when_the_replay_differs(
+    stack: Stack,
+) -> None:
+    """A handler given to the chat model when it is built (``ChatOpenAI(callbacks=[...])``, its
+    ``callbacks`` field) gets no events from a replayed ``invoke`` either. Before the fix the
+    golden mismatch (``root['calls']: 1 -> 0``) named no cause, only the advice to re-record,
+    which changes nothing: the hint looked in ``config["callbacks"]`` only."""
+    test = HEADER + """
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import HumanMessage
+
+
+class Ends(BaseCallbackHandler):
+    def __init__(self):
+        self.calls = 0
+
+    def on_llm_end(self, response, **kwargs):
+        self.calls += 1
+
+
+def counted_ask(question):
+    ends = Ends()
+    llm = app.make_llm().model_copy(update={"callbacks": [ends]})
+    message = llm.invoke([HumanMessage(question)])
+    return {"content": message.content, "calls": ends.calls}
+
+
+@pytest.mark.replay("goldens/ends.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    assert replay.run(counted_ask, "Hi")["calls"] == 1
+"""
+    stack.write_test("ends", test)
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().replace("\nE   ", " ").split())
+    assert "GoldenMismatchError" in text and "root['calls']: 1 -> 0" in text
+    assert (
+        "Call #1 to langchain_openai.ChatOpenAI.invoke was given LangChain callback handlers "
+        "(test_ends.Ends) in its model's callbacks: a replay answers it without LangChain's "
+        "run machinery, so they get no events for it, and re-recording does not change that. "
+        "If the difference is what they collect, mock the chat model's _generate" in text
+    )
+    stack.write_test("ends", test.replace(
+        'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
+        'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
+    stack.record()  # (not roundtrip(): the model's handler is a placeholder, a `repr` tag)
+    stack.replay_passes()
+
+
+def test_handlers_of_the_run_a_call_is_made_in_are_named_when_the_replay_differs(
+    stack: Stack,
+) -> None:
+    """A model called with no config inside a runnable (a ``RunnableLambda``, a LangGraph node)
+    takes the callbacks of the run it is called in from LangChain's context variable: under
+    ``astream_events``, its event handler. A replayed ``ainvoke`` gives that handler no events.
+    Before the fix the golden mismatch (``root[0]: removed ...``) named no cause, only the
+    advice to re-record, which changes nothing."""
+    test = HEADER + """
+from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableLambda
+
+
+async def answers(question):
+    llm = app.make_llm()
+
+    async def node(text):
+        return (await llm.ainvoke([HumanMessage(text)])).content
+
+    ends = []
+    async for event in RunnableLambda(node).astream_events(question, version="v2"):
+        if event["event"] == "on_chat_model_end":
+            ends.append(event["data"]["output"].content)
+    return ends
+
+
+@pytest.mark.replay("goldens/ends.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.ainvoke"})
+def test_it(replay):
+    assert asyncio.run(replay.run(answers, "Hi")) == ["Answer to 'Hi'"]
+"""
+    stack.write_test("ends", test)
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().replace("\nE   ", " ").split())
+    assert "GoldenMismatchError" in text and "root[0]: removed \"Answer to 'Hi'\"" in text
+    assert (
+        "Call #1 to langchain_openai.ChatOpenAI.ainvoke ran with LangChain callback handlers "
+        "(langchain_core.tracers.event_stream._AstreamEventsCallbackHandler) of the run it was "
+        "called in (astream_events, a graph's stream_mode='messages', ...): a replay answers "
+        "it without LangChain's run machinery, so they get no events for it" in text
+    )
+    stack.write_test("ends", test.replace(
+        'mock={"llm": "langchain_openai.ChatOpenAI.ainvoke"}',
+        # (astream_events' handler makes the model stream: its ainvoke goes through _astream)
+        'mock={"llm": "langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]'))
+    stack.roundtrip()
+
+
 @pytest.fixture
 def _llm_cache_kept() -> Iterator[None]:
     """The inner runs (in this process) set LangChain's global LLM cache: put the one before
