@@ -711,3 +711,32 @@ def test_a_golden_whose_folder_is_a_file_names_that_file(
             f"--clearstone-record test_t.py::test_t",
         ]
     )
+
+
+# -- a FIFO or a device among the goldens -------------------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("kind", ["FIFO", "link to a FIFO", "link to a device"])
+@pytest.mark.parametrize("prune", [False, True])
+def test_a_fifo_or_device_no_test_names_is_no_golden_and_never_waited_on(
+    two_modules: dict[str, Path], pytester: pytest.Pytester, kind: str, prune: bool
+) -> None:
+    # Before the fix: the search for unused goldens at the end of the run opened goldens/odd.ckpt
+    # to see whether the plugin wrote it, and opening a FIFO waits for a writer: a passing run
+    # hung after its last test (in CI, until the job's time limit). The run is a subprocess with
+    # a timeout, so a reader blocked on the FIFO fails the test.
+    odd = pytester.path / "goldens" / "odd.ckpt"
+    if kind == "FIFO":
+        os.mkfifo(odd)
+    elif kind == "link to a FIFO":
+        os.mkfifo(pytester.path / "pipe")
+        odd.symlink_to(pytester.path / "pipe")
+    else:
+        odd.symlink_to(os.devnull)
+    args = ["--clearstone-prune-unused"] if prune else []
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, *args, timeout=60)
+    result.assert_outcomes(passed=2)
+    # the stale golden is still found; the FIFO or device is not a golden: never listed, kept
+    stale = "deleted unused golden goldens/stale.ckpt" if prune else "*goldens/stale.ckpt*"
+    result.stdout.fnmatch_lines([stale])
+    result.stdout.no_fnmatch_line("*odd.ckpt*")
+    assert os.path.lexists(odd)
