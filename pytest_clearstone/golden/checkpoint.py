@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import codec
 from ..codec.naming import loaded_class
-from ..codec.nesting import MAX_DEPTH, retried
+from ..codec.nesting import retried
 from ..codec.tags import (
     SIZE_FIELD,
     decode_document,
@@ -51,7 +51,7 @@ from ..tracing.span import LONG_INTEGER_TEXT, Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
 from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
-from .files import not_json, read_file, read_golden
+from .files import not_json, read_file, read_golden, too_deep_to_read
 from .outcome import check_outcome
 
 if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
@@ -357,11 +357,7 @@ class Checkpoint:
         try:  # (values nest up to MAX_DEPTH levels: read again with room if need be)
             return retried(lambda: cls._from_raw(raw, path, allow_pickle, key))
         except RecursionError:
-            raise CheckpointCorruptError(
-                path,
-                f"it is nested more than {MAX_DEPTH} levels deep (the most pytest-clearstone "
-                f"records and replays)",
-            ) from None
+            raise CheckpointCorruptError(path, too_deep_to_read()) from None
 
     @classmethod
     def _from_raw(

@@ -234,6 +234,17 @@ def not_json(path: Path, raw: bytes, reason: str) -> CheckpointCorruptError:
     return found or CheckpointCorruptError(path, f"truncated or not JSON ({reason})")
 
 
+def too_deep_to_read() -> str:
+    """Why a golden whose values nest deeper than the readers go (a ``RecursionError`` while
+    reading it) cannot be read."""
+    from ..codec.nesting import MAX_DEPTH  # (the codec: not imported by a plugin left unused)
+
+    return (
+        f"it is nested more than {MAX_DEPTH} levels deep (the most pytest-clearstone records "
+        f"and replays)"
+    )
+
+
 def too_long_to_read() -> str:
     """Why a golden that holds an integer longer than Python reads from text
     (``sys.get_int_max_str_digits()``) cannot be read, and the fix."""

@@ -311,3 +311,26 @@ def test_a_key_written_twice_in_an_edited_golden_is_refused_naming_it(tmp_path: 
     path.write_text(text)
     with pytest.raises(CheckpointCorruptError, match="the key 'total' appears twice in one object"):
         load_checkpoint(str(path))
+
+
+# -- a value nested deeper than any reader goes --------------------------------------------------
+def test_a_golden_nested_past_every_limit_is_named_so_by_every_reader(capsys, tmp_path):
+    # Before the fix: replay said "nested more than 2000 levels deep", but show and diff said
+    # "truncated or not JSON (maximum recursion depth exceeded ...)" of a file that is whole JSON
+    from pytest_clearstone.codec.nesting import MAX_DEPTH
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    path = _golden(tmp_path)
+    depth = 50 * MAX_DEPTH
+    text = path.read_text().replace('"total": 3', '"total": ' + "[" * depth + "]" * depth, 1)
+    path.write_text(text)
+    said = f"{path} is not a readable checkpoint: it is nested more than {MAX_DEPTH} levels deep"
+    with pytest.raises(CheckpointCorruptError, match="nested more than"):
+        Checkpoint.read(path)
+    with pytest.raises(CheckpointCorruptError) as raised:
+        load_checkpoint(path)
+    assert str(raised.value).startswith(said)
+    good = _golden(tmp_path, "good.ckpt")
+    for argv in _commands(path, good):
+        err = _refused(capsys, argv, path)
+        assert said in err and "not JSON" not in err, argv
