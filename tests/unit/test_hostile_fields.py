@@ -334,3 +334,26 @@ def test_a_golden_nested_past_every_limit_is_named_so_by_every_reader(capsys, tm
     for argv in _commands(path, good):
         err = _refused(capsys, argv, path)
         assert said in err and "not JSON" not in err, argv
+
+
+@pytest.mark.parametrize("module", ["this", "this.sub"])
+def test_an_untrusted_golden_imports_no_module_of_the_standard_library_or_a_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], module: str
+) -> None:
+    """Before the fix the module the golden named was imported, running its top-level code,
+    before its class was refused: ``this`` printed the Zen of Python, ``antigravity`` opened a
+    web browser, ``venv.__main__`` ran venv's command line with the test run's arguments
+    (creating a virtual environment in the directory given to pytest). A golden that is not
+    trusted names a module of the standard library or of an installed package: refused before
+    it (or a package holding it) is imported."""
+    from pytest_clearstone.debugging import ReplayEngine
+    from pytest_clearstone.errors import AgentImportError
+
+    assert "this" not in sys.modules
+    path = _golden(tmp_path, **{"agent": {"module": module, "class": "Agent", "state": {}}})
+    engine = ReplayEngine(load_checkpoint(str(path)))
+    refused = r"module of the standard library.*allow_pickle=True"
+    with pytest.raises(AgentImportError, match=refused):
+        engine.replay_from_checkpoint("run")
+    assert "this" not in sys.modules
+    assert "Zen of Python" not in capsys.readouterr().out
