@@ -187,8 +187,16 @@ def import_class(path: str) -> Any:
     module_name, sep, qualname = path.partition(":") if isinstance(path, str) else ("", "", "")
     if not sep or not module_name or not qualname:
         raise DecodeError(f"bad class path {path!r} in a stored value: expected 'module:QualName'")
+    obj: Any = sys.modules.get(module_name)
+    if obj is None and module_name.rpartition(".")[2] == "__main__":
+        # (importing a package's __main__ runs it: venv's, with the test run's arguments)
+        raise DecodeError(
+            f"bad class path {path!r} in a stored value: {module_name!r} is a script (run, not "
+            f"imported), not a module a value's class was recorded from"
+        )
     try:
-        obj: Any = sys.modules.get(module_name) or importlib.import_module(module_name)
+        if obj is None:
+            obj = importlib.import_module(module_name)
         for part in qualname.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError, ValueError) as exc:

@@ -357,3 +357,27 @@ def test_an_untrusted_golden_imports_no_module_of_the_standard_library_or_a_pack
         engine.replay_from_checkpoint("run")
     assert "this" not in sys.modules
     assert "Zen of Python" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module", ["venv.__main__", "unittest.__main__"])
+def test_a_tag_naming_a_script_runs_it_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str
+) -> None:
+    """Before the fix a golden without pickles whose value was an enum tag naming
+    ``venv.__main__:X`` had that script imported while the golden was read for replay: it ran
+    venv's command line with the test run's arguments (``pytest tests`` made a virtual
+    environment in ``tests``) and its ``SystemExit`` failed the test as ``SystemExit: 0``. A
+    module's ``__main__`` is a script, never a class's home a value was recorded with: refused,
+    imported never."""
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    env = tmp_path / "env"
+    monkeypatch.setattr(sys, "argv", ["venv", str(env)])
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    tag = {"__cs__": "enum", "cls": f"{module}:Colour", "v": 1}
+    path = _golden(tmp_path, **{"outcome.result": tag})
+    with pytest.raises(CheckpointCorruptError, match=r"__main__.*is a script") as raised:
+        Checkpoint.read(path)
+    assert str(raised.value).endswith(FIX)
+    assert not env.exists()
+    assert module not in sys.modules
