@@ -740,3 +740,22 @@ def test_a_fifo_or_device_no_test_names_is_no_golden_and_never_waited_on(
     result.stdout.fnmatch_lines([stale])
     result.stdout.no_fnmatch_line("*odd.ckpt*")
     assert os.path.lexists(odd)
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_an_unused_golden_named_with_terminal_codes_is_listed_escaped(
+    two_modules: dict[str, Path], pytester: pytest.Pytester, prune: bool
+) -> None:
+    # Before the fix: the file name of a golden no test uses (from a pull request) reached the
+    # terminal summary as it is: its escape sequences recoloured, erased or retitled the
+    # terminal or CI log, a bidi override reordered the line
+    odd = pytester.path / "goldens" / "odd\x1b[2J\x1b]0;pwned\x07\u202ex.ckpt"
+    odd.write_bytes(two_modules["a"].read_bytes())
+    args = ["--clearstone-prune-unused"] if prune else []
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=2)
+    shown = "goldens/odd\\x1b[2J\\x1b]0;pwned\\x07\\u202ex.ckpt"
+    line = f"deleted unused golden {shown}" if prune else f"  {shown}"
+    assert line in result.stdout.lines  # (not fnmatch: the name holds brackets)
+    assert "\x1b[2J" not in result.stdout.str() and "\u202e" not in result.stdout.str()
+    assert odd.exists() is not prune
