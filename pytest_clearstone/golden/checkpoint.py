@@ -50,7 +50,7 @@ from ..errors import (
 from ..tracing.span import LONG_INTEGER_TEXT, Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
-from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
+from .document import FORMAT_NAME, FORMAT_VERSION, file_text, timestamp_in_range, with_size
 from .files import not_json, read_file, read_golden, too_deep_to_read
 from .outcome import check_outcome
 
@@ -458,6 +458,12 @@ class Checkpoint:
             ) from None
         if checkpoint.timestamp.tzinfo is None:
             raise CheckpointCorruptError(path, "the timestamp has no timezone")
+        if not timestamp_in_range(checkpoint.timestamp):
+            raise CheckpointCorruptError(
+                path,
+                f"the timestamp {doc['timestamp']!r} is out of range (its instant in UTC is "
+                f"before the year 1 or after 9999, which no clock can be set to)",
+            )
         if checkpoint.span_id not in trace:
             raise CheckpointCorruptError(
                 path, f"its span {checkpoint.span_id!r} is not in its trace"

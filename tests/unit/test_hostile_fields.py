@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -381,3 +382,28 @@ def test_a_tag_naming_a_script_runs_it_not(
     assert str(raised.value).endswith(FIX)
     assert not env.exists()
     assert module not in sys.modules
+
+
+@pytest.mark.parametrize(
+    "stamp", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"], ids=["after", "before"]
+)
+def test_a_timestamp_whose_instant_no_datetime_holds_is_refused_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, stamp: str
+) -> None:
+    # Before the fix: the golden loaded, and replaying it (or recording it again, which keeps
+    # the previous golden's clock) failed inside the plugin with a bare "OverflowError: date
+    # value out of range" when the clock was frozen at the timestamp's instant (in UTC: year
+    # 10000, or year 0)
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+    from pytest_clearstone.golden.identity import previous_document, previous_identity
+
+    path = _golden(tmp_path, timestamp=stamp)
+    said = f"the timestamp {stamp!r} is out of range"
+    with pytest.raises(CheckpointCorruptError, match=re.escape(said)):
+        Checkpoint.read(path)
+    with pytest.raises(CheckpointCorruptError, match=re.escape(said)):
+        load_checkpoint(path)
+    err = _refused(capsys, ["show", path], path)
+    assert said in err
+    # a re-record starts a new identity (a clock of its own) instead of keeping that one
+    assert previous_identity(previous_document(path.read_text())) is None
