@@ -407,3 +407,27 @@ def test_a_timestamp_whose_instant_no_datetime_holds_is_refused_naming_it(
     assert said in err
     # a re-record starts a new identity (a clock of its own) instead of keeping that one
     assert previous_identity(previous_document(path.read_text())) is None
+
+
+@pytest.mark.parametrize("where", ["module", "base"])
+def test_a_recorded_exception_naming_a_script_runs_it_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Before the fix a span's recorded exception whose module (or the module of its stand-in's
+    base) was ``venv.__main__`` had it imported when the replayed call raised: venv's command
+    line ran with the test run's arguments, and its ``SystemExit`` left the replay."""
+    from pytest_clearstone.errors import RecordedError
+    from pytest_clearstone.golden.recorded_errors import rebuild_exception
+
+    env = tmp_path / "env"
+    monkeypatch.setattr(sys, "argv", ["venv", str(env)])
+    monkeypatch.delitem(sys.modules, "venv.__main__", raising=False)
+    script = {"module": "venv.__main__", "type": "Boom"}
+    record: dict[str, Any] = {"module": "app", "type": "Boom", "message": "m"}
+    record.update(script if where == "module" else {"base": script})
+    rebuilt = rebuild_exception(record)
+    assert isinstance(rebuilt, RecordedError)
+    assert "could not be imported" in str(rebuilt)
+    assert ("is a script" in str(rebuilt)) is (where == "module")
+    assert not env.exists()
+    assert "venv.__main__" not in sys.modules
