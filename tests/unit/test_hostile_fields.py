@@ -431,3 +431,19 @@ def test_a_recorded_exception_naming_a_script_runs_it_not(
     assert ("is a script" in str(rebuilt)) is (where == "module")
     assert not env.exists()
     assert "venv.__main__" not in sys.modules
+
+
+def test_the_type_a_refused_pickle_claims_is_named_escaped(tmp_path: Path) -> None:
+    # Before the fix: the type name a pickle tag claims (text from the file, a stranger's) was
+    # put in the refusal as it was: its escape sequences reached the terminal of the CI log
+    from pytest_clearstone.errors import UntrustedCheckpointError
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    claimed = "evil\x1b[2J\x1b]0;pwned\x07\u202eType"
+    tag = {"__cs__": "pickle", "type": claimed, "v": "AAAA"}
+    path = _golden(tmp_path, **{"metadata.x": tag})
+    with pytest.raises(UntrustedCheckpointError) as raised:
+        Checkpoint.read(path)
+    message = str(raised.value)
+    assert "a stored evil\\x1b[2J\\x1b]0;pwned\\x07\\u202eType, in the metadata" in message
+    assert "\x1b" not in message and "\u202e" not in message
