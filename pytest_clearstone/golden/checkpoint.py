@@ -318,7 +318,9 @@ class Checkpoint:
             return path
         from .atomic import atomic_write_text  # (a replaying process writes no checkpoint)
 
-        atomic_write_text(path, text)
+        # a link is written through to a checkpoint only (a golden two suites share): never
+        # to another file it reaches (a pull request's link to ~/.bashrc), which stays
+        atomic_write_text(path, text, through=lambda real: checkpoint_writer(real) is not None)
         self.path = path
         return path
 

@@ -263,6 +263,33 @@ def test_a_re_record_writes_through_a_golden_that_is_a_symlink(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_re_recording_a_golden_linked_to_a_file_that_is_no_checkpoint_replaces_the_link(
+    linked: tuple[Path, Path], pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Before the fix: a golden committed as a link to a file outside the project that is no
+    # checkpoint (a pull request's goldens/s.ckpt -> ~/.bashrc) failed replay as "not a readable
+    # checkpoint ... re-record it", and the re-record wrote the golden through the link: the
+    # file it pointed to was lost. A link is written through only to a checkpoint (a golden
+    # shared by two suites); any other file it reaches is left as it is, the link replaced
+    link, _shared = linked
+    victim = tmp_path_factory.mktemp("home") / ".bashrc"
+    victim.write_text("export PATH=$HOME/bin:$PATH\n")
+    link.unlink()
+    link.symlink_to(victim)
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(["*s.ckpt is not a readable checkpoint*--clearstone-record*"])
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(
+        ["*goldens/s.ckpt: replaced a file that was not a readable golden"]
+    )
+    assert victim.read_text() == "export PATH=$HOME/bin:$PATH\n"
+    assert not link.is_symlink() and "an answer to s" in link.read_text(encoding="utf-8")
+    assert [p.name for p in victim.parent.iterdir()] == [".bashrc"]  # (no temporary file)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 # -- a run from a subdirectory of the rootdir ---------------------------------------------------
 SHARED_FROM_INTEG = """
 import pytest
