@@ -513,6 +513,11 @@ FOREIGN_AGENT = (
     "own: rehydrated with the checkpoint's state, its own methods would run on data the file "
     "chose"
 )
+FOREIGN_AGENT_MODULE = (
+    "a module of the standard library or of an installed package, not the project's own: it "
+    "was not imported (importing a module runs its code), and a class of it, rehydrated with "
+    "the checkpoint's state, would run its own methods on data the file chose"
+)
 FOREIGN_AGENT_FIX = (
     "build the agent in the test and replay its method (replay.run(agent.method, ...)), or, if "
     "you trust the file, load it with allow_pickle=True (--clearstone-allow-pickle)"

@@ -29,7 +29,7 @@ from .errors import (
     DecodeError,
     PickleImportError,
 )
-from .golden.files import not_json, read_golden
+from .golden.files import not_json, read_golden, too_deep_to_read
 from .golden.ordering import spans_in_call_order
 from .printable import printable
 
@@ -115,6 +115,8 @@ def load_checkpoint(
         if isinstance(exc, DecodeError):
             problem = f"a stored value cannot be decoded: {exc}"
             raise CheckpointCorruptError(path, problem) from None
+        if isinstance(exc, RecursionError):  # (whole JSON, nested past every reader's limit)
+            raise CheckpointCorruptError(path, too_deep_to_read()) from None
         raise not_json(path, raw, str(exc)) from None
     checkpoint = Checkpoint.from_document(doc, path)  # (its outcome checked)
     for span in checkpoint.trace.spans:  # show computes with them

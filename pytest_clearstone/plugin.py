@@ -2712,11 +2712,14 @@ def _selection(config: pytest.Config) -> str:
 
 
 def _shown(config: pytest.Config, path: Path) -> str:
-    """``path`` relative to the rootdir where it is under it."""
+    """``path`` relative to the rootdir where it is under it, its control characters escaped
+    (a file's name comes from the repository: it reaches the terminal as text)."""
+    from .printable import printable
+
     try:
-        return str(path.relative_to(config.rootpath))
+        return printable(path.relative_to(config.rootpath))
     except ValueError:
-        return str(path)
+        return printable(path)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -173,6 +173,17 @@ def loaded_class(type_name: str) -> type | None:
     return None
 
 
+#: why a stored class's module that is a package's ``__main__`` is not imported
+SCRIPT = "{!r} is a script (run, not imported), not a module a value's class was recorded from"
+
+
+def is_script(module_name: str) -> bool:
+    """Whether the module ``module_name`` is a package's ``__main__``: a script, which importing
+    runs (``venv.__main__``: venv's command line, with the test run's arguments), never the
+    module a stored value's class comes from (a script's classes are ``__main__``'s)."""
+    return module_name.rpartition(".")[2] == "__main__"
+
+
 def import_class(path: str) -> Any:
     """The object named by ``module:QualName``; :class:`DecodeError` naming the path when it
     cannot be imported.
@@ -187,6 +198,9 @@ def import_class(path: str) -> Any:
     module_name, sep, qualname = path.partition(":") if isinstance(path, str) else ("", "", "")
     if not sep or not module_name or not qualname:
         raise DecodeError(f"bad class path {path!r} in a stored value: expected 'module:QualName'")
+    if module_name not in sys.modules and is_script(module_name):
+        script = SCRIPT.format(module_name)
+        raise DecodeError(f"bad class path {path!r} in a stored value: {script}")
     try:
         obj: Any = sys.modules.get(module_name) or importlib.import_module(module_name)
         for part in qualname.split("."):

@@ -7,6 +7,7 @@ import os
 import secrets
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 #: A temporary file of the same target older than this was left by a writer that was killed
@@ -14,7 +15,9 @@ from pathlib import Path
 STALE_AFTER_S = 600.0
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(
+    path: Path, text: str, *, through: Callable[[Path], bool] | None = None
+) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory.
 
     The temporary file is flushed and fsynced, then renamed over ``path`` (atomic on POSIX and
@@ -26,11 +29,12 @@ def atomic_write_text(path: Path, text: str) -> None:
     A ``path`` that is a symlink to a regular file (or to a new one in a directory that exists)
     is written through, as ``open(path, "w")`` writes: the file it points to is replaced (its
     temporary file beside it) and the link stays a link (a golden committed as a link to a file
-    shared by two suites updates the shared file). A link to anything else — a device, a FIFO,
-    a directory, a place in a directory that does not exist — is replaced itself: a link a
+    shared by two suites updates the shared file), when ``through`` (given the file) says so,
+    or is not given. A link to anything else — a device, a FIFO, a directory, a place in a
+    directory that does not exist, a file ``through`` refuses — is replaced itself: a link a
     repository holds never makes a write replace what it points to, nor create directories.
     """
-    path = _written_path(path)
+    path = _written_path(path, through)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temporary(path)
     try:
@@ -49,14 +53,14 @@ def atomic_write_text(path: Path, text: str) -> None:
     _remove_stale(path)
 
 
-def _written_path(path: Path) -> Path:
+def _written_path(path: Path, through: Callable[[Path], bool] | None) -> Path:
     """The absolute path a write of ``path`` replaces (see :func:`atomic_write_text`)."""
     given = Path(os.path.abspath(path))
     real = Path(os.path.realpath(path))
     if not given.is_symlink():
         return real
     try:
-        kept = stat.S_ISREG(real.stat().st_mode)
+        kept = stat.S_ISREG(real.stat().st_mode) and (through is None or through(real))
     except FileNotFoundError:  # a dangling link: its file is made where a directory awaits it
         kept = real.parent.is_dir()
     except OSError:  # (a loop of links, a directory it may not look into)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import codec
 from ..codec.naming import loaded_class
-from ..codec.nesting import MAX_DEPTH, retried
+from ..codec.nesting import retried
 from ..codec.tags import (
     SIZE_FIELD,
     decode_document,
@@ -50,8 +50,8 @@ from ..errors import (
 from ..tracing.span import LONG_INTEGER_TEXT, Recorded, Span
 from ..tracing.trace import Trace
 from . import signing
-from .document import FORMAT_NAME, FORMAT_VERSION, file_text, with_size
-from .files import not_json, read_file, read_golden
+from .document import FORMAT_NAME, FORMAT_VERSION, file_text, timestamp_in_range, with_size
+from .files import not_json, read_file, read_golden, too_deep_to_read
 from .outcome import check_outcome
 
 if TYPE_CHECKING:  # (the state delta is imported when one is made: a passing replay makes none)
@@ -318,7 +318,9 @@ class Checkpoint:
             return path
         from .atomic import atomic_write_text  # (a replaying process writes no checkpoint)
 
-        atomic_write_text(path, text)
+        # a link is written through to a checkpoint only (a golden two suites share): never
+        # to another file it reaches (a pull request's link to ~/.bashrc), which stays
+        atomic_write_text(path, text, through=lambda real: checkpoint_writer(real) is not None)
         self.path = path
         return path
 
@@ -357,11 +359,7 @@ class Checkpoint:
         try:  # (values nest up to MAX_DEPTH levels: read again with room if need be)
             return retried(lambda: cls._from_raw(raw, path, allow_pickle, key))
         except RecursionError:
-            raise CheckpointCorruptError(
-                path,
-                f"it is nested more than {MAX_DEPTH} levels deep (the most pytest-clearstone "
-                f"records and replays)",
-            ) from None
+            raise CheckpointCorruptError(path, too_deep_to_read()) from None
 
     @classmethod
     def _from_raw(
@@ -462,6 +460,12 @@ class Checkpoint:
             ) from None
         if checkpoint.timestamp.tzinfo is None:
             raise CheckpointCorruptError(path, "the timestamp has no timezone")
+        if not timestamp_in_range(checkpoint.timestamp):
+            raise CheckpointCorruptError(
+                path,
+                f"the timestamp {doc['timestamp']!r} is out of range (its instant in UTC is "
+                f"before the year 1 or after 9999, which no clock can be set to)",
+            )
         if checkpoint.span_id not in trace:
             raise CheckpointCorruptError(
                 path, f"its span {checkpoint.span_id!r} is not in its trace"

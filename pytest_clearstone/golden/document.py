@@ -8,6 +8,7 @@ agent gives a reviewable ``git diff``. The fields are documented in
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from typing import Any
@@ -129,3 +130,14 @@ def with_size(text: str) -> str:
     while len(str(base + digits)) != digits:
         digits += 1
     return text.replace(zero, f'\n  "{SIZE_FIELD}": {base + digits},', 1)
+
+
+def timestamp_in_range(timestamp: _dt.datetime) -> bool:
+    """Whether the instant of the aware ``timestamp`` is one a ``datetime`` holds in UTC (a
+    golden's timestamp edited to ``9999-12-31T23:59:59-14:00`` is in the year 10000 there):
+    the clock of a replay or a recording is set to it."""
+    try:
+        timestamp.astimezone(_dt.timezone.utc)
+    except OverflowError:
+        return False
+    return True

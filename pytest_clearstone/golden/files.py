@@ -68,13 +68,12 @@ def _zero_filled(tail: bytes) -> bool:
     return tail.rstrip(b" \t\r\n").endswith(b"\0")
 
 
-def read_file(path: Path) -> bytes:
-    """The bytes of the regular file at ``path`` (symlinks followed), without a leading UTF-8
-    byte order mark (what follows it is the text; the file is written again without it).
+def open_regular(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """A descriptor open for reading on the regular file at ``path`` (symlinks followed),
+    opened without waiting for a FIFO's writer, and the file's size; the caller closes it.
 
     Raises :class:`IsADirectoryError` for a directory, :class:`NotARegularFileError` for anything
-    else that is not a regular file, :class:`ZeroFilledError` for a large file that ends in NUL
-    bytes, and the usual :class:`OSError` otherwise.
+    else that is not a regular file (nothing is read from it), and the usual :class:`OSError`.
     """
     fd = os.open(path, _FLAGS)
     try:
@@ -84,7 +83,22 @@ def read_file(path: Path) -> bytes:
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
             kind = file_kind(info.st_mode)
             raise NotARegularFileError(errno.EINVAL, f"a {kind}, not a regular file", str(path))
-        size = info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of the regular file at ``path`` (symlinks followed), without a leading UTF-8
+    byte order mark (what follows it is the text; the file is written again without it).
+
+    Raises :class:`IsADirectoryError` for a directory, :class:`NotARegularFileError` for anything
+    else that is not a regular file, :class:`ZeroFilledError` for a large file that ends in NUL
+    bytes, and the usual :class:`OSError` otherwise.
+    """
+    fd, size = open_regular(path)
+    try:
         if size > _LARGE:
             os.lseek(fd, size - 64, os.SEEK_SET)
             if _zero_filled(os.read(fd, 64)):
@@ -218,6 +232,17 @@ def not_json(path: Path, raw: bytes, reason: str) -> CheckpointCorruptError:
     if found is None and _zero_filled(raw[-64:]):
         found = CheckpointCorruptError(path, ZERO_FILLED)
     return found or CheckpointCorruptError(path, f"truncated or not JSON ({reason})")
+
+
+def too_deep_to_read() -> str:
+    """Why a golden whose values nest deeper than the readers go (a ``RecursionError`` while
+    reading it) cannot be read."""
+    from ..codec.nesting import MAX_DEPTH  # (the codec: not imported by a plugin left unused)
+
+    return (
+        f"it is nested more than {MAX_DEPTH} levels deep (the most pytest-clearstone records "
+        f"and replays)"
+    )
 
 
 def too_long_to_read() -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
+from .document import timestamp_in_range
 from .files import first_side, read_file
 
 _CHECKPOINT_ID = re.compile(r"ckpt_[0-9a-f]{32}\Z")
@@ -65,6 +66,8 @@ def previous_identity(doc: Any) -> tuple[str, _dt.datetime] | None:
         return None
     if timestamp.tzinfo is None:
         timestamp = timestamp.replace(tzinfo=_dt.timezone.utc)
+    if not timestamp_in_range(timestamp):  # (no clock is set to it: a new one is started)
+        return None
     return checkpoint_id, timestamp
 
 

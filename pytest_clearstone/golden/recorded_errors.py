@@ -11,6 +11,7 @@ from types import MemberDescriptorType
 from typing import Any
 
 from .. import codec
+from ..codec.naming import SCRIPT, is_script
 from ..codec.validation_errors import is_validation_error, validation_error_from_state
 from ..errors import RecordedError
 from ..tracing.span import CAUSE_DEPTH
@@ -194,7 +195,9 @@ def _stand_in(base: Any, module: str, name: str) -> type[BaseException] | None:
 
 def _recorded_class(module: str, name: str) -> Any:
     """The object ``name`` (a qualified name) of ``module``, imported (raises what importing
-    it raised)."""
+    it raised; a package's ``__main__``, a script, is not imported)."""
+    if module not in sys.modules and is_script(module):
+        raise ImportError(SCRIPT.format(module))
     obj: Any = importlib.import_module(module)
     for part in name.split("."):
         obj = getattr(obj, part)

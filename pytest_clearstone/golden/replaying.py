@@ -280,9 +280,11 @@ class ReplayingRun:
         golden, the test the golden says recorded it (:func:`reader_fix`)."""
         hint = ""
         if self.spec.reads_only:
+            from ..printable import printable  # (text from the file: escaped for a terminal)
+
             recorded_by = self.checkpoint.metadata.get("test")
             owner = recorded_by if isinstance(recorded_by, str) else ""
-            hint = reader_fix("" if owner == self.node_id else owner)
+            hint = reader_fix("" if owner == self.node_id else printable(owner))
         return GoldenMismatchError(
             what,
             delta,

@@ -32,6 +32,7 @@ from typing import Any, Literal, NamedTuple
 from .. import codec
 from ..codec.tags import PICKLE_FIXES, SIZE_FIELD, DocumentScan, format_path, pickle_locations
 from ..errors import UntrustedCheckpointError
+from ..printable import printable
 from .document import file_text
 from .files import not_json, read_file, unreadable
 
@@ -182,7 +183,7 @@ def check_trust(
     if not found:
         return False
     where, type_name = describe_location(doc, found[0][0]), found[0][1]
-    pickle = f"it holds a pickle (a stored {type_name}, in {where})"
+    pickle = f"it holds a pickle (a stored {printable(type_name)}, in {where})"
     key = resolve_key(signing_key)
     if not allow_pickle:
         signed = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import site
 import sys
 import sysconfig
@@ -21,6 +22,7 @@ from ..codec.tags import format_path, tag_locations
 from ..errors import (
     FOREIGN_AGENT,
     FOREIGN_AGENT_FIX,
+    FOREIGN_AGENT_MODULE,
     AgentImportError,
     CheckpointError,
     ClearstoneError,
@@ -142,6 +144,10 @@ def import_agent_class(
     runs no code of its choosing."""
     if not module_name or not qualname:
         raise AgentImportError(str(module_name), str(qualname), "the checkpoint has no agent")
+    if not trusted and module_name not in sys.modules and _installed_package(module_name):
+        # (refused before importing it: importing a module runs its code, ``venv.__main__``'s
+        # the venv command line with the test run's arguments)
+        raise AgentImportError(module_name, qualname, FOREIGN_AGENT_MODULE, FOREIGN_AGENT_FIX)
     try:
         obj: Any = importlib.import_module(module_name)
     except Exception as exc:
@@ -169,6 +175,26 @@ def is_installed(cls: type) -> bool:
         return cls.__module__ != "__main__"
     where = Path(file).resolve()
     return any(where.is_relative_to(root) for root in _installed_roots())
+
+
+def _installed_package(module_name: str) -> bool:
+    """Whether the top-level package of the module ``module_name`` (not imported) is a module
+    of the standard library (a built-in or frozen one included) or of an installed package,
+    found without importing anything; ``False`` when it cannot be found (the import says why)."""
+    top = module_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)  # (a top-level name: nothing is imported)
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    places = list(spec.submodule_search_locations or [])
+    if spec.has_location and spec.origin:
+        places.append(spec.origin)
+    if not places:  # built-in or frozen
+        return spec.origin in ("built-in", "frozen")
+    roots = _installed_roots()
+    return all(any(Path(p).resolve().is_relative_to(r) for r in roots) for p in places)
 
 
 @functools.cache

@@ -13,14 +13,19 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from .files import open_regular
+
 #: directories never searched for goldens (nor are hidden ones)
 NOT_SEARCHED = frozenset({"__pycache__", "node_modules", "site-packages"})
 _MARK = '"recorded_by": "pytest-clearstone"'
 
 
 def _written_by_the_plugin(path: str) -> bool:
+    """Whether the file at ``path`` is a golden the plugin wrote: never one that is not a
+    regular file (a FIFO, which opening would wait on; a device), which is not read."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
+        fd, _size = open_regular(path)
+        with open(fd, encoding="utf-8", errors="replace") as handle:
             return _MARK in handle.read(1 << 20)
     except OSError:
         return False

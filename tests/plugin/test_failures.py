@@ -676,3 +676,21 @@ def test_checkpoint_fixture_without_marker_names_it(project, pytester):
     result.stdout.fnmatch_lines(
         ["*test_agent.py::test_it: the checkpoint and replay fixtures need @pytest.mark.replay(*"]
     )
+
+
+def test_a_golden_timestamp_out_of_range_is_named_and_a_re_record_replaces_it(recorded):
+    # Before the fix: replay failed inside the plugin with "OverflowError: date value out of
+    # range" (freezing the clock at year 10000 in UTC), and so did the re-record that should fix
+    # it, which keeps the previous golden's clock: only deleting the file by hand helped
+    doc = json.loads(recorded.golden.read_text())
+    doc["timestamp"] = "9999-12-31T23:59:59-14:00"
+    recorded.golden.write_text(json.dumps(doc, indent=2))
+    result = recorded.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*billing.ckpt is not a readable checkpoint: the timestamp * is out of range*"]
+    )
+    result.stdout.no_fnmatch_line("*OverflowError*")
+    recorded.record().assert_outcomes(passed=1)
+    assert json.loads(recorded.golden.read_text())["timestamp"].startswith("20")
+    recorded.replay().assert_outcomes(passed=1)

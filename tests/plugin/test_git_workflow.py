@@ -263,6 +263,33 @@ def test_a_re_record_writes_through_a_golden_that_is_a_symlink(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_re_recording_a_golden_linked_to_a_file_that_is_no_checkpoint_replaces_the_link(
+    linked: tuple[Path, Path], pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Before the fix: a golden committed as a link to a file outside the project that is no
+    # checkpoint (a pull request's goldens/s.ckpt -> ~/.bashrc) failed replay as "not a readable
+    # checkpoint ... re-record it", and the re-record wrote the golden through the link: the
+    # file it pointed to was lost. A link is written through only to a checkpoint (a golden
+    # shared by two suites); any other file it reaches is left as it is, the link replaced
+    link, _shared = linked
+    victim = tmp_path_factory.mktemp("home") / ".bashrc"
+    victim.write_text("export PATH=$HOME/bin:$PATH\n")
+    link.unlink()
+    link.symlink_to(victim)
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(["*s.ckpt is not a readable checkpoint*--clearstone-record*"])
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(
+        ["*goldens/s.ckpt: replaced a file that was not a readable golden"]
+    )
+    assert victim.read_text() == "export PATH=$HOME/bin:$PATH\n"
+    assert not link.is_symlink() and "an answer to s" in link.read_text(encoding="utf-8")
+    assert [p.name for p in victim.parent.iterdir()] == [".bashrc"]  # (no temporary file)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 # -- a run from a subdirectory of the rootdir ---------------------------------------------------
 SHARED_FROM_INTEG = """
 import pytest
@@ -711,3 +738,51 @@ def test_a_golden_whose_folder_is_a_file_names_that_file(
             f"--clearstone-record test_t.py::test_t",
         ]
     )
+
+
+# -- a FIFO or a device among the goldens -------------------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("kind", ["FIFO", "link to a FIFO", "link to a device"])
+@pytest.mark.parametrize("prune", [False, True])
+def test_a_fifo_or_device_no_test_names_is_no_golden_and_never_waited_on(
+    two_modules: dict[str, Path], pytester: pytest.Pytester, kind: str, prune: bool
+) -> None:
+    # Before the fix: the search for unused goldens at the end of the run opened goldens/odd.ckpt
+    # to see whether the plugin wrote it, and opening a FIFO waits for a writer: a passing run
+    # hung after its last test (in CI, until the job's time limit). The run is a subprocess with
+    # a timeout, so a reader blocked on the FIFO fails the test.
+    odd = pytester.path / "goldens" / "odd.ckpt"
+    if kind == "FIFO":
+        os.mkfifo(odd)
+    elif kind == "link to a FIFO":
+        os.mkfifo(pytester.path / "pipe")
+        odd.symlink_to(pytester.path / "pipe")
+    else:
+        odd.symlink_to(os.devnull)
+    args = ["--clearstone-prune-unused"] if prune else []
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, *args, timeout=60)
+    result.assert_outcomes(passed=2)
+    # the stale golden is still found; the FIFO or device is not a golden: never listed, kept
+    stale = "deleted unused golden goldens/stale.ckpt" if prune else "*goldens/stale.ckpt*"
+    result.stdout.fnmatch_lines([stale])
+    result.stdout.no_fnmatch_line("*odd.ckpt*")
+    assert os.path.lexists(odd)
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_an_unused_golden_named_with_terminal_codes_is_listed_escaped(
+    two_modules: dict[str, Path], pytester: pytest.Pytester, prune: bool
+) -> None:
+    # Before the fix: the file name of a golden no test uses (from a pull request) reached the
+    # terminal summary as it is: its escape sequences recoloured, erased or retitled the
+    # terminal or CI log, a bidi override reordered the line
+    odd = pytester.path / "goldens" / "odd\x1b[2J\x1b]0;pwned\x07\u202ex.ckpt"
+    odd.write_bytes(two_modules["a"].read_bytes())
+    args = ["--clearstone-prune-unused"] if prune else []
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=2)
+    shown = "goldens/odd\\x1b[2J\\x1b]0;pwned\\x07\\u202ex.ckpt"
+    line = f"deleted unused golden {shown}" if prune else f"  {shown}"
+    assert line in result.stdout.lines  # (not fnmatch: the name holds brackets)
+    assert "\x1b[2J" not in result.stdout.str() and "\u202e" not in result.stdout.str()
+    assert odd.exists() is not prune

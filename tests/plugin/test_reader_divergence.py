@@ -105,3 +105,22 @@ def test_under_xdist_a_diverged_reader_is_listed_with_the_readers(
     out = result.stdout.str()
     assert "failed while recording" not in out
     result.stdout.fnmatch_lines(["tests that only read their golden (no mock=)*"])
+
+
+def test_the_recording_test_a_golden_names_reaches_the_message_escaped(
+    recorded: pytest.Pytester,
+) -> None:
+    # Before the fix: the node id the golden's metadata names (text from the file, a pull
+    # request's) was put in the reader's re-record command as it was: its escape sequences
+    # reached the terminal and drove it (cleared the screen, retitled the window)
+    import json
+
+    golden = recorded.path / "goldens" / "shared.ckpt"
+    doc = json.loads(golden.read_text())
+    doc["metadata"]["test"] = "test_shared.py::test_writer\x1b[2J\x1b]0;pwned\x07\u202e"
+    golden.write_text(json.dumps(doc, indent=2))
+    result = recorded.runpytest("-p", "no:randomly", "test_shared.py::test_reader")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "\x1b[2J" not in out and "\x07" not in out and "\u202e" not in out
+    assert "test_writer\\x1b[2J\\x1b]0;pwned\\x07\\u202e" in out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -311,3 +312,138 @@ def test_a_key_written_twice_in_an_edited_golden_is_refused_naming_it(tmp_path: 
     path.write_text(text)
     with pytest.raises(CheckpointCorruptError, match="the key 'total' appears twice in one object"):
         load_checkpoint(str(path))
+
+
+# -- a value nested deeper than any reader goes --------------------------------------------------
+def test_a_golden_nested_past_every_limit_is_named_so_by_every_reader(capsys, tmp_path):
+    # Before the fix: replay said "nested more than 2000 levels deep", but show and diff said
+    # "truncated or not JSON (maximum recursion depth exceeded ...)" of a file that is whole JSON
+    from pytest_clearstone.codec.nesting import MAX_DEPTH
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    path = _golden(tmp_path)
+    depth = 50 * MAX_DEPTH
+    text = path.read_text().replace('"total": 3', '"total": ' + "[" * depth + "]" * depth, 1)
+    path.write_text(text)
+    said = f"{path} is not a readable checkpoint: it is nested more than {MAX_DEPTH} levels deep"
+    with pytest.raises(CheckpointCorruptError, match="nested more than"):
+        Checkpoint.read(path)
+    with pytest.raises(CheckpointCorruptError) as raised:
+        load_checkpoint(path)
+    assert str(raised.value).startswith(said)
+    good = _golden(tmp_path, "good.ckpt")
+    for argv in _commands(path, good):
+        err = _refused(capsys, argv, path)
+        assert said in err and "not JSON" not in err, argv
+
+
+@pytest.mark.parametrize("module", ["this", "this.sub"])
+def test_an_untrusted_golden_imports_no_module_of_the_standard_library_or_a_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], module: str
+) -> None:
+    """Before the fix the module the golden named was imported, running its top-level code,
+    before its class was refused: ``this`` printed the Zen of Python, ``antigravity`` opened a
+    web browser, ``venv.__main__`` ran venv's command line with the test run's arguments
+    (creating a virtual environment in the directory given to pytest). A golden that is not
+    trusted names a module of the standard library or of an installed package: refused before
+    it (or a package holding it) is imported."""
+    from pytest_clearstone.debugging import ReplayEngine
+    from pytest_clearstone.errors import AgentImportError
+
+    assert "this" not in sys.modules
+    path = _golden(tmp_path, **{"agent": {"module": module, "class": "Agent", "state": {}}})
+    engine = ReplayEngine(load_checkpoint(str(path)))
+    refused = r"module of the standard library.*allow_pickle=True"
+    with pytest.raises(AgentImportError, match=refused):
+        engine.replay_from_checkpoint("run")
+    assert "this" not in sys.modules
+    assert "Zen of Python" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module", ["venv.__main__", "unittest.__main__"])
+def test_a_tag_naming_a_script_runs_it_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str
+) -> None:
+    """Before the fix a golden without pickles whose value was an enum tag naming
+    ``venv.__main__:X`` had that script imported while the golden was read for replay: it ran
+    venv's command line with the test run's arguments (``pytest tests`` made a virtual
+    environment in ``tests``) and its ``SystemExit`` failed the test as ``SystemExit: 0``. A
+    module's ``__main__`` is a script, never a class's home a value was recorded with: refused,
+    imported never."""
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    env = tmp_path / "env"
+    monkeypatch.setattr(sys, "argv", ["venv", str(env)])
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    tag = {"__cs__": "enum", "cls": f"{module}:Colour", "v": 1}
+    path = _golden(tmp_path, **{"outcome.result": tag})
+    with pytest.raises(CheckpointCorruptError, match=r"__main__.*is a script") as raised:
+        Checkpoint.read(path)
+    assert str(raised.value).endswith(FIX)
+    assert not env.exists()
+    assert module not in sys.modules
+
+
+@pytest.mark.parametrize(
+    "stamp", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"], ids=["after", "before"]
+)
+def test_a_timestamp_whose_instant_no_datetime_holds_is_refused_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, stamp: str
+) -> None:
+    # Before the fix: the golden loaded, and replaying it (or recording it again, which keeps
+    # the previous golden's clock) failed inside the plugin with a bare "OverflowError: date
+    # value out of range" when the clock was frozen at the timestamp's instant (in UTC: year
+    # 10000, or year 0)
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+    from pytest_clearstone.golden.identity import previous_document, previous_identity
+
+    path = _golden(tmp_path, timestamp=stamp)
+    said = f"the timestamp {stamp!r} is out of range"
+    with pytest.raises(CheckpointCorruptError, match=re.escape(said)):
+        Checkpoint.read(path)
+    with pytest.raises(CheckpointCorruptError, match=re.escape(said)):
+        load_checkpoint(path)
+    err = _refused(capsys, ["show", path], path)
+    assert said in err
+    # a re-record starts a new identity (a clock of its own) instead of keeping that one
+    assert previous_identity(previous_document(path.read_text())) is None
+
+
+@pytest.mark.parametrize("where", ["module", "base"])
+def test_a_recorded_exception_naming_a_script_runs_it_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Before the fix a span's recorded exception whose module (or the module of its stand-in's
+    base) was ``venv.__main__`` had it imported when the replayed call raised: venv's command
+    line ran with the test run's arguments, and its ``SystemExit`` left the replay."""
+    from pytest_clearstone.errors import RecordedError
+    from pytest_clearstone.golden.recorded_errors import rebuild_exception
+
+    env = tmp_path / "env"
+    monkeypatch.setattr(sys, "argv", ["venv", str(env)])
+    monkeypatch.delitem(sys.modules, "venv.__main__", raising=False)
+    script = {"module": "venv.__main__", "type": "Boom"}
+    record: dict[str, Any] = {"module": "app", "type": "Boom", "message": "m"}
+    record.update(script if where == "module" else {"base": script})
+    rebuilt = rebuild_exception(record)
+    assert isinstance(rebuilt, RecordedError)
+    assert "could not be imported" in str(rebuilt)
+    assert ("is a script" in str(rebuilt)) is (where == "module")
+    assert not env.exists()
+    assert "venv.__main__" not in sys.modules
+
+
+def test_the_type_a_refused_pickle_claims_is_named_escaped(tmp_path: Path) -> None:
+    # Before the fix: the type name a pickle tag claims (text from the file, a stranger's) was
+    # put in the refusal as it was: its escape sequences reached the terminal of the CI log
+    from pytest_clearstone.errors import UntrustedCheckpointError
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    claimed = "evil\x1b[2J\x1b]0;pwned\x07\u202eType"
+    tag = {"__cs__": "pickle", "type": claimed, "v": "AAAA"}
+    path = _golden(tmp_path, **{"metadata.x": tag})
+    with pytest.raises(UntrustedCheckpointError) as raised:
+        Checkpoint.read(path)
+    message = str(raised.value)
+    assert "a stored evil\\x1b[2J\\x1b]0;pwned\\x07\\u202eType, in the metadata" in message
+    assert "\x1b" not in message and "\u202e" not in message
