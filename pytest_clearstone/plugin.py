@@ -1619,9 +1619,11 @@ def _show_calls(replay: Replay) -> str:
     """The command that shows the golden's calls, for an unmatched ``ignore=`` path; a golden
     not written yet (this recording's first) is not written at all when the warning fails the
     test (``filterwarnings = error``): how to write it then."""
+    import shlex  # (only for a message)
+
     from .errors import UnmatchedIgnorePathWarning
 
-    command = f"pytest-clearstone show --calls {replay.path}"
+    command = f"pytest-clearstone show --calls {shlex.quote(str(replay.path))}"
     if replay.path.is_file():
         return command
     category = f"{UnmatchedIgnorePathWarning.__module__}.{UnmatchedIgnorePathWarning.__name__}"
