@@ -117,3 +117,27 @@ def test_the_hint_marks_stand_under_the_wide_characters_they_mark() -> None:
     # a zero-width space removed keeps its mark (it has no column of its own to stand under)
     spaced = str(StateDelta("a\u200bb 世界\nx\n", "ab 世界\nx\n", width=100)).splitlines()
     assert spaced[2] == "  ?  -"
+
+
+def test_control_characters_in_a_changed_text_are_shown_escaped() -> None:
+    """A prompt line holding a tool's coloured output or a stray control character: the text
+    diff printed it raw, so the terminal ran it (``\\x1b[2J`` cleared the screen the delta was
+    on, ``\\x08`` erased the characters before it, ``\\u202e`` showed the rest of the line
+    backwards) and a ``\\x85`` or ``\\u2028`` broke the line where the text has none. They are
+    escaped as the one-line delta escapes them, with the ``?`` marks under their escapes."""
+    before = "System:\nUse the tool.\nBe brief.\n"
+    after = before.replace("tool.", "tool.\x1b[2J\x1b[31mred\x08\x00 \u202eevil\x85next\u2028end")
+    lines = str(StateDelta({"p": before}, {"p": after}, width=200)).splitlines()
+    shown = "\\x1b[2J\\x1b[31mred\\x08\\x00 \\u202eevil\\x85next\\u2028end"
+    assert lines[1:5] == [
+        "    System:",
+        "  - Use the tool.",
+        "  + Use the tool." + shown,
+        "    Be brief.",
+    ]
+    for line in lines:
+        assert line.replace("\t", " ").isprintable(), line
+    changed = str(StateDelta("a\x00b\nc\n", "a\x01b\nc\n", width=100)).splitlines()
+    assert changed[1:5] == ["  - a\\x00b", "  ?  ^^^^", "  + a\\x01b", "  ?  ^^^^"]
+    # a tab stays a tab
+    assert "  - a\tb" in str(StateDelta("a\tb\nc\n", "a\tB\nc\n", width=100)).splitlines()
