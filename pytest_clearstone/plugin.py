@@ -27,7 +27,7 @@ import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
 
 from .golden.mode import Mode, attempt_action
-from .golden.paths import golden_path
+from .golden.paths import golden_path, unnameable
 from .golden.unused import NOT_SEARCHED
 from .store_path import DEFAULT_DB, expanded
 
@@ -813,6 +813,14 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
             "path out for one golden per test"
         )
         return _Marker(None, {}, {}, problem)
+    if path is not None:
+        why = "" if str(path).isascii() else unnameable(str(path))
+        if why:
+            where = marker.on("path", item.nodeid)
+            problem = (
+                f"@pytest.mark.replay path{where} {str(path)!r} cannot be a file name here: {why}"
+            )
+            return _Marker(None, {}, {}, problem)
     return marker
 
 

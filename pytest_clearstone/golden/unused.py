@@ -13,6 +13,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from .paths import as_listed
+
 #: directories never searched for goldens (nor are hidden ones)
 NOT_SEARCHED = frozenset({"__pycache__", "node_modules", "site-packages"})
 _MARK = '"recorded_by": "pytest-clearstone"'
@@ -37,6 +39,8 @@ def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]
     ``goldens/Foo.ckpt`` reads ``goldens/foo.ckpt`` (as one renamed in case only reads its old
     golden), and so does a hard link.
     """
+    # (as the search lists them: a name outside ASCII that file names here cannot hold)
+    referenced = {named if named.isascii() else as_listed(named) for named in referenced}
     found: set[str] = set()
     # (resolved only when a file is not named as it is found: the usual suite names them all,
     # and resolving costs a system call per directory level of each path)
