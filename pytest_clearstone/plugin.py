@@ -814,7 +814,7 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
         )
         return _Marker(None, {}, {}, problem)
     if path is not None:
-        why = "" if str(path).isascii() else unnameable(str(path))
+        why = unnameable(str(path))
         if why:
             where = marker.on("path", item.nodeid)
             problem = (
@@ -1289,13 +1289,20 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             raise
         problem, keyword = str(exc), "mock"
     except ValueError as exc:  # an ignore= or ignore_state= path (golden/ignore.py)
-        from .golden.ignore import IgnoreConfig  # (ignore= is read first)
+        from .golden.ignore import IgnoreConfig, ignore_state_paths  # (ignore= is read first)
 
-        problem, keyword = str(exc), "ignore_state"
+        problem, keyword = str(exc), ""
         try:
             IgnoreConfig(options["ignore"])
         except ValueError:
             keyword = "ignore"
+        if not keyword:
+            try:
+                ignore_state_paths(options["ignore_state"])
+            except ValueError:
+                keyword = "ignore_state"
+        if not keyword:  # (neither keyword's: not told as theirs)
+            raise
     if problem:
         where = _given_by(item, keyword, options[keyword])
         pytest.fail(f"{item.nodeid}: bad {keyword}= in {where}: {problem}", pytrace=False)

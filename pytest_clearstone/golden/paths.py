@@ -79,9 +79,12 @@ def golden_path(
 
 
 def unnameable(path: str) -> str:
-    """Why ``path`` cannot be a file name in this Python, or ``""``: a name outside ASCII where
-    file names are encoded as ASCII (a C or POSIX locale with UTF-8 mode off), which every
-    file operation on it refuses with a ``UnicodeEncodeError``."""
+    """Why ``path`` cannot be a file name in this Python, or ``""``: it holds a NUL character,
+    or a name outside ASCII where file names are encoded as ASCII (a C or POSIX locale with
+    UTF-8 mode off); every file operation on it refuses it (``ValueError``,
+    ``UnicodeEncodeError``)."""
+    if "\x00" in path:
+        return "a file name cannot hold a NUL character ('\\x00')"
     if path.isascii():
         return ""
     try:

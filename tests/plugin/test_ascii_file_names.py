@@ -63,7 +63,7 @@ def test_a_path_this_locale_cannot_name_fails_the_test_naming_it_and_the_fix(
     result = project.runpytest_subprocess(*LEAN_ARGS, f"--clearstone-mode={mode}")
     result.assert_outcomes(errors=1)  # (at set-up, as another bad marker path)
     result.stdout.fnmatch_lines([FIX])
-    result.stdout.no_fnmatch_line("*ignore_state*")
+    result.stdout.no_fnmatch_line("*bad ignore_state=*")
     result.stdout.no_fnmatch_line("*UnicodeEncodeError*")
     assert "UnicodeEncodeError" not in result.stderr.str()
     assert result.ret == 1
@@ -75,3 +75,26 @@ def test_pruning_in_that_locale_keeps_the_golden_the_test_names(project: pytest.
     assert "UnicodeEncodeError" not in result.stderr.str()
     result.stdout.no_fnmatch_line("*deleted*")
     assert (project.path / "goldens" / "café.ckpt").is_file()
+
+
+def test_a_marker_path_holding_a_nul_fails_naming_it_not_ignore_state(
+    pytester: pytest.Pytester,
+) -> None:
+    """(``embedded null byte`` was told as ``bad ignore_state= in the clearstone_config
+    fixture`` when recording, as a ``ValueError`` from the plugin's file reading when
+    replaying, and the search for unused goldens crashed the run's end on it.)"""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_cafe=TEST.replace("café", "a\\x00b"))
+    other = pytester.path / "goldens"
+    other.mkdir()
+    (other / "other.ckpt").write_text('{"recorded_by": "pytest-clearstone"}')
+    for mode in ("record", "replay"):
+        result = pytester.runpytest(f"--clearstone-mode={mode}")
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(
+            [
+                "*test_cafe.py::test_cafe: @pytest.mark.replay path 'goldens/a\\x00b.ckpt' "
+                "cannot be a file name here: a file name cannot hold a NUL character ('\\x00')"
+            ]
+        )
+        result.stdout.no_fnmatch_line("*bad ignore_state=*")
