@@ -1816,11 +1816,14 @@ def clip_pair(x: str, y: str, width: int) -> tuple[str, str]:
     if len(x) <= width and len(y) <= width:
         return x + x_end, y + y_end
     start, stop = _common_ends(x, y)
-    lo = max(0, start - _CONTEXT)
-    keep_end = max(0, stop - _CONTEXT)
+    # (less context before the change in a terminal narrower than it: the change must show)
+    lo = max(0, start - min(_CONTEXT, width // 2))
+    # as many of the common end's characters on both sides, as many as the longer side has room
+    # for: a side cut further into it would show the others as added
+    keep = min(stop, _CONTEXT, max(0, lo + width - (max(len(x), len(y)) - stop)))
 
     def cut(s: str) -> str:
-        hi = len(s) - keep_end
+        hi = len(s) - stop + keep
         text = s[lo:hi]
         if len(text) > width:
             text, hi = text[:width], lo + width

@@ -141,3 +141,23 @@ def test_control_characters_in_a_changed_text_are_shown_escaped() -> None:
     assert changed[1:5] == ["  - a\\x00b", "  ?  ^^^^", "  + a\\x01b", "  ?  ^^^^"]
     # a tab stays a tab
     assert "  - a\tb" in str(StateDelta("a\tb\nc\n", "a\tB\nc\n", width=100)).splitlines()
+
+
+def test_a_long_line_cut_to_a_narrow_terminal_still_shows_what_changed() -> None:
+    """A one-line prompt longer than the terminal is wide is cut around where it changed: in a
+    terminal narrower than the context kept before the change (24 characters) the cut left the
+    change out, and the delta showed one unchanged line; and a change of length (``alpha`` ->
+    ``beta``) kept one more character of the common end on one side, which the ``?`` line
+    marked as added."""
+    before = "word " * 30 + "alpha " + "tail " * 20
+    after = before.replace("alpha", "beta")
+    narrow = str(StateDelta({"p": before}, {"p": after}, width=20)).splitlines()
+    assert [line[:3] for line in narrow[1:]] == ["  -", "  ?", "  +", "  ?"]
+    assert "alph" in narrow[1] and "beta" in narrow[3]
+    lines = str(StateDelta({"p": before}, {"p": after}, width=40)).splitlines()
+    assert lines[1:] == [
+        "  - ...word word word word alpha tail tail tail...",
+        "  ?                        ^^^^",
+        "  + ...word word word word beta tail tail tail...",
+        "  ?                        ^^^",
+    ]
