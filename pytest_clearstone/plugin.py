@@ -642,7 +642,7 @@ def _configuration_options(config: pytest.Config) -> str:
     started in, where the command is run, and the ini values given with ``-o``."""
     import shlex  # (a run given them only)
 
-    options = []
+    options = _plugin_options(config.invocation_params.args)
     inifile = getattr(config.option, "inifilename", None)
     if isinstance(inifile, str) and inifile:
         options.append(f"-c {shlex.quote(inifile)}")
@@ -655,6 +655,28 @@ def _configuration_options(config: pytest.Config) -> str:
             options.append(f"-o {shlex.quote(override)}")
     options.extend(_doctest_options(config.invocation_params.args))
     return " ".join(options)
+
+
+#: the names ``-p`` loads the plugin by: its entry point's, its package's, its module's
+_PLUGIN_NAMES = frozenset({"clearstone", "pytest_clearstone", "pytest_clearstone.plugin"})
+
+
+def _plugin_options(args: Sequence[object]) -> list[str]:
+    """The ``-p`` option given on the command line that named the plugin (``-p clearstone``):
+    with pytest's plugin auto-loading off it is what loads it, and a command without it fails
+    (``unrecognized arguments: --clearstone-record``); those of the ini's ``addopts``,
+    ``PYTEST_ADDOPTS`` and ``PYTEST_PLUGINS`` apply to a command run again anyway."""
+    texts = iter(a for a in args if isinstance(a, str))
+    for arg in texts:
+        if arg == "-p":
+            name = next(texts, "")
+        elif arg.startswith("-p"):
+            name = arg[2:]
+        else:
+            continue
+        if name in _PLUGIN_NAMES:
+            return [f"-p {name}"]
+    return []
 
 
 def _doctest_options(args: Sequence[object]) -> list[str]:
