@@ -2746,12 +2746,28 @@ def _selection(config: pytest.Config) -> str:
         if path not in whole and path not in root.parents:  # (a parent holds the whole suite)
             if config.args_source is pytest.Config.ArgsSource.ARGS:
                 return "file or directory arguments"
-            return f"collected from {_shown(config, path)}, not from the rootdir {config.rootpath}"
+            return (
+                f"collected from {_in_rootdir(config, path)}, not from the rootdir "
+                f"{config.rootpath}"
+            )
     return ""
 
 
 def _shown(config: pytest.Config, path: Path) -> str:
-    """``path`` relative to the rootdir where it is under it."""
+    """``path`` where it is under the rootdir, as the summary names it: relative to the
+    directory pytest was started in (as the summary names tests), where a command given it
+    (``git diff``) runs; else as it is."""
+    relative = _in_rootdir(config, path)
+    if relative == str(path):
+        return relative
+    try:
+        return os.path.relpath(path, config.invocation_params.dir)
+    except ValueError:  # (another drive than the rootdir's, on Windows)
+        return relative
+
+
+def _in_rootdir(config: pytest.Config, path: Path) -> str:
+    """``path`` relative to the rootdir where it is under it, else as it is."""
     try:
         return str(path.relative_to(config.rootpath))
     except ValueError:
