@@ -57,7 +57,7 @@ from .errors import (
     machine_name_only,
 )
 from .path_roots import root_directories
-from .printable import printable
+from .printable import printable, printable_line
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -1554,8 +1554,7 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     it; otherwise only the changed lines and ``_CONTEXT_LINES`` around them, long lines cut
     around where they differ, at most ``_MAX_TEXT_LINES`` lines."""
     # str's own methods: a subclass's overrides are not called
-    a = str.splitlines(str.__str__(change.old), True)
-    b = str.splitlines(str.__str__(change.new), True)
+    a, b = _text_lines(str.__str__(change.old)), _text_lines(str.__str__(change.new))
     path, hint = _shown_path(change.path, full)
     note = f"; {_RENORMALIZED}" if _renormalized(change.old, change.new) else ""
     breaks_text = _breaks_changed(a, b)
@@ -1587,8 +1586,8 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
         rest = len(body) - _MAX_TEXT_LINES
         body[_MAX_TEXT_LINES:] = [f"... ({rest} more line(s) of diff; {show_all()} shows all)"]
     yield f"{path}: text differs (- before, + after{note}){hint}:"
-    for line in body:
-        yield "  " + line.rstrip("\r\n")
+    for line in body:  # (control characters escaped: the terminal would run them)
+        yield "  " + printable_line(line.rstrip("\r\n"))
 
 
 _RENORMALIZED = "the same text in another Unicode normalization"
@@ -1610,7 +1609,17 @@ def line_breaks_changed(old: str, new: str) -> str:
     """How the kinds of line break of two texts differ, where both have some and they are not
     the same kinds (``its line breaks: '\\n' before, '\\r\\n' after``): a change a diff of their
     lines does not show. Empty otherwise."""
-    return _breaks_changed(str.splitlines(old, True), str.splitlines(new, True))
+    return _breaks_changed(_text_lines(old), _text_lines(new))
+
+
+def _text_lines(text: str) -> list[str]:
+    """The lines of ``text``, each with its line break (``\\n``, ``\\r\\n`` or ``\\r``): not
+    split at the other characters ``str.splitlines`` splits at (``\\x0c``, ``\\x85``,
+    ``\\u2028``, ...), which are shown escaped within their line."""
+    # str's own methods: a subclass's overrides are not called
+    if not re.search("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", text):
+        return str.splitlines(text, True)
+    return re.findall("[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\\Z", text)
 
 
 def _breaks_changed(a: list[str], b: list[str]) -> str:
@@ -1755,10 +1764,16 @@ def _in_columns(ndiff: Iterable[str]) -> Iterator[str]:
     terminal gives a CJK character or an emoji two, a combining accent none)."""
     above = ""
     for line in ndiff:
-        if line.startswith("? ") and not above.isascii():
+        if line.startswith("? ") and not _one_column_each(above):
             line = _widened(line, above[2:])
         above = line
         yield line
+
+
+def _one_column_each(line: str) -> bool:
+    """Whether each character of ``line`` takes one column as shown: ASCII, none escaped."""
+    body = _ending(line)[0]
+    return body.isascii() and body.isprintable()
 
 
 def _widened(hint: str, marked: str) -> str:
@@ -1768,6 +1783,10 @@ def _widened(hint: str, marked: str) -> str:
     marks = []
     for i, mark in enumerate(body):
         char = marked[i] if i < len(marked) else " "
+        shown = printable_line(char)
+        if shown != char:  # (shown escaped: a column per character of its escape)
+            marks.append(mark * len(shown))
+            continue
         if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
             # no column of its own: a change of it alone (a zero-width space) keeps its mark
             marks.append("" if mark.isspace() else mark)
@@ -1797,11 +1816,14 @@ def clip_pair(x: str, y: str, width: int) -> tuple[str, str]:
     if len(x) <= width and len(y) <= width:
         return x + x_end, y + y_end
     start, stop = _common_ends(x, y)
-    lo = max(0, start - _CONTEXT)
-    keep_end = max(0, stop - _CONTEXT)
+    # (less context before the change in a terminal narrower than it: the change must show)
+    lo = max(0, start - min(_CONTEXT, width // 2))
+    # as many of the common end's characters on both sides, as many as the longer side has room
+    # for: a side cut further into it would show the others as added
+    keep = min(stop, _CONTEXT, max(0, lo + width - (max(len(x), len(y)) - stop)))
 
     def cut(s: str) -> str:
-        hi = len(s) - keep_end
+        hi = len(s) - stop + keep
         text = s[lo:hi]
         if len(text) > width:
             text, hi = text[:width], lo + width

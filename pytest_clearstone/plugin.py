@@ -27,7 +27,7 @@ import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
 
 from .golden.mode import Mode, attempt_action
-from .golden.paths import golden_path
+from .golden.paths import golden_path, unnameable
 from .golden.unused import NOT_SEARCHED
 from .store_path import DEFAULT_DB, expanded
 
@@ -642,7 +642,7 @@ def _configuration_options(config: pytest.Config) -> str:
     started in, where the command is run, and the ini values given with ``-o``."""
     import shlex  # (a run given them only)
 
-    options = []
+    options = _plugin_options(config.invocation_params.args)
     inifile = getattr(config.option, "inifilename", None)
     if isinstance(inifile, str) and inifile:
         options.append(f"-c {shlex.quote(inifile)}")
@@ -655,6 +655,28 @@ def _configuration_options(config: pytest.Config) -> str:
             options.append(f"-o {shlex.quote(override)}")
     options.extend(_doctest_options(config.invocation_params.args))
     return " ".join(options)
+
+
+#: the names ``-p`` loads the plugin by: its entry point's, its package's, its module's
+_PLUGIN_NAMES = frozenset({"clearstone", "pytest_clearstone", "pytest_clearstone.plugin"})
+
+
+def _plugin_options(args: Sequence[object]) -> list[str]:
+    """The ``-p`` option given on the command line that named the plugin (``-p clearstone``):
+    with pytest's plugin auto-loading off it is what loads it, and a command without it fails
+    (``unrecognized arguments: --clearstone-record``); those of the ini's ``addopts``,
+    ``PYTEST_ADDOPTS`` and ``PYTEST_PLUGINS`` apply to a command run again anyway."""
+    texts = iter(a for a in args if isinstance(a, str))
+    for arg in texts:
+        if arg == "-p":
+            name = next(texts, "")
+        elif arg.startswith("-p"):
+            name = arg[2:]
+        else:
+            continue
+        if name in _PLUGIN_NAMES:
+            return [f"-p {name}"]
+    return []
 
 
 def _doctest_options(args: Sequence[object]) -> list[str]:
@@ -813,6 +835,14 @@ def _merge_markers(item: pytest.Item) -> _Marker | None:
             "path out for one golden per test"
         )
         return _Marker(None, {}, {}, problem)
+    if path is not None:
+        why = unnameable(str(path))
+        if why:
+            where = marker.on("path", item.nodeid)
+            problem = (
+                f"@pytest.mark.replay path{where} {str(path)!r} cannot be a file name here: {why}"
+            )
+            return _Marker(None, {}, {}, problem)
     return marker
 
 
@@ -1281,13 +1311,20 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             raise
         problem, keyword = str(exc), "mock"
     except ValueError as exc:  # an ignore= or ignore_state= path (golden/ignore.py)
-        from .golden.ignore import IgnoreConfig  # (ignore= is read first)
+        from .golden.ignore import IgnoreConfig, ignore_state_paths  # (ignore= is read first)
 
-        problem, keyword = str(exc), "ignore_state"
+        problem, keyword = str(exc), ""
         try:
             IgnoreConfig(options["ignore"])
         except ValueError:
             keyword = "ignore"
+        if not keyword:
+            try:
+                ignore_state_paths(options["ignore_state"])
+            except ValueError:
+                keyword = "ignore_state"
+        if not keyword:  # (neither keyword's: not told as theirs)
+            raise
     if problem:
         where = _given_by(item, keyword, options[keyword])
         pytest.fail(f"{item.nodeid}: bad {keyword}= in {where}: {problem}", pytrace=False)
@@ -1619,9 +1656,11 @@ def _show_calls(replay: Replay) -> str:
     """The command that shows the golden's calls, for an unmatched ``ignore=`` path; a golden
     not written yet (this recording's first) is not written at all when the warning fails the
     test (``filterwarnings = error``): how to write it then."""
+    import shlex  # (only for a message)
+
     from .errors import UnmatchedIgnorePathWarning
 
-    command = f"pytest-clearstone show --calls {replay.path}"
+    command = f"pytest-clearstone show --calls {shlex.quote(str(replay.path))}"
     if replay.path.is_file():
         return command
     category = f"{UnmatchedIgnorePathWarning.__module__}.{UnmatchedIgnorePathWarning.__name__}"
@@ -2707,19 +2746,35 @@ def _selection(config: pytest.Config) -> str:
         if path not in whole and path not in root.parents:  # (a parent holds the whole suite)
             if config.args_source is pytest.Config.ArgsSource.ARGS:
                 return "file or directory arguments"
-            return f"collected from {_shown(config, path)}, not from the rootdir {config.rootpath}"
+            return (
+                f"collected from {_in_rootdir(config, path)}, not from the rootdir "
+                f"{config.rootpath}"
+            )
     return ""
 
 
 def _shown(config: pytest.Config, path: Path) -> str:
-    """``path`` relative to the rootdir where it is under it, its control characters escaped
-    (a file's name comes from the repository: it reaches the terminal as text)."""
+    """``path`` where it is under the rootdir, as the summary names it: relative to the
+    directory pytest was started in (as the summary names tests), where a command given it
+    (``git diff``) runs; else as it is. Its control characters escaped (a file's name comes
+    from the repository: it reaches the terminal as text)."""
     from .printable import printable
 
+    relative = _in_rootdir(config, path)
+    if relative == str(path):
+        return printable(relative)
     try:
-        return printable(path.relative_to(config.rootpath))
+        return printable(os.path.relpath(path, config.invocation_params.dir))
+    except ValueError:  # (another drive than the rootdir's, on Windows)
+        return printable(relative)
+
+
+def _in_rootdir(config: pytest.Config, path: Path) -> str:
+    """``path`` relative to the rootdir where it is under it, else as it is."""
+    try:
+        return str(path.relative_to(config.rootpath))
     except ValueError:
-        return printable(path)
+        return str(path)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -76,3 +76,33 @@ def golden_path(
     else:
         relative = os.fspath(marker_path)
     return os.path.normpath(os.path.join(directory, relative))
+
+
+def unnameable(path: str) -> str:
+    """Why ``path`` cannot be a file name in this Python, or ``""``: it holds a NUL character,
+    or a name outside ASCII where file names are encoded as ASCII (a C or POSIX locale with
+    UTF-8 mode off); every file operation on it refuses it (``ValueError``,
+    ``UnicodeEncodeError``)."""
+    if "\x00" in path:
+        return "a file name cannot hold a NUL character ('\\x00')"
+    if path.isascii():
+        return ""
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        import sys
+
+        return (
+            f"this Python encodes file names as {sys.getfilesystemencoding()} (a C or POSIX "
+            "locale, LANG=C or LC_ALL=C, with UTF-8 mode off); run pytest with PYTHONUTF8=1 or "
+            "in a UTF-8 locale (LC_ALL=C.UTF-8), or give the golden an ASCII path"
+        )
+    return ""
+
+
+def as_listed(path: str) -> str:
+    """``path`` as ``os.walk`` lists the file, where a name outside ASCII cannot be encoded
+    (:func:`unnameable`): its UTF-8 bytes, as ``os.fsdecode`` reads them."""
+    if path.isascii() or not unnameable(path):
+        return path
+    return os.fsdecode(path.encode("utf-8", "surrogateescape"))

@@ -26,6 +26,7 @@ import enum
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -229,10 +230,13 @@ def _sign_command(path: Path | str, source: str) -> str:
     """How a person signs the file at ``path`` with the key from ``source``
     (:func:`_key_source`): with the environment's key, or with the key they passed."""
     key = "" if source.startswith("$") else ", YOUR_KEY"
-    return (
-        f'python -c "from pytest_clearstone.golden import signing; '
-        f"signing.sign_file('{path}'{key})\""
-    )
+    code = f"from pytest_clearstone.golden import signing; signing.sign_file({str(path)!r}{key})"
+    # (the usual path: in the shell's "..."; Windows' shells keep a backslash there)
+    if not re.search(r"['\"$`!]" if os.name == "nt" else r"['\"$`\\!]", str(path)):
+        return f'python -c "{code}"'
+    import shlex  # (only for a message)
+
+    return f"python -c {shlex.quote(code)}"
 
 
 def trusted_decode(

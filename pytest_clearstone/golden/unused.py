@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .files import open_regular
+from .paths import as_listed
 
 #: directories never searched for goldens (nor are hidden ones)
 NOT_SEARCHED = frozenset({"__pycache__", "node_modules", "site-packages"})
@@ -42,6 +43,9 @@ def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]
     ``goldens/Foo.ckpt`` reads ``goldens/foo.ckpt`` (as one renamed in case only reads its old
     golden), and so does a hard link.
     """
+    # (as the search lists them: a name outside ASCII that file names here cannot hold; a name
+    # holding a NUL is no file's)
+    referenced = {as_listed(named) for named in referenced if "\x00" not in named}
     found: set[str] = set()
     # (resolved only when a file is not named as it is found: the usual suite names them all,
     # and resolving costs a system call per directory level of each path)

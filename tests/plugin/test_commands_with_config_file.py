@@ -164,3 +164,28 @@ def test_traces_without_db_reads_the_store_an_ini_names_with_home_or_a_variable(
     assert main(["trace", "-v"]) == 0
     out, err = capsys.readouterr()
     assert err == "" and "hello_span" in out
+
+
+@pytest.mark.parametrize("given", [["-p", "clearstone"], ["-ppytest_clearstone"]])
+def test_the_record_command_of_a_run_that_named_the_plugin_names_it_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, given: list[str]
+) -> None:
+    """With pytest's plugin auto-loading off (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``, a lean CI
+    job), the run named the plugin with ``-p``: the commands its messages gave did not, and
+    run in the same shell they failed with ``unrecognized arguments: --clearstone-record``."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.delenv("PYTEST_PLUGINS", raising=False)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP, test_m=TEST.replace("replay\n", "replay(mock={'llm': 'app.llm'})\n")
+    )
+    result = pytester.runpytest(*given)
+    result.assert_outcomes(failed=1)
+    (line,) = [line for line in result.stdout.lines if "Record it first with: " in line]
+    command = line.partition("Record it first with: ")[2]
+    name = given[-1].removeprefix("-p")
+    assert command == f"pytest -p {name} --clearstone-record test_m.py::test_m"
+    result.stdout.fnmatch_lines(
+        [f"hint: record the missing goldens with: pytest -p {name} --clearstone-mode=*"]
+    )
+    pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)

@@ -356,7 +356,7 @@ def test_a_run_from_the_rootdir_is_the_whole_suite(
     monkeypatch.chdir(pytester.path / "tests")
     pruned = pytester.runpytest("--clearstone-prune-unused", "..")
     pruned.assert_outcomes(passed=2)
-    pruned.stdout.fnmatch_lines(["deleted unused golden tests/unit/goldens/stale.ckpt"])
+    pruned.stdout.fnmatch_lines(["deleted unused golden unit/goldens/stale.ckpt"])  # (from tests/)
     assert nested.is_file() and not stale.exists()
 
 
@@ -370,7 +370,7 @@ def test_a_run_from_a_testpaths_entry_is_the_whole_suite(
     monkeypatch.chdir(pytester.path / "tests")
     report = pytester.runpytest()  # (pytest uses testpaths only from the rootdir: args = cwd)
     report.assert_outcomes(passed=2)
-    report.stdout.fnmatch_lines(["  tests/unit/goldens/stale.ckpt"])
+    report.stdout.fnmatch_lines(["  unit/goldens/stale.ckpt"])  # (named from tests/)
 
 
 # -- a read-only checkout in CI -----------------------------------------------------------------

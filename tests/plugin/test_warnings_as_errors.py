@@ -156,3 +156,33 @@ def test_a_method_of_a_pydantic_model_with_no_fields_records_and_replays_with_wa
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_the_show_calls_command_a_warning_advises_works_when_copied_into_a_shell(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The golden's path in ``pytest-clearstone show --calls GOLDEN`` is quoted for the shell:
+    a project in a folder with a space, and a parametrized id's brackets (a glob to a shell,
+    an error in zsh), are given to the command whole."""
+    import shlex
+
+    from pytest_clearstone.cli import main
+
+    pytester.syspathinsert()
+    folder = pytester.mkdir("my project")
+    (folder / "app.py").write_text(APP)
+    (folder / "test_typo.py").write_text(
+        TEST.replace(
+            "def test_typo(replay):",
+            "@pytest.mark.parametrize('q', ['[x]'])\ndef test_typo(replay, q):",
+        )
+    )
+    # (`UserWarning`, its base: an in-process run's filter of the plugin's class matches only
+    # the first time, see above)
+    pytester.runpytest("--clearstone-record", "-W", "ignore::UserWarning").assert_outcomes(passed=1)
+    result = pytester.runpytest()  # (the warning fails the test: `filterwarnings = error`)
+    (line, *_) = [line for line in result.stdout.lines if "show --calls" in line]
+    command = line.partition("(pytest-clearstone ")[2].rpartition(")")[0]
+    capsys.readouterr()
+    assert main(shlex.split(command)) == 0, command
+    assert "app.complete #1" in capsys.readouterr().out

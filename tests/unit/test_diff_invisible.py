@@ -117,3 +117,47 @@ def test_the_hint_marks_stand_under_the_wide_characters_they_mark() -> None:
     # a zero-width space removed keeps its mark (it has no column of its own to stand under)
     spaced = str(StateDelta("a\u200bb 世界\nx\n", "ab 世界\nx\n", width=100)).splitlines()
     assert spaced[2] == "  ?  -"
+
+
+def test_control_characters_in_a_changed_text_are_shown_escaped() -> None:
+    """A prompt line holding a tool's coloured output or a stray control character: the text
+    diff printed it raw, so the terminal ran it (``\\x1b[2J`` cleared the screen the delta was
+    on, ``\\x08`` erased the characters before it, ``\\u202e`` showed the rest of the line
+    backwards) and a ``\\x85`` or ``\\u2028`` broke the line where the text has none. They are
+    escaped as the one-line delta escapes them, with the ``?`` marks under their escapes."""
+    before = "System:\nUse the tool.\nBe brief.\n"
+    after = before.replace("tool.", "tool.\x1b[2J\x1b[31mred\x08\x00 \u202eevil\x85next\u2028end")
+    lines = str(StateDelta({"p": before}, {"p": after}, width=200)).splitlines()
+    shown = "\\x1b[2J\\x1b[31mred\\x08\\x00 \\u202eevil\\x85next\\u2028end"
+    assert lines[1:5] == [
+        "    System:",
+        "  - Use the tool.",
+        "  + Use the tool." + shown,
+        "    Be brief.",
+    ]
+    for line in lines:
+        assert line.replace("\t", " ").isprintable(), line
+    changed = str(StateDelta("a\x00b\nc\n", "a\x01b\nc\n", width=100)).splitlines()
+    assert changed[1:5] == ["  - a\\x00b", "  ?  ^^^^", "  + a\\x01b", "  ?  ^^^^"]
+    # a tab stays a tab
+    assert "  - a\tb" in str(StateDelta("a\tb\nc\n", "a\tB\nc\n", width=100)).splitlines()
+
+
+def test_a_long_line_cut_to_a_narrow_terminal_still_shows_what_changed() -> None:
+    """A one-line prompt longer than the terminal is wide is cut around where it changed: in a
+    terminal narrower than the context kept before the change (24 characters) the cut left the
+    change out, and the delta showed one unchanged line; and a change of length (``alpha`` ->
+    ``beta``) kept one more character of the common end on one side, which the ``?`` line
+    marked as added."""
+    before = "word " * 30 + "alpha " + "tail " * 20
+    after = before.replace("alpha", "beta")
+    narrow = str(StateDelta({"p": before}, {"p": after}, width=20)).splitlines()
+    assert [line[:3] for line in narrow[1:]] == ["  -", "  ?", "  +", "  ?"]
+    assert "alph" in narrow[1] and "beta" in narrow[3]
+    lines = str(StateDelta({"p": before}, {"p": after}, width=40)).splitlines()
+    assert lines[1:] == [
+        "  - ...word word word word alpha tail tail tail...",
+        "  ?                        ^^^^",
+        "  + ...word word word word beta tail tail tail...",
+        "  ?                        ^^^",
+    ]

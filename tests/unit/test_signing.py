@@ -291,3 +291,29 @@ def test_a_signature_of_the_wrong_type_is_invalid_not_missing(
     path.write_text(json.dumps(doc))
     assert signing.checkpoint_trust(path, KEY) == signing.TrustInfo(False, True, False)
     assert str(signing.checkpoint_trust(path, KEY)) == "no pickled values; signature INVALID"
+
+
+def test_the_sign_command_works_when_copied_for_a_path_holding_quotes(
+    tmp_path: Path, marker: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command a refusal gives (``python -c "...sign_file('PATH')"``) broke for a path
+    holding a quote (a home directory ``o'brien``: a Python syntax error) or ``$`` (expanded
+    by the shell inside its double quotes): it is quoted for the shell and for Python."""
+    import shlex
+    import subprocess
+    import sys
+
+    folder = tmp_path / "o'brien's \"$HOME\" `x`"
+    folder.mkdir()
+    path = _save(folder, {"p": _payload(marker)}, None)
+    monkeypatch.setenv(signing.ENV_VAR, KEY.decode())
+    with pytest.raises(UntrustedCheckpointError) as info:
+        Checkpoint.read(path, allow_pickle=True)
+    command = str(info.value).partition("sign it if you trust it: ")[2].splitlines()[0]
+    assert command.startswith("python -c ")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    argv = [sys.executable, *shlex.split(command)[1:]]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, (command, done.stderr)
+    assert Checkpoint.read(path, allow_pickle=True, signing_key=KEY) is not None
