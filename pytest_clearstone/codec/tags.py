@@ -582,13 +582,15 @@ class Encoder:
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             text = str(v)
-            if isinstance(v, _OTHER_FLAVOUR):  # (a Windows path on POSIX, or the other way)
-                flavour = "windows" if isinstance(v, PureWindowsPath) else "posix"
-                return {TAG: "path", "v": text, "flavour": flavour}
+            path: dict[str, Any] = {TAG: "path", "v": text}
+            if not isinstance(v, Path):  # a pure path (a bucket key, a Windows path): its flavour
+                path["flavour"] = "windows" if isinstance(v, PureWindowsPath) else "posix"
+                if isinstance(v, _OTHER_FLAVOUR):
+                    return path
             root = rooted(text)  # (under the rootdir, pytest's base temp...: portable)
-            if root is None:
-                return {TAG: "path", "v": text}
-            return {TAG: "path", "v": root[1], "root": root[0]}
+            if root is not None:
+                path["v"], path["root"] = root[1], root[0]
+            return path
         if isinstance(v, type) and (  # a class as a value, or a pydantic generic's
             (is_importable(v) and findable(v))
             or ("[" in v.__qualname__ and type(_library().models.generic_ref(v)) is dict)
@@ -1008,7 +1010,8 @@ def _dec_pattern(tree: dict[str, Any]) -> re.Pattern[Any]:
     return re.compile(pattern, flags)
 
 
-#: paths of the other platform's flavour, stored with it (read back as the pure path of it)
+#: paths of the other platform's flavour, stored with it (read back as the pure path of it), and
+#: never stored relative to a root; a pure path of this platform's flavour is stored with it too
 _OTHER_FLAVOUR = PurePosixPath if os.name == "nt" else PureWindowsPath
 _PATH_FLAVOURS: dict[Any, type[PurePath]] = {
     "windows": PureWindowsPath,
