@@ -572,7 +572,11 @@ class Encoder:
         if t in _COLLECTIONS:
             return self._enc_collection(v, t)
         if t.__name__ == "Fraction" and t.__module__ == "fractions":  # (imported when used)
-            return {TAG: "fraction", "v": str(v)}
+            try:
+                return {TAG: "fraction", "v": str(v)}
+            except ValueError:  # a part longer than Python writes as text: its integers, which
+                # a golden refuses as any integer that long, naming the fix (never written)
+                return {TAG: "fraction", "v": [v.numerator, v.denominator]}
         if t.__module__ == "ipaddress" and t.__name__ in _IP_CLASSES:  # (pydantic's fields)
             return {TAG: "ip", "cls": t.__name__, "v": str(v)}
         if t.__module__ == "zoneinfo" and t.__name__ == "ZoneInfo" and type(v.key) is str:
@@ -979,12 +983,16 @@ _FRACTION = re.compile(r"(-?[0-9]+)(?:/([0-9]+))?")
 
 def _dec_fraction(text: Any) -> Fraction:
     """``"n"`` or ``"n/d"`` as ``str(Fraction)`` writes it (not the exponent forms
-    ``Fraction`` also parses: ``"1e999999999"`` would take the reader's memory)."""
+    ``Fraction`` also parses: ``"1e999999999"`` would take the reader's memory); or ``[n, d]``,
+    the integers of one with a part longer than Python writes as text (a recording's state
+    restored before its golden refuses them)."""
     from fractions import Fraction  # (~1 ms to import: only for a golden that holds one)
 
+    if type(text) is list and len(text) == 2 and all(type(part) is int for part in text):
+        return Fraction(text[0], text[1])
     m = _FRACTION.fullmatch(text) if type(text) is str else None
     if m is None:
-        raise DecodeError(f"bad stored fraction {text!r}")
+        raise DecodeError(f"bad stored fraction {text!r:.200}")
     return Fraction(int(m.group(1)), int(m.group(2) or 1))
 
 
