@@ -571,6 +571,12 @@ class Encoder:
             return {TAG: "complex", "v": [repr(v.real), repr(v.imag)]}
         if t in _COLLECTIONS:
             return self._enc_collection(v, t)
+        if t is range:
+            return {TAG: "range", "v": [v.start, v.stop, v.step]}
+        if t is collections.ChainMap:  # (its maps, first to last)
+            return self._enc_seq("chainmap", v.maps)
+        if t.__name__ == "array" and t.__module__ == "array":  # (its type code and items)
+            return {TAG: "array", "typecode": v.typecode, "v": self._enc(v.tolist())}
         if t.__name__ == "Fraction" and t.__module__ == "fractions":  # (imported when used)
             try:
                 return {TAG: "fraction", "v": str(v)}
@@ -1103,6 +1109,19 @@ def _folded(value: Any, tree: dict[str, Any]) -> Any:
     return value.replace(fold=1)
 
 
+def _dec_range(tree: dict[str, Any]) -> range:
+    parts = tree["v"]
+    if not (type(parts) is list and len(parts) == 3 and all(type(p) is int for p in parts)):
+        raise TypeError("a range is [start, stop, step], three integers")
+    return range(*parts)
+
+
+def _dec_array(tree: dict[str, Any]) -> Any:
+    import array  # (only for a golden that holds one)
+
+    return array.array(tree["typecode"], tree["v"])
+
+
 def _dec_defaultdict(tree: dict[str, Any]) -> Any:
     factory = import_type(tree["cls"], "a class") if "cls" in tree else None
     return collections.defaultdict(factory, {k: v for k, v in tree["v"]})
@@ -1129,6 +1148,9 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "deque": lambda t: collections.deque(t["v"], t.get("maxlen")),
     "ordereddict": lambda t: collections.OrderedDict((k, v) for k, v in t["v"]),
     "counter": lambda t: collections.Counter({k: v for k, v in t["v"]}),
+    "chainmap": lambda t: collections.ChainMap(*t["v"]),
+    "range": _dec_range,
+    "array": _dec_array,
     "fraction": lambda t: _dec_fraction(t["v"]),
     "ip": _dec_ip,
     "zone": lambda t: _zone(t["v"]),
