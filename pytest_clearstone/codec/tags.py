@@ -687,7 +687,7 @@ class Encoder:
         if self.strict:
             raise _Unencodable(v, reason)
         warnings.warn(
-            f"a {describe(v)} value is stored the built-in way: {reason}",
+            f"{article(describe(v))} {describe(v)} value is stored the built-in way: {reason}",
             UnencodableValueWarning,
             stacklevel=5,
         )
@@ -701,7 +701,7 @@ class Encoder:
             raise _Unencodable(v, reason)
         if self.warn:
             warnings.warn(
-                f"storing {stored_as} a {describe(v)} value: {reason}",
+                f"storing {stored_as} {article(describe(v))} {describe(v)} value: {reason}",
                 UnencodableValueWarning,
                 stacklevel=5,
             )
