@@ -87,3 +87,14 @@ def test_a_standard_container_reads_back_as_itself_without_a_pickle(value: objec
     assert TAG in tree and tree[TAG] not in ("pickle", "repr")
     back = loads(dumps(tree))
     assert type(back) is type(value) and repr(back) == repr(value)
+
+
+def test_an_array_holding_a_nan_equals_itself_read_back() -> None:
+    # (== never finds a NaN equal: the comparison of stored forms pairs it, as in a list)
+    from pytest_clearstone.codec import same_stored_form
+
+    samples = array.array("d", [float("nan"), 1.5])
+    assert same_stored_form(samples, loads(dumps(encode(samples))))
+    assert not same_stored_form(
+        array.array("d", [float("nan"), 2.5]), loads(dumps(encode(samples)))
+    )
