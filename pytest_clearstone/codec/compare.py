@@ -93,8 +93,8 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
     equal = equal_by_value(a, b)
     if equal is not None:
         return equal
-    if t is list or t is tuple:
-        if len(a) != len(b):
+    if t is list or t is tuple or (t.__name__ == "array" and t.__module__ == "array"):
+        if len(a) != len(b):  # (an array.array's items too, as == compares them: a NaN paired)
             return False
         # a list's tree is a list of its items' trees (a tuple's is tagged)
         trees = tree if t is list and type(tree) is list and len(tree) == len(b) else None

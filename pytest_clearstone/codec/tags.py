@@ -571,8 +571,18 @@ class Encoder:
             return {TAG: "complex", "v": [repr(v.real), repr(v.imag)]}
         if t in _COLLECTIONS:
             return self._enc_collection(v, t)
+        if t is range:
+            return {TAG: "range", "v": [v.start, v.stop, v.step]}
+        if t is collections.ChainMap:  # (its maps, first to last)
+            return self._enc_seq("chainmap", v.maps)
+        if t.__name__ == "array" and t.__module__ == "array":  # (its type code and items)
+            return {TAG: "array", "typecode": v.typecode, "v": self._enc(v.tolist())}
         if t.__name__ == "Fraction" and t.__module__ == "fractions":  # (imported when used)
-            return {TAG: "fraction", "v": str(v)}
+            try:
+                return {TAG: "fraction", "v": str(v)}
+            except ValueError:  # a part longer than Python writes as text: its integers, which
+                # a golden refuses as any integer that long, naming the fix (never written)
+                return {TAG: "fraction", "v": [v.numerator, v.denominator]}
         if t.__module__ == "ipaddress" and t.__name__ in _IP_CLASSES:  # (pydantic's fields)
             return {TAG: "ip", "cls": t.__name__, "v": str(v)}
         if t.__module__ == "zoneinfo" and t.__name__ == "ZoneInfo" and type(v.key) is str:
@@ -582,13 +592,15 @@ class Encoder:
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             text = str(v)
-            if isinstance(v, _OTHER_FLAVOUR):  # (a Windows path on POSIX, or the other way)
-                flavour = "windows" if isinstance(v, PureWindowsPath) else "posix"
-                return {TAG: "path", "v": text, "flavour": flavour}
+            path: dict[str, Any] = {TAG: "path", "v": text}
+            if not isinstance(v, Path):  # a pure path (a bucket key, a Windows path): its flavour
+                path["flavour"] = "windows" if isinstance(v, PureWindowsPath) else "posix"
+                if isinstance(v, _OTHER_FLAVOUR):
+                    return path
             root = rooted(text)  # (under the rootdir, pytest's base temp...: portable)
-            if root is None:
-                return {TAG: "path", "v": text}
-            return {TAG: "path", "v": root[1], "root": root[0]}
+            if root is not None:
+                path["v"], path["root"] = root[1], root[0]
+            return path
         if isinstance(v, type) and (  # a class as a value, or a pydantic generic's
             (is_importable(v) and findable(v))
             or ("[" in v.__qualname__ and type(_library().models.generic_ref(v)) is dict)
@@ -675,7 +687,7 @@ class Encoder:
         if self.strict:
             raise _Unencodable(v, reason)
         warnings.warn(
-            f"a {describe(v)} value is stored the built-in way: {reason}",
+            f"{article(describe(v))} {describe(v)} value is stored the built-in way: {reason}",
             UnencodableValueWarning,
             stacklevel=5,
         )
@@ -689,7 +701,7 @@ class Encoder:
             raise _Unencodable(v, reason)
         if self.warn:
             warnings.warn(
-                f"storing {stored_as} a {describe(v)} value: {reason}",
+                f"storing {stored_as} {article(describe(v))} {describe(v)} value: {reason}",
                 UnencodableValueWarning,
                 stacklevel=5,
             )
@@ -977,12 +989,16 @@ _FRACTION = re.compile(r"(-?[0-9]+)(?:/([0-9]+))?")
 
 def _dec_fraction(text: Any) -> Fraction:
     """``"n"`` or ``"n/d"`` as ``str(Fraction)`` writes it (not the exponent forms
-    ``Fraction`` also parses: ``"1e999999999"`` would take the reader's memory)."""
+    ``Fraction`` also parses: ``"1e999999999"`` would take the reader's memory); or ``[n, d]``,
+    the integers of one with a part longer than Python writes as text (a recording's state
+    restored before its golden refuses them)."""
     from fractions import Fraction  # (~1 ms to import: only for a golden that holds one)
 
+    if type(text) is list and len(text) == 2 and all(type(part) is int for part in text):
+        return Fraction(text[0], text[1])
     m = _FRACTION.fullmatch(text) if type(text) is str else None
     if m is None:
-        raise DecodeError(f"bad stored fraction {text!r}")
+        raise DecodeError(f"bad stored fraction {text!r:.200}")
     return Fraction(int(m.group(1)), int(m.group(2) or 1))
 
 
@@ -1008,7 +1024,8 @@ def _dec_pattern(tree: dict[str, Any]) -> re.Pattern[Any]:
     return re.compile(pattern, flags)
 
 
-#: paths of the other platform's flavour, stored with it (read back as the pure path of it)
+#: paths of the other platform's flavour, stored with it (read back as the pure path of it), and
+#: never stored relative to a root; a pure path of this platform's flavour is stored with it too
 _OTHER_FLAVOUR = PurePosixPath if os.name == "nt" else PureWindowsPath
 _PATH_FLAVOURS: dict[Any, type[PurePath]] = {
     "windows": PureWindowsPath,
@@ -1092,6 +1109,19 @@ def _folded(value: Any, tree: dict[str, Any]) -> Any:
     return value.replace(fold=1)
 
 
+def _dec_range(tree: dict[str, Any]) -> range:
+    parts = tree["v"]
+    if not (type(parts) is list and len(parts) == 3 and all(type(p) is int for p in parts)):
+        raise TypeError("a range is [start, stop, step], three integers")
+    return range(*parts)
+
+
+def _dec_array(tree: dict[str, Any]) -> Any:
+    import array  # (only for a golden that holds one)
+
+    return array.array(tree["typecode"], tree["v"])
+
+
 def _dec_defaultdict(tree: dict[str, Any]) -> Any:
     factory = import_type(tree["cls"], "a class") if "cls" in tree else None
     return collections.defaultdict(factory, {k: v for k, v in tree["v"]})
@@ -1118,6 +1148,9 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "deque": lambda t: collections.deque(t["v"], t.get("maxlen")),
     "ordereddict": lambda t: collections.OrderedDict((k, v) for k, v in t["v"]),
     "counter": lambda t: collections.Counter({k: v for k, v in t["v"]}),
+    "chainmap": lambda t: collections.ChainMap(*t["v"]),
+    "range": _dec_range,
+    "array": _dec_array,
     "fraction": lambda t: _dec_fraction(t["v"]),
     "ip": _dec_ip,
     "zone": lambda t: _zone(t["v"]),

@@ -36,7 +36,7 @@ from typing import Any
 from ..codec.naming import MESSAGE_TAGS, TAG
 from ..codec.nesting import retried
 from ..codec.tags import Encoder, pickle_locations, tag_locations
-from ..errors import UnencodableValueWarning
+from ..errors import UnencodableValueWarning, article
 from .path_patterns import (
     ANY,
     DEEP,
@@ -385,10 +385,10 @@ def _unreadable_argument(type_name: str, path: str, call: str, local_class: str 
             f"text and parameters (str({name}), {name}.compile().params)"
         )
     return (
-        f"storing the repr of a {type_name} value at {path}{where}: it cannot be stored "
-        f"readably, so a replay compares it by its type only. If it is not part of what the "
-        f"call sends, leave it out of the comparison with the marker's ignore={[path]!r}; else "
-        f"teach the codec its type (pytest_clearstone.codec.register)"
+        f"storing the repr of {article(type_name)} {type_name} value at {path}{where}: it cannot "
+        f"be stored readably, so a replay compares it by its type only. If it is not part of "
+        f"what the call sends, leave it out of the comparison with the marker's "
+        f"ignore={[path]!r}; else teach the codec its type (pytest_clearstone.codec.register)"
     )
 
 

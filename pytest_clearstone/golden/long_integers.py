@@ -36,17 +36,31 @@ def long_integer_refused(
         digits = _long_digits(node)
         if digits:
             return SerializationError(
-                signing.describe_location(doc, path),
-                "int",
-                f"an integer of about {digits} digits, more than Python converts to text "
-                f"({sys.get_int_max_str_digits()} digits, {_LIFT}",
-                advice=advice(path),
+                signing.describe_location(doc, path), "int", too_long(digits), advice=advice(path)
             )
         if type(node) is dict:
             stack.extend((v, [*path, k]) for k, v in reversed(node.items()))
         elif type(node) is list:
             stack.extend((v, [*path, i]) for i, v in reversed(list(enumerate(node))))
     return None
+
+
+def too_long(digits: int) -> str:
+    """Why an integer of about ``digits`` digits cannot be recorded, and the fixes."""
+    return (
+        f"an integer of about {digits} digits, more than Python converts to text "
+        f"({sys.get_int_max_str_digits()} digits, {_LIFT}"
+    )
+
+
+def long_integer_at(tree: Any, path: Sequence[Any]) -> int:
+    """How many digits the value at ``path`` (keys and list positions) in an encoded ``tree``
+    has, when it is an integer longer than Python converts to text or the trace store's
+    placeholder of one; 0 otherwise."""
+    node = tree
+    for part in path:
+        node = node[part]
+    return _long_digits(node)
 
 
 def _long_digits(node: Any) -> int:

@@ -943,9 +943,20 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
             raise SerializationError(
                 f"{answer}, at {format_path(where, 'answer')}" if where else answer,
                 type_name,
-                _repr_fixes(type_name, target, pickles=_pickled_at(live, where)),
+                (_long_integer_fixes(encoded, where) if type_name == "int" else "")
+                or _repr_fixes(type_name, target, pickles=_pickled_at(live, where)),
                 advice="",
             )
+
+
+def _long_integer_fixes(encoded: Any, where: list[Any]) -> str:
+    """Why an answer holding, at ``where``, the trace store's placeholder of an integer longer
+    than Python writes as text refuses the golden, and the fixes; ``""`` for another ``int``
+    placeholder."""
+    from .long_integers import long_integer_at, too_long  # (only when an answer held one)
+
+    digits = long_integer_at(encoded, where)
+    return too_long(digits) if digits else ""
 
 
 def _refuse_too_long(span: Span, call: str) -> None:

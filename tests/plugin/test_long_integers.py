@@ -133,3 +133,52 @@ def test_a_huge_integer_in_a_call_or_a_key_is_named_and_the_run_ends_cleanly(
     assert not list(project.path.rglob("*.ckpt*"))
     _run(project, "--clearstone-record", lifted=True).assert_outcomes(passed=1)
     _run(project, lifted=True).assert_outcomes(passed=1)
+
+
+ANSWER_APP = """
+from fractions import Fraction
+
+
+def llm(prompt):
+    return {"ok": ANSWER}
+
+
+class Agent:
+    def __init__(self):
+        self.odds = STATE
+
+    def handle(self, q):
+        return llm(q)["ok"] > 0
+"""
+
+
+@pytest.mark.parametrize(
+    ("answer", "state", "where"),
+    [
+        ("10 ** 5000", "1", "the answer of call #1 to big_app.llm, at answer[[]'ok'] (an int)*"),
+        ("1", "Fraction(10 ** 5000, 3)", "the agent state at state[[]'odds']* (an int)*"),
+    ],
+)
+def test_a_huge_integer_in_an_answer_or_a_fraction_is_named_with_the_fix_that_works(
+    project: pytest.Pytester, answer: str, state: str, where: str
+) -> None:
+    # Expected: an answer 10**5000 of a mocked call was refused as a value only its repr could
+    # store, with fixes that do not work for an int (teach the codec the type, mock the function
+    # under this one); a Fraction of such integers failed the recording with the bare ValueError
+    # its str() raised inside the codec
+    project.makepyfile(
+        big_app=ANSWER_APP.replace("ANSWER", answer).replace("STATE", state),
+        test_big=ARGUMENT_TEST.replace("== 1", "is not None"),
+    )
+    result = _run(project, "--clearstone-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str() + result.stderr.str()  # (the reason is told on stderr)
+    pytest.LineMatcher(out.splitlines()).fnmatch_lines(
+        [f"*the golden checkpoint was not written: cannot serialise {where}"]
+    )
+    assert "sys.set_int_max_str_digits(0)" in out
+    assert "Teach the codec" not in out and "teach the codec" not in out
+    assert "Traceback" not in out and "ValueError" not in out
+    assert not list(project.path.rglob("*.ckpt*"))
+    _run(project, "--clearstone-record", lifted=True).assert_outcomes(passed=1)
+    _run(project, lifted=True).assert_outcomes(passed=1)

@@ -108,3 +108,19 @@ def test_no_warning_for_an_ignored_path(pytester: pytest.Pytester) -> None:
     )
     pytester.runpytest("--clearstone-record", "-W", ERROR).assert_outcomes(passed=1)
     pytester.runpytest("-W", ERROR).assert_outcomes(passed=1)
+
+
+def test_the_warning_reads_an_before_a_vowel(pytester: pytest.Pytester) -> None:
+    # the warning said "storing the repr of a app.Cursor value"
+    pytester.syspathinsert()
+    app = APP.replace(
+        "    first = llm(question, config)",
+        "    config['configurable']['__pregel_call'] = Cursor()\n    first = llm(question, config)",
+    )
+    app += "\n\nclass Cursor:\n    def __init__(self):\n        self.rows = (row for row in [])\n"
+    pytester.makepyfile(app=app, test_warn=TEST.format(ignore=""))
+    result = pytester.runpytest("--clearstone-record", "-W", ERROR)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*UnencodableValueWarning: storing the repr of an app.Cursor value at config.*"]
+    )

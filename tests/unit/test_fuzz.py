@@ -100,7 +100,7 @@ def _valid_checkpoint() -> Checkpoint:
         "summary": TraceSummary("t", None, 1, 2, 3, 0),
         "status": http.HTTPStatus.OK,
         "counter": collections.Counter("aab"),
-        "chain": collections.ChainMap({"a": 1}),  # stored as a dill pickle
+        "window": slice(1, 2),  # stored as a dill pickle
     }
     root = Span(
         trace_id="a" * 32,
@@ -170,7 +170,7 @@ def _touch(checkpoint: Checkpoint) -> None:
 
 
 def _load(test: str, raw: bytes, **kwargs: Any) -> str:
-    # VALID holds a pickle on purpose (a ChainMap): the mutations are of a file whose author is
+    # VALID holds a pickle on purpose (a slice): the mutations are of a file whose author is
     # trusted; the pickle policy itself is fuzzed by the tests below and test_pickle_policy.py
     kwargs.setdefault("allow_pickle", True)
     try:

@@ -608,3 +608,13 @@ def test_a_dataclass_reads_back_with_the_attributes_its_post_init_set() -> None:
     value.count = 5  # (changed since: the stored value is what it holds, not a new one's)
     back = loads(dumps(encode(value)))
     assert type(back) is Order and back.items == ["tea", "cake"] and back.count == 5
+
+
+def test_the_warning_about_a_stored_repr_reads_an_before_a_vowel() -> None:
+    # the warning said "storing the repr of a itertools.count value" (and "a ellipsis")
+    import itertools
+
+    with pytest.warns(UnencodableValueWarning, match=r"storing the repr of an itertools\.count "):
+        encode(itertools.count(), allow_pickle=False)
+    with pytest.warns(UnencodableValueWarning, match=r"storing the repr of an ellipsis value"):
+        encode(..., allow_pickle=False)
