@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .files import open_regular
 from .paths import as_listed
 
 #: directories never searched for goldens (nor are hidden ones)
@@ -24,6 +23,8 @@ _MARK = '"recorded_by": "pytest-clearstone"'
 def _written_by_the_plugin(path: str) -> bool:
     """Whether the file at ``path`` is a golden the plugin wrote: never one that is not a
     regular file (a FIFO, which opening would wait on; a device), which is not read."""
+    from .files import open_regular  # (when a file is found: it imports the errors module)
+
     try:
         fd, _size = open_regular(path)
         with open(fd, encoding="utf-8", errors="replace") as handle:

@@ -106,9 +106,10 @@ def test_report_header_only_when_asked(pytester):
     )
 
 
-def test_an_unused_plugin_imports_neither_the_codec_nor_the_replay(pytester):
+def test_an_unused_plugin_imports_neither_the_codec_nor_the_replay_nor_the_errors(pytester):
     # importing them is most of what an unused plugin would cost a plain suite (issue 16); the
-    # state delta only renders failures of golden tests
+    # state delta only renders failures of golden tests, and the errors module (through the
+    # golden files' reader) only messages: the search for unused goldens imported it at start
     pytester.makepyfile(test_plain=PLAIN)
     pytester.makeconftest(
         """
@@ -121,6 +122,8 @@ def test_an_unused_plugin_imports_neither_the_codec_nor_the_replay(pytester):
                     "pytest_clearstone.codec",
                     "pytest_clearstone.golden.replay",
                     "pytest_clearstone.diff",
+                    "pytest_clearstone.errors",
+                    "pytest_clearstone.golden.files",
                 ))
             )
             print("LOADED", loaded)
