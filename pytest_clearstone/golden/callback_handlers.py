@@ -43,6 +43,9 @@ _NOT_NAMED = (
 )
 #: the most handler classes named
 _MAX_NAMED = 3
+#: LangChain's core package, which both modules below belong to: while it is not imported, no
+#: handler of its is in force
+LANGCHAIN = "langchain_core"
 #: the module holding LangChain's configure hooks: ``(context variable, inheritable, handler
 #: class, environment variable)`` each
 _HOOKS_MODULE = "langchain_core.tracers.context"

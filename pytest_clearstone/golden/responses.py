@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..printable import printable
 from ..tracing.span import Recorded, Span
-from .callback_handlers import InContext, context_handlers
+from .callback_handlers import LANGCHAIN, InContext, context_handlers
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
 from .targets import Target
@@ -686,8 +686,10 @@ class TargetReplay:
             self._check_place(number, recorded, arguments)
             if recorded.input is not None:
                 self._check(number, recorded, arguments)
+        # (the handlers in force are looked for only where LangChain is loaded)
+        in_context = context_handlers() if LANGCHAIN in sys.modules else None
         call = ReplayCall(
-            self.target.path, number, arguments, recorded.span_id, in_context=context_handlers()
+            self.target.path, number, arguments, recorded.span_id, in_context=in_context
         )
         self._calls.append(call)
         try:
