@@ -30,7 +30,7 @@ from .clients import is_stored_as
 from .files import is_file
 from .http import compared_form, with_uncompared_headers_of
 from .library import kind_of
-from .naming import MESSAGE_TAGS, REFERENCE_TAGS
+from .naming import MESSAGE_TAGS, REFERENCE_TAGS, is_std_array
 from .nesting import retried
 from .registry import REGISTRY
 from .tags import TAG, Encoder, StoredRepr, decode, dumps
@@ -93,7 +93,7 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
     equal = equal_by_value(a, b)
     if equal is not None:
         return equal
-    if t is list or t is tuple or (t.__name__ == "array" and t.__module__ == "array"):
+    if t is list or t is tuple or is_std_array(t):
         if len(a) != len(b):  # (an array.array's items too, as == compares them: a NaN paired)
             return False
         # a list's tree is a list of its items' trees (a tuple's is tagged)

@@ -173,6 +173,12 @@ def loaded_class(type_name: str) -> type | None:
     return None
 
 
+def is_std_array(t: type) -> bool:
+    """Whether ``t`` is the standard library's ``array.array`` (looked at without importing
+    ``array``: a value of it means it is loaded)."""
+    return t.__name__ == "array" and t.__module__ == "array"
+
+
 #: why a stored class's module that is a package's ``__main__`` is not imported
 SCRIPT = "{!r} is a script (run, not imported), not a module a value's class was recorded from"
 

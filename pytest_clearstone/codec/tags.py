@@ -77,6 +77,7 @@ from .naming import (
     import_class,
     import_type,
     is_importable,
+    is_std_array,
     other_attributes,
     per_type,
     reachable_name,
@@ -575,7 +576,7 @@ class Encoder:
             return {TAG: "range", "v": [v.start, v.stop, v.step]}
         if t is collections.ChainMap:  # (its maps, first to last)
             return self._enc_seq("chainmap", v.maps)
-        if t.__name__ == "array" and t.__module__ == "array":  # (its type code and items)
+        if is_std_array(t):  # (its type code and items)
             return {TAG: "array", "typecode": v.typecode, "v": self._enc(v.tolist())}
         if t.__name__ == "Fraction" and t.__module__ == "fractions":  # (imported when used)
             try:

@@ -121,8 +121,8 @@ def uncalled_handlers_hint(calls: Sequence[ReplayCall]) -> str:
             shown = ", ".join(names[:_MAX_NAMED]) + (", ..." if len(names) > _MAX_NAMED else "")
             return (
                 f"Call #{call.call_number} to {call.target} {given.format(shown)}: a replay "
-                "answers it without "
-                "LangChain's run machinery, so they get no events for it, and re-recording does "
+                "answers it without LangChain's run machinery, so they get no events for it, and "
+                "re-recording does "
                 "not change that. If the difference is what they collect, mock the chat model's "
                 "_generate (_agenerate for ainvoke; _stream, _astream for stream, astream, "
                 "astream_events) instead, with ignore=['**.run_manager']: the handlers are "

@@ -413,9 +413,9 @@ def _poll_helper_fix(target: str) -> str:
     ``retrieve`` of an SDK resource that has polling helpers, which call it through
     ``.with_raw_response`` though the agent does not, those to mock in its place; else ``""``."""
     owner, _, method = target.rpartition(".")
-    cls = loaded_class(owner)
+    cls = loaded_class(owner) if method == "retrieve" else None
     helpers = [name for name in _POLL_HELPERS if cls is not None and hasattr(cls, name)]
-    if method != "retrieve" or not helpers:
+    if not helpers:
         return ""
     return (
         f"; {owner.partition('.')[0]}'s polling helpers read {owner.rpartition('.')[2]}.retrieve "
