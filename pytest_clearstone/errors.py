@@ -1139,7 +1139,9 @@ class NetworkBlockedError(ReplayError):
     carried was for another host. ``telemetry``: whose telemetry the connection was uploading,
     ``"opentelemetry"`` (``True`` too), ``"langsmith"`` or ``"openai-agents"``, for the fix that
     works. ``mcp``: the module of the MCP client's transport that connected
-    (``"mcp.client.streamable_http"``), for the ``ClientSession`` methods to mock."""
+    (``"mcp.client.streamable_http"``), for the ``ClientSession`` methods to mock.
+    ``lookup_error``: why the host name ``host`` did not resolve, when the connection was
+    blocked at its lookup (a machine without DNS) rather than at ``connect``."""
 
     def __init__(
         self,
@@ -1155,6 +1157,7 @@ class NetworkBlockedError(ReplayError):
         proxy: Sequence[str] = (),
         telemetry: bool | str = False,
         mcp: str = "",
+        lookup_error: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1164,6 +1167,7 @@ class NetworkBlockedError(ReplayError):
         self.proxy = tuple(proxy)
         self.telemetry = telemetry
         self.mcp = mcp
+        self.lookup_error = lookup_error
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1173,6 +1177,11 @@ class NetworkBlockedError(ReplayError):
             lines.append(f"  thread: {thread}")
         if others:
             lines.append(f"  also blocked: {', '.join(others)}")
+        if lookup_error:
+            lines.append(
+                f"  the name did not resolve here ({lookup_error}): blocked at its lookup, as "
+                "its connection is where the name resolves"
+            )
         if unresolved:
             lines.append(
                 f"  allowed host(s) that did not resolve when the guard started: "

@@ -20,11 +20,16 @@ plain ``ConnectionRefusedError``, which such threads expect and handle, and is r
 
 A child the test's process forks inherits the patches: a connection blocked there is also told
 to the test's process (:mod:`.processes`), which fails the test even when the child swallowed it.
+DNS lookups (``socket.getaddrinfo``) run as usual. One that fails (a machine without DNS, a name
+that does not exist) for a host name the guard does not allow is blocked as the connection it was
+for would have been: where the name resolves, that connection is blocked at ``connect``, so the
+replay fails the same way with or without DNS (an allowed name's failed lookup raises its own
+``socket.gaierror``).
+
 Not covered: connections made by processes started afresh (spawn, forkserver, subprocesses), by
 C extensions or event loops that connect without going through Python's ``socket.socket``
 (uvloop, the Windows proactor loop, grpc's C core, libcurl), by a raw ``_socket.socket``;
-datagrams sent with ``sendto`` to an address without ``connect``; DNS lookups (``getaddrinfo``
-runs as usual).
+datagrams sent with ``sendto`` to an address without ``connect``.
 """
 
 from __future__ import annotations
@@ -284,6 +289,9 @@ class BlockedConnection(NamedTuple):
     telemetry: str = ""
     #: the module of the MCP client's transport that connected (``mcp.client.sse``), or ``""``
     mcp: str = ""
+    #: why the host name's lookup failed (``[Errno -2] Name or service not known``): blocked at
+    #: the lookup, ``host`` being the name; ``""``: blocked at ``connect``
+    lookup_error: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -414,6 +422,7 @@ class NetworkGuard(Patches):
             proxy=first.proxy,
             telemetry=first.telemetry,
             mcp=first.mcp,
+            lookup_error=first.lookup_error,
         )
         return made if raised is None else made.with_traceback(raised.__traceback__)
 
@@ -447,25 +456,10 @@ class NetworkGuard(Patches):
             return  # likewise
         if self.allow.allows(host, port):
             return
-        background = self._is_background()
-        if not background and self.lets_through is not None and self.lets_through():
+        attempt = self._attempt(host, port, _hooks.names.get(host))
+        if attempt is None:
             return
-        during = None if self.during is None or background else self.during()
-        name = _hooks.names.get(host)
-        attempt = BlockedConnection(
-            host,
-            port,
-            threading.current_thread().name,
-            background,
-            name,
-            during,
-            _proxy_variables(host, name, port),
-            _telemetry(),
-            _mcp_transport(),
-        )
-        if background:
-            with self._lock:
-                self._attempts.append(attempt)
+        if attempt.background:
             raise ConnectionRefusedError(
                 errno.ECONNREFUSED,
                 f"pytest-clearstone's network guard blocked a connection to "
@@ -475,17 +469,72 @@ class NetworkGuard(Patches):
         # socket.create_connection (like urllib3's) closes its socket on OSError only: a
         # blocked one would be left to the garbage collector, and a ResourceWarning
         sock.close()
-        error = NetworkBlockedError(
+        self._raise(attempt)
+
+    def _check_lookup(self, host: Any, port: Any, failure: OSError) -> None:
+        """After ``socket.getaddrinfo(host, port)`` failed with ``failure``: raise the
+        :class:`NetworkBlockedError` the connection to a host name not allowed would have raised
+        at ``connect`` where the name resolves (a background thread's attempt is only kept, for
+        its warning; the caller raises ``failure``). A lookup without a port is allowed only by
+        an entry without one."""
+        __tracebackhide__ = True
+        if isinstance(host, (bytes, bytearray)):
+            host = bytes(host).decode("ascii", "replace")
+        if isinstance(port, (bytes, bytearray)):
+            port = bytes(port).decode("ascii", "replace")
+        if isinstance(port, str) and port.isascii() and port.isdigit():
+            port = int(port)
+        if not isinstance(host, str) or not host or _ip(host) is not None:
+            return  # (no name: a lookup for binding, or an address the guard checks itself)
+        number = port if isinstance(port, int) else None
+        if self.allow.allows(host, 0 if number is None else number):
+            return
+        attempt = self._attempt(host, number, None, lookup_error=str(failure) or repr(failure))
+        if attempt is not None and not attempt.background:
+            self._raise(attempt)
+
+    def _attempt(
+        self, host: str, port: int | None, name: str | None, *, lookup_error: str = ""
+    ) -> BlockedConnection | None:
+        """The blocked attempt to reach ``host`` (``name``: the host name it was looked up
+        for), kept at once when it is a background thread's; ``None`` when it is let through
+        (:attr:`lets_through`)."""
+        background = self._is_background()
+        if not background and self.lets_through is not None and self.lets_through():
+            return None
+        attempt = BlockedConnection(
             host,
             port,
+            threading.current_thread().name,
+            background,
+            name,
+            None if self.during is None or background else self.during(),
+            () if port is None else _proxy_variables(host, name, port),
+            _telemetry(),
+            _mcp_transport(),
+            lookup_error,
+        )
+        if background:
+            with self._lock:
+                self._attempts.append(attempt)
+        return attempt
+
+    def _raise(self, attempt: BlockedConnection) -> None:
+        """Keep the test's blocked ``attempt`` and raise its error (told to the test's process
+        from a forked child)."""
+        __tracebackhide__ = True
+        error = NetworkBlockedError(
+            attempt.host,
+            attempt.port,
             self.label,
             name=attempt.name,
             thread=attempt.thread,
             unresolved=self.allow.unresolved,
-            during=during,
+            during=attempt.during,
             proxy=attempt.proxy,
             telemetry=attempt.telemetry,
             mcp=attempt.mcp,
+            lookup_error=attempt.lookup_error,
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
             self._attempts.append(attempt)
@@ -661,7 +710,13 @@ class _SocketHooks:
         hooks = self
 
         def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-            infos = original(host, port, *args, **kwargs)
+            __tracebackhide__ = True
+            try:
+                infos = original(host, port, *args, **kwargs)
+            except socket.gaierror as failure:
+                for guard in reversed(hooks.guards):  # (a machine without DNS: see the module)
+                    guard._check_lookup(host, port, failure)
+                raise
             if not hooks.guards:
                 return infos
             names = hooks.names

@@ -264,3 +264,71 @@ def test_a_background_threads_blocked_connection_is_a_network_blocked_warning(
     result = pytester.runpytest("-W", "default")
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(["*NetworkBlockedWarning: a background thread*127.0.0.1*"])
+
+
+OFFLINE_AGENT = """
+import os
+import socket
+
+import httpx
+
+
+def complete(prompt):
+    return "answer to " + prompt
+
+
+class Agent:
+    def handle(self, message):
+        answer = complete(message)
+        if os.environ.get("AGENT_CALLS_OUT") == "raw":  # an unmocked call, not swallowed
+            socket.create_connection(("api.example.invalid", 443), timeout=2).close()
+        if os.environ.get("AGENT_CALLS_OUT") == "httpx":  # one swallowed, as a retry would
+            try:
+                httpx.get("https://api.example.invalid/v1/search", timeout=2)
+            except httpx.HTTPError:
+                pass
+        return answer
+"""
+
+
+@pytest.mark.parametrize("how", ["raw", "httpx"])
+def test_a_connection_whose_name_does_not_resolve_is_blocked_as_online(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A CI runner without DNS (a container with no network, a build sandbox): the agent's
+    unmocked call fails at the name's lookup, before any ``connect`` the guard watches.
+
+    Expected: the replay fails as it does where the name resolves, with the guard's
+    ``NetworkBlockedError`` naming the host and port and saying the name did not resolve, also
+    when the agent swallowed the error (``.invalid`` never resolves, here or anywhere).
+    Before the fix: the raw call failed with ``socket.gaierror`` (no word of the guard or of
+    the mock to add), and the swallowed one replayed green offline while failing online."""
+    pytester.syspathinsert()
+    pytester.makepyfile(netapp=OFFLINE_AGENT, test_net=TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("AGENT_CALLS_OUT", how)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*NetworkBlockedError: test_net.py::test_net tried to connect to "
+            "api.example.invalid port 443 during the replay; the network guard blocked it",
+            "*the name did not resolve here (*): blocked at its lookup*",
+        ]
+    )
+    assert "gaierror" not in result.stdout.str().split("NetworkBlockedError", 1)[1]
+
+
+def test_a_name_that_does_not_resolve_but_is_allowed_fails_as_it_did(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An allowed host is the user's to reach: its failed lookup is the lookup's own error."""
+    pytester.syspathinsert()
+    pytester.makepyfile(netapp=OFFLINE_AGENT, test_net=TEST)
+    pytester.makeini("[pytest]\nclearstone_allow_hosts =\n    api.example.invalid:443\n")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("AGENT_CALLS_OUT", "raw")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*gaierror*"])
+    assert "NetworkBlockedError" not in result.stdout.str()

@@ -646,3 +646,65 @@ def test_the_error_of_several_blocked_connections_shows_where_the_first_was_made
     assert error is not None
     names = [frame.name for frame in traceback.extract_tb(error.__traceback__)]
     assert "_first_connection" in names and "_second_connection" not in names
+
+
+# -- a name whose lookup fails (a machine without DNS) ---------------------------------------
+# (".invalid" never resolves, RFC 2606: the lookup fails here as on a machine without DNS)
+
+
+def test_a_failed_lookup_of_a_name_not_allowed_is_blocked_as_its_connection() -> None:
+    with NetworkGuard(label="test_offline") as guard, pytest.raises(NetworkBlockedError) as info:
+        socket.getaddrinfo("API.Example.Invalid", "443", type=socket.SOCK_STREAM)
+    assert (info.value.host, info.value.port) == ("API.Example.Invalid", 443)
+    assert info.value.lookup_error  # the lookup's own words, for the message
+    message = str(info.value)
+    assert "test_offline tried to connect to API.Example.Invalid port 443" in message
+    assert "the name did not resolve here (" in message
+    assert [(a.host, a.port, a.background) for a in guard.attempts] == [
+        ("API.Example.Invalid", 443, False)
+    ]
+    assert guard.error() is info.value
+
+
+def test_a_failed_lookup_is_allowed_by_name_and_port_as_a_connection_is() -> None:
+    with NetworkGuard(["api.example.invalid:443"]) as guard:
+        with pytest.raises(socket.gaierror):
+            socket.getaddrinfo(b"api.example.invalid.", 443)
+        with pytest.raises(NetworkBlockedError):  # another port
+            socket.getaddrinfo("api.example.invalid", 8443)
+        with pytest.raises(NetworkBlockedError):  # no port: only an entry without one allows it
+            socket.getaddrinfo("api.example.invalid", None)
+    assert [a.port for a in guard.attempts] == [8443, None]
+    with NetworkGuard(["api.example.invalid"]) as guard, pytest.raises(socket.gaierror):
+        socket.getaddrinfo("api.example.invalid", None)
+    assert guard.attempts == []
+
+
+def test_a_failed_lookup_outside_a_guard_or_without_a_name_is_its_own_error() -> None:
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("api.example.invalid", 443)
+    with NetworkGuard() as guard, pytest.raises(socket.gaierror):  # a bad service, no name
+        socket.getaddrinfo(None, "no-such-service-name")
+    assert guard.attempts == []
+
+
+def test_a_background_threads_failed_lookup_warns_and_raises_its_own_error() -> None:
+    go = threading.Event()
+    caught: list[BaseException] = []
+
+    def telemetry() -> None:
+        go.wait(5)
+        try:
+            socket.getaddrinfo("telemetry.example.invalid", 443)
+        except BaseException as exc:
+            caught.append(exc)
+
+    uploader = threading.Thread(target=telemetry, name="telemetry-uploader")
+    uploader.start()
+    with NetworkGuard(label="test_bg") as guard:
+        go.set()
+        uploader.join()
+    assert len(caught) == 1 and type(caught[0]) is socket.gaierror
+    assert guard.error() is None
+    (warning,) = guard.warnings()
+    assert "telemetry.example.invalid port 443" in str(warning)
