@@ -371,6 +371,15 @@ CODE_CHANGED = (
     f"intended, re-record it with: {RECORD_COMMAND}"
 )
 
+#: what to do about a golden holding a time zone this machine's database lacks (UnknownZoneError)
+ZONE_DATABASE_FIX = (
+    "The file is sound: this machine's time zone database lacks the zone (zoneinfo reads the "
+    "system's, /usr/share/zoneinfo, then the tzdata package's; Windows and slim containers "
+    "have no system one, and an older database lacks newer zones). Install or update the "
+    "tzdata package (pip install -U tzdata, or the system's tzdata) where the golden is "
+    "replayed"
+)
+
 #: what to do about what stands in a golden's place and is not a file (a directory), or in the
 #: place of a folder of its path (a file): a recording cannot replace it
 MOVE_AWAY = f"Move it away, then re-record it with: {RECORD_COMMAND}"
@@ -625,9 +634,23 @@ class StoredClassError(DecodeError):
     the stored ones: the file is sound, the code changed since it was recorded."""
 
 
+class UnknownZoneError(DecodeError):
+    """A stored time zone key that this machine's time zone database does not have: the file is
+    sound, the database lacks the zone (:data:`ZONE_DATABASE_FIX`)."""
+
+
 class PickleImportError(DecodeError):
     """A pickled value whose class or function cannot be imported here (its module is not on
     ``sys.path``, or no longer has it): the file is sound, the environment lacks its code."""
+
+
+def decode_fix(exc: DecodeError) -> str:
+    """What to do about a golden one of whose stored values cannot be decoded (``exc``)."""
+    if isinstance(exc, StoredClassError):
+        return CODE_CHANGED
+    if isinstance(exc, UnknownZoneError):
+        return ZONE_DATABASE_FIX
+    return RESTORE_OR_RERECORD
 
 
 class MockTargetError(ClearstoneError, AttributeError):

@@ -64,6 +64,7 @@ from ..errors import (
     SerializationError,
     StoredClassError,
     UnencodableValueWarning,
+    UnknownZoneError,
     article,
     describe,
 )
@@ -1050,7 +1051,12 @@ def _zone(key: Any) -> _dt.tzinfo:
 
     if type(key) is not str:
         raise TypeError(f"a time zone key is a string, not {key!r}")
-    return zoneinfo.ZoneInfo(key)
+    try:
+        return zoneinfo.ZoneInfo(key)
+    except zoneinfo.ZoneInfoNotFoundError:  # (a golden recorded where the database has it)
+        raise UnknownZoneError(
+            f"the time zone {key!r} is not in this machine's time zone database"
+        ) from None
 
 
 def _fixed_zone_name(zone: _dt.timezone) -> str | None:

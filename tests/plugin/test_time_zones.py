@@ -1,0 +1,70 @@
+"""End to end: values in time zones, and goldens replayed where the zones are not those of the
+machine that recorded them."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_clearstone.__main__ import main
+
+ZONE_APP = """
+import datetime as dt
+import zoneinfo
+
+
+def llm(prompt):
+    return {"text": "ok"}
+
+
+class Agent:
+    def __init__(self):
+        self.zone = zoneinfo.ZoneInfo("America/Ciudad_Juarez")
+        self.due = dt.datetime(2025, 3, 29, 10, tzinfo=self.zone)
+
+    def handle(self, q):
+        return llm(f"{q} by {self.due:%H:%M %Z}")["text"]
+"""
+
+ZONE_TEST = """
+import pytest
+from zone_app import Agent
+
+
+@pytest.mark.replay("goldens/zone.ckpt", mock={"llm": "zone_app.llm"})
+def test_zone(replay):
+    assert replay.run(Agent().handle, "pay") == "ok"
+"""
+
+
+def test_a_zone_this_machine_does_not_know_names_it_and_the_fix(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a golden recorded where the zone database has a zone (a laptop with a recent one) read
+    # where it does not (Windows or a slim container without the tzdata package, an older
+    # database): the failure said the golden was not readable and to restore it from version
+    # control or re-record it, which does not help; the file is sound, the database lacks it
+    pytester.syspathinsert()
+    pytester.makepyfile(zone_app=ZONE_APP, test_zone=ZONE_TEST)
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "zone.ckpt"
+    text = golden.read_text()
+    golden.write_text(text.replace("America/Ciudad_Juarez", "America/Nowhere_Town"))
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "'America/Nowhere_Town'" in out
+    assert "time zone database" in out and "tzdata" in out
+    assert "Restore it from version control" not in out
+    assert main(["show", str(golden)]) == 2
+    err = capsys.readouterr().err
+    assert "'America/Nowhere_Town'" in err and "tzdata" in err
+
+
+def test_a_zone_key_that_is_a_path_is_still_refused() -> None:
+    from pytest_clearstone import codec
+    from pytest_clearstone.errors import DecodeError
+
+    tree = {codec.TAG: "zone", "v": "../../etc/passwd"}
+    with pytest.raises(DecodeError, match=r"normalized|subdirectories") as caught:
+        codec.decode(tree)
+    assert "tzdata" not in str(caught.value)
