@@ -68,3 +68,57 @@ def test_a_zone_key_that_is_a_path_is_still_refused() -> None:
     with pytest.raises(DecodeError, match=r"normalized|subdirectories") as caught:
         codec.decode(tree)
     assert "tzdata" not in str(caught.value)
+
+
+LIBRARY_ZONES_APP = """
+import datetime as dt
+
+import pytz
+from dateutil import tz
+
+PARIS = pytz.timezone("Europe/Paris")
+
+
+def llm(prompt):
+    return {"text": "ok"}
+
+
+class Agent:
+    def __init__(self):
+        # the day before clocks go forward in Paris (2025-03-30)
+        self.meeting = dt.datetime(2025, 3, 29, 10, tzinfo=tz.gettz("Europe/Paris"))
+        self.flight = PARIS.localize(dt.datetime(2025, 3, 29, 18))
+
+    def handle(self, q):
+        later = self.meeting + dt.timedelta(days=1)
+        flight = PARIS.normalize(self.flight + dt.timedelta(days=1))
+        return llm(
+            f"{q}: meeting {later:%Y-%m-%d %H:%M %Z (%z)}, flight {flight:%H:%M %Z}"
+        )["text"]
+"""
+
+LIBRARY_ZONES_TEST = """
+import pytest
+from zones_app import Agent
+
+
+@pytest.mark.replay("goldens/zones.ckpt", mock={"llm": "zones_app.llm"})
+def test_zones(replay):
+    assert replay.run(Agent().handle, "plan") == "ok"
+"""
+
+
+def test_dateutil_and_pytz_zones_in_the_state_replay(pytester: pytest.Pytester) -> None:
+    # an agent keeping times in dateutil's and pytz's zones: the golden kept their offset
+    # only, so the loaded state moved a day across the DST change with the winter offset
+    # ("11:00 CEST (+0200)" recorded, "10:00 UTC+01:00 (+0100)" replayed: a divergence with
+    # nothing changed) and pytz's normalize() of a replayed time raised AttributeError
+    pytest.importorskip("pytz")
+    pytest.importorskip("dateutil")
+    pytester.syspathinsert()
+    pytester.makepyfile(zones_app=LIBRARY_ZONES_APP, test_zones=LIBRARY_ZONES_TEST)
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    golden = (pytester.path / "goldens" / "zones.ckpt").read_text()
+    assert '"tzlib": "dateutil"' in golden and '"tzlib": "pytz"' in golden
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1)

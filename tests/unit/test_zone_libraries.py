@@ -1,0 +1,146 @@
+"""Times in the zones of dateutil and pytz are stored with their zone's name and library, and
+read back in that zone: its name and DST rules, not only the offset of the stored instant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pytest_clearstone.codec import TAG, decode, dumps, encode, loads
+
+tz = pytest.importorskip("dateutil.tz")
+pytz = pytest.importorskip("pytz")
+
+HOUR = dt.timedelta(hours=1)
+
+
+def roundtrip(value: object) -> object:
+    return loads(dumps(encode(value)))
+
+
+def test_a_time_in_a_dateutil_zone_comes_back_in_it() -> None:
+    zone = tz.gettz("Europe/Paris")
+    if getattr(zone, "key", None) != "Europe/Paris":
+        pytest.skip("this python-dateutil's zones do not name their key")
+    value = dt.datetime(2025, 3, 29, 10, 0, tzinfo=zone)
+    tree = encode(value)
+    assert tree == {
+        TAG: "datetime",
+        "v": "2025-03-29T10:00:00+01:00",
+        "tz": "Europe/Paris",
+        "tzlib": "dateutil",
+    }
+    back = roundtrip(value)
+    assert back == value and back.tzinfo == zone and back.tzname() == "CET"
+    # a day later, across the DST change, it has the summer offset, as the recorded one
+    assert (back + dt.timedelta(days=1)).isoformat() == "2025-03-30T10:00:00+02:00"
+    # the second 02:30 of the autumn change keeps its fold
+    repeated = dt.datetime(2025, 10, 26, 2, 30, fold=1, tzinfo=zone)
+    assert roundtrip(repeated).utcoffset() == HOUR
+    assert roundtrip(dt.time(9, 0, tzinfo=zone)).tzinfo == zone
+
+
+def test_a_fixed_dateutil_zone_keeps_its_name() -> None:
+    value = dt.datetime(2025, 1, 15, 12, tzinfo=tz.tzoffset("CET", 3600))
+    back = roundtrip(value)
+    assert back == value and back.tzname() == "CET"
+    assert f"{back:%H:%M %Z}" == "12:00 CET"
+    # UTC is stored as before
+    assert encode(dt.datetime(2025, 1, 15, tzinfo=tz.tzutc())) == {
+        TAG: "datetime",
+        "v": "2025-01-15T00:00:00+00:00",
+    }
+
+
+@pytest.mark.parametrize(
+    "naive",
+    [dt.datetime(2025, 1, 15, 12), dt.datetime(2025, 7, 15, 12), dt.datetime(2025, 10, 26, 2, 30)],
+)
+def test_a_time_localized_in_a_pytz_zone_comes_back_in_it(naive: dt.datetime) -> None:
+    paris = pytz.timezone("Europe/Paris")
+    for is_dst in (False, True):
+        value = paris.localize(naive, is_dst=is_dst)
+        tree = encode(value)
+        assert (tree["tz"], tree["tzlib"]) == ("Europe/Paris", "pytz")
+        back = roundtrip(value)
+        assert back == value
+        assert back.replace(tzinfo=None) == naive
+        assert (back.tzname(), back.utcoffset()) == (value.tzname(), value.utcoffset())
+        assert back.tzinfo is value.tzinfo  # (pytz's own tzinfo of that offset)
+        later = paris.normalize(back + dt.timedelta(days=200))
+        assert later == paris.normalize(value + dt.timedelta(days=200))
+
+
+def test_pytz_s_local_mean_time_trap_is_replayed_as_recorded() -> None:
+    # tzinfo=pytz.timezone(...) gives the zone's first offset (LMT, +00:09 for Paris): a bug
+    # of the agent's, which a replay reproduces rather than hides
+    paris = pytz.timezone("Europe/Paris")
+    value = dt.datetime(2025, 1, 15, 12, tzinfo=paris)
+    back = roundtrip(value)
+    assert back == value and back.tzname() == "LMT" and back.utcoffset() == value.utcoffset()
+    assert roundtrip(dt.datetime(2025, 1, 15, tzinfo=pytz.utc)).tzinfo is pytz.utc
+
+
+def test_a_pytz_time_not_normalized_keeps_its_instant() -> None:
+    paris = pytz.timezone("Europe/Paris")
+    winter = paris.localize(dt.datetime(2025, 1, 15, 12))
+    unnormalized = winter + dt.timedelta(days=180)  # (CET's offset on a summer day)
+    back = roundtrip(unnormalized)
+    assert back == unnormalized and back.tzinfo.zone == "Europe/Paris"
+
+
+def test_a_zone_of_a_library_not_imported_is_shown_without_importing_it() -> None:
+    # inspection (show, diff) never imports a module: the time is shown at its offset
+    tree = encode(pytz.timezone("Europe/Paris").localize(dt.datetime(2025, 7, 15, 12)))
+    script = (
+        "import json, sys\n"
+        "from pytest_clearstone.codec.views import decoded_view\n"
+        f"value = decoded_view(json.loads({dumps(tree)!r}), False, False)\n"
+        "print(value.isoformat(), value.tzname(), 'pytz' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=os.environ
+    ).stdout
+    assert out.split() == ["2025-07-15T12:00:00+02:00", "UTC+02:00", "False"]
+
+
+def test_an_unknown_zone_of_a_library_is_named() -> None:
+    from pytest_clearstone.errors import DecodeError, UnknownZoneError
+
+    for lib in ("pytz", "dateutil"):
+        tree = {TAG: "datetime", "v": "2025-01-15T00:00:00+00:00", "tz": "Mars/Base", "tzlib": lib}
+        with pytest.raises(UnknownZoneError, match="'Mars/Base'"):
+            decode(tree)
+        for key in ("/etc/passwd", "../../etc/passwd"):
+            with pytest.raises(DecodeError):
+                decode({**tree, "tz": key})
+    with pytest.raises(DecodeError, match="arrow"):
+        decode({TAG: "datetime", "v": "2025-01-15T00:00:00+00:00", "tz": "UTC", "tzlib": "arrow"})
+
+
+def test_a_time_in_a_zone_read_from_a_file_keeps_its_offset_and_name() -> None:
+    # zoneinfo.ZoneInfo.from_file gives a zone without a key: its golden was written with
+    # "tz": null, which no replay could read back
+    import zoneinfo
+
+    source = zoneinfo.ZoneInfo("Europe/Paris")
+    data = None
+    for root in zoneinfo.TZPATH:
+        path = os.path.join(root, "Europe", "Paris")
+        if os.path.isfile(path):
+            with open(path, "rb") as file:
+                data = file.read()
+            break
+    if data is None:
+        pytest.skip("no system time zone database")
+    import io
+
+    zone = zoneinfo.ZoneInfo.from_file(io.BytesIO(data))
+    value = dt.datetime(2025, 1, 15, 12, tzinfo=zone)
+    back = roundtrip(value)
+    assert back == value and back.tzname() == "CET" == value.tzname()
+    assert back.utcoffset() == source.utcoffset(value)
