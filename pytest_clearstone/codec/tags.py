@@ -12,7 +12,8 @@ Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``,
 ``time``, ``timedelta``, ``decimal``, ``uuid``, ``path`` (relative to the rootdir, pytest's base
 temp or the home directory when under one: :mod:`~pytest_clearstone.path_roots`), ``complex``,
 ``float`` (NaN and infinities), ``fraction``, ``ip`` (the :mod:`ipaddress` classes), ``zone``
-(a ``zoneinfo.ZoneInfo``), ``pattern`` (a compiled ``re`` pattern), ``deque``, ``ordereddict``,
+(a ``zoneinfo.ZoneInfo``, a ``datetime.timezone``, a named zone of pytz or dateutil),
+``pattern`` (a compiled ``re`` pattern), ``deque``, ``ordereddict``,
 ``counter``, ``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that
 is the tag itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
@@ -589,6 +590,9 @@ class Encoder:
             return {TAG: "ip", "cls": t.__name__, "v": str(v)}
         if t.__module__ == "zoneinfo" and t.__name__ == "ZoneInfo" and type(v.key) is str:
             return {TAG: "zone", "v": v.key}  # (one read from a file has no key: a pickle)
+        if t is _dt.timezone:  # a fixed offset (UTC too), and its name when it has its own
+            at = _EPOCH_NAIVE.replace(tzinfo=v)
+            return {TAG: "zone", "offset": at.isoformat()[_ISO_LENGTH:], **_zone_parts(at, v)}
         if t is re.Pattern:
             return {TAG: "pattern", "v": self._enc(v.pattern), "flags": v.flags}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
@@ -634,6 +638,9 @@ class Encoder:
                     "base": base.__name__,
                     "v": self._enc(base(v)),
                 }
+        zone = _library_zone_key(v, t)
+        if zone is not None:  # (a zone of pytz or dateutil: its key and library)
+            return {TAG: "zone", "v": zone[0], "tzlib": zone[1]}
         stored = _library().encode_library(v, t, self._enc_at)
         if stored is not None:
             return stored
@@ -1069,22 +1076,50 @@ ZONE_LIBRARIES = {"pytz": ("pytz", "zone"), "dateutil": ("dateutil.tz", "key")}
 _ZONE_KEY = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
 
 
+#: a time in no zone: a fixed zone's offset is written as ISO 8601 writes it after this time
+#: (``+05:30``, ``-00:00:30``), and read back so
+_EPOCH_NAIVE = _dt.datetime(2000, 1, 1)
+_EPOCH_TEXT = _EPOCH_NAIVE.isoformat()
+_ISO_LENGTH = len(_EPOCH_TEXT)
+
+
+def _library_zone_key(zone: Any, t: type) -> tuple[str, str] | None:
+    """``(IANA key, library)`` of a named zone of pytz or dateutil, else ``None``."""
+    library = t.__module__.partition(".")[0]
+    if library not in ZONE_LIBRARIES or not isinstance(zone, _dt.tzinfo):
+        return None
+    key = getattr(zone, ZONE_LIBRARIES[library][1], None)
+    return (key, library) if type(key) is str and _ZONE_KEY.fullmatch(key) else None
+
+
 def _zone_parts(value: Any, zone: _dt.tzinfo) -> dict[str, str]:
     """What a ``datetime``/``time`` tag stores of ``value``'s ``zone`` besides its offset
     (neither zoneinfo's nor UTC): the key and library of a named zone of pytz or dateutil
     (read back in it, with its DST rules), else the name the zone gives the value where the
     offset alone would read back with another (``timezone(timedelta(hours=5), "PKT")``,
     dateutil's ``tzoffset("CET", 3600)``: read back as a fixed zone of that name)."""
-    library = type(zone).__module__.partition(".")[0]
-    if library in ZONE_LIBRARIES:
-        key = getattr(zone, ZONE_LIBRARIES[library][1], None)
-        if type(key) is str and _ZONE_KEY.fullmatch(key):
-            return {"tz": key, "tzlib": library}
+    named = _library_zone_key(zone, type(zone))
+    if named is not None:
+        return {"tz": named[0], "tzlib": named[1]}
     offset = value.utcoffset()
     name = value.tzname()
     if offset is None or type(name) is not str or name == _dt.timezone(offset).tzname(None):
         return {}
     return {"tzname": name}
+
+
+def _dec_zone(tree: dict[str, Any]) -> Any:
+    """A zone: a ``zoneinfo.ZoneInfo`` (or one of pytz or dateutil) by its key, or a
+    ``datetime.timezone`` by its offset and name."""
+    if "offset" not in tree:
+        return _zone(tree["v"], tree.get("tzlib"))
+    offset, name = tree["offset"], tree.get("tzname")
+    if type(offset) is not str or type(name) not in (str, type(None)):
+        raise TypeError(f"a fixed zone is an offset and a name, not {offset!r}, {name!r}")
+    delta = _dt.datetime.fromisoformat(_EPOCH_TEXT + offset).utcoffset()
+    if delta is None:
+        raise TypeError(f"a fixed zone's offset is +HH:MM, not {offset!r}")
+    return _dt.timezone(delta) if name is None else _dt.timezone(delta, name)
 
 
 def _library_zone(key: str, library: Any) -> Any:
@@ -1228,7 +1263,7 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "array": _dec_array,
     "fraction": lambda t: _dec_fraction(t["v"]),
     "ip": _dec_ip,
-    "zone": lambda t: _zone(t["v"]),
+    "zone": _dec_zone,
     "pattern": _dec_pattern,
 }
 #: tags whose values decode without importing a module or running stored code (inspection

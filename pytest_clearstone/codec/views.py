@@ -61,8 +61,8 @@ def _defuse(tree: Any, allow_pickle: bool, views: bool = False) -> Any:
     # (a tag that is not a name is not decodable: the codec says so, naming it)
     if type(tag) is not str or tag in SELF_CONTAINED_TAGS:
         if "tzlib" in tree and ZONE_LIBRARIES.get(tree["tzlib"], ("",))[0] not in sys.modules:
-            # a time in a zone of pytz or dateutil, not imported: shown at its offset
-            return {k: v for k, v in tree.items() if k not in ("tz", "tzlib")}
+            # a zone of pytz or dateutil (or a time in one), not imported: shown as zoneinfo's
+            return {k: v for k, v in tree.items() if k != "tzlib"}
         return {k: _defuse(v, allow_pickle, views) for k, v in tree.items()}
     if tag == "pickle":
         return tree if allow_pickle else pickle_placeholder(tree)

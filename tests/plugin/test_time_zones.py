@@ -122,3 +122,59 @@ def test_dateutil_and_pytz_zones_in_the_state_replay(pytester: pytest.Pytester) 
     assert '"tzlib": "dateutil"' in golden and '"tzlib": "pytz"' in golden
     result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=1)
+
+
+ZONE_VALUES_APP = """
+import datetime as dt
+import zoneinfo
+
+import pytz
+from dateutil import tz
+
+
+def llm(prompt):
+    return {"text": "ok"}
+
+
+class Agent:
+    def __init__(self):
+        self.zones = {
+            "utc": dt.timezone.utc,
+            "india": dt.timezone(dt.timedelta(hours=5, minutes=30), "IST"),
+            "lisbon": zoneinfo.ZoneInfo("Europe/Lisbon"),
+            "paris": pytz.timezone("Europe/Paris"),
+            "berlin": tz.gettz("Europe/Berlin"),
+        }
+
+    def handle(self, q):
+        now = dt.datetime.now(dt.timezone.utc)
+        times = ", ".join(
+            f"{name} {now.astimezone(zone):%H:%M %Z}" for name, zone in self.zones.items()
+        )
+        return llm(f"{q}: {times}")["text"]
+"""
+
+ZONE_VALUES_TEST = """
+import pytest
+from zone_values_app import Agent
+
+
+@pytest.mark.replay("goldens/zones.ckpt", mock={"llm": "zone_values_app.llm"})
+def test_zones(replay):
+    assert replay.run(Agent().handle, "clocks") == "ok"
+"""
+
+
+def test_zones_in_the_state_are_stored_readably(pytester: pytest.Pytester) -> None:
+    # an agent keeping the zones its users are in: datetime.timezone (timezone.utc too),
+    # pytz's and dateutil's zones could be stored only as pickles, so recording failed
+    # (pickles are opt-in) and told the user to register an encoder for the standard library
+    pytest.importorskip("pytz")
+    pytest.importorskip("dateutil")
+    pytester.syspathinsert()
+    pytester.makepyfile(zone_values_app=ZONE_VALUES_APP, test_zones=ZONE_VALUES_TEST)
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    golden = (pytester.path / "goldens" / "zones.ckpt").read_text()
+    assert '"pickle"' not in golden
+    assert '"offset": "+05:30"' in golden and '"tzname": "IST"' in golden
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)

@@ -105,7 +105,7 @@ def test_a_zone_of_a_library_not_imported_is_shown_without_importing_it() -> Non
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=os.environ
     ).stdout
-    assert out.split() == ["2025-07-15T12:00:00+02:00", "UTC+02:00", "False"]
+    assert out.split() == ["2025-07-15T12:00:00+02:00", "CEST", "False"]
 
 
 def test_an_unknown_zone_of_a_library_is_named() -> None:
@@ -144,3 +144,35 @@ def test_a_time_in_a_zone_read_from_a_file_keeps_its_offset_and_name() -> None:
     back = roundtrip(value)
     assert back == value and back.tzname() == "CET" == value.tzname()
     assert back.utcoffset() == source.utcoffset(value)
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        dt.timezone.utc,
+        dt.timezone(dt.timedelta(hours=5, minutes=30)),
+        dt.timezone(dt.timedelta(hours=5, minutes=30), "IST"),
+        dt.timezone(dt.timedelta(0), "GMT"),
+        dt.timezone(-dt.timedelta(seconds=30, microseconds=5)),
+        dt.timezone.min,
+        dt.timezone.max,
+    ],
+)
+def test_a_fixed_zone_is_stored_readably(zone: dt.timezone) -> None:
+    # a datetime.timezone held as a value (timezone.utc in an agent's state) was a pickle
+    tree = encode(zone)
+    assert tree[TAG] == "zone"
+    back = roundtrip(zone)
+    assert back == zone and back.tzname(None) == zone.tzname(None)
+    if zone is dt.timezone.utc:
+        assert tree == {TAG: "zone", "offset": "+00:00"} and back is dt.timezone.utc
+
+
+def test_a_named_zone_of_pytz_or_dateutil_is_stored_readably() -> None:
+    paris = pytz.timezone("Europe/Paris")
+    assert encode(paris) == {TAG: "zone", "v": "Europe/Paris", "tzlib": "pytz"}
+    assert roundtrip(paris) is paris and roundtrip(pytz.utc) is pytz.utc
+    berlin = tz.gettz("Europe/Berlin")
+    if getattr(berlin, "key", None) == "Europe/Berlin":
+        assert encode(berlin) == {TAG: "zone", "v": "Europe/Berlin", "tzlib": "dateutil"}
+        assert roundtrip(berlin) == berlin
