@@ -178,3 +178,67 @@ def test_zones_in_the_state_are_stored_readably(pytester: pytest.Pytester) -> No
     assert '"pickle"' not in golden
     assert '"offset": "+05:30"' in golden and '"tzname": "IST"' in golden
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+LOCAL_TIME_APP = """
+import datetime as dt
+import time
+
+
+def llm(prompt):
+    return {"text": "ok"}
+
+
+class Agent:
+    def handle(self, q):
+        local = f"{dt.datetime.now():%Y-%m-%d %H:%M} {time.strftime('%H:%M %Z')}"
+        return llm(f"{q} at {local}, {dt.date.today()}, {time.localtime().tm_hour}")["text"]
+"""
+
+LOCAL_TIME_TESTS = """
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+
+from local_app import Agent
+
+
+@pytest.mark.time_machine(dt.datetime(2025, 3, 30, 23, 30), tick=False)
+@pytest.mark.replay("goldens/travelled.ckpt", mock={"llm": "local_app.llm"})
+def test_travelled(replay):
+    assert replay.run(Agent().handle, "plan") == "ok"
+
+
+@pytest.fixture
+def frozen():
+    with freeze_time("2025-03-30 23:30"):
+        yield
+
+
+@pytest.mark.replay("goldens/frozen.ckpt", mock={"llm": "local_app.llm"})
+def test_frozen(frozen, replay):
+    assert replay.run(Agent().handle, "plan") == "ok"
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("time"), "tzset"), reason="no time.tzset (Windows)")
+def test_a_clock_the_test_set_reads_the_same_local_time_in_every_zone(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a test setting the clock itself (time-machine's marker with a naive time, freezegun in
+    # a fixture) kept the machine's local zone: recorded in Paris, `datetime.now()` read
+    # 01:30 the next day and the replay in CI (UTC) 23:30, a divergence with nothing changed;
+    # local time is UTC in the test's call under the checkpoint's clock, and now under the
+    # test's own clock too
+    pytest.importorskip("freezegun")
+    pytester.makepyfile(local_app=LOCAL_TIME_APP, test_local=LOCAL_TIME_TESTS)
+    pytester.makeini("[pytest]\npythonpath = .\n")
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    pytester.runpytest_subprocess("--clearstone-record", "-p", "no:randomly").assert_outcomes(
+        passed=2
+    )
+    for zone in ("UTC", "America/New_York"):
+        monkeypatch.setenv("TZ", zone)
+        result = pytester.runpytest_subprocess("-p", "no:randomly")
+        result.assert_outcomes(passed=2)
