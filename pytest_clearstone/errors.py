@@ -160,6 +160,17 @@ TIMES_ONLY = (
 )
 
 
+#: what a replay failure says when only the zone times are written in differs
+#: (:func:`~.diff.unstable_cause`)
+ZONES_ONLY = (
+    "Only the zone of times differs: the same instants, written at another UTC offset. Local "
+    "time is UTC inside the test's call on every machine, so the agent took the machine's zone "
+    "from outside it — a zone made at import or in a fixture (dateutil's tz.tzlocal(), "
+    "tzlocal.get_localzone(), time.timezone or time.tzname read then) — and a re-record would "
+    "differ again on a machine in another zone: read the local zone inside the call, or give "
+    'the agent its zone (ZoneInfo("Europe/Paris")).'
+)
+
 #: how a replay failure names each root of :mod:`~pytest_clearstone.path_roots`
 _ROOT_TITLES = {
     "tmp_path": "the test's tmp_path",

@@ -242,3 +242,51 @@ def test_a_clock_the_test_set_reads_the_same_local_time_in_every_zone(
         monkeypatch.setenv("TZ", zone)
         result = pytester.runpytest_subprocess("-p", "no:randomly")
         result.assert_outcomes(passed=2)
+
+
+ZONE_AT_IMPORT_APP = """
+import datetime as dt
+
+from dateutil import tz
+
+LOCAL = tz.tzlocal()  # the machine's zone, taken at import
+
+
+def llm(prompt):
+    return {"text": "ok"}
+
+
+class Agent:
+    def handle(self, q):
+        return llm(f"{q} at {dt.datetime.now(LOCAL):%Y-%m-%d %H:%M %z}")["text"]
+"""
+
+ZONE_AT_IMPORT_TEST = """
+import pytest
+from import_zone_app import Agent
+
+
+@pytest.mark.replay("goldens/zone.ckpt", mock={"llm": "import_zone_app.llm"})
+def test_zone(replay):
+    assert replay.run(Agent().handle, "plan") == "ok"
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("time"), "tzset"), reason="no time.tzset (Windows)")
+def test_a_zone_taken_from_the_machine_at_import_is_named_as_the_cause(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # recorded in Paris, replayed in CI: the prompt differed only in the zone of its time,
+    # and the failure said the prompt changed and to re-record, which fails again in CI
+    pytest.importorskip("dateutil")
+    pytester.makepyfile(import_zone_app=ZONE_AT_IMPORT_APP, test_zone=ZONE_AT_IMPORT_TEST)
+    pytester.makeini("[pytest]\npythonpath = .\n")
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    pytester.runpytest_subprocess("--clearstone-record", "-p", "no:randomly").assert_outcomes(
+        passed=1
+    )
+    monkeypatch.setenv("TZ", "UTC")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Only the zone of times differs*"])
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
