@@ -7,13 +7,22 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 from pytest_clearstone.codec import TAG, decode, dumps, encode, loads
 
-tz = pytest.importorskip("dateutil.tz")
-pytz = pytest.importorskip("pytz")
+
+@pytest.fixture
+def tz() -> Any:
+    return pytest.importorskip("dateutil.tz")
+
+
+@pytest.fixture
+def pytz() -> Any:
+    return pytest.importorskip("pytz")
+
 
 HOUR = dt.timedelta(hours=1)
 
@@ -22,7 +31,7 @@ def roundtrip(value: object) -> object:
     return loads(dumps(encode(value)))
 
 
-def test_a_time_in_a_dateutil_zone_comes_back_in_it() -> None:
+def test_a_time_in_a_dateutil_zone_comes_back_in_it(tz: Any) -> None:
     zone = tz.gettz("Europe/Paris")
     if getattr(zone, "key", None) != "Europe/Paris":
         pytest.skip("this python-dateutil's zones do not name their key")
@@ -44,7 +53,7 @@ def test_a_time_in_a_dateutil_zone_comes_back_in_it() -> None:
     assert roundtrip(dt.time(9, 0, tzinfo=zone)).tzinfo == zone
 
 
-def test_a_fixed_dateutil_zone_keeps_its_name() -> None:
+def test_a_fixed_dateutil_zone_keeps_its_name(tz: Any) -> None:
     value = dt.datetime(2025, 1, 15, 12, tzinfo=tz.tzoffset("CET", 3600))
     back = roundtrip(value)
     assert back == value and back.tzname() == "CET"
@@ -60,7 +69,7 @@ def test_a_fixed_dateutil_zone_keeps_its_name() -> None:
     "naive",
     [dt.datetime(2025, 1, 15, 12), dt.datetime(2025, 7, 15, 12), dt.datetime(2025, 10, 26, 2, 30)],
 )
-def test_a_time_localized_in_a_pytz_zone_comes_back_in_it(naive: dt.datetime) -> None:
+def test_a_time_localized_in_a_pytz_zone_comes_back_in_it(naive: dt.datetime, pytz: Any) -> None:
     paris = pytz.timezone("Europe/Paris")
     for is_dst in (False, True):
         value = paris.localize(naive, is_dst=is_dst)
@@ -75,7 +84,7 @@ def test_a_time_localized_in_a_pytz_zone_comes_back_in_it(naive: dt.datetime) ->
         assert later == paris.normalize(value + dt.timedelta(days=200))
 
 
-def test_pytz_s_local_mean_time_trap_is_replayed_as_recorded() -> None:
+def test_pytz_s_local_mean_time_trap_is_replayed_as_recorded(pytz: Any) -> None:
     # tzinfo=pytz.timezone(...) gives the zone's first offset (LMT, +00:09 for Paris): a bug
     # of the agent's, which a replay reproduces rather than hides
     paris = pytz.timezone("Europe/Paris")
@@ -85,7 +94,7 @@ def test_pytz_s_local_mean_time_trap_is_replayed_as_recorded() -> None:
     assert roundtrip(dt.datetime(2025, 1, 15, tzinfo=pytz.utc)).tzinfo is pytz.utc
 
 
-def test_a_pytz_time_not_normalized_keeps_its_instant() -> None:
+def test_a_pytz_time_not_normalized_keeps_its_instant(pytz: Any) -> None:
     paris = pytz.timezone("Europe/Paris")
     winter = paris.localize(dt.datetime(2025, 1, 15, 12))
     unnormalized = winter + dt.timedelta(days=180)  # (CET's offset on a summer day)
@@ -93,7 +102,7 @@ def test_a_pytz_time_not_normalized_keeps_its_instant() -> None:
     assert back == unnormalized and back.tzinfo.zone == "Europe/Paris"
 
 
-def test_a_zone_of_a_library_not_imported_is_shown_without_importing_it() -> None:
+def test_a_zone_of_a_library_not_imported_is_shown_without_importing_it(pytz: Any) -> None:
     # inspection (show, diff) never imports a module: the time is shown at its offset
     tree = encode(pytz.timezone("Europe/Paris").localize(dt.datetime(2025, 7, 15, 12)))
     script = (
@@ -108,7 +117,7 @@ def test_a_zone_of_a_library_not_imported_is_shown_without_importing_it() -> Non
     assert out.split() == ["2025-07-15T12:00:00+02:00", "CEST", "False"]
 
 
-def test_an_unknown_zone_of_a_library_is_named() -> None:
+def test_an_unknown_zone_of_a_library_is_named(pytz: Any, tz: Any) -> None:
     from pytest_clearstone.errors import DecodeError, UnknownZoneError
 
     for lib in ("pytz", "dateutil"):
@@ -168,7 +177,7 @@ def test_a_fixed_zone_is_stored_readably(zone: dt.timezone) -> None:
         assert tree == {TAG: "zone", "offset": "+00:00"} and back is dt.timezone.utc
 
 
-def test_a_named_zone_of_pytz_or_dateutil_is_stored_readably() -> None:
+def test_a_named_zone_of_pytz_or_dateutil_is_stored_readably(pytz: Any, tz: Any) -> None:
     paris = pytz.timezone("Europe/Paris")
     assert encode(paris) == {TAG: "zone", "v": "Europe/Paris", "tzlib": "pytz"}
     assert roundtrip(paris) is paris and roundtrip(pytz.utc) is pytz.utc
