@@ -185,3 +185,15 @@ def test_a_named_zone_of_pytz_or_dateutil_is_stored_readably(pytz: Any, tz: Any)
     if getattr(berlin, "key", None) == "Europe/Berlin":
         assert encode(berlin) == {TAG: "zone", "v": "Europe/Berlin", "tzlib": "dateutil"}
         assert roundtrip(berlin) == berlin
+
+
+def test_a_time_pydantic_parsed_keeps_the_name_of_its_offset() -> None:
+    # a structured answer's datetime, parsed by pydantic from "...+01:00", is in pydantic's
+    # TzInfo, named "+01:00": read back as a plain offset it was named "UTC+01:00", so an
+    # agent writing it with %Z into its next prompt diverged on every replay
+    pydantic = pytest.importorskip("pydantic")
+
+    start = pydantic.TypeAdapter(dt.datetime).validate_python("2025-01-15T12:00:00+01:00")
+    assert start.tzname() == "+01:00"
+    back = roundtrip(start)
+    assert back == start and f"{back:%H:%M %Z}" == "12:00 +01:00"
