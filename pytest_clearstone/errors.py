@@ -647,7 +647,12 @@ class StoredClassError(DecodeError):
 
 class UnknownZoneError(DecodeError):
     """A stored time zone key that this machine's time zone database does not have: the file is
-    sound, the database lacks the zone (:data:`ZONE_DATABASE_FIX`)."""
+    sound, the database lacks the zone (``fix``: what to do, by default
+    :data:`ZONE_DATABASE_FIX`)."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix or ZONE_DATABASE_FIX
 
 
 class PickleImportError(DecodeError):
@@ -660,7 +665,7 @@ def decode_fix(exc: DecodeError) -> str:
     if isinstance(exc, StoredClassError):
         return CODE_CHANGED
     if isinstance(exc, UnknownZoneError):
-        return ZONE_DATABASE_FIX
+        return exc.fix
     return RESTORE_OR_RERECORD
 
 

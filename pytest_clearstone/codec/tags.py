@@ -59,6 +59,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from ..commands import RECORD_COMMAND
 from ..errors import (
     DecodeError,
     PickleImportError,
@@ -1064,8 +1065,16 @@ def _zone(key: Any, library: Any = None) -> Any:
     try:
         return zoneinfo.ZoneInfo(key)
     except zoneinfo.ZoneInfoNotFoundError:  # (a golden recorded where the database has it)
-        raise UnknownZoneError(
-            f"the time zone {key!r} is not in this machine's time zone database"
+        problem = f"the time zone {key!r} is not in this machine's time zone database"
+        known = [k for k in zoneinfo.available_timezones() if k.lower() == key.lower()]
+        if not known:
+            raise UnknownZoneError(problem) from None
+        raise UnknownZoneError(  # (found where the file system ignores case: macOS, Windows)
+            f"{problem}: its key is {known[0]!r}",
+            f"The file is sound: the agent named the zone in other case than the database "
+            f"does, which only a file system that ignores case (macOS, Windows) finds. Write "
+            f"its key as {known[0]!r} where the agent makes it, then re-record with: "
+            f"{RECORD_COMMAND}",
         ) from None
 
 

@@ -197,3 +197,15 @@ def test_a_time_pydantic_parsed_keeps_the_name_of_its_offset() -> None:
     assert start.tzname() == "+01:00"
     back = roundtrip(start)
     assert back == start and f"{back:%H:%M %Z}" == "12:00 +01:00"
+
+
+def test_a_zone_key_in_other_case_is_named_with_the_database_s_key() -> None:
+    # ZoneInfo("europe/paris") works on macOS and Windows, whose file systems ignore case, and
+    # nowhere else: replayed in Linux CI the failure said to install tzdata, which has it
+    from pytest_clearstone.errors import UnknownZoneError, decode_fix
+
+    tree = {TAG: "zone", "v": "europe/paris"}
+    with pytest.raises(UnknownZoneError, match="'Europe/Paris'") as caught:
+        decode(tree)
+    assert "tzdata" not in decode_fix(caught.value)
+    assert "case" in str(caught.value) + decode_fix(caught.value)
