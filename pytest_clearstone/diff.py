@@ -52,6 +52,7 @@ from .errors import (
     SECRETS_UNSET,
     TIMES_ONLY,
     TRACEBACKS_ONLY,
+    ZONES_ONLY,
     directory_only,
     ids_from_load_state,
     machine_name_only,
@@ -257,11 +258,53 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
     named = machine_name(changes)
     if named is not None:
         return machine_name_only(*named)
+    if changes and all(_zone_only(change) for change in changes):
+        return ZONES_ONLY
     kinds = volatile_kinds(changes)
     causes = [text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds]
     if state_loader and "ids" in kinds:
         causes.append(ids_from_load_state(state_loader))
     return " ".join(causes)
+
+
+#: a date and time with a UTC offset, as ISO 8601 writes it or strftime's ``%z`` after a space
+_ZONED_TIME = re.compile(
+    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) ?(Z|[+-]\d\d:?\d\d)(?![\d:])"
+)
+
+
+def _zone_only(change: Change) -> bool:
+    """Whether ``change`` puts a text where another was that differs from it only in times
+    with a UTC offset, each the same instant as the one it replaces, one at least at another
+    offset: what an agent writes with a zone it took from the machine outside the context."""
+    texts = _texts(change)
+    if texts is None:
+        return False
+    old, new = _changed_middles(*texts)
+    if len(old) + len(new) > _MAX_SCANNED or _ZONED_TIME.sub("", old) != _ZONED_TIME.sub("", new):
+        return False
+    before, after = _ZONED_TIME.findall(old), _ZONED_TIME.findall(new)
+    if len(before) != len(after):
+        return False
+    moved = False
+    for recorded, current in zip(before, after, strict=True):
+        one, other = _zoned_instant(*recorded), _zoned_instant(*current)
+        if one is None or other is None or one != other:
+            return False
+        moved = moved or one.utcoffset() != other.utcoffset()
+    return moved
+
+
+def _zoned_instant(wall: str, offset: str) -> datetime.datetime | None:
+    """The instant of a time ``wall`` written with its UTC ``offset`` (``Z``, ``+0100``)."""
+    if offset == "Z":
+        offset = "+00:00"
+    elif ":" not in offset:
+        offset = f"{offset[:3]}:{offset[3:]}"
+    try:
+        return datetime.datetime.fromisoformat(wall + offset)
+    except ValueError:
+        return None
 
 
 def _line_breaks_only(change: Change) -> bool:

@@ -160,6 +160,17 @@ TIMES_ONLY = (
 )
 
 
+#: what a replay failure says when only the zone times are written in differs
+#: (:func:`~.diff.unstable_cause`)
+ZONES_ONLY = (
+    "Only the zone of times differs: the same instants, written at another UTC offset. Local "
+    "time is UTC inside the test's call on every machine, so the agent took the machine's zone "
+    "from outside it — a zone made at import or in a fixture (dateutil's tz.tzlocal(), "
+    "tzlocal.get_localzone(), time.timezone or time.tzname read then) — and a re-record would "
+    "differ again on a machine in another zone: read the local zone inside the call, or give "
+    'the agent its zone (ZoneInfo("Europe/Paris")).'
+)
+
 #: how a replay failure names each root of :mod:`~pytest_clearstone.path_roots`
 _ROOT_TITLES = {
     "tmp_path": "the test's tmp_path",
@@ -369,6 +380,15 @@ CODE_CHANGED = (
     "The file is sound: the code changed since it was recorded (a class moved, renamed, or given "
     "other fields or values). Put the class back as the golden names it or, if the change is "
     f"intended, re-record it with: {RECORD_COMMAND}"
+)
+
+#: what to do about a golden holding a time zone this machine's database lacks (UnknownZoneError)
+ZONE_DATABASE_FIX = (
+    "The file is sound: this machine's time zone database lacks the zone (zoneinfo reads the "
+    "system's, /usr/share/zoneinfo, then the tzdata package's; Windows and slim containers "
+    "have no system one, and an older database lacks newer zones). Install or update the "
+    "tzdata package (pip install -U tzdata, or the system's tzdata) where the golden is "
+    "replayed"
 )
 
 #: what to do about what stands in a golden's place and is not a file (a directory), or in the
@@ -625,9 +645,28 @@ class StoredClassError(DecodeError):
     the stored ones: the file is sound, the code changed since it was recorded."""
 
 
+class UnknownZoneError(DecodeError):
+    """A stored time zone key that this machine's time zone database does not have: the file is
+    sound, the database lacks the zone (``fix``: what to do, by default
+    :data:`ZONE_DATABASE_FIX`)."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix or ZONE_DATABASE_FIX
+
+
 class PickleImportError(DecodeError):
     """A pickled value whose class or function cannot be imported here (its module is not on
     ``sys.path``, or no longer has it): the file is sound, the environment lacks its code."""
+
+
+def decode_fix(exc: DecodeError) -> str:
+    """What to do about a golden one of whose stored values cannot be decoded (``exc``)."""
+    if isinstance(exc, StoredClassError):
+        return CODE_CHANGED
+    if isinstance(exc, UnknownZoneError):
+        return exc.fix
+    return RESTORE_OR_RERECORD
 
 
 class MockTargetError(ClearstoneError, AttributeError):

@@ -28,6 +28,7 @@ from .errors import (
     ClearstoneError,
     DecodeError,
     PickleImportError,
+    decode_fix,
 )
 from .golden.files import not_json, read_golden, too_deep_to_read
 from .golden.ordering import spans_in_call_order
@@ -114,7 +115,7 @@ def load_checkpoint(
             ) from None
         if isinstance(exc, DecodeError):
             problem = f"a stored value cannot be decoded: {exc}"
-            raise CheckpointCorruptError(path, problem) from None
+            raise CheckpointCorruptError(path, problem, decode_fix(exc)) from None
         if isinstance(exc, RecursionError):  # (whole JSON, nested past every reader's limit)
             raise CheckpointCorruptError(path, too_deep_to_read()) from None
         raise not_json(path, raw, str(exc)) from None

@@ -12,7 +12,8 @@ Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``,
 ``time``, ``timedelta``, ``decimal``, ``uuid``, ``path`` (relative to the rootdir, pytest's base
 temp or the home directory when under one: :mod:`~pytest_clearstone.path_roots`), ``complex``,
 ``float`` (NaN and infinities), ``fraction``, ``ip`` (the :mod:`ipaddress` classes), ``zone``
-(a ``zoneinfo.ZoneInfo``), ``pattern`` (a compiled ``re`` pattern), ``deque``, ``ordereddict``,
+(a ``zoneinfo.ZoneInfo``, a ``datetime.timezone``, a named zone of pytz or dateutil),
+``pattern`` (a compiled ``re`` pattern), ``deque``, ``ordereddict``,
 ``counter``, ``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that
 is the tag itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
@@ -58,12 +59,14 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from ..commands import RECORD_COMMAND
 from ..errors import (
     DecodeError,
     PickleImportError,
     SerializationError,
     StoredClassError,
     UnencodableValueWarning,
+    UnknownZoneError,
     article,
     describe,
 )
@@ -551,14 +554,14 @@ class Encoder:
             return {TAG: t.__name__, "v": base64.b64encode(v).decode("ascii")}
         if t is _dt.datetime or t is _dt.time:
             tree = {TAG: t.__name__, "v": v.isoformat()}
-            if type(v.tzinfo).__module__ == "zoneinfo":  # a named zone: its key, not its offset
-                tree["tz"] = v.tzinfo.key
-            elif type(v.tzinfo) is _dt.timezone and v.tzinfo is not _dt.timezone.utc:
-                name = _fixed_zone_name(v.tzinfo)  # (an offset alone reads back as UTC+05:00)
-                if name is not None:
-                    tree["tzname"] = name
-            elif v.tzinfo is None and v.fold:  # (the repeated hour of a DST change, local time)
-                tree["fold"] = 1
+            zone = v.tzinfo
+            if zone is None:
+                if v.fold:  # (the repeated hour of a DST change, local time)
+                    tree["fold"] = 1
+            elif type(zone).__module__ == "zoneinfo" and type(zone.key) is str:
+                tree["tz"] = zone.key  # a named zone: its key, not its offset
+            elif zone is not _dt.timezone.utc:
+                tree.update(_zone_parts(v, zone))
             return tree
         if t is _dt.date:
             return {TAG: "date", "v": v.isoformat()}
@@ -588,6 +591,9 @@ class Encoder:
             return {TAG: "ip", "cls": t.__name__, "v": str(v)}
         if t.__module__ == "zoneinfo" and t.__name__ == "ZoneInfo" and type(v.key) is str:
             return {TAG: "zone", "v": v.key}  # (one read from a file has no key: a pickle)
+        if t is _dt.timezone:  # a fixed offset (UTC too), and its name when it has its own
+            at = _EPOCH_NAIVE.replace(tzinfo=v)
+            return {TAG: "zone", "offset": at.isoformat()[_ISO_LENGTH:], **_zone_parts(at, v)}
         if t is re.Pattern:
             return {TAG: "pattern", "v": self._enc(v.pattern), "flags": v.flags}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
@@ -633,6 +639,9 @@ class Encoder:
                     "base": base.__name__,
                     "v": self._enc(base(v)),
                 }
+        zone = _library_zone_key(v, t)
+        if zone is not None:  # (a zone of pytz or dateutil: its key and library)
+            return {TAG: "zone", "v": zone[0], "tzlib": zone[1]}
         stored = _library().encode_library(v, t, self._enc_at)
         if stored is not None:
             return stored
@@ -1043,21 +1052,124 @@ _STR = frozenset({str})
 _NUMBERS = frozenset({int, float, bool})
 
 
-def _zone(key: Any) -> _dt.tzinfo:
+def _zone(key: Any, library: Any = None) -> Any:
     """The named zone of a ``datetime``/``time`` tag's ``tz`` (the IANA key; zoneinfo reads
-    only its own database, and refuses a key that is a path)."""
+    only its own database, and refuses a key that is a path), of the zone ``library`` of
+    :data:`ZONE_LIBRARIES` when given (its ``tzlib``)."""
     import zoneinfo  # (only when a value in a named zone is read)
 
     if type(key) is not str:
         raise TypeError(f"a time zone key is a string, not {key!r}")
-    return zoneinfo.ZoneInfo(key)
+    if library is not None:
+        return _library_zone(key, library)
+    try:
+        return zoneinfo.ZoneInfo(key)
+    except zoneinfo.ZoneInfoNotFoundError:  # (a golden recorded where the database has it)
+        problem = f"the time zone {key!r} is not in this machine's time zone database"
+        known = [k for k in zoneinfo.available_timezones() if k.lower() == key.lower()]
+        if not known:
+            raise UnknownZoneError(problem) from None
+        raise UnknownZoneError(  # (found where the file system ignores case: macOS, Windows)
+            f"{problem}: its key is {known[0]!r}",
+            f"The file is sound: the agent named the zone in other case than the database "
+            f"does, which only a file system that ignores case (macOS, Windows) finds. Write "
+            f"its key as {known[0]!r} where the agent makes it, then re-record with: "
+            f"{RECORD_COMMAND}",
+        ) from None
 
 
-def _fixed_zone_name(zone: _dt.timezone) -> str | None:
-    """The name a fixed-offset zone was given (``timezone(timedelta(hours=5), "PKT")``), or
-    ``None`` when it has the name its offset gives it."""
-    name = zone.tzname(None)
-    return None if name == _dt.timezone(zone.utcoffset(None)).tzname(None) else name
+#: the libraries whose named zones a ``datetime``/``time`` tag stores by key (``tzlib``): the
+#: module read back from, and the attribute of a zone holding its IANA key
+ZONE_LIBRARIES = {"pytz": ("pytz", "zone"), "dateutil": ("dateutil.tz", "key")}
+#: an IANA zone key (``America/Port-au-Prince``, ``Etc/GMT+5``): never a path
+_ZONE_KEY = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
+
+
+#: a time in no zone: a fixed zone's offset is written as ISO 8601 writes it after this time
+#: (``+05:30``, ``-00:00:30``), and read back so
+_EPOCH_NAIVE = _dt.datetime(2000, 1, 1)
+_EPOCH_TEXT = _EPOCH_NAIVE.isoformat()
+_ISO_LENGTH = len(_EPOCH_TEXT)
+
+
+def _library_zone_key(zone: Any, t: type) -> tuple[str, str] | None:
+    """``(IANA key, library)`` of a named zone of pytz or dateutil, else ``None``."""
+    library = t.__module__.partition(".")[0]
+    if library not in ZONE_LIBRARIES or not isinstance(zone, _dt.tzinfo):
+        return None
+    key = getattr(zone, ZONE_LIBRARIES[library][1], None)
+    return (key, library) if type(key) is str and _ZONE_KEY.fullmatch(key) else None
+
+
+def _zone_parts(value: Any, zone: _dt.tzinfo) -> dict[str, str]:
+    """What a ``datetime``/``time`` tag stores of ``value``'s ``zone`` besides its offset
+    (neither zoneinfo's nor UTC): the key and library of a named zone of pytz or dateutil
+    (read back in it, with its DST rules), else the name the zone gives the value where the
+    offset alone would read back with another (``timezone(timedelta(hours=5), "PKT")``,
+    dateutil's ``tzoffset("CET", 3600)``: read back as a fixed zone of that name)."""
+    named = _library_zone_key(zone, type(zone))
+    if named is not None:
+        return {"tz": named[0], "tzlib": named[1]}
+    offset = value.utcoffset()
+    name = value.tzname()
+    if offset is None or type(name) is not str or name == _dt.timezone(offset).tzname(None):
+        return {}
+    return {"tzname": name}
+
+
+def _dec_zone(tree: dict[str, Any]) -> Any:
+    """A zone: a ``zoneinfo.ZoneInfo`` (or one of pytz or dateutil) by its key, or a
+    ``datetime.timezone`` by its offset and name."""
+    if "offset" not in tree:
+        return _zone(tree["v"], tree.get("tzlib"))
+    offset, name = tree["offset"], tree.get("tzname")
+    if type(offset) is not str or type(name) not in (str, type(None)):
+        raise TypeError(f"a fixed zone is an offset and a name, not {offset!r}, {name!r}")
+    delta = _dt.datetime.fromisoformat(_EPOCH_TEXT + offset).utcoffset()
+    if delta is None:
+        raise TypeError(f"a fixed zone's offset is +HH:MM, not {offset!r}")
+    return _dt.timezone(delta) if name is None else _dt.timezone(delta, name)
+
+
+def _library_zone(key: str, library: Any) -> Any:
+    """The zone ``key`` of pytz or dateutil (``library``), imported to read it back."""
+    if library not in ZONE_LIBRARIES:
+        raise TypeError(f"a time zone's library is pytz or dateutil, not {library!r}")
+    if not _ZONE_KEY.fullmatch(key):  # (dateutil reads a file given a path)
+        raise TypeError(f"a time zone key is a name such as 'Europe/Paris', not {key!r}")
+    try:
+        module = importlib.import_module(ZONE_LIBRARIES[library][0])
+    except ImportError:
+        raise StoredClassError(
+            f"the time zone {key!r} is stored as one of {library}'s, which is not installed "
+            f"here: install {'python-dateutil' if library == 'dateutil' else library}"
+        ) from None
+    try:
+        zone = module.timezone(key) if library == "pytz" else module.gettz(key)
+    except LookupError:  # (pytz's UnknownTimeZoneError)
+        zone = None
+    if zone is None:
+        raise UnknownZoneError(
+            f"the time zone {key!r} is not in this machine's time zone database ({library}'s)"
+        )
+    return zone
+
+
+def _in_pytz_zone(value: _dt.datetime, zone: Any) -> _dt.datetime:
+    """``value`` (read with its stored offset) in the pytz ``zone``: its wall time localized
+    with the offset stored (pytz's own ``tzinfo`` of that offset, so ``normalize`` and
+    ``localize`` work on it), or the zone's first offset where that is the one stored (local
+    mean time, +00:09 for Paris: what ``tzinfo=zone`` gives); else (a time not normalized
+    after arithmetic) the zone's wall time of the stored instant."""
+    naive, offset = value.replace(tzinfo=None), value.utcoffset()
+    for is_dst in (False, True):
+        local: _dt.datetime = zone.localize(naive, is_dst=is_dst)
+        if local.utcoffset() == offset:
+            return local
+    local = naive.replace(tzinfo=zone)
+    if local.utcoffset() == offset:
+        return local
+    return value.astimezone(zone)
 
 
 def _named_zone(value: Any, tree: dict[str, Any]) -> Any:
@@ -1074,7 +1186,11 @@ def _dec_datetime(tree: dict[str, Any]) -> _dt.datetime:
     value = _dt.datetime.fromisoformat(tree["v"])
     if "tzname" in tree:
         return _named_zone(value, tree)  # type: ignore[no-any-return]
-    return _in_zone(value, _zone(tree["tz"])) if "tz" in tree else _folded(value, tree)
+    if "tz" not in tree:
+        return _folded(value, tree)  # type: ignore[no-any-return]
+    library = tree.get("tzlib")
+    zone = _zone(tree["tz"], library)
+    return _in_pytz_zone(value, zone) if library == "pytz" else _in_zone(value, zone)
 
 
 def _in_zone(value: _dt.datetime, zone: Any) -> _dt.datetime:
@@ -1095,7 +1211,9 @@ def _dec_time(tree: dict[str, Any]) -> _dt.time:
     value = _dt.time.fromisoformat(tree["v"])
     if "tzname" in tree:
         return _named_zone(value, tree)  # type: ignore[no-any-return]
-    return value.replace(tzinfo=_zone(tree["tz"])) if "tz" in tree else _folded(value, tree)
+    if "tz" not in tree:
+        return _folded(value, tree)  # type: ignore[no-any-return]
+    return value.replace(tzinfo=_zone(tree["tz"], tree.get("tzlib")))
 
 
 def _folded(value: Any, tree: dict[str, Any]) -> Any:
@@ -1154,11 +1272,12 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "array": _dec_array,
     "fraction": lambda t: _dec_fraction(t["v"]),
     "ip": _dec_ip,
-    "zone": lambda t: _zone(t["v"]),
+    "zone": _dec_zone,
     "pattern": _dec_pattern,
 }
 #: tags whose values decode without importing a module or running stored code (inspection
-#: decodes these and replaces the others by placeholders)
+#: decodes these and replaces the others by placeholders; a time in a zone of pytz or dateutil
+#: imports its library, so inspection reads it at its offset where that is not imported)
 SELF_CONTAINED_TAGS = frozenset(_BUILTIN_DECODERS)
 
 _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {

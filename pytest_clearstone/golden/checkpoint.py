@@ -38,14 +38,12 @@ from ..codec.tags import (
     scan_document,
 )
 from ..errors import (
-    CODE_CHANGED,
-    RESTORE_OR_RERECORD,
     CheckpointCorruptError,
     CheckpointVersionError,
     ClearstoneError,
     DecodeError,
     SerializationError,
-    StoredClassError,
+    decode_fix,
 )
 from ..tracing.span import LONG_INTEGER_TEXT, Recorded, Span
 from ..tracing.trace import Trace
@@ -395,9 +393,8 @@ class Checkpoint:
         except (json.JSONDecodeError, ValueError) as exc:
             _refuse_if_not_utf8(raw, path)  # the parser found it: said the same way here
             if isinstance(exc, DecodeError):
-                fix = CODE_CHANGED if isinstance(exc, StoredClassError) else RESTORE_OR_RERECORD
                 raise CheckpointCorruptError(
-                    path, f"a stored value cannot be decoded: {exc}", fix
+                    path, f"a stored value cannot be decoded: {exc}", decode_fix(exc)
                 ) from None
             raise not_json(path, raw, str(exc)) from None
         return cls.from_document(

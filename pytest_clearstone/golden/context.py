@@ -91,6 +91,36 @@ def _is_zoneinfo(zone: _dt.tzinfo | None) -> bool:
     return isinstance(zone, ZoneInfo)
 
 
+def _in_named_zone(time_machine: Any) -> bool:
+    """Whether the clock time-machine travels with now (one the test set) is in a named zone,
+    which time-machine makes the local one (``TZ``); ``True`` where that cannot be told."""
+    travellers = getattr(time_machine, "traveller_stack", None)
+    if not travellers:
+        return True
+    return getattr(travellers[-1], "_destination_tzname", "") is not None
+
+
+def _local_time_utc(stack: PatchStack) -> None:
+    """Make local time UTC while the context lasts, as time-machine does under the
+    checkpoint's clock: a clock the test set (a naive time given to time-machine, freezegun)
+    leaves the machine's zone, so ``datetime.now()``, ``date.today()``, ``time.localtime()``
+    and ``time.strftime()`` read other times when recorded in Paris and replayed in CI."""
+    if not hasattr(time, "tzset") or _local_zone_is_utc():  # (Windows has no tzset)
+        return
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+    def restore() -> None:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+    stack.push(restore)
+
+
 class DeterministicExecutionContext(Patches):
     """Runs code as it ran when recorded: a frozen clock, seeded randomness, patched targets.
 
@@ -192,7 +222,10 @@ class DeterministicExecutionContext(Patches):
         stack.setattr(time, "asctime", _asctime)
         if self.keeps_test_clock and time_machine.escape_hatch.is_travelling():
             # the test set the clock itself before the context (time-machine's marker, a
-            # fixture): the agent sees that clock, as under freezegun below
+            # fixture): the agent sees that clock, as under freezegun below, in local time
+            # UTC unless the test's clock is in a named zone (time-machine made it the local one)
+            if not _in_named_zone(time_machine):
+                _local_time_utc(stack)
             return
         when = self.timestamp
         offset = when.utcoffset()
@@ -211,7 +244,10 @@ class DeterministicExecutionContext(Patches):
         except RuntimeError:  # "cannot start when freezegun is active"
             if "freezegun" not in sys.modules:
                 raise
-            return  # the test froze the clock itself (a fixture): the agent sees that clock
+            # the test froze the clock itself (a fixture): the agent sees that clock, whose
+            # time.localtime() and strftime() read the machine's zone but for this
+            _local_time_utc(stack)
+            return
         stack.push(traveller.stop)
 
     def _end_live_clock(self) -> None:

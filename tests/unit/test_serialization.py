@@ -515,8 +515,11 @@ def test_a_datetime_in_a_named_zone_comes_back_in_that_zone() -> None:
 def test_an_unknown_zone_is_a_decode_error_naming_it() -> None:
     for key in ("Mars/Olympus_Mons", "../../etc/passwd", 7):
         tree = {TAG: "datetime", "v": "2025-01-15T00:00:00+00:00", "tz": key}
-        with pytest.raises(DecodeError, match=f"bad 'datetime' value: .*{key}"):
+        # (one the zone database lacks: named as such, not as a bad value)
+        said = "time zone database" if key == "Mars/Olympus_Mons" else "bad 'datetime' value"
+        with pytest.raises(DecodeError, match=said) as caught:
             decode(tree)
+        assert str(key) in str(caught.value) and said in str(caught.value)
 
 
 def test_a_set_is_written_in_one_order_whatever_the_hash_order(tmp_path: Path) -> None:
