@@ -47,3 +47,84 @@ def test_every_replaying_test_is_guarded_beside_another_socket_guard(
     result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(failed=3)
     assert result.stdout.str().count("NetworkBlockedError: test_net.py::test_net[") >= 3
+
+
+FETCHING_AGENT = """
+import json
+import urllib.request
+
+PORT = {port}
+
+
+def fetch(city):  # the tool, a mock target: recording, it reaches the service
+    with urllib.request.urlopen(f"http://127.0.0.1:{{PORT}}/weather?city={{city}}") as r:
+        return r.read().decode()
+
+
+class Agent:
+    def __init__(self):
+        self.notes = []
+
+    def run(self, city):
+        try:
+            self.notes.append(fetch(city))
+        except Exception as exc:  # the agent carries on without the weather
+            self.notes.append(f"no weather: {{type(exc).__name__}}")
+        return self.notes[-1]
+"""
+
+FETCHING_TEST = """
+import pytest
+from weatherapp import Agent
+
+@pytest.mark.replay(mock={"tool": "weatherapp.fetch"})
+def test_weather(replay):
+    assert replay.run(Agent().run, "Paris")
+"""
+
+#: each blocker, what loads and configures it, and what the message says of it (in order)
+BLOCKERS = {
+    "pytest-socket": (
+        "pytest_socket",
+        ("-p", "socket", "--disable-socket"),
+        ["from pytest-socket", "--force-enable-socket"],
+    ),
+    "pytest-recording-block-network": (
+        "pytest_recording",
+        ("--block-network",),
+        ["from pytest-recording's --block-network", "without --block-network"],
+    ),
+    "vcrpy-cassette": (
+        "pytest_recording",
+        ("--record-mode=none",),
+        ["from vcrpy", "--record-mode=once"],
+    ),
+}
+
+
+@pytest.mark.parametrize("blocker", BLOCKERS)
+def test_a_recording_whose_live_call_a_network_blocker_refused_writes_no_golden(
+    pytester: pytest.Pytester, blocker: str
+) -> None:
+    # Expected: the recording fails, naming the call, the tool that refused it and the flag
+    # that lets it through, and writes nothing: the agent swallowed the refusal, but a golden
+    # of it would replay the refusal as if the service had answered so, on every replay.
+    # Before the fix: the golden was written ("goldens/...: new") with the blocker's error as
+    # the tool's recorded answer, and every replay passed without the service ever reached.
+    module, args, names = BLOCKERS[blocker]
+    pytest.importorskip(module)
+    pytester.syspathinsert()
+    test = FETCHING_TEST
+    if blocker == "vcrpy-cassette":  # (no cassette yet: vcrpy refuses what it lacks)
+        test = test.replace("@pytest.mark.replay", "@pytest.mark.vcr\n@pytest.mark.replay")
+    elif blocker == "pytest-recording-block-network":  # (loopback is let through otherwise)
+        test = test.replace(
+            "@pytest.mark.replay",
+            "@pytest.mark.block_network(allowed_hosts=[])\n@pytest.mark.replay",
+        )
+    pytester.makepyfile(weatherapp=FETCHING_AGENT.format(port=9), test_weather=test)
+    result = pytester.runpytest_subprocess(*args, "--clearstone-record")
+    result.assert_outcomes(failed=1)
+    said = "*".join(["the golden checkpoint was not written: call #1 to weatherapp.fetch", *names])
+    result.stdout.fnmatch_lines([f"*{said}*"])
+    assert not (pytester.path / "goldens").exists()
