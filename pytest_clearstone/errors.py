@@ -1364,6 +1364,25 @@ class UnfinishedCallError(ClearstoneError):
         )
 
 
+class RefusedLiveCallError(ClearstoneError):
+    """A mocked call, recorded, raised the refusal of a tool that keeps tests off the network
+    (pytest-socket, pytest-recording's ``--block-network``, a vcrpy cassette lacking the
+    request) rather than reaching the service, and the test passed all the same (the agent
+    caught it): a golden would replay that refusal as the service's answer, so none is
+    written. ``call``: ``call #1 to app.fetch``; ``error``: the refusing exception's class;
+    ``tool``: the tool; ``fix``: what lets the recording through."""
+
+    def __init__(self, call: str, error: str, tool: str, fix: str) -> None:
+        self.call = call
+        self.error = error
+        self.tool = tool
+        super().__init__(
+            f"{call} raised {error} from {tool}, which refused the live call, and the test "
+            f"went on without it: a golden would replay that refusal as the service's answer, "
+            f"so none was written. To record, let the call through: {fix}"
+        )
+
+
 class LeftoverCallWarning(_Picklable, UserWarning):
     """A mock target was called, while a test was recording (or, ``replaying``, replaying), by
     a task an earlier test left running (a fire-and-forget ``asyncio.create_task`` on an event

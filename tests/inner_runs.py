@@ -28,6 +28,10 @@ LEAN_PLUGINS = (
     # `-p check` in a subprocess) patches threading.Thread.start for the whole process when it
     # is imported: an in-process run would leave every later test of that worker with its patch
     "check",
+    # pytest-socket (in the test extra for tests/plugin/test_network_guard_beside_socket_plugins.py,
+    # which asks for it with `-p socket` in a subprocess) puts socket.socket.connect back into
+    # the class's own attributes after every test
+    "socket",
 )
 LEAN_ARGS = (
     *(arg for name in LEAN_PLUGINS for arg in ("-p", f"no:{name}")),

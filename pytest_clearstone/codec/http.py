@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import importlib
 import json
 import re
@@ -447,9 +448,13 @@ def decode_request(tree: dict[str, Any]) -> Any:
     return request
 
 
+#: the time a decoded response took (``Response.elapsed``): none passes in a replay
+_NO_TIME = datetime.timedelta(0)
+
+
 def decode_response(tree: dict[str, Any]) -> Any:
     """The stored response as a real ``Response`` of its module, its body already read (the
-    nested requests and responses already decoded)."""
+    nested requests and responses already decoded), its ``elapsed`` zero."""
     httpx = _module(tree)
     request = tree.get("request")
     if request is not None and type(request) is not httpx.Request:
@@ -466,6 +471,7 @@ def decode_response(tree: dict[str, Any]) -> Any:
     )
     response.headers = httpx.Headers(stored_header_pairs(tree))
     response.history = stored_history(tree, httpx.Response)
+    response.elapsed = _NO_TIME  # (a client's answer has one; a measured time is not stored)
     next_request = tree.get("next_request")
     if next_request is not None and type(next_request) is not httpx.Request:
         raise DecodeError(f"bad next_request in a stored 'http_response': {next_request!r}")

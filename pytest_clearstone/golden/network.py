@@ -10,7 +10,9 @@ The ``socket`` patches are shared: installed by the first guard to start, or by
 :func:`hold_socket_hooks` for longer (the plugin holds them for a replaying session, so no test
 patches ``socket`` at all: a guard starting or stopping only joins or leaves the active guards
 the patched functions consult), and undone when the last holder lets go. With no guard active
-they call the originals.
+they call the originals. A guard starting patches ``connect`` and ``connect_ex`` again where
+another patch of ``socket`` replaced them since (pytest-socket's teardown does, after every test,
+and pytest-recording's ``--block-network`` while a test runs).
 
 Every blocked attempt is kept (:attr:`NetworkGuard.attempts`), so the caller can fail the test
 afterwards even when the agent or an SDK retry loop swallowed the exception. An attempt from a
@@ -43,6 +45,7 @@ import re
 import socket
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any, NamedTuple, TypeAlias
@@ -59,6 +62,7 @@ _Network: TypeAlias = "ipaddress.IPv4Network | ipaddress.IPv6Network"
 
 _GUARDED_FAMILIES = frozenset({socket.AF_INET, socket.AF_INET6})
 _MAX_NAMES = 4096  # host names remembered from getaddrinfo, to name an address in messages
+_BLOCKED = ("connect", "connect_ex")  # the methods of socket.socket the guards patch
 
 
 def _ip(text: str) -> _Address | None:
@@ -660,23 +664,41 @@ class _SocketHooks:
         self.names: dict[str, str] = {}
         self._holders = 0
         self._stack: PatchStack | None = None
+        #: the blockers installed while held (one replaced and put back by its replacer's undo,
+        #: as a fixture's monkeypatch does, still counts as in place)
+        self._blockers: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     def hold(self) -> None:
+        """Install the patches (the first holder), or put back a blocker another patch of
+        ``socket`` replaced since (a guard starting asks this: see :meth:`_reblock`)."""
         with self._lock:
             if self._stack is None:
                 stack = PatchStack()
                 try:
                     stack.setattr(socket, "getaddrinfo", self._remembering(socket.getaddrinfo))
-                    stack.setattr(socket.socket, "connect", self._blocker(socket.socket.connect))
-                    stack.setattr(
-                        socket.socket, "connect_ex", self._blocker(socket.socket.connect_ex)
-                    )
+                    for name in _BLOCKED:
+                        stack.setattr(socket.socket, name, self._blocker(name))
                 except BaseException:
                     stack.undo()
                     raise
                 self._stack = stack
+            else:
+                self._reblock()
             self._holders += 1
+
+    def _reblock(self) -> None:
+        """Patch again each of ``socket.socket.connect`` and ``connect_ex`` that is no longer
+        one of the blockers (wrapping what is there now): pytest-socket's teardown puts back
+        the ``connect`` it saw at its import after every test, pytest-recording's
+        ``--block-network`` fixture puts its own guard over it (which calls the ``connect`` it
+        saw at import), and a fixture may patch it too: the test would connect unguarded. (Not
+        ``getaddrinfo``: it only names addresses in messages, and pytest-socket puts its own
+        back only where it finds it.)"""
+        own = vars(socket.socket)
+        for name in _BLOCKED:
+            if own.get(name) not in self._blockers:
+                setattr(socket.socket, name, self._blocker(name))
 
     def release(self) -> None:
         with self._lock:
@@ -685,6 +707,7 @@ class _SocketHooks:
                 return
             stack, self._stack = self._stack, None
             self.names.clear()
+            self._blockers.clear()
         stack.undo()
 
     def join(self, guard: NetworkGuard) -> None:
@@ -695,8 +718,11 @@ class _SocketHooks:
         with self._lock:
             self.guards = tuple(g for g in self.guards if g is not guard)
 
-    def _blocker(self, original: Callable[..., Any]) -> Callable[..., Any]:
+    def _blocker(self, name: str) -> Callable[..., Any]:
+        """A blocker for ``socket.socket.<name>`` as it is now (kept among :attr:`_blockers`,
+        by which :meth:`_reblock` knows one of them)."""
         hooks = self
+        original: Callable[..., Any] = getattr(socket.socket, name)
 
         def connect(sock: socket.socket, address: Any) -> Any:
             __tracebackhide__ = True
@@ -704,7 +730,9 @@ class _SocketHooks:
                 guard._check(sock, address)
             return original(sock, address)
 
-        return named_after(connect, original)
+        blocker = named_after(connect, original)
+        self._blockers.add(blocker)
+        return blocker
 
     def _remembering(self, original: Callable[..., Any]) -> Callable[..., Any]:
         hooks = self

@@ -156,6 +156,57 @@ CATCH_IT_YOURSELF = (
 )
 
 
+#: the exceptions with which a tool that keeps tests off the network refuses a live call:
+#: (module, class) -> (the tool, what lets a recording through)
+_REFUSALS = {
+    ("pytest_socket", "SocketBlockedError"): (
+        "pytest-socket",
+        "run the recording with --force-enable-socket (or mark the test "
+        "@pytest.mark.enable_socket)",
+    ),
+    ("pytest_socket", "SocketConnectBlockedError"): (
+        "pytest-socket",
+        "run the recording with --force-enable-socket, or add the host to --allow-hosts",
+    ),
+    ("vcr.errors", "CannotOverwriteExistingCassetteException"): (
+        "vcrpy (the cassette lacks the request, and its record mode writes none)",
+        "record the cassette with the golden: give --record-mode=once (or another mode that "
+        "writes) with --clearstone-record",
+    ),
+}
+#: pytest-recording's refusal: a RuntimeError (builtins) known by its message
+_BLOCK_NETWORK = (
+    "Network is disabled for host ",
+    "pytest-recording's --block-network (or its block_network marker)",
+    "run the recording without --block-network, or give the marker the host in allowed_hosts",
+)
+
+
+def refusal(error: dict[str, Any]) -> tuple[str, str, str] | None:
+    """When the recorded exception ``error``, or one it was raised from, is the refusal of a
+    tool that keeps tests off the network (:data:`_REFUSALS`, :data:`_BLOCK_NETWORK`): the
+    refusing exception's class as a message names it, the tool, and what lets a recording
+    through; else ``None``. A golden holding it would replay the refusal as the service's
+    answer."""
+    record: Any = error
+    for _ in range(CAUSE_DEPTH):
+        if type(record) is not dict:
+            return None
+        module, name = str(record.get("module", "")), str(record.get("type", ""))
+        known = _REFUSALS.get((module, name))
+        if known is not None:
+            return recorded_name(record), *known
+        message = str(record.get("message", ""))
+        if (
+            module == "builtins"
+            and name == "RuntimeError"
+            and message.startswith(_BLOCK_NETWORK[0])
+        ):
+            return recorded_name(record), *_BLOCK_NETWORK[1:]
+        record = record.get("cause")
+    return None
+
+
 def recorded_name(error: dict[str, Any]) -> str:
     """The recorded exception ``error``'s class as a message names it: ``app.Down``, a
     built-in's bare name (``ValueError``)."""

@@ -410,10 +410,11 @@ class RecordedTarget:
                 self._note_if_changed(token)
         return outcome
 
-    def _ended(self, token: _Call, record: RecordedStream, error: BaseException | None) -> None:
+    def _ended(self, token: _Call, record: Any, error: BaseException | None) -> None:
         """A stream the call returned ended (or was closed, or the test ended, or it raised
-        ``error`` while read): its span gets the items the agent read as output, and the
-        error, and closes."""
+        ``error`` while read): its span gets ``record`` as output (the items the agent read, a
+        :class:`RecordedStream`; or a streamed HTTP response with the body the agent read), and
+        the error, and closes."""
         rec = self.recorder
         with rec.suspended():
             token.span.set_output(rec.transform(record, "output", self.target.path))

@@ -27,6 +27,7 @@ from ..errors import (
     ClearstoneError,
     GoldenCaseTwinError,
     MutatedArgumentWarning,
+    RefusedLiveCallError,
     SerializationError,
     UnfinishedCallError,
     UnmockedCallWarning,
@@ -918,8 +919,9 @@ def restore_recorded_values(
 def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> None:
     """Raise :class:`SerializationError` naming the call, the place in its answer and the type
     when a mocked call's recorded answer holds a value stored only as its ``repr``, or it raised
-    an exception a replay would not raise again, and :class:`UnfinishedCallError` when it was
-    still running (nothing is written); ``recorded``: the calls' spans as they were recorded
+    an exception a replay would not raise again, :class:`RefusedLiveCallError` when it raised a
+    network blocker's refusal, and :class:`UnfinishedCallError` when it was still running
+    (nothing is written); ``recorded``: the calls' spans as they were recorded
     (by span id), which tell whether dill could pickle it."""
     numbers: dict[str, int] = {}
     for span in trace.spans:
@@ -932,6 +934,7 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
             raise UnfinishedCallError(target, number, generator=kind in (Kind.GEN, Kind.ASYNCGEN))
         if span.error is not None:
             _refuse_unraisable_error(span.error, f"the error of call #{number} to {target}")
+            _refuse_a_refusal(span.error, f"call #{number} to {target}")
         _refuse_too_long(span, f"call #{number} to {target}")
         encoded = None if span.recorded_output is None else span.recorded_output.encoded
         found = [] if encoded is None else tag_locations(encoded, "repr")
@@ -988,6 +991,17 @@ def _refuse_unraisable_error(error: dict[str, Any], where: str) -> None:
     why = not_raised_again(error)
     if why is not None:
         raise SerializationError(where, str(error.get("type")), why, advice=CATCH_IT_YOURSELF)
+
+
+def _refuse_a_refusal(error: dict[str, Any], call: str) -> None:
+    """Raise :class:`RefusedLiveCallError` for ``call`` when its recorded exception ``error``
+    is (or was raised from) the refusal of a tool keeping tests off the network: the call
+    never reached the service."""
+    from .recorded_errors import refusal  # (only when one raised)
+
+    refused = refusal(error)
+    if refused is not None:
+        raise RefusedLiveCallError(call, *refused)
 
 
 def _page_around(tree: Any, where: list[Any]) -> tuple[list[Any], str] | None:

@@ -1,7 +1,7 @@
 """Streams a mock target returns: recorded as the items the agent read, replayed from them.
 
 A call that returns a stream has not produced its answer when it returns: the answer comes as
-the agent iterates. Two kinds are recognised, without importing their libraries:
+the agent iterates. Three kinds are recognised, without importing their libraries:
 
 - an SDK stream of the Stainless client libraries (``openai.Stream``/``AsyncStream``,
   ``anthropic.Stream``/``AsyncStream``: a class with ``__stream__``, a ``response`` and an
@@ -16,6 +16,10 @@ the agent iterates. Two kinds are recognised, without importing their libraries:
   generator of the same kind that records the items; replayed as a generator over them. Other
   iterators (a database cursor, a file) are values with an interface of their own and are not
   taken for streams.
+- an ``httpx``/``httpx2`` ``Response`` whose body has not been read (``send(..., stream=True)``:
+  ``client.stream(...)``, an SDK's ``stream=True`` under a mocked ``send``): its body stream is
+  tapped, and the response is recorded with the body the agent read (decompressed, as a read
+  response's), once it read it to its end or closed it; replayed as a read response.
 
 The call's span stays open while the stream is read and is closed, with a
 :class:`RecordedStream` as its output, when the stream ends, is closed, or the test ends
@@ -31,12 +35,13 @@ from __future__ import annotations
 
 import copy
 import inspect
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..callables import drive
-from ..codec.http import UNCOMPARED_HEADERS, header_pairs
+from ..codec.http import HTTP_MODULES, UNCOMPARED_HEADERS, header_pairs
 from ..codec.naming import class_path, import_type
 from .cancellations import is_cancellation
 
@@ -143,8 +148,10 @@ def is_sdk_stream(value: Any) -> bool:
     )
 
 
-#: ``done(record, error)``: the stream ended (``error``: what it raised while read, if it did)
-Done = Callable[[RecordedStream, "BaseException | None"], None]
+#: ``done(record, error)``: the stream ended (``error``: what it raised while read, if it did);
+#: ``record`` is the call's answer as recorded: a :class:`RecordedStream`, or the response
+#: whose body was read (:func:`_read_response`)
+Done = Callable[[Any, "BaseException | None"], None]
 
 
 class StreamTap:
@@ -241,10 +248,93 @@ def _sent(request: Any) -> Any:
     return sent
 
 
+def is_unread_response(value: Any) -> bool:
+    """Whether ``value`` is an ``httpx``/``httpx2`` ``Response`` whose body is still to be
+    read from its stream (sent with ``stream=True``)."""
+    t = type(value)
+    return (
+        t.__module__ in HTTP_MODULES
+        and t.__qualname__ == "Response"
+        and "_content" not in vars(value)
+        and not value.is_closed
+    )
+
+
+def _tap_body(response: Any, step: Step, done: Done) -> StreamTap:
+    """Tap the body stream of the unread ``response``: ``done`` gets the response with the
+    body the agent read (:func:`_read_response`) when it was read to its end or closed, or at
+    the test's end."""
+    library = sys.modules[type(response).__module__]
+    inner = response.stream
+    is_async = isinstance(inner, library.AsyncByteStream)
+    stream_tap = StreamTap(
+        RecordedStream(is_async=is_async),
+        step,
+        lambda record, error: done(_read_response(response, record), error),
+    )
+
+    def close() -> None:
+        try:
+            inner.close()
+        finally:
+            stream_tap.finish()
+
+    async def aclose() -> None:
+        try:
+            await inner.aclose()
+        finally:
+            stream_tap.finish()
+
+    if is_async:
+        methods = {
+            "__aiter__": lambda self: stream_tap.asynchronous(inner.__aiter__()),
+            "aclose": lambda self: aclose(),
+        }
+        base = library.AsyncByteStream
+    else:
+        methods = {
+            "__iter__": lambda self: stream_tap.sync(iter(inner)),
+            "close": lambda self: close(),
+        }
+        base = library.SyncByteStream
+    # (a subclass of the library's stream class: the response checks what its stream is)
+    response.stream = type("RecordedBodyStream", (base,), methods)()
+    return stream_tap
+
+
+def _read_response(response: Any, record: RecordedStream) -> Any:
+    """The streamed ``response`` as it is recorded: a response of its class with the body the
+    agent read from its stream (``record``'s items, the raw bytes: decompressed here as the
+    headers say), its headers, request, history and extensions; or ``response`` itself, stored
+    unread, when the agent read none of it, or what it read cannot be decoded (a compressed
+    body read partly)."""
+    if not record.items:
+        return response
+    try:
+        read = type(response)(
+            response.status_code,
+            headers=response.headers,
+            content=b"".join(record.items),
+            request=response.request,
+            extensions=response.extensions,
+        )
+    except Exception:
+        return response
+    read.headers = response.headers  # (without the Content-Length the constructor adds)
+    read.history = response.history
+    read.next_request = response.next_request
+    return read
+
+
 def is_stream(value: Any) -> bool:
     """Whether a call's answer is a stream :func:`tap` records (cheap: checked on every
     recorded call)."""
-    return inspect.isgenerator(value) or inspect.isasyncgen(value) or is_sdk_stream(value)
+    return (
+        inspect.isgenerator(value)
+        or inspect.isasyncgen(value)
+        or is_sdk_stream(value)
+        or is_unread_response(value)
+    )
 
 
 def tap(value: Any, step: Step, done: Done) -> tuple[Any, StreamTap | None]:
@@ -267,4 +357,6 @@ def tap(value: Any, step: Step, done: Done) -> tuple[Any, StreamTap | None]:
     if inspect.isgenerator(value):
         stream_tap = StreamTap(RecordedStream(), step, done)
         return stream_tap.sync(value), stream_tap
+    if is_unread_response(value):
+        return value, _tap_body(value, step, done)
     return value, None

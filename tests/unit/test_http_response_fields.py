@@ -131,3 +131,24 @@ def test_a_bad_stored_field_is_a_clear_error(module: Any, field: str, value: Any
     tree[field] = value
     with pytest.raises(DecodeError, match=f"{field}"):
         codec.loads(json.dumps(tree))
+
+
+@MODULES
+def test_a_replayed_response_has_an_elapsed_time_as_a_clients_answer_has(module: Any) -> None:
+    # Expected: an agent that logs r.elapsed (a client's answer always has it) replays; the
+    # replayed response's is zero (no time passes in a replay; a measured time is not stored).
+    # Before the fix: reading it raised "RuntimeError: '.elapsed' may only be accessed after
+    # the response has been read or closed", so the replay failed where the recording passed.
+    with _client(module) as client:
+        response = client.get("https://api.example/new")
+    back = _roundtrip(response)
+    assert back.elapsed.total_seconds() == 0
+    assert [r.elapsed.total_seconds() for r in _roundtrip(_redirected(module)).history] == [
+        0,
+        0,
+    ]
+
+
+def _redirected(module: Any) -> Any:
+    with _client(module) as client:
+        return client.get("https://api.example/old")

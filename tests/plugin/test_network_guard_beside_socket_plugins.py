@@ -1,0 +1,130 @@
+"""The network guard beside the plugins that patch ``socket`` too: pytest-socket (installed,
+it is loaded into every run through its entry point, flags or not; asked for here with
+``-p socket`` in a subprocess, as the suite's runs leave it out: tests/inner_runs.py) and
+pytest-recording's ``--block-network``."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.plugin.test_network_guard import AGENT
+from tests.plugin.test_network_guard import server as server  # (the TCP server it counts on)
+
+TESTS = """
+import pytest
+from netapp import Agent
+
+@pytest.mark.parametrize("n", range(3))
+@pytest.mark.replay(mock={"llm": "netapp.complete"})
+def test_net(replay, n):
+    assert replay.run(Agent().handle, "hi") == "answer to hi"
+"""
+
+#: each plugin, the arguments that load and configure it
+PLUGINS = {
+    "pytest-socket": ("pytest_socket", ("-p", "socket")),
+    "pytest-socket-allow-hosts": ("pytest_socket", ("-p", "socket", "--allow-hosts", "127.0.0.1")),
+    "pytest-recording-block-network": ("pytest_recording", ("--block-network",)),
+}
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_every_replaying_test_is_guarded_beside_another_socket_guard(
+    pytester: pytest.Pytester, server: int, plugin: str
+) -> None:
+    # Expected: each replaying test's connection is blocked, whatever the other plugin does
+    # to socket.socket.connect before and after each test.
+    # Before the fix: pytest-socket's teardown put back the connect it saw at its import after
+    # every test, so only the first replay was guarded; pytest-recording's --block-network
+    # fixture replaced the guard's patch while the test ran (with its own guard, which lets
+    # loopback through to the connect it saw at import), so none was: the later replays
+    # connected to the server (their agent swallowed the error) and passed.
+    module, args = PLUGINS[plugin]
+    pytest.importorskip(module)
+    pytester.syspathinsert()
+    pytester.makepyfile(netapp=AGENT.format(port=server), test_net=TESTS)
+    pytester.runpytest_subprocess(*args, "--clearstone-record").assert_outcomes(passed=3)
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(failed=3)
+    assert result.stdout.str().count("NetworkBlockedError: test_net.py::test_net[") >= 3
+
+
+FETCHING_AGENT = """
+import json
+import urllib.request
+
+PORT = {port}
+
+
+def fetch(city):  # the tool, a mock target: recording, it reaches the service
+    with urllib.request.urlopen(f"http://127.0.0.1:{{PORT}}/weather?city={{city}}") as r:
+        return r.read().decode()
+
+
+class Agent:
+    def __init__(self):
+        self.notes = []
+
+    def run(self, city):
+        try:
+            self.notes.append(fetch(city))
+        except Exception as exc:  # the agent carries on without the weather
+            self.notes.append(f"no weather: {{type(exc).__name__}}")
+        return self.notes[-1]
+"""
+
+FETCHING_TEST = """
+import pytest
+from weatherapp import Agent
+
+@pytest.mark.replay(mock={"tool": "weatherapp.fetch"})
+def test_weather(replay):
+    assert replay.run(Agent().run, "Paris")
+"""
+
+#: each blocker, what loads and configures it, and what the message says of it (in order)
+BLOCKERS = {
+    "pytest-socket": (
+        "pytest_socket",
+        ("-p", "socket", "--disable-socket"),
+        ["from pytest-socket", "--force-enable-socket"],
+    ),
+    "pytest-recording-block-network": (
+        "pytest_recording",
+        ("--block-network",),
+        ["from pytest-recording's --block-network", "without --block-network"],
+    ),
+    "vcrpy-cassette": (
+        "pytest_recording",
+        ("--record-mode=none",),
+        ["from vcrpy", "--record-mode=once"],
+    ),
+}
+
+
+@pytest.mark.parametrize("blocker", BLOCKERS)
+def test_a_recording_whose_live_call_a_network_blocker_refused_writes_no_golden(
+    pytester: pytest.Pytester, blocker: str
+) -> None:
+    # Expected: the recording fails, naming the call, the tool that refused it and the flag
+    # that lets it through, and writes nothing: the agent swallowed the refusal, but a golden
+    # of it would replay the refusal as if the service had answered so, on every replay.
+    # Before the fix: the golden was written ("goldens/...: new") with the blocker's error as
+    # the tool's recorded answer, and every replay passed without the service ever reached.
+    module, args, names = BLOCKERS[blocker]
+    pytest.importorskip(module)
+    pytester.syspathinsert()
+    test = FETCHING_TEST
+    if blocker == "vcrpy-cassette":  # (no cassette yet: vcrpy refuses what it lacks)
+        test = test.replace("@pytest.mark.replay", "@pytest.mark.vcr\n@pytest.mark.replay")
+    elif blocker == "pytest-recording-block-network":  # (loopback is let through otherwise)
+        test = test.replace(
+            "@pytest.mark.replay",
+            "@pytest.mark.block_network(allowed_hosts=[])\n@pytest.mark.replay",
+        )
+    pytester.makepyfile(weatherapp=FETCHING_AGENT.format(port=9), test_weather=test)
+    result = pytester.runpytest_subprocess(*args, "--clearstone-record")
+    result.assert_outcomes(failed=1)
+    said = "*".join(["the golden checkpoint was not written: call #1 to weatherapp.fetch", *names])
+    result.stdout.fnmatch_lines([f"*{said}*"])
+    assert not (pytester.path / "goldens").exists()
