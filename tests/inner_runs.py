@@ -28,6 +28,9 @@ LEAN_PLUGINS = (
     # `-p check` in a subprocess) patches threading.Thread.start for the whole process when it
     # is imported: an in-process run would leave every later test of that worker with its patch
     "check",
+    # pytest-django (for the Django tests, which ask for it with `-p pytest_django.plugin` in a
+    # subprocess) imports Django's settings machinery in every run
+    "django",
 )
 LEAN_ARGS = (
     *(arg for name in LEAN_PLUGINS for arg in ("-p", f"no:{name}")),

@@ -1,0 +1,114 @@
+"""Agents served by a Django app and tested with pytest-django (``client``, ``django_db``): their
+tools query the Django ORM. Run in subprocesses: Django is set up once per process, from the
+project's ``DJANGO_SETTINGS_MODULE``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from .harness import SUBPROCESS_TIMEOUT, Stack
+
+pytest.importorskip("django")
+pytest.importorskip("pytest_django")
+
+RUN = ("-p", "pytest_django.plugin", "-p", "no:randomly")  # (the inner runs leave it out)
+
+SETTINGS = """
+SECRET_KEY = "django-insecure-CLEARSTONE-SECRET-key"
+USE_TZ = True
+INSTALLED_APPS = ["django.contrib.contenttypes", "shop"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+"""
+
+MODELS = """
+from django.db import models
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=50)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+"""
+
+TOOLS = """
+from shop.models import Product
+
+
+def find(name):
+    return Product.objects.filter(name=name).first()
+
+
+def prices():
+    return Product.objects.values("name", "price")
+"""
+
+ORM_ANSWERS = """
+import pytest
+
+import tools
+from shop.models import Product
+
+
+@pytest.fixture
+def tea(db):
+    Product.objects.create(name="tea", price="3.50")
+
+
+@pytest.mark.replay(mock={"database": "tools.find"})
+def test_instance(tea):
+    assert tools.find("tea").name == "tea"
+
+
+@pytest.mark.replay(mock={"database": "tools.prices"})
+def test_values(tea):
+    assert [p["name"] for p in tools.prices()] == ["tea"]
+
+
+@pytest.mark.replay(mock={"database": "django.db.models.query.QuerySet.first"})
+def test_django_method(tea):
+    assert tools.find("tea").name == "tea"
+"""
+
+
+def _django_project(stack: Stack) -> None:
+    stack.pytester.makepyfile(settings=SETTINGS, tools=TOOLS)
+    (stack.path / "shop").mkdir()
+    (stack.path / "shop" / "__init__.py").write_text("")
+    (stack.path / "shop" / "models.py").write_text(MODELS)
+    stack.pytester.makeini("[pytest]\nDJANGO_SETTINGS_MODULE = settings\n")
+
+
+def test_django_model_instances_and_querysets_are_refused_with_the_conversion_that_works(
+    make_stack: Callable[..., Stack],
+) -> None:
+    """A tool answering a model instance or a ``QuerySet`` (lazy: ``.values()`` is one too) was
+    refused with "mock the function under this one", which is Django's ``QuerySet.first`` or
+    ``Manager.values``, answering the same; the fix is to return plain data from the tool."""
+    stack: Stack = make_stack()
+    _django_project(stack)
+    stack.write_test("answers", ORM_ANSWERS)
+    result = stack.pytester.runpytest_subprocess(
+        "--clearstone-record", *RUN, timeout=SUBPROCESS_TIMEOUT
+    )
+    result.assert_outcomes(failed=3)
+    result.stdout.no_fnmatch_line("*the function under this one*")
+    refused = "*cannot serialise the answer of call #1 to tools.{}*repr cannot be replayed. "
+    result.stdout.fnmatch_lines(
+        [
+            refused.format("find (a shop.models.Product)")
+            + "Convert each model instance where it is made to plain data "
+            "(django.forms.models.model_to_dict(obj), or a dict of the fields the agent "
+            "reads)*allow pickles*",
+            refused.format("prices (a django.db.models.query.QuerySet)")
+            + "Evaluate the QuerySet where it is made into plain data (return "
+            "list(queryset.values(...)) or list(queryset.values_list(...)): a QuerySet runs "
+            "its query when read)*allow pickles*",
+            refused.format("django.db.models.query.QuerySet.first (a shop.models.Product)").replace(
+                "tools.", ""
+            )
+            + "Mock a function of your own in place of django.db.models.query.QuerySet.first: "
+            "one that runs the query and returns plain data (list(queryset.values(...)))*",
+        ],
+        consecutive=False,
+    )
