@@ -1069,6 +1069,34 @@ NETWORK_HINT = (
     "with the ini option clearstone_allow_hosts, or run with --clearstone-allow-network"
 )
 
+LOOPBACK_NETWORK_HINT = (
+    "It is a server on this machine (one the test or a fixture started, such as "
+    "pytest-django's live_server, or a local service): allow it with the ini line "
+    "`clearstone_allow_hosts = {entry}` (no port: such a server may listen on a new port each "
+    "run), or mock the function that makes this call (add its import path to mock=), or run "
+    "with --clearstone-allow-network"
+)
+
+
+def _loopback_entry(host: str) -> str:
+    """The ``clearstone_allow_hosts`` entry that allows the loopback address ``host`` on any
+    port (``localhost`` for the usual ones), or ``""`` when ``host`` is not a loopback
+    address."""
+    import ipaddress  # (only when a connection was blocked)
+
+    if host.lower().rstrip(".") == "localhost":
+        return "localhost"
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if not ip.is_loopback:
+        return ""
+    return "localhost" if str(ip) in ("127.0.0.1", "::1") else str(ip)
+
+
 TELEMETRY_NETWORK_HINT = (
     "It is an OpenTelemetry exporter sending the agent's telemetry. Under tests, give the "
     "agent's provider an in-memory or console exporter, or turn the SDK off with "
@@ -1184,6 +1212,9 @@ class NetworkBlockedError(ReplayError):
                 "carried was for another host, which the guard does not see"
             )
         hint = PROXY_NETWORK_HINT if proxy else NETWORK_HINT
+        loopback = "" if proxy else _loopback_entry(host)
+        if loopback:
+            hint = LOOPBACK_NETWORK_HINT.format(entry=loopback)
         if mcp and not proxy:
             hint = MCP_NETWORK_HINT.format(module=mcp)
         if telemetry:

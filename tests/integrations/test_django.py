@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from .harness import SUBPROCESS_TIMEOUT, Stack
+from .harness import SEALED_ENV, SUBPROCESS_TIMEOUT, Stack
 
 pytest.importorskip("django")
 pytest.importorskip("pytest_django")
@@ -71,6 +71,15 @@ def test_django_method(tea):
 """
 
 
+def _run(stack: Stack, *args: str, sealed: bool = False) -> pytest.RunResult:
+    """A run of the Django project in a subprocess; ``sealed``: with the fake services sealed
+    (a replay: reaching them fails the test)."""
+    with pytest.MonkeyPatch.context() as mp:
+        if sealed:
+            mp.setenv(SEALED_ENV, "1")
+        return stack.pytester.runpytest_subprocess(*args, *RUN, timeout=SUBPROCESS_TIMEOUT)
+
+
 def _django_project(stack: Stack) -> None:
     stack.pytester.makepyfile(settings=SETTINGS, tools=TOOLS)
     (stack.path / "shop").mkdir()
@@ -88,9 +97,7 @@ def test_django_model_instances_and_querysets_are_refused_with_the_conversion_th
     stack: Stack = make_stack()
     _django_project(stack)
     stack.write_test("answers", ORM_ANSWERS)
-    result = stack.pytester.runpytest_subprocess(
-        "--clearstone-record", *RUN, timeout=SUBPROCESS_TIMEOUT
-    )
+    result = _run(stack, "--clearstone-record")
     result.assert_outcomes(failed=3)
     result.stdout.no_fnmatch_line("*the function under this one*")
     refused = "*cannot serialise the answer of call #1 to tools.{}*repr cannot be replayed. "
@@ -112,3 +119,69 @@ def test_django_model_instances_and_querysets_are_refused_with_the_conversion_th
         ],
         consecutive=False,
     )
+
+
+VIEWS = """
+import uuid
+
+import openai
+from django.http import JsonResponse
+from django.urls import path
+
+import services
+
+
+def chat(request):
+    client = openai.OpenAI(http_client=services.OPENAI.client(), max_retries=0)
+    answer = client.chat.completions.create(
+        model="gpt-4o-mini", user=str(uuid.uuid4()),
+        messages=[{"role": "user", "content": request.GET["q"]}])
+    return JsonResponse({"answer": answer.choices[0].message.content})
+
+
+urlpatterns = [path("chat", chat)]
+"""
+
+LIVE_SERVER = """
+import json
+import urllib.request
+
+import pytest
+
+MOCK = {"llm": "openai.resources.chat.completions.Completions.create"}
+
+
+@pytest.mark.replay(mock=MOCK)
+def test_live(live_server):
+    with urllib.request.urlopen(live_server.url + "/chat?q=Faro") as response:
+        assert json.loads(response.read())["answer"] == "Answer to 'Faro'"
+"""
+
+
+def test_live_server_blocked_on_replay_names_the_ini_line_that_allows_it(
+    make_stack: Callable[..., Stack],
+) -> None:
+    """pytest-django's ``live_server`` listens on loopback, on a new port each run: the test's
+    request to it is blocked on replay. The message said to allow "the host" while naming it
+    with this run's port (``localhost (127.0.0.1) port 41327``), so an entry with that port
+    failed the next run; it now gives the line that works, which the replay then passes with."""
+    stack: Stack = make_stack()
+    _django_project(stack)
+    stack.pytester.makepyfile(urls=VIEWS)
+    with open(stack.path / "settings.py", "a") as settings:
+        settings.write('\nROOT_URLCONF = "urls"\nSTATIC_URL = "/static/"\nALLOWED_HOSTS = ["*"]\n')
+    stack.write_test("live", LIVE_SERVER)
+    _run(stack, "--clearstone-record").assert_outcomes(passed=1)
+    blocked = _run(stack, sealed=True)
+    blocked.assert_outcomes(failed=1)
+    blocked.stdout.fnmatch_lines(
+        [
+            "*tried to connect to * port * during the replay; the network guard blocked it",
+            "*a server on this machine*allow it with the ini line "
+            "`clearstone_allow_hosts = localhost` (no port: *",
+        ]
+    )
+    stack.pytester.makeini(
+        "[pytest]\nDJANGO_SETTINGS_MODULE = settings\nclearstone_allow_hosts = localhost\n"
+    )
+    _run(stack, sealed=True).assert_outcomes(passed=1)
