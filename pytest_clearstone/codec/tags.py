@@ -631,7 +631,8 @@ class Encoder:
                     TAG: "subclass",
                     "cls": class_path(t),
                     "base": base.__name__,
-                    "v": self._enc(base(v)),
+                    # (the base's own conversion: str() of Django's SafeString is itself)
+                    "v": self._enc(_PLAIN_VALUE[base](v)),
                 }
         stored = _library().encode_library(v, t, self._enc_at)
         if stored is not None:
@@ -928,6 +929,12 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
 
 
 _SCALARS: dict[str, type] = {"str": str, "int": int, "float": float}
+#: the plain value of a subclass of each, whatever the subclass's own ``__str__`` returns
+_PLAIN_VALUE: dict[type, Callable[[Any], Any]] = {
+    str: str.__str__,
+    int: int.__int__,
+    float: float.__float__,
+}
 #: what ``getattr`` gives for a dataclass field the instance has no value for
 _UNSET: Any = object()
 

@@ -20,6 +20,7 @@ SECRET_KEY = "django-insecure-CLEARSTONE-SECRET-key"
 USE_TZ = True
 INSTALLED_APPS = ["django.contrib.contenttypes", "shop"]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates"}]
 """
 
 MODELS = """
@@ -185,3 +186,62 @@ def test_live_server_blocked_on_replay_names_the_ini_line_that_allows_it(
         "[pytest]\nDJANGO_SETTINGS_MODULE = settings\nclearstone_allow_hosts = localhost\n"
     )
     _run(stack, sealed=True).assert_outcomes(passed=1)
+
+
+TEMPLATED_AGENT = """
+import openai
+from django.template import Context, Template
+
+import services
+
+PROMPT = Template("Recommend a {{ drink }} to {{ name }}.")
+
+
+class Sommelier:
+    def __init__(self):
+        self.client = openai.OpenAI(http_client=services.OPENAI.client(), max_retries=0)
+        self.prompts = []
+
+    def recommend(self, drink, name):
+        prompt = PROMPT.render(Context({"drink": drink, "name": name}))  # a SafeString
+        self.prompts.append(prompt)
+        answer = self.client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}])
+        return answer.choices[0].message.content
+"""
+
+TEMPLATED_TEST = """
+import pytest
+
+from sommelier import Sommelier
+
+
+@pytest.mark.replay(mock={"llm": "openai.resources.chat.completions.Completions.create"})
+def test_recommend(replay):
+    assert "port" in replay.run(Sommelier().recommend, "port", "Ana")
+"""
+
+
+def test_a_prompt_rendered_by_a_django_template_is_compared_by_its_text(
+    make_stack: Callable[..., Stack],
+) -> None:
+    """A Django template renders a ``SafeString``, whose ``str()`` is itself: the codec stored
+    it in the call's arguments as a placeholder compared by type only, so an edited prompt
+    replayed green, and refused it in the agent's state as "a reference cycle"."""
+    stack: Stack = make_stack()
+    _django_project(stack)
+    stack.pytester.makepyfile(sommelier=TEMPLATED_AGENT)
+    stack.write_test("sommelier", TEMPLATED_TEST)
+    _run(stack, "--clearstone-record", "-W", "error").assert_outcomes(passed=1)
+    _run(stack, "-W", "error", sealed=True).assert_outcomes(passed=1)
+    golden = (stack.path / "goldens" / "test_sommelier" / "test_recommend.ckpt").read_text()
+    assert "Recommend a port to Ana." in golden and '"__cs__": "repr"' not in golden
+    stack.edit("sommelier", "Recommend a", "Suggest a")
+    diverged = _run(stack, sealed=True)
+    diverged.assert_outcomes(failed=1)
+    diverged.stdout.fnmatch_lines(
+        [
+            "*root[[]'messages'][[]0][[]'content']: "
+            "'Recommend a port to Ana.' -> 'Suggest a port to Ana.'"
+        ]
+    )
