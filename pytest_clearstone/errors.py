@@ -18,7 +18,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      +-- UnredactedSecretError                 a value to record looks like a secret no rule covers
      +-- SecretLeakError                       a golden to write holds a secret seen in the run
      +-- DecodeError (ValueError)              an encoded value that cannot be decoded
-     |    +-- PickleImportError                 a pickle whose code is not importable here
+     |    +-- PickleImportError                 a pickle whose code cannot load it here
      +-- MockTargetError (AttributeError)      a mock path that does not resolve or cannot be set
      +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
  +-- ChildProcessCallError (RuntimeError)  a mocked call made in a forked child process
@@ -627,7 +627,11 @@ class StoredClassError(DecodeError):
 
 class PickleImportError(DecodeError):
     """A pickled value whose class or function cannot be imported here (its module is not on
-    ``sys.path``, or no longer has it): the file is sound, the environment lacks its code."""
+    ``sys.path``, or no longer has it): the file is sound, the environment lacks its code.
+    ``imported`` is ``False`` when the code was found but raised an error of its own while it
+    rebuilt the value (a Django model outside its application: ``AppRegistryNotReady``)."""
+
+    imported = True
 
 
 class MockTargetError(ClearstoneError, AttributeError):

@@ -973,10 +973,21 @@ def _dec_pickle(tree: dict[str, Any]) -> Any:
     try:
         return dill.loads(data)
     except Exception as exc:
-        kind = PickleImportError if isinstance(exc, (ImportError, AttributeError)) else DecodeError
-        raise kind(
+        message = (
             f"cannot unpickle a stored {tree.get('type', 'value')!r}: {type(exc).__name__}: {exc}"
-        ) from None
+        )
+        if isinstance(exc, (ImportError, AttributeError)):
+            raise PickleImportError(message) from None
+        if type(exc).__module__ not in _PICKLE_DATA_ERRORS:  # the value's own code raised it
+            error = PickleImportError(message)
+            error.imported = False
+            raise error from None
+        raise DecodeError(message) from None
+
+
+#: the modules of the exceptions that unpickling damaged data raises (any other comes from the
+#: code of a pickled value rebuilding it: Django's AppRegistryNotReady outside its app)
+_PICKLE_DATA_ERRORS = frozenset({"builtins", "pickle", "_pickle", "dill._dill", "struct"})
 
 
 def _dec_repr(tree: dict[str, Any]) -> Any:

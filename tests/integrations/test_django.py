@@ -4,6 +4,7 @@ project's ``DJANGO_SETTINGS_MODULE``."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -245,3 +246,36 @@ def test_a_prompt_rendered_by_a_django_template_is_compared_by_its_text(
             "'Recommend a port to Ana.' -> 'Suggest a port to Ana.'"
         ]
     )
+
+
+def test_show_with_pickles_of_django_objects_does_not_call_the_golden_corrupt(
+    make_stack: Callable[..., Stack],
+) -> None:
+    """A golden holding a pickled model instance (recorded with pickles allowed, as the refusal
+    offers) is sound, but ``show --allow-pickle`` runs outside the Django app: unpickling it
+    raises Django's own error. It was reported as an unreadable checkpoint to restore from
+    version control or re-record; it now says the file is sound and what shows it."""
+    stack: Stack = make_stack()
+    _django_project(stack)
+    stack.write_test("answers", ORM_ANSWERS)
+    _run(stack, "--clearstone-record", "--clearstone-allow-pickle", "-k", "test_instance")
+    golden = stack.path / "goldens" / "test_answers" / "test_instance.ckpt"
+    assert golden.exists()
+    shown = stack.pytester.run(
+        sys.executable, "-m", "pytest_clearstone", "show", "--allow-pickle", str(golden)
+    )
+    assert shown.ret == 2
+    shown.stderr.no_fnmatch_line("*Restore it from version control*")
+    shown.stderr.no_fnmatch_line("*not a readable checkpoint*")
+    shown.stderr.fnmatch_lines(
+        [
+            "*test_instance.ckpt: cannot unpickle a stored 'shop.models.Product': "
+            "AppRegistryNotReady: *; the file is sound: the pickled value's own code could not "
+            "rebuild it here, outside its application. Run without --allow-pickle to show "
+            "pickled values as placeholders"
+        ]
+    )
+    placeholders = stack.pytester.run(
+        sys.executable, "-m", "pytest_clearstone", "show", str(golden)
+    )
+    assert placeholders.ret == 0
