@@ -18,7 +18,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      +-- UnredactedSecretError                 a value to record looks like a secret no rule covers
      +-- SecretLeakError                       a golden to write holds a secret seen in the run
      +-- DecodeError (ValueError)              an encoded value that cannot be decoded
-     |    +-- PickleImportError                 a pickle whose code is not importable here
+     |    +-- PickleImportError                 a pickle whose code cannot load it here
      +-- MockTargetError (AttributeError)      a mock path that does not resolve or cannot be set
      +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
  +-- ChildProcessCallError (RuntimeError)  a mocked call made in a forked child process
@@ -657,7 +657,11 @@ class UnknownZoneError(DecodeError):
 
 class PickleImportError(DecodeError):
     """A pickled value whose class or function cannot be imported here (its module is not on
-    ``sys.path``, or no longer has it): the file is sound, the environment lacks its code."""
+    ``sys.path``, or no longer has it): the file is sound, the environment lacks its code.
+    ``imported`` is ``False`` when the code was found but raised an error of its own while it
+    rebuilt the value (a Django model outside its application: ``AppRegistryNotReady``)."""
+
+    imported = True
 
 
 def decode_fix(exc: DecodeError) -> str:
@@ -1108,6 +1112,34 @@ NETWORK_HINT = (
     "with the ini option clearstone_allow_hosts, or run with --clearstone-allow-network"
 )
 
+LOOPBACK_NETWORK_HINT = (
+    "It is a server on this machine (one the test or a fixture started, such as "
+    "pytest-django's live_server, or a local service): allow it with the ini line "
+    "`clearstone_allow_hosts = {entry}` (no port: such a server may listen on a new port each "
+    "run), or mock the function that makes this call (add its import path to mock=), or run "
+    "with --clearstone-allow-network"
+)
+
+
+def _loopback_entry(host: str) -> str:
+    """The ``clearstone_allow_hosts`` entry that allows the loopback address ``host`` on any
+    port (``localhost`` for the usual ones), or ``""`` when ``host`` is not a loopback
+    address."""
+    import ipaddress  # (only when a connection was blocked)
+
+    if host.lower().rstrip(".") == "localhost":
+        return "localhost"
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if not ip.is_loopback:
+        return ""
+    return "localhost" if str(ip) in ("127.0.0.1", "::1") else str(ip)
+
+
 TELEMETRY_NETWORK_HINT = (
     "It is an OpenTelemetry exporter sending the agent's telemetry. Under tests, give the "
     "agent's provider an in-memory or console exporter, or turn the SDK off with "
@@ -1232,6 +1264,9 @@ class NetworkBlockedError(ReplayError):
                 "carried was for another host, which the guard does not see"
             )
         hint = PROXY_NETWORK_HINT if proxy else NETWORK_HINT
+        loopback = "" if proxy else _loopback_entry(host)
+        if loopback:
+            hint = LOOPBACK_NETWORK_HINT.format(entry=loopback)
         if mcp and not proxy:
             hint = MCP_NETWORK_HINT.format(module=mcp)
         if telemetry:

@@ -107,6 +107,12 @@ def load_checkpoint(
     except UnicodeDecodeError as exc:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and DecodeError included
+        if isinstance(exc, PickleImportError) and not exc.imported:
+            raise ClearstoneError(
+                f"{path}: {exc}; the file is sound: the pickled value's own code could not "
+                f"rebuild it here, outside its application. Run without --allow-pickle to show "
+                f"pickled values as placeholders"
+            ) from None
         if isinstance(exc, PickleImportError):  # (the file is sound: the code is not here)
             raise ClearstoneError(
                 f"{path}: {exc}; make the modules its pickles refer to importable (run from the "

@@ -1020,6 +1020,8 @@ class _Walk:
             return self._file(v, path)
         if isinstance(v, _NOT_DATA) or _is_event_loop(type(v)):
             return v
+        if isinstance(v, str) and not getattr(v, "__dict__", None):
+            return self._text_subclass(v, path)
         slots = _slots(type(v))
         with_dict = hasattr(v, "__dict__")
         if not with_dict and not slots:
@@ -1034,6 +1036,20 @@ class _Walk:
             names = list(vars(v)) if with_dict else []
             names.extend(name for name in slots if name not in names and _slot_is_set(v, name))
         return self._object(v, names, path)
+
+    def _text_subclass(self, v: str, path: str) -> Any:
+        """A subclass of ``str`` with no state of its own (Django's ``SafeString``, what a
+        template renders), which the codec stores as its text: that text redacted, in a new
+        value of its class when it changed (made as the codec reads it back: without the
+        class's own ``__new__``)."""
+        text = str.__str__(v)  # (its own __str__ may give itself: SafeString's)
+        redacted = self.string(text, path)
+        if redacted == text:
+            return v
+        try:
+            return str.__new__(type(v), redacted)
+        except Exception:  # (a C type with a __new__ of its own: stored as a pickle anyway)
+            return redacted
 
     def _schema_properties(self, properties: dict[Any, Any], path: str) -> dict[Any, Any]:
         """The ``properties`` of a JSON schema object (the parameters of a tool: an MCP

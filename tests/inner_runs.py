@@ -32,6 +32,9 @@ LEAN_PLUGINS = (
     # which asks for it with `-p socket` in a subprocess) puts socket.socket.connect back into
     # the class's own attributes after every test
     "socket",
+    # pytest-django (for the Django tests, which ask for it with `-p pytest_django.plugin` in a
+    # subprocess) imports Django's settings machinery in every run
+    "django",
 )
 LEAN_ARGS = (
     *(arg for name in LEAN_PLUGINS for arg in ("-p", f"no:{name}")),

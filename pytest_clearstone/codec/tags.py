@@ -637,7 +637,8 @@ class Encoder:
                     TAG: "subclass",
                     "cls": class_path(t),
                     "base": base.__name__,
-                    "v": self._enc(base(v)),
+                    # (the base's own conversion: str() of Django's SafeString is itself)
+                    "v": self._enc(_PLAIN_VALUE[base](v)),
                 }
         zone = _library_zone_key(v, t)
         if zone is not None:  # (a zone of pytz or dateutil: its key and library)
@@ -937,6 +938,12 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
 
 
 _SCALARS: dict[str, type] = {"str": str, "int": int, "float": float}
+#: the plain value of a subclass of each, whatever the subclass's own ``__str__`` returns
+_PLAIN_VALUE: dict[type, Callable[[Any], Any]] = {
+    str: str.__str__,
+    int: int.__int__,
+    float: float.__float__,
+}
 #: what ``getattr`` gives for a dataclass field the instance has no value for
 _UNSET: Any = object()
 
@@ -975,10 +982,21 @@ def _dec_pickle(tree: dict[str, Any]) -> Any:
     try:
         return dill.loads(data)
     except Exception as exc:
-        kind = PickleImportError if isinstance(exc, (ImportError, AttributeError)) else DecodeError
-        raise kind(
+        message = (
             f"cannot unpickle a stored {tree.get('type', 'value')!r}: {type(exc).__name__}: {exc}"
-        ) from None
+        )
+        if isinstance(exc, (ImportError, AttributeError)):
+            raise PickleImportError(message) from None
+        if type(exc).__module__ not in _PICKLE_DATA_ERRORS:  # the value's own code raised it
+            error = PickleImportError(message)
+            error.imported = False
+            raise error from None
+        raise DecodeError(message) from None
+
+
+#: the modules of the exceptions that unpickling damaged data raises (any other comes from the
+#: code of a pickled value rebuilding it: Django's AppRegistryNotReady outside its app)
+_PICKLE_DATA_ERRORS = frozenset({"builtins", "pickle", "_pickle", "dill._dill", "struct"})
 
 
 def _dec_repr(tree: dict[str, Any]) -> Any:

@@ -788,11 +788,12 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
 def _database_fix(cls: type, target: str) -> str:
     """How to return plain data in place of a database driver's object of class ``cls`` (a
     DB-API cursor or connection, sqlite3's ``Row``, SQLAlchemy's rows, results and ORM
-    objects), where it is made; ``""`` for another class. The methods under the mocked
-    function (``Cursor.fetchall``) are the driver's, often of a C type no mock can patch, or
-    SQLAlchemy's ``Session.execute``, whose ``Result`` cannot be replayed either: a fix is in
-    the agent's function, or, when ``target`` is SQLAlchemy's own method, a function of the
-    agent's own to mock in its place."""
+    objects, Django's model instances and querysets), where it is made; ``""`` for another
+    class. The methods under the mocked function (``Cursor.fetchall``) are the driver's, often
+    of a C type no mock can patch, or SQLAlchemy's ``Session.execute`` (Django's
+    ``QuerySet.first``), whose ``Result`` cannot be replayed either: a fix is in
+    the agent's function, or, when ``target`` is SQLAlchemy's (or Django's) own method, a
+    function of the agent's own to mock in its place."""
     if cls.__module__ == "sqlite3" and cls.__name__ == "Row":
         return "convert each row where it is made (dict(row) or tuple(row))"
     sqlalchemy = _sqlalchemy_fix(cls)
@@ -803,6 +804,14 @@ def _database_fix(cls: type, target: str) -> str:
         )
     if sqlalchemy:
         return sqlalchemy
+    django = _django_fix(cls)
+    if django and target.partition(".")[0] == "django":
+        return (
+            f"mock a function of your own in place of {target}: one that runs the query and "
+            "returns plain data (list(queryset.values(...)))"
+        )
+    if django:
+        return django
     if all(callable(getattr(cls, name, None)) for name in ("execute", "fetchall")):
         return (
             "read its rows where it is made (return cursor.fetchall(), with rows of plain "
@@ -838,6 +847,35 @@ def _sqlalchemy_fix(cls: type) -> str:
             "convert each ORM object where it is made to plain data (a dict or a dataclass of "
             "the columns the agent reads)"
         )
+    return ""
+
+
+#: how to convert the Django ORM's values where they are made, by the name of a class of theirs
+#: and its module
+_DJANGO_FIXES = {
+    ("django.db.models.base", "Model"): (
+        "convert each model instance where it is made to plain data "
+        "(django.forms.models.model_to_dict(obj), or a dict of the fields the agent reads)"
+    ),
+    ("django.db.models.query", "QuerySet"): (
+        "evaluate the QuerySet where it is made into plain data (return "
+        "list(queryset.values(...)) or list(queryset.values_list(...)): a QuerySet runs its "
+        "query when read)"
+    ),
+    ("django.db.models.query", "RawQuerySet"): (
+        "evaluate the RawQuerySet where it is made into plain data (a list of dicts of the "
+        "columns the agent reads): it runs its query when read"
+    ),
+}
+
+
+def _django_fix(cls: type) -> str:
+    """:func:`_database_fix` for a Django model instance or a (lazy) ``QuerySet``, by the names
+    of Django's classes in ``cls``'s MRO (nothing is imported)."""
+    for base in cls.__mro__:
+        fix = _DJANGO_FIXES.get((base.__module__, base.__name__))
+        if fix:
+            return fix
     return ""
 
 

@@ -45,10 +45,33 @@ def test_the_error_and_the_attempt_say_what_was_running() -> None:
 def test_without_during_the_message_is_the_calls() -> None:
     guard = NetworkGuard(label="t.py::test_x")
     with guard, pytest.raises(NetworkBlockedError) as raised:
-        socket.create_connection(("127.0.0.1", 9), timeout=1)
+        socket.create_connection(("192.0.2.1", 9), timeout=1)  # (TEST-NET-1: never reached)
     assert raised.value.during is None and guard.attempts[0].during is None
-    assert str(raised.value).startswith("t.py::test_x tried to connect to 127.0.0.1 port 9")
+    assert str(raised.value).startswith("t.py::test_x tried to connect to 192.0.2.1 port 9")
     assert NETWORK_HINT in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("address", "entry"),
+    [
+        (("127.0.0.1", 41327), "localhost"),
+        (("::1", 41327, 0, 0), "localhost"),
+        (("::ffff:127.0.0.1", 41327, 0, 0), "localhost"),
+        (("127.0.0.2", 41327), "127.0.0.2"),
+    ],
+)
+def test_a_call_to_loopback_is_told_the_ini_line_without_the_port(
+    address: tuple[object, ...], entry: str
+) -> None:
+    """A server on this machine (pytest-django's live_server) listens on a new port each run:
+    the fix is an entry without the port the message names."""
+    family = socket.AF_INET6 if ":" in str(address[0]) else socket.AF_INET
+    guard = NetworkGuard(label="t.py::test_x")
+    with guard, socket.socket(family) as sock, pytest.raises(NetworkBlockedError) as raised:
+        sock.connect(address)
+    message = str(raised.value)
+    assert "port 41327 during the replay" in message and NETWORK_HINT not in message
+    assert f"allow it with the ini line `clearstone_allow_hosts = {entry}` (no port" in message
 
 
 def test_during_is_asked_only_for_a_blocked_connection_of_the_test(

@@ -123,6 +123,33 @@ def test_patterns_replace_only_the_matching_substring(text: str, expected: str) 
     assert Redactor()({"message": text}) == {"message": expected}
 
 
+class Marked(str):
+    """A str subclass with no state of its own, as Django's ``SafeString`` (what a template
+    renders): the codec stores its text, so the rules apply to it as to any text."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self
+
+
+class Prompt(str):
+    pass
+
+
+@pytest.mark.parametrize("cls", [Marked, Prompt])
+def test_the_text_of_a_str_subclass_is_redacted_and_keeps_its_class(cls: type[str]) -> None:
+    """The walk left such a value as it was (no attributes to walk): a bearer token or an AWS
+    key id in a prompt a Django template rendered reached the golden."""
+    text = cls(f"call with Bearer abcdefghijklmnopqrSTUVWXYZ and {AWS} please")
+    out = Redactor()({"prompt": text, "api_key": cls("sk"), "same": cls("plain words")})
+    assert out["prompt"] == f"call with Bearer {PLACEHOLDER} and {PLACEHOLDER} please"
+    assert type(out["prompt"]) is cls
+    assert out["api_key"] == PLACEHOLDER  # (under a key rule, as any value)
+    assert out["same"] == "plain words" and type(out["same"]) is cls
+    assert Redactor()(out) == out  # (idempotent: a replay redacts its own values the same)
+
+
 def test_dataclasses_and_plain_objects_are_copied_not_mutated() -> None:
     @dataclasses.dataclass(frozen=True)
     class Config:

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import uuid
+import warnings
 import zoneinfo
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -435,6 +436,41 @@ def test_a_scalar_subclass_without_state_is_stored_readably_and_restored() -> No
     value = codec.decode(tree)["text"]
     assert type(value) is Shout and value == "HI"
     assert Shout.made == made  # rebuilt without calling the stored class's __new__
+
+
+class Marked(str):
+    """A str subclass whose ``str()`` is itself, as Django's ``SafeString`` (what a template
+    renders, ``mark_safe``), and an int subclass whose ``int()`` is itself."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self
+
+
+class Count(int):
+    def __int__(self) -> int:
+        return self
+
+
+def test_a_scalar_subclass_whose_conversion_returns_itself_is_stored_by_its_value() -> None:
+    """It was stored as a repr compared by type only (an argument: an edited prompt replayed
+    green), or refused as "a reference cycle" (in a state)."""
+    value = {"text": Marked("<b>hi</b>"), "n": Count(3)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tree = codec.encode(value, allow_pickle=False)
+        assert codec.encode(value, allow_pickle=False, strict=True) == tree
+    assert tree["text"] == {
+        "__cs__": "subclass",
+        "cls": f"{__name__}:Marked",
+        "base": "str",
+        "v": "<b>hi</b>",
+    }
+    assert tree["n"]["v"] == 3 and type(tree["n"]["v"]) is int
+    back = codec.decode(tree)
+    assert type(back["text"]) is Marked and back["text"] == "<b>hi</b>"
+    assert type(back["n"]) is Count and back["n"] == 3
 
 
 def test_a_class_found_before_is_found_again_as_it_is_now(monkeypatch: pytest.MonkeyPatch) -> None:
