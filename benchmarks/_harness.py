@@ -76,6 +76,10 @@ PYTEST_ARGS = [
     "no:check",  # (pytest-check, in the test extra: not a peer of any suite here)
     "-p",
     "no:asyncio",  # (pytest-asyncio, in the test extra: not a peer either; warns at start-up)
+    "-p",
+    "no:socket",  # (pytest-socket, in the test extra: patches socket around every test)
+    "-p",
+    "no:django",  # (pytest-django, in the test extra: imports Django's settings machinery)
 ]
 
 
