@@ -386,6 +386,9 @@ class ContextPropagation(Patches):
             loop_class = base_events.BaseEventLoop
             create = _propagating(_branching_create_task, loop_class.create_task)
             stack.setattr(loop_class, "create_task", create)
+        trio = sys.modules.get("trio")  # (not imported: no trio run yet)
+        if trio is not None:
+            stack.setattr(trio, "run", _propagating(_branching_trio_run, trio.run))
         _active.append(self)
         stack.push(self._deactivate)
 
@@ -422,6 +425,7 @@ def branch_running_loop() -> None:
     # the non-raising lookup (get_running_loop() raises where no loop runs: most calls)
     loop = asyncio._get_running_loop()
     if loop is None:
+        branch_trio_tasks()
         return
     propagation = _active[-1]
     if id(loop) not in propagation._loops:
@@ -469,8 +473,9 @@ def in_this_branch(function: Callable[..., Any]) -> Callable[..., Any]:
     the branch began, or that of the task it starts for its tests) would otherwise run the
     agent's tasks in no branch, or under a branch of the runner's task, and the golden's keys
     would change with the runner and its fixtures (``asyncio.run`` and pytest-asyncio run it in
-    the branch itself). Under trio the coroutine runs as it is: a nursery's tasks are no
-    branches, and their calls keep each target's order."""
+    the branch itself). Under trio (anyio's runner there runs the test in its main task, whose
+    context it copied when it started) the tasks of the nurseries are branches from then on
+    (:func:`branch_trio_tasks`)."""
     branch = _branch.get()
     if branch is None:
         return function
@@ -478,7 +483,7 @@ def in_this_branch(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     async def run(*args: Any, **kwargs: Any) -> Any:
         if _running_loop() is None:  # (trio's, or none)
-            return await function(*args, **kwargs)
+            branch_trio_tasks()
         token = _branch.set(branch)
         try:
             return await function(*args, **kwargs)
@@ -669,6 +674,61 @@ def _joined_when_done(task: Any, branch: Branch | None) -> Any:
 
 def _join_task(branch: Branch, task: Any) -> None:
     _join(branch)
+
+
+class _TrioTaskBranches:
+    """A trio instrument (trio looks its hooks up by name) that makes each task spawned in a
+    branch the next child of that branch, as :func:`install_task_branches` does for asyncio's
+    tasks: ``nursery.start_soon(ask)`` (anyio's ``start_soon`` on trio) from the main flow
+    ``"0"`` gives ``"0/ask#0"``, ``"0/ask#1"``, ... in the order the tasks are started, whichever
+    trio runs first (its scheduler runs the tasks that are ready in a random order). trio calls
+    ``task_spawned`` in the spawning code, before the task first runs, with the task's context
+    (a copy of the spawner's) made: the branch is set in it. A task spawned outside any branch,
+    or by a live call (an SDK's connection tasks), gets none; system tasks copy trio's own
+    context, which has none."""
+
+    __slots__ = ("_branches",)
+
+    def __init__(self) -> None:
+        self._branches: dict[Any, Branch] = {}
+
+    def task_spawned(self, task: Any) -> None:
+        context = getattr(task, "context", None)
+        if not isinstance(context, contextvars.Context):
+            return
+        parent = _resolve(context.get(_branch))
+        if parent is None or context.get(_unbranched):
+            return
+        child = parent.child(job_name(getattr(task, "coro", None)))
+        context.run(_branch.set, child)
+        self._branches[task] = child
+
+    def task_exited(self, task: Any) -> None:
+        branch = self._branches.pop(task, None)
+        if branch is not None:
+            _join(branch)
+
+
+_trio_branches = _TrioTaskBranches()
+
+
+def branch_trio_tasks() -> None:
+    """Give the tasks the running trio run spawns from now on branches (nothing outside a trio
+    run; again in the same run, nothing more)."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return
+    try:
+        trio.lowlevel.add_instrument(_trio_branches)  # (a no-op when it is there already)
+    except RuntimeError:  # no trio run here
+        return
+
+
+def _branching_trio_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*args: Any, instruments: Any = (), **kwargs: Any) -> Any:
+        return original(*args, instruments=(*instruments, _trio_branches), **kwargs)
+
+    return named_after(run, original)
 
 
 def _running_loop() -> Any:
