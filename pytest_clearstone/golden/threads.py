@@ -370,6 +370,7 @@ class ContextPropagation(Patches):
     def __init__(self, root: str = ROOT) -> None:
         self.root = root
         self._loops: set[int] = set()
+        self._trio = False
 
     def apply(self, stack: PatchStack) -> None:
         run = _Run()
@@ -386,9 +387,9 @@ class ContextPropagation(Patches):
             loop_class = base_events.BaseEventLoop
             create = _propagating(_branching_create_task, loop_class.create_task)
             stack.setattr(loop_class, "create_task", create)
-        trio = sys.modules.get("trio")  # (not imported: no trio run yet)
-        if trio is not None:
-            stack.setattr(trio, "run", _propagating(_branching_trio_run, trio.run))
+        self._trio = False
+        if "trio" in sys.modules:  # (not imported: no trio run yet)
+            self._branch_trio(stack)
         _active.append(self)
         stack.push(self._deactivate)
 
@@ -396,6 +397,28 @@ class ContextPropagation(Patches):
         if self in _active:
             _active.remove(self)
         self._loops.clear()
+
+    def branch_trio(self) -> None:
+        """Make trio's tasks and worker-thread jobs branches until this propagation stops: runs
+        started with ``trio.run`` get :func:`branch_trio_tasks`'s instrument from their start,
+        and each job ``trio.to_thread.run_sync`` (anyio's ``to_thread.run_sync`` on trio) hands
+        trio's thread cache is one (:func:`_branching_trio_thread`). Once per propagation;
+        nothing where trio's modules are not as expected."""
+        if self._stack is not None:
+            self._branch_trio(self._stack)
+
+    def _branch_trio(self, stack: PatchStack) -> None:
+        if self._trio:
+            return
+        self._trio = True
+        trio = sys.modules.get("trio")
+        threads = sys.modules.get("trio._threads")
+        if trio is not None and callable(getattr(trio, "run", None)):
+            stack.setattr(trio, "run", _propagating(_branching_trio_run, trio.run))
+        start = getattr(threads, "start_thread_soon", None)
+        if callable(start):
+            patched = _propagating(_branching_trio_thread, start)
+            stack.setattr(threads, "start_thread_soon", patched)
 
     def branch_tasks(self, loop: asyncio.AbstractEventLoop) -> None:
         """:func:`install_task_branches` on ``loop`` until this propagation stops."""
@@ -713,8 +736,10 @@ _trio_branches = _TrioTaskBranches()
 
 
 def branch_trio_tasks() -> None:
-    """Give the tasks the running trio run spawns from now on branches (nothing outside a trio
-    run; again in the same run, nothing more)."""
+    """Give the tasks the running trio run spawns from now on branches, and the jobs of trio's
+    worker threads too (:meth:`ContextPropagation.branch_trio`: trio may have been imported
+    after the propagation started). Nothing outside a trio run; again in the same run, nothing
+    more."""
     trio = sys.modules.get("trio")
     if trio is None:
         return
@@ -722,6 +747,56 @@ def branch_trio_tasks() -> None:
         trio.lowlevel.add_instrument(_trio_branches)  # (a no-op when it is there already)
     except RuntimeError:  # no trio run here
         return
+    if _active:
+        _active[-1].branch_trio()
+
+
+def _branching_trio_thread(original: Callable[..., None]) -> Callable[..., None]:
+    """trio's ``start_thread_soon(fn, deliver, name)``, as ``to_thread.run_sync`` calls it in
+    the task that hands out the job: the job is the next child branch of that task's branch,
+    running the sync function (``run_sync(lookup, ...)`` from ``"0"``: ``"0/lookup#0"``, as
+    on asyncio), whichever worker runs it; a worker it starts is no branch (trio reuses an idle
+    one, also in a later test: whether a job finds one depends on what ran before)."""
+
+    def start_thread_soon(fn: Callable[[], Any], deliver: Any, name: Any = None) -> None:
+        parent = running_branch()
+        if parent is not None and not _unbranched.get():
+            child = parent.child(job_name(_trio_sync_function(fn)), threaded=True)
+            fn = functools.partial(_in_branch, child, fn)
+        token = _in_submit.set(True)
+        try:
+            original(fn, deliver, name)
+        finally:
+            _in_submit.reset(token)
+
+    return named_after(start_thread_soon, original)
+
+
+def _trio_sync_function(worker: Callable[[], Any]) -> Any:
+    """The sync function ``trio.to_thread.run_sync`` runs in ``worker`` (its closure's
+    ``sync_fn``), and inside anyio's wrapper (``anyio.to_thread.run_sync`` on trio: its
+    ``func``); ``worker`` itself where it holds none."""
+    sync_fn = _closure_value(worker, "sync_fn")
+    if sync_fn is None:
+        return worker
+    if getattr(sync_fn, "__module__", None) == "anyio._backends._trio":
+        return _closure_value(sync_fn, "func") or sync_fn
+    return sync_fn
+
+
+def _closure_value(function: Any, name: str) -> Any:
+    """The value of the free variable ``name`` of ``function`` (``None``: it has none)."""
+    code = getattr(function, "__code__", None)
+    cells = getattr(function, "__closure__", None)
+    if code is None or not cells:
+        return None
+    for free, cell in zip(code.co_freevars, cells, strict=False):
+        if free == name:
+            try:
+                return cell.cell_contents
+            except ValueError:  # (an empty cell)
+                return None
+    return None
 
 
 def _branching_trio_run(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -396,9 +396,9 @@ def test_a_wrapper_is_made_again_when_another_patch_replaced_the_original() -> N
         threading.Thread.start = original  # type: ignore[method-assign]
     with ContextPropagation():
         assert threading.Thread.start.__wrapped__ is original  # type: ignore[attr-defined]
-    # one per maker: submit, add_done_callback, start and create_task (and trio.run, where trio
-    # is imported)
-    assert len(threads._wrappers) == 4 + ("trio" in sys.modules)
+    # one per maker: submit, add_done_callback, start and create_task (and trio.run and trio's
+    # start_thread_soon, where trio is imported)
+    assert len(threads._wrappers) == 4 + 2 * ("trio" in sys.modules)
 
 
 # -- a varying number of jobs of another function ------------------------------------------
