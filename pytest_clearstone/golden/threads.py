@@ -84,12 +84,13 @@ class Branch:
     It also holds what code keeps per branch so that concurrent branches do not share it:
     ``streams`` (seeded random streams, by their owner's key) and logical clocks
     (:meth:`tick`), used by a branch that runs in a thread of its own (``threaded``: a
-    thread-pool job, a thread, or a branch started from one), whose draws follow the OS's
-    scheduling; the main flow and its asyncio tasks, which one event loop runs in an order of
-    their code's, share the main flow's. A child starts with its parent's clocks as they are
-    when it is handed out, and its parent takes them over (the later of each) when it ends
-    (:meth:`join`): a clock counts on from everything that happened before in the flow of the
-    code, and branches that run at the same time cannot move each other's.
+    thread-pool job, a thread, a trio task, or a branch started from one), whose draws follow
+    the OS's (or trio's random) scheduling; the main flow and its asyncio tasks, which one
+    event loop runs in an order of their code's, share the main flow's. A child starts with its
+    parent's clocks as they are when it is handed out, and its parent takes them over (the
+    later of each) when it ends (:meth:`join`): a clock counts on from everything that happened
+    before in the flow of the code, and branches that run at the same time cannot move each
+    other's.
     """
 
     __slots__ = (
@@ -708,7 +709,7 @@ class _TrioTaskBranches:
     ``task_spawned`` in the spawning code, before the task first runs, with the task's context
     (a copy of the spawner's) made: the branch is set in it. A task spawned outside any branch,
     or by a live call (an SDK's connection tasks), gets none; system tasks copy trio's own
-    context, which has none."""
+    context, which has none. A task's branch has seeded streams of its own (``threaded``)."""
 
     __slots__ = ("_branches",)
 
@@ -722,7 +723,9 @@ class _TrioTaskBranches:
         parent = _resolve(context.get(_branch))
         if parent is None or context.get(_unbranched):
             return
-        child = parent.child(job_name(getattr(task, "coro", None)))
+        # (``threaded``: trio runs them in an order of its own, not of their code's, so each
+        # draws its seeded ids from streams of its own, as a job in a thread does)
+        child = parent.child(job_name(getattr(task, "coro", None)), threaded=True)
         context.run(_branch.set, child)
         self._branches[task] = child
 
