@@ -125,3 +125,25 @@ def test_a_call_cut_off_by_a_trio_cancel_scope_records_a_stable_message(
     before_canonical = {golden: _canonical(golden, capsys) for golden in goldens}
     pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=3)
     assert {golden: _canonical(golden, capsys) for golden in goldens} == before_canonical
+
+
+def test_a_call_cut_off_by_a_trio_cancel_scope_replays_cancelled_again(
+    pytester: pytest.Pytester,
+) -> None:
+    """On replay the call waits to be cancelled again, as on asyncio: the scope's deadline (or
+    the task that cancels it) fires and the agent takes the path it took when recorded. Before
+    the fix the replay failed with a ``RecordedError`` ("supported on asyncio only")."""
+    pytest.importorskip("anyio")
+    pytest.importorskip("trio")
+    pytester.syspathinsert()
+    test = TEST.replace('return "asyncio"', 'return "trio"').replace(
+        "    await replay.run(getattr(Agent(), how))",
+        "    assert await replay.run(getattr(Agent(), how)) == STATUS[how]",
+    )
+    status = (
+        'STATUS = {"fail_after": "timed out", "move_on": "moved on: True", '
+        '"cancelled_by_task": "stopped"}\n'
+    )
+    pytester.makepyfile(app=APP, test_it=status + test)
+    pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=3)
+    pytester.runpytest("-p", "anyio").assert_outcomes(passed=3)
