@@ -746,8 +746,12 @@ def branch_trio_tasks() -> None:
     trio = sys.modules.get("trio")
     if trio is None:
         return
+    lowlevel = trio.lowlevel
+    in_run = getattr(lowlevel, "in_trio_run", None)  # (trio 0.23+: no exception per sync call)
+    if in_run is not None and not in_run():
+        return
     try:
-        trio.lowlevel.add_instrument(_trio_branches)  # (a no-op when it is there already)
+        lowlevel.add_instrument(_trio_branches)  # (a no-op when it is there already)
     except RuntimeError:  # no trio run here
         return
     if _active:
