@@ -219,8 +219,8 @@ class ReplayEngine:
         """Run ``agent.function_name(*args, **kwargs)`` on a freshly rehydrated agent, with the
         targets in ``mock_config`` answered from the recording; return its result.
 
-        Coroutine methods are run to completion (inside a running event loop, an awaitable is
-        returned instead). Replay errors the agent swallowed are raised afterwards.
+        Coroutine methods are run to completion (inside a running event loop or trio run, an
+        awaitable is returned instead). Replay errors the agent swallowed are raised afterwards.
         """
         __tracebackhide__ = True
         method = self.method(self.fresh_agent(), function_name)
@@ -228,9 +228,7 @@ class ReplayEngine:
         if inspect.iscoroutinefunction(method) or inspect.isasyncgenfunction(method):
             import asyncio  # only for async agents: importing it costs ~20 ms
 
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
+            if asyncio._get_running_loop() is None and not _in_trio_run():
                 return asyncio.run(self._run_async(ctx, method, args, kwargs))
             return self._run_async(ctx, method, args, kwargs)
         with ctx:
@@ -315,3 +313,13 @@ class ReplayEngine:
         return debug(
             self, function_to_replay, mock_config, args, kwargs, stdin=stdin, stdout=stdout
         )
+
+
+def _in_trio_run() -> bool:
+    """Whether this code runs inside a trio run (``trio.run``, anyio's trio backend), where
+    ``asyncio.run()`` cannot run the agent's trio code."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    in_run = getattr(trio.lowlevel, "in_trio_run", None)
+    return bool(in_run()) if in_run is not None else False
