@@ -391,6 +391,11 @@ class ContextPropagation(Patches):
         self._trio = False
         if "trio" in sys.modules:  # (not imported: no trio run yet)
             self._branch_trio(stack)
+        elif "anyio" in sys.modules and _trio_installed():
+            # anyio.run(..., backend="trio") imports trio in the test: patched then
+            anyio = sys.modules["anyio"]
+            if callable(getattr(anyio, "run", None)):
+                stack.setattr(anyio, "run", _propagating(_branching_anyio_run, anyio.run))
         _active.append(self)
         stack.push(self._deactivate)
 
@@ -708,8 +713,9 @@ class _TrioTaskBranches:
     trio runs first (its scheduler runs the tasks that are ready in a random order). trio calls
     ``task_spawned`` in the spawning code, before the task first runs, with the task's context
     (a copy of the spawner's) made: the branch is set in it. A task spawned outside any branch,
-    or by a live call (an SDK's connection tasks), gets none; system tasks copy trio's own
-    context, which has none. A task's branch has seeded streams of its own (``threaded``)."""
+    or by a live call (an SDK's connection tasks), gets none, and so do the tasks trio's run
+    spawns itself (its main task goes on in the branch that started the run). A task's branch
+    has seeded streams of its own (``threaded``)."""
 
     __slots__ = ("_branches",)
 
@@ -718,7 +724,7 @@ class _TrioTaskBranches:
 
     def task_spawned(self, task: Any) -> None:
         context = getattr(task, "context", None)
-        if not isinstance(context, contextvars.Context):
+        if not isinstance(context, contextvars.Context) or _spawned_by_trio(task):
             return
         parent = _resolve(context.get(_branch))
         if parent is None or context.get(_unbranched):
@@ -736,6 +742,15 @@ class _TrioTaskBranches:
 
 
 _trio_branches = _TrioTaskBranches()
+
+
+def _spawned_by_trio(task: Any) -> bool:
+    """Whether trio's run spawned ``task`` itself: its root task, and the tasks the root task
+    spawns (the run's main task, which goes on in its creator's branch as a loop's main task
+    does; system tasks)."""
+    nursery = getattr(task, "parent_nursery", None)
+    parent = getattr(nursery, "parent_task", None)
+    return parent is None or getattr(parent, "parent_nursery", None) is None
 
 
 def branch_trio_tasks() -> None:
@@ -804,6 +819,33 @@ def _closure_value(function: Any, name: str) -> Any:
             except ValueError:  # (an empty cell)
                 return None
     return None
+
+
+@functools.cache
+def _trio_installed() -> bool:
+    """Whether trio can be imported (looked up once per process)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("trio") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _branching_anyio_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``anyio.run``, which on its ``trio`` backend first imports trio (for the first time in
+    the process, in the test): trio is imported here, and the running propagation patches it
+    (:meth:`ContextPropagation.branch_trio`), before the run starts its tasks."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("backend") == "trio" and _active and "trio" not in sys.modules:
+            import importlib
+
+            importlib.import_module("trio")
+            _active[-1].branch_trio()
+        return original(*args, **kwargs)
+
+    return named_after(run, original)
 
 
 def _branching_trio_run(original: Callable[..., Any]) -> Callable[..., Any]:

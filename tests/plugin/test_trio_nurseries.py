@@ -13,8 +13,13 @@ recordings, and listed in the golden in the order of the tasks' keys.
 from __future__ import annotations
 
 import json
+import os
+import sys
+from pathlib import Path
 
 import pytest
+
+from tests.inner_runs import LEAN_ARGS
 
 APP = """
 import anyio
@@ -108,6 +113,11 @@ def test_the_tasks_of_a_trio_nursery_replay_and_re_record_in_any_order(
     recorded = _prompts(pytester)
     # listed by task, in the order the tasks were started
     assert recorded == ["flights", "hotels", "trains", "weather"]
+    # each task a branch of the test's main flow, whichever runner started the trio run (anyio
+    # runs each task of its task group in a wrapper of its own, on asyncio too)
+    spans = json.loads((pytester.path / "g.ckpt").read_text())["trace"]["spans"]
+    branches = [s["attributes"]["clearstone.branch"] for s in spans if s["input"] is not None]
+    assert branches == [f"0/_run_coro#{n}" for n in range(4)]
     for seed in range(1, 4):
         monkeypatch.setenv("TRIO_SEED", str(seed))
         result = pytester.runpytest("-p", "anyio")
@@ -162,3 +172,46 @@ def test_ids_drawn_in_the_tasks_of_a_trio_nursery_do_not_depend_on_their_order(
     for seed in range(1, 4):
         monkeypatch.setenv("TRIO_SEED", str(seed))
         pytester.runpytest("-p", "anyio").assert_outcomes(passed=1)
+
+
+ANYIO_RUN_TEST = """
+import anyio
+import pytest
+from app import Agent
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.chat"})
+def test_fan_out(replay):
+    import sys
+    assert "trio" not in sys.modules
+    assert len(anyio.run(replay.run, Agent().fan_out, backend="trio")) == 4
+"""
+
+
+def test_a_trio_run_started_by_anyio_run_in_the_test_that_imports_trio(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``anyio.run(..., backend="trio")`` in a sync test imports trio there, in the first such
+    test of a process: before the fix the propagation had found no trio to patch when the test
+    began, the tasks the agent spawned before its first mocked call got no branches, and the
+    replay failed (the ids each task drew swapped: a ``GoldenMismatchError``). In a process of
+    its own, so that trio is imported by the test."""
+    pytest.importorskip("anyio")
+    pytest.importorskip("trio")
+    root = Path(__file__).resolve().parents[2]
+    paths = [str(pytester.path), str(root), *sys.path]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+    # (each task draws its id after its answer: when recorded, after the live call's sleep)
+    app = IDS_APP.replace(
+        '{"id": str(uuid.uuid4()), "answer": await chat(str(place))}',
+        '{"answer": await chat(str(place)), "id": str(uuid.uuid4())}',
+    )
+    assert app != IDS_APP
+    pytester.makepyfile(app=app, test_it=ANYIO_RUN_TEST)
+    lean = (*LEAN_ARGS, "-p", "no:anyio")
+    pytester.runpytest_subprocess(*lean, "--clearstone-record").assert_outcomes(passed=1)
+    spans = json.loads((pytester.path / "g.ckpt").read_text())["trace"]["spans"]
+    branches = [s["attributes"]["clearstone.branch"] for s in spans if s["input"] is not None]
+    # before the fix: ["0", "0", "0", "0"]
+    assert branches == [f"0/_run_coro#{n}" for n in range(4)]  # (anyio runs each task so)
+    for _ in range(3):
+        pytester.runpytest_subprocess(*lean).assert_outcomes(passed=1)
