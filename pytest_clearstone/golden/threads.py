@@ -454,7 +454,8 @@ def branch_running_loop() -> None:
     # the non-raising lookup (get_running_loop() raises where no loop runs: most calls)
     loop = asyncio._get_running_loop()
     if loop is None:
-        branch_trio_tasks()
+        if "trio" in sys.modules:  # (a trio run, maybe: its tasks get branches)
+            branch_trio_tasks()
         return
     propagation = _active[-1]
     if id(loop) not in propagation._loops:
