@@ -18,6 +18,7 @@ from .mocks import MockConfig, normalize_mock_config
 from .ordering import call_order, span_branch, span_places
 from .responses import Matcher, RecordedCall, ReplaySession, Responses
 from .state import import_agent_class, rehydrate
+from .threads import in_trio_run
 
 if TYPE_CHECKING:
     from ..tracing.store import TraceStore
@@ -228,7 +229,7 @@ class ReplayEngine:
         if inspect.iscoroutinefunction(method) or inspect.isasyncgenfunction(method):
             import asyncio  # only for async agents: importing it costs ~20 ms
 
-            if asyncio._get_running_loop() is None and not _in_trio_run():
+            if asyncio._get_running_loop() is None and not in_trio_run():
                 return asyncio.run(self._run_async(ctx, method, args, kwargs))
             return self._run_async(ctx, method, args, kwargs)
         with ctx:
@@ -313,13 +314,3 @@ class ReplayEngine:
         return debug(
             self, function_to_replay, mock_config, args, kwargs, stdin=stdin, stdout=stdout
         )
-
-
-def _in_trio_run() -> bool:
-    """Whether this code runs inside a trio run (``trio.run``, anyio's trio backend), where
-    ``asyncio.run()`` cannot run the agent's trio code."""
-    trio = sys.modules.get("trio")
-    if trio is None:
-        return False
-    in_run = getattr(trio.lowlevel, "in_trio_run", None)
-    return bool(in_run()) if in_run is not None else False

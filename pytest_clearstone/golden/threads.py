@@ -54,6 +54,7 @@ __all__ = [
     "current_branch",
     "ended_run",
     "in_this_branch",
+    "in_trio_run",
     "install_task_branches",
     "is_legacy_key",
     "job_name",
@@ -759,19 +760,24 @@ def branch_trio_tasks() -> None:
     worker threads too (:meth:`ContextPropagation.branch_trio`: trio may have been imported
     after the propagation started). Nothing outside a trio run; again in the same run, nothing
     more."""
-    trio = sys.modules.get("trio")
-    if trio is None:
-        return
-    lowlevel = trio.lowlevel
-    in_run = getattr(lowlevel, "in_trio_run", None)  # (trio 0.23+: no exception per sync call)
-    if in_run is not None and not in_run():
+    if not in_trio_run():
         return
     try:
-        lowlevel.add_instrument(_trio_branches)  # (a no-op when it is there already)
-    except RuntimeError:  # no trio run here
+        sys.modules["trio"].lowlevel.add_instrument(_trio_branches)  # (no-op: there already)
+    except RuntimeError:  # no trio run here (a trio without in_trio_run)
         return
     if _active:
         _active[-1].branch_trio()
+
+
+def in_trio_run() -> bool:
+    """Whether this code may run inside a trio run (``trio.run``, anyio's trio backend): trio is
+    imported and says so (one that cannot tell, older than 0.23: when imported)."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    in_run = getattr(trio.lowlevel, "in_trio_run", None)  # (no exception per sync call)
+    return True if in_run is None else bool(in_run())
 
 
 def _branching_trio_thread(original: Callable[..., None]) -> Callable[..., None]:
@@ -850,6 +856,8 @@ def _branching_anyio_run(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _branching_trio_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``trio.run``, with :func:`branch_trio_tasks`'s instrument from the run's start."""
+
     def run(*args: Any, instruments: Any = (), **kwargs: Any) -> Any:
         return original(*args, instruments=(*instruments, _trio_branches), **kwargs)
 
