@@ -18,6 +18,7 @@ from .mocks import MockConfig, normalize_mock_config
 from .ordering import call_order, span_branch, span_places
 from .responses import Matcher, RecordedCall, ReplaySession, Responses
 from .state import import_agent_class, rehydrate
+from .threads import in_trio_run
 
 if TYPE_CHECKING:
     from ..tracing.store import TraceStore
@@ -219,8 +220,8 @@ class ReplayEngine:
         """Run ``agent.function_name(*args, **kwargs)`` on a freshly rehydrated agent, with the
         targets in ``mock_config`` answered from the recording; return its result.
 
-        Coroutine methods are run to completion (inside a running event loop, an awaitable is
-        returned instead). Replay errors the agent swallowed are raised afterwards.
+        Coroutine methods are run to completion (inside a running event loop or trio run, an
+        awaitable is returned instead). Replay errors the agent swallowed are raised afterwards.
         """
         __tracebackhide__ = True
         method = self.method(self.fresh_agent(), function_name)
@@ -228,9 +229,7 @@ class ReplayEngine:
         if inspect.iscoroutinefunction(method) or inspect.isasyncgenfunction(method):
             import asyncio  # only for async agents: importing it costs ~20 ms
 
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
+            if asyncio._get_running_loop() is None and not in_trio_run():
                 return asyncio.run(self._run_async(ctx, method, args, kwargs))
             return self._run_async(ctx, method, args, kwargs)
         with ctx:

@@ -19,16 +19,17 @@ from ..tracing.span import CAUSE_DEPTH
 
 def replayed_error(record: dict[str, Any], allow_pickle: bool) -> BaseException:
     """The recorded exception, made anew; a trio cancellation, which belongs to the cancel
-    scope that raised it (a new one would escape every scope), replayed as one clear error."""
+    scope that raised it (a new one would escape every scope), as one clear error (the call of
+    an async function waits to be cancelled again instead: see ``TargetReplay.__call__``)."""
     if record.get("type") == "Cancelled" and str(record.get("module", "")).startswith("trio"):
         return RecordedError(
             "trio.Cancelled",
             str(record.get("message", "")),
             why="the call was cut off by a trio cancel scope when recorded (a timeout: "
-            "move_on_after, fail_after), and replaying a call cut off by a cancel scope is "
-            "supported on asyncio only",
-            fix="Record and replay this test on asyncio (anyio_backend 'asyncio'), or let the "
-            "call finish when recording; see docs/how-to/async-agents.md",
+            "move_on_after, fail_after), and only the call of an async function cut off so "
+            "waits on replay to be cancelled again",
+            fix="Mock the async function that makes the call, or let the call finish when "
+            "recording; see docs/how-to/async-agents.md",
         )
     return rebuild_exception(record, allow_pickle=allow_pickle)
 

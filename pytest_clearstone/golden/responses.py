@@ -114,11 +114,7 @@ class RecordedCall:
         when the recorded run started (its checkpoint's span), which a call cancelled from
         outside measures its :attr:`cut_off_ms` from."""
         error = span.error
-        cancelled = (  # asyncio's, not concurrent.futures' (a future given up on)
-            error is not None
-            and error.get("type") == "CancelledError"
-            and str(error.get("module", "")).partition(".")[0] == "asyncio"
-        )
+        cancelled = error is not None and _is_cancellation_record(error)
         return cls(
             output=span.recorded_output,
             error=error,
@@ -396,6 +392,16 @@ class ReplaySession:
 _CANCEL_GRACE = 1.0
 
 
+def _is_cancellation_record(error: dict[str, Any]) -> bool:
+    """Whether the exception record ``error`` is of a call cancelled from outside: asyncio's
+    ``CancelledError`` (not concurrent.futures': a future given up on), or trio's
+    ``Cancelled`` (a cancel scope's: anyio's ``fail_after``, ``move_on_after`` on trio)."""
+    kind, module = error.get("type"), str(error.get("module", "")).partition(".")[0]
+    return (kind == "CancelledError" and module == "asyncio") or (
+        kind == "Cancelled" and module == "trio"
+    )
+
+
 async def _cancelled_again(seconds: float, not_cancelled: Callable[[], ReplayError]) -> Any:
     """An async call that was cancelled from outside when recorded (by the caller's timeout,
     ``asyncio.wait_for`` or ``asyncio.timeout``, or a task cancelled): on replay it waits to be
@@ -417,6 +423,11 @@ def _until_cancelled_again(seconds: float) -> Awaitable[None]:
     (:func:`_cancelled_again`)."""
     import asyncio
 
+    if asyncio._get_running_loop() is None:  # (the non-raising lookup: trio's run, or none)
+        trio = sys.modules.get("trio")
+        if trio is not None:
+            sleep: Callable[[float], Awaitable[None]] = trio.sleep
+            return sleep(seconds + _CANCEL_GRACE)
     return asyncio.sleep(seconds + _CANCEL_GRACE)
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "current_branch",
     "ended_run",
     "in_this_branch",
+    "in_trio_run",
     "install_task_branches",
     "is_legacy_key",
     "job_name",
@@ -84,12 +85,13 @@ class Branch:
     It also holds what code keeps per branch so that concurrent branches do not share it:
     ``streams`` (seeded random streams, by their owner's key) and logical clocks
     (:meth:`tick`), used by a branch that runs in a thread of its own (``threaded``: a
-    thread-pool job, a thread, or a branch started from one), whose draws follow the OS's
-    scheduling; the main flow and its asyncio tasks, which one event loop runs in an order of
-    their code's, share the main flow's. A child starts with its parent's clocks as they are
-    when it is handed out, and its parent takes them over (the later of each) when it ends
-    (:meth:`join`): a clock counts on from everything that happened before in the flow of the
-    code, and branches that run at the same time cannot move each other's.
+    thread-pool job, a thread, a trio task, or a branch started from one), whose draws follow
+    the OS's (or trio's random) scheduling; the main flow and its asyncio tasks, which one
+    event loop runs in an order of their code's, share the main flow's. A child starts with its
+    parent's clocks as they are when it is handed out, and its parent takes them over (the
+    later of each) when it ends (:meth:`join`): a clock counts on from everything that happened
+    before in the flow of the code, and branches that run at the same time cannot move each
+    other's.
     """
 
     __slots__ = (
@@ -370,6 +372,7 @@ class ContextPropagation(Patches):
     def __init__(self, root: str = ROOT) -> None:
         self.root = root
         self._loops: set[int] = set()
+        self._trio = False
 
     def apply(self, stack: PatchStack) -> None:
         run = _Run()
@@ -386,6 +389,14 @@ class ContextPropagation(Patches):
             loop_class = base_events.BaseEventLoop
             create = _propagating(_branching_create_task, loop_class.create_task)
             stack.setattr(loop_class, "create_task", create)
+        self._trio = False
+        if "trio" in sys.modules:  # (not imported: no trio run yet)
+            self._branch_trio(stack)
+        elif "anyio" in sys.modules and _trio_installed():
+            # anyio.run(..., backend="trio") imports trio in the test: patched then
+            anyio = sys.modules["anyio"]
+            if callable(getattr(anyio, "run", None)):
+                stack.setattr(anyio, "run", _propagating(_branching_anyio_run, anyio.run))
         _active.append(self)
         stack.push(self._deactivate)
 
@@ -393,6 +404,28 @@ class ContextPropagation(Patches):
         if self in _active:
             _active.remove(self)
         self._loops.clear()
+
+    def branch_trio(self) -> None:
+        """Make trio's tasks and worker-thread jobs branches until this propagation stops: runs
+        started with ``trio.run`` get :func:`branch_trio_tasks`'s instrument from their start,
+        and each job ``trio.to_thread.run_sync`` (anyio's ``to_thread.run_sync`` on trio) hands
+        trio's thread cache is one (:func:`_branching_trio_thread`). Once per propagation;
+        nothing where trio's modules are not as expected."""
+        if self._stack is not None:
+            self._branch_trio(self._stack)
+
+    def _branch_trio(self, stack: PatchStack) -> None:
+        if self._trio:
+            return
+        self._trio = True
+        trio = sys.modules.get("trio")
+        threads = sys.modules.get("trio._threads")
+        if trio is not None and callable(getattr(trio, "run", None)):
+            stack.setattr(trio, "run", _propagating(_branching_trio_run, trio.run))
+        start = getattr(threads, "start_thread_soon", None)
+        if callable(start):
+            patched = _propagating(_branching_trio_thread, start)
+            stack.setattr(threads, "start_thread_soon", patched)
 
     def branch_tasks(self, loop: asyncio.AbstractEventLoop) -> None:
         """:func:`install_task_branches` on ``loop`` until this propagation stops."""
@@ -422,6 +455,8 @@ def branch_running_loop() -> None:
     # the non-raising lookup (get_running_loop() raises where no loop runs: most calls)
     loop = asyncio._get_running_loop()
     if loop is None:
+        if "trio" in sys.modules:  # (a trio run, maybe: its tasks get branches)
+            branch_trio_tasks()
         return
     propagation = _active[-1]
     if id(loop) not in propagation._loops:
@@ -469,8 +504,9 @@ def in_this_branch(function: Callable[..., Any]) -> Callable[..., Any]:
     the branch began, or that of the task it starts for its tests) would otherwise run the
     agent's tasks in no branch, or under a branch of the runner's task, and the golden's keys
     would change with the runner and its fixtures (``asyncio.run`` and pytest-asyncio run it in
-    the branch itself). Under trio the coroutine runs as it is: a nursery's tasks are no
-    branches, and their calls keep each target's order."""
+    the branch itself). Under trio (anyio's runner there runs the test in its main task, whose
+    context it copied when it started) the tasks of the nurseries are branches from then on
+    (:func:`branch_trio_tasks`)."""
     branch = _branch.get()
     if branch is None:
         return function
@@ -478,7 +514,7 @@ def in_this_branch(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     async def run(*args: Any, **kwargs: Any) -> Any:
         if _running_loop() is None:  # (trio's, or none)
-            return await function(*args, **kwargs)
+            branch_trio_tasks()
         token = _branch.set(branch)
         try:
             return await function(*args, **kwargs)
@@ -669,6 +705,163 @@ def _joined_when_done(task: Any, branch: Branch | None) -> Any:
 
 def _join_task(branch: Branch, task: Any) -> None:
     _join(branch)
+
+
+class _TrioTaskBranches:
+    """A trio instrument (trio looks its hooks up by name) that makes each task spawned in a
+    branch the next child of that branch, as :func:`install_task_branches` does for asyncio's
+    tasks: ``nursery.start_soon(ask)`` (anyio's ``start_soon`` on trio) from the main flow
+    ``"0"`` gives ``"0/ask#0"``, ``"0/ask#1"``, ... in the order the tasks are started, whichever
+    trio runs first (its scheduler runs the tasks that are ready in a random order). trio calls
+    ``task_spawned`` in the spawning code, before the task first runs, with the task's context
+    (a copy of the spawner's) made: the branch is set in it. A task spawned outside any branch,
+    or by a live call (an SDK's connection tasks), gets none, and so do the tasks trio's run
+    spawns itself (its main task goes on in the branch that started the run). A task's branch
+    has seeded streams of its own (``threaded``)."""
+
+    __slots__ = ("_branches",)
+
+    def __init__(self) -> None:
+        self._branches: dict[Any, Branch] = {}
+
+    def task_spawned(self, task: Any) -> None:
+        context = getattr(task, "context", None)
+        if not isinstance(context, contextvars.Context) or _spawned_by_trio(task):
+            return
+        parent = _resolve(context.get(_branch))
+        if parent is None or context.get(_unbranched):
+            return
+        # (``threaded``: trio runs them in an order of its own, not of their code's, so each
+        # draws its seeded ids from streams of its own, as a job in a thread does)
+        child = parent.child(job_name(getattr(task, "coro", None)), threaded=True)
+        context.run(_branch.set, child)
+        self._branches[task] = child
+
+    def task_exited(self, task: Any) -> None:
+        branch = self._branches.pop(task, None)
+        if branch is not None:
+            _join(branch)
+
+
+_trio_branches = _TrioTaskBranches()
+
+
+def _spawned_by_trio(task: Any) -> bool:
+    """Whether trio's run spawned ``task`` itself: its root task, and the tasks the root task
+    spawns (the run's main task, which goes on in its creator's branch as a loop's main task
+    does; system tasks)."""
+    nursery = getattr(task, "parent_nursery", None)
+    parent = getattr(nursery, "parent_task", None)
+    return parent is None or getattr(parent, "parent_nursery", None) is None
+
+
+def branch_trio_tasks() -> None:
+    """Give the tasks the running trio run spawns from now on branches, and the jobs of trio's
+    worker threads too (:meth:`ContextPropagation.branch_trio`: trio may have been imported
+    after the propagation started). Nothing outside a trio run; again in the same run, nothing
+    more."""
+    if not in_trio_run():
+        return
+    try:
+        sys.modules["trio"].lowlevel.add_instrument(_trio_branches)  # (no-op: there already)
+    except RuntimeError:  # no trio run here (a trio without in_trio_run)
+        return
+    if _active:
+        _active[-1].branch_trio()
+
+
+def in_trio_run() -> bool:
+    """Whether this code may run inside a trio run (``trio.run``, anyio's trio backend): trio is
+    imported and says so (one that cannot tell, older than 0.23: when imported)."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    in_run = getattr(trio.lowlevel, "in_trio_run", None)  # (no exception per sync call)
+    return True if in_run is None else bool(in_run())
+
+
+def _branching_trio_thread(original: Callable[..., None]) -> Callable[..., None]:
+    """trio's ``start_thread_soon(fn, deliver, name)``, as ``to_thread.run_sync`` calls it in
+    the task that hands out the job: the job is the next child branch of that task's branch,
+    running the sync function (``run_sync(lookup, ...)`` from ``"0"``: ``"0/lookup#0"``, as
+    on asyncio), whichever worker runs it; a worker it starts is no branch (trio reuses an idle
+    one, also in a later test: whether a job finds one depends on what ran before)."""
+
+    def start_thread_soon(fn: Callable[[], Any], deliver: Any, name: Any = None) -> None:
+        parent = running_branch()
+        if parent is not None and not _unbranched.get():
+            child = parent.child(job_name(_trio_sync_function(fn)), threaded=True)
+            fn = functools.partial(_in_branch, child, fn)
+        token = _in_submit.set(True)
+        try:
+            original(fn, deliver, name)
+        finally:
+            _in_submit.reset(token)
+
+    return named_after(start_thread_soon, original)
+
+
+def _trio_sync_function(worker: Callable[[], Any]) -> Any:
+    """The sync function ``trio.to_thread.run_sync`` runs in ``worker`` (its closure's
+    ``sync_fn``), and inside anyio's wrapper (``anyio.to_thread.run_sync`` on trio: its
+    ``func``); ``worker`` itself where it holds none."""
+    sync_fn = _closure_value(worker, "sync_fn")
+    if sync_fn is None:
+        return worker
+    if getattr(sync_fn, "__module__", None) == "anyio._backends._trio":
+        return _closure_value(sync_fn, "func") or sync_fn
+    return sync_fn
+
+
+def _closure_value(function: Any, name: str) -> Any:
+    """The value of the free variable ``name`` of ``function`` (``None``: it has none)."""
+    code = getattr(function, "__code__", None)
+    cells = getattr(function, "__closure__", None)
+    if code is None or not cells:
+        return None
+    for free, cell in zip(code.co_freevars, cells, strict=False):
+        if free == name:
+            try:
+                return cell.cell_contents
+            except ValueError:  # (an empty cell)
+                return None
+    return None
+
+
+@functools.cache
+def _trio_installed() -> bool:
+    """Whether trio can be imported (looked up once per process)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("trio") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _branching_anyio_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``anyio.run``, which on its ``trio`` backend first imports trio (for the first time in
+    the process, in the test): trio is imported here, and the running propagation patches it
+    (:meth:`ContextPropagation.branch_trio`), before the run starts its tasks."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("backend") == "trio" and _active and "trio" not in sys.modules:
+            import importlib
+
+            importlib.import_module("trio")
+            _active[-1].branch_trio()
+        return original(*args, **kwargs)
+
+    return named_after(run, original)
+
+
+def _branching_trio_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``trio.run``, with :func:`branch_trio_tasks`'s instrument from the run's start."""
+
+    def run(*args: Any, instruments: Any = (), **kwargs: Any) -> Any:
+        return original(*args, instruments=(*instruments, _trio_branches), **kwargs)
+
+    return named_after(run, original)
 
 
 def _running_loop() -> Any:

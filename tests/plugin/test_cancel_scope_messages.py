@@ -96,3 +96,54 @@ def test_a_call_cut_off_by_an_anyio_cancel_scope_records_a_stable_message(
     pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=3)
     assert {golden: _canonical(golden, capsys) for golden in goldens} == before
     pytester.runpytest("-p", "anyio").assert_outcomes(passed=3)
+
+
+def test_a_call_cut_off_by_a_trio_cancel_scope_records_a_stable_message(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On trio the cancellation names the task that cancelled the scope by its memory address
+    (``from task <Task '...stop' at 0x7f3a9c1d2e40>``, in its message, its arguments and its
+    ``source_task``): before the fix every re-record of the unchanged agent changed the golden.
+    The task's name is kept, its address is not."""
+    pytest.importorskip("anyio")
+    pytest.importorskip("trio")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_it=TEST.replace('return "asyncio"', 'return "trio"'))
+    pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=3)
+    goldens = sorted((pytester.path / "goldens" / "test_it").glob("*.ckpt"))
+    messages = {golden.stem: _messages(golden) for golden in goldens}
+    assert messages == {
+        "test_it[fail_after]": ["cancelled due to deadline"],
+        "test_it[move_on]": ["cancelled due to deadline"],
+        "test_it[cancelled_by_task]": [
+            "cancelled due to explicit with reason 'the user gave up' from task "
+            "<Task 'app.Agent.cancelled_by_task.<locals>.stop'>"
+        ],
+    }
+    before = {golden: golden.read_text() for golden in goldens}
+    assert " at 0x" not in "".join(before.values())
+    before_canonical = {golden: _canonical(golden, capsys) for golden in goldens}
+    pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=3)
+    assert {golden: _canonical(golden, capsys) for golden in goldens} == before_canonical
+
+
+def test_a_call_cut_off_by_a_trio_cancel_scope_replays_cancelled_again(
+    pytester: pytest.Pytester,
+) -> None:
+    """On replay the call waits to be cancelled again, as on asyncio: the scope's deadline (or
+    the task that cancels it) fires and the agent takes the path it took when recorded. Before
+    the fix the replay failed with a ``RecordedError`` ("supported on asyncio only")."""
+    pytest.importorskip("anyio")
+    pytest.importorskip("trio")
+    pytester.syspathinsert()
+    test = TEST.replace('return "asyncio"', 'return "trio"').replace(
+        "    await replay.run(getattr(Agent(), how))",
+        "    assert await replay.run(getattr(Agent(), how)) == STATUS[how]",
+    )
+    status = (
+        'STATUS = {"fail_after": "timed out", "move_on": "moved on: True", '
+        '"cancelled_by_task": "stopped"}\n'
+    )
+    pytester.makepyfile(app=APP, test_it=status + test)
+    pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=3)
+    pytester.runpytest("-p", "anyio").assert_outcomes(passed=3)

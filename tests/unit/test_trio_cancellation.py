@@ -1,6 +1,7 @@
 """A call a trio cancel scope cut off when recorded: its ``trio.Cancelled`` belongs to that
-scope and cannot be replayed; the replay says so, once, instead of raising a ``Cancelled`` that
-escapes every scope (and whose ``str()`` fails)."""
+scope and cannot be raised again; where the call cannot wait to be cancelled again (it is not an
+async function's: tests/plugin/test_cancel_scope_messages.py), the replay says so, once, instead
+of raising a ``Cancelled`` that escapes every scope (and whose ``str()`` fails)."""
 
 from __future__ import annotations
 
@@ -22,5 +23,5 @@ def test_a_recorded_trio_cancellation_is_replayed_as_one_clear_error():
         RecordedCall(error=TRIO_CANCELLED).respond()
     message = str(caught.value)
     assert message.startswith("trio.Cancelled: cancelled due to deadline")
-    assert "replaying a call cut off by a cancel scope is supported on asyncio only" in message
+    assert "only the call of an async function cut off so waits on replay" in message
     assert "docs/how-to/async-agents.md" in message
