@@ -171,6 +171,22 @@ ZONES_ONLY = (
     'the agent its zone (ZoneInfo("Europe/Paris")).'
 )
 
+
+def real_clock_in_threads(targets: Sequence[str]) -> str:
+    """What a replay failure adds to :data:`TIMES_ONLY` where, when recorded, live calls of
+    the sync ``targets`` ran beside calls of other threads
+    (:func:`~pytest_clearstone.golden.live_clock.overlapping_sync_calls`)."""
+    return (
+        f"When recorded, live calls to {', '.join(targets)} ran at the same time in threads: a "
+        "sync target's live call puts the whole process on the real clock while it runs, so "
+        "code in another thread that read the clock then (a job or a LangGraph node stamping "
+        "its result after its own call) got a real time, which a replay does not give. Keep "
+        "such times out of what the agent sends and stores, or make the target async (its "
+        "async method, called from async nodes or tasks: only its own steps run live), and "
+        "re-record."
+    )
+
+
 #: how a replay failure names each root of :mod:`~pytest_clearstone.path_roots`
 _ROOT_TITLES = {
     "tmp_path": "the test's tmp_path",

@@ -17,6 +17,7 @@ from ..callables import Kind, kind_of
 from ..codec.nesting import retried
 from ..errors import (
     ORDER_ONLY,
+    TIMES_ONLY,
     LeftoverCallWarning,
     NotMade,
     ReplayDivergenceError,
@@ -26,6 +27,7 @@ from ..errors import (
     describe,
     grouped,
     order_made_by_sdk,
+    real_clock_in_threads,
 )
 from ..printable import printable
 from ..tracing.span import Recorded, Span
@@ -247,6 +249,21 @@ class ReplaySession:
     #: the agent's ``load_state`` (``Chat.load_state``) the replay called before its first run,
     #: which a recording does not call (``""``: none): named where only random ids differ
     state_loader: str = ""
+    #: the golden's spans: where a failure tells of clock readings only, which recorded live
+    #: calls of sync targets ran beside calls of other threads (:meth:`with_real_clock_cause`)
+    spans: Sequence[Span] = ()
+
+    def with_real_clock_cause(self, cause: str) -> str:
+        """``cause`` (what :func:`~pytest_clearstone.diff.unstable_cause` told of a failure),
+        where it tells of clock readings only, with the recorded live calls of sync targets that
+        put other threads on the real clock (:mod:`.live_clock`), if any."""
+        if TIMES_ONLY not in cause:
+            return cause
+        from .live_clock import overlapping_sync_calls  # (imported only when a replay fails)
+
+        functions = {path: replay.target.function for path, replay in self.targets.items()}
+        paths = overlapping_sync_calls(self.spans, functions)
+        return f"{cause} {real_clock_in_threads(paths)}" if paths else cause
 
     def expect_in_order(self, calls: dict[str, Sequence[RecordedCall]]) -> None:
         """Record the order strict mode checks: ``{target: its recorded calls}``; calls that
@@ -833,6 +850,9 @@ class TargetReplay:
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
             cause = unstable_cause(delta, self._state_loader())
+            session = self._session()
+            if session is not None:
+                cause = session.with_real_clock_cause(cause)
             if cause == ORDER_ONLY:
                 from .sdk_caller import sdk_method_calling
 

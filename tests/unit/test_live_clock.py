@@ -1,0 +1,78 @@
+"""Which recorded live calls of sync targets ran beside calls of other branches (golden/
+live_clock.py): named when a replay fails on clock readings only, as what put the other threads
+on the real clock when recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_clearstone.golden.live_clock import overlapping_sync_calls
+from pytest_clearstone.golden.mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
+from pytest_clearstone.tracing.span import Span
+
+
+def complete(prompt: str) -> str:
+    return prompt
+
+
+async def acomplete(prompt: str) -> str:
+    return prompt
+
+
+def lookup(query: str) -> str:
+    return query
+
+
+FUNCTIONS: dict[str, Any] = {
+    "app.complete": complete,
+    "app.acomplete": acomplete,
+    "app.lookup": lookup,
+}
+
+
+def _call(span_id: str, target: str, branch: str, start: int, end: int) -> Span:
+    return Span(
+        trace_id="t",
+        span_id=span_id,
+        parent_span_id="root",
+        name=target,
+        start_time_ns=start,
+        end_time_ns=end,
+        attributes={TARGET_ATTRIBUTE: target, BRANCH_ATTRIBUTE: branch},
+    )
+
+
+def test_sync_calls_of_two_jobs_that_overlap_are_named() -> None:
+    spans = [
+        _call("a", "app.complete", "0/job#0", 0, 30),
+        _call("b", "app.complete", "0/job#1", 10, 40),
+    ]
+    assert overlapping_sync_calls(spans, FUNCTIONS) == ["app.complete"]
+
+
+def test_calls_one_after_the_other_or_in_one_branch_are_not() -> None:
+    spans = [
+        _call("a", "app.complete", "0/job#0", 0, 10),
+        _call("b", "app.complete", "0/job#1", 10, 20),  # (starts as the first ends)
+        _call("c", "app.lookup", "0/job#1", 12, 18),  # (in the branch of b)
+    ]
+    assert overlapping_sync_calls(spans, FUNCTIONS) == []
+
+
+def test_async_calls_are_not_named_and_a_sync_one_beside_them_is() -> None:
+    spans = [
+        _call("a", "app.acomplete", "0/task#0", 0, 30),
+        _call("b", "app.acomplete", "0/task#1", 5, 25),
+        _call("c", "app.lookup", "0/task#2", 10, 12),
+    ]
+    assert overlapping_sync_calls(spans, FUNCTIONS) == ["app.lookup"]
+
+
+def test_calls_without_a_branch_or_an_end_or_of_an_unknown_target_are_left_out() -> None:
+    spans = [
+        _call("a", "app.complete", "", 0, 30),  # (beside b, but of no known branch)
+        _call("b", "app.gone", "0/job#1", 5, 25),  # (beside c: its target is not patched)
+        _call("c", "app.gone", "0/job#2", 6, 20),
+        Span(trace_id="t", span_id="d", parent_span_id="root", name="agent", start_time_ns=1),
+    ]
+    assert overlapping_sync_calls(spans, FUNCTIONS) == []
