@@ -227,6 +227,22 @@ def test_standalone_store_on_a_missing_file(tmp_path: Path) -> None:
         store.get_trace("x")
 
 
+def test_a_trace_looked_up_in_a_missing_file_says_there_is_no_store_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (it said the trace "is not in the trace store 'traces.db'" and gave a command listing
+    # its traces, which fails: there is no such file, often a relative path read from another
+    # directory than the one the provider wrote it in)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TraceNotFoundError) as info:
+        TraceStore("traces.db").get_trace("x")
+    assert str(info.value) == (
+        f"trace 'x' cannot be read: there is no trace store 'traces.db' (no such file in "
+        f"{tmp_path}). Give the db_path the TracerProvider wrote the trace to"
+    )
+    assert (info.value.trace_id, info.value.db_path) == ("x", "traces.db")
+
+
 def test_list_traces_newest_first_with_limit(provider: TracerProvider, tracer: Tracer) -> None:
     trace_ids = []
     for i in range(5):
