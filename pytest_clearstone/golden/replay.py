@@ -317,7 +317,7 @@ class Replay:
         return self._recording.build_checkpoint(trace)
 
     # -- the call ------------------------------------------------------------------------------
-    def run(self, target: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Any:
+    def run(self, target: Callable[..., Any] | str, /, *args: Any, **kwargs: Any) -> Any:
         """Record or replay ``target(*args, **kwargs)``; see the class docstring.
 
         For a coroutine function, returns an awaitable that does the same; for a generator (or
