@@ -69,6 +69,19 @@ def test_trace_get_span_unknown_id(provider: TracerProvider, tracer: Tracer) -> 
     assert isinstance(info.value, LookupError)
 
 
+def test_trace_children_of_an_unknown_id_is_refused_as_ancestors_are(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # (children() answered [] for an id not in the trace, the trace id given for a span id:
+    # "no children", where get_span() and ancestors() say the span is not in the trace)
+    ids = build_tree(tracer)
+    trace = provider.trace_store.get_trace(ids["trace"])
+    for unknown in ("nope", ids["trace"]):
+        for method in (trace.get_span, trace.ancestors, trace.children):
+            with pytest.raises(SpanNotFoundError, match=f"span '{unknown}' is not in trace"):
+                method(unknown)
+
+
 def test_spans_in_start_order_even_when_ended_out_of_order(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
