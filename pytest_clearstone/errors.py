@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -329,7 +330,8 @@ class TraceStoreError(ClearstoneError):
 
 class TraceNotFoundError(TraceStoreError, LookupError):
     """No trace with the given id is in the database (``span_of``: the name and trace id of
-    the span whose id it is, when a span's id was given)."""
+    the span whose id it is, when a span's id was given; ``no_file``: there is no database
+    file at ``db_path``)."""
 
     def __init__(
         self,
@@ -338,9 +340,17 @@ class TraceNotFoundError(TraceStoreError, LookupError):
         *,
         in_memory: bool = False,
         span_of: tuple[str, str] | None = None,
+        no_file: bool = False,
     ) -> None:
         self.trace_id = trace_id
         self.db_path = db_path
+        if no_file:  # (a relative path read from another directory than it was written in)
+            where = "" if os.path.isabs(db_path) else f" in {os.getcwd()}"
+            super().__init__(
+                f"trace {trace_id!r} cannot be read: there is no trace store {db_path!r} (no "
+                f"such file{where}). Give the db_path the TracerProvider wrote the trace to"
+            )
+            return
         if span_of is not None:  # (the name and trace id of the span whose id was given)
             listing = (
                 f"{trace_id!r} is the id of the span {span_of[0]!r} of trace {span_of[1]!r}: "

@@ -1090,16 +1090,28 @@ class _RedactingMatcher:
         return self._redacting(target, call_number, recorded, actual)
 
 
-def _transform(config: pytest.Config, redactor: Callable[[Any, str, str], Any]) -> Any:
+def _hooks(item: pytest.Item, name: str) -> Any:
+    """The hook ``name`` as ``item`` sees it: the plugins' and the conftests of its directory
+    and those above it (as pytest calls a test's ``pytest_runtest_*`` hooks), not those of other
+    directories the run loaded; ``None`` when nothing implements it (looked up per test only
+    then)."""
+    if not getattr(item.config.hook, name).get_hookimpls():
+        return None
+    hook = getattr(item.ihook, name)
+    return hook if hook.get_hookimpls() else None
+
+
+def _transform(item: pytest.Item, redactor: Callable[[Any, str, str], Any]) -> Any:
     """The conftest's ``pytest_clearstone_redact`` hook, then the redaction rules."""
-    return _transforms(config, redactor)[0]
+    return _transforms(item, redactor)[0]
 
 
-def _transforms(config: pytest.Config, *redactors: Callable[[Any, str, str], Any]) -> list[Any]:
+def _transforms(item: pytest.Item, *redactors: Callable[[Any, str, str], Any]) -> list[Any]:
     """:func:`_transform` of each of ``redactors``, the hook looked up once."""
-    hook = config.hook.pytest_clearstone_redact
-    if not hook.get_hookimpls():
+    hook = _hooks(item, "pytest_clearstone_redact")
+    if hook is None:
         return list(redactors)
+    config = item.config
     return [functools.partial(_hook_then, hook, config, redactor) for redactor in redactors]
 
 
@@ -1116,10 +1128,11 @@ def _hook_then(
     return redactor(value if result is None else result, where, target)
 
 
-def _hooks_matcher(config: pytest.Config) -> Any:
-    hook = config.hook.pytest_clearstone_match_call
-    if not hook.get_hookimpls():
+def _hooks_matcher(item: pytest.Item) -> Any:
+    hook = _hooks(item, "pytest_clearstone_match_call")
+    if hook is None:
         return None
+    config = item.config
 
     def matcher(target: str, call_number: int, recorded: Any, actual: Any) -> bool | None:
         result = hook(
@@ -1287,7 +1300,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
         )
     redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
     problem, keyword = "", ""
-    transform, shown = _transforms(config, redactor, redactor.shown)
+    transform, shown = _transforms(item, redactor, redactor.shown)
     try:
         replay = settings.replay_class(
             path,
@@ -1296,7 +1309,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             strict=options["strict"],
             node_id=_test_id(item),
             tracer=_tracer(config) if action is Mode.RECORD else None,
-            matcher=redactor.matcher(_hooks_matcher(config)),
+            matcher=redactor.matcher(_hooks_matcher(item)),
             transform=transform,
             shown=shown,
             allow_pickle=settings.allow_pickle,
@@ -1861,7 +1874,7 @@ def _close_root(item: pytest.Item, root: LiveSpan, error: BaseException | None) 
         from .golden.recorder import set_redacted_error
 
         redactor = item.stash.get(_REDACTOR, None) or item.config.stash[_SETTINGS].redactor.fresh()
-        set_redacted_error(root, error, _transform(item.config, redactor), item.nodeid)
+        set_redacted_error(root, error, _transform(item, redactor), item.nodeid)
     root.__exit__(None, None, None)
 
 
@@ -2328,7 +2341,7 @@ def _save_golden(
     item.add_report_section("call", "clearstone", written)
     report.sections.append(("Captured clearstone call", written))  # (made before it was)
     checkpoint = replay.checkpoint
-    item.config.hook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
+    item.ihook.pytest_clearstone_checkpoint_saved(checkpoint=checkpoint, path=path, item=item)
 
 
 #: the errors of a write that found no room: a full disk, a full disk quota
@@ -3530,7 +3543,7 @@ def _redacting_tracer(item: pytest.Item) -> Tracer:
             )
         found = made.get(id(redactor))
         if found is None:
-            found = made[id(redactor)] = _transform(config, redactor)
+            found = made[id(redactor)] = _transform(item, redactor)
         return found
 
     return redacting_tracer(provider, __version__, transform)

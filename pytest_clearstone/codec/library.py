@@ -199,7 +199,7 @@ def class_paths(node: Any) -> list[str]:
         return [f"{node.get('module')}:Headers"]
     if tag == "custom":
         return [str(node.get("type"))]
-    if tag in ("pydantic", "class") and "args" in node:
+    if tag in ("pydantic", "pydantic.v1", "class") and "args" in node:
         return _ref_paths({"cls": node.get("cls"), "args": node.get("args")})
     if tag == "sentinel":
         return [str(node.get("ref"))]

@@ -76,15 +76,47 @@ def model_schema(cls: type) -> Any:
     return None
 
 
+def _v1_generic_parts(cls: type) -> tuple[type, list[Any]] | None:
+    """The generic class and the arguments of a parametrised pydantic v1 ``GenericModel``
+    (``Page[int]``: ``Page``, ``[int]``), ``None`` for another class. pydantic v1 keeps them in
+    its ``generics`` module's table (nothing is imported: a v1 generic has loaded it)."""
+    for name in ("pydantic.v1.generics", "pydantic.generics"):
+        assigned = getattr(sys.modules.get(name), "_assigned_parameters", None)
+        typevars = assigned.get(cls) if assigned is not None else None
+        if typevars:
+            origin = cls.__bases__[0]
+            params = getattr(origin, "__parameters__", None) or ()
+            if not params or any(p not in typevars for p in params):
+                return None  # (a partial parametrisation: Page[K, V][int])
+            return origin, [typevars[p] for p in params]
+    return None
+
+
+def is_v1_generic(cls: Any) -> bool:
+    """Whether ``cls`` is a generic pydantic v1 ``GenericModel`` (one that takes arguments)."""
+    return (
+        isinstance(cls, type)
+        and bool(getattr(cls, "__parameters__", None))
+        and (hasattr(cls, "__concrete__") and hasattr(cls, "__fields_set__"))
+    )
+
+
 def generic_ref(cls: Any) -> Any:
     """``"module:Qual"`` for a plain importable class, ``{"cls", "args"}`` for a parametrised
-    pydantic generic (nested as needed), ``{"typevar": "module:Name"}`` for a module's type
-    variable (the openai SDK's ``parse`` returns ``ParsedChatCompletion[~ResponseFormatT]``),
-    ``None`` for anything that cannot be named."""
+    pydantic generic (v2, or a v1 ``GenericModel``; nested as needed), ``{"typevar":
+    "module:Name"}`` for a module's type variable (the openai SDK's ``parse`` returns
+    ``ParsedChatCompletion[~ResponseFormatT]``), ``None`` for anything that cannot be named."""
     meta = getattr(cls, "__pydantic_generic_metadata__", None)
-    if isinstance(cls, type) and meta and meta.get("origin") is not None:
-        origin = meta["origin"]
-        args = [generic_ref(arg) for arg in meta.get("args", ())]
+    parts = (
+        (meta["origin"], meta.get("args", ()))
+        if isinstance(cls, type) and meta and meta.get("origin") is not None
+        else _v1_generic_parts(cls)
+        if isinstance(cls, type) and "[" in cls.__qualname__
+        else None
+    )
+    if parts is not None:
+        origin = parts[0]
+        args = [generic_ref(arg) for arg in parts[1]]
         if any(arg is None for arg in args) or not is_importable(origin):
             return None
         return {"cls": class_path(origin), "args": args}
@@ -107,7 +139,9 @@ def resolve_ref(ref: Any) -> Any:
         return variable
     if isinstance(ref, dict) and isinstance(ref.get("args"), list):
         origin = import_type(ref["cls"])
-        if getattr(origin, "__pydantic_generic_metadata__", None) is None:
+        if getattr(origin, "__pydantic_generic_metadata__", None) is None and not is_v1_generic(
+            origin
+        ):
             raise DecodeError(f"{ref['cls']!r} is not a generic pydantic model")
         args = tuple(resolve_ref(arg) for arg in ref["args"])
         try:
@@ -323,11 +357,16 @@ def missing_fields(cls: type, stored: Mapping[str, Any]) -> tuple[dict[str, Any]
 
 
 def encode_pydantic_v1(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
-    """A pydantic v1 model: ``cls``, its ``__dict__`` (fields and allowed extras) in ``v``;
-    ``set`` and ``private`` as for v2."""
-    if not is_importable(t):
+    """A pydantic v1 model: ``cls`` (and ``args`` for a parametrised ``GenericModel``), its
+    ``__dict__`` (fields and allowed extras) in ``v``; ``set`` and ``private`` as for v2."""
+    ref = generic_ref(t)
+    if ref is None:
         return None
-    tree: dict[str, Any] = {TAG: "pydantic.v1", "cls": class_path(t)}
+    tree: dict[str, Any] = {TAG: "pydantic.v1"}
+    if type(ref) is str:
+        tree["cls"] = ref
+    else:
+        tree["cls"], tree["args"] = ref["cls"], ref["args"]
     tree["v"] = _fields_tree(dict(v.__dict__), enc_at)
     fields_set = v.__fields_set__
     if fields_set != tree["v"].keys():
@@ -346,7 +385,7 @@ def encode_pydantic_v1(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | No
 def decode_pydantic_v1(tree: dict[str, Any]) -> Any:
     """Rebuild a pydantic v1 model the way ``construct`` does, without validation."""
     _check_names(tree, "pydantic.v1")
-    cls: Any = import_type(tree["cls"])
+    cls: Any = import_type(tree["cls"]) if "args" not in tree else _generic_class(tree)
     fields = getattr(cls, "__fields__", None)
     if not isinstance(fields, dict) or not hasattr(cls, "__fields_set__"):
         raise DecodeError(f"{tree['cls']!r} is not a pydantic v1 model")

@@ -122,8 +122,9 @@ class ReplayEngine:
         """Which targets will be mocked, for which span type, with how many responses."""
         from .preflight import preflight
 
-        planned = mocks.plan(self._scope(), normalize_mock_config(mock_config))
-        return preflight(planned, self.partial_trace_note())
+        scope = self._scope()
+        planned = mocks.plan(scope, normalize_mock_config(mock_config))
+        return preflight(planned, self.partial_trace_note(), scope)
 
     def partial_trace_note(self) -> str | None:
         """Why the trace may lack responses: the checkpoint was taken while its span ran, and

@@ -161,8 +161,18 @@ class CheckpointManager:
         raise CheckpointNotFoundError(tried, hint=f"Saved checkpoints: {self._listing()}")
 
     def _listing(self) -> str:
-        names = [p.name for p in self.list_checkpoints()[:5]]
-        return ", ".join(names) if names else f"none in {self.checkpoint_dir}"
+        """The first saved checkpoints, each by the name that loads it (a subdirectory's with
+        its path in the directory), and how many more there are."""
+        saved = self.list_checkpoints()
+        if not saved:
+            return f"none in {self.checkpoint_dir}"
+        names = ", ".join(p.relative_to(self.checkpoint_dir).as_posix() for p in saved[:5])
+        if len(saved) <= 5:
+            return names
+        return (
+            f"{names} and {len(saved) - 5} more in {self.checkpoint_dir} "
+            "(manager.list_checkpoints() lists them all)"
+        )
 
     def list_checkpoints(self) -> list[Path]:
         """The ``.ckpt`` files in the checkpoint directory and below, sorted by path.

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..tracing.span import Span
-from .mocks import RULE
+from .mocks import RULE, answering_spans
 
 
 @dataclass
@@ -47,18 +47,41 @@ class PreflightReport:
 
 
 def preflight(
-    planned: Sequence[tuple[str, str, list[Span]]], note: str | None = None
+    planned: Sequence[tuple[str, str, list[Span]]],
+    note: str | None = None,
+    scope: Sequence[Span] = (),
 ) -> PreflightReport:
     """Which targets will be mocked, for which span type, with how many responses (``note``:
-    why the trace may hold too few, told with a target that has none)."""
+    why the trace may hold too few, told with a target that has none; ``scope``: the spans the
+    responses were taken from, to name those of a type no target of several took)."""
+    taken = {id(span) for _, _, spans in planned for span in spans}
+    targets_of: dict[str, list[str]] = {}
+    for span_type, target, _ in planned:
+        targets_of.setdefault(span_type, []).append(target)
     entries = []
     for span_type, target, spans in planned:
         entry = PreflightEntry(target, span_type, len(spans))
         if not spans:
-            entry.warnings.append(
+            warning = (
                 f"No recorded responses for span_type='{span_type}' after the checkpoint: "
                 f"a call to {target} will raise ReplayExhaustedError."
-                + (f" Maybe {note}." if note else "")
             )
+            left = [
+                span for span in answering_spans(scope, span_type, target) if id(span) not in taken
+            ]
+            if len(targets_of[span_type]) > 1 and left:
+                names = ", ".join(repr(n) for n in dict.fromkeys(span.name for span in left))
+                parts = target.split(".")
+                own = ", ".join(repr(n) for n in dict.fromkeys((parts[-1], ".".join(parts[-2:]))))
+                warning += (
+                    f" The trace holds {len(left)} response(s) of that type that no target "
+                    f"takes, in spans named {names}: with several targets for a type, each takes "
+                    f"the spans named after its function ({own}). Name the spans so "
+                    "(@tracer.traced names them after the function unless given name=), or give "
+                    "the type one target"
+                )
+            elif note:
+                warning += f" Maybe {note}."
+            entry.warnings.append(warning)
         entries.append(entry)
     return PreflightReport(entries)

@@ -10,6 +10,7 @@ work is done by one of two halves, chosen by the mode of the attempt:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from collections.abc import Callable
@@ -317,7 +318,7 @@ class Replay:
         return self._recording.build_checkpoint(trace)
 
     # -- the call ------------------------------------------------------------------------------
-    def run(self, target: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Any:
+    def run(self, target: Callable[..., Any] | str, /, *args: Any, **kwargs: Any) -> Any:
         """Record or replay ``target(*args, **kwargs)``; see the class docstring.
 
         For a coroutine function, returns an awaitable that does the same; for a generator (or
@@ -379,11 +380,16 @@ class Replay:
                 f"replay.run() takes a bound method of an agent or a method name, not "
                 f"{type(target).__name__}"
             )
-        agent = getattr(target, "__self__", None)
+        called: Any = target
+        while isinstance(called, functools.partial):  # (partial(agent.ask, lang="fr"))
+            called = called.func
+        agent = getattr(called, "__self__", None)
+        name = getattr(called, "__name__", None)
+        if name is None and not isinstance(called, type):  # an agent called itself
+            agent, name = called, "__call__"
         if inspect.ismodule(agent) or isinstance(agent, type):
             agent = None  # (a function of a module, a classmethod: no agent, no state)
-        name = getattr(target, "__name__", repr(target))
-        return agent, target, name
+        return agent, target, name or repr(target)
 
 
 class _RunOutcome:

@@ -454,10 +454,12 @@ class Span:
     def set_status(self, status: str, message: str | None = None) -> None:
         """Set ``"UNSET"``, ``"OK"`` or ``"ERROR"``; an explicit status survives the block's
         exit."""
-        status = str(status).upper()
-        if status not in STATUSES:
-            raise ValueError(f"span status must be one of {STATUSES}, not {status!r}")
-        self.status = status
+        named = status.upper() if isinstance(status, str) else None
+        if named not in STATUSES:
+            raise ValueError(
+                f"span status must be one of 'UNSET', 'OK' or 'ERROR' (any case), not {status!r}"
+            )
+        self.status = named
         self.status_message = message
         self._status_set = True
 

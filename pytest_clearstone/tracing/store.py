@@ -917,14 +917,17 @@ class TraceStore:
         return len(all_rows)
 
     # -- reading -------------------------------------------------------------------------------
+    def _no_file(self) -> bool:
+        """Whether the store is a file not made yet (not opened, and not on disk)."""
+        return self._conn is None and not self.is_memory and not Path(self.db_path).exists()
+
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         if self._before_read is not None:
             self._before_read()
         if self._file_key is not None and _flushing_stores:
             self._flush_others()
         with self._lock:
-            missing = self._conn is None and not Path(self.db_path).exists()
-            if missing and not self.read_only and not self.is_memory:
+            if self._no_file() and not self.read_only:
                 return []
             conn = self._connection()
             if self._empty:
@@ -958,6 +961,7 @@ class TraceStore:
                 self.db_path,
                 in_memory=self.is_memory,
                 span_of=span[0] if span else None,
+                no_file=self._no_file(),
             )
         fix = self._damaged_fix
         return Trace(trace_id, [_checked_span(r, self.db_path, self._decode, fix) for r in rows])

@@ -42,7 +42,10 @@ class Trace:
         return span_id in self._by_id
 
     def children(self, span_id: str) -> list[Span]:
-        """Direct children of ``span_id``, in start order."""
+        """Direct children of ``span_id``, in start order; :class:`SpanNotFoundError` (a
+        ``LookupError``) if the trace has no such span, as :meth:`get_span`."""
+        if span_id not in self._by_id:
+            raise SpanNotFoundError(span_id, self.trace_id)
         return [s for s in self.spans if s.parent_span_id == span_id]
 
     def ancestors(self, span_id: str) -> list[Span]:

@@ -109,3 +109,52 @@ def test_encode_and_decode_hooks_teach_the_codec_a_type(pytester):
     assert '"cents": 300' in text
     assert '"pickle"' not in text
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_conftests_hooks_act_on_the_tests_of_its_directory_only(pytester, monkeypatch):
+    # (the plugin called its hooks through the config's relay, which holds every conftest
+    # loaded: a conftest of tests/a/ redacted the goldens of tests/b/ and answered its
+    # matching, but only in a run that collected tests/a/ too, so b's golden and its replay's
+    # verdict depended on which directories the run was given)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app="""
+        import os
+
+        def complete(prompt):
+            return "answer to " + prompt
+
+        def ask():
+            return complete(os.environ.get("PROMPT", "hi"))
+        """
+    )
+    pytester.makeini("[pytest]\nclearstone_mock =\n    llm = app.complete\n")
+    for name in ("a", "b"):
+        pytester.mkdir(name)
+        (pytester.path / name / f"test_{name}.py").write_text(
+            "import pytest\nimport app\n\n\n@pytest.mark.replay\ndef test_x():\n    app.ask()\n"
+        )
+    (pytester.path / "a" / "conftest.py").write_text(
+        "def pytest_clearstone_redact(value, where, target):\n"
+        "    return 'A' if where == 'output' else None\n\n\n"
+        "def pytest_clearstone_match_call(target, call_number, recorded, actual):\n"
+        "    return True\n\n\n"
+        "def pytest_clearstone_checkpoint_saved(path, item):\n"
+        "    print(f'SAVED {item.nodeid}')\n"
+    )
+    result = pytester.runpytest_subprocess("--clearstone-record", "-s")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*SAVED a/test_a.py::test_x*"])
+    result.stdout.no_fnmatch_line("*SAVED b/*")
+    goldens = {name: pytester.path / name / "goldens" / f"test_{name}" / "test_x.ckpt"
+               for name in ("a", "b")}  # fmt: skip
+    output = {
+        name: json.loads(path.read_text())["trace"]["spans"][1]["output"]
+        for name, path in goldens.items()
+    }
+    assert output == {"a": {"v": "A"}, "b": {"v": "answer to hi"}}
+    # a changed prompt: a's conftest lets its own test's call match, never b's
+    monkeypatch.setenv("PROMPT", "changed")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["FAILED b/test_b.py::test_x - *ReplayDivergenceError*"])

@@ -399,6 +399,44 @@ def test_pydantic_v1_model_round_trips() -> None:
     assert '"sku"' in text
 
 
+LegacyItem = TypeVar("LegacyItem")
+legacy_generics = pytest.importorskip("pydantic.v1.generics")
+
+
+class LegacyPage(legacy_generics.GenericModel, Generic[LegacyItem]):
+    items: list[LegacyItem]
+    cursor: str | None = None
+
+
+LegacyOrderPage = LegacyPage[LegacyOrder]  # (parametrised at import: pydantic v1 names it here)
+
+
+def test_pydantic_v1_generic_parametrisations_are_stored_readably() -> None:
+    # (a parametrised pydantic v1 GenericModel, LegacyPage[int], was not stored readably: its
+    # class name holds brackets, and without pickles allowed it could not be stored at all)
+    def made_in_a_function() -> Any:
+        return LegacyPage[int](items=[1, 2])
+
+    for page in (LegacyOrderPage(items=[LegacyOrder(sku="K-1")]), made_in_a_function()):
+        tree = encode(page, strict=True, allow_pickle=False)
+        assert tree[TAG] == "pydantic.v1"
+        assert tree["cls"].endswith("test_codec_library_types:LegacyPage")
+        back = loads(dumps(tree))
+        assert type(back) is type(page)
+        assert back == page and back.__fields_set__ == {"items"}
+    assert encode(LegacyOrderPage(items=[]))["args"] == [f"{__name__}:LegacyOrder"]
+    assert encode(made_in_a_function())["args"] == ["builtins:int"]
+    # what a reader that imports nothing (show, diff) must leave as placeholders
+    from pytest_clearstone.codec.library import class_paths
+
+    assert class_paths(encode(LegacyOrderPage(items=[]))) == [
+        f"{__name__}:LegacyPage",
+        f"{__name__}:LegacyOrder",
+    ]
+    nested = LegacyPage[LegacyPage[int]](items=[made_in_a_function()])
+    assert loads(dumps(encode(nested, strict=True, allow_pickle=False))) == nested
+
+
 # ---------------------------------------------------------------- attrs, NamedTuple
 
 

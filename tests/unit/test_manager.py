@@ -159,6 +159,28 @@ def test_missing_checkpoint_names_every_path_tried(tmp_path: Path) -> None:
     assert message.startswith("checkpoint not found; tried: ")
 
 
+def test_missing_checkpoint_lists_saved_ones_by_the_name_that_loads_them(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path
+) -> None:
+    # (the hint named a checkpoint of a subdirectory by its file name alone, "x.ckpt", which
+    # does not load it, and left out all but the first five without saying so)
+    manager = CheckpointManager(tmp_path)
+    agent = agents["cs_state"].StateAgent()
+    names = ["a.ckpt", "b.ckpt", "c.ckpt", "d.ckpt", "sub/x.ckpt", "y.ckpt", "z.ckpt"]
+    for name in names:
+        manager.save_checkpoint(
+            manager.create_checkpoint(agent, recorded.trace(), recorded.step_id), filename=name
+        )
+    with pytest.raises(CheckpointNotFoundError) as info:
+        manager.load_checkpoint("x.ckpt")
+    message = str(info.value)
+    assert message.endswith(
+        "Saved checkpoints: a.ckpt, b.ckpt, c.ckpt, d.ckpt, sub/x.ckpt and 2 more in "
+        f"{tmp_path} (manager.list_checkpoints() lists them all)"
+    )
+    assert manager.load_checkpoint("sub/x.ckpt").agent_class_name == "StateAgent"
+
+
 def test_span_not_in_trace_is_refused(agents: dict[str, ModuleType], recorded: Any) -> None:
     with pytest.raises(SpanNotFoundError) as info:
         CheckpointManager().create_checkpoint(

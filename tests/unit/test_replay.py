@@ -140,6 +140,30 @@ def test_two_targets_of_one_type_match_spans_by_function_name(
     assert engine.replay_from_checkpoint("both_tools", "q", mock_config=mock) == ("F", 2)
 
 
+def test_a_type_with_several_targets_names_the_spans_none_of_them_takes(
+    mods: dict[str, ModuleType],
+) -> None:
+    # (spans named otherwise than the targets' functions, @tracer.traced(name="search_api"),
+    # answer none of several targets of their type: the pre-flight analysis said "No recorded
+    # responses for span_type='tool' after the checkpoint", though the trace holds them)
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("tool", "second_tool", {"x": 1}, 2)
+        rec.call("tool", "fetch_api", {"query": "q", "limit": 3}, "F")
+        rec.call("tool", "fetch_api", {"query": "r", "limit": 3}, "G")
+    engine = ReplayEngine(rec.checkpoint(agent, step.span_id))
+    report = engine.preflight({"tool": ["cs_tools.fetch", "cs_tools.second_tool"]})
+    assert [e.responses for e in report.entries] == [0, 1]
+    assert report.warnings == [
+        "No recorded responses for span_type='tool' after the checkpoint: a call to "
+        "cs_tools.fetch will raise ReplayExhaustedError. The trace holds 2 response(s) of that "
+        "type that no target takes, in spans named 'fetch_api': with several targets for a type, "
+        "each takes the spans named after its function ('fetch', 'cs_tools.fetch'). Name the "
+        "spans so (@tracer.traced names them after the function unless given name=), or give "
+        "the type one target"
+    ]
+
+
 def test_the_live_function_is_never_called(mods: dict[str, ModuleType]) -> None:
     # cs_tools.fetch raises AssertionError when it runs for real
     engine = ReplayEngine(_two_steps(mods))

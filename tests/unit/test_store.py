@@ -69,6 +69,19 @@ def test_trace_get_span_unknown_id(provider: TracerProvider, tracer: Tracer) -> 
     assert isinstance(info.value, LookupError)
 
 
+def test_trace_children_of_an_unknown_id_is_refused_as_ancestors_are(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # (children() answered [] for an id not in the trace, the trace id given for a span id:
+    # "no children", where get_span() and ancestors() say the span is not in the trace)
+    ids = build_tree(tracer)
+    trace = provider.trace_store.get_trace(ids["trace"])
+    for unknown in ("nope", ids["trace"]):
+        for method in (trace.get_span, trace.ancestors, trace.children):
+            with pytest.raises(SpanNotFoundError, match=f"span '{unknown}' is not in trace"):
+                method(unknown)
+
+
 def test_spans_in_start_order_even_when_ended_out_of_order(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
@@ -225,6 +238,22 @@ def test_standalone_store_on_a_missing_file(tmp_path: Path) -> None:
     assert store.list_traces() == []
     with pytest.raises(TraceNotFoundError):
         store.get_trace("x")
+
+
+def test_a_trace_looked_up_in_a_missing_file_says_there_is_no_store_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (it said the trace "is not in the trace store 'traces.db'" and gave a command listing
+    # its traces, which fails: there is no such file, often a relative path read from another
+    # directory than the one the provider wrote it in)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TraceNotFoundError) as info:
+        TraceStore("traces.db").get_trace("x")
+    assert str(info.value) == (
+        f"trace 'x' cannot be read: there is no trace store 'traces.db' (no such file in "
+        f"{tmp_path}). Give the db_path the TracerProvider wrote the trace to"
+    )
+    assert (info.value.trace_id, info.value.db_path) == ("x", "traces.db")
 
 
 def test_list_traces_newest_first_with_limit(provider: TracerProvider, tracer: Tracer) -> None:

@@ -184,6 +184,16 @@ def test_set_status_rejects_unknown_values(tracer: Tracer) -> None:
         span.set_status("MAYBE")
 
 
+@pytest.mark.parametrize(("given", "named"), [(None, "None"), ("maybe", "'maybe'"), (2, "2")])
+def test_set_status_names_the_value_it_was_given(tracer: Tracer, given: Any, named: str) -> None:
+    # (it named the value after upper-casing its text: set_status(None) said "not 'NONE'")
+    with tracer.span("s") as span, pytest.raises(ValueError) as info:
+        span.set_status(given)
+    assert str(info.value) == (
+        f"span status must be one of 'UNSET', 'OK' or 'ERROR' (any case), not {named}"
+    )
+
+
 def test_exception_marks_error_and_propagates(provider: TracerProvider, tracer: Tracer) -> None:
     with (
         pytest.raises(ValueError, match="boom"),
