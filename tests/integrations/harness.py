@@ -32,7 +32,7 @@ SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, "CLEARSTONE-SECRET")
 SEALED_ENV = "CLEARSTONE_SERVICES_SEALED"
 SUBPROCESS_TIMEOUT = 90  # seconds for a -n 2 run (a hang fails the test instead of the job)
 
-CONFTEST = """
+CONFTEST = '''
 import json
 import os
 
@@ -84,7 +84,7 @@ def anthropic_client():
 def async_anthropic_client():
     import anthropic
     return anthropic.AsyncAnthropic(http_client=services.ANTHROPIC.async_client(), max_retries=0)
-"""
+'''
 
 
 class Stack:
@@ -165,10 +165,8 @@ class Stack:
     def replay_passes(self, *args: str, xdist: bool = False) -> pytest.RunResult:
         result = self.replay(*args, xdist=xdist)
         _assert_passed(result, "replay")
-        assert all(
-            line["openai"] + line["anthropic"] == 0 and not line["violations"]
-            for line in self.last_log
-        ), self.last_log
+        assert all(line["openai"] + line["anthropic"] == 0 and not line["violations"]
+                   for line in self.last_log), self.last_log
         return result
 
     def roundtrip(self, *args: str) -> None:
@@ -211,11 +209,8 @@ class Stack:
             if path.suffix == ".ckpt":
                 blobs += [base64.b64decode(b) for b in _pickles(json.loads(data))]
             blobs += [_b64(m) for m in re.findall(rb"[A-Za-z0-9+/]{40,}={0,2}", data)]
-            hits += [
-                f"{path.relative_to(self.path)}"
-                for blob in blobs
-                if any(s.encode() in blob for s in SECRETS)
-            ]
+            hits += [f"{path.relative_to(self.path)}" for blob in blobs
+                     if any(s.encode() in blob for s in SECRETS)]
         assert not hits, f"an API key was written to disk: {sorted(set(hits))}"
 
 
@@ -243,9 +238,8 @@ def _tags(node: Any) -> set[tuple[str, str]]:
 
 def _pickles(node: Any) -> list[str]:
     if isinstance(node, dict):
-        found = (
-            [node["v"]] if node.get("__cs__") == "pickle" and isinstance(node.get("v"), str) else []
-        )
+        found = [node["v"]] if node.get("__cs__") == "pickle" and isinstance(
+            node.get("v"), str) else []
         for value in node.values():
             found += _pickles(value)
         return found
@@ -259,9 +253,8 @@ def _assert_passed(result: pytest.RunResult, what: str) -> None:
     bad = {k: v for k, v in outcomes.items() if k not in ("passed", "warnings", "warning")}
     if bad or not outcomes.get("passed"):
         lines = result.outlines
-        pytest.fail(
-            f"{what} run did not pass: {outcomes}\n" + "\n".join(lines[-80:]), pytrace=False
-        )
+        pytest.fail(f"{what} run did not pass: {outcomes}\n" + "\n".join(lines[-80:]),
+                    pytrace=False)
 
 
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:
