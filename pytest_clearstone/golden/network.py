@@ -45,7 +45,6 @@ import re
 import socket
 import sys
 import threading
-import weakref
 from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any, NamedTuple, TypeAlias
@@ -666,7 +665,9 @@ class _SocketHooks:
         self._stack: PatchStack | None = None
         #: the blockers installed while held (one replaced and put back by its replacer's undo,
         #: as a fixture's monkeypatch does, still counts as in place)
-        self._blockers: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+        #: (a plain set, cleared when the last holder lets go: its membership test is the one
+        #: thing a guard starting asks of it, three times a replaying test)
+        self._blockers: set[Callable[..., Any]] = set()
         self._lock = threading.Lock()
 
     def hold(self) -> None:
@@ -696,8 +697,11 @@ class _SocketHooks:
         ``getaddrinfo``: it only names addresses in messages, and pytest-socket puts its own
         back only where it finds it.)"""
         own = vars(socket.socket)
+        blockers = self._blockers
+        if own.get("connect") in blockers and own.get("connect_ex") in blockers:
+            return  # (as nearly always: nothing replaced them)
         for name in _BLOCKED:
-            if own.get(name) not in self._blockers:
+            if own.get(name) not in blockers:
                 setattr(socket.socket, name, self._blocker(name))
 
     def release(self) -> None:
