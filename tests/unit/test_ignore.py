@@ -13,6 +13,7 @@ from pytest_clearstone.golden.ignore import (
     IGNORED,
     IgnoreConfig,
     IgnorePaths,
+    ignore_advice,
     ignore_state_paths,
     recorded_form,
     unwritten_places,
@@ -109,6 +110,20 @@ def test_ignore_state_paths_start_at_the_outcome() -> None:
     assert ignore_state_paths(["final_state.history.*.id"]).texts
     with pytest.raises(ValueError, match="result or final_state"):
         ignore_state_paths(["history.*.id"])
+
+
+def test_ignore_state_paths_may_start_with_a_wildcard() -> None:
+    """``*`` and ``**`` reach into ``result`` and ``final_state`` alike: accepted."""
+    paths = ignore_state_paths(["**.id", "*.history"])
+    assert paths.prune({"final_state": {"history": [1], "n": {"id": 2}}}) == {
+        "final_state": {"n": {}}
+    }
+
+
+def test_ignore_advice_names_no_path_when_a_place_is_the_whole_arguments() -> None:
+    assert "ignore=['config.run_id']" in ignore_advice([["config", "run_id"]])
+    assert ignore_advice([["config", "run_id"], []]) == ""
+    assert ignore_advice([]) == ""
 
 
 def test_the_paths_that_matched_nothing_are_known_once_applied() -> None:
