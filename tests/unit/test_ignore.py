@@ -197,3 +197,19 @@ def test_unwritten_places_are_named_as_the_redaction_names_them() -> None:
         "root['input'][0].extra",
         "root['run_manager']",
     ]
+
+
+@pytest.mark.parametrize(
+    "key", [" padded ", "run.id", 'say "hi"', "back\\slash", "*", "**", "a[0]"]
+)
+def test_a_key_written_as_a_path_segment_reads_back_as_itself(key: str) -> None:
+    from pytest_clearstone.golden.path_patterns import segment_text
+
+    assert parse_path(f"config.{segment_text(key)}") == ("config", key)
+
+
+def test_a_path_starting_with_a_wildcard_does_not_name_its_start() -> None:
+    from pytest_clearstone.golden.path_patterns import names_its_start
+
+    assert names_its_start("final_state.x")
+    assert not names_its_start("*.x") and not names_its_start("**.x")
