@@ -68,3 +68,30 @@ def test_a_path_given_to_an_sdk_upload_parameter_is_recorded_as_the_file(tmp_pat
     client = openai.OpenAI(api_key="sk-test", base_url="http://localhost")
     bound = Binder(client.files.create).bind_call((), {"file": path, "purpose": "assistants"})
     assert not isinstance(bound["file"], Path)
+
+
+def test_a_pydantic_ai_run_context_is_recorded_by_what_the_tool_acts_on() -> None:
+    from pydantic_ai import RunContext
+    from pydantic_ai.models.test import TestModel
+    from pydantic_ai.usage import RunUsage
+
+    from pytest_clearstone.arguments import tool_context
+
+    ctx = RunContext(deps={"user": 1}, model=TestModel(), usage=RunUsage(), retry=2, tool_name="t")
+    shown = tool_context(ctx)
+    assert {k: v for k, v in shown.items() if k != "__class__"} == {
+        "deps": {"user": 1},
+        "tool_name": "t",
+        "retry": 2,  # (a retry of the tool is another call)
+    }
+
+
+class RunContext:
+    """A class of the user's own that happens to be named ``RunContext``: itself."""
+
+
+def test_a_run_context_of_another_library_is_itself() -> None:
+    from pytest_clearstone.arguments import tool_context
+
+    ctx = RunContext()
+    assert tool_context(ctx) is ctx
