@@ -72,7 +72,8 @@ def _two_calls(order: tuple[str, str] = ("app.search", "app.complete"), **fields
         )
     inner = fields.pop("inner", None)
     if inner:
-        spans.insert(2, {"span_id": "i", "parent_span_id": "root", "name": inner, "attributes": {}})
+        own = {"span_id": "i", "parent_span_id": "root", "name": inner, "attributes": {}}
+        spans.insert(2, {**own, **fields.pop("agent_span", {})})
     doc = {
         "agent": {"module": "app", "class": "Agent", "state": {}},
         "metadata": {"strict": True, "mock": {"tool": ["app.search", "app.complete"]}, "test": "t"},
@@ -127,3 +128,102 @@ def test_a_run_added_or_removed_is_named_and_the_runs_kept_are_not() -> None:
     assert describe_changes(_runs("a"), _runs("a", "b")) == "run #2 added"
     assert describe_changes(_runs("a", "b"), _runs("a")) == "run #2 removed"
     assert describe_changes(_runs("a", "b"), _runs("z")) == "run #1 result, run #2 removed"
+
+
+def test_a_changed_final_state_is_named() -> None:
+    before = json.loads(_runs("a"))
+    after = json.loads(_runs("a"))
+    after["outcome"]["final_state"] = {"n": 9}
+    assert describe_changes(json.dumps(before), json.dumps(after)) == "final state"
+
+
+def test_an_answer_that_became_an_error_is_a_changed_answer() -> None:
+    before = json.loads(_doc())
+    after = json.loads(_doc())
+    after["trace"]["spans"][1]["error"] = {"type": "TimeoutError", "message": "late"}
+    assert describe_changes(json.dumps(before), json.dumps(after)) == (
+        "llm call #1 to app.complete answer"
+    )
+
+
+def test_a_signature_gained_or_lost_is_named() -> None:
+    signed = json.loads(_doc())
+    signed["signature"] = "ab" * 32
+    assert describe_changes(_doc(), json.dumps(signed)) == "signed"
+    assert describe_changes(json.dumps(signed), _doc()) == (
+        "signature removed (no signing key: set $CLEARSTONE_SIGNING_KEY to sign it)"
+    )
+
+
+def test_a_file_written_again_with_the_same_text_is_not_unchanged() -> None:
+    assert describe_changes(_doc(), _doc(), written_again=True) == (
+        "layout (behaviour unchanged: the file was written again)"
+    )
+
+
+def test_what_rewrote_a_golden_of_unchanged_behaviour_is_named() -> None:
+    base = json.loads(_doc())
+    newer = {**base, "format_version": 2}
+    assert describe_changes(json.dumps({**base, "format_version": 1}), json.dumps(newer)) == (
+        "format version (1 -> 2)"
+    )
+    fresh = {**base, "checkpoint_id": "ckpt_2"}
+    assert describe_changes(json.dumps(base), json.dumps(fresh)) == (
+        "new checkpoint id, seeds and clock (--clearstone-fresh)"
+    )
+    old_writer = {**base, "written_by": {"library": "pytest-clearstone 0.1.0", "python": "3.11"}}
+    new_writer = {**base, "written_by": {"library": "pytest-clearstone 0.2.0", "python": "3.11"}}
+    assert describe_changes(json.dumps(old_writer), json.dumps(new_writer)) == (
+        "writer (pytest-clearstone 0.1.0, Python 3.11 -> pytest-clearstone 0.2.0, Python 3.11)"
+    )
+    # the same state with its keys in another order (a dict built from a set)
+    reordered = {**base, "agent": {"state": {"b": 2, "a": 1}}}
+    ordered = {**base, "agent": {"state": {"a": 1, "b": 2}}}
+    assert describe_changes(json.dumps(ordered), json.dumps(reordered)) == (
+        "state (key order only)"
+    )
+
+
+def test_a_span_of_the_agents_own_with_another_status_message_or_parent_is_a_change() -> None:
+    failed = {"status": "error", "status_message": "ValueError: x"}
+    assert (
+        describe_changes(
+            _two_calls(inner="plan", agent_span=failed),
+            _two_calls(inner="plan", agent_span={**failed, "status_message": "ValueError: y"}),
+        )
+        == "spans"
+    )
+
+
+def _nested(parent_of_b: str) -> str:
+    spans = [
+        {"span_id": "root", "name": "t", "attributes": {}, "start_time_ns": 0},
+        {"span_id": "a", "parent_span_id": "root", "name": "a", "start_time_ns": 1},
+        {"span_id": "b", "parent_span_id": parent_of_b, "name": "b", "start_time_ns": 2},
+    ]
+    return json.dumps({"trace": {"spans": spans}, "outcome": {"result": 1}})
+
+
+def test_a_span_of_the_agents_own_under_another_parent_is_a_change() -> None:
+    assert describe_changes(_nested("root"), _nested("root")) == "unchanged"
+    assert describe_changes(_nested("root"), _nested("a")) == "spans"
+
+
+def test_calls_listed_in_another_order_with_the_same_start_times_are_unchanged() -> None:
+    # (a golden written by an earlier version lists its spans in start order; the order in
+    # the file is not the order the calls were made in: their start times are)
+    doc = json.loads(_two_calls())
+    doc["trace"]["spans"].reverse()
+    assert describe_changes(_two_calls(), json.dumps(doc)) == (
+        "layout (behaviour unchanged: the file was written again)"
+    )
+
+
+def test_a_checkout_with_crlf_line_ends_holds_the_same_golden(tmp_path: Any) -> None:
+    from pytest_clearstone.golden.changes import holds_but_span_times
+
+    text = json.dumps(json.loads(_doc()), indent=2) + "\n"
+    path = tmp_path / "g.ckpt"
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+    assert holds_but_span_times(path, text)
+    assert not holds_but_span_times(path, text.replace('"hi"', '"ho"'))

@@ -262,3 +262,65 @@ def test_an_exception_keeping_its_fields_in_slots_comes_back_with_them() -> None
     rebuilt = _replayed(_Slotted("rate limited", 429, 2.5))
     assert type(rebuilt) is _Slotted and str(rebuilt) == "rate limited"
     assert (rebuilt.status, rebuilt.retry_after) == (429, 2.5)
+
+
+def _local_value_error() -> type[Exception]:
+    class LocalValueError(ValueError):
+        pass
+
+    return LocalValueError
+
+
+def test_a_stand_in_keeps_the_recorded_module_not_its_bases() -> None:
+    rebuilt = _replayed(_local_value_error()("bad"))
+    assert isinstance(rebuilt, ValueError) and type(rebuilt).__name__ == "LocalValueError"
+    assert type(rebuilt).__module__ == __name__
+
+
+class Outer:
+    class Formatting(Exception):
+        """Its text is made from its argument: rebuilt from ``args``, it would read otherwise."""
+
+        def __init__(self, code: Any) -> None:
+            super().__init__(f"code {code}")
+
+
+def test_an_exception_made_to_read_as_recorded_keeps_its_qualified_name() -> None:
+    rebuilt = _replayed(Outer.Formatting(5))
+    assert str(rebuilt) == "code 5" and isinstance(rebuilt, Outer.Formatting)
+    assert type(rebuilt).__qualname__ == "Outer.Formatting"
+
+
+def test_a_builtin_exception_is_named_by_its_bare_name() -> None:
+    from pytest_clearstone.golden.recorded_errors import recorded_name
+
+    assert recorded_name({"type": "ValueError", "module": "builtins"}) == "ValueError"
+    assert recorded_name({"type": "Down", "module": "app.errors"}) == "app.errors.Down"
+
+
+def test_a_recorded_keyboard_interrupt_is_not_raised_again() -> None:
+    record = {"type": "KeyboardInterrupt", "module": "builtins", "message": "", "args": []}
+    assert not_raised_again(record) is not None
+    assert type(rebuild_exception(record)) is RecordedError
+
+
+def test_causes_are_rebuilt_to_the_recorded_depth_only() -> None:
+    from pytest_clearstone.tracing.span import CAUSE_DEPTH
+
+    record: dict[str, Any] = {"type": "ValueError", "module": "builtins", "message": "9"}
+    for level in range(8, -1, -1):  # (a golden edited to nest deeper than any recording)
+        record = {**record, "message": str(level), "args": [str(level)], "cause": record}
+    chain: BaseException | None = rebuild_exception(record)
+    depth = 0
+    while chain is not None:
+        depth += 1
+        chain = chain.__cause__
+    assert depth == CAUSE_DEPTH
+
+
+def test_a_call_cut_off_by_a_trio_cancel_scope_replays_as_a_clear_error() -> None:
+    from pytest_clearstone.golden.recorded_errors import replayed_error
+
+    error = replayed_error({"type": "Cancelled", "module": "trio", "message": ""}, False)
+    assert type(error) is RecordedError and "trio cancel scope" in str(error)
+    assert "anyio_backend 'asyncio'" in str(error)

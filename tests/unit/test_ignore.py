@@ -13,6 +13,7 @@ from pytest_clearstone.golden.ignore import (
     IGNORED,
     IgnoreConfig,
     IgnorePaths,
+    ignore_advice,
     ignore_state_paths,
     recorded_form,
     unwritten_places,
@@ -111,6 +112,20 @@ def test_ignore_state_paths_start_at_the_outcome() -> None:
         ignore_state_paths(["history.*.id"])
 
 
+def test_ignore_state_paths_may_start_with_a_wildcard() -> None:
+    """``*`` and ``**`` reach into ``result`` and ``final_state`` alike: accepted."""
+    paths = ignore_state_paths(["**.id", "*.history"])
+    assert paths.prune({"final_state": {"history": [1], "n": {"id": 2}}}) == {
+        "final_state": {"n": {}}
+    }
+
+
+def test_ignore_advice_names_no_path_when_a_place_is_the_whole_arguments() -> None:
+    assert "ignore=['config.run_id']" in ignore_advice([["config", "run_id"]])
+    assert ignore_advice([["config", "run_id"], []]) == ""
+    assert ignore_advice([]) == ""
+
+
 def test_the_paths_that_matched_nothing_are_known_once_applied() -> None:
     paths = IgnorePaths(["request_id", "**.run_idd", "messages.*.id"])
     assert paths.unmatched() == []  # applied to nothing yet: nothing to tell
@@ -182,3 +197,19 @@ def test_unwritten_places_are_named_as_the_redaction_names_them() -> None:
         "root['input'][0].extra",
         "root['run_manager']",
     ]
+
+
+@pytest.mark.parametrize(
+    "key", [" padded ", "run.id", 'say "hi"', "back\\slash", "*", "**", "a[0]"]
+)
+def test_a_key_written_as_a_path_segment_reads_back_as_itself(key: str) -> None:
+    from pytest_clearstone.golden.path_patterns import segment_text
+
+    assert parse_path(f"config.{segment_text(key)}") == ("config", key)
+
+
+def test_a_path_starting_with_a_wildcard_does_not_name_its_start() -> None:
+    from pytest_clearstone.golden.path_patterns import names_its_start
+
+    assert names_its_start("final_state.x")
+    assert not names_its_start("*.x") and not names_its_start("**.x")

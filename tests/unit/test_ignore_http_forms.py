@@ -186,6 +186,25 @@ def test_with_ignore_paths_too_the_machine_headers_are_not_compared(module: Any)
 
 
 @MODULES
+def test_a_path_into_a_request_leaves_its_machine_headers_uncompared(module: Any) -> None:
+    """A path that goes into a request argument (one of its headers, its url) walks it field
+    by field: the headers that describe the machine are still left out of the comparison."""
+    for path in ("request.headers.x-trace", "request.url"):
+        paths = IgnoreConfig([path]).for_target("httpx2.Client.send")
+        recorded = paths.prune(_arguments(_request(module)))
+        assert "user-agent" not in _names(recorded)
+        assert same_tree(paths.prune(_arguments(_request(module, **ELSEWHERE))), recorded)
+
+
+@MODULES
+def test_state_paths_keep_the_machine_headers_of_a_stored_request(module: Any) -> None:
+    """Only a call's arguments leave them out: ``ignore_state=`` paths prune what they name."""
+    paths = IgnorePaths(["result.trace"])
+    pruned = paths.prune({"result": {"trace": 1, **_arguments(_request(module))}})
+    assert "user-agent" in _names(pruned["result"])
+
+
+@MODULES
 def test_the_machine_headers_are_stored(module: Any) -> None:
     tree = _arguments(_request(module))
     assert {"user-agent", "x-stainless-runtime-version", "accept-encoding"} <= set(_names(tree))

@@ -194,3 +194,64 @@ def test_hostile_places_are_ordered_without_a_crash(places: str) -> None:
     items = [("a", "0/a#1", places), ("b", "0", "")]
     ordered = call_order(items, lambda item: item[1], lambda item: item[2])
     assert sorted(ordered) == sorted(items)
+
+
+def test_job_indexes_past_two_digits_are_still_compared_as_numbers() -> None:
+    # (a map over 150 documents: each job in the order it was handed out, whichever started)
+    started = [f"c{i}@0/w#{i}" for i in (101, 100, 99, 150)]
+    assert _order(*started) == [f"c{i}@0/w#{i}" for i in (99, 100, 101, 150)]
+
+
+def test_children_placed_past_the_parents_calls_come_in_the_order_of_their_keys() -> None:
+    # places past the parent's own calls (a golden cut short, or edited) are read as "after
+    # them all": the jobs then come in the order they were handed out, not by the places
+    started = ["one@0", "b@0/w#1!3", "a@0/w#0!5"]
+    assert _placed(*started) == ["one@0", "a@0/w#0!5", "b@0/w#1!3"]
+
+
+def test_a_child_without_places_comes_where_its_first_call_started() -> None:
+    from pytest_clearstone.golden.ordering import spans_in_call_order
+
+    spans = [
+        _span("root", 0, None),
+        _span("plan", 1, "0"),
+        _span("b", 2, "0/w#1"),
+        _span("a", 3, "0/w#0"),
+        _span("sum", 4, "0"),
+    ]
+    # (no places recorded: a golden of an earlier version)
+    assert [s.name for s in spans_in_call_order(reversed(spans))] == [
+        "root",
+        "plan",
+        "a",
+        "b",
+        "sum",
+    ]
+
+
+def test_start_order_is_by_start_time_whatever_order_the_spans_were_read_in() -> None:
+    from pytest_clearstone.golden.ordering import in_start_order
+
+    spans = [_span(name, start, None) for name, start in (("c", 2), ("a", 0), ("b", 1))]
+    for seq, span in enumerate(spans):  # (as read from a golden's file: in call order)
+        span.seq = seq
+    assert [s.name for s in in_start_order(spans)] == ["a", "b", "c"]
+
+
+def test_span_branch_reads_recorded_calls_only() -> None:
+    from pytest_clearstone.golden.ordering import span_branch
+
+    call = _span("a", 0, "0/w#1")
+    assert span_branch(call) == "0/w#1"
+    call.attributes.pop("clearstone.target")
+    assert span_branch(call) == ""
+
+
+def test_an_own_span_holding_one_with_a_call_under_it_comes_before_both() -> None:
+    items = [
+        ("outer", None, False),
+        ("first", None, True),
+        ("inner", "outer", False),
+        ("second", "inner", True),
+    ]
+    assert _at_their_calls(items) == ["first", "outer", "inner", "second"]

@@ -326,3 +326,52 @@ def test_withheld_values_are_bounded() -> None:
         withheld.note(f"value-{i:08d}", "x")
     noted = withheld.noted()
     assert len(noted) == withheld.LIMIT and "value-00000000" not in noted
+
+
+# -- base64 in texts, escapes, the index ---------------------------------------------------------
+@pytest.mark.parametrize("before", [b"", b"x", b"xy", b"\xff\xfe\xfd"])
+@pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode])
+def test_a_secret_inside_base64_in_a_text_is_found_wherever_it_starts(
+    before: bytes, encode: Any
+) -> None:
+    # media an agent sends as a string (a data: URL): the secret's bytes start at any of the
+    # three places in a group of three, and the bytes around it change the characters there
+    secret = "s3cr3t>VALUE?0123456789~~~abcdef"  # (its base64 holds "+" and "/")
+    payload = encode(before + secret.encode() + b" and more").decode()
+    text = _text({"image": f"data:image/png;base64,{payload}"})
+    leak = secrets.find_leak(text, {secret: "the value of $SOME_API_KEY"})
+    assert leak is not None, payload
+    assert leak.location.endswith("in its base64") and "root['image']" in leak.location
+
+
+def test_values_not_looked_for_are_not_looked_for_in_base64_either() -> None:
+    digits = "12345678901234567890"
+    text = _text({"image": base64.b64encode(b"x" + digits.encode()).decode()})
+    assert secrets.find_leak(text, {digits: "an id", **SEEN}) is None
+
+
+def test_a_secret_holding_a_backslash_is_found_and_not_named() -> None:
+    secret = "s3cr3t\\VALUE-0123456789abcdef"
+    leak = secrets.find_leak(_text({"page": f"key {secret}"}), {secret: "the value of $K"})
+    assert leak is not None and "root['page']" in leak.location
+    in_key = secrets.find_leak(_text("ok", state={secret: 1}), {secret: "the value of $K"})
+    assert in_key is not None and "(in the key)" in in_key.location
+    for spelling in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]):
+        assert spelling not in in_key.location
+
+
+def test_a_payload_is_searched_when_the_tag_index_names_a_place_that_is_not_there() -> None:
+    doc = json.loads(_text({"blob": b"header " + SECRET.encode()}))
+    doc["tag_index"]["paths"] = [["outcome", "nowhere", 3]]  # (an index edited by hand)
+    leak = secrets.find_leak(json.dumps(doc), SEEN)
+    assert leak is not None and "the base64 of the bytes value" in leak.location
+
+
+def test_the_signing_key_is_looked_for_whatever_the_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(signing.ENV_VAR, "signing-key-0123456789")
+    with secrets.watching(lambda: {}):
+        assert secrets.seen_secrets() == {
+            "signing-key-0123456789": f"the value of ${signing.ENV_VAR}"
+        }

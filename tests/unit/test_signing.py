@@ -103,6 +103,18 @@ def test_the_signature_survives_reindenting_and_crlf_line_endings(tmp_path: Path
     assert signing.verify(reindented, KEY)
 
 
+def test_the_signature_survives_reordered_keys(tmp_path: Path) -> None:
+    # (a JSON formatter that sorts or moves keys changes nothing the signature covers)
+    path = _save(tmp_path, {"n": [1, 2], "a": {"y": 1, "x": 2}}, KEY)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert signing.verify(json.dumps(dict(reversed(list(doc.items())))), KEY)
+
+
+def test_an_empty_environment_variable_is_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(signing.ENV_VAR, "")
+    assert signing.resolve_key() is None
+
+
 def test_sign_text_and_sign_file_sign_existing_files(tmp_path: Path) -> None:
     path = _save(tmp_path, {"n": 1}, None)
     assert signing.verify(signing.sign_text(path.read_text(), KEY), KEY)
@@ -317,3 +329,13 @@ def test_the_sign_command_works_when_copied_for_a_path_holding_quotes(
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, (command, done.stderr)
     assert Checkpoint.read(path, allow_pickle=True, signing_key=KEY) is not None
+
+
+@pytest.mark.parametrize("field", ["input", "output"])
+def test_a_pickle_in_a_calls_arguments_or_answer_is_named_without_the_stored_level(
+    field: str,
+) -> None:
+    doc = {"trace": {"spans": [{"name": "app.llm", "span_id": "s1"}]}}
+    assert signing.describe_location(doc, ["trace", "spans", 0, field, "v", "receipt"]) == (
+        f"the {field} of span 'app.llm' (s1) at root['receipt'] (trace.spans[0].{field})"
+    )

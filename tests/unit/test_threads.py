@@ -421,3 +421,94 @@ def test_a_varying_number_of_other_jobs_does_not_move_a_jobs_key() -> None:
         return found
 
     assert keys([0, 1, 0]) == keys([2, 0, 1]) == keys([1, 1, 1])
+
+
+# -- what a branch counts and keeps ------------------------------------------------------------
+def test_a_branch_is_placed_after_the_calls_its_parent_made_before_handing_it_out() -> None:
+    from pytest_clearstone.golden.threads import Branch
+
+    root = Branch("0")
+    assert root.count_call() == ""  # (a root has no place)
+    root.count_call()
+    job = root.child("work")
+    assert job.place == 2
+    job.count_call()
+    inner = job.child("lookup")
+    # the places of the branch's ancestors first: the job's among the root's calls, then its
+    # own among the job's
+    assert inner.count_call() == "2/1"
+
+
+def test_a_logical_clock_never_reads_the_same_twice() -> None:
+    from pytest_clearstone.golden.threads import Branch
+
+    branch = Branch("0")
+    assert branch.tick("clock", 5) == 5
+    assert branch.tick("clock", 5) == 6
+    assert branch.tick("clock", 3) == 7
+    assert branch.tick("clock", 10) == 10
+
+
+def test_a_branch_started_from_a_threaded_one_is_threaded_too() -> None:
+    from pytest_clearstone.golden.threads import Branch
+
+    job = Branch("0").child("work", threaded=True)
+    assert job.child("task").threaded
+    assert not Branch("0").child("task").threaded
+
+
+def test_a_hash_in_a_job_name_cannot_make_a_key_of_another_job() -> None:
+    from pytest_clearstone.golden.threads import job_name
+
+    def work() -> None:
+        return None
+
+    work.__name__ = "a/b#1"
+    assert job_name(work) == "a_b_1"
+
+
+def test_the_jobs_a_live_call_starts_are_no_branches_and_take_no_number(
+    propagation: ContextPropagation,
+) -> None:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        token = threads.unbranched()
+        try:
+            inside = pool.submit(current_branch).result()
+        finally:
+            threads.restore_branching(token)
+        after = pool.submit(current_branch).result()
+    assert (inside, after) == ("0", "0/current_branch#0")
+
+
+def test_a_jobs_done_callback_hands_its_clocks_to_the_parent(
+    propagation: ContextPropagation,
+) -> None:
+    from concurrent.futures import Future
+
+    seen: list[int] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future: Future[None] = pool.submit(time.sleep, 0.05)
+
+        def tick(done: Future[None]) -> None:
+            branch = threads.running_branch()
+            assert branch is not None
+            seen.append(branch.tick("clock", 100))
+
+        future.add_done_callback(tick)
+        future.result()
+    main = threads.running_branch()
+    assert main is not None and seen == [100]
+    assert main.tick("clock", 1) == 101  # (counts on from what the callback read)
+
+
+def test_a_task_given_a_context_on_a_patched_loop_is_a_branch_of_its_own() -> None:
+    async def probe() -> tuple[str, str]:
+        return _seen()
+
+    async def main() -> tuple[str, str]:
+        context = contextvars.copy_context()
+        context.run(request_id.set, "given")
+        return await asyncio.get_running_loop().create_task(probe(), context=context)
+
+    with ContextPropagation():
+        assert asyncio.run(main()) == ("given", "0/probe#0")

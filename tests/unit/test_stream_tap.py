@@ -1,0 +1,82 @@
+"""The recording side of a stream (``golden/streams.py``): what the tap does to the live
+stream it reads for the agent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from pytest_clearstone.golden.streams import RecordedStream, StreamTap
+
+
+def _step(advance: Any) -> Any:
+    return advance()
+
+
+def test_a_stream_the_agent_stops_reading_is_closed_and_records_what_was_read() -> None:
+    closed: list[str] = []
+    done: list[RecordedStream] = []
+
+    def live() -> Iterator[int]:
+        try:
+            yield from range(5)
+        finally:
+            closed.append("live")  # (the connection the SDK holds is given back)
+
+    tap = StreamTap(RecordedStream(), _step, lambda record, error: done.append(record))
+    inner = live()  # (held: not closed by being dropped)
+    stream = tap.sync(inner)
+    assert [next(stream), next(stream)] == [0, 1]
+    stream.close()
+    assert closed == ["live"]
+    assert done[0].items == [0, 1] and not done[0].complete
+
+
+def test_an_async_stream_the_agent_stops_reading_is_closed_too() -> None:
+    closed: list[str] = []
+    done: list[RecordedStream] = []
+
+    async def live() -> AsyncIterator[int]:
+        try:
+            for i in range(5):
+                yield i
+        finally:
+            closed.append("live")
+
+    async def read() -> None:
+        tap = StreamTap(
+            RecordedStream(is_async=True), _step, lambda record, error: done.append(record)
+        )
+        inner = live()  # (held: not closed by being dropped)
+        stream = tap.asynchronous(inner)
+        assert await stream.__anext__() == 0
+        await stream.aclose()
+        assert closed == ["live"]
+
+    asyncio.run(read())
+    assert closed == ["live"]
+    assert done[0].items == [0] and not done[0].complete
+
+
+def test_the_request_a_recorded_sdk_stream_answered_keeps_no_machine_headers() -> None:
+    # (an SDK's own request headers, mixed case: User-Agent, X-Stainless-OS...)
+    import httpx
+    import openai
+
+    from pytest_clearstone.golden.streams import tap
+
+    request = httpx.Request(
+        "POST",
+        "https://api.openai.com/v1/chat/completions",
+        headers={"User-Agent": "OpenAI/Python 1.0", "X-Stainless-OS": "Linux", "X-Trace": "t"},
+    )
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, request=request)
+    client = openai.OpenAI(api_key="sk-test", base_url="http://localhost")
+    stream = openai.Stream(cast_to=object, response=response, client=client)
+    _, stream_tap = tap(stream, _step, lambda record, error: None)
+    assert stream_tap is not None
+    sent = stream_tap.record.response.request
+    names = [name.decode().lower() for name, _ in sent.headers.raw]
+    assert "x-trace" in names
+    assert "user-agent" not in names and "x-stainless-os" not in names
