@@ -323,4 +323,4 @@ def test_a_call_cut_off_by_a_trio_cancel_scope_replays_as_a_clear_error() -> Non
 
     error = replayed_error({"type": "Cancelled", "module": "trio", "message": ""}, False)
     assert type(error) is RecordedError and "trio cancel scope" in str(error)
-    assert "anyio_backend 'asyncio'" in str(error)
+    assert "Mock the async function that makes the call" in str(error)
