@@ -1,17 +1,21 @@
-"""What every test that runs pytest inside pytest shares: inner runs leave pytest-check and
-pytest-asyncio out, and run as outside a CI service.
+"""What every test that runs pytest inside pytest shares: inner runs leave pytest-check,
+pytest-asyncio, pytest-socket and pytest-django out, and run as outside a CI service.
 
 pytest-check (in the test extra, for ``tests/plugin/test_soft_assertions_recording.py``, which asks
 for it in a subprocess) patches ``threading.Thread.start`` for the whole process when it is
 imported; pytester's in-process runs load every installed plugin, and the patch would stay in the
 worker after the run (pytester restores ``sys.modules``, not ``threading``), changing what later
 tests of threads see. pytest-asyncio (in the test extra, for
-``tests/plugin/test_pytest_asyncio.py``, whose inner runs load it with ``-p
-pytest_asyncio.plugin``) warns at every start-up without its ini option, which an inner run given
-``-W error`` (or ``filterwarnings = error``) stops on. The directories' own conftests set their
-lean options (``LEAN_ADDOPTS``, which leave it out too) after this. pytest prints its short test
-summary untruncated where ``CI`` or ``BUILD_NUMBER`` is set; inner runs drop both, so that what a
-test reads of their output is the same on a developer's machine and in CI.
+``tests/plugin/test_pytest_asyncio.py``, whose inner runs load it with ``-p pytest_asyncio.plugin``)
+warns at every start-up without its ini option, which an inner run given ``-W error`` (or
+``filterwarnings = error``) stops on. pytest-socket (for
+``tests/plugin/test_network_guard_beside_socket_plugins.py``, which asks for it with ``-p socket``
+in a subprocess) puts ``socket.socket.connect`` into the class's own attributes at every test's
+teardown, for the rest of the process; pytest-django (for the Django tests, with ``-p
+pytest_django.plugin`` in a subprocess) imports Django's settings machinery. The directories' own
+conftests set their lean options (``LEAN_ADDOPTS``, which leave it out too) after this. pytest
+prints its short test summary untruncated where ``CI`` or ``BUILD_NUMBER`` is set; inner runs drop
+both, so that what a test reads of their output is the same on a developer's machine and in CI.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ def _inner_runs_without_pytest_check_or_asyncio(
     for name in ("CI", "BUILD_NUMBER"):
         monkeypatch.delenv(name, raising=False)
     options = os.environ.get("PYTEST_ADDOPTS", "")
-    for plugin in ("no:check", "no:asyncio"):
+    for plugin in ("no:check", "no:asyncio", "no:socket", "no:django"):
         if plugin not in options:
             options = f"{options} -p {plugin}".strip()
     monkeypatch.setenv("PYTEST_ADDOPTS", options)
