@@ -796,22 +796,22 @@ def _database_fix(cls: type, target: str) -> str:
     function of the agent's own to mock in its place."""
     if cls.__module__ == "sqlite3" and cls.__name__ == "Row":
         return "convert each row where it is made (dict(row) or tuple(row))"
-    sqlalchemy = _sqlalchemy_fix(cls)
-    if sqlalchemy and target.partition(".")[0] == "sqlalchemy":
-        return (
-            f"mock a function of your own in place of {target}: one that runs the query and "
-            "returns its rows as plain data ([row._asdict() for row in result])"
-        )
-    if sqlalchemy:
-        return sqlalchemy
-    django = _django_fix(cls)
-    if django and target.partition(".")[0] == "django":
-        return (
-            f"mock a function of your own in place of {target}: one that runs the query and "
-            "returns plain data (list(queryset.values(...)))"
-        )
-    if django:
-        return django
+    for library, fix_of, plain in (
+        (
+            "sqlalchemy",
+            _sqlalchemy_fix,
+            "its rows as plain data ([row._asdict() for row in result])",
+        ),
+        ("django", _django_fix, "plain data (list(queryset.values(...)))"),
+    ):
+        fix = fix_of(cls)
+        if fix and target.partition(".")[0] == library:
+            return (
+                f"mock a function of your own in place of {target}: one that runs the query and "
+                f"returns {plain}"
+            )
+        if fix:
+            return fix
     if all(callable(getattr(cls, name, None)) for name in ("execute", "fetchall")):
         return (
             "read its rows where it is made (return cursor.fetchall(), with rows of plain "
