@@ -1,4 +1,4 @@
-"""asyncio's cancellations of live calls (the agent's timeout, a task cancelled), as recorded.
+"""Cancellations of live calls (an asyncio timeout or cancelled task, a trio cancel scope).
 
 A call cut off by a cancellation is recorded with it, and its replay waits to be cancelled
 again (:mod:`~pytest_clearstone.golden.responses`). Its message is whatever the canceller gave:
@@ -28,6 +28,25 @@ def is_cancellation(exc: BaseException) -> bool:
     """Whether ``exc`` is asyncio's cancellation (the agent's timeout, or its task cancelled)."""
     asyncio = sys.modules.get("asyncio")  # (not loaded: no asyncio task was cancelled)
     return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+
+
+def is_trio_cancelled(error: dict[str, Any]) -> bool:
+    """Whether the exception record ``error`` is trio's ``Cancelled`` (a cancel scope's:
+    ``move_on_after``, ``fail_after``, anyio's on the trio backend)."""
+    return error.get("type") == "Cancelled" and _package(error) == "trio"
+
+
+def is_cancelled(error: dict[str, Any]) -> bool:
+    """Whether the exception record ``error`` is of a call cancelled from outside: asyncio's
+    ``CancelledError`` (not concurrent.futures': a future given up on), or trio's ``Cancelled``
+    (:func:`is_trio_cancelled`)."""
+    return (
+        error.get("type") == "CancelledError" and _package(error) == "asyncio"
+    ) or is_trio_cancelled(error)
+
+
+def _package(error: dict[str, Any]) -> str:
+    return str(error.get("module", "")).partition(".")[0]
 
 
 def as_recorded(exc: BaseException) -> BaseException:

@@ -15,13 +15,14 @@ from ..codec.naming import SCRIPT, is_script
 from ..codec.validation_errors import is_validation_error, validation_error_from_state
 from ..errors import RecordedError
 from ..tracing.span import CAUSE_DEPTH
+from .cancellations import is_trio_cancelled
 
 
 def replayed_error(record: dict[str, Any], allow_pickle: bool) -> BaseException:
     """The recorded exception, made anew; a trio cancellation, which belongs to the cancel
     scope that raised it (a new one would escape every scope), as one clear error (the call of
     an async function waits to be cancelled again instead: see ``TargetReplay.__call__``)."""
-    if record.get("type") == "Cancelled" and str(record.get("module", "")).startswith("trio"):
+    if is_trio_cancelled(record):
         return RecordedError(
             "trio.Cancelled",
             str(record.get("message", "")),

@@ -32,6 +32,7 @@ from ..errors import (
 from ..printable import printable
 from ..tracing.span import Recorded, Span
 from .callback_handlers import LANGCHAIN, InContext, context_handlers
+from .cancellations import is_cancelled
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
 from .targets import Target
@@ -116,7 +117,7 @@ class RecordedCall:
         when the recorded run started (its checkpoint's span), which a call cancelled from
         outside measures its :attr:`cut_off_ms` from."""
         error = span.error
-        cancelled = error is not None and _is_cancellation_record(error)
+        cancelled = error is not None and is_cancelled(error)
         return cls(
             output=span.recorded_output,
             error=error,
@@ -407,16 +408,6 @@ class ReplaySession:
 #: seconds a call cancelled from outside when recorded waits on replay, beyond the time it ran,
 #: to be cancelled again
 _CANCEL_GRACE = 1.0
-
-
-def _is_cancellation_record(error: dict[str, Any]) -> bool:
-    """Whether the exception record ``error`` is of a call cancelled from outside: asyncio's
-    ``CancelledError`` (not concurrent.futures': a future given up on), or trio's
-    ``Cancelled`` (a cancel scope's: anyio's ``fail_after``, ``move_on_after`` on trio)."""
-    kind, module = error.get("type"), str(error.get("module", "")).partition(".")[0]
-    return (kind == "CancelledError" and module == "asyncio") or (
-        kind == "Cancelled" and module == "trio"
-    )
 
 
 async def _cancelled_again(seconds: float, not_cancelled: Callable[[], ReplayError]) -> Any:
