@@ -107,13 +107,11 @@ def generic_ref(cls: Any) -> Any:
     "module:Name"}`` for a module's type variable (the openai SDK's ``parse`` returns
     ``ParsedChatCompletion[~ResponseFormatT]``), ``None`` for anything that cannot be named."""
     meta = getattr(cls, "__pydantic_generic_metadata__", None)
-    parts = (
-        (meta["origin"], meta.get("args", ()))
-        if isinstance(cls, type) and meta and meta.get("origin") is not None
-        else _v1_generic_parts(cls)
-        if isinstance(cls, type) and "[" in cls.__qualname__
-        else None
-    )
+    parts: tuple[Any, Any] | None = None
+    if isinstance(cls, type) and meta and meta.get("origin") is not None:
+        parts = (meta["origin"], meta.get("args", ()))
+    elif isinstance(cls, type) and "[" in cls.__qualname__:  # (a v1 GenericModel's Page[int])
+        parts = _v1_generic_parts(cls)
     if parts is not None:
         origin = parts[0]
         args = [generic_ref(arg) for arg in parts[1]]
