@@ -75,6 +75,14 @@ def _ip(text: str) -> _Address | None:
     return ip
 
 
+def _text(value: Any) -> Any:
+    """``value`` as text where it is bytes (a host or port given to ``socket`` as bytes), else
+    as it is."""
+    return (
+        bytes(value).decode("ascii", "replace") if isinstance(value, (bytes, bytearray)) else value
+    )
+
+
 def _host_name(text: str) -> str:
     return text.lower().rstrip(".")
 
@@ -452,9 +460,7 @@ class NetworkGuard(Patches):
             return
         if not isinstance(address, tuple) or len(address) < 2:
             return  # not an internet address: connect raises its own TypeError
-        host, port = address[0], address[1]
-        if isinstance(host, (bytes, bytearray)):
-            host = bytes(host).decode("ascii", "replace")
+        host, port = _text(address[0]), address[1]
         if not isinstance(host, str) or not isinstance(port, int):
             return  # likewise
         if self.allow.allows(host, port):
@@ -481,10 +487,7 @@ class NetworkGuard(Patches):
         its warning; the caller raises ``failure``). A lookup without a port is allowed only by
         an entry without one."""
         __tracebackhide__ = True
-        if isinstance(host, (bytes, bytearray)):
-            host = bytes(host).decode("ascii", "replace")
-        if isinstance(port, (bytes, bytearray)):
-            port = bytes(port).decode("ascii", "replace")
+        host, port = _text(host), _text(port)
         if isinstance(port, str) and port.isascii() and port.isdigit():
             port = int(port)
         if not isinstance(host, str) or not host or _ip(host) is not None:
@@ -752,8 +755,7 @@ class _SocketHooks:
             if not hooks.guards:
                 return infos
             names = hooks.names
-            if isinstance(host, bytes):
-                host = host.decode("ascii", "replace")
+            host = _text(host)
             if isinstance(host, str) and len(names) < _MAX_NAMES:
                 for info in infos:
                     address = str(info[4][0])
