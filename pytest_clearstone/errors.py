@@ -1147,25 +1147,6 @@ LOOPBACK_NETWORK_HINT = (
 )
 
 
-def _loopback_entry(host: str) -> str:
-    """The ``clearstone_allow_hosts`` entry that allows the loopback address ``host`` on any
-    port (``localhost`` for the usual ones), or ``""`` when ``host`` is not a loopback
-    address."""
-    import ipaddress  # (only when a connection was blocked)
-
-    if host.lower().rstrip(".") == "localhost":
-        return "localhost"
-    try:
-        ip = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return ""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if not ip.is_loopback:
-        return ""
-    return "localhost" if str(ip) in ("127.0.0.1", "::1") else str(ip)
-
-
 TELEMETRY_NETWORK_HINT = (
     "It is an OpenTelemetry exporter sending the agent's telemetry. Under tests, give the "
     "agent's provider an in-memory or console exporter, or turn the SDK off with "
@@ -1238,7 +1219,9 @@ class NetworkBlockedError(ReplayError):
     works. ``mcp``: the module of the MCP client's transport that connected
     (``"mcp.client.streamable_http"``), for the ``ClientSession`` methods to mock.
     ``lookup_error``: why the host name ``host`` did not resolve, when the connection was
-    blocked at its lookup (a machine without DNS) rather than at ``connect``."""
+    blocked at its lookup (a machine without DNS) rather than at ``connect``. ``loopback``: the
+    ``clearstone_allow_hosts`` entry allowing ``host`` on any port, when it is an address of
+    this machine (``localhost``: a server a fixture started on a new port each run)."""
 
     def __init__(
         self,
@@ -1255,6 +1238,7 @@ class NetworkBlockedError(ReplayError):
         telemetry: bool | str = False,
         mcp: str = "",
         lookup_error: str = "",
+        loopback: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1290,8 +1274,7 @@ class NetworkBlockedError(ReplayError):
                 "carried was for another host, which the guard does not see"
             )
         hint = PROXY_NETWORK_HINT if proxy else NETWORK_HINT
-        loopback = "" if proxy else _loopback_entry(host)
-        if loopback:
+        if loopback and not proxy:
             hint = LOOPBACK_NETWORK_HINT.format(entry=loopback)
         if mcp and not proxy:
             hint = MCP_NETWORK_HINT.format(module=mcp)

@@ -83,6 +83,18 @@ def _text(value: Any) -> Any:
     )
 
 
+def _loopback_entry(host: str) -> str:
+    """The ``clearstone_allow_hosts`` entry that allows the loopback address ``host`` on any
+    port (``localhost`` for the usual ones), or ``""`` when ``host`` is not a loopback
+    address."""
+    if _host_name(host) == "localhost":
+        return "localhost"
+    ip = _ip(host)
+    if ip is None or not ip.is_loopback:
+        return ""
+    return "localhost" if str(ip) in ("127.0.0.1", "::1") else str(ip)
+
+
 def _host_name(text: str) -> str:
     return text.lower().rstrip(".")
 
@@ -434,6 +446,7 @@ class NetworkGuard(Patches):
             telemetry=first.telemetry,
             mcp=first.mcp,
             lookup_error=first.lookup_error,
+            loopback=_loopback_entry(first.host),
         )
         return made if raised is None else made.with_traceback(raised.__traceback__)
 
@@ -541,6 +554,7 @@ class NetworkGuard(Patches):
             telemetry=attempt.telemetry,
             mcp=attempt.mcp,
             lookup_error=attempt.lookup_error,
+            loopback=_loopback_entry(attempt.host),
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
             self._attempts.append(attempt)
