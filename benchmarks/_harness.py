@@ -8,6 +8,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -145,3 +146,24 @@ def count_instructions(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> in
     if done.returncode != 0 or found is None:
         raise RuntimeError(f"valgrind failed in {cwd}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     return int(found.group(1))
+
+
+def instructions_per_call(module: str, factory: str, name: str, loops: int) -> float:
+    """The instructions one call of the benchmark function ``name`` executes, counted by
+    valgrind (:func:`count_instructions`) as the difference between a process making
+    ``2 * loops`` calls and one making ``loops``: start-up, imports and set-up cancel out.
+    ``factory`` is a function of the benchmark ``module`` returning its functions by name.
+
+    A figure noise cannot move, given beside the timed one, not in its place: a baseline that
+    is a C parser runs more instructions per cycle than Python code does, so a ratio against
+    one reads lower in instructions than in time."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
+        f"import {module} as m; f = m.{factory}()[{name!r}]; f(); "
+        "[f() for _ in range(int(sys.argv[1]))]"
+    )
+    counts = [
+        count_instructions([sys.executable, "-c", code, str(n)], REPO_ROOT, child_env())
+        for n in (loops, 2 * loops)
+    ]
+    return (counts[1] - counts[0]) / loops

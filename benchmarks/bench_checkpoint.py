@@ -24,12 +24,16 @@ Baselines are measured in the same run on the same state (about 300 KB of JSON):
   with a note, when clearstone-sdk is not installed.
 
 The state holds a few tagged values (a tuple, a datetime), so the loader's tag hook is measured.
+With ``--instructions`` (on ``run.py``) the load and its baseline are also counted in instructions
+per load (``_harness.instructions_per_call``; same target; orjson's C parse runs more instructions
+per cycle than the loader's Python, so this ratio reads lower than the timed one).
 
-    python benchmarks/run.py checkpoint
+    python benchmarks/run.py checkpoint [--instructions]
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import gc
@@ -46,6 +50,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _harness
 from _harness import Result, spread
 
 from pytest_clearstone.debugging import Checkpoint, CheckpointManager
@@ -132,6 +137,23 @@ def _write_fsync(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
 
 
+def instruction_subjects() -> dict[str, Any]:
+    """The functions ``--instructions`` counts, by name (``_harness.instructions_per_call``):
+    the load of a checkpoint saved in a temporary directory (removed at exit), and its
+    baseline."""
+    from pytest_clearstone.codec.fast_json import orjson
+
+    directory = Path(tempfile.mkdtemp(prefix="cs-bench-ckpt-"))
+    atexit.register(shutil.rmtree, directory, True)
+    manager = CheckpointManager(directory)
+    path = manager.save_checkpoint(_checkpoint(), filename="bench.ckpt")
+    loads = json.loads if orjson is None else orjson.loads
+    return {
+        "ours": lambda: manager.load_checkpoint(path),
+        "baseline": lambda: loads(path.read_bytes()),
+    }
+
+
 def run() -> list[Result]:
     directory = Path(tempfile.mkdtemp(prefix="cs-bench-ckpt-"))
     try:
@@ -170,6 +192,21 @@ def _run(directory: Path) -> list[Result]:
                 "ms",
                 target=1.2 if i == 0 else None,
                 spread=spread([a / b for a, b in zip(mine, theirs, strict=True)]),
+            )
+        )
+    if _harness.INSTRUCTIONS:
+        ours_m, baseline_m = (
+            _harness.instructions_per_call(__name__, "instruction_subjects", name, 20) / 1e6
+            for name in ("ours", "baseline")
+        )
+        results.append(
+            Result(
+                f"load_checkpoint ({size_kb:.0f} KB), instructions",
+                ours_m,
+                f"{parsers[0][0]}, instructions",
+                baseline_m,
+                "M",
+                target=1.2,
             )
         )
 

@@ -5,14 +5,16 @@ with one target answered from 10 recorded calls, ``strict=True`` so every call's
 compared with the recorded input, make the 10 calls, leave. Baseline, measured in the same run:
 ``unittest.mock.patch(target, side_effect=list)`` + ``time_machine.travel(tick=False)`` + the
 same 10 calls (no argument matching, no seeding). Target: <= 0.5x. The floor (attribute swap +
-iterator) and a bare time-machine enter/exit are printed for information.
+iterator) and a bare time-machine enter/exit are printed for information. With
+``--instructions`` (on ``run.py``) the 10 calls and their baseline are also counted in
+instructions per round (``_harness.instructions_per_call``; same target).
 
 Long replay (issue 16): the same context with ``10,000`` recorded calls, replayed strictly, next to
 a bare ``mock.patch(target, side_effect=fn)`` whose ``fn`` makes the same argument check (the
 call's arguments, as a dict, ``==`` the recorded ones) and returns the recorded answer; no clock,
 no seeding. Target: <= 1.2x (min/median/max of the per-round ratios).
 
-    python benchmarks/run.py replay [--quick]
+    python benchmarks/run.py replay [--quick] [--instructions]
 """
 
 from __future__ import annotations
@@ -142,6 +144,11 @@ def travel_only() -> None:
         pass
 
 
+def instruction_subjects() -> dict[str, Any]:
+    """The functions ``--instructions`` counts, by name (``_harness.instructions_per_call``)."""
+    return {"ours": ours, "baseline": baseline}
+
+
 def _us(fn: Any) -> float:
     start = time.perf_counter()
     for _ in range(LOOPS):
@@ -190,4 +197,22 @@ def run() -> list[Result]:
         ),
         Result("context + calls (info)", o, "floor: attribute swap + iterator", f, "us"),
         Result("context + calls (info)", o, "time_machine.travel enter/exit", t, "us"),
+        *(_instruction_results() if _harness.INSTRUCTIONS else []),
+    ]
+
+
+def _instruction_results() -> list[Result]:
+    ours_k, baseline_k = (
+        _harness.instructions_per_call(__name__, "instruction_subjects", name, LOOPS) / 1e3
+        for name in ("ours", "baseline")
+    )
+    return [
+        Result(
+            f"context + {CALLS} strict calls, instructions",
+            ours_k,
+            "mock.patch + time_machine, instructions",
+            baseline_k,
+            "k",
+            target=0.5,
+        )
     ]
