@@ -531,6 +531,61 @@ def _empty_llm_cache():
     stack.replay_passes()
 
 
+@pytest.mark.usefixtures("_llm_cache_kept")
+def test_a_streaming_models_calls_the_llm_cache_answered_are_explained(stack: Stack) -> None:
+    """A model that streams under ``invoke`` (``streaming=True``; also any model under
+    ``astream_events`` or LangGraph's ``stream_mode="messages"``, where the docs say to mock
+    ``_stream``/``_astream``) calls ``_stream`` from the same cached path as ``_generate``: the
+    cache answers a prompt it holds without calling it. Before the fix neither failure named the
+    cache: the recording blamed a ``functools.cache`` whose ``cache_clear()`` it told the user to
+    call, and the replay said the agent now skips calls it used to make."""
+    test = (
+        HEADER
+        + """
+from langchain_core.caches import InMemoryCache
+from langchain_core.globals import set_llm_cache
+from langchain_core.messages import HumanMessage
+from langchain_openai import ChatOpenAI
+
+import services
+
+set_llm_cache(InMemoryCache())
+
+
+def ask():
+    llm = ChatOpenAI(model="gpt-4o-mini", max_retries=0, streaming=True,
+                     http_client=services.OPENAI.client())
+    return llm.invoke([HumanMessage("Cached?")]).content
+
+
+@pytest.mark.replay("goldens/one.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._stream"},
+                    ignore=["**.run_manager"])
+def test_one(replay):
+    assert replay.run(ask) == "Answer to 'Cached?'"
+
+
+@pytest.mark.replay("goldens/two.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._stream"},
+                    ignore=["**.run_manager"])
+def test_two(replay):
+    assert replay.run(ask) == "Answer to 'Cached?'"
+"""
+    )
+    hint = (
+        "LangChain's LLM cache is set (langchain_core.caches.InMemoryCache, set_llm_cache): a "
+        "model answers a prompt the cache holds without calling "
+        "langchain_openai.ChatOpenAI._stream"
+    )
+    stack.write_test("cache", test)
+    result = stack.try_record()
+    result.assert_outcomes(passed=1, failed=1)
+    assert hint in result.stdout.str() and "nothing was recorded" in result.stdout.str()
+    assert "cache_clear()" not in result.stdout.str()
+    stack.try_record("-k", "two").assert_outcomes(passed=1, deselected=1)  # (a run of its own)
+    result = stack.replay()
+    result.assert_outcomes(passed=1, failed=1)
+    assert hint in result.stdout.str() and "UnusedResponsesError" in result.stdout.str()
+
+
 def _calls_self(node: object) -> list[dict[str, object]]:
     """The recorded ``self`` settings of the chat model in a golden's JSON."""
     if isinstance(node, dict):
