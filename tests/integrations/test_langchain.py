@@ -586,6 +586,45 @@ def test_two(replay):
     assert hint in result.stdout.str() and "UnusedResponsesError" in result.stdout.str()
 
 
+def test_an_error_batch_returns_as_a_value_is_refused_with_the_fix_that_works(
+    stack: Stack,
+) -> None:
+    """``llm.batch(..., return_exceptions=True)`` gives back an input's error (here the 429's
+    ``openai.RateLimitError``) in its list. Kept in the result, it was refused with "only a
+    pickle could store it" and two fixes: allowing pickles, which then fails on the API key the
+    error's request holds, and registering an encoder. The refusal now says it is an exception
+    kept as a value and to keep what the test checks of it, which records and replays."""
+    test = HEADER + """
+from langchain_core.messages import HumanMessage
+
+
+def ask_all(questions):
+    answers = app.make_llm().batch([[HumanMessage(q)] for q in questions],
+                                   return_exceptions=True)
+    return KEEP
+
+
+@pytest.mark.replay("goldens/batch.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"},
+                    ignore=["config.callbacks"])
+def test_it(replay):
+    assert len(replay.run(ask_all, ["Pho?", "[429] Ramen?"])) == 2
+"""
+    stack.write_test("batch", test.replace("KEEP", "answers"))
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "outcome['result'][1]" in out and "an exception kept as a value" in out, out
+    assert "return_exceptions=True" in out and "type(exc).__name__" in out, out
+    result = stack.try_record("--clearstone-allow-pickle")  # (the fix it no longer leads with)
+    result.assert_outcomes(failed=1)
+    assert "the value of $OPENAI_API_KEY is in the outcome" in result.stdout.str()
+    kept = (
+        '[a.content if isinstance(a, AIMessage) else f"{type(a).__name__}: {a}" for a in answers]'
+    )
+    stack.write_test("batch", test.replace("KEEP", kept))
+    stack.roundtrip()
+
+
 def _calls_self(node: object) -> list[dict[str, object]]:
     """The recorded ``self`` settings of the chat model in a golden's JSON."""
     if isinstance(node, dict):
