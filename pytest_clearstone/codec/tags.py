@@ -150,6 +150,16 @@ def pickle_refusal(cls: type | None) -> str:
             "an encoder for it with pytest_clearstone.codec.register"
         )
     reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
+    if cls is not None and issubclass(cls, BaseException):
+        # (an error a mocked call raises is recorded readably; one kept as a value is not, and
+        # an SDK error's pickle holds the request it failed, with its key)
+        return (
+            "it is an exception kept as a value (batch(..., return_exceptions=True), "
+            "asyncio.gather(..., return_exceptions=True), a structured output's parsing_error), "
+            "which only a pickle could store (an SDK error's pickle would hold the request it "
+            "failed, with its API key): keep what the test checks of it where it is made, e.g. "
+            'f"{type(exc).__name__}: {exc}"; or ' + reason
+        )
     plain = "" if cls is None else plain_conversion(cls)
     return f"{reason}, or convert it with {plain} where it is made" if plain else reason
 

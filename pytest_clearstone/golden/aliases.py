@@ -523,7 +523,12 @@ def nothing_recorded(
     earlier recording of the run called (``called_before``: target -> that test's node id),
     that the agent may keep what it answered (a cache the first test fills)."""
     targets = [path for _, path in mock_pairs]
-    earlier = called_before or {}
+    from .llm_cache import cache_skipped, llm_cache_hint  # (only when nothing was recorded)
+
+    # (a call LangChain's LLM cache answered is explained by the cache's hint, not as a cache of
+    # the agent's own)
+    skipped = cache_skipped(targets)
+    earlier = {k: v for k, v in (called_before or {}).items() if k not in skipped}
     aliases = (
         {path: others for _, path, others in uncalled_aliases(mock_pairs, (), module)}
         if module is not None
@@ -539,8 +544,6 @@ def nothing_recorded(
         for path in dict.fromkeys(targets)
         if earlier.get(path, node_id) != node_id
     ]
-    from .llm_cache import llm_cache_hint  # (only when nothing was recorded)
-
     cached = llm_cache_hint(targets)
     if cached:
         hints.append(f"  {cached}")

@@ -61,6 +61,30 @@ def agent_state(agent: Any) -> Any:
         ) from None
 
 
+def without_one_sided_cached_values(
+    golden: Any, actual: Any, agent: Any
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The golden and the actual state of ``agent`` (taken through ``__dict__``) without the
+    values of its class's ``functools.cached_property``s that only one of them holds: derived
+    data, cached by whatever code touched it in that run (langchain-core's
+    ``BaseChatModel._serialized``, by a live ``invoke`` but not a replayed one); ``None`` when
+    there are none. A cached value both hold is compared as any attribute."""
+    if type(golden) is not dict or type(actual) is not dict:
+        return None
+    cls = type(agent)
+    one_sided = {
+        name
+        for name in golden.keys() ^ actual.keys()
+        if isinstance(getattr(cls, name, None), functools.cached_property)
+    }
+    if not one_sided:
+        return None
+    return (
+        {k: v for k, v in golden.items() if k not in one_sided},
+        {k: v for k, v in actual.items() if k not in one_sided},
+    )
+
+
 def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
     """Snapshot an agent's state (:func:`agent_state`).
 

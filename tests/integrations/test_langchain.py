@@ -531,6 +531,122 @@ def _empty_llm_cache():
     stack.replay_passes()
 
 
+@pytest.mark.usefixtures("_llm_cache_kept")
+def test_a_streaming_models_calls_the_llm_cache_answered_are_explained(stack: Stack) -> None:
+    """A model that streams under ``invoke`` (``streaming=True``; also any model under
+    ``astream_events`` or LangGraph's ``stream_mode="messages"``, where the docs say to mock
+    ``_stream``/``_astream``) calls ``_stream`` from the same cached path as ``_generate``: the
+    cache answers a prompt it holds without calling it. Before the fix neither failure named the
+    cache: the recording blamed a ``functools.cache`` whose ``cache_clear()`` it told the user to
+    call, and the replay said the agent now skips calls it used to make."""
+    test = (
+        HEADER
+        + """
+from langchain_core.caches import InMemoryCache
+from langchain_core.globals import set_llm_cache
+from langchain_core.messages import HumanMessage
+from langchain_openai import ChatOpenAI
+
+import services
+
+set_llm_cache(InMemoryCache())
+
+
+def ask():
+    llm = ChatOpenAI(model="gpt-4o-mini", max_retries=0, streaming=True,
+                     http_client=services.OPENAI.client())
+    return llm.invoke([HumanMessage("Cached?")]).content
+
+
+@pytest.mark.replay("goldens/one.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._stream"},
+                    ignore=["**.run_manager"])
+def test_one(replay):
+    assert replay.run(ask) == "Answer to 'Cached?'"
+
+
+@pytest.mark.replay("goldens/two.ckpt", mock={"llm": "langchain_openai.ChatOpenAI._stream"},
+                    ignore=["**.run_manager"])
+def test_two(replay):
+    assert replay.run(ask) == "Answer to 'Cached?'"
+"""
+    )
+    hint = (
+        "LangChain's LLM cache is set (langchain_core.caches.InMemoryCache, set_llm_cache): a "
+        "model answers a prompt the cache holds without calling "
+        "langchain_openai.ChatOpenAI._stream"
+    )
+    stack.write_test("cache", test)
+    result = stack.try_record()
+    result.assert_outcomes(passed=1, failed=1)
+    assert hint in result.stdout.str() and "nothing was recorded" in result.stdout.str()
+    assert "cache_clear()" not in result.stdout.str()
+    stack.try_record("-k", "two").assert_outcomes(passed=1, deselected=1)  # (a run of its own)
+    result = stack.replay()
+    result.assert_outcomes(passed=1, failed=1)
+    assert hint in result.stdout.str() and "UnusedResponsesError" in result.stdout.str()
+
+
+def test_an_error_batch_returns_as_a_value_is_refused_with_the_fix_that_works(
+    stack: Stack,
+) -> None:
+    """``llm.batch(..., return_exceptions=True)`` gives back an input's error (here the 429's
+    ``openai.RateLimitError``) in its list. Kept in the result, it was refused with "only a
+    pickle could store it" and two fixes: allowing pickles, which then fails on the API key the
+    error's request holds, and registering an encoder. The refusal now says it is an exception
+    kept as a value and to keep what the test checks of it, which records and replays."""
+    test = HEADER + """
+from langchain_core.messages import HumanMessage
+
+
+def ask_all(questions):
+    answers = app.make_llm().batch([[HumanMessage(q)] for q in questions],
+                                   return_exceptions=True)
+    return KEEP
+
+
+@pytest.mark.replay("goldens/batch.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"},
+                    ignore=["config.callbacks"])
+def test_it(replay):
+    assert len(replay.run(ask_all, ["Pho?", "[429] Ramen?"])) == 2
+"""
+    stack.write_test("batch", test.replace("KEEP", "answers"))
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "outcome['result'][1]" in out and "an exception kept as a value" in out, out
+    assert "return_exceptions=True" in out and "type(exc).__name__" in out, out
+    result = stack.try_record("--clearstone-allow-pickle")  # (the fix it no longer leads with)
+    result.assert_outcomes(failed=1)
+    assert "the value of $OPENAI_API_KEY is in the outcome" in result.stdout.str()
+    kept = (
+        '[a.content if isinstance(a, AIMessage) else f"{type(a).__name__}: {a}" for a in answers]'
+    )
+    stack.write_test("batch", test.replace("KEEP", kept))
+    stack.roundtrip()
+
+
+def test_the_chat_model_as_the_agent_replays(stack: Stack) -> None:
+    """``replay.run(llm.invoke, ...)``: the ``ChatOpenAI`` is the agent, its state its
+    ``__dict__``. That holds langchain-core's ``functools.cached_property`` ``_serialized`` once
+    a live ``invoke`` filled it in, when recording, and a replayed one never does: every replay
+    of an unchanged test failed with ``root['_serialized']: removed {...}``. A cached value only
+    one side holds is left out of the comparison; a changed prompt still fails."""
+    test = HEADER + """
+@pytest.mark.replay("goldens/model.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
+def test_it(replay):
+    llm = app.make_llm(temperature=0.2)
+    assert replay.run(llm.invoke, "Tacos?").content == "Answer to 'Tacos?'"
+"""
+    stack.write_test("model_as_agent", test)
+    stack.roundtrip()
+    stack.write_test("model_as_agent", test.replace("Tacos?", "Nachos?"))
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*ReplayDivergenceError*ChatOpenAI.invoke*", "*'Tacos?'*'Nachos?'*"], consecutive=False
+    )
+
+
 def _calls_self(node: object) -> list[dict[str, object]]:
     """The recorded ``self`` settings of the chat model in a golden's JSON."""
     if isinstance(node, dict):
