@@ -729,6 +729,36 @@ def test_a_tool_taking_the_run_context_records_and_replays_by_its_deps(stack: St
     result.stdout.fnmatch_lines(["*ctx*deps*museum*Louvre*Prado*"])
 
 
+ALIASED_CONTEXT_AGENT = "from __future__ import annotations\n" + CONTEXT_AGENT.replace(
+    "from pydantic_ai import Agent, RunContext",
+    "from pydantic_ai import Agent, RunContext as Context",
+).replace("ctx: RunContext[Deps]", "ctx: Ctx").replace(
+    "\n\ndef search_flights", "\n\nCtx = Context[Deps]\n\n\ndef search_flights"
+)
+
+
+@pytest.mark.parametrize("annotation", ["Ctx", "Context[Deps]"])
+def test_a_tool_whose_run_context_is_annotated_by_another_name_records_it_by_its_deps(
+    stack: Stack, annotation: str
+) -> None:
+    """A tool annotated ``ctx: Ctx`` (``Ctx = RunContext[Deps]``) or through an import alias,
+    in a module with postponed annotations (``from __future__ import annotations``), had its
+    whole run context recorded (a 140 KB golden, thirty warnings about the agent's attributes)
+    and every replay of the unchanged agent failed: "arguments differ, but not in their
+    values"."""
+    (stack.path / "context_agent.py").write_text(
+        ALIASED_CONTEXT_AGENT.replace("ctx: Ctx", f"ctx: {annotation}")
+    )
+    stack.write_test("context_agent", CONTEXT_AGENT_TEST)
+    stack.roundtrip()
+    (golden,) = stack.goldens()
+    assert "message_history" not in golden.read_text() and '"museum"' in golden.read_text()
+    stack.edit("test_context_agent", '"Egypt")', '"Egypt", museum="Prado")')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ctx*deps*museum*Louvre*Prado*"])
+
+
 EVENTS_AGENT = """
 import pydantic_ai_agent as app
 
