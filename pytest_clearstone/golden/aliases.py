@@ -539,6 +539,16 @@ def nothing_recorded(
         for path in dict.fromkeys(targets)
         if earlier.get(path, node_id) != node_id
     ]
+    local = _local_model(targets, source, values)
+    if local is not None:
+        hints.insert(
+            0,
+            f"  the test runs the agent on pydantic-ai's {local} (agent.override(model="
+            f"{local}(...))), which answers in the process: no request reaches the mock "
+            "target(s). A test that needs no golden takes no replay marker (keep it out of a "
+            "module's or class's pytestmark), or give it its own @pytest.mark.replay(mock={}) "
+            "(nothing mocked: its golden holds its outcome only)",
+        )
     from .llm_cache import llm_cache_hint  # (only when nothing was recorded)
 
     cached = llm_cache_hint(targets)
@@ -628,6 +638,30 @@ def nothing_recorded(
             "makes no such call on purpose",
         ]
     )
+
+
+#: pydantic-ai's models that answer in the process (its testing guide's), by their modules
+_LOCAL_MODELS = {
+    "TestModel": "pydantic_ai.models.test",
+    "FunctionModel": "pydantic_ai.models.function",
+}
+_LOCAL_MODEL_NAMES = re.compile(r"\b(TestModel|FunctionModel)\b")
+
+
+def _local_model(
+    targets: Sequence[str], source: str, values: Sequence[tuple[str, Any]]
+) -> str | None:
+    """The name of the pydantic-ai model that answers in the process (:data:`_LOCAL_MODELS`)
+    the test's code (``source``) names or one of its fixture ``values`` is, when a mock target
+    is pydantic-ai's; else ``None``."""
+    if not any(path.partition(".")[0] == "pydantic_ai" for path in targets):
+        return None
+    for _, value in values:
+        name = type(value).__name__
+        if _LOCAL_MODELS.get(name) == type(value).__module__:
+            return name
+    found = _LOCAL_MODEL_NAMES.search(source)
+    return None if found is None else found.group(1)
 
 
 #: what in a module's source starts other processes

@@ -957,3 +957,50 @@ def test_text_deltas_streamed_over_time_replay_as_recorded(stack: Stack) -> None
     (stack.path / "deltas_agent.py").write_text(DELTAS_AGENT)
     stack.write_test("deltas", DELTAS_TEST)
     stack.roundtrip()
+
+
+TEST_MODEL_TEST = f"""
+import pytest
+from pydantic_ai.models.test import TestModel
+
+import pydantic_ai_agent as app
+
+pytestmark = pytest.mark.replay(mock={{"llm": "{REQUEST}"}})
+
+
+def test_golden(replay):
+    guide = app.Guide(app.make_model())
+    assert replay.run(guide.ask, "Who painted this?") == "Answer to 'Who painted this?'"
+
+
+def test_on_test_model():
+    guide = app.Guide(app.make_model())
+    with guide.agent.override(model=TestModel(custom_output_text="stub")):
+        assert guide.ask("Who painted this?") == "stub"
+"""
+
+
+def test_a_test_on_pydantic_ais_test_model_under_a_modules_marker_names_the_test_model(
+    stack: Stack,
+) -> None:
+    """A test of a module whose ``pytestmark`` mocks the model's ``request`` that runs its agent
+    on pydantic-ai's ``TestModel`` (``agent.override(model=TestModel())``, pydantic-ai's testing
+    guide) records nothing: the failure asked whether the agent calls ``request_stream`` (it
+    does not) and never named the ``TestModel``, nor how to keep such a test beside goldens."""
+    stack.write_test("module", TEST_MODEL_TEST)
+    result = stack.try_record()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_on_test_model: nothing was recorded*",
+            "*runs the agent on pydantic-ai's TestModel*no request reaches*"
+            "@pytest.mark.replay(mock={})*",
+        ]
+    )
+    stack.edit(
+        "test_module",
+        "def test_on_test_model():",
+        "@pytest.mark.replay(mock={})\ndef test_on_test_model():",
+    )
+    stack.try_record().assert_outcomes(passed=2)  # (the TestModel test reaches no service)
+    stack.replay_passes()
