@@ -480,6 +480,57 @@ def side_requests(path: str) -> list[str]:
     return found
 
 
+def other_models(path: str) -> list[str]:
+    """For the ``request`` of a pydantic-ai model class at ``path``, the ``request`` of the
+    other model classes loaded that send it to a provider of their own (they take a
+    ``provider``: ``AnthropicModel`` beside ``OpenAIChatModel``, not a ``FallbackModel`` or
+    another wrapper, which sends through the models it holds), by their paths (from the module
+    that exports the class): an agent may run one beside it (a second agent, a summariser), and
+    the patch of ``path`` does not reach it."""
+    name = path.rpartition(".")[2]
+    if name != "request" or path.partition(".")[0] != "pydantic_ai":
+        return []
+    base = getattr(sys.modules.get("pydantic_ai.models"), "Model", None)
+    owner = resolve(path).owner
+    if not isinstance(base, type) or not isinstance(owner, type) or not issubclass(owner, base):
+        return []
+    found = []
+    pending: list[type] = type.__subclasses__(base)
+    seen: set[type] = {base}
+    while pending:
+        cls = pending.pop(0)
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(type.__subclasses__(cls))
+        if "request" not in vars(cls) or issubclass(cls, owner) or issubclass(owner, cls):
+            continue
+        try:
+            sends = "provider" in inspect.signature(cls).parameters
+        except (TypeError, ValueError):
+            continue
+        other = f"{_exporter(cls)}.{cls.__name__}.{name}"
+        if not sends or cls.__name__.startswith("_"):
+            continue
+        try:
+            resolve(other)
+        except MockTargetError:
+            continue
+        found.append(other)
+    return found
+
+
+def _exporter(cls: type) -> str:
+    """The outermost module of the chain of ``cls``'s module and its parents that exports
+    ``cls`` (``pydantic_ai.models.openai`` for ``OpenAIChatModel``, defined in its
+    ``_chat_model``)."""
+    where = cls.__module__
+    parent = where.rpartition(".")[0]
+    while parent and getattr(sys.modules.get(parent), cls.__name__, None) is cls:
+        where, parent = parent, parent.rpartition(".")[0]
+    return where
+
+
 def uncalled_target_warnings(
     node_id: str, mock_pairs: Sequence[tuple[str, str]], called: Collection[str], module: Any
 ) -> list[UncalledTargetWarning]:

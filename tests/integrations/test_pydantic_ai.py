@@ -1004,3 +1004,75 @@ def test_a_test_on_pydantic_ais_test_model_under_a_modules_marker_names_the_test
     )
     stack.try_record().assert_outcomes(passed=2)  # (the TestModel test reaches no service)
     stack.replay_passes()
+
+
+TWO_PROVIDERS_AGENT = '''
+import services
+from pydantic_ai import Agent
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
+
+import pydantic_ai_agent as app
+
+
+class Panel:
+    """An answer from the OpenAI model, checked by a Claude model."""
+
+    def __init__(self):
+        self.answers = []
+
+    def get_state(self):
+        return {"answers": self.answers}
+
+    def load_state(self, state):
+        self.answers = list(state["answers"])
+
+    def ask(self, question):
+        answer = app.make_agent(app.make_model()).run_sync(question).output
+        claude = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(
+            http_client=services.ANTHROPIC.async_client()))
+        checked = Agent(claude, system_prompt="Check the answer.").run_sync(answer).output
+        self.answers.append([answer, checked])
+        return checked
+'''
+
+TWO_PROVIDERS_TEST = """
+import pytest
+
+import two_providers
+
+
+@pytest.mark.replay("goldens/panel.ckpt", mock={"llm": TARGETS})
+def test_it(replay):
+    assert replay.run(two_providers.Panel().ask, "Egypt").startswith("Answer to")
+"""
+
+CLAUDE_REQUEST = "pydantic_ai.models.anthropic.AnthropicModel.request"
+
+
+def test_another_providers_model_making_its_request_live_warns_naming_it(stack: Stack) -> None:
+    """An agent that runs a second pydantic-ai model of another provider (a Claude model
+    checking an OpenAI model's answer, a summariser in a history processor) beside the mocked
+    ``OpenAIChatModel.request``: the second model's requests ran live while recording, with no
+    word, and every replay made them live again (the network guard blocks them), or reached the
+    service."""
+    (stack.path / "two_providers.py").write_text(TWO_PROVIDERS_AGENT)
+    stack.write_test("panel", TWO_PROVIDERS_TEST.replace("TARGETS", repr(REQUEST)))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*UnmockedCallWarning: test_panel.py::test_it: {CLAUDE_REQUEST!r} was called "
+            "while recording and ran live: it is another pydantic-ai model's request, which the "
+            f"mock target {REQUEST!r} does not reach, so its calls are not in the golden and run "
+            f"live on every replay. Mock it too (mock={{'llm': [[]{REQUEST!r}, "
+            f"{CLAUDE_REQUEST!r}]}})",
+        ]
+    )
+    # the fix it names records and replays, and warns no more
+    stack.write_test(
+        "panel", TWO_PROVIDERS_TEST.replace("TARGETS", repr([REQUEST, CLAUDE_REQUEST]))
+    )
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    stack.replay_passes()
