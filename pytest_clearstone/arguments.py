@@ -11,6 +11,7 @@ and the run context a pydantic-ai tool is given as what the tool acts on (:func:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -66,8 +67,11 @@ class Binder:
         annotations = [(p.name, str(p.annotation)) for p in params]
         self.uploads = tuple(name for name, text in annotations if "FileTypes" in text)
         #: the parameters annotated ``RunContext[...]`` (how pydantic-ai tells a tool that takes
-        #: its run context, and requires it be written)
-        self.contexts = tuple(name for name, text in annotations if "RunContext" in text)
+        #: its run context, and requires it be written), also by another name
+        fn_globals = _globals_of(fn)
+        self.contexts = tuple(
+            p.name for p in params if _names_run_context(p.annotation, fn_globals)
+        )
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments as ``{name: value}`` in parameter order, without the ones the
@@ -253,6 +257,38 @@ def tool_context(ctx: Any) -> Any:
         "tool_name": getattr(ctx, "tool_name", None),
         "retry": getattr(ctx, "retry", 0),
     }
+
+
+def _names_run_context(annotation: Any, fn_globals: dict[str, Any] | None) -> bool:
+    """Whether a parameter's ``annotation`` is pydantic-ai's ``RunContext`` (or one of its
+    parametrisations): by its text, or, under another name (``ctx: Ctx`` with ``Ctx =
+    RunContext[Deps]``, ``from pydantic_ai import RunContext as Context``) in a module whose
+    annotations are postponed text, by what that name is in the function's module."""
+    if annotation is inspect.Parameter.empty:
+        return False
+    if not isinstance(annotation, str):
+        return "RunContext" in str(annotation)
+    if "RunContext" in annotation or not fn_globals:
+        return "RunContext" in annotation
+    head, *attributes = annotation.partition("[")[0].strip().split(".")
+    named = fn_globals.get(head)
+    for attribute in attributes:
+        named = getattr(named, attribute, None)
+    origin = getattr(named, "__origin__", named)
+    return (
+        isinstance(origin, type)
+        and origin.__qualname__ == "RunContext"
+        and origin.__module__.startswith("pydantic_ai.")
+    )
+
+
+def _globals_of(fn: Callable[..., Any]) -> dict[str, Any] | None:
+    """The module namespace ``fn``'s annotations are written in (that of the function a
+    decorator wraps, as :func:`inspect.signature` reads them), or ``None``."""
+    with contextlib.suppress(ValueError):  # a cycle of __wrapped__
+        fn = inspect.unwrap(fn)
+    found = getattr(fn, "__globals__", None)
+    return found if isinstance(found, dict) else None
 
 
 _SCALARS = frozenset({str, int, float, bool})

@@ -1450,20 +1450,34 @@ class UnmockedCallWarning(_Picklable, UserWarning):
     """A strict recording: the agent called another method of a mock target's class that makes
     the same request without calling it (pydantic-ai's ``request_stream`` beside a mocked
     ``request``; an SDK's ``parse`` beside a mocked ``create``), or, ``own``, one that sends a
-    request of its own to the same API beside it (pydantic-ai's ``count_tokens``), and no mock
+    request of its own to the same API beside it (pydantic-ai's ``count_tokens``), or,
+    ``other_model``, the ``request`` of another provider's pydantic-ai model, and no mock
     target's call was recorded while it ran: its requests ran live, are not in the golden, and
     run live on every replay. ``fix``: how to record them (mock the SDK method it sends by, or
     mock it too)."""
 
-    def __init__(self, test: str, called: str, target: str, fix: str, *, own: bool = False) -> None:
+    def __init__(
+        self,
+        test: str,
+        called: str,
+        target: str,
+        fix: str,
+        *,
+        own: bool = False,
+        other_model: bool = False,
+    ) -> None:
         self.test = test
         self.called = called
         self.target = target
-        what = (
-            f"it sends a request of its own to the API the mock target {target!r} sends to"
-            if own
-            else f"it makes the same request as the mock target {target!r} without calling it"
-        )
+        if other_model:
+            what = (
+                f"it is another pydantic-ai model's request, which the mock target {target!r} "
+                "does not reach"
+            )
+        elif own:
+            what = f"it sends a request of its own to the API the mock target {target!r} sends to"
+        else:
+            what = f"it makes the same request as the mock target {target!r} without calling it"
         super().__init__(
             f"{test}: {called!r} was called while recording and ran live: {what}, so its calls "
             f"are not in the golden and run live on every replay. {fix}"

@@ -480,6 +480,57 @@ def side_requests(path: str) -> list[str]:
     return found
 
 
+def other_models(path: str) -> list[str]:
+    """For the ``request`` of a pydantic-ai model class at ``path``, the ``request`` of the
+    other model classes loaded that send it to a provider of their own (they take a
+    ``provider``: ``AnthropicModel`` beside ``OpenAIChatModel``, not a ``FallbackModel`` or
+    another wrapper, which sends through the models it holds), by their paths (from the module
+    that exports the class): an agent may run one beside it (a second agent, a summariser), and
+    the patch of ``path`` does not reach it."""
+    name = path.rpartition(".")[2]
+    if name != "request" or path.partition(".")[0] != "pydantic_ai":
+        return []
+    base = getattr(sys.modules.get("pydantic_ai.models"), "Model", None)
+    owner = resolve(path).owner
+    if not isinstance(base, type) or not isinstance(owner, type) or not issubclass(owner, base):
+        return []
+    found = []
+    pending: list[type] = type.__subclasses__(base)
+    seen: set[type] = {base}
+    while pending:
+        cls = pending.pop(0)
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(type.__subclasses__(cls))
+        if "request" not in vars(cls) or issubclass(cls, owner) or issubclass(owner, cls):
+            continue
+        try:
+            sends = "provider" in inspect.signature(cls).parameters
+        except (TypeError, ValueError):
+            continue
+        other = f"{_exporter(cls)}.{cls.__name__}.{name}"
+        if not sends or cls.__name__.startswith("_"):
+            continue
+        try:
+            resolve(other)
+        except MockTargetError:
+            continue
+        found.append(other)
+    return found
+
+
+def _exporter(cls: type) -> str:
+    """The outermost module of the chain of ``cls``'s module and its parents that exports
+    ``cls`` (``pydantic_ai.models.openai`` for ``OpenAIChatModel``, defined in its
+    ``_chat_model``)."""
+    where = cls.__module__
+    parent = where.rpartition(".")[0]
+    while parent and getattr(sys.modules.get(parent), cls.__name__, None) is cls:
+        where, parent = parent, parent.rpartition(".")[0]
+    return where
+
+
 def uncalled_target_warnings(
     node_id: str, mock_pairs: Sequence[tuple[str, str]], called: Collection[str], module: Any
 ) -> list[UncalledTargetWarning]:
@@ -544,6 +595,16 @@ def nothing_recorded(
         for path in dict.fromkeys(targets)
         if earlier.get(path, node_id) != node_id
     ]
+    local = _local_model(targets, source, values)
+    if local is not None:
+        hints.insert(
+            0,
+            f"  the test runs the agent on pydantic-ai's {local} (agent.override(model="
+            f"{local}(...))), which answers in the process: no request reaches the mock "
+            "target(s). A test that needs no golden takes no replay marker (keep it out of a "
+            "module's or class's pytestmark), or give it its own @pytest.mark.replay(mock={}) "
+            "(nothing mocked: its golden holds its outcome only)",
+        )
     cached = llm_cache_hint(targets)
     if cached:
         hints.append(f"  {cached}")
@@ -631,6 +692,30 @@ def nothing_recorded(
             "makes no such call on purpose",
         ]
     )
+
+
+#: pydantic-ai's models that answer in the process (its testing guide's), by their modules
+_LOCAL_MODELS = {
+    "TestModel": "pydantic_ai.models.test",
+    "FunctionModel": "pydantic_ai.models.function",
+}
+_LOCAL_MODEL_NAMES = re.compile(r"\b(TestModel|FunctionModel)\b")
+
+
+def _local_model(
+    targets: Sequence[str], source: str, values: Sequence[tuple[str, Any]]
+) -> str | None:
+    """The name of the pydantic-ai model that answers in the process (:data:`_LOCAL_MODELS`)
+    the test's code (``source``) names or one of its fixture ``values`` is, when a mock target
+    is pydantic-ai's; else ``None``."""
+    if not any(path.partition(".")[0] == "pydantic_ai" for path in targets):
+        return None
+    for _, value in values:
+        name = type(value).__name__
+        if _LOCAL_MODELS.get(name) == type(value).__module__:
+            return name
+    found = _LOCAL_MODEL_NAMES.search(source)
+    return None if found is None else found.group(1)
 
 
 #: what in a module's source starts other processes

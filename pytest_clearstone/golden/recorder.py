@@ -62,7 +62,9 @@ def _identity(value: Any, where: str, target: str) -> Any:
 class _Watch:
     """What the stand-in of a watched method does around each call (:meth:`Recorder.watch`):
     the call runs as it is; at its end (a generator's when it is exhausted or closed), the
-    method is noted as unmocked when the recorder recorded no call since it began."""
+    method is noted as unmocked when the recorder recorded no call since it began. A call made
+    inside the live run of a recorded call (the models a mocked ``FallbackModel.request`` sends
+    through) is not: the replay answers the outer call without running it."""
 
     __slots__ = ("path", "recorder")
 
@@ -71,7 +73,7 @@ class _Watch:
         self.path = path
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
-        return len(self.recorder.calls)
+        return -1 if _in_recorded_call.get() else len(self.recorder.calls)
 
     def source(self, token: int, fn: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
         __tracebackhide__ = True
@@ -83,7 +85,7 @@ class _Watch:
 
     def end(self, token: int, outcome: Any, error: BaseException | None) -> Any:
         unmocked = self.recorder.unmocked
-        if len(self.recorder.calls) == token and self.path not in unmocked:
+        if token >= 0 and len(self.recorder.calls) == token and self.path not in unmocked:
             unmocked.append(self.path)
         return outcome
 

@@ -98,6 +98,7 @@ class RecordingRun:
         #: those of them that send a request of their own beside the target's
         #: (:func:`~.aliases.side_requests`)
         self._beside: set[str] = set()
+        self._other_models: set[str] = set()
 
     @property
     def calls(self) -> list[ReplayCall]:
@@ -170,17 +171,19 @@ class RecordingRun:
         targets themselves: a call of one in which no mock target's call was recorded made its
         request live (:attr:`unmocked_calls`); and those that send a request of their own beside
         it (:func:`~.aliases.side_requests`: a pydantic-ai model's ``count_tokens``)."""
-        from .aliases import alternatives, side_requests  # (record mode only)
+        from .aliases import alternatives, other_models, side_requests  # (record mode only)
 
         mocked = {path for _, path in self.pairs}
         for span_type, path in self.pairs:
             try:
                 others = alternatives(path)
                 beside = side_requests(path)
+                models = other_models(path)
             except ClearstoneError:  # (a bad path was reported when the test started)
                 continue
             self._beside.update(beside)
-            for other in [*others, *beside]:
+            self._other_models.update(models)
+            for other in [*others, *beside, *models]:
                 if other not in mocked and other not in self._watched:
                     self._watched[other] = (span_type, path)
                     recorder.watch(resolve(other), stack)
@@ -201,6 +204,12 @@ class RecordingRun:
             if called in self._beside:  # (its own request: the target's calls say nothing)
                 fix = _unmocked_fix(span_type, target, called, "")
                 warnings.append(UnmockedCallWarning(self.node_id, called, target, fix, own=True))
+                continue
+            if called in self._other_models:  # (another model: the same)
+                fix = _unmocked_fix(span_type, target, called, "")
+                warnings.append(
+                    UnmockedCallWarning(self.node_id, called, target, fix, other_model=True)
+                )
                 continue
             sdk = _pydantic_ai_sdk_method(called)
             if target in recorded or sdk in recorded:

@@ -729,6 +729,36 @@ def test_a_tool_taking_the_run_context_records_and_replays_by_its_deps(stack: St
     result.stdout.fnmatch_lines(["*ctx*deps*museum*Louvre*Prado*"])
 
 
+ALIASED_CONTEXT_AGENT = "from __future__ import annotations\n" + CONTEXT_AGENT.replace(
+    "from pydantic_ai import Agent, RunContext",
+    "from pydantic_ai import Agent, RunContext as Context",
+).replace("ctx: RunContext[Deps]", "ctx: Ctx").replace(
+    "\n\ndef search_flights", "\n\nCtx = Context[Deps]\n\n\ndef search_flights"
+)
+
+
+@pytest.mark.parametrize("annotation", ["Ctx", "Context[Deps]"])
+def test_a_tool_whose_run_context_is_annotated_by_another_name_records_it_by_its_deps(
+    stack: Stack, annotation: str
+) -> None:
+    """A tool annotated ``ctx: Ctx`` (``Ctx = RunContext[Deps]``) or through an import alias,
+    in a module with postponed annotations (``from __future__ import annotations``), had its
+    whole run context recorded (a 140 KB golden, thirty warnings about the agent's attributes)
+    and every replay of the unchanged agent failed: "arguments differ, but not in their
+    values"."""
+    (stack.path / "context_agent.py").write_text(
+        ALIASED_CONTEXT_AGENT.replace("ctx: Ctx", f"ctx: {annotation}")
+    )
+    stack.write_test("context_agent", CONTEXT_AGENT_TEST)
+    stack.roundtrip()
+    (golden,) = stack.goldens()
+    assert "message_history" not in golden.read_text() and '"museum"' in golden.read_text()
+    stack.edit("test_context_agent", '"Egypt")', '"Egypt", museum="Prado")')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ctx*deps*museum*Louvre*Prado*"])
+
+
 EVENTS_AGENT = """
 import pydantic_ai_agent as app
 
@@ -927,3 +957,122 @@ def test_text_deltas_streamed_over_time_replay_as_recorded(stack: Stack) -> None
     (stack.path / "deltas_agent.py").write_text(DELTAS_AGENT)
     stack.write_test("deltas", DELTAS_TEST)
     stack.roundtrip()
+
+
+TEST_MODEL_TEST = f"""
+import pytest
+from pydantic_ai.models.test import TestModel
+
+import pydantic_ai_agent as app
+
+pytestmark = pytest.mark.replay(mock={{"llm": "{REQUEST}"}})
+
+
+def test_golden(replay):
+    guide = app.Guide(app.make_model())
+    assert replay.run(guide.ask, "Who painted this?") == "Answer to 'Who painted this?'"
+
+
+def test_on_test_model():
+    guide = app.Guide(app.make_model())
+    with guide.agent.override(model=TestModel(custom_output_text="stub")):
+        assert guide.ask("Who painted this?") == "stub"
+"""
+
+
+def test_a_test_on_pydantic_ais_test_model_under_a_modules_marker_names_the_test_model(
+    stack: Stack,
+) -> None:
+    """A test of a module whose ``pytestmark`` mocks the model's ``request`` that runs its agent
+    on pydantic-ai's ``TestModel`` (``agent.override(model=TestModel())``, pydantic-ai's testing
+    guide) records nothing: the failure asked whether the agent calls ``request_stream`` (it
+    does not) and never named the ``TestModel``, nor how to keep such a test beside goldens."""
+    stack.write_test("module", TEST_MODEL_TEST)
+    result = stack.try_record()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_on_test_model: nothing was recorded*",
+            "*runs the agent on pydantic-ai's TestModel*no request reaches*"
+            "@pytest.mark.replay(mock={})*",
+        ]
+    )
+    stack.edit(
+        "test_module",
+        "def test_on_test_model():",
+        "@pytest.mark.replay(mock={})\ndef test_on_test_model():",
+    )
+    stack.try_record().assert_outcomes(passed=2)  # (the TestModel test reaches no service)
+    stack.replay_passes()
+
+
+TWO_PROVIDERS_AGENT = '''
+import services
+from pydantic_ai import Agent
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
+
+import pydantic_ai_agent as app
+
+
+class Panel:
+    """An answer from the OpenAI model, checked by a Claude model."""
+
+    def __init__(self):
+        self.answers = []
+
+    def get_state(self):
+        return {"answers": self.answers}
+
+    def load_state(self, state):
+        self.answers = list(state["answers"])
+
+    def ask(self, question):
+        answer = app.make_agent(app.make_model()).run_sync(question).output
+        claude = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(
+            http_client=services.ANTHROPIC.async_client()))
+        checked = Agent(claude, system_prompt="Check the answer.").run_sync(answer).output
+        self.answers.append([answer, checked])
+        return checked
+'''
+
+TWO_PROVIDERS_TEST = """
+import pytest
+
+import two_providers
+
+
+@pytest.mark.replay("goldens/panel.ckpt", mock={"llm": TARGETS})
+def test_it(replay):
+    assert replay.run(two_providers.Panel().ask, "Egypt").startswith("Answer to")
+"""
+
+CLAUDE_REQUEST = "pydantic_ai.models.anthropic.AnthropicModel.request"
+
+
+def test_another_providers_model_making_its_request_live_warns_naming_it(stack: Stack) -> None:
+    """An agent that runs a second pydantic-ai model of another provider (a Claude model
+    checking an OpenAI model's answer, a summariser in a history processor) beside the mocked
+    ``OpenAIChatModel.request``: the second model's requests ran live while recording, with no
+    word, and every replay made them live again (the network guard blocks them), or reached the
+    service."""
+    (stack.path / "two_providers.py").write_text(TWO_PROVIDERS_AGENT)
+    stack.write_test("panel", TWO_PROVIDERS_TEST.replace("TARGETS", repr(REQUEST)))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*UnmockedCallWarning: test_panel.py::test_it: {CLAUDE_REQUEST!r} was called "
+            "while recording and ran live: it is another pydantic-ai model's request, which the "
+            f"mock target {REQUEST!r} does not reach, so its calls are not in the golden and run "
+            f"live on every replay. Mock it too (mock={{'llm': [[]{REQUEST!r}, "
+            f"{CLAUDE_REQUEST!r}]}})",
+        ]
+    )
+    # the fix it names records and replays, and warns no more
+    stack.write_test(
+        "panel", TWO_PROVIDERS_TEST.replace("TARGETS", repr([REQUEST, CLAUDE_REQUEST]))
+    )
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    stack.replay_passes()
