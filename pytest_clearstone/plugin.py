@@ -2332,8 +2332,9 @@ def _save_golden(
         # after its teardown failed): what changed is told against the file before the run
         from .golden.changes import describe_changes
         from .golden.identity import read_previous
+        from .golden.signing import resolve_key
 
-        change = describe_changes(earlier[2], read_previous(path) or "")
+        change = describe_changes(earlier[2], read_previous(path) or "", key=resolve_key())
     else:
         state.earlier_write = (item.nodeid, path, replay.previous_text)
     item.user_properties.append(("clearstone-golden", (_shown(item.config, path), change)))

@@ -49,6 +49,7 @@ from .paths import other_case
 from .recorder import Recorder
 from .responses import ReplayCall, Transform
 from .secrets import leak_check
+from .signing import resolve_key
 from .spec import GoldenSpec
 from .state import agent_class_of, agent_state, capture_state, state_value
 from .target_errors import SDK_METHODS
@@ -315,9 +316,10 @@ class RecordingRun:
             written.append(text)
 
         kept: list[bool] = []  # whether the file was left as it was
+        key = resolve_key()  # (what the checkpoint is signed with as it is written)
 
         def unchanged(path: Path, text: str) -> bool:
-            kept.append(holds_but_span_times(path, text))
+            kept.append(holds_but_span_times(path, text, key))
             return kept[-1]
 
         # (a re-record of unchanged behaviour leaves the file as it was: its spans' times only
@@ -329,7 +331,7 @@ class RecordingRun:
             unchanged=None if self.previous_text is None else unchanged,
         )
         self.change = describe_changes(
-            self.previous_text, written[0], written_again=kept == [False]
+            self.previous_text, written[0], written_again=kept == [False], key=key
         )
         return checkpoint
 
