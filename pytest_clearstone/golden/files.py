@@ -32,6 +32,7 @@ from ..errors import (
     resolve_conflict,
 )
 from ..file_kinds import file_kind
+from .paths import SHORTER_PATH, too_long
 
 #: open without waiting for a FIFO's writer (the file is refused right after), in binary mode
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -129,6 +130,10 @@ def read_golden(path: Path) -> bytes:
     try:
         return read_file(path)
     except FileNotFoundError:
+        # (a folder missing is told before a name too long: no recording can make the file)
+        problem = too_long(os.path.abspath(path))
+        if problem:
+            raise CheckpointCorruptError(path, problem, SHORTER_PATH) from None
         raise CheckpointNotFoundError([Path(path)]) from None
     except IsADirectoryError:
         if holds_goldens(path):  # (a marker given the goldens' folder: moving it loses them)
@@ -144,6 +149,10 @@ def read_golden(path: Path) -> bytes:
             path, f"{blocking} is a file, not a directory", MOVE_AWAY
         ) from None
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            problem = too_long(os.path.abspath(path))
+            if problem:
+                raise CheckpointCorruptError(path, problem, SHORTER_PATH) from None
         raise unreadable(path, exc) from None
 
 
