@@ -39,6 +39,7 @@ from ..tracing.tracer import Tracer, current_span
 from .changes import describe_changes, holds_but_span_times
 from .checkpoint import RECORDED_BY_PLUGIN, Checkpoint, readable_version
 from .context import DeterministicExecutionContext, derive_seed
+from .files import refuse_link_as_file
 from .identity import derive_ids, previous_document, previous_identity, read_previous
 from .ignore import unwritten_places
 from .manager import new_checkpoint_id
@@ -132,6 +133,9 @@ class RecordingRun:
         if self.tracer is None:
             raise ClearstoneError("record mode needs a tracer to record the calls")
         refuse_overwriting_newer(self.path, self.previous_doc)  # before any live call
+        if self.previous_doc is None:  # (a file of JSON is no link)
+            previous = self.previous_text
+            refuse_link_as_file(self.path, None if previous is None else previous.encode())
         refuse_case_twin(self.path)
         self.root_span_id = root_span_id
         # the test's root span: the current one here, in the hook that opened it
