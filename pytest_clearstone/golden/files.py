@@ -42,6 +42,9 @@ _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 #: the UTF-8 byte order mark some editors put in front of a file they save (Notepad, Windows
 #: PowerShell 5's ``Set-Content -Encoding utf8``); RFC 8259 lets a JSON parser ignore it
 _BOM = b"\xef\xbb\xbf"
+#: the byte order marks of UTF-16, little and big endian, in front of the text Windows
+#: PowerShell 5 writes (``git show HEAD:x.ckpt > x.ckpt``, ``Out-File``) and Notepad's "Unicode"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: a file larger than this is looked at its end before it is read (:class:`ZeroFilledError`)
 _LARGE = 1 << 20
 #: what ends a file that was never filled, said by every reader of goldens
@@ -94,7 +97,8 @@ def open_regular(path: str | os.PathLike[str]) -> tuple[int, int]:
 
 def read_file(path: Path) -> bytes:
     """The bytes of the regular file at ``path`` (symlinks followed), without a leading UTF-8
-    byte order mark (what follows it is the text; the file is written again without it).
+    byte order mark (what follows it is the text; the file is written again without it), as
+    UTF-8 where a UTF-16 one begins it (:func:`without_bom`).
 
     Raises :class:`IsADirectoryError` for a directory, :class:`NotARegularFileError` for anything
     else that is not a regular file, :class:`ZeroFilledError` for a large file that ends in NUL
@@ -120,8 +124,16 @@ def read_file(path: Path) -> bytes:
 
 def without_bom(data: bytes) -> bytes:
     """``data`` without a leading UTF-8 byte order mark: the text that follows it (the
-    golden's ``file_bytes`` counts the text, so an edit besides the mark is still seen)."""
-    return data[len(_BOM) :] if data.startswith(_BOM) else data
+    golden's ``file_bytes`` counts the text, so an edit besides the mark is still seen); text
+    that a UTF-16 byte order mark begins, as UTF-8 (its length is another: read as edited)."""
+    if data.startswith(_BOM):
+        return data[len(_BOM) :]
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16").encode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:  # (bytes that only begin like it: not text, said so)
+            return data
+    return data
 
 
 def read_golden(path: Path) -> bytes:

@@ -648,6 +648,28 @@ def test_a_golden_saved_with_a_utf8_bom_replays_and_a_re_record_writes_none(
     again.stdout.fnmatch_lines(["  goldens/test_t/test_t.ckpt: unchanged"])
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"], ids=["utf-16-le", "utf-16-be"])
+def test_a_golden_saved_as_utf16_replays_and_a_re_record_writes_it_as_utf8(
+    golden: Path, pytester: pytest.Pytester, encoding: str
+) -> None:
+    # Windows PowerShell 5 writes what a command prints as UTF-16 with a byte order mark
+    # (`git show HEAD:goldens/x.ckpt > goldens/x.ckpt`, `Out-File`), as Notepad's "Unicode"
+    # does. Before the fix: "not UTF-8 text (invalid start byte). Restore it from version
+    # control or re-record it": restoring it that way wrote it so again.
+    text = golden.read_text(encoding="utf-8")
+    mark = b"\xff\xfe" if encoding == "utf-16" else b"\xfe\xff"
+    data = text.replace("\n", "\r\n").encode(encoding)
+    golden.write_bytes(data if data.startswith(mark) else mark + data)
+    pytester.runpytest().assert_outcomes(passed=2)
+    assert main(["show", str(golden)]) == 0
+    recorded = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(
+        ["  goldens/test_t/test_t.ckpt: layout (behaviour unchanged: the file was written again)"]
+    )
+    assert golden.read_bytes().decode("utf-8").startswith("{")
+
+
 def test_an_edited_golden_with_a_bom_is_still_checked_as_edited(
     golden: Path, pytester: pytest.Pytester
 ) -> None:
