@@ -30,6 +30,7 @@ from ..errors import (
     MOVE_AWAY,
     CheckpointCorruptError,
     CheckpointNotFoundError,
+    ClearstoneError,
     check_out_link,
     resolve_conflict,
 )
@@ -214,17 +215,36 @@ def refuse_link_as_file(path: Path, raw: bytes | None) -> None:
     """Raise the error of :func:`read_golden` when the golden at ``path`` (``raw``: its bytes,
     ``None`` when it cannot be read), or one of its folders, is a symbolic link checked out as
     a plain file: a recording must not write over it (git would store the golden's text as the
-    link's target). Only before a recording."""
+    link's target); and a :class:`ClearstoneError` when a folder of it to make is a link to
+    nothing (:func:`link_to_nothing`). Only before a recording."""
     if raw is not None:
         target = checked_out_link(path, raw)
         if target is not None:
             raise CheckpointCorruptError(path, _holds_link(target), check_out_link(path))
     elif not os.path.lexists(path):
+        if not os.path.isdir(path.parent):
+            dangling = link_to_nothing(path)
+            if dangling is not None:
+                raise ClearstoneError(f"the golden {path} cannot be written: {dangling}")
         blocking = _file_in_the_way(path)
         if blocking is not None:
             error = folder_in_the_way(path, blocking)
             if error.fix != MOVE_AWAY:
                 raise error
+
+
+def link_to_nothing(path: Path) -> str | None:
+    """Why the golden at ``path`` cannot be there: a folder of it is a symbolic link to a
+    place that does not exist (a folder of goldens linked to another checkout, missing), with
+    the fix; ``None`` when none is. Only for a golden found missing, or a folder to make: a
+    recording makes no folder through such a link, outside the checkout."""
+    for folder in reversed(path.parents):
+        if os.path.islink(folder) and not os.path.exists(folder):
+            return (
+                f"{folder} is a link to {os.readlink(folder)!r}, which does not exist. Create "
+                f"that directory (check out what it links to), or give the marker another path"
+            )
+    return None
 
 
 #: what a file holding only a link's target is

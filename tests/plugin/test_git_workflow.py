@@ -290,6 +290,35 @@ def test_re_recording_a_golden_linked_to_a_file_that_is_no_checkpoint_replaces_t
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_a_folder_of_goldens_linked_to_a_folder_that_is_missing_is_named_not_made(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # A folder of goldens committed as a link to another checkout (goldens -> ../golden-repo/
+    # goldens) that is not there. Before the fix: replay said "checkpoint not found ... Record
+    # it first", and the recording made the missing folders where the link pointed, outside
+    # the checkout, and said "new": the golden was never in the repository
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_x=MODULE)
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "golden-repo" / "goldens"
+    goldens = pytester.path / "goldens"
+    try:
+        goldens.symlink_to(elsewhere, target_is_directory=True)
+    except OSError:  # pragma: no cover - Windows without the symlink privilege
+        pytest.skip("symlinks cannot be made here")
+    said = f"*{goldens} is a link to '{elsewhere}', which does not exist*"
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines([said])
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(failed=1)
+    recorded.stdout.fnmatch_lines([said + "give the marker another path*"])
+    assert not elsewhere.parent.exists()
+    elsewhere.mkdir(parents=True)  # (the other checkout, there: written through the link)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert (elsewhere / "test_x" / "test_x.ckpt").is_file()
+
+
 #: what git writes for a symbolic link where it makes none (core.symlinks=false, the default of
 #: Git for Windows): a plain file holding the link's target, with no newline
 LINK_FIX = "*git config core.symlinks true*git checkout -- *"
