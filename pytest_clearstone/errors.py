@@ -434,6 +434,19 @@ def resolve_conflict(path: Path | str) -> str:
     )
 
 
+def check_out_link(path: Path | str) -> str:
+    """What to do about a symbolic link that git checked out as a plain file holding its
+    target (``core.symlinks`` false): recording over it would have git store the golden's text
+    as the link's target."""
+    import shlex  # (only for a message)
+
+    return (
+        "Let git make symbolic links (on Windows: turn on Developer Mode), then: git config "
+        f"core.symlinks true && git checkout -- {shlex.quote(str(path))}. Do not record over it: "
+        "git would store the golden's text as the link's target"
+    )
+
+
 class CheckpointCorruptError(CheckpointError, ValueError):
     """The file is truncated, not JSON, or not a pytest-clearstone checkpoint (``fix``: what to
     do about it, by default :data:`RESTORE_OR_RERECORD`; ``""``: the problem says it).

@@ -27,7 +27,7 @@ import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
 
 from .golden.mode import Mode, attempt_action
-from .golden.paths import golden_path, unnameable
+from .golden.paths import SHORTER_PATH, golden_path, too_long, unnameable
 from .golden.unused import NOT_SEARCHED
 from .store_path import DEFAULT_DB, expanded
 
@@ -1295,7 +1295,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     if action is None:
         action = attempt_action(
             settings.mode,
-            golden_exists=settings.mode in _REPLAY_FIRST and path.is_file(),
+            golden_exists=settings.mode in _REPLAY_FIRST and os.path.isfile(path),
             writes=writes,
         )
     redactor = _ReplayRedaction(settings) if action is Mode.REPLAY else settings.redactor.fresh()
@@ -1390,7 +1390,7 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
 
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     args = _marker_args(item)
-    if args is not None and not args[0].is_file():  # nothing to replay: record it at once
+    if args is not None and not os.path.isfile(args[0]):  # nothing to replay: record it
         item.stash[_ATTEMPT] = Mode.RECORD
         runtestprotocol(item, nextitem=nextitem, log=True)
         del item.stash[_ATTEMPT]
@@ -1674,7 +1674,7 @@ def _show_calls(replay: Replay) -> str:
     from .errors import UnmatchedIgnorePathWarning
 
     command = f"pytest-clearstone show --calls {shlex.quote(str(replay.path))}"
-    if replay.path.is_file():
+    if os.path.isfile(replay.path):
         return command
     category = f"{UnmatchedIgnorePathWarning.__module__}.{UnmatchedIgnorePathWarning.__name__}"
     return (
@@ -2043,7 +2043,7 @@ def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
     if replay.mode == "record":
         _outcome(item, "failed")
         _not_written(item, f"its set-up failed while recording ({type(exc).__name__})")
-    elif not replay.path.exists():
+    elif not os.path.exists(replay.path):  # (False for a path too long to be a file's)
         _missing(item, replay)
 
 
@@ -2332,8 +2332,9 @@ def _save_golden(
         # after its teardown failed): what changed is told against the file before the run
         from .golden.changes import describe_changes
         from .golden.identity import read_previous
+        from .golden.signing import resolve_key
 
-        change = describe_changes(earlier[2], read_previous(path) or "")
+        change = describe_changes(earlier[2], read_previous(path) or "", key=resolve_key())
     else:
         state.earlier_write = (item.nodeid, path, replay.previous_text)
     item.user_properties.append(("clearstone-golden", (_shown(item.config, path), change)))
@@ -2367,6 +2368,8 @@ def _unwritable(path: Path, exc: OSError) -> str:
         fix = "Record in a checkout on a file system mounted read-write"
     elif exc.errno == errno.EISDIR and holds_goldens(path):  # (moving it loses them)
         fix = f"It is a directory of goldens: {name_a_file_in(path)}"
+    elif exc.errno == errno.ENAMETOOLONG and too_long(str(path)):  # (no file can have it)
+        return f"cannot write {path}: {too_long(str(path))}. {SHORTER_PATH}"
     else:
         fix = "Move it away or give the marker another path, or make its directory writable"
     return f"cannot write {path}: {exc.strerror or exc}{at}. {fix}"

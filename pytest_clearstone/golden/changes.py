@@ -20,7 +20,7 @@ from .. import codec
 from ..codec.nesting import retried
 from .mocks import TARGET_ATTRIBUTE
 from .ordering import at_their_calls, branch_of, call_order, places_of
-from .signing import ENV_VAR, SIGNATURE_FIELD
+from .signing import ENV_VAR, SIGNATURE_FIELD, verify_document
 
 
 def recorded_calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
@@ -138,11 +138,14 @@ def _signature_change(old: Any, new: Any) -> list[str]:
     return ["signed"] if now and not was else []
 
 
-def describe_changes(previous: str | None, current: str, *, written_again: bool = False) -> str:
+def describe_changes(
+    previous: str | None, current: str, *, written_again: bool = False, key: bytes | None = None
+) -> str:
     """``new``, ``unchanged``, or what changed (``llm call #1 arguments, final state``)
     between the text of the previous golden file and the text written now. ``written_again``:
     the file was written although its text reads as the previous one (a byte order mark in
-    front of it, which ``previous`` is read without): not ``unchanged`` either."""
+    front of it, which ``previous`` is read without): not ``unchanged`` either. ``key``: the
+    signing key the text written now was signed with, if any."""
     if previous is None:
         return "new"
     try:  # (as deep as a golden may nest: the codec's reader)
@@ -150,15 +153,18 @@ def describe_changes(previous: str | None, current: str, *, written_again: bool 
     except (ValueError, RecursionError):
         return "replaced a file that was not a readable golden"
     changes = retried(lambda: _changes_between(old, new))
-    if changes == "unchanged" and (written_again or not _same_but_span_times(previous, current)):
-        return _rewritten(old, new)  # (the file was written again: say why, not "unchanged")
+    if changes == "unchanged" and (
+        written_again or not _same_but_span_times(previous, current, key)
+    ):
+        return _rewritten(old, new, key)  # (the file was written again: say why)
     return changes
 
 
-def _rewritten(old: Any, new: Any) -> str:
+def _rewritten(old: Any, new: Any, key: bytes | None) -> str:
     """What changed in a golden re-recorded with unchanged behaviour whose text differs from
     the previous one's beyond its spans' times: its identity (``--clearstone-fresh``), the
-    writer or the format that wrote it, or else its layout (a file edited by hand)."""
+    writer or the format that wrote it, its signature (made with another key than ``key``, the
+    one it is signed with now), or else its layout (a file edited by hand)."""
     changes = []
     if (_field(old, "checkpoint_id"), _field(old, "timestamp")) != (
         _field(new, "checkpoint_id"),
@@ -172,6 +178,13 @@ def _rewritten(old: Any, new: Any) -> str:
     was, now = _writer(_field(old, "written_by")), _writer(_field(new, "written_by"))
     if was != now:
         changes.append(f"writer ({was} -> {now})")
+    if (
+        not changes
+        and key is not None
+        and _field(old, SIGNATURE_FIELD) is not None
+        and not verify_document(old, key)
+    ):
+        changes.append("signature (signed with another key)")
     if not changes:  # (a dict built from a set: its order of strings is the process's)
         reordered = retried(lambda: _changes_between(_key_ordered(old), _key_ordered(new)))
         if reordered != "unchanged":
@@ -248,28 +261,42 @@ def _changes_between(old: Any, new: Any) -> str:
 #: are the only lines indented by 8 spaces inside the top-level ``trace`` field)
 _SPAN_TIME = re.compile(r'^(        "(?:start|end)_time_ns": )(?:\d+|null)(,?)$', re.MULTILINE)
 _TRACE_FIELD = '\n  "trace": {\n'
+#: a golden's signature: its line, as the layout writes it (a top-level field)
+_SIGNATURE_LINE = re.compile(r'^(  "signature": )"[^"\n]*"(,?)$', re.MULTILINE)
 
 
-def holds_but_span_times(path: Path, text: str) -> bool:
+def holds_but_span_times(path: Path, text: str, key: bytes | None = None) -> bool:
     """Whether the file at ``path`` holds the golden ``text`` but for the times its spans
     measured (the start and end of each, what a re-record of unchanged behaviour changes):
     byte for byte otherwise, its size, writer and layout included. Such a file is left as it
-    is, so an unchanged re-record changes nothing in git."""
+    is, so an unchanged re-record changes nothing in git. ``key``: the signing key ``text`` is
+    signed with, if any (see :func:`_same_but_span_times`)."""
     try:
         old = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return _same_but_span_times(old, text)
+    return _same_but_span_times(old, text, key)
 
 
-def _same_but_span_times(old: str, new: str) -> bool:
+def _same_but_span_times(old: str, new: str, key: bytes | None = None) -> bool:
     """Whether the golden texts ``old`` and ``new`` differ at most in their spans' times. The
     lines of ``old`` may end in CRLF (a checkout with git's ``core.autocrlf``, which converts
     them back when the file is committed): a golden's JSON holds no raw carriage return, so
-    ``old`` is compared line by line."""
+    ``old`` is compared line by line. A signature covers the spans' times: signed with
+    ``key``, ``new``'s differs from ``old``'s, which stands when it is valid for ``key`` (a
+    golden signed with another key is signed again)."""
     if "\r" in old:
         old = old.replace("\r\n", "\n")
-    return len(old) == len(new) and _span_times_masked(old) == _span_times_masked(new)
+    if len(old) != len(new):
+        return False
+    masked_old, masked_new = _span_times_masked(old), _span_times_masked(new)
+    if masked_old == masked_new:
+        return True
+    return (
+        key is not None
+        and _SIGNATURE_LINE.sub(r"\1_\2", masked_old) == _SIGNATURE_LINE.sub(r"\1_\2", masked_new)
+        and verify_document(codec.loads(old, decode_tags=False), key)
+    )
 
 
 def _span_times_masked(text: str) -> str:

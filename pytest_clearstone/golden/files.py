@@ -6,8 +6,9 @@ writer: the run hangs). Every reader of goldens reads through :func:`read_file`,
 them before the first read; :func:`read_golden` tells what went wrong as a checkpoint error.
 
 A repository can also hold, in a golden's place, what version control left there: a file with
-merge-conflict markers, or a Git LFS pointer (a checkout without LFS). Once a golden's text did
-not parse, :func:`not_json` names them, with their own fix.
+merge-conflict markers, a Git LFS pointer (a checkout without LFS), or a symbolic link checked
+out as a plain file holding its target (``core.symlinks`` false, Git for Windows' default). Once
+a golden's text did not parse, :func:`not_json` names them, with their own fix.
 
 A file that ends in NUL bytes was never filled: a sparse file (``truncate -s 2G``), space
 preallocated and not written, a copy cut short by a full disk. A large one is refused before it
@@ -29,9 +30,12 @@ from ..errors import (
     MOVE_AWAY,
     CheckpointCorruptError,
     CheckpointNotFoundError,
+    ClearstoneError,
+    check_out_link,
     resolve_conflict,
 )
 from ..file_kinds import file_kind
+from .paths import SHORTER_PATH, too_long
 
 #: open without waiting for a FIFO's writer (the file is refused right after), in binary mode
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -39,6 +43,9 @@ _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 #: the UTF-8 byte order mark some editors put in front of a file they save (Notepad, Windows
 #: PowerShell 5's ``Set-Content -Encoding utf8``); RFC 8259 lets a JSON parser ignore it
 _BOM = b"\xef\xbb\xbf"
+#: the byte order marks of UTF-16, little and big endian, in front of the text Windows
+#: PowerShell 5 writes (``git show HEAD:x.ckpt > x.ckpt``, ``Out-File``) and Notepad's "Unicode"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: a file larger than this is looked at its end before it is read (:class:`ZeroFilledError`)
 _LARGE = 1 << 20
 #: what ends a file that was never filled, said by every reader of goldens
@@ -91,7 +98,8 @@ def open_regular(path: str | os.PathLike[str]) -> tuple[int, int]:
 
 def read_file(path: Path) -> bytes:
     """The bytes of the regular file at ``path`` (symlinks followed), without a leading UTF-8
-    byte order mark (what follows it is the text; the file is written again without it).
+    byte order mark (what follows it is the text; the file is written again without it), as
+    UTF-8 where a UTF-16 one begins it (:func:`without_bom`).
 
     Raises :class:`IsADirectoryError` for a directory, :class:`NotARegularFileError` for anything
     else that is not a regular file, :class:`ZeroFilledError` for a large file that ends in NUL
@@ -117,8 +125,16 @@ def read_file(path: Path) -> bytes:
 
 def without_bom(data: bytes) -> bytes:
     """``data`` without a leading UTF-8 byte order mark: the text that follows it (the
-    golden's ``file_bytes`` counts the text, so an edit besides the mark is still seen)."""
-    return data[len(_BOM) :] if data.startswith(_BOM) else data
+    golden's ``file_bytes`` counts the text, so an edit besides the mark is still seen); text
+    that a UTF-16 byte order mark begins, as UTF-8 (its length is another: read as edited)."""
+    if data.startswith(_BOM):
+        return data[len(_BOM) :]
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16").encode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:  # (bytes that only begin like it: not text, said so)
+            return data
+    return data
 
 
 def read_golden(path: Path) -> bytes:
@@ -129,6 +145,10 @@ def read_golden(path: Path) -> bytes:
     try:
         return read_file(path)
     except FileNotFoundError:
+        # (a folder missing is told before a name too long: no recording can make the file)
+        problem = too_long(os.path.abspath(path))
+        if problem:
+            raise CheckpointCorruptError(path, problem, SHORTER_PATH) from None
         raise CheckpointNotFoundError([Path(path)]) from None
     except IsADirectoryError:
         if holds_goldens(path):  # (a marker given the goldens' folder: moving it loses them)
@@ -140,10 +160,12 @@ def read_golden(path: Path) -> bytes:
         blocking = _file_in_the_way(Path(path))
         if blocking is None:
             raise unreadable(path, exc) from None
-        raise CheckpointCorruptError(
-            path, f"{blocking} is a file, not a directory", MOVE_AWAY
-        ) from None
+        raise folder_in_the_way(path, blocking) from None
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            problem = too_long(os.path.abspath(path))
+            if problem:
+                raise CheckpointCorruptError(path, problem, SHORTER_PATH) from None
         raise unreadable(path, exc) from None
 
 
@@ -173,7 +195,106 @@ def holds_goldens(directory: Path) -> bool:
 
 def _file_in_the_way(path: Path) -> Path | None:
     """The first folder of ``path`` that is a file (``None``: none is)."""
-    return next((p for p in reversed(path.parents) if p.is_file()), None)
+    # (os.path: False for a path too long to be one, which pathlib's raises for)
+    return next((p for p in reversed(path.parents) if os.path.isfile(p)), None)
+
+
+def folder_in_the_way(path: Path, blocking: Path) -> CheckpointCorruptError:
+    """The error for the golden at ``path`` one of whose folders, ``blocking``, is a file."""
+    try:
+        target = checked_out_link(blocking, read_file(blocking)[: LINK_MAX + 1])
+    except OSError:
+        target = None
+    if target is not None:
+        problem = f"{blocking} holds only the path {target!r}: {_LINK_AS_FILE}"
+        return CheckpointCorruptError(path, problem, check_out_link(blocking))
+    return CheckpointCorruptError(path, f"{blocking} is a file, not a directory", MOVE_AWAY)
+
+
+def refuse_link_as_file(path: Path, raw: bytes | None) -> None:
+    """Raise the error of :func:`read_golden` when the golden at ``path`` (``raw``: its bytes,
+    ``None`` when it cannot be read), or one of its folders, is a symbolic link checked out as
+    a plain file: a recording must not write over it (git would store the golden's text as the
+    link's target); and a :class:`ClearstoneError` when a folder of it to make is a link to
+    nothing (:func:`link_to_nothing`). Only before a recording."""
+    if raw is not None:
+        target = checked_out_link(path, raw)
+        if target is not None:
+            raise CheckpointCorruptError(path, _holds_link(target), check_out_link(path))
+    elif not os.path.lexists(path):
+        if not os.path.isdir(path.parent):
+            dangling = link_to_nothing(path)
+            if dangling is not None:
+                raise ClearstoneError(f"the golden {path} cannot be written: {dangling}")
+        blocking = _file_in_the_way(path)
+        if blocking is not None:
+            error = folder_in_the_way(path, blocking)
+            if error.fix != MOVE_AWAY:
+                raise error
+
+
+def link_to_nothing(path: Path) -> str | None:
+    """Why the golden at ``path`` cannot be there: a folder of it is a symbolic link to a
+    place that does not exist (a folder of goldens linked to another checkout, missing), with
+    the fix; ``None`` when none is. Only for a golden found missing, or a folder to make: a
+    recording makes no folder through such a link, outside the checkout."""
+    for folder in reversed(path.parents):
+        if os.path.islink(folder) and not os.path.exists(folder):
+            return (
+                f"{folder} is a link to {os.readlink(folder)!r}, which does not exist. Create "
+                f"that directory (check out what it links to), or give the marker another path"
+            )
+    return None
+
+
+#: what a file holding only a link's target is
+_LINK_AS_FILE = "a symbolic link that git checked out as a plain file (core.symlinks false)"
+#: the longest target :func:`checked_out_link` takes for one (the longest path, on Linux)
+LINK_MAX = 4096
+
+
+def through_link_as_file(path: str) -> str | None:
+    """The path that ``path`` would reach in a checkout with links, when the golden at ``path``
+    or one of its folders is a symbolic link checked out as a plain file (:func:`checked_out_link`;
+    ``None``: neither is): the file a golden two suites share, which is in use."""
+    here = Path(path)
+    for link in (here, *here.parents):
+        try:
+            fd, size = open_regular(link)
+        except IsADirectoryError:  # (the folders above it are folders too)
+            return None
+        except OSError:
+            continue
+        with open(fd, "rb") as handle:
+            raw = handle.read(LINK_MAX + 1) if size <= LINK_MAX else b""
+        target = checked_out_link(link, raw)
+        if target is None:
+            return None
+        return os.path.normpath(os.path.join(link.parent, target, here.relative_to(link)))
+    return None
+
+
+def _holds_link(target: str) -> str:
+    return f"it holds only the path {target!r}: {_LINK_AS_FILE}"
+
+
+def checked_out_link(path: Path, raw: bytes) -> str | None:
+    """The target of the symbolic link whose plain file stands at ``path`` (``raw``: its
+    bytes), or ``None`` when it is no such file. Where git makes no links (``core.symlinks``
+    false, as Git for Windows sets it without Developer Mode), it writes each as a file holding
+    the link's target, one line without a newline; taken for one when what it names exists
+    beside it, or is a golden."""
+    if not raw or len(raw) > LINK_MAX or b"\n" in raw or b"\0" in raw or raw[:1] in b"{[ \t":
+        return None
+    if os.path.islink(path):  # (a link made: what it reaches is no link's text)
+        return None
+    try:
+        target = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if target.endswith(".ckpt") or os.path.exists(os.path.join(os.path.dirname(path), target)):
+        return target
+    return None
 
 
 def unreadable(path: Path, exc: OSError) -> CheckpointCorruptError:
@@ -229,6 +350,9 @@ def not_json(path: Path, raw: bytes, reason: str) -> CheckpointCorruptError:
     if "integer string conversion" in reason:  # (Python's words for its limit)
         return CheckpointCorruptError(path, too_long_to_read())
     found = version_control_leftover(path, raw)
+    target = None if found is not None else checked_out_link(path, raw)
+    if target is not None:
+        found = CheckpointCorruptError(path, _holds_link(target), check_out_link(path))
     if found is None and _zero_filled(raw[-64:]):
         found = CheckpointCorruptError(path, ZERO_FILLED)
     return found or CheckpointCorruptError(path, f"truncated or not JSON ({reason})")

@@ -100,6 +100,51 @@ def unnameable(path: str) -> str:
     return ""
 
 
+#: what a file name and a path may be at most, in bytes, where the file system does not say
+#: (``os.pathconf``): the limits of Linux's file systems, of APFS and of NTFS (in characters)
+_NAME_MAX, _PATH_MAX = 255, 4096
+#: the fix for a golden path no file can have
+SHORTER_PATH = "Give the marker a shorter path (@pytest.mark.replay(PATH, ...))"
+
+
+def too_long(path: str) -> str:
+    """Why no file can have the absolute path ``path``, or ``""``: it is longer than a path may
+    be, or one of its names is longer than a file name may be (what the file system that would
+    hold it says, ``os.pathconf``). Only for a path found missing or refused (the system calls
+    of the nearest directory that exists)."""
+    try:
+        encoded = os.fsencode(path)
+    except UnicodeEncodeError:  # (said by unnameable)
+        return ""
+    existing = os.path.dirname(path)
+    while existing and not os.path.isdir(existing) and existing != os.path.dirname(existing):
+        existing = os.path.dirname(existing)
+    path_max, name_max = (
+        _limit(existing, n, d) for n, d in (("PC_PATH_MAX", _PATH_MAX), ("PC_NAME_MAX", _NAME_MAX))
+    )
+    if len(encoded) >= path_max:  # (PATH_MAX counts the terminating NUL)
+        return f"it is {len(encoded)} bytes long, more than a path may be here ({path_max} bytes)"
+    *folders, name = encoded.split(os.fsencode(os.sep))
+    longest = max(folders, key=len, default=b"")
+    if len(name) > name_max:
+        what = f"its file name is {len(name)} bytes long"
+    elif len(longest) > name_max:
+        shown = os.fsdecode(longest[:24]) + "..."
+        what = f"the name of its folder {shown} is {len(longest)} bytes long"
+    else:
+        return ""
+    return f"{what}, more than a file name may be here ({name_max} bytes)"
+
+
+def _limit(directory: str, name: str, default: int) -> int:
+    pathconf = getattr(os, "pathconf", None)  # (POSIX)
+    try:
+        limit = int(pathconf(directory or os.sep, name)) if pathconf else default
+    except (OSError, ValueError):  # (a limit the system does not know)
+        return default
+    return limit if limit > 0 else default  # (-1: no limit said)
+
+
 def as_listed(path: str) -> str:
     """``path`` as ``os.walk`` lists the file, where a name outside ASCII cannot be encoded
     (:func:`unnameable`): its UTF-8 bytes, as ``os.fsdecode`` reads them."""

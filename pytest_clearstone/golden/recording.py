@@ -39,6 +39,7 @@ from ..tracing.tracer import Tracer, current_span
 from .changes import describe_changes, holds_but_span_times
 from .checkpoint import RECORDED_BY_PLUGIN, Checkpoint, readable_version
 from .context import DeterministicExecutionContext, derive_seed
+from .files import refuse_link_as_file
 from .identity import derive_ids, previous_document, previous_identity, read_previous
 from .ignore import unwritten_places
 from .manager import new_checkpoint_id
@@ -49,6 +50,7 @@ from .paths import other_case
 from .recorder import Recorder
 from .responses import ReplayCall, Transform
 from .secrets import leak_check
+from .signing import resolve_key
 from .spec import GoldenSpec
 from .state import agent_class_of, agent_state, capture_state, state_value
 from .target_errors import SDK_METHODS
@@ -132,6 +134,9 @@ class RecordingRun:
         if self.tracer is None:
             raise ClearstoneError("record mode needs a tracer to record the calls")
         refuse_overwriting_newer(self.path, self.previous_doc)  # before any live call
+        if self.previous_doc is None:  # (a file of JSON is no link)
+            previous = self.previous_text
+            refuse_link_as_file(self.path, None if previous is None else previous.encode())
         refuse_case_twin(self.path)
         self.root_span_id = root_span_id
         # the test's root span: the current one here, in the hook that opened it
@@ -324,9 +329,10 @@ class RecordingRun:
             written.append(text)
 
         kept: list[bool] = []  # whether the file was left as it was
+        key = resolve_key()  # (what the checkpoint is signed with as it is written)
 
         def unchanged(path: Path, text: str) -> bool:
-            kept.append(holds_but_span_times(path, text))
+            kept.append(holds_but_span_times(path, text, key))
             return kept[-1]
 
         # (a re-record of unchanged behaviour leaves the file as it was: its spans' times only
@@ -338,7 +344,7 @@ class RecordingRun:
             unchanged=None if self.previous_text is None else unchanged,
         )
         self.change = describe_changes(
-            self.previous_text, written[0], written_again=kept == [False]
+            self.previous_text, written[0], written_again=kept == [False], key=key
         )
         return checkpoint
 

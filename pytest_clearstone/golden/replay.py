@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -134,7 +135,7 @@ class Replay:
         readable golden (merge-conflict markers, truncated) is what the recording replaces."""
         if self._replaying is not None:
             return self._replaying.checkpoint
-        if self._previous is None and self.path.is_file():
+        if self._previous is None and os.path.isfile(self.path):
             try:
                 self._previous = self.load()
             except CheckpointCorruptError:
@@ -147,7 +148,7 @@ class Replay:
         if self._replaying is not None:
             return self._replaying.engine
         previous = self.checkpoint
-        if previous is None and self.path.is_file():
+        if previous is None and os.path.isfile(self.path):
             previous = self.load()  # (not a readable golden: raises why)
         if previous is None:
             raise CheckpointNotFoundError(

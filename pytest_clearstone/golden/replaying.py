@@ -20,6 +20,7 @@ from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
+from .files import link_to_nothing
 from .outcome import Outcome, read_outcomes
 from .paths import other_case
 from .responses import Matcher, ReplayCall, for_message, in_effect
@@ -406,7 +407,10 @@ def load_golden(
         hint = fix[0].upper() + fix[1:]
     else:
         hint = f"Record it first with: {record_command(node_id)}"
-    renamed = other_case(path)
+    dangling = link_to_nothing(path)
+    if dangling is not None:  # (a folder of goldens linked to a checkout that is missing)
+        hint = dangling
+    renamed = None if dangling is not None else other_case(path)
     if renamed is not None:  # (a test or module renamed in case only, on macOS or Windows)
         import shlex  # (only for a message)
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .paths import as_listed
+from .paths import as_listed, other_case
 
 #: directories never searched for goldens (nor are hidden ones)
 NOT_SEARCHED = frozenset({"__pycache__", "node_modules", "site-packages"})
@@ -68,10 +68,38 @@ def unused_goldens(test_dirs: Iterable[str], referenced: set[str]) -> list[Path]
                     if os.path.realpath(path) in used or not _written_by_the_plugin(path):
                         continue
                     if same is None:
-                        same = {i for i in map(_identity, referenced) if i is not None}
+                        same = _identities(referenced)
                     if _identity(path) not in same:
                         found.add(path)
     return [Path(p) for p in sorted(found)]
+
+
+def _identities(referenced: set[str]) -> set[tuple[int, int]]:
+    """The identities of the files the ``referenced`` paths reach (:func:`_identity`), also
+    through a symbolic link checked out as a plain file (git's ``core.symlinks`` false), the
+    golden itself or a folder of it: the golden the link names is in use; and for a path that
+    reaches none, the file whose path differs from it only in case (:func:`.paths.other_case`):
+    the golden a test renamed in case only reads on macOS and Windows, which its failure here
+    says to rename."""
+    from .files import LINK_MAX, through_link_as_file  # (when a file is not named as found)
+
+    same: set[tuple[int, int] | None] = set()
+    for named in referenced:
+        try:
+            info: os.stat_result | None = os.stat(named)
+        except (OSError, ValueError):
+            info = None
+        if info is None or info.st_size <= LINK_MAX:  # (a golden is larger than a link's text)
+            reached = through_link_as_file(named)
+            if reached is not None:
+                same.add(_identity(reached))
+        if info is None:  # (its test renamed in case only: what macOS and Windows read for it)
+            twin = other_case(named)
+            if twin is not None:
+                same.add(_identity(twin))
+        if info is not None and info.st_ino:
+            same.add((info.st_dev, info.st_ino))
+    return {identity for identity in same if identity is not None}
 
 
 def _identity(path: str) -> tuple[int, int] | None:

@@ -290,6 +290,107 @@ def test_re_recording_a_golden_linked_to_a_file_that_is_no_checkpoint_replaces_t
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_a_folder_of_goldens_linked_to_a_folder_that_is_missing_is_named_not_made(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # A folder of goldens committed as a link to another checkout (goldens -> ../golden-repo/
+    # goldens) that is not there. Before the fix: replay said "checkpoint not found ... Record
+    # it first", and the recording made the missing folders where the link pointed, outside
+    # the checkout, and said "new": the golden was never in the repository
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_x=MODULE)
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "golden-repo" / "goldens"
+    goldens = pytester.path / "goldens"
+    try:
+        goldens.symlink_to(elsewhere, target_is_directory=True)
+    except OSError:  # pragma: no cover - Windows without the symlink privilege
+        pytest.skip("symlinks cannot be made here")
+    said = f"*{goldens} is a link to '{elsewhere}', which does not exist*"
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines([said])
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(failed=1)
+    recorded.stdout.fnmatch_lines([said + "give the marker another path*"])
+    assert not elsewhere.parent.exists()
+    elsewhere.mkdir(parents=True)  # (the other checkout, there: written through the link)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert (elsewhere / "test_x" / "test_x.ckpt").is_file()
+
+
+#: what git writes for a symbolic link where it makes none (core.symlinks=false, the default of
+#: Git for Windows): a plain file holding the link's target, with no newline
+LINK_FIX = "*git config core.symlinks true*git checkout -- *"
+
+
+def test_a_golden_link_checked_out_as_a_plain_file_is_named_and_never_recorded_over(
+    linked: tuple[Path, Path], pytester: pytest.Pytester
+) -> None:
+    # Before the fix: replay said "truncated or not JSON (no digit after sign ...). Restore it
+    # from version control or re-record it", and the re-record wrote the golden into the file:
+    # git, which keeps such a file a link, would commit the golden's text as the link's target
+    link, shared = linked
+    target = os.readlink(link)
+    link.unlink()
+    link.write_bytes(target.encode())
+    shared_bytes = shared.read_bytes()
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(
+        [f"*s.ckpt is not a readable checkpoint: it holds only the path '{target}': a symbolic "
+         f"link that git checked out as a plain file (core.symlinks false)*{LINK_FIX}"]
+    )  # fmt: skip
+    replayed.stdout.no_fnmatch_line("*re-record it*")
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(failed=1)
+    recorded.stdout.fnmatch_lines([f"*it holds only the path '{target}'*{LINK_FIX}"])
+    assert link.read_bytes() == target.encode() and shared.read_bytes() == shared_bytes
+    assert main(["show", str(link)]) == 2
+
+
+def test_the_golden_a_link_checked_out_as_a_plain_file_names_is_used_and_never_pruned(
+    linked: tuple[Path, Path], pytester: pytest.Pytester
+) -> None:
+    # Before the fix: shared/s.ckpt was listed among the goldens no collected test uses, and
+    # --clearstone-prune-unused deleted it: the golden every checkout with links replays
+    link, shared = linked
+    target = os.readlink(link)
+    link.unlink()
+    link.write_bytes(target.encode())
+    pruned = pytester.runpytest("--clearstone-prune-unused")
+    pruned.stdout.no_fnmatch_line("*no collected test uses*")
+    pruned.stdout.no_fnmatch_line("*deleted*")
+    assert shared.is_file() and link.read_bytes() == target.encode()
+
+
+def test_a_folder_of_goldens_linked_and_checked_out_as_a_plain_file_is_named(
+    pytester: pytest.Pytester,
+) -> None:
+    # Before the fix: "goldens is a file, not a directory. Move it away, then re-record it"
+    # (replay) and "Not a directory ... Move it away or give the marker another path, or make
+    # its directory writable" (record): moving it away drops the link from the repository
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_x=MODULE)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    goldens = pytester.path / "goldens"
+    goldens.rename(pytester.path / "shared")
+    goldens.write_bytes(b"shared")
+    for args in ([], ["--clearstone-record"]):
+        result = pytester.runpytest(*args)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            [f"*{goldens} holds only the path 'shared': a symbolic link that git checked out as "
+             f"a plain file*{LINK_FIX}"]
+        )  # fmt: skip
+        result.stdout.no_fnmatch_line("*Move it away*")
+    assert goldens.read_bytes() == b"shared"
+    # the golden the link's folder holds is in use: never pruned
+    pytester.runpytest("--clearstone-prune-unused").stdout.no_fnmatch_line("*deleted*")
+    assert (pytester.path / "shared" / "test_x" / "test_x.ckpt").is_file()
+
+
 # -- a run from a subdirectory of the rootdir ---------------------------------------------------
 SHARED_FROM_INTEG = """
 import pytest
@@ -574,6 +675,28 @@ def test_a_golden_saved_with_a_utf8_bom_replays_and_a_re_record_writes_none(
     assert not golden.read_bytes().startswith(BOM)
     again = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
     again.stdout.fnmatch_lines(["  goldens/test_t/test_t.ckpt: unchanged"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"], ids=["utf-16-le", "utf-16-be"])
+def test_a_golden_saved_as_utf16_replays_and_a_re_record_writes_it_as_utf8(
+    golden: Path, pytester: pytest.Pytester, encoding: str
+) -> None:
+    # Windows PowerShell 5 writes what a command prints as UTF-16 with a byte order mark
+    # (`git show HEAD:goldens/x.ckpt > goldens/x.ckpt`, `Out-File`), as Notepad's "Unicode"
+    # does. Before the fix: "not UTF-8 text (invalid start byte). Restore it from version
+    # control or re-record it": restoring it that way wrote it so again.
+    text = golden.read_text(encoding="utf-8")
+    mark = b"\xff\xfe" if encoding == "utf-16" else b"\xfe\xff"
+    data = text.replace("\n", "\r\n").encode(encoding)
+    golden.write_bytes(data if data.startswith(mark) else mark + data)
+    pytester.runpytest().assert_outcomes(passed=2)
+    assert main(["show", str(golden)]) == 0
+    recorded = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(
+        ["  goldens/test_t/test_t.ckpt: layout (behaviour unchanged: the file was written again)"]
+    )
+    assert golden.read_bytes().decode("utf-8").startswith("{")
 
 
 def test_an_edited_golden_with_a_bom_is_still_checked_as_edited(

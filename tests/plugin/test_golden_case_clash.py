@@ -266,3 +266,24 @@ def test_recording_a_golden_beside_one_differing_only_in_case_is_refused(
     )
     assert sorted(p.name for p in old.parent.iterdir()) == ["test_One.ckpt"]
     assert old.read_bytes() == before
+
+
+def test_a_golden_whose_test_was_renamed_in_case_only_is_never_pruned(
+    pytester: pytest.Pytester,
+) -> None:
+    # Before the fix a whole-suite run on Linux listed test_One.ckpt among the goldens no
+    # collected test uses, and --clearstone-prune-unused deleted it: the file the replay's
+    # message says to rename (git mv), and the one macOS and Windows replay test_one from
+    pytester.syspathinsert()
+    test = "import pytest\nimport live\n\n@pytest.mark.replay(mock={'llm': 'live.complete'})\n"
+    test += "def test_One(replay):\n    replay.run(live.complete, 'one')\n"
+    pytester.makepyfile(live=LIVE, test_trip=test)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    old = pytester.path / "goldens" / "test_trip" / "test_One.ckpt"
+    (pytester.path / "test_trip.py").write_text(test.replace("def test_One", "def test_one"))
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*git mv*"])
+    result.stdout.no_fnmatch_line("*no collected test uses*")
+    result.stdout.no_fnmatch_line("*deleted*")
+    assert old.is_file()

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_clearstone.cli import main
+from pytest_clearstone.golden import signing
 
 APP = """
 import random
@@ -197,6 +198,39 @@ def test_a_rerecord_that_drops_the_signature_says_so(
     result.stdout.fnmatch_lines(
         ["  g.ckpt: signature removed (no signing key: set $CLEARSTONE_SIGNING_KEY to sign it)"]
     )
+
+
+def test_an_unchanged_rerecord_of_a_signed_golden_leaves_the_file_as_it_was(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``CLEARSTONE_SIGNING_KEY`` set, the signature covers the spans' times: before the
+    fix every re-record of unchanged behaviour wrote every golden again (new times, new
+    signature), said ``layout (behaviour unchanged: the file was written again)``, and a
+    whole-suite re-record left every golden changed in git. A golden signed with the same key
+    is left as it was; one signed with another key is signed again, and said so."""
+    golden = project.path / "g.ckpt"
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "team-key")
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    signed = golden.read_bytes()
+    result = project.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["  g.ckpt: unchanged"])
+    assert golden.read_bytes() == signed
+    # checked out with CRLF (git core.autocrlf): left as it was too
+    golden.write_bytes(signed.replace(b"\n", b"\r\n"))
+    result = project.runpytest("--clearstone-record")
+    result.stdout.fnmatch_lines(["  g.ckpt: unchanged"])
+    assert golden.read_bytes() == signed.replace(b"\n", b"\r\n")
+    golden.write_bytes(signed)
+    # a new key: the golden is signed again, as it must be for a reader holding the new key
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "rotated-key")
+    result = project.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["  g.ckpt: signature (signed with another key)"])
+    assert golden.read_bytes() != signed
+    assert main(["show", str(golden)]) == 0
+    assert signing.verify(golden.read_text(encoding="utf-8"), "rotated-key")
+    project.runpytest().assert_outcomes(passed=1)
 
 
 PLAIN_APP = """
