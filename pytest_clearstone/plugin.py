@@ -1846,7 +1846,9 @@ def _check_refusal(replay: Replay, failure: BaseException | None) -> None:
     """Fail a recording for the first call it refused (an argument nested too deep), which
     was raised to the agent at the call: an agent that catches ``Exception`` around its calls
     swallowed it, and the golden would lack the call (or the test fail as "nothing was
-    recorded"). ``failure``: what the test failed with instead, shown as its context."""
+    recorded"); or for the first warning about a call's arguments that a warnings filter made
+    an error (``filterwarnings = error``), which the call went on without. ``failure``: what
+    the test failed with instead, shown as its context."""
     __tracebackhide__ = True
     refusal = replay.refusal
     if refusal is None or isinstance(failure, pytest.exit.Exception):  # (pytest.exit() stops)
