@@ -1030,7 +1030,9 @@ def _tracer(config: pytest.Config) -> Tracer:
         from .tracing import TracerProvider
 
         state.provider = TracerProvider(str(config.stash[_SETTINGS].db_path))
-        state.provider.trace_store.elsewhere = "--clearstone-db PATH or ini clearstone_db"
+        # (`=`: pytest chooses the rootdir before it knows the option, so a value apart from
+        # it naming a file that exists, as the store does after a first run, is a test path)
+        state.provider.trace_store.elsewhere = "--clearstone-db=PATH or ini clearstone_db"
     from . import __version__
 
     return state.provider.get_tracer("pytest-clearstone", __version__)

@@ -720,7 +720,7 @@ def test_a_store_another_program_keeps_locked_names_the_cause_and_the_fix(tmp_pa
     holder.execute("BEGIN IMMEDIATE")  # an SQLite browser with a change not written yet
     try:
         store = TraceStore(path)
-        store.elsewhere = "--clearstone-db PATH or ini clearstone_db"  # (as the plugin says it)
+        store.elsewhere = "--clearstone-db=PATH or ini clearstone_db"  # (as the plugin says it)
         with pytest.raises(TraceStoreError) as info:
             store.write_spans(provider.trace_store.get_trace(store.list_traces()[0].trace_id).spans)
         store.close()
@@ -731,7 +731,7 @@ def test_a_store_another_program_keeps_locked_names_the_cause_and_the_fix(tmp_pa
     assert str(info.value) == (
         f"trace store {str(path)!r} stayed locked for 0.2s: another process holds a write "
         "transaction on it (a program with the file open, a run that hung). End it, or point the "
-        "trace store elsewhere (--clearstone-db PATH or ini clearstone_db)"
+        "trace store elsewhere (--clearstone-db=PATH or ini clearstone_db)"
     )
 
 
@@ -747,7 +747,7 @@ if os.geteuid() == 0:  # root ignores file modes: drop to nobody
     os.setgid(65534)
     os.setuid(65534)
 store = TraceStore(sys.argv[1])
-store.elsewhere = "--clearstone-db PATH or ini clearstone_db"  # (as the plugin says it)
+store.elsewhere = "--clearstone-db=PATH or ini clearstone_db"  # (as the plugin says it)
 try:
     store.write_spans(TraceStore(sys.argv[2], read_only=True).get_trace(
         TraceStore(sys.argv[2], read_only=True).list_traces()[0].trace_id).spans)
@@ -798,7 +798,7 @@ def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_onl
         verb = "write" if read_only == "file" else "open"  # (SQLite opens the file read-only)
         assert result.stdout.strip() == (
             f"cannot {verb} the trace store {str(target)!r}: {what}. Point the trace store "
-            "elsewhere (--clearstone-db PATH or ini clearstone_db)"
+            "elsewhere (--clearstone-db=PATH or ini clearstone_db)"
         )
     finally:
         directory.chmod(0o755)
