@@ -757,13 +757,16 @@ except TraceStoreError as exc:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
-@pytest.mark.parametrize("read_only", ["file", "directory", "parent"])
+@pytest.mark.parametrize("read_only", ["file", "directory", "parent", "new file"])
 def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_only):
     # Expected: the error says which of the file and its directory cannot be written, and
     # points the store elsewhere. It said SQLite's "attempt to write a readonly database" (of a
     # file anyone may write, when the directory was read-only) and to "move the file away",
     # which a read-only directory does not allow; a directory it could not make (`.clearstone`
-    # in a read-only checkout), "[Errno 13] Permission denied" and to move the file away too.
+    # in a read-only checkout), "[Errno 13] Permission denied" and to move the file away too;
+    # a new store in a directory that is there but read-only (a CI image's checkout made by
+    # root, its `.clearstone` too), SQLite's "unable to open database file" and to move away a
+    # file that does not exist.
     import tempfile
 
     directory = Path(tempfile.mkdtemp(prefix="clearstone-ro-"))  # reachable for nobody
@@ -777,7 +780,10 @@ def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_onl
         provider.shutdown()
         path.chmod(0o444 if read_only == "file" else 0o666)
         directory.chmod(0o777 if read_only == "file" else 0o555)
-        target = directory / ".clearstone" / "traces.db" if read_only == "parent" else path
+        target = {
+            "parent": directory / ".clearstone" / "traces.db",
+            "new file": directory / "new.db",
+        }.get(read_only, path)
         warm.chmod(0o777)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
         result = subprocess.run(
@@ -794,6 +800,8 @@ def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_onl
             "directory": "its directory cannot be written (Permission denied), where SQLite "
             "makes the journal of a write",
             "parent": f"[Errno 13] Permission denied: {str(target.parent)!r}",
+            "new file": "its directory cannot be written (Permission denied), where SQLite "
+            "makes the file",
         }[read_only]
         verb = "write" if read_only == "file" else "open"  # (SQLite opens the file read-only)
         assert result.stdout.strip() == (
