@@ -2371,6 +2371,13 @@ def _unwritable(path: Path, exc: OSError) -> str:
         fix = "Record in a checkout on a file system mounted read-write"
     elif exc.errno == errno.EISDIR and holds_goldens(path):  # (moving it loses them)
         fix = f"It is a directory of goldens: {name_a_file_in(path)}"
+    elif exc.errno in (errno.EACCES, errno.EPERM) and where and Path(where) != path:
+        # a folder refused what was to be made in it (the file's temporary file, a folder of
+        # its path), where nothing can be moved away either; (not the file itself: a file
+        # another program holds open on Windows)
+        made = Path(where) if at else path
+        folder = next(p for p in made.parents if p.is_dir())  # (a root always is one)
+        fix = f"Make {folder} writable for the user recording, or record as a user who may write it"
     else:
         fix = "Move it away or give the marker another path, or make its directory writable"
     return f"cannot write {path}: {exc.strerror or exc}{at}. {fix}"
