@@ -8,7 +8,6 @@ import copy
 import inspect
 import operator
 import os
-import warnings
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from ..errors import (
     NestingTooDeepError,
     UnencodableValueWarning,
     article,
+    warned,
 )
 from ..tracing.span import (
     Recorded,
@@ -129,9 +129,9 @@ class Recorder:
         self.changed_in_place: list[MutatedArgumentWarning] = []
         #: the first call the recording refused (an argument nested too deep), raised to the
         #: agent at the call: raised again after the test's call, should the agent swallow it;
-        #: or the first warning about a call's arguments that a warnings filter made an error
+        #: or the first warning about a call that a warnings filter made an error
         #: (``filterwarnings = error``), raised only after the test's call
-        self.refusal: NestingTooDeepError | UnencodableValueWarning | None = None
+        self.refusal: NestingTooDeepError | Warning | None = None
         #: the test's process: a call in a child it forked cannot be recorded here
         self.pid = os.getpid()
         #: the watched methods (:meth:`watch`) that ran with no mock target's call recorded
@@ -302,7 +302,9 @@ class RecordedTarget:
         earlier = rec.left_by()
         if earlier is not None:  # (rec.root is set: its name is the test's node id)
             assert rec.root is not None
-            warnings.warn(LeftoverCallWarning(rec.root.name, path, earlier), stacklevel=3)
+            # (as an error, it fails this test after its call: the task's call runs as without)
+            refused = warned(LeftoverCallWarning(rec.root.name, path, earlier), stacklevel=3)
+            rec.refusal = rec.refusal or refused
             return PASS
         branch_running_loop()
         with rec.suspended():

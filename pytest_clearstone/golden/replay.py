@@ -24,7 +24,6 @@ from ..errors import (
     ClearstoneError,
     MutatedArgumentWarning,
     ReplayError,
-    UnencodableValueWarning,
     UnmockedCallWarning,
 )
 from ..tracing.trace import Trace
@@ -193,9 +192,9 @@ class Replay:
         return told()
 
     @property
-    def refusal(self) -> ClearstoneError | UnencodableValueWarning | None:
+    def refusal(self) -> ClearstoneError | Warning | None:
         """Recording: the first call the recording refused, raised to the agent at the call
-        (an argument nested too deep), or the first warning about a call's arguments that a
+        (an argument nested too deep), or the first warning about a call that a
         warnings filter made an error (``filterwarnings = error``), raised after the test's
         call; or ``None`` (replaying: always)."""
         return None if self._recording is None else self._recording.refusal
