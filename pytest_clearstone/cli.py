@@ -269,11 +269,10 @@ def _at_head(path: Path) -> tuple[str, bytes]:
     if not where.is_dir():
         raise CheckpointNotFoundError([path])
     try:
-        top = subprocess.run(
+        top = subprocess.run(  # (bytes: a path is decoded as Python decodes file names)
             ["git", "rev-parse", "--show-toplevel"],
             cwd=where,
             capture_output=True,
-            text=True,
             check=False,
         )
     except FileNotFoundError:
@@ -282,12 +281,13 @@ def _at_head(path: Path) -> tuple[str, bytes]:
             f"diff CKPT_A CKPT_B"
         ) from None
     if top.returncode != 0:  # (git's reason: no repository, or one it refuses to read)
-        reason = " ".join(top.stderr.split()) or f"exit status {top.returncode}"
+        reason = " ".join(top.stderr.decode("utf-8", "replace").split())
+        reason = reason or f"exit status {top.returncode}"
         raise ClearstoneError(
             f"cannot compare {path} with git HEAD: it is not in a git repository git can read "
             f"(git says: {reason}); give two files: diff CKPT_A CKPT_B"
         )
-    toplevel = Path(top.stdout.strip()).resolve()
+    toplevel = Path(os.fsdecode(top.stdout.strip())).resolve()
     if not path.resolve().is_relative_to(toplevel):  # (GIT_DIR/GIT_WORK_TREE name another)
         raise ClearstoneError(
             f"cannot compare {path} with git HEAD: it is not in the work tree of the git "

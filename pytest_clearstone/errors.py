@@ -48,6 +48,7 @@ import ast
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -1438,6 +1439,19 @@ class RefusedLiveCallError(ClearstoneError):
             f"went on without it: a golden would replay that refusal as the service's answer, "
             f"so none was written. To record, let the call through: {fix}"
         )
+
+
+def warned(warning: Warning, stacklevel: int = 1) -> Warning | None:
+    """Give ``warning`` (``stacklevel`` as :func:`warnings.warn` counts it from the caller);
+    when a warnings filter makes it an error (``filterwarnings = error``), the warning, for the
+    caller to fail the test with once its call is done, rather than raised where it is given:
+    in a call of the agent's, which may catch it and go on another way, or in a task no one
+    awaits, where it would end unseen. ``None`` when it was given as a warning."""
+    try:
+        warnings.warn(warning, stacklevel=stacklevel + 1)
+    except type(warning) as error:
+        return error.with_traceback(None)
+    return None
 
 
 class LeftoverCallWarning(_Picklable, UserWarning):

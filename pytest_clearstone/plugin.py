@@ -1030,7 +1030,9 @@ def _tracer(config: pytest.Config) -> Tracer:
         from .tracing import TracerProvider
 
         state.provider = TracerProvider(str(config.stash[_SETTINGS].db_path))
-        state.provider.trace_store.elsewhere = "--clearstone-db PATH or ini clearstone_db"
+        # (`=`: pytest chooses the rootdir before it knows the option, so a value apart from
+        # it naming a file that exists, as the store does after a first run, is a test path)
+        state.provider.trace_store.elsewhere = "--clearstone-db=PATH or ini clearstone_db"
     from . import __version__
 
     return state.provider.get_tracer("pytest-clearstone", __version__)
@@ -1846,7 +1848,9 @@ def _check_refusal(replay: Replay, failure: BaseException | None) -> None:
     """Fail a recording for the first call it refused (an argument nested too deep), which
     was raised to the agent at the call: an agent that catches ``Exception`` around its calls
     swallowed it, and the golden would lack the call (or the test fail as "nothing was
-    recorded"). ``failure``: what the test failed with instead, shown as its context."""
+    recorded"); or for the first warning about a call's arguments that a warnings filter made
+    an error (``filterwarnings = error``), which the call went on without. ``failure``: what
+    the test failed with instead, shown as its context."""
     __tracebackhide__ = True
     refusal = replay.refusal
     if refusal is None or isinstance(failure, pytest.exit.Exception):  # (pytest.exit() stops)
@@ -2370,6 +2374,13 @@ def _unwritable(path: Path, exc: OSError) -> str:
         fix = f"It is a directory of goldens: {name_a_file_in(path)}"
     elif exc.errno == errno.ENAMETOOLONG and too_long(str(path)):  # (no file can have it)
         return f"cannot write {path}: {too_long(str(path))}. {SHORTER_PATH}"
+    elif exc.errno in (errno.EACCES, errno.EPERM) and where and Path(where) != path:
+        # a folder refused what was to be made in it (the file's temporary file, a folder of
+        # its path), where nothing can be moved away either; (not the file itself: a file
+        # another program holds open on Windows)
+        made = Path(where) if at else path
+        folder = next(p for p in made.parents if p.is_dir())  # (a root always is one)
+        fix = f"Make {folder} writable for the user recording, or record as a user who may write it"
     else:
         fix = "Move it away or give the marker another path, or make its directory writable"
     return f"cannot write {path}: {exc.strerror or exc}{at}. {fix}"

@@ -348,7 +348,7 @@ def not_json(path: Path, raw: bytes, reason: str) -> CheckpointCorruptError:
     (:func:`version_control_leftover`) and a file that ends in NUL bytes are named, anything
     else is "truncated or not JSON"."""
     if "integer string conversion" in reason:  # (Python's words for its limit)
-        return CheckpointCorruptError(path, too_long_to_read())
+        return CheckpointCorruptError(path, too_long_to_read(), fix="")  # (a sound file)
     found = version_control_leftover(path, raw)
     target = None if found is not None else checked_out_link(path, raw)
     if target is not None:
@@ -372,9 +372,13 @@ def too_deep_to_read() -> str:
 def too_long_to_read() -> str:
     """Why a golden that holds an integer longer than Python reads from text
     (``sys.get_int_max_str_digits()``) cannot be read, and the fix."""
+    # (the file is sound: whatever wrote it could turn the integer into text, so its limit
+    # was higher than this process's — Python's default where this one is lowered, say with
+    # `-X int_max_str_digits` — or lifted)
     return (
-        "it holds an integer longer than Python reads from text "
-        f"({sys.get_int_max_str_digits()} digits, sys.get_int_max_str_digits()); "
-        "a golden recorded with the limit lifted needs it lifted to replay too: "
-        "sys.set_int_max_str_digits(0) in conftest.py"
+        "it holds an integer longer than Python reads from text here "
+        f"({sys.get_int_max_str_digits()} digits, sys.get_int_max_str_digits()): the process "
+        "that recorded it had a higher limit (Python's default: "
+        f"{sys.int_info.default_max_str_digits}) or none; give this one as high a limit, or "
+        "none: sys.set_int_max_str_digits(0) in conftest.py"
     )

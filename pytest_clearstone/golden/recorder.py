@@ -8,7 +8,6 @@ import copy
 import inspect
 import operator
 import os
-import warnings
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,9 @@ from ..errors import (
     LeftoverCallWarning,
     MutatedArgumentWarning,
     NestingTooDeepError,
+    UnencodableValueWarning,
     article,
+    warned,
 )
 from ..tracing.span import (
     Recorded,
@@ -129,8 +130,10 @@ class Recorder:
         #: once the test passed)
         self.changed_in_place: list[MutatedArgumentWarning] = []
         #: the first call the recording refused (an argument nested too deep), raised to the
-        #: agent at the call: raised again after the test's call, should the agent swallow it
-        self.refusal: NestingTooDeepError | None = None
+        #: agent at the call: raised again after the test's call, should the agent swallow it;
+        #: or the first warning about a call that a warnings filter made an error
+        #: (``filterwarnings = error``), raised only after the test's call
+        self.refusal: NestingTooDeepError | Warning | None = None
         #: the test's process: a call in a child it forked cannot be recorded here
         self.pid = os.getpid()
         #: the watched methods (:meth:`watch`) that ran with no mock target's call recorded
@@ -301,7 +304,9 @@ class RecordedTarget:
         earlier = rec.left_by()
         if earlier is not None:  # (rec.root is set: its name is the test's node id)
             assert rec.root is not None
-            warnings.warn(LeftoverCallWarning(rec.root.name, path, earlier), stacklevel=3)
+            # (as an error, it fails this test after its call: the task's call runs as without)
+            refused = warned(LeftoverCallWarning(rec.root.name, path, earlier), stacklevel=3)
+            rec.refusal = rec.refusal or refused
             return PASS
         branch_running_loop()
         with rec.suspended():
@@ -313,13 +318,20 @@ class RecordedTarget:
             span = rec.call_span(path, self.span_type, attributes)
             arguments = self.binder.bind_call(args, kwargs)
             number = rec.counts[path] = rec.counts.get(path, 0) + 1
+            name = f"call #{number} to {path}"
             try:
                 value = rec.transform(arguments, "input", path)
                 # (an ignored value that cannot be stored readably: a placeholder; another one
                 # warns, naming its path)
-                encoded = recorded_form(
-                    value, self.ignore, f"call #{number} to {path}", self.warned
-                )
+                try:
+                    encoded = recorded_form(value, self.ignore, name, self.warned)
+                except UnencodableValueWarning as error:
+                    # a filter made the warning an error (`filterwarnings = error`): it fails
+                    # the test after its call, not the call, which the agent may catch and
+                    # retry without the value (its golden would record only what it does
+                    # when a call fails); the form again (its paths warned about: no warning)
+                    rec.refusal = rec.refusal or error.with_traceback(None)
+                    encoded = recorded_form(value, self.ignore, name, self.warned)
             except NestingTooDeepError as exc:  # (named as the call's, with advice for it)
                 refusal = exc.in_call(f"the arguments of call #{number} to {path}: ")
                 rec.refusal = rec.refusal or refusal

@@ -124,9 +124,9 @@ class RecordingRun:
         return []
 
     @property
-    def refusal(self) -> ClearstoneError | None:
-        """The first call the recording refused (raised to the agent at the call), or
-        ``None``."""
+    def refusal(self) -> ClearstoneError | Warning | None:
+        """The first call the recording refused (raised to the agent at the call), or the first
+        warning about a call a warnings filter made an error, or ``None``."""
         return None if self.recorder is None else self.recorder.refusal
 
     def start(self, root_span_id: str | None) -> None:

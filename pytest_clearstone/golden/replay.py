@@ -193,9 +193,11 @@ class Replay:
         return told()
 
     @property
-    def refusal(self) -> ClearstoneError | None:
+    def refusal(self) -> ClearstoneError | Warning | None:
         """Recording: the first call the recording refused, raised to the agent at the call
-        (an argument nested too deep), or ``None`` (replaying: always)."""
+        (an argument nested too deep), or the first warning about a call that a
+        warnings filter made an error (``filterwarnings = error``), raised after the test's
+        call; or ``None`` (replaying: always)."""
         return None if self._recording is None else self._recording.refusal
 
     @property

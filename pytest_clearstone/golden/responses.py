@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +27,7 @@ from ..errors import (
     grouped,
     order_made_by_sdk,
     real_clock_in_threads,
+    warned,
 )
 from ..printable import printable
 from ..tracing.span import Recorded, Span
@@ -235,6 +235,9 @@ class ReplaySession:
 
     calls: list[ReplayCall] = field(default_factory=list)
     errors: list[ReplayError] = field(default_factory=list)
+    #: the first warning a warnings filter made an error (``filterwarnings = error``), raised
+    #: after the test's call (:meth:`raise_errors`), not where it was given
+    refused: Warning | None = None
     targets: dict[str, TargetReplay] = field(default_factory=dict)
     #: per branch of execution, the recorded calls to all targets still to come, in order:
     #: ``(target, call number, position in the branch, calls in the branch)``
@@ -399,6 +402,8 @@ class ReplaySession:
         __tracebackhide__ = True
         if self.errors:
             raise self.errors[0]
+        if self.refused is not None:
+            raise self.refused
         if strict:
             error = self.unused_error(checkpoint=checkpoint, unmocked=unmocked)
             if error is not None:
@@ -762,15 +767,17 @@ class TargetReplay:
         ``earlier``): no part of this test, it is not answered from this golden, but runs live
         (the original function), as it did when this test was recorded, with a warning naming
         the target and the test that left the task."""
-        warnings.warn(
-            LeftoverCallWarning(
-                self.node_id or "this test",
-                self.target.path,
-                earlier or "an earlier test",
-                replaying=True,
-            ),
-            stacklevel=_caller_level(),
+        warning = LeftoverCallWarning(
+            self.node_id or "this test",
+            self.target.path,
+            earlier or "an earlier test",
+            replaying=True,
         )
+        # (as an error, it fails this test after its call: the task's call runs as without)
+        refused = warned(warning, stacklevel=_caller_level())
+        session = self._session()
+        if session is not None:
+            session.refused = session.refused or refused
         return self.target.function(*args, **kwargs)
 
     def read_past_end(self, call: ReplayCall, items: int) -> ReplayError:

@@ -559,8 +559,13 @@ _NOT_ALLOWED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 def unwritable(path: str | os.PathLike[str]) -> str | None:
     """What keeps this user from writing the SQLite file at ``path``: the file itself, or its
-    directory, where SQLite makes the journal of a write (``-wal`` and ``-shm`` files); ``None``
-    when neither does. SQLite says only "attempt to write a readonly database"."""
+    directory, where SQLite makes the journal of a write (``-wal`` and ``-shm`` files), or
+    makes the file when there is none yet; ``None`` when neither does. SQLite says only
+    "attempt to write a readonly database" ("unable to open database file", of a new one)."""
+    writable = os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+    denied = f"its directory cannot be written ({os.strerror(errno.EACCES)}), where SQLite makes"
+    if not os.path.lexists(path):
+        return None if writable else f"{denied} the file"
     try:
         os.close(os.open(path, os.O_WRONLY))  # (opened, not written: the file stays as it is)
     except OSError as exc:
@@ -568,12 +573,7 @@ def unwritable(path: str | os.PathLike[str]) -> str | None:
     journal = [f"{os.fspath(path)}-wal", f"{os.fspath(path)}-shm"]
     if all(os.access(p, os.W_OK) for p in journal):  # (the open journal of a running writer)
         return None
-    if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
-        return (
-            f"its directory cannot be written ({os.strerror(errno.EACCES)}), where SQLite makes "
-            "the journal of a write"
-        )
-    return None
+    return None if writable else f"{denied} the journal of a write"
 
 
 def _read_only_uri(path: str, *, immutable: bool = False) -> str:
@@ -699,7 +699,8 @@ class TraceStore:
             return None
         if isinstance(exc, OSError) and exc.errno in _NOT_ALLOWED:
             return f"{exc}. {self._elsewhere_fix}"
-        what = unwritable(self.db_path) if "readonly database" in str(exc) else None
+        refused = ("readonly database", "unable to open database file")
+        what = unwritable(self.db_path) if any(r in str(exc) for r in refused) else None
         return None if what is None else f"{what}. {self._elsewhere_fix}"
 
     def _open_read_only(self) -> sqlite3.Connection:

@@ -164,3 +164,66 @@ def test_a_golden_on_a_read_only_mount_says_so_and_not_to_move_it(
         ]
     )
     result.stdout.no_fnmatch_line("*Move it away*")
+
+
+# what a checkout made by another user gives (a CI image's, run as a user of its own): the
+# folder of goldens is there, and this user may not make anything in it
+NOT_THIS_USERS = """
+import errno
+import os
+
+_open, _mkdir = os.open, os.mkdir
+DENIED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "goldens")
+
+
+def _denied(path):
+    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+
+def _open_refused(path, flags, *args, **kwargs):
+    if str(path).startswith(DENIED) and flags & os.O_CREAT:
+        _denied(path)
+    return _open(path, flags, *args, **kwargs)
+
+
+def _mkdir_refused(path, *args, **kwargs):
+    if os.path.dirname(os.path.abspath(path)) == DENIED:
+        _denied(path)
+    return _mkdir(path, *args, **kwargs)
+
+
+if os.environ.get("NOT_THIS_USERS"):
+    os.open, os.mkdir = _open_refused, _mkdir_refused
+"""
+
+
+@pytest.mark.parametrize("golden", ["there", "new"])
+def test_a_golden_in_a_folder_this_user_may_not_write_names_that_folder(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, golden: str
+) -> None:
+    # Expected: the folder this user may not write is named, with the fix for it. It said
+    # "Move it away or give the marker another path, or make its directory writable": a golden
+    # there cannot be moved away either, a new one is no file to move, and "its directory" of a
+    # new golden (goldens/test_it, named in the message) was not there: goldens/ was the one.
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    pytester.makeconftest(NOT_THIS_USERS)
+    (pytester.path / "goldens").mkdir()
+    if golden == "there":
+        pytester.runpytest_subprocess(*LEAN_ARGS, "--clearstone-record").assert_outcomes(passed=1)
+    before = sorted(p.name for p in (pytester.path / "goldens").rglob("*"))
+    monkeypatch.setenv("NOT_THIS_USERS", "1")
+    monkeypatch.setenv("ANSWER_SUFFIX", " (changed)")  # (an unchanged golden is not written)
+    result = pytester.runpytest_subprocess(
+        *LEAN_ARGS, "--clearstone-record", "--clearstone-db", ":memory:"
+    )
+    result.assert_outcomes(failed=1)
+    folder = pytester.path / "goldens" / ("test_it" if golden == "there" else "")
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_a: the golden checkpoint was not written: cannot write "
+            f"*goldens/test_it/test_a.ckpt: Permission denied*. Make {folder.resolve()} "
+            "writable for the user recording, or record as a user who may write it",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Move it away*")
+    assert sorted(p.name for p in (pytester.path / "goldens").rglob("*")) == before

@@ -507,6 +507,35 @@ def test_a_replay_whose_trace_store_cannot_be_written_passes_with_a_warning(
     )
 
 
+def test_the_trace_store_option_the_warning_gives_keeps_the_projects_ini(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fix it gave, ``--clearstone-db PATH``, copied (as docs/how-to/replay-in-ci.md wrote
+    it: ``pytest --clearstone-db "$RUNNER_TEMP/traces.db"``), took another project: pytest
+    chooses the rootdir and ini file before the plugin's options are known, so a value given
+    apart from its option, naming a file that exists (the store, from the run before), is a
+    test path to it: the rootdir was the store's folder, the project's ini unread."""
+    pytester.syspathinsert()
+    _agent(pytester)
+    pytester.makepyfile(test_t=TRACED)
+    pytester.makeini("[pytest]\npythonpath = .\n")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    (pytester.path / "blocked").write_text("a file where the store's directory would be")
+    result = pytester.runpytest("--clearstone-replay", "--clearstone-db", "blocked/traces.db")
+    result.assert_outcomes(passed=1)
+    (warning,) = [line for line in result.stdout.lines if "Point the trace store" in line]
+    option = warning.rpartition("elsewhere (")[2].split(" or ")[0]
+    store = pytester.path.parent / f"{pytester.path.name}-runner-temp" / "traces.db"
+    store.parent.mkdir()
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    for _ in range(2):  # (the second run finds the store the first one made)
+        given = option.replace("PATH", str(store)).split(" ")
+        again = pytester.runpytest_subprocess(*LEAN_ARGS, "--clearstone-replay", *given)
+        again.assert_outcomes(passed=1)
+        again.stdout.fnmatch_lines([f"rootdir: {pytester.path}", "configfile: tox.ini"])
+    assert store.is_file()
+
+
 @pytest.mark.parametrize("mode", ["record", "record-missing", "record-diverged"])
 def test_a_record_run_whose_trace_store_cannot_be_written_fails(
     pytester: pytest.Pytester, mode: str

@@ -173,3 +173,42 @@ def test_a_call_left_running_by_a_test_of_the_other_mode_is_neither_recorded_nor
     prompts = _prompts(pytester, "test_b.ckpt")
     assert len(prompts) == 1 and "second" in prompts[0] and "summarize" not in prompts[0]
     pytester.runpytest("-p", "no:randomly", "-W", warning).assert_outcomes(passed=2, warnings=1)
+
+
+PRINT_LIVE = """
+import app
+
+def pytest_sessionfinish():
+    print("LIVE", *app.LIVE, sep="|")
+"""
+
+
+@pytest.mark.parametrize("mode", ["record", "replay"])
+def test_under_filterwarnings_error_the_warning_fails_the_test_not_the_leftover_call(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    # Before the fix the warning, made an error by `filterwarnings = error`, was raised in the
+    # leftover task, which no one awaits: it ended there unseen, its call never ran, and
+    # test_b passed (its golden written) as if the run had given no warning at all.
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    pytester.makeconftest(PRINT_LIVE)
+    if mode == "replay":
+        warning = "default::UserWarning"  # (by its base class: see above)
+        recorded = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-W", warning)
+        recorded.assert_outcomes(passed=2, warnings=1)
+    golden = pytester.path / "goldens" / "test_it" / "test_b.ckpt"
+    before = golden.read_bytes() if golden.exists() else None
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    args = ["--clearstone-record"] if mode == "record" else []
+    result = pytester.runpytest(*args, "-p", "no:randomly", "-s")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LIVE|first|summarize: answer to first*" if mode == "record" else "*LIVE|summarize*",
+            "E   *LeftoverCallWarning: test_it.py::test_b: a call to app.acomplete was made by a "
+            "task test_it.py::test_a left running*",
+            "FAILED test_it.py::test_b - *LeftoverCallWarning*",
+        ]
+    )
+    assert (golden.read_bytes() if golden.exists() else None) == before

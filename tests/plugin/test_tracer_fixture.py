@@ -82,7 +82,7 @@ def _foreign_store(path):
 FOREIGN = (
     "*store.db' is not a pytest-clearstone trace store: it is another program's SQLite "
     "database (tables: notes; user_version 0) and was left as it is. Point the trace store "
-    "elsewhere (--clearstone-db PATH or ini clearstone_db), or move the file away*"
+    "elsewhere (--clearstone-db=PATH or ini clearstone_db), or move the file away*"
 )
 
 
@@ -140,7 +140,7 @@ def test_a_store_whose_directory_cannot_be_made_fails_the_run_with_its_message(p
         [
             "the spans of this run were not written to the trace store: cannot open the trace "
             "store '*blocked/traces.db': *File exists: '*blocked'. Point the trace store "
-            "elsewhere (--clearstone-db PATH or ini clearstone_db)*",
+            "elsewhere (--clearstone-db=PATH or ini clearstone_db)*",
         ]
     )
     result.stdout.no_fnmatch_line("*Traceback*")
@@ -167,7 +167,7 @@ def test_a_store_directory_that_is_a_link_to_nothing_names_the_link_and_its_targ
             "the spans of this run were not written to the trace store: cannot open the trace "
             "store '*/.clearstone/traces.db': '*/.clearstone' is a link to '*/cache/store', "
             "which does not exist. Create that directory, or point the trace store elsewhere "
-            "(--clearstone-db PATH or ini clearstone_db)",
+            "(--clearstone-db=PATH or ini clearstone_db)",
         ]
     )
     result.stdout.no_fnmatch_line("*File exists*")
@@ -193,7 +193,7 @@ def test_a_store_path_that_is_a_directory_says_so(pytester):
         [
             "*not written to the trace store*: cannot open the trace store '*.clearstone': it "
             "is a directory, not a trace store file. Point the trace store elsewhere "
-            "(--clearstone-db PATH or ini clearstone_db)",
+            "(--clearstone-db=PATH or ini clearstone_db)",
         ]
     )
     result.stdout.no_fnmatch_line("*move the file away*")

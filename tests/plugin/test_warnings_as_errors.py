@@ -186,3 +186,93 @@ def test_the_show_calls_command_a_warning_advises_works_when_copied_into_a_shell
     capsys.readouterr()
     assert main(shlex.split(command)) == 0, command
     assert "app.complete #1" in capsys.readouterr().out
+
+
+# -- a warning about a recorded argument, given in the agent's call ------------------------------
+UNREADABLE_APP = """
+import functools
+import threading
+import weakref
+
+
+class Graph:
+    def call(self):
+        return None
+
+
+def llm(prompt, config):
+    return "answer to " + prompt
+
+
+def callback():  # (dill cannot pickle a WeakMethod: only its repr could be stored)
+    return functools.partial(print, weakref.WeakMethod(Graph().call))
+
+
+def with_retry(prompt):
+    try:
+        return llm(prompt, {"callbacks": [callback()]})
+    except Exception:  # (an agent's retry: it tries again without its callbacks)
+        return llm(prompt, {})
+
+
+def with_fallback(prompt):
+    try:
+        return llm(prompt, {"callbacks": [callback()]})
+    except Exception:
+        return "no answer"
+
+
+def in_a_thread(prompt):
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(llm(prompt, {"cb": callback()})))
+    worker.start()
+    worker.join()
+    return answers[0] if answers else None
+"""
+
+UNREADABLE_TESTS = """
+import pytest
+import unreadable
+
+
+@pytest.mark.replay(mock={"llm": "unreadable.llm"})
+def test_agent(replay):
+    assert replay.run(unreadable.AGENT, "hi") == "answer to hi"
+"""
+
+UNREADABLE_WARNING = (
+    "*UnencodableValueWarning: storing the repr of a functools.partial value at config.*"
+    " in the arguments of call #1 to unreadable.llm*"
+)
+
+
+@pytest.mark.parametrize("agent", ["with_retry", "with_fallback", "in_a_thread"])
+def test_a_warning_about_an_argument_fails_the_recording_not_the_agents_call(
+    pytester: pytest.Pytester, agent: str
+) -> None:
+    """Under ``filterwarnings = error`` the warning that an argument is stored only by its repr
+    was raised into the agent at its call: an agent that caught it recorded its retry as the
+    golden (a golden of the path the agent takes only when its call fails, diverging at once on
+    replay), or failed as "nothing was recorded: the test made no call" (it made one), or, in a
+    thread, died there (an unhandled thread exception). The call runs as it would without the
+    filter; the test fails on the warning and writes no golden."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        unreadable=UNREADABLE_APP,
+        test_unreadable=UNREADABLE_TESTS.replace("unreadable.AGENT", f"unreadable.{agent}"),
+    )
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   " + UNREADABLE_WARNING,
+            "goldens not written*",
+            "  test_unreadable.py::test_agent: the test failed while recording "
+            "(UnencodableValueWarning)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*nothing was recorded*")
+    result.stdout.no_fnmatch_line("*PytestUnhandledThreadExceptionWarning*")
+    result.stdout.no_fnmatch_line("*AssertionError*")
+    assert not (pytester.path / "goldens").exists()

@@ -455,3 +455,44 @@ def test_show_of_a_path_under_a_file_says_not_found_not_to_move_the_file(
         assert "billing.ckpt is a file, not a directory" in err, err
         assert "Move it away" not in err and "--clearstone-record" not in err, err
     assert golden.is_file()
+
+
+def _committed_golden(repo: Path) -> Path:
+    from .test_cli_commands import EXAMPLE, _git
+
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    golden = Path(shutil.copy(EXAMPLE / "billing.ckpt", repo / "billing.ckpt"))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    golden.write_text(golden.read_text().replace("5 business days", "3 days"))
+    return golden
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_diff_with_git_head_gives_no_encoding_warning(tmp_path):
+    # a project that runs Python with `-X warn_default_encoding -W error` (PEP 597): git's
+    # answer was read as text in the locale's encoding, not named: a traceback, no diff
+    golden = _committed_golden(tmp_path / "repo")
+    strict = ["-X", "warn_default_encoding", "-W", "error::EncodingWarning"]
+    done = subprocess.run(
+        [sys.executable, *strict, "-m", "pytest_clearstone", "diff", str(golden)],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": PYTHONPATH},
+    )
+    assert done.stderr == b""
+    assert done.returncode == 1
+    assert b"--- HEAD:billing.ckpt\n" in done.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX locale")
+def test_diff_with_git_head_in_a_folder_named_in_non_ascii_under_an_ascii_locale(tmp_path):
+    # the folder's name git printed was decoded in the locale's encoding (ASCII here): a
+    # UnicodeDecodeError traceback; a path is decoded as Python decodes file names
+    golden = _committed_golden(tmp_path / "réservé")
+    done = _cli("diff", golden, LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1, done.stderr
+    assert "--- HEAD:billing.ckpt\n" in done.stdout

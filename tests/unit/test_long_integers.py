@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_clearstone.debugging import CheckpointManager
-from pytest_clearstone.errors import SerializationError
+from pytest_clearstone.errors import CheckpointCorruptError, SerializationError
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 BIG = 7**6000  # 5,071 digits
@@ -78,3 +78,36 @@ def test_show_and_sign_file_say_what_replay_says_of_a_golden_holding_one(
     assert "truncated or not JSON" not in err
     with pytest.raises(CheckpointCorruptError, match=said):
         signing.sign_file(saved, "k" * 32)
+
+
+def test_a_golden_recorded_under_the_default_limit_replayed_under_a_lower_one_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # a suite run where the limit is lower than Python's default (`-X int_max_str_digits=640`,
+    # PYTHONINTMAXSTRDIGITS, as some hardened interpreters are started): the golden, recorded
+    # where the default was in force, holds a 1,000-digit integer. It said the golden was
+    # "recorded with the limit lifted" (it was not) and to restore it from version control or
+    # re-record it (the file is sound; re-recording here fails on the same limit).
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    state = importlib.import_module("cs_state")
+    recording = importlib.import_module("cs_recording")
+    with recording.Recording() as rec, rec.step("step") as span:
+        rec.call("llm", "complete", {"prompt": "hi"}, {"text": "hello"})
+    checkpoint = rec.checkpoint(state.StateAgent(history=["a", 10**1000]), span.span_id)
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(sys.int_info.default_max_str_digits)
+    try:
+        saved = CheckpointManager(tmp_path).save_checkpoint(checkpoint)
+        sys.set_int_max_str_digits(640)
+        with pytest.raises(CheckpointCorruptError) as info:
+            CheckpointManager(tmp_path).load_checkpoint(saved)
+    finally:
+        sys.set_int_max_str_digits(limit)
+    message = str(info.value)
+    assert "lifted" not in message and "version control" not in message, message
+    assert message.endswith(
+        "it holds an integer longer than Python reads from text here (640 digits, "
+        "sys.get_int_max_str_digits()): the process that recorded it had a higher limit "
+        f"(Python's default: {sys.int_info.default_max_str_digits}) or none; give this one "
+        "as high a limit, or none: sys.set_int_max_str_digits(0) in conftest.py"
+    )

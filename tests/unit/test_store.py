@@ -720,7 +720,7 @@ def test_a_store_another_program_keeps_locked_names_the_cause_and_the_fix(tmp_pa
     holder.execute("BEGIN IMMEDIATE")  # an SQLite browser with a change not written yet
     try:
         store = TraceStore(path)
-        store.elsewhere = "--clearstone-db PATH or ini clearstone_db"  # (as the plugin says it)
+        store.elsewhere = "--clearstone-db=PATH or ini clearstone_db"  # (as the plugin says it)
         with pytest.raises(TraceStoreError) as info:
             store.write_spans(provider.trace_store.get_trace(store.list_traces()[0].trace_id).spans)
         store.close()
@@ -731,7 +731,7 @@ def test_a_store_another_program_keeps_locked_names_the_cause_and_the_fix(tmp_pa
     assert str(info.value) == (
         f"trace store {str(path)!r} stayed locked for 0.2s: another process holds a write "
         "transaction on it (a program with the file open, a run that hung). End it, or point the "
-        "trace store elsewhere (--clearstone-db PATH or ini clearstone_db)"
+        "trace store elsewhere (--clearstone-db=PATH or ini clearstone_db)"
     )
 
 
@@ -747,7 +747,7 @@ if os.geteuid() == 0:  # root ignores file modes: drop to nobody
     os.setgid(65534)
     os.setuid(65534)
 store = TraceStore(sys.argv[1])
-store.elsewhere = "--clearstone-db PATH or ini clearstone_db"  # (as the plugin says it)
+store.elsewhere = "--clearstone-db=PATH or ini clearstone_db"  # (as the plugin says it)
 try:
     store.write_spans(TraceStore(sys.argv[2], read_only=True).get_trace(
         TraceStore(sys.argv[2], read_only=True).list_traces()[0].trace_id).spans)
@@ -757,13 +757,16 @@ except TraceStoreError as exc:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
-@pytest.mark.parametrize("read_only", ["file", "directory", "parent"])
+@pytest.mark.parametrize("read_only", ["file", "directory", "parent", "new file"])
 def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_only):
     # Expected: the error says which of the file and its directory cannot be written, and
     # points the store elsewhere. It said SQLite's "attempt to write a readonly database" (of a
     # file anyone may write, when the directory was read-only) and to "move the file away",
     # which a read-only directory does not allow; a directory it could not make (`.clearstone`
-    # in a read-only checkout), "[Errno 13] Permission denied" and to move the file away too.
+    # in a read-only checkout), "[Errno 13] Permission denied" and to move the file away too;
+    # a new store in a directory that is there but read-only (a CI image's checkout made by
+    # root, its `.clearstone` too), SQLite's "unable to open database file" and to move away a
+    # file that does not exist.
     import tempfile
 
     directory = Path(tempfile.mkdtemp(prefix="clearstone-ro-"))  # reachable for nobody
@@ -777,7 +780,10 @@ def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_onl
         provider.shutdown()
         path.chmod(0o444 if read_only == "file" else 0o666)
         directory.chmod(0o777 if read_only == "file" else 0o555)
-        target = directory / ".clearstone" / "traces.db" if read_only == "parent" else path
+        target = {
+            "parent": directory / ".clearstone" / "traces.db",
+            "new file": directory / "new.db",
+        }.get(read_only, path)
         warm.chmod(0o777)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
         result = subprocess.run(
@@ -794,11 +800,13 @@ def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_onl
             "directory": "its directory cannot be written (Permission denied), where SQLite "
             "makes the journal of a write",
             "parent": f"[Errno 13] Permission denied: {str(target.parent)!r}",
+            "new file": "its directory cannot be written (Permission denied), where SQLite "
+            "makes the file",
         }[read_only]
         verb = "write" if read_only == "file" else "open"  # (SQLite opens the file read-only)
         assert result.stdout.strip() == (
             f"cannot {verb} the trace store {str(target)!r}: {what}. Point the trace store "
-            "elsewhere (--clearstone-db PATH or ini clearstone_db)"
+            "elsewhere (--clearstone-db=PATH or ini clearstone_db)"
         )
     finally:
         directory.chmod(0o755)
