@@ -9,6 +9,7 @@ import decimal
 import difflib
 import enum
 import functools
+import itertools
 import logging
 import marshal
 import operator
@@ -1778,20 +1779,27 @@ def _skipped(count: int) -> str:
 def _diff_block(a: list[str], b: list[str], width: int | None) -> Iterator[str]:
     """The ndiff of a block of changed lines: ``- old`` and ``+ new`` lines, with ``?`` hint
     lines under lines that changed only in part; with a ``width``, lines longer than it are cut
-    around where they differ from their counterpart, the same way on both sides."""
+    around each place where they differ from their counterpart, the same way on both sides."""
+    windowed = False  # a line cut at several places: each cut shows next to its counterpart
     if width is not None:
-        a, b = list(a), list(b)
+        cut_a: list[str] = []
+        cut_b: list[str] = []
         for k in range(max(len(a), len(b))):
             if k < len(a) and k < len(b):
-                a[k], b[k] = clip_pair(a[k], b[k], width)
+                windows = clip_windows(a[k], b[k], width)
+                windowed = windowed or len(windows) > 1
+                cut_a.extend(old for old, _ in windows)
+                cut_b.extend(new for _, new in windows)
             elif k < len(a):
-                a[k] = _clip(a[k], width)
+                cut_a.append(_clip(a[k], width))
             else:
-                b[k] = _clip(b[k], width)
+                cut_b.append(_clip(b[k], width))
+        a, b = cut_a, cut_b
     short = max(map(len, a + b)) <= _MAX_HINT_LINE
-    if len(a) * len(b) <= _MAX_HINT_PAIRS and short:
+    paired = len(a) == len(b) and short and sum(map(len, a)) <= _MAX_HINT_PAIRS * _MAX_HINT_LINE
+    if len(a) * len(b) <= _MAX_HINT_PAIRS and short and not (windowed and paired):
         yield from _in_columns(difflib.Differ().compare(a, b))
-    elif len(a) == len(b) and short and sum(map(len, a)) <= _MAX_HINT_PAIRS * _MAX_HINT_LINE:
+    elif paired:
         # as many lines changed (every line re-indented, or stripped of its trailing spaces):
         # each line against its counterpart, so that each shows next to what it became
         for old, new in zip(a, b, strict=True):
@@ -1849,6 +1857,67 @@ def _clip(line: str, width: int | None) -> str:
     if width is None or len(body) <= width:
         return line
     return body[:width] + "..." + end
+
+
+def clip_windows(x: str, y: str, width: int) -> list[tuple[str, str]]:
+    """Two long changed lines (a paragraph of a prompt) cut to each place where they differ:
+    one pair of cuts per place, as :func:`clip_pair` cuts one, so that a change further in the
+    line than one cut reaches shows too; places whose surroundings overlap are cut together.
+    At most ``_MAX_WINDOWS`` places, then a line (the same on both sides) counting the rest."""
+    (x, x_end), (y, y_end) = _ending(x), _ending(y)
+    start, stop = _common_ends(x, y)
+    lo = max(0, start - min(_CONTEXT, width // 2))
+    if max(len(x), len(y)) - stop - lo <= width or len(x) + len(y) > _MAX_WINDOWED:
+        return [clip_pair(x + x_end, y + y_end, width)]
+    places = _changed_places(x, y, start, stop)
+    shown = [
+        (_window(x, i1, i2, width) + x_end, _window(y, j1, j2, width) + y_end)
+        for i1, i2, j1, j2 in places[:_MAX_WINDOWS]
+    ]
+    if len(places) > _MAX_WINDOWS:
+        more = len(places) - _MAX_WINDOWS
+        rest = f"... ({more} more change(s) in this line; {show_all()} shows all)"
+        shown.append((rest + x_end, rest + y_end))
+    return shown
+
+
+#: long lines cut to each place where they differ up to this length of the two (longer ones, a
+#: huge value on one line, are cut once: aligning them would take long)
+_MAX_WINDOWED = 100_000
+#: places of a long line shown before the rest are counted
+_MAX_WINDOWS = 5
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
+
+
+def _changed_places(x: str, y: str, start: int, stop: int) -> list[tuple[int, int, int, int]]:
+    """Where ``x`` and ``y`` differ between their common start and end, aligned word by word:
+    ``(i1, i2, j1, j2)`` per place, ``x[i1:i2]`` became ``y[j1:j2]``; places less than two
+    contexts apart are one place."""
+    middle_x = _TOKEN.findall(x, start, len(x) - stop)
+    middle_y = _TOKEN.findall(y, start, len(y) - stop)
+    heuristic = len(middle_x) * len(middle_y) > _MAX_EXACT_ALIGN
+    matcher = difflib.SequenceMatcher(None, middle_x, middle_y, autojunk=heuristic)
+    offsets_x = list(itertools.accumulate(map(len, middle_x), initial=start))
+    offsets_y = list(itertools.accumulate(map(len, middle_y), initial=start))
+    places: list[tuple[int, int, int, int]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        place = (offsets_x[i1], offsets_x[i2], offsets_y[j1], offsets_y[j2])
+        if places and place[0] - places[-1][1] < 2 * _CONTEXT:
+            place = (places[-1][0], place[1], places[-1][2], place[3])
+            places[-1] = place
+        else:
+            places.append(place)
+    return places
+
+
+def _window(s: str, begin: int, end: int, width: int) -> str:
+    """``s[begin:end]`` with up to ``_CONTEXT`` characters around it, cut to ``width``, and
+    ``...`` where ``s`` goes on."""
+    lo, hi = max(0, begin - _CONTEXT), min(len(s), end + _CONTEXT)
+    hi = min(hi, lo + width)
+    return ("..." if lo else "") + s[lo:hi] + ("..." if hi < len(s) else "")
 
 
 def clip_pair(x: str, y: str, width: int) -> tuple[str, str]:
