@@ -1494,9 +1494,14 @@ def _rest(changes: Sequence[Change]) -> list[str]:
         shown = _shown_path("".join(common), False)[0] if len(common) > 1 else None
         under = printable(next(iter(places))) if shown is None else shown
         return [f"{head} under {under} ({show_all()} shows all)"]
-    counted = [
-        f"{count:,} under {printable(place)}" for place, count in places.most_common(_MAX_PLACES)
-    ]
+    # (a change of a field of the root itself is named by its path, not counted under root)
+    places = collections.Counter(
+        f"under {printable(''.join(map(_short_step, parent[:2])))}"
+        if len(parent) > 1
+        else f"at {_shown_path(change.path, False)[0]}"
+        for parent, change in zip(parents, changes, strict=True)
+    )
+    counted = [f"{count:,} {place}" for place, count in places.most_common(_MAX_PLACES)]
     elsewhere = len(changes) - sum(count for _, count in places.most_common(_MAX_PLACES))
     if elsewhere:
         counted.append(f"{elsewhere:,} elsewhere")

@@ -356,3 +356,14 @@ def test_the_command_lines_diff_walks_a_stored_answer_by_its_fields(
     assert lines[0] == f"root.data[0].embedding[0]: {first!r} -> {first * 1.5!r}"
     assert lines[-1] == "... and 15,320 more changes under root.data (-vv shows all)"
     assert given == []
+
+
+def test_a_top_level_field_among_the_rest_is_named_not_counted_under_root() -> None:
+    # Expected: the field that changed; it was "1 under root", which does not say which field
+    before = {"history": [0] * 100, "memory": [0] * 30, "notes": "a"}
+    after = {"history": [1] * 100, "memory": [1] * 30, "notes": "b"}
+    lines = StateDelta(before, after).lines
+    assert lines[-1] == (
+        "... and 91 more changes: 60 under root['history'], 30 under root['memory'], "
+        "1 at root['notes'] (-vv shows all)"
+    )
