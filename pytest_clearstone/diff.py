@@ -78,6 +78,9 @@ _MAX_HINT_PAIRS = 64
 _MAX_HINT_LINE = 5000
 #: changes shown before the rest is summed up by where they are (all of them under ``-vv``)
 _MAX_CHANGES = 40
+#: lines of a delta past which a changed text is shown on one line, not diffed line by line
+#: (all of them diffed under ``-vv``)
+_MAX_DIFFED_LINES = 200
 #: the changed middle of two texts (after their common first and last lines) is aligned exactly
 #: up to this product of their numbers of lines; a larger one with difflib's heuristic that sets
 #: aside lines repeated all over (``autojunk``), which keeps it near-linear
@@ -188,10 +191,18 @@ class StateDelta:
             changes = self._changed()
             shown = changes if full else changes[:_MAX_CHANGES]
             self._text = []
+            told = False
             for change in shown:
-                if change.kind == "values_changed" and _is_long_text(change, width):
+                if not (change.kind == "values_changed" and _is_long_text(change, width)):
+                    self._text.append(_line(change, full))
+                elif full or len(self._text) < _MAX_DIFFED_LINES:
                     self._text.extend(_text_diff(change, full, width))
-                else:
+                else:  # (40 documents changed alike: a diff of up to 40 lines each)
+                    if not told:
+                        told = True
+                        self._text.append(
+                            f"... (the texts below on one line each; {show_all()} diffs them)"
+                        )
                     self._text.append(_line(change, full))
             self._text.extend(_rest(changes[len(shown) :]))
         return self._text
