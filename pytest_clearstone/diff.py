@@ -1358,6 +1358,38 @@ def _type_names(old: Any, new: Any) -> tuple[str, str]:
     return old_name, new_name
 
 
+def _same_fields(old: Any, new: Any) -> bool:
+    """Whether one of ``old`` and ``new`` is a model (a pydantic model, or its stored view) and
+    the other a dict of its fields, all of them or those not ``None``
+    (``model_dump(exclude_none=True)``)."""
+    if isinstance(old, dict) is isinstance(new, dict):
+        return False
+    model, mapping = (new, old) if isinstance(old, dict) else (old, new)
+    if not (isinstance(model, StoredFields) or callable(getattr(model, "model_dump", None))):
+        return False
+    try:
+        return any(_fields_of(model, drop_none) == mapping for drop_none in (False, True))
+    except Exception:  # a third-party object's == or model_dump that raises: not told apart
+        return False
+
+
+def _fields_of(value: Any, drop_none: bool) -> Any:
+    """``value`` with its models (pydantic models, stored views) turned into dicts of their
+    fields, those that are ``None`` left out under ``drop_none``; its containers as lists and
+    dicts."""
+    if isinstance(value, StoredFields):
+        fields = {k: v for k, v in vars(value).items() if k != FIELDS_SET}
+    elif callable(getattr(value, "model_dump", None)) and not isinstance(value, type):
+        fields = value.model_dump(exclude_none=drop_none)
+    elif isinstance(value, dict):
+        return {k: _fields_of(v, drop_none) for k, v in value.items()}
+    elif isinstance(value, (list, tuple)):
+        return [_fields_of(v, drop_none) for v in value]
+    else:
+        return value
+    return {k: _fields_of(v, drop_none) for k, v in fields.items() if not (drop_none and v is None)}
+
+
 # -- a model class whose JSON schema changed ------------------------------------------------------
 class _Schema(NamedTuple):
     """The JSON schema of a model class (``name``: ``module.QualName``) on one side of a change:
@@ -1558,6 +1590,8 @@ def _line(change: Change, full: bool) -> str:
 def _described(path: str, kind: str, old: Any, new: Any, full: bool) -> str:
     if kind == "type_changes":
         old_type, new_type = _type_names(old, new)
+        if _same_fields(old, new):  # (an SDK item sent back as its model_dump(), or back)
+            return f"{path}: {old_type} -> {new_type} of the same fields (only the type changed)"
         return (
             f"{path}: {_short(old, new, full=full)} ({old_type}) -> "
             f"{_short(new, old, full=full)} ({new_type})"

@@ -81,3 +81,53 @@ def test_a_one_line_prompt_changed_in_many_places_shows_the_first_and_counts_the
         ]
     )
     result.stdout.no_fnmatch_line("*Rule 15: be brief*")
+
+
+TWO_TURNS = """
+import os
+
+import pytest
+
+RESPONSES = "openai.resources.responses.Responses.create"
+
+
+def converse(client, question):
+    first = client.responses.create(model="gpt-4o-mini", input=question)
+    items = first.output
+    if os.environ.get("DUMPED"):  # the agent now sends the items' dict forms: the same request
+        items = [item.model_dump(exclude_none=True) for item in items]
+    second = client.responses.create(
+        model="gpt-4o-mini",
+        input=[{"role": "user", "content": question}, *items,
+               {"role": "user", "content": "And then?"}],
+    )
+    return second.output_text
+
+
+@pytest.mark.replay("goldens/turns.ckpt", mock={"llm": RESPONSES})
+def test_turns(replay, openai_client):
+    replay.run(converse, openai_client, "Museums in Rome?")
+"""
+
+
+def test_an_sdk_item_sent_back_as_its_dict_form_is_named_a_change_of_type_only(
+    make_stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: that the fields are the same; it was the two values cut at 80 characters
+    # ("ResponseOutputMessage(id='msg_...', content=[ResponseOutput... -> {'id': 'msg_...',
+    # 'content': [{'annotations': [], 'text': "..."), which cannot tell whether a field changed
+    stack = make_stack("openai_agent")
+    stack.write_test("turns", TWO_TURNS)
+    stack.record()
+    monkeypatch.setenv("DUMPED", "1")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*replay diverged at call #2 to openai.resources.responses.Responses.create*",
+            esc(
+                "*root['input'][1]: ResponseOutputMessage -> dict of the same fields "
+                "(only the type changed)"
+            ),
+        ]
+    )
