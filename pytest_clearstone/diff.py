@@ -9,6 +9,7 @@ import decimal
 import difflib
 import enum
 import functools
+import itertools
 import logging
 import marshal
 import operator
@@ -77,6 +78,9 @@ _MAX_HINT_PAIRS = 64
 _MAX_HINT_LINE = 5000
 #: changes shown before the rest is summed up by where they are (all of them under ``-vv``)
 _MAX_CHANGES = 40
+#: lines of a delta past which a changed text is shown on one line, not diffed line by line
+#: (all of them diffed under ``-vv``)
+_MAX_DIFFED_LINES = 200
 #: the changed middle of two texts (after their common first and last lines) is aligned exactly
 #: up to this product of their numbers of lines; a larger one with difflib's heuristic that sets
 #: aside lines repeated all over (``autojunk``), which keeps it near-linear
@@ -187,10 +191,18 @@ class StateDelta:
             changes = self._changed()
             shown = changes if full else changes[:_MAX_CHANGES]
             self._text = []
+            told = False
             for change in shown:
-                if change.kind == "values_changed" and _is_long_text(change, width):
+                if not (change.kind == "values_changed" and _is_long_text(change, width)):
+                    self._text.append(_line(change, full))
+                elif full or len(self._text) < _MAX_DIFFED_LINES:
                     self._text.extend(_text_diff(change, full, width))
-                else:
+                else:  # (40 documents changed alike: a diff of up to 40 lines each)
+                    if not told:
+                        told = True
+                        self._text.append(
+                            f"... (the texts below on one line each; {show_all()} diffs them)"
+                        )
                     self._text.append(_line(change, full))
             self._text.extend(_rest(changes[len(shown) :]))
         return self._text
@@ -1346,6 +1358,38 @@ def _type_names(old: Any, new: Any) -> tuple[str, str]:
     return old_name, new_name
 
 
+def _same_fields(old: Any, new: Any) -> bool:
+    """Whether one of ``old`` and ``new`` is a model (a pydantic model, or its stored view) and
+    the other a dict of its fields, all of them or those not ``None``
+    (``model_dump(exclude_none=True)``)."""
+    if isinstance(old, dict) is isinstance(new, dict):
+        return False
+    model, mapping = (new, old) if isinstance(old, dict) else (old, new)
+    if not (isinstance(model, StoredFields) or callable(getattr(model, "model_dump", None))):
+        return False
+    try:
+        return any(_fields_of(model, drop_none) == mapping for drop_none in (False, True))
+    except Exception:  # a third-party object's == or model_dump that raises: not told apart
+        return False
+
+
+def _fields_of(value: Any, drop_none: bool) -> Any:
+    """``value`` with its models (pydantic models, stored views) turned into dicts of their
+    fields, those that are ``None`` left out under ``drop_none``; its containers as lists and
+    dicts."""
+    if isinstance(value, StoredFields):
+        fields = {k: v for k, v in vars(value).items() if k != FIELDS_SET}
+    elif callable(getattr(value, "model_dump", None)) and not isinstance(value, type):
+        fields = value.model_dump(exclude_none=drop_none)
+    elif isinstance(value, dict):
+        return {k: _fields_of(v, drop_none) for k, v in value.items()}
+    elif isinstance(value, (list, tuple)):
+        return [_fields_of(v, drop_none) for v in value]
+    else:
+        return value
+    return {k: _fields_of(v, drop_none) for k, v in fields.items() if not (drop_none and v is None)}
+
+
 # -- a model class whose JSON schema changed ------------------------------------------------------
 class _Schema(NamedTuple):
     """The JSON schema of a model class (``name``: ``module.QualName``) on one side of a change:
@@ -1493,9 +1537,14 @@ def _rest(changes: Sequence[Change]) -> list[str]:
         shown = _shown_path("".join(common), False)[0] if len(common) > 1 else None
         under = printable(next(iter(places))) if shown is None else shown
         return [f"{head} under {under} ({show_all()} shows all)"]
-    counted = [
-        f"{count:,} under {printable(place)}" for place, count in places.most_common(_MAX_PLACES)
-    ]
+    # (a change of a field of the root itself is named by its path, not counted under root)
+    places = collections.Counter(
+        f"under {printable(''.join(map(_short_step, parent[:2])))}"
+        if len(parent) > 1
+        else f"at {_shown_path(change.path, False)[0]}"
+        for parent, change in zip(parents, changes, strict=True)
+    )
+    counted = [f"{count:,} {place}" for place, count in places.most_common(_MAX_PLACES)]
     elsewhere = len(changes) - sum(count for _, count in places.most_common(_MAX_PLACES))
     if elsewhere:
         counted.append(f"{elsewhere:,} elsewhere")
@@ -1541,6 +1590,8 @@ def _line(change: Change, full: bool) -> str:
 def _described(path: str, kind: str, old: Any, new: Any, full: bool) -> str:
     if kind == "type_changes":
         old_type, new_type = _type_names(old, new)
+        if _same_fields(old, new):  # (an SDK item sent back as its model_dump(), or back)
+            return f"{path}: {old_type} -> {new_type} of the same fields (only the type changed)"
         return (
             f"{path}: {_short(old, new, full=full)} ({old_type}) -> "
             f"{_short(new, old, full=full)} ({new_type})"
@@ -1778,20 +1829,27 @@ def _skipped(count: int) -> str:
 def _diff_block(a: list[str], b: list[str], width: int | None) -> Iterator[str]:
     """The ndiff of a block of changed lines: ``- old`` and ``+ new`` lines, with ``?`` hint
     lines under lines that changed only in part; with a ``width``, lines longer than it are cut
-    around where they differ from their counterpart, the same way on both sides."""
+    around each place where they differ from their counterpart, the same way on both sides."""
+    windowed = False  # a line cut at several places: each cut shows next to its counterpart
     if width is not None:
-        a, b = list(a), list(b)
+        cut_a: list[str] = []
+        cut_b: list[str] = []
         for k in range(max(len(a), len(b))):
             if k < len(a) and k < len(b):
-                a[k], b[k] = clip_pair(a[k], b[k], width)
+                windows = clip_windows(a[k], b[k], width)
+                windowed = windowed or len(windows) > 1
+                cut_a.extend(old for old, _ in windows)
+                cut_b.extend(new for _, new in windows)
             elif k < len(a):
-                a[k] = _clip(a[k], width)
+                cut_a.append(_clip(a[k], width))
             else:
-                b[k] = _clip(b[k], width)
+                cut_b.append(_clip(b[k], width))
+        a, b = cut_a, cut_b
     short = max(map(len, a + b)) <= _MAX_HINT_LINE
-    if len(a) * len(b) <= _MAX_HINT_PAIRS and short:
+    paired = len(a) == len(b) and short and sum(map(len, a)) <= _MAX_HINT_PAIRS * _MAX_HINT_LINE
+    if len(a) * len(b) <= _MAX_HINT_PAIRS and short and not (windowed and paired):
         yield from _in_columns(difflib.Differ().compare(a, b))
-    elif len(a) == len(b) and short and sum(map(len, a)) <= _MAX_HINT_PAIRS * _MAX_HINT_LINE:
+    elif paired:
         # as many lines changed (every line re-indented, or stripped of its trailing spaces):
         # each line against its counterpart, so that each shows next to what it became
         for old, new in zip(a, b, strict=True):
@@ -1849,6 +1907,67 @@ def _clip(line: str, width: int | None) -> str:
     if width is None or len(body) <= width:
         return line
     return body[:width] + "..." + end
+
+
+def clip_windows(x: str, y: str, width: int) -> list[tuple[str, str]]:
+    """Two long changed lines (a paragraph of a prompt) cut to each place where they differ:
+    one pair of cuts per place, as :func:`clip_pair` cuts one, so that a change further in the
+    line than one cut reaches shows too; places whose surroundings overlap are cut together.
+    At most ``_MAX_WINDOWS`` places, then a line (the same on both sides) counting the rest."""
+    (x, x_end), (y, y_end) = _ending(x), _ending(y)
+    start, stop = _common_ends(x, y)
+    lo = max(0, start - min(_CONTEXT, width // 2))
+    if max(len(x), len(y)) - stop - lo <= width or len(x) + len(y) > _MAX_WINDOWED:
+        return [clip_pair(x + x_end, y + y_end, width)]
+    places = _changed_places(x, y, start, stop)
+    shown = [
+        (_window(x, i1, i2, width) + x_end, _window(y, j1, j2, width) + y_end)
+        for i1, i2, j1, j2 in places[:_MAX_WINDOWS]
+    ]
+    if len(places) > _MAX_WINDOWS:
+        more = len(places) - _MAX_WINDOWS
+        rest = f"... ({more} more change(s) in this line; {show_all()} shows all)"
+        shown.append((rest + x_end, rest + y_end))
+    return shown
+
+
+#: long lines cut to each place where they differ up to this length of the two (longer ones, a
+#: huge value on one line, are cut once: aligning them would take long)
+_MAX_WINDOWED = 100_000
+#: places of a long line shown before the rest are counted
+_MAX_WINDOWS = 5
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
+
+
+def _changed_places(x: str, y: str, start: int, stop: int) -> list[tuple[int, int, int, int]]:
+    """Where ``x`` and ``y`` differ between their common start and end, aligned word by word:
+    ``(i1, i2, j1, j2)`` per place, ``x[i1:i2]`` became ``y[j1:j2]``; places less than two
+    contexts apart are one place."""
+    middle_x = _TOKEN.findall(x, start, len(x) - stop)
+    middle_y = _TOKEN.findall(y, start, len(y) - stop)
+    heuristic = len(middle_x) * len(middle_y) > _MAX_EXACT_ALIGN
+    matcher = difflib.SequenceMatcher(None, middle_x, middle_y, autojunk=heuristic)
+    offsets_x = list(itertools.accumulate(map(len, middle_x), initial=start))
+    offsets_y = list(itertools.accumulate(map(len, middle_y), initial=start))
+    places: list[tuple[int, int, int, int]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        place = (offsets_x[i1], offsets_x[i2], offsets_y[j1], offsets_y[j2])
+        if places and place[0] - places[-1][1] < 2 * _CONTEXT:
+            place = (places[-1][0], place[1], places[-1][2], place[3])
+            places[-1] = place
+        else:
+            places.append(place)
+    return places
+
+
+def _window(s: str, begin: int, end: int, width: int) -> str:
+    """``s[begin:end]`` with up to ``_CONTEXT`` characters around it, cut to ``width``, and
+    ``...`` where ``s`` goes on."""
+    lo, hi = max(0, begin - _CONTEXT), min(len(s), end + _CONTEXT)
+    hi = min(hi, lo + width)
+    return ("..." if lo else "") + s[lo:hi] + ("..." if hi < len(s) else "")
 
 
 def clip_pair(x: str, y: str, width: int) -> tuple[str, str]:

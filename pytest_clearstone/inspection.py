@@ -20,7 +20,7 @@ from .codec.views import (
     pickle_placeholder,
     safe_decode,
 )
-from .diff import StateDelta, clip_pair, line_breaks_changed
+from .diff import StateDelta, clip_windows, line_breaks_changed
 from .errors import (
     MOVE_AWAY,
     CheckpointCorruptError,
@@ -435,8 +435,10 @@ def value_lines(before: Any, after: Any, *, width: int, verbose: bool) -> list[s
 def _clipped(hunk: list[str], width: int) -> list[str]:
     """The lines of a unified diff cut to ``width``: a removed line and the added line that
     takes its place (the k-th of a run of ``-`` lines and of the ``+`` lines after it) around
-    where they differ, so that a change far into a long line shows (:func:`clip_pair`)."""
-    out = [clip(line, width) for line in hunk]
+    each place where they differ, so that a change far into a long line shows
+    (:func:`clip_windows`: a pair of cuts per place, the places past the shown ones counted on
+    a line of their own after the run)."""
+    out: list[str] = []
     i = 0
     while i < len(hunk):
         j = i
@@ -445,10 +447,23 @@ def _clipped(hunk: list[str], width: int) -> list[str]:
         k = j
         while k < len(hunk) and hunk[k].startswith("+"):
             k += 1
-        for n in range(min(j - i, k - j)):
-            old, new = clip_pair(hunk[i + n][1:], hunk[j + n][1:], width - 1)
-            out[i + n], out[j + n] = "-" + old, "+" + new
-        i = max(k, i + 1)
+        if j == i:  # not a run of removed lines
+            out.append(clip(hunk[i], width))
+            i += 1
+            continue
+        paired = min(j - i, k - j)
+        removed, added, counted = [], [], []
+        for n in range(paired):
+            for old, new in clip_windows(hunk[i + n][1:], hunk[j + n][1:], width - 1):
+                if old == new:  # the count of the places not shown
+                    counted.append(" " + old)
+                else:
+                    removed.append("-" + old)
+                    added.append("+" + new)
+        removed += [clip(line, width) for line in hunk[i + paired : j]]
+        added += [clip(line, width) for line in hunk[j + paired : k]]
+        out += removed + added + counted
+        i = k
     return out
 
 

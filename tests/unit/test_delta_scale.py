@@ -356,3 +356,38 @@ def test_the_command_lines_diff_walks_a_stored_answer_by_its_fields(
     assert lines[0] == f"root.data[0].embedding[0]: {first!r} -> {first * 1.5!r}"
     assert lines[-1] == "... and 15,320 more changes under root.data (-vv shows all)"
     assert given == []
+
+
+def test_a_top_level_field_among_the_rest_is_named_not_counted_under_root() -> None:
+    # Expected: the field that changed; it was "1 under root", which does not say which field
+    before = {"history": [0] * 100, "memory": [0] * 30, "notes": "a"}
+    after = {"history": [1] * 100, "memory": [1] * 30, "notes": "b"}
+    lines = StateDelta(before, after).lines
+    assert lines[-1] == (
+        "... and 91 more changes: 60 under root['history'], 30 under root['memory'], "
+        "1 at root['notes'] (-vv shows all)"
+    )
+
+
+@pytest.mark.parametrize(
+    "doc, edit",
+    [
+        ("\n".join(f"line {j}" for j in range(100)), ("0\n", "0!\n")),  # a document of lines
+        (" ".join(f"word{j}" for j in range(150)), ("0 ", "0! ")),  # a paragraph, one line
+    ],
+    ids=["lines", "one-line"],
+)
+def test_many_long_texts_changed_throughout_stay_a_bounded_delta(
+    doc: str, edit: tuple[str, str]
+) -> None:
+    # Expected: the first texts diffed, then one line per text; it was a diff of up to 40 lines
+    # for each of the 40 texts shown, 1,681 lines for 1,000 documents of a RAG state changed alike
+    before = {"docs": [doc] * 1000}
+    after = {"docs": [doc.replace(*edit)] * 1000}
+    lines = str(StateDelta(before, after, width=80)).splitlines()
+    assert len(lines) <= 300, len(lines)
+    assert lines[0] == "root['docs'][0]: text differs (- before, + after):"
+    assert "... (the texts below on one line each; -vv diffs them)" in lines
+    assert lines[-2].startswith("root['docs'][39]: ")
+    assert lines[-1] == "... and 960 more changes under root['docs'] (-vv shows all)"
+    assert len(str(StateDelta(before, after, width=80, verbosity=2)).splitlines()) > 1000

@@ -99,3 +99,23 @@ def test_the_diff_command_shows_where_a_long_line_changed() -> None:
     changed = [line for line in lines if line.startswith(("  -", "  +"))]
     assert len(changed) == 2 and all(len(line) <= 84 for line in changed)
     assert "Z" not in changed[0] and "yZy" in changed[1]
+
+
+def test_the_diff_command_shows_each_place_a_long_line_changed() -> None:
+    # Expected: both places; it was the first only, the line cut after it, in `diff` of two
+    # goldens whose one-line system prompt (a paragraph of 30 sentences) changed in two places
+    from pytest_clearstone.inspection import value_lines
+
+    sentences = [f"Rule {i}: tell the traveller about fare class {i}." for i in range(30)]
+    changed = list(sentences)
+    changed[3], changed[25] = "Rule 3: never mention fare classes.", "Rule 25: quote in euros."
+    lines = value_lines(
+        {"prompt": " ".join(sentences)}, {"prompt": " ".join(changed)}, width=80, verbose=False
+    )
+    assert lines[0] == "root['prompt']: (text, line by line)"
+    removed = [line for line in lines if line.startswith("  -")]
+    added = [line for line in lines if line.startswith("  +")]
+    assert len(removed) == len(added) == 2
+    assert "never mention" in added[0] and "quote in euros" in added[1]
+    assert "fare class 3." in removed[0] and "fare class 25." in removed[1]
+    assert all(len(line) <= 90 for line in lines)
