@@ -388,3 +388,57 @@ def test_a_replaced_or_reloaded_target_is_resolved_afresh(
     assert target.owner is not first.owner
     with _ctx({"cs_tools.Client.complete": ["from the reloaded class"]}):
         assert reloaded.Client().complete("p") == "from the reloaded class"
+
+
+def test_an_inherited_method_target_follows_a_change_of_its_base_class(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a class's inherited method is not remembered: what its base holds is looked up each time
+    class Sub(tools.Client):  # type: ignore[name-defined,misc]
+        pass
+
+    monkeypatch.setattr(tools, "Sub", Sub, raising=False)
+    assert resolve("cs_tools.Sub.complete").function is tools.Client.complete
+
+    def complete(self: Any, prompt: str) -> str:
+        return "replaced"
+
+    monkeypatch.setattr(tools.Client, "complete", complete)
+    assert resolve("cs_tools.Sub.complete").function is complete
+
+
+def test_a_module_whose_own_import_fails_is_named_with_the_missing_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the module exists, but a module it imports does not: that one is named, not the target's
+    (tmp_path / "cs_needs_dep.py").write_text(
+        "import cs_no_such_dependency\n\ndef search(q):\n    return q\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_needs_dep.search")
+    assert str(info.value).startswith(
+        "mock target 'cs_needs_dep.search' cannot be patched: importing 'cs_needs_dep' failed: "
+        "No module named 'cs_no_such_dependency'"
+    )
+
+
+def test_a_class_is_named_by_its_shortest_public_path() -> None:
+    # (as the fixes of the refusals name it: the path users import it by)
+    import langchain_openai
+
+    from pytest_clearstone.golden.targets import public_path
+
+    assert langchain_openai.ChatOpenAI.__module__ == "langchain_openai.chat_models.base"
+    assert public_path(langchain_openai.ChatOpenAI) == "langchain_openai.ChatOpenAI"
+
+
+def test_one_stack_patching_an_attribute_twice_restores_the_original() -> None:
+    class Owner:
+        value = "original"
+
+    stack = PatchStack()
+    stack.setattr(Owner, "value", "first")
+    stack.setattr(Owner, "value", "second")
+    stack.undo()
+    assert Owner.value == "original"
