@@ -442,3 +442,16 @@ def test_one_stack_patching_an_attribute_twice_restores_the_original() -> None:
     stack.setattr(Owner, "value", "second")
     stack.undo()
     assert Owner.value == "original"
+
+
+def test_a_submodule_its_package_does_not_import_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the longest importable prefix is the module: the package alone lacks the attribute)
+    package = tmp_path / "cs_lazy_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tools.py").write_text("def search(q):\n    return q\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    target = resolve("cs_lazy_pkg.tools.search")
+    assert (target.owner.__name__, target.kind) == ("cs_lazy_pkg.tools", "function")
