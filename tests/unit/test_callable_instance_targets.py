@@ -109,3 +109,29 @@ def test_a_decorator_object_is_patched_at_its_call_not_at_what_it_wraps(module: 
     assert traced.calls == 0  # (its own __call__ is what the stand-in replaced)
     stack.undo()
     assert traced(" soup ") == "live soup" and traced.calls == 1
+
+
+def test_a_partial_keeps_the_attributes_set_on_it(module: Any) -> None:
+    # (a registry that names its tools reads them from the object at the path)
+    module.lookup.name = "lookup_tool"
+    stack = PatchStack()
+    _patch("callables_under_test.lookup", stack, [])
+    assert module.lookup.name == "lookup_tool"
+    stack.undo()
+
+
+def test_a_partial_replaced_at_its_path_is_patched_with_its_own_arguments(module: Any) -> None:
+    from pytest_clearstone.golden.targets import patch_with
+
+    def answer(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return args
+
+    stack = PatchStack()
+    patch_with(resolve("callables_under_test.lookup"), answer, stack)
+    assert module.lookup("k") == ("db", "k")
+    stack.undo()
+    # the module makes the partial again, of the same function, with another argument
+    module.lookup = functools.partial(module.lookup.func, "cache")
+    patch_with(resolve("callables_under_test.lookup"), answer, stack)
+    assert module.lookup("k") == ("cache", "k")
+    stack.undo()
