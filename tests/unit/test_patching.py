@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -455,3 +456,28 @@ def test_a_submodule_its_package_does_not_import_is_imported(
     monkeypatch.syspath_prepend(str(tmp_path))
     target = resolve("cs_lazy_pkg.tools.search")
     assert (target.owner.__name__, target.kind) == ("cs_lazy_pkg.tools", "function")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_stand_in_kept_by_user_code_runs_the_original_in_a_forked_child(
+    tools: ModuleType,
+) -> None:
+    # a child forked while another target is replayed refuses only the calls of the targets
+    # being replayed: a stand-in kept from an earlier patch runs the original there, as here
+    with _ctx({"cs_tools.second_tool": [1]}):
+        kept = tools.second_tool
+        assert kept(5) == 1
+    with _ctx({"cs_tools.fetch": ["replayed"]}):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                kept(5)
+            except BaseException as exc:
+                os.write(write, type(exc).__name__.encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read, "rb") as pipe:
+            raised = pipe.read().decode()
+    assert raised == "AssertionError"  # (the original's "live second_tool called")
