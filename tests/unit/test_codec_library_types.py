@@ -959,6 +959,12 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             "bad attrs value: 'v' is not an object",
         ),
         ('{"__cs__": "pydantic", "cls": "nocolon", "v": {}}', "expected 'module:QualName'"),
+        # a generic's argument stored as a type variable that names something else
+        (
+            '{"__cs__": "pydantic", "cls": "openai.types.chat.parsed_chat_completion:'
+            'ParsedChatCompletion", "args": [{"typevar": "collections:OrderedDict"}], "v": {}}',
+            "'collections:OrderedDict' is not a type variable",
+        ),
         ('{"__cs__": "http_request", "module": "os", "method": "GET", "url": "x"}', "not one of"),
         (
             '{"__cs__": "http_request", "module": "httpx", "method": "GET", "url": "https://x",'
