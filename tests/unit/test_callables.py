@@ -134,3 +134,40 @@ def test_named_after_gives_a_wrapper_the_original_s_name_doc_and_wrapped() -> No
     assert (wrapper.__name__, wrapper.__qualname__) == ("original", "original")
     assert wrapper.__doc__ == "The original's doc."
     assert wrapper.__wrapped__ is original  # type: ignore[attr-defined]
+
+
+class _Stepping(_Counting):
+    """Notes each step's start and finish and each end, as the recorder's environment would."""
+
+    def __init__(self, events: list[str]) -> None:
+        super().__init__()
+        self.events = events
+
+    def step(self, token: Any, advance: Any) -> Any:
+        self.events.append("step")
+        try:
+            return advance()
+        finally:
+            self.events.append("stepped")
+
+    def end(self, token: Any, outcome: Any, error: BaseException | None) -> Any:
+        self.events.append(f"end {outcome}")
+        return outcome
+
+
+def test_a_generator_its_consumer_stops_early_is_closed_in_a_step_before_the_call_ends() -> None:
+    # (its cleanup runs in the call's environment, as its chunks did: the recorder's real clock)
+    events: list[str] = []
+
+    def chunks() -> Iterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            events.append("cleanup")
+
+    stream = wrap(chunks, _Stepping(events))()
+    assert next(stream) == 1
+    events.clear()
+    stream.close()
+    assert events == ["step", "cleanup", "stepped", "end [1]"]

@@ -281,6 +281,12 @@ def test_pydantic_model_keeps_extras_private_attributes_and_fields_set() -> None
     assert tree["set"] == ["issued", "number", "total", "vendor"]  # not "note"
     assert tree["extra"] == {"vendor": "ACME"}
     assert '"_source"' in text
+    # a model that allows extras, with none: it comes back equal, taking extras again
+    plain = Invoice(number="INV-2", total=Decimal(1), issued=dt.date(2025, 1, 2))
+    back = loads(dumps(encode(plain)))
+    assert back == plain and back.__pydantic_extra__ == {}
+    back.vendor = "ACME"  # type: ignore[attr-defined]
+    assert back.model_dump()["vendor"] == "ACME"
     # every field and extra set: the set is not written (decoding gives it from them)
     invoice.note = "given"
     invoice.model_fields_set.add("note")
