@@ -302,6 +302,27 @@ class Receipt(pydantic.BaseModel):
     _seen: set[str] = pydantic.PrivateAttr(default_factory=set)
 
 
+class Session(pydantic.BaseModel):
+    user: str
+    _token: str = pydantic.PrivateAttr()  # (no default: unset until the code sets it)
+
+
+def test_a_private_attribute_without_a_default_never_set_stays_unset() -> None:
+    back = loads(dumps(encode(Session(user="ada"))))
+    assert back.__pydantic_private__ == {}
+    with pytest.raises(AttributeError):
+        back._token  # noqa: B018
+    assert encode(back) == encode(Session(user="ada"))
+
+
+def test_a_model_made_without_init_has_only_its_fields_in_its_fields_set() -> None:
+    # (an agent that is a pydantic model, restored from its state: its other attributes too)
+    from pytest_clearstone.codec.models import new_instance
+
+    agent = new_instance(Session, {"user": "ada", "history": []})
+    assert agent.model_fields_set == {"user"}
+
+
 def test_tagged_values_in_a_models_extras_private_and_other_attributes_decode() -> None:
     # decoding walks only the parts of a model's tree that hold values (v, extra, private,
     # attrs), not its names (cls, set): each part still comes back decoded, and copied
@@ -1381,6 +1402,15 @@ def test_a_client_is_stored_without_the_password_of_its_base_url(make: Any) -> N
     assert codec.same_stored_form(client, back, tree)
     other = make(f"https://svc-agent:{URL_PASSWORD}@other.corp.example")
     assert not codec.same_stored_form(other, back, tree)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://proxy.example/team:blue@pool/v1/", "https://proxy.example/route?to=svc:main@pool/"],
+)
+def test_a_base_url_with_user_and_at_sign_after_its_host_is_stored_as_it_is(url: str) -> None:
+    # (only a user:password@ before the host is a password)
+    assert encode(httpx.Client(base_url=url))["v"]["base_url"] == url
 
 
 def test_a_url_encoded_password_of_a_base_url_is_withheld_as_written_and_as_decoded() -> None:
