@@ -321,6 +321,39 @@ def test_a_model_made_without_init_has_only_its_fields_in_its_fields_set() -> No
 
     agent = new_instance(Session, {"user": "ada", "history": []})
     assert agent.model_fields_set == {"user"}
+    assert agent.__pydantic_extra__ is None
+    assert new_instance(Invoice, {}).__pydantic_extra__ == {}  # (it allows extras)
+
+
+@dataclasses.dataclass
+class Notebook:
+    title: str
+    tags: list[str] = dataclasses.field(default_factory=list)
+    pages: int = 0
+    index: dict[str, int] = dataclasses.field(init=False)  # (set later, if ever)
+
+
+def test_the_fields_a_stored_dataclass_lacks_are_given_their_defaults_or_named_required() -> None:
+    # (an agent's class given fields since its checkpoint was saved)
+    from pytest_clearstone.codec.models import missing_fields
+
+    assert missing_fields(Notebook, {"title": "t"}) == ({"tags": [], "pages": 0}, [])
+    assert missing_fields(Notebook, {"pages": 2}) == ({"tags": []}, ["title"])
+
+
+class AppClient(httpx.Client):
+    """A subclass that needs more than its settings (as Starlette's TestClient needs its app)."""
+
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.app = app
+
+
+def test_a_client_subclass_that_needs_more_than_its_settings_is_rebuilt_by_its_library_class() -> (
+    None
+):
+    back = loads(dumps(encode(AppClient(app="an app", base_url="https://svc.example"))))
+    assert type(back) is AppClient and str(back.base_url) == "https://svc.example"
 
 
 def test_tagged_values_in_a_models_extras_private_and_other_attributes_decode() -> None:
