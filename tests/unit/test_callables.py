@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any
 
 import pytest
@@ -246,3 +246,18 @@ def test_an_async_generator_its_consumer_stops_early_is_closed_in_a_step() -> No
 
     asyncio.run(main())
     assert events == ["step", "cleanup", "stepped", "end [1]"]
+
+
+def test_a_generator_called_untouched_gives_its_return_value_to_yield_from() -> None:
+    # (PASS: a stand-in kept by user code after its patch ended calls the original)
+    def chunks(mode: str) -> Generator[int, None, str]:
+        yield 1
+        return "done"
+
+    wrapped = wrap(chunks, _Counting())
+
+    def consumer() -> Iterator[Any]:
+        result = yield from wrapped("skip")
+        yield result
+
+    assert list(consumer()) == [1, "done"]

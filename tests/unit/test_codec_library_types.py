@@ -1218,6 +1218,16 @@ async def _awaited(value: Any) -> Any:
     return await value
 
 
+@pytest.mark.parametrize("sdk", [openai, anthropic], ids=["openai", "anthropic"])
+def test_a_rebuilt_sdk_client_s_transport_has_the_sdk_s_connection_limits(sdk: Any) -> None:
+    # (the SDK's default HTTP client: 1000 connections, not the HTTP library's 100)
+    client = (sdk.OpenAI if sdk is openai else sdk.Anthropic)(
+        api_key=API_KEY, base_url="https://limits.example/v1"
+    )
+    made = decode(encode(client))._client._transport.transport()
+    assert made._pool._max_connections == sdk.DEFAULT_CONNECTION_LIMITS.max_connections
+
+
 def test_a_rebuilt_client_that_sent_nothing_closes_without_making_a_transport(
     transports_made: list[Any],
 ) -> None:
