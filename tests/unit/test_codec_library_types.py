@@ -398,6 +398,9 @@ def test_pydantic_secret_is_never_written() -> None:
     assert API_KEY not in text
     assert type(back["key"]) is class_
     assert back["key"].get_secret_value() == codec.PLACEHOLDER_KEY
+    back, text = roundtrip({"key": pydantic.SecretBytes(API_KEY.encode())})
+    assert API_KEY not in text and type(back["key"]) is pydantic.SecretBytes
+    assert back["key"].get_secret_value() == codec.PLACEHOLDER_KEY.encode()  # (bytes, as given)
 
 
 def test_pydantic_urls_and_ip_addresses_are_stored_as_their_class_and_text() -> None:
@@ -543,6 +546,19 @@ def test_attrs_classes_round_trip() -> None:
     assert back["p"].amount == Decimal("9.99")
     assert '"guest"' in text
     assert encode(value["b"])[TAG] == "attrs"
+
+
+@attrs.define(slots=False)
+class Itinerary:
+    stops: list[str]
+
+    def __attrs_post_init__(self) -> None:
+        self.legs = len(self.stops) - 1  # (an attribute the class does not declare)
+
+
+def test_attrs_instance_keeps_the_attributes_its_post_init_set() -> None:
+    back, _ = roundtrip(Itinerary(["Paris", "Lyon", "Nice"]))
+    assert back.legs == 2
 
 
 def test_attrs_attribute_added_since_takes_its_default() -> None:
@@ -1039,6 +1055,7 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             "bad attrs value: 'v' is not an object",
         ),
         ('{"__cs__": "pydantic", "cls": "nocolon", "v": {}}', "expected 'module:QualName'"),
+        ('{"__cs__": "pydantic_url", "cls": "pydantic:HttpUrl", "v": 1}', "bad stored URL 1"),
         # a generic's argument stored as a type variable that names something else
         (
             '{"__cs__": "pydantic", "cls": "openai.types.chat.parsed_chat_completion:'
@@ -1500,3 +1517,46 @@ def test_only_the_token_after_an_auth_scheme_is_withheld_on_its_own() -> None:
     withheld.forget()
     note_secret_header("cookie", "session=abc123; theme=dark", "an httpx request")
     assert list(withheld.noted()) == ["session=abc123; theme=dark"]
+
+
+class TaggedOpenAI(openai.OpenAI):
+    """A user's client class taking any keyword, and doing more than the SDK's __init__."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.team = "research"
+
+
+def test_a_client_subclass_taking_any_keyword_is_rebuilt_by_its_own_init() -> None:
+    back = loads(dumps(encode(TaggedOpenAI(api_key=API_KEY, base_url="https://tagged.example"))))
+    assert type(back) is TaggedOpenAI and back.team == "research"
+
+
+def test_a_client_s_secret_headers_are_withheld_whatever_their_case() -> None:
+    from pytest_clearstone.codec import withheld
+
+    withheld.forget()
+    token = "tok-Gw9pXq2Lm7Rt4Vz8"
+    encode(httpx.Client(headers={"Authorization": f"Bearer {token}"}))
+    encode(openai.OpenAI(api_key=API_KEY, default_headers={"X-Api-Key": token + "-2"}))
+    notes = withheld.noted()
+    assert notes[token] == "the token in the Authorization header of an httpx.Client"
+    assert notes[token + "-2"] == "the X-Api-Key header of an openai.OpenAI client"
+
+
+@pytest.mark.parametrize(
+    ("content", "form"),
+    [
+        (b'{"a":1}', {"json": {"a": 1}}),
+        (b'{"a": 1}', {"text": '{"a": 1}'}),  # (JSON written otherwise: its bytes kept)
+        (b"\xff\x00", {"base64": "/wA="}),
+        (b"", {}),
+    ],
+)
+def test_a_body_is_stored_in_the_form_that_gives_its_bytes_back(
+    content: bytes, form: dict[str, Any]
+) -> None:
+    from pytest_clearstone.codec.http import body_form, content_of
+
+    assert body_form(content) == form
+    assert content_of(form) == content
