@@ -561,7 +561,16 @@ def test_attrs_instance_keeps_the_attributes_its_post_init_set() -> None:
     assert back.legs == 2
 
 
+@attrs.define
+class Trip:
+    city: str
+    code: str = attrs.Factory(lambda self: self.city[:3].upper(), takes_self=True)
+
+
 def test_attrs_attribute_added_since_takes_its_default() -> None:
+    tree = encode(Trip("Paris"))
+    del tree["v"]["code"]
+    assert decode(tree) == Trip("Paris", "PAR")  # (a factory of the instance: given it)
     tree = encode(Booking("ada"))
     del tree["v"]["extras"]
     assert decode(tree) == Booking("ada")
@@ -574,6 +583,16 @@ class Coordinates(NamedTuple):
     lat: float
     lon: float
     label: str = ""
+
+
+def test_a_named_tuple_lacking_a_field_without_default_is_a_clear_error() -> None:
+    tree = encode(Coordinates(48.85, 2.35))
+    del tree["v"]["lon"]
+    with pytest.raises(StoredClassError, match="has fields"):
+        decode(tree)
+    del tree["v"]["label"]  # (one with a default is given it)
+    tree["v"]["lon"] = 2.35
+    assert decode(tree) == Coordinates(48.85, 2.35)
 
 
 def test_named_tuple_round_trips() -> None:
