@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import http.server
 import inspect
+import io
 import json
 import subprocess
 import sys
@@ -565,6 +566,30 @@ def test_attrs_instance_keeps_the_attributes_its_post_init_set() -> None:
 class Trip:
     city: str
     code: str = attrs.Factory(lambda self: self.city[:3].upper(), takes_self=True)
+
+
+@attrs.define
+class Lookup:
+    key: str
+    cached: int = attrs.field(init=False)  # (no default: set later, if ever)
+
+
+def test_an_attrs_attribute_never_set_stays_unset() -> None:
+    back, _ = roundtrip(Lookup("k"))
+    assert not hasattr(back, "cached")
+    assert encode(back) == encode(Lookup("k"))
+
+
+@pydantic.dataclasses.dataclass
+class Forecast:
+    city: str
+    high_c: float
+
+
+def test_a_pydantic_dataclass_given_as_a_response_format_is_stored_with_its_schema() -> None:
+    # (a change of the structured output's schema is a change of the request)
+    tree = encode({"response_format": Forecast})["response_format"]
+    assert tree["schema"] == pydantic.TypeAdapter(Forecast).json_schema()
 
 
 def test_attrs_attribute_added_since_takes_its_default() -> None:
@@ -1579,3 +1604,18 @@ def test_a_body_is_stored_in_the_form_that_gives_its_bytes_back(
 
     assert body_form(content) == form
     assert content_of(form) == content
+
+
+class _Unseekable(io.BytesIO):
+    """A file read once (a pipe, a socket's file): it cannot be read again from its start."""
+
+    def seekable(self) -> bool:
+        return False
+
+
+def test_a_multipart_request_of_a_file_read_once_is_stored_unread_and_sent_whole() -> None:
+    request = httpx.Request(
+        "POST", "https://upload.example/files", files={"f": ("a.txt", _Unseekable(b"payload"))}
+    )
+    assert encode(request)["unread"] is True
+    assert b"payload" in b"".join(request.stream)  # (storing it read nothing the send needs)
