@@ -1108,6 +1108,11 @@ def test_class_paths_name_what_decoding_would_import() -> None:
         ),
         ('{"__cs__": "http_request", "module": "os", "method": "GET", "url": "x"}', "not one of"),
         (
+            '{"__cs__": "http_request", "module": "httpx", "method": "POST", "url": "https://x",'
+            ' "headers": [], "base64": "aGVsbG8=?"}',
+            "bad base64 body",
+        ),
+        (
             '{"__cs__": "http_request", "module": "httpx", "method": "GET", "url": "https://x",'
             ' "headers": "x"}',
             "bad headers",
