@@ -1624,3 +1624,13 @@ def test_a_multipart_request_of_a_file_read_once_is_stored_unread_and_sent_whole
     )
     assert encode(request)["unread"] is True
     assert b"payload" in b"".join(request.stream)  # (storing it read nothing the send needs)
+
+
+def test_a_client_reference_with_a_part_it_never_has_is_compared_by_encoding() -> None:
+    # (a hand-edited or newer golden: only the encoded comparison can tell what it holds)
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    client = httpx.Client(base_url="https://parts.example")
+    tree = encode(client)
+    assert is_stored_as(client, tree) is True
+    assert is_stored_as(client, {**tree, "proxy": "https://proxy.example"}) is None
