@@ -188,3 +188,22 @@ def test_a_module_loaded_under_a_longer_name_is_named_only_when_it_holds_the_pat
     module.search = lambda q: q  # type: ignore[attr-defined]
     with pytest.raises(MockTargetError, match=re.escape("mock 'agents.cs_agent_q.search'")):
         resolve("cs_agent_q.search")
+
+
+class Reports:
+    """A class of the user's with a ``create`` method and a per-instance value."""
+
+    def create(self, title: str) -> str:
+        return title
+
+    @property
+    def latest(self) -> str:
+        return "latest"
+
+
+def test_a_property_of_a_class_of_the_user_s_names_no_sdk_method() -> None:
+    with pytest.raises(MockTargetError) as info:
+        resolve(f"{__name__}.Reports.latest")
+    message = str(info.value)
+    assert "give the method the agent calls on that value" in message
+    assert "for this SDK" not in message
