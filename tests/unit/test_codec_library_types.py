@@ -1634,3 +1634,25 @@ def test_a_client_reference_with_a_part_it_never_has_is_compared_by_encoding() -
     tree = encode(client)
     assert is_stored_as(client, tree) is True
     assert is_stored_as(client, {**tree, "proxy": "https://proxy.example"}) is None
+
+
+def test_a_class_path_naming_a_package_s_main_is_refused_without_running_it(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (importing a package's __main__ runs its command line: venv's, with the test run's argv)
+    package = tmp_path / "cs_script_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text("raise SystemExit('the script ran')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(DecodeError, match="is a script"):
+        loads('{"__cs__": "pydantic", "cls": "cs_script_pkg.__main__:Model", "v": {}}')
+
+
+def test_a_class_an_sdk_relabelled_is_named_by_its_own_package() -> None:
+    # (openai re-exports httpx2's Timeout as its own: the name must not depend on the SDK)
+    from pytest_clearstone.codec.naming import home_module
+
+    written_in = openai.Timeout.__init__.__module__  # (httpx2._config)
+    assert openai.Timeout.__module__ != written_in.partition(".")[0]  # (relabelled)
+    assert home_module(openai.Timeout) == written_in.partition(".")[0]  # (which exports it)
