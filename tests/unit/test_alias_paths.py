@@ -34,3 +34,40 @@ def test_a_callable_object_imported_by_name_is_found_under_the_importing_module(
 ) -> None:
     _, agent = modules
     assert other_paths("cs_alias_tools.greet", agent) == ["cs_alias_agent.greet"]
+
+
+def test_the_siblings_of_a_chat_model_method_are_its_library_s_then_its_partners(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (not a subclass of the owner, which its patch reaches; not a private class)
+    langchain_openai = pytest.importorskip("langchain_openai")
+    pytest.importorskip("langchain_anthropic")
+    from langchain_core.language_models import BaseChatModel
+
+    from pytest_clearstone.golden.aliases import siblings
+
+    partner = types.ModuleType("langchain_csfake")
+    monkeypatch.setitem(sys.modules, partner.__name__, partner)
+
+    class OwnChat(langchain_openai.ChatOpenAI):  # type: ignore[misc]
+        pass
+
+    class OtherChat(BaseChatModel):
+        def _generate(self, *args: object, **kwargs: object) -> None:
+            raise NotImplementedError
+
+        @property
+        def _llm_type(self) -> str:
+            return "other"
+
+    class _PrivateChat(OtherChat):
+        pass
+
+    for cls in (OwnChat, OtherChat, _PrivateChat):
+        cls.__module__ = partner.__name__
+        setattr(partner, cls.__name__, cls)
+    assert siblings("langchain_openai.ChatOpenAI.invoke") == [
+        "langchain_openai.AzureChatOpenAI.invoke",
+        "langchain_anthropic.ChatAnthropic.invoke",
+        "langchain_csfake.OtherChat.invoke",
+    ]
