@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +73,40 @@ def test_the_siblings_of_a_chat_model_method_are_its_library_s_then_its_partners
         "langchain_anthropic.ChatAnthropic.invoke",
         "langchain_csfake.OtherChat.invoke",
     ]
+
+
+def test_a_recording_with_no_calls_names_the_earlier_test_that_made_them(
+    modules: tuple[types.ModuleType, types.ModuleType],
+) -> None:
+    # (a cache the first test fills: not when that test was this one, run before)
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [("tool", "cs_alias_tools.greet")]
+    same = nothing_recorded(
+        "t.py::test_a", pairs, None, called_before={pairs[0][1]: "t.py::test_a"}
+    )
+    assert "was called by" not in same
+    other = nothing_recorded(
+        "t.py::test_a", pairs, None, called_before={pairs[0][1]: "t.py::test_b"}
+    )
+    assert "`cs_alias_tools.greet` was called by t.py::test_b" in other
+
+
+def test_a_recording_with_no_calls_names_the_target_s_module_that_starts_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    package = tmp_path / "cs_proc_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "work.py").write_text(
+        "import multiprocessing\n\n\ndef run(q):\n    return multiprocessing.Pool\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_proc_pkg.work", raising=False)
+    importlib.import_module("cs_proc_pkg.work")
+    text = nothing_recorded("t.py::test_a", [("tool", "cs_proc_pkg.work.run")], None)
+    assert "`cs_proc_pkg.work` uses multiprocessing" in text
+    for name in ("cs_proc_pkg.work", "cs_proc_pkg"):
+        sys.modules.pop(name, None)
