@@ -110,3 +110,16 @@ def test_a_recording_with_no_calls_names_the_target_s_module_that_starts_process
     assert "`cs_proc_pkg.work` uses multiprocessing" in text
     for name in ("cs_proc_pkg.work", "cs_proc_pkg"):
         sys.modules.pop(name, None)
+
+
+def test_a_recording_with_no_calls_tells_a_patch_on_an_object_from_one_on_the_class() -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [("llm", "cs_no_app.llm.Client.complete")]
+    on_object = 'with mock.patch.object(agent.client, "complete", return_value="x"):'
+    on_class = 'with mock.patch.object(Client, "complete", return_value="x"):'
+    text = nothing_recorded("t.py::test_a", pairs, None, source=on_object)
+    assert "does the test patch `complete` on an object" in text
+    text = nothing_recorded("t.py::test_a", pairs, None, source=on_class)
+    assert "on an object" not in text
+    assert "does the test patch `cs_no_app.llm.Client.complete` itself" in text
