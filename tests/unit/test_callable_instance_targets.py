@@ -83,3 +83,55 @@ def test_a_class_refusing_a_subclass_names_its_call_method(module: Any) -> None:
         f"'{__name__}.Sealed.__call__' (it records the calls of every instance, each compared "
         "by its `self`'s settings)"
     )
+
+
+class Traced:
+    """A decorator made as a class: ``functools.update_wrapper`` puts the function it wraps in
+    the object's own ``__wrapped__``, which is not a function it holds for its calls."""
+
+    def __init__(self, fn: Any) -> None:
+        functools.update_wrapper(self, fn)
+        self.calls = 0
+
+    def __call__(self, query: str) -> str:
+        self.calls += 1
+        return str(self.__wrapped__(query.strip()))  # type: ignore[attr-defined]
+
+
+def test_a_decorator_object_is_patched_at_its_call_not_at_what_it_wraps(module: Any) -> None:
+    traced = Traced(lambda query: f"live {query}")
+    module.traced = traced
+    calls: list[Any] = []
+    stack = PatchStack()
+    assert resolve("callables_under_test.traced").kind == "call"
+    _patch("callables_under_test.traced", stack, calls)
+    assert traced(" soup ") == "answered" and calls == [((traced, " soup "), {})]
+    assert traced.calls == 0  # (its own __call__ is what the stand-in replaced)
+    stack.undo()
+    assert traced(" soup ") == "live soup" and traced.calls == 1
+
+
+def test_a_partial_keeps_the_attributes_set_on_it(module: Any) -> None:
+    # (a registry that names its tools reads them from the object at the path)
+    module.lookup.name = "lookup_tool"
+    stack = PatchStack()
+    _patch("callables_under_test.lookup", stack, [])
+    assert module.lookup.name == "lookup_tool"
+    stack.undo()
+
+
+def test_a_partial_replaced_at_its_path_is_patched_with_its_own_arguments(module: Any) -> None:
+    from pytest_clearstone.golden.targets import patch_with
+
+    def answer(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return args
+
+    stack = PatchStack()
+    patch_with(resolve("callables_under_test.lookup"), answer, stack)
+    assert module.lookup("k") == ("db", "k")
+    stack.undo()
+    # the module makes the partial again, of the same function, with another argument
+    module.lookup = functools.partial(module.lookup.func, "cache")
+    patch_with(resolve("callables_under_test.lookup"), answer, stack)
+    assert module.lookup("k") == ("cache", "k")
+    stack.undo()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any
 
 import pytest
@@ -134,3 +134,130 @@ def test_named_after_gives_a_wrapper_the_original_s_name_doc_and_wrapped() -> No
     assert (wrapper.__name__, wrapper.__qualname__) == ("original", "original")
     assert wrapper.__doc__ == "The original's doc."
     assert wrapper.__wrapped__ is original  # type: ignore[attr-defined]
+
+
+class _Stepping(_Counting):
+    """Notes each step's start and finish and each end, as the recorder's environment would."""
+
+    def __init__(self, events: list[str]) -> None:
+        super().__init__()
+        self.events = events
+
+    def step(self, token: Any, advance: Any) -> Any:
+        self.events.append("step")
+        try:
+            return advance()
+        finally:
+            self.events.append("stepped")
+
+    def end(self, token: Any, outcome: Any, error: BaseException | None) -> Any:
+        self.events.append(f"end {outcome}")
+        return outcome
+
+
+def test_a_generator_its_consumer_stops_early_is_closed_in_a_step_before_the_call_ends() -> None:
+    # (its cleanup runs in the call's environment, as its chunks did: the recorder's real clock)
+    events: list[str] = []
+
+    def chunks() -> Iterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            events.append("cleanup")
+
+    stream = wrap(chunks, _Stepping(events))()
+    assert next(stream) == 1
+    events.clear()
+    stream.close()
+    assert events == ["step", "cleanup", "stepped", "end [1]"]
+
+
+class _Answering(_Counting):
+    """Answers each call with a recorded value (not awaitable), as a replay stand-in does."""
+
+    def source(self, token: Any, fn: Any, args: Any, kwargs: Any) -> Any:
+        return ["chunk"] if fn.__name__ == "_agen" else "answer"
+
+
+def test_an_answered_async_call_lets_other_tasks_run_as_a_live_call_would() -> None:
+    # tasks gathered by the agent interleave on replay as they did when recorded
+    async def call() -> str:
+        raise AssertionError("the original is not called")
+
+    wrapped_call, wrapped_stream = wrap(call, _Answering()), wrap(_agen, _Answering())
+
+    async def agent(name: str, events: list[str], streamed: bool) -> None:
+        events.append(f"{name} calls")
+        if streamed:
+            assert [chunk async for chunk in wrapped_stream()] == ["chunk"]
+        else:
+            assert await wrapped_call() == "answer"
+        events.append(f"{name} answered")
+
+    async def main(streamed: bool) -> list[str]:
+        events: list[str] = []
+        await asyncio.gather(agent("a", events, streamed), agent("b", events, streamed))
+        return events
+
+    for streamed in (False, True):
+        assert asyncio.run(main(streamed)) == ["a calls", "b calls", "a answered", "b answered"]
+
+
+def test_a_cancelled_async_call_is_cancelled_inside_the_call_and_ended_with_it() -> None:
+    events: list[str] = []
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            events.append("cancelled inside")
+            raise
+
+    around = _Stepping(events)
+    around.end = lambda token, outcome, error: events.append(f"end {type(error).__name__}")  # type: ignore[method-assign]
+
+    async def main() -> None:
+        task = asyncio.ensure_future(wrap(slow, around)())
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert events[-3:] == ["cancelled inside", "stepped", "end CancelledError"]
+
+
+def test_an_async_generator_its_consumer_stops_early_is_closed_in_a_step() -> None:
+    events: list[str] = []
+
+    async def chunks() -> AsyncIterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            events.append("cleanup")
+
+    async def main() -> None:
+        stream = wrap(chunks, _Stepping(events))()
+        assert await stream.__anext__() == 1
+        events.clear()
+        await stream.aclose()
+
+    asyncio.run(main())
+    assert events == ["step", "cleanup", "stepped", "end [1]"]
+
+
+def test_a_generator_called_untouched_gives_its_return_value_to_yield_from() -> None:
+    # (PASS: a stand-in kept by user code after its patch ended calls the original)
+    def chunks(mode: str) -> Generator[int, None, str]:
+        yield 1
+        return "done"
+
+    wrapped = wrap(chunks, _Counting())
+
+    def consumer() -> Iterator[Any]:
+        result = yield from wrapped("skip")
+        yield result
+
+    assert list(consumer()) == [1, "done"]

@@ -120,3 +120,34 @@ def test_a_changed_binary_body_is_no_random_id() -> None:
     delta = StateDelta({"request": before}, {"request": after})
     assert [change.path for change in delta.changes] == ["root['request'].base64"]
     assert unstable_cause(delta) == ""
+
+
+def _response(user_agent: str, redirects: int = 0) -> Any:
+    """The stored form of a response to a request sent with ``user_agent``, after
+    ``redirects`` redirects."""
+    from pytest_clearstone import codec
+
+    def request(path: str) -> Any:
+        return httpx.Request("GET", URL + path, headers={"User-Agent": user_agent, "X-A": "1"})
+
+    response = httpx.Response(200, json={"ok": True}, request=request(""))
+    response.history = [
+        httpx.Response(302, headers={"location": URL}, request=request(f"/{i}"))
+        for i in range(redirects)
+    ]
+    return codec.encode(response)
+
+
+def test_a_response_is_compared_without_the_machine_headers_of_its_requests() -> None:
+    # (another SDK release or Python sends another User-Agent: the same answer)
+    from pytest_clearstone.codec.http import compared_form, with_uncompared_headers_of
+
+    old, new = _response("python-httpx/0.27", 1), _response("python-httpx/0.28", 1)
+    assert compared_form(old) == compared_form(new)
+    assert compared_form(old)["request"]["headers"] == [["Host", "api.example"], ["X-A", "1"]]
+    # what a delta shows: the recorded machine headers, at their recorded places
+    shown = with_uncompared_headers_of(old, new)
+    assert shown["request"]["headers"] == old["request"]["headers"]  # (User-Agent second)
+    # (a response with another history is compared as it is: no error)
+    assert compared_form(_response("a", 2)) != compared_form(_response("a", 1))
+    with_uncompared_headers_of(_response("a", 2), _response("a", 1))

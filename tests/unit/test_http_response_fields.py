@@ -58,6 +58,8 @@ def test_the_redirect_history_comes_back(module: Any) -> None:
     assert back.history[0].history == []
     assert str(back.url) == "https://api.example/new"
     assert codec.encode(back) == codec.encode(response)
+    # (stored once: a response of the history is written without the ones before it)
+    assert ["history" in r for r in codec.encode(response)["history"]] == [False, False]
 
 
 @MODULES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -388,3 +389,95 @@ def test_a_replaced_or_reloaded_target_is_resolved_afresh(
     assert target.owner is not first.owner
     with _ctx({"cs_tools.Client.complete": ["from the reloaded class"]}):
         assert reloaded.Client().complete("p") == "from the reloaded class"
+
+
+def test_an_inherited_method_target_follows_a_change_of_its_base_class(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a class's inherited method is not remembered: what its base holds is looked up each time
+    class Sub(tools.Client):  # type: ignore[name-defined,misc]
+        pass
+
+    monkeypatch.setattr(tools, "Sub", Sub, raising=False)
+    assert resolve("cs_tools.Sub.complete").function is tools.Client.complete
+
+    def complete(self: Any, prompt: str) -> str:
+        return "replaced"
+
+    monkeypatch.setattr(tools.Client, "complete", complete)
+    assert resolve("cs_tools.Sub.complete").function is complete
+
+
+def test_a_module_whose_own_import_fails_is_named_with_the_missing_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the module exists, but a module it imports does not: that one is named, not the target's
+    (tmp_path / "cs_needs_dep.py").write_text(
+        "import cs_no_such_dependency\n\ndef search(q):\n    return q\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_needs_dep.search")
+    assert str(info.value).startswith(
+        "mock target 'cs_needs_dep.search' cannot be patched: importing 'cs_needs_dep' failed: "
+        "No module named 'cs_no_such_dependency'"
+    )
+
+
+def test_a_class_is_named_by_its_shortest_public_path() -> None:
+    # (as the fixes of the refusals name it: the path users import it by)
+    import langchain_openai
+
+    from pytest_clearstone.golden.targets import public_path
+
+    assert langchain_openai.ChatOpenAI.__module__ == "langchain_openai.chat_models.base"
+    assert public_path(langchain_openai.ChatOpenAI) == "langchain_openai.ChatOpenAI"
+
+
+def test_one_stack_patching_an_attribute_twice_restores_the_original() -> None:
+    class Owner:
+        value = "original"
+
+    stack = PatchStack()
+    stack.setattr(Owner, "value", "first")
+    stack.setattr(Owner, "value", "second")
+    stack.undo()
+    assert Owner.value == "original"
+
+
+def test_a_submodule_its_package_does_not_import_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the longest importable prefix is the module: the package alone lacks the attribute)
+    package = tmp_path / "cs_lazy_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tools.py").write_text("def search(q):\n    return q\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    target = resolve("cs_lazy_pkg.tools.search")
+    assert (target.owner.__name__, target.kind) == ("cs_lazy_pkg.tools", "function")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_stand_in_kept_by_user_code_runs_the_original_in_a_forked_child(
+    tools: ModuleType,
+) -> None:
+    # a child forked while another target is replayed refuses only the calls of the targets
+    # being replayed: a stand-in kept from an earlier patch runs the original there, as here
+    with _ctx({"cs_tools.second_tool": [1]}):
+        kept = tools.second_tool
+        assert kept(5) == 1
+    with _ctx({"cs_tools.fetch": ["replayed"]}):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                kept(5)
+            except BaseException as exc:
+                os.write(write, type(exc).__name__.encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read, "rb") as pipe:
+            raised = pipe.read().decode()
+    assert raised == "AssertionError"  # (the original's "live second_tool called")

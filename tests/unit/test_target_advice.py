@@ -4,8 +4,10 @@ function that calls it (the path *is* where the agent looks the method up)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
+import types
 from typing import Any
 
 import pytest
@@ -142,6 +144,10 @@ def test_a_module_given_as_the_target_names_its_function_of_the_same_name(
             "openai.resources.beta.vector_stores.VectorStores.create",
             "openai.resources.vector_stores.VectorStores.create",
         ),
+        (  # (a level just above the class)
+            "openai.resources.chat.completions.v1.Completions.create",
+            "openai.resources.chat.completions.Completions.create",
+        ),
     ],
 )
 def test_a_path_of_an_older_sdk_names_where_the_installed_sdk_has_the_method(
@@ -154,9 +160,50 @@ def test_a_path_of_an_older_sdk_names_where_the_installed_sdk_has_the_method(
     with pytest.raises(MockTargetError) as info:
         resolve(path)
     message = str(info.value)
-    assert "has no attribute 'chat'" in message or "has no attribute 'vector_stores'" in message
+    assert any(f"has no attribute {name!r}" in message for name in ("chat", "vector_stores", "v1"))
     assert message.endswith(
         f". The installed openai has this method at {moved!r}: mock that path"
     ), message
     assert "my_app" not in message
     resolve(moved)  # (the path named works)
+
+
+def test_an_older_sdk_path_to_what_is_no_function_names_no_moved_method() -> None:
+    # (with_raw_response is a property of the class: a path to it is refused too)
+    pytest.importorskip("openai")
+    with pytest.raises(MockTargetError) as info:
+        resolve("openai.resources.beta.chat.completions.Completions.with_raw_response")
+    assert "has this method at" not in str(info.value)
+
+
+def test_a_module_loaded_under_a_longer_name_is_named_only_when_it_holds_the_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (pytest's --import-mode=importlib: agents.cs_agent_q for cs_agent_q)
+    module = types.ModuleType("agents.cs_agent_q")
+    monkeypatch.setitem(sys.modules, "agents.cs_agent_q", module)
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_agent_q.search")
+    assert "is loaded as" not in str(info.value)
+    module.search = lambda q: q  # type: ignore[attr-defined]
+    with pytest.raises(MockTargetError, match=re.escape("mock 'agents.cs_agent_q.search'")):
+        resolve("cs_agent_q.search")
+
+
+class Reports:
+    """A class of the user's with a ``create`` method and a per-instance value."""
+
+    def create(self, title: str) -> str:
+        return title
+
+    @property
+    def latest(self) -> str:
+        return "latest"
+
+
+def test_a_property_of_a_class_of_the_user_s_names_no_sdk_method() -> None:
+    with pytest.raises(MockTargetError) as info:
+        resolve(f"{__name__}.Reports.latest")
+    message = str(info.value)
+    assert "give the method the agent calls on that value" in message
+    assert "for this SDK" not in message

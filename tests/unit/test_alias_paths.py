@@ -1,0 +1,125 @@
+"""Where an agent may call a mock target under another import path (``golden.aliases``)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.golden.aliases import other_paths
+
+
+class Greeter:
+    def __call__(self, name: str) -> str:
+        return f"hello {name}"
+
+
+@pytest.fixture
+def modules() -> Iterator[tuple[types.ModuleType, types.ModuleType]]:
+    tools = types.ModuleType("cs_alias_tools")
+    tools.greet = Greeter()  # type: ignore[attr-defined]
+    agent = types.ModuleType("cs_alias_agent")
+    agent.greet = tools.greet  # type: ignore[attr-defined]  # (from cs_alias_tools import greet)
+    agent.tools = tools  # type: ignore[attr-defined]
+    sys.modules.update({tools.__name__: tools, agent.__name__: agent})
+    yield tools, agent
+    for module in (tools, agent):
+        del sys.modules[module.__name__]
+
+
+def test_a_callable_object_imported_by_name_is_found_under_the_importing_module(
+    modules: tuple[types.ModuleType, types.ModuleType],
+) -> None:
+    _, agent = modules
+    assert other_paths("cs_alias_tools.greet", agent) == ["cs_alias_agent.greet"]
+
+
+def test_the_siblings_of_a_chat_model_method_are_its_library_s_then_its_partners(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (not a subclass of the owner, which its patch reaches; not a private class)
+    langchain_openai = pytest.importorskip("langchain_openai")
+    pytest.importorskip("langchain_anthropic")
+    from langchain_core.language_models import BaseChatModel
+
+    from pytest_clearstone.golden.aliases import siblings
+
+    partner = types.ModuleType("langchain_csfake")
+    monkeypatch.setitem(sys.modules, partner.__name__, partner)
+
+    class OwnChat(langchain_openai.ChatOpenAI):  # type: ignore[misc]
+        pass
+
+    class OtherChat(BaseChatModel):
+        def _generate(self, *args: object, **kwargs: object) -> None:
+            raise NotImplementedError
+
+        @property
+        def _llm_type(self) -> str:
+            return "other"
+
+    class _PrivateChat(OtherChat):
+        pass
+
+    for cls in (OwnChat, OtherChat, _PrivateChat):
+        cls.__module__ = partner.__name__
+        setattr(partner, cls.__name__, cls)
+    assert siblings("langchain_openai.ChatOpenAI.invoke") == [
+        "langchain_openai.AzureChatOpenAI.invoke",
+        "langchain_anthropic.ChatAnthropic.invoke",
+        "langchain_csfake.OtherChat.invoke",
+    ]
+
+
+def test_a_recording_with_no_calls_names_the_earlier_test_that_made_them(
+    modules: tuple[types.ModuleType, types.ModuleType],
+) -> None:
+    # (a cache the first test fills: not when that test was this one, run before)
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [("tool", "cs_alias_tools.greet")]
+    same = nothing_recorded(
+        "t.py::test_a", pairs, None, called_before={pairs[0][1]: "t.py::test_a"}
+    )
+    assert "was called by" not in same
+    other = nothing_recorded(
+        "t.py::test_a", pairs, None, called_before={pairs[0][1]: "t.py::test_b"}
+    )
+    assert "`cs_alias_tools.greet` was called by t.py::test_b" in other
+
+
+def test_a_recording_with_no_calls_names_the_target_s_module_that_starts_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    package = tmp_path / "cs_proc_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "work.py").write_text(
+        "import multiprocessing\n\n\ndef run(q):\n    return multiprocessing.Pool\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_proc_pkg.work", raising=False)
+    importlib.import_module("cs_proc_pkg.work")
+    text = nothing_recorded("t.py::test_a", [("tool", "cs_proc_pkg.work.run")], None)
+    assert "`cs_proc_pkg.work` uses multiprocessing" in text
+    for name in ("cs_proc_pkg.work", "cs_proc_pkg"):
+        sys.modules.pop(name, None)
+
+
+def test_a_recording_with_no_calls_tells_a_patch_on_an_object_from_one_on_the_class() -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [("llm", "cs_no_app.llm.Client.complete")]
+    on_object = 'with mock.patch.object(agent.client, "complete", return_value="x"):'
+    on_class = 'with mock.patch.object(Client, "complete", return_value="x"):'
+    text = nothing_recorded("t.py::test_a", pairs, None, source=on_object)
+    assert "does the test patch `complete` on an object" in text
+    text = nothing_recorded("t.py::test_a", pairs, None, source=on_class)
+    assert "on an object" not in text
+    assert "does the test patch `cs_no_app.llm.Client.complete` itself" in text
