@@ -283,7 +283,9 @@ def _write(tmp_path: Path, content: str | bytes) -> Path:
     [
         ("", "the file is empty"),
         ("   \n", "the file is empty"),
-        (b"\xff\xfe\x00garbage", "not UTF-8 text"),
+        (b"\x80\x81\x00garbage", "not UTF-8 text"),
+        # (a UTF-16 byte order mark: read as UTF-16 text, garbage here)
+        (b"\xff\xfe\x00garbage", "truncated or not JSON"),
         ("this is not json", "truncated or not JSON"),
         ("[1, 2, 3]", "expected a JSON object, found list"),
         ('{"hello": "world"}', "not a pytest-clearstone checkpoint (no 'format', not "),
