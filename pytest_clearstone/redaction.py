@@ -239,8 +239,10 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("type", "advisor_redacted_result", frozenset({"encrypted_content"})),
     ("type", "compaction", frozenset({"encrypted_content", "signature"})),
     ("type", "compaction_delta", frozenset({"encrypted_content"})),
-    # openai reasoning items returned encrypted (include=["reasoning.encrypted_content"])
+    # openai reasoning items returned encrypted (include=["reasoning.encrypted_content"]), and
+    # the encrypted content parts of a beta Responses API agent message
     ("type", "reasoning", frozenset({"encrypted_content"})),
+    ("type", "encrypted_content", frozenset({"encrypted_content"})),
     # an openai embedding: the vector, base64 with encoding_format="base64"
     ("object", "embedding", frozenset({"embedding"})),
     # not model output but content, never a credential either: the data of an anthropic

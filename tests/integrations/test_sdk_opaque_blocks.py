@@ -67,6 +67,36 @@ def compacted(client, question):
     second = client.beta.messages.create(model="claude-sonnet-4-5", max_tokens=256,
                                          messages=messages, betas=["compact-2026-01-12"])
     return [b.text for b in second.content if b.type == "text"]
+
+
+def gpt(request):
+    body = _seen(services.OPENAI, request)
+    sent = [p for item in body["input"] if isinstance(item, dict)
+            for p in item.get("content") or [] if isinstance(p, dict)]
+    kept = [p for p in sent if p.get("type") == "encrypted_content"]
+    output = [{{"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
+                "content": [{{"type": "output_text", "annotations": [],
+                              "text": f"{{len(kept)}} encrypted part(s) sent back"}}]}}]
+    if not kept:
+        output.insert(0, {{"id": "am_1", "type": "agent_message", "author": "planner",
+                           "recipient": "writer", "content": [
+                               {{"type": "encrypted_content", "encrypted_content": ENCRYPTED}}]}})
+    return httpx2.Response(200, json={{
+        "id": f"resp_{{len(body['input'])}}", "object": "response", "created_at": 1767225600,
+        "model": body["model"], "status": "completed", "output": output}})
+
+
+def openai_client():
+    return openai.OpenAI(
+        http_client=httpx2.Client(transport=httpx2.MockTransport(gpt)), max_retries=0)
+
+
+def delegated(client, question):
+    items = [{{"role": "user", "content": question}}]
+    first = client.beta.responses.create(model="gpt-5", input=items)
+    items += [item.model_dump(exclude_none=True) for item in first.output]
+    second = client.beta.responses.create(model="gpt-5", input=items)
+    return [p.text for item in second.output if item.type == "message" for p in item.content]
 """
 
 TEST = """
@@ -91,7 +121,7 @@ def _roundtrip_byte_identical(stack: Stack) -> None:
     stack.roundtrip()
     golden = stack.goldens()[0]
     first = golden.read_bytes()
-    assert SIGNATURE.encode() in first  # sent back byte for byte, so kept as it is
+    assert ENCRYPTED.encode() in first  # sent back byte for byte, so kept as it is
     stack.record()
     assert golden.read_bytes() == first
 
@@ -104,5 +134,19 @@ def test_an_anthropic_compaction_block_sent_back_records_and_replays(make_stack:
         "compacted",
         "anthropic_client",
         ["1 compaction(s) sent back"],
+    )
+    _roundtrip_byte_identical(stack)
+
+
+def test_an_openai_encrypted_agent_message_sent_back_records_and_replays(
+    make_stack: object,
+) -> None:
+    stack: Stack = make_stack()  # type: ignore[operator]
+    _write(
+        stack,
+        "openai.resources.beta.responses.responses.Responses.create",
+        "delegated",
+        "openai_client",
+        ["1 encrypted part(s) sent back"],
     )
     _roundtrip_byte_identical(stack)
