@@ -1176,6 +1176,12 @@ LANGSMITH_NETWORK_HINT = (
     "allowing its host (the replayed runs would be sent to your project)"
 )
 
+SDK_NETWORK_HINT = (
+    "The call was made by the SDK method {method}, which is not mocked: add it to mock= and "
+    "record again (a call to a method not mocked runs live when recording and is not recorded), "
+    "or allow the host with the ini option clearstone_allow_hosts"
+)
+
 MCP_NETWORK_HINT = (
     "It is the MCP client ({module}) sending a message to its server for a ClientSession method "
     "that is not mocked. Mock each ClientSession method the agent calls "
@@ -1235,7 +1241,9 @@ class NetworkBlockedError(ReplayError):
     ``lookup_error``: why the host name ``host`` did not resolve, when the connection was
     blocked at its lookup (a machine without DNS) rather than at ``connect``. ``loopback``: the
     ``clearstone_allow_hosts`` entry allowing ``host`` on any port, when it is an address of
-    this machine (``localhost``: a server a fixture started on a new port each run)."""
+    this machine (``localhost``: a server a fixture started on a new port each run).
+    ``sdk_method``: the import path of the openai/anthropic SDK method that made the request
+    (``openai.resources.conversations.conversations.Conversations.create``), to mock."""
 
     def __init__(
         self,
@@ -1253,6 +1261,7 @@ class NetworkBlockedError(ReplayError):
         mcp: str = "",
         lookup_error: str = "",
         loopback: str = "",
+        sdk_method: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1263,6 +1272,7 @@ class NetworkBlockedError(ReplayError):
         self.telemetry = telemetry
         self.mcp = mcp
         self.lookup_error = lookup_error
+        self.sdk_method = sdk_method
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1290,6 +1300,8 @@ class NetworkBlockedError(ReplayError):
         hint = PROXY_NETWORK_HINT if proxy else NETWORK_HINT
         if loopback and not proxy:
             hint = LOOPBACK_NETWORK_HINT.format(entry=loopback)
+        if sdk_method and not proxy:
+            hint = SDK_NETWORK_HINT.format(method=sdk_method)
         if mcp and not proxy:
             hint = MCP_NETWORK_HINT.format(module=mcp)
         if telemetry:

@@ -233,13 +233,16 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     ("type", "web_search_result", frozenset({"encrypted_content"})),
     ("type", "web_search_result_location", frozenset({"encrypted_index"})),
     # anthropic code execution's output in encrypted form, a beta advisor's redacted result
-    # and a beta context compaction (and its streamed delta): opaque too, sent back as they are
+    # and a beta context compaction (its signature over the summary too; and its streamed
+    # delta): opaque too, sent back as they are
     ("type", "encrypted_code_execution_result", frozenset({"encrypted_stdout"})),
     ("type", "advisor_redacted_result", frozenset({"encrypted_content"})),
-    ("type", "compaction", frozenset({"encrypted_content"})),
+    ("type", "compaction", frozenset({"encrypted_content", "signature"})),
     ("type", "compaction_delta", frozenset({"encrypted_content"})),
-    # openai reasoning items returned encrypted (include=["reasoning.encrypted_content"])
+    # openai reasoning items returned encrypted (include=["reasoning.encrypted_content"]), and
+    # the encrypted content parts of a beta Responses API agent message
     ("type", "reasoning", frozenset({"encrypted_content"})),
+    ("type", "encrypted_content", frozenset({"encrypted_content"})),
     # an openai embedding: the vector, base64 with encoding_format="base64"
     ("object", "embedding", frozenset({"embedding"})),
     # not model output but content, never a credential either: the data of an anthropic

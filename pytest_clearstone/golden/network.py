@@ -315,6 +315,9 @@ class BlockedConnection(NamedTuple):
     #: why the host name's lookup failed (``[Errno -2] Name or service not known``): blocked at
     #: the lookup, ``host`` being the name; ``""``: blocked at ``connect``
     lookup_error: str = ""
+    #: the import path of the openai/anthropic SDK method whose request it was
+    #: (``openai.resources.conversations.conversations.Conversations.create``), or ``""``
+    sdk_method: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -446,6 +449,7 @@ class NetworkGuard(Patches):
             telemetry=first.telemetry,
             mcp=first.mcp,
             lookup_error=first.lookup_error,
+            sdk_method=first.sdk_method,
             loopback=_loopback_entry(first.host),
         )
         return made if raised is None else made.with_traceback(raised.__traceback__)
@@ -532,6 +536,7 @@ class NetworkGuard(Patches):
             _telemetry(),
             _mcp_transport(),
             lookup_error,
+            "" if background else _sdk_method(),
         )
         if background:
             with self._lock:
@@ -554,6 +559,7 @@ class NetworkGuard(Patches):
             telemetry=attempt.telemetry,
             mcp=attempt.mcp,
             lookup_error=attempt.lookup_error,
+            sdk_method=attempt.sdk_method,
             loopback=_loopback_entry(attempt.host),
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
@@ -646,6 +652,26 @@ def _awaited_module(coro: Any, prefixes: tuple[str, ...]) -> str:
             return module
         coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
     return ""
+
+
+#: the modules of the SDKs' resources, whose methods make the API's requests
+_SDK_RESOURCES = ("openai.resources.", "anthropic.resources.")
+
+
+def _sdk_method() -> str:
+    """The import path of the outermost method of an SDK resource (:data:`_SDK_RESOURCES`) on
+    the current thread's stack, the one the agent called (``responses.parse``, not the
+    ``create`` it calls), else ``""``: asked only for a blocked connection."""
+    found = ""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).startswith(_SDK_RESOURCES):
+            owner = type(frame.f_locals.get("self"))
+            name = frame.f_code.co_name
+            if owner.__module__.startswith(_SDK_RESOURCES) and callable(getattr(owner, name, None)):
+                found = f"{owner.__module__}.{owner.__qualname__}.{name}"
+        frame = frame.f_back
+    return found
 
 
 def _calling_module(prefixes: tuple[str, ...]) -> str:

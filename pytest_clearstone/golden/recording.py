@@ -744,6 +744,17 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
     helper = helper_answer(type_name)
     if helper is not None:  # a stream helper's manager, a tool runner
         return helper.fixes()
+    if "<locals>" in type_name:  # (a structured output's class made in the test function)
+        return (
+            "its class is defined inside a function, so no import path names it and a replay "
+            "cannot rebuild it. Define the class at module level (of the test file or the "
+            "agent's module), where the golden can name it"
+            + (
+                ", or allow pickles (--clearstone-allow-pickle: dill can pickle it)"
+                if pickles
+                else ""
+            )
+        )
     if is_page(loaded_class(type_name.partition("[")[0])):
         return _PAGE_FIXES
     if is_websocket(loaded_class(type_name)):

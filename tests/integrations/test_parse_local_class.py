@@ -1,0 +1,57 @@
+"""A structured output whose pydantic class is defined inside the test function (``parse`` with
+``response_format=`` or ``text_format=`` a local class): the golden cannot name the class, so the
+parsed answer cannot be stored. The refusal proposed teaching the codec the type, mocking the
+function under ``parse`` or allowing pickles (none of which works: dill cannot pickle it either);
+it now says the class is defined inside a function and to define it at module level, which
+records and replays."""
+
+from __future__ import annotations
+
+import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
+
+from .harness import Stack
+
+PARSE = "openai.resources.chat.completions.Completions.parse"
+
+CLASS = """
+class Answer(pydantic.BaseModel):
+    answer: str
+    confident: bool
+"""
+
+TEST = f"""
+import pydantic
+import pytest
+
+MODULE_LEVEL
+
+
+@pytest.mark.replay(mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    LOCAL
+
+    def ask(client, question):
+        completion = client.chat.completions.parse(
+            model="gpt-4o-mini", messages=[{{"role": "user", "content": question}}],
+            response_format=Answer)
+        return completion.choices[0].message.parsed.answer
+
+    assert replay.run(ask, openai_client, "Tides?") == "Answer to 'Tides?'"
+"""
+
+
+def test_a_parsed_answer_of_a_class_defined_in_the_test_names_the_fix(make_stack: object) -> None:
+    stack: Stack = make_stack()  # type: ignore[operator]
+    local = CLASS.strip().replace("\n", "\n    ")
+    stack.write_test("it", TEST.replace("MODULE_LEVEL", "").replace("LOCAL", local))
+    refused = stack.try_record("-W", "ignore::pytest_clearstone.errors.UnencodableValueWarning")
+    refused.assert_outcomes(failed=1)
+    text = " ".join(refused.stdout.str().split())
+    assert (
+        "(a test_it.test_it.<locals>.Answer): its class is defined inside a function, so no "
+        "import path names it and a replay cannot rebuild it. Define the class at module level"
+        in text
+    ), text
+    assert "teach the codec" not in text.lower() and "allow pickles" not in text
+    stack.write_test("it", TEST.replace("MODULE_LEVEL", CLASS).replace("LOCAL", ""))
+    stack.roundtrip()
