@@ -48,3 +48,62 @@ def test_handlers_a_context_manager_set_are_named_for_invoke() -> None:
     assert "(langchain_core.callbacks.usage.UsageMetadataCallbackHandler) set by a context" in (
         uncalled_handlers_hint([call])
     )
+
+
+class Tokens(BaseCallbackHandler):
+    pass
+
+
+class Costs(BaseCallbackHandler):
+    pass
+
+
+class Audit(BaseCallbackHandler):
+    pass
+
+
+INVOKE = "langchain_openai.ChatOpenAI.invoke"
+HERE = "tests.unit.test_callback_handlers"
+
+
+def test_the_first_three_handler_classes_are_named_once_each() -> None:
+    three = [Ends(), Tokens(), Ends(), Costs()]
+    hint = uncalled_handlers_hint([_call(INVOKE, config={"callbacks": three})])
+    assert f"({HERE}.Ends, {HERE}.Tokens, {HERE}.Costs) in config['callbacks']" in hint
+    four = [*three, Audit()]
+    hint = uncalled_handlers_hint([_call(INVOKE, config={"callbacks": four})])
+    assert f"({HERE}.Ends, {HERE}.Tokens, {HERE}.Costs, ...) in config['callbacks']" in hint
+
+
+def test_the_handlers_given_in_config_are_named_before_the_models_and_the_runs() -> None:
+    call = _call(INVOKE, config={"callbacks": [Tokens()]}, self=MODEL)
+    with get_usage_metadata_callback():
+        in_context = context_handlers()
+    assert in_context
+    call.in_context = in_context._replace(inherited=[Ends()])
+    assert f"({HERE}.Tokens) in config['callbacks']" in uncalled_handlers_hint([call])
+
+
+def test_langchains_own_handlers_that_collect_nothing_and_non_handlers_are_not_named() -> None:
+    from langchain_core.callbacks import StdOutCallbackHandler
+
+    callbacks = [StdOutCallbackHandler(), print]
+    assert uncalled_handlers_hint([_call(INVOKE, config={"callbacks": callbacks})]) == ""
+
+
+def test_the_handlers_of_a_callback_manager_are_named() -> None:
+    from langchain_core.callbacks import CallbackManager
+
+    manager = CallbackManager(handlers=[Costs()])
+    hint = uncalled_handlers_hint([_call(INVOKE, config={"callbacks": manager})])
+    assert f"({HERE}.Costs) in config['callbacks']" in hint
+
+
+def test_the_handlers_in_force_are_those_of_the_run_it_is_called_in() -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    assert context_handlers() is None  # (no run, no context manager)
+    found = RunnableLambda(lambda _: context_handlers()).invoke(1, {"callbacks": [Audit()]})
+    call = _call(INVOKE, self={"callbacks": None})
+    call.in_context = found
+    assert f"({HERE}.Audit) of the run it was called in" in uncalled_handlers_hint([call])

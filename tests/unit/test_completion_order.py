@@ -158,3 +158,11 @@ def test_without_an_asyncio_loop_or_for_a_sync_call_the_answer_is_given_at_once(
         return order.answered(0, "a", None, False)  # a sync target's call, in a loop
 
     assert asyncio.run(main()) == "a"
+
+
+def test_a_call_does_not_wait_for_a_call_of_its_own_branch_made_inside_it() -> None:
+    # a (0..30) made b (5..10) itself (a tool calling the LLM: one task), while c (12..20) ran
+    # in another task: a waits for c only
+    spans = [_span("a", 0, 30), _span("b", 5, 10), _span("c", 12, 20)]
+    calls = [(0, "0/x#0", "a"), (1, "0/x#0", "b"), (2, "0/x#1", "c")]
+    assert _waits(calls, spans) == {0: (2,), 1: (), 2: ()}

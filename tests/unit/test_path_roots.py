@@ -14,7 +14,7 @@ import pytest
 from pytest_clearstone.codec import TAG, decode, dumps, encode, loads, same_stored_form
 from pytest_clearstone.diff import state_delta
 from pytest_clearstone.errors import DecodeError
-from pytest_clearstone.path_roots import PathRoots, use_roots
+from pytest_clearstone.path_roots import PathRoots, anchored, use_roots
 
 Use = Callable[[PathRoots | None], None]
 
@@ -188,3 +188,10 @@ def test_a_path_named_through_a_linked_root_equals_the_path_resolved(
     use(PathRoots(rootdir=link))
     assert same_stored_form({"p": link / "docs" / "x"}, {"p": real / "docs" / "x"})
     assert not same_stored_form({"p": link / "docs" / "y"}, {"p": real / "docs" / "x"})
+
+
+@pytest.mark.parametrize("below", ["\\Windows\\system.ini", "/etc/passwd"])
+def test_a_stored_path_below_a_root_that_starts_at_a_separator_is_refused(below: str) -> None:
+    """Of either system: read on POSIX, ``\\Windows\\...`` would be a file name under the root."""
+    with pytest.raises(DecodeError, match="must be relative"):
+        anchored("rootdir", below)

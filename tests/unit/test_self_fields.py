@@ -36,3 +36,64 @@ def test_no_hint_when_anything_else_differs_or_no_method_was_called() -> None:
     assert final_state_hint(state, [], ["root['model'].last: 'a' -> None"]) == ""
     plain = [ReplayCall("app.complete", 1, {"prompt": "a"}, None)]
     assert final_state_hint(state, plain, ["root['model'].last: 'a' -> None"]) == ""
+
+
+class SubModel(Model):
+    """A subclass the agent uses; the mocked method is the base class's."""
+
+
+def _hint(state: object, delta: str, calls: list[ReplayCall] = CALLS) -> str:
+    return final_state_hint(state, calls, [delta])
+
+
+def test_an_object_of_a_subclass_of_the_mocked_class_is_found() -> None:
+    hint = _hint({"model": SubModel()}, "root['model'].last: 'a' -> None")
+    assert "ignore_state=['final_state.model.last']" in hint
+
+
+def test_objects_in_tuples_and_under_keys_with_dots_are_found_by_their_paths() -> None:
+    assert "final_state.team.0.last" in _hint({"team": (Model(),)}, "root['team'][0].last: 1 -> 2")
+    hint = _hint({"a.b": Model()}, "root['a.b'].last: 'a' -> None")
+    assert "ignore_state=['final_state.[\"a.b\"].last']" in hint
+
+
+def test_an_object_under_a_key_that_is_not_text_or_too_deep_gives_no_hint() -> None:
+    assert _hint({1: Model()}, "root[1].last: 'a' -> None") == ""
+    deep = {"a": {"b": {"c": {"d": {"e": Model()}}}}}
+    assert _hint(deep, "root['a']['b']['c']['d']['e'].last: 'a' -> None") == ""
+
+
+def test_a_field_whose_delta_spans_lines_is_named() -> None:
+    delta = "root['model'].last:\n  - 'first line\n  + 'second line"
+    assert "final_state.model.last" in _hint({"model": Model()}, delta)
+
+
+def test_a_pydantic_models_set_fields_follow_its_fields_and_are_not_a_path() -> None:
+    state = {"model": Model()}
+    both = "root['model'].last: 'a' -> None\nroot['model'].model_fields_set: {'last'} -> set()"
+    assert "ignore_state=['final_state.model.last']" in _hint(state, both)
+    assert _hint(state, "root['model'].model_fields_set: {'last'} -> set()") == ""
+
+
+def test_every_mocked_method_whose_object_changed_is_named() -> None:
+    other = f"{__name__}.Other.ask"
+    calls = [*CALLS, ReplayCall(other, 1, {"self": {}, "q": "a"}, None)]
+    state = {"model": Model(), "other": Other()}
+    delta = "root['model'].last: 'a' -> None\nroot['other'].seen: 1 -> 0"
+    hint = final_state_hint(state, calls, [delta])
+    assert f"the object that {TARGET} and {other} is called on" in hint
+    assert "ignore_state=['final_state.model.last', 'final_state.other.seen']" in hint
+
+
+def test_a_method_called_without_its_object_gives_no_hint() -> None:
+    """A static or class method mocked: the replay answers it without an object of the class."""
+    calls = [ReplayCall(TARGET, 1, {"prompt": "a"}, None)]
+    assert _hint({"model": Model()}, "root['model'].last: 'a' -> None", calls) == ""
+
+
+@dataclasses.dataclass
+class Other:
+    seen: int = 0
+
+    def ask(self, q: str) -> str:
+        return q

@@ -274,3 +274,34 @@ def test_recording_and_rebuilding_other_exceptions_imports_no_pydantic() -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_exception_in_a_lines_ctx_is_kept_as_a_record_only() -> None:
+    record = exception_record(_raised(CASES["value_error"]))
+    (line,) = record["validation"]["errors"]
+    assert "ctx" not in line  # (its only context is the exception, recorded as such)
+    assert line["ctx_exceptions"]["error"]["type"] == "ValueError"
+
+
+def test_an_edited_hide_input_that_is_not_a_truth_value_is_named() -> None:
+    rebuilt = rebuild_exception(_record(hide_input="no"))
+    assert type(rebuilt) is RecordedError
+    assert "'hide_input' must be true or false" in str(rebuilt)
+
+
+def test_a_state_is_made_into_pydantics_validation_error_only() -> None:
+    from pytest_clearstone.codec.validation_errors import validation_error_from_state
+
+    with pytest.raises(ValueError, match="ValueError is not pydantic's ValidationError"):
+        validation_error_from_state(ValueError, _record()["validation"], codec.decode, Exception)
+
+
+def test_a_kept_message_reads_as_recorded_with_text_outside_ascii() -> None:
+    recorded = _raised(
+        Booking.model_validate, {"guests": "zwölf", "price": "120.00", "code": "AB-1"}
+    )
+    rebuilt = _replayed(recorded)
+    assert type(rebuilt).__qualname__ == type(recorded).__qualname__ == "ValidationError"
+    assert str(rebuilt) == str(recorded)
+    assert rebuilt.json() == recorded.json()  # type: ignore[attr-defined]
+    assert "zwölf" in rebuilt.json()  # type: ignore[attr-defined]

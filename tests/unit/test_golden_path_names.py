@@ -1,0 +1,66 @@
+"""The file names goldens get and the reasons a golden path cannot be a file: a test's name made
+portable (ASCII word characters, no leading dot, a long one cut with a hash of the whole name,
+so two long names never share a file), and the limits of the file system named exactly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_clearstone.golden.paths import MAX_NAME, other_case, safe_file_name, too_long
+
+
+def test_a_name_keeps_only_ascii_word_characters_and_no_leading_dot() -> None:
+    assert safe_file_name("test_café[x y]") == "test_caf_[x_y]"
+    assert safe_file_name(".hidden") == "hidden"
+    assert safe_file_name("...") == "_"
+
+
+def test_a_long_name_is_cut_to_the_maximum_with_a_hash_of_the_whole_name() -> None:
+    assert safe_file_name("a" * MAX_NAME) == "a" * MAX_NAME
+    cut = safe_file_name("a" * (MAX_NAME + 1))
+    assert len(cut) == MAX_NAME and cut != "a" * MAX_NAME
+    # (names whose portable forms are equal still get their own files)
+    first, second = "t" * 200 + "[é]", "t" * 200 + "[ü]"
+    assert safe_file_name(first) != safe_file_name(second)
+
+
+def test_a_path_through_a_file_has_no_other_case(tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("not a folder")
+    assert other_case(tmp_path / "file.txt" / "golden.ckpt") is None
+
+
+def _path_of(tmp_path: Path, size: int) -> str:
+    """A path below ``tmp_path`` of ``size`` bytes, of names of at most 200 bytes."""
+    path = str(tmp_path)
+    while len(path) + 1 + 200 < size:
+        path += os.sep + "d" * 199
+    return path + os.sep + "f" * (size - len(path) - 1)
+
+
+@pytest.mark.skipif(not hasattr(os, "pathconf"), reason="POSIX limits")
+def test_a_path_as_long_as_the_limit_is_too_long_a_name_as_long_as_the_limit_is_not(
+    tmp_path: Path,
+) -> None:
+    path_max = os.pathconf(tmp_path, "PC_PATH_MAX")
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    assert "more than a path may be here" in too_long(_path_of(tmp_path, path_max))
+    assert too_long(_path_of(tmp_path, path_max - 1)) == ""
+    assert too_long(str(tmp_path / ("n" * name_max))) == ""
+    assert "its file name is" in too_long(str(tmp_path / ("n" * (name_max + 1))))
+    folder = "F" * (name_max + 1)
+    said = too_long(str(tmp_path / folder / "golden.ckpt"))
+    assert said == (
+        f"the name of its folder {'F' * 24}... is {name_max + 1} bytes long, more than a file "
+        f"name may be here ({name_max} bytes)"
+    )
+
+
+def test_a_limit_the_system_does_not_say_is_the_usual_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "pathconf", lambda directory, name: -1, raising=False)
+    assert too_long(str(tmp_path / "golden.ckpt")) == ""
+    assert "more than a file name may be here (255 bytes)" in too_long(str(tmp_path / ("n" * 256)))

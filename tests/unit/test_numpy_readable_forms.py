@@ -1,0 +1,86 @@
+"""The readable forms of numpy arrays and numbers, and how arrays and pandas values are compared:
+booleans, signed and unsigned integers and floats of up to 8 bytes are stored as their dtype
+(its code for another byte order), shape and values and read back exactly; another dtype (a long
+double, text, complex numbers) is not stored readably and an edited tree naming one is refused.
+Arrays are equal by dtype, shape and values (NaN equal to NaN); pandas values by
+``pandas.testing`` with exact numbers, of one type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.codec import TAG, decode, encode
+from pytest_clearstone.codec.arrays import cells_view, equal_by_value
+from pytest_clearstone.errors import DecodeError
+
+np = pytest.importorskip("numpy")
+
+
+@pytest.mark.parametrize(
+    ("array", "dtype"),
+    [
+        (np.array([[1, 2], [3, 4]], dtype="uint8"), "uint8"),
+        (np.array([True, False]), "bool"),
+        (np.array([[1.5], [2.5]], dtype="float32"), "float32"),
+        (np.array([1.0, 2.0], dtype=">f4"), ">f4"),  # (not the machine's byte order)
+    ],
+    ids=["unsigned", "bool", "float32-2d", "big-endian"],
+)
+def test_an_array_of_plain_numbers_is_stored_readably_and_read_back_exactly(
+    array: Any, dtype: str
+) -> None:
+    tree = encode(array, allow_pickle=False)
+    assert tree == {TAG: "ndarray", "dtype": dtype, "shape": list(array.shape), "v": array.tolist()}
+    back = decode(tree)
+    assert back.dtype == array.dtype and back.shape == array.shape
+    assert (back == array).all()
+
+
+def test_an_array_or_number_of_long_doubles_is_not_stored_readably() -> None:
+    long_double = np.dtype("longdouble")
+    if long_double.itemsize <= 8:
+        pytest.skip("long double is a double on this machine")
+    assert encode(np.array([1.0], dtype=long_double), allow_pickle=True)[TAG] == "pickle"
+    assert encode(long_double.type(1.0), allow_pickle=True)[TAG] == "pickle"
+
+
+@pytest.mark.parametrize("dtype", ["complex128", "<U3", "float128", "object"])
+def test_an_edited_array_of_a_dtype_not_stored_readably_is_refused(dtype: str) -> None:
+    with pytest.raises(DecodeError, match="not a dtype stored readably"):
+        decode({TAG: "ndarray", "dtype": dtype, "shape": [1], "v": [1]})
+    with pytest.raises(DecodeError, match="not a dtype stored readably"):
+        decode({TAG: "numpy", "dtype": dtype, "v": 1})
+
+
+def test_arrays_are_equal_by_dtype_shape_and_values_nan_equal_to_nan() -> None:
+    a = np.array([1.0, float("nan")])
+    assert equal_by_value(a, np.array([1.0, float("nan")])) is True
+    assert equal_by_value(a, a.astype("float32")) is False
+    assert equal_by_value(np.array([1, 2]), np.array([[1, 2]])) is False
+    assert equal_by_value(np.array([1, 2]), np.array([1, 3])) is False
+
+
+def test_pandas_values_are_equal_exactly_and_by_type() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"price": [1.0, 2.0]})
+    assert equal_by_value(frame, pd.DataFrame({"price": [1.0, 2.0]})) is True
+    assert equal_by_value(frame, pd.DataFrame({"price": [1.0, 2.0 + 1e-12]})) is False
+    sub = type("Frame", (pd.DataFrame,), {})
+    assert equal_by_value(frame, sub({"price": [1.0, 2.0]})) is False
+
+
+def test_a_frames_cells_are_shown_by_column_then_label() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"price": [1.0, 2.0]}, index=["a", "b"])
+    assert cells_view(frame) == {"price": {"a": 1.0, "b": 2.0}}
+    assert cells_view(frame["price"]) == {"a": 1.0, "b": 2.0}
+    assert cells_view(np.array([1])) is None
+
+
+def test_an_empty_array_keeps_its_shape() -> None:
+    """An empty matrix (no embeddings yet: 0 rows of 3) has no values to tell its shape."""
+    empty = np.zeros((0, 3), dtype="float32")
+    back = decode(encode(empty, allow_pickle=False))
+    assert back.shape == (0, 3) and back.dtype == empty.dtype
