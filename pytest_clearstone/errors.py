@@ -405,9 +405,9 @@ RESTORE_OR_RERECORD = f"Restore it from version control or re-record it with: {R
 
 #: what to do about a golden naming a class the code no longer has as it was (StoredClassError)
 CODE_CHANGED = (
-    "The file is sound: the code changed since it was recorded (a class moved, renamed, or given "
-    "other fields or values). Put the class back as the golden names it or, if the change is "
-    f"intended, re-record it with: {RECORD_COMMAND}"
+    "The file is sound: the code changed since it was recorded (a class moved, renamed, made "
+    "another kind of class, or given other fields or values). Put the class back as the golden "
+    f"names it or, if the change is intended, re-record it with: {RECORD_COMMAND}"
 )
 
 #: what to do about a golden holding a time zone this machine's database lacks (UnknownZoneError)

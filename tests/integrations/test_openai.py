@@ -334,8 +334,9 @@ def test_a_response_format_model_renamed_or_changed_since_recording_names_the_co
         [
             f"*sdk_parse.ckpt was recorded with a class the code has changed since: "
             f"{problem}. The file is sound: the code changed since it was recorded (a class "
-            "moved, renamed, or given other fields or values). Put the class back as the golden "
-            "names it or, if the change is intended, re-record it with: "
+            "moved, renamed, made another kind of class, or given other fields or values). Put "
+            "the class back as the golden names it or, if the change is intended, re-record it "
+            "with: "
             "pytest --clearstone-record test_sdk_parse.py::test_it"
         ]
     )

@@ -443,8 +443,22 @@ def test_shaped(replay):
             "the stored 'shapes:Verdict' lacks the required field 'sources'",
         ),
         ([("Note", "Memo")], "cannot import 'shapes:Note'"),
+        (
+            [("@dataclasses.dataclass\nclass Note:", "class Note(pydantic.BaseModel):")],
+            "'shapes:Note' is not a dataclass",
+        ),
+        (
+            [("class Verdict(pydantic.BaseModel):", "@dataclasses.dataclass\nclass Verdict:")],
+            "'shapes:Verdict' is not a pydantic v2 model",
+        ),
     ],
-    ids=["dataclass_field_removed", "model_field_added", "class_renamed"],
+    ids=[
+        "dataclass_field_removed",
+        "model_field_added",
+        "class_renamed",
+        "dataclass_made_a_model",
+        "model_made_a_dataclass",
+    ],
 )
 def test_a_golden_holding_a_class_of_the_user_changed_since_diverges_and_is_re_recorded(
     pytester: pytest.Pytester, edits: list[tuple[str, str]], problem: str
