@@ -10,6 +10,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      +-- CheckpointError
      |    +-- CheckpointNotFoundError (FileNotFoundError)
      |    +-- CheckpointCorruptError (ValueError)   truncated, not JSON, not a checkpoint
+     |    |    +-- CheckpointClassChangedError       sound: a stored class changed since
      |    +-- CheckpointVersionError (ValueError)   written by a newer/older format
      |    +-- CheckpointPathError (ValueError)      a filename escaping the directory
      |    +-- AgentImportError (ImportError)        the agent class cannot be imported
@@ -404,9 +405,9 @@ RESTORE_OR_RERECORD = f"Restore it from version control or re-record it with: {R
 
 #: what to do about a golden naming a class the code no longer has as it was (StoredClassError)
 CODE_CHANGED = (
-    "The file is sound: the code changed since it was recorded (a class moved, renamed, or given "
-    "other fields or values). Put the class back as the golden names it or, if the change is "
-    f"intended, re-record it with: {RECORD_COMMAND}"
+    "The file is sound: the code changed since it was recorded (a class moved, renamed, made "
+    "another kind of class, or given other fields or values). Put the class back as the golden "
+    f"names it or, if the change is intended, re-record it with: {RECORD_COMMAND}"
 )
 
 #: what to do about a golden holding a time zone this machine's database lacks (UnknownZoneError)
@@ -465,11 +466,25 @@ class CheckpointCorruptError(CheckpointError, ValueError):
         if node_id and fix.endswith(RECORD_COMMAND):
             fix = fix[: -len(RECORD_COMMAND)] + record_command(node_id)
         tail = f". {fix}" if fix else ""
-        super().__init__(f"{path} is not a readable checkpoint: {problem}{tail}")
+        super().__init__(f"{path} {self.what}: {problem}{tail}")
+
+    #: what the message says of the file
+    what = "is not a readable checkpoint"
 
     def for_test(self, node_id: str) -> CheckpointCorruptError:
         """This error for the golden of the test ``node_id``: its re-record command names it."""
-        return CheckpointCorruptError(self.path, self.problem, self.fix, node_id=node_id)
+        return type(self)(self.path, self.problem, self.fix, node_id=node_id)
+
+
+class CheckpointClassChangedError(CheckpointCorruptError):
+    """A sound golden holding a value of a class the code changed since it was recorded (moved,
+    renamed, given other fields or enum values: a :class:`StoredClassError`): the agent's code
+    diverged from the recording, so ``--clearstone-mode=record-diverged`` re-records it."""
+
+    what = "was recorded with a class the code has changed since"
+
+    def __init__(self, path: Path | str, problem: str, fix: str = "", *, node_id: str = "") -> None:
+        super().__init__(path, problem, fix or CODE_CHANGED, node_id=node_id)
 
 
 class GoldenCaseTwinError(ClearstoneError):

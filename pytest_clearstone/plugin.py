@@ -188,6 +188,8 @@ _MARKS = pytest.StashKey[tuple[int, "_Marker | None"]]()  # see _marker
 _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
+#: the test's golden holds a class the code changed since: its outcome, diverged, is kept
+_CLASS_CHANGED = pytest.StashKey[bool]()
 #: record-diverged: the mock targets the test's replay attempt called (see _check_recorded)
 _REPLAYED_TARGETS = pytest.StashKey[tuple[str, ...]]()
 #: record-diverged: the settings pytest-timeout timed the test with (see _restart_timeout)
@@ -1424,7 +1426,7 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
         for report in reports:
             item.ihook.pytest_runtest_logreport(report=report)
     del item.stash[_ATTEMPT]
-    for key in (_REPLAYED_TARGETS, _TIMEOUT_SETTINGS):
+    for key in (_REPLAYED_TARGETS, _TIMEOUT_SETTINGS, _CLASS_CHANGED):
         if key in item.stash:
             del item.stash[key]
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
@@ -1938,19 +1940,35 @@ def _start_problem(item: pytest.Item, replay: Replay, exc: Exception) -> str | N
     exception, raised as it is, with its traceback. (The errors are imported here, when one was
     raised: an import statement costs ~12 k instructions each time it runs, and ``_start`` runs
     for every replaying test.)"""
-    from .errors import CheckpointError, CheckpointNotFoundError, ClearstoneError
+    from .errors import ClearstoneError
 
     if not isinstance(exc, ClearstoneError):
         return None
+    _note_start_problem(item, replay, exc)
+    return str(exc)
+
+
+def _note_start_problem(item: pytest.Item, replay: Replay, exc: Exception) -> None:
+    """Note the outcome of a test whose golden could not be read (``exc``): missing; diverged
+    when it holds a class the code changed since (record-diverged re-records it); else
+    unreadable (damaged, of another version, a refused pickle)."""
+    from .errors import CheckpointClassChangedError, CheckpointError, CheckpointNotFoundError
+
     if isinstance(exc, CheckpointNotFoundError):
         _missing(item, replay)
-    elif isinstance(exc, CheckpointError):  # damaged, of another version, a refused pickle
+    elif isinstance(exc, CheckpointClassChangedError):
+        _outcome(item, "diverged")
+        _note_reader(item, replay)
+        item.stash[_CLASS_CHANGED] = True  # (kept when the test fails with it)
+    elif isinstance(exc, CheckpointError):
         _outcome(item, "unreadable")
-    return str(exc)
 
 
 def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     if ("clearstone", "missing") in item.user_properties:
+        return
+    if item.stash.get(_CLASS_CHANGED, False):  # (its golden holds a class changed since)
+        del item.stash[_CLASS_CHANGED]
         return
     if isinstance(exc, pytest.skip.Exception):  # not a failure: say so
         outcome, why = "skipped", f"the test skipped while recording ({exc.msg})"
@@ -3510,19 +3528,15 @@ def replay(clearstone_config: dict[str, Any]) -> Replay:
 def checkpoint(replay: Replay) -> Checkpoint | None:
     """The golden :class:`~pytest_clearstone.debugging.Checkpoint` of the test's replay marker;
     in a record attempt the previous golden, or ``None`` when there is none yet."""
-    from .errors import CheckpointError, CheckpointNotFoundError, ClearstoneError
+    from .errors import ClearstoneError
 
     problem = ""
     try:
         return replay.checkpoint
-    except CheckpointNotFoundError as exc:  # (replaying: a record attempt gets None)
+    except ClearstoneError as exc:  # (missing: replaying; a record attempt gets None)
         problem = str(exc)
         if _running:
-            _missing(_running[-1], replay)
-    except ClearstoneError as exc:
-        problem = str(exc)
-        if _running and isinstance(exc, CheckpointError):
-            _outcome(_running[-1], "unreadable")
+            _note_start_problem(_running[-1], replay, exc)
     pytest.fail(f"{replay.node_id}: {problem}", pytrace=False)
 
 

@@ -140,7 +140,7 @@ def resolve_ref(ref: Any) -> Any:
         if getattr(origin, "__pydantic_generic_metadata__", None) is None and not is_v1_generic(
             origin
         ):
-            raise DecodeError(f"{ref['cls']!r} is not a generic pydantic model")
+            raise StoredClassError(f"{ref['cls']!r} is not a generic pydantic model")
         args = tuple(resolve_ref(arg) for arg in ref["args"])
         try:
             return origin[args if len(args) != 1 else args[0]]  # type: ignore[index]
@@ -278,7 +278,7 @@ def _v2_facts(cls: type) -> tuple[Callable[[type], Any], bool, Mapping[str, Any]
     private attributes it has, which go in the instance's ``__dict__``); :class:`DecodeError`
     for a class that is not one."""
     if not _is_v2_model(cls):
-        raise DecodeError(f"{class_path(cls)!r} is not a pydantic v2 model")
+        raise StoredClassError(f"{class_path(cls)!r} is not a pydantic v2 model")
     config: Any = getattr(cls, "model_config", {})
     private = getattr(cls, "__private_attributes__", None) or {}
     new: Callable[[type], Any] = cls.__new__  # type: ignore[assignment]
@@ -386,7 +386,7 @@ def decode_pydantic_v1(tree: dict[str, Any]) -> Any:
     cls: Any = import_type(tree["cls"]) if "args" not in tree else _generic_class(tree)
     fields = getattr(cls, "__fields__", None)
     if not isinstance(fields, dict) or not hasattr(cls, "__fields_set__"):
-        raise DecodeError(f"{tree['cls']!r} is not a pydantic v1 model")
+        raise StoredClassError(f"{tree['cls']!r} is not a pydantic v1 model")
     stored: dict[str, Any] = tree["v"]
     values: dict[str, Any] = {}
     for name, field in fields.items():
@@ -482,7 +482,7 @@ def decode_attrs(tree: dict[str, Any]) -> Any:
     cls: Any = import_type(tree["cls"])
     attributes = getattr(cls, "__attrs_attrs__", None)
     if attributes is None:
-        raise DecodeError(f"{tree['cls']!r} is not an attrs class")
+        raise StoredClassError(f"{tree['cls']!r} is not an attrs class")
     stored: dict[str, Any] = tree["v"]
     names = {attribute.name for attribute in attributes}
     unknown = stored.keys() - names
@@ -524,7 +524,7 @@ def decode_namedtuple(tree: dict[str, Any]) -> Any:
     cls: Any = import_type(tree["cls"])
     names = getattr(cls, "_fields", None)
     if not (issubclass(cls, tuple) and isinstance(names, tuple)):
-        raise DecodeError(f"{tree['cls']!r} is not a named tuple")
+        raise StoredClassError(f"{tree['cls']!r} is not a named tuple")
     stored: dict[str, Any] = tree["v"]
     defaults = getattr(cls, "_field_defaults", {})
     unknown = stored.keys() - set(names)

@@ -829,7 +829,7 @@ def _dec_float(v: Any) -> Any:
 def _dec_enum(tree: dict[str, Any]) -> Any:
     cls = import_class(tree["cls"])
     if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
-        raise DecodeError(f"{tree['cls']!r} is not an Enum")
+        raise StoredClassError(f"{tree['cls']!r} is not an Enum")
     try:
         return cls(tree["v"])
     except ValueError:  # (a member renamed or removed since the recording)
@@ -926,7 +926,7 @@ def first_difference(recorded: Any, now: Any) -> str:
 def _dec_dataclass(tree: dict[str, Any]) -> Any:
     cls = import_class(tree["cls"])
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        raise DecodeError(f"{tree['cls']!r} is not a dataclass")
+        raise StoredClassError(f"{tree['cls']!r} is not a dataclass")
     values = dict(tree["v"])
     unset = set(tree.get("unset", ()))  # (fields the original had no value for either)
     fields = {f.name: f for f in dataclasses.fields(cls)}

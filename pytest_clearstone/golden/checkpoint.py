@@ -38,11 +38,13 @@ from ..codec.tags import (
     scan_document,
 )
 from ..errors import (
+    CheckpointClassChangedError,
     CheckpointCorruptError,
     CheckpointVersionError,
     ClearstoneError,
     DecodeError,
     SerializationError,
+    StoredClassError,
     decode_fix,
 )
 from ..tracing.span import LONG_INTEGER_TEXT, Recorded, Span
@@ -392,6 +394,8 @@ class Checkpoint:
             raise
         except (json.JSONDecodeError, ValueError) as exc:
             _refuse_if_not_utf8(raw, path)  # the parser found it: said the same way here
+            if isinstance(exc, StoredClassError):  # (sound: the code changed since)
+                raise CheckpointClassChangedError(path, str(exc)) from None
             if isinstance(exc, DecodeError):
                 raise CheckpointCorruptError(
                     path, f"a stored value cannot be decoded: {exc}", decode_fix(exc)

@@ -151,6 +151,11 @@ class Stack:
         """Record, whatever the outcome."""
         return self._run(False, ("--clearstone-record", *args), xdist)
 
+    def live(self, *args: str, xdist: bool = False) -> pytest.RunResult:
+        """Run with the services reachable, whatever the outcome (``args`` give the mode:
+        ``--clearstone-mode=record-diverged``)."""
+        return self._run(False, args, xdist)
+
     def record(self, *args: str, xdist: bool = False) -> pytest.RunResult:
         result = self.try_record(*args, xdist=xdist)
         _assert_passed(result, "record")

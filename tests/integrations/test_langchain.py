@@ -679,3 +679,47 @@ def test_a_langchain_upgrade_does_not_fail_the_replay(stack: Stack) -> None:
         s["metadata"] = {"lc_versions": {"langchain-core": "0.0.1", "langchain-openai": "0.0.2"}}
     golden.write_text(json.dumps(tree, indent=2))
     stack.replay_passes()
+
+
+STRUCTURED = f"""
+import pydantic
+
+
+class Verdict(pydantic.BaseModel):
+    answer: str
+    confident: bool
+
+
+def ask(question):
+    return app.make_llm().with_structured_output(Verdict).invoke(question)
+
+
+@pytest.mark.replay("goldens/structured.ckpt", mock={{"llm": "{INVOKE}"}})
+def test_it(replay):
+    verdict = replay.run(ask, "Risotto tips?")
+    assert verdict.answer == "Answer to 'Risotto tips?'"
+"""
+
+
+def test_a_structured_output_model_changed_since_recording_diverges_and_is_re_recorded(
+    stack: Stack,
+) -> None:
+    """``with_structured_output(Verdict)``: the recorded answer holds the parsed ``Verdict``. A
+    field removed from it since was a damaged golden ("not a readable checkpoint"), and
+    record-diverged left the test failed."""
+    stack.write_test("structured", HEADER + STRUCTURED)
+    stack.record()
+    stack.replay_passes()
+    stack.edit("test_structured", "    confident: bool\n", "")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*structured.ckpt was recorded with a class the code has changed since: the stored "
+            "'test_structured:Verdict' has fields [[]'confident'[]] the class no longer has*",
+            "0 checkpoint(s) replayed, 0 recorded, 1 diverged",
+        ]
+    )
+    result = stack.live("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1)
+    stack.replay_passes()

@@ -321,7 +321,9 @@ def test_a_response_format_model_renamed_or_changed_since_recording_names_the_co
 ) -> None:
     """The parsed model in the recorded answer names its class: renamed, or a field removed,
     the golden cannot be read. The message told to restore the golden from version control (it
-    is sound: the code changed) and, for a removed field, said to re-record twice."""
+    is sound: the code changed) and, for a removed field, said to re-record twice; then it
+    called the sound golden "not a readable checkpoint" and counted it unreadable, not
+    diverged, so the summary offered no record-diverged."""
     stack.write_test("sdk_parse", HEADER + SCENARIOS["sdk_parse"])
     stack.record()
     for old, new in edits:
@@ -330,15 +332,60 @@ def test_a_response_format_model_renamed_or_changed_since_recording_names_the_co
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            f"*sdk_parse.ckpt is not a readable checkpoint: a stored value cannot be decoded: "
+            f"*sdk_parse.ckpt was recorded with a class the code has changed since: "
             f"{problem}. The file is sound: the code changed since it was recorded (a class "
-            "moved, renamed, or given other fields or values). Put the class back as the golden "
-            "names it or, if the change is intended, re-record it with: "
+            "moved, renamed, made another kind of class, or given other fields or values). Put "
+            "the class back as the golden names it or, if the change is intended, re-record it "
+            "with: "
             "pytest --clearstone-record test_sdk_parse.py::test_it"
         ]
     )
+    # a divergence of the code, not a damaged file: record-diverged re-records it
+    result.stdout.fnmatch_lines(
+        [
+            "0 checkpoint(s) replayed, 0 recorded, 1 diverged",
+            "hint: * re-record what diverged with: pytest --clearstone-mode=record-diverged*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*not a readable checkpoint*")
     result.stdout.no_fnmatch_line("*version control*")
     result.stdout.no_fnmatch_line("*re-record the golden*")
+
+
+ANY_VERDICT = f"""
+@pytest.mark.replay("goldens/sdk_parse.ckpt", mock={{"llm": "{PARSE}"}})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    verdict = replay.run(agent.structured, "Is Lisbon sunny?")
+    assert verdict.answer == "Answer to 'Is Lisbon sunny?'"
+"""
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        [
+            ("class Verdict(", "class Ruling("),
+            ("response_format=Verdict", "response_format=Ruling"),
+        ],
+        [("    confident: bool\n", "")],
+    ],
+    ids=["renamed", "field_removed"],
+)
+def test_record_diverged_re_records_a_golden_whose_response_format_model_changed(
+    stack: Stack, edits: list[tuple[str, str]]
+) -> None:
+    """A structured-output model changed since recording is a change of the agent, not a
+    damaged golden: record-diverged re-records it (it left the test failed, "not a readable
+    checkpoint", and only --clearstone-record fixed it), and the replay then passes."""
+    stack.write_test("sdk_parse", HEADER + ANY_VERDICT)
+    stack.record()
+    for old, new in edits:
+        stack.edit("openai_agent", old, new)
+    result = stack.live("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["re-recorded (diverged on replay): test_sdk_parse.py::test_it"])
+    stack.replay_passes()
 
 
 DATACLASS_FORMAT = f"""

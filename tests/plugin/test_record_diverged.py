@@ -376,3 +376,138 @@ def test_a_test_that_only_reads_its_golden_is_not_told_to_re_record_itself(
     rerun.stdout.fnmatch_lines(["*tests that only read their golden (no mock=)*"])
     rerun.stdout.no_fnmatch_line("*goldens not written*")
     rerun.stdout.no_fnmatch_line("*failed live*")
+
+
+SHAPED = """
+import dataclasses
+
+import pydantic
+
+
+@dataclasses.dataclass
+class Note:
+    text: str
+    loud: bool
+
+
+class Verdict(pydantic.BaseModel):
+    answer: str
+    sure: bool
+
+
+def notes(answer):
+    return [Note(text=answer, loud=True), Verdict(answer=answer, sure=True)]
+"""
+
+SHAPED_TEST = """
+import pytest
+
+import app
+import shapes
+
+
+class ShapedAgent:
+    def __init__(self):
+        self.notes = []
+
+    def get_state(self):
+        return {"notes": self.notes}
+
+    def load_state(self, state):
+        self.notes = list(state["notes"])
+
+    def run(self, name):
+        answer = app.complete("Hello {}".format(name))
+        self.notes += shapes.notes(answer)
+        return answer
+
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_shaped(replay):
+    assert replay.run(ShapedAgent().run, "Ann")
+"""
+
+
+@pytest.mark.parametrize(
+    ("edits", "problem"),
+    [
+        (
+            [("    loud: bool\n", ""), (", loud=True", "")],
+            "the stored 'shapes:Note' has fields [[]'loud', 'text'[]], the class has [[]'text'[]]",
+        ),
+        (
+            [
+                ("    sure: bool\n", "    sure: bool\n    sources: list[str]\n"),
+                ("sure=True", "sure=True, sources=[]"),
+            ],
+            "the stored 'shapes:Verdict' lacks the required field 'sources'",
+        ),
+        ([("Note", "Memo")], "cannot import 'shapes:Note'"),
+        (
+            [("@dataclasses.dataclass\nclass Note:", "class Note(pydantic.BaseModel):")],
+            "'shapes:Note' is not a dataclass",
+        ),
+        (
+            [("class Verdict(pydantic.BaseModel):", "@dataclasses.dataclass\nclass Verdict:")],
+            "'shapes:Verdict' is not a pydantic v2 model",
+        ),
+    ],
+    ids=[
+        "dataclass_field_removed",
+        "model_field_added",
+        "class_renamed",
+        "dataclass_made_a_model",
+        "model_made_a_dataclass",
+    ],
+)
+def test_a_golden_holding_a_class_of_the_user_changed_since_diverges_and_is_re_recorded(
+    pytester: pytest.Pytester, edits: list[tuple[str, str]], problem: str
+) -> None:
+    """A dataclass or pydantic model of the user's kept in the agent's state, changed since the
+    recording: the golden is sound and the agent changed. It failed as "not a readable
+    checkpoint", counted unreadable, and record-diverged left it failed."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(APP),
+        shapes=textwrap.dedent(SHAPED),
+        test_shaped=textwrap.dedent(SHAPED_TEST),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    shapes = pytester.path / "shapes.py"
+    text = shapes.read_text()
+    for old, new in edits:
+        text = text.replace(old, new)
+    shapes.write_text(text)
+    _live(pytester)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*test_shaped.ckpt was recorded with a class the code has changed since: "
+            f"{problem}*The file is sound: the code changed since it was recorded*",
+            "*0 checkpoint(s) replayed, 0 recorded, 1 diverged",
+            "*re-record what diverged with: pytest --clearstone-mode=record-diverged*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*not a readable checkpoint*")
+    assert _live(pytester) == []
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["re-recorded (diverged on replay): test_shaped.py::test_shaped"])
+    assert _live(pytester) == ["Hello Ann"]
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_record_diverged_leaves_a_damaged_golden_failed_as_unreadable(
+    suite: pytest.Pytester,
+) -> None:
+    """A golden that is damaged (a class path edited by hand into one that is not a class path)
+    is still called unreadable, and record-diverged does not record over it."""
+    golden = _golden(suite, "test_a")
+    text = golden.read_text()
+    golden.write_text(text[: len(text) // 2])
+    result = suite.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_a.ckpt is not a readable checkpoint*"])
+    assert _live(suite) == []
+    assert golden.read_text() == text[: len(text) // 2]
