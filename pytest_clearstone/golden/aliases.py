@@ -9,7 +9,7 @@ import re
 import sys
 import types
 import weakref
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..callables import Kind, kind_of
@@ -386,15 +386,8 @@ def siblings(path: str) -> list[str]:
     family = f"{home.partition('_')[0]}_"
     found: list[str] = []
     partners: list[str] = []
-    pending: list[type] = type.__subclasses__(definer)
-    seen: set[type] = {definer}
-    while pending:
-        cls = pending.pop(0)
-        if cls in seen:
-            continue
-        seen.add(cls)
+    for cls in _subclasses(definer):
         try:
-            pending.extend(type.__subclasses__(cls))
             package = str(cls.__module__).partition(".")[0]
             if (
                 (package != library and (package == home or not package.startswith(family)))
@@ -495,14 +488,7 @@ def other_models(path: str) -> list[str]:
     if not isinstance(base, type) or not isinstance(owner, type) or not issubclass(owner, base):
         return []
     found = []
-    pending: list[type] = type.__subclasses__(base)
-    seen: set[type] = {base}
-    while pending:
-        cls = pending.pop(0)
-        if cls in seen:
-            continue
-        seen.add(cls)
-        pending.extend(type.__subclasses__(cls))
+    for cls in _subclasses(base):
         if "request" not in vars(cls) or issubclass(cls, owner) or issubclass(owner, cls):
             continue
         try:
@@ -518,6 +504,23 @@ def other_models(path: str) -> list[str]:
             continue
         found.append(other)
     return found
+
+
+def _subclasses(base: type) -> Iterator[type]:
+    """Every subclass of ``base``, nearest first, each once (not one whose own subclasses
+    cannot be listed: a metaclass's ``__subclasses__``)."""
+    pending: list[type] = type.__subclasses__(base)
+    seen: set[type] = {base}
+    while pending:
+        cls = pending.pop(0)
+        if cls in seen:
+            continue
+        seen.add(cls)
+        try:
+            pending.extend(type.__subclasses__(cls))
+        except Exception:
+            continue
+        yield cls
 
 
 def _exporter(cls: type) -> str:
