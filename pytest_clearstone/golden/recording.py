@@ -206,15 +206,15 @@ class RecordingRun:
         warnings = []
         for called in self.recorder.unmocked:
             span_type, target = self._watched[called]
-            if called in self._beside:  # (its own request: the target's calls say nothing)
+            # its own request, or another provider's model's: the target's calls say nothing
+            own = called in self._beside
+            other_model = not own and called in self._other_models
+            if own or other_model:
                 fix = _unmocked_fix(span_type, target, called, "")
-                warnings.append(UnmockedCallWarning(self.node_id, called, target, fix, own=True))
-                continue
-            if called in self._other_models:  # (another model: the same)
-                fix = _unmocked_fix(span_type, target, called, "")
-                warnings.append(
-                    UnmockedCallWarning(self.node_id, called, target, fix, other_model=True)
+                warning = UnmockedCallWarning(
+                    self.node_id, called, target, fix, own=own, other_model=other_model
                 )
+                warnings.append(warning)
                 continue
             sdk = _pydantic_ai_sdk_method(called)
             if target in recorded or sdk in recorded:
