@@ -1044,3 +1044,28 @@ def test_items_in_another_order_in_an_unsorted_golden_still_name_a_set(
     result.assert_outcomes(failed=1, deselected=1)
     result.stdout.fnmatch_lines(["*Only the order of the items differs. If they come from a set*"])
     result.stdout.no_fnmatch_line("*alphabetical*")
+
+
+@pytest.mark.parametrize("sort_keys", [False, True], ids=["layout", "sorted-keys"])
+def test_a_re_record_of_a_golden_a_formatter_rewrote_writes_it_back_as_it_was(
+    profiled: Path, pytester: pytest.Pytester, sort_keys: bool
+) -> None:
+    # Expected: once the goldens are left out of the formatter, re-recording the unchanged agent
+    # writes each golden back byte for byte as it was before the formatter ran, so git shows
+    # no change against that commit. Before the fix the re-record wrote the layout back, but
+    # with its spans' newly measured times (two lines a span), and, after a formatter that
+    # sorted the keys, with each call's arguments in the formatter's order (a re-record keeps
+    # the previous golden's order of arguments' keys).
+    golden = profiled / "test_ask.ckpt"
+    written = golden.read_bytes()
+    text = written.decode("utf-8")
+    if sort_keys:
+        golden.write_text(pretty_format_json(text, indent=4), "utf-8")
+    else:  # pretty-format-json --autofix --no-sort-keys --indent 4 --no-ensure-ascii
+        golden.write_text(json.dumps(json.loads(text), indent=4, ensure_ascii=False) + "\n")
+    recorded = pytester.runpytest("--clearstone-record", "test_p.py::test_ask")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(
+        ["  goldens/test_p/test_ask.ckpt: layout (behaviour unchanged: the file was written again)"]
+    )
+    assert golden.read_bytes() == written
