@@ -188,9 +188,24 @@ def _rewritten(old: Any, new: Any, key: bytes | None) -> str:
         changes.append("signature (signed with another key)")
     # (a dict built from a set: its order of strings is the process's; not a formatter's order)
     if not changes and not sorted_throughout(old):
-        reordered = retried(lambda: _parts_changed(_key_ordered(old), _key_ordered(new)))
-        changes.extend(f"{part} (key order only)" for part in reordered)
+        changes.extend(f"{part} (key order only)" for part in _reordered(old, new))
     return ", ".join(changes) or "layout (behaviour unchanged: the file was written again)"
+
+
+def key_order_changes(old: Any, new: Any) -> list[str]:
+    """The parts of the golden documents ``old`` and ``new`` (parsed, nothing decoded) that hold
+    the same values with the keys of a dict in another order (``state``, ``llm call #1 to
+    app.llm answer``), each named as the summary names it; ``[]`` when there are none, or when
+    some values differ. A replay gives the agent its state and the recorded answers in the
+    order of the file: an agent that writes such a dict into a prompt tells them apart."""
+    if retried(lambda: _parts_changed(old, new)):
+        return []
+    return _reordered(old, new)
+
+
+def _reordered(old: Any, new: Any) -> list[str]:
+    """The parts of ``new`` whose keys come in another order than ``old``'s, or differ."""
+    return retried(lambda: _parts_changed(_key_ordered(old), _key_ordered(new)))
 
 
 def _key_ordered(value: Any) -> Any:
