@@ -322,6 +322,29 @@ def _at_head(path: Path) -> tuple[str, bytes]:
     return f"HEAD:{relative}", without_bom(shown.stdout)  # (read as read_file reads a file)
 
 
+#: the title of the section of ``diff`` that names the parts whose keys only come in another order
+_KEY_ORDER = (
+    "key order (the same values; a replay gives the agent its state and the recorded answers in "
+    "the order of the file)"
+)
+
+
+def _key_order_changes(raw_a: bytes, path_b: Path) -> list[str]:
+    """The parts of two checkpoints of the same values (``raw_a``: the first one's bytes;
+    ``path_b``: the second one) whose keys come in another order (:func:`key_order_changes`)."""
+    from . import codec
+    from .golden.changes import key_order_changes
+
+    try:  # (as a re-record's summary reads them: plain JSON, nothing decoded)
+        docs = [
+            codec.loads(raw.decode("utf-8"), decode_tags=False)
+            for raw in (raw_a, read_golden(path_b))
+        ]
+    except (ClearstoneError, ValueError, RecursionError):
+        return []
+    return key_order_changes(*docs)
+
+
 def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
     if args.checkpoint_b is None:
         new_path = Path(args.checkpoint_a)
@@ -335,9 +358,14 @@ def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
         label_a, label_b = args.checkpoint_a, args.checkpoint_b
         a = load_checkpoint(Path(label_a), allow_pickle=args.allow_pickle)
         trust_a = checkpoint_trust(label_a)
+        raw = None
     b = load_checkpoint(Path(label_b), allow_pickle=args.allow_pickle)
     signatures = (trust_a.signature, checkpoint_trust(label_b).signature)
     sections = diff_lines(a, b, width=out.width - 4, verbose=args.verbose, signatures=signatures)
+    if not sections:  # (the same values: their keys may still come in another order)
+        reordered = _key_order_changes(raw or read_golden(Path(label_a)), Path(label_b))
+        if reordered:
+            sections.append((_KEY_ORDER, reordered))
     if not sections:
         out.line("no differences")
         return 0

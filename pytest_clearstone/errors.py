@@ -89,6 +89,19 @@ ORDER_ONLY = (
 )
 
 
+#: what a replay failure says when only the order of items differs and a JSON formatter sorted
+#: the keys of the golden (:mod:`~pytest_clearstone.golden.sorted_keys`)
+KEYS_SORTED = (
+    "Only the order of the items differs, and the golden has the keys of every object in "
+    "alphabetical order, as a JSON formatter that sorts them writes it (pre-commit's "
+    "pretty-format-json --autofix without --no-sort-keys, jq -S, python -m json.tool "
+    "--sort-keys): the agent's state and the recorded answers are given back in that order, not "
+    "in the order they were recorded in. Leave the goldens out of the formatter (in "
+    ".pre-commit-config.yaml, exclude: goldens/ on its hook), then restore the file from before "
+    "it ran (git checkout COMMIT -- PATH) or re-record it."
+)
+
+
 def order_made_by_sdk(method: str) -> str:
     """What a replay failure adds to :data:`ORDER_ONLY` when the call was made by the SDK's own
     ``method`` (its import path) that the agent called: the agent cannot sort what it built."""

@@ -21,6 +21,7 @@ from ..codec.nesting import retried
 from .mocks import TARGET_ATTRIBUTE
 from .ordering import at_their_calls, branch_of, call_order, places_of
 from .signing import ENV_VAR, SIGNATURE_FIELD, verify_document
+from .sorted_keys import sorted_throughout
 
 
 def recorded_calls(doc: Any) -> dict[tuple[str, int], dict[str, Any]]:
@@ -185,11 +186,26 @@ def _rewritten(old: Any, new: Any, key: bytes | None) -> str:
         and not verify_document(old, key)
     ):
         changes.append("signature (signed with another key)")
-    if not changes:  # (a dict built from a set: its order of strings is the process's)
-        reordered = retried(lambda: _changes_between(_key_ordered(old), _key_ordered(new)))
-        if reordered != "unchanged":
-            changes.append(f"{reordered} (key order only)")
+    # (a dict built from a set: its order of strings is the process's; not a formatter's order)
+    if not changes and not sorted_throughout(old):
+        changes.extend(f"{part} (key order only)" for part in _reordered(old, new))
     return ", ".join(changes) or "layout (behaviour unchanged: the file was written again)"
+
+
+def key_order_changes(old: Any, new: Any) -> list[str]:
+    """The parts of the golden documents ``old`` and ``new`` (parsed, nothing decoded) that hold
+    the same values with the keys of a dict in another order (``state``, ``llm call #1 to
+    app.llm answer``), each named as the summary names it; ``[]`` when there are none, or when
+    some values differ. A replay gives the agent its state and the recorded answers in the
+    order of the file: an agent that writes such a dict into a prompt tells them apart."""
+    if retried(lambda: _parts_changed(old, new)):
+        return []
+    return _reordered(old, new)
+
+
+def _reordered(old: Any, new: Any) -> list[str]:
+    """The parts of ``new`` whose keys come in another order than ``old``'s, or differ."""
+    return retried(lambda: _parts_changed(_key_ordered(old), _key_ordered(new)))
 
 
 def _key_ordered(value: Any) -> Any:
@@ -211,6 +227,13 @@ def _writer(written_by: Any) -> str:
 
 
 def _changes_between(old: Any, new: Any) -> str:
+    changes = _parts_changed(old, new)
+    return ", ".join(changes) if changes else "unchanged"
+
+
+def _parts_changed(old: Any, new: Any) -> list[str]:
+    """The parts of the golden document ``new`` that differ from ``old``'s, each named as the
+    summary names it (``llm call #2 to app.llm answer``, ``final state``)."""
     changes: list[str] = []
     old_calls, new_calls = recorded_calls(old), recorded_calls(new)
     for key in [*new_calls, *(k for k in old_calls if k not in new_calls)]:
@@ -239,7 +262,7 @@ def _changes_between(old: Any, new: Any) -> str:
             keys = sorted(
                 k for k in old_meta.keys() | new_meta.keys() if old_meta.get(k) != new_meta.get(k)
             )
-            changes.append(f"metadata ({', '.join(keys)})")
+            changes.append(f"metadata ({', '.join(keys)})" if keys else "metadata")
         else:
             changes.append("metadata")
     old_agent, new_agent = _field(old, "agent"), _field(new, "agent")
@@ -254,7 +277,7 @@ def _changes_between(old: Any, new: Any) -> str:
     if _own_spans(old) != _own_spans(new):
         changes.append("spans")
     changes.extend(_signature_change(old, new))
-    return ", ".join(changes) if changes else "unchanged"
+    return changes
 
 
 #: a span's measured time in a golden's text: its line, as the layout writes it (a span's fields

@@ -5,7 +5,9 @@ A golden records what only randomness chose: the checkpoint id (from which the s
 previous file (``--clearstone-fresh`` draws new ones), so a re-record whose calls and answers
 did not change writes the same values. The span and trace ids of the trace store are unique
 per run; the golden's are derived from the checkpoint id and each span's place when it is
-saved, so they repeat too. What still changes is what was measured: span times and durations.
+saved, so they repeat too. What still changes is what was measured: span times and durations;
+a re-record whose spans are the same but for them keeps the previous golden's times too
+(:func:`keep_previous_span_times`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
+from ..tracing.trace import Trace
 from .document import timestamp_in_range
 from .files import first_side, read_file
 
@@ -92,3 +95,37 @@ def derive_ids(trace: dict[str, Any], checkpoint_id: str) -> tuple[dict[str, Any
             copy["parent_span_id"] = mapping.get(str(parent), parent)
         renamed.append(copy)
     return {**trace, "trace_id": trace_id, "spans": renamed}, mapping
+
+
+#: a span's measured times, the only fields of its that a re-record of unchanged calls changes
+_TIMES = ("start_time_ns", "end_time_ns")
+
+
+def keep_previous_span_times(trace: Trace, previous: Any) -> None:
+    """Give the spans of ``trace`` (a re-record's, its span ids derived) the times the
+    previous golden's spans measured, when they are the same spans but for those times
+    (``previous``: its document, as :func:`previous_document` reads it). Unchanged calls are
+    then written with the times the file had: a golden a formatter rewrote (another layout,
+    its keys sorted) is written back byte for byte as it was before, and the file changes
+    where the agent's state or outcome did only. Kept for all spans or none, so that the spans
+    keep their order in time."""
+    old_trace = previous.get("trace") if type(previous) is dict else None
+    old = old_trace.get("spans") if type(old_trace) is dict else None
+    if type(old) is not list or len(old) != len(trace.spans):
+        return
+    for before, span in zip(old, trace.spans, strict=True):
+        if type(before) is not dict or not _times(before):
+            return
+        after = span.to_dict()
+        if {k: v for k, v in before.items() if k not in _TIMES} != {
+            k: v for k, v in after.items() if k not in _TIMES
+        }:
+            return
+    for before, span in zip(old, trace.spans, strict=True):
+        span.start_time_ns, span.end_time_ns = before["start_time_ns"], before["end_time_ns"]
+
+
+def _times(span: dict[str, Any]) -> bool:
+    """Whether the span ``span`` of a golden's document has times a span can hold."""
+    start, end = span.get("start_time_ns"), span.get("end_time_ns", 0)
+    return type(start) is int and (end is None or type(end) is int)

@@ -40,7 +40,13 @@ from .changes import describe_changes, holds_but_span_times
 from .checkpoint import RECORDED_BY_PLUGIN, Checkpoint, readable_version
 from .context import DeterministicExecutionContext, derive_seed
 from .files import refuse_link_as_file
-from .identity import derive_ids, previous_document, previous_identity, read_previous
+from .identity import (
+    derive_ids,
+    keep_previous_span_times,
+    previous_document,
+    previous_identity,
+    read_previous,
+)
 from .ignore import unwritten_places
 from .manager import new_checkpoint_id
 from .mocks import TARGET_ATTRIBUTE
@@ -318,8 +324,12 @@ class RecordingRun:
         checkpoint = self.build_checkpoint(trace)
         if self.previous_doc is not None:
             from .key_order import keep_previous_argument_order
+            from .sorted_keys import sorted_throughout
 
-            keep_previous_argument_order(checkpoint.trace, self.previous_doc)
+            # (a formatter's order of keys is not kept: the file is written back as recorded)
+            if not sorted_throughout(self.previous_doc):
+                keep_previous_argument_order(checkpoint.trace, self.previous_doc)
+            keep_previous_span_times(checkpoint.trace, self.previous_doc)
         checkpoint.metadata.update(metadata or {})
         written: list[str] = []  # the text written, for the change line
         leaks = leak_check(self.path)

@@ -119,6 +119,7 @@ class ReplayingRun:
         ctx.session.shown = self.spec.shown  # (how the errors show the values they hold)
         ctx.session.completion = self.engine.completion_of(targets)
         ctx.session.spans = self.checkpoint.trace.spans  # (read only when a replay fails)
+        ctx.session.golden = self.path  # (read again only when a replay fails)
         ctx.__enter__()
         name_run(self.node_id)  # (named by a call a task this test leaves running makes later)
         self.context = ctx
@@ -343,21 +344,22 @@ class ReplayingRun:
             shown = for_message(self.spec.shown, actual, where, self.node_id)
             delta, cause = _told(recorded.value, shown, self._state_loader())
             # (a difference the delta cannot show is one still: never a silent pass)
-            return delta or _UNSHOWN, self._with_real_clock_cause(cause)
+            return delta or _UNSHOWN, self._with_golden_cause(cause)
         wanted = ignore.prune({root: recorded.encoded}).get(root)
         observed = ignore.prune({root: codec.encode(actual)}).get(root)
         if codec.same_tree(observed, wanted):
             return "", ""
         shown = for_message(self.spec.shown, observed, where, self.node_id)
         delta, cause = _told(wanted, shown, self._state_loader())
-        return delta or _UNSHOWN, self._with_real_clock_cause(cause)
+        return delta or _UNSHOWN, self._with_golden_cause(cause)
 
-    def _with_real_clock_cause(self, cause: str) -> str:
-        """``cause``, with the live calls that put other threads on the real clock when
-        recorded where it tells of clock readings only (:class:`~.responses.ReplaySession`)."""
+    def _with_golden_cause(self, cause: str) -> str:
+        """``cause``, with what the golden tells of it: a formatter that sorted its keys, the
+        live calls that put other threads on the real clock when recorded
+        (:meth:`~.responses.ReplaySession.with_golden_cause`)."""
         if self.context is None:
             return cause
-        return self.context.session.with_real_clock_cause(cause)
+        return self.context.session.with_golden_cause(cause)
 
     def _state_loader(self) -> str:
         """The agent's ``load_state`` this replay called (``""``: none; see

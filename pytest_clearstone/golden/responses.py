@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import codec
@@ -15,6 +16,7 @@ from ..arguments import binder, models_as_recorded, settings_as_recorded, withou
 from ..callables import Kind, kind_of
 from ..codec.nesting import retried
 from ..errors import (
+    KEYS_SORTED,
     ORDER_ONLY,
     TIMES_ONLY,
     LeftoverCallWarning,
@@ -254,13 +256,22 @@ class ReplaySession:
     #: which a recording does not call (``""``: none): named where only random ids differ
     state_loader: str = ""
     #: the golden's spans: where a failure tells of clock readings only, which recorded live
-    #: calls of sync targets ran beside calls of other threads (:meth:`with_real_clock_cause`)
+    #: calls of sync targets ran beside calls of other threads (:meth:`with_golden_cause`)
     spans: Sequence[Span] = ()
+    #: the golden's file (``None``: not known): where a failure tells of items in another order
+    #: only, whether a formatter sorted its keys (:meth:`with_golden_cause`)
+    golden: Path | None = None
 
-    def with_real_clock_cause(self, cause: str) -> str:
-        """``cause`` (what :func:`~pytest_clearstone.diff.unstable_cause` told of a failure),
-        where it tells of clock readings only, with the recorded live calls of sync targets that
-        put other threads on the real clock (:mod:`.live_clock`), if any."""
+    def with_golden_cause(self, cause: str) -> str:
+        """``cause`` (what :func:`~pytest_clearstone.diff.unstable_cause` told of a failure)
+        with what the golden tells of it: where it tells of items in another order only and a
+        formatter sorted the golden's keys (:mod:`.sorted_keys`), that; where it tells of clock
+        readings only, the recorded live calls of sync targets that put other threads on the
+        real clock (:mod:`.live_clock`), if any."""
+        if cause == ORDER_ONLY and self.golden is not None:
+            from .sorted_keys import keys_sorted_by_a_tool  # (imported only when a replay fails)
+
+            return KEYS_SORTED if keys_sorted_by_a_tool(self.golden) else cause
         if TIMES_ONLY not in cause:
             return cause
         from .live_clock import overlapping_sync_calls  # (imported only when a replay fails)
@@ -850,7 +861,7 @@ class TargetReplay:
             cause = unstable_cause(delta, self._state_loader())
             session = self._session()
             if session is not None:
-                cause = session.with_real_clock_cause(cause)
+                cause = session.with_golden_cause(cause)
             if cause == ORDER_ONLY:
                 from .sdk_caller import sdk_method_calling
 

@@ -14,6 +14,8 @@ import inspect
 import sys
 from types import FrameType
 
+from .state import installed_package
+
 _PLUGIN = "pytest_clearstone"
 
 
@@ -22,8 +24,12 @@ def sdk_method_calling(target: str) -> str | None:
     that the agent's code called and that, through that package's code only, made the current
     call of the mocked ``target`` (``openai.resources.vector_stores.file_batches.FileBatches.
     upload_and_poll`` for ``...FileBatches.create_and_poll``); ``None`` when the agent made the
-    call itself, or the outermost such frame is not a public function its path reaches."""
+    call itself, or the outermost such frame is not a public function its path reaches, or
+    ``target``'s package is not installed (the project's own code: ``app.llm`` called by
+    ``app.agent.Agent.run``, whose order the agent's author can set)."""
     package = target.partition(".")[0]
+    if not installed_package(package):
+        return None
     frame: FrameType | None = sys._getframe(1)
     while frame is not None and _top_package(frame) == _PLUGIN:  # the patched target's own
         frame = frame.f_back

@@ -168,7 +168,7 @@ def import_agent_class(
     runs no code of its choosing."""
     if not module_name or not qualname:
         raise AgentImportError(str(module_name), str(qualname), "the checkpoint has no agent")
-    if not trusted and module_name not in sys.modules and _installed_package(module_name):
+    if not trusted and module_name not in sys.modules and installed_package(module_name):
         # (refused before importing it: importing a module runs its code, ``venv.__main__``'s
         # the venv command line with the test run's arguments)
         raise AgentImportError(module_name, qualname, FOREIGN_AGENT_MODULE, FOREIGN_AGENT_FIX)
@@ -201,7 +201,7 @@ def is_installed(cls: type) -> bool:
     return any(where.is_relative_to(root) for root in _installed_roots())
 
 
-def _installed_package(module_name: str) -> bool:
+def installed_package(module_name: str) -> bool:
     """Whether the top-level package of the module ``module_name`` (not imported) is a module
     of the standard library (a built-in or frozen one included) or of an installed package,
     found without importing anything; ``False`` when it cannot be found (the import says why)."""

@@ -938,3 +938,134 @@ def test_an_unused_golden_named_with_terminal_codes_is_listed_escaped(
     assert line in result.stdout.lines  # (not fnmatch: the name holds brackets)
     assert "\x1b[2J" not in result.stdout.str() and "\u202e" not in result.stdout.str()
     assert odd.exists() is not prune
+
+
+# -- what a JSON formatter leaves in a golden (pre-commit's pretty-format-json) ----------------
+PROFILE_AGENT = """
+import json
+
+
+def llm(prompt):
+    return {"zone": "EU", "answer": "re: " + prompt[:12]}
+
+
+class Agent:
+    def __init__(self):
+        self.profile = {"name": "Ana", "city": "Lyon"}
+
+    def ask(self, question):
+        answer = llm(question + " " + json.dumps(self.profile))
+        return llm(json.dumps(answer))["answer"]
+
+    def profile_text(self):
+        return llm("profile")["zone"] + " " + json.dumps(self.profile)
+"""
+
+PROFILE_TESTS = """
+import pytest
+import agent
+
+@pytest.mark.replay(mock={"llm": "agent.llm"})
+def test_ask(replay):
+    replay.run(agent.Agent().ask, "hello")
+
+@pytest.mark.replay(mock={"llm": "agent.llm"})
+def test_text(replay):
+    replay.run(agent.Agent().profile_text)
+"""
+
+
+def pretty_format_json(text: str, indent: int = 2, ensure_ascii: bool = True) -> str:
+    """``text`` as pre-commit-hooks' ``pretty-format-json --autofix`` writes it (v5): every
+    object's keys sorted (its default, without ``--no-sort-keys``), ``--indent`` 2 by default."""
+
+    def pairs_first(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        return dict(sorted(pairs))
+
+    loaded = json.loads(text, object_pairs_hook=pairs_first)
+    return json.dumps(loaded, indent=indent, ensure_ascii=ensure_ascii) + "\n"
+
+
+@pytest.fixture
+def profiled(pytester: pytest.Pytester) -> Path:
+    pytester.syspathinsert()
+    pytester.makepyfile(agent=PROFILE_AGENT, test_p=PROFILE_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    return pytester.path / "goldens" / "test_p"
+
+
+@pytest.mark.parametrize("indent", [2, 4])
+def test_a_golden_whose_keys_a_formatter_sorted_names_the_formatter_not_the_agent(
+    profiled: Path, pytester: pytest.Pytester, indent: int
+) -> None:
+    # Expected: pre-commit's pretty-format-json --autofix (on goldens named .json, or with the
+    # hook's types widened) sorts the keys of every object; the agent's state comes back in that
+    # order, and an agent that writes it into a prompt or its result diverges in the order of its
+    # items only. The failure names the formatter and the fix (leave the goldens out of it,
+    # restore the file). Before the fix it blamed the agent's code: "If they come from a set
+    # (...) sort them before they reach it: a re-record would differ again on the next run."
+    for golden in profiled.iterdir():
+        golden.write_text(pretty_format_json(golden.read_text("utf-8"), indent), "utf-8")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    told = (
+        "*Only the order of the items differs, and the golden has the keys of every object in "
+        "alphabetical order, as a JSON formatter that sorts them writes it (pre-commit's "
+        "pretty-format-json --autofix without --no-sort-keys, jq -S, python -m json.tool "
+        "--sort-keys): the agent's state and the recorded answers are given back in that order, "
+        "not in the order they were recorded in. Leave the goldens out of the formatter (in "
+        ".pre-commit-config.yaml, exclude: goldens/ on its hook), then restore the file from "
+        "before it ran (git checkout COMMIT -- PATH) or re-record it.*"
+    )
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*", told])  # (the prompt: test_ask)
+    result.stdout.fnmatch_lines(["*GoldenMismatchError*", told])  # (the result: test_text)
+    result.stdout.no_fnmatch_line("*sort them before they reach it*")
+
+
+def test_a_golden_a_formatter_rewrote_without_sorting_its_keys_replays(
+    profiled: Path, pytester: pytest.Pytester
+) -> None:
+    # pretty-format-json --autofix --no-sort-keys --indent 4 --no-ensure-ascii: layout only
+    for golden in profiled.iterdir():
+        loaded = json.loads(golden.read_text("utf-8"))
+        golden.write_text(json.dumps(loaded, indent=4, ensure_ascii=False) + "\n", "utf-8")
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_items_in_another_order_in_an_unsorted_golden_still_name_a_set(
+    profiled: Path, pytester: pytest.Pytester
+) -> None:
+    # a golden whose own objects keep the recorded order: the agent's result changed order
+    agent = pytester.path / "agent.py"
+    text = agent.read_text("utf-8")
+    reordered = '" " + json.dumps(dict(reversed(self.profile.items())))'
+    agent.write_text(text.replace('" " + json.dumps(self.profile)', reordered), "utf-8")
+    result = pytester.runpytest("-k", "test_text")
+    result.assert_outcomes(failed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*Only the order of the items differs. If they come from a set*"])
+    result.stdout.no_fnmatch_line("*alphabetical*")
+
+
+@pytest.mark.parametrize("sort_keys", [False, True], ids=["layout", "sorted-keys"])
+def test_a_re_record_of_a_golden_a_formatter_rewrote_writes_it_back_as_it_was(
+    profiled: Path, pytester: pytest.Pytester, sort_keys: bool
+) -> None:
+    # Expected: once the goldens are left out of the formatter, re-recording the unchanged agent
+    # writes each golden back byte for byte as it was before the formatter ran, so git shows
+    # no change against that commit. Before the fix the re-record wrote the layout back, but
+    # with its spans' newly measured times (two lines a span), and, after a formatter that
+    # sorted the keys, with each call's arguments in the formatter's order (a re-record keeps
+    # the previous golden's order of arguments' keys).
+    golden = profiled / "test_ask.ckpt"
+    written = golden.read_bytes()
+    text = written.decode("utf-8")
+    if sort_keys:
+        golden.write_text(pretty_format_json(text, indent=4), "utf-8")
+    else:  # pretty-format-json --autofix --no-sort-keys --indent 4 --no-ensure-ascii
+        golden.write_text(json.dumps(json.loads(text), indent=4, ensure_ascii=False) + "\n")
+    recorded = pytester.runpytest("--clearstone-record", "test_p.py::test_ask")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(
+        ["  goldens/test_p/test_ask.ckpt: layout (behaviour unchanged: the file was written again)"]
+    )
+    assert golden.read_bytes() == written

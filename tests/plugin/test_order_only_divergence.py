@@ -81,6 +81,21 @@ def test_a_prompt_that_differs_only_in_item_order_names_set_order_and_sorting(
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
 
 
+def test_an_order_made_by_the_agents_own_code_is_not_told_as_a_librarys(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: the mock target (app.llm) and the code that called it with the items in another
+    # order (app.Agent.step) are the project's own: sorting them is the fix. Before the fix the
+    # failure added "Here the list was made by app's own Agent.step, which the agent called:
+    # mock that method instead (app.Agent.step)", the advice for an SDK's method that calls
+    # another of its SDK (openai's upload_and_poll), given for the agent's own method.
+    monkeypatch.setenv("OTHER_HASH_ORDER", "1")
+    result = project.runpytest("-p", "no:randomly", "-k", "prompt")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([ORDER])
+    result.stdout.no_fnmatch_line("*mock that method instead*")
+    result.stdout.no_fnmatch_line("*app's own*")
+
 def test_a_state_that_differs_only_in_item_order_names_set_order_and_sorting(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -184,6 +184,43 @@ def test_what_rewrote_a_golden_of_unchanged_behaviour_is_named() -> None:
     )
 
 
+def test_each_part_whose_keys_are_only_in_another_order_is_named_so() -> None:
+    # Before the fix: "metadata (), state, final state (key order only)" for a golden whose
+    # metadata, state and final state a reviewer reordered by hand: the metadata's changed keys
+    # were none, and only the last part read as reordered (the others as changed).
+    base = json.loads(_doc())
+    ordered = {
+        **base,
+        "metadata": {"recorded_by": "pytest-clearstone", "strict": True},
+        "agent": {"state": {"a": 1, "b": 2}},
+        "outcome": {**base["outcome"], "final_state": {"a": 1, "b": 2}},
+    }
+    reordered = {
+        **base,
+        "metadata": {"strict": True, "recorded_by": "pytest-clearstone"},
+        "agent": {"state": {"b": 2, "a": 1}},
+        "outcome": {**base["outcome"], "final_state": {"b": 2, "a": 1}},
+    }
+    assert describe_changes(json.dumps(reordered), json.dumps(ordered)) == (
+        "metadata (key order only), state (key order only), run #1 final state (key order only)"
+    )
+
+
+def test_a_re_record_over_a_golden_whose_keys_a_formatter_sorted_names_its_layout() -> None:
+    # what pre-commit's pretty-format-json --autofix leaves: every object's keys sorted, the
+    # spans' and the agent field's too (the layout writes those in an order of its own)
+    recorded = json.loads(_doc())
+    recorded["agent"] = {"module": "app", "class": "Agent", "state": {"b": 2, "a": 1}}
+
+    def sort(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: sort(value[k]) for k in sorted(value)}
+        return [sort(v) for v in value] if isinstance(value, list) else value
+
+    assert describe_changes(json.dumps(sort(recorded)), json.dumps(recorded)) == (
+        "layout (behaviour unchanged: the file was written again)"
+    )
+
 def test_a_span_of_the_agents_own_with_another_status_message_or_parent_is_a_change() -> None:
     failed = {"status": "error", "status_message": "ValueError: x"}
     assert (

@@ -178,6 +178,24 @@ def test_diff_of_two_recordings_of_the_same_run_is_empty(capsys, tmp_path):
     assert run(capsys, "diff", pa, pb) == (0, "no differences\n", "")
 
 
+def test_diff_names_a_state_whose_keys_only_came_in_another_order(capsys, ckpt, tmp_path):
+    # Expected: pre-commit's pretty-format-json --autofix (or jq -S) sorted the keys of a
+    # golden's objects; a replay gives the agent its state in the order of the file, so one
+    # that writes it into a prompt diverges. diff says so and exits with 1. Before the fix it
+    # printed "no differences" and exited with 0: the check before a commit passed it.
+    doc = json.loads(ckpt.read_text("utf-8"))
+    state = doc["agent"]["state"]
+    doc["agent"]["state"] = dict(reversed(state.items()))
+    moved = tmp_path / "moved.ckpt"
+    moved.write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
+    code, out, err = run(capsys, "diff", ckpt, moved)
+    assert (code, err) == (1, "")
+    assert out.splitlines()[2:] == [
+        "key order (the same values; a replay gives the agent its state and the recorded "
+        "answers in the order of the file):",
+        "  state",
+    ]
+
 def test_diff_shows_state_delta_and_span_changes(capsys, tmp_path):
     a = _record(tmp_path / "a", ["x", "y"])
     b = _record(tmp_path / "b", ["x", "z", "w"], fail_tool=False)
