@@ -89,3 +89,35 @@ def test_one_topic_less_is_the_reduce_calls_delta(stack: Stack) -> None:
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*ChatOpenAI.invoke*call 4 of 4*"])
     result.stdout.fnmatch_lines(["*- ...swer to 'summarise bees' | Answer to 'summarise cats'"])
+
+
+DRAFTS = """
+import asyncio
+
+import pytest
+
+import langgraph_fanout_agent as app
+
+
+@pytest.mark.replay(mock={"allm": "langchain_openai.ChatOpenAI.ainvoke"})
+def test_drafts(replay):
+    agent = app.Drafter(app.make_slow_llm())
+    chunks = asyncio.run(replay.run(agent.astream, ["alps", "bees", "cats"]))
+    # cats is answered at once, bees after 0.1 s, alps after 0.3 s: each branch's update comes
+    # after its custom writes, and cats's before the slower branches' first write
+    assert chunks[:3] == [
+        ["custom", {"drafted": "cats"}],
+        ["custom", {"polished": "cats"}],
+        ["updates", {"draft": {"summaries": ["Answer to 'polish cats: Answer to 'draft cats''"]}}],
+    ]
+"""
+
+
+def test_async_branches_stream_in_the_order_they_finished_when_recorded(stack: Stack) -> None:
+    """Async ``Send`` branches that each ask twice, streamed with their custom writes: once the
+    slower branch's call had waited for the quicker branch's calls to be answered, it completed
+    at once, before the quicker branch's node had returned and its update been streamed, so an
+    unchanged replay failed ("only the order of the items differs") however often re-recorded."""
+    (stack.path / "test_fan_out.py").unlink()
+    stack.write_test("drafts", DRAFTS)
+    stack.roundtrip()
