@@ -39,9 +39,10 @@ IDLE_PASSES = 16
 
 #: passes of the event loop a waiting call lets go by once the calls it waits for have been
 #: answered, before it completes: their tasks go on with what follows the answer (LangChain's
-#: callbacks return, a LangGraph node returns and the graph streams its update), as they did
-#: when recorded, where the later call's answer came long after
-SETTLE_PASSES = 16
+#: callbacks return, a LangGraph node returns and the graph streams its update: four passes),
+#: as they did when recorded, where the later call's answer came long after. Each call of a
+#: chain of calls waiting for one another adds them to the replay, one after the other.
+SETTLE_PASSES = 8
 
 #: seconds between the checks of a call waiting, past its idle passes, for its patience to run out
 _POLL = 0.005
@@ -111,8 +112,13 @@ class CompletionOrder:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self._patience.get(position, 0.0)
             await asyncio.sleep(0)
-            seen, idle = self.progress, 0
-            while not all(p in answered for p in after):
+            seen, idle, first = self.progress, 0, 0
+            while True:
+                # (the first of them not answered yet: each pass looks on from there)
+                while first < len(after) and after[first] in answered:
+                    first += 1
+                if first == len(after):
+                    break
                 if idle < IDLE_PASSES:
                     await asyncio.sleep(0)
                 else:  # idle: a predecessor's task may be sleeping (real time) before its call
@@ -124,7 +130,7 @@ class CompletionOrder:
                     idle += 1
                 else:
                     seen, idle = self.progress, 0
-            else:
+            if first == len(after):
                 for _ in range(SETTLE_PASSES if after else 0):
                     await asyncio.sleep(0)
                     self.progress += 1  # (a call waiting for this one is not idle)
