@@ -1,7 +1,9 @@
 """LangGraph's ``Send`` map-reduce end to end: one ``summarise`` task per topic in the same
 superstep (sync nodes on LangGraph's thread pool, async nodes as asyncio tasks under
-``ainvoke``), reduced with ``operator.add``. An unchanged replay passes; a changed prompt in one
-branch is that branch's delta; a topic more or less gives the plugin's own message."""
+``ainvoke``), reduced with ``operator.add``; also streamed token by token, each task's tokens
+grouped by its ``langgraph_checkpoint_ns`` (the branches share their node's name). An unchanged
+replay passes; a changed prompt in one branch is that branch's delta; a topic more or less gives
+the plugin's own message."""
 
 from __future__ import annotations
 
@@ -33,6 +35,21 @@ def test_async(replay):
     agent = app.Summariser(app.make_llm(), use_async=True)
     answer = asyncio.run(replay.run(agent.arun, TOPICS))
     assert answer.startswith("Answer to 'reduce Answer to 'summarise alps'")
+
+
+# the summarise tasks await ainvoke (streamed by _astream), reduce calls invoke (by _stream)
+STREAMS = {
+    "llm": "langchain_openai.ChatOpenAI._stream",
+    "allm": "langchain_openai.ChatOpenAI._astream",
+}
+
+
+@pytest.mark.replay(mock=STREAMS, ignore=["**.run_manager"])
+def test_async_tokens(replay):
+    agent = app.Summariser(app.make_llm(), use_async=True)
+    texts = asyncio.run(replay.run(agent.atokens, TOPICS))
+    # three summarise tasks and the reduce step, each its own text
+    assert len(texts) == 4 and "Answer to 'summarise alps'" in texts.values()
 """
 
 
@@ -51,7 +68,7 @@ def test_a_changed_prompt_in_one_branch_is_that_branchs_delta(stack: Stack) -> N
     stack.record()
     stack.edit("test_fan_out", '"cats"]', '"cows"]')
     result = stack.replay()
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=3, passed=0)
     text = result.stdout.str()
     assert text.count("root['input'][1].content: 'summarise cats' -> 'summarise cows'") == 2
     assert "summarise alps' ->" not in text and "summarise bees' ->" not in text
@@ -64,7 +81,7 @@ def test_one_topic_more_is_a_call_its_branch_did_not_record(stack: Stack) -> Non
     stack.record()
     stack.edit("test_fan_out", '"cats"]', '"cats", "dune"]')
     result = stack.replay()
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(
         [
             "*ReplayExhaustedError: langchain_openai.ChatOpenAI.invoke: call #? was made in a "
@@ -86,7 +103,7 @@ def test_one_topic_less_is_the_reduce_calls_delta(stack: Stack) -> None:
     stack.record()
     stack.edit("test_fan_out", '"bees", "cats"]', '"bees"]')
     result = stack.replay()
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*ChatOpenAI.invoke*call 4 of 4*"])
     result.stdout.fnmatch_lines(["*- ...swer to 'summarise bees' | Answer to 'summarise cats'"])
 

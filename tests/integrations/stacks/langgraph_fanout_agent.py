@@ -80,6 +80,19 @@ class Summariser:
         self.runs.append({"topics": topics, "summaries": sorted(result["summaries"])})
         return result["answer"]
 
+    async def atokens(self, topics: list[str]) -> dict[str, str]:
+        """The answers streamed token by token (``stream_mode="messages"``), each task's tokens
+        grouped by its ``langgraph_checkpoint_ns`` (the node and its task id): the branches of
+        one node share its ``langgraph_node``."""
+        texts: dict[str, str] = {}
+        async for chunk, meta in self.graph.astream(
+            {"topics": topics, "summaries": []}, stream_mode="messages"
+        ):
+            key = meta["langgraph_checkpoint_ns"]
+            texts[key] = texts.get(key, "") + chunk.content
+        self.runs.append({"topics": topics, "streamed": sorted(texts.values())})
+        return texts
+
     async def arun(self, topics: list[str]) -> str:
         result = await self.graph.ainvoke({"topics": topics, "summaries": []})
         self.runs.append({"topics": topics, "summaries": sorted(result["summaries"])})
