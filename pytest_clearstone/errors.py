@@ -931,6 +931,7 @@ class ReplayExhaustedError(ReplayError):
         arguments: str | None = None,
         unmocked: dict[str, tuple[str, int]] | None = None,
         branch: tuple[str, int] | None = None,
+        extra_job: tuple[str, str, int] | None = None,
         node_id: str = "",
         note: str | None = None,
         retried: str | None = None,
@@ -943,7 +944,18 @@ class ReplayExhaustedError(ReplayError):
         self.unmocked = unmocked or {}
         #: the branch of execution whose recorded calls ran out, and how many it recorded
         self.branch = branch
-        if branch is None:
+        #: the job or task the call ran in, which the recording does not have though it has
+        #: others of its function (a fan-out over more items): its key, the function's name
+        #: and how many of them the recording has
+        self.extra_job = extra_job
+        if extra_job is not None:
+            job, name, jobs = extra_job
+            lines = [
+                f"{target}: call #{call_number} was made in a branch of execution the recording "
+                f"does not have ({printable(job)!r}: the recording has {jobs} job(s) or task(s) "
+                f"running {printable(name)} there)"
+            ]
+        elif branch is None:
             lines = [
                 f"{target} was called {call_number} time(s) but the recording has only "
                 f"{recorded} response(s) for it (call #{call_number} has none)"
@@ -971,6 +983,12 @@ class ReplayExhaustedError(ReplayError):
             )
         elif note:  # (why the recording may hold too few calls)
             lines.append(f"  {note}")
+        elif extra_job is not None:
+            lines.append(
+                "  The agent now starts more jobs or tasks than when it was recorded (a Send "
+                "fan-out or a batch over more items), and this one's calls have no recorded "
+                f"answers. {rerecord_hint(node_id)}"
+            )
         elif retried:  # (the agent called again after the recording's last, failed call)
             lines.append(
                 f"  the recording's last call to {target} raised {retried}, and the agent "

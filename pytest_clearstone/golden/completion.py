@@ -31,11 +31,18 @@ from typing import Any
 
 from ..tracing.span import Span
 
-__all__ = ["IDLE_PASSES", "CompletionOrder", "completion_order"]
+__all__ = ["IDLE_PASSES", "SETTLE_PASSES", "CompletionOrder", "completion_order"]
 
 #: passes of the event loop without progress after which a waiting call is answered anyway
 #: (once its patience has run out)
 IDLE_PASSES = 16
+
+#: passes of the event loop a waiting call lets go by once the calls it waits for have been
+#: answered, before it completes: their tasks go on with what follows the answer (LangChain's
+#: callbacks return, a LangGraph node returns and the graph streams its update: four passes),
+#: as they did when recorded, where the later call's answer came long after. Each call of a
+#: chain of calls waiting for one another adds them to the replay, one after the other.
+SETTLE_PASSES = 8
 
 #: seconds between the checks of a call waiting, past its idle passes, for its patience to run out
 _POLL = 0.005
@@ -95,7 +102,8 @@ class CompletionOrder:
     ) -> Any:
         """Let the event loop run other tasks once, as an answer at hand does, then until the
         calls of ``after`` have been answered (or the replay makes no progress, and the call's
-        patience has run out); then complete."""
+        patience has run out), then, when they were, :data:`SETTLE_PASSES` more; then
+        complete."""
         __tracebackhide__ = True
         import asyncio
 
@@ -104,8 +112,13 @@ class CompletionOrder:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self._patience.get(position, 0.0)
             await asyncio.sleep(0)
-            seen, idle = self.progress, 0
-            while not all(p in answered for p in after):
+            seen, idle, first = self.progress, 0, 0
+            while True:
+                # (the first of them not answered yet: each pass looks on from there)
+                while first < len(after) and after[first] in answered:
+                    first += 1
+                if first == len(after):
+                    break
                 if idle < IDLE_PASSES:
                     await asyncio.sleep(0)
                 else:  # idle: a predecessor's task may be sleeping (real time) before its call
@@ -117,6 +130,10 @@ class CompletionOrder:
                     idle += 1
                 else:
                     seen, idle = self.progress, 0
+            if first == len(after):
+                for _ in range(SETTLE_PASSES if after else 0):
+                    await asyncio.sleep(0)
+                    self.progress += 1  # (a call waiting for this one is not idle)
         finally:  # (also when cancelled while waiting: a call waiting for this one goes on)
             answered.add(position)
             self.progress += 1

@@ -38,7 +38,13 @@ from .cancellations import is_cancelled
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
 from .targets import Target
-from .threads import branch_running_loop, current_branch, ended_run, is_legacy_key
+from .threads import (
+    branch_running_loop,
+    current_branch,
+    ended_run,
+    extra_job,
+    is_legacy_key,
+)
 
 #: ``matcher(target, call_number, recorded_input, actual_input) -> bool | None``; ``None`` means
 #: "no opinion": compare the encoded arguments for equality.
@@ -637,17 +643,29 @@ class TargetReplay:
         recorded = sum(1 for call in self.responses if call.branch == key)
         return None if recorded == len(self.responses) else (key, recorded)
 
+    def _extra_job(self, key: str) -> tuple[str, str, int] | None:
+        """When the calls are answered per branch and ``key`` is a job or task the recording
+        does not have, one more of a function it recorded several of (a fan-out over more
+        items): what :func:`~.threads.extra_job` tells of it. Its call has no recorded answer:
+        taking the next unused one would answer it with another branch's."""
+        if not self._by_branch or self._legacy_keys:
+            return None
+        return extra_job(key, self._by_branch)
+
     def _next_response(self) -> int | None:
         """The index of the response answering this call: the next of its branch when the
         recording knows the branch, else the next unused one; ``None`` when exhausted."""
         if self._by_branch:
-            queue = self._by_branch.get(current_branch(legacy=self._legacy_keys))
+            key = current_branch(legacy=self._legacy_keys)
+            queue = self._by_branch.get(key)
             if queue is not None:
                 if not queue:
                     return None
                 index = queue.popleft()
                 self._used[index] = True
                 return index
+            if self._extra_job(key) is not None:
+                return None
         used = self._used
         while self._cursor < len(used) and used[self._cursor]:
             self._cursor += 1
@@ -710,6 +728,7 @@ class TargetReplay:
                     unmocked=self.unmocked,
                     note=self.note,
                     branch=self._exhausted_branch(),
+                    extra_job=self._extra_job(current_branch()),
                     node_id=self.node_id,
                     retried=self._retried_error(),
                 ),

@@ -36,7 +36,7 @@ import functools
 import sys
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Queue
 from typing import TYPE_CHECKING, Any, cast
@@ -53,6 +53,7 @@ __all__ = [
     "ContextPropagation",
     "current_branch",
     "ended_run",
+    "extra_job",
     "in_this_branch",
     "in_trio_run",
     "install_task_branches",
@@ -260,6 +261,30 @@ def is_legacy_key(key: str) -> bool:
     """Whether ``key`` is a branch key of goldens recorded by earlier versions (a job's place among
     all its parent's jobs: ``"0/3"``), which :func:`current_branch` gives with ``legacy``."""
     return "/" in key and "#" not in key
+
+
+def extra_job(key: str, recorded: Iterable[str]) -> tuple[str, str, int] | None:
+    """When the branch ``key`` (or the job or task it runs in) is one the ``recorded`` branch
+    keys do not have, though they have others running the same function handed out by the same
+    branch (a ``Send`` fan-out or a batch over more items than when recorded): the key of that
+    job or task, the function's name and how many of them the recording has; else ``None``
+    (the recording knows the branch, or nothing of its kind: a job of a renamed function).
+    Legacy keys (:func:`is_legacy_key`) name no function: ``None``."""
+    known = list(recorded)
+    parts = key.split("/")
+    for level in range(1, len(parts)):
+        job = "/".join(parts[: level + 1])
+        if any(other == job or other.startswith(job + "/") for other in known):
+            continue
+        name, mark, _ = parts[level].rpartition("#")
+        if not mark:
+            return None
+        siblings = "/".join(parts[:level]) + "/" + name + "#"
+        others = {
+            other[len(siblings) :].split("/", 1)[0] for other in known if other.startswith(siblings)
+        }
+        return (job, name, len(others)) if others else None
+    return None
 
 
 def job_name(fn: Any, args: tuple[Any, ...] = ()) -> str:

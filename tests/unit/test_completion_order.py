@@ -10,6 +10,7 @@ import pytest
 
 from pytest_clearstone.golden.completion import (
     IDLE_PASSES,
+    SETTLE_PASSES,
     CompletionOrder,
     completion_order,
 )
@@ -75,6 +76,30 @@ def test_a_waiting_call_completes_after_the_call_it_waits_for() -> None:
 
     asyncio.run(main())
     assert finished == ["b", "a"]
+
+
+def test_a_waiting_call_completes_after_what_the_call_it_waited_for_went_on_to_do() -> None:
+    """LangGraph's ``astream`` over async ``Send`` branches: the branch whose call was answered
+    goes on through a few awaits (its node returns, the graph streams its update) before the
+    call that waited for it completes, as when recorded, where the later call's answer came
+    long after. It completed one pass after the first call's answer, ahead of them."""
+    order = CompletionOrder({0: (1,)}, {1})
+    events: list[str] = []
+
+    async def earlier() -> None:
+        events.append(await order.answered(1, "b", None, True))
+        for _ in range(4):  # what the node and the graph do with the answer
+            await asyncio.sleep(0)
+        events.append("b streamed")
+
+    async def later() -> None:
+        events.append(await order.answered(0, "a", None, True))
+
+    async def main() -> None:
+        await asyncio.gather(later(), earlier())
+
+    asyncio.run(main())
+    assert events == ["b", "b streamed", "a"]
 
 
 def test_a_waiting_call_raises_its_recorded_error_in_order() -> None:
@@ -145,7 +170,8 @@ def test_a_call_cancelled_while_waiting_counts_as_answered() -> None:
         return await order.answered(2, "c", None, True)  # type: ignore[no-any-return]
 
     assert asyncio.run(main()) == "c"
-    assert order.progress == 4  # (two answered, two completed: no idle wait was needed)
+    # (two answered, two completed, and the passes c let go by once a was: no idle wait)
+    assert order.progress == 4 + SETTLE_PASSES
 
 
 def test_without_an_asyncio_loop_or_for_a_sync_call_the_answer_is_given_at_once() -> None:

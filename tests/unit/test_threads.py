@@ -467,6 +467,24 @@ def test_a_hash_in_a_job_name_cannot_make_a_key_of_another_job() -> None:
     assert job_name(work) == "a_b_1"
 
 
+def test_a_job_the_recording_lacks_among_others_of_its_function_is_an_extra_job() -> None:
+    """A fan-out over more items than recorded: the job (or the task it runs in) is named with
+    its function and the number of them recorded; a branch the recording has, one of a function
+    it never ran there (renamed) and legacy keys are not extra jobs."""
+    from pytest_clearstone.golden.threads import extra_job
+
+    recorded = ["0", "0/run#0", "0/run#1", "0/run#1/ainvoke#0", "0/other#0/run#0"]
+    assert extra_job("0/run#2", recorded) == ("0/run#2", "run", 2)
+    # a task the extra job starts: the job is named
+    assert extra_job("0/run#2/ainvoke#0", recorded) == ("0/run#2", "run", 2)
+    # one more task inside a recorded job
+    assert extra_job("0/run#1/ainvoke#1", recorded) == ("0/run#1/ainvoke#1", "ainvoke", 1)
+    assert extra_job("0/other#0/run#3", recorded) == ("0/other#0/run#3", "run", 1)
+    for known_or_not_of_a_kind in ("0", "0/run#1", "0/run#0/ainvoke#0", "0/renamed#0", "1/run#0"):
+        assert extra_job(known_or_not_of_a_kind, recorded) is None
+    assert extra_job("0/2", ["0/0", "0/1"]) is None
+
+
 def test_the_jobs_a_live_call_starts_are_no_branches_and_take_no_number(
     propagation: ContextPropagation,
 ) -> None:
