@@ -205,6 +205,9 @@ _SUBTESTS = pytest.StashKey[list[str]]()
 #: a recording whose call returned: its golden, written only if the call's report passed (see
 #: _write_if_passed)
 _UNSAVED = pytest.StashKey[tuple["Replay", str]]()
+#: the trace a recording's call left in the trace store: the secret values seen in the run are
+#: withheld from it when no golden is written (see _withhold_from_store)
+_RECORDED_TRACE = pytest.StashKey[str]()
 #: a replaying test's network guard, made by its first guarded phase and started again for each
 #: (its fixtures' set-up, its call, their teardown)
 _GUARD = pytest.StashKey["NetworkGuard"]()
@@ -1622,6 +1625,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             _close_root(item, root, error)
         if recording and replay is not None:
             _note_attempt_targets(item, replay)
+            if root is not None:
+                item.stash[_RECORDED_TRACE] = root.trace_id
     if recording and replay is not None and root is not None:
         unrecordable = _unrecordable(item, subtests)
         if unrecordable:  # pytest fails the test after its call
@@ -2067,6 +2072,32 @@ def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
         _not_written(item, f"its set-up failed while recording ({type(exc).__name__})")
     elif not os.path.exists(replay.path):  # (False for a path too long to be a file's)
         _missing(item, replay)
+
+
+def _withhold_from_store(item: pytest.Item, trace_id: str) -> None:
+    """A recording that wrote no golden (its test failed, or the golden was refused for a
+    secret value seen in the run): replace each secret value seen (those the last check before
+    a golden is written looks for) in the spans it left in the trace store. A written golden
+    was checked, and it holds what the store does."""
+    if not any(name == "clearstone-not-written" for name, _ in item.user_properties):
+        return
+    provider = item.config.stash[_STATE].provider
+    redactor = item.stash.get(_REDACTOR, None)
+    if provider is None or redactor is None:
+        return
+    from .errors import TraceStoreError
+    from .golden.secrets import seen_secrets, watching, withheld
+
+    with watching(redactor.secret_values):
+        secrets = seen_secrets()
+    placeholder = redactor.placeholder
+    try:
+        provider.flush()
+        provider.trace_store.rewrite_texts(
+            trace_id, lambda text, tree: withheld(text, secrets, placeholder, tree=tree)
+        )
+    except TraceStoreError:
+        pass  # (the store's trouble is told when it is next written, at the latest at the end)
 
 
 def _not_written(item: pytest.Item, why: str) -> None:
@@ -3018,6 +3049,9 @@ class _PerTestHooks:
         try:
             yield from _runtest_teardown(item)
         finally:
+            if _RECORDED_TRACE in item.stash:
+                _withhold_from_store(item, item.stash[_RECORDED_TRACE])
+                del item.stash[_RECORDED_TRACE]
             # items live for the whole session: drop the checkpoint, trace and replay session
             # (a large suite would otherwise keep every golden in memory)
             if _REPLAY in item.stash:
