@@ -878,7 +878,8 @@ class TraceStore:
     def rewrite_texts(self, trace_id: str, change: Callable[[str, bool], str]) -> int:
         """Rewrite the stored spans of ``trace_id``: their status message and the JSON text of
         their attributes, input, output and error become ``change(text, is_json)``. Returns
-        how many spans changed (only those are written)."""
+        how many spans changed (only those are written). The space the old texts took is
+        overwritten with zeros (SQLite's ``secure_delete``), not left in the file's pages."""
         rows = self._query(
             "SELECT span_id, status_message, attributes_json, input_json, output_json, "
             "error_json FROM spans WHERE trace_id = ?",
@@ -905,7 +906,12 @@ class TraceStore:
                     _roll_back(conn)
                     raise
 
-            self._retry(tx)
+            was = int(conn.execute("PRAGMA secure_delete").fetchone()[0])
+            conn.execute("PRAGMA secure_delete = 1")
+            try:
+                self._retry(tx)
+            finally:
+                conn.execute(f"PRAGMA secure_delete = {was}")
         return len(updates)
 
     def _length_limit(self) -> int:

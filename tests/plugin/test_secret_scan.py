@@ -235,9 +235,12 @@ def test_an_error_attribute_only_a_pickle_could_store_is_not_taken_for_a_secret(
 
 
 def _store_text(pytester: pytest.Pytester) -> str:
-    """Every text of the trace store's spans, as one string."""
+    """Every text of the trace store's spans, as one string; and the store's files hold the
+    key in none of their bytes (a page or a log entry the rewrite left behind)."""
     import sqlite3
 
+    files = list((pytester.path / ".clearstone").glob("traces.db*"))
+    assert files and not [f.name for f in files if KEY.encode() in f.read_bytes()]
     store = sqlite3.connect(pytester.path / ".clearstone" / "traces.db")
     try:
         rows = store.execute("select * from spans").fetchall()
