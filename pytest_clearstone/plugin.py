@@ -205,9 +205,10 @@ _SUBTESTS = pytest.StashKey[list[str]]()
 #: a recording whose call returned: its golden, written only if the call's report passed (see
 #: _write_if_passed)
 _UNSAVED = pytest.StashKey[tuple["Replay", str]]()
-#: the trace a recording's call left in the trace store: the secret values seen in the run are
-#: withheld from it when no golden is written (see _withhold_from_store)
-_RECORDED_TRACE = pytest.StashKey[str]()
+#: the trace a test's call left in the trace store (a recording's, or the spans a test opened
+#: with clearstone_tracer): the secret values seen in the run are withheld from it when no
+#: golden was written from it (see _withhold_from_store)
+_STORED_TRACE = pytest.StashKey[str]()
 #: a replaying test's network guard, made by its first guarded phase and started again for each
 #: (its fixtures' set-up, its call, their teardown)
 _GUARD = pytest.StashKey["NetworkGuard"]()
@@ -1623,10 +1624,10 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     finally:
         if root is not None:
             _close_root(item, root, error)
+        if root is not None:
+            item.stash[_STORED_TRACE] = root.trace_id
         if recording and replay is not None:
             _note_attempt_targets(item, replay)
-            if root is not None:
-                item.stash[_RECORDED_TRACE] = root.trace_id
     if recording and replay is not None and root is not None:
         unrecordable = _unrecordable(item, subtests)
         if unrecordable:  # pytest fails the test after its call
@@ -2075,16 +2076,25 @@ def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
 
 
 def _withhold_from_store(item: pytest.Item, trace_id: str) -> None:
-    """A recording that wrote no golden (its test failed, or the golden was refused for a
-    secret value seen in the run): replace each secret value seen (those the last check before
-    a golden is written looks for) in the spans it left in the trace store. A written golden
-    was checked, and it holds what the store does."""
-    if not any(name == "clearstone-not-written" for name, _ in item.user_properties):
+    """The spans a test's call left in the trace store, from which no golden was written (a
+    recording whose test failed, or whose golden was refused for a secret value seen in the
+    run; the spans a replaying or unmarked test opened with ``clearstone_tracer``): replace
+    each secret value seen (those the last check before a golden is written looks for) in
+    them. A written golden was checked, and it holds what the store does."""
+    replay = item.stash.get(_REPLAY, None)
+    if (
+        replay is not None
+        and replay.recording
+        and not any(name == "clearstone-not-written" for name, _ in item.user_properties)
+    ):
         return
     provider = item.config.stash[_STATE].provider
-    redactor = item.stash.get(_REDACTOR, None)
-    if provider is None or redactor is None:
+    if provider is None:
         return
+    # (a recording's rules; else those of the spans the test opened, else the configured ones)
+    redactor = item.stash.get(_REDACTOR, None) or item.stash.get(_SPAN_REDACTOR, None)
+    if redactor is None:
+        redactor = item.config.stash[_SETTINGS].redactor
     from .errors import TraceStoreError
     from .golden.secrets import seen_secrets, watching, withheld
 
@@ -3049,9 +3059,9 @@ class _PerTestHooks:
         try:
             yield from _runtest_teardown(item)
         finally:
-            if _RECORDED_TRACE in item.stash:
-                _withhold_from_store(item, item.stash[_RECORDED_TRACE])
-                del item.stash[_RECORDED_TRACE]
+            if _STORED_TRACE in item.stash:
+                _withhold_from_store(item, item.stash[_STORED_TRACE])
+                del item.stash[_STORED_TRACE]
             # items live for the whole session: drop the checkpoint, trace and replay session
             # (a large suite would otherwise keep every golden in memory)
             if _REPLAY in item.stash:
