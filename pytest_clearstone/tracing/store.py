@@ -875,16 +875,21 @@ class TraceStore:
                 raise
             return self._write_rows(storable)
 
-    def rewrite_texts(self, trace_id: str, change: Callable[[str, bool], str]) -> int:
-        """Rewrite the stored spans of ``trace_id``: their status message and the JSON text of
-        their attributes, input, output and error become ``change(text, is_json)``. Returns
-        how many spans changed (only those are written). The space the old texts took is
-        overwritten with zeros (SQLite's ``secure_delete``), not left in the file's pages."""
-        rows = self._query(
-            "SELECT span_id, status_message, attributes_json, input_json, output_json, "
-            "error_json FROM spans WHERE trace_id = ?",
-            (trace_id,),
-        )
+    def rewrite_texts(self, trace_ids: Iterable[str], change: Callable[[str, bool], str]) -> int:
+        """Rewrite the stored spans of the traces ``trace_ids``: their status message and the
+        JSON text of their attributes, input, output and error become ``change(text,
+        is_json)``. Returns how many spans changed (only those are written). The space the old
+        texts took is overwritten with zeros (SQLite's ``secure_delete``), not left in the
+        file's pages."""
+        ids = list(dict.fromkeys(trace_ids))
+        rows: list[Any] = []
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            rows += self._query(
+                "SELECT span_id, status_message, attributes_json, input_json, output_json, "
+                f"error_json FROM spans WHERE trace_id IN ({', '.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
         updates = []
         for span_id, *texts in rows:
             new = [

@@ -337,6 +337,7 @@ def test_a_secret_value_seen_in_the_run_is_withheld_from_the_spans_of_a_test_not
     # from an environment variable a key rule covers, of no format a pattern knows): the store
     # shows [REDACTED] in its place, as a golden could not hold it. Before the fix: the store
     # kept it in the span's input and the failed test's error (`trace -v` printed both).
+    # The second test sets its key with monkeypatch, undone before the test's teardown ends.
     secret = "shop-key-correct-horse-battery-staple"
     monkeypatch.setenv("SHOP_API_KEY", secret)
     pytester.makepyfile(
@@ -347,13 +348,25 @@ def test_a_secret_value_seen_in_the_run_is_withheld_from_the_spans_of_a_test_not
             with clearstone_tracer.span("load", span_type="tool") as span:
                 span.set_input({"q": "token " + os.environ["SHOP_API_KEY"]})
             raise RuntimeError("failed for " + os.environ["SHOP_API_KEY"])
+
+        def test_patched(clearstone_tracer, monkeypatch):
+            monkeypatch.setenv("CRM_TOKEN", "crm-" + os.environ["SHOP_API_KEY"][::-1])
+            with clearstone_tracer.span("crm", span_type="tool") as span:
+                span.set_output("token " + os.environ["CRM_TOKEN"])
         """
     )
-    pytester.runpytest("--clearstone-db", "store.db").assert_outcomes(failed=1)
+    pytester.runpytest("--clearstone-db", "store.db").assert_outcomes(failed=1, passed=1)
     for file in pytester.path.glob("store.db*"):
-        assert secret.encode() not in file.read_bytes(), file
+        data = file.read_bytes()
+        assert secret.encode() not in data and secret[::-1].encode() not in data, file
     store = TraceStore(pytester.path / "store.db")
-    (summary,) = store.list_traces()
-    root, load = store.get_trace(summary.trace_id).spans
-    assert load.input == {"q": "token [REDACTED]"}
-    assert root.status_message == "RuntimeError: failed for [REDACTED]"
+    spans = {
+        span.name: span
+        for summary in store.list_traces()
+        for span in store.get_trace(summary.trace_id).spans
+    }
+    assert spans["load"].input == {"q": "token [REDACTED]"}
+    assert spans["test_env.py::test_traced"].status_message == (
+        "RuntimeError: failed for [REDACTED]"
+    )
+    assert spans["crm"].output == "token [REDACTED]"
