@@ -2886,15 +2886,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if state.unchecked_traces:
             from .errors import TraceStoreError
 
-            try:
+            # (a store that refuses the write refuses it again just below, which tells why)
+            with contextlib.suppress(TraceStoreError):
                 _withhold_secrets(
                     state.provider,
                     state.unchecked_traces,
                     state.unchecked_secrets,
                     config.stash[_SETTINGS].redactor.placeholder,
                 )
-            except TraceStoreError as exc:
-                state.store_problem = state.store_problem or str(exc)
             state.unchecked_traces, state.unchecked_secrets = [], {}
         state.store_problem = state.store_problem or _shutdown_problem(state.provider)
     if (
