@@ -1630,7 +1630,6 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     finally:
         if root is not None:
             _close_root(item, root, error)
-        if root is not None:
             item.stash[_STORED_TRACE] = root.trace_id
         if recording and replay is not None:
             _note_attempt_targets(item, replay)
