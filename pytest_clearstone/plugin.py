@@ -10,6 +10,7 @@ start-up of every pytest run cheap where bytecode cannot be cached (PYTHONDONTWR
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import fnmatch
@@ -19,7 +20,7 @@ import os
 import random
 import re
 import sys
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -144,6 +145,11 @@ class _RunState:
         #: uncollected after --ignore and collect_ignore, whose reasons say more)
         self.left_out: dict[str, str] = {}
         self.failed_saves: list[str] = []
+        #: the traces the clearstone_tracer spans of tests writing no golden left in the store,
+        #: and the secret values seen in those tests: withheld from them when the run ends (see
+        #: _withhold_from_store)
+        self.unchecked_traces: list[str] = []
+        self.unchecked_secrets: dict[str, str] = {}
         #: the last golden recorded: (the node id of its test, its path, its text before the
         #: run), which a later attempt of that test tells its change against (see _save_golden)
         self.earlier_write: tuple[str, Path, str | None] | None = None
@@ -205,6 +211,10 @@ _SUBTESTS = pytest.StashKey[list[str]]()
 #: a recording whose call returned: its golden, written only if the call's report passed (see
 #: _write_if_passed)
 _UNSAVED = pytest.StashKey[tuple["Replay", str]]()
+#: the trace a test's call left in the trace store (a recording's, or the spans a test opened
+#: with clearstone_tracer): the secret values seen in the run are withheld from it when no
+#: golden was written from it (see _withhold_from_store)
+_STORED_TRACE = pytest.StashKey[str]()
 #: a replaying test's network guard, made by its first guarded phase and started again for each
 #: (its fixtures' set-up, its call, their teardown)
 _GUARD = pytest.StashKey["NetworkGuard"]()
@@ -1620,6 +1630,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     finally:
         if root is not None:
             _close_root(item, root, error)
+            item.stash[_STORED_TRACE] = root.trace_id
         if recording and replay is not None:
             _note_attempt_targets(item, replay)
     if recording and replay is not None and root is not None:
@@ -2067,6 +2078,51 @@ def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
         _not_written(item, f"its set-up failed while recording ({type(exc).__name__})")
     elif not os.path.exists(replay.path):  # (False for a path too long to be a file's)
         _missing(item, replay)
+
+
+def _withhold_from_store(item: pytest.Item, trace_id: str) -> None:
+    """The spans a test's call left in the trace store, from which no golden was written (a
+    recording whose test failed, or whose golden was refused for a secret value seen in the
+    run; the spans a replaying or unmarked test opened with ``clearstone_tracer``): replace
+    each secret value seen (those the last check before a golden is written looks for) in
+    them. A written golden was checked, and it holds what the store does."""
+    replay = item.stash.get(_REPLAY, None)
+    recording = replay is not None and replay.recording
+    if recording and not any(name == "clearstone-not-written" for name, _ in item.user_properties):
+        return
+    state = item.config.stash[_STATE]
+    provider = state.provider
+    if provider is None:
+        return
+    # (a recording's rules; else those of the spans the test opened, else the configured ones)
+    redactor = item.stash.get(_REDACTOR, None) or item.stash.get(_SPAN_REDACTOR, None)
+    if redactor is None:
+        redactor = item.config.stash[_SETTINGS].redactor
+    from .errors import TraceStoreError
+    from .golden.secrets import seen_secrets, watching
+
+    with watching(redactor.secret_values):
+        secrets = seen_secrets()
+    if not recording:  # (a test's own spans: all at once when the run ends, in one write)
+        state.unchecked_traces.append(trace_id)
+        state.unchecked_secrets.update(secrets)
+        return
+    # (the store's trouble is told when it is next written, at the latest at the end)
+    with contextlib.suppress(TraceStoreError):
+        _withhold_secrets(provider, [trace_id], secrets, redactor.placeholder)
+
+
+def _withhold_secrets(
+    provider: TracerProvider, trace_ids: list[str], secrets: Mapping[str, str], placeholder: str
+) -> None:
+    """Write the spans queued, then rewrite those of ``trace_ids`` in the store with
+    ``secrets`` replaced by ``placeholder`` (:func:`~.golden.secrets.withheld`)."""
+    from .golden.secrets import withheld
+
+    provider.flush()
+    provider.trace_store.rewrite_texts(
+        trace_ids, lambda text, tree: withheld(text, secrets, placeholder, tree=tree)
+    )
 
 
 def _not_written(item: pytest.Item, why: str) -> None:
@@ -2826,6 +2882,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash[_STATE]
     if state.provider is not None:
+        if state.unchecked_traces:
+            from .errors import TraceStoreError
+
+            # (a store that refuses the write refuses it again just below, which tells why)
+            with contextlib.suppress(TraceStoreError):
+                _withhold_secrets(
+                    state.provider,
+                    state.unchecked_traces,
+                    state.unchecked_secrets,
+                    config.stash[_SETTINGS].redactor.placeholder,
+                )
+            state.unchecked_traces, state.unchecked_secrets = [], {}
         state.store_problem = state.store_problem or _shutdown_problem(state.provider)
     if (
         state.store_problem
@@ -2976,6 +3044,9 @@ class _PerTestHooks:
                 and _REPLAY in item.stash  # (a marked test)
             ):
                 _failed_in_test_case(item, call.excinfo.value, report)
+            if _STORED_TRACE in item.stash:  # (the golden is written, or known not to be)
+                _withhold_from_store(item, item.stash[_STORED_TRACE])
+                del item.stash[_STORED_TRACE]
         if call.excinfo is not None and report.failed:  # (a golden not written fails it too)
             _at_the_test(item, call.excinfo.value, report)
         return report

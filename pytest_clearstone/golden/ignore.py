@@ -277,7 +277,11 @@ def _without_dropped_set(node: dict[str, Any], fields: dict[str, Any]) -> dict[s
 
 
 def recorded_form(
-    value: Any, paths: IgnorePaths, call: str = "", warned: set[str] | None = None
+    value: Any,
+    paths: IgnorePaths,
+    call: str = "",
+    warned: set[str] | None = None,
+    shown: Callable[[Any, str, str], Any] | None = None,
 ) -> Any:
     """The encoded form of ``value``, a call's bound arguments, as recorded under ``paths``: a
     matched value that only a pickle or a repr could store is a placeholder naming its type (no
@@ -285,15 +289,18 @@ def recorded_form(
     could store (dill cannot pickle it either; a pickle would not be kept anyway: an argument
     is compared by its type) warns, naming its ``ignore=`` path, the call (``call``:
     ``call #1 to app.llm``) and the fix; once per path in ``warned`` (the paths warned about
-    for the call's target so far, added to)."""
+    for the call's target so far, added to). ``shown``: how a message shows a value (the
+    redaction's :meth:`~pytest_clearstone.redaction.Redactor.shown`): a key it changes (a dict
+    keyed by a secret value seen in the run) is named ``*`` in a path, which still matches it."""
     tree = Encoder(warn=False).encode(value)
     compared = tree
     if paths:
         tree = paths.placeholders(tree)
         compared = paths.prune(tree)
     found = tag_locations(compared, "repr", limit=_MAX_LOCATIONS)
+    secret = None if shown is None or not found else _changed_by(shown)
     new = [
-        (_ignore_path(compared, where), type_name, _local_class(compared, where))
+        (_ignore_path(compared, where, secret), type_name, _local_class(compared, where))
         for where, type_name in found
     ]
     if warned is not None:
@@ -406,13 +413,24 @@ def ignore_advice(places: Sequence[Sequence[Any]]) -> str:
     )
 
 
-def _ignore_path(tree: Any, where: Sequence[Any]) -> str:
+def _segment(step: Any, secret: Callable[[str], bool] | None) -> str:
+    return ANY if secret is not None and type(step) is str and secret(step) else segment_text(step)
+
+
+def _changed_by(shown: Callable[[Any, str, str], Any]) -> Callable[[str], bool]:
+    """Whether a message showing a key through ``shown`` would not show it as it is."""
+    return lambda key: bool(shown(key, "", "") != key)
+
+
+def _ignore_path(
+    tree: Any, where: Sequence[Any], secret: Callable[[str], bool] | None = None
+) -> str:
     """The ``ignore=`` path of the value at ``where`` (keys and list positions) in the stored
     form ``tree``: dotted; the fields of a tagged value (a model, a dataclass...) named without
     the ``v`` level that holds them, a model's extra fields and private and other attributes
     without theirs; a key holding a dot, a bracket or a quote, quoted
     (``config["run.id"]``). A value under a key a path cannot name (not a string) is named by
-    the dict that holds it."""
+    the dict that holds it. A key ``secret`` tells (one a message must not show): ``*``."""
     text = ""
     node: Any = tree
     pairs = False  # node: a stored dict's [key, value] pairs
@@ -423,7 +441,7 @@ def _ignore_path(tree: Any, where: Sequence[Any]) -> str:
             key = pair[0] if type(pair) is list and pair else None
             if type(key) is not str or step != 1:
                 return text
-            segment, pair = segment_text(key), None
+            segment, pair = _segment(key, secret), None
         elif pairs:
             pairs, pair = False, node[step]
         elif type(node) is dict and step == "v" and node.get(TAG) in _FIELDS_UNDER_V:
@@ -431,7 +449,7 @@ def _ignore_path(tree: Any, where: Sequence[Any]) -> str:
         elif type(node) is dict and step in _attribute_parts(node.get(TAG)):
             pass  # (a model's extra fields, private or other attributes: named as its fields)
         else:
-            segment = segment_text(step)
+            segment = _segment(step, secret)
         if segment is not None:
             text += segment if not text or segment.startswith("[") else "." + segment
         node = node[step]

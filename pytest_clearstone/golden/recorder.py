@@ -115,11 +115,14 @@ class Recorder:
         transform: Transform | None = None,
         ignore: IgnoreConfig | None = None,
         root: Span | None = None,
+        shown: Transform | None = None,
     ) -> None:
         self.tracer = tracer
         self.context = context
         self.root = root
         self.transform = transform or _identity
+        #: how a warning shows a recorded value (a path's keys): without the secrets seen
+        self.shown = shown
         self.ignore = ignore or IgnoreConfig(None)
         self.calls: list[ReplayCall] = []
         #: the span of each recorded call, by span id, as recorded (values not yet stored)
@@ -324,14 +327,14 @@ class RecordedTarget:
                 # (an ignored value that cannot be stored readably: a placeholder; another one
                 # warns, naming its path)
                 try:
-                    encoded = recorded_form(value, self.ignore, name, self.warned)
+                    encoded = recorded_form(value, self.ignore, name, self.warned, rec.shown)
                 except UnencodableValueWarning as error:
                     # a filter made the warning an error (`filterwarnings = error`): it fails
                     # the test after its call, not the call, which the agent may catch and
                     # retry without the value (its golden would record only what it does
                     # when a call fails); the form again (its paths warned about: no warning)
                     rec.refusal = rec.refusal or error.with_traceback(None)
-                    encoded = recorded_form(value, self.ignore, name, self.warned)
+                    encoded = recorded_form(value, self.ignore, name, self.warned, rec.shown)
             except NestingTooDeepError as exc:  # (named as the call's, with advice for it)
                 refusal = exc.in_call(f"the arguments of call #{number} to {path}: ")
                 rec.refusal = rec.refusal or refusal

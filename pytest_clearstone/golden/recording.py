@@ -163,6 +163,7 @@ class RecordingRun:
                 transform=screening_unreplayable_answers(self.transform),
                 ignore=self.spec.ignore,
                 root=root,
+                shown=self.spec.shown,
             )
             for target, span_type in targets:
                 recorder.patch(target, span_type, stack)

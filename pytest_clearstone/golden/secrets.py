@@ -24,6 +24,7 @@ holds a payload (or, to say where, a hit), and only payloads are decoded.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import contextlib
 import contextvars
@@ -36,6 +37,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from .. import codec
+from ..codec.nesting import retried
 from ..errors import SecretLeakError, article
 from ..redaction import Redactor, worth_looking_for
 from . import signing
@@ -132,6 +134,57 @@ def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
                 where = _without(value, _where_string(_parse(text), core))
                 return Leak(f"{where}, in its base64", what)
     return None
+
+
+def withheld(text: str, secrets: Mapping[str, str], placeholder: str, *, tree: bool) -> str:
+    """``text`` with each of ``secrets`` (``{value: what it is}``, those
+    :func:`worth_looking_for`) replaced by ``placeholder``, as the trace store keeps the spans
+    of a recording that wrote no golden: a message (``tree`` false) as it is; a stored value's
+    JSON text (``tree``) in its strings and dict keys (each value as it is or URL-encoded) and
+    in its ``bytes``/``bytearray`` values and HTTP bodies stored as base64 (decoded, replaced,
+    encoded again). ``text`` itself when it holds none (:func:`find_leak`)."""
+    spellings = sorted(
+        {s for value in secrets if worth_looking_for(value) for s in _spellings(value)},
+        key=len,
+        reverse=True,
+    )
+    if not tree:
+        return _replaced(text, spellings, placeholder)
+    if find_leak(text, secrets) is None:
+        return text
+    doc = _parse(text)
+    return codec.dumps(retried(lambda: _withheld(doc, spellings, placeholder)))
+
+
+def _replaced(text: str, spellings: list[str], placeholder: str) -> str:
+    for spelling in spellings:
+        if spelling in text:
+            text = text.replace(spelling, placeholder)
+    return text
+
+
+def _withheld(node: Any, spellings: list[str], placeholder: str) -> Any:
+    t = type(node)
+    if t is str:
+        return _replaced(node, spellings, placeholder)
+    if t is list:
+        return [_withheld(v, spellings, placeholder) for v in node]
+    if t is not dict:
+        return node
+    out = {
+        _replaced(k, spellings, placeholder) if type(k) is str else k: _withheld(
+            v, spellings, placeholder
+        )
+        for k, v in node.items()
+    }
+    tag = node.get(codec.TAG)
+    field = "v" if tag in ("bytes", "bytearray") else "base64" if tag in _BODY_TAGS else None
+    if field is not None and type(node.get(field)) is str:
+        data = _b64(node[field]).decode("utf-8", "surrogateescape")
+        kept = _replaced(data, spellings, placeholder)
+        if kept != data:
+            out[field] = base64.b64encode(kept.encode("utf-8", "surrogateescape")).decode()
+    return out
 
 
 def _spellings(value: str) -> dict[str, None]:

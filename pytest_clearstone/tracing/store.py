@@ -98,6 +98,10 @@ _INSERT_JSON = (
     + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(16))
     + " FROM json_each(?)"
 )
+_REWRITE = (
+    "UPDATE spans SET status_message = ?, attributes_json = ?, input_json = ?, output_json = ?, "
+    "error_json = ? WHERE span_id = ?"
+)
 _BUSY_TIMEOUT_S = 60.0
 _CHUNK = 512  # spans per INSERT statement
 # A row with a JSON column longer than this (characters) is bound as parameters instead:
@@ -870,6 +874,50 @@ class TraceStore:
             if storable is None:
                 raise
             return self._write_rows(storable)
+
+    def rewrite_texts(self, trace_ids: Iterable[str], change: Callable[[str, bool], str]) -> int:
+        """Rewrite the stored spans of the traces ``trace_ids``: their status message and the
+        JSON text of their attributes, input, output and error become ``change(text,
+        is_json)``. Returns how many spans changed (only those are written). The space the old
+        texts took is overwritten with zeros (SQLite's ``secure_delete``), not left in the
+        file's pages."""
+        ids = list(dict.fromkeys(trace_ids))
+        rows: list[Any] = []
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            rows += self._query(
+                "SELECT span_id, status_message, attributes_json, input_json, output_json, "
+                f"error_json FROM spans WHERE trace_id IN ({', '.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+        updates = []
+        for span_id, *texts in rows:
+            new = [
+                change(text, i > 0) if type(text) is str else text for i, text in enumerate(texts)
+            ]
+            if new != texts:
+                updates.append((*new, span_id))
+        if not updates:
+            return 0
+        with self._lock:
+            conn = self._connection()
+
+            def tx() -> None:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(_REWRITE, updates)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _roll_back(conn)
+                    raise
+
+            was = int(conn.execute("PRAGMA secure_delete").fetchone()[0])
+            conn.execute("PRAGMA secure_delete = 1")
+            try:
+                self._retry(tx)
+            finally:
+                conn.execute(f"PRAGMA secure_delete = {was}")
+        return len(updates)
 
     def _length_limit(self) -> int:
         """The most bytes SQLite stores in one string, and in one row (``SQLITE_LIMIT_LENGTH``)."""

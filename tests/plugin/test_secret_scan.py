@@ -232,3 +232,67 @@ def test_an_error_attribute_only_a_pickle_could_store_is_not_taken_for_a_secret(
         "v": "<error_app.Handle object>",
     }
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def _store_text(pytester: pytest.Pytester) -> str:
+    """Every text of the trace store's spans, as one string; and the store's files hold the
+    key in none of their bytes (a page or a log entry the rewrite left behind)."""
+    import sqlite3
+
+    files = list((pytester.path / ".clearstone").glob("traces.db*"))
+    assert files and not [f.name for f in files if KEY.encode() in f.read_bytes()]
+    store = sqlite3.connect(pytester.path / ".clearstone" / "traces.db")
+    try:
+        rows = store.execute("select * from spans").fetchall()
+    finally:
+        store.close()
+    return "\n".join(str(value) for row in rows for value in row)
+
+
+FAILING_TEST = """
+import pytest
+from leaky_app import Agent
+
+
+@pytest.mark.replay("goldens/leak.ckpt", mock={"tool": "leaky_app.fetch"})
+def test_leak(replay):
+    import os
+
+    assert replay.run(Agent().handle, "https://example.test/?q=" + os.environ["SOME_API_KEY"])
+    raise RuntimeError("the agent failed with " + os.environ["SOME_API_KEY"])
+"""
+
+
+def test_a_refused_recording_leaves_the_secret_out_of_the_trace_store(
+    leaky: pytest.Pytester,
+) -> None:
+    # Expected: a golden refused for a secret seen in the run is not written, and the trace
+    # store, which the golden is built from, does not keep the secret either (the spans of the
+    # test show the placeholder in its place). Before the fix: the store held the key in the
+    # tool's output (the bytes' base64) and in its argument, after a message telling the user to
+    # keep it out of the recording.
+    leaky.makepyfile(
+        test_leak=TEST.replace('"https://example.test"', '"https://example.test/?q=" + KEY')
+        .replace("import pytest", f"import pytest\nKEY = {KEY!r}")
+    )
+    _refused(leaky.runpytest("--clearstone-record"))
+    text = _store_text(leaky)
+    assert "leaky_app.fetch" in text and "[REDACTED]" in text
+    assert KEY not in text
+    assert base64.b64encode(b"header " + KEY.encode()).decode()[:20] not in text
+
+
+def test_a_recording_that_failed_leaves_the_secret_out_of_the_trace_store(
+    leaky: pytest.Pytester,
+) -> None:
+    # Expected: a test that fails while recording writes no golden, and the spans its run left
+    # in the trace store hold the placeholder for the secret values seen in the run (a key from
+    # the environment in a call's argument and in the test's error). Before the fix: the store
+    # kept them, though no rule or check ever looked at it.
+    _app(leaky, "clean")
+    leaky.makepyfile(test_leak=FAILING_TEST)
+    result = leaky.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    text = _store_text(leaky)
+    assert "leaky_app.fetch" in text and "the agent failed with [REDACTED]" in text
+    assert KEY not in text

@@ -327,3 +327,46 @@ def test_a_secret_given_to_a_user_span_after_it_ended_never_reaches_the_store(py
     (summary,) = store.list_traces()
     _, call = store.get_trace(summary.trace_id).spans
     assert (call.name, call.output, call.attributes) == ("call", "ok", {})
+
+
+def test_a_secret_value_seen_in_the_run_is_withheld_from_the_spans_of_a_test_not_recording(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: the spans a test that writes no golden (not marked, or replaying) opens with
+    # clearstone_tracer, and the test's root span, hold no secret value seen in the run (a key
+    # from an environment variable a key rule covers, of no format a pattern knows): the store
+    # shows [REDACTED] in its place, as a golden could not hold it. Before the fix: the store
+    # kept it in the span's input and the failed test's error (`trace -v` printed both).
+    # The second test sets its key with monkeypatch, undone before the test's teardown ends.
+    secret = "shop-key-correct-horse-battery-staple"
+    monkeypatch.setenv("SHOP_API_KEY", secret)
+    pytester.makepyfile(
+        test_env="""
+        import os
+
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("load", span_type="tool") as span:
+                span.set_input({"q": "token " + os.environ["SHOP_API_KEY"]})
+            raise RuntimeError("failed for " + os.environ["SHOP_API_KEY"])
+
+        def test_patched(clearstone_tracer, monkeypatch):
+            monkeypatch.setenv("CRM_TOKEN", "crm-" + os.environ["SHOP_API_KEY"][::-1])
+            with clearstone_tracer.span("crm", span_type="tool") as span:
+                span.set_output("token " + os.environ["CRM_TOKEN"])
+        """
+    )
+    pytester.runpytest("--clearstone-db", "store.db").assert_outcomes(failed=1, passed=1)
+    for file in pytester.path.glob("store.db*"):
+        data = file.read_bytes()
+        assert secret.encode() not in data and secret[::-1].encode() not in data, file
+    store = TraceStore(pytester.path / "store.db")
+    spans = {
+        span.name: span
+        for summary in store.list_traces()
+        for span in store.get_trace(summary.trace_id).spans
+    }
+    assert spans["load"].input == {"q": "token [REDACTED]"}
+    assert spans["test_env.py::test_traced"].status_message == (
+        "RuntimeError: failed for [REDACTED]"
+    )
+    assert spans["crm"].output == "token [REDACTED]"

@@ -124,3 +124,35 @@ def test_the_warning_reads_an_before_a_vowel(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*UnencodableValueWarning: storing the repr of an app.Cursor value at config.*"]
     )
+
+
+def test_a_key_that_is_a_secret_seen_in_the_run_is_a_star_in_the_path(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: a dict keyed by a secret value (a pool of sessions keyed by the agent's key, read
+    # from the environment) whose value cannot be stored readably warns naming the key as `*`;
+    # the key is in no line of the output. Before the fix: the warning (in the CI log's
+    # warnings summary, or its failure under `filterwarnings = error`) named the path with the
+    # key in it (config.configurable.shop-key-correct-horse-battery-staple).
+    secret = "shop-key-correct-horse-battery-staple"
+    monkeypatch.setenv("SHOP_API_KEY", secret)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP.replace(
+            '{"__pregel_call": call, "thread.id": "t1"}',
+            '{__import__("os").environ["SHOP_API_KEY"]: call}',
+        ).replace('"tags": [call]', '"tags": []'),
+        test_warn=TEST.format(ignore=""),
+    )
+    result = pytester.runpytest("--clearstone-record", "-W", ERROR)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                "*UnencodableValueWarning: storing the repr of a functools.partial value at "
+                "config.configurable.* in the arguments of call #1 to app.llm: *marker's "
+                "ignore=['config.configurable.*']*"
+            )
+        ]
+    )
+    assert secret not in result.stdout.str()

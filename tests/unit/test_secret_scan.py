@@ -375,3 +375,32 @@ def test_the_signing_key_is_looked_for_whatever_the_source(
         assert secrets.seen_secrets() == {
             "signing-key-0123456789": f"the value of ${signing.ENV_VAR}"
         }
+
+
+def test_withheld_replaces_every_spelling_of_a_secret_in_a_stored_value() -> None:
+    # The trace store's spans of a test that wrote no golden are rewritten through withheld:
+    # the secret in a string, a dict key, its URL-encoded spelling, bytes and an HTTP body
+    # stored as base64 all become the placeholder; everything else is kept as it was.
+    found = {SECRET + "/x": "the value of $SHOP_API_KEY"}
+    value = SECRET + "/x"
+    tree = {
+        "q": f"token {value}",
+        value: 1,
+        "url": "https://x.example/?k=" + value.replace("/", "%2F"),
+        "raw": {"__cs__": "bytes", "v": base64.b64encode(b"\xff at " + value.encode()).decode()},
+        "req": {"__cs__": "http_request", "base64": base64.b64encode(value.encode()).decode()},
+        "kept": {"__cs__": "bytes", "v": "not base64!"},
+    }
+    text = secrets.withheld(json.dumps(tree), found, PLACEHOLDER, tree=True)
+    assert secrets.find_leak(text, found) is None
+    out = json.loads(text)
+    assert out["q"] == f"token {PLACEHOLDER}" and out[PLACEHOLDER] == 1
+    assert out["url"] == f"https://x.example/?k={PLACEHOLDER}"
+    assert base64.b64decode(out["raw"]["v"]) == b"\xff at " + PLACEHOLDER.encode()
+    assert base64.b64decode(out["req"]["base64"]) == PLACEHOLDER.encode()
+    assert out["kept"] == tree["kept"]
+    assert secrets.withheld(f"Error: {value}", found, PLACEHOLDER, tree=False) == (
+        f"Error: {PLACEHOLDER}"
+    )
+    clean = json.dumps({"q": "nothing here"})
+    assert secrets.withheld(clean, found, PLACEHOLDER, tree=True) is clean
