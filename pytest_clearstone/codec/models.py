@@ -219,7 +219,12 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     else:  # (a set made once: keys() | keys() is one)
         fields_set = stored.keys() | extra.keys() if extra else set(stored)
     # the usual case: every field stored
-    values = stored if stored.keys() == fields.keys() else _with_defaults(tree, stored, fields)
+    if stored.keys() == fields.keys():
+        values = stored
+    else:
+        values, moved = _with_defaults(tree, stored, fields, extra_allowed)
+        if moved:  # (stored by a release of the class that had them as fields)
+            extra = {**moved, **extra} if extra else moved
     if attrs:
         values.update(attrs)
     obj = new(cls)
@@ -293,13 +298,19 @@ def _generic_class(tree: dict[str, Any]) -> Any:
 
 
 def _with_defaults(
-    tree: dict[str, Any], stored: dict[str, Any], fields: Mapping[str, Any]
-) -> dict[str, Any]:
+    tree: dict[str, Any], stored: dict[str, Any], fields: Mapping[str, Any], extra_allowed: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The values of a model whose stored fields are not the class's fields: the stored ones,
-    then the defaults of those not stored (in the class's order); a field the class no longer
-    has, or a required one not stored, is a :class:`DecodeError`."""
+    then the defaults of those not stored (in the class's order); and the stored fields the
+    class does not have, when it allows extras (``extra="allow"``: the SDKs' response models, a
+    golden recorded with a newer release of the SDK, replayed with an older one), which become
+    its extras, as validating the same data would make them. A field the class no longer has
+    (its extras not allowed), or a required one not stored, is a :class:`DecodeError`."""
     unknown = stored.keys() - fields.keys()
-    if unknown:
+    moved: dict[str, Any] = {}
+    if unknown and extra_allowed:
+        moved = {name: value for name, value in stored.items() if name in unknown}
+    elif unknown:
         raise StoredClassError(
             f"the stored {tree['cls']!r} has fields {sorted(unknown)} the class no longer has"
         )
@@ -314,7 +325,7 @@ def _with_defaults(
             )
         else:
             values[name] = _pydantic_default(field, values)
-    return values
+    return values, moved
 
 
 def _pydantic_default(field: Any, values: dict[str, Any]) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import pytest
@@ -295,6 +296,42 @@ def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
             "properties.sources added",
         ]
     )
+
+
+def _add_fields(value: Any, cls: str, fields: dict[str, Any]) -> int:
+    """Add ``fields`` to every stored pydantic value of class ``cls`` in a golden's JSON, as a
+    newer release of the SDK writes them; how many were changed."""
+    changed = 0
+    if isinstance(value, dict):
+        if value.get(codec.TAG) == "pydantic" and value.get("cls") == cls:
+            value["v"].update(fields)
+            changed += 1
+        for item in value.values():
+            changed += _add_fields(item, cls, fields)
+    elif isinstance(value, list):
+        for item in value:
+            changed += _add_fields(item, cls, fields)
+    return changed
+
+
+def test_a_golden_recorded_with_a_newer_sdk_release_replays_with_the_older_one(
+    stack: Stack,
+) -> None:
+    """A teammate's older lock file (or a CI job pinned to the oldest supported release)
+    replays goldens recorded with a newer openai, whose response models have fields the
+    installed ones lack. It failed as "recorded with a class the code has changed since",
+    telling to put the class back; the SDK, given the same answer, keeps such a field as an
+    extra (its models allow them), and so does the replay: the agent reads its answer."""
+    stack.write_test("sdk_responses_api", HEADER + SCENARIOS["sdk_responses_api"])
+    stack.record()
+    (golden,) = stack.goldens()
+    doc = json.loads(golden.read_text())
+    newer = {"moderation": {"flagged": False}, "billing_region": None}
+    assert _add_fields(doc, "openai.types.responses.response:Response", newer) == 1
+    usage = "openai.types.responses.response_usage:InputTokensDetails"
+    assert _add_fields(doc, usage, {"cache_expired_tokens": 0}) == 1
+    golden.write_text(json.dumps(doc, indent=2))
+    stack.replay_passes()
 
 
 @pytest.mark.parametrize(
