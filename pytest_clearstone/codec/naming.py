@@ -212,7 +212,7 @@ def import_class(path: str) -> Any:
         for part in qualname.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise StoredClassError(f"cannot import {path!r} to decode a value: {exc}") from None
+        raise StoredClassError(f"cannot import {path!r} to decode a value: {exc}", path) from None
     module = sys.modules.get(module_name)
     if "." not in qualname and module is not None:
         if len(_found) >= _CACHE_LIMIT:

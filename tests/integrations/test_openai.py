@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
+import openai  # (imported once here, so the in-process inner runs reuse it)
 import pytest
 
 from pytest_clearstone import codec
@@ -332,6 +332,55 @@ def test_a_golden_recorded_with_a_newer_sdk_release_replays_with_the_older_one(
     assert _add_fields(doc, usage, {"cache_expired_tokens": 0}) == 1
     golden.write_text(json.dumps(doc, indent=2))
     stack.replay_passes()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "openai.types.responses.response_usage:InputTokensDetails",
+            "openai.types.responses.usage:InputTokensDetails",
+            "cannot import 'openai.types.responses.usage:InputTokensDetails' to decode a value: "
+            "No module named 'openai.types.responses.usage'",
+        ),
+        (
+            '"cached_tokens": 0',
+            '"cached_token_count": 0',  # (renamed: the stored name is kept as an extra)
+            "the stored 'openai.types.responses.response_usage:InputTokensDetails' lacks the "
+            "required field 'cached_tokens' (added to the class since it was recorded?)",
+        ),
+    ],
+    ids=["moved", "field_renamed"],
+)
+def test_a_golden_naming_an_sdk_class_the_installed_release_lacks_names_the_release(
+    stack: Stack, old: str, new: str, problem: str
+) -> None:
+    """A golden recorded with another release of openai, naming a response class the installed
+    release moved or changed. The failure said "the code changed" and to "put the class back as
+    the golden names it": the user's code did not change, and the class is openai's. It names
+    the library and its installed release, and the two ways out."""
+    stack.write_test("sdk_responses_api", HEADER + SCENARIOS["sdk_responses_api"])
+    stack.record()
+    (golden,) = stack.goldens()
+    doc = json.loads(golden.read_text())
+    text = json.dumps(doc)
+    assert old in text
+    golden.write_text(json.dumps(json.loads(text.replace(old, new, 1)), indent=2))
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    version = openai.__version__
+    result.stdout.fnmatch_lines(
+        [
+            f"*sdk_responses.ckpt was recorded with a class the code has changed since: "
+            f"{problem}. The file is sound: the class is openai's, and openai {version} is "
+            "installed here: the golden was likely recorded with another release of openai "
+            "(upgraded or downgraded since: a lock file, a dependency bot). Replay it with the "
+            f"release it was recorded with or, keeping openai {version}, re-record it with: "
+            "pytest --clearstone-record test_sdk_responses_api.py::test_it",
+            "0 checkpoint(s) replayed, 0 recorded, 1 diverged",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Put the class back*")
 
 
 @pytest.mark.parametrize(
