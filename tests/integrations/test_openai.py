@@ -244,6 +244,29 @@ def test_request(replay, openai_client):
     assert [_untimed(t) for t in before] == [_untimed(t) for t in after]
 
 
+def test_an_sdk_errors_golden_holds_no_header_describing_the_recording_machine(
+    stack: Stack,
+) -> None:
+    """A recorded ``RateLimitError`` keeps its ``request`` and its ``response`` (with the
+    request it answered). Their request kept the SDK's headers naming the machine, the Python
+    and the SDK release, as a stream's did before: re-recording an unchanged agent after a
+    Dependabot bump of openai (``X-Stainless-Package-Version: 3.40.0`` -> ``3.57.0``), or on a
+    teammate's Mac, rewrote the golden, the summary saying the call's answer changed."""
+    stack.write_test("sdk_rate_limit_fallback", HEADER + SCENARIOS["sdk_rate_limit_fallback"])
+    stack.record()
+    (golden,) = stack.goldens()
+    text = golden.read_text().lower()
+    assert '"retry-after"' in text  # (the error's response is there, its headers too)
+    for header in ("user-agent", "x-stainless-os", "x-stainless-runtime-version",
+                   "x-stainless-package-version", "x-stainless-arch", "x-stainless-lang"):
+        assert f'"{header}"' not in text, f"{golden.name} holds {header}"
+    stack.replay_passes()
+    before = golden.read_text()
+    result = stack.record()
+    result.stdout.fnmatch_lines(["*sdk_rate_limit.ckpt: unchanged"])
+    assert _untimed(before) == _untimed(golden.read_text())
+
+
 def _untimed(text: str) -> str:
     """A golden's text without its measured times (span times, the recording date)."""
     lines = text.splitlines()
