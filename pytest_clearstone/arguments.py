@@ -22,6 +22,8 @@ from typing import Any
 
 from . import codec
 from .codec.files import as_uploaded
+from .codec.naming import import_class
+from .errors import DecodeError
 
 
 class Binder:
@@ -427,6 +429,23 @@ def settings_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict
     if not missing:
         return live
     return {k: v for k, v in live.items() if k not in missing}
+
+
+def class_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    """``recorded`` (the settings a golden recorded for a ``self``, :func:`settings_of`) naming
+    the class as ``live`` does when both paths reach the same class: the library moved it to
+    another module and still imports it where it was (pydantic-ai's ``OpenAIChatModel``,
+    recorded as ``pydantic_ai.models.openai:OpenAIChatModel`` by 2.60, defined in
+    ``pydantic_ai.models.openai._chat_model`` by 2.68): an upgrade that moves a class changes
+    no call. ``recorded`` itself otherwise (the same path, or another class)."""
+    theirs, mine = recorded.get("__class__"), live.get("__class__")
+    if theirs == mine or type(theirs) is not str or type(mine) is not str:
+        return recorded
+    try:  # (the classes the paths name: imported already, the live one by the call's self)
+        same = import_class(theirs) is import_class(mine)
+    except DecodeError:  # (a class the installed release no longer has there: another class)
+        return recorded
+    return {**recorded, "__class__": mine} if same else recorded
 
 
 _binders: weakref.WeakKeyDictionary[Any, dict[bool, Binder]] = weakref.WeakKeyDictionary()

@@ -223,6 +223,55 @@ def test_a_golden_recorded_without_the_model_name_still_replays(stack: Stack) ->
     stack.replay_passes()
 
 
+def _relabel_model_class(node: Any, old: str, new: str) -> int:
+    """Rename the recorded class of each recorded ``self`` of class ``old``; the number of
+    those."""
+    renamed = 0
+    if isinstance(node, dict):
+        if node.get("__class__") == old:
+            node["__class__"] = new
+            renamed += 1
+        for value in node.values():
+            renamed += _relabel_model_class(value, old, new)
+    elif isinstance(node, list):
+        for value in node:
+            renamed += _relabel_model_class(value, old, new)
+    return renamed
+
+
+@pytest.mark.parametrize(
+    ("recorded", "passes"),
+    [
+        ("pydantic_ai.models.openai:OpenAIChatModel", True),
+        ("pydantic_ai.models.openai:OpenAIResponsesModel", False),
+    ],
+    ids=["moved_since", "another_class"],
+)
+def test_a_model_class_moved_by_a_pydantic_ai_release_still_replays(
+    stack: Stack, recorded: str, passes: bool
+) -> None:
+    """pydantic-ai 2.60 defined ``OpenAIChatModel`` in ``pydantic_ai.models.openai``; 2.68
+    moved it to ``pydantic_ai.models.openai._chat_model``, importing it where it was. Every
+    golden recorded with the older release diverged at its first call after the upgrade
+    (``root['self']['__class__']: 'pydantic_ai.models.openai:OpenAIChatModel' ->
+    'pydantic_ai.models.openai._chat_model:OpenAIChatModel'``, "The prompt or arguments
+    changed"): the same class, named where the older release defined it. Another class still
+    diverges."""
+    stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
+    stack.record()
+    (golden,) = stack.goldens()
+    doc = json.loads(golden.read_text())
+    live = "pydantic_ai.models.openai._chat_model:OpenAIChatModel"
+    assert _relabel_model_class(doc, live, recorded) == 1
+    golden.write_text(json.dumps(doc, indent=2))
+    if passes:
+        stack.replay_passes()
+        return
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*root[[]'self'[]][[]'__class__'[]]: '{recorded}' -> '{live}'*"])
+
+
 def test_a_changed_model_profile_fails_the_first_call(stack: Stack) -> None:
     """The model's ``profile`` (a dict in ``_profile`` behind the ``profile`` property) decides
     how ``request`` builds the HTTP request (``openai_system_prompt_role``: the role of the
