@@ -22,6 +22,7 @@ from typing import Any
 
 from . import codec
 from .codec.files import as_uploaded
+from .codec.models import LANGCHAIN_VERSIONS
 from .codec.naming import import_class
 from .errors import DecodeError
 
@@ -224,12 +225,6 @@ def settings_of(obj: Any) -> Any:
         if client is not None and codec.kind_of(type(client)) == "sdk_client":
             settings["client"] = client
     return settings
-
-
-#: the key of a LangChain model's ``metadata`` where langchain-core notes the installed releases
-#: of langchain-core, langchain and the partner package (``{"langchain-core": "1.8.3", ...}``)
-#: for its tracers: never sent to the model, and changed by each of their releases
-LANGCHAIN_VERSIONS = "lc_versions"
 
 
 def without_package_versions(settings: dict[str, Any]) -> dict[str, Any]:

@@ -189,6 +189,40 @@ def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
 MODEL_PARTS = ("v", "extra", "private", "attrs")
 
 
+#: the key of a LangChain model's ``metadata`` where langchain-core notes the installed releases
+#: of langchain-core, langchain and the partner package (``{"langchain-core": "1.8.3", ...}``)
+#: for its tracers: never sent to the model, and changed by each of their releases
+LANGCHAIN_VERSIONS = "lc_versions"
+
+
+def without_langchain_versions(tree: Any) -> Any:
+    """A stored form as a comparison takes it: each stored pydantic model in it (a LangChain
+    chat model, ``ChatOpenAI``, kept in an agent's state or passed to a function of one's own,
+    and those it holds) without the releases in its ``metadata`` (:data:`LANGCHAIN_VERSIONS`),
+    so that an upgrade of LangChain, or ``langchain`` installed in one place and not in another,
+    changes no value. ``tree`` itself when it holds none."""
+    if type(tree) is list:
+        items = [without_langchain_versions(item) for item in tree]
+        return tree if all(a is b for a, b in zip(items, tree, strict=True)) else items
+    if type(tree) is not dict:
+        return tree
+    copied: dict[str, Any] | None = None
+    for key, value in tree.items():
+        kept = without_langchain_versions(value)
+        if kept is not value:
+            if copied is None:
+                copied = dict(tree)
+            copied[key] = kept
+    out: dict[str, Any] = tree if copied is None else copied
+    fields = out.get("v") if out.get(TAG) == "pydantic" else None
+    if type(fields) is dict:
+        metadata = fields.get("metadata")
+        if type(metadata) is dict and LANGCHAIN_VERSIONS in metadata:
+            kept_metadata = {k: v for k, v in metadata.items() if k != LANGCHAIN_VERSIONS}
+            out = {**out, "v": {**fields, "metadata": kept_metadata}}
+    return out
+
+
 def _check_names(tree: dict[str, Any], what: str) -> None:
     for key in MODEL_PARTS:
         if key in tree and not isinstance(tree[key], dict):
