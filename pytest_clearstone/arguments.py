@@ -22,6 +22,7 @@ from typing import Any
 
 from . import codec
 from .codec.files import as_uploaded
+from .codec.http import UNCOMPARED_HEADERS
 from .codec.models import LANGCHAIN_VERSIONS
 from .codec.naming import import_class
 from .errors import DecodeError
@@ -441,6 +442,33 @@ def class_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[st
     except DecodeError:  # (a class the installed release no longer has there: another class)
         return recorded
     return {**recorded, "__class__": mine} if same else recorded
+
+
+#: the argument of the openai and anthropic SDKs' methods holding headers added to the request
+EXTRA_HEADERS = "extra_headers"
+
+
+def headers_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    """``recorded`` (a call's recorded arguments) with the values of the headers in its
+    ``extra_headers`` that describe the library release or the machine (``User-Agent``,
+    ``X-Stainless-*``: :data:`~.codec.http.UNCOMPARED_HEADERS`) taken from ``live`` where it
+    sends them too, as a request's own headers are compared: pydantic-ai passes
+    ``extra_headers={"User-Agent": "pydantic-ai/2.68.0"}`` to the openai SDK, and its upgrade
+    changes no call. ``recorded`` itself when that changes nothing."""
+    mine, theirs = live.get(EXTRA_HEADERS), recorded.get(EXTRA_HEADERS)
+    if type(mine) is not dict or type(theirs) is not dict or mine == theirs:
+        return recorded
+    taken = {
+        name: mine[name]
+        for name, value in theirs.items()
+        if type(name) is str
+        and name.lower() in UNCOMPARED_HEADERS
+        and name in mine
+        and mine[name] != value
+    }
+    if not taken:
+        return recorded
+    return {**recorded, EXTRA_HEADERS: {**theirs, **taken}}
 
 
 _binders: weakref.WeakKeyDictionary[Any, dict[bool, Binder]] = weakref.WeakKeyDictionary()

@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 
 from .. import codec
 from ..arguments import (
+    EXTRA_HEADERS,
     binder,
     class_as_recorded,
+    headers_as_recorded,
     models_as_recorded,
     settings_as_recorded,
     without_package_versions,
@@ -944,7 +946,9 @@ class TargetReplay:
         ``self`` (an older golden, or a ``self`` without settings) compares without it, the
         LangChain releases an older golden recorded in its ``self`` are left out, its class
         path is the live one's when both reach the same class (moved by a library release
-        since the recording, :func:`class_as_recorded`), and arguments
+        since the recording, :func:`class_as_recorded`), the headers of ``extra_headers``
+        naming a library's release are the live ones (:func:`headers_as_recorded`), and
+        arguments
         an older golden recorded at their default value are left out."""
         value = recorded.value
         releases = False  # (the recorded self changed for the library's releases)
@@ -962,6 +966,10 @@ class TargetReplay:
                 kept = without_package_versions(class_as_recorded(mine, theirs))
                 if kept is not theirs:
                     value, releases = {**value, "self": kept}, True
+        if type(value) is dict and EXTRA_HEADERS in value:
+            headers = headers_as_recorded(arguments, value)
+            if headers is not value:
+                value, releases = headers, True
         if type(value) is not dict or (value.keys() == arguments.keys() and not releases):
             return recorded, arguments  # the usual case: the same names
         if "self" in arguments and "self" not in value:
