@@ -22,9 +22,7 @@ from typing import Any
 
 from . import codec
 from .codec.files import as_uploaded
-from .codec.http import UNCOMPARED_HEADERS
-from .codec.models import LANGCHAIN_VERSIONS
-from .codec.naming import import_class
+from .codec.naming import LANGCHAIN_VERSIONS, import_class
 from .errors import DecodeError
 
 
@@ -458,6 +456,8 @@ def headers_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[
     mine, theirs = live.get(EXTRA_HEADERS), recorded.get(EXTRA_HEADERS)
     if type(mine) is not dict or type(theirs) is not dict or mine == theirs:
         return recorded
+    from .codec.http import UNCOMPARED_HEADERS  # (only for headers that differ)
+
     taken = {
         name: mine[name]
         for name, value in theirs.items()

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from ..errors import DecodeError, StoredClassError
 from .naming import (
+    LANGCHAIN_VERSIONS,
     TAG,
     class_path,
     import_class,
@@ -187,12 +188,6 @@ def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
 #: hold its values, each an object of names and encoded values; its other parts (``cls``,
 #: ``args``, ``set``) are plain names, and decoding the tree does not walk into them.
 MODEL_PARTS = ("v", "extra", "private", "attrs")
-
-
-#: the key of a LangChain model's ``metadata`` where langchain-core notes the installed releases
-#: of langchain-core, langchain and the partner package (``{"langchain-core": "1.8.3", ...}``)
-#: for its tracers: never sent to the model, and changed by each of their releases
-LANGCHAIN_VERSIONS = "lc_versions"
 
 
 def without_langchain_versions(tree: Any) -> Any:
