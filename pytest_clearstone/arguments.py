@@ -22,6 +22,8 @@ from typing import Any
 
 from . import codec
 from .codec.files import as_uploaded
+from .codec.naming import LANGCHAIN_VERSIONS, import_class
+from .errors import DecodeError
 
 
 class Binder:
@@ -224,12 +226,6 @@ def settings_of(obj: Any) -> Any:
     return settings
 
 
-#: the key of a LangChain model's ``metadata`` where langchain-core notes the installed releases
-#: of langchain-core, langchain and the partner package (``{"langchain-core": "1.8.3", ...}``)
-#: for its tracers: never sent to the model, and changed by each of their releases
-LANGCHAIN_VERSIONS = "lc_versions"
-
-
 def without_package_versions(settings: dict[str, Any]) -> dict[str, Any]:
     """``settings`` (the settings of a ``self``, :func:`settings_of`, or those a golden recorded
     before they were left out) without the LangChain releases (:data:`LANGCHAIN_VERSIONS`) in
@@ -427,6 +423,52 @@ def settings_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict
     if not missing:
         return live
     return {k: v for k, v in live.items() if k not in missing}
+
+
+def class_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    """``recorded`` (the settings a golden recorded for a ``self``, :func:`settings_of`) naming
+    the class as ``live`` does when both paths reach the same class: the library moved it to
+    another module and still imports it where it was (pydantic-ai's ``OpenAIChatModel``,
+    recorded as ``pydantic_ai.models.openai:OpenAIChatModel`` by 2.60, defined in
+    ``pydantic_ai.models.openai._chat_model`` by 2.68): an upgrade that moves a class changes
+    no call. ``recorded`` itself otherwise (the same path, or another class)."""
+    theirs, mine = recorded.get("__class__"), live.get("__class__")
+    if theirs == mine or type(theirs) is not str or type(mine) is not str:
+        return recorded
+    try:  # (the classes the paths name: imported already, the live one by the call's self)
+        same = import_class(theirs) is import_class(mine)
+    except DecodeError:  # (a class the installed release no longer has there: another class)
+        return recorded
+    return {**recorded, "__class__": mine} if same else recorded
+
+
+#: the argument of the openai and anthropic SDKs' methods holding headers added to the request
+EXTRA_HEADERS = "extra_headers"
+
+
+def headers_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    """``recorded`` (a call's recorded arguments) with the values of the headers in its
+    ``extra_headers`` that describe the library release or the machine (``User-Agent``,
+    ``X-Stainless-*``: :data:`~.codec.http.UNCOMPARED_HEADERS`) taken from ``live`` where it
+    sends them too, as a request's own headers are compared: pydantic-ai passes
+    ``extra_headers={"User-Agent": "pydantic-ai/2.68.0"}`` to the openai SDK, and its upgrade
+    changes no call. ``recorded`` itself when that changes nothing."""
+    mine, theirs = live.get(EXTRA_HEADERS), recorded.get(EXTRA_HEADERS)
+    if type(mine) is not dict or type(theirs) is not dict or mine == theirs:
+        return recorded
+    from .codec.http import UNCOMPARED_HEADERS  # (only for headers that differ)
+
+    taken = {
+        name: mine[name]
+        for name, value in theirs.items()
+        if type(name) is str
+        and name.lower() in UNCOMPARED_HEADERS
+        and name in mine
+        and mine[name] != value
+    }
+    if not taken:
+        return recorded
+    return {**recorded, EXTRA_HEADERS: {**theirs, **taken}}
 
 
 _binders: weakref.WeakKeyDictionary[Any, dict[bool, Binder]] = weakref.WeakKeyDictionary()

@@ -423,6 +423,15 @@ CODE_CHANGED = (
     f"names it or, if the change is intended, re-record it with: {RECORD_COMMAND}"
 )
 
+#: what to do about a golden naming a class of an installed library that release no longer has as
+#: it was recorded (StoredClassError): ``{name}`` and ``{version}`` the installed distribution
+LIBRARY_CHANGED = (
+    "The file is sound: the class is {name}'s, and {name} {version} is installed here: the "
+    "golden was likely recorded with another release of {name} (upgraded or downgraded since: "
+    "a lock file, a dependency bot). Replay it with the release it was recorded with or, "
+    "keeping {name} {version}, re-record it with: " + RECORD_COMMAND
+)
+
 #: what to do about a golden holding a time zone this machine's database lacks (UnknownZoneError)
 ZONE_DATABASE_FIX = (
     "The file is sound: this machine's time zone database lacks the zone (zoneinfo reads the "
@@ -710,7 +719,12 @@ class DecodeError(ClearstoneError, ValueError):
 
 class StoredClassError(DecodeError):
     """A stored value names a class that cannot be imported here, or whose fields are no longer
-    the stored ones: the file is sound, the code changed since it was recorded."""
+    the stored ones: the file is sound, the code changed since it was recorded. ``class_path``:
+    the class as stored (``module:Qual``), ``""`` when not known."""
+
+    def __init__(self, message: str, class_path: str = "") -> None:
+        super().__init__(message)
+        self.class_path = class_path
 
 
 class UnknownZoneError(DecodeError):
@@ -732,10 +746,23 @@ class PickleImportError(DecodeError):
     imported = True
 
 
+def class_changed_fix(exc: StoredClassError) -> str:
+    """What to do about a golden naming a class that is no longer as it was recorded (``exc``):
+    :data:`CODE_CHANGED` for a class of the project's code, :data:`LIBRARY_CHANGED` naming the
+    installed release for a class of an installed library (an SDK upgraded since the
+    recording, or a teammate's older lock file)."""
+    from .releases import library_release  # (only for a message: reads installed metadata)
+
+    release = library_release(exc.class_path) if exc.class_path else None
+    if release is None:
+        return CODE_CHANGED
+    return LIBRARY_CHANGED.format(name=release[0], version=release[1])
+
+
 def decode_fix(exc: DecodeError) -> str:
     """What to do about a golden one of whose stored values cannot be decoded (``exc``)."""
     if isinstance(exc, StoredClassError):
-        return CODE_CHANGED
+        return class_changed_fix(exc)
     if isinstance(exc, UnknownZoneError):
         return exc.fix
     return RESTORE_OR_RERECORD

@@ -30,6 +30,7 @@ from .clients import is_stored_as
 from .files import is_file
 from .http import compared_form, with_uncompared_headers_of
 from .library import kind_of
+from .models import without_langchain_versions
 from .naming import MESSAGE_TAGS, REFERENCE_TAGS, is_std_array
 from .nesting import retried
 from .registry import REGISTRY
@@ -140,7 +141,11 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         stored_b = stored_form(b) if tree is UNKNOWN else tree
         if kind in MESSAGE_TAGS:  # (without the headers that describe the machine)
             return same_tree(compared_form(stored_form(a)), compared_form(stored_b))
-        return same_tree(stored_form(a), stored_b)
+        stored_a = stored_form(a)
+        if same_tree(stored_a, stored_b):
+            return True
+        # (without the releases LangChain notes in a chat model's metadata)
+        return same_tree(without_langchain_versions(stored_a), without_langchain_versions(stored_b))
     custom = custom_form(a)
     if custom is not None:  # (what its encoder stores: not its other attributes)
         return same_tree(custom, stored_form(b) if tree is UNKNOWN else tree)

@@ -101,6 +101,47 @@ def header_pairs(headers: Any) -> list[tuple[str, str]]:
     return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
 
 
+def sent_request(request: Any) -> Any:
+    """The ``httpx``/``httpx2`` ``request`` without the headers that describe the machine, the
+    Python and the library release that sent it (:data:`UNCOMPARED_HEADERS`: ``User-Agent``,
+    ``X-Stainless-OS``, ...), as a golden stores a request that a recorded answer holds: the
+    answer of an unchanged agent re-recorded on another machine, or after an SDK upgrade, stays
+    the same. ``request`` itself when it has none of them (or is ``None``)."""
+    if request is None:
+        return None
+    headers = request.headers
+    pairs = header_pairs(headers)
+    kept = [(name, value) for name, value in pairs if name.lower() not in UNCOMPARED_HEADERS]
+    if len(kept) == len(pairs):
+        return request
+    sent = copy.copy(request)
+    sent.headers = type(headers)(kept, encoding=headers.encoding)
+    return sent
+
+
+def answered_without_machine(value: Any) -> Any:
+    """``value`` as a recorded answer stores it: an ``httpx``/``httpx2`` request, or a response
+    with its request, through :func:`sent_request` (an SDK error's ``request`` and
+    ``response``); any other value as it is."""
+    t = type(value)
+    if t.__module__ not in HTTP_MODULES:
+        return value
+    if t.__qualname__ == "Request":
+        return sent_request(value)
+    if t.__qualname__ != "Response":
+        return value
+    try:
+        request = value.request
+    except RuntimeError:  # built without a request
+        return value
+    sent = sent_request(request)
+    if sent is request:
+        return value
+    answered = copy.copy(value)
+    answered.request = sent
+    return answered
+
+
 def note_secret_header(name: str, value: str, what: str) -> None:
     """Note the value of the secret header ``name`` of ``what`` (``"an httpx request"``) as
     withheld, and for a value like ``Bearer <token>`` the token too."""

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from ..errors import DecodeError, StoredClassError
 from .naming import (
+    LANGCHAIN_VERSIONS,
     TAG,
     class_path,
     import_class,
@@ -189,6 +190,34 @@ def encode_pydantic(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
 MODEL_PARTS = ("v", "extra", "private", "attrs")
 
 
+def without_langchain_versions(tree: Any) -> Any:
+    """A stored form as a comparison takes it: each stored pydantic model in it (a LangChain
+    chat model, ``ChatOpenAI``, kept in an agent's state or passed to a function of one's own,
+    and those it holds) without the releases in its ``metadata`` (:data:`LANGCHAIN_VERSIONS`),
+    so that an upgrade of LangChain, or ``langchain`` installed in one place and not in another,
+    changes no value. ``tree`` itself when it holds none."""
+    if type(tree) is list:
+        items = [without_langchain_versions(item) for item in tree]
+        return tree if all(a is b for a, b in zip(items, tree, strict=True)) else items
+    if type(tree) is not dict:
+        return tree
+    copied: dict[str, Any] | None = None
+    for key, value in tree.items():
+        kept = without_langchain_versions(value)
+        if kept is not value:
+            if copied is None:
+                copied = dict(tree)
+            copied[key] = kept
+    out: dict[str, Any] = tree if copied is None else copied
+    fields = out.get("v") if out.get(TAG) == "pydantic" else None
+    if type(fields) is dict:
+        metadata = fields.get("metadata")
+        if type(metadata) is dict and LANGCHAIN_VERSIONS in metadata:
+            kept_metadata = {k: v for k, v in metadata.items() if k != LANGCHAIN_VERSIONS}
+            out = {**out, "v": {**fields, "metadata": kept_metadata}}
+    return out
+
+
 def _check_names(tree: dict[str, Any], what: str) -> None:
     for key in MODEL_PARTS:
         if key in tree and not isinstance(tree[key], dict):
@@ -219,7 +248,12 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     else:  # (a set made once: keys() | keys() is one)
         fields_set = stored.keys() | extra.keys() if extra else set(stored)
     # the usual case: every field stored
-    values = stored if stored.keys() == fields.keys() else _with_defaults(tree, stored, fields)
+    if stored.keys() == fields.keys():
+        values = stored
+    else:
+        values, moved = _with_defaults(tree, stored, fields, extra_allowed)
+        if moved:  # (stored by a release of the class that had them as fields)
+            extra = {**moved, **extra} if extra else moved
     if attrs:
         values.update(attrs)
     obj = new(cls)
@@ -293,13 +327,19 @@ def _generic_class(tree: dict[str, Any]) -> Any:
 
 
 def _with_defaults(
-    tree: dict[str, Any], stored: dict[str, Any], fields: Mapping[str, Any]
-) -> dict[str, Any]:
+    tree: dict[str, Any], stored: dict[str, Any], fields: Mapping[str, Any], extra_allowed: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The values of a model whose stored fields are not the class's fields: the stored ones,
-    then the defaults of those not stored (in the class's order); a field the class no longer
-    has, or a required one not stored, is a :class:`DecodeError`."""
+    then the defaults of those not stored (in the class's order); and the stored fields the
+    class does not have, when it allows extras (``extra="allow"``: the SDKs' response models, a
+    golden recorded with a newer release of the SDK, replayed with an older one), which become
+    its extras, as validating the same data would make them. A field the class no longer has
+    (its extras not allowed), or a required one not stored, is a :class:`DecodeError`."""
     unknown = stored.keys() - fields.keys()
-    if unknown:
+    moved: dict[str, Any] = {}
+    if unknown and extra_allowed:
+        moved = {name: value for name, value in stored.items() if name in unknown}
+    elif unknown:
         raise StoredClassError(
             f"the stored {tree['cls']!r} has fields {sorted(unknown)} the class no longer has"
         )
@@ -314,7 +354,7 @@ def _with_defaults(
             )
         else:
             values[name] = _pydantic_default(field, values)
-    return values
+    return values, moved
 
 
 def _pydantic_default(field: Any, values: dict[str, Any]) -> Any:

@@ -27,6 +27,12 @@ _R = TypeVar("_R")
 _CACHE_LIMIT = 4096
 
 
+#: the key of a LangChain model's ``metadata`` where langchain-core notes the installed releases
+#: of langchain-core, langchain and the partner package (``{"langchain-core": "1.8.3", ...}``)
+#: for its tracers: never sent to the model, and changed by each of their releases
+LANGCHAIN_VERSIONS = "lc_versions"
+
+
 def per_type(fn: Callable[[type], _R]) -> Callable[[type], _R]:
     """Memoise ``fn(t)`` per class: what the codec derives from a class's name and bases does
     not change. Bounded: dynamically made classes must not grow it forever."""
@@ -212,7 +218,7 @@ def import_class(path: str) -> Any:
         for part in qualname.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise StoredClassError(f"cannot import {path!r} to decode a value: {exc}") from None
+        raise StoredClassError(f"cannot import {path!r} to decode a value: {exc}", path) from None
     module = sys.modules.get(module_name)
     if "." not in qualname and module is not None:
         if len(_found) >= _CACHE_LIMIT:

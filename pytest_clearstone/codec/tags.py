@@ -1379,6 +1379,10 @@ def _decoded_by(decoder: Callable[[dict[str, Any]], Any], kind: str, d: dict[str
     """``decoder(d)``, the decoder of tag ``kind``; its failure a :class:`DecodeError`."""
     try:
         return decoder(d)
+    except StoredClassError as exc:  # (its class named, for the message's library release)
+        if not exc.class_path and type(d.get("cls")) is str:
+            exc.class_path = d["cls"]
+        raise
     except (DecodeError, RecursionError):  # (a deep value: decoded again with room)
         raise
     except Exception as exc:

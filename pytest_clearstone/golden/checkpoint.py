@@ -395,7 +395,7 @@ class Checkpoint:
         except (json.JSONDecodeError, ValueError) as exc:
             _refuse_if_not_utf8(raw, path)  # the parser found it: said the same way here
             if isinstance(exc, StoredClassError):  # (sound: the code changed since)
-                raise CheckpointClassChangedError(path, str(exc)) from None
+                raise CheckpointClassChangedError(path, str(exc), decode_fix(exc)) from None
             if isinstance(exc, DecodeError):
                 raise CheckpointCorruptError(
                     path, f"a stored value cannot be decoded: {exc}", decode_fix(exc)

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import codec
-from ..arguments import binder, models_as_recorded, settings_as_recorded, without_package_versions
+from ..arguments import (
+    EXTRA_HEADERS,
+    binder,
+    class_as_recorded,
+    headers_as_recorded,
+    models_as_recorded,
+    settings_as_recorded,
+    without_package_versions,
+)
 from ..callables import Kind, kind_of
 from ..codec.nesting import retried
 from ..errors import (
@@ -966,10 +974,14 @@ class TargetReplay:
     ) -> tuple[Recorded, dict[str, Any]]:
         """The recorded and the actual arguments as they are compared: a recording without
         ``self`` (an older golden, or a ``self`` without settings) compares without it, the
-        LangChain releases an older golden recorded in its ``self`` are left out, and arguments
+        LangChain releases an older golden recorded in its ``self`` are left out, its class
+        path is the live one's when both reach the same class (moved by a library release
+        since the recording, :func:`class_as_recorded`), the headers of ``extra_headers``
+        naming a library's release are the live ones (:func:`headers_as_recorded`), and
+        arguments
         an older golden recorded at their default value are left out."""
         value = recorded.value
-        versions = False
+        releases = False  # (the recorded self changed for the library's releases)
         if type(value) is dict and "self" in value:
             mine, theirs = arguments.get("self"), value["self"]
             if type(mine) is dict and type(theirs) is dict:
@@ -981,10 +993,14 @@ class TargetReplay:
                     arguments = {**arguments, "self": mine}
                 if len(mine) > len(theirs):
                     arguments = {**arguments, "self": settings_as_recorded(mine, theirs)}
-                kept = without_package_versions(theirs)
+                kept = without_package_versions(class_as_recorded(mine, theirs))
                 if kept is not theirs:
-                    value, versions = {**value, "self": kept}, True
-        if type(value) is not dict or (value.keys() == arguments.keys() and not versions):
+                    value, releases = {**value, "self": kept}, True
+        if type(value) is dict and EXTRA_HEADERS in value:
+            headers = headers_as_recorded(arguments, value)
+            if headers is not value:
+                value, releases = headers, True
+        if type(value) is not dict or (value.keys() == arguments.keys() and not releases):
             return recorded, arguments  # the usual case: the same names
         if "self" in arguments and "self" not in value:
             arguments = {k: v for k, v in arguments.items() if k != "self"}
@@ -1001,7 +1017,7 @@ class TargetReplay:
         # decoded only: encoded lazily, when == alone cannot decide
         expected = (
             Recorded(decoded={k: v for k, v in value.items() if k not in dropped})
-            if dropped or versions
+            if dropped or releases
             else recorded
         )
         self._comparables[key] = (recorded, expected)

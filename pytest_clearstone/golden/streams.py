@@ -33,7 +33,6 @@ records the cancellation: the replay gives the items, then waits to be cancelled
 
 from __future__ import annotations
 
-import copy
 import inspect
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -41,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..callables import drive
-from ..codec.http import HTTP_MODULES, UNCOMPARED_HEADERS, header_pairs
+from ..codec.http import HTTP_MODULES, sent_request
 from ..codec.naming import class_path, import_type
 from .cancellations import is_cancellation
 
@@ -225,27 +224,10 @@ def _without_body(response: Any) -> Any:
         request = None
     try:
         return type(response)(
-            response.status_code, headers=response.headers, request=_sent(request)
+            response.status_code, headers=response.headers, request=sent_request(request)
         )
     except Exception:  # not an httpx-like response: keep it as it is
         return response
-
-
-def _sent(request: Any) -> Any:
-    """The request a stream answered, without the headers that describe the machine, the
-    Python and the SDK release that sent it (``User-Agent``, ``X-Stainless-OS``, ...: the
-    codec's ``UNCOMPARED_HEADERS``): the stored answer of an unchanged agent re-recorded on
-    another machine stays the same."""
-    if request is None:
-        return None
-    headers = request.headers
-    pairs = header_pairs(headers)
-    kept = [(name, value) for name, value in pairs if name.lower() not in UNCOMPARED_HEADERS]
-    if len(kept) == len(pairs):
-        return request
-    sent = copy.copy(request)
-    sent.headers = type(headers)(kept, encoding=headers.encoding)
-    return sent
 
 
 def is_unread_response(value: Any) -> bool:

@@ -725,7 +725,12 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
             attributes.update({k: getattr(exc, k) for k in fields if getattr(exc, k) is not None})
     attributes.update(_slot_values(exc))
     if attributes:  # e.g. an SDK error's status code: the agent may branch on it
-        record["attributes"] = encoder.encode(attributes)
+        # (an SDK error's request and response: stored without the request headers naming
+        # the machine and the SDK release, as a stream's are)
+        from ..codec.http import answered_without_machine  # (only when one raised)
+
+        answered = {k: answered_without_machine(v) for k, v in attributes.items()}
+        record["attributes"] = encoder.encode(answered)
     notes = getattr(exc, "__notes__", None)
     if isinstance(notes, list) and notes:
         record["notes"] = [str(note) for note in notes]

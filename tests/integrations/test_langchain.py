@@ -681,6 +681,53 @@ def test_a_langchain_upgrade_does_not_fail_the_replay(stack: Stack) -> None:
     stack.replay_passes()
 
 
+def _set_lc_versions(node: object, versions: dict[str, str]) -> int:
+    """Set the ``lc_versions`` of every stored chat model's ``metadata`` in a golden's JSON, as
+    other releases of LangChain wrote it; how many were set."""
+    count = 0
+    if isinstance(node, dict):
+        fields = node.get("v") if node.get("__cs__") == "pydantic" else None
+        metadata = fields.get("metadata") if isinstance(fields, dict) else None
+        if isinstance(metadata, dict) and "lc_versions" in metadata:
+            metadata["lc_versions"] = dict(versions)
+            count += 1
+        count += sum(_set_lc_versions(value, versions) for value in node.values())
+    elif isinstance(node, list):
+        count += sum(_set_lc_versions(value, versions) for value in node)
+    return count
+
+
+@pytest.mark.parametrize("name", ["llm_in_attribute_no_get_state", "wrapper_sync"])
+def test_a_langchain_upgrade_does_not_fail_a_chat_model_in_the_state_or_the_arguments(
+    stack: Stack, name: str
+) -> None:
+    """The ``lc_versions`` that langchain-core puts in a chat model's ``metadata`` were left
+    out of a mocked method's ``self`` only: a ``ChatOpenAI`` kept in the agent's state (an agent
+    without ``get_state()``) failed the replay after any LangChain release with a
+    ``GoldenMismatchError`` (``root['llm'].metadata['lc_versions']['langchain-core']: '1.6.13'
+    -> '1.8.3'``, ``['langchain']: added``: also where ``langchain`` is installed and was not),
+    one passed to a function of one's own with a ``ReplayDivergenceError``; the docs said an
+    upgrade of LangChain replays the goldens recorded before it."""
+    import json
+
+    stack.write_test(name, HEADER + SCENARIOS[name])
+    stack.record()
+    (golden,) = stack.goldens()
+    tree = json.loads(golden.read_text())
+    older = {"langchain-core": "1.6.13", "langchain-openai": "1.6.0"}
+    assert _set_lc_versions(tree, older) >= 1
+    golden.write_text(json.dumps(tree, indent=2))
+    stack.replay_passes()
+    # another metadata value still diverges
+    tree = json.loads(golden.read_text())
+    assert _set_lc_versions(tree, older) >= 1
+    text = json.dumps(tree, indent=2).replace('"lc_versions"', '"team": "search", "lc_versions"')
+    golden.write_text(text)
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*root[[]'llm'[]]*metadata*team*"])
+
+
 STRUCTURED = f"""
 import pydantic
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
-import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
+import openai  # (imported once here, so the in-process inner runs reuse it)
 import pytest
 
 from pytest_clearstone import codec
@@ -243,6 +244,29 @@ def test_request(replay, openai_client):
     assert [_untimed(t) for t in before] == [_untimed(t) for t in after]
 
 
+def test_an_sdk_errors_golden_holds_no_header_describing_the_recording_machine(
+    stack: Stack,
+) -> None:
+    """A recorded ``RateLimitError`` keeps its ``request`` and its ``response`` (with the
+    request it answered). Their request kept the SDK's headers naming the machine, the Python
+    and the SDK release, as a stream's did before: re-recording an unchanged agent after a
+    Dependabot bump of openai (``X-Stainless-Package-Version: 3.40.0`` -> ``3.57.0``), or on a
+    teammate's Mac, rewrote the golden, the summary saying the call's answer changed."""
+    stack.write_test("sdk_rate_limit_fallback", HEADER + SCENARIOS["sdk_rate_limit_fallback"])
+    stack.record()
+    (golden,) = stack.goldens()
+    text = golden.read_text().lower()
+    assert '"retry-after"' in text  # (the error's response is there, its headers too)
+    for header in ("user-agent", "x-stainless-os", "x-stainless-runtime-version",
+                   "x-stainless-package-version", "x-stainless-arch", "x-stainless-lang"):
+        assert f'"{header}"' not in text, f"{golden.name} holds {header}"
+    stack.replay_passes()
+    before = golden.read_text()
+    result = stack.record()
+    result.stdout.fnmatch_lines(["*sdk_rate_limit.ckpt: unchanged"])
+    assert _untimed(before) == _untimed(golden.read_text())
+
+
 def _untimed(text: str) -> str:
     """A golden's text without its measured times (span times, the recording date)."""
     lines = text.splitlines()
@@ -295,6 +319,91 @@ def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
             "properties.sources added",
         ]
     )
+
+
+def _add_fields(value: Any, cls: str, fields: dict[str, Any]) -> int:
+    """Add ``fields`` to every stored pydantic value of class ``cls`` in a golden's JSON, as a
+    newer release of the SDK writes them; how many were changed."""
+    changed = 0
+    if isinstance(value, dict):
+        if value.get(codec.TAG) == "pydantic" and value.get("cls") == cls:
+            value["v"].update(fields)
+            changed += 1
+        for item in value.values():
+            changed += _add_fields(item, cls, fields)
+    elif isinstance(value, list):
+        for item in value:
+            changed += _add_fields(item, cls, fields)
+    return changed
+
+
+def test_a_golden_recorded_with_a_newer_sdk_release_replays_with_the_older_one(
+    stack: Stack,
+) -> None:
+    """A teammate's older lock file (or a CI job pinned to the oldest supported release)
+    replays goldens recorded with a newer openai, whose response models have fields the
+    installed ones lack. It failed as "recorded with a class the code has changed since",
+    telling to put the class back; the SDK, given the same answer, keeps such a field as an
+    extra (its models allow them), and so does the replay: the agent reads its answer."""
+    stack.write_test("sdk_responses_api", HEADER + SCENARIOS["sdk_responses_api"])
+    stack.record()
+    (golden,) = stack.goldens()
+    doc = json.loads(golden.read_text())
+    newer = {"moderation": {"flagged": False}, "billing_region": None}
+    assert _add_fields(doc, "openai.types.responses.response:Response", newer) == 1
+    usage = "openai.types.responses.response_usage:InputTokensDetails"
+    assert _add_fields(doc, usage, {"cache_expired_tokens": 0}) == 1
+    golden.write_text(json.dumps(doc, indent=2))
+    stack.replay_passes()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "openai.types.responses.response_usage:InputTokensDetails",
+            "openai.types.responses.usage:InputTokensDetails",
+            "cannot import 'openai.types.responses.usage:InputTokensDetails' to decode a value: "
+            "No module named 'openai.types.responses.usage'",
+        ),
+        (
+            '"cached_tokens": 0',
+            '"cached_token_count": 0',  # (renamed: the stored name is kept as an extra)
+            "the stored 'openai.types.responses.response_usage:InputTokensDetails' lacks the "
+            "required field 'cached_tokens' (added to the class since it was recorded?)",
+        ),
+    ],
+    ids=["moved", "field_renamed"],
+)
+def test_a_golden_naming_an_sdk_class_the_installed_release_lacks_names_the_release(
+    stack: Stack, old: str, new: str, problem: str
+) -> None:
+    """A golden recorded with another release of openai, naming a response class the installed
+    release moved or changed. The failure said "the code changed" and to "put the class back as
+    the golden names it": the user's code did not change, and the class is openai's. It names
+    the library and its installed release, and the two ways out."""
+    stack.write_test("sdk_responses_api", HEADER + SCENARIOS["sdk_responses_api"])
+    stack.record()
+    (golden,) = stack.goldens()
+    doc = json.loads(golden.read_text())
+    text = json.dumps(doc)
+    assert old in text
+    golden.write_text(json.dumps(json.loads(text.replace(old, new, 1)), indent=2))
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    version = openai.__version__
+    result.stdout.fnmatch_lines(
+        [
+            f"*sdk_responses.ckpt was recorded with a class the code has changed since: "
+            f"{problem}. The file is sound: the class is openai's, and openai {version} is "
+            "installed here: the golden was likely recorded with another release of openai "
+            "(upgraded or downgraded since: a lock file, a dependency bot). Replay it with the "
+            f"release it was recorded with or, keeping openai {version}, re-record it with: "
+            "pytest --clearstone-record test_sdk_responses_api.py::test_it",
+            "0 checkpoint(s) replayed, 0 recorded, 1 diverged",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Put the class back*")
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 # the stack agent uses pydantic-ai 2.68's API (ModelRateLimitError); Python 3.10 gets 2.54, the
 # last release for it (pyproject.toml), on which only the how-to page's examples run
 pytest.importorskip("pydantic_ai", minversion="2.68", reason="the pydantic-ai stack needs 2.68+")
-import pydantic_ai.models.openai  # noqa: F401  (imported once, reused by the inner runs)
+import pydantic_ai.models.openai  # (imported once, reused by the inner runs)
 
 from .harness import Stack, params
 
@@ -221,6 +221,81 @@ def test_a_golden_recorded_without_the_model_name_still_replays(stack: Stack) ->
     )
     golden.write_text(json.dumps(doc, indent=2))
     stack.replay_passes()
+
+
+def _relabel_model_class(node: Any, old: str, new: str) -> int:
+    """Rename the recorded class of each recorded ``self`` of class ``old``; the number of
+    those."""
+    renamed = 0
+    if isinstance(node, dict):
+        if node.get("__class__") == old:
+            node["__class__"] = new
+            renamed += 1
+        for value in node.values():
+            renamed += _relabel_model_class(value, old, new)
+    elif isinstance(node, list):
+        for value in node:
+            renamed += _relabel_model_class(value, old, new)
+    return renamed
+
+
+@pytest.mark.parametrize(
+    ("recorded", "passes"),
+    [
+        ("pydantic_ai.models.openai:OpenAIChatModel", True),
+        ("pydantic_ai.models.openai:OpenAIResponsesModel", False),
+    ],
+    ids=["moved_since", "another_class"],
+)
+def test_a_model_class_moved_by_a_pydantic_ai_release_still_replays(
+    stack: Stack, recorded: str, passes: bool
+) -> None:
+    """pydantic-ai 2.60 defined ``OpenAIChatModel`` in ``pydantic_ai.models.openai``; 2.68
+    moved it to ``pydantic_ai.models.openai._chat_model``, importing it where it was. Every
+    golden recorded with the older release diverged at its first call after the upgrade
+    (``root['self']['__class__']: 'pydantic_ai.models.openai:OpenAIChatModel' ->
+    'pydantic_ai.models.openai._chat_model:OpenAIChatModel'``, "The prompt or arguments
+    changed"): the same class, named where the older release defined it. Another class still
+    diverges."""
+    stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
+    stack.record()
+    (golden,) = stack.goldens()
+    doc = json.loads(golden.read_text())
+    live = "pydantic_ai.models.openai._chat_model:OpenAIChatModel"
+    assert _relabel_model_class(doc, live, recorded) == 1
+    golden.write_text(json.dumps(doc, indent=2))
+    if passes:
+        stack.replay_passes()
+        return
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*root[[]'self'[]][[]'__class__'[]]: '{recorded}' -> '{live}'*"])
+
+
+def test_a_pydantic_ai_upgrade_does_not_fail_a_golden_of_the_openai_sdk_under_it(
+    stack: Stack,
+) -> None:
+    """Streaming runs are mocked at the openai SDK's ``AsyncCompletions.create``, to which
+    pydantic-ai passes ``extra_headers={"User-Agent": "pydantic-ai/<release>"}``: every such
+    golden failed after any pydantic-ai release (``root['extra_headers']['User-Agent']:
+    'pydantic-ai/2.60.0' -> 'pydantic-ai/2.68.0'``, "The prompt or arguments changed"), while
+    the same header in the HTTP request is never compared. Another header still diverges."""
+    stack.write_test("run_stream", HEADER + SCENARIOS["run_stream"])
+    stack.record()
+    (golden,) = stack.goldens()
+    text = golden.read_text()
+    live = f'"pydantic-ai/{pydantic_ai.__version__}"'
+    assert live in text
+    golden.write_text(text.replace(live, '"pydantic-ai/2.60.0"'))
+    stack.replay_passes()
+    doc = json.loads(golden.read_text())
+    spans = doc["trace"]["spans"]
+    (span,) = [s for s in spans if s["input"] and "extra_headers" in str(s["input"])]
+    span["input"]["v"]["extra_headers"]["X-Team"] = "search"
+    golden.write_text(json.dumps(doc, indent=2))
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*root[[]'extra_headers'[]]*X-Team*"])
 
 
 def test_a_changed_model_profile_fails_the_first_call(stack: Stack) -> None:
