@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pytest_clearstone
 from pytest_clearstone.debugging import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -226,6 +228,10 @@ def test_file_is_indented_json_with_sorted_fields_and_a_format_header(
     }
     assert doc["metadata"] == {"ticket": "JIRA-1"}
     assert dt.datetime.fromisoformat(doc["timestamp"]) == checkpoint.timestamp
+    assert doc["written_by"] == {  # (the whole Python version: a patch release can matter)
+        "library": f"pytest-clearstone {pytest_clearstone.__version__}",
+        "python": "{}.{}.{}".format(*sys.version_info),
+    }
     llm = [s for s in doc["trace"]["spans"] if s["span_type"] == "llm"]
     assert llm[0]["input"] == {"v": {"prompt": "hi"}}
     assert llm[0]["output"] == {"v": {"text": "hello"}}
