@@ -281,3 +281,40 @@ def test_an_error_of_a_class_made_at_run_time_is_caught_by_its_base_class_on_rep
     pytester.makepyfile(app=FACTORY_AGENT, test_s3=FACTORY_TEST)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+ASYNC_AGENT = """
+import asyncio
+
+
+async def lookup(city):
+    await asyncio.sleep(0.05)
+    raise LookupError(f"no weather for {city}")
+
+
+async def handle(city):
+    try:
+        return await lookup(city)
+    except LookupError as exc:
+        return f"tool error: {exc}"
+"""
+
+ASYNC_TEST = """
+import asyncio
+import pytest
+from app import handle
+
+
+@pytest.mark.replay(mock={"tool": "app.lookup"})
+def test_lookup(replay):
+    assert asyncio.run(replay.run(handle, "Oslo")) == "tool error: no weather for Oslo"
+"""
+
+
+def test_an_async_tools_recorded_error_is_raised_again_at_once(pytester: pytest.Pytester) -> None:
+    # an error an async call raised itself is no cancellation from outside: the replay raises it
+    # again at once, and does not wait to be cancelled (as a call a timeout cut off does)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=ASYNC_AGENT, test_agent=ASYNC_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
