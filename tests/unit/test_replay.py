@@ -196,6 +196,18 @@ def test_exhaustion_message_names_the_checkpoint(mods: dict[str, ModuleType]) ->
     assert f"checkpoint: {engine.checkpoint.checkpoint_id}" in message
 
 
+def test_exhaustion_message_shows_long_arguments_cut_to_200_characters(
+    mods: dict[str, ModuleType],
+) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", "q" * 500, mock_config={"x": "cs_tools.fetch"})
+    line = next(x for x in str(info.value).splitlines() if "call #1 arguments: " in x)
+    shown = line.partition("call #1 arguments: ")[2]
+    assert shown.startswith("{'query': 'qqq") and shown.endswith("q...")
+    assert len(shown) == 200
+
+
 def test_strict_replay_fails_at_the_divergent_call(mods: dict[str, ModuleType]) -> None:
     checkpoint = _two_steps(mods)
     engine = ReplayEngine(checkpoint, strict=True)
