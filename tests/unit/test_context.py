@@ -202,6 +202,27 @@ def test_mock_targets_return_listed_values_in_order(tools: ModuleType) -> None:
     ]
 
 
+def test_a_failure_raised_while_handling_a_replayed_error_names_that_call(
+    tools: ModuleType,
+) -> None:
+    # what the test's failure owes to the golden: the recorded error it was raised while
+    # handling (its __context__), by its first line, cut to 200 characters
+    targets = {"cs_tools.fetch": [{"data": "r1"}, ValueError("x" * 300 + "\nsecond line")]}
+    with DeterministicExecutionContext(WHEN, targets) as ctx:
+        tools.fetch("a")
+        with pytest.raises(RuntimeError) as raised:
+            try:
+                tools.fetch("b")
+            except ValueError:
+                raise RuntimeError("the agent gave up")  # noqa: B904 (no "from": its context)
+    failure = raised.value
+    assert failure.__context__ is targets["cs_tools.fetch"][1]
+    assert ctx.session.answer_in(failure) == (
+        f"ValueError: {'x' * 197}..., the error recorded for call #2 to cs_tools.fetch"
+    )
+    assert ctx.session.answer_in(RuntimeError("unrelated")) is None
+
+
 def test_exhaustion_names_target_count_and_call_number(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": ["only"]}) as ctx:
         assert tools.fetch("a") == "only"
