@@ -509,6 +509,20 @@ def test_unused_responses_and_unmocked_targets_are_named_in_one_message() -> Non
     )
 
 
+def test_a_strict_replay_fails_on_recorded_calls_of_a_target_it_no_longer_mocks() -> None:
+    # every response used (none left over), but the golden holds calls of a target the test
+    # stopped mocking: they now run live, which strict mode fails on
+    from pytest_clearstone.golden.responses import ReplaySession
+
+    unmocked = {"app.search": ("tool", 3)}
+    session = ReplaySession()
+    session.raise_errors(strict=False, unmocked=unmocked)  # (not strict: no error)
+    session.raise_errors(strict=True)  # (nothing recorded unmocked: no error)
+    with pytest.raises(UnusedResponsesError) as info:
+        session.raise_errors(strict=True, checkpoint="g.ckpt", unmocked=unmocked)
+    assert "  app.search (tool): 3 recorded call(s)" in str(info.value).splitlines()
+
+
 class ModelAgent(pydantic.BaseModel):
     """An agent that is a pydantic model (as LangChain runnables are), with no get_state()."""
 
