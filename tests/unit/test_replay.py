@@ -208,6 +208,21 @@ def test_exhaustion_message_shows_long_arguments_cut_to_200_characters(
     assert len(shown) == 200
 
 
+def test_exhaustion_message_shows_a_long_nested_list_by_its_ends(
+    mods: dict[str, ModuleType],
+) -> None:
+    # a chat loop's history: its first and last messages tell a call apart, not its middle
+    history = [[f"message {n}: " + "x" * 50 for n in range(1, 5)]]
+    engine = ReplayEngine(_two_steps(mods))
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", history, mock_config={"x": "cs_tools.fetch"})
+    line = next(x for x in str(info.value).splitlines() if "call #1 arguments: " in x)
+    x = "x" * 50
+    assert line.partition("call #1 arguments: ")[2] == (
+        f"{{'query': [['message 1: {x}', <2 more>, 'message 4: {x}']]}}"
+    )
+
+
 def test_strict_replay_fails_at_the_divergent_call(mods: dict[str, ModuleType]) -> None:
     checkpoint = _two_steps(mods)
     engine = ReplayEngine(checkpoint, strict=True)
