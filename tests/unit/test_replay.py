@@ -199,13 +199,25 @@ def test_exhaustion_message_names_the_checkpoint(mods: dict[str, ModuleType]) ->
 def test_exhaustion_message_shows_long_arguments_cut_to_200_characters(
     mods: dict[str, ModuleType],
 ) -> None:
-    engine = ReplayEngine(_two_steps(mods))
-    with pytest.raises(ReplayExhaustedError) as info:
-        engine.replay_from_checkpoint("lookup", "q" * 500, mock_config={"x": "cs_tools.fetch"})
-    line = next(x for x in str(info.value).splitlines() if "call #1 arguments: " in x)
-    shown = line.partition("call #1 arguments: ")[2]
-    assert shown.startswith("{'query': 'qqq") and shown.endswith("q...")
-    assert len(shown) == 200
+    from pytest_clearstone.diff import set_verbosity
+
+    def shown_at(verbosity: int) -> str:
+        restore = set_verbosity(verbosity)
+        try:
+            with pytest.raises(ReplayExhaustedError) as info:
+                ReplayEngine(_two_steps(mods)).replay_from_checkpoint(
+                    "lookup", "q" * 500, mock_config={"x": "cs_tools.fetch"}
+                )
+        finally:
+            restore()
+        line = next(x for x in str(info.value).splitlines() if "call #1 arguments: " in x)
+        return line.partition("call #1 arguments: ")[2]
+
+    for verbosity in (0, 1):  # (-v shows more tests, not longer values)
+        shown = shown_at(verbosity)
+        assert shown.startswith("{'query': 'qqq") and shown.endswith("q...")
+        assert len(shown) == 200
+    assert shown_at(2) == repr({"query": "q" * 500})  # -vv: whole
 
 
 def test_exhaustion_message_shows_a_long_nested_list_by_its_ends(
