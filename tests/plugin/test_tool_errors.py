@@ -318,3 +318,41 @@ def test_an_async_tools_recorded_error_is_raised_again_at_once(pytester: pytest.
     pytester.makepyfile(app=ASYNC_AGENT, test_agent=ASYNC_TEST)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+STREAM_AGENT = """
+def words(prompt):
+    yield "one"
+    yield "two"
+    raise ConnectionError("the stream broke")
+
+
+def handle(prompt):
+    got = []
+    try:
+        for word in words(prompt):
+            got.append(word)
+    except ConnectionError as exc:
+        got.append(f"error: {exc}")
+    return got
+"""
+
+STREAM_TEST = """
+from app import handle
+import pytest
+
+
+@pytest.mark.replay(mock={"llm": "app.words"})
+def test_words(replay):
+    assert replay.run(handle, "q") == ["one", "two", "error: the stream broke"]
+"""
+
+
+def test_a_stream_that_raised_after_its_items_raises_again_after_them(
+    pytester: pytest.Pytester,
+) -> None:
+    # a stream that broke (not cut off from outside): its items, then its own error again
+    pytester.syspathinsert()
+    pytester.makepyfile(app=STREAM_AGENT, test_agent=STREAM_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
