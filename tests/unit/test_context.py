@@ -223,6 +223,15 @@ def test_a_failure_raised_while_handling_a_replayed_error_names_that_call(
     assert ctx.session.answer_in(RuntimeError("unrelated")) is None
 
 
+def test_a_replay_error_is_never_told_as_an_error_the_golden_recorded(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": ["only"]}) as ctx:
+        tools.fetch("a")
+        with pytest.raises(ReplayExhaustedError) as exhausted:
+            tools.fetch("b")
+    assert ctx.session.calls[-1].error is exhausted.value
+    assert ctx.session.answer_in(exhausted.value) is None
+
+
 def test_exhaustion_names_target_count_and_call_number(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": ["only"]}) as ctx:
         assert tools.fetch("a") == "only"
