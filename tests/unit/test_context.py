@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import importlib
 import random
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -230,6 +231,24 @@ def test_a_replay_error_is_never_told_as_an_error_the_golden_recorded(tools: Mod
             tools.fetch("b")
     assert ctx.session.calls[-1].error is exhausted.value
     assert ctx.session.answer_in(exhausted.value) is None
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_the_first_replay_error_besides_a_failure_is_none_when_the_failure_holds_it(
+    tools: ModuleType,
+) -> None:
+    # none when the failure is it or holds it (an exception group of the agent's tasks), else
+    # that error (the agent caught it and failed otherwise)
+    targets: dict[str, list[Any]] = {"cs_tools.fetch": []}
+    with DeterministicExecutionContext(WHEN, targets) as ctx, pytest.raises(
+        ReplayExhaustedError
+    ) as exhausted:
+        tools.fetch("a")
+    session, first = ctx.session, exhausted.value
+    group = ExceptionGroup("tasks", [ValueError(), first])  # noqa: F821
+    assert session.first_error_besides(first) is None
+    assert session.first_error_besides(group) is None
+    assert session.first_error_besides(RuntimeError("the agent gave up")) is first
 
 
 def test_exhaustion_names_target_count_and_call_number(tools: ModuleType) -> None:
