@@ -212,3 +212,29 @@ def test_the_error_of_a_failed_tests_root_span_is_redacted_in_the_trace_store(py
     for _, _, message, error in rows:
         for secret in (API_KEY, GH_TOKEN):
             assert secret not in (message or "") and secret not in (error or "")
+
+
+def test_a_secret_in_the_runs_result_is_redacted_and_replays(pytester):
+    # the result of replay.run() goes into the golden's outcome: redacted like the calls
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        result_app=f"""
+        def complete(prompt):
+            return "ok"
+
+        def handle(message):
+            return {{"text": complete(message), "api_key": "{API_KEY}"}}
+        """,
+        test_result="""
+        import pytest
+        from result_app import handle
+
+        @pytest.mark.replay("goldens/result.ckpt", mock={"llm": "result_app.complete"})
+        def test_result(replay):
+            assert replay.run(handle, "hi")["text"] == "ok"
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = (pytester.path / "goldens" / "result.ckpt").read_text()
+    assert API_KEY not in golden and '"text": "ok"' in golden
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -4,6 +4,7 @@ them in — also when asyncio tasks of different functions made them, one after 
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -159,6 +160,11 @@ def test_calls_made_in_another_order_across_targets_diverge_naming_the_recorded_
     pytester.syspathinsert()
     pytester.makepyfile(order_app=ORDER_APP, test_order=ORDER_TEST)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = json.loads((pytester.path / "o.ckpt").read_text(encoding="utf-8"))
+    assert golden["metadata"]["mock"] == {  # (each span type with its own targets)
+        "llm": ["order_app.complete"],
+        "tool": ["order_app.search"],
+    }
     pytester.runpytest().assert_outcomes(passed=1)
     pytester.makepyfile(order_app=ORDER_APP.replace("SEARCH_FIRST = True", "SEARCH_FIRST = False"))
     result = pytester.runpytest()

@@ -281,3 +281,78 @@ def test_an_error_of_a_class_made_at_run_time_is_caught_by_its_base_class_on_rep
     pytester.makepyfile(app=FACTORY_AGENT, test_s3=FACTORY_TEST)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+ASYNC_AGENT = """
+import asyncio
+
+
+async def lookup(city):
+    await asyncio.sleep(0.05)
+    raise LookupError(f"no weather for {city}")
+
+
+async def handle(city):
+    try:
+        return await lookup(city)
+    except LookupError as exc:
+        return f"tool error: {exc}"
+"""
+
+ASYNC_TEST = """
+import asyncio
+import pytest
+from app import handle
+
+
+@pytest.mark.replay(mock={"tool": "app.lookup"})
+def test_lookup(replay):
+    assert asyncio.run(replay.run(handle, "Oslo")) == "tool error: no weather for Oslo"
+"""
+
+
+def test_an_async_tools_recorded_error_is_raised_again_at_once(pytester: pytest.Pytester) -> None:
+    # an error an async call raised itself is no cancellation from outside: the replay raises it
+    # again at once, and does not wait to be cancelled (as a call a timeout cut off does)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=ASYNC_AGENT, test_agent=ASYNC_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+STREAM_AGENT = """
+def words(prompt):
+    yield "one"
+    yield "two"
+    raise ConnectionError("the stream broke")
+
+
+def handle(prompt):
+    got = []
+    try:
+        for word in words(prompt):
+            got.append(word)
+    except ConnectionError as exc:
+        got.append(f"error: {exc}")
+    return got
+"""
+
+STREAM_TEST = """
+from app import handle
+import pytest
+
+
+@pytest.mark.replay(mock={"llm": "app.words"})
+def test_words(replay):
+    assert replay.run(handle, "q") == ["one", "two", "error: the stream broke"]
+"""
+
+
+def test_a_stream_that_raised_after_its_items_raises_again_after_them(
+    pytester: pytest.Pytester,
+) -> None:
+    # a stream that broke (not cut off from outside): its items, then its own error again
+    pytester.syspathinsert()
+    pytester.makepyfile(app=STREAM_AGENT, test_agent=STREAM_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pytest_clearstone
 from pytest_clearstone.debugging import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -226,6 +228,10 @@ def test_file_is_indented_json_with_sorted_fields_and_a_format_header(
     }
     assert doc["metadata"] == {"ticket": "JIRA-1"}
     assert dt.datetime.fromisoformat(doc["timestamp"]) == checkpoint.timestamp
+    assert doc["written_by"] == {  # (the whole Python version: a patch release can matter)
+        "library": f"pytest-clearstone {pytest_clearstone.__version__}",
+        "python": "{}.{}.{}".format(*sys.version_info),
+    }
     llm = [s for s in doc["trace"]["spans"] if s["span_type"] == "llm"]
     assert llm[0]["input"] == {"v": {"prompt": "hi"}}
     assert llm[0]["output"] == {"v": {"text": "hello"}}
@@ -341,6 +347,12 @@ def test_truncated_checkpoint_is_reported_as_truncated(
         (lambda d: d.update(timestamp="2024-01-15T12:00:00"), "the timestamp has no timezone"),
         (lambda d: d.update(span_id="feedface"), "its span 'feedface' is not in its trace"),
         (lambda d: d["trace"].update(spans=7), "the field 'trace' has the wrong type"),
+        # a tag where the trace or a span must be plain (its error records would decode with it)
+        (lambda d: d["trace"].update({"__cs__": "dict"}), "the field 'trace' has the wrong type"),
+        (lambda d: d["trace"]["spans"][0].update({"__cs__": "dict"}), "the field 'trace' has"),
+        # (true == 1, the version: a truth value is no version number all the same)
+        (lambda d: d.update(format_version=True), "bad format_version True"),
+        (lambda d: d.update(format_version=1.0), "bad format_version 1.0"),
         (
             lambda d: d.update(  # the stdlib parser accepts Infinity, orjson refuses it: which
                 # one reads a file depends on orjson and on the digits in the file's ids

@@ -188,6 +188,32 @@ def test_prune_never_deletes_a_golden_of_the_plugin(capsys, tmp_path):
     )
 
 
+def test_prune_deletes_only_what_it_can_tell_is_an_application_checkpoint(capsys, tmp_path):
+    directory = tmp_path / "ckpts"
+    directory.mkdir()
+    fmt = '"format": "pytest-clearstone-checkpoint"'
+    files = {  # name: (content, kept with this reason or deleted)
+        "deep.ckpt": ("[" * 100_000, "(not a readable checkpoint)"),  # (json's RecursionError)
+        "other.ckpt": ('{"hello": "world"}', "(not a readable checkpoint)"),
+        "list.ckpt": ("[1, 2]", "(not a readable checkpoint)"),
+        "converted.ckpt": (
+            "{" + fmt + ', "metadata": {"imported_from": "clearstone-sdk"}}',
+            "(converted from clearstone-sdk: a golden no run records again)",
+        ),
+        "bare.ckpt": ("{" + fmt + ', "metadata": null}', None),  # an application's: deleted
+    }
+    for name, (text, _) in files.items():
+        (directory / name).write_text(text)
+        _aged(directory / name, 400)
+    code, out, _ = run(capsys, "prune", directory, "--older-than", "30")
+    assert code == 0
+    for name, (_, kept) in files.items():
+        assert (directory / name).exists() == (kept is not None), name
+        if kept is not None:
+            assert f"kept {directory / name}  {kept}" in out.splitlines()
+    assert out.splitlines()[-1].startswith("deleted 1 of 5 checkpoint file(s)")
+
+
 def test_prune_db_deletes_old_traces(capsys, tmp_path):
     path = tmp_path / "traces.db"
     store = TraceStore(path)

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import importlib
 import random
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -200,6 +201,54 @@ def test_mock_targets_return_listed_values_in_order(tools: ModuleType) -> None:
         (2, {"query": "b"}),
         (3, {"query": "c", "limit": 1}),
     ]
+
+
+def test_a_failure_raised_while_handling_a_replayed_error_names_that_call(
+    tools: ModuleType,
+) -> None:
+    # what the test's failure owes to the golden: the recorded error it was raised while
+    # handling (its __context__), by its first line, cut to 200 characters
+    targets = {"cs_tools.fetch": [{"data": "r1"}, ValueError("x" * 300 + "\nsecond line")]}
+    with DeterministicExecutionContext(WHEN, targets) as ctx:
+        tools.fetch("a")
+        with pytest.raises(RuntimeError) as raised:
+            try:
+                tools.fetch("b")
+            except ValueError:
+                raise RuntimeError("the agent gave up")  # noqa: B904 (no "from": its context)
+    failure = raised.value
+    assert failure.__context__ is targets["cs_tools.fetch"][1]
+    assert ctx.session.answer_in(failure) == (
+        f"ValueError: {'x' * 197}..., the error recorded for call #2 to cs_tools.fetch"
+    )
+    assert ctx.session.answer_in(RuntimeError("unrelated")) is None
+
+
+def test_a_replay_error_is_never_told_as_an_error_the_golden_recorded(tools: ModuleType) -> None:
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": ["only"]}) as ctx:
+        tools.fetch("a")
+        with pytest.raises(ReplayExhaustedError) as exhausted:
+            tools.fetch("b")
+    assert ctx.session.calls[-1].error is exhausted.value
+    assert ctx.session.answer_in(exhausted.value) is None
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_the_first_replay_error_besides_a_failure_is_none_when_the_failure_holds_it(
+    tools: ModuleType,
+) -> None:
+    # none when the failure is it or holds it (an exception group of the agent's tasks), else
+    # that error (the agent caught it and failed otherwise)
+    targets: dict[str, list[Any]] = {"cs_tools.fetch": []}
+    with DeterministicExecutionContext(WHEN, targets) as ctx, pytest.raises(
+        ReplayExhaustedError
+    ) as exhausted:
+        tools.fetch("a")
+    session, first = ctx.session, exhausted.value
+    group = ExceptionGroup("tasks", [ValueError(), first])  # noqa: F821
+    assert session.first_error_besides(first) is None
+    assert session.first_error_besides(group) is None
+    assert session.first_error_besides(RuntimeError("the agent gave up")) is first
 
 
 def test_exhaustion_names_target_count_and_call_number(tools: ModuleType) -> None:

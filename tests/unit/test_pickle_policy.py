@@ -234,6 +234,7 @@ def test_writing_a_golden_that_needs_a_pickle_fails_naming_the_value(tmp_path: P
     assert "Opaque" in message
     for fix in FIXES:
         assert fix in message
+    assert SerializationError.STATE_ADVICE in message  # (the state's own fixes)
     assert not target.exists()
     with pytest.raises(SerializationError):
         CheckpointManager(tmp_path).save_checkpoint(doc_checkpoint, "x.ckpt", signing_key=None)
@@ -251,6 +252,18 @@ def test_a_pickle_in_a_recorded_response_names_the_span() -> None:
         checkpoint.dumps(signing_key=None)
     message = str(info.value)
     assert "output" in message and TARGET in message and "['receipt']" in message
+    assert "get_state()" not in message and "metadata" not in message  # (no other part's fixes)
+
+
+def test_a_pickle_in_the_metadata_is_refused_with_the_metadatas_fix() -> None:
+    checkpoint = Checkpoint.from_bytes(json.dumps(_golden_doc()).encode(), Path("g"))
+    checkpoint.metadata["ticket"] = Opaque(3)
+    with pytest.raises(SerializationError) as info:
+        checkpoint.dumps(signing_key=None)
+    message = str(info.value)
+    assert "['ticket']" in message and "Opaque" in message
+    assert "Give the metadata JSON-friendly values" in message
+    assert SerializationError.STATE_ADVICE not in message
 
 
 def test_the_encoder_refuses_to_pickle_unless_allowed() -> None:

@@ -883,3 +883,17 @@ def test_a_random_looking_token_of_few_distinct_characters_is_still_a_suspect() 
     # 12 characters repeated: 3.57 bits each, just over the 3.5 a random-looking token needs
     token = ("Kq7Zx2Vb9Wm4" * 3)[:34]
     assert Redactor().find_secrets({"x": token}) == ["root['x']"]
+
+
+def test_a_value_the_redaction_of_a_message_cannot_walk_is_shown_by_its_type_only() -> None:
+    # a failure message shows an actual value through the recording's redaction; one it fails
+    # on is named by its type, never shown as it is (it may hold the secret it would hide)
+    from pytest_clearstone.golden.responses import for_message
+
+    def failing(value: Any, where: str, target: str) -> Any:
+        raise RecursionError("too deep to walk")
+
+    secret = {"api_key": "sk-live-not-for-messages"}
+    shown = for_message(failing, secret, "input", "app.complete")
+    assert repr(shown) == "<dict: not shown>"
+    assert for_message(None, secret, "input", "app.complete") is secret  # (no redaction)

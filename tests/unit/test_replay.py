@@ -196,6 +196,45 @@ def test_exhaustion_message_names_the_checkpoint(mods: dict[str, ModuleType]) ->
     assert f"checkpoint: {engine.checkpoint.checkpoint_id}" in message
 
 
+def test_exhaustion_message_shows_long_arguments_cut_to_200_characters(
+    mods: dict[str, ModuleType],
+) -> None:
+    from pytest_clearstone.diff import set_verbosity
+
+    def shown_at(verbosity: int) -> str:
+        restore = set_verbosity(verbosity)
+        try:
+            with pytest.raises(ReplayExhaustedError) as info:
+                ReplayEngine(_two_steps(mods)).replay_from_checkpoint(
+                    "lookup", "q" * 500, mock_config={"x": "cs_tools.fetch"}
+                )
+        finally:
+            restore()
+        line = next(x for x in str(info.value).splitlines() if "call #1 arguments: " in x)
+        return line.partition("call #1 arguments: ")[2]
+
+    for verbosity in (0, 1):  # (-v shows more tests, not longer values)
+        shown = shown_at(verbosity)
+        assert shown.startswith("{'query': 'qqq") and shown.endswith("q...")
+        assert len(shown) == 200
+    assert shown_at(2) == repr({"query": "q" * 500})  # -vv: whole
+
+
+def test_exhaustion_message_shows_a_long_nested_list_by_its_ends(
+    mods: dict[str, ModuleType],
+) -> None:
+    # a chat loop's history: its first and last messages tell a call apart, not its middle
+    history = [[f"message {n}: " + "x" * 50 for n in range(1, 5)]]
+    engine = ReplayEngine(_two_steps(mods))
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", history, mock_config={"x": "cs_tools.fetch"})
+    line = next(x for x in str(info.value).splitlines() if "call #1 arguments: " in x)
+    x = "x" * 50
+    assert line.partition("call #1 arguments: ")[2] == (
+        f"{{'query': [['message 1: {x}', <2 more>, 'message 4: {x}']]}}"
+    )
+
+
 def test_strict_replay_fails_at_the_divergent_call(mods: dict[str, ModuleType]) -> None:
     checkpoint = _two_steps(mods)
     engine = ReplayEngine(checkpoint, strict=True)
@@ -495,6 +534,20 @@ def test_unused_responses_and_unmocked_targets_are_named_in_one_message() -> Non
     assert only_unused.endswith(
         f"The agent now skips calls it used to make. If the change is intended, {RERECORD}"
     )
+
+
+def test_a_strict_replay_fails_on_recorded_calls_of_a_target_it_no_longer_mocks() -> None:
+    # every response used (none left over), but the golden holds calls of a target the test
+    # stopped mocking: they now run live, which strict mode fails on
+    from pytest_clearstone.golden.responses import ReplaySession
+
+    unmocked = {"app.search": ("tool", 3)}
+    session = ReplaySession()
+    session.raise_errors(strict=False, unmocked=unmocked)  # (not strict: no error)
+    session.raise_errors(strict=True)  # (nothing recorded unmocked: no error)
+    with pytest.raises(UnusedResponsesError) as info:
+        session.raise_errors(strict=True, checkpoint="g.ckpt", unmocked=unmocked)
+    assert "  app.search (tool): 3 recorded call(s)" in str(info.value).splitlines()
 
 
 class ModelAgent(pydantic.BaseModel):
