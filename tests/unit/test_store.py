@@ -844,3 +844,25 @@ def test_writing_to_a_read_only_store_says_it_was_opened_read_only(tmp_path: Pat
         store.write_spans([_plain("other", None, 20)])
     assert store.count_spans() == 1
     store.close()
+
+
+@pytest.mark.parametrize("tables", [5, 6])
+def test_another_programs_database_names_five_tables_then_dots(tmp_path: Path, tables: int) -> None:
+    db = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # (a with alone commits)
+        for i in range(tables):
+            conn.execute(f"CREATE TABLE t{i} (x)")
+    listed = "t0, t1, t2, t3, t4" + (", ..." if tables > 5 else "")
+    with pytest.raises(TraceStoreError, match=rf"\(tables: {listed}; user_version 0\)"):
+        TraceStore(db).count_spans()
+
+
+def test_a_database_with_a_version_and_no_tables_is_not_taken_for_a_new_store(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA user_version = 1")
+    with pytest.raises(TraceStoreError, match=r"\(tables: none; user_version 1\)"):
+        TraceStore(db).write_spans([_plain("root", None, 10)])
+
