@@ -73,3 +73,50 @@ def test_a_golden_less_deep_is_indented_throughout(tmp_path: Path) -> None:
     path = _checkpoint(state, "out").write(tmp_path / "shallow.ckpt")
     doc = json.loads(path.read_text())
     assert path.read_text() == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _text(checkpoint: Checkpoint, path: Path, *, orjson_installed: bool) -> str:
+    from unittest import mock
+
+    from pytest_clearstone.codec import tags
+    from pytest_clearstone.golden import document
+
+    if orjson_installed:
+        return checkpoint.write(path).read_text(encoding="utf-8")
+    with mock.patch.object(tags, "orjson", None), mock.patch.object(document, "orjson", None):
+        return checkpoint.write(path).read_text(encoding="utf-8")
+
+
+def test_a_golden_deeper_than_the_levels_indented_is_cut_at_level_100_with_or_without_orjson(
+    tmp_path: Path,
+) -> None:
+    # 150 levels: orjson writes it (it refuses 255), indented throughout; the file is the one
+    # written without orjson, each value at level 100 on one line
+    for levels in range(47, 53):  # the deepest value just above, at and below level 100
+        # (its leaf, a dict of scalars, at an odd or an even level)
+        state = {"plan": _chain(levels), "plans": [_chain(levels)]}
+        written = _text(_checkpoint(state, "out"), tmp_path / "a.ckpt", orjson_installed=True)
+        without = _text(_checkpoint(state, "out"), tmp_path / "b.ckpt", orjson_installed=False)
+        assert written == without, levels
+    state = {"plan": _chain(75)}
+    written = _text(_checkpoint(state, "out"), tmp_path / "a.ckpt", orjson_installed=True)
+    without = _text(_checkpoint(state, "out"), tmp_path / "b.ckpt", orjson_installed=False)
+    assert written == without
+    indents = [len(line) - len(line.lstrip(" ")) for line in written.splitlines()]
+    assert max(indents) == 2 * 100
+    deepest = next(line for line in written.splitlines() if line.startswith(" " * 200))
+    line = deepest.strip().rstrip(",")  # the value there, whole on its line (after its key)
+    json.loads("{" + line + "}" if line.startswith('"') else line)
+    assert Checkpoint.read(tmp_path / "a.ckpt").agent_state == state
+
+
+def test_a_deep_value_keeps_its_text_as_it_is_and_a_string_like_the_placeholder_stays(
+    tmp_path: Path,
+) -> None:
+    placeholder = "\ue000clearstone-0-0"
+    state = {"plan": _chain(150, "café ✓ \u2028"), "note": placeholder, placeholder: [placeholder]}
+    path = _checkpoint(state, "out").write(tmp_path / "deep.ckpt")
+    text = path.read_text(encoding="utf-8")
+    assert '"café ✓ \\u2028"' in text
+    with room():
+        assert Checkpoint.read(path).agent_state == state

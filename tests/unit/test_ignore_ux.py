@@ -57,6 +57,7 @@ def test_v_names_a_field_called_v_too_and_a_whole_value_only_by_the_path_itself(
             "root['self']['params']: removed 2",
             ["self.params", 'self["a.b"]'],
         ),
+        ("root['self']['*']: 1 -> 2", ['self["*"]']),
     ],
 )
 def test_a_divergence_only_in_fields_of_self_gives_their_ignore_paths(
@@ -76,6 +77,8 @@ def test_a_divergence_only_in_fields_of_self_gives_their_ignore_paths(
         "root['self']['name']: 'a' -> 'b'\nroot['prompt']: 'x' -> 'y'",
         "root['prompt']: 'x' -> 'y'",
         "root['self']: 'a' -> 'b'",
+        "root['self'][0]: 'a' -> 'b'",
+        "root['kwargs']['name']: 'a' -> 'b'",
         "(arguments differ, but not in their values)",
     ],
 )
@@ -91,3 +94,13 @@ def test_a_field_of_self_that_differs_at_the_first_call_is_a_changed_setting() -
     message = str(ReplayDivergenceError("langchain_openai.ChatOpenAI.invoke", 1, "s1", delta))
     assert "The prompt or arguments changed" in message
     assert "Only fields of `self`" not in message
+
+
+@pytest.mark.parametrize(("sequence", "place"), [((1, 1), ""), ((2, 3), " (call 2 of 3 in")])
+def test_the_place_in_the_recorded_sequence_is_given_among_more_than_one_call(
+    sequence: tuple[int, int], place: str
+) -> None:
+    delta = "root['prompt']: 'x' -> 'y'"
+    message = str(ReplayDivergenceError("app.f", 1, "s1", delta, sequence=sequence))
+    assert message.startswith(f"replay diverged at call #1 to app.f{place}")
+    assert ("recorded sequence" in message) is bool(place)

@@ -50,4 +50,5 @@ def test_invisible_line_breaks_and_direction_controls_are_escaped(
     for raw in ("\u2028", "\u2029", "\u202e", "\u2066", "\u2069"):
         assert raw not in text
     assert '"first\\u2028second\\u2029third"' in text and "ok ✓ \u200d" in text
+    assert '"invoice\\u202efdp.exe"' in text  # (as json.dumps escapes it: the same on re-record)
     assert CheckpointManager(tmp_path).load_checkpoint(path).agent_state == state

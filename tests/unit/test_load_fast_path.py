@@ -362,6 +362,14 @@ def test_the_writer_records_the_file_length_and_that_integers_fit_64_bits() -> N
     assert doc["tag_index"]["int64"] is True
 
 
+def test_the_file_length_of_a_golden_with_text_beyond_ascii_counts_its_bytes() -> None:
+    doc = _golden()
+    del doc["tag_index"]
+    doc["metadata"] = {"note": "café, 東京, ✓"}
+    text = Checkpoint.from_bytes(json.dumps(doc).encode(), Path("g.ckpt")).dumps(signing_key=None)
+    assert json.loads(text)[tags.SIZE_FIELD] == len(text.encode("utf-8")) > len(text)
+
+
 def test_a_file_as_written_is_loaded_without_searching_its_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

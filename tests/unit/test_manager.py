@@ -385,3 +385,73 @@ def test_a_name_ending_in_a_number_after_a_dot_gets_the_suffix(
     assert path.name == f"{name}.ckpt"
     assert manager.list_checkpoints() == [tmp_path / f"{name}.ckpt"]
     assert manager.load_checkpoint(name).checkpoint_id == checkpoint.checkpoint_id
+
+
+def test_metadata_given_is_copied_into_the_checkpoint(
+    agents: dict[str, ModuleType], recorded: Any
+) -> None:
+    metadata = {"case": "refund"}
+    checkpoint = CheckpointManager().create_checkpoint(
+        agents["cs_state"].StateAgent(), recorded.trace(), recorded.step_id, metadata=metadata
+    )
+    metadata["case"] = "changed after"
+    assert checkpoint.metadata == {"case": "refund"}
+
+
+def test_a_name_of_a_subdirectory_loads_the_checkpoint_of_that_name(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "sub" names both the subdirectory holding sub/c.ckpt and the checkpoint sub.ckpt
+    monkeypatch.chdir(tmp_path)
+    manager = CheckpointManager(tmp_path / "ckpts")
+    agent = agents["cs_state"].StateAgent()
+    saved = {}
+    for name in ("sub/c.ckpt", "sub.ckpt"):
+        checkpoint = manager.create_checkpoint(agent, recorded.trace(), recorded.step_id)
+        manager.save_checkpoint(checkpoint, name)
+        saved[name] = checkpoint.checkpoint_id
+    assert manager.load_checkpoint("sub").checkpoint_id == saved["sub.ckpt"]
+    (tmp_path / "ckpts" / "sub.ckpt").unlink()
+    # the subdirectory alone is no checkpoint of that name: not found, the saved ones listed
+    with pytest.raises(CheckpointNotFoundError, match=r"Saved checkpoints: sub/c\.ckpt$"):
+        manager.load_checkpoint("sub")
+
+
+def test_a_missing_checkpoint_names_each_path_once_and_says_none_is_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckpointNotFoundError) as info:
+        CheckpointManager(".").load_checkpoint("nothing_here")
+    assert info.value.tried == [Path("nothing_here"), Path("nothing_here.ckpt")]
+    assert str(info.value) == (
+        "checkpoint not found; tried: nothing_here, nothing_here.ckpt. "
+        "Saved checkpoints: none in ."
+    )
+
+
+def test_five_saved_checkpoints_are_all_named(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path
+) -> None:
+    manager = CheckpointManager(tmp_path)
+    agent = agents["cs_state"].StateAgent()
+    for name in "abcde":
+        manager.save_checkpoint(
+            manager.create_checkpoint(agent, recorded.trace(), recorded.step_id), name
+        )
+    with pytest.raises(CheckpointNotFoundError) as info:
+        manager.load_checkpoint("x")
+    assert str(info.value).endswith("Saved checkpoints: a.ckpt, b.ckpt, c.ckpt, d.ckpt, e.ckpt")
+
+
+def test_hidden_files_and_directories_named_ckpt_are_not_listed(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path
+) -> None:
+    manager = CheckpointManager(tmp_path)
+    checkpoint = manager.create_checkpoint(
+        agents["cs_state"].StateAgent(), recorded.trace(), recorded.step_id
+    )
+    path = manager.save_checkpoint(checkpoint, "kept.ckpt")
+    (tmp_path / ".kept.ckpt").write_bytes(path.read_bytes())  # (as an interrupted save's)
+    (tmp_path / "old.ckpt").mkdir()
+    assert manager.list_checkpoints() == [tmp_path / "kept.ckpt"]

@@ -414,3 +414,25 @@ def test_reading_the_store_never_unpickles(tmp_path: Path, marker: Path) -> None
     assert not marker.exists()
     assert isinstance(back.attributes["a"], codec.StoredRepr)
     assert isinstance(back.output, codec.StoredRepr)
+
+
+def test_reading_the_store_never_unpickles_a_pickle_tag_spelt_with_escapes(
+    tmp_path: Path, marker: Path
+) -> None:
+    db = tmp_path / "traces.db"
+    store = TraceStore(db)
+    store.write_spans([Span(trace_id="a" * 32, span_id="1" * 16, parent_span_id=None,
+                            name="call", start_time_ns=1, end_time_ns=2,
+                            output=Recorded.of(2), attributes={"n": 1})])  # fmt: skip
+    store.close()
+    escaped = json.dumps(pickle_payload(marker)).replace('"pickle"', '"\\u0070ickle"')
+    assert '"pickle"' not in escaped
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # (a with alone commits)
+        conn.execute(
+            "UPDATE spans SET attributes_json = ?, output_json = ?",
+            ('{"a": ' + escaped + "}", escaped),
+        )
+    back = TraceStore(db).get_trace("a" * 32).spans[0]
+    assert isinstance(back.attributes["a"], codec.StoredRepr)
+    assert isinstance(back.output, codec.StoredRepr)
+    assert not marker.exists()

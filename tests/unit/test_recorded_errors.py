@@ -231,3 +231,20 @@ def test_errors_raised_at_a_call_name_the_test_the_session_replays(tools: Module
         with pytest.raises(ReplayExhaustedError) as info:
             tools.fetch("b")
     assert str(info.value).endswith("re-record with: pytest --clearstone-record t.py::test_x")
+
+
+def test_the_message_helpers_name_types_articles_holders_and_grouped_errors() -> None:
+    from pytest_clearstone.errors import article, describe, grouped, held_by
+
+    assert [article(w) for w in ("openai.Client", "int", "uuid.UUID", "sqlite3.Row")] == [
+        "an", "an", "a", "a"
+    ]  # fmt: skip
+    assert (describe(1), describe(dt.date(2025, 1, 1))) == ("int", "datetime.date")
+    assert held_by(["the dict app.TOOLS", "app.Graph"]).startswith(
+        "also held by the dict app.TOOLS and an app.Graph made before"
+    )
+    if sys.version_info >= (3, 11):  # (an exception group nested three deep)
+        leaf = ValueError("leaf")
+        inner = ExceptionGroup("inner", [leaf])  # noqa: F821
+        outer = ExceptionGroup("outer", [ExceptionGroup("middle", [inner])])  # noqa: F821
+        assert list(grouped(outer))[-1] is leaf

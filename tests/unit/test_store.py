@@ -814,3 +814,55 @@ def test_a_store_this_user_cannot_write_names_what_and_a_fix_that_works(read_onl
             for p in d.iterdir():
                 p.unlink()
             d.rmdir()
+
+
+def test_a_trace_that_ended_at_the_cutoff_is_not_deleted(tmp_path: Path) -> None:
+    # (deleted: the traces whose every span started and ended before the cutoff)
+    store = TraceStore(tmp_path / "traces.db")
+    store.write_spans([_plain("root", None, 10)])  # (ends at 11)
+    assert store.delete_traces_before(11) == (0, 0)
+    assert store.delete_traces_before(12) == (1, 1)
+    store.close()
+
+
+def test_a_span_whose_end_time_is_damaged_is_named(tmp_path: Path) -> None:
+    db = tmp_path / "traces.db"
+    store = TraceStore(db)
+    store.write_spans([_plain("root", None, 10)])
+    store.close()
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # (a with alone commits)
+        conn.execute("UPDATE spans SET end_time_ns = 'x'")
+    with pytest.raises(TraceStoreError, match=r"span 'root' in the trace store .* is damaged"):
+        TraceStore(db).get_trace("t")
+
+
+def test_writing_to_a_read_only_store_says_it_was_opened_read_only(tmp_path: Path) -> None:
+    db = tmp_path / "traces.db"
+    TraceStore(db).write_spans([_plain("root", None, 10)])
+    store = TraceStore(db, read_only=True)
+    with pytest.raises(TraceStoreError, match=r"traces\.db' was opened read-only$"):
+        store.write_spans([_plain("other", None, 20)])
+    assert store.count_spans() == 1
+    store.close()
+
+
+@pytest.mark.parametrize("tables", [5, 6])
+def test_another_programs_database_names_five_tables_then_dots(tmp_path: Path, tables: int) -> None:
+    db = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # (a with alone commits)
+        for i in range(tables):
+            conn.execute(f"CREATE TABLE t{i} (x)")
+    listed = "t0, t1, t2, t3, t4" + (", ..." if tables > 5 else "")
+    with pytest.raises(TraceStoreError, match=rf"\(tables: {listed}; user_version 0\)"):
+        TraceStore(db).count_spans()
+
+
+def test_a_database_with_a_version_and_no_tables_is_not_taken_for_a_new_store(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA user_version = 1")
+    with pytest.raises(TraceStoreError, match=r"\(tables: none; user_version 1\)"):
+        TraceStore(db).write_spans([_plain("root", None, 10)])
+

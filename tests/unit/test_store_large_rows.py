@@ -197,6 +197,8 @@ def test_a_too_long_error_keeps_its_message_start_and_drops_its_arguments(
         store.close()
     assert stored.status == "ERROR" and stored.status_message is not None
     assert stored.status_message.startswith("boom: éé")
+    kept, _, _ = stored.status_message.partition("... (")
+    assert kept == ("boom: " + "é" * 600_000)[:4096]  # (its first 4,096 characters)
     assert "more than the trace store holds" in stored.status_message
     assert stored.error is not None and stored.error["args"] == []
     assert stored.error["message"] == "bad"
