@@ -114,7 +114,7 @@ _LARGE_COLUMN = 4096
 _DEFAULT_LENGTH_LIMIT = 1_000_000_000
 _LIMIT_LENGTH = getattr(sqlite3, "SQLITE_LIMIT_LENGTH", 0)
 _ROW_ROOM = 64 * 1024
-_KEPT_MESSAGE = 4096  # bytes of a too long message, or of an attribute value, kept
+_KEPT_MESSAGE = 4096  # characters of a too long status message kept; bytes of a value's JSON
 _inherited_connections: list[sqlite3.Connection] = []  # kept open in forked children
 # how a JSON array of rows spells a NUL character (text from the standard library, bytes from
 # orjson); in a JSON column's text (escaped twice) it is found too: that row is bound as well
@@ -314,7 +314,9 @@ _KINDS: dict[type, str] = {dict: "dict", list: "list", str: "str"}
 
 def _placeholder(tree: Any, size: int, limit: int) -> dict[str, Any]:
     if type(tree) is dict and type(tree.get(codec.TAG)) is str:
-        kind = str(tree.get("type") or tree[codec.TAG])
+        # (a custom, repr or pickle tag names its type under "type"; a model's, its class under
+        # "cls": the placeholder names what the value was, not only its kind of tag)
+        kind = str(tree.get("type") or tree.get("cls") or tree[codec.TAG])
     else:
         kind = _KINDS.get(type(tree), "value")
     return {codec.TAG: "repr", "type": kind, "v": TOO_LONG_TEXT.format(kind, size, limit)}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from pytest_clearstone.observability import TraceStore
 from pytest_clearstone.tracing.span import Recorded, Span
@@ -202,3 +203,24 @@ def test_a_too_long_error_keeps_its_message_start_and_drops_its_arguments(
     assert "more than the trace store holds" in stored.status_message
     assert stored.error is not None and stored.error["args"] == []
     assert stored.error["message"] == "bad"
+
+
+class Answer(BaseModel):
+    text: str
+
+
+def test_a_too_long_model_is_named_by_its_class_in_its_placeholder(
+    tmp_path: Path, megabyte_limit: None
+) -> None:
+    # a pydantic model's tag keeps its class under "cls": the placeholder names the class, not
+    # only the kind of tag ("pydantic")
+    store = TraceStore(tmp_path / "traces.db")
+    try:
+        store.write_spans([_span("root"), _span("big", out=Answer(text="a" * 2 * MB))])
+        (_, stored) = store.get_trace("t1").spans
+    finally:
+        store.close()
+    assert stored.output is not None
+    shown = repr(stored.output)
+    assert shown.startswith(f"<{Answer.__module__}:Answer of 20000"), shown
+    assert "more than the trace store holds" in shown
