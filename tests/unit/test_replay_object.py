@@ -3,6 +3,7 @@ a recording test before and after its runs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ class Agent:
         answer = complete(message) + suffix
         self.memory.append(answer)
         return answer
+
+    def stream(self, message: str) -> Iterator[str]:
+        yield complete(message)
+        raise ValueError("the stream broke")
 
 
 MOCK = {"llm": f"{__name__}.complete"}
@@ -73,3 +78,24 @@ def test_a_recording_over_an_unreadable_golden_says_why_where_it_needs_its_agent
     assert replay.checkpoint is None  # (what the recording replaces)
     with pytest.raises(CheckpointCorruptError):  # (not "no golden yet")
         _ = replay.engine
+
+
+def test_a_run_generator_that_raised_is_no_unread_generator_and_the_golden_replays(
+    tmp_path: Path,
+) -> None:
+    # (the test expected the error: the recording is saved, with no outcome for that run)
+    def read_it(replay: Replay) -> None:
+        with pytest.raises(ValueError, match="the stream broke"):
+            list(replay.run(Agent().stream, "hi"))
+
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "after", before=read_it)
+    # it replays: the run that raised has no outcome, the next compares with the first recorded
+    replay = Replay(path, MOCK, mode="replay", node_id="t.py::test_x")
+    replay.start()
+    try:
+        read_it(replay)
+        assert replay.run(Agent().handle, "after") == "AFTER"
+    finally:
+        replay.stop()
+    replay.check()
