@@ -99,3 +99,11 @@ def test_a_run_generator_that_raised_is_no_unread_generator_and_the_golden_repla
     finally:
         replay.stop()
     replay.check()
+
+
+def test_a_recordings_calls_are_numbered_per_target_in_the_order_made(tmp_path: Path) -> None:
+    agent = Agent()
+    first_turn = lambda r: r.run(agent.handle, "a")  # noqa: E731
+    replay = _record(tmp_path / "g.ckpt", agent.handle, "b", before=first_turn)
+    target = f"{__name__}.complete"
+    assert [(call.target, call.call_number) for call in replay.calls] == [(target, 1), (target, 2)]
