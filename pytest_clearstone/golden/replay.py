@@ -372,10 +372,11 @@ class Replay:
 
     def _resolve_target(self, target: Callable[..., Any] | str) -> tuple[Any, Any, str]:
         if isinstance(target, str):
-            engine = self.engine  # (recording: made from the previous golden at each read)
-            agent = self.agent if self._replaying is not None else engine.rehydrate()
+            # the agent of the last run, or the one rehydrated from the golden before the
+            # first: a conversation's later turns continue it, recording as replaying
+            agent = self.agent
             try:
-                return agent, engine.method(agent, target), target
+                return agent, self.engine.method(agent, target), target
             except AttributeError as exc:
                 raise AttributeError(f"replay.run({target!r}): {exc} (from {self.path})") from None
         if not callable(target):

@@ -62,6 +62,7 @@ def test_recording_an_unawaited_run_names_it(project: pytest.Pytester) -> None:
     result = project.runpytest("--clearstone-record")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([FIX])
+    assert "aask() did not run, so nothing of it was recorded." in result.stdout.str()
     result.stdout.no_fnmatch_line("*did you mean*")
     result.stdout.no_fnmatch_line("*does the agent call*")
     assert not list(project.path.rglob("*.ckpt"))
@@ -78,4 +79,5 @@ def test_replaying_an_unawaited_run_fails_naming_it(
     result = project.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([FIX])
+    assert "aask() did not run, so nothing of it was replayed or compared." in result.stdout.str()
     result.stdout.no_fnmatch_line("*re-record*")

@@ -1,0 +1,109 @@
+"""``Replay`` used directly (the object behind the ``replay`` fixture): what its properties give
+a recording test before and after its runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.errors import CheckpointCorruptError
+from pytest_clearstone.golden.replay import Replay
+from pytest_clearstone.tracing import TracerProvider
+
+
+def complete(prompt: str) -> str:
+    return prompt.upper()
+
+
+class Agent:
+    def __init__(self) -> None:
+        self.memory: list[str] = []
+
+    def handle(self, message: str, suffix: str = "") -> str:
+        answer = complete(message) + suffix
+        self.memory.append(answer)
+        return answer
+
+    def stream(self, message: str) -> Iterator[str]:
+        yield complete(message)
+        raise ValueError("the stream broke")
+
+
+MOCK = {"llm": f"{__name__}.complete"}
+
+
+def _record(path: Path, run: Any, *args: Any, before: Any = None) -> Replay:
+    """Record ``run(*args)`` into ``path`` (``before(replay)`` first, in the test's call)."""
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("t")
+    replay = Replay(path, MOCK, mode="record", node_id="t.py::test_x", tracer=tracer)
+    with tracer.span("t.py::test_x") as root:
+        replay.start(root_span_id=root.span_id, trace_id=root.trace_id)
+        try:
+            if before is not None:
+                before(replay)
+            replay.run(run, *args)
+        finally:
+            replay.stop()
+    replay.save(provider.trace_store.get_trace(root.trace_id))
+    provider.shutdown()
+    return replay
+
+
+def test_a_recordings_checkpoint_read_before_its_run_is_the_new_golden_once_saved(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "first")
+    agent = Agent()
+    agent.memory.append("earlier")
+    seen: list[Any] = []
+    replay = _record(path, agent.handle, "second", before=lambda r: seen.append(r.checkpoint))
+    assert seen[0] is not None  # (the previous golden, read in the test)
+    # the checkpoint and the agent rehydrated from it are the golden just written
+    assert replay.checkpoint is not None and replay.checkpoint is not seen[0]
+    assert replay.engine.rehydrate().memory == ["earlier"]
+
+
+def test_a_recording_over_an_unreadable_golden_says_why_where_it_needs_its_agent(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "g.ckpt"
+    path.write_text("<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n")
+    tracer = TracerProvider(":memory:").get_tracer("t")
+    replay = Replay(path, MOCK, mode="record", node_id="t.py::test_x", tracer=tracer)
+    assert replay.checkpoint is None  # (what the recording replaces)
+    with pytest.raises(CheckpointCorruptError):  # (not "no golden yet")
+        _ = replay.engine
+
+
+def test_a_run_generator_that_raised_is_no_unread_generator_and_the_golden_replays(
+    tmp_path: Path,
+) -> None:
+    # (the test expected the error: the recording is saved, with no outcome for that run)
+    def read_it(replay: Replay) -> None:
+        with pytest.raises(ValueError, match="the stream broke"):
+            list(replay.run(Agent().stream, "hi"))
+
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "after", before=read_it)
+    # it replays: the run that raised has no outcome, the next compares with the first recorded
+    replay = Replay(path, MOCK, mode="replay", node_id="t.py::test_x")
+    replay.start()
+    try:
+        read_it(replay)
+        assert replay.run(Agent().handle, "after") == "AFTER"
+    finally:
+        replay.stop()
+    replay.check()
+
+
+def test_a_recordings_calls_are_numbered_per_target_in_the_order_made(tmp_path: Path) -> None:
+    agent = Agent()
+    first_turn = lambda r: r.run(agent.handle, "a")  # noqa: E731
+    replay = _record(tmp_path / "g.ckpt", agent.handle, "b", before=first_turn)
+    target = f"{__name__}.complete"
+    assert [(call.target, call.call_number) for call in replay.calls] == [(target, 1), (target, 2)]
