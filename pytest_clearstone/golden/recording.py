@@ -217,12 +217,13 @@ class RecordingRun:
         request live."""
         if self.recorder is None:
             return []
-        # a method whose target was called may call it after it returned (an SDK's stream
-        # helper: its manager sends by ``create`` when entered), and a pydantic-ai model's
+        # a method whose target was called after it began may call it after it returned (an
+        # SDK's stream helper: openai's manager sends by ``create`` when entered; anthropic's
+        # does not, and a ``create`` called before it says nothing), and a pydantic-ai model's
         # ``request_stream`` sends by its SDK method, which may be mocked
-        recorded = {call.target for call in self.recorder.calls}
+        calls = self.recorder.calls
         warnings = []
-        for called in self.recorder.unmocked:
+        for called, since in self.recorder.unmocked.items():
             span_type, target = self._watched[called]
             # its own request, another provider's model's, or the target's twin's (a sync node
             # beside async ones): the target's calls say nothing
@@ -237,6 +238,7 @@ class RecordingRun:
                 warnings.append(warning)
                 continue
             sdk = _pydantic_ai_sdk_method(called)
+            recorded = {call.target for call in calls[since:]}
             if target in recorded or sdk in recorded:
                 continue
             fix = _unmocked_fix(span_type, target, called, sdk)
