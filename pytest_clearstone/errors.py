@@ -1563,10 +1563,12 @@ class UnmockedCallWarning(_Picklable, UserWarning):
     the same request without calling it (pydantic-ai's ``request_stream`` beside a mocked
     ``request``; an SDK's ``parse`` beside a mocked ``create``), or, ``own``, one that sends a
     request of its own to the same API beside it (pydantic-ai's ``count_tokens``), or,
-    ``other_model``, the ``request`` of another provider's pydantic-ai model, and no mock
-    target's call was recorded while it ran: its requests ran live, are not in the golden, and
-    run live on every replay. ``fix``: how to record them (mock the SDK method it sends by, or
-    mock it too)."""
+    ``other_model``, the ``request`` of another provider's pydantic-ai model, or, ``twin``
+    (``"sync"`` or ``"async"``), the target's twin (LangChain's ``_stream`` beside a mocked
+    ``_astream``: a graph's sync node beside async ones; the SDK's ``AsyncCompletions.create``
+    beside a mocked ``Completions.create``), and no mock target's call was recorded while it
+    ran: its requests ran live, are not in the golden, and run live on every replay. ``fix``:
+    how to record them (mock the SDK method it sends by, or mock it too)."""
 
     def __init__(
         self,
@@ -1577,11 +1579,17 @@ class UnmockedCallWarning(_Picklable, UserWarning):
         *,
         own: bool = False,
         other_model: bool = False,
+        twin: str = "",
     ) -> None:
         self.test = test
         self.called = called
         self.target = target
-        if other_model:
+        if twin:
+            what = (
+                f"it is the {twin} twin of the mock target {target!r}, which makes the same "
+                "request without calling it"
+            )
+        elif other_model:
             what = (
                 f"it is another pydantic-ai model's request, which the mock target {target!r} "
                 "does not reach"

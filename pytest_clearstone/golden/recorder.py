@@ -85,9 +85,8 @@ class _Watch:
         return advance()
 
     def end(self, token: int, outcome: Any, error: BaseException | None) -> Any:
-        unmocked = self.recorder.unmocked
-        if token >= 0 and len(self.recorder.calls) == token and self.path not in unmocked:
-            unmocked.append(self.path)
+        if token >= 0 and len(self.recorder.calls) == token:
+            self.recorder.unmocked[self.path] = token
         return outcome
 
 
@@ -140,8 +139,9 @@ class Recorder:
         #: the test's process: a call in a child it forked cannot be recorded here
         self.pid = os.getpid()
         #: the watched methods (:meth:`watch`) that ran with no mock target's call recorded
-        #: meanwhile, by path, in the order of their first such call
-        self.unmocked: list[str] = []
+        #: meanwhile, by path, in the order of their first such call, each with the number of
+        #: calls recorded when its last such call began (those after it were made later)
+        self.unmocked: dict[str, int] = {}
         if root is not None:  # (made where the golden run started: its test's node id)
             name_run(root.name)
 

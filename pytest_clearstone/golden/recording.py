@@ -107,6 +107,9 @@ class RecordingRun:
         #: (:func:`~.aliases.side_requests`)
         self._beside: set[str] = set()
         self._other_models: set[str] = set()
+        #: those watched as the sync or async twin of their target (:func:`~.aliases.twins`):
+        #: "sync" or "async" (the target's calls do not make theirs)
+        self._twins: dict[str, str] = {}
 
     @property
     def calls(self) -> list[ReplayCall]:
@@ -181,9 +184,13 @@ class RecordingRun:
         without calling it (:func:`~.aliases.alternatives`: pydantic-ai's ``request_stream``
         for ``request``, an SDK's ``parse`` and ``stream`` for ``create``), which are not mock
         targets themselves: a call of one in which no mock target's call was recorded made its
-        request live (:attr:`unmocked_calls`); and those that send a request of their own beside
-        it (:func:`~.aliases.side_requests`: a pydantic-ai model's ``count_tokens``)."""
-        from .aliases import alternatives, other_models, side_requests  # (record mode only)
+        request live (:attr:`unmocked_calls`); those that send a request of their own beside
+        it (:func:`~.aliases.side_requests`: a pydantic-ai model's ``count_tokens``); and its
+        sync or async twin (:func:`~.aliases.twins`: LangChain's ``_stream`` for ``_astream``,
+        ``invoke`` for ``ainvoke``, the SDK's ``AsyncCompletions.create`` for
+        ``Completions.create``), which a sync node of a graph whose async nodes call the target
+        calls instead."""
+        from .aliases import alternatives, other_models, side_requests, twins  # (record only)
 
         mocked = {path for _, path in self.pairs}
         for span_type, path in self.pairs:
@@ -191,13 +198,17 @@ class RecordingRun:
                 others = alternatives(path)
                 beside = side_requests(path)
                 models = other_models(path)
+                paired = twins(path)
             except ClearstoneError:  # (a bad path was reported when the test started)
                 continue
             self._beside.update(beside)
             self._other_models.update(models)
-            for other in [*others, *beside, *models]:
+            kinds = dict(paired)
+            for other in [*others, *beside, *models, *kinds]:
                 if other not in mocked and other not in self._watched:
                     self._watched[other] = (span_type, path)
+                    if other in kinds:
+                        self._twins[other] = kinds[other]
                     recorder.watch(resolve(other), stack)
 
     @property
@@ -206,24 +217,28 @@ class RecordingRun:
         request live."""
         if self.recorder is None:
             return []
-        # a method whose target was called may call it after it returned (an SDK's stream
-        # helper: its manager sends by ``create`` when entered), and a pydantic-ai model's
+        # a method whose target was called after it began may call it after it returned (an
+        # SDK's stream helper: openai's manager sends by ``create`` when entered; anthropic's
+        # does not, and a ``create`` called before it says nothing), and a pydantic-ai model's
         # ``request_stream`` sends by its SDK method, which may be mocked
-        recorded = {call.target for call in self.recorder.calls}
+        calls = self.recorder.calls
         warnings = []
-        for called in self.recorder.unmocked:
+        for called, since in self.recorder.unmocked.items():
             span_type, target = self._watched[called]
-            # its own request, or another provider's model's: the target's calls say nothing
+            # its own request, another provider's model's, or the target's twin's (a sync node
+            # beside async ones): the target's calls say nothing
             own = called in self._beside
             other_model = not own and called in self._other_models
-            if own or other_model:
+            twin = "" if own or other_model else self._twins.get(called, "")
+            if own or other_model or twin:
                 fix = _unmocked_fix(span_type, target, called, "")
                 warning = UnmockedCallWarning(
-                    self.node_id, called, target, fix, own=own, other_model=other_model
+                    self.node_id, called, target, fix, own=own, other_model=other_model, twin=twin
                 )
                 warnings.append(warning)
                 continue
             sdk = _pydantic_ai_sdk_method(called)
+            recorded = {call.target for call in calls[since:]}
             if target in recorded or sdk in recorded:
                 continue
             fix = _unmocked_fix(span_type, target, called, sdk)

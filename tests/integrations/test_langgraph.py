@@ -346,3 +346,94 @@ def test_a_node_function_of_a_graph_compiled_at_import_is_named_as_held(stack: S
     )
     stack.edit("node_graph", "answer = graph.invoke(", "answer = build().invoke(")
     stack.roundtrip()
+
+
+MIXED_GRAPH = """
+import asyncio
+from typing import TypedDict
+
+from langchain_core.messages import HumanMessage
+from langgraph.graph import END, START, StateGraph
+
+from langchain_agent import make_llm
+
+
+class State(TypedDict):
+    question: str
+    draft: str
+    answer: str
+
+
+def ask(question, mode):
+    llm = make_llm()
+
+    async def draft(state):  # an async node: ainvoke
+        return {"draft": (await llm.ainvoke([HumanMessage("draft " + state["question"])])).content}
+
+    def answer(state):  # a sync node beside it: invoke
+        return {"answer": llm.invoke([HumanMessage("answer " + state["draft"])]).content}
+
+    graph = StateGraph(State)
+    graph.add_node("draft", draft)
+    graph.add_node("answer", answer)
+    graph.add_edge(START, "draft")
+    graph.add_edge("draft", "answer")
+    graph.add_edge("answer", END)
+    compiled = graph.compile()
+
+    async def run():
+        if mode == "invoke":
+            return (await compiled.ainvoke({"question": question}))["answer"]
+        parts = []
+        async for chunk, meta in compiled.astream({"question": question}, stream_mode="messages"):
+            if meta["langgraph_node"] == "answer":
+                parts.append(chunk.content)
+        return "".join(parts)
+
+    return asyncio.run(run())
+"""
+
+MIXED_TEST = """
+import pytest
+
+import mixed_graph
+
+
+@pytest.mark.replay("goldens/mixed.ckpt", mock={"llm": TARGETS}, ignore=["**.run_manager"])
+def test_it(replay):
+    assert replay.run(mixed_graph.ask, "Oslo", MODE) == "Answer to 'answer Answer to 'draft Oslo''"
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "mocked", "live", "kind"),
+    [("stream", "_astream", "_stream", "sync"), ("invoke", "_agenerate", "_generate", "sync")],
+    ids=["astream_messages", "ainvoke"],
+)
+def test_a_sync_node_beside_async_nodes_calling_the_twin_live_warns_naming_it(
+    stack: Stack, mode: str, mocked: str, live: str, kind: str
+) -> None:
+    """A graph whose async node calls the mocked ``_astream`` (``_agenerate``) and whose sync
+    node calls its sync twin ``_stream`` (``_generate``): the sync node's call ran live with no
+    word, its answer was not in the golden, and every replay made it live again."""
+    if mode == "stream" and sys.version_info < (3, 11):
+        pytest.skip("LangGraph streams an astream's messages from async nodes on 3.11+")
+    (stack.path / "mixed_graph.py").write_text(MIXED_GRAPH)
+    target = f"langchain_openai.ChatOpenAI.{mocked}"
+    twin = f"langchain_openai.ChatOpenAI.{live}"
+    test = MIXED_TEST.replace("MODE", repr(mode))
+    stack.write_test("mixed", test.replace("TARGETS", repr(target)))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    text = " ".join(result.stdout.str().split())
+    assert (
+        f"UnmockedCallWarning: test_mixed.py::test_it: {twin!r} was called while recording and "
+        f"ran live: it is the {kind} twin of the mock target {target!r}, which makes the same "
+        "request without calling it, so its calls are not in the golden and run live on every "
+        f"replay. Mock it too (mock={{'llm': [{target!r}, {twin!r}]}})"
+    ) in text, text
+    # the fix it names records without the warning, and replays with the service sealed
+    stack.write_test("mixed", test.replace("TARGETS", repr([target, twin])))
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    stack.replay_passes()

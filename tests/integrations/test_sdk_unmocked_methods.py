@@ -116,3 +116,98 @@ def test_a_blocked_call_names_the_sdk_method_to_mock(
     stack.write_test("it", test.replace("MOCK", repr([target, unmocked])))
     stack.record()
     stack.replay_passes()
+
+
+MIXED_AGENT = """
+import asyncio
+
+
+def streamed(client, messages):
+    with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64,
+                                messages=messages) as stream:
+        return stream.get_final_text()
+
+
+def create_then_stream(client, question):
+    messages = [{"role": "user", "content": question}]
+    draft = client.messages.create(model="claude-sonnet-4-5", max_tokens=64,
+                                   messages=messages).content[0].text
+    return streamed(client, [{"role": "user", "content": draft}])
+
+
+def sync_then_async(clients, question):
+    sync, async_ = clients
+    messages = [{"role": "user", "content": question}]
+    draft = sync.chat.completions.create(model="gpt-4o-mini",
+                                         messages=messages).choices[0].message.content
+    answer = asyncio.run(async_.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": draft}]))
+    return answer.choices[0].message.content
+"""
+
+MIXED_TEST = """
+import pytest
+
+import mixed_agent as app
+
+
+@pytest.mark.replay(mock={"llm": MOCK})
+def test_it(replay, anthropic_client, openai_client, async_openai_client):
+    clients = {"anthropic": anthropic_client, "openai": (openai_client, async_openai_client)}
+    assert replay.run(app.FUNCTION, clients[KIND], "Tides?") == "Answer to 'Answer to 'Tides?''"
+"""
+
+STREAM = "anthropic.resources.messages.Messages.stream"
+ACREATE = "openai.resources.chat.completions.AsyncCompletions.create"
+CREATE = "openai.resources.chat.completions.Completions.create"
+
+
+@pytest.mark.parametrize(
+    ("kind", "function", "target", "live", "what", "fix"),
+    [
+        (
+            "anthropic",
+            "create_then_stream",
+            MESSAGES,
+            STREAM,
+            f"it makes the same request as the mock target {MESSAGES!r} without calling it",
+            "Its answer (a stream helper) cannot be replayed: mock a function of your own that "
+            "reads the stream and returns what the agent uses",
+        ),
+        (
+            "openai",
+            "sync_then_async",
+            CREATE,
+            ACREATE,
+            f"it is the async twin of the mock target {CREATE!r}, which makes the same request "
+            "without calling it",
+            f"Mock it too (mock={{'llm': [{CREATE!r}, {ACREATE!r}]}})",
+        ),
+    ],
+    ids=["anthropic_stream_after_create", "openai_async_after_sync"],
+)
+def test_a_request_made_live_beside_the_mocked_method_warns_naming_it(
+    make_stack: object, kind: str, function: str, target: str, live: str, what: str, fix: str
+) -> None:
+    """The agent calls the mocked method, then makes the same request another way: anthropic's
+    stream helper (which does not go through ``create``), the async client's ``create``. The
+    recording held the first call only, with no word (the target's being called excused the
+    other method), and every replay made the second live."""
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "mixed_agent.py").write_text(MIXED_AGENT)
+    test = MIXED_TEST.replace("FUNCTION", function).replace("KIND", repr(kind))
+    stack.write_test("mixed", test.replace("MOCK", repr(target)))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    text = " ".join(result.stdout.str().split())
+    assert (
+        f"UnmockedCallWarning: test_mixed.py::test_it: {live!r} was called while recording and "
+        f"ran live: {what}, so its calls are not in the golden and run live on every replay. "
+        f"{fix}"
+    ) in text, text
+    # the fix it names records without the warning, and replays with the services sealed
+    mocked = [target, live] if kind == "openai" else [target, "mixed_agent.streamed"]
+    stack.write_test("mixed", test.replace("MOCK", repr(mocked)))
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    stack.replay_passes()
