@@ -23,6 +23,11 @@ import pytest
 from .harness import Stack
 
 AGENT = '''
+from typing import Any
+
+from openai.pagination import SyncPage
+
+
 class Handle:
     """What only a pickle stores: a function that holds the client."""
 
@@ -53,6 +58,17 @@ async def amodel_ids(client):
 
 def page_ids(client):
     return [model.id for model in models_page(client)]
+
+
+def typed_page(client) -> SyncPage[Any]:
+    # annotated (not as text: no "from __future__ import annotations" here) to return a page;
+    # (not SyncPage[Model]: pydantic keeps the class it makes for it, naming the module that
+    # made it first, and the SDK's list would answer a pages_agent.SyncPage[Model])
+    return client.models.list()
+
+
+def typed_page_ids(client):
+    return [model.id for model in typed_page(client)]
 
 
 def listing(client):
@@ -182,6 +198,24 @@ def test_a_page_answered_by_a_function_of_ones_own_is_refused_with_pickles_allow
         )
         assert refusal + FIX in result.stdout.str()
     stack.check_no_secret_on_disk()
+
+
+def test_a_function_of_ones_own_annotated_to_return_a_generic_page_is_refused_before_the_run(
+    stack: Stack,
+) -> None:
+    # Before the fix: "(a pages_agent SyncPage[Any])": pydantic's class for SyncPage[Any] is
+    # one of the module that wrote it. Its origin, openai's SyncPage, is named; every answer
+    # is a page, so the recording is refused before the agent runs, with no live call
+    _write(stack, "pages_agent.typed_page", "typed_page_ids", "openai")
+    result = stack.try_record("-W", "error")
+    result.assert_outcomes(failed=1)
+    assert not stack.goldens()
+    assert not stack.last_log[0]["openai"], "a live call"
+    refusal = (
+        "test_pages.py::test_it: cannot serialise the answers of pages_agent.typed_page "
+        "(an openai SyncPage): "
+    )
+    assert refusal + FIX in result.stdout.str()
 
 
 def test_a_page_inside_an_answer_is_named_with_the_fix(stack: Stack) -> None:
