@@ -25,7 +25,8 @@ from .harness import Stack
 AGENT = '''
 from typing import Any
 
-from openai.pagination import SyncPage
+from openai.pagination import AsyncPage, SyncPage
+from openai._base_client import AsyncPaginator
 
 
 class Handle:
@@ -69,6 +70,14 @@ def typed_page(client) -> SyncPage[Any]:
 
 def typed_page_ids(client):
     return [model.id for model in typed_page(client)]
+
+
+def atyped_page(client) -> AsyncPaginator[Any, AsyncPage[Any]]:
+    return client.models.list()
+
+
+async def atyped_page_ids(client):
+    return [model.id async for model in atyped_page(client)]
 
 
 def listing(client):
@@ -200,20 +209,24 @@ def test_a_page_answered_by_a_function_of_ones_own_is_refused_with_pickles_allow
     stack.check_no_secret_on_disk()
 
 
+@pytest.mark.parametrize(
+    ("function", "page"), [("typed_page", "SyncPage"), ("atyped_page", "AsyncPaginator")]
+)
 def test_a_function_of_ones_own_annotated_to_return_a_generic_page_is_refused_before_the_run(
-    stack: Stack,
+    stack: Stack, function: str, page: str
 ) -> None:
     # Before the fix: "(a pages_agent SyncPage[Any])": pydantic's class for SyncPage[Any] is
     # one of the module that wrote it. Its origin, openai's SyncPage, is named; every answer
     # is a page, so the recording is refused before the agent runs, with no live call
-    _write(stack, "pages_agent.typed_page", "typed_page_ids", "openai")
+    # (AsyncPaginator[...], a typing generic, by its __origin__)
+    _write(stack, f"pages_agent.{function}", f"{function}_ids", "openai")
     result = stack.try_record("-W", "error")
     result.assert_outcomes(failed=1)
     assert not stack.goldens()
     assert not stack.last_log[0]["openai"], "a live call"
     refusal = (
-        "test_pages.py::test_it: cannot serialise the answers of pages_agent.typed_page "
-        "(an openai SyncPage): "
+        f"test_pages.py::test_it: cannot serialise the answers of pages_agent.{function} "
+        f"(an openai {page}): "
     )
     assert refusal + FIX in result.stdout.str()
 
