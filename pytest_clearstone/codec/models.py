@@ -102,15 +102,23 @@ def is_v1_generic(cls: Any) -> bool:
     )
 
 
+def generic_origin(cls: Any) -> Any:
+    """The generic pydantic (v2) model that the class ``cls`` parametrises (``SyncPage`` for
+    ``SyncPage[Model]``, a class of its own whose module is the one that wrote it), or
+    ``None``."""
+    meta = getattr(cls, "__pydantic_generic_metadata__", None)
+    return meta.get("origin") if isinstance(cls, type) and isinstance(meta, dict) else None
+
+
 def generic_ref(cls: Any) -> Any:
     """``"module:Qual"`` for a plain importable class, ``{"cls", "args"}`` for a parametrised
     pydantic generic (v2, or a v1 ``GenericModel``; nested as needed), ``{"typevar":
     "module:Name"}`` for a module's type variable (the openai SDK's ``parse`` returns
     ``ParsedChatCompletion[~ResponseFormatT]``), ``None`` for anything that cannot be named."""
-    meta = getattr(cls, "__pydantic_generic_metadata__", None)
+    origin = generic_origin(cls)
     parts: tuple[Any, Any] | None = None
-    if isinstance(cls, type) and meta and meta.get("origin") is not None:
-        parts = (meta["origin"], meta.get("args", ()))
+    if origin is not None:
+        parts = (origin, cls.__pydantic_generic_metadata__.get("args", ()))
     elif isinstance(cls, type) and "[" in cls.__qualname__:  # (a v1 GenericModel's Page[int])
         parts = _v1_generic_parts(cls)
     if parts is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..callables import Kind, kind_of
+from ..codec.models import generic_origin
 from ..codec.naming import loaded_class, mro_paths, per_type
 from ..codec.tags import (
     TAG,
@@ -670,7 +671,9 @@ def _answer_class(function: Any) -> Any:
     annotations = getattr(function, "__annotations__", None)
     annotation = annotations.get("return") if isinstance(annotations, dict) else None
     if not isinstance(annotation, str):
-        return getattr(annotation, "__origin__", annotation)
+        # (a parametrised pydantic generic, SyncPage[Model], is a class of the annotating
+        # module: the SDK's class is its origin)
+        return generic_origin(annotation) or getattr(annotation, "__origin__", annotation)
     try:
         namespace = getattr(inspect.unwrap(function), "__globals__", {})
     except ValueError:  # (a cycle of __wrapped__)

@@ -185,3 +185,29 @@ def test_mocking_the_retrieve_a_poll_helper_reads_raw_names_the_helper(make_stac
     ), out
     stack.write_test("add", ADD_TEST.replace("MOCK", f'"{FILES}.create_and_poll"'))
     stack.roundtrip()
+
+
+def test_mocking_a_method_no_poll_helper_reads_raw_names_no_helper(make_stack: object) -> None:
+    """The agent itself calls ``Files.create`` through ``.with_raw_response``: the refusal names
+    that wrapper, and not the polling helpers, which read ``retrieve`` (not ``create``) raw."""
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "vector_agent.py").write_text(AGENT)
+    stack.write_test(
+        "add",
+        f"""
+import pytest
+
+import vector_agent as app
+
+
+@pytest.mark.replay(mock={{"store": "{FILES}.create"}})
+def test_add():
+    files = app.client().vector_stores.files
+    assert files.with_raw_response.create("vs_1", file_id="file-lisbon").parse().id
+""",
+    )
+    refused = stack.try_record()
+    refused.assert_outcomes(failed=1)
+    out = " ".join(refused.stdout.str().split())
+    assert "it is the SDK's raw response" in out, out
+    assert "polling helpers" not in out, out

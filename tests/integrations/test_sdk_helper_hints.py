@@ -295,10 +295,13 @@ def test_anthropics_stream_helper_is_refused_naming_create_with_stream_true(
     calls = "beta.messages" if "beta" in helper else "messages"
     final = "stream.get_final_message()"
     final = f"await {final}" if "Async" in helper else final
+    # the class anthropic names it: BetaAsyncMessageStreamManager, not AsyncBeta...
+    manager = ("Beta" if "beta" in helper else "") + ("Async" if "Async" in helper else "")
+    manager += "MessageStreamManager"
     result.stdout.fnmatch_lines(
         [
             f"*test_helper.py::test_it: cannot serialise the answers of {helper} (an anthropic "
-            f"*MessageStreamManager): it is the manager "
+            f"{manager}): it is the manager "
             f"that anthropic's stream helper {calls}.stream(...) returns, which sends the request "
             f"itself when entered (not through {create}) and cannot be replayed. Stream with "
             f"client.{calls}.create(..., stream=True) instead and mock {create}, which records "

@@ -23,6 +23,12 @@ import pytest
 from .harness import Stack
 
 AGENT = '''
+from typing import Any
+
+from openai.pagination import AsyncPage, SyncPage
+from openai._base_client import AsyncPaginator
+
+
 class Handle:
     """What only a pickle stores: a function that holds the client."""
 
@@ -53,6 +59,25 @@ async def amodel_ids(client):
 
 def page_ids(client):
     return [model.id for model in models_page(client)]
+
+
+def typed_page(client) -> SyncPage[Any]:
+    # annotated (not as text: no "from __future__ import annotations" here) to return a page;
+    # (not SyncPage[Model]: pydantic keeps the class it makes for it, naming the module that
+    # made it first, and the SDK's list would answer a pages_agent.SyncPage[Model])
+    return client.models.list()
+
+
+def typed_page_ids(client):
+    return [model.id for model in typed_page(client)]
+
+
+def atyped_page(client) -> AsyncPaginator[Any, AsyncPage[Any]]:
+    return client.models.list()
+
+
+async def atyped_page_ids(client):
+    return [model.id async for model in atyped_page(client)]
 
 
 def listing(client):
@@ -182,6 +207,28 @@ def test_a_page_answered_by_a_function_of_ones_own_is_refused_with_pickles_allow
         )
         assert refusal + FIX in result.stdout.str()
     stack.check_no_secret_on_disk()
+
+
+@pytest.mark.parametrize(
+    ("function", "page"), [("typed_page", "SyncPage"), ("atyped_page", "AsyncPaginator")]
+)
+def test_a_function_of_ones_own_annotated_to_return_a_generic_page_is_refused_before_the_run(
+    stack: Stack, function: str, page: str
+) -> None:
+    # Before the fix: "(a pages_agent SyncPage[Any])": pydantic's class for SyncPage[Any] is
+    # one of the module that wrote it. Its origin, openai's SyncPage, is named; every answer
+    # is a page, so the recording is refused before the agent runs, with no live call
+    # (AsyncPaginator[...], a typing generic, by its __origin__)
+    _write(stack, f"pages_agent.{function}", f"{function}_ids", "openai")
+    result = stack.try_record("-W", "error")
+    result.assert_outcomes(failed=1)
+    assert not stack.goldens()
+    assert not stack.last_log[0]["openai"], "a live call"
+    refusal = (
+        f"test_pages.py::test_it: cannot serialise the answers of pages_agent.{function} "
+        f"(an openai {page}): "
+    )
+    assert refusal + FIX in result.stdout.str()
 
 
 def test_a_page_inside_an_answer_is_named_with_the_fix(stack: Stack) -> None:

@@ -669,6 +669,32 @@ def test_an_argument_left_at_its_default_shows_the_default(pytester, monkeypatch
     result.stdout.no_fnmatch_line("*removed 2*")
 
 
+def test_an_argument_given_beside_one_left_at_its_default_shows_its_own_value(
+    pytester, monkeypatch
+):
+    # the call leaves limit out and gives lang another value: only limit is shown at its
+    # default and named as not given; lang shows the value the call gave
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        search="import os\n\n\ndef find(query, limit=3, lang='en'):\n    return [query] * limit\n"
+        "\n\ndef run(q):\n    if os.environ.get('DEFAULT_LIMIT'):\n"
+        "        return find(q, lang='pt')\n    return find(q, limit=2, lang='fr')\n",
+        test_it="import pytest\nimport search\n\n\n"
+        "@pytest.mark.replay('g.ckpt', mock={'tool': 'search.find'})\n"
+        "def test_it(replay):\n    replay.run(search.run, 'x')\n",
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("DEFAULT_LIMIT", "1")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    for line in (
+        "*root[[]'lang']: 'fr' -> 'pt'",
+        "*root[[]'limit']: 2 -> 3",
+        "*(not given by the call: limit, at the default)",
+    ):
+        result.stdout.fnmatch_lines([line])
+
+
 def test_checkpoint_fixture_without_marker_names_it(project, pytester):
     pytester.makepyfile(test_agent="def test_it(checkpoint):\n    pass\n")
     result = project.replay()

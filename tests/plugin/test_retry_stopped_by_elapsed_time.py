@@ -73,3 +73,34 @@ def test_a_retry_stopped_by_elapsed_time_names_its_cause_when_it_runs_out(
         ]
     )
     assert "The agent now makes more calls" not in result.stdout.str()
+
+
+def test_the_retried_error_is_the_last_recorded_calls_after_one_that_answered(
+    pytester: pytest.Pytester,
+) -> None:
+    # the tool's first recorded call answered (Porto), its last ones raised a Down with no
+    # message (Lisbon): the error names that last call's error, as "app.Down" alone
+    app = (
+        APP.replace('raise Down(f"no weather for {city}")', "raise Down()")
+        .replace("    time.sleep(0.2)\n", '    if city == "Porto":\n        return "sunny"\n'
+                 "    time.sleep(0.2)\n")
+    )
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=app,
+        test_planner=TEST.replace(
+            'assert replay.run(app.plan, "Lisbon") == "no plan: RetryError"',
+            'assert replay.run(lambda: [app.plan("Porto"), app.plan("Lisbon")]) == '
+            '["sunny", "no plan: RetryError"]',
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the recording's last call to app.weather raised app.Down, and the agent called it "
+            "again: a retry layer that stops on elapsed time*",
+        ]
+    )
+    assert "The agent now makes more calls" not in result.stdout.str()

@@ -83,6 +83,40 @@ def test_a_refused_answer_names_the_call_and_the_place_in_its_answer_apart(
     assert not (pytester.path / "goldens").exists()
 
 
+LOOKUP_TEST = """
+import pytest
+import dbapp
+
+
+def lookup(name):
+    # a storable answer for one name, a Handle for the other
+    return dbapp.open_handle(name) if name == "main" else {"name": name}
+
+
+@pytest.mark.replay(mock={"tool": "test_lookup.lookup"})
+def test_twice():
+    assert lookup("spare") == {"name": "spare"}
+    assert lookup("main")["handle"].name == "main"
+"""
+
+
+def test_a_refused_answer_is_named_by_the_number_of_its_call(pytester: pytest.Pytester) -> None:
+    # the tool's first answer stores, its second holds a Handle: the message names call #2,
+    # the one to look at, not the tool's first call
+    pytester.syspathinsert()
+    pytester.makepyfile(dbapp=DB_APP, test_lookup=LOOKUP_TEST)
+    result = pytester.runpytest("--clearstone-record", "-W", "ignore::UserWarning")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot serialise the answer of call #2 to test_lookup.lookup, at "
+            "answer[[]'handle'] (a dbapp.Handle)*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*call #1*")
+    assert not (pytester.path / "goldens").exists()
+
+
 CURSOR_APP = """
 import sqlite3
 
