@@ -108,3 +108,36 @@ def test_the_warning_names_the_number_of_the_call_that_changed_its_argument(
     result.stdout.fnmatch_lines(
         ["*MutatedArgumentWarning: test_app.py::test_fill: call #2 to app.fill changed its *"]
     )
+
+
+def test_a_tool_that_adds_to_a_set_it_is_given_warns_when_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: a set is one of the containers an agent hands a tool to fill, as a list is.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app="""
+        def mark(seen, url):
+            seen.add(url)
+            return len(seen)
+        """,
+        test_app="""
+        import pytest
+        import app
+
+        def agent():
+            seen = set()
+            app.mark(seen, "https://example.com")
+            return sorted(seen)
+
+        @pytest.mark.replay(mock={"tool": "app.mark"})
+        def test_mark(replay):
+            assert replay.run(agent) == ["https://example.com"]
+        """,
+    )
+    pytester.makeini("[pytest]\nfilterwarnings =\n    always::UserWarning\n")
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*MutatedArgumentWarning: test_app.py::test_mark: call #1 to app.mark changed its *"]
+    )
