@@ -454,34 +454,3 @@ def test_a_model_class_in_the_state_whose_schema_changed_names_the_fix_where_it_
             "recorded (properties.score added)*re-record*pytest --clearstone-record*"
         ]
     )
-
-
-def test_a_mocked_target_called_inside_another_ones_live_call_is_not_recorded(project, pytester):
-    # Expected: with both a helper and the model it calls mocked, the recording runs the helper
-    # live and records its call only (the model's call inside it is part of it): the replay
-    # answers the helper without running its body, so the golden holding the model's call too
-    # would fail every replay with calls left unused.
-    pytester.makepyfile(
-        helper="""
-        import app
-
-        def ask(prompt):
-            return app.complete(prompt.upper()) + "!"
-        """,
-        test_agent="""
-        import pytest
-        import helper
-
-        def turn(prompt):
-            return helper.ask(prompt)
-
-        @pytest.mark.replay("goldens/nested.ckpt", mock={
-            "llm": "app.complete", "tool": "helper.ask"})
-        def test_nested(replay):
-            assert replay.run(turn, "q").startswith("LLM answer to <Q>")
-        """,
-    )
-    project.record().assert_outcomes(passed=1)
-    doc = json.loads((pytester.path / "goldens" / "nested.ckpt").read_text())
-    assert [span["name"] for span in doc["trace"]["spans"][1:]] == ["helper.ask"]
-    project.replay().assert_outcomes(passed=1)
