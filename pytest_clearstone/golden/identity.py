@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import operator
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .. import codec
+from ..codec.nesting import retried
 from ..tracing.trace import Trace
 from .document import timestamp_in_range
 from .files import first_side, read_file
@@ -117,9 +120,10 @@ def keep_previous_span_times(trace: Trace, previous: Any) -> None:
         if type(before) is not dict or not _times(before):
             return
         after = span.to_dict()
-        if {k: v for k, v in before.items() if k not in _TIMES} != {
-            k: v for k, v in after.items() if k not in _TIMES
-        }:
+        kept_before = {k: v for k, v in before.items() if k not in _TIMES}
+        kept_after = {k: v for k, v in after.items() if k not in _TIMES}
+        # (compared with room to recurse where a value nests deep: == on nested dicts)
+        if retried(partial(operator.ne, kept_before, kept_after)):
             return
     for before, span in zip(old, trace.spans, strict=True):
         span.start_time_ns, span.end_time_ns = before["start_time_ns"], before["end_time_ns"]

@@ -646,6 +646,23 @@ def test_counting_tokens_before_the_mocked_request_warns_naming_the_method_to_mo
     stack.replay_passes()
 
 
+def test_a_method_making_its_request_live_at_each_turn_warns_once(stack: Stack) -> None:
+    """A test whose agent counts tokens live before each of its two turns is warned once about
+    ``count_tokens`` (the warning names the method, not each call)."""
+    (stack.path / "counting_agent.py").write_text(COUNTING_AGENT)
+    stack.write_test(
+        "counting",
+        COUNTING_TEST.replace("TARGETS", repr(RESPONSES_REQUEST)).replace(
+            'replay.run(counting_agent.ask, "Audio guide?")',
+            'replay.run(lambda: [counting_agent.ask("Map?"), counting_agent.ask("Audio guide?")]'
+            ")[1]",
+        ),
+    )
+    result = stack.try_record("-W", "always::UserWarning")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines([f"*UnmockedCallWarning: *{COUNT_TOKENS!r} was called *"])
+
+
 CLAUDE_GUIDE = '''
 import services
 from anthropic import AsyncAnthropic

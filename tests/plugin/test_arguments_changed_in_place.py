@@ -72,3 +72,72 @@ def test_a_tool_that_changes_its_argument_in_place_warns_when_recorded(
     )
     result.stdout.no_fnmatch_line("*app.search changed*")
     result.stdout.no_fnmatch_line("*`ignored`*")  # (left out of the matching by ignore=)
+
+
+def test_the_warning_names_the_number_of_the_call_that_changed_its_argument(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the call that changed its argument is named by its number among the calls to
+    # its target (the first call only read it), as the replay's messages number them.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app="""
+        def fill(results, query, keep):
+            if keep:
+                results.append(query.upper())
+            return len(results)
+        """,
+        test_app="""
+        import pytest
+        import app
+
+        def agent():
+            results = []
+            app.fill(results, "kettle", False)
+            app.fill(results, "tea", True)
+            return results
+
+        @pytest.mark.replay(mock={"tool": "app.fill"})
+        def test_fill(replay):
+            assert replay.run(agent) == ["TEA"]
+        """,
+    )
+    pytester.makeini("[pytest]\nfilterwarnings =\n    always::UserWarning\n")
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*MutatedArgumentWarning: test_app.py::test_fill: call #2 to app.fill changed its *"]
+    )
+
+
+def test_a_tool_that_adds_to_a_set_it_is_given_warns_when_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: a set is one of the containers an agent hands a tool to fill, as a list is.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app="""
+        def mark(seen, url):
+            seen.add(url)
+            return len(seen)
+        """,
+        test_app="""
+        import pytest
+        import app
+
+        def agent():
+            seen = set()
+            app.mark(seen, "https://example.com")
+            return sorted(seen)
+
+        @pytest.mark.replay(mock={"tool": "app.mark"})
+        def test_mark(replay):
+            assert replay.run(agent) == ["https://example.com"]
+        """,
+    )
+    pytester.makeini("[pytest]\nfilterwarnings =\n    always::UserWarning\n")
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*MutatedArgumentWarning: test_app.py::test_mark: call #1 to app.mark changed its *"]
+    )

@@ -3,6 +3,8 @@ divergence (the golden has no more of it), one that reads as far as recorded rep
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 APP = """
@@ -153,3 +155,62 @@ def test_a_stream_read_to_its_end_replays_to_its_end(pytester, monkeypatch):
     monkeypatch.setenv("READ", "0")
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=4)
     pytester.runpytest().assert_outcomes(passed=4)
+
+
+KEPT_APP = """
+KEPT = []
+
+
+def _words():
+    yield from ["The", "answer", "is", "42"]
+
+
+def stream(prompt):
+    return _words()
+
+
+class Agent:
+    def __init__(self):
+        self.said = ""
+
+    def get_state(self):
+        return {"said": self.said}
+
+    def load_state(self, state):
+        self.said = state["said"]
+
+    def run(self, prompt):
+        chunks = stream(prompt)
+        KEPT.append(chunks)  # kept past the test, neither read to its end nor closed
+        self.said = next(chunks) + " " + next(chunks)
+        return self.said
+"""
+
+
+def test_a_stream_the_agent_keeps_open_past_the_test_is_recorded_as_far_as_read(pytester):
+    # Expected: a stream the agent still holds, partly read, when the test ends (nothing closes
+    # it) is recorded with the items read by then, and replays green. Were it left open, its
+    # call would count as still running: the golden would not be written.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=KEPT_APP,
+        test_agent="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("goldens/kept.ckpt", mock={"llm": "app.stream"})
+        def test_kept(replay):
+            assert replay.run(Agent().run, "q") == "The answer"
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    (call,) = [
+        span
+        for span in json.loads((pytester.path / "goldens" / "kept.ckpt").read_text())["trace"][
+            "spans"
+        ]
+        if span["name"] == "app.stream"
+    ]
+    assert call["output"]["v"]["v"]["items"] == ["The", "answer"]
+    assert call["output"]["v"]["v"]["complete"] is False
+    pytester.runpytest().assert_outcomes(passed=1)

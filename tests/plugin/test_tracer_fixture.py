@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pytest_clearstone.observability import TraceStore
@@ -300,6 +302,53 @@ def test_secrets_in_user_spans_are_redacted_before_the_store_and_the_golden(pyte
         assert step.attributes == {"api_key": "[REDACTED]", "authorization": "[REDACTED]"}
         assert step.input == {"password": "[REDACTED]", "q": "hi"}
         assert step.output == {"reply": "ok", "token": "[REDACTED]"}
+
+
+def test_a_secret_in_an_error_raised_inside_a_user_span_is_redacted_in_the_store_and_golden(
+    pytester,
+):
+    # Expected: an exception the agent raises (and catches) inside a span the test opened with
+    # clearstone_tracer, whose message quotes a key, is recorded on the span (status ERROR)
+    # with the key redacted in its status message and its error, in the golden and the store,
+    # and the recording passes (the golden's secret check finds nothing left).
+    pytester.makepyfile(
+        test_error="""
+        import pytest
+
+        KEY = "sk-proj-" + "Abcdefghij0123456789" * 2
+
+        def step(tracer):
+            try:
+                with tracer.span("step", span_type="tool"):
+                    raise RuntimeError("refused for " + KEY)
+            except RuntimeError:
+                pass
+
+        @pytest.mark.replay("goldens/step.ckpt", mock={})
+        def test_marked(replay, clearstone_tracer):
+            step(clearstone_tracer)
+            replay.run(len, "abc")
+        """
+    )
+    pytester.runpytest("--clearstone-db", "store.db", "--clearstone-record").assert_outcomes(
+        passed=1
+    )
+    key = "sk-proj-" + "Abcdefghij0123456789" * 2
+    golden = pytester.path / "goldens" / "step.ckpt"
+    assert key not in golden.read_text()
+    (in_golden,) = [
+        span for span in json.loads(golden.read_text())["trace"]["spans"] if span["name"] == "step"
+    ]
+    store = TraceStore(pytester.path / "store.db")
+    (summary,) = store.list_traces()
+    (in_store,) = [s for s in store.get_trace(summary.trace_id).spans if s.name == "step"]
+    for status, message, error in (
+        (in_golden["status"], in_golden["status_message"], in_golden["error"]),
+        (in_store.status, in_store.status_message, in_store.error),
+    ):
+        assert status == "ERROR"
+        assert message == "RuntimeError: refused for [REDACTED]"
+        assert error["message"] == "refused for [REDACTED]"
 
 
 def test_a_secret_given_to_a_user_span_after_it_ended_never_reaches_the_store(pytester):
