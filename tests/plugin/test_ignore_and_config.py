@@ -173,6 +173,33 @@ def test_the_config_fixture_and_the_ini_give_defaults_the_marker_overrides(
     assert golden.is_file()
 
 
+def test_a_marked_test_without_the_replay_fixture_takes_the_config_fixture_s_mock(
+    pytester: pytest.Pytester,
+) -> None:
+    # the test asks for no fixture of the plugin: its marker alone patches the mock targets
+    _project(
+        pytester,
+        """
+        import pytest
+        import app
+
+        @pytest.mark.replay("g.ckpt")
+        def test_it():
+            assert app.complete("hi", request_id="r") == "answer to hi"
+        """,
+        conftest="""
+        import pytest
+
+        @pytest.fixture
+        def clearstone_config():
+            return {"mock": {"llm": "app.complete"}}
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert "answer to hi" in (pytester.path / "g.ckpt").read_text()
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_without_the_fixture_the_ini_ignore_applies(pytester: pytest.Pytester) -> None:
     _project(
         pytester,
