@@ -142,6 +142,22 @@ def test_prune_keeps_the_goldens_of_a_conftest_collect_ignore(
     assert all(g.is_file() for g in sdk)
 
 
+def test_prune_keeps_the_goldens_of_tests_whose_marker_has_a_typo(
+    sdk, pytester: pytest.Pytester
+) -> None:
+    # a marker the plugin cannot read (a misspelt keyword) still names the test's golden
+    stale = _stale(pytester)
+    test_file = pytester.path / "sdk" / "test_sdk.py"
+    test_file.write_text(test_file.read_text().replace("mock=", "mocks="))
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1, errors=2)
+    result.stdout.fnmatch_lines(["*bad @pytest.mark.replay*mocks*", "deleted unused golden*"])
+    result.stdout.no_fnmatch_line("*deleted unused golden*sdk*")
+    result.stdout.no_fnmatch_line("*deleted unused golden*explicit*")
+    assert not stale.exists()
+    assert all(g.is_file() for g in sdk)
+
+
 def test_prune_under_xdist_lists_what_it_deleted(project, pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     project.record().assert_outcomes(passed=1)
