@@ -583,6 +583,15 @@ def test_an_ini_line_with_a_trailing_comment_is_a_usage_error(
     )
 
 
+def test_a_hash_in_a_regular_expression_of_redact_allow_is_no_comment(
+    pytester: pytest.Pytester,
+) -> None:
+    # (a '#' in a re: line is part of the expression: an ini comment goes on its own line)
+    pytester.makeini("[pytest]\nclearstone_redact_allow =\n    re:ticket #\\d+\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_a_hash_in_a_toml_string_is_no_comment(pytester: pytest.Pytester) -> None:
     # (TOML strips its comments: a '#' left inside a string was meant)
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\nclearstone_redact_keys = ["x #y"]\n')
