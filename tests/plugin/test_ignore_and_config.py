@@ -592,6 +592,12 @@ def test_a_hash_in_a_regular_expression_of_redact_allow_is_no_comment(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_a_hash_in_a_quoted_key_of_an_ini_line_is_no_comment(pytester: pytest.Pytester) -> None:
+    pytester.makeini('[pytest]\nclearstone_redact_keys =\n    headers["x #y"]\n')
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_a_hash_in_a_toml_string_is_no_comment(pytester: pytest.Pytester) -> None:
     # (TOML strips its comments: a '#' left inside a string was meant)
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\nclearstone_redact_keys = ["x #y"]\n')
