@@ -598,6 +598,13 @@ def test_a_hash_in_a_quoted_key_of_an_ini_line_is_no_comment(pytester: pytest.Py
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_a_plain_redact_allow_line_is_no_regular_expression(pytester: pytest.Pytester) -> None:
+    # (only a re: line is an expression: a plain line is the value allowed, as it is)
+    pytester.makeini("[pytest]\nclearstone_redact_allow =\n    sk-demo-(key\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_a_hash_in_a_toml_string_is_no_comment(pytester: pytest.Pytester) -> None:
     # (TOML strips its comments: a '#' left inside a string was meant)
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\nclearstone_redact_keys = ["x #y"]\n')
