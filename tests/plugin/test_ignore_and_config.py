@@ -605,6 +605,20 @@ def test_a_plain_redact_allow_line_is_no_regular_expression(pytester: pytest.Pyt
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_a_trailing_comment_after_a_quoted_key_is_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    # before the fix: a line with a quoted key was never checked for a comment, so the comment
+    # after it was told as "bad ignore path ... at character 27", not as a comment
+    line = 'request.headers["x-retry"]  # the retry count'
+    pytester.makeini(f"[pytest]\nclearstone_ignore =\n    {line}\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    shown = repr(line).replace("[", "?").replace("]", "?")  # (brackets: an fnmatch class)
+    result.stderr.fnmatch_lines([f"*clearstone_ignore: {shown} holds a comment*"])
+
+
 def test_a_hash_in_a_toml_string_is_no_comment(pytester: pytest.Pytester) -> None:
     # (TOML strips its comments: a '#' left inside a string was meant)
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\nclearstone_redact_keys = ["x #y"]\n')
