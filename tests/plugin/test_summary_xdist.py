@@ -65,7 +65,13 @@ def test_prune_unused_deletes_only_the_unused_goldens(project, pytester):
 
 
 @pytest.mark.parametrize(
-    ("args", "why"), [(("-k", "one"), "-k"), (("test_agent.py",), "file or directory arguments")]
+    ("args", "why"),
+    [
+        (("-k", "one"), "-k"),
+        (("test_agent.py",), "file or directory arguments"),
+        (("test_agent.py::test_one",), "node ids"),
+        (("--lf",), "--lf"),
+    ],
 )
 def test_prune_unused_is_refused_for_a_selection(project, pytester, args, why):
     project.record().assert_outcomes(passed=1)
