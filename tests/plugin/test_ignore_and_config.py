@@ -347,6 +347,7 @@ def test_an_ini_mock_line_with_two_paths_is_a_usage_error(
         ("llm = app:complete", "'app:complete' is not a dotted import path*"),
         ("llm = 'app.complete'", "give the import path without quotes: 'llm = app.complete'"),
         ("llm = app.complete.", "'app.complete.' is not a dotted import path*"),
+        ("llm = 'app.complete", "\"'app.complete\" is not a dotted import path*"),
         # these told to put "=" or "#" on a line of its own as if they were import paths
         ("llm == app.complete", "not 'TYPE = import.path' (e.g. 'llm = app.llm.complete')"),
         ("llm = app.complete  # the model", "*comment*on a line of its own*"),

@@ -99,6 +99,22 @@ def test_deselected_tests_still_count_as_references(project, pytester):
     result.stdout.no_fnmatch_line("*no collected test uses*")
 
 
+def test_tests_a_conftest_removes_from_the_run_still_count_as_references(project, pytester):
+    # (removed from items, not deselected: the run is the whole suite, their goldens in use)
+    pytester.makepyfile(test_agent=TWO_TESTS)
+    project.record().assert_outcomes(passed=3)
+    stale = _stale(pytester)
+    pytester.makeconftest(
+        "def pytest_collection_modifyitems(items):\n"
+        "    items[:] = [item for item in items if item.name != 'test_two']\n"
+    )
+    result = project.replay("--clearstone-prune-unused")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["deleted unused golden goldens/stale.ckpt"])
+    assert not stale.exists()
+    assert (pytester.path / "goldens" / "two.ckpt").is_file()
+
+
 def test_selecting_by_node_id_does_not_list_other_goldens(project, pytester):
     pytester.makepyfile(test_agent=TWO_TESTS)
     project.record().assert_outcomes(passed=3)
