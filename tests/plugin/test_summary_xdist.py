@@ -124,6 +124,19 @@ def test_selecting_by_node_id_does_not_list_other_goldens(project, pytester):
     result.stdout.no_fnmatch_line("*no collected test uses*")
 
 
+def test_prune_deletes_the_goldens_of_a_suite_no_test_of_which_uses_one_any_more(
+    project, pytester
+):
+    project.record().assert_outcomes(passed=1)
+    goldens = sorted((pytester.path / "goldens").rglob("*.ckpt"))
+    assert goldens
+    pytester.makepyfile(test_agent="def test_plain():\n    pass\n")
+    result = project.replay("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["deleted unused golden goldens/*.ckpt"])
+    assert not any(g.exists() for g in goldens)
+
+
 def test_no_section_for_a_plain_suite(pytester):
     pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
     # a suite none of whose tests uses a golden is not searched for unused ones
