@@ -134,6 +134,7 @@ def test_prune_deletes_the_goldens_of_a_suite_no_test_of_which_uses_one_any_more
     result = project.replay("--clearstone-prune-unused")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["deleted unused golden goldens/*.ckpt"])
+    result.stdout.no_fnmatch_line("*no collected test uses*")  # (deleted: not listed again)
     assert not any(g.exists() for g in goldens)
 
 
