@@ -482,12 +482,16 @@ def _settings(config: pytest.Config) -> Settings:
 def _refuse_comments(config: pytest.Config, *keys: str, regexes: bool = False) -> None:
     """A usage error for a line of an ini file's ``keys`` that ends with a ``# comment``: an
     ini value runs to the end of its line, so the rule would match nothing (a key name left
-    unredacted, an ignore path never ignored). A quoted key (``["a #b"]``) is left, and with
-    ``regexes`` a ``re:`` line (``#`` in an expression is meant)."""
+    unredacted, an ignore path never ignored). A ``#`` inside a quoted key (``["a #b"]``) is
+    meant, and with ``regexes`` one in a ``re:`` line (part of the expression)."""
     for key in keys:
         for line in config.getini(key):
             text = str(line)
-            if re.search(r"\s#", text) and '["' not in text and not (regexes and text[:3] == "re:"):
+            if "#" not in text or (regexes and text[:3] == "re:"):
+                continue
+            from .golden.path_patterns import QUOTED_KEY
+
+            if re.search(r"\s#", re.sub(QUOTED_KEY, "", text)):
                 raise pytest.UsageError(f"{key}: {text!r} {_HOLDS_A_COMMENT}")
 
 

@@ -24,7 +24,10 @@ DEEP = "**"
 Patterns = Sequence[tuple[str, ...]]
 States = frozenset[tuple[int, int]]
 
-_SEGMENT = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|([^.\[\]]+)')
+#: a quoted key of a path (``["run.id"]``; ``\\`` escapes a quote or a backslash in it)
+QUOTED_KEY = r'\["((?:[^"\\]|\\.)*)"\]'
+
+_SEGMENT = re.compile(QUOTED_KEY + r"|([^.\[\]]+)")
 
 
 def parse_path(text: str) -> tuple[str, ...]:

@@ -52,6 +52,7 @@ def test_collect_only_with_prune_unused_deletes_no_golden(
             "  goldens/test_app/test_gone.ckpt",
         ]
     )
+    result.stdout.no_fnmatch_line("hint: delete them with --clearstone-prune-unused*")  # (asked)
     # the same run without the option prunes it
     result = pytester.runpytest("--clearstone-prune-unused")
     result.assert_outcomes(passed=1)

@@ -173,6 +173,33 @@ def test_the_config_fixture_and_the_ini_give_defaults_the_marker_overrides(
     assert golden.is_file()
 
 
+def test_a_marked_test_without_the_replay_fixture_takes_the_config_fixture_s_mock(
+    pytester: pytest.Pytester,
+) -> None:
+    # the test asks for no fixture of the plugin: its marker alone patches the mock targets
+    _project(
+        pytester,
+        """
+        import pytest
+        import app
+
+        @pytest.mark.replay("g.ckpt")
+        def test_it():
+            assert app.complete("hi", request_id="r") == "answer to hi"
+        """,
+        conftest="""
+        import pytest
+
+        @pytest.fixture
+        def clearstone_config():
+            return {"mock": {"llm": "app.complete"}}
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert "answer to hi" in (pytester.path / "g.ckpt").read_text()
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_without_the_fixture_the_ini_ignore_applies(pytester: pytest.Pytester) -> None:
     _project(
         pytester,
@@ -320,6 +347,7 @@ def test_an_ini_mock_line_with_two_paths_is_a_usage_error(
         ("llm = app:complete", "'app:complete' is not a dotted import path*"),
         ("llm = 'app.complete'", "give the import path without quotes: 'llm = app.complete'"),
         ("llm = app.complete.", "'app.complete.' is not a dotted import path*"),
+        ("llm = 'app.complete", "\"'app.complete\" is not a dotted import path*"),
         # these told to put "=" or "#" on a line of its own as if they were import paths
         ("llm == app.complete", "not 'TYPE = import.path' (e.g. 'llm = app.llm.complete')"),
         ("llm = app.complete  # the model", "*comment*on a line of its own*"),
@@ -554,6 +582,42 @@ def test_an_ini_line_with_a_trailing_comment_is_a_usage_error(
     result.stderr.fnmatch_lines(
         [f"*{key}: {line!r} holds a comment*put the comment on a line of its own*"]
     )
+
+
+def test_a_hash_in_a_regular_expression_of_redact_allow_is_no_comment(
+    pytester: pytest.Pytester,
+) -> None:
+    # (a '#' in a re: line is part of the expression: an ini comment goes on its own line)
+    pytester.makeini("[pytest]\nclearstone_redact_allow =\n    re:ticket #\\d+\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_hash_in_a_quoted_key_of_an_ini_line_is_no_comment(pytester: pytest.Pytester) -> None:
+    pytester.makeini('[pytest]\nclearstone_redact_keys =\n    headers["x #y"]\n')
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_plain_redact_allow_line_is_no_regular_expression(pytester: pytest.Pytester) -> None:
+    # (only a re: line is an expression: a plain line is the value allowed, as it is)
+    pytester.makeini("[pytest]\nclearstone_redact_allow =\n    sk-demo-(key\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_trailing_comment_after_a_quoted_key_is_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    # before the fix: a line with a quoted key was never checked for a comment, so the comment
+    # after it was told as "bad ignore path ... at character 27", not as a comment
+    line = 'request.headers["x-retry"]  # the retry count'
+    pytester.makeini(f"[pytest]\nclearstone_ignore =\n    {line}\n")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    shown = repr(line).replace("[", "?").replace("]", "?")  # (brackets: an fnmatch class)
+    result.stderr.fnmatch_lines([f"*clearstone_ignore: {shown} holds a comment*"])
 
 
 def test_a_hash_in_a_toml_string_is_no_comment(pytester: pytest.Pytester) -> None:

@@ -106,6 +106,13 @@ def test_report_header_only_when_asked(pytester):
     )
 
 
+def test_report_header_names_the_store_an_ini_file_gives(pytester):
+    pytester.makepyfile(test_plain=PLAIN)
+    pytester.makeini("[pytest]\nclearstone_db = traces/store.db\n")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["clearstone: mode=replay, store=*traces?store.db, seed=*"])
+
+
 def test_an_unused_plugin_imports_neither_the_codec_nor_the_replay_nor_the_errors(pytester):
     # importing them is most of what an unused plugin would cost a plain suite (issue 16); the
     # state delta only renders failures of golden tests, and the errors module (through the

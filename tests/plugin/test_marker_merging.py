@@ -210,6 +210,27 @@ def test_a_path_from_a_class_marker_shared_by_its_tests_says_where_it_comes_from
     assert not _goldens(pytester)
 
 
+def test_tests_sharing_a_golden_with_mock_replay_it_each(pytester: pytest.Pytester) -> None:
+    # only a run that records would write the golden twice: replaying, both read it
+    _project(
+        pytester,
+        """
+        @pytest.mark.replay("goldens/shared.ckpt", mock=MOCK)
+        class TestShared:
+            def test_one(self):
+                assert live.complete("q") == "answer to q"
+
+            def test_two(self):
+                assert live.complete("q") == "answer to q"
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record", "test_merge.py::TestShared::test_one")
+    result.assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*2 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+
+
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [

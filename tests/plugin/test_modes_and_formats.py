@@ -136,6 +136,16 @@ def test_the_command_line_overrides_a_mode_in_the_ini_addopts(suite: pytest.Pyte
     result.assert_outcomes(failed=1)
 
 
+def test_the_command_line_overrides_the_ini_option_clearstone_mode(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makeini("[pytest]\nclearstone_mode = record\n")
+    result = suite.runpytest("--clearstone-replay")
+    result.stdout.fnmatch_lines(["clearstone: mode=replay, *"])
+    result.assert_outcomes(failed=1)  # replayed: its golden is missing
+    assert not _golden(suite).exists()
+
+
 def test_pytest_addopts_overrides_a_mode_in_the_ini_addopts(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

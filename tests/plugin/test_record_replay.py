@@ -279,6 +279,17 @@ def test_an_answer_only_a_pickle_can_store_is_recorded_when_pickles_are_allowed(
     refused.stdout.fnmatch_lines(["*pickle*"])
 
 
+def test_the_ini_option_clearstone_allow_pickle_allows_pickles_as_the_flag_does(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(pickled_app=PICKLED_ANSWER_APP, test_pickled=PICKLED_ANSWER_TEST)
+    pytester.makeini("[pytest]\nclearstone_allow_pickle = true\n")
+    pytester.runpytest("-p", "no:cacheprovider", "--clearstone-record").assert_outcomes(passed=1)
+    golden = json.loads((pytester.path / "goldens" / "pickled.ckpt").read_text())
+    assert golden["contains_pickle"] is True
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
 def test_a_nan_in_the_state_result_or_arguments_replays_green(pytester):
     # Expected: a recorded NaN compares equal to the replayed NaN (contract 4: the golden state
     # compares equal); every replay failed with "nan -> nan", and re-recording could not help.

@@ -65,7 +65,13 @@ def test_prune_unused_deletes_only_the_unused_goldens(project, pytester):
 
 
 @pytest.mark.parametrize(
-    ("args", "why"), [(("-k", "one"), "-k"), (("test_agent.py",), "file or directory arguments")]
+    ("args", "why"),
+    [
+        (("-k", "one"), "-k"),
+        (("test_agent.py",), "file or directory arguments"),
+        (("test_agent.py::test_one",), "node ids"),
+        (("--lf",), "--lf"),
+    ],
 )
 def test_prune_unused_is_refused_for_a_selection(project, pytester, args, why):
     project.record().assert_outcomes(passed=1)
@@ -93,6 +99,22 @@ def test_deselected_tests_still_count_as_references(project, pytester):
     result.stdout.no_fnmatch_line("*no collected test uses*")
 
 
+def test_tests_a_conftest_removes_from_the_run_still_count_as_references(project, pytester):
+    # (removed from items, not deselected: the run is the whole suite, their goldens in use)
+    pytester.makepyfile(test_agent=TWO_TESTS)
+    project.record().assert_outcomes(passed=3)
+    stale = _stale(pytester)
+    pytester.makeconftest(
+        "def pytest_collection_modifyitems(items):\n"
+        "    items[:] = [item for item in items if item.name != 'test_two']\n"
+    )
+    result = project.replay("--clearstone-prune-unused")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["deleted unused golden goldens/stale.ckpt"])
+    assert not stale.exists()
+    assert (pytester.path / "goldens" / "two.ckpt").is_file()
+
+
 def test_selecting_by_node_id_does_not_list_other_goldens(project, pytester):
     pytester.makepyfile(test_agent=TWO_TESTS)
     project.record().assert_outcomes(passed=3)
@@ -100,6 +122,20 @@ def test_selecting_by_node_id_does_not_list_other_goldens(project, pytester):
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged"])
     result.stdout.no_fnmatch_line("*no collected test uses*")
+
+
+def test_prune_deletes_the_goldens_of_a_suite_no_test_of_which_uses_one_any_more(
+    project, pytester
+):
+    project.record().assert_outcomes(passed=1)
+    goldens = sorted((pytester.path / "goldens").rglob("*.ckpt"))
+    assert goldens
+    pytester.makepyfile(test_agent="def test_plain():\n    pass\n")
+    result = project.replay("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["deleted unused golden goldens/*.ckpt"])
+    result.stdout.no_fnmatch_line("*no collected test uses*")  # (deleted: not listed again)
+    assert not any(g.exists() for g in goldens)
 
 
 def test_no_section_for_a_plain_suite(pytester):

@@ -142,6 +142,57 @@ def test_prune_keeps_the_goldens_of_a_conftest_collect_ignore(
     assert all(g.is_file() for g in sdk)
 
 
+def test_prune_keeps_the_goldens_of_a_collect_ignore_in_a_conftest_below_the_rootdir(
+    sdk, pytester: pytest.Pytester
+) -> None:
+    # collect_ignore's paths are relative to the folder of its conftest, not to the rootdir
+    stale = _stale(pytester)
+    (pytester.path / "sdk" / "conftest.py").write_text('collect_ignore = ["test_sdk.py"]\n')
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden goldens/stale.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  sdk/goldens/test_sdk/test_sdk.ckpt: sdk/test_sdk.py is in collect_ignore of "
+            "sdk/conftest.py",
+        ]
+    )
+    assert not stale.exists()
+    assert all(g.is_file() for g in sdk)
+
+
+def test_prune_deletes_nothing_when_a_conftest_s_collect_ignore_glob_leaves_paths_out(
+    sdk, pytester: pytest.Pytester
+) -> None:
+    # which goldens the glob's tests use is not worked out: the run is a subset
+    stale = _stale(pytester)
+    pytester.makeconftest('collect_ignore_glob = ["sdk/*"]\n')
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["--clearstone-prune-unused: nothing deleted (collect_ignore_glob in conftest.py)"]
+    )
+    assert stale.exists()
+    assert all(g.is_file() for g in sdk)
+
+
+def test_prune_keeps_the_goldens_of_tests_whose_marker_has_a_typo(
+    sdk, pytester: pytest.Pytester
+) -> None:
+    # a marker the plugin cannot read (a misspelt keyword) still names the test's golden
+    stale = _stale(pytester)
+    test_file = pytester.path / "sdk" / "test_sdk.py"
+    test_file.write_text(test_file.read_text().replace("mock=", "mocks="))
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1, errors=2)
+    result.stdout.fnmatch_lines(["*bad @pytest.mark.replay*mocks*", "deleted unused golden*"])
+    result.stdout.no_fnmatch_line("*deleted unused golden*sdk*")
+    result.stdout.no_fnmatch_line("*deleted unused golden*explicit*")
+    assert not stale.exists()
+    assert all(g.is_file() for g in sdk)
+
+
 def test_prune_under_xdist_lists_what_it_deleted(project, pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     project.record().assert_outcomes(passed=1)

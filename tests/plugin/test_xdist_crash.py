@@ -56,6 +56,24 @@ def test_a_test_whose_worker_crashed_while_recording_is_listed_as_not_written(
     assert not list(goldens.glob(".*"))  # no partial file
 
 
+def test_a_worker_crash_while_replaying_lists_no_golden_as_not_written(
+    project, pytester, monkeypatch
+):
+    # (only a run that records writes goldens: a replay's crash is pytest-xdist's to report)
+    pytester.makepyfile(
+        test_agent=CRASHING.replace(
+            "    os._exit(1)", "    if os.environ.get('CRASH'):\n        os._exit(1)"
+        )
+    )
+    args = (*LEAN_ARGS, "-n", "2", "-p", "no:randomly")
+    pytester.runpytest_subprocess(*args, "--clearstone-record").assert_outcomes(passed=4)
+    monkeypatch.setenv("CRASH", "1")
+    result = pytester.runpytest_subprocess(*args)
+    result.stdout.fnmatch_lines(["*worker 'gw*' crashed while running*test_crash*"])
+    result.stdout.no_fnmatch_line("goldens not written*")
+    result.stdout.no_fnmatch_line("*its xdist worker crashed while the test ran*")
+
+
 CRASHING_ELSEWHERE = """
 import os
 import pytest
