@@ -1,4 +1,5 @@
-"""The installed release of the library a class comes from, for the messages about a golden that
+"""Installed code, told from the project's own: where it lives (:func:`installed_roots`), and
+the installed release of the library a class comes from, for the messages about a golden that
 names a class the installed release no longer has as it was recorded (an SDK upgraded or
 downgraded since the recording).
 
@@ -9,21 +10,30 @@ distributions' metadata is read, no module the golden names is imported here.
 from __future__ import annotations
 
 import functools
+import site
 import sys
 import sysconfig
 from importlib import metadata
 from pathlib import Path
 
 
-def _installed_paths() -> list[Path]:
-    """The directories installed distributions' modules live in (``site-packages``)."""
-    found = []
-    for name in ("purelib", "platlib"):
-        try:
-            found.append(Path(sysconfig.get_paths()[name]).resolve())
-        except (KeyError, OSError):  # pragma: no cover - a stripped-down interpreter
-            continue
-    return found
+@functools.cache
+def installed_roots() -> tuple[Path, ...]:
+    """The standard library's directories and the site-packages ones (the user's too): where
+    installed code lives, as opposed to the project's own (also when installed in editable
+    mode: its files are not under these)."""
+    paths = sysconfig.get_paths()
+    roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    roots.update(getattr(site, "getsitepackages", list)())
+    if site.ENABLE_USER_SITE and site.USER_SITE:
+        roots.add(site.USER_SITE)
+    return tuple(Path(root).resolve() for root in roots)
+
+
+def is_installed_file(file: str) -> bool:
+    """Whether the module file ``file`` is under one of :func:`installed_roots`."""
+    where = Path(file).resolve()
+    return any(where.is_relative_to(root) for root in installed_roots())
 
 
 @functools.cache
@@ -36,18 +46,12 @@ def _distributions() -> dict[str, list[str]]:
 def library_release(class_path: str) -> tuple[str, str] | None:
     """``(distribution, version)`` of the installed library whose package holds the class
     ``module:Qual`` (``("openai", "3.40.0")`` for ``openai.types.chat:ChatCompletion``), ``None``
-    when its package is not an installed library's: the project's own code (also when installed
-    in editable mode: its files are not in ``site-packages``), or a package not imported."""
+    when its package is not an installed library's (the project's own code, a module of the
+    standard library) or was not imported."""
     top = class_path.partition(":")[0].partition(".")[0]
     module = sys.modules.get(top)  # (the decoder imported it, or tried to)
     file = getattr(module, "__file__", None)
-    if not top or not isinstance(file, str):
-        return None
-    try:
-        where = Path(file).resolve()
-    except OSError:  # pragma: no cover - a file that vanished
-        return None
-    if not any(where.is_relative_to(root) for root in _installed_paths()):
+    if not top or not isinstance(file, str) or not is_installed_file(file):
         return None
     for name in _distributions().get(top, []):
         try:

@@ -9,12 +9,9 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-import site
 import sys
-import sysconfig
 import types
 from collections.abc import Sequence, Set
-from pathlib import Path
 from typing import Any
 
 from ..codec import Encoder, decode, stored_as_reference
@@ -29,6 +26,7 @@ from ..errors import (
     DecodeError,
     SerializationError,
 )
+from ..releases import is_installed_file
 from ..tracing.span import Recorded
 
 
@@ -197,8 +195,7 @@ def is_installed(cls: type) -> bool:
     file = getattr(module, "__file__", None)
     if not file:  # a built-in module; or the session itself: a notebook, `python -c`, a REPL
         return cls.__module__ != "__main__"
-    where = Path(file).resolve()
-    return any(where.is_relative_to(root) for root in _installed_roots())
+    return is_installed_file(file)
 
 
 def installed_package(module_name: str) -> bool:
@@ -217,19 +214,7 @@ def installed_package(module_name: str) -> bool:
         places.append(spec.origin)
     if not places:  # built-in or frozen
         return spec.origin in ("built-in", "frozen")
-    roots = _installed_roots()
-    return all(any(Path(p).resolve().is_relative_to(r) for r in roots) for p in places)
-
-
-@functools.cache
-def _installed_roots() -> tuple[Path, ...]:
-    """The standard library's directories and the site-packages ones (the user's too)."""
-    paths = sysconfig.get_paths()
-    roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
-    roots.update(getattr(site, "getsitepackages", list)())
-    if site.ENABLE_USER_SITE and site.USER_SITE:
-        roots.add(site.USER_SITE)
-    return tuple(Path(root).resolve() for root in roots)
+    return all(is_installed_file(p) for p in places)
 
 
 def rehydrate(cls: Any, state: Any) -> Any:
