@@ -16,6 +16,7 @@ import errno
 import fnmatch
 import functools
 import inspect
+import itertools
 import os
 import random
 import re
@@ -33,6 +34,8 @@ from .golden.unused import NOT_SEARCHED
 from .store_path import DEFAULT_DB, expanded
 
 if TYPE_CHECKING:
+    from types import FrameType, TracebackType
+
     from .golden.checkpoint import Checkpoint
     from .golden.network import HostAllowList, NetworkGuard
     from .golden.replay import Replay
@@ -3724,6 +3727,37 @@ def pytest_exception_interact(
     found = _replay_errors_in(call.excinfo.value)
     if found and found[0] is not call.excinfo.value:
         call.excinfo = pytest.ExceptionInfo.from_exception(found[0])
+    if node.config.getvalue("usepdb"):
+        rootdir = os.path.join(node.config.rootpath, "")
+        call.excinfo = _without_plugin_frames(call.excinfo, rootdir)
+
+
+def _without_plugin_frames(
+    excinfo: pytest.ExceptionInfo[BaseException], rootdir: str
+) -> pytest.ExceptionInfo[BaseException]:
+    """``--pdb``: the traceback the debugger walks, without the plugin's frames above the last
+    frame of the user's code (its hook wrappers above the test; ``replay.run()`` and its steps
+    between the test and the agent; a thread-pool job's or a task's wrapper), which ``where``
+    listed and ``up`` from the agent's frame went into before reaching the test's. Frames after
+    that one (a failure of the plugin's own, no frame of the user's below it) are kept. The
+    report, made before, is as it was."""
+    from .golden.caller import is_plugins
+
+    entries = []
+    tb: TracebackType | None = excinfo.tb
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    last = max((i for i, e in enumerate(entries) if _users_frame(e.tb_frame, rootdir)), default=-1)
+    kept = [e for i, e in enumerate(entries) if i >= last or not is_plugins(e.tb_frame)]
+    if last < 0 or len(kept) == len(entries):
+        return excinfo
+    for entry, following in itertools.pairwise(kept):
+        entry.tb_next = following
+    if kept[0] is entries[0]:
+        return excinfo
+    exc = excinfo.value.with_traceback(kept[0])  # (pdb on Python 3.13+ reads the exception's)
+    return pytest.ExceptionInfo.from_exception(exc)
 
 
 def _refusal(call: pytest.CallInfo[Any]) -> list[BaseException]:
@@ -3765,14 +3799,19 @@ def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:
     last_user = None
     tb = exc.__traceback__
     while tb is not None:
-        frame = tb.tb_frame
-        module = str(frame.f_globals.get("__name__", ""))
-        in_plugin = module == "pytest_clearstone" or module.startswith("pytest_clearstone.")
-        if not in_plugin and _is_users(frame.f_code.co_filename, rootdir):
+        if _users_frame(tb.tb_frame, rootdir):
             last_user = tb
         tb = tb.tb_next
     if last_user is not None and last_user.tb_next is not None:
         last_user.tb_next = None
+
+
+def _users_frame(frame: FrameType, rootdir: str) -> bool:
+    """Whether ``frame`` runs the user's code: not this plugin's, nor a library's
+    (:func:`_is_users`)."""
+    from .golden.caller import is_plugins
+
+    return not is_plugins(frame) and _is_users(frame.f_code.co_filename, rootdir)
 
 
 def _is_users(filename: str, rootdir: str) -> bool:

@@ -24,8 +24,7 @@ def end_traceback_in(exc: BaseException, caller: Caller) -> None:
     last = None
     tb = exc.__traceback__
     while tb is not None:
-        module = str(tb.tb_frame.f_globals.get("__name__", ""))
-        if module != "pytest_clearstone" and not module.startswith("pytest_clearstone."):
+        if not is_plugins(tb.tb_frame):
             return
         last, tb = tb, tb.tb_next
     frame, lasti = caller
@@ -34,6 +33,13 @@ def end_traceback_in(exc: BaseException, caller: Caller) -> None:
         exc.__traceback__ = entry
     else:
         last.tb_next = entry
+
+
+def is_plugins(frame: FrameType) -> bool:
+    """Whether ``frame`` runs this plugin's code (a module of the ``pytest_clearstone``
+    package)."""
+    module = str(frame.f_globals.get("__name__", ""))
+    return module == "pytest_clearstone" or module.startswith("pytest_clearstone.")
 
 
 def _line_at(frame: FrameType, lasti: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -31,6 +32,39 @@ def test_divergent_call_opens_pdb_in_the_calling_agent_frame(project, pytester):
     child.expect("no answer yet")
     child.sendline("c")
     child.expect("1 diverged")
+    child.expect(pexpect.EOF)
+
+
+PLUGIN_FILES = f"{os.sep}pytest_clearstone{os.sep}"
+
+
+@pytest.mark.parametrize("mode", ["replay", "record"])
+def test_up_from_the_agent_frame_reaches_the_test(project, pytester, mode):
+    """``where`` listed the plugin's frames between the test's and the agent's (``replay.run``,
+    the wrapper's steps), and ``up`` from the agent's frame went into them
+    (``replay.py(473)source()``: four ``up`` to reach the test), replaying a divergence or
+    recording an agent that raised. The debugger walks the test's and the agent's frames only
+    (and pytest's, as for any test)."""
+    project.record().assert_outcomes(passed=1)
+    if mode == "replay":
+        project.write_app(PROMPT="Customer says: {message}")
+    else:
+        project.write_app(RESULT="{answer}{missing}")  # (KeyError: the agent's own bug)
+    child = _spawn(pytester, *(["--clearstone-record"] if mode == "record" else []))
+    child.expect(r"app\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("where")
+    child.expect(r"\(Pdb\)")
+    stack = child.before.decode()
+    assert "test_agent.py" in stack
+    assert PLUGIN_FILES not in stack
+    child.sendline("up")
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p type(agent).__name__")
+    child.expect("'Agent'")
+    child.sendline("c")
+    child.expect("1 diverged" if mode == "replay" else "the test failed while recording")
     child.expect(pexpect.EOF)
 
 
