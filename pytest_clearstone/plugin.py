@@ -16,7 +16,6 @@ import errno
 import fnmatch
 import functools
 import inspect
-import itertools
 import os
 import random
 import re
@@ -34,7 +33,7 @@ from .golden.unused import NOT_SEARCHED
 from .store_path import DEFAULT_DB, expanded
 
 if TYPE_CHECKING:
-    from types import FrameType, TracebackType
+    from types import FrameType
 
     from .golden.checkpoint import Checkpoint
     from .golden.network import HostAllowList, NetworkGuard
@@ -3671,7 +3670,6 @@ def _cut_tracebacks(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
 
 
 _ALL_HIDDEN = "All traceback entries are hidden"  # (pytest's line for a traceback it hid whole)
-_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
 
 def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestReport) -> None:
@@ -3681,6 +3679,7 @@ def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestRepor
     the plugin's, and pytest's advice to pass ``--full-trace``, which would show only the
     plugin's frames, is left out."""
     from .errors import ClearstoneError
+    from .frames import PACKAGE_DIR
 
     ours = (
         isinstance(exc, ClearstoneError)
@@ -3694,7 +3693,7 @@ def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestRepor
     traceback, crash, description = chain[-1]
     if str(getattr(traceback, "extraline", None) or "").startswith(_ALL_HIDDEN):
         traceback.extraline = None
-    elif crash is None or not str(crash.path).startswith(_PACKAGE):
+    elif crash is None or not str(crash.path).startswith(PACKAGE_DIR):
         return
     if crash is not None:
         path, line, _ = item.reportinfo()
@@ -3727,37 +3726,56 @@ def pytest_exception_interact(
     found = _replay_errors_in(call.excinfo.value)
     if found and found[0] is not call.excinfo.value:
         call.excinfo = pytest.ExceptionInfo.from_exception(found[0])
-    if node.config.getvalue("usepdb"):
-        rootdir = os.path.join(node.config.rootpath, "")
-        call.excinfo = _without_plugin_frames(call.excinfo, rootdir)
+
+
+def pytest_enter_pdb(config: pytest.Config, pdb: Any) -> None:
+    """The debugger (``--pdb``, ``--trace``, a ``breakpoint()``) leaves the plugin's frames out
+    of the stack it shows and walks, and out of its steps. ``where`` listed ``replay.run()`` and
+    its steps between the test's frame and the agent's, and ``up`` from the agent's frame went
+    into them (four ``up`` to reach the test). ``s`` on ``replay.run(agent.handle, ...)`` went
+    into the plugin's code and what it calls, hundreds of steps before the agent's first line;
+    now it stops in the agent's code the replay runs (``load_state``, then the method), and
+    ``s`` on a replayed call goes on at the agent's next line. A breakpoint set in the plugin's
+    code still stops there, and shows its frames."""
+    rootdir = os.path.join(config.rootpath, "")
+    stop_here, get_stack = pdb.stop_here, pdb.get_stack
+
+    def stack(frame: FrameType | None, tb: Any) -> tuple[list[tuple[FrameType, int]], int]:
+        entries, index = get_stack(frame, tb)
+        return _without_plugin_frames(entries, index, rootdir)
+
+    pdb.stop_here = lambda frame: stop_here(frame) and not _run_by_plugin(frame, rootdir)
+    pdb.get_stack = stack
+
+
+def _run_by_plugin(frame: FrameType | None, rootdir: str) -> bool:
+    """Whether ``frame`` runs the plugin's code, or code the plugin called that is not the
+    user's: of the frames out from it, the first that is the plugin's or the user's is the
+    plugin's."""
+    from .frames import is_plugins
+
+    while frame is not None:
+        if is_plugins(frame):
+            return True
+        if _is_users(frame.f_code.co_filename, rootdir):
+            return False
+        frame = frame.f_back
+    return False
 
 
 def _without_plugin_frames(
-    excinfo: pytest.ExceptionInfo[BaseException], rootdir: str
-) -> pytest.ExceptionInfo[BaseException]:
-    """``--pdb``: the traceback the debugger walks, without the plugin's frames above the last
-    frame of the user's code (its hook wrappers above the test; ``replay.run()`` and its steps
-    between the test and the agent; a thread-pool job's or a task's wrapper), which ``where``
-    listed and ``up`` from the agent's frame went into before reaching the test's. Frames after
-    that one (a failure of the plugin's own, no frame of the user's below it) are kept. The
-    report, made before, is as it was."""
-    from .golden.caller import is_plugins
+    stack: list[tuple[FrameType, int]], index: int, rootdir: str
+) -> tuple[list[tuple[FrameType, int]], int]:
+    """pdb's ``stack`` without the plugin's frames that come before its last frame of the
+    user's code (its hooks above the test, ``replay.run()`` and its steps, a thread-pool job's
+    wrapper), and the index of the same current frame in it (kept, whoever's it is)."""
+    from .frames import is_plugins
 
-    entries = []
-    tb: TracebackType | None = excinfo.tb
-    while tb is not None:
-        entries.append(tb)
-        tb = tb.tb_next
-    last = max((i for i, e in enumerate(entries) if _users_frame(e.tb_frame, rootdir)), default=-1)
-    kept = [e for i, e in enumerate(entries) if i >= last or not is_plugins(e.tb_frame)]
-    if last < 0 or len(kept) == len(entries):
-        return excinfo
-    for entry, following in itertools.pairwise(kept):
-        entry.tb_next = following
-    if kept[0] is entries[0]:
-        return excinfo
-    exc = excinfo.value.with_traceback(kept[0])  # (pdb on Python 3.13+ reads the exception's)
-    return pytest.ExceptionInfo.from_exception(exc)
+    last = max((i for i, (frame, _) in enumerate(stack) if _users_frame(frame, rootdir)), default=0)
+    kept = [
+        i for i, (frame, _) in enumerate(stack) if i >= last or i == index or not is_plugins(frame)
+    ]
+    return [stack[i] for i in kept], kept.index(index) if index in kept else index
 
 
 def _refusal(call: pytest.CallInfo[Any]) -> list[BaseException]:
@@ -3809,7 +3827,7 @@ def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:
 def _users_frame(frame: FrameType, rootdir: str) -> bool:
     """Whether ``frame`` runs the user's code: not this plugin's, nor a library's
     (:func:`_is_users`)."""
-    from .golden.caller import is_plugins
+    from .frames import is_plugins
 
     return not is_plugins(frame) and _is_users(frame.f_code.co_filename, rootdir)
 

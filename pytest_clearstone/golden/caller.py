@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from types import FrameType, TracebackType
 
+from ..frames import is_plugins
+
 #: the frame that called ``replay.run()`` and the instruction it was at
 Caller = tuple[FrameType, int]
 
@@ -33,13 +35,6 @@ def end_traceback_in(exc: BaseException, caller: Caller) -> None:
         exc.__traceback__ = entry
     else:
         last.tb_next = entry
-
-
-def is_plugins(frame: FrameType) -> bool:
-    """Whether ``frame`` runs this plugin's code (a module of the ``pytest_clearstone``
-    package)."""
-    module = str(frame.f_globals.get("__name__", ""))
-    return module == "pytest_clearstone" or module.startswith("pytest_clearstone.")
 
 
 def _line_at(frame: FrameType, lasti: int) -> int:

@@ -68,6 +68,52 @@ def test_up_from_the_agent_frame_reaches_the_test(project, pytester, mode):
     child.expect(pexpect.EOF)
 
 
+def test_stepping_into_a_replay_stops_in_the_agent_not_in_the_plugin(project, pytester):
+    """``--trace`` stops at the test's first line; ``s`` on ``replay.run(agent.handle, ...)``
+    went into the plugin's ``run()`` and on through its code and what it calls (the golden's
+    values copied, ``inspect``, ``pathlib``: hundreds of steps before the agent's), and ``s``
+    on a replayed call into its stand-in. Stepping skips the plugin's code: it stops in the
+    agent's code the replay calls (``load_state``, then ``handle``), and a replayed call steps
+    over to the agent's next line."""
+    project.record().assert_outcomes(passed=1)
+    child = _spawn(pytester, "--trace")
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("n")  # (to the line of replay.run)
+    child.expect(r"-> answer = replay\.run")
+    child.expect(r"\(Pdb\)")
+    child.sendline("s")
+    child.expect(r"app\.py\(\d+\)load_state\(\)")  # (the recorded state, given back)
+    child.expect(r"\(Pdb\)")
+    child.sendline("r")
+    child.expect(r"\(Pdb\)")
+    child.sendline("s")
+    child.expect(r"app\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("where")  # (a live stack, as at a breakpoint(): the plugin's frames left out)
+    child.expect(r"\(Pdb\)")
+    assert PLUGIN_FILES not in child.before.decode()
+    child.sendline("up")
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("down")
+    child.expect(r"\(Pdb\)")
+    child.sendline("n")
+    child.expect(r"-> started = time\.time\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("n")
+    child.expect(r"-> answer = complete\(")  # (the replayed call to app.complete)
+    child.expect(r"\(Pdb\)")
+    child.sendline("s")
+    child.expect(r"app\.py\(\d+\)handle\(\)\r?\n-> hits = Tools\(\)\.search")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p answer")
+    child.expect(r"'LLM answer to <User says: I was charged twice>")
+    child.sendline("c")
+    child.expect("1 passed")
+    child.expect(pexpect.EOF)
+
+
 def test_swallowed_exhaustion_opens_pdb_in_the_agent_frame(project, pytester):
     project.record().assert_outcomes(passed=1)
     pytester.makepyfile(
