@@ -3738,7 +3738,9 @@ def pytest_enter_pdb(config: pytest.Config, pdb: Any) -> None:
     ``s`` on a replayed call goes on at the agent's next line. A breakpoint set in the plugin's
     code still stops there, and shows its frames."""
     rootdir = os.path.join(config.rootpath, "")
-    stop_here, get_stack = pdb.stop_here, pdb.get_stack
+    stop_here, get_stack = getattr(pdb, "stop_here", None), getattr(pdb, "get_stack", None)
+    if not callable(stop_here) or not callable(get_stack):  # (a --pdbcls not built on bdb)
+        return
 
     def stack(frame: FrameType | None, tb: Any) -> tuple[list[tuple[FrameType, int]], int]:
         entries, index = get_stack(frame, tb)

@@ -38,19 +38,22 @@ def test_divergent_call_opens_pdb_in_the_calling_agent_frame(project, pytester):
 PLUGIN_FILES = f"{os.sep}pytest_clearstone{os.sep}"
 
 
-@pytest.mark.parametrize("mode", ["replay", "record"])
+@pytest.mark.parametrize("mode", ["replay", "record", "pdbcls"])
 def test_up_from_the_agent_frame_reaches_the_test(project, pytester, mode):
     """``where`` listed the plugin's frames between the test's and the agent's (``replay.run``,
     the wrapper's steps), and ``up`` from the agent's frame went into them
     (``replay.py(473)source()``: four ``up`` to reach the test), replaying a divergence or
-    recording an agent that raised. The debugger walks the test's and the agent's frames only
-    (and pytest's, as for any test)."""
+    recording an agent that raised, also with a debugger class of the user's (``--pdbcls``).
+    The debugger walks the test's and the agent's frames only (and pytest's, as for any
+    test)."""
     project.record().assert_outcomes(passed=1)
-    if mode == "replay":
-        project.write_app(PROMPT="Customer says: {message}")
-    else:
+    args = {"replay": [], "record": ["--clearstone-record"], "pdbcls": ["--pdbcls=mypdb:MyPdb"]}
+    if mode == "record":
         project.write_app(RESULT="{answer}{missing}")  # (KeyError: the agent's own bug)
-    child = _spawn(pytester, *(["--clearstone-record"] if mode == "record" else []))
+    else:
+        project.write_app(PROMPT="Customer says: {message}")
+    pytester.makepyfile(mypdb="import pdb\n\n\nclass MyPdb(pdb.Pdb):\n    pass\n")
+    child = _spawn(pytester, *args[mode])
     child.expect(r"app\.py\(\d+\)handle\(\)")
     child.expect(r"\(Pdb\)")
     child.sendline("where")
@@ -64,7 +67,7 @@ def test_up_from_the_agent_frame_reaches_the_test(project, pytester, mode):
     child.sendline("p type(agent).__name__")
     child.expect("'Agent'")
     child.sendline("c")
-    child.expect("1 diverged" if mode == "replay" else "the test failed while recording")
+    child.expect("the test failed while recording" if mode == "record" else "1 diverged")
     child.expect(pexpect.EOF)
 
 
