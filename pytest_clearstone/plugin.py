@@ -33,6 +33,8 @@ from .golden.unused import NOT_SEARCHED
 from .store_path import DEFAULT_DB, expanded
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from .golden.checkpoint import Checkpoint
     from .golden.network import HostAllowList, NetworkGuard
     from .golden.replay import Replay
@@ -3668,7 +3670,6 @@ def _cut_tracebacks(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
 
 
 _ALL_HIDDEN = "All traceback entries are hidden"  # (pytest's line for a traceback it hid whole)
-_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
 
 def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestReport) -> None:
@@ -3678,6 +3679,7 @@ def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestRepor
     the plugin's, and pytest's advice to pass ``--full-trace``, which would show only the
     plugin's frames, is left out."""
     from .errors import ClearstoneError
+    from .frames import PACKAGE_DIR
 
     ours = (
         isinstance(exc, ClearstoneError)
@@ -3691,7 +3693,7 @@ def _at_the_test(item: pytest.Item, exc: BaseException, report: pytest.TestRepor
     traceback, crash, description = chain[-1]
     if str(getattr(traceback, "extraline", None) or "").startswith(_ALL_HIDDEN):
         traceback.extraline = None
-    elif crash is None or not str(crash.path).startswith(_PACKAGE):
+    elif crash is None or not str(crash.path).startswith(PACKAGE_DIR):
         return
     if crash is not None:
         path, line, _ = item.reportinfo()
@@ -3724,6 +3726,58 @@ def pytest_exception_interact(
     found = _replay_errors_in(call.excinfo.value)
     if found and found[0] is not call.excinfo.value:
         call.excinfo = pytest.ExceptionInfo.from_exception(found[0])
+
+
+def pytest_enter_pdb(config: pytest.Config, pdb: Any) -> None:
+    """The debugger (``--pdb``, ``--trace``, a ``breakpoint()``) leaves the plugin's frames out
+    of the stack it shows and walks, and out of its steps. ``where`` listed ``replay.run()`` and
+    its steps between the test's frame and the agent's, and ``up`` from the agent's frame went
+    into them (four ``up`` to reach the test). ``s`` on ``replay.run(agent.handle, ...)`` went
+    into the plugin's code and what it calls, hundreds of steps before the agent's first line;
+    now it stops in the agent's code the replay runs (``load_state``, then the method), and
+    ``s`` on a replayed call goes on at the agent's next line. A breakpoint set in the plugin's
+    code still stops there, and shows its frames."""
+    rootdir = os.path.join(config.rootpath, "")
+    stop_here, get_stack = getattr(pdb, "stop_here", None), getattr(pdb, "get_stack", None)
+    if not callable(stop_here) or not callable(get_stack):  # (a --pdbcls not built on bdb)
+        return
+
+    def stack(frame: FrameType | None, tb: Any) -> tuple[list[tuple[FrameType, int]], int]:
+        entries, index = get_stack(frame, tb)
+        return _without_plugin_frames(entries, index, rootdir)
+
+    pdb.stop_here = lambda frame: stop_here(frame) and not _run_by_plugin(frame, rootdir)
+    pdb.get_stack = stack
+
+
+def _run_by_plugin(frame: FrameType | None, rootdir: str) -> bool:
+    """Whether ``frame`` runs the plugin's code, or code the plugin called that is not the
+    user's: of the frames out from it, the first that is the plugin's or the user's is the
+    plugin's."""
+    from .frames import is_plugins
+
+    while frame is not None:
+        if is_plugins(frame):
+            return True
+        if _is_users(frame.f_code.co_filename, rootdir):
+            return False
+        frame = frame.f_back
+    return False
+
+
+def _without_plugin_frames(
+    stack: list[tuple[FrameType, int]], index: int, rootdir: str
+) -> tuple[list[tuple[FrameType, int]], int]:
+    """pdb's ``stack`` without the plugin's frames that come before its last frame of the
+    user's code (its hooks above the test, ``replay.run()`` and its steps, a thread-pool job's
+    wrapper), and the index of the same current frame in it (kept, whoever's it is)."""
+    from .frames import is_plugins
+
+    last = max((i for i, (frame, _) in enumerate(stack) if _users_frame(frame, rootdir)), default=0)
+    kept = [
+        i for i, (frame, _) in enumerate(stack) if i >= last or i == index or not is_plugins(frame)
+    ]
+    return [stack[i] for i in kept], kept.index(index) if index in kept else index
 
 
 def _refusal(call: pytest.CallInfo[Any]) -> list[BaseException]:
@@ -3765,14 +3819,19 @@ def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:
     last_user = None
     tb = exc.__traceback__
     while tb is not None:
-        frame = tb.tb_frame
-        module = str(frame.f_globals.get("__name__", ""))
-        in_plugin = module == "pytest_clearstone" or module.startswith("pytest_clearstone.")
-        if not in_plugin and _is_users(frame.f_code.co_filename, rootdir):
+        if _users_frame(tb.tb_frame, rootdir):
             last_user = tb
         tb = tb.tb_next
     if last_user is not None and last_user.tb_next is not None:
         last_user.tb_next = None
+
+
+def _users_frame(frame: FrameType, rootdir: str) -> bool:
+    """Whether ``frame`` runs the user's code: not this plugin's, nor a library's
+    (:func:`_is_users`)."""
+    from .frames import is_plugins
+
+    return not is_plugins(frame) and _is_users(frame.f_code.co_filename, rootdir)
 
 
 def _is_users(filename: str, rootdir: str) -> bool:

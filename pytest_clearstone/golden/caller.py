@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from types import FrameType, TracebackType
 
+from ..frames import is_plugins
+
 #: the frame that called ``replay.run()`` and the instruction it was at
 Caller = tuple[FrameType, int]
 
@@ -24,8 +26,7 @@ def end_traceback_in(exc: BaseException, caller: Caller) -> None:
     last = None
     tb = exc.__traceback__
     while tb is not None:
-        module = str(tb.tb_frame.f_globals.get("__name__", ""))
-        if module != "pytest_clearstone" and not module.startswith("pytest_clearstone."):
+        if not is_plugins(tb.tb_frame):
             return
         last, tb = tb, tb.tb_next
     frame, lasti = caller

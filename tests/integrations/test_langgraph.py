@@ -3,6 +3,7 @@ updates, a tool-calling loop, a 429 with a LangChain fallback, an agent without 
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -207,6 +208,35 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*ChatOpenAI.invoke*"])
     result.stdout.fnmatch_lines(["*You plan short trips.*You plan endless voyages!*"])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_pdb_opens_in_the_node_and_walks_no_frame_of_the_plugin(stack: Stack) -> None:
+    """``--pdb`` on a prompt a node changed, the graph run by ``ainvoke`` (its sync nodes in an
+    executor thread): the debugger opens in the node's code that made the call; ``where``
+    listed the plugin's frames (``replay.run()``, its steps, the wrapper of the executor's job)
+    among LangGraph's and the test's, and ``up`` went into them; now it shows none of them."""
+    pexpect = pytest.importorskip("pexpect")
+    stack.write_test("async_graph", HEADER + SCENARIOS["async_graph"])
+    stack.record()
+    stack.edit("langgraph_agent", 'ask(f"flights {found}")', 'ask(f"flight {found}")')
+    child = stack.pytester.spawn_pytest("--pdb", expect_timeout=60)
+    child.expect(r"langgraph_agent\.py\(\d+\)ask\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("where")
+    child.expect(r"\(Pdb\)")
+    frames = child.before.decode()
+    assert "test_async_graph.py" in frames
+    assert f"{os.sep}langgraph{os.sep}" in frames
+    assert f"{os.sep}pytest_clearstone{os.sep}" not in frames
+    child.sendline("up")
+    child.expect(r"langgraph_agent\.py\(\d+\)flights\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p state['question']")
+    child.expect("'Porto'")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
 
 
 def test_parallel_nodes_are_green_five_times_in_a_row(stack: Stack) -> None:

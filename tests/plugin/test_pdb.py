@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -31,6 +32,88 @@ def test_divergent_call_opens_pdb_in_the_calling_agent_frame(project, pytester):
     child.expect("no answer yet")
     child.sendline("c")
     child.expect("1 diverged")
+    child.expect(pexpect.EOF)
+
+
+PLUGIN_FILES = f"{os.sep}pytest_clearstone{os.sep}"
+
+
+@pytest.mark.parametrize("mode", ["replay", "record", "pdbcls"])
+def test_up_from_the_agent_frame_reaches_the_test(project, pytester, mode):
+    """``where`` listed the plugin's frames between the test's and the agent's (``replay.run``,
+    the wrapper's steps), and ``up`` from the agent's frame went into them
+    (``replay.py(473)source()``: four ``up`` to reach the test), replaying a divergence or
+    recording an agent that raised, also with a debugger class of the user's (``--pdbcls``).
+    The debugger walks the test's and the agent's frames only (and pytest's, as for any
+    test)."""
+    project.record().assert_outcomes(passed=1)
+    args = {"replay": [], "record": ["--clearstone-record"], "pdbcls": ["--pdbcls=mypdb:MyPdb"]}
+    if mode == "record":
+        project.write_app(RESULT="{answer}{missing}")  # (KeyError: the agent's own bug)
+    else:
+        project.write_app(PROMPT="Customer says: {message}")
+    pytester.makepyfile(mypdb="import pdb\n\n\nclass MyPdb(pdb.Pdb):\n    pass\n")
+    child = _spawn(pytester, *args[mode])
+    child.expect(r"app\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("where")
+    child.expect(r"\(Pdb\)")
+    stack = child.before.decode()
+    assert "test_agent.py" in stack
+    assert PLUGIN_FILES not in stack
+    child.sendline("up")
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p type(agent).__name__")
+    child.expect("'Agent'")
+    child.sendline("c")
+    child.expect("the test failed while recording" if mode == "record" else "1 diverged")
+    child.expect(pexpect.EOF)
+
+
+def test_stepping_into_a_replay_stops_in_the_agent_not_in_the_plugin(project, pytester):
+    """``--trace`` stops at the test's first line; ``s`` on ``replay.run(agent.handle, ...)``
+    went into the plugin's ``run()`` and on through its code and what it calls (the golden's
+    values copied, ``inspect``, ``pathlib``: hundreds of steps before the agent's), and ``s``
+    on a replayed call into its stand-in. Stepping skips the plugin's code: it stops in the
+    agent's code the replay calls (``load_state``, then ``handle``), and a replayed call steps
+    over to the agent's next line."""
+    project.record().assert_outcomes(passed=1)
+    child = _spawn(pytester, "--trace")
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("n")  # (to the line of replay.run)
+    child.expect(r"-> answer = replay\.run")
+    child.expect(r"\(Pdb\)")
+    child.sendline("s")
+    child.expect(r"app\.py\(\d+\)load_state\(\)")  # (the recorded state, given back)
+    child.expect(r"\(Pdb\)")
+    child.sendline("r")
+    child.expect(r"\(Pdb\)")
+    child.sendline("s")
+    child.expect(r"app\.py\(\d+\)handle\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("where")  # (a live stack, as at a breakpoint(): the plugin's frames left out)
+    child.expect(r"\(Pdb\)")
+    assert PLUGIN_FILES not in child.before.decode()
+    child.sendline("up")
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("down")
+    child.expect(r"\(Pdb\)")
+    child.sendline("n")
+    child.expect(r"-> started = time\.time\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("n")
+    child.expect(r"-> answer = complete\(")  # (the replayed call to app.complete)
+    child.expect(r"\(Pdb\)")
+    child.sendline("s")
+    child.expect(r"app\.py\(\d+\)handle\(\)\r?\n-> hits = Tools\(\)\.search")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p answer")
+    child.expect(r"'LLM answer to <User says: I was charged twice>")
+    child.sendline("c")
+    child.expect("1 passed")
     child.expect(pexpect.EOF)
 
 
