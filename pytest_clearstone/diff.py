@@ -30,6 +30,7 @@ from .codec.naming import MESSAGE_TAGS
 from .codec.nesting import retried, short_path
 from .codec.tags import (
     ABSENT,
+    ADDRESS,
     SELF_CONTAINED_TAGS,
     TAG,
     ChangedModelClass,
@@ -47,6 +48,7 @@ from .codec.views import (
 from .codec.withheld import PLACEHOLDER as REDACTED_PLACEHOLDER
 from .equality import same_state
 from .errors import (
+    ADDRESSES_ONLY,
     IDS_ONLY,
     LINE_BREAKS_ONLY,
     ORDER_ONLY,
@@ -251,8 +253,8 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
     or records a list holds, whose fields the delta compares place by place), the frames of
     tracebacks, secrets unset, line breaks (``\\r\\n`` for ``\\n``), a directory or the user's or
     machine's name of another machine (:func:`moved_directory`, :func:`machine_name`),
-    random-looking ids or clock readings, each in place of another of its kind
-    (:func:`volatile_kinds`).
+    random-looking ids, clock readings or memory addresses, each in place of another of its
+    kind (:func:`volatile_kinds`).
     ``state_loader``: the agent's ``load_state`` the replay called before its first run
     (``""``: none), named as a cause of random ids."""
     changes = delta.changes
@@ -273,7 +275,8 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
     if changes and all(_zone_only(change) for change in changes):
         return ZONES_ONLY
     kinds = volatile_kinds(changes)
-    causes = [text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds]
+    told = (("times", TIMES_ONLY), ("ids", IDS_ONLY), ("addresses", ADDRESSES_ONLY))
+    causes = [text for kind, text in told if kind in kinds]
     if state_loader and "ids" in kinds:
         causes.append(ids_from_load_state(state_loader))
     return " ".join(causes)
@@ -459,20 +462,28 @@ _TIME = re.compile(
     r"|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
     r"|(?<![\d.])1\d{9}(?:\.\d+|\d{9})?(?![\d.])"
 )
-#: a random-looking id as text: a UUID, a run of hex digits, a URL-safe base64 token
+#: a random-looking id as text: a UUID, a run of hex digits (8 at least, as
+#: ``os.urandom(4).hex()`` gives; :func:`_random_id` tells a short one from a word or a number),
+#: a URL-safe base64 token
 _ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|(?<![\w-])(?:[0-9a-f]{12,}|[0-9A-F]{12,}|[A-Za-z0-9_-]{16,})(?![\w-])"
+    r"|(?<![\w-])(?:[0-9a-f]{8,}|[0-9A-F]{8,}|[A-Za-z0-9_-]{16,})(?![\w-])"
 )
+#: hex digits with a letter and a digit among them
+_LETTER_AND_DIGIT = re.compile(r"(?=.*[a-fA-F])(?=.*\d)")
+#: how long a run of hex digits is at least to be an id without a letter and a digit among it
+_LONG_HEX = 12
 
 
 def volatile_kinds(changes: Sequence[Change]) -> set[str]:
     """``{"ids"}`` when each of ``changes`` puts a random-looking id (a UUID, hex digits, a
     token; as long as the one it replaces, with as many different characters as a random one
     has) where another was, ``{"times"}`` when each puts a clock reading where another was (an
-    ISO or ``ctime`` text, or seconds since the epoch), both when each does one of these
-    (time-based UUIDs beside times), else none: what the operating system's entropy and a clock
-    read outside the frozen one give an unchanged agent."""
+    ISO or ``ctime`` text, or seconds since the epoch), ``{"addresses"}`` when each differs
+    from the text it replaces only in the memory addresses of default reprs, all those of them
+    each change does when it does one of these (time-based UUIDs beside times), else none: what
+    the operating system's entropy, a clock read outside the frozen one and an object's place
+    in memory give an unchanged agent."""
     kinds = set()
     for change in changes:
         kind = _volatile_kind(change)
@@ -494,6 +505,8 @@ def _volatile_kind(change: Change) -> str:
         old, new = str(old), str(new)
     if type(old) is not str or type(new) is not str:
         return ""
+    if _addresses_only(old, new):
+        return "addresses"
     old, new = _changed_middles(old, new)
     if len(old) + len(new) > _MAX_SCANNED:
         return ""
@@ -506,6 +519,15 @@ def _volatile_kind(change: Change) -> str:
         if swapped and (kind == "times" or all(_random_id(a, b) for a, b in swapped)):
             return kind
     return ""
+
+
+def _addresses_only(old: str, new: str) -> bool:
+    """Whether the texts ``old`` and ``new`` differ only in the memory addresses of default
+    reprs (``<app.Tool object at 0x7f3a...>``, :data:`~.codec.tags.ADDRESS`): what an object
+    formatted into a text gives in every process (their length varies: looked at whole)."""
+    if len(old) + len(new) > _MAX_SCANNED:
+        return False
+    return re.sub(ADDRESS, "", old) == re.sub(ADDRESS, "", new)
 
 
 #: the path's end of an HTTP message's body that is not text: changed bytes (an audio upload),
@@ -608,8 +630,16 @@ def _place(path: str) -> list[str | int] | None:
 
 def _random_id(old: str, new: str) -> bool:
     """Whether ``new`` takes the place of ``old`` as a random id of the same kind does: as long,
-    with as many different characters as a random one has (``0000000000000001`` is no id)."""
-    return len(old) == len(new) and all(len(set(i.lower())) >= 6 for i in (old, new))
+    with as many different characters as a random one has (``0000000000000001`` is no id; six,
+    or half its length where that is fewer: 8 random hex digits have fewer than six once in
+    seven), and, shorter than 12, with a letter and a digit in one of them (``deadbeef`` is a
+    word, ``20261204`` a number; 8 random hex digits are all digits once in 40)."""
+    if len(old) != len(new):
+        return False
+    if len(old) < _LONG_HEX and not any(_LETTER_AND_DIGIT.match(i) for i in (old, new)):
+        return False
+    wanted = min(6, len(old) // 2)
+    return all(len(set(i.lower())) >= wanted for i in (old, new))
 
 
 #: the words of a text, whose order :func:`only_reordered` looks at

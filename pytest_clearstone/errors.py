@@ -166,6 +166,18 @@ LINE_BREAKS_ONLY = (
     "check it out with \\n everywhere (in .gitattributes: *.txt text eol=lf)."
 )
 
+#: what a replay failure says when only the memory addresses of default reprs differ
+#: (:func:`~.diff.unstable_cause`)
+ADDRESSES_ONLY = (
+    "Only memory addresses differ: a text holds the default repr of an object "
+    "(<app.Tool object at 0x7f3a...>, what an f-string or str() gives for an object whose class "
+    "defines no __repr__ or __str__, or a mock's id=), which names where the object is in this "
+    "process's memory, so a re-record would differ again on the next run: write the fields "
+    "the text needs (or give the class a __repr__), or leave the argument out of matching with "
+    "ignore=."
+)
+
+
 #: what a replay failure says when only clock readings differ (:func:`~.diff.unstable_cause`)
 TIMES_ONLY = (
     "Only clock readings differ. If the agent did not change, they were read outside the frozen "

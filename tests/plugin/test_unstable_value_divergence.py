@@ -6,8 +6,11 @@ message says what they are and what does."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
+
+ROOT = str(Path(__file__).resolve().parents[2])
 
 APP = """
 import secrets
@@ -305,4 +308,92 @@ def test_a_user_name_read_from_the_machine_is_named_as_the_cause(
     result.stdout.fnmatch_lines(
         ["*Only the user name differs: where the recording has 'ana', this run's is 'runner'.*"]
     )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+SHORT_ID_APP = """
+def llm(prompt, request_id=None):
+    return "ok"
+
+
+def ask(q, request_id):
+    return llm(f"[{request_id}] {q}", request_id=request_id)
+"""
+
+
+def test_a_short_hex_request_id_is_named_as_a_random_id(pytester: pytest.Pytester) -> None:
+    """``os.urandom(4).hex()``, the per-run request id of the docs' ``ignore=`` examples, is 8
+    hex digits: too short to be told as an id, so its replay said "The prompt or arguments
+    changed. If the change is intended, re-record", and the re-record diverged again on the
+    next run. (The ids are given by the test, as two runs of ``os.urandom(4).hex()`` give
+    them, so that the test does not depend on which digits the system draws.)"""
+    pytester.syspathinsert()
+    test = """
+        import pytest
+
+        import app
+
+
+        @pytest.mark.replay("req.ckpt", mock={"llm": "app.llm"}IGNORE)
+        def test_req(replay):
+            replay.run(app.ask, "hi", "REQUEST_ID")
+        """
+    pytester.makepyfile(
+        app=textwrap.dedent(SHORT_ID_APP),
+        test_it=textwrap.dedent(test).replace("IGNORE", "").replace("REQUEST_ID", "0617ddc2"),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        test_it=textwrap.dedent(test).replace("IGNORE", "").replace("REQUEST_ID", "4e7fc28d")
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Only random-looking ids differ*"])
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+REPR_APP = """
+def llm(prompt):
+    return "ok"
+
+
+class Tool:
+    def __init__(self, name):
+        self.name = name
+
+
+def ask(q):
+    tools = [Tool("search"), Tool("calculator")]
+    return llm(f"You can use {tools}. {q}")
+"""
+
+
+def test_a_default_repr_in_a_prompt_is_named_as_the_cause(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An object whose class defines no ``__repr__`` formatted into a prompt writes its memory
+    address (``<app.Tool object at 0x7f3a...>``), another in every process: the replay said
+    "The prompt or arguments changed. If the change is intended, re-record", and the re-record
+    diverged again on the next run. Run in fresh processes, as a user's runs are."""
+    monkeypatch.setenv("PYTHONPATH", ROOT)  # (the subprocesses import this checkout's package)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(REPR_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("tools.ckpt", mock={"llm": "app.llm"})
+            def test_tools(replay):
+                replay.run(app.ask, "hi")
+            """
+        ),
+    )
+    pytester.runpytest_subprocess("--clearstone-record", timeout=120).assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess(timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*<app.Tool object at 0x*", "*Only memory addresses differ*"])
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")

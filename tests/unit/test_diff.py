@@ -1254,6 +1254,24 @@ def test_only_reordered_tells_moved_items_from_changed_ones(
             "ids times",
         ),
         ({"p": "id 7783a4c161e5", "n": 1}, {"p": "id e6158cdb6c3e", "n": 2}, ""),
+        # os.urandom(4).hex(): 8 hex digits, also where one of them holds no letter
+        ({"p": "req 0617ddc2"}, {"p": "req 4e7fc28d"}, "ids"),
+        ({"request_id": "3f0a91c4"}, {"request_id": "60412385"}, "ids"),
+        ({"p": "code deadbeef"}, {"p": "code cafebabe"}, ""),  # (hex letters: words)
+        ({"p": "order 20261204"}, {"p": "order 20261205"}, ""),  # (digits: a number)
+        ({"p": "n 12345678"}, {"p": "n 87654321"}, ""),
+        ({"p": "req 0000002a"}, {"p": "req 0000002b"}, ""),  # (a counter, not random)
+        # default reprs, whose addresses differ in length from process to process
+        (
+            {"p": "tools: [<app.Tool object at 0x7f6cda679b50>]"},
+            {"p": "tools: [<app.Tool object at 0x10b2c3d40>]"},
+            "addresses",
+        ),
+        (
+            {"p": "use <function search at 0x7f6cda679b50> now"},
+            {"p": "use <function search at 0x7f11e899bdf0> later"},
+            "",
+        ),
     ],
 )
 def test_volatile_kind_tells_random_ids_and_clock_readings_from_changes(
