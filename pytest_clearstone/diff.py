@@ -62,6 +62,7 @@ from .errors import (
 )
 from .path_roots import root_directories
 from .printable import printable, printable_line
+from .real_clocks import real_clock_readings
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -246,7 +247,9 @@ class StateDelta:
         return f"<StateDelta {len(self)} change(s)>"
 
 
-def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
+def unstable_cause(
+    delta: StateDelta, state_loader: str = "", since: tuple[float, float] | None = None
+) -> str:
     """What gives the changes of ``delta`` where an unchanged agent would give them, and what
     fixes it (``""``: they are not of such a kind): items in another order
     (:func:`only_reordered`, or the compared values hold the same items in other places: pairs
@@ -256,7 +259,9 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
     random-looking ids, clock readings or memory addresses, each in place of another of its
     kind (:func:`volatile_kinds`).
     ``state_loader``: the agent's ``load_state`` the replay called before its first run
-    (``""``: none), named as a cause of random ids."""
+    (``""``: none), named as a cause of random ids; ``since``: the real clocks' readings when
+    the replay began (:func:`~.real_clocks.real_clock_readings`; ``None``: not known), after
+    which a number written is a reading of them."""
     changes = delta.changes
     if only_reordered(changes) or _only_moved(delta.before, delta.after):
         return ORDER_ONLY
@@ -274,7 +279,7 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
         return machine_name_only(*named)
     if changes and all(_zone_only(change) for change in changes):
         return ZONES_ONLY
-    kinds = volatile_kinds(changes)
+    kinds = volatile_kinds(changes, since)
     told = (("times", TIMES_ONLY), ("ids", IDS_ONLY), ("addresses", ADDRESSES_ONLY))
     causes = [text for kind, text in told if kind in kinds]
     if state_loader and "ids" in kinds:
@@ -475,25 +480,27 @@ _LETTER_AND_DIGIT = re.compile(r"(?=.*[a-fA-F])(?=.*\d)")
 _LONG_HEX = 12
 
 
-def volatile_kinds(changes: Sequence[Change]) -> set[str]:
+def volatile_kinds(changes: Sequence[Change], since: tuple[float, float] | None = None) -> set[str]:
     """``{"ids"}`` when each of ``changes`` puts a random-looking id (a UUID, hex digits, a
     token; as long as the one it replaces, with as many different characters as a random one
     has) where another was, ``{"times"}`` when each puts a clock reading where another was (an
-    ISO or ``ctime`` text, or seconds since the epoch), ``{"addresses"}`` when each differs
+    ISO or ``ctime`` text, seconds since the epoch, or, given ``since``, a reading of the
+    clocks that stay real taken since then: :func:`_real_clock_readings_only`),
+    ``{"addresses"}`` when each differs
     from the text it replaces only in the memory addresses of default reprs, all those of them
     each change does when it does one of these (time-based UUIDs beside times), else none: what
     the operating system's entropy, a clock read outside the frozen one and an object's place
     in memory give an unchanged agent."""
     kinds = set()
     for change in changes:
-        kind = _volatile_kind(change)
+        kind = _volatile_kind(change, since)
         if not kind:
             return set()
         kinds.add(kind)
     return kinds
 
 
-def _volatile_kind(change: Change) -> str:
+def _volatile_kind(change: Change, since: tuple[float, float] | None = None) -> str:
     if change.kind not in ("values_changed", "type_changes"):
         return ""
     if change.path.endswith(_BINARY_BODY_FIELD):  # (bytes sent, in base64: no id in them)
@@ -518,7 +525,38 @@ def _volatile_kind(change: Change) -> str:
         swapped = [(a, b) for a, b in zip(found, others, strict=True) if a != b]
         if swapped and (kind == "times" or all(_random_id(a, b) for a, b in swapped)):
             return kind
+    if since is not None and _real_clock_readings_only(old, new, since):
+        return "times"
     return ""
+
+
+#: a number as text, a reading of a clock: digits, with a fraction or without
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+
+
+def _real_clock_readings_only(old: str, new: str, since: tuple[float, float]) -> bool:
+    """Whether ``new`` differs from ``old`` only in numbers, each of ``new``'s a reading of
+    ``time.monotonic()`` or ``time.perf_counter()`` (asyncio's loop time) taken between
+    ``since`` (their readings when the replay began) and now: seconds with a fraction, or
+    nanoseconds (``monotonic_ns()``). They stay real, so a recording's reading is another."""
+    parts, other = _NUMBER.split(old), _NUMBER.split(new)
+    found, others = _NUMBER.findall(old), _NUMBER.findall(new)
+    if parts != other or len(found) != len(others):
+        return False
+    swapped = [
+        current for recorded, current in zip(found, others, strict=True) if recorded != current
+    ]
+    now = real_clock_readings()
+    return bool(swapped) and all(_read_since(number, since, now) for number in swapped)
+
+
+def _read_since(number: str, since: tuple[float, float], now: tuple[float, float]) -> bool:
+    """Whether ``number`` (a text :data:`_NUMBER` matches) is a reading of one of the real
+    clocks between its reading in ``since`` and in ``now`` (a second earlier, as a reading
+    rounded where it was written may be)."""
+    value = float(number)
+    seconds = value / 1e9 if "." not in number else value
+    return any(start - 1 <= seconds <= end for start, end in zip(since, now, strict=True))
 
 
 def _addresses_only(old: str, new: str) -> bool:

@@ -342,7 +342,7 @@ class ReplayingRun:
             if codec.same_stored_form(actual, recorded.value, recorded.encoded):
                 return "", ""
             shown = for_message(self.spec.shown, actual, where, self.node_id)
-            delta, cause = _told(recorded.value, shown, self._state_loader())
+            delta, cause = _told(recorded.value, shown, self._state_loader(), self._since())
             # (a difference the delta cannot show is one still: never a silent pass)
             return delta or _UNSHOWN, self._with_golden_cause(cause)
         wanted = ignore.prune({root: recorded.encoded}).get(root)
@@ -350,7 +350,7 @@ class ReplayingRun:
         if codec.same_tree(observed, wanted):
             return "", ""
         shown = for_message(self.spec.shown, observed, where, self.node_id)
-        delta, cause = _told(wanted, shown, self._state_loader())
+        delta, cause = _told(wanted, shown, self._state_loader(), self._since())
         return delta or _UNSHOWN, self._with_golden_cause(cause)
 
     def _with_golden_cause(self, cause: str) -> str:
@@ -366,6 +366,11 @@ class ReplayingRun:
         :class:`~.responses.ReplaySession`)."""
         return "" if self.context is None else self.context.session.state_loader
 
+    def _since(self) -> tuple[float, float] | None:
+        """The real clocks' readings when this replay began (``None``: not known; see
+        :class:`~.responses.ReplaySession`)."""
+        return None if self.context is None else self.context.session.clocks_at_start
+
     def _observed(self, value: Any, where: str) -> Any:
         transform = in_effect(self.transform)
         return value if transform is None else transform(value, where, self.node_id)
@@ -376,17 +381,23 @@ class ReplayingRun:
 _UNSHOWN = "(they differ in their stored forms)"
 
 
-def _told(recorded: Any, shown: Any, state_loader: str = "") -> tuple[str, str]:
+def _told(
+    recorded: Any,
+    shown: Any,
+    state_loader: str = "",
+    since: tuple[float, float] | None = None,
+) -> tuple[str, str]:
     """The delta of an outcome part that differs (``""``: none to show), and, where an unchanged
     agent gives such a difference (items in another order, random ids, real clock readings),
     what gives it and what fixes it (:func:`~pytest_clearstone.diff.unstable_cause`; ``""``:
-    none of these); ``state_loader``: the agent's ``load_state`` the replay called."""
+    none of these); ``state_loader``: the agent's ``load_state`` the replay called; ``since``:
+    the real clocks' readings when the replay began."""
     from ..diff import StateDelta, unstable_cause  # (imported only when something differs)
 
     delta = StateDelta(recorded, shown)
     if not delta:
         return "", ""
-    return str(delta), unstable_cause(delta, state_loader)
+    return str(delta), unstable_cause(delta, state_loader, since)
 
 
 def load_golden(

@@ -40,6 +40,7 @@ from ..errors import (
     warned,
 )
 from ..printable import printable
+from ..real_clocks import real_clock_readings
 from ..tracing.span import Recorded, Span
 from .callback_handlers import LANGCHAIN, InContext, context_handlers
 from .cancellations import is_cancelled
@@ -272,6 +273,10 @@ class ReplaySession:
     #: the golden's spans: where a failure tells of clock readings only, which recorded live
     #: calls of sync targets ran beside calls of other threads (:meth:`with_golden_cause`)
     spans: Sequence[Span] = ()
+    #: ``time.monotonic()`` and ``time.perf_counter()`` when the replay began: a number the
+    #: agent wrote between then and a failure is a reading of those clocks, which stay real
+    #: (:func:`~pytest_clearstone.diff.unstable_cause`)
+    clocks_at_start: tuple[float, float] = field(default_factory=real_clock_readings)
     #: the golden's file (``None``: not known): where a failure tells of items in another order
     #: only, whether a formatter sorted its keys (:meth:`with_golden_cause`)
     golden: Path | None = None
@@ -885,8 +890,9 @@ class TargetReplay:
             shown, defaulted = self._with_defaults(wanted, kept)
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
-            cause = unstable_cause(delta, self._state_loader())
             session = self._session()
+            since = None if session is None else session.clocks_at_start
+            cause = unstable_cause(delta, self._state_loader(), since)
             if session is not None:
                 cause = session.with_golden_cause(cause)
             if cause == ORDER_ONLY:

@@ -397,3 +397,65 @@ def test_a_default_repr_in_a_prompt_is_named_as_the_cause(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*<app.Tool object at 0x*", "*Only memory addresses differ*"])
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+MONOTONIC_APP = """
+import time
+
+
+def llm(prompt):
+    return "ok"
+
+
+class Limiter:
+    def __init__(self):
+        self.last_call = None
+        self.answers = []
+
+    def ask(self, q):
+        self.last_call = time.monotonic()  # (a rate limiter's clock)
+        self.answers.append(llm(q))
+        return self.answers[-1]
+
+    def ask_with_uptime(self, q):
+        return llm(f"{q} (at {time.perf_counter():.3f})")
+"""
+
+
+def test_monotonic_and_perf_counter_readings_are_named_as_clock_readings(
+    pytester: pytest.Pytester,
+) -> None:
+    """``time.monotonic()`` and ``time.perf_counter()`` stay real (the docs' limits), and the
+    message for clock readings names them, but their readings (seconds since the machine
+    started, not since the epoch) were never told as clock readings: a rate limiter's
+    ``time.monotonic()`` kept in the agent's state, or a ``perf_counter()`` in a prompt, said
+    "The prompt or arguments changed" or "the replayed final state differs", with the advice
+    to re-record, which differs again on the next run."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(MONOTONIC_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("state.ckpt", mock={"llm": "app.llm"})
+            def test_state(replay):
+                replay.run(app.Limiter().ask, "hi")
+
+
+            @pytest.mark.replay("prompt.ckpt", mock={"llm": "app.llm"})
+            def test_prompt(replay):
+                replay.run(app.Limiter().ask_with_uptime, "hi")
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    assert out.count("Only clock readings differ") == 2, out
+    result.stdout.fnmatch_lines(["*root[[]'last_call'[]]: *"])
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")

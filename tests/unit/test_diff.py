@@ -1282,6 +1282,31 @@ def test_volatile_kind_tells_random_ids_and_clock_readings_from_changes(
     assert volatile_kinds(StateDelta(before, after).changes) == set(kind.split())
 
 
+def test_volatile_kind_tells_readings_of_the_real_clocks_taken_since_the_replay_began() -> None:
+    """time.monotonic() and perf_counter() stay real: a number the agent wrote between the
+    replay's start and now is one of their readings (seconds with a fraction, or nanoseconds),
+    and one from before, a duration or another number is not."""
+    import time
+
+    from pytest_clearstone.diff import volatile_kinds
+    from pytest_clearstone.real_clocks import real_clock_readings
+
+    since = real_clock_readings()
+    reading, nanoseconds = time.monotonic(), time.perf_counter_ns()
+
+    def kinds(before: Any, after: Any) -> set[str]:
+        return volatile_kinds(StateDelta(before, after).changes, since)
+
+    assert kinds({"at": 12.5}, {"at": reading}) == {"times"}
+    assert kinds({"p": "t 12.500 ok"}, {"p": f"t {reading:.3f} ok"}) == {"times"}
+    assert kinds({"p": "t 1250000000"}, {"p": f"t {nanoseconds}"}) == {"times"}
+    assert kinds({"p": "t 12.5 a"}, {"p": f"t {reading:.3f} b"}) == set()
+    assert kinds({"p": "took 0.5s"}, {"p": "took 0.25s"}) == set()  # (a duration)
+    assert kinds({"p": f"t {reading:.3f}"}, {"p": f"t {since[0] - 60:.3f}"}) == set()
+    assert kinds({"n": 12}, {"n": int(reading)}) == set()  # (an integer is no seconds' reading)
+    assert volatile_kinds(StateDelta({"at": 12.5}, {"at": reading}).changes) == set()
+
+
 _RECORDED_TRACEBACK = """the code failed:
 Traceback (most recent call last):
   File "/home/dev/app.py", line 11, in agent
