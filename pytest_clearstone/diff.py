@@ -49,6 +49,7 @@ from .codec.withheld import PLACEHOLDER as REDACTED_PLACEHOLDER
 from .equality import same_state
 from .errors import (
     ADDRESSES_ONLY,
+    IDS_DRAWN_IN_ANOTHER_ORDER,
     IDS_ONLY,
     LINE_BREAKS_ONLY,
     ORDER_ONLY,
@@ -248,7 +249,10 @@ class StateDelta:
 
 
 def unstable_cause(
-    delta: StateDelta, state_loader: str = "", since: tuple[float, float] | None = None
+    delta: StateDelta,
+    state_loader: str = "",
+    since: tuple[float, float] | None = None,
+    recorded_text: Callable[[str], bool] | None = None,
 ) -> str:
     """What gives the changes of ``delta`` where an unchanged agent would give them, and what
     fixes it (``""``: they are not of such a kind): items in another order
@@ -261,7 +265,9 @@ def unstable_cause(
     ``state_loader``: the agent's ``load_state`` the replay called before its first run
     (``""``: none), named as a cause of random ids; ``since``: the real clocks' readings when
     the replay began (:func:`~.real_clocks.real_clock_readings`; ``None``: not known), after
-    which a number written is a reading of them."""
+    which a number written is a reading of them; ``recorded_text``: whether the golden holds a
+    text (``None``: not known), where random ids that differ are all ids the recording drew
+    too, elsewhere: the seeded streams', drawn in another order."""
     changes = delta.changes
     if only_reordered(changes) or _only_moved(delta.before, delta.after):
         return ORDER_ONLY
@@ -280,7 +286,12 @@ def unstable_cause(
     if changes and all(_zone_only(change) for change in changes):
         return ZONES_ONLY
     kinds = volatile_kinds(changes, since)
-    told = (("times", TIMES_ONLY), ("ids", IDS_ONLY), ("addresses", ADDRESSES_ONLY))
+    ids = IDS_ONLY
+    if "ids" in kinds and recorded_text is not None:
+        drawn = drawn_ids(changes)
+        if drawn and all(recorded_text(i) for i in drawn):
+            ids = IDS_DRAWN_IN_ANOTHER_ORDER
+    told = (("times", TIMES_ONLY), ("ids", ids), ("addresses", ADDRESSES_ONLY))
     causes = [text for kind, text in told if kind in kinds]
     if state_loader and "ids" in kinds:
         causes.append(ids_from_load_state(state_loader))
@@ -518,11 +529,7 @@ def _volatile_kind(change: Change, since: tuple[float, float] | None = None) -> 
     if len(old) + len(new) > _MAX_SCANNED:
         return ""
     for kind, pattern in (("times", _TIME), ("ids", _ID)):
-        parts, other = pattern.split(old), pattern.split(new)
-        found, others = pattern.findall(old), pattern.findall(new)
-        if parts != other or len(found) != len(others):
-            continue
-        swapped = [(a, b) for a, b in zip(found, others, strict=True) if a != b]
+        swapped = _exchanged(pattern, old, new)
         if swapped and (kind == "times" or all(_random_id(a, b) for a, b in swapped)):
             return kind
     if since is not None and _real_clock_readings_only(old, new, since):
@@ -539,15 +546,30 @@ def _real_clock_readings_only(old: str, new: str, since: tuple[float, float]) ->
     ``time.monotonic()`` or ``time.perf_counter()`` (asyncio's loop time) taken between
     ``since`` (their readings when the replay began) and now: seconds with a fraction, or
     nanoseconds (``monotonic_ns()``). They stay real, so a recording's reading is another."""
-    parts, other = _NUMBER.split(old), _NUMBER.split(new)
-    found, others = _NUMBER.findall(old), _NUMBER.findall(new)
-    if parts != other or len(found) != len(others):
-        return False
-    swapped = [
-        current for recorded, current in zip(found, others, strict=True) if recorded != current
-    ]
+    swapped = _exchanged(_NUMBER, old, new)
     now = real_clock_readings()
-    return bool(swapped) and all(_read_since(number, since, now) for number in swapped)
+    return bool(swapped) and all(_read_since(number, since, now) for _, number in swapped)
+
+
+def _exchanged(pattern: re.Pattern[str], old: str, new: str) -> list[tuple[str, str]]:
+    """The pairs ``(recorded, current)`` of what ``pattern`` matches in ``old`` and ``new``
+    where they differ, when that is all they differ in (else ``[]``)."""
+    parts, other = pattern.split(old), pattern.split(new)
+    found, others = pattern.findall(old), pattern.findall(new)
+    if parts != other or len(found) != len(others):
+        return []
+    return [(a, b) for a, b in zip(found, others, strict=True) if a != b]
+
+
+def drawn_ids(changes: Sequence[Change]) -> list[str]:
+    """The random-looking ids ``changes`` put where others were (:func:`volatile_kinds` tells
+    them as ``"ids"``), in texts or as values: what this run drew in their place."""
+    drawn = []
+    for change in changes:
+        old, new = change.old, change.new
+        if type(old) is str and type(new) is str and len(old) + len(new) <= _MAX_SCANNED:
+            drawn += [current for _, current in _exchanged(_ID, *_changed_middles(old, new))]
+    return drawn
 
 
 def _read_since(number: str, since: tuple[float, float], now: tuple[float, float]) -> bool:

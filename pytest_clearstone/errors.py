@@ -124,6 +124,19 @@ IDS_ONLY = (
 )
 
 
+#: what a replay failure says when only random-looking ids differ and each this run has is one
+#: the golden holds elsewhere (:func:`~.diff.unstable_cause`)
+IDS_DRAWN_IN_ANOTHER_ORDER = (
+    "Only random-looking ids differ, and each id this run has there is one the recording drew "
+    "too, for another place: the seeded ids were drawn in another order, or more or fewer of "
+    "them before. Concurrent asyncio tasks draw them from one stream in the order they run: "
+    "tasks that wait for real work of varying length (a real sleep, unmocked I/O, a "
+    "subprocess) before they draw one (uuid4(), a sub-agent's run id) draw them in the order "
+    "that work ends, another on some runs; mock that work, or draw the ids before the tasks "
+    "start. A re-record would differ again on some run."
+)
+
+
 def ids_from_load_state(loader: str) -> str:
     """What a replay failure adds to :data:`IDS_ONLY` when the replay gave the agent its
     recorded state through its ``loader`` (``Chat.load_state``) before the first run: a

@@ -277,9 +277,21 @@ class ReplaySession:
     #: agent wrote between then and a failure is a reading of those clocks, which stay real
     #: (:func:`~pytest_clearstone.diff.unstable_cause`)
     clocks_at_start: tuple[float, float] = field(default_factory=real_clock_readings)
+    #: the golden file's text, read when a failure first asks (:meth:`recorded_text`)
+    _golden_text: str | None = field(default=None, repr=False)
     #: the golden's file (``None``: not known): where a failure tells of items in another order
     #: only, whether a formatter sorted its keys (:meth:`with_golden_cause`)
     golden: Path | None = None
+
+    def recorded_text(self, text: str) -> bool:
+        """Whether the golden's file holds ``text`` (``False``: no file known, or unreadable):
+        read when a replay fails only (:func:`~pytest_clearstone.diff.unstable_cause`)."""
+        if self._golden_text is None:
+            try:
+                self._golden_text = "" if self.golden is None else self.golden.read_text("utf-8")
+            except (OSError, UnicodeError):
+                self._golden_text = ""
+        return text in self._golden_text
 
     def with_golden_cause(self, cause: str) -> str:
         """``cause`` (what :func:`~pytest_clearstone.diff.unstable_cause` told of a failure)
@@ -891,8 +903,12 @@ class TargetReplay:
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
             session = self._session()
-            since = None if session is None else session.clocks_at_start
-            cause = unstable_cause(delta, self._state_loader(), since)
+            if session is None:
+                cause = unstable_cause(delta, self._state_loader())
+            else:
+                cause = unstable_cause(
+                    delta, session.state_loader, session.clocks_at_start, session.recorded_text
+                )
             if session is not None:
                 cause = session.with_golden_cause(cause)
             if cause == ORDER_ONLY:

@@ -459,3 +459,69 @@ def test_monotonic_and_perf_counter_readings_are_named_as_clock_readings(
     assert out.count("Only clock readings differ") == 2, out
     result.stdout.fnmatch_lines(["*root[[]'last_call'[]]: *"])
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+TASKS_APP = """
+import asyncio
+import uuid
+
+#: how long each lookup takes: real work, not mocked (a local database's query)
+DELAYS = {"a": A_DELAY, "b": B_DELAY}
+
+
+async def llm(prompt):
+    return "ok"
+
+
+async def lookup(name):
+    await asyncio.sleep(DELAYS[name])
+    return name
+
+
+async def step(name):
+    found = await lookup(name)
+    return await llm(f"{found} {uuid.uuid4()}")
+
+
+def run():
+    async def main():
+        return await asyncio.gather(step("a"), step("b"))
+
+    return asyncio.run(main())
+"""
+
+
+def test_ids_tasks_drew_in_another_order_are_named_as_such(pytester: pytest.Pytester) -> None:
+    """asyncio tasks draw seeded ids from one stream in the order they run: tasks that wait for
+    real, unmocked work of varying length before drawing one draw them in another order on some
+    runs (the docs' limit). The replay failed only on such runs, naming os.urandom, secrets or a
+    fixture as the ids' source, none of which the agent used; each id it drew is the
+    recording's own, from another call, and the message now says so, with the fix."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(TASKS_APP).replace("A_DELAY", "0.0").replace("B_DELAY", "0.05"),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("tasks.ckpt", mock={"llm": "app.llm"})
+            def test_tasks(replay):
+                replay.run(app.run)
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    # (the lookups end in the other order on this run)
+    pytester.makepyfile(
+        app=textwrap.dedent(TASKS_APP).replace("A_DELAY", "0.05").replace("B_DELAY", "0.0")
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*each id this run has there is one the recording drew too*draw the ids before the*"]
+    )
+    result.stdout.no_fnmatch_line("*they come from outside the seeded streams*")

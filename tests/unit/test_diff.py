@@ -1307,6 +1307,18 @@ def test_volatile_kind_tells_readings_of_the_real_clocks_taken_since_the_replay_
     assert volatile_kinds(StateDelta({"at": 12.5}, {"at": reading}).changes) == set()
 
 
+def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_order() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import IDS_DRAWN_IN_ANOTHER_ORDER, IDS_ONLY
+
+    one, other = "7783a4c1-61e5-45f2-8a1b-0c9d2e3f4a5b", "e6158cdb-6c3e-41e2-9b0a-1f2e3d4c5b6a"
+    delta = StateDelta({"p": f"b {one}"}, {"p": f"b {other}"})
+    golden = f'{{"a": "a {other}", "b": "b {one}"}}'
+    assert unstable_cause(delta, recorded_text=golden.__contains__) == IDS_DRAWN_IN_ANOTHER_ORDER
+    assert unstable_cause(delta, recorded_text="".__contains__) == IDS_ONLY  # (new ids)
+    assert unstable_cause(delta) == IDS_ONLY
+
+
 _RECORDED_TRACEBACK = """the code failed:
 Traceback (most recent call last):
   File "/home/dev/app.py", line 11, in agent
