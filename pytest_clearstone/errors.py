@@ -89,6 +89,16 @@ ORDER_ONLY = (
 )
 
 
+#: what a replay failure says when a call's arguments are those recorded for another call of
+#: its target (:class:`ReplayDivergenceError`'s ``closest``)
+CALLS_REORDERED = (
+    "If the agent did not change, the order of its calls comes from something that differs "
+    "from run to run: a set it goes through (of strings, in another order in each process "
+    "unless PYTHONHASHSEED is fixed: go through sorted(...) of it), or concurrent work taken "
+    "in the order it finished; a re-record would differ again on the next run."
+)
+
+
 #: what a replay failure says when only the order of items differs and a JSON formatter sorted
 #: the keys of the golden (:mod:`~pytest_clearstone.golden.sorted_keys`)
 KEYS_SORTED = (
@@ -914,6 +924,8 @@ class ReplayDivergenceError(ReplayError):
             )
         elif cause:
             lines.append(f"  {cause} {rerecord_hint(node_id)}")
+        elif closest is not None:
+            lines.append(f"  {CALLS_REORDERED} {rerecord_hint(node_id)}")
         else:
             lines.append(f"  The prompt or arguments changed. {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))

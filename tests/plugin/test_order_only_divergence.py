@@ -163,3 +163,58 @@ def test_a_result_of_pairs_that_differs_only_in_their_order_gets_the_order_hint(
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*result differs*", "*Only the order of the items differs*"])
+
+
+LOOP_APP = """
+import os
+
+
+def lookup(topic):
+    return "docs about " + topic
+
+
+def topics_in_set_order():
+    topics = ["billing", "refunds", "shipping"]
+    return topics[::-1] if os.environ.get("OTHER_HASH_ORDER") else topics
+
+
+def answer():
+    return {topic: lookup(topic) for topic in topics_in_set_order()}
+"""
+
+
+def test_calls_made_in_a_sets_order_name_set_order_and_sorting(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent that calls a mock target once per item of a set of strings (``for topic in
+    self.topics``) makes its calls in another order in each process: the replay said "These
+    arguments were recorded for call #3 ... may have been reordered. The prompt or arguments
+    changed. If the change is intended, re-record", and the re-record diverged again in the
+    next process. The message now names the set's order, and sorting, as what fixes it."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(LOOP_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("g.ckpt", mock={"tool": "app.lookup"})
+            def test_loop(replay):
+                replay.run(app.answer)
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    monkeypatch.setenv("OTHER_HASH_ORDER", "1")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*These arguments were recorded for call #3*may have been reordered.",
+            "*a set it goes through*PYTHONHASHSEED*sorted(...)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
