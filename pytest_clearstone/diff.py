@@ -54,6 +54,7 @@ from .errors import (
     LINE_BREAKS_ONLY,
     ORDER_ONLY,
     SECRETS_UNSET,
+    TEMPORARY_NAMES_ONLY,
     TIMES_ONLY,
     TRACEBACKS_ONLY,
     ZONES_ONLY,
@@ -285,6 +286,8 @@ def unstable_cause(
         return machine_name_only(*named)
     if changes and all(_zone_only(change) for change in changes):
         return ZONES_ONLY
+    if changes and all(_temporary_names_only(change) for change in changes):
+        return TEMPORARY_NAMES_ONLY
     kinds = volatile_kinds(changes, since)
     ids = IDS_ONLY
     if "ids" in kinds and recorded_text is not None:
@@ -336,6 +339,48 @@ def _zoned_instant(wall: str, offset: str) -> datetime.datetime | None:
         return datetime.datetime.fromisoformat(wall + offset)
     except ValueError:
         return None
+
+
+#: the part of a path after a separator: a file's or directory's name
+_PATH_PART = re.compile(r"(?<=[/\\])[\w.-]+")
+#: the characters of the random part of tempfile's names (``tempfile._RandomNameSequence``)
+_TEMPORARY_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+#: how many characters that random part has
+_TEMPORARY_PART = 8
+
+
+def _temporary_names_only(change: Change) -> bool:
+    """Whether ``change`` puts a text where another was that differs from it only in the names
+    of files or directories in the temporary directory (``tempfile.gettempdir()``), each in
+    the random part tempfile gives them (``/tmp/tmp6ojuhozh`` for ``/tmp/tmp8352d89b``): what a
+    name taken when this run made it gives (:func:`_temporary_name`)."""
+    import tempfile
+
+    texts = _texts(change)
+    if texts is None or len(texts[0]) + len(texts[1]) > _MAX_SCANNED:
+        return False
+    under = re.compile(rf"(?<![\w.-]){re.escape(tempfile.gettempdir())}[/\\]")
+    if under.search(texts[1]) is None:
+        return False
+    swapped = _exchanged(_PATH_PART, *texts)
+    return bool(swapped) and all(_temporary_name(*names) for names in swapped)
+
+
+def _temporary_name(old: str, new: str) -> bool:
+    """Whether the names ``old`` and ``new`` differ only in 8 characters of tempfile's
+    (:data:`_TEMPORARY_CHARACTERS`), most of them, a digit or ``_`` among them, as two of its
+    random names do (two words as long, ``summaries`` and ``sentiment``, are other names)."""
+    if len(old) != len(new):
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    if len(differ) < _TEMPORARY_PART - 3 or differ[-1] - differ[0] >= _TEMPORARY_PART:
+        return False
+    for start in range(max(0, differ[-1] - _TEMPORARY_PART + 1), differ[0] + 1):
+        window = old[start : start + _TEMPORARY_PART] + new[start : start + _TEMPORARY_PART]
+        random_looking = any(c.isdigit() or c == "_" for c in window)
+        if len(window) == 2 * _TEMPORARY_PART and _TEMPORARY_CHARACTERS.issuperset(window):
+            return random_looking
+    return False
 
 
 def _line_breaks_only(change: Change) -> bool:

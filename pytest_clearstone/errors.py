@@ -201,6 +201,20 @@ ADDRESSES_ONLY = (
 )
 
 
+#: what a replay failure says when only the names tempfile gave differ
+#: (:func:`~.diff.unstable_cause`)
+TEMPORARY_NAMES_ONLY = (
+    "Only the names of temporary files or directories differ (the random part of tempfile's "
+    "names). The plugin seeds the names tempfile gives, but a name that is taken is skipped "
+    "for the next, as tempfile does: one was there when this run made it, left behind by the "
+    "recording or an earlier run (make it with `with tempfile.TemporaryDirectory() as d:`, "
+    "which removes it), or made at the same time by another run of this test on this machine "
+    "(tox -p, a second terminal, jobs sharing a CI runner). Remove what was left, or run it "
+    "again once the other run ended; to make the text the same whatever is there, write the "
+    "path relative to its directory, or leave the argument out of matching with ignore=."
+)
+
+
 #: what a replay failure says when only clock readings differ (:func:`~.diff.unstable_cause`)
 TIMES_ONLY = (
     "Only clock readings differ. If the agent did not change, they were read outside the frozen "

@@ -525,3 +525,56 @@ def test_ids_tasks_drew_in_another_order_are_named_as_such(pytester: pytest.Pyte
         ["*each id this run has there is one the recording drew too*draw the ids before the*"]
     )
     result.stdout.no_fnmatch_line("*they come from outside the seeded streams*")
+
+
+SCRATCH_APP = """
+import tempfile
+
+
+def llm(prompt):
+    return "ok"
+
+
+def work(q):
+    scratch = tempfile.mkdtemp()  # (not removed: it outlives the run)
+    return llm(f"files are in {scratch}: {q}")
+"""
+
+
+def test_a_temporary_name_taken_when_replayed_is_named_as_the_cause(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The plugin seeds tempfile's names, and a name that is taken is skipped for the next: a
+    directory the recording left behind, or the same test replayed at the same time by another
+    run on the machine (tox -p, a second terminal), gives the replay another name. It failed
+    saying "The prompt or arguments changed. If the change is intended, re-record" (only on
+    such runs, for the second); it now names what took the name and the fixes."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # (the runs' temporary directory)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(SCRATCH_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("scratch.ckpt", mock={"llm": "app.llm"})
+            def test_scratch(replay):
+                replay.run(app.work, "hi")
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()  # (the recording's directory is still there)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*Only the names of temporary files or directories differ*left behind by the recording*"]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+    for left in tmp_path.iterdir():
+        left.rmdir()
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -1319,6 +1319,32 @@ def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_orde
     assert unstable_cause(delta) == IDS_ONLY
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "told"),
+    [
+        ("files in /tmp/tmp6ojuhozh: hi", "files in /tmp/tmp8352d89b: hi", True),
+        ("read /tmp/agent-k2_x9q0a/out.json", "read C:\\Temp\\agent-p7ywm31c/out.json", False),
+        ("read /tmp/agent-k2_x9q0a/out.json", "read /tmp/agent-p7ywm31c/out.json", True),
+        ("/tmp/tmpab12cd34.json", "/tmp/tmpzz98yx76.json", True),
+        ("/tmp/report_2024.csv", "/tmp/report_2025.csv", False),  # (a changed file)
+        ("/tmp/summaries.csv", "/tmp/sentiment.csv", False),  # (another file)
+        ("/data/tmp6ojuhozh", "/data/tmp8352d89b", False),  # (not in the temporary directory)
+        ("/tmp/tmp6ojuhozh a", "/tmp/tmp8352d89b b", False),
+    ],
+)
+def test_names_tempfile_gave_are_told_where_only_they_differ(
+    before: str, after: str, told: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import TEMPORARY_NAMES_ONLY
+
+    monkeypatch.setattr(tempfile, "tempdir", "/tmp")
+    cause = unstable_cause(StateDelta({"prompt": before}, {"prompt": after}))
+    assert (cause == TEMPORARY_NAMES_ONLY) is told
+
+
 _RECORDED_TRACEBACK = """the code failed:
 Traceback (most recent call last):
   File "/home/dev/app.py", line 11, in agent
