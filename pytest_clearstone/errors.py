@@ -83,9 +83,10 @@ def rerecord_hint(node_id: str = "") -> str:
 #: what a replay failure says when only the order of items differs (:func:`~.diff.unstable_cause`)
 ORDER_ONLY = (
     "Only the order of the items differs. If they come from a set (its order of strings changes "
-    "from process to process unless PYTHONHASHSEED is fixed) or from concurrent work in the "
-    "order it finished, sort them before they reach it: a re-record would differ again on the "
-    "next run."
+    "from process to process unless PYTHONHASHSEED is fixed), from concurrent work in the order "
+    "it finished, or from a directory listing (os.listdir, glob, Path.iterdir: in the file "
+    "system's order, another on another machine), sort them before they reach it: a re-record "
+    "would differ again on the next run."
 )
 
 
@@ -94,8 +95,10 @@ ORDER_ONLY = (
 CALLS_REORDERED = (
     "If the agent did not change, the order of its calls comes from something that differs "
     "from run to run: a set it goes through (of strings, in another order in each process "
-    "unless PYTHONHASHSEED is fixed: go through sorted(...) of it), or concurrent work taken "
-    "in the order it finished; a re-record would differ again on the next run."
+    "unless PYTHONHASHSEED is fixed: go through sorted(...) of it), a directory listing "
+    "(os.listdir, glob: the file system's order, another on another machine; sort it too), or "
+    "concurrent work taken in the order it finished; a re-record would differ again on the next "
+    "run."
 )
 
 

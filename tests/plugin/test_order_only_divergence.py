@@ -218,3 +218,56 @@ def test_calls_made_in_a_sets_order_name_set_order_and_sorting(
         ]
     )
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+LISTING_APP = """
+import os
+from pathlib import Path
+
+
+def llm(prompt):
+    return "ok"
+
+
+def listing(directory):
+    # (the file system's order, played by a variable: another machine's is another)
+    names = os.listdir(directory)
+    return sorted(names, reverse=bool(os.environ.get("OTHER_FILE_SYSTEM")))
+
+
+def ask(q):
+    docs = Path(__file__).parent / "docs"
+    return llm(f"files: {', '.join(listing(docs))}; {q}")
+"""
+
+
+def test_a_directory_listing_in_another_order_names_the_listing_and_sorting(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.listdir, glob and Path.iterdir list in the file system's order, another on another
+    machine (ext4's hash order, APFS's): the failure said the items came from a set or
+    concurrent work, neither of which the agent had; it now names directory listings too."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(LISTING_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("g.ckpt", mock={"llm": "app.llm"})
+            def test_listing(replay):
+                replay.run(app.ask, "hi")
+            """
+        ),
+    )
+    docs = pytester.mkdir("docs")
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (docs / name).write_text("x")
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    monkeypatch.setenv("OTHER_FILE_SYSTEM", "1")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Only the order of the items differs*os.listdir*sort them*"])
