@@ -291,7 +291,7 @@ def unstable_cause(
     kinds = volatile_kinds(changes, since)
     ids = IDS_ONLY
     if "ids" in kinds and recorded_text is not None:
-        drawn = drawn_ids(changes)
+        drawn = _drawn_ids(changes)
         if drawn and all(recorded_text(i) for i in drawn):
             ids = IDS_DRAWN_IN_ANOTHER_ORDER
     told = (("times", TIMES_ONLY), ("ids", ids), ("addresses", ADDRESSES_ONLY))
@@ -542,11 +542,10 @@ def volatile_kinds(changes: Sequence[Change], since: tuple[float, float] | None 
     has) where another was, ``{"times"}`` when each puts a clock reading where another was (an
     ISO or ``ctime`` text, seconds since the epoch, or, given ``since``, a reading of the
     clocks that stay real taken since then: :func:`_real_clock_readings_only`),
-    ``{"addresses"}`` when each differs
-    from the text it replaces only in the memory addresses of default reprs, all those of them
-    each change does when it does one of these (time-based UUIDs beside times), else none: what
-    the operating system's entropy, a clock read outside the frozen one and an object's place
-    in memory give an unchanged agent."""
+    ``{"addresses"}`` when each differs from the text it replaces only in the memory addresses
+    of default reprs, all those of them each change does when it does one of these (time-based
+    UUIDs beside times), else none: what the operating system's entropy, a clock read outside
+    the frozen one and an object's place in memory give an unchanged agent."""
     kinds = set()
     for change in changes:
         kind = _volatile_kind(change, since)
@@ -606,7 +605,7 @@ def _exchanged(pattern: re.Pattern[str], old: str, new: str) -> list[tuple[str, 
     return [(a, b) for a, b in zip(found, others, strict=True) if a != b]
 
 
-def drawn_ids(changes: Sequence[Change]) -> list[str]:
+def _drawn_ids(changes: Sequence[Change]) -> list[str]:
     """The random-looking ids ``changes`` put where others were (:func:`volatile_kinds` tells
     them as ``"ids"``), in texts or as values: what this run drew in their place."""
     drawn = []
