@@ -904,13 +904,13 @@ class TargetReplay:
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
             session = self._session()
             if session is None:
-                cause = unstable_cause(delta, self._state_loader())
+                cause = unstable_cause(delta)
             else:
-                cause = unstable_cause(
-                    delta, session.state_loader, session.clocks_at_start, session.recorded_text
+                cause = session.with_golden_cause(
+                    unstable_cause(
+                        delta, session.state_loader, session.clocks_at_start, session.recorded_text
+                    )
                 )
-            if session is not None:
-                cause = session.with_golden_cause(cause)
             if cause == ORDER_ONLY:
                 from .sdk_caller import sdk_method_calling
 
@@ -962,10 +962,6 @@ class TargetReplay:
         """The node id of the test replaying (``""`` outside the plugin)."""
         session = self._session()
         return "" if session is None else session.node_id
-
-    def _state_loader(self) -> str:
-        session = self._session()
-        return "" if session is None else session.state_loader
 
     def _for_message(self, arguments: Any) -> Any:
         """A call's ``arguments`` (actual or recorded) as a message shows them
