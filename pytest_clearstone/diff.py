@@ -30,6 +30,7 @@ from .codec.naming import MESSAGE_TAGS
 from .codec.nesting import retried, short_path
 from .codec.tags import (
     ABSENT,
+    ADDRESS,
     SELF_CONTAINED_TAGS,
     TAG,
     ChangedModelClass,
@@ -47,10 +48,13 @@ from .codec.views import (
 from .codec.withheld import PLACEHOLDER as REDACTED_PLACEHOLDER
 from .equality import same_state
 from .errors import (
+    ADDRESSES_ONLY,
+    IDS_DRAWN_IN_ANOTHER_ORDER,
     IDS_ONLY,
     LINE_BREAKS_ONLY,
     ORDER_ONLY,
     SECRETS_UNSET,
+    TEMPORARY_NAMES_ONLY,
     TIMES_ONLY,
     TRACEBACKS_ONLY,
     ZONES_ONLY,
@@ -60,6 +64,7 @@ from .errors import (
 )
 from .path_roots import root_directories
 from .printable import printable, printable_line
+from .real_clocks import real_clock_readings
 
 # (re-exported: ``pytest_clearstone.diff.set_verbosity(2)`` shows values in full outside pytest)
 from .verbosity import get_verbosity as get_verbosity
@@ -244,17 +249,26 @@ class StateDelta:
         return f"<StateDelta {len(self)} change(s)>"
 
 
-def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
+def unstable_cause(
+    delta: StateDelta,
+    state_loader: str = "",
+    since: tuple[float, float] | None = None,
+    recorded_text: Callable[[str], bool] | None = None,
+) -> str:
     """What gives the changes of ``delta`` where an unchanged agent would give them, and what
     fixes it (``""``: they are not of such a kind): items in another order
     (:func:`only_reordered`, or the compared values hold the same items in other places: pairs
     or records a list holds, whose fields the delta compares place by place), the frames of
     tracebacks, secrets unset, line breaks (``\\r\\n`` for ``\\n``), a directory or the user's or
     machine's name of another machine (:func:`moved_directory`, :func:`machine_name`),
-    random-looking ids or clock readings, each in place of another of its kind
-    (:func:`volatile_kinds`).
+    random-looking ids, clock readings or memory addresses, each in place of another of its
+    kind (:func:`volatile_kinds`).
     ``state_loader``: the agent's ``load_state`` the replay called before its first run
-    (``""``: none), named as a cause of random ids."""
+    (``""``: none), named as a cause of random ids; ``since``: the real clocks' readings when
+    the replay began (:func:`~.real_clocks.real_clock_readings`; ``None``: not known), after
+    which a number written is a reading of them; ``recorded_text``: whether the golden holds a
+    text (``None``: not known), where random ids that differ are all ids the recording drew
+    too, elsewhere: the seeded streams', drawn in another order."""
     changes = delta.changes
     if only_reordered(changes) or _only_moved(delta.before, delta.after):
         return ORDER_ONLY
@@ -272,8 +286,16 @@ def unstable_cause(delta: StateDelta, state_loader: str = "") -> str:
         return machine_name_only(*named)
     if changes and all(_zone_only(change) for change in changes):
         return ZONES_ONLY
-    kinds = volatile_kinds(changes)
-    causes = [text for kind, text in (("times", TIMES_ONLY), ("ids", IDS_ONLY)) if kind in kinds]
+    if changes and all(_temporary_names_only(change) for change in changes):
+        return TEMPORARY_NAMES_ONLY
+    kinds = volatile_kinds(changes, since)
+    ids = IDS_ONLY
+    if "ids" in kinds and recorded_text is not None:
+        drawn = _drawn_ids(changes)
+        if drawn and all(recorded_text(i) for i in drawn):
+            ids = IDS_DRAWN_IN_ANOTHER_ORDER
+    told = (("times", TIMES_ONLY), ("ids", ids), ("addresses", ADDRESSES_ONLY))
+    causes = [text for kind, text in told if kind in kinds]
     if state_loader and "ids" in kinds:
         causes.append(ids_from_load_state(state_loader))
     return " ".join(causes)
@@ -317,6 +339,48 @@ def _zoned_instant(wall: str, offset: str) -> datetime.datetime | None:
         return datetime.datetime.fromisoformat(wall + offset)
     except ValueError:
         return None
+
+
+#: the part of a path after a separator: a file's or directory's name
+_PATH_PART = re.compile(r"(?<=[/\\])[\w.-]+")
+#: the characters of the random part of tempfile's names (``tempfile._RandomNameSequence``)
+_TEMPORARY_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+#: how many characters that random part has
+_TEMPORARY_PART = 8
+
+
+def _temporary_names_only(change: Change) -> bool:
+    """Whether ``change`` puts a text where another was that differs from it only in the names
+    of files or directories in the temporary directory (``tempfile.gettempdir()``), each in
+    the random part tempfile gives them (``/tmp/tmp6ojuhozh`` for ``/tmp/tmp8352d89b``): what a
+    name taken when this run made it gives (:func:`_temporary_name`)."""
+    import tempfile
+
+    texts = _texts(change)
+    if texts is None or len(texts[0]) + len(texts[1]) > _MAX_SCANNED:
+        return False
+    under = re.compile(rf"(?<![\w.-]){re.escape(tempfile.gettempdir())}[/\\]")
+    if under.search(texts[1]) is None:
+        return False
+    swapped = _exchanged(_PATH_PART, *texts)
+    return bool(swapped) and all(_temporary_name(*names) for names in swapped)
+
+
+def _temporary_name(old: str, new: str) -> bool:
+    """Whether the names ``old`` and ``new`` differ only in 8 characters of tempfile's
+    (:data:`_TEMPORARY_CHARACTERS`), most of them, a digit or ``_`` among them, as two of its
+    random names do (two words as long, ``summaries`` and ``sentiment``, are other names)."""
+    if len(old) != len(new):
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    if len(differ) < _TEMPORARY_PART - 3 or differ[-1] - differ[0] >= _TEMPORARY_PART:
+        return False
+    for start in range(max(0, differ[-1] - _TEMPORARY_PART + 1), differ[0] + 1):
+        window = old[start : start + _TEMPORARY_PART] + new[start : start + _TEMPORARY_PART]
+        random_looking = any(c.isdigit() or c == "_" for c in window)
+        if len(window) == 2 * _TEMPORARY_PART and _TEMPORARY_CHARACTERS.issuperset(window):
+            return random_looking
+    return False
 
 
 def _line_breaks_only(change: Change) -> bool:
@@ -459,30 +523,39 @@ _TIME = re.compile(
     r"|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
     r"|(?<![\d.])1\d{9}(?:\.\d+|\d{9})?(?![\d.])"
 )
-#: a random-looking id as text: a UUID, a run of hex digits, a URL-safe base64 token
+#: a random-looking id as text: a UUID, a run of hex digits (8 at least, as
+#: ``os.urandom(4).hex()`` gives; :func:`_random_id` tells a short one from a word or a number),
+#: a URL-safe base64 token
 _ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|(?<![\w-])(?:[0-9a-f]{12,}|[0-9A-F]{12,}|[A-Za-z0-9_-]{16,})(?![\w-])"
+    r"|(?<![\w-])(?:[0-9a-f]{8,}|[0-9A-F]{8,}|[A-Za-z0-9_-]{16,})(?![\w-])"
 )
+#: hex digits with a letter and a digit among them
+_LETTER_AND_DIGIT = re.compile(r"(?=.*[a-fA-F])(?=.*\d)")
+#: how long a run of hex digits is at least to be an id without a letter and a digit among it
+_LONG_HEX = 12
 
 
-def volatile_kinds(changes: Sequence[Change]) -> set[str]:
+def volatile_kinds(changes: Sequence[Change], since: tuple[float, float] | None = None) -> set[str]:
     """``{"ids"}`` when each of ``changes`` puts a random-looking id (a UUID, hex digits, a
     token; as long as the one it replaces, with as many different characters as a random one
     has) where another was, ``{"times"}`` when each puts a clock reading where another was (an
-    ISO or ``ctime`` text, or seconds since the epoch), both when each does one of these
-    (time-based UUIDs beside times), else none: what the operating system's entropy and a clock
-    read outside the frozen one give an unchanged agent."""
+    ISO or ``ctime`` text, seconds since the epoch, or, given ``since``, a reading of the
+    clocks that stay real taken since then: :func:`_real_clock_readings_only`),
+    ``{"addresses"}`` when each differs from the text it replaces only in the memory addresses
+    of default reprs, all those of them each change does when it does one of these (time-based
+    UUIDs beside times), else none: what the operating system's entropy, a clock read outside
+    the frozen one and an object's place in memory give an unchanged agent."""
     kinds = set()
     for change in changes:
-        kind = _volatile_kind(change)
+        kind = _volatile_kind(change, since)
         if not kind:
             return set()
         kinds.add(kind)
     return kinds
 
 
-def _volatile_kind(change: Change) -> str:
+def _volatile_kind(change: Change, since: tuple[float, float] | None = None) -> str:
     if change.kind not in ("values_changed", "type_changes"):
         return ""
     if change.path.endswith(_BINARY_BODY_FIELD):  # (bytes sent, in base64: no id in them)
@@ -494,18 +567,71 @@ def _volatile_kind(change: Change) -> str:
         old, new = str(old), str(new)
     if type(old) is not str or type(new) is not str:
         return ""
+    if _addresses_only(old, new):
+        return "addresses"
     old, new = _changed_middles(old, new)
     if len(old) + len(new) > _MAX_SCANNED:
         return ""
     for kind, pattern in (("times", _TIME), ("ids", _ID)):
-        parts, other = pattern.split(old), pattern.split(new)
-        found, others = pattern.findall(old), pattern.findall(new)
-        if parts != other or len(found) != len(others):
-            continue
-        swapped = [(a, b) for a, b in zip(found, others, strict=True) if a != b]
+        swapped = _exchanged(pattern, old, new)
         if swapped and (kind == "times" or all(_random_id(a, b) for a, b in swapped)):
             return kind
+    if since is not None and _real_clock_readings_only(old, new, since):
+        return "times"
     return ""
+
+
+#: a number as text, a reading of a clock: digits, with a fraction or without
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+
+
+def _real_clock_readings_only(old: str, new: str, since: tuple[float, float]) -> bool:
+    """Whether ``new`` differs from ``old`` only in numbers, each of ``new``'s a reading of
+    ``time.monotonic()`` or ``time.perf_counter()`` (asyncio's loop time) taken between
+    ``since`` (their readings when the replay began) and now: seconds with a fraction, or
+    nanoseconds (``monotonic_ns()``). They stay real, so a recording's reading is another."""
+    swapped = _exchanged(_NUMBER, old, new)
+    now = real_clock_readings()
+    return bool(swapped) and all(_read_since(number, since, now) for _, number in swapped)
+
+
+def _exchanged(pattern: re.Pattern[str], old: str, new: str) -> list[tuple[str, str]]:
+    """The pairs ``(recorded, current)`` of what ``pattern`` matches in ``old`` and ``new``
+    where they differ, when that is all they differ in (else ``[]``)."""
+    parts, other = pattern.split(old), pattern.split(new)
+    found, others = pattern.findall(old), pattern.findall(new)
+    if parts != other or len(found) != len(others):
+        return []
+    return [(a, b) for a, b in zip(found, others, strict=True) if a != b]
+
+
+def _drawn_ids(changes: Sequence[Change]) -> list[str]:
+    """The random-looking ids ``changes`` put where others were (:func:`volatile_kinds` tells
+    them as ``"ids"``), in texts or as values: what this run drew in their place."""
+    drawn = []
+    for change in changes:
+        old, new = change.old, change.new
+        if type(old) is str and type(new) is str and len(old) + len(new) <= _MAX_SCANNED:
+            drawn += [current for _, current in _exchanged(_ID, *_changed_middles(old, new))]
+    return drawn
+
+
+def _read_since(number: str, since: tuple[float, float], now: tuple[float, float]) -> bool:
+    """Whether ``number`` (a text :data:`_NUMBER` matches) is a reading of one of the real
+    clocks between its reading in ``since`` and in ``now`` (a second earlier, as a reading
+    rounded where it was written may be)."""
+    value = float(number)
+    seconds = value / 1e9 if "." not in number else value
+    return any(start - 1 <= seconds <= end for start, end in zip(since, now, strict=True))
+
+
+def _addresses_only(old: str, new: str) -> bool:
+    """Whether the texts ``old`` and ``new`` differ only in the memory addresses of default
+    reprs (``<app.Tool object at 0x7f3a...>``, :data:`~.codec.tags.ADDRESS`): what an object
+    formatted into a text gives in every process (their length varies: looked at whole)."""
+    if len(old) + len(new) > _MAX_SCANNED:
+        return False
+    return re.sub(ADDRESS, "", old) == re.sub(ADDRESS, "", new)
 
 
 #: the path's end of an HTTP message's body that is not text: changed bytes (an audio upload),
@@ -608,8 +734,16 @@ def _place(path: str) -> list[str | int] | None:
 
 def _random_id(old: str, new: str) -> bool:
     """Whether ``new`` takes the place of ``old`` as a random id of the same kind does: as long,
-    with as many different characters as a random one has (``0000000000000001`` is no id)."""
-    return len(old) == len(new) and all(len(set(i.lower())) >= 6 for i in (old, new))
+    with as many different characters as a random one has (``0000000000000001`` is no id; six,
+    or half its length where that is fewer: 8 random hex digits have fewer than six once in
+    seven), and, shorter than 12, with a letter and a digit in one of them (``deadbeef`` is a
+    word, ``20261204`` a number; 8 random hex digits are all digits once in 40)."""
+    if len(old) != len(new):
+        return False
+    if len(old) < _LONG_HEX and not any(_LETTER_AND_DIGIT.match(i) for i in (old, new)):
+        return False
+    wanted = min(6, len(old) // 2)
+    return all(len(set(i.lower())) >= wanted for i in (old, new))
 
 
 #: the words of a text, whose order :func:`only_reordered` looks at

@@ -83,9 +83,22 @@ def rerecord_hint(node_id: str = "") -> str:
 #: what a replay failure says when only the order of items differs (:func:`~.diff.unstable_cause`)
 ORDER_ONLY = (
     "Only the order of the items differs. If they come from a set (its order of strings changes "
-    "from process to process unless PYTHONHASHSEED is fixed) or from concurrent work in the "
-    "order it finished, sort them before they reach it: a re-record would differ again on the "
-    "next run."
+    "from process to process unless PYTHONHASHSEED is fixed), from concurrent work in the order "
+    "it finished, or from a directory listing (os.listdir, glob, Path.iterdir: in the file "
+    "system's order, another on another machine), sort them before they reach it: a re-record "
+    "would differ again on the next run."
+)
+
+
+#: what a replay failure says when a call's arguments are those recorded for another call of
+#: its target (:class:`ReplayDivergenceError`'s ``closest``)
+CALLS_REORDERED = (
+    "If the agent did not change, the order of its calls comes from something that differs "
+    "from run to run: a set it goes through (of strings, in another order in each process "
+    "unless PYTHONHASHSEED is fixed: go through sorted(...) of it), a directory listing "
+    "(os.listdir, glob: the file system's order, another on another machine; sort it too), or "
+    "concurrent work taken in the order it finished; a re-record would differ again on the next "
+    "run."
 )
 
 
@@ -121,6 +134,19 @@ IDS_ONLY = (
     "uuid4() and random drawn in a fixture or at import — and a re-record would differ again on "
     "the next run: keep them out of what the agent sends and stores, or put what makes them "
     "behind a mock target."
+)
+
+
+#: what a replay failure says when only random-looking ids differ and each this run has is one
+#: the golden holds elsewhere (:func:`~.diff.unstable_cause`)
+IDS_DRAWN_IN_ANOTHER_ORDER = (
+    "Only random-looking ids differ, and each id this run has there is one the recording drew "
+    "too, for another place: the seeded ids were drawn in another order, or more or fewer of "
+    "them before. Concurrent asyncio tasks draw them from one stream in the order they run: "
+    "tasks that wait for real work of varying length (a real sleep, unmocked I/O, a "
+    "subprocess) before they draw one (uuid4(), a sub-agent's run id) draw them in the order "
+    "that work ends, another on some runs; mock that work, or draw the ids before the tasks "
+    "start. A re-record would differ again on some run."
 )
 
 
@@ -165,6 +191,32 @@ LINE_BREAKS_ONLY = (
     "the other machine: read it in text mode (read_text(), open()), which gives \\n for both, or "
     "check it out with \\n everywhere (in .gitattributes: *.txt text eol=lf)."
 )
+
+#: what a replay failure says when only the memory addresses of default reprs differ
+#: (:func:`~.diff.unstable_cause`)
+ADDRESSES_ONLY = (
+    "Only memory addresses differ: a text holds the default repr of an object "
+    "(<app.Tool object at 0x7f3a...>, what an f-string or str() gives for an object whose class "
+    "defines no __repr__ or __str__, or a mock's id=), which names where the object is in this "
+    "process's memory, so a re-record would differ again on the next run: write the fields "
+    "the text needs (or give the class a __repr__), or leave the argument out of matching with "
+    "ignore=."
+)
+
+
+#: what a replay failure says when only the names tempfile gave differ
+#: (:func:`~.diff.unstable_cause`)
+TEMPORARY_NAMES_ONLY = (
+    "Only the names of temporary files or directories differ (the random part of tempfile's "
+    "names). The plugin seeds the names tempfile gives, but a name that is taken is skipped "
+    "for the next, as tempfile does: one was there when this run made it, left behind by the "
+    "recording or an earlier run (make it with `with tempfile.TemporaryDirectory() as d:`, "
+    "which removes it), or made at the same time by another run of this test on this machine "
+    "(tox -p, a second terminal, jobs sharing a CI runner). Remove what was left, or run it "
+    "again once the other run ended; to make the text the same whatever is there, write the "
+    "path relative to its directory, or leave the argument out of matching with ignore=."
+)
+
 
 #: what a replay failure says when only clock readings differ (:func:`~.diff.unstable_cause`)
 TIMES_ONLY = (
@@ -889,6 +941,8 @@ class ReplayDivergenceError(ReplayError):
             )
         elif cause:
             lines.append(f"  {cause} {rerecord_hint(node_id)}")
+        elif closest is not None:
+            lines.append(f"  {CALLS_REORDERED} {rerecord_hint(node_id)}")
         else:
             lines.append(f"  The prompt or arguments changed. {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))

@@ -112,7 +112,7 @@ _TAG_MARKER = '"__cs__"'
 #: an object's address in a default repr (`<app.Handle object at 0x7f3a...>`), or the id a
 #: mock's repr shows (`<MagicMock name='client' id='1397...'>`); a pattern compiled when first
 #: used (a value stored as its repr is rare)
-_ADDRESS = r" at 0x[0-9a-fA-F]+| id='[0-9]+'"
+ADDRESS = r" at 0x[0-9a-fA-F]+| id='[0-9]+'"
 _PICKLE_MARKER = '"__cs__": "pickle"'
 #: How to get past a refused pickle; ends every message about one.
 PICKLE_FIXES = (
@@ -749,7 +749,7 @@ class Encoder:
         try:
             # without the object's address (`<openai.Stream object at 0x7f...>`): it differs
             # on every run, and the golden would change at every re-record
-            text = re.sub(_ADDRESS, "", repr(v))
+            text = re.sub(ADDRESS, "", repr(v))
         except Exception as exc:  # a broken __repr__ must not lose the span either
             text = f"<unrepresentable {type_name}: {type(exc).__name__}>"
         return {TAG: "repr", "type": type_name, "v": text}

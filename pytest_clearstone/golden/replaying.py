@@ -23,7 +23,7 @@ from .engine import ReplayEngine
 from .files import link_to_nothing
 from .outcome import Outcome, read_outcomes
 from .paths import other_case
-from .responses import Matcher, ReplayCall, for_message, in_effect
+from .responses import Matcher, ReplayCall, ReplaySession, for_message, in_effect
 from .self_fields import final_state_hint
 from .spec import GoldenSpec
 from .state import (
@@ -342,7 +342,7 @@ class ReplayingRun:
             if codec.same_stored_form(actual, recorded.value, recorded.encoded):
                 return "", ""
             shown = for_message(self.spec.shown, actual, where, self.node_id)
-            delta, cause = _told(recorded.value, shown, self._state_loader())
+            delta, cause = _told(recorded.value, shown, self._session())
             # (a difference the delta cannot show is one still: never a silent pass)
             return delta or _UNSHOWN, self._with_golden_cause(cause)
         wanted = ignore.prune({root: recorded.encoded}).get(root)
@@ -350,7 +350,7 @@ class ReplayingRun:
         if codec.same_tree(observed, wanted):
             return "", ""
         shown = for_message(self.spec.shown, observed, where, self.node_id)
-        delta, cause = _told(wanted, shown, self._state_loader())
+        delta, cause = _told(wanted, shown, self._session())
         return delta or _UNSHOWN, self._with_golden_cause(cause)
 
     def _with_golden_cause(self, cause: str) -> str:
@@ -361,10 +361,11 @@ class ReplayingRun:
             return cause
         return self.context.session.with_golden_cause(cause)
 
-    def _state_loader(self) -> str:
-        """The agent's ``load_state`` this replay called (``""``: none; see
-        :class:`~.responses.ReplaySession`)."""
-        return "" if self.context is None else self.context.session.state_loader
+    def _session(self) -> ReplaySession | None:
+        """What this replay knows of itself (``None``: no context): the agent's ``load_state``
+        it called, the real clocks' readings when it began, its golden
+        (:class:`~.responses.ReplaySession`)."""
+        return None if self.context is None else self.context.session
 
     def _observed(self, value: Any, where: str) -> Any:
         transform = in_effect(self.transform)
@@ -376,17 +377,23 @@ class ReplayingRun:
 _UNSHOWN = "(they differ in their stored forms)"
 
 
-def _told(recorded: Any, shown: Any, state_loader: str = "") -> tuple[str, str]:
+def _told(recorded: Any, shown: Any, session: ReplaySession | None) -> tuple[str, str]:
     """The delta of an outcome part that differs (``""``: none to show), and, where an unchanged
     agent gives such a difference (items in another order, random ids, real clock readings),
     what gives it and what fixes it (:func:`~pytest_clearstone.diff.unstable_cause`; ``""``:
-    none of these); ``state_loader``: the agent's ``load_state`` the replay called."""
+    none of these), with what ``session`` knows of the replay (the agent's ``load_state`` it
+    called, the real clocks' readings when it began, its golden)."""
     from ..diff import StateDelta, unstable_cause  # (imported only when something differs)
 
     delta = StateDelta(recorded, shown)
     if not delta:
         return "", ""
-    return str(delta), unstable_cause(delta, state_loader)
+    if session is None:
+        return str(delta), unstable_cause(delta)
+    cause = unstable_cause(
+        delta, session.state_loader, session.clocks_at_start, session.recorded_text
+    )
+    return str(delta), cause
 
 
 def load_golden(

@@ -40,6 +40,7 @@ from ..errors import (
     warned,
 )
 from ..printable import printable
+from ..real_clocks import real_clock_readings
 from ..tracing.span import Recorded, Span
 from .callback_handlers import LANGCHAIN, InContext, context_handlers
 from .cancellations import is_cancelled
@@ -272,9 +273,25 @@ class ReplaySession:
     #: the golden's spans: where a failure tells of clock readings only, which recorded live
     #: calls of sync targets ran beside calls of other threads (:meth:`with_golden_cause`)
     spans: Sequence[Span] = ()
+    #: ``time.monotonic()`` and ``time.perf_counter()`` when the replay began: a number the
+    #: agent wrote between then and a failure is a reading of those clocks, which stay real
+    #: (:func:`~pytest_clearstone.diff.unstable_cause`)
+    clocks_at_start: tuple[float, float] = field(default_factory=real_clock_readings)
+    #: the golden file's text, read when a failure first asks (:meth:`recorded_text`)
+    _golden_text: str | None = field(default=None, repr=False)
     #: the golden's file (``None``: not known): where a failure tells of items in another order
     #: only, whether a formatter sorted its keys (:meth:`with_golden_cause`)
     golden: Path | None = None
+
+    def recorded_text(self, text: str) -> bool:
+        """Whether the golden's file holds ``text`` (``False``: no file known, or unreadable):
+        read when a replay fails only (:func:`~pytest_clearstone.diff.unstable_cause`)."""
+        if self._golden_text is None:
+            try:
+                self._golden_text = "" if self.golden is None else self.golden.read_text("utf-8")
+            except (OSError, UnicodeError):
+                self._golden_text = ""
+        return text in self._golden_text
 
     def with_golden_cause(self, cause: str) -> str:
         """``cause`` (what :func:`~pytest_clearstone.diff.unstable_cause` told of a failure)
@@ -885,10 +902,15 @@ class TargetReplay:
             shown, defaulted = self._with_defaults(wanted, kept)
             shown = self._for_message(shown)
             delta = StateDelta(wanted, retried(lambda: codec.placeholders_kept(wanted, shown)))
-            cause = unstable_cause(delta, self._state_loader())
             session = self._session()
-            if session is not None:
-                cause = session.with_golden_cause(cause)
+            if session is None:
+                cause = unstable_cause(delta)
+            else:
+                cause = session.with_golden_cause(
+                    unstable_cause(
+                        delta, session.state_loader, session.clocks_at_start, session.recorded_text
+                    )
+                )
             if cause == ORDER_ONLY:
                 from .sdk_caller import sdk_method_calling
 
@@ -940,10 +962,6 @@ class TargetReplay:
         """The node id of the test replaying (``""`` outside the plugin)."""
         session = self._session()
         return "" if session is None else session.node_id
-
-    def _state_loader(self) -> str:
-        session = self._session()
-        return "" if session is None else session.state_loader
 
     def _for_message(self, arguments: Any) -> Any:
         """A call's ``arguments`` (actual or recorded) as a message shows them

@@ -163,3 +163,111 @@ def test_a_result_of_pairs_that_differs_only_in_their_order_gets_the_order_hint(
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*result differs*", "*Only the order of the items differs*"])
+
+
+LOOP_APP = """
+import os
+
+
+def lookup(topic):
+    return "docs about " + topic
+
+
+def topics_in_set_order():
+    topics = ["billing", "refunds", "shipping"]
+    return topics[::-1] if os.environ.get("OTHER_HASH_ORDER") else topics
+
+
+def answer():
+    return {topic: lookup(topic) for topic in topics_in_set_order()}
+"""
+
+
+def test_calls_made_in_a_sets_order_name_set_order_and_sorting(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent that calls a mock target once per item of a set of strings (``for topic in
+    self.topics``) makes its calls in another order in each process: the replay said "These
+    arguments were recorded for call #3 ... may have been reordered. The prompt or arguments
+    changed. If the change is intended, re-record", and the re-record diverged again in the
+    next process. The message now names the set's order, and sorting, as what fixes it."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(LOOP_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("g.ckpt", mock={"tool": "app.lookup"})
+            def test_loop(replay):
+                replay.run(app.answer)
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    monkeypatch.setenv("OTHER_HASH_ORDER", "1")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*These arguments were recorded for call #3*may have been reordered.",
+            "*a set it goes through*PYTHONHASHSEED*sorted(...)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+LISTING_APP = """
+import os
+from pathlib import Path
+
+
+def llm(prompt):
+    return "ok"
+
+
+def listing(directory):
+    # (the file system's order, played by a variable: another machine's is another)
+    names = os.listdir(directory)
+    return sorted(names, reverse=bool(os.environ.get("OTHER_FILE_SYSTEM")))
+
+
+def ask(q):
+    docs = Path(__file__).parent / "docs"
+    return llm(f"files: {', '.join(listing(docs))}; {q}")
+"""
+
+
+def test_a_directory_listing_in_another_order_names_the_listing_and_sorting(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.listdir, glob and Path.iterdir list in the file system's order, another on another
+    machine (ext4's hash order, APFS's): the failure said the items came from a set or
+    concurrent work, neither of which the agent had; it now names directory listings too."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(LISTING_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("g.ckpt", mock={"llm": "app.llm"})
+            def test_listing(replay):
+                replay.run(app.ask, "hi")
+            """
+        ),
+    )
+    docs = pytester.mkdir("docs")
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (docs / name).write_text("x")
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    monkeypatch.setenv("OTHER_FILE_SYSTEM", "1")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Only the order of the items differs*os.listdir*sort them*"])

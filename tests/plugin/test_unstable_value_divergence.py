@@ -6,8 +6,11 @@ message says what they are and what does."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
+
+ROOT = str(Path(__file__).resolve().parents[2])
 
 APP = """
 import secrets
@@ -306,3 +309,274 @@ def test_a_user_name_read_from_the_machine_is_named_as_the_cause(
         ["*Only the user name differs: where the recording has 'ana', this run's is 'runner'.*"]
     )
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+SHORT_ID_APP = """
+def llm(prompt, request_id=None):
+    return "ok"
+
+
+def ask(q, request_id):
+    return llm(f"[{request_id}] {q}", request_id=request_id)
+"""
+
+
+def test_a_short_hex_request_id_is_named_as_a_random_id(pytester: pytest.Pytester) -> None:
+    """``os.urandom(4).hex()``, the per-run request id of the docs' ``ignore=`` examples, is 8
+    hex digits: too short to be told as an id, so its replay said "The prompt or arguments
+    changed. If the change is intended, re-record", and the re-record diverged again on the
+    next run. (The ids are given by the test, as two runs of ``os.urandom(4).hex()`` give
+    them, so that the test does not depend on which digits the system draws.)"""
+    pytester.syspathinsert()
+    test = """
+        import pytest
+
+        import app
+
+
+        @pytest.mark.replay("req.ckpt", mock={"llm": "app.llm"}IGNORE)
+        def test_req(replay):
+            replay.run(app.ask, "hi", "REQUEST_ID")
+        """
+    pytester.makepyfile(
+        app=textwrap.dedent(SHORT_ID_APP),
+        test_it=textwrap.dedent(test).replace("IGNORE", "").replace("REQUEST_ID", "0617ddc2"),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        test_it=textwrap.dedent(test).replace("IGNORE", "").replace("REQUEST_ID", "4e7fc28d")
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Only random-looking ids differ*"])
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+REPR_APP = """
+def llm(prompt):
+    return "ok"
+
+
+class Tool:
+    def __init__(self, name):
+        self.name = name
+
+
+def ask(q):
+    tools = [Tool("search"), Tool("calculator")]
+    return llm(f"You can use {tools}. {q}")
+"""
+
+
+def test_a_default_repr_in_a_prompt_is_named_as_the_cause(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An object whose class defines no ``__repr__`` formatted into a prompt writes its memory
+    address (``<app.Tool object at 0x7f3a...>``), another in every process: the replay said
+    "The prompt or arguments changed. If the change is intended, re-record", and the re-record
+    diverged again on the next run. Run in fresh processes, as a user's runs are."""
+    monkeypatch.setenv("PYTHONPATH", ROOT)  # (the subprocesses import this checkout's package)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(REPR_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("tools.ckpt", mock={"llm": "app.llm"})
+            def test_tools(replay):
+                replay.run(app.ask, "hi")
+            """
+        ),
+    )
+    pytester.runpytest_subprocess("--clearstone-record", timeout=120).assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess(timeout=120)
+    if result.ret == 0:  # (no address space randomisation: both processes put them alike)
+        pytest.skip("the objects got the same addresses in both processes")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*<app.Tool object at 0x*", "*Only memory addresses differ*"])
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+MONOTONIC_APP = """
+import time
+
+
+def llm(prompt):
+    return "ok"
+
+
+class Limiter:
+    def __init__(self):
+        self.last_call = None
+        self.answers = []
+
+    def ask(self, q):
+        self.last_call = time.monotonic()  # (a rate limiter's clock)
+        self.answers.append(llm(q))
+        return self.answers[-1]
+
+    def ask_with_uptime(self, q):
+        return llm(f"{q} (at {time.perf_counter():.3f})")
+"""
+
+
+def test_monotonic_and_perf_counter_readings_are_named_as_clock_readings(
+    pytester: pytest.Pytester,
+) -> None:
+    """``time.monotonic()`` and ``time.perf_counter()`` stay real (the docs' limits), and the
+    message for clock readings names them, but their readings (seconds since the machine
+    started, not since the epoch) were never told as clock readings: a rate limiter's
+    ``time.monotonic()`` kept in the agent's state, or a ``perf_counter()`` in a prompt, said
+    "The prompt or arguments changed" or "the replayed final state differs", with the advice
+    to re-record, which differs again on the next run."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(MONOTONIC_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("state.ckpt", mock={"llm": "app.llm"})
+            def test_state(replay):
+                replay.run(app.Limiter().ask, "hi")
+
+
+            @pytest.mark.replay("prompt.ckpt", mock={"llm": "app.llm"})
+            def test_prompt(replay):
+                replay.run(app.Limiter().ask_with_uptime, "hi")
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    assert out.count("Only clock readings differ") == 2, out
+    result.stdout.fnmatch_lines(["*root[[]'last_call'[]]: *"])
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+TASKS_APP = """
+import asyncio
+import uuid
+
+#: how long each lookup takes: real work, not mocked (a local database's query)
+DELAYS = {"a": A_DELAY, "b": B_DELAY}
+
+
+async def llm(prompt):
+    return "ok"
+
+
+async def lookup(name):
+    await asyncio.sleep(DELAYS[name])
+    return name
+
+
+async def step(name):
+    found = await lookup(name)
+    return await llm(f"{found} {uuid.uuid4()}")
+
+
+def run():
+    async def main():
+        return await asyncio.gather(step("a"), step("b"))
+
+    return asyncio.run(main())
+"""
+
+
+def test_ids_tasks_drew_in_another_order_are_named_as_such(pytester: pytest.Pytester) -> None:
+    """asyncio tasks draw seeded ids from one stream in the order they run: tasks that wait for
+    real, unmocked work of varying length before drawing one draw them in another order on some
+    runs (the docs' limit). The replay failed only on such runs, naming os.urandom, secrets or a
+    fixture as the ids' source, none of which the agent used; each id it drew is the
+    recording's own, from another call, and the message now says so, with the fix."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(TASKS_APP).replace("A_DELAY", "0.0").replace("B_DELAY", "0.05"),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("tasks.ckpt", mock={"llm": "app.llm"})
+            def test_tasks(replay):
+                replay.run(app.run)
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    # (the lookups end in the other order on this run)
+    pytester.makepyfile(
+        app=textwrap.dedent(TASKS_APP).replace("A_DELAY", "0.05").replace("B_DELAY", "0.0")
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*each id this run has there is one the recording drew too*draw the ids before the*"]
+    )
+    result.stdout.no_fnmatch_line("*they come from outside the seeded streams*")
+
+
+SCRATCH_APP = """
+import tempfile
+
+
+def llm(prompt):
+    return "ok"
+
+
+def work(q):
+    scratch = tempfile.mkdtemp()  # (not removed: it outlives the run)
+    return llm(f"files are in {scratch}: {q}")
+"""
+
+
+def test_a_temporary_name_taken_when_replayed_is_named_as_the_cause(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The plugin seeds tempfile's names, and a name that is taken is skipped for the next: a
+    directory the recording left behind, or the same test replayed at the same time by another
+    run on the machine (tox -p, a second terminal), gives the replay another name. It failed
+    saying "The prompt or arguments changed. If the change is intended, re-record" (only on
+    such runs, for the second); it now names what took the name and the fixes."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # (the runs' temporary directory)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(SCRATCH_APP),
+        test_it=textwrap.dedent(
+            """
+            import pytest
+
+            import app
+
+
+            @pytest.mark.replay("scratch.ckpt", mock={"llm": "app.llm"})
+            def test_scratch(replay):
+                replay.run(app.work, "hi")
+            """
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()  # (the recording's directory is still there)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*Only the names of temporary files or directories differ*left behind by the recording*"]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+    for left in tmp_path.iterdir():
+        left.rmdir()
+    pytester.runpytest().assert_outcomes(passed=1)

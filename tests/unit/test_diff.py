@@ -1254,6 +1254,24 @@ def test_only_reordered_tells_moved_items_from_changed_ones(
             "ids times",
         ),
         ({"p": "id 7783a4c161e5", "n": 1}, {"p": "id e6158cdb6c3e", "n": 2}, ""),
+        # os.urandom(4).hex(): 8 hex digits, also where one of them holds no letter
+        ({"p": "req 0617ddc2"}, {"p": "req 4e7fc28d"}, "ids"),
+        ({"request_id": "3f0a91c4"}, {"request_id": "60412385"}, "ids"),
+        ({"p": "code deadbeef"}, {"p": "code cafebabe"}, ""),  # (hex letters: words)
+        ({"p": "order 20261204"}, {"p": "order 20261205"}, ""),  # (digits: a number)
+        ({"p": "n 12345678"}, {"p": "n 87654321"}, ""),
+        ({"p": "req 0000002a"}, {"p": "req 0000002b"}, ""),  # (a counter, not random)
+        # default reprs, whose addresses differ in length from process to process
+        (
+            {"p": "tools: [<app.Tool object at 0x7f6cda679b50>]"},
+            {"p": "tools: [<app.Tool object at 0x10b2c3d40>]"},
+            "addresses",
+        ),
+        (
+            {"p": "use <function search at 0x7f6cda679b50> now"},
+            {"p": "use <function search at 0x7f11e899bdf0> later"},
+            "",
+        ),
     ],
 )
 def test_volatile_kind_tells_random_ids_and_clock_readings_from_changes(
@@ -1262,6 +1280,69 @@ def test_volatile_kind_tells_random_ids_and_clock_readings_from_changes(
     from pytest_clearstone.diff import volatile_kinds
 
     assert volatile_kinds(StateDelta(before, after).changes) == set(kind.split())
+
+
+def test_volatile_kind_tells_readings_of_the_real_clocks_taken_since_the_replay_began() -> None:
+    """time.monotonic() and perf_counter() stay real: a number the agent wrote between the
+    replay's start and now is one of their readings (seconds with a fraction, or nanoseconds),
+    and one from before, a duration or another number is not."""
+    import time
+
+    from pytest_clearstone.diff import volatile_kinds
+    from pytest_clearstone.real_clocks import real_clock_readings
+
+    since = real_clock_readings()
+    reading, nanoseconds = time.monotonic(), time.perf_counter_ns()
+
+    def kinds(before: Any, after: Any) -> set[str]:
+        return volatile_kinds(StateDelta(before, after).changes, since)
+
+    assert kinds({"at": 12.5}, {"at": reading}) == {"times"}
+    assert kinds({"p": "t 12.500 ok"}, {"p": f"t {reading:.3f} ok"}) == {"times"}
+    assert kinds({"p": "t 1250000000"}, {"p": f"t {nanoseconds}"}) == {"times"}
+    assert kinds({"p": "t 12.5 a"}, {"p": f"t {reading:.3f} b"}) == set()
+    assert kinds({"p": "took 0.5s"}, {"p": "took 0.25s"}) == set()  # (a duration)
+    assert kinds({"p": f"t {reading:.3f}"}, {"p": f"t {since[0] - 60:.3f}"}) == set()
+    assert kinds({"n": 12}, {"n": int(reading)}) == set()  # (an integer is no seconds' reading)
+    assert volatile_kinds(StateDelta({"at": 12.5}, {"at": reading}).changes) == set()
+
+
+def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_order() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import IDS_DRAWN_IN_ANOTHER_ORDER, IDS_ONLY
+
+    one, other = "7783a4c1-61e5-45f2-8a1b-0c9d2e3f4a5b", "e6158cdb-6c3e-41e2-9b0a-1f2e3d4c5b6a"
+    delta = StateDelta({"p": f"b {one}"}, {"p": f"b {other}"})
+    golden = f'{{"a": "a {other}", "b": "b {one}"}}'
+    assert unstable_cause(delta, recorded_text=golden.__contains__) == IDS_DRAWN_IN_ANOTHER_ORDER
+    assert unstable_cause(delta, recorded_text="".__contains__) == IDS_ONLY  # (new ids)
+    assert unstable_cause(delta) == IDS_ONLY
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "told"),
+    [
+        ("files in /tmp/tmp6ojuhozh: hi", "files in /tmp/tmp8352d89b: hi", True),
+        ("read /tmp/agent-k2_x9q0a/out.json", "read C:\\Temp\\agent-p7ywm31c/out.json", False),
+        ("read /tmp/agent-k2_x9q0a/out.json", "read /tmp/agent-p7ywm31c/out.json", True),
+        ("/tmp/tmpab12cd34.json", "/tmp/tmpzz98yx76.json", True),
+        ("/tmp/report_2024.csv", "/tmp/report_2025.csv", False),  # (a changed file)
+        ("/tmp/summaries.csv", "/tmp/sentiment.csv", False),  # (another file)
+        ("/data/tmp6ojuhozh", "/data/tmp8352d89b", False),  # (not in the temporary directory)
+        ("/tmp/tmp6ojuhozh a", "/tmp/tmp8352d89b b", False),
+    ],
+)
+def test_names_tempfile_gave_are_told_where_only_they_differ(
+    before: str, after: str, told: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import TEMPORARY_NAMES_ONLY
+
+    monkeypatch.setattr(tempfile, "tempdir", "/tmp")
+    cause = unstable_cause(StateDelta({"prompt": before}, {"prompt": after}))
+    assert (cause == TEMPORARY_NAMES_ONLY) is told
 
 
 _RECORDED_TRACEBACK = """the code failed:
