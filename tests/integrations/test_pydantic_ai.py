@@ -464,6 +464,55 @@ def test_a_re_record_of_an_unchanged_agent_leaves_its_golden_as_it_was(
     stack.replay_passes()
 
 
+STREAMED_HISTORY_TEST = f"""
+import asyncio
+
+import pytest
+
+import pydantic_ai_agent as app
+
+
+class Chat:
+    def __init__(self):
+        self.agent = app.make_agent(app.make_model())
+        self.history = []
+
+    def get_state(self):
+        return {{"history": self.history}}
+
+    def load_state(self, state):
+        self.history = list(state["history"])
+
+    async def say(self, text):
+        async with self.agent.run_stream(text, message_history=self.history) as result:
+            answer = await result.get_output()
+        self.history = result.all_messages()
+        return answer
+
+
+@pytest.mark.replay("goldens/streamed_history.ckpt", mock={{"llm": "{ACREATE}"}})
+def test_it(replay):
+    assert asyncio.run(replay.run(Chat().say, "Best room?")) == "Answer to 'Best room?'"
+"""
+
+
+def test_a_re_record_of_a_streamed_run_keeping_its_messages_leaves_its_golden_as_it_was(
+    stack: Stack,
+) -> None:
+    """pydantic-ai 2.78 times each model request with ``time.perf_counter_ns()`` into the
+    response's ``duration``: a streamed run's request runs live on record and on replay alike,
+    so every re-record of an unchanged agent that keeps ``result.all_messages()`` wrote another
+    duration into its state, and its summary listed the state as changed."""
+    stack.write_test("streamed_history", STREAMED_HISTORY_TEST)
+    stack.record()
+    (golden,) = stack.goldens()
+    first = _without_span_times(golden)
+    result = stack.record()
+    assert _without_span_times(golden) == first
+    result.stdout.fnmatch_lines(["*goldens/streamed_history.ckpt: unchanged*"])
+    stack.replay_passes()
+
+
 FALLBACK_REQUEST_TEST = """
 import pytest
 from pydantic_ai.models.fallback import FallbackModel
