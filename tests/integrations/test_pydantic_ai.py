@@ -727,7 +727,7 @@ def lookup(query: str) -> str:
 class ClaudeGuide:
     def __init__(self) -> None:
         client = AsyncAnthropic(http_client=services.ANTHROPIC.async_client(), max_retries=0)
-        model = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(
+        model = AnthropicModel("claude-sonnet-4-6", provider=AnthropicProvider(
             anthropic_client=client))
         self.agent = Agent(model, model_settings={
             "anthropic_thinking": {"type": "enabled", "budget_tokens": 1024}})
@@ -1170,7 +1170,7 @@ class Panel:
 
     def ask(self, question):
         answer = app.make_agent(app.make_model()).run_sync(question).output
-        claude = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(
+        claude = AnthropicModel("claude-sonnet-4-6", provider=AnthropicProvider(
             http_client=services.ANTHROPIC.async_client()))
         checked = Agent(claude, system_prompt="Check the answer.").run_sync(answer).output
         self.answers.append([answer, checked])
