@@ -19,9 +19,9 @@ from .harness import SUBPROCESS_TIMEOUT, Stack
 SERVER = '''
 import sys
 
-from mcp.server.fastmcp import FastMCP
+from mcp.server.mcpserver import MCPServer
 
-server = FastMCP("museum", log_level="WARNING")
+server = MCPServer("museum", log_level="WARNING")
 
 
 @server.tool()
@@ -79,7 +79,7 @@ class Guide:
 
     async def browse_http(self, topic):
         url = os.environ["MUSEUM_URL"]
-        async with streamable_http_client(url) as (read, write, _):
+        async with streamable_http_client(url) as (read, write):
             text = await browse(read, write, topic)
         self.notes.append(text)
         return text
@@ -130,9 +130,9 @@ def http_server(stack: Stack) -> Iterator[str]:
     """The URL of the museum server over streamable HTTP, run in a thread of this process while
     the test runs (a replay that connects to it is stopped by the network guard)."""
     import uvicorn
-    from mcp.server.fastmcp import FastMCP
+    from mcp.server.mcpserver import MCPServer
 
-    server = FastMCP("museum", log_level="WARNING")
+    server = MCPServer("museum", log_level="WARNING")
 
     @server.tool()
     def search_collection(query: str) -> str:
