@@ -1,6 +1,7 @@
 """An openai agent whose tools come from an MCP server (the ``mcp`` SDK's ``MCPServer``, reached
-through the ``ClientSession`` of an in-process ``mcp.Client``): the tools are listed with ``list_tools``, handed to the
-model as function tools, and called with ``call_tool``; all three targets are mocked.
+through the ``ClientSession`` of an in-process ``mcp.Client``): the tools are listed with
+``list_tools``, handed to the model as function tools, and called with ``call_tool``; all three
+targets are mocked.
 
 Two tools of a real server failed this agent before the fixes:
 
