@@ -695,6 +695,70 @@ def test_counting_tokens_before_the_mocked_request_warns_naming_the_method_to_mo
     stack.replay_passes()
 
 
+COMPACTING_AGENT = """
+import pydantic_ai_agent as app
+import services
+from pydantic_ai import Agent
+from pydantic_ai.capabilities import NativeCompaction
+from pydantic_ai.models.openai import OpenAIResponsesModel
+from pydantic_ai.providers.openai import OpenAIProvider
+
+
+def chat(first, second):
+    provider = OpenAIProvider(http_client=services.OPENAI.async_client())
+    agent = Agent(OpenAIResponsesModel(app.MODEL, provider=provider),
+                  capabilities=[NativeCompaction()])
+    history = agent.run_sync(first).all_messages()
+    return agent.run_sync(second, message_history=history, compact=True).output
+"""
+
+COMPACTING_TEST = """
+import pytest
+
+import compacting_agent
+
+
+@pytest.mark.replay("goldens/compacting.ckpt", mock={"llm": TARGETS})
+def test_it(replay):
+    answer = replay.run(compacting_agent.chat, "Audio guide?", "And the cafe?")
+    assert answer.startswith("Answer to 'And the cafe?'")
+"""
+
+COMPACT_MESSAGES = "pydantic_ai.models.openai.OpenAIResponsesModel.compact_messages"
+
+
+def test_compacting_the_history_beside_the_mocked_request_warns_naming_the_method_to_mock(
+    stack: Stack,
+) -> None:
+    """pydantic-ai 2.78 compacts a run's history (``NativeCompaction``, ``compact=True``) with
+    a request of the model's own, ``compact_messages`` (the Responses API's
+    ``/responses/compact``): with ``request`` mocked, the recording passed silently, the
+    compaction made live, and every replay made it live again (the network guard blocks it)."""
+    if not hasattr(pytest.importorskip("pydantic_ai.capabilities"), "NativeCompaction"):
+        pytest.skip("a pydantic-ai without compaction (2.68)")
+    (stack.path / "compacting_agent.py").write_text(COMPACTING_AGENT)
+    stack.write_test("compacting", COMPACTING_TEST.replace("TARGETS", repr(RESPONSES_REQUEST)))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*UnmockedCallWarning: test_compacting.py::test_it: {COMPACT_MESSAGES!r} was "
+            "called while recording and ran live: it sends a request of its own to the API the "
+            f"mock target {RESPONSES_REQUEST!r} sends to*Mock it too (mock={{'llm': "
+            f"[[]{RESPONSES_REQUEST!r}, {COMPACT_MESSAGES!r}]}})",
+        ]
+    )
+    # the fix it names records and replays, the compaction from the golden
+    stack.write_test(
+        "compacting",
+        COMPACTING_TEST.replace("TARGETS", repr([RESPONSES_REQUEST, COMPACT_MESSAGES])),
+    )
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    assert f'"name": "{COMPACT_MESSAGES}"' in stack.goldens()[0].read_text()
+    stack.replay_passes()
+
+
 def test_a_method_making_its_request_live_at_each_turn_warns_once(stack: Stack) -> None:
     """A test whose agent counts tokens live before each of its two turns is warned once about
     ``count_tokens`` (the warning names the method, not each call)."""
