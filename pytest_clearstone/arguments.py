@@ -69,7 +69,8 @@ class Binder:
         annotations = [(p.name, str(p.annotation)) for p in params]
         self.uploads = tuple(name for name, text in annotations if "FileTypes" in text)
         #: the parameters annotated ``RunContext[...]`` (how pydantic-ai tells a tool that takes
-        #: its run context, and requires it be written), also by another name
+        #: its run context, and requires it be written), also by another name; and those
+        #: annotated ``ModelRequestContext`` (a pydantic-ai model's ``compact_messages``)
         fn_globals = _globals_of(fn)
         self.contexts = tuple(
             p.name for p in params if _names_run_context(p.annotation, fn_globals)
@@ -242,10 +243,22 @@ def tool_context(ctx: Any) -> Any:
     """A pydantic-ai ``RunContext`` given to a tool, as what the tool acts on: its ``deps``,
     the tool's name and which retry this is — ``{"__class__": "module:QualName", ...}``. The
     rest is the run's machinery (the agent, its model, the message history, usage, the tracer):
-    what the model was sent is compared in the model's own recorded calls. Any other value
-    (a class of the user's named ``RunContext``) is itself."""
+    what the model was sent is compared in the model's own recorded calls. A
+    ``ModelRequestContext`` given to a model's method (``compact_messages``) is what the model
+    sends: the messages, settings and request parameters, as ``request`` is given them (its
+    ``model`` is the method's ``self``, recorded as such). Any other value (a class of the
+    user's named ``RunContext``) is itself."""
     t = type(ctx)
-    if t.__qualname__ != "RunContext" or not t.__module__.startswith("pydantic_ai."):
+    if not t.__module__.startswith("pydantic_ai."):
+        return ctx
+    if t.__qualname__ == "ModelRequestContext":
+        return {
+            "__class__": f"{t.__module__}:{t.__qualname__}",
+            "messages": getattr(ctx, "messages", None),
+            "model_settings": getattr(ctx, "model_settings", None),
+            "model_request_parameters": getattr(ctx, "model_request_parameters", None),
+        }
+    if t.__qualname__ != "RunContext":
         return ctx
     return {
         "__class__": f"{t.__module__}:{t.__qualname__}",
@@ -262,6 +275,8 @@ def _names_run_context(annotation: Any, fn_globals: dict[str, Any] | None) -> bo
     annotations are postponed text, by what that name is in the function's module."""
     if annotation is inspect.Parameter.empty:
         return False
+    if "ModelRequestContext" in str(annotation):  # (a model's: what it sends, also by text)
+        return True
     if not isinstance(annotation, str):
         return "RunContext" in str(annotation)
     if "RunContext" in annotation or not fn_globals:

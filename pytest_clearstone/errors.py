@@ -1313,8 +1313,10 @@ MCP_NETWORK_HINT = (
     "It is the MCP client ({module}) sending a message to its server for a ClientSession method "
     "that is not mocked. Mock each ClientSession method the agent calls "
     "(mcp.ClientSession.initialize, mcp.ClientSession.list_tools, mcp.ClientSession.call_tool, "
-    "...), or a function of your own that opens the session and returns what the agent uses; "
-    "not the transport, whose answer (a context manager around live streams) cannot be stored"
+    "...; mcp 2's mcp.Client connects with mcp.ClientSession.send_discover, and with "
+    "initialize where the server is older), or a function of your own that opens the session "
+    "and returns what the agent uses; not the transport, whose answer (a context manager around "
+    "live streams) cannot be stored"
 )
 
 OPENAI_AGENTS_NETWORK_HINT = (

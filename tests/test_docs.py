@@ -184,6 +184,12 @@ def _in_process(call: Callable[[], object]) -> tuple[int, str]:
         # standard library (a second asyncio has other CancelledError and Future classes than
         # the _asyncio kept: anyio's cancel scopes then fail)
         kept |= {".".join(n.split(".")[:i]) for n in kept for i in range(1, n.count(".") + 1)}
+        # and the whole package holding one: an extension may keep the classes of the package's
+        # modules it was first given (cryptography's Rust bindings check the hash algorithm of
+        # mcp 2's MCPServer against the first hashes.HashAlgorithm: "Expected instance of
+        # hashes.HashAlgorithm" in the next run, the module imported again)
+        holding = {n.partition(".")[0] for n in kept}
+        kept |= {n for n in new if n.partition(".")[0] in holding}
         kept |= {n for n in new if n.partition(".")[0] in sys.stdlib_module_names}
         for name in new - kept:
             del sys.modules[name]

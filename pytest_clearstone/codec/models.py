@@ -259,6 +259,10 @@ def decode_pydantic(tree: dict[str, Any]) -> Any:
     if stored.keys() == fields.keys():
         values = stored
     else:
+        renamed = _alias_names(stored, fields)
+        if renamed:  # (stored by a release whose fields had these names, its aliases now)
+            stored = {renamed.get(k, k): x for k, x in stored.items()}
+            fields_set = {renamed.get(k, k) for k in fields_set}
         values, moved = _with_defaults(tree, stored, fields, extra_allowed)
         if moved:  # (stored by a release of the class that had them as fields)
             extra = {**moved, **extra} if extra else moved
@@ -363,6 +367,25 @@ def _with_defaults(
         else:
             values[name] = _pydantic_default(field, values)
     return values, moved
+
+
+def _alias_names(stored: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, str]:
+    """The stored names that are no field of the class but the alias of one, not stored under
+    its own name, each mapped to that field's name: a field that a release renamed keeping its
+    old name as the alias that validation reads (mcp 2 renamed the camelCase fields of its types,
+    ``inputSchema`` to ``input_schema`` aliased ``inputSchema``), read back as validating the
+    same data would read it."""
+    renamed: dict[str, str] = {}
+    for name, field in fields.items():
+        if name in stored:
+            continue
+        aliases = (field.alias, field.validation_alias)
+        choices = getattr(field.validation_alias, "choices", ())
+        for alias in (*aliases, *(choices if isinstance(choices, list) else ())):
+            if type(alias) is str and alias in stored and alias not in fields:
+                renamed[alias] = name
+                break
+    return renamed
 
 
 def _pydantic_default(field: Any, values: dict[str, Any]) -> Any:

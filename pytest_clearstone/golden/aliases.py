@@ -452,8 +452,9 @@ def alternatives(path: str) -> list[str]:
 #: by a method's name, the methods of its class that send a request of their own to the same
 #: API as well as it, which a run calls beside it: a pydantic-ai model's ``count_tokens`` (the
 #: API's token counting, before each ``request`` under ``UsageLimits(count_tokens_before_request
-#: =True)``)
-_SIDE_REQUESTS = {"request": ("count_tokens",)}
+#: =True)``) and ``compact_messages`` (the API's compaction of the history, pydantic-ai after
+#: 2.68: ``NativeCompaction``, a run given ``compact=True``)
+_SIDE_REQUESTS = {"request": ("count_tokens", "compact_messages")}
 
 
 def side_requests(path: str) -> list[str]:

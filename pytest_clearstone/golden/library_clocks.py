@@ -17,7 +17,11 @@ Two kinds of clock reading escape the frozen clock and reach a recorded value:
   stamped with ``datetime.now()`` when it starts (``AttemptStart.timestamp``), which a
   ``FallbackModel.request`` (or a function around the run) mocked and so live read on the real
   clock: every re-record wrote another time into the answer (or the ``FallbackExceptionGroup``'s
-  ``attempts``). That module reads the agent's clock too.
+  ``attempts``). That module reads the agent's clock too. So do the modules where pydantic-ai
+  (releases after 2.68) times a model request with ``time.perf_counter_ns()`` into its answer, the
+  ``ModelResponse``'s ``duration`` (and a stream's time to its first chunk, with
+  ``perf_counter()``): a live request took another time on each re-record of an unchanged
+  agent, written into the answer and into the message history an agent keeps.
 - A sync live call puts the whole process on the real clock while it runs, and LangGraph reads
   the clock in the threads of its pool: it stamps each node run it starts with ``time.time()``
   (the ``execution_info``'s ``node_first_attempt_time`` in the config a node passes to the
@@ -39,6 +43,7 @@ patch point                                            time of
 ``pydantic_ai._utils.now_utc``                         pydantic-ai messages, parts, responses
 ``pydantic_ai._model_request_attempts.AttemptStart``   a failed attempt's ``duration``
 ``pydantic_ai._model_request_attempts.datetime``       a failed attempt's ``timestamp``
+``pydantic_ai.models.time`` (and three more modules)   a response's ``duration``, time to 1st chunk
 ``pydantic_ai._utils.group_by_temporal``               the groups of a streamed output
 ``langgraph.pregel._retry.time``                       a node run's ``node_first_attempt_time``
 ``langgraph.pregel._loop.datetime``                    ``stream_mode="debug"`` event times
@@ -49,8 +54,9 @@ patch point                                            time of
 
 Callers import ``now_utc`` by name (``from ._utils import now_utc as _now_utc``), so the
 function object itself is changed (as :mod:`pytest_clearstone.golden.ids` does): its code is
-swapped for a shim; ``elapsed`` is a method, replaced on its class; LangGraph's modules read the
-clock through their ``time`` or ``datetime`` global, each given a stand-in;
+swapped for a shim; ``elapsed`` is a method, replaced on its class; LangGraph's modules and
+pydantic-ai's timers read the clock through their ``time`` or ``datetime`` global, each given a
+stand-in;
 ``group_by_temporal`` is looked up on its module (``_utils.group_by_temporal(...)``), and
 replaced there. All are put back on exit. A library not imported when the test starts is left
 alone.
@@ -115,6 +121,12 @@ def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
         if module is not None and getattr(module, "time", None) is time:
             agent_time = agent_time or _AgentTime(now_ns)
             stack.setattr(module, "time", agent_time)
+    agent_timer: _AgentTimer | None = None
+    for name in _TIMER_READERS:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "time", None) is time:
+            agent_timer = agent_timer or _AgentTimer(now_ns)
+            stack.setattr(module, "time", agent_timer)
     agent_datetime: _AgentDatetime | None = None
     for name in _DATETIME_READERS:
         module = sys.modules.get(name)
@@ -127,6 +139,14 @@ def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
 #: (``from datetime import datetime``): LangGraph's, in the threads of its pool, and where
 #: pydantic-ai stamps a failed attempt
 _TIME_READERS = ("langgraph.pregel._retry", "langgraph.stream._convert", "langgraph.stream._mux")
+#: pydantic-ai's modules that time a model request with ``time.perf_counter_ns()`` (the
+#: response's ``duration``) and its stream's first chunk with ``perf_counter()``, and nothing else
+_TIMER_READERS = (
+    "pydantic_ai.models",
+    "pydantic_ai.models._continuation",
+    "pydantic_ai.models.instrumented",
+    "pydantic_ai._agent_graph",
+)
 _DATETIME_READERS = (
     "pydantic_ai._model_request_attempts",
     "langgraph.pregel._loop",
@@ -147,6 +167,17 @@ class _AgentTime:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
+
+
+class _AgentTimer(_AgentTime):
+    """The ``time`` module of a library module that times requests: ``perf_counter()`` and
+    ``perf_counter_ns()`` read the agent's clock as well (no time passes on a frozen one)."""
+
+    def perf_counter(self) -> float:
+        return self.time()
+
+    def perf_counter_ns(self) -> int:
+        return self._now_ns()
 
 
 class _AgentDatetime:

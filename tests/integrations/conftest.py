@@ -67,6 +67,11 @@ _SDK_MODULES = (
     "pydantic_ai",
     "pydantic_ai.models.openai",
     "pydantic_ai.providers.openai",
+    # mcp 2's MCPServer derives a key with cryptography's HKDF when it is made: cryptography's
+    # Rust extension keeps the classes of the first import, so a copy of its modules imported
+    # again by a later inner run fails that check ("Expected instance of hashes.HashAlgorithm")
+    "cryptography.hazmat.primitives.hashes",
+    "mcp.server.mcpserver",
 )
 
 

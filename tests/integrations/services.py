@@ -119,8 +119,8 @@ class _Service:
 
 class FakeOpenAI(_Service):
     """``/v1/chat/completions`` (text, tool calls, SSE streaming), ``/v1/responses`` (plain and
-    streaming) and ``/v1/responses/input_tokens`` (a count), ``/v1/models`` (one page) and the
-    429 rate-limit error."""
+    streaming), ``/v1/responses/input_tokens`` (a count) and ``/v1/responses/compact`` (an
+    encrypted compaction), ``/v1/models`` (one page) and the 429 rate-limit error."""
 
     name = "FakeOpenAI"
 
@@ -130,6 +130,23 @@ class FakeOpenAI(_Service):
             return self.chat(body)
         if path.endswith("/responses"):
             return self.responses(body)
+        if path.endswith("/responses/compact"):  # the conversation, compacted (encrypted)
+            key = _digest(json.dumps(body, sort_keys=True))
+            return httpx2.Response(
+                200,
+                json={
+                    "id": f"resp_cmp_{key[:24]}",
+                    "object": "response.compaction",
+                    "created_at": CREATED,
+                    "output": [
+                        {"id": f"cmp_{key[:24]}", "type": "compaction",
+                         "encrypted_content": f"gAAAAA{key}{key}"},
+                    ],
+                    "usage": {"input_tokens": 40, "output_tokens": 10, "total_tokens": 50,
+                              "input_tokens_details": {"cached_tokens": 0},
+                              "output_tokens_details": {"reasoning_tokens": 0}},
+                },
+            )  # fmt: skip
         if path.endswith("/responses/input_tokens"):  # what the input would count, not sent
             return httpx2.Response(
                 200,

@@ -1,6 +1,7 @@
-"""An openai agent whose tools come from an MCP server (the ``mcp`` SDK's ``FastMCP``, reached
-through an in-memory ``ClientSession``): the tools are listed with ``list_tools``, handed to the
-model as function tools, and called with ``call_tool``; all three targets are mocked.
+"""An openai agent whose tools come from an MCP server (the ``mcp`` SDK's ``MCPServer``, reached
+through the ``ClientSession`` of an in-process ``mcp.Client``): the tools are listed with
+``list_tools``, handed to the model as function tools, and called with ``call_tool``; all three
+targets are mocked.
 
 Two tools of a real server failed this agent before the fixes:
 
@@ -30,10 +31,10 @@ MOCK = {
 AGENT = '''
 import random
 
-from mcp.server.fastmcp import FastMCP, Image
-from mcp.shared.memory import create_connected_server_and_client_session
+from mcp import Client
+from mcp.server.mcpserver import Image, MCPServer
 
-server = FastMCP("museum")
+server = MCPServer("museum")
 #: 45 bytes: a tiny PNG as a tool would return it, 60 characters of base64
 PNG = random.Random(3).randbytes(45)
 
@@ -62,24 +63,25 @@ class Guide:
         self.seen = list(state["seen"])
 
     async def ask(self, question):
-        async with create_connected_server_and_client_session(server._mcp_server) as session:
+        async with Client(server) as client:
+            session = client.session
             listed = await session.list_tools()
             tools = [{"type": "function", "function": {
-                "name": t.name, "description": t.description, "parameters": t.inputSchema}}
+                "name": t.name, "description": t.description, "parameters": t.input_schema}}
                 for t in listed.tools]
             messages = [{"role": "user", "content": question}]
             first = await self.client.chat.completions.create(
                 model="gpt-4o-mini", messages=messages, tools=tools)
             message = first.choices[0].message
             messages.append(message.model_dump(exclude_none=True))
-            schemas = {t.name: t.inputSchema for t in listed.tools}
+            schemas = {t.name: t.input_schema for t in listed.tools}
             for call in message.tool_calls:
                 arguments = json.loads(call.function.arguments)
                 jsonschema.validate(arguments, schemas[call.function.name])
                 result = await session.call_tool(call.function.name, arguments)
                 content = result.content[0]
                 text = content.text if content.type == "text" else (
-                    f"{content.mimeType} of {len(content.data)} characters")
+                    f"{content.mime_type} of {len(content.data)} characters")
                 self.seen.append([call.function.name, text])
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
             final = await self.client.chat.completions.create(
@@ -116,17 +118,17 @@ def test_tools_from_an_mcp_server_record_and_replay(stack: Stack) -> None:
     document = json.loads(golden.read_text())
     listed = next(s for s in document["trace"]["spans"] if s["name"].endswith("list_tools"))
     tools = listed["output"]["v"]["v"]["tools"]
-    schema = tools[0]["v"]["inputSchema"]["properties"]["token"]
+    schema = tools[0]["v"]["input_schema"]["properties"]["token"]
     assert schema == {"default": "", "title": "Token", "type": "string"}
-    assert '"cls": "mcp.types:ImageContent"' in golden.read_text()
+    assert '"cls": "mcp_types._types:ImageContent"' in golden.read_text()
 
 
 def test_a_changed_parameter_schema_diverges_naming_it(stack: Stack) -> None:
     stack.record()
     stack.edit(
         "mcp_agent",
-        '"parameters": t.inputSchema}}',
-        '"parameters": {**t.inputSchema, "properties": {**t.inputSchema["properties"], '
+        '"parameters": t.input_schema}}',
+        '"parameters": {**t.input_schema, "properties": {**t.input_schema["properties"], '
         '"token": {"type": "integer"}}}}}',
     )
     result = stack.replay()

@@ -19,9 +19,9 @@ from .harness import SUBPROCESS_TIMEOUT, Stack
 SERVER = '''
 import sys
 
-from mcp.server.fastmcp import FastMCP
+from mcp.server.mcpserver import MCPServer
 
-server = FastMCP("museum", log_level="WARNING")
+server = MCPServer("museum", log_level="WARNING")
 
 
 @server.tool()
@@ -38,7 +38,7 @@ AGENT = """
 import os
 import sys
 
-from mcp import ClientSession, StdioServerParameters
+from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -79,10 +79,17 @@ class Guide:
 
     async def browse_http(self, topic):
         url = os.environ["MUSEUM_URL"]
-        async with streamable_http_client(url) as (read, write, _):
+        async with streamable_http_client(url) as (read, write):
             text = await browse(read, write, topic)
         self.notes.append(text)
         return text
+
+    async def browse_client(self, topic):
+        async with Client(os.environ["MUSEUM_URL"]) as client:
+            listed = await client.list_tools()
+            result = await client.call_tool(listed.tools[0].name, {"query": topic})
+        self.notes.append(result.content[0].text)
+        return result.content[0].text
 """
 
 TESTS = """
@@ -115,6 +122,16 @@ def test_session_http(replay):
 @pytest.mark.replay(mock={"tool": "mcp.ClientSession.call_tool"})
 def test_call_tool_only_http(replay):
     assert asyncio.run(replay.run(app.Guide().browse_http, "Vermeer")) == ANSWER
+
+
+@pytest.mark.replay(mock={"tool": SESSION + ["mcp.ClientSession.send_discover"]})
+def test_client_http(replay):
+    assert asyncio.run(replay.run(app.Guide().browse_client, "Vermeer")) == ANSWER
+
+
+@pytest.mark.replay(mock={"tool": SESSION})
+def test_client_http_handshake_unmocked(replay):
+    assert asyncio.run(replay.run(app.Guide().browse_client, "Vermeer")) == ANSWER
 """
 
 
@@ -130,9 +147,9 @@ def http_server(stack: Stack) -> Iterator[str]:
     """The URL of the museum server over streamable HTTP, run in a thread of this process while
     the test runs (a replay that connects to it is stopped by the network guard)."""
     import uvicorn
-    from mcp.server.fastmcp import FastMCP
+    from mcp.server.mcpserver import MCPServer
 
-    server = FastMCP("museum", log_level="WARNING")
+    server = MCPServer("museum", log_level="WARNING")
 
     @server.tool()
     def search_collection(query: str) -> str:
@@ -171,11 +188,13 @@ def test_replays_need_no_server_but_the_stdio_command(
     stack: Stack, http_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MUSEUM_URL", http_server)
-    _run(stack, "--clearstone-record").assert_outcomes(passed=4)
+    selected = ("-k", "not handshake_unmocked")
+    _run(stack, "--clearstone-record", *selected).assert_outcomes(passed=5)
     (stack.path / "museum_server.py").unlink()
-    # with the three methods mocked nothing connects; with call_tool alone the guard blocks
-    result = _run(stack)
-    result.assert_outcomes(passed=3, failed=1)
+    # with the three methods mocked nothing connects (with mcp.Client, its handshake too); with
+    # call_tool alone the guard blocks
+    result = _run(stack, *selected)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(
         [
             "E * test_museum.py::test_call_tool_only_http tried to connect to 127.0.0.1 port * "
@@ -209,8 +228,26 @@ def test_a_blocked_mcp_connection_names_the_session_methods_to_mock(
             "E * It is the MCP client (mcp.client.streamable_http) sending a message to its "
             "server for a ClientSession method that is not mocked. Mock each ClientSession "
             "method the agent calls (mcp.ClientSession.initialize, "
-            "mcp.ClientSession.list_tools, mcp.ClientSession.call_tool, ...), or a function "
-            "of your own that opens the session and returns what the agent uses*",
+            "mcp.ClientSession.list_tools, mcp.ClientSession.call_tool, ...; mcp 2's "
+            "mcp.Client connects with mcp.ClientSession.send_discover, and with initialize "
+            "where the server is older), or a function of your own that opens the session and "
+            "returns what the agent uses*",
         ]
     )
     assert "Mock the function that makes this call" not in result.stdout.str()
+
+
+def test_a_blocked_handshake_of_an_mcp_client_names_send_discover(
+    stack: Stack, http_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mcp 2's ``mcp.Client`` connects with ``server/discover`` (``ClientSession.send_discover``),
+    not ``initialize``: an agent on it, mocked as the guard's message said (``initialize``,
+    ``list_tools``, ``call_tool``), was blocked again at each replay by the same message."""
+    monkeypatch.setenv("MUSEUM_URL", http_server)
+    _run(stack, "--clearstone-record", "-k", "handshake_unmocked").assert_outcomes(passed=1)
+    result = _run(stack, "-k", "handshake_unmocked")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*It is the MCP client (mcp.client.streamable_http) *; mcp 2's mcp.Client connects "
+         "with mcp.ClientSession.send_discover, and with initialize where the server is older)*"]
+    )

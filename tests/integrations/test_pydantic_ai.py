@@ -464,6 +464,55 @@ def test_a_re_record_of_an_unchanged_agent_leaves_its_golden_as_it_was(
     stack.replay_passes()
 
 
+STREAMED_HISTORY_TEST = f"""
+import asyncio
+
+import pytest
+
+import pydantic_ai_agent as app
+
+
+class Chat:
+    def __init__(self):
+        self.agent = app.make_agent(app.make_model())
+        self.history = []
+
+    def get_state(self):
+        return {{"history": self.history}}
+
+    def load_state(self, state):
+        self.history = list(state["history"])
+
+    async def say(self, text):
+        async with self.agent.run_stream(text, message_history=self.history) as result:
+            answer = await result.get_output()
+        self.history = result.all_messages()
+        return answer
+
+
+@pytest.mark.replay("goldens/streamed_history.ckpt", mock={{"llm": "{ACREATE}"}})
+def test_it(replay):
+    assert asyncio.run(replay.run(Chat().say, "Best room?")) == "Answer to 'Best room?'"
+"""
+
+
+def test_a_re_record_of_a_streamed_run_keeping_its_messages_leaves_its_golden_as_it_was(
+    stack: Stack,
+) -> None:
+    """pydantic-ai 2.78 times each model request with ``time.perf_counter_ns()`` into the
+    response's ``duration``: a streamed run's request runs live on record and on replay alike,
+    so every re-record of an unchanged agent that keeps ``result.all_messages()`` wrote another
+    duration into its state, and its summary listed the state as changed."""
+    stack.write_test("streamed_history", STREAMED_HISTORY_TEST)
+    stack.record()
+    (golden,) = stack.goldens()
+    first = _without_span_times(golden)
+    result = stack.record()
+    assert _without_span_times(golden) == first
+    result.stdout.fnmatch_lines(["*goldens/streamed_history.ckpt: unchanged*"])
+    stack.replay_passes()
+
+
 FALLBACK_REQUEST_TEST = """
 import pytest
 from pydantic_ai.models.fallback import FallbackModel
@@ -646,6 +695,70 @@ def test_counting_tokens_before_the_mocked_request_warns_naming_the_method_to_mo
     stack.replay_passes()
 
 
+COMPACTING_AGENT = """
+import pydantic_ai_agent as app
+import services
+from pydantic_ai import Agent
+from pydantic_ai.capabilities import NativeCompaction
+from pydantic_ai.models.openai import OpenAIResponsesModel
+from pydantic_ai.providers.openai import OpenAIProvider
+
+
+def chat(first, second):
+    provider = OpenAIProvider(http_client=services.OPENAI.async_client())
+    agent = Agent(OpenAIResponsesModel(app.MODEL, provider=provider),
+                  capabilities=[NativeCompaction()])
+    history = agent.run_sync(first).all_messages()
+    return agent.run_sync(second, message_history=history, compact=True).output
+"""
+
+COMPACTING_TEST = """
+import pytest
+
+import compacting_agent
+
+
+@pytest.mark.replay("goldens/compacting.ckpt", mock={"llm": TARGETS})
+def test_it(replay):
+    answer = replay.run(compacting_agent.chat, "Audio guide?", "And the cafe?")
+    assert answer.startswith("Answer to 'And the cafe?'")
+"""
+
+COMPACT_MESSAGES = "pydantic_ai.models.openai.OpenAIResponsesModel.compact_messages"
+
+
+def test_compacting_the_history_beside_the_mocked_request_warns_naming_the_method_to_mock(
+    stack: Stack,
+) -> None:
+    """pydantic-ai 2.78 compacts a run's history (``NativeCompaction``, ``compact=True``) with
+    a request of the model's own, ``compact_messages`` (the Responses API's
+    ``/responses/compact``): with ``request`` mocked, the recording passed silently, the
+    compaction made live, and every replay made it live again (the network guard blocks it)."""
+    if not hasattr(pytest.importorskip("pydantic_ai.capabilities"), "NativeCompaction"):
+        pytest.skip("a pydantic-ai without compaction (2.68)")
+    (stack.path / "compacting_agent.py").write_text(COMPACTING_AGENT)
+    stack.write_test("compacting", COMPACTING_TEST.replace("TARGETS", repr(RESPONSES_REQUEST)))
+    result = stack.try_record("-W", "default::UserWarning")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*UnmockedCallWarning: test_compacting.py::test_it: {COMPACT_MESSAGES!r} was "
+            "called while recording and ran live: it sends a request of its own to the API the "
+            f"mock target {RESPONSES_REQUEST!r} sends to*Mock it too (mock={{'llm': "
+            f"[[]{RESPONSES_REQUEST!r}, {COMPACT_MESSAGES!r}]}})",
+        ]
+    )
+    # the fix it names records and replays, the compaction from the golden
+    stack.write_test(
+        "compacting",
+        COMPACTING_TEST.replace("TARGETS", repr([RESPONSES_REQUEST, COMPACT_MESSAGES])),
+    )
+    result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
+    result.assert_outcomes(passed=1)
+    assert f'"name": "{COMPACT_MESSAGES}"' in stack.goldens()[0].read_text()
+    stack.replay_passes()
+
+
 def test_a_method_making_its_request_live_at_each_turn_warns_once(stack: Stack) -> None:
     """A test whose agent counts tokens live before each of its two turns is warned once about
     ``count_tokens`` (the warning names the method, not each call)."""
@@ -678,7 +791,7 @@ def lookup(query: str) -> str:
 class ClaudeGuide:
     def __init__(self) -> None:
         client = AsyncAnthropic(http_client=services.ANTHROPIC.async_client(), max_retries=0)
-        model = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(
+        model = AnthropicModel("claude-sonnet-4-6", provider=AnthropicProvider(
             anthropic_client=client))
         self.agent = Agent(model, model_settings={
             "anthropic_thinking": {"type": "enabled", "budget_tokens": 1024}})
@@ -1121,7 +1234,7 @@ class Panel:
 
     def ask(self, question):
         answer = app.make_agent(app.make_model()).run_sync(question).output
-        claude = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(
+        claude = AnthropicModel("claude-sonnet-4-6", provider=AnthropicProvider(
             http_client=services.ANTHROPIC.async_client()))
         checked = Agent(claude, system_prompt="Check the answer.").run_sync(answer).output
         self.answers.append([answer, checked])

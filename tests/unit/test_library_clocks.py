@@ -29,6 +29,29 @@ def test_pydantic_ais_message_times_and_attempt_durations_read_the_agents_clock(
     assert utils.now_utc() > WHEN  # put back
 
 
+@pytest.mark.parametrize(
+    "module",
+    [
+        "pydantic_ai.models",
+        "pydantic_ai.models._continuation",
+        "pydantic_ai.models.instrumented",
+        "pydantic_ai._agent_graph",
+    ],
+)
+def test_pydantic_ais_request_timers_read_the_agents_clock(module: str) -> None:
+    """pydantic-ai 2.78 times each model request with ``time.perf_counter_ns()`` into its
+    answer (``ModelResponse.duration``): a live request recorded another duration on each
+    re-record of an unchanged agent, in the answer and in the message history the agent kept."""
+    reader = pytest.importorskip(module)
+    with DeterministicExecutionContext(WHEN, seed=1) as ctx, ctx.suspended():
+        began = reader.time.perf_counter_ns()
+        time.sleep(0.01)
+        assert reader.time.perf_counter_ns() - began == 0  # (no time passes on a frozen clock)
+        assert reader.time.perf_counter() == WHEN.timestamp()
+        assert reader.time.monotonic() > 0  # (the rest of the module is the real one)
+    assert reader.time is time
+
+
 def test_a_streamed_output_is_grouped_item_by_item() -> None:
     utils = pytest.importorskip("pydantic_ai._utils")
 
