@@ -133,3 +133,17 @@ def test_an_xfail_mark_with_raises_fails_on_a_missing_golden(pytester: pytest.Py
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*checkpoint not found*"])
+
+
+def test_a_strict_xfail_test_run_with_runxfail_records_its_golden(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --runxfail runs an xfail test as if it were not marked: a strict one that passes is
+    # PASSED, so its recording writes the golden (no XPASS(strict) failure to refuse it for)
+    _suite(pytester, "strict=True, ")
+    monkeypatch.setenv("PASSES", "1")
+    result = pytester.runpytest("--clearstone-record", "--runxfail")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["goldens written:", "  goldens/test_it/test_a.ckpt: new"])
+    result.stdout.no_fnmatch_line("goldens not written*")
+    assert pytester.path.joinpath(*GOLDEN).is_file()
