@@ -419,3 +419,31 @@ def test_a_secret_value_seen_in_the_run_is_withheld_from_the_spans_of_a_test_not
         "RuntimeError: failed for [REDACTED]"
     )
     assert spans["crm"].output == "token [REDACTED]"
+
+
+
+
+def test_a_secret_a_user_span_of_a_recording_held_is_kept_out_of_its_golden(pytester):
+    # a user span of a recording passes through the recording's own redaction: a value it
+    # replaced (under a secret key) is a secret the golden is checked for, so the agent's
+    # answer repeating it refuses the golden rather than reaching the committed file
+    pytester.makepyfile(
+        test_secret="""
+        import pytest
+
+        @pytest.mark.replay("goldens/step.ckpt", mock={})
+        def test_marked(replay, clearstone_tracer):
+            with clearstone_tracer.span("login", attributes={"password": "hunter2-hunter2"}):
+                pass
+            replay.run(str, "the password is hunter2-hunter2")
+        """
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the golden checkpoint was not written: *step.ckpt: the value at 'password' in the "
+            "span attributes of login is in the outcome at outcome* (the value is not shown here)*"
+        ]
+    )
+    assert not (pytester.path / "goldens" / "step.ckpt").exists()
