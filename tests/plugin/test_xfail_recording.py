@@ -147,3 +147,20 @@ def test_a_strict_xfail_test_run_with_runxfail_records_its_golden(
     result.stdout.fnmatch_lines(["goldens written:", "  goldens/test_it/test_a.ckpt: new"])
     result.stdout.no_fnmatch_line("goldens not written*")
     assert pytester.path.joinpath(*GOLDEN).is_file()
+
+
+@pytest.mark.parametrize(
+    ("raises", "outcome"), [("", "xfailed"), ("raises=ZeroDivisionError, ", "failed")]
+)
+def test_a_golden_an_xpass_cannot_write_fails_it_unless_its_mark_expects_any_failure(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, raises: str, outcome: str
+) -> None:
+    # a golden that cannot be written fails the recording as if its call had raised that: an
+    # xfail mark expecting any failure takes it for the expected one, a mark expecting the
+    # agent's own error (raises=) does not
+    _suite(pytester, raises)
+    pytester.path.joinpath(GOLDEN[0]).write_text("a file where the goldens' directory goes")
+    monkeypatch.setenv("PASSES", "1")
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(**{outcome: 1})
+    result.stdout.fnmatch_lines(["  test_it.py::test_a: it could not be saved"])
