@@ -44,6 +44,40 @@ def test_a_failing_test_leaves_its_root_span_in_error(pytester):
     assert "the plan was wrong" in (root.status_message or "")
 
 
+def test_an_unmarked_test_using_the_tracer_is_not_counted_diverged_by_a_replay_error(pytester):
+    # Expected: a test without the replay marker has no golden, so a replay error from the API
+    # used directly (a DeterministicExecutionContext whose responses ran out) is its failure
+    # only, as for the same test without clearstone_tracer. Before the fix the traced one was
+    # counted "1 diverged" and named under the record-diverged hint, which cannot record it.
+    pytester.makepyfile(
+        app="def complete(prompt):\n    return 'live'\n",
+        test_plain="""
+        import datetime as dt
+
+        import app
+        from pytest_clearstone.debugging import DeterministicExecutionContext
+
+        WHEN = dt.datetime(2024, 1, 15, tzinfo=dt.timezone.utc)
+
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("step"):
+                with DeterministicExecutionContext(WHEN, {"app.complete": []}):
+                    app.complete("hi")
+
+        def test_untraced():
+            with DeterministicExecutionContext(WHEN, {"app.complete": []}):
+                app.complete("hi")
+        """,
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*ReplayExhaustedError*"])
+    result.stdout.no_fnmatch_line("*checkpoint(s) replayed, 0 recorded, 1 diverged*")
+    result.stdout.no_fnmatch_line("hint: *")
+    result.stdout.no_fnmatch_line("  test_plain.py::test_traced")
+
+
 def test_recorded_calls_nest_under_the_open_user_span(project, pytester):
     pytester.makepyfile(
         test_agent="""
