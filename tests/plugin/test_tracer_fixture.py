@@ -7,6 +7,7 @@ import json
 import pytest
 
 from pytest_clearstone.observability import TraceStore
+from tests.inner_runs import LEAN_ARGS
 
 
 def test_user_spans_nest_under_the_test_root_span(pytester):
@@ -122,9 +123,11 @@ FOREIGN = (
 )
 
 
-def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytester):
+@pytest.mark.parametrize("xdist", [False, True], ids=["", "xdist"])
+def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytester, xdist):
     # the tracer's spans are written when the run ends: a store that refuses them is reported
-    # in the summary and fails the run (before, pytest crashed with the traceback)
+    # in the summary and fails the run (before, pytest crashed with the traceback); under
+    # pytest-xdist the worker's store tells the controller, which reports
     before = _foreign_store(pytester.path / "store.db")
     pytester.makepyfile(
         test_traced="""
@@ -134,7 +137,12 @@ def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytest
         """
     )
     # (a record run: a replay's spans are diagnostics, it only warns — test_git_workflow.py)
-    result = pytester.runpytest("--clearstone-record", "--clearstone-db", "store.db")
+    args = ("--clearstone-record", "--clearstone-db", "store.db")
+    if xdist:
+        pytest.importorskip("xdist")
+        result = pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "1", *args)
+    else:
+        result = pytester.runpytest(*args)
     result.assert_outcomes(passed=1)
     assert result.ret == 1
     result.stdout.fnmatch_lines(
@@ -143,6 +151,8 @@ def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytest
     result.stdout.fnmatch_lines([FOREIGN])
     result.stdout.no_fnmatch_line("*Traceback*")
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    # (told once: not again on stderr as the process ends, the spans having been let go)
+    result.stderr.no_fnmatch_line("*span(s) were not written*")
     assert (pytester.path / "store.db").read_bytes() == before
 
 
