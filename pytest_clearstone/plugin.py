@@ -2076,8 +2076,8 @@ def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
     replay = item.stash.get(_REPLAY, None)
     if replay is None or isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
         return  # (not marked, or skipped, or xfailed)
-    if any(str(name).startswith("clearstone") for name, _ in item.user_properties):
-        return  # (the marker's own problem, already noted)
+    if any(str(name) in _ATTEMPT_NOTES for name, _ in item.user_properties):
+        return  # (the marker's own problem, already noted; not record-diverged's re-run note)
     if replay.mode == "record":
         _outcome(item, "failed")
         _not_written(item, f"its set-up failed while recording ({type(exc).__name__})")
