@@ -164,3 +164,35 @@ def test_a_golden_an_xpass_cannot_write_fails_it_unless_its_mark_expects_any_fai
     result = pytester.runpytest("--clearstone-record")
     result.assert_outcomes(**{outcome: 1})
     result.stdout.fnmatch_lines(["  test_it.py::test_a: it could not be saved"])
+
+
+
+def test_record_diverged_leaves_an_xfail_test_that_diverged_as_it_is(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an xfail test whose replay diverged failed as its mark expects: record-diverged does not
+    # run it again live (where it would pass, and write over its golden)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(APP),
+        test_it="""
+        import os
+        import pytest
+        import app
+
+        @pytest.mark.xfail(reason="the answer is wrong")
+        @pytest.mark.replay(mock={"llm": "app.complete"})
+        def test_a(replay):
+            answer = replay.run(app.complete, os.environ.get("QUESTION", "hello"))
+            assert answer.startswith("HELLO")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(xpassed=1)
+    golden = pytester.path.joinpath(*GOLDEN)
+    before = golden.read_bytes()
+    monkeypatch.setenv("QUESTION", "hello again")  # the replay diverges
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(xfailed=1)
+    result.stdout.no_fnmatch_line("*re-recorded*")
+    result.stdout.no_fnmatch_line("goldens written:")
+    assert golden.read_bytes() == before
