@@ -1628,7 +1628,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 _outcome(item, "replayed")
     except BaseException as exc:
         error = exc
-        _outcome_of_failure(item, exc)
+        if replay is not None:  # (an unmarked test with clearstone_tracer has no golden)
+            _outcome_of_failure(item, exc)
         if "diverged" in subtests and not recording:  # (what the test then failed on follows)
             _outcome(item, "diverged")
             _note_reader(item, replay)
@@ -2077,8 +2078,8 @@ def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
     replay = item.stash.get(_REPLAY, None)
     if replay is None or isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
         return  # (not marked, or skipped, or xfailed)
-    if any(str(name).startswith("clearstone") for name, _ in item.user_properties):
-        return  # (the marker's own problem, already noted)
+    if any(str(name) in _ATTEMPT_NOTES for name, _ in item.user_properties):
+        return  # (the marker's own problem, already noted; not record-diverged's re-run note)
     if replay.mode == "record":
         _outcome(item, "failed")
         _not_written(item, f"its set-up failed while recording ({type(exc).__name__})")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -122,7 +123,8 @@ def test_pdb_opens_in_the_agent_frame_of_a_divergence_in_a_group(changed, monkey
     if sys.platform == "win32":
         pytest.skip("needs a pseudo-terminal")
     library = changed.path.parent / f"{changed.path.name}_site" / "site-packages"
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(library), str(changed.path)]))
+    root = Path(__file__).resolve().parents[2]  # (this checkout's plugin, not an installed one)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(library), str(changed.path), str(root)]))
     child = changed.spawn_pytest(
         f"{LEAN_ADDOPTS} --pdb test_agent.py::test_fan_out", expect_timeout=30
     )

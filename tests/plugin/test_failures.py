@@ -396,6 +396,24 @@ def test_corrupt_checkpoint_gives_the_checkpoint_error(recorded):
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
+def test_a_corrupt_golden_read_by_the_checkpoint_fixture_is_counted_unreadable(recorded):
+    # the checkpoint fixture reads the golden in the test's set-up, which then errors: the
+    # summary still counts it (as the replay's own read of it is counted)
+    test = recorded.pytester.path / "test_agent.py"
+    test.write_text(test.read_text().replace("(replay):", "(replay, checkpoint):"))
+    text = recorded.golden.read_text()
+    recorded.golden.write_text(text[: len(text) // 2])
+    result = recorded.replay()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*billing.ckpt is not a readable checkpoint: truncated or not JSON*",
+            "*= clearstone =*",
+            "0 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 unreadable",
+        ]
+    )
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="devices and FIFOs are POSIX")
 @pytest.mark.parametrize("kind", ["character device", "FIFO"])
 def test_a_golden_that_is_a_device_or_a_fifo_is_refused_unread(project, pytester, kind):

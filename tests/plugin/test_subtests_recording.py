@@ -270,3 +270,24 @@ def test_a_golden_mismatch_in_a_subtest_is_counted_diverged_and_re_recorded(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([f"re-recorded (diverged on replay): {node_id}"])
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_subtest_failing_on_its_own_assertion_is_not_diverged_and_not_re_recorded(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a subtest that fails on the test's own assertion, the replay matching its golden, is no
+    # divergence: no re-record hint, and record-diverged neither runs it live nor touches it
+    _, golden = _suite(pytester, "subtests")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    before = golden.read_bytes()
+    monkeypatch.setenv("BUG", "1")
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(failed=2)  # the subtest and its test
+    replayed.stdout.fnmatch_lines(["*= clearstone =*", "* 0 diverged"])
+    replayed.stdout.no_fnmatch_line("hint: *")
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["* 0 recorded, 0 diverged"])
+    result.stdout.no_fnmatch_line("*re-recorded*")
+    result.stdout.no_fnmatch_line("goldens not written*")
+    assert golden.read_bytes() == before

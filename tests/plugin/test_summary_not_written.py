@@ -220,6 +220,44 @@ def test_a_test_whose_set_up_failed_is_listed_as_not_written_and_counted_missing
     replayed.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 missing"])
 
 
+LIVE_SET_UP_FAILS = """
+import os
+import pytest
+import app
+
+@pytest.fixture
+def service(replay):
+    if replay.recording and os.environ.get("SERVICE_BROKEN"):
+        raise RuntimeError("no live service")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay, service):
+    assert replay.run(app.complete, "hello" + os.environ.get("PROMPT_SUFFIX", ""))
+"""
+
+
+def test_a_rerecord_whose_set_up_failed_is_listed_as_a_record_run_lists_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: record-diverged's live re-run whose fixture failed is listed with the reason
+    # --clearstone-record gives. Before the fix it said only "the test failed while
+    # recording": the run's "re-recorded" note was taken for a problem the marker had noted.
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(LIVE_SET_UP_FAILS))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("PROMPT_SUFFIX", "!")  # the agent changed: the replay diverges
+    monkeypatch.setenv("SERVICE_BROKEN", "1")  # and the live re-run's set-up fails
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "0 checkpoint(s) replayed, 0 recorded, 1 diverged",
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_a: its set-up failed while recording (RuntimeError)",
+        ]
+    )
+
+
 UNITTEST_TESTS = """
 import unittest
 import pytest

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from pytest_clearstone.observability import TraceStore
+from tests.inner_runs import LEAN_ARGS
 
 
 def test_user_spans_nest_under_the_test_root_span(pytester):
@@ -42,6 +43,40 @@ def test_a_failing_test_leaves_its_root_span_in_error(pytester):
     root = store.get_trace(summary.trace_id).root_span
     assert root is not None and root.status == "ERROR"
     assert "the plan was wrong" in (root.status_message or "")
+
+
+def test_an_unmarked_test_using_the_tracer_is_not_counted_diverged_by_a_replay_error(pytester):
+    # Expected: a test without the replay marker has no golden, so a replay error from the API
+    # used directly (a DeterministicExecutionContext whose responses ran out) is its failure
+    # only, as for the same test without clearstone_tracer. Before the fix the traced one was
+    # counted "1 diverged" and named under the record-diverged hint, which cannot record it.
+    pytester.makepyfile(
+        app="def complete(prompt):\n    return 'live'\n",
+        test_plain="""
+        import datetime as dt
+
+        import app
+        from pytest_clearstone.debugging import DeterministicExecutionContext
+
+        WHEN = dt.datetime(2024, 1, 15, tzinfo=dt.timezone.utc)
+
+        def test_traced(clearstone_tracer):
+            with clearstone_tracer.span("step"):
+                with DeterministicExecutionContext(WHEN, {"app.complete": []}):
+                    app.complete("hi")
+
+        def test_untraced():
+            with DeterministicExecutionContext(WHEN, {"app.complete": []}):
+                app.complete("hi")
+        """,
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*ReplayExhaustedError*"])
+    result.stdout.no_fnmatch_line("*checkpoint(s) replayed, 0 recorded, 1 diverged*")
+    result.stdout.no_fnmatch_line("hint: *")
+    result.stdout.no_fnmatch_line("  test_plain.py::test_traced")
 
 
 def test_recorded_calls_nest_under_the_open_user_span(project, pytester):
@@ -88,9 +123,11 @@ FOREIGN = (
 )
 
 
-def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytester):
+@pytest.mark.parametrize("xdist", [False, True], ids=["", "xdist"])
+def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytester, xdist):
     # the tracer's spans are written when the run ends: a store that refuses them is reported
-    # in the summary and fails the run (before, pytest crashed with the traceback)
+    # in the summary and fails the run (before, pytest crashed with the traceback); under
+    # pytest-xdist the worker's store tells the controller, which reports
     before = _foreign_store(pytester.path / "store.db")
     pytester.makepyfile(
         test_traced="""
@@ -100,7 +137,12 @@ def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytest
         """
     )
     # (a record run: a replay's spans are diagnostics, it only warns — test_git_workflow.py)
-    result = pytester.runpytest("--clearstone-record", "--clearstone-db", "store.db")
+    args = ("--clearstone-record", "--clearstone-db", "store.db")
+    if xdist:
+        pytest.importorskip("xdist")
+        result = pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "1", *args)
+    else:
+        result = pytester.runpytest(*args)
     result.assert_outcomes(passed=1)
     assert result.ret == 1
     result.stdout.fnmatch_lines(
@@ -109,6 +151,8 @@ def test_spans_the_store_refuses_at_the_end_fail_the_run_with_its_message(pytest
     result.stdout.fnmatch_lines([FOREIGN])
     result.stdout.no_fnmatch_line("*Traceback*")
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    # (told once: not again on stderr as the process ends, the spans having been let go)
+    result.stderr.no_fnmatch_line("*span(s) were not written*")
     assert (pytester.path / "store.db").read_bytes() == before
 
 
@@ -419,3 +463,31 @@ def test_a_secret_value_seen_in_the_run_is_withheld_from_the_spans_of_a_test_not
         "RuntimeError: failed for [REDACTED]"
     )
     assert spans["crm"].output == "token [REDACTED]"
+
+
+
+
+def test_a_secret_a_user_span_of_a_recording_held_is_kept_out_of_its_golden(pytester):
+    # a user span of a recording passes through the recording's own redaction: a value it
+    # replaced (under a secret key) is a secret the golden is checked for, so the agent's
+    # answer repeating it refuses the golden rather than reaching the committed file
+    pytester.makepyfile(
+        test_secret="""
+        import pytest
+
+        @pytest.mark.replay("goldens/step.ckpt", mock={})
+        def test_marked(replay, clearstone_tracer):
+            with clearstone_tracer.span("login", attributes={"password": "hunter2-hunter2"}):
+                pass
+            replay.run(str, "the password is hunter2-hunter2")
+        """
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the golden checkpoint was not written: *step.ckpt: the value at 'password' in the "
+            "span attributes of login is in the outcome at outcome* (the value is not shown here)*"
+        ]
+    )
+    assert not (pytester.path / "goldens" / "step.ckpt").exists()

@@ -162,13 +162,19 @@ def test_prune_keeps_the_goldens_of_a_collect_ignore_in_a_conftest_below_the_roo
     assert all(g.is_file() for g in sdk)
 
 
+@pytest.mark.parametrize("xdist", [False, True], ids=["", "xdist"])
 def test_prune_deletes_nothing_when_a_conftest_s_collect_ignore_glob_leaves_paths_out(
-    sdk, pytester: pytest.Pytester
+    sdk, pytester: pytest.Pytester, xdist: bool
 ) -> None:
-    # which goldens the glob's tests use is not worked out: the run is a subset
+    # which goldens the glob's tests use is not worked out: the run is a subset (under xdist
+    # only the workers, which load the conftest, know it, and tell the controller, which prunes)
     stale = _stale(pytester)
     pytester.makeconftest('collect_ignore_glob = ["sdk/*"]\n')
-    result = pytester.runpytest("--clearstone-prune-unused")
+    if xdist:
+        pytest.importorskip("xdist")
+        result = pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2", "--clearstone-prune-unused")
+    else:
+        result = pytester.runpytest("--clearstone-prune-unused")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         ["--clearstone-prune-unused: nothing deleted (collect_ignore_glob in conftest.py)"]

@@ -133,3 +133,66 @@ def test_an_xfail_mark_with_raises_fails_on_a_missing_golden(pytester: pytest.Py
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*checkpoint not found*"])
+
+
+def test_a_strict_xfail_test_run_with_runxfail_records_its_golden(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --runxfail runs an xfail test as if it were not marked: a strict one that passes is
+    # PASSED, so its recording writes the golden (no XPASS(strict) failure to refuse it for)
+    _suite(pytester, "strict=True, ")
+    monkeypatch.setenv("PASSES", "1")
+    result = pytester.runpytest("--clearstone-record", "--runxfail")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["goldens written:", "  goldens/test_it/test_a.ckpt: new"])
+    result.stdout.no_fnmatch_line("goldens not written*")
+    assert pytester.path.joinpath(*GOLDEN).is_file()
+
+
+@pytest.mark.parametrize(
+    ("raises", "outcome"), [("", "xfailed"), ("raises=ZeroDivisionError, ", "failed")]
+)
+def test_a_golden_an_xpass_cannot_write_fails_it_unless_its_mark_expects_any_failure(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, raises: str, outcome: str
+) -> None:
+    # a golden that cannot be written fails the recording as if its call had raised that: an
+    # xfail mark expecting any failure takes it for the expected one, a mark expecting the
+    # agent's own error (raises=) does not
+    _suite(pytester, raises)
+    pytester.path.joinpath(GOLDEN[0]).write_text("a file where the goldens' directory goes")
+    monkeypatch.setenv("PASSES", "1")
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(**{outcome: 1})
+    result.stdout.fnmatch_lines(["  test_it.py::test_a: it could not be saved"])
+
+
+
+def test_record_diverged_leaves_an_xfail_test_that_diverged_as_it_is(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an xfail test whose replay diverged failed as its mark expects: record-diverged does not
+    # run it again live (where it would pass, and write over its golden)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(APP),
+        test_it="""
+        import os
+        import pytest
+        import app
+
+        @pytest.mark.xfail(reason="the answer is wrong")
+        @pytest.mark.replay(mock={"llm": "app.complete"})
+        def test_a(replay):
+            answer = replay.run(app.complete, os.environ.get("QUESTION", "hello"))
+            assert answer.startswith("HELLO")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(xpassed=1)
+    golden = pytester.path.joinpath(*GOLDEN)
+    before = golden.read_bytes()
+    monkeypatch.setenv("QUESTION", "hello again")  # the replay diverges
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(xfailed=1)
+    result.stdout.no_fnmatch_line("*re-recorded*")
+    result.stdout.no_fnmatch_line("goldens written:")
+    assert golden.read_bytes() == before
