@@ -14,10 +14,12 @@ from typing import Any, TypeVar
 from .. import codec
 from ..arguments import (
     EXTRA_HEADERS,
+    SEND_STREAM,
     binder,
     class_as_recorded,
     headers_as_recorded,
     models_as_recorded,
+    send_stream_as_recorded,
     settings_as_recorded,
     without_package_versions,
 )
@@ -977,9 +979,9 @@ class TargetReplay:
         LangChain releases an older golden recorded in its ``self`` are left out, its class
         path is the live one's when both reach the same class (moved by a library release
         since the recording, :func:`class_as_recorded`), the headers of ``extra_headers``
-        naming a library's release are the live ones (:func:`headers_as_recorded`), and
-        arguments
-        an older golden recorded at their default value are left out."""
+        naming a library's release are the live ones (:func:`headers_as_recorded`), so is the
+        ``stream`` of an HTTP client's ``send`` (:func:`send_stream_as_recorded`), and
+        arguments an older golden recorded at their default value are left out."""
         value = recorded.value
         releases = False  # (the recorded self changed for the library's releases)
         if type(value) is dict and "self" in value:
@@ -1000,6 +1002,13 @@ class TargetReplay:
             headers = headers_as_recorded(arguments, value)
             if headers is not value:
                 value, releases = headers, True
+        if type(value) is dict and (SEND_STREAM in value or SEND_STREAM in arguments):
+            sent = send_stream_as_recorded(arguments, value)
+            if sent is not value:
+                from ..codec.clients import is_http_send  # (a stream given otherwise only)
+
+                if is_http_send(self.target.owner, self.target.name):
+                    value, releases = sent, True
         if type(value) is not dict or (value.keys() == arguments.keys() and not releases):
             return recorded, arguments  # the usual case: the same names
         if "self" in arguments and "self" not in value:
