@@ -236,6 +236,8 @@ def test_a_thinking_stream_mocked_at_send_records(stack: Stack) -> None:
 
 
 AT_SEND = """
+import asyncio
+
 import pytest
 
 import anthropic_agent as app
@@ -290,7 +292,7 @@ def test_a_golden_mocked_at_send_replays_after_the_sdk_reads_the_body_itself(
     ``root['stream']: added True`` (or ``True -> False``), though the request and the answer were
     the same: the replayed response is a read response either way, so ``stream`` is no part of
     the request a golden compares."""
-    stack.write_test("at_send", "import asyncio\n" + AT_SEND)
+    stack.write_test("at_send", AT_SEND)
     stack.record()
     for golden in stack.goldens():
         _other_release_of_send(golden)
