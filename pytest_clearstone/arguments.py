@@ -486,6 +486,26 @@ def headers_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[
     return {**recorded, EXTRA_HEADERS: {**theirs, **taken}}
 
 
+#: the argument of an ``httpx``/``httpx2`` client's ``send`` that leaves the body to its caller
+SEND_STREAM = "stream"
+
+
+def send_stream_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    """``recorded`` (the recorded arguments of an ``httpx``/``httpx2`` client's ``send``) with
+    its ``stream`` as ``live`` gives it: whether ``send`` reads the body or leaves it to the
+    caller is no part of the request, and the recorded answer replays as a read response either
+    way. anthropic 2.17 sends every request with ``stream=True`` and reads a non-streamed answer
+    itself, where 2.16 sent it with ``stream=False``: its upgrade changes no call. ``recorded``
+    itself when both read the body alike (``stream`` not given: ``False``)."""
+    mine = live.get(SEND_STREAM, False)
+    if bool(mine) is bool(recorded.get(SEND_STREAM, False)):
+        return recorded
+    kept = {k: v for k, v in recorded.items() if k != SEND_STREAM}
+    if SEND_STREAM in live:
+        kept[SEND_STREAM] = mine
+    return kept
+
+
 _binders: weakref.WeakKeyDictionary[Any, dict[bool, Binder]] = weakref.WeakKeyDictionary()
 
 

@@ -475,6 +475,12 @@ def _sdk_http_client(sdk: Any, is_async: bool) -> dict[str, Any]:
     return {"http_client": client_class(transport=_deferred_transport(http, is_async, limits))}
 
 
+def is_http_send(owner: Any, name: str) -> bool:
+    """Whether attribute ``name`` of ``owner`` is the ``send`` of an ``httpx``/``httpx2``
+    ``Client`` or ``AsyncClient`` class, or of a subclass of one."""
+    return name == "send" and isinstance(owner, type) and client_base(owner) in HTTP_CLIENTS
+
+
 def http_send_of(sdk: str, is_async: bool) -> str | None:
     """The ``send`` of the HTTP client class under the SDK of top-level package ``sdk``, the
     class of what its clients hold as ``_client`` (``"httpx2.Client.send"``,

@@ -14,10 +14,12 @@ from typing import Any, TypeVar
 from .. import codec
 from ..arguments import (
     EXTRA_HEADERS,
+    SEND_STREAM,
     binder,
     class_as_recorded,
     headers_as_recorded,
     models_as_recorded,
+    send_stream_as_recorded,
     settings_as_recorded,
     without_package_versions,
 )
@@ -510,11 +512,32 @@ def _short_repr(value: Any, limit: int = 200) -> str:
 
 def _holds(exc: BaseException, answer: Any) -> bool:
     """Whether ``exc`` keeps ``answer`` (a replayed call's result, not ``None``) in one of its
-    attributes: an SDK's error keeps the response it was made from (``error.response``)."""
+    attributes: an SDK's error keeps the response it was made from (``error.response``), or a
+    copy of it (openai 3.63 copies the response, to give it a request without the
+    credentials' headers: :func:`_copied_response`)."""
     if answer is None:
         return False
     attributes = getattr(exc, "__dict__", None)
-    return isinstance(attributes, dict) and any(v is answer for v in attributes.values())
+    return isinstance(attributes, dict) and any(
+        v is answer or _copied_response(v, answer) for v in attributes.values()
+    )
+
+
+def _copied_response(held: Any, answer: Any) -> bool:
+    """Whether ``held`` is a copy of the HTTP response ``answer`` (``copy.copy``: another
+    ``httpx``/``httpx2`` ``Response`` of the same class holding the same headers object, which
+    each response makes its own)."""
+    t = type(answer)
+    if type(held) is not t or t.__qualname__ != "Response":
+        return False
+    from ..codec.http import HTTP_MODULES  # (for a failing test only)
+
+    headers = vars(answer).get("headers")
+    return (
+        t.__module__ in HTTP_MODULES
+        and headers is not None
+        and vars(held).get("headers") is headers
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -995,9 +1018,9 @@ class TargetReplay:
         LangChain releases an older golden recorded in its ``self`` are left out, its class
         path is the live one's when both reach the same class (moved by a library release
         since the recording, :func:`class_as_recorded`), the headers of ``extra_headers``
-        naming a library's release are the live ones (:func:`headers_as_recorded`), and
-        arguments
-        an older golden recorded at their default value are left out."""
+        naming a library's release are the live ones (:func:`headers_as_recorded`), so is the
+        ``stream`` of an HTTP client's ``send`` (:func:`send_stream_as_recorded`), and
+        arguments an older golden recorded at their default value are left out."""
         value = recorded.value
         releases = False  # (the recorded self changed for the library's releases)
         if type(value) is dict and "self" in value:
@@ -1018,6 +1041,13 @@ class TargetReplay:
             headers = headers_as_recorded(arguments, value)
             if headers is not value:
                 value, releases = headers, True
+        if type(value) is dict and (SEND_STREAM in value or SEND_STREAM in arguments):
+            sent = send_stream_as_recorded(arguments, value)
+            if sent is not value:
+                from ..codec.clients import is_http_send  # (a stream given otherwise only)
+
+                if is_http_send(self.target.owner, self.target.name):
+                    value, releases = sent, True
         if type(value) is not dict or (value.keys() == arguments.keys() and not releases):
             return recorded, arguments  # the usual case: the same names
         if "self" in arguments and "self" not in value:

@@ -616,8 +616,13 @@ def test_it(replay):
     assert "outcome['result'][1]" in out and "an exception kept as a value" in out, out
     assert "return_exceptions=True" in out and "type(exc).__name__" in out, out
     result = stack.try_record("--clearstone-allow-pickle")  # (the fix it no longer leads with)
-    result.assert_outcomes(failed=1)
-    assert "the value of $OPENAI_API_KEY is in the outcome" in result.stdout.str()
+    # openai 3.63 leaves the credentials out of an error's request: its pickle no longer holds
+    # the key, and is written; the releases before it are refused for the key
+    if result.parseoutcomes().get("failed"):
+        assert "the value of $OPENAI_API_KEY is in the outcome" in result.stdout.str()
+    else:
+        result.assert_outcomes(passed=1)
+        stack.check_no_secret_on_disk()
     kept = (
         '[a.content if isinstance(a, AIMessage) else f"{type(a).__name__}: {a}" for a in answers]'
     )
