@@ -859,3 +859,58 @@ def test_a_trace_store_without_the_checkpoints_trace_is_named(
     )
     provider.shutdown()
     other.shutdown()
+
+
+def test_an_untrusted_checkpoint_naming_an_installed_class_is_refused(
+    mods: dict[str, ModuleType],
+) -> None:
+    # a checkpoint file edited to name a class of the standard library: its methods would run
+    # on the state the file chose, unless the checkpoint is trusted (allow_pickle)
+    checkpoint = _two_steps(mods)
+    checkpoint.agent_module, checkpoint.agent_class_name = "collections", "OrderedDict"
+    with pytest.raises(CheckpointError, match="a class of the standard library"):
+        ReplayEngine(checkpoint).agent_class()
+    import collections
+
+    assert ReplayEngine(checkpoint, allow_pickle=True).agent_class() is collections.OrderedDict
+
+
+def test_the_engines_matcher_decides_what_matches(mods: dict[str, ModuleType]) -> None:
+    checkpoint = _two_steps(mods)
+    engine = ReplayEngine(checkpoint, strict=True, matcher=lambda *given: True)
+    assert engine.replay_from_checkpoint("lookup_twice", "x", "y", mock_config=FETCH) == [
+        "B1",
+        "C1",
+    ]
+
+
+def test_the_unused_responses_warning_points_at_the_replaying_line(
+    mods: dict[str, ModuleType],
+) -> None:
+    engine = ReplayEngine(_two_steps(mods, at="step_1"))
+    with pytest.warns(UnusedResponsesWarning) as caught:
+        engine.replay_from_checkpoint("lookup_twice", "a", "b", mock_config=FETCH)
+    assert [Path(w.filename) for w in caught] == [Path(__file__)]
+
+
+def test_the_context_of_a_replay_takes_the_seed_and_tick_given(
+    mods: dict[str, ModuleType],
+) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    context = engine.context(FETCH, seed=5, tick=True)
+    assert (context.seed, context.tick) == (5, True)
+    default = engine.context(FETCH)
+    assert (default.seed, default.tick) != (5, True)
+
+
+def test_a_method_without_arguments_is_debugged_without_input(
+    mods: dict[str, ModuleType],
+) -> None:
+    import io
+
+    engine = ReplayEngine(_two_steps(mods))
+    out = io.StringIO()
+    result = engine.start_debugging_session(
+        "numbered", FETCH, stdin=io.StringIO("c\n"), stdout=out
+    )
+    assert result == ["B1", "C1"], out.getvalue()
