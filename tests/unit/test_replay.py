@@ -914,3 +914,44 @@ def test_a_method_without_arguments_is_debugged_without_input(
         "numbered", FETCH, stdin=io.StringIO("c\n"), stdout=out
     )
     assert result == ["B1", "C1"], out.getvalue()
+
+
+def test_a_field_renamed_with_a_default_warns_at_the_line_that_rehydrates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _DATACLASS_AGENT.format(options="")
+    engine = _checkpoint_then_change(
+        tmp_path, monkeypatch, before, before.replace("memory", "history")
+    )
+    with pytest.warns(UserWarning, match="'history'") as caught:
+        engine.rehydrate()
+    assert [Path(w.filename) for w in caught] == [Path(__file__)]
+
+
+def test_a_class_that_gained_a_required_field_and_one_with_a_default_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _DATACLASS_AGENT.format(options="")
+    after = before.replace(
+        "    memory: list = field(default_factory=list)",
+        "    budget: float\n    memory: list = field(default_factory=list)\n    seen: int = 0",
+    )
+    engine = _checkpoint_then_change(tmp_path, monkeypatch, before, after)
+    with pytest.raises(CheckpointError, match=r"lacks its required field.*'budget'"):
+        engine.rehydrate()
+
+
+def test_a_get_state_taking_only_optional_or_variadic_arguments_is_the_agents_own() -> None:
+    # its TypeError is the agent's own error, not "needs arguments"
+    from pytest_clearstone.golden.agent_classes import not_a_state_method
+
+    class Agent:
+        def get_state(self, *args: Any, verbose: bool = False, **kwargs: Any) -> Any:
+            raise TypeError("the agent's own")
+
+        def thread_state(self, config: Any, *rest: Any) -> Any:
+            pass
+
+    agent = Agent()
+    assert not_a_state_method(agent, agent.get_state) is None
+    assert "needs arguments (config)" in str(not_a_state_method(agent, agent.thread_state))
