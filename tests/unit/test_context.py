@@ -750,3 +750,22 @@ def test_a_child_forked_after_the_context_draws_really_random_numbers() -> None:
             pass
         draws.append(child_draw())
     assert draws[0] != draws[1]
+
+
+def test_the_machine_zone_is_back_after_a_context_inside_freezegun(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # under the test's own freezegun clock, local time inside is UTC; afterwards the machine's
+    # zone reads local time again
+    from freezegun import freeze_time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with freeze_time(WHEN):
+            with DeterministicExecutionContext(WHEN):
+                assert time.tzname == ("UTC", "UTC")
+            assert time.tzname == ("EST", "EDT")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
