@@ -955,3 +955,24 @@ def test_a_get_state_taking_only_optional_or_variadic_arguments_is_the_agents_ow
     agent = Agent()
     assert not_a_state_method(agent, agent.get_state) is None
     assert "needs arguments (config)" in str(not_a_state_method(agent, agent.thread_state))
+
+
+def test_a_target_without_recorded_calls_names_the_target_the_recording_holds(
+    mods: dict[str, ModuleType],
+) -> None:
+    # the function renamed or moved: its calls are recorded under its old path, which the
+    # error on the first call names (ReplayEngine's own replay, as the plugin's)
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("tool", "second_tool", {"x": 1}, 2,
+                 attributes={"clearstone.target": "cs_tools.second_tool"})  # fmt: skip
+        rec.call("llm", "complete", {"prompt": "p"}, "A",
+                 attributes={"clearstone.target": "cs_tools.client.complete"})  # fmt: skip
+    engine = ReplayEngine(rec.checkpoint(agent, step.span_id))
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", "q", mock_config=FETCH)
+    assert "complete" not in str(info.value)  # (a call of another span type)
+    assert (
+        "The recording holds no call to cs_tools.fetch; it holds tool calls to a target "
+        "this test does not mock: cs_tools.second_tool (1 recorded call(s))"
+    ) in str(info.value)
