@@ -415,3 +415,45 @@ def test_diff_of_a_rerecord_that_dropped_the_signature_says_so(
     edited.write_text(signed.read_text().replace('"Rome"', '"Roma"'))
     assert main(["diff", str(signed), str(edited)]) == 1
     assert "signature: 'signature valid' -> 'signature INVALID'" in capsys.readouterr().out
+
+
+def test_an_unchanged_rerecord_of_a_reformatted_golden_writes_it_back_as_recorded(
+    project: pytest.Pytester,
+) -> None:
+    # a golden a formatter rewrote (its keys sorted, another indent): a re-record of unchanged
+    # behaviour writes it back with the times it had, so the file is as first recorded
+    golden = project.path / "g.ckpt"
+    first_bytes = golden.read_bytes()
+    golden.write_text(json.dumps(json.loads(first_bytes), indent=4, sort_keys=True))
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert golden.read_bytes() == first_bytes
+
+
+def test_the_previous_golden_s_times_are_kept_only_for_the_same_spans_with_times() -> None:
+    from pytest_clearstone.golden.identity import derive_ids, keep_previous_span_times
+    from pytest_clearstone.tracing.trace import Trace
+
+    def span(index: int, start: Any = 1000, end: Any = 2000) -> dict[str, Any]:
+        return {"span_id": f"{index:016x}", "trace_id": "0" * 32, "parent_span_id": None,
+                "name": f"s{index}", "span_type": "tool", "start_time_ns": start,
+                "end_time_ns": end, "attributes": {}, "status": "ok"}  # fmt: skip
+
+    def trace(*spans: dict[str, Any]) -> Trace:
+        return Trace.from_dict({"trace_id": "0" * 32, "spans": list(spans)})
+
+    derived, _ = derive_ids(trace(span(1)).to_dict(), "ckpt_" + "0" * 32)
+    assert [len(derived["trace_id"]), len(derived["spans"][0]["span_id"])] == [32, 16]
+    previous = {"trace": trace(span(1, 5, 6), span(2, 7, 8)).to_dict()}
+    now = trace(span(1), span(2))
+    keep_previous_span_times(now, previous)
+    assert [(s.start_time_ns, s.end_time_ns) for s in now.spans] == [(5, 6), (7, 8)]
+    for spans, times in (
+        ([span(1, 5, 6)], {}),  # one span fewer
+        ([span(1, 5, 6), span(2, 7, 8)], {"start_time_ns": "5"}),  # a time not a number
+        ([span(1, 5, 6), span(2, 7, 8)], {"end_time_ns": 6.5}),
+    ):
+        other = trace(*spans).to_dict()
+        other["spans"][0].update(times)
+        now = trace(span(1), span(2))
+        keep_previous_span_times(now, {"trace": other})
+        assert [(s.start_time_ns, s.end_time_ns) for s in now.spans] == [(1000, 2000)] * 2

@@ -95,3 +95,24 @@ def test_an_agent_whose_load_state_links_them_again_records_and_replays(
     change = 'self.current["n"] += 1; self.last.n += 1'
     _run(pytester, "LinkingAgent", change, 2).assert_outcomes(passed=1)
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+class _Buffers:
+    def __init__(self, size: int) -> None:
+        self.padding = list(range(size))  # (values looked at before the shared ones)
+        self.buffers = [bytearray(b"a")]
+        self.current = self.buffers[-1]
+
+
+@pytest.mark.parametrize("size", [0, 1000])
+def test_a_bytearray_held_at_two_places_and_changed_is_named(size: int) -> None:
+    # a bytearray is one mutable object too, also past the first values of a larger state
+    from pytest_clearstone.golden.shared_objects import shared_object_problem, shared_objects
+
+    agent = _Buffers(size)
+    shared = shared_objects(dict(vars(agent)))
+    assert shared_object_problem(agent, shared) is None  # not changed (yet)
+    agent.current += b"b"
+    problem = shared_object_problem(agent, shared)
+    assert problem is not None
+    assert "holds one bytearray at state['buffers'][0] and at state['current']" in problem

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import importlib
+import os
 import random
 import sys
 import time
@@ -646,3 +647,125 @@ def test_what_is_neither_a_checkpoint_nor_a_datetime_is_named(given: Any) -> Non
     # checkpoint_path invites)
     with pytest.raises(TypeError, match=r"takes a Checkpoint .* or a timezone-aware datetime"):
         DeterministicExecutionContext(given)
+
+
+def test_a_naive_timestamp_is_utc_also_on_a_machine_in_another_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a naive timestamp (a golden edited by hand) freezes the same instant on a laptop in New
+    # York as in CI in UTC
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with DeterministicExecutionContext(WHEN.replace(tzinfo=None)):
+            assert time.time() == WHEN.timestamp()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_local_time_is_utc_on_a_machine_whose_zone_is_not_in_tz(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a machine set to another zone without TZ (its /etc/localtime): TZ is unset, yet local
+    # time is not UTC; inside, it is
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    monkeypatch.delenv("TZ")  # (the C library keeps the zone it loaded, as from /etc/localtime)
+    try:
+        with DeterministicExecutionContext(WHEN):
+            assert time.localtime()[:6] == (2024, 1, 15, 12, 30, 45)
+            assert dt.datetime.now() == WHEN.replace(tzinfo=None)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_clock_given_in_a_named_zone_reads_local_time_in_that_zone() -> None:
+    # a datetime in a named zone (ZoneInfo) makes that zone the local one, as time-machine does
+    from zoneinfo import ZoneInfo
+
+    paris = WHEN.astimezone(ZoneInfo("Europe/Paris"))
+    try:
+        with DeterministicExecutionContext(paris):
+            assert time.time() == WHEN.timestamp()
+            assert dt.datetime.now() == paris.replace(tzinfo=None)  # 13:30:45, Paris's time
+            assert time.localtime().tm_hour == 13
+    finally:
+        time.tzset()
+
+
+def test_random_instances_made_in_a_live_call_consume_no_seed() -> None:
+    with DeterministicExecutionContext(WHEN, seed=9):
+        plain = [random.Random().random(), random.Random().random()]
+    with DeterministicExecutionContext(WHEN, seed=9) as ctx:
+        first = random.Random().random()
+        with ctx.suspended():
+            live = [random.Random().random(), random.Random().random()]
+        rest = random.Random().random()
+    assert [first, rest] == plain
+    assert not set(live) & set(plain)  # the live call's instances are really random
+
+
+def test_the_random_numbers_a_live_call_drew_are_not_drawn_again_after_the_context() -> None:
+    # the live call draws from the process's own random state, which goes on from there after
+    # the context, as if the context had not been
+    random.seed(2024)
+    expected = [random.random(), random.random()]
+    random.seed(2024)
+    with DeterministicExecutionContext(WHEN, seed=9) as ctx, ctx.suspended():
+        live = random.random()
+    assert [live, random.random()] == expected
+
+
+def test_the_seed_derived_from_a_checkpoint_is_the_same_in_every_version() -> None:
+    # goldens recorded by an earlier version replay the same random numbers and ids: the seed
+    # derived from a checkpoint's id, and the streams drawn from it, never change
+    from pytest_clearstone.golden.context import derive_seed
+
+    assert derive_seed("ckpt_1") == 6105724524292880739
+    with DeterministicExecutionContext(WHEN, seed=1):
+        drawn = [random.random(), random.Random().random()]
+    assert drawn == [0.13436424411240122, 0.26583220624471016]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_child_forked_after_the_context_draws_really_random_numbers() -> None:
+    # after the context, a forked child's random is seeded by the OS (as CPython does), not
+    # from the context that ended
+    def child_draw() -> float:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the child)
+            os.write(write, repr(random.random()).encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read) as f:
+            return float(f.read())
+
+    draws = []
+    for _ in range(2):
+        with DeterministicExecutionContext(WHEN, seed=9):
+            pass
+        draws.append(child_draw())
+    assert draws[0] != draws[1]
+
+
+def test_the_machine_zone_is_back_after_a_context_inside_freezegun(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # under the test's own freezegun clock, local time inside is UTC; afterwards the machine's
+    # zone reads local time again
+    from freezegun import freeze_time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with freeze_time(WHEN):
+            with DeterministicExecutionContext(WHEN):
+                assert time.tzname == ("UTC", "UTC")
+            assert time.tzname == ("EST", "EDT")
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -359,3 +359,36 @@ def test_an_agent_that_cannot_be_rehydrated_is_refused_before_the_banner(
                 stdout=out,  # type: ignore[arg-type]
             )
         assert out.getvalue() == ""
+
+
+def test_stepping_into_a_method_the_replayed_one_calls_stops_there(research: ModuleType) -> None:
+    engine = _engine(research)
+    out = io.StringIO()
+    engine.start_debugging_session(
+        "research_swallowing", {"llm": "cs_research_agent.call_llm"}, "a question",
+        stdin=io.StringIO("n\ns\nc\n"), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert re.search(r"\)research\(\)\n-> self\.memory\.append\(\{\"query\": query\}\)", text), text
+    assert "--- ✅ Replay finished. Final result: 'recorded' ---" in text
+
+
+def test_a_replay_error_the_agent_swallowed_is_reported_after_the_session(
+    research: ModuleType,
+) -> None:
+    engine = _engine(research, with_answer=False)
+    out = io.StringIO()
+    result = engine.start_debugging_session(
+        "research_swallowing", {"llm": "cs_research_agent.call_llm"}, "a question",
+        stdin=io.StringIO("c\n"), stdout=out,
+    )  # fmt: skip
+    assert result is None
+    assert "--- ❌ Replay Failed: ReplayExhaustedError ---" in out.getvalue()
+    # a later session that finishes leaves no error of the earlier one
+    engine = _engine(research)
+    engine.last_error = RuntimeError("an earlier session's")
+    engine.start_debugging_session(
+        "research", {"llm": "cs_research_agent.call_llm"}, "a question",
+        stdin=io.StringIO("c\n"), stdout=io.StringIO(),
+    )  # fmt: skip
+    assert engine.last_error is None

@@ -447,3 +447,48 @@ def test_the_type_a_refused_pickle_claims_is_named_escaped(tmp_path: Path) -> No
     message = str(raised.value)
     assert "a stored evil\\x1b[2J\\x1b]0;pwned\\x07\\u202eType, in the metadata" in message
     assert "\x1b" not in message and "\u202e" not in message
+
+
+def test_a_previous_golden_that_is_not_json_or_text_gives_no_identity(tmp_path: Path) -> None:
+    # a re-record over a golden that is not text (a binary file at its path) or not JSON (cut
+    # short, hand-edited) starts a new identity instead of failing
+    from pytest_clearstone.golden.identity import (
+        previous_document,
+        previous_identity,
+        read_previous,
+    )
+
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\x80\x81garbage")
+    assert read_previous(binary) is None
+    for text in ("not json", '{"checkpoint_id": "ckpt_', ""):
+        assert previous_document(text) is None
+        assert previous_identity(previous_document(text)) is None
+
+
+@pytest.mark.parametrize(
+    "checkpoint_id",
+    [
+        "ckpt_" + "0" * 31,
+        "ckpt_" + "0" * 32 + "\n",
+        "ckpt_" + "0" * 32 + "0",
+        "../ckpt_" + "0" * 32,
+    ],
+)
+def test_a_previous_checkpoint_id_of_another_form_is_not_kept(checkpoint_id: str) -> None:
+    from pytest_clearstone.golden.identity import previous_identity
+
+    good = "ckpt_" + "0123456789abcdef" * 2
+    doc = {"checkpoint_id": good, "timestamp": "2024-01-15T12:30:45+00:00"}
+    assert previous_identity(doc) is not None
+    assert previous_identity({**doc, "checkpoint_id": checkpoint_id}) is None
+
+
+def test_a_previous_naive_timestamp_is_kept_as_utc() -> None:
+    import datetime as dt
+
+    from pytest_clearstone.golden.identity import previous_identity
+
+    good = "ckpt_" + "0123456789abcdef" * 2
+    kept = previous_identity({"checkpoint_id": good, "timestamp": "2024-01-15T12:30:45"})
+    assert kept == (good, dt.datetime(2024, 1, 15, 12, 30, 45, tzinfo=dt.timezone.utc))

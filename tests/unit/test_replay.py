@@ -859,3 +859,120 @@ def test_a_trace_store_without_the_checkpoints_trace_is_named(
     )
     provider.shutdown()
     other.shutdown()
+
+
+def test_an_untrusted_checkpoint_naming_an_installed_class_is_refused(
+    mods: dict[str, ModuleType],
+) -> None:
+    # a checkpoint file edited to name a class of the standard library: its methods would run
+    # on the state the file chose, unless the checkpoint is trusted (allow_pickle)
+    checkpoint = _two_steps(mods)
+    checkpoint.agent_module, checkpoint.agent_class_name = "collections", "OrderedDict"
+    with pytest.raises(CheckpointError, match="a class of the standard library"):
+        ReplayEngine(checkpoint).agent_class()
+    import collections
+
+    assert ReplayEngine(checkpoint, allow_pickle=True).agent_class() is collections.OrderedDict
+
+
+def test_the_engines_matcher_decides_what_matches(mods: dict[str, ModuleType]) -> None:
+    checkpoint = _two_steps(mods)
+    engine = ReplayEngine(checkpoint, strict=True, matcher=lambda *given: True)
+    assert engine.replay_from_checkpoint("lookup_twice", "x", "y", mock_config=FETCH) == [
+        "B1",
+        "C1",
+    ]
+
+
+def test_the_unused_responses_warning_points_at_the_replaying_line(
+    mods: dict[str, ModuleType],
+) -> None:
+    engine = ReplayEngine(_two_steps(mods, at="step_1"))
+    with pytest.warns(UnusedResponsesWarning) as caught:
+        engine.replay_from_checkpoint("lookup_twice", "a", "b", mock_config=FETCH)
+    assert [Path(w.filename) for w in caught] == [Path(__file__)]
+
+
+def test_the_context_of_a_replay_takes_the_seed_and_tick_given(
+    mods: dict[str, ModuleType],
+) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    context = engine.context(FETCH, seed=5, tick=True)
+    assert (context.seed, context.tick) == (5, True)
+    default = engine.context(FETCH)
+    assert (default.seed, default.tick) != (5, True)
+
+
+def test_a_method_without_arguments_is_debugged_without_input(
+    mods: dict[str, ModuleType],
+) -> None:
+    import io
+
+    engine = ReplayEngine(_two_steps(mods))
+    out = io.StringIO()
+    result = engine.start_debugging_session(
+        "numbered", FETCH, stdin=io.StringIO("c\n"), stdout=out
+    )
+    assert result == ["B1", "C1"], out.getvalue()
+
+
+def test_a_field_renamed_with_a_default_warns_at_the_line_that_rehydrates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _DATACLASS_AGENT.format(options="")
+    engine = _checkpoint_then_change(
+        tmp_path, monkeypatch, before, before.replace("memory", "history")
+    )
+    with pytest.warns(UserWarning, match="'history'") as caught:
+        engine.rehydrate()
+    assert [Path(w.filename) for w in caught] == [Path(__file__)]
+
+
+def test_a_class_that_gained_a_required_field_and_one_with_a_default_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _DATACLASS_AGENT.format(options="")
+    after = before.replace(
+        "    memory: list = field(default_factory=list)",
+        "    budget: float\n    memory: list = field(default_factory=list)\n    seen: int = 0",
+    )
+    engine = _checkpoint_then_change(tmp_path, monkeypatch, before, after)
+    with pytest.raises(CheckpointError, match=r"lacks its required field.*'budget'"):
+        engine.rehydrate()
+
+
+def test_a_get_state_taking_only_optional_or_variadic_arguments_is_the_agents_own() -> None:
+    # its TypeError is the agent's own error, not "needs arguments"
+    from pytest_clearstone.golden.agent_classes import not_a_state_method
+
+    class Agent:
+        def get_state(self, *args: Any, verbose: bool = False, **kwargs: Any) -> Any:
+            raise TypeError("the agent's own")
+
+        def thread_state(self, config: Any, *rest: Any) -> Any:
+            pass
+
+    agent = Agent()
+    assert not_a_state_method(agent, agent.get_state) is None
+    assert "needs arguments (config)" in str(not_a_state_method(agent, agent.thread_state))
+
+
+def test_a_target_without_recorded_calls_names_the_target_the_recording_holds(
+    mods: dict[str, ModuleType],
+) -> None:
+    # the function renamed or moved: its calls are recorded under its old path, which the
+    # error on the first call names (ReplayEngine's own replay, as the plugin's)
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("tool", "second_tool", {"x": 1}, 2,
+                 attributes={"clearstone.target": "cs_tools.second_tool"})  # fmt: skip
+        rec.call("llm", "complete", {"prompt": "p"}, "A",
+                 attributes={"clearstone.target": "cs_tools.client.complete"})  # fmt: skip
+    engine = ReplayEngine(rec.checkpoint(agent, step.span_id))
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", "q", mock_config=FETCH)
+    assert "complete" not in str(info.value)  # (a call of another span type)
+    assert (
+        "The recording holds no call to cs_tools.fetch; it holds tool calls to a target "
+        "this test does not mock: cs_tools.second_tool (1 recorded call(s))"
+    ) in str(info.value)
