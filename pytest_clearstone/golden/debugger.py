@@ -96,9 +96,10 @@ def debug(
     print(file=out)
     print(engine.preflight(mock_config), file=out)
     print(file=out)
-    debugger = _SessionPdb(
-        _body_of(method), skip=["pytest_clearstone*", "asyncio*"], stdin=stdin, stdout=stdout
-    )
+    # (the session's own code, and what it calls to drive the method's result: inspect's
+    # iscoroutine, asyncio's loop; `s` past the method's end stopped in inspect.py)
+    skip = ["pytest_clearstone*", "asyncio*", "inspect"]
+    debugger = _SessionPdb(_body_of(method), skip=skip, stdin=stdin, stdout=stdout)
     if stdin is not None:
         debugger.use_rawinput = False  # otherwise pdb reads sys.stdin whatever it was given
     engine.last_error = None

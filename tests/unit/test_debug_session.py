@@ -392,3 +392,21 @@ def test_a_replay_error_the_agent_swallowed_is_reported_after_the_session(
         stdin=io.StringIO("c\n"), stdout=io.StringIO(),
     )  # fmt: skip
     assert engine.last_error is None
+
+
+def test_stepping_past_the_end_of_the_replayed_method_stops_in_no_code_of_the_session(
+    research: ModuleType,
+) -> None:
+    # Expected: once the replayed method returns, `s` has nothing of the user's left to stop
+    # in; it stopped in the standard library's inspect.iscoroutine, which the session calls
+    # to drive the method's result
+    engine = _engine(research)
+    out = io.StringIO()
+    engine.start_debugging_session(
+        "research", {"llm": "cs_research_agent.call_llm"}, "a question",
+        stdin=io.StringIO("r\ns\ns\nc\n"), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert "--Return--" in text, text
+    assert "inspect.py" not in text, text
+    assert "--- ✅ Replay finished." in text
