@@ -264,6 +264,24 @@ def test_unimportable_pickled_class_names_the_fix(
         clearstone_sdk.read_traces(sdk / "traces.db", allow_pickle=True)
 
 
+def test_a_state_pickle_of_a_class_gone_from_its_module_or_in_bad_base64_is_told(
+    ckpt_path: Path,
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    changed = ckpt_path.with_name("changed.ckpt")
+    # a class renamed since the recording: its module imports, the name is not in it
+    doc["agent_state_pickle_b64"] = base64.b64encode(b"cos\nno_such_class\n.").decode()
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"AttributeError.*make the modules.*importable"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    # characters base64 has not: refused, not skipped into another pickle
+    good = json.loads(ckpt_path.read_text())["agent_state_pickle_b64"]
+    doc["agent_state_pickle_b64"] = "!" + good
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"changed\.ckpt.*the agent state: bad base64"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+
+
 def test_bad_sources_get_clear_errors(tmp_path: Path, ckpt_path: Path) -> None:
     out = tmp_path / "out"
     with pytest.raises(CheckpointNotFoundError) as missing:

@@ -147,6 +147,8 @@ def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
     ]  # fmt: skip
     exported = _exported(Trace(trace_id, spans))
     assert exported[1].parent.span_id == exported[0].context.span_id
+    # as wide as OpenTelemetry's ids (an OTLP exporter writes them in 16 and 8 bytes)
+    assert all(s.context.trace_id < 2**128 and s.context.span_id < 2**64 for s in exported)
     back = otel.trace_from_otel_spans(exported)
     assert [(s.trace_id, s.span_id, s.parent_span_id) for s in back.spans] == [
         (trace_id, root_id, None), (trace_id, child_id, root_id)
@@ -214,6 +216,20 @@ def test_spans_from_an_instrumented_app(otel_spans: tuple[Any, InMemorySpanExpor
     assert lookup.error is not None
     assert (lookup.error["module"], lookup.error["type"]) == ("builtins", "KeyError")
     assert lookup.instrumentation_name == "instrumentation.under.test"
+
+
+def test_an_otel_span_not_ended_yet_is_imported_as_open(
+    otel_spans: tuple[Any, InMemorySpanExporter],
+) -> None:
+    # a span still running (a live SDK span, as a span processor's on_start is given it) has
+    # no end time: imported open, not as ending at the epoch
+    tracer, _ = otel_spans
+    running = tracer.start_span("still running")
+    try:
+        (back,) = otel.trace_from_otel_spans([running]).spans
+    finally:
+        running.end()
+    assert (back.name, back.end_time_ns) == ("still running", None)
 
 
 def _attr(key: str, value: dict[str, Any]) -> dict[str, Any]:

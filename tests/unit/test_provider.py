@@ -389,7 +389,8 @@ def test_a_multiprocessing_worker_writes_its_spans_without_shutdown(db: Path) ->
     worker.join()
     provider.shutdown()
     assert worker.exitcode == 0
-    assert [name for name, _ in rows_in_file(db)] == ["job"]
+    [(name, end)] = rows_in_file(db)
+    assert (name, end is None) == ("job", False)
 
 
 def _record_with_a_provider_made_in_the_worker(db: Path) -> None:  # pragma: no cover - child
@@ -428,7 +429,8 @@ def test_a_provider_made_in_a_forkserver_or_spawn_worker_writes_its_spans(
     worker.start()
     worker.join()
     assert worker.exitcode == 0
-    assert [name for name, _ in rows_in_file(db)] == ["job"]
+    [(name, end)] = rows_in_file(db)
+    assert (name, end is None) == ("job", False)
 
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
@@ -478,8 +480,10 @@ def test_spans_of_a_pool_s_workers_are_written_before_the_pool_is_terminated(
         job = __import__(module).job
         with multiprocessing.get_context(method).Pool(2) as pool:
             assert pool.map(job, range(4)) == [0, 2, 4, 6]
-    names = sorted(name for name, _ in rows_in_file(db))
-    assert names == ["job"] * 4 + ["step"] * 4
+    rows = rows_in_file(db)
+    assert sorted(name for name, _ in rows) == ["job"] * 4 + ["step"] * 4
+    # written as they ended, not only as they opened
+    assert [name for name, end in rows if end is None] == []
 
 
 _UNWRITABLE = """
