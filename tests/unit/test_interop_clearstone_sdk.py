@@ -113,14 +113,21 @@ def test_span_type_falls_back_to_name_prefix_then_kind(tmp_path: Path) -> None:
         ("a", "t", None, "retriever.fetch", "CLIENT", 1, 2, "OK", "{}", "null", "null"),
         ("b", "t", "a", "work", "CLIENT", 3, 4, "OK", None, "null", not_captured),
         ("c", "t", "a", "work", "INTERNAL", 5, 6, "OK", '{"span_type": "llm"}', "null", "null"),
-    ]
+        # the prefix before the first dot; an empty span_type attribute names no type
+        ("d", "t", "a", "tool.web.search", "INTERNAL", 7, 8, "OK", '{"span_type": ""}', "null",
+         "null"),
+        ("e", "t", "a", "work", "CLIENT", 9, 10, "OK", "null", "null", "null"),
+    ]  # fmt: skip
     conn.executemany(
         "INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'x', '1')", rows
     )
     conn.commit()
     conn.close()
     trace = clearstone_sdk.read_trace(db, "t")
-    assert [s.span_type for s in trace.spans] == ["retriever", "client", "llm"]
+    assert [s.span_type for s in trace.spans] == ["retriever", "client", "llm", "tool", "client"]
+    # the span kind is kept; a snapshot captured in full adds no note
+    assert trace.spans[0].attributes == {"clearstone_sdk.kind": "CLIENT"}
+    assert trace.spans[4].attributes == {"clearstone_sdk.kind": "CLIENT"}  # (attributes "null")
     assert not trace.spans[1].has_output
     assert trace.spans[1].attributes["clearstone_sdk.output"] == "not captured: too large (bytes)"
     with pytest.raises(TraceNotFoundError, match="'nope'"):
@@ -502,6 +509,8 @@ def test_a_trace_id_that_is_no_file_name_is_hashed_into_the_destination(tmp_path
 
 
 def test_a_checkpoints_policy_decisions_events_and_links_are_kept(ckpt_path: Path) -> None:
+    plain = clearstone_sdk.read_checkpoint(ckpt_path, allow_pickle=True).span.attributes
+    assert not [k for k in plain if k.endswith(("policy_decisions", "events", "links"))]  # (empty)
     doc = json.loads(ckpt_path.read_text())
     doc["current_span"].update(
         policy_decisions=[{"policy": "pii", "allowed": True}],

@@ -81,6 +81,7 @@ def _facts(span: Span) -> tuple[Any, ...]:
         span.trace_id, span.span_id, span.parent_span_id, span.name, span.span_type,
         span.input, span.output, span.status, span.status_message, span.error,
         span.start_time_ns, span.end_time_ns, span.instrumentation_name,
+        span.instrumentation_version,
     )  # fmt: skip
 
 
@@ -154,6 +155,39 @@ def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
         (trace_id, root_id, None), (trace_id, child_id, root_id)
     ]  # fmt: skip
     assert back.spans[1].end_time_ns is None  # an open span stays open
+
+
+def test_a_span_with_an_otel_shaped_id_keeps_its_parent_s_other_id() -> None:
+    trace_id, root_id, step_id = "1" * 32, "a" * 32, "c" * 16
+    spans = [
+        Span(trace_id=trace_id, span_id=root_id, parent_span_id=None, name="root",
+             start_time_ns=1, end_time_ns=5),
+        Span(trace_id=trace_id, span_id=step_id, parent_span_id=root_id, name="step",
+             start_time_ns=2, end_time_ns=3),
+    ]  # fmt: skip
+    back = otel.trace_from_otel_spans(_exported(Trace(trace_id, spans)))
+    assert [(s.span_id, s.parent_span_id) for s in back.spans] == [
+        (root_id, None), (step_id, root_id)
+    ]  # fmt: skip
+
+
+def test_an_error_is_an_event_at_the_span_s_end_and_only_an_error_has_a_description(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    error = {"type": "ValueError", "module": "builtins", "message": "boom", "args": ["boom"]}
+    spans = [
+        Span(trace_id="1" * 32, span_id="1" * 16, parent_span_id=None, name="failed",
+             start_time_ns=10, end_time_ns=20, status="ERROR", status_message="boom",
+             error=error),
+        Span(trace_id="1" * 32, span_id="2" * 16, parent_span_id=None, name="fine",
+             start_time_ns=11, end_time_ns=30, status="OK", status_message="all good"),
+    ]  # fmt: skip
+    with caplog.at_level("WARNING"):
+        failed, fine = _exported(Trace("1" * 32, spans))
+    assert [(e.name, e.timestamp) for e in failed.events] == [("exception", 20)]
+    assert (failed.status.description, fine.status.description) == ("boom", None)
+    # (OpenTelemetry warns of a description given with another status)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("opentelemetry")] == []
 
 
 def test_pickled_values_need_the_opt_in() -> None:
