@@ -499,6 +499,19 @@ def test_statuses_of_any_case_and_empty_parents_are_read_as_ours(tmp_path: Path)
     assert odd.status == "UNSET" and odd.error is None
 
 
+def test_a_span_left_open_is_read_open_and_an_unknown_encoding_is_refused(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "crashed", 1, None, "UNSET", None)])
+    (span,) = clearstone_sdk.read_trace(db, "t").spans
+    assert span.end_time_ns is None  # (the run ended before it did)
+    snapshot = {"captured": True, "data": json.dumps({"__type__": "msgpack", "value": "x"})}
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE spans SET output_snapshot_json = ?", (json.dumps(snapshot),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(TraceStoreError, match=r"output of span a.*unknown snapshot encoding 'msgp"):
+        clearstone_sdk.read_trace(db, "t")
+
+
 def test_a_trace_id_that_is_no_file_name_is_hashed_into_the_destination(tmp_path: Path) -> None:
     # (a trace id is data of the file: it never names a path outside DEST_DIR)
     db = _sdk_store(tmp_path / "traces.db", [("a", "../../escape", None, "root", 1, 2, "OK", None)])

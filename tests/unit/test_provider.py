@@ -7,6 +7,7 @@ import gc
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,24 @@ def test_many_spans_across_batches_are_all_written(db: Path) -> None:
     provider.shutdown()
 
 
+def test_a_full_batch_is_written_by_the_writer_without_a_flush(db: Path) -> None:
+    # another process reading the file sees the spans of a full batch, with nothing read or
+    # flushed here
+    provider = TracerProvider(db, batch_size=2)
+    with provider.get_tracer("agent").span("done"):  # (queued twice: as it opens and ends)
+        pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:  # (no table before the first write)
+            if rows_in_file(db):
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.01)
+    assert [name for name, _ in rows_in_file(db)] == ["done"]
+    provider.shutdown()
+
+
 def test_shutdown_is_idempotent_and_persists_queued_spans(db: Path) -> None:
     provider = TracerProvider(db)
     tracer = provider.get_tracer("agent")
@@ -114,6 +133,8 @@ def test_shutdown_is_idempotent_and_persists_queued_spans(db: Path) -> None:
     provider.shutdown()
     assert provider.is_shutdown
     assert rows_in_file(db) == [("before", rows_in_file(db)[0][1])]
+    # its connection is closed: the last one to close (the reader's) removed the WAL file
+    assert not Path(f"{db}-wal").exists()
     provider.shutdown()
     provider.shutdown()
 
