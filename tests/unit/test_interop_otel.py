@@ -138,6 +138,22 @@ def test_console_exporter_and_bridge() -> None:
     assert memory.export(()) is SpanExportResult.FAILURE  # the wrapped exporter was shut down
 
 
+class _TimingOut(InMemorySpanExporter):
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return False
+
+
+def test_the_bridge_tells_a_flush_that_failed_and_an_export_takes_a_resource() -> None:
+    assert otel.ClearstoneSpanExporterBridge(_TimingOut()).force_flush(10) is False
+    from opentelemetry.sdk.resources import Resource
+
+    resource = Resource.create({"service.name": "checkout", "deployment.environment": "ci"})
+    memory = InMemorySpanExporter()
+    otel.export_trace(_recorded_trace(), memory, resource=resource)
+    spans = memory.get_finished_spans()
+    assert {s.resource.attributes["deployment.environment"] for s in spans} == {"ci"}
+
+
 def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
     trace_id, root_id, child_id = "t-1", "a" * 32, "b" * 32
     spans = [
@@ -148,6 +164,8 @@ def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
     ]  # fmt: skip
     exported = _exported(Trace(trace_id, spans))
     assert exported[1].parent.span_id == exported[0].context.span_id
+    # (a root has no parent id to keep: no attribute without a value, which OTLP cannot encode)
+    assert [k for s in exported for k, v in s.attributes.items() if v is None] == []
     # as wide as OpenTelemetry's ids (an OTLP exporter writes them in 16 and 8 bytes)
     assert all(s.context.trace_id < 2**128 and s.context.span_id < 2**64 for s in exported)
     back = otel.trace_from_otel_spans(exported)
@@ -355,6 +373,8 @@ def test_export_without_opentelemetry_says_how_to_install(
     monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)
     with pytest.raises(ImportError, match=r"pip install pytest-clearstone\[otel\]"):
         otel.export_trace(_recorded_trace(), InMemorySpanExporter())
+    with pytest.raises(ImportError, match=r"pip install pytest-clearstone\[otel\]"):
+        otel.ClearstoneSpanExporterBridge(InMemorySpanExporter())  # (at once, not at its export)
 
 
 def test_genai_otlp_fixture_is_imported() -> None:
