@@ -536,3 +536,88 @@ def test_a_checkpoints_policy_decisions_events_and_links_are_kept(ckpt_path: Pat
     assert attributes["clearstone_sdk.policy_decisions"] == [{"policy": "pii", "allowed": True}]
     assert attributes["clearstone_sdk.events"] == [{"name": "retry"}]
     assert attributes["clearstone_sdk.links"] == [{"trace_id": "other"}]
+
+
+def test_an_import_leaves_the_clearstone_sdk_files_as_they_were(sdk: Path, tmp_path: Path) -> None:
+    # (read-only: SQLite would fold the WAL into traces.db and remove it on closing)
+    before = {p.name: p.read_bytes() for p in sdk.glob("traces.db*")}
+    assert "traces.db-wal" in before
+    clearstone_sdk.import_files(sdk, tmp_path / "out", allow_pickle=True)
+    assert {p.name: p.read_bytes() for p in sdk.glob("traces.db*")} == before
+
+
+def test_traces_are_read_oldest_first(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("b", "second", None, "run", 5, 6, "OK", None),
+        ("a", "first", None, "run", 1, 2, "OK", None),
+        ("c", "third", None, "run", 9, 10, "OK", None),
+    ])  # fmt: skip
+    assert [t.trace_id for t in clearstone_sdk.read_traces(db)] == ["first", "second", "third"]
+
+
+def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
+    ckpt_path: Path, sdk: Path
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    changed = ckpt_path.with_name("changed.ckpt")
+    # a class in a package: its module is all before the last dot
+    doc["metadata"]["agent_class_path"] = "agents.research.SeedAgent"
+    changed.write_text(json.dumps(doc))
+    checkpoint = clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    named = (checkpoint.agent_module, checkpoint.agent_class_name)
+    assert named == ("agents.research", "SeedAgent")
+    # the checkpoint's own span, not (yet) in the run's traces.db, is kept with the stored ones
+    span_id = MANIFEST["checkpoint_span_id"]
+    conn = sqlite3.connect(sdk / "traces.db")
+    conn.execute("DELETE FROM spans WHERE span_id = ?", (span_id,))
+    conn.commit()
+    conn.close()
+    checkpoint = clearstone_sdk.read_checkpoint(
+        ckpt_path, allow_pickle=True, trace_store_path=sdk / "traces.db"
+    )
+    assert checkpoint.span.span_id == span_id
+    assert len(checkpoint.trace) == MANIFEST["spans_in_db"]
+    # a checkpoint naming a span it does not hold, or without one of the keys, is refused
+    doc = json.loads(ckpt_path.read_text())
+    doc["metadata"]["span_id"] = "elsewhere"
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"its span 'elsewhere' is not among its"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    doc = json.loads(ckpt_path.read_text())
+    del doc["current_span"]
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"changed\.ckpt.*not a clearstone-sdk"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+
+
+def test_a_checkpoint_file_starting_with_a_blank_line_is_imported(
+    ckpt_path: Path, tmp_path: Path
+) -> None:
+    lone = tmp_path / "lone" / "run.ckpt"
+    lone.parent.mkdir()
+    lone.write_text("\n  " + ckpt_path.read_text())
+    (path,) = clearstone_sdk.import_files(lone, tmp_path / "out", allow_pickle=True)
+    assert Checkpoint.read(path, allow_pickle=True).span.span_id == MANIFEST["checkpoint_span_id"]
+
+
+def test_a_directory_s_unreadable_trace_store_is_reported_not_passed_over(
+    sdk: Path, tmp_path: Path
+) -> None:
+    (sdk / "traces.db").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    for stale in sdk.glob("traces.db-*"):
+        stale.unlink()
+    with pytest.raises(TraceStoreError, match=r"cannot open .*traces\.db as a SQLite database"):
+        clearstone_sdk.import_files(sdk, tmp_path / "out", allow_pickle=True)
+
+
+def test_a_lone_checkpoint_takes_the_traces_db_beside_it_before_the_one_above(
+    sdk: Path, ckpt_path: Path, tmp_path: Path
+) -> None:
+    shutil.copy(sdk / "traces.db", ckpt_path.parent / "traces.db")
+    (sdk / "traces.db").unlink()
+    for stale in sdk.glob("traces.db-*"):
+        stale.unlink()
+    _sdk_store(sdk / "traces.db", [("a", "another run", None, "run", 1, 2, "OK", None)])
+    written = clearstone_sdk.import_files(ckpt_path, tmp_path / "out", allow_pickle=True)
+    traces = {Checkpoint.read(p, allow_pickle=True).trace.trace_id for p in written}
+    assert traces == {MANIFEST["trace_id"]}
