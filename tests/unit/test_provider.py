@@ -192,6 +192,36 @@ def test_a_dropped_provider_is_freed_at_once_closing_its_memory_database(
         gc.enable()
 
 
+def test_a_provider_dropped_without_shutdown_writes_its_queued_spans(db: Path) -> None:
+    provider = TracerProvider(db)
+    with provider.get_tracer("agent").span("queued"):
+        pass
+    del provider
+    gc.collect()  # (a queued span holds its provider)
+    assert [name for name, _ in rows_in_file(db)] == ["queued"]
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_forked_child_never_writes_the_spans_its_parent_had_queued(db: Path) -> None:
+    # the child's copy of a span queued at the fork is as it was then: written as the child
+    # ends, it would overwrite what the parent wrote since (the span open again)
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    provider = TracerProvider(db)
+    go = context.Event()
+    with provider.get_tracer("agent").span("parent's"):
+        child = context.Process(target=go.wait, args=(30,))
+        child.start()
+    provider.flush()
+    go.set()
+    child.join()
+    assert child.exitcode == 0
+    [(name, end)] = rows_in_file(db)
+    assert (name, end is None) == ("parent's", False)
+    provider.shutdown()
+
+
 def test_non_json_attributes_keep_the_rest_of_the_batch(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
