@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import os
 import sqlite3
+import sys
 import threading
 import time
 import weakref
@@ -219,6 +220,32 @@ def test_a_forked_child_never_writes_the_spans_its_parent_had_queued(db: Path) -
     assert child.exitcode == 0
     [(name, end)] = rows_in_file(db)
     assert (name, end is None) == ("parent's", False)
+    provider.shutdown()
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_process_started_by_a_forked_process_writes_its_spans(db: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("agent")
+
+    def grandchild() -> None:
+        with tracer.span("grandchild's"):
+            pass
+
+    def child() -> None:
+        started = context.Process(target=grandchild)
+        started.start()
+        started.join()
+        sys.exit(started.exitcode)
+
+    worker = context.Process(target=child)
+    worker.start()
+    worker.join()
+    assert worker.exitcode == 0
+    assert [(name, end is None) for name, end in rows_in_file(db)] == [("grandchild's", False)]
     provider.shutdown()
 
 
