@@ -950,6 +950,9 @@ def test_register_refuses_bad_arguments() -> None:
         codec.register(tuple, lambda v: v, lambda v: v)
     with pytest.raises(TypeError, match="'module:QualName'"):
         codec.register("not a path", lambda v: v, lambda v: v)
+    for path in ("Money", "app.money:Money:extra", ":Money", "app.money:"):  # (no class path)
+        with pytest.raises(TypeError, match="'module:QualName'"):
+            codec.register(path, lambda v: v, lambda v: v)
     with pytest.raises(TypeError, match="two functions"):
         codec.register(Money, "encode", lambda v: v)  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="not registered"):
