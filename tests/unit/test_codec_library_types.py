@@ -997,6 +997,7 @@ def test_hooks_encode_and_decode_and_undo() -> None:
         assert seen == [f"{__name__}:Money"]
     finally:
         undo()
+    undo()  # (again: nothing left to undo, no error)
     assert encode(Money(3, "EUR"))[TAG] == "pickle"
     with pytest.raises(DecodeError, match="no decoder"):
         decode(tree)
