@@ -1003,6 +1003,44 @@ def test_hooks_encode_and_decode_and_undo() -> None:
         decode(tree)
 
 
+def test_later_hooks_are_asked_first_and_a_hook_saying_none_passes_on() -> None:
+    def encode_as(name: str) -> Any:
+        return lambda value: {"by": name, "c": value.cents} if isinstance(value, Money) else None
+
+    def decode_money(type_path: str, data: Any) -> Any:
+        return Money(data["c"], data["by"])
+
+    undo_first = codec.use_hooks(encode_as("first"), decode_money)
+    undo_second = codec.use_hooks(encode_as("second"), lambda type_path, data: "second")
+    try:
+        tree = encode(Money(3, "EUR"))
+        assert tree["v"] == {"by": "second", "c": 3}
+        assert decode(tree) == "second"
+        undo_second()
+        undo_last = codec.use_hooks(lambda value: None, lambda type_path, data: None)
+        assert decode(tree) == Money(3, "second")  # (the later hook said None: the first)
+        undo_last()
+    finally:
+        undo_second()
+        undo_first()
+
+
+def test_a_path_registered_by_a_re_exported_name_imports_its_module_to_decode(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, registered: Any
+) -> None:
+    # a golden read in a new process, before the agent's library is imported
+    package = tmp_path / "reexporting_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .impl import Thing\n")
+    (package / "impl.py").write_text("class Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("reexporting_pkg", "reexporting_pkg.impl"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    registered("reexporting_pkg.Thing", lambda t: None, lambda tree: ("a thing", tree))
+    stored = '{"__cs__": "custom", "type": "reexporting_pkg.impl:Thing", "v": 1}'
+    assert loads(stored) == ("a thing", 1)
+
+
 # ---------------------------------------------------------------- detection and safety
 
 
