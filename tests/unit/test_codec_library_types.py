@@ -973,9 +973,21 @@ def test_broken_registered_encoder_names_the_path_in_strict_mode(registered: Any
     assert tree[TAG] == "pickle"  # not strict: stored the built-in way
 
 
+def test_a_decode_error_of_a_registered_decoder_is_raised_as_it_is(registered: Any) -> None:
+    def refuse(tree: Any) -> Any:
+        raise DecodeError("no such currency: XXX")
+
+    registered(Money, lambda m: m.currency, refuse)
+    with pytest.raises(DecodeError) as info:
+        loads(dumps(encode(Money(1, "XXX"))))
+    assert str(info.value) == "no such currency: XXX"
+
+
 def test_unknown_custom_type_is_a_clear_decode_error() -> None:
     with pytest.raises(DecodeError, match=r"no decoder.*codec\.register.*pytest_clearstone_decode"):
         loads('{"__cs__": "custom", "type": "app.money:Money", "v": 1}')
+    with pytest.raises(DecodeError, match=r"bad 'custom' value: type \[1\] is not a class path"):
+        loads('{"__cs__": "custom", "type": [1], "v": 1}')
 
 
 def test_hooks_encode_and_decode_and_undo() -> None:
@@ -1019,6 +1031,7 @@ def test_later_hooks_are_asked_first_and_a_hook_saying_none_passes_on() -> None:
         undo_second()
         undo_last = codec.use_hooks(lambda value: None, lambda type_path, data: None)
         assert decode(tree) == Money(3, "second")  # (the later hook said None: the first)
+        assert encode(Money(3, "EUR"))["v"]["by"] == "first"
         undo_last()
     finally:
         undo_second()
@@ -1031,14 +1044,22 @@ def test_a_path_registered_by_a_re_exported_name_imports_its_module_to_decode(
     # a golden read in a new process, before the agent's library is imported
     package = tmp_path / "reexporting_pkg"
     package.mkdir()
-    (package / "__init__.py").write_text("from .impl import Thing\n")
-    (package / "impl.py").write_text("class Thing:\n    pass\n")
+    (package / "__init__.py").write_text("from .impl import Outer, Thing\n")
+    (package / "impl.py").write_text(
+        "class Thing:\n    pass\n\nclass Outer:\n    class Inner:\n        pass\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     for name in ("reexporting_pkg", "reexporting_pkg.impl"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     registered("reexporting_pkg.Thing", lambda t: None, lambda tree: ("a thing", tree))
+    registered("reexporting_pkg.Outer.Inner", lambda t: None, lambda tree: ("inner", tree))
+    # encoding imports nothing a path names (registering by path keeps the library unimported)
+    assert encode(Money(1, "EUR"))[TAG] == "pickle"
+    assert "reexporting_pkg" not in sys.modules
     stored = '{"__cs__": "custom", "type": "reexporting_pkg.impl:Thing", "v": 1}'
     assert loads(stored) == ("a thing", 1)
+    stored = '{"__cs__": "custom", "type": "reexporting_pkg.impl:Outer.Inner", "v": 2}'
+    assert loads(stored) == ("inner", 2)
 
 
 # ---------------------------------------------------------------- detection and safety
