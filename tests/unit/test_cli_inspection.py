@@ -118,6 +118,14 @@ def test_values_of_classes_not_imported_are_shown_by_their_stored_fields(tmp_pat
     assert "kinds" not in sys.modules
 
 
+def test_a_value_of_a_tag_this_version_does_not_know_is_shown_by_its_fields() -> None:
+    # (a golden written by a later version: the rest of the value is still shown)
+    from pytest_clearstone.codec.views import safe_decode
+
+    shown = safe_decode({"n": 1, "later": {"__cs__": "from_a_later_version", "x": 2}})
+    assert repr(shown) == "{'n': 1, 'later': from_a_later_version(x=2)}"
+
+
 def test_bad_files_keep_their_reasons(tmp_path):
     # (a UTF-16 byte order mark alone is read as UTF-16 text: none)
     for data, reason in [(b"", "the file is empty"), (b"\x80\x81", "not UTF-8 text"),
