@@ -660,6 +660,14 @@ def test_named_tuple_round_trips() -> None:
     }
 
 
+def test_a_class_with_fields_that_is_no_tuple_is_not_a_named_tuple() -> None:
+    import ast  # (its nodes have a _fields tuple: ("id", "ctx") for a Name)
+
+    tree = encode({"node": ast.Name(id="total")})
+    assert tree["node"][TAG] == "pickle"
+    assert loads(dumps(tree), allow_pickle=True)["node"].id == "total"
+
+
 # ---------------------------------------------------------------- httpx / httpx2
 
 
