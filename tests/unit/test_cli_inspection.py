@@ -126,6 +126,32 @@ def test_a_value_of_a_tag_this_version_does_not_know_is_shown_by_its_fields() ->
     assert repr(shown) == "{'n': 1, 'later': from_a_later_version(x=2)}"
 
 
+def test_a_parsed_completion_of_a_model_not_imported_imports_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # openai is imported, the app's response model (a type argument) is not: neither is imported
+    from openai.types.chat import ParsedChatCompletionMessage
+
+    from pytest_clearstone.codec import encode
+    from pytest_clearstone.codec.views import safe_decode
+
+    (tmp_path / "trips.py").write_text(
+        "from pydantic import BaseModel\n\nclass Trip(BaseModel):\n    city: str\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import trips
+
+    message = ParsedChatCompletionMessage[trips.Trip](
+        role="assistant", content=None, parsed=trips.Trip(city="Paris")
+    )
+    tree = encode(message)
+    monkeypatch.delitem(sys.modules, "trips")
+    shown = safe_decode(tree)
+    assert "trips" not in sys.modules
+    assert repr(shown.parsed) == "Trip(city='Paris')"
+    assert type(shown).__name__ == "ParsedChatCompletionMessage[Trip]"
+
+
 def test_bad_files_keep_their_reasons(tmp_path):
     # (a UTF-16 byte order mark alone is read as UTF-16 text: none)
     for data, reason in [(b"", "the file is empty"), (b"\x80\x81", "not UTF-8 text"),
