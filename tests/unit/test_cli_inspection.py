@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -66,6 +67,14 @@ def test_short_repr_is_one_line_and_survives_a_broken_repr():
     assert clip("abcdef", 5) == "ab..." and clip("abc", 5) == "abc"
 
 
+@dataclasses.dataclass
+class Holder:
+    """An imported class holding values of others."""
+
+    item: object
+    extra: object
+
+
 def _saved(tmp_path: Path, name: str, state: object) -> Path:
     provider = TracerProvider(":memory:")
     with provider.get_tracer("t").span("run") as span:
@@ -116,6 +125,14 @@ def test_values_of_classes_not_imported_are_shown_by_their_stored_fields(tmp_pat
     changed = load_checkpoint(other).agent_state["value"]
     assert changed["order"] != state["order"] and changed["tier"] == state["tier"]
     assert "kinds" not in sys.modules
+    # inside a value of a class that is imported: the same, and a pickle is a placeholder
+    sys.modules["kinds"] = kinds
+    held = _saved(tmp_path, "held.ckpt", Holder(kinds.Order("K-3"), SimpleNamespace(n=1)))
+    del sys.modules["kinds"]
+    shown = load_checkpoint(held).agent_state["value"]
+    assert "kinds" not in sys.modules
+    assert repr(shown.item) == "Order(sku='K-3')"
+    assert repr(shown.extra).startswith("<pickled types.SimpleNamespace sha256:")
 
 
 def test_a_value_of_a_tag_this_version_does_not_know_is_shown_by_its_fields() -> None:
