@@ -143,6 +143,20 @@ def test_a_value_of_a_tag_this_version_does_not_know_is_shown_by_its_fields() ->
     assert repr(shown) == "{'n': 1, 'later': from_a_later_version(x=2)}"
 
 
+def test_values_of_two_classes_not_imported_with_the_same_fields_differ() -> None:
+    from pytest_clearstone.codec.views import safe_decode
+
+    def stored(tag: str, path: str) -> object:
+        named_by = "type" if tag == "custom" else "cls"
+        return safe_decode({"__cs__": tag, named_by: path, "v": {"cents": 1}})
+
+    money, refund = stored("dataclass", "app.money:Money"), stored("dataclass", "app.money:Refund")
+    assert (repr(money), repr(refund)) == ("Money(cents=1)", "Refund(cents=1)")
+    assert money != refund and money == stored("dataclass", "app.money:Money")
+    # a value of a type registered with the codec: named by its class too
+    assert repr(stored("custom", "app.money:Money")) == "Money(cents=1)"
+
+
 def test_a_parsed_completion_of_a_model_not_imported_imports_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
