@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pydantic
 import pytest
 
 from pytest_clearstone.debugging import CheckpointManager
@@ -65,6 +66,10 @@ def test_short_repr_is_one_line_and_survives_a_broken_repr():
     assert short_repr({"k": "v\n  w"}, 80) == "{'k': 'v\\n  w'}"
     assert short_repr(Broken()) == "<unrepresentable: RuntimeError>"
     assert clip("abcdef", 5) == "ab..." and clip("abc", 5) == "abc"
+
+
+class Destination(pydantic.BaseModel):
+    city: str
 
 
 @dataclasses.dataclass
@@ -176,11 +181,24 @@ def test_a_parsed_completion_of_a_model_not_imported_imports_nothing(
         role="assistant", content=None, parsed=trips.Trip(city="Paris")
     )
     tree = encode(message)
+    response_format = encode(ParsedChatCompletionMessage[trips.Trip])  # (the class itself)
     monkeypatch.delitem(sys.modules, "trips")
     shown = safe_decode(tree)
     assert "trips" not in sys.modules
     assert repr(shown.parsed) == "Trip(city='Paris')"
     assert type(shown).__name__ == "ParsedChatCompletionMessage[Trip]"
+    assert not hasattr(shown, "set")  # (which fields were set: not a field)
+    assert type(safe_decode(response_format)).__name__ == "ParsedChatCompletionMessage[Trip]"
+    assert "trips" not in sys.modules
+
+
+def test_an_undecodable_value_is_shown_as_such_and_live_values_in_tuples_by_their_fields() -> None:
+    from pytest_clearstone.codec.views import comparable_fields, safe_decode
+
+    shown = safe_decode({"__cs__": "date", "v": "not a date"})
+    assert repr(shown).startswith("<undecodable: bad 'date' value")
+    (compared,) = comparable_fields((Destination(city="Paris"),))
+    assert type(compared) is not Destination and repr(compared) == "Destination(city='Paris')"
 
 
 def test_bad_files_keep_their_reasons(tmp_path):
