@@ -166,6 +166,8 @@ def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
     assert exported[1].parent.span_id == exported[0].context.span_id
     # (a root has no parent id to keep: no attribute without a value, which OTLP cannot encode)
     assert [k for s in exported for k, v in s.attributes.items() if v is None] == []
+    (unset,) = _exported(Trace(trace_id, [_span_of("1" * 16, attributes={"a": None, "b": 1})]))
+    assert "a" not in unset.attributes and unset.attributes["b"] == 1
     # as wide as OpenTelemetry's ids (an OTLP exporter writes them in 16 and 8 bytes)
     assert all(s.context.trace_id < 2**128 and s.context.span_id < 2**64 for s in exported)
     back = otel.trace_from_otel_spans(exported)
@@ -282,6 +284,29 @@ def test_an_otel_span_not_ended_yet_is_imported_as_open(
     finally:
         running.end()
     assert (back.name, back.end_time_ns) == ("still running", None)
+
+
+def test_inputs_are_read_by_their_mime_type_and_span_type_and_a_message_only_exception(
+    otel_spans: tuple[Any, InMemorySpanExporter],
+) -> None:
+    tracer, exporter = otel_spans
+    with tracer.start_as_current_span("echo", attributes={
+        "openinference.span.kind": "TOOL",
+        "input.value": '{"not": "decoded"}', "input.mime_type": "text/plain",
+    }):  # fmt: skip
+        pass
+    with tracer.start_as_current_span("chat", attributes={
+        "gen_ai.operation.name": "chat",
+        "gen_ai.tool.call.arguments": '{"a": 1}',  # (a tool's: not a model call's input)
+        "gen_ai.input.messages": json.dumps([{"role": "user"}]),
+    }) as chat:  # fmt: skip
+        chat.add_event("exception", {"exception.message": "rate limited"})
+    traces = otel.traces_from_otel_spans(exporter.get_finished_spans())
+    [echo], [chat_span] = [t.spans for t in traces]
+    assert echo.input == '{"not": "decoded"}'
+    assert chat_span.input == [{"role": "user"}]
+    assert chat_span.error is not None
+    assert (chat_span.error["type"], chat_span.error["message"]) == ("Exception", "rate limited")
 
 
 def _attr(key: str, value: dict[str, Any]) -> dict[str, Any]:
