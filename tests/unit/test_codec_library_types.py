@@ -695,6 +695,14 @@ def test_named_tuple_round_trips() -> None:
     }
 
 
+def test_a_class_with_fields_that_is_no_tuple_is_not_a_named_tuple() -> None:
+    import ast  # (its nodes have a _fields tuple: ("id", "ctx") for a Name)
+
+    tree = encode({"node": ast.Name(id="total")})
+    assert tree["node"][TAG] == "pickle"
+    assert loads(dumps(tree), allow_pickle=True)["node"].id == "total"
+
+
 # ---------------------------------------------------------------- httpx / httpx2
 
 
@@ -985,6 +993,9 @@ def test_register_refuses_bad_arguments() -> None:
         codec.register(tuple, lambda v: v, lambda v: v)
     with pytest.raises(TypeError, match="'module:QualName'"):
         codec.register("not a path", lambda v: v, lambda v: v)
+    for path in ("Money", "app.money:Money:extra", ":Money", "app.money:"):  # (no class path)
+        with pytest.raises(TypeError, match="'module:QualName'"):
+            codec.register(path, lambda v: v, lambda v: v)
     with pytest.raises(TypeError, match="two functions"):
         codec.register(Money, "encode", lambda v: v)  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="not registered"):
@@ -1005,9 +1016,21 @@ def test_broken_registered_encoder_names_the_path_in_strict_mode(registered: Any
     assert tree[TAG] == "pickle"  # not strict: stored the built-in way
 
 
+def test_a_decode_error_of_a_registered_decoder_is_raised_as_it_is(registered: Any) -> None:
+    def refuse(tree: Any) -> Any:
+        raise DecodeError("no such currency: XXX")
+
+    registered(Money, lambda m: m.currency, refuse)
+    with pytest.raises(DecodeError) as info:
+        loads(dumps(encode(Money(1, "XXX"))))
+    assert str(info.value) == "no such currency: XXX"
+
+
 def test_unknown_custom_type_is_a_clear_decode_error() -> None:
     with pytest.raises(DecodeError, match=r"no decoder.*codec\.register.*pytest_clearstone_decode"):
         loads('{"__cs__": "custom", "type": "app.money:Money", "v": 1}')
+    with pytest.raises(DecodeError, match=r"bad 'custom' value: type \[1\] is not a class path"):
+        loads('{"__cs__": "custom", "type": [1], "v": 1}')
 
 
 def test_hooks_encode_and_decode_and_undo() -> None:
@@ -1029,9 +1052,57 @@ def test_hooks_encode_and_decode_and_undo() -> None:
         assert seen == [f"{__name__}:Money"]
     finally:
         undo()
+    undo()  # (again: nothing left to undo, no error)
     assert encode(Money(3, "EUR"))[TAG] == "pickle"
     with pytest.raises(DecodeError, match="no decoder"):
         decode(tree)
+
+
+def test_later_hooks_are_asked_first_and_a_hook_saying_none_passes_on() -> None:
+    def encode_as(name: str) -> Any:
+        return lambda value: {"by": name, "c": value.cents} if isinstance(value, Money) else None
+
+    def decode_money(type_path: str, data: Any) -> Any:
+        return Money(data["c"], data["by"])
+
+    undo_first = codec.use_hooks(encode_as("first"), decode_money)
+    undo_second = codec.use_hooks(encode_as("second"), lambda type_path, data: "second")
+    try:
+        tree = encode(Money(3, "EUR"))
+        assert tree["v"] == {"by": "second", "c": 3}
+        assert decode(tree) == "second"
+        undo_second()
+        undo_last = codec.use_hooks(lambda value: None, lambda type_path, data: None)
+        assert decode(tree) == Money(3, "second")  # (the later hook said None: the first)
+        assert encode(Money(3, "EUR"))["v"]["by"] == "first"
+        undo_last()
+    finally:
+        undo_second()
+        undo_first()
+
+
+def test_a_path_registered_by_a_re_exported_name_imports_its_module_to_decode(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, registered: Any
+) -> None:
+    # a golden read in a new process, before the agent's library is imported
+    package = tmp_path / "reexporting_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .impl import Outer, Thing\n")
+    (package / "impl.py").write_text(
+        "class Thing:\n    pass\n\nclass Outer:\n    class Inner:\n        pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("reexporting_pkg", "reexporting_pkg.impl"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    registered("reexporting_pkg.Thing", lambda t: None, lambda tree: ("a thing", tree))
+    registered("reexporting_pkg.Outer.Inner", lambda t: None, lambda tree: ("inner", tree))
+    # encoding imports nothing a path names (registering by path keeps the library unimported)
+    assert encode(Money(1, "EUR"))[TAG] == "pickle"
+    assert "reexporting_pkg" not in sys.modules
+    stored = '{"__cs__": "custom", "type": "reexporting_pkg.impl:Thing", "v": 1}'
+    assert loads(stored) == ("a thing", 1)
+    stored = '{"__cs__": "custom", "type": "reexporting_pkg.impl:Outer.Inner", "v": 2}'
+    assert loads(stored) == ("inner", 2)
 
 
 # ---------------------------------------------------------------- detection and safety

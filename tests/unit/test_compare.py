@@ -377,3 +377,16 @@ def test_the_key_the_plugin_gives_stands_for_no_key_or_a_redacted_one() -> None:
     assert same_stored_form({"api_key": PLACEHOLDER_KEY}, {"api_key": PLACEHOLDER})
     assert not same_stored_form({"api_key": "sk-real"}, {"api_key": None})
     assert not same_stored_form({"api_key": PLACEHOLDER_KEY}, {"api_key": "sk-other"})
+    assert not same_stored_form({"api_key": f"{PLACEHOLDER_KEY}-2"}, {"api_key": None})
+    # held by a pydantic secret, of text or of bytes (a model field read from the variable)
+    from pydantic import SecretBytes, SecretStr
+
+    assert same_stored_form(SecretStr(PLACEHOLDER_KEY), None)
+    assert same_stored_form(SecretBytes(PLACEHOLDER_KEY.encode()), PLACEHOLDER)
+    assert not same_stored_form(SecretBytes(b"sk-real"), None)
+    # only where the recording has the key: a key it lacks is kept as it is
+    replayed = {"api_key": PLACEHOLDER_KEY, "keys": [PLACEHOLDER_KEY], "n": 1}
+    assert codec.with_placeholder_keys(replayed, {"n": 1}) == replayed
+    assert codec.with_placeholder_keys(replayed, {"keys": [None], "n": 1})["keys"] == [None]
+    assert codec.with_placeholder_keys(replayed, {"keys": [None, None]}) == replayed  # (a list
+    # of another length is not matched item by item)

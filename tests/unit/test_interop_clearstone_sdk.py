@@ -113,14 +113,21 @@ def test_span_type_falls_back_to_name_prefix_then_kind(tmp_path: Path) -> None:
         ("a", "t", None, "retriever.fetch", "CLIENT", 1, 2, "OK", "{}", "null", "null"),
         ("b", "t", "a", "work", "CLIENT", 3, 4, "OK", None, "null", not_captured),
         ("c", "t", "a", "work", "INTERNAL", 5, 6, "OK", '{"span_type": "llm"}', "null", "null"),
-    ]
+        # the prefix before the first dot; an empty span_type attribute names no type
+        ("d", "t", "a", "tool.web.search", "INTERNAL", 7, 8, "OK", '{"span_type": ""}', "null",
+         "null"),
+        ("e", "t", "a", "work", "CLIENT", 9, 10, "OK", "null", "null", "null"),
+    ]  # fmt: skip
     conn.executemany(
         "INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'x', '1')", rows
     )
     conn.commit()
     conn.close()
     trace = clearstone_sdk.read_trace(db, "t")
-    assert [s.span_type for s in trace.spans] == ["retriever", "client", "llm"]
+    assert [s.span_type for s in trace.spans] == ["retriever", "client", "llm", "tool", "client"]
+    # the span kind is kept; a snapshot captured in full adds no note
+    assert trace.spans[0].attributes == {"clearstone_sdk.kind": "CLIENT"}
+    assert trace.spans[4].attributes == {"clearstone_sdk.kind": "CLIENT"}  # (attributes "null")
     assert not trace.spans[1].has_output
     assert trace.spans[1].attributes["clearstone_sdk.output"] == "not captured: too large (bytes)"
     with pytest.raises(TraceNotFoundError, match="'nope'"):
@@ -262,6 +269,24 @@ def test_unimportable_pickled_class_names_the_fix(
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(sdk)])
     with pytest.raises(CheckpointError, match=r"make_samples.*importable"):
         clearstone_sdk.read_traces(sdk / "traces.db", allow_pickle=True)
+
+
+def test_a_state_pickle_of_a_class_gone_from_its_module_or_in_bad_base64_is_told(
+    ckpt_path: Path,
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    changed = ckpt_path.with_name("changed.ckpt")
+    # a class renamed since the recording: its module imports, the name is not in it
+    doc["agent_state_pickle_b64"] = base64.b64encode(b"cos\nno_such_class\n.").decode()
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"AttributeError.*make the modules.*importable"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    # characters base64 has not: refused, not skipped into another pickle
+    good = json.loads(ckpt_path.read_text())["agent_state_pickle_b64"]
+    doc["agent_state_pickle_b64"] = "!" + good
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"changed\.ckpt.*the agent state: bad base64"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
 
 
 def test_bad_sources_get_clear_errors(tmp_path: Path, ckpt_path: Path) -> None:
@@ -474,6 +499,19 @@ def test_statuses_of_any_case_and_empty_parents_are_read_as_ours(tmp_path: Path)
     assert odd.status == "UNSET" and odd.error is None
 
 
+def test_a_span_left_open_is_read_open_and_an_unknown_encoding_is_refused(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "crashed", 1, None, "UNSET", None)])
+    (span,) = clearstone_sdk.read_trace(db, "t").spans
+    assert span.end_time_ns is None  # (the run ended before it did)
+    snapshot = {"captured": True, "data": json.dumps({"__type__": "msgpack", "value": "x"})}
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE spans SET output_snapshot_json = ?", (json.dumps(snapshot),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(TraceStoreError, match=r"output of span a.*unknown snapshot encoding 'msgp"):
+        clearstone_sdk.read_trace(db, "t")
+
+
 def test_a_trace_id_that_is_no_file_name_is_hashed_into_the_destination(tmp_path: Path) -> None:
     # (a trace id is data of the file: it never names a path outside DEST_DIR)
     db = _sdk_store(tmp_path / "traces.db", [("a", "../../escape", None, "root", 1, 2, "OK", None)])
@@ -484,6 +522,8 @@ def test_a_trace_id_that_is_no_file_name_is_hashed_into_the_destination(tmp_path
 
 
 def test_a_checkpoints_policy_decisions_events_and_links_are_kept(ckpt_path: Path) -> None:
+    plain = clearstone_sdk.read_checkpoint(ckpt_path, allow_pickle=True).span.attributes
+    assert not [k for k in plain if k.endswith(("policy_decisions", "events", "links"))]  # (empty)
     doc = json.loads(ckpt_path.read_text())
     doc["current_span"].update(
         policy_decisions=[{"policy": "pii", "allowed": True}],
@@ -496,3 +536,88 @@ def test_a_checkpoints_policy_decisions_events_and_links_are_kept(ckpt_path: Pat
     assert attributes["clearstone_sdk.policy_decisions"] == [{"policy": "pii", "allowed": True}]
     assert attributes["clearstone_sdk.events"] == [{"name": "retry"}]
     assert attributes["clearstone_sdk.links"] == [{"trace_id": "other"}]
+
+
+def test_an_import_leaves_the_clearstone_sdk_files_as_they_were(sdk: Path, tmp_path: Path) -> None:
+    # (read-only: SQLite would fold the WAL into traces.db and remove it on closing)
+    before = {p.name: p.read_bytes() for p in sdk.glob("traces.db*")}
+    assert "traces.db-wal" in before
+    clearstone_sdk.import_files(sdk, tmp_path / "out", allow_pickle=True)
+    assert {p.name: p.read_bytes() for p in sdk.glob("traces.db*")} == before
+
+
+def test_traces_are_read_oldest_first(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("b", "second", None, "run", 5, 6, "OK", None),
+        ("a", "first", None, "run", 1, 2, "OK", None),
+        ("c", "third", None, "run", 9, 10, "OK", None),
+    ])  # fmt: skip
+    assert [t.trace_id for t in clearstone_sdk.read_traces(db)] == ["first", "second", "third"]
+
+
+def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
+    ckpt_path: Path, sdk: Path
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    changed = ckpt_path.with_name("changed.ckpt")
+    # a class in a package: its module is all before the last dot
+    doc["metadata"]["agent_class_path"] = "agents.research.SeedAgent"
+    changed.write_text(json.dumps(doc))
+    checkpoint = clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    named = (checkpoint.agent_module, checkpoint.agent_class_name)
+    assert named == ("agents.research", "SeedAgent")
+    # the checkpoint's own span, not (yet) in the run's traces.db, is kept with the stored ones
+    span_id = MANIFEST["checkpoint_span_id"]
+    conn = sqlite3.connect(sdk / "traces.db")
+    conn.execute("DELETE FROM spans WHERE span_id = ?", (span_id,))
+    conn.commit()
+    conn.close()
+    checkpoint = clearstone_sdk.read_checkpoint(
+        ckpt_path, allow_pickle=True, trace_store_path=sdk / "traces.db"
+    )
+    assert checkpoint.span.span_id == span_id
+    assert len(checkpoint.trace) == MANIFEST["spans_in_db"]
+    # a checkpoint naming a span it does not hold, or without one of the keys, is refused
+    doc = json.loads(ckpt_path.read_text())
+    doc["metadata"]["span_id"] = "elsewhere"
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"its span 'elsewhere' is not among its"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    doc = json.loads(ckpt_path.read_text())
+    del doc["current_span"]
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"changed\.ckpt.*not a clearstone-sdk"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+
+
+def test_a_checkpoint_file_starting_with_a_blank_line_is_imported(
+    ckpt_path: Path, tmp_path: Path
+) -> None:
+    lone = tmp_path / "lone" / "run.ckpt"
+    lone.parent.mkdir()
+    lone.write_text("\n  " + ckpt_path.read_text())
+    (path,) = clearstone_sdk.import_files(lone, tmp_path / "out", allow_pickle=True)
+    assert Checkpoint.read(path, allow_pickle=True).span.span_id == MANIFEST["checkpoint_span_id"]
+
+
+def test_a_directory_s_unreadable_trace_store_is_reported_not_passed_over(
+    sdk: Path, tmp_path: Path
+) -> None:
+    (sdk / "traces.db").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    for stale in sdk.glob("traces.db-*"):
+        stale.unlink()
+    with pytest.raises(TraceStoreError, match=r"cannot open .*traces\.db as a SQLite database"):
+        clearstone_sdk.import_files(sdk, tmp_path / "out", allow_pickle=True)
+
+
+def test_a_lone_checkpoint_takes_the_traces_db_beside_it_before_the_one_above(
+    sdk: Path, ckpt_path: Path, tmp_path: Path
+) -> None:
+    shutil.copy(sdk / "traces.db", ckpt_path.parent / "traces.db")
+    (sdk / "traces.db").unlink()
+    for stale in sdk.glob("traces.db-*"):
+        stale.unlink()
+    _sdk_store(sdk / "traces.db", [("a", "another run", None, "run", 1, 2, "OK", None)])
+    written = clearstone_sdk.import_files(ckpt_path, tmp_path / "out", allow_pickle=True)
+    traces = {Checkpoint.read(p, allow_pickle=True).trace.trace_id for p in written}
+    assert traces == {MANIFEST["trace_id"]}

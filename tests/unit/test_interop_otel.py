@@ -81,6 +81,7 @@ def _facts(span: Span) -> tuple[Any, ...]:
         span.trace_id, span.span_id, span.parent_span_id, span.name, span.span_type,
         span.input, span.output, span.status, span.status_message, span.error,
         span.start_time_ns, span.end_time_ns, span.instrumentation_name,
+        span.instrumentation_version,
     )  # fmt: skip
 
 
@@ -137,6 +138,22 @@ def test_console_exporter_and_bridge() -> None:
     assert memory.export(()) is SpanExportResult.FAILURE  # the wrapped exporter was shut down
 
 
+class _TimingOut(InMemorySpanExporter):
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return False
+
+
+def test_the_bridge_tells_a_flush_that_failed_and_an_export_takes_a_resource() -> None:
+    assert otel.ClearstoneSpanExporterBridge(_TimingOut()).force_flush(10) is False
+    from opentelemetry.sdk.resources import Resource
+
+    resource = Resource.create({"service.name": "checkout", "deployment.environment": "ci"})
+    memory = InMemorySpanExporter()
+    otel.export_trace(_recorded_trace(), memory, resource=resource)
+    spans = memory.get_finished_spans()
+    assert {s.resource.attributes["deployment.environment"] for s in spans} == {"ci"}
+
+
 def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
     trace_id, root_id, child_id = "t-1", "a" * 32, "b" * 32
     spans = [
@@ -147,11 +164,50 @@ def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
     ]  # fmt: skip
     exported = _exported(Trace(trace_id, spans))
     assert exported[1].parent.span_id == exported[0].context.span_id
+    # (a root has no parent id to keep: no attribute without a value, which OTLP cannot encode)
+    assert [k for s in exported for k, v in s.attributes.items() if v is None] == []
+    (unset,) = _exported(Trace(trace_id, [_span_of("1" * 16, attributes={"a": None, "b": 1})]))
+    assert "a" not in unset.attributes and unset.attributes["b"] == 1
+    # as wide as OpenTelemetry's ids (an OTLP exporter writes them in 16 and 8 bytes)
+    assert all(s.context.trace_id < 2**128 and s.context.span_id < 2**64 for s in exported)
     back = otel.trace_from_otel_spans(exported)
     assert [(s.trace_id, s.span_id, s.parent_span_id) for s in back.spans] == [
         (trace_id, root_id, None), (trace_id, child_id, root_id)
     ]  # fmt: skip
     assert back.spans[1].end_time_ns is None  # an open span stays open
+
+
+def test_a_span_with_an_otel_shaped_id_keeps_its_parent_s_other_id() -> None:
+    trace_id, root_id, step_id = "1" * 32, "a" * 32, "c" * 16
+    spans = [
+        Span(trace_id=trace_id, span_id=root_id, parent_span_id=None, name="root",
+             start_time_ns=1, end_time_ns=5),
+        Span(trace_id=trace_id, span_id=step_id, parent_span_id=root_id, name="step",
+             start_time_ns=2, end_time_ns=3),
+    ]  # fmt: skip
+    back = otel.trace_from_otel_spans(_exported(Trace(trace_id, spans)))
+    assert [(s.span_id, s.parent_span_id) for s in back.spans] == [
+        (root_id, None), (step_id, root_id)
+    ]  # fmt: skip
+
+
+def test_an_error_is_an_event_at_the_span_s_end_and_only_an_error_has_a_description(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    error = {"type": "ValueError", "module": "builtins", "message": "boom", "args": ["boom"]}
+    spans = [
+        Span(trace_id="1" * 32, span_id="1" * 16, parent_span_id=None, name="failed",
+             start_time_ns=10, end_time_ns=20, status="ERROR", status_message="boom",
+             error=error),
+        Span(trace_id="1" * 32, span_id="2" * 16, parent_span_id=None, name="fine",
+             start_time_ns=11, end_time_ns=30, status="OK", status_message="all good"),
+    ]  # fmt: skip
+    with caplog.at_level("WARNING"):
+        failed, fine = _exported(Trace("1" * 32, spans))
+    assert [(e.name, e.timestamp) for e in failed.events] == [("exception", 20)]
+    assert (failed.status.description, fine.status.description) == ("boom", None)
+    # (OpenTelemetry warns of a description given with another status)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("opentelemetry")] == []
 
 
 def test_pickled_values_need_the_opt_in() -> None:
@@ -214,6 +270,43 @@ def test_spans_from_an_instrumented_app(otel_spans: tuple[Any, InMemorySpanExpor
     assert lookup.error is not None
     assert (lookup.error["module"], lookup.error["type"]) == ("builtins", "KeyError")
     assert lookup.instrumentation_name == "instrumentation.under.test"
+
+
+def test_an_otel_span_not_ended_yet_is_imported_as_open(
+    otel_spans: tuple[Any, InMemorySpanExporter],
+) -> None:
+    # a span still running (a live SDK span, as a span processor's on_start is given it) has
+    # no end time: imported open, not as ending at the epoch
+    tracer, _ = otel_spans
+    running = tracer.start_span("still running")
+    try:
+        (back,) = otel.trace_from_otel_spans([running]).spans
+    finally:
+        running.end()
+    assert (back.name, back.end_time_ns) == ("still running", None)
+
+
+def test_inputs_are_read_by_their_mime_type_and_span_type_and_a_message_only_exception(
+    otel_spans: tuple[Any, InMemorySpanExporter],
+) -> None:
+    tracer, exporter = otel_spans
+    with tracer.start_as_current_span("echo", attributes={
+        "openinference.span.kind": "TOOL",
+        "input.value": '{"not": "decoded"}', "input.mime_type": "text/plain",
+    }):  # fmt: skip
+        pass
+    with tracer.start_as_current_span("chat", attributes={
+        "gen_ai.operation.name": "chat",
+        "gen_ai.tool.call.arguments": '{"a": 1}',  # (a tool's: not a model call's input)
+        "gen_ai.input.messages": json.dumps([{"role": "user"}]),
+    }) as chat:  # fmt: skip
+        chat.add_event("exception", {"exception.message": "rate limited"})
+    traces = otel.traces_from_otel_spans(exporter.get_finished_spans())
+    [echo], [chat_span] = [t.spans for t in traces]
+    assert echo.input == '{"not": "decoded"}'
+    assert chat_span.input == [{"role": "user"}]
+    assert chat_span.error is not None
+    assert (chat_span.error["type"], chat_span.error["message"]) == ("Exception", "rate limited")
 
 
 def _attr(key: str, value: dict[str, Any]) -> dict[str, Any]:
@@ -305,6 +398,8 @@ def test_export_without_opentelemetry_says_how_to_install(
     monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)
     with pytest.raises(ImportError, match=r"pip install pytest-clearstone\[otel\]"):
         otel.export_trace(_recorded_trace(), InMemorySpanExporter())
+    with pytest.raises(ImportError, match=r"pip install pytest-clearstone\[otel\]"):
+        otel.ClearstoneSpanExporterBridge(InMemorySpanExporter())  # (at once, not at its export)
 
 
 def test_genai_otlp_fixture_is_imported() -> None:

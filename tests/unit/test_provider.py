@@ -6,7 +6,9 @@ import datetime as dt
 import gc
 import os
 import sqlite3
+import sys
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,24 @@ def test_many_spans_across_batches_are_all_written(db: Path) -> None:
     provider.shutdown()
 
 
+def test_a_full_batch_is_written_by_the_writer_without_a_flush(db: Path) -> None:
+    # another process reading the file sees the spans of a full batch, with nothing read or
+    # flushed here
+    provider = TracerProvider(db, batch_size=2)
+    with provider.get_tracer("agent").span("done"):  # (queued twice: as it opens and ends)
+        pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:  # (no table before the first write)
+            if rows_in_file(db):
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.01)
+    assert [name for name, _ in rows_in_file(db)] == ["done"]
+    provider.shutdown()
+
+
 def test_shutdown_is_idempotent_and_persists_queued_spans(db: Path) -> None:
     provider = TracerProvider(db)
     tracer = provider.get_tracer("agent")
@@ -114,6 +134,8 @@ def test_shutdown_is_idempotent_and_persists_queued_spans(db: Path) -> None:
     provider.shutdown()
     assert provider.is_shutdown
     assert rows_in_file(db) == [("before", rows_in_file(db)[0][1])]
+    # its connection is closed: the last one to close (the reader's) removed the WAL file
+    assert not Path(f"{db}-wal").exists()
     provider.shutdown()
     provider.shutdown()
 
@@ -169,6 +191,62 @@ def test_a_dropped_provider_is_freed_at_once_closing_its_memory_database(
             conn.execute("SELECT 1")
     finally:
         gc.enable()
+
+
+def test_a_provider_dropped_without_shutdown_writes_its_queued_spans(db: Path) -> None:
+    provider = TracerProvider(db)
+    with provider.get_tracer("agent").span("queued"):
+        pass
+    del provider
+    gc.collect()  # (a queued span holds its provider)
+    assert [name for name, _ in rows_in_file(db)] == ["queued"]
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_forked_child_never_writes_the_spans_its_parent_had_queued(db: Path) -> None:
+    # the child's copy of a span queued at the fork is as it was then: written as the child
+    # ends, it would overwrite what the parent wrote since (the span open again)
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    provider = TracerProvider(db)
+    go = context.Event()
+    with provider.get_tracer("agent").span("parent's"):
+        child = context.Process(target=go.wait, args=(30,))
+        child.start()
+    provider.flush()
+    go.set()
+    child.join()
+    assert child.exitcode == 0
+    [(name, end)] = rows_in_file(db)
+    assert (name, end is None) == ("parent's", False)
+    provider.shutdown()
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_process_started_by_a_forked_process_writes_its_spans(db: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("agent")
+
+    def grandchild() -> None:
+        with tracer.span("grandchild's"):
+            pass
+
+    def child() -> None:
+        started = context.Process(target=grandchild)
+        started.start()
+        started.join()
+        sys.exit(started.exitcode)
+
+    worker = context.Process(target=child)
+    worker.start()
+    worker.join()
+    assert worker.exitcode == 0
+    assert [(name, end is None) for name, end in rows_in_file(db)] == [("grandchild's", False)]
+    provider.shutdown()
 
 
 def test_non_json_attributes_keep_the_rest_of_the_batch(
@@ -389,7 +467,8 @@ def test_a_multiprocessing_worker_writes_its_spans_without_shutdown(db: Path) ->
     worker.join()
     provider.shutdown()
     assert worker.exitcode == 0
-    assert [name for name, _ in rows_in_file(db)] == ["job"]
+    [(name, end)] = rows_in_file(db)
+    assert (name, end is None) == ("job", False)
 
 
 def _record_with_a_provider_made_in_the_worker(db: Path) -> None:  # pragma: no cover - child
@@ -428,7 +507,8 @@ def test_a_provider_made_in_a_forkserver_or_spawn_worker_writes_its_spans(
     worker.start()
     worker.join()
     assert worker.exitcode == 0
-    assert [name for name, _ in rows_in_file(db)] == ["job"]
+    [(name, end)] = rows_in_file(db)
+    assert (name, end is None) == ("job", False)
 
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
@@ -478,8 +558,10 @@ def test_spans_of_a_pool_s_workers_are_written_before_the_pool_is_terminated(
         job = __import__(module).job
         with multiprocessing.get_context(method).Pool(2) as pool:
             assert pool.map(job, range(4)) == [0, 2, 4, 6]
-    names = sorted(name for name, _ in rows_in_file(db))
-    assert names == ["job"] * 4 + ["step"] * 4
+    rows = rows_in_file(db)
+    assert sorted(name for name, _ in rows) == ["job"] * 4 + ["step"] * 4
+    # written as they ended, not only as they opened
+    assert [name for name, end in rows if end is None] == []
 
 
 _UNWRITABLE = """

@@ -328,6 +328,15 @@ def test_withheld_values_are_bounded() -> None:
     assert len(noted) == withheld.LIMIT and "value-00000000" not in noted
 
 
+def test_a_withheld_value_keeps_its_first_description_and_the_notes_are_given_as_a_copy() -> None:
+    withheld.note("sk-first-described-0123", "the api_key of an openai.OpenAI client")
+    withheld.note("sk-first-described-0123", "a header's value")
+    noted = withheld.noted()
+    assert noted["sk-first-described-0123"] == "the api_key of an openai.OpenAI client"
+    noted.clear()
+    assert "sk-first-described-0123" in withheld.noted()
+
+
 # -- base64 in texts, escapes, the index ---------------------------------------------------------
 @pytest.mark.parametrize("before", [b"", b"x", b"xy", b"\xff\xfe\xfd"])
 @pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode])

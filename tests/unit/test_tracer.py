@@ -940,3 +940,45 @@ def test_a_copied_or_pickled_recorded_value_keeps_its_stored_form() -> None:
     ):
         assert again.encoded == recorded.encoded
         assert again.value == recorded.value and again.value is not recorded.value
+
+
+def test_a_span_of_a_generator_finished_in_another_thread_ends_there(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    def steps() -> Iterator[int]:
+        with tracer.span("steps") as span:
+            yield 1
+            yield 2
+        seen.append(span)
+
+    seen: list[Span] = []
+    errors: list[BaseException] = []
+    started = steps()
+    assert next(started) == 1  # (the span is current in this thread's context)
+
+    def finish() -> None:
+        try:
+            assert list(started) == [2]
+            assert current_span() is None  # (not the span of the other thread's context)
+        except BaseException as exc:  # (reported below, from the test's thread)
+            errors.append(exc)
+
+    worker = threading.Thread(target=finish)
+    worker.start()
+    worker.join()
+    assert errors == []
+    [span] = seen
+    assert span.end_time_ns is not None and span.status != "ERROR"
+
+
+def test_a_traced_call_is_readable_as_open_while_it_runs(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    @tracer.traced(span_type="tool", name="look")
+    def look() -> list[tuple[str, bool]]:
+        running = current_span()
+        assert running is not None
+        trace = provider.trace_store.get_trace(running.trace_id)
+        return [(s.name, s.end_time_ns is None) for s in trace.spans]
+
+    assert look() == [("look", True)]
