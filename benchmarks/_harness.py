@@ -81,6 +81,10 @@ PYTEST_ARGS = [
     "no:socket",  # (pytest-socket, in the test extra: patches socket around every test)
     "-p",
     "no:django",  # (pytest-django, in the test extra: imports Django's settings machinery)
+    "-p",
+    "no:rerunfailures",  # (pytest-rerunfailures, in the test extra: wraps every test's run)
+    "-p",
+    "no:timeout",  # (pytest-timeout, in the test extra: a timer hook around every test)
 ]
 
 

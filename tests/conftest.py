@@ -35,7 +35,8 @@ def _inner_runs_without_pytest_check_or_asyncio(
     for name in ("CI", "BUILD_NUMBER"):
         monkeypatch.delenv(name, raising=False)
     options = os.environ.get("PYTEST_ADDOPTS", "")
-    for plugin in ("no:check", "no:asyncio", "no:socket", "no:django"):
+    lean = ("no:check", "no:asyncio", "no:socket", "no:django", "no:rerunfailures", "no:timeout")
+    for plugin in lean:
         if plugin not in options:
             options = f"{options} -p {plugin}".strip()
     monkeypatch.setenv("PYTEST_ADDOPTS", options)

@@ -35,6 +35,10 @@ LEAN_PLUGINS = (
     # pytest-django (for the Django tests, which ask for it with `-p pytest_django.plugin` in a
     # subprocess) imports Django's settings machinery in every run
     "django",
+    # pytest-rerunfailures and pytest-timeout (for the tests of reruns and timeouts, which ask
+    # for them with `-p rerunfailures` and `-p timeout`): hooks around every test
+    "rerunfailures",
+    "timeout",
 )
 LEAN_ARGS = (
     *(arg for name in LEAN_PLUGINS for arg in ("-p", f"no:{name}")),

@@ -238,6 +238,11 @@ def _outcomes(result: pytest.RunResult) -> dict[str, int]:
     return {k: v for k, v in result.parseoutcomes().items() if not k.startswith("warning")}
 
 
+def _with_reruns(suite: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """A run of ``suite`` with pytest-rerunfailures (left out of the suite's other runs)."""
+    return suite.runpytest("-p", "rerunfailures", *args)
+
+
 @pytest.fixture
 def rerun_suite(pytester: pytest.Pytester) -> pytest.Pytester:
     pytest.importorskip("pytest_rerunfailures")
@@ -252,7 +257,7 @@ def test_a_recording_rerun_by_pytest_rerunfailures_is_summarised_by_its_last_att
     # Expected: the attempt that passed wrote the golden, and the summary says only that; the
     # notes of the failed first attempt stayed on the test (listed as both written and twice
     # not written)
-    result = rerun_suite.runpytest("--clearstone-record", "--reruns", "1")
+    result = _with_reruns(rerun_suite, "--clearstone-record", "--reruns", "1")
     assert _outcomes(result) == {"passed": 1, "rerun": 1}
     result.stdout.fnmatch_lines(
         [
@@ -268,18 +273,18 @@ def test_a_replay_rerun_by_pytest_rerunfailures_counts_once(
     rerun_suite: pytest.Pytester,
 ) -> None:
     # Expected: a test diverging on each of its 3 attempts is 1 diverged test (it was 3)
-    assert _outcomes(rerun_suite.runpytest("--clearstone-record", "--reruns", "1")) == {
+    assert _outcomes(_with_reruns(rerun_suite, "--clearstone-record", "--reruns", "1")) == {
         "passed": 1,
         "rerun": 1,
     }
     tests = rerun_suite.path / "test_app.py"
     tests.write_text(RERUN_TESTS.replace('"hi") == "ok hi"', '"hey") == "ok hey"'))
-    result = rerun_suite.runpytest("--reruns", "2")
+    result = _with_reruns(rerun_suite, "--reruns", "2")
     assert _outcomes(result) == {"failed": 1, "rerun": 2}
     result.stdout.fnmatch_lines(["*0 checkpoint(s) replayed, 0 recorded, 1 diverged*"])
     # and a test that passes on its rerun counts as replayed, once
     tests.write_text(RERUN_TESTS)
-    result = rerun_suite.runpytest("--reruns", "1")
+    result = _with_reruns(rerun_suite, "--reruns", "1")
     assert _outcomes(result) == {"passed": 1, "rerun": 1}
     result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
 
@@ -290,11 +295,11 @@ def test_record_diverged_says_that_reruns_do_not_apply_to_marked_tests(
     # Expected: record-diverged runs a marked test its own way (a replay attempt, then one live
     # re-recording if it diverged), which --reruns does not repeat: the run says so instead of
     # ignoring --reruns silently
-    assert _outcomes(rerun_suite.runpytest("--clearstone-record", "--reruns", "1")) == {
+    assert _outcomes(_with_reruns(rerun_suite, "--clearstone-record", "--reruns", "1")) == {
         "passed": 1,
         "rerun": 1,
     }
-    result = rerun_suite.runpytest("--clearstone-mode=record-diverged", "--reruns", "1", "-q")
+    result = _with_reruns(rerun_suite, "--clearstone-mode=record-diverged", "--reruns", "1", "-q")
     result.assert_outcomes(failed=1)  # the replay attempt's failure is not a divergence
     result.stdout.fnmatch_lines(
         [

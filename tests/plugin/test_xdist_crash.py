@@ -218,7 +218,8 @@ def test_a_crashed_recording_that_pytest_rerunfailures_runs_again_is_listed_once
     pytest.importorskip("pytest_rerunfailures")
     pytester.makepyfile(test_agent=CRASHING)
     result = pytester.runpytest_subprocess(
-        *LEAN_ARGS, "-n", "2", "--reruns", "1", "--clearstone-record", "-p", "no:randomly"
+        *LEAN_ARGS, "-p", "rerunfailures", "-n", "2", "--reruns", "1", "--clearstone-record",
+        "-p", "no:randomly",
     )
     crashed = "  test_agent.py::test_crash: its xdist worker crashed while the test ran"
     result.stdout.fnmatch_lines(["goldens not written (the old file, if any, stays):", crashed])
