@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("pydantic_ai", minversion="2.68", reason="the pydantic-ai stack needs 2.68+")
 # (pydantic-ai's MCP support needs fastmcp's client: pydantic-ai-slim[mcp])
-pytest.importorskip("pydantic_ai.mcp", reason="pydantic-ai's MCPToolset needs fastmcp")
+pytest.importorskip("fastmcp", reason="pydantic-ai's MCPToolset needs fastmcp")
 
 from .harness import Stack
 
