@@ -84,6 +84,13 @@ class Guide:
         self.notes.append(text)
         return text
 
+    async def browse_client_stdio(self, topic):
+        async with Client(STDIO) as client:
+            listed = await client.list_tools()
+            result = await client.call_tool(listed.tools[0].name, {"query": topic})
+        self.notes.append(result.content[0].text)
+        return result.content[0].text
+
     async def browse_client(self, topic):
         async with Client(os.environ["MUSEUM_URL"]) as client:
             listed = await client.list_tools()
@@ -250,4 +257,43 @@ def test_a_blocked_handshake_of_an_mcp_client_names_send_discover(
     result.stdout.fnmatch_lines(
         ["*It is the MCP client (mcp.client.streamable_http) *; mcp 2's mcp.Client connects "
          "with mcp.ClientSession.send_discover, and with initialize where the server is older)*"]
+    )
+
+
+def test_a_recording_whose_handshake_ran_live_beside_a_mocked_initialize_warns(
+    stack: Stack,
+) -> None:
+    """mcp 2's ``mcp.Client`` (and fastmcp's, under pydantic-ai's ``MCPToolset``) connects with
+    ``send_discover``: an agent mocked with ``initialize``, ``list_tools`` and ``call_tool`` over
+    stdio recorded green without a word, its handshake live, and every replay started the server
+    and asked it again (where the server was not there, the replay failed at ``initialize``,
+    which the recording never called)."""
+    stack.write_test(
+        "stdio_client",
+        """
+import asyncio
+
+import pytest
+
+import museum_agent as app
+
+SESSION = ["mcp.ClientSession.initialize", "mcp.ClientSession.list_tools",
+           "mcp.ClientSession.call_tool"]
+
+
+@pytest.mark.replay(mock={"tool": SESSION})
+def test_client_stdio(replay):
+    answer = asyncio.run(replay.run(app.Guide().browse_client_stdio, "Vermeer"))
+    assert answer == "collection: 7 exhibits about Vermeer"
+""",
+    )
+    result = _run(stack, "--clearstone-record", "test_stdio_client.py", "-W", "always")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmockedCallWarning: test_stdio_client.py::test_client_stdio: "
+            "'mcp.ClientSession.send_discover' was called while recording and ran live: *"
+            "Mock it too (mock={'tool': [[]'mcp.ClientSession.initialize', "
+            "'mcp.ClientSession.send_discover']})*",
+        ]
     )
