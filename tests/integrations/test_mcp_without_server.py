@@ -7,11 +7,6 @@ streamable HTTP nothing is sent; over stdio the server's command is still starte
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
 import pytest
 
 from .harness import SUBPROCESS_TIMEOUT, Stack
@@ -140,40 +135,6 @@ def test_client_http(replay):
 def test_client_http_handshake_unmocked(replay):
     assert asyncio.run(replay.run(app.Guide().browse_client, "Vermeer")) == ANSWER
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def http_server(stack: Stack) -> Iterator[str]:
-    """The URL of the museum server over streamable HTTP, run in a thread of this process while
-    the test runs (a replay that connects to it is stopped by the network guard)."""
-    import uvicorn
-    from mcp.server.mcpserver import MCPServer
-
-    server = MCPServer("museum", log_level="WARNING")
-
-    @server.tool()
-    def search_collection(query: str) -> str:
-        """Search the collection."""
-        return f"collection: {len(query)} exhibits about {query}"
-
-    port = _free_port()
-    config = uvicorn.Config(server.streamable_http_app(), port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/mcp"
-    running.should_exit = True
-    thread.join(10)
 
 
 @pytest.fixture
