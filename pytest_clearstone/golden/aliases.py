@@ -449,23 +449,28 @@ def alternatives(path: str) -> list[str]:
     return found
 
 
-#: by a method's name, the methods of its class that send a request of their own to the same
-#: API as well as it, which a run calls beside it: a pydantic-ai model's ``count_tokens`` (the
-#: API's token counting, before each ``request`` under ``UsageLimits(count_tokens_before_request
-#: =True)``) and ``compact_messages`` (the API's compaction of the history, pydantic-ai after
-#: 2.68: ``NativeCompaction``, a run given ``compact=True``)
-_SIDE_REQUESTS = {"request": ("count_tokens", "compact_messages")}
+#: by a library's top package and a method's name, the methods of its class that send a request
+#: of their own to the same API (or server) as well as it, which a run calls beside it: a
+#: pydantic-ai model's ``count_tokens`` (the API's token counting, before each ``request`` under
+#: ``UsageLimits(count_tokens_before_request=True)``) and ``compact_messages`` (the API's
+#: compaction of the history, pydantic-ai after 2.68: ``NativeCompaction``, a run given
+#: ``compact=True``); an ``mcp`` ``ClientSession``'s ``send_discover`` beside a mocked
+#: ``initialize``, the handshake mcp 2's ``mcp.Client`` and fastmcp's client make instead (its
+#: ``initialize`` only with an older server)
+_SIDE_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "pydantic_ai": {"request": ("count_tokens", "compact_messages")},
+    "mcp": {"initialize": ("send_discover",)},
+}
 
 
 def side_requests(path: str) -> list[str]:
-    """The methods of the owner of the pydantic-ai model method at ``path`` that send a request
-    of their own beside it (:data:`_SIDE_REQUESTS`), by their paths: a run calls them as well as
-    it, so that it being mocked and called says nothing of theirs."""
+    """The methods of the owner of the method at ``path`` (a pydantic-ai model's, an ``mcp``
+    session's) that send a request of their own beside it (:data:`_SIDE_REQUESTS`), by their
+    paths: a run calls them as well as it, so that it being mocked and called says nothing of
+    theirs."""
     head, _, name = path.rpartition(".")
-    if path.partition(".")[0] != "pydantic_ai":
-        return []
     found = []
-    for other in _SIDE_REQUESTS.get(name, ()):
+    for other in _SIDE_REQUESTS.get(path.partition(".")[0], {}).get(name, ()):
         try:
             resolve(f"{head}.{other}")
         except MockTargetError:

@@ -48,6 +48,7 @@ from .callback_handlers import LANGCHAIN, InContext, context_handlers
 from .cancellations import is_cancelled
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
+from .replayed_effects import effect_of
 from .targets import Target
 from .threads import (
     branch_running_loop,
@@ -678,6 +679,9 @@ class TargetReplay:
         #: (:func:`~.threads.current_branch`); every later call in that branch raises it again
         #: (:meth:`_diverged_before`)
         self._diverged: dict[str, ReplayDivergenceError] = {}
+        #: what the target does to its object besides answering, done again with the answer
+        #: (``None`` for most: :mod:`.replayed_effects`)
+        self._effect = effect_of(target.function)
 
     def _exhausted_branch(self) -> tuple[str, int] | None:
         """The branch of execution (thread-pool job, task) whose recorded calls ran out, and
@@ -804,6 +808,8 @@ class TargetReplay:
             if self._completion is None:
                 raise
             return self._completion.answered(recorded.position, None, exc, self._is_async)
+        if self._effect is not None:
+            self._effect(args, kwargs, call.result)
         if self._completion is not None:  # (concurrent calls: in their recorded order)
             return self._completion.answered(recorded.position, call.result, None, self._is_async)
         return call.result

@@ -7,6 +7,9 @@ import contextlib
 import gc
 import importlib
 import pkgutil
+import socket
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -106,3 +109,38 @@ def _collect_the_sdks_leftovers() -> Iterator[None]:
             loop.close()
             asyncio.set_event_loop(None)
         gc.collect()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def http_server(stack: Stack) -> Iterator[str]:
+    """The URL of an MCP museum server (``search_collection``) over streamable HTTP, run in a
+    thread of this process while the test runs (a replay that connects to it is stopped by the
+    network guard); after the test module's ``stack``."""
+    import uvicorn
+    from mcp.server.mcpserver import MCPServer
+
+    server = MCPServer("museum", log_level="WARNING")
+
+    @server.tool()
+    def search_collection(query: str) -> str:
+        """Search the collection."""
+        return f"collection: {len(query)} exhibits about {query}"
+
+    port = _free_port()
+    config = uvicorn.Config(server.streamable_http_app(), port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/mcp"
+    running.should_exit = True
+    thread.join(10)

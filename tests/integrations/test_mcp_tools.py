@@ -135,3 +135,60 @@ def test_a_changed_parameter_schema_diverges_naming_it(stack: Stack) -> None:
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*AsyncCompletions.create*"])
     assert "['properties']['token']" in result.stdout.str()
+
+
+# The session's tools listed from the golden, its tool calls made live on the server in the
+# test's process: ``ClientSession.list_tools`` keeps each tool's output schema on the session,
+# and ``call_tool`` checks a result against it (listing the tools again when it has none)
+LISTED_ONLY = '''
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("museum")
+
+
+@server.tool()
+def search_collection(query: str) -> str:
+    """Search the collection."""
+    return f"collection: {len(query)} exhibits about {query}"
+
+
+class Guide:
+    def __init__(self):
+        self.seen = []
+
+    async def ask(self, topic):
+        async with Client(server) as client:
+            listed = await client.session.list_tools()
+            result = await client.session.call_tool(listed.tools[0].name, {"query": topic})
+        self.seen.append(result.structured_content)
+        return result.content[0].text
+'''
+
+LISTED_ONLY_TESTS = """
+import asyncio
+
+import pytest
+
+import listing_agent as app
+
+
+@pytest.mark.replay(mock={"tool": "mcp.ClientSession.list_tools"})
+def test_listed(replay):
+    answer = asyncio.run(replay.run(app.Guide().ask, "Vermeer"))
+    assert answer == "collection: 7 exhibits about Vermeer"
+"""
+
+
+def test_a_replayed_tool_listing_keeps_the_output_schemas_on_the_session(make_stack) -> None:
+    """The replayed ``list_tools`` left the session without the tools' output schemas: the
+    live ``call_tool`` listed the tools again to check its result, a call the recording did not
+    have, and every replay failed with ``ReplayExhaustedError`` (pydantic-ai's ``MCPToolset``
+    hit it with ``call_tool`` mocked too: fastmcp's client reads the same schemas)."""
+    stack: Stack = make_stack()
+    (stack.path / "listing_agent.py").write_text(LISTED_ONLY)
+    stack.write_test("listed", LISTED_ONLY_TESTS)
+    stack.try_record().assert_outcomes(passed=1)
+    result = stack.replay()
+    result.assert_outcomes(passed=1)
+    assert "ReplayExhaustedError" not in result.stdout.str()

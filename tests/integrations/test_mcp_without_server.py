@@ -7,11 +7,6 @@ streamable HTTP nothing is sent; over stdio the server's command is still starte
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
 import pytest
 
 from .harness import SUBPROCESS_TIMEOUT, Stack
@@ -84,6 +79,13 @@ class Guide:
         self.notes.append(text)
         return text
 
+    async def browse_client_stdio(self, topic):
+        async with Client(STDIO) as client:
+            listed = await client.list_tools()
+            result = await client.call_tool(listed.tools[0].name, {"query": topic})
+        self.notes.append(result.content[0].text)
+        return result.content[0].text
+
     async def browse_client(self, topic):
         async with Client(os.environ["MUSEUM_URL"]) as client:
             listed = await client.list_tools()
@@ -133,40 +135,6 @@ def test_client_http(replay):
 def test_client_http_handshake_unmocked(replay):
     assert asyncio.run(replay.run(app.Guide().browse_client, "Vermeer")) == ANSWER
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def http_server(stack: Stack) -> Iterator[str]:
-    """The URL of the museum server over streamable HTTP, run in a thread of this process while
-    the test runs (a replay that connects to it is stopped by the network guard)."""
-    import uvicorn
-    from mcp.server.mcpserver import MCPServer
-
-    server = MCPServer("museum", log_level="WARNING")
-
-    @server.tool()
-    def search_collection(query: str) -> str:
-        """Search the collection."""
-        return f"collection: {len(query)} exhibits about {query}"
-
-    port = _free_port()
-    config = uvicorn.Config(server.streamable_http_app(), port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/mcp"
-    running.should_exit = True
-    thread.join(10)
 
 
 @pytest.fixture
@@ -250,4 +218,43 @@ def test_a_blocked_handshake_of_an_mcp_client_names_send_discover(
     result.stdout.fnmatch_lines(
         ["*It is the MCP client (mcp.client.streamable_http) *; mcp 2's mcp.Client connects "
          "with mcp.ClientSession.send_discover, and with initialize where the server is older)*"]
+    )
+
+
+def test_a_recording_whose_handshake_ran_live_beside_a_mocked_initialize_warns(
+    stack: Stack,
+) -> None:
+    """mcp 2's ``mcp.Client`` (and fastmcp's, under pydantic-ai's ``MCPToolset``) connects with
+    ``send_discover``: an agent mocked with ``initialize``, ``list_tools`` and ``call_tool`` over
+    stdio recorded green without a word, its handshake live, and every replay started the server
+    and asked it again (where the server was not there, the replay failed at ``initialize``,
+    which the recording never called)."""
+    stack.write_test(
+        "stdio_client",
+        """
+import asyncio
+
+import pytest
+
+import museum_agent as app
+
+SESSION = ["mcp.ClientSession.initialize", "mcp.ClientSession.list_tools",
+           "mcp.ClientSession.call_tool"]
+
+
+@pytest.mark.replay(mock={"tool": SESSION})
+def test_client_stdio(replay):
+    answer = asyncio.run(replay.run(app.Guide().browse_client_stdio, "Vermeer"))
+    assert answer == "collection: 7 exhibits about Vermeer"
+""",
+    )
+    result = _run(stack, "--clearstone-record", "test_stdio_client.py", "-W", "always")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmockedCallWarning: test_stdio_client.py::test_client_stdio: "
+            "'mcp.ClientSession.send_discover' was called while recording and ran live: *"
+            "Mock it too (mock={'tool': [[]'mcp.ClientSession.initialize', "
+            "'mcp.ClientSession.send_discover']})*",
+        ]
     )

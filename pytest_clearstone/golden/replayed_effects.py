@@ -1,0 +1,57 @@
+"""What a few library methods do to their own object besides answering, which a replay that
+answers them from the golden does not run, done again with the recorded answer.
+
+The ``mcp`` SDK's ``ClientSession.list_tools`` keeps each listed tool's output schema on the
+session (and, on mcp 2, the tool's ``x-mcp-header`` map); ``call_tool`` checks a result against
+that schema, and so does fastmcp's client (under pydantic-ai's ``MCPToolset``), each listing the
+tools again when the session holds none for the tool. A replayed listing that left the session
+empty made that second ``list_tools`` call, which the recording does not have: every replay of
+such an agent failed with ``ReplayExhaustedError``. Nothing here imports ``mcp``: its method is
+told by its function's module and name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+#: ``effect(args, kwargs, answer)``: done with a replayed call's positional arguments (``self``
+#: first, for a method), its keyword arguments and the recorded answer it returns
+Effect = Callable[[tuple[Any, ...], dict[str, Any], Any], None]
+
+
+def _absorb_tool_listing(args: tuple[Any, ...], kwargs: dict[str, Any], answer: Any) -> None:
+    """Keep the tools of a replayed ``ClientSession.list_tools`` answer on the session, as the
+    method does: mcp 2.3's own ``_absorb_tool_listing``, or (earlier releases) each tool's output
+    schema in ``_tool_output_schemas``."""
+    session = args[0] if args else None
+    tools = getattr(answer, "tools", None)
+    if session is None or not isinstance(tools, list):
+        return
+    absorb = getattr(session, "_absorb_tool_listing", None)
+    if callable(absorb):
+        cursor = getattr(kwargs.get("params"), "cursor", None)  # (keyword-only on mcp 2)
+        absorb(answer, complete=cursor is None and getattr(answer, "next_cursor", None) is None)
+        return
+    schemas = getattr(session, "_tool_output_schemas", None)
+    if isinstance(schemas, dict):
+        for tool in tools:
+            name = getattr(tool, "name", None)
+            if isinstance(name, str):
+                schemas[name] = getattr(tool, "output_schema", getattr(tool, "outputSchema", None))
+
+
+#: the function of each method with an effect (``module:qualified name``), and the effect
+_EFFECTS: dict[str, Effect] = {
+    "mcp.client.session:ClientSession.list_tools": _absorb_tool_listing,
+}
+
+
+def effect_of(function: Callable[..., Any]) -> Effect | None:
+    """The effect on its object of a call of ``function`` that a replay answers, or ``None``
+    (most functions: a replay returns their answer and does nothing more)."""
+    module = getattr(function, "__module__", None)
+    name = getattr(function, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(name, str):
+        return None
+    return _EFFECTS.get(f"{module}:{name}")
