@@ -1307,6 +1307,22 @@ def test_volatile_kind_tells_readings_of_the_real_clocks_taken_since_the_replay_
     assert volatile_kinds(StateDelta({"at": 12.5}, {"at": reading}).changes) == set()
 
 
+def test_a_real_clocks_reading_rounded_up_where_it_was_written_is_a_clock_reading() -> None:
+    """An agent that writes round(loop.time(), 1) or f"{time.monotonic():.0f}" writes a reading
+    up to a second later than the one it took: a failure explained at once (a fast replay) came
+    before it, and the number was told as no reading (a flaky test of this, too)."""
+    import time
+
+    from pytest_clearstone.diff import volatile_kinds
+    from pytest_clearstone.real_clocks import real_clock_readings
+
+    since = real_clock_readings()
+    rounded_up = f"{time.monotonic() + 0.9:.1f}"  # (later than now: the reading rounded up)
+    delta = StateDelta({"p": "t 12.5 ok"}, {"p": f"t {rounded_up} ok"})
+    assert volatile_kinds(delta.changes, since) == {"times"}
+    later = f"{time.monotonic() + 5:.1f}"  # (no reading: one not taken yet)
+    assert volatile_kinds(StateDelta({"p": "t 12.5"}, {"p": f"t {later}"}).changes, since) == set()
+
 def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_order() -> None:
     from pytest_clearstone.diff import unstable_cause
     from pytest_clearstone.errors import IDS_DRAWN_IN_ANOTHER_ORDER, IDS_ONLY
