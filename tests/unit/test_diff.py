@@ -1518,3 +1518,12 @@ def test_a_long_line_changed_in_many_places_shows_five_and_counts_the_rest() -> 
     text = str(StateDelta({"p": before}, {"p": after}, width=60))
     assert text.count("WORD") == 5
     assert "... (2 more change(s) in this line; -vv shows all)" in text
+
+
+def test_a_text_diff_of_exactly_the_most_lines_shown_is_shown_whole() -> None:
+    before = "\n".join(f"{chr(97 + n) * 3}{n}" for n in range(20))
+    after = "\n".join("####" for _ in range(20))
+    lines = str(StateDelta({"p": before}, {"p": after})).splitlines()
+    assert len(lines) == 41  # (the heading and 40 lines of diff)
+    assert lines[-1] == "  + ####"
+    assert not any("more line(s)" in line for line in lines)
