@@ -1527,3 +1527,10 @@ def test_a_text_diff_of_exactly_the_most_lines_shown_is_shown_whole() -> None:
     assert len(lines) == 41  # (the heading and 40 lines of diff)
     assert lines[-1] == "  + ####"
     assert not any("more line(s)" in line for line in lines)
+
+
+def test_a_path_of_exactly_the_longest_shown_is_shown_whole() -> None:
+    key = "k" * (300 - len("root['']"))
+    assert StateDelta({key: 1}, {key: 2}).lines == [f"root['{key}']: 1 -> 2"]
+    (line,) = StateDelta({key + "k": 1}, {key + "k": 2}).lines
+    assert line.endswith("…kkkkkkkkkkkkk']: 1 -> 2 (-vv shows the whole path)")
