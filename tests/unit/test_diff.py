@@ -1534,3 +1534,14 @@ def test_a_path_of_exactly_the_longest_shown_is_shown_whole() -> None:
     assert StateDelta({key: 1}, {key: 2}).lines == [f"root['{key}']: 1 -> 2"]
     (line,) = StateDelta({key + "k": 1}, {key + "k": 2}).lines
     assert line.endswith("…kkkkkkkkkkkkk']: 1 -> 2 (-vv shows the whole path)")
+
+
+def test_texts_past_exactly_the_most_diffed_lines_are_shown_on_one_line() -> None:
+    old = "\n".join(f"{chr(97 + n % 26) * 3}{n}" for n in range(30))
+    new = "\n".join("####" for _ in range(30))
+    # 32 one-line changes and 4 text diffs of 42 lines each: 200 lines before root['c']
+    before = {f"a{n:02d}": 0 for n in range(32)} | {f"b{n}": old for n in range(4)} | {"c": old}
+    after = {f"a{n:02d}": 1 for n in range(32)} | {f"b{n}": new for n in range(4)} | {"c": new}
+    lines = str(StateDelta(before, after, width=80)).splitlines()
+    assert lines[200] == "... (the texts below on one line each; -vv diffs them)"
+    assert lines[201].startswith("root['c']: 'aaa0\\nbbb1") and len(lines) == 202
