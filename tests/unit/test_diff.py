@@ -1545,3 +1545,13 @@ def test_texts_past_exactly_the_most_diffed_lines_are_shown_on_one_line() -> Non
     lines = str(StateDelta(before, after, width=80)).splitlines()
     assert lines[200] == "... (the texts below on one line each; -vv diffs them)"
     assert lines[201].startswith("root['c']: 'aaa0\\nbbb1") and len(lines) == 202
+
+
+def test_a_long_line_that_gained_a_repeat_shows_where_it_grew() -> None:
+    # (its common start and end overlap: counted once, the line is not cut to nothing)
+    old, new = "ab" * 50 + "END", "ab" * 51 + "END"
+    assert str(StateDelta({"p": old}, {"p": new}, width=40)).splitlines()[1:] == [
+        "  - ...ababababababababababEND",
+        "  + ...abababababababababababEND",
+        "  ?                        ++",
+    ]
