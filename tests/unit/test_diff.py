@@ -1555,3 +1555,34 @@ def test_a_long_line_that_gained_a_repeat_shows_where_it_grew() -> None:
         "  + ...abababababababababababEND",
         "  ?                        ++",
     ]
+
+
+def test_a_change_in_a_large_dict_whose_keys_came_in_another_order_is_shown() -> None:
+    before = {f"k{n:02d}": 0 for n in range(65)}
+    after = {f"k{n:02d}": 0 for n in reversed(range(65))} | {"k00": 1}
+    assert StateDelta(before, after).lines == ["root['k00']: 0 -> 1"]
+
+
+def test_indented_lines_after_a_traceback_are_not_its_frames() -> None:
+    from pytest_clearstone.diff import unstable_cause
+
+    plan = _RECORDED_TRACEBACK + "plan:\n  step one\n"
+    delta = StateDelta({"prompt": plan}, {"prompt": plan.replace("step one", "step two")})
+    assert unstable_cause(delta) == ""
+
+
+def test_a_value_replaced_by_none_is_no_secret_unset() -> None:
+    from pytest_clearstone.diff import unstable_cause
+
+    assert unstable_cause(StateDelta({"user": "ana"}, {"user": None})) == ""
+    assert unstable_cause(StateDelta({"user": "ana"}, {"user": ""})) == ""
+
+
+def test_ids_drawn_anew_are_not_told_as_drawn_in_another_order() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import IDS_ONLY
+
+    one, other = "7783a4c1-61e5-45f2-8a1b-0c9d2e3f4a5b", "e6158cdb-6c3e-41e2-9b0a-1f2e3d4c5b6a"
+    delta = StateDelta({"p": f"b {one}"}, {"p": f"b {other}"})
+    golden = f'{{"b": "b {one}"}}'  # (the golden holds the id it recorded, not this run's)
+    assert unstable_cause(delta, recorded_text=golden.__contains__) == IDS_ONLY
