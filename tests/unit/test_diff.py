@@ -1586,3 +1586,18 @@ def test_ids_drawn_anew_are_not_told_as_drawn_in_another_order() -> None:
     delta = StateDelta({"p": f"b {one}"}, {"p": f"b {other}"})
     golden = f'{{"b": "b {one}"}}'  # (the golden holds the id it recorded, not this run's)
     assert unstable_cause(delta, recorded_text=golden.__contains__) == IDS_ONLY
+
+
+
+def test_a_models_field_that_is_no_name_is_shown_as_a_key() -> None:
+    before, after = _Extra(**{"my-key": 1}), _Extra(**{"my-key": 2})
+    assert StateDelta({"m": before}, {"m": after}).lines == ["root['m']['my-key']: 1 -> 2"]
+
+
+if BaseModel is not None:
+
+    from pydantic import ConfigDict
+
+    class _Extra(BaseModel):  # type: ignore[misc]
+        model_config = ConfigDict(extra="allow")
+        score: int = 0
