@@ -618,11 +618,12 @@ def _drawn_ids(changes: Sequence[Change]) -> list[str]:
 
 def _read_since(number: str, since: tuple[float, float], now: tuple[float, float]) -> bool:
     """Whether ``number`` (a text :data:`_NUMBER` matches) is a reading of one of the real
-    clocks between its reading in ``since`` and in ``now`` (a second earlier, as a reading
-    rounded where it was written may be)."""
+    clocks between its reading in ``since`` and in ``now``, give or take the second a reading
+    rounded where it was written may be off by (``round(loop.time(), 1)`` rounds up past a
+    ``now`` read at once)."""
     value = float(number)
     seconds = value / 1e9 if "." not in number else value
-    return any(start - 1 <= seconds <= end for start, end in zip(since, now, strict=True))
+    return any(start - 1 <= seconds <= end + 1 for start, end in zip(since, now, strict=True))
 
 
 def _addresses_only(old: str, new: str) -> bool:

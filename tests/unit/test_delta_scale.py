@@ -201,6 +201,14 @@ def test_the_rest_spread_over_several_parents_is_counted_by_parent() -> None:
     )
 
 
+def test_the_rest_under_more_parents_than_are_named_is_counted_as_elsewhere() -> None:
+    before = {"history": [0] * 100, "memory": [0] * 30, "y": {"a": 0}, "z": {"a": 0}}
+    after = {"history": [1] * 100, "memory": [1] * 30, "y": {"a": 1}, "z": {"a": 1}}
+    assert StateDelta(before, after).lines[-1] == (
+        "... and 92 more changes: 60 under root['history'], 30 under root['memory'], "
+        "1 under root['y'], 1 elsewhere (-vv shows all)"
+    )
+
 def test_a_few_changes_have_no_summary() -> None:
     delta = StateDelta(_history(40), _history(40, "!"))
     assert len(delta.lines) == 40

@@ -1261,6 +1261,13 @@ def test_only_reordered_tells_moved_items_from_changed_ones(
         ({"p": "order 20261204"}, {"p": "order 20261205"}, ""),  # (digits: a number)
         ({"p": "n 12345678"}, {"p": "n 87654321"}, ""),
         ({"p": "req 0000002a"}, {"p": "req 0000002b"}, ""),  # (a counter, not random)
+        ({"p": "ticket 0000000000001234"}, {"p": "ticket 0000000000001235"}, ""),  # (5 digits)
+        ({"p": "ticket 0000000000000001"}, {"p": "ticket e6158cdb6c3e21e2"}, ""),  # (an id now)
+        ({"p": "id 7783a4c161e555f2"}, {"p": "id e6158cdb6c3e21e2a9"}, ""),  # (longer: another)
+        ({"at": 1796395337}, {"at": 1796395338}, "times"),  # int(time.time())
+        ({"at": 1796395337}, {"at": 1796395338.66}, "times"),  # (an int, then a float)
+        # a digest in a field that holds media in base64 is an id, not another image
+        ({"data": "7783a4c161e555f2"}, {"data": "e6158cdb6c3e21e2"}, "ids"),
         # default reprs, whose addresses differ in length from process to process
         (
             {"p": "tools: [<app.Tool object at 0x7f6cda679b50>]"},
@@ -1307,6 +1314,26 @@ def test_volatile_kind_tells_readings_of_the_real_clocks_taken_since_the_replay_
     assert volatile_kinds(StateDelta({"at": 12.5}, {"at": reading}).changes) == set()
 
 
+def test_a_real_clocks_reading_rounded_up_where_it_was_written_is_a_clock_reading() -> None:
+    """An agent that writes round(loop.time(), 1) or f"{time.monotonic():.0f}" writes a reading
+    up to a second later than the one it took: a failure explained at once (a fast replay) came
+    before it, and the number was told as no reading (a flaky test of this, too)."""
+    import math
+    import time
+
+    from pytest_clearstone.diff import volatile_kinds
+    from pytest_clearstone.real_clocks import real_clock_readings
+
+    since = real_clock_readings()
+    rounded_up = f"{time.monotonic() + 0.9:.1f}"  # (later than now: the reading rounded up)
+    delta = StateDelta({"p": "t 12.5 ok"}, {"p": f"t {rounded_up} ok"})
+    assert volatile_kinds(delta.changes, since) == {"times"}
+    rounded_down = f"{math.floor(since[0])}.0"  # (read as the replay began, rounded down)
+    delta = StateDelta({"p": "t 12.5 ok"}, {"p": f"t {rounded_down} ok"})
+    assert volatile_kinds(delta.changes, since) == {"times"}
+    later = f"{time.monotonic() + 5:.1f}"  # (no reading: one not taken yet)
+    assert volatile_kinds(StateDelta({"p": "t 12.5"}, {"p": f"t {later}"}).changes, since) == set()
+
 def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_order() -> None:
     from pytest_clearstone.diff import unstable_cause
     from pytest_clearstone.errors import IDS_DRAWN_IN_ANOTHER_ORDER, IDS_ONLY
@@ -1328,6 +1355,7 @@ def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_orde
         ("/tmp/tmpab12cd34.json", "/tmp/tmpzz98yx76.json", True),
         ("/tmp/report_2024.csv", "/tmp/report_2025.csv", False),  # (a changed file)
         ("/tmp/summaries.csv", "/tmp/sentiment.csv", False),  # (another file)
+        ("/tmp/run_0012.log", "/tmp/run_0047.log", False),  # (a counter in the name)
         ("/data/tmp6ojuhozh", "/data/tmp8352d89b", False),  # (not in the temporary directory)
         ("/tmp/tmp6ojuhozh a", "/tmp/tmp8352d89b b", False),
     ],
@@ -1344,6 +1372,64 @@ def test_names_tempfile_gave_are_told_where_only_they_differ(
     cause = unstable_cause(StateDelta({"prompt": before}, {"prompt": after}))
     assert (cause == TEMPORARY_NAMES_ONLY) is told
 
+
+def test_number_ids_the_golden_does_not_hold_are_not_told_as_drawn_in_another_order() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import IDS_ONLY
+
+    delta = StateDelta({"request": 123456789012}, {"request": 987654321098})
+    assert unstable_cause(delta, recorded_text="".__contains__) == IDS_ONLY
+
+
+def test_records_a_list_holds_in_another_order_are_told_as_order_only() -> None:
+    """Pairs the agent built from a set come in another order: the delta compares their fields
+    place by place (a -> b, 1 -> 2), which no text's words explain; the pairs are the same."""
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import ORDER_ONLY
+
+    before = {"pairs": (("a", 1), ("b", 2)), "model": "m"}
+    after = {"pairs": (("b", 2), ("a", 1)), "model": "m"}
+    assert unstable_cause(StateDelta(before, after)) == ORDER_ONLY
+    after = {"pairs": (("b", 2), ("a", 3)), "model": "m"}
+    assert unstable_cause(StateDelta(before, after)) == ""
+    assert unstable_cause(StateDelta(before, dict(before))) == ""  # (nothing moved)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "replayed", "cause"),
+    [
+        ("[REDACTED]", None, "SECRETS_UNSET"),
+        ("[REDACTED]", "", "SECRETS_UNSET"),
+        ("a\r\nb\r\n", "a\nb\n", "LINE_BREAKS_ONLY"),
+        ("at 2026-12-05 09:08 +0100", "at 2026-12-05 08:08 +0000", "ZONES_ONLY"),
+        ("in /tmp/tmp6ojuhozh", "in /tmp/tmp8352d89b", "TEMPORARY_NAMES_ONLY"),
+    ],
+)
+def test_a_cause_is_told_only_when_every_change_is_of_its_kind(
+    recorded: Any, replayed: Any, cause: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change of its kind beside a change of the agent's: the failure must not advise that
+    nothing but the secret, the line breaks, the zone or the temporary names differ."""
+    import tempfile
+
+    from pytest_clearstone import errors
+    from pytest_clearstone.codec.withheld import PLACEHOLDER
+    from pytest_clearstone.diff import unstable_cause
+
+    monkeypatch.setattr(tempfile, "tempdir", "/tmp")
+    recorded = PLACEHOLDER if recorded == "[REDACTED]" else recorded
+    told = getattr(errors, cause)
+    assert unstable_cause(StateDelta({"v": recorded}, {"v": replayed})) == told
+    mixed = StateDelta({"v": recorded, "answer": "yes"}, {"v": replayed, "answer": "no"})
+    assert unstable_cause(mixed) == ""
+
+
+def test_one_instant_written_another_way_at_the_same_offset_is_no_zone_change() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import ZONES_ONLY
+
+    delta = StateDelta({"p": "at 2026-12-05T08:08Z"}, {"p": "at 2026-12-05T08:08+00:00"})
+    assert unstable_cause(delta) != ZONES_ONLY
 
 _RECORDED_TRACEBACK = """the code failed:
 Traceback (most recent call last):
@@ -1414,5 +1500,104 @@ def test_a_directory_of_the_run_in_place_of_the_recordings_is_named_with_its_roo
         assert moved("read proj/a.txt and proj/b.txt", here) is None  # (not absolute)
         assert moved("read /x/a.txt", f"read {checkout}/c.txt") is None  # (the file too)
         assert moved("read /x/a.txt", "read /y/a.txt") is None  # (no root of this run)
+        assert moved("read /x\n/y/a.txt", f"read {checkout}/a.txt") is None  # (two lines)
     finally:
         restore()
+
+
+def test_the_one_change_left_out_is_summed_up_as_one() -> None:
+    before = {"steps": {f"s{n:02d}": n for n in range(41)}}
+    after = {"steps": {f"s{n:02d}": -n - 1 for n in range(41)}}
+    last = str(StateDelta(before, after)).splitlines()[-1]
+    assert last == "... and 1 more change under root['steps'] (-vv shows all)"
+
+
+def test_a_long_line_changed_in_many_places_shows_five_and_counts_the_rest() -> None:
+    words = [f"word{n:02d}" + " filler" * 12 for n in range(7)]
+    before, after = " ".join(words), " ".join(w.replace("word", "WORD") for w in words)
+    text = str(StateDelta({"p": before}, {"p": after}, width=60))
+    assert text.count("WORD") == 5
+    assert "... (2 more change(s) in this line; -vv shows all)" in text
+
+
+def test_a_text_diff_of_exactly_the_most_lines_shown_is_shown_whole() -> None:
+    before = "\n".join(f"{chr(97 + n) * 3}{n}" for n in range(20))
+    after = "\n".join("####" for _ in range(20))
+    lines = str(StateDelta({"p": before}, {"p": after})).splitlines()
+    assert len(lines) == 41  # (the heading and 40 lines of diff)
+    assert lines[-1] == "  + ####"
+    assert not any("more line(s)" in line for line in lines)
+
+
+def test_a_path_of_exactly_the_longest_shown_is_shown_whole() -> None:
+    key = "k" * (300 - len("root['']"))
+    assert StateDelta({key: 1}, {key: 2}).lines == [f"root['{key}']: 1 -> 2"]
+    (line,) = StateDelta({key + "k": 1}, {key + "k": 2}).lines
+    assert line.endswith("…kkkkkkkkkkkkk']: 1 -> 2 (-vv shows the whole path)")
+
+
+def test_texts_past_exactly_the_most_diffed_lines_are_shown_on_one_line() -> None:
+    old = "\n".join(f"{chr(97 + n % 26) * 3}{n}" for n in range(30))
+    new = "\n".join("####" for _ in range(30))
+    # 32 one-line changes and 4 text diffs of 42 lines each: 200 lines before root['c']
+    before = {f"a{n:02d}": 0 for n in range(32)} | {f"b{n}": old for n in range(4)} | {"c": old}
+    after = {f"a{n:02d}": 1 for n in range(32)} | {f"b{n}": new for n in range(4)} | {"c": new}
+    lines = str(StateDelta(before, after, width=80)).splitlines()
+    assert lines[200] == "... (the texts below on one line each; -vv diffs them)"
+    assert lines[201].startswith("root['c']: 'aaa0\\nbbb1") and len(lines) == 202
+
+
+def test_a_long_line_that_gained_a_repeat_shows_where_it_grew() -> None:
+    # (its common start and end overlap: counted once, the line is not cut to nothing)
+    old, new = "ab" * 50 + "END", "ab" * 51 + "END"
+    assert str(StateDelta({"p": old}, {"p": new}, width=40)).splitlines()[1:] == [
+        "  - ...ababababababababababEND",
+        "  + ...abababababababababababEND",
+        "  ?                        ++",
+    ]
+
+
+def test_a_change_in_a_large_dict_whose_keys_came_in_another_order_is_shown() -> None:
+    before = {f"k{n:02d}": 0 for n in range(65)}
+    after = {f"k{n:02d}": 0 for n in reversed(range(65))} | {"k00": 1}
+    assert StateDelta(before, after).lines == ["root['k00']: 0 -> 1"]
+
+
+def test_indented_lines_after_a_traceback_are_not_its_frames() -> None:
+    from pytest_clearstone.diff import unstable_cause
+
+    plan = _RECORDED_TRACEBACK + "plan:\n  step one\n"
+    delta = StateDelta({"prompt": plan}, {"prompt": plan.replace("step one", "step two")})
+    assert unstable_cause(delta) == ""
+
+
+def test_a_value_replaced_by_none_is_no_secret_unset() -> None:
+    from pytest_clearstone.diff import unstable_cause
+
+    assert unstable_cause(StateDelta({"user": "ana"}, {"user": None})) == ""
+    assert unstable_cause(StateDelta({"user": "ana"}, {"user": ""})) == ""
+
+
+def test_ids_drawn_anew_are_not_told_as_drawn_in_another_order() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import IDS_ONLY
+
+    one, other = "7783a4c1-61e5-45f2-8a1b-0c9d2e3f4a5b", "e6158cdb-6c3e-41e2-9b0a-1f2e3d4c5b6a"
+    delta = StateDelta({"p": f"b {one}"}, {"p": f"b {other}"})
+    golden = f'{{"b": "b {one}"}}'  # (the golden holds the id it recorded, not this run's)
+    assert unstable_cause(delta, recorded_text=golden.__contains__) == IDS_ONLY
+
+
+
+def test_a_models_field_that_is_no_name_is_shown_as_a_key() -> None:
+    before, after = _Extra(**{"my-key": 1}), _Extra(**{"my-key": 2})
+    assert StateDelta({"m": before}, {"m": after}).lines == ["root['m']['my-key']: 1 -> 2"]
+
+
+if BaseModel is not None:
+
+    from pydantic import ConfigDict
+
+    class _Extra(BaseModel):  # type: ignore[misc]
+        model_config = ConfigDict(extra="allow")
+        score: int = 0
