@@ -37,8 +37,10 @@ def _absorb_tool_listing(args: tuple[Any, ...], kwargs: dict[str, Any], answer: 
     if isinstance(schemas, dict):
         for tool in tools:
             name = getattr(tool, "name", None)
-            if isinstance(name, str):
-                schemas[name] = getattr(tool, "output_schema", getattr(tool, "outputSchema", None))
+            if isinstance(name, str):  # (mcp 1's field is outputSchema; read one name only:
+                # fastmcp warns on reading the old name of a tool of mcp 2)
+                field = "output_schema" if hasattr(tool, "output_schema") else "outputSchema"
+                schemas[name] = getattr(tool, field, None)
 
 
 #: the function of each method with an effect (``module:qualified name``), and the effect
