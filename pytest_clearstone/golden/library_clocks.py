@@ -115,24 +115,26 @@ def patch_library_clocks(stack: PatchStack, now_ns: Callable[[], int]) -> None:
             return grouping(aiterable, None)
 
         stack.setattr(utils, "group_by_temporal", named_after(group_by_temporal, grouping))
-    agent_time: _AgentTime | None = None
-    for name in _TIME_READERS:
+    _give_stand_in(stack, _TIME_READERS, "time", time, lambda: _AgentTime(now_ns))
+    _give_stand_in(stack, _TIMER_READERS, "time", time, lambda: _AgentTimer(now_ns))
+    _give_stand_in(stack, _DATETIME_READERS, "datetime", _dt.datetime, lambda: _AgentDatetime(now))
+
+
+def _give_stand_in(
+    stack: PatchStack,
+    names: tuple[str, ...],
+    attribute: str,
+    real: object,
+    make: Callable[[], object],
+) -> None:
+    """Each module of ``names`` imported whose global ``attribute`` is ``real`` (the ``time``
+    module, the ``datetime`` class) gets one stand-in, made by ``make`` when first needed."""
+    stand_in: object | None = None
+    for name in names:
         module = sys.modules.get(name)
-        if module is not None and getattr(module, "time", None) is time:
-            agent_time = agent_time or _AgentTime(now_ns)
-            stack.setattr(module, "time", agent_time)
-    agent_timer: _AgentTimer | None = None
-    for name in _TIMER_READERS:
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "time", None) is time:
-            agent_timer = agent_timer or _AgentTimer(now_ns)
-            stack.setattr(module, "time", agent_timer)
-    agent_datetime: _AgentDatetime | None = None
-    for name in _DATETIME_READERS:
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "datetime", None) is _dt.datetime:
-            agent_datetime = agent_datetime or _AgentDatetime(now)
-            stack.setattr(module, "datetime", agent_datetime)
+        if module is not None and getattr(module, attribute, None) is real:
+            stand_in = stand_in or make()
+            stack.setattr(module, attribute, stand_in)
 
 
 #: modules that read the clock as ``time.time()`` (``import time``), and as ``datetime.now()``
