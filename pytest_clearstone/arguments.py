@@ -254,7 +254,7 @@ def tool_context(ctx: Any) -> Any:
         return ctx
     if t.__qualname__ == "ModelRequestContext":
         return {
-            "__class__": f"{t.__module__}:{t.__qualname__}",
+            "__class__": class_path(t),
             "messages": getattr(ctx, "messages", None),
             "model_settings": getattr(ctx, "model_settings", None),
             "model_request_parameters": getattr(ctx, "model_request_parameters", None),
@@ -262,7 +262,7 @@ def tool_context(ctx: Any) -> Any:
     if t.__qualname__ != "RunContext":
         return ctx
     return {
-        "__class__": f"{t.__module__}:{t.__qualname__}",
+        "__class__": class_path(t),
         "deps": ctx.deps,
         "tool_name": getattr(ctx, "tool_name", None),
         "retry": getattr(ctx, "retry", 0),
