@@ -77,21 +77,22 @@ def class_path(cls: type) -> str:
     return f"{public_module(cls, home_module(cls))}:{cls.__qualname__}"
 
 
-def public_module(cls: type, module: str) -> str:
+def public_module(cls: type, module: str, name: str = "") -> str:
     """``module``, the module ``cls`` is found in, or, when a part of its name is private
     (``mcp_types._types``, ``anthropic.lib.vertex._client``), the nearest package above the
     private part that exports ``cls`` under its name (``mcp_types``): private modules move
     between releases, the name a package exports stays. Nearest first: the first package that
     holds the name decides; when it holds another object under it, ``module`` itself. Only
     imported packages' own attributes are read (a package holds the modules under it; no
-    module ``__getattr__`` runs), so the name does not depend on what the run imported."""
+    module ``__getattr__`` runs), so the name does not depend on what the run imported.
+    ``name``: the name ``cls`` is found under, when not its ``__qualname__``."""
     parts = module.split(".")
     private = next((i for i, part in enumerate(parts) if part.startswith("_")), None)
     if private is None:
         return module
     for end in range(private, 0, -1):
         package = ".".join(parts[:end])
-        held = _attribute_path(sys.modules.get(package), cls.__qualname__)
+        held = _attribute_path(sys.modules.get(package), name or cls.__qualname__)
         if held is not _ABSENT:
             return package if held is cls else module
     return module
@@ -193,6 +194,14 @@ def _reachable_name(cls: Any) -> str:
         if value is cls:
             return name
     return qualname
+
+
+@per_type
+def findable_path(cls: type) -> str:
+    """``module:name`` of a :func:`findable` class: its :func:`reachable_name`, in the package
+    exporting it when its module is private (:func:`public_module`)."""
+    name = reachable_name(cls)
+    return f"{public_module(cls, cls.__module__, name)}:{name}"
 
 
 def findable(cls: type) -> bool:

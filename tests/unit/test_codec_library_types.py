@@ -5,6 +5,7 @@ types can be taught with ``register`` and the hooks."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
@@ -1838,6 +1839,14 @@ def test_a_class_of_a_private_module_is_named_by_the_nearest_package_exporting_i
     assert tree["cls"] == "cs_priv_pkg:Thing"
     assert dumps(encode(private_package.Thing(1))) == dumps(tree)  # (stable)
     assert type(decode(tree)) is private_package.Thing
+    # a class as a value (a response_format), a defaultdict's factory: named alike
+    assert encode(private_package.Thing)["cls"] == "cs_priv_pkg:Thing"
+    factory = encode(collections.defaultdict(private_package.Plain))
+    assert factory["cls"] == "cs_priv_pkg:Plain"
+    assert decode({**factory, "cls": "cs_priv_pkg._impl:Plain"}).default_factory is (
+        private_package.Plain
+    )
+    assert decode({TAG: "class", "cls": "cs_priv_pkg._impl:Thing"}) is private_package.Thing
 
 
 def test_a_class_of_an_installed_library_s_private_module_is_named_by_its_public_package() -> (
