@@ -22,7 +22,7 @@ from typing import Any
 
 from . import codec
 from .codec.files import as_uploaded
-from .codec.naming import LANGCHAIN_VERSIONS, import_class
+from .codec.naming import LANGCHAIN_VERSIONS, class_path, import_class
 from .errors import DecodeError
 
 
@@ -178,7 +178,8 @@ def settings_of(obj: Any) -> Any:
     plain object: left out).
 
     A pydantic/attrs model or dataclass (a LangChain chat model: its model name, temperature,
-    ...): ``{"__class__": "module:QualName", field: value, ...}`` — its declared public fields,
+    ...): ``{"__class__": "module:QualName", field: value, ...}`` (the class named as the codec
+    names it, by a public module: :func:`~.codec.naming.class_path`) — its declared public fields,
     not the caches a library keeps on the instance nor private fields (pydantic-ai's
     ``_provider``), except a private field holding plain data (:func:`_plain`) that a property
     of its public name shows (pydantic-ai's ``_model_name``, ``_profile`` and ``_settings``,
@@ -203,7 +204,7 @@ def settings_of(obj: Any) -> Any:
         names = [f.name for f in dataclasses.fields(t)]
     if names is None:
         return None
-    path = f"{t.__module__}:{t.__qualname__}"
+    path = class_path(t)
     settings: dict[str, Any] = {"__class__": path}
     model = _model_class()
     if model is not None and not isinstance(obj, model):
@@ -253,7 +254,7 @@ def tool_context(ctx: Any) -> Any:
         return ctx
     if t.__qualname__ == "ModelRequestContext":
         return {
-            "__class__": f"{t.__module__}:{t.__qualname__}",
+            "__class__": class_path(t),
             "messages": getattr(ctx, "messages", None),
             "model_settings": getattr(ctx, "model_settings", None),
             "model_request_parameters": getattr(ctx, "model_request_parameters", None),
@@ -261,7 +262,7 @@ def tool_context(ctx: Any) -> Any:
     if t.__qualname__ != "RunContext":
         return ctx
     return {
-        "__class__": f"{t.__module__}:{t.__qualname__}",
+        "__class__": class_path(t),
         "deps": ctx.deps,
         "tool_name": getattr(ctx, "tool_name", None),
         "retry": getattr(ctx, "retry", 0),
@@ -444,9 +445,11 @@ def class_as_recorded(live: dict[str, Any], recorded: dict[str, Any]) -> dict[st
     """``recorded`` (the settings a golden recorded for a ``self``, :func:`settings_of`) naming
     the class as ``live`` does when both paths reach the same class: the library moved it to
     another module and still imports it where it was (pydantic-ai's ``OpenAIChatModel``,
-    recorded as ``pydantic_ai.models.openai:OpenAIChatModel`` by 2.60, defined in
-    ``pydantic_ai.models.openai._chat_model`` by 2.68): an upgrade that moves a class changes
-    no call. ``recorded`` itself otherwise (the same path, or another class)."""
+    defined in ``pydantic_ai.models.openai`` by 2.60 and in
+    ``pydantic_ai.models.openai._chat_model`` by 2.68, which a golden recorded before classes
+    were named by their public module names), or the golden named it otherwise: an upgrade
+    that moves a class changes no call. ``recorded`` itself otherwise (the same path, or
+    another class)."""
     theirs, mine = recorded.get("__class__"), live.get("__class__")
     if theirs == mine or type(theirs) is not str or type(mine) is not str:
         return recorded

@@ -42,6 +42,7 @@ from .naming import (
     import_type,
     importable_path,
     mro_paths,
+    names_class,
     per_type,
 )
 from .withheld import PLACEHOLDER_KEY
@@ -54,7 +55,7 @@ AZURE_CLIENTS = frozenset({"openai.lib.azure:AzureOpenAI", "openai.lib.azure:Asy
 #: Google Cloud project (in the path of every request); never their credentials (AWS keys,
 #: session token, access token): rebuilt without them, with the placeholder key or token
 CLOUD_CLIENTS = {
-    f"anthropic.lib.{cloud}._client:{prefix}{name}": settings
+    f"anthropic.lib.{cloud}:{prefix}{name}": settings
     for cloud, name, settings in (
         ("bedrock", "AnthropicBedrock", ("aws_region",)),
         ("vertex", "AnthropicVertex", ("region", "project_id")),
@@ -305,7 +306,7 @@ def _is_stored_as(v: Any, tree: dict[str, Any]) -> bool | None:
         cls = importable_path(t)
         if base is None or cls is None or tree.keys() != _CLIENT_KEYS:
             return None
-        return bool(tree["cls"] == cls and tree["v"] == _settings(v, base))
+        return bool(names_class(tree["cls"], t) and tree["v"] == _settings(v, base))
     if tag == "sdk_resource":
         client = getattr(v, "_client", None)
         cls = importable_path(t)
@@ -321,7 +322,7 @@ def _is_stored_as(v: Any, tree: dict[str, Any]) -> bool | None:
         path = resource_path(client, v)
         if path is None:
             return None
-        return bool(same_client and tree["cls"] == cls and tree["path"] == path)
+        return bool(same_client and names_class(tree["cls"], t) and tree["path"] == path)
     return None
 
 
@@ -687,7 +688,7 @@ def decode_resource(tree: dict[str, Any]) -> Any:
             f"cannot find the stored resource {tree['cls']!r} at {path!r} of a "
             f"{type(client).__name__}: {exc}; re-record the golden"
         ) from None
-    if class_path(type(obj)) != tree["cls"]:
+    if not names_class(tree["cls"], type(obj)):
         raise DecodeError(
             f"{type(client).__name__}.{path} is a {class_path(type(obj))!r} now, the stored "
             f"resource is a {tree['cls']!r}; re-record the golden"

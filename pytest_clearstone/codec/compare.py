@@ -31,7 +31,7 @@ from .files import is_file
 from .http import compared_form, with_uncompared_headers_of
 from .library import kind_of
 from .models import without_langchain_versions
-from .naming import MESSAGE_TAGS, REFERENCE_TAGS, is_std_array
+from .naming import MESSAGE_TAGS, REFERENCE_TAGS, is_std_array, path_now
 from .nesting import retried
 from .registry import REGISTRY
 from .tags import TAG, Encoder, StoredRepr, decode, dumps
@@ -58,15 +58,42 @@ def same_stored_form(actual: Any, recorded: Any, recorded_tree: Any = UNKNOWN) -
 
 def same_tree(actual: Any, recorded: Any) -> bool:
     """Whether two encoded trees are equal, a value stored only as a pickle or a ``repr``
-    placeholder compared by its type."""
-    return retried(
-        lambda: bool(
-            actual == recorded
-            or _by_type_where_unreadable(actual) == _by_type_where_unreadable(recorded)
-            or _by_type_where_unreadable(withheld.with_placeholder_keys(actual, recorded))
-            == _by_type_where_unreadable(recorded)
-        )
+    placeholder compared by its type, and a class by the class its path names (a golden
+    recorded when classes were named by the private module they are written in:
+    :func:`~.naming.path_now`)."""
+
+    def same() -> bool:
+        if _same_tree(actual, recorded):
+            return True
+        renamed = _classes_named_now(recorded)
+        return renamed is not recorded and _same_tree(_classes_named_now(actual), renamed)
+
+    return retried(same)
+
+
+def _same_tree(actual: Any, recorded: Any) -> bool:
+    return bool(
+        actual == recorded
+        or _by_type_where_unreadable(actual) == _by_type_where_unreadable(recorded)
+        or _by_type_where_unreadable(withheld.with_placeholder_keys(actual, recorded))
+        == _by_type_where_unreadable(recorded)
     )
+
+
+def _classes_named_now(tree: Any) -> Any:
+    """``tree`` with each text that is a class path naming an imported class otherwise than
+    :func:`~.naming.class_path` now names it (:func:`~.naming.path_now`) written as it is named
+    now; ``tree`` itself when there is none. Both trees of a comparison are rewritten alike."""
+    t = type(tree)
+    if t is str:
+        return path_now(tree)
+    if t is dict:
+        out = {k: _classes_named_now(v) for k, v in tree.items()}
+        return tree if all(out[k] is v for k, v in tree.items()) else out
+    if t is list:
+        items = [_classes_named_now(v) for v in tree]
+        return tree if all(x is y for x, y in zip(items, tree, strict=True)) else items
+    return tree
 
 
 def _same(a: Any, b: Any, tree: Any) -> bool:
@@ -81,6 +108,8 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
     if withheld.stands_for(a, b):  # (the key the plugin gave: no key, or one redacted)
         return True
     t = type(a)
+    if t is str and type(b) is str:  # (unequal: a class named by a path of an older golden)
+        return bool(path_now(a) == path_now(b))
     if t is not type(b):
         # (a live file against its recording, read back as an in-memory file)
         if is_file(t) and is_file(type(b)):

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from . import clients, files, http, mappings, models, requests_http, slotted
 from .models import EncodeAt
-from .naming import MESSAGE_TAGS, TAG, per_type
+from .naming import MESSAGE_TAGS, TAG, mro_paths, per_type
 
 _V2_BASE = "pydantic.main:BaseModel"
 _V1_BASE = "pydantic.v1.main:BaseModel"
@@ -50,8 +50,7 @@ def kind_of(t: type) -> str:
     """The library kind of values of type ``t`` (a tag name), or ``""`` for none."""
     if files.is_file(t):
         return "file"
-    for base in t.__mro__:
-        path = f"{base.__module__}:{base.__qualname__}"
+    for base, path in zip(t.__mro__, mro_paths(t), strict=True):
         if path == _V2_BASE:
             # pydantic 1 installed as "pydantic" has the same path, without model_construct
             return "pydantic" if "model_construct" in vars(base) else "pydantic.v1"

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import DecodeError
 from .models import EncodeAt
-from .naming import TAG, class_path, findable, import_type, is_importable, per_type, reachable_name
+from .naming import TAG, class_path, findable, findable_path, import_type, is_importable, per_type
 
 #: the top-level packages whose dict subclasses are stored as their items (the SDKs and the
 #: agent frameworks built on them)
@@ -97,7 +97,7 @@ def encode_mapping(v: dict[Any, Any], t: type, enc_at: EncodeAt) -> dict[str, An
     state = dict(getattr(v, "__dict__", None) or {})
     if not (_rebuildable(t) and _plain(state)):
         return {TAG: "mapping", "cls": class_path(t), "v": items, "plain": True}
-    tree = {TAG: "mapping", "cls": f"{t.__module__}:{reachable_name(t)}", "v": items}
+    tree = {TAG: "mapping", "cls": findable_path(t), "v": items}
     if state:
         tree["attrs"] = {name: enc_at(f".{name}", value) for name, value in state.items()}
     return tree

@@ -501,8 +501,8 @@ URL_BASES = frozenset(
     {
         "pydantic.networks:_BaseUrl",
         "pydantic.networks:_BaseMultiHostUrl",
-        "pydantic_core._pydantic_core:Url",
-        "pydantic_core._pydantic_core:MultiHostUrl",
+        "pydantic_core:Url",
+        "pydantic_core:MultiHostUrl",
     }
 )
 

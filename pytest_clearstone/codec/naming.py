@@ -72,8 +72,77 @@ def other_attributes(
 @per_type
 def class_path(cls: type) -> str:
     """``module:QualName`` of a class, the form the ``cls`` field of a tag holds: its own
-    package's, not another library's that relabelled it (:func:`home_module`)."""
-    return f"{home_module(cls)}:{cls.__qualname__}"
+    package's, not another library's that relabelled it (:func:`home_module`), and a public
+    module's, not the private one it is written in (:func:`public_module`)."""
+    return f"{public_module(cls, home_module(cls))}:{cls.__qualname__}"
+
+
+def public_module(cls: type, module: str, name: str = "") -> str:
+    """``module``, the module ``cls`` is found in, or, when a part of its name is private
+    (``mcp_types._types``, ``anthropic.lib.vertex._client``), the nearest package above the
+    private part that exports ``cls`` under its name (``mcp_types``): private modules move
+    between releases, the name a package exports stays. Nearest first: the first package that
+    holds the name decides; when it holds another object under it, ``module`` itself. Only
+    imported packages' own attributes are read (a package holds the modules under it; no
+    module ``__getattr__`` runs), so the name does not depend on what the run imported.
+    ``name``: the name ``cls`` is found under, when not its ``__qualname__``."""
+    parts = module.split(".")
+    private = next((i for i, part in enumerate(parts) if part.startswith("_")), None)
+    if private is None:
+        return module
+    for end in range(private, 0, -1):
+        package = ".".join(parts[:end])
+        held = _attribute_path(sys.modules.get(package), name or cls.__qualname__)
+        if held is not _ABSENT:
+            return package if held is cls else module
+    return module
+
+
+#: what :func:`_attribute_path` finds where a module does not hold the first name
+_ABSENT: Any = object()
+
+
+def _attribute_path(module: Any, qualname: str) -> Any:
+    """The object at ``qualname`` (``Outer.Inner``) in ``module``'s and its classes' own
+    namespaces (no attribute lookup: nothing of theirs runs), ``None`` where a part is missing,
+    :data:`_ABSENT` where the module does not hold the first part."""
+    namespace = getattr(module, "__dict__", None)
+    first, *rest = qualname.split(".")
+    if type(namespace) is not dict or first not in namespace:
+        return _ABSENT
+    obj: Any = namespace[first]
+    for part in rest:
+        inner = getattr(obj, "__dict__", None) if isinstance(obj, type) else None
+        obj = inner.get(part) if inner is not None else None
+    return obj
+
+
+def names_class(path: Any, cls: type) -> bool:
+    """Whether the stored class path ``path`` names ``cls``: its :func:`class_path`, or
+    another path to it in the imported modules (a golden recorded when it was named by the
+    private module it is written in, :func:`public_module`). Nothing is imported."""
+    if path == class_path(cls):
+        return True
+    return type(path) is str and loaded_path(path) is cls
+
+
+def loaded_path(path: str) -> Any:
+    """The object ``module:QualName`` names in the imported modules (the module's and its
+    classes' own namespaces: nothing runs), or ``None``; nothing is imported."""
+    module_name, sep, qualname = path.partition(":")
+    found = _attribute_path(sys.modules.get(module_name), qualname) if sep else None
+    return None if found is _ABSENT else found
+
+
+def path_now(path: Any) -> Any:
+    """The class path the class a stored ``path`` names is stored under now, where that class
+    is imported and is named otherwise (a golden recorded when classes were named by the
+    private module they are written in): ``path`` itself otherwise. Nothing is imported."""
+    if type(path) is not str or "._" not in path.partition(":")[0]:
+        return path
+    found = loaded_path(path)
+    now = class_path(found) if isinstance(found, type) else path
+    return path if now == path else now
 
 
 def home_module(cls: type) -> str:
@@ -125,6 +194,14 @@ def _reachable_name(cls: Any) -> str:
         if value is cls:
             return name
     return qualname
+
+
+@per_type
+def findable_path(cls: type) -> str:
+    """``module:name`` of a :func:`findable` class: its :func:`reachable_name`, in the package
+    exporting it when its module is private (:func:`public_module`)."""
+    name = reachable_name(cls)
+    return f"{public_module(cls, cls.__module__, name)}:{name}"
 
 
 def findable(cls: type) -> bool:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import DecodeError
-from .naming import class_path, dotted_path
+from .naming import class_path, dotted_path, loaded_path, path_now
 
 EncodeFn = Callable[[Any], Any]
 DecodeFn = Callable[[Any], Any]
@@ -142,6 +142,16 @@ class Registry:
                 pair = self._by_type.get(t)
         return None if pair is None else pair[0]
 
+    def _hook_decode(self, path: str, type_path: str, data: Any) -> Any:
+        """The first non-``None`` answer of the installed decode hooks (latest first) asked
+        for a value of class ``path`` (the stored ``type_path``, or another path to its class)."""
+        for _, hook_decode in reversed(self._hooks):
+            hook = functools.partial(hook_decode, path)
+            result = _call(hook, type_path, data, f"the decode hook {_name(hook_decode)}")
+            if result is not None:
+                return result
+        return None
+
     def hook_encode(self, value: Any) -> Any:
         """The first non-``None`` answer of the installed encode hooks (latest first)."""
         for encode, _ in reversed(self._hooks):
@@ -160,13 +170,25 @@ class Registry:
         if pair is None and self._pending:
             self._resolve_pending(import_modules=True)
             pair = self._by_path.get(dotted)
+        if pair is None and path_now(type_path) is not type_path:
+            # (a golden naming the class by the private module it is written in: its class's)
+            named = loaded_path(type_path)
+            pair = self._by_type.get(named) if isinstance(named, type) else None
         if pair is not None:
             return _call(pair[1], type_path, data, _name(pair[1]))
-        for _, hook_decode in reversed(self._hooks):
-            hook = functools.partial(hook_decode, type_path)
-            result = _call(hook, type_path, data, f"the decode hook {_name(hook_decode)}")
-            if result is not None:
-                return result
+        result = self._hook_decode(type_path, type_path, data)
+        if result is not None:
+            return result
+        # a hook written for another path of the class (its defining module's, which goldens
+        # stored before they named it by a public module) is asked with that path too
+        named = loaded_path(type_path)
+        if isinstance(named, type):
+            for other in dict.fromkeys(
+                (class_path(named), f"{named.__module__}:{named.__qualname__}")
+            ):
+                result = None if other == type_path else self._hook_decode(other, type_path, data)
+                if result is not None:
+                    return result
         raise DecodeError(
             f"no decoder for the stored {type_path!r} value: register one with "
             f"pytest_clearstone.codec.register({type_path!r}, encode, decode), or implement "

@@ -77,13 +77,13 @@ from .naming import (
     REFERENCE_TAGS,
     class_path,
     findable,
+    findable_path,
     import_class,
     import_type,
     is_importable,
     is_std_array,
     other_attributes,
     per_type,
-    reachable_name,
 )
 from .naming import TAG as TAG
 from .nesting import MAX_DEPTH, room, short_path, too_deep, walked
@@ -522,7 +522,7 @@ class Encoder:
         if type(ref) is dict:
             tree["cls"], tree["args"] = ref["cls"], ref["args"]
         else:
-            tree["cls"] = f"{cls.__module__}:{reachable_name(cls)}"
+            tree["cls"] = findable_path(cls)
         if schema is not None:
             tree["schema"] = self._enc(schema)
         return tree
@@ -548,7 +548,7 @@ class Encoder:
             return self._enc_pickle(v, t, why)
         tree = {TAG: _COLLECTIONS[t], "v": self._enc_keyed(v)["v"]}
         if factory is not None:
-            tree["cls"] = f"{factory.__module__}:{reachable_name(factory)}"
+            tree["cls"] = findable_path(factory)
         return tree
 
     def _enc_other(self, v: Any, t: type) -> Any:

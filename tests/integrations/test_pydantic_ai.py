@@ -242,7 +242,7 @@ def _relabel_model_class(node: Any, old: str, new: str) -> int:
 @pytest.mark.parametrize(
     ("recorded", "passes"),
     [
-        ("pydantic_ai.models.openai:OpenAIChatModel", True),
+        ("pydantic_ai.models.openai._chat_model:OpenAIChatModel", True),
         ("pydantic_ai.models.openai:OpenAIResponsesModel", False),
     ],
     ids=["moved_since", "another_class"],
@@ -255,13 +255,14 @@ def test_a_model_class_moved_by_a_pydantic_ai_release_still_replays(
     golden recorded with the older release diverged at its first call after the upgrade
     (``root['self']['__class__']: 'pydantic_ai.models.openai:OpenAIChatModel' ->
     'pydantic_ai.models.openai._chat_model:OpenAIChatModel'``, "The prompt or arguments
-    changed"): the same class, named where the older release defined it. Another class still
-    diverges."""
+    changed"): the same class, named where the older release defined it. The class is now named
+    by the package exporting it (``pydantic_ai.models.openai``), and goldens recorded under the
+    private module's name replay too. Another class still diverges."""
     stack.write_test("run_sync", HEADER + SCENARIOS["run_sync"])
     stack.record()
     (golden,) = stack.goldens()
     doc = json.loads(golden.read_text())
-    live = "pydantic_ai.models.openai._chat_model:OpenAIChatModel"
+    live = "pydantic_ai.models.openai:OpenAIChatModel"
     assert _relabel_model_class(doc, live, recorded) == 1
     golden.write_text(json.dumps(doc, indent=2))
     if passes:
@@ -932,6 +933,32 @@ def test_a_tool_taking_the_run_context_records_and_replays_by_its_deps(stack: St
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*context_agent.search_flights*"])
     result.stdout.fnmatch_lines(["*ctx*deps*museum*Louvre*Prado*"])
+
+
+def test_a_golden_naming_the_run_context_by_its_private_module_still_replays(
+    stack: Stack,
+) -> None:
+    """The run context's class is named by the package exporting it (``pydantic_ai:RunContext``,
+    written in ``pydantic_ai._run_context``, a module a release may move), and so is the
+    model's (``pydantic_ai.models.openai:OpenAIChatModel``). A golden recorded when they were
+    named by their private modules still replays green (its tool context compared as a plain
+    dict, the class path as text), and is rewritten only by a re-record."""
+    (stack.path / "context_agent.py").write_text(CONTEXT_AGENT)
+    stack.write_test("context_agent", CONTEXT_AGENT_TEST)
+    stack.record()
+    (golden,) = stack.goldens()
+    text = golden.read_text()
+    assert '"pydantic_ai:RunContext"' in text
+    assert "pydantic_ai._run_context" not in text and "._chat_model" not in text
+    before = text.replace('"pydantic_ai:RunContext"', '"pydantic_ai._run_context:RunContext"')
+    before = before.replace(
+        '"pydantic_ai.models.openai:OpenAIChatModel"',
+        '"pydantic_ai.models.openai._chat_model:OpenAIChatModel"',
+    )
+    assert before.count("._run_context:") >= 1 and before.count("._chat_model:") >= 1
+    golden.write_text(before)
+    stack.replay_passes()
+    assert golden.read_text() == before
 
 
 ALIASED_CONTEXT_AGENT = "from __future__ import annotations\n" + CONTEXT_AGENT.replace(

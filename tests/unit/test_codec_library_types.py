@@ -5,6 +5,7 @@ types can be taught with ``register`` and the hooks."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
@@ -1788,3 +1789,132 @@ def test_a_class_an_sdk_relabelled_is_named_by_its_own_package() -> None:
     written_in = openai.Timeout.__init__.__module__  # (httpx2._config)
     assert openai.Timeout.__module__ != written_in.partition(".")[0]  # (relabelled)
     assert home_module(openai.Timeout) == written_in.partition(".")[0]  # (which exports it)
+
+
+# ---------------------------------------------------------------- classes of private modules
+
+PRIVATE_PACKAGE = {
+    "__init__.py": "from ._impl import Clash as _C, Outer, Thing, Plain\nClash = 'another'\n"
+    "from .sub import Deep\n",
+    "_impl.py": "import dataclasses\n\n"
+    "@dataclasses.dataclass(eq=False)\nclass Thing:\n    n: int\n\n"
+    "@dataclasses.dataclass\nclass Plain:\n    n: int\n\n"
+    "class Outer:\n    class Inner:\n        pass\n\n"
+    "class Hidden:\n    pass\n\nclass Clash:\n    pass\n",
+    "sub/__init__.py": "from ._deep import Deep\n",
+    "sub/_deep.py": "class Deep:\n    pass\n",
+}
+
+
+@pytest.fixture
+def private_package(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A package whose classes are written in private modules and exported by the package
+    (``cs_priv_pkg._impl:Thing`` is ``cs_priv_pkg.Thing``), one by a subpackage."""
+    import importlib
+
+    for name, text in PRIVATE_PACKAGE.items():
+        path = tmp_path / "cs_priv_pkg" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield importlib.import_module("cs_priv_pkg")
+    for name in [m for m in sys.modules if m.partition(".")[0] == "cs_priv_pkg"]:
+        del sys.modules[name]
+
+
+def test_a_class_of_a_private_module_is_named_by_the_nearest_package_exporting_it(
+    private_package: Any,
+) -> None:
+    from pytest_clearstone.codec.naming import class_path
+
+    impl = sys.modules["cs_priv_pkg._impl"]
+    assert class_path(private_package.Thing) == "cs_priv_pkg:Thing"
+    assert class_path(private_package.Outer.Inner) == "cs_priv_pkg:Outer.Inner"
+    assert class_path(private_package.Deep) == "cs_priv_pkg.sub:Deep"  # (the nearest)
+    # exported by nobody: the module it is written in
+    assert class_path(impl.Hidden) == "cs_priv_pkg._impl:Hidden"
+    # the package holds another object under its name: the module it is written in too
+    assert class_path(impl.Clash) == "cs_priv_pkg._impl:Clash"
+    tree = encode(private_package.Thing(1))
+    assert tree["cls"] == "cs_priv_pkg:Thing"
+    assert dumps(encode(private_package.Thing(1))) == dumps(tree)  # (stable)
+    assert type(decode(tree)) is private_package.Thing
+    # a class as a value (a response_format), a defaultdict's factory: named alike
+    assert encode(private_package.Thing)["cls"] == "cs_priv_pkg:Thing"
+    factory = encode(collections.defaultdict(private_package.Plain))
+    assert factory["cls"] == "cs_priv_pkg:Plain"
+    assert decode({**factory, "cls": "cs_priv_pkg._impl:Plain"}).default_factory is (
+        private_package.Plain
+    )
+    assert decode({TAG: "class", "cls": "cs_priv_pkg._impl:Thing"}) is private_package.Thing
+
+
+def test_a_class_of_an_installed_library_s_private_module_is_named_by_its_public_package() -> (
+    None
+):
+    mcp_types = pytest.importorskip("mcp_types")
+    from pytest_clearstone.codec.naming import class_path
+
+    assert mcp_types.CallToolResult.__module__ == "mcp_types._types"  # (as mcp 2 writes it)
+    result = mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text="hi")])
+    tree = encode(result)
+    assert tree["cls"] == "mcp_types:CallToolResult"
+    assert tree["v"]["content"][0]["cls"] == "mcp_types:TextContent"
+    assert decode(tree) == result
+    assert "mcp_types._types" not in dumps(tree)
+    vertex = anthropic.AnthropicVertex(region="us-east5", project_id="p", access_token="t")
+    assert encode(vertex)["cls"] == "anthropic.lib.vertex:AnthropicVertex"
+    pydantic_core = pytest.importorskip("pydantic_core")
+    assert class_path(pydantic_core.Url) == "pydantic_core:Url"
+    url = pydantic_core.Url("https://example.com/a")
+    assert decode(encode(url)) == url
+    # a class of a public module keeps its module's name
+    assert class_path(openai.types.chat.ChatCompletion) == (
+        "openai.types.chat.chat_completion:ChatCompletion"
+    )
+
+
+def test_a_golden_naming_a_class_by_its_private_module_still_reads_and_compares(
+    private_package: Any, registered: Any
+) -> None:
+    from pytest_clearstone.codec.clients import is_stored_as
+    from pytest_clearstone.codec.compare import same_stored_form, same_tree
+
+    old = {TAG: "dataclass", "cls": "cs_priv_pkg._impl:Thing", "v": {"n": 1}}
+    assert type(decode(old)) is private_package.Thing
+    thing = private_package.Thing(1)  # (eq=False: compared by its stored form)
+    assert same_tree(encode(thing), old)
+    assert same_stored_form(thing, decode(old), old)
+    assert not same_tree(encode(thing), {**old, "v": {"n": 2}})
+    assert not same_tree(encode(thing), {**old, "cls": "cs_priv_pkg._impl:Plain"})
+    # a client reference recorded with the cloud client's private module
+    vertex = anthropic.AnthropicVertex(region="us-east5", project_id="p", access_token="t")
+    stored = {**encode(vertex), "cls": "anthropic.lib.vertex._client:AnthropicVertex"}
+    assert is_stored_as(vertex, stored) is True
+    assert type(decode(stored)) is anthropic.AnthropicVertex
+    # a registered type recorded under its private module's path
+    registered(private_package.Plain, lambda p: p.n, lambda n: private_package.Plain(n + 100))
+    tree = encode(private_package.Plain(1))
+    assert tree["type"] == "cs_priv_pkg:Plain"
+    assert decode({**tree, "type": "cs_priv_pkg._impl:Plain"}) == private_package.Plain(101)
+
+
+def test_a_decode_hook_written_for_a_class_s_private_module_path_still_decodes_it(
+    private_package: Any,
+) -> None:
+    asked: list[str] = []
+
+    def decode_hook(type_path: str, data: Any) -> Any:
+        asked.append(type_path)
+        return private_package.Plain(data) if type_path == "cs_priv_pkg._impl:Plain" else None
+
+    undo = codec.use_hooks(
+        lambda v: v.n if type(v) is private_package.Plain else None, decode_hook
+    )
+    try:
+        tree = encode(private_package.Plain(7))
+        assert tree["type"] == "cs_priv_pkg:Plain"
+        assert decode(tree) == private_package.Plain(7)
+        assert asked == ["cs_priv_pkg:Plain", "cs_priv_pkg._impl:Plain"]
+    finally:
+        undo()

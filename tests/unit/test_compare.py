@@ -390,3 +390,16 @@ def test_the_key_the_plugin_gives_stands_for_no_key_or_a_redacted_one() -> None:
     assert codec.with_placeholder_keys(replayed, {"keys": [None], "n": 1})["keys"] == [None]
     assert codec.with_placeholder_keys(replayed, {"keys": [None, None]}) == replayed  # (a list
     # of another length is not matched item by item)
+
+
+def test_a_class_path_of_an_older_golden_compares_as_the_class_it_names() -> None:
+    """A recorded ``self``'s or pydantic-ai run context's ``__class__`` is a class path as text:
+    one naming the class by the private module it is written in (recorded before classes were
+    named by the package exporting them) is the same as the public one, another class's not."""
+    mcp_types = pytest.importorskip("mcp_types")
+    assert mcp_types.CallToolResult.__module__ == "mcp_types._types"
+    live = {"__class__": "mcp_types:CallToolResult"}
+    assert same_stored_form(live, {"__class__": "mcp_types._types:CallToolResult"})
+    assert not same_stored_form(live, {"__class__": "mcp_types._types:TextContent"})
+    assert not same_stored_form(live, {"__class__": "mcp_types._types:Gone"})
+    assert not same_stored_form({"text": "a"}, {"text": "b"})
