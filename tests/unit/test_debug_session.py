@@ -435,7 +435,7 @@ assert research.SimpleAgent().step("after the session") == 1
 
 
 @pytest.mark.parametrize("core", ["ctrace", "pytrace"])
-@pytest.mark.parametrize("commands", ["c\n", "b research\nc\nc\n", "q\n", "restart\nc\n"])
+@pytest.mark.parametrize("commands", ["c\n", "q\n", "restart\nc\n"])
 def test_coverage_goes_on_measuring_after_a_session(
     tmp_path: Path, core: str, commands: str
 ) -> None:
