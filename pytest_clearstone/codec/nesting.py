@@ -17,7 +17,9 @@ its depth and the fix, before any walk can run out of room.
 A walk that runs out of recursion under a trace function written in Python (coverage.py's Python
 tracer, ``COVERAGE_CORE=pytrace``; a debugger's) runs out inside it, as the interpreter calls it
 one frame deeper than each call, and the interpreter then removes it: each walk gives it back
-(:func:`tracing_again`), so the run goes on measured, or stopping at its breakpoints.
+(:func:`tracing_again`), so what runs after it is measured again, and stops at its breakpoints
+(coverage's Python tracer still loses the rest of the functions running at the time: it did not
+see the walk's frames return).
 """
 
 from __future__ import annotations
