@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import decimal
+import sys
 from pathlib import PurePath
 from typing import Any
 
@@ -32,7 +33,7 @@ from .http import compared_form, with_uncompared_headers_of
 from .library import kind_of
 from .models import without_langchain_versions
 from .naming import MESSAGE_TAGS, REFERENCE_TAGS, is_std_array, path_now
-from .nesting import retried
+from .nesting import retried, tracing_again
 from .registry import REGISTRY
 from .tags import TAG, Encoder, StoredRepr, decode, dumps
 
@@ -47,11 +48,12 @@ def same_stored_form(actual: Any, recorded: Any, recorded_tree: Any = UNKNOWN) -
     ``recorded_tree``: the encoded tree ``recorded`` was decoded from, when known (a golden's
     recorded call): a library value is then compared with its part of that tree, the form it was
     recorded in, instead of with the recorded value encoded again."""
+    trace = sys.gettrace()
     try:
         if actual == recorded:  # the usual case
             return True
     except Exception:  # an __eq__ that raises or is ambiguous (or values too deep): walked
-        pass
+        tracing_again(trace)
     # (again with room for values nested deeper than the recursion limit lets it go)
     return retried(lambda: _same(actual, recorded, recorded_tree))
 

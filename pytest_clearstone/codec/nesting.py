@@ -13,6 +13,13 @@ even at the raised limit, well within an 8 MiB thread stack (it crashes beyond a
 levels). Values nested deeper than :data:`MAX_DEPTH` levels are refused with
 :class:`~pytest_clearstone.errors.NestingTooDeepError` (:func:`too_deep`), which names the value,
 its depth and the fix, before any walk can run out of room.
+
+A walk that runs out of recursion under a trace function written in Python (coverage.py's Python
+tracer, ``COVERAGE_CORE=pytrace``; a debugger's) runs out inside it, as the interpreter calls it
+one frame deeper than each call, and the interpreter then removes it: each walk gives it back
+(:func:`tracing_again`), so what runs after it is measured again, and stops at its breakpoints
+(coverage's Python tracer still loses the rest of the functions running at the time: it did not
+see the walk's frames return).
 """
 
 from __future__ import annotations
@@ -77,6 +84,14 @@ def room() -> _Room:
     return _ROOM
 
 
+def tracing_again(trace: Callable[..., Any] | None) -> None:
+    """After a walk that may have run out of recursion: make ``trace`` (what ``sys.gettrace()``
+    gave before the walk) the thread's trace function again, where the interpreter removed it
+    because the ``RecursionError`` was raised inside it."""
+    if trace is not None and sys.gettrace() is None:
+        sys.settrace(trace)
+
+
 def walked(
     walk: Callable[[], T], value: Any, what: str, *, reset: Callable[[], None] | None = None
 ) -> T:
@@ -87,19 +102,24 @@ def walked(
     :class:`NestingTooDeepError` (:func:`too_deep`). A ``RecursionError`` on a shallow value is
     a recursion of the code the walk ran (an object's own ``__getattr__``), raised as it is:
     the raised limit would let such a recursion overflow the C stack instead."""
+    trace = sys.gettrace()
     try:
-        return walk()
-    except RecursionError:
-        if nesting_depth(value) <= SHALLOW:
-            raise
-    if reset is not None:
-        reset()
-    try:
-        with _ROOM:
+        try:
             return walk()
-    except RecursionError:
-        pass  # (the error is raised outside the handler: no 10,000-frame chained traceback)
-    raise too_deep(what, value)
+        except RecursionError:
+            tracing_again(trace)
+            if nesting_depth(value) <= SHALLOW:
+                raise
+        if reset is not None:
+            reset()
+        try:
+            with _ROOM:
+                return walk()
+        except RecursionError:
+            pass  # (the error is raised outside the handler: no 10,000-frame chained traceback)
+        raise too_deep(what, value)
+    finally:
+        tracing_again(trace)  # (also after a RecursionError the walked code caught itself)
 
 
 def retried(run: Callable[[], T]) -> T:
@@ -107,12 +127,18 @@ def retried(run: Callable[[], T]) -> T:
     undo (reading a golden, comparing two values); run again inside :func:`room` when it runs
     out of recursion. Outside the room unless needed: while it is in place the whole process
     recurses with the raised limit."""
+    trace = sys.gettrace()
     try:
-        return run()
-    except RecursionError:
-        pass
-    with _ROOM:
-        return run()
+        try:
+            return run()
+        except RecursionError:
+            tracing_again(trace)
+        with _ROOM:
+            return run()
+    finally:
+        # (also after a RecursionError the code caught itself: ``==`` on deep values, compared
+        # again by walking them)
+        tracing_again(trace)
 
 
 #: the nesting below which no walk runs out of recursion under the default limit (~7 frames a

@@ -86,7 +86,7 @@ from .naming import (
     per_type,
 )
 from .naming import TAG as TAG
-from .nesting import MAX_DEPTH, room, short_path, too_deep, walked
+from .nesting import MAX_DEPTH, room, short_path, too_deep, tracing_again, walked
 from .registry import REGISTRY
 
 if TYPE_CHECKING:
@@ -434,11 +434,13 @@ class Encoder:
         self.used_pickle = False
 
     def encode(self, value: Any, root: str = "root") -> Any:
+        trace = sys.gettrace()
         try:
             try:
                 return self._enc(value)
             except RecursionError:
-                pass  # a reference cycle (the fast path does not look for one) or a deep value
+                # a reference cycle (the fast path does not look for one) or a deep value
+                tracing_again(trace)
             with room():  # (outside the handler: no chained traceback thousands of frames long)
                 return _CycleSafeEncoder(self).encode_tree(value)
         except _Unencodable as exc:
@@ -446,6 +448,8 @@ class Encoder:
                 raise too_deep(short_path(root, exc.path), value, at_least=exc.depth) from None
             path = root + "".join(exc.path)
             raise SerializationError(path, describe(exc.value), exc.reason) from None
+        finally:
+            tracing_again(trace)  # (also when out of room in the cycle-safe walk)
 
     def _enc(self, v: Any) -> Any:
         t = type(v)
@@ -1403,10 +1407,11 @@ def decode(tree: Any, *, allow_pickle: bool = False) -> Any:
     if type(tree) is dict and tree.get(TAG) in REFERENCE_TAGS:
         return _decode_reference(tree, allow_pickle)
     hook = _HOOK if allow_pickle else _SAFE_HOOK
+    trace = sys.gettrace()
     try:
         return _decode_walk(tree, hook)
     except RecursionError:
-        pass  # a tree nested deeper than the recursion limit lets the walk go
+        tracing_again(trace)  # a tree nested deeper than the recursion limit lets the walk go
     return walked(lambda: _decode_walk(tree, hook), tree, "a stored value")
 
 
@@ -1459,10 +1464,11 @@ def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
 def copy_tree(tree: Any) -> Any:
     """A copy of the JSON tree ``tree``: its dicts and lists new, the rest shared; a tag key in
     it is copied as data (what decoding a tree without tags gives, without looking for one)."""
+    trace = sys.gettrace()
     try:
         return _copy_walk(tree)
     except RecursionError:
-        pass  # a tree nested deeper than the recursion limit lets the walk go
+        tracing_again(trace)  # a tree nested deeper than the recursion limit lets the walk go
     return walked(lambda: _copy_walk(tree), tree, "a stored value")
 
 
@@ -1762,10 +1768,11 @@ def format_path(path: Sequence[Any], root: str = "root") -> str:
 def replace_pickles(tree: Any, note: str) -> Any:
     """``tree`` with every ``pickle`` tag replaced by a ``repr`` placeholder naming the stored
     type (``<Type: note>``); the same object when it holds none. Nothing is unpickled."""
+    trace = sys.gettrace()
     try:
         return _replace_pickles(tree, note)
     except RecursionError:
-        pass  # a tree nested deeper than the recursion limit lets the walk go
+        tracing_again(trace)  # a tree nested deeper than the recursion limit lets the walk go
     return walked(lambda: _replace_pickles(tree, note), tree, "a stored value")
 
 

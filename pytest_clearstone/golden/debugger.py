@@ -103,6 +103,9 @@ def debug(
     if stdin is not None:
         debugger.use_rawinput = False  # otherwise pdb reads sys.stdin whatever it was given
     engine.last_error = None
+    # (pdb's runcall ends by removing the thread's trace function: coverage.py's, a profiler's;
+    # it is put back when the session ends, so the rest of the run is still measured)
+    outer_trace = sys.gettrace()
     try:
         while True:
             ctx = engine.context(mock_config)
@@ -135,6 +138,9 @@ def debug(
         if isinstance(exc, KeyboardInterrupt):
             raise
         return None
+    finally:
+        if sys.gettrace() is not outer_trace:
+            sys.settrace(outer_trace)
     print(RULE, file=out)
     print(f"--- ✅ Replay finished. Final result: {result!r} ---", file=out)
     return result

@@ -10,6 +10,8 @@ Before the fix, recording a state nested about 230 levels deep failed with a 963
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from pytest_clearstone.codec.nesting import MAX_DEPTH
@@ -274,3 +276,54 @@ def test_a_too_deep_argument_refused_to_an_agent_that_swallows_it_still_fails_th
     assert "nothing was recorded" not in out
     assert not (pytester.path / "goldens" / "deep.ckpt").exists()
     result.stdout.fnmatch_lines(["*test_deep.py::test_deep: the test failed while recording*"])
+
+
+LATER_TEST = """
+import deep_app
+
+
+def test_later():
+    assert deep_app.later(1) == 2
+"""
+
+LATER = """
+
+def later(x):
+    y = x + 1
+    return y
+"""
+
+
+def test_coverage_python_tracer_measures_the_tests_after_a_deep_value(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: under coverage.py's Python tracer (COVERAGE_CORE=pytrace, `coverage run
+    # --timid`; the tracer of a debugger too) recording or replaying a value nested deeper than
+    # the recursion limit lets the plugin's walks go left the tracer running: the walk ran out
+    # of recursion inside the trace function (called one frame deeper than each call), and the
+    # interpreter removed it, so every line run after it went unmeasured ("Trace function
+    # changed, data is likely wrong")
+    coverage = pytest.importorskip("coverage")
+    pytester.syspathinsert()
+    _write(pytester, 1000)
+    (pytester.path / "deep_app.py").write_text(
+        (pytester.path / "deep_app.py").read_text() + LATER
+    )
+    pytester.makepyfile(test_later=LATER_TEST)
+    monkeypatch.setenv("COVERAGE_CORE", "pytrace")  # (the C tracer never lost it)
+    source = (pytester.path / "deep_app.py").read_text().splitlines()
+    later_body = source.index("    y = x + 1") + 1
+    for args in (["--clearstone-record"], []):
+        data_file = pytester.path / ".coverage"
+        data_file.unlink(missing_ok=True)
+        result = pytester.run(
+            sys.executable, "-m", "coverage", "run", f"--data-file={data_file}",
+            f"--include={pytester.path / 'deep_app.py'}", "-m", "pytest", "-p", "no:cacheprovider",
+            *args,
+        )  # fmt: skip
+        result.assert_outcomes(passed=2)
+        assert "Trace function changed" not in result.stderr.str() + result.stdout.str()
+        data = coverage.CoverageData(basename=str(data_file))
+        data.read()
+        measured = data.lines(str(pytester.path / "deep_app.py")) or []
+        assert later_body in measured, (args, measured)

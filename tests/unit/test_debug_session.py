@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import io
+import os
 import re
+import subprocess
 import sys
 import textwrap
 import warnings
@@ -410,3 +412,77 @@ def test_stepping_past_the_end_of_the_replayed_method_stops_in_no_code_of_the_se
     assert "--Return--" in text, text
     assert "inspect.py" not in text, text
     assert "--- ✅ Replay finished." in text
+
+
+COVERED_SCRIPT = """
+import io
+import sys
+sys.path.insert(0, {agents!r})
+import cs_recording
+import cs_research_agent as research
+from pytest_clearstone.debugging import ReplayEngine
+
+agent = research.ResearchAgent()
+with cs_recording.Recording() as rec, rec.step("query_2") as step:
+    rec.call("llm", "call_llm", {{"prompt": "q"}}, "recorded")
+engine = ReplayEngine(rec.checkpoint(agent, step.span_id))
+engine.start_debugging_session(
+    "research", {{"llm": "cs_research_agent.call_llm"}}, "a question",
+    stdin=io.StringIO({commands!r}), stdout=io.StringIO(),
+)
+assert research.SimpleAgent().step("after the session") == 1
+"""
+
+
+@pytest.mark.parametrize("core", ["ctrace", "pytrace"])
+@pytest.mark.parametrize("commands", ["c\n", "q\n", "restart\nc\n"])
+def test_coverage_goes_on_measuring_after_a_session(
+    tmp_path: Path, core: str, commands: str
+) -> None:
+    # Expected: under coverage.py (`coverage run`, pytest-cov's --cov) the code run after a
+    # debugging session is measured; pdb's runcall ended by removing every trace function
+    # (coverage's too), so the rest of the run was reported as not run (with the Python
+    # tracer, also "Trace function changed, data is likely wrong")
+    coverage = pytest.importorskip("coverage")
+    script = tmp_path / "debug_me.py"
+    text = COVERED_SCRIPT.format(agents=str(AGENTS_DIR), commands=commands)
+    script.write_text(textwrap.dedent(text), encoding="utf-8")
+    data_file = tmp_path / ".coverage"
+    done = subprocess.run(
+        [sys.executable, "-m", "coverage", "run", f"--data-file={data_file}",
+         f"--include={AGENTS_DIR / '*'}", str(script)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COVERAGE_CORE": core},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CoverageWarning" not in done.stderr, done.stderr
+    data = coverage.CoverageData(basename=str(data_file))
+    data.read()
+    source = AGENT_FILE.read_text(encoding="utf-8").splitlines()
+    after = source.index("        self.count += 1") + 1  # (in SimpleAgent.step)
+    assert after in (data.lines(str(AGENT_FILE)) or []), done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("commands", ["c\n", "q\n", "n\nq\n", "restart\nc\n"])
+def test_a_session_leaves_the_trace_function_it_found(
+    research: ModuleType, commands: str
+) -> None:
+    # Expected: the profiler's or coverage tool's trace function installed before the session
+    # is installed after it, however the session ends; it was removed
+    calls: list[str] = []
+
+    def tool_trace(frame: object, event: str, arg: object) -> None:
+        calls.append(event)
+
+    engine = _engine(research)
+    outer = sys.gettrace()
+    sys.settrace(tool_trace)
+    try:
+        engine.start_debugging_session(
+            "research", {"llm": "cs_research_agent.call_llm"}, "a question",
+            stdin=io.StringIO(commands), stdout=io.StringIO(),
+        )  # fmt: skip
+        after = sys.gettrace()
+    finally:
+        sys.settrace(outer)
+    assert after is tool_trace

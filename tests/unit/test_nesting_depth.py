@@ -230,3 +230,58 @@ def test_a_redaction_walked_again_notes_each_suspect_once() -> None:
     token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
     value = {"key": token, "deep": nested(600, "leaf")}
     assert Redactor().find_secrets(value) == ["root['key']"]
+
+
+def _python_tracer(frame: Any, event: str, arg: Any) -> None:
+    """A trace function written in Python, as coverage.py's Python tracer or a debugger's: the
+    interpreter calls it one frame deeper than each call it traces."""
+
+
+def _walks() -> dict[str, Any]:
+    """Each walk of a value nested up to the maximum that may run out of recursion and be run
+    again, and the walks that refuse one nested deeper."""
+    from pytest_clearstone.codec.compare import same_stored_form
+    from pytest_clearstone.codec.tags import replace_pickles
+
+    value = {"plan": mixed(MAX_DEPTH - 1)}
+    tree = codec.encode(value)
+    pickled = nested(MAX_DEPTH - 1, leaf={codec.TAG: "pickle", "type": "app.Plan", "data": "x"})
+    too_deep = {"plan": mixed(MAX_DEPTH + 10)}
+    walks = {
+        "encode": lambda: codec.encode(value),
+        "decode": lambda: codec.decode(tree),
+        "copy_tree": lambda: codec.copy_tree(tree),
+        "replace_pickles": lambda: replace_pickles(pickled, "left out"),
+        "compare": lambda: same_stored_form(value, codec.decode(tree), recorded_tree=tree),
+        "redact": lambda: Redactor()(value, "input", "app.complete"),
+        "encode too deep": lambda: codec.encode(too_deep),
+        "redact too deep": lambda: Redactor()(too_deep, "input", "app.complete"),
+    }
+    assert list(walks) == WALKS
+    return walks
+
+
+WALKS = [
+    "encode", "decode", "copy_tree", "replace_pickles", "compare", "redact", "encode too deep",
+    "redact too deep",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("walk", WALKS)
+def test_a_deep_walk_leaves_the_thread_its_python_trace_function(walk: str) -> None:
+    # Expected: coverage.py's Python tracer (COVERAGE_CORE=pytrace) or a debugger's trace
+    # function is still installed after a walk of a value nested deeper than the recursion limit
+    # lets it go; the walk ran out of recursion inside the trace function, which the interpreter
+    # then removed (coverage stopped measuring the rest of the run, a debugger stopping)
+    run = _walks()[walk]
+    outer = sys.gettrace()
+    sys.settrace(_python_tracer)
+    try:
+        try:
+            run()
+        except NestingTooDeepError:  # (beyond the maximum: refused, as documented)
+            assert walk.endswith("too deep")
+        after = sys.gettrace()
+    finally:
+        sys.settrace(outer)
+    assert after is _python_tracer
