@@ -1,0 +1,166 @@
+"""openai's streamed Managed Agents sessions: ``client.beta.agents.sessions.create(...,
+stream=True)`` answers an ``AgentSessionEventStream`` (``AsyncAgentSessionEventStream``), a
+subclass of the SDK's ``Stream`` whose own ``__stream__`` collects the turn's result as the
+events pass, read by ``get_final_result()``. Such a stream was not taken for a stream (only the
+SDK's ``Stream``/``AsyncStream`` were, by name): the call could not be recorded, and a replay
+would have skipped the subclass's own method."""
+
+from __future__ import annotations
+
+import json
+
+import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
+import pytest
+
+from .harness import Stack
+
+SESSIONS = "openai.resources.beta.agents.sessions.sessions"
+
+AGENT = """
+import asyncio
+import json
+import os
+
+import httpx2
+import openai
+
+import services
+
+TURN = {"id": "turn_1", "agent_id": "agent_1", "created_at": 1, "object": "agent.session.turn",
+        "session_id": "sess_1", "status": "in_progress"}
+
+
+def events(question):
+    text = f"Answer to {question!r}"
+    return [
+        {"type": "agent.session.turn.created", "event_id": "ev_1", "session_id": "sess_1",
+         "turn_id": "turn_1", "turn": TURN},
+        {"type": "agent.session.turn.output_text.delta", "event_id": "ev_2",
+         "session_id": "sess_1", "turn_id": "turn_1", "item_id": "msg_1", "output_index": 0,
+         "content_index": 0, "delta": text},
+        {"type": "agent.session.turn.item.done", "event_id": "ev_3", "session_id": "sess_1",
+         "turn_id": "turn_1", "output_index": 0,
+         "item": {"id": "msg_1", "type": "message", "role": "assistant", "phase": "final_answer",
+                  "status": "completed", "turn_id": "turn_1",
+                  "content": [{"type": "output_text", "text": text, "annotations": []}]}},
+        {"type": "agent.session.turn.completed", "event_id": "ev_4", "session_id": "sess_1",
+         "turn_id": "turn_1", "turn": {**TURN, "status": "completed", "completed_at": 2}},
+        {"type": "agent.session.idle", "event_id": "ev_5",
+         "session": {"id": "sess_1", "object": "agent.session", "status": "idle"}},
+    ]
+
+
+def answer(request):
+    where = f"{request.method} {request.url}"
+    if os.environ.get(services.SEALED_ENV):
+        services.OPENAI.violations.append(where)
+        raise services.LiveServiceReached(f"the live service was reached during replay: {where}")
+    services.OPENAI.requests.append({"path": request.url.path, "body": {}})
+    body = "".join(f"event: {e['type']}\\ndata: {json.dumps(e)}\\n\\n"
+                   for e in events(json.loads(request.content)["input"]))
+    return httpx2.Response(200, headers={"content-type": "text/event-stream"},
+                           content=body.encode())
+
+
+def client():
+    return openai.OpenAI(http_client=httpx2.Client(transport=httpx2.MockTransport(answer)),
+                         max_retries=0)
+
+
+def async_client():
+    async def handler(request):
+        return answer(request)
+    return openai.AsyncOpenAI(
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)), max_retries=0)
+
+
+def create(client, question):
+    return client.beta.agents.sessions.create(environment={"type": "cloud"}, input=question,
+                                              stream=True)
+
+
+def final(question):
+    # the result read without iterating: get_final_result reads the events itself
+    return [create(client(), question).get_final_result().output_text]
+
+
+def events_then_final(question):
+    with create(client(), question).with_result_collection() as stream:
+        types = [event.type for event in stream]
+        again = list(stream)  # iterated twice: the second time gives nothing, as live
+        return [types, again, stream.get_final_result().output_text, type(stream).__name__]
+
+
+def partly(question):
+    stream = create(client(), question)
+    first = next(iter(stream)).type
+    stream.close()
+    return [first]
+
+
+def async_final(question):
+    async def run():
+        stream = await create(async_client(), question)
+        return [(await stream.get_final_result()).output_text]
+    return asyncio.run(run())
+
+
+def async_events_then_final(question):
+    async def run():
+        async with (await create(async_client(), question)).with_result_collection() as stream:
+            types = [event.type async for event in stream]
+            return [types, (await stream.get_final_result()).output_text]
+    return asyncio.run(run())
+"""
+
+TEST = """
+import pytest
+
+import sessions_agent as app
+
+
+@pytest.mark.replay(mock={"llm": ["SESSIONS.Sessions.create", "SESSIONS.AsyncSessions.create"]})
+def test_it(replay):
+    assert replay.run(app.FUNCTION, "Lisbon?") == EXPECTED
+"""
+
+TYPES = [
+    "agent.session.turn.created",
+    "agent.session.turn.output_text.delta",
+    "agent.session.turn.item.done",
+    "agent.session.turn.completed",
+    "agent.session.idle",
+]
+ANSWER = "Answer to 'Lisbon?'"
+
+
+def _write(stack: Stack, function: str, expected: object) -> None:
+    (stack.path / "sessions_agent.py").write_text(AGENT)
+    source = TEST.replace("SESSIONS", SESSIONS).replace("FUNCTION", function)
+    stack.write_test("it", source.replace("EXPECTED", repr(expected)))
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        ("final", [ANSWER]),
+        ("events_then_final", [TYPES, [], ANSWER, "AgentSessionEventStream"]),
+        ("partly", [TYPES[0]]),
+        ("async_final", [ANSWER]),
+        ("async_events_then_final", [TYPES, ANSWER]),
+    ],
+)
+def test_a_streamed_agent_session_records_and_replays_its_final_result(
+    make_stack: object, function: str, expected: object
+) -> None:
+    stack: Stack = make_stack()  # type: ignore[operator]
+    _write(stack, function, expected)
+    stack.roundtrip()
+    golden = stack.goldens()[0]
+    text = golden.read_text()
+    assert "AgentSessionEventStream" in text
+    assert "agent.session.turn.item.done" in text or function == "partly"
+    first = golden.read_bytes()
+    stack.pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
+    assert golden.read_bytes() == first
+    json.loads(text)
