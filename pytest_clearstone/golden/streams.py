@@ -190,6 +190,43 @@ def is_sdk_stream(value: Any) -> bool:
     return root is not None and _SDK_STREAMS[root.__name__][0] in getattr(value, "__dict__", ())
 
 
+def bound_state(value: Any) -> list[str]:
+    """The attributes the SDK set on ``value``, a subclass of its stream class, after making
+    it (from the call's arguments: openai's session ``output_type`` and ``tool_handlers``) that
+    a stream made anew of its class, as a replay makes one, would not have (the same class of
+    value with the same attributes counts as the same); ``[]`` for the SDK's own stream class,
+    or another value."""
+    t: Any = type(value)
+    root = _sdk_root(t)
+    if root is None or root is t:
+        return []
+    attribute, others = _SDK_STREAMS[root.__name__]
+    made = {attribute, *others, "_iterator", "_decoder"}
+    fresh = t.__new__(t)
+    return [
+        name
+        for name, live in vars(value).items()
+        if name not in made and not _same_state(live, getattr(fresh, name, _MISSING))
+    ]
+
+
+_MISSING = object()
+
+
+def _same_state(live: Any, fresh: Any) -> bool:
+    if live is fresh:
+        return True
+    if type(live) is not type(fresh):
+        return False
+    try:
+        if live == fresh:
+            return True
+    except Exception:
+        return False
+    own = getattr(live, "__dict__", None)
+    return own is not None and own == getattr(fresh, "__dict__", None)
+
+
 #: ``done(record, error)``: the stream ended (``error``: what it raised while read, if it did);
 #: ``record`` is the call's answer as recorded: a :class:`RecordedStream`, or the response
 #: whose body was read (:func:`_read_response`)

@@ -164,3 +164,82 @@ def test_a_streamed_agent_session_records_and_replays_its_final_result(
     stack.pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
     assert golden.read_bytes() == first
     json.loads(text)
+
+
+BOUND = """
+
+import pydantic
+
+
+class Answer(pydantic.BaseModel):
+    text: str
+
+
+_events = events
+
+
+def events(question):  # the answer as the output type's JSON
+    made = _events(question)
+    made[1]["delta"] = made[2]["item"]["content"][0]["text"] = json.dumps({"text": question})
+    return made
+
+
+def typed(question):
+    stream = create_with(client(), question, output_type=Answer)
+    return [stream.get_final_result().output_parsed.text]
+
+
+def tools(question):
+    stream = create_with(client(), question, tool_handlers={"lookup": lambda args: "found"})
+    return [stream.get_final_result().output_text]
+
+
+def async_typed(question):
+    async def run():
+        stream = await create_with(async_client(), question, output_type=Answer)
+        return [(await stream.get_final_result()).output_parsed.text]
+    return asyncio.run(run())
+
+
+def create_with(client, question, **bound):
+    return client.beta.agents.sessions.create(environment={"type": "cloud"}, input=question,
+                                              stream=True, **bound)
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "bound", "send"),
+    [
+        ("typed", "_collection", "httpx2.Client.send"),
+        ("tools", "_dispatcher", "httpx2.Client.send"),
+        ("async_typed", "_collection", "httpx2.AsyncClient.send"),
+    ],
+)
+def test_a_session_stream_the_sdk_bound_arguments_to_is_refused_naming_the_send_that_replays(
+    make_stack: object, function: str, bound: str, send: str
+) -> None:
+    """An ``output_type`` (``tool_handlers``) given to ``sessions.create(..., stream=True)`` is
+    bound to the stream the SDK returns, not sent in its events: a stream replayed from them
+    gave ``output_parsed`` ``None`` (ran no tool handler). The recording is refused naming
+    what was bound and the client's ``send``, under which the SDK's own method runs on
+    replay, which records and replays."""
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "sessions_agent.py").write_text(AGENT + BOUND)
+    expected = ["Lisbon?"] if "typed" in function else [json.dumps({"text": "Lisbon?"})]
+    source = TEST.replace("SESSIONS", SESSIONS).replace("FUNCTION", function)
+    stack.write_test("it", source.replace("EXPECTED", repr(expected)))
+    refused = stack.try_record()
+    refused.assert_outcomes(failed=1)
+    out = " ".join(refused.stdout.str().split())
+    assert (
+        f"cannot serialise the answer of {SESSIONS}.{'Async' * ('async' in function)}"
+        f"Sessions.create (an openai {'Async' * ('async' in function)}AgentSessionEventStream): "
+        f"the SDK bound state made from the call's arguments to the stream it returned "
+        f"({bound}), which a stream replayed from its recorded events would not have. Mock the "
+        f"HTTP client's send instead ({send})" in out
+    ), out
+    assert not stack.goldens()
+    if function != "tools":  # (no tool is called: the send records and replays the same)
+        stack.write_test("it", source.replace("EXPECTED", repr(expected)).replace(
+            f'["{SESSIONS}.Sessions.create", "{SESSIONS}.AsyncSessions.create"]', f'"{send}"'))
+        stack.roundtrip()
