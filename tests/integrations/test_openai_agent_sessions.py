@@ -50,16 +50,35 @@ def events(question):
     ]
 
 
+class Dropped(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    # the connection drops after the turn's first two events
+
+    def __init__(self, parts):
+        self.parts = parts[:2]
+
+    def __iter__(self):
+        yield from self.parts
+        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
+
+    async def __aiter__(self):
+        for part in self.parts:
+            yield part
+        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
+
+
 def answer(request):
     where = f"{request.method} {request.url}"
     if os.environ.get(services.SEALED_ENV):
         services.OPENAI.violations.append(where)
         raise services.LiveServiceReached(f"the live service was reached during replay: {where}")
     services.OPENAI.requests.append({"path": request.url.path, "body": {}})
-    body = "".join(f"event: {e['type']}\\ndata: {json.dumps(e)}\\n\\n"
-                   for e in events(json.loads(request.content)["input"]))
-    return httpx2.Response(200, headers={"content-type": "text/event-stream"},
-                           content=body.encode())
+    question = json.loads(request.content)["input"]
+    parts = [f"event: {e['type']}\\ndata: {json.dumps(e)}\\n\\n".encode()
+             for e in events(question)]
+    headers = {"content-type": "text/event-stream"}
+    if "dropped" in question:
+        return httpx2.Response(200, headers=headers, stream=Dropped(parts))
+    return httpx2.Response(200, headers=headers, content=b"".join(parts))
 
 
 def client():
@@ -95,6 +114,24 @@ def partly(question):
     stream = create(client(), question)
     first = next(iter(stream)).type
     stream.close()
+    return [first]
+
+
+def dropped(question):
+    # the connection drops: the result's error, caused by the SDK's, as live
+    try:
+        create(client(), question + " dropped").get_final_result()
+    except openai.lib.beta.agents.AgentTurnResultError as error:
+        return [error.reason, error.turn_id, type(error.__cause__).__name__]
+
+
+def read_further(question):
+    # the recording read one event (read further, the replay diverges)
+    stream = create(client(), question)
+    events = iter(stream)
+    first = next(events).type
+    if os.environ.get("READ_FURTHER"):
+        next(events)
     return [first]
 
 
@@ -146,6 +183,7 @@ def _write(stack: Stack, function: str, expected: object) -> None:
         ("final", [ANSWER]),
         ("events_then_final", [TYPES, [], ANSWER, "AgentSessionEventStream"]),
         ("partly", [TYPES[0]]),
+        ("dropped", ["observation_failed", "turn_1", "APIConnectionError"]),
         ("async_final", [ANSWER]),
         ("async_events_then_final", [TYPES, ANSWER]),
     ],
@@ -159,7 +197,7 @@ def test_a_streamed_agent_session_records_and_replays_its_final_result(
     golden = stack.goldens()[0]
     text = golden.read_text()
     assert "AgentSessionEventStream" in text
-    assert "agent.session.turn.item.done" in text or function == "partly"
+    assert "agent.session.turn.item.done" in text or function in ("partly", "dropped")
     first = golden.read_bytes()
     stack.pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
     assert golden.read_bytes() == first
@@ -243,3 +281,15 @@ def test_a_session_stream_the_sdk_bound_arguments_to_is_refused_naming_the_send_
         stack.write_test("it", source.replace("EXPECTED", repr(expected)).replace(
             f'["{SESSIONS}.Sessions.create", "{SESSIONS}.AsyncSessions.create"]', f'"{send}"'))
         stack.roundtrip()
+
+
+def test_a_session_stream_read_partly_diverges_when_the_replay_reads_further(
+    make_stack: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack: Stack = make_stack()  # type: ignore[operator]
+    _write(stack, "read_further", [TYPES[0]])
+    stack.record()
+    monkeypatch.setenv("READ_FURTHER", "1")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*Sessions.create*"])
