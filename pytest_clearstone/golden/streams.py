@@ -201,7 +201,7 @@ def bound_state(value: Any) -> list[str]:
     if root is None or root is t:
         return []
     attribute, others = _SDK_STREAMS[root.__name__]
-    made = {attribute, *others, "_iterator", "_decoder", "_fed_events"}
+    made = {attribute, *others, "_iterator", "_decoder"}
     fresh = t.__new__(t)
     return [
         name

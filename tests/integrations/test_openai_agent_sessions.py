@@ -135,6 +135,15 @@ def read_further(question):
     return [first]
 
 
+def opened(question):
+    return create(client(), question)
+
+
+def nested(question):
+    # the stream is the answer of two mocked calls: sessions.create and opened
+    return [opened(question).get_final_result().output_text]
+
+
 def async_final(question):
     async def run():
         stream = await create(async_client(), question)
@@ -156,11 +165,15 @@ import pytest
 import sessions_agent as app
 
 
-@pytest.mark.replay(mock={"llm": ["SESSIONS.Sessions.create", "SESSIONS.AsyncSessions.create"]})
+@pytest.mark.replay(mock={"llm": MOCKS})
 def test_it(replay):
     assert replay.run(app.FUNCTION, "Lisbon?") == EXPECTED
 """
 
+#: the SDK methods, and a function of the agent's returning the stream one of them answered
+MOCKS = (
+    '["SESSIONS.Sessions.create", "SESSIONS.AsyncSessions.create", "sessions_agent.opened"]'
+)
 TYPES = [
     "agent.session.turn.created",
     "agent.session.turn.output_text.delta",
@@ -173,7 +186,8 @@ ANSWER = "Answer to 'Lisbon?'"
 
 def _write(stack: Stack, function: str, expected: object) -> None:
     (stack.path / "sessions_agent.py").write_text(AGENT)
-    source = TEST.replace("SESSIONS", SESSIONS).replace("FUNCTION", function)
+    source = TEST.replace("MOCKS", MOCKS).replace("SESSIONS", SESSIONS)
+    source = source.replace("FUNCTION", function)
     stack.write_test("it", source.replace("EXPECTED", repr(expected)))
 
 
@@ -184,6 +198,7 @@ def _write(stack: Stack, function: str, expected: object) -> None:
         ("events_then_final", [TYPES, [], ANSWER, "AgentSessionEventStream"]),
         ("partly", [TYPES[0]]),
         ("dropped", ["observation_failed", "turn_1", "APIConnectionError"]),
+        ("nested", [ANSWER]),
         ("async_final", [ANSWER]),
         ("async_events_then_final", [TYPES, ANSWER]),
     ],
@@ -264,8 +279,8 @@ def test_a_session_stream_the_sdk_bound_arguments_to_is_refused_naming_the_send_
     stack: Stack = make_stack()  # type: ignore[operator]
     (stack.path / "sessions_agent.py").write_text(AGENT + BOUND)
     expected = ["Lisbon?"] if "typed" in function else [json.dumps({"text": "Lisbon?"})]
-    source = TEST.replace("SESSIONS", SESSIONS).replace("FUNCTION", function)
-    stack.write_test("it", source.replace("EXPECTED", repr(expected)))
+    source = TEST.replace("FUNCTION", function).replace("EXPECTED", repr(expected))
+    stack.write_test("it", source.replace("MOCKS", MOCKS).replace("SESSIONS", SESSIONS))
     refused = stack.try_record()
     refused.assert_outcomes(failed=1)
     out = " ".join(refused.stdout.str().split())
@@ -278,8 +293,7 @@ def test_a_session_stream_the_sdk_bound_arguments_to_is_refused_naming_the_send_
     ), out
     assert not stack.goldens()
     if function != "tools":  # (no tool is called: the send records and replays the same)
-        stack.write_test("it", source.replace("EXPECTED", repr(expected)).replace(
-            f'["{SESSIONS}.Sessions.create", "{SESSIONS}.AsyncSessions.create"]', f'"{send}"'))
+        stack.write_test("it", source.replace("MOCKS", f'"{send}"'))
         stack.roundtrip()
 
 
