@@ -72,10 +72,18 @@ def answer(request):
         services.OPENAI.violations.append(where)
         raise services.LiveServiceReached(f"the live service was reached during replay: {where}")
     services.OPENAI.requests.append({"path": request.url.path, "body": {}})
-    question = json.loads(request.content)["input"]
+    headers = {"content-type": "text/event-stream"}
+    if request.url.path.endswith("/events"):  # (sessions.stream's requests)
+        if request.method == "POST":  # the input, submitted once subscribed
+            return httpx2.Response(204)
+        question = "Lisbon?"
+    elif request.method == "GET":
+        return httpx2.Response(200, json={"id": "sess_1", "object": "agent.session",
+                                          "status": "idle"})
+    else:
+        question = json.loads(request.content)["input"]
     parts = [f"event: {e['type']}\\ndata: {json.dumps(e)}\\n\\n".encode()
              for e in events(question)]
-    headers = {"content-type": "text/event-stream"}
     if "dropped" in question:
         return httpx2.Response(200, headers=headers, stream=Dropped(parts))
     return httpx2.Response(200, headers=headers, content=b"".join(parts))
@@ -142,6 +150,12 @@ def opened(question):
 def nested(question):
     # the stream is the answer of two mocked calls: sessions.create and opened
     return [opened(question).get_final_result().output_text]
+
+
+def helper(question):
+    # the helper: reads the session, subscribes to its events, submits the input
+    with client().beta.agents.sessions.stream("sess_1", input=question) as stream:
+        return [stream.get_final_result().output_text]
 
 
 def async_final(question):
@@ -307,3 +321,40 @@ def test_a_session_stream_read_partly_diverges_when_the_replay_reads_further(
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*Sessions.create*"])
+
+
+def test_the_session_stream_helper_is_refused_naming_the_methods_it_sends_through(
+    make_stack: object,
+) -> None:
+    """``sessions.stream(...)`` (an ``AgentSessionStream``, no SDK stream: it reads the session,
+    subscribes to its events and submits the input when entered) was recorded live, then
+    refused as a repr naming ``Completions.create`` as the method to mock, and offering a
+    pickle of the helper, which holds the client. It is refused before the test runs, naming
+    the three methods it sends through, which record and replay."""
+    stack: Stack = make_stack()  # type: ignore[operator]
+    _write(stack, "helper", [ANSWER])
+    source = (stack.path / "test_it.py").read_text()
+    stack.write_test("it", source.replace(MOCKS.replace("SESSIONS", SESSIONS),
+                                          f'"{SESSIONS}.Sessions.stream"'))
+    refused = stack.try_record()
+    refused.assert_outcomes(failed=1)
+    assert not stack.last_log or not any(line["openai"] for line in stack.last_log)
+    out = " ".join(refused.stdout.str().split())
+    methods = (
+        f"{SESSIONS}.Sessions.retrieve, "
+        "openai.resources.beta.agents.sessions.events.Events.stream and "
+        "openai.resources.beta.agents.sessions.events.Events.create"
+    )
+    assert (
+        f"cannot serialise the answers of {SESSIONS}.Sessions.stream (an openai "
+        f"AgentSessionStream): it is the manager that openai's stream helper "
+        f"beta.agents.sessions.stream(...) returns, which sends the request when entered and "
+        f"cannot be replayed. Keep the helper and mock the SDK methods it sends its requests "
+        f"through instead, {methods}, which record and replay; or mock a function of your own "
+        f"that enters it, reads the stream and returns what the agent uses (the text, "
+        f"stream.get_final_result())" in out
+    ), out
+    assert "pickle" not in out
+    mocks = json.dumps(methods.replace(" and ", ", ").split(", "))
+    stack.write_test("it", source.replace(MOCKS.replace("SESSIONS", SESSIONS), mocks))
+    stack.roundtrip()
