@@ -165,6 +165,16 @@ def async_final(question):
     return asyncio.run(run())
 
 
+def async_partly(question):
+    async def run():
+        stream = await create(async_client(), question)
+        async for event in stream:
+            break
+        await stream.close()
+        return [event.type]
+    return asyncio.run(run())
+
+
 def async_events_then_final(question):
     async def run():
         async with (await create(async_client(), question)).with_result_collection() as stream:
@@ -215,6 +225,7 @@ def _write(stack: Stack, function: str, expected: object) -> None:
         ("nested", [ANSWER]),
         ("async_final", [ANSWER]),
         ("async_events_then_final", [TYPES, ANSWER]),
+        ("async_partly", [TYPES[0]]),
     ],
 )
 def test_a_streamed_agent_session_records_and_replays_its_final_result(
@@ -226,7 +237,8 @@ def test_a_streamed_agent_session_records_and_replays_its_final_result(
     golden = stack.goldens()[0]
     text = golden.read_text()
     assert "AgentSessionEventStream" in text
-    assert "agent.session.turn.item.done" in text or function in ("partly", "dropped")
+    assert "agent.session.turn.item.done" in text or function in (
+        "partly", "async_partly", "dropped")
     first = golden.read_bytes()
     stack.pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
     assert golden.read_bytes() == first
