@@ -11,7 +11,11 @@ the agent iterates. Three kinds are recognised, without importing their librarie
   chunk, event or line the agent reads is recorded (a pydantic model, stored readably by the
   codec). On replay the same SDK class is rebuilt around the recorded items and the recorded
   HTTP response (status and headers): ``for``/``async for``, ``with``/``async with``,
-  ``close()``, ``response.headers`` work as they did.
+  ``close()``, ``response.headers`` work as they did. A subclass of one of those classes is one
+  too (found through its MRO: openai's ``AgentSessionEventStream``); one with its own
+  ``__stream__``, which reads its base's events with ``super()`` to collect a final result as
+  they pass, is made one of a subclass whose base gives those events (:func:`_fed_class`): the
+  events recorded are its base's, and on replay its own ``__stream__`` runs on them again.
 - a generator or async generator object a (plain-looking) target returns: handed on through a
   generator of the same kind that records the items; replayed as a generator over them. Other
   iterators (a database cursor, a file) are values with an interface of their own and are not
