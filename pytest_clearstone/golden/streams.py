@@ -46,6 +46,7 @@ from typing import Any
 from ..callables import drive
 from ..codec.http import HTTP_MODULES, sent_request
 from ..codec.naming import class_path, import_type
+from ..errors import DecodeError
 from .cancellations import is_cancellation
 
 #: ``step(advance)``: run one step of the live stream in the call's environment (real clock,
@@ -84,8 +85,11 @@ class RecordedStream:
         if self.stream_class:
             cls: Any = import_type(self.stream_class, "a stream class")
             root = _sdk_root(cls)
-            if root is None:
-                raise TypeError(f"{self.stream_class} is not an SDK stream class")
+            if root is None:  # (a golden edited by hand, or the SDK's classes changed)
+                raise DecodeError(
+                    f"{self.stream_class!r} is not an SDK stream class (none of its bases is "
+                    f"{', '.join(_SDK_STREAMS)}): re-record the golden"
+                )
             own = _own_stream_method(cls, root)
             kind: Any = cls if own is None else _fed_class(cls, root, own)
             stream = kind.__new__(kind)
