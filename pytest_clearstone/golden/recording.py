@@ -620,6 +620,13 @@ _HELPER_ANSWERS: dict[tuple[str, str], tuple[str, bool, str, str, str]] = {
         _ANTHROPIC_BETA,
         "stream.get_final_message()",
     ),
+    ("anthropic", "ThreadMessageStreamManager"): (
+        "beta.messages.thread(...).stream(...)",
+        False,
+        _ANTHROPIC_BETA,
+        _ANTHROPIC_BETA,
+        "stream.get_final_message()",
+    ),
     ("anthropic", "BetaToolRunner"): (*_RUNNER, "runner.until_done()"),
     ("anthropic", "BetaStreamingToolRunner"): (*_RUNNER, "runner.until_done()"),
 }
@@ -632,6 +639,7 @@ _HELPER_METHODS = {
     ("anthropic", False, "Messages.stream"): "MessageStreamManager",
     ("anthropic", True, "Messages.stream"): "BetaMessageStreamManager",
     ("anthropic", True, "Messages.tool_runner"): "BetaToolRunner",
+    ("anthropic", False, "BetaMessageThread.stream"): "ThreadMessageStreamManager",
 }
 
 
