@@ -22,6 +22,7 @@ from ..errors import (
     LeftoverCallWarning,
     MutatedArgumentWarning,
     NestingTooDeepError,
+    SerializationError,
     UnencodableValueWarning,
     article,
     warned,
@@ -40,7 +41,7 @@ from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
 from .processes import tell_parent
 from .responses import ReplayCall, Transform
-from .streams import RecordedStream, StreamTap, is_stream, tap
+from .streams import RecordedStream, StreamTap, bound_state, is_stream, tap
 from .targets import STAND_IN_TARGET, PatchStack, Target, made_for, place
 from .threads import (
     branch_running_loop,
@@ -401,6 +402,7 @@ class RecordedTarget:
     def end(self, token: _Call, outcome: Any, error: BaseException | None) -> Any:
         rec, path, span, call = self.recorder, self.target.path, token.span, token.call
         if error is None and is_stream(outcome):  # the span closes when the stream ends
+            _refuse_bound_state(outcome, path)
             outcome, stream = tap(outcome, partial(self.step, token), partial(self._ended, token))
             if stream is not None:
                 rec.streams.append(stream)
@@ -444,6 +446,32 @@ class RecordedTarget:
         """The call raised ``error``: its span records it, redacted."""
         token.call.error = error
         set_redacted_error(token.span, error, self.recorder.transform, self.target.path)
+
+
+def _refuse_bound_state(stream: Any, target: str) -> None:
+    """Raise :class:`SerializationError` when the SDK bound state of the call's arguments to
+    the ``stream`` of a subclass of its stream class it answered (:func:`bound_state`): a
+    replay of its recorded events would read them without it (a session's result unparsed,
+    its tool handlers not run), and pass or fail for no reason of the agent's."""
+    bound = bound_state(stream)
+    if not bound:
+        return
+    t = type(stream)
+    is_async = hasattr(stream, "__aiter__")
+    if not is_async:
+        stream.close()  # (its connection: the agent never gets it)
+    send = f"{type(stream.response).__module__}.{'AsyncClient' if is_async else 'Client'}.send"
+    raise SerializationError(
+        f"the answer of {target}",
+        f"{t.__module__.partition('.')[0]} {t.__name__}",
+        f"the SDK bound state made from the call's arguments to the stream it returned "
+        f"({', '.join(bound)}), which a stream replayed from its recorded events would not "
+        f"have. Mock the HTTP client's send instead ({send}), under which the SDK's own "
+        f"method runs on replay, or leave those arguments out (the stream then records and "
+        f"replays), or mock a function of your own that reads the stream and returns what the "
+        f"agent uses",
+        advice="",
+    )
 
 
 def set_redacted_error(span: Span, error: BaseException, transform: Transform, target: str) -> None:

@@ -548,6 +548,12 @@ class HelperAnswer(NamedTuple):
             if self.resumes:
                 resumed = self.call.replace("(...)", "(response_id=...)")
                 through += f" (and {self.resumes}, through which {resumed} resumes a response)"
+            if " and " in self.through:  # (a helper sending by several methods)
+                return (
+                    f"it is {what} and cannot be replayed. Keep the helper and mock the SDK "
+                    f"methods it sends its requests through instead, {through}, which record "
+                    f"and replay; {own}"
+                )
             return (
                 f"it is {what} and cannot be replayed. Keep the helper and mock the SDK method "
                 f"it sends {sends} through instead, {through}, which records and replays; {own}"
@@ -569,6 +575,13 @@ _RESUMES = {
 _ANTHROPIC = "anthropic.resources.messages.{}Messages.create"
 _ANTHROPIC_BETA = "anthropic.resources.beta.messages.{}Messages.create"
 _RUNNER = ("beta.messages.tool_runner(...)", True, _ANTHROPIC_BETA, _ANTHROPIC_BETA)
+_OPENAI_SESSIONS = "openai.resources.beta.agents.sessions"
+#: what openai's sessions.stream(...) sends by when entered: it reads the session, subscribes
+#: to its events (a Stream) and submits the input
+_OPENAI_SESSION_STREAM = (
+    f"{_OPENAI_SESSIONS}.sessions.{{0}}Sessions.retrieve, "
+    f"{_OPENAI_SESSIONS}.events.{{0}}Events.stream and {_OPENAI_SESSIONS}.events.{{0}}Events.create"
+)
 #: the helpers' answers, by SDK and class name ("Async" left out): the helper, whether a
 #: runner, the method it sends through, the create to stream with, what the agent reads
 _HELPER_ANSWERS: dict[tuple[str, str], tuple[str, bool, str, str, str]] = {
@@ -586,6 +599,13 @@ _HELPER_ANSWERS: dict[tuple[str, str], tuple[str, bool, str, str, str]] = {
         _OPENAI_RESPONSES,
         "stream.get_final_response()",
     ),
+    ("openai", "AgentSessionStream"): (
+        "beta.agents.sessions.stream(...)",
+        False,
+        _OPENAI_SESSION_STREAM,
+        _OPENAI_SESSION_STREAM,
+        "stream.get_final_result()",
+    ),
     ("anthropic", "MessageStreamManager"): (
         "messages.stream(...)",
         False,
@@ -600,6 +620,13 @@ _HELPER_ANSWERS: dict[tuple[str, str], tuple[str, bool, str, str, str]] = {
         _ANTHROPIC_BETA,
         "stream.get_final_message()",
     ),
+    ("anthropic", "ThreadMessageStreamManager"): (
+        "beta.messages.thread(...).stream(...)",
+        False,
+        _ANTHROPIC_BETA,
+        _ANTHROPIC_BETA,
+        "stream.get_final_message()",
+    ),
     ("anthropic", "BetaToolRunner"): (*_RUNNER, "runner.until_done()"),
     ("anthropic", "BetaStreamingToolRunner"): (*_RUNNER, "runner.until_done()"),
 }
@@ -608,9 +635,11 @@ _HELPER_ANSWERS: dict[tuple[str, str], tuple[str, bool, str, str, str]] = {
 _HELPER_METHODS = {
     ("openai", False, "Completions.stream"): "ChatCompletionStreamManager",
     ("openai", False, "Responses.stream"): "ResponseStreamManager",
+    ("openai", True, "Sessions.stream"): "AgentSessionStream",
     ("anthropic", False, "Messages.stream"): "MessageStreamManager",
     ("anthropic", True, "Messages.stream"): "BetaMessageStreamManager",
     ("anthropic", True, "Messages.tool_runner"): "BetaToolRunner",
+    ("anthropic", False, "BetaMessageThread.stream"): "ThreadMessageStreamManager",
 }
 
 

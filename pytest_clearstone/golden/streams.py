@@ -11,7 +11,11 @@ the agent iterates. Three kinds are recognised, without importing their librarie
   chunk, event or line the agent reads is recorded (a pydantic model, stored readably by the
   codec). On replay the same SDK class is rebuilt around the recorded items and the recorded
   HTTP response (status and headers): ``for``/``async for``, ``with``/``async with``,
-  ``close()``, ``response.headers`` work as they did.
+  ``close()``, ``response.headers`` work as they did. A subclass of one of those classes is one
+  too (found through its MRO: openai's ``AgentSessionEventStream``); one with its own
+  ``__stream__``, which reads its base's events with ``super()`` to collect a final result as
+  they pass, is made one of a subclass whose base gives those events (:func:`_fed_class`): the
+  events recorded are its base's, and on replay its own ``__stream__`` runs on them again.
 - a generator or async generator object a (plain-looking) target returns: handed on through a
   generator of the same kind that records the items; replayed as a generator over them. Other
   iterators (a database cursor, a file) are values with an interface of their own and are not
@@ -42,6 +46,7 @@ from typing import Any
 from ..callables import drive
 from ..codec.http import HTTP_MODULES, sent_request
 from ..codec.naming import class_path, import_type
+from ..errors import DecodeError
 from .cancellations import is_cancellation
 
 #: ``step(advance)``: run one step of the live stream in the call's environment (real clock,
@@ -79,14 +84,27 @@ class RecordedStream:
         response = self.response
         if self.stream_class:
             cls: Any = import_type(self.stream_class, "a stream class")
-            stream = cls.__new__(cls)
-            attribute, others = _SDK_STREAMS[cls.__name__]
+            root = _sdk_root(cls)
+            if root is None:  # (a golden edited by hand, or the SDK's classes changed)
+                raise DecodeError(
+                    f"{self.stream_class!r} is not an SDK stream class (none of its bases is "
+                    f"{', '.join(_SDK_STREAMS)}): re-record the golden"
+                )
+            own = _own_stream_method(cls, root)
+            kind: Any = cls if own is None else _fed_class(cls, root, own)
+            stream = kind.__new__(kind)
+            attribute, others = _SDK_STREAMS[root.__name__]
             vars(stream).update(dict.fromkeys(others), **{attribute: response})
-            stream._iterator = (
+            replayed = (
                 _replay_async(items, response, end, wait)
                 if self.is_async
                 else _replay_sync(items, response, end)
             )
+            if own is None:
+                stream._iterator = replayed
+            else:  # the subclass's own method runs on the recorded events, as live
+                stream._fed_events = replayed
+                stream._iterator = getattr(stream, own)()
             return stream
         if self.is_async:
             return _replay_async(items, None, end, wait)
@@ -135,16 +153,86 @@ _SDK_STREAMS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def _sdk_root(t: type) -> type | None:
+    """The Stainless SDK stream class ``t`` is or derives from (found through its MRO, so that a
+    subclass the SDK adds is one too: openai's ``AgentSessionEventStream``), or ``None``."""
+    for base in t.__mro__:
+        if base.__name__ in _SDK_STREAMS and (
+            "__stream__" in vars(base) or "__decode__" in vars(base)
+        ):
+            return base
+    return None
+
+
+def _own_stream_method(t: type, root: type) -> str | None:
+    """The name of the method making the stream's items (``__stream__``, ``__decode__``)
+    where the subclass ``t`` of the SDK's ``root`` class has its own, which reads the
+    ``root``'s with ``super()`` (to collect a final result as the events pass); else ``None``."""
+    method = "__stream__" if "__stream__" in vars(root) else "__decode__"
+    return None if getattr(t, method) is vars(root)[method] else method
+
+
+#: ``(subclass, root)`` -> the class a stream of the subclass is made one of while recorded or
+#: replayed (:func:`_fed_class`)
+_FED: dict[tuple[type, type], type] = {}
+
+
+def _fed_class(t: type, root: type, method: str) -> type:
+    """The subclass of ``t`` whose ``root`` method (what ``t``'s own ``method`` reads with
+    ``super()``) gives the instance's ``_fed_events``: the live ones, tapped, while recorded;
+    the recorded ones on replay. Named as ``t``, whose methods it runs unchanged."""
+    fed = _FED.get((t, root))
+    if fed is None:
+        feed = type(root.__name__, (root,), {method: lambda self: self._fed_events})
+        fed = type(t.__name__, (t, feed), {"__module__": t.__module__})
+        fed.__qualname__ = t.__qualname__
+        fed = _FED.setdefault((t, root), fed)
+    return fed
+
+
 def is_sdk_stream(value: Any) -> bool:
     """Whether ``value`` is a Stainless SDK stream (openai's or anthropic's ``Stream`` /
-    ``AsyncStream``, anthropic's ``JSONLDecoder`` / ``AsyncJSONLDecoder``)."""
-    t = type(value)
-    known = _SDK_STREAMS.get(t.__name__)
-    return (
-        known is not None
-        and (hasattr(t, "__stream__") or hasattr(t, "__decode__"))
-        and known[0] in getattr(value, "__dict__", ())
-    )
+    ``AsyncStream``, anthropic's ``JSONLDecoder`` / ``AsyncJSONLDecoder``, or a subclass of
+    one: openai's ``AgentSessionEventStream``, anthropic's ``BedrockStream``)."""
+    root = _sdk_root(type(value))
+    return root is not None and _SDK_STREAMS[root.__name__][0] in getattr(value, "__dict__", ())
+
+
+def bound_state(value: Any) -> list[str]:
+    """The attributes the SDK set on ``value``, a subclass of its stream class, after making
+    it (from the call's arguments: openai's session ``output_type`` and ``tool_handlers``) that
+    a stream made anew of its class, as a replay makes one, would not have (the same class of
+    value with the same attributes counts as the same); ``[]`` for the SDK's own stream class,
+    or another value."""
+    t: Any = type(value)
+    root = _sdk_root(t)
+    if root is None or root is t:
+        return []
+    attribute, others = _SDK_STREAMS[root.__name__]
+    made = {attribute, *others, "_iterator", "_decoder"}
+    fresh = t.__new__(t)
+    return [
+        name
+        for name, live in vars(value).items()
+        if name not in made and not _same_state(live, getattr(fresh, name, _MISSING))
+    ]
+
+
+_MISSING = object()
+
+
+def _same_state(live: Any, fresh: Any) -> bool:
+    if live is fresh:
+        return True
+    if type(live) is not type(fresh):
+        return False
+    try:
+        if live == fresh:
+            return True
+    except Exception:
+        return False
+    own = getattr(live, "__dict__", None)
+    return own is not None and own == getattr(fresh, "__dict__", None)
 
 
 #: ``done(record, error)``: the stream ended (``error``: what it raised while read, if it did);
@@ -323,15 +411,26 @@ def tap(value: Any, step: Step, done: Done) -> tuple[Any, StreamTap | None]:
     """If ``value`` is a stream: what the agent gets instead (the same SDK object, its iterator
     tapped; or a recording generator) and the tap; else ``(value, None)``."""
     if is_sdk_stream(value):
-        inner = value._iterator
+        t = type(value)
+        root: Any = _sdk_root(t)
+        own = _own_stream_method(t, root)
+        # a subclass with its own method: the root's items are recorded (the events as sent),
+        # what the subclass's method reads, through the class it is made one of
+        inner = value._iterator if own is None else getattr(root, own)(value)
         is_async = hasattr(inner, "__anext__")
         record = RecordedStream(
             is_async=is_async,
-            stream_class=class_path(type(value)),
-            response=_without_body(getattr(value, _SDK_STREAMS[type(value).__name__][0])),
+            stream_class=class_path(t),
+            response=_without_body(getattr(value, _SDK_STREAMS[root.__name__][0])),
         )
         stream_tap = StreamTap(record, step, done)
-        value._iterator = stream_tap.asynchronous(inner) if is_async else stream_tap.sync(inner)
+        tapped = stream_tap.asynchronous(inner) if is_async else stream_tap.sync(inner)
+        if own is None:
+            value._iterator = tapped
+        else:
+            value.__class__ = _fed_class(t, root, own)
+            value._fed_events = tapped
+            value._iterator = getattr(value, own)()
         return value, stream_tap
     if inspect.isasyncgen(value):
         stream_tap = StreamTap(RecordedStream(is_async=True), step, done)

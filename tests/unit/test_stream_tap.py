@@ -7,6 +7,9 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import pytest
+
+from pytest_clearstone.errors import DecodeError
 from pytest_clearstone.golden.streams import RecordedStream, StreamTap
 
 
@@ -80,3 +83,10 @@ def test_the_request_a_recorded_sdk_stream_answered_keeps_no_machine_headers() -
     names = [name.decode().lower() for name, _ in sent.headers.raw]
     assert "x-trace" in names
     assert "user-agent" not in names and "x-stainless-os" not in names
+
+
+def test_a_recorded_stream_naming_a_class_that_is_no_sdk_stream_says_so() -> None:
+    # (a KeyError naming the class's bare name, before stream classes were found by their bases)
+    record = RecordedStream(items=[1], stream_class="collections:OrderedDict")
+    with pytest.raises(DecodeError, match=r"'collections:OrderedDict' is not an SDK stream class"):
+        record.replayed()
