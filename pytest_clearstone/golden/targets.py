@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 from ..callables import PASS, as_descriptor, wrap
+from ..codec.naming import is_mock_double
 from ..errors import ChildProcessCallError, MockTargetError, article
 from .processes import tell_parent
 
@@ -208,7 +209,7 @@ def callable_instance(target: Target) -> Target:
     obj, path = target.instance, target.path
     if isinstance(obj, functools.partial):
         return target._replace(function=obj.func, kind="partial")
-    if is_test_double(obj):  # (the user's own stand-in: its calls are the ones to record)
+    if is_mock_double(type(obj)):  # (the user's own stand-in: its calls are the ones to record)
         return target._replace(instance=None, kind=_double_kind(target))
     held = held_functions(obj)
     if held:
@@ -233,18 +234,6 @@ def callable_instance(target: Target) -> Target:
     if inspect.isfunction(call) and not cls.__flags__ & _IMMUTABLE_TYPE:
         return target._replace(function=call, kind="call")
     return target._replace(instance=None)
-
-
-def is_test_double(obj: Any) -> bool:
-    """Whether ``obj`` is a ``unittest.mock`` double (``Mock``, ``MagicMock``, ``AsyncMock``:
-    what ``mock.patch`` puts in place of a function or method), which is patched as the
-    function it stands for: it takes no new class, and its attributes are its configuration.
-    (Told by its class's bases, not ``isinstance``: a double with a ``spec`` claims the
-    spec's class, and ``unittest.mock`` need not be imported to ask.)"""
-    return any(
-        k.__name__ == "NonCallableMock" and k.__module__ == "unittest.mock"
-        for k in type(obj).__mro__
-    )
 
 
 def _double_kind(target: Target) -> str:
