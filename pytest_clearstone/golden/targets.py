@@ -329,7 +329,7 @@ def place(target: Target, made: Any, stack: PatchStack) -> None:
     if target.kind == "held":
         for name, stand_in in made.items():
             try:
-                stack.setattr(obj, name, stand_in)
+                stack.setattr(obj, name, stand_in, unless_replaced=True)
             except (TypeError, AttributeError, ValueError) as exc:  # (pydantic: ValueError)
                 raise MockTargetError(
                     target.path,
@@ -363,9 +363,18 @@ def _call_refused(target: Target, exc: Exception) -> MockTargetError:
     )
 
 
-_SET = 0  # undo entries: (_SET, owner, name, old) restores an attribute,
-_DEL = 1  # (_DEL, owner, name, None) removes ours, uncovering an inherited one,
-_CALL = 2  # (_CALL, function, None, None) calls an undo function
+_SET = 0  # undo entries: (_SET, owner, name, old, placed) restores an attribute,
+_DEL = 1  # (_DEL, owner, name, None, placed) removes ours, uncovering an inherited one,
+_CALL = 2  # (_CALL, function, None, None, _ANY) calls an undo function
+#: ``placed`` of an undo entry that is undone whatever the attribute holds by then
+_ANY = object()
+
+
+def _own_attribute(owner: Any, name: str) -> Any:
+    """What ``owner`` holds as ``name`` (in its own ``__dict__``: a class's staticmethod
+    itself, not the function it gives), ``None`` when nothing."""
+    own = getattr(owner, "__dict__", None)
+    return own.get(name) if own is not None else getattr(owner, name, None)
 
 
 class PatchStack:
@@ -374,10 +383,15 @@ class PatchStack:
     __slots__ = ("_undo",)
 
     def __init__(self) -> None:
-        self._undo: list[tuple[int, Any, Any, Any]] = []
+        self._undo: list[tuple[int, Any, Any, Any, Any]] = []
 
-    def setattr(self, owner: Any, name: str, value: Any) -> None:
-        """``setattr(owner, name, value)``, restoring exactly what was there on undo."""
+    def setattr(self, owner: Any, name: str, value: Any, *, unless_replaced: bool = False) -> None:
+        """``setattr(owner, name, value)``, restoring exactly what was there on undo.
+
+        ``unless_replaced``: undoing leaves the attribute alone when it no longer holds what
+        this set: the test's own patch under this one, which the test undid while this one was
+        in place (``mocker.stopall()``, ``monkeypatch.undo()`` in the test's body), is not put
+        back for the tests after it."""
         own = getattr(owner, "__dict__", None)
         if own is not None and name in own:
             entry = (_SET, owner, name, own[name])
@@ -386,18 +400,21 @@ class PatchStack:
         else:  # inherited or absent: removing our attribute uncovers the original
             entry = (_DEL, owner, name, None)
         setattr(owner, name, value)
-        self._undo.append(entry)
+        # (what the owner holds now: a pydantic model may keep another object than ``value``)
+        self._undo.append((*entry, _own_attribute(owner, name) if unless_replaced else _ANY))
 
     def push(self, undo: Callable[[], None]) -> None:
-        self._undo.append((_CALL, undo, None, None))
+        self._undo.append((_CALL, undo, None, None, _ANY))
 
     def undo(self) -> None:
         """Undo every change, newest first; keeps going if one undo fails, then re-raises."""
         first: BaseException | None = None
         entries = self._undo
         while entries:
-            kind, target, name, old = entries.pop()
+            kind, target, name, old, placed = entries.pop()
             try:
+                if placed is not _ANY and _own_attribute(target, name) is not placed:
+                    continue  # (replaced since: see setattr)
                 if kind == _SET:
                     setattr(target, name, old)
                 elif kind == _DEL:
@@ -532,7 +549,7 @@ def set_target(target: Target, value: Any, stack: PatchStack) -> None:
     :class:`MockTargetError` naming the target when the owner refuses it (a built-in or
     extension type: its attributes cannot be set)."""
     try:
-        stack.setattr(target.owner, target.name, value)
+        stack.setattr(target.owner, target.name, value, unless_replaced=True)
     except (TypeError, AttributeError, ValueError) as exc:  # (pydantic raises ValueError)
         owner = target.owner
         cls = owner if isinstance(owner, type) else type(owner)

@@ -173,3 +173,60 @@ def test_a_target_patched_in_the_test_body_is_named_when_nothing_was_recorded(
             "a fixture instead*",
         ]
     )
+
+
+STOPPED_IN_BODY = """
+from unittest import mock
+
+import pytest
+
+import app
+
+
+@pytest.fixture
+def fake_complete():
+    patcher = mock.patch("app.complete", return_value="Paris")
+    yield patcher.start()
+    patcher.stop()
+
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_stopall(replay, fake_complete):
+    assert replay.run(app.Bot().ask_function, "capital of France?") == "Paris"
+    mock.patch.stopall()  # (the test is done with its double)
+
+
+def test_real_after_stopall():
+    with pytest.raises(RuntimeError, match="the live service"):
+        app.complete("capital of France?")
+
+
+@pytest.fixture
+def monkeypatched(monkeypatch):
+    monkeypatch.setattr(app, "complete", lambda prompt: "Paris")
+
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_undo(replay, monkeypatched, monkeypatch):
+    assert replay.run(app.Bot().ask_function, "capital of France?") == "Paris"
+    monkeypatch.undo()
+
+
+def test_real_after_undo():
+    with pytest.raises(RuntimeError, match="the live service"):
+        app.complete("capital of France?")
+"""
+
+
+@pytest.mark.parametrize("mode", ["--clearstone-record", "--clearstone-replay"])
+def test_a_double_the_test_stops_in_its_body_is_not_put_back_after_it(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    # the test's own double stopped while the recording's (or replay's) stand-in was in place:
+    # undoing the stand-in put the double back, for every later test of the session
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_stopped=STOPPED_IN_BODY)
+    if mode == "--clearstone-replay":
+        pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=4)
+    result = pytester.runpytest(mode, "-p", "no:randomly")
+    result.assert_outcomes(passed=4)
