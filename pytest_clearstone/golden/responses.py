@@ -609,6 +609,48 @@ def _as_stored(value: Any) -> Any:
         return codec.StoredRepr(describe(value), f"<{describe(value)}>")
 
 
+#: how a ``unittest.mock`` double without a spec takes its calls' arguments
+_A_DOUBLES = frozenset({"args", "kwargs"})
+
+
+def _through_a_double(target: str, recorded: Any, actual: Any) -> str:
+    """Why the arguments of a call to ``target`` differ when one side took them through a
+    ``unittest.mock`` double without a spec (``{"args": (...), "kwargs": {...}}``) and the
+    other through the function's named parameters, with the same values: the fix; ``""``
+    otherwise."""
+    if type(recorded) is not dict or type(actual) is not dict or not recorded or not actual:
+        return ""
+    doubled = recorded.keys() <= _A_DOUBLES
+    if doubled == (actual.keys() <= _A_DOUBLES):
+        return ""
+    variadic, named = (recorded, actual) if doubled else (actual, recorded)
+    named = {k: v for k, v in named.items() if k != "self"}
+    given = variadic.get("kwargs") or {}
+    try:
+        same = len(variadic.get("args") or ()) + len(given) == len(named) and all(
+            k in named and named[k] == v for k, v in given.items()
+        )
+    except Exception:  # (an __eq__ that raises: not told apart)
+        return ""
+    if not same:
+        return ""
+    double = (
+        f"a unittest.mock double without a spec in place of {target} (mock.patch without "
+        f"autospec=True), whose calls take (*args, **kwargs)"
+    )
+    if doubled:
+        return (
+            f"The call was recorded through {double}, and is replayed without it, through the "
+            f"function's named parameters: keep the double in place when replaying, or give it "
+            f"autospec=True and record again."
+        )
+    return (
+        f"The call is replayed through {double}, and was recorded without it, through the "
+        f"function's named parameters: give the double autospec=True, or leave it out when "
+        f"replaying."
+    )
+
+
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
     return codec.same_stored_form(
         arguments, recorded.value, recorded.encoded_if_known(codec.UNKNOWN)
@@ -940,6 +982,7 @@ class TargetReplay:
                         delta, session.state_loader, session.clocks_at_start, session.recorded_text
                     )
                 )
+            cause = cause or _through_a_double(self.target.path, wanted, compared)
             if cause == ORDER_ONLY:
                 from .sdk_caller import sdk_method_calling
 

@@ -230,3 +230,32 @@ def test_a_double_the_test_stops_in_its_body_is_not_put_back_after_it(
         pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=4)
     result = pytester.runpytest(mode, "-p", "no:randomly")
     result.assert_outcomes(passed=4)
+
+
+def test_a_golden_recorded_through_a_double_without_spec_names_it_when_replayed_without(
+    project: pytest.Pytester,
+) -> None:
+    # the double takes (*args, **kwargs): its calls were recorded as kwargs={...}, which the
+    # real method's named arguments (self included) do not match; the divergence said "The
+    # prompt or arguments changed", which they had not
+    project.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=3)
+    without_double = TESTS.replace(
+        'with mock.patch.object(app.Completions, "create", return_value=ANSWER) as double:\n'
+        "        yield double",
+        "yield mock.MagicMock()",
+    )
+    assert without_double != TESTS
+    project.makepyfile(test_doubles=without_double)
+    result = project.runpytest("-p", "no:randomly", "test_doubles.py::test_method")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*app.Completions.create*",
+            "*  The call was recorded through a unittest.mock double without a spec in place of "
+            "app.Completions.create (mock.patch without autospec=True), whose calls take "
+            "(*args, **kwargs), and is replayed without it, through the function's named "
+            "parameters: keep the double in place when replaying, or give it autospec=True and "
+            "record again.*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
