@@ -35,6 +35,7 @@ from ..errors import (
     ReplayError,
     ReplayExhaustedError,
     UnusedResponsesError,
+    article,
     describe,
     grouped,
     order_made_by_sdk,
@@ -49,7 +50,7 @@ from .cancellations import is_cancelled
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
 from .replayed_effects import effect_of
-from .targets import Target
+from .targets import Target, displaced_by
 from .threads import (
     branch_running_loop,
     current_branch,
@@ -285,6 +286,18 @@ class ReplaySession:
     #: the golden's file (``None``: not known): where a failure tells of items in another order
     #: only, whether a formatter sorted its keys (:meth:`with_golden_cause`)
     golden: Path | None = None
+    #: what the test put in place of targets that left responses unused, found before the
+    #: patches were undone (:meth:`note_displaced`): named by the unused-responses error
+    displaced: dict[str, Any] = field(default_factory=dict)
+
+    def note_displaced(self) -> None:
+        """While the targets are patched, when responses are left unused: note what the test put
+        in place of their stand-ins (:func:`~.targets.displaced_by`), which answered the calls
+        in place of the replay; read by :meth:`unused_error` after the patches are undone."""
+        for path, (used, _) in self.unused().items():
+            held = None if used else displaced_by(self.targets[path].target)
+            if held is not None:
+                self.displaced[path] = held
 
     def recorded_text(self, text: str) -> bool:
         """Whether the golden's file holds ``text`` (``False``: no file known, or unreadable):
@@ -390,9 +403,27 @@ class ReplaySession:
             differences=differences,
             node_id=self.node_id,
             aliases=aliases,
-            cause=llm_cache_hint(unused),
+            cause=" ".join(filter(None, [llm_cache_hint(unused), *self._displaced(unused)])),
             gave_up=gave_up,
         )
+
+    def _displaced(self, unused: dict[str, tuple[int, int]]) -> list[str]:
+        """For each target of ``unused`` that answered no call, what the test put in its place
+        during the replay (:func:`~.targets.displaced_by`), and the fix."""
+        hints = []
+        for path, (used, _) in unused.items():
+            held = (
+                None if used else self.displaced.get(path, displaced_by(self.targets[path].target))
+            )
+            if held is not None:
+                kind = describe(held)
+                hints.append(
+                    f"`{path}` holds {article(kind)} {kind} that the test put in place of the "
+                    "replay (mock.patch, mocker.patch or monkeypatch.setattr in its body): it "
+                    "answered the agent's calls instead of the golden. Patch it in a fixture "
+                    "instead (a double in place when the test's call starts is replayed over)."
+                )
+        return hints
 
     def answer_in(self, failure: BaseException) -> str | None:
         """What ``failure`` (the test's, not a replay error) owes to the golden, when it is the

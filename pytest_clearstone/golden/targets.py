@@ -490,6 +490,18 @@ class Switch:
 _stand_ins: dict[str, tuple[Any, str, Any, Any, Switch]] = {}
 
 
+def displaced_by(target: Target) -> Any:
+    """What the test put in place of ``target``'s stand-in while it is patched (``mock.patch``
+    or ``monkeypatch.setattr`` in its body), which then answers the agent's calls; ``None``
+    when the stand-in is in place, the target is not patched now, or it is patched on an
+    object rather than its owner."""
+    cached = _stand_ins.get(target.path)
+    if cached is None or cached[4].handler is None or target.kind in ("held", "call"):
+        return None  # (not patched now, or not on its owner)
+    current = _own_attribute(target.owner, target.name)
+    return None if current is None or current is cached[3] else current
+
+
 def _refuse_in_child(path: str, parent: int, test: str, args: Any, kwargs: Any) -> Any:
     error = ChildProcessCallError(
         path, pid=os.getpid(), parent=parent, action="replaying", test=test

@@ -259,3 +259,77 @@ def test_a_golden_recorded_through_a_double_without_spec_names_it_when_replayed_
         ]
     )
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
+BODY_ON_REPLAY = """
+from unittest import mock
+
+import pytest
+
+import app
+
+
+@pytest.fixture
+def stop_patches():  # (as pytest-mock's mocker does, after the test's call)
+    yield
+    mock.patch.stopall()
+
+
+@pytest.fixture
+def fake_complete():
+    with mock.patch("app.complete", return_value="Paris") as double:
+        yield double
+
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_function(replay, fake_complete):
+    assert replay.run(app.Bot().ask_function, "capital of France?") == "Paris"
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (
+            '    mock.patch("app.complete", return_value="Paris").start()\n'
+            '    assert replay.run(app.Bot().ask_function, "capital of France?") == "Paris"',
+            "a unittest.mock.MagicMock",
+        ),
+        (
+            '    monkeypatch.setattr(app, "complete", lambda prompt: "Paris")\n'
+            '    assert replay.run(app.Bot().ask_function, "capital of France?") == "Paris"',
+            "a function",
+        ),
+    ],
+    ids=["mock.patch", "monkeypatch"],
+)
+def test_a_target_patched_in_the_test_body_is_named_when_the_replay_made_no_call(
+    pytester: pytest.Pytester, body: str, kind: str
+) -> None:
+    # recorded with the double in a fixture, then patched in the body (pytest-mock's
+    # mocker.patch is undone after the call, as these are): the body's double answered in
+    # place of the replay, which told "The agent now skips calls it used to make"
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_body=BODY_ON_REPLAY)
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        test_body=BODY_ON_REPLAY.replace(
+            "(replay, fake_complete)", "(replay, monkeypatch, stop_patches)"
+        )
+        .replace(
+            '    assert replay.run(app.Bot().ask_function, "capital of France?") == "Paris"\n',
+            body + "\n",
+        )
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnusedResponsesError: the replay made fewer calls than the recording:",
+            "*  app.complete: 0 of 1 recorded response(s) used",
+            f"*  `app.complete` holds {kind} that the test put in place of the replay (mock.patch, "
+            "mocker.patch or monkeypatch.setattr in its body): it answered the agent's calls "
+            "instead of the golden. Patch it in a fixture instead (a double in place when the "
+            "test's call starts is replayed over)*",
+        ]
+    )
