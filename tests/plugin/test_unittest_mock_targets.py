@@ -168,9 +168,9 @@ def test_a_target_patched_in_the_test_body_is_named_when_nothing_was_recorded(
     result.stdout.fnmatch_lines(
         [
             "*nothing was recorded*",
-            "  does the test patch `app.Completions.create` itself (mock.patch in its body)? "
-            "Its double then stands in place of the recording, which sees no call: patch it in "
-            "a fixture instead*",
+            "  does the test patch `app.Completions.create` itself (mock.patch, mocker.patch in "
+            "its body)? Its double then stands in place of the recording, which sees no call: "
+            "patch it in a fixture instead*",
         ]
     )
 
