@@ -256,6 +256,16 @@ def loaded_class(type_name: str) -> type | None:
     return None
 
 
+def is_mock_double(t: type) -> bool:
+    """Whether ``t`` is the class of a ``unittest.mock`` double (``Mock``, ``MagicMock``,
+    ``AsyncMock``, their ``NonCallable`` twins; pytest-mock's ``mocker.MagicMock`` is the same
+    class). Told by its bases, not ``issubclass``: a double with a ``spec`` claims the spec's
+    class, and ``unittest.mock`` need not be imported to ask."""
+    return any(
+        k.__name__ == "NonCallableMock" and k.__module__ == "unittest.mock" for k in t.__mro__
+    )
+
+
 def is_std_array(t: type) -> bool:
     """Whether ``t`` is the standard library's ``array.array`` (looked at without importing
     ``array``: a value of it means it is loaded)."""

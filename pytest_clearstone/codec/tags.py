@@ -81,6 +81,7 @@ from .naming import (
     import_class,
     import_type,
     is_importable,
+    is_mock_double,
     is_std_array,
     other_attributes,
     per_type,
@@ -136,12 +137,26 @@ def plain_conversion(cls: type) -> str:
     return ".tolist()" if cls.__module__ == "numpy" and cls.__name__ == "ndarray" else ""
 
 
+#: Why a ``unittest.mock`` double (:func:`~.naming.is_mock_double`) is refused, said first.
+MOCK_DOUBLE = (
+    "it is a unittest.mock double, which a golden cannot hold (no replay could rebuild it)"
+)
+
+
 def pickle_refusal(cls: type | None) -> str:
     """Why a value of ``cls`` (``None``: not known) that only a pickle could store is refused
     when pickles are not allowed, and the fixes (:data:`PICKLE_FIXES`, and for a library's own
     number or text the conversion to a plain one: :func:`plain_conversion`)."""
     from .clients import is_sdk_client  # (imported when a value needs a pickle)
 
+    if cls is not None and is_mock_double(cls):  # (dill cannot pickle one either)
+        return (
+            f"{MOCK_DOUBLE}: give the agent the real object in its place (an SDK client such as "
+            "openai.OpenAI(http_client=httpx2.Client(transport=httpx2.MockTransport(handler))), "
+            "whose HTTP the mock transport answers, is stored as a reference); a double that "
+            "made it by answering a call (its answer when given no return_value) needs a "
+            "return_value of what the real call returns"
+        )
     if cls is not None and is_sdk_client(cls):
         return (
             "it is an SDK client that cannot be stored as a reference (a reference rebuilds a "
@@ -739,7 +754,7 @@ class Encoder:
         reason = pickle_refusal(t)
         if why:
             reason = f"{why}; or {reason}"
-        if self.allow_pickle:
+        if self.allow_pickle and not is_mock_double(t):
             from .pickling import dumps as pickle_dumps
 
             try:

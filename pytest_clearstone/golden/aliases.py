@@ -677,10 +677,10 @@ def nothing_recorded(
             )
         elif _patched_in(source, path):
             hints.append(
-                f"  does the test patch `{path}` itself (mock.patch in its body)? Its double "
-                "then stands in place of the recording, which sees no call: patch it in a "
-                "fixture instead (the calls made through a double that is in place when the "
-                "test's call starts are recorded)"
+                f"  does the test patch `{path}` itself (mock.patch, mocker.patch in its "
+                "body)? Its double then stands in place of the recording, which sees no call: "
+                "patch it in a fixture instead (the calls made through a double that is in "
+                "place when the test's call starts are recorded)"
             )
     modules = [*map(_module_of, targets), *_own_modules(module)]
     starting = next(filter(None, map(_starts_processes, modules)), None)

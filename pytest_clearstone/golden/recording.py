@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..callables import Kind, kind_of
 from ..codec.models import generic_origin
-from ..codec.naming import loaded_class, mro_paths, per_type
+from ..codec.naming import is_mock_double, loaded_class, mro_paths, per_type
 from ..codec.tags import (
+    MOCK_DOUBLE,
     TAG,
     StoredRepr,
     format_path,
@@ -809,6 +810,14 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
     helper = helper_answer(type_name)
     if helper is not None:  # a stream helper's manager, a tool runner
         return helper.fixes()
+    double = loaded_class(type_name)
+    if double is not None and is_mock_double(double):
+        return (
+            f"{MOCK_DOUBLE}: a double that is given no return_value answers with a new "
+            f"MagicMock. Give the double that answered {target} (mock.patch, mocker.patch) a "
+            f"return_value or side_effect of what the real call returns (plain data, or the "
+            f"SDK's own model, such as openai's ChatCompletion)"
+        )
     if "<locals>" in type_name:  # (a structured output's class made in the test function)
         return (
             "its class is defined inside a function, so no import path names it and a replay "

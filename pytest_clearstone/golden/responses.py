@@ -35,6 +35,7 @@ from ..errors import (
     ReplayError,
     ReplayExhaustedError,
     UnusedResponsesError,
+    article,
     describe,
     grouped,
     order_made_by_sdk,
@@ -49,7 +50,7 @@ from .cancellations import is_cancelled
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
 from .replayed_effects import effect_of
-from .targets import Target
+from .targets import Target, displaced_by
 from .threads import (
     branch_running_loop,
     current_branch,
@@ -285,6 +286,18 @@ class ReplaySession:
     #: the golden's file (``None``: not known): where a failure tells of items in another order
     #: only, whether a formatter sorted its keys (:meth:`with_golden_cause`)
     golden: Path | None = None
+    #: what the test put in place of targets that left responses unused, found before the
+    #: patches were undone (:meth:`note_displaced`): named by the unused-responses error
+    displaced: dict[str, Any] = field(default_factory=dict)
+
+    def note_displaced(self) -> None:
+        """While the targets are patched, when responses are left unused: note what the test put
+        in place of their stand-ins (:func:`~.targets.displaced_by`), which answered the calls
+        in place of the replay; read by :meth:`unused_error` after the patches are undone."""
+        for path, (used, _) in self.unused().items():
+            held = None if used else displaced_by(self.targets[path].target)
+            if held is not None:
+                self.displaced[path] = held
 
     def recorded_text(self, text: str) -> bool:
         """Whether the golden's file holds ``text`` (``False``: no file known, or unreadable):
@@ -390,9 +403,27 @@ class ReplaySession:
             differences=differences,
             node_id=self.node_id,
             aliases=aliases,
-            cause=llm_cache_hint(unused),
+            cause=" ".join(filter(None, [llm_cache_hint(unused), *self._displaced(unused)])),
             gave_up=gave_up,
         )
+
+    def _displaced(self, unused: dict[str, tuple[int, int]]) -> list[str]:
+        """For each target of ``unused`` that answered no call, what the test put in its place
+        during the replay (:func:`~.targets.displaced_by`), and the fix."""
+        hints = []
+        for path, (used, _) in unused.items():
+            held = (
+                None if used else self.displaced.get(path, displaced_by(self.targets[path].target))
+            )
+            if held is not None:
+                kind = describe(held)
+                hints.append(
+                    f"`{path}` holds {article(kind)} {kind} that the test put in place of the "
+                    "replay (mock.patch, mocker.patch or monkeypatch.setattr in its body): it "
+                    "answered the agent's calls instead of the golden. Patch it in a fixture "
+                    "instead (a double in place when the test's call starts is replayed over)."
+                )
+        return hints
 
     def answer_in(self, failure: BaseException) -> str | None:
         """What ``failure`` (the test's, not a replay error) owes to the golden, when it is the
@@ -607,6 +638,48 @@ def _as_stored(value: Any) -> Any:
         return comparable_fields(value)
     except Exception:
         return codec.StoredRepr(describe(value), f"<{describe(value)}>")
+
+
+#: how a ``unittest.mock`` double without a spec takes its calls' arguments
+_A_DOUBLES = frozenset({"args", "kwargs"})
+
+
+def _through_a_double(target: str, recorded: Any, actual: Any) -> str:
+    """Why the arguments of a call to ``target`` differ when one side took them through a
+    ``unittest.mock`` double without a spec (``{"args": (...), "kwargs": {...}}``) and the
+    other through the function's named parameters, with the same values: the fix; ``""``
+    otherwise."""
+    if type(recorded) is not dict or type(actual) is not dict or not recorded or not actual:
+        return ""
+    doubled = recorded.keys() <= _A_DOUBLES
+    if doubled == (actual.keys() <= _A_DOUBLES):
+        return ""
+    variadic, named = (recorded, actual) if doubled else (actual, recorded)
+    named = {k: v for k, v in named.items() if k != "self"}
+    given = variadic.get("kwargs") or {}
+    try:
+        same = len(variadic.get("args") or ()) + len(given) == len(named) and all(
+            k in named and named[k] == v for k, v in given.items()
+        )
+    except Exception:  # (an __eq__ that raises: not told apart)
+        return ""
+    if not same:
+        return ""
+    double = (
+        f"a unittest.mock double without a spec in place of {target} (mock.patch without "
+        f"autospec=True), whose calls take (*args, **kwargs)"
+    )
+    if doubled:
+        return (
+            f"The call was recorded through {double}, and is replayed without it, through the "
+            f"function's named parameters: keep the double in place when replaying, or give it "
+            f"autospec=True and record again."
+        )
+    return (
+        f"The call is replayed through {double}, and was recorded without it, through the "
+        f"function's named parameters: give the double autospec=True, or leave it out when "
+        f"replaying."
+    )
 
 
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
@@ -940,6 +1013,7 @@ class TargetReplay:
                         delta, session.state_loader, session.clocks_at_start, session.recorded_text
                     )
                 )
+            cause = cause or _through_a_double(self.target.path, wanted, compared)
             if cause == ORDER_ONLY:
                 from .sdk_caller import sdk_method_calling
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 from ..callables import PASS, as_descriptor, wrap
+from ..codec.naming import is_mock_double
 from ..errors import ChildProcessCallError, MockTargetError, article
 from .processes import tell_parent
 
@@ -208,7 +209,7 @@ def callable_instance(target: Target) -> Target:
     obj, path = target.instance, target.path
     if isinstance(obj, functools.partial):
         return target._replace(function=obj.func, kind="partial")
-    if is_test_double(obj):  # (the user's own stand-in: its calls are the ones to record)
+    if is_mock_double(type(obj)):  # (the user's own stand-in: its calls are the ones to record)
         return target._replace(instance=None, kind=_double_kind(target))
     held = held_functions(obj)
     if held:
@@ -233,18 +234,6 @@ def callable_instance(target: Target) -> Target:
     if inspect.isfunction(call) and not cls.__flags__ & _IMMUTABLE_TYPE:
         return target._replace(function=call, kind="call")
     return target._replace(instance=None)
-
-
-def is_test_double(obj: Any) -> bool:
-    """Whether ``obj`` is a ``unittest.mock`` double (``Mock``, ``MagicMock``, ``AsyncMock``:
-    what ``mock.patch`` puts in place of a function or method), which is patched as the
-    function it stands for: it takes no new class, and its attributes are its configuration.
-    (Told by its class's bases, not ``isinstance``: a double with a ``spec`` claims the
-    spec's class, and ``unittest.mock`` need not be imported to ask.)"""
-    return any(
-        k.__name__ == "NonCallableMock" and k.__module__ == "unittest.mock"
-        for k in type(obj).__mro__
-    )
 
 
 def _double_kind(target: Target) -> str:
@@ -340,7 +329,7 @@ def place(target: Target, made: Any, stack: PatchStack) -> None:
     if target.kind == "held":
         for name, stand_in in made.items():
             try:
-                stack.setattr(obj, name, stand_in)
+                stack.setattr(obj, name, stand_in, unless_replaced=True)
             except (TypeError, AttributeError, ValueError) as exc:  # (pydantic: ValueError)
                 raise MockTargetError(
                     target.path,
@@ -374,9 +363,18 @@ def _call_refused(target: Target, exc: Exception) -> MockTargetError:
     )
 
 
-_SET = 0  # undo entries: (_SET, owner, name, old) restores an attribute,
-_DEL = 1  # (_DEL, owner, name, None) removes ours, uncovering an inherited one,
-_CALL = 2  # (_CALL, function, None, None) calls an undo function
+_SET = 0  # undo entries: (_SET, owner, name, old, placed) restores an attribute,
+_DEL = 1  # (_DEL, owner, name, None, placed) removes ours, uncovering an inherited one,
+_CALL = 2  # (_CALL, function, None, None, _ANY) calls an undo function
+#: ``placed`` of an undo entry that is undone whatever the attribute holds by then
+_ANY = object()
+
+
+def _own_attribute(owner: Any, name: str) -> Any:
+    """What ``owner`` holds as ``name`` (in its own ``__dict__``: a class's staticmethod
+    itself, not the function it gives), ``None`` when nothing."""
+    own = getattr(owner, "__dict__", None)
+    return own.get(name) if own is not None else getattr(owner, name, None)
 
 
 class PatchStack:
@@ -385,10 +383,15 @@ class PatchStack:
     __slots__ = ("_undo",)
 
     def __init__(self) -> None:
-        self._undo: list[tuple[int, Any, Any, Any]] = []
+        self._undo: list[tuple[int, Any, Any, Any, Any]] = []
 
-    def setattr(self, owner: Any, name: str, value: Any) -> None:
-        """``setattr(owner, name, value)``, restoring exactly what was there on undo."""
+    def setattr(self, owner: Any, name: str, value: Any, *, unless_replaced: bool = False) -> None:
+        """``setattr(owner, name, value)``, restoring exactly what was there on undo.
+
+        ``unless_replaced``: undoing leaves the attribute alone when it no longer holds what
+        this set: the test's own patch under this one, which the test undid while this one was
+        in place (``mocker.stopall()``, ``monkeypatch.undo()`` in the test's body), is not put
+        back for the tests after it."""
         own = getattr(owner, "__dict__", None)
         if own is not None and name in own:
             entry = (_SET, owner, name, own[name])
@@ -397,18 +400,21 @@ class PatchStack:
         else:  # inherited or absent: removing our attribute uncovers the original
             entry = (_DEL, owner, name, None)
         setattr(owner, name, value)
-        self._undo.append(entry)
+        # (what the owner holds now: a pydantic model may keep another object than ``value``)
+        self._undo.append((*entry, _own_attribute(owner, name) if unless_replaced else _ANY))
 
     def push(self, undo: Callable[[], None]) -> None:
-        self._undo.append((_CALL, undo, None, None))
+        self._undo.append((_CALL, undo, None, None, _ANY))
 
     def undo(self) -> None:
         """Undo every change, newest first; keeps going if one undo fails, then re-raises."""
         first: BaseException | None = None
         entries = self._undo
         while entries:
-            kind, target, name, old = entries.pop()
+            kind, target, name, old, placed = entries.pop()
             try:
+                if placed is not _ANY and _own_attribute(target, name) is not placed:
+                    continue  # (replaced since: see setattr)
                 if kind == _SET:
                     setattr(target, name, old)
                 elif kind == _DEL:
@@ -484,6 +490,18 @@ class Switch:
 _stand_ins: dict[str, tuple[Any, str, Any, Any, Switch]] = {}
 
 
+def displaced_by(target: Target) -> Any:
+    """What the test put in place of ``target``'s stand-in while it is patched (``mock.patch``
+    or ``monkeypatch.setattr`` in its body), which then answers the agent's calls; ``None``
+    when the stand-in is in place, the target is not patched now, or it is patched on an
+    object rather than its owner."""
+    cached = _stand_ins.get(target.path)
+    if cached is None or cached[4].handler is None or target.kind in ("held", "call"):
+        return None  # (not patched now, or not on its owner)
+    current = _own_attribute(target.owner, target.name)
+    return None if current is None or current is cached[3] else current
+
+
 def _refuse_in_child(path: str, parent: int, test: str, args: Any, kwargs: Any) -> Any:
     error = ChildProcessCallError(
         path, pid=os.getpid(), parent=parent, action="replaying", test=test
@@ -543,7 +561,7 @@ def set_target(target: Target, value: Any, stack: PatchStack) -> None:
     :class:`MockTargetError` naming the target when the owner refuses it (a built-in or
     extension type: its attributes cannot be set)."""
     try:
-        stack.setattr(target.owner, target.name, value)
+        stack.setattr(target.owner, target.name, value, unless_replaced=True)
     except (TypeError, AttributeError, ValueError) as exc:  # (pydantic raises ValueError)
         owner = target.owner
         cls = owner if isinstance(owner, type) else type(owner)
