@@ -877,6 +877,17 @@ def test_library_subclass_that_needs_more_settings_is_not_a_reference() -> None:
         encode(foundry, strict=True, allow_pickle=False)
 
 
+def test_the_resource_of_a_library_subclass_that_is_no_reference_is_no_reference_either() -> None:
+    # (a reference to a client that is stored as its repr could never be read back)
+    from pytest_clearstone.errors import UnencodableValueWarning
+
+    foundry = anthropic.AnthropicFoundry(api_key=API_KEY, resource="travel")
+    with pytest.warns(UnencodableValueWarning):
+        tree = encode(foundry.messages)
+    assert tree[TAG] != "sdk_resource"
+    assert type(loads(dumps(tree))).__name__ == "StoredRepr"
+
+
 @pytest.mark.parametrize("cls", ["AzureOpenAI", "AsyncAzureOpenAI"])
 def test_an_azure_client_is_a_reference_with_its_api_version_and_deployment(cls: str) -> None:
     """It was refused (and its resource, the ``self`` of a mocked SDK method, stored as a
@@ -1424,6 +1435,14 @@ def test_a_rebuilt_client_makes_its_http_transport_when_it_first_sends_a_request
         answer = asyncio.run(_awaited(answer))
     assert (answer if isinstance(answer, dict) else answer.json()) == {"object": "list", "data": []}
     assert len(transports_made) == 1
+    # (and a second one goes through the transport made for the first)
+    if isinstance(rebuilt, (httpx.Client, httpx2.AsyncClient)):
+        again = rebuilt.get("/models")
+    else:
+        again = rebuilt.get("/models", cast_to=object)
+    if inspect.isawaitable(again):
+        asyncio.run(_awaited(again))
+    assert len(transports_made) == 1
 
 
 async def _awaited(value: Any) -> Any:
@@ -1453,6 +1472,47 @@ def test_a_rebuilt_client_that_sent_nothing_closes_without_making_a_transport(
     asyncio.run(in_async.close())
     assert sync.is_closed and in_async.is_closed()
     assert transports_made == []
+
+
+class _KeepingAlive(_Answering):
+    protocol_version = "HTTP/1.1"  # (the connection stays open after an answer)
+
+
+@pytest.fixture
+def keep_alive_service() -> Iterator[str]:
+    """:func:`local_service` keeping its connections open."""
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepingAlive) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield "http://{}:{}".format(*server.server_address[:2])
+        finally:
+            server.shutdown()
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_a_rebuilt_client_closed_after_a_request_closes_the_transport_it_made(
+    is_async: bool, transports_made: list[Any], keep_alive_service: str
+) -> None:
+    # (its open connection is let go, not left open until the process ends)
+    made_client = (httpx2.AsyncClient if is_async else httpx.Client)(
+        base_url=keep_alive_service + f"/closing-{is_async}"
+    )
+    rebuilt = decode(encode(made_client))
+    transports_made.clear()
+
+    async def in_async() -> None:
+        await rebuilt.get("/models")
+        assert len(transports_made[0]._pool.connections) == 1
+        await rebuilt.aclose()
+
+    if is_async:
+        asyncio.run(in_async())
+    else:
+        rebuilt.get("/models")
+        assert len(transports_made[0]._pool.connections) == 1
+        rebuilt.close()
+    [made] = transports_made
+    assert made._pool.connections == []
 
 
 def test_a_client_class_that_takes_no_http_client_is_rebuilt_as_it_is_called(
@@ -1661,7 +1721,11 @@ def test_a_client_is_stored_without_the_password_of_its_base_url(make: Any) -> N
 
 @pytest.mark.parametrize(
     "url",
-    ["https://proxy.example/team:blue@pool/v1/", "https://proxy.example/route?to=svc:main@pool/"],
+    [
+        "https://proxy.example/team:blue@pool/v1/",
+        "https://proxy.example/route?to=svc:main@pool/",
+        "https://proxy.example#team:blue@pool",
+    ],
 )
 def test_a_base_url_with_user_and_at_sign_after_its_host_is_stored_as_it_is(url: str) -> None:
     # (only a user:password@ before the host is a password)
@@ -1712,6 +1776,43 @@ def test_a_client_subclass_taking_any_keyword_is_rebuilt_by_its_own_init() -> No
     back = loads(dumps(encode(TaggedOpenAI(api_key=API_KEY, base_url="https://tagged.example"))))
     assert type(back) is TaggedOpenAI and back.team == "research"
 
+
+class KeyedOpenAI(openai.OpenAI):
+    """A user's client class that must be given its key, and does more than the SDK's
+    __init__."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        timeout: Any = None,
+        max_retries: int = 2,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+        self.team = "research"
+
+
+def test_a_client_subclass_that_requires_its_key_is_rebuilt_by_its_own_init() -> None:
+    # (the key is the one argument the rebuild adds: the placeholder key)
+    back = loads(dumps(encode(KeyedOpenAI(api_key=API_KEY, base_url="https://keyed.example"))))
+    assert type(back) is KeyedOpenAI and back.team == "research"
+
+
+def test_a_resource_of_the_same_class_at_another_path_is_not_stored_as_the_recorded_one() -> None:
+    # openai's client.beta.chat.completions is a Completions as client.chat.completions is: an
+    # agent now calling the other one made the call that was recorded
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    client = openai.OpenAI(api_key=API_KEY, base_url="https://paths.example/v1")
+    recorded, other = client.chat.completions, client.beta.chat.completions
+    assert type(recorded) is type(other)
+    tree = encode(recorded)
+    assert is_stored_as(recorded, tree) is True
+    assert is_stored_as(other, tree) is False
+    assert encode(other)["path"] == "beta.chat.completions"
 
 def test_a_client_s_secret_headers_are_withheld_whatever_their_case() -> None:
     from pytest_clearstone.codec import withheld
@@ -1788,3 +1889,33 @@ def test_a_class_an_sdk_relabelled_is_named_by_its_own_package() -> None:
     written_in = openai.Timeout.__init__.__module__  # (httpx2._config)
     assert openai.Timeout.__module__ != written_in.partition(".")[0]  # (relabelled)
     assert home_module(openai.Timeout) == written_in.partition(".")[0]  # (which exports it)
+
+
+class _Unequal:
+    """A value whose == raises (as a numpy array's truth does)."""
+
+    def __eq__(self, other: object) -> bool:
+        raise ValueError("the truth value of an array is ambiguous")
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class LabelledClient(httpx.Client):
+    """A user's client class holding a value whose == raises (set before the client's own)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.label = _Unequal()
+        super().__init__(**kwargs)
+
+
+def test_a_client_changed_with_a_value_whose_equality_raises_is_read_again() -> None:
+    # (a replayed call compares its client with the recorded one: what it read last is reused
+    # only while its attributes compare equal, and one that cannot be compared is read again)
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    client = LabelledClient(base_url="https://first.example")
+    tree = encode(client)
+    assert is_stored_as(client, tree) is True
+    client.base_url = "https://second.example"  # type: ignore[assignment]
+    client.label = _Unequal()  # (comparing the attributes read then raises)
+    assert is_stored_as(client, tree) is False
