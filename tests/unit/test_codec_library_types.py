@@ -335,6 +335,20 @@ class Notebook:
     index: dict[str, int] = dataclasses.field(init=False)  # (set later, if ever)
 
 
+class Ticket(pydantic.BaseModel):
+    priority: int = 1
+    escalated: bool = pydantic.Field(default_factory=lambda data: data["priority"] > 2)
+
+
+def test_the_defaults_a_stored_model_lacks_are_made_from_the_fields_before_them() -> None:
+    # (a default factory taking the validated data reads the defaults given before it, as
+    # validation would)
+    from pytest_clearstone.codec.models import missing_fields
+
+    assert missing_fields(Ticket, {}) == ({"priority": 1, "escalated": False}, [])
+    assert missing_fields(Ticket, {"priority": 3}) == ({"escalated": True}, [])
+
+
 def test_the_fields_a_stored_dataclass_lacks_are_given_their_defaults_or_named_required() -> None:
     # (an agent's class given fields since its checkpoint was saved)
     from pytest_clearstone.codec.models import missing_fields
@@ -1242,6 +1256,12 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             "bad attrs value: 'v' is not an object",
         ),
         ('{"__cs__": "pydantic", "cls": "nocolon", "v": {}}', "expected 'module:QualName'"),
+        # a class stored with arguments that takes none (its generic replaced by a plain class)
+        (
+            '{"__cs__": "pydantic.v1", "cls": "pydantic.v1.generics:GenericModel", "args": '
+            '["builtins:int"], "v": {}}',
+            "'pydantic.v1.generics:GenericModel' is not a generic pydantic model",
+        ),
         ('{"__cs__": "pydantic_url", "cls": "pydantic:HttpUrl", "v": 1}', "bad stored URL 1"),
         # a generic's argument stored as a type variable that names something else
         (
@@ -1919,3 +1939,17 @@ def test_a_client_changed_with_a_value_whose_equality_raises_is_read_again() -> 
     client.base_url = "https://second.example"  # type: ignore[assignment]
     client.label = _Unequal()  # (comparing the attributes read then raises)
     assert is_stored_as(client, tree) is False
+
+
+def test_a_chat_model_recorded_under_other_langchain_releases_is_the_same_value() -> None:
+    # (langchain-core notes its releases in every chat model's metadata: an upgrade changes no
+    # value an agent keeps or passes to a function of its own)
+    from langchain_core.language_models import FakeListChatModel
+
+    chat = FakeListChatModel(responses=["a"])
+    assert "lc_versions" in chat.metadata
+    tree = encode(chat)
+    tree["v"]["metadata"]["lc_versions"] = {"langchain-core": "0.0.1"}
+    assert codec.same_stored_form(chat, loads(dumps(tree)), tree)
+    other = FakeListChatModel(responses=["b"])
+    assert not codec.same_stored_form(other, loads(dumps(tree)), tree)
