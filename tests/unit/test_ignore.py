@@ -82,6 +82,22 @@ def test_an_unreadable_value_at_an_ignored_path_is_a_placeholder_naming_its_type
     assert outside["__cs__"] == "pickle"
 
 
+def test_an_ignored_plain_dict_is_a_placeholder_naming_a_dict_whatever_its_keys() -> None:
+    # it was named by its own "type" or "cls" key: an OpenAI-style tool spec holding a handler
+    # no pickle can store was recorded as <ignored function>, a dict with cls=3 as <ignored 3>
+    feed = (x for x in [1])  # (no pickle can store a generator)
+    value = {
+        "tool": {"type": "function", "name": "search", "handler": feed},
+        "plan": {"cls": 3, "feed": feed},
+        "steps": [feed],
+    }
+    tree = recorded_form(value, IgnorePaths(["tool", "plan", "steps"]))
+    assert tree["tool"] == {"__cs__": "repr", "type": "dict", "v": "<ignored dict>"}
+    assert tree["plan"] == tree["tool"]
+    assert tree["steps"] == {"__cs__": "repr", "type": "list", "v": "<ignored list>"}
+    assert sorted(unwritten_places(tree)) == ["root['plan']", "root['steps']", "root['tool']"]
+
+
 def test_an_unpicklable_value_outside_the_ignored_paths_warns_naming_where() -> None:
     import functools
     import weakref
