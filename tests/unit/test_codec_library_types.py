@@ -1953,3 +1953,109 @@ def test_a_chat_model_recorded_under_other_langchain_releases_is_the_same_value(
     assert codec.same_stored_form(chat, loads(dumps(tree)), tree)
     other = FakeListChatModel(responses=["b"])
     assert not codec.same_stored_form(other, loads(dumps(tree)), tree)
+
+
+class RelabelledMaker:
+    """A class an SDK relabelled as its own, whose only functions are class and static methods."""
+
+    @classmethod
+    def make(cls) -> RelabelledMaker:
+        return cls()
+
+    @staticmethod
+    def kind() -> str:
+        return "maker"
+
+
+RelabelledMaker.__module__ = "openai"  # (as the SDKs relabel what they re-export)
+
+
+def test_a_relabelled_class_with_only_class_and_static_methods_is_named_by_its_module() -> None:
+    from pytest_clearstone.codec.naming import class_path
+
+    assert class_path(RelabelledMaker) == f"{__name__}:RelabelledMaker"
+
+
+def test_a_class_whose_module_is_gone_is_named_by_its_qualified_name() -> None:
+    # (a module dropped from sys.modules: pytester's in-process runs restore it)
+    from pytest_clearstone.codec.naming import findable, reachable_name
+
+    ghost = type("Ghost", (), {"__module__": "cs_module_gone_q"})
+    assert reachable_name(ghost) == "Ghost"
+    assert not findable(ghost)
+
+
+class PublicRateLimit(Exception):
+    """A library's public class."""
+
+
+class _HTTPRateLimit(PublicRateLimit):
+    """A private subclass calling itself by its public base's name (as pydantic-ai's
+    ``_HTTPModelRateLimitError`` calls itself ``ModelRateLimitError``)."""
+
+
+_HTTPRateLimit.__name__ = _HTTPRateLimit.__qualname__ = "PublicRateLimit"
+
+
+def test_a_class_that_renamed_itself_is_found_under_the_name_its_module_gives_it() -> None:
+    from pytest_clearstone.codec.naming import findable, reachable_name
+
+    assert reachable_name(_HTTPRateLimit) == "_HTTPRateLimit"
+    assert findable(_HTTPRateLimit)
+
+
+def test_a_parametrised_generic_is_not_importable_by_its_name() -> None:
+    from pytest_clearstone.codec.naming import is_importable
+
+    parsed = openai.types.chat.ParsedChatCompletion
+    assert is_importable(parsed) and not is_importable(parsed[Weather])
+
+
+def test_a_loaded_name_that_is_no_class_names_no_class() -> None:
+    from pytest_clearstone.codec.naming import loaded_class
+
+    assert loaded_class("json.JSONDecoder") is json.JSONDecoder
+    assert loaded_class("json.dumps") is None
+
+
+@dataclasses.dataclass
+class array:  # (a user's class that happens to share the standard array's name)
+    items: list[int]
+
+
+def test_a_class_named_array_is_not_taken_for_the_standard_array() -> None:
+    tree = encode(array([1, 2]))
+    assert tree[TAG] == "dataclass"
+    assert decode(tree) == array([1, 2])
+
+
+def test_a_class_of_a_package_s_main_already_imported_decodes(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (only a __main__ not imported is refused: importing it would run it)
+    import importlib
+
+    package = tmp_path / "cs_loaded_main_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(
+        "import dataclasses\n\n\n@dataclasses.dataclass\nclass Point:\n    x: int\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = importlib.import_module("cs_loaded_main_pkg.__main__")
+        tree = encode(module.Point(1))
+        assert tree["cls"] == "cs_loaded_main_pkg.__main__:Point"
+        assert decode(tree) == module.Point(1)
+    finally:
+        sys.modules.pop("cs_loaded_main_pkg.__main__", None)
+        sys.modules.pop("cs_loaded_main_pkg", None)
+
+
+def test_a_class_whose_module_raises_value_error_on_import_is_named_as_not_imported(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cs_value_error_mod.py").write_text("raise ValueError('no settings')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(StoredClassError, match="cannot import 'cs_value_error_mod:M'"):
+        loads('{"__cs__": "pydantic", "cls": "cs_value_error_mod:M", "v": {}}')
