@@ -461,8 +461,8 @@ def _placeholder(value: Any) -> Any:
     placeholder naming its type."""
     if not (pickle_locations(value) or tag_locations(value, "repr")):
         return value
-    if type(value) is dict:
-        kind = str(value.get("cls") or value.get("type") or value.get(TAG) or "dict")
+    if type(value) is dict and value.get(TAG) is not None:  # (a plain dict's keys are its own)
+        kind = str(value.get("cls") or value.get("type") or value[TAG])
     else:
         kind = type(value).__name__
     return {TAG: "repr", "type": kind, "v": _placeholder_text(kind)}

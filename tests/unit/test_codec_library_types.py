@@ -336,6 +336,20 @@ class Notebook:
     index: dict[str, int] = dataclasses.field(init=False)  # (set later, if ever)
 
 
+class Ticket(pydantic.BaseModel):
+    priority: int = 1
+    escalated: bool = pydantic.Field(default_factory=lambda data: data["priority"] > 2)
+
+
+def test_the_defaults_a_stored_model_lacks_are_made_from_the_fields_before_them() -> None:
+    # (a default factory taking the validated data reads the defaults given before it, as
+    # validation would)
+    from pytest_clearstone.codec.models import missing_fields
+
+    assert missing_fields(Ticket, {}) == ({"priority": 1, "escalated": False}, [])
+    assert missing_fields(Ticket, {"priority": 3}) == ({"escalated": True}, [])
+
+
 def test_the_fields_a_stored_dataclass_lacks_are_given_their_defaults_or_named_required() -> None:
     # (an agent's class given fields since its checkpoint was saved)
     from pytest_clearstone.codec.models import missing_fields
@@ -878,6 +892,17 @@ def test_library_subclass_that_needs_more_settings_is_not_a_reference() -> None:
         encode(foundry, strict=True, allow_pickle=False)
 
 
+def test_the_resource_of_a_library_subclass_that_is_no_reference_is_no_reference_either() -> None:
+    # (a reference to a client that is stored as its repr could never be read back)
+    from pytest_clearstone.errors import UnencodableValueWarning
+
+    foundry = anthropic.AnthropicFoundry(api_key=API_KEY, resource="travel")
+    with pytest.warns(UnencodableValueWarning):
+        tree = encode(foundry.messages)
+    assert tree[TAG] != "sdk_resource"
+    assert type(loads(dumps(tree))).__name__ == "StoredRepr"
+
+
 @pytest.mark.parametrize("cls", ["AzureOpenAI", "AsyncAzureOpenAI"])
 def test_an_azure_client_is_a_reference_with_its_api_version_and_deployment(cls: str) -> None:
     """It was refused (and its resource, the ``self`` of a mocked SDK method, stored as a
@@ -1232,6 +1257,12 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             "bad attrs value: 'v' is not an object",
         ),
         ('{"__cs__": "pydantic", "cls": "nocolon", "v": {}}', "expected 'module:QualName'"),
+        # a class stored with arguments that takes none (its generic replaced by a plain class)
+        (
+            '{"__cs__": "pydantic.v1", "cls": "pydantic.v1.generics:GenericModel", "args": '
+            '["builtins:int"], "v": {}}',
+            "'pydantic.v1.generics:GenericModel' is not a generic pydantic model",
+        ),
         ('{"__cs__": "pydantic_url", "cls": "pydantic:HttpUrl", "v": 1}', "bad stored URL 1"),
         # a generic's argument stored as a type variable that names something else
         (
@@ -1425,6 +1456,14 @@ def test_a_rebuilt_client_makes_its_http_transport_when_it_first_sends_a_request
         answer = asyncio.run(_awaited(answer))
     assert (answer if isinstance(answer, dict) else answer.json()) == {"object": "list", "data": []}
     assert len(transports_made) == 1
+    # (and a second one goes through the transport made for the first)
+    if isinstance(rebuilt, (httpx.Client, httpx2.AsyncClient)):
+        again = rebuilt.get("/models")
+    else:
+        again = rebuilt.get("/models", cast_to=object)
+    if inspect.isawaitable(again):
+        asyncio.run(_awaited(again))
+    assert len(transports_made) == 1
 
 
 async def _awaited(value: Any) -> Any:
@@ -1454,6 +1493,47 @@ def test_a_rebuilt_client_that_sent_nothing_closes_without_making_a_transport(
     asyncio.run(in_async.close())
     assert sync.is_closed and in_async.is_closed()
     assert transports_made == []
+
+
+class _KeepingAlive(_Answering):
+    protocol_version = "HTTP/1.1"  # (the connection stays open after an answer)
+
+
+@pytest.fixture
+def keep_alive_service() -> Iterator[str]:
+    """:func:`local_service` keeping its connections open."""
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepingAlive) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield "http://{}:{}".format(*server.server_address[:2])
+        finally:
+            server.shutdown()
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_a_rebuilt_client_closed_after_a_request_closes_the_transport_it_made(
+    is_async: bool, transports_made: list[Any], keep_alive_service: str
+) -> None:
+    # (its open connection is let go, not left open until the process ends)
+    made_client = (httpx2.AsyncClient if is_async else httpx.Client)(
+        base_url=keep_alive_service + f"/closing-{is_async}"
+    )
+    rebuilt = decode(encode(made_client))
+    transports_made.clear()
+
+    async def in_async() -> None:
+        await rebuilt.get("/models")
+        assert len(transports_made[0]._pool.connections) == 1
+        await rebuilt.aclose()
+
+    if is_async:
+        asyncio.run(in_async())
+    else:
+        rebuilt.get("/models")
+        assert len(transports_made[0]._pool.connections) == 1
+        rebuilt.close()
+    [made] = transports_made
+    assert made._pool.connections == []
 
 
 def test_a_client_class_that_takes_no_http_client_is_rebuilt_as_it_is_called(
@@ -1662,7 +1742,11 @@ def test_a_client_is_stored_without_the_password_of_its_base_url(make: Any) -> N
 
 @pytest.mark.parametrize(
     "url",
-    ["https://proxy.example/team:blue@pool/v1/", "https://proxy.example/route?to=svc:main@pool/"],
+    [
+        "https://proxy.example/team:blue@pool/v1/",
+        "https://proxy.example/route?to=svc:main@pool/",
+        "https://proxy.example#team:blue@pool",
+    ],
 )
 def test_a_base_url_with_user_and_at_sign_after_its_host_is_stored_as_it_is(url: str) -> None:
     # (only a user:password@ before the host is a password)
@@ -1713,6 +1797,43 @@ def test_a_client_subclass_taking_any_keyword_is_rebuilt_by_its_own_init() -> No
     back = loads(dumps(encode(TaggedOpenAI(api_key=API_KEY, base_url="https://tagged.example"))))
     assert type(back) is TaggedOpenAI and back.team == "research"
 
+
+class KeyedOpenAI(openai.OpenAI):
+    """A user's client class that must be given its key, and does more than the SDK's
+    __init__."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        timeout: Any = None,
+        max_retries: int = 2,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+        self.team = "research"
+
+
+def test_a_client_subclass_that_requires_its_key_is_rebuilt_by_its_own_init() -> None:
+    # (the key is the one argument the rebuild adds: the placeholder key)
+    back = loads(dumps(encode(KeyedOpenAI(api_key=API_KEY, base_url="https://keyed.example"))))
+    assert type(back) is KeyedOpenAI and back.team == "research"
+
+
+def test_a_resource_of_the_same_class_at_another_path_is_not_stored_as_the_recorded_one() -> None:
+    # openai's client.beta.chat.completions is a Completions as client.chat.completions is: an
+    # agent now calling the other one made the call that was recorded
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    client = openai.OpenAI(api_key=API_KEY, base_url="https://paths.example/v1")
+    recorded, other = client.chat.completions, client.beta.chat.completions
+    assert type(recorded) is type(other)
+    tree = encode(recorded)
+    assert is_stored_as(recorded, tree) is True
+    assert is_stored_as(other, tree) is False
+    assert encode(other)["path"] == "beta.chat.completions"
 
 def test_a_client_s_secret_headers_are_withheld_whatever_their_case() -> None:
     from pytest_clearstone.codec import withheld
@@ -1918,3 +2039,153 @@ def test_a_decode_hook_written_for_a_class_s_private_module_path_still_decodes_i
         assert asked == ["cs_priv_pkg:Plain", "cs_priv_pkg._impl:Plain"]
     finally:
         undo()
+
+
+class _Unequal:
+    """A value whose == raises (as a numpy array's truth does)."""
+
+    def __eq__(self, other: object) -> bool:
+        raise ValueError("the truth value of an array is ambiguous")
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class LabelledClient(httpx.Client):
+    """A user's client class holding a value whose == raises (set before the client's own)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.label = _Unequal()
+        super().__init__(**kwargs)
+
+
+def test_a_client_changed_with_a_value_whose_equality_raises_is_read_again() -> None:
+    # (a replayed call compares its client with the recorded one: what it read last is reused
+    # only while its attributes compare equal, and one that cannot be compared is read again)
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    client = LabelledClient(base_url="https://first.example")
+    tree = encode(client)
+    assert is_stored_as(client, tree) is True
+    client.base_url = "https://second.example"  # type: ignore[assignment]
+    client.label = _Unequal()  # (comparing the attributes read then raises)
+    assert is_stored_as(client, tree) is False
+
+
+def test_a_chat_model_recorded_under_other_langchain_releases_is_the_same_value() -> None:
+    # (langchain-core notes its releases in every chat model's metadata: an upgrade changes no
+    # value an agent keeps or passes to a function of its own)
+    from langchain_core.language_models import FakeListChatModel
+
+    chat = FakeListChatModel(responses=["a"])
+    assert "lc_versions" in chat.metadata
+    tree = encode(chat)
+    tree["v"]["metadata"]["lc_versions"] = {"langchain-core": "0.0.1"}
+    assert codec.same_stored_form(chat, loads(dumps(tree)), tree)
+    other = FakeListChatModel(responses=["b"])
+    assert not codec.same_stored_form(other, loads(dumps(tree)), tree)
+
+
+class RelabelledMaker:
+    """A class an SDK relabelled as its own, whose only functions are class and static methods."""
+
+    @classmethod
+    def make(cls) -> RelabelledMaker:
+        return cls()
+
+    @staticmethod
+    def kind() -> str:
+        return "maker"
+
+
+RelabelledMaker.__module__ = "openai"  # (as the SDKs relabel what they re-export)
+
+
+def test_a_relabelled_class_with_only_class_and_static_methods_is_named_by_its_module() -> None:
+    from pytest_clearstone.codec.naming import class_path
+
+    assert class_path(RelabelledMaker) == f"{__name__}:RelabelledMaker"
+
+
+def test_a_class_whose_module_is_gone_is_named_by_its_qualified_name() -> None:
+    # (a module dropped from sys.modules: pytester's in-process runs restore it)
+    from pytest_clearstone.codec.naming import findable, reachable_name
+
+    ghost = type("Ghost", (), {"__module__": "cs_module_gone_q"})
+    assert reachable_name(ghost) == "Ghost"
+    assert not findable(ghost)
+
+
+class PublicRateLimit(Exception):
+    """A library's public class."""
+
+
+class _HTTPRateLimit(PublicRateLimit):
+    """A private subclass calling itself by its public base's name (as pydantic-ai's
+    ``_HTTPModelRateLimitError`` calls itself ``ModelRateLimitError``)."""
+
+
+_HTTPRateLimit.__name__ = _HTTPRateLimit.__qualname__ = "PublicRateLimit"
+
+
+def test_a_class_that_renamed_itself_is_found_under_the_name_its_module_gives_it() -> None:
+    from pytest_clearstone.codec.naming import findable, reachable_name
+
+    assert reachable_name(_HTTPRateLimit) == "_HTTPRateLimit"
+    assert findable(_HTTPRateLimit)
+
+
+def test_a_parametrised_generic_is_not_importable_by_its_name() -> None:
+    from pytest_clearstone.codec.naming import is_importable
+
+    parsed = openai.types.chat.ParsedChatCompletion
+    assert is_importable(parsed) and not is_importable(parsed[Weather])
+
+
+def test_a_loaded_name_that_is_no_class_names_no_class() -> None:
+    from pytest_clearstone.codec.naming import loaded_class
+
+    assert loaded_class("json.JSONDecoder") is json.JSONDecoder
+    assert loaded_class("json.dumps") is None
+
+
+@dataclasses.dataclass
+class array:  # (a user's class that happens to share the standard array's name)
+    items: list[int]
+
+
+def test_a_class_named_array_is_not_taken_for_the_standard_array() -> None:
+    tree = encode(array([1, 2]))
+    assert tree[TAG] == "dataclass"
+    assert decode(tree) == array([1, 2])
+
+
+def test_a_class_of_a_package_s_main_already_imported_decodes(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (only a __main__ not imported is refused: importing it would run it)
+    import importlib
+
+    package = tmp_path / "cs_loaded_main_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(
+        "import dataclasses\n\n\n@dataclasses.dataclass\nclass Point:\n    x: int\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = importlib.import_module("cs_loaded_main_pkg.__main__")
+        tree = encode(module.Point(1))
+        assert tree["cls"] == "cs_loaded_main_pkg.__main__:Point"
+        assert decode(tree) == module.Point(1)
+    finally:
+        sys.modules.pop("cs_loaded_main_pkg.__main__", None)
+        sys.modules.pop("cs_loaded_main_pkg", None)
+
+
+def test_a_class_whose_module_raises_value_error_on_import_is_named_as_not_imported(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cs_value_error_mod.py").write_text("raise ValueError('no settings')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(StoredClassError, match="cannot import 'cs_value_error_mod:M'"):
+        loads('{"__cs__": "pydantic", "cls": "cs_value_error_mod:M", "v": {}}')

@@ -82,6 +82,22 @@ def test_an_unreadable_value_at_an_ignored_path_is_a_placeholder_naming_its_type
     assert outside["__cs__"] == "pickle"
 
 
+def test_an_ignored_plain_dict_is_a_placeholder_naming_a_dict_whatever_its_keys() -> None:
+    # it was named by its own "type" or "cls" key: an OpenAI-style tool spec holding a handler
+    # no pickle can store was recorded as <ignored function>, a dict with cls=3 as <ignored 3>
+    feed = (x for x in [1])  # (no pickle can store a generator)
+    value = {
+        "tool": {"type": "function", "name": "search", "handler": feed},
+        "plan": {"cls": 3, "feed": feed},
+        "steps": [feed],
+    }
+    tree = recorded_form(value, IgnorePaths(["tool", "plan", "steps"]))
+    assert tree["tool"] == {"__cs__": "repr", "type": "dict", "v": "<ignored dict>"}
+    assert tree["plan"] == tree["tool"]
+    assert tree["steps"] == {"__cs__": "repr", "type": "list", "v": "<ignored list>"}
+    assert sorted(unwritten_places(tree)) == ["root['plan']", "root['steps']", "root['tool']"]
+
+
 def test_an_unpicklable_value_outside_the_ignored_paths_warns_naming_where() -> None:
     import functools
     import weakref
@@ -213,3 +229,54 @@ def test_a_path_starting_with_a_wildcard_does_not_name_its_start() -> None:
 
     assert names_its_start("final_state.x")
     assert not names_its_start("*.x") and not names_its_start("**.x")
+
+
+def test_a_key_of_a_dict_stored_as_pairs_is_left_out() -> None:
+    # (a dict with a key that is no string is stored as its [key, value] pairs)
+    tree = codec.encode({"cfg": {"run_id": "r1", 7: "seven"}}, allow_pickle=False)
+    assert tree["cfg"]["v"] == [["run_id", "r1"], [7, "seven"]]
+    pruned = IgnorePaths(["cfg.run_id"]).prune(tree)
+    assert pruned == {"cfg": {"__cs__": "dict", "v": [[7, "seven"]]}}
+
+
+def test_the_class_and_module_of_a_stored_value_are_no_fields_a_path_matches() -> None:
+    # (what a stored request, response or resource is, not what it holds: a path naming them
+    # matches nothing, and is named as such)
+    httpx = pytest.importorskip("httpx")
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(api_key="sk-test", base_url="https://paths.example/v1")
+    tree = codec.encode(
+        {"request": httpx.Request("GET", "https://x.example"), "self": client.chat.completions}
+    )
+    paths = IgnorePaths(["request.module", "self.cls", "self.path"])
+    pruned = paths.prune(tree)
+    assert pruned["request"] == tree["request"]
+    assert pruned["self"] == {k: v for k, v in tree["self"].items() if k != "path"}
+    assert paths.unmatched() == ["request.module", "self.cls"]
+
+
+class _OpenCounter(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="allow")
+
+    name: str = "m"
+    i: int = 0
+
+
+def test_a_pruned_field_of_a_model_with_extras_leaves_its_set_fields_as_stored() -> None:
+    # (its extras are in its fields set: every field but the ignored one set, and the extras,
+    # is the set the encoder leaves unwritten)
+    paths = IgnorePaths(["llm.i"])
+    recorded = codec.encode({"llm": _OpenCounter(name="m", i=1, run="r")}, allow_pickle=False)
+    replayed = codec.encode({"llm": _OpenCounter(name="m", run="r")}, allow_pickle=False)
+    assert "set" in replayed["llm"] and "set" not in recorded["llm"]
+    assert paths.prune(recorded) == paths.prune(replayed)
+
+
+def test_unwritten_places_are_only_placeholders_tuple_items_included() -> None:
+    # a repr of its own is written (its text is in the golden: a secret in it is one); a
+    # pickle inside a tuple is not
+    feed = (x for x in [1])
+    with pytest.warns(UnencodableValueWarning, match="at feed"):
+        tree = recorded_form({"feed": feed, "pair": (_Manager(), 1)}, IgnorePaths([]))
+    assert tree["feed"]["__cs__"] == "repr" and tree["pair"]["__cs__"] == "tuple"
+    assert unwritten_places(tree) == ["root['pair'][0]"]
