@@ -295,7 +295,8 @@ def import_class(path: str) -> Any:
         if sys.modules.get(in_module) is held and getattr(held, name, None) is named:
             return named
     module_name, sep, qualname = path.partition(":") if isinstance(path, str) else ("", "", "")
-    if not sep or not module_name or not qualname:
+    if not sep or not module_name or not qualname or module_name.startswith("."):
+        # (a relative module, hand-edited: importlib would ask for the package it is relative to)
         raise DecodeError(f"bad class path {path!r} in a stored value: expected 'module:QualName'")
     if module_name not in sys.modules and is_script(module_name):
         script = SCRIPT.format(module_name)

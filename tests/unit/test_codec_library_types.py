@@ -1257,6 +1257,8 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             "bad attrs value: 'v' is not an object",
         ),
         ('{"__cs__": "pydantic", "cls": "nocolon", "v": {}}', "expected 'module:QualName'"),
+        # a hand-edited relative module path (importlib's TypeError asked for a 'package')
+        ('{"__cs__": "pydantic", "cls": ".a:M", "v": {}}', "expected 'module:QualName'"),
         # a class stored with arguments that takes none (its generic replaced by a plain class)
         (
             '{"__cs__": "pydantic.v1", "cls": "pydantic.v1.generics:GenericModel", "args": '
