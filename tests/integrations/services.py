@@ -378,6 +378,8 @@ class FakeOpenAI(_Service):
         text = self.answer_for(messages)
         if body.get("instructions"):
             text += f" (instructions: {len(body['instructions'])} chars)"
+        if ((body.get("text") or {}).get("format") or {}).get("type") == "json_schema":
+            text = json.dumps({"answer": text, "confident": True})  # structured output (parse)
         model = body.get("model", "gpt-4o-mini")
         item = {
             "id": f"msg_{key}",
@@ -640,6 +642,8 @@ class FakeAnthropic(_Service):
             text = f"Answer to '{last}'"
             if tool_results:
                 text += " using " + "; ".join(tool_results)
+            if ((body.get("output_config") or {}).get("format") or {}).get("type") == "json_schema":
+                text = json.dumps({"answer": text, "confident": True})  # structured (parse)
             content_blocks = [{"type": "text", "text": text}]
             stop = "end_turn"
         if (body.get("thinking") or {}).get("type") == "enabled":  # extended thinking
