@@ -221,6 +221,16 @@ class FakeOpenAI(_Service):
         tools = body.get("tools") or []
         answered = any(m.get("role") == "tool" for m in messages)
         tool_calls = []
+        # an output tool (pydantic-ai's structured output): called alone, with the answer
+        output = [t for t in tools if "confident" in t["function"].get("parameters", {}).get(
+            "properties", {})]
+        if output and not answered:
+            args = {"answer": self.answer_for(messages), "confident": True}
+            tools = []
+            tool_calls.append({
+                "id": f"call_{_digest(key, 'output')[:20]}", "type": "function",
+                "function": {"name": output[0]["function"]["name"], "arguments": json.dumps(args)},
+            })
         if tools and not answered:
             last = _text_of(messages[-1].get("content")) if messages else ""
             for i, tool in enumerate(tools[:2]):
@@ -236,7 +246,13 @@ class FakeOpenAI(_Service):
                     }
                 )
         content = None if tool_calls else self.answer_for(messages)
-        if content is not None and (body.get("response_format") or {}).get("type") == "json_schema":
+        prompted = any(  # a JSON schema in the instructions (pydantic-ai's PromptedOutput)
+            '"confident"' in _text_of(m.get("content"))
+            for m in messages
+            if m.get("role") in ("system", "developer")
+        )
+        schema = (body.get("response_format") or {}).get("type") == "json_schema"
+        if content is not None and (schema or prompted):
             content = json.dumps({"answer": content, "confident": True})  # structured output
         usage = {
             "prompt_tokens": len(json.dumps(messages)) // 4,
