@@ -1,7 +1,8 @@
 """pydantic-ai entry points that no test had touched: ``Agent.iter`` driven node by node
-(``async for node in run`` and ``run.next(node)``), ``Agent.run_stream_sync``, and structured
+(``async for node in run`` and ``run.next(node)``), ``Agent.run_stream_sync``, structured
 output (``output_type=`` a pydantic class: tool output by default, ``NativeOutput`` and
-``PromptedOutput``). Each records, replays twice with the service sealed, re-records
+``PromptedOutput``; streamed with ``stream_output``), and ``ModelRetry`` raised by a tool and by
+an ``output_validator``. Each records, replays twice with the service sealed, re-records
 byte-identical, and an edited prompt fails naming both texts."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ ACREATE = "openai.resources.chat.completions.AsyncCompletions.create"
 
 AGENT = '''
 import pydantic
-from pydantic_ai import Agent, NativeOutput, PromptedOutput, ToolOutput
+from pydantic_ai import Agent, ModelRetry, NativeOutput, PromptedOutput, RunContext, ToolOutput
 
 import pydantic_ai_agent as app
 
@@ -57,6 +58,38 @@ def structured(question, how):
     wrap = {"tool": ToolOutput, "native": NativeOutput, "prompted": PromptedOutput}[how]
     agent = Agent(app.make_model(), system_prompt=app.SYSTEM, output_type=wrap(Exhibit))
     return agent.run_sync(question).output
+
+
+def tool_retry(question):
+    agent = Agent(app.make_model(), system_prompt=app.SYSTEM)
+
+    @agent.tool
+    def search_collection(ctx: RunContext[None], query: str) -> str:
+        """Search the collection."""
+        if ctx.retry == 0:
+            raise ModelRetry("Name a period too.")
+        return app.lookup("collection", query)
+
+    return agent.run_sync(question).output
+
+
+def validated(question):
+    agent = Agent(app.make_model(), system_prompt=app.SYSTEM)
+
+    @agent.output_validator
+    def long_enough(ctx: RunContext[None], output: str) -> str:
+        if ctx.retry == 0:
+            raise ModelRetry("Say more.")
+        return output
+
+    return agent.run_sync(question).output
+
+
+async def stream_structured(question):
+    agent = Agent(app.make_model(), system_prompt=app.SYSTEM, output_type=Exhibit)
+    async with agent.run_stream(question) as result:
+        outputs = [output async for output in result.stream_output(debounce_by=None)]
+    return outputs[-1]
 '''
 
 CASES = {
@@ -73,6 +106,13 @@ CASES = {
                       "isinstance(result, iter_agent.Exhibit) and result.confident"),
     "output_prompted": (REQUEST, "replay.run(iter_agent.structured, QUESTION, 'prompted')",
                         "isinstance(result, iter_agent.Exhibit) and result.confident"),
+    "tool_model_retry": (REQUEST, "replay.run(iter_agent.tool_retry, QUESTION)",
+                         "'Name a period too' in result"),
+    "output_validator_retry": (REQUEST, "replay.run(iter_agent.validated, QUESTION)",
+                               "'Say more' in result"),
+    "run_stream_output": (ACREATE,
+                          "asyncio.run(replay.run(iter_agent.stream_structured, QUESTION))",
+                          "isinstance(result, iter_agent.Exhibit) and result.confident"),
 }
 
 TEST = """
