@@ -1,9 +1,12 @@
 """Structured outputs through the SDKs' ``parse`` methods that no test had touched: openai's
 ``client.responses.parse(text_format=...)`` (the Responses API) and anthropic's
-``client.messages.parse(output_format=...)``. Each is mocked at its own method (``parse`` posts
-the request itself, never through ``create``), records, replays twice with the service sealed,
-re-records byte-identical, stores the parsed answer under the class's import path, and a changed
-prompt or a changed answer field fails naming what changed."""
+``client.messages.parse(output_format=...)``, mocked at their own method (``parse`` posts the
+request itself, never through ``create``); and the structured stream helpers
+(``chat.completions.stream(response_format=...)`` and ``responses.stream(text_format=...)``
+under the ``create`` they send by, anthropic's ``messages.stream(output_format=...)`` in a
+function of one's own, as the stream helper hints say). Each records, replays twice with the
+service sealed, re-records byte-identical, stores the parsed answer under the class's import
+path, and a changed prompt, or a field added to the class, fails naming what changed."""
 
 from __future__ import annotations
 
@@ -48,6 +51,32 @@ async def aask_claude(client, question):
         model="claude-sonnet-5-5", max_tokens=200, system="Answer briefly.",
         messages=[{"role": "user", "content": question}], output_format=Answer)
     return message.parsed_output
+
+
+def stream_chat(client, question):
+    with client.chat.completions.stream(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": question}],
+            response_format=Answer) as stream:
+        return stream.get_final_completion().choices[0].message.parsed
+
+
+def stream_responses(client, question):
+    with client.responses.stream(
+            model="gpt-4o-mini", instructions="Answer briefly.", input=question,
+            text_format=Answer) as stream:
+        return stream.get_final_response().output_parsed
+
+
+def read_claude_stream(client, question):
+    """A function of one's own that reads anthropic's stream helper (anthropic.md)."""
+    with client.messages.stream(
+            model="claude-sonnet-5-5", max_tokens=200, system="Answer briefly.",
+            messages=[{"role": "user", "content": question}], output_format=Answer) as stream:
+        return stream.get_final_message().parsed_output
+
+
+def stream_claude(client, question):
+    return read_claude_stream(client, question)
 '''
 
 CASES = {
@@ -58,6 +87,13 @@ CASES = {
     "anthropic_async": (
         "anthropic.resources.messages.AsyncMessages.parse", "aask_claude",
         "async_anthropic_client"),
+    # the structured stream helpers: the SDK method they send by (openai), a function of one's
+    # own reading the stream (anthropic, whose helper posts the request itself)
+    "openai_chat_stream": (
+        "openai.resources.chat.completions.Completions.create", "stream_chat", "openai_client"),
+    "openai_responses_stream": (
+        "openai.resources.responses.Responses.create", "stream_responses", "openai_client"),
+    "anthropic_stream": ("parse_agent.read_claude_stream", "stream_claude", "anthropic_client"),
 }
 
 TEST = """
@@ -102,11 +138,19 @@ def test_a_parse_method_records_replays_and_names_a_changed_prompt(
     assert f"replay diverged at call #1 to {target}: its arguments differ" in out, out
     assert "'Tides?' -> 'Waves?'" in out, out
 
-    # the class asked for gained a field: the request's schema changed
     stack.edit("test_parse", '"Waves?")', '"Tides?")')
+    if target.startswith("parse_agent."):
+        return  # a function of one's own: its arguments hold no class (it records its answer)
+    # the class asked for gained a field: the request's schema changed (a helper hands
+    # ``create`` the schema as a dict: the path to the field is named)
     field = "    confident: bool\n"
     stack.edit("parse_agent", field, field + "    source: str = ''\n")
     result = stack.replay()
     result.assert_outcomes(failed=1)
     out = " ".join(result.stdout.str().split())
-    assert "the JSON schema of parse_agent.Answer changed: properties.source added" in out, out
+    changed = (
+        "['properties']['source']: added"
+        if target.endswith(".create")
+        else "the JSON schema of parse_agent.Answer changed: properties.source added"
+    )
+    assert changed in out, out
