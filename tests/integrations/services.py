@@ -155,6 +155,8 @@ class FakeOpenAI(_Service):
                     "input_tokens": len(json.dumps(body.get("input", ""))) // 4,
                 },
             )
+        if path.endswith("/moderations"):  # the categories named as the API names them
+            return self.moderations(body)
         if path.endswith("/models"):
             return httpx2.Response(
                 200,
@@ -179,6 +181,27 @@ class FakeOpenAI(_Service):
         )
 
     # -- answers --------------------------------------------------------------------------------
+
+    @staticmethod
+    def moderations(body: dict[str, Any]) -> httpx2.Response:
+        text = json.dumps(body.get("input", ""))
+        names = ["harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
+                 "illicit/violent", "self-harm", "self-harm/intent", "self-harm/instructions",
+                 "sexual", "sexual/minors", "violence", "violence/graphic"]  # fmt: skip
+        flagged = {name: name == "violence" and "[violent]" in text for name in names}
+        result = {
+            "flagged": any(flagged.values()),
+            "categories": flagged,
+            "category_scores": {name: 0.91 if flagged[name] else 0.0012 for name in names},
+            "category_applied_input_types": {name: ["text"] for name in names},
+        }
+        key = _digest(text)
+        return httpx2.Response(
+            200,
+            headers={"x-request-id": f"req_{key}"},
+            json={"id": f"modr-{key[:24]}", "model": "omni-moderation-latest",
+                  "results": [result]},
+        )
 
     @staticmethod
     def answer_for(messages: list[dict[str, Any]]) -> str:
