@@ -1785,12 +1785,16 @@ def format_path(path: Sequence[Any], root: str = "root") -> str:
 _FIELD_PARTS = frozenset({"v", "extra", "private", "attrs"})
 
 
-def readable_path(tree: Any, path: Sequence[Any], root: str = "root") -> str:
+def readable_path(tree: Any, path: Sequence[Any], root: str = "root", *, skip: int = 0) -> str:
     """A path inside a parsed, undecoded ``tree`` (:func:`tag_locations`) as the value reads:
     a model's fields as attributes and a tuple's items by position, not through the stored
     form's ``v`` (``answer.output[0].content[0].parsed``, where :func:`format_path` gives
-    ``answer['v']['output'][0]['v']...``); a dict's keys as keys."""
-    shown, node, i = [root], tree, 0
+    ``answer['v']['output'][0]['v']...``); a dict's keys as keys. The first ``skip`` parts of
+    ``path`` lead to the value named ``root``."""
+    node: Any = tree
+    for part in path[:skip]:
+        node = node.get(part) if type(node) is dict else None
+    shown, i = [root], skip
     while i < len(path):
         part = path[i]
         tagged = type(node) is dict and type(node.get(TAG)) is str
