@@ -1,5 +1,5 @@
 """pydantic-ai entry points that no test had touched: ``Agent.iter`` driven node by node
-(``async for node in run`` and ``run.next(node)``), ``Agent.run_stream_sync``, structured
+(``async for node in run``, stopped early, and ``run.next(node)``), ``run_stream_sync``, structured
 output (``output_type=`` a pydantic class: tool output by default, ``NativeOutput`` and
 ``PromptedOutput``; streamed with ``stream_output``), and ``ModelRetry`` raised by a tool and by
 an ``output_validator``. Each records, replays twice with the service sealed, re-records
@@ -35,6 +35,16 @@ async def iterate(question):
         async for node in run:
             kinds.append(type(node).__name__)
     return run.result.output, kinds
+
+
+async def first_answer(question):
+    """Stops at the first model response (its tool calls not run)."""
+    agent = app.make_agent(app.make_model(), tools=True)
+    async with agent.iter(question) as run:
+        async for node in run:
+            if Agent.is_call_tools_node(node):
+                return [part.tool_name for part in node.model_response.parts]
+    return []
 
 
 async def step(question):
@@ -98,6 +108,8 @@ CASES = {
     "iter_next": (REQUEST, "asyncio.run(replay.run(iter_agent.step, QUESTION))",
                   "result[0].startswith(\"Answer to 'Egypt' using\") "
                   "and result[1][0] == 'UserPromptNode'"),
+    "iter_stopped_early": (REQUEST, "asyncio.run(replay.run(iter_agent.first_answer, QUESTION))",
+                           "result == ['search_flights', 'search_hotels']"),
     "run_stream_sync": (ACREATE, "replay.run(iter_agent.stream_sync, QUESTION)",
                         "result == \"Answer to 'Egypt'\""),
     "output_tool": (REQUEST, "replay.run(iter_agent.structured, QUESTION, 'tool')",
