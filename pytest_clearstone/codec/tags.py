@@ -1780,6 +1780,46 @@ def format_path(path: Sequence[Any], root: str = "root") -> str:
     return root + "".join(f"[{part!r}]" for part in path)
 
 
+#: the parts of a tagged value that hold its fields by name (a model's ``v``, a pydantic
+#: model's ``extra`` and ``private``, the other attributes of an object in ``attrs``)
+_FIELD_PARTS = frozenset({"v", "extra", "private", "attrs"})
+
+
+def readable_path(tree: Any, path: Sequence[Any], root: str = "root", *, skip: int = 0) -> str:
+    """A path inside a parsed, undecoded ``tree`` (:func:`tag_locations`) as the value reads:
+    a model's fields as attributes and a tuple's items by position, not through the stored
+    form's ``v`` (``answer.output[0].content[0].parsed``, where :func:`format_path` gives
+    ``answer['v']['output'][0]['v']...``); a dict's keys as keys. The first ``skip`` parts of
+    ``path`` lead to the value named ``root``."""
+    node: Any = tree
+    for part in path[:skip]:
+        node = node.get(part) if type(node) is dict else None
+    shown, i = [root], skip
+    while i < len(path):
+        part = path[i]
+        tagged = type(node) is dict and type(node.get(TAG)) is str
+        inner = node.get(part) if tagged else None
+        if tagged and i + 1 < len(path) and part in _FIELD_PARTS:
+            name = path[i + 1]
+            if type(inner) is dict and type(name) is str and name.isidentifier():
+                shown.append(f".{name}")
+                node, i = inner.get(name), i + 2
+                continue
+            if part == "v" and type(inner) is list and node[TAG] != "dict" and type(name) is int:
+                shown.append(f"[{name}]")  # a tuple's, a deque's items
+                node, i = inner[name] if 0 <= name < len(inner) else None, i + 2
+                continue
+        shown.append(f"[{part!r}]")
+        if type(node) is dict:
+            node = node.get(part)
+        elif type(node) is list and type(part) is int and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+        i += 1
+    return "".join(shown)
+
+
 def replace_pickles(tree: Any, note: str) -> Any:
     """``tree`` with every ``pickle`` tag replaced by a ``repr`` placeholder naming the stored
     type (``<Type: note>``); the same object when it holds none. Nothing is unpickled."""

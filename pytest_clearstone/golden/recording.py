@@ -18,8 +18,8 @@ from ..codec.tags import (
     MOCK_DOUBLE,
     TAG,
     StoredRepr,
-    format_path,
     plain_conversion,
+    readable_path,
     replace_pickles,
     tag_locations,
 )
@@ -1082,7 +1082,7 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
             live = recorded.get(span.span_id)
             answer = f"the answer of call #{number} to {target}"
             raise SerializationError(
-                f"{answer}, at {format_path(where, 'answer')}" if where else answer,
+                f"{answer}, at {readable_path(encoded, where, 'answer')}" if where else answer,
                 type_name,
                 (_long_integer_fixes(encoded, where) if type_name == "int" else "")
                 or _repr_fixes(type_name, target, pickles=_pickled_at(live, where)),

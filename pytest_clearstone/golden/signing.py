@@ -31,7 +31,14 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from .. import codec
-from ..codec.tags import PICKLE_FIXES, SIZE_FIELD, DocumentScan, format_path, pickle_locations
+from ..codec.tags import (
+    PICKLE_FIXES,
+    SIZE_FIELD,
+    DocumentScan,
+    format_path,
+    pickle_locations,
+    readable_path,
+)
 from ..errors import UntrustedCheckpointError
 from ..printable import printable
 from .document import file_text
@@ -156,9 +163,9 @@ def describe_location(doc: Any, path: list[Any]) -> str:
             f"{format_path(rest)} (trace.spans[{path[2]}].{field})"
         )
     if path[:2] == ["agent", "state"]:
-        return f"the agent state at {format_path(path[2:], 'state')}"
+        return f"the agent state at {readable_path(doc, path, 'state', skip=2)}"
     if path[:1] in (["outcome"], ["metadata"]):
-        return f"the {path[0]} at {format_path(path[1:], path[0])}"
+        return f"the {path[0]} at {readable_path(doc, path, path[0], skip=1)}"
     return format_path(path, "the document")
 
 

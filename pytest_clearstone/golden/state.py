@@ -15,7 +15,7 @@ from collections.abc import Sequence, Set
 from typing import Any
 
 from ..codec import Encoder, decode, stored_as_reference
-from ..codec.tags import format_path, tag_locations
+from ..codec.tags import readable_path, tag_locations
 from ..errors import (
     FOREIGN_AGENT,
     FOREIGN_AGENT_FIX,
@@ -137,7 +137,7 @@ def state_value(state: Recorded) -> Any:
                 decode(value, allow_pickle=True)
             except DecodeError as exc:
                 raise SerializationError(
-                    format_path(path, "state"),
+                    readable_path(tree, path, "state"),
                     type_name,
                     f"only a pickle could store it, and its pickle cannot be loaded back "
                     f"({exc}), so allowing pickles would not help: store the type readably by "

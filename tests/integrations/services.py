@@ -155,6 +155,8 @@ class FakeOpenAI(_Service):
                     "input_tokens": len(json.dumps(body.get("input", ""))) // 4,
                 },
             )
+        if path.endswith("/moderations"):  # the categories named as the API names them
+            return self.moderations(body)
         if path.endswith("/models"):
             return httpx2.Response(
                 200,
@@ -179,6 +181,27 @@ class FakeOpenAI(_Service):
         )
 
     # -- answers --------------------------------------------------------------------------------
+
+    @staticmethod
+    def moderations(body: dict[str, Any]) -> httpx2.Response:
+        text = json.dumps(body.get("input", ""))
+        names = ["harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
+                 "illicit/violent", "self-harm", "self-harm/intent", "self-harm/instructions",
+                 "sexual", "sexual/minors", "violence", "violence/graphic"]  # fmt: skip
+        flagged = {name: name == "violence" and "[violent]" in text for name in names}
+        result = {
+            "flagged": any(flagged.values()),
+            "categories": flagged,
+            "category_scores": {name: 0.91 if flagged[name] else 0.0012 for name in names},
+            "category_applied_input_types": {name: ["text"] for name in names},
+        }
+        key = _digest(text)
+        return httpx2.Response(
+            200,
+            headers={"x-request-id": f"req_{key}"},
+            json={"id": f"modr-{key[:24]}", "model": "omni-moderation-latest",
+                  "results": [result]},
+        )
 
     @staticmethod
     def answer_for(messages: list[dict[str, Any]]) -> str:
@@ -221,6 +244,16 @@ class FakeOpenAI(_Service):
         tools = body.get("tools") or []
         answered = any(m.get("role") == "tool" for m in messages)
         tool_calls = []
+        # an output tool (pydantic-ai's structured output): called alone, with the answer
+        output = [t for t in tools if "confident" in t["function"].get("parameters", {}).get(
+            "properties", {})]
+        if output and not answered:
+            args = {"answer": self.answer_for(messages), "confident": True}
+            tools = []
+            tool_calls.append({
+                "id": f"call_{_digest(key, 'output')[:20]}", "type": "function",
+                "function": {"name": output[0]["function"]["name"], "arguments": json.dumps(args)},
+            })
         if tools and not answered:
             last = _text_of(messages[-1].get("content")) if messages else ""
             for i, tool in enumerate(tools[:2]):
@@ -236,7 +269,13 @@ class FakeOpenAI(_Service):
                     }
                 )
         content = None if tool_calls else self.answer_for(messages)
-        if content is not None and (body.get("response_format") or {}).get("type") == "json_schema":
+        prompted = any(  # a JSON schema in the instructions (pydantic-ai's PromptedOutput)
+            '"confident"' in _text_of(m.get("content"))
+            for m in messages
+            if m.get("role") in ("system", "developer")
+        )
+        schema = (body.get("response_format") or {}).get("type") == "json_schema"
+        if content is not None and (schema or prompted):
             content = json.dumps({"answer": content, "confident": True})  # structured output
         usage = {
             "prompt_tokens": len(json.dumps(messages)) // 4,
@@ -378,6 +417,8 @@ class FakeOpenAI(_Service):
         text = self.answer_for(messages)
         if body.get("instructions"):
             text += f" (instructions: {len(body['instructions'])} chars)"
+        if ((body.get("text") or {}).get("format") or {}).get("type") == "json_schema":
+            text = json.dumps({"answer": text, "confident": True})  # structured output (parse)
         model = body.get("model", "gpt-4o-mini")
         item = {
             "id": f"msg_{key}",
@@ -640,6 +681,8 @@ class FakeAnthropic(_Service):
             text = f"Answer to '{last}'"
             if tool_results:
                 text += " using " + "; ".join(tool_results)
+            if ((body.get("output_config") or {}).get("format") or {}).get("type") == "json_schema":
+                text = json.dumps({"answer": text, "confident": True})  # structured (parse)
             content_blocks = [{"type": "text", "text": text}]
             stop = "end_turn"
         if (body.get("thinking") or {}).get("type") == "enabled":  # extended thinking

@@ -657,3 +657,27 @@ def test_the_warning_about_a_stored_repr_reads_an_before_a_vowel() -> None:
         encode(itertools.count(), allow_pickle=False)
     with pytest.warns(UnencodableValueWarning, match=r"storing the repr of an ellipsis value"):
         encode(..., allow_pickle=False)
+
+
+@dataclasses.dataclass
+class _Box:
+    items: tuple[Any, ...]
+    note: Any
+
+
+def test_a_place_in_a_stored_value_is_named_as_the_value_reads() -> None:
+    """The refusal of an answer named the place of an unreadable value in the stored form
+    (``answer['v']['output'][0]['v']...``), where deltas name a model's fields as attributes."""
+    from pytest_clearstone.codec.tags import readable_path, tag_locations
+
+    marker = object()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnencodableValueWarning)
+        tree = encode(
+            {"boxes": [_Box(items=(1, marker), note=None)], "by_id": {3: "x"}},
+            allow_pickle=False,
+        )
+    ((where, _),) = tag_locations(tree, "repr")
+    assert readable_path(tree, where, "answer") == "answer['boxes'][0].items[1]"
+    keyed = tree["by_id"]
+    assert readable_path(keyed, ["v", 0, 0], "state") == "state['v'][0][0]"  # pairs: as stored

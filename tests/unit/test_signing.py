@@ -339,3 +339,19 @@ def test_a_pickle_in_a_calls_arguments_or_answer_is_named_without_the_stored_lev
     assert signing.describe_location(doc, ["trace", "spans", 0, field, "v", "receipt"]) == (
         f"the {field} of span 'app.llm' (s1) at root['receipt'] (trace.spans[0].{field})"
     )
+
+
+def test_a_pickle_in_the_state_is_named_as_the_value_reads() -> None:
+    """A pickle inside a model of the agent's state was named through the stored form's ``v``
+    (``state['llm']['v']['rate_limiter']``, as docs/how-to/langchain.md showed)."""
+    from pytest_clearstone.codec.tags import pickle_locations
+    from pytest_clearstone.golden.signing import describe_location
+
+    limiter = {"__cs__": "pickle", "type": "langchain_core.rate_limiters.InMemoryRateLimiter"}
+    model = {"__cs__": "pydantic", "cls": "langchain_openai:ChatOpenAI"}
+    model["v"] = {"rate_limiter": limiter}
+    pair = {"__cs__": "tuple", "v": [1, limiter]}
+    doc = {"agent": {"state": {"llm": model}}, "outcome": {"pair": pair}}
+    first, second = (where for where, _ in pickle_locations(doc, limit=2))
+    assert describe_location(doc, first) == "the agent state at state['llm'].rate_limiter"
+    assert describe_location(doc, second) == "the outcome at outcome['pair'][1]"
