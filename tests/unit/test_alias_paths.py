@@ -123,3 +123,22 @@ def test_a_recording_with_no_calls_tells_a_patch_on_an_object_from_one_on_the_cl
     text = nothing_recorded("t.py::test_a", pairs, None, source=on_class)
     assert "on an object" not in text
     assert "does the test patch `cs_no_app.llm.Client.complete` itself" in text
+
+
+class Parser:
+    @staticmethod
+    def parse(text: str) -> str:
+        return text.strip()
+
+
+def test_a_static_method_taken_by_name_is_found_under_the_module_that_took_it() -> None:
+    # (`parse = Parser.parse` gives the function itself: a call of it never reaches the patch
+    # of the class's attribute, while a patch of the name it was given there does)
+    agent = types.ModuleType("cs_static_agent")
+    agent.parse = Parser.parse  # type: ignore[attr-defined]
+    agent.Parser = Parser  # type: ignore[attr-defined]  # (the class itself: the same patch)
+    sys.modules[agent.__name__] = agent
+    try:
+        assert other_paths(f"{__name__}.Parser.parse", agent) == ["cs_static_agent.parse"]
+    finally:
+        del sys.modules[agent.__name__]
