@@ -142,3 +142,20 @@ def test_a_static_method_taken_by_name_is_found_under_the_module_that_took_it() 
         assert other_paths(f"{__name__}.Parser.parse", agent) == ["cs_static_agent.parse"]
     finally:
         del sys.modules[agent.__name__]
+
+
+def test_a_function_kept_three_containers_deep_under_a_module_s_name_is_named() -> None:
+    # (a tool spec in a list in a config dict: the agent calls the function the spec holds)
+    from pytest_clearstone.golden.aliases import holders
+
+    tools = types.ModuleType("cs_deep_tools")
+    exec(  # (a module made here: its function is held by nothing else)
+        "def lookup(sku):\n    return sku\n\n"
+        "CONFIG = {'tools': [{'name': 'lookup', 'fn': lookup}]}\n",
+        vars(tools),
+    )
+    sys.modules[tools.__name__] = tools
+    try:
+        assert holders("cs_deep_tools.lookup") == ["the dict cs_deep_tools.CONFIG"]
+    finally:
+        del sys.modules[tools.__name__]
