@@ -159,3 +159,22 @@ def test_a_function_kept_three_containers_deep_under_a_module_s_name_is_named() 
         assert holders("cs_deep_tools.lookup") == ["the dict cs_deep_tools.CONFIG"]
     finally:
         del sys.modules[tools.__name__]
+
+
+def test_a_function_a_replay_patched_earlier_is_held_by_none_of_the_plugin_s_tables() -> None:
+    # (the plugin keeps each target's function beside its stand-in, in a table of a module of
+    # its own: that is no registry of the agent's)
+    from pytest_clearstone.golden.aliases import holders
+    from pytest_clearstone.golden.targets import PatchStack, patch_with, resolve
+
+    tools = types.ModuleType("cs_replayed_tools")
+    exec("def search(q):\n    return q\n", vars(tools))
+    sys.modules[tools.__name__] = tools
+    try:
+        stack = PatchStack()
+        patch_with(resolve("cs_replayed_tools.search"), lambda args, kwargs: "answered", stack)
+        assert tools.search("kettle") == "answered"  # type: ignore[attr-defined]
+        stack.undo()
+        assert holders("cs_replayed_tools.search") == []
+    finally:
+        del sys.modules[tools.__name__]
