@@ -450,3 +450,19 @@ def test_the_self_field_hint_also_names_the_final_state_when_the_agent_holds_the
     # following the hint with the agent's attribute for <where it is>: the replay passes
     monkeypatch.setenv("IGNORE_STATE", "final_state.model.last_prompt")
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+class Search:
+    def run(self, query: str) -> str:
+        return query
+
+
+class AsyncSearch(Search):
+    """An ``Async`` class that inherits the method unchanged: the patch of ``Search.run``
+    reaches its calls too, so it is no twin to mock."""
+
+
+def test_an_async_named_subclass_inheriting_the_method_is_no_twin() -> None:
+    from pytest_clearstone.golden.aliases import twins
+
+    assert twins(f"{__name__}.Search.run") == []

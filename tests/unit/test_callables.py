@@ -289,3 +289,13 @@ def test_a_value_sent_into_a_generator_answered_with_recorded_chunks_gives_the_n
     with pytest.raises(StopIteration):
         stream.send("more")
     assert around.ended == [["first", "second"]]
+
+
+def test_an_answered_async_call_runs_under_another_event_loop_library() -> None:
+    # (trio: no asyncio loop runs, and its scheduling is left to it)
+    trio = pytest.importorskip("trio")
+
+    async def call() -> str:
+        raise AssertionError("the original is not called")
+
+    assert trio.run(wrap(call, _Answering())) == "answer"
