@@ -178,3 +178,27 @@ def test_a_function_a_replay_patched_earlier_is_held_by_none_of_the_plugin_s_tab
         assert holders("cs_replayed_tools.search") == []
     finally:
         del sys.modules[tools.__name__]
+
+
+def test_a_chat_model_of_the_library_defining_the_method_is_no_partner_s_sibling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (langchain_core's own models, its fakes for tests, are not what an agent on
+    # langchain_openai calls instead: only the family's other packages are partners)
+    pytest.importorskip("langchain_openai")
+    import langchain_core
+    from langchain_core.language_models import BaseChatModel
+
+    from pytest_clearstone.golden.aliases import siblings
+
+    class CoreChat(BaseChatModel):
+        def _generate(self, *args: object, **kwargs: object) -> None:
+            raise NotImplementedError
+
+        @property
+        def _llm_type(self) -> str:
+            return "core"
+
+    CoreChat.__module__ = "langchain_core.cs_fake_models"
+    monkeypatch.setattr(langchain_core, "CoreChat", CoreChat, raising=False)
+    assert "langchain_core.CoreChat.invoke" not in siblings("langchain_openai.ChatOpenAI.invoke")
