@@ -202,3 +202,54 @@ def test_a_chat_model_of_the_library_defining_the_method_is_no_partner_s_sibling
     CoreChat.__module__ = "langchain_core.cs_fake_models"
     monkeypatch.setattr(langchain_core, "CoreChat", CoreChat, raising=False)
     assert "langchain_core.CoreChat.invoke" not in siblings("langchain_openai.ChatOpenAI.invoke")
+
+
+def test_a_sibling_class_with_its_own_method_is_not_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (a partner's model that overrides invoke: mocking it is another target, not the same
+    # method the patch of the owner's misses)
+    pytest.importorskip("langchain_openai")
+    from langchain_core.language_models import BaseChatModel
+
+    from pytest_clearstone.golden.aliases import siblings
+
+    partner = types.ModuleType("langchain_csown")
+    monkeypatch.setitem(sys.modules, partner.__name__, partner)
+
+    class OwnInvokeChat(BaseChatModel):
+        def _generate(self, *args: object, **kwargs: object) -> None:
+            raise NotImplementedError
+
+        @property
+        def _llm_type(self) -> str:
+            return "own"
+
+        def invoke(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+            raise NotImplementedError
+
+    OwnInvokeChat.__module__ = partner.__name__
+    partner.OwnInvokeChat = OwnInvokeChat  # type: ignore[attr-defined]
+    found = siblings("langchain_openai.ChatOpenAI.invoke")
+    assert "langchain_openai.AzureChatOpenAI.invoke" in found
+    assert "langchain_csown.OwnInvokeChat.invoke" not in found
+
+
+def test_a_target_imported_by_name_and_held_by_a_registry_gets_one_warning() -> None:
+    # (the other import path is named; the holders are told only for a target with none)
+    from pytest_clearstone.golden.aliases import uncalled_target_warnings
+
+    tools = types.ModuleType("cs_warned_tools")
+    exec("def search(q):\n    return q\n\nTOOLS = {'search': search}\n", vars(tools))
+    agent = types.ModuleType("cs_warned_agent")
+    agent.search = tools.search  # type: ignore[attr-defined]  # (from cs_warned_tools import search)
+    sys.modules.update({tools.__name__: tools, agent.__name__: agent})
+    try:
+        warnings = uncalled_target_warnings(
+            "test_it.py::test_it", [("tool", "cs_warned_tools.search")], (), agent
+        )
+        assert len(warnings) == 1
+        assert "cs_warned_agent.search" in str(warnings[0])
+    finally:
+        for module in (tools, agent):
+            del sys.modules[module.__name__]
