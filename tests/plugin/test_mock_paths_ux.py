@@ -466,3 +466,23 @@ def test_an_async_named_subclass_inheriting_the_method_is_no_twin() -> None:
     from pytest_clearstone.golden.aliases import twins
 
     assert twins(f"{__name__}.Search.run") == []
+
+
+def test_the_other_ways_of_an_async_method_leave_out_its_twin() -> None:
+    # (astream's sync twin stream is named as its twin, not again as another way)
+    from pytest_clearstone.golden.aliases import alternatives
+
+    assert "langchain_openai.ChatOpenAI.stream" not in alternatives(
+        "langchain_openai.ChatOpenAI.astream"
+    )
+
+
+def test_a_recording_with_no_calls_names_no_twin_the_test_also_mocks() -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [
+        ("llm", "langchain_openai.ChatOpenAI.invoke"),
+        ("llm", "langchain_openai.ChatOpenAI.ainvoke"),
+    ]
+    message = nothing_recorded("test_it.py::test_it", pairs, None)
+    assert "twin of" not in message
