@@ -253,3 +253,37 @@ def test_a_target_imported_by_name_and_held_by_a_registry_gets_one_warning() -> 
     finally:
         for module in (tools, agent):
             del sys.modules[module.__name__]
+
+
+def test_a_test_naming_the_target_without_patching_it_is_not_asked_about_a_patch() -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [("llm", "cs_no_app.llm.Client.complete")]
+    source = 'assert agent.run("complete") == "done"  # cs_no_app.llm.Client.complete'
+    text = nothing_recorded("t.py::test_a", pairs, None, source=source)
+    assert "does the test patch" not in text
+
+
+class Messages:
+    def create(self, prompt: str) -> str:
+        return prompt
+
+
+class _Holder:
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+
+def test_an_object_hiding_a_method_target_is_looked_for_three_attributes_deep() -> None:
+    # (a fixture's agent.client.messages: deeper values are not searched)
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    hiding = Messages()
+    hiding.create = lambda prompt: "double"  # type: ignore[method-assign]
+    pairs = [("llm", f"{__name__}.Messages.create")]
+    three = _Holder(_Holder(_Holder(hiding)))
+    text = nothing_recorded("t.py::test_a", pairs, None, values=[("agent", three)])
+    assert "`fixture agent.inner.inner.inner` has its own `create`" in text
+    four = _Holder(three)
+    text = nothing_recorded("t.py::test_a", pairs, None, values=[("agent", four)])
+    assert "has its own" not in text
