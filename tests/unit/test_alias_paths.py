@@ -287,3 +287,31 @@ def test_an_object_hiding_a_method_target_is_looked_for_three_attributes_deep() 
     four = _Holder(three)
     text = nothing_recorded("t.py::test_a", pairs, None, values=[("agent", four)])
     assert "has its own" not in text
+
+
+def test_a_recording_with_no_calls_names_a_top_level_target_module_that_starts_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    (tmp_path / "cs_top_worker.py").write_text(
+        "import subprocess\n\n\ndef run(q):\n    return subprocess.list2cmdline([q])\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_top_worker", raising=False)
+    importlib.import_module("cs_top_worker")
+    text = nothing_recorded("t.py::test_a", [("tool", "cs_top_worker.run")], None)
+    assert "does the agent make these calls in another process? `cs_top_worker` uses " in text
+
+
+def test_an_installed_module_the_test_imports_from_is_not_named_for_starting_processes() -> None:
+    # (pytest's own pytester runs subprocesses: not the agent's code)
+    from _pytest.pytester import Pytester
+
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    test_module = types.ModuleType("cs_plain_test")
+    test_module.Pytester = Pytester  # type: ignore[attr-defined]
+    pairs = [("llm", "cs_no_app.llm.Client.complete")]
+    text = nothing_recorded("t.py::test_a", pairs, test_module)
+    assert "in another process" not in text
