@@ -315,3 +315,13 @@ def test_an_installed_module_the_test_imports_from_is_not_named_for_starting_pro
     pairs = [("llm", "cs_no_app.llm.Client.complete")]
     text = nothing_recorded("t.py::test_a", pairs, test_module)
     assert "in another process" not in text
+
+
+def test_a_test_naming_a_testmodel_of_its_own_gets_no_pydantic_ai_hint() -> None:
+    # (the hint is for a pydantic-ai target: this TestModel is the project's own)
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [("llm", "cs_no_app.llm.Client.complete")]
+    source = "agent = Agent(TestModel())\nassert agent.run('soup') == 'done'\n"
+    text = nothing_recorded("t.py::test_a", pairs, None, source=source)
+    assert "pydantic-ai" not in text
