@@ -44,9 +44,9 @@ def other_paths(path: str, near: Any) -> list[str]:
     wanted: Any
     if target.instance is not None:  # a callable instance: other names of the same object
         wanted = target.instance
-    elif target.is_method or target.kind == "staticmethod":
+    elif target.is_method:
         wanted = target.owner
-    else:
+    else:  # (a static method's too: `parse = Parser.parse` gives its function, unpatched)
         wanted = target.function
     found = []
     for module in modules.values():

@@ -450,3 +450,39 @@ def test_the_self_field_hint_also_names_the_final_state_when_the_agent_holds_the
     # following the hint with the agent's attribute for <where it is>: the replay passes
     monkeypatch.setenv("IGNORE_STATE", "final_state.model.last_prompt")
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+class Search:
+    def run(self, query: str) -> str:
+        return query
+
+
+class AsyncSearch(Search):
+    """An ``Async`` class that inherits the method unchanged: the patch of ``Search.run``
+    reaches its calls too, so it is no twin to mock."""
+
+
+def test_an_async_named_subclass_inheriting_the_method_is_no_twin() -> None:
+    from pytest_clearstone.golden.aliases import twins
+
+    assert twins(f"{__name__}.Search.run") == []
+
+
+def test_the_other_ways_of_an_async_method_leave_out_its_twin() -> None:
+    # (astream's sync twin stream is named as its twin, not again as another way)
+    from pytest_clearstone.golden.aliases import alternatives
+
+    assert "langchain_openai.ChatOpenAI.stream" not in alternatives(
+        "langchain_openai.ChatOpenAI.astream"
+    )
+
+
+def test_a_recording_with_no_calls_names_no_twin_the_test_also_mocks() -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [
+        ("llm", "langchain_openai.ChatOpenAI.invoke"),
+        ("llm", "langchain_openai.ChatOpenAI.ainvoke"),
+    ]
+    message = nothing_recorded("test_it.py::test_it", pairs, None)
+    assert "twin of" not in message

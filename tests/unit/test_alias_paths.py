@@ -123,3 +123,205 @@ def test_a_recording_with_no_calls_tells_a_patch_on_an_object_from_one_on_the_cl
     text = nothing_recorded("t.py::test_a", pairs, None, source=on_class)
     assert "on an object" not in text
     assert "does the test patch `cs_no_app.llm.Client.complete` itself" in text
+
+
+class Parser:
+    @staticmethod
+    def parse(text: str) -> str:
+        return text.strip()
+
+
+def test_a_static_method_taken_by_name_is_found_under_the_module_that_took_it() -> None:
+    # (`parse = Parser.parse` gives the function itself: a call of it never reaches the patch
+    # of the class's attribute, while a patch of the name it was given there does)
+    agent = types.ModuleType("cs_static_agent")
+    agent.parse = Parser.parse  # type: ignore[attr-defined]
+    agent.Parser = Parser  # type: ignore[attr-defined]  # (the class itself: the same patch)
+    sys.modules[agent.__name__] = agent
+    try:
+        assert other_paths(f"{__name__}.Parser.parse", agent) == ["cs_static_agent.parse"]
+    finally:
+        del sys.modules[agent.__name__]
+
+
+def test_a_function_kept_three_containers_deep_under_a_module_s_name_is_named() -> None:
+    # (a tool spec in a list in a config dict: the agent calls the function the spec holds)
+    from pytest_clearstone.golden.aliases import holders
+
+    tools = types.ModuleType("cs_deep_tools")
+    exec(  # (a module made here: its function is held by nothing else)
+        "def lookup(sku):\n    return sku\n\n"
+        "CONFIG = {'tools': [{'name': 'lookup', 'fn': lookup}]}\n",
+        vars(tools),
+    )
+    sys.modules[tools.__name__] = tools
+    try:
+        assert holders("cs_deep_tools.lookup") == ["the dict cs_deep_tools.CONFIG"]
+    finally:
+        del sys.modules[tools.__name__]
+
+
+def test_a_function_a_replay_patched_earlier_is_held_by_none_of_the_plugin_s_tables() -> None:
+    # (the plugin keeps each target's function beside its stand-in, in a table of a module of
+    # its own: that is no registry of the agent's)
+    from pytest_clearstone.golden.aliases import holders
+    from pytest_clearstone.golden.targets import PatchStack, patch_with, resolve
+
+    tools = types.ModuleType("cs_replayed_tools")
+    exec("def search(q):\n    return q\n", vars(tools))
+    sys.modules[tools.__name__] = tools
+    try:
+        stack = PatchStack()
+        patch_with(resolve("cs_replayed_tools.search"), lambda args, kwargs: "answered", stack)
+        assert tools.search("kettle") == "answered"  # type: ignore[attr-defined]
+        stack.undo()
+        assert holders("cs_replayed_tools.search") == []
+    finally:
+        del sys.modules[tools.__name__]
+
+
+def test_a_chat_model_of_the_library_defining_the_method_is_no_partner_s_sibling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (langchain_core's own models, its fakes for tests, are not what an agent on
+    # langchain_openai calls instead: only the family's other packages are partners)
+    pytest.importorskip("langchain_openai")
+    import langchain_core
+    from langchain_core.language_models import BaseChatModel
+
+    from pytest_clearstone.golden.aliases import siblings
+
+    class CoreChat(BaseChatModel):
+        def _generate(self, *args: object, **kwargs: object) -> None:
+            raise NotImplementedError
+
+        @property
+        def _llm_type(self) -> str:
+            return "core"
+
+    CoreChat.__module__ = "langchain_core.cs_fake_models"
+    monkeypatch.setattr(langchain_core, "CoreChat", CoreChat, raising=False)
+    assert "langchain_core.CoreChat.invoke" not in siblings("langchain_openai.ChatOpenAI.invoke")
+
+
+def test_a_sibling_class_with_its_own_method_is_not_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (a partner's model that overrides invoke: mocking it is another target, not the same
+    # method the patch of the owner's misses)
+    pytest.importorskip("langchain_openai")
+    from langchain_core.language_models import BaseChatModel
+
+    from pytest_clearstone.golden.aliases import siblings
+
+    partner = types.ModuleType("langchain_csown")
+    monkeypatch.setitem(sys.modules, partner.__name__, partner)
+
+    class OwnInvokeChat(BaseChatModel):
+        def _generate(self, *args: object, **kwargs: object) -> None:
+            raise NotImplementedError
+
+        @property
+        def _llm_type(self) -> str:
+            return "own"
+
+        def invoke(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+            raise NotImplementedError
+
+    OwnInvokeChat.__module__ = partner.__name__
+    partner.OwnInvokeChat = OwnInvokeChat  # type: ignore[attr-defined]
+    found = siblings("langchain_openai.ChatOpenAI.invoke")
+    assert "langchain_openai.AzureChatOpenAI.invoke" in found
+    assert "langchain_csown.OwnInvokeChat.invoke" not in found
+
+
+def test_a_target_imported_by_name_and_held_by_a_registry_gets_one_warning() -> None:
+    # (the other import path is named; the holders are told only for a target with none)
+    from pytest_clearstone.golden.aliases import uncalled_target_warnings
+
+    tools = types.ModuleType("cs_warned_tools")
+    exec("def search(q):\n    return q\n\nTOOLS = {'search': search}\n", vars(tools))
+    agent = types.ModuleType("cs_warned_agent")
+    agent.search = tools.search  # type: ignore[attr-defined]  # (from cs_warned_tools import search)
+    sys.modules.update({tools.__name__: tools, agent.__name__: agent})
+    try:
+        warnings = uncalled_target_warnings(
+            "test_it.py::test_it", [("tool", "cs_warned_tools.search")], (), agent
+        )
+        assert len(warnings) == 1
+        assert "cs_warned_agent.search" in str(warnings[0])
+    finally:
+        for module in (tools, agent):
+            del sys.modules[module.__name__]
+
+
+def test_a_test_naming_the_target_without_patching_it_is_not_asked_about_a_patch() -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [("llm", "cs_no_app.llm.Client.complete")]
+    source = 'assert agent.run("complete") == "done"  # cs_no_app.llm.Client.complete'
+    text = nothing_recorded("t.py::test_a", pairs, None, source=source)
+    assert "does the test patch" not in text
+
+
+class Messages:
+    def create(self, prompt: str) -> str:
+        return prompt
+
+
+class _Holder:
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+
+def test_an_object_hiding_a_method_target_is_looked_for_three_attributes_deep() -> None:
+    # (a fixture's agent.client.messages: deeper values are not searched)
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    hiding = Messages()
+    hiding.create = lambda prompt: "double"  # type: ignore[method-assign]
+    pairs = [("llm", f"{__name__}.Messages.create")]
+    three = _Holder(_Holder(_Holder(hiding)))
+    text = nothing_recorded("t.py::test_a", pairs, None, values=[("agent", three)])
+    assert "`fixture agent.inner.inner.inner` has its own `create`" in text
+    four = _Holder(three)
+    text = nothing_recorded("t.py::test_a", pairs, None, values=[("agent", four)])
+    assert "has its own" not in text
+
+
+def test_a_recording_with_no_calls_names_a_top_level_target_module_that_starts_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    (tmp_path / "cs_top_worker.py").write_text(
+        "import subprocess\n\n\ndef run(q):\n    return subprocess.list2cmdline([q])\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_top_worker", raising=False)
+    importlib.import_module("cs_top_worker")
+    text = nothing_recorded("t.py::test_a", [("tool", "cs_top_worker.run")], None)
+    assert "does the agent make these calls in another process? `cs_top_worker` uses " in text
+
+
+def test_an_installed_module_the_test_imports_from_is_not_named_for_starting_processes() -> None:
+    # (pytest's own pytester runs subprocesses: not the agent's code)
+    from _pytest.pytester import Pytester
+
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    test_module = types.ModuleType("cs_plain_test")
+    test_module.Pytester = Pytester  # type: ignore[attr-defined]
+    pairs = [("llm", "cs_no_app.llm.Client.complete")]
+    text = nothing_recorded("t.py::test_a", pairs, test_module)
+    assert "in another process" not in text
+
+
+def test_a_test_naming_a_testmodel_of_its_own_gets_no_pydantic_ai_hint() -> None:
+    # (the hint is for a pydantic-ai target: this TestModel is the project's own)
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    pairs = [("llm", "cs_no_app.llm.Client.complete")]
+    source = "agent = Agent(TestModel())\nassert agent.run('soup') == 'done'\n"
+    text = nothing_recorded("t.py::test_a", pairs, None, source=source)
+    assert "pydantic-ai" not in text

@@ -135,3 +135,28 @@ def test_a_partial_replaced_at_its_path_is_patched_with_its_own_arguments(module
     patch_with(resolve("callables_under_test.lookup"), answer, stack)
     assert module.lookup("k") == ("cache", "k")
     stack.undo()
+
+
+class Slotted:
+    """A callable class keeping its state in ``__slots__`` (no ``__dict__``)."""
+
+    __slots__ = ("prefix",)
+
+    def __init__(self) -> None:
+        self.prefix = "hi "
+
+    def __call__(self, name: str) -> str:
+        return self.prefix + name
+
+
+def test_an_object_of_a_slotted_class_with_call_is_patched_keeping_its_class(
+    module: Any,
+) -> None:
+    # (its patch class adds no __dict__: an object's class can only be one of its layout)
+    slotted, calls, stack = Slotted(), [], PatchStack()
+    module.slotted = slotted
+    _patch("callables_under_test.slotted", stack, calls)
+    assert module.slotted is slotted and isinstance(slotted, Slotted)
+    assert slotted("Ada") == "answered" and calls == [((slotted, "Ada"), {})]
+    stack.undo()
+    assert type(slotted) is Slotted and slotted("Ada") == "hi Ada"

@@ -261,3 +261,41 @@ def test_a_generator_called_untouched_gives_its_return_value_to_yield_from() -> 
         yield result
 
     assert list(consumer()) == [1, "done"]
+
+
+def test_a_callable_whose_wrapped_chain_loops_is_of_its_own_kind_and_wraps() -> None:
+    # (a decorator that set __wrapped__ to the function itself: no inner function to find)
+    def looped(x: int) -> int:
+        return x + 1
+
+    looped.__wrapped__ = looped  # type: ignore[attr-defined]
+    assert kind_of(looped) is Kind.SYNC
+    assert wrap(looped, _Counting())(1) == 2
+
+
+class _Chunks(_Counting):
+    """Answers a generator's call with a recorded list of chunks, as a replay stand-in does."""
+
+    def source(self, token: Any, fn: Any, args: Any, kwargs: Any) -> Any:
+        return ["first", "second"]
+
+
+def test_a_value_sent_into_a_generator_answered_with_recorded_chunks_gives_the_next() -> None:
+    # (the live generator took the value when recorded; the recorded chunks come as they came)
+    around = _Chunks()
+    stream = wrap(_gen, around)()
+    assert next(stream) == "first"
+    assert stream.send("more") == "second"
+    with pytest.raises(StopIteration):
+        stream.send("more")
+    assert around.ended == [["first", "second"]]
+
+
+def test_an_answered_async_call_runs_under_another_event_loop_library() -> None:
+    # (trio: no asyncio loop runs, and its scheduling is left to it)
+    trio = pytest.importorskip("trio")
+
+    async def call() -> str:
+        raise AssertionError("the original is not called")
+
+    assert trio.run(wrap(call, _Answering())) == "answer"

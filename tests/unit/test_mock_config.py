@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
+from pytest_clearstone.errors import MockTargetError
 from pytest_clearstone.golden import mocks
+from pytest_clearstone.golden.targets import resolve
 from pytest_clearstone.tracing.span import Recorded, Span
 
 _ids = itertools.count()
@@ -47,3 +51,21 @@ def test_the_unmocked_targets_count_the_answered_calls_the_recording_made() -> N
         _call("fetch", "app.tools.fetch"),
     ]
     assert mocks.unmocked(spans, [("tool", "app.tools.fetch")]) == {"app.old.search": ("tool", 2)}
+
+
+def test_a_target_without_a_dot_under_a_plain_span_type_is_not_told_to_swap_them() -> None:
+    # (only a span type with a dot looks like the path given in its place: this one is a path
+    # missing its module, refused as such when it is resolved)
+    assert mocks.normalize_mock_config({"llm": "complete"}) == [("llm", "complete")]
+    with pytest.raises(MockTargetError) as info:
+        resolve("complete")
+    assert str(info.value).startswith(
+        "mock target 'complete' cannot be patched: it is not a dotted import path. Give the "
+        "import path where the agent looks the function up"
+    )
+
+
+def test_a_list_of_targets_holding_something_else_than_a_path_is_refused_by_its_type() -> None:
+    with pytest.raises(TypeError) as info:
+        mocks.normalize_mock_config({"tool": ["app.tools.search", 3]})
+    assert str(info.value) == "mock_config['tool'] must be an import path or a list of import paths"

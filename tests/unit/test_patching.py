@@ -6,6 +6,8 @@ import asyncio
 import importlib
 import inspect
 import os
+import sys
+import textwrap
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -481,3 +483,33 @@ def test_a_stand_in_kept_by_user_code_runs_the_original_in_a_forked_child(
         with os.fdopen(read, "rb") as pipe:
             raised = pipe.read().decode()
     assert raised == "AssertionError"  # (the original's "live second_tool called")
+
+
+def test_a_tool_refusing_the_patch_names_the_function_it_wraps_by_its_import_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the function is importable from its own module, a top-level one: that path is named)
+    (tmp_path / "cs_tool_module.py").write_text(
+        textwrap.dedent(
+            '''
+            from langchain_core.tools import StructuredTool
+
+
+            def find(query: str) -> str:
+                """Find recipes."""
+                return query
+
+
+            finder = StructuredTool.from_function(find)
+            '''
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_tool_module", raising=False)
+    target = resolve("cs_tool_module.finder.invoke")
+    with pytest.raises(MockTargetError) as info:
+        patch_with(target, lambda args, kwargs: "answered", PatchStack())
+    assert (
+        "; mock the function it wraps, 'cs_tool_module.find', or give the method on its class, "
+        "'langchain_core.tools.StructuredTool.invoke' (it records"
+    ) in str(info.value)

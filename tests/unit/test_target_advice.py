@@ -190,6 +190,37 @@ def test_a_module_loaded_under_a_longer_name_is_named_only_when_it_holds_the_pat
         resolve("cs_agent_q.search")
 
 
+def test_a_module_whose_name_only_ends_in_the_same_letters_is_not_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (my_cs_agent_r is another module, not cs_agent_r imported under a longer name)
+    module = types.ModuleType("my_cs_agent_r")
+    module.search = lambda q: q  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "my_cs_agent_r", module)
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_agent_r.search")
+    assert "is loaded as" not in str(info.value)
+
+
+def test_a_module_loaded_under_a_longer_name_is_read_without_running_its_getattr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (a module-level __getattr__ answering every name holds no path: it is not called)
+    asked: list[str] = []
+
+    def module_getattr(name: str) -> object:
+        asked.append(name)
+        return lambda q: q
+
+    module = types.ModuleType("agents.cs_agent_s")
+    module.__getattr__ = module_getattr  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "agents.cs_agent_s", module)
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_agent_s.search")
+    assert "is loaded as" not in str(info.value)
+    assert asked == []
+
+
 class Reports:
     """A class of the user's with a ``create`` method and a per-instance value."""
 
