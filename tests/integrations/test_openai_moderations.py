@@ -40,7 +40,10 @@ def test_allowed(replay, openai_client):
     assert out == {"answer": "Answer to 'Tides?'", "self_harm": False, "types": ["text"]}
 
 
-@pytest.mark.replay("goldens/refused.ckpt", mock=MOCK)
+# (only the check: a strict recording that leaves a target uncalled warns when an object made
+# before the test, such as a LangChain model's raw-response wrapper from another test in the
+# process, holds the target's function, which made this test depend on the tests run before it)
+@pytest.mark.replay("goldens/refused.ckpt", mock={"check": MOCK["check"]})
 def test_refused(replay, openai_client):
     out = replay.run(guard.guarded, openai_client, "[violent] tides")
     assert out == {"refused": ["violence"], "violence": 0.91, "graphic": False}
