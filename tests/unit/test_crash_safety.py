@@ -69,7 +69,9 @@ SERVER = textwrap.dedent(
     def spanner(t):
         provider = TracerProvider(root / "traces.db")
         tracer = provider.get_tracer("crash")
-        log = os.open(root / "committed.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        # a log per process: a write cut by the kill (at a page boundary) is then its file's
+        # last line, never joined to the next process's first
+        log = os.open(root / f"committed-{t}.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         i = 0
         while True:
             i += 1
@@ -152,8 +154,12 @@ def test_a_checkpoint_save_killed_100_times_leaves_a_complete_file(tmp_path: Pat
 
 def test_span_writers_killed_20_times_lose_no_committed_span(tmp_path: Path) -> None:
     seed = _run(tmp_path, "spans", 20)
-    log = (tmp_path / "committed.log").read_text() if (tmp_path / "committed.log").exists() else ""
-    committed = [line for line in log.split("\n")[:-1] if line]  # a torn last line is not counted
+    committed = [
+        line
+        for log in tmp_path.glob("committed-*.log")
+        for line in log.read_text().split("\n")[:-1]  # a torn last line is not counted
+        if line
+    ]
     con = sqlite3.connect(tmp_path / "traces.db")
     try:
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)], f"seed {seed}"
