@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..arguments import Binder, binder
-from ..callables import PASS, Kind, drive, kind_of, named_after, wrap
+from ..callables import PASS, Kind, drive, kind_of, named_after
 from ..codec import Encoder
 from ..codec.files import without_contents
 from ..codec.nesting import retried
@@ -42,7 +42,7 @@ from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
 from .processes import tell_parent
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, bound_state, is_stream, tap
-from .targets import STAND_IN_TARGET, PatchStack, Target, made_for, place
+from .targets import PatchStack, Target, made_for, place, stand_in_maker
 from .threads import (
     branch_running_loop,
     current_branch,
@@ -180,14 +180,8 @@ class Recorder:
     def patch(self, target: Target, span_type: str, stack: PatchStack) -> None:
         """Replace ``target`` (until ``stack`` is undone) with a recording wrapper."""
         around = RecordedTarget(self, target, span_type)
-
-        def recording(fn: Callable[..., Any]) -> Any:
-            wrapper = wrap(fn, around)
-            setattr(wrapper, STAND_IN_TARGET, target.path)
-            return wrapper
-
         # (a callable instance stays an object of its class: see targets.callable_instance)
-        place(target, made_for(target, recording), stack)
+        place(target, made_for(target, stand_in_maker(target, around)), stack)
 
     def watch(self, target: Target, stack: PatchStack) -> None:
         """Until ``stack`` is undone, run each call of ``target``, a method the test did not
@@ -195,7 +189,7 @@ class Recorder:
         recorded while it ran: it then made its request live (pydantic-ai's ``request_stream``
         beside a mocked ``request``)."""
         around = _Watch(self, target.path)
-        place(target, made_for(target, partial(wrap, around=around)), stack)
+        place(target, made_for(target, stand_in_maker(target, around)), stack)
 
     def call_span(self, path: str, span_type: str, attributes: dict[str, Any]) -> LiveSpan:
         """The span of a call of the target at ``path``: a child of the current span when that

@@ -11,13 +11,13 @@ import os
 import sys
 from collections.abc import Callable
 from functools import partial
-from types import ModuleType, TracebackType
+from types import FunctionType, ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-from ..callables import PASS, as_descriptor, wrap
+from ..callables import PASS, Around, as_descriptor, wrap
 from ..codec.naming import is_mock_double
 from ..errors import ChildProcessCallError, MockTargetError, article
 from .processes import tell_parent
@@ -122,7 +122,10 @@ def _resolve(path: str) -> Target:
         target = callable_instance(Target(path, owner, attr, raw, function, kind, current))
     else:
         target = Target(path, owner, attr, raw, function, kind)
-    if raw is not _MISSING:  # (an inherited or computed attribute is resolved each time)
+    # (an inherited or computed attribute is resolved each time; so is a stand-in of this
+    # plugin's, resolved while it is in place: kept, it would keep its recording, and every
+    # argument of its calls, alive after the test)
+    if raw is not _MISSING and not is_stand_in(target.function):
         chain = []
         obj = module
         for part in parts[index:-1]:
@@ -637,6 +640,24 @@ def public_path(obj: Any) -> str | None:
 STAND_IN_TARGET = "__clearstone_target__"
 
 
+def is_stand_in(fn: Any) -> bool:
+    """Whether ``fn`` is a stand-in this plugin patches in (see :func:`stand_in_maker`)."""
+    return type(fn) is FunctionType and STAND_IN_TARGET in fn.__dict__
+
+
+def stand_in_maker(target: Target, around: Around) -> Callable[[Callable[..., Any]], Any]:
+    """The ``make`` of :func:`made_for` for ``target``: the stand-in of a function its calls
+    make runs ``around`` around each call (:func:`~pytest_clearstone.callables.wrap`) and is
+    marked with the target's path (:data:`STAND_IN_TARGET`)."""
+
+    def make(fn: Callable[..., Any]) -> Any:
+        made = wrap(fn, around)
+        setattr(made, STAND_IN_TARGET, target.path)
+        return made
+
+    return make
+
+
 def replacement(target: Target, switch: Switch) -> Any:
     """A stand-in for ``target`` that calls ``switch.handler(args, kwargs)``, or the original
     function while the switch has no handler.
@@ -646,14 +667,7 @@ def replacement(target: Target, switch: Switch) -> Any:
     kind: a coroutine function stays one, generators yield the handler's list of chunks. A
     callable instance's stand-in keeps it an object of its class (:func:`made_for`).
     """
-    around = _StandIn(switch)
-
-    def stub(fn: Callable[..., Any]) -> Any:
-        made = wrap(fn, around)
-        setattr(made, STAND_IN_TARGET, target.path)
-        return made
-
-    return made_for(target, stub)
+    return made_for(target, stand_in_maker(target, _StandIn(switch)))
 
 
 class _StandIn:

@@ -465,3 +465,56 @@ def test_a_model_class_in_the_state_whose_schema_changed_names_the_fix_where_it_
             "recorded (properties.score added)*re-record*pytest --clearstone-record*"
         ]
     )
+
+
+def test_a_recorded_call_s_arguments_are_let_go_after_the_test(pytester):
+    """Nothing the plugin keeps between tests holds a recording: the arguments of a recorded
+    call (an SDK client, a large prompt) are freed after their test. The resolved mock paths
+    were remembered as they were while the recording's wrappers were in place (a strict
+    recording looks up the target's other methods after patching it), which kept the wrapper,
+    its recorder and every recorded argument for the rest of the session."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        retained_app="""
+        import weakref
+
+        REFS = []
+
+
+        class Payload:
+            def __init__(self, text):
+                self.text = text
+                REFS.append(weakref.ref(self))
+
+            def __reduce__(self):
+                return (str, (self.text,))
+
+
+        class Client:
+            def create(self, payload):
+                return "answer to " + payload.text
+
+
+        def run(text):
+            return Client().create(Payload(text))
+        """,
+        test_retained="""
+        import gc
+
+        import pytest
+
+        import retained_app
+
+
+        @pytest.mark.replay("goldens/kept.ckpt", mock={"llm": "retained_app.Client.create"})
+        def test_records(replay):
+            assert replay.run(retained_app.run, "hello") == "answer to hello"
+
+
+        def test_after():
+            gc.collect()
+            assert retained_app.REFS and [r() for r in retained_app.REFS] == [None]
+        """,
+    )
+    pytester.runpytest("--clearstone-record", "-p", "no:randomly").assert_outcomes(passed=2)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
