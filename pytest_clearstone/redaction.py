@@ -216,7 +216,8 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 #: Fields that hold model output, never a credential, in the containers (dicts or objects) the
 #: API's own shape identifies: ``(field, value, fields kept)`` — a container with ``field``
 #: (equal to ``value``, or with any value when ``value`` is ``None``) keeps ``fields kept`` as
-#: they are, neither redacted by the key rules nor reported as suspects.
+#: they are, neither redacted by the key rules nor reported as suspects. A kept field written
+#: ``outer.name`` is the field ``name`` of the dict under the container's field ``outer``.
 MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # a token's log-probability (openai chat completions, Responses API, transcriptions, realtime;
     # their ``model_dump()``, LangChain's ``response_metadata``): the text the model wrote
@@ -243,6 +244,13 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # the encrypted content parts of a beta Responses API agent message
     ("type", "reasoning", frozenset({"encrypted_content"})),
     ("type", "encrypted_content", frozenset({"encrypted_content"})),
+    # the same values in LangChain's standard content blocks (``content_blocks``, and the
+    # content of a chat model with ``output_version="v1"``), which move the provider's fields
+    # they have no name for into the block's ``extras`` dict (``extras.<field>``: that field of
+    # the dict under ``extras``): a thinking block's signature and an encrypted reasoning item
+    # in a ``reasoning`` block, a web search citation's index in a ``citation`` annotation
+    ("type", "reasoning", frozenset({"extras.signature", "extras.encrypted_content"})),
+    ("type", "citation", frozenset({"extras.encrypted_index"})),
     # an openai embedding: the vector, base64 with encoding_format="base64"
     ("object", "embedding", frozenset({"embedding"})),
     # not model output but content, never a credential either: the data of an anthropic
@@ -480,6 +488,13 @@ def _model_output(names: Collection[str], field: Callable[[str], Any]) -> frozen
         if type(found) is str:
             kept = kept | by_value.get(found, _NOTHING_KEPT)
     return kept
+
+
+def _kept_under(kept: frozenset[str], field: str) -> frozenset[str]:
+    """The fields kept (:data:`MODEL_OUTPUT`) in the dict under ``field`` of a container that
+    keeps ``kept``: those written ``field.name``."""
+    prefix = f"{field}."
+    return frozenset(name[len(prefix) :] for name in kept if name.startswith(prefix))
 
 
 def _kept_form(value: Any) -> bool:
@@ -962,12 +977,16 @@ class _Walk:
             _copy_attributes(out, early)  # (an object: its redacted attributes)
         return early
 
-    def _container(self, v: Any, path: str) -> Any:
+    def _container(self, v: Any, path: str, kept_here: frozenset[str] = _NOTHING_KEPT) -> Any:
+        """The redacted copy of ``v``; a dict keeps the fields ``kept_here`` too (the model
+        output :data:`MODEL_OUTPUT` marks by the dict's container)."""
         if isinstance(v, dict):
             # a copy, made with no Python code run meanwhile: another thread may change a
             # library's dict while it is walked
             snapshot = v.copy() if type(v) is dict else dict(v.items())
             kept = _model_output(snapshot, lambda name: snapshot.get(name, _ABSENT))
+            if kept_here:
+                kept = kept | kept_here
             entries = {}
             renamed = False
             schema = snapshot.get("type") == "object"  # (a JSON schema's object)
@@ -979,6 +998,10 @@ class _Walk:
                     entries[name] = x
                 elif schema:
                     entries[name] = self._entry(k, x, where, schema)
+                elif (
+                    kept and type(x) is dict and type(k) is str and (inner := _kept_under(kept, k))
+                ):
+                    entries[name] = self._container(x, where, inner)
                 else:
                     entries[name] = self.keyed(k, x, where)
             if type(v) is dict:
