@@ -251,6 +251,13 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # in a ``reasoning`` block, a web search citation's index in a ``citation`` annotation
     ("type", "reasoning", frozenset({"extras.signature", "extras.encrypted_content"})),
     ("type", "citation", frozenset({"extras.encrypted_index"})),
+    # and in pydantic-ai's CompactionPart, which keeps an anthropic compaction block's
+    # encrypted content and signature (openai's encrypted compaction item) in provider_details
+    (
+        "part_kind",
+        "compaction",
+        frozenset({"provider_details.encrypted_content", "provider_details.signature"}),
+    ),
     # an openai embedding: the vector, base64 with encoding_format="base64"
     ("object", "embedding", frozenset({"embedding"})),
     # not model output but content, never a credential either: the data of an anthropic
@@ -998,10 +1005,8 @@ class _Walk:
                     entries[name] = x
                 elif schema:
                     entries[name] = self._entry(k, x, where, schema)
-                elif (
-                    kept and type(x) is dict and type(k) is str and (inner := _kept_under(kept, k))
-                ):
-                    entries[name] = self._container(x, where, inner)
+                elif kept and (nested := self._nested_output(kept, k, x, where)) is not _ABSENT:
+                    entries[name] = nested
                 else:
                     entries[name] = self.keyed(k, x, where)
             if type(v) is dict:
@@ -1062,6 +1067,15 @@ class _Walk:
             names = list(vars(v)) if with_dict else []
             names.extend(name for name in slots if name not in names and _slot_is_set(v, name))
         return self._object(v, names, path)
+
+    def _nested_output(self, kept: frozenset[str], k: Any, x: Any, path: str) -> Any:
+        """``x``, the value of field ``k`` of a container that keeps ``kept``
+        (:data:`MODEL_OUTPUT`), redacted keeping its fields named ``k.<field>`` there, when it is
+        a dict and some are; else ``_ABSENT``."""
+        if type(x) is not dict or type(k) is not str:
+            return _ABSENT
+        inner = _kept_under(kept, k)
+        return self._container(x, path, inner) if inner else _ABSENT
 
     def _text_subclass(self, v: str, path: str) -> Any:
         """A subclass of ``str`` with no state of its own (Django's ``SafeString``, what a
@@ -1221,7 +1235,10 @@ class _Walk:
             old = getattr(v, name, None)
             if name in kept and _kept_form(old):
                 continue
-            new = self.keyed(name, old, f"{path}.{name}")
+            where = f"{path}.{name}"
+            new = self._nested_output(kept, name, old, where) if kept else _ABSENT
+            if new is _ABSENT:
+                new = self.keyed(name, old, where)
             if new is not old:
                 changed[name] = new
         if not changed or isinstance(v, io.IOBase):

@@ -79,6 +79,11 @@ def _sent_back(body, kind):
 def _content(body):
     tools = {{t.get("name") for t in body.get("tools") or []}}
     question = _question(body)
+    if body.get("context_management"):  # (a compaction edit: pydantic-ai's AnthropicCompaction)
+        if _sent_back(body, "compaction"):
+            return [{{"type": "text", "text": "1 compaction(s) sent back"}}]
+        return [{{"type": "compaction", "content": "The talk so far.", "encrypted_content": INDEX,
+                  "signature": INDEX[::-1]}}, {{"type": "text", "text": f"Answer to {{question}}"}}]
     if "web_search" in tools:
         thought = []
         if (body.get("thinking") or {{}}).get("type") == "enabled":
@@ -487,3 +492,35 @@ def test_langchain_standard_blocks_of_a_web_search_answer_record_and_replay(
     stack.write_test("it", LANGCHAIN_TEST)
     stack.roundtrip()  # (a re-record differs by the lc_run-- ids LangChain draws per live call)
     assert INDEX in stack.goldens()[0].read_text()
+
+
+PYDANTIC_AI_TEST = """
+import httpx2
+import pytest
+from pydantic_ai import Agent
+from pydantic_ai.models.anthropic import AnthropicCompaction, AnthropicModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
+
+import server_tools_agent as app
+
+
+@pytest.mark.replay(mock={"llm": "pydantic_ai.models.anthropic.AnthropicModel.request"})
+def test_it():
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(app.claude))
+    model = AnthropicModel("claude-sonnet-5-5", provider=AnthropicProvider(http_client=http))
+    agent = Agent(model, capabilities=[AnthropicCompaction(token_threshold=50_000)])
+    first = agent.run_sync("Tides?")
+    second = agent.run_sync("Go on.", message_history=first.all_messages())
+    assert second.output == "1 compaction(s) sent back"
+"""
+
+
+def test_a_pydantic_ai_compaction_part_records_and_replays(make_stack: object) -> None:
+    """pydantic-ai's ``AnthropicCompaction`` keeps the compaction block's ``encrypted_content``
+    and ``signature`` in its ``CompactionPart.provider_details``: there the recording was
+    refused ("values that look like secrets ... provider_details['encrypted_content']")."""
+    pytest.importorskip("pydantic_ai.models.anthropic")
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "server_tools_agent.py").write_text(AGENT)
+    stack.write_test("it", PYDANTIC_AI_TEST)
+    _roundtrip_byte_identical(stack)

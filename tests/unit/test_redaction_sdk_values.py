@@ -236,6 +236,25 @@ def test_the_opaque_values_in_langchains_standard_blocks_extras_are_not_suspects
     assert not Redactor().find_secrets([blocks, openai_reasoning])
 
 
+def test_a_pydantic_ai_compaction_parts_provider_details_are_not_suspects() -> None:
+    """pydantic-ai's ``CompactionPart`` keeps an anthropic compaction block's
+    ``encrypted_content`` and ``signature`` in ``provider_details``: refused as secrets there,
+    as an object and as its dict form; anything else in ``provider_details`` still is one."""
+    messages = pytest.importorskip("pydantic_ai.messages")
+    details = {"encrypted_content": ENCRYPTED, "signature": SIGNATURE}
+    part = messages.CompactionPart(
+        content="The talk so far.", provider_name="anthropic", provider_details=details
+    )
+    redactor = Redactor()
+    assert redactor(part, "output", "app.llm") == part and not redactor.findings
+    as_dict = {"part_kind": "compaction", "content": "", "provider_details": details}
+    assert not Redactor().find_secrets(as_dict)
+    other = messages.CompactionPart(
+        content="", provider_name="anthropic", provider_details={**details, "note": SIGNATURE}
+    )
+    assert Redactor().find_secrets(other) == ["root.provider_details['note']"]
+
+
 @pytest.mark.parametrize(
     "value",
     [
