@@ -216,7 +216,8 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 #: Fields that hold model output, never a credential, in the containers (dicts or objects) the
 #: API's own shape identifies: ``(field, value, fields kept)`` — a container with ``field``
 #: (equal to ``value``, or with any value when ``value`` is ``None``) keeps ``fields kept`` as
-#: they are, neither redacted by the key rules nor reported as suspects.
+#: they are, neither redacted by the key rules nor reported as suspects. A kept field written
+#: ``outer.name`` is the field ``name`` of the dict under the container's field ``outer``.
 MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # a token's log-probability (openai chat completions, Responses API, transcriptions, realtime;
     # their ``model_dump()``, LangChain's ``response_metadata``): the text the model wrote
@@ -243,6 +244,20 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # the encrypted content parts of a beta Responses API agent message
     ("type", "reasoning", frozenset({"encrypted_content"})),
     ("type", "encrypted_content", frozenset({"encrypted_content"})),
+    # the same values in LangChain's standard content blocks (``content_blocks``, and the
+    # content of a chat model with ``output_version="v1"``), which move the provider's fields
+    # they have no name for into the block's ``extras`` dict (``extras.<field>``: that field of
+    # the dict under ``extras``): a thinking block's signature and an encrypted reasoning item
+    # in a ``reasoning`` block, a web search citation's index in a ``citation`` annotation
+    ("type", "reasoning", frozenset({"extras.signature", "extras.encrypted_content"})),
+    ("type", "citation", frozenset({"extras.encrypted_index"})),
+    # and in pydantic-ai's CompactionPart, which keeps an anthropic compaction block's
+    # encrypted content and signature (openai's encrypted compaction item) in provider_details
+    (
+        "part_kind",
+        "compaction",
+        frozenset({"provider_details.encrypted_content", "provider_details.signature"}),
+    ),
     # an openai embedding: the vector, base64 with encoding_format="base64"
     ("object", "embedding", frozenset({"embedding"})),
     # not model output but content, never a credential either: the data of an anthropic
@@ -480,6 +495,13 @@ def _model_output(names: Collection[str], field: Callable[[str], Any]) -> frozen
         if type(found) is str:
             kept = kept | by_value.get(found, _NOTHING_KEPT)
     return kept
+
+
+def _kept_under(kept: frozenset[str], field: str) -> frozenset[str]:
+    """The fields kept (:data:`MODEL_OUTPUT`) in the dict under ``field`` of a container that
+    keeps ``kept``: those written ``field.name``."""
+    prefix = f"{field}."
+    return frozenset(name[len(prefix) :] for name in kept if name.startswith(prefix))
 
 
 def _kept_form(value: Any) -> bool:
@@ -962,12 +984,16 @@ class _Walk:
             _copy_attributes(out, early)  # (an object: its redacted attributes)
         return early
 
-    def _container(self, v: Any, path: str) -> Any:
+    def _container(self, v: Any, path: str, kept_here: frozenset[str] = _NOTHING_KEPT) -> Any:
+        """The redacted copy of ``v``; a dict keeps the fields ``kept_here`` too (the model
+        output :data:`MODEL_OUTPUT` marks by the dict's container)."""
         if isinstance(v, dict):
             # a copy, made with no Python code run meanwhile: another thread may change a
             # library's dict while it is walked
             snapshot = v.copy() if type(v) is dict else dict(v.items())
             kept = _model_output(snapshot, lambda name: snapshot.get(name, _ABSENT))
+            if kept_here:
+                kept = kept | kept_here
             entries = {}
             renamed = False
             schema = snapshot.get("type") == "object"  # (a JSON schema's object)
@@ -979,6 +1005,8 @@ class _Walk:
                     entries[name] = x
                 elif schema:
                     entries[name] = self._entry(k, x, where, schema)
+                elif kept and (nested := self._nested_output(kept, k, x, where)) is not _ABSENT:
+                    entries[name] = nested
                 else:
                     entries[name] = self.keyed(k, x, where)
             if type(v) is dict:
@@ -1039,6 +1067,15 @@ class _Walk:
             names = list(vars(v)) if with_dict else []
             names.extend(name for name in slots if name not in names and _slot_is_set(v, name))
         return self._object(v, names, path)
+
+    def _nested_output(self, kept: frozenset[str], k: Any, x: Any, path: str) -> Any:
+        """``x``, the value of field ``k`` of a container that keeps ``kept``
+        (:data:`MODEL_OUTPUT`), redacted keeping its fields named ``k.<field>`` there, when it is
+        a dict and some are; else ``_ABSENT``."""
+        if type(x) is not dict or type(k) is not str:
+            return _ABSENT
+        inner = _kept_under(kept, k)
+        return self._container(x, path, inner) if inner else _ABSENT
 
     def _text_subclass(self, v: str, path: str) -> Any:
         """A subclass of ``str`` with no state of its own (Django's ``SafeString``, what a
@@ -1198,7 +1235,10 @@ class _Walk:
             old = getattr(v, name, None)
             if name in kept and _kept_form(old):
                 continue
-            new = self.keyed(name, old, f"{path}.{name}")
+            where = f"{path}.{name}"
+            new = self._nested_output(kept, name, old, where) if kept else _ABSENT
+            if new is _ABSENT:
+                new = self.keyed(name, old, where)
             if new is not old:
                 changed[name] = new
         if not changed or isinstance(v, io.IOBase):

@@ -182,6 +182,96 @@ def test_the_encrypted_output_of_server_tools_and_compaction_is_not_a_suspect(
     assert not Redactor().find_secrets([block, delta])
 
 
+INDEX = "Eo8BCioIAhgBIiQyYjQ0OWJmZi1lNmRmLTQ5ZjktYTg1Yi00OTk3ZDkxNjJmMjYSDI4g7jyOvp1U9gQ8Dx"
+
+
+def _web_search_message() -> Any:
+    anthropic = pytest.importorskip("anthropic")
+    return anthropic.types.Message.model_validate(
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 5, "output_tokens": 7},
+            "content": [
+                {"type": "thinking", "thinking": "Let me search", "signature": SIGNATURE},
+                {
+                    "type": "text",
+                    "text": "High water is at 06:12.",
+                    "citations": [
+                        {
+                            "type": "web_search_result_location",
+                            "url": "https://tides.test/brest",
+                            "title": "Brest",
+                            "encrypted_index": INDEX,
+                            "cited_text": "Pleine mer 06:12",
+                        }
+                    ],
+                },
+            ],
+        }
+    )
+
+
+def test_the_opaque_values_in_langchains_standard_blocks_extras_are_not_suspects() -> None:
+    """LangChain's standard content blocks (``AIMessage.content_blocks``; the content itself
+    with ``output_version="v1"``) move a thinking block's ``signature`` and a web search
+    citation's ``encrypted_index`` into the block's ``extras``: there they were refused as
+    high-entropy secrets, and recording an agent on ``ChatAnthropic`` with web search failed."""
+    messages = pytest.importorskip("langchain_core.messages")
+    message = _web_search_message()
+    ai = messages.AIMessage(
+        content=[b.model_dump(exclude_none=True) for b in message.content],
+        response_metadata={"model_provider": "anthropic"},
+    )
+    blocks = ai.content_blocks
+    assert blocks[0]["extras"] == {"signature": SIGNATURE}
+    assert blocks[1]["annotations"][0]["extras"] == {"encrypted_index": INDEX}
+    v1 = messages.AIMessage(content=blocks, response_metadata={"model_provider": "anthropic"})
+    redactor = Redactor()
+    assert redactor(v1, "output", "app.llm") == v1 and not redactor.findings
+    openai_reasoning = {"type": "reasoning", "id": "rs_1", "extras": {"encrypted_content": INDEX}}
+    assert not Redactor().find_secrets([blocks, openai_reasoning])
+
+
+def test_a_pydantic_ai_compaction_parts_provider_details_are_not_suspects() -> None:
+    """pydantic-ai's ``CompactionPart`` keeps an anthropic compaction block's
+    ``encrypted_content`` and ``signature`` in ``provider_details``: refused as secrets there,
+    as an object and as its dict form; anything else in ``provider_details`` still is one."""
+    messages = pytest.importorskip("pydantic_ai.messages")
+    details = {"encrypted_content": ENCRYPTED, "signature": SIGNATURE}
+    part = messages.CompactionPart(
+        content="The talk so far.", provider_name="anthropic", provider_details=details
+    )
+    redactor = Redactor()
+    assert redactor(part, "output", "app.llm") == part and not redactor.findings
+    as_dict = {"part_kind": "compaction", "content": "", "provider_details": details}
+    assert not Redactor().find_secrets(as_dict)
+    other = messages.CompactionPart(
+        content="", provider_name="anthropic", provider_details={**details, "note": SIGNATURE}
+    )
+    assert Redactor().find_secrets(other) == ["root.provider_details['note']"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"type": "reasoning", "extras": {"token": KEY}},  # (a key rule: redacted)
+        {"type": "reasoning", "extras": {"note": SIGNATURE}},
+        {"type": "citation", "extras": {"signature": SIGNATURE}},
+        {"type": "text", "extras": {"encrypted_index": INDEX}},
+        {"type": "reasoning", "other": {"signature": SIGNATURE}},
+        {"type": "reasoning", "extras": {"signature": {"value": SIGNATURE}}},
+    ],
+)
+def test_other_values_in_a_standard_blocks_extras_are_still_secrets(value: dict[str, Any]) -> None:
+    redactor = Redactor()
+    out = redactor(value, "output", "app.llm")
+    assert redactor.findings or PLACEHOLDER in json.dumps(out)
+
+
 PIXEL = (  # a 1x1 PNG
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
