@@ -29,6 +29,18 @@ def test_pydantic_ais_message_times_and_attempt_durations_read_the_agents_clock(
     assert utils.now_utc() > WHEN  # put back
 
 
+def test_an_attempt_stamped_after_the_agents_now_or_without_a_timezone_took_no_time() -> None:
+    """An attempt started before the test froze the clock earlier (its stamp is later than the
+    agent's now), or stamped with a naive time, is timed as taking none, not a negative time
+    nor a TypeError."""
+    attempts = pytest.importorskip("pydantic_ai._model_request_attempts")
+    later = attempts.AttemptStart(timestamp=WHEN + dt.timedelta(hours=1))
+    naive = attempts.AttemptStart(timestamp=WHEN.replace(tzinfo=None))
+    with DeterministicExecutionContext(WHEN, seed=1):
+        assert later.elapsed() == dt.timedelta(0)
+        assert naive.elapsed() == dt.timedelta(0)
+
+
 @pytest.mark.parametrize(
     "module",
     [
@@ -91,3 +103,57 @@ def test_langgraphs_datetime_readers_read_the_agents_clock(module: str) -> None:
         assert local.tzinfo is None and local == WHEN.astimezone().replace(tzinfo=None)
         assert reader.datetime.fromisoformat("2024-01-01") == dt.datetime(2024, 1, 1)
     assert reader.datetime is dt.datetime
+
+
+_ALONE = """
+import datetime as dt, sys, time
+import {module} as reader
+from pytest_clearstone.golden import DeterministicExecutionContext
+assert "{other}" not in sys.modules
+when = dt.datetime(2024, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
+with DeterministicExecutionContext(when, seed=1) as ctx, ctx.suspended():
+    time.sleep(0.01)
+    print({reading} == when)
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "other", "reading"),
+    [
+        ("pydantic_ai._utils", "langgraph", "reader.now_utc()"),
+        ("langgraph.pregel._loop", "pydantic_ai", "reader.datetime.now(dt.timezone.utc)"),
+    ],
+)
+def test_one_library_imported_without_the_other_reads_the_agents_clock(
+    module: str, other: str, reading: str
+) -> None:
+    """An agent on pydantic-ai alone (or LangGraph alone) in its process: its clock readings are
+    the agent's too, not only when both libraries are imported."""
+    import subprocess
+    import sys
+
+    pytest.importorskip(module)
+    script = _ALONE.format(module=module, other=other, reading=reading)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
+
+
+def test_a_clock_reader_the_test_patched_itself_keeps_the_tests_patch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A module whose ``time`` or ``datetime`` global is no longer the real one (the test's own
+    stand-in, a library version importing the function) is left as it is."""
+    import types
+
+    reader = pytest.importorskip("langgraph.pregel._retry")
+    loop = pytest.importorskip("langgraph.pregel._loop")
+    own_time = types.SimpleNamespace(time=lambda: 42.0)
+    own_datetime = types.SimpleNamespace(now=lambda tz=None: WHEN)
+    monkeypatch.setattr(reader, "time", own_time)
+    monkeypatch.setattr(loop, "datetime", own_datetime)
+    with DeterministicExecutionContext(WHEN, seed=1) as ctx, ctx.suspended():
+        assert reader.time is own_time and reader.time.time() == 42.0
+        assert loop.datetime is own_datetime
+

@@ -145,6 +145,24 @@ def test_a_job_comes_where_its_parent_handed_it_out_whichever_call_started_first
     ]
 
 
+def test_jobs_of_other_functions_come_where_they_were_handed_out_not_by_name() -> None:
+    """Siblings at different places are in the order of their places; their keys order only
+    those at the same place (``zeta`` handed out first comes first)."""
+    assert _placed("plan@0", "z@0/zeta#0!0", "a@0/alpha#0!1", "act@0") == [
+        "z@0/zeta#0!0",
+        "plan@0",
+        "a@0/alpha#0!1",
+        "act@0",
+    ]
+    # (recorded without places: where their first calls started)
+    assert _order("z@0/zeta#0", "plan@0", "a@0/alpha#0", "act@0") == [
+        "z@0/zeta#0",
+        "plan@0",
+        "a@0/alpha#0",
+        "act@0",
+    ]
+
+
 def _at_their_calls(items: list[tuple[str, str | None, bool]]) -> list[str]:
     from pytest_clearstone.golden.ordering import at_their_calls
 

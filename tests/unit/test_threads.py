@@ -103,6 +103,40 @@ def test_a_thread_subclass_overriding_run_keeps_it(propagation: ContextPropagati
     assert timer_seen == [("test-1", "0/Timer#0")]
 
 
+def test_a_thread_of_the_users_with_a_queue_is_a_branch_not_an_anyio_worker(
+    propagation: ContextPropagation,
+) -> None:
+    """Only anyio's own worker class is taken for one of its workers: a consumer thread of the
+    agent's that keeps a ``queue`` runs in the starter's context, in a branch of its own."""
+    from queue import Queue
+
+    class Consumer(threading.Thread):
+        def __init__(self) -> None:
+            super().__init__()
+            self.queue: Queue[int] = Queue()
+            self.seen: tuple[str, str] | None = None
+
+        def run(self) -> None:
+            self.seen = _seen()
+
+    consumer = Consumer()
+    consumer.start()
+    consumer.join()
+    assert consumer.seen == ("test-1", "0/Consumer#0")
+
+
+def test_jobs_of_anyio_worker_threads_are_branches_whichever_worker_runs_them() -> None:
+    """``anyio.to_thread.run_sync`` (Starlette's ``run_in_threadpool``) on asyncio: each job is
+    the next child of the task that hands it out, the worker reused for the second is none."""
+    anyio = pytest.importorskip("anyio")
+
+    async def main() -> list[str]:
+        return [await anyio.to_thread.run_sync(current_branch) for _ in range(2)]
+
+    with ContextPropagation():
+        assert anyio.run(main) == ["0/current_branch#0", "0/current_branch#1"]
+
+
 def test_starting_a_thread_twice_still_fails_and_leaves_it_alone(
     propagation: ContextPropagation,
 ) -> None:
@@ -330,6 +364,75 @@ def test_branch_tasks_is_undone_with_the_propagation() -> None:
     assert asyncio.run(main()) is None
 
 
+class _OwnCreateTaskLoop(asyncio.SelectorEventLoop):
+    """A loop whose class has a ``create_task`` of its own (as uvloop's has): its tasks get
+    branches from a task factory, installed at the agent's first mocked call."""
+
+    def create_task(self, coro: Any, **kwargs: Any) -> Any:
+        return super().create_task(coro, **kwargs)
+
+
+async def _first_mocked_call() -> None:
+    threads.branch_running_loop()
+
+
+def test_a_running_loop_is_given_task_branches_by_the_innermost_propagation() -> None:
+    """The task factory is undone when the propagation running at the call stops, not an
+    outer one."""
+    loop = _OwnCreateTaskLoop()
+    try:
+        with ContextPropagation():
+            with ContextPropagation(root="x"):
+                loop.run_until_complete(_first_mocked_call())
+                assert loop.get_task_factory() is not None
+            assert loop.get_task_factory() is None
+    finally:
+        loop.close()
+
+
+def test_a_propagation_started_again_gives_the_same_loop_task_branches_again() -> None:
+    propagation = ContextPropagation()
+    loop = _OwnCreateTaskLoop()
+    try:
+        for _ in range(2):
+            with propagation:
+                loop.run_until_complete(_first_mocked_call())
+                assert loop.get_task_factory() is not None
+            assert loop.get_task_factory() is None
+    finally:
+        loop.close()
+
+
+def test_the_trio_worker_jobs_a_live_call_starts_are_no_branches_and_take_no_number() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def main() -> tuple[str, str]:
+        token = threads.unbranched()
+        try:
+            inside = await trio.to_thread.run_sync(current_branch)
+        finally:
+            threads.restore_branching(token)
+        after = await trio.to_thread.run_sync(current_branch)
+        return inside, after
+
+    with ContextPropagation():
+        assert trio.run(main) == ("0", "0/current_branch#0")
+
+
+def test_a_propagation_stopped_in_a_copy_of_its_context_leaves_no_branch_there() -> None:
+    """Stopped from another context than the one it started in (a teardown run in a copy):
+    code running in that context afterwards is in no branch."""
+
+    def start_and_stop_in_a_copy() -> str:
+        propagation = ContextPropagation()
+        propagation.start()
+        copy = contextvars.copy_context()
+        copy.run(propagation.stop)
+        return copy.run(current_branch)
+
+    assert contextvars.copy_context().run(start_and_stop_in_a_copy) == ""
+
+
 def test_libraries_that_copy_the_context_themselves_get_the_jobs_branch() -> None:
     """LangChain's executor (``batch`` uses it) copies the context before it submits and runs
     the job in its copy, which holds the submitter's branch: the job's own branch must win."""
@@ -449,6 +552,20 @@ def test_a_logical_clock_never_reads_the_same_twice() -> None:
     assert branch.tick("clock", 10) == 10
 
 
+def test_a_parent_keeps_its_later_clock_when_a_job_that_read_less_ends() -> None:
+    """A job joined back hands over only the clocks it read later than its parent: a parent
+    that read its clock after handing the job out does not go back and read the same again."""
+    from pytest_clearstone.golden.threads import Branch
+
+    parent = Branch("0")
+    assert parent.tick("clock", 5) == 5
+    job = parent.child("work", threaded=True)  # (starts with the parent's clock: 5)
+    assert parent.tick("clock", 5) == 6
+    assert parent.tick("clock", 5) == 7
+    parent.join(job)  # the job read nothing after 5
+    assert parent.tick("clock", 5) == 8
+
+
 def test_a_branch_started_from_a_threaded_one_is_threaded_too() -> None:
     from pytest_clearstone.golden.threads import Branch
 
@@ -465,6 +582,21 @@ def test_a_hash_in_a_job_name_cannot_make_a_key_of_another_job() -> None:
 
     work.__name__ = "a/b#1"
     assert job_name(work) == "a_b_1"
+
+
+def test_a_job_of_a_wrapped_context_run_given_more_arguments_is_named_after_its_function() -> None:
+    """``submit(partial(context.run, fetch), "paris")``: the partial's arguments come before the
+    ones submitted with it, so the job runs ``fetch``, and its key says so."""
+    import functools
+
+    from pytest_clearstone.golden.threads import job_name
+
+    def fetch(city: str) -> str:
+        return city
+
+    wrapped = functools.partial(contextvars.copy_context().run, fetch)
+    assert job_name(wrapped, ("paris",)) == "fetch"
+    assert job_name(functools.partial(wrapped), ("paris",)) == "fetch"
 
 
 def test_a_job_the_recording_lacks_among_others_of_its_function_is_an_extra_job() -> None:
