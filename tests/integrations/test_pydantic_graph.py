@@ -1,0 +1,75 @@
+"""``pydantic_graph`` end to end (``stacks/pydantic_graph_agent.py``): graphs built with
+``GraphBuilder`` whose ``BaseNode``s (``Plan`` -> ``Research`` -> ``Answer``, which returns
+``End``) or steps run a pydantic-ai ``Agent`` with tools, keeping a dataclass state
+(``GraphRunContext.state``): ``graph.run``, ``graph.iter`` (``async for``), ``run.next`` step by
+step, ``run_sync``, a ``.map()`` fan-out to concurrent steps gathered by a join (in the order
+the branches finished, on a model that answers some topics later) and a broadcast to two steps.
+Each records, replays twice with the service sealed and re-records byte-identical; an edited
+prompt is named."""
+
+from __future__ import annotations
+
+import pydantic_ai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
+import pydantic_graph  # noqa: F401
+import pytest
+
+from .harness import Stack
+
+MOCK = ('{"llm": "pydantic_ai.models.openai.OpenAIChatModel.request", '
+        '"tool": "pydantic_graph_agent.lookup"}')
+
+CASES = {
+    "run": ("asyncio.run(replay.run(app.Planner(app.make_model()).run, QUESTION))",
+            "result.startswith(\"Answer to 'answer Answer to 'plan\")"),
+    "iter": ("asyncio.run(replay.run(app.Planner(app.make_model()).iterate, QUESTION))",
+             "result.startswith(\"Answer to 'answer Answer to 'plan\")"),
+    "next": ("asyncio.run(replay.run(app.Planner(app.make_model()).step, QUESTION))",
+             "result.startswith(\"Answer to 'answer Answer to 'plan\")"),
+    "map": ("asyncio.run(replay.run(app.Mapper(app.make_slow_model()).run, TOPICS))",
+            "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
+    "map_sync": ("replay.run(app.Mapper(app.make_slow_model()).run_sync, TOPICS)",
+                 "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
+    "broadcast": ("asyncio.run(replay.run(app.Mapper(app.make_model()).broadcast, QUESTION))",
+                  "len(result) == 2"),
+}
+
+TEST = """
+import asyncio
+
+import pytest
+
+import pydantic_graph_agent as app
+
+QUESTION = "Egypt"
+TOPICS = ["alps", "bees", "Egypt"]
+
+
+@pytest.mark.replay("goldens/graph.ckpt", mock={mock})
+def test_it(replay):
+    result = {call}
+    assert {check}, result
+"""
+
+
+@pytest.fixture
+def stack(make_stack) -> Stack:  # type: ignore[no-untyped-def]
+    stack: Stack = make_stack("pydantic_graph_agent")
+    return stack
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_graph_records_replays_and_names_an_edited_prompt(stack: Stack, case: str) -> None:
+    call, check = CASES[case]
+    stack.write_test("graph", TEST.format(mock=MOCK, call=call, check=check))
+    stack.roundtrip()
+    (golden,) = stack.goldens()
+    before = golden.read_bytes()
+    stack.record()
+    assert golden.read_bytes() == before, "re-recording an unchanged agent changed the golden"
+
+    stack.edit("test_graph", 'QUESTION = "Egypt"', 'QUESTION = "Rome"')
+    stack.edit("test_graph", '"Egypt"]', '"Rome"]')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    out = " ".join(result.stdout.str().split())
+    assert "'Egypt' -> 'Rome'" in out or "Egypt' -> '" in out, out
