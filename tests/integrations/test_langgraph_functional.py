@@ -21,7 +21,7 @@ from .harness import Stack
 MEASURED = re.compile(r'lc_run--[0-9a-f-]+|"(start|end)_time_ns": \d+')
 
 MOCK = ('{"llm": ["langchain_openai.ChatOpenAI.invoke", "langchain_openai.ChatOpenAI.ainvoke"], '
-        '"tool": "langgraph_functional_agent.lookup"}')
+        '"tool": ["langgraph_functional_agent.lookup", "langgraph_functional_agent.flaky_lookup"]}')
 
 CASES = {
     "turns": ("replay.run(app.Researcher(app.make_llm()).run, TOPICS)",
@@ -30,6 +30,10 @@ CASES = {
                    "result.startswith(\"Answer to 'summarise\")"),
     "retry": ("replay.run(app.Researcher(app.make_llm(), retry=True).run, TOPICS)",
               "result.startswith(\"Answer to 'summarise\")"),
+    "retry_tool": ("replay.run(app.Researcher(app.make_llm(), retry='tool').run, TOPICS)",
+                   "result.startswith(\"Answer to 'summarise\")"),
+    "approvals": ("replay.run(app.Researcher(app.make_llm()).approve_all, TOPICS, 'ok')",
+                  "result.startswith(\"Answer to 'summarise\")"),
     "cache": ("replay.run(app.Researcher(app.make_llm(), cache=True).run_twice_cached, TOPICS)",
               "result[0] == result[1]"),
     "human": ("replay.run(app.Researcher(app.make_llm()).run_with_human, TOPICS, 'shorter', 'ok')",
@@ -118,3 +122,34 @@ def test_under_xdist(stack: Stack) -> None:
         stack.write_test(case, test.replace("goldens/functional.ckpt", f"goldens/{case}.ckpt"))
     stack.record()
     stack.replay_passes(xdist=True)
+
+
+TWO_CALLS = """
+import pytest
+
+import langgraph_functional_agent as app
+
+TOPICS = ["alps", "bees", "cats"]
+
+
+@pytest.mark.replay("goldens/human.ckpt", mock={mock})
+def test_it(replay):
+    agent = app.Researcher(app.make_llm())
+    asked = replay.run(agent.ask, TOPICS)
+    assert asked["__interrupt__"][0].value["draft"].startswith("Answer to 'summarise")
+    assert replay.run(agent.resume, "shorter").startswith("Answer to 'rewrite")
+"""
+
+
+def test_an_interrupt_resumed_in_a_second_replay_run(stack: Stack) -> None:
+    """The thread stops at a task's ``interrupt()`` in one ``replay.run()`` and is resumed with
+    ``Command(resume=...)`` in the next, on the agent that keeps the entrypoint."""
+    stack.write_test("human", TWO_CALLS.format(mock=MOCK))
+    stack.roundtrip()
+    stack.edit("test_human", '"shorter"', '"longer"')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "replay diverged at call #5 to langchain_openai.ChatOpenAI.invoke" in text, text
+    assert "- ...tes: 4 notes on cats'': shorter" in text, text
+    assert "+ ...tes: 4 notes on cats'': longer" in text, text

@@ -27,6 +27,9 @@ CASES = {
              "result.startswith(\"Answer to 'answer Answer to 'plan\")"),
     "map": ("asyncio.run(replay.run(app.Mapper(app.make_slow_model()).run, TOPICS))",
             "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
+    "map_two_steps": ("asyncio.run(replay.run(app.Mapper(app.make_slow_model()).run, TOPICS, "
+                      "True))",
+                      "result.startswith(\"Answer to 'merge Answer to 'polish\")"),
     "map_sync": ("replay.run(app.Mapper(app.make_slow_model()).run_sync, TOPICS)",
                  "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
     "broadcast": ("asyncio.run(replay.run(app.Mapper(app.make_model()).broadcast, QUESTION))",

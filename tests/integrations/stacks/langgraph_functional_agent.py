@@ -47,14 +47,28 @@ class Flaky(Exception):
     """What the flaky tool raises on its first call."""
 
 
-def build(llm: Any, *, use_async: bool = False, retry: bool = False, cache: bool = False,
-          human: bool = False) -> Any:
+_tried: set[str] = set()
+
+
+def flaky_lookup(kind: str, query: str) -> str:
+    """A tool backend that fails the first time it is asked about a query (a mock target: the
+    recorded error is raised again on replay, and the task's retry policy asks again)."""
+    if query not in _tried:
+        _tried.add(query)
+        raise Flaky(f"{kind} busy for {query}")
+    return lookup(kind, query)
+
+
+def build(llm: Any, *, use_async: bool = False, retry: bool | str = False, cache: bool = False,
+          human: bool = False, approvals: bool = False) -> Any:
     attempts: list[str] = []
 
     def ask(text: str) -> str:
         return str(llm.invoke([SystemMessage(SYSTEM), HumanMessage(text)]).content)
 
     def notes_for(topic: str) -> str:
+        if retry == "tool":
+            return flaky_lookup("notes", topic)
         if retry and topic not in attempts:
             attempts.append(topic)
             raise Flaky(f"archive busy for {topic}")
@@ -87,6 +101,11 @@ def build(llm: Any, *, use_async: bool = False, retry: bool = False, cache: bool
         return draft if verdict == "ok" else ask(f"rewrite {draft}: {verdict}")
 
     @task
+    def approve(topic: str) -> str:
+        verdict = interrupt({"approve": topic})
+        return topic if verdict == "ok" else f"{topic} ({verdict})"
+
+    @task
     def summarise(notes: list[str]) -> str:
         return ask("summarise " + " | ".join(notes))
 
@@ -106,6 +125,8 @@ def build(llm: Any, *, use_async: bool = False, retry: bool = False, cache: bool
 
     @entrypoint(**options)
     def workflow(topics: list[str], *, previous: list[str] | None = None) -> Any:
+        if approvals:
+            topics = [f.result() for f in [approve(t) for t in topics]]
         futures = [research(t) for t in topics]
         notes = [f.result() for f in futures]
         answer = summarise(notes).result()
@@ -156,6 +177,31 @@ class Researcher:
         answer = workflow.get_state(THREAD).values
         self.runs.append({"answer": answer})
         return str(answer)
+
+    def ask(self, topics: list[str]) -> Any:
+        """The first half of a turn with a human: stops at the review's ``interrupt()``."""
+        self.workflow = build(self.llm, human=True, **self.options)
+        out = self.workflow.invoke(topics, THREAD)
+        self.runs.append({"asked": out})
+        return out
+
+    def resume(self, verdict: str) -> Any:
+        """The second half, in another ``replay.run()``: resumes the same thread."""
+        out = self.workflow.invoke(Command(resume=verdict), THREAD)
+        self.runs.append({"resumed": verdict, "out": out})
+        return out
+
+    def approve_all(self, topics: list[str], verdict: str) -> Any:
+        """Each topic's task stops at its own ``interrupt()``; all are resumed at once, by id."""
+        workflow = build(self.llm, approvals=True, **self.options)
+        config = {"configurable": {"thread_id": "approvals"}}
+        out = workflow.invoke(topics, config)
+        asked: list[list[str]] = []
+        while pending := workflow.get_state(config).interrupts:
+            asked.append(sorted(str(i.value["approve"]) for i in pending))
+            out = workflow.invoke(Command(resume={i.id: verdict for i in pending}), config)
+        self.runs.append({"asked": asked, "out": out})
+        return out
 
     async def arun(self, topics: list[str]) -> str:
         workflow = build(self.llm, use_async=True, **self.options)

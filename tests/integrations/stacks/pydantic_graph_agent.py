@@ -168,7 +168,8 @@ class Planner:
         return str(run.output)
 
 
-def build_mapper(agent: Agent) -> Any:
+def build_mapper(agent: Agent, polish: bool = False) -> Any:
+    """``polish``: each branch runs two steps, ``summarise`` then ``polish``, before the join."""
     g = GraphBuilder(state_type=list, input_type=list[str], output_type=str)
 
     @g.step
@@ -181,6 +182,12 @@ def build_mapper(agent: Agent) -> Any:
         ctx.state.append(ctx.inputs)  # the order the branches finished in
         return result.output
 
+    @g.step
+    async def polish_step(ctx: StepContext[list[str], None, str]) -> str:
+        result = await agent.run(f"polish {ctx.inputs}")
+        ctx.state.append(ctx.inputs)
+        return result.output
+
     collect = g.join(reduce_list_append, initial_factory=list[str])
 
     @g.step
@@ -191,7 +198,8 @@ def build_mapper(agent: Agent) -> Any:
     g.add(
         g.edge_from(g.start_node).to(split),
         g.edge_from(split).map().to(summarise),
-        g.edge_from(summarise).to(collect),
+        *([g.edge_from(summarise).to(polish_step), g.edge_from(polish_step).to(collect)]
+          if polish else [g.edge_from(summarise).to(collect)]),
         g.edge_from(collect).to(merge),
         g.edge_from(merge).to(g.end_node),
     )
@@ -229,9 +237,9 @@ class Mapper:
     def load_state(self, state: dict[str, Any]) -> None:
         self.runs = list(state["runs"])
 
-    async def run(self, topics: list[str]) -> str:
+    async def run(self, topics: list[str], polish: bool = False) -> str:
         finished: list[str] = []
-        answer = await build_mapper(self.agent).run(state=finished, inputs=topics)
+        answer = await build_mapper(self.agent, polish).run(state=finished, inputs=topics)
         self.runs.append({"topics": topics, "finished": finished, "answer": answer})
         return answer
 
