@@ -30,6 +30,10 @@ CASES = {
     "map_two_steps": ("asyncio.run(replay.run(app.Mapper(app.make_slow_model()).run, TOPICS, "
                       "True))",
                       "result.startswith(\"Answer to 'merge Answer to 'polish\")"),
+    "stream_step": ("asyncio.run(replay.run(app.Mapper(app.make_slow_model()).streamed, TOPICS))",
+                    "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
+    "drafts": ("asyncio.run(replay.run(app.Mapper(app.make_staggered_model()).drafts, TOPICS))",
+               "len(result) == 4"),
     "map_sync": ("replay.run(app.Mapper(app.make_slow_model()).run_sync, TOPICS)",
                  "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
     "broadcast": ("asyncio.run(replay.run(app.Mapper(app.make_model()).broadcast, QUESTION))",
@@ -44,7 +48,7 @@ import pytest
 import pydantic_graph_agent as app
 
 QUESTION = "Egypt"
-TOPICS = ["alps", "bees", "Egypt"]
+TOPICS = ["alps", "bees", "cats", "Egypt"]
 
 
 @pytest.mark.replay("goldens/graph.ckpt", mock={mock})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,22 @@ class _Slow(httpx2.AsyncBaseTransport):
 
 def make_slow_model() -> OpenAIChatModel:
     client = httpx2.AsyncClient(transport=_Slow())
+    return OpenAIChatModel(MODEL, provider=OpenAIProvider(http_client=client))
+
+
+#: seconds the staggered model takes to answer a prompt starting with these words
+STAGGER = {"draft alps": 0.3, "draft bees": 0.1, "polish bees": 0.5, "polish cats": 0.2}
+
+
+class _Staggered(httpx2.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        last = json.loads(request.content)["messages"][-1]["content"]
+        await asyncio.sleep(next((s for p, s in STAGGER.items() if last.startswith(p)), 0))
+        return services.OPENAI.handler(request)
+
+
+def make_staggered_model() -> OpenAIChatModel:
+    client = httpx2.AsyncClient(transport=_Staggered())
     return OpenAIChatModel(MODEL, provider=OpenAIProvider(http_client=client))
 
 
@@ -206,6 +223,65 @@ def build_mapper(agent: Agent, polish: bool = False) -> Any:
     return g.build()
 
 
+def build_streamed(agent: Agent) -> Any:
+    """A stream step asks for one idea per topic and yields each as it comes; ``.map()`` starts
+    a ``summarise`` branch per idea while the stream goes on."""
+    g = GraphBuilder(state_type=list, input_type=list[str], output_type=str)
+
+    @g.stream
+    async def ideas(ctx: StepContext[list[str], None, list[str]]) -> AsyncIterator[str]:
+        for topic in ctx.inputs:
+            yield (await agent.run(f"idea {topic}")).output
+
+    @g.step
+    async def summarise(ctx: StepContext[list[str], None, str]) -> str:
+        result = await agent.run(f"summarise {ctx.inputs}")
+        ctx.state.append(ctx.inputs)
+        return result.output
+
+    collect = g.join(reduce_list_append, initial_factory=list[str])
+
+    @g.step
+    async def merge(ctx: StepContext[list[str], None, list[str]]) -> str:
+        return (await agent.run("merge " + " | ".join(ctx.inputs))).output
+
+    g.add(
+        g.edge_from(g.start_node).to(ideas),
+        g.edge_from(ideas).map().to(summarise),
+        g.edge_from(summarise).to(collect),
+        g.edge_from(collect).to(merge),
+        g.edge_from(merge).to(g.end_node),
+    )
+    return g.build()
+
+
+def build_drafts(agent: Agent) -> Any:
+    """Each branch drafts, then polishes (two requests in one step), noting in the state when
+    each answer came: the branches' answers interleave."""
+    g = GraphBuilder(state_type=list, input_type=list[str], output_type=list[str])
+
+    @g.step
+    async def split(ctx: StepContext[list[str], None, list[str]]) -> list[str]:
+        return ctx.inputs
+
+    @g.step
+    async def draft(ctx: StepContext[list[str], None, str]) -> str:
+        first = (await agent.run(f"draft {ctx.inputs}")).output
+        ctx.state.append(f"drafted {ctx.inputs}")
+        final = (await agent.run(f"polish {ctx.inputs}: {first}")).output
+        ctx.state.append(f"polished {ctx.inputs}")
+        return final
+
+    collect = g.join(reduce_list_append, initial_factory=list[str])
+    g.add(
+        g.edge_from(g.start_node).to(split),
+        g.edge_from(split).map().to(draft),
+        g.edge_from(draft).to(collect),
+        g.edge_from(collect).to(g.end_node),
+    )
+    return g.build()
+
+
 def build_broadcast(agent: Agent) -> Any:
     g = GraphBuilder(input_type=str, output_type=list[str])
 
@@ -248,6 +324,18 @@ class Mapper:
         answer = build_mapper(self.agent).run_sync(state=finished, inputs=topics)
         self.runs.append({"topics": topics, "finished": finished, "answer": answer})
         return answer
+
+    async def streamed(self, topics: list[str]) -> str:
+        finished: list[str] = []
+        answer = await build_streamed(self.agent).run(state=finished, inputs=topics)
+        self.runs.append({"topics": topics, "finished": finished, "answer": answer})
+        return answer
+
+    async def drafts(self, topics: list[str]) -> list[str]:
+        events: list[str] = []
+        answers = await build_drafts(self.agent).run(state=events, inputs=topics)
+        self.runs.append({"topics": topics, "events": events, "answers": answers})
+        return answers
 
     async def broadcast(self, question: str) -> list[str]:
         answers = await build_broadcast(self.agent).run(inputs=question)
