@@ -30,7 +30,7 @@ CASES = {
     "map_two_steps": ("asyncio.run(replay.run(app.Mapper(app.make_slow_model()).run, TOPICS, "
                       "True))",
                       "result.startswith(\"Answer to 'merge Answer to 'polish\")"),
-    "stream_step": ("asyncio.run(replay.run(app.Mapper(app.make_slow_model()).streamed, TOPICS))",
+    "stream_step": ("asyncio.run(replay.run(app.Mapper(app.make_model()).streamed, TOPICS))",
                     "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
     "drafts": ("asyncio.run(replay.run(app.Mapper(app.make_staggered_model()).drafts, TOPICS))",
                "len(result) == 4"),
@@ -91,3 +91,79 @@ def test_under_xdist(stack: Stack) -> None:
         stack.write_test(case, test.replace("goldens/graph.ckpt", f"goldens/{case}.ckpt"))
     stack.record()
     stack.replay_passes(xdist=True)
+
+
+STEPS = '''
+from pydantic_graph import GraphBuilder, StepContext, reduce_list_append
+
+import pydantic_graph_agent as app
+
+g = GraphBuilder(input_type=list[str], output_type=str)
+
+
+@g.step
+async def split(ctx: StepContext[None, None, list[str]]) -> list[str]:
+    return ctx.inputs
+
+
+@g.step
+async def summarise(ctx: StepContext[None, None, str]) -> str:
+    return app.lookup("summary", ctx.inputs)
+
+
+collect = g.join(reduce_list_append, initial_factory=list[str])
+
+
+@g.step
+async def merge(ctx: StepContext[None, None, list[str]]) -> str:
+    agent = app.make_agent(app.make_model())
+    return (await agent.run("merge " + " | ".join(sorted(ctx.inputs)))).output
+
+
+g.add(
+    g.edge_from(g.start_node).to(split),
+    g.edge_from(split).map().to(summarise),
+    g.edge_from(summarise).to(collect),
+    g.edge_from(collect).to(merge),
+    g.edge_from(merge).to(g.end_node),
+)
+graph = g.build()
+
+
+async def run(topics):
+    return await graph.run(inputs=topics)
+'''
+
+STEP_TEST = """
+import asyncio
+
+import pytest
+
+import graph_steps
+
+
+@pytest.mark.replay("goldens/steps.ckpt",
+                    mock={"llm": "pydantic_ai.models.openai.OpenAIChatModel.request",
+                          "step": "graph_steps.summarise"})
+def test_it(replay):
+    answer = asyncio.run(replay.run(graph_steps.run, ["alps", "bees"]))
+    assert answer.startswith("Answer to 'merge summary: 4 rooms about alps"), answer
+"""
+
+
+def test_a_step_of_a_graph_built_at_import_is_a_mock_target(stack: Stack) -> None:
+    """``@g.step`` at module level mocked by its import path: each branch's call is recorded
+    with its ``StepContext`` stored readably (typing gives it an ``__orig_class__``,
+    ``StepContext[StateT, DepsT, Any]``, which was stored as a placeholder of its type only)
+    and answered on replay; a changed input names the step and the change."""
+    (stack.path / "graph_steps.py").write_text(STEPS)
+    stack.write_test("steps", STEP_TEST)
+    stack.roundtrip()
+    (golden,) = stack.goldens()
+    assert '"cls": "pydantic_graph.step:StepContext"' in golden.read_text()
+    stack.edit("test_steps", '"bees"]', '"cats"]')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "replay diverged at call #2 to graph_steps.summarise" in text, text
+    assert "root['ctx']._inputs: 'bees' -> 'cats'" in text, text
