@@ -9,6 +9,7 @@ and re-records byte-identical; an edited prompt or tool argument is named."""
 from __future__ import annotations
 
 import re
+import sys
 
 import langchain_openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
 import langgraph.func  # noqa: F401
@@ -153,3 +154,28 @@ def test_an_interrupt_resumed_in_a_second_replay_run(stack: Stack) -> None:
     assert "replay diverged at call #5 to langchain_openai.ChatOpenAI.invoke" in text, text
     assert "- ...tes: 4 notes on cats'': shorter" in text, text
     assert "+ ...tes: 4 notes on cats'': longer" in text, text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_pdb_opens_in_the_task_that_made_the_changed_call(stack: Stack) -> None:
+    """``--pdb`` on a prompt a sync ``@task`` changed (run on LangGraph's thread pool, its
+    result read by the entrypoint's ``f.result()``): the debugger opens in the agent's function
+    that made the call, and ``up`` reaches the task with its argument."""
+    pexpect = pytest.importorskip("pexpect")
+    call, check = CASES["slow_tasks"]
+    stack.write_test("functional", TEST.format(mock=MOCK, call=call, check=check))
+    stack.record()
+    # (one task's prompt only: which of several diverging tasks fails first is the threads')
+    stack.edit("langgraph_functional_agent", 'return ask(f"research {topic}: {found}")',
+               'return ask(f"{\'study\' if topic == \'cats\' else \'research\'} {topic}: {found}")')
+    child = stack.pytester.spawn_pytest("--pdb", expect_timeout=60)
+    child.expect(r"langgraph_functional_agent\.py\(\d+\)ask\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("up")
+    child.expect(r"langgraph_functional_agent\.py\(\d+\)research\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p topic")
+    child.expect("'cats'")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
