@@ -25,13 +25,9 @@ MOCK = ('{"llm": ["langchain_openai.ChatOpenAI.invoke", "langchain_openai.ChatOp
         '"tool": ["langgraph_functional_agent.lookup", "langgraph_functional_agent.flaky_lookup"]}')
 
 CASES = {
-    "turns": ("replay.run(app.Researcher(app.make_llm()).run, TOPICS)",
-              "result.startswith(\"Answer to 'summarise\")"),
     "slow_tasks": ("replay.run(app.Researcher(app.make_slow_llm()).run, TOPICS)",
                    "result.startswith(\"Answer to 'summarise\")"),
-    "retry": ("replay.run(app.Researcher(app.make_llm(), retry=True).run, TOPICS)",
-              "result.startswith(\"Answer to 'summarise\")"),
-    "retry_tool": ("replay.run(app.Researcher(app.make_llm(), retry='tool').run, TOPICS)",
+    "retry_tool": ("replay.run(app.Researcher(app.make_llm(), retry=True).run, TOPICS)",
                    "result.startswith(\"Answer to 'summarise\")"),
     "approvals": ("replay.run(app.Researcher(app.make_llm()).approve_all, TOPICS, 'ok')",
                   "result.startswith(\"Answer to 'summarise\")"),

@@ -2,7 +2,7 @@
 ``GraphBuilder`` whose ``BaseNode``s (``Plan`` -> ``Research`` -> ``Answer``, which returns
 ``End``) or steps run a pydantic-ai ``Agent`` with tools, keeping a dataclass state
 (``GraphRunContext.state``): ``graph.run``, ``graph.iter`` (``async for``), ``run.next`` step by
-step, ``run_sync``, a ``.map()`` fan-out to concurrent steps gathered by a join (in the order
+step, a ``.map()`` fan-out to concurrent steps gathered by a join (in the order
 the branches finished, on a model that answers some topics later) and a broadcast to two steps.
 Each records, replays twice with the service sealed and re-records byte-identical; an edited
 prompt is named."""
@@ -34,8 +34,6 @@ CASES = {
                     "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
     "drafts": ("asyncio.run(replay.run(app.Mapper(app.make_staggered_model()).drafts, TOPICS))",
                "len(result) == 4"),
-    "map_sync": ("replay.run(app.Mapper(app.make_slow_model()).run_sync, TOPICS)",
-                 "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
     "broadcast": ("asyncio.run(replay.run(app.Mapper(app.make_model()).broadcast, QUESTION))",
                   "len(result) == 2"),
 }

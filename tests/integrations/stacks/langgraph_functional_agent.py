@@ -59,20 +59,13 @@ def flaky_lookup(kind: str, query: str) -> str:
     return lookup(kind, query)
 
 
-def build(llm: Any, *, use_async: bool = False, retry: bool | str = False, cache: bool = False,
+def build(llm: Any, *, use_async: bool = False, retry: bool = False, cache: bool = False,
           human: bool = False, approvals: bool = False) -> Any:
-    attempts: list[str] = []
-
     def ask(text: str) -> str:
         return str(llm.invoke([SystemMessage(SYSTEM), HumanMessage(text)]).content)
 
     def notes_for(topic: str) -> str:
-        if retry == "tool":
-            return flaky_lookup("notes", topic)
-        if retry and topic not in attempts:
-            attempts.append(topic)
-            raise Flaky(f"archive busy for {topic}")
-        return lookup("notes", topic)
+        return flaky_lookup("notes", topic) if retry else lookup("notes", topic)
 
     policy: dict[str, Any] = {}
     if retry:

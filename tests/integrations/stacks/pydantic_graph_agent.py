@@ -319,12 +319,6 @@ class Mapper:
         self.runs.append({"topics": topics, "finished": finished, "answer": answer})
         return answer
 
-    def run_sync(self, topics: list[str]) -> str:
-        finished: list[str] = []
-        answer = build_mapper(self.agent).run_sync(state=finished, inputs=topics)
-        self.runs.append({"topics": topics, "finished": finished, "answer": answer})
-        return answer
-
     async def streamed(self, topics: list[str]) -> str:
         finished: list[str] = []
         answer = await build_streamed(self.agent).run(state=finished, inputs=topics)
