@@ -19,7 +19,7 @@ import dataclasses
 import inspect
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..errors import DecodeError, StoredClassError
 from .naming import (
@@ -110,17 +110,41 @@ def generic_origin(cls: Any) -> Any:
     return meta.get("origin") if isinstance(cls, type) and isinstance(meta, dict) else None
 
 
+def is_typing_generic(cls: Any) -> bool:
+    """Whether ``cls`` is a class deriving from ``typing.Generic`` that is parametrised by
+    typing's own ``__class_getitem__`` (``Box`` of ``class Box(Generic[T])``; not a pydantic
+    model, which has its own): subscripting it runs no code of its class."""
+    if not isinstance(cls, type) or not issubclass(cls, Generic):
+        return False
+    owner = next((k for k in cls.__mro__ if "__class_getitem__" in vars(k)), None)
+    return owner is Generic
+
+
+def typing_alias_origin(alias: Any) -> Any:
+    """The class a ``typing`` alias parametrises (``Box`` for ``Box[int]``; the alias an
+    instance made through it keeps as ``__orig_class__``) when it is such a generic
+    (:func:`is_typing_generic`), or ``None``."""
+    kind = type(alias)
+    if kind.__name__ != "_GenericAlias" or kind.__module__ != "typing":
+        return None
+    origin = getattr(alias, "__origin__", None)
+    return origin if is_typing_generic(origin) else None
+
+
 def generic_ref(cls: Any) -> Any:
     """``"module:Qual"`` for a plain importable class, ``{"cls", "args"}`` for a parametrised
-    pydantic generic (v2, or a v1 ``GenericModel``; nested as needed), ``{"typevar":
-    "module:Name"}`` for a module's type variable (the openai SDK's ``parse`` returns
-    ``ParsedChatCompletion[~ResponseFormatT]``), ``None`` for anything that cannot be named."""
+    pydantic generic (v2, or a v1 ``GenericModel``; nested as needed) or a ``typing`` alias of
+    a ``typing.Generic`` class (``Box[int]``), ``{"typevar": "module:Name"}`` for a module's
+    type variable (the openai SDK's ``parse`` returns ``ParsedChatCompletion[~ResponseFormatT]``),
+    ``None`` for anything that cannot be named."""
     origin = generic_origin(cls)
     parts: tuple[Any, Any] | None = None
     if origin is not None:
         parts = (origin, cls.__pydantic_generic_metadata__.get("args", ()))
     elif isinstance(cls, type) and "[" in cls.__qualname__:  # (a v1 GenericModel's Page[int])
         parts = _v1_generic_parts(cls)
+    elif typing_alias_origin(cls) is not None:
+        parts = (cls.__origin__, cls.__args__)
     if parts is not None:
         origin = parts[0]
         args = [generic_ref(arg) for arg in parts[1]]
@@ -146,10 +170,14 @@ def resolve_ref(ref: Any) -> Any:
         return variable
     if isinstance(ref, dict) and isinstance(ref.get("args"), list):
         origin = import_type(ref["cls"])
-        if getattr(origin, "__pydantic_generic_metadata__", None) is None and not is_v1_generic(
-            origin
+        if (
+            getattr(origin, "__pydantic_generic_metadata__", None) is None
+            and not is_v1_generic(origin)
+            and not is_typing_generic(origin)
         ):
-            raise StoredClassError(f"{ref['cls']!r} is not a generic pydantic model")
+            raise StoredClassError(
+                f"{ref['cls']!r} is not a generic pydantic model or typing.Generic class"
+            )
         args = tuple(resolve_ref(arg) for arg in ref["args"])
         try:
             return origin[args if len(args) != 1 else args[0]]  # type: ignore[index]

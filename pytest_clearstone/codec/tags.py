@@ -533,10 +533,13 @@ class Encoder:
         tree["v"].sort(key=lambda item: json.dumps(item, sort_keys=True))
         return tree
 
-    def _enc_class(self, cls: type, schema: Any) -> dict[str, Any]:
+    def _enc_class(self, cls: Any, schema: Any) -> dict[str, Any]:
         """A class as a value, with the JSON schema of a model class (``None``: none); a
-        parametrised pydantic generic (``Page[Item]``) as its origin and arguments."""
-        ref = _library().models.generic_ref(cls) if "[" in cls.__qualname__ else None
+        parametrised pydantic generic (``Page[Item]``) or a ``typing`` alias of a generic class
+        (``Box[int]``: what an instance made through it keeps as ``__orig_class__``) as its
+        origin and arguments."""
+        generic = not isinstance(cls, type) or "[" in cls.__qualname__
+        ref = _library().models.generic_ref(cls) if generic else None
         tree: dict[str, Any] = {TAG: "class"}
         if type(ref) is dict:
             tree["cls"], tree["args"] = ref["cls"], ref["args"]
@@ -637,6 +640,10 @@ class Encoder:
             if root is not None:
                 path["v"], path["root"] = root[1], root[0]
             return path
+        if (  # Box[int], a typing alias of a generic class
+            t.__name__ == "_GenericAlias" and type(_library().models.generic_ref(v)) is dict
+        ):
+            return self._enc_class(v, None)
         if isinstance(v, type) and (  # a class as a value, or a pydantic generic's
             (is_importable(v) and findable(v))
             or ("[" in v.__qualname__ and type(_library().models.generic_ref(v)) is dict)

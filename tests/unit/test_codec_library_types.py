@@ -2191,3 +2191,37 @@ def test_a_class_whose_module_raises_value_error_on_import_is_named_as_not_impor
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(StoredClassError, match="cannot import 'cs_value_error_mod:M'"):
         loads('{"__cs__": "pydantic", "cls": "cs_value_error_mod:M", "v": {}}')
+
+
+T_ITEM = TypeVar("T_ITEM")
+
+
+@dataclasses.dataclass
+class Crate(Generic[T_ITEM]):
+    item: T_ITEM
+
+
+def test_an_instance_made_through_a_parametrised_generic_is_stored_readably() -> None:
+    # `Crate[int](3)`, as pydantic_graph makes its StepContext[StateT, DepsT, Any](...): typing
+    # sets the instance's `__orig_class__` to the alias it was made through, which only a
+    # pickle could store (an agent keeping one in its state was refused, a step's argument
+    # stored as a placeholder); it is stored as its class and arguments, and comes back
+    oslo = Weather(city="Oslo", temperature_c=1)
+    for crate in (Crate[int](3), Crate[T_ITEM](4), Crate[Weather](oslo)):  # type: ignore[valid-type]
+        tree = encode(crate)
+        assert tree["attrs"]["__orig_class__"][TAG] == "class", tree
+        back, text = roundtrip(crate)
+        assert back == crate
+        assert back.__orig_class__ == crate.__orig_class__  # type: ignore[attr-defined]
+        assert "pickle" not in text and '"repr"' not in text
+    assert encode(Crate[int](3))["attrs"]["__orig_class__"] == {
+        TAG: "class", "cls": f"{__name__}:Crate", "args": ["builtins:int"]
+    }
+    assert decode(encode(Crate[int])) == Crate[int]  # (the alias itself, as a value)
+
+
+def test_a_stored_alias_of_a_class_that_is_no_generic_is_refused() -> None:
+    # (decoding parametrises only typing's own generics: no other class's __class_getitem__ runs)
+    text = json.dumps({TAG: "class", "cls": "collections:OrderedDict", "args": ["builtins:int"]})
+    with pytest.raises(StoredClassError, match="is not a generic"):
+        loads(text)
