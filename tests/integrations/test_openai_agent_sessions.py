@@ -215,34 +215,60 @@ def _write(stack: Stack, function: str, expected: object) -> None:
     stack.write_test("it", source.replace("EXPECTED", repr(expected)))
 
 
-@pytest.mark.parametrize(
-    ("function", "expected"),
-    [
-        ("final", [ANSWER]),
-        ("events_then_final", [TYPES, [], ANSWER, "AgentSessionEventStream"]),
-        ("partly", [TYPES[0]]),
-        ("dropped", ["observation_failed", "turn_1", "APIConnectionError"]),
-        ("nested", [ANSWER]),
-        ("async_final", [ANSWER]),
-        ("async_events_then_final", [TYPES, ANSWER]),
-        ("async_partly", [TYPES[0]]),
-    ],
-)
+#: each way of reading the stream, by the agent's function, and what it returns
+READINGS = {
+    "final": [ANSWER],
+    "events_then_final": [TYPES, [], ANSWER, "AgentSessionEventStream"],
+    "partly": [TYPES[0]],
+    "dropped": ["observation_failed", "turn_1", "APIConnectionError"],
+    "nested": [ANSWER],
+    "async_final": [ANSWER],
+    "async_events_then_final": [TYPES, ANSWER],
+    "async_partly": [TYPES[0]],
+}
+
+EVERY_READING = """
+import pytest
+
+import sessions_agent as app
+
+
+EXPECTED = READINGS
+
+
+@pytest.mark.replay(mock={"llm": MOCKS})
+@pytest.mark.parametrize("function", list(EXPECTED))
+def test_it(replay, function):
+    assert replay.run(getattr(app, function), "Lisbon?") == EXPECTED[function]
+"""
+
+
 def test_a_streamed_agent_session_records_and_replays_its_final_result(
-    make_stack: object, function: str, expected: object
+    make_stack: object,
 ) -> None:
+    """Each way of reading the stream (an inner test per way, in one project: one recording,
+    two replays and a re-record in a new process for all) records, replays and re-records the
+    same golden."""
     stack: Stack = make_stack()  # type: ignore[operator]
-    _write(stack, function, expected)
+    (stack.path / "sessions_agent.py").write_text(AGENT)
+    source = EVERY_READING.replace("MOCKS", MOCKS).replace("SESSIONS", SESSIONS)
+    stack.write_test("it", source.replace("READINGS", repr(READINGS)))
     stack.roundtrip()
-    golden = stack.goldens()[0]
-    text = golden.read_text()
-    assert "AgentSessionEventStream" in text
-    assert "agent.session.turn.item.done" in text or function in (
-        "partly", "async_partly", "dropped")
-    first = golden.read_bytes()
-    stack.pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
-    assert golden.read_bytes() == first
-    json.loads(text)
+    goldens = {golden.name: golden for golden in stack.goldens()}
+    assert sorted(goldens) == sorted(f"test_it[{f}].ckpt" for f in READINGS), goldens
+    first = {}
+    for function in READINGS:
+        golden = goldens[f"test_it[{function}].ckpt"]
+        text = golden.read_text()
+        assert "AgentSessionEventStream" in text, function
+        assert "agent.session.turn.item.done" in text or function in (
+            "partly", "async_partly", "dropped"), function
+        json.loads(text)
+        first[function] = golden.read_bytes()
+    rerecorded = stack.pytester.runpytest_subprocess("--clearstone-record")
+    rerecorded.assert_outcomes(passed=len(READINGS))
+    for function, content in first.items():
+        assert goldens[f"test_it[{function}].ckpt"].read_bytes() == content, function
 
 
 BOUND = """
