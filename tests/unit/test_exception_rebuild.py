@@ -324,3 +324,29 @@ def test_a_call_cut_off_by_a_trio_cancel_scope_replays_as_a_clear_error() -> Non
     error = replayed_error({"type": "Cancelled", "module": "trio", "message": ""}, False)
     assert type(error) is RecordedError and "trio cancel scope" in str(error)
     assert "Mock the async function that makes the call" in str(error)
+
+
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_an_http_errors_request_is_recorded_without_the_headers_naming_the_machine(
+    module: str,
+) -> None:
+    # The client's own User-Agent and Accept-Encoding (br, zstd: what is installed) are
+    # written capitalised: an HTTPStatusError's request (held alone, and by its response)
+    # would otherwise change its golden on another machine or after an httpx upgrade.
+    httpx = pytest.importorskip(module)
+    transport = httpx.MockTransport(lambda request: httpx.Response(503, text="down"))
+    with httpx.Client(transport=transport) as client:
+        response = client.get("https://api.example/v1/items", headers={"X-Trace": "t1"})
+    assert {b"User-Agent", b"Accept-Encoding"} <= {n for n, _ in response.request.headers.raw}
+    with pytest.raises(httpx.HTTPStatusError) as caught:
+        response.raise_for_status()
+    record = json.loads(json.dumps(exception_record(caught.value)))
+    stored = json.dumps(record["attributes"]).lower()
+    assert stored.count('"x-trace"') == 2  # (the error's request, and its response's)
+    assert '"user-agent"' not in stored and '"accept-encoding"' not in stored
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is httpx.HTTPStatusError
+    for request in (rebuilt.request, rebuilt.response.request):
+        names = [name.lower() for name in request.headers]
+        assert "x-trace" in names
+        assert "user-agent" not in names and "accept-encoding" not in names
