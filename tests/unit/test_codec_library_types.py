@@ -1882,6 +1882,16 @@ def test_a_multipart_request_of_a_file_read_once_is_stored_unread_and_sent_whole
     assert b"payload" in b"".join(request.stream)  # (storing it read nothing the send needs)
 
 
+def test_a_request_whose_streamed_body_is_not_read_yet_is_stored_unread() -> None:
+    # (not as a request with no body: the golden says the body was not stored)
+    def chunks() -> Iterator[bytes]:
+        yield b"part"
+
+    tree = encode(httpx.Request("POST", "https://upload.example/stream", content=chunks()))
+    assert tree["unread"] is True
+    assert not {"json", "text", "base64"} & set(tree)
+
+
 def test_a_client_reference_with_a_part_it_never_has_is_compared_by_encoding() -> None:
     # (a hand-edited or newer golden: only the encoded comparison can tell what it holds)
     from pytest_clearstone.codec.clients import is_stored_as
