@@ -68,6 +68,12 @@ def test_a_field_whose_delta_spans_lines_is_named() -> None:
     assert "final_state.model.last" in _hint({"model": Model()}, delta)
 
 
+def test_a_field_named_beyond_ascii_is_not_named_by_a_part_of_its_name() -> None:
+    # (a path of its first letters would leave out a field that does not exist)
+    hint = _hint({"model": Model()}, "root['model'].größe: 1 -> 2")
+    assert "final_state.model.gr" not in hint
+
+
 def test_a_pydantic_models_set_fields_follow_its_fields_and_are_not_a_path() -> None:
     state = {"model": Model()}
     both = "root['model'].last: 'a' -> None\nroot['model'].model_fields_set: {'last'} -> set()"
