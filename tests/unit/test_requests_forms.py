@@ -136,6 +136,14 @@ def test_a_streamed_response_nobody_read_is_stored_unread() -> None:
     assert tree.get("unread") is True
 
 
+def test_an_empty_reason_phrase_comes_back_empty_not_none() -> None:
+    # (a status line with no reason: "HTTP/1.1 200 "; an agent reading response.reason.lower())
+    response = _response(_prepared())
+    response.reason = ""
+    back, _ = _roundtrip(response)
+    assert back.reason == ""
+
+
 def test_a_response_built_without_a_connection_and_read_is_stored_with_no_body() -> None:
     # (its content is None once read: a body read and empty, not one nobody read)
     response = requests.Response()
