@@ -63,6 +63,13 @@ def test_an_object_under_a_key_that_is_not_text_or_too_deep_gives_no_hint() -> N
     assert _hint(deep, "root['a']['b']['c']['d']['e'].last: 'a' -> None") == ""
 
 
+def test_an_object_kept_at_two_places_is_named_at_both() -> None:
+    model = Model()
+    delta = "root['llm'].last: 'a' -> None\nroot['team'][0].last: 'a' -> None"
+    hint = _hint({"llm": model, "team": [model]}, delta)
+    assert "ignore_state=['final_state.llm.last', 'final_state.team.0.last']" in hint
+
+
 def test_a_field_whose_delta_spans_lines_is_named() -> None:
     delta = "root['model'].last:\n  - 'first line\n  + 'second line"
     assert "final_state.model.last" in _hint({"model": Model()}, delta)
