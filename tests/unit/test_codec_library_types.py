@@ -1882,6 +1882,28 @@ def test_a_multipart_request_of_a_file_read_once_is_stored_unread_and_sent_whole
     assert b"payload" in b"".join(request.stream)  # (storing it read nothing the send needs)
 
 
+class _Sending(httpx.BaseTransport):
+    """Sends a request as a connection does: its stream, not ``read()`` (MockTransport reads
+    it)."""
+
+    def handle_request(self, request: Any) -> Any:
+        for _ in request.stream:
+            pass
+        return httpx.Response(200, json={"ok": True})
+
+
+def test_a_multipart_request_of_a_file_closed_since_it_was_sent_is_stored_unread(
+    tmp_path: Any,
+) -> None:
+    # (the agent's `with open(...)` has closed it when the response holding it is recorded)
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"payload")
+    with httpx.Client(transport=_Sending()) as client, path.open("rb") as file:
+        response = client.post("https://upload.example/files", files={"f": ("a.txt", file)})
+    assert file.closed
+    assert encode(response)["request"]["unread"] is True
+
+
 def test_a_request_whose_streamed_body_is_not_read_yet_is_stored_unread() -> None:
     # (not as a request with no body: the golden says the body was not stored)
     def chunks() -> Iterator[bytes]:
