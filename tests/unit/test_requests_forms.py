@@ -155,6 +155,12 @@ def test_a_response_built_without_a_connection_and_read_is_stored_with_no_body()
     assert codec.decode(tree).status_code == 204
 
 
+def test_a_response_with_no_status_yet_comes_back_with_none() -> None:
+    # (requests.Response() as a fake builds it, before a status is set)
+    back, _ = _roundtrip(requests.Response())
+    assert type(back) is requests.Response and back.status_code is None
+
+
 def test_a_prepared_request_not_prepared_yet_is_stored_with_no_headers() -> None:
     tree = codec.encode(requests.PreparedRequest(), allow_pickle=False)
     assert (tree[codec.TAG], tree["headers"]) == ("http_request", [])
