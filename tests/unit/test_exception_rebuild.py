@@ -350,3 +350,21 @@ def test_an_http_errors_request_is_recorded_without_the_headers_naming_the_machi
         names = [name.lower() for name in request.headers]
         assert "x-trace" in names
         assert "user-agent" not in names and "accept-encoding" not in names
+
+
+def test_a_record_without_its_arguments_is_rebuilt_with_its_message_as_argument() -> None:
+    # (a golden written by hand, or by an earlier version: an agent reading exc.args[0])
+    rebuilt = rebuild_exception({"type": "ValueError", "module": "builtins", "message": "bad"})
+    assert type(rebuilt) is ValueError and rebuilt.args == ("bad",)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup")
+def test_an_exception_group_edited_to_hold_what_is_no_exception_keeps_the_others() -> None:
+    import builtins
+
+    group = builtins.ExceptionGroup("tools", [KeyError("k")])  # type: ignore[attr-defined]
+    record = json.loads(json.dumps(exception_record(group)))
+    record["exceptions"].append("not an exception")
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is type(group)
+    assert [type(e) for e in rebuilt.exceptions] == [KeyError]
