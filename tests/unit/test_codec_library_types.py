@@ -1283,6 +1283,16 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             ' "headers": "x"}',
             "bad headers",
         ),
+        (
+            '{"__cs__": "http_request", "module": "httpx", "method": "GET", "url": "https://x",'
+            ' "headers": [["accept", "a", "b"]]}',
+            "bad headers",
+        ),
+        (
+            '{"__cs__": "http_response", "module": "httpx", "status_code": 200, "headers": [],'
+            ' "request": "GET https://x"}',
+            "bad request",
+        ),
     ],
 )
 def test_bad_library_trees_are_clear_decode_errors(text: str, message: str) -> None:
