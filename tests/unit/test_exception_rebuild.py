@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -368,3 +369,13 @@ def test_an_exception_group_edited_to_hold_what_is_no_exception_keeps_the_others
     rebuilt = rebuild_exception(record)
     assert type(rebuilt) is type(group)
     assert [type(e) for e in rebuilt.exceptions] == [KeyError]
+
+
+def test_a_record_without_its_message_reads_as_its_arguments() -> None:
+    # (a golden written by hand: its message is not taken to be "")
+    record = json.loads(json.dumps(exception_record(ValueError("bad", 2))))
+    del record["message"]
+    assert str(rebuild_exception(record)) == "('bad', 2)"
+    record = json.loads(json.dumps(exception_record(ValueError(threading.Lock()))))
+    del record["message"]
+    assert "_thread.lock" in str(rebuild_exception(record))
