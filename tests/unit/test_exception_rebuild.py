@@ -379,3 +379,8 @@ def test_a_record_without_its_message_reads_as_its_arguments() -> None:
     record = json.loads(json.dumps(exception_record(ValueError(threading.Lock()))))
     del record["message"]
     assert "_thread.lock" in str(rebuild_exception(record))
+
+
+def test_a_record_naming_what_is_no_class_is_not_refused_when_recorded() -> None:
+    # (its name is bound to a function now: the recording raised it, so it can be replayed)
+    assert not_raised_again({"type": "dumps", "module": "json", "message": "x"}) is None
