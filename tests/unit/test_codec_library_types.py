@@ -1293,6 +1293,11 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             ' "request": "GET https://x"}',
             "bad request",
         ),
+        (
+            '{"__cs__": "http_response", "module": "httpx", "status_code": 200, "headers": [],'
+            ' "request": null, "history": ["a redirect"]}',
+            "bad history",
+        ),
     ],
 )
 def test_bad_library_trees_are_clear_decode_errors(text: str, message: str) -> None:
