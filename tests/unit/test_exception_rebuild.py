@@ -384,3 +384,23 @@ def test_a_record_without_its_message_reads_as_its_arguments() -> None:
 def test_a_record_naming_what_is_no_class_is_not_refused_when_recorded() -> None:
     # (its name is bound to a function now: the recording raised it, so it can be replayed)
     assert not_raised_again({"type": "dumps", "module": "json", "message": "x"}) is None
+
+
+def test_a_record_with_no_module_names_its_class_bare() -> None:
+    rebuilt = rebuild_exception({"type": "NoSuchError", "message": "m"})
+    assert type(rebuilt) is RecordedError and rebuilt.type_name == "NoSuchError"
+
+
+class _ScriptError(Exception):
+    """An exception class of a script run as ``__main__`` (``python agent_script.py``)."""
+
+
+def test_an_exception_class_of_the_running_main_script_comes_back_as_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (it is imported already: looking it up runs nothing; only a package's __main__ not
+    # imported yet is refused, as importing it would run it)
+    monkeypatch.setattr(sys.modules["__main__"], "ScriptError", _ScriptError, raising=False)
+    record = {"type": "ScriptError", "module": "__main__", "message": "boom", "args": None}
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is _ScriptError and str(rebuilt) == "boom"
