@@ -1298,6 +1298,11 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             ' "request": null, "history": ["a redirect"]}',
             "bad history",
         ),
+        (
+            '{"__cs__": "http_response", "module": "httpx", "status_code": 302, "headers": [],'
+            ' "request": null, "next_request": "GET https://x"}',
+            "bad next_request",
+        ),
     ],
 )
 def test_bad_library_trees_are_clear_decode_errors(text: str, message: str) -> None:
