@@ -88,18 +88,18 @@ def _target_of(value: Any, classes: dict[str, str]) -> str | None:
 def _objects(state: Any, classes: dict[str, str]) -> Iterator[tuple[str, str, str]]:
     """``(delta prefix, ignore_state path, target)`` of each object in ``state`` (dict items,
     list items and attributes, a few levels deep) that a mocked method of ``classes`` is a
-    method of."""
+    method of, at each place it is kept (any other object is walked once)."""
     seen: set[int] = set()
     stack: list[tuple[Any, str, str, int]] = [(state, "root", "final_state", 0)]
     while stack:
         value, prefix, dotted, depth = stack.pop()
+        target = _target_of(value, classes) if depth else None
+        if target is not None:  # (at each place: the agent may keep it twice, self.last_used)
+            yield prefix, dotted, target
+            continue
         if id(value) in seen:
             continue
         seen.add(id(value))
-        target = _target_of(value, classes) if depth else None
-        if target is not None:
-            yield prefix, dotted, target
-            continue
         if depth >= _MAX_DEPTH:
             continue
         if isinstance(value, dict):

@@ -128,3 +128,30 @@ def test_a_recording_whose_live_call_a_network_blocker_refused_writes_no_golden(
     said = "*".join(["the golden checkpoint was not written: call #1 to weatherapp.fetch", *names])
     result.stdout.fnmatch_lines([f"*{said}*"])
     assert not (pytester.path / "goldens").exists()
+
+
+#: the call wraps the refusal in its own error, as an SDK does (openai's APIConnectionError is
+#: raised from the httpx error the blocked socket gave)
+WRAPPING_AGENT = FETCHING_AGENT.replace(
+    "    with urllib.request.urlopen(",
+    "    try:\n"
+    "        return _get(city)\n"
+    "    except Exception as exc:\n"
+    "        raise ConnectionError('weather service unreachable') from exc\n\n\n"
+    "def _get(city):\n"
+    "    with urllib.request.urlopen(",
+)
+
+
+def test_a_refusal_the_call_raised_its_own_error_from_writes_no_golden(
+    pytester: pytest.Pytester,
+) -> None:
+    pytest.importorskip("pytest_socket")
+    pytester.syspathinsert()
+    pytester.makepyfile(weatherapp=WRAPPING_AGENT.format(port=9), test_weather=FETCHING_TEST)
+    args = ("-p", "socket", "--disable-socket", "--clearstone-record")
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(failed=1)
+    said = "the golden checkpoint was not written: call #1 to weatherapp.fetch*from pytest-socket"
+    result.stdout.fnmatch_lines([f"*{said}*"])
+    assert not (pytester.path / "goldens").exists()

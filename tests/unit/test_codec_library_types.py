@@ -1283,6 +1283,26 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             ' "headers": "x"}',
             "bad headers",
         ),
+        (
+            '{"__cs__": "http_request", "module": "httpx", "method": "GET", "url": "https://x",'
+            ' "headers": [["accept", "a", "b"]]}',
+            "bad headers",
+        ),
+        (
+            '{"__cs__": "http_response", "module": "httpx", "status_code": 200, "headers": [],'
+            ' "request": "GET https://x"}',
+            "bad request",
+        ),
+        (
+            '{"__cs__": "http_response", "module": "httpx", "status_code": 200, "headers": [],'
+            ' "request": null, "history": ["a redirect"]}',
+            "bad history",
+        ),
+        (
+            '{"__cs__": "http_response", "module": "httpx", "status_code": 302, "headers": [],'
+            ' "request": null, "next_request": "GET https://x"}',
+            "bad next_request",
+        ),
     ],
 )
 def test_bad_library_trees_are_clear_decode_errors(text: str, message: str) -> None:
@@ -1880,6 +1900,38 @@ def test_a_multipart_request_of_a_file_read_once_is_stored_unread_and_sent_whole
     )
     assert encode(request)["unread"] is True
     assert b"payload" in b"".join(request.stream)  # (storing it read nothing the send needs)
+
+
+class _Sending(httpx.BaseTransport):
+    """Sends a request as a connection does: its stream, not ``read()`` (MockTransport reads
+    it)."""
+
+    def handle_request(self, request: Any) -> Any:
+        for _ in request.stream:
+            pass
+        return httpx.Response(200, json={"ok": True})
+
+
+def test_a_multipart_request_of_a_file_closed_since_it_was_sent_is_stored_unread(
+    tmp_path: Any,
+) -> None:
+    # (the agent's `with open(...)` has closed it when the response holding it is recorded)
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"payload")
+    with httpx.Client(transport=_Sending()) as client, path.open("rb") as file:
+        response = client.post("https://upload.example/files", files={"f": ("a.txt", file)})
+    assert file.closed
+    assert encode(response)["request"]["unread"] is True
+
+
+def test_a_request_whose_streamed_body_is_not_read_yet_is_stored_unread() -> None:
+    # (not as a request with no body: the golden says the body was not stored)
+    def chunks() -> Iterator[bytes]:
+        yield b"part"
+
+    tree = encode(httpx.Request("POST", "https://upload.example/stream", content=chunks()))
+    assert tree["unread"] is True
+    assert not {"json", "text", "base64"} & set(tree)
 
 
 def test_a_client_reference_with_a_part_it_never_has_is_compared_by_encoding() -> None:

@@ -63,6 +63,16 @@ def test_the_redirect_history_comes_back(module: Any) -> None:
 
 
 @MODULES
+def test_a_history_of_one_redirect_comes_back(module: Any) -> None:
+    with _client(module) as client:
+        response = client.get("https://api.example/older")
+    back = _roundtrip(response)
+    assert [(r.status_code, str(r.url)) for r in back.history] == [
+        (302, "https://api.example/older")
+    ]
+
+
+@MODULES
 def test_the_http_version_and_the_reason_phrase_come_back(module: Any) -> None:
     with _client(module) as client:
         response = client.get("https://api.example/new")

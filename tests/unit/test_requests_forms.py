@@ -136,6 +136,48 @@ def test_a_streamed_response_nobody_read_is_stored_unread() -> None:
     assert tree.get("unread") is True
 
 
+def test_an_empty_reason_phrase_comes_back_empty_not_none() -> None:
+    # (a status line with no reason: "HTTP/1.1 200 "; an agent reading response.reason.lower())
+    response = _response(_prepared())
+    response.reason = ""
+    back, _ = _roundtrip(response)
+    assert back.reason == ""
+
+
+def test_a_response_built_without_a_connection_and_read_is_stored_with_no_body() -> None:
+    # (its content is None once read: a body read and empty, not one nobody read)
+    response = requests.Response()
+    response.status_code = 204
+    response.request = _prepared()
+    assert response.content is None
+    tree = codec.encode(response, allow_pickle=False)
+    assert not {"json", "text", "base64", "unread"} & set(tree)
+    assert codec.decode(tree).status_code == 204
+
+
+def test_a_response_with_no_status_yet_comes_back_with_none() -> None:
+    # (requests.Response() as a fake builds it, before a status is set)
+    back, _ = _roundtrip(requests.Response())
+    assert type(back) is requests.Response and back.status_code is None
+
+
+def test_a_prepared_request_not_prepared_yet_is_stored_with_no_headers() -> None:
+    tree = codec.encode(requests.PreparedRequest(), allow_pickle=False)
+    assert (tree[codec.TAG], tree["headers"]) == ("http_request", [])
+    assert type(codec.decode(tree)) is requests.PreparedRequest
+
+
+def test_an_empty_request_body_is_stored_as_no_body_whatever_its_type() -> None:
+    # (a hook that empties the body writes "" or b"": the golden is the same as for none)
+    forms = []
+    for body in (None, "", b""):
+        prepared = _prepared(data=None)
+        prepared.body = body
+        forms.append(codec.encode(prepared, allow_pickle=False))
+    assert not {"json", "text", "base64", "unread"} & set(forms[0])
+    assert forms[1] == forms[0] and forms[2] == forms[0]
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [

@@ -63,9 +63,22 @@ def test_an_object_under_a_key_that_is_not_text_or_too_deep_gives_no_hint() -> N
     assert _hint(deep, "root['a']['b']['c']['d']['e'].last: 'a' -> None") == ""
 
 
+def test_an_object_kept_at_two_places_is_named_at_both() -> None:
+    model = Model()
+    delta = "root['llm'].last: 'a' -> None\nroot['team'][0].last: 'a' -> None"
+    hint = _hint({"llm": model, "team": [model]}, delta)
+    assert "ignore_state=['final_state.llm.last', 'final_state.team.0.last']" in hint
+
+
 def test_a_field_whose_delta_spans_lines_is_named() -> None:
     delta = "root['model'].last:\n  - 'first line\n  + 'second line"
     assert "final_state.model.last" in _hint({"model": Model()}, delta)
+
+
+def test_a_field_named_beyond_ascii_is_not_named_by_a_part_of_its_name() -> None:
+    # (a path of its first letters would leave out a field that does not exist)
+    hint = _hint({"model": Model()}, "root['model'].größe: 1 -> 2")
+    assert "final_state.model.gr" not in hint
 
 
 def test_a_pydantic_models_set_fields_follow_its_fields_and_are_not_a_path() -> None:
