@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UnencodableValueWarning
-from .naming import reachable_name
+from .naming import public_module, reachable_name
 from .registry import register, unregister, use_hooks
 from .tags import (
     SELF_CONTAINED_TAGS,
@@ -129,6 +129,7 @@ __all__ = [
     "holds_tag",
     "loads",
     "loads_document",
+    "public_module",
     "reachable_name",
     "register",
     "same_stored_form",

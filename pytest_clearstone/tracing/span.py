@@ -700,15 +700,18 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
         args = encoder.encode(exc.args if grouped is None else exc.args[:1])
     except Exception:  # pragma: no cover - encode falls back to repr, never raises unstrict
         args = None
+    name = codec.reachable_name(t)
     record = {
-        "type": codec.reachable_name(t),
-        "module": t.__module__,
+        "type": name,
+        "module": codec.public_module(t, t.__module__, name),  # (not a private module's name)
         "message": exception_text(exc),
         "args": args,
     }
     base = _importable_base(t)
     if base is not None:  # (a class made at run time: botocore's s3.exceptions.NoSuchKey)
-        record["base"] = {"type": codec.reachable_name(base), "module": base.__module__}
+        base_name = codec.reachable_name(base)
+        base_module = codec.public_module(base, base.__module__, base_name)
+        record["base"] = {"type": base_name, "module": base_module}
     # (pydantic's ValidationError is made from its title and line errors, not from its args)
     from ..codec.validation_errors import validation_error_state  # (only when one raised)
 

@@ -404,3 +404,32 @@ def test_an_exception_class_of_the_running_main_script_comes_back_as_itself(
     record = {"type": "ScriptError", "module": "__main__", "message": "boom", "args": None}
     rebuilt = rebuild_exception(record)
     assert type(rebuilt) is _ScriptError and str(rebuilt) == "boom"
+
+
+def test_an_exception_is_named_by_the_package_exporting_it_not_its_private_module() -> None:
+    """A golden names a recorded exception's class as it names any class (see
+    ``test_public_class_names.py``): by the nearest package exporting it (``openai``), not the
+    private module it is written in (``openai._exceptions``, ``pydantic_core._pydantic_core``),
+    which a release may move. A record naming the private module (an older golden) still
+    rebuilds the same class."""
+    import openai
+    import pydantic
+
+    class Answer(pydantic.BaseModel):
+        n: int
+
+    try:
+        Answer(n="x")  # type: ignore[arg-type]
+    except pydantic.ValidationError as exc:
+        invalid = exc
+    request = openai.DefaultHttpxClient().build_request("GET", "https://a.test")
+    for exc, module in (
+        (openai.OpenAIError("down"), "openai"),
+        (openai.APIConnectionError(request=request), "openai"),
+        (invalid, "pydantic_core"),
+    ):
+        record = exception_record(exc)
+        assert (record["module"], record["type"]) == (module, type(exc).__name__)
+        assert type(_replayed(exc)) is type(exc)
+        old = {**json.loads(json.dumps(record)), "module": type(exc).__module__}
+        assert type(rebuild_exception(old)) is type(exc)
