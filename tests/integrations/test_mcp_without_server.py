@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import SUBPROCESS_TIMEOUT, Stack
+from .harness import Stack
 
 SERVER = '''
 import sys
@@ -147,9 +147,10 @@ def stack(make_stack) -> Stack:
 
 
 def _run(stack: Stack, *args: str) -> pytest.RunResult:
-    return stack.pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", *args, timeout=SUBPROCESS_TIMEOUT
-    )
+    """An in-process run with the warning filters a run of its own would have (``-W default``:
+    an in-process run keeps this suite's ``filterwarnings = error``, which would fail a recording
+    on the plugin's own warnings)."""
+    return stack.pytester.runpytest_inprocess("-p", "no:cacheprovider", "-W", "default", *args)
 
 
 def test_replays_need_no_server_but_the_stdio_command(

@@ -3,8 +3,11 @@ Responses API, its HTTP answered by the fake service, recorded at
 ``openai.resources.responses.AsyncResponses.create``.
 
 The SDK traces every run by default (ids drawn for the trace and each span) and uploads the
-traces from a background processor. The runs are made in subprocesses: the SDK's trace provider
-is global and reads ``OPENAI_AGENTS_DISABLE_TRACING`` once."""
+traces from a background processor. The runs that trace are made in subprocesses: the SDK's
+trace provider is global and reads ``OPENAI_AGENTS_DISABLE_TRACING`` once, and its processor's
+worker thread would outlive an in-process run. The streamed runs, with tracing off from the test's
+start, run in-process (the harness's ``record``/``replay_passes``, which also check that the
+recording reached the fake service and the replays did not)."""
 
 from __future__ import annotations
 
@@ -157,13 +160,13 @@ def test_run_streamed_under_the_sdk_method_names_the_sdks_streaming_method_which
     which records, replays and re-records the same."""
     monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")
     stack.write_test("streamed", STREAMED_TEST)
-    refused = run(stack, monkeypatch, "--clearstone-record", sealed=False)
+    refused = stack.try_record()
     refused.assert_outcomes(failed=1)
     refused.stdout.fnmatch_lines([f"*OpenAI Agents SDK*Runner.run_streamed*{STREAM_RESPONSE}*"])
     stack.write_test("streamed", STREAMED_TEST.replace(ARESPONSES, STREAM_RESPONSE))
-    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    stack.record().assert_outcomes(passed=1)
     golden = stack.path / "goldens" / "streamed.ckpt"
     recorded = golden.read_bytes()
-    run(stack, monkeypatch, sealed=True).assert_outcomes(passed=1)
-    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    stack.replay_passes().assert_outcomes(passed=1)
+    stack.record().assert_outcomes(passed=1)
     assert golden.read_bytes() == recorded
