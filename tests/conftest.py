@@ -16,13 +16,46 @@ pytest_django.plugin`` in a subprocess) imports Django's settings machinery. The
 conftests set their lean options (``LEAN_ADDOPTS``, which leave it out too) after this. pytest
 prints its short test summary untruncated where ``CI`` or ``BUILD_NUMBER`` is set; inner runs drop
 both, so that what a test reads of their output is the same on a developer's machine and in CI.
+
+An in-process inner run ends by putting ``sys.modules`` back as it was (pytester's snapshot), so
+the modules of installed libraries it imported (openai's resources, pandas through deepdiff,
+dill) were imported again by the next inner run, while the old copies stayed alive (held by the
+libraries' own registries): each test left thousands of objects behind, and the full collection
+after each integration test (``tests/integrations/conftest.py``) grew slower all through a run.
+The snapshot here keeps the modules of installed libraries (those under ``site-packages``), as a
+process does; the test project's modules and this plugin's are still taken away.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import sysconfig
+from collections.abc import Callable
 
+import _pytest.pytester
 import pytest
+
+_LIBRARIES = tuple(
+    {os.path.join(sysconfig.get_paths()[key], "") for key in ("purelib", "platlib")}
+)
+
+
+def _installed(name: str) -> bool:
+    """Whether the module ``name`` is an installed library's (under ``site-packages``)."""
+    file = getattr(sys.modules.get(name), "__file__", None)
+    return type(file) is str and file.startswith(_LIBRARIES)
+
+
+class _KeepingInstalledLibraries(_pytest.pytester.SysModulesSnapshot):
+    def __init__(self, preserve: Callable[[str], bool] | None = None) -> None:
+        def kept(name: str) -> bool:
+            return _installed(name) or (preserve is not None and preserve(name))
+
+        super().__init__(preserve=kept)
+
+
+_pytest.pytester.SysModulesSnapshot = _KeepingInstalledLibraries  # type: ignore[misc]
 
 
 @pytest.fixture(autouse=True)
