@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UnencodableValueWarning
-from .naming import public_module, reachable_name
+from .naming import findable_path, reachable_name
 from .registry import register, unregister, use_hooks
 from .tags import (
     SELF_CONTAINED_TAGS,
@@ -126,10 +126,10 @@ __all__ = [
     "decode",
     "dumps",
     "encode",
+    "findable_path",
     "holds_tag",
     "loads",
     "loads_document",
-    "public_module",
     "reachable_name",
     "register",
     "same_stored_form",

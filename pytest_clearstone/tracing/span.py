@@ -674,6 +674,14 @@ def _importable_base(cls: type[BaseException]) -> type | None:
     )
 
 
+def _class_record(cls: type) -> dict[str, Any]:
+    """``{"type", "module"}`` of an exception record: ``cls`` named as a golden names a class
+    (:func:`~pytest_clearstone.codec.findable_path`: by the package exporting it, not the private
+    module it is written in)."""
+    module, _, name = codec.findable_path(cls).partition(":")
+    return {"type": name, "module": module}
+
+
 def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     """The JSON-compatible description of an exception stored on a span.
 
@@ -700,18 +708,10 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
         args = encoder.encode(exc.args if grouped is None else exc.args[:1])
     except Exception:  # pragma: no cover - encode falls back to repr, never raises unstrict
         args = None
-    name = codec.reachable_name(t)
-    record = {
-        "type": name,
-        "module": codec.public_module(t, t.__module__, name),  # (not a private module's name)
-        "message": exception_text(exc),
-        "args": args,
-    }
+    record = {**_class_record(t), "message": exception_text(exc), "args": args}
     base = _importable_base(t)
     if base is not None:  # (a class made at run time: botocore's s3.exceptions.NoSuchKey)
-        base_name = codec.reachable_name(base)
-        base_module = codec.public_module(base, base.__module__, base_name)
-        record["base"] = {"type": base_name, "module": base_module}
+        record["base"] = _class_record(base)
     # (pydantic's ValidationError is made from its title and line errors, not from its args)
     from ..codec.validation_errors import validation_error_state  # (only when one raised)
 
