@@ -193,6 +193,16 @@ class Stack:
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
 
+    def roundtrip_rerecorded_unchanged(self, *args: str) -> bytes:
+        """:meth:`roundtrip`, then record again: the (first) golden is left byte for byte as it
+        was; returns its bytes."""
+        self.roundtrip(*args)
+        golden = self.goldens()[0]
+        first = golden.read_bytes()
+        self.record(*args)
+        assert golden.read_bytes() == first, f"re-recording changed {golden.name}"
+        return first
+
     # -- checks ---------------------------------------------------------------------------------
 
     def check_goldens_readable(self) -> None:

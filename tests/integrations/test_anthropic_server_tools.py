@@ -349,15 +349,6 @@ def _stack(
     return stack
 
 
-def _roundtrip_byte_identical(stack: Stack) -> bytes:
-    stack.roundtrip()
-    golden = stack.goldens()[0]
-    first = golden.read_bytes()
-    stack.record()
-    assert golden.read_bytes() == first
-    return first
-
-
 CASES = {
     "web_search": (
         'app.web_search("Tides?")',
@@ -402,7 +393,7 @@ def test_a_server_tool_answer_records_replays_and_rerecords_the_same(
     make_stack: object, case: str
 ) -> None:
     stack = _stack(make_stack, *CASES[case])
-    _roundtrip_byte_identical(stack)
+    stack.roundtrip_rerecorded_unchanged()
 
 
 
@@ -523,4 +514,4 @@ def test_a_pydantic_ai_compaction_part_records_and_replays(make_stack: object) -
     stack: Stack = make_stack()  # type: ignore[operator]
     (stack.path / "server_tools_agent.py").write_text(AGENT)
     stack.write_test("it", PYDANTIC_AI_TEST)
-    _roundtrip_byte_identical(stack)
+    stack.roundtrip_rerecorded_unchanged()

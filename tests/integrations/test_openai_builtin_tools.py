@@ -365,15 +365,6 @@ def _stack(make_stack: object, function: str, expected: object, question: str = 
     return stack
 
 
-def _roundtrip_byte_identical(stack: Stack) -> bytes:
-    stack.roundtrip()
-    golden = stack.goldens()[0]
-    first = golden.read_bytes()
-    stack.record()
-    assert golden.read_bytes() == first
-    return first
-
-
 CASES = {
     "web_search": (
         "Tides at Brest today: high water 06:12 (Tides?).",
@@ -400,7 +391,7 @@ def test_a_built_in_tool_answer_records_replays_and_rerecords_the_same(
     make_stack: object, function: str
 ) -> None:
     stack = _stack(make_stack, function, CASES[function])
-    _roundtrip_byte_identical(stack)
+    stack.roundtrip_rerecorded_unchanged()
 
 
 STREAMED = {
@@ -445,14 +436,14 @@ def test_a_streamed_built_in_tool_answer_records_replays_and_rerecords_the_same(
 ) -> None:
     stack = _stack(make_stack, "streamed", STREAMED[tool])
     stack.edit("test_it", 'app.streamed("Tides?")', f'app.streamed("Tides?", {tool!r})')
-    _roundtrip_byte_identical(stack)
+    stack.roundtrip_rerecorded_unchanged()
 
 
 def test_the_stream_helper_over_built_in_tools_records_and_replays(make_stack: object) -> None:
     expected = ("High water 06:12.", ["file_search_call", "message"])
     stack = _stack(make_stack, "stream_helper", expected)
     stack.edit("test_it", '("Tides?")', '("Tides?", "file_search")')
-    _roundtrip_byte_identical(stack)
+    stack.roundtrip_rerecorded_unchanged()
 
 
 def test_a_computer_use_screenshot_is_stored_inline_and_a_changed_one_named(
@@ -464,7 +455,7 @@ def test_a_computer_use_screenshot_is_stored_inline_and_a_changed_one_named(
     base64 around the change."""
     stack = _stack(make_stack, "computer_use", (412, 88, None))
     stack.edit("test_it", "(412, 88, None)", "(412, 88, app.seen())")
-    golden = _roundtrip_byte_identical(stack).decode()
+    golden = stack.roundtrip_rerecorded_unchanged().decode()
     line = next(x for x in golden.splitlines() if "data:image/png;base64," in x)
     assert IMAGE in line  # the whole screenshot, on its line
     changed = "SCREENSHOT = IMAGE[:150000] + 'AAAA' + IMAGE[150004:]"
