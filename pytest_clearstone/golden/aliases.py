@@ -4,6 +4,7 @@ of the same callable, its sync/async twins and the owner's other ways of making 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import sys
@@ -104,17 +105,30 @@ def holders(path: str) -> list[str]:
     garbage collector's referrers (a scan of every object: only for a target a recording did
     not call, once per function in a session); a module's or a class's namespace (an import
     path), the object at ``path`` itself (a ``functools.partial`` there is what a replay
-    patches) and pytest-clearstone's own objects are not holders."""
+    patches) and pytest-clearstone's own objects are not holders; nor is a dead object an
+    earlier test left in a reference cycle, which the collector has not freed yet (a scan that
+    finds a holder runs the collector's full pass and scans again)."""
+    import gc
+
     target = resolve(path)
+    remembered = False  # (per function: the objects made at import stay)
     if isinstance(target.owner, type) and target.kind == "method":
-        return _bound_holders(target.function)
-    if not inspect.ismodule(target.owner) or not inspect.isfunction(target.function):
+        scan = functools.partial(_bound_holders, target.function)
+    elif not inspect.ismodule(target.owner) or not inspect.isfunction(target.function):
         return []
-    if target.instance is not None:  # (per object at the path: not kept)
-        return _find_holders(target.function, target.instance)
-    found = _holders_of.get(target.function)
-    if found is None:
-        found = _holders_of[target.function] = _find_holders(target.function, None)
+    elif target.instance is not None:  # (per object at the path: not kept)
+        scan = functools.partial(_find_holders, target.function, target.instance)
+    elif target.function in _holders_of:
+        return list(_holders_of[target.function])
+    else:
+        scan = functools.partial(_find_holders, target.function, None)
+        remembered = True
+    found = scan()
+    if found:  # (alive?)
+        gc.collect()
+        found = scan()
+    if remembered:
+        _holders_of[target.function] = found
     return list(found)
 
 
