@@ -20,7 +20,8 @@ from .responses import ReplayCall
 _MAX_DEPTH = 4
 #: the field of a pydantic model that follows the fields set (left out with them)
 _DERIVED = "model_fields_set"
-_FIELD = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)(?=[.\[:]|$)")
+#: a field's name after its object's path (a Python name: letters beyond ASCII too)
+_FIELD = re.compile(r"\.([^\W\d]\w*)(?=[.\[:]|$)")
 
 
 def final_state_hint(state: Any, calls: Sequence[ReplayCall], deltas: Sequence[str]) -> str:

@@ -75,10 +75,13 @@ def test_a_field_whose_delta_spans_lines_is_named() -> None:
     assert "final_state.model.last" in _hint({"model": Model()}, delta)
 
 
-def test_a_field_named_beyond_ascii_is_not_named_by_a_part_of_its_name() -> None:
-    # (a path of its first letters would leave out a field that does not exist)
+def test_a_field_named_beyond_ascii_is_named_whole() -> None:
+    # (Python's names are not only ASCII: the hint was not given for `größe`; a path of its
+    # first letters, `gr`, would leave out a field that does not exist)
     hint = _hint({"model": Model()}, "root['model'].größe: 1 -> 2")
-    assert "final_state.model.gr" not in hint
+    assert "ignore_state=['final_state.model.größe']" in hint
+    assert _hint({"model": Model()}, "root['model'].größe[0]: 1 -> 2") == hint
+    assert _hint({"model": Model()}, "root['model'].2nd: 1 -> 2") == ""
 
 
 def test_a_pydantic_models_set_fields_follow_its_fields_and_are_not_a_path() -> None:
