@@ -90,25 +90,36 @@ def make_stack(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Ca
 
 
 @pytest.fixture(autouse=True)
-def _collect_the_sdks_leftovers() -> Iterator[None]:
-    """pydantic-ai's ``run_sync`` makes a new event loop the thread's current one and never
-    closes it (``pydantic_ai._utils.get_event_loop``); close it here, where it was made, not as
-    unraisable ResourceWarnings in whichever unrelated test the garbage collector happens to
-    run next (one landed inside an AST compile and made CPython raise SystemError)."""
-    yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", ResourceWarning)
-        try:
-            loop: asyncio.AbstractEventLoop | None = (
-                asyncio.get_event_loop_policy().get_event_loop()
-            )
-        except RuntimeError:
-            loop = None
-        if loop is not None and not loop.is_running():
-            loop.close()
-            asyncio.set_event_loop(None)
-        gc.collect()
+def _collect_each_test_s_garbage() -> Iterator[None]:
+    """Each integration test runs with the collector's automatic passes paused, and its garbage
+    is collected when it ends, where it was made: the pass walks only the objects the test made
+    (all still in the youngest generation), not the ~500 k the SDKs' modules keep alive, which a
+    full pass after each test walked (~40% of these tests' time). Nor does a full pass, long with
+    the SDKs loaded, land inside a test: a recording of concurrent branches that finish in the
+    order of their delays (`stacks/pydantic_graph_agent.py`) recorded another order when one did.
+
+    First, pydantic-ai's ``run_sync`` makes a new event loop the thread's current one and never
+    closes it (``pydantic_ai._utils.get_event_loop``): it is closed here, not left to make
+    unraisable ResourceWarnings in whichever unrelated test the collector happens to run next
+    (one landed inside an AST compile and made CPython raise SystemError)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                loop: asyncio.AbstractEventLoop | None = (
+                    asyncio.get_event_loop_policy().get_event_loop()
+                )
+            except RuntimeError:
+                loop = None
+            if loop is not None and not loop.is_running():
+                loop.close()
+                asyncio.set_event_loop(None)
+            gc.collect(1)  # (the test's objects: none was collected while it ran)
+            gc.enable()
 
 
 def _free_port() -> int:
