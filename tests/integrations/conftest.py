@@ -94,9 +94,8 @@ def _collect_each_test_s_garbage() -> Iterator[None]:
     """Each integration test runs with the collector's automatic passes paused, and its garbage
     is collected when it ends, where it was made: the pass walks only the objects the test made
     (all still in the youngest generation), not the ~500 k the SDKs' modules keep alive, which a
-    full pass after each test walked (~40% of these tests' time). Nor does a full pass, long with
-    the SDKs loaded, land inside a test: a recording of concurrent branches that finish in the
-    order of their delays (`stacks/pydantic_graph_agent.py`) recorded another order when one did.
+    full pass after each test walked (~40% of these tests' time). Nor does a full pass (0.3-1 s
+    with the SDKs loaded) land inside a test whose fake services answer after set delays.
 
     First, pydantic-ai's ``run_sync`` makes a new event loop the thread's current one and never
     closes it (``pydantic_ai._utils.get_event_loop``): it is closed here, not left to make
