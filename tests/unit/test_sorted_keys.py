@@ -5,6 +5,7 @@ order, nor for one that cannot be read."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,11 @@ def test_a_golden_that_cannot_be_read_is_not(tmp_path: Path) -> None:
     torn = tmp_path / "torn.ckpt"
     torn.write_text('{"agent": {"class": "Agent", "module": "app"')
     assert not keys_sorted_by_a_tool(torn)
+
+
+def test_a_sorted_golden_holding_a_value_not_decoded_here_is_told(tmp_path: Path) -> None:
+    # (a pickle, refused without allow_pickle: the layout's objects are read, no value decoded)
+    agent = _sorted({**AGENT, "state": {"cache": {"__cs__": "pickle", "v": "gASVAAAA"}}})
+    golden = tmp_path / "sorted.ckpt"
+    golden.write_text(json.dumps({"agent": agent, "trace": {"spans": [_sorted(SPAN)]}}))
+    assert keys_sorted_by_a_tool(golden)
