@@ -586,6 +586,34 @@ def test_two(replay):
     assert hint in result.stdout.str() and "UnusedResponsesError" in result.stdout.str()
 
 
+CHAT = "langchain_openai.ChatOpenAI"
+
+
+@pytest.mark.usefixtures("_llm_cache_kept")
+def test_the_llm_cache_hint_names_only_the_methods_the_cache_skips_while_one_is_set() -> None:
+    """Which mock targets LangChain's LLM cache leaves uncalled: the methods under it
+    (``_generate``, ``_agenerate``, ``_stream``, ``_astream``) of a chat model or an LLM, each
+    once; not ``invoke``, which it does not skip, nor another class's ``_generate``; none while
+    no cache is set."""
+    from langchain_core.caches import InMemoryCache
+    from langchain_core.globals import set_llm_cache
+    from langchain_core.language_models.fake import FakeListLLM
+
+    from pytest_clearstone.golden.llm_cache import cache_skipped, llm_cache_hint
+
+    llm = f"{FakeListLLM.__module__}.FakeListLLM._generate"
+    targets = [f"{CHAT}._generate", f"{CHAT}._agenerate", f"{CHAT}.invoke", f"{CHAT}._generate",
+               f"{CHAT}._astream", "json.JSONDecoder._generate", llm]  # fmt: skip
+    set_llm_cache(None)
+    assert cache_skipped(targets) == []
+    assert llm_cache_hint(targets) == ""
+    set_llm_cache(InMemoryCache())
+    skipped = [f"{CHAT}._generate", f"{CHAT}._agenerate", f"{CHAT}._astream", llm]
+    assert cache_skipped(targets) == skipped
+    assert f"without calling {', '.join(skipped)}, so a cache" in llm_cache_hint(targets)
+    assert llm_cache_hint([f"{CHAT}.invoke", "json.JSONDecoder._generate"]) == ""
+
+
 def test_an_error_batch_returns_as_a_value_is_refused_with_the_fix_that_works(
     stack: Stack,
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_a_divergence_inside_a_library_is_reported_at_the_agents_line(project, pytester):
     """Between the agent's line and the mocked call sits a library (in site-packages, as an
@@ -82,3 +84,28 @@ def test_a_replay_error_from_the_api_in_a_plain_test_is_reported_at_the_agents_l
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*app_lib.py:6: *ReplayExhaustedError*"])
     result.stdout.no_fnmatch_line("*vendorlib.py*")
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one-line", "over-lines"])
+def test_responses_left_unused_are_reported_at_the_line_of_the_last_run_call(
+    project, pytester, split
+):
+    """Found after the test returned (one ticket fewer: a recorded response left unused), the
+    failure is placed in the test's frame at the line of its ``replay.run()`` (its first, for
+    a call written over several lines), not at the line the test ended on (its last assert)
+    nor another of the call's lines."""
+    if split:
+        test = (pytester.path / "test_agent.py").read_text()
+        test = test.replace(
+            'replay.run(agent.handle, "I was charged twice")',
+            'replay.run(\n        agent.handle,\n        "I was charged twice",\n    )',
+        )
+        (pytester.path / "test_agent.py").write_text(test)
+    project.write_app(TICKETS=2)
+    project.record().assert_outcomes(passed=1)
+    project.write_app(TICKETS=1)
+    lines = (pytester.path / "test_agent.py").read_text().splitlines()
+    run_line = next(n for n, text in enumerate(lines, 1) if "replay.run(" in text)
+    result = project.replay("--tb=line")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*test_agent.py:{run_line}: *UnusedResponsesError*"])

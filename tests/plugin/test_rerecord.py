@@ -385,6 +385,27 @@ def test_a_rerecord_whose_arguments_differ_only_in_key_order_leaves_the_golden_a
     assert list(call["input"]["v"]["metadata"]) == [*keys[::-1], "run"]
 
 
+def test_a_rerecord_keeps_the_key_order_of_the_dicts_in_a_list_argument(
+    pytester: pytest.Pytester,
+) -> None:
+    """Dicts in a list of the arguments (the messages of a chat call, each built from a set)
+    are written in the previous golden's key order, each as the dict at its own position."""
+    pytester.syspathinsert()
+    keys = ["thread_id", "checkpoint_id", "checkpoint_ns"]
+    app = textwrap.dedent(ARGUMENT_ORDER_APP).replace(
+        "complete(question, metadata)", "complete(question, [metadata, {'step': 1}, metadata])"
+    )
+    pytester.makepyfile(app=app.replace("KEYS", repr(keys)), test_it=textwrap.dedent(PLAIN_TEST))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "g.ckpt"
+    before = golden.read_bytes()
+    pytester.makepyfile(app=app.replace("KEYS", repr(keys[::-1])))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["  g.ckpt: unchanged"])
+    assert golden.read_bytes() == before
+
+
 def test_diff_of_a_rerecord_that_dropped_the_signature_says_so(
     project: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,

@@ -23,10 +23,15 @@ def lookup(query: str) -> str:
     return query
 
 
+async def astream(prompt: str) -> Any:
+    yield prompt
+
+
 FUNCTIONS: dict[str, Any] = {
     "app.complete": complete,
     "app.acomplete": acomplete,
     "app.lookup": lookup,
+    "app.astream": astream,
 }
 
 
@@ -75,4 +80,38 @@ def test_calls_without_a_branch_or_an_end_or_of_an_unknown_target_are_left_out()
         _call("c", "app.gone", "0/job#2", 6, 20),
         Span(trace_id="t", span_id="d", parent_span_id="root", name="agent", start_time_ns=1),
     ]
+    assert overlapping_sync_calls(spans, FUNCTIONS) == []
+
+
+def test_a_sync_call_is_named_beside_a_later_async_call_and_an_async_generator_is_not() -> None:
+    spans = [
+        _call("a", "app.lookup", "0/task#0", 0, 30),
+        _call("b", "app.acomplete", "0/task#1", 5, 25),
+        _call("c", "app.astream", "0/task#2", 40, 60),
+        _call("d", "app.astream", "0/task#3", 45, 55),
+    ]
+    assert overlapping_sync_calls(spans, FUNCTIONS) == ["app.lookup"]
+
+
+def test_calls_are_named_in_the_order_of_their_first_overlap_whatever_the_spans_order() -> None:
+    spans = [
+        _call("e", "app.complete", "0/job#3", 100, 110),  # (after all the others: beside none)
+        _call("c", "app.complete", "0/job#2", 35, 50),
+        _call("b", "app.lookup", "0/job#1", 5, 40),
+        _call("a", "app.complete", "0/job#0", 0, 30),
+        _call("f", "app.lookup", "0/job#4", 120, 130),
+        _call("g", "app.complete", "0/job#5", 125, 126),  # (beside f: both named before)
+    ]
+    assert overlapping_sync_calls(spans, FUNCTIONS) == ["app.complete", "app.lookup"]
+    assert overlapping_sync_calls(spans[:2] + spans[4:], FUNCTIONS) == [
+        "app.lookup", "app.complete",
+    ]  # fmt: skip
+
+
+def test_a_call_still_running_is_left_out() -> None:
+    spans = [
+        _call("a", "app.complete", "0/job#0", 0, 30),
+        _call("b", "app.lookup", "0/job#1", 10, 40),
+    ]
+    spans[1].end_time_ns = None
     assert overlapping_sync_calls(spans, FUNCTIONS) == []

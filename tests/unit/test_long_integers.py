@@ -111,3 +111,50 @@ def test_a_golden_recorded_under_the_default_limit_replayed_under_a_lower_one_sa
         f"(Python's default: {sys.int_info.default_max_str_digits}) or none; give this one "
         "as high a limit, or none: sys.set_int_max_str_digits(0) in conftest.py"
     )
+
+
+def _checkpoint_of(monkeypatch: pytest.MonkeyPatch, history: list[object]) -> object:
+    monkeypatch.syspath_prepend(str(AGENTS_DIR))
+    state = importlib.import_module("cs_state")
+    recording = importlib.import_module("cs_recording")
+    with recording.Recording() as rec, rec.step("step") as span:
+        rec.call("llm", "complete", {"prompt": "hi"}, {"text": "hello"})
+    return rec.checkpoint(state.StateAgent(history=history), span.span_id)
+
+
+def test_the_first_of_several_too_long_integers_in_a_list_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    checkpoint = _checkpoint_of(monkeypatch, ["a", BIG, 11**6000])
+    with pytest.raises(SerializationError) as info:
+        CheckpointManager(tmp_path).save_checkpoint(checkpoint)
+    assert "the agent state at state['history'][1]" in str(info.value)
+    assert "5071 digits" in str(info.value)
+
+
+def test_state_holding_text_like_the_stores_placeholder_is_saved(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # (the text the trace store writes for a too-long integer, as the agent's own data: a dict
+    # with "type" and "v" keys, and a plain string)
+    placeholder = "<int of about 9999 digits: longer than Python writes as text>"
+    history: list[object] = [{"type": "int", "v": placeholder}, placeholder]
+    manager = CheckpointManager(tmp_path)
+    saved = manager.save_checkpoint(_checkpoint_of(monkeypatch, history))
+    assert manager.load_checkpoint(saved).agent_state["history"] == history
+
+
+def test_the_refusal_gives_the_limit_in_force(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    checkpoint = _checkpoint_of(monkeypatch, ["a", 10**1000])
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        with pytest.raises(SerializationError) as info:
+            CheckpointManager(tmp_path).save_checkpoint(checkpoint)
+    finally:
+        sys.set_int_max_str_digits(limit)
+    assert "an integer of about 1001 digits, more than Python converts to text (640 digits, " in (
+        str(info.value)
+    )

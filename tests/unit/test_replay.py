@@ -976,3 +976,41 @@ def test_a_target_without_recorded_calls_names_the_target_the_recording_holds(
         "The recording holds no call to cs_tools.fetch; it holds tool calls to a target "
         "this test does not mock: cs_tools.second_tool (1 recorded call(s))"
     ) in str(info.value)
+
+
+def test_each_target_of_several_left_without_responses_is_warned_of_with_its_own_names(
+    mods: dict[str, ModuleType],
+) -> None:
+    # (the checkpoint taken inside its running span: the note on a partial trace is not added
+    # where the spans no target takes are the reason)
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        rec.call("llm", "chat_api", {"prompt": "p"}, "A")
+        checkpoint = rec.checkpoint(agent, step.span_id)
+    report = ReplayEngine(checkpoint).preflight(
+        {"llm": ["cs_tools.Client.complete", "cs_tools.fetch"]}
+    )
+    assert [e.responses for e in report.entries] == [0, 0]
+    assert [w.split(". ", 1)[1] for w in report.warnings] == [
+        f"The trace holds 1 response(s) of that type that no target takes, in spans named "
+        f"'chat_api': with several targets for a type, each takes the spans named after its "
+        f"function ({own}). Name the spans so (@tracer.traced names them after the function "
+        "unless given name=), or give the type one target"
+        for own in ("'complete', 'Client.complete'", "'fetch', 'cs_tools.fetch'")
+    ]
+
+
+def test_several_targets_with_no_response_of_their_type_are_told_why_the_trace_may_lack_them(
+    mods: dict[str, ModuleType],
+) -> None:
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with mods["cs_recording"].Recording() as rec, rec.step("step") as step:
+        checkpoint = rec.checkpoint(agent, step.span_id)
+        rec.call("tool", "fetch", {"query": "q", "limit": 3}, "late answer")
+    report = ReplayEngine(checkpoint).preflight(
+        {"tool": ["cs_tools.fetch", "cs_tools.second_tool"]}
+    )
+    assert len(report.warnings) == 2
+    for warning in report.warnings:
+        assert " Maybe the checkpoint was taken inside its span 'step' while it ran" in warning
+        assert "no target takes" not in warning

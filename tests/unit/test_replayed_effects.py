@@ -37,3 +37,33 @@ def test_other_functions_have_no_effect_and_a_call_without_its_session_does_noth
     effect = effect_of(session_module.ClientSession.list_tools)
     assert effect is not None
     effect((), {}, types.ListToolsResult(tools=[]))  # (no self: nothing to keep them on)
+
+
+def test_a_paginated_listing_replayed_on_a_session_of_mcp_2_keeps_every_pages_tools() -> None:
+    # a listing in pages (the first page's answer gives next_cursor, the next call passes it):
+    # no page is the whole listing, so none drops the tools the others listed; call_tool
+    # validates a result against the schema kept for its tool
+    if not hasattr(session_module.ClientSession, "_absorb_tool_listing"):  # pragma: no cover
+        pytest.skip("mcp 1: no _absorb_tool_listing")
+    effect = effect_of(session_module.ClientSession.list_tools)
+    assert effect is not None
+    anyio = pytest.importorskip("anyio")
+    to_server, read_stream = anyio.create_memory_object_stream(1)
+    write_stream, from_client = anyio.create_memory_object_stream(1)
+    session = session_module.ClientSession(read_stream, write_stream)
+    schema = {"type": "object", "properties": {"sum": {"type": "integer"}}}
+    first = [types.Tool(name="add", input_schema={"type": "object"}, output_schema=schema)]
+    second = [types.Tool(name="echo", input_schema={"type": "object"}, output_schema=schema)]
+    page_two = {"params": types.PaginatedRequestParams(cursor="page-2")}
+    listed: set[str] = set()
+    for _ in range(2):  # (listed again: the first page does not forget the second's tools)
+        effect((session,), {}, types.ListToolsResult(tools=first, next_cursor="page-2"))
+        assert set(session._tool_output_schemas) == {"add", *listed}
+        listed.add("echo")
+        effect((session,), page_two, types.ListToolsResult(tools=second))
+        assert session._tool_output_schemas == {"add": schema, "echo": schema}
+    # a listing in one page is the whole listing: a tool it no longer lists is forgotten
+    effect((session,), {}, types.ListToolsResult(tools=second))
+    assert session._tool_output_schemas == {"echo": schema}
+    for stream in (to_server, read_stream, write_stream, from_client):
+        stream.close()
