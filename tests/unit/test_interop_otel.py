@@ -687,3 +687,30 @@ def test_otlp_json_ids_times_and_scope_as_exporters_write_them() -> None:
     assert {(s.instrumentation_name, s.instrumentation_version) for s in trace.spans} == {
         ("agent-lib", "2.0")
     }
+
+
+def _doc(*spans: dict[str, Any], scope: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"resourceSpans": [{"scopeSpans": [{"scope": scope or {}, "spans": list(spans)}]}]}
+
+
+def _raw(**fields: Any) -> dict[str, Any]:
+    return {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "call", "startTimeUnixNano": "1",
+            "endTimeUnixNano": "2", **fields}  # fmt: skip
+
+
+def test_a_document_writing_both_span_lists_reads_the_old_one_when_the_new_is_empty() -> None:
+    # a pre-1.0 OTLP request re-written by a newer protobuf with its empty fields kept
+    # ("scopeSpans": [] beside "instrumentationLibrarySpans"): as the OTLP spec tells a receiver,
+    # the old list is read when the new one is not set (empty), its library named as the scope.
+    # Before the fix it read no span at all (no trace, no error).
+    old = {"instrumentationLibrary": {"name": "opentelemetry.instrumentation.openai",
+                                      "version": "0.9"}, "spans": [_raw()]}  # fmt: skip
+    doc = {"resourceSpans": [{"scopeSpans": [], "instrumentationLibrarySpans": [old]}]}
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(doc)]
+    assert (span.name, span.instrumentation_name, span.instrumentation_version) == (
+        "call", "opentelemetry.instrumentation.openai", "0.9"
+    )  # fmt: skip
+    new = {"scope": {"name": "new"}, "spans": [_raw(name="new")]}
+    both = {"resourceSpans": [{"scopeSpans": [new], "instrumentationLibrarySpans": [old]}]}
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(both)]
+    assert span.name == "new"  # (the old list of a sender writing both is the same spans)
