@@ -166,9 +166,11 @@ def traces_from_otlp_json(
             if not isinstance(doc, Mapping) or "resourceSpans" not in doc:
                 raise _Bad("expected an object with 'resourceSpans'")
             for resource_spans in doc["resourceSpans"] or []:
-                scopes = resource_spans.get("scopeSpans")
-                if scopes is None:  # before OTLP 1.0
-                    scopes = resource_spans.get("instrumentationLibrarySpans") or []
+                # before OTLP 1.0, and read when scopeSpans is not set (empty), as the spec of
+                # the change tells a receiver: a sender may write both (the same spans)
+                scopes = resource_spans.get("scopeSpans") or (
+                    resource_spans.get("instrumentationLibrarySpans") or []
+                )
                 for scope_spans in scopes:
                     scope = scope_spans.get("scope") or scope_spans.get("instrumentationLibrary")
                     for raw in scope_spans.get("spans") or []:

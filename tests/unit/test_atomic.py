@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import pytest
@@ -37,7 +38,11 @@ def test_only_temporary_files_named_as_a_writer_names_them_are_removed(tmp_path)
     # a file beside the golden that starts with its name but is no temporary file of it (one
     # of another golden, a.ckpt.b.ckpt's, or the user's own) is never removed, however old
     target = tmp_path / "a.ckpt"
-    kept = [tmp_path / ".a.ckpt.b.ckpt.1f.tmp", tmp_path / ".a.ckpt.my notes.tmp"]
+    kept = [
+        tmp_path / ".a.ckpt.b.ckpt.1f.tmp",
+        tmp_path / ".a.ckpt.my notes.tmp",
+        tmp_path / ".a.ckpt..tmp",
+    ]
     old = time.time() - STALE_AFTER_S - 60
     for path in kept:
         path.write_text("not a leftover of a.ckpt")
@@ -131,3 +136,51 @@ def test_a_rewrite_that_may_not_keep_the_owner_still_writes(tmp_path, monkeypatc
     atomic_write_text(kept, "new")
     assert kept.read_text() == "new"
     assert os.listdir(tmp_path) == ["kept.ckpt"]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root may give a file away"
+)
+def test_a_rewrite_that_may_not_keep_the_owner_keeps_the_group(tmp_path, monkeypatch):
+    # (a user in the file's group, not its owner: the new file is the writer's, of that group)
+    kept = tmp_path / "kept.ckpt"
+    kept.write_text("old")
+    os.chown(kept, 65534, 65533)
+    chown = os.chown
+
+    def owner_refused(path, uid, gid):
+        if uid != -1:
+            raise PermissionError(1, "Operation not permitted", path)
+        chown(path, uid, gid)
+
+    monkeypatch.setattr(os, "chown", owner_refused)
+    atomic_write_text(kept, "new")
+    assert kept.read_text() == "new"
+    assert (kept.stat().st_uid, kept.stat().st_gid) == (os.geteuid(), 65533)
+
+
+symlinks = pytest.mark.skipif(sys.platform == "win32", reason="symlinks need a privilege there")
+
+
+@symlinks
+def test_a_link_to_a_file_the_writer_refuses_is_replaced_itself(tmp_path):
+    shared = tmp_path / "shared.txt"
+    shared.write_text("not a golden")
+    link = tmp_path / "g.ckpt"
+    link.symlink_to(shared)
+    atomic_write_text(link, "new", through=lambda real: False)
+    assert not link.is_symlink() and link.read_text() == "new"
+    assert shared.read_text() == "not a golden"
+
+
+@symlinks
+def test_a_path_going_up_from_a_linked_directory_is_written_where_open_writes(tmp_path):
+    # goldens/link/../g.ckpt, link a symlink to a directory elsewhere: `..` is the parent of
+    # the directory the link points to, as the system reads the path (not the text's parent)
+    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
+    (tmp_path / "goldens").mkdir()
+    (tmp_path / "goldens" / "link").symlink_to(tmp_path / "elsewhere" / "deep")
+    path = tmp_path / "goldens" / "link" / ".." / "g.ckpt"
+    atomic_write_text(path, "new")
+    assert (tmp_path / "elsewhere" / "g.ckpt").read_text() == "new"
+    assert not (tmp_path / "goldens" / "g.ckpt").exists()

@@ -1505,6 +1505,24 @@ def test_a_directory_of_the_run_in_place_of_the_recordings_is_named_with_its_roo
         restore()
 
 
+def test_a_directory_of_the_run_under_any_of_its_roots_is_named_not_only_the_longest(
+    tmp_path: Any,
+) -> None:
+    # a session has several roots (its base temp, longer here, its rootdir, the home): a
+    # checkout's directory in place of the recording's is named though it is not the longest
+    from pytest_clearstone.diff import moved_directory
+    from pytest_clearstone.path_roots import PathRoots, use_roots
+
+    checkout = str(tmp_path / "w")
+    basetemp = str(tmp_path / "pytest-of-runner" / "pytest-12")
+    restore = use_roots(PathRoots(basetemp=basetemp, rootdir=checkout))
+    try:
+        changes = StateDelta({"p": "read /srv/ci/a.txt"}, {"p": f"read {checkout}/a.txt"}).changes
+        assert moved_directory(changes) == ("/srv/ci", checkout, "rootdir")
+    finally:
+        restore()
+
+
 def test_the_one_change_left_out_is_summed_up_as_one() -> None:
     before = {"steps": {f"s{n:02d}": n for n in range(41)}}
     after = {"steps": {f"s{n:02d}": -n - 1 for n in range(41)}}

@@ -28,7 +28,7 @@ def test_paths_are_dotted_with_quoted_keys() -> None:
     assert parse_path("**.run_id") == ("**", "run_id")
 
 
-@pytest.mark.parametrize("bad", ["", "a..b", "a.", "a[b]", 3])
+@pytest.mark.parametrize("bad", ["", "   ", "a..b", "a.", "a[b]", 3])
 def test_a_bad_path_is_named(bad: object) -> None:
     with pytest.raises(ValueError, match="path"):
         parse_path(bad)  # type: ignore[arg-type]
@@ -47,6 +47,19 @@ def test_prune_drops_keys_and_marks_list_items() -> None:
 def test_double_star_matches_any_depth_including_none() -> None:
     tree = {"run_id": 1, "a": {"run_id": 2, "b": [{"run_id": 3, "keep": True}]}}
     assert IgnorePaths(["**.run_id"]).prune(tree) == {"a": {"b": [{"keep": True}]}}
+    # ** in the middle or at the end of a path matches no level too
+    tree = {"a": {"run_id": 1, "x": {"run_id": 2}}, "b": {"c": 1}, "keep": 2}
+    assert IgnorePaths(["a.**.run_id", "b.**"]).prune(tree) == {"a": {"x": {}}, "keep": 2}
+
+
+def test_spaces_around_the_dots_of_a_path_are_not_part_of_its_keys() -> None:
+    assert parse_path("messages . * . id") == ("messages", "*", "id")
+
+
+def test_a_state_key_is_matched_in_its_own_case() -> None:
+    # (only a header's name is matched in any case)
+    tree = {"Config": 1, "config": 2}
+    assert IgnorePaths(["Config"]).prune(tree) == {"config": 2}
 
 
 @dataclasses.dataclass
@@ -216,7 +229,7 @@ def test_unwritten_places_are_named_as_the_redaction_names_them() -> None:
 
 
 @pytest.mark.parametrize(
-    "key", [" padded ", "run.id", 'say "hi"', "back\\slash", "*", "**", "a[0]"]
+    "key", [" padded ", "run.id", 'say "hi"', "back\\slash", "*", "**", "a[0]", ""]
 )
 def test_a_key_written_as_a_path_segment_reads_back_as_itself(key: str) -> None:
     from pytest_clearstone.golden.path_patterns import segment_text

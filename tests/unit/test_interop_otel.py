@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import io
 import json
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -687,3 +688,79 @@ def test_otlp_json_ids_times_and_scope_as_exporters_write_them() -> None:
     assert {(s.instrumentation_name, s.instrumentation_version) for s in trace.spans} == {
         ("agent-lib", "2.0")
     }
+
+
+def _doc(*spans: dict[str, Any], scope: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"resourceSpans": [{"scopeSpans": [{"scope": scope or {}, "spans": list(spans)}]}]}
+
+
+def _raw(**fields: Any) -> dict[str, Any]:
+    return {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "call", "startTimeUnixNano": "1",
+            "endTimeUnixNano": "2", **fields}  # fmt: skip
+
+
+def test_a_document_writing_both_span_lists_reads_the_old_one_when_the_new_is_empty() -> None:
+    # a pre-1.0 OTLP request re-written by a newer protobuf with its empty fields kept
+    # ("scopeSpans": [] beside "instrumentationLibrarySpans"): as the OTLP spec tells a receiver,
+    # the old list is read when the new one is not set (empty), its library named as the scope.
+    # Before the fix it read no span at all (no trace, no error).
+    old = {"instrumentationLibrary": {"name": "opentelemetry.instrumentation.openai",
+                                      "version": "0.9"}, "spans": [_raw()]}  # fmt: skip
+    doc = {"resourceSpans": [{"scopeSpans": [], "instrumentationLibrarySpans": [old]}]}
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(doc)]
+    assert (span.name, span.instrumentation_name, span.instrumentation_version) == (
+        "call", "opentelemetry.instrumentation.openai", "0.9"
+    )  # fmt: skip
+    new = {"scope": {"name": "new"}, "spans": [_raw(name="new")]}
+    both = {"resourceSpans": [{"scopeSpans": [new], "instrumentationLibrarySpans": [old]}]}
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(both)]
+    assert span.name == "new"  # (the old list of a sender writing both is the same spans)
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        ({"spanId": "cd" * 9}, "neither 16-digit hex nor base64"),  # (hex, too long)
+        ({"traceId": "0af76519-16cd-43dd-8448-eb211c80319c"}, "neither 32-digit hex nor base64"),
+        ({"spanId": base64.b64encode(b"\x01\x02\x03\x04").decode()}, "has 4 bytes, expected 8"),
+        ({"spanId": None}, "has no traceId or spanId"),
+        ({"kind": -1}, "unknown span_kind -1"),
+        ({"startTimeUnixNano": "yesterday"}, "malformed span data"),
+        ({"attributes": {"llm.model": "gpt"}}, "attributes must be a list of {key, value}"),
+    ],
+    ids=["long_hex", "uuid", "short_base64", "no_span_id", "negative_kind", "time", "attributes"],
+)
+def test_a_malformed_otlp_span_is_a_decode_error_naming_what_is_wrong(
+    fields: dict[str, Any], why: str
+) -> None:
+    with pytest.raises(DecodeError, match=re.escape(why)):
+        otel.traces_from_otlp_json(_doc(_raw(**fields)))
+
+
+def test_otlp_json_values_as_protobuf_writes_them() -> None:
+    # an id padded with whitespace, an attribute without a value ({}), a double written as a
+    # whole number or as "Infinity", an empty array written null, a status by its short or
+    # lower-case name
+    attributes = [
+        _attr("empty", {}),
+        _attr("temperature", {"doubleValue": 1}),
+        _attr("limit", {"doubleValue": "Infinity"}),
+        _attr("tags", {"arrayValue": None}),
+    ]
+    first = _raw(spanId=" " + "cd" * 8 + "\n", attributes=attributes, status={"code": "ERROR"})
+    second = _raw(spanId="ef" * 8, startTimeUnixNano="3", status={"code": "status_code_ok"})
+    ((one, two),) = [t.spans for t in otel.traces_from_otlp_json(_doc(first, second))]
+    assert one.span_id == "cd" * 8
+    assert one.attributes["empty"] is None
+    assert one.attributes["temperature"] == 1.0 and type(one.attributes["temperature"]) is float
+    assert one.attributes["limit"] == float("inf")
+    assert one.attributes["tags"] == []
+    assert (one.status, two.status) == ("ERROR", "OK")
+    assert (one.seq, two.seq) == (0, 1)  # (numbered as the OpenTelemetry spans' import does)
+
+
+def test_an_otlp_json_file_with_blank_lines_between_its_requests_reads(tmp_path: Path) -> None:
+    path = tmp_path / "spans.jsonl"
+    lines = [json.dumps(_doc(_raw())), "", "   ", json.dumps(_doc(_raw(traceId="12" * 16)))]
+    path.write_text("\n".join(lines) + "\n")
+    assert len(otel.traces_from_otlp_json(path)) == 2

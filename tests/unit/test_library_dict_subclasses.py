@@ -114,6 +114,11 @@ def test_anthropics_tagged_params_keep_their_helper_tag() -> None:
 def test_langchains_addable_dict_reads_back_as_itself() -> None:
     runnables = pytest.importorskip("langchain_core.runnables.utils")
     chunk = runnables.AddableDict(answer="Lisbon", score=1)
+    assert _stored(chunk) == {  # (no attributes: none written)
+        TAG: "mapping",
+        "cls": "langchain_core.runnables.utils:AddableDict",
+        "v": {"answer": "Lisbon", "score": 1},
+    }
     back = decode(_stored(chunk))
     assert type(back) is runnables.AddableDict
     assert back == chunk

@@ -141,3 +141,27 @@ def test_a_too_deep_attribute_is_not_plain_data(monkeypatch: pytest.MonkeyPatch)
 def test_an_edited_mapping_is_refused_naming_what_is_wrong(tree: Any, message: str) -> None:
     with pytest.raises(DecodeError, match=message):
         decode(tree)
+
+
+def test_a_class_of_a_private_module_is_named_by_the_package_exporting_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (as a library's public name: the golden stays when the library moves its private module)
+    tools = pytest.importorskip("openai.lib._tools")
+    lib = pytest.importorskip("openai.lib")
+    cls = type("CsProbeExported", (dict,), {"__module__": "openai.lib._tools"})
+    monkeypatch.setattr(tools, "CsProbeExported", cls, raising=False)
+    monkeypatch.setattr(lib, "CsProbeExported", cls, raising=False)
+    tree = _stored(cls(a=1))
+    assert tree == {TAG: "mapping", "cls": "openai.lib:CsProbeExported", "v": {"a": 1}}
+    assert type(decode(tree)) is cls
+
+
+def test_a_library_class_that_renamed_itself_is_named_by_the_attribute_holding_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (as pydantic-ai's private classes calling themselves by a public base's name)
+    cls = _library_class(monkeypatch, "CsProbeRenamed", {"__qualname__": "CsProbePublic"})
+    tree = _stored(cls(a=1))
+    assert tree["cls"] == f"{MODULE}:CsProbeRenamed"
+    assert type(decode(tree)) is cls

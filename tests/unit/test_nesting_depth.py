@@ -285,3 +285,28 @@ def test_a_deep_walk_leaves_the_thread_its_python_trace_function(walk: str) -> N
     finally:
         sys.settrace(outer)
     assert after is _python_tracer
+
+
+def test_a_walk_whose_code_caught_a_recursion_error_leaves_the_trace_function() -> None:
+    # the code a walk runs may catch a RecursionError itself (a library's __eq__ or __repr__
+    # falling back): raised inside the Python trace function, which the interpreter removed,
+    # and the walk then returns as usual; the thread keeps its trace function all the same
+    def runaway(n: int = 0) -> int:
+        return runaway(n + 1)
+
+    def walk() -> str:
+        try:
+            runaway()
+        except RecursionError:
+            return "fell back"
+        return "not reached"
+
+    outer = sys.gettrace()
+    sys.settrace(_python_tracer)
+    try:
+        result = walked(walk, {"a": [1, 2]}, "state")
+        after = sys.gettrace()
+    finally:
+        sys.settrace(outer)
+    assert result == "fell back"
+    assert after is _python_tracer

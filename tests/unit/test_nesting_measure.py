@@ -42,3 +42,39 @@ def test_a_long_path_keeps_its_first_four_steps_and_its_last() -> None:
     parts = [f"['k{i}']" for i in range(9)]
     assert short_path("state", parts[:8]) == "state" + "".join(parts[:8])
     assert short_path("state", parts) == ("state['k0']['k1']['k2']['k3']…(4 more)…['k8']")
+
+
+class Empty:
+    def run(self) -> None:
+        pass
+
+
+def test_an_object_without_attributes_is_a_level_and_a_bound_method_none() -> None:
+    # an object counts as a level, attributes or not; a method a state keeps (a callback) is
+    # no container, as a function is not (though it reads its function's __dict__ through)
+    assert nesting_depth([Empty()]) == 2
+    assert nesting_depth({"callback": Empty().run}) == 1
+    assert nesting_depth({"callback": print}) == 1
+
+
+def test_sets_and_deques_are_levels() -> None:
+    from collections import deque
+
+    assert nesting_depth({"tags": {1, 2}}) == 2
+    assert nesting_depth([frozenset({(1,)})]) == 3
+    assert nesting_depth({"window": deque([[1]])}) == 3
+
+
+class Unsaying:
+    """An object that raises when asked what it holds (a proxy to a closed resource)."""
+
+    @property
+    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+        raise RuntimeError("the session is closed")
+
+
+def test_a_value_that_raises_when_looked_into_is_a_leaf() -> None:
+    # the error refusing a deep value measures it: an object raising its own error there is
+    # not looked into (the refusal is still the one raised, not the object's error)
+    assert nesting_depth({"session": Unsaying()}) == 1
+    assert too_deep("state", [Unsaying()]).depth == MAX_DEPTH + 1

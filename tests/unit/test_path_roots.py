@@ -109,6 +109,19 @@ def test_a_filesystem_root_is_no_root(use: Use) -> None:
     assert encode(inside) == {TAG: "path", "v": str(inside)}
 
 
+def test_a_root_linked_to_the_filesystem_root_holds_no_resolved_path(
+    use: Use, tmp_path: Path
+) -> None:
+    # a home named through a link to / (a container's): the paths it names are stored relative
+    # to it, and a path of the filesystem is not taken for one below the home it resolves to
+    home = tmp_path / "home"
+    home.symlink_to(Path(home.anchor), target_is_directory=True)
+    use(PathRoots(home=home, rootdir=None, basetemp=None))
+    assert encode(home / "notes.txt") == _path("notes.txt", "home")
+    elsewhere = Path(home.anchor) / "srv" / "app"
+    assert encode(elsewhere) == {TAG: "path", "v": str(elsewhere)}
+
+
 def test_the_base_temp_is_asked_for_once_and_only_when_a_path_is_stored(
     use: Use, machine: dict[str, Path]
 ) -> None:

@@ -135,6 +135,17 @@ def test_a_small_float_is_written_as_python_writes_it_with_or_without_orjson() -
     assert '"price":2.5e-05' in compact
 
 
+@pytest.mark.parametrize("value", [3e-06, -3e-06, -2.5e-05, [1.5, -7e-05]])
+def test_a_small_float_alone_or_negative_is_written_as_python_writes_it(value: Any) -> None:
+    # a stored value that is the float itself (its text starts with it), or a negative one
+    # (orjson writes -0.000025 and -3e-6)
+    with mock.patch.object(tags, "orjson", None):
+        expected = codec.dumps(value)
+    assert codec.dumps(value) == expected
+    doc = {"state": {"v": value}}
+    assert document.file_text(doc) == without_orjson(doc)
+
+
 _SAMPLE = textwrap.dedent(
     """
     import hashlib, sys

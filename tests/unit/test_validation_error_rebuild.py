@@ -104,6 +104,8 @@ CASES = {
     "assertion_error": lambda: Booking.model_validate({"guests": 1, "price": 1, "code": "assert"}),
     "custom_error": lambda: Booking.model_validate({"guests": 1, "price": 1, "code": "custom"}),
     "hidden_input": lambda: Hidden.model_validate({"token": "sk-not-a-number"}),
+    # an input the golden stores tagged (a Decimal; bytes): it comes back as itself
+    "tagged_input": lambda: WeatherArgs.model_validate({"city": b"\xff", "days": Decimal("1.5")}),
 }
 
 
@@ -305,3 +307,38 @@ def test_a_kept_message_reads_as_recorded_with_text_outside_ascii() -> None:
     assert str(rebuilt) == str(recorded)
     assert rebuilt.json() == recorded.json()  # type: ignore[attr-defined]
     assert "zwölf" in rebuilt.json()  # type: ignore[attr-defined]
+
+
+class ToolArgumentsError(pydantic_core.ValidationError):
+    """A tool's own subclass of pydantic's ValidationError."""
+
+
+def test_a_subclass_of_validation_error_replays_as_itself() -> None:
+    # a tool raising its own subclass (made as pydantic makes its own) is recorded with its title
+    # and line errors too: the agent's `except ToolArgumentsError` catches the replayed one
+    _, made_of = _raised(CASES["tool_arguments"]).__reduce__()
+    recorded = ToolArgumentsError.from_exception_data(*made_of)
+    assert "validation" in exception_record(recorded)
+    _assert_the_same(_replayed(recorded), recorded)
+
+
+def test_a_record_without_its_input_type_and_hide_input_reads_as_pythons_with_input() -> None:
+    # a hand-written (or older) golden: a Python validation, its input shown, as pydantic's own
+    # defaults are
+    line = {"type": "dict_type", "loc": ["args"], "input": 1}
+    made = pydantic_core.ValidationError.from_exception_data("T", [{**line, "loc": ("args",)}])
+    record = {**_record(errors=[line]), "message": str(made)}
+    del record["validation"]["input_type"], record["validation"]["hide_input"]
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is pydantic_core.ValidationError
+    assert repr(rebuilt) == repr(made)
+    assert "input_value=1," in repr(rebuilt)
+    assert rebuilt.errors()[0]["msg"] == "Input should be a valid dictionary"
+
+
+def test_a_kept_messages_error_has_the_doc_of_its_class() -> None:
+    recorded = _raised(Booking.model_validate, {"guests": 1, "price": "120.00", "code": "AB-1"})
+    rebuilt = _replayed(recorded)
+    assert type(rebuilt) is not type(recorded)  # (a subclass giving the kept message)
+    assert type(rebuilt).__doc__ == type(recorded).__doc__
+    assert type(rebuilt).__module__ == type(recorded).__module__
