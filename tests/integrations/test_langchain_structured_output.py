@@ -137,3 +137,73 @@ def test_a_changed_schema_or_prompt_is_named(stack: Stack) -> None:
             "properties.spicy added") in text, text
     assert "root['kwargs']['tools'][0]['function']['parameters']['properties']['spicy']" in text
     assert "root['input'][1].content: 'Stew?' -> 'Stew!'" in text, text
+
+
+OTHER_MODELS = '''
+
+@pytest.fixture
+def _claude_over_the_fake_service(monkeypatch):
+    # ChatAnthropic takes no http_client: it builds its anthropic client on the HTTP client
+    # this helper gives (see test_langchain_anthropic.py)
+    from langchain_anthropic import chat_models
+    import services
+    monkeypatch.setattr(chat_models, "_get_default_httpx_client",
+                        lambda **kwargs: services.ANTHROPIC.client())
+
+
+class ClaudeCook(Cook):
+    def __init__(self, schema, **options):
+        from langchain_anthropic import ChatAnthropic
+        self.model = ChatAnthropic(model="claude-sonnet-5-5", max_retries=0).with_structured_output(
+            schema, **options)
+        self.dishes = []
+
+
+class ResponsesCook(Cook):
+    def __init__(self, schema, **options):
+        import services
+        from langchain_openai import ChatOpenAI
+        llm = ChatOpenAI(model="gpt-4o-mini", use_responses_api=True, max_retries=0,
+                         http_client=services.OPENAI.client())
+        self.model = llm.with_structured_output(schema, **options)
+        self.dishes = []
+
+
+@pytest.mark.usefixtures("_claude_over_the_fake_service")
+@pytest.mark.replay("goldens/claude_json_schema.ckpt",
+                    mock={"llm": "langchain_anthropic.ChatAnthropic.invoke"}, ignore=IGNORE)
+def test_claude_json_schema(replay):
+    out = replay.run(ClaudeCook(Dish, method="json_schema").ask, "Soup?")
+    assert out == Dish(answer="Answer to 'Soup?'", confident=True)
+
+
+# (langchain-anthropic warns that forced tool calling is not supported on this model)
+@pytest.mark.filterwarnings("ignore:You are attempting to use structured output:UserWarning")
+@pytest.mark.usefixtures("_claude_over_the_fake_service")
+@pytest.mark.replay("goldens/claude_tool_raw.ckpt",
+                    mock={"llm": "langchain_anthropic.ChatAnthropic.invoke"}, ignore=IGNORE)
+def test_claude_function_calling_parse_failure(replay):
+    # the fake service calls the tool with {"query": ...}: not a Dish
+    out = replay.run(ClaudeCook(Dish, include_raw=True).ask, "Stew?")
+    assert out["parsed"] is None and out["raw"].tool_calls[0]["name"] == "Dish"
+    assert out["parsing_error"].startswith("ValidationError: 2 validation errors for Dish"), out
+
+
+@pytest.mark.replay("goldens/responses_json_schema.ckpt", mock=MOCK, ignore=IGNORE)
+def test_responses_api_json_schema(replay):
+    out = replay.run(ResponsesCook(DishDict, method="json_schema").ask, "Pie?")
+    assert out["confident"] and out["answer"].startswith("Answer to 'Pie?'"), out
+'''
+
+
+def test_chat_anthropic_and_the_responses_api(make_stack) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("langchain_anthropic")
+    stack: Stack = make_stack("langchain_agent")
+    stack.write_test("other_models", AGENT + OTHER_MODELS)
+    stack.roundtrip()
+    before = {g.name: g.read_text() for g in stack.goldens()}
+    assert len(before) == 3, sorted(before)
+    stack.record()
+    after = {g.name: g.read_text() for g in stack.goldens()}
+    for name, text in before.items():
+        assert MEASURED.sub("", after[name]) == MEASURED.sub("", text), name
