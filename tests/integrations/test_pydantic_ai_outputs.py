@@ -202,3 +202,48 @@ def test_an_edited_question_deps_value_or_output_class_is_named(stack: Stack) ->
         "root['messages'][0].parts[1].content: 'Oslo' -> 'Bodo'",
     ):
         assert line in text, (line, text)
+
+
+STREAM_ON_CLAUDE = '''
+
+async def stream(question):
+    agent = Agent(anthropic_model(), system_prompt=app.SYSTEM, output_type=NativeOutput(Exhibit))
+    async with agent.run_stream(question) as result:
+        outputs = [output async for output in result.stream_output(debounce_by=None)]
+    return outputs[-1]
+
+
+@pytest.mark.replay("goldens/claude_stream.ckpt", mock={"llm": "TARGET"})
+def test_stream(replay):
+    out = asyncio.run(replay.run(stream, "Oslo"))
+    assert out == Exhibit(answer="Answer to 'Oslo'", confident=True), out
+'''
+
+
+def test_a_stream_on_anthropic_model_under_the_sdk_s_messages_names_its_beta_messages(
+    stack: Stack,
+) -> None:
+    """``AnthropicModel`` sends its requests by the SDK's ``client.beta.messages.create``: a
+    stream recorded under ``anthropic.resources.messages.AsyncMessages.create`` (the anthropic
+    how-to's target) recorded nothing, and the hints named that class's sync twin, its
+    ``stream`` and ``parse``, never the beta namespace's ``AsyncMessages.create`` the model
+    calls. Named; followed, it records and replays."""
+    test = "import asyncio\n" + AGENT + STREAM_ON_CLAUDE
+    stack.write_test(
+        "outputs", test.replace("TARGET", "anthropic.resources.messages.AsyncMessages.create")
+    )
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*",
+            "*does the agent call `anthropic.resources.beta.messages.AsyncMessages.create`? (the "
+            "same method in the SDK's `beta` namespace, `client.beta.messages.create`, which "
+            "the patch of `anthropic.resources.messages.AsyncMessages.create` does not reach: "
+            "mock it too, or instead)*",
+        ]
+    )
+    stack.write_test(
+        "outputs", test.replace("TARGET", "anthropic.resources.beta.messages.AsyncMessages.create")
+    )
+    stack.roundtrip_rerecorded_unchanged()
