@@ -422,6 +422,35 @@ def siblings(path: str) -> list[str]:
     return found + partners
 
 
+#: the SDKs whose resources have a twin in a ``beta`` namespace (``client.beta.messages``
+#: beside ``client.messages``), by their top package
+_BETA_SDKS = ("anthropic", "openai")
+
+
+def beta_twins(path: str) -> list[tuple[str, str]]:
+    """The same method of an SDK's resource in its ``beta`` namespace, or out of it, for the
+    method at ``path`` (``anthropic.resources.beta.messages.AsyncMessages.create`` for
+    ``anthropic.resources.messages.AsyncMessages.create`` and back), as ``(path, call)``, the
+    call the way an agent writes it (``client.beta.messages.create``): the fourth cause of a
+    recording with no calls, a library built on the SDK sending the request through the other
+    (pydantic-ai's ``AnthropicModel`` sends by ``client.beta.messages.create``)."""
+    package, _, rest = path.partition(".resources.")
+    if package not in _BETA_SDKS or not rest:
+        return []
+    other = rest.removeprefix("beta.") if rest.startswith("beta.") else f"beta.{rest}"
+    candidate = f"{package}.resources.{other}"
+    try:
+        twin = resolve(candidate)
+    except MockTargetError:
+        return []
+    if twin.function is resolve(path).function:
+        return []
+    *parts, _, method = other.split(".")
+    if len(parts) > 1 and parts[-1] == parts[-2]:  # (the defining module: messages.messages)
+        parts.pop()
+    return [(candidate, f"client.{'.'.join(parts)}.{method}")]
+
+
 #: the names under which SDKs and frameworks offer another way to make the request a mocked
 #: method makes (a streamed or parsed answer, pydantic-ai's ``request_stream``), often without
 #: going through it: anthropic's ``Messages.stream``, LangChain's ``stream``
@@ -634,11 +663,13 @@ def nothing_recorded(
     for path in targets:
         try:
             found_twins = twins(path)
+            found_beta = beta_twins(path)
             found_others = alternatives(path)
             found_siblings = siblings(path)
             found_holders = holders(path)
         except ClearstoneError:  # a bad path was reported when the test started
-            found_twins, found_others, found_siblings, found_holders = [], [], [], []
+            found_twins, found_beta, found_others = [], [], []
+            found_siblings, found_holders = [], []
         hints += [
             f"  did you mean `{other}`? (the same object as `{path}`)"
             for other in aliases.get(path, ())
@@ -647,6 +678,13 @@ def nothing_recorded(
             f"  does the agent call `{twin}`? (the {kind} twin of `{path}`: mock it too, or "
             "instead)"
             for twin, kind in found_twins
+            if twin not in targets
+        ]
+        hints += [
+            f"  does the agent call `{twin}`? (the same method "
+            f"{'in' if '.resources.beta.' in twin else 'outside'} the SDK's `beta` namespace, "
+            f"`{call}`, which the patch of `{path}` does not reach: mock it too, or instead)"
+            for twin, call in found_beta
             if twin not in targets
         ]
         owner, _, name = path.rpartition(".")

@@ -75,6 +75,32 @@ def test_the_siblings_of_a_chat_model_method_are_its_library_s_then_its_partners
     ]
 
 
+def test_an_sdk_method_s_beta_twin_is_the_same_resource_in_or_out_of_its_beta_namespace() -> None:
+    # (pydantic-ai's AnthropicModel sends by client.beta.messages.create)
+    pytest.importorskip("anthropic")
+    from pytest_clearstone.golden.aliases import beta_twins
+
+    assert beta_twins("anthropic.resources.messages.AsyncMessages.create") == [
+        ("anthropic.resources.beta.messages.AsyncMessages.create", "client.beta.messages.create")
+    ]
+    assert beta_twins("anthropic.resources.beta.messages.Messages.create") == [
+        ("anthropic.resources.messages.Messages.create", "client.messages.create")
+    ]
+    # named from the module defining the class, the call is still the client's
+    assert beta_twins("anthropic.resources.messages.messages.Messages.create")[0][1] == (
+        "client.beta.messages.create"
+    )
+    assert beta_twins("anthropic.resources.messages.batches.Batches.create") == [
+        (
+            "anthropic.resources.beta.messages.batches.Batches.create",
+            "client.beta.messages.batches.create",
+        )
+    ]
+    # no beta twin: none named (nor for a library that is no SDK)
+    assert beta_twins("anthropic.resources.completions.Completions.create") == []
+    assert beta_twins("json.dumps") == []
+
+
 def test_a_recording_with_no_calls_names_the_earlier_test_that_made_them(
     modules: tuple[types.ModuleType, types.ModuleType],
 ) -> None:
