@@ -31,6 +31,9 @@ ANTHROPIC_KEY = "sk-ant-test-CLEARSTONE-SECRET-456"
 SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, "CLEARSTONE-SECRET")
 SEALED_ENV = "CLEARSTONE_SERVICES_SEALED"
 SUBPROCESS_TIMEOUT = 90  # seconds for a -n 2 run (a hang fails the test instead of the job)
+#: what a LangChain golden may change when an unchanged agent is recorded again: the run ids
+#: (``lc_run--<uuid>``, documented) and the spans' measured times
+MEASURED = re.compile(r'lc_run--[0-9a-f-]+|"(start|end)_time_ns": \d+')
 
 CONFTEST = '''
 import json
@@ -202,6 +205,10 @@ class Stack:
         self.record(*args)
         assert golden.read_bytes() == first, f"re-recording changed {golden.name}"
         return first
+
+    def unmeasured_goldens(self) -> dict[str, str]:
+        """Each golden's name -> its text without what :data:`MEASURED` matches."""
+        return {p.name: MEASURED.sub("", p.read_text()) for p in self.goldens()}
 
     # -- checks ---------------------------------------------------------------------------------
 
