@@ -1334,6 +1334,33 @@ _TELEMETRY_HINTS = {
     "openai-agents": OPENAI_AGENTS_NETWORK_HINT,
 }
 
+TIKTOKEN_NETWORK_HINT = (
+    "It is tiktoken downloading its encoding {encoding} (tiktoken counts tokens for LangChain's "
+    "OpenAIEmbeddings, get_num_tokens and trim_messages), which it downloads once and keeps in "
+    "$TIKTOKEN_CACHE_DIR, else $DATA_GYM_CACHE_DIR, else data-gym-cache in the temp directory: "
+    "a machine that never downloaded it (a fresh CI runner) has none. Fill a directory of the "
+    "project once on a machine with network (TIKTOKEN_CACHE_DIR=tiktoken-cache python -c "
+    "\"import tiktoken; tiktoken.get_encoding('{encoding}')\"), commit it, and set "
+    "TIKTOKEN_CACHE_DIR to its absolute path where the tests run (the CI's environment, or "
+    "os.environ.setdefault in conftest.py){allow}. Mocking the function that downloads it would "
+    "store the encoding file in the golden"
+)
+
+#: the end of :data:`TIKTOKEN_NETWORK_HINT` for a host that may be allowed (not a proxy)
+TIKTOKEN_ALLOW_HOST = (
+    "; or, where the tests have network, allow its host with the ini line "
+    "`clearstone_allow_hosts = {host}`"
+)
+
+#: the end of the hint of tiktoken counting tokens for a class whose methods can be mocked
+TIKTOKEN_COUNTER_HINT = (
+    "\n  Here tiktoken counts the tokens of the texts {counter} sends (with "
+    "check_embedding_ctx_length=True, its default) before the SDK method mocked: mock "
+    "{counter}.embed_documents and .embed_query (aembed_documents, aembed_query for async) "
+    "instead and record again; tiktoken then does not run on replay, and the golden holds the "
+    "texts rather than their token ids"
+)
+
 PROXY_NETWORK_HINT = (
     "Mock the function that makes this call (add its import path to mock=), or run with "
     "--clearstone-allow-network. Allowing the proxy in clearstone_allow_hosts would let every "
@@ -1357,6 +1384,16 @@ def _host_and_port(host: str, port: int | None, name: str | None) -> str:
     return where if port is None else f"{where} port {port}"
 
 
+def _tiktoken_hint(encoding: str, counter: str, host: str) -> str:
+    """The fix for tiktoken downloading ``encoding`` (``"?"``: its name not seen) from ``host``
+    (``""``: through a proxy, not to be allowed), counting tokens for ``counter`` (or ``""``)."""
+    hint = TIKTOKEN_NETWORK_HINT.format(
+        encoding=encoding if encoding != "?" else "<its name>",
+        allow=TIKTOKEN_ALLOW_HOST.format(host=host) if host else "",
+    )
+    return hint + (TIKTOKEN_COUNTER_HINT.format(counter=counter) if counter else "")
+
+
 class NetworkBlockedError(ReplayError):
     """A replayed test tried to open a network connection to a host that is not allowed.
 
@@ -1372,7 +1409,11 @@ class NetworkBlockedError(ReplayError):
     ``clearstone_allow_hosts`` entry allowing ``host`` on any port, when it is an address of
     this machine (``localhost``: a server a fixture started on a new port each run).
     ``sdk_method``: the import path of the openai/anthropic SDK method that made the request
-    (``openai.resources.conversations.conversations.Conversations.create``), to mock."""
+    (``openai.resources.conversations.conversations.Conversations.create``), to mock.
+    ``tiktoken``: the encoding whose file tiktoken was downloading (``"o200k_base"``; ``"?"``:
+    its name not seen), for the cache that avoids it; ``tiktoken_for``: the class it counted
+    tokens for, when mocking that class's methods keeps tiktoken from running
+    (``"langchain_openai.OpenAIEmbeddings"``)."""
 
     def __init__(
         self,
@@ -1391,6 +1432,8 @@ class NetworkBlockedError(ReplayError):
         lookup_error: str = "",
         loopback: str = "",
         sdk_method: str = "",
+        tiktoken: str = "",
+        tiktoken_for: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1402,6 +1445,7 @@ class NetworkBlockedError(ReplayError):
         self.mcp = mcp
         self.lookup_error = lookup_error
         self.sdk_method = sdk_method
+        self.tiktoken = tiktoken
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1433,9 +1477,11 @@ class NetworkBlockedError(ReplayError):
             hint = SDK_NETWORK_HINT.format(method=sdk_method)
         if mcp and not proxy:
             hint = MCP_NETWORK_HINT.format(module=mcp)
+        if tiktoken:
+            hint = _tiktoken_hint(tiktoken, tiktoken_for, "" if proxy else (name or host))
         if telemetry:
             hint = _TELEMETRY_HINTS.get(str(telemetry), TELEMETRY_NETWORK_HINT)
-        elif during is not None:
+        elif during is not None and not tiktoken:
             hint = FIXTURE_NETWORK_HINT
         lines.append(f"  {hint}")
         super().__init__("\n".join(lines))

@@ -318,6 +318,12 @@ class BlockedConnection(NamedTuple):
     #: the import path of the openai/anthropic SDK method whose request it was
     #: (``openai.resources.conversations.conversations.Conversations.create``), or ``""``
     sdk_method: str = ""
+    #: the encoding whose file tiktoken was downloading (``o200k_base``; ``"?"``: not seen), or
+    #: ``""`` when the connection was not tiktoken's
+    tiktoken: str = ""
+    #: the class whose tokens tiktoken was counting, when its hint has a better fix
+    #: (``langchain_openai.OpenAIEmbeddings``, see :data:`_TOKEN_COUNTERS`), or ``""``
+    tiktoken_for: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -450,6 +456,8 @@ class NetworkGuard(Patches):
             mcp=first.mcp,
             lookup_error=first.lookup_error,
             sdk_method=first.sdk_method,
+            tiktoken=first.tiktoken,
+            tiktoken_for=first.tiktoken_for,
             loopback=_loopback_entry(first.host),
         )
         return made if raised is None else made.with_traceback(raised.__traceback__)
@@ -537,6 +545,7 @@ class NetworkGuard(Patches):
             _mcp_transport(),
             lookup_error,
             "" if background else _sdk_method(),
+            *(("", "") if background else _tiktoken_download()),
         )
         if background:
             with self._lock:
@@ -560,6 +569,8 @@ class NetworkGuard(Patches):
             mcp=attempt.mcp,
             lookup_error=attempt.lookup_error,
             sdk_method=attempt.sdk_method,
+            tiktoken=attempt.tiktoken,
+            tiktoken_for=attempt.tiktoken_for,
             loopback=_loopback_entry(attempt.host),
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
@@ -672,6 +683,34 @@ def _sdk_method() -> str:
                 found = f"{owner.__module__}.{owner.__qualname__}.{name}"
         frame = frame.f_back
     return found
+
+
+#: the modules that count tokens with tiktoken under a method the user can mock instead, so
+#: that tiktoken does not run on replay: the class they belong to
+_TOKEN_COUNTERS = {"langchain_openai.embeddings.": "langchain_openai.OpenAIEmbeddings"}
+
+
+def _tiktoken_download() -> tuple[str, str]:
+    """When the current connection is tiktoken's (its encoding file downloaded on first use):
+    the encoding's name (``"?"`` when not seen) and the class of :data:`_TOKEN_COUNTERS` it
+    counts tokens for (or ``""``); else ``("", "")``. Asked only for a blocked connection."""
+    encoding, counter, seen = "", "", False
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.startswith("tiktoken."):
+            seen = True
+            name = (
+                frame.f_locals.get("encoding_name")
+                if frame.f_code.co_name == "get_encoding"
+                else None
+            )
+            if isinstance(name, str) and name:
+                encoding = name
+        elif seen and not counter:
+            counter = next((c for p, c in _TOKEN_COUNTERS.items() if module.startswith(p)), "")
+        frame = frame.f_back
+    return (encoding or "?", counter) if seen else ("", "")
 
 
 def _calling_module(prefixes: tuple[str, ...]) -> str:
