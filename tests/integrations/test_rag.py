@@ -1,0 +1,101 @@
+"""Retrieval-augmented agents (``stacks/rag_agent.py``), mocked where the how-to pages say:
+LangChain's ``OpenAIEmbeddings.embed_documents``/``embed_query`` and ``ChatOpenAI.invoke``
+under an LCEL chain over ``InMemoryVectorStore.as_retriever()`` and under a ``create_agent``
+whose tool searches the store; pydantic-ai's ``Embedder.embed_documents``/``embed_query``
+(a numpy matrix of the vectors and the cosine scores kept in the agent's state) beside
+``OpenAIChatModel.request``; the openai SDK's ``Embeddings.create`` (base64 asked by the SDK and
+decoded with numpy). Each records, replays twice with the service sealed, re-records
+byte-identical (a LangChain golden: but for the ``lc_run--`` ids and span times a live call
+makes), and an edited document or question is named by its text."""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import Stack
+
+LC_EMBED = [
+    "langchain_openai.OpenAIEmbeddings.embed_documents",
+    "langchain_openai.OpenAIEmbeddings.embed_query",
+]
+
+TEST = f"""
+import asyncio
+
+import numpy as np
+import pytest
+
+import rag_agent
+
+LC = {{"embed": {LC_EMBED!r}, "llm": "langchain_openai.ChatOpenAI.invoke"}}
+PAI = {{"embed": ["pydantic_ai.embeddings.Embedder.embed_documents",
+                  "pydantic_ai.embeddings.Embedder.embed_query"],
+        "llm": "pydantic_ai.models.openai.OpenAIChatModel.request"}}
+
+
+@pytest.mark.replay("goldens/chain.ckpt", mock=LC, ignore=["config.callbacks"])
+def test_chain(replay):
+    answer = replay.run(rag_agent.chain_answer, "How is pesto made?")
+    assert answer == "Answer to 'How is pesto made?'"
+
+
+@pytest.mark.replay("goldens/agent.ckpt", mock=LC,
+                    ignore=["config.callbacks", "config.configurable"])
+def test_agent(replay):
+    out = replay.run(rag_agent.agent_answer, "Risotto rice?")
+    assert "Arborio rice" in out["answer"] and out["turns"] == 4, out
+
+
+@pytest.mark.replay("goldens/librarian.ckpt", mock=PAI)
+def test_librarian(replay):
+    librarian = rag_agent.Librarian()
+    answer = asyncio.run(replay.run(librarian.ask, "A creamy rice dish?"))
+    assert "Arborio rice" in answer, answer
+    assert librarian.matrix.shape == (3, 12) and librarian.scores.dtype == np.float64
+
+
+@pytest.mark.replay("goldens/sdk.ckpt",
+                    mock={{"embed": "openai.resources.embeddings.Embeddings.create"}})
+def test_sdk(replay, openai_client):
+    out = replay.run(rag_agent.sdk_search, openai_client, "sourdough starter")
+    assert out["best"] == rag_agent.DOCS[2], out
+    assert all(type(x) is float for x in out["first"])
+"""
+
+
+@pytest.fixture
+def stack(make_stack: object) -> Stack:
+    made: Stack = make_stack("rag_agent")  # type: ignore[operator]
+    made.write_test("rag", TEST)
+    return made
+
+
+def test_rag_agents_record_replay_and_re_record_the_same(stack: Stack) -> None:
+    stack.roundtrip()
+    goldens = stack.unmeasured_goldens()
+    assert sorted(goldens) == ["agent.ckpt", "chain.ckpt", "librarian.ckpt", "sdk.ckpt"]
+    stack.record()
+    assert stack.unmeasured_goldens() == goldens, "a re-record changed a golden"
+
+
+def test_an_edited_document_question_or_scoring_is_named(stack: Stack) -> None:
+    stack.record()
+    stack.edit("rag_agent", "Basil goes in pesto with pine nuts.", "Basil goes in pesto.")
+    stack.edit("test_rag", '"A creamy rice dish?"', '"A creamy rice pudding?"')
+    result = stack.replay()
+    result.assert_outcomes(failed=4)
+    out = " ".join(result.stdout.str().split())
+    for target in ("call #1 to langchain_openai.OpenAIEmbeddings.embed_documents",
+                   "call #1 to openai.resources.embeddings.Embeddings.create",
+                   "call #1 to pydantic_ai.models.openai.OpenAIChatModel.request"):
+        assert f"replay diverged at {target}" in out, out
+    assert out.count("'Basil goes in pesto with pine nuts.' -> 'Basil goes in pesto.'") >= 3, out
+    assert "'A creamy rice dish?' -> 'A creamy rice pudding?'" in out, out
+    stack.edit("rag_agent", "Basil goes in pesto.", "Basil goes in pesto with pine nuts.")
+    stack.edit("test_rag", '"A creamy rice pudding?"', '"A creamy rice dish?"')
+    stack.edit("rag_agent", "np.linalg.norm(asked))", "np.linalg.norm(asked) * 2)")
+    result = stack.replay("-k", "librarian")  # the scores the agent keeps in its state
+    result.assert_outcomes(failed=1)
+    out = " ".join(result.stdout.str().split())
+    assert "the replayed final state differs from the golden recording" in out, out
+    assert "root['scores'][1]: np.float64(0.59" in out, out
