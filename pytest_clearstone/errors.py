@@ -1335,8 +1335,9 @@ _TELEMETRY_HINTS = {
 }
 
 TIKTOKEN_NETWORK_HINT = (
-    "It is tiktoken downloading its encoding {encoding} (tiktoken counts tokens for LangChain's "
-    "OpenAIEmbeddings, get_num_tokens and trim_messages), which it downloads once and keeps in "
+    "It is tiktoken downloading its encoding {encoding} to count tokens (for LangChain's "
+    "OpenAIEmbeddings, get_num_tokens and trim_messages, pydantic-ai's Embedder.count_tokens), "
+    "which it downloads once and keeps in "
     "$TIKTOKEN_CACHE_DIR, else $DATA_GYM_CACHE_DIR, else data-gym-cache in the temp directory: "
     "a machine that never downloaded it (a fresh CI runner) has none. Fill a directory of the "
     "project once on a machine with network (TIKTOKEN_CACHE_DIR=tiktoken-cache python -c "

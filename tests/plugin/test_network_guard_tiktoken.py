@@ -1,6 +1,7 @@
 """The network guard and tiktoken: LangChain counts tokens with tiktoken
 (``trim_messages(token_counter=llm)``, ``ChatOpenAI.get_num_tokens``, ``OpenAIEmbeddings``
-with its default ``check_embedding_ctx_length=True``), and tiktoken downloads its encoding
+with its default ``check_embedding_ctx_length=True``), as does pydantic-ai's
+``Embedder.count_tokens`` (in a worker thread), and tiktoken downloads its encoding
 file from ``openaipublic.blob.core.windows.net`` the first time, caching it under
 ``TIKTOKEN_CACHE_DIR`` (else the temp directory). A golden recorded on a developer's machine,
 whose cache holds the file, passed there and failed on a fresh CI machine with the network
@@ -22,6 +23,7 @@ import pytest
 
 pytest.importorskip("tiktoken")
 pytest.importorskip("langchain_openai")
+pytest.importorskip("pydantic_ai")
 
 AGENT = """
 import json
@@ -58,6 +60,21 @@ def chat_trimmed(question):
     return llm.invoke(kept).content
 
 
+def count(text):  # pydantic-ai: tiktoken runs in a worker thread
+    import asyncio
+
+    import openai
+    from pydantic_ai.embeddings import Embedder
+    from pydantic_ai.embeddings.openai import OpenAIEmbeddingModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    client = openai.AsyncOpenAI(max_retries=0, http_client=httpx2.AsyncClient(
+        transport=httpx2.MockTransport(vectors)))
+    model = OpenAIEmbeddingModel("text-embedding-3-small",
+                                 provider=OpenAIProvider(openai_client=client))
+    return asyncio.run(Embedder(model).count_tokens(text))
+
+
 def embed(texts):
     embeddings = OpenAIEmbeddings(
         model="text-embedding-3-small", max_retries=0,
@@ -89,6 +106,11 @@ def test_trimmed(replay):
     assert replay.run(rag.chat_trimmed, "Pesto?") == "Answer to 'Pesto?'"
 
 
+@pytest.mark.replay("goldens/count.ckpt", mock={"embed": [TARGETS]}, strict=False)
+def test_counted(replay):
+    assert replay.run(rag.count, "Basil goes in pesto.") > 0
+
+
 @pytest.mark.replay("goldens/embed.ckpt", mock={"embed": [TARGETS]})
 def test_embed(replay):
     assert len(replay.run(rag.embed, ["Basil goes in pesto.", "Rice"])) == 2
@@ -109,7 +131,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-tiktoken")
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(pytester.mkdir("empty-tiktoken-cache")))
     monkeypatch.setenv("ENCODINGS_CACHED", "1")
-    pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=3)
     monkeypatch.delenv("ENCODINGS_CACHED")  # a fresh CI machine
     return pytester
 
@@ -123,7 +145,7 @@ def test_tiktoken_downloading_its_encoding_on_replay_is_named_with_the_fixes_tha
     result.stdout.fnmatch_lines(
         [
             "*tried to connect to openaipublic.blob.core.windows.net*during the replay*",
-            "*tiktoken downloading its encoding o200k_base*",
+            "*tiktoken downloading its encoding o200k_base to count tokens*",
         ]
     )
     assert "TIKTOKEN_CACHE_DIR" in text
@@ -131,6 +153,21 @@ def test_tiktoken_downloading_its_encoding_on_replay_is_named_with_the_fixes_tha
     assert "clearstone_allow_hosts = openaipublic.blob.core.windows.net" in text
     assert "Mock the function that makes this call" not in text
     assert "embed_documents" not in text  # (the token counting of trim_messages, not embeddings)
+
+
+def test_pydantic_ai_counting_tokens_in_a_worker_thread_is_named_alike(
+    project: pytest.Pytester,
+) -> None:
+    result = project.runpytest_subprocess("-k", "counted")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*tried to connect to openaipublic.blob.core.windows.net*during the replay*",
+            "*thread: AnyIO worker thread*",
+            "*tiktoken downloading its encoding cl100k_base to count tokens*",
+        ]
+    )
+    assert "Mock the function that makes this call" not in result.stdout.str()
 
 
 def test_openai_embeddings_counting_tokens_under_the_sdk_target_names_its_methods_to_mock(
