@@ -1353,13 +1353,19 @@ TIKTOKEN_ALLOW_HOST = (
     "`clearstone_allow_hosts = {host}`"
 )
 
-#: the end of the hint of tiktoken counting tokens for a class whose methods can be mocked
-TIKTOKEN_COUNTER_HINT = (
-    "\n  Here tiktoken counts the tokens of the texts {counter} sends (with "
-    "check_embedding_ctx_length=True, its default) before the SDK method mocked: mock "
-    "{counter}.embed_documents and .embed_query (aembed_documents, aembed_query for async) "
-    "instead and record again; tiktoken then does not run on replay, and the golden holds the "
-    "texts rather than their token ids"
+#: the end of the hint of tiktoken counting tokens for a LangChain embeddings class
+TIKTOKEN_EMBEDDINGS_HINT = (
+    "\n  Here tiktoken counts the tokens of the texts {embeddings} sends (with "
+    "check_embedding_ctx_length=True, its default): mock {methods}, not the SDK's "
+    "Embeddings.create, and record again; tiktoken then does not run on replay, and the golden "
+    "holds the texts rather than their token ids"
+)
+
+EMBEDDINGS_NETWORK_HINT = (
+    "The call was made by the SDK method {method} for {embeddings}, which is not mocked: mock "
+    "{methods} and record again (rather than the SDK method: by default {embeddings} sends "
+    "tiktoken's token ids of the texts, which the golden would hold, and tiktoken would run on "
+    "replay), or allow the host with the ini option clearstone_allow_hosts"
 )
 
 PROXY_NETWORK_HINT = (
@@ -1385,14 +1391,25 @@ def _host_and_port(host: str, port: int | None, name: str | None) -> str:
     return where if port is None else f"{where} port {port}"
 
 
-def _tiktoken_hint(encoding: str, counter: str, host: str) -> str:
+def _embeddings_methods(embeddings: str) -> str:
+    """The methods of the LangChain embeddings class ``embeddings`` to mock."""
+    return (
+        f"{embeddings}.embed_documents and .embed_query (aembed_documents, aembed_query for async)"
+    )
+
+
+def _tiktoken_hint(encoding: str, embeddings: str, host: str) -> str:
     """The fix for tiktoken downloading ``encoding`` (``"?"``: its name not seen) from ``host``
-    (``""``: through a proxy, not to be allowed), counting tokens for ``counter`` (or ``""``)."""
+    (``""``: through a proxy, not to be allowed), counting tokens for the LangChain embeddings
+    class ``embeddings`` (or ``""``)."""
     hint = TIKTOKEN_NETWORK_HINT.format(
         encoding=encoding if encoding != "?" else "<its name>",
         allow=TIKTOKEN_ALLOW_HOST.format(host=host) if host else "",
     )
-    return hint + (TIKTOKEN_COUNTER_HINT.format(counter=counter) if counter else "")
+    if not embeddings:
+        return hint
+    methods = _embeddings_methods(embeddings)
+    return hint + TIKTOKEN_EMBEDDINGS_HINT.format(embeddings=embeddings, methods=methods)
 
 
 class NetworkBlockedError(ReplayError):
@@ -1412,9 +1429,9 @@ class NetworkBlockedError(ReplayError):
     ``sdk_method``: the import path of the openai/anthropic SDK method that made the request
     (``openai.resources.conversations.conversations.Conversations.create``), to mock.
     ``tiktoken``: the encoding whose file tiktoken was downloading (``"o200k_base"``; ``"?"``:
-    its name not seen), for the cache that avoids it; ``tiktoken_for``: the class it counted
-    tokens for, when mocking that class's methods keeps tiktoken from running
-    (``"langchain_openai.OpenAIEmbeddings"``)."""
+    its name not seen), for the cache that avoids it. ``embeddings``: the LangChain embeddings
+    class whose call it was (``"langchain_openai.OpenAIEmbeddings"``), whose methods are the
+    ones to mock rather than the SDK's or tiktoken's."""
 
     def __init__(
         self,
@@ -1434,7 +1451,7 @@ class NetworkBlockedError(ReplayError):
         loopback: str = "",
         sdk_method: str = "",
         tiktoken: str = "",
-        tiktoken_for: str = "",
+        embeddings: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1447,6 +1464,7 @@ class NetworkBlockedError(ReplayError):
         self.lookup_error = lookup_error
         self.sdk_method = sdk_method
         self.tiktoken = tiktoken
+        self.embeddings = embeddings
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1476,10 +1494,16 @@ class NetworkBlockedError(ReplayError):
             hint = LOOPBACK_NETWORK_HINT.format(entry=loopback)
         if sdk_method and not proxy:
             hint = SDK_NETWORK_HINT.format(method=sdk_method)
+            if embeddings:
+                hint = EMBEDDINGS_NETWORK_HINT.format(
+                    method=sdk_method,
+                    embeddings=embeddings,
+                    methods=_embeddings_methods(embeddings),
+                )
         if mcp and not proxy:
             hint = MCP_NETWORK_HINT.format(module=mcp)
         if tiktoken:
-            hint = _tiktoken_hint(tiktoken, tiktoken_for, "" if proxy else (name or host))
+            hint = _tiktoken_hint(tiktoken, embeddings, "" if proxy else (name or host))
         if telemetry:
             hint = _TELEMETRY_HINTS.get(str(telemetry), TELEMETRY_NETWORK_HINT)
         elif during is not None and not tiktoken:

@@ -321,9 +321,9 @@ class BlockedConnection(NamedTuple):
     #: the encoding whose file tiktoken was downloading (``o200k_base``; ``"?"``: not seen), or
     #: ``""`` when the connection was not tiktoken's
     tiktoken: str = ""
-    #: the class whose tokens tiktoken was counting, when its hint has a better fix
-    #: (``langchain_openai.OpenAIEmbeddings``, see :data:`_TOKEN_COUNTERS`), or ``""``
-    tiktoken_for: str = ""
+    #: the LangChain embeddings class whose call it was (``langchain_openai.OpenAIEmbeddings``,
+    #: see :data:`_EMBEDDINGS`): its methods are the ones to mock, or ``""``
+    embeddings: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -457,7 +457,7 @@ class NetworkGuard(Patches):
             lookup_error=first.lookup_error,
             sdk_method=first.sdk_method,
             tiktoken=first.tiktoken,
-            tiktoken_for=first.tiktoken_for,
+            embeddings=first.embeddings,
             loopback=_loopback_entry(first.host),
         )
         return made if raised is None else made.with_traceback(raised.__traceback__)
@@ -545,7 +545,8 @@ class NetworkGuard(Patches):
             _mcp_transport(),
             lookup_error,
             "" if background else _sdk_method(),
-            *(("", "") if background else _tiktoken_download()),
+            "" if background else _tiktoken_download(),
+            "" if background else _embeddings(),
         )
         if background:
             with self._lock:
@@ -570,7 +571,7 @@ class NetworkGuard(Patches):
             lookup_error=attempt.lookup_error,
             sdk_method=attempt.sdk_method,
             tiktoken=attempt.tiktoken,
-            tiktoken_for=attempt.tiktoken_for,
+            embeddings=attempt.embeddings,
             loopback=_loopback_entry(attempt.host),
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
@@ -685,32 +686,32 @@ def _sdk_method() -> str:
     return found
 
 
-#: the modules that count tokens with tiktoken under a method the user can mock instead, so
-#: that tiktoken does not run on replay: the class they belong to
-_TOKEN_COUNTERS = {"langchain_openai.embeddings.": "langchain_openai.OpenAIEmbeddings"}
+#: the modules of LangChain's embeddings classes that call the openai SDK (counting the texts'
+#: tokens with tiktoken first, by default), and their classes, whose methods are the ones to mock
+_EMBEDDINGS = {"langchain_openai.embeddings.": "langchain_openai.OpenAIEmbeddings"}
 
 
-def _tiktoken_download() -> tuple[str, str]:
-    """When the current connection is tiktoken's (its encoding file downloaded on first use):
-    the encoding's name (``"?"`` when not seen) and the class of :data:`_TOKEN_COUNTERS` it
-    counts tokens for (or ``""``); else ``("", "")``. Asked only for a blocked connection."""
-    encoding, counter, seen = "", "", False
+def _embeddings() -> str:
+    """The class of :data:`_EMBEDDINGS` whose module is on the current thread's stack, else
+    ``""``: asked only for a blocked connection."""
+    module = _calling_module(tuple(_EMBEDDINGS))
+    return next((c for p, c in _EMBEDDINGS.items() if module.startswith(p)), "")
+
+
+def _tiktoken_download() -> str:
+    """When the current connection is tiktoken's (its encoding file downloaded on first use),
+    the encoding's name (``"?"`` when not seen), else ``""``. Asked only for a blocked
+    connection."""
+    encoding, seen = "", False
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
-        module = str(frame.f_globals.get("__name__", ""))
-        if module.startswith("tiktoken."):
+        if str(frame.f_globals.get("__name__", "")).startswith("tiktoken."):
             seen = True
-            name = (
-                frame.f_locals.get("encoding_name")
-                if frame.f_code.co_name == "get_encoding"
-                else None
-            )
-            if isinstance(name, str) and name:
-                encoding = name
-        elif seen and not counter:
-            counter = next((c for p, c in _TOKEN_COUNTERS.items() if module.startswith(p)), "")
+            if frame.f_code.co_name == "get_encoding":
+                name = frame.f_locals.get("encoding_name")
+                encoding = name if isinstance(name, str) and name else encoding
         frame = frame.f_back
-    return (encoding or "?", counter) if seen else ("", "")
+    return (encoding or "?") if seen else ""
 
 
 def _calling_module(prefixes: tuple[str, ...]) -> str:

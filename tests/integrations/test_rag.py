@@ -99,3 +99,69 @@ def test_an_edited_document_question_or_scoring_is_named(stack: Stack) -> None:
     out = " ".join(result.stdout.str().split())
     assert "the replayed final state differs from the golden recording" in out, out
     assert "root['scores'][1]: np.float64(0.59" in out, out
+
+
+UNMOCKED = """
+import os
+
+import httpx2
+from langchain_core.vectorstores import InMemoryVectorStore
+from langchain_openai import OpenAIEmbeddings
+
+import rag_agent
+import services
+
+
+def send(request):
+    # once the golden is recorded, the real transport (blocked by the guard)
+    if os.environ.get(services.SEALED_ENV):
+        return httpx2.HTTPTransport().handle_request(request)
+    return services.OPENAI.handler(request)
+
+
+def answer(question):
+    embeddings = OpenAIEmbeddings(
+        model="text-embedding-3-small", max_retries=0, check_embedding_ctx_length=False,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(send)))
+    store = InMemoryVectorStore.from_texts(rag_agent.DOCS, embeddings)
+    found = store.similarity_search(question, k=1)[0].page_content
+    return rag_agent.make_llm().invoke(f"{found}\\n\\n{question}").content
+"""
+
+UNMOCKED_TEST = """
+import pytest
+
+import unmocked
+
+
+@pytest.mark.replay("goldens/unmocked.ckpt", mock=MOCK)
+def test_unmocked(replay):
+    assert replay.run(unmocked.answer, "Risotto rice?").startswith("Answer to")
+"""
+
+
+def test_openai_embeddings_not_mocked_names_its_methods_not_the_sdk_s(
+    make_stack: object,
+) -> None:
+    """A RAG chain mocked at ``ChatOpenAI.invoke`` only: the embeddings' request, blocked on
+    replay, named the SDK's ``Embeddings.create`` to add to ``mock=``, under which
+    ``OpenAIEmbeddings`` with its defaults sends tiktoken's token ids (stored in the golden)
+    and runs tiktoken on replay (its encoding downloaded on a fresh machine). It names
+    ``OpenAIEmbeddings.embed_documents``/``embed_query``, which record and replay."""
+    stack: Stack = make_stack("rag_agent")  # type: ignore[operator]
+    (stack.path / "unmocked.py").write_text(UNMOCKED)
+    llm = {"llm": "langchain_openai.ChatOpenAI.invoke"}
+    stack.write_test("unmocked", UNMOCKED_TEST.replace("MOCK", repr(llm)))
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().split())
+    assert (
+        "The call was made by the SDK method openai.resources.embeddings.Embeddings.create for "
+        "langchain_openai.OpenAIEmbeddings, which is not mocked: mock "
+        "langchain_openai.OpenAIEmbeddings.embed_documents and .embed_query" in text
+    ), text
+    assert "add it to mock=" not in text
+    stack.write_test("unmocked", UNMOCKED_TEST.replace("MOCK", repr({**llm, "embed": LC_EMBED})))
+    stack.record()
+    stack.replay_passes()
