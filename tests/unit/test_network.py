@@ -19,6 +19,7 @@ import tempfile
 import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -708,3 +709,25 @@ def test_a_background_threads_failed_lookup_warns_and_raises_its_own_error() -> 
     assert guard.error() is None
     (warning,) = guard.warnings()
     assert "telemetry.example.invalid port 443" in str(warning)
+
+
+def test_tiktoken_downloading_through_a_proxy_is_named_without_allowing_the_proxy(
+    local: Local, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # tiktoken's download of an encoding not cached, through $HTTPS_PROXY (a CI runner's): the
+    # error names tiktoken, the encoding and its cache, and does not advise allowing the host
+    # (the connection is the proxy's, which would let every request through)
+    registry = pytest.importorskip("tiktoken.registry")
+    if "p50k_base" in registry.ENCODINGS:  # (loaded by an earlier test: nothing to download)
+        pytest.skip("p50k_base is loaded")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{local.port}")
+    with NetworkGuard(label="t.py::test_x"), pytest.raises(NetworkBlockedError) as info:
+        registry.get_encoding("p50k_base")
+    message = str(info.value)
+    assert "the proxy of $HTTPS_PROXY" in message
+    assert "tiktoken downloading its encoding p50k_base" in message
+    assert "tiktoken.get_encoding('p50k_base')" in message and "TIKTOKEN_CACHE_DIR" in message
+    assert "clearstone_allow_hosts" not in message and "OpenAIEmbeddings.embed" not in message
+    assert info.value.tiktoken == "p50k_base" and info.value.embeddings == ""
+    assert local.accepted() == 0
