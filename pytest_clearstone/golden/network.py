@@ -52,7 +52,7 @@ from typing import Any, NamedTuple, TypeAlias
 from ..callables import named_after
 from ..errors import NetworkBlockedError, NetworkBlockedWarning
 from .processes import tell_parent
-from .targets import Patches, PatchStack
+from .targets import Patches, PatchStack, public_path
 
 __all__ = ["BlockedConnection", "HostAllowList", "NetworkGuard", "hold_socket_hooks"]
 
@@ -322,7 +322,7 @@ class BlockedConnection(NamedTuple):
     #: ``""`` when the connection was not tiktoken's
     tiktoken: str = ""
     #: the LangChain embeddings class whose call it was (``langchain_openai.OpenAIEmbeddings``,
-    #: see :data:`_EMBEDDINGS`): its methods are the ones to mock, or ``""``
+    #: see :func:`_embeddings`): its methods are the ones to mock, or ``""``
     embeddings: str = ""
 
     def describe(self) -> str:
@@ -687,15 +687,23 @@ def _sdk_method() -> str:
 
 
 #: the modules of LangChain's embeddings classes that call the openai SDK (counting the texts'
-#: tokens with tiktoken first, by default), and their classes, whose methods are the ones to mock
-_EMBEDDINGS = {"langchain_openai.embeddings.": "langchain_openai.OpenAIEmbeddings"}
+#: tokens with tiktoken first, by default): their methods are the ones to mock
+_EMBEDDINGS = ("langchain_openai.embeddings.",)
 
 
 def _embeddings() -> str:
-    """The class of :data:`_EMBEDDINGS` whose module is on the current thread's stack, else
-    ``""``: asked only for a blocked connection."""
-    module = _calling_module(tuple(_EMBEDDINGS))
-    return next((c for p, c in _EMBEDDINGS.items() if module.startswith(p)), "")
+    """The import path of the class of the LangChain embeddings object (of a class of
+    :data:`_EMBEDDINGS`, or a subclass: ``AzureOpenAIEmbeddings``, one of the user's) whose
+    method on the current thread's stack made the connection, else ``""``: asked only for a
+    blocked connection."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).startswith(_EMBEDDINGS):
+            owner = type(frame.f_locals.get("self"))
+            if any(str(k.__module__).startswith(_EMBEDDINGS) for k in owner.__mro__):
+                return public_path(owner) or f"{owner.__module__}.{owner.__qualname__}"
+        frame = frame.f_back
+    return ""
 
 
 def _tiktoken_download() -> str:

@@ -731,3 +731,27 @@ def test_tiktoken_downloading_through_a_proxy_is_named_without_allowing_the_prox
     assert "clearstone_allow_hosts" not in message and "OpenAIEmbeddings.embed" not in message
     assert info.value.tiktoken == "p50k_base" and info.value.embeddings == ""
     assert local.accepted() == 0
+
+
+def test_the_request_of_a_langchain_embeddings_subclass_names_that_class_s_methods(
+    local: Local,
+) -> None:
+    # LangChain's AzureOpenAIEmbeddings (an OpenAIEmbeddings) not mocked: its request, made by
+    # the SDK's Embeddings.create, is named as that class's, whose methods are the ones to mock
+    # (mocked at the SDK's, it would record tiktoken's token ids by default)
+    embeddings_module = pytest.importorskip("langchain_openai")
+    embeddings = embeddings_module.AzureOpenAIEmbeddings(
+        azure_endpoint=f"http://127.0.0.1:{local.port}", azure_deployment="emb",
+        api_version="2024-10-21", api_key="k-test", max_retries=0,
+        check_embedding_ctx_length=False,
+    )  # fmt: skip
+    with NetworkGuard(label="t.py::test_x"), pytest.raises(NetworkBlockedError) as info:
+        embeddings.embed_documents(["Basil goes in pesto."])
+    message = " ".join(str(info.value).split())
+    assert info.value.embeddings == "langchain_openai.AzureOpenAIEmbeddings"
+    assert (
+        "The call was made by the SDK method openai.resources.embeddings.Embeddings.create for "
+        "langchain_openai.AzureOpenAIEmbeddings, which is not mocked: mock "
+        "langchain_openai.AzureOpenAIEmbeddings.embed_documents and .embed_query" in message
+    ), message
+    assert local.accepted() == 0
