@@ -1495,7 +1495,18 @@ def _type_names(old: Any, new: Any) -> tuple[str, str]:
     (old_name, old_path), (new_name, new_path) = names
     if old_name == new_name and old_path != new_path:
         return old_path, new_path
+    if old_path == new_path:  # (numpy arrays of two dtypes: their values may look alike)
+        old_dtype, new_dtype = _numpy_dtype(old), _numpy_dtype(new)
+        if old_dtype != new_dtype:
+            return f"{old_name} of {old_dtype}", f"{new_name} of {new_dtype}"
     return old_name, new_name
+
+
+def _numpy_dtype(value: Any) -> str:
+    """The name of the dtype of a numpy array (``"float32"``), else ``""``."""
+    if type(value).__module__.partition(".")[0] != "numpy":
+        return ""
+    return str(getattr(value, "dtype", ""))
 
 
 def _same_fields(old: Any, new: Any) -> bool:

@@ -1334,6 +1334,40 @@ _TELEMETRY_HINTS = {
     "openai-agents": OPENAI_AGENTS_NETWORK_HINT,
 }
 
+TIKTOKEN_NETWORK_HINT = (
+    "It is tiktoken downloading its encoding {encoding} to count tokens (for LangChain's "
+    "OpenAIEmbeddings, get_num_tokens and trim_messages, pydantic-ai's Embedder.count_tokens), "
+    "which it downloads once and keeps in "
+    "$TIKTOKEN_CACHE_DIR, else $DATA_GYM_CACHE_DIR, else data-gym-cache in the temp directory: "
+    "a machine that never downloaded it (a fresh CI runner) has none. Fill a directory of the "
+    "project once on a machine with network (TIKTOKEN_CACHE_DIR=tiktoken-cache python -c "
+    "\"import tiktoken; tiktoken.get_encoding('{encoding}')\"), commit it, and set "
+    "TIKTOKEN_CACHE_DIR to its absolute path where the tests run (the CI's environment, or "
+    "os.environ.setdefault in conftest.py){allow}. Mocking the function that downloads it would "
+    "store the encoding file in the golden"
+)
+
+#: the end of :data:`TIKTOKEN_NETWORK_HINT` for a host that may be allowed (not a proxy)
+TIKTOKEN_ALLOW_HOST = (
+    "; or, where the tests have network, allow its host with the ini line "
+    "`clearstone_allow_hosts = {host}`"
+)
+
+#: the end of the hint of tiktoken counting tokens for a LangChain embeddings class
+TIKTOKEN_EMBEDDINGS_HINT = (
+    "\n  Here tiktoken counts the tokens of the texts {embeddings} sends (with "
+    "check_embedding_ctx_length=True, its default): mock {methods}, not the SDK's "
+    "Embeddings.create, and record again; tiktoken then does not run on replay, and the golden "
+    "holds the texts rather than their token ids"
+)
+
+EMBEDDINGS_NETWORK_HINT = (
+    "The call was made by the SDK method {method} for {embeddings}, which is not mocked: mock "
+    "{methods} and record again (rather than the SDK method: by default {embeddings} sends "
+    "tiktoken's token ids of the texts, which the golden would hold, and tiktoken would run on "
+    "replay), or allow the host with the ini option clearstone_allow_hosts"
+)
+
 PROXY_NETWORK_HINT = (
     "Mock the function that makes this call (add its import path to mock=), or run with "
     "--clearstone-allow-network. Allowing the proxy in clearstone_allow_hosts would let every "
@@ -1357,6 +1391,27 @@ def _host_and_port(host: str, port: int | None, name: str | None) -> str:
     return where if port is None else f"{where} port {port}"
 
 
+def _embeddings_methods(embeddings: str) -> str:
+    """The methods of the LangChain embeddings class ``embeddings`` to mock."""
+    return (
+        f"{embeddings}.embed_documents and .embed_query (aembed_documents, aembed_query for async)"
+    )
+
+
+def _tiktoken_hint(encoding: str, embeddings: str, host: str) -> str:
+    """The fix for tiktoken downloading ``encoding`` (``"?"``: its name not seen) from ``host``
+    (``""``: through a proxy, not to be allowed), counting tokens for the LangChain embeddings
+    class ``embeddings`` (or ``""``)."""
+    hint = TIKTOKEN_NETWORK_HINT.format(
+        encoding=encoding if encoding != "?" else "<its name>",
+        allow=TIKTOKEN_ALLOW_HOST.format(host=host) if host else "",
+    )
+    if not embeddings:
+        return hint
+    methods = _embeddings_methods(embeddings)
+    return hint + TIKTOKEN_EMBEDDINGS_HINT.format(embeddings=embeddings, methods=methods)
+
+
 class NetworkBlockedError(ReplayError):
     """A replayed test tried to open a network connection to a host that is not allowed.
 
@@ -1372,7 +1427,11 @@ class NetworkBlockedError(ReplayError):
     ``clearstone_allow_hosts`` entry allowing ``host`` on any port, when it is an address of
     this machine (``localhost``: a server a fixture started on a new port each run).
     ``sdk_method``: the import path of the openai/anthropic SDK method that made the request
-    (``openai.resources.conversations.conversations.Conversations.create``), to mock."""
+    (``openai.resources.conversations.conversations.Conversations.create``), to mock.
+    ``tiktoken``: the encoding whose file tiktoken was downloading (``"o200k_base"``; ``"?"``:
+    its name not seen), for the cache that avoids it. ``embeddings``: the LangChain embeddings
+    class whose call it was (``"langchain_openai.OpenAIEmbeddings"``), whose methods are the
+    ones to mock rather than the SDK's or tiktoken's."""
 
     def __init__(
         self,
@@ -1391,6 +1450,8 @@ class NetworkBlockedError(ReplayError):
         lookup_error: str = "",
         loopback: str = "",
         sdk_method: str = "",
+        tiktoken: str = "",
+        embeddings: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1402,6 +1463,8 @@ class NetworkBlockedError(ReplayError):
         self.mcp = mcp
         self.lookup_error = lookup_error
         self.sdk_method = sdk_method
+        self.tiktoken = tiktoken
+        self.embeddings = embeddings
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1431,11 +1494,19 @@ class NetworkBlockedError(ReplayError):
             hint = LOOPBACK_NETWORK_HINT.format(entry=loopback)
         if sdk_method and not proxy:
             hint = SDK_NETWORK_HINT.format(method=sdk_method)
+            if embeddings:
+                hint = EMBEDDINGS_NETWORK_HINT.format(
+                    method=sdk_method,
+                    embeddings=embeddings,
+                    methods=_embeddings_methods(embeddings),
+                )
         if mcp and not proxy:
             hint = MCP_NETWORK_HINT.format(module=mcp)
+        if tiktoken:
+            hint = _tiktoken_hint(tiktoken, embeddings, "" if proxy else (name or host))
         if telemetry:
             hint = _TELEMETRY_HINTS.get(str(telemetry), TELEMETRY_NETWORK_HINT)
-        elif during is not None:
+        elif during is not None and not tiktoken:
             hint = FIXTURE_NETWORK_HINT
         lines.append(f"  {hint}")
         super().__init__("\n".join(lines))

@@ -52,7 +52,7 @@ from typing import Any, NamedTuple, TypeAlias
 from ..callables import named_after
 from ..errors import NetworkBlockedError, NetworkBlockedWarning
 from .processes import tell_parent
-from .targets import Patches, PatchStack
+from .targets import Patches, PatchStack, public_path
 
 __all__ = ["BlockedConnection", "HostAllowList", "NetworkGuard", "hold_socket_hooks"]
 
@@ -318,6 +318,12 @@ class BlockedConnection(NamedTuple):
     #: the import path of the openai/anthropic SDK method whose request it was
     #: (``openai.resources.conversations.conversations.Conversations.create``), or ``""``
     sdk_method: str = ""
+    #: the encoding whose file tiktoken was downloading (``o200k_base``; ``"?"``: not seen), or
+    #: ``""`` when the connection was not tiktoken's
+    tiktoken: str = ""
+    #: the LangChain embeddings class whose call it was (``langchain_openai.OpenAIEmbeddings``,
+    #: see :func:`_embeddings`): its methods are the ones to mock, or ``""``
+    embeddings: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -450,6 +456,8 @@ class NetworkGuard(Patches):
             mcp=first.mcp,
             lookup_error=first.lookup_error,
             sdk_method=first.sdk_method,
+            tiktoken=first.tiktoken,
+            embeddings=first.embeddings,
             loopback=_loopback_entry(first.host),
         )
         return made if raised is None else made.with_traceback(raised.__traceback__)
@@ -537,6 +545,8 @@ class NetworkGuard(Patches):
             _mcp_transport(),
             lookup_error,
             "" if background else _sdk_method(),
+            "" if background else _tiktoken_download(),
+            "" if background else _embeddings(),
         )
         if background:
             with self._lock:
@@ -560,6 +570,8 @@ class NetworkGuard(Patches):
             mcp=attempt.mcp,
             lookup_error=attempt.lookup_error,
             sdk_method=attempt.sdk_method,
+            tiktoken=attempt.tiktoken,
+            embeddings=attempt.embeddings,
             loopback=_loopback_entry(attempt.host),
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
@@ -672,6 +684,42 @@ def _sdk_method() -> str:
                 found = f"{owner.__module__}.{owner.__qualname__}.{name}"
         frame = frame.f_back
     return found
+
+
+#: the modules of LangChain's embeddings classes that call the openai SDK (counting the texts'
+#: tokens with tiktoken first, by default): their methods are the ones to mock
+_EMBEDDINGS = ("langchain_openai.embeddings.",)
+
+
+def _embeddings() -> str:
+    """The import path of the class of the LangChain embeddings object (of a class of
+    :data:`_EMBEDDINGS`, or a subclass: ``AzureOpenAIEmbeddings``, one of the user's) whose
+    method on the current thread's stack made the connection, else ``""``: asked only for a
+    blocked connection."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).startswith(_EMBEDDINGS):
+            owner = type(frame.f_locals.get("self"))
+            if any(str(k.__module__).startswith(_EMBEDDINGS) for k in owner.__mro__):
+                return public_path(owner) or f"{owner.__module__}.{owner.__qualname__}"
+        frame = frame.f_back
+    return ""
+
+
+def _tiktoken_download() -> str:
+    """When the current connection is tiktoken's (its encoding file downloaded on first use),
+    the encoding's name (``"?"`` when not seen), else ``""``. Asked only for a blocked
+    connection."""
+    encoding, seen = "", False
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).startswith("tiktoken."):
+            seen = True
+            if frame.f_code.co_name == "get_encoding":
+                name = frame.f_locals.get("encoding_name")
+                encoding = name if isinstance(name, str) and name else encoding
+        frame = frame.f_back
+    return (encoding or "?") if seen else ""
 
 
 def _calling_module(prefixes: tuple[str, ...]) -> str:

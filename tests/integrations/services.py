@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import struct
 from typing import Any
 
 import httpx2
@@ -157,6 +158,8 @@ class FakeOpenAI(_Service):
             )
         if path.endswith("/moderations"):  # the categories named as the API names them
             return self.moderations(body)
+        if path.endswith("/embeddings"):
+            return self.embeddings(body)
         if path.endswith("/models"):
             return httpx2.Response(
                 200,
@@ -181,6 +184,38 @@ class FakeOpenAI(_Service):
         )
 
     # -- answers --------------------------------------------------------------------------------
+
+    @staticmethod
+    def embeddings(body: dict[str, Any]) -> httpx2.Response:
+        """Each input's vector (``dimensions``, else 12, numbers): its words of four letters or
+        more counted on the axes their digests pick, scaled to length 1, so texts sharing words
+        are near; as base64 float32 numbers with ``encoding_format="base64"`` (the SDK's
+        default), as the API does.
+        An input of token ids (``OpenAIEmbeddings`` with its defaults) counts the ids."""
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        if inputs and isinstance(inputs[0], int):  # (one text's token ids)
+            inputs = [inputs]
+        dims = int(body.get("dimensions") or 12)
+        data = []
+        for i, item in enumerate(inputs):
+            words = re.findall(r"[a-z]{4,}", item.lower()) if isinstance(item, str) else item
+            vector = [0.0] * dims
+            for word in words:
+                vector[int(_digest(str(word))[:8], 16) % dims] += 1.0
+            norm = sum(v * v for v in vector) ** 0.5 or 1.0
+            vector = [v / norm for v in vector]
+            if body.get("encoding_format") == "base64":
+                packed = struct.pack(f"<{dims}f", *vector)
+                data.append({"object": "embedding", "index": i,
+                             "embedding": base64.b64encode(packed).decode()})
+            else:
+                data.append({"object": "embedding", "index": i,
+                             "embedding": [float(struct.unpack("<f", struct.pack("<f", v))[0])
+                                           for v in vector]})
+        tokens = sum(len(str(item).split()) for item in inputs)
+        return httpx2.Response(200, json={
+            "object": "list", "data": data, "model": body.get("model", "text-embedding-3-small"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     @staticmethod
     def moderations(body: dict[str, Any]) -> httpx2.Response:

@@ -81,6 +81,23 @@ def test_an_unchanged_numpy_state_replays_and_a_changed_cell_is_named(
     assert "differ in their stored forms" not in out
 
 
+
+def test_a_matrix_kept_in_another_dtype_is_named_by_its_dtype(pytester: pytest.Pytester) -> None:
+    """The agent changed to keep its matrix as float64 (``np.asarray`` without ``dtype=``): the
+    values are the float32 ones, so the delta showed two arrays alike with "(ndarray) ->
+    (ndarray)", naming no change. It now names the dtypes."""
+    pytester.syspathinsert()
+    pytester.makepyfile(rag_np=APP, test_rag_np=TEST)
+    pytester.runpytest("--clearstone-record", "--clearstone-allow-pickle").assert_outcomes(passed=1)
+    kept = "* np.float32(SCALE)\n"
+    widened = kept + "        self.matrix = self.matrix.astype(np.float64)\n"
+    pytester.makepyfile(rag_np=APP.replace(kept, widened))
+    changed = pytester.runpytest("--clearstone-allow-pickle")
+    changed.assert_outcomes(failed=1)
+    out = " ".join(changed.stdout.str().split())
+    assert "the replayed final state differs" in out, out
+    assert "(ndarray of float32) -> " in out and "(ndarray of float64)" in out, out
+
 FRAME_APP = """
 import pandas as pd
 

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -708,3 +709,49 @@ def test_a_background_threads_failed_lookup_warns_and_raises_its_own_error() -> 
     assert guard.error() is None
     (warning,) = guard.warnings()
     assert "telemetry.example.invalid port 443" in str(warning)
+
+
+def test_tiktoken_downloading_through_a_proxy_is_named_without_allowing_the_proxy(
+    local: Local, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # tiktoken's download of an encoding not cached, through $HTTPS_PROXY (a CI runner's): the
+    # error names tiktoken, the encoding and its cache, and does not advise allowing the host
+    # (the connection is the proxy's, which would let every request through)
+    registry = pytest.importorskip("tiktoken.registry")
+    if "p50k_base" in registry.ENCODINGS:  # (loaded by an earlier test: nothing to download)
+        pytest.skip("p50k_base is loaded")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{local.port}")
+    with NetworkGuard(label="t.py::test_x"), pytest.raises(NetworkBlockedError) as info:
+        registry.get_encoding("p50k_base")
+    message = str(info.value)
+    assert "the proxy of $HTTPS_PROXY" in message
+    assert "tiktoken downloading its encoding p50k_base" in message
+    assert "tiktoken.get_encoding('p50k_base')" in message and "TIKTOKEN_CACHE_DIR" in message
+    assert "clearstone_allow_hosts" not in message and "OpenAIEmbeddings.embed" not in message
+    assert info.value.tiktoken == "p50k_base" and info.value.embeddings == ""
+    assert local.accepted() == 0
+
+
+def test_the_request_of_a_langchain_embeddings_subclass_names_that_class_s_methods(
+    local: Local,
+) -> None:
+    # LangChain's AzureOpenAIEmbeddings (an OpenAIEmbeddings) not mocked: its request, made by
+    # the SDK's Embeddings.create, is named as that class's, whose methods are the ones to mock
+    # (mocked at the SDK's, it would record tiktoken's token ids by default)
+    embeddings_module = pytest.importorskip("langchain_openai")
+    embeddings = embeddings_module.AzureOpenAIEmbeddings(
+        azure_endpoint=f"http://127.0.0.1:{local.port}", azure_deployment="emb",
+        api_version="2024-10-21", api_key="k-test", max_retries=0,
+        check_embedding_ctx_length=False,
+    )  # fmt: skip
+    with NetworkGuard(label="t.py::test_x"), pytest.raises(NetworkBlockedError) as info:
+        embeddings.embed_documents(["Basil goes in pesto."])
+    message = " ".join(str(info.value).split())
+    assert info.value.embeddings == "langchain_openai.AzureOpenAIEmbeddings"
+    assert (
+        "The call was made by the SDK method openai.resources.embeddings.Embeddings.create for "
+        "langchain_openai.AzureOpenAIEmbeddings, which is not mocked: mock "
+        "langchain_openai.AzureOpenAIEmbeddings.embed_documents and .embed_query" in message
+    ), message
+    assert local.accepted() == 0
