@@ -19,6 +19,8 @@ directory, so the replay downloads whether or not this machine has a cache or a 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytest.importorskip("tiktoken")
@@ -123,26 +125,37 @@ LANGCHAIN = (
 )
 
 
-@pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+def _project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, targets: str) -> None:
+    """The agents' project, its goldens recorded on a developer's machine (mocking ``targets``
+    for the embeddings), then run as on a fresh CI machine."""
     pytester.syspathinsert()
     pytester.makepyfile(rag=AGENT, conftest=CONFTEST)
-    pytester.makepyfile(test_rag=TEST.replace("TARGETS", SDK))
+    pytester.makepyfile(test_rag=TEST.replace("TARGETS", targets))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-tiktoken")
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(pytester.mkdir("empty-tiktoken-cache")))
-    monkeypatch.setenv("ENCODINGS_CACHED", "1")
-    pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=3)
-    monkeypatch.delenv("ENCODINGS_CACHED")  # a fresh CI machine
-    return pytester
+    with monkeypatch.context() as developer:
+        developer.setenv("ENCODINGS_CACHED", "1")
+        only = ("-k", "embed") if targets == LANGCHAIN else ()
+        outcome = pytester.runpytest_subprocess("--clearstone-record", *only)
+    outcome.assert_outcomes(passed=1 if only else 3)
+
+
+def _failure(result: pytest.RunResult, test: str) -> str:
+    """The report of the failed ``test`` in ``result``'s output."""
+    sections = re.split(r"^_{3,} (\S+) _{3,}$|^={3,}.*$", result.stdout.str(), flags=re.M)
+    return sections[sections.index(test) + 1]
 
 
 def test_tiktoken_downloading_its_encoding_on_replay_is_named_with_the_fixes_that_work(
-    project: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = project.runpytest_subprocess("-k", "trimmed")
-    result.assert_outcomes(failed=1)
-    text = result.stdout.str()
-    result.stdout.fnmatch_lines(
+    _project(pytester, monkeypatch, SDK)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=3)
+
+    # trim_messages(token_counter=llm) counting tokens in the test's thread
+    text = _failure(result, "test_trimmed")
+    pytest.LineMatcher(text.splitlines()).fnmatch_lines(
         [
             "*tried to connect to openaipublic.blob.core.windows.net*during the replay*",
             "*tiktoken downloading its encoding o200k_base to count tokens*",
@@ -154,38 +167,32 @@ def test_tiktoken_downloading_its_encoding_on_replay_is_named_with_the_fixes_tha
     assert "Mock the function that makes this call" not in text
     assert "embed_documents" not in text  # (the token counting of trim_messages, not embeddings)
 
-
-def test_pydantic_ai_counting_tokens_in_a_worker_thread_is_named_alike(
-    project: pytest.Pytester,
-) -> None:
-    result = project.runpytest_subprocess("-k", "counted")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
+    # pydantic-ai's Embedder.count_tokens, tiktoken running in an AnyIO worker thread
+    text = _failure(result, "test_counted")
+    pytest.LineMatcher(text.splitlines()).fnmatch_lines(
         [
             "*tried to connect to openaipublic.blob.core.windows.net*during the replay*",
             "*thread: AnyIO worker thread*",
             "*tiktoken downloading its encoding cl100k_base to count tokens*",
         ]
     )
-    assert "Mock the function that makes this call" not in result.stdout.str()
+    assert "Mock the function that makes this call" not in text
 
-
-def test_openai_embeddings_counting_tokens_under_the_sdk_target_names_its_methods_to_mock(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    result = project.runpytest_subprocess("-k", "embed")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
+    # OpenAIEmbeddings mocked at the SDK's Embeddings.create: its own methods named
+    text = _failure(result, "test_embed")
+    pytest.LineMatcher(text.splitlines()).fnmatch_lines(
         [
             "*tiktoken downloading its encoding cl100k_base*",
             "*langchain_openai.OpenAIEmbeddings.embed_documents*",
         ]
     )
-    # the advice followed: tiktoken does not run on replay (nor does the cache matter)
-    project.makepyfile(test_rag=TEST.replace("TARGETS", LANGCHAIN))
-    monkeypatch.setenv("ENCODINGS_CACHED", "1")  # recorded on the developer's machine
-    project.runpytest_subprocess("-k", "embed", "--clearstone-record").assert_outcomes(passed=1)
-    monkeypatch.delenv("ENCODINGS_CACHED")
-    golden = (project.path / "goldens" / "embed.ckpt").read_text()
+
+
+def test_openai_embeddings_mocked_at_its_own_methods_replays_without_tiktoken(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the advice above followed: tiktoken does not run on replay (nor does the cache matter)
+    _project(pytester, monkeypatch, LANGCHAIN)
+    golden = (pytester.path / "goldens" / "embed.ckpt").read_text()
     assert '"Basil goes in pesto."' in golden  # the texts, not their token ids
-    project.runpytest_subprocess("-k", "embed").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-k", "embed").assert_outcomes(passed=1)
