@@ -1334,6 +1334,31 @@ def test_a_real_clocks_reading_rounded_up_where_it_was_written_is_a_clock_readin
     later = f"{time.monotonic() + 5:.1f}"  # (no reading: one not taken yet)
     assert volatile_kinds(StateDelta({"p": "t 12.5"}, {"p": f"t {later}"}).changes, since) == set()
 
+
+def test_readings_of_either_real_clock_are_told_where_the_two_clocks_differ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Linux time.monotonic() and time.perf_counter() read one clock; where they are two
+    (Windows: GetTickCount64 and QueryPerformanceCounter) a reading of each is told as one,
+    and a number near neither is not."""
+    import time
+
+    from pytest_clearstone.diff import volatile_kinds
+    from pytest_clearstone.real_clocks import real_clock_readings
+
+    monotonic, perf_counter = time.monotonic, time.perf_counter
+    monkeypatch.setattr(time, "monotonic", lambda: monotonic() + 100_000)
+    monkeypatch.setattr(time, "perf_counter", lambda: perf_counter() + 300_000)
+    since = real_clock_readings()
+
+    def kinds(written: float) -> set[str]:
+        delta = StateDelta({"p": "t 12.500 ok"}, {"p": f"t {written:.3f} ok"})
+        return volatile_kinds(delta.changes, since)
+
+    assert kinds(time.monotonic()) == {"times"}
+    assert kinds(time.perf_counter()) == {"times"}
+    assert kinds(time.monotonic() + 100_000) == set()  # (near neither clock)
+
 def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_order() -> None:
     from pytest_clearstone.diff import unstable_cause
     from pytest_clearstone.errors import IDS_DRAWN_IN_ANOTHER_ORDER, IDS_ONLY
