@@ -329,6 +329,19 @@ def test_not_a_database_is_a_trace_store_error(db: Path) -> None:
         TraceStore(db).list_traces()
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts the files open in /proc")
+@pytest.mark.parametrize("read_only", [False, True], ids=["writable", "read-only"])
+def test_a_store_refused_again_and_again_leaves_no_file_open(db: Path, read_only: bool) -> None:
+    # (each refusal looks whether the process is out of descriptors, by opening one: a long
+    # suite refused its store at every test would end at the limit of open files)
+    db.write_bytes(b"this is not sqlite" * 100)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        with pytest.raises(TraceStoreError, match="file is not a database"):
+            TraceStore(db, read_only=read_only).list_traces()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
 def test_a_new_store_another_process_is_setting_up_is_waited_for(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
