@@ -239,6 +239,27 @@ def test_long_values_are_shown_whole_under_verbosity_2() -> None:
     assert "..." in StateDelta(before, after).lines[0]
 
 
+def test_outside_pytest_a_delta_shortens_long_values_until_verbosity_2_is_set() -> None:
+    """A script or a notebook (no plugin to set pytest's verbosity) gets the shortened delta,
+    and ``set_verbosity(2)`` shows values in full (docs/how-to/debug.md)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from pytest_clearstone.diff import StateDelta, set_verbosity\n"
+        "before, after = 'x' * 300 + ' old', 'x' * 300 + ' new'\n"
+        "print(StateDelta(before, after, width=80))\n"
+        "set_verbosity(2)\n"
+        "print(StateDelta(before, after, width=80))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    shortened, full = done.stdout.split("root: ")[1:]
+    assert "..." in shortened and "x" * 300 not in shortened
+    assert "..." not in full and "x" * 300 + " old" in full
+
+
 def test_text_in_third_party_str_subclasses_and_broken_reprs_never_raise() -> None:
     class Prompt(str):  # a library's text type whose own methods are off limits
         def __str__(self) -> str:
