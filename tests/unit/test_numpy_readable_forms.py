@@ -7,6 +7,7 @@ Arrays are equal by dtype, shape and values (NaN equal to NaN); pandas values by
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -85,6 +86,11 @@ def test_pandas_values_are_equal_exactly_and_by_type() -> None:
     assert equal_by_value(frame, pd.DataFrame({"price": [1.0, 2.0 + 1e-12]})) is False
     sub = type("Frame", (pd.DataFrame,), {})
     assert equal_by_value(frame, sub({"price": [1.0, 2.0]})) is False
+    # (pandas.testing takes a RangeIndex and an Index of the same integers as equivalent, with
+    # a deprecation warning, which a suite need not make an error)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert equal_by_value(pd.RangeIndex(2), pd.Index([0, 1])) is False
 
 
 def test_a_frames_cells_are_shown_by_column_then_label() -> None:
