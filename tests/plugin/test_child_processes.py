@@ -373,3 +373,25 @@ def test_a_forked_child_draws_the_same_random_numbers_when_recorded_and_replayed
     pytester.runpytest_subprocess("--clearstone-record", timeout=120).assert_outcomes(passed=1)
     recorded = json.loads(first)["outcome"]
     assert json.loads(golden.read_text())["outcome"] == recorded
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.usefixtures("subprocess_env")
+def test_a_child_error_too_long_for_one_write_is_told_cut_with_a_mark(
+    pytester: pytest.Pytester,
+) -> None:
+    # (a test id of 4,000 characters, a parameter's: the message is cut to one write the
+    # pipe never interleaves with another child's, and says so)
+    _forking(pytester, "lookup")
+    pytester.makepyfile(
+        test_fork=FORKING_TEST.replace(
+            "def test_fork(replay):",
+            "@pytest.mark.parametrize('case', [1], ids=['c' * 4000])\n"
+            "def test_fork(replay, case):",
+        )
+    )
+    result = pytester.runpytest_subprocess("--clearstone-record", timeout=120)
+    result.assert_outcomes(failed=1)
+    (line,) = [line for line in result.stdout.lines if line.startswith("E ") and "ccc" in line]
+    assert "ChildProcessCallError: forking.lookup was called in process " in line
+    assert line.endswith("c [...]") and len(line) < 3100

@@ -189,3 +189,30 @@ def test_the_record_command_of_a_run_that_named_the_plugin_names_it_too(
         [f"hint: record the missing goldens with: pytest -p {name} --clearstone-mode=*"]
     )
     pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)
+
+
+def test_the_record_command_after_an_inner_run_given_its_ini_file_is_the_outer_runs(
+    pytester: pytest.Pytester,
+) -> None:
+    # A suite that runs pytest in-process (pytester, for a plugin of its own) beside its golden
+    # tests: once the inner run given `-c inner/ci.ini` is over, a golden test of the outer run
+    # is named as the outer run names it, without the inner run's options
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP,
+        test_inner="""
+        def test_inner(pytester):
+            pytester.mkdir("inner")
+            pytester.path.joinpath("inner", "ci.ini").write_text("[pytest]\\n")
+            pytester.makepyfile(test_x="def test_x():\\n    pass\\n")
+            pytester.runpytest("-c", "inner/ci.ini").assert_outcomes(passed=1)
+        """,
+        test_m=TEST.replace("replay\n", "replay(mock={'llm': 'app.llm'})\n"),
+    )
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, "-p", "pytester")
+    result.assert_outcomes(passed=1, failed=1)
+    command = "pytest --clearstone-record test_m.py::test_m"
+    result.stdout.fnmatch_lines(
+        [f"*checkpoint not found; tried: *. Record it first with: {command}"]
+    )
+    result.stdout.no_fnmatch_line("*-c inner/ci.ini*")

@@ -117,6 +117,33 @@ def test_stepping_into_a_replay_stops_in_the_agent_not_in_the_plugin(project, py
     child.expect(pexpect.EOF)
 
 
+def test_stepping_into_uuid4_under_a_replay_skips_the_plugins_stand_in(project, pytester):
+    """``uuid.uuid4()`` replays the recorded ids: the plugin's code runs in the ``uuid``
+    module's function (its frame names the ``uuid`` module), and ``s`` on the agent's line that
+    calls it steps over that stand-in, as over the plugin's other code, to the next call of the
+    agent's line (``str()`` of the id)."""
+    project.record().assert_outcomes(passed=1)
+    lines = (pytester.path / "app.py").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "str(uuid.uuid4())" in text)
+    child = _spawn(pytester, "--trace")
+    child.expect(r"\(Pdb\)")
+    child.sendline(f"b app.py:{line}")
+    child.expect(r"\(Pdb\)")
+    child.sendline("c")
+    child.expect(r'-> "id": str\(uuid\.uuid4\(\)\)')
+    child.expect(r"\(Pdb\)")
+    child.sendline("s")
+    child.expect(r"\(Pdb\)")
+    stepped = child.before.decode()
+    assert PLUGIN_FILES not in stepped and "_shim()" not in stepped
+    assert "uuid.py" in stepped and "__str__()" in stepped  # (the id made: str() of it)
+    child.sendline("clear")
+    child.sendline("y")
+    child.sendline("c")
+    child.expect("1 passed")
+    child.expect(pexpect.EOF)
+
+
 def test_swallowed_exhaustion_opens_pdb_in_the_agent_frame(project, pytester):
     project.record().assert_outcomes(passed=1)
     pytester.makepyfile(

@@ -239,6 +239,27 @@ def test_long_values_are_shown_whole_under_verbosity_2() -> None:
     assert "..." in StateDelta(before, after).lines[0]
 
 
+def test_outside_pytest_a_delta_shortens_long_values_until_verbosity_2_is_set() -> None:
+    """A script or a notebook (no plugin to set pytest's verbosity) gets the shortened delta,
+    and ``set_verbosity(2)`` shows values in full (docs/how-to/debug.md)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from pytest_clearstone.diff import StateDelta, set_verbosity\n"
+        "before, after = 'x' * 300 + ' old', 'x' * 300 + ' new'\n"
+        "print(StateDelta(before, after, width=80))\n"
+        "set_verbosity(2)\n"
+        "print(StateDelta(before, after, width=80))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    shortened, full = done.stdout.split("root: ")[1:]
+    assert "..." in shortened and "x" * 300 not in shortened
+    assert "..." not in full and "x" * 300 + " old" in full
+
+
 def test_text_in_third_party_str_subclasses_and_broken_reprs_never_raise() -> None:
     class Prompt(str):  # a library's text type whose own methods are off limits
         def __str__(self) -> str:
@@ -1333,6 +1354,31 @@ def test_a_real_clocks_reading_rounded_up_where_it_was_written_is_a_clock_readin
     assert volatile_kinds(delta.changes, since) == {"times"}
     later = f"{time.monotonic() + 5:.1f}"  # (no reading: one not taken yet)
     assert volatile_kinds(StateDelta({"p": "t 12.5"}, {"p": f"t {later}"}).changes, since) == set()
+
+
+def test_readings_of_either_real_clock_are_told_where_the_two_clocks_differ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Linux time.monotonic() and time.perf_counter() read one clock; where they are two
+    (Windows: GetTickCount64 and QueryPerformanceCounter) a reading of each is told as one,
+    and a number near neither is not."""
+    import time
+
+    from pytest_clearstone.diff import volatile_kinds
+    from pytest_clearstone.real_clocks import real_clock_readings
+
+    monotonic, perf_counter = time.monotonic, time.perf_counter
+    monkeypatch.setattr(time, "monotonic", lambda: monotonic() + 100_000)
+    monkeypatch.setattr(time, "perf_counter", lambda: perf_counter() + 300_000)
+    since = real_clock_readings()
+
+    def kinds(written: float) -> set[str]:
+        delta = StateDelta({"p": "t 12.500 ok"}, {"p": f"t {written:.3f} ok"})
+        return volatile_kinds(delta.changes, since)
+
+    assert kinds(time.monotonic()) == {"times"}
+    assert kinds(time.perf_counter()) == {"times"}
+    assert kinds(time.monotonic() + 100_000) == set()  # (near neither clock)
 
 def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_order() -> None:
     from pytest_clearstone.diff import unstable_cause

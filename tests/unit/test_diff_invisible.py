@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pytest_clearstone.diff import StateDelta
 
 RULES = "".join(f"Rule {i}: be nice.\n" for i in range(100))
@@ -141,6 +143,38 @@ def test_control_characters_in_a_changed_text_are_shown_escaped() -> None:
     assert changed[1:5] == ["  - a\\x00b", "  ?  ^^^^", "  + a\\x01b", "  ?  ^^^^"]
     # a tab stays a tab
     assert "  - a\tb" in str(StateDelta("a\tb\nc\n", "a\tB\nc\n", width=100)).splitlines()
+
+
+@pytest.mark.parametrize(
+    ("char", "shown"),
+    [
+        ("\x1f", "\\x1f"),  # the last C0 control
+        ("\x7f", "\\x7f"),  # DEL
+        ("\x9b", "\\x9b"),  # the C1 CSI: an escape sequence's start in one byte
+        ("\x9f", "\\x9f"),
+        ("\u061c", "\\u061c"),  # the Arabic letter mark
+        ("\u200e", "\\u200e"),  # the left-to-right and right-to-left marks
+        ("\u200f", "\\u200f"),
+        ("\u2066", "\\u2066"),  # the bidirectional isolates
+        ("\u2069", "\\u2069"),
+        ("\ud800", "\\ud800"),  # lone surrogates (no UTF-8 terminal can be written them)
+        ("\udfff", "\\udfff"),
+    ],
+)
+def test_each_invisible_or_reordering_character_in_a_changed_line_is_shown_escaped(
+    char: str, shown: str
+) -> None:
+    before = "System:\nUse the tool.\nBe brief.\n"
+    after = before.replace("tool.", f"tool.{char}x")
+    lines = str(StateDelta({"p": before}, {"p": after}, width=100)).splitlines()
+    assert lines[3] == f"  + Use the tool.{shown}x"
+
+
+def test_a_key_holding_a_tab_or_a_line_break_is_shown_escaped_in_its_path() -> None:
+    """A path is one line: a tab in a key is escaped there (a changed line of a text keeps its
+    tabs), and a line break is named as Python writes it."""
+    delta = StateDelta({"a\tb\nc\rd\u061c": 1}, {"a\tb\nc\rd\u061c": 2}, width=100)
+    assert str(delta) == "root['a\\tb\\nc\\rd\\u061c']: 1 -> 2"
 
 
 def test_a_long_line_cut_to_a_narrow_terminal_still_shows_what_changed() -> None:

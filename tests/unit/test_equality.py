@@ -19,7 +19,9 @@ class _Raising:
     __hash__ = object.__hash__
 
 
-@pytest.mark.parametrize(("before", "after"), [(1, True), (1, 1.0), ([1], (1,))])
+@pytest.mark.parametrize(
+    ("before", "after"), [(1, True), (True, 1), (1, 1.0), (1.0, 1), ([1], (1,))]
+)
 def test_values_equal_by_eq_but_of_another_type_are_a_change(before: Any, after: Any) -> None:
     assert not same_state(before, after)
     delta = StateDelta(before, after)

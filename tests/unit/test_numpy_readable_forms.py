@@ -7,6 +7,7 @@ Arrays are equal by dtype, shape and values (NaN equal to NaN); pandas values by
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -25,8 +26,10 @@ np = pytest.importorskip("numpy")
         (np.array([True, False]), "bool"),
         (np.array([[1.5], [2.5]], dtype="float32"), "float32"),
         (np.array([1.0, 2.0], dtype=">f4"), ">f4"),  # (not the machine's byte order)
+        (np.array([0.1, 1e300]), "float64"),  # (numpy's default: 8 bytes, the most stored)
+        (np.array([-(2**63), 2**63 - 1], dtype="int64"), "int64"),
     ],
-    ids=["unsigned", "bool", "float32-2d", "big-endian"],
+    ids=["unsigned", "bool", "float32-2d", "big-endian", "float64", "int64"],
 )
 def test_an_array_of_plain_numbers_is_stored_readably_and_read_back_exactly(
     array: Any, dtype: str
@@ -60,6 +63,20 @@ def test_arrays_are_equal_by_dtype_shape_and_values_nan_equal_to_nan() -> None:
     assert equal_by_value(a, a.astype("float32")) is False
     assert equal_by_value(np.array([1, 2]), np.array([[1, 2]])) is False
     assert equal_by_value(np.array([1, 2]), np.array([1, 3])) is False
+    # (a masked array given for a plain one, or the other way: the same values, not the same)
+    assert equal_by_value(np.ma.array([1, 2]), np.array([1, 2])) is False
+    assert equal_by_value(np.array([1, 2]), np.ma.array([1, 2])) is False
+
+
+def test_a_dtype_in_the_state_is_compared_as_a_value_not_as_an_array() -> None:
+    """An agent keeping the dtype it builds its arrays with (``np.dtype("float32")``, which has
+    a ``shape`` and no ``dtype``): the same one is no change, another one is."""
+    from pytest_clearstone.diff import StateDelta
+
+    dtype = np.dtype("float32")
+    assert equal_by_value(dtype, np.dtype("float32")) is None  # (its own == answers)
+    assert not StateDelta({"dtype": dtype}, {"dtype": np.dtype("float32")})
+    assert StateDelta({"dtype": dtype}, {"dtype": np.dtype("float64")})
 
 
 def test_pandas_values_are_equal_exactly_and_by_type() -> None:
@@ -69,6 +86,11 @@ def test_pandas_values_are_equal_exactly_and_by_type() -> None:
     assert equal_by_value(frame, pd.DataFrame({"price": [1.0, 2.0 + 1e-12]})) is False
     sub = type("Frame", (pd.DataFrame,), {})
     assert equal_by_value(frame, sub({"price": [1.0, 2.0]})) is False
+    # (pandas.testing takes a RangeIndex and an Index of the same integers as equivalent, with
+    # a deprecation warning, which a suite need not make an error)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert equal_by_value(pd.RangeIndex(2), pd.Index([0, 1])) is False
 
 
 def test_a_frames_cells_are_shown_by_column_then_label() -> None:

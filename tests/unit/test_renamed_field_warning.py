@@ -31,3 +31,17 @@ def test_it_is_filterable_by_its_category() -> None:
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", category=StateFieldsWarning)
         assert rehydrate(Agent, {"memory": ["a"]}).history == []
+
+
+def test_a_private_attribute_beside_a_field_added_is_no_renamed_field() -> None:
+    # (an agent's own cache or client, kept in its __dict__ under a private name, is no field
+    # of its class: a field added since is given its default without a warning; one renamed
+    # beside it is named alone)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        agent = rehydrate(Agent, {"_seen": 3})
+    assert agent.history == []
+    with pytest.warns(StateFieldsWarning) as caught:
+        rehydrate(Agent, {"_seen": 3, "memory": ["a"]})
+    (message,) = [str(w.message) for w in caught]
+    assert "'memory'" in message and "_seen" not in message

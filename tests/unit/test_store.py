@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -328,6 +329,19 @@ def test_not_a_database_is_a_trace_store_error(db: Path) -> None:
         TraceStore(db).list_traces()
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts the files open in /proc")
+@pytest.mark.parametrize("read_only", [False, True], ids=["writable", "read-only"])
+def test_a_store_refused_again_and_again_leaves_no_file_open(db: Path, read_only: bool) -> None:
+    # (each refusal looks whether the process is out of descriptors, by opening one: a long
+    # suite refused its store at every test would end at the limit of open files)
+    db.write_bytes(b"this is not sqlite" * 100)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        with pytest.raises(TraceStoreError, match="file is not a database"):
+            TraceStore(db, read_only=read_only).list_traces()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
 def test_a_new_store_another_process_is_setting_up_is_waited_for(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -643,6 +657,41 @@ def test_a_store_path_that_is_no_regular_file_is_refused_naming_what_it_is(
         message
     )
     assert "disk" not in message and message.endswith("or move the file away")
+
+
+def _a_block_device() -> Path | None:
+    """A block device of this machine (a disk, a loop device), if one can be found."""
+    import stat
+
+    with contextlib.suppress(OSError):
+        for path in sorted(Path("/dev").iterdir()):
+            with contextlib.suppress(OSError):
+                if stat.S_ISBLK(path.stat().st_mode):
+                    return path
+    return None
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="sockets in files are POSIX")
+@pytest.mark.parametrize("kind", ["block device", "socket"])
+def test_a_store_path_linked_to_a_disk_or_a_socket_is_refused_naming_which(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # A store linked to a disk (/dev/sda, a loop device) or to a socket is named as what it
+    # is, as a device and a FIFO are, not as another kind of file.
+    db = tmp_path / "traces.db"
+    with contextlib.ExitStack() as stack:
+        if kind == "block device":
+            device = _a_block_device()
+            if device is None:
+                pytest.skip("no block device on this machine")
+            db.symlink_to(device)
+        else:
+            monkeypatch.chdir(tmp_path)  # (a socket's path is short: AF_UNIX limits it)
+            stack.enter_context(socket.socket(socket.AF_UNIX)).bind("s")
+            db.symlink_to(tmp_path / "s")
+        with pytest.raises(TraceStoreError) as info:
+            TraceStore(db).list_traces()
+    assert f"{str(db)!r}: it is a {kind}, not a regular file" in str(info.value)
 
 
 def test_a_store_holding_a_trigger_is_not_written_to(tmp_path: Path) -> None:
