@@ -156,3 +156,13 @@ def test_a_streamed_redirect_not_followed_is_recorded_with_its_next_request_and_
     assert recorded.content == b"moved"
     assert recorded.next_request.url == "http://test/new"
     assert (recorded.http_version, recorded.reason_phrase) == ("HTTP/2", "Moved Here")
+
+
+def test_a_stream_read_to_its_end_is_handed_over_once_also_when_the_test_ends() -> None:
+    # (the test's end finishes every tap still held: one read to its end is already done,
+    # and its call's span, closed then, is not closed again later)
+    done: list[RecordedStream] = []
+    tap = StreamTap(RecordedStream(), _step, lambda record, error: done.append(record))
+    assert list(tap.sync(iter([1, 2]))) == [1, 2]
+    tap.finish()
+    assert len(done) == 1 and done[0].items == [1, 2] and done[0].complete
