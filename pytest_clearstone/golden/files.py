@@ -215,8 +215,9 @@ def refuse_link_as_file(path: Path, raw: bytes | None) -> None:
     """Raise the error of :func:`read_golden` when the golden at ``path`` (``raw``: its bytes,
     ``None`` when it cannot be read), or one of its folders, is a symbolic link checked out as
     a plain file: a recording must not write over it (git would store the golden's text as the
-    link's target); and a :class:`ClearstoneError` when a folder of it to make is a link to
-    nothing (:func:`link_to_nothing`). Only before a recording."""
+    link's target); when one of its folders is a file (no golden can be written under it); and
+    a :class:`ClearstoneError` when a folder of it to make is a link to nothing
+    (:func:`link_to_nothing`). Only before a recording, before the test's live calls."""
     if raw is not None:
         target = checked_out_link(path, raw)
         if target is not None:
@@ -227,10 +228,8 @@ def refuse_link_as_file(path: Path, raw: bytes | None) -> None:
             if dangling is not None:
                 raise ClearstoneError(f"the golden {path} cannot be written: {dangling}")
         blocking = _file_in_the_way(path)
-        if blocking is not None:
-            error = folder_in_the_way(path, blocking)
-            if error.fix != MOVE_AWAY:
-                raise error
+        if blocking is not None:  # (the golden cannot be written: the test's calls not made)
+            raise folder_in_the_way(path, blocking)
 
 
 def link_to_nothing(path: Path) -> str | None:

@@ -127,6 +127,36 @@ def test_checkpoint_made_by_application_code_replays_through_the_marker(pytester
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_an_application_checkpoint_whose_call_spans_hold_no_arguments_replays_strictly(pytester):
+    # (the plugin refuses a golden of its own whose call lost its arguments: it would compare
+    # nothing; a checkpoint application code made from spans it opened by hand never had them)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        research_app=APP_MADE.replace(
+            "            traced_llm(\"q2\")",
+            "            with tracer.span(\"call_llm\", span_type=\"llm\") as llm:\n"
+            "                llm.set_output(\"live: q2\")",
+        )
+    )
+    pytester.makepyfile(
+        make="""
+        import research_app
+        research_app.record_in_production("traces.db", "goldens")
+        """
+    )
+    pytester.runpython(pytester.path / "make.py")
+    pytester.makepyfile(
+        test_prod="""
+        import pytest
+
+        @pytest.mark.replay("goldens/prod.ckpt", mock={"llm": "research_app.call_llm"})
+        def test_replays_query_2(replay):
+            assert replay.run("research", "q2") == "live: q2"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_checkpoint_fixture_gives_the_golden(project, pytester):
     project.record().assert_outcomes(passed=1)
     pytester.makepyfile(

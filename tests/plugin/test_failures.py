@@ -379,6 +379,25 @@ def test_a_missing_golden_of_a_test_that_only_reads_it_names_the_fix_that_works(
         result.stdout.no_fnmatch_line("*Record it first with*")
 
 
+def test_a_corrupt_golden_of_a_test_that_only_reads_it_names_no_record_command_of_it(pytester):
+    # (a marker without mock= never records: re-recording this test would write nothing)
+    (pytester.path / "goldens").mkdir()
+    (pytester.path / "goldens" / "shared.ckpt").write_text("{not json", encoding="utf-8")
+    pytester.makepyfile(
+        test_r="""
+        import pytest
+
+        @pytest.mark.replay("goldens/shared.ckpt")
+        def test_reader(replay):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*shared.ckpt is not a readable checkpoint*"])
+    result.stdout.no_fnmatch_line("*--clearstone-record test_r.py::test_reader*")
+
+
 def test_corrupt_checkpoint_gives_the_checkpoint_error(recorded):
     text = recorded.golden.read_text()
     recorded.golden.write_text(text[: len(text) // 2])

@@ -892,6 +892,25 @@ def test_a_golden_whose_folder_is_a_file_names_that_file(
     )
 
 
+def test_a_record_under_a_folder_that_is_a_file_is_refused_before_the_test_runs(
+    golden: Path, pytester: pytest.Pytester
+) -> None:
+    # Before the fix: the recording made the test's live calls, then failed to write the golden
+    # naming a folder that is not there ("cannot write goldens/test_t/test_t.ckpt: Not a
+    # directory (goldens/test_t)"), not the file in its place
+    goldens = golden.parent.parent
+    shutil.rmtree(goldens)
+    goldens.write_text("a file where the goldens' folder goes", encoding="utf-8")
+    pytester.makepyfile(
+        test_t=TWO.replace("def test_t():\n", "def test_t():\n    open('ran', 'w').close()\n")
+    )
+    result = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*{goldens} is a file, not a directory. Move it away*"])
+    assert not (pytester.path / "ran").exists()
+    assert goldens.read_text(encoding="utf-8") == "a file where the goldens' folder goes"
+
+
 # -- a FIFO or a device among the goldens -------------------------------------------------------
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
 @pytest.mark.parametrize("kind", ["FIFO", "link to a FIFO", "link to a device"])

@@ -99,3 +99,20 @@ def test_a_run_that_differs_in_a_strict_replay_names_the_calls_it_did_not_make_f
             "*'answer to hi' -> 'none'*",
         ]
     )
+
+
+def test_an_earlier_run_that_differs_in_a_strict_replay_fails_on_its_outcome(pytester):
+    # the calls the later runs make are not made yet: after an earlier run, the recorded calls
+    # left are no calls it did not make (the golden does not tell which run made which call)
+    runs = 'replay.run(agent.handle, "hi")\n    replay.run(agent.greet, "yo")'
+    _record(pytester, runs)
+    pytester.makepyfile(app=textwrap.dedent(APP).replace("complete(message)", "'none'", 1))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*GoldenMismatchError: the replayed result of replay.run() #1 (handle) differs*",
+            "*'answer to hi' -> 'none'*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*UnusedResponsesError*")

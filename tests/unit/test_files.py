@@ -77,6 +77,14 @@ def test_read_file_reads_a_regular_file_whole(tmp_path: Path) -> None:
     assert read_file(link) == b"x" * 100_000
 
 
+def test_read_file_reads_a_large_file_whole_after_looking_at_its_end(tmp_path: Path) -> None:
+    # (a file over 1 MiB is looked at its end first, for NUL bytes: then read from its start)
+    path = tmp_path / "g.ckpt"
+    text = b'{"x": "' + b"y" * (2 << 20) + b'"}\n'
+    path.write_bytes(text)
+    assert read_file(path) == text
+
+
 @pytest.mark.parametrize(("make", "kind"), [(_device, "character device"), (_fifo, "FIFO")])
 def test_read_file_refuses_a_device_or_a_fifo_before_reading(
     tmp_path: Path, make: Callable[[Path], Path], kind: str
@@ -193,3 +201,23 @@ def test_recording_over_a_link_into_a_missing_directory_creates_none(tmp_path: P
     atomic_write_text(link, "new")
     assert not (tmp_path / "nowhere").exists()
     assert not link.is_symlink() and link.read_text() == "new"
+
+
+def _directory(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"))
+
+
+@pytest.mark.parametrize("make", [_device, _fifo, _directory])
+def test_a_refused_golden_leaves_no_descriptor_open(
+    tmp_path: Path, make: Callable[[Path], Path]
+) -> None:
+    # (a session refusing many goldens would run out of descriptors: "Too many open files")
+    path = make(tmp_path)
+    before = _open_descriptors()
+    for _ in range(20):
+        assert isinstance(_without_blocking(lambda: read_file(path), path), OSError)
+    assert _open_descriptors() == before

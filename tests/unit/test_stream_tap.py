@@ -90,3 +90,79 @@ def test_a_recorded_stream_naming_a_class_that_is_no_sdk_stream_says_so() -> Non
     record = RecordedStream(items=[1], stream_class="collections:OrderedDict")
     with pytest.raises(DecodeError, match=r"'collections:OrderedDict' is not an SDK stream class"):
         record.replayed()
+
+
+def test_a_streamed_response_is_recorded_as_read_with_its_own_headers_and_history() -> None:
+    # (what a replay answers: the body the agent read, the headers the server sent, without
+    # the Content-Length a response made of that body would add, and the redirect before it)
+    import httpx
+
+    from pytest_clearstone.golden.streams import tap
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old":
+            return httpx.Response(302, headers={"location": "/new"})
+        return httpx.Response(200, headers={"x-served": "1"}, content=iter([b"hel", b"lo"]))
+
+    done: list[Any] = []
+    with httpx.Client(transport=httpx.MockTransport(answer), follow_redirects=True) as client:
+        response = client.send(client.build_request("GET", "http://test/old"), stream=True)
+        value, stream_tap = tap(response, _step, lambda record, error: done.append(record))
+        assert value is response and stream_tap is not None
+        assert response.read() == b"hello"
+    recorded = done[0]
+    assert recorded.content == b"hello"
+    assert list(recorded.headers.items()) == list(response.headers.items())
+    assert "content-length" not in recorded.headers
+    assert [r.status_code for r in recorded.history] == [302]
+    assert recorded.request.url == "http://test/new"
+
+
+def test_a_streamed_response_closed_unread_is_recorded_unread() -> None:
+    import httpx
+
+    from pytest_clearstone.golden.streams import tap
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=iter([b"hel", b"lo"]))
+
+    done: list[Any] = []
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        response = client.send(client.build_request("GET", "http://test/"), stream=True)
+        tap(response, _step, lambda record, error: done.append(record))
+        response.close()
+    assert len(done) == 1 and done[0] is response
+
+
+def test_a_streamed_redirect_not_followed_is_recorded_with_its_next_request_and_reason() -> None:
+    import httpx
+
+    from pytest_clearstone.golden.streams import tap
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            302,
+            headers={"location": "/new"},
+            content=iter([b"moved"]),
+            extensions={"http_version": b"HTTP/2", "reason_phrase": b"Moved Here"},
+        )
+
+    done: list[Any] = []
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        response = client.send(client.build_request("GET", "http://test/old"), stream=True)
+        tap(response, _step, lambda record, error: done.append(record))
+        assert response.read() == b"moved"
+    recorded = done[0]
+    assert recorded.content == b"moved"
+    assert recorded.next_request.url == "http://test/new"
+    assert (recorded.http_version, recorded.reason_phrase) == ("HTTP/2", "Moved Here")
+
+
+def test_a_stream_read_to_its_end_is_handed_over_once_also_when_the_test_ends() -> None:
+    # (the test's end finishes every tap still held: one read to its end is already done,
+    # and its call's span, closed then, is not closed again later)
+    done: list[RecordedStream] = []
+    tap = StreamTap(RecordedStream(), _step, lambda record, error: done.append(record))
+    assert list(tap.sync(iter([1, 2]))) == [1, 2]
+    tap.finish()
+    assert len(done) == 1 and done[0].items == [1, 2] and done[0].complete

@@ -99,3 +99,14 @@ def test_a_large_golden_of_nul_bytes_and_a_line_break_is_refused_unread(tmp_path
         handle.write(b"\n")
     with pytest.raises(ZeroFilledError):
         read_file(path)
+
+
+def test_a_small_golden_of_nul_bytes_and_a_line_break_is_named_once_it_did_not_parse(
+    tmp_path: Path,
+) -> None:
+    # (a small one is read, and named so when its text did not parse, line break or not)
+    path = _zero_filled(tmp_path, 8 << 10)
+    with open(path, "ab") as handle:
+        handle.write(b"\n")
+    with pytest.raises(CheckpointCorruptError, match=PROBLEM):
+        Checkpoint.read(path)
