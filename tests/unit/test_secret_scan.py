@@ -389,6 +389,16 @@ def test_a_secret_holding_a_character_repr_escapes_is_not_named_in_a_key() -> No
     assert "\\x1bVALUE" not in leak.location and "<the secret>" in leak.location
 
 
+def test_a_secret_holding_an_apostrophe_is_not_named_in_a_key_holding_a_double_quote() -> None:
+    # repr spells such a key in single quotes, the apostrophe escaped (it\'s): before, the
+    # location printed the secret so spelt
+    secret = "it's-a-s3cr3t-0123456789"
+    state = {f'say "{secret}"': 1}
+    leak = secrets.find_leak(_text("ok", state=state), {secret: "the value of $K"})
+    assert leak is not None and "(in the key)" in leak.location
+    assert "s3cr3t-0123456789" not in leak.location and "<the secret>" in leak.location
+
+
 def test_the_first_place_in_document_order_holding_a_secret_is_named() -> None:
     leak = secrets.find_leak(_text({"pages": [f"key {SECRET}", f"again {SECRET}"]}), SEEN)
     assert leak is not None and "root['pages'][0]" in leak.location
