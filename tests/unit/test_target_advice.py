@@ -205,6 +205,25 @@ def test_a_name_an_sdk_client_class_lacks_is_not_called_its_http_client() -> Non
     assert "HTTP client" not in message and "send" not in message
 
 
+@pytest.mark.parametrize(("base", "send"), [("OpenAI", "Client"), ("AsyncOpenAI", "AsyncClient")])
+def test_the_http_client_of_a_subclass_of_an_sdk_client_names_the_send_to_mock(
+    monkeypatch: pytest.MonkeyPatch, base: str, send: str
+) -> None:
+    # an agent's own client class (`class Client(openai.OpenAI)`, with its defaults): before,
+    # the path through its _client was refused with "Give the import path where the agent
+    # looks the function up", as only paths starting with openai or anthropic were explained
+    openai = pytest.importorskip("openai")
+    module = types.ModuleType("cs_llm_client")
+    module.Client = type("Client", (getattr(openai, base),), {"__module__": "cs_llm_client"})  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cs_llm_client", module)
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_llm_client.Client._client.send")
+    message = str(info.value)
+    assert "cs_llm_client.Client._client is the HTTP client that each" in message, message
+    assert re.search(rf"mock 'httpx2?\.{send}\.send'$", message), message
+    assert "my_app" not in message
+
+
 def test_a_module_that_fails_to_import_at_the_end_of_the_path_is_a_missing_name(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
