@@ -13,6 +13,7 @@ import textwrap
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pexpect
 import pytest
@@ -281,6 +282,40 @@ def test_an_async_method_is_debugged_where_an_event_loop_runs(
     assert result in ("hello", ["hello"])
     assert "(Pdb) ['before']" in text
     assert "--- ✅ Replay finished. Final result:" in text
+
+
+def test_an_async_generator_the_method_left_open_is_closed_where_an_event_loop_runs(
+    research: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a stream the agent read one chunk of: its finally runs when the session's loop ends,
+    # as asyncio.run() does, not never)
+    import asyncio
+
+    closed: list[str] = []
+
+    async def chunks() -> Any:
+        try:
+            yield "first"
+            yield "second"
+        finally:
+            closed.append("closed")
+
+    async def reads_one(self: Any, query: str) -> str:
+        self.stream = chunks()
+        return str(await self.stream.__anext__())
+
+    monkeypatch.setattr(research.ResearchAgent, "reads_one", reads_one, raising=False)
+    engine = _engine(research, with_answer=False)
+    out = io.StringIO()
+
+    async def cell() -> object:
+        return engine.start_debugging_session(
+            "reads_one", {"llm": "cs_research_agent.call_llm"}, "a question",
+            stdin=io.StringIO("c\n"), stdout=out,
+        )  # fmt: skip
+
+    assert asyncio.run(cell()) == "first", out.getvalue()
+    assert closed == ["closed"]
 
 
 @pytest.mark.parametrize("command", ["restart", "run"])
