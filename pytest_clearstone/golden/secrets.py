@@ -226,8 +226,11 @@ def _parse(text: str) -> Any:
 
 def _without(value: str, location: str) -> str:
     """``location`` with ``value`` (in a dict key of the path to it, spelt as the path spells
-    keys) replaced: a message naming where a secret is must not print it."""
-    for spelling in dict.fromkeys((value, repr(value)[1:-1], _json_form(value))):
+    keys) replaced: a message naming where a secret is must not print it. ``repr`` spells a key
+    holding both quotes in single quotes, its apostrophes escaped: the value's spelling there
+    is that of ``'"' + value``'s repr."""
+    spellings = (value, repr(value)[1:-1], repr('"' + value)[2:-1], _json_form(value))
+    for spelling in dict.fromkeys(spellings):
         location = location.replace(spelling, "<the secret>")
     return location
 

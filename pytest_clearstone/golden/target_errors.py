@@ -60,7 +60,7 @@ def no_attribute(
     if not isinstance(owner, (property, functools.cached_property)):
         kind = f"{type(owner).__name__} " if typed else ""
         reason = f"{kind}{where!r} has no attribute {parts[i]!r}"
-        send = _sdk_http_client_send(owner, parts[i]) if parts[0] in SDK_METHODS else None
+        send = _sdk_http_client_send(owner, parts[i])
         if send is not None:
             return MockTargetError(
                 path,
@@ -82,10 +82,10 @@ def no_attribute(
 
 
 def _sdk_http_client_send(owner: Any, name: str) -> str | None:
-    """For ``name`` ``"_client"`` of an SDK client class ``owner`` (``openai.OpenAI``), the
-    ``send`` of the HTTP client class that attribute holds on each instance
-    (``"httpx2.Client.send"``, ``httpx2.AsyncClient.send`` for an async client); else
-    ``None``."""
+    """For ``name`` ``"_client"`` of an SDK client class ``owner`` (``openai.OpenAI``, or an
+    agent's own subclass of it), the ``send`` of the HTTP client class that attribute holds on
+    each instance (``"httpx2.Client.send"``, ``httpx2.AsyncClient.send`` for an async client);
+    else ``None``."""
     if name != "_client" or not isinstance(owner, type):
         return None
     from ..codec.clients import client_base, http_send_of  # (imported when a path is refused)

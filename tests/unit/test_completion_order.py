@@ -192,3 +192,78 @@ def test_a_call_does_not_wait_for_a_call_of_its_own_branch_made_inside_it() -> N
     spans = [_span("a", 0, 30), _span("b", 5, 10), _span("c", 12, 20)]
     calls = [(0, "0/x#0", "a"), (1, "0/x#0", "b"), (2, "0/x#1", "c")]
     assert _waits(calls, spans) == {0: (2,), 1: (), 2: ()}
+
+
+def test_a_call_waiting_for_a_call_answered_at_once_goes_on_when_it_is_answered() -> None:
+    # the call waited for is a sync target's (a tool run in a thread: another branch), answered
+    # at once: the waiting call counts it answered, and completes after its settling passes,
+    # not after waiting out its idle passes for a call that has come
+    order = CompletionOrder({0: (1,)}, {1})
+
+    async def main() -> tuple[int, Any]:
+        awaitable = order.answered(0, "a", None, True)
+        steps = awaitable.__await__()  # driven by hand: each send is one pass of the loop
+        steps.send(None)
+        assert order.answered(1, "b", None, False) == "b"
+        for passes in range(IDLE_PASSES + 3):
+            try:
+                steps.send(None)
+            except StopIteration as stop:
+                return passes, stop.value
+        steps.close()
+        raise AssertionError("the call is still waiting")
+
+    passes, answer = asyncio.run(main())
+    assert answer == "a" and passes == SETTLE_PASSES
+
+
+def test_a_call_goes_on_waiting_while_other_calls_are_answered() -> None:
+    # the replay is not idle while other calls are answered: the call waits past its idle
+    # passes for the call it waits for, and completes after it
+    order = CompletionOrder({0: (1,)}, {1})
+
+    async def main() -> list[str]:
+        events: list[str] = []
+        steps = order.answered(0, "a", None, True).__await__()
+        for _ in range(IDLE_PASSES * 2):
+            steps.send(None)
+            order.answered(2, "c", None, False)  # (another branch's call, answered at once)
+        events.append(order.answered(1, "b", None, False))
+        try:
+            while True:
+                steps.send(None)
+        except StopIteration as stop:
+            events.append(stop.value)
+        return events
+
+    assert asyncio.run(main()) == ["b", "a"]
+
+
+def test_calls_of_unknown_branch_or_position_keep_their_order() -> None:
+    # a (0..30) ran while b (5..10) did, in another task; a call whose branch or whose place
+    # among the recorded calls is not known waits for nothing, nor is waited for
+    spans = [_span("a", 0, 30), _span("b", 5, 10)]
+    assert _waits([(0, "0/x#0", "a"), (1, "0/x#1", "b")], spans) == {0: (1,), 1: ()}
+    assert completion_order([(0, "", "a"), (1, "0/x#1", "b")], spans) is None
+    assert completion_order([(-1, "0/x#0", "a"), (1, "0/x#1", "b")], spans) is None
+
+
+def test_a_call_waiting_for_two_waits_as_long_as_the_last_of_them_ended_when_recorded() -> None:
+    # a (0..1000 ms) ran while b (10..100 ms) and c (500..900 ms) did: a waits for both, as
+    # long as c ended after it started (900 ms), not only b (100 ms)
+    spans = [_span("a", 0, 1_000_000_000), _span("b", 10_000_000, 100_000_000),
+             _span("c", 500_000_000, 900_000_000)]  # fmt: skip
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "b"), (2, "0/x#2", "c")]
+    order = completion_order(calls, spans)
+    assert order is not None and order.waits_for(0) == (1, 2)
+    finished: list[str] = []
+
+    async def call(position: int, answer: str, delay: float) -> None:
+        await asyncio.sleep(delay)  # c's task sleeps (real time) before its call, as recorded
+        finished.append(await order.answered(position, answer, None, True))
+
+    async def main() -> None:
+        await asyncio.gather(call(0, "a", 0), call(1, "b", 0), call(2, "c", 0.3))
+
+    asyncio.run(main())
+    assert finished == ["b", "c", "a"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import os
@@ -12,6 +13,7 @@ import textwrap
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pexpect
 import pytest
@@ -282,6 +284,40 @@ def test_an_async_method_is_debugged_where_an_event_loop_runs(
     assert "--- ✅ Replay finished. Final result:" in text
 
 
+def test_an_async_generator_the_method_left_open_is_closed_where_an_event_loop_runs(
+    research: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a stream the agent read one chunk of: its finally runs when the session's loop ends,
+    # as asyncio.run() does, not never)
+    import asyncio
+
+    closed: list[str] = []
+
+    async def chunks() -> Any:
+        try:
+            yield "first"
+            yield "second"
+        finally:
+            closed.append("closed")
+
+    async def reads_one(self: Any, query: str) -> str:
+        self.stream = chunks()
+        return str(await self.stream.__anext__())
+
+    monkeypatch.setattr(research.ResearchAgent, "reads_one", reads_one, raising=False)
+    engine = _engine(research, with_answer=False)
+    out = io.StringIO()
+
+    async def cell() -> object:
+        return engine.start_debugging_session(
+            "reads_one", {"llm": "cs_research_agent.call_llm"}, "a question",
+            stdin=io.StringIO("c\n"), stdout=out,
+        )  # fmt: skip
+
+    assert asyncio.run(cell()) == "first", out.getvalue()
+    assert closed == ["closed"]
+
+
 @pytest.mark.parametrize("command", ["restart", "run"])
 def test_restarting_in_the_debugger_replays_again_from_the_checkpoint(
     research: ModuleType, command: str
@@ -394,6 +430,68 @@ def test_a_replay_error_the_agent_swallowed_is_reported_after_the_session(
         stdin=io.StringIO("c\n"), stdout=io.StringIO(),
     )  # fmt: skip
     assert engine.last_error is None
+
+
+def test_a_session_given_only_its_input_reads_its_commands_from_it(
+    research: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (stdin without stdout: pdb would read sys.stdin through input(), whatever it was given)
+    engine = _engine(research)
+    result = engine.start_debugging_session(
+        "research", {"llm": "cs_research_agent.call_llm"}, "a question",
+        stdin=io.StringIO("p query\nc\n"),
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert result == "recorded", text
+    assert "(Pdb) 'a question'" in text
+
+
+@pytest.mark.parametrize("method", ["ask_decorated", "ask_async"])
+def test_a_restarted_replay_stops_again_at_the_first_line_of_the_method(
+    kinds: ModuleType, method: str
+) -> None:
+    # (not in the user's decorator, nor in the code that drives the coroutine)
+    import cs_recording  # type: ignore[import-not-found]
+
+    with cs_recording.Recording() as rec, rec.step("ask") as step:
+        rec.call("llm", "chat", {"prompt": "hi"}, "hello")
+    engine = ReplayEngine(rec.checkpoint(kinds.KindsAgent(), step.span_id))
+    out = io.StringIO()
+    engine.start_debugging_session(
+        method, {"llm": "cs_kinds_agent.chat"}, "hi",
+        stdin=io.StringIO("restart\nc\n"), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    again = text.split("--- 🔁 Replay restarted from the checkpoint ---")[1]
+    first = re.search(r"> (\S+)\((\d+)\)(\w+)\(\)\n-> (.*)\n", again)
+    assert first is not None, text
+    assert first.group(3, 4) == (method, "self.memory.append(q)"), text
+
+
+@pytest.mark.parametrize(
+    ("error", "hint"), [(StopIteration, True), (KeyboardInterrupt, False), (ValueError, False)]
+)
+def test_an_error_of_the_replayed_method_is_reported_and_ctrl_c_goes_on(
+    research: ModuleType, monkeypatch: pytest.MonkeyPatch, error: type, hint: bool
+) -> None:
+    # StopIteration is what an exhausted unittest.mock side_effect raises: the guide's hint;
+    # a KeyboardInterrupt (Ctrl-C) is reported, then stops the program as it would have
+    def interrupted(self: object, query: str) -> None:
+        raise error
+
+    monkeypatch.setattr(research.ResearchAgent, "interrupted", interrupted, raising=False)
+    engine = _engine(research)
+    out = io.StringIO()
+    with contextlib.nullcontext() if error is not KeyboardInterrupt else pytest.raises(error):
+        result = engine.start_debugging_session(
+            "interrupted", {"llm": "cs_research_agent.call_llm"}, "a question",
+            stdin=io.StringIO("c\n"), stdout=out,
+        )  # fmt: skip
+        assert result is None
+    text = out.getvalue()
+    assert f"--- ❌ Replay Failed: {error.__name__} ---" in text
+    assert ("a mocked function was called more times" in text) is hint
+    assert isinstance(engine.last_error, error)
 
 
 def test_stepping_past_the_end_of_the_replayed_method_stops_in_no_code_of_the_session(

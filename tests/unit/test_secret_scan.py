@@ -369,6 +369,41 @@ def test_a_secret_holding_a_backslash_is_found_and_not_named() -> None:
         assert spelling not in in_key.location
 
 
+@pytest.mark.parametrize(
+    "secret", ['pa"ss-word-0123456789', "pass\tword-0123456789", "s3cr3t\x1bVALUE-0123456789"]
+)
+def test_a_secret_spelt_escaped_in_json_is_found_with_a_quote_or_a_control_character(
+    secret: str,
+) -> None:
+    # the file holds \" or \t or \u001b where the value holds the character itself
+    text = _text({"page": f"key {secret}"})
+    assert secret not in text
+    leak = secrets.find_leak(text, {secret: "the value of $K"})
+    assert leak is not None and "root['page']" in leak.location
+
+
+def test_a_secret_holding_a_character_repr_escapes_is_not_named_in_a_key() -> None:
+    secret = "s3cr3t\x1bVALUE-0123456789"
+    leak = secrets.find_leak(_text("ok", state={secret: 1}), {secret: "the value of $K"})
+    assert leak is not None and "(in the key)" in leak.location
+    assert "\\x1bVALUE" not in leak.location and "<the secret>" in leak.location
+
+
+def test_a_secret_holding_an_apostrophe_is_not_named_in_a_key_holding_a_double_quote() -> None:
+    # repr spells such a key in single quotes, the apostrophe escaped (it\'s): before, the
+    # location printed the secret so spelt
+    secret = "it's-a-s3cr3t-0123456789"
+    state = {f'say "{secret}"': 1}
+    leak = secrets.find_leak(_text("ok", state=state), {secret: "the value of $K"})
+    assert leak is not None and "(in the key)" in leak.location
+    assert "s3cr3t-0123456789" not in leak.location and "<the secret>" in leak.location
+
+
+def test_the_first_place_in_document_order_holding_a_secret_is_named() -> None:
+    leak = secrets.find_leak(_text({"pages": [f"key {SECRET}", f"again {SECRET}"]}), SEEN)
+    assert leak is not None and "root['pages'][0]" in leak.location
+
+
 def test_a_payload_is_searched_when_the_tag_index_names_a_place_that_is_not_there() -> None:
     doc = json.loads(_text({"blob": b"header " + SECRET.encode()}))
     doc["tag_index"]["paths"] = [["outcome", "nowhere", 3]]  # (an index edited by hand)
@@ -413,3 +448,23 @@ def test_withheld_replaces_every_spelling_of_a_secret_in_a_stored_value() -> Non
     )
     clean = json.dumps({"q": "nothing here"})
     assert secrets.withheld(clean, found, PLACEHOLDER, tree=True) is clean
+
+
+def test_withheld_replaces_a_longer_secret_whole_when_a_shorter_one_starts_it() -> None:
+    # a key and the same key with a suffix (a project key and its scoped form) are both seen:
+    # the longer is replaced first, or a piece of it would be kept beside the placeholder
+    short, long = "sk-live-0123456789", "sk-live-0123456789-scoped-abcdef"
+    found = {short: "the value of $A_KEY", long: "the value of $B_KEY"}
+    text = secrets.withheld(json.dumps({"q": f"token {long}"}), found, PLACEHOLDER, tree=True)
+    assert json.loads(text) == {"q": f"token {PLACEHOLDER}"}
+    assert secrets.withheld(f"Error: {long}", found, PLACEHOLDER, tree=False) == (
+        f"Error: {PLACEHOLDER}"
+    )
+
+
+def test_withheld_replaces_a_secret_in_a_bytearray() -> None:
+    raw = {"__cs__": "bytearray", "v": base64.b64encode(b"at " + SECRET.encode()).decode()}
+    text = secrets.withheld(json.dumps({"raw": raw}), SEEN, PLACEHOLDER, tree=True)
+    out = json.loads(text)["raw"]
+    assert out["__cs__"] == "bytearray"
+    assert base64.b64decode(out["v"]) == b"at " + PLACEHOLDER.encode()

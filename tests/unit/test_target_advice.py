@@ -148,6 +148,10 @@ def test_a_module_given_as_the_target_names_its_function_of_the_same_name(
             "openai.resources.chat.completions.v1.Completions.create",
             "openai.resources.chat.completions.Completions.create",
         ),
+        (  # (the level just under the SDK's package)
+            "openai.types.resources.chat.completions.Completions.create",
+            "openai.resources.chat.completions.Completions.create",
+        ),
     ],
 )
 def test_a_path_of_an_older_sdk_names_where_the_installed_sdk_has_the_method(
@@ -160,7 +164,10 @@ def test_a_path_of_an_older_sdk_names_where_the_installed_sdk_has_the_method(
     with pytest.raises(MockTargetError) as info:
         resolve(path)
     message = str(info.value)
-    assert any(f"has no attribute {name!r}" in message for name in ("chat", "vector_stores", "v1"))
+    assert any(
+        f"has no attribute {name!r}" in message
+        for name in ("chat", "vector_stores", "v1", "resources")
+    )
     assert message.endswith(
         f". The installed openai has this method at {moved!r}: mock that path"
     ), message
@@ -174,6 +181,111 @@ def test_an_older_sdk_path_to_what_is_no_function_names_no_moved_method() -> Non
     with pytest.raises(MockTargetError) as info:
         resolve("openai.resources.beta.chat.completions.Completions.with_raw_response")
     assert "has this method at" not in str(info.value)
+
+
+def test_a_method_an_sdk_class_lacks_is_not_sent_to_a_module_function_of_that_name() -> None:
+    # (the class and the method are kept: the module beside the class defines a function
+    # maybe_transform, which is no method of Completions)
+    pytest.importorskip("openai")
+    path = "openai.resources.chat.completions.completions.Completions.maybe_transform"
+    with pytest.raises(MockTargetError) as info:
+        resolve(path)
+    message = str(info.value)
+    assert "has no attribute 'maybe_transform'" in message
+    assert "has this method at" not in message
+
+
+def test_a_name_an_sdk_client_class_lacks_is_not_called_its_http_client() -> None:
+    # (only _client is the HTTP client each client makes)
+    pytest.importorskip("openai")
+    with pytest.raises(MockTargetError) as info:
+        resolve("openai.OpenAI.chatt.completions.create")
+    message = str(info.value)
+    assert "'openai.OpenAI' has no attribute 'chatt'" in message
+    assert "HTTP client" not in message and "send" not in message
+
+
+@pytest.mark.parametrize(("base", "send"), [("OpenAI", "Client"), ("AsyncOpenAI", "AsyncClient")])
+def test_the_http_client_of_a_subclass_of_an_sdk_client_names_the_send_to_mock(
+    monkeypatch: pytest.MonkeyPatch, base: str, send: str
+) -> None:
+    # an agent's own client class (`class Client(openai.OpenAI)`, with its defaults): before,
+    # the path through its _client was refused with "Give the import path where the agent
+    # looks the function up", as only paths starting with openai or anthropic were explained
+    openai = pytest.importorskip("openai")
+    module = types.ModuleType("cs_llm_client")
+    module.Client = type("Client", (getattr(openai, base),), {"__module__": "cs_llm_client"})  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cs_llm_client", module)
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_llm_client.Client._client.send")
+    message = str(info.value)
+    assert "cs_llm_client.Client._client is the HTTP client that each" in message, message
+    assert re.search(rf"mock 'httpx2?\.{send}\.send'$", message), message
+    assert "my_app" not in message
+
+
+def test_a_module_that_fails_to_import_at_the_end_of_the_path_is_a_missing_name(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the last part is a submodule no one imported, which raises when imported: the path is
+    # refused as naming what its package lacks, not with the module's own error
+    package = tmp_path / "tools_pkg_broken"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "search.py").write_text("raise RuntimeError('needs a database')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.raises(MockTargetError) as info:
+            resolve("tools_pkg_broken.search")
+    finally:
+        for name in ("tools_pkg_broken", "tools_pkg_broken.search"):
+            sys.modules.pop(name, None)
+    assert "'tools_pkg_broken' has no attribute 'search'" in str(info.value)
+
+
+def test_locals_in_a_path_through_a_module_is_a_missing_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (a module is no function: nothing is defined inside it on each call)
+    monkeypatch.setitem(sys.modules, "cs_locals_mod", types.ModuleType("cs_locals_mod"))
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_locals_mod.<locals>.search")
+    message = str(info.value)
+    assert "'cs_locals_mod' has no attribute '<locals>'" in message
+    assert "defined inside" not in message
+
+
+def test_a_path_of_the_users_own_with_a_level_too_many_names_no_moved_method(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (only a known SDK's modules are read for where a method went: not the user's)
+    package = tmp_path / "cs_pkg_moved"
+    (package / "agents").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "agents" / "__init__.py").write_text("")
+    llm = "class Llm:\n    def ask(self, q):\n        return q\n"
+    (package / "agents" / "llm.py").write_text(llm)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.raises(MockTargetError) as info:
+            resolve("cs_pkg_moved.v1.agents.llm.Llm.ask")
+    finally:
+        for name in ("cs_pkg_moved", "cs_pkg_moved.agents", "cs_pkg_moved.agents.llm"):
+            sys.modules.pop(name, None)
+    message = str(info.value)
+    assert "has no attribute 'v1'" in message and "has this method at" not in message
+
+
+def test_the_modules_loaded_under_longer_names_are_named_in_sorted_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("tests.cs_agent_s", "agents.cs_agent_s"):  # (loaded in this order)
+        module = types.ModuleType(name)
+        module.search = lambda q: q  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, name, module)
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_agent_s.search")
+    assert "mock 'agents.cs_agent_s.search' or 'tests.cs_agent_s.search'" in str(info.value)
 
 
 def test_a_module_loaded_under_a_longer_name_is_named_only_when_it_holds_the_path(
