@@ -315,6 +315,40 @@ def test_show_calls_lists_every_recorded_call_and_the_outcome(capsys, monkeypatc
     assert any(line.startswith("  final state: {'customer_id': 'cus_1042'") for line in lines)
 
 
+def test_show_calls_numbers_the_runs_of_a_golden_of_several(capsys, tmp_path, monkeypatch):
+    """A golden of two replay.run() calls: each run is shown under its own number."""
+    monkeypatch.setenv("COLUMNS", "100")
+    path = tmp_path / "two.ckpt"
+    doc = json.loads((EXAMPLE / "billing.ckpt").read_text())
+    doc["outcome"]["then"] = [{"function": "follow_up", "result": "done"}]
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", path, "--calls")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert "golden outcome (run 1): handle()" in lines
+    assert "golden outcome (run 2): follow_up()" in lines
+    assert "  result:      'done'" in lines
+
+
+def test_show_calls_says_why_a_checkpoint_has_no_golden_outcome(capsys, tmp_path):
+    """A golden of the plugin without an outcome: no replay.run() returned; a checkpoint an
+    application saved: not a golden of the plugin."""
+    golden = tmp_path / "golden.ckpt"
+    doc = json.loads((EXAMPLE / "billing.ckpt").read_text())
+    del doc["outcome"]
+    golden.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", golden, "--calls")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == (
+        "golden outcome: (none: no replay.run() returned while it was recorded: none was "
+        "called, or it raised)"
+    )
+    manager, span_id = _record(tmp_path / "app", ["x"])
+    code, out, err = run(capsys, "show", manager.save_checkpoint(span_id), "--calls")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "golden outcome: (none: not a golden of the pytest plugin)"
+
+
 def test_show_canonical_has_no_ids_or_timings(capsys, tmp_path):
     a = _record(tmp_path / "a", ["x", "y"])
     b = _record(tmp_path / "b", ["x", "y"])
