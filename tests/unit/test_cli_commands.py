@@ -108,6 +108,27 @@ def test_find_rootdir_without_configuration(tmp_path):
     assert find_rootdir(tmp_path / "a" / "b") == tmp_path  # a pytest.ini above wins
 
 
+@pytest.mark.parametrize("name", ["pytest.toml", ".pytest.toml", ".pytest.ini"])
+def test_find_rootdir_reads_pytest_9s_configuration_files(tmp_path, name):
+    """pytest 9's own files (and the dot-named ones) are configuration files: the nearest wins
+    over a pytest.ini further up."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / name).write_text("[pytest]\n")
+    assert find_rootdir(project / "tests") == project
+
+
+def test_find_rootdir_takes_the_nearest_pyproject_and_a_setup_py_above(tmp_path):
+    (tmp_path / "outer" / "inner" / "tests").mkdir(parents=True)
+    (tmp_path / "outer" / "pyproject.toml").write_text("[project]\nname = 'outer'\n")
+    (tmp_path / "outer" / "inner" / "pyproject.toml").write_text("[project]\nname = 'in'\n")
+    assert find_rootdir(tmp_path / "outer" / "inner" / "tests") == tmp_path / "outer" / "inner"
+    (tmp_path / "legacy" / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "legacy" / "setup.py").write_text("")
+    assert find_rootdir(tmp_path / "legacy" / "src" / "pkg") == tmp_path / "legacy"
+
+
 def test_traces_and_trace_without_db_use_the_default_store(capsys, tmp_path, monkeypatch):
     project = tmp_path / "project"
     (project / "tests").mkdir(parents=True)
@@ -444,6 +465,26 @@ def test_diff_keys_calls_and_diffs_text_line_by_line(capsys, tmp_path, monkeypat
     added = [line for line in section if line.startswith("    +")]
     assert len(removed) == len(added) == 1 and "Support ticket" in added[0]
     assert "spans:" not in lines  # the same calls in the same tree
+
+
+def test_diff_colours_a_text_diffs_removed_lines_red_and_added_lines_green(
+    capsys, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "80")
+    before = tmp_path / "before.ckpt"
+    shutil.copy(EXAMPLE / "billing.ckpt", before)
+    doc = json.loads(before.read_text())
+    llm = [s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")]
+    prompt = llm[1]["input"]["v"]["prompt"]
+    llm[1]["input"]["v"]["prompt"] = prompt.replace("Ticket", "Support ticket", 1)
+    after = tmp_path / "after.ckpt"
+    after.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "--color=yes", "diff", before, after)
+    assert code == 1
+    lines = out.splitlines()
+    removed = [line for line in lines if line.startswith("  \033[31m  -")]
+    added = [line for line in lines if line.startswith("  \033[32m  +")]
+    assert len(removed) == len(added) == 1 and "Support ticket" in added[0]
 
 
 def test_diff_of_a_prompt_whose_line_breaks_changed_names_them(capsys, tmp_path, monkeypatch):
