@@ -182,6 +182,16 @@ def test_traces_shows_root_names_in_full(capsys, tmp_path, monkeypatch):
     assert wrapped == node_id
 
 
+def test_traces_lists_a_trace_whose_root_span_has_an_empty_name(capsys, tmp_path):
+    store = TraceStore(tmp_path / "t.db")
+    store.write_spans([_span("t1", "", 1_700_000_000)])
+    store.close()
+    code, out, err = run(capsys, "traces", tmp_path / "t.db")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[1].split()[:2] == ["t1", "2023-11-14T22:13:20.000+00:00"]
+
+
 # -- 8. prune -------------------------------------------------------------------------------------
 def _aged(path: Path, days: float) -> Path:
     moment = time.time() - days * 86400
