@@ -555,6 +555,20 @@ def test_traces_are_read_oldest_first(tmp_path: Path) -> None:
     assert [t.trace_id for t in clearstone_sdk.read_traces(db)] == ["first", "second", "third"]
 
 
+def test_spans_started_at_once_keep_the_order_they_were_written_in(tmp_path: Path) -> None:
+    # (clearstone-sdk's clock can give two calls one start time: the calls then replay in the
+    # order the store holds them)
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("r", "t", None, "run", 1, 9, "OK", None),
+        ("x", "t", "r", "tool.first", 2, 3, "OK", None),
+        ("y", "t", "r", "tool.second", 2, 3, "OK", None),
+    ])  # fmt: skip
+    names = [s.name for s in clearstone_sdk.read_trace(db, "t").spans]
+    assert names == ["run", "tool.first", "tool.second"]
+    (trace,) = clearstone_sdk.read_traces(db)
+    assert [s.name for s in trace.spans] == names
+
+
 def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
     ckpt_path: Path, sdk: Path
 ) -> None:
