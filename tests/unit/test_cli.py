@@ -343,6 +343,15 @@ def test_trace_prints_the_tree(capsys, db):
     ]
 
 
+def test_trace_verbose_shows_a_spans_recorded_output(capsys, tmp_path):
+    _record(tmp_path, ["x"], fail_tool=False)
+    code, out, err = run(capsys, "trace", tmp_path / "traces.db", "-v")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[2].startswith("    ask x [llm]  ")
+    assert lines[3:] == ["        output: 'answer to x'"]
+
+
 def test_trace_slow_keeps_only_slower_spans(capsys, db):
     code, out, _ = run(capsys, "trace", db, "t1", "--slow", "100")
     assert code == 0
