@@ -80,6 +80,17 @@ def test_a_closed_pipe_is_silent_and_keeps_the_exit_status(tmp_path):
     assert (result.returncode, result.stderr) == (0, "")
 
 
+def test_a_run_of_the_command_line_leaves_the_option_deltas_name_as_pytests(capsys, tmp_path):
+    """The command line's shortened deltas name its own -v; a test that runs it (or any code in
+    the same process after it) names pytest's -vv again, also after a bad input."""
+    from pytest_clearstone.diff import show_all
+
+    assert run(capsys, "show", EXAMPLE / "billing.ckpt")[0] == 0
+    assert show_all() == "-vv"
+    assert run(capsys, "show", tmp_path / "missing.ckpt")[0] == 2
+    assert show_all() == "-vv"
+
+
 # -- 6. the default trace store ----------------------------------------------------------------
 @pytest.mark.parametrize(
     ("name", "text"),

@@ -569,6 +569,19 @@ def test_spans_started_at_once_keep_the_order_they_were_written_in(tmp_path: Pat
     assert [s.name for s in trace.spans] == names
 
 
+def test_a_trace_without_checkpoint_is_imported_at_its_root_even_if_a_child_started_first(
+    tmp_path: Path,
+) -> None:
+    # (clocks of two threads or hosts: a child's start stamped before its parent's)
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("c", "t", "r", "tool.lookup", 1, 3, "OK", None),
+        ("r", "t", None, "run", 2, 9, "OK", None),
+    ])  # fmt: skip
+    (path,) = clearstone_sdk.import_files(db, tmp_path / "out")
+    checkpoint = CheckpointManager(tmp_path / "out").load_checkpoint(path)
+    assert (checkpoint.span.span_id, checkpoint.span.name) == ("r", "run")
+
+
 def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
     ckpt_path: Path, sdk: Path
 ) -> None:
