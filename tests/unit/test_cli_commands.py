@@ -579,6 +579,9 @@ class _Terminal(io.StringIO):
         ({"FORCE_COLOR": "1"}, None, False, True),
         ({"NO_COLOR": "1"}, "--color=yes", False, True),
         ({"TERM": "dumb"}, None, True, False),
+        ({"NO_COLOR": ""}, None, True, True),  # (set but empty: as pytest, not honoured)
+        ({"PY_COLORS": "1", "NO_COLOR": "1"}, None, False, True),
+        ({"PY_COLORS": "0", "FORCE_COLOR": "1"}, None, True, False),
     ],
 )
 def test_colour_like_pytest(monkeypatch, tmp_path, env, flag, tty, coloured):
