@@ -210,6 +210,20 @@ def _aged(path: Path, days: float) -> Path:
     return path
 
 
+def test_prune_keeps_a_checkpoint_just_younger_than_the_days_given(capsys, tmp_path):
+    directory = tmp_path / "ckpts"
+    directory.mkdir()
+    manager, checkpoint = _record(tmp_path, ["a"])
+    young = _aged(manager.save_checkpoint(checkpoint, directory / "young.ckpt"), 0.99)
+    old = _aged(manager.save_checkpoint(checkpoint, directory / "old.ckpt"), 1.01)
+    code, out, _ = run(capsys, "prune", directory, "--older-than", "1")
+    assert code == 0
+    assert young.exists() and not old.exists()
+    assert out.splitlines()[-1] == (
+        f"deleted 1 of 2 checkpoint file(s) older than 1 day(s) in {directory}"
+    )
+
+
 def test_prune_never_deletes_a_golden_of_the_plugin(capsys, tmp_path):
     directory = tmp_path / "ckpts"
     directory.mkdir()
