@@ -624,6 +624,16 @@ def test_upgrade_reports_current_goldens_and_changes_no_file(capsys, tmp_path):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+def test_upgrade_of_a_directory_reports_its_files_in_path_order(capsys, tmp_path):
+    names = ["zeta.ckpt", "alpha.ckpt", "mid.ckpt", "beta.ckpt", "omega.ckpt", "gamma.ckpt"]
+    for name in names:
+        shutil.copy(EXAMPLE / "billing.ckpt", tmp_path / name)
+    code, out, _ = run(capsys, "upgrade", tmp_path)
+    assert code == 0
+    reported = [line.split(":")[0] for line in out.splitlines()[:-1]]
+    assert reported == [str(tmp_path / name) for name in sorted(names)]
+
+
 def test_upgrade_refuses_a_newer_or_foreign_file_untouched(capsys, tmp_path):
     newer = tmp_path / "newer.ckpt"
     doc = json.loads(next(EXAMPLE.glob("*.ckpt")).read_text())
