@@ -582,6 +582,21 @@ def test_a_trace_without_checkpoint_is_imported_at_its_root_even_if_a_child_star
     assert (checkpoint.span.span_id, checkpoint.span.name) == ("r", "run")
 
 
+def test_a_trace_in_two_stores_is_imported_from_the_one_its_metadata_names(
+    tmp_path: Path,
+) -> None:
+    # (a copy of a run's store beside the original: one trace id in both, the first store in
+    # path order is read, and the converted golden names that file as its source)
+    source = tmp_path / "src"
+    source.mkdir()
+    _sdk_store(source / "run1.db", [("r", "t", None, "run.first", 1, 9, "OK", None)])
+    _sdk_store(source / "run2.db", [("r", "t", None, "run.second", 1, 9, "OK", None)])
+    (path,) = clearstone_sdk.import_files(source, tmp_path / "out")
+    checkpoint = CheckpointManager(tmp_path / "out").load_checkpoint(path)
+    assert checkpoint.span.name == "run.first"
+    assert checkpoint.metadata["source_file"] == "run1.db"
+
+
 def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
     ckpt_path: Path, sdk: Path
 ) -> None:
