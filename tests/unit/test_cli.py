@@ -277,6 +277,13 @@ def test_traces_lists_recent_traces_newest_first(capsys, db):
                              "4", "1"]  # fmt: skip
 
 
+def test_traces_colours_a_traces_error_count_red(capsys, db):
+    code, out, _ = run(capsys, "--color=yes", "traces", db)
+    assert code == 0
+    _, second, first = out.splitlines()
+    assert first.endswith("  \033[31m1\033[0m") and second.endswith("  0")
+
+
 def test_traces_limit_and_slow(capsys, db):
     code, out, _ = run(capsys, "traces", db, "--limit", "1")
     assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["t2"]

@@ -597,6 +597,17 @@ def test_a_trace_in_two_stores_is_imported_from_the_one_its_metadata_names(
     assert checkpoint.metadata["source_file"] == "run1.db"
 
 
+def test_a_checkpoint_whose_span_is_no_object_is_refused_naming_it(
+    tmp_path: Path, ckpt_path: Path
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    doc["upstream_spans"] = ["llm.generate"]
+    bad = tmp_path / "bad.ckpt"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"bad\.ckpt.*a span is a str, not an object"):
+        clearstone_sdk.read_checkpoint(bad, allow_pickle=True)
+
+
 def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
     ckpt_path: Path, sdk: Path
 ) -> None:
