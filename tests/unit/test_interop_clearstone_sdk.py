@@ -608,6 +608,15 @@ def test_a_checkpoint_whose_span_is_no_object_is_refused_naming_it(
         clearstone_sdk.read_checkpoint(bad, allow_pickle=True)
 
 
+def test_a_converted_checkpoint_keeps_the_sdk_and_python_versions_it_was_made_with(
+    ckpt_path: Path,
+) -> None:
+    meta = json.loads(ckpt_path.read_text())["metadata"]
+    checkpoint = clearstone_sdk.read_checkpoint(ckpt_path, allow_pickle=True)
+    kept = (checkpoint.metadata["clearstone_version"], checkpoint.metadata["python_version"])
+    assert kept == (meta["clearstone_version"], meta["python_version"]) and None not in kept
+
+
 def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
     ckpt_path: Path, sdk: Path
 ) -> None:
