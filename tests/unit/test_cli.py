@@ -277,6 +277,13 @@ def test_traces_lists_recent_traces_newest_first(capsys, db):
                              "4", "1"]  # fmt: skip
 
 
+def test_traces_colours_a_traces_error_count_red(capsys, db):
+    code, out, _ = run(capsys, "--color=yes", "traces", db)
+    assert code == 0
+    _, second, first = out.splitlines()
+    assert first.endswith("  \033[31m1\033[0m") and second.endswith("  0")
+
+
 def test_traces_limit_and_slow(capsys, db):
     code, out, _ = run(capsys, "traces", db, "--limit", "1")
     assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["t2"]
@@ -341,6 +348,15 @@ def test_trace_prints_the_tree(capsys, db):
         "      lookup [tool]  5.00 ms  OK",
         "    pay [tool]  150.00 ms  ERROR ValueError: no",
     ]
+
+
+def test_trace_verbose_shows_a_spans_recorded_output(capsys, tmp_path):
+    _record(tmp_path, ["x"], fail_tool=False)
+    code, out, err = run(capsys, "trace", tmp_path / "traces.db", "-v")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[2].startswith("    ask x [llm]  ")
+    assert lines[3:] == ["        output: 'answer to x'"]
 
 
 def test_trace_slow_keeps_only_slower_spans(capsys, db):

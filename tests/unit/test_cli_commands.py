@@ -80,6 +80,17 @@ def test_a_closed_pipe_is_silent_and_keeps_the_exit_status(tmp_path):
     assert (result.returncode, result.stderr) == (0, "")
 
 
+def test_a_run_of_the_command_line_leaves_the_option_deltas_name_as_pytests(capsys, tmp_path):
+    """The command line's shortened deltas name its own -v; a test that runs it (or any code in
+    the same process after it) names pytest's -vv again, also after a bad input."""
+    from pytest_clearstone.diff import show_all
+
+    assert run(capsys, "show", EXAMPLE / "billing.ckpt")[0] == 0
+    assert show_all() == "-vv"
+    assert run(capsys, "show", tmp_path / "missing.ckpt")[0] == 2
+    assert show_all() == "-vv"
+
+
 # -- 6. the default trace store ----------------------------------------------------------------
 @pytest.mark.parametrize(
     ("name", "text"),
@@ -106,6 +117,27 @@ def test_find_rootdir_without_configuration(tmp_path):
     assert find_rootdir(tmp_path / "a" / "b") == tmp_path / "a"  # as pytest: the pyproject
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     assert find_rootdir(tmp_path / "a" / "b") == tmp_path  # a pytest.ini above wins
+
+
+@pytest.mark.parametrize("name", ["pytest.toml", ".pytest.toml", ".pytest.ini"])
+def test_find_rootdir_reads_pytest_9s_configuration_files(tmp_path, name):
+    """pytest 9's own files (and the dot-named ones) are configuration files: the nearest wins
+    over a pytest.ini further up."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / name).write_text("[pytest]\n")
+    assert find_rootdir(project / "tests") == project
+
+
+def test_find_rootdir_takes_the_nearest_pyproject_and_a_setup_py_above(tmp_path):
+    (tmp_path / "outer" / "inner" / "tests").mkdir(parents=True)
+    (tmp_path / "outer" / "pyproject.toml").write_text("[project]\nname = 'outer'\n")
+    (tmp_path / "outer" / "inner" / "pyproject.toml").write_text("[project]\nname = 'in'\n")
+    assert find_rootdir(tmp_path / "outer" / "inner" / "tests") == tmp_path / "outer" / "inner"
+    (tmp_path / "legacy" / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "legacy" / "setup.py").write_text("")
+    assert find_rootdir(tmp_path / "legacy" / "src" / "pkg") == tmp_path / "legacy"
 
 
 def test_traces_and_trace_without_db_use_the_default_store(capsys, tmp_path, monkeypatch):
@@ -161,11 +193,35 @@ def test_traces_shows_root_names_in_full(capsys, tmp_path, monkeypatch):
     assert wrapped == node_id
 
 
+def test_traces_lists_a_trace_whose_root_span_has_an_empty_name(capsys, tmp_path):
+    store = TraceStore(tmp_path / "t.db")
+    store.write_spans([_span("t1", "", 1_700_000_000)])
+    store.close()
+    code, out, err = run(capsys, "traces", tmp_path / "t.db")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[1].split()[:2] == ["t1", "2023-11-14T22:13:20.000+00:00"]
+
+
 # -- 8. prune -------------------------------------------------------------------------------------
 def _aged(path: Path, days: float) -> Path:
     moment = time.time() - days * 86400
     os.utime(path, (moment, moment))
     return path
+
+
+def test_prune_keeps_a_checkpoint_just_younger_than_the_days_given(capsys, tmp_path):
+    directory = tmp_path / "ckpts"
+    directory.mkdir()
+    manager, checkpoint = _record(tmp_path, ["a"])
+    young = _aged(manager.save_checkpoint(checkpoint, directory / "young.ckpt"), 0.99)
+    old = _aged(manager.save_checkpoint(checkpoint, directory / "old.ckpt"), 1.01)
+    code, out, _ = run(capsys, "prune", directory, "--older-than", "1")
+    assert code == 0
+    assert young.exists() and not old.exists()
+    assert out.splitlines()[-1] == (
+        f"deleted 1 of 2 checkpoint file(s) older than 1 day(s) in {directory}"
+    )
 
 
 def test_prune_never_deletes_a_golden_of_the_plugin(capsys, tmp_path):
@@ -315,6 +371,40 @@ def test_show_calls_lists_every_recorded_call_and_the_outcome(capsys, monkeypatc
     assert any(line.startswith("  final state: {'customer_id': 'cus_1042'") for line in lines)
 
 
+def test_show_calls_numbers_the_runs_of_a_golden_of_several(capsys, tmp_path, monkeypatch):
+    """A golden of two replay.run() calls: each run is shown under its own number."""
+    monkeypatch.setenv("COLUMNS", "100")
+    path = tmp_path / "two.ckpt"
+    doc = json.loads((EXAMPLE / "billing.ckpt").read_text())
+    doc["outcome"]["then"] = [{"function": "follow_up", "result": "done"}]
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", path, "--calls")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert "golden outcome (run 1): handle()" in lines
+    assert "golden outcome (run 2): follow_up()" in lines
+    assert "  result:      'done'" in lines
+
+
+def test_show_calls_says_why_a_checkpoint_has_no_golden_outcome(capsys, tmp_path):
+    """A golden of the plugin without an outcome: no replay.run() returned; a checkpoint an
+    application saved: not a golden of the plugin."""
+    golden = tmp_path / "golden.ckpt"
+    doc = json.loads((EXAMPLE / "billing.ckpt").read_text())
+    del doc["outcome"]
+    golden.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", golden, "--calls")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == (
+        "golden outcome: (none: no replay.run() returned while it was recorded: none was "
+        "called, or it raised)"
+    )
+    manager, span_id = _record(tmp_path / "app", ["x"])
+    code, out, err = run(capsys, "show", manager.save_checkpoint(span_id), "--calls")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "golden outcome: (none: not a golden of the pytest plugin)"
+
+
 def test_show_canonical_has_no_ids_or_timings(capsys, tmp_path):
     a = _record(tmp_path / "a", ["x", "y"])
     b = _record(tmp_path / "b", ["x", "y"])
@@ -412,6 +502,26 @@ def test_diff_keys_calls_and_diffs_text_line_by_line(capsys, tmp_path, monkeypat
     assert "spans:" not in lines  # the same calls in the same tree
 
 
+def test_diff_colours_a_text_diffs_removed_lines_red_and_added_lines_green(
+    capsys, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "80")
+    before = tmp_path / "before.ckpt"
+    shutil.copy(EXAMPLE / "billing.ckpt", before)
+    doc = json.loads(before.read_text())
+    llm = [s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")]
+    prompt = llm[1]["input"]["v"]["prompt"]
+    llm[1]["input"]["v"]["prompt"] = prompt.replace("Ticket", "Support ticket", 1)
+    after = tmp_path / "after.ckpt"
+    after.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "--color=yes", "diff", before, after)
+    assert code == 1
+    lines = out.splitlines()
+    removed = [line for line in lines if line.startswith("  \033[31m  -")]
+    added = [line for line in lines if line.startswith("  \033[32m  +")]
+    assert len(removed) == len(added) == 1 and "Support ticket" in added[0]
+
+
 def test_diff_of_a_prompt_whose_line_breaks_changed_names_them(capsys, tmp_path, monkeypatch):
     """A golden re-recorded on a machine that checked the prompt file out with ``\r\n``:
     ``diff`` exited 1 and showed ``input['prompt']: (text, line by line)`` with no line under
@@ -483,6 +593,9 @@ class _Terminal(io.StringIO):
         ({"FORCE_COLOR": "1"}, None, False, True),
         ({"NO_COLOR": "1"}, "--color=yes", False, True),
         ({"TERM": "dumb"}, None, True, False),
+        ({"NO_COLOR": ""}, None, True, True),  # (set but empty: as pytest, not honoured)
+        ({"PY_COLORS": "1", "NO_COLOR": "1"}, None, False, True),
+        ({"PY_COLORS": "0", "FORCE_COLOR": "1"}, None, True, False),
     ],
 )
 def test_colour_like_pytest(monkeypatch, tmp_path, env, flag, tty, coloured):
@@ -509,6 +622,16 @@ def test_upgrade_reports_current_goldens_and_changes_no_file(capsys, tmp_path):
     assert "billing.ckpt: up to date (format version 1)" in out
     assert out.rstrip().endswith("2 of 2 checkpoint file(s) up to date")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_upgrade_of_a_directory_reports_its_files_in_path_order(capsys, tmp_path):
+    names = ["zeta.ckpt", "alpha.ckpt", "mid.ckpt", "beta.ckpt", "omega.ckpt", "gamma.ckpt"]
+    for name in names:
+        shutil.copy(EXAMPLE / "billing.ckpt", tmp_path / name)
+    code, out, _ = run(capsys, "upgrade", tmp_path)
+    assert code == 0
+    reported = [line.split(":")[0] for line in out.splitlines()[:-1]]
+    assert reported == [str(tmp_path / name) for name in sorted(names)]
 
 
 def test_upgrade_refuses_a_newer_or_foreign_file_untouched(capsys, tmp_path):

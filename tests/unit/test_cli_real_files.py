@@ -104,6 +104,8 @@ def test_import_clearstone_into_a_file_names_it_and_the_fix(tmp_path, capsys, mo
         ("tox.ini", "[pytest]\nclearstone_db = build/traces.db\n"),
         ("setup.cfg", "[tool:pytest]\nclearstone_db = build/traces.db\n"),
         ("pyproject.toml", '[tool.pytest.ini_options]\nclearstone_db = "build/traces.db"\n'),
+        ("pyproject.toml", '[tool.pytest]\nclearstone_db = "build/traces.db"\n'),  # pytest 9
+        ("pytest.toml", '[pytest]\nclearstone_db = "build/traces.db"\n'),
     ],
 )
 def test_traces_without_db_reads_the_store_the_ini_names(tmp_path, capsys, monkeypatch, name, text):

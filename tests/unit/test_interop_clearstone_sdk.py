@@ -555,6 +555,68 @@ def test_traces_are_read_oldest_first(tmp_path: Path) -> None:
     assert [t.trace_id for t in clearstone_sdk.read_traces(db)] == ["first", "second", "third"]
 
 
+def test_spans_started_at_once_keep_the_order_they_were_written_in(tmp_path: Path) -> None:
+    # (clearstone-sdk's clock can give two calls one start time: the calls then replay in the
+    # order the store holds them)
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("r", "t", None, "run", 1, 9, "OK", None),
+        ("x", "t", "r", "tool.first", 2, 3, "OK", None),
+        ("y", "t", "r", "tool.second", 2, 3, "OK", None),
+    ])  # fmt: skip
+    names = [s.name for s in clearstone_sdk.read_trace(db, "t").spans]
+    assert names == ["run", "tool.first", "tool.second"]
+    (trace,) = clearstone_sdk.read_traces(db)
+    assert [s.name for s in trace.spans] == names
+
+
+def test_a_trace_without_checkpoint_is_imported_at_its_root_even_if_a_child_started_first(
+    tmp_path: Path,
+) -> None:
+    # (clocks of two threads or hosts: a child's start stamped before its parent's)
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("c", "t", "r", "tool.lookup", 1, 3, "OK", None),
+        ("r", "t", None, "run", 2, 9, "OK", None),
+    ])  # fmt: skip
+    (path,) = clearstone_sdk.import_files(db, tmp_path / "out")
+    checkpoint = CheckpointManager(tmp_path / "out").load_checkpoint(path)
+    assert (checkpoint.span.span_id, checkpoint.span.name) == ("r", "run")
+
+
+def test_a_trace_in_two_stores_is_imported_from_the_one_its_metadata_names(
+    tmp_path: Path,
+) -> None:
+    # (a copy of a run's store beside the original: one trace id in both, the first store in
+    # path order is read, and the converted golden names that file as its source)
+    source = tmp_path / "src"
+    source.mkdir()
+    _sdk_store(source / "run1.db", [("r", "t", None, "run.first", 1, 9, "OK", None)])
+    _sdk_store(source / "run2.db", [("r", "t", None, "run.second", 1, 9, "OK", None)])
+    (path,) = clearstone_sdk.import_files(source, tmp_path / "out")
+    checkpoint = CheckpointManager(tmp_path / "out").load_checkpoint(path)
+    assert checkpoint.span.name == "run.first"
+    assert checkpoint.metadata["source_file"] == "run1.db"
+
+
+def test_a_checkpoint_whose_span_is_no_object_is_refused_naming_it(
+    tmp_path: Path, ckpt_path: Path
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    doc["upstream_spans"] = ["llm.generate"]
+    bad = tmp_path / "bad.ckpt"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"bad\.ckpt.*a span is a str, not an object"):
+        clearstone_sdk.read_checkpoint(bad, allow_pickle=True)
+
+
+def test_a_converted_checkpoint_keeps_the_sdk_and_python_versions_it_was_made_with(
+    ckpt_path: Path,
+) -> None:
+    meta = json.loads(ckpt_path.read_text())["metadata"]
+    checkpoint = clearstone_sdk.read_checkpoint(ckpt_path, allow_pickle=True)
+    kept = (checkpoint.metadata["clearstone_version"], checkpoint.metadata["python_version"])
+    assert kept == (meta["clearstone_version"], meta["python_version"]) and None not in kept
+
+
 def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
     ckpt_path: Path, sdk: Path
 ) -> None:
