@@ -23,6 +23,9 @@ An ``Around`` whose ``begin`` returns a callable token (or :data:`PASS`), whose 
 calls that token with ``(args, kwargs)``, whose ``step`` only advances and whose ``end`` only
 returns the outcome may say so with a true ``transparent`` attribute: a plain function's wrapper
 then calls the token directly (a replay stand-in answers every call of a golden that way).
+
+:func:`held_functions` finds the functions an object that is not itself a function holds (a
+LangChain tool's ``func``): the calls of such an object are those functions'.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import sys
 import weakref
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from functools import partial
-from types import MethodType
+from types import MethodType, ModuleType
 from typing import Any, Protocol, TypeVar
 
 
@@ -362,3 +365,16 @@ async def pass_control() -> None:
     except RuntimeError:  # another event loop library: leave the scheduling to it
         return
     await asyncio.sleep(0)
+
+
+def held_functions(obj: Any) -> list[tuple[str, Callable[..., Any]]]:
+    """``[(attribute, function)]`` for the Python functions ``obj`` holds in its own attributes
+    (not its dunders: a decorator's ``__wrapped__``)."""
+    own = getattr(obj, "__dict__", None)
+    if not isinstance(own, dict) or isinstance(obj, (type, ModuleType)):
+        return []
+    return [
+        (name, value)
+        for name, value in own.items()
+        if inspect.isfunction(value) and not (name.startswith("__") and name.endswith("__"))
+    ]

@@ -16,6 +16,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
+from ..callables import held_functions
 from ..errors import MockTargetError
 
 #: the SDKs' chat methods, (sync, async), by top-level package: a path written as the agent
@@ -163,12 +164,14 @@ def _holds(owner: Any, names: list[str]) -> bool:
 def not_callable(path: str, value: Any) -> MockTargetError:
     """The error for ``path``, whose object ``value`` cannot be called: for a module holding a
     function of its own name (``tools/search.py`` defining ``search``, given as
-    ``tools.search``), the path of that function."""
+    ``tools.search``), or a LangChain tool made of one (``@tool``), the path of that."""
     reason = f"it is a {type(value).__name__}, not a callable"
     name = path.rpartition(".")[2]
-    if inspect.ismodule(value) and inspect.isroutine(getattr(value, name, None)):
+    held = getattr(value, name, None) if inspect.ismodule(value) else None
+    if inspect.isroutine(held) or held_functions(held):
+        kind = "function" if inspect.isroutine(held) else type(held).__name__
         fix = (
-            f"Give the function in it: '{path}.{name}', or the import path where the agent "
+            f"Give the {kind} in it: '{path}.{name}', or the import path where the agent "
             "looks the function up"
         )
         return MockTargetError(path, reason, fix=fix)

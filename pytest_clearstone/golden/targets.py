@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-from ..callables import PASS, Around, as_descriptor, wrap
+from ..callables import PASS, Around, as_descriptor, held_functions, wrap
 from ..codec.naming import is_mock_double
 from ..errors import ChildProcessCallError, MockTargetError, article
 from .processes import tell_parent
@@ -243,19 +243,6 @@ def _double_kind(target: Target) -> str:
     """A double held by a class is not a descriptor: the code's calls reach it unbound, with
     no ``self``, and so must those of its stand-in (a ``"staticmethod"``)."""
     return "staticmethod" if isinstance(target.owner, type) else target.kind
-
-
-def held_functions(obj: Any) -> list[tuple[str, Callable[..., Any]]]:
-    """``[(attribute, function)]`` for the Python functions ``obj`` holds in its own attributes
-    (not its dunders: a decorator's ``__wrapped__``)."""
-    own = getattr(obj, "__dict__", None)
-    if not isinstance(own, dict) or isinstance(obj, (type, ModuleType)):
-        return []
-    return [
-        (name, value)
-        for name, value in own.items()
-        if inspect.isfunction(value) and not (name.startswith("__") and name.endswith("__"))
-    ]
 
 
 def _unwrapped(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -129,6 +129,37 @@ def test_a_module_given_as_the_target_names_its_function_of_the_same_name(
         sys.modules.pop(name, None)  # (not monkeypatch.delitem: it would put them back)
 
 
+def test_a_module_given_as_the_target_names_its_tool_of_the_same_name(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LangChain's @tool in a module of its own name (tools/search.py: `@tool def search`): the
+    # tool is no function but holds one. Before the fix: "it is a module, not a callable. Give
+    # the import path ...", with no word of the tool it holds, whose path resolves
+    pytest.importorskip("langchain_core")
+    package = tmp_path / "tools_pkg_tool_advice"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "search.py").write_text(
+        "from langchain_core.tools import tool\n\n\n@tool\ndef search(q: str) -> list[str]:\n"
+        '    """Search the docs."""\n    return [q]\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.raises(MockTargetError) as info:
+            resolve("tools_pkg_tool_advice.search")
+        assert str(info.value) == (
+            "mock target 'tools_pkg_tool_advice.search' cannot be patched: it is a module, not "
+            "a callable. Give the StructuredTool in it: 'tools_pkg_tool_advice.search.search', "
+            "or the import path where the agent looks the function up"
+        )
+        assert resolve("tools_pkg_tool_advice.search.search").path == (
+            "tools_pkg_tool_advice.search.search"
+        )
+    finally:
+        for name in ("tools_pkg_tool_advice", "tools_pkg_tool_advice.search"):
+            sys.modules.pop(name, None)
+
+
 @pytest.mark.parametrize(
     ("path", "moved"),
     [
