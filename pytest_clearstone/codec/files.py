@@ -84,12 +84,13 @@ def stored_content(f: Any) -> str | bytes | None:
 def file_name(f: Any) -> str | None:
     """The base name of file ``f``'s ``name``, or ``None`` (none, or a file descriptor)."""
     name = getattr(f, "name", None)
-    if isinstance(name, bytes):
-        name = os.fsdecode(name)
-    if not isinstance(name, str):
-        return None
-    # (either separator: the name a Windows recording wrote reads the same on POSIX)
-    return name.replace("\\", "/").rpartition("/")[2] or None
+    return _base_name(name) if isinstance(name, (str, bytes)) else None
+
+
+def _base_name(path: str | bytes) -> str | None:
+    """The last part of ``path`` (``None``: none), after either separator: the name a Windows
+    recording wrote reads the same on POSIX."""
+    return os.fsdecode(path).replace("\\", "/").rpartition("/")[2] or None
 
 
 def encode_file(f: Any, enc_at: Callable[[str, Any], Any]) -> dict[str, Any] | None:
@@ -151,8 +152,7 @@ def as_uploaded(value: Any) -> Any:
                 content = f.read()
         except OSError:
             return value
-        name = os.fsdecode(os.fspath(value)).replace("\\", "/").rpartition("/")[2]
-        return _in_memory("binary", content, name or None)
+        return _in_memory("binary", content, _base_name(os.fspath(value)))
     if type(value) is tuple and len(value) >= 2 and isinstance(value[1], os.PathLike):
         return (value[0], as_uploaded(value[1]), *value[2:])
     if type(value) is list:
