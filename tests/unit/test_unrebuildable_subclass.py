@@ -14,6 +14,7 @@ numbers are stored readably, tag ``numpy``: ``tests/plugin/test_numpy_arrays_rea
 from __future__ import annotations
 
 import ctypes
+import numbers
 import warnings
 from typing import Any
 
@@ -113,3 +114,26 @@ def test_a_python_subclass_is_still_stored_readably(value: Any) -> None:
     assert tree[codec.TAG] == "subclass"
     back = codec.decode(tree)
     assert type(back) is type(value) and back == value
+
+
+class BigCount:
+    """Another library's integer that is no ``int`` (as gmpy2's ``mpz``): registered with
+    ``numbers.Integral``, which is how such a library declares its integers."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __int__(self) -> int:
+        return self.n
+
+
+numbers.Integral.register(BigCount)
+
+
+def test_a_library_integer_only_a_pickle_could_store_is_refused_naming_int() -> None:
+    # (the conversion named is the one that keeps its value: int(), not float())
+    with pytest.raises(SerializationError) as refused:
+        Encoder(strict=True, allow_pickle=False).encode({"total": BigCount(7)})
+    message = str(refused.value)
+    assert message.startswith(f"cannot serialise root['total'] (a {__name__}.BigCount): ")
+    assert "or convert it with int() where it is made" in message
