@@ -366,6 +366,23 @@ def test_a_reference_cycle_is_stored_as_a_placeholder_naming_it_not_a_recursion_
         codec.encode({"a": loop}, strict=True)
 
 
+def test_a_value_shared_by_two_places_beside_a_cycle_is_stored_at_both() -> None:
+    # (only a value inside itself is a cycle: one the state holds twice, as the message list
+    # of a conversation and of its last turn, is stored in each place; so is a wide value)
+    from pytest_clearstone import codec
+
+    shared = {"role": "user", "content": "hi"}
+    loop: list[object] = []
+    loop.append(loop)
+    state = {"history": [shared, shared], "last": shared, "loop": loop}
+    state["turns"] = [[i] for i in range(2500)]  # (more containers than a value may be deep)
+    with pytest.warns(codec.UnencodableValueWarning, match="reference cycle"):
+        tree = codec.encode(state, allow_pickle=False)
+    assert tree["history"] == [shared, shared] and tree["last"] == shared
+    assert tree["turns"][-1] == [2499]
+    assert tree["loop"] == [{"__cs__": "repr", "type": "list", "v": "<reference cycle: list>"}]
+
+
 class _Renamed(Exception):
     """A private class that calls itself by a public base's name (as pydantic-ai's
     ``_HTTPModelRateLimitError`` does)."""
