@@ -277,6 +277,8 @@ def test_malformed_tag_value_is_a_decode_error() -> None:
         loads('{"__cs__": "bytes", "v": "***"}')
     with pytest.raises(DecodeError, match="cannot import"):
         loads('{"__cs__": "enum", "cls": "no_such_module_xyz:Thing", "v": 1}')
+    with pytest.raises(DecodeError, match=r"bad float value '1\.5'"):  # (NaN and infinities only)
+        loads('{"__cs__": "float", "v": "1.5"}')
 
 
 def test_decode_error_is_a_value_error() -> None:
@@ -673,6 +675,23 @@ def test_a_dataclass_reads_back_with_the_attributes_its_post_init_set() -> None:
     value.count = 5  # (changed since: the stored value is what it holds, not a new one's)
     back = loads(dumps(encode(value)))
     assert type(back) is Order and back.items == ["tea", "cake"] and back.count == 5
+
+
+@dataclasses.dataclass
+class Ticket:
+    title: str
+    labels: list[str] = dataclasses.field(default_factory=list)
+    priority: int = 3
+
+
+def test_a_dataclass_stored_before_fields_with_defaults_were_added_reads_back_with_them() -> None:
+    tree = encode(Ticket("refund"))
+    del tree["v"]["labels"], tree["v"]["priority"]  # (recorded before the class had them)
+    back = loads(dumps(tree))
+    assert back == Ticket("refund", [], 3)
+    del tree["v"]["title"]  # (one without a default: the class changed, said so)
+    with pytest.raises(StoredClassError, match=r"the class has \['labels', 'priority', 'title'\]"):
+        loads(dumps(tree))
 
 
 def test_the_warning_about_a_stored_repr_reads_an_before_a_vowel() -> None:
