@@ -551,6 +551,7 @@ def test_a_datetime_in_a_named_zone_comes_back_in_that_zone() -> None:
     value = dt.datetime(2025, 3, 29, 10, 0, tzinfo=zone)
     back = roundtrip(value)
     assert back == value
+    assert repr(back) == repr(value)  # (not fold=1: this time is not one a DST change repeats)
     assert back.tzinfo == zone
     assert back.tzname() == "WET"
     assert (back + dt.timedelta(days=1)).utcoffset() == dt.timedelta(hours=1)
