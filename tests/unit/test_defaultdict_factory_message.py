@@ -49,5 +49,20 @@ def test_a_defaultdict_of_a_class_of_the_running_script_is_not_stored_by_its_nam
     with pytest.raises(SerializationError) as info:
         codec.encode(value, strict=True, allow_pickle=False)
     assert info.value.path == "root['index']"
-    assert "its default_factory is" in str(info.value)
+    assert "its default_factory is the class __main__.ScriptTally, " in str(info.value)
+    assert "defined in the script that was run (__main__)" in str(info.value)
     assert codec.encode(value)["index"][codec.TAG] == "pickle"  # (dill keeps a script's class)
+
+
+def test_a_defaultdict_of_a_class_defined_in_a_function_names_the_class_and_the_fix() -> None:
+    # It said "its default_factory is a type, not a class a golden can name": a type is a
+    # class, and the class was not named, nor why no golden could name it.
+    class Tally(dict):  # type: ignore[type-arg]
+        pass
+
+    with pytest.raises(SerializationError) as info:
+        codec.encode({"index": collections.defaultdict(Tally)}, strict=True, allow_pickle=False)
+    text = str(info.value)
+    assert f"its default_factory is the class {__name__}.{Tally.__qualname__}, " in text
+    assert "defined inside a function: define it at module level" in text
+    assert "a type" not in text
