@@ -727,3 +727,7 @@ def test_a_place_in_a_stored_value_is_named_as_the_value_reads() -> None:
     assert readable_path(tree, where, "answer") == "answer['boxes'][0].items[1]"
     keyed = tree["by_id"]
     assert readable_path(keyed, ["v", 0, 0], "state") == "state['v'][0][0]"  # pairs: as stored
+    # a field name no attribute can spell (a model's extra key) is shown as a key
+    extra = {TAG: "custom", "type": "app:Headers", "v": {"x-request-id": {TAG: "repr"}}}
+    shown = readable_path(extra, ["v", "x-request-id"], "answer")
+    assert shown.endswith("['x-request-id']") and ".x-request-id" not in shown
