@@ -731,3 +731,27 @@ def test_a_place_in_a_stored_value_is_named_as_the_value_reads() -> None:
     extra = {TAG: "custom", "type": "app:Headers", "v": {"x-request-id": {TAG: "repr"}}}
     shown = readable_path(extra, ["v", "x-request-id"], "answer")
     assert shown.endswith("['x-request-id']") and ".x-request-id" not in shown
+
+
+def test_a_pickled_value_whose_class_left_its_module_is_a_pickle_import_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (the file is sound, the code changed: the error that says so, not a damaged-data one)
+    import types
+
+    from pytest_clearstone.errors import PickleImportError
+
+    module = types.ModuleType("cs_moved_receipts")
+    exec("class Receipt:\n    total = 1\n", module.__dict__)
+    monkeypatch.setitem(sys.modules, "cs_moved_receipts", module)
+    text = dumps(encode({"r": module.Receipt()}))
+    del module.Receipt  # (renamed or moved since the recording)
+    with pytest.raises(PickleImportError, match="cannot unpickle a stored 'cs_moved_receipts"):
+        loads(text, allow_pickle=True)
+
+
+def test_json_differences_tell_a_number_from_a_boolean() -> None:
+    from pytest_clearstone.codec.tags import json_differences
+
+    old, new = {"minimum": 1, "title": "a"}, {"minimum": True, "title": "b"}
+    assert list(json_differences(old, new)) == [("minimum", 1, True), ("title", "a", "b")]
