@@ -279,6 +279,8 @@ def test_malformed_tag_value_is_a_decode_error() -> None:
         loads('{"__cs__": "enum", "cls": "no_such_module_xyz:Thing", "v": 1}')
     with pytest.raises(DecodeError, match=r"bad float value '1\.5'"):  # (NaN and infinities only)
         loads('{"__cs__": "float", "v": "1.5"}')
+    with pytest.raises(DecodeError, match=r"a range is \[start, stop, step\]"):
+        loads('{"__cs__": "range", "v": [0, 5]}')
 
 
 def test_decode_error_is_a_value_error() -> None:
