@@ -757,3 +757,14 @@ def test_json_differences_tell_a_number_from_a_boolean() -> None:
 
     old, new = {"minimum": 1, "title": "a"}, {"minimum": True, "title": "b"}
     assert list(json_differences(old, new)) == [("minimum", 1, True), ("title", "a", "b")]
+
+
+def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None:
+    # (the fix of a golden naming a library's class names the release installed here)
+    from pytest_clearstone.errors import decode_fix
+
+    with pytest.raises(StoredClassError) as info:
+        loads('{"__cs__": "enum", "cls": "pytest:ExitCode", "v": 99}')
+    assert f"the class is pytest's, and pytest {pytest.__version__} is installed here" in (
+        decode_fix(info.value)
+    )
