@@ -444,6 +444,15 @@ def test_an_index_naming_a_value_twice_never_decodes_it_twice() -> None:
     assert _load(_forged(doc)).metadata["extra"] == data
 
 
+def test_an_index_naming_a_value_inside_another_is_not_trusted() -> None:
+    """(as above: the inner value decoded first, then again as part of the outer one)"""
+    doc = json.loads(_written())
+    data = {"__cs__": "tuple", "v": [1]}
+    doc["metadata"]["extra"] = codec.encode((data,))
+    doc["tag_index"]["paths"] += [["metadata", "extra", "v", 0], ["metadata", "extra"]]
+    assert _load(_forged(doc)).metadata["extra"] == (data,)
+
+
 @pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
 def test_a_forged_length_never_gets_an_escaped_unindexed_pickle_run(
     allow: bool, marker: Path

@@ -768,3 +768,13 @@ def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None
     assert f"the class is pytest's, and pytest {pytest.__version__} is installed here" in (
         decode_fix(info.value)
     )
+
+
+def test_tag_locations_are_found_in_document_order() -> None:
+    # (the first is the one a refusal names: the first place in the file, not the last)
+    from pytest_clearstone.codec.tags import tag_locations
+
+    placeholder = {TAG: "repr", "type": "app.Handle", "v": "<Handle>"}
+    tree = {"a": {"b": [placeholder]}, "c": placeholder}
+    assert tag_locations(tree, "repr") == [(["a", "b", 0], "app.Handle")]
+    assert [path for path, _ in tag_locations(tree, "repr", 2)] == [["a", "b", 0], ["c"]]
