@@ -562,12 +562,7 @@ class Encoder:
         if factory is not None and not (
             isinstance(factory, type) and is_importable(factory) and findable(factory)
         ):
-            kind = "lambda" if getattr(factory, "__name__", "") == "<lambda>" else describe(factory)
-            why = (
-                f"its default_factory is {article(kind)} {kind}, not a class a golden can "
-                "name: give it one (defaultdict(list), defaultdict(dict)) to store it readably"
-            )
-            return self._enc_pickle(v, t, why)
+            return self._enc_pickle(v, t, _unnamed_factory(factory))
         tree = {TAG: _COLLECTIONS[t], "v": self._enc_keyed(v)["v"]}
         if factory is not None:
             tree["cls"] = findable_path(factory)
@@ -779,6 +774,31 @@ class Encoder:
         except Exception as exc:  # a broken __repr__ must not lose the span either
             text = f"<unrepresentable {type_name}: {type(exc).__name__}>"
         return {TAG: "repr", "type": type_name, "v": text}
+
+
+def _unnamed_factory(factory: Any) -> str:
+    """Why a ``defaultdict`` whose ``default_factory`` is ``factory`` (not a class a golden
+    can name) is not stored readably, and the fix."""
+    builtin = "defaultdict(list), defaultdict(dict)"
+    if not isinstance(factory, type):
+        kind = "lambda" if getattr(factory, "__name__", "") == "<lambda>" else describe(factory)
+        return (
+            f"its default_factory is {article(kind)} {kind}, not a class a golden can name: "
+            f"give it one ({builtin}) to store it readably"
+        )
+    if factory.__module__ == "__main__":
+        where = (
+            "defined in the script that was run (__main__), which a replay cannot import: "
+            "move it into a module"
+        )
+    elif "<locals>" in factory.__qualname__:
+        where = "defined inside a function: define it at module level"
+    else:  # (made at run time, or not reachable by its name)
+        where = "not found in its module by its name: define it at module level"
+    return (
+        f"its default_factory is the class {factory.__module__}.{factory.__qualname__}, "
+        f"{where}, or give it a built-in one ({builtin}) to store it readably"
+    )
 
 
 class _CycleSafeEncoder(Encoder):

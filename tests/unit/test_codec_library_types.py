@@ -1042,6 +1042,31 @@ def test_broken_registered_encoder_names_the_path_in_strict_mode(registered: Any
     assert tree[TAG] == "pickle"  # not strict: stored the built-in way
 
 
+def test_an_encoder_returning_its_own_type_again_is_named_not_followed(registered: Any) -> None:
+    # (encoding what it returned would ask the same encoder again, without end)
+    registered(Money, lambda m: Money(m.cents, m.currency), lambda d: d)
+    with pytest.raises(SerializationError) as info:
+        encode({"cart": [Money(1, "EUR")]}, strict=True)
+    assert info.value.path == "root['cart'][0]"
+    assert f"its encoder returned a {__name__}.Money again, not a JSON-able tree" in str(
+        info.value
+    )
+    with pytest.warns(codec.UnencodableValueWarning, match="returned a .*Money again"):
+        tree = encode(Money(1, "EUR"))
+    assert tree[TAG] == "pickle"  # not strict: stored the built-in way
+
+
+class NoBudget:
+    """A marker whose encoder stores it as ``null``."""
+
+
+def test_a_registered_encoder_may_store_a_value_as_null(registered: Any) -> None:
+    unlimited = NoBudget()
+    registered(NoBudget, lambda v: None, lambda tree: unlimited if tree is None else tree)
+    assert encode(NoBudget()) == {TAG: "custom", "type": f"{__name__}:NoBudget", "v": None}
+    assert roundtrip({"budget": NoBudget()})[0] == {"budget": unlimited}
+
+
 def test_a_decode_error_of_a_registered_decoder_is_raised_as_it_is(registered: Any) -> None:
     def refuse(tree: Any) -> Any:
         raise DecodeError("no such currency: XXX")

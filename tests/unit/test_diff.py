@@ -1182,6 +1182,19 @@ def test_a_changed_model_schema_names_the_class_and_both_values_in_full() -> Non
     assert stored.lines == [expected]
 
 
+@pytest.mark.skipif(attrs is None, reason="pydantic is a test dependency")
+def test_a_model_schema_whose_list_changed_length_names_both_lists() -> None:
+    # (a field removed since the recording: the schema's "required" list is shorter now)
+    from pytest_clearstone import codec
+
+    tree = _stored(Verdict)
+    tree["schema"]["required"] = ["verdict", "reason"]
+    recorded = codec.decode(tree)
+    assert repr(recorded) == (
+        "<Verdict of another JSON schema: required: ['verdict', 'reason'] -> ['verdict']>"
+    )
+
+
 def _nested(depth: int, leaf: Any) -> Any:
     value: Any = {"leaf": leaf, "note": "same " * 20}
     for i in range(depth):

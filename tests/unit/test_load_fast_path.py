@@ -434,6 +434,25 @@ def test_a_forged_length_never_gets_an_unindexed_pickle_run(allow: bool, marker:
     assert not marker.exists()
 
 
+def test_an_index_naming_a_value_twice_never_decodes_it_twice() -> None:
+    """A dict holding the tag key as data is stored as a ``dict`` tag; decoded again, the data
+    would be read as the tag it spells. An index naming its path twice is not trusted."""
+    doc = json.loads(_written())
+    data = {"__cs__": "tuple", "v": [1]}
+    doc["metadata"]["extra"] = codec.encode(data)
+    doc["tag_index"]["paths"] += [["metadata", "extra"], ["metadata", "extra"]]
+    assert _load(_forged(doc)).metadata["extra"] == data
+
+
+def test_an_index_naming_a_value_inside_another_is_not_trusted() -> None:
+    """(as above: the inner value decoded first, then again as part of the outer one)"""
+    doc = json.loads(_written())
+    data = {"__cs__": "tuple", "v": [1]}
+    doc["metadata"]["extra"] = codec.encode((data,))
+    doc["tag_index"]["paths"] += [["metadata", "extra", "v", 0], ["metadata", "extra"]]
+    assert _load(_forged(doc)).metadata["extra"] == (data,)
+
+
 @pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
 def test_a_forged_length_never_gets_an_escaped_unindexed_pickle_run(
     allow: bool, marker: Path

@@ -98,6 +98,13 @@ def test_a_value_nested_deeper_than_the_maximum_is_refused_naming_it() -> None:
     assert sys.getrecursionlimit() == limit
 
 
+def test_one_level_more_than_the_maximum_is_refused() -> None:
+    # (the limit is exact, as documented: a value of MAX_DEPTH levels is stored, one more is not)
+    for value in (nested(MAX_DEPTH + 1), mixed(MAX_DEPTH + 1)):
+        with pytest.raises(NestingTooDeepError, match=f"nested {MAX_DEPTH + 1} levels deep"):
+            codec.encode(value, strict=True)
+
+
 def test_a_far_deeper_value_is_refused_too() -> None:
     # (no crash of the interpreter: the limit is raised by a bounded room only)
     deep = nested(50_000)

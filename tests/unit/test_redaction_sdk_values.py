@@ -436,6 +436,22 @@ def test_the_secret_query_of_a_client_is_a_secret_seen_for_the_scan() -> None:
         secrets.refuse_leaks(json.dumps({"note": f"leaked {KEY}"}), Path("goldens/x.ckpt"), seen)
 
 
+def test_a_client_stored_by_a_registered_encoder_is_redacted_like_any_object() -> None:
+    """Only a client stored as a reference (its class and settings) is left unwalked: a client
+    class given an encoder of the user's (``codec.register``) is stored by what that encoder
+    returns, which may hold its key."""
+    openai = pytest.importorskip("openai")
+    key = "sk-proj-" + "Zq8pLm3Rt7Vw2Ny5Kd1Hf9" * 2
+    codec.register(openai.OpenAI, lambda c: {"key": c.api_key}, lambda tree: tree)
+    try:
+        out = Redactor()({"client": openai.OpenAI(api_key=key)}, "state", "test")
+        tree = codec.encode(out)
+    finally:
+        codec.unregister(openai.OpenAI)
+    assert tree["client"][codec.TAG] == "custom"
+    assert tree["client"]["v"] == {"key": PLACEHOLDER}
+
+
 def test_a_mock_is_not_taken_for_a_logprob_entry() -> None:
     """Only fields an object has decide: a ``Mock`` answers every attribute."""
     from unittest import mock

@@ -277,6 +277,10 @@ def test_malformed_tag_value_is_a_decode_error() -> None:
         loads('{"__cs__": "bytes", "v": "***"}')
     with pytest.raises(DecodeError, match="cannot import"):
         loads('{"__cs__": "enum", "cls": "no_such_module_xyz:Thing", "v": 1}')
+    with pytest.raises(DecodeError, match=r"bad float value '1\.5'"):  # (NaN and infinities only)
+        loads('{"__cs__": "float", "v": "1.5"}')
+    with pytest.raises(DecodeError, match=r"a range is \[start, stop, step\]"):
+        loads('{"__cs__": "range", "v": [0, 5]}')
 
 
 def test_decode_error_is_a_value_error() -> None:
@@ -364,6 +368,23 @@ def test_a_reference_cycle_is_stored_as_a_placeholder_naming_it_not_a_recursion_
     assert [w.category for w in seen] == [UnencodableValueWarning]
     with pytest.raises(SerializationError, match=r"root\['a'\]\[1\]\['back'\].*reference cycle"):
         codec.encode({"a": loop}, strict=True)
+
+
+def test_a_value_shared_by_two_places_beside_a_cycle_is_stored_at_both() -> None:
+    # (only a value inside itself is a cycle: one the state holds twice, as the message list
+    # of a conversation and of its last turn, is stored in each place; so is a wide value)
+    from pytest_clearstone import codec
+
+    shared = {"role": "user", "content": "hi"}
+    loop: list[object] = []
+    loop.append(loop)
+    state = {"history": [shared, shared], "last": shared, "loop": loop}
+    state["turns"] = [[i] for i in range(2500)]  # (more containers than a value may be deep)
+    with pytest.warns(codec.UnencodableValueWarning, match="reference cycle"):
+        tree = codec.encode(state, allow_pickle=False)
+    assert tree["history"] == [shared, shared] and tree["last"] == shared
+    assert tree["turns"][-1] == [2499]
+    assert tree["loop"] == [{"__cs__": "repr", "type": "list", "v": "<reference cycle: list>"}]
 
 
 class _Renamed(Exception):
@@ -532,6 +553,7 @@ def test_a_datetime_in_a_named_zone_comes_back_in_that_zone() -> None:
     value = dt.datetime(2025, 3, 29, 10, 0, tzinfo=zone)
     back = roundtrip(value)
     assert back == value
+    assert repr(back) == repr(value)  # (not fold=1: this time is not one a DST change repeats)
     assert back.tzinfo == zone
     assert back.tzname() == "WET"
     assert (back + dt.timedelta(days=1)).utcoffset() == dt.timedelta(hours=1)
@@ -588,6 +610,15 @@ def test_a_set_is_written_in_one_order_whatever_the_hash_order(tmp_path: Path) -
     # values that sort keep their own order
     assert encode({10.0, 9.5, 1})["v"] == [1, 9.5, 10.0]
     assert encode(frozenset({"b", "a"}))["v"] == ["a", "b"]
+
+
+def test_a_set_of_numbers_holding_a_nan_is_written_in_one_order() -> None:
+    # (a NaN compares neither less nor greater, so sorting by value would leave it where the
+    # hash order put it: each NaN object hashes by its address, a new one on every run)
+    nans = [float("nan") for _ in range(16)]
+    numbers = [float(n) for n in range(22, 32)]  # (hashes placing most NaNs before them)
+    written = {json.dumps(encode({*numbers, nan})["v"]) for nan in nans}
+    assert written == {json.dumps([*numbers, {TAG: "float", "v": "nan"}])}
 
 
 def test_a_path_of_the_other_platforms_flavour_keeps_it() -> None:
@@ -649,6 +680,23 @@ def test_a_dataclass_reads_back_with_the_attributes_its_post_init_set() -> None:
     assert type(back) is Order and back.items == ["tea", "cake"] and back.count == 5
 
 
+@dataclasses.dataclass
+class Ticket:
+    title: str
+    labels: list[str] = dataclasses.field(default_factory=list)
+    priority: int = 3
+
+
+def test_a_dataclass_stored_before_fields_with_defaults_were_added_reads_back_with_them() -> None:
+    tree = encode(Ticket("refund"))
+    del tree["v"]["labels"], tree["v"]["priority"]  # (recorded before the class had them)
+    back = loads(dumps(tree))
+    assert back == Ticket("refund", [], 3)
+    del tree["v"]["title"]  # (one without a default: the class changed, said so)
+    with pytest.raises(StoredClassError, match=r"the class has \['labels', 'priority', 'title'\]"):
+        loads(dumps(tree))
+
+
 def test_the_warning_about_a_stored_repr_reads_an_before_a_vowel() -> None:
     # the warning said "storing the repr of a itertools.count value" (and "a ellipsis")
     import itertools
@@ -681,3 +729,52 @@ def test_a_place_in_a_stored_value_is_named_as_the_value_reads() -> None:
     assert readable_path(tree, where, "answer") == "answer['boxes'][0].items[1]"
     keyed = tree["by_id"]
     assert readable_path(keyed, ["v", 0, 0], "state") == "state['v'][0][0]"  # pairs: as stored
+    # a field name no attribute can spell (a model's extra key) is shown as a key
+    extra = {TAG: "custom", "type": "app:Headers", "v": {"x-request-id": {TAG: "repr"}}}
+    shown = readable_path(extra, ["v", "x-request-id"], "answer")
+    assert shown.endswith("['x-request-id']") and ".x-request-id" not in shown
+
+
+def test_a_pickled_value_whose_class_left_its_module_is_a_pickle_import_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (the file is sound, the code changed: the error that says so, not a damaged-data one)
+    import types
+
+    from pytest_clearstone.errors import PickleImportError
+
+    module = types.ModuleType("cs_moved_receipts")
+    exec("class Receipt:\n    total = 1\n", module.__dict__)
+    monkeypatch.setitem(sys.modules, "cs_moved_receipts", module)
+    text = dumps(encode({"r": module.Receipt()}))
+    del module.Receipt  # (renamed or moved since the recording)
+    with pytest.raises(PickleImportError, match="cannot unpickle a stored 'cs_moved_receipts"):
+        loads(text, allow_pickle=True)
+
+
+def test_json_differences_tell_a_number_from_a_boolean() -> None:
+    from pytest_clearstone.codec.tags import json_differences
+
+    old, new = {"minimum": 1, "title": "a"}, {"minimum": True, "title": "b"}
+    assert list(json_differences(old, new)) == [("minimum", 1, True), ("title", "a", "b")]
+
+
+def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None:
+    # (the fix of a golden naming a library's class names the release installed here)
+    from pytest_clearstone.errors import decode_fix
+
+    with pytest.raises(StoredClassError) as info:
+        loads('{"__cs__": "enum", "cls": "pytest:ExitCode", "v": 99}')
+    assert f"the class is pytest's, and pytest {pytest.__version__} is installed here" in (
+        decode_fix(info.value)
+    )
+
+
+def test_tag_locations_are_found_in_document_order() -> None:
+    # (the first is the one a refusal names: the first place in the file, not the last)
+    from pytest_clearstone.codec.tags import tag_locations
+
+    placeholder = {TAG: "repr", "type": "app.Handle", "v": "<Handle>"}
+    tree = {"a": {"b": [placeholder]}, "c": placeholder}
+    assert tag_locations(tree, "repr") == [(["a", "b", 0], "app.Handle")]
+    assert [path for path, _ in tag_locations(tree, "repr", 2)] == [["a", "b", 0], ["c"]]

@@ -14,6 +14,7 @@ numbers are stored readably, tag ``numpy``: ``tests/plugin/test_numpy_arrays_rea
 from __future__ import annotations
 
 import ctypes
+import numbers
 import warnings
 from typing import Any
 
@@ -21,7 +22,7 @@ import pytest
 
 from pytest_clearstone import codec
 from pytest_clearstone.codec.tags import Encoder
-from pytest_clearstone.errors import SerializationError, UnencodableValueWarning
+from pytest_clearstone.errors import DecodeError, SerializationError, UnencodableValueWarning
 
 _KEPT: list[bytes] = []
 
@@ -113,3 +114,37 @@ def test_a_python_subclass_is_still_stored_readably(value: Any) -> None:
     assert tree[codec.TAG] == "subclass"
     back = codec.decode(tree)
     assert type(back) is type(value) and back == value
+
+
+class BigCount:
+    """Another library's integer that is no ``int`` (as gmpy2's ``mpz``): registered with
+    ``numbers.Integral``, which is how such a library declares its integers."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __int__(self) -> int:
+        return self.n
+
+
+numbers.Integral.register(BigCount)
+
+
+def test_a_library_integer_only_a_pickle_could_store_is_refused_naming_int() -> None:
+    # (the conversion named is the one that keeps its value: int(), not float())
+    with pytest.raises(SerializationError) as refused:
+        Encoder(strict=True, allow_pickle=False).encode({"total": BigCount(7)})
+    message = str(refused.value)
+    assert message.startswith(f"cannot serialise root['total'] (a {__name__}.BigCount): ")
+    assert "or convert it with int() where it is made" in message
+
+
+def test_a_float_subclass_whose_stored_value_was_written_as_an_integer_reads_back() -> None:
+    # (a golden edited by hand, "v": 10 for 10.0: JSON does not tell the two apart)
+    tree = Encoder(strict=True, allow_pickle=False).encode(Money(10.0, "EUR"))
+    tree["v"] = 10
+    back = codec.loads(codec.dumps(tree))
+    assert type(back) is Money and back == 10.0
+    tree["v"] = "10"  # (text is no number: refused)
+    with pytest.raises(DecodeError, match="bad stored"):
+        codec.loads(codec.dumps(tree))
