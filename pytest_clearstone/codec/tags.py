@@ -438,7 +438,7 @@ class Encoder:
     may fall back to a dill pickle at all. ``warn``: whether storing a ``repr`` warns.
     """
 
-    __slots__ = ("allow_pickle", "strict", "used_pickle", "warn")
+    __slots__ = ("allow_pickle", "strict", "warn")
 
     def __init__(
         self, *, strict: bool = False, allow_pickle: bool = True, warn: bool = True
@@ -446,7 +446,6 @@ class Encoder:
         self.strict = strict
         self.allow_pickle = allow_pickle
         self.warn = warn
-        self.used_pickle = False
 
     def encode(self, value: Any, root: str = "root") -> Any:
         trace = sys.gettrace()
@@ -764,7 +763,6 @@ class Encoder:
             except Exception as exc:
                 reason = f"dill cannot pickle it ({type(exc).__name__}: {exc})"
             else:
-                self.used_pickle = True
                 return {TAG: "pickle", "type": type_name, "v": base64.b64encode(data).decode()}
         self._refuse(v, reason, "the repr of")
         try:
