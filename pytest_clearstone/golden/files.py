@@ -229,7 +229,13 @@ def refuse_link_as_file(path: Path, raw: bytes | None) -> None:
                 raise ClearstoneError(f"the golden {path} cannot be written: {dangling}")
         blocking = _file_in_the_way(path)
         if blocking is not None:  # (the golden cannot be written: the test's calls not made)
-            raise folder_in_the_way(path, blocking)
+            error = folder_in_the_way(path, blocking)
+            if error.fix != MOVE_AWAY:  # (a link checked out as a file: restore it)
+                raise error
+            raise ClearstoneError(
+                f"the golden {path} cannot be written: {blocking} is a file, not a directory. "
+                "Move it away and record again"
+            )
 
 
 def link_to_nothing(path: Path) -> str | None:

@@ -364,12 +364,14 @@ def test_a_failure_raised_outside_the_tests_code_is_reported_at_the_test(pyteste
         result.stdout.no_fnmatch_line("*pluggy?_*.py*")
         if style == "--tb=line":
             result.stdout.fnmatch_lines(["*test_logbot.py:5: Failed: *checkpoint not found*"])
-    # a recording whose golden cannot be written (a file where its directory goes), after the
-    # call: its crash line named the plugin's plugin.py
+    # a recording whose golden cannot be written (a file where its directory goes), refused
+    # before the call: its crash line named the plugin's plugin.py
     monkeypatch.delenv("SKIP_LOG")
     (pytester.path / "goldens").rmdir()
     (pytester.path / "goldens").write_text("not a directory")
     result = pytester.runpytest("--clearstone-record", "--tb=line")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*test_logbot.py:5: Failed: *the golden checkpoint was not writ*"])
+    result.stdout.fnmatch_lines(
+        ["*test_logbot.py:5: *run.ckpt cannot be written: *goldens is a file*"]
+    )
     result.stdout.no_fnmatch_line("*pytest_clearstone*plugin.py*")

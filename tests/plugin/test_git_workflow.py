@@ -906,7 +906,9 @@ def test_a_record_under_a_folder_that_is_a_file_is_refused_before_the_test_runs(
     )
     result = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*{goldens} is a file, not a directory. Move it away*"])
+    result.stdout.fnmatch_lines(
+        [f"*cannot be written: {goldens} is a file, not a directory. Move it away and record*"]
+    )
     assert not (pytester.path / "ran").exists()
     assert goldens.read_text(encoding="utf-8") == "a file where the goldens' folder goes"
 
