@@ -159,7 +159,7 @@ def test_a_golden_an_xpass_cannot_write_fails_it_unless_its_mark_expects_any_fai
     # xfail mark expecting any failure takes it for the expected one, a mark expecting the
     # agent's own error (raises=) does not
     _suite(pytester, raises)
-    pytester.path.joinpath(GOLDEN[0]).write_text("a file where the goldens' directory goes")
+    pytester.path.joinpath(*GOLDEN).mkdir(parents=True)  # (a directory where the golden goes)
     monkeypatch.setenv("PASSES", "1")
     result = pytester.runpytest("--clearstone-record")
     result.assert_outcomes(**{outcome: 1})
