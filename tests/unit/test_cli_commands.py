@@ -11,7 +11,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -479,17 +481,34 @@ def test_diff_with_one_path_outside_git_or_not_committed(capsys, tmp_path):
     assert code == 2 and "billing.ckpt is not committed at HEAD" in err
 
 
-def test_diff_keys_calls_and_diffs_text_line_by_line(capsys, tmp_path, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "80")
-    before = tmp_path / "before.ckpt"
-    shutil.copy(EXAMPLE / "billing.ckpt", before)
+def _edited_billing(
+    tmp_path: Path, edit: Callable[[list[dict[str, Any]]], None]
+) -> tuple[Path, Path]:
+    """The example's billing golden as ``before.ckpt``, and as ``after.ckpt`` with ``edit``
+    made to its ``LLMClient.complete`` spans."""
+    before = Path(shutil.copy(EXAMPLE / "billing.ckpt", tmp_path / "before.ckpt"))
     doc = json.loads(before.read_text())
-    llm = [s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")]
+    edit([s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")])
+    after = tmp_path / "after.ckpt"
+    after.write_text(json.dumps(doc))
+    return before, after
+
+
+def _support_ticket(llm: list[dict[str, Any]]) -> None:
+    """The second prompt, of several lines, with one word more in one of them."""
     prompt = llm[1]["input"]["v"]["prompt"]
     assert "\n" in prompt
     llm[1]["input"]["v"]["prompt"] = prompt.replace("Ticket", "Support ticket", 1)
-    after = tmp_path / "after.ckpt"
-    after.write_text(json.dumps(doc))
+
+
+def _crlf_prompt(llm: list[dict[str, Any]]) -> None:
+    """The second prompt checked out with ``\\r\\n`` line breaks."""
+    llm[1]["input"]["v"]["prompt"] = llm[1]["input"]["v"]["prompt"].replace("\n", "\r\n")
+
+
+def test_diff_keys_calls_and_diffs_text_line_by_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    before, after = _edited_billing(tmp_path, _support_ticket)
     code, out, _ = run(capsys, "diff", before, after)
     assert code == 1
     lines = out.splitlines()
@@ -506,14 +525,7 @@ def test_diff_colours_a_text_diffs_removed_lines_red_and_added_lines_green(
     capsys, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("COLUMNS", "80")
-    before = tmp_path / "before.ckpt"
-    shutil.copy(EXAMPLE / "billing.ckpt", before)
-    doc = json.loads(before.read_text())
-    llm = [s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")]
-    prompt = llm[1]["input"]["v"]["prompt"]
-    llm[1]["input"]["v"]["prompt"] = prompt.replace("Ticket", "Support ticket", 1)
-    after = tmp_path / "after.ckpt"
-    after.write_text(json.dumps(doc))
+    before, after = _edited_billing(tmp_path, _support_ticket)
     code, out, _ = run(capsys, "--color=yes", "diff", before, after)
     assert code == 1
     lines = out.splitlines()
@@ -527,14 +539,7 @@ def test_diff_of_a_prompt_whose_line_breaks_changed_names_them(capsys, tmp_path,
     ``diff`` exited 1 and showed ``input['prompt']: (text, line by line)`` with no line under
     it (its diff of the lines leaves their breaks out)."""
     monkeypatch.setenv("COLUMNS", "80")
-    before = tmp_path / "before.ckpt"
-    shutil.copy(EXAMPLE / "billing.ckpt", before)
-    doc = json.loads(before.read_text())
-    llm = [s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")]
-    prompt = llm[1]["input"]["v"]["prompt"]
-    llm[1]["input"]["v"]["prompt"] = prompt.replace("\n", "\r\n")
-    after = tmp_path / "after.ckpt"
-    after.write_text(json.dumps(doc))
+    before, after = _edited_billing(tmp_path, _crlf_prompt)
     code, out, _ = run(capsys, "diff", before, after)
     assert code == 1
     lines = out.splitlines()
@@ -554,16 +559,13 @@ def test_diff_walks_only_what_differs(capsys, tmp_path, monkeypatch):
 
     monkeypatch.setattr(deepdiff, "DeepDiff", whole_tree)
     monkeypatch.setenv("COLUMNS", "80")
-    before = tmp_path / "before.ckpt"
-    shutil.copy(EXAMPLE / "billing.ckpt", before)
-    doc = json.loads(before.read_text())
-    llm = [s for s in doc["trace"]["spans"] if s["name"].endswith("LLMClient.complete")]
-    prompt = llm[1]["input"]["v"]["prompt"]
-    llm[1]["input"]["v"]["prompt"] = prompt.replace("Ticket", "Support ticket", 1)
-    llm[0]["output"]["v"]["text"] = "ACTION reply PRIORITY " + "low " * 40
-    llm[0]["output"]["v"]["usage"]["prompt_tokens"] = 28.0
-    after = tmp_path / "after.ckpt"
-    after.write_text(json.dumps(doc))
+
+    def edit(llm: list[dict[str, Any]]) -> None:
+        _support_ticket(llm)
+        llm[0]["output"]["v"]["text"] = "ACTION reply PRIORITY " + "low " * 40
+        llm[0]["output"]["v"]["usage"]["prompt_tokens"] = 28.0
+
+    before, after = _edited_billing(tmp_path, edit)
     code, out, _ = run(capsys, "diff", before, after)
     assert code == 1
     lines = out.splitlines()
