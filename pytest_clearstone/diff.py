@@ -21,7 +21,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.arrays import cells_view
+from .codec.arrays import cells_view, dtype_name
 from .codec.compare import both_nan, by_stored_form, custom_form, made_from, stored_partners
 from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
@@ -1496,17 +1496,10 @@ def _type_names(old: Any, new: Any) -> tuple[str, str]:
     if old_name == new_name and old_path != new_path:
         return old_path, new_path
     if old_path == new_path:  # (numpy arrays of two dtypes: their values may look alike)
-        old_dtype, new_dtype = _numpy_dtype(old), _numpy_dtype(new)
+        old_dtype, new_dtype = dtype_name(old), dtype_name(new)
         if old_dtype != new_dtype:
             return f"{old_name} of {old_dtype}", f"{new_name} of {new_dtype}"
     return old_name, new_name
-
-
-def _numpy_dtype(value: Any) -> str:
-    """The name of the dtype of a numpy array (``"float32"``), else ``""``."""
-    if type(value).__module__.partition(".")[0] != "numpy":
-        return ""
-    return str(getattr(value, "dtype", ""))
 
 
 def _same_fields(old: Any, new: Any) -> bool:

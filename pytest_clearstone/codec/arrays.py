@@ -46,7 +46,7 @@ def readable_array(value: Any) -> tuple[str, list[int], Any] | None:
     dtype = value.dtype
     if dtype.kind not in _READABLE_KINDS or dtype.itemsize > 8 or dtype.fields is not None:
         return None  # (a long double has no exact Python number; records: a pickle)
-    return (dtype.name if dtype.isnative else dtype.str), list(value.shape), value.tolist()
+    return _named(dtype), list(value.shape), value.tolist()
 
 
 def readable_scalar(value: Any) -> tuple[str, Any] | None:
@@ -59,7 +59,22 @@ def readable_scalar(value: Any) -> tuple[str, Any] | None:
     dtype = getattr(value, "dtype", None)
     if dtype is None or dtype.kind not in _READABLE_KINDS or dtype.itemsize > 8:
         return None
-    return (dtype.name if dtype.isnative else dtype.str), value.item()
+    return _named(dtype), value.item()
+
+
+def dtype_name(value: Any) -> str:
+    """The dtype of a numpy array or number (a masked array's too), named as
+    :func:`readable_array` names it, else ``""``: what tells apart two arrays a delta shows
+    alike."""
+    if type(value).__module__.partition(".")[0] != "numpy":
+        return ""
+    dtype = getattr(value, "dtype", None)
+    return "" if dtype is None else _named(dtype)
+
+
+def _named(dtype: Any) -> str:
+    """``"float32"``; for another byte order than the machine's, its code (``">f4"``)."""
+    return str(dtype.name if dtype.isnative else dtype.str)
 
 
 def scalar_from(dtype: Any, value: Any) -> Any:
