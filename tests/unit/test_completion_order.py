@@ -121,19 +121,25 @@ def test_a_waiting_call_raises_its_recorded_error_in_order() -> None:
     assert finished == ["b", "a raised"]
 
 
+def _passes_until_done(steps: Any) -> tuple[int, Any]:
+    """Drive a waiting call's ``__await__()`` by hand (each send: one pass of the loop): the
+    passes it took after the sends already made, and its answer."""
+    for passes in range(IDLE_PASSES + 3):
+        try:
+            steps.send(None)
+        except StopIteration as stop:
+            return passes, stop.value
+    steps.close()
+    raise AssertionError("the call is still waiting")
+
+
 def test_a_call_whose_predecessor_never_comes_is_answered_after_idle_passes() -> None:
     order = CompletionOrder({0: (1,)}, {1})
 
     async def main() -> tuple[int, Any]:
         awaitable = order.answered(0, "a", None, True)
         steps = awaitable.__await__()  # driven by hand: each send is one pass of the loop
-        for passes in range(IDLE_PASSES + 3):
-            try:
-                steps.send(None)
-            except StopIteration as stop:
-                return passes, stop.value
-        steps.close()
-        raise AssertionError("the call is still waiting")
+        return _passes_until_done(steps)
 
     passes, answer = asyncio.run(main())
     assert answer == "a" and passes == IDLE_PASSES + 1  # (the first pass: its own answer's)
@@ -205,13 +211,7 @@ def test_a_call_waiting_for_a_call_answered_at_once_goes_on_when_it_is_answered(
         steps = awaitable.__await__()  # driven by hand: each send is one pass of the loop
         steps.send(None)
         assert order.answered(1, "b", None, False) == "b"
-        for passes in range(IDLE_PASSES + 3):
-            try:
-                steps.send(None)
-            except StopIteration as stop:
-                return passes, stop.value
-        steps.close()
-        raise AssertionError("the call is still waiting")
+        return _passes_until_done(steps)
 
     passes, answer = asyncio.run(main())
     assert answer == "a" and passes == SETTLE_PASSES
