@@ -214,6 +214,16 @@ def kinds(research: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return module
 
 
+def _kinds_engine(kinds: ModuleType) -> ReplayEngine:
+    """A replay engine of a ``KindsAgent`` checkpoint whose one recorded call answers the
+    prompt ``"hi"`` with ``"hello"``."""
+    import cs_recording  # type: ignore[import-not-found]
+
+    with cs_recording.Recording() as rec, rec.step("ask") as step:
+        rec.call("llm", "chat", {"prompt": "hi"}, "hello")
+    return ReplayEngine(rec.checkpoint(kinds.KindsAgent(), step.span_id))
+
+
 @pytest.mark.parametrize(
     ("method", "result"),
     [
@@ -228,11 +238,7 @@ def kinds(research: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_pdb_stops_at_the_first_line_of_a_method_of_any_kind(
     kinds: ModuleType, method: str, result: str
 ) -> None:
-    import cs_recording  # type: ignore[import-not-found]
-
-    with cs_recording.Recording() as rec, rec.step("ask") as step:
-        rec.call("llm", "chat", {"prompt": "hi"}, "hello")
-    engine = ReplayEngine(rec.checkpoint(kinds.KindsAgent(), step.span_id))
+    engine = _kinds_engine(kinds)
     out = io.StringIO()
     engine.start_debugging_session(
         method, {"llm": "cs_kinds_agent.chat"}, "hi",
@@ -257,11 +263,7 @@ def test_an_async_method_is_debugged_where_an_event_loop_runs(
     # a running event loop" and "coroutine ... was never awaited"
     import asyncio
 
-    import cs_recording  # type: ignore[import-not-found]
-
-    with cs_recording.Recording() as rec, rec.step("ask") as step:
-        rec.call("llm", "chat", {"prompt": "hi"}, "hello")
-    engine = ReplayEngine(rec.checkpoint(kinds.KindsAgent(), step.span_id))
+    engine = _kinds_engine(kinds)
     out = io.StringIO()
 
     async def cell() -> object:
@@ -451,11 +453,7 @@ def test_a_restarted_replay_stops_again_at_the_first_line_of_the_method(
     kinds: ModuleType, method: str
 ) -> None:
     # (not in the user's decorator, nor in the code that drives the coroutine)
-    import cs_recording  # type: ignore[import-not-found]
-
-    with cs_recording.Recording() as rec, rec.step("ask") as step:
-        rec.call("llm", "chat", {"prompt": "hi"}, "hello")
-    engine = ReplayEngine(rec.checkpoint(kinds.KindsAgent(), step.span_id))
+    engine = _kinds_engine(kinds)
     out = io.StringIO()
     engine.start_debugging_session(
         method, {"llm": "cs_kinds_agent.chat"}, "hi",
