@@ -151,11 +151,7 @@ def read_golden(path: Path) -> bytes:
             raise CheckpointCorruptError(path, problem, SHORTER_PATH) from None
         raise CheckpointNotFoundError([Path(path)]) from None
     except IsADirectoryError:
-        if holds_goldens(path):  # (a marker given the goldens' folder: moving it loses them)
-            problem = f"it is a directory of goldens (a golden is a file): {name_a_file_in(path)}"
-            raise CheckpointCorruptError(path, problem, "") from None
-        problem = "it is a directory (a golden is a file)"
-        raise CheckpointCorruptError(path, problem, MOVE_AWAY) from None
+        raise CheckpointCorruptError(path, *directory_in_the_way(path)) from None
     except NotADirectoryError as exc:
         blocking = _file_in_the_way(Path(path))
         if blocking is None:
@@ -167,6 +163,14 @@ def read_golden(path: Path) -> bytes:
             if problem:
                 raise CheckpointCorruptError(path, problem, SHORTER_PATH) from None
         raise unreadable(path, exc) from None
+
+
+def directory_in_the_way(path: Path) -> tuple[str, str]:
+    """What the directory at the golden's ``path`` is, and the fix: to be moved away, unless it
+    holds goldens (a marker given the goldens' folder: moving it loses them)."""
+    if holds_goldens(path):
+        return f"it is a directory of goldens (a golden is a file): {name_a_file_in(path)}", ""
+    return "it is a directory (a golden is a file)", MOVE_AWAY
 
 
 def name_a_file_in(directory: Path) -> str:
@@ -215,13 +219,17 @@ def refuse_link_as_file(path: Path, raw: bytes | None) -> None:
     """Raise the error of :func:`read_golden` when the golden at ``path`` (``raw``: its bytes,
     ``None`` when it cannot be read), or one of its folders, is a symbolic link checked out as
     a plain file: a recording must not write over it (git would store the golden's text as the
-    link's target); when one of its folders is a file (no golden can be written under it); and
-    a :class:`ClearstoneError` when a folder of it to make is a link to nothing
+    link's target); and a :class:`ClearstoneError` when it is a directory or one of its folders
+    is a file (no golden can be written there), or a folder of it to make is a link to nothing
     (:func:`link_to_nothing`). Only before a recording, before the test's live calls."""
     if raw is not None:
         target = checked_out_link(path, raw)
         if target is not None:
             raise CheckpointCorruptError(path, _holds_link(target), check_out_link(path))
+    elif os.path.isdir(path) and not os.path.islink(path):  # (a link the write replaces)
+        problem, fix = directory_in_the_way(path)
+        fix = _RECORD_AGAIN if fix == MOVE_AWAY else ""
+        raise ClearstoneError(f"the golden {path} cannot be written: {problem}{fix}")
     elif not os.path.lexists(path):
         if not os.path.isdir(path.parent):
             dangling = link_to_nothing(path)
@@ -233,9 +241,13 @@ def refuse_link_as_file(path: Path, raw: bytes | None) -> None:
             if error.fix != MOVE_AWAY:  # (a link checked out as a file: restore it)
                 raise error
             raise ClearstoneError(
-                f"the golden {path} cannot be written: {blocking} is a file, not a directory. "
-                "Move it away and record again"
+                f"the golden {path} cannot be written: {blocking} is a file, not a directory"
+                f"{_RECORD_AGAIN}"
             )
+
+
+#: the fix of what stands where a recording writes a golden, told before the test runs
+_RECORD_AGAIN = ". Move it away and record again"
 
 
 def link_to_nothing(path: Path) -> str | None:

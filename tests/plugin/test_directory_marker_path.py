@@ -76,7 +76,8 @@ def test_a_marker_path_naming_a_directory_of_goldens_names_a_file_in_it_as_the_f
 def test_recording_at_a_marker_path_naming_a_directory_of_goldens_names_a_file_in_it(
     pytester: pytest.Pytester,
 ) -> None:
-    # (it said "Move it away or give the marker another path": moving it loses its goldens)
+    # (it said "Move it away or give the marker another path": moving it loses its goldens;
+    # and it said so after the test's live calls: it is refused before the test runs)
     pytester.syspathinsert()
     pytester.makepyfile(app=APP, test_dirpath=TEST.format(path="goldens/other.ckpt"))
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
@@ -85,10 +86,44 @@ def test_recording_at_a_marker_path_naming_a_directory_of_goldens_names_a_file_i
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "test_dirpath.py::test_ask: the golden checkpoint was not written: cannot write "
-            "*/goldens: Is a directory. It is a directory of goldens: name the golden's file "
-            "in it (*/goldens/NAME.ckpt)",
+            "test_dirpath.py::test_ask: the golden */goldens cannot be written: it is a "
+            "directory of goldens (a golden is a file): name the golden's file in it "
+            "(*/goldens/NAME.ckpt)",
         ]
     )
     result.stdout.no_fnmatch_line("*Move it away*")
     assert pytester.path.joinpath("goldens", "other.ckpt").is_file()
+
+
+def test_a_directory_of_goldens_made_while_recording_is_named_with_a_file_in_it_as_the_fix(
+    pytester: pytest.Pytester,
+) -> None:
+    # a marker path "goldens" that is no directory when the test starts (a fresh checkout),
+    # made one by another recording while it runs (an xdist worker writing a golden of its
+    # own): the write fails after the calls, naming a file in it, not to move it away
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_dirpath=TEST.format(path="goldens"))
+    pytester.makeconftest(
+        """
+        import os
+        import pytest
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_call(item):
+            os.makedirs("goldens/test_other")
+            open("goldens/test_other/test_b.ckpt", "w").close()
+            return (yield)
+        """
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_dirpath.py::test_ask: the golden checkpoint was not written: cannot write "
+            "*/goldens: Is a directory. It is a directory of goldens: name the golden's file "
+            "in it (*/goldens/NAME.ckpt)",
+            "*goldens not written*",
+            "  test_dirpath.py::test_ask: it could not be saved",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Move it away*")

@@ -913,6 +913,28 @@ def test_a_record_under_a_folder_that_is_a_file_is_refused_before_the_test_runs(
     assert goldens.read_text(encoding="utf-8") == "a file where the goldens' folder goes"
 
 
+@pytest.mark.parametrize("goldens_inside", [False, True])
+def test_a_record_where_the_golden_is_a_directory_is_refused_before_the_test_runs(
+    golden: Path, pytester: pytest.Pytester, goldens_inside: bool
+) -> None:
+    # Before the fix: the recording made the test's live calls, then failed to write the golden
+    # ("cannot write goldens/test_t/test_t.ckpt: Is a directory"); a file in a folder's place
+    # was refused before the test ran, a directory in the golden's own place was not
+    golden.unlink()
+    golden.mkdir()
+    kept = golden / ("other.ckpt" if goldens_inside else "notes.txt")
+    kept.write_text("kept", encoding="utf-8")
+    pytester.makepyfile(
+        test_t=TWO.replace("def test_t():\n", "def test_t():\n    open('ran', 'w').close()\n")
+    )
+    result = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
+    result.assert_outcomes(failed=1)
+    fix = "name the golden's file in it" if goldens_inside else "Move it away"
+    result.stdout.fnmatch_lines([f"*golden {golden} cannot be written: it is a directory*{fix}*"])
+    assert not (pytester.path / "ran").exists()
+    assert kept.read_text(encoding="utf-8") == "kept"
+
+
 # -- a FIFO or a device among the goldens -------------------------------------------------------
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
 @pytest.mark.parametrize("kind", ["FIFO", "link to a FIFO", "link to a device"])

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugin.unwritable import golden_becomes_a_directory
+
 if importlib.util.find_spec("pytest_check") is None:  # (not imported here: see _checked)
     pytest.skip("pytest-check is not installed", allow_module_level=True)
 
@@ -216,7 +218,7 @@ def test_a_golden_that_cannot_be_written_fails_its_report_with_the_message(
     pytester: pytest.Pytester,
 ) -> None:
     golden = _suite(pytester, PASSES)
-    golden.mkdir(parents=True)  # a directory where the golden goes
+    golden_becomes_a_directory(pytester, golden)  # (after the recording started)
     result = pytester.runpytest("--clearstone-record", "-rf")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -239,7 +241,7 @@ def test_a_non_strict_xfail_test_whose_golden_cannot_be_written_xfails(
     golden = _suite(
         pytester, PASSES.replace("@pytest.mark.replay", "@pytest.mark.xfail\n@pytest.mark.replay")
     )
-    golden.mkdir(parents=True)
+    golden_becomes_a_directory(pytester, golden)
     result = pytester.runpytest("--clearstone-record")
     result.assert_outcomes(xfailed=1)
     result.stdout.fnmatch_lines([f"  {NODE_ID}: it could not be saved"])

@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from tests.inner_runs import LEAN_ARGS
+from tests.plugin.unwritable import golden_becomes_a_directory
 
 APP = """
 import os
@@ -164,8 +165,9 @@ def test_a_golden_that_cannot_be_written_fails_naming_the_path_and_the_fix(
     # Expected: a path that cannot be written (a directory there, a file where its directory
     # should be) fails the test with one message naming the path and the fix, and is listed
     # as not written; it was a raw FileExistsError/IsADirectoryError traceback, and the
-    # clearstone summary was missing.
-    suite.path.joinpath(*GOLDEN).mkdir(parents=True)  # a directory where the golden goes
+    # clearstone summary was missing. (A directory made while the test runs: one there before
+    # it is refused before its live calls.)
+    golden_becomes_a_directory(suite, suite.path.joinpath(*GOLDEN))
     result = suite.runpytest("--clearstone-record")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(

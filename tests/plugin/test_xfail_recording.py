@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 
+from tests.plugin.unwritable import golden_becomes_a_directory
+
 APP = """
 def complete(prompt):
     return prompt.upper()
@@ -159,7 +161,7 @@ def test_a_golden_an_xpass_cannot_write_fails_it_unless_its_mark_expects_any_fai
     # xfail mark expecting any failure takes it for the expected one, a mark expecting the
     # agent's own error (raises=) does not
     _suite(pytester, raises)
-    pytester.path.joinpath(*GOLDEN).mkdir(parents=True)  # (a directory where the golden goes)
+    golden_becomes_a_directory(pytester, pytester.path.joinpath(*GOLDEN))  # (in the test's call)
     monkeypatch.setenv("PASSES", "1")
     result = pytester.runpytest("--clearstone-record")
     result.assert_outcomes(**{outcome: 1})
