@@ -973,8 +973,9 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
         raise StoredClassError(f"{tree['cls']!r} is not a dataclass")
     values = dict(tree["v"])
     unset = set(tree.get("unset", ()))  # (fields the original had no value for either)
+    stored = values.keys() | unset
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    for name in fields.keys() - values.keys() - unset:  # a field added since: its default
+    for name in fields.keys() - stored:  # a field added since: its default
         f = fields[name]
         if f.default is not dataclasses.MISSING:
             values[name] = f.default
@@ -982,8 +983,8 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
             values[name] = f.default_factory()
     if values.keys() | unset != fields.keys():
         raise StoredClassError(
-            f"the stored {tree['cls']!r} has fields {sorted(values.keys() | unset)}, the class "
-            f"has {sorted(fields)}"
+            f"the stored {tree['cls']!r} has fields {sorted(stored)}, the class has "
+            f"{sorted(fields)}"
         )
     obj = object.__new__(cls)
     for name, value in [*values.items(), *tree.get("attrs", {}).items()]:
