@@ -198,6 +198,8 @@ _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was appli
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
 #: the test's golden holds a class the code changed since: its outcome, diverged, is kept
 _CLASS_CHANGED = pytest.StashKey[bool]()
+#: the test's recording was refused before the test ran (see _start): the summary says so
+_REFUSED_AT_START = pytest.StashKey[bool]()
 #: record-diverged: the mock targets the test's replay attempt called (see _check_recorded)
 _REPLAYED_TARGETS = pytest.StashKey[tuple[str, ...]]()
 #: record-diverged: the settings pytest-timeout timed the test with (see _restart_timeout)
@@ -1917,6 +1919,8 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
         if problem is None:
             raise
     if problem is not None:
+        if replay.recording:
+            item.stash[_REFUSED_AT_START] = True
         if _unittest_expects_failure(item):  # (never recorded: its run fails, as it expects)
             pytest.xfail(f"{item.nodeid}: {problem}")
         pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
@@ -1988,8 +1992,13 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
     if item.stash.get(_CLASS_CHANGED, False):  # (its golden holds a class changed since)
         del item.stash[_CLASS_CHANGED]
         return
+    refused = item.stash.get(_REFUSED_AT_START, False)
+    if refused:
+        del item.stash[_REFUSED_AT_START]
     if isinstance(exc, pytest.skip.Exception):  # not a failure: say so
         outcome, why = "skipped", f"the test skipped while recording ({exc.msg})"
+    elif refused:  # (its failure says why; "and xfailed" follows for a test expecting it)
+        outcome, why = "failed", "the recording was refused before the test ran"
     elif isinstance(exc, pytest.xfail.Exception):  # (its report says "and xfailed")
         outcome, why = "failed", _FAILED_WHILE_RECORDING
     else:

@@ -930,7 +930,14 @@ def test_a_record_where_the_golden_is_a_directory_is_refused_before_the_test_run
     result = pytester.runpytest("--clearstone-record", "test_t.py::test_t")
     result.assert_outcomes(failed=1)
     fix = "name the golden's file in it" if goldens_inside else "Move it away"
-    result.stdout.fnmatch_lines([f"*golden {golden} cannot be written: it is a directory*{fix}*"])
+    result.stdout.fnmatch_lines(
+        [
+            f"*golden {golden} cannot be written: it is a directory*{fix}*",
+            "goldens not written (the old file, if any, stays):",
+            # (it said "the test failed while recording (Failed)": the test never ran)
+            "  test_t.py::test_t: the recording was refused before the test ran",
+        ]
+    )
     assert not (pytester.path / "ran").exists()
     assert kept.read_text(encoding="utf-8") == "kept"
 
