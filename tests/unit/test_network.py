@@ -190,6 +190,33 @@ def test_a_connection_to_another_port_of_the_proxy_host_is_not_named_the_proxy(
     assert "proxy" not in str(info.value) and info.value.proxy == ()
 
 
+def test_a_proxy_given_by_host_name_is_named_as_the_proxy(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the address connected to is the one the proxy's name was looked up to)
+    for scheme in ("HTTPS", "HTTP", "ALL"):
+        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://localhost:{local.port}")
+    with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("localhost", local.port), timeout=5)
+    assert info.value.proxy == ("HTTPS_PROXY",)
+    assert "the proxy of $HTTPS_PROXY" in str(info.value)
+    assert local.accepted() == 0
+
+
+def test_a_proxy_variable_without_a_host_names_no_connection_its_proxy(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for scheme in ("HTTPS", "HTTP", "ALL"):
+        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://:{local.port}")
+    with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("127.0.0.1", local.port), timeout=5)
+    assert info.value.proxy == () and "proxy" not in str(info.value)
+
+
 def test_asyncio_connections_are_blocked(local: Local) -> None:
     async def main() -> None:
         with pytest.raises(NetworkBlockedError):
@@ -245,6 +272,17 @@ def test_an_allowed_host_and_port_allows_only_that_port(local: Local) -> None:
         with pytest.raises(NetworkBlockedError):
             socket.create_connection(("127.0.0.1", other), timeout=5)
     assert [a.port for a in guard.attempts] == [other]
+
+
+def test_an_allowed_host_name_and_port_allows_only_that_port_of_its_addresses(
+    local: Local,
+) -> None:
+    with NetworkGuard([f"localhost:{local.port}"]) as guard:
+        assert _no_proxy_open(local.url) == b"ok"  # 127.0.0.1, which localhost resolves to
+        other = local.port + 1 if local.port < 65535 else local.port - 1
+        with pytest.raises(NetworkBlockedError):
+            socket.create_connection(("127.0.0.1", other), timeout=5)
+    assert [(a.host, a.port) for a in guard.attempts] == [("127.0.0.1", other)]
 
 
 def test_an_allow_list_makes_guards_that_share_it(local: Local) -> None:
@@ -445,6 +483,7 @@ def test_starting_an_active_guard_again_is_refused() -> None:
         ("10.0.0.7", "10.0.0.7", 443, True),
         ("10.0.0.7", "10.0.0.8", 443, False),
         ("10.0.0.0/8", "10.200.1.2", 80, True),
+        ("10.1.2.3/8", "10.200.1.2", 80, True),  # host bits set: the network holding them
         ("10.0.0.7:8080", "10.0.0.7", 8080, True),
         ("10.0.0.7:8080", "10.0.0.7", 8081, False),
         ("::1", "::1", 80, True),
@@ -473,6 +512,7 @@ def test_loopback_is_not_allowed_by_default() -> None:
         "",
         "host:http",
         "host:0",
+        "host:65536",
         "[::1",
         "[::1]8080",
         ":80",
@@ -506,6 +546,20 @@ def test_a_url_or_a_list_on_one_line_is_told_as_such(entry: str, said: str) -> N
     # Expected: the message says what the line is and how to write it. Before the fix: a URL
     # was told "the port '//api.internal' is not a number" or "does not appear to be an IPv4
     # or IPv6 network", and two hosts on a line "a host name is labels of letters, ...".
+    with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name") as info:
+        HostAllowList([entry])
+    assert said in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        (":8080", "no host before the port"),
+        ("[]:8080", "no host before the port"),
+        ("localhost:65536", "the port '65536' is not a number from 1 to 65535"),
+    ],
+)
+def test_a_missing_host_or_a_port_out_of_range_is_told_as_such(entry: str, said: str) -> None:
     with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name") as info:
         HostAllowList([entry])
     assert said in str(info.value)
@@ -569,6 +623,13 @@ def test_the_other_blocked_connections_are_named_with_their_host_names(local: Lo
     assert f"localhost ({guard.attempts[1].host}) port {local.port}" in str(error)
 
 
+def test_a_host_name_looked_up_as_bytes_names_the_address(local: Local) -> None:
+    with NetworkGuard() as guard, pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection((b"localhost", local.port), timeout=5)
+    assert guard.attempts[0].name == "localhost"
+    assert f"localhost ({guard.attempts[0].host}) port {local.port}" in str(info.value)
+
+
 def test_a_host_given_as_bytes_is_blocked(local: Local) -> None:
     # (socket.connect takes a host as bytes too)
     with (
@@ -623,6 +684,38 @@ def test_a_thread_started_outside_threading_before_the_guard_is_a_background_one
         done.wait(5)
     assert [type(e) for e in caught] == [ConnectionRefusedError]
     assert guard.error() is None and len(guard.warnings()) == 1
+
+
+def test_a_thread_the_test_starts_is_its_own_when_it_reuses_a_gone_threads_ident(
+    local: Local,
+) -> None:
+    # (a thread ended gives its ident to the next one started, as glibc's do: a thread started
+    # outside threading, alive when the guard started, is gone before the test starts its own)
+    import _thread
+    import sys
+
+    started, go = threading.Event(), threading.Event()
+    foreign: list[int] = []
+
+    def c_library_thread() -> None:
+        foreign.append(threading.get_ident())
+        started.set()
+        go.wait(5)
+
+    _thread.start_new_thread(c_library_thread, ())
+    started.wait(5)
+    caught: list[BaseException] = []
+    with NetworkGuard() as guard:
+        go.set()
+        for _ in range(500):  # (until it has ended)
+            if foreign[0] not in sys._current_frames():
+                break
+            threading.Event().wait(0.01)
+        thread = threading.Thread(target=_connect_catching, args=(local.port, caught))
+        thread.start()
+        thread.join()
+    assert [type(e) for e in caught] == [NetworkBlockedError]
+    assert guard.error() is not None and guard.warnings() == []
 
 
 def _first_connection(port: int) -> None:
@@ -686,6 +779,9 @@ def test_a_failed_lookup_outside_a_guard_or_without_a_name_is_its_own_error() ->
         socket.getaddrinfo("api.example.invalid", 443)
     with NetworkGuard() as guard, pytest.raises(socket.gaierror):  # a bad service, no name
         socket.getaddrinfo(None, "no-such-service-name")
+    assert guard.attempts == []
+    with NetworkGuard() as guard, pytest.raises(socket.gaierror):  # an address, not a name
+        socket.getaddrinfo("127.0.0.1", 443, socket.AF_INET6)  # (its connect is checked)
     assert guard.attempts == []
 
 
