@@ -829,6 +829,20 @@ def test_tiktoken_downloading_through_a_proxy_is_named_without_allowing_the_prox
     assert local.accepted() == 0
 
 
+def test_tiktoken_downloading_a_file_of_its_own_without_get_encoding_is_named(
+    local: Local, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # (a custom encoding's file loaded with tiktoken.load.load_tiktoken_bpe: no encoding name)
+    load = pytest.importorskip("tiktoken.load")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{local.port}")
+    with NetworkGuard(label="t.py::test_x"), pytest.raises(NetworkBlockedError) as info:
+        load.load_tiktoken_bpe("https://tokenizers.example.com/custom.tiktoken")
+    assert info.value.tiktoken == "?"
+    assert "tiktoken downloading its encoding <its name>" in " ".join(str(info.value).split())
+    assert local.accepted() == 0
+
+
 def test_the_request_of_a_langchain_embeddings_subclass_names_that_class_s_methods(
     local: Local,
 ) -> None:
@@ -850,4 +864,21 @@ def test_the_request_of_a_langchain_embeddings_subclass_names_that_class_s_metho
         "langchain_openai.AzureOpenAIEmbeddings, which is not mocked: mock "
         "langchain_openai.AzureOpenAIEmbeddings.embed_documents and .embed_query" in message
     ), message
+    assert local.accepted() == 0
+
+
+def test_the_sdk_method_named_is_the_one_the_agent_called_not_the_one_it_calls(
+    local: Local,
+) -> None:
+    # (files.wait_for_processing polls with files.retrieve: mocking retrieve would record each
+    # poll, mocking wait_for_processing records its outcome once)
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(
+        api_key="k-test", base_url=f"http://127.0.0.1:{local.port}/v1", max_retries=0
+    )
+    with NetworkGuard(label="t.py::test_x"), pytest.raises(NetworkBlockedError) as info:
+        client.files.wait_for_processing("file-abc123", poll_interval=0)
+    assert info.value.sdk_method == "openai.resources.files.Files.wait_for_processing"
+    message = " ".join(str(info.value).split())
+    assert "SDK method openai.resources.files.Files.wait_for_processing," in message
     assert local.accepted() == 0
