@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import errno
 import http.client
 import http.server
 import os
@@ -118,6 +119,27 @@ def test_connect_ex_raises_instead_of_returning_an_errno(local: Local) -> None:
     with NetworkGuard(), socket.socket() as sock, pytest.raises(NetworkBlockedError):
         sock.connect_ex(("127.0.0.1", local.port))
     assert local.accepted() == 0
+
+
+def test_connect_ex_allowed_returns_its_errno(local: Local) -> None:
+    # (a helper waiting for a port to open reads it: 0 once connected, an errno before)
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        closed = spare.getsockname()[1]  # (bound, not listening: refused)
+        with NetworkGuard(["127.0.0.1"]) as guard:
+            with socket.socket() as sock:
+                assert sock.connect_ex(("127.0.0.1", local.port)) == 0
+            with socket.socket() as sock:
+                assert sock.connect_ex(("127.0.0.1", closed)) == errno.ECONNREFUSED
+    assert guard.attempts == []
+
+
+def test_a_malformed_address_gets_connects_own_error() -> None:
+    with NetworkGuard() as guard, socket.socket() as sock:
+        for address in (("127.0.0.1",), ()):
+            with pytest.raises(TypeError):
+                sock.connect(address)
+    assert guard.attempts == []
 
 
 def test_http_client_urllib_and_httpx_are_blocked(local: Local) -> None:
@@ -538,8 +560,10 @@ def test_a_malformed_entry_is_a_clear_error(entry: str) -> None:
         ("https://api.internal", "a URL: give its host alone, as 'api.internal'"),
         ("https://api.internal:8443/v1", "a URL: give its host alone, as 'api.internal:8443'"),
         ("http://[::1]:8080/", "a URL: give its host alone, as '[::1]:8080'"),
+        ("https://svc:s3cret@api.internal/v1", "a URL: give its host alone, as 'api.internal'"),
         ("localhost api.internal", "several hosts on one line: give one per line"),
         ("localhost, api.internal", "several hosts on one line: give one per line"),
+        ("not a host!", "a host name is labels of letters"),  # (no list: words, one bad)
     ],
 )
 def test_a_url_or_a_list_on_one_line_is_told_as_such(entry: str, said: str) -> None:
@@ -562,7 +586,7 @@ def test_a_url_or_a_list_on_one_line_is_told_as_such(entry: str, said: str) -> N
 def test_a_missing_host_or_a_port_out_of_range_is_told_as_such(entry: str, said: str) -> None:
     with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name") as info:
         HostAllowList([entry])
-    assert said in str(info.value)
+    assert said in str(info.value) and "s3cret" not in str(info.value)
 
 
 def test_a_wildcard_is_refused_with_the_alternative() -> None:
