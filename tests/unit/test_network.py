@@ -742,6 +742,37 @@ def test_a_thread_the_test_starts_is_its_own_when_it_reuses_a_gone_threads_ident
     assert guard.error() is not None and guard.warnings() == []
 
 
+def test_a_foreign_thread_started_after_the_guard_is_the_tests_when_it_reuses_an_ident(
+    local: Local,
+) -> None:
+    # (the other way round: a threading thread alive when the guard started ends, and a thread
+    # a C library starts for the test's work takes its ident)
+    import _thread
+    import sys
+
+    go = threading.Event()
+    old = threading.Thread(target=go.wait, args=(5,), name="old")
+    old.start()
+    caught: list[BaseException] = []
+    done = threading.Event()
+
+    def c_library_thread() -> None:
+        _connect_catching(local.port, caught)
+        done.set()
+
+    with NetworkGuard() as guard:
+        go.set()
+        old.join()
+        for _ in range(500):  # (until it is gone)
+            if old.ident not in sys._current_frames():
+                break
+            threading.Event().wait(0.01)
+        _thread.start_new_thread(c_library_thread, ())
+        done.wait(5)
+    assert [type(e) for e in caught] == [NetworkBlockedError]
+    assert guard.error() is not None and guard.warnings() == []
+
+
 def _first_connection(port: int) -> None:
     with contextlib.suppress(NetworkBlockedError):
         socket.create_connection(("127.0.0.1", port), timeout=5)
