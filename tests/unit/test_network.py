@@ -755,8 +755,12 @@ def test_a_foreign_thread_started_after_the_guard_is_the_tests_when_it_reuses_an
     old.start()
     caught: list[BaseException] = []
     done = threading.Event()
+    stale: list[bool] = []
+    before = threading.enumerate()
 
     def c_library_thread() -> None:
+        # (threading keeps the dummy of a foreign thread that ended: one taking its ident is it)
+        stale.append(any(t is threading.current_thread() for t in before))
         _connect_catching(local.port, caught)
         done.set()
 
@@ -769,6 +773,8 @@ def test_a_foreign_thread_started_after_the_guard_is_the_tests_when_it_reuses_an
             threading.Event().wait(0.01)
         _thread.start_new_thread(c_library_thread, ())
         done.wait(5)
+    if stale[0]:
+        pytest.skip("the thread took the ident of an earlier foreign thread, not of 'old'")
     assert [type(e) for e in caught] == [NetworkBlockedError]
     assert guard.error() is not None and guard.warnings() == []
 
