@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import errno
 import http.client
 import http.server
 import os
@@ -120,6 +121,27 @@ def test_connect_ex_raises_instead_of_returning_an_errno(local: Local) -> None:
     assert local.accepted() == 0
 
 
+def test_connect_ex_allowed_returns_its_errno(local: Local) -> None:
+    # (a helper waiting for a port to open reads it: 0 once connected, an errno before)
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        closed = spare.getsockname()[1]  # (bound, not listening: refused)
+        with NetworkGuard(["127.0.0.1"]) as guard:
+            with socket.socket() as sock:
+                assert sock.connect_ex(("127.0.0.1", local.port)) == 0
+            with socket.socket() as sock:
+                assert sock.connect_ex(("127.0.0.1", closed)) == errno.ECONNREFUSED
+    assert guard.attempts == []
+
+
+def test_a_malformed_address_gets_connects_own_error() -> None:
+    with NetworkGuard() as guard, socket.socket() as sock:
+        for address in (("127.0.0.1",), ()):
+            with pytest.raises(TypeError):
+                sock.connect(address)
+    assert guard.attempts == []
+
+
 def test_http_client_urllib_and_httpx_are_blocked(local: Local) -> None:
     with NetworkGuard() as guard:
         conn = http.client.HTTPConnection("127.0.0.1", local.port, timeout=5)
@@ -190,6 +212,33 @@ def test_a_connection_to_another_port_of_the_proxy_host_is_not_named_the_proxy(
     assert "proxy" not in str(info.value) and info.value.proxy == ()
 
 
+def test_a_proxy_given_by_host_name_is_named_as_the_proxy(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the address connected to is the one the proxy's name was looked up to)
+    for scheme in ("HTTPS", "HTTP", "ALL"):
+        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://localhost:{local.port}")
+    with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("localhost", local.port), timeout=5)
+    assert info.value.proxy == ("HTTPS_PROXY",)
+    assert "the proxy of $HTTPS_PROXY" in str(info.value)
+    assert local.accepted() == 0
+
+
+def test_a_proxy_variable_without_a_host_names_no_connection_its_proxy(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for scheme in ("HTTPS", "HTTP", "ALL"):
+        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://:{local.port}")
+    with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection(("127.0.0.1", local.port), timeout=5)
+    assert info.value.proxy == () and "proxy" not in str(info.value)
+
+
 def test_asyncio_connections_are_blocked(local: Local) -> None:
     async def main() -> None:
         with pytest.raises(NetworkBlockedError):
@@ -245,6 +294,17 @@ def test_an_allowed_host_and_port_allows_only_that_port(local: Local) -> None:
         with pytest.raises(NetworkBlockedError):
             socket.create_connection(("127.0.0.1", other), timeout=5)
     assert [a.port for a in guard.attempts] == [other]
+
+
+def test_an_allowed_host_name_and_port_allows_only_that_port_of_its_addresses(
+    local: Local,
+) -> None:
+    with NetworkGuard([f"localhost:{local.port}"]) as guard:
+        assert _no_proxy_open(local.url) == b"ok"  # 127.0.0.1, which localhost resolves to
+        other = local.port + 1 if local.port < 65535 else local.port - 1
+        with pytest.raises(NetworkBlockedError):
+            socket.create_connection(("127.0.0.1", other), timeout=5)
+    assert [(a.host, a.port) for a in guard.attempts] == [("127.0.0.1", other)]
 
 
 def test_an_allow_list_makes_guards_that_share_it(local: Local) -> None:
@@ -445,6 +505,7 @@ def test_starting_an_active_guard_again_is_refused() -> None:
         ("10.0.0.7", "10.0.0.7", 443, True),
         ("10.0.0.7", "10.0.0.8", 443, False),
         ("10.0.0.0/8", "10.200.1.2", 80, True),
+        ("10.1.2.3/8", "10.200.1.2", 80, True),  # host bits set: the network holding them
         ("10.0.0.7:8080", "10.0.0.7", 8080, True),
         ("10.0.0.7:8080", "10.0.0.7", 8081, False),
         ("::1", "::1", 80, True),
@@ -473,6 +534,7 @@ def test_loopback_is_not_allowed_by_default() -> None:
         "",
         "host:http",
         "host:0",
+        "host:65536",
         "[::1",
         "[::1]8080",
         ":80",
@@ -498,8 +560,10 @@ def test_a_malformed_entry_is_a_clear_error(entry: str) -> None:
         ("https://api.internal", "a URL: give its host alone, as 'api.internal'"),
         ("https://api.internal:8443/v1", "a URL: give its host alone, as 'api.internal:8443'"),
         ("http://[::1]:8080/", "a URL: give its host alone, as '[::1]:8080'"),
+        ("https://svc:s3cret@api.internal/v1", "a URL: give its host alone, as 'api.internal'"),
         ("localhost api.internal", "several hosts on one line: give one per line"),
         ("localhost, api.internal", "several hosts on one line: give one per line"),
+        ("not a host!", "a host name is labels of letters"),  # (no list: words, one bad)
     ],
 )
 def test_a_url_or_a_list_on_one_line_is_told_as_such(entry: str, said: str) -> None:
@@ -509,6 +573,20 @@ def test_a_url_or_a_list_on_one_line_is_told_as_such(entry: str, said: str) -> N
     with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name") as info:
         HostAllowList([entry])
     assert said in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        (":8080", "no host before the port"),
+        ("[]:8080", "no host before the port"),
+        ("localhost:65536", "the port '65536' is not a number from 1 to 65535"),
+    ],
+)
+def test_a_missing_host_or_a_port_out_of_range_is_told_as_such(entry: str, said: str) -> None:
+    with pytest.raises(ValueError, match=r"clearstone_allow_hosts: .* is not a host name") as info:
+        HostAllowList([entry])
+    assert said in str(info.value) and "s3cret" not in str(info.value)
 
 
 def test_a_wildcard_is_refused_with_the_alternative() -> None:
@@ -569,6 +647,13 @@ def test_the_other_blocked_connections_are_named_with_their_host_names(local: Lo
     assert f"localhost ({guard.attempts[1].host}) port {local.port}" in str(error)
 
 
+def test_a_host_name_looked_up_as_bytes_names_the_address(local: Local) -> None:
+    with NetworkGuard() as guard, pytest.raises(NetworkBlockedError) as info:
+        socket.create_connection((b"localhost", local.port), timeout=5)
+    assert guard.attempts[0].name == "localhost"
+    assert f"localhost ({guard.attempts[0].host}) port {local.port}" in str(info.value)
+
+
 def test_a_host_given_as_bytes_is_blocked(local: Local) -> None:
     # (socket.connect takes a host as bytes too)
     with (
@@ -623,6 +708,87 @@ def test_a_thread_started_outside_threading_before_the_guard_is_a_background_one
         done.wait(5)
     assert [type(e) for e in caught] == [ConnectionRefusedError]
     assert guard.error() is None and len(guard.warnings()) == 1
+
+
+def test_a_thread_the_test_starts_is_its_own_when_it_reuses_a_gone_threads_ident(
+    local: Local,
+) -> None:
+    # (a thread ended gives its ident to the next one started, as glibc's do: a thread started
+    # outside threading, alive when the guard started, is gone before the test starts its own)
+    import _thread
+    import sys
+
+    started, go = threading.Event(), threading.Event()
+    foreign: list[int] = []
+
+    def c_library_thread() -> None:
+        foreign.append(threading.get_ident())
+        started.set()
+        go.wait(5)
+
+    _thread.start_new_thread(c_library_thread, ())
+    started.wait(5)
+    caught: list[BaseException] = []
+    with NetworkGuard() as guard:
+        go.set()
+        for _ in range(500):  # (until it has ended)
+            if foreign[0] not in sys._current_frames():
+                break
+            threading.Event().wait(0.01)
+        thread = threading.Thread(target=_connect_catching, args=(local.port, caught))
+        thread.start()
+        thread.join()
+    assert [type(e) for e in caught] == [NetworkBlockedError]
+    assert guard.error() is not None and guard.warnings() == []
+
+
+def test_a_foreign_thread_started_after_the_guard_is_the_tests_when_it_reuses_an_ident(
+    local: Local,
+) -> None:
+    # (the other way round: a threading thread alive when the guard started ends, and a thread
+    # a C library starts for the test's work takes its ident)
+    for _ in range(50):  # (until the thread takes the ident of 'old': see _foreign_after_old)
+        outcome = _foreign_after_old(local.port)
+        if outcome is not None:
+            break
+    else:
+        pytest.fail("the C library's thread never took the ident of the thread that ended")
+    caught, guard = outcome
+    assert [type(e) for e in caught] == [NetworkBlockedError]
+    assert guard.error() is not None and guard.warnings() == []
+
+
+def _foreign_after_old(port: int) -> tuple[list[BaseException], NetworkGuard] | None:
+    """A guard's run in which a threading thread alive when it started ends and a thread
+    started by ``_thread`` connects to ``port``: what it caught, and the guard; ``None`` when
+    the new thread took the ident of an earlier foreign thread instead (threading keeps the
+    dummy of one that ended, which the guard cannot tell from it)."""
+    import _thread
+    import sys
+
+    go = threading.Event()
+    old = threading.Thread(target=go.wait, args=(5,), name="old")
+    old.start()
+    caught: list[BaseException] = []
+    done = threading.Event()
+    stale: list[bool] = []
+    before = threading.enumerate()
+
+    def c_library_thread() -> None:
+        stale.append(any(t is threading.current_thread() for t in before))
+        _connect_catching(port, caught)
+        done.set()
+
+    with NetworkGuard() as guard:
+        go.set()
+        old.join()
+        for _ in range(500):  # (until it is gone)
+            if old.ident not in sys._current_frames():
+                break
+            threading.Event().wait(0.01)
+        _thread.start_new_thread(c_library_thread, ())
+        done.wait(5)
+    return None if stale[0] else (caught, guard)
 
 
 def _first_connection(port: int) -> None:
@@ -687,6 +853,9 @@ def test_a_failed_lookup_outside_a_guard_or_without_a_name_is_its_own_error() ->
     with NetworkGuard() as guard, pytest.raises(socket.gaierror):  # a bad service, no name
         socket.getaddrinfo(None, "no-such-service-name")
     assert guard.attempts == []
+    with NetworkGuard() as guard, pytest.raises(socket.gaierror):  # an address, not a name
+        socket.getaddrinfo("127.0.0.1", 443, socket.AF_INET6)  # (its connect is checked)
+    assert guard.attempts == []
 
 
 def test_a_background_threads_failed_lookup_warns_and_raises_its_own_error() -> None:
@@ -733,6 +902,20 @@ def test_tiktoken_downloading_through_a_proxy_is_named_without_allowing_the_prox
     assert local.accepted() == 0
 
 
+def test_tiktoken_downloading_a_file_of_its_own_without_get_encoding_is_named(
+    local: Local, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # (a custom encoding's file loaded with tiktoken.load.load_tiktoken_bpe: no encoding name)
+    load = pytest.importorskip("tiktoken.load")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{local.port}")
+    with NetworkGuard(label="t.py::test_x"), pytest.raises(NetworkBlockedError) as info:
+        load.load_tiktoken_bpe("https://tokenizers.example.com/custom.tiktoken")
+    assert info.value.tiktoken == "?"
+    assert "tiktoken downloading its encoding <its name>" in " ".join(str(info.value).split())
+    assert local.accepted() == 0
+
+
 def test_the_request_of_a_langchain_embeddings_subclass_names_that_class_s_methods(
     local: Local,
 ) -> None:
@@ -754,4 +937,21 @@ def test_the_request_of_a_langchain_embeddings_subclass_names_that_class_s_metho
         "langchain_openai.AzureOpenAIEmbeddings, which is not mocked: mock "
         "langchain_openai.AzureOpenAIEmbeddings.embed_documents and .embed_query" in message
     ), message
+    assert local.accepted() == 0
+
+
+def test_the_sdk_method_named_is_the_one_the_agent_called_not_the_one_it_calls(
+    local: Local,
+) -> None:
+    # (files.wait_for_processing polls with files.retrieve: mocking retrieve would record each
+    # poll, mocking wait_for_processing records its outcome once)
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(
+        api_key="k-test", base_url=f"http://127.0.0.1:{local.port}/v1", max_retries=0
+    )
+    with NetworkGuard(label="t.py::test_x"), pytest.raises(NetworkBlockedError) as info:
+        client.files.wait_for_processing("file-abc123", poll_interval=0)
+    assert info.value.sdk_method == "openai.resources.files.Files.wait_for_processing"
+    message = " ".join(str(info.value).split())
+    assert "SDK method openai.resources.files.Files.wait_for_processing," in message
     assert local.accepted() == 0

@@ -58,6 +58,8 @@ def test_without_during_the_message_is_the_calls() -> None:
         (("::1", 41327, 0, 0), "localhost"),
         (("::ffff:127.0.0.1", 41327, 0, 0), "localhost"),
         (("127.0.0.2", 41327), "127.0.0.2"),
+        (("::1%lo", 41327, 0, 0), "localhost"),  # (a zone names the interface, not the host)
+        (("localhost", 41327), "localhost"),  # (a name given to connect itself)
     ],
 )
 def test_a_call_to_loopback_is_told_the_ini_line_without_the_port(
@@ -105,3 +107,14 @@ def test_during_is_asked_only_for_a_blocked_connection_of_the_test(
         thread.join(5)
     assert asked == []
     assert len(refused) == 1 and guard.error() is None and len(guard.warnings()) == 1
+
+
+def test_the_error_of_several_blocked_calls_to_loopback_is_told_the_ini_line_too() -> None:
+    guard = NetworkGuard(label="t.py::test_x")
+    with guard:
+        for port in (41327, 41328):  # (a live server the agent retried on another port)
+            with pytest.raises(NetworkBlockedError):
+                socket.create_connection(("127.0.0.1", port), timeout=1)
+    error = guard.error()
+    assert error is not None and "127.0.0.1 port 41328" in str(error)
+    assert "allow it with the ini line `clearstone_allow_hosts = localhost` (no port" in str(error)

@@ -83,6 +83,23 @@ def test_nested_guards_are_both_asked_the_newest_first() -> None:
     assert raised.value.test == "outer" and [a.port for a in blocking.attempts] == [9]
 
 
+def test_a_connection_both_nested_guards_block_is_the_newest_ones() -> None:
+    outer, inner = NetworkGuard(label="outer"), NetworkGuard(label="inner")
+    with outer, inner, pytest.raises(NetworkBlockedError) as raised:
+        _connect(9)
+    assert raised.value.test == "inner"
+    assert [a.port for a in inner.attempts] == [9] and outer.attempts == []
+    assert outer.error() is None
+
+
+def test_a_failed_lookup_is_checked_by_every_nested_guard() -> None:
+    outer = NetworkGuard(["api.example.invalid"], label="outer")  # allows what inner blocks
+    inner = NetworkGuard(label="inner")
+    with outer, inner, pytest.raises(NetworkBlockedError) as raised:
+        socket.getaddrinfo("api.example.invalid", 443)
+    assert raised.value.test == "inner" and outer.attempts == []
+
+
 def test_a_guard_started_again_keeps_only_the_new_phase_attempts() -> None:
     release = hold_socket_hooks()
     try:
