@@ -662,3 +662,102 @@ def test_a_task_given_a_context_on_a_patched_loop_is_a_branch_of_its_own() -> No
 
     with ContextPropagation():
         assert asyncio.run(main()) == ("given", "0/probe#0")
+
+
+# -- a job's name; a propagation and a loop used again ----------------------------------------
+class _Lookup:
+    """A tool object the agent hands its pool: called, with no ``__name__`` of its own."""
+
+    def __call__(self) -> str:
+        return current_branch()
+
+
+def test_a_job_of_a_callable_object_is_named_after_its_class(
+    propagation: ContextPropagation,
+) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(_Lookup()).result() == "0/_Lookup#0"
+
+
+def test_a_job_of_a_bare_context_run_fails_in_its_future_as_without_the_plugin(
+    propagation: ContextPropagation,
+) -> None:
+    """``submit(context.run)`` without the function to run: the job's own TypeError, raised
+    by its future, not an error of the plugin's at submit."""
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(contextvars.copy_context().run)
+        with pytest.raises(TypeError):
+            future.result()
+        assert pool.submit(current_branch).result() == "0/current_branch#0"
+
+
+def test_a_propagation_started_again_makes_trio_worker_jobs_branches_again() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def main() -> str:
+        return await trio.to_thread.run_sync(current_branch)
+
+    propagation = ContextPropagation()
+    for _ in range(2):
+        with propagation:
+            assert trio.run(main) == "0/current_branch#0"
+
+
+def test_a_loop_given_task_branches_at_one_mocked_call_is_not_given_them_again() -> None:
+    """Every mocked call of the agent's looks the running loop up: tasks created after several
+    are still one level below the flow that creates them."""
+
+    async def probe() -> str:
+        return current_branch()
+
+    async def main() -> list[str]:
+        for _ in range(3):
+            await _first_mocked_call()
+        return list(await asyncio.gather(probe(), probe()))
+
+    loop = _OwnCreateTaskLoop()
+    try:
+        with ContextPropagation():
+            assert loop.run_until_complete(main()) == ["0/probe#0", "0/probe#1"]
+    finally:
+        loop.close()
+
+
+def test_trio_imported_after_the_propagation_began_branches_tasks_from_the_first_mocked_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An agent that imports trio itself, in the test: ``trio.run`` was not there to patch, so
+    the nursery's tasks become branches at the agent's first mocked call."""
+    trio = pytest.importorskip("trio")
+
+    async def probe(seen: list[str]) -> None:
+        seen.append(current_branch())
+
+    async def main() -> list[str]:
+        await _first_mocked_call()
+        seen: list[str] = []
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(probe, seen)
+            nursery.start_soon(probe, seen)
+        return sorted(seen)
+
+    monkeypatch.delitem(sys.modules, "trio")
+    with ContextPropagation():
+        monkeypatch.setitem(sys.modules, "trio", trio)  # (imported by the agent)
+        assert trio.run(main) == ["0/probe#0", "0/probe#1"]
+
+
+def test_a_thread_whose_run_is_set_on_it_keeps_it(propagation: ContextPropagation) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def run() -> None:
+        seen.append(_seen())
+
+    thread = threading.Thread()
+    thread.run = run  # type: ignore[method-assign]
+    thread.start()
+    with pytest.raises(RuntimeError, match="only be started once"):
+        thread.start()
+    thread.join()
+    assert seen == [("test-1", "0/Thread#0")]
+    assert thread.run is run
