@@ -761,3 +761,52 @@ def test_a_thread_whose_run_is_set_on_it_keeps_it(propagation: ContextPropagatio
     thread.join()
     assert seen == [("test-1", "0/Thread#0")]
     assert thread.run is run
+
+
+def test_the_anyio_worker_jobs_a_live_call_starts_are_no_branches_and_take_no_number() -> None:
+    anyio = pytest.importorskip("anyio")
+
+    async def main() -> tuple[str, str]:
+        token = threads.unbranched()
+        try:
+            inside = await anyio.to_thread.run_sync(current_branch)
+        finally:
+            threads.restore_branching(token)
+        after = await anyio.to_thread.run_sync(current_branch)
+        return inside, after
+
+    with ContextPropagation():
+        assert anyio.run(main) == ("0", "0/current_branch#0")
+
+
+def test_a_thread_running_its_function_in_a_copied_context_is_named_after_the_function(
+    propagation: ContextPropagation,
+) -> None:
+    """``Thread(target=context.run, args=(work,))``, the usual way to hand a thread the
+    context by hand: its branch runs ``work``."""
+    seen: list[tuple[str, str]] = []
+
+    def work() -> None:
+        seen.append(_seen())
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(work,))
+    thread.start()
+    thread.join()
+    assert seen == [("test-1", "0/work#0")]
+
+
+def test_a_task_that_is_done_hands_its_clocks_to_the_flow_that_awaits_it(
+    propagation: ContextPropagation,
+) -> None:
+    async def read() -> int:
+        branch = threads.running_branch()
+        assert branch is not None and branch.key == "0/read#0"
+        return branch.tick("clock", 100)
+
+    async def main() -> tuple[int, int]:
+        first = await asyncio.get_running_loop().create_task(read())
+        branch = threads.running_branch()
+        assert branch is not None
+        return first, branch.tick("clock", 1)
+
+    assert asyncio.run(main()) == (100, 101)  # (counts on from what the task read)
