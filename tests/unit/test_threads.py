@@ -810,3 +810,45 @@ def test_a_task_that_is_done_hands_its_clocks_to_the_flow_that_awaits_it(
         return first, branch.tick("clock", 1)
 
     assert asyncio.run(main()) == (100, 101)  # (counts on from what the task read)
+
+
+def test_the_trio_tasks_a_live_call_spawns_are_no_branches_and_take_no_number() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def probe(seen: list[str]) -> None:
+        seen.append(current_branch())
+
+    async def main() -> list[str]:
+        seen: list[str] = []
+        async with trio.open_nursery() as nursery:
+            token = threads.unbranched()
+            try:
+                nursery.start_soon(probe, seen)  # (an SDK's connection task)
+            finally:
+                threads.restore_branching(token)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(probe, seen)
+        return seen
+
+    with ContextPropagation():
+        assert trio.run(main) == ["0", "0/probe#0"]
+
+
+def test_a_trio_task_that_has_exited_hands_its_clocks_to_the_flow_that_spawned_it() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def read(seen: list[int]) -> None:
+        branch = threads.running_branch()
+        assert branch is not None and branch.key == "0/read#0"
+        seen.append(branch.tick("clock", 100))
+
+    async def main() -> list[int]:
+        seen: list[int] = []
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read, seen)
+        branch = threads.running_branch()
+        assert branch is not None
+        return [*seen, branch.tick("clock", 1)]
+
+    with ContextPropagation():
+        assert trio.run(main) == [100, 101]  # (counts on from what the task read)
