@@ -852,3 +852,18 @@ def test_a_trio_task_that_has_exited_hands_its_clocks_to_the_flow_that_spawned_i
 
     with ContextPropagation():
         assert trio.run(main) == [100, 101]  # (counts on from what the task read)
+
+
+def test_undoing_task_branches_keeps_a_task_factory_the_agent_set_since() -> None:
+    def eager(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        undo = install_task_branches(loop)
+        loop.set_task_factory(eager)  # (the agent's own, after the plugin's)
+        undo()
+        return loop.get_task_factory()
+
+    with ContextPropagation():
+        assert asyncio.run(main()) is eager
