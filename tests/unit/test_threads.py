@@ -867,3 +867,26 @@ def test_undoing_task_branches_keeps_a_task_factory_the_agent_set_since() -> Non
 
     with ContextPropagation():
         assert asyncio.run(main()) is eager
+
+
+def test_jobs_of_an_anyio_worker_started_before_the_propagation_are_branches() -> None:
+    """A module-scoped ``TestClient`` keeps its portal's loop and anyio's workers from test to
+    test: a worker started before the test's propagation (a fixture's warm-up request, an
+    unmarked test of a sync endpoint) runs the test's jobs in branches of their own too, as a
+    worker started in the test does, or the keys (and the ids drawn there) would depend on
+    whether such a worker was still idle (anyio lets one go after ten seconds)."""
+    pytest.importorskip("anyio")
+    from anyio import to_thread
+    from anyio.from_thread import start_blocking_portal
+
+    def branches(portal: Any) -> list[str]:
+        return [portal.call(to_thread.run_sync, current_branch) for _ in range(2)]
+
+    with start_blocking_portal() as portal, ContextPropagation():
+        fresh = branches(portal)
+    with start_blocking_portal() as portal:
+        assert portal.call(to_thread.run_sync, current_branch) == ""  # (warm-up: no test)
+        for _ in range(2):  # (and every later test)
+            with ContextPropagation():
+                assert branches(portal) == fresh
+    assert fresh == ["0/_run_coro#0/current_branch#0", "0/_run_coro#1/current_branch#0"]
