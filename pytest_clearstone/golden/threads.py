@@ -409,6 +409,8 @@ class ContextPropagation(Patches):
         stack.setattr(Future, "add_done_callback", _propagating(_branching_add_callback, add))
         start = threading.Thread.start
         stack.setattr(threading.Thread, "start", _propagating(_propagating_start, start))
+        if "anyio._backends._asyncio" in sys.modules:  # (else no anyio worker can run)
+            _branch_anyio_workers()
         base_events = sys.modules.get("asyncio.base_events")  # (not imported: no loop yet)
         if base_events is not None:
             loop_class = base_events.BaseEventLoop
@@ -667,9 +669,23 @@ def _is_anyio_worker(thread: threading.Thread) -> bool:
     )
 
 
+def _branch_anyio_workers() -> None:
+    """:func:`_branch_anyio_jobs` for the anyio workers already running: started before the
+    propagation (a module-scoped ``TestClient``'s, by a fixture's warm-up request or a test
+    without the marker), they run this test's jobs too."""
+    for thread in threading.enumerate():
+        if _is_anyio_worker(thread):
+            _branch_anyio_jobs(thread)
+
+
+#: the queues of the anyio workers whose jobs are branches (:func:`_branch_anyio_jobs`)
+_anyio_queues: weakref.WeakSet[Queue[Any]] = weakref.WeakSet()
+
+
 def _branch_anyio_jobs(worker: threading.Thread) -> None:
     """Make each job handed to anyio's ``worker`` a branch, as ``ThreadPoolExecutor.submit``
-    does; the worker itself is none.
+    does; the worker itself is none. Once per worker: it keeps it while a propagation is
+    active (in any later test too).
 
     anyio keeps its workers for the event loop's life and reuses an idle one for the next job,
     whichever task hands it out, also in a later test (a ``TestClient`` a module-scoped fixture
@@ -679,6 +695,9 @@ def _branch_anyio_jobs(worker: threading.Thread) -> None:
     is queued (in the task's order), whichever worker runs it. anyio queues ``(context, func,
     args, future, cancel_scope)`` and runs ``context.run(func, *args)``."""
     queue: Queue[Any] = getattr(worker, "queue")  # noqa: B009  (anyio's, checked above)
+    if queue in _anyio_queues:
+        return
+    _anyio_queues.add(queue)
     put = queue.put_nowait
 
     def put_nowait(item: Any) -> None:

@@ -85,6 +85,53 @@ def test_sync_endpoint_ids_do_not_depend_on_which_test_started_the_worker(
     stack.replay_passes("test_web.py::test_lisbon")
 
 
+HEALTH_FIRST = """
+import pytest
+from fastapi.testclient import TestClient
+
+import webapp
+
+MOCK = {"llm": "openai.resources.chat.completions.Completions.create"}
+
+
+@webapp.app.get("/health")
+def health():
+    return {"ok": True}
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(webapp.app) as client:
+        yield client
+
+
+def test_health(client):
+    assert client.get("/health").json() == {"ok": True}
+
+
+@pytest.mark.replay(mock=MOCK)
+def test_lisbon(client):
+    assert client.post("/chat", json={"q": "Lisbon"}).json()["answer"] == "Answer to 'Lisbon'"
+"""
+
+
+def test_sync_endpoint_ids_do_not_depend_on_a_worker_started_by_a_test_without_the_marker(
+    make_stack: Callable[..., Stack],
+) -> None:
+    """The worker that runs ``test_lisbon``'s endpoint was started by ``test_health`` (no
+    marker: no propagation) in the whole run, by ``test_lisbon`` itself when it runs alone.
+    Before the fix its jobs were branches only in a worker started under a marked test: the
+    endpoint drew another id (the call's ``user``) alone, and the replay failed."""
+    stack: Stack = make_stack()
+    stack.pytester.makepyfile(webapp=WEBAPP)
+    stack.write_test("web", HEALTH_FIRST)
+    stack.try_record().assert_outcomes(passed=2)  # (test_health calls no service)
+    stack.replay_passes()
+    stack.replay_passes("test_web.py::test_lisbon")
+    stack.record("test_web.py::test_lisbon")
+    stack.replay_passes()
+
+
 AGENT_WITH_TEST_CLIENT = '''
 import pytest
 from fastapi.testclient import TestClient

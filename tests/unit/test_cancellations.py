@@ -55,3 +55,15 @@ def test_an_anyio_scope_message_loses_a_task_whose_name_spans_lines():
     recorded = as_recorded(cancelled)
     assert type(recorded) is asyncio.CancelledError
     assert recorded.args == ("Cancelled via cancel scope",)
+
+
+def test_a_cancellation_whose_message_is_no_text_is_recorded_as_it_is():
+    """``task.cancel(msg)`` takes any object: a recording keeps it, and does not fail on it."""
+    cancelled = asyncio.CancelledError(42)
+    assert as_recorded(cancelled) is cancelled
+
+
+def test_a_cancellation_with_a_message_of_its_own_is_recorded_as_it_is():
+    cancelled = asyncio.CancelledError("the user gave up")
+    cancelled.__cause__ = TimeoutError("deadline")
+    assert as_recorded(cancelled) is cancelled

@@ -662,3 +662,231 @@ def test_a_task_given_a_context_on_a_patched_loop_is_a_branch_of_its_own() -> No
 
     with ContextPropagation():
         assert asyncio.run(main()) == ("given", "0/probe#0")
+
+
+# -- a job's name; a propagation and a loop used again ----------------------------------------
+class _Lookup:
+    """A tool object the agent hands its pool: called, with no ``__name__`` of its own."""
+
+    def __call__(self) -> str:
+        return current_branch()
+
+
+def test_a_job_of_a_callable_object_is_named_after_its_class(
+    propagation: ContextPropagation,
+) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(_Lookup()).result() == "0/_Lookup#0"
+
+
+def test_a_job_of_a_bare_context_run_fails_in_its_future_as_without_the_plugin(
+    propagation: ContextPropagation,
+) -> None:
+    """``submit(context.run)`` without the function to run: the job's own TypeError, raised
+    by its future, not an error of the plugin's at submit."""
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(contextvars.copy_context().run)
+        with pytest.raises(TypeError):
+            future.result()
+        assert pool.submit(current_branch).result() == "0/current_branch#0"
+
+
+def test_a_propagation_started_again_makes_trio_worker_jobs_branches_again() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def main() -> str:
+        return await trio.to_thread.run_sync(current_branch)
+
+    propagation = ContextPropagation()
+    for _ in range(2):
+        with propagation:
+            assert trio.run(main) == "0/current_branch#0"
+
+
+def test_a_loop_given_task_branches_at_one_mocked_call_is_not_given_them_again() -> None:
+    """Every mocked call of the agent's looks the running loop up: tasks created after several
+    are still one level below the flow that creates them."""
+
+    async def probe() -> str:
+        return current_branch()
+
+    async def main() -> list[str]:
+        for _ in range(3):
+            await _first_mocked_call()
+        return list(await asyncio.gather(probe(), probe()))
+
+    loop = _OwnCreateTaskLoop()
+    try:
+        with ContextPropagation():
+            assert loop.run_until_complete(main()) == ["0/probe#0", "0/probe#1"]
+    finally:
+        loop.close()
+
+
+def test_trio_imported_after_the_propagation_began_branches_tasks_from_the_first_mocked_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An agent that imports trio itself, in the test: ``trio.run`` was not there to patch, so
+    the nursery's tasks become branches at the agent's first mocked call."""
+    trio = pytest.importorskip("trio")
+
+    async def probe(seen: list[str]) -> None:
+        seen.append(current_branch())
+
+    async def main() -> list[str]:
+        await _first_mocked_call()
+        seen: list[str] = []
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(probe, seen)
+            nursery.start_soon(probe, seen)
+        return sorted(seen)
+
+    monkeypatch.delitem(sys.modules, "trio")
+    with ContextPropagation():
+        monkeypatch.setitem(sys.modules, "trio", trio)  # (imported by the agent)
+        assert trio.run(main) == ["0/probe#0", "0/probe#1"]
+
+
+def test_a_thread_whose_run_is_set_on_it_keeps_it(propagation: ContextPropagation) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def run() -> None:
+        seen.append(_seen())
+
+    thread = threading.Thread()
+    thread.run = run  # type: ignore[method-assign]
+    thread.start()
+    with pytest.raises(RuntimeError, match="only be started once"):
+        thread.start()
+    thread.join()
+    assert seen == [("test-1", "0/Thread#0")]
+    assert thread.run is run
+
+
+def test_the_anyio_worker_jobs_a_live_call_starts_are_no_branches_and_take_no_number() -> None:
+    anyio = pytest.importorskip("anyio")
+
+    async def main() -> tuple[str, str]:
+        token = threads.unbranched()
+        try:
+            inside = await anyio.to_thread.run_sync(current_branch)
+        finally:
+            threads.restore_branching(token)
+        after = await anyio.to_thread.run_sync(current_branch)
+        return inside, after
+
+    with ContextPropagation():
+        assert anyio.run(main) == ("0", "0/current_branch#0")
+
+
+def test_a_thread_running_its_function_in_a_copied_context_is_named_after_the_function(
+    propagation: ContextPropagation,
+) -> None:
+    """``Thread(target=context.run, args=(work,))``, the usual way to hand a thread the
+    context by hand: its branch runs ``work``."""
+    seen: list[tuple[str, str]] = []
+
+    def work() -> None:
+        seen.append(_seen())
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(work,))
+    thread.start()
+    thread.join()
+    assert seen == [("test-1", "0/work#0")]
+
+
+def test_a_task_that_is_done_hands_its_clocks_to_the_flow_that_awaits_it(
+    propagation: ContextPropagation,
+) -> None:
+    async def read() -> int:
+        branch = threads.running_branch()
+        assert branch is not None and branch.key == "0/read#0"
+        return branch.tick("clock", 100)
+
+    async def main() -> tuple[int, int]:
+        first = await asyncio.get_running_loop().create_task(read())
+        branch = threads.running_branch()
+        assert branch is not None
+        return first, branch.tick("clock", 1)
+
+    assert asyncio.run(main()) == (100, 101)  # (counts on from what the task read)
+
+
+def test_the_trio_tasks_a_live_call_spawns_are_no_branches_and_take_no_number() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def probe(seen: list[str]) -> None:
+        seen.append(current_branch())
+
+    async def main() -> list[str]:
+        seen: list[str] = []
+        async with trio.open_nursery() as nursery:
+            token = threads.unbranched()
+            try:
+                nursery.start_soon(probe, seen)  # (an SDK's connection task)
+            finally:
+                threads.restore_branching(token)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(probe, seen)
+        return seen
+
+    with ContextPropagation():
+        assert trio.run(main) == ["0", "0/probe#0"]
+
+
+def test_a_trio_task_that_has_exited_hands_its_clocks_to_the_flow_that_spawned_it() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def read(seen: list[int]) -> None:
+        branch = threads.running_branch()
+        assert branch is not None and branch.key == "0/read#0"
+        seen.append(branch.tick("clock", 100))
+
+    async def main() -> list[int]:
+        seen: list[int] = []
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read, seen)
+        branch = threads.running_branch()
+        assert branch is not None
+        return [*seen, branch.tick("clock", 1)]
+
+    with ContextPropagation():
+        assert trio.run(main) == [100, 101]  # (counts on from what the task read)
+
+
+def test_undoing_task_branches_keeps_a_task_factory_the_agent_set_since() -> None:
+    def eager(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        undo = install_task_branches(loop)
+        loop.set_task_factory(eager)  # (the agent's own, after the plugin's)
+        undo()
+        return loop.get_task_factory()
+
+    with ContextPropagation():
+        assert asyncio.run(main()) is eager
+
+
+def test_jobs_of_an_anyio_worker_started_before_the_propagation_are_branches() -> None:
+    """A module-scoped ``TestClient`` keeps its portal's loop and anyio's workers from test to
+    test: a worker started before the test's propagation (a fixture's warm-up request, an
+    unmarked test of a sync endpoint) runs the test's jobs in branches of their own too, as a
+    worker started in the test does, or the keys (and the ids drawn there) would depend on
+    whether such a worker was still idle (anyio lets one go after ten seconds)."""
+    pytest.importorskip("anyio")
+    from anyio import to_thread
+    from anyio.from_thread import start_blocking_portal
+
+    def branches(portal: Any) -> list[str]:
+        return [portal.call(to_thread.run_sync, current_branch) for _ in range(2)]
+
+    with start_blocking_portal() as portal, ContextPropagation():
+        fresh = branches(portal)
+    with start_blocking_portal() as portal:
+        assert portal.call(to_thread.run_sync, current_branch) == ""  # (warm-up: no test)
+        for _ in range(2):  # (and every later test)
+            with ContextPropagation():
+                assert branches(portal) == fresh
+    assert fresh == ["0/_run_coro#0/current_branch#0", "0/_run_coro#1/current_branch#0"]
