@@ -120,7 +120,7 @@ import langgraph_fanout_agent as app
 def test_drafts(replay):
     agent = app.Drafter(app.make_slow_llm())
     chunks = asyncio.run(replay.run(agent.astream, ["alps", "bees", "cats"]))
-    # cats is answered at once, bees after 0.1 s, alps after 0.3 s: each branch's update comes
+    # cats is answered at once, bees after 0.3 s, alps after 0.9 s: each branch's update comes
     # after its custom writes, and cats's before the slower branches' first write
     assert chunks[:3] == [
         ["custom", {"drafted": "cats"}],
