@@ -442,6 +442,29 @@ def test_a_rerecord_keeps_the_key_order_of_a_dict_inside_one_whose_keys_changed(
     assert list(written()) == keys[:2]
 
 
+def test_a_rerecord_that_makes_a_call_more_writes_it_as_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    """A call the previous golden did not record (the agent calls the model once more) has no
+    key order to keep: it is written in its own, beside the kept one's."""
+    pytester.syspathinsert()
+    keys = ["thread_id", "checkpoint_id"]
+    app = textwrap.dedent(ARGUMENT_ORDER_APP)
+    pytester.makepyfile(app=app.replace("KEYS", repr(keys)), test_it=textwrap.dedent(PLAIN_TEST))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    twice = app.replace(
+        "self.answers.append(complete(question, metadata))",
+        "self.answers.append(complete(question, metadata))\n"
+        "        self.answers.append(complete(question, dict(reversed(metadata.items()))))",
+    )
+    pytester.makepyfile(app=twice.replace("KEYS", repr(keys[::-1])))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    doc = json.loads((pytester.path / "g.ckpt").read_text())
+    calls = [s["input"]["v"]["metadata"] for s in doc["trace"]["spans"] if s["input"]]
+    assert [list(call) for call in calls] == [keys, keys]
+
+
 def test_diff_of_a_rerecord_that_dropped_the_signature_says_so(
     project: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,
