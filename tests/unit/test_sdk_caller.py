@@ -22,9 +22,9 @@ def test_the_public_method_the_caller_called_is_named() -> None:
 
 
 def test_a_private_method_the_caller_called_has_none_to_mock() -> None:
-    parser = _parser()
-    args, _ = parser._parse_known_args(["argparse.ArgumentParser._get_value"], argparse.Namespace())
-    assert args.target is None
+    parser = argparse.ArgumentParser()
+    action = parser.add_argument("target", type=sdk_method_calling)
+    assert parser._get_value(action, "argparse.ArgumentParser._get_value") is None
 
 
 def test_a_call_the_caller_made_itself_names_no_method() -> None:
