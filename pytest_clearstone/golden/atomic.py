@@ -31,15 +31,18 @@ def atomic_write_text(
     temporary file beside it) and the link stays a link (a golden committed as a link to a file
     shared by two suites updates the shared file), when ``through`` (given the file) says so,
     or is not given. A link to anything else — a device, a FIFO, a directory, a place in a
-    directory that does not exist, a file ``through`` refuses — is replaced itself: a link a
-    repository holds never makes a write replace what it points to, nor create directories.
+    directory that does not exist, a file ``through`` refuses, a loop of links — is replaced
+    itself, by a file with a new file's mode: a link a repository holds never makes a write
+    replace what it points to (nor take its mode and owner), nor create directories.
     """
     path = _written_path(path, through)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temporary(path)
     try:
         with contextlib.suppress(FileNotFoundError):  # a file rewritten keeps its mode, owner
-            _keep_mode_and_owner(tmp, path.stat())
+            previous = path.lstat()  # (a link replaced itself: not what it points to, if any)
+            if not stat.S_ISLNK(previous.st_mode):
+                _keep_mode_and_owner(tmp, previous)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()

@@ -9,8 +9,8 @@ re-record of unchanged behaviour in another process wrote them in another order 
 ... arguments (key order only)``), which the agent's author cannot sort away, and a re-record
 whose arguments changed elsewhere (a new message id) moved those keys too. So each dict of a
 call's arguments that has the same keys as the dict at its place in the same call (target and
-call number) of the previous golden is written in that dict's order; a dict whose keys changed
-keeps its own.
+call number) of the previous golden is written in that dict's order, also inside a dict whose
+keys changed (a config given one more field); a dict whose keys changed keeps its own.
 
 Answers keep the order they were recorded in: the agent reads them (a replay gives them back
 as they are written), and the calls that followed were made with that order. The agent's own
@@ -50,11 +50,11 @@ def keep_previous_argument_order(trace: Trace, previous: Any) -> None:
 
 def _ordered_as(value: Any, previous: Any) -> Any:
     """``value`` (a JSON tree) with each dict that has the same keys as the dict at its place in
-    ``previous`` in that dict's key order."""
+    ``previous`` in that dict's key order (also inside a dict whose keys changed)."""
     if isinstance(value, dict):
-        same = isinstance(previous, dict) and previous.keys() == value.keys()
-        before = previous if same else {}
-        return {k: _ordered_as(value[k], before.get(k)) for k in (previous if same else value)}
+        before = previous if isinstance(previous, dict) else {}
+        order = before if before.keys() == value.keys() else value
+        return {k: _ordered_as(value[k], before.get(k)) for k in order}
     if isinstance(value, list):
         old = previous if isinstance(previous, list) else []
         return [_ordered_as(item, old[i] if i < len(old) else None) for i, item in enumerate(value)]

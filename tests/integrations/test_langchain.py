@@ -612,6 +612,8 @@ def test_the_llm_cache_hint_names_only_the_methods_the_cache_skips_while_one_is_
     assert cache_skipped(targets) == skipped
     assert f"without calling {', '.join(skipped)}, so a cache" in llm_cache_hint(targets)
     assert llm_cache_hint([f"{CHAT}.invoke", "json.JSONDecoder._generate"]) == ""
+    # a function of a module (no class to look up), a class that is not there: not skipped
+    assert cache_skipped(["json._generate", "json.NoSuchModel._stream"]) == []
 
 
 def test_an_error_batch_returns_as_a_value_is_refused_with_the_fix_that_works(

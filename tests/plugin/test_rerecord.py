@@ -406,6 +406,65 @@ def test_a_rerecord_keeps_the_key_order_of_the_dicts_in_a_list_argument(
     assert golden.read_bytes() == before
 
 
+def test_a_rerecord_keeps_the_key_order_of_a_dict_inside_one_whose_keys_changed(
+    pytester: pytest.Pytester,
+) -> None:
+    """A dict with the same keys as the dict at its place in the previous golden keeps that
+    dict's order when the dict holding it gained a key (LangGraph's config given one more
+    field, the call one more argument): it was written in its own order, every key a library
+    builds from a set moved in the golden beside the real change; a dict that lost a key is
+    written with the keys it has."""
+    pytester.syspathinsert()
+    keys = ["thread_id", "checkpoint_id", "checkpoint_ns"]
+    app = textwrap.dedent(ARGUMENT_ORDER_APP).replace(
+        "complete(question, metadata)", "complete(question, {'metadata': metadata, EXTRA})"
+    )
+    pytester.makepyfile(
+        app=app.replace("KEYS", repr(keys)).replace("EXTRA", "'tags': ['a']"),
+        test_it=textwrap.dedent(PLAIN_TEST),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "g.ckpt"
+
+    def written() -> dict[str, Any]:
+        [call] = [s for s in json.loads(golden.read_text())["trace"]["spans"] if s["input"]]
+        return call["input"]["v"]["metadata"]["metadata"]  # (the argument's own "metadata")
+
+    pytester.makepyfile(
+        app=app.replace("KEYS", repr(keys[::-1])).replace("EXTRA", "'tags': ['a'], 'run': 2")
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["  g.ckpt: llm call #1 to app.complete arguments"])
+    assert list(written()) == keys
+    pytester.makepyfile(app=app.replace("KEYS", repr(keys[:2])).replace("EXTRA", "'run': 2"))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert list(written()) == keys[:2]
+
+
+def test_a_rerecord_that_makes_a_call_more_writes_it_as_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    """A call the previous golden did not record (the agent calls the model once more) has no
+    key order to keep: it is written in its own, beside the kept one's."""
+    pytester.syspathinsert()
+    keys = ["thread_id", "checkpoint_id"]
+    app = textwrap.dedent(ARGUMENT_ORDER_APP)
+    pytester.makepyfile(app=app.replace("KEYS", repr(keys)), test_it=textwrap.dedent(PLAIN_TEST))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    twice = app.replace(
+        "self.answers.append(complete(question, metadata))",
+        "self.answers.append(complete(question, metadata))\n"
+        "        self.answers.append(complete(question, dict(reversed(metadata.items()))))",
+    )
+    pytester.makepyfile(app=twice.replace("KEYS", repr(keys[::-1])))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=1)
+    doc = json.loads((pytester.path / "g.ckpt").read_text())
+    calls = [s["input"]["v"]["metadata"] for s in doc["trace"]["spans"] if s["input"]]
+    assert [list(call) for call in calls] == [keys, keys]
+
+
 def test_diff_of_a_rerecord_that_dropped_the_signature_says_so(
     project: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,

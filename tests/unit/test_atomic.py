@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import time
 
@@ -184,3 +185,31 @@ def test_a_path_going_up_from_a_linked_directory_is_written_where_open_writes(tm
     atomic_write_text(path, "new")
     assert (tmp_path / "elsewhere" / "g.ckpt").read_text() == "new"
     assert not (tmp_path / "goldens" / "g.ckpt").exists()
+
+
+@symlinks
+def test_a_link_in_a_loop_of_links_is_replaced_itself(tmp_path):
+    # Expected: a link that leads back to itself (g.ckpt -> other -> g.ckpt) is replaced by the
+    # file, as a link to anything not a file is. It failed with a bare OSError "Too many levels
+    # of symbolic links", reading the mode to keep through the link
+    link, other = tmp_path / "g.ckpt", tmp_path / "other"
+    link.symlink_to(other)
+    other.symlink_to(link)
+    atomic_write_text(link, "new")
+    assert not link.is_symlink() and link.read_text() == "new"
+    assert other.is_symlink() and os.readlink(other) == str(link)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.ckpt", "other"]
+
+
+@symlinks
+def test_a_link_replaced_itself_gets_a_new_files_mode_not_that_of_what_it_points_to(tmp_path):
+    shared = tmp_path / "shared.txt"
+    shared.write_text("not a golden")
+    shared.chmod(0o600)
+    link = tmp_path / "g.ckpt"
+    link.symlink_to(shared)
+    atomic_write_text(link, "new", through=lambda real: False)
+    fresh = tmp_path / "fresh.ckpt"
+    atomic_write_text(fresh, "new")
+    assert stat.S_IMODE(link.stat().st_mode) == stat.S_IMODE(fresh.stat().st_mode)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o600

@@ -50,6 +50,9 @@ def test_double_star_matches_any_depth_including_none() -> None:
     # ** in the middle or at the end of a path matches no level too
     tree = {"a": {"run_id": 1, "x": {"run_id": 2}}, "b": {"c": 1}, "keep": 2}
     assert IgnorePaths(["a.**.run_id", "b.**"]).prune(tree) == {"a": {"x": {}}, "keep": 2}
+    # two ** in a row match no level together (each lets the next one match none)
+    tree = {"run_id": 1, "keep": {"run_id": 2}}
+    assert IgnorePaths(["**.**.run_id"]).prune(tree) == {"keep": {}}
 
 
 def test_spaces_around_the_dots_of_a_path_are_not_part_of_its_keys() -> None:

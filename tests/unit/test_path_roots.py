@@ -168,6 +168,10 @@ def test_a_bad_stored_root_names_the_root_and_the_fix(use: Use, machine: dict[st
         decode(_path("a", "nowhere"))
     with pytest.raises(DecodeError, match=r"relative to the rootdir.*'/etc/passwd'"):
         decode(_path("/etc/passwd", "rootdir"))
+    # a damaged file: the part below the root is not text
+    for below in (None, ["a"], {"v": "a"}):
+        with pytest.raises(DecodeError, match=r"relative to the rootdir must be relative"):
+            decode(_path(below, "rootdir"))  # type: ignore[arg-type]
 
 
 def test_roots_are_restored_when_undone(machine: dict[str, Path]) -> None:

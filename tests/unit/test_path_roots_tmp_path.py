@@ -63,6 +63,7 @@ def test_a_path_under_the_tests_tmp_path_is_stored_relative_to_it(
     assert encode(session["second"]) == _path("test_x1", "basetemp")
     assert encode(session["basetemp"] / "test_x01") == _path("test_x01", "basetemp")  # (prefix)
     assert encode(session["rootdir"] / "a") == _path("a", "rootdir")
+    assert encode(session["home"] / ".cache" / "a") == _path(".cache/a", "home")
 
 
 def test_it_is_read_back_under_the_reading_tests_tmp_path(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import pytest
@@ -67,3 +68,28 @@ def test_a_paginated_listing_replayed_on_a_session_of_mcp_2_keeps_every_pages_to
     assert session._tool_output_schemas == {"echo": schema}
     for stream in (to_server, read_stream, write_stream, from_client):
         stream.close()
+
+
+def test_a_listing_replayed_on_mcp_1_replaces_a_tools_schema_and_reads_no_old_field_name() -> None:
+    # a tool listed again with another output schema has the new one; a tool of mcp 2 is read
+    # by its own field's name only (fastmcp warns on reading the old one, outputSchema)
+    pytest.importorskip("fastmcp")  # (its warning on the old name)
+    effect = effect_of(session_module.ClientSession.list_tools)
+    assert effect is not None
+    schema = {"type": "object", "properties": {"sum": {"type": "integer"}}}
+    tool = types.Tool(name="add", input_schema={"type": "object"}, output_schema=schema)
+    session = SimpleNamespace(_tool_output_schemas={"add": {"type": "string"}})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        effect((session,), {}, types.ListToolsResult(tools=[tool]))
+    assert [str(w.message) for w in caught] == []
+    assert session._tool_output_schemas == {"add": schema}
+
+
+def test_an_answer_that_lists_no_tools_leaves_the_session_as_it_was() -> None:
+    effect = effect_of(session_module.ClientSession.list_tools)
+    assert effect is not None
+    session = SimpleNamespace(_tool_output_schemas={"add": None})
+    effect((session,), {}, SimpleNamespace(tools=None))
+    effect((session,), {}, "not a listing")
+    assert session._tool_output_schemas == {"add": None}

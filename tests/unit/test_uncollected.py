@@ -83,3 +83,42 @@ def test_modules_in_hidden_and_cache_folders_are_not_a_directorys_tests(tmp_path
     assert uncollected.why_kept(str(golden)) == ""
     (part / "test_real.py").write_text("")
     assert Uncollected({str(part): "why"}, ["test_*.py"]).why_kept(str(golden)) == "why"
+
+
+def test_a_skipped_modules_golden_names_are_read_as_written(tmp_path: Path) -> None:
+    # brackets in a name are the name's own (a parametrized test's id), not a set of
+    # characters; an f-string that does not end in .ckpt names no golden (its replacement
+    # fields would match any file)
+    module = tmp_path / "tests" / "test_live.py"
+    module.parent.mkdir()
+    module.write_text(
+        'GOLDEN = "goldens/test_run[gpt-4o].ckpt"\n'
+        'RUN = f"goldens/{MODEL}_v[2].ckpt"\n'
+        'GREETING = f"{name}"\n'
+    )
+    why = "tests/test_live.py skipped itself"
+    uncollected = Uncollected({str(module): why}, ["test_*.py"])
+    goldens = tmp_path / "tests" / "goldens"
+    assert uncollected.why_kept(str(goldens / "test_run[gpt-4o].ckpt")) == why
+    assert uncollected.why_kept(str(goldens / "small_v[2].ckpt")) == why
+    assert uncollected.why_kept(str(goldens / "test_runo.ckpt")) == ""
+    assert uncollected.why_kept(str(goldens / "small_v2.ckpt")) == ""
+    assert uncollected.why_kept(str(tmp_path / "tests" / "other.ckpt")) == ""
+
+
+def test_a_folder_left_out_keeps_its_own_goldens_not_a_sibling_folders(tmp_path: Path) -> None:
+    part = tmp_path / "tests" / "manual"
+    part.mkdir(parents=True)
+    (part / "test_slow.py").write_text("")
+    why = "tests/manual is in norecursedirs"
+    uncollected = Uncollected({str(part): why}, ["test_*.py"])
+    assert uncollected.why_kept(str(part / "goldens" / "g.ckpt")) == why
+    assert uncollected.why_kept(str(tmp_path / "tests" / "manual_old" / "g.ckpt")) == ""
+
+
+def test_a_docstring_golden_of_a_module_in_a_package_is_kept(tmp_path: Path) -> None:
+    # a doctest of pkg/mod.py is named pkg.mod.add: its golden goldens/mod/pkg.mod.add.ckpt
+    (tmp_path / "mod.py").write_text('"""doc"""\n')
+    golden = _golden(tmp_path, "goldens/mod/pkg.mod.add.ckpt")
+    kept = doctest_goldens([golden], doctest_modules=False)
+    assert "--doctest-modules" in kept[golden]
