@@ -1597,6 +1597,28 @@ def test_a_long_line_changed_in_many_places_shows_five_and_counts_the_rest() -> 
     assert "... (2 more change(s) in this line; -vv shows all)" in text
 
 
+def test_a_long_line_changed_at_two_places_further_apart_than_the_width_shows_both() -> None:
+    # places less than two contexts apart were cut together, and that cut, the width long,
+    # ended before the second place: X20 was not shown, nor counted
+    words = " ".join(f"w{n:02d}" for n in range(60))
+    changed = words.replace("w10", "X10").replace("w20", "X20")
+    lines = str(StateDelta({"p": words}, {"p": changed}, width=60)).splitlines()[1:]
+    assert [line for line in lines if line.startswith("  + ")] == [
+        "  + ...w04 w05 w06 w07 w08 w09 X10 w11 w12 w13 w14 w15 w16...",
+        "  + ...w14 w15 w16 w17 w18 w19 X20 w21 w22 w23 w24 w25 w...",
+    ]
+
+
+def test_a_long_line_changed_at_two_places_within_two_contexts_is_cut_once() -> None:
+    words = " ".join(f"w{n:02d}" for n in range(60))
+    changed = words.replace("w10", "X10").replace("w18", "X18")
+    lines = str(StateDelta({"p": words}, {"p": changed}, width=100)).splitlines()[1:]
+    assert [line for line in lines if line.startswith("  + ")] == [
+        "  + ...w04 w05 w06 w07 w08 w09 X10 w11 w12 w13 w14 w15 w16 w17 X18 w19 w20 w21 w22 w23"
+        " w..."
+    ]
+
+
 def test_a_text_diff_of_exactly_the_most_lines_shown_is_shown_whole() -> None:
     before = "\n".join(f"{chr(97 + n) * 3}{n}" for n in range(20))
     after = "\n".join("####" for _ in range(20))
