@@ -1610,12 +1610,14 @@ def test_a_long_line_changed_at_two_places_further_apart_than_the_width_shows_bo
 
 
 def test_a_long_line_changed_at_two_places_within_two_contexts_is_cut_once() -> None:
+    # (and a third place further on is cut on its own)
     words = " ".join(f"w{n:02d}" for n in range(60))
-    changed = words.replace("w10", "X10").replace("w18", "X18")
+    changed = words.replace("w10", "X10").replace("w18", "X18").replace("w50", "X50")
     lines = str(StateDelta({"p": words}, {"p": changed}, width=100)).splitlines()[1:]
     assert [line for line in lines if line.startswith("  + ")] == [
         "  + ...w04 w05 w06 w07 w08 w09 X10 w11 w12 w13 w14 w15 w16 w17 X18 w19 w20 w21 w22 w23"
-        " w..."
+        " w24...",
+        "  + ...w44 w45 w46 w47 w48 w49 X50 w51 w52 w53 w54 w55 w...",
     ]
 
 
