@@ -1695,6 +1695,100 @@ def test_a_models_field_that_is_no_name_is_shown_as_a_key() -> None:
     assert StateDelta({"m": before}, {"m": after}).lines == ["root['m']['my-key']: 1 -> 2"]
 
 
+def test_a_value_of_exactly_the_longest_shown_is_shown_whole() -> None:
+    old, new = "a" * 78, "a" * 77 + "b"  # (reprs of 80 characters)
+    assert StateDelta({"k": old}, {"k": new}).lines == [f"root['k']: {old!r} -> {new!r}"]
+
+
+def test_a_change_two_lines_before_the_end_shows_one_and_counts_the_other() -> None:
+    before, after = "a\nb\nc\nd", "a\nB\nc\nd"
+    assert str(StateDelta({"p": before}, {"p": after})).splitlines()[1:] == [
+        "    a",
+        "  - b",
+        "  + B",
+        "    c",
+        "  ... (1 identical line(s))",
+    ]
+
+
+def test_a_long_line_cut_at_two_places_shows_each_next_to_what_it_became() -> None:
+    # (cuts too unlike to be paired by difflib: each against its counterpart all the same)
+    filler = " ".join(f"w{n:02d}" for n in range(30))
+    old = "A" * 40 + " " + filler + " " + "B" * 40
+    new = "x" * 40 + " " + filler + " " + "y" * 40
+    lines = str(StateDelta({"p": old}, {"p": new}, width=80)).splitlines()[1:]
+    assert [line[:4] for line in lines] == ["  - ", "  + ", "  - ", "  + "]
+    assert "AAAA" in lines[0] and "xxxx" in lines[1] and "BBBB" in lines[2] and "yyyy" in lines[3]
+
+
+def test_a_long_line_removed_beside_a_changed_one_is_cut_to_the_width() -> None:
+    before, after = "first\n" + "Z" * 200, "FIRST"
+    lines = str(StateDelta({"p": before}, {"p": after}, width=60)).splitlines()[1:]
+    assert f"  - {'Z' * 60}..." in lines
+    assert max(map(len, lines)) < 70
+
+
+def test_an_unchanged_line_of_exactly_the_width_is_shown_whole() -> None:
+    line = "x" * 60
+    text = str(StateDelta({"p": f"{line}\nb"}, {"p": f"{line}\nB"}, width=60))
+    assert text.splitlines()[1:] == [f"    {line}", "  - b", "  + B"]
+
+
+def test_a_long_line_whose_change_just_fits_the_width_is_cut_once() -> None:
+    # (from the context before the change to the change's end: exactly the width)
+    head, tail = "word " * 30, " tail" * 30
+    delta = StateDelta({"p": head + "X" * 20 + tail}, {"p": head + "Y" * 20 + tail}, width=40)
+    assert str(delta).splitlines()[1:] == [
+        "  - ...word word word word XXXXXXXXXXXXXXXXXXXX...",
+        "  + ...word word word word YYYYYYYYYYYYYYYYYYYY...",
+    ]
+
+
+def test_a_short_line_that_became_longer_than_the_width_is_cut_the_same_way() -> None:
+    rest = "the rest of the line, the same on both sides of it."
+    delta = StateDelta({"p": f"a {rest}"}, {"p": f"{'b' * 20} {rest}"}, width=60)
+    assert str(delta).splitlines()[1:] == [
+        "  - a the rest of the line, t...",
+        "  + bbbbbbbbbbbbbbbbbbbb the rest of the line, t...",
+    ]
+
+
+def test_a_model_sent_back_as_its_dump_without_nones_is_only_a_type_change() -> None:
+    reply = _Refusable(text="hi")
+    for dumped in (reply.model_dump(), reply.model_dump(exclude_none=True)):
+        assert StateDelta({"m": reply}, {"m": dumped}).lines == [
+            "root['m']: _Refusable -> dict of the same fields (only the type changed)"
+        ]
+
+
+@pytest.mark.skipif(attrs is None, reason="pydantic is a test dependency")
+def test_a_schema_changed_in_exactly_the_most_places_shown_is_shown_whole() -> None:
+    from pytest_clearstone import codec
+
+    def recorded(**stale: Any) -> Any:
+        tree = _stored(Verdict)
+        tree["schema"]["properties"]["verdict"].update(stale)
+        return codec.decode(tree)
+
+    three = recorded(description="yes or no", title="V", maxLength=3)
+    (line,) = StateDelta({"f": three}, {"f": Verdict}).lines
+    assert line.endswith("'V' -> 'Verdict'; properties.verdict.maxLength removed")
+    four = recorded(description="yes or no", title="V", maxLength=3, x=1)
+    (line,) = StateDelta({"f": four}, {"f": Verdict}).lines
+    assert line.endswith("; properties.verdict.maxLength removed; ... (1 more; -vv shows all)")
+
+
+def test_a_change_under_one_of_two_pickled_keys_of_one_class_is_shown() -> None:
+    # (both keys read "<app.Key>" as a path step: the dict is shown whole, not walked by key)
+    def stored(first: int) -> dict[str, Any]:
+        keys = [{"__cs__": "pickle", "type": "app.Key", "v": v} for v in ("gAR1", "gAR2")]
+        return {"m": {"__cs__": "dict", "v": [[keys[0], first], [keys[1], 2]]}}
+
+    (line,) = StateDelta(stored(1), stored(9)).lines
+    assert line.startswith("root['m']: {<pickled app.Key sha256:517618ee>: 1, ")
+    assert "-> {<pickled app.Key sha256:517618ee>: 9, " in line
+
+
 if BaseModel is not None:
 
     from pydantic import ConfigDict
@@ -1702,3 +1796,7 @@ if BaseModel is not None:
     class _Extra(BaseModel):  # type: ignore[misc]
         model_config = ConfigDict(extra="allow")
         score: int = 0
+
+    class _Refusable(BaseModel):  # type: ignore[misc]
+        text: str
+        refusal: str | None = None
