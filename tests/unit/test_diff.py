@@ -1789,6 +1789,27 @@ def test_a_change_under_one_of_two_pickled_keys_of_one_class_is_shown() -> None:
     assert "-> {<pickled app.Key sha256:517618ee>: 9, " in line
 
 
+def test_a_text_of_exactly_the_width_on_one_line_is_shown_on_the_change_line() -> None:
+    old, new = "a" * 40, "a" * 39 + "b"
+    assert str(StateDelta({"p": old}, {"p": new}, width=40)) == f"root['p']: {old!r} -> {new!r}"
+
+
+def test_a_text_that_gained_or_lost_all_its_line_breaks_names_no_change_of_their_kind() -> None:
+    for before, after in (("first", "first\nsecond\n"), ("first\r\nx", "first")):
+        heading = str(StateDelta({"p": before}, {"p": after}, width=80)).splitlines()[0]
+        assert heading == "root['p']: text differs (- before, + after):"
+
+
+def test_a_value_stored_as_text_of_another_class_is_a_change_of_type() -> None:
+    # (the same text: only the class names tell the change)
+    def stored(class_path: str) -> dict[str, Any]:
+        return {"x": {"__cs__": "repr", "type": class_path, "v": "<Tool>"}}
+
+    assert StateDelta(stored("app.Tool"), stored("lib.Tool")).lines == [
+        "root['x']: <Tool> (app.Tool) -> <Tool> (lib.Tool)"
+    ]
+
+
 if BaseModel is not None:
 
     from pydantic import ConfigDict
