@@ -1810,6 +1810,25 @@ def test_a_value_stored_as_text_of_another_class_is_a_change_of_type() -> None:
     ]
 
 
+def test_a_naive_time_in_a_list_made_aware_at_the_same_wall_time_is_shown() -> None:
+    # (deepdiff, handed the list whole, takes a naive time as UTC: no change to it)
+    naive = dt.datetime(2024, 1, 1, 12)
+    aware = naive.replace(tzinfo=dt.timezone.utc)
+    assert StateDelta({"t": [naive]}, {"t": [aware]}).lines == [
+        f"root['t'][0]: {naive!r} -> {aware!r}"
+    ]
+
+
+def test_under_vv_texts_past_the_most_diffed_lines_are_diffed_too() -> None:
+    old = "\n".join(f"{chr(97 + n % 26) * 3}{n}" for n in range(30))
+    new = "\n".join("####" for _ in range(30))
+    before = {f"b{n}": old for n in range(6)} | {"c": old}
+    after = {f"b{n}": new for n in range(6)} | {"c": new}
+    text = str(StateDelta(before, after, width=80, verbosity=2))
+    assert "root['c']: text differs (- before, + after):" in text
+    assert "on one line each" not in text
+
+
 if BaseModel is not None:
 
     from pydantic import ConfigDict
