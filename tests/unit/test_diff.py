@@ -1403,6 +1403,10 @@ def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_orde
     assert unstable_cause(delta, recorded_text=golden.__contains__) == IDS_DRAWN_IN_ANOTHER_ORDER
     assert unstable_cause(delta, recorded_text="".__contains__) == IDS_ONLY  # (new ids)
     assert unstable_cause(delta) == IDS_ONLY
+    # one of two ids drawn anew: not all of them the seeded streams' in another order
+    anew = "0f1e2d3c-4b5a-4697-8877-665544332211"
+    two = StateDelta({"p": f"b {one}", "q": f"q {one}"}, {"p": f"b {other}", "q": f"q {anew}"})
+    assert unstable_cause(two, recorded_text=golden.__contains__) == IDS_ONLY
 
 
 @pytest.mark.parametrize(
@@ -1827,6 +1831,18 @@ def test_under_vv_texts_past_the_most_diffed_lines_are_diffed_too() -> None:
     text = str(StateDelta(before, after, width=80, verbosity=2))
     assert "root['c']: text differs (- before, + after):" in text
     assert "on one line each" not in text
+
+
+def test_the_state_loader_is_named_as_a_cause_of_random_ids_only() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import IDS_ONLY, TIMES_ONLY, ids_from_load_state
+
+    one, other = "7783a4c1-61e5-45f2-8a1b-0c9d2e3f4a5b", "e6158cdb-6c3e-41e2-9b0a-1f2e3d4c5b6a"
+    ids = StateDelta({"p": f"b {one}"}, {"p": f"b {other}"})
+    loaded = ids_from_load_state("Chat.load_state")
+    assert unstable_cause(ids, "Chat.load_state") == f"{IDS_ONLY} {loaded}"
+    times = StateDelta({"at": "2024-01-01T10:00:00"}, {"at": "2025-03-04T11:12:13"})
+    assert unstable_cause(times, "Chat.load_state") == TIMES_ONLY
 
 
 if BaseModel is not None:
