@@ -1845,6 +1845,15 @@ def test_the_state_loader_is_named_as_a_cause_of_random_ids_only() -> None:
     assert unstable_cause(times, "Chat.load_state") == TIMES_ONLY
 
 
+def test_a_stored_deque_of_another_maxlen_shows_both_maxlens() -> None:
+    def stored(maxlen: int) -> Any:
+        return _stored({"recent": collections.deque([1], maxlen=maxlen)})
+
+    assert StateDelta(stored(2), stored(3)).lines == [
+        "root['recent']: deque([1], maxlen=2) -> deque([1], maxlen=3)"
+    ]
+
+
 if BaseModel is not None:
 
     from pydantic import ConfigDict
