@@ -2063,7 +2063,7 @@ def clip_windows(x: str, y: str, width: int) -> list[tuple[str, str]]:
     lo = max(0, start - min(_CONTEXT, width // 2))
     if max(len(x), len(y)) - stop - lo <= width or len(x) + len(y) > _MAX_WINDOWED:
         return [clip_pair(x + x_end, y + y_end, width)]
-    places = _changed_places(x, y, start, stop)
+    places = _changed_places(x, y, start, stop, width)
     shown = [
         (_window(x, i1, i2, width) + x_end, _window(y, j1, j2, width) + y_end)
         for i1, i2, j1, j2 in places[:_MAX_WINDOWS]
@@ -2083,10 +2083,12 @@ _MAX_WINDOWS = 5
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
 
 
-def _changed_places(x: str, y: str, start: int, stop: int) -> list[tuple[int, int, int, int]]:
+def _changed_places(
+    x: str, y: str, start: int, stop: int, width: int
+) -> list[tuple[int, int, int, int]]:
     """Where ``x`` and ``y`` differ between their common start and end, aligned word by word:
     ``(i1, i2, j1, j2)`` per place, ``x[i1:i2]`` became ``y[j1:j2]``; places less than two
-    contexts apart are one place."""
+    contexts apart are one place, where its :func:`_window` of ``width`` shows them all."""
     middle_x = _TOKEN.findall(x, start, len(x) - stop)
     middle_y = _TOKEN.findall(y, start, len(y) - stop)
     heuristic = len(middle_x) * len(middle_y) > _MAX_EXACT_ALIGN
@@ -2099,11 +2101,17 @@ def _changed_places(x: str, y: str, start: int, stop: int) -> list[tuple[int, in
             continue
         place = (offsets_x[i1], offsets_x[i2], offsets_y[j1], offsets_y[j2])
         if places and place[0] - places[-1][1] < 2 * _CONTEXT:
-            place = (places[-1][0], place[1], places[-1][2], place[3])
-            places[-1] = place
-        else:
-            places.append(place)
+            merged = (places[-1][0], place[1], places[-1][2], place[3])
+            if _window_reaches(*merged[:2], width) and _window_reaches(*merged[2:], width):
+                places[-1] = merged
+                continue
+        places.append(place)
     return places
+
+
+def _window_reaches(begin: int, end: int, width: int) -> bool:
+    """Whether the :func:`_window` of ``width`` around ``[begin:end]`` reaches its end."""
+    return end - max(0, begin - _CONTEXT) <= width
 
 
 def _window(s: str, begin: int, end: int, width: int) -> str:

@@ -1403,6 +1403,10 @@ def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_orde
     assert unstable_cause(delta, recorded_text=golden.__contains__) == IDS_DRAWN_IN_ANOTHER_ORDER
     assert unstable_cause(delta, recorded_text="".__contains__) == IDS_ONLY  # (new ids)
     assert unstable_cause(delta) == IDS_ONLY
+    # one of two ids drawn anew: not all of them the seeded streams' in another order
+    anew = "0f1e2d3c-4b5a-4697-8877-665544332211"
+    two = StateDelta({"p": f"b {one}", "q": f"q {one}"}, {"p": f"b {other}", "q": f"q {anew}"})
+    assert unstable_cause(two, recorded_text=golden.__contains__) == IDS_ONLY
 
 
 @pytest.mark.parametrize(
@@ -1597,6 +1601,30 @@ def test_a_long_line_changed_in_many_places_shows_five_and_counts_the_rest() -> 
     assert "... (2 more change(s) in this line; -vv shows all)" in text
 
 
+def test_a_long_line_changed_at_two_places_further_apart_than_the_width_shows_both() -> None:
+    # places less than two contexts apart were cut together, and that cut, the width long,
+    # ended before the second place: X20 was not shown, nor counted
+    words = " ".join(f"w{n:02d}" for n in range(60))
+    changed = words.replace("w10", "X10").replace("w20", "X20")
+    lines = str(StateDelta({"p": words}, {"p": changed}, width=60)).splitlines()[1:]
+    assert [line for line in lines if line.startswith("  + ")] == [
+        "  + ...w04 w05 w06 w07 w08 w09 X10 w11 w12 w13 w14 w15 w16...",
+        "  + ...w14 w15 w16 w17 w18 w19 X20 w21 w22 w23 w24 w25 w...",
+    ]
+
+
+def test_a_long_line_changed_at_two_places_within_two_contexts_is_cut_once() -> None:
+    # (and a third place further on is cut on its own)
+    words = " ".join(f"w{n:02d}" for n in range(60))
+    changed = words.replace("w10", "X10").replace("w18", "X18").replace("w50", "X50")
+    lines = str(StateDelta({"p": words}, {"p": changed}, width=100)).splitlines()[1:]
+    assert [line for line in lines if line.startswith("  + ")] == [
+        "  + ...w04 w05 w06 w07 w08 w09 X10 w11 w12 w13 w14 w15 w16 w17 X18 w19 w20 w21 w22 w23"
+        " w24...",
+        "  + ...w44 w45 w46 w47 w48 w49 X50 w51 w52 w53 w54 w55 w...",
+    ]
+
+
 def test_a_text_diff_of_exactly_the_most_lines_shown_is_shown_whole() -> None:
     before = "\n".join(f"{chr(97 + n) * 3}{n}" for n in range(20))
     after = "\n".join("####" for _ in range(20))
@@ -1671,6 +1699,161 @@ def test_a_models_field_that_is_no_name_is_shown_as_a_key() -> None:
     assert StateDelta({"m": before}, {"m": after}).lines == ["root['m']['my-key']: 1 -> 2"]
 
 
+def test_a_value_of_exactly_the_longest_shown_is_shown_whole() -> None:
+    old, new = "a" * 78, "a" * 77 + "b"  # (reprs of 80 characters)
+    assert StateDelta({"k": old}, {"k": new}).lines == [f"root['k']: {old!r} -> {new!r}"]
+
+
+def test_a_change_two_lines_before_the_end_shows_one_and_counts_the_other() -> None:
+    before, after = "a\nb\nc\nd", "a\nB\nc\nd"
+    assert str(StateDelta({"p": before}, {"p": after})).splitlines()[1:] == [
+        "    a",
+        "  - b",
+        "  + B",
+        "    c",
+        "  ... (1 identical line(s))",
+    ]
+
+
+def test_a_long_line_cut_at_two_places_shows_each_next_to_what_it_became() -> None:
+    # (cuts too unlike to be paired by difflib: each against its counterpart all the same)
+    filler = " ".join(f"w{n:02d}" for n in range(30))
+    old = "A" * 40 + " " + filler + " " + "B" * 40
+    new = "x" * 40 + " " + filler + " " + "y" * 40
+    lines = str(StateDelta({"p": old}, {"p": new}, width=80)).splitlines()[1:]
+    assert [line[:4] for line in lines] == ["  - ", "  + ", "  - ", "  + "]
+    assert "AAAA" in lines[0] and "xxxx" in lines[1] and "BBBB" in lines[2] and "yyyy" in lines[3]
+
+
+def test_a_long_line_removed_beside_a_changed_one_is_cut_to_the_width() -> None:
+    before, after = "first\n" + "Z" * 200, "FIRST"
+    lines = str(StateDelta({"p": before}, {"p": after}, width=60)).splitlines()[1:]
+    assert f"  - {'Z' * 60}..." in lines
+    assert max(map(len, lines)) < 70
+
+
+def test_an_unchanged_line_of_exactly_the_width_is_shown_whole() -> None:
+    line = "x" * 60
+    text = str(StateDelta({"p": f"{line}\nb"}, {"p": f"{line}\nB"}, width=60))
+    assert text.splitlines()[1:] == [f"    {line}", "  - b", "  + B"]
+
+
+def test_a_long_line_whose_change_just_fits_the_width_is_cut_once() -> None:
+    # (from the context before the change to the change's end: exactly the width)
+    head, tail = "word " * 30, " tail" * 30
+    delta = StateDelta({"p": head + "X" * 20 + tail}, {"p": head + "Y" * 20 + tail}, width=40)
+    assert str(delta).splitlines()[1:] == [
+        "  - ...word word word word XXXXXXXXXXXXXXXXXXXX...",
+        "  + ...word word word word YYYYYYYYYYYYYYYYYYYY...",
+    ]
+
+
+def test_a_short_line_that_became_longer_than_the_width_is_cut_the_same_way() -> None:
+    rest = "the rest of the line, the same on both sides of it."
+    delta = StateDelta({"p": f"a {rest}"}, {"p": f"{'b' * 20} {rest}"}, width=60)
+    assert str(delta).splitlines()[1:] == [
+        "  - a the rest of the line, t...",
+        "  + bbbbbbbbbbbbbbbbbbbb the rest of the line, t...",
+    ]
+
+
+def test_a_model_sent_back_as_its_dump_without_nones_is_only_a_type_change() -> None:
+    reply = _Refusable(text="hi")
+    for dumped in (reply.model_dump(), reply.model_dump(exclude_none=True)):
+        assert StateDelta({"m": reply}, {"m": dumped}).lines == [
+            "root['m']: _Refusable -> dict of the same fields (only the type changed)"
+        ]
+
+
+@pytest.mark.skipif(attrs is None, reason="pydantic is a test dependency")
+def test_a_schema_changed_in_exactly_the_most_places_shown_is_shown_whole() -> None:
+    from pytest_clearstone import codec
+
+    def recorded(**stale: Any) -> Any:
+        tree = _stored(Verdict)
+        tree["schema"]["properties"]["verdict"].update(stale)
+        return codec.decode(tree)
+
+    three = recorded(description="yes or no", title="V", maxLength=3)
+    (line,) = StateDelta({"f": three}, {"f": Verdict}).lines
+    assert line.endswith("'V' -> 'Verdict'; properties.verdict.maxLength removed")
+    four = recorded(description="yes or no", title="V", maxLength=3, x=1)
+    (line,) = StateDelta({"f": four}, {"f": Verdict}).lines
+    assert line.endswith("; properties.verdict.maxLength removed; ... (1 more; -vv shows all)")
+
+
+def test_a_change_under_one_of_two_pickled_keys_of_one_class_is_shown() -> None:
+    # (both keys read "<app.Key>" as a path step: the dict is shown whole, not walked by key)
+    def stored(first: int) -> dict[str, Any]:
+        keys = [{"__cs__": "pickle", "type": "app.Key", "v": v} for v in ("gAR1", "gAR2")]
+        return {"m": {"__cs__": "dict", "v": [[keys[0], first], [keys[1], 2]]}}
+
+    (line,) = StateDelta(stored(1), stored(9)).lines
+    assert line.startswith("root['m']: {<pickled app.Key sha256:517618ee>: 1, ")
+    assert "-> {<pickled app.Key sha256:517618ee>: 9, " in line
+
+
+def test_a_text_of_exactly_the_width_on_one_line_is_shown_on_the_change_line() -> None:
+    old, new = "a" * 40, "a" * 39 + "b"
+    assert str(StateDelta({"p": old}, {"p": new}, width=40)) == f"root['p']: {old!r} -> {new!r}"
+
+
+def test_a_text_that_gained_or_lost_all_its_line_breaks_names_no_change_of_their_kind() -> None:
+    for before, after in (("first", "first\nsecond\n"), ("first\r\nx", "first")):
+        heading = str(StateDelta({"p": before}, {"p": after}, width=80)).splitlines()[0]
+        assert heading == "root['p']: text differs (- before, + after):"
+
+
+def test_a_value_stored_as_text_of_another_class_is_a_change_of_type() -> None:
+    # (the same text: only the class names tell the change)
+    def stored(class_path: str) -> dict[str, Any]:
+        return {"x": {"__cs__": "repr", "type": class_path, "v": "<Tool>"}}
+
+    assert StateDelta(stored("app.Tool"), stored("lib.Tool")).lines == [
+        "root['x']: <Tool> (app.Tool) -> <Tool> (lib.Tool)"
+    ]
+
+
+def test_a_naive_time_in_a_list_made_aware_at_the_same_wall_time_is_shown() -> None:
+    # (deepdiff, handed the list whole, takes a naive time as UTC: no change to it)
+    naive = dt.datetime(2024, 1, 1, 12)
+    aware = naive.replace(tzinfo=dt.timezone.utc)
+    assert StateDelta({"t": [naive]}, {"t": [aware]}).lines == [
+        f"root['t'][0]: {naive!r} -> {aware!r}"
+    ]
+
+
+def test_under_vv_texts_past_the_most_diffed_lines_are_diffed_too() -> None:
+    old = "\n".join(f"{chr(97 + n % 26) * 3}{n}" for n in range(30))
+    new = "\n".join("####" for _ in range(30))
+    before = {f"b{n}": old for n in range(6)} | {"c": old}
+    after = {f"b{n}": new for n in range(6)} | {"c": new}
+    text = str(StateDelta(before, after, width=80, verbosity=2))
+    assert "root['c']: text differs (- before, + after):" in text
+    assert "on one line each" not in text
+
+
+def test_the_state_loader_is_named_as_a_cause_of_random_ids_only() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import IDS_ONLY, TIMES_ONLY, ids_from_load_state
+
+    one, other = "7783a4c1-61e5-45f2-8a1b-0c9d2e3f4a5b", "e6158cdb-6c3e-41e2-9b0a-1f2e3d4c5b6a"
+    ids = StateDelta({"p": f"b {one}"}, {"p": f"b {other}"})
+    loaded = ids_from_load_state("Chat.load_state")
+    assert unstable_cause(ids, "Chat.load_state") == f"{IDS_ONLY} {loaded}"
+    times = StateDelta({"at": "2024-01-01T10:00:00"}, {"at": "2025-03-04T11:12:13"})
+    assert unstable_cause(times, "Chat.load_state") == TIMES_ONLY
+
+
+def test_a_stored_deque_of_another_maxlen_shows_both_maxlens() -> None:
+    def stored(maxlen: int) -> Any:
+        return _stored({"recent": collections.deque([1], maxlen=maxlen)})
+
+    assert StateDelta(stored(2), stored(3)).lines == [
+        "root['recent']: deque([1], maxlen=2) -> deque([1], maxlen=3)"
+    ]
+
+
 if BaseModel is not None:
 
     from pydantic import ConfigDict
@@ -1678,3 +1861,7 @@ if BaseModel is not None:
     class _Extra(BaseModel):  # type: ignore[misc]
         model_config = ConfigDict(extra="allow")
         score: int = 0
+
+    class _Refusable(BaseModel):  # type: ignore[misc]
+        text: str
+        refusal: str | None = None

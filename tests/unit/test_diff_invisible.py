@@ -121,6 +121,18 @@ def test_the_hint_marks_stand_under_the_wide_characters_they_mark() -> None:
     assert spaced[2] == "  ?  -"
 
 
+def test_the_hint_marks_stand_under_fullwidth_letters_and_digits() -> None:
+    """Fullwidth forms (``ＡＢＣ``, ``１２３``, as an IME types them) take two columns too."""
+    before = "注文: ＡＢＣ１２３\nok\n"
+    lines = str(StateDelta(before, before.replace("Ｂ", "Ｘ"), width=100)).splitlines()
+    assert lines[1:5] == [
+        "  - 注文: ＡＢＣ１２３",
+        "  ?         ^^",
+        "  + 注文: ＡＸＣ１２３",
+        "  ?         ^^",
+    ]
+
+
 def test_control_characters_in_a_changed_text_are_shown_escaped() -> None:
     """A prompt line holding a tool's coloured output or a stray control character: the text
     diff printed it raw, so the terminal ran it (``\\x1b[2J`` cleared the screen the delta was

@@ -103,6 +103,18 @@ def test_the_signature_survives_reindenting_and_crlf_line_endings(tmp_path: Path
     assert signing.verify(reindented, KEY)
 
 
+def test_the_signature_is_the_documented_hmac_of_non_ascii_content() -> None:
+    # (canonical: sorted keys, no spaces, non-ASCII characters kept, UTF-8: what another
+    # release, or a reviewer's own script, computes for the same file)
+    import hashlib
+    import hmac
+
+    doc = {"state": {"name": "Zoë", "mood": "✓"}, "file_bytes": 12, "signature": "old"}
+    body = '{"state":{"mood":"✓","name":"Zoë"}}'.encode()
+    expected = hmac.new(KEY, body, hashlib.sha256).hexdigest()
+    assert signing.compute_signature(doc, KEY) == f"hmac-sha256:{expected}"
+
+
 def test_the_signature_survives_reordered_keys(tmp_path: Path) -> None:
     # (a JSON formatter that sorts or moves keys changes nothing the signature covers)
     path = _save(tmp_path, {"n": [1, 2], "a": {"y": 1, "x": 2}}, KEY)
@@ -305,8 +317,16 @@ def test_a_signature_of_the_wrong_type_is_invalid_not_missing(
     assert str(signing.checkpoint_trust(path, KEY)) == "no pickled values; signature INVALID"
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "o'brien's \"$HOME\" `x`",
+        # (a backslash alone: inside the shell's "...", \\ of the path's repr became \)
+        pytest.param("back\\new", marks=pytest.mark.skipif(os.name == "nt", reason="posix")),
+    ],
+)
 def test_the_sign_command_works_when_copied_for_a_path_holding_quotes(
-    tmp_path: Path, marker: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, marker: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """The command a refusal gives (``python -c "...sign_file('PATH')"``) broke for a path
     holding a quote (a home directory ``o'brien``: a Python syntax error) or ``$`` (expanded
@@ -315,7 +335,7 @@ def test_the_sign_command_works_when_copied_for_a_path_holding_quotes(
     import subprocess
     import sys
 
-    folder = tmp_path / "o'brien's \"$HOME\" `x`"
+    folder = tmp_path / name
     folder.mkdir()
     path = _save(folder, {"p": _payload(marker)}, None)
     monkeypatch.setenv(signing.ENV_VAR, KEY.decode())
@@ -352,6 +372,8 @@ def test_a_pickle_in_the_state_is_named_as_the_value_reads() -> None:
     model["v"] = {"rate_limiter": limiter}
     pair = {"__cs__": "tuple", "v": [1, limiter]}
     doc = {"agent": {"state": {"llm": model}}, "outcome": {"pair": pair}}
-    first, second = (where for where, _ in pickle_locations(doc, limit=2))
+    doc["metadata"] = {"run": limiter}
+    first, second, third = (where for where, _ in pickle_locations(doc, limit=3))
     assert describe_location(doc, first) == "the agent state at state['llm'].rate_limiter"
     assert describe_location(doc, second) == "the outcome at outcome['pair'][1]"
+    assert describe_location(doc, third) == "the metadata at metadata['run']"
