@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import pytest
 
@@ -249,6 +249,25 @@ def test_a_type_variable_that_cannot_be_imported_again_is_not_stored_as_one() ->
     local = TypeVar("local")  # its module has no attribute of that name
     with pytest.raises(SerializationError, match="pickles are not allowed"):
         encode(Box[local](item=1), strict=True, allow_pickle=False)  # type: ignore[valid-type]
+
+
+class Shelf(Generic[OtherT]):
+    """A ``typing.Generic`` class whose subscription runs its own code."""
+
+    subscripted: ClassVar[list[Any]] = []
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        cls.subscripted.append(item)
+        return super().__class_getitem__(item)  # type: ignore[misc]
+
+
+def test_a_golden_naming_a_class_with_its_own_class_getitem_as_generic_runs_none_of_it() -> None:
+    text = json.dumps(
+        {TAG: "pydantic", "cls": f"{__name__}:Shelf", "args": ["builtins:int"], "v": {}}
+    )
+    with pytest.raises(StoredClassError, match="is not a generic pydantic model"):
+        loads(text)
+    assert Shelf.subscripted == []
 
 
 class Invoice(pydantic.BaseModel):
@@ -807,6 +826,17 @@ def test_sdk_clients_are_stored_as_references_without_the_key(index: int) -> Non
     assert back.max_retries == client.max_retries
     assert back.timeout == client.timeout
     assert encode(back) == tree  # equal by reference
+
+
+@pytest.mark.parametrize("timeout", [30, 12.5], ids=["int", "float"])
+def test_a_client_s_timeout_given_as_a_number_is_stored_and_rebuilt_as_that_number(
+    timeout: float,
+) -> None:
+    client = openai.OpenAI(api_key=API_KEY, timeout=timeout)
+    tree = encode(client)
+    assert tree["v"]["timeout"] == timeout
+    back = loads(dumps(tree))
+    assert back.timeout == timeout
 
 
 def test_agent_holding_a_client_and_a_resource_round_trips() -> None:
@@ -1810,6 +1840,17 @@ def test_a_url_encoded_password_of_a_base_url_is_withheld_as_written_and_as_deco
     notes = withheld.noted()
     assert "the password in the base URL" in notes["Gw9p%40Xq2Lm7%2FRt4Vz8"]
     assert "the password in the base URL" in notes["Gw9p@Xq2Lm7/Rt4Vz8"]
+
+
+def test_a_password_of_a_base_url_holding_a_colon_is_withheld_whole() -> None:
+    # (httpx leaves a ':' of the password as it is: the user name ends at the first one)
+    from pytest_clearstone.codec import withheld
+
+    withheld.forget()
+    client = openai.OpenAI(api_key=API_KEY, base_url="https://svc-agent:Gw9p:Xq2Lm7@gw.example/v1")
+    tree = encode(client)
+    assert tree["v"]["base_url"] == "https://svc-agent:[REDACTED]@gw.example/v1/"
+    assert "the password in the base URL" in withheld.noted()["Gw9p:Xq2Lm7"]
 
 
 def test_a_langchain_chat_model_with_a_password_in_its_base_url_is_stored_without_it() -> None:
