@@ -488,6 +488,20 @@ def test_a_stored_field_that_is_now_the_alias_of_a_renamed_field_fills_that_fiel
         decode(tree)
 
 
+class Headline(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+
+    title: str
+    label: str = pydantic.Field("untitled", alias="title")  # (added since, aliased "title")
+
+
+def test_a_stored_field_that_is_still_a_field_is_not_read_as_the_alias_of_another() -> None:
+    # a golden recorded before ``label`` was added: its "title" is the field of that name
+    back = decode({TAG: "pydantic", "cls": f"{__name__}:Headline", "v": {"title": "Tides"}})
+    assert (back.title, back.label) == ("Tides", "untitled")
+    assert back.model_fields_set == {"title"}
+
+
 def test_pydantic_secret_is_never_written() -> None:
     class_ = pydantic.SecretStr
     back, text = roundtrip({"key": class_(API_KEY)})
@@ -1678,6 +1692,30 @@ def test_a_resource_not_created_yet_is_found_where_its_module_says() -> None:
         found = getattr(found, name)
     assert type(found) is type(resource)
     assert len(set(vars(client)) - created_before) <= 1  # only the resource's own branch
+
+
+def test_a_resource_whose_module_names_another_resource_s_path_is_not_stored_at_that_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (an app's subclass in ``app.resources.chat``: ``client.chat`` is openai's ``Chat``, and a
+    # reference to it there was a golden that could not be read back)
+    import types
+
+    from openai.resources.chat.completions import Completions
+
+    from pytest_clearstone.errors import UnencodableValueWarning
+
+    module = types.ModuleType("cs_probe_app.resources.chat")
+    audited = type("AuditedCompletions", (Completions,), {"__module__": module.__name__})
+    module.AuditedCompletions = audited  # type: ignore[attr-defined]
+    for name in ("cs_probe_app", "cs_probe_app.resources"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    resource = audited(openai.OpenAI(api_key=API_KEY))
+    with pytest.warns(UnencodableValueWarning):
+        tree = encode(resource)
+    assert tree[TAG] != "sdk_resource"
+    assert type(loads(dumps(tree))).__name__ == "StoredRepr"
 
 
 def test_the_path_to_a_held_resource_is_remembered_and_checked_before_it_is_used() -> None:
