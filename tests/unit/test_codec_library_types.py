@@ -592,6 +592,23 @@ def test_pydantic_v1_model_keeps_its_extras_and_takes_defaults_of_private_attrib
     assert loads(dumps(tree))._internal == "x"
 
 
+class LegacyTicket(pydantic.v1.BaseModel):
+    code: str
+    _session: str = pydantic.v1.PrivateAttr()  # (no default: set later, if ever)
+
+
+def test_pydantic_v1_model_stores_no_set_it_does_not_need_nor_a_private_attribute_never_set() -> (
+    None
+):
+    tree = encode(LegacyTicket(code="T-1"))
+    assert tree["v"] == {"code": "T-1"}
+    assert "set" not in tree and "private" not in tree  # (every stored field set; none private)
+    back = loads(dumps(tree))
+    assert back == LegacyTicket(code="T-1") and back.__fields_set__ == {"code"}
+    with pytest.raises(AttributeError):
+        back._session  # noqa: B018 (never set on the original either)
+
+
 LegacyItem = TypeVar("LegacyItem")
 legacy_generics = pytest.importorskip("pydantic.v1.generics")
 
