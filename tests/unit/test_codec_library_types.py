@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import pytest
 
@@ -251,6 +251,25 @@ def test_a_type_variable_that_cannot_be_imported_again_is_not_stored_as_one() ->
         encode(Box[local](item=1), strict=True, allow_pickle=False)  # type: ignore[valid-type]
 
 
+class Shelf(Generic[OtherT]):
+    """A ``typing.Generic`` class whose subscription runs its own code."""
+
+    subscripted: ClassVar[list[Any]] = []
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        cls.subscripted.append(item)
+        return super().__class_getitem__(item)  # type: ignore[misc]
+
+
+def test_a_golden_naming_a_class_with_its_own_class_getitem_as_generic_runs_none_of_it() -> None:
+    text = json.dumps(
+        {TAG: "pydantic", "cls": f"{__name__}:Shelf", "args": ["builtins:int"], "v": {}}
+    )
+    with pytest.raises(StoredClassError, match="is not a generic pydantic model"):
+        loads(text)
+    assert Shelf.subscripted == []
+
+
 class Invoice(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="allow")
 
@@ -469,6 +488,20 @@ def test_a_stored_field_that_is_now_the_alias_of_a_renamed_field_fills_that_fiel
         decode(tree)
 
 
+class Headline(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+
+    title: str
+    label: str = pydantic.Field("untitled", alias="title")  # (added since, aliased "title")
+
+
+def test_a_stored_field_that_is_still_a_field_is_not_read_as_the_alias_of_another() -> None:
+    # a golden recorded before ``label`` was added: its "title" is the field of that name
+    back = decode({TAG: "pydantic", "cls": f"{__name__}:Headline", "v": {"title": "Tides"}})
+    assert (back.title, back.label) == ("Tides", "untitled")
+    assert back.model_fields_set == {"title"}
+
+
 def test_pydantic_secret_is_never_written() -> None:
     class_ = pydantic.SecretStr
     back, text = roundtrip({"key": class_(API_KEY)})
@@ -557,6 +590,23 @@ def test_pydantic_v1_model_keeps_its_extras_and_takes_defaults_of_private_attrib
     tree = encode(LegacyOrder(sku="K-2"))
     del tree["private"]
     assert loads(dumps(tree))._internal == "x"
+
+
+class LegacyTicket(pydantic.v1.BaseModel):
+    code: str
+    _session: str = pydantic.v1.PrivateAttr()  # (no default: set later, if ever)
+
+
+def test_pydantic_v1_model_stores_no_set_it_does_not_need_nor_a_private_attribute_never_set() -> (
+    None
+):
+    tree = encode(LegacyTicket(code="T-1"))
+    assert tree["v"] == {"code": "T-1"}
+    assert "set" not in tree and "private" not in tree  # (every stored field set; none private)
+    back = loads(dumps(tree))
+    assert back == LegacyTicket(code="T-1") and back.__fields_set__ == {"code"}
+    with pytest.raises(AttributeError):
+        back._session  # noqa: B018 (never set on the original either)
 
 
 LegacyItem = TypeVar("LegacyItem")
@@ -807,6 +857,17 @@ def test_sdk_clients_are_stored_as_references_without_the_key(index: int) -> Non
     assert back.max_retries == client.max_retries
     assert back.timeout == client.timeout
     assert encode(back) == tree  # equal by reference
+
+
+@pytest.mark.parametrize("timeout", [30, 12.5], ids=["int", "float"])
+def test_a_client_s_timeout_given_as_a_number_is_stored_and_rebuilt_as_that_number(
+    timeout: float,
+) -> None:
+    client = openai.OpenAI(api_key=API_KEY, timeout=timeout)
+    tree = encode(client)
+    assert tree["v"]["timeout"] == timeout
+    back = loads(dumps(tree))
+    assert back.timeout == timeout
 
 
 def test_agent_holding_a_client_and_a_resource_round_trips() -> None:
@@ -1650,6 +1711,30 @@ def test_a_resource_not_created_yet_is_found_where_its_module_says() -> None:
     assert len(set(vars(client)) - created_before) <= 1  # only the resource's own branch
 
 
+def test_a_resource_whose_module_names_another_resource_s_path_is_not_stored_at_that_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (an app's subclass in ``app.resources.chat``: ``client.chat`` is openai's ``Chat``, and a
+    # reference to it there was a golden that could not be read back)
+    import types
+
+    from openai.resources.chat.completions import Completions
+
+    from pytest_clearstone.errors import UnencodableValueWarning
+
+    module = types.ModuleType("cs_probe_app.resources.chat")
+    audited = type("AuditedCompletions", (Completions,), {"__module__": module.__name__})
+    module.AuditedCompletions = audited  # type: ignore[attr-defined]
+    for name in ("cs_probe_app", "cs_probe_app.resources"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    resource = audited(openai.OpenAI(api_key=API_KEY))
+    with pytest.warns(UnencodableValueWarning):
+        tree = encode(resource)
+    assert tree[TAG] != "sdk_resource"
+    assert type(loads(dumps(tree))).__name__ == "StoredRepr"
+
+
 def test_the_path_to_a_held_resource_is_remembered_and_checked_before_it_is_used() -> None:
     # a replayed SDK call encodes its resource to compare its self: the client is not
     # searched again, unless the remembered path no longer leads to that resource
@@ -1810,6 +1895,17 @@ def test_a_url_encoded_password_of_a_base_url_is_withheld_as_written_and_as_deco
     notes = withheld.noted()
     assert "the password in the base URL" in notes["Gw9p%40Xq2Lm7%2FRt4Vz8"]
     assert "the password in the base URL" in notes["Gw9p@Xq2Lm7/Rt4Vz8"]
+
+
+def test_a_password_of_a_base_url_holding_a_colon_is_withheld_whole() -> None:
+    # (httpx leaves a ':' of the password as it is: the user name ends at the first one)
+    from pytest_clearstone.codec import withheld
+
+    withheld.forget()
+    client = openai.OpenAI(api_key=API_KEY, base_url="https://svc-agent:Gw9p:Xq2Lm7@gw.example/v1")
+    tree = encode(client)
+    assert tree["v"]["base_url"] == "https://svc-agent:[REDACTED]@gw.example/v1/"
+    assert "the password in the base URL" in withheld.noted()["Gw9p:Xq2Lm7"]
 
 
 def test_a_langchain_chat_model_with_a_password_in_its_base_url_is_stored_without_it() -> None:

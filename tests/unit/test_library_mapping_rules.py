@@ -71,6 +71,19 @@ def test_a_library_class_with_state_of_its_own_reads_back_as_its_items(
     assert type(back) is dict and back == {"a": 1}
 
 
+def test_a_library_class_declaring_empty_slots_reads_back_as_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (``__slots__ = ()`` adds no state of its own: its items and ``__dict__`` are all of it)
+    cls = _library_class(monkeypatch, "CsProbeNoSlots", {"__slots__": ()})
+    value = cls(a=1)
+    value.note = "kept"
+    tree = _stored(value)
+    assert "plain" not in tree and tree["attrs"] == {"note": "kept"}
+    back = decode(tree)
+    assert type(back) is cls and back == {"a": 1} and back.note == "kept"
+
+
 def test_a_subclass_of_a_class_with_slots_reads_back_as_its_items(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
