@@ -1987,14 +1987,14 @@ def _note_start_problem(item: pytest.Item, replay: Replay, exc: Exception) -> No
 
 
 def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
+    refused = item.stash.get(_REFUSED_AT_START, False)  # (for this failure only: a rerun's own)
+    if refused:
+        del item.stash[_REFUSED_AT_START]
     if ("clearstone", "missing") in item.user_properties:
         return
     if item.stash.get(_CLASS_CHANGED, False):  # (its golden holds a class changed since)
         del item.stash[_CLASS_CHANGED]
         return
-    refused = item.stash.get(_REFUSED_AT_START, False)
-    if refused:
-        del item.stash[_REFUSED_AT_START]
     if isinstance(exc, pytest.skip.Exception):  # not a failure: say so
         outcome, why = "skipped", f"the test skipped while recording ({exc.msg})"
     elif refused:  # (its failure says why; "and xfailed" follows for a test expecting it)
