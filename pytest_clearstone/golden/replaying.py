@@ -53,6 +53,7 @@ class ReplayingRun:
         self.runs = 0  # replay.run() calls checked so far
         self._runs_made = 0  # replay.run() calls made so far
         self._without_outcome: list[int] = []  # the numbers of the runs that raised
+        self._state_given = False  # whether a run's agent was given the recorded state
         #: the agent's attributes the recorded state, given to it, has not (see load_state)
         self._kept: Set[str] = frozenset()
         self._checkpoint: Checkpoint | None = None
@@ -173,13 +174,16 @@ class ReplayingRun:
 
     # -- each replay.run() ---------------------------------------------------------------------
     def before_run(self, agent: Any) -> int:
-        """Give the agent the recorded state before the first run (made before any other, or
-        after runs that all raised); returns the run's number (from 0, in the order the runs
-        are made)."""
+        """Give the agent the recorded state before the run whose state the recording took:
+        the first made with an agent before any run had an outcome (runs before it raised, or
+        ran no agent); returns the run's number (from 0, in the order the runs are made). Once
+        only: a run after one that raised goes on from what that run left, as when recorded,
+        and a new agent keeps its own state."""
         number = self._runs_made
         self._runs_made += 1
-        first = number == len(self._without_outcome)
+        first = number == len(self._without_outcome) and not self._state_given
         if first and agent is not None and self.checkpoint.agent_module is not None:
+            self._state_given = True
             if self.context is not None and callable(getattr(agent, "load_state", None)):
                 # (what it draws moves the seeded streams: named where only random ids differ)
                 self.context.session.state_loader = f"{type(agent).__qualname__}.load_state"

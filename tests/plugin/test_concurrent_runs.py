@@ -99,3 +99,77 @@ def test_a_run_that_raised_takes_no_place(pytester: pytest.Pytester) -> None:
         "answer to again",
     ]
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+HISTORY_APP = """
+def complete(messages):
+    if messages[-1] == "bad":
+        raise ValueError("the service refused it")
+    return "answer to " + messages[-1]
+
+
+class Agent:
+    def __init__(self, name="agent"):
+        self.name = name
+        self.history = []
+
+    def get_state(self):
+        return {"name": self.name, "history": self.history}
+
+    def load_state(self, state):
+        self.name, self.history = state["name"], list(state["history"])
+
+    def chat(self, text):
+        self.history.append(text)  # (kept when the call raises)
+        answer = complete(list(self.history))
+        self.history.append(answer)
+        return answer
+"""
+
+SAME_AGENT_AFTER_AN_ERROR_TEST = """
+import pytest
+
+from app import Agent
+
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+def test_it(replay):
+    agent = Agent()
+    with pytest.raises(ValueError):
+        replay.run(agent.chat, "bad")
+    assert replay.run(agent.chat, "good") == "answer to good"
+    assert agent.history == ["bad", "good", "answer to good"]
+"""
+
+NEW_AGENT_AFTER_AN_ERROR_TEST = """
+import pytest
+
+from app import Agent
+
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+def test_it(replay):
+    with pytest.raises(ValueError):
+        replay.run(Agent("first").chat, "bad")
+    agent = Agent("second")
+    assert replay.run(agent.chat, "good") == "answer to good"
+    assert agent.name == "second"
+"""
+
+
+@pytest.mark.parametrize(
+    "test",
+    [SAME_AGENT_AFTER_AN_ERROR_TEST, NEW_AGENT_AFTER_AN_ERROR_TEST],
+    ids=["the same agent", "a new agent"],
+)
+def test_the_recorded_state_is_given_once_also_when_the_first_run_raised(
+    pytester: pytest.Pytester, test: str
+) -> None:
+    # the recording took the agent's state before the first run, which raised; the replay gave
+    # it again before the next run, undoing what the run that raised had done (the prompt it
+    # added: the next call's messages differed) or putting the first agent's state into a new
+    # one (the final state differed): an unchanged test failed its replay
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(HISTORY_APP), test_it=textwrap.dedent(test))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
