@@ -99,6 +99,16 @@ def test_it(replay, openai_client):
     assert error["error"] == 429 and error["code"] == "rate_limit_exceeded"
     assert error["request_id"].startswith("req_")
 """,
+    "sdk_error_then_next_turn": f"""
+@pytest.mark.replay("goldens/sdk_error_then_next_turn.ckpt", mock={{"llm": "{CREATE}"}})
+def test_it(replay, openai_client):
+    agent = app.ChatAgent(openai_client)
+    with pytest.raises(openai.RateLimitError):
+        replay.run(agent.converse, "Flights to Lisbon?", model=app.BUSY_MODEL)
+    # the conversation goes on from the message the failed turn added
+    assert replay.run(agent.converse, "Trains then?") == "Answer to 'Trains then?'"
+    assert [m["role"] for m in agent.history] == ["user", "user", "assistant"]
+""",
     "sdk_parse": f"""
 from openai.types.chat import ParsedChatCompletion
 

@@ -172,6 +172,17 @@ class ChatAgent(_Stateful):
         self.history.append({"q": question, "a": answer})
         return answer
 
+    def converse(self, text: str, model: str = MODEL) -> str:
+        """A turn of a conversation: the user's message joins it before the call (and stays
+        when the call raises), the answer after; the whole conversation is sent each time."""
+        self.history.append({"role": "user", "content": text})
+        response = self.client.chat.completions.create(
+            model=model, messages=[{"role": "system", "content": SYSTEM}, *self.history]
+        )
+        answer = response.choices[0].message.content or ""
+        self.history.append({"role": "assistant", "content": answer})
+        return answer
+
     def answer_with_fallback(self, question: str) -> str:
         """Tries the busy model, catches the SDK's ``RateLimitError`` and falls back."""
         try:
