@@ -175,14 +175,15 @@ class ReplayingRun:
     # -- each replay.run() ---------------------------------------------------------------------
     def before_run(self, agent: Any) -> int:
         """Give the agent the recorded state before the run whose state the recording took:
-        the first made with an agent before any run had an outcome (runs before it raised, or
-        ran no agent); returns the run's number (from 0, in the order the runs are made). Once
-        only: a run after one that raised goes on from what that run left, as when recorded,
-        and a new agent keeps its own state."""
+        the first made with an agent before any run had returned (the runs made before it
+        raised); returns the run's number (from 0, in the order the runs are made). Once only:
+        a run after one that raised goes on from what that run left, as when recorded, and a
+        new agent keeps its own state."""
         number = self._runs_made
         self._runs_made += 1
-        first = number == len(self._without_outcome) and not self._state_given
-        if first and agent is not None and self.checkpoint.agent_module is not None:
+        # (as the recording takes it: RecordingRun.before_run)
+        first = not (self.runs or self._state_given or agent is None)
+        if first and self.checkpoint.agent_module is not None:
             self._state_given = True
             if self.context is not None and callable(getattr(agent, "load_state", None)):
                 # (what it draws moves the seeded streams: named where only random ids differ)

@@ -173,3 +173,47 @@ def test_the_recorded_state_is_given_once_also_when_the_first_run_raised(
     pytester.makepyfile(app=textwrap.dedent(HISTORY_APP), test_it=textwrap.dedent(test))
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+FUNCTION_RUN_STILL_RUNNING_TEST = """
+import os
+import threading
+
+import pytest
+
+from app import Agent
+
+release = threading.Event()
+
+
+def wait_for_release():
+    assert release.wait(10)
+    return "released"
+
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+def test_it(replay):
+    waiting = threading.Thread(target=replay.run, args=(wait_for_release,))
+    waiting.start()  # (a run of no agent, still running when the agent's starts)
+    agent = Agent(os.environ["AGENT_NAME"])
+    replay.run(agent.chat, "good")
+    release.set()
+    waiting.join()
+    assert agent.name == "recorded"
+"""
+
+
+def test_the_agent_of_a_run_made_while_a_run_of_no_agent_runs_is_given_the_recorded_state(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the recording took the agent's state before its run, the first to run an agent before any
+    # run had returned: the replay gives it back there (the agent is built from the environment,
+    # which differs on replay)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(HISTORY_APP), test_it=textwrap.dedent(FUNCTION_RUN_STILL_RUNNING_TEST)
+    )
+    monkeypatch.setenv("AGENT_NAME", "recorded")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("AGENT_NAME", "elsewhere")
+    pytester.runpytest().assert_outcomes(passed=1)
