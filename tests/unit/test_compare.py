@@ -392,6 +392,15 @@ def test_the_key_the_plugin_gives_stands_for_no_key_or_a_redacted_one() -> None:
     # of another length is not matched item by item)
 
 
+def test_a_stored_tree_holding_the_key_the_plugin_gives_is_the_one_recorded_without_it() -> None:
+    # (a library value compared by its stored form: an SDK client's settings, say)
+    from pytest_clearstone.codec.withheld import PLACEHOLDER, PLACEHOLDER_KEY
+
+    assert codec.same_tree({"api_key": PLACEHOLDER_KEY, "n": 1}, {"api_key": None, "n": 1})
+    assert codec.same_tree({"api_key": PLACEHOLDER_KEY}, {"api_key": PLACEHOLDER})
+    assert not codec.same_tree({"api_key": "sk-real"}, {"api_key": None})
+
+
 def test_a_class_path_of_an_older_golden_compares_as_the_class_it_names() -> None:
     """A recorded ``self``'s or pydantic-ai run context's ``__class__`` is a class path as text:
     one naming the class by the private module it is written in (recorded before classes were
@@ -403,3 +412,13 @@ def test_a_class_path_of_an_older_golden_compares_as_the_class_it_names() -> Non
     assert not same_stored_form(live, {"__class__": "mcp_types._types:TextContent"})
     assert not same_stored_form(live, {"__class__": "mcp_types._types:Gone"})
     assert not same_stored_form({"text": "a"}, {"text": "b"})
+
+
+def test_a_stored_tree_naming_a_class_by_an_older_path_inside_it_is_the_same_tree() -> None:
+    import mcp_types
+
+    assert mcp_types.CallToolResult.__module__ == "mcp_types._types"
+    old, now = "mcp_types._types:CallToolResult", "mcp_types:CallToolResult"
+    assert codec.same_tree({"__class__": now, "n": 1}, {"__class__": old, "n": 1})
+    assert codec.same_tree({"classes": [now, "x"]}, {"classes": [old, "x"]})
+    assert not codec.same_tree({"classes": [now, "x"]}, {"classes": [old, "y"]})
