@@ -27,6 +27,13 @@ def test_objects_without_equality_compare_by_their_attributes() -> None:
     assert not same_stored_form({"h": Handle(1)}, {"h": Handle(2)})
 
 
+def test_a_plain_class_made_at_run_time_under_the_recorded_ones_name_is_another_class() -> None:
+    # (only a library value or a dataclass made so, instructor's response_model, is read as the
+    # recorded class)
+    made = type("Handle", (Handle,), {"__module__": Handle.__module__})
+    assert not same_stored_form(made(1), Handle(1))
+
+
 def test_a_placeholder_compares_by_type_name() -> None:
     recorded = StoredRepr(f"{__name__}.Pool", "<Pool: not stored>")
     assert same_stored_form({"pool": Pool()}, {"pool": recorded})
@@ -36,6 +43,7 @@ def test_a_placeholder_compares_by_type_name() -> None:
 def test_containers_must_match_in_shape() -> None:
     assert not same_stored_form([Handle(1)], [Handle(1), Handle(1)])
     assert not same_stored_form({"a": 1}, {"b": 1})
+    assert not same_stored_form({"a": 1}, {"a": 1, "b": 1})
     assert not same_stored_form((1,), [1])
 
 
@@ -74,6 +82,7 @@ def test_a_library_value_is_compared_with_its_part_of_the_recorded_tree() -> Non
     )  # a live value that differs from the tree
     # a tree that does not have the value's shape is not used
     assert not same_stored_form(live, decoded, {"other": tree["model"]})
+    assert same_stored_form([live], [decoded], [tree])  # (a list's items: with their trees)
     assert not same_stored_form([live], [decoded], [tree, tree])
 
 
@@ -236,8 +245,34 @@ def test_with_an_encoder_registered_a_reference_is_compared_by_encoding() -> Non
         registered_tree = codec.encode(openai.OpenAI(api_key="k"))
         # stored by the registered encoder, which keeps the retries only: alike
         assert same_stored_form(live, codec.decode(registered_tree), registered_tree)
+        # recorded by reference before it was registered: the same client is stored otherwise now
+        assert not same_stored_form(openai.OpenAI(api_key="k"), codec.decode(tree), tree)
     finally:
         codec.unregister(openai.OpenAI)
+
+
+class Connection:
+    """A value of a type taught to the codec, which stores its host only."""
+
+    def __init__(self, host: str, pid: int) -> None:
+        self.host, self.pid = host, pid
+
+
+def test_a_value_of_a_registered_type_is_compared_by_what_its_encoder_stores() -> None:
+    def enc(connection: Connection) -> dict[str, object]:
+        return {"host": connection.host}
+
+    def dec(data: dict[str, object]) -> Connection:
+        return Connection(str(data["host"]), 0)
+
+    assert not same_stored_form(Connection("db", 1), Connection("db", 2))  # (by attributes)
+    codec.register(Connection, enc, dec)
+    try:
+        assert same_stored_form(Connection("db", 1), Connection("db", 2))
+        assert not same_stored_form(Connection("db", 1), Connection("other", 1))
+        assert not same_stored_form(Handle(1), Handle(2))  # (a type not registered: as before)
+    finally:
+        codec.unregister(Connection)
 
 
 def test_a_nan_equals_a_nan_as_stored() -> None:
@@ -350,6 +385,29 @@ def test_each_recorded_nan_stands_for_one_live_nan_only() -> None:
     assert same_stored_form(live, {float("nan"), float("nan")})
     assert not same_stored_form(live, {float("nan"), 1.0})
     assert not same_stored_form({"k": live}, {"k": {1.0, float("nan")}})
+
+
+def test_an_ordered_dict_in_another_order_differs() -> None:
+    from collections import OrderedDict
+
+    assert not same_stored_form(OrderedDict(a=1, b=2), OrderedDict(b=2, a=1))
+
+
+def test_a_dict_subclass_with_a_nan_key_is_compared_by_its_attributes_too() -> None:
+    def tool(name: str) -> Tool:
+        made = Tool({float("nan"): 1})
+        made.name = name  # type: ignore[attr-defined]
+        return made
+
+    assert same_stored_form(tool("search"), tool("search"))
+    assert not same_stored_form(tool("search"), tool("fetch"))
+
+
+def test_integers_too_long_to_write_are_not_taken_for_each_other() -> None:
+    # (as a dict's keys or a set's items: their stored texts cannot be made, so they pair with
+    # nothing but themselves)
+    assert not same_stored_form({10**5000: 1}, {10**5000 + 1: 1})
+    assert not same_stored_form({10**5000}, {10**5000 + 1})
 
 
 @dataclasses.dataclass
