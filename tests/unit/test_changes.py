@@ -221,6 +221,7 @@ def test_a_re_record_over_a_golden_whose_keys_a_formatter_sorted_names_its_layou
         "layout (behaviour unchanged: the file was written again)"
     )
 
+
 def test_a_span_of_the_agents_own_with_another_status_message_or_parent_is_a_change() -> None:
     failed = {"status": "error", "status_message": "ValueError: x"}
     assert (
@@ -264,3 +265,220 @@ def test_a_checkout_with_crlf_line_ends_holds_the_same_golden(tmp_path: Any) -> 
     path.write_bytes(text.replace("\n", "\r\n").encode())
     assert holds_but_span_times(path, text)
     assert not holds_but_span_times(path, text.replace('"hi"', '"ho"'))
+
+
+def _parallel_nodes(a_start: int, b_start: int, ids: str = "") -> str:
+    """Two nodes of the agent's own, each making one call; ``ids``: a prefix of every span id
+    (a re-record draws them anew)."""
+
+    def call(node: str, start: int) -> dict[str, Any]:
+        return {
+            "span_id": f"{ids}call {node}",
+            "parent_span_id": f"{ids}{node}",
+            "name": "app.f",
+            "span_type": "tool",
+            "attributes": {"clearstone.target": "app.f"},
+            "input": {"q": node},
+            "output": node.upper(),
+            "start_time_ns": start,
+        }
+
+    spans = [
+        {"span_id": f"{ids}root", "name": "t", "attributes": {}, "start_time_ns": 0},
+        {
+            "span_id": f"{ids}a",
+            "parent_span_id": f"{ids}root",
+            "name": "node a",
+            "attributes": {},
+            "start_time_ns": a_start,
+        },
+        {
+            "span_id": f"{ids}b",
+            "parent_span_id": f"{ids}root",
+            "name": "node b",
+            "attributes": {},
+            "start_time_ns": b_start,
+        },
+        call("b", 3),
+        call("a", 4),
+    ]
+    return json.dumps({"trace": {"spans": spans}})
+
+
+def test_nodes_of_the_agents_own_that_started_in_another_order_are_unchanged() -> None:
+    # (each comes at the first call made under it, whichever node the scheduler started first)
+    assert describe_changes(_parallel_nodes(1, 2), _parallel_nodes(2, 1)) == (
+        "layout (behaviour unchanged: the file was written again)"
+    )
+
+
+def test_spans_with_other_ids_and_the_same_nesting_are_unchanged() -> None:
+    assert describe_changes(_parallel_nodes(1, 2), _parallel_nodes(1, 2, ids="x")) == (
+        "layout (behaviour unchanged: the file was written again)"
+    )
+
+
+def test_spans_without_ids_are_not_taken_as_the_parents_of_each_other() -> None:
+    # (a file's ids may be anything, also missing: a span without one is a span of its own)
+    def doc(plan_start: int) -> str:
+        spans = [{"name": "t", "attributes": {}, "start_time_ns": 0}]
+        for number, answer in enumerate(["x", "y"], 1):
+            target = {"clearstone.target": "app.f"}
+            spans.append(
+                {
+                    "name": "app.f",
+                    "span_type": "tool",
+                    "attributes": target,
+                    "input": {"q": number},
+                    "output": answer,
+                    "start_time_ns": number,
+                }
+            )
+        spans.append({"name": "plan", "attributes": {}, "start_time_ns": plan_start})
+        return json.dumps({"trace": {"spans": spans}})
+
+    assert describe_changes(doc(5), doc(0)) == (
+        "layout (behaviour unchanged: the file was written again)"
+    )
+
+
+def test_a_run_added_where_neither_golden_holds_two_names_its_result_and_final_state() -> None:
+    without_outcome = json.loads(_runs("a"))
+    del without_outcome["outcome"]
+    assert describe_changes(json.dumps(without_outcome), _runs("a")) == "result, final state"
+
+
+def test_a_golden_signed_before_and_after_is_neither_signed_nor_unsigned_by_the_re_record() -> None:
+    before, after = json.loads(_doc()), json.loads(_doc())
+    before["signature"], after["signature"] = "ab" * 32, "cd" * 32
+    assert describe_changes(json.dumps(before), json.dumps(after)) == (
+        "layout (behaviour unchanged: the file was written again)"
+    )
+
+
+def test_a_previous_file_nested_deeper_than_a_golden_reads_is_not_a_readable_golden() -> None:
+    assert describe_changes("[" * 200_000 + "]" * 200_000, _doc()) == (
+        "replaced a file that was not a readable golden"
+    )
+
+
+def test_a_golden_recorded_again_at_another_time_under_its_id_names_the_fresh_clock() -> None:
+    base = json.loads(_doc())
+    before = {**base, "timestamp": "2024-01-01T00:00:00+00:00"}
+    after = {**base, "timestamp": "2024-02-01T00:00:00+00:00"}
+    assert describe_changes(json.dumps(before), json.dumps(after)) == (
+        "new checkpoint id, seeds and clock (--clearstone-fresh)"
+    )
+
+
+def test_a_signature_of_another_key_is_named_only_when_nothing_else_rewrote_the_golden() -> None:
+    base = json.loads(_doc())
+    before = {**base, "written_by": {"library": "pytest-clearstone 0.1.0", "python": "3.11"}}
+    after = {**base, "written_by": {"library": "pytest-clearstone 0.2.0", "python": "3.11"}}
+    before["signature"], after["signature"] = "ab" * 32, "cd" * 32
+    assert describe_changes(json.dumps(before), json.dumps(after), key=b"k" * 32) == (
+        "writer (pytest-clearstone 0.1.0, Python 3.11 -> pytest-clearstone 0.2.0, Python 3.11)"
+    )
+
+
+def test_a_golden_signed_with_another_key_is_named_so() -> None:
+    before, after = json.loads(_doc()), json.loads(_doc())
+    before["signature"], after["signature"] = "ab" * 32, "cd" * 32
+    assert describe_changes(json.dumps(before), json.dumps(after), key=b"k" * 32) == (
+        "signature (signed with another key)"
+    )
+
+
+def test_key_order_changes_are_none_where_a_value_differs_too() -> None:
+    from pytest_clearstone.golden.changes import key_order_changes
+
+    ordered = json.loads(_doc(state={"a": 1, "b": 2}))
+    reordered = json.loads(_doc(state={"b": 2, "a": 1}))
+    assert key_order_changes(ordered, reordered) == ["state"]
+    reordered["outcome"]["result"] = "z"
+    assert key_order_changes(ordered, reordered) == []
+
+
+def test_keys_in_another_order_inside_a_list_are_named_as_its_part() -> None:
+    before, after = json.loads(_doc()), json.loads(_doc())
+    before["trace"]["spans"][1]["input"] = {"messages": [{"role": "user", "content": "hi"}]}
+    after["trace"]["spans"][1]["input"] = {"messages": [{"content": "hi", "role": "user"}]}
+    assert describe_changes(json.dumps(before), json.dumps(after)) == (
+        "llm call #1 to app.complete arguments (key order only)"
+    )
+
+
+def test_a_call_added_or_removed_is_named() -> None:
+    both, search_only = _two_calls(), _two_calls(("app.search",))
+    assert describe_changes(search_only, both) == "tool call #1 to app.complete added"
+    assert describe_changes(both, search_only) == "tool call #1 to app.complete removed"
+
+
+def test_arguments_changed_are_named_as_the_calls_arguments() -> None:
+    after = json.loads(_doc())
+    after["trace"]["spans"][1]["input"] = {"prompt": "q"}
+    assert describe_changes(_doc(), json.dumps(after)) == "llm call #1 to app.complete arguments"
+
+
+def test_a_call_without_a_span_type_is_named_a_call() -> None:
+    before, after = json.loads(_doc()), json.loads(_doc(answer="bye"))
+    for doc in (before, after):
+        del doc["trace"]["spans"][1]["span_type"]
+    assert describe_changes(json.dumps(before), json.dumps(after)) == (
+        "call call #1 to app.complete answer"
+    )
+
+
+def test_a_call_is_named_by_its_span_type_in_the_new_golden() -> None:
+    after = json.loads(_doc(answer="bye"))
+    after["trace"]["spans"][1]["span_type"] = "tool"
+    assert describe_changes(_doc(), json.dumps(after)) == "tool call #1 to app.complete answer"
+
+
+def test_marker_settings_added_to_a_golden_without_them_are_a_change() -> None:
+    assert describe_changes(_doc(), json.dumps({**json.loads(_doc()), "metadata": {}})) == (
+        "metadata"
+    )
+
+
+def _timed(start: Any, end: Any = None, key: bytes | None = None) -> str:
+    """A golden's text as the layout writes it, its call measured from ``start`` to ``end``
+    (the agent's field, before the trace's, closes as the trace does), signed with ``key``."""
+    from pytest_clearstone.golden.signing import compute_signature
+
+    doc = json.loads(_doc())
+    doc["trace"]["spans"][1].update(start_time_ns=start, end_time_ns=end)
+    if key is not None:
+        doc["signature"] = compute_signature(doc, key)
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def test_a_golden_that_differs_in_its_span_times_only_is_held(tmp_path: Any) -> None:
+    from pytest_clearstone.golden.changes import holds_but_span_times
+
+    path = tmp_path / "g.ckpt"
+    path.write_text(_timed(1000, None), encoding="utf-8")
+    assert holds_but_span_times(path, _timed(2000, 3000))  # (an end not measured: null)
+    assert not holds_but_span_times(path, _timed(20000, 3000))  # (its size differs)
+    assert not holds_but_span_times(path, _timed(1000, None).replace('"hi"', '"ho"'))
+
+
+def test_a_golden_whose_signature_differs_too_is_held_when_it_is_valid_for_the_key(
+    tmp_path: Any,
+) -> None:
+    from pytest_clearstone.golden.changes import holds_but_span_times
+
+    key = b"k" * 32
+    path = tmp_path / "g.ckpt"
+    path.write_text(_timed(1000, key=key), encoding="utf-8")
+    assert holds_but_span_times(path, _timed(2000, key=key), key)
+    assert not holds_but_span_times(path, _timed(2000, key=key))
+    assert not holds_but_span_times(path, _timed(2000, key=key), b"o" * 32)
+
+
+def test_a_file_that_is_not_utf_8_does_not_hold_a_golden(tmp_path: Any) -> None:
+    from pytest_clearstone.golden.changes import holds_but_span_times
+
+    path = tmp_path / "g.ckpt"
+    path.write_bytes(b"\xff" + _timed(1000).encode())
+    assert not holds_but_span_times(path, _timed(1000))

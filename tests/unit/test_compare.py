@@ -27,6 +27,13 @@ def test_objects_without_equality_compare_by_their_attributes() -> None:
     assert not same_stored_form({"h": Handle(1)}, {"h": Handle(2)})
 
 
+def test_a_plain_class_made_at_run_time_under_the_recorded_ones_name_is_another_class() -> None:
+    # (only a library value or a dataclass made so, instructor's response_model, is read as the
+    # recorded class)
+    made = type("Handle", (Handle,), {"__module__": Handle.__module__})
+    assert not same_stored_form(made(1), Handle(1))
+
+
 def test_a_placeholder_compares_by_type_name() -> None:
     recorded = StoredRepr(f"{__name__}.Pool", "<Pool: not stored>")
     assert same_stored_form({"pool": Pool()}, {"pool": recorded})
@@ -36,6 +43,7 @@ def test_a_placeholder_compares_by_type_name() -> None:
 def test_containers_must_match_in_shape() -> None:
     assert not same_stored_form([Handle(1)], [Handle(1), Handle(1)])
     assert not same_stored_form({"a": 1}, {"b": 1})
+    assert not same_stored_form({"a": 1}, {"a": 1, "b": 1})
     assert not same_stored_form((1,), [1])
 
 
@@ -74,6 +82,7 @@ def test_a_library_value_is_compared_with_its_part_of_the_recorded_tree() -> Non
     )  # a live value that differs from the tree
     # a tree that does not have the value's shape is not used
     assert not same_stored_form(live, decoded, {"other": tree["model"]})
+    assert same_stored_form([live], [decoded], [tree])  # (a list's items: with their trees)
     assert not same_stored_form([live], [decoded], [tree, tree])
 
 
@@ -236,8 +245,34 @@ def test_with_an_encoder_registered_a_reference_is_compared_by_encoding() -> Non
         registered_tree = codec.encode(openai.OpenAI(api_key="k"))
         # stored by the registered encoder, which keeps the retries only: alike
         assert same_stored_form(live, codec.decode(registered_tree), registered_tree)
+        # recorded by reference before it was registered: the same client is stored otherwise now
+        assert not same_stored_form(openai.OpenAI(api_key="k"), codec.decode(tree), tree)
     finally:
         codec.unregister(openai.OpenAI)
+
+
+class Connection:
+    """A value of a type taught to the codec, which stores its host only."""
+
+    def __init__(self, host: str, pid: int) -> None:
+        self.host, self.pid = host, pid
+
+
+def test_a_value_of_a_registered_type_is_compared_by_what_its_encoder_stores() -> None:
+    def enc(connection: Connection) -> dict[str, object]:
+        return {"host": connection.host}
+
+    def dec(data: dict[str, object]) -> Connection:
+        return Connection(str(data["host"]), 0)
+
+    assert not same_stored_form(Connection("db", 1), Connection("db", 2))  # (by attributes)
+    codec.register(Connection, enc, dec)
+    try:
+        assert same_stored_form(Connection("db", 1), Connection("db", 2))
+        assert not same_stored_form(Connection("db", 1), Connection("other", 1))
+        assert not same_stored_form(Handle(1), Handle(2))  # (a type not registered: as before)
+    finally:
+        codec.unregister(Connection)
 
 
 def test_a_nan_equals_a_nan_as_stored() -> None:
@@ -352,6 +387,29 @@ def test_each_recorded_nan_stands_for_one_live_nan_only() -> None:
     assert not same_stored_form({"k": live}, {"k": {1.0, float("nan")}})
 
 
+def test_an_ordered_dict_in_another_order_differs() -> None:
+    from collections import OrderedDict
+
+    assert not same_stored_form(OrderedDict(a=1, b=2), OrderedDict(b=2, a=1))
+
+
+def test_a_dict_subclass_with_a_nan_key_is_compared_by_its_attributes_too() -> None:
+    def tool(name: str) -> Tool:
+        made = Tool({float("nan"): 1})
+        made.name = name  # type: ignore[attr-defined]
+        return made
+
+    assert same_stored_form(tool("search"), tool("search"))
+    assert not same_stored_form(tool("search"), tool("fetch"))
+
+
+def test_integers_too_long_to_write_are_not_taken_for_each_other() -> None:
+    # (as a dict's keys or a set's items: their stored texts cannot be made, so they pair with
+    # nothing but themselves)
+    assert not same_stored_form({10**5000: 1}, {10**5000 + 1: 1})
+    assert not same_stored_form({10**5000}, {10**5000 + 1})
+
+
 @dataclasses.dataclass
 class Holder:
     """A library value holding a value only its repr could store."""
@@ -392,6 +450,15 @@ def test_the_key_the_plugin_gives_stands_for_no_key_or_a_redacted_one() -> None:
     # of another length is not matched item by item)
 
 
+def test_a_stored_tree_holding_the_key_the_plugin_gives_is_the_one_recorded_without_it() -> None:
+    # (a library value compared by its stored form: an SDK client's settings, say)
+    from pytest_clearstone.codec.withheld import PLACEHOLDER, PLACEHOLDER_KEY
+
+    assert codec.same_tree({"api_key": PLACEHOLDER_KEY, "n": 1}, {"api_key": None, "n": 1})
+    assert codec.same_tree({"api_key": PLACEHOLDER_KEY}, {"api_key": PLACEHOLDER})
+    assert not codec.same_tree({"api_key": "sk-real"}, {"api_key": None})
+
+
 def test_a_class_path_of_an_older_golden_compares_as_the_class_it_names() -> None:
     """A recorded ``self``'s or pydantic-ai run context's ``__class__`` is a class path as text:
     one naming the class by the private module it is written in (recorded before classes were
@@ -403,3 +470,13 @@ def test_a_class_path_of_an_older_golden_compares_as_the_class_it_names() -> Non
     assert not same_stored_form(live, {"__class__": "mcp_types._types:TextContent"})
     assert not same_stored_form(live, {"__class__": "mcp_types._types:Gone"})
     assert not same_stored_form({"text": "a"}, {"text": "b"})
+
+
+def test_a_stored_tree_naming_a_class_by_an_older_path_inside_it_is_the_same_tree() -> None:
+    import mcp_types
+
+    assert mcp_types.CallToolResult.__module__ == "mcp_types._types"
+    old, now = "mcp_types._types:CallToolResult", "mcp_types:CallToolResult"
+    assert codec.same_tree({"__class__": now, "n": 1}, {"__class__": old, "n": 1})
+    assert codec.same_tree({"classes": [now, "x"]}, {"classes": [old, "x"]})
+    assert not codec.same_tree({"classes": [now, "x"]}, {"classes": [old, "y"]})

@@ -71,6 +71,11 @@ def test_legacy_keys_are_ordered_by_the_jobs_place() -> None:
     assert _order("a@0", "c@0/10", "b@0/2") == ["a@0", "b@0/2", "c@0/10"]
 
 
+def test_keys_without_a_job_index_are_ordered_by_their_name() -> None:
+    # (a thread named by its function, without "#": whichever started first)
+    assert _order("z@0/zeta", "a@0/alpha") == ["a@0/alpha", "z@0/zeta"]
+
+
 @pytest.mark.parametrize(
     "started",
     [

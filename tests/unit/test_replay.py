@@ -73,6 +73,17 @@ def test_checkpoint_survives_a_save_and_load(mods: dict[str, ModuleType], tmp_pa
     assert engine.agent.memory == []  # the rehydrated agent, as the replay left it
 
 
+def test_unused_responses_of_a_saved_checkpoint_name_its_file(
+    mods: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    manager = CheckpointManager(tmp_path)
+    path = manager.save_checkpoint(_two_steps(mods, at="step_1"))
+    engine = ReplayEngine(manager.load_checkpoint(path), strict=True)
+    with pytest.raises(UnusedResponsesError) as info:
+        engine.replay_from_checkpoint("lookup_twice", "a", "b", mock_config=FETCH)
+    assert f"  checkpoint: {path}" in str(info.value).splitlines()
+
+
 def test_agent_is_rehydrated_fresh_for_every_replay(mods: dict[str, ModuleType]) -> None:
     engine = ReplayEngine(_two_steps(mods))
     mock = {"tool": "cs_tools.fetch"}
@@ -465,6 +476,11 @@ def test_generator_method_is_run_to_completion(mods: dict[str, ModuleType]) -> N
     assert engine.replay_from_checkpoint("numbered", mock_config=FETCH) == ["B1", "C1"]
 
 
+def test_async_generator_method_is_run_to_completion(mods: dict[str, ModuleType]) -> None:
+    engine = ReplayEngine(_two_steps(mods))
+    assert engine.replay_from_checkpoint("anumbered", mock_config=FETCH) == ["B1", "C1"]
+
+
 def test_preflight_report_structure_and_text(mods: dict[str, ModuleType]) -> None:
     engine = ReplayEngine(_two_steps(mods))
     report = engine.preflight({"tool": "cs_tools.fetch", "llm": ["cs_tools.Client.complete"]})
@@ -512,6 +528,39 @@ def test_an_attribute_that_is_not_a_method_is_named(mods: dict[str, ModuleType])
         AttributeError, match="the agent ToolAgent has a list, not a method, 'memory' to replay"
     ):
         ReplayEngine(_two_steps(mods)).replay_from_checkpoint("memory")
+
+
+def test_an_agent_class_nested_in_another_is_named_by_its_qualified_name(
+    mods: dict[str, ModuleType],
+) -> None:
+    class Outer:
+        class Agent:
+            pass
+
+    with pytest.raises(AttributeError, match=r"the agent .*Outer\.Agent has no method 'run'"):
+        ReplayEngine(_two_steps(mods)).method(Outer.Agent(), "run")
+
+
+def test_responses_not_shared_are_only_those_named_after_the_target(
+    mods: dict[str, ModuleType],
+) -> None:
+    # (the spans of a hand-made trace name no target: each answers any target of its type,
+    # or, when not shared between several targets, the one whose function is the span's name)
+    engine = ReplayEngine(_two_steps(mods, at="step_1"))
+    assert len(engine.responses("tool", "cs_tools.search")) == 3
+    assert engine.responses("tool", "cs_tools.search", shared=False) == []
+    assert len(engine.responses("tool", "cs_tools.fetch", shared=False)) == 3
+
+
+def test_a_target_mocked_under_a_second_span_type_without_calls_keeps_its_responses(
+    mods: dict[str, ModuleType],
+) -> None:
+    engine = ReplayEngine(_two_steps(mods, at="step_2"))
+    config = {"tool": "cs_tools.fetch", "llm": "cs_tools.fetch"}
+    assert engine.replay_from_checkpoint("lookup_twice", "b", "c", mock_config=config) == [
+        "B1",
+        "C1",
+    ]
 
 
 def test_unused_responses_and_unmocked_targets_are_named_in_one_message() -> None:
@@ -786,6 +835,19 @@ def test_a_target_the_agent_calls_under_another_name_is_named(
     )
 
 
+def test_a_target_called_at_least_once_is_not_given_its_other_names(
+    alias_agent: ModuleType, mods: dict[str, ModuleType]
+) -> None:
+    # (called once of twice, the agent reaches it under the path mocked: no other name to try)
+    with mods["cs_recording"].Recording() as rec, rec.step("lookup") as step:
+        rec.call("tool", "fetch", {"query": "q"}, "recorded answer")
+    engine = ReplayEngine(rec.checkpoint(alias_agent.AliasAgent(), step.span_id))
+    assert engine.uncalled_aliases({"cs_alias_tools.fetch": (1, 2)}) == {}
+    assert engine.uncalled_aliases({"cs_alias_tools.fetch": (0, 2)}) == {
+        "cs_alias_tools.fetch": ["cs_alias_agent.fetch"]
+    }
+
+
 def test_a_checkpoint_taken_inside_a_running_span_names_the_trace_store_it_needs(
     mods: dict[str, ModuleType],
 ) -> None:
@@ -910,9 +972,7 @@ def test_a_method_without_arguments_is_debugged_without_input(
 
     engine = ReplayEngine(_two_steps(mods))
     out = io.StringIO()
-    result = engine.start_debugging_session(
-        "numbered", FETCH, stdin=io.StringIO("c\n"), stdout=out
-    )
+    result = engine.start_debugging_session("numbered", FETCH, stdin=io.StringIO("c\n"), stdout=out)
     assert result == ["B1", "C1"], out.getvalue()
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_clearstone.golden.checkpoint import Checkpoint
 from pytest_clearstone.golden.engine import ReplayEngine
-from pytest_clearstone.golden.mocks import BRANCH_ATTRIBUTE, TARGET_ATTRIBUTE
+from pytest_clearstone.golden.mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
 from pytest_clearstone.golden.ordering import call_order, in_start_order, span_branch
 from pytest_clearstone.tracing.span import Recorded, Span
 from pytest_clearstone.tracing.trace import Trace
@@ -125,3 +125,36 @@ def test_parallel_calls_are_placed_in_the_order_they_started() -> None:
 def test_calls_of_one_branch_or_none_are_placed_in_start_order(branch: str) -> None:
     calls = [_call(name, start, branch) for name, start in [("tool1", 3), ("llm1", 1)]]
     assert _places(calls) == {"llm1": (1, 2), "tool1": (2, 2)}
+
+
+def test_calls_started_at_the_same_time_are_placed_in_the_order_they_were_opened() -> None:
+    # (a clock too coarse to tell them apart: the second tool task's call was opened first)
+    tool1 = _call("tool1", 20, "0/arun_with_retry#0/ainvoke#0")
+    tool2 = _call("tool2", 20, "0/arun_with_retry#1/ainvoke#0")
+    tool1.seq, tool2.seq = 2, 1
+    calls = [_call("llm1", 10, "0/ainvoke#0"), tool1, tool2, _call("llm2", 40, "0/ainvoke#1")]
+    assert _places(calls) == {
+        "llm1": (1, 4),
+        "tool1": (3, 4),
+        "tool2": (2, 4),
+        "llm2": (4, 4),
+    }
+
+
+def test_a_targets_recorded_calls_are_in_call_order_a_job_where_its_parent_handed_it_out() -> None:
+    # the job was handed out before the main flow's first call (places "0"), its call started
+    # after the main flow's two: it is the target's call #1
+    job = _call("tool3", 30, "0/bg#0")
+    job.attributes[PLACES_ATTRIBUTE] = "0"
+    calls = [_call("tool1", 10, "0"), _call("tool2", 20, "0"), job]
+    checkpoint = Checkpoint(
+        checkpoint_id="ckpt_" + "c" * 32,
+        state=Recorded.of({}),
+        agent_class_name=None,
+        agent_module=None,
+        trace=Trace(TID, [_root(), *calls]),
+        span_id="root",
+        timestamp=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
+    )
+    targets = ReplayEngine(checkpoint).mock_targets({"tool": [TOOL]})
+    assert [call.span_id for call in targets[TOOL].calls] == ["tool3", "tool1", "tool2"]

@@ -53,3 +53,7 @@ class ToolAgent:
     def numbered(self) -> Any:
         for i in range(2):
             yield cs_tools.fetch(str(i))
+
+    async def anumbered(self) -> Any:
+        for i in range(2):
+            yield cs_tools.fetch(str(i))
