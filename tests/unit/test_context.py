@@ -204,6 +204,15 @@ def test_mock_targets_return_listed_values_in_order(tools: ModuleType) -> None:
     ]
 
 
+def test_a_base_exception_given_as_a_value_is_raised_not_returned(tools: ModuleType) -> None:
+    class Stop(BaseException):
+        pass
+
+    targets = {"cs_tools.fetch": [Stop("at once")]}
+    with DeterministicExecutionContext(WHEN, targets), pytest.raises(Stop, match="at once"):
+        tools.fetch("a")
+
+
 def test_a_failure_raised_while_handling_a_replayed_error_names_that_call(
     tools: ModuleType,
 ) -> None:
@@ -223,6 +232,84 @@ def test_a_failure_raised_while_handling_a_replayed_error_names_that_call(
         f"ValueError: {'x' * 197}..., the error recorded for call #2 to cs_tools.fetch"
     )
     assert ctx.session.answer_in(RuntimeError("unrelated")) is None
+
+
+def test_a_failure_raised_from_an_error_given_for_two_calls_names_the_last_of_them(
+    tools: ModuleType,
+) -> None:
+    # (the agent gave up after its second attempt: the call it gave up on is that one)
+    down = ValueError("down")
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": [down, down]}) as ctx:
+        for query in ("a", "b"):
+            with pytest.raises(ValueError):
+                tools.fetch(query)
+    assert ctx.session.answer_in(down) == (
+        "ValueError: down, the error recorded for call #2 to cs_tools.fetch"
+    )
+
+
+def test_a_failure_that_is_a_group_holding_a_replayed_error_names_that_call(
+    tools: ModuleType,
+) -> None:
+    # (an asyncio.TaskGroup's failure: the recorded error is one of its tasks')
+    if sys.version_info >= (3, 11):
+        group_type = ExceptionGroup  # noqa: F821
+    else:
+        from exceptiongroup import ExceptionGroup as group_type
+    down = ValueError("down")
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": ["up", down]}) as ctx:
+        tools.fetch("a")
+        with pytest.raises(ValueError):
+            tools.fetch("b")
+    group = group_type("tasks", [RuntimeError("another task"), down])
+    assert ctx.session.answer_in(group) == (
+        "ValueError: down, the error recorded for call #2 to cs_tools.fetch"
+    )
+
+
+def test_an_error_holding_a_copy_of_an_answer_names_the_call_of_that_answer(
+    tools: ModuleType,
+) -> None:
+    # (an SDK's error keeps a copy of the response it was made from: the call is that
+    # response's, not a later one's with equal headers)
+    import copy
+
+    import httpx
+
+    busy = [httpx.Response(429, headers={"retry-after": "1"}) for _ in range(2)]
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": busy}) as ctx:
+        first = tools.fetch("a")
+        tools.fetch("b")
+    error = RuntimeError("rate limited")
+    error.response = copy.copy(first)  # type: ignore[attr-defined]
+    assert ctx.session.answer_in(error) == (
+        "RuntimeError: rate limited, holding the answer recorded for call #1 to cs_tools.fetch"
+    )
+
+
+def test_a_replayed_error_is_named_by_the_first_line_of_its_message_escaped_or_without_one(
+    tools: ModuleType,
+) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    two_lines, unprintable = ValueError("first line\nsecond line"), Unprintable()
+    coloured = ValueError("red \x1b[31m text")  # (a terminal's escape, never sent to it)
+    errors = [two_lines, unprintable, coloured]
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": errors}) as ctx:
+        for query in ("a", "b", "c"):
+            with pytest.raises(Exception):  # noqa: B017 (each error as given)
+                tools.fetch(query)
+    assert ctx.session.answer_in(two_lines) == (
+        "ValueError: first line, the error recorded for call #1 to cs_tools.fetch"
+    )
+    assert str(ctx.session.answer_in(unprintable)).endswith(
+        ".Unprintable: (no message), the error recorded for call #2 to cs_tools.fetch"
+    )
+    assert ctx.session.answer_in(coloured) == (
+        "ValueError: red \\x1b[31m text, the error recorded for call #3 to cs_tools.fetch"
+    )
 
 
 def test_a_replay_error_is_never_told_as_an_error_the_golden_recorded(tools: ModuleType) -> None:

@@ -143,6 +143,21 @@ def test_unused_responses_name_the_first_recorded_call_not_made(tools: ModuleTyp
     ]
 
 
+def test_the_first_call_of_the_recorded_sequence_is_held_to_its_place_too(
+    tools: ModuleType,
+) -> None:
+    # (places counted from 0, as the context is given them: the call at 0 is checked, and the
+    # call after it is expected after it)
+    mocks = {
+        "cs_tools.fetch": _responses({"query": "a"}),
+        "cs_tools.second_tool": _responses({"x": 1}, start=1),
+    }
+    with DeterministicExecutionContext(WHEN, mocks, strict=True) as ctx:
+        assert tools.fetch("a") == 0
+        assert tools.second_tool(1) == 0
+    assert ctx.session.errors == []
+
+
 def test_values_given_to_the_context_have_no_recorded_arguments(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": [1, 2]}) as ctx:
         tools.fetch("a")
