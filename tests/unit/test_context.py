@@ -355,6 +355,21 @@ def test_exhaustion_names_target_count_and_call_number(tools: ModuleType) -> Non
     assert ctx.session.errors == [error]
 
 
+def test_exhaustion_of_calls_all_recorded_in_one_branch_is_told_of_the_target(
+    tools: ModuleType,
+) -> None:
+    spec = _responses(({"query": "a"}, "A"), ({"query": "b"}, "B"))
+    for call in spec.calls:
+        call.branch = "0"  # (the branch a call made in the context's block runs in)
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": spec}):
+        tools.fetch("a")
+        tools.fetch("b")
+        with pytest.raises(ReplayExhaustedError) as info:
+            tools.fetch("c")
+    assert info.value.branch is None
+    assert str(info.value).startswith("cs_tools.fetch was called 3 time(s)")
+
+
 def test_exhaustion_is_kept_even_when_swallowed(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": []}) as ctx:
         try:
@@ -362,6 +377,22 @@ def test_exhaustion_is_kept_even_when_swallowed(tools: ModuleType) -> None:
         except Exception as exc:  # what an agent with a catch-all handler does
             assert isinstance(exc, ReplayExhaustedError)
     with pytest.raises(ReplayExhaustedError, match="call #1 has none"):
+        ctx.session.raise_errors(strict=False)
+
+
+def test_a_stream_read_further_than_recorded_diverges_also_when_the_agent_swallows_it(
+    tools: ModuleType,
+) -> None:
+    from pytest_clearstone.golden.streams import RecordedStream
+
+    partly = Recorded.of(RecordedStream(items=["a"], complete=False))  # (the agent stopped)
+    targets = {"cs_tools.stream": Responses([RecordedCall(output=partly, span_id="s1")])}
+    with DeterministicExecutionContext(WHEN, targets) as ctx:
+        stream = tools.stream("p")
+        assert next(stream) == "a"
+        with pytest.raises(ReplayDivergenceError):
+            next(stream)  # (what an agent with a catch-all handler would swallow)
+    with pytest.raises(ReplayDivergenceError, match=r"call #1 to cs_tools\.stream"):
         ctx.session.raise_errors(strict=False)
 
 
@@ -397,6 +428,48 @@ def test_strict_divergence_names_target_call_span_and_delta(tools: ModuleType) -
     assert "root['query']: 'b' -> 'changed'" in message
     assert "re-record with: pytest --clearstone-record" in message
     assert ctx.session.errors == [error]
+
+
+def test_an_argument_recorded_of_another_type_than_its_default_is_no_default_left_out(
+    tools: ModuleType,
+) -> None:
+    # (a golden recorded limit=3.0; the call leaves limit out, at its default 3: not the same)
+    spec = _responses(({"query": "a", "limit": 3.0}, "A"))
+    targets = {"cs_tools.fetch": spec}
+    with DeterministicExecutionContext(WHEN, targets, strict=True), pytest.raises(
+        ReplayDivergenceError
+    ) as info:
+        tools.fetch("a")
+    assert "(not given by the call: limit, at the default)" in str(info.value)
+
+
+def test_arguments_recorded_through_a_double_are_not_told_as_the_same_when_more_were_given(
+    tools: ModuleType,
+) -> None:
+    # (three positional arguments through a mock double: not the two the function takes now)
+    spec = _responses(({"args": ("a", 5, "extra"), "kwargs": {}}, "A"))
+    targets = {"cs_tools.fetch": spec}
+    with DeterministicExecutionContext(WHEN, targets, strict=True), pytest.raises(
+        ReplayDivergenceError
+    ) as info:
+        tools.fetch("a", 5)
+    assert "unittest.mock double" not in str(info.value)
+
+
+def variadic(*args: Any, **kwargs: Any) -> str:
+    """A target that takes its arguments as a mock double without a spec does."""
+    raise AssertionError("live variadic called during replay")
+
+
+def test_a_method_call_recorded_with_its_settings_and_replayed_through_a_double_names_it() -> None:
+    # (the instance's settings, ``self``, are no argument the double was given)
+    spec = _responses(({"self": {"model": "m"}, "prompt": "hi"}, "A"))
+    targets = {f"{__name__}.variadic": spec}
+    with DeterministicExecutionContext(WHEN, targets, strict=True), pytest.raises(
+        ReplayDivergenceError
+    ) as info:
+        variadic("hi")
+    assert "The call is replayed through a unittest.mock double without a spec" in str(info.value)
 
 
 def test_order_only_matching_ignores_changed_arguments(tools: ModuleType) -> None:

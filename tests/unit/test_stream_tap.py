@@ -166,3 +166,67 @@ def test_a_stream_read_to_its_end_is_handed_over_once_also_when_the_test_ends() 
     assert list(tap.sync(iter([1, 2]))) == [1, 2]
     tap.finish()
     assert len(done) == 1 and done[0].items == [1, 2] and done[0].complete
+
+
+# -- the replaying side ------------------------------------------------------------------------
+def test_a_replayed_stream_read_past_its_items_raises_what_end_gives_for_their_number() -> None:
+    told: list[int] = []
+
+    def end(items: int) -> BaseException:
+        told.append(items)
+        return LookupError("read past the recording")
+
+    stream = RecordedStream(items=["a", "b"]).replayed(end)
+    assert [next(stream), next(stream)] == ["a", "b"]
+    with pytest.raises(LookupError, match="read past the recording"):
+        next(stream)
+    assert told == [2]
+
+
+def test_an_async_replayed_stream_waits_to_be_cancelled_before_it_raises_past_its_items() -> None:
+    told: list[Any] = []
+
+    def end(items: int) -> BaseException:
+        told.append(items)
+        return LookupError("read past the recording")
+
+    async def wait() -> None:
+        told.append("waited")
+
+    async def read() -> list[Any]:
+        stream = RecordedStream(items=["a"], is_async=True).replayed(end, wait)
+        items = []
+        with pytest.raises(LookupError, match="read past the recording"):
+            async for item in stream:
+                items.append(item)
+        return items
+
+    assert asyncio.run(read()) == ["a"]
+    assert told == ["waited", 1]
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_a_replayed_sdk_stream_read_to_its_end_closes_its_response(is_async: bool) -> None:
+    import httpx
+    import openai
+
+    from pytest_clearstone.codec.naming import class_path
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b""
+
+    # (a body still to be read: the response is open until the stream closes it)
+    content = body() if is_async else iter([b""])
+    response = httpx.Response(200, headers={"x-request-id": "r1"}, content=content)
+    assert not response.is_closed
+    stream_class = class_path(openai.AsyncStream if is_async else openai.Stream)
+    record = RecordedStream(["a"], is_async, stream_class, response, complete=True)
+    stream = record.replayed()
+    assert type(stream) is (openai.AsyncStream if is_async else openai.Stream)
+    assert stream.response.headers["x-request-id"] == "r1"
+
+    async def read_async() -> list[Any]:
+        return [item async for item in stream]
+
+    assert (asyncio.run(read_async()) if is_async else list(stream)) == ["a"]
+    assert response.is_closed
