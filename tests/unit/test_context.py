@@ -370,6 +370,24 @@ def test_exhaustion_of_calls_all_recorded_in_one_branch_is_told_of_the_target(
     assert str(info.value).startswith("cs_tools.fetch was called 3 time(s)")
 
 
+def test_a_call_after_the_calls_ran_out_is_no_retry_of_the_recorded_error(
+    tools: ModuleType,
+) -> None:
+    # (the retry after the recording's last, failed call is told; a call after that is not)
+    failed = {"type": "ToolFailed", "module": "cs_tools", "message": "down", "args": ["down"]}
+    targets = {"cs_tools.fetch": Responses([RecordedCall(error=failed, span_id="s1")])}
+    retry = "the recording's last call to cs_tools.fetch raised cs_tools.ToolFailed: down"
+    with DeterministicExecutionContext(WHEN, targets):
+        with pytest.raises(tools.ToolFailed):
+            tools.fetch("a")
+        with pytest.raises(ReplayExhaustedError) as retried:
+            tools.fetch("b")
+        with pytest.raises(ReplayExhaustedError) as after:
+            tools.fetch("c")
+    assert retry in str(retried.value)
+    assert retry not in str(after.value)
+
+
 def test_exhaustion_is_kept_even_when_swallowed(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": []}) as ctx:
         try:
@@ -492,6 +510,18 @@ def test_custom_matcher_decides(tools: ModuleType) -> None:
         assert tools.fetch("a") == "A"
     # the recording's default limit is left out, as the call did not give it
     assert seen == [("cs_tools.fetch", 1, {"query": "A"}, {"query": "a"})]
+
+
+def test_a_custom_matcher_refuses_the_recorded_arguments_themselves(tools: ModuleType) -> None:
+    def refuse(target: str, number: int, recorded: Any, actual: Any) -> bool:
+        return False
+
+    spec = _responses(({"query": "a"}, "A"))
+    targets = {"cs_tools.fetch": spec}
+    with DeterministicExecutionContext(WHEN, targets, strict=True, matcher=refuse), pytest.raises(
+        ReplayDivergenceError
+    ):
+        tools.fetch("a")
 
 
 def test_a_bad_target_path_leaves_nothing_patched(tools: ModuleType) -> None:

@@ -7,14 +7,22 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import openai
 import pytest
 
 from pytest_clearstone.errors import DecodeError
-from pytest_clearstone.golden.streams import RecordedStream, StreamTap
+from pytest_clearstone.golden.streams import RecordedStream, StreamTap, is_stream
 
 
 def _step(advance: Any) -> Any:
     return advance()
+
+
+class Tallied(openai.Stream[Any]):
+    """An SDK stream subclass with its own ``__stream__``, which reads its base's events."""
+
+    def __stream__(self) -> Iterator[Any]:
+        yield from enumerate(super().__stream__(), 1)
 
 
 def test_a_stream_the_agent_stops_reading_is_closed_and_records_what_was_read() -> None:
@@ -230,3 +238,39 @@ def test_a_replayed_sdk_stream_read_to_its_end_closes_its_response(is_async: boo
 
     assert (asyncio.run(read_async()) if is_async else list(stream)) == ["a"]
     assert response.is_closed
+
+
+def test_a_class_named_as_an_sdk_stream_without_its_methods_is_no_stream() -> None:
+    class Stream:  # (the agent's own, named as the SDKs' are)
+        def __init__(self) -> None:
+            self.response = "r"
+
+    assert not is_stream(Stream())
+    assert not is_stream(openai.Stream.__new__(openai.Stream))  # (made, not given a response)
+
+
+def test_an_sdk_jsonl_decoder_is_recorded_as_the_lines_read_and_replayed_as_one() -> None:
+    import httpx2
+    from anthropic._decoders.jsonl import JSONLDecoder
+
+    from pytest_clearstone.golden.streams import tap
+
+    lines = iter([b'{"n": 1}\n', b'{"n": 2}\n'])
+    decoder = JSONLDecoder(raw_iterator=lines, line_type=object, http_response=httpx2.Response(200))
+    done: list[RecordedStream] = []
+    value, _ = tap(decoder, _step, lambda record, error: done.append(record))
+    assert value is decoder and list(decoder) == [{"n": 1}, {"n": 2}]
+    assert done[0].items == [{"n": 1}, {"n": 2}] and done[0].complete
+    replayed = done[0].replayed()
+    assert type(replayed) is JSONLDecoder and list(replayed) == [{"n": 1}, {"n": 2}]
+
+
+def test_an_sdk_stream_subclass_with_its_own_stream_method_runs_it_on_the_replayed_events() -> None:
+    import httpx
+
+    from pytest_clearstone.codec.naming import class_path
+
+    record = RecordedStream(["a", "b"], False, class_path(Tallied), httpx.Response(200), True)
+    stream = record.replayed()
+    assert isinstance(stream, Tallied)
+    assert list(stream) == [(1, "a"), (2, "b")]
