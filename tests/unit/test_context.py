@@ -520,8 +520,9 @@ def test_a_custom_matcher_refuses_the_recorded_arguments_themselves(tools: Modul
     targets = {"cs_tools.fetch": spec}
     with DeterministicExecutionContext(WHEN, targets, strict=True, matcher=refuse), pytest.raises(
         ReplayDivergenceError
-    ):
+    ) as info:
         tools.fetch("a")
+    assert info.value.closest is None  # (its own recording is no other call's)
 
 
 def test_a_bad_target_path_leaves_nothing_patched(tools: ModuleType) -> None:

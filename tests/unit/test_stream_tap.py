@@ -274,3 +274,54 @@ def test_an_sdk_stream_subclass_with_its_own_stream_method_runs_it_on_the_replay
     stream = record.replayed()
     assert isinstance(stream, Tallied)
     assert list(stream) == [(1, "a"), (2, "b")]
+
+
+def test_a_stream_that_raises_while_read_hands_over_the_items_read_and_the_error() -> None:
+    done: list[tuple[RecordedStream, BaseException | None]] = []
+
+    def live() -> Iterator[int]:
+        yield 1
+        raise ConnectionError("dropped")
+
+    tap = StreamTap(RecordedStream(), _step, lambda record, error: done.append((record, error)))
+    with pytest.raises(ConnectionError):
+        list(tap.sync(live()))
+    record, error = done[0]
+    assert record.items == [1] and not record.complete
+    assert isinstance(error, ConnectionError)
+
+
+def test_an_async_stream_read_to_its_end_or_cancelled_while_read_is_recorded_so() -> None:
+    done: list[tuple[RecordedStream, BaseException | None]] = []
+
+    async def live(cancelled: bool) -> AsyncIterator[int]:
+        yield 1
+        if cancelled:
+            raise asyncio.CancelledError  # (the agent's timeout, while it waits for the next)
+
+    async def read(cancelled: bool) -> None:
+        tap = StreamTap(
+            RecordedStream(is_async=True), _step, lambda record, error: done.append((record, error))
+        )
+        async for _ in tap.asynchronous(live(cancelled)):
+            pass
+
+    asyncio.run(read(cancelled=False))
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(read(cancelled=True))
+    (ended, no_error), (cut, error) = done
+    assert ended.items == [1] and ended.complete and no_error is None
+    assert cut.items == [1] and not cut.complete and isinstance(error, asyncio.CancelledError)
+
+
+def test_an_sdk_stream_whose_response_has_no_request_is_recorded_without_one() -> None:
+    import httpx
+
+    from pytest_clearstone.golden.streams import tap
+
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"})
+    client = openai.OpenAI(api_key="sk-test", base_url="http://localhost")
+    stream = openai.Stream(cast_to=object, response=response, client=client)
+    _, stream_tap = tap(stream, _step, lambda record, error: None)
+    assert stream_tap is not None
+    assert stream_tap.record.response.status_code == 200
