@@ -388,6 +388,20 @@ def test_a_call_after_the_calls_ran_out_is_no_retry_of_the_recorded_error(
     assert retry not in str(after.value)
 
 
+def test_exhaustion_shows_the_calls_arguments_as_the_recordings_redaction_would(
+    tools: ModuleType,
+) -> None:
+    def hide(value: Any, where: str, target: str) -> Any:
+        return {**value, "query": "<REDACTED>"}
+
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": []}) as ctx:
+        ctx.session.shown = hide
+        with pytest.raises(ReplayExhaustedError) as info:
+            tools.fetch("sk-live-secret")
+    assert "call #1 arguments: {'query': '<REDACTED>'}" in str(info.value)
+    assert "sk-live-secret" not in str(info.value)
+
+
 def test_exhaustion_is_kept_even_when_swallowed(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": []}) as ctx:
         try:
