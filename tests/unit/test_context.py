@@ -204,6 +204,15 @@ def test_mock_targets_return_listed_values_in_order(tools: ModuleType) -> None:
     ]
 
 
+def test_a_base_exception_given_as_a_value_is_raised_not_returned(tools: ModuleType) -> None:
+    class Stop(BaseException):
+        pass
+
+    targets = {"cs_tools.fetch": [Stop("at once")]}
+    with DeterministicExecutionContext(WHEN, targets), pytest.raises(Stop, match="at once"):
+        tools.fetch("a")
+
+
 def test_a_failure_raised_while_handling_a_replayed_error_names_that_call(
     tools: ModuleType,
 ) -> None:
@@ -223,6 +232,84 @@ def test_a_failure_raised_while_handling_a_replayed_error_names_that_call(
         f"ValueError: {'x' * 197}..., the error recorded for call #2 to cs_tools.fetch"
     )
     assert ctx.session.answer_in(RuntimeError("unrelated")) is None
+
+
+def test_a_failure_raised_from_an_error_given_for_two_calls_names_the_last_of_them(
+    tools: ModuleType,
+) -> None:
+    # (the agent gave up after its second attempt: the call it gave up on is that one)
+    down = ValueError("down")
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": [down, down]}) as ctx:
+        for query in ("a", "b"):
+            with pytest.raises(ValueError):
+                tools.fetch(query)
+    assert ctx.session.answer_in(down) == (
+        "ValueError: down, the error recorded for call #2 to cs_tools.fetch"
+    )
+
+
+def test_a_failure_that_is_a_group_holding_a_replayed_error_names_that_call(
+    tools: ModuleType,
+) -> None:
+    # (an asyncio.TaskGroup's failure: the recorded error is one of its tasks')
+    if sys.version_info >= (3, 11):
+        group_type = ExceptionGroup  # noqa: F821
+    else:
+        from exceptiongroup import ExceptionGroup as group_type
+    down = ValueError("down")
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": ["up", down]}) as ctx:
+        tools.fetch("a")
+        with pytest.raises(ValueError):
+            tools.fetch("b")
+    group = group_type("tasks", [RuntimeError("another task"), down])
+    assert ctx.session.answer_in(group) == (
+        "ValueError: down, the error recorded for call #2 to cs_tools.fetch"
+    )
+
+
+def test_an_error_holding_a_copy_of_an_answer_names_the_call_of_that_answer(
+    tools: ModuleType,
+) -> None:
+    # (an SDK's error keeps a copy of the response it was made from: the call is that
+    # response's, not a later one's with equal headers)
+    import copy
+
+    import httpx
+
+    busy = [httpx.Response(429, headers={"retry-after": "1"}) for _ in range(2)]
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": busy}) as ctx:
+        first = tools.fetch("a")
+        tools.fetch("b")
+    error = RuntimeError("rate limited")
+    error.response = copy.copy(first)  # type: ignore[attr-defined]
+    assert ctx.session.answer_in(error) == (
+        "RuntimeError: rate limited, holding the answer recorded for call #1 to cs_tools.fetch"
+    )
+
+
+def test_a_replayed_error_is_named_by_the_first_line_of_its_message_escaped_or_without_one(
+    tools: ModuleType,
+) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    two_lines, unprintable = ValueError("first line\nsecond line"), Unprintable()
+    coloured = ValueError("red \x1b[31m text")  # (a terminal's escape, never sent to it)
+    errors = [two_lines, unprintable, coloured]
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": errors}) as ctx:
+        for query in ("a", "b", "c"):
+            with pytest.raises(Exception):  # noqa: B017 (each error as given)
+                tools.fetch(query)
+    assert ctx.session.answer_in(two_lines) == (
+        "ValueError: first line, the error recorded for call #1 to cs_tools.fetch"
+    )
+    assert str(ctx.session.answer_in(unprintable)).endswith(
+        ".Unprintable: (no message), the error recorded for call #2 to cs_tools.fetch"
+    )
+    assert ctx.session.answer_in(coloured) == (
+        "ValueError: red \\x1b[31m text, the error recorded for call #3 to cs_tools.fetch"
+    )
 
 
 def test_a_replay_error_is_never_told_as_an_error_the_golden_recorded(tools: ModuleType) -> None:
@@ -268,6 +355,53 @@ def test_exhaustion_names_target_count_and_call_number(tools: ModuleType) -> Non
     assert ctx.session.errors == [error]
 
 
+def test_exhaustion_of_calls_all_recorded_in_one_branch_is_told_of_the_target(
+    tools: ModuleType,
+) -> None:
+    spec = _responses(({"query": "a"}, "A"), ({"query": "b"}, "B"))
+    for call in spec.calls:
+        call.branch = "0"  # (the branch a call made in the context's block runs in)
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": spec}):
+        tools.fetch("a")
+        tools.fetch("b")
+        with pytest.raises(ReplayExhaustedError) as info:
+            tools.fetch("c")
+    assert info.value.branch is None
+    assert str(info.value).startswith("cs_tools.fetch was called 3 time(s)")
+
+
+def test_a_call_after_the_calls_ran_out_is_no_retry_of_the_recorded_error(
+    tools: ModuleType,
+) -> None:
+    # (the retry after the recording's last, failed call is told; a call after that is not)
+    failed = {"type": "ToolFailed", "module": "cs_tools", "message": "down", "args": ["down"]}
+    targets = {"cs_tools.fetch": Responses([RecordedCall(error=failed, span_id="s1")])}
+    retry = "the recording's last call to cs_tools.fetch raised cs_tools.ToolFailed: down"
+    with DeterministicExecutionContext(WHEN, targets):
+        with pytest.raises(tools.ToolFailed):
+            tools.fetch("a")
+        with pytest.raises(ReplayExhaustedError) as retried:
+            tools.fetch("b")
+        with pytest.raises(ReplayExhaustedError) as after:
+            tools.fetch("c")
+    assert retry in str(retried.value)
+    assert retry not in str(after.value)
+
+
+def test_exhaustion_shows_the_calls_arguments_as_the_recordings_redaction_would(
+    tools: ModuleType,
+) -> None:
+    def hide(value: Any, where: str, target: str) -> Any:
+        return {**value, "query": "<REDACTED>"}
+
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": []}) as ctx:
+        ctx.session.shown = hide
+        with pytest.raises(ReplayExhaustedError) as info:
+            tools.fetch("sk-live-secret")
+    assert "call #1 arguments: {'query': '<REDACTED>'}" in str(info.value)
+    assert "sk-live-secret" not in str(info.value)
+
+
 def test_exhaustion_is_kept_even_when_swallowed(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": []}) as ctx:
         try:
@@ -275,6 +409,22 @@ def test_exhaustion_is_kept_even_when_swallowed(tools: ModuleType) -> None:
         except Exception as exc:  # what an agent with a catch-all handler does
             assert isinstance(exc, ReplayExhaustedError)
     with pytest.raises(ReplayExhaustedError, match="call #1 has none"):
+        ctx.session.raise_errors(strict=False)
+
+
+def test_a_stream_read_further_than_recorded_diverges_also_when_the_agent_swallows_it(
+    tools: ModuleType,
+) -> None:
+    from pytest_clearstone.golden.streams import RecordedStream
+
+    partly = Recorded.of(RecordedStream(items=["a"], complete=False))  # (the agent stopped)
+    targets = {"cs_tools.stream": Responses([RecordedCall(output=partly, span_id="s1")])}
+    with DeterministicExecutionContext(WHEN, targets) as ctx:
+        stream = tools.stream("p")
+        assert next(stream) == "a"
+        with pytest.raises(ReplayDivergenceError):
+            next(stream)  # (what an agent with a catch-all handler would swallow)
+    with pytest.raises(ReplayDivergenceError, match=r"call #1 to cs_tools\.stream"):
         ctx.session.raise_errors(strict=False)
 
 
@@ -312,6 +462,48 @@ def test_strict_divergence_names_target_call_span_and_delta(tools: ModuleType) -
     assert ctx.session.errors == [error]
 
 
+def test_an_argument_recorded_of_another_type_than_its_default_is_no_default_left_out(
+    tools: ModuleType,
+) -> None:
+    # (a golden recorded limit=3.0; the call leaves limit out, at its default 3: not the same)
+    spec = _responses(({"query": "a", "limit": 3.0}, "A"))
+    targets = {"cs_tools.fetch": spec}
+    with DeterministicExecutionContext(WHEN, targets, strict=True), pytest.raises(
+        ReplayDivergenceError
+    ) as info:
+        tools.fetch("a")
+    assert "(not given by the call: limit, at the default)" in str(info.value)
+
+
+def test_arguments_recorded_through_a_double_are_not_told_as_the_same_when_more_were_given(
+    tools: ModuleType,
+) -> None:
+    # (three positional arguments through a mock double: not the two the function takes now)
+    spec = _responses(({"args": ("a", 5, "extra"), "kwargs": {}}, "A"))
+    targets = {"cs_tools.fetch": spec}
+    with DeterministicExecutionContext(WHEN, targets, strict=True), pytest.raises(
+        ReplayDivergenceError
+    ) as info:
+        tools.fetch("a", 5)
+    assert "unittest.mock double" not in str(info.value)
+
+
+def variadic(*args: Any, **kwargs: Any) -> str:
+    """A target that takes its arguments as a mock double without a spec does."""
+    raise AssertionError("live variadic called during replay")
+
+
+def test_a_method_call_recorded_with_its_settings_and_replayed_through_a_double_names_it() -> None:
+    # (the instance's settings, ``self``, are no argument the double was given)
+    spec = _responses(({"self": {"model": "m"}, "prompt": "hi"}, "A"))
+    targets = {f"{__name__}.variadic": spec}
+    with DeterministicExecutionContext(WHEN, targets, strict=True), pytest.raises(
+        ReplayDivergenceError
+    ) as info:
+        variadic("hi")
+    assert "The call is replayed through a unittest.mock double without a spec" in str(info.value)
+
+
 def test_order_only_matching_ignores_changed_arguments(tools: ModuleType) -> None:
     spec = _responses(({"query": "a", "limit": 3}, "A"))
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": spec}):
@@ -332,6 +524,19 @@ def test_custom_matcher_decides(tools: ModuleType) -> None:
         assert tools.fetch("a") == "A"
     # the recording's default limit is left out, as the call did not give it
     assert seen == [("cs_tools.fetch", 1, {"query": "A"}, {"query": "a"})]
+
+
+def test_a_custom_matcher_refuses_the_recorded_arguments_themselves(tools: ModuleType) -> None:
+    def refuse(target: str, number: int, recorded: Any, actual: Any) -> bool:
+        return False
+
+    spec = _responses(({"query": "a"}, "A"))
+    targets = {"cs_tools.fetch": spec}
+    with DeterministicExecutionContext(WHEN, targets, strict=True, matcher=refuse), pytest.raises(
+        ReplayDivergenceError
+    ) as info:
+        tools.fetch("a")
+    assert info.value.closest is None  # (its own recording is no other call's)
 
 
 def test_a_bad_target_path_leaves_nothing_patched(tools: ModuleType) -> None:

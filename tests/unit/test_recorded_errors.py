@@ -143,6 +143,48 @@ def test_unused_responses_name_the_first_recorded_call_not_made(tools: ModuleTyp
     ]
 
 
+def test_the_first_call_of_the_recorded_sequence_is_held_to_its_place_too(
+    tools: ModuleType,
+) -> None:
+    # (places counted from 0, as the context is given them: the call at 0 is checked, and the
+    # call after it is expected after it)
+    mocks = {
+        "cs_tools.fetch": _responses({"query": "a"}),
+        "cs_tools.second_tool": _responses({"x": 1}, start=1),
+    }
+    with DeterministicExecutionContext(WHEN, mocks, strict=True) as ctx:
+        assert tools.fetch("a") == 0
+        assert tools.second_tool(1) == 0
+    assert ctx.session.errors == []
+
+
+def test_a_call_whose_place_is_not_known_is_not_held_to_the_sequence(tools: ModuleType) -> None:
+    # (its branch is known, its place is not: the calls of its branch are placed without it)
+    unplaced = _responses({"x": 1})
+    unplaced.calls[0].position = -1
+    mocks = {"cs_tools.fetch": _responses({"query": "a"}), "cs_tools.second_tool": unplaced}
+    with DeterministicExecutionContext(WHEN, mocks, strict=True) as ctx:
+        assert tools.second_tool(1) == 0
+        assert tools.fetch("a") == 0
+    assert ctx.session.errors == []
+
+
+def test_a_call_out_of_its_recorded_place_names_the_call_recorded_there_and_its_place(
+    tools: ModuleType,
+) -> None:
+    # (recorded: fetch #1, second_tool #1, fetch #2; replayed: fetch, fetch)
+    fetches = _responses({"query": "a"}, {"query": "b"})
+    fetches.calls[1].position = 2
+    mocks = {"cs_tools.fetch": fetches, "cs_tools.second_tool": _responses({"x": 1}, start=1)}
+    with DeterministicExecutionContext(WHEN, mocks, strict=True):
+        tools.fetch("a")
+        with pytest.raises(ReplayDivergenceError) as caught:
+            tools.fetch("b")
+    assert caught.value.out_of_place == (
+        "call #1 to cs_tools.second_tool (call 2 of 3 in this branch of execution)"
+    )
+
+
 def test_values_given_to_the_context_have_no_recorded_arguments(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": [1, 2]}) as ctx:
         tools.fetch("a")

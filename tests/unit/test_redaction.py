@@ -897,3 +897,14 @@ def test_a_value_the_redaction_of_a_message_cannot_walk_is_shown_by_its_type_onl
     shown = for_message(failing, secret, "input", "app.complete")
     assert repr(shown) == "<dict: not shown>"
     assert for_message(None, secret, "input", "app.complete") is secret  # (no redaction)
+
+
+def test_a_value_a_message_shows_is_redacted_as_the_part_of_the_run_it_is() -> None:
+    # (a redaction hook that hides a secret in the result only still hides it in a message)
+    from pytest_clearstone.golden.responses import for_message
+
+    def result_only(value: Any, where: str, target: str) -> Any:
+        return "<hidden>" if where == "result" else value
+
+    assert for_message(result_only, {"token": "t0k"}, "result", "app.ask") == "<hidden>"
+    assert for_message(result_only, {"token": "t0k"}, "input", "app.ask") == {"token": "t0k"}

@@ -231,6 +231,19 @@ def test_exhaustion_message_shows_long_arguments_cut_to_200_characters(
     assert shown_at(2) == repr({"query": "q" * 500})  # -vv: whole
 
 
+def test_exhaustion_message_shows_arguments_of_exactly_200_characters_whole(
+    mods: dict[str, ModuleType],
+) -> None:
+    arguments = {"query": "q" * 187}
+    assert len(repr(arguments)) == 200
+    with pytest.raises(ReplayExhaustedError) as info:
+        ReplayEngine(_two_steps(mods)).replay_from_checkpoint(
+            "lookup", "q" * 187, mock_config={"x": "cs_tools.fetch"}
+        )
+    line = next(x for x in str(info.value).splitlines() if "call #1 arguments: " in x)
+    assert line.partition("call #1 arguments: ")[2] == repr(arguments)
+
+
 def test_exhaustion_message_shows_a_long_nested_list_by_its_ends(
     mods: dict[str, ModuleType],
 ) -> None:
@@ -597,6 +610,17 @@ def test_a_strict_replay_fails_on_recorded_calls_of_a_target_it_no_longer_mocks(
     with pytest.raises(UnusedResponsesError) as info:
         session.raise_errors(strict=True, checkpoint="g.ckpt", unmocked=unmocked)
     assert "  app.search (tool): 3 recorded call(s)" in str(info.value).splitlines()
+
+
+def test_a_warning_a_filter_made_an_error_is_raised_after_the_call_strict_or_not() -> None:
+    # (``filterwarnings = error``: a leftover call's warning fails the test in either mode)
+    from pytest_clearstone.golden.responses import ReplaySession
+
+    session = ReplaySession()
+    session.refused = UserWarning("a leftover call")
+    for strict in (False, True):
+        with pytest.raises(UserWarning, match="a leftover call"):
+            session.raise_errors(strict=strict)
 
 
 class ModelAgent(pydantic.BaseModel):
