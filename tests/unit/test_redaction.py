@@ -6,7 +6,9 @@ import copy
 import dataclasses
 import hashlib
 import json
+import random
 import re
+import string
 import uuid
 from collections import namedtuple
 from typing import Any
@@ -451,6 +453,23 @@ def test_ordinary_strings_are_not_suspects(text: str) -> None:
     assert Redactor().find_secrets({"v": text}) == []
 
 
+def test_a_random_token_of_200_characters_is_a_suspect_and_a_longer_run_is_data() -> None:
+    rnd = random.Random(0)
+    run = "".join(rnd.choice(string.ascii_letters + string.digits) for _ in range(201))
+    assert Redactor().find_secrets({"v": run[:200]}) == ["root['v']"]
+    assert Redactor().find_secrets({"v": run}) == []
+
+
+def test_a_token_of_exactly_the_least_entropy_of_a_secret_is_a_suspect() -> None:
+    token = "Q7xK" * 4 + "b3Zm9Tw2" * 2  # 3.5 bits a character, no fewer
+    assert Redactor().find_secrets({"v": token}) == ["root['v']"]
+
+
+def test_a_token_of_exactly_the_most_words_a_secret_holds_is_not_a_suspect() -> None:
+    token = "Bakery7Q2Motion9X4Lupine3K8Fidget5Z1W6P0"  # 24 of its 40 characters are words
+    assert Redactor().find_secrets({"v": token}) == []
+
+
 @pytest.mark.parametrize(
     "api_id",
     ["chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT", "chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2",
@@ -781,6 +800,13 @@ class _SlotsCreds:
         return self.__token
 
 
+class _DunderSlot:
+    __slots__ = ("__api_key__",)
+
+    def __init__(self) -> None:
+        self.__api_key__ = "dunder-key-1234567"
+
+
 def test_secrets_in_slotted_objects_are_redacted() -> None:
     # an @attrs.define class has slots and no __dict__ (so has a slots=True dataclass): the walk
     # passed them by, and the codec stored their fields as they were
@@ -801,6 +827,11 @@ def test_secrets_in_slotted_objects_are_redacted() -> None:
     seen = redactor.secret_values(environ={})
     assert {"attrs-key-1234567", "frozen-secret-12345", "slots-pw-1234567"} <= set(seen)
     assert redactor(out)["attrs"] == out["attrs"]  # idempotent
+
+
+def test_a_slot_named_with_two_underscores_on_each_side_is_walked_by_its_own_name() -> None:
+    out = Redactor()({"held": _DunderSlot()})
+    assert out["held"].__api_key__ == PLACEHOLDER
 
 
 @pytest.mark.parametrize("path", ["/home/me/project", "~/work", "C:\\Users\\me", "D:/repo"])

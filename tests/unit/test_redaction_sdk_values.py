@@ -529,6 +529,20 @@ def test_an_event_streams_json_data_is_redacted_as_json(module: str) -> None:
     assert redactor(out, "output", "app.send").text == out.text  # idempotent
 
 
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_an_event_stream_whose_content_type_is_written_in_capitals_is_redacted_as_json(
+    module: str,
+) -> None:
+    http = pytest.importorskip(module)
+    event = {"type": "content_block_delta", "index": 0}
+    event["delta"] = {"type": "signature_delta", "signature": SIGNATURE}
+    text = f"event: content_block_delta\ndata: {json.dumps(event)}\n\n"
+    headers = {"Content-Type": "Text/Event-Stream; charset=UTF-8"}
+    redactor = Redactor()
+    out = redactor(http.Response(200, headers=headers, text=text), "output", "app.send")
+    assert not redactor.findings and out.text == text
+
+
 def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
     """A settings model's ``PostgresDsn``/``RedisDsn``/``AnyUrl`` (stored as a pickle when
     pickles are allowed) held the password and the signature as they were."""
@@ -578,6 +592,11 @@ def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
         (
             'data: {"logprobs": {"content": [{"token": "Hello", "logprob": -0.01}]}}',
             'data: {"logprobs": {"content": [{"token": "Hello", "logprob": -0.01}]}}',
+        ),
+        # the same as the str() of a dict
+        (
+            "{'logprobs': {'content': [{'token': 'Hello', 'logprob': -0.01}]}}",
+            "{'logprobs': {'content': [{'token': 'Hello', 'logprob': -0.01}]}}",
         ),
         # ordinary keys, and secrets that are no strings, stay
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import types
+from collections import namedtuple
 from typing import Any
 
 import pytest
@@ -101,6 +102,19 @@ def test_a_tuple_subclass_its_class_cannot_rebuild_is_redacted_and_keeps_its_typ
     with pytest.warns(codec.UnencodableValueWarning, match="storing the repr"):
         stored = codec.encode(out, allow_pickle=False)
     assert SECRET not in str(stored) and PLACEHOLDER in str(stored)
+
+
+def test_the_attributes_of_a_tuple_subclass_its_class_cannot_rebuild_are_kept() -> None:
+    pair = Pair("password", SECRET)
+    pair.source = "vault"  # type: ignore[attr-defined]
+    out = Redactor()({"pair": pair})["pair"]
+    assert out == ("password", PLACEHOLDER) and out.source == "vault"
+
+
+def test_a_namedtuple_of_one_field_is_redacted_as_that_field() -> None:
+    Credential = namedtuple("Credential", "token")
+    out = Redactor()({"credential": Credential(SECRET)})["credential"]
+    assert out == Credential(PLACEHOLDER) and out.token == PLACEHOLDER
 
 
 # -- each object once -----------------------------------------------------------------------
