@@ -86,6 +86,18 @@ def test_secrets_are_redacted_at_any_depth_in_every_container() -> None:
     assert out["tags"] == {"a", "b"}
 
 
+def test_a_string_four_containers_deep_under_a_secret_key_is_noted_as_seen() -> None:
+    redactor = Redactor()
+    redactor({"credentials": {"a": {"b": {"c": {"d": "deep-secret-value"}}}}})
+    assert "deep-secret-value" in redactor.secret_values(environ={})
+
+
+def test_bytes_under_a_secret_key_that_are_no_utf_8_are_not_noted_as_text() -> None:
+    redactor = Redactor()
+    assert redactor({"api_key": b"\xff\xfe-binary-key"}) == {"api_key": PLACEHOLDER}
+    assert not any("\ufffd" in seen for seen in redactor.secret_values(environ={}))
+
+
 def test_none_and_booleans_under_secret_keys_are_kept() -> None:
     """Nothing secret in them, and replay must still tell "no key" from "a key"."""
     assert Redactor()({"api_key": None, "token": False}) == {"api_key": None, "token": False}
@@ -845,6 +857,11 @@ def test_a_working_directory_under_pwd_is_no_password(path: str) -> None:
     assert redactor({"pwd": "hunter2-value"}) == {"pwd": PLACEHOLDER}
 
 
+def test_a_working_directory_under_a_name_ending_with_pwd_is_no_password() -> None:
+    value = {"old_pwd": "/home/me/old", "shell_pwd": "~/work"}
+    assert Redactor()(value) == value
+
+
 def test_a_message_hides_a_secret_whole_where_a_shorter_one_begins_it() -> None:
     # the longer secret first: hiding the shorter one first would show the rest of the longer
     r = Redactor()
@@ -889,6 +906,13 @@ def test_a_secret_headers_name_value_list_keeps_its_name() -> None:
     # the values are replaced, the name kept, so the list still reads back as a header
     value = {"authorization": ["Authorization", "Bearer abc123def456", "Bearer 789xyz012uvw"]}
     assert Redactor()(value) == {"authorization": ["Authorization", PLACEHOLDER, PLACEHOLDER]}
+
+
+def test_a_header_kept_as_a_name_and_one_value_keeps_its_name() -> None:
+    redactor = Redactor()
+    value = {"authorization": ["Authorization", "Bearer abc123def456"]}
+    assert redactor(value) == {"authorization": ["Authorization", PLACEHOLDER]}
+    assert "Authorization" not in redactor.secret_values(environ={})
 
 
 def test_a_recorded_text_holding_a_placeholder_is_still_compared_around_it() -> None:
