@@ -5,6 +5,7 @@ in URLs (query parameters, userinfo) are redacted and remembered for the secret 
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,12 @@ def test_extended_thinking_signatures_and_redacted_data_are_not_suspects() -> No
     }
     assert redactor(sent, "input", "anthropic.resources.messages.Messages.create") == sent
     assert not redactor.findings
+
+
+def test_a_thinking_objects_signature_that_is_no_text_is_redacted_as_any_value() -> None:
+    block = types.SimpleNamespace(type="thinking", signature={"api_key": KEY})
+    out = Redactor()({"block": block})["block"]
+    assert out.signature == {"api_key": PLACEHOLDER} and block.signature == {"api_key": KEY}
 
 
 ENCRYPTED = "EuYBCkYICBgCKkCm5dZr0fJ3o1X4aGkQvJc1Yh2Zf7xT9sQ3lBnK8pWqVeR0uM6yD2cA5tH4jN1gL7iO9kS3"
@@ -541,6 +548,24 @@ def test_an_event_stream_whose_content_type_is_written_in_capitals_is_redacted_a
     redactor = Redactor()
     out = redactor(http.Response(200, headers=headers, text=text), "output", "app.send")
     assert not redactor.findings and out.text == text
+
+
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_an_event_streams_lines_that_are_no_json_are_redacted_as_text(module: str) -> None:
+    http = pytest.importorskip(module)
+    text = f"event: error\ndata: rejected Bearer {KEY}\n\n"
+    headers = {"content-type": "text/event-stream"}
+    out = Redactor()(http.Response(200, headers=headers, text=text), "output", "app.send")
+    assert out.text == f"event: error\ndata: rejected Bearer {PLACEHOLDER}\n\n"
+
+
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_an_event_streams_redacted_json_keeps_its_other_text_unescaped(module: str) -> None:
+    http = pytest.importorskip(module)
+    text = f'data: {{"city": "Zürich", "api_key": "{KEY}"}}\n\n'
+    headers = {"content-type": "text/event-stream"}
+    out = Redactor()(http.Response(200, headers=headers, text=text), "output", "app.send")
+    assert out.text == f'data: {{"city": "Zürich", "api_key": "{PLACEHOLDER}"}}\n\n'
 
 
 def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
