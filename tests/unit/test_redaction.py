@@ -309,6 +309,11 @@ def test_an_allowed_path_covers_its_subtree_only() -> None:
     assert out == {"a": {"token": "x"}, "ab": {"token": PLACEHOLDER}}
 
 
+def test_an_allow_rule_of_the_root_path_covers_the_whole_value() -> None:
+    value = {"api_key": "sk-test-000000000000000000", "nested": {"token": "keep"}}
+    assert Redactor(allow=["root"])(value) == value
+
+
 class _Settings:
     """An object whose attributes an allow rule's path names (``root.client``)."""
 

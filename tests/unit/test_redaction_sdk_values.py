@@ -391,6 +391,11 @@ def test_the_signature_of_a_shared_access_or_presigned_url_is_redacted(
     assert secret in redactor.secret_values(environ={})
 
 
+def test_the_signature_of_a_url_is_kept_when_an_allow_rule_names_its_parameter() -> None:
+    text = "https://b.s3.amazonaws.com/o?X-Amz-Expires=3600&X-Amz-Signature=3f3f3f3f3f3f3f3f"
+    assert Redactor(allow=["x-amz-signature"])(text) == text
+
+
 @pytest.mark.parametrize(
     "text",
     [
