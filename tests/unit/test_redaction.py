@@ -9,6 +9,7 @@ import json
 import random
 import re
 import string
+import types
 import uuid
 from collections import namedtuple
 from typing import Any
@@ -242,6 +243,11 @@ def test_settings_skip_blank_and_comment_lines() -> None:
     r = Redactor.from_settings(["", "  # a comment", " x-tenant "], [], ["  "])
     assert r.keys[-1] == "x-tenant"
     assert r.allow == ()
+
+
+def test_a_comment_line_of_the_settings_is_no_key_rule() -> None:
+    r = Redactor.from_settings(["# our keys"], [], [])
+    assert r({"our_keys": "kept-value"}) == {"our_keys": "kept-value"}
 
 
 def test_a_pattern_may_redact_only_its_secret_group() -> None:
@@ -937,6 +943,31 @@ def test_suspects_met_while_comparing_are_replaced_but_not_findings() -> None:
     with comparing():
         assert r({"note": GITHUB}, "input", "app.ask") == {"note": PLACEHOLDER}
     assert r.findings == []
+
+
+def test_a_value_compared_counts_no_call_of_the_recorded_ones() -> None:
+    r = Redactor()
+    with comparing():
+        r({"note": "hello"}, "input", "app.ask")
+    r({"note": GITHUB}, "input", "app.ask")
+    assert [f.call for f in r.findings] == [1]
+
+
+def test_a_finding_in_an_attribute_of_a_value_written_as_a_placeholder_is_forgotten() -> None:
+    r = Redactor()
+    r({"client": types.SimpleNamespace(note=GITHUB)}, "input", "app.ask")
+    assert [f.path for f in r.findings] == ["root['client'].note"]
+    r.forget_findings("input", lambda target, call: ["root['client']"])
+    assert r.findings == []
+
+
+def test_the_secrets_seen_are_kept_up_to_the_limit() -> None:
+    r = Redactor()
+    for i in range(withheld.LIMIT + 1):
+        r.note_secret(f"secret-value-{i:05d}", "a value")
+    seen = r.secret_values(environ={})
+    assert f"secret-value-{withheld.LIMIT - 1:05d}" in seen
+    assert f"secret-value-{withheld.LIMIT:05d}" not in seen
 
 
 def test_a_random_looking_token_of_few_distinct_characters_is_still_a_suspect() -> None:
