@@ -265,6 +265,15 @@ def test_a_placeholder_that_a_pattern_would_redact_is_refused() -> None:
         Redactor(placeholder="sk-aaaaaaaaaaaaaaaaaaaaaaaa")
 
 
+def test_the_key_given_unset_provider_variables_is_redacted_unless_a_replay_compares() -> None:
+    value = {"api_key": withheld.PLACEHOLDER_KEY}
+    assert Redactor()(value) == {"api_key": PLACEHOLDER}
+    comparing_redactor = Redactor()
+    comparing_redactor.keeps_placeholder_key = True
+    assert comparing_redactor(value) == value
+    assert comparing_redactor.shown(value) == {"api_key": PLACEHOLDER}
+
+
 def test_a_value_shown_in_a_message_hides_the_secrets_seen_and_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
