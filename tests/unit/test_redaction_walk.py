@@ -3,6 +3,7 @@ tuple subclass it cannot rebuild, and visits each object once (shared objects st
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import types
 from collections import namedtuple
@@ -85,6 +86,20 @@ def test_a_function_attribute_under_a_secret_key_is_not_changed_in_place() -> No
     tool.password = SECRET  # type: ignore[attr-defined]
     out = Redactor()({"tool": tool})
     assert out["tool"] is tool and tool.password == SECRET  # type: ignore[attr-defined]
+
+
+class _LiveStream(io.RawIOBase):
+    """A stream not read yet (an HTTP response's body) that keeps its credential."""
+
+    def __init__(self) -> None:
+        self.api_key = SECRET
+
+
+def test_a_live_stream_holding_a_secret_is_left_as_it_is_and_its_secret_noted() -> None:
+    stream = _LiveStream()
+    redactor = Redactor()
+    assert redactor({"body": stream})["body"] is stream
+    assert SECRET in redactor.secret_values(environ={})
 
 
 # -- tuple subclasses -----------------------------------------------------------------------
