@@ -355,6 +355,11 @@ def test_secret_query_parameters_and_url_passwords_are_redacted(text: str, expec
     assert (KEY in seen) != ("hunter2-pw" in seen) and PLACEHOLDER not in "".join(seen)
 
 
+def test_a_secret_query_parameter_holding_a_slash_is_redacted_whole() -> None:
+    text = "https://x.test/cb?access_token=Zq8pLm3R/t7Vw2Ny5+Kd1Hf9&state=1"
+    assert Redactor()(text) == f"https://x.test/cb?access_token={PLACEHOLDER}&state=1"
+
+
 AZURE_SIG = "q2x7LrK0+vb3TZp9wQe1mN4Yc8fHs5dJ6aUiO0PlkEo="
 
 
@@ -617,6 +622,11 @@ def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
         (
             '{\n  "client_secret": "cs-\\"quoted\\"-9f8e",\n  "tokenizer": "cl100k"\n}',
             f'{{\n  "client_secret": "{PLACEHOLDER}",\n  "tokenizer": "cl100k"\n}}',
+        ),
+        # a long name (33 to 64 characters)
+        (
+            '{"google_cloud_platform_service_account_private_key": "pk-9f8e7d6c"}',
+            f'{{"google_cloud_platform_service_account_private_key": "{PLACEHOLDER}"}}',
         ),
         # model output: a streamed answer's log-probabilities (the token the model wrote)
         (
