@@ -6,7 +6,10 @@ import copy
 import dataclasses
 import hashlib
 import json
+import random
 import re
+import string
+import types
 import uuid
 from collections import namedtuple
 from typing import Any
@@ -82,6 +85,18 @@ def test_secrets_are_redacted_at_any_depth_in_every_container() -> None:
     assert out["pair"] == Pair("x", PLACEHOLDER)  # the namedtuple's field name is a key
     assert type(out["pair"]) is Pair
     assert out["tags"] == {"a", "b"}
+
+
+def test_a_string_four_containers_deep_under_a_secret_key_is_noted_as_seen() -> None:
+    redactor = Redactor()
+    redactor({"credentials": {"a": {"b": {"c": {"d": "deep-secret-value"}}}}})
+    assert "deep-secret-value" in redactor.secret_values(environ={})
+
+
+def test_bytes_under_a_secret_key_that_are_no_utf_8_are_not_noted_as_text() -> None:
+    redactor = Redactor()
+    assert redactor({"api_key": b"\xff\xfe-binary-key"}) == {"api_key": PLACEHOLDER}
+    assert not any("\ufffd" in seen for seen in redactor.secret_values(environ={}))
 
 
 def test_none_and_booleans_under_secret_keys_are_kept() -> None:
@@ -230,6 +245,11 @@ def test_settings_skip_blank_and_comment_lines() -> None:
     assert r.allow == ()
 
 
+def test_a_comment_line_of_the_settings_is_no_key_rule() -> None:
+    r = Redactor.from_settings(["# our keys"], [], [])
+    assert r({"our_keys": "kept-value"}) == {"our_keys": "kept-value"}
+
+
 def test_a_pattern_may_redact_only_its_secret_group() -> None:
     r = Redactor(patterns=[r"pin=(?P<secret>\d+)"])
     assert r({"m": "pin=1234 ok"}) == {"m": f"pin={PLACEHOLDER} ok"}
@@ -243,6 +263,15 @@ def test_a_bad_pattern_is_refused_naming_it() -> None:
 def test_a_placeholder_that_a_pattern_would_redact_is_refused() -> None:
     with pytest.raises(ValueError, match="placeholder"):
         Redactor(placeholder="sk-aaaaaaaaaaaaaaaaaaaaaaaa")
+
+
+def test_the_key_given_unset_provider_variables_is_redacted_unless_a_replay_compares() -> None:
+    value = {"api_key": withheld.PLACEHOLDER_KEY}
+    assert Redactor()(value) == {"api_key": PLACEHOLDER}
+    comparing_redactor = Redactor()
+    comparing_redactor.keeps_placeholder_key = True
+    assert comparing_redactor(value) == value
+    assert comparing_redactor.shown(value) == {"api_key": PLACEHOLDER}
 
 
 def test_a_value_shown_in_a_message_hides_the_secrets_seen_and_changes_nothing(
@@ -293,6 +322,11 @@ def test_an_allowed_path_covers_its_subtree_only() -> None:
     r = Redactor(allow=["root['a']"])
     out = r({"a": {"token": "x"}, "ab": {"token": "y"}})
     assert out == {"a": {"token": "x"}, "ab": {"token": PLACEHOLDER}}
+
+
+def test_an_allow_rule_of_the_root_path_covers_the_whole_value() -> None:
+    value = {"api_key": "sk-test-000000000000000000", "nested": {"token": "keep"}}
+    assert Redactor(allow=["root"])(value) == value
 
 
 class _Settings:
@@ -449,6 +483,23 @@ def test_suspects_no_rule_covers_are_found_with_their_path(secret: str) -> None:
 )  # fmt: skip
 def test_ordinary_strings_are_not_suspects(text: str) -> None:
     assert Redactor().find_secrets({"v": text}) == []
+
+
+def test_a_random_token_of_200_characters_is_a_suspect_and_a_longer_run_is_data() -> None:
+    rnd = random.Random(0)
+    run = "".join(rnd.choice(string.ascii_letters + string.digits) for _ in range(201))
+    assert Redactor().find_secrets({"v": run[:200]}) == ["root['v']"]
+    assert Redactor().find_secrets({"v": run}) == []
+
+
+def test_a_token_of_exactly_the_least_entropy_of_a_secret_is_a_suspect() -> None:
+    token = "Q7xK" * 4 + "b3Zm9Tw2" * 2  # 3.5 bits a character, no fewer
+    assert Redactor().find_secrets({"v": token}) == ["root['v']"]
+
+
+def test_a_token_of_exactly_the_most_words_a_secret_holds_is_not_a_suspect() -> None:
+    token = "Bakery7Q2Motion9X4Lupine3K8Fidget5Z1W6P0"  # 24 of its 40 characters are words
+    assert Redactor().find_secrets({"v": token}) == []
 
 
 @pytest.mark.parametrize(
@@ -781,6 +832,13 @@ class _SlotsCreds:
         return self.__token
 
 
+class _DunderSlot:
+    __slots__ = ("__api_key__",)
+
+    def __init__(self) -> None:
+        self.__api_key__ = "dunder-key-1234567"
+
+
 def test_secrets_in_slotted_objects_are_redacted() -> None:
     # an @attrs.define class has slots and no __dict__ (so has a slots=True dataclass): the walk
     # passed them by, and the codec stored their fields as they were
@@ -803,6 +861,11 @@ def test_secrets_in_slotted_objects_are_redacted() -> None:
     assert redactor(out)["attrs"] == out["attrs"]  # idempotent
 
 
+def test_a_slot_named_with_two_underscores_on_each_side_is_walked_by_its_own_name() -> None:
+    out = Redactor()({"held": _DunderSlot()})
+    assert out["held"].__api_key__ == PLACEHOLDER
+
+
 @pytest.mark.parametrize("path", ["/home/me/project", "~/work", "C:\\Users\\me", "D:/repo"])
 def test_a_working_directory_under_pwd_is_no_password(path: str) -> None:
     # a shell tool's state or an environment passed to a subprocess: {"pwd": os.getcwd()}
@@ -812,6 +875,11 @@ def test_a_working_directory_under_pwd_is_no_password(path: str) -> None:
     assert redactor(value) == value
     assert path not in redactor.secret_values(environ={})
     assert redactor({"pwd": "hunter2-value"}) == {"pwd": PLACEHOLDER}
+
+
+def test_a_working_directory_under_a_name_ending_with_pwd_is_no_password() -> None:
+    value = {"old_pwd": "/home/me/old", "shell_pwd": "~/work"}
+    assert Redactor()(value) == value
 
 
 def test_a_message_hides_a_secret_whole_where_a_shorter_one_begins_it() -> None:
@@ -860,6 +928,13 @@ def test_a_secret_headers_name_value_list_keeps_its_name() -> None:
     assert Redactor()(value) == {"authorization": ["Authorization", PLACEHOLDER, PLACEHOLDER]}
 
 
+def test_a_header_kept_as_a_name_and_one_value_keeps_its_name() -> None:
+    redactor = Redactor()
+    value = {"authorization": ["Authorization", "Bearer abc123def456"]}
+    assert redactor(value) == {"authorization": ["Authorization", PLACEHOLDER]}
+    assert "Authorization" not in redactor.secret_values(environ={})
+
+
 def test_a_recorded_text_holding_a_placeholder_is_still_compared_around_it() -> None:
     # a URL recorded with its key redacted matches the live one with any key, and only with
     # the same query around it
@@ -877,6 +952,31 @@ def test_suspects_met_while_comparing_are_replaced_but_not_findings() -> None:
     with comparing():
         assert r({"note": GITHUB}, "input", "app.ask") == {"note": PLACEHOLDER}
     assert r.findings == []
+
+
+def test_a_value_compared_counts_no_call_of_the_recorded_ones() -> None:
+    r = Redactor()
+    with comparing():
+        r({"note": "hello"}, "input", "app.ask")
+    r({"note": GITHUB}, "input", "app.ask")
+    assert [f.call for f in r.findings] == [1]
+
+
+def test_a_finding_in_an_attribute_of_a_value_written_as_a_placeholder_is_forgotten() -> None:
+    r = Redactor()
+    r({"client": types.SimpleNamespace(note=GITHUB)}, "input", "app.ask")
+    assert [f.path for f in r.findings] == ["root['client'].note"]
+    r.forget_findings("input", lambda target, call: ["root['client']"])
+    assert r.findings == []
+
+
+def test_the_secrets_seen_are_kept_up_to_the_limit() -> None:
+    r = Redactor()
+    for i in range(withheld.LIMIT + 1):
+        r.note_secret(f"secret-value-{i:05d}", "a value")
+    seen = r.secret_values(environ={})
+    assert f"secret-value-{withheld.LIMIT - 1:05d}" in seen
+    assert f"secret-value-{withheld.LIMIT:05d}" not in seen
 
 
 def test_a_random_looking_token_of_few_distinct_characters_is_still_a_suspect() -> None:

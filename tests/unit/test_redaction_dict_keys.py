@@ -39,6 +39,14 @@ def test_a_suspect_key_fails_the_check_and_no_path_shows_it() -> None:
     assert all(GITHUB not in where for where in found)
 
 
+def test_a_suspect_key_met_first_without_the_check_is_still_found_by_the_check() -> None:
+    redactor = Redactor()
+    value = {"cache": {GITHUB: 1}}
+    assert redactor.redact(value) == value  # (the rules alone: no suspect replaced)
+    assert redactor(value, "output", "app.tool") == {"cache": {PLACEHOLDER: 1}}
+    assert [f.path for f in redactor.findings] == ["root['cache'].keys()[0]"]
+
+
 def test_plain_keys_are_kept() -> None:
     value = {"max_tokens": 1, 3: "x", ("a", "b"): 2, "temperature": 0.2}
     assert Redactor()(value) == value

@@ -74,6 +74,7 @@ def test_the_value_of_a_secret_variable_is_looked_for(name: str) -> None:
         "KEY_VAULT_NAME",
         "PWD",  # (the shell's working directory: pwd is a password only in a connection string)
         "OLDPWD",
+        "Pwd",  # (as Windows may spell it: its variable names are not case-sensitive)
         "PASSPORT_COUNTRY",
         "HOME",
     ],

@@ -5,6 +5,7 @@ in URLs (query parameters, userinfo) are redacted and remembered for the secret 
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,12 @@ def test_extended_thinking_signatures_and_redacted_data_are_not_suspects() -> No
     }
     assert redactor(sent, "input", "anthropic.resources.messages.Messages.create") == sent
     assert not redactor.findings
+
+
+def test_a_thinking_objects_signature_that_is_no_text_is_redacted_as_any_value() -> None:
+    block = types.SimpleNamespace(type="thinking", signature={"api_key": KEY})
+    out = Redactor()({"block": block})["block"]
+    assert out.signature == {"api_key": PLACEHOLDER} and block.signature == {"api_key": KEY}
 
 
 ENCRYPTED = "EuYBCkYICBgCKkCm5dZr0fJ3o1X4aGkQvJc1Yh2Zf7xT9sQ3lBnK8pWqVeR0uM6yD2cA5tH4jN1gL7iO9kS3"
@@ -348,6 +355,11 @@ def test_secret_query_parameters_and_url_passwords_are_redacted(text: str, expec
     assert (KEY in seen) != ("hunter2-pw" in seen) and PLACEHOLDER not in "".join(seen)
 
 
+def test_a_secret_query_parameter_holding_a_slash_is_redacted_whole() -> None:
+    text = "https://x.test/cb?access_token=Zq8pLm3R/t7Vw2Ny5+Kd1Hf9&state=1"
+    assert Redactor()(text) == f"https://x.test/cb?access_token={PLACEHOLDER}&state=1"
+
+
 AZURE_SIG = "q2x7LrK0+vb3TZp9wQe1mN4Yc8fHs5dJ6aUiO0PlkEo="
 
 
@@ -382,6 +394,11 @@ def test_the_signature_of_a_shared_access_or_presigned_url_is_redacted(
     assert redactor(text) == expected
     assert redactor.redact(expected) == expected  # idempotent
     assert secret in redactor.secret_values(environ={})
+
+
+def test_the_signature_of_a_url_is_kept_when_an_allow_rule_names_its_parameter() -> None:
+    text = "https://b.s3.amazonaws.com/o?X-Amz-Expires=3600&X-Amz-Signature=3f3f3f3f3f3f3f3f"
+    assert Redactor(allow=["x-amz-signature"])(text) == text
 
 
 @pytest.mark.parametrize(
@@ -529,6 +546,38 @@ def test_an_event_streams_json_data_is_redacted_as_json(module: str) -> None:
     assert redactor(out, "output", "app.send").text == out.text  # idempotent
 
 
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_an_event_stream_whose_content_type_is_written_in_capitals_is_redacted_as_json(
+    module: str,
+) -> None:
+    http = pytest.importorskip(module)
+    event = {"type": "content_block_delta", "index": 0}
+    event["delta"] = {"type": "signature_delta", "signature": SIGNATURE}
+    text = f"event: content_block_delta\ndata: {json.dumps(event)}\n\n"
+    headers = {"Content-Type": "Text/Event-Stream; charset=UTF-8"}
+    redactor = Redactor()
+    out = redactor(http.Response(200, headers=headers, text=text), "output", "app.send")
+    assert not redactor.findings and out.text == text
+
+
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_an_event_streams_lines_that_are_no_json_are_redacted_as_text(module: str) -> None:
+    http = pytest.importorskip(module)
+    text = f"event: error\ndata: rejected Bearer {KEY}\n\n"
+    headers = {"content-type": "text/event-stream"}
+    out = Redactor()(http.Response(200, headers=headers, text=text), "output", "app.send")
+    assert out.text == f"event: error\ndata: rejected Bearer {PLACEHOLDER}\n\n"
+
+
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_an_event_streams_redacted_json_keeps_its_other_text_unescaped(module: str) -> None:
+    http = pytest.importorskip(module)
+    text = f'data: {{"city": "Zürich", "api_key": "{KEY}"}}\n\n'
+    headers = {"content-type": "text/event-stream"}
+    out = Redactor()(http.Response(200, headers=headers, text=text), "output", "app.send")
+    assert out.text == f'data: {{"city": "Zürich", "api_key": "{PLACEHOLDER}"}}\n\n'
+
+
 def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
     """A settings model's ``PostgresDsn``/``RedisDsn``/``AnyUrl`` (stored as a pickle when
     pickles are allowed) held the password and the signature as they were."""
@@ -574,10 +623,20 @@ def test_the_secrets_in_pydantic_url_fields_are_redacted() -> None:
             '{\n  "client_secret": "cs-\\"quoted\\"-9f8e",\n  "tokenizer": "cl100k"\n}',
             f'{{\n  "client_secret": "{PLACEHOLDER}",\n  "tokenizer": "cl100k"\n}}',
         ),
+        # a long name (33 to 64 characters)
+        (
+            '{"google_cloud_platform_service_account_private_key": "pk-9f8e7d6c"}',
+            f'{{"google_cloud_platform_service_account_private_key": "{PLACEHOLDER}"}}',
+        ),
         # model output: a streamed answer's log-probabilities (the token the model wrote)
         (
             'data: {"logprobs": {"content": [{"token": "Hello", "logprob": -0.01}]}}',
             'data: {"logprobs": {"content": [{"token": "Hello", "logprob": -0.01}]}}',
+        ),
+        # the same as the str() of a dict
+        (
+            "{'logprobs': {'content': [{'token': 'Hello', 'logprob': -0.01}]}}",
+            "{'logprobs': {'content': [{'token': 'Hello', 'logprob': -0.01}]}}",
         ),
         # ordinary keys, and secrets that are no strings, stay
         (

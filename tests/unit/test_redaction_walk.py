@@ -3,8 +3,10 @@ tuple subclass it cannot rebuild, and visits each object once (shared objects st
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import types
+from collections import namedtuple
 from typing import Any
 
 import pytest
@@ -86,6 +88,20 @@ def test_a_function_attribute_under_a_secret_key_is_not_changed_in_place() -> No
     assert out["tool"] is tool and tool.password == SECRET  # type: ignore[attr-defined]
 
 
+class _LiveStream(io.RawIOBase):
+    """A stream not read yet (an HTTP response's body) that keeps its credential."""
+
+    def __init__(self) -> None:
+        self.api_key = SECRET
+
+
+def test_a_live_stream_holding_a_secret_is_left_as_it_is_and_its_secret_noted() -> None:
+    stream = _LiveStream()
+    redactor = Redactor()
+    assert redactor({"body": stream})["body"] is stream
+    assert SECRET in redactor.secret_values(environ={})
+
+
 # -- tuple subclasses -----------------------------------------------------------------------
 def test_a_tuple_subclass_with_nothing_to_redact_is_kept_as_it_is() -> None:
     pair = Pair("region", "eu-west-1")
@@ -101,6 +117,19 @@ def test_a_tuple_subclass_its_class_cannot_rebuild_is_redacted_and_keeps_its_typ
     with pytest.warns(codec.UnencodableValueWarning, match="storing the repr"):
         stored = codec.encode(out, allow_pickle=False)
     assert SECRET not in str(stored) and PLACEHOLDER in str(stored)
+
+
+def test_the_attributes_of_a_tuple_subclass_its_class_cannot_rebuild_are_kept() -> None:
+    pair = Pair("password", SECRET)
+    pair.source = "vault"  # type: ignore[attr-defined]
+    out = Redactor()({"pair": pair})["pair"]
+    assert out == ("password", PLACEHOLDER) and out.source == "vault"
+
+
+def test_a_namedtuple_of_one_field_is_redacted_as_that_field() -> None:
+    Credential = namedtuple("Credential", "token")
+    out = Redactor()({"credential": Credential(SECRET)})["credential"]
+    assert out == Credential(PLACEHOLDER) and out.token == PLACEHOLDER
 
 
 # -- each object once -----------------------------------------------------------------------

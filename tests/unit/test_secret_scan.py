@@ -162,6 +162,12 @@ def test_values_too_short_or_only_digits_or_placeholders_are_not_looked_for() ->
     assert secrets.find_leak(text, seen) is None
 
 
+def test_a_value_of_the_least_length_looked_for_is_found_and_a_shorter_one_is_not() -> None:
+    text = _text({"page": "code Kq7vXw2z"})
+    assert secrets.find_leak(text, {"Kq7vXw2z": "the value of $A_TOKEN"}) is not None
+    assert secrets.find_leak(text, {"Kq7vXw2": "the value of $A_TOKEN"}) is None
+
+
 def test_the_error_names_the_file_place_kind_and_fixes_but_not_the_secret(
     tmp_path: Path,
 ) -> None:

@@ -73,6 +73,23 @@ def test_a_wrapped_block_whose_length_is_a_multiple_of_the_line_has_no_short_las
     assert Redactor().find_secrets({"raw": raw}) == []
 
 
+def test_three_lines_are_enough_for_a_block_of_wrapped_base64() -> None:
+    raw = base64.encodebytes(_blob(57 * 2 + 30, seed=7)).decode()
+    assert [len(line) for line in raw.splitlines()] == [76, 76, 40]
+    assert Redactor().find_secrets({"raw": raw}) == []
+
+
+def test_a_block_whose_padded_last_line_is_as_long_as_the_others_is_wrapped_base64() -> None:
+    raw = base64.encodebytes(_blob(57 * 3 + 56, seed=8)).decode()
+    assert [len(line) for line in raw.splitlines()] == [76] * 4 and raw.endswith("=\n")
+    assert Redactor().find_secrets({"raw": raw}) == []
+
+
+def test_a_block_wrapped_at_60_columns_is_wrapped_base64() -> None:
+    raw = "\n".join(textwrap.wrap(base64.b64encode(_blob(600, seed=9)).decode(), 60))
+    assert Redactor().find_secrets({"raw": raw}) == []
+
+
 # -- what is still found ------------------------------------------------------------------------
 def test_a_lone_token_on_its_own_line_is_still_a_suspect() -> None:
     token = _token(76, seed=10)
@@ -98,6 +115,16 @@ def test_keys_padded_on_every_line_are_not_wrapped_base64() -> None:
     r = Redactor()
     r({"keys": "\n".join(keys) + "\n"}, "output", "app.tool")
     assert len(r.findings) == len(keys)
+
+
+def test_padded_keys_after_an_unpadded_one_of_their_length_are_not_wrapped_base64() -> None:
+    keys = [base64.b64encode(_blob(66, seed=24)).decode()]  # 88 characters, no padding
+    keys += [base64.b64encode(_blob(64, seed=s)).decode() for s in (25, 26)]  # 88, "=="
+    assert [len(k) for k in keys] == [88] * 3
+    assert all(Redactor().find_secrets({"k": k}) for k in keys)  # (the premise)
+    r = Redactor()
+    r({"keys": "\n".join(keys) + "\n"}, "output", "app.tool")
+    assert len(r.findings) == 3
 
 
 def test_lines_of_different_lengths_are_not_wrapped_base64() -> None:
