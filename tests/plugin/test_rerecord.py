@@ -570,3 +570,30 @@ def test_the_ids_derived_from_a_checkpoint_id_stay_the_same_across_releases() ->
     assert derived["trace_id"] == "4d647a1eeed3590cb8f098a9c51924f4"
     assert mapping == {"a": "8938a906f61cf13f", "b": "a5a0606d760cb067"}
     assert derived["spans"][1]["parent_span_id"] == "8938a906f61cf13f"
+
+
+def test_a_previous_golden_whose_span_has_no_end_time_keeps_no_times() -> None:
+    """A span of the previous golden without its ``end_time_ns`` (a file edited by hand): the
+    re-record failed with a KeyError; it writes the times it measured."""
+    from pytest_clearstone.golden.identity import keep_previous_span_times
+    from pytest_clearstone.tracing.span import Span
+    from pytest_clearstone.tracing.trace import Trace
+
+    def spans(start: int, end: int) -> list[Span]:
+        return [
+            Span(
+                trace_id="0" * 32,
+                span_id=f"{i:016x}",
+                parent_span_id=None,
+                name=f"s{i}",
+                start_time_ns=start + i,
+                end_time_ns=end + i,
+            )
+            for i in (1, 2)
+        ]
+
+    previous = Trace("0" * 32, spans(5, 6)).to_dict()
+    del previous["spans"][0]["end_time_ns"]
+    now = Trace("0" * 32, spans(1000, 2000))
+    keep_previous_span_times(now, {"trace": previous})
+    assert [(s.start_time_ns, s.end_time_ns) for s in now.spans] == [(1001, 2001), (1002, 2002)]
