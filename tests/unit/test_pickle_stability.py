@@ -88,3 +88,10 @@ def test_a_set_holding_an_object_that_holds_the_set_still_pickles() -> None:
     back = codec.decode(codec.encode(node), allow_pickle=True)
     (item,) = back.owner
     assert item is back
+
+
+def test_a_set_holding_plain_values_and_an_object_that_holds_the_set_still_pickles() -> None:
+    node = Node()
+    node.owner = {"plain", node}
+    back = codec.decode(codec.encode(node), allow_pickle=True)
+    assert back in back.owner and "plain" in back.owner
