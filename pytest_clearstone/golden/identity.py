@@ -131,5 +131,7 @@ def keep_previous_span_times(trace: Trace, previous: Any) -> None:
 
 def _times(span: dict[str, Any]) -> bool:
     """Whether the span ``span`` of a golden's document has times a span can hold."""
-    start, end = span.get("start_time_ns"), span.get("end_time_ns", 0)
-    return type(start) is int and (end is None or type(end) is int)
+    if type(span.get("start_time_ns")) is not int or "end_time_ns" not in span:
+        return False
+    end = span["end_time_ns"]
+    return end is None or type(end) is int

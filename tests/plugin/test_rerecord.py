@@ -115,6 +115,22 @@ def test_a_rerecord_that_changes_more_than_times_rewrites_the_file(
     assert "Tuesday" in golden.read_text()
 
 
+def test_a_rerecord_that_changes_a_call_keeps_none_of_the_previous_span_times(
+    project: pytest.Pytester,
+) -> None:
+    """Times are kept for all spans or none: the spans a changed call leaves as they were
+    are written with the times this run measured too, so that they keep their order in time."""
+    golden = project.path / "g.ckpt"
+    first = json.loads(golden.read_text())["trace"]["spans"]
+    app = project.path / "app.py"
+    app.write_text(app.read_text().replace("fly on Monday", "fly on Tuesday"))
+    project.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    second = json.loads(golden.read_text())["trace"]["spans"]
+    assert len(second) == len(first) > 1
+    for before, after in zip(first, second, strict=True):
+        assert after["start_time_ns"] != before["start_time_ns"], after["name"]
+
+
 def test_a_one_word_prompt_change_changes_only_that_call_in_the_canonical_form(
     project: pytest.Pytester, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -537,3 +553,47 @@ def test_the_previous_golden_s_times_are_kept_only_for_the_same_spans_with_times
         now = trace(span(1), span(2))
         keep_previous_span_times(now, {"trace": other})
         assert [(s.start_time_ns, s.end_time_ns) for s in now.spans] == [(1000, 2000)] * 2
+
+
+def test_the_ids_derived_from_a_checkpoint_id_stay_the_same_across_releases() -> None:
+    """Another derivation would change every golden's ids at its next re-record."""
+    from pytest_clearstone.golden.identity import derive_ids
+
+    trace = {
+        "trace_id": "x",
+        "spans": [
+            {"span_id": "a", "parent_span_id": None},
+            {"span_id": "b", "parent_span_id": "a"},
+        ],
+    }
+    derived, mapping = derive_ids(trace, "ckpt_" + "0" * 32)
+    assert derived["trace_id"] == "4d647a1eeed3590cb8f098a9c51924f4"
+    assert mapping == {"a": "8938a906f61cf13f", "b": "a5a0606d760cb067"}
+    assert derived["spans"][1]["parent_span_id"] == "8938a906f61cf13f"
+
+
+def test_a_previous_golden_whose_span_has_no_end_time_keeps_no_times() -> None:
+    """A span of the previous golden without its ``end_time_ns`` (a file edited by hand): the
+    re-record failed with a KeyError; it writes the times it measured."""
+    from pytest_clearstone.golden.identity import keep_previous_span_times
+    from pytest_clearstone.tracing.span import Span
+    from pytest_clearstone.tracing.trace import Trace
+
+    def spans(start: int, end: int) -> list[Span]:
+        return [
+            Span(
+                trace_id="0" * 32,
+                span_id=f"{i:016x}",
+                parent_span_id=None,
+                name=f"s{i}",
+                start_time_ns=start + i,
+                end_time_ns=end + i,
+            )
+            for i in (1, 2)
+        ]
+
+    previous = Trace("0" * 32, spans(5, 6)).to_dict()
+    del previous["spans"][0]["end_time_ns"]
+    now = Trace("0" * 32, spans(1000, 2000))
+    keep_previous_span_times(now, {"trace": previous})
+    assert [(s.start_time_ns, s.end_time_ns) for s in now.spans] == [(1001, 2001), (1002, 2002)]

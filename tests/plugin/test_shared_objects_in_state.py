@@ -116,3 +116,51 @@ def test_a_bytearray_held_at_two_places_and_changed_is_named(size: int) -> None:
     problem = shared_object_problem(agent, shared)
     assert problem is not None
     assert "holds one bytearray at state['buffers'][0] and at state['current']" in problem
+
+
+def test_a_state_of_more_values_than_the_limit_is_not_searched_past_it() -> None:
+    from pytest_clearstone.golden.shared_objects import shared_objects
+
+    agent = _Buffers(100_000)  # (the padding list and its items fill the limit first)
+    assert shared_objects(dict(vars(agent))) == []
+    assert len(shared_objects(dict(vars(_Buffers(1000))))) == 1
+
+
+def test_an_object_reached_through_a_tuple_and_a_dataclass_field_is_named_at_each_place() -> None:
+    import dataclasses
+
+    from pytest_clearstone.golden.shared_objects import shared_objects
+
+    @dataclasses.dataclass
+    class Box:
+        items: list[int]
+
+    history = [1]
+    shared = shared_objects({"pair": (history,), "box": Box(history), "current": history})
+    assert [item.places for item in shared] == [
+        ["state['pair'][0]", "state['box']['items']", "state['current']"]
+    ]
+
+
+def test_a_dataclass_class_at_two_places_is_not_an_object_of_the_state() -> None:
+    import dataclasses
+
+    from pytest_clearstone.golden.shared_objects import shared_objects
+
+    @dataclasses.dataclass
+    class Plan:
+        steps: int = 0
+
+    assert shared_objects({"kind": Plan, "default_kind": Plan}) == []
+
+
+def test_an_object_at_three_places_changed_is_named_at_each() -> None:
+    from pytest_clearstone.golden.shared_objects import shared_object_problem, shared_objects
+
+    agent = _Buffers(0)
+    history = [1]
+    shared = shared_objects({"a": history, "b": history, "c": history})
+    history.append(2)
+    problem = shared_object_problem(agent, shared)
+    assert problem is not None
+    assert "holds one list at state['a'] and at state['b'] and state['c'], which" in problem

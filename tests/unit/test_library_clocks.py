@@ -64,6 +64,16 @@ def test_pydantic_ais_request_timers_read_the_agents_clock(module: str) -> None:
     assert reader.time is time
 
 
+def test_the_agents_clock_is_read_with_the_fraction_of_a_second_it_holds() -> None:
+    retry = pytest.importorskip("langgraph.pregel._retry")
+    models = pytest.importorskip("pydantic_ai.models")
+    moment = WHEN + dt.timedelta(milliseconds=250)
+    with DeterministicExecutionContext(moment, seed=1) as ctx, ctx.suspended():
+        assert retry.time.time() == moment.timestamp()
+        assert models.time.perf_counter() == moment.timestamp()
+        assert models.time.perf_counter_ns() == 1_705_320_000_250_000_000
+
+
 def test_a_streamed_output_is_grouped_item_by_item() -> None:
     utils = pytest.importorskip("pydantic_ai._utils")
 
@@ -156,4 +166,3 @@ def test_a_clock_reader_the_test_patched_itself_keeps_the_tests_patch(
     with DeterministicExecutionContext(WHEN, seed=1) as ctx, ctx.suspended():
         assert reader.time is own_time and reader.time.time() == 42.0
         assert loop.datetime is own_datetime
-

@@ -34,6 +34,7 @@ def test_what_an_attempt_does_under_each_mode(
         (["--clearstone-mode", "record-missing"], [("--clearstone-mode", Mode.RECORD_MISSING)]),
         (["--clearstone-mode=record"], [("--clearstone-mode", Mode.RECORD)]),
         (["--clearstone-mode", "nope"], []),  # (left to pytest's parser)
+        (["--clearstone-mode=", "record"], []),  # (an empty value: "record" is a file argument)
         (["--clearstone-record=x"], []),
         (["-k", "x", "--", "--clearstone-record"], []),  # after --: not an option
         (

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from pytest_clearstone import codec
-from pytest_clearstone.codec.nesting import MAX_DEPTH, nesting_depth, room, walked
+from pytest_clearstone.codec.nesting import MAX_DEPTH, nesting_depth, retried, room, walked
 from pytest_clearstone.errors import (
     CheckpointCorruptError,
     NestingTooDeepError,
@@ -316,4 +316,30 @@ def test_a_walk_whose_code_caught_a_recursion_error_leaves_the_trace_function() 
     finally:
         sys.settrace(outer)
     assert result == "fell back"
+    assert after is _python_tracer
+
+
+def test_a_retried_run_is_traced_again_and_leaves_the_trace_function() -> None:
+    # the run again inside the room is measured: the trace function the first run lost is given
+    # back before it
+    def runaway(n: int = 0) -> int:
+        return runaway(n + 1)
+
+    seen: list[Any] = []
+
+    def run() -> str:
+        seen.append(sys.gettrace())
+        if len(seen) == 1:
+            runaway()  # (the first run: out of recursion, run again in the room)
+        return "done"
+
+    outer = sys.gettrace()
+    sys.settrace(_python_tracer)
+    try:
+        result = retried(run)
+        after = sys.gettrace()
+    finally:
+        sys.settrace(outer)
+    assert result == "done"
+    assert seen == [_python_tracer, _python_tracer]
     assert after is _python_tracer

@@ -405,6 +405,14 @@ def test_a_secret_holding_an_apostrophe_is_not_named_in_a_key_holding_a_double_q
     assert "s3cr3t-0123456789" not in leak.location and "<the secret>" in leak.location
 
 
+def test_a_secret_holding_an_apostrophe_and_a_control_character_is_not_named_in_a_key() -> None:
+    # repr spells such a key in double quotes, the control character escaped (it's\x1b...)
+    secret = "it's\x1bs3cr3t-0123456789"
+    leak = secrets.find_leak(_text("ok", state={f"say {secret}": 1}), {secret: "the value of $K"})
+    assert leak is not None and "(in the key)" in leak.location
+    assert "s3cr3t-0123456789" not in leak.location and "<the secret>" in leak.location
+
+
 def test_the_first_place_in_document_order_holding_a_secret_is_named() -> None:
     leak = secrets.find_leak(_text({"pages": [f"key {SECRET}", f"again {SECRET}"]}), SEEN)
     assert leak is not None and "root['pages'][0]" in leak.location
@@ -415,6 +423,15 @@ def test_a_payload_is_searched_when_the_tag_index_names_a_place_that_is_not_ther
     doc["tag_index"]["paths"] = [["outcome", "nowhere", 3]]  # (an index edited by hand)
     leak = secrets.find_leak(json.dumps(doc), SEEN)
     assert leak is not None and "the base64 of the bytes value" in leak.location
+
+
+def test_a_payload_tag_whose_value_is_not_text_is_passed_over() -> None:
+    # (a document edited by hand: nothing to decode there, and the secret elsewhere is found)
+    doc = {"a": {codec.TAG: "bytes", "v": 5}, "b": {codec.TAG: "pickle", "v": None}}
+    assert secrets.find_leak(json.dumps(doc), SEEN) is None
+    doc["c"] = f"key {SECRET}"
+    leak = secrets.find_leak(json.dumps(doc), SEEN)
+    assert leak is not None and leak.location == "the document['c']"
 
 
 def test_the_signing_key_is_looked_for_whatever_the_source(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import types
 
 from pytest_clearstone.golden.responses import ReplayCall
 from pytest_clearstone.golden.self_fields import final_state_hint
@@ -63,11 +64,31 @@ def test_an_object_under_a_key_that_is_not_text_or_too_deep_gives_no_hint() -> N
     assert _hint(deep, "root['a']['b']['c']['d']['e'].last: 'a' -> None") == ""
 
 
+def test_an_object_four_levels_deep_is_found() -> None:
+    deep = {"a": {"b": {"c": {"d": Model()}}}}
+    hint = _hint(deep, "root['a']['b']['c']['d'].last: 'a' -> None")
+    assert "ignore_state=['final_state.a.b.c.d.last']" in hint
+
+
 def test_an_object_kept_at_two_places_is_named_at_both() -> None:
     model = Model()
     delta = "root['llm'].last: 'a' -> None\nroot['team'][0].last: 'a' -> None"
     hint = _hint({"llm": model, "team": [model]}, delta)
     assert "ignore_state=['final_state.llm.last', 'final_state.team.0.last']" in hint
+
+
+def test_two_fields_of_one_object_name_its_method_once() -> None:
+    delta = "root['model'].last: 'a' -> None\nroot['model'].name: 'm' -> 'n'"
+    hint = _hint({"model": Model()}, delta)
+    assert f"Only fields of the object that {TARGET} is called on differ" in hint
+    assert "ignore_state=['final_state.model.last', 'final_state.model.name']" in hint
+
+
+def test_an_object_whose_attribute_name_starts_another_s_does_not_hide_it() -> None:
+    # (root.model is a prefix of root.model2's delta line, and is looked at first)
+    state = types.SimpleNamespace(model2=Model(), model=Model())
+    hint = _hint(state, "root.model2.last: 'a' -> None")
+    assert "ignore_state=['final_state.model2.last']" in hint
 
 
 def test_a_field_whose_delta_spans_lines_is_named() -> None:

@@ -223,6 +223,7 @@ def _record(**validation: Any) -> dict[str, Any]:
     [
         ({"title": 3}, "'title' must be a string"),
         ({"input_type": "yaml"}, "'input_type' must be 'python' or 'json'"),
+        ({"input_type": None}, "'input_type' must be 'python' or 'json'"),
         ({"errors": {"type": "missing"}}, "'errors' must be a list"),
         ({"errors": [{"type": "missing", "loc": [{"a": 1}]}]}, "a 'loc' must be"),
         ({"errors": [{"type": "no_such_error", "loc": []}]}, "no_such_error"),
@@ -232,7 +233,16 @@ def _record(**validation: Any) -> dict[str, Any]:
             "'ctx_exceptions'",
         ),
     ],
-    ids=["title", "input_type", "errors", "loc", "type", "template", "ctx_exceptions"],
+    ids=[
+        "title",
+        "input_type",
+        "input_type_null",
+        "errors",
+        "loc",
+        "type",
+        "template",
+        "ctx_exceptions",
+    ],
 )
 def test_an_edited_record_stands_in_as_recorded_error_naming_what_is_wrong(
     validation: dict[str, Any], why: str
