@@ -1548,7 +1548,7 @@ class Redactor:
             secret = m.group(group)
             if read is not None:
                 decoded = read(secret)
-                if decoded.startswith(self.placeholder):  # (redacted before)
+                if decoded == self.placeholder:  # (redacted before)
                     return m.group()
                 if rx is _QUERY_PARAMETER and not self.is_secret_query(unquote_plus(m["name"])):
                     return m.group()

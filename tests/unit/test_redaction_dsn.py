@@ -99,3 +99,27 @@ def test_an_at_sign_after_a_url_password_is_taken_for_its_end_hiding_more_never_
     assert Redactor().redact("https://svc:Pw0rd-x@proxy.example/v1?to=ops@example.com") == (
         f"https://svc:{R}@example.com"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("host=db password=sk-abcdefghijklmnopqrstuv.tail-of-it dbname=x",
+         f"host=db password={R} dbname=x"),
+        ("Server=x;Pwd=sk-abcdefghijklmnopqrstuv.tail;Encrypt=yes",
+         f"Server=x;Pwd={R};Encrypt=yes"),
+        ("postgresql://app:sk-abcdefghijklmnopqrstuv.tail@db/x", f"postgresql://app:{R}@db/x"),
+        ("https://x.example/v1?api_key=sk-abcdefghijklmnopqrstuv.more&v=1",
+         f"https://x.example/v1?api_key={R}&v=1"),
+        ('{"api_key": "sk-abcdefghijklmnopqrstuv.tail"}', f'{{"api_key": "{R}"}}'),
+    ],
+)  # fmt: skip
+def test_a_secret_whose_start_another_rule_redacted_is_redacted_whole(
+    text: str, expected: str
+) -> None:
+    # (the key pattern stops at the '.': the password's, the parameter's or the entry's rule,
+    # seeing a value that began with the placeholder, took it for one redacted before and left
+    # the rest of the secret in the golden)
+    redactor = Redactor()
+    assert redactor.redact(text) == expected
+    assert redactor.redact(expected) == expected  # idempotent
