@@ -727,14 +727,50 @@ def test_a_document_writing_both_span_lists_reads_the_old_one_when_the_new_is_em
         ({"kind": -1}, "unknown span_kind -1"),
         ({"startTimeUnixNano": "yesterday"}, "malformed span data"),
         ({"attributes": {"llm.model": "gpt"}}, "attributes must be a list of {key, value}"),
+        ({"status": "STATUS_CODE_ERROR"}, "malformed span data"),  # (not a {code, message})
     ],
-    ids=["long_hex", "uuid", "short_base64", "no_span_id", "negative_kind", "time", "attributes"],
+    ids=[
+        "long_hex",
+        "uuid",
+        "short_base64",
+        "no_span_id",
+        "negative_kind",
+        "time",
+        "attributes",
+        "status",
+    ],
 )
 def test_a_malformed_otlp_span_is_a_decode_error_naming_what_is_wrong(
     fields: dict[str, Any], why: str
 ) -> None:
     with pytest.raises(DecodeError, match=re.escape(why)):
         otel.traces_from_otlp_json(_doc(_raw(**fields)))
+
+
+def test_a_malformed_otlp_json_file_or_document_is_named_in_full(tmp_path: Path) -> None:
+    # (the whole path, for one document or one per line; a parsed document by what it is)
+    path = tmp_path / "exports" / "spans.json"
+    path.parent.mkdir()
+    for text in (json.dumps(_doc(_raw(spanId=None))), json.dumps(_doc(_raw(spanId=None))) + "\n{}"):
+        path.write_text(text)
+        with pytest.raises(DecodeError) as info:
+            otel.traces_from_otlp_json(path)
+        assert str(info.value).startswith(f"{path} is not OTLP/JSON: ")
+    with pytest.raises(DecodeError, match=r"^<OTLP/JSON document> is not OTLP/JSON: .*no traceId"):
+        otel.traces_from_otlp_json(_doc(_raw(spanId=None)))
+
+
+def test_a_kind_and_status_written_as_number_0_are_read_unspecified_and_unset() -> None:
+    ((span,),) = [
+        t.spans for t in otel.traces_from_otlp_json(_doc(_raw(kind=0, status={"code": 0})))
+    ]
+    assert span.status == "UNSET"
+
+
+def test_an_event_without_a_name_is_not_the_span_s_exception() -> None:
+    unnamed = {"attributes": [_attr("exception.type", {"stringValue": "ValueError"})]}
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(_doc(_raw(events=[unnamed])))]
+    assert span.error is None
 
 
 def test_otlp_json_values_as_protobuf_writes_them() -> None:
