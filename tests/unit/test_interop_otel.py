@@ -612,10 +612,54 @@ def _one_span(attributes: dict[str, str]) -> Span:
         ({"llm.request.type": "embedding"}, "embedding"),
         ({"db.system.name": "postgresql"}, "database"),  # (semantic conventions 1.30)
         ({"db.system": "redis"}, "database"),
+        # a kind or an operation of no known name is kept, an OpenInference kind lower-cased;
+        # an empty kind or a Traceloop kind of no known name is passed over
+        ({"openinference.span.kind": "PROMPT"}, "prompt"),
+        ({"gen_ai.operation.name": "rerank"}, "rerank"),
+        ({"openinference.span.kind": "", "gen_ai.operation.name": "chat"}, "llm"),
+        ({"traceloop.span.kind": "unknown", "llm.request.type": "chat"}, "llm"),
     ],
 )
 def test_span_types_of_the_other_conventions(attributes: dict[str, str], span_type: str) -> None:
     assert _one_span(attributes).span_type == span_type
+
+
+def test_a_clearstone_span_type_that_is_no_text_is_passed_over() -> None:
+    attributes = [
+        _attr("clearstone.span_type", {"intValue": "3"}),
+        _attr("openinference.span.kind", {"stringValue": "TOOL"}),
+    ]
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(_doc(_raw(attributes=attributes)))]
+    assert span.span_type == "tool"
+
+
+def test_a_clearstone_value_that_cannot_be_read_is_a_decode_error_naming_the_span() -> None:
+    label = "<OTLP/JSON document>: the clearstone.{} attribute of span " + "cd" * 8 + " ('call')"
+    not_json = [_attr("clearstone.input", {"stringValue": "{not json"})]
+    with pytest.raises(DecodeError, match=re.escape(label.format("input") + " is not JSON")):
+        otel.traces_from_otlp_json(_doc(_raw(attributes=not_json)))
+    unknown = [_attr("clearstone.output", {"stringValue": '{"__cs__": "nope", "v": 1}'})]
+    with pytest.raises(DecodeError, match=re.escape(label.format("output") + ": unknown value")):
+        otel.traces_from_otlp_json(_doc(_raw(attributes=unknown)))
+
+
+def test_tool_call_arguments_are_the_input_of_a_tool_span_only() -> None:
+    arguments = {"gen_ai.tool.call.arguments": '{"city": "Paris"}'}
+    agent = _one_span({"gen_ai.operation.name": "invoke_agent", **arguments})
+    assert (agent.span_type, agent.input) == ("agent", None)
+    tool = _one_span({"gen_ai.operation.name": "execute_tool", **arguments})
+    assert tool.input == {"city": "Paris"}
+
+
+def test_a_clearstone_error_without_a_type_is_passed_over_for_the_status() -> None:
+    attributes = [_attr("clearstone.error", {"stringValue": '{"message": "odd"}'})]
+    status = {"code": "STATUS_CODE_ERROR", "message": "quota exceeded"}
+    raw = _raw(attributes=attributes, status=status)
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(_doc(raw))]
+    assert span.error == {
+        "type": "Exception", "module": "builtins", "message": "quota exceeded",
+        "args": ["quota exceeded"],
+    }  # fmt: skip
 
 
 def test_openllmetry_messages_come_in_the_order_of_their_numbers() -> None:
@@ -623,6 +667,11 @@ def test_openllmetry_messages_come_in_the_order_of_their_numbers() -> None:
     numbers = [10, 2, 0, 1]
     span = _one_span({f"gen_ai.prompt.{n}.content": f"m{n}" for n in numbers})
     assert [m["content"] for m in span.input] == ["m0", "m1", "m2", "m10"]
+
+
+def test_an_openllmetry_message_number_without_a_field_is_no_message() -> None:
+    span = _one_span({"gen_ai.prompt.0": "hi"})
+    assert (span.input, span.attributes) == (None, {"gen_ai.prompt.0": "hi"})
 
 
 def test_a_status_of_no_known_kind_is_imported_as_unset() -> None:
@@ -642,6 +691,28 @@ def test_a_status_of_no_known_kind_is_imported_as_unset() -> None:
 def _span_of(span_id: str, **fields: Any) -> Span:
     return Span(trace_id="1" * 32, span_id=span_id, parent_span_id=None, name="call",
                 start_time_ns=10, **fields)  # fmt: skip
+
+
+def test_an_export_keeps_a_span_s_own_kind_and_tool_name() -> None:
+    own = {"openinference.span.kind": "RETRIEVER", "gen_ai.tool.name": "search_api"}
+    (tool,) = _exported(Trace("1" * 32, [_span_of("1" * 16, span_type="tool", attributes=own)]))
+    assert {k: tool.attributes[k] for k in own} == own
+    assert tool.attributes["gen_ai.operation.name"] == "execute_tool"
+
+
+def test_only_a_span_in_error_is_exported_with_a_clearstone_error() -> None:
+    spans = [_span_of(f"{n}" * 16, end_time_ns=20, status=s) for n, s in ((1, "UNSET"), (2, "OK"))]
+    assert [s.attributes.get("clearstone.error") for s in _exported(Trace("1" * 32, spans))] == [
+        None,
+        None,
+    ]
+
+
+def test_an_error_without_a_module_or_a_message_is_exported_as_its_type_and_no_text() -> None:
+    error = {"type": "Timeout", "module": "", "message": None, "args": []}
+    span = _span_of("1" * 16, end_time_ns=20, status="ERROR", error=error)
+    ((event,),) = [s.events for s in _exported(Trace("1" * 32, [span]))]
+    assert dict(event.attributes) == {"exception.type": "Timeout", "exception.message": ""}
 
 
 def test_an_export_follows_what_opentelemetry_requires_of_a_span() -> None:
