@@ -144,6 +144,30 @@ class _TimingOut(InMemorySpanExporter):
         return False
 
 
+class _FlushTimed(InMemorySpanExporter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[int] = []
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        self.timeouts.append(timeout_millis)
+        return True
+
+
+def test_the_bridge_passes_its_resource_and_a_flush_s_timeout_on() -> None:
+    from opentelemetry.sdk.resources import Resource
+
+    exporter = _FlushTimed()
+    resource = Resource.create({"service.name": "checkout", "deployment.environment": "ci"})
+    bridge = otel.ClearstoneSpanExporterBridge(exporter, resource=resource)
+    bridge.export(_recorded_trace())
+    assert {s.resource.attributes["service.name"] for s in exporter.get_finished_spans()} == {
+        "checkout"
+    }
+    assert bridge.force_flush(250) is True
+    assert exporter.timeouts == [250]
+
+
 def test_the_bridge_tells_a_flush_that_failed_and_an_export_takes_a_resource() -> None:
     assert otel.ClearstoneSpanExporterBridge(_TimingOut()).force_flush(10) is False
     from opentelemetry.sdk.resources import Resource
@@ -178,6 +202,13 @@ def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
     assert back.spans[1].end_time_ns is None  # an open span stays open
 
 
+def test_a_span_with_otel_shaped_ids_is_exported_without_its_original_ids() -> None:
+    spans = [_span_of("a" * 16, end_time_ns=20), _span_of("b" * 16, end_time_ns=20)]
+    spans[1].parent_span_id = "a" * 16
+    exported = _exported(Trace("1" * 32, spans))
+    assert [k for s in exported for k in s.attributes if k.startswith("clearstone.")] == []
+
+
 def test_a_span_with_an_otel_shaped_id_keeps_its_parent_s_other_id() -> None:
     trace_id, root_id, step_id = "1" * 32, "a" * 32, "c" * 16
     spans = [
@@ -209,6 +240,28 @@ def test_an_error_is_an_event_at_the_span_s_end_and_only_an_error_has_a_descript
     assert (failed.status.description, fine.status.description) == ("boom", None)
     # (OpenTelemetry warns of a description given with another status)
     assert [r.getMessage() for r in caplog.records if r.name.startswith("opentelemetry")] == []
+
+
+def test_an_open_span_s_error_is_an_event_at_its_start_and_its_scope_is_ours_unnamed() -> None:
+    error = {"type": "ValueError", "module": "builtins", "message": "boom", "args": ["boom"]}
+    span = _span_of("1" * 16, status="ERROR", error=error)  # (no end time, no instrumentation)
+    (exported,) = _exported(Trace("1" * 32, [span]))
+    assert [(e.name, e.timestamp) for e in exported.events] == [("exception", 10)]
+    assert exported.instrumentation_scope.name == "pytest_clearstone"
+
+
+@pytest.mark.parametrize(
+    ("span_type", "kind"),
+    [
+        *[(t, "CLIENT") for t in ("tool", "embedding", "retriever", "database", "reranker")],
+        *[(t, "INTERNAL") for t in ("agent", "chain", None)],
+    ],
+)
+def test_a_call_out_of_the_application_is_exported_as_a_client_span(
+    span_type: str | None, kind: str
+) -> None:
+    (exported,) = _exported(Trace("1" * 32, [_span_of("1" * 16, span_type=span_type)]))
+    assert exported.kind.name == kind
 
 
 def test_pickled_values_need_the_opt_in() -> None:
@@ -381,6 +434,36 @@ def test_bad_otlp_json_names_the_file(tmp_path: Path) -> None:
         otel.traces_from_otlp_json(bad)
     with pytest.raises(DecodeError, match="expected an object with 'resourceSpans'"):
         otel.traces_from_otlp_json({"spans": []})
+
+
+def test_spans_of_two_traces_are_refused_naming_both_and_spans_are_numbered_as_given(
+    otel_spans: tuple[Any, InMemorySpanExporter],
+) -> None:
+    tracer, exporter = otel_spans
+    for name in ("a", "b"):
+        with tracer.start_as_current_span(name):
+            pass
+    spans = exporter.get_finished_spans()
+    ids = ", ".join(format(s.context.trace_id, "032x") for s in spans)
+    with pytest.raises(ValueError, match=re.escape(f"got 2 ({ids}); use traces_from_otel_spans()")):
+        otel.trace_from_otel_spans(spans)
+    assert [t.spans[0].seq for t in otel.traces_from_otel_spans(spans)] == [0, 1]
+
+
+def test_otel_spans_without_a_context_or_a_status(
+    otel_spans: tuple[Any, InMemorySpanExporter],
+) -> None:
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    with pytest.raises(DecodeError, match="the OpenTelemetry span 'lost' has no span context"):
+        otel.trace_from_otel_spans([ReadableSpan(name="lost")])
+    tracer, _ = otel_spans
+    with tracer.start_as_current_span("x") as running:
+        context = running.get_span_context()
+    (span,) = otel.trace_from_otel_spans(
+        [ReadableSpan(name="s", context=context, status=None)]
+    ).spans
+    assert (span.status, span.status_message) == ("UNSET", None)
 
 
 def test_one_trace_expected(otel_spans: tuple[Any, InMemorySpanExporter]) -> None:
