@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import pickle
+import re
 import shutil
 import sqlite3
 import sys
@@ -510,6 +511,54 @@ def test_a_span_left_open_is_read_open_and_an_unknown_encoding_is_refused(tmp_pa
     conn.close()
     with pytest.raises(TraceStoreError, match=r"output of span a.*unknown snapshot encoding 'msgp"):
         clearstone_sdk.read_trace(db, "t")
+
+
+def _set_columns(db: Path, **columns: Any) -> Path:
+    conn = sqlite3.connect(db)
+    for column, value in columns.items():
+        conn.execute(f"UPDATE spans SET {column} = ?", (value,))
+    conn.commit()
+    conn.close()
+    return db
+
+
+def test_a_snapshot_without_captured_is_read_as_not_captured(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "call", 1, 2, "OK", None)])
+    (span,) = clearstone_sdk.read_trace(_set_columns(db, output_snapshot_json="{}"), "t").spans
+    assert not span.has_output
+    assert span.attributes["clearstone_sdk.output"] == "not captured: no reason given (?)"
+
+
+def test_snapshot_data_without_an_encoding_or_a_pickle_that_is_no_text_is_refused(
+    tmp_path: Path,
+) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "call", 1, 2, "OK", None)])
+    for data, why in (
+        ({"value": 1}, "the output of span a ('call'): the snapshot data has no '__type__'"),
+        ({"__type__": "pickle", "value": 7}, "the pickle is not a base64 string"),
+    ):
+        snapshot = {"captured": True, "data": json.dumps(data)}
+        _set_columns(db, output_snapshot_json=json.dumps(snapshot))
+        with pytest.raises(TraceStoreError, match=re.escape(why)):
+            clearstone_sdk.read_trace(db, "t", allow_pickle=True)
+
+
+def test_a_span_type_attribute_that_is_no_text_is_passed_over_and_no_kind_is_no_type(
+    tmp_path: Path,
+) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("a", "t", None, "tool.search", 1, 2, "OK", None),
+        ("b", "t", "a", "work", 3, 4, "OK", None),
+    ])  # fmt: skip
+    _set_columns(db, attributes_json='{"span_type": 3}', kind=None)
+    assert [s.span_type for s in clearstone_sdk.read_trace(db, "t").spans] == ["tool", None]
+
+
+def test_an_error_without_a_message_and_the_instrumentation_are_read(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "call", 1, 2, "ERROR", None)])
+    (span,) = clearstone_sdk.read_trace(db, "t").spans
+    assert span.error == {"type": "Exception", "module": "builtins", "message": "", "args": [""]}
+    assert (span.instrumentation_name, span.instrumentation_version) == ("x", "1")
 
 
 def test_a_trace_id_that_is_no_file_name_is_hashed_into_the_destination(tmp_path: Path) -> None:
