@@ -604,6 +604,22 @@ def test_traces_are_read_oldest_first(tmp_path: Path) -> None:
     assert [t.trace_id for t in clearstone_sdk.read_traces(db)] == ["first", "second", "third"]
 
 
+def test_traces_are_ordered_by_their_first_span_not_their_last(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("a", "long", None, "run", 1, 100, "OK", None),
+        ("b", "short", None, "run", 5, 6, "OK", None),
+        ("c", "long", "a", "late step", 90, 95, "OK", None),
+    ])  # fmt: skip
+    assert [t.trace_id for t in clearstone_sdk.read_traces(db)] == ["long", "short"]
+
+
+def test_a_span_row_with_a_time_out_of_range_is_refused_naming_the_store(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "run", 1, 2, "OK", None)])
+    _set_columns(db, start_time_ns=float("inf"))  # (a REAL column value int() cannot take)
+    with pytest.raises(TraceStoreError, match=r"traces\.db: a span row is malformed \(Overflow"):
+        clearstone_sdk.read_trace(db, "t")
+
+
 def test_spans_started_at_once_keep_the_order_they_were_written_in(tmp_path: Path) -> None:
     # (clearstone-sdk's clock can give two calls one start time: the calls then replay in the
     # order the store holds them)
@@ -699,6 +715,22 @@ def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
     changed.write_text(json.dumps(doc))
     with pytest.raises(CheckpointCorruptError, match=r"changed\.ckpt.*not a clearstone-sdk"):
         clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+
+
+def test_a_checkpoint_without_a_timestamp_or_a_class_path_is_told_or_read_without_a_class(
+    ckpt_path: Path,
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    changed = ckpt_path.with_name("changed.ckpt")
+    del doc["metadata"]["timestamp_ns"]
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"the field 'timestamp_ns' is missing"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    doc = json.loads(ckpt_path.read_text())
+    doc["metadata"]["agent_class_path"] = ""
+    changed.write_text(json.dumps(doc))
+    checkpoint = clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    assert (checkpoint.agent_module, checkpoint.agent_class_name) == (None, None)
 
 
 def test_a_checkpoint_file_starting_with_a_blank_line_is_imported(
