@@ -974,6 +974,37 @@ def test_a_span_of_a_generator_finished_in_another_thread_ends_there(
     assert span.end_time_ns is not None and span.status != "ERROR"
 
 
+def test_a_generator_s_span_finished_in_another_thread_leaves_that_thread_s_span_current(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # Expected: the span open in the consuming thread stays current once the generator (started
+    # elsewhere) ends there, and a span opened next is its child; it was cleared, the next span
+    # starting a new trace
+    def steps() -> Iterator[int]:
+        with tracer.span("steps"):
+            yield 1
+            yield 2
+
+    started = steps()
+    assert contextvars.copy_context().run(next, started) == 1
+    seen: list[Any] = []
+
+    def consume() -> None:
+        with tracer.span("consumer") as consumer:
+            assert list(started) == [2]
+            seen.append(current_span() is consumer)
+            with tracer.span("after") as after:
+                seen.append((after.trace_id, after.parent_span_id))
+            seen.append(consumer)
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    worker.join()
+    current, (trace_id, parent_id), consumer = seen
+    assert current is True
+    assert (trace_id, parent_id) == (consumer.trace_id, consumer.span_id)
+
+
 def test_a_traced_call_is_readable_as_open_while_it_runs(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
