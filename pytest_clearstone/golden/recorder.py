@@ -201,7 +201,7 @@ class Recorder:
         try:
             return self.tracer.span(path, span_type=span_type, attributes=attributes)
         finally:
-            restore_span(token)
+            restore_span(token, root)
 
     def left_by(self) -> str | None:
         """The earlier test that left the task making the current call running (its node id,
@@ -530,4 +530,4 @@ def _live_step(span: LiveSpan) -> Iterator[None]:
     finally:
         restore_branching(branching)
         _in_recorded_call.reset(flag_token)
-        restore_span(span_token)
+        restore_span(span_token, span)

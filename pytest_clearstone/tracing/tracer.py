@@ -32,13 +32,16 @@ def use_span(span: Span | None) -> contextvars.Token[Span | None]:
     return _current_span.set(span)
 
 
-def restore_span(token: contextvars.Token[Span | None]) -> None:
-    """Undo a :func:`use_span` (exited in another context, e.g. a generator that moved
-    threads: the current span is cleared)."""
+def restore_span(token: contextvars.Token[Span | None], span: Span) -> None:
+    """Undo the :func:`use_span` that made ``span`` current and gave ``token``. Exited in
+    another context (a generator that moved threads or tasks), ``span`` is no longer current
+    there if it was (the span before it is); a span of that context stays current."""
     try:
         _current_span.reset(token)
     except ValueError:
-        _current_span.set(None)
+        if _current_span.get() is span:
+            before = token.old_value
+            _current_span.set(None if before is contextvars.Token.MISSING else before)
 
 
 class LiveSpan(Span):
@@ -82,7 +85,7 @@ class LiveSpan(Span):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        restore_span(self._token)
+        restore_span(self._token, self)
         self.finish(exc)
         self._submit(self)
 
@@ -250,7 +253,7 @@ class _TracedCall:
         try:
             return advance()
         finally:
-            restore_span(token)
+            restore_span(token, span)
 
     def end(self, span: LiveSpan, outcome: Any, error: BaseException | None) -> Any:
         if error is None or outcome is not None:  # a generator's chunks, also on an error

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import pickle
+import re
 import shutil
 import sqlite3
 import sys
@@ -512,6 +513,54 @@ def test_a_span_left_open_is_read_open_and_an_unknown_encoding_is_refused(tmp_pa
         clearstone_sdk.read_trace(db, "t")
 
 
+def _set_columns(db: Path, **columns: Any) -> Path:
+    conn = sqlite3.connect(db)
+    for column, value in columns.items():
+        conn.execute(f"UPDATE spans SET {column} = ?", (value,))
+    conn.commit()
+    conn.close()
+    return db
+
+
+def test_a_snapshot_without_captured_is_read_as_not_captured(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "call", 1, 2, "OK", None)])
+    (span,) = clearstone_sdk.read_trace(_set_columns(db, output_snapshot_json="{}"), "t").spans
+    assert not span.has_output
+    assert span.attributes["clearstone_sdk.output"] == "not captured: no reason given (?)"
+
+
+def test_snapshot_data_without_an_encoding_or_a_pickle_that_is_no_text_is_refused(
+    tmp_path: Path,
+) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "call", 1, 2, "OK", None)])
+    for data, why in (
+        ({"value": 1}, "the output of span a ('call'): the snapshot data has no '__type__'"),
+        ({"__type__": "pickle", "value": 7}, "the pickle is not a base64 string"),
+    ):
+        snapshot = {"captured": True, "data": json.dumps(data)}
+        _set_columns(db, output_snapshot_json=json.dumps(snapshot))
+        with pytest.raises(TraceStoreError, match=re.escape(why)):
+            clearstone_sdk.read_trace(db, "t", allow_pickle=True)
+
+
+def test_a_span_type_attribute_that_is_no_text_is_passed_over_and_no_kind_is_no_type(
+    tmp_path: Path,
+) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("a", "t", None, "tool.search", 1, 2, "OK", None),
+        ("b", "t", "a", "work", 3, 4, "OK", None),
+    ])  # fmt: skip
+    _set_columns(db, attributes_json='{"span_type": 3}', kind=None)
+    assert [s.span_type for s in clearstone_sdk.read_trace(db, "t").spans] == ["tool", None]
+
+
+def test_an_error_without_a_message_and_the_instrumentation_are_read(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "call", 1, 2, "ERROR", None)])
+    (span,) = clearstone_sdk.read_trace(db, "t").spans
+    assert span.error == {"type": "Exception", "module": "builtins", "message": "", "args": [""]}
+    assert (span.instrumentation_name, span.instrumentation_version) == ("x", "1")
+
+
 def test_a_trace_id_that_is_no_file_name_is_hashed_into_the_destination(tmp_path: Path) -> None:
     # (a trace id is data of the file: it never names a path outside DEST_DIR)
     db = _sdk_store(tmp_path / "traces.db", [("a", "../../escape", None, "root", 1, 2, "OK", None)])
@@ -553,6 +602,22 @@ def test_traces_are_read_oldest_first(tmp_path: Path) -> None:
         ("c", "third", None, "run", 9, 10, "OK", None),
     ])  # fmt: skip
     assert [t.trace_id for t in clearstone_sdk.read_traces(db)] == ["first", "second", "third"]
+
+
+def test_traces_are_ordered_by_their_first_span_not_their_last(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [
+        ("a", "long", None, "run", 1, 100, "OK", None),
+        ("b", "short", None, "run", 5, 6, "OK", None),
+        ("c", "long", "a", "late step", 90, 95, "OK", None),
+    ])  # fmt: skip
+    assert [t.trace_id for t in clearstone_sdk.read_traces(db)] == ["long", "short"]
+
+
+def test_a_span_row_with_a_time_out_of_range_is_refused_naming_the_store(tmp_path: Path) -> None:
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "run", 1, 2, "OK", None)])
+    _set_columns(db, start_time_ns=float("inf"))  # (a REAL column value int() cannot take)
+    with pytest.raises(TraceStoreError, match=r"traces\.db: a span row is malformed \(Overflow"):
+        clearstone_sdk.read_trace(db, "t")
 
 
 def test_spans_started_at_once_keep_the_order_they_were_written_in(tmp_path: Path) -> None:
@@ -650,6 +715,22 @@ def test_a_checkpoint_s_class_path_spans_and_keys_are_read_as_written(
     changed.write_text(json.dumps(doc))
     with pytest.raises(CheckpointCorruptError, match=r"changed\.ckpt.*not a clearstone-sdk"):
         clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+
+
+def test_a_checkpoint_without_a_timestamp_or_a_class_path_is_told_or_read_without_a_class(
+    ckpt_path: Path,
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    changed = ckpt_path.with_name("changed.ckpt")
+    del doc["metadata"]["timestamp_ns"]
+    changed.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match=r"the field 'timestamp_ns' is missing"):
+        clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    doc = json.loads(ckpt_path.read_text())
+    doc["metadata"]["agent_class_path"] = ""
+    changed.write_text(json.dumps(doc))
+    checkpoint = clearstone_sdk.read_checkpoint(changed, allow_pickle=True)
+    assert (checkpoint.agent_module, checkpoint.agent_class_name) == (None, None)
 
 
 def test_a_checkpoint_file_starting_with_a_blank_line_is_imported(

@@ -144,6 +144,30 @@ class _TimingOut(InMemorySpanExporter):
         return False
 
 
+class _FlushTimed(InMemorySpanExporter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[int] = []
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        self.timeouts.append(timeout_millis)
+        return True
+
+
+def test_the_bridge_passes_its_resource_and_a_flush_s_timeout_on() -> None:
+    from opentelemetry.sdk.resources import Resource
+
+    exporter = _FlushTimed()
+    resource = Resource.create({"service.name": "checkout", "deployment.environment": "ci"})
+    bridge = otel.ClearstoneSpanExporterBridge(exporter, resource=resource)
+    bridge.export(_recorded_trace())
+    assert {s.resource.attributes["service.name"] for s in exporter.get_finished_spans()} == {
+        "checkout"
+    }
+    assert bridge.force_flush(250) is True
+    assert exporter.timeouts == [250]
+
+
 def test_the_bridge_tells_a_flush_that_failed_and_an_export_takes_a_resource() -> None:
     assert otel.ClearstoneSpanExporterBridge(_TimingOut()).force_flush(10) is False
     from opentelemetry.sdk.resources import Resource
@@ -178,6 +202,13 @@ def test_ids_that_are_not_otel_shaped_come_back_unchanged() -> None:
     assert back.spans[1].end_time_ns is None  # an open span stays open
 
 
+def test_a_span_with_otel_shaped_ids_is_exported_without_its_original_ids() -> None:
+    spans = [_span_of("a" * 16, end_time_ns=20), _span_of("b" * 16, end_time_ns=20)]
+    spans[1].parent_span_id = "a" * 16
+    exported = _exported(Trace("1" * 32, spans))
+    assert [k for s in exported for k in s.attributes if k.startswith("clearstone.")] == []
+
+
 def test_a_span_with_an_otel_shaped_id_keeps_its_parent_s_other_id() -> None:
     trace_id, root_id, step_id = "1" * 32, "a" * 32, "c" * 16
     spans = [
@@ -209,6 +240,28 @@ def test_an_error_is_an_event_at_the_span_s_end_and_only_an_error_has_a_descript
     assert (failed.status.description, fine.status.description) == ("boom", None)
     # (OpenTelemetry warns of a description given with another status)
     assert [r.getMessage() for r in caplog.records if r.name.startswith("opentelemetry")] == []
+
+
+def test_an_open_span_s_error_is_an_event_at_its_start_and_its_scope_is_ours_unnamed() -> None:
+    error = {"type": "ValueError", "module": "builtins", "message": "boom", "args": ["boom"]}
+    span = _span_of("1" * 16, status="ERROR", error=error)  # (no end time, no instrumentation)
+    (exported,) = _exported(Trace("1" * 32, [span]))
+    assert [(e.name, e.timestamp) for e in exported.events] == [("exception", 10)]
+    assert exported.instrumentation_scope.name == "pytest_clearstone"
+
+
+@pytest.mark.parametrize(
+    ("span_type", "kind"),
+    [
+        *[(t, "CLIENT") for t in ("tool", "embedding", "retriever", "database", "reranker")],
+        *[(t, "INTERNAL") for t in ("agent", "chain", None)],
+    ],
+)
+def test_a_call_out_of_the_application_is_exported_as_a_client_span(
+    span_type: str | None, kind: str
+) -> None:
+    (exported,) = _exported(Trace("1" * 32, [_span_of("1" * 16, span_type=span_type)]))
+    assert exported.kind.name == kind
 
 
 def test_pickled_values_need_the_opt_in() -> None:
@@ -381,6 +434,36 @@ def test_bad_otlp_json_names_the_file(tmp_path: Path) -> None:
         otel.traces_from_otlp_json(bad)
     with pytest.raises(DecodeError, match="expected an object with 'resourceSpans'"):
         otel.traces_from_otlp_json({"spans": []})
+
+
+def test_spans_of_two_traces_are_refused_naming_both_and_spans_are_numbered_as_given(
+    otel_spans: tuple[Any, InMemorySpanExporter],
+) -> None:
+    tracer, exporter = otel_spans
+    for name in ("a", "b"):
+        with tracer.start_as_current_span(name):
+            pass
+    spans = exporter.get_finished_spans()
+    ids = ", ".join(format(s.context.trace_id, "032x") for s in spans)
+    with pytest.raises(ValueError, match=re.escape(f"got 2 ({ids}); use traces_from_otel_spans()")):
+        otel.trace_from_otel_spans(spans)
+    assert [t.spans[0].seq for t in otel.traces_from_otel_spans(spans)] == [0, 1]
+
+
+def test_otel_spans_without_a_context_or_a_status(
+    otel_spans: tuple[Any, InMemorySpanExporter],
+) -> None:
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    with pytest.raises(DecodeError, match="the OpenTelemetry span 'lost' has no span context"):
+        otel.trace_from_otel_spans([ReadableSpan(name="lost")])
+    tracer, _ = otel_spans
+    with tracer.start_as_current_span("x") as running:
+        context = running.get_span_context()
+    (span,) = otel.trace_from_otel_spans(
+        [ReadableSpan(name="s", context=context, status=None)]
+    ).spans
+    assert (span.status, span.status_message) == ("UNSET", None)
 
 
 def test_one_trace_expected(otel_spans: tuple[Any, InMemorySpanExporter]) -> None:
@@ -612,10 +695,54 @@ def _one_span(attributes: dict[str, str]) -> Span:
         ({"llm.request.type": "embedding"}, "embedding"),
         ({"db.system.name": "postgresql"}, "database"),  # (semantic conventions 1.30)
         ({"db.system": "redis"}, "database"),
+        # a kind or an operation of no known name is kept, an OpenInference kind lower-cased;
+        # an empty kind or a Traceloop kind of no known name is passed over
+        ({"openinference.span.kind": "PROMPT"}, "prompt"),
+        ({"gen_ai.operation.name": "rerank"}, "rerank"),
+        ({"openinference.span.kind": "", "gen_ai.operation.name": "chat"}, "llm"),
+        ({"traceloop.span.kind": "unknown", "llm.request.type": "chat"}, "llm"),
     ],
 )
 def test_span_types_of_the_other_conventions(attributes: dict[str, str], span_type: str) -> None:
     assert _one_span(attributes).span_type == span_type
+
+
+def test_a_clearstone_span_type_that_is_no_text_is_passed_over() -> None:
+    attributes = [
+        _attr("clearstone.span_type", {"intValue": "3"}),
+        _attr("openinference.span.kind", {"stringValue": "TOOL"}),
+    ]
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(_doc(_raw(attributes=attributes)))]
+    assert span.span_type == "tool"
+
+
+def test_a_clearstone_value_that_cannot_be_read_is_a_decode_error_naming_the_span() -> None:
+    label = "<OTLP/JSON document>: the clearstone.{} attribute of span " + "cd" * 8 + " ('call')"
+    not_json = [_attr("clearstone.input", {"stringValue": "{not json"})]
+    with pytest.raises(DecodeError, match=re.escape(label.format("input") + " is not JSON")):
+        otel.traces_from_otlp_json(_doc(_raw(attributes=not_json)))
+    unknown = [_attr("clearstone.output", {"stringValue": '{"__cs__": "nope", "v": 1}'})]
+    with pytest.raises(DecodeError, match=re.escape(label.format("output") + ": unknown value")):
+        otel.traces_from_otlp_json(_doc(_raw(attributes=unknown)))
+
+
+def test_tool_call_arguments_are_the_input_of_a_tool_span_only() -> None:
+    arguments = {"gen_ai.tool.call.arguments": '{"city": "Paris"}'}
+    agent = _one_span({"gen_ai.operation.name": "invoke_agent", **arguments})
+    assert (agent.span_type, agent.input) == ("agent", None)
+    tool = _one_span({"gen_ai.operation.name": "execute_tool", **arguments})
+    assert tool.input == {"city": "Paris"}
+
+
+def test_a_clearstone_error_without_a_type_is_passed_over_for_the_status() -> None:
+    attributes = [_attr("clearstone.error", {"stringValue": '{"message": "odd"}'})]
+    status = {"code": "STATUS_CODE_ERROR", "message": "quota exceeded"}
+    raw = _raw(attributes=attributes, status=status)
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(_doc(raw))]
+    assert span.error == {
+        "type": "Exception", "module": "builtins", "message": "quota exceeded",
+        "args": ["quota exceeded"],
+    }  # fmt: skip
 
 
 def test_openllmetry_messages_come_in_the_order_of_their_numbers() -> None:
@@ -623,6 +750,11 @@ def test_openllmetry_messages_come_in_the_order_of_their_numbers() -> None:
     numbers = [10, 2, 0, 1]
     span = _one_span({f"gen_ai.prompt.{n}.content": f"m{n}" for n in numbers})
     assert [m["content"] for m in span.input] == ["m0", "m1", "m2", "m10"]
+
+
+def test_an_openllmetry_message_number_without_a_field_is_no_message() -> None:
+    span = _one_span({"gen_ai.prompt.0": "hi"})
+    assert (span.input, span.attributes) == (None, {"gen_ai.prompt.0": "hi"})
 
 
 def test_a_status_of_no_known_kind_is_imported_as_unset() -> None:
@@ -642,6 +774,28 @@ def test_a_status_of_no_known_kind_is_imported_as_unset() -> None:
 def _span_of(span_id: str, **fields: Any) -> Span:
     return Span(trace_id="1" * 32, span_id=span_id, parent_span_id=None, name="call",
                 start_time_ns=10, **fields)  # fmt: skip
+
+
+def test_an_export_keeps_a_span_s_own_kind_and_tool_name() -> None:
+    own = {"openinference.span.kind": "RETRIEVER", "gen_ai.tool.name": "search_api"}
+    (tool,) = _exported(Trace("1" * 32, [_span_of("1" * 16, span_type="tool", attributes=own)]))
+    assert {k: tool.attributes[k] for k in own} == own
+    assert tool.attributes["gen_ai.operation.name"] == "execute_tool"
+
+
+def test_only_a_span_in_error_is_exported_with_a_clearstone_error() -> None:
+    spans = [_span_of(f"{n}" * 16, end_time_ns=20, status=s) for n, s in ((1, "UNSET"), (2, "OK"))]
+    assert [s.attributes.get("clearstone.error") for s in _exported(Trace("1" * 32, spans))] == [
+        None,
+        None,
+    ]
+
+
+def test_an_error_without_a_module_or_a_message_is_exported_as_its_type_and_no_text() -> None:
+    error = {"type": "Timeout", "module": "", "message": None, "args": []}
+    span = _span_of("1" * 16, end_time_ns=20, status="ERROR", error=error)
+    ((event,),) = [s.events for s in _exported(Trace("1" * 32, [span]))]
+    assert dict(event.attributes) == {"exception.type": "Timeout", "exception.message": ""}
 
 
 def test_an_export_follows_what_opentelemetry_requires_of_a_span() -> None:
@@ -727,14 +881,50 @@ def test_a_document_writing_both_span_lists_reads_the_old_one_when_the_new_is_em
         ({"kind": -1}, "unknown span_kind -1"),
         ({"startTimeUnixNano": "yesterday"}, "malformed span data"),
         ({"attributes": {"llm.model": "gpt"}}, "attributes must be a list of {key, value}"),
+        ({"status": "STATUS_CODE_ERROR"}, "malformed span data"),  # (not a {code, message})
     ],
-    ids=["long_hex", "uuid", "short_base64", "no_span_id", "negative_kind", "time", "attributes"],
+    ids=[
+        "long_hex",
+        "uuid",
+        "short_base64",
+        "no_span_id",
+        "negative_kind",
+        "time",
+        "attributes",
+        "status",
+    ],
 )
 def test_a_malformed_otlp_span_is_a_decode_error_naming_what_is_wrong(
     fields: dict[str, Any], why: str
 ) -> None:
     with pytest.raises(DecodeError, match=re.escape(why)):
         otel.traces_from_otlp_json(_doc(_raw(**fields)))
+
+
+def test_a_malformed_otlp_json_file_or_document_is_named_in_full(tmp_path: Path) -> None:
+    # (the whole path, for one document or one per line; a parsed document by what it is)
+    path = tmp_path / "exports" / "spans.json"
+    path.parent.mkdir()
+    for text in (json.dumps(_doc(_raw(spanId=None))), json.dumps(_doc(_raw(spanId=None))) + "\n{}"):
+        path.write_text(text)
+        with pytest.raises(DecodeError) as info:
+            otel.traces_from_otlp_json(path)
+        assert str(info.value).startswith(f"{path} is not OTLP/JSON: ")
+    with pytest.raises(DecodeError, match=r"^<OTLP/JSON document> is not OTLP/JSON: .*no traceId"):
+        otel.traces_from_otlp_json(_doc(_raw(spanId=None)))
+
+
+def test_a_kind_and_status_written_as_number_0_are_read_unspecified_and_unset() -> None:
+    ((span,),) = [
+        t.spans for t in otel.traces_from_otlp_json(_doc(_raw(kind=0, status={"code": 0})))
+    ]
+    assert span.status == "UNSET"
+
+
+def test_an_event_without_a_name_is_not_the_span_s_exception() -> None:
+    unnamed = {"attributes": [_attr("exception.type", {"stringValue": "ValueError"})]}
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(_doc(_raw(events=[unnamed])))]
+    assert span.error is None
 
 
 def test_otlp_json_values_as_protobuf_writes_them() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import re
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -769,6 +771,16 @@ def test_traced_refuses_what_it_cannot_call_where_it_is_applied(tracer: Tracer) 
                 return cls()
 
 
+def test_traced_above_property_says_to_put_it_below(tracer: Tracer) -> None:
+    with pytest.raises(TypeError, match=r"write @tracer\.traced\(\) below @classmethod or @prop"):
+
+        class Agent:
+            @tracer.traced()  # type: ignore[type-var]
+            @property
+            def name(self) -> str:
+                return "agent"
+
+
 def test_traced_above_staticmethod_keeps_it_a_staticmethod(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
@@ -925,6 +937,13 @@ def test_span_used_as_a_decorator_says_to_use_traced(
     assert provider.trace_store.list_traces() == []  # nothing recorded for it
 
 
+def test_a_span_of_an_empty_type_used_as_a_decorator_is_told_with_that_type(
+    tracer: Tracer,
+) -> None:
+    with pytest.raises(TypeError, match=re.escape("@tracer.traced(span_type='', name='step')")):
+        tracer.span("step", span_type="")(print)
+
+
 def test_a_copied_or_pickled_recorded_value_keeps_its_stored_form() -> None:
     import copy
     import datetime as dt
@@ -954,7 +973,9 @@ def test_a_span_of_a_generator_finished_in_another_thread_ends_there(
     seen: list[Span] = []
     errors: list[BaseException] = []
     started = steps()
-    assert next(started) == 1  # (the span is current in this thread's context)
+    # (the span is current in the context it started in: a copy, which the tests after this one
+    # do not run in)
+    assert contextvars.copy_context().run(next, started) == 1
 
     def finish() -> None:
         try:
@@ -969,6 +990,60 @@ def test_a_span_of_a_generator_finished_in_another_thread_ends_there(
     assert errors == []
     [span] = seen
     assert span.end_time_ns is not None and span.status != "ERROR"
+
+
+def test_a_generator_s_span_finished_in_another_thread_leaves_that_thread_s_span_current(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # Expected: the span open in the consuming thread stays current once the generator (started
+    # elsewhere) ends there, and a span opened next is its child; it was cleared, the next span
+    # starting a new trace
+    def steps() -> Iterator[int]:
+        with tracer.span("steps"):
+            yield 1
+            yield 2
+
+    started = steps()
+    assert contextvars.copy_context().run(next, started) == 1
+    seen: list[Any] = []
+
+    def consume() -> None:
+        with tracer.span("consumer") as consumer:
+            assert list(started) == [2]
+            seen.append(current_span() is consumer)
+            with tracer.span("after") as after:
+                seen.append((after.trace_id, after.parent_span_id))
+            seen.append(consumer)
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    worker.join()
+    current, (trace_id, parent_id), consumer = seen
+    assert current is True
+    assert (trace_id, parent_id) == (consumer.trace_id, consumer.span_id)
+
+
+def test_a_generator_s_span_finished_in_a_copy_of_its_context_gives_way_to_its_parent(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    def steps() -> Iterator[int]:
+        with tracer.span("steps"):
+            yield 1
+            yield 2
+
+    def start() -> contextvars.Context:
+        assert next(started) == 1
+        return contextvars.copy_context()  # (a task made while the span is current)
+
+    with tracer.span("outer") as outer:
+        started = steps()
+        copied = contextvars.copy_context().run(start)
+    seen: list[Any] = []
+    worker = threading.Thread(target=copied.run, args=(lambda: seen.append(list(started)),))
+    worker.start()
+    worker.join()
+    assert seen == [[2]]
+    assert copied.run(current_span) is outer
 
 
 def test_a_traced_call_is_readable_as_open_while_it_runs(
