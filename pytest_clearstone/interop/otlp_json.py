@@ -57,8 +57,12 @@ def any_value(value: Any) -> Any:
     key, inner = next(iter(value.items()))
     if key == "stringValue":
         return str(inner)
-    if key == "boolValue":
-        return bool(inner)
+    if key == "boolValue":  # (a JSON boolean; as text too, as protobuf's JSON parser reads it)
+        if isinstance(inner, bool):
+            return inner
+        if inner in ("true", "false"):
+            return inner == "true"
+        raise _Bad(f"boolValue {inner!r} is not true or false")
     if key == "intValue":
         return int(inner)
     if key == "doubleValue":

@@ -882,6 +882,8 @@ def test_a_document_writing_both_span_lists_reads_the_old_one_when_the_new_is_em
         ({"startTimeUnixNano": "yesterday"}, "malformed span data"),
         ({"attributes": {"llm.model": "gpt"}}, "attributes must be a list of {key, value}"),
         ({"status": "STATUS_CODE_ERROR"}, "malformed span data"),  # (not a {code, message})
+        ({"attributes": [_attr("ok", {"boolValue": "no"})]}, "boolValue 'no' is not true or false"),
+        ({"attributes": [_attr("ok", {"boolValue": 0})]}, "boolValue 0 is not true or false"),
     ],
     ids=[
         "long_hex",
@@ -892,6 +894,8 @@ def test_a_document_writing_both_span_lists_reads_the_old_one_when_the_new_is_em
         "time",
         "attributes",
         "status",
+        "bool_text",
+        "bool_number",
     ],
 )
 def test_a_malformed_otlp_span_is_a_decode_error_naming_what_is_wrong(
@@ -899,6 +903,13 @@ def test_a_malformed_otlp_span_is_a_decode_error_naming_what_is_wrong(
 ) -> None:
     with pytest.raises(DecodeError, match=re.escape(why)):
         otel.traces_from_otlp_json(_doc(_raw(**fields)))
+
+
+def test_a_bool_attribute_written_as_text_is_read_as_protobuf_reads_it() -> None:
+    # ("false" as text was read as True: any non-empty string is truthy)
+    raw = _raw(attributes=[_attr("a", {"boolValue": "false"}), _attr("b", {"boolValue": "true"})])
+    ((span,),) = [t.spans for t in otel.traces_from_otlp_json(_doc(raw))]
+    assert (span.attributes["a"], span.attributes["b"]) == (False, True)
 
 
 def test_a_malformed_otlp_json_file_or_document_is_named_in_full(tmp_path: Path) -> None:
