@@ -132,6 +132,9 @@ def test_connect_ex_allowed_returns_its_errno(local: Local) -> None:
             with socket.socket() as sock:
                 assert sock.connect_ex(("127.0.0.1", closed)) == errno.ECONNREFUSED
     assert guard.attempts == []
+    # (and waits for the server to have accepted it: counted later, the next test's server
+    # count took it for one of its own)
+    assert local.accepted() == 1
 
 
 def test_a_malformed_address_gets_connects_own_error() -> None:
