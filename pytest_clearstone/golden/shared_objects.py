@@ -88,10 +88,10 @@ def shared_object_problem(agent: Any, shared: list[SharedObject]) -> str | None:
         return None
     name = type(agent).__qualname__
     kind = type(changed.value).__name__
-    first, *others = changed.places
+    *before, last = changed.places
     return (
-        f"cannot record the state of {name}: it holds one {kind} at {first} and at "
-        f"{' and '.join(others)}, which the run changed; a golden stores each place as its own "
+        f"cannot record the state of {name}: it holds one {kind} at {', at '.join(before)} and "
+        f"at {last}, which the run changed; a golden stores each place as its own "
         f"copy, so a replay would change only one of them and differ from this recording. "
         f"Give {name} a load_state(state) method that makes them one object again (and a "
         f"get_state() returning what it reads), or keep one of the places out of the state "

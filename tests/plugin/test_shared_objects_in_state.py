@@ -163,4 +163,4 @@ def test_an_object_at_three_places_changed_is_named_at_each() -> None:
     history.append(2)
     problem = shared_object_problem(agent, shared)
     assert problem is not None
-    assert "holds one list at state['a'] and at state['b'] and state['c'], which" in problem
+    assert "holds one list at state['a'], at state['b'] and at state['c'], which" in problem
