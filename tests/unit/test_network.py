@@ -88,6 +88,13 @@ def local(server: _Server) -> Local:
     return Local(server)
 
 
+def _without_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy in the environment (a CI runner's), for a test that sets its own."""
+    for scheme in ("HTTPS", "HTTP", "ALL"):
+        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+
+
 def _no_proxy_open(url: str) -> bytes:
     with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=5) as r:
         return bytes(r.read())
@@ -175,9 +182,7 @@ def test_a_connection_to_the_proxy_of_the_environment_is_named_as_the_proxy(
     # of that variable and not the host the request was for, and does not advise allowing it
     # (that would let every request through the proxy reach the network), nor show its password.
     # Before the fix: "tried to connect to 127.0.0.1 port N", advising to allow that host.
-    for scheme in ("HTTPS", "HTTP", "ALL"):
-        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
-        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    _without_proxies(monkeypatch)
     monkeypatch.setenv(variable, f"http://user:pr0xy-Pass-9@127.0.0.1:{local.port}")
     with (
         NetworkGuard(label="t.py::test_x") as guard,
@@ -219,9 +224,7 @@ def test_a_proxy_given_by_host_name_is_named_as_the_proxy(
     local: Local, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # (the address connected to is the one the proxy's name was looked up to)
-    for scheme in ("HTTPS", "HTTP", "ALL"):
-        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
-        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    _without_proxies(monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", f"http://localhost:{local.port}")
     with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
         socket.create_connection(("localhost", local.port), timeout=5)
@@ -233,9 +236,7 @@ def test_a_proxy_given_by_host_name_is_named_as_the_proxy(
 def test_a_proxy_variable_without_a_host_names_no_connection_its_proxy(
     local: Local, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for scheme in ("HTTPS", "HTTP", "ALL"):
-        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
-        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    _without_proxies(monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", f"http://:{local.port}")
     with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
         socket.create_connection(("127.0.0.1", local.port), timeout=5)
@@ -631,9 +632,7 @@ def test_a_proxy_without_a_port_is_named_on_its_schemes_default_port(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # HTTPS_PROXY=http://proxy.corp: clients connect to its port 80 (blocked before it leaves)
-    for scheme in ("HTTPS", "HTTP", "ALL"):
-        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
-        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    _without_proxies(monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1")
     with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
         socket.create_connection(("127.0.0.1", 80), timeout=5)

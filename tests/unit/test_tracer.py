@@ -992,18 +992,20 @@ def test_a_span_of_a_generator_finished_in_another_thread_ends_there(
     assert span.end_time_ns is not None and span.status != "ERROR"
 
 
+def _two_steps(tracer: Tracer) -> Iterator[int]:
+    """A generator yielding 1, 2 inside a span of its own ("steps")."""
+    with tracer.span("steps"):
+        yield 1
+        yield 2
+
+
 def test_a_generator_s_span_finished_in_another_thread_leaves_that_thread_s_span_current(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
     # Expected: the span open in the consuming thread stays current once the generator (started
     # elsewhere) ends there, and a span opened next is its child; it was cleared, the next span
     # starting a new trace
-    def steps() -> Iterator[int]:
-        with tracer.span("steps"):
-            yield 1
-            yield 2
-
-    started = steps()
+    started = _two_steps(tracer)
     assert contextvars.copy_context().run(next, started) == 1
     seen: list[Any] = []
 
@@ -1026,17 +1028,12 @@ def test_a_generator_s_span_finished_in_another_thread_leaves_that_thread_s_span
 def test_a_generator_s_span_finished_in_a_copy_of_its_context_gives_way_to_its_parent(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
-    def steps() -> Iterator[int]:
-        with tracer.span("steps"):
-            yield 1
-            yield 2
-
     def start() -> contextvars.Context:
         assert next(started) == 1
         return contextvars.copy_context()  # (a task made while the span is current)
 
     with tracer.span("outer") as outer:
-        started = steps()
+        started = _two_steps(tracer)
         copied = contextvars.copy_context().run(start)
     seen: list[Any] = []
     worker = threading.Thread(target=copied.run, args=(lambda: seen.append(list(started)),))
