@@ -196,6 +196,8 @@ _MARKS = pytest.StashKey[tuple[int, "_Marker | None"]]()  # see _marker
 _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
+#: record-diverged: the Replay of the test's replay attempt (its agent's state is given back)
+_ATTEMPT_REPLAY = pytest.StashKey["Replay"]()
 #: the test's golden holds a class the code changed since: its outcome, diverged, is kept
 _CLASS_CHANGED = pytest.StashKey[bool]()
 #: the test's recording was refused before the test ran (see _start): the summary says so
@@ -1368,6 +1370,9 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     else:
         item.stash[_REDACTOR] = redactor
     item.stash[_REPLAY] = replay
+    if action is Mode.REPLAY and item.stash.get(_ATTEMPT, None) is Mode.REPLAY:
+        replay.attempt()
+        item.stash[_ATTEMPT_REPLAY] = replay
     item.stash[_OPTIONS] = options
     state = config.stash[_STATE]
     if action is Mode.REPLAY:
@@ -1407,7 +1412,8 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
     """``--clearstone-mode=record-diverged``: the test replays first (never opening ``--pdb``,
     its reports held back); when its golden is missing or it diverged it runs again from
     scratch — fresh function fixtures, as pytest-rerunfailures does — live, and is re-recorded
-    (if that run fails, the old golden stays)."""
+    (if that run fails, the old golden stays). An agent a wider-scoped fixture made outlives
+    the attempt: it is given back the state it held before the attempt loaded the golden's."""
     from _pytest.runner import runtestprotocol  # as pytest-rerunfailures: no public door
 
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
@@ -1428,6 +1434,9 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
         if pdb is not None:
             item.config.pluginmanager.register(pdb, "pdbinvoke")
     outcomes = {str(v) for r in reports for k, v in r.user_properties if k == "clearstone"}
+    attempt = item.stash.get(_ATTEMPT_REPLAY, None)
+    if attempt is not None:
+        del item.stash[_ATTEMPT_REPLAY]  # (not kept for the session: it holds the golden)
     # (a test whose subtest diverged passed its call: pytest fails it after; an xfail test
     # that diverged failed as its mark expects, and is left as it is; a test that only reads
     # its golden never records it)
@@ -1437,6 +1446,8 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
         and not any(_reads_only(r) for r in reports)
     ):
         item.stash[_ATTEMPT] = Mode.RECORD
+        if attempt is not None:  # (an agent of a wider-scoped fixture outlived the attempt)
+            attempt.give_back_found_state()
         item.user_properties.append(("clearstone-rerecorded", sorted(outcomes)[0]))
         _restart_timeout(item)
         runtestprotocol(item, nextitem=nextitem, log=True)
