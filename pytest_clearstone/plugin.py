@@ -22,7 +22,7 @@ import re
 import sys
 from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
@@ -1412,8 +1412,9 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
     """``--clearstone-mode=record-diverged``: the test replays first (never opening ``--pdb``,
     its reports held back); when its golden is missing or it diverged it runs again from
     scratch — fresh function fixtures, as pytest-rerunfailures does — live, and is re-recorded
-    (if that run fails, the old golden stays). An agent a wider-scoped fixture made outlives
-    the attempt: it is given back the state it held before the attempt loaded the golden's."""
+    (if that run fails, the old golden stays). Fixtures of a wider scope are kept for the live
+    run (:class:`_AfterReplayAttempt`), and an agent one made is given back the state it held
+    before the attempt loaded the golden's."""
     from _pytest.runner import runtestprotocol  # as pytest-rerunfailures: no public door
 
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
@@ -1428,8 +1429,9 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
     pdb = item.config.pluginmanager.get_plugin("pdbinvoke")
     if pdb is not None:
         item.config.pluginmanager.unregister(pdb)
+    after = _AfterReplayAttempt(item, nextitem)
     try:
-        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        reports = runtestprotocol(item, nextitem=cast(pytest.Item, after), log=False)
     finally:
         if pdb is not None:
             item.config.pluginmanager.register(pdb, "pdbinvoke")
@@ -1452,6 +1454,8 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
         _restart_timeout(item)
         runtestprotocol(item, nextitem=nextitem, log=True)
     else:
+        if after.kept:  # kept for a live run that is not made: torn down as pytest would
+            item.session._setupstate.teardown_exact(nextitem)  # (as pytest-rerunfailures)
         for report in reports:
             item.ihook.pytest_runtest_logreport(report=report)
     del item.stash[_ATTEMPT]
@@ -1460,6 +1464,28 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
             del item.stash[key]
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+class _AfterReplayAttempt:
+    """The next item record-diverged's replay attempt tears its test down for. When the test
+    is to run again live (its golden missing, or it diverged), the chain of the test's parent:
+    only the test's own fixtures are torn down, and those of a wider scope, made once, are the
+    live run's too, as when the tests are recorded (the next item's chain would tear the whole
+    module down after its last test, and the live run would get new ones). Else the next
+    item's. pytest's teardown asks only for :meth:`listchain`."""
+
+    def __init__(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        self.item = item
+        self.nextitem = nextitem
+        #: whether the teardown kept the fixtures of a wider scope for a live run
+        self.kept = False
+
+    def listchain(self) -> list[Any]:
+        outcome = next((v for k, v in self.item.user_properties if k == "clearstone"), None)
+        if outcome in _RERECORD_AFTER:
+            self.kept = True
+            return self.item.listchain()[:-1]
+        return [] if self.nextitem is None else self.nextitem.listchain()
 
 
 def _restart_timeout(item: pytest.Item) -> None:
@@ -3124,6 +3150,8 @@ class _PerTestHooks:
                 del item.stash[_REDACTOR]
             if _REPLAY_REDACTION in item.stash:
                 del item.stash[_REPLAY_REDACTION]
+            if isinstance(nextitem, _AfterReplayAttempt):  # (the same test runs again next)
+                nextitem = nextitem.nextitem
             if not _replays(nextitem):
                 _unset_placeholder_keys(item.config.stash[_STATE])
             for key in (_MARKER_KEYWORDS, _OPTIONS):

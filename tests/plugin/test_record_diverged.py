@@ -162,6 +162,26 @@ def test_an_agent_of_a_module_scoped_fixture_is_re_recorded_from_its_own_state(
     pytester.runpytest().assert_outcomes(passed=2)
 
 
+def test_the_last_test_of_a_module_scoped_agent_is_re_recorded_after_the_tests_before_it(
+    pytester: pytest.Pytester,
+) -> None:
+    # the replay attempt of the module's last test tore its fixtures down: its live run got a new
+    # agent, and recorded "Greet Bob warmly" without the turn the test before it had made
+    pytester.syspathinsert()
+    head, chat, following = MODULE_AGENT.split("@pytest.mark.replay")
+    last = f"{head}@pytest.mark.replay{following}\n@pytest.mark.replay{chat}"
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=last)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    assert _live(pytester) == ["Hello Ann", "HELLO ANN / Greet Bob"]
+    app = pytester.path / "app.py"
+    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["re-recorded (diverged on replay): test_it.py::test_chat"])
+    assert _live(pytester) == ["HELLO ANN / Greet Bob warmly"]
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
 def test_the_replay_attempt_never_opens_the_debugger(suite: pytest.Pytester) -> None:
     _change_b_and_add_c(suite)
     result = suite.runpytest("--clearstone-mode=record-diverged", "--pdb")
