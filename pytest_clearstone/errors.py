@@ -913,7 +913,13 @@ class ReplayDivergenceError(ReplayError):
                 f"replay diverged at {where}: it was made out of its recorded place, where the "
                 f"recording has {out_of_place}"
             ]
-            super().__init__(told(head, None, "The agent's calls changed order."))
+            # (when the call recorded here is never made, it was left out, not moved: which of
+            # the two happened shows only later, so the message names both)
+            tail = (
+                "The agent's calls changed order, or it left out the call recorded here (or "
+                "added this one)."
+            )
+            super().__init__(told(head, None, tail))
             return
         where += _in_sequence(sequence)
         lines = [f"replay diverged at {where}: its arguments differ from the recording"]

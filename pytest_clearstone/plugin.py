@@ -22,7 +22,7 @@ import re
 import sys
 from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
@@ -196,6 +196,8 @@ _MARKS = pytest.StashKey[tuple[int, "_Marker | None"]]()  # see _marker
 _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
+#: record-diverged: the Replay of the test's replay attempt (its agent's state is given back)
+_ATTEMPT_REPLAY = pytest.StashKey["Replay"]()
 #: the test's golden holds a class the code changed since: its outcome, diverged, is kept
 _CLASS_CHANGED = pytest.StashKey[bool]()
 #: the test's recording was refused before the test ran (see _start): the summary says so
@@ -1368,6 +1370,9 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     else:
         item.stash[_REDACTOR] = redactor
     item.stash[_REPLAY] = replay
+    if action is Mode.REPLAY and item.stash.get(_ATTEMPT, None) is Mode.REPLAY:
+        replay.attempt()
+        item.stash[_ATTEMPT_REPLAY] = replay
     item.stash[_OPTIONS] = options
     state = config.stash[_STATE]
     if action is Mode.REPLAY:
@@ -1407,7 +1412,9 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
     """``--clearstone-mode=record-diverged``: the test replays first (never opening ``--pdb``,
     its reports held back); when its golden is missing or it diverged it runs again from
     scratch — fresh function fixtures, as pytest-rerunfailures does — live, and is re-recorded
-    (if that run fails, the old golden stays)."""
+    (if that run fails, the old golden stays). Fixtures of a wider scope are kept for the live
+    run (:class:`_AfterReplayAttempt`), and an agent one made is given back the state it held
+    before the attempt loaded the golden's."""
     from _pytest.runner import runtestprotocol  # as pytest-rerunfailures: no public door
 
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
@@ -1422,12 +1429,16 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
     pdb = item.config.pluginmanager.get_plugin("pdbinvoke")
     if pdb is not None:
         item.config.pluginmanager.unregister(pdb)
+    after = _AfterReplayAttempt(item, nextitem)
     try:
-        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        reports = runtestprotocol(item, nextitem=cast(pytest.Item, after), log=False)
     finally:
         if pdb is not None:
             item.config.pluginmanager.register(pdb, "pdbinvoke")
     outcomes = {str(v) for r in reports for k, v in r.user_properties if k == "clearstone"}
+    attempt = item.stash.get(_ATTEMPT_REPLAY, None)
+    if attempt is not None:
+        del item.stash[_ATTEMPT_REPLAY]  # (not kept for the session: it holds the golden)
     # (a test whose subtest diverged passed its call: pytest fails it after; an xfail test
     # that diverged failed as its mark expects, and is left as it is; a test that only reads
     # its golden never records it)
@@ -1437,10 +1448,14 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
         and not any(_reads_only(r) for r in reports)
     ):
         item.stash[_ATTEMPT] = Mode.RECORD
+        if attempt is not None:  # (an agent of a wider-scoped fixture outlived the attempt)
+            attempt.give_back_found_state()
         item.user_properties.append(("clearstone-rerecorded", sorted(outcomes)[0]))
         _restart_timeout(item)
         runtestprotocol(item, nextitem=nextitem, log=True)
     else:
+        if after.kept:  # kept for a live run that is not made: torn down as pytest would
+            item.session._setupstate.teardown_exact(nextitem)  # (as pytest-rerunfailures)
         for report in reports:
             item.ihook.pytest_runtest_logreport(report=report)
     del item.stash[_ATTEMPT]
@@ -1449,6 +1464,28 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
             del item.stash[key]
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+class _AfterReplayAttempt:
+    """The next item record-diverged's replay attempt tears its test down for. When the test
+    is to run again live (its golden missing, or it diverged), the chain of the test's parent:
+    only the test's own fixtures are torn down, and those of a wider scope, made once, are the
+    live run's too, as when the tests are recorded (the next item's chain would tear the whole
+    module down after its last test, and the live run would get new ones). Else the next
+    item's. pytest's teardown asks only for :meth:`listchain`."""
+
+    def __init__(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        self.item = item
+        self.nextitem = nextitem
+        #: whether the teardown kept the fixtures of a wider scope for a live run
+        self.kept = False
+
+    def listchain(self) -> list[Any]:
+        outcome = next((v for k, v in self.item.user_properties if k == "clearstone"), None)
+        if outcome in _RERECORD_AFTER:
+            self.kept = True
+            return self.item.listchain()[:-1]
+        return [] if self.nextitem is None else self.nextitem.listchain()
 
 
 def _restart_timeout(item: pytest.Item) -> None:
@@ -3113,6 +3150,8 @@ class _PerTestHooks:
                 del item.stash[_REDACTOR]
             if _REPLAY_REDACTION in item.stash:
                 del item.stash[_REPLAY_REDACTION]
+            if isinstance(nextitem, _AfterReplayAttempt):  # (the same test runs again next)
+                nextitem = nextitem.nextitem
             if not _replays(nextitem):
                 _unset_placeholder_keys(item.config.stash[_STATE])
             for key in (_MARKER_KEYWORDS, _OPTIONS):

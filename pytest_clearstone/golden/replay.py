@@ -39,6 +39,7 @@ from .processes import told
 from .replaying import ReplayingRun, load_golden
 from .responses import Matcher, ReplayCall, Transform
 from .spec import GoldenSpec
+from .state import load_state
 
 if TYPE_CHECKING:  # imported when recording: a replaying run never needs them
     from ..tracing.tracer import Tracer
@@ -214,6 +215,21 @@ class Replay:
         return half.context
 
     # -- lifecycle -----------------------------------------------------------------------------
+    def attempt(self) -> None:
+        """Make this replay an attempt that a live run may follow (record-diverged): the state
+        an agent held before the golden's was loaded into it is kept, for
+        :meth:`give_back_found_state`."""
+        if self._replaying is not None:
+            self._replaying.keep_found_state = True
+
+    def give_back_found_state(self) -> None:
+        """Give the agent of this attempt back the state it held before the golden's was
+        loaded into it: an agent a fixture of a wider scope made is the live run's too, which
+        records it from there (not from the old golden's state and what the attempt added)."""
+        found = None if self._replaying is None else self._replaying.found_state
+        if found is not None:
+            load_state(*found)
+
     def load(self) -> Checkpoint:
         """Read the golden checkpoint (a missing one names the command that records it)."""
         return load_golden(

@@ -54,6 +54,10 @@ class ReplayingRun:
         self._runs_made = 0  # replay.run() calls made so far
         self._without_outcome: list[int] = []  # the numbers of the runs that raised
         self._state_given = False  # whether a run's agent was given the recorded state
+        #: keep :attr:`found_state` (record-diverged's replay attempt, see Replay.attempt)
+        self.keep_found_state = False
+        #: the agent given the recorded state, and the state it held before (its own objects)
+        self.found_state: tuple[Any, Any] | None = None
         #: the agent's attributes the recorded state, given to it, has not (see load_state)
         self._kept: Set[str] = frozenset()
         self._checkpoint: Checkpoint | None = None
@@ -188,6 +192,8 @@ class ReplayingRun:
             if self.context is not None and callable(getattr(agent, "load_state", None)):
                 # (what it draws moves the seeded streams: named where only random ids differ)
                 self.context.session.state_loader = f"{type(agent).__qualname__}.load_state"
+            if self.keep_found_state:
+                self.found_state = (agent, agent_state(agent))
             self._kept = load_state(
                 agent, self.checkpoint.restore_state(), f"the golden {self.path}"
             )

@@ -41,6 +41,12 @@ class Agent:
         answer = complete(PROMPTS[which].format(name))
         self.said.append(answer)
         return answer
+
+    def chat(self, which, name):
+        self.said.append(PROMPTS[which].format(name))  # (the user's turn joins before the call)
+        answer = complete(" / ".join(self.said))
+        self.said.append(answer)
+        return answer
 """
 
 TESTS = """
@@ -116,6 +122,96 @@ def test_record_diverged_rerecords_only_the_diverged_and_the_missing(
     # from now on everything replays, and nothing is live
     suite.runpytest().assert_outcomes(passed=3)
     assert _live(suite) == []
+
+
+MODULE_AGENT = """
+import pytest
+from app import Agent
+
+@pytest.fixture(scope="module")
+def agent():
+    return Agent()
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_chat(replay, agent):
+    assert replay.run(agent.chat, "b", "Bob")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_next(replay, agent):
+    assert replay.run(agent.run, "a", "Ann")
+"""
+
+
+def test_an_agent_of_a_module_scoped_fixture_is_re_recorded_from_its_own_state(
+    pytester: pytest.Pytester,
+) -> None:
+    # the fixture is not made again for the live run (the module's next test uses it): the agent
+    # it made still held the state the replay attempt loaded from the old golden, and the turn
+    # the attempt added before diverging (the live call was "Greet Bob warmly / Greet Bob
+    # warmly", and the golden recorded that conversation)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=MODULE_AGENT)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    assert _live(pytester) == ["Greet Bob", "Hello Ann"]
+    app = pytester.path / "app.py"
+    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["re-recorded (diverged on replay): test_it.py::test_chat"])
+    assert _live(pytester) == ["Greet Bob warmly"]
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_the_last_test_of_a_module_scoped_agent_is_re_recorded_after_the_tests_before_it(
+    pytester: pytest.Pytester,
+) -> None:
+    # the replay attempt of the module's last test tore its fixtures down: its live run got a new
+    # agent, and recorded "Greet Bob warmly" without the turn the test before it had made
+    pytester.syspathinsert()
+    head, chat, following = MODULE_AGENT.split("@pytest.mark.replay")
+    last = f"{head}@pytest.mark.replay{following}\n@pytest.mark.replay{chat}"
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=last)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    assert _live(pytester) == ["Hello Ann", "HELLO ANN / Greet Bob"]
+    app = pytester.path / "app.py"
+    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["re-recorded (diverged on replay): test_it.py::test_chat"])
+    assert _live(pytester) == ["HELLO ANN / Greet Bob warmly"]
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+XFAIL_LAST = """
+import pytest
+from app import Agent
+
+@pytest.fixture(scope="module")
+def agent():
+    yield Agent()
+    print("TORN DOWN")
+
+@pytest.mark.xfail(strict=False)
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_chat(replay, agent):
+    assert replay.run(agent.chat, "b", "Bob")
+"""
+
+
+def test_fixtures_kept_for_a_live_run_that_is_not_made_are_torn_down_before_the_next_module(
+    pytester: pytest.Pytester,
+) -> None:
+    # an xfail test that diverged is not re-recorded: the module fixture its attempt kept for a
+    # live run is torn down then, once, before the next module's tests are set up
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=XFAIL_LAST, test_more=TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2, xpassed=1)
+    app = pytester.path / "app.py"
+    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    result = pytester.runpytest("-s", "--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=2, xfailed=1)
+    assert result.stdout.str().count("TORN DOWN") == 1
+    result.stdout.no_fnmatch_line("*not torn down properly*")
 
 
 def test_the_replay_attempt_never_opens_the_debugger(suite: pytest.Pytester) -> None:

@@ -176,3 +176,30 @@ def test_calls_made_in_another_order_across_targets_diverge_naming_the_recorded_
             "branch of execution)*"
         ]
     )
+
+
+def test_a_call_left_out_is_not_told_as_calls_that_changed_order(
+    pytester: pytest.Pytester,
+) -> None:
+    # the agent no longer calls search (it makes the same text itself): the model's call comes
+    # where the recording has the search, and nothing was reordered
+    pytester.syspathinsert()
+    pytester.makepyfile(order_app=ORDER_APP, test_order=ORDER_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    left_out = ORDER_APP.replace(
+        "found = search(question)\n        answer", "found = 'found ' + question\n        answer"
+    )
+    assert left_out != ORDER_APP
+    pytester.makepyfile(order_app=left_out)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*replay diverged at call #1 to order_app.complete: it was made out of its recorded "
+            "place, where the recording has call #1 to order_app.search (call 1 of 2 in this "
+            "branch of execution)*",
+            "*The agent's calls changed order, or it left out the call recorded here (or added "
+            "this one). If the change is intended, re-record with: pytest --clearstone-record "
+            "test_order.py::test_order",
+        ]
+    )
