@@ -1472,7 +1472,9 @@ class _AfterReplayAttempt:
     only the test's own fixtures are torn down, and those of a wider scope, made once, are the
     live run's too, as when the tests are recorded (the next item's chain would tear the whole
     module down after its last test, and the live run would get new ones). Else the next
-    item's. pytest's teardown asks only for :meth:`listchain`."""
+    item's. pytest's teardown asks only for :meth:`listchain`; another plugin's teardown hook
+    reading the next test (its name, its class) reads the test itself when it runs again, else
+    the next one."""
 
     def __init__(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         self.item = item
@@ -1480,12 +1482,18 @@ class _AfterReplayAttempt:
         #: whether the teardown kept the fixtures of a wider scope for a live run
         self.kept = False
 
-    def listchain(self) -> list[Any]:
+    def _runs_again(self) -> bool:
         outcome = next((v for k, v in self.item.user_properties if k == "clearstone"), None)
-        if outcome in _RERECORD_AFTER:
+        return outcome in _RERECORD_AFTER
+
+    def listchain(self) -> list[Any]:
+        if self._runs_again():
             self.kept = True
             return self.item.listchain()[:-1]
         return [] if self.nextitem is None else self.nextitem.listchain()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.item if self._runs_again() else self.nextitem, name)
 
 
 def _restart_timeout(item: pytest.Item) -> None:

@@ -214,6 +214,34 @@ def test_fixtures_kept_for_a_live_run_that_is_not_made_are_torn_down_before_the_
     result.stdout.no_fnmatch_line("*not torn down properly*")
 
 
+NEXT_ITEM_READER = """
+import pytest
+
+def pytest_runtest_teardown(item, nextitem):
+    # as SQLAlchemy's pytest plugin: the next test's class decides whether this one's is done
+    if nextitem is not None:
+        print("NEXT", item.name, nextitem.name, nextitem.getparent(pytest.Module).name)
+"""
+
+
+def test_a_plugin_reading_the_next_test_in_its_teardown_hook_is_told_the_test_runs_again(
+    suite: pytest.Pytester,
+) -> None:
+    # the replay attempt's teardown is given a stand-in for the next test: it reads as the test
+    # itself when the test runs again live, else as the test after it
+    suite.makeconftest(NEXT_ITEM_READER)
+    _change_b_and_add_c(suite)
+    result = suite.runpytest("-s", "--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*NEXT test_a test_b test_it.py*",
+            "*NEXT test_b test_b test_it.py*",
+            "*NEXT test_b test_c test_it.py*",
+        ]
+    )
+
+
 def test_the_replay_attempt_never_opens_the_debugger(suite: pytest.Pytester) -> None:
     _change_b_and_add_c(suite)
     result = suite.runpytest("--clearstone-mode=record-diverged", "--pdb")
