@@ -1454,8 +1454,13 @@ def _runtest_protocol_record_diverged(item: pytest.Item, nextitem: pytest.Item |
         _restart_timeout(item)
         runtestprotocol(item, nextitem=nextitem, log=True)
     else:
-        if after.kept:  # kept for a live run that is not made: torn down as pytest would
-            item.session._setupstate.teardown_exact(nextitem)  # (as pytest-rerunfailures)
+        if after.kept:  # kept for a live run that is not made: torn down as pytest would,
+            # an error there being the test's teardown error (as pytest-rerunfailures)
+            teardown = pytest.CallInfo.from_call(
+                lambda: item.session._setupstate.teardown_exact(nextitem), "teardown"
+            )
+            if teardown.excinfo is not None:  # (the attempt's own teardown report is last)
+                reports[-1] = item.ihook.pytest_runtest_makereport(item=item, call=teardown)
         for report in reports:
             item.ihook.pytest_runtest_logreport(report=report)
     del item.stash[_ATTEMPT]

@@ -214,6 +214,22 @@ def test_fixtures_kept_for_a_live_run_that_is_not_made_are_torn_down_before_the_
     result.stdout.no_fnmatch_line("*not torn down properly*")
 
 
+def test_a_kept_fixture_whose_teardown_fails_is_reported_as_the_test_s_teardown(
+    pytester: pytest.Pytester,
+) -> None:
+    # the kept module fixture is torn down after the attempt's reports were made: its error is
+    # the test's teardown error, not an internal error of the session
+    pytester.syspathinsert()
+    failing = XFAIL_LAST.replace('print("TORN DOWN")', 'raise RuntimeError("cannot close")')
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=failing, test_more=TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2, xpassed=1, xfailed=1)
+    app = pytester.path / "app.py"
+    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=2, xfailed=2)  # (the call's and the teardown's, as pytest's)
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
 NEXT_ITEM_READER = """
 import pytest
 
