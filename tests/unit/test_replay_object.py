@@ -3,13 +3,14 @@ a recording test before and after its runs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_clearstone.errors import CheckpointCorruptError
+from pytest_clearstone.errors import CheckpointCorruptError, GoldenMismatchError
 from pytest_clearstone.golden.replay import Replay
 from pytest_clearstone.tracing import TracerProvider
 
@@ -26,6 +27,10 @@ class Agent:
         answer = complete(message) + suffix
         self.memory.append(answer)
         return answer
+
+    def remember(self, note: str) -> int:
+        self.memory.append(note)
+        return len(self.memory)
 
     def stream(self, message: str) -> Iterator[str]:
         yield complete(message)
@@ -107,3 +112,64 @@ def test_a_recordings_calls_are_numbered_per_target_in_the_order_made(tmp_path: 
     replay = _record(tmp_path / "g.ckpt", agent.handle, "b", before=first_turn)
     target = f"{__name__}.complete"
     assert [(call.target, call.call_number) for call in replay.calls] == [(target, 1), (target, 2)]
+
+
+def _replay(path: Path, run: Any, *args: Any, strict: bool = True) -> Any:
+    """Replay ``run(*args)`` against the golden at ``path``; its result, once checked."""
+    replay = Replay(path, MOCK, mode="replay", strict=strict, node_id="t.py::test_x")
+    replay.start()
+    try:
+        result = replay.run(run, *args)
+    finally:
+        replay.stop()
+    replay.check()
+    return result
+
+
+def _edit(path: Path, edit: Any) -> None:
+    """Edit the golden at ``path`` by hand: ``edit(doc)`` changes its JSON document."""
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc, indent=2))
+
+
+def test_a_call_whose_recorded_arguments_were_deleted_replays_when_not_strict(
+    tmp_path: Path,
+) -> None:
+    # (only a strict replay compares arguments: it refuses such a golden, test_failures.py)
+    def without_input(doc: dict[str, Any]) -> None:
+        del next(s for s in doc["trace"]["spans"] if s["span_type"] == "llm")["input"]
+
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "hi")
+    _edit(path, without_input)
+    assert _replay(path, Agent().handle, "hi", strict=False) == "HI"
+
+
+def test_a_replay_that_never_runs_only_inspects_its_golden(tmp_path: Path) -> None:
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().remember, "note")
+    replay = Replay(path, MOCK, mode="replay", node_id="t.py::test_x")
+    replay.start()
+    try:
+        assert replay.agent.memory == []  # (the recorded state, inspected)
+    finally:
+        replay.stop()
+    replay.check()  # (no "the golden recorded 1 replay.run() call(s); this test made 0")
+
+
+def test_a_golden_outcome_without_its_function_name_is_compared_whatever_the_run_calls(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "hi")
+    _edit(path, lambda doc: doc["outcome"].pop("function"))
+    assert _replay(path, Agent().handle, "hi") == "HI"
+
+
+def test_the_mismatch_of_a_golden_of_one_run_names_no_run(tmp_path: Path) -> None:
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "hi")
+    with pytest.raises(GoldenMismatchError) as caught:
+        _replay(path, Agent().handle, "hi", "!")
+    assert [what for what, _ in caught.value.differences] == ["result", "final state"]
