@@ -4,6 +4,7 @@ a recording test before and after its runs."""
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,29 @@ def test_the_mismatch_of_a_golden_of_one_run_names_no_run(tmp_path: Path) -> Non
     with pytest.raises(GoldenMismatchError) as caught:
         _replay(path, Agent().handle, "hi", "!")
     assert [what for what, _ in caught.value.differences] == ["result", "final state"]
+
+
+def test_the_agent_after_a_run_is_the_agent_of_that_run(tmp_path: Path) -> None:
+    agent = Agent()
+    replay = _record(tmp_path / "g.ckpt", agent.handle, "hi")
+    assert replay.agent is agent
+
+
+def test_a_function_of_a_module_written_in_c_is_run_without_an_agent(tmp_path: Path) -> None:
+    # (operator.add.__self__ is the operator module: no agent, no state of the module)
+    replay = _record(tmp_path / "g.ckpt", operator.add, 1, 2)
+    assert replay.checkpoint is not None and replay.checkpoint.agent_class_name is None
+
+
+def test_a_run_of_a_method_name_the_agent_lacks_names_it_and_the_golden(tmp_path: Path) -> None:
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "hi")
+    replay = Replay(path, MOCK, mode="replay", node_id="t.py::test_x")
+    replay.start()
+    try:
+        with pytest.raises(AttributeError) as caught:
+            replay.run("ask", "hi")
+    finally:
+        replay.stop()
+    assert str(caught.value).startswith("replay.run('ask'): ")
+    assert str(caught.value).endswith(f"(from {path})")
