@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
-from pytest_clearstone.errors import CheckpointCorruptError
+from pytest_clearstone.errors import (
+    CheckpointCorruptError,
+    GoldenMismatchError,
+)
 from pytest_clearstone.golden.replay import Replay
 from pytest_clearstone.tracing import TracerProvider
 
@@ -157,6 +160,39 @@ def test_a_replay_that_never_runs_only_inspects_its_golden(tmp_path: Path) -> No
     finally:
         replay.stop()
     replay.check()  # (no "the golden recorded 1 replay.run() call(s); this test made 0")
+
+
+class RaisingAgent(Agent):
+    def handle(self, message: str, suffix: str = "") -> str:
+        complete(message)
+        raise ValueError("it raises now")
+
+
+@pytest.mark.parametrize("returned", [0, 1])
+def test_a_run_that_now_raises_where_the_golden_holds_its_outcome_fails_the_check(
+    tmp_path: Path, returned: int
+) -> None:
+    # (the test expects the error, but the golden holds the outcome the run returned when
+    # recorded: never compared, it fails the replay whether or not another run returned)
+    path = tmp_path / "g.ckpt"
+    agent = Agent()
+    first_turn = (lambda r: r.run(agent.handle, "hi")) if returned else None
+    _record(path, agent.handle, "hi", before=first_turn)
+    replay = Replay(path, MOCK, mode="replay", node_id="t.py::test_x")
+    replay.start()
+    try:
+        if returned:
+            replay.run(Agent().handle, "hi")
+        with pytest.raises(ValueError, match="it raises now"):
+            replay.run(RaisingAgent().handle, "hi")
+    finally:
+        replay.stop()
+    with pytest.raises(GoldenMismatchError) as caught:
+        replay.check()
+    assert caught.value.delta == (
+        f"the golden recorded {returned + 1} replay.run() call(s); this test made {returned} "
+        "that returned (and 1 that raised: a run that raised has no outcome)"
+    )
 
 
 def test_a_golden_outcome_without_its_function_name_is_compared_whatever_the_run_calls(
