@@ -13,7 +13,9 @@ import pytest
 
 from pytest_clearstone.errors import (
     CheckpointCorruptError,
+    ClearstoneError,
     GoldenMismatchError,
+    UnusedResponsesError,
 )
 from pytest_clearstone.golden.replay import Replay
 from pytest_clearstone.tracing import TracerProvider
@@ -35,6 +37,9 @@ class Agent:
     def remember(self, note: str) -> int:
         self.memory.append(note)
         return len(self.memory)
+
+    async def ahandle(self, message: str) -> str:
+        return self.handle(message)
 
     def stream(self, message: str) -> Iterator[str]:
         yield complete(message)
@@ -108,6 +113,24 @@ def test_a_run_generator_that_raised_is_no_unread_generator_and_the_golden_repla
     finally:
         replay.stop()
     replay.check()
+
+
+def test_a_recording_whose_coroutine_run_was_never_awaited_is_not_saved(tmp_path: Path) -> None:
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("t")
+    path = tmp_path / "g.ckpt"
+    replay = Replay(path, MOCK, mode="record", node_id="t.py::test_x", tracer=tracer)
+    with tracer.span("t.py::test_x") as root:
+        replay.start(root_span_id=root.span_id, trace_id=root.trace_id)
+        try:
+            run = replay.run(Agent().ahandle, "hi")
+        finally:
+            replay.stop()
+    run.close()  # (never awaited: its agent method did not run)
+    with pytest.raises(ClearstoneError, match=r"replay.run\(ahandle\) returned a coroutine that"):
+        replay.save(provider.trace_store.get_trace(root.trace_id))
+    provider.shutdown()
+    assert not path.exists()
 
 
 def test_a_recordings_calls_are_numbered_per_target_in_the_order_made(tmp_path: Path) -> None:
@@ -228,3 +251,20 @@ def test_a_run_of_a_method_name_the_agent_lacks_names_it_and_the_golden(tmp_path
         replay.stop()
     assert str(caught.value).startswith("replay.run('ask'): ")
     assert str(caught.value).endswith(f"(from {path})")
+
+
+class SkippingAgent(Agent):
+    def handle(self, message: str, suffix: str = "") -> str:
+        self.memory.append(message)
+        return message
+
+
+def test_a_last_run_that_skipped_recorded_calls_fails_on_them_with_what_they_changed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "hi")
+    with pytest.raises(UnusedResponsesError) as caught:
+        _replay(path, SkippingAgent().handle, "hi")
+    assert "call #1 was not made" in str(caught.value)
+    assert "root: 'HI' -> 'hi'" in str(caught.value)
