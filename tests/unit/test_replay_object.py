@@ -268,3 +268,20 @@ def test_a_last_run_that_skipped_recorded_calls_fails_on_them_with_what_they_cha
         _replay(path, SkippingAgent().handle, "hi")
     assert "call #1 was not made" in str(caught.value)
     assert "root: 'HI' -> 'hi'" in str(caught.value)
+
+
+def test_a_reader_of_the_golden_its_own_node_recorded_is_told_to_record_it_with_mocks(
+    tmp_path: Path,
+) -> None:
+    # (its marker lost mock= since: re-recording this test would write nothing)
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "hi")
+    replay = Replay(path, None, mode="replay", node_id="t.py::test_x")
+    replay.start()
+    try:
+        with pytest.raises(GoldenMismatchError) as caught:
+            replay.run(Agent().handle, "hi", "!")
+    finally:
+        replay.stop()
+    assert "record it with the test that mocks its calls" in str(caught.value)
+    assert "re-record the test that records it" not in str(caught.value)
