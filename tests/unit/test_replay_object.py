@@ -285,3 +285,16 @@ def test_a_reader_of_the_golden_its_own_node_recorded_is_told_to_record_it_with_
         replay.stop()
     assert "record it with the test that mocks its calls" in str(caught.value)
     assert "re-record the test that records it" not in str(caught.value)
+
+
+def test_a_checkpoint_saved_by_application_code_replays_with_no_outcome_to_compare(
+    tmp_path: Path,
+) -> None:
+    # (no outcome, not the plugin's: the run is compared with nothing, not refused)
+    def as_application_checkpoint(doc: dict[str, Any]) -> None:
+        del doc["metadata"]["recorded_by"], doc["outcome"]
+
+    path = tmp_path / "g.ckpt"
+    _record(path, Agent().handle, "hi")
+    _edit(path, as_application_checkpoint)
+    assert _replay(path, Agent().handle, "hi", "!") == "HI!"
