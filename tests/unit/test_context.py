@@ -584,6 +584,27 @@ def test_bytes_given_as_a_targets_values_are_refused_not_answered_byte_by_byte(
         pytest.fail("the block must not run")
 
 
+def test_a_target_patched_while_the_context_is_active_answers_and_is_undone_on_exit(
+    tools: ModuleType,
+) -> None:
+    from pytest_clearstone.golden.targets import resolve
+
+    original = tools.fetch
+    with DeterministicExecutionContext(WHEN) as ctx:
+        ctx.patch_target(resolve("cs_tools.fetch"), ["patched late"])
+        assert tools.fetch("a") == "patched late"
+    assert tools.fetch is original
+
+
+def test_a_block_suspended_outside_the_context_runs_as_it_is() -> None:
+    random.seed(5)
+    expected = random.random()
+    random.seed(5)
+    with DeterministicExecutionContext(WHEN, seed=9).suspended():
+        drawn = random.random()
+    assert drawn == expected
+
+
 def test_suspended_block_uses_the_real_world_and_consumes_nothing(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, seed=9):
         plain = [random.random(), str(uuid.uuid4()), random.random()]
