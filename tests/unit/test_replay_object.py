@@ -13,6 +13,7 @@ import pytest
 
 from pytest_clearstone.errors import (
     CheckpointCorruptError,
+    CheckpointNotFoundError,
     ClearstoneError,
     GoldenMismatchError,
     UnusedResponsesError,
@@ -298,3 +299,21 @@ def test_a_checkpoint_saved_by_application_code_replays_with_no_outcome_to_compa
     _record(path, Agent().handle, "hi")
     _edit(path, as_application_checkpoint)
     assert _replay(path, Agent().handle, "hi", "!") == "HI!"
+
+
+def test_a_corrupt_golden_names_the_command_that_records_the_test_again(tmp_path: Path) -> None:
+    path = tmp_path / "g.ckpt"
+    path.write_text("<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n")
+    replay = Replay(path, MOCK, mode="replay", node_id="t.py::test_x")
+    with pytest.raises(CheckpointCorruptError) as caught:
+        replay.load()
+    assert "pytest --clearstone-record t.py::test_x" in str(caught.value)
+
+
+def test_a_golden_missing_behind_a_link_to_nothing_names_the_link(tmp_path: Path) -> None:
+    (tmp_path / "goldens").symlink_to(tmp_path / "other-checkout")
+    replay = Replay(tmp_path / "goldens" / "g.ckpt", MOCK, mode="replay", node_id="t.py::test_x")
+    with pytest.raises(CheckpointNotFoundError) as caught:
+        replay.load()
+    assert f"{tmp_path / 'goldens'} is a link to " in str(caught.value)
+    assert "which does not exist. Create that directory" in str(caught.value)
