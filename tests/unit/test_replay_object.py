@@ -68,6 +68,15 @@ def _record(path: Path, run: Any, *args: Any, before: Any = None) -> Replay:
     return replay
 
 
+@pytest.mark.parametrize("mode", ["record-diverged", "bogus"])
+def test_a_mode_that_is_no_action_of_one_attempt_is_refused_naming_both(
+    tmp_path: Path, mode: str
+) -> None:
+    # (record-diverged is a mode of the run: each attempt of it records or replays)
+    with pytest.raises(ValueError, match=f"mode must be 'record' or 'replay', not '{mode}'"):
+        Replay(tmp_path / "g.ckpt", MOCK, mode=mode)
+
+
 def test_a_recordings_checkpoint_read_before_its_run_is_the_new_golden_once_saved(
     tmp_path: Path,
 ) -> None:
