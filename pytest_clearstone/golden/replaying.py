@@ -149,11 +149,18 @@ class ReplayingRun:
             unmocked=self.engine.unmocked_of(self.pairs) if strict_mocks else None,
         )
         recorded = len(self.outcomes)
-        # a test that never calls run() only inspects the golden: nothing to compare
-        if 0 < self.runs < recorded:
+        # a test that never calls run() only inspects the golden: nothing to compare; one whose
+        # run raised where the golden holds that run's outcome (the test expected the error)
+        # compared nothing of it
+        if self._runs_made and self.runs < recorded:
+            made = f"this test made {self.runs}"
+            raised = len(self._without_outcome)
+            if raised:
+                made += (
+                    f" that returned (and {raised} that raised: a run that raised has no outcome)"
+                )
             raise self._mismatch(
-                "call",
-                f"the golden recorded {recorded} replay.run() call(s); this test made {self.runs}",
+                "call", f"the golden recorded {recorded} replay.run() call(s); {made}"
             )
 
     def calls_not_made_before(self, failure: BaseException) -> ReplayError | None:

@@ -576,6 +576,35 @@ def test_entering_that_fails_halfway_unwinds_every_patch(tools: ModuleType) -> N
     assert time.time() > WHEN.timestamp() + 3600
 
 
+def test_bytes_given_as_a_targets_values_are_refused_not_answered_byte_by_byte(
+    tools: ModuleType,
+) -> None:
+    ctx = DeterministicExecutionContext(WHEN, {"cs_tools.fetch": b"ok"})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="must be a list of return values, not bytes"), ctx:
+        pytest.fail("the block must not run")
+
+
+def test_a_target_patched_while_the_context_is_active_answers_and_is_undone_on_exit(
+    tools: ModuleType,
+) -> None:
+    from pytest_clearstone.golden.targets import resolve
+
+    original = tools.fetch
+    with DeterministicExecutionContext(WHEN) as ctx:
+        ctx.patch_target(resolve("cs_tools.fetch"), ["patched late"])
+        assert tools.fetch("a") == "patched late"
+    assert tools.fetch is original
+
+
+def test_a_block_suspended_outside_the_context_runs_as_it_is() -> None:
+    random.seed(5)
+    expected = random.random()
+    random.seed(5)
+    with DeterministicExecutionContext(WHEN, seed=9).suspended():
+        drawn = random.random()
+    assert drawn == expected
+
+
 def test_suspended_block_uses_the_real_world_and_consumes_nothing(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, seed=9):
         plain = [random.random(), str(uuid.uuid4()), random.random()]
@@ -648,6 +677,20 @@ def test_a_clock_the_test_moves_inside_the_context_stays_moved_around_live_calls
     assert before == after == elsewhere.timestamp()
     assert live > WHEN.timestamp() + 3600
     assert time.time() > WHEN.timestamp() + 3600
+
+
+def test_the_agents_clock_after_a_live_call_is_a_clock_the_test_then_moves_to() -> None:
+    # (the time of a seeded uuid7, in its first 48 bits, is the agent's clock in milliseconds)
+    import time_machine
+
+    pydantic_uuid = pytest.importorskip("pydantic_ai._uuid")
+    elsewhere = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    with DeterministicExecutionContext(WHEN, seed=9) as ctx:
+        with ctx.suspended():
+            pass
+        with time_machine.travel(elsewhere, tick=False):
+            moved = pydantic_uuid.uuid7()
+    assert moved.int >> 80 == int(elsewhere.timestamp() * 1000)
 
 
 def test_a_live_call_under_a_clock_that_cannot_travel_sees_that_clock(
@@ -886,6 +929,25 @@ def test_local_time_is_utc_on_a_machine_whose_zone_is_not_in_tz(
         time.tzset()
 
 
+def test_tz_unset_before_a_context_inside_freezegun_is_unset_again_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (a machine whose zone is not UTC and not in TZ: the context sets TZ=UTC while it lasts)
+    from freezegun import freeze_time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    monkeypatch.delenv("TZ")
+    try:
+        with freeze_time(WHEN):
+            with DeterministicExecutionContext(WHEN):
+                assert os.environ.get("TZ") == "UTC"
+            assert "TZ" not in os.environ
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_a_clock_given_in_a_named_zone_reads_local_time_in_that_zone() -> None:
     # a datetime in a named zone (ZoneInfo) makes that zone the local one, as time-machine does
     from zoneinfo import ZoneInfo
@@ -955,6 +1017,27 @@ def test_a_child_forked_after_the_context_draws_really_random_numbers() -> None:
             pass
         draws.append(child_draw())
     assert draws[0] != draws[1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_context_entered_again_seeds_its_forked_children_as_the_first_time() -> None:
+    def child_draw() -> float:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the child)
+            os.write(write, repr(random.random()).encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read) as f:
+            return float(f.read())
+
+    ctx = DeterministicExecutionContext(WHEN, seed=9)
+    draws = []
+    for _ in range(2):
+        with ctx:
+            draws.append(child_draw())
+    assert draws[0] == draws[1]
 
 
 def test_the_machine_zone_is_back_after_a_context_inside_freezegun(
