@@ -44,6 +44,10 @@ def test_prune_drops_keys_and_marks_list_items() -> None:
     assert tree["messages"][0] == {"id": 1, "text": "a"}  # not changed in place
 
 
+def test_a_matched_list_item_is_the_marker_the_reference_names() -> None:
+    assert IgnorePaths(["steps.0"]).prune({"steps": ["a", "b"]}) == {"steps": ["<ignored>", "b"]}
+
+
 def test_double_star_matches_any_depth_including_none() -> None:
     tree = {"run_id": 1, "a": {"run_id": 2, "b": [{"run_id": 3, "keep": True}]}}
     assert IgnorePaths(["**.run_id"]).prune(tree) == {"a": {"b": [{"keep": True}]}}
@@ -253,6 +257,24 @@ def test_a_key_of_a_dict_stored_as_pairs_is_left_out() -> None:
     assert tree["cfg"]["v"] == [["run_id", "r1"], [7, "seven"]]
     pruned = IgnorePaths(["cfg.run_id"]).prune(tree)
     assert pruned == {"cfg": {"__cs__": "dict", "v": [[7, "seven"]]}}
+
+
+def test_a_path_goes_into_the_value_of_a_dict_stored_as_pairs() -> None:
+    tree = codec.encode({"cfg": {"run": {"id": "r1", "k": 2}, 7: "seven"}}, allow_pickle=False)
+    pruned = IgnorePaths(["cfg.run.id"]).prune(tree)
+    assert pruned["cfg"]["v"] == [["run", {"k": 2}], [7, "seven"]]
+
+
+def test_a_wildcard_does_not_match_a_key_of_a_dict_stored_as_pairs_that_is_no_string() -> None:
+    """A path cannot name such a key (its value is named by the dict): ``*`` leaves it."""
+    tree = codec.encode({"cfg": {"run_id": "r1", 7: "seven"}}, allow_pickle=False)
+    assert IgnorePaths(["cfg.*"]).prune(tree)["cfg"]["v"] == [[7, "seven"]]
+
+
+def test_a_tagged_value_without_its_fields_is_kept_as_it_is() -> None:
+    """(a hand-edited golden's tuple without its ``v``: left as it is, not a KeyError)"""
+    tree = {"pair": {"__cs__": "tuple"}, "run_id": 1}
+    assert IgnorePaths(["pair.0", "run_id"]).prune(tree) == {"pair": {"__cs__": "tuple"}}
 
 
 def test_the_class_and_module_of_a_stored_value_are_no_fields_a_path_matches() -> None:
