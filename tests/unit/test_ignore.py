@@ -318,3 +318,16 @@ def test_unwritten_places_are_only_placeholders_tuple_items_included() -> None:
         tree = recorded_form({"feed": feed, "pair": (_Manager(), 1)}, IgnorePaths([]))
     assert tree["feed"]["__cs__"] == "repr" and tree["pair"]["__cs__"] == "tuple"
     assert unwritten_places(tree) == ["root['pair'][0]"]
+
+
+def test_unwritten_places_are_found_in_a_dict_stored_as_pairs() -> None:
+    tree = recorded_form({"cfg": {7: "seven", "manager": _Manager()}}, IgnorePaths([]))
+    assert tree["cfg"]["__cs__"] == "dict"
+    assert unwritten_places(tree) == ["root['cfg']['manager']"]
+
+
+def test_a_target_whose_paths_are_no_list_is_named_in_the_message() -> None:
+    with pytest.raises(
+        ValueError, match=r"^ignore\['app\.llm'\] must be a list of paths, not 'run_id'$"
+    ):
+        IgnoreConfig({"app.llm": "run_id"})

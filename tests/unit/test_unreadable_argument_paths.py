@@ -58,6 +58,7 @@ def _warned_paths(value: Any, ignore: list[str]) -> list[str]:
         ({"runtime": Runtime(writer=_unpicklable(), step=1)}, "runtime.writer"),
         ({"pair": ("a", _unpicklable())}, "pair.1"),
         ({"by_id": {7: _unpicklable()}}, "by_id"),  # (a path names string keys only)
+        ({"by_id": {7: "seven", "call": _unpicklable()}}, "by_id.call"),
         ({"config": {"run.call": _unpicklable()}}, 'config["run.call"]'),
         ({"config": {'say "hi"': _unpicklable()}}, 'config["say \\"hi\\""]'),
         ({"config": {"**": _unpicklable()}}, 'config["**"]'),
