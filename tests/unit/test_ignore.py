@@ -331,3 +331,19 @@ def test_a_target_whose_paths_are_no_list_is_named_in_the_message() -> None:
         ValueError, match=r"^ignore\['app\.llm'\] must be a list of paths, not 'run_id'$"
     ):
         IgnoreConfig({"app.llm": "run_id"})
+
+
+@pytest.mark.parametrize("value", [["run_id", "a..b"], {"app.llm": ["a..b"]}])
+def test_a_bad_path_is_refused_when_the_ignore_is_read(value: object) -> None:
+    """(not at the first call of a target, in the middle of a run)"""
+    with pytest.raises(ValueError, match=r"bad ignore path 'a\.\.b'"):
+        IgnoreConfig(value)  # type: ignore[arg-type]
+
+
+def test_an_ignore_state_path_starting_elsewhere_is_refused_with_an_example() -> None:
+    with pytest.raises(ValueError) as refused:
+        ignore_state_paths(["state.history"])
+    assert str(refused.value) == (
+        "ignore_state path 'state.history' must start at result or final_state "
+        "(e.g. 'final_state.history.*.id')"
+    )
