@@ -182,6 +182,14 @@ def test_a_path_for_every_target_is_matched_when_it_matched_in_one() -> None:
     assert common.unmatched() == {"typo": ["a.llm", "a.tool"]}
 
 
+def test_a_path_that_matched_at_one_call_of_a_target_is_matched_for_it() -> None:
+    """(the calls of a target share its paths: the last call alone does not decide)"""
+    config = IgnoreConfig(["request_id"])
+    config.for_target("a.llm").prune({"request_id": 1, "prompt": "hi"})
+    config.for_target("a.llm").prune({"prompt": "again"})
+    assert config.unmatched() == {}
+
+
 class Counter(pydantic.BaseModel):
     name: str = "m"
     i: int = 0
