@@ -483,3 +483,15 @@ def test_a_diff_names_a_golden_outcome_one_file_has_with_each_of_its_runs(tmp_pa
     a, b = load_checkpoint(without), load_checkpoint(with_it)
     assert dict(diff_lines(a, b))["golden outcome"] == ["added: run() -> 3, follow_up()"]
     assert dict(diff_lines(b, a))["golden outcome"] == ["removed: run() -> 3, follow_up()"]
+
+
+def test_the_canonical_form_sorts_keys_keeps_text_as_it_is_and_names_a_pickle(
+    tmp_path: Path,
+) -> None:
+    from pytest_clearstone.inspection import canonical_lines
+
+    path = _saved(tmp_path, "state.ckpt", {"z": "café", "a": SimpleNamespace(n=1)})
+    lines = canonical_lines(path.read_bytes(), path)
+    state = lines[lines.index("state:") + 1 : lines.index("spans:")]
+    assert state[2].startswith('      "a": "<pickled types.SimpleNamespace sha256:')
+    assert state[3] == '      "z": "café"'
