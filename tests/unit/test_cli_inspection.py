@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pydantic
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from pytest_clearstone.debugging import CheckpointManager
 from pytest_clearstone.errors import CheckpointCorruptError
 from pytest_clearstone.inspection import (
+    TARGET_ATTRIBUTE,
     clip,
     diff_lines,
     load_checkpoint,
@@ -43,6 +45,11 @@ def test_walk_tree_shows_orphans_as_roots_and_survives_cycles():
     assert [(d, s.span_id) for d, s in walk_tree(spans)] == [(0, "x")]
 
 
+def test_walk_tree_gives_several_roots_in_start_order():
+    spans = [_span("first", None, 0), _span("second", "gone", 1), _span("third", None, 2)]
+    assert [s.span_id for _, s in walk_tree(spans)] == ["first", "second", "third"]
+
+
 def test_state_summary():
     summary = state_summary({"memory": [1, 2], "cost": 0.5, "blob": "x" * 100})
     assert summary["memory"] == {"type": "list", "len": 2, "repr": "[1, 2]"}
@@ -50,6 +57,7 @@ def test_state_summary():
     assert summary["blob"]["len"] == 100 and summary["blob"]["repr"].endswith("...")
     assert len(summary["blob"]["repr"]) == 60
     assert state_summary(None) == {"<state>": {"type": "NoneType", "repr": "None"}}
+    assert state_summary({"raw": b"xyz"})["raw"]["len"] == 3
 
 
 def test_short_repr_is_one_line_and_survives_a_broken_repr():
@@ -102,6 +110,19 @@ def test_pickled_values_become_placeholders_that_still_compare(tmp_path):
     assert list(sections) == ["state"]
     assert diff_lines(left, same) == []
     assert load_checkpoint(a, allow_pickle=True).agent_state["value"] == SimpleNamespace(n=1)
+
+
+def test_the_pickles_of_a_file_whose_signature_no_longer_holds_are_not_unpickled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.errors import UntrustedCheckpointError
+
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "k" * 32)
+    path = _saved(tmp_path, "signed.ckpt", SimpleNamespace(n=1))
+    assert load_checkpoint(path, allow_pickle=True).agent_state["value"] == SimpleNamespace(n=1)
+    path.write_text(path.read_text().replace('"run"', '"r_n"'))
+    with pytest.raises(UntrustedCheckpointError, match="not validly signed"):
+        load_checkpoint(path, allow_pickle=True)
 
 
 def test_values_of_classes_not_imported_are_shown_by_their_stored_fields(tmp_path, monkeypatch):
@@ -204,7 +225,7 @@ def test_an_undecodable_value_is_shown_as_such_and_live_values_in_tuples_by_thei
 def test_bad_files_keep_their_reasons(tmp_path):
     # (a UTF-16 byte order mark alone is read as UTF-16 text: none)
     for data, reason in [(b"", "the file is empty"), (b"\x80\x81", "not UTF-8 text"),
-                         (b"\xff\xfe", "the file is empty"),
+                         (b"\xff\xfe", "the file is empty"), (b" \n\t", "the file is empty"),
                          (b"[1,", "truncated or not JSON")]:  # fmt: skip
         path = tmp_path / "bad.ckpt"
         path.write_bytes(data)
@@ -282,3 +303,195 @@ def test_a_diff_shows_a_changed_error_attribute_under_the_same_message(tmp_path:
     b = load_checkpoint(_failed_call(tmp_path, "b.ckpt", 30))
     sections = dict(diff_lines(a, b))
     assert sections["create #1"] == ["error.attributes['body']['retry_after']: 3 -> 30"]
+
+
+def _asked(tmp_path: Path, name: str, prompts: list[str], target: str = "") -> Path:
+    """A golden whose run made one ``ask`` call per prompt, each recording its prompt (and
+    naming ``target``, as the recorder names the mocked target of a call)."""
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("agent")
+    with tracer.span("run") as root:
+        for prompt in prompts:
+            with tracer.span("ask", span_type="llm") as call:
+                call.set_input({"prompt": prompt})
+                if target:
+                    call.set_attribute(TARGET_ATTRIBUTE, target)
+                call.set_output(prompt.upper())
+    trace = provider.trace_store.get_trace(root.trace_id)
+    provider.shutdown()
+    manager = CheckpointManager(tmp_path)
+    return manager.save_checkpoint(manager.create_checkpoint(_Agent(), trace, root.span_id), name)
+
+
+def test_a_diff_names_a_call_added_or_removed_by_its_arguments(tmp_path: Path) -> None:
+    one = load_checkpoint(_asked(tmp_path, "one.ckpt", ["hi"]))
+    two = load_checkpoint(_asked(tmp_path, "two.ckpt", ["hi", "more"]))
+    assert dict(diff_lines(one, two))["ask #2"] == ["added: prompt='more'"]
+    assert dict(diff_lines(two, one))["ask #2"] == ["removed: prompt='more'"]
+
+
+def test_a_folder_given_as_a_checkpoint_names_its_first_checkpoint_in_name_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(whatever order the file system lists them in: here, the reverse one)"""
+    import os
+
+    listed = os.walk
+
+    def walk(top: Path) -> Any:
+        for root, folders, files in listed(top):
+            folders.sort(reverse=True)
+            files.sort(reverse=True)
+            yield root, folders, files
+
+    for folder in ("zeta", "alpha"):
+        (tmp_path / "goldens" / folder).mkdir(parents=True)
+        for name in ("z.ckpt", "a.ckpt", "notes.txt"):
+            (tmp_path / "goldens" / folder / name).write_text("{}")
+    monkeypatch.setattr(os, "walk", walk)
+    with pytest.raises(CheckpointCorruptError) as refused:
+        load_checkpoint(tmp_path / "goldens")
+    assert refused.value.fix == (
+        f"Give a .ckpt file in it, such as {tmp_path / 'goldens' / 'alpha' / 'a.ckpt'}"
+    )
+
+
+def test_a_folder_given_as_a_checkpoint_is_looked_through_for_a_thousand_folders(
+    tmp_path: Path,
+) -> None:
+    """(itself and the first 1000 below it, in name order: the 1002nd is not looked into)"""
+    for n in range(1001):
+        (tmp_path / "goldens" / f"f{n:04}").mkdir(parents=True)
+    (tmp_path / "goldens" / "f1000" / "late.ckpt").write_text("{}")
+    with pytest.raises(CheckpointCorruptError) as refused:
+        load_checkpoint(tmp_path / "goldens")
+    assert refused.value.fix == "Give the path of a .ckpt file in it"
+    (tmp_path / "goldens" / "f0999" / "last.ckpt").write_text("{}")
+    with pytest.raises(CheckpointCorruptError) as refused:
+        load_checkpoint(tmp_path / "goldens")
+    assert refused.value.fix.endswith("last.ckpt")
+
+
+def test_a_span_time_beyond_64_bits_is_named_with_its_digits_cut(tmp_path: Path) -> None:
+    path = _asked(tmp_path, "wide.ckpt", ["hi"])
+    doc = json.loads(path.read_text())
+    doc["trace"]["spans"][0]["start_time_ns"] = 10**40
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError) as refused:
+        load_checkpoint(path)
+    assert refused.value.problem.endswith(
+        "has a start_time_ns beyond 64 bits (100000000000000000000...)"
+    )
+
+
+def test_a_span_time_of_the_largest_64_bit_integer_is_read(tmp_path: Path) -> None:
+    path = _asked(tmp_path, "widest.ckpt", ["hi"])
+    doc = json.loads(path.read_text())
+    doc["trace"]["spans"][0]["end_time_ns"] = 2**63 - 1
+    path.write_text(json.dumps(doc))
+    assert load_checkpoint(path).trace.spans[0].end_time_ns == 2**63 - 1
+
+
+def test_what_show_json_says_of_a_golden_and_its_spans(tmp_path: Path) -> None:
+    from pytest_clearstone.inspection import show_document
+
+    path = _asked(tmp_path, "run.ckpt", ["hi"])
+    doc = json.loads(path.read_text())
+    doc["outcome"] = {"function": "app.run", "result": 3}
+    path.write_text(json.dumps(doc))
+    shown = show_document(load_checkpoint(path), path)
+    assert shown["golden_function"] == "app.run"
+    run, ask = shown["spans"]
+    assert (run["depth"], run["name"], run["parent_span_id"]) == (0, "run", None)
+    assert (ask["depth"], ask["name"], ask["parent_span_id"]) == (1, "ask", run["span_id"])
+
+
+def test_a_recorded_call_is_keyed_by_its_target_when_it_has_one() -> None:
+    from pytest_clearstone.inspection import recorded_calls
+    from pytest_clearstone.tracing.span import Recorded
+
+    call = Span(trace_id="t", span_id="s", parent_span_id=None, name="create", start_time_ns=1,
+                attributes={TARGET_ATTRIBUTE: "app.llm"}, output=Recorded.of("hi"))  # fmt: skip
+    assert [key for key, _ in recorded_calls([call])] == ["app.llm #1"]
+
+
+def test_the_canonical_form_gives_a_failed_spans_message(tmp_path: Path) -> None:
+    from pytest_clearstone.inspection import canonical_lines
+
+    path = _failed_call(tmp_path, "failed.ckpt", 3)
+    lines = canonical_lines(path.read_bytes(), path)
+    assert "    create [llm] ERROR _RateLimited: slow down" in lines
+
+
+def test_the_canonical_form_keys_a_call_by_its_target_and_leaves_the_target_out_of_its_attributes(
+    tmp_path: Path,
+) -> None:
+    from pytest_clearstone.inspection import canonical_lines
+
+    path = _asked(tmp_path, "target.ckpt", ["hi"], target="app.llm")
+    lines = canonical_lines(path.read_bytes(), path)
+    assert "call app.llm #1 [llm]" in lines
+    assert "  attributes:" not in lines and not any(TARGET_ATTRIBUTE in line for line in lines)
+
+
+def test_a_verbose_diff_shows_a_value_whose_type_changed_whole() -> None:
+    from pytest_clearstone.inspection import value_lines
+
+    long = "y" * 200
+    lines = value_lines({"a": 1}, {"a": long}, width=60, verbose=True)
+    assert lines == [f"root['a']: 1 -> {long!r}"]
+
+
+def test_a_text_that_gains_a_line_break_is_diffed_line_by_line() -> None:
+    from pytest_clearstone.inspection import value_lines
+
+    assert value_lines({"a": "x"}, {"a": "x\ny"}, width=100, verbose=False) == [
+        "root['a']: (text, line by line)",
+        "  @@ -1 +1,2 @@",
+        "   x",
+        "  +y",
+    ]
+
+
+def test_a_text_as_wide_as_the_width_is_shown_on_one_line() -> None:
+    from pytest_clearstone.inspection import value_lines
+
+    assert value_lines({"a": "abcdefgh"}, {"a": "abcdefgX"}, width=10, verbose=False) == [
+        "root['a']: 'abcdefgh' -> 'abcdefgX'"
+    ]
+
+
+def test_a_text_diff_shows_one_line_around_a_change_and_verbose_lines_whole() -> None:
+    from pytest_clearstone.inspection import value_lines
+
+    lines = value_lines({"a": "l1\nl2\nl3\nl4"}, {"a": "l1\nl2\nX\nl4"}, width=100, verbose=False)
+    assert lines[1:] == ["  @@ -2,3 +2,3 @@", "   l2", "  -l3", "  +X", "   l4"]
+    old, new = "x" * 300, "y" * 300
+    assert value_lines({"b": old}, {"b": new}, width=60, verbose=True)[1:] == [
+        "  @@ -1 +1 @@",
+        f"  -{old}",
+        f"  +{new}",
+    ]
+
+
+def test_a_diff_names_a_golden_outcome_one_file_has_with_each_of_its_runs(tmp_path: Path) -> None:
+    without = _asked(tmp_path, "without.ckpt", ["hi"])
+    doc = json.loads(without.read_text())
+    doc["outcome"] = {"function": "run", "result": 3, "then": [{"function": "follow_up"}]}
+    with_it = tmp_path / "with.ckpt"
+    with_it.write_text(json.dumps(doc))
+    a, b = load_checkpoint(without), load_checkpoint(with_it)
+    assert dict(diff_lines(a, b))["golden outcome"] == ["added: run() -> 3, follow_up()"]
+    assert dict(diff_lines(b, a))["golden outcome"] == ["removed: run() -> 3, follow_up()"]
+
+
+def test_the_canonical_form_sorts_keys_keeps_text_as_it_is_and_names_a_pickle(
+    tmp_path: Path,
+) -> None:
+    from pytest_clearstone.inspection import canonical_lines
+
+    path = _saved(tmp_path, "state.ckpt", {"z": "café", "a": SimpleNamespace(n=1)})
+    lines = canonical_lines(path.read_bytes(), path)
+    state = lines[lines.index("state:") + 1 : lines.index("spans:")]
+    assert state[2].startswith('      "a": "<pickled types.SimpleNamespace sha256:')
+    assert state[3] == '      "z": "café"'

@@ -44,6 +44,10 @@ def test_prune_drops_keys_and_marks_list_items() -> None:
     assert tree["messages"][0] == {"id": 1, "text": "a"}  # not changed in place
 
 
+def test_a_matched_list_item_is_the_marker_the_reference_names() -> None:
+    assert IgnorePaths(["steps.0"]).prune({"steps": ["a", "b"]}) == {"steps": ["<ignored>", "b"]}
+
+
 def test_double_star_matches_any_depth_including_none() -> None:
     tree = {"run_id": 1, "a": {"run_id": 2, "b": [{"run_id": 3, "keep": True}]}}
     assert IgnorePaths(["**.run_id"]).prune(tree) == {"a": {"b": [{"keep": True}]}}
@@ -178,6 +182,14 @@ def test_a_path_for_every_target_is_matched_when_it_matched_in_one() -> None:
     assert common.unmatched() == {"typo": ["a.llm", "a.tool"]}
 
 
+def test_a_path_that_matched_at_one_call_of_a_target_is_matched_for_it() -> None:
+    """(the calls of a target share its paths: the last call alone does not decide)"""
+    config = IgnoreConfig(["request_id"])
+    config.for_target("a.llm").prune({"request_id": 1, "prompt": "hi"})
+    config.for_target("a.llm").prune({"prompt": "again"})
+    assert config.unmatched() == {}
+
+
 class Counter(pydantic.BaseModel):
     name: str = "m"
     i: int = 0
@@ -255,6 +267,24 @@ def test_a_key_of_a_dict_stored_as_pairs_is_left_out() -> None:
     assert pruned == {"cfg": {"__cs__": "dict", "v": [[7, "seven"]]}}
 
 
+def test_a_path_goes_into_the_value_of_a_dict_stored_as_pairs() -> None:
+    tree = codec.encode({"cfg": {"run": {"id": "r1", "k": 2}, 7: "seven"}}, allow_pickle=False)
+    pruned = IgnorePaths(["cfg.run.id"]).prune(tree)
+    assert pruned["cfg"]["v"] == [["run", {"k": 2}], [7, "seven"]]
+
+
+def test_a_wildcard_does_not_match_a_key_of_a_dict_stored_as_pairs_that_is_no_string() -> None:
+    """A path cannot name such a key (its value is named by the dict): ``*`` leaves it."""
+    tree = codec.encode({"cfg": {"run_id": "r1", 7: "seven"}}, allow_pickle=False)
+    assert IgnorePaths(["cfg.*"]).prune(tree)["cfg"]["v"] == [[7, "seven"]]
+
+
+def test_a_tagged_value_without_its_fields_is_kept_as_it_is() -> None:
+    """(a hand-edited golden's tuple without its ``v``: left as it is, not a KeyError)"""
+    tree = {"pair": {"__cs__": "tuple"}, "run_id": 1}
+    assert IgnorePaths(["pair.0", "run_id"]).prune(tree) == {"pair": {"__cs__": "tuple"}}
+
+
 def test_the_class_and_module_of_a_stored_value_are_no_fields_a_path_matches() -> None:
     # (what a stored request, response or resource is, not what it holds: a path naming them
     # matches nothing, and is named as such)
@@ -296,3 +326,32 @@ def test_unwritten_places_are_only_placeholders_tuple_items_included() -> None:
         tree = recorded_form({"feed": feed, "pair": (_Manager(), 1)}, IgnorePaths([]))
     assert tree["feed"]["__cs__"] == "repr" and tree["pair"]["__cs__"] == "tuple"
     assert unwritten_places(tree) == ["root['pair'][0]"]
+
+
+def test_unwritten_places_are_found_in_a_dict_stored_as_pairs() -> None:
+    tree = recorded_form({"cfg": {7: "seven", "manager": _Manager()}}, IgnorePaths([]))
+    assert tree["cfg"]["__cs__"] == "dict"
+    assert unwritten_places(tree) == ["root['cfg']['manager']"]
+
+
+def test_a_target_whose_paths_are_no_list_is_named_in_the_message() -> None:
+    with pytest.raises(
+        ValueError, match=r"^ignore\['app\.llm'\] must be a list of paths, not 'run_id'$"
+    ):
+        IgnoreConfig({"app.llm": "run_id"})
+
+
+@pytest.mark.parametrize("value", [["run_id", "a..b"], {"app.llm": ["a..b"]}])
+def test_a_bad_path_is_refused_when_the_ignore_is_read(value: object) -> None:
+    """(not at the first call of a target, in the middle of a run)"""
+    with pytest.raises(ValueError, match=r"bad ignore path 'a\.\.b'"):
+        IgnoreConfig(value)  # type: ignore[arg-type]
+
+
+def test_an_ignore_state_path_starting_elsewhere_is_refused_with_an_example() -> None:
+    with pytest.raises(ValueError) as refused:
+        ignore_state_paths(["state.history"])
+    assert str(refused.value) == (
+        "ignore_state path 'state.history' must start at result or final_state "
+        "(e.g. 'final_state.history.*.id')"
+    )

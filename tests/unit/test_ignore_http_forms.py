@@ -150,6 +150,13 @@ def test_the_recording_keeps_the_ignored_headers(module: Any) -> None:
     assert paths.placeholders(tree) == tree
 
 
+@MODULES
+def test_the_recording_keeps_the_machine_headers_of_a_request_no_path_enters(module: Any) -> None:
+    paths = IgnoreConfig(["unrelated"]).for_target("httpx.Client.send")
+    tree = _arguments(_request(module))
+    assert paths.placeholders(tree) == tree
+
+
 # -- headers describing the machine are not compared (finding 3) -----------------------------------
 
 
@@ -202,6 +209,13 @@ def test_state_paths_keep_the_machine_headers_of_a_stored_request(module: Any) -
     paths = IgnorePaths(["result.trace"])
     pruned = paths.prune({"result": {"trace": 1, **_arguments(_request(module))}})
     assert "user-agent" in _names(pruned["result"])
+
+
+@MODULES
+def test_a_state_path_into_a_stored_request_keeps_its_machine_headers(module: Any) -> None:
+    paths = IgnorePaths(["result.request.url"])
+    pruned = paths.prune({"result": _arguments(_request(module))})
+    assert "user-agent" in _names(pruned["result"]) and "url" not in pruned["result"]["request"]
 
 
 @MODULES

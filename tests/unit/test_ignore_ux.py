@@ -47,6 +47,11 @@ def test_v_names_a_field_called_v_too_and_a_whole_value_only_by_the_path_itself(
     assert IgnorePaths(["t.v.0"]).prune(tree)["t"]["v"] == [IGNORED, "y"]  # a tagged tuple
 
 
+def test_a_path_through_v_matches_a_key_of_a_dict_stored_as_pairs() -> None:
+    tree = _encoded({"cfg": {"run_id": "r1", 7: "seven"}})
+    assert IgnorePaths(["cfg.v.run_id"]).prune(tree)["cfg"]["v"] == [[7, "seven"]]
+
+
 @pytest.mark.parametrize(
     ("delta", "hint"),
     [

@@ -58,6 +58,7 @@ def _warned_paths(value: Any, ignore: list[str]) -> list[str]:
         ({"runtime": Runtime(writer=_unpicklable(), step=1)}, "runtime.writer"),
         ({"pair": ("a", _unpicklable())}, "pair.1"),
         ({"by_id": {7: _unpicklable()}}, "by_id"),  # (a path names string keys only)
+        ({"by_id": {7: "seven", "call": _unpicklable()}}, "by_id.call"),
         ({"config": {"run.call": _unpicklable()}}, 'config["run.call"]'),
         ({"config": {'say "hi"': _unpicklable()}}, 'config["say \\"hi\\""]'),
         ({"config": {"**": _unpicklable()}}, 'config["**"]'),
@@ -130,6 +131,47 @@ def test_values_past_the_warned_ones_are_named_too() -> None:
     messages = [str(w.message) for w in seen]
     assert len(messages) == 4, messages
     last = messages[-1]
-    assert "2 more value(s)" in last and "call #1 to app.llm" in last
+    assert "2 more value(s) in the arguments of call #1 to app.llm cannot" in last
     assert "ignore=['d', 'e']" in last
     assert _warned_paths(value, ["a", "b", "c", "d", "e"]) == []
+
+
+def test_a_sql_statement_is_named_as_one_with_the_fix_written_for_its_path() -> None:
+    """An insert as a select; in a list, the fix names the statement ``stmt`` (``str(queries.0)``
+    is no Python)."""
+    from sqlalchemy import Column, Integer, String, insert, select
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Order(Base):
+        __tablename__ = "orders"
+        id = Column(Integer, primary_key=True)
+        customer = Column(String(20))
+
+    value = {
+        "statement": insert(Order).values(id=1),
+        "queries": [select(Order.id).where(Order.customer == "ann")],
+    }
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        recorded_form(value, IgnorePaths([]), "call #1 to app.run")
+    first, second = (str(w.message) for w in seen)
+    assert first.startswith("storing the repr of a sqlalchemy.sql.dml.Insert value at statement")
+    assert "a SQL statement" in first
+    assert first.endswith("(str(statement), statement.compile().params)")
+    assert "Select value at queries.0 " in second
+    assert second.endswith("(str(stmt), stmt.compile().params)")
+
+
+def test_the_warning_names_the_type_of_the_value_with_its_article() -> None:
+    async def feed() -> Any:
+        yield 1
+
+    with pytest.warns(
+        UnencodableValueWarning,
+        match=r"^storing the repr of an async_generator value at feed in the arguments of call "
+        r"#1 to app\.llm: it cannot be stored readably",
+    ):
+        recorded_form({"feed": feed()}, IgnorePaths([]), "call #1 to app.llm")
