@@ -296,19 +296,6 @@ def arguments_text(value: Any, width: int) -> str:
 
 
 # -- the canonical text form (git textconv) ----------------------------------------------------
-_VOLATILE = frozenset(
-    (
-        "span_id",
-        "parent_span_id",
-        "trace_id",
-        "start_time_ns",
-        "end_time_ns",
-        "seq",
-        "instrumentation_version",
-    )
-)
-
-
 def _stable(tree: Any) -> Any:
     """A codec tree with pickles shown as placeholders (their bytes are not readable)."""
     if type(tree) is list:
