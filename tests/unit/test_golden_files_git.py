@@ -120,6 +120,23 @@ def test_atomic_write_text_through_a_dangling_link_creates_its_target(tmp_path: 
     # (into a directory that does not exist, the link is replaced: tests/unit/test_files.py)
 
 
+@symlinks
+def test_a_checkpoint_is_written_through_a_link_to_a_checkpoint_only(tmp_path: Path) -> None:
+    shared = _saved(tmp_path / "shared", "s.ckpt")
+    other = tmp_path / "notes.txt"  # (a pull request's link to a file that is no checkpoint)
+    other.write_text("not a checkpoint")
+    through, replaced = tmp_path / "through.ckpt", tmp_path / "replaced.ckpt"
+    through.symlink_to(shared)
+    replaced.symlink_to(other)
+    checkpoint = Checkpoint.read(shared)
+    checkpoint.metadata["again"] = True
+    checkpoint.write(through)
+    assert through.is_symlink() and Checkpoint.read(shared).metadata == {"again": True}
+    checkpoint.write(replaced)
+    assert not replaced.is_symlink() and Checkpoint.read(replaced).metadata == {"again": True}
+    assert other.read_text() == "not a checkpoint"
+
+
 # -- what version control leaves in a golden's place --------------------------------------------
 def _conflicted(path: Path) -> int:
     """Put merge-conflict markers around the golden's ``checkpoint_id`` line; the line number

@@ -641,6 +641,14 @@ def test_a_plain_state_is_its_own_stored_form_and_restored_as_a_copy(
     assert loaded.restore_state() == state  # ...not the recording
 
 
+def test_a_state_the_index_says_holds_tags_keeps_its_stored_form() -> None:
+    """(a state with tags, read through the index, is not taken for plain JSON)"""
+    text = json.dumps(_golden(), indent=2)
+    loaded = _load(text)
+    assert loaded.encoded_state == json.loads(text)["agent"]["state"] == codec.encode(STATE)
+    assert loaded.restore_state() == STATE
+
+
 @pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
 def test_an_unindexed_pickle_in_a_plain_state_is_restored_as_data(
     allow: bool, marker: Path
