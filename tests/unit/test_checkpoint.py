@@ -402,6 +402,9 @@ def test_truncated_checkpoint_is_reported_as_truncated(
         (lambda d: d.update(timestamp="2024-01-15T12:00:00"), "the timestamp has no timezone"),
         (lambda d: d.update(span_id="feedface"), "its span 'feedface' is not in its trace"),
         (lambda d: d["trace"].update(spans=7), "the field 'trace' has the wrong type"),
+        # (an empty trace too: it said "the field 'spans' is missing", or Python's own words)
+        (lambda d: d.update(trace={}), "the field 'trace' has the wrong type (the trace must be"),
+        (lambda d: d.update(trace=[]), "the field 'trace' has the wrong type (the trace must be"),
         # a tag where the trace or a span must be plain (its error records would decode with it)
         (lambda d: d["trace"].update({"__cs__": "dict"}), "the field 'trace' has the wrong type"),
         (lambda d: d["trace"]["spans"][0].update({"__cs__": "dict"}), "the field 'trace' has"),
