@@ -15,7 +15,9 @@ from pytest_clearstone.debugging import Checkpoint, CheckpointManager
 from pytest_clearstone.errors import (
     RESTORE_OR_RERECORD,
     CheckpointCorruptError,
+    ClearstoneError,
     SerializationError,
+    check_out_link,
 )
 from pytest_clearstone.golden import files
 from pytest_clearstone.golden.atomic import atomic_write_text
@@ -235,6 +237,113 @@ def test_text_that_only_looks_like_a_marker_is_not_one(tmp_path: Path) -> None:
         Checkpoint.read(path)
 
 
+# -- what stands where a recording writes a golden (refused before the test's calls) ---------
+def test_a_golden_that_is_a_link_checked_out_as_a_plain_file_is_never_recorded_over(
+    tmp_path: Path,
+) -> None:
+    _saved(tmp_path, "shared.ckpt")
+    path = tmp_path / "g.ckpt"
+    path.write_text("shared.ckpt")
+    with pytest.raises(CheckpointCorruptError) as info:
+        files.refuse_link_as_file(path, path.read_bytes())
+    assert info.value.problem == (
+        "it holds only the path 'shared.ckpt': a symbolic link that git checked out as a plain "
+        "file (core.symlinks false)"
+    )
+    assert info.value.fix == check_out_link(path)
+    files.refuse_link_as_file(path, b'{"format": "shared.ckpt"}')  # (a golden's text: none)
+
+
+@pytest.mark.parametrize("goldens", [False, True], ids=["empty", "of-goldens"])
+def test_a_directory_where_the_golden_goes_is_refused_with_its_own_fix(
+    tmp_path: Path, goldens: bool
+) -> None:
+    path = tmp_path / "g.ckpt"
+    path.mkdir()
+    if goldens:
+        _golden(path / "a" / "x.ckpt")
+    with pytest.raises(ClearstoneError) as info:
+        files.refuse_link_as_file(path, None)
+    if goldens:
+        assert str(info.value) == (
+            f"the golden {path} cannot be written: it is a directory of goldens (a golden is a "
+            f"file): name the golden's file in it ({path / 'NAME.ckpt'})"
+        )
+    else:
+        assert str(info.value) == (
+            f"the golden {path} cannot be written: it is a directory (a golden is a file). "
+            f"Move it away and record again"
+        )
+
+
+@symlinks
+def test_a_link_to_a_directory_where_the_golden_goes_is_left_to_the_write(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    path = tmp_path / "g.ckpt"
+    path.symlink_to(tmp_path / "elsewhere")
+    files.refuse_link_as_file(path, None)  # (the write replaces the link)
+
+
+def test_a_folder_of_the_golden_that_is_a_file_is_refused_naming_it(tmp_path: Path) -> None:
+    blocking = tmp_path / "goldens"
+    blocking.write_text("{}")
+    path = blocking / "mod" / "g.ckpt"
+    with pytest.raises(ClearstoneError) as info:
+        files.refuse_link_as_file(path, None)
+    assert str(info.value) == (
+        f"the golden {path} cannot be written: {blocking} is a file, not a directory. Move it "
+        f"away and record again"
+    )
+    files.refuse_link_as_file(tmp_path / "mod" / "g.ckpt", None)  # (a folder to make: none)
+
+
+def test_a_folder_of_the_golden_that_is_a_link_checked_out_as_a_plain_file_is_named(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "shared").mkdir()
+    blocking = tmp_path / "goldens"
+    blocking.write_text("shared")
+    path = blocking / "g.ckpt"
+    with pytest.raises(CheckpointCorruptError) as info:
+        files.refuse_link_as_file(path, None)
+    assert info.value.problem == (
+        f"{blocking} holds only the path 'shared': a symbolic link that git checked out as a "
+        f"plain file (core.symlinks false)"
+    )
+    assert info.value.fix == check_out_link(blocking)
+    with pytest.raises(CheckpointCorruptError) as read:
+        read_golden(path)
+    assert (read.value.problem, read.value.fix) == (info.value.problem, info.value.fix)
+
+
+@symlinks
+def test_a_folder_of_the_golden_linked_to_nothing_is_named_not_made(tmp_path: Path) -> None:
+    link = tmp_path / "goldens"
+    link.symlink_to(tmp_path / "other-checkout" / "goldens")
+    path = link / "mod" / "g.ckpt"
+    assert files.link_to_nothing(path) == (
+        f"{link} is a link to {str(tmp_path / 'other-checkout' / 'goldens')!r}, which does not "
+        f"exist. Create that directory (check out what it links to), or give the marker another "
+        f"path"
+    )
+    with pytest.raises(ClearstoneError, match="which does not exist"):
+        files.refuse_link_as_file(path, None)
+    assert not (tmp_path / "other-checkout").exists()
+    (tmp_path / "plain").mkdir()
+    assert files.link_to_nothing(tmp_path / "plain" / "mod" / "g.ckpt") is None
+
+
+def test_the_path_a_link_checked_out_as_a_plain_file_reaches_is_found(tmp_path: Path) -> None:
+    shared = _golden(tmp_path / "shared" / "mod" / "g.ckpt")
+    (tmp_path / "goldens").write_text("shared")  # (a folder linked)
+    (tmp_path / "alias.ckpt").write_text(os.path.join("shared", "mod", "g.ckpt"))  # (a golden)
+    assert files.through_link_as_file(str(tmp_path / "goldens" / "mod" / "g.ckpt")) == str(shared)
+    assert files.through_link_as_file(str(tmp_path / "alias.ckpt")) == str(shared)
+    assert files.through_link_as_file(str(shared)) is None
+    assert files.through_link_as_file(str(tmp_path / "shared" / "mod" / "new.ckpt")) is None
+    assert files.through_link_as_file(str(tmp_path / "nowhere" / "g.ckpt")) is None
+
+
 # -- a UTF-8 byte order mark ------------------------------------------------------------------
 def test_a_bom_is_not_part_of_what_is_read(tmp_path: Path) -> None:
     path = tmp_path / "g.ckpt"
@@ -243,6 +352,16 @@ def test_a_bom_is_not_part_of_what_is_read(tmp_path: Path) -> None:
     assert read_golden(path) == b"{}"
     path.write_bytes(BOM)
     assert read_file(path) == b""
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_text_a_utf16_bom_begins_is_read_as_utf8(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "g.ckpt"
+    bom = "\ufeff".encode(encoding)
+    path.write_bytes(bom + '{"note": "café"}'.encode(encoding))
+    assert read_file(path) == '{"note": "café"}'.encode()
+    path.write_bytes(bom + b"\x00")  # (bytes that only begin like it: as they are)
+    assert read_file(path) == bom + b"\x00"
 
 
 @pytest.mark.parametrize(
