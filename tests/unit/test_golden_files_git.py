@@ -254,14 +254,18 @@ def test_a_golden_that_is_a_link_checked_out_as_a_plain_file_is_never_recorded_o
     files.refuse_link_as_file(path, b'{"format": "shared.ckpt"}')  # (a golden's text: none)
 
 
-@pytest.mark.parametrize("goldens", [False, True], ids=["empty", "of-goldens"])
+@pytest.mark.parametrize(
+    ("inside", "goldens"),
+    [("", False), ("a/notes.txt", False), ("x.ckpt", True), ("a/x.ckpt", True)],
+    ids=["empty", "a-folder-of-no-golden", "of-goldens", "of-folders-of-goldens"],
+)
 def test_a_directory_where_the_golden_goes_is_refused_with_its_own_fix(
-    tmp_path: Path, goldens: bool
+    tmp_path: Path, inside: str, goldens: bool
 ) -> None:
     path = tmp_path / "g.ckpt"
     path.mkdir()
-    if goldens:
-        _golden(path / "a" / "x.ckpt")
+    if inside:
+        _golden(path / inside)
     with pytest.raises(ClearstoneError) as info:
         files.refuse_link_as_file(path, None)
     if goldens:
@@ -274,6 +278,28 @@ def test_a_directory_where_the_golden_goes_is_refused_with_its_own_fix(
             f"the golden {path} cannot be written: it is a directory (a golden is a file). "
             f"Move it away and record again"
         )
+
+
+@symlinks
+def test_a_link_checked_out_as_a_plain_file_is_one_line_naming_a_golden_or_a_path_beside_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "shared").mkdir()
+    path = tmp_path / "g.ckpt"
+    longest = "a" * (files.LINK_MAX - 5) + ".ckpt"
+    for target in ("shared", "missing.ckpt", longest):
+        assert files.checked_out_link(path, target.encode()) == target
+    for raw in (
+        b"a" + longest.encode(),  # (longer than any path)
+        b"notes\nmissing.ckpt",
+        b"\0missing.ckpt",
+        b'{"note": "missing.ckpt',  # (a golden cut short)
+        b"elsewhere",  # (nothing of that name beside it)
+    ):
+        assert files.checked_out_link(path, raw) is None, raw
+    link = tmp_path / "link.ckpt"  # (a link git made: what it reaches is no link's text)
+    link.symlink_to(_golden(tmp_path / "holds-a-path.txt"))
+    assert files.checked_out_link(link, b"shared") is None
 
 
 @symlinks
@@ -295,6 +321,10 @@ def test_a_folder_of_the_golden_that_is_a_file_is_refused_naming_it(tmp_path: Pa
         f"away and record again"
     )
     files.refuse_link_as_file(tmp_path / "mod" / "g.ckpt", None)  # (a folder to make: none)
+    # (a file longer than any link's target, whose first LINK_MAX bytes could be one)
+    blocking.write_text("a" * (files.LINK_MAX - 5) + ".ckpt" + "and more")
+    with pytest.raises(ClearstoneError, match=r"is a file, not a directory\. Move it away"):
+        files.refuse_link_as_file(path, None)
 
 
 def test_a_folder_of_the_golden_that_is_a_link_checked_out_as_a_plain_file_is_named(
@@ -342,6 +372,9 @@ def test_the_path_a_link_checked_out_as_a_plain_file_reaches_is_found(tmp_path: 
     assert files.through_link_as_file(str(shared)) is None
     assert files.through_link_as_file(str(tmp_path / "shared" / "mod" / "new.ckpt")) is None
     assert files.through_link_as_file(str(tmp_path / "nowhere" / "g.ckpt")) is None
+    longest = "a" * (files.LINK_MAX - 5) + ".ckpt"  # (the longest target taken)
+    (tmp_path / "long.ckpt").write_text(longest)
+    assert files.through_link_as_file(str(tmp_path / "long.ckpt")) == str(tmp_path / longest)
 
 
 # -- a UTF-8 byte order mark ------------------------------------------------------------------
