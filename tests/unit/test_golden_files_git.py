@@ -235,6 +235,16 @@ def test_text_that_only_looks_like_a_marker_is_not_one(tmp_path: Path) -> None:
     path.write_text('{"a": "<<<<<<< HEAD"\n=======x\n')  # not at a line's start / not alone
     with pytest.raises(CheckpointCorruptError, match="truncated or not JSON"):
         Checkpoint.read(path)
+    path.write_text('{"a":\n<<<<<<<<\n>>>>>>>x\n')  # (eight of them / text right after)
+    with pytest.raises(CheckpointCorruptError, match="truncated or not JSON"):
+        Checkpoint.read(path)
+
+
+def test_what_version_control_left_is_named_also_when_nul_bytes_end_it(tmp_path: Path) -> None:
+    path = tmp_path / "g.ckpt"
+    path.write_bytes(LFS.encode() + b"\0" * 8)
+    with pytest.raises(CheckpointCorruptError, match="it is a Git LFS pointer"):
+        Checkpoint.read(path)
 
 
 # -- what stands where a recording writes a golden (refused before the test's calls) ---------
