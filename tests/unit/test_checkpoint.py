@@ -25,7 +25,9 @@ from pytest_clearstone.debugging import (
     ReplayEngine,
 )
 from pytest_clearstone.errors import (
+    CODE_CHANGED,
     AgentImportError,
+    CheckpointClassChangedError,
     CheckpointCorruptError,
     CheckpointError,
     CheckpointNotFoundError,
@@ -269,6 +271,59 @@ def test_trace_round_trips_with_recorded_outputs_and_errors(
     assert loaded.span.name == "step"
 
 
+def test_a_checkpoint_diff_goes_from_its_own_state_to_the_other(
+    agents: dict[str, ModuleType],
+) -> None:
+    s = agents["cs_state"]
+    before = _checkpoint(agents, s.StateAgent(step="plan"))
+    after = _checkpoint(agents, s.StateAgent(step="act"))
+    delta = before.diff(after)
+    assert (delta.before, delta.after) == ({"step": "plan"}, {"step": "act"})
+    assert delta.lines == ["root['step']: 'plan' -> 'act'"]
+
+
+def test_a_checkpoint_is_recorded_by_the_plugin_only_when_its_metadata_says_so(
+    agents: dict[str, ModuleType],
+) -> None:
+    checkpoint = _checkpoint(agents, agents["cs_state"].StateAgent())
+    assert not checkpoint.recorded_by_plugin
+    checkpoint.metadata["recorded_by"] = "someone-else"
+    assert not checkpoint.recorded_by_plugin
+    checkpoint.metadata["recorded_by"] = "pytest-clearstone"
+    assert checkpoint.recorded_by_plugin
+
+
+def test_a_check_that_raises_leaves_nothing_written(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    checkpoint = _checkpoint(agents, agents["cs_state"].StateAgent())
+    seen: list[str] = []
+
+    def leak(text: str) -> None:
+        seen.append(text)
+        raise ClearstoneError("a secret in it")
+
+    with pytest.raises(ClearstoneError, match="a secret in it"):
+        checkpoint.write(tmp_path / "g.ckpt", check=leak)
+    assert seen == [checkpoint.dumps()]  # (the text that would have been written)
+    assert list(tmp_path.iterdir()) == []
+    assert checkpoint.path is None
+
+
+def test_a_written_checkpoint_knows_its_file_also_when_left_as_it_was(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    checkpoint = _checkpoint(agents, agents["cs_state"].StateAgent())
+    path = checkpoint.write(tmp_path / "g.ckpt")
+    assert checkpoint.path == path == tmp_path / "g.ckpt"
+    assert path.read_text(encoding="utf-8") == checkpoint.dumps()
+    kept = tmp_path / "kept.ckpt"
+    kept.write_text("as it was", encoding="utf-8")
+    assert checkpoint.write(kept, unchanged=lambda _path, _text: True) == kept
+    assert checkpoint.path == kept
+    assert kept.read_text(encoding="utf-8") == "as it was"
+
+
 # -- load errors -------------------------------------------------------------------------------
 def _doc(agents: dict[str, ModuleType]) -> dict[str, Any]:
     checkpoint = _checkpoint(agents, agents["cs_state"].StateAgent(memory=[1]))
@@ -347,6 +402,9 @@ def test_truncated_checkpoint_is_reported_as_truncated(
         (lambda d: d.update(timestamp="2024-01-15T12:00:00"), "the timestamp has no timezone"),
         (lambda d: d.update(span_id="feedface"), "its span 'feedface' is not in its trace"),
         (lambda d: d["trace"].update(spans=7), "the field 'trace' has the wrong type"),
+        # (an empty trace too: it said "the field 'spans' is missing", or Python's own words)
+        (lambda d: d.update(trace={}), "the field 'trace' has the wrong type (the trace must be"),
+        (lambda d: d.update(trace=[]), "the field 'trace' has the wrong type (the trace must be"),
         # a tag where the trace or a span must be plain (its error records would decode with it)
         (lambda d: d["trace"].update({"__cs__": "dict"}), "the field 'trace' has the wrong type"),
         (lambda d: d["trace"]["spans"][0].update({"__cs__": "dict"}), "the field 'trace' has"),
@@ -382,6 +440,27 @@ def test_damaged_checkpoints_name_what_is_wrong(
     problems = problem if isinstance(problem, tuple) else (problem,)
     assert any(p in str(info.value) for p in problems), str(info.value)
     assert str(path) in str(info.value)
+
+
+def test_a_stored_class_the_code_no_longer_has_is_named_as_the_code_changed(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    doc = _doc(agents)
+    doc["agent"]["state"] = {"mood": {"__cs__": "enum", "cls": "cs_gone_module:Mood", "v": 1}}
+    path = _write(tmp_path, json.dumps(doc))
+    with pytest.raises(CheckpointClassChangedError) as info:
+        CheckpointManager().load_checkpoint(path)
+    assert "cs_gone_module:Mood" in str(info.value) and str(path) in str(info.value)
+    assert info.value.fix == CODE_CHANGED
+
+
+def test_a_file_that_does_not_say_whether_it_holds_pickles_holds_none(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    doc = _doc(agents)
+    del doc["contains_pickle"]
+    loaded = CheckpointManager().load_checkpoint(_write(tmp_path, json.dumps(doc)))
+    assert loaded.contains_pickle is False
 
 
 def test_newer_format_version_names_both_versions(

@@ -17,9 +17,10 @@ import pytest
 from pytest_clearstone.cli import main
 from pytest_clearstone.debugging import CheckpointManager
 from pytest_clearstone.errors import CheckpointCorruptError
+from pytest_clearstone.golden import files
 from pytest_clearstone.golden.atomic import atomic_write_text
 from pytest_clearstone.golden.checkpoint import Checkpoint
-from pytest_clearstone.golden.files import NotARegularFileError, read_file
+from pytest_clearstone.golden.files import NotARegularFileError, open_regular, read_file
 from pytest_clearstone.golden.identity import read_previous
 from pytest_clearstone.golden.signing import checkpoint_trust, sign_file
 from pytest_clearstone.inspection import load_checkpoint
@@ -83,6 +84,20 @@ def test_read_file_reads_a_large_file_whole_after_looking_at_its_end(tmp_path: P
     text = b'{"x": "' + b"y" * (2 << 20) + b'"}\n'
     path.write_bytes(text)
     assert read_file(path) == text
+
+
+def test_read_file_reads_a_file_that_grew_after_its_size_was_taken_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "g.ckpt"
+    path.write_bytes(b"0123456789" * 10)
+
+    def taken_earlier(name: Path) -> tuple[int, int]:
+        fd, size = open_regular(name)
+        return fd, size - 20  # (the size it had before its last 20 bytes were written)
+
+    monkeypatch.setattr(files, "open_regular", taken_earlier)
+    assert read_file(path) == b"0123456789" * 10
 
 
 @pytest.mark.parametrize(("make", "kind"), [(_device, "character device"), (_fifo, "FIFO")])

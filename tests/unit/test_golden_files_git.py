@@ -15,7 +15,9 @@ from pytest_clearstone.debugging import Checkpoint, CheckpointManager
 from pytest_clearstone.errors import (
     RESTORE_OR_RERECORD,
     CheckpointCorruptError,
+    ClearstoneError,
     SerializationError,
+    check_out_link,
 )
 from pytest_clearstone.golden import files
 from pytest_clearstone.golden.atomic import atomic_write_text
@@ -120,6 +122,23 @@ def test_atomic_write_text_through_a_dangling_link_creates_its_target(tmp_path: 
     # (into a directory that does not exist, the link is replaced: tests/unit/test_files.py)
 
 
+@symlinks
+def test_a_checkpoint_is_written_through_a_link_to_a_checkpoint_only(tmp_path: Path) -> None:
+    shared = _saved(tmp_path / "shared", "s.ckpt")
+    other = tmp_path / "notes.txt"  # (a pull request's link to a file that is no checkpoint)
+    other.write_text("not a checkpoint")
+    through, replaced = tmp_path / "through.ckpt", tmp_path / "replaced.ckpt"
+    through.symlink_to(shared)
+    replaced.symlink_to(other)
+    checkpoint = Checkpoint.read(shared)
+    checkpoint.metadata["again"] = True
+    checkpoint.write(through)
+    assert through.is_symlink() and Checkpoint.read(shared).metadata == {"again": True}
+    checkpoint.write(replaced)
+    assert not replaced.is_symlink() and Checkpoint.read(replaced).metadata == {"again": True}
+    assert other.read_text() == "not a checkpoint"
+
+
 # -- what version control leaves in a golden's place --------------------------------------------
 def _conflicted(path: Path) -> int:
     """Put merge-conflict markers around the golden's ``checkpoint_id`` line; the line number
@@ -216,6 +235,156 @@ def test_text_that_only_looks_like_a_marker_is_not_one(tmp_path: Path) -> None:
     path.write_text('{"a": "<<<<<<< HEAD"\n=======x\n')  # not at a line's start / not alone
     with pytest.raises(CheckpointCorruptError, match="truncated or not JSON"):
         Checkpoint.read(path)
+    path.write_text('{"a":\n<<<<<<<<\n>>>>>>>x\n')  # (eight of them / text right after)
+    with pytest.raises(CheckpointCorruptError, match="truncated or not JSON"):
+        Checkpoint.read(path)
+
+
+def test_what_version_control_left_is_named_also_when_nul_bytes_end_it(tmp_path: Path) -> None:
+    path = tmp_path / "g.ckpt"
+    path.write_bytes(LFS.encode() + b"\0" * 8)
+    with pytest.raises(CheckpointCorruptError, match="it is a Git LFS pointer"):
+        Checkpoint.read(path)
+
+
+# -- what stands where a recording writes a golden (refused before the test's calls) ---------
+def test_a_golden_that_is_a_link_checked_out_as_a_plain_file_is_never_recorded_over(
+    tmp_path: Path,
+) -> None:
+    _saved(tmp_path, "shared.ckpt")
+    path = tmp_path / "g.ckpt"
+    path.write_text("shared.ckpt")
+    with pytest.raises(CheckpointCorruptError) as info:
+        files.refuse_link_as_file(path, path.read_bytes())
+    assert info.value.problem == (
+        "it holds only the path 'shared.ckpt': a symbolic link that git checked out as a plain "
+        "file (core.symlinks false)"
+    )
+    assert info.value.fix == check_out_link(path)
+    files.refuse_link_as_file(path, b'{"format": "shared.ckpt"}')  # (a golden's text: none)
+
+
+@pytest.mark.parametrize(
+    ("inside", "goldens"),
+    [("", False), ("a/notes.txt", False), ("x.ckpt", True), ("a/x.ckpt", True)],
+    ids=["empty", "a-folder-of-no-golden", "of-goldens", "of-folders-of-goldens"],
+)
+def test_a_directory_where_the_golden_goes_is_refused_with_its_own_fix(
+    tmp_path: Path, inside: str, goldens: bool
+) -> None:
+    path = tmp_path / "g.ckpt"
+    path.mkdir()
+    if inside:
+        _golden(path / inside)
+    with pytest.raises(ClearstoneError) as info:
+        files.refuse_link_as_file(path, None)
+    if goldens:
+        assert str(info.value) == (
+            f"the golden {path} cannot be written: it is a directory of goldens (a golden is a "
+            f"file): name the golden's file in it ({path / 'NAME.ckpt'})"
+        )
+    else:
+        assert str(info.value) == (
+            f"the golden {path} cannot be written: it is a directory (a golden is a file). "
+            f"Move it away and record again"
+        )
+
+
+@symlinks
+def test_a_link_checked_out_as_a_plain_file_is_one_line_naming_a_golden_or_a_path_beside_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "shared").mkdir()
+    path = tmp_path / "g.ckpt"
+    longest = "a" * (files.LINK_MAX - 5) + ".ckpt"
+    for target in ("shared", "missing.ckpt", longest):
+        assert files.checked_out_link(path, target.encode()) == target
+    for raw in (
+        b"a" + longest.encode(),  # (longer than any path)
+        b"notes\nmissing.ckpt",
+        b"\0missing.ckpt",
+        b'{"note": "missing.ckpt',  # (a golden cut short)
+        b"elsewhere",  # (nothing of that name beside it)
+    ):
+        assert files.checked_out_link(path, raw) is None, raw
+    link = tmp_path / "link.ckpt"  # (a link git made: what it reaches is no link's text)
+    link.symlink_to(_golden(tmp_path / "holds-a-path.txt"))
+    assert files.checked_out_link(link, b"shared") is None
+
+
+@symlinks
+def test_a_link_to_a_directory_where_the_golden_goes_is_left_to_the_write(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    path = tmp_path / "g.ckpt"
+    path.symlink_to(tmp_path / "elsewhere")
+    files.refuse_link_as_file(path, None)  # (the write replaces the link)
+
+
+def test_a_folder_of_the_golden_that_is_a_file_is_refused_naming_it(tmp_path: Path) -> None:
+    blocking = tmp_path / "goldens"
+    blocking.write_text("{}")
+    path = blocking / "mod" / "g.ckpt"
+    with pytest.raises(ClearstoneError) as info:
+        files.refuse_link_as_file(path, None)
+    assert str(info.value) == (
+        f"the golden {path} cannot be written: {blocking} is a file, not a directory. Move it "
+        f"away and record again"
+    )
+    files.refuse_link_as_file(tmp_path / "mod" / "g.ckpt", None)  # (a folder to make: none)
+    # (a file longer than any link's target, whose first LINK_MAX bytes could be one)
+    blocking.write_text("a" * (files.LINK_MAX - 5) + ".ckpt" + "and more")
+    with pytest.raises(ClearstoneError, match=r"is a file, not a directory\. Move it away"):
+        files.refuse_link_as_file(path, None)
+
+
+def test_a_folder_of_the_golden_that_is_a_link_checked_out_as_a_plain_file_is_named(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "shared").mkdir()
+    blocking = tmp_path / "goldens"
+    blocking.write_text("shared")
+    path = blocking / "g.ckpt"
+    with pytest.raises(CheckpointCorruptError) as info:
+        files.refuse_link_as_file(path, None)
+    assert info.value.problem == (
+        f"{blocking} holds only the path 'shared': a symbolic link that git checked out as a "
+        f"plain file (core.symlinks false)"
+    )
+    assert info.value.fix == check_out_link(blocking)
+    with pytest.raises(CheckpointCorruptError) as read:
+        read_golden(path)
+    assert (read.value.problem, read.value.fix) == (info.value.problem, info.value.fix)
+
+
+@symlinks
+def test_a_folder_of_the_golden_linked_to_nothing_is_named_not_made(tmp_path: Path) -> None:
+    link = tmp_path / "goldens"
+    link.symlink_to(tmp_path / "other-checkout" / "goldens")
+    path = link / "mod" / "g.ckpt"
+    assert files.link_to_nothing(path) == (
+        f"{link} is a link to {str(tmp_path / 'other-checkout' / 'goldens')!r}, which does not "
+        f"exist. Create that directory (check out what it links to), or give the marker another "
+        f"path"
+    )
+    with pytest.raises(ClearstoneError, match="which does not exist"):
+        files.refuse_link_as_file(path, None)
+    assert not (tmp_path / "other-checkout").exists()
+    (tmp_path / "plain").mkdir()
+    assert files.link_to_nothing(tmp_path / "plain" / "mod" / "g.ckpt") is None
+
+
+def test_the_path_a_link_checked_out_as_a_plain_file_reaches_is_found(tmp_path: Path) -> None:
+    shared = _golden(tmp_path / "shared" / "mod" / "g.ckpt")
+    (tmp_path / "goldens").write_text("shared")  # (a folder linked)
+    (tmp_path / "alias.ckpt").write_text(os.path.join("shared", "mod", "g.ckpt"))  # (a golden)
+    assert files.through_link_as_file(str(tmp_path / "goldens" / "mod" / "g.ckpt")) == str(shared)
+    assert files.through_link_as_file(str(tmp_path / "alias.ckpt")) == str(shared)
+    assert files.through_link_as_file(str(shared)) is None
+    assert files.through_link_as_file(str(tmp_path / "shared" / "mod" / "new.ckpt")) is None
+    assert files.through_link_as_file(str(tmp_path / "nowhere" / "g.ckpt")) is None
+    longest = "a" * (files.LINK_MAX - 5) + ".ckpt"  # (the longest target taken)
+    (tmp_path / "long.ckpt").write_text(longest)
+    assert files.through_link_as_file(str(tmp_path / "long.ckpt")) == str(tmp_path / longest)
 
 
 # -- a UTF-8 byte order mark ------------------------------------------------------------------
@@ -226,6 +395,16 @@ def test_a_bom_is_not_part_of_what_is_read(tmp_path: Path) -> None:
     assert read_golden(path) == b"{}"
     path.write_bytes(BOM)
     assert read_file(path) == b""
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_text_a_utf16_bom_begins_is_read_as_utf8(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "g.ckpt"
+    bom = "\ufeff".encode(encoding)
+    path.write_bytes(bom + '{"note": "café"}'.encode(encoding))
+    assert read_file(path) == '{"note": "café"}'.encode()
+    path.write_bytes(bom + b"\x00")  # (bytes that only begin like it: as they are)
+    assert read_file(path) == bom + b"\x00"
 
 
 @pytest.mark.parametrize(

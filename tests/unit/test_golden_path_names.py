@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from pytest_clearstone.golden.paths import MAX_NAME, other_case, safe_file_name, too_long
+from pytest_clearstone.errors import CheckpointCorruptError
+from pytest_clearstone.golden.files import read_golden
+from pytest_clearstone.golden.paths import (
+    MAX_NAME,
+    SHORTER_PATH,
+    other_case,
+    safe_file_name,
+    too_long,
+)
 
 
 def test_a_name_keeps_only_ascii_word_characters_and_no_leading_dot() -> None:
@@ -64,3 +72,14 @@ def test_a_limit_the_system_does_not_say_is_the_usual_one(
     monkeypatch.setattr(os, "pathconf", lambda directory, name: -1, raising=False)
     assert too_long(str(tmp_path / "golden.ckpt")) == ""
     assert "more than a file name may be here (255 bytes)" in too_long(str(tmp_path / ("n" * 256)))
+
+
+@pytest.mark.parametrize("folder", ["", "missing"], ids=["here", "in-a-missing-folder"])
+def test_reading_a_golden_whose_name_is_too_long_names_the_length_and_the_fix(
+    tmp_path: Path, folder: str
+) -> None:
+    path = tmp_path / folder / ("g" * 300 + ".ckpt")
+    with pytest.raises(CheckpointCorruptError) as info:
+        read_golden(path)
+    assert info.value.problem.startswith("its file name is 305 bytes long")
+    assert info.value.fix == SHORTER_PATH

@@ -641,6 +641,36 @@ def test_a_plain_state_is_its_own_stored_form_and_restored_as_a_copy(
     assert loaded.restore_state() == state  # ...not the recording
 
 
+def test_the_calls_of_a_golden_without_a_tag_are_their_own_stored_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """(an index listing no tag at all says every call is plain JSON, as one listing others)"""
+    from pytest_clearstone.tracing import span as span_module
+
+    doc = json.loads(_with_calls().dumps(signing_key=None))
+    del doc["trace"]["spans"][2]
+    doc["tag_index"] = codec.tag_index(doc)
+    assert doc["tag_index"]["paths"] == []
+    loaded = _load(_forged(doc))
+
+    def encode(value: Any) -> Any:
+        raise AssertionError(f"{value!r} was encoded again")
+
+    monkeypatch.setattr(span_module.codec, "encode", encode)
+    call = loaded.trace.spans[1]
+    assert call.recorded_input is not None and call.recorded_output is not None
+    assert call.recorded_input.encoded == {"prompt": "hi"}
+    assert call.recorded_output.encoded == {"text": "hello", "tokens": [1, 2]}
+
+
+def test_a_state_the_index_says_holds_tags_keeps_its_stored_form() -> None:
+    """(a state with tags, read through the index, is not taken for plain JSON)"""
+    text = json.dumps(_golden(), indent=2)
+    loaded = _load(text)
+    assert loaded.encoded_state == json.loads(text)["agent"]["state"] == codec.encode(STATE)
+    assert loaded.restore_state() == STATE
+
+
 @pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
 def test_an_unindexed_pickle_in_a_plain_state_is_restored_as_data(
     allow: bool, marker: Path

@@ -232,6 +232,29 @@ def test_a_pickle_in_a_recorded_exception_needs_the_signature_too(
     assert not marker.exists()
 
 
+def test_a_pickle_in_any_recorded_exception_needs_the_signature(
+    tmp_path: Path, marker: Path
+) -> None:
+    """(the second of two spans' exception records holds it, the first none)"""
+    path = _save(tmp_path, {"n": 1}, None)
+    doc = json.loads(path.read_text())
+    first = doc["trace"]["spans"][0]
+    first["error"] = {"type": "ValueError", "module": "builtins", "message": "x", "args": []}
+    second = {**first, "span_id": "d" * 16, "parent_span_id": first["span_id"]}
+    second["error"] = {**first["error"], "args": [_payload(marker)]}
+    doc["trace"]["spans"].append(second)
+    doc["tag_index"] = {"count": 0, "paths": [], "int64": True}
+    doc["contains_pickle"] = False
+    text = ""
+    for _ in range(3):  # the length field holds the file's own length
+        text = json.dumps(doc, indent=2)
+        doc["file_bytes"] = len(text.encode())
+    path.write_text(text)
+    with pytest.raises(UntrustedCheckpointError, match="not signed"):
+        Checkpoint.read(path, allow_pickle=True, signing_key=KEY)
+    assert not marker.exists()
+
+
 def test_a_correctly_signed_file_with_pickles_loads(tmp_path: Path, marker: Path) -> None:
     path = _save(tmp_path, {"p": _payload(marker)}, KEY)
     Checkpoint.read(path, allow_pickle=True, signing_key=KEY)

@@ -110,3 +110,15 @@ def test_a_small_golden_of_nul_bytes_and_a_line_break_is_named_once_it_did_not_p
         handle.write(b"\n")
     with pytest.raises(CheckpointCorruptError, match=PROBLEM):
         Checkpoint.read(path)
+
+
+@pytest.mark.parametrize("nuls", [1, 40], ids=["one", "a few"])
+def test_a_golden_just_over_1_mib_cut_short_by_nul_bytes_is_refused_unread(
+    tmp_path: Path, nuls: int
+) -> None:
+    """(its last 64 bytes begin with its text: only its very end is NUL bytes)"""
+    path = tmp_path / "g.ckpt"
+    path.write_bytes(b"[" + b"1," * (1 << 19) + b"\0" * nuls)
+    assert path.stat().st_size > 1 << 20
+    with pytest.raises(ZeroFilledError):
+        read_file(path)
