@@ -530,10 +530,10 @@ def error_paths(doc: Any, path: Path) -> list[tuple[Any, ...]]:
     return [("trace", "spans", i, "error") for i, s in enumerate(spans) if s.get("error")]
 
 
-#: what to do about a value of a checkpoint's metadata that only a pickle could store
 #: the end of the trace store's placeholder of an integer longer than Python writes as text
 _LONG_INTEGER_MARK = LONG_INTEGER_TEXT.split("{}")[1]
 
+#: what to do about a value of a checkpoint's metadata that only a pickle could store
 _METADATA_ADVICE = "Give the metadata JSON-friendly values (text, numbers, lists, dicts)."
 
 
