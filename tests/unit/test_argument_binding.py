@@ -86,6 +86,16 @@ def test_a_methods_self_is_recorded_by_its_public_and_shown_plain_settings() -> 
     assert "name" not in settings_of(Chat("gpt-4o", {}, {1: "not a string key"}))
 
 
+def test_an_sdk_clients_own_method_records_the_client_as_its_self() -> None:
+    # (by reference: its base URL, timeout and retries are compared at replay)
+    import httpx
+
+    with httpx.Client(base_url="http://test.local") as client:
+        request = client.build_request("GET", "/")
+        bound = Binder(httpx.Client.send, skip_first=True).bind_call((client, request), {})
+        assert bound["self"] is client
+
+
 def ask(chat: Chat, prompt: str) -> None:
     return None
 
