@@ -10,7 +10,7 @@ from typing import Any
 import openai
 import pytest
 
-from pytest_clearstone.arguments import Binder, settings_of, without_package_versions
+from pytest_clearstone.arguments import Binder, binder, settings_of, without_package_versions
 
 
 def complete(prompt: str, temperature: Any = 0.0, *, stop: Any = None) -> None:
@@ -22,6 +22,15 @@ def test_an_sdk_sentinel_counts_as_not_given_on_every_path(sentinel: Any) -> Non
     binder = Binder(complete)
     assert binder.bind(("hi", sentinel), {}) == {"prompt": "hi"}  # (positional)
     assert binder.bind(("hi",), {"stop": sentinel}) == {"prompt": "hi"}  # (keyword)
+
+
+def test_a_functions_binders_with_and_without_self_are_cached_apart() -> None:
+    def ask(self: Any, prompt: str) -> None:
+        return None
+
+    assert binder(ask, skip_first=True).skip_first is True
+    assert binder(ask, skip_first=False).skip_first is False
+    assert binder(ask, skip_first=True) is binder(ask, skip_first=True)
 
 
 def star(prompt: str, *rest: Any, stop: Any = None) -> None:
@@ -39,9 +48,9 @@ def positional(prompt: str, /, temperature: Any = 0.0) -> None:
 def test_an_argument_given_as_its_default_is_left_out_and_one_equal_to_it_kept() -> None:
     # (the default object itself was not given; an equal value was, and is recorded)
     default = complete.__defaults__[0]  # type: ignore[index]
-    for binder in (Binder(complete), Binder(positional)):  # (bound fast; by the signature)
-        assert binder.bind(("hi", default), {}) == {"prompt": "hi"}
-        assert binder.bind(("hi", 0), {}) == {"prompt": "hi", "temperature": 0}
+    for shape in (Binder(complete), Binder(positional)):  # (bound fast; by the signature)
+        assert shape.bind(("hi", default), {}) == {"prompt": "hi"}
+        assert shape.bind(("hi", 0), {}) == {"prompt": "hi", "temperature": 0}
     assert Binder(complete).bind(("hi",), {"temperature": default}) == {"prompt": "hi"}
     assert Binder(complete).bind(("hi",), {"temperature": 0}) == {"prompt": "hi", "temperature": 0}
 
