@@ -19,6 +19,7 @@ from pytest_clearstone.golden.state import (
     agent_state,
     capture_state,
     import_agent_class,
+    kept_attributes_hint,
     load_state,
     state_value,
     without_one_sided_cached_values,
@@ -128,6 +129,12 @@ def test_the_attributes_the_agent_keeps_that_the_state_has_not_are_reported() ->
     agent = Agent(history=[1], escalated=True)
     assert load_state(agent, {"history": []}) == {"escalated"}
     assert agent.history == [] and agent.escalated is True
+
+
+def test_a_kept_attribute_a_later_runs_final_state_changes_is_named() -> None:
+    deltas = ["root['history'][0]: changed", "root['escalated']: added True"]  # (two runs)
+    hint = kept_attributes_hint(Agent(), {"escalated", "unchanged"}, deltas)
+    assert hint.startswith("`escalated` was already set on the agent")
 
 
 def test_a_state_no_replay_could_give_back_to_a_slotted_agent_is_refused_when_recorded() -> None:
