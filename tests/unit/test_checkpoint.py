@@ -500,6 +500,7 @@ def test_agent_class_not_importable_at_replay_names_module_and_class(
         ReplayEngine(checkpoint).agent  # noqa: B018
     message = str(info.value)
     assert "'StateAgent'" in message and "'gone_app.agents'" in message
+    assert "ModuleNotFoundError: No module named 'gone_app'" in message  # (why, and a fix)
     assert isinstance(info.value, ImportError)
 
     doc["agent"]["module"], doc["agent"]["class"] = "cs_state", "Vanished"

@@ -747,6 +747,8 @@ def _positional(a: Any, /, b: int = 2, *, c: int = 3) -> None:
         ((1, 5, 6, 7), {}),  # too many
         ((1,), {"zzz": 1}),  # unknown keyword
         ((1, 5), {"b": 5}),  # repeated
+        ((1,), {"a": 1, "c": 6}),  # repeated, before another keyword
+        ((), {"b": 5, "c": 6}),  # missing, the others given
         ((), {}),  # missing
     ],
 )

@@ -1,17 +1,29 @@
-"""An agent's state given back to it (``golden/state.py``): what ``load_state`` keeps of the
-agent's own, what it reports kept, and the classes an untrusted golden may name."""
+"""An agent's state taken and given back to it (``golden/state.py``): what is taken, what
+``load_state`` keeps of the agent's own, what it reports kept, and the classes an untrusted
+golden may name."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
+from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 
-from pytest_clearstone.errors import AgentImportError, ClearstoneError
-from pytest_clearstone.golden.state import capture_state, import_agent_class, load_state
+from pytest_clearstone.errors import AgentImportError, ClearstoneError, SerializationError
+from pytest_clearstone.golden.state import (
+    agent_class_of,
+    agent_state,
+    capture_state,
+    import_agent_class,
+    kept_attributes_hint,
+    load_state,
+    state_value,
+    without_one_sided_cached_values,
+)
 
 
 class Agent:
@@ -27,6 +39,73 @@ class Deps:
 
 def _client(url: str) -> openai.OpenAI:
     return openai.OpenAI(api_key="sk-test", base_url=url)
+
+
+def test_the_state_taken_through_dunder_dict_is_a_copy() -> None:
+    agent = Agent(history=[1])
+    state = agent_state(agent)
+    state["escalated"] = True
+    assert vars(agent) == {"history": [1]} and state["history"] is agent.history
+
+
+def test_an_attribute_named_get_state_that_is_no_method_leaves_the_state_to_dunder_dict() -> None:
+    assert agent_state(Agent(get_state="saved")) == {"get_state": "saved"}
+
+
+class Cached(Agent):
+    @functools.cached_property
+    def doubled(self) -> int:
+        return 2
+
+
+def test_a_cached_value_only_one_state_holds_is_left_out_of_both() -> None:
+    agent = Cached()
+    trimmed = ({"n": 1}, {"n": 1})
+    assert without_one_sided_cached_values({"n": 1, "doubled": 2}, {"n": 1}, agent) == trimmed
+    assert without_one_sided_cached_values({"n": 1}, {"n": 1, "doubled": 2}, agent) == trimmed
+    # (a cached value both hold, or an attribute of another kind, is compared as it is)
+    assert without_one_sided_cached_values({"doubled": 2}, {"doubled": 3}, agent) is None
+    assert without_one_sided_cached_values({"n": 1, "m": 2}, {"n": 1}, agent) is None
+
+
+class KeywordOnly(Exception):
+    """An exception whose pickle does not load back (``openai.RateLimitError``'s shape)."""
+
+    def __init__(self, *, code: int) -> None:
+        super().__init__(code)
+
+
+def test_the_pickle_that_does_not_load_back_is_named_past_one_that_does() -> None:
+    state = capture_state(Agent(fine=ValueError("x"), broken=KeywordOnly(code=1)))
+    with pytest.raises(SerializationError, match=r"state\['broken'\].*cannot be loaded back"):
+        state_value(state)
+
+
+class Outer:
+    class Inner(Agent):
+        pass
+
+
+def test_a_nested_agent_class_is_named_by_its_qualified_name_and_imported_back() -> None:
+    name, module = agent_class_of(Outer.Inner())
+    assert (name, module) == ("Outer.Inner", __name__)
+    assert import_agent_class(module, name) is Outer.Inner
+    with pytest.raises(AgentImportError, match="the module has no attribute 'Gone'"):
+        import_agent_class(module, "Outer.Gone")
+
+
+@pytest.mark.parametrize(("module", "qualname"), [(None, "Agent"), (__name__, None)])
+def test_a_checkpoint_without_the_agents_module_or_class_is_refused(
+    module: str | None, qualname: str | None
+) -> None:
+    with pytest.raises(AgentImportError, match="the checkpoint has no agent"):
+        import_agent_class(module, qualname)
+
+
+def test_a_relative_module_name_of_a_checkpoint_is_refused_naming_the_class() -> None:
+    # (a file edited by hand: no module to find, nor to import)
+    with pytest.raises(AgentImportError, match=r"'Agent' from module '\.agents'"):
+        import_agent_class(".agents", "Agent")
 
 
 def test_a_client_the_test_built_is_kept_over_the_recorded_one() -> None:
@@ -52,6 +131,12 @@ def test_the_attributes_the_agent_keeps_that_the_state_has_not_are_reported() ->
     assert agent.history == [] and agent.escalated is True
 
 
+def test_a_kept_attribute_a_later_runs_final_state_changes_is_named() -> None:
+    deltas = ["root['history'][0]: changed", "root['escalated']: added True"]  # (two runs)
+    hint = kept_attributes_hint(Agent(), {"escalated", "unchanged"}, deltas)
+    assert hint.startswith("`escalated` was already set on the agent")
+
+
 def test_a_state_no_replay_could_give_back_to_a_slotted_agent_is_refused_when_recorded() -> None:
     class Slotted:
         __slots__ = ("n",)
@@ -72,3 +157,45 @@ def test_an_untrusted_golden_imports_no_frozen_module() -> None:
     with pytest.raises(AgentImportError, match="module of the standard library"):
         import_agent_class("__hello__", "Agent")
     assert "__hello__" not in sys.modules
+
+
+def test_a_trusted_golden_imports_an_installed_class_not_imported_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, "sched", raising=False)
+    assert import_agent_class("sched", "scheduler", trusted=True).__module__ == "sched"
+
+
+def test_the_package_of_a_module_named_by_a_golden_is_found_without_importing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "cs_parent" / "child"
+    package.mkdir(parents=True)
+    (package.parent / "__init__.py").write_text("raise RuntimeError('imported')\n")
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(tmp_path)
+    with pytest.raises(AgentImportError, match="RuntimeError: imported"):
+        import_agent_class("cs_parent.child.agents", "Agent")  # (the import says why)
+
+
+def test_an_untrusted_golden_imports_no_module_of_an_installed_namespace_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (opentelemetry is a namespace package: found by its directories, not by a file)
+    module = "opentelemetry.environment_variables"
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    with pytest.raises(AgentImportError, match="it was not imported"):
+        import_agent_class(module, "Agent")
+    assert module not in sys.modules
+
+
+def test_the_projects_part_of_an_installed_namespace_package_is_the_projects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "opentelemetry").mkdir()
+    (tmp_path / "opentelemetry" / "cs_agents.py").write_text("class Agent:\n    pass\n")
+    monkeypatch.syspath_prepend(tmp_path)
+    try:
+        assert import_agent_class("opentelemetry.cs_agents", "Agent").__name__ == "Agent"
+    finally:
+        sys.modules.pop("opentelemetry.cs_agents", None)

@@ -338,6 +338,19 @@ def test_traced_method_leaves_self_out(provider: TracerProvider, tracer: Tracer)
     assert span.name.endswith("Agent.ask")
 
 
+def test_traced_classmethod_leaves_cls_out(provider: TracerProvider, tracer: Tracer) -> None:
+    class Agent:
+        @classmethod
+        @tracer.traced(span_type="llm")
+        def ask(cls, question: str) -> str:
+            return question[::-1]
+
+    with tracer.span("root") as root:
+        assert Agent.ask("abc") == "cba"
+    (span,) = provider.trace_store.get_trace(root.trace_id).children(root.span_id)
+    assert span.input == {"question": "abc"}
+
+
 def test_traced_exception_is_recorded_and_reraised(
     provider: TracerProvider, tracer: Tracer
 ) -> None:
