@@ -93,9 +93,14 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def _change_b_and_add_c(pytester: pytest.Pytester) -> None:
+def _greet_warmly(pytester: pytest.Pytester) -> None:
+    """Change the prompt of ``which="b"``: its recorded calls diverge."""
     app = pytester.path / "app.py"
     app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+
+
+def _change_b_and_add_c(pytester: pytest.Pytester) -> None:
+    _greet_warmly(pytester)
     tests = pytester.path / "test_it.py"
     tests.write_text(tests.read_text() + textwrap.dedent(TEST_C))
 
@@ -153,8 +158,7 @@ def test_an_agent_of_a_module_scoped_fixture_is_re_recorded_from_its_own_state(
     pytester.makepyfile(app=textwrap.dedent(APP), test_it=MODULE_AGENT)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
     assert _live(pytester) == ["Greet Bob", "Hello Ann"]
-    app = pytester.path / "app.py"
-    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    _greet_warmly(pytester)
     result = pytester.runpytest("--clearstone-mode=record-diverged")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["re-recorded (diverged on replay): test_it.py::test_chat"])
@@ -173,8 +177,7 @@ def test_the_last_test_of_a_module_scoped_agent_is_re_recorded_after_the_tests_b
     pytester.makepyfile(app=textwrap.dedent(APP), test_it=last)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
     assert _live(pytester) == ["Hello Ann", "HELLO ANN / Greet Bob"]
-    app = pytester.path / "app.py"
-    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    _greet_warmly(pytester)
     result = pytester.runpytest("--clearstone-mode=record-diverged")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["re-recorded (diverged on replay): test_it.py::test_chat"])
@@ -206,8 +209,7 @@ def test_fixtures_kept_for_a_live_run_that_is_not_made_are_torn_down_before_the_
     pytester.syspathinsert()
     pytester.makepyfile(app=textwrap.dedent(APP), test_it=XFAIL_LAST, test_more=TESTS)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=2, xpassed=1)
-    app = pytester.path / "app.py"
-    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    _greet_warmly(pytester)
     result = pytester.runpytest("-s", "--clearstone-mode=record-diverged")
     result.assert_outcomes(passed=2, xfailed=1)
     assert result.stdout.str().count("TORN DOWN") == 1
@@ -223,8 +225,7 @@ def test_a_kept_fixture_whose_teardown_fails_is_reported_as_the_test_s_teardown(
     failing = XFAIL_LAST.replace('print("TORN DOWN")', 'raise RuntimeError("cannot close")')
     pytester.makepyfile(app=textwrap.dedent(APP), test_it=failing, test_more=TESTS)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=2, xpassed=1, xfailed=1)
-    app = pytester.path / "app.py"
-    app.write_text(app.read_text().replace('"Greet {}"', '"Greet {} warmly"'))
+    _greet_warmly(pytester)
     result = pytester.runpytest("--clearstone-mode=record-diverged")
     result.assert_outcomes(passed=2, xfailed=2)  # (the call's and the teardown's, as pytest's)
     result.stdout.no_fnmatch_line("*INTERNALERROR*")

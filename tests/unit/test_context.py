@@ -998,47 +998,38 @@ def test_the_seed_derived_from_a_checkpoint_is_the_same_in_every_version() -> No
     assert drawn == [0.13436424411240122, 0.26583220624471016]
 
 
+def _child_draw() -> float:
+    """The first ``random.random()`` of a child forked now."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        os.write(write, repr(random.random()).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as f:
+        return float(f.read())
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
 def test_a_child_forked_after_the_context_draws_really_random_numbers() -> None:
     # after the context, a forked child's random is seeded by the OS (as CPython does), not
     # from the context that ended
-    def child_draw() -> float:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover (the child)
-            os.write(write, repr(random.random()).encode())
-            os._exit(0)
-        os.close(write)
-        os.waitpid(pid, 0)
-        with os.fdopen(read) as f:
-            return float(f.read())
-
     draws = []
     for _ in range(2):
         with DeterministicExecutionContext(WHEN, seed=9):
             pass
-        draws.append(child_draw())
+        draws.append(_child_draw())
     assert draws[0] != draws[1]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
 def test_a_context_entered_again_seeds_its_forked_children_as_the_first_time() -> None:
-    def child_draw() -> float:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover (the child)
-            os.write(write, repr(random.random()).encode())
-            os._exit(0)
-        os.close(write)
-        os.waitpid(pid, 0)
-        with os.fdopen(read) as f:
-            return float(f.read())
-
     ctx = DeterministicExecutionContext(WHEN, seed=9)
     draws = []
     for _ in range(2):
         with ctx:
-            draws.append(child_draw())
+            draws.append(_child_draw())
     assert draws[0] == draws[1]
 
 
