@@ -12,7 +12,10 @@ inner run warned, and the tests whose ini says ``filterwarnings = error`` failed
 (``python -m pytest`` puts the rootdir there first and never warned).
 """
 
+import os
 import shlex
+import sys
+import sysconfig
 
 LEAN_PLUGINS = (
     "hypothesispytest",
@@ -47,3 +50,14 @@ LEAN_ARGS = (
     ":pytest.PytestAssertRewriteWarning",
 )
 LEAN_ADDOPTS = shlex.join(LEAN_ARGS)
+
+LIBRARIES = tuple({os.path.join(sysconfig.get_paths()[key], "") for key in ("purelib", "platlib")})
+"""Where installed libraries are: the ``site-packages`` directories, each ending with a ``/``."""
+
+
+def installed_library(name: str) -> bool:
+    """Whether the module ``name`` is an installed library's (under ``site-packages``): inner
+    runs in one process keep these modules between runs, as the process a user starts would
+    have them imported once."""
+    file = getattr(sys.modules.get(name), "__file__", None)
+    return type(file) is str and file.startswith(LIBRARIES)

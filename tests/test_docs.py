@@ -1,8 +1,10 @@
 """Every code block of the documentation runs: no example in docs/ can rot.
 
 Each page runs in a fresh directory, its blocks in order, in one Python process per page
-(``python tests/test_docs.py STEPS.json`` is the driver). A ```python block is executed; the
-HTML comment on the line before a block can change that:
+(``python tests/test_docs.py STEPS.json`` is the driver), which imports the installed libraries
+the page's code imports once, before its first command, and runs its ``pytest`` and ``python -m
+pytest_clearstone`` commands (after any ``env -u NAME`` or ``NAME=value``) in itself. A
+```python block is executed; the HTML comment on the line before a block can change that:
 
 ``<!-- docs-test: file PATH -->``
     write the block to PATH (a module the next blocks import, a test file, an ini file). Writing
@@ -24,6 +26,7 @@ HTML comment on the line before a block can change that:
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib.machinery
 import importlib.util
@@ -40,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
+from unittest import mock
 
 import pytest
 
@@ -159,16 +163,29 @@ def _forget_module(path: Path, workdir: Path) -> None:
 _SHELL_SYNTAX = set("|&;<>$`*?(){}~")
 
 
-def _in_process(call: Callable[[], object]) -> tuple[int, str]:
-    """Run ``call`` with stdout and stderr captured, then forget the modules it imported but
-    extension modules, the packages holding them and the standard library: a second instance
-    of an extension module is not always safe (orjson 3.12 and 3.13 made a second module share
-    the first one's exception types without a reference of its own: freed twice at exit, a
+def _in_process(call: Callable[[], object], environment: dict[str, str | None]) -> tuple[int, str]:
+    """Run ``call`` with stdout and stderr captured and ``environment`` set in ``os.environ``
+    (``None``: unset) until it returns, then forget the modules it imported but installed
+    libraries' (as the inner runs of the tests keep them: ``tests/inner_runs.py``), extension
+    modules, the packages holding them and the standard library: a second instance of an
+    extension module is not always safe (orjson 3.12 and 3.13 made a second module share the
+    first one's exception types without a reference of its own: freed twice at exit, a
     segmentation fault on Python 3.13)."""
+    from tests.inner_runs import installed_library
+
     modules, path = set(sys.modules), list(sys.path)
     buffer = io.StringIO()
     try:
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        with (
+            mock.patch.dict(os.environ),
+            contextlib.redirect_stdout(buffer),
+            contextlib.redirect_stderr(buffer),
+        ):
+            for name, value in environment.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
             try:
                 code = call()
             except SystemExit as exc:
@@ -191,28 +208,74 @@ def _in_process(call: Callable[[], object]) -> tuple[int, str]:
         holding = {n.partition(".")[0] for n in kept}
         kept |= {n for n in new if n.partition(".")[0] in holding}
         kept |= {n for n in new if n.partition(".")[0] in sys.stdlib_module_names}
+        kept |= {n for n in new if installed_library(n)}
         for name in new - kept:
             del sys.modules[name]
         sys.path[:] = path
     return int(code or 0) if not isinstance(code, str) else 1, buffer.getvalue()
 
 
+_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=")
+
+
+def _environment_prefix(words: list[str]) -> tuple[dict[str, str | None], list[str]]:
+    """The variables a command's ``env -u NAME`` and ``NAME=value`` words set (``None``: unset),
+    and the words after them."""
+    environment: dict[str, str | None] = {}
+    if words[:1] == ["env"]:
+        words = words[1:]
+        while words[:1] == ["-u"] and len(words) > 1:
+            environment[words[1]] = None
+            words = words[2:]
+    while words and _ASSIGNMENT.match(words[0]):
+        name, _, value = words[0].partition("=")
+        environment[name] = value
+        words = words[1:]
+    return environment, words
+
+
 def _run_command(command: str, workdir: Path, stdin: str) -> tuple[int, str]:
-    """Run one documented command. ``pytest ...`` and ``python -m pytest_clearstone ...`` run
-    in this process (the same entry points, without a second interpreter start-up each);
-    anything else, or anything reading stdin, in a shell."""
+    """Run one documented command. ``pytest ...`` and ``python -m pytest_clearstone ...``, with
+    the variables an ``env -u NAME`` or ``NAME=value`` before them sets, run in this process
+    (the same entry points, without a second interpreter start-up and import of the agent's
+    libraries each); anything else, or anything reading stdin, in a shell."""
     words = None if stdin or set(command) & _SHELL_SYNTAX else shlex.split(command)
+    environment, words = _environment_prefix(words) if words else ({}, words)
     if words and words[0] == "pytest":
-        return _in_process(lambda: pytest.main(words[1:]))
+        return _in_process(lambda: pytest.main(words[1:]), environment)
     if words and words[:3] == ["python", "-m", "pytest"]:
-        return _in_process(lambda: pytest.main(words[3:]))
+        return _in_process(lambda: pytest.main(words[3:]), environment)
     if words and words[:3] == ["python", "-m", "pytest_clearstone"]:
         from pytest_clearstone.cli import main
 
-        return _in_process(lambda: main(words[3:]))
+        return _in_process(lambda: main(words[3:]), environment)
     done = subprocess.run(command, shell=True, cwd=workdir, capture_output=True, text=True,
                           check=False, input=stdin)  # fmt: skip
     return done.returncode, done.stdout + done.stderr
+
+
+def _import_installed_libraries(steps: list[Step]) -> None:
+    """Import the installed libraries the page's code imports, before its first command, as the
+    process a reader starts imports them once: kept between the page's in-process runs
+    (``_in_process``), a module first imported inside one run would keep what it read of that
+    run, such as the output capture pytest closes at its end (mcp's ``stdio_client`` takes
+    ``sys.stderr`` as its default ``errlog`` when it is imported)."""
+    from tests.inner_runs import LIBRARIES
+
+    for step in steps:
+        if step.kind != "python" and not (step.kind == "file" and step.arg.endswith(".py")):
+            continue
+        for node in ast.walk(ast.parse(step.code)):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found = importlib.util.find_spec(name.partition(".")[0])
+                if found and type(found.origin) is str and found.origin.startswith(LIBRARIES):
+                    importlib.import_module(name)
 
 
 def _drive(steps_file: str) -> int:
@@ -223,8 +286,9 @@ def _drive(steps_file: str) -> int:
     sys.dont_write_bytecode = True
     namespace: dict[str, object] = {"__name__": "docs_page"}
     last_output = ""
-    for raw in spec["steps"]:
-        step = Step(**raw)
+    steps = [Step(**raw) for raw in spec["steps"]]
+    _import_installed_libraries(steps)
+    for step in steps:
         where = f"{page}:{step.line}"
         if step.kind == "file":
             target = workdir / step.arg
@@ -283,6 +347,9 @@ def test_page_code_blocks_run(page: Path, tmp_path: Path) -> None:
     addopts = LEAN_ADDOPTS
     if "import pytest_asyncio" in text:  # a page about pytest-asyncio: loaded, as for its readers
         addopts = addopts.replace("-p no:asyncio", "")
+    # the driver imports the page's libraries before its first run (_import_installed_libraries):
+    # pytest, told a plugin's package (anyio's) is imported, says it cannot rewrite its asserts
+    addopts += " -W 'ignore:Module already imported:pytest.PytestAssertRewriteWarning'"
     spec = {"page": f"docs/{_page_id(page)}", "workdir": str(tmp_path),
             "steps": [asdict(s) for s in steps]}  # fmt: skip
     steps_file = tmp_path.parent / f"{tmp_path.name}.steps.json"
@@ -398,6 +465,22 @@ def test_parse_reads_directives_and_blocks():
         ("output", "", 15),
     ]
     assert _commands(steps[2].code) == ["pytest -q    --x"]
+
+
+def test_a_commands_environment_words_are_read_and_set_only_while_it_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    words = shlex.split("env -u GONE -u ALSO_GONE pytest -q")
+    assert _environment_prefix(words) == ({"GONE": None, "ALSO_GONE": None}, ["pytest", "-q"])
+    words = shlex.split("KEY=sk-1 OTHER='a b' python -m pytest_clearstone list")
+    expected = {"KEY": "sk-1", "OTHER": "a b"}
+    assert _environment_prefix(words) == (expected, ["python", "-m", "pytest_clearstone", "list"])
+    assert _environment_prefix(["ls", "A=1"]) == ({}, ["ls", "A=1"])
+    monkeypatch.setenv("GONE", "here")
+    monkeypatch.delenv("KEY", raising=False)
+    seen = lambda: print(os.environ.get("GONE"), os.environ.get("KEY"))  # noqa: E731
+    assert _in_process(seen, {"GONE": None, "KEY": "sk-1"}) == (0, "None sk-1\n")
+    assert (os.environ.get("GONE"), os.environ.get("KEY")) == ("here", None)
 
 
 @pytest.mark.parametrize(
@@ -528,4 +611,5 @@ def test_a_diagram_is_a_readable_svg() -> None:
 
 
 if __name__ == "__main__":
+    sys.path[0] = str(DOCS.parent)  # (this file's directory): the driver imports tests.inner_runs
     sys.exit(_drive(sys.argv[1]))
