@@ -117,13 +117,6 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
     )
 
 
-def test_under_xdist(stack: Stack) -> None:
-    for name in ("sdk_sync", "sdk_tool_use"):
-        stack.write_test(name, HEADER + SCENARIOS[name])
-    stack.record()
-    stack.replay_passes(xdist=True)
-
-
 STREAM_HELPER = """
 import pytest
 

@@ -155,13 +155,6 @@ def test_it(replay):
     assert not stack.goldens()
 
 
-def test_under_xdist(stack: Stack) -> None:
-    for name in ("invoke", "tool_calls"):
-        stack.write_test(name, HEADER + SCENARIOS[name])
-    stack.record()
-    stack.replay_passes(xdist=True)
-
-
 def test_astream_events_over_a_recorded_astream_records_without_hanging(stack: Stack) -> None:
     """``astream_events(version="v2")`` passes its event handler (a LangChain tracer, whose
     ``__copy__`` returns itself) to ``astream`` in ``config["callbacks"]``. Before the fix the

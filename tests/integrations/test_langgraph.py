@@ -258,13 +258,6 @@ def test_streamed_messages_are_green_five_times_in_a_row(stack: Stack) -> None:
         stack.replay_passes()
 
 
-def test_under_xdist(stack: Stack) -> None:
-    for name in ("sequential_nodes", "parallel_sync_nodes"):
-        stack.write_test(name, HEADER + SCENARIOS[name])
-    stack.record()
-    stack.replay_passes(xdist=True)
-
-
 GRAPH_AS_AGENT = """
 def run_graph(graph, inputs):
     return graph.invoke(inputs)

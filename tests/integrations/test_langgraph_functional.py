@@ -103,17 +103,6 @@ def test_a_module_level_task_is_a_mock_target(stack: Stack) -> None:
     assert "root['topic']: 'cats' -> 'cows'" in text, text
 
 
-def test_under_xdist(stack: Stack) -> None:
-    """Recorded in one process, the concurrent tasks (sync on the thread pool, async as asyncio
-    tasks, on the model that answers some topics later) replay in two xdist workers."""
-    for case in ("slow_tasks", "astream"):
-        call, check = CASES[case]
-        test = TEST.format(mock=MOCK, call=call, check=check)
-        stack.write_test(case, test.replace("goldens/functional.ckpt", f"goldens/{case}.ckpt"))
-    stack.record()
-    stack.replay_passes(xdist=True)
-
-
 TWO_CALLS = """
 import pytest
 

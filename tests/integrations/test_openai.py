@@ -959,13 +959,6 @@ def test_it(replay, azure_client):
     assert client["v"]["base_url"] == "https://x.openai.azure.com/openai/deployments/travel-mini/"
 
 
-def test_under_xdist(stack: Stack) -> None:
-    for name in ("sdk_sync", "sdk_tool_calls", "asyncio_gather"):
-        stack.write_test(name, HEADER + SCENARIOS[name])
-    stack.record()
-    stack.check_goldens_readable()
-    stack.replay_passes(xdist=True)
-
 def test_an_async_raw_response_of_a_function_of_ones_own_names_the_async_http_send(
     stack: Stack,
 ) -> None:

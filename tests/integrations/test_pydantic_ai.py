@@ -154,13 +154,6 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
     )
 
 
-def test_under_xdist(stack: Stack) -> None:
-    for name in ("run_sync", "tool_calls"):
-        stack.write_test(name, HEADER + SCENARIOS[name])
-    stack.record()
-    stack.replay_passes(xdist=True)
-
-
 def test_a_context_manager_answer_fails_the_recording_naming_the_call_and_the_fix(
     stack: Stack,
 ) -> None:

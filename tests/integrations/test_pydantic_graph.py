@@ -80,17 +80,6 @@ def test_a_graph_records_replays_and_names_an_edited_prompt(stack: Stack, case: 
     assert "'Egypt' -> 'Rome'" in out or "Egypt' -> '" in out, out
 
 
-def test_under_xdist(stack: Stack) -> None:
-    """Recorded in one process, the graphs replay in two xdist workers: the ``BaseNode`` run
-    and the ``.map()`` branches finishing in another order than they started."""
-    for case in ("run", "map"):
-        call, check = CASES[case]
-        test = TEST.format(mock=MOCK, call=call, check=check)
-        stack.write_test(case, test.replace("goldens/graph.ckpt", f"goldens/{case}.ckpt"))
-    stack.record()
-    stack.replay_passes(xdist=True)
-
-
 STEPS = '''
 from pydantic_graph import GraphBuilder, StepContext, reduce_list_append
 
