@@ -5,8 +5,9 @@ recording the test again calls the live service.
 
 A pair is named only where nothing else could be the old golden: in one folder, the one unused
 golden beside the one missing golden of the same parameter id (a test renamed in its module;
-``test_x[en].ckpt`` pairs with ``test_y[en].ckpt``); else the one unused golden of the same file
-name in a sibling folder (``goldens/<module>/``: a test moved to another module).
+``test_x[en].ckpt`` pairs with ``test_y[en].ckpt``), else of any (an id changed); else the one
+unused golden of the same file name in a sibling folder (``goldens/<module>/``: a test moved to
+another module).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def renamed_goldens(missing: Iterable[Path], unused: Iterable[Path]) -> list[tup
     wanted = list(dict.fromkeys(Path(os.path.normpath(p)) for p in missing))
     left = list(dict.fromkeys(Path(os.path.normpath(p)) for p in unused))
     found: dict[Path, Path] = {}
-    for key in (_renamed_key, _moved_key):  # (a rename in its folder first)
+    for key in (_renamed_key, _folder_key, _moved_key):  # (a rename in its folder first)
         for new in [p for p in wanted if p not in found]:
             mine = key(new)
             olds = [old for old in left if key(old) == mine]
@@ -37,6 +38,11 @@ def _renamed_key(path: Path) -> tuple[str, str]:
     """The folder and the parameter id (``[en]``, ``""`` for none) of a golden's name."""
     stem = path.name.removesuffix(".ckpt")
     return str(path.parent), stem[stem.index("[") :] if "[" in stem else ""
+
+
+def _folder_key(path: Path) -> tuple[str, str]:
+    """The folder of a golden (a test whose parameter id changed: ``[en]`` to ``[english]``)."""
+    return str(path.parent), ""
 
 
 def _moved_key(path: Path) -> tuple[str, str]:

@@ -20,6 +20,11 @@ def test_the_parameters_of_a_renamed_test_are_paired_by_their_ids() -> None:
     assert renamed_goldens(news, olds) == [(olds[1], news[0]), (olds[0], news[1])]
 
 
+def test_a_parameter_whose_id_changed_is_paired_with_the_one_unused_golden_beside_it() -> None:
+    new, old = G / "t" / "test_x[english].ckpt", G / "t" / "test_x[en].ckpt"
+    assert renamed_goldens([new], [old]) == [(old, new)]
+
+
 def test_a_test_moved_to_another_module_is_paired_by_its_file_name() -> None:
     new, old = G / "test_b" / "test_x.ckpt", G / "test_a" / "test_x.ckpt"
     assert renamed_goldens([new], [old]) == [(old, new)]
