@@ -2686,6 +2686,33 @@ def _readers_after_writers(
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A test module with goldens (its default folder) that fails to import for want of a
+    provider key is told that the placeholder key comes only while tests replay
+    (:func:`~.golden.import_keys.missing_key_note`); added to the report, so that it travels
+    from an xdist worker."""
+    report = yield
+    if report.failed and isinstance(collector, pytest.Module):
+        from .golden.paths import GOLDENS_DIR, safe_file_name
+
+        path = collector.path
+        if (path.parent / GOLDENS_DIR / safe_file_name(path.stem)).is_dir():
+            from .golden.import_keys import missing_key_note
+
+            note = missing_key_note(
+                _in_rootdir(collector.config, path),
+                str(report.longrepr),
+                collector.config.stash[_SETTINGS].placeholder_env,
+                os.environ,
+            )
+            if note:
+                report.sections.append(("clearstone", note))
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_ignore_collect(
     collection_path: Path, config: pytest.Config
 ) -> Generator[None, bool | None, bool | None]:
