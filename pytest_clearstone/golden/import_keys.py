@@ -29,9 +29,10 @@ def missing_key_note(
         return ""
     variables = " and ".join(unset)
     assignments = " ".join(f"{name}=placeholder" for name in unset)
+    them = "it" if len(unset) == 1 else "them"
     return (
-        f"{module} failed to import without {variables}: pytest-clearstone gives it a "
+        f"{module} failed to import without {variables}: pytest-clearstone gives {them} a "
         "placeholder only while tests replay, not while pytest imports test modules. Make the "
-        "client in a fixture or where the test calls it, not at import; or set "
-        f"{variables} to any value for the run ({assignments} pytest)"
+        "client (or the model or agent that makes one) in a fixture or where the test calls it, "
+        f"not at import; or set {variables} to any value for the run ({assignments} pytest)"
     )

@@ -149,7 +149,8 @@ def test_a_module_that_needs_a_provider_key_at_import_is_told_the_placeholder_co
             "*- clearstone -*",
             "test_app.py failed to import without OPENAI_API_KEY: pytest-clearstone gives it a "
             "placeholder only while tests replay, not while pytest imports test modules. Make "
-            "the client in a fixture or where the test calls it, not at import; or set "
+            "the client (or the model or agent that makes one) in a fixture or where the test "
+            "calls it, not at import; or set "
             "OPENAI_API_KEY to any value for the run (OPENAI_API_KEY=placeholder pytest)",
         ]
     )

@@ -20,7 +20,7 @@ def test_an_unset_variable_the_error_names_is_the_one_noted() -> None:
 def test_an_empty_variable_is_unset_and_several_are_named_together() -> None:
     error = "MY_KEY and OPENAI_API_KEY are not set"
     note = missing_key_note("t.py", error, NAMES, {"OPENAI_API_KEY": ""})
-    assert "without OPENAI_API_KEY and MY_KEY:" in note
+    assert "without OPENAI_API_KEY and MY_KEY: pytest-clearstone gives them a placeholder" in note
     assert "(OPENAI_API_KEY=placeholder MY_KEY=placeholder pytest)" in note
 
 
