@@ -1619,11 +1619,25 @@ CHILD_PROCESS_FIX = (
 class UnfinishedCallError(ClearstoneError):
     """A mocked call was still running when a recorded test ended (made in a thread or task the
     test does not wait for), or, ``generator``, a generator target the agent read partly was
-    still open: it has no answer (no end), so a golden with it could never replay."""
+    still open: it has no answer (no end), so a golden with it could never replay;
+    ``asynchronous``: an async generator, closed another way."""
 
-    def __init__(self, target: str, number: int, *, generator: bool = False) -> None:
+    def __init__(
+        self, target: str, number: int, *, generator: bool = False, asynchronous: bool = False
+    ) -> None:
         self.target = target
         self.number = number
+        if generator and asynchronous:  # (a chat model's _astream read partly, often)
+            super().__init__(
+                f"call #{number} to {target}, an async generator the agent read partly, was "
+                "still open when the test ended (neither read to its end nor closed), so it has "
+                "no end to replay: close it before the test ends (await stream.aclose(), or "
+                "read it inside contextlib.aclosing(...)), or read it to its end (a stream a "
+                "library reads for the agent, such as a LangChain chain's astream(), is closed "
+                "only when the event loop finalizes it: read that one to its end); then record "
+                "again"
+            )
+            return
         if generator:  # (a generator target the agent keeps, partly read, past the test)
             super().__init__(
                 f"call #{number} to {target}, a generator the agent read partly, was still "

@@ -19,6 +19,7 @@ import inspect
 import os
 import random
 import re
+import shlex
 import sys
 from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
@@ -2204,8 +2205,11 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
 
 
 def _missing(item: pytest.Item, replay: Replay) -> None:
-    """Note that the test's golden is missing (:func:`_note_reader`)."""
+    """Note that the test's golden is missing, and where it was looked for (the summary names
+    an unused golden that may be it under its old path: :func:`_write_renamed`), and
+    :func:`_note_reader`."""
     _outcome(item, "missing")
+    item.user_properties.append(("clearstone-missing", str(replay.path)))
     _note_reader(item, replay)
 
 
@@ -2679,6 +2683,33 @@ def _readers_after_writers(
         ordered.append(item)
         ordered.extend(moved.pop(place, ()))
     return ordered
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A test module with goldens (its default folder) that fails to import for want of a
+    provider key is told that the placeholder key comes only while tests replay
+    (:func:`~.golden.import_keys.missing_key_note`); added to the report, so that it travels
+    from an xdist worker."""
+    report = yield
+    if report.failed and isinstance(collector, pytest.Module):
+        from .golden.paths import GOLDENS_DIR, safe_file_name
+
+        path = collector.path
+        if (path.parent / GOLDENS_DIR / safe_file_name(path.stem)).is_dir():
+            from .golden.import_keys import missing_key_note
+
+            note = missing_key_note(
+                _in_rootdir(collector.config, path),
+                str(report.longrepr),
+                collector.config.stash[_SETTINGS].placeholder_env,
+                os.environ,
+            )
+            if note:
+                report.sections.append(("clearstone", note))
+    return report
 
 
 @pytest.hookimpl(wrapper=True)
@@ -3184,6 +3215,7 @@ _NOTE_KEYS = frozenset(
     {
         "clearstone",
         "clearstone-golden",
+        "clearstone-missing",
         "clearstone-not-written",
         "clearstone-rerecorded",
         "clearstone-test",
@@ -3563,6 +3595,8 @@ class _Reporter:
             if writers:
                 tr.write_line(f"hint: {hint}; review with git diff")
                 _write_node_ids(tr, writers, shown_id)
+            if unused:
+                _write_renamed(tr, failing, unused, shown_id)
             if any(hasattr(r, "wasxfail") for r in writers):  # (recorded only if they pass)
                 tr.write_line(
                     "  (the xfail tests above xfailed on their golden, not on what their mark "
@@ -3592,6 +3626,31 @@ _PREVIEWS = (
     ("--fixtures", "showfixtures"),
     ("--fixtures-per-test", "show_fixtures_per_test"),
 )
+
+
+def _write_renamed(
+    tr: pytest.TerminalReporter,
+    reports: list[pytest.TestReport],
+    unused: list[Path],
+    shown: Callable[[str], str],
+) -> None:
+    """For each of the tests of ``reports`` whose golden is missing, the unused golden that is
+    likely it before the test was renamed or moved, and the ``git mv`` that keeps it."""
+    from .golden.renames import renamed_goldens
+
+    tests: dict[str, str] = {}  # the missing golden's path -> its test's node id
+    for report in reports:
+        for key, value in getattr(report, "user_properties", ()):
+            if key == "clearstone-missing":
+                tests.setdefault(os.path.normpath(str(value)), _test_of(report))
+    for old, new in renamed_goldens(map(Path, tests), unused):
+        was, now = _shown(tr.config, old), _shown(tr.config, new)
+        tr.write_line(
+            f"{was}, which no collected test uses, may be the golden of "
+            f"{shown(tests[str(new)])} before it was renamed or moved: if so, keep it (no live "
+            f"call) with: git mv {shlex.quote(was)} {shlex.quote(now)}",
+            yellow=True,
+        )
 
 
 def _write_node_ids(

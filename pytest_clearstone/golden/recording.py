@@ -1069,7 +1069,12 @@ def refuse_unreplayable_outputs(trace: Trace, recorded: Mapping[str, Span]) -> N
         number = numbers[target] = numbers.get(target, 0) + 1
         if span.end_time_ns is None:  # (a thread or task the test did not wait for)
             kind = kind_of(resolve(target).function)
-            raise UnfinishedCallError(target, number, generator=kind in (Kind.GEN, Kind.ASYNCGEN))
+            raise UnfinishedCallError(
+                target,
+                number,
+                generator=kind in (Kind.GEN, Kind.ASYNCGEN),
+                asynchronous=kind is Kind.ASYNCGEN,
+            )
         if span.error is not None:
             _refuse_unraisable_error(span.error, f"the error of call #{number} to {target}")
             _refuse_a_refusal(span.error, f"call #{number} to {target}")

@@ -139,3 +139,64 @@ def test_a_generator_left_open_when_the_test_ends_fails_the_recording_naming_the
     shutil.rmtree(pytester.path / "__pycache__", ignore_errors=True)  # (a .pyc by mtime)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+ASYNC_GEN_APP = """
+HELD = []
+
+async def words(prompt):
+    for word in ("The", "answer", "is", "42"):
+        yield word
+
+class Agent:
+    def __init__(self):
+        self.log = []
+
+    async def first_two(self):
+        stream = words("q")
+        HELD.append(stream)  # kept past the test, never closed
+        self.log.extend([await anext(stream), await anext(stream)])
+        return self.log
+"""
+
+
+def test_an_async_generator_left_open_is_told_the_async_way_to_close_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """The fix named for a generator, ``stream.close()`` or ``contextlib.closing(...)``, is no
+    fix for an async generator (a chat model's ``_astream``), which has neither."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=ASYNC_GEN_APP,
+        test_it="""
+        import asyncio
+        import pytest
+        from app import Agent
+
+        LOOP = asyncio.new_event_loop()  # (open past the test, as a session-scoped loop is)
+
+        @pytest.mark.replay(mock={"llm": "app.words"})
+        def test_it(replay):
+            assert LOOP.run_until_complete(replay.run(Agent().first_two)) == ["The", "answer"]
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record", "-W", "ignore")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*call #1 to app.words, an async generator the agent read partly, was still open "
+            "when the test ended (neither read to its end nor closed), so it has no end to "
+            "replay: close it before the test ends (await stream.aclose(), or read it inside "
+            "contextlib.aclosing(...)), or read it to its end (a stream a library reads for "
+            "the agent, such as a LangChain chain's astream(), is closed only when the event "
+            "loop finalizes it: read that one to its end); then record again",
+        ]
+    )
+    app = pytester.path / "app.py"
+    source = app.read_text()
+    closed = source.replace(
+        "        return self.log", "        await stream.aclose()\n        return self.log"
+    )
+    app.write_text(closed)
+    shutil.rmtree(pytester.path / "__pycache__", ignore_errors=True)  # (a .pyc by mtime)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)

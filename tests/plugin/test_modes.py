@@ -391,3 +391,83 @@ def test_the_summary_hint_names_tests_that_only_read_their_missing_golden(
     result = pytester.runpytest("test_mixed.py::test_reader")
     result.stdout.no_fnmatch_line("*record-missing*")
     result.stdout.fnmatch_lines(["tests that only read their golden (no mock=)*"])
+
+
+def test_a_renamed_test_s_missing_golden_names_its_old_golden_and_the_git_mv_that_keeps_it(
+    suite: pytest.Pytester,
+) -> None:
+    """A test renamed after its recording fails on its missing golden while its old golden is
+    listed as unused: the hint said only to record it (live calls, new answers), not that the
+    unused file beside it is its golden under the old name, which a rename keeps."""
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    _live_calls(suite)  # (the recording's)
+    test_file = suite.path / "test_suite.py"
+    test_file.write_text(test_file.read_text().replace("def test_second", "def test_later"))
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "hint: record the missing goldens with: *",
+            "  test_suite.py::test_later",
+            "goldens/test_suite/test_second.ckpt, which no collected test uses, may be the golden "
+            "of test_suite.py::test_later before it was renamed or moved: if so, keep it (no live "
+            "call) with: git mv goldens/test_suite/test_second.ckpt "
+            "goldens/test_suite/test_later.ckpt",
+        ]
+    )
+    suite.run("git", "init", "-q")  # (the hint's command, as the user runs it)
+    suite.run("git", "add", "goldens")
+    moved = suite.run(
+        "git", "mv", "goldens/test_suite/test_second.ckpt", "goldens/test_suite/test_later.ckpt"
+    )
+    assert moved.ret == 0, moved.stderr.str()
+    suite.runpytest().assert_outcomes(passed=2)
+    assert _live_calls(suite) == 0
+
+
+def test_a_test_moved_to_another_module_is_named_with_its_golden_in_the_old_module_s_folder(
+    suite: pytest.Pytester,
+) -> None:
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    source = suite.path / "test_suite.py"
+    first, _, second = source.read_text().partition(
+        '@pytest.mark.replay(mock={"llm": "live.complete"})\ndef test_second'
+    )
+    source.write_text(first)
+    suite.makepyfile(
+        test_moved=first.split("@pytest.mark.replay")[0]
+        + '@pytest.mark.replay(mock={"llm": "live.complete"})\ndef test_second'
+        + second
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens/test_suite/test_second.ckpt, which no collected test uses, may be the golden "
+            "of test_moved.py::test_second before it was renamed or moved: if so, keep it (no live "
+            "call) with: git mv goldens/test_suite/test_second.ckpt "
+            "goldens/test_moved/test_second.ckpt",
+        ]
+    )
+
+
+def test_an_unused_golden_is_not_named_for_a_missing_one_another_unused_golden_could_be(
+    suite: pytest.Pytester,
+) -> None:
+    """Two goldens beside a renamed test's that no test uses: which one was its is not known,
+    and none is named."""
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    test_file = suite.path / "test_suite.py"
+    test_file.write_text(
+        test_file.read_text()
+        .replace("def test_second", "def test_later")
+        .replace("def test_first(replay):\n", "def test_other(replay):\n")
+        .replace(
+            '"one") == "answer to one"',
+            '"one") == "answer to one"\n\n\ndef test_plain():\n    pass',
+        )
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(["goldens that no collected test uses:"])
+    result.stdout.no_fnmatch_line("*git mv*")

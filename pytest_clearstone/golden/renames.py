@@ -1,0 +1,50 @@
+"""The unused golden that is a missing one under its old path: a test renamed or moved to
+another module after its recording looks for a golden that is not there, while its old golden
+is left beside it unused. Renaming the file (``git mv``) keeps the recorded answers, where
+recording the test again calls the live service.
+
+A pair is named only where nothing else could be the old golden: in one folder, the one unused
+golden beside the one missing golden of the same parameter id (a test renamed in its module;
+``test_x[en].ckpt`` pairs with ``test_y[en].ckpt``), else of any (an id changed); else the one
+unused golden of the same file name in a sibling folder (``goldens/<module>/``: a test moved to
+another module).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def renamed_goldens(missing: Iterable[Path], unused: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """The ``(old, new)`` pairs of an unused golden and the missing golden it likely is under
+    its old path, in the order of ``missing``; each path in one pair at most."""
+    wanted = list(dict.fromkeys(Path(os.path.normpath(p)) for p in missing))
+    left = list(dict.fromkeys(Path(os.path.normpath(p)) for p in unused))
+    found: dict[Path, Path] = {}
+    for key in (_renamed_key, _folder_key, _moved_key):  # (a rename in its folder first)
+        for new in [p for p in wanted if p not in found]:
+            mine = key(new)
+            olds = [old for old in left if key(old) == mine]
+            news = [other for other in wanted if other not in found and key(other) == mine]
+            if len(olds) == 1 and len(news) == 1:
+                found[new] = olds[0]
+                left.remove(olds[0])
+    return [(found[new], new) for new in wanted if new in found]
+
+
+def _renamed_key(path: Path) -> tuple[str, str]:
+    """The folder and the parameter id (``[en]``, ``""`` for none) of a golden's name."""
+    stem = path.name.removesuffix(".ckpt")
+    return str(path.parent), stem[stem.index("[") :] if "[" in stem else ""
+
+
+def _folder_key(path: Path) -> tuple[str, str]:
+    """The folder of a golden (a test whose parameter id changed: ``[en]`` to ``[english]``)."""
+    return str(path.parent), ""
+
+
+def _moved_key(path: Path) -> tuple[str, str]:
+    """The folder above the module's folder, and the file name."""
+    return str(path.parent.parent), path.name

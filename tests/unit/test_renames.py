@@ -1,0 +1,44 @@
+"""golden/renames.py: the unused golden a missing one likely is under its old path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_clearstone.golden.renames import renamed_goldens
+
+G = Path("/suite/goldens")
+
+
+def test_a_test_renamed_in_its_module_is_paired_with_the_one_unused_golden_beside_it() -> None:
+    new, old = G / "test_a" / "test_later.ckpt", G / "test_a" / "test_second.ckpt"
+    assert renamed_goldens([new], [old, G / "test_b" / "test_x.ckpt"]) == [(old, new)]
+
+
+def test_the_parameters_of_a_renamed_test_are_paired_by_their_ids() -> None:
+    news = [G / "t" / "test_new[en].ckpt", G / "t" / "test_new[fr].ckpt"]
+    olds = [G / "t" / "test_old[fr].ckpt", G / "t" / "test_old[en].ckpt"]
+    assert renamed_goldens(news, olds) == [(olds[1], news[0]), (olds[0], news[1])]
+
+
+def test_a_parameter_whose_id_changed_is_paired_with_the_one_unused_golden_beside_it() -> None:
+    new, old = G / "t" / "test_x[english].ckpt", G / "t" / "test_x[en].ckpt"
+    assert renamed_goldens([new], [old]) == [(old, new)]
+
+
+def test_a_test_moved_to_another_module_is_paired_by_its_file_name() -> None:
+    new, old = G / "test_b" / "test_x.ckpt", G / "test_a" / "test_x.ckpt"
+    assert renamed_goldens([new], [old]) == [(old, new)]
+
+
+def test_no_pair_where_another_unused_or_missing_golden_could_be_it() -> None:
+    folder = G / "test_a"
+    assert renamed_goldens([folder / "test_n.ckpt"], [folder / "o1.ckpt", folder / "o2.ckpt"]) == []
+    assert renamed_goldens([folder / "n1.ckpt", folder / "n2.ckpt"], [folder / "old.ckpt"]) == []
+    moved = [G / "test_b" / "test_x.ckpt", G / "test_c" / "test_x.ckpt"]
+    assert renamed_goldens(moved, [G / "test_a" / "test_x.ckpt"]) == []
+
+
+def test_a_golden_paired_in_its_folder_is_not_paired_again_with_a_moved_test() -> None:
+    renamed, moved = G / "test_a" / "test_x.ckpt", G / "test_b" / "test_y.ckpt"
+    old = G / "test_a" / "test_y.ckpt"
+    assert renamed_goldens([moved, renamed], [old]) == [(old, renamed)]
