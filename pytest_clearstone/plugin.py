@@ -2685,31 +2685,27 @@ def _readers_after_writers(
     return ordered
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_make_collect_report(
-    collector: pytest.Collector,
-) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
-    """A test module with goldens (its default folder) that fails to import for want of a
+def _note_missing_key(config: pytest.Config, report: pytest.CollectReport) -> None:
+    """A test module with goldens (its default folder) that failed to import for want of a
     provider key is told that the placeholder key comes only while tests replay
-    (:func:`~.golden.import_keys.missing_key_note`); added to the report, so that it travels
-    from an xdist worker."""
-    report = yield
-    if report.failed and isinstance(collector, pytest.Module):
-        from .golden.paths import GOLDENS_DIR, safe_file_name
+    (:func:`~.golden.import_keys.missing_key_note`): a section of its report, made where the
+    module was collected (an xdist worker's report travels to the controller with it)."""
+    path = config.rootpath / report.fspath
+    if path.suffix != ".py" or any(name == "clearstone" for name, _ in report.sections):
+        return
+    from .golden.paths import GOLDENS_DIR, safe_file_name
 
-        path = collector.path
-        if (path.parent / GOLDENS_DIR / safe_file_name(path.stem)).is_dir():
-            from .golden.import_keys import missing_key_note
+    if (path.parent / GOLDENS_DIR / safe_file_name(path.stem)).is_dir():
+        from .golden.import_keys import missing_key_note
 
-            note = missing_key_note(
-                _in_rootdir(collector.config, path),
-                str(report.longrepr),
-                collector.config.stash[_SETTINGS].placeholder_env,
-                os.environ,
-            )
-            if note:
-                report.sections.append(("clearstone", note))
-    return report
+        note = missing_key_note(
+            _in_rootdir(config, path),
+            str(report.longrepr),
+            config.stash[_SETTINGS].placeholder_env,
+            os.environ,
+        )
+        if note:
+            report.sections.append(("clearstone", note))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -3412,10 +3408,12 @@ class _Reporter:
         if items:
             self.state.subset = self.state.subset or "deselected tests"
 
+    @pytest.hookimpl(tryfirst=True)  # (before an xdist worker sends a failed report on)
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         # (under xdist the controller is passed each failed report of its workers, once)
         if report.failed:
             self.state.collect_errors += 1
+            _note_missing_key(self.config, report)
         elif report.skipped and report.fspath:  # a module that skipped itself at import
             path = self.config.rootpath / report.fspath
             self.state.uncollected.setdefault(

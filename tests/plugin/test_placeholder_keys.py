@@ -154,6 +154,10 @@ def test_a_module_that_needs_a_provider_key_at_import_is_told_the_placeholder_co
             "OPENAI_API_KEY to any value for the run (OPENAI_API_KEY=placeholder pytest)",
         ]
     )
+    # under xdist the note is made where the module is collected: once in each worker's error
+    text = pytester.runpytest_subprocess("-p", "xdist", "-n", "2").stdout.str()
+    errors = text.count("ERROR collecting test_app.py")
+    assert errors and text.count("failed to import without OPENAI_API_KEY") == errors, text
     # a module without goldens is not the plugin's: its error is left as it is
     (pytester.path / "goldens" / "test_app").rmdir()
     pytester.runpytest().stdout.no_fnmatch_line("*clearstone -*")
