@@ -52,6 +52,7 @@ import re
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, NamedTuple
 
 from .commands import RECORD_COMMAND, record_command
@@ -1203,7 +1204,10 @@ class GoldenMismatchError(ReplayError):
     each (``more``: those after the first, told in the same message); ``node_id``: the test
     (:func:`rerecord`); ``reader_hint``: for a test that only reads its golden, what records it
     instead (:func:`reader_fix`); ``cause``: what gives the difference though the agent did not
-    change, and its fix."""
+    change, and its fix. ``agent_frame``: the frame of the agent's function whose run differs,
+    kept after it returned where ``--pdb`` opens (``None``: not kept)."""
+
+    agent_frame: FrameType | None = None
 
     def __init__(
         self,

@@ -1374,6 +1374,8 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
     if action is Mode.REPLAY and item.stash.get(_ATTEMPT, None) is Mode.REPLAY:
         replay.attempt()
         item.stash[_ATTEMPT_REPLAY] = replay
+    elif action is Mode.REPLAY and config.option.usepdb:  # (the attempt never opens --pdb)
+        replay.keep_agent_frames()
     item.stash[_OPTIONS] = options
     state = config.stash[_STATE]
     if action is Mode.REPLAY:
@@ -3845,6 +3847,29 @@ def pytest_exception_interact(
     found = _replay_errors_in(call.excinfo.value)
     if found and found[0] is not call.excinfo.value:
         call.excinfo = pytest.ExceptionInfo.from_exception(found[0])
+    frame = getattr(found[0], "agent_frame", None) if found else None
+    if frame is not None:
+        call.excinfo = _ending_in(call.excinfo, frame)
+
+
+def _ending_in(
+    excinfo: pytest.ExceptionInfo[BaseException], frame: FrameType
+) -> pytest.ExceptionInfo[BaseException]:
+    """``excinfo`` whose traceback goes on, after its last entry, into ``frame``: that of the
+    agent's function whose run differs from the golden (a
+    :class:`~.errors.GoldenMismatchError`, found after it returned), where ``--pdb`` opens,
+    with ``self`` and the function's locals, and ``up`` reaches the test."""
+    from types import TracebackType
+
+    entries = []
+    tb: TracebackType | None = excinfo.tb
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    chain = TracebackType(None, frame, frame.f_lasti, frame.f_lineno or 0)
+    for entry in reversed(entries):
+        chain = TracebackType(chain, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return pytest.ExceptionInfo.from_exc_info((type(excinfo.value), excinfo.value, chain))
 
 
 def pytest_enter_pdb(config: pytest.Config, pdb: Any) -> None:

@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ..callables import Kind, kind_of, wrap
@@ -23,10 +24,12 @@ from ..errors import (
     CheckpointCorruptError,
     CheckpointNotFoundError,
     ClearstoneError,
+    GoldenMismatchError,
     MutatedArgumentWarning,
     ReplayError,
     UnmockedCallWarning,
 )
+from ..frames import call_keeping_frame
 from ..tracing.trace import Trace
 from .caller import Caller, end_traceback_in
 from .checkpoint import Checkpoint
@@ -95,6 +98,7 @@ class Replay:
         self._async_runs: list[_RunOutcome] = []
         self._previous = previous
         self.allow_pickle = allow_pickle
+        self._keeps_frames = False
         spec = GoldenSpec(
             self.path,
             self.mock_pairs,
@@ -221,6 +225,12 @@ class Replay:
         :meth:`give_back_found_state`."""
         if self._replaying is not None:
             self._replaying.keep_found_state = True
+
+    def keep_agent_frames(self) -> None:
+        """Keep the frame of the agent's function each run ran, for ``--pdb``: a
+        :class:`~pytest_clearstone.errors.GoldenMismatchError`, found after the run returned,
+        holds it as ``agent_frame``, where the debugger opens (``p self.memory``)."""
+        self._keeps_frames = True
 
     def give_back_found_state(self) -> None:
         """Give the agent of this attempt back the state it held before the golden's was
@@ -361,6 +371,7 @@ class Replay:
         agent, method, name = self._resolve_target(target)
         self._agent = agent
         outcome = _RunOutcome(half, agent, name, half.before_run(agent))
+        outcome.keeps_frame = self._keeps_frames
         kind = kind_of(method)
         if kind is Kind.ASYNC:
             outcome.awaited = False
@@ -426,8 +437,10 @@ class _RunOutcome:
         "agent",
         "awaited",
         "exhausted",
+        "frame",
         "half",
         "items",
+        "keeps_frame",
         "name",
         "number",
         "read_to_end",
@@ -448,6 +461,9 @@ class _RunOutcome:
         self.exhausted: tuple[type[Exception], ...] = ()
         #: the chunks read before a watched generator ended early (``None``: still open)
         self.items: int | None = None
+        #: whether to keep the frame of the function run (``--pdb``), and the frame kept
+        self.keeps_frame = False
+        self.frame: FrameType | None = None
 
     def watch_generator(self, kind: Kind) -> bool:
         """Watch the run of a generator (or async generator) function for an early end."""
@@ -486,7 +502,10 @@ class _RunOutcome:
 
     def source(self, token: None, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         __tracebackhide__ = True
-        return fn(*args, **kwargs)
+        if not self.keeps_frame:
+            return fn(*args, **kwargs)
+        result, self.frame = call_keeping_frame(fn, args, kwargs)
+        return result
 
     def step(self, token: None, advance: Callable[[], Any]) -> Any:
         __tracebackhide__ = True
@@ -504,7 +523,11 @@ class _RunOutcome:
             else:  # closed early (GeneratorExit, or the loop cancelling the task closing it)
                 self.items = len(outcome) if isinstance(outcome, list) else 0
         elif error is None:
-            self.half.after_run(self.agent, self.name, outcome, self.number)
+            try:
+                self.half.after_run(self.agent, self.name, outcome, self.number)
+            except GoldenMismatchError as mismatch:
+                mismatch.agent_frame = self.frame
+                raise
             return outcome
         self.half.without_outcome(self.number)
         return outcome

@@ -178,15 +178,73 @@ def test_swallowed_exhaustion_opens_pdb_in_the_agent_frame(project, pytester):
     child.expect(pexpect.EOF)
 
 
-def test_golden_mismatch_opens_pdb_in_the_test_frame(project, pytester):
+def test_golden_mismatch_opens_pdb_in_the_agent_frame_whose_run_differs(project, pytester):
+    """The final state differs once the run returned: the debugger opens in the agent's method
+    all the same, its locals kept (``p self.total_cost``), and ``up`` reaches the test."""
     project.record().assert_outcomes(passed=1)
     project.write_app(COST=0.02)
     child = _spawn(pytester)
-    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.expect("GoldenMismatchError")
+    child.expect(r"app\.py\(\d+\)handle\(\)")
     child.expect(r"\(Pdb\)")
-    child.sendline("p agent.total_cost")
-    child.expect("0.02")
+    child.sendline("p self.total_cost, message")
+    child.expect(r"\(0\.02, 'I was charged twice'\)")
+    child.sendline("up")
+    child.expect(r"test_agent\.py\(\d+\)test_billing\(\)")
+    child.sendline("p type(agent).__name__")
+    child.expect("'Agent'")
     child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
+
+
+def test_golden_mismatch_of_an_async_agent_opens_pdb_in_its_coroutine_frame(pytester):
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        async_app="""
+        import asyncio
+
+        COST = 0.01
+
+        async def complete(prompt):
+            return f"answer to {prompt}"
+
+        class Agent:
+            def __init__(self):
+                self.cost = 0.0
+
+            def get_state(self):
+                return {"cost": self.cost}
+
+            def load_state(self, state):
+                self.cost = state["cost"]
+
+            async def ask(self, question):
+                answer = await complete(question)
+                self.cost += COST
+                return answer
+        """,
+        test_async_agent="""
+        import asyncio
+        import pytest
+        import async_app
+
+        @pytest.mark.replay("goldens/ask.ckpt", mock={"llm": "async_app.complete"})
+        def test_ask(replay):
+            asyncio.run(replay.run(async_app.Agent().ask, "Refund?"))
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    app = pytester.path / "async_app.py"
+    app.write_text(app.read_text().replace("COST = 0.01", "COST = 0.5"))
+    child = _spawn(pytester)
+    child.expect("GoldenMismatchError")
+    child.expect(r"async_app\.py\(\d+\)ask\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p self.cost, answer")
+    child.expect(r"\(0\.5, 'answer to Refund\?'\)")
+    child.sendline("c")
+    child.expect("1 diverged")
     child.expect(pexpect.EOF)
 
 
