@@ -1,5 +1,6 @@
 """Which frames run the plugin's own code: what the debugger leaves out of the stack it walks
-and of the steps it takes, and what a failure's traceback is cut after.
+and of the steps it takes, and what a failure's traceback is cut after; and the frame of the
+agent's function a run ran, kept under ``--pdb`` (:func:`call_keeping_frame`).
 
 The plugin's code is a module of this package, or code of its files that runs in another
 module's globals (the shim :mod:`.golden.ids` puts in place of ``uuid.uuid4``'s code, whose frame
