@@ -3527,6 +3527,12 @@ class _Reporter:
             tr.write_line("goldens not written (the old file, if any, stays):", red=True)
             for node_id, why in state.not_written:
                 tr.write_line(f"  {shown_id(node_id)}: {why}", red=True)
+        # an unused golden that is likely the missing golden of a test renamed or moved is
+        # named with the git mv that keeps it (below), and not pruned
+        renamed = _renamed(tr, unused, shown_id) if counts["missing"] and unused else []
+        if prune_asked and renamed:
+            olds = {old for old, _, _ in renamed}
+            unused = [path for path in unused if path not in olds]
         if prune_asked and not whole:
             why = state.subset or f"{state.collect_errors} collection error(s)"
             tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
@@ -3595,8 +3601,15 @@ class _Reporter:
             if writers:
                 tr.write_line(f"hint: {hint}; review with git diff")
                 _write_node_ids(tr, writers, shown_id)
-            if unused:
-                _write_renamed(tr, failing, unused, shown_id)
+            for old, new, test in renamed:
+                was, now = _shown(self.config, old), _shown(self.config, new)
+                left = " (--clearstone-prune-unused left it)" if prune_asked else ""
+                tr.write_line(
+                    f"{was}, which no collected test uses{left}, may be the golden of {test} "
+                    f"before it was renamed or moved: if so, keep it (no live call) with: "
+                    f"git mv {shlex.quote(was)} {shlex.quote(now)}",
+                    yellow=True,
+                )
             if any(hasattr(r, "wasxfail") for r in writers):  # (recorded only if they pass)
                 tr.write_line(
                     "  (the xfail tests above xfailed on their golden, not on what their mark "
@@ -3628,29 +3641,22 @@ _PREVIEWS = (
 )
 
 
-def _write_renamed(
-    tr: pytest.TerminalReporter,
-    reports: list[pytest.TestReport],
-    unused: list[Path],
-    shown: Callable[[str], str],
-) -> None:
-    """For each of the tests of ``reports`` whose golden is missing, the unused golden that is
-    likely it before the test was renamed or moved, and the ``git mv`` that keeps it."""
+def _renamed(
+    tr: pytest.TerminalReporter, unused: list[Path], shown: Callable[[str], str]
+) -> list[tuple[Path, Path, str]]:
+    """The goldens of ``unused`` that are likely the missing golden of a test of this run,
+    before it was renamed or moved (:func:`~.golden.renames.renamed_goldens`): ``(old, new,
+    the test's node id, shown)``."""
     from .golden.renames import renamed_goldens
 
     tests: dict[str, str] = {}  # the missing golden's path -> its test's node id
-    for report in reports:
-        for key, value in getattr(report, "user_properties", ()):
-            if key == "clearstone-missing":
-                tests.setdefault(os.path.normpath(str(value)), _test_of(report))
-    for old, new in renamed_goldens(map(Path, tests), unused):
-        was, now = _shown(tr.config, old), _shown(tr.config, new)
-        tr.write_line(
-            f"{was}, which no collected test uses, may be the golden of "
-            f"{shown(tests[str(new)])} before it was renamed or moved: if so, keep it (no live "
-            f"call) with: git mv {shlex.quote(was)} {shlex.quote(now)}",
-            yellow=True,
-        )
+    for kind in ("failed", "error", "xfailed"):
+        for report in tr.stats.get(kind, ()):
+            for key, value in getattr(report, "user_properties", ()):
+                if key == "clearstone-missing":
+                    tests.setdefault(os.path.normpath(str(value)), _test_of(report))
+    pairs = renamed_goldens(map(Path, tests), unused)
+    return [(old, new, shown(tests[str(new)])) for old, new in pairs]
 
 
 def _write_node_ids(

@@ -425,6 +425,28 @@ def test_a_renamed_test_s_missing_golden_names_its_old_golden_and_the_git_mv_tha
     assert _live_calls(suite) == 0
 
 
+def test_prune_unused_leaves_the_golden_a_renamed_test_s_missing_one_likely_is(
+    suite: pytest.Pytester,
+) -> None:
+    """--clearstone-prune-unused in the run where a renamed test fails on its missing golden
+    deleted the old golden, the git mv its hint gives then impossible (the recorded answers
+    gone from the working tree)."""
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    test_file = suite.path / "test_suite.py"
+    test_file.write_text(test_file.read_text().replace("def test_second", "def test_later"))
+    result = suite.runpytest("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens/test_suite/test_second.ckpt, which no collected test uses "
+            "(--clearstone-prune-unused left it), may be the golden of test_suite.py::test_later "
+            "before it was renamed or moved: if so, keep it (no live call) with: git mv *",
+        ]
+    )
+    result.stdout.no_fnmatch_line("deleted unused golden*")
+    assert (suite.path / "goldens" / "test_suite" / "test_second.ckpt").is_file()
+
+
 def test_a_test_moved_to_another_module_is_named_with_its_golden_in_the_old_module_s_folder(
     suite: pytest.Pytester,
 ) -> None:
