@@ -164,6 +164,25 @@ def test_show_state_that_is_not_a_dict(capsys, tmp_path):
     assert "  <state>  list, len 3  [1, 2, 3]" in out.splitlines()
 
 
+def test_show_says_a_checkpoints_metadata_is_empty_only_when_it_is(capsys, ckpt, tmp_path):
+    code, out, _ = run(capsys, "show", ckpt)
+    lines = out.splitlines()
+    assert code == 0 and lines[lines.index("metadata") + 1] == "  ticket: 'JIRA-123'"
+    manager, checkpoint = _record(tmp_path / "bare", ["a"])
+    code, out, _ = run(capsys, "show", manager.save_checkpoint(checkpoint, "bare.ckpt"))
+    lines = out.splitlines()
+    assert code == 0 and lines[lines.index("metadata   (empty)") + 1] == ""
+
+
+def test_show_names_no_agent_of_a_checkpoint_that_holds_none(capsys, ckpt):
+    doc = json.loads(ckpt.read_text())
+    doc["agent"].update({"class": None, "module": None})
+    ckpt.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", ckpt)
+    assert (code, err) == (0, "")
+    assert "agent      (none)" in out.splitlines()
+
+
 # -- diff --------------------------------------------------------------------------------------
 def test_diff_of_a_file_with_itself_is_empty(capsys, ckpt):
     code, out, err = run(capsys, "diff", ckpt, ckpt)
@@ -195,6 +214,7 @@ def test_diff_names_a_state_whose_keys_only_came_in_another_order(capsys, ckpt, 
         "answers in the order of the file):",
         "  state",
     ]
+
 
 def test_diff_shows_state_delta_and_span_changes(capsys, tmp_path):
     a = _record(tmp_path / "a", ["x", "y"])

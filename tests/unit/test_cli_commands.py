@@ -53,10 +53,14 @@ def test_no_arguments_prints_the_help(capsys):
     assert out.startswith("usage: pytest-clearstone") and "prune" in out
 
 
-def _into_closed_pipe(*argv: object) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with its stdout a pipe nobody reads (``| head`` that has exited)."""
+def _into_closed_pipe(*argv: object, buffered: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with its stdout a pipe nobody reads (``| head`` that has exited); buffered:
+    as Python writes a pipe without PYTHONUNBUFFERED (the output held until the last flush)."""
     read, write = os.pipe()
     os.close(read)
+    env = {**os.environ, "PYTHONPATH": PYTHONPATH}
+    if buffered:
+        env.pop("PYTHONUNBUFFERED", None)
     try:
         return subprocess.run(
             [sys.executable, "-m", "pytest_clearstone", *map(str, argv)],
@@ -64,7 +68,7 @@ def _into_closed_pipe(*argv: object) -> subprocess.CompletedProcess[str]:
             stderr=subprocess.PIPE,
             text=True,
             check=False,
-            env={**os.environ, "PYTHONPATH": PYTHONPATH},
+            env=env,
         )
     finally:
         os.close(write)
@@ -79,6 +83,17 @@ def test_a_closed_pipe_is_silent_and_keeps_the_exit_status(tmp_path):
     result = _into_closed_pipe("show", pa)
     assert (result.returncode, result.stderr) == (0, "")
     result = _into_closed_pipe("--help")
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_a_closed_pipe_is_silent_when_the_short_output_waits_in_pythons_buffer(tmp_path):
+    """Without PYTHONUNBUFFERED nothing reaches the pipe before the last flush: that flush
+    meets the closed pipe, and still no error is printed and the exit status stays."""
+    a = _record(tmp_path / "a", ["x"])
+    pa = a[0].save_checkpoint(a[1])
+    result = _into_closed_pipe("diff", pa, pa, buffered=True)
+    assert (result.returncode, result.stderr) == (0, "")
+    result = _into_closed_pipe("show", pa, buffered=True)
     assert (result.returncode, result.stderr) == (0, "")
 
 
@@ -405,6 +420,14 @@ def test_show_calls_says_why_a_checkpoint_has_no_golden_outcome(capsys, tmp_path
     code, out, err = run(capsys, "show", manager.save_checkpoint(span_id), "--calls")
     assert (code, err) == (0, "")
     assert out.splitlines()[-1] == "golden outcome: (none: not a golden of the pytest plugin)"
+
+
+def test_show_calls_gives_a_failed_calls_error_message_as_it_is_not_quoted(capsys, tmp_path):
+    manager, checkpoint = _record(tmp_path, ["a"])
+    code, out, err = run(capsys, "show", manager.save_checkpoint(checkpoint), "--calls")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[lines.index("  search #1  [tool]") + 1] == "    error:  ValueError: index offline"
 
 
 def test_show_canonical_has_no_ids_or_timings(capsys, tmp_path):
