@@ -197,6 +197,16 @@ def test_diff_of_two_recordings_of_the_same_run_is_empty(capsys, tmp_path):
     assert run(capsys, "diff", pa, pb) == (0, "no differences\n", "")
 
 
+def test_diff_names_the_signature_each_file_has(capsys, tmp_path, monkeypatch):
+    manager, checkpoint = _record(tmp_path, ["a"])
+    plain = manager.save_checkpoint(checkpoint, "plain.ckpt")
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "k" * 32)
+    signed = manager.save_checkpoint(checkpoint, "signed.ckpt")
+    code, out, err = run(capsys, "diff", plain, signed)
+    assert (code, err) == (1, "")
+    assert out.splitlines()[2:] == ["checkpoint:", "  signature: 'unsigned' -> 'signature valid'"]
+
+
 def test_diff_names_a_state_whose_keys_only_came_in_another_order(capsys, ckpt, tmp_path):
     # Expected: pre-commit's pretty-format-json --autofix (or jq -S) sorted the keys of a
     # golden's objects; a replay gives the agent its state in the order of the file, so one

@@ -430,6 +430,22 @@ def test_show_calls_gives_a_failed_calls_error_message_as_it_is_not_quoted(capsy
     assert lines[lines.index("  search #1  [tool]") + 1] == "    error:  ValueError: index offline"
 
 
+def test_show_calls_cuts_a_long_error_message_to_the_terminals_width(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    manager, checkpoint = _record(tmp_path, ["a"])
+    path = manager.save_checkpoint(checkpoint)
+    doc = json.loads(path.read_text())
+    (search,) = (span for span in doc["trace"]["spans"] if span["name"] == "search")
+    search["status_message"] = "ValueError: " + "index offline " * 20
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", path, "--calls")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    error = lines[lines.index("  search #1  [tool]") + 1]
+    assert error.startswith("    error:  ValueError: index offline index")
+    assert error.endswith("...") and len(error) == 60
+
+
 def test_show_canonical_has_no_ids_or_timings(capsys, tmp_path):
     a = _record(tmp_path / "a", ["x", "y"])
     b = _record(tmp_path / "b", ["x", "y"])
@@ -492,6 +508,27 @@ def test_diff_with_one_path_compares_with_git_head(capsys, tmp_path, monkeypatch
     assert lines[:2] == ["--- HEAD:goldens/billing.ckpt", "+++ billing.ckpt"]
     assert "support_app.clients.LLMClient.complete #2:" in lines
     assert "golden outcome:" in lines
+
+
+def test_diff_with_one_path_names_a_signature_added_since_head(capsys, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    manager, checkpoint = _record(repo, ["a"])
+    manager.save_checkpoint(checkpoint, "a.ckpt")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "k" * 32)
+    manager.save_checkpoint(checkpoint, "a.ckpt")
+    monkeypatch.chdir(repo / "ckpts")
+    code, out, err = run(capsys, "diff", "a.ckpt")
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        "--- HEAD:ckpts/a.ckpt",
+        "+++ a.ckpt",
+        "checkpoint:",
+        "  signature: 'unsigned' -> 'signature valid'",
+    ]
 
 
 def test_diff_with_one_path_outside_git_or_not_committed(capsys, tmp_path):

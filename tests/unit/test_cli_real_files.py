@@ -227,6 +227,23 @@ def test_diff_with_git_head_reads_the_file_as_checked_out_through_its_filters(
     assert err == "" and out.startswith("--- HEAD:billing.ckpt\n+++ billing.ckpt\n")
 
 
+def test_diff_with_git_head_reads_a_committed_byte_order_mark_as_the_file_is_read(
+    tmp_path, capsys, monkeypatch
+):
+    # a golden saved by an editor that writes a UTF-8 byte order mark, committed so
+    from .test_cli_commands import EXAMPLE, _git
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "billing.ckpt").write_bytes(b"\xef\xbb\xbf" + (EXAMPLE / "billing.ckpt").read_bytes())
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    monkeypatch.chdir(repo)
+    assert main(["diff", "billing.ckpt"]) == 0
+    assert capsys.readouterr() == ("no differences\n", "")
+
+
 def test_diff_with_git_head_names_a_filter_that_fails(tmp_path, capsys, monkeypatch):
     from .test_cli_commands import EXAMPLE, _git
 
