@@ -400,6 +400,15 @@ def test_trace_slow_keeps_only_slower_spans(capsys, db):
     ]
 
 
+def test_trace_slow_counts_every_span_of_the_trace_in_its_title(capsys, db):
+    code, out, _ = run(capsys, "trace", db, "t1", "--slow", "100")
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "trace t1  (4 spans, started 2023-11-14T22:13:20.000+00:00)",
+        "spans slower than 100.0 ms: 3",
+    ]
+
+
 def test_slow_means_strictly_slower_in_trace_and_traces(capsys, db):
     # pay took 150 ms and the whole of t1 900 ms: neither is slower than itself
     code, out, _ = run(capsys, "trace", db, "t1", "--slow", "150")

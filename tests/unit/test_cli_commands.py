@@ -220,6 +220,15 @@ def test_traces_lists_a_trace_whose_root_span_has_an_empty_name(capsys, tmp_path
     assert len(lines) == 2 and lines[1].split()[:2] == ["t1", "2023-11-14T22:13:20.000+00:00"]
 
 
+def test_traces_shows_a_dash_for_a_trace_without_a_root_span(capsys, tmp_path):
+    store = TraceStore(tmp_path / "t.db")
+    store.write_spans([_span("t1", "child", 1_700_000_000, parent="t1-gone")])
+    store.close()
+    code, out, err = run(capsys, "traces", tmp_path / "t.db")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1].split()[:3] == ["t1", "-", "2023-11-14T22:13:20.000+00:00"]
+
+
 # -- 8. prune -------------------------------------------------------------------------------------
 def _aged(path: Path, days: float) -> Path:
     moment = time.time() - days * 86400

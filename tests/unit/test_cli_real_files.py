@@ -122,6 +122,27 @@ def test_traces_without_db_reads_the_store_the_ini_names(tmp_path, capsys, monke
     assert "workflow" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("pytest.ini", b"[pytest]\nclearstone_db = caf\xe9.db\n"),  # (Latin-1, not UTF-8)
+        ("pytest.ini", b"[pytest]\n  clearstone_db = a.db\n[pytest\n"),
+        ("pyproject.toml", b'[tool.pytest.ini_options]\nclearstone_db = "a.db\n'),
+    ],
+)
+def test_traces_without_db_and_an_ini_it_cannot_read_names_the_default_store(
+    tmp_path, capsys, monkeypatch, name, data
+):
+    # (pytest itself will say what is wrong with the file; the command needs no traceback)
+    (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    assert main(["traces"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    default = tmp_path / ".clearstone" / "traces.db"
+    assert f"no trace store given and the default one, {default}, does not exist" in err
+
+
 def test_traces_without_db_when_the_ini_store_is_in_memory(tmp_path, capsys, monkeypatch):
     (tmp_path / "pytest.ini").write_text("[pytest]\nclearstone_db = :memory:\n")
     monkeypatch.chdir(tmp_path)
