@@ -705,6 +705,18 @@ def test_upgrade_of_a_directory_reports_its_files_in_path_order(capsys, tmp_path
     assert reported == [str(tmp_path / name) for name in sorted(names)]
 
 
+def test_upgrade_of_a_directory_reads_the_goldens_of_its_subdirectories(capsys, tmp_path):
+    nested = tmp_path / "tests" / "goldens"
+    nested.mkdir(parents=True)
+    shutil.copy(EXAMPLE / "billing.ckpt", nested / "billing.ckpt")
+    code, out, _ = run(capsys, "upgrade", tmp_path)
+    assert code == 0
+    assert out.splitlines() == [
+        f"{nested / 'billing.ckpt'}: up to date (format version 1)",
+        "1 of 1 checkpoint file(s) up to date",
+    ]
+
+
 def test_upgrade_refuses_a_newer_or_foreign_file_untouched(capsys, tmp_path):
     newer = tmp_path / "newer.ckpt"
     doc = json.loads(next(EXAMPLE.glob("*.ckpt")).read_text())
@@ -718,6 +730,8 @@ def test_upgrade_refuses_a_newer_or_foreign_file_untouched(capsys, tmp_path):
     assert "format version 99 is newer than this release's (1); upgrade pytest-clearstone" in out
     assert "foreign.ckpt: not upgraded: not a pytest-clearstone checkpoint" in out
     assert (newer.read_bytes(), foreign.read_bytes()) == before
+    code, out, _ = run(capsys, "upgrade", newer, foreign, EXAMPLE / "billing.ckpt")
+    assert (code, out.splitlines()[-1]) == (2, "1 of 3 checkpoint file(s) up to date")
 
 
 def test_diff_shows_40_changes_and_with_v_every_change(capsys, tmp_path):
