@@ -430,6 +430,14 @@ def test_trace_given_a_file_name_alone_takes_it_for_the_store(capsys, tmp_path, 
     assert "cannot open the trace store 'missing.db': no such file" in err
 
 
+def test_trace_given_an_existing_file_without_a_dot_takes_it_for_the_store(capsys, db, monkeypatch):
+    monkeypatch.chdir(db.parent)
+    db.rename("store")
+    code, out, err = run(capsys, "trace", "store")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].startswith("trace t2  (2 spans")
+
+
 def test_trace_without_id_shows_the_most_recent_trace(capsys, db):
     code, out, _ = run(capsys, "trace", db)
     assert code == 0 and out.splitlines()[0].startswith("trace t2  (2 spans")
