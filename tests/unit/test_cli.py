@@ -164,6 +164,25 @@ def test_show_state_that_is_not_a_dict(capsys, tmp_path):
     assert "  <state>  list, len 3  [1, 2, 3]" in out.splitlines()
 
 
+def test_show_says_a_checkpoints_metadata_is_empty_only_when_it_is(capsys, ckpt, tmp_path):
+    code, out, _ = run(capsys, "show", ckpt)
+    lines = out.splitlines()
+    assert code == 0 and lines[lines.index("metadata") + 1] == "  ticket: 'JIRA-123'"
+    manager, checkpoint = _record(tmp_path / "bare", ["a"])
+    code, out, _ = run(capsys, "show", manager.save_checkpoint(checkpoint, "bare.ckpt"))
+    lines = out.splitlines()
+    assert code == 0 and lines[lines.index("metadata   (empty)") + 1] == ""
+
+
+def test_show_names_no_agent_of_a_checkpoint_that_holds_none(capsys, ckpt):
+    doc = json.loads(ckpt.read_text())
+    doc["agent"].update({"class": None, "module": None})
+    ckpt.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", ckpt)
+    assert (code, err) == (0, "")
+    assert "agent      (none)" in out.splitlines()
+
+
 # -- diff --------------------------------------------------------------------------------------
 def test_diff_of_a_file_with_itself_is_empty(capsys, ckpt):
     code, out, err = run(capsys, "diff", ckpt, ckpt)
@@ -176,6 +195,16 @@ def test_diff_of_two_recordings_of_the_same_run_is_empty(capsys, tmp_path):
     pa = a[0].save_checkpoint(a[1], "a.ckpt")
     pb = b[0].save_checkpoint(b[1], "b.ckpt")
     assert run(capsys, "diff", pa, pb) == (0, "no differences\n", "")
+
+
+def test_diff_names_the_signature_each_file_has(capsys, tmp_path, monkeypatch):
+    manager, checkpoint = _record(tmp_path, ["a"])
+    plain = manager.save_checkpoint(checkpoint, "plain.ckpt")
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "k" * 32)
+    signed = manager.save_checkpoint(checkpoint, "signed.ckpt")
+    code, out, err = run(capsys, "diff", plain, signed)
+    assert (code, err) == (1, "")
+    assert out.splitlines()[2:] == ["checkpoint:", "  signature: 'unsigned' -> 'signature valid'"]
 
 
 def test_diff_names_a_state_whose_keys_only_came_in_another_order(capsys, ckpt, tmp_path):
@@ -195,6 +224,7 @@ def test_diff_names_a_state_whose_keys_only_came_in_another_order(capsys, ckpt, 
         "answers in the order of the file):",
         "  state",
     ]
+
 
 def test_diff_shows_state_delta_and_span_changes(capsys, tmp_path):
     a = _record(tmp_path / "a", ["x", "y"])
@@ -370,6 +400,15 @@ def test_trace_slow_keeps_only_slower_spans(capsys, db):
     ]
 
 
+def test_trace_slow_counts_every_span_of_the_trace_in_its_title(capsys, db):
+    code, out, _ = run(capsys, "trace", db, "t1", "--slow", "100")
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "trace t1  (4 spans, started 2023-11-14T22:13:20.000+00:00)",
+        "spans slower than 100.0 ms: 3",
+    ]
+
+
 def test_slow_means_strictly_slower_in_trace_and_traces(capsys, db):
     # pay took 150 ms and the whole of t1 900 ms: neither is slower than itself
     code, out, _ = run(capsys, "trace", db, "t1", "--slow", "150")
@@ -389,6 +428,14 @@ def test_trace_given_a_file_name_alone_takes_it_for_the_store(capsys, tmp_path, 
     code, out, err = run(capsys, "trace", "missing.db")
     assert (code, out) == (2, "")
     assert "cannot open the trace store 'missing.db': no such file" in err
+
+
+def test_trace_given_an_existing_file_without_a_dot_takes_it_for_the_store(capsys, db, monkeypatch):
+    monkeypatch.chdir(db.parent)
+    db.rename("store")
+    code, out, err = run(capsys, "trace", "store")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].startswith("trace t2  (2 spans")
 
 
 def test_trace_without_id_shows_the_most_recent_trace(capsys, db):

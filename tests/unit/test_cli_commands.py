@@ -53,10 +53,14 @@ def test_no_arguments_prints_the_help(capsys):
     assert out.startswith("usage: pytest-clearstone") and "prune" in out
 
 
-def _into_closed_pipe(*argv: object) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with its stdout a pipe nobody reads (``| head`` that has exited)."""
+def _into_closed_pipe(*argv: object, buffered: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with its stdout a pipe nobody reads (``| head`` that has exited); buffered:
+    as Python writes a pipe without PYTHONUNBUFFERED (the output held until the last flush)."""
     read, write = os.pipe()
     os.close(read)
+    env = {**os.environ, "PYTHONPATH": PYTHONPATH}
+    if buffered:
+        env.pop("PYTHONUNBUFFERED", None)
     try:
         return subprocess.run(
             [sys.executable, "-m", "pytest_clearstone", *map(str, argv)],
@@ -64,7 +68,7 @@ def _into_closed_pipe(*argv: object) -> subprocess.CompletedProcess[str]:
             stderr=subprocess.PIPE,
             text=True,
             check=False,
-            env={**os.environ, "PYTHONPATH": PYTHONPATH},
+            env=env,
         )
     finally:
         os.close(write)
@@ -79,6 +83,17 @@ def test_a_closed_pipe_is_silent_and_keeps_the_exit_status(tmp_path):
     result = _into_closed_pipe("show", pa)
     assert (result.returncode, result.stderr) == (0, "")
     result = _into_closed_pipe("--help")
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_a_closed_pipe_is_silent_when_the_short_output_waits_in_pythons_buffer(tmp_path):
+    """Without PYTHONUNBUFFERED nothing reaches the pipe before the last flush: that flush
+    meets the closed pipe, and still no error is printed and the exit status stays."""
+    a = _record(tmp_path / "a", ["x"])
+    pa = a[0].save_checkpoint(a[1])
+    result = _into_closed_pipe("diff", pa, pa, buffered=True)
+    assert (result.returncode, result.stderr) == (0, "")
+    result = _into_closed_pipe("show", pa, buffered=True)
     assert (result.returncode, result.stderr) == (0, "")
 
 
@@ -203,6 +218,15 @@ def test_traces_lists_a_trace_whose_root_span_has_an_empty_name(capsys, tmp_path
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert len(lines) == 2 and lines[1].split()[:2] == ["t1", "2023-11-14T22:13:20.000+00:00"]
+
+
+def test_traces_shows_a_dash_for_a_trace_without_a_root_span(capsys, tmp_path):
+    store = TraceStore(tmp_path / "t.db")
+    store.write_spans([_span("t1", "child", 1_700_000_000, parent="t1-gone")])
+    store.close()
+    code, out, err = run(capsys, "traces", tmp_path / "t.db")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1].split()[:3] == ["t1", "-", "2023-11-14T22:13:20.000+00:00"]
 
 
 # -- 8. prune -------------------------------------------------------------------------------------
@@ -407,6 +431,30 @@ def test_show_calls_says_why_a_checkpoint_has_no_golden_outcome(capsys, tmp_path
     assert out.splitlines()[-1] == "golden outcome: (none: not a golden of the pytest plugin)"
 
 
+def test_show_calls_gives_a_failed_calls_error_message_as_it_is_not_quoted(capsys, tmp_path):
+    manager, checkpoint = _record(tmp_path, ["a"])
+    code, out, err = run(capsys, "show", manager.save_checkpoint(checkpoint), "--calls")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[lines.index("  search #1  [tool]") + 1] == "    error:  ValueError: index offline"
+
+
+def test_show_calls_cuts_a_long_error_message_to_the_terminals_width(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    manager, checkpoint = _record(tmp_path, ["a"])
+    path = manager.save_checkpoint(checkpoint)
+    doc = json.loads(path.read_text())
+    (search,) = (span for span in doc["trace"]["spans"] if span["name"] == "search")
+    search["status_message"] = "ValueError: " + "index offline " * 20
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", path, "--calls")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    error = lines[lines.index("  search #1  [tool]") + 1]
+    assert error.startswith("    error:  ValueError: index offline index")
+    assert error.endswith("...") and len(error) == 60
+
+
 def test_show_canonical_has_no_ids_or_timings(capsys, tmp_path):
     a = _record(tmp_path / "a", ["x", "y"])
     b = _record(tmp_path / "b", ["x", "y"])
@@ -469,6 +517,27 @@ def test_diff_with_one_path_compares_with_git_head(capsys, tmp_path, monkeypatch
     assert lines[:2] == ["--- HEAD:goldens/billing.ckpt", "+++ billing.ckpt"]
     assert "support_app.clients.LLMClient.complete #2:" in lines
     assert "golden outcome:" in lines
+
+
+def test_diff_with_one_path_names_a_signature_added_since_head(capsys, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    manager, checkpoint = _record(repo, ["a"])
+    manager.save_checkpoint(checkpoint, "a.ckpt")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "k" * 32)
+    manager.save_checkpoint(checkpoint, "a.ckpt")
+    monkeypatch.chdir(repo / "ckpts")
+    code, out, err = run(capsys, "diff", "a.ckpt")
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        "--- HEAD:ckpts/a.ckpt",
+        "+++ a.ckpt",
+        "checkpoint:",
+        "  signature: 'unsigned' -> 'signature valid'",
+    ]
 
 
 def test_diff_with_one_path_outside_git_or_not_committed(capsys, tmp_path):
@@ -636,6 +705,18 @@ def test_upgrade_of_a_directory_reports_its_files_in_path_order(capsys, tmp_path
     assert reported == [str(tmp_path / name) for name in sorted(names)]
 
 
+def test_upgrade_of_a_directory_reads_the_goldens_of_its_subdirectories(capsys, tmp_path):
+    nested = tmp_path / "tests" / "goldens"
+    nested.mkdir(parents=True)
+    shutil.copy(EXAMPLE / "billing.ckpt", nested / "billing.ckpt")
+    code, out, _ = run(capsys, "upgrade", tmp_path)
+    assert code == 0
+    assert out.splitlines() == [
+        f"{nested / 'billing.ckpt'}: up to date (format version 1)",
+        "1 of 1 checkpoint file(s) up to date",
+    ]
+
+
 def test_upgrade_refuses_a_newer_or_foreign_file_untouched(capsys, tmp_path):
     newer = tmp_path / "newer.ckpt"
     doc = json.loads(next(EXAMPLE.glob("*.ckpt")).read_text())
@@ -649,6 +730,8 @@ def test_upgrade_refuses_a_newer_or_foreign_file_untouched(capsys, tmp_path):
     assert "format version 99 is newer than this release's (1); upgrade pytest-clearstone" in out
     assert "foreign.ckpt: not upgraded: not a pytest-clearstone checkpoint" in out
     assert (newer.read_bytes(), foreign.read_bytes()) == before
+    code, out, _ = run(capsys, "upgrade", newer, foreign, EXAMPLE / "billing.ckpt")
+    assert (code, out.splitlines()[-1]) == (2, "1 of 3 checkpoint file(s) up to date")
 
 
 def test_diff_shows_40_changes_and_with_v_every_change(capsys, tmp_path):

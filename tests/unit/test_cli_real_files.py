@@ -122,6 +122,27 @@ def test_traces_without_db_reads_the_store_the_ini_names(tmp_path, capsys, monke
     assert "workflow" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("pytest.ini", b"[pytest]\nclearstone_db = caf\xe9.db\n"),  # (Latin-1, not UTF-8)
+        ("pytest.ini", b"[pytest]\n  clearstone_db = a.db\n[pytest\n"),
+        ("pyproject.toml", b'[tool.pytest.ini_options]\nclearstone_db = "a.db\n'),
+    ],
+)
+def test_traces_without_db_and_an_ini_it_cannot_read_names_the_default_store(
+    tmp_path, capsys, monkeypatch, name, data
+):
+    # (pytest itself will say what is wrong with the file; the command needs no traceback)
+    (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    assert main(["traces"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    default = tmp_path / ".clearstone" / "traces.db"
+    assert f"no trace store given and the default one, {default}, does not exist" in err
+
+
 def test_traces_without_db_when_the_ini_store_is_in_memory(tmp_path, capsys, monkeypatch):
     (tmp_path / "pytest.ini").write_text("[pytest]\nclearstone_db = :memory:\n")
     monkeypatch.chdir(tmp_path)
@@ -225,6 +246,23 @@ def test_diff_with_git_head_reads_the_file_as_checked_out_through_its_filters(
     assert main(["diff", "billing.ckpt"]) == 1
     out, err = capsys.readouterr()
     assert err == "" and out.startswith("--- HEAD:billing.ckpt\n+++ billing.ckpt\n")
+
+
+def test_diff_with_git_head_reads_a_committed_byte_order_mark_as_the_file_is_read(
+    tmp_path, capsys, monkeypatch
+):
+    # a golden saved by an editor that writes a UTF-8 byte order mark, committed so
+    from .test_cli_commands import EXAMPLE, _git
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "billing.ckpt").write_bytes(b"\xef\xbb\xbf" + (EXAMPLE / "billing.ckpt").read_bytes())
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    monkeypatch.chdir(repo)
+    assert main(["diff", "billing.ckpt"]) == 0
+    assert capsys.readouterr() == ("no differences\n", "")
 
 
 def test_diff_with_git_head_names_a_filter_that_fails(tmp_path, capsys, monkeypatch):

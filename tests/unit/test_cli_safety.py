@@ -406,6 +406,20 @@ def test_json_output_escapes_control_characters_too(capsys, tmp_path):
     assert any(ESC in s["name"] for s in json.loads(out)["spans"])
 
 
+def test_json_output_escapes_the_delete_character_and_c1_codes_only(capsys, tmp_path):
+    """DEL (which JSON leaves as it is) and a C1 code are written as \\u escapes; a letter
+    beyond ASCII is written as itself."""
+    golden = _golden(tmp_path)
+    doc = json.loads(golden.read_text())
+    doc["metadata"] = {"note": "a\x7fb\x9bc \u00e9t\u00e9"}
+    golden.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", golden, "--json")
+    assert code == 0, err
+    assert "\x7f" not in out and "\x9b" not in out
+    assert '"note": "a\\u007fb\\u009bc \u00e9t\u00e9"' in out
+    assert json.loads(out)["metadata"] == {"note": "a\x7fb\x9bc \u00e9t\u00e9"}
+
+
 def test_show_says_what_the_file_holds_not_what_its_pickle_field_claims(capsys, tmp_path):
     path = _golden(tmp_path)
     doc = json.loads(path.read_text())
