@@ -133,6 +133,13 @@ def test_an_argument_stored_as_a_placeholder_keeps_the_text_it_gave() -> None:
     assert str(rebuilt) == str(error)
 
 
+def test_an_argument_stored_as_a_placeholder_keeps_the_arguments_after_it() -> None:
+    error = ValueError(threading.Lock(), 2)
+    rebuilt = _replayed(error)
+    assert isinstance(rebuilt, ValueError) and str(rebuilt) == str(error)
+    assert rebuilt.args[1:] == (2,)
+
+
 class _ServiceError(Exception):
     """An ``__init__`` that builds its message: rebuilt from its ``args``, it reads otherwise."""
 
@@ -151,6 +158,22 @@ def test_an_exception_whose_text_differs_when_rebuilt_reads_as_recorded() -> Non
     assert type(rebuilt).__module__ == __name__
     assert type(rebuilt).__qualname__ == "_ServiceError"
     assert rebuilt.code == 503  # type: ignore[attr-defined]
+
+
+class _ReadsItsLock(Exception):
+    """A ``__str__`` reading a value only a pickle could store (recorded as a placeholder)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def __str__(self) -> str:
+        return f"locked: {self.lock.locked()}"
+
+
+def test_an_exception_whose_str_fails_when_rebuilt_reads_as_recorded() -> None:
+    rebuilt = _replayed(_ReadsItsLock())
+    assert isinstance(rebuilt, _ReadsItsLock) and str(rebuilt) == "locked: False"
 
 
 def _raised(code: str) -> BaseException:
@@ -189,6 +212,15 @@ def test_a_rebuilt_exception_keeps_its_notes_and_cause_with_its_text() -> None:
     assert str(rebuilt) == "the service answered 503"
     assert rebuilt.__notes__ == ["while fetching the weather"]  # type: ignore[attr-defined]
     assert str(rebuilt.__cause__) == "[Errno 2] No such file or directory: '/tmp/cache'"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="add_note is 3.11+")
+def test_a_note_added_to_a_replayed_exception_leaves_its_record_as_it_was() -> None:
+    error = KeyError("k")
+    error.add_note("while reading the cache")  # type: ignore[attr-defined]
+    record = json.loads(json.dumps(exception_record(error)))
+    rebuild_exception(record).add_note("while answering")  # type: ignore[attr-defined]
+    assert rebuild_exception(record).__notes__ == ["while reading the cache"]  # type: ignore[attr-defined]
 
 
 class _Sealed(_ServiceError):
@@ -278,6 +310,28 @@ def test_a_stand_in_keeps_the_recorded_module_not_its_bases() -> None:
     assert type(rebuilt).__module__ == __name__
 
 
+def test_a_stand_in_keeps_the_recorded_qualified_name_and_records_as_it_was() -> None:
+    record = json.loads(json.dumps(exception_record(_local_value_error()("bad"))))
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt).__qualname__ == "_local_value_error.<locals>.LocalValueError"
+    assert exception_record(rebuilt)["type"] == record["type"]
+
+
+def test_a_stand_in_is_made_on_an_exception_class_only() -> None:
+    # (a golden edited to give a base that is no exception: the import error is told)
+    record = {
+        "type": "Down",
+        "module": "a_module_that_is_not_installed",
+        "message": "down",
+        "base": {"type": "JSONDecoder", "module": "json"},
+    }
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is RecordedError
+    assert "its class could not be imported: No module named 'a_module_that_is_not_installed'" in (
+        str(rebuilt)
+    )
+
+
 class Outer:
     class Formatting(Exception):
         """Its text is made from its argument: rebuilt from ``args``, it would read otherwise."""
@@ -357,6 +411,14 @@ def test_a_record_without_its_arguments_is_rebuilt_with_its_message_as_argument(
     # (a golden written by hand, or by an earlier version: an agent reading exc.args[0])
     rebuilt = rebuild_exception({"type": "ValueError", "module": "builtins", "message": "bad"})
     assert type(rebuilt) is ValueError and rebuilt.args == ("bad",)
+
+
+def test_an_exception_whose_arguments_are_edited_to_no_sequence_is_a_recorded_error() -> None:
+    # (a golden edited by hand: its args a number, not a list)
+    record = {"type": "ValueError", "module": "builtins", "message": "bad", "args": 5}
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is RecordedError
+    assert "its arguments or attributes could not be decoded: " in str(rebuilt)
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup")
