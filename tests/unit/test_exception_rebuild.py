@@ -112,6 +112,13 @@ def test_an_import_error_keeps_the_name_of_the_missing_module() -> None:
     assert rebuilt.name == "a_module_that_is_not_installed"  # type: ignore[attr-defined]
 
 
+def test_an_import_error_keeps_the_path_of_the_module_it_imported_from() -> None:
+    error = ImportError("cannot import name 'x' from 'm'", name="m", path="/srv/app/m.py")
+    rebuilt = _replayed(error)
+    assert type(rebuilt) is ImportError and str(rebuilt) == str(error)
+    assert (rebuilt.name, rebuilt.path) == ("m", "/srv/app/m.py")  # type: ignore[attr-defined]
+
+
 class _Pool:
     """A value only a pickle could store (an exception record holds none: a placeholder)."""
 
@@ -295,6 +302,21 @@ def test_an_exception_keeping_its_fields_in_slots_comes_back_with_them() -> None
     rebuilt = _replayed(_Slotted("rate limited", 429, 2.5))
     assert type(rebuilt) is _Slotted and str(rebuilt) == "rate limited"
     assert (rebuilt.status, rebuilt.retry_after) == (429, 2.5)
+
+
+class _OneSlot(Exception):
+    """``__slots__`` given as one name, a string."""
+
+    __slots__ = "status"
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def test_an_exception_whose_slots_are_one_name_comes_back_with_it() -> None:
+    rebuilt = _replayed(_OneSlot("unavailable", 503))
+    assert type(rebuilt) is _OneSlot and rebuilt.status == 503
 
 
 def _local_value_error() -> type[Exception]:

@@ -99,6 +99,12 @@ def test_span_context_manager_yields_the_span(provider: TracerProvider, tracer: 
     assert span.status == "OK"
 
 
+def test_a_span_is_open_until_its_block_ends(tracer: Tracer) -> None:
+    with tracer.span("step") as span:
+        assert span.is_open and span.duration_ms is None
+    assert not span.is_open and span.duration_ms is not None
+
+
 def test_attributes_argument_is_copied(tracer: Tracer) -> None:
     attrs = {"a": 1}
     with tracer.span("s", attributes=attrs) as span:
@@ -260,6 +266,15 @@ def test_exception_marks_error_and_propagates(provider: TracerProvider, tracer: 
     assert back.error is not None
     assert (back.error["type"], back.error["module"]) == ("ValueError", "builtins")
     assert current_span() is None
+
+
+def test_a_span_given_an_error_by_hand_stays_an_error_when_it_ends() -> None:
+    from pytest_clearstone.tracing.span import exception_record
+
+    span = Span(trace_id="t", span_id="s", parent_span_id=None, name="call")
+    span.set_error(exception_record(KeyError("k")), "KeyError: 'k'")
+    span.finish()
+    assert (span.status, span.status_message) == ("ERROR", "KeyError: 'k'")
 
 
 # -- contextvars: tasks and threads -------------------------------------------------------------
@@ -1051,6 +1066,23 @@ def test_a_copied_or_pickled_recorded_value_keeps_its_stored_form() -> None:
     ):
         assert again.encoded == recorded.encoded
         assert again.value == recorded.value and again.value is not recorded.value
+
+
+def test_a_copied_or_pickled_value_read_from_a_file_keeps_its_value() -> None:
+    import copy
+    import datetime as dt
+    import pickle
+
+    from pytest_clearstone.tracing.span import Recorded
+
+    when = dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc)
+    for recorded in (Recorded.read({"when": when}), Recorded.read({"n": [1]}, plain=True)):
+        for again in (
+            copy.deepcopy(recorded),
+            copy.copy(recorded),
+            pickle.loads(pickle.dumps(recorded)),
+        ):
+            assert again.value == recorded.value
 
 
 def test_a_span_of_a_generator_finished_in_another_thread_ends_there(
