@@ -261,6 +261,54 @@ def test_an_exception_group_comes_back_with_its_exceptions_nested_groups_too() -
     assert str(service) == "the service answered 502" and key.args == ("k",)
 
 
+class _Aggregate(Exception):
+    """Keeps exceptions and derives as a group does, but is made of its message alone."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.exceptions = (KeyError("k"),)
+
+    def derive(self, exceptions: Any) -> _Aggregate:
+        return _Aggregate(str(self))
+
+
+def test_an_exception_shaped_like_a_group_but_made_otherwise_is_rebuilt_as_itself() -> None:
+    rebuilt = _replayed(_Aggregate("two tools failed"))
+    assert type(rebuilt) is _Aggregate and str(rebuilt) == "two tools failed"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="add_note and ExceptionGroup are 3.11+")
+def test_a_record_holds_what_the_file_format_says_and_nothing_more() -> None:
+    """(docs/reference/checkpoint-format.md, ``error``: a ``base`` only for a class no import
+    path reaches, an exception group's ``args`` its message only, notes under ``notes``)"""
+    noted = KeyError("k")
+    noted.add_note("while reading the cache")  # type: ignore[attr-defined]
+    record = exception_record(noted)
+    assert "base" not in record and "attributes" not in record
+    noted.add_note("while answering")  # type: ignore[attr-defined]  # (after it was recorded)
+    assert record["notes"] == ["while reading the cache"]
+    group = ExceptionGroup("tools", [KeyError("k")])  # noqa: F821
+    assert json.loads(json.dumps(exception_record(group)))["args"] == {
+        "__cs__": "tuple",
+        "v": ["tools"],
+    }
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_an_exception_of_a_group_comes_back_with_its_causes() -> None:
+    error: BaseException | None = None
+    for level in range(6):
+        raised = ValueError(str(level))
+        raised.__cause__, error = error, raised
+    assert error is not None
+    (member,) = _replayed(ExceptionGroup("tools", [error])).exceptions  # type: ignore[attr-defined]  # noqa: F821
+    chain = []
+    while member is not None:
+        chain.append(str(member))
+        member = member.__cause__
+    assert chain == ["5", "4", "3", "2"]
+
+
 def _made_in_a_function() -> type[Exception]:
     class LocalError(_ServiceError):
         pass
@@ -393,6 +441,20 @@ def test_causes_are_rebuilt_to_the_recorded_depth_only() -> None:
         depth += 1
         chain = chain.__cause__
     assert depth == CAUSE_DEPTH
+
+
+def test_a_chain_of_causes_is_recorded_four_exceptions_deep() -> None:
+    """(docs/reference/checkpoint-format.md: "four exceptions of a chain at most")"""
+    error: BaseException | None = None
+    for level in range(6):
+        raised = ValueError(str(level))
+        raised.__cause__, error = error, raised
+    assert error is not None
+    record: dict[str, Any] | None = exception_record(error)
+    depth = 0
+    while record is not None:
+        depth, record = depth + 1, record.get("cause")
+    assert depth == 4
 
 
 def test_a_call_cut_off_by_a_trio_cancel_scope_replays_as_a_clear_error() -> None:

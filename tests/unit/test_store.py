@@ -223,6 +223,14 @@ def test_an_attribute_value_changed_after_its_span_ended_is_stored_as_it_was(
     store.close()
 
 
+def test_a_span_written_without_attributes_reads_with_none() -> None:
+    # (a span written by hand, or by another tool)
+    span = Span.from_dict({"trace_id": "t", "span_id": "s", "name": "call", "start_time_ns": 1})
+    assert span.attributes == {}
+    span.set_attribute("step", 1)
+    assert span.attributes == {"step": 1}
+
+
 # -- TraceStore ---------------------------------------------------------------------------------
 
 

@@ -105,6 +105,19 @@ def test_a_span_is_open_until_its_block_ends(tracer: Tracer) -> None:
     assert not span.is_open and span.duration_ms is not None
 
 
+def test_a_span_reads_as_its_name_type_id_status_and_duration() -> None:
+    span = Span(
+        trace_id="t", span_id="s1", parent_span_id=None, name="search", span_type="tool",
+        start_time_ns=1_000_000,
+    )  # fmt: skip
+    assert repr(span) == "<Span 'search' [tool] s1 UNSET open>"
+    span.end_time_ns, span.status = 3_500_000, "OK"
+    assert repr(span) == "<Span 'search' [tool] s1 OK 2.50ms>"
+    assert repr(Span(trace_id="t", span_id="s2", parent_span_id=None, name="step")) == (
+        "<Span 'step' s2 UNSET open>"
+    )
+
+
 def test_attributes_argument_is_copied(tracer: Tracer) -> None:
     attrs = {"a": 1}
     with tracer.span("s", attributes=attrs) as span:
