@@ -277,6 +277,21 @@ def test_an_exception_shaped_like_a_group_but_made_otherwise_is_rebuilt_as_itsel
     assert type(rebuilt) is _Aggregate and str(rebuilt) == "two tools failed"
 
 
+class _CodedAggregate(_Aggregate):
+    """As :class:`_Aggregate`, made of its message and a code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        Exception.__init__(self, message, code)
+        self.exceptions = (KeyError("k"),)
+
+
+def test_an_exception_shaped_like_a_group_of_two_arguments_is_recorded_and_rebuilt() -> None:
+    # Before the fix: recording it raised "TypeError: 'int' object is not iterable" in place
+    # of the exception (its second argument was taken for a group's exceptions)
+    rebuilt = _replayed(_CodedAggregate("two tools failed", 2))
+    assert type(rebuilt) is _CodedAggregate and rebuilt.args == ("two tools failed", 2)
+
+
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="add_note and ExceptionGroup are 3.11+")
 def test_a_record_holds_what_the_file_format_says_and_nothing_more() -> None:
     """(docs/reference/checkpoint-format.md, ``error``: a ``base`` only for a class no import
