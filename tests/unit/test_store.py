@@ -214,12 +214,16 @@ def test_an_attribute_value_changed_after_its_span_ended_is_stored_as_it_was(
     span = Span(trace_id="t", span_id="s", parent_span_id=None, name="call")
     span.set_attribute("messages", messages)
     span.finish()
+    replaced = Span(trace_id="t", span_id="r", parent_span_id=None, name="replaced")
+    replaced.finish()
+    replaced.replace_attributes({"messages": messages})
     messages.append({"role": "assistant", "content": "hello"})  # (the agent's list, reused)
     store = TraceStore(tmp_path / "traces.db")
-    store.write_spans([span])
-    assert store.get_trace("t").get_span("s").attributes == {
-        "messages": [{"role": "user", "content": "hi"}]
-    }
+    store.write_spans([span, replaced])
+    for span_id in ("s", "r"):
+        assert store.get_trace("t").get_span(span_id).attributes == {
+            "messages": [{"role": "user", "content": "hi"}]
+        }
     store.close()
 
 
