@@ -280,7 +280,7 @@ def test_an_exception_shaped_like_a_group_but_made_otherwise_is_rebuilt_as_itsel
 class _CodedAggregate(_Aggregate):
     """As :class:`_Aggregate`, made of its message and a code."""
 
-    def __init__(self, message: str, code: int) -> None:
+    def __init__(self, message: str, code: Any) -> None:
         Exception.__init__(self, message, code)
         self.exceptions = (KeyError("k"),)
 
@@ -290,6 +290,12 @@ def test_an_exception_shaped_like_a_group_of_two_arguments_is_recorded_and_rebui
     # of the exception (its second argument was taken for a group's exceptions)
     rebuilt = _replayed(_CodedAggregate("two tools failed", 2))
     assert type(rebuilt) is _CodedAggregate and rebuilt.args == ("two tools failed", 2)
+
+
+def test_an_exception_shaped_like_a_group_of_other_arguments_is_rebuilt_as_itself() -> None:
+    error = _CodedAggregate("two tools failed", ["search", "fetch"])
+    rebuilt = _replayed(error)
+    assert type(rebuilt) is _CodedAggregate and rebuilt.args == error.args
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="add_note and ExceptionGroup are 3.11+")
