@@ -10,7 +10,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import codec
@@ -642,6 +642,7 @@ def group_members(exc: BaseException) -> tuple[BaseException, ...] | None:
         not isinstance(members, tuple)
         or not callable(getattr(exc, "derive", None))
         or len(exc.args) != 2
+        or not isinstance(exc.args[1], Sequence)  # (a group is made from a sequence)
         or tuple(exc.args[1]) != members
     ):
         return None

@@ -112,6 +112,13 @@ def test_an_import_error_keeps_the_name_of_the_missing_module() -> None:
     assert rebuilt.name == "a_module_that_is_not_installed"  # type: ignore[attr-defined]
 
 
+def test_an_import_error_keeps_the_path_of_the_module_it_imported_from() -> None:
+    error = ImportError("cannot import name 'x' from 'm'", name="m", path="/srv/app/m.py")
+    rebuilt = _replayed(error)
+    assert type(rebuilt) is ImportError and str(rebuilt) == str(error)
+    assert (rebuilt.name, rebuilt.path) == ("m", "/srv/app/m.py")  # type: ignore[attr-defined]
+
+
 class _Pool:
     """A value only a pickle could store (an exception record holds none: a placeholder)."""
 
@@ -133,6 +140,13 @@ def test_an_argument_stored_as_a_placeholder_keeps_the_text_it_gave() -> None:
     assert str(rebuilt) == str(error)
 
 
+def test_an_argument_stored_as_a_placeholder_keeps_the_arguments_after_it() -> None:
+    error = ValueError(threading.Lock(), 2)
+    rebuilt = _replayed(error)
+    assert isinstance(rebuilt, ValueError) and str(rebuilt) == str(error)
+    assert rebuilt.args[1:] == (2,)
+
+
 class _ServiceError(Exception):
     """An ``__init__`` that builds its message: rebuilt from its ``args``, it reads otherwise."""
 
@@ -151,6 +165,22 @@ def test_an_exception_whose_text_differs_when_rebuilt_reads_as_recorded() -> Non
     assert type(rebuilt).__module__ == __name__
     assert type(rebuilt).__qualname__ == "_ServiceError"
     assert rebuilt.code == 503  # type: ignore[attr-defined]
+
+
+class _ReadsItsLock(Exception):
+    """A ``__str__`` reading a value only a pickle could store (recorded as a placeholder)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def __str__(self) -> str:
+        return f"locked: {self.lock.locked()}"
+
+
+def test_an_exception_whose_str_fails_when_rebuilt_reads_as_recorded() -> None:
+    rebuilt = _replayed(_ReadsItsLock())
+    assert isinstance(rebuilt, _ReadsItsLock) and str(rebuilt) == "locked: False"
 
 
 def _raised(code: str) -> BaseException:
@@ -191,6 +221,15 @@ def test_a_rebuilt_exception_keeps_its_notes_and_cause_with_its_text() -> None:
     assert str(rebuilt.__cause__) == "[Errno 2] No such file or directory: '/tmp/cache'"
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="add_note is 3.11+")
+def test_a_note_added_to_a_replayed_exception_leaves_its_record_as_it_was() -> None:
+    error = KeyError("k")
+    error.add_note("while reading the cache")  # type: ignore[attr-defined]
+    record = json.loads(json.dumps(exception_record(error)))
+    rebuild_exception(record).add_note("while answering")  # type: ignore[attr-defined]
+    assert rebuild_exception(record).__notes__ == ["while reading the cache"]  # type: ignore[attr-defined]
+
+
 class _Sealed(_ServiceError):
     """A class that refuses subclasses: its text cannot be made the recorded one."""
 
@@ -220,6 +259,75 @@ def test_an_exception_group_comes_back_with_its_exceptions_nested_groups_too() -
     service, key = sub.exceptions
     assert isinstance(service, _ServiceError) and service.code == 502
     assert str(service) == "the service answered 502" and key.args == ("k",)
+
+
+class _Aggregate(Exception):
+    """Keeps exceptions and derives as a group does, but is made of its message alone."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.exceptions = (KeyError("k"),)
+
+    def derive(self, exceptions: Any) -> _Aggregate:
+        return _Aggregate(str(self))
+
+
+def test_an_exception_shaped_like_a_group_but_made_otherwise_is_rebuilt_as_itself() -> None:
+    rebuilt = _replayed(_Aggregate("two tools failed"))
+    assert type(rebuilt) is _Aggregate and str(rebuilt) == "two tools failed"
+
+
+class _CodedAggregate(_Aggregate):
+    """As :class:`_Aggregate`, made of its message and a code."""
+
+    def __init__(self, message: str, code: Any) -> None:
+        Exception.__init__(self, message, code)
+        self.exceptions = (KeyError("k"),)
+
+
+def test_an_exception_shaped_like_a_group_of_two_arguments_is_recorded_and_rebuilt() -> None:
+    # Before the fix: recording it raised "TypeError: 'int' object is not iterable" in place
+    # of the exception (its second argument was taken for a group's exceptions)
+    rebuilt = _replayed(_CodedAggregate("two tools failed", 2))
+    assert type(rebuilt) is _CodedAggregate and rebuilt.args == ("two tools failed", 2)
+
+
+def test_an_exception_shaped_like_a_group_of_other_arguments_is_rebuilt_as_itself() -> None:
+    error = _CodedAggregate("two tools failed", ["search", "fetch"])
+    rebuilt = _replayed(error)
+    assert type(rebuilt) is _CodedAggregate and rebuilt.args == error.args
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="add_note and ExceptionGroup are 3.11+")
+def test_a_record_holds_what_the_file_format_says_and_nothing_more() -> None:
+    """(docs/reference/checkpoint-format.md, ``error``: a ``base`` only for a class no import
+    path reaches, an exception group's ``args`` its message only, notes under ``notes``)"""
+    noted = KeyError("k")
+    noted.add_note("while reading the cache")  # type: ignore[attr-defined]
+    record = exception_record(noted)
+    assert "base" not in record and "attributes" not in record
+    noted.add_note("while answering")  # type: ignore[attr-defined]  # (after it was recorded)
+    assert record["notes"] == ["while reading the cache"]
+    group = ExceptionGroup("tools", [KeyError("k")])  # noqa: F821
+    assert json.loads(json.dumps(exception_record(group)))["args"] == {
+        "__cs__": "tuple",
+        "v": ["tools"],
+    }
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_an_exception_of_a_group_comes_back_with_its_causes() -> None:
+    error: BaseException | None = None
+    for level in range(6):
+        raised = ValueError(str(level))
+        raised.__cause__, error = error, raised
+    assert error is not None
+    (member,) = _replayed(ExceptionGroup("tools", [error])).exceptions  # type: ignore[attr-defined]  # noqa: F821
+    chain = []
+    while member is not None:
+        chain.append(str(member))
+        member = member.__cause__
+    assert chain == ["5", "4", "3", "2"]
 
 
 def _made_in_a_function() -> type[Exception]:
@@ -265,6 +373,21 @@ def test_an_exception_keeping_its_fields_in_slots_comes_back_with_them() -> None
     assert (rebuilt.status, rebuilt.retry_after) == (429, 2.5)
 
 
+class _OneSlot(Exception):
+    """``__slots__`` given as one name, a string."""
+
+    __slots__ = "status"
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def test_an_exception_whose_slots_are_one_name_comes_back_with_it() -> None:
+    rebuilt = _replayed(_OneSlot("unavailable", 503))
+    assert type(rebuilt) is _OneSlot and rebuilt.status == 503
+
+
 def _local_value_error() -> type[Exception]:
     class LocalValueError(ValueError):
         pass
@@ -276,6 +399,28 @@ def test_a_stand_in_keeps_the_recorded_module_not_its_bases() -> None:
     rebuilt = _replayed(_local_value_error()("bad"))
     assert isinstance(rebuilt, ValueError) and type(rebuilt).__name__ == "LocalValueError"
     assert type(rebuilt).__module__ == __name__
+
+
+def test_a_stand_in_keeps_the_recorded_qualified_name_and_records_as_it_was() -> None:
+    record = json.loads(json.dumps(exception_record(_local_value_error()("bad"))))
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt).__qualname__ == "_local_value_error.<locals>.LocalValueError"
+    assert exception_record(rebuilt)["type"] == record["type"]
+
+
+def test_a_stand_in_is_made_on_an_exception_class_only() -> None:
+    # (a golden edited to give a base that is no exception: the import error is told)
+    record = {
+        "type": "Down",
+        "module": "a_module_that_is_not_installed",
+        "message": "down",
+        "base": {"type": "JSONDecoder", "module": "json"},
+    }
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is RecordedError
+    assert "its class could not be imported: No module named 'a_module_that_is_not_installed'" in (
+        str(rebuilt)
+    )
 
 
 class Outer:
@@ -319,6 +464,20 @@ def test_causes_are_rebuilt_to_the_recorded_depth_only() -> None:
     assert depth == CAUSE_DEPTH
 
 
+def test_a_chain_of_causes_is_recorded_four_exceptions_deep() -> None:
+    """(docs/reference/checkpoint-format.md: "four exceptions of a chain at most")"""
+    error: BaseException | None = None
+    for level in range(6):
+        raised = ValueError(str(level))
+        raised.__cause__, error = error, raised
+    assert error is not None
+    record: dict[str, Any] | None = exception_record(error)
+    depth = 0
+    while record is not None:
+        depth, record = depth + 1, record.get("cause")
+    assert depth == 4
+
+
 def test_a_call_cut_off_by_a_trio_cancel_scope_replays_as_a_clear_error() -> None:
     from pytest_clearstone.golden.recorded_errors import replayed_error
 
@@ -357,6 +516,14 @@ def test_a_record_without_its_arguments_is_rebuilt_with_its_message_as_argument(
     # (a golden written by hand, or by an earlier version: an agent reading exc.args[0])
     rebuilt = rebuild_exception({"type": "ValueError", "module": "builtins", "message": "bad"})
     assert type(rebuilt) is ValueError and rebuilt.args == ("bad",)
+
+
+def test_an_exception_whose_arguments_are_edited_to_no_sequence_is_a_recorded_error() -> None:
+    # (a golden edited by hand: its args a number, not a list)
+    record = {"type": "ValueError", "module": "builtins", "message": "bad", "args": 5}
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is RecordedError
+    assert "its arguments or attributes could not be decoded: " in str(rebuilt)
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup")

@@ -617,6 +617,22 @@ def test_a_value_with_tagged_parts_keeps_the_file_s_tree_as_its_stored_form(
     assert call.input.encoded == written
 
 
+def test_a_stored_form_is_given_only_when_at_hand() -> None:
+    """``encoded_if_known`` encodes nothing to answer: a value read decoded gives the default;
+    one recorded, or read as plain JSON, its stored form."""
+    assert Recorded.read({"when": WHEN}).encoded_if_known(None) is None
+    assert Recorded.of(("a", 1)).encoded_if_known(None) == codec.encode(("a", 1))
+    assert Recorded.read({"n": [1]}, plain=True).encoded_if_known(None) == {"n": [1]}
+
+
+def test_the_value_a_loader_decoded_is_the_first_copy_given_and_later_ones_are_new() -> None:
+    decoded = {"n": [1]}
+    recorded = Recorded.loaded({"n": [1]}, decoded)
+    assert recorded.fresh_value() is decoded
+    again = recorded.fresh_value()
+    assert again == decoded and again is not decoded
+
+
 # -- the agent's state of a file decoded by its index ------------------------------------------
 def test_a_plain_state_is_its_own_stored_form_and_restored_as_a_copy(
     monkeypatch: pytest.MonkeyPatch,

@@ -436,3 +436,11 @@ def test_reading_the_store_never_unpickles_a_pickle_tag_spelt_with_escapes(
     assert isinstance(back.attributes["a"], codec.StoredRepr)
     assert isinstance(back.output, codec.StoredRepr)
     assert not marker.exists()
+
+
+def test_a_value_the_tracer_recorded_as_a_pickle_reads_back_as_itself() -> None:
+    """(a span's values are trusted where they were recorded: the tracer pickled them)"""
+    recorded = Recorded.of({"opaque": Opaque(3)})
+    assert "pickle" in json.dumps(recorded.encoded)
+    value = recorded.value["opaque"]
+    assert type(value) is Opaque and value.n == 3

@@ -25,8 +25,8 @@ from pytest_clearstone.errors import (
     UnusedResponsesError,
     rerecord,
 )
-from pytest_clearstone.golden.recorded_errors import rebuild_exception
-from pytest_clearstone.tracing.span import Recorded
+from pytest_clearstone.golden.recorded_errors import rebuild_exception, refusal
+from pytest_clearstone.tracing.span import CAUSE_DEPTH, Recorded
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 WHEN = dt.datetime(2024, 1, 15, 12, 30, 45, tzinfo=dt.timezone.utc)
@@ -98,6 +98,38 @@ def test_a_framework_class_is_looked_up_only_where_its_module_is_imported(
     monkeypatch.delitem(sys.modules, "unittest.case")
     assert not recorded_errors._is_one_of(ValueError, recorded_errors._DECIDES_THE_OUTCOME)
     assert not recorded_errors._is_one_of(unittest.SkipTest, (("unittest.case", "SkipTest"),))
+
+
+# -- the refusal of a tool that keeps tests off the network ------------------------------------
+def _refused(module: str, name: str, message: str = "") -> dict[str, Any]:
+    return {"type": name, "module": module, "message": message, "args": [message]}
+
+
+def test_a_network_blockers_refusal_is_told_by_its_class_or_by_its_message() -> None:
+    found = refusal(_refused("pytest_socket", "SocketBlockedError", "A test tried to use socket"))
+    assert found is not None and found[:2] == ("pytest_socket.SocketBlockedError", "pytest-socket")
+    blocked = _refused("builtins", "RuntimeError", "Network is disabled for host 'api.test'")
+    assert refusal(blocked) == (
+        "RuntimeError",
+        "pytest-recording's --block-network (or its block_network marker)",
+        "run the recording without --block-network, or give the marker the host in allowed_hosts",
+    )
+    # (a RuntimeError of another text or module, another class of that text: the service's)
+    assert refusal({**blocked, "message": "no route: Network is disabled for host "}) is None
+    assert refusal({**blocked, "module": "app"}) is None
+    assert refusal({**blocked, "type": "ValueError"}) is None
+
+
+def test_a_refusal_an_error_was_raised_from_is_named_by_the_refusing_class() -> None:
+    """An SDK raises its own error from the refusal (openai's APIConnectionError from httpx's):
+    the message names the class that refused the call, looked for as deep as a record keeps
+    causes."""
+    record = _refused("pytest_socket", "SocketBlockedError")
+    for level in range(CAUSE_DEPTH - 1):
+        record = {**_refused("app", f"Wrapper{level}", "unreachable"), "cause": record}
+    found = refusal(record)
+    assert found is not None and found[:2] == ("pytest_socket.SocketBlockedError", "pytest-socket")
+    assert refusal({**_refused("app", "Deeper"), "cause": record}) is None
 
 
 # -- the recorded call not made ----------------------------------------------------------------

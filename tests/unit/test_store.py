@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ from pytest_clearstone.observability import (
     TracerProvider,
     TraceStore,
 )
+from pytest_clearstone.tracing.span import Recorded, exception_record
 
 
 def build_tree(tracer: Tracer) -> dict[str, str]:
@@ -172,6 +174,65 @@ def test_a_span_keeps_its_instrumentation_and_an_unset_status_through_its_dict()
     written = span.to_dict()
     del written["status"]  # (a span written by hand, or by another tool, without one)
     assert Span.from_dict(written).status == "UNSET"
+
+
+def test_a_span_keeps_its_values_and_its_error_through_its_dict() -> None:
+    when = dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc)
+    span = Span(
+        trace_id="t", span_id="s", parent_span_id="p", name="call", span_type="tool",
+        attributes={"at": when}, start_time_ns=1, end_time_ns=5, status="ERROR",
+        status_message="KeyError: 'k'", input=Recorded.of({"when": when}),
+        output=Recorded.of(("a", 1)), error=exception_record(KeyError("k")),
+    )  # fmt: skip
+    again = Span.from_dict(json.loads(json.dumps(span.to_dict())))
+    assert (again.input, again.output, again.attributes) == ({"when": when}, ("a", 1), {"at": when})
+    assert again.error == span.error and again.to_dict() == span.to_dict()
+
+
+def test_attributes_changed_after_a_span_ended_are_stored_as_changed(tmp_path: Path) -> None:
+    when = dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc)
+    added, replaced = (
+        Span(trace_id="t", span_id=i, parent_span_id=None, name=i, attributes={"at": when})
+        for i in ("added", "replaced")
+    )
+    for span in (added, replaced):
+        span.finish()  # (its attributes are encoded now, a datetime among them)
+    added.set_attribute("step", 2)
+    replaced.replace_attributes({"step": 3})
+    store = TraceStore(tmp_path / "traces.db")
+    store.write_spans([added, replaced])
+    trace = store.get_trace("t")
+    assert trace.get_span("added").attributes == {"at": when, "step": 2}
+    assert trace.get_span("replaced").attributes == {"step": 3}
+    store.close()
+
+
+def test_an_attribute_value_changed_after_its_span_ended_is_stored_as_it_was(
+    tmp_path: Path,
+) -> None:
+    messages = [{"role": "user", "content": "hi"}]
+    span = Span(trace_id="t", span_id="s", parent_span_id=None, name="call")
+    span.set_attribute("messages", messages)
+    span.finish()
+    replaced = Span(trace_id="t", span_id="r", parent_span_id=None, name="replaced")
+    replaced.finish()
+    replaced.replace_attributes({"messages": messages})
+    messages.append({"role": "assistant", "content": "hello"})  # (the agent's list, reused)
+    store = TraceStore(tmp_path / "traces.db")
+    store.write_spans([span, replaced])
+    for span_id in ("s", "r"):
+        assert store.get_trace("t").get_span(span_id).attributes == {
+            "messages": [{"role": "user", "content": "hi"}]
+        }
+    store.close()
+
+
+def test_a_span_written_without_attributes_reads_with_none() -> None:
+    # (a span written by hand, or by another tool)
+    span = Span.from_dict({"trace_id": "t", "span_id": "s", "name": "call", "start_time_ns": 1})
+    assert span.attributes == {}
+    span.set_attribute("step", 1)
+    assert span.attributes == {"step": 1}
 
 
 # -- TraceStore ---------------------------------------------------------------------------------
@@ -914,4 +975,3 @@ def test_a_database_with_a_version_and_no_tables_is_not_taken_for_a_new_store(
         conn.execute("PRAGMA user_version = 1")
     with pytest.raises(TraceStoreError, match=r"\(tables: none; user_version 1\)"):
         TraceStore(db).write_spans([_plain("root", None, 10)])
-

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
+import os
 import re
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +18,8 @@ from typing import Any
 import pytest
 
 from pytest_clearstone.observability import Span, Tracer, TracerProvider, current_span
+from pytest_clearstone.tracing import span as span_module
+from pytest_clearstone.tracing.span import new_span_id, new_trace_id
 
 
 @pytest.fixture
@@ -92,6 +99,25 @@ def test_span_context_manager_yields_the_span(provider: TracerProvider, tracer: 
     assert span.status == "OK"
 
 
+def test_a_span_is_open_until_its_block_ends(tracer: Tracer) -> None:
+    with tracer.span("step") as span:
+        assert span.is_open and span.duration_ms is None
+    assert not span.is_open and span.duration_ms is not None
+
+
+def test_a_span_reads_as_its_name_type_id_status_and_duration() -> None:
+    span = Span(
+        trace_id="t", span_id="s1", parent_span_id=None, name="search", span_type="tool",
+        start_time_ns=1_000_000,
+    )  # fmt: skip
+    assert repr(span) == "<Span 'search' [tool] s1 UNSET open>"
+    span.end_time_ns, span.status = 3_500_000, "OK"
+    assert repr(span) == "<Span 'search' [tool] s1 OK 2.50ms>"
+    assert repr(Span(trace_id="t", span_id="s2", parent_span_id=None, name="step")) == (
+        "<Span 'step' s2 UNSET open>"
+    )
+
+
 def test_attributes_argument_is_copied(tracer: Tracer) -> None:
     attrs = {"a": 1}
     with tracer.span("s", attributes=attrs) as span:
@@ -119,6 +145,44 @@ def test_ids_are_unique(tracer: Tracer) -> None:
         span_ids.add(s.span_id)
         trace_ids.add(s.trace_id)
     assert len(span_ids) == len(trace_ids) == 2000
+
+
+def test_span_ids_drawn_one_after_another_are_consecutive_numbers() -> None:
+    """(so that a batch of spans lands on a few pages of the trace store's index)"""
+    ids = [int(new_span_id(), 16) for _ in range(10)]
+    steps = [b - a for a, b in itertools.pairwise(ids)]
+    assert steps.count(1) >= len(steps) - 1  # (a new prefix at most once)
+
+
+def _drawn_in_a_forked_child() -> str:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # (the child: never back into pytest)
+        try:
+            os.close(read)
+            os.write(write, f"{new_trace_id()} {new_span_id()}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as drawn:
+        ids = drawn.read()
+    os.waitpid(pid, 0)
+    return ids
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_processes_forked_from_one_parent_draw_ids_of_their_own() -> None:
+    # (a pool of forked workers writes its spans into one trace store)
+    drawn = [_drawn_in_a_forked_child(), _drawn_in_a_forked_child()]
+    ids = " ".join([*drawn, new_trace_id(), new_span_id()]).split()
+    assert len(ids) == len(set(ids)) == 6
+
+
+def test_a_used_up_span_id_prefix_gives_way_to_a_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(span_module, "_span_ids", iter(()))  # (its 2**24 ids all drawn)
+    first, second = new_span_id(), new_span_id()
+    assert len(first) == 16 and int(second, 16) - int(first, 16) == 1
 
 
 def test_nesting_sets_parents_and_shares_the_trace(
@@ -215,6 +279,15 @@ def test_exception_marks_error_and_propagates(provider: TracerProvider, tracer: 
     assert back.error is not None
     assert (back.error["type"], back.error["module"]) == ("ValueError", "builtins")
     assert current_span() is None
+
+
+def test_a_span_given_an_error_by_hand_stays_an_error_when_it_ends() -> None:
+    from pytest_clearstone.tracing.span import exception_record
+
+    span = Span(trace_id="t", span_id="s", parent_span_id=None, name="call")
+    span.set_error(exception_record(KeyError("k")), "KeyError: 'k'")
+    span.finish()
+    assert (span.status, span.status_message) == ("ERROR", "KeyError: 'k'")
 
 
 # -- contextvars: tasks and threads -------------------------------------------------------------
@@ -915,22 +988,56 @@ for span in (frozen, after):
 """
 
 
-def test_spans_keep_real_times_when_tracing_is_imported_under_freezegun() -> None:
-    # the span clock was anchored to time.time_ns() and time.perf_counter_ns() when the module
-    # was imported: under freezegun those are its frozen ones, so every span of the process was
-    # dated at the frozen time, and once the clock ran again near 1970
-    import os
-    import subprocess
-    import sys
-
+def _run_script(code: str) -> tuple[str, str]:
+    """What ``python -c code`` prints (stdout, stderr), run with this process's import path."""
     run = subprocess.run(
-        [sys.executable, "-c", _IMPORTED_UNDER_FREEZEGUN],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=120,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
-    assert (run.stdout, run.stderr) == ("True\nTrue\n", "")
+    return run.stdout, run.stderr
+
+
+def test_spans_keep_real_times_when_tracing_is_imported_under_freezegun() -> None:
+    # the span clock was anchored to time.time_ns() and time.perf_counter_ns() when the module
+    # was imported: under freezegun those are its frozen ones, so every span of the process was
+    # dated at the frozen time, and once the clock ran again near 1970
+    assert _run_script(_IMPORTED_UNDER_FREEZEGUN) == ("True\nTrue\n", "")
+
+
+_IMPORTED_UNDER_TIME_MACHINE = """
+import time
+import time_machine
+
+with time_machine.travel("2020-01-01", tick=False):
+    from pytest_clearstone.observability import TracerProvider
+
+    tracer = TracerProvider(":memory:").get_tracer("script")
+    with tracer.span("travelling") as travelling:
+        pass
+with tracer.span("after") as after:
+    pass
+for span in (travelling, after):
+    print(abs(span.start_time_ns - time.time_ns()) < 60e9)
+"""
+
+
+def test_spans_keep_real_times_when_tracing_is_imported_under_time_machine() -> None:
+    pytest.importorskip("time_machine")
+    assert _run_script(_IMPORTED_UNDER_TIME_MACHINE) == ("True\nTrue\n", "")
+
+
+def test_a_span_lasts_at_least_what_the_real_clock_measured_inside_it(tracer: Tracer) -> None:
+    """Span times run at the speed of the real clock (perf_counter)."""
+    with tracer.span("busy") as span:
+        start = time.perf_counter_ns()
+        while time.perf_counter_ns() - start < 5_000_000:  # (busy for 5 ms)
+            pass
+        inside = time.perf_counter_ns() - start
+    assert span.end_time_ns is not None
+    assert span.end_time_ns - span.start_time_ns >= inside
 
 
 def test_span_used_as_a_decorator_says_to_use_traced(
@@ -972,6 +1079,23 @@ def test_a_copied_or_pickled_recorded_value_keeps_its_stored_form() -> None:
     ):
         assert again.encoded == recorded.encoded
         assert again.value == recorded.value and again.value is not recorded.value
+
+
+def test_a_copied_or_pickled_value_read_from_a_file_keeps_its_value() -> None:
+    import copy
+    import datetime as dt
+    import pickle
+
+    from pytest_clearstone.tracing.span import Recorded
+
+    when = dt.datetime(2025, 1, 15, tzinfo=dt.timezone.utc)
+    for recorded in (Recorded.read({"when": when}), Recorded.read({"n": [1]}, plain=True)):
+        for again in (
+            copy.deepcopy(recorded),
+            copy.copy(recorded),
+            pickle.loads(pickle.dumps(recorded)),
+        ):
+            assert again.value == recorded.value
 
 
 def test_a_span_of_a_generator_finished_in_another_thread_ends_there(

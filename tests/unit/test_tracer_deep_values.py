@@ -71,3 +71,16 @@ def test_a_too_deep_attribute_loses_no_span(provider: TracerProvider) -> None:
         == "<dict nested 2500 levels deep, more than the 2000 levels stored>"
     )
     assert "nested 2010 levels deep" in repr(attributes["also"])
+
+
+def test_a_span_with_a_too_deep_attribute_stores_its_others_as_they_were_when_it_ended(
+    provider: TracerProvider,
+) -> None:
+    messages = [{"role": "user", "content": "hi"}]
+    tracer = provider.get_tracer("agent")
+    with tracer.span("deep", attributes={"cfg": _nested(MAX_DEPTH + 10)}) as deep:
+        deep.set_attribute("messages", messages)
+    messages.append({"role": "assistant", "content": "hello"})  # (the agent's list, reused)
+    provider.flush()
+    (span,) = provider.trace_store.get_trace(deep.trace_id).spans
+    assert span.attributes["messages"] == [{"role": "user", "content": "hi"}]

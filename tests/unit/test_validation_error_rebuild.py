@@ -126,6 +126,35 @@ def test_a_value_errors_exception_comes_back_as_its_class() -> None:
     assert str(line["ctx"]["error"]) == "unknown code 'bad'"
 
 
+class _Chained(pydantic.BaseModel):
+    code: str
+
+    @pydantic.field_validator("code")
+    @classmethod
+    def _known(cls, code: str) -> str:
+        try:
+            try:
+                return {"AB-1": code}[code]
+            except KeyError as exc:
+                raise LookupError(f"no code {code!r} in the table") from exc
+        except LookupError as exc:
+            raise ValueError(f"unknown code {code!r}") from exc
+
+
+def test_a_value_errors_exception_comes_back_with_its_causes() -> None:
+    recorded = _raised(_Chained.model_validate, {"code": "bad"})
+    (line,) = _replayed(recorded).errors()  # type: ignore[attr-defined]
+    chain, error = [], line["ctx"]["error"]
+    while error is not None:
+        chain.append((type(error), str(error)))
+        error = error.__cause__
+    assert chain == [
+        (ValueError, "unknown code 'bad'"),
+        (LookupError, "no code 'bad' in the table"),
+        (KeyError, "'bad'"),
+    ]
+
+
 def test_a_custom_errors_template_and_context_come_back() -> None:
     recorded = _raised(CASES["custom_error"])
     record = json.loads(json.dumps(exception_record(recorded)))
