@@ -111,7 +111,8 @@ def new_trace_id() -> str:
 
 
 def new_span_id() -> str:
-    """A fresh 64-bit span id (16 hex digits), unique and increasing within a process."""
+    """A fresh 64-bit span id (16 hex digits), unique within a process: increasing under one
+    random prefix, drawn again when its counter is used up and in a forked child."""
     global _span_ids
     ids = _span_ids
     span_id = next(ids, None)
