@@ -2012,6 +2012,7 @@ def test_a_client_s_secret_header_given_a_value_that_is_no_text_is_left_out_of_t
         (b'{"a":1}', {"json": {"a": 1}}),
         (b'{"a": 1}', {"text": '{"a": 1}'}),  # (JSON written otherwise: its bytes kept)
         ('{"a":"é"}'.encode(), {"json": {"a": "é"}}),  # (as httpx writes it: not escaped)
+        (b'{"a":NaN}', {"text": '{"a":NaN}'}),  # (no JSON text: Python's json writes it)
         (b"\xff\x00", {"base64": "/wA="}),
         (b"", {}),
     ],
