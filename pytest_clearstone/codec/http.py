@@ -198,11 +198,10 @@ def body_form(content: bytes, json_text: JsonText = compact_json) -> dict[str, A
         return {BINARY_BODY: base64.b64encode(content).decode("ascii")}
     try:
         parsed = json.loads(text)
-    except ValueError:
+        written = json_text(parsed)
+    except ValueError:  # (no JSON; or NaN or Infinity, which Python's json reads and JSON lacks)
         return {"text": text}
-    if json_text(parsed) == text:
-        return {"json": parsed}
-    return {"text": text}
+    return {"json": parsed} if written == text else {"text": text}
 
 
 def _read(message: Any) -> dict[str, Any]:

@@ -143,6 +143,20 @@ def sync_then_async(clients, question):
     answer = asyncio.run(async_.chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": draft}]))
     return answer.choices[0].message.content
+
+
+def async_then_sync(clients, question):
+    sync, async_ = clients
+    answer = asyncio.run(async_.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": question}]))
+    draft = answer.choices[0].message.content
+    return sync.chat.completions.create(model="gpt-4o-mini", messages=[
+        {"role": "user", "content": draft}]).choices[0].message.content
+
+
+def stream_then_create_then_stream(client, question):
+    streamed(client, [{"role": "user", "content": question}])
+    return create_then_stream(client, question)
 """
 
 MIXED_TEST = """
@@ -183,8 +197,31 @@ CREATE = "openai.resources.chat.completions.Completions.create"
             "without calling it",
             f"Mock it too (mock={{'llm': [{CREATE!r}, {ACREATE!r}]}})",
         ),
+        (  # (the twin called first, before any call was recorded)
+            "openai",
+            "async_then_sync",
+            CREATE,
+            ACREATE,
+            f"it is the async twin of the mock target {CREATE!r}, which makes the same request "
+            "without calling it",
+            f"Mock it too (mock={{'llm': [{CREATE!r}, {ACREATE!r}]}})",
+        ),
+        (  # (the first stream is excused by the create after it; the last is not)
+            "anthropic",
+            "stream_then_create_then_stream",
+            MESSAGES,
+            STREAM,
+            f"it makes the same request as the mock target {MESSAGES!r} without calling it",
+            "Its answer (a stream helper) cannot be replayed: mock a function of your own that "
+            "reads the stream and returns what the agent uses",
+        ),
     ],
-    ids=["anthropic_stream_after_create", "openai_async_after_sync"],
+    ids=[
+        "anthropic_stream_after_create",
+        "openai_async_after_sync",
+        "openai_async_before_sync",
+        "anthropic_stream_before_and_after_create",
+    ],
 )
 def test_a_request_made_live_beside_the_mocked_method_warns_naming_it(
     make_stack: object, kind: str, function: str, target: str, live: str, what: str, fix: str

@@ -141,3 +141,39 @@ def test_a_tool_that_adds_to_a_set_it_is_given_warns_when_recorded(
     result.stdout.fnmatch_lines(
         ["*MutatedArgumentWarning: test_app.py::test_mark: call #1 to app.mark changed its *"]
     )
+
+
+def test_a_tool_that_writes_into_a_bytearray_it_is_given_warns_when_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    # (a buffer handed to a tool to fill, as a file's readinto fills it)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app="""
+        def fill(buffer, data):
+            buffer.extend(data)
+            return len(buffer)
+        """,
+        test_app="""
+        import pytest
+        import app
+
+        def agent():
+            buffer = bytearray()
+            app.fill(buffer, b"chunk")
+            return bytes(buffer)
+
+        @pytest.mark.replay(mock={"tool": "app.fill"})
+        def test_fill(replay):
+            assert replay.run(agent) == b"chunk"
+        """,
+    )
+    pytester.makeini("[pytest]\nfilterwarnings =\n    always::UserWarning\n")
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*MutatedArgumentWarning: test_app.py::test_fill: call #1 to app.fill changed its "
+            "argument `buffer` (a bytearray) in place*"
+        ]
+    )

@@ -109,6 +109,33 @@ def test_a_call_left_running_by_an_earlier_test_is_not_recorded(pytester: pytest
     pytester.runpytest("test_it.py::test_b").assert_outcomes(passed=1)
 
 
+def test_a_task_started_under_a_span_of_the_earlier_test_names_that_test_by_its_trace(
+    pytester: pytest.Pytester,
+) -> None:
+    # (the ended span current in the task is not the earlier test's root span, named after it)
+    started = 'loop.run_until_complete(replay.run(app.Agent(summarize=True).handle, "first"))'
+    under_a_span = textwrap.dedent(TESTS).replace(
+        "def test_a(replay):\n    " + started,
+        "def test_a(replay, clearstone_tracer):\n"
+        "    async def main():\n"
+        '        with clearstone_tracer.span("handling"):\n'
+        '            return await replay.run(app.Agent(summarize=True).handle, "first")\n'
+        "    loop.run_until_complete(main())",
+    )
+    assert "handling" in under_a_span
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=under_a_span)
+    warning = "default::UserWarning"  # (by its base class: see the test below)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-W", warning)
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(  # (its trace id as it ran: 32 hex digits)
+        [
+            "*LeftoverCallWarning: test_it.py::test_b: a call to app.acomplete was made by a task "
+            f"the test of trace {'?' * 32} left running*",
+        ]
+    )
+
+
 def test_a_call_left_running_by_an_earlier_test_is_not_answered_on_replay(
     pytester: pytest.Pytester,
 ) -> None:

@@ -228,6 +228,11 @@ def in_a_thread(prompt):
     worker.start()
     worker.join()
     return answers[0] if answers else None
+
+
+def twice(prompt):  # (the test fails on the first call's warning, not the last one's)
+    llm(prompt, {"callbacks": [callback()]})
+    return llm(prompt, {"after": callback()})
 """
 
 UNREADABLE_TESTS = """
@@ -246,7 +251,7 @@ UNREADABLE_WARNING = (
 )
 
 
-@pytest.mark.parametrize("agent", ["with_retry", "with_fallback", "in_a_thread"])
+@pytest.mark.parametrize("agent", ["with_retry", "with_fallback", "in_a_thread", "twice"])
 def test_a_warning_about_an_argument_fails_the_recording_not_the_agents_call(
     pytester: pytest.Pytester, agent: str
 ) -> None:

@@ -444,8 +444,11 @@ def test_a_stored_field_a_model_allowing_extras_does_not_have_comes_back_as_an_e
     assert back.model_extra == {"service_tier_details": {"tier": "flex"}}
     assert back == ChatCompletion.model_validate({**data, "service_tier_details": {"tier": "flex"}})
     # kept before the extras the golden already had; a field not stored is at its default
-    tree = encode(Invoice.model_validate({"number": "1", "total": 1, "issued": "2025-01-01",
-                                          "vendor": "ACME"}))
+    tree = encode(
+        Invoice.model_validate(
+            {"number": "1", "total": 1, "issued": "2025-01-01", "vendor": "ACME"}
+        )
+    )
     tree["v"]["currency"] = "EUR"
     del tree["v"]["note"]
     back = loads(dumps(tree))
@@ -470,8 +473,12 @@ def test_a_stored_field_that_is_now_the_alias_of_a_renamed_field_fills_that_fiel
     # mcp 2 renamed the camelCase fields of its types (inputSchema to input_schema, listChanged
     # to list_changed), keeping the old names as their aliases: a golden recorded with mcp 1
     # failed as "a class the code has changed since", though validating the same data reads it
-    old = {"name": "search", "inputSchema": {"type": "object"}, "listChanged": True,
-           "displayName": "Search"}
+    old = {
+        "name": "search",
+        "inputSchema": {"type": "object"},
+        "listChanged": True,
+        "displayName": "Search",
+    }
     tree = encode(RenamedTool.model_validate(old))
     tree["v"] = old  # (as the older release of the class stored it, by its field names)
     tree["set"] = list(old)
@@ -1109,9 +1116,7 @@ def test_an_encoder_returning_its_own_type_again_is_named_not_followed(registere
     with pytest.raises(SerializationError) as info:
         encode({"cart": [Money(1, "EUR")]}, strict=True)
     assert info.value.path == "root['cart'][0]"
-    assert f"its encoder returned a {__name__}.Money again, not a JSON-able tree" in str(
-        info.value
-    )
+    assert f"its encoder returned a {__name__}.Money again, not a JSON-able tree" in str(info.value)
     with pytest.warns(codec.UnencodableValueWarning, match="returned a .*Money again"):
         tree = encode(Money(1, "EUR"))
     assert tree[TAG] == "pickle"  # not strict: stored the built-in way
@@ -1978,6 +1983,7 @@ def test_a_resource_of_the_same_class_at_another_path_is_not_stored_as_the_recor
     assert is_stored_as(other, tree) is False
     assert encode(other)["path"] == "beta.chat.completions"
 
+
 def test_a_client_s_secret_headers_are_withheld_whatever_their_case() -> None:
     from pytest_clearstone.codec import withheld
 
@@ -1990,11 +1996,23 @@ def test_a_client_s_secret_headers_are_withheld_whatever_their_case() -> None:
     assert notes[token + "-2"] == "the X-Api-Key header of an openai.OpenAI client"
 
 
+def test_a_client_s_secret_header_given_a_value_that_is_no_text_is_left_out_of_the_notes() -> None:
+    """An SDK's ``Omit()`` in ``default_headers`` takes the header out of each request."""
+    from pytest_clearstone.codec import withheld
+
+    withheld.forget()
+    client = openai.OpenAI(api_key=API_KEY, default_headers={"Authorization": openai.Omit()})
+    assert encode(client)[TAG] == "sdk_client"
+    assert API_KEY in withheld.noted()
+
+
 @pytest.mark.parametrize(
     ("content", "form"),
     [
         (b'{"a":1}', {"json": {"a": 1}}),
         (b'{"a": 1}', {"text": '{"a": 1}'}),  # (JSON written otherwise: its bytes kept)
+        ('{"a":"é"}'.encode(), {"json": {"a": "é"}}),  # (as httpx writes it: not escaped)
+        (b'{"a":NaN}', {"text": '{"a":NaN}'}),  # (no JSON text: Python's json writes it)
         (b"\xff\x00", {"base64": "/wA="}),
         (b"", {}),
     ],
@@ -2145,9 +2163,7 @@ def test_a_class_of_a_private_module_is_named_by_the_nearest_package_exporting_i
     assert decode({TAG: "class", "cls": "cs_priv_pkg._impl:Thing"}) is private_package.Thing
 
 
-def test_a_class_of_an_installed_library_s_private_module_is_named_by_its_public_package() -> (
-    None
-):
+def test_a_class_of_an_installed_library_s_private_module_is_named_by_its_public_package() -> None:
     mcp_types = pytest.importorskip("mcp_types")
     from pytest_clearstone.codec.naming import class_path
 
@@ -2204,9 +2220,7 @@ def test_a_decode_hook_written_for_a_class_s_private_module_path_still_decodes_i
         asked.append(type_path)
         return private_package.Plain(data) if type_path == "cs_priv_pkg._impl:Plain" else None
 
-    undo = codec.use_hooks(
-        lambda v: v.n if type(v) is private_package.Plain else None, decode_hook
-    )
+    undo = codec.use_hooks(lambda v: v.n if type(v) is private_package.Plain else None, decode_hook)
     try:
         tree = encode(private_package.Plain(7))
         assert tree["type"] == "cs_priv_pkg:Plain"
@@ -2388,7 +2402,9 @@ def test_an_instance_made_through_a_parametrised_generic_is_stored_readably() ->
         assert back.__orig_class__ == crate.__orig_class__  # type: ignore[attr-defined]
         assert "pickle" not in text and '"repr"' not in text
     assert encode(Crate[int](3))["attrs"]["__orig_class__"] == {
-        TAG: "class", "cls": f"{__name__}:Crate", "args": ["builtins:int"]
+        TAG: "class",
+        "cls": f"{__name__}:Crate",
+        "args": ["builtins:int"],
     }
     assert decode(encode(Crate[int])) == Crate[int]  # (the alias itself, as a value)
 

@@ -173,3 +173,30 @@ def test_a_stored_header_edited_to_three_items_is_compared_as_it_is() -> None:
     edited = codec.encode(_httpx({"X-A": "1"}))
     edited["headers"].append(["User-Agent", "a", "b"])
     assert ["User-Agent", "a", "b"] in compared_form(edited)["headers"]
+
+
+def test_a_stored_header_edited_to_a_name_that_is_no_text_is_compared_as_it_is() -> None:
+    from pytest_clearstone import codec
+    from pytest_clearstone.codec.http import compared_form
+
+    edited = codec.encode(_httpx({"X-A": "1"}))
+    edited["headers"].append([7, "a"])
+    assert [7, "a"] in compared_form(edited)["headers"]
+
+
+def test_headers_edited_out_of_name_value_pairs_are_named_by_position_not_by_name() -> None:
+    from pytest_clearstone.codec.http import headers_by_name
+
+    assert headers_by_name([["X-Tag", "a"], ["X-Tag", "b"]]) == {"X-Tag": ["a", "b"]}
+    assert headers_by_name([["X-A", "1"], ["User-Agent", "a", "b"]]) is None
+    assert headers_by_name([["X-A", "1"], [7, "a"]]) is None
+
+
+def test_a_response_with_a_next_request_its_recording_lacks_is_shown_as_it_is() -> None:
+    # (a redirect now not followed, or one followed now: that request has no counterpart)
+    from pytest_clearstone.codec.http import with_uncompared_headers_of
+
+    with_next = _response("python-httpx/0.27")
+    without = {key: value for key, value in with_next.items() if key != "next_request"}
+    assert with_uncompared_headers_of(without, with_next) == with_next
+    assert with_uncompared_headers_of(with_next, without) == without

@@ -146,6 +146,14 @@ def test_a_bad_stored_field_is_a_clear_error(module: Any, field: str, value: Any
 
 
 @MODULES
+def test_a_reason_phrase_edited_to_hold_non_ascii_text_reads_without_it(module: Any) -> None:
+    # (a response's reason phrase is ASCII: httpx reads its bytes leaving the others out)
+    tree = codec.encode(module.Response(200))
+    tree["reason_phrase"] = "Très bien"
+    assert codec.loads(json.dumps(tree)).reason_phrase == "Trs bien"
+
+
+@MODULES
 def test_a_replayed_response_has_an_elapsed_time_as_a_clients_answer_has(module: Any) -> None:
     # Expected: an agent that logs r.elapsed (a client's answer always has it) replays; the
     # replayed response's is zero (no time passes in a replay; a measured time is not stored).

@@ -327,6 +327,16 @@ def test_secret_headers_are_withheld_by_the_codec_with_their_token() -> None:
     assert withheld.noted()["client-header-0123456789"] == "the x-api-key header of an httpx.Client"
 
 
+def test_the_token_of_a_secret_header_is_noted_without_the_spaces_around_it() -> None:
+    httpx = pytest.importorskip("httpx")
+    withheld.forget()
+    token = "tok-spaced-0123456789"
+    codec.encode(
+        httpx.Request("GET", "https://x.test", headers={"Authorization": f"Bearer  {token}"})
+    )
+    assert withheld.noted()[token] == "the token in the Authorization header of an httpx request"
+
+
 def test_withheld_values_are_bounded() -> None:
     for i in range(withheld.LIMIT + 5):
         withheld.note(f"value-{i:08d}", "x")
