@@ -199,7 +199,7 @@ def body_form(content: bytes, json_text: JsonText = compact_json) -> dict[str, A
     try:
         parsed = json.loads(text)
         written = json_text(parsed)
-    except ValueError:  # (no JSON; or NaN or Infinity, which Python's json reads and JSON lacks)
+    except (ValueError, RecursionError):  # (no JSON; NaN or Infinity, which JSON lacks; too deep)
         return {"text": text}
     return {"json": parsed} if written == text else {"text": text}
 

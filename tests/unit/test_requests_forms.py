@@ -137,6 +137,14 @@ def test_a_response_whose_json_body_holds_nan_is_stored_as_its_text() -> None:
     assert back.content == b'{"score": NaN}'
 
 
+def test_a_response_whose_json_body_nests_past_the_recursion_limit_is_stored_as_its_text() -> None:
+    body = b"[" * 100_000 + b"]" * 100_000  # (json.loads raised RecursionError)
+    response = _response(_prepared(), body)
+    assert codec.encode(response, allow_pickle=False)["text"] == body.decode()
+    back, _ = _roundtrip(response)
+    assert back.content == body
+
+
 def test_a_streamed_response_nobody_read_is_stored_unread() -> None:
     response = _response(_prepared())
     response._content = False
