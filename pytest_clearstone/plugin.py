@@ -2208,7 +2208,7 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
 
 def _missing(item: pytest.Item, replay: Replay) -> None:
     """Note that the test's golden is missing, and where it was looked for (the summary names
-    an unused golden that may be it under its old path: :func:`_write_renamed`), and
+    an unused golden that may be it under its old path: :func:`_renamed`), and
     :func:`_note_reader`."""
     _outcome(item, "missing")
     item.user_properties.append(("clearstone-missing", str(replay.path)))
