@@ -197,6 +197,18 @@ def test_an_escaped_pickle_with_a_valid_looking_index_is_refused(marker: Path) -
     assert not marker.exists()
 
 
+def test_a_pickle_tag_whose_name_is_spelt_with_an_escape_is_refused(marker: Path) -> None:
+    """The tag key plain, its value ``"\\u0070ickle"``: no ``"pickle"`` left in the text."""
+    doc = _golden()
+    del doc["tag_index"]
+    doc["metadata"]["extra"] = pickle_payload(marker)
+    text = json.dumps(doc).replace('"pickle"', '"\\u0070ickle"')
+    assert '"pickle"' not in text
+    with pytest.raises(UntrustedCheckpointError, match=r"evil\.Payload"):
+        _load(text)
+    assert not marker.exists()
+
+
 @pytest.mark.parametrize("backslashes", [0, 1, 15, 16, 17, 40])
 def test_the_escape_search_finds_an_escape_after_many_backslashes(backslashes: int) -> None:
     text = '{"a": "' + "x\\n" * backslashes + '", "b": "\\u0041"}'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import enum
@@ -15,6 +16,7 @@ import uuid
 import warnings
 import zoneinfo
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -138,6 +140,17 @@ def test_tagged_values_round_trip(value: Any, tag: str) -> None:
     assert type(back) is type(value) or isinstance(value, PurePosixPath)
 
 
+def test_a_deque_reads_back_with_its_maxlen_even_one_of_zero() -> None:
+    # (deques of other maxlens compare equal: only the maxlen read back tells them apart)
+    maxlens = [roundtrip(collections.deque(maxlen=n)).maxlen for n in (0, 3, None)]
+    assert maxlens == [0, 3, None]
+
+
+def test_a_fraction_with_parts_longer_than_python_writes_as_text_reads_back() -> None:
+    huge = Fraction(10**5000, 3)
+    assert decode(encode(huge)) == huge
+
+
 def test_pure_path_comes_back_as_a_path() -> None:
     assert roundtrip(PurePosixPath("a/b")) == Path("a/b")
 
@@ -255,6 +268,14 @@ def test_strict_paths_through_tuples_dicts_and_keyed_dicts(value: Any, path: str
 def test_strict_mode_without_pickle_refuses_custom_objects() -> None:
     with pytest.raises(SerializationError, match=r"root\.amount|pickles are not allowed"):
         encode(Receipt(Decimal(1), []), strict=True, allow_pickle=False)
+
+
+def test_without_pickle_an_exception_kept_as_a_value_is_refused_naming_the_fix() -> None:
+    with pytest.raises(SerializationError) as refused:
+        encode({"outcome": [1, ValueError("bad answer")]}, strict=True, allow_pickle=False)
+    message = str(refused.value)
+    assert "it is an exception kept as a value" in message
+    assert 'f"{type(exc).__name__}: {exc}"' in message
 
 
 def test_dataclass_field_path_in_strict_mode() -> None:
@@ -457,6 +478,19 @@ def test_a_scalar_subclass_without_state_is_stored_readably_and_restored() -> No
     value = codec.decode(tree)["text"]
     assert type(value) is Shout and value == "HI"
     assert Shout.made == made  # rebuilt without calling the stored class's __new__
+
+
+class Labelled(str):
+    """A str subclass whose instances keep state of their own."""
+
+
+def test_a_scalar_subclass_with_state_of_its_own_is_not_stored_as_its_value_alone() -> None:
+    value = Labelled("hi")
+    value.source = "user"  # type: ignore[attr-defined]
+    tree = codec.encode({"text": value})
+    assert tree["text"][TAG] != "subclass"
+    back = codec.decode(tree, allow_pickle=True)["text"]
+    assert type(back) is Labelled and back == "hi" and back.source == "user"
 
 
 class Marked(str):
