@@ -155,6 +155,10 @@ def test_pure_path_comes_back_as_a_path() -> None:
     assert roundtrip(PurePosixPath("a/b")) == Path("a/b")
 
 
+def test_a_concrete_path_comes_back_as_a_concrete_path() -> None:
+    assert type(roundtrip(Path("/srv/data/file.txt"))) is type(Path("/srv/data/file.txt"))
+
+
 def test_aware_datetime_keeps_its_offset() -> None:
     value = dt.datetime(2025, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
     back = roundtrip(value)
@@ -579,6 +583,11 @@ def test_an_enum_value_gone_from_its_class_is_a_change_of_the_code(
         decode(tree)
 
 
+def test_an_enum_tag_naming_a_class_that_is_no_enum_is_refused() -> None:
+    with pytest.raises(StoredClassError, match=r"'decimal:Decimal' is not an Enum"):
+        decode({TAG: "enum", "cls": "decimal:Decimal", "v": "1"})
+
+
 def test_a_datetime_in_a_named_zone_comes_back_in_that_zone() -> None:
     # a calendar tool's answer in Europe/Lisbon: replayed with a fixed offset, the agent's
     # "10:00 WET" became "10:00 UTC" in its next prompt, and a day added across the DST change
@@ -788,11 +797,44 @@ def test_a_pickled_value_whose_class_left_its_module_is_a_pickle_import_error(
         loads(text, allow_pickle=True)
 
 
+class AppNotReady(Exception):
+    """An error of a library's own, raised while its value is rebuilt (Django's
+    ``AppRegistryNotReady`` outside its application)."""
+
+
+class NeedsItsApp:
+    def __init__(self) -> None:
+        self.pk = 1
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        raise AppNotReady("Apps aren't loaded yet.")
+
+
+def test_a_pickled_value_whose_own_code_fails_to_rebuild_it_is_no_missing_import() -> None:
+    from pytest_clearstone.errors import PickleImportError
+
+    text = dumps(encode({"order": NeedsItsApp()}))
+    with pytest.raises(PickleImportError, match="AppNotReady: Apps aren't loaded yet") as info:
+        loads(text, allow_pickle=True)
+    assert info.value.imported is False  # (its code was found: it raised)
+
+
 def test_json_differences_tell_a_number_from_a_boolean() -> None:
     from pytest_clearstone.codec.tags import json_differences
 
     old, new = {"minimum": 1, "title": "a"}, {"minimum": True, "title": "b"}
     assert list(json_differences(old, new)) == [("minimum", 1, True), ("title", "a", "b")]
+
+
+def test_the_first_difference_of_two_schemas_names_a_key_added_removed_or_changed() -> None:
+    from pytest_clearstone.codec.tags import first_difference
+
+    assert first_difference({"a": 1}, {"a": 1, "b": 2}) == "b added"
+    assert first_difference({"a": 1, "b": 2}, {"a": 1}) == "b removed"
+    assert first_difference(1, 2) == "(the whole schema): 1 -> 2"
+    # a value's repr of up to 40 characters is shown whole, a longer one cut to 37 and "..."
+    assert first_difference({"a": "x" * 38}, {"a": "y"}) == f"a: '{'x' * 38}' -> 'y'"
+    assert first_difference({"a": "x" * 39}, {"a": "y"}) == f"a: '{'x' * 36}... -> 'y'"
 
 
 def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None:

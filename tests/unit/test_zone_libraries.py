@@ -131,6 +131,17 @@ def test_an_unknown_zone_of_a_library_is_named(pytz: Any, tz: Any) -> None:
         decode({TAG: "datetime", "v": "2025-01-15T00:00:00+00:00", "tz": "UTC", "tzlib": "arrow"})
 
 
+def test_a_zone_of_a_library_not_installed_names_the_package_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_clearstone.errors import StoredClassError
+
+    monkeypatch.setitem(sys.modules, "dateutil.tz", None)  # (its import fails: not installed)
+    tree = {TAG: "datetime", "v": "2025-01-15T00:00:00+01:00", "tz": "Europe/Paris"}
+    with pytest.raises(StoredClassError, match=r"not installed here: install python-dateutil$"):
+        decode({**tree, "tzlib": "dateutil"})
+
+
 def test_a_time_in_a_zone_read_from_a_file_keeps_its_offset_and_name() -> None:
     # zoneinfo.ZoneInfo.from_file gives a zone without a key: its golden was written with
     # "tz": null, which no replay could read back
