@@ -306,6 +306,14 @@ def test_malformed_tag_value_is_a_decode_error() -> None:
         loads('{"__cs__": "float", "v": "1.5"}')
     with pytest.raises(DecodeError, match=r"a range is \[start, stop, step\]"):
         loads('{"__cs__": "range", "v": [0, 5]}')
+    with pytest.raises(DecodeError, match="a fold is 1, not 0"):
+        loads('{"__cs__": "datetime", "v": "2025-10-26T02:30:00", "fold": 0}')
+    with pytest.raises(DecodeError, match="a fold is stored for a time without a zone only"):
+        loads('{"__cs__": "time", "v": "02:30:00+01:00", "fold": 1}')
+    with pytest.raises(DecodeError, match="bad stored pattern"):
+        loads('{"__cs__": "pattern", "v": "a+", "flags": "I"}')
+    with pytest.raises(DecodeError, match="'os:system' is not a class"):  # (no factory run)
+        loads('{"__cs__": "defaultdict", "cls": "os:system", "v": []}')
 
 
 def test_decode_error_is_a_value_error() -> None:
@@ -835,6 +843,15 @@ def test_the_first_difference_of_two_schemas_names_a_key_added_removed_or_change
     # a value's repr of up to 40 characters is shown whole, a longer one cut to 37 and "..."
     assert first_difference({"a": "x" * 38}, {"a": "y"}) == f"a: '{'x' * 38}' -> 'y'"
     assert first_difference({"a": "x" * 39}, {"a": "y"}) == f"a: '{'x' * 36}... -> 'y'"
+
+
+def test_a_model_class_stand_in_whose_slots_are_not_set_yet_has_no_such_attribute() -> None:
+    from pytest_clearstone.codec.tags import ChangedModelClass
+
+    bare = ChangedModelClass.__new__(ChangedModelClass)
+    for name in ("cls", "schema", "difference"):
+        with pytest.raises(AttributeError):
+            getattr(bare, name)
 
 
 def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None:

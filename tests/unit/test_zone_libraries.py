@@ -67,7 +67,12 @@ def test_a_fixed_dateutil_zone_keeps_its_name(tz: Any) -> None:
 
 @pytest.mark.parametrize(
     "naive",
-    [dt.datetime(2025, 1, 15, 12), dt.datetime(2025, 7, 15, 12), dt.datetime(2025, 10, 26, 2, 30)],
+    [
+        dt.datetime(2025, 1, 15, 12),
+        dt.datetime(2025, 7, 15, 12),
+        dt.datetime(2025, 10, 26, 2, 30),  # (the hour repeated)
+        dt.datetime(2025, 3, 30, 2, 30),  # (the hour skipped: localized, not normalized)
+    ],
 )
 def test_a_time_localized_in_a_pytz_zone_comes_back_in_it(naive: dt.datetime, pytz: Any) -> None:
     paris = pytz.timezone("Europe/Paris")
