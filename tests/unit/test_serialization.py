@@ -865,6 +865,26 @@ def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None
     )
 
 
+def test_a_path_in_a_tree_is_written_with_its_keys_quoted() -> None:
+    from pytest_clearstone.codec.tags import format_path
+
+    assert format_path(["receipt", 0, "1"]) == "root['receipt'][0]['1']"
+    assert format_path([], "state") == "state"
+
+
+def test_pickles_are_replaced_by_placeholders_naming_their_type_and_why() -> None:
+    from pytest_clearstone.codec.tags import replace_pickles
+
+    pickled = {TAG: "pickle", "type": "app.Receipt", "v": "gARLAy4="}
+    plain = {"a": [1, {"b": "c"}]}
+    assert replace_pickles(plain, "not written") is plain  # (nothing to replace: not copied)
+    tree = {"kept": plain, "r": [pickled]}
+    replaced = replace_pickles(tree, "not written")
+    placeholder = {TAG: "repr", "type": "app.Receipt", "v": "<app.Receipt: not written>"}
+    assert replaced == {"kept": plain, "r": [placeholder]}
+    assert replaced["kept"] is plain and tree["r"] == [pickled]
+
+
 def test_tag_locations_are_found_in_document_order() -> None:
     # (the first is the one a refusal names: the first place in the file, not the last)
     from pytest_clearstone.codec.tags import tag_locations
@@ -873,3 +893,6 @@ def test_tag_locations_are_found_in_document_order() -> None:
     tree = {"a": {"b": [placeholder]}, "c": placeholder}
     assert tag_locations(tree, "repr") == [(["a", "b", 0], "app.Handle")]
     assert [path for path, _ in tag_locations(tree, "repr", 2)] == [["a", "b", 0], ["c"]]
+    # a found tag's own parts are not looked into (only its "v" is ever read)
+    outer = {TAG: "repr", "type": "app.Outer", "v": "<Outer>", "x": placeholder}
+    assert tag_locations({"n": outer}, "repr", 5) == [(["n"], "app.Outer")]
