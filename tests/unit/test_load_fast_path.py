@@ -465,6 +465,20 @@ def test_an_index_naming_a_value_inside_another_is_not_trusted() -> None:
     assert _load(_forged(doc)).metadata["extra"] == (data,)
 
 
+def test_an_index_naming_an_item_by_a_negative_position_is_not_trusted() -> None:
+    """(``0`` and ``-1`` name the one item of a list of one: it would be decoded twice)"""
+    doc = json.loads(_written())
+    data = {"__cs__": "tuple", "v": [1]}
+    doc["metadata"]["extra"] = [codec.encode(data)]
+    doc["tag_index"]["paths"] += [["metadata", "extra", 0], ["metadata", "extra", -1]]
+    assert _load(_forged(doc)).metadata["extra"] == [data]
+
+
+def test_an_index_naming_the_document_itself_is_not_trusted() -> None:
+    doc = {"__cs__": "tuple", "v": [1], "tag_index": {"count": 1, "paths": [[]]}}
+    assert tags._index_paths(doc, None) is None
+
+
 @pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])
 def test_a_forged_length_never_gets_an_escaped_unindexed_pickle_run(
     allow: bool, marker: Path

@@ -786,6 +786,10 @@ def test_a_place_in_a_stored_value_is_named_as_the_value_reads() -> None:
     extra = {TAG: "custom", "type": "app:Headers", "v": {"x-request-id": {TAG: "repr"}}}
     shown = readable_path(extra, ["v", "x-request-id"], "answer")
     assert shown.endswith("['x-request-id']") and ".x-request-id" not in shown
+    # an object's other attributes, a model's extra and private fields: attributes too
+    for kind, part in (("dataclass", "attrs"), ("pydantic", "extra"), ("pydantic", "private")):
+        kept = {TAG: kind, "cls": "app:Order", "v": {}, part: {"total": {TAG: "repr"}}}
+        assert readable_path(kept, [part, "total"], "state") == "state.total"
 
 
 def test_a_pickled_value_whose_class_left_its_module_is_a_pickle_import_error(
