@@ -712,6 +712,8 @@ def test_placeholders_are_equal_only_with_the_same_type_and_text() -> None:
     assert StoredRepr("db.Pool", "<Pool 1>") == StoredRepr("db.Pool", "<Pool 1>")
     assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Pool", "<Pool 2>")
     assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Lock", "<Pool 1>")
+    # (one whose type was left out of the file reads back of type "?")
+    assert loads('{"__cs__": "repr", "v": "<Pool 1>"}') == StoredRepr("?", "<Pool 1>")
 
 
 @dataclasses.dataclass
