@@ -133,7 +133,9 @@ def test_the_collections_containers_and_fractions_round_trip_without_pickles(
     got["by_tool"]["new"].append(1)  # still a defaultdict
 
 
-@pytest.mark.parametrize("text", ["1e999999999", "1.5", "", "1/0x", None])
+@pytest.mark.parametrize(
+    "text", ["1e999999999", "1.5", "", "1/0x", None, "1/-2", [1, 2, 3], [1, 2.5]]
+)
 def test_a_stored_fraction_is_only_an_integer_ratio(text: Any) -> None:
     # (Fraction itself parses "1e999999999", which would take the reader's memory)
     tree = json.dumps({"__cs__": "fraction", "v": text})

@@ -197,6 +197,18 @@ def test_an_escaped_pickle_with_a_valid_looking_index_is_refused(marker: Path) -
     assert not marker.exists()
 
 
+def test_a_pickle_tag_whose_name_is_spelt_with_an_escape_is_refused(marker: Path) -> None:
+    """The tag key plain, its value ``"\\u0070ickle"``: no ``"pickle"`` left in the text."""
+    doc = _golden()
+    del doc["tag_index"]
+    doc["metadata"]["extra"] = pickle_payload(marker)
+    text = json.dumps(doc).replace('"pickle"', '"\\u0070ickle"')
+    assert '"pickle"' not in text
+    with pytest.raises(UntrustedCheckpointError, match=r"evil\.Payload"):
+        _load(text)
+    assert not marker.exists()
+
+
 @pytest.mark.parametrize("backslashes", [0, 1, 15, 16, 17, 40])
 def test_the_escape_search_finds_an_escape_after_many_backslashes(backslashes: int) -> None:
     text = '{"a": "' + "x\\n" * backslashes + '", "b": "\\u0041"}'
@@ -451,6 +463,20 @@ def test_an_index_naming_a_value_inside_another_is_not_trusted() -> None:
     doc["metadata"]["extra"] = codec.encode((data,))
     doc["tag_index"]["paths"] += [["metadata", "extra", "v", 0], ["metadata", "extra"]]
     assert _load(_forged(doc)).metadata["extra"] == (data,)
+
+
+def test_an_index_naming_an_item_by_a_negative_position_is_not_trusted() -> None:
+    """(``0`` and ``-1`` name the one item of a list of one: it would be decoded twice)"""
+    doc = json.loads(_written())
+    data = {"__cs__": "tuple", "v": [1]}
+    doc["metadata"]["extra"] = [codec.encode(data)]
+    doc["tag_index"]["paths"] += [["metadata", "extra", 0], ["metadata", "extra", -1]]
+    assert _load(_forged(doc)).metadata["extra"] == [data]
+
+
+def test_an_index_naming_the_document_itself_is_not_trusted() -> None:
+    doc = {"__cs__": "tuple", "v": [1], "tag_index": {"count": 1, "paths": [[]]}}
+    assert tags._index_paths(doc, None) is None
 
 
 @pytest.mark.parametrize("allow", [False, True], ids=["refused", "allowed"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import enum
@@ -15,6 +16,7 @@ import uuid
 import warnings
 import zoneinfo
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -138,8 +140,23 @@ def test_tagged_values_round_trip(value: Any, tag: str) -> None:
     assert type(back) is type(value) or isinstance(value, PurePosixPath)
 
 
+def test_a_deque_reads_back_with_its_maxlen_even_one_of_zero() -> None:
+    # (deques of other maxlens compare equal: only the maxlen read back tells them apart)
+    maxlens = [roundtrip(collections.deque(maxlen=n)).maxlen for n in (0, 3, None)]
+    assert maxlens == [0, 3, None]
+
+
+def test_a_fraction_with_parts_longer_than_python_writes_as_text_reads_back() -> None:
+    huge = Fraction(10**5000, 3)
+    assert decode(encode(huge)) == huge
+
+
 def test_pure_path_comes_back_as_a_path() -> None:
     assert roundtrip(PurePosixPath("a/b")) == Path("a/b")
+
+
+def test_a_concrete_path_comes_back_as_a_concrete_path() -> None:
+    assert type(roundtrip(Path("/srv/data/file.txt"))) is type(Path("/srv/data/file.txt"))
 
 
 def test_aware_datetime_keeps_its_offset() -> None:
@@ -257,6 +274,14 @@ def test_strict_mode_without_pickle_refuses_custom_objects() -> None:
         encode(Receipt(Decimal(1), []), strict=True, allow_pickle=False)
 
 
+def test_without_pickle_an_exception_kept_as_a_value_is_refused_naming_the_fix() -> None:
+    with pytest.raises(SerializationError) as refused:
+        encode({"outcome": [1, ValueError("bad answer")]}, strict=True, allow_pickle=False)
+    message = str(refused.value)
+    assert "it is an exception kept as a value" in message
+    assert 'f"{type(exc).__name__}: {exc}"' in message
+
+
 def test_dataclass_field_path_in_strict_mode() -> None:
     with pytest.raises(SerializationError) as info:
         encode(Point(1, (2, (i for i in range(1)))), strict=True)  # type: ignore[arg-type]
@@ -281,6 +306,14 @@ def test_malformed_tag_value_is_a_decode_error() -> None:
         loads('{"__cs__": "float", "v": "1.5"}')
     with pytest.raises(DecodeError, match=r"a range is \[start, stop, step\]"):
         loads('{"__cs__": "range", "v": [0, 5]}')
+    with pytest.raises(DecodeError, match="a fold is 1, not 0"):
+        loads('{"__cs__": "datetime", "v": "2025-10-26T02:30:00", "fold": 0}')
+    with pytest.raises(DecodeError, match="a fold is stored for a time without a zone only"):
+        loads('{"__cs__": "time", "v": "02:30:00+01:00", "fold": 1}')
+    with pytest.raises(DecodeError, match="bad stored pattern"):
+        loads('{"__cs__": "pattern", "v": "a+", "flags": "I"}')
+    with pytest.raises(DecodeError, match="'os:system' is not a class"):  # (no factory run)
+        loads('{"__cs__": "defaultdict", "cls": "os:system", "v": []}')
 
 
 def test_decode_error_is_a_value_error() -> None:
@@ -459,6 +492,19 @@ def test_a_scalar_subclass_without_state_is_stored_readably_and_restored() -> No
     assert Shout.made == made  # rebuilt without calling the stored class's __new__
 
 
+class Labelled(str):
+    """A str subclass whose instances keep state of their own."""
+
+
+def test_a_scalar_subclass_with_state_of_its_own_is_not_stored_as_its_value_alone() -> None:
+    value = Labelled("hi")
+    value.source = "user"  # type: ignore[attr-defined]
+    tree = codec.encode({"text": value})
+    assert tree["text"][TAG] != "subclass"
+    back = codec.decode(tree, allow_pickle=True)["text"]
+    assert type(back) is Labelled and back == "hi" and back.source == "user"
+
+
 class Marked(str):
     """A str subclass whose ``str()`` is itself, as Django's ``SafeString`` (what a template
     renders, ``mark_safe``), and an int subclass whose ``int()`` is itself."""
@@ -543,6 +589,11 @@ def test_an_enum_value_gone_from_its_class_is_a_change_of_the_code(
         StoredClassError, match=r"'red' is no longer a value of the enum 'cs_enum_module:Color'"
     ):
         decode(tree)
+
+
+def test_an_enum_tag_naming_a_class_that_is_no_enum_is_refused() -> None:
+    with pytest.raises(StoredClassError, match=r"'decimal:Decimal' is not an Enum"):
+        decode({TAG: "enum", "cls": "decimal:Decimal", "v": "1"})
 
 
 def test_a_datetime_in_a_named_zone_comes_back_in_that_zone() -> None:
@@ -661,6 +712,8 @@ def test_placeholders_are_equal_only_with_the_same_type_and_text() -> None:
     assert StoredRepr("db.Pool", "<Pool 1>") == StoredRepr("db.Pool", "<Pool 1>")
     assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Pool", "<Pool 2>")
     assert StoredRepr("db.Pool", "<Pool 1>") != StoredRepr("db.Lock", "<Pool 1>")
+    # (one whose type was left out of the file reads back of type "?")
+    assert loads('{"__cs__": "repr", "v": "<Pool 1>"}') == StoredRepr("?", "<Pool 1>")
 
 
 @dataclasses.dataclass
@@ -735,6 +788,10 @@ def test_a_place_in_a_stored_value_is_named_as_the_value_reads() -> None:
     extra = {TAG: "custom", "type": "app:Headers", "v": {"x-request-id": {TAG: "repr"}}}
     shown = readable_path(extra, ["v", "x-request-id"], "answer")
     assert shown.endswith("['x-request-id']") and ".x-request-id" not in shown
+    # an object's other attributes, a model's extra and private fields: attributes too
+    for kind, part in (("dataclass", "attrs"), ("pydantic", "extra"), ("pydantic", "private")):
+        kept = {TAG: kind, "cls": "app:Order", "v": {}, part: {"total": {TAG: "repr"}}}
+        assert readable_path(kept, [part, "total"], "state") == "state.total"
 
 
 def test_a_pickled_value_whose_class_left_its_module_is_a_pickle_import_error(
@@ -754,11 +811,53 @@ def test_a_pickled_value_whose_class_left_its_module_is_a_pickle_import_error(
         loads(text, allow_pickle=True)
 
 
+class AppNotReady(Exception):
+    """An error of a library's own, raised while its value is rebuilt (Django's
+    ``AppRegistryNotReady`` outside its application)."""
+
+
+class NeedsItsApp:
+    def __init__(self) -> None:
+        self.pk = 1
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        raise AppNotReady("Apps aren't loaded yet.")
+
+
+def test_a_pickled_value_whose_own_code_fails_to_rebuild_it_is_no_missing_import() -> None:
+    from pytest_clearstone.errors import PickleImportError
+
+    text = dumps(encode({"order": NeedsItsApp()}))
+    with pytest.raises(PickleImportError, match="AppNotReady: Apps aren't loaded yet") as info:
+        loads(text, allow_pickle=True)
+    assert info.value.imported is False  # (its code was found: it raised)
+
+
 def test_json_differences_tell_a_number_from_a_boolean() -> None:
     from pytest_clearstone.codec.tags import json_differences
 
     old, new = {"minimum": 1, "title": "a"}, {"minimum": True, "title": "b"}
     assert list(json_differences(old, new)) == [("minimum", 1, True), ("title", "a", "b")]
+
+
+def test_the_first_difference_of_two_schemas_names_a_key_added_removed_or_changed() -> None:
+    from pytest_clearstone.codec.tags import first_difference
+
+    assert first_difference({"a": 1}, {"a": 1, "b": 2}) == "b added"
+    assert first_difference({"a": 1, "b": 2}, {"a": 1}) == "b removed"
+    assert first_difference(1, 2) == "(the whole schema): 1 -> 2"
+    # a value's repr of up to 40 characters is shown whole, a longer one cut to 37 and "..."
+    assert first_difference({"a": "x" * 38}, {"a": "y"}) == f"a: '{'x' * 38}' -> 'y'"
+    assert first_difference({"a": "x" * 39}, {"a": "y"}) == f"a: '{'x' * 36}... -> 'y'"
+
+
+def test_a_model_class_stand_in_whose_slots_are_not_set_yet_has_no_such_attribute() -> None:
+    from pytest_clearstone.codec.tags import ChangedModelClass
+
+    bare = ChangedModelClass.__new__(ChangedModelClass)
+    for name in ("cls", "schema", "difference"):
+        with pytest.raises(AttributeError):
+            getattr(bare, name)
 
 
 def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None:
@@ -772,6 +871,26 @@ def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None
     )
 
 
+def test_a_path_in_a_tree_is_written_with_its_keys_quoted() -> None:
+    from pytest_clearstone.codec.tags import format_path
+
+    assert format_path(["receipt", 0, "1"]) == "root['receipt'][0]['1']"
+    assert format_path([], "state") == "state"
+
+
+def test_pickles_are_replaced_by_placeholders_naming_their_type_and_why() -> None:
+    from pytest_clearstone.codec.tags import replace_pickles
+
+    pickled = {TAG: "pickle", "type": "app.Receipt", "v": "gARLAy4="}
+    plain = {"a": [1, {"b": "c"}]}
+    assert replace_pickles(plain, "not written") is plain  # (nothing to replace: not copied)
+    tree = {"kept": plain, "r": [pickled]}
+    replaced = replace_pickles(tree, "not written")
+    placeholder = {TAG: "repr", "type": "app.Receipt", "v": "<app.Receipt: not written>"}
+    assert replaced == {"kept": plain, "r": [placeholder]}
+    assert replaced["kept"] is plain and tree["r"] == [pickled]
+
+
 def test_tag_locations_are_found_in_document_order() -> None:
     # (the first is the one a refusal names: the first place in the file, not the last)
     from pytest_clearstone.codec.tags import tag_locations
@@ -780,3 +899,6 @@ def test_tag_locations_are_found_in_document_order() -> None:
     tree = {"a": {"b": [placeholder]}, "c": placeholder}
     assert tag_locations(tree, "repr") == [(["a", "b", 0], "app.Handle")]
     assert [path for path, _ in tag_locations(tree, "repr", 2)] == [["a", "b", 0], ["c"]]
+    # a found tag's own parts are not looked into (only its "v" is ever read)
+    outer = {TAG: "repr", "type": "app.Outer", "v": "<Outer>", "x": placeholder}
+    assert tag_locations({"n": outer}, "repr", 5) == [(["n"], "app.Outer")]

@@ -33,6 +33,20 @@ def test_index_counts_nested_tags_and_lists_outermost_paths():
     ]
 
 
+def test_a_list_has_its_tags_counted_and_indexed_too():
+    tree = [1, {"__cs__": "tuple", "v": [{"__cs__": "bytes", "v": ""}]}]
+    assert codec.tag_index(tree) == {"count": 2, "paths": [[1]]}
+
+
+def test_a_copied_tree_shares_none_of_its_containers():
+    tree = {"a": [{"b": [1]}, [{"c": 2}]], "__cs__": "data"}
+    copied = codec.copy_tree(tree)
+    assert copied == tree
+    copied["a"][0]["b"].append(2)
+    copied["a"][1][0]["c"] = 3
+    assert tree == {"a": [{"b": [1]}, [{"c": 2}]], "__cs__": "data"}
+
+
 @pytest.mark.parametrize("indent", [None, 2])
 def test_indexed_and_hook_loading_agree(indent):
     text = json.dumps(_document(), indent=indent)

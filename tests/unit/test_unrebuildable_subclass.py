@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from pytest_clearstone import codec
-from pytest_clearstone.codec.tags import Encoder
+from pytest_clearstone.codec.tags import Encoder, plain_conversion
 from pytest_clearstone.errors import DecodeError, SerializationError, UnencodableValueWarning
 
 _KEPT: list[bytes] = []
@@ -137,6 +137,22 @@ def test_a_library_integer_only_a_pickle_could_store_is_refused_naming_int() -> 
     message = str(refused.value)
     assert message.startswith(f"cannot serialise root['total'] (a {__name__}.BigCount): ")
     assert "or convert it with int() where it is made" in message
+
+
+def test_a_numpy_text_only_a_pickle_could_store_is_refused_naming_str() -> None:
+    import numpy
+
+    with pytest.raises(SerializationError) as refused:
+        Encoder(strict=True, allow_pickle=False).encode({"label": numpy.str_("refund")})
+    assert "or convert it with str() where it is made" in str(refused.value)
+
+
+def test_tolist_is_named_for_numpys_own_ndarray_only() -> None:
+    import numpy
+
+    assert plain_conversion(numpy.ndarray) == ".tolist()"
+    assert plain_conversion(numpy.void) == ""  # (numpy's, no array)
+    assert plain_conversion(type("ndarray", (), {"__module__": "app.vectors"})) == ""
 
 
 def test_a_float_subclass_whose_stored_value_was_written_as_an_integer_reads_back() -> None:

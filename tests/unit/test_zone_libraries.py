@@ -67,7 +67,12 @@ def test_a_fixed_dateutil_zone_keeps_its_name(tz: Any) -> None:
 
 @pytest.mark.parametrize(
     "naive",
-    [dt.datetime(2025, 1, 15, 12), dt.datetime(2025, 7, 15, 12), dt.datetime(2025, 10, 26, 2, 30)],
+    [
+        dt.datetime(2025, 1, 15, 12),
+        dt.datetime(2025, 7, 15, 12),
+        dt.datetime(2025, 10, 26, 2, 30),  # (the hour repeated)
+        dt.datetime(2025, 3, 30, 2, 30),  # (the hour skipped: localized, not normalized)
+    ],
 )
 def test_a_time_localized_in_a_pytz_zone_comes_back_in_it(naive: dt.datetime, pytz: Any) -> None:
     paris = pytz.timezone("Europe/Paris")
@@ -124,11 +129,23 @@ def test_an_unknown_zone_of_a_library_is_named(pytz: Any, tz: Any) -> None:
         tree = {TAG: "datetime", "v": "2025-01-15T00:00:00+00:00", "tz": "Mars/Base", "tzlib": lib}
         with pytest.raises(UnknownZoneError, match="'Mars/Base'"):
             decode(tree)
-        for key in ("/etc/passwd", "../../etc/passwd"):
-            with pytest.raises(DecodeError):
+        # (refused before any file is read)
+        for key in ("/etc/passwd", "../../etc/passwd", "Europe/../../../etc/passwd"):
+            with pytest.raises(DecodeError, match="a time zone key is a name such as"):
                 decode({**tree, "tz": key})
     with pytest.raises(DecodeError, match="arrow"):
         decode({TAG: "datetime", "v": "2025-01-15T00:00:00+00:00", "tz": "UTC", "tzlib": "arrow"})
+
+
+def test_a_zone_of_a_library_not_installed_names_the_package_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_clearstone.errors import StoredClassError
+
+    monkeypatch.setitem(sys.modules, "dateutil.tz", None)  # (its import fails: not installed)
+    tree = {TAG: "datetime", "v": "2025-01-15T00:00:00+01:00", "tz": "Europe/Paris"}
+    with pytest.raises(StoredClassError, match=r"not installed here: install python-dateutil$"):
+        decode({**tree, "tzlib": "dateutil"})
 
 
 def test_a_time_in_a_zone_read_from_a_file_keeps_its_offset_and_name() -> None:
