@@ -310,6 +310,50 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
                                  "You are a verbose travel agent.*"])
 
 
+CHAINED_TURNS = f"""
+TURNS = ["Hi", "Book Lisbon", "Two nights", "Window seat", "Thanks"]
+
+
+class Concierge:
+    def __init__(self, client):
+        self.client = client
+        self.responses = []  # the SDK's Response objects, kept across turns
+
+    async def chat(self, texts):
+        for text in texts:
+            chained = {{"previous_response_id": self.responses[-1].id}} if self.responses else {{}}
+            self.responses.append(await self.client.responses.create(
+                model=app.MODEL, input=text, **chained))
+        return [r.output_text for r in self.responses]
+
+
+@pytest.mark.replay(mock={{"llm": "{ARESPONSES}"}})
+def test_chat(replay, async_openai_client):
+    answers = asyncio.run(replay.run(Concierge(async_openai_client).chat, TURNS))
+    assert answers[2] == "Answer to 'Two nights'"
+"""
+
+
+def test_five_turns_chained_by_previous_response_id_replay_and_an_edited_turn_is_named(
+    stack: Stack,
+) -> None:
+    """An async Responses conversation of five turns, each sent with the previous response's
+    id and its ``Response`` kept in the agent: recorded, replayed, re-recorded byte-identical;
+    an edited third turn is named by its call and both texts."""
+    stack.write_test("chained", HEADER + CHAINED_TURNS)
+    stack.roundtrip_rerecorded_unchanged()
+    stack.edit("test_chained", '"Two nights"', '"Three nights"')
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*diverged at call #3 to openai.resources.responses.AsyncResponses.create "
+            "(call 3 of 5 in the recorded sequence)*",
+            "*root?'input'?: 'Two nights' -> 'Three nights'*",
+        ]
+    )
+
+
 def test_a_changed_response_format_model_fails_the_replay(stack: Stack) -> None:
     """The schema a structured-output call sends is its model class's: a field changed in the
     class (type, name, description) is a changed request. It replayed green, the class being

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 
 import pytest
 
@@ -351,6 +352,29 @@ def test_the_record_command_of_a_missing_golden_can_be_pasted_into_a_shell(pytes
     result.stdout.fnmatch_lines(
         [esc("*Record it first with: pytest --clearstone-record 'test_q.py::test_it[with space]'")]
     )
+
+
+def test_the_record_command_of_a_parameter_id_with_a_slash_and_colons_records_that_test(pytester):
+    """The quoted node id of ``pytest.param(..., id="odd/id::[x] y")`` (a slash, ``::`` and
+    brackets in the id) pasted into a shell records that test alone, which then replays."""
+    pytester.makepyfile(
+        test_q="""
+        import os
+        import pytest
+
+        @pytest.mark.parametrize(
+            "q", [pytest.param(1, id="odd/id::[x] y"), pytest.param(2, id="plain")])
+        @pytest.mark.replay(mock={"llm": "os.getcwd"})
+        def test_it(replay, q):
+            replay.run(lambda: os.getcwd())
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    command = "pytest --clearstone-record 'test_q.py::test_it[odd/id::[x] y]'"
+    result.stdout.fnmatch_lines([esc(f"*Record it first with: {command}")])
+    pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)
+    pytester.runpytest("-k", "odd").assert_outcomes(passed=1, deselected=1)
 
 
 def test_a_missing_golden_of_a_test_that_only_reads_it_names_the_fix_that_works(pytester):
