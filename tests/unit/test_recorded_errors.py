@@ -352,6 +352,14 @@ def test_unused_responses_of_an_unmocked_target_say_to_mock_it_again() -> None:
     assert "skips calls" not in str(error)
 
 
+def test_a_golden_mismatch_and_unused_responses_tell_their_cause_before_the_re_record() -> None:
+    mismatch = str(GoldenMismatchError("result", "root: 1 -> 2", cause="WHY.", node_id="t::x"))
+    unused = str(UnusedResponsesError({"app.f": (0, 1)}, cause="WHY.", node_id="t::x"))
+    for message in (mismatch, unused):
+        assert "\n  WHY.\n" in message
+        assert message.endswith("re-record with: pytest --clearstone-record t::x")
+
+
 def test_errors_raised_at_a_call_name_the_test_the_session_replays(tools: ModuleType) -> None:
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": _responses({"query": "a"})}) as ctx:
         ctx.session.node_id = "t.py::test_x"
