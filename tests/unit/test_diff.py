@@ -1393,6 +1393,7 @@ def test_readings_of_either_real_clock_are_told_where_the_two_clocks_differ(
     assert kinds(time.perf_counter()) == {"times"}
     assert kinds(time.monotonic() + 100_000) == set()  # (near neither clock)
 
+
 def test_random_ids_the_golden_holds_elsewhere_are_told_as_drawn_in_another_order() -> None:
     from pytest_clearstone.diff import unstable_cause
     from pytest_clearstone.errors import IDS_DRAWN_IN_ANOTHER_ORDER, IDS_ONLY
@@ -1493,6 +1494,7 @@ def test_one_instant_written_another_way_at_the_same_offset_is_no_zone_change() 
 
     delta = StateDelta({"p": "at 2026-12-05T08:08Z"}, {"p": "at 2026-12-05T08:08+00:00"})
     assert unstable_cause(delta) != ZONES_ONLY
+
 
 _RECORDED_TRACEBACK = """the code failed:
 Traceback (most recent call last):
@@ -1693,7 +1695,6 @@ def test_ids_drawn_anew_are_not_told_as_drawn_in_another_order() -> None:
     assert unstable_cause(delta, recorded_text=golden.__contains__) == IDS_ONLY
 
 
-
 def test_a_models_field_that_is_no_name_is_shown_as_a_key() -> None:
     before, after = _Extra(**{"my-key": 1}), _Extra(**{"my-key": 2})
     assert StateDelta({"m": before}, {"m": after}).lines == ["root['m']['my-key']: 1 -> 2"]
@@ -1855,7 +1856,6 @@ def test_a_stored_deque_of_another_maxlen_shows_both_maxlens() -> None:
 
 
 if BaseModel is not None:
-
     from pydantic import ConfigDict
 
     class _Extra(BaseModel):  # type: ignore[misc]
@@ -1865,3 +1865,13 @@ if BaseModel is not None:
     class _Refusable(BaseModel):  # type: ignore[misc]
         text: str
         refusal: str | None = None
+
+
+def test_a_machine_name_cause_names_the_kind_of_name_that_differs() -> None:
+    from pytest_clearstone.errors import machine_name_only
+
+    cause = machine_name_only("ci-runner-7", "laptop", "machine name")
+    assert cause.startswith(
+        "Only the machine name differs: where the recording has 'ci-runner-7', this run's is "
+        "'laptop'."
+    )

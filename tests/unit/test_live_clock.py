@@ -115,3 +115,10 @@ def test_a_call_still_running_is_left_out() -> None:
     ]
     spans[1].end_time_ns = None
     assert overlapping_sync_calls(spans, FUNCTIONS) == []
+
+
+def test_the_advice_names_every_target_whose_calls_overlapped() -> None:
+    from pytest_clearstone.errors import real_clock_in_threads
+
+    advice = real_clock_in_threads(["app.complete", "app.search"])
+    assert advice.startswith("When recorded, live calls to app.complete, app.search ran at the")

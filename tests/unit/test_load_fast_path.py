@@ -745,3 +745,12 @@ def test_a_plain_answer_is_copied_without_looking_for_a_tag_key(
     assert looked == []
     assert call.output is not None and call.output.encoded == {"text": "hello", "tokens": [1, 2]}
     assert looked == [{"text": "hello", "tokens": [1, 2]}]
+
+
+def test_an_untrusted_checkpoint_s_refusal_names_its_file() -> None:
+    error = UntrustedCheckpointError("goldens/t.ckpt", "pickled values are not allowed")
+    assert (
+        str(error)
+        == "refusing to unpickle values from goldens/t.ckpt: pickled values are not allowed"
+    )
+    assert error.path == Path("goldens/t.ckpt")

@@ -98,6 +98,17 @@ def test_a_value_nested_deeper_than_the_maximum_is_refused_naming_it() -> None:
     assert sys.getrecursionlimit() == limit
 
 
+def test_a_too_deep_value_of_a_call_is_named_within_the_call_with_the_call_s_advice() -> None:
+    with pytest.raises(NestingTooDeepError) as caught:
+        codec.encode({"plan": nested(MAX_DEPTH + 5)}, strict=True)
+    error = caught.value.in_call("the arguments of call #1 to app.llm: ")
+    message = str(error)
+    assert message.startswith("cannot serialise the arguments of call #1 to app.llm: ['plan']")
+    assert "mock a function that is given that form" in message  # (no get_state() holds it)
+    assert "get_state()" not in message
+    assert (error.depth, error.limit) == (MAX_DEPTH + 6, MAX_DEPTH)
+
+
 def test_one_level_more_than_the_maximum_is_refused() -> None:
     # (the limit is exact, as documented: a value of MAX_DEPTH levels is stored, one more is not)
     for value in (nested(MAX_DEPTH + 1), mixed(MAX_DEPTH + 1)):

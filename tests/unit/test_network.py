@@ -26,7 +26,14 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_clearstone.errors import NetworkBlockedError, NetworkBlockedWarning, ReplayError
+from pytest_clearstone.errors import (
+    FIXTURE_NETWORK_HINT,
+    LANGSMITH_NETWORK_HINT,
+    PROXY_NETWORK_HINT,
+    NetworkBlockedError,
+    NetworkBlockedWarning,
+    ReplayError,
+)
 from pytest_clearstone.golden import network
 from pytest_clearstone.golden.network import HostAllowList, NetworkGuard
 
@@ -171,6 +178,48 @@ def test_a_host_name_is_reported_with_the_address_it_was_resolved_to(local: Loca
         socket.create_connection(("localhost", local.port), timeout=5)
     assert guard.attempts[0].name == "localhost"
     assert f"localhost ({guard.attempts[0].host}) port {local.port}" in str(info.value)
+
+
+def test_a_proxy_s_hint_is_kept_whatever_else_the_blocked_connection_is() -> None:
+    for extra in (
+        {"loopback": "localhost"},
+        {"sdk_method": "openai.resources.files.Files.create"},
+        {"mcp": "mcp.client.streamable_http"},
+    ):
+        error = NetworkBlockedError(
+            "proxy.local", 3128, "t.py::test_a", proxy=["HTTPS_PROXY"], **extra
+        )
+        assert str(error).endswith(f"  {PROXY_NETWORK_HINT}"), extra
+
+
+def test_a_blocked_connection_s_message_names_its_thread_and_its_host_once() -> None:
+    error = NetworkBlockedError("api.x.com", 443, "t.py::test_a", name="api.x.com", thread="Worker")
+    assert str(error).startswith("t.py::test_a tried to connect to api.x.com port 443 during")
+    assert "\n  thread: Worker\n" in str(error)
+
+
+def test_tiktoken_s_hint_is_kept_in_a_fixture_and_names_its_host_and_embeddings_class() -> None:
+    error = NetworkBlockedError(
+        "openaipublic.blob.core.windows.net",
+        443,
+        "t.py::test_a",
+        during="the set-up of fixture 'index' (session scope)",
+        tiktoken="cl100k_base",
+        embeddings="langchain_openai.OpenAIEmbeddings",
+    )
+    message = str(error)
+    assert FIXTURE_NETWORK_HINT not in message
+    assert "`clearstone_allow_hosts = openaipublic.blob.core.windows.net`" in message
+    assert "Here tiktoken counts the tokens of the texts langchain_openai.OpenAIEmbeddings" in (
+        message
+    )
+
+
+def test_a_langsmith_upload_gets_langsmith_s_hint() -> None:
+    error = NetworkBlockedError(
+        "api.smith.langchain.com", 443, "t.py::test_a", telemetry="langsmith"
+    )
+    assert str(error).endswith(f"  {LANGSMITH_NETWORK_HINT}")
 
 
 @pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"])

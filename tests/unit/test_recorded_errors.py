@@ -16,6 +16,7 @@ import pytest
 
 from pytest_clearstone.debugging import DeterministicExecutionContext, RecordedCall, Responses
 from pytest_clearstone.errors import (
+    CALLS_REORDERED,
     RERECORD,
     GoldenMismatchError,
     NotMade,
@@ -296,6 +297,67 @@ def test_the_re_record_command_names_the_test_quoted_for_a_shell() -> None:
 )
 def test_each_replay_error_re_records_its_test_only(error: Exception) -> None:
     assert str(error).endswith("re-record with: pytest --clearstone-record t.py::test_x")
+
+
+def test_a_divergence_names_its_place_in_the_sequence_only_among_several_calls() -> None:
+    alone = ReplayDivergenceError("app.f", 1, None, "root: 1 -> 2", sequence=(1, 1))
+    among = ReplayDivergenceError("app.f", 1, None, "root: 1 -> 2", sequence=(2, 3))
+    assert str(alone).startswith("replay diverged at call #1 to app.f: its arguments differ")
+    assert "(call 2 of 3 in the recorded sequence)" in str(among)
+
+
+def test_a_divergence_of_self_fields_is_told_so_from_the_second_call_on() -> None:
+    delta = "root['self']['last_prompt']: 'a' -> 'b'"
+    first = str(ReplayDivergenceError("app.Bot.ask", 1, None, delta))
+    second = str(ReplayDivergenceError("app.Bot.ask", 2, None, delta))
+    assert "Only fields of `self` differ" not in first
+    assert "The prompt or arguments changed." in first
+    assert "ignore={'app.Bot.ask': ['self.last_prompt']}" in second
+
+
+def test_a_divergence_tells_its_cause_rather_than_a_reordering() -> None:
+    reordered = str(ReplayDivergenceError("app.f", 2, None, "root: 1 -> 2", closest=1))
+    caused = str(ReplayDivergenceError("app.f", 2, None, "root: 1 -> 2", closest=1, cause="WHY."))
+    assert "These arguments were recorded for call #1" in reordered
+    assert CALLS_REORDERED in reordered
+    assert "  WHY. If the change is intended" in caused
+    assert CALLS_REORDERED not in caused
+    plain = str(ReplayDivergenceError("app.f", 2, None, "root: 1 -> 2"))
+    assert "These arguments were recorded" not in plain
+
+
+def test_a_call_not_cancelled_on_replay_names_its_recorded_span() -> None:
+    error = ReplayDivergenceError("app.f", 1, "span-7", "", not_cancelled=(1.5, 2.0))
+    assert "\n  recorded span: span-7\n" in str(error)
+
+
+def test_an_exhausted_target_tells_the_advice_that_fits_why() -> None:
+    unmocked = {"app.g": ("llm", 2)}
+    none_recorded = str(ReplayExhaustedError("app.f", 0, 1, unmocked=unmocked))
+    some_recorded = str(ReplayExhaustedError("app.f", 1, 2, unmocked=unmocked))
+    assert "The recording holds no call to app.f; it holds llm calls to" in none_recorded
+    assert "app.g (2 recorded call(s))" in none_recorded
+    assert "The recording holds no call" not in some_recorded
+    assert "The agent now makes more calls" in some_recorded
+    noted = str(ReplayExhaustedError("app.f", 1, 2, note="NOTE"))
+    assert noted.endswith("\n  NOTE")
+    retried = str(ReplayExhaustedError("app.f", 1, 2, retried="TimeoutError('slow')"))
+    assert "the recording's last call to app.f raised TimeoutError('slow')" in retried
+
+
+def test_unused_responses_of_an_unmocked_target_say_to_mock_it_again() -> None:
+    error = UnusedResponsesError({}, unmocked={"app.g": ("llm", 1)})
+    assert "  app.g (llm): 1 recorded call(s)" in str(error)
+    assert "Mock it again (the marker's mock=)." in str(error)
+    assert "skips calls" not in str(error)
+
+
+def test_a_golden_mismatch_and_unused_responses_tell_their_cause_before_the_re_record() -> None:
+    mismatch = str(GoldenMismatchError("result", "root: 1 -> 2", cause="WHY.", node_id="t::x"))
+    unused = str(UnusedResponsesError({"app.f": (0, 1)}, cause="WHY.", node_id="t::x"))
+    for message in (mismatch, unused):
+        assert "\n  WHY.\n" in message
+        assert message.endswith("re-record with: pytest --clearstone-record t::x")
 
 
 def test_errors_raised_at_a_call_name_the_test_the_session_replays(tools: ModuleType) -> None:

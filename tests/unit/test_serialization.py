@@ -871,6 +871,18 @@ def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None
     )
 
 
+def test_a_golden_of_a_changed_library_class_keeps_the_library_s_fix_naming_the_test() -> None:
+    from pytest_clearstone.errors import CODE_CHANGED, CheckpointClassChangedError, decode_fix
+
+    with pytest.raises(StoredClassError) as info:
+        loads('{"__cs__": "enum", "cls": "pytest:ExitCode", "v": 99}')
+    fix = decode_fix(info.value)
+    error = CheckpointClassChangedError("g.ckpt", "gone", fix, node_id="t.py::test_x")
+    assert f"pytest {pytest.__version__} is installed here" in str(error)
+    assert str(error).endswith("re-record it with: pytest --clearstone-record t.py::test_x")
+    assert CODE_CHANGED in str(CheckpointClassChangedError("g.ckpt", "gone"))
+
+
 def test_a_path_in_a_tree_is_written_with_its_keys_quoted() -> None:
     from pytest_clearstone.codec.tags import format_path
 

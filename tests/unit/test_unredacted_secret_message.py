@@ -44,3 +44,16 @@ def test_a_few_distinct_findings_are_listed_as_they_are() -> None:
     message = str(UnredactedSecretError(findings))
     assert message.startswith("refusing to record 2 value(s)")
     assert _listed(message) == [f"  {loc}: {path} ({what})" for loc, path, what in findings]
+
+
+def test_as_many_places_as_listed_are_all_listed_with_nothing_counted() -> None:
+    distinct = [(WHERE, f"root['n{i}']", "a GitHub token, 40 chars") for i in range(20)]
+    listed = _listed(str(UnredactedSecretError(distinct)))
+    assert len(listed) == UnredactedSecretError.MAX_LISTED
+    assert listed[-1] == f"  {WHERE}: root['n19'] (a GitHub token, 40 chars)"
+
+
+def test_the_rest_counts_its_values_and_its_places_apart() -> None:
+    distinct = [(WHERE, f"root['n{i}']", "a GitHub token, 40 chars") for i in range(21)]
+    listed = _listed(str(UnredactedSecretError(distinct + [distinct[-1]] * 4)))
+    assert listed[-1] == "  ... and 5 more value(s) in 1 other place(s)"
