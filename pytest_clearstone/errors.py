@@ -22,7 +22,7 @@ Every error a user can meet is one of these; each subclasses the builtin it is c
      |    +-- PickleImportError                 a pickle whose code cannot load it here
      +-- MockTargetError (AttributeError)      a mock path that does not resolve or cannot be set
      +-- RecordedError (RuntimeError)          a recorded exception whose type is not importable
- +-- ChildProcessCallError (RuntimeError)  a mocked call made in a forked child process
+     +-- ChildProcessCallError (RuntimeError)  a mocked call made in a forked child process
      +-- ReplayError (AssertionError)          the replay did not match the recording
           +-- ReplayDivergenceError             a call's arguments differ from the recording
           +-- ReplayExhaustedError              more calls than recorded responses
