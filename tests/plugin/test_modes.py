@@ -393,6 +393,34 @@ def test_the_summary_hint_names_tests_that_only_read_their_missing_golden(
     result.stdout.fnmatch_lines(["tests that only read their golden (no mock=)*"])
 
 
+@pytest.mark.parametrize("tests", [10, 11])
+def test_the_summary_hint_names_ten_tests_then_how_many_more_there_are(
+    pytester: pytest.Pytester, tests: int
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        test_many=f"""
+        import pytest
+        import live
+
+        @pytest.mark.replay(mock={{"llm": "live.complete"}})
+        @pytest.mark.parametrize("n", range({tests}))
+        def test_it(replay, n):
+            replay.run(live.complete, str(n))
+        """,
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=tests)
+    lines = result.stdout.lines
+    hint = next(i for i, line in enumerate(lines) if line.startswith("hint: record the missing"))
+    assert lines[hint + 1 : hint + 11] == [f"  test_many.py::test_it[{n}]" for n in range(10)]
+    if tests == 11:
+        assert lines[hint + 11] == "  ... and 1 more"
+    else:
+        assert not lines[hint + 11].startswith("  ")
+
+
 def test_a_renamed_test_s_missing_golden_names_its_old_golden_and_the_git_mv_that_keeps_it(
     suite: pytest.Pytester,
 ) -> None:

@@ -310,6 +310,16 @@ def test_record_diverged_says_that_reruns_do_not_apply_to_marked_tests(
     )
 
 
+def test_record_diverged_with_reruns_says_nothing_in_a_suite_without_marked_tests(
+    rerun_suite: pytest.Pytester,
+) -> None:
+    rerun_suite.makepyfile(test_app="def test_plain():\n    pass\n")
+    result = _with_reruns(rerun_suite, "--clearstone-mode=record-diverged", "--reruns", "1")
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*--reruns does not rerun*")
+    result.stdout.no_fnmatch_line("*= clearstone =*")
+
+
 HYPOTHESIS_TESTS = """
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -524,6 +534,10 @@ def test_the_re_record_hint_names_each_repeated_test_once_without_its_repetition
         ]
     )
     result.stdout.no_fnmatch_line("  test_app.py::test_lang[[]*-*]")
+    lines = result.stdout.lines
+    hint = next(i for i, line in enumerate(lines) if line.startswith("hint: if the changes"))
+    named = lines[hint + 1 : next(i for i in range(hint + 1, len(lines)) if lines[i][:2] != "  ")]
+    assert named == ["  test_app.py::test_lang[en]", "  test_app.py::test_lang[fr]"]  # once each
 
 
 CACHED_APP = """

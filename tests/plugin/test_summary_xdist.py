@@ -115,6 +115,22 @@ def test_tests_a_conftest_removes_from_the_run_still_count_as_references(project
     assert (pytester.path / "goldens" / "two.ckpt").is_file()
 
 
+def test_prune_unused_deletes_nothing_when_a_conftest_deselects_tests(project, pytester):
+    pytester.makepyfile(test_agent=TWO_TESTS)
+    project.record().assert_outcomes(passed=3)
+    stale = _stale(pytester)
+    pytester.makeconftest(
+        "def pytest_collection_modifyitems(config, items):\n"
+        "    gone = [item for item in items if item.name == 'test_two']\n"
+        "    items[:] = [item for item in items if item not in gone]\n"
+        "    config.hook.pytest_deselected(items=gone)\n"
+    )
+    result = project.replay("--clearstone-prune-unused")
+    result.assert_outcomes(passed=2, deselected=1)
+    result.stdout.fnmatch_lines(["--clearstone-prune-unused: nothing deleted (deselected tests)"])
+    assert stale.exists()
+
+
 def test_selecting_by_node_id_does_not_list_other_goldens(project, pytester):
     pytester.makepyfile(test_agent=TWO_TESTS)
     project.record().assert_outcomes(passed=3)

@@ -142,6 +142,26 @@ def test_prune_keeps_the_goldens_of_a_conftest_collect_ignore(
     assert all(g.is_file() for g in sdk)
 
 
+def test_prune_under_xdist_keeps_the_goldens_of_a_conftest_collect_ignore(
+    sdk, pytester: pytest.Pytester
+) -> None:
+    # (only the workers collect: they tell the controller, which prunes)
+    pytest.importorskip("xdist")
+    stale = _stale(pytester)
+    pytester.makeconftest('collect_ignore = ["sdk"]\n')
+    result = pytester.runpytest_subprocess(*LEAN_ARGS, "-n", "2", "--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden goldens/stale.ckpt",
+            "goldens kept, their tests were not collected:",
+            "  sdk/goldens/test_sdk/test_sdk.ckpt: sdk is in collect_ignore of conftest.py",
+        ]
+    )
+    assert not stale.exists()
+    assert all(g.is_file() for g in sdk)
+
+
 def test_prune_keeps_the_goldens_of_a_collect_ignore_in_a_conftest_below_the_rootdir(
     sdk, pytester: pytest.Pytester
 ) -> None:
