@@ -175,6 +175,12 @@ def test_an_async_generator_left_open_is_told_the_async_way_to_close_it(
 
         LOOP = asyncio.new_event_loop()  # (open past the test, as a session-scoped loop is)
 
+        @pytest.fixture(scope="module", autouse=True)
+        def _loop_closed_after_the_module():
+            yield
+            LOOP.run_until_complete(LOOP.shutdown_asyncgens())
+            LOOP.close()
+
         @pytest.mark.replay(mock={"llm": "app.words"})
         def test_it(replay):
             assert LOOP.run_until_complete(replay.run(Agent().first_two)) == ["The", "answer"]
