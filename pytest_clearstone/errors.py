@@ -1631,23 +1631,24 @@ class UnfinishedCallError(ClearstoneError):
     ) -> None:
         self.target = target
         self.number = number
-        if generator and asynchronous:  # (a chat model's _astream read partly, often)
-            super().__init__(
-                f"call #{number} to {target}, an async generator the agent read partly, was "
-                "still open when the test ended (neither read to its end nor closed), so it has "
-                "no end to replay: close it before the test ends (await stream.aclose(), or "
-                "read it inside contextlib.aclosing(...)), or read it to its end (a stream a "
-                "library reads for the agent, such as a LangChain chain's astream(), is closed "
-                "only when the event loop finalizes it: read that one to its end); then record "
-                "again"
-            )
-            return
         if generator:  # (a generator target the agent keeps, partly read, past the test)
+            kind, close, closing, library = (
+                (
+                    "an async generator",  # (a chat model's _astream read partly, often)
+                    "await stream.aclose()",
+                    "contextlib.aclosing(...)",
+                    " (a stream a library reads for the agent, such as a LangChain chain's "
+                    "astream(), is closed only when the event loop finalizes it: read that one "
+                    "to its end)",
+                )
+                if asynchronous
+                else ("a generator", "stream.close()", "contextlib.closing(...)", "")
+            )
             super().__init__(
-                f"call #{number} to {target}, a generator the agent read partly, was still "
-                "open when the test ended (neither read to its end nor closed), so it has no "
-                "end to replay: close it before the test ends (stream.close(), or read it "
-                "inside contextlib.closing(...)), or read it to its end; then record again"
+                f"call #{number} to {target}, {kind} the agent read partly, was still open when "
+                "the test ended (neither read to its end nor closed), so it has no end to "
+                f"replay: close it before the test ends ({close}, or read it inside {closing}), "
+                f"or read it to its end{library}; then record again"
             )
             return
         super().__init__(
