@@ -799,7 +799,15 @@ _COMMANDS: list[tuple[str, str, Any, list[tuple[tuple[str, ...], dict[str, Any]]
                 ("-v", "--verbose"),
                 {**_FLAG, "help": "show each span's attributes, input and output"},
             ),
-            (("--allow-pickle",), {**_FLAG, "help": _PICKLE_HELP}),
+            (
+                ("--allow-pickle",),
+                {
+                    **_FLAG,
+                    "help": "accepted like show's and diff's; it decodes nothing here: a trace "
+                    "store holds no pickles, and one found in an older or hand-made store is "
+                    "shown as a placeholder, never unpickled",
+                },
+            ),
         ],
     ),
     (

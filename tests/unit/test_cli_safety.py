@@ -102,6 +102,15 @@ def test_trace_never_unpickles_span_attributes(capsys, pickled_db):
     assert f"payload: <{__name__}.Trap: a pickle, not unpickled" in out
 
 
+def test_trace_s_help_says_allow_pickle_decodes_nothing_there(capsys):
+    code, out, _ = run(capsys, "trace", "--help")
+    assert code == 0
+    told = " ".join(out.split())
+    assert "it decodes nothing here: a trace store holds no pickles" in told
+    assert "never unpickled" in told
+    assert "unpickling runs their code" not in told  # show's and diff's help, not this one's
+
+
 # -- 2. inspection never changes a file --------------------------------------------------------
 def _fingerprint(path: Path) -> tuple[bytes, int, str, list[str]]:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
