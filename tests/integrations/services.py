@@ -558,9 +558,9 @@ class FakeOpenAI(_Service):
 class FakeAnthropic(_Service):
     """``/v1/messages`` (text, tool use, extended thinking with its signature, the SSE event
     stream; also at Amazon Bedrock's ``/model/{model}/invoke`` and Google Vertex AI's
-    ``.../models/{model}:rawPredict``), ``/v1/messages/batches`` (create, retrieve: ended at
-    once; results: a JSON Lines body of each request's answer), ``/v1/models`` (one page) and
-    the 429 rate-limit error."""
+    ``.../models/{model}:rawPredict``), ``/v1/messages/count_tokens`` (a count),
+    ``/v1/messages/batches`` (create, retrieve: ended at once; results: a JSON Lines body of
+    each request's answer), ``/v1/models`` (one page) and the 429 rate-limit error."""
 
     name = "FakeAnthropic"
 
@@ -592,6 +592,10 @@ class FakeAnthropic(_Service):
         cloud = re.search(r"/models?/([^/:]+)(?:/invoke|:rawPredict)$", request.url.path)
         if cloud:  # Amazon Bedrock's and Google Vertex AI's routes (the model in the path)
             return self.messages({**body, "model": cloud.group(1)})
+        if request.url.path.endswith("/messages/count_tokens"):  # what it would count
+            return httpx2.Response(
+                200, json={"input_tokens": len(json.dumps(body.get("messages", []))) // 4}
+            )
         if not request.url.path.endswith("/messages"):
             return httpx2.Response(
                 404,

@@ -78,6 +78,24 @@ def test_it(replay, anthropic_client):
     agent = app.PlainAgent(anthropic_client)
     assert replay.run(agent.answer, "Moons of Mars?") == "Answer to 'Moons of Mars?'"
 """,
+    "sdk_count_tokens_then_create": f"""
+COUNT = "anthropic.resources.messages.Messages.count_tokens"
+
+@pytest.mark.replay("goldens/sdk_count.ckpt", mock={{"llm": ["{CREATE}", COUNT]}})
+def test_it(replay, anthropic_client):
+    def ask(question):  # an agent that checks the prompt's size before it sends it
+        messages = [{{"role": "user", "content": question}}]
+        counted = anthropic_client.messages.count_tokens(
+            model="claude-sonnet-5-5", messages=messages
+        )
+        reply = anthropic_client.messages.create(
+            model="claude-sonnet-5-5", max_tokens=64, messages=messages
+        )
+        return counted.input_tokens, reply.content[0].text
+
+    counted, answer = replay.run(ask, "How deep is the Mariana Trench?")
+    assert (counted, answer) == (16, "Answer to 'How deep is the Mariana Trench?'")
+""",
     "wrapper_sync": """
 @pytest.mark.replay("goldens/wrapper.ckpt", mock={"llm": "anthropic_agent.ask_claude"})
 def test_it(replay, anthropic_client):
