@@ -238,6 +238,8 @@ class ReplayCall:
     target: str
     call_number: int
     arguments: dict[str, Any]
+    #: recording, the span's id in the trace store (new each run); replaying, the recorded
+    #: span's id in the golden
     span_id: str | None
     result: Any = None
     error: BaseException | None = None
