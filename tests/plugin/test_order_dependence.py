@@ -248,9 +248,9 @@ def test_a_turn_of_a_conversation_given_to_replay_run_is_re_recorded_alone_and_r
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """update-goldens.md: a module-scoped conversation each test adds a turn to through
-    ``replay.run`` starts each replay and re-record from its golden's state, so the node-id and
-    record-diverged commands re-record one test; the whole run then replays (used without
-    ``replay.run``, the object is what the tests before left, and such a golden diverges)."""
+    ``replay.run`` is given each golden's recorded state on replay, so a turn re-recorded alone
+    (a node id, -k, record-diverged) replays in the whole run (used without ``replay.run``, the
+    object is what the tests before left, and such a golden diverges)."""
     pytester.syspathinsert()
     pytester.makepyfile(
         app=textwrap.dedent(CONVERSATION_APP), test_chat=textwrap.dedent(CONVERSATION_TESTS)
