@@ -1116,7 +1116,9 @@ class UnusedResponsesError(ReplayError):
     targets never called, the other import paths of the same function the agent may have
     called it under (:func:`alias_lines`); ``cause``: what leaves the calls out though the
     agent did not change, and its fix; ``gave_up``: the recorded answer (an error, or what an
-    error was made from) the test failed with before it made them, and the call it answered."""
+    error was made from) the test failed with before it made them, and the call it answered;
+    ``mock_given_by``: where the test's mock targets come from, where an unmocked one goes
+    back (``""``: the marker's ``mock=``)."""
 
     def __init__(
         self,
@@ -1130,6 +1132,7 @@ class UnusedResponsesError(ReplayError):
         aliases: dict[str, list[str]] | None = None,
         cause: str = "",
         gave_up: str = "",
+        mock_given_by: str = "",
     ) -> None:
         self.unused = unused
         self.unmocked = unmocked or {}
@@ -1171,9 +1174,10 @@ class UnusedResponsesError(ReplayError):
         if cause:  # (what leaves the calls out without a change of the agent, and the fix)
             lines.append(f"  {cause}")
         skipped = [target for target in unused if target not in self.aliases]
+        mocked_in = mock_given_by or "the marker's mock="
         advice = [
             *(["The agent now skips calls it used to make."] if skipped else []),
-            *(["Mock it again (the marker's mock=)."] if self.unmocked else []),
+            *([f"Mock it again ({mocked_in})."] if self.unmocked else []),
         ]
         lines.append(f"  {' '.join(advice)} {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))

@@ -955,6 +955,16 @@ def _given_by(item: pytest.Item, keyword: str, value: Any) -> str:
     return "the clearstone_config fixture"
 
 
+def _mock_given_by(item: pytest.Item, mock: Any) -> str:
+    """Where the item's mock targets come from, as the fix of a target the golden recorded and
+    the test no longer mocks names it: ``""`` for a marker's ``mock=`` (the errors' default),
+    else the ini option or the ``clearstone_config`` fixture (:func:`_given_by`)."""
+    if mock is None:  # (only reads its golden: no target to mock again)
+        return ""
+    where = _given_by(item, "mock", mock)
+    return "" if where.startswith("@pytest.mark.replay") else where
+
+
 def _golden_path(item: pytest.Item, marker_path: str | Path | None) -> str:
     """The absolute path of the item's golden (the marker's, or the default from its node)."""
     names: list[str] = []
@@ -1341,6 +1351,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             ignore=options["ignore"],
             ignore_state=options["ignore_state"],
             fresh=settings.fresh,
+            mock_given_by=_mock_given_by(item, mock),
         )
     except (TypeError, AttributeError) as exc:  # mock= (normalize_mock_config)
         from .errors import MockTargetError  # (its type and path swapped: {"app.f": "llm"})

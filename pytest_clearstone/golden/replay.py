@@ -77,6 +77,7 @@ class Replay:
         ignore: list[str] | dict[str, list[str]] | None = None,
         ignore_state: list[str] | None = None,
         fresh: bool = False,
+        mock_given_by: str = "",
     ) -> None:
         if mode not in (Mode.RECORD, Mode.REPLAY):
             raise ValueError(f"mode must be 'record' or 'replay', not {mode!r}")
@@ -111,6 +112,7 @@ class Replay:
             ignore_state_paths(ignore_state),
             fresh,
             mock is None,
+            mock_given_by,
         )
         self._spec = spec
         if self.mode is Mode.RECORD:

@@ -121,6 +121,7 @@ class ReplayingRun:
         )
         ctx.keeps_test_clock = True  # (a clock the test set before the call: the agent's)
         ctx.session.node_id = self.node_id  # (named by the errors: the test to re-record)
+        ctx.session.mock_given_by = self.spec.mock_given_by
         ctx.session.shown = self.spec.shown  # (how the errors show the values they hold)
         ctx.session.completion = self.engine.completion_of(targets)
         ctx.session.spans = self.checkpoint.trace.spans  # (read only when a replay fails)

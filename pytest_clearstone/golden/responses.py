@@ -238,6 +238,8 @@ class ReplayCall:
     target: str
     call_number: int
     arguments: dict[str, Any]
+    #: recording, the span's id in the trace store (new each run); replaying, the recorded
+    #: span's id in the golden
     span_id: str | None
     result: Any = None
     error: BaseException | None = None
@@ -265,6 +267,9 @@ class ReplaySession:
     order: dict[str, deque[tuple[str, int, int, int]]] = field(default_factory=dict)
     #: the test replayed (``""``: not known), whose re-recording the errors give
     node_id: str = ""
+    #: where the test's mock targets come from (``""``: the marker's ``mock=``), where the
+    #: errors send a target the golden recorded and the test no longer mocks
+    mock_given_by: str = ""
     #: the order concurrent async calls completed in when recorded (``None``: no call waits
     #: for another), set before the targets are patched
     completion: CompletionOrder | None = None
@@ -405,6 +410,7 @@ class ReplaySession:
             aliases=aliases,
             cause=" ".join(filter(None, [llm_cache_hint(unused), *self._displaced(unused)])),
             gave_up=gave_up,
+            mock_given_by=self.mock_given_by,
         )
 
     def _displaced(self, unused: dict[str, tuple[int, int]]) -> list[str]:

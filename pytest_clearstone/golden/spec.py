@@ -36,3 +36,4 @@ class GoldenSpec(NamedTuple):
     ignore_state: IgnorePaths
     fresh: bool  # a re-record draws a new checkpoint id, seeds and clock
     reads_only: bool  # no mock= at all (``mock={}`` mocks nothing but records): never records
+    mock_given_by: str = ""  # where the mock targets come from (``""``: the marker's mock=)

@@ -106,6 +106,49 @@ def test_recorded_calls_to_a_target_the_test_no_longer_mocks_fail_the_replay(rec
     result.stdout.no_fnmatch_line("*fewer calls than the recording*")
 
 
+CONFIGURED_TEST = """
+import pytest
+from app import Agent
+
+@pytest.mark.replay("goldens/billing.ckpt")
+def test_billing(replay):
+    assert "answer to" in replay.run(Agent().handle, "I was charged twice")
+"""
+
+
+@pytest.mark.parametrize(
+    ("given_by", "named"),
+    [("ini", "the ini option clearstone_mock"), ("fixture", "the clearstone_config fixture")],
+    ids=["ini", "fixture"],
+)
+def test_a_target_the_ini_or_the_config_fixture_no_longer_mocks_is_named_where_it_was_mocked(
+    project, pytester, given_by, named
+):
+    """Its fix said to mock it again in "the marker's mock=", which this marker does not have."""
+
+    def mock(*tools: str) -> None:
+        if given_by == "ini":
+            lines = "".join(f"    tool = {tool}\n" for tool in tools)
+            pytester.makeini(f"[pytest]\nclearstone_mock =\n    llm = app.complete\n{lines}")
+        else:
+            config = {"mock": {"llm": "app.complete", "tool": list(tools)}}
+            fixture = f"@pytest.fixture\ndef clearstone_config():\n    return {config!r}\n"
+            pytester.makeconftest(f"import pytest\n\n{fixture}")
+
+    pytester.makepyfile(test_agent=CONFIGURED_TEST)
+    mock("app.Tools.search", "app.Tools.create_ticket")
+    project.record().assert_outcomes(passed=1)
+    mock("app.Tools.search")
+    result = project.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*app.Tools.create_ticket (tool): 1 recorded call(s)*",
+            f"*Mock it again ({named}). If the change is intended, re-record with: *",
+        ]
+    )
+
+
 def test_a_call_to_a_renamed_target_names_the_recorded_one(recorded, pytester):
     # `complete` was renamed `ask` and the marker follows: the golden holds no call to app.ask,
     # and its first call is exhausted at once — the message points at the recorded name

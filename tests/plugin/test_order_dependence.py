@@ -206,3 +206,64 @@ def test_record_diverged_does_not_write_a_golden_missing_the_calls_its_replay_at
     rerecord = pytester.runpytest("--clearstone-record", "test_agent.py::test_weather")
     rerecord.assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+CONVERSATION_APP = """
+def complete(messages):
+    return f"answer to {messages[-1]['content']}"
+
+class Chat:
+    def __init__(self):
+        self.messages = []
+
+    def say(self, text):
+        self.messages.append({"role": "user", "content": text})
+        self.messages.append({"role": "assistant", "content": complete(self.messages)})
+        return self.messages[-1]["content"]
+"""
+
+CONVERSATION_TESTS = """
+import os
+import pytest
+from app import Chat
+
+pytestmark = pytest.mark.replay(mock={"llm": "app.complete"})
+
+@pytest.fixture(scope="module")
+def chat():
+    return Chat()  # one conversation: each test adds a turn
+
+def test_first(replay, chat):
+    replay.run(chat.say, "to " + os.environ.get("CITY", "Oslo"))
+
+def test_second(replay, chat):
+    replay.run(chat.say, "a hotel")
+
+def test_third(replay, chat):
+    replay.run(chat.say, "a museum")
+"""
+
+
+def test_a_turn_of_a_conversation_given_to_replay_run_is_re_recorded_alone_and_replays_whole(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """update-goldens.md: a module-scoped conversation each test adds a turn to through
+    ``replay.run`` is given each golden's recorded state on replay, so a turn re-recorded alone
+    (a node id, -k, record-diverged) replays in the whole run (used without ``replay.run``, the
+    object is what the tests before left, and such a golden diverges)."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(CONVERSATION_APP), test_chat=textwrap.dedent(CONVERSATION_TESTS)
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=3)
+    monkeypatch.setenv("CITY", "Rome")  # the first turn changes; the later ones do not
+    pytester.runpytest().assert_outcomes(passed=2, failed=1)
+    pytester.runpytest("--clearstone-record", "test_chat.py::test_first").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=3)
+    # the whole run, with the first turn as recorded; the third re-recorded alone, by -k
+    monkeypatch.setenv("CITY", "Oslo")
+    pytester.runpytest("--clearstone-mode=record-diverged").assert_outcomes(passed=3)
+    pytester.runpytest("--clearstone-record", "-k", "third").assert_outcomes(passed=1, deselected=2)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*3 checkpoint(s) replayed, 0 recorded, 0 diverged*"])

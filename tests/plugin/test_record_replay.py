@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -41,6 +43,38 @@ def test_replay_does_not_call_live_targets(project, pytester):
         """
     )
     project.replay("test_live.py").assert_outcomes(passed=1)
+
+
+SPAN_IDS_TEST = """
+import json
+import pytest
+import app
+
+@pytest.mark.replay("goldens/billing.ckpt", mock={
+    "llm": "app.complete", "tool": ["app.Tools.search", "app.Tools.create_ticket"]})
+def test_billing(replay, request):
+    replay.run(app.Agent().handle, "I was charged twice")
+    with open(request.config.rootpath / f"ids-{replay.mode}.json", "w") as seen:
+        json.dump([c.span_id for c in replay.calls], seen)
+"""
+
+
+def test_the_span_ids_of_replay_calls_are_the_store_s_when_recording_and_the_golden_s_replaying(
+    project, pytester
+):
+    """As fixtures.md says: the golden's span ids are derived when it is saved, so a check of
+    ``replay.calls`` that holds in both modes (a syrupy snapshot of them) leaves them out."""
+    pytester.makepyfile(test_agent=SPAN_IDS_TEST)
+    project.record().assert_outcomes(passed=1)
+    project.replay().assert_outcomes(passed=1)
+    recorded = json.loads((pytester.path / "ids-record.json").read_text())
+    replayed = json.loads((pytester.path / "ids-replay.json").read_text())
+    golden = [s["span_id"] for s in json.loads(project.golden.read_text())["trace"]["spans"][1:]]
+    with closing(sqlite3.connect(pytester.path / ".clearstone" / "traces.db")) as db:
+        stored = {row[0] for row in db.execute("SELECT span_id FROM spans")}
+    assert len(recorded) == 3 and set(recorded) <= stored
+    assert replayed == golden
+    assert not set(recorded) & set(golden)
 
 
 def test_replay_is_the_default_and_explicit_flag_is_the_same(project):
