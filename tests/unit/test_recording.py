@@ -19,6 +19,7 @@ from pytest_clearstone.golden.recording import (
     _database_fix,
     _poll_helper_fix,
     _repr_fixes,
+    helper_answer,
     screening_unreplayable_answers,
 )
 
@@ -76,3 +77,38 @@ def test_a_stream_helpers_answer_is_screened_to_its_repr_without_its_address() -
     assert isinstance(screened, StoredRepr)
     assert " at 0x" in repr(manager)
     assert " at 0x" not in screened.text, screened.text
+
+
+def test_a_numpy_array_stored_as_its_repr_is_told_first_to_convert_it_with_tolist() -> None:
+    import numpy  # noqa: F401  (loaded: the fix looks the class up among the modules loaded)
+
+    fixes = _repr_fixes("numpy.ndarray", "app.rank", pickles=False)
+    assert fixes.startswith(
+        "only its repr could be stored, and a repr cannot be replayed. Convert it with "
+        ".tolist() in the function that returns it, teach the codec the type"
+    ), fixes
+
+
+def test_a_websocket_connection_answered_by_a_function_of_ones_own_is_screened_to_its_repr() -> (
+    None
+):
+    connection_class = openai.lib.realtime_translation.TranslationConnection
+    connection = connection_class.__new__(connection_class)  # (its socket is not needed)
+    screened = screening_unreplayable_answers(None)(connection, "output", "app.connect")
+    assert isinstance(screened, StoredRepr)
+    assert screened.type_name == "openai.lib.realtime_translation.TranslationConnection"
+
+
+def test_a_helpers_answer_named_with_its_generic_parameters_is_known() -> None:
+    helper = helper_answer("openai.lib.streaming.chat.ChatCompletionStreamManager[Reply]")
+    assert helper is not None
+    assert helper.call == "chat.completions.stream(...)"
+
+
+def test_an_anthropic_raw_response_names_langchains_anthropic_chat_model() -> None:
+    fixes = _repr_fixes(
+        "anthropic._response.APIResponse",
+        "anthropic.resources.messages.Messages.create",
+        pickles=False,
+    )
+    assert "(e.g. langchain_anthropic.ChatAnthropic.invoke)" in fixes, fixes
