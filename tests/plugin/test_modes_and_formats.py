@@ -89,6 +89,18 @@ def test_recording_overwrites_a_golden_of_an_older_format(suite: pytest.Pytester
     assert json.loads(golden.read_text(encoding="utf-8"))["format_version"] == FORMAT_VERSION
 
 
+def test_recording_overwrites_a_golden_that_is_not_a_readable_checkpoint(
+    suite: pytest.Pytester,
+) -> None:
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = _golden(suite)
+    doc = json.loads(golden.read_text(encoding="utf-8"))
+    doc["format_version"] = str(FORMAT_VERSION)
+    golden.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert json.loads(golden.read_text(encoding="utf-8"))["format_version"] == FORMAT_VERSION
+
+
 # -- modes given more than once ------------------------------------------------------------------
 def _add_to_addopts(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
     """Append ``args`` to ``PYTEST_ADDOPTS`` (which already holds the lean inner-run options)."""

@@ -217,6 +217,41 @@ def test_marker_without_replay_fixture_replays_the_calls(project, pytester):
     project.replay().assert_outcomes(passed=1)  # the recorded answer, not the live one
 
 
+def test_the_golden_holds_that_its_test_was_not_strict(project, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        import app
+
+        @pytest.mark.replay("goldens/loose.ckpt", mock={"llm": "app.complete"}, strict=False)
+        def test_loose():
+            assert app.complete("hello").startswith("LLM answer to <hello>")
+        """
+    )
+    project.record().assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "loose.ckpt"
+    assert json.loads(golden.read_text())["metadata"]["strict"] is False
+
+
+def test_the_golden_lists_the_mocked_paths_under_their_own_span_type(project, pytester):
+    pytester.makepyfile(
+        test_agent="""
+        import pytest
+        import app
+
+        MOCK = {"llm": "app.complete", "tool": "app.Tools.search"}
+
+        @pytest.mark.replay("goldens/typed.ckpt", mock=MOCK)
+        def test_typed():
+            assert app.complete("hello").startswith("LLM answer to <hello>")
+        """
+    )
+    project.record().assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "typed.ckpt"
+    mock = json.loads(golden.read_text())["metadata"]["mock"]
+    assert mock == {"llm": ["app.complete"], "tool": ["app.Tools.search"]}
+
+
 def test_a_passing_replay_imports_neither_the_redaction_rules_nor_the_state_delta(project):
     # issue 16: importing them is part of what every replaying pytest process pays; a golden in
     # which nothing was redacted is compared as it is, the delta only renders failures, and the

@@ -29,6 +29,12 @@ ANTHROPIC = "anthropic.resources.messages.{}Messages.create"
             "pydantic_ai.models.openai.OpenAIChatModel.request_stream",
             OPENAI.format("Async"),
         ),
+        # (a model of no SDK's, under a stack built on them: openai's, async)
+        (
+            "contextlib._AsyncGeneratorContextManager",
+            "pydantic_ai.models.fallback.FallbackModel.request_stream",
+            OPENAI.format("Async"),
+        ),
         # ... through the SDK method each model sends by (suggesting the chat method for these
         # led to "nothing was recorded": the model never calls it)
         (
