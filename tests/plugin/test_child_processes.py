@@ -315,6 +315,29 @@ def test_a_call_or_connection_an_os_fork_child_swallowed_still_fails_the_replay(
     pytester.runpytest_subprocess(timeout=120).assert_outcomes(passed=1)
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.usefixtures("subprocess_env")
+def test_a_call_an_os_fork_child_swallowed_is_the_failure_of_a_test_that_then_fails(
+    pytester: pytest.Pytester,
+) -> None:
+    """What the test failed on after the child swallowed its error (here its assertion) is
+    shown as what followed the child's error, which is the failure."""
+    _forking(pytester, "none")
+    pytester.makepyfile(test_fork=FORKING_TEST)
+    pytester.runpytest_subprocess("--clearstone-record", timeout=120).assert_outcomes(passed=1)
+    _forking(pytester, "lookup")
+    pytester.makepyfile(test_fork=FORKING_TEST.replace("== 3", "== 4"))
+    result = pytester.runpytest_subprocess(timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*assert 3 == 4*",
+            "*During handling of the above exception, another exception occurred*",
+            "*ChildProcessCallError: forking.lookup was called in process *was replaying*",
+        ]
+    )
+
+
 CHILD_RANDOM = """
 import multiprocessing
 import random
@@ -386,8 +409,7 @@ def test_a_child_error_too_long_for_one_write_is_told_cut_with_a_mark(
     pytester.makepyfile(
         test_fork=FORKING_TEST.replace(
             "def test_fork(replay):",
-            "@pytest.mark.parametrize('case', [1], ids=['c' * 4000])\n"
-            "def test_fork(replay, case):",
+            "@pytest.mark.parametrize('case', [1], ids=['c' * 4000])\ndef test_fork(replay, case):",
         )
     )
     result = pytester.runpytest_subprocess("--clearstone-record", timeout=120)

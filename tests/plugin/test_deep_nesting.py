@@ -291,6 +291,28 @@ def test_a_too_deep_argument_refused_to_an_agent_that_swallows_it_still_fails_th
     result.stdout.fnmatch_lines(["*test_deep.py::test_deep: the test failed while recording*"])
 
 
+def test_a_refusal_an_agent_swallowed_is_the_failure_of_a_recording_that_then_fails(
+    pytester: pytest.Pytester,
+) -> None:
+    """The refusal its agent swallowed is the failure of a recording whose test then failed on
+    something else (here its assertion on the agent's notes)."""
+    pytester.syspathinsert()
+    test = SWALLOWING_TEST.replace(
+        "    replay.run(deep_app.Agent().run)",
+        '    assert replay.run(deep_app.Agent().run) == ["ok: plan"]',
+    )
+    calls = [("plan", MAX_DEPTH + 50)]
+    pytester.makepyfile(deep_app=SWALLOWING_APP.format(calls=calls), test_deep=test)
+    result = pytester.runpytest_subprocess("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*NestingTooDeepError: cannot serialise the arguments of call #1 to *",
+            "*test_deep.py::test_deep: the test failed while recording (NestingTooDeepError)",
+        ]
+    )
+
+
 LATER_TEST = """
 import deep_app
 
@@ -319,9 +341,7 @@ def test_coverage_python_tracer_measures_the_tests_after_a_deep_value(
     coverage = pytest.importorskip("coverage")
     pytester.syspathinsert()
     _write(pytester, 1000)
-    (pytester.path / "deep_app.py").write_text(
-        (pytester.path / "deep_app.py").read_text() + LATER
-    )
+    (pytester.path / "deep_app.py").write_text((pytester.path / "deep_app.py").read_text() + LATER)
     pytester.makepyfile(test_later=LATER_TEST)
     monkeypatch.setenv("COVERAGE_CORE", "pytrace")  # (the C tracer never lost it)
     source = (pytester.path / "deep_app.py").read_text().splitlines()

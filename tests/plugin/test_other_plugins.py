@@ -6,6 +6,8 @@ below are theirs, cut down); pytest-rerunfailures is used itself where it is ins
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 APP = """
@@ -733,3 +735,42 @@ def test_a_timeout_plugin_s_timer_bounds_the_live_run_of_record_diverged(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Failed: Timeout (>2.0s) from pytest-timeout.*"])
     assert golden.read_bytes() == before
+
+
+#: pytest-timeout's hooks as :data:`TIMEOUT` calls them, each call told and no timer started:
+#: what the plugin is asked to do, whatever the time the replay attempt takes
+TIMER_CALLS = (
+    TIMEOUT.split("@pytest.hookimpl(trylast=True)")[0].replace(
+        'Settings(2.0, "signal", False, False)', 'Settings(60.0, "signal", FUNC_ONLY, False)'
+    )
+    + """
+@pytest.hookimpl(trylast=True)
+def pytest_timeout_set_timer(item, settings):
+    print("TIMER SET", item.name)
+    return True
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_timeout_cancel_timer(item):
+    print("TIMER CANCELLED", item.name)
+    return True
+"""
+)
+
+
+@pytest.mark.parametrize("func_only", [False, True], ids=["whole-test", "func-only"])
+def test_record_diverged_starts_the_test_s_timer_again_for_its_live_run(
+    pytester: pytest.Pytester, func_only: bool
+) -> None:
+    """The replay attempt's failure stopped the timer of the whole test: it is started again
+    for the live run, not with ``--timeout-func-only``, whose timer times each run's call."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=SLOW_APP, test_app='PROMPT = "hi"\n' + SLOW_TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(test_app='PROMPT = "hey"\n' + SLOW_TESTS)
+    pytester.makeconftest(TIMER_CALLS.replace("FUNC_ONLY", str(func_only)))
+    result = pytester.runpytest("-s", "--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1)
+    told = re.findall(r"TIMER (SET|CANCELLED) test_ask", result.stdout.str())
+    again = [] if func_only else ["CANCELLED", "SET"]  # (for the live run)
+    assert told == ["SET", "CANCELLED", *again, "CANCELLED"]

@@ -115,6 +115,155 @@ def test_a_key_set_to_an_empty_value_is_given_back_empty(
     assert os.environ.get("OPENAI_API_KEY") == ""  # and at the end of the session
 
 
+EMPTIED_BETWEEN_REPLAYS = """
+import os
+
+import pytest
+import live
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_a_replays(replay):
+    assert replay.run(live.complete, "one") == "answer to one"
+
+
+def test_b_empties_the_key():
+    os.environ["OPENAI_API_KEY"] = ""
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_c_replays(replay):
+    assert replay.run(live.complete, "two") == "answer to two"
+
+
+def test_d_report():
+    with open("seen.txt", "w") as f:
+        f.write(repr(os.environ.get("OPENAI_API_KEY")))
+"""
+
+
+def test_a_key_a_test_emptied_between_replays_is_given_back_empty_after_the_next(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key was unset before the first replay, and a plain test set it empty: the next
+    replay gives back what was there before it, not what was there before the first."""
+    monkeypatch.setenv("OPENAI_API_KEY", "")  # (so that it is unset again after this test:
+    monkeypatch.delenv("OPENAI_API_KEY")  # test_b sets it in this process)
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_keys=EMPTIED_BETWEEN_REPLAYS)
+    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
+        passed=4
+    )
+    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=4)
+    assert (pytester.path / "seen.txt").read_text() == "''"
+
+
+DELETED_BY_A_REPLAY = """
+import os
+
+import pytest
+import live
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_a_replays_and_deletes_the_key(replay):
+    del os.environ["OPENAI_API_KEY"]
+    assert replay.run(live.complete, "one") == "answer to one"
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_b_replays(replay):
+    assert replay.run(live.complete, "two") == "answer to two"
+
+
+def test_c_report():
+    with open("seen.txt", "w") as f:
+        f.write(repr(os.environ.get("OPENAI_API_KEY")))
+"""
+
+
+def test_an_empty_key_a_replaying_test_deleted_is_given_back_empty_after_the_next_replay(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next replay sets the placeholder again: what it gives back after it is the value
+    from before the first (empty), not what it found (none)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_keys=DELETED_BY_A_REPLAY)
+    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
+        passed=3
+    )
+    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
+    assert (pytester.path / "seen.txt").read_text() == "''"
+
+
+BOTH_KEYS = """
+import os
+
+import pytest
+import live
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_replays(replay):
+    with open("seen.txt", "w") as f:
+        f.write(repr([os.environ.get("OPENAI_API_KEY"), os.environ.get("ANTHROPIC_API_KEY")]))
+    assert replay.run(live.complete, "one") == "answer to one"
+"""
+
+
+def test_each_unset_key_gets_the_placeholder_and_a_key_that_is_set_is_left_as_it_is(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.codec import PLACEHOLDER_KEY
+
+    monkeypatch.setenv("OPENAI_API_KEY", "the user's own")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_keys=BOTH_KEYS)
+    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
+        passed=1
+    )
+    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=1)
+    seen = ast.literal_eval((pytester.path / "seen.txt").read_text())
+    assert seen == ["the user's own", PLACEHOLDER_KEY]
+    assert os.environ.get("OPENAI_API_KEY") == "the user's own"  # (after the session too)
+    assert os.environ.get("ANTHROPIC_API_KEY") is None
+
+
+RECORDED_BY_THE_CONFIG_FIXTURE = """
+import os
+
+import pytest
+import live
+
+
+@pytest.fixture
+def clearstone_config():
+    return {"mock": {"llm": "live.complete"}}
+
+
+@pytest.mark.replay
+def test_records(replay):
+    with open("seen.txt", "w") as f:
+        f.write(repr(os.environ.get("OPENAI_API_KEY")))
+    assert replay.run(live.complete, "one") == "answer to one"
+"""
+
+
+def test_a_test_the_config_fixture_makes_record_runs_without_the_placeholder(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A marker without mock= is made to replay at set-up, which sets the placeholders; the
+    clearstone_config fixture's mock= then makes it record: its live calls see no key."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_keys=RECORDED_BY_THE_CONFIG_FIXTURE)
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "--clearstone-record")
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "seen.txt").read_text() == "None"
+
+
 CLIENT_AT_IMPORT = """
 import openai
 import pytest

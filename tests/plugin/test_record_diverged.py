@@ -3,6 +3,7 @@ that counts its calls; the post-record summary; the ``checkpoint`` fixture while
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -226,9 +227,62 @@ def test_a_kept_fixture_whose_teardown_fails_is_reported_as_the_test_s_teardown(
     pytester.makepyfile(app=textwrap.dedent(APP), test_it=failing, test_more=TESTS)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=2, xpassed=1, xfailed=1)
     _greet_warmly(pytester)
-    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    pytester.makeconftest(
+        "def pytest_runtest_logreport(report):\n"
+        "    print('REPORT', report.nodeid, report.when, report.outcome)\n"
+    )
+    result = pytester.runpytest("-s", "--clearstone-mode=record-diverged")
     result.assert_outcomes(passed=2, xfailed=2)  # (the call's and the teardown's, as pytest's)
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    # in their order, the teardown's in place of the attempt's own
+    told = re.findall(r"REPORT test_it\.py::test_chat (\w+ \w+)", result.stdout.str())
+    assert told == ["setup passed", "call skipped", "teardown skipped"]
+
+
+KEPT_AGENT = """
+import pytest
+from app import Agent
+
+@pytest.fixture(scope="module")
+def agent():
+    print("MADE")
+    yield Agent()
+    print("TORN DOWN")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_first(replay, agent):
+    assert replay.run(agent.run, "a", "Bob")
+
+@pytest.mark.xfail(strict=False)
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_xfail(replay, agent):
+    assert replay.run(agent.run, "b", "Bob")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_chat(replay, agent):
+    assert replay.run(agent.run, "b", "Ann")
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_next(replay, agent):
+    assert replay.run(agent.run, "a", "Ann")
+"""
+
+
+def test_a_module_fixture_is_made_once_around_tests_that_diverged_run_again_or_not(
+    pytester: pytest.Pytester,
+) -> None:
+    # (test_first replays, test_xfail diverges and is not run again, test_chat diverges and is
+    # re-recorded: the module's agent is kept for the next test of the module after each, as
+    # when recording)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=KEPT_AGENT)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=3, xpassed=1)
+    _greet_warmly(pytester)
+    result = pytester.runpytest("-s", "--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=3, xfailed=1)
+    result.stdout.fnmatch_lines(["re-recorded (diverged on replay): test_it.py::test_chat"])
+    assert result.stdout.str().count("MADE") == 1
+    assert result.stdout.str().count("TORN DOWN") == 1
 
 
 NEXT_ITEM_READER = """
@@ -257,6 +311,33 @@ def test_a_plugin_reading_the_next_test_in_its_teardown_hook_is_told_the_test_ru
             "*NEXT test_b test_c test_it.py*",
         ]
     )
+
+
+LOG_HOOKS = """
+def pytest_runtest_logstart(nodeid):
+    print("START", nodeid)
+
+
+def pytest_runtest_logfinish(nodeid):
+    print("FINISH", nodeid)
+"""
+
+
+def test_a_plugin_is_told_each_test_starts_and_finishes_once_whether_it_runs_again_or_not(
+    suite: pytest.Pytester,
+) -> None:
+    # (test_a replays, test_b diverges and runs again, test_c has no golden and records: a
+    # plugin's progress display, as pytest's own, hears of each once)
+    suite.makeconftest(LOG_HOOKS)
+    _change_b_and_add_c(suite)
+    result = suite.runpytest("-s", "--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=3)
+    told = re.findall(r"(?:START|FINISH) test_it\.py::test_\w", result.stdout.str())
+    assert told == [
+        f"{event} test_it.py::{name}"
+        for name in ("test_a", "test_b", "test_c")
+        for event in ("START", "FINISH")
+    ]
 
 
 def test_the_replay_attempt_never_opens_the_debugger(suite: pytest.Pytester) -> None:
@@ -517,6 +598,38 @@ def test_a_test_that_only_reads_its_golden_is_not_told_to_re_record_itself(
     rerun.stdout.fnmatch_lines(["*tests that only read their golden (no mock=)*"])
     rerun.stdout.no_fnmatch_line("*goldens not written*")
     rerun.stdout.no_fnmatch_line("*failed live*")
+
+
+def test_a_test_that_only_reads_a_missing_golden_is_not_recorded_by_record_diverged(
+    pytester: pytest.Pytester,
+) -> None:
+    """record-diverged runs a test whose golden is missing once, recording; a test whose marker
+    has no ``mock=`` only reads its golden, so it fails as missing, live calls none, and
+    writes nothing."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(APP),
+        test_read="""
+        import pytest
+        from app import Agent
+
+
+        @pytest.mark.replay("goldens/elsewhere.ckpt")
+        def test_reads(replay):
+            replay.run(Agent().run, "a", "Ann")
+        """,
+    )
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_read.py::test_reads: checkpoint not found*elsewhere.ckpt. This test only "
+            "reads its golden (its marker has no mock=)*",
+            "tests that only read their golden (no mock=)*",
+        ]
+    )
+    assert _live(pytester) == []
+    assert not (pytester.path / "goldens").exists()
 
 
 SHAPED = """
