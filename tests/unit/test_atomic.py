@@ -35,6 +35,19 @@ def test_stale_temporary_files_are_removed_fresh_ones_kept(tmp_path):
     assert fresh.exists() and other.exists()
 
 
+def test_a_temporary_file_is_stale_once_ten_minutes_old(tmp_path):
+    """As the how-to on recording says: removed at the next write once ten minutes old."""
+    target = tmp_path / "golden.ckpt"
+    stale = tmp_path / ".golden.ckpt.abc123.tmp"
+    recent = tmp_path / ".golden.ckpt.def456.tmp"
+    for leftover, minutes in ((stale, 11), (recent, 9)):
+        leftover.write_text("partial")
+        when = time.time() - minutes * 60
+        os.utime(leftover, (when, when))
+    atomic_write_text(target, "complete")
+    assert not stale.exists() and recent.exists()
+
+
 def test_only_temporary_files_named_as_a_writer_names_them_are_removed(tmp_path):
     # a file beside the golden that starts with its name but is no temporary file of it (one
     # of another golden, a.ckpt.b.ckpt's, or the user's own) is never removed, however old

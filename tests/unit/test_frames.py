@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import types
+from collections.abc import AsyncIterator, Iterator
 
-from pytest_clearstone.frames import call_keeping_frame
+from pytest_clearstone.frames import PACKAGE_DIR, call_keeping_frame, is_plugins
 
 
 class Agent:
@@ -21,6 +24,12 @@ class Agent:
         answer = f"async answer to {message}"
         self.memory.append(answer)
         return answer
+
+    def stream(self, message: str) -> Iterator[str]:
+        yield f"streamed answer to {message}"
+
+    async def astream(self, message: str) -> AsyncIterator[str]:
+        yield f"async streamed answer to {message}"
 
 
 def test_the_frame_of_a_method_keeps_its_locals_after_it_returned() -> None:
@@ -54,3 +63,40 @@ def test_a_builtin_gives_no_frame_and_a_profiler_already_set_is_left_alone() -> 
     finally:
         sys.setprofile(None)
     assert (result, frame) == ("answer to hi", None) and "call" in seen
+
+
+def test_a_generator_function_and_an_async_one_give_the_frames_of_their_objects() -> None:
+    agent = Agent()
+    generator, frame = call_keeping_frame(agent.stream, ("hi",), {})
+    assert frame is not None and frame.f_code is Agent.stream.__code__
+    assert list(generator) == ["streamed answer to hi"]
+    agen, aframe = call_keeping_frame(agent.astream, ("hi",), {})
+    assert aframe is not None and aframe.f_code is Agent.astream.__code__
+    assert asyncio.run(anext(agen)) == "async streamed answer to hi"
+
+
+def test_a_builtin_leaves_no_profiler_set_and_a_result_s_frame_attribute_not_a_frame_is_none() -> (
+    None
+):
+    result, frame = call_keeping_frame(types.SimpleNamespace, (), {"gi_frame": "not a frame"})
+    assert (result.gi_frame, frame) == ("not a frame", None)
+    assert sys.getprofile() is None
+
+
+def _frame_of(source: str, filename: str, module: str) -> types.FrameType:
+    namespace: dict[str, object] = {"__name__": module}
+    exec(compile(source, filename, "exec"), namespace)
+    frame = namespace["frame"]
+    assert isinstance(frame, types.FrameType)
+    return frame
+
+
+def test_the_plugin_s_code_is_told_by_its_module_or_by_its_file() -> None:
+    source = "import sys\nframe = sys._getframe()"
+    in_package = os.path.join(PACKAGE_DIR, "golden", "ids.py")
+    assert is_plugins(_frame_of(source, "<generated>", "pytest_clearstone.golden.x"))
+    assert is_plugins(_frame_of(source, "<generated>", "pytest_clearstone"))
+    assert is_plugins(_frame_of(source, in_package, "uuid"))
+    beside = PACKAGE_DIR.rstrip(os.sep) + "_extra" + os.sep + "x.py"
+    assert not is_plugins(_frame_of(source, beside, "pytest_clearstone_extra.x"))
+    assert not is_plugins(sys._getframe())

@@ -14,9 +14,11 @@ from pytest_clearstone.golden.files import read_golden
 from pytest_clearstone.golden.paths import (
     MAX_NAME,
     SHORTER_PATH,
+    golden_path,
     other_case,
     safe_file_name,
     too_long,
+    unnameable,
 )
 
 
@@ -24,6 +26,23 @@ def test_a_name_keeps_only_ascii_word_characters_and_no_leading_dot() -> None:
     assert safe_file_name("test_café[x y]") == "test_caf_[x_y]"
     assert safe_file_name(".hidden") == "hidden"
     assert safe_file_name("...") == "_"
+
+
+def test_a_name_keeps_the_punctuation_of_parametrize_ids() -> None:
+    assert safe_file_name("test_x[a=1,b+c@d.e-f]") == "test_x[a=1,b+c@d.e-f]"
+
+
+def test_a_marker_path_is_taken_from_the_test_s_folder_and_normalised() -> None:
+    test_file = os.path.join(os.sep, "suite", "tests", "test_a.py")
+    marker = os.path.join("..", "goldens", ".", "x.ckpt")
+    assert golden_path(test_file, marker, ["test_x"]) == os.path.join(
+        os.sep, "suite", "goldens", "x.ckpt"
+    )
+
+
+def test_a_nul_character_is_named_as_what_no_file_name_holds() -> None:
+    assert unnameable("goldens/a\x00b.ckpt") == "a file name cannot hold a NUL character ('\\x00')"
+    assert unnameable("goldens/ab.ckpt") == ""
 
 
 def test_a_long_name_is_cut_to_the_maximum_with_a_hash_of_the_whole_name() -> None:
@@ -38,6 +57,11 @@ def test_a_long_name_is_cut_to_the_maximum_with_a_hash_of_the_whole_name() -> No
 def test_a_path_through_a_file_has_no_other_case(tmp_path: Path) -> None:
     (tmp_path / "file.txt").write_text("not a folder")
     assert other_case(tmp_path / "file.txt" / "golden.ckpt") is None
+
+
+def test_a_folder_whose_path_differs_only_in_case_is_no_other_case(tmp_path: Path) -> None:
+    (tmp_path / "goldens" / "Test_Mod").mkdir(parents=True)
+    assert other_case(tmp_path / "goldens" / "test_mod") is None
 
 
 def _path_of(tmp_path: Path, size: int) -> str:
@@ -58,6 +82,7 @@ def test_a_path_as_long_as_the_limit_is_too_long_a_name_as_long_as_the_limit_is_
     assert too_long(_path_of(tmp_path, path_max - 1)) == ""
     assert too_long(str(tmp_path / ("n" * name_max))) == ""
     assert "its file name is" in too_long(str(tmp_path / ("n" * (name_max + 1))))
+    assert too_long(str(tmp_path / ("F" * name_max) / "golden.ckpt")) == ""
     folder = "F" * (name_max + 1)
     said = too_long(str(tmp_path / folder / "golden.ckpt"))
     assert said == (
@@ -83,3 +108,4 @@ def test_reading_a_golden_whose_name_is_too_long_names_the_length_and_the_fix(
         read_golden(path)
     assert info.value.problem.startswith("its file name is 305 bytes long")
     assert info.value.fix == SHORTER_PATH
+    assert "Give the marker a shorter path (@pytest.mark.replay(PATH, ...))" in str(info.value)

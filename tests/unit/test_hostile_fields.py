@@ -16,8 +16,9 @@ import pytest
 
 from pytest_clearstone.cli import main
 from pytest_clearstone.errors import CheckpointCorruptError
-from pytest_clearstone.golden.outcome import check_outcome, read_outcomes
+from pytest_clearstone.golden.outcome import Outcome, check_outcome, outcome_mapping, read_outcomes
 from pytest_clearstone.inspection import load_checkpoint
+from pytest_clearstone.tracing.span import Recorded
 
 FIX = "Restore it from version control or re-record it with: pytest --clearstone-record"
 TRACE_ID = "3f9f3a792cbeadcf492ffab6c929bd9b"
@@ -130,7 +131,15 @@ def _commands(path: Path, good: Path) -> list[list[object]]:
 
 
 # -- 1. outcome.then of the wrong type ----------------------------------------------------------
-BAD_THEN = [["x"], "x", 5, {"function": "f"}, [5], [{"function": 5, "result": 1}]]
+BAD_THEN = [
+    ["x"],
+    "x",
+    5,
+    {"function": "f"},
+    [5],
+    [{"function": "f"}, 5],
+    [{"function": 5, "result": 1}],
+]
 
 
 @pytest.mark.parametrize("then", BAD_THEN, ids=repr)
@@ -155,6 +164,11 @@ def test_the_outcome_of_each_run_is_still_read(tmp_path):
     assert read_outcomes(None) == []
 
 
+def test_one_run_of_a_function_writes_neither_a_final_state_nor_later_runs() -> None:
+    mapping = outcome_mapping([Outcome("handle", Recorded.of(1))])
+    assert mapping is not None and list(mapping) == ["function", "result"]
+
+
 @pytest.mark.parametrize("then", BAD_THEN, ids=repr)
 def test_inspection_refuses_a_bad_outcome_then(capsys, tmp_path, then):
     path = _golden(tmp_path, **{"outcome.then": then})
@@ -168,7 +182,7 @@ def test_inspection_refuses_a_bad_outcome_then(capsys, tmp_path, then):
 def test_an_outcome_that_is_not_an_object_is_refused(capsys, tmp_path):
     path = _golden(tmp_path, outcome=[["function", "handle"], ["then", "x"]])
     for argv in _commands(path, _golden(tmp_path, "good.ckpt")):
-        _refused(capsys, argv, path)
+        assert "outcome must be an object" in _refused(capsys, argv, path)
 
 
 # -- 2. show and diff on wrongly typed fields -----------------------------------------------------

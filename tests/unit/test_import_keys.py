@@ -27,4 +27,5 @@ def test_an_empty_variable_is_unset_and_several_are_named_together() -> None:
 def test_no_note_for_a_variable_that_is_set_or_named_only_inside_another_name() -> None:
     assert missing_key_note("t.py", OPENAI, NAMES, {"OPENAI_API_KEY": "sk-x"}) == ""
     assert missing_key_note("t.py", "set MY_KEY_FILE", NAMES, {}) == ""
+    assert missing_key_note("t.py", "set OTHER_MY_KEY", NAMES, {}) == ""
     assert missing_key_note("t.py", "ImportError: no module named x", NAMES, {}) == ""

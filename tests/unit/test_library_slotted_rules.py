@@ -62,6 +62,15 @@ def test_a_single_slot_named_by_a_string_is_stored(monkeypatch: pytest.MonkeyPat
     assert _stored(value)["v"] == {"only": "x"}
 
 
+def test_a_slot_with_a_dunder_name_is_stored_by_that_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    cls = _library_class(monkeypatch, "CsDunder", {"__slots__": ("__meta__",)})
+    value = object.__new__(cls)
+    value.__meta__ = "m"
+    tree = _stored(value)
+    assert tree["v"] == {"__meta__": "m"}
+    assert decode(tree).__meta__ == "m"
+
+
 def test_an_unset_slot_is_left_out_and_stays_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     cls = _library_class(monkeypatch, "CsUnset", {"__slots__": ("a", "b")})
     value = object.__new__(cls)

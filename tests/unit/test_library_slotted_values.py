@@ -103,6 +103,15 @@ def test_a_stored_slots_value_of_another_class_is_refused_naming_it(cls: str, re
         decode({TAG: "slots", "cls": cls, "v": {}})
 
 
+def test_stored_slots_that_are_not_an_object_are_refused_naming_them() -> None:
+    from pytest_clearstone.errors import DecodeError
+
+    tree = _stored(types.Send("n", {}))
+    tree["v"] = [1]
+    with pytest.raises(DecodeError, match=r"the slots of a stored '.*:Send' are not a dict: \[1\]"):
+        decode(tree)
+
+
 def test_a_stored_slot_the_class_no_longer_has_is_named() -> None:
     from pytest_clearstone.errors import DecodeError
 

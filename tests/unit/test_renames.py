@@ -42,3 +42,31 @@ def test_a_golden_paired_in_its_folder_is_not_paired_again_with_a_moved_test() -
     renamed, moved = G / "test_a" / "test_x.ckpt", G / "test_b" / "test_y.ckpt"
     old = G / "test_a" / "test_y.ckpt"
     assert renamed_goldens([moved, renamed], [old]) == [(old, renamed)]
+
+
+def test_a_renamed_test_and_a_parameter_whose_id_changed_in_one_folder_are_both_paired() -> None:
+    """The renamed test is paired by its (empty) id first; the other then by their folder."""
+    renamed, changed = G / "t" / "test_later.ckpt", G / "t" / "test_x[english].ckpt"
+    old_renamed, old_changed = G / "t" / "test_second.ckpt", G / "t" / "test_x[en].ckpt"
+    assert renamed_goldens([renamed, changed], [old_changed, old_renamed]) == [
+        (old_renamed, renamed),
+        (old_changed, changed),
+    ]
+
+
+def test_a_parameter_paired_by_its_id_leaves_the_other_parameter_paired_by_its_folder() -> None:
+    news = [G / "t" / "test_new[en].ckpt", G / "t" / "test_new[fr].ckpt"]
+    olds = [G / "t" / "test_old[en].ckpt", G / "t" / "test_old[de].ckpt"]
+    assert renamed_goldens(news, olds) == [(olds[0], news[0]), (olds[1], news[1])]
+
+
+def test_a_golden_of_another_name_in_another_module_is_not_paired() -> None:
+    new, old = G / "test_b" / "test_new[en].ckpt", G / "test_a" / "test_old[en].ckpt"
+    assert renamed_goldens([new], [old]) == []
+
+
+def test_paths_are_paired_as_normalised_and_a_path_given_twice_counts_once() -> None:
+    new, old = G / "test_a" / "test_later.ckpt", G / "test_a" / "test_second.ckpt"
+    unnormalised = G / "test_b" / ".." / "test_a" / "test_later.ckpt"
+    assert renamed_goldens([unnormalised], [old]) == [(old, new)]
+    assert renamed_goldens([new, new], [old, old]) == [(old, new)]

@@ -120,6 +120,12 @@ def test_spans_that_started_at_one_time_keep_the_order_they_were_opened_in() -> 
     assert [s.name for s in trace.spans] == ["first", "later"]
 
 
+def test_a_trace_is_shown_with_its_id_its_span_count_and_its_root_span_s_name() -> None:
+    root = Span(trace_id="t", span_id="s1", parent_span_id=None, name="agent", start_time_ns=1)
+    assert repr(Trace("t", [root, _plain("s2", "s1", 2)])) == "<Trace t 2 spans root='agent'>"
+    assert repr(Trace("t", [])) == "<Trace t 0 spans root=None>"
+
+
 def test_the_root_of_a_partial_trace_is_its_first_span_whose_parent_is_not_in_it() -> None:
     # (a checkpoint's trace cut below its root, a trace imported from another service)
     trace = Trace("t", [_plain("child", "gone", 1), _plain("grandchild", "child", 2)])

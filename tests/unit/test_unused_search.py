@@ -3,7 +3,10 @@ pruning reports."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from pytest_clearstone.golden.unused import prune, unused_goldens
 
@@ -20,6 +23,30 @@ def test_hidden_files_and_directories_are_not_searched(tmp_path: Path) -> None:
     stale = _write(tmp_path / "goldens" / "stale.ckpt")
     _write(tmp_path / "goldens" / ".draft.ckpt")
     _write(tmp_path / ".cache" / "goldens" / "copy.ckpt")
+    assert unused_goldens([str(tmp_path)], set()) == [stale]
+
+
+def test_cache_and_installed_packages_directories_are_not_searched(tmp_path: Path) -> None:
+    stale = _write(tmp_path / "goldens" / "stale.ckpt")
+    for folder in ("__pycache__", "node_modules", "site-packages"):
+        _write(tmp_path / folder / "goldens" / "copy.ckpt")
+    assert unused_goldens([str(tmp_path)], set()) == [stale]
+
+
+def test_a_directory_whose_name_begins_with_another_listed_one_s_is_searched(
+    tmp_path: Path,
+) -> None:
+    first = _write(tmp_path / "tests" / "goldens" / "stale.ckpt")
+    second = _write(tmp_path / "tests2" / "goldens" / "stale.ckpt")
+    nested = _write(tmp_path / "tests" / "sub" / "goldens" / "stale.ckpt")
+    roots = [str(tmp_path / "tests"), str(tmp_path / "tests2"), str(tmp_path / "tests" / "sub")]
+    assert unused_goldens(roots, set()) == [first, nested, second]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_fifo_named_as_a_golden_is_no_golden(tmp_path: Path) -> None:
+    stale = _write(tmp_path / "stale.ckpt")
+    os.mkfifo(tmp_path / "pipe.ckpt")
     assert unused_goldens([str(tmp_path)], set()) == [stale]
 
 

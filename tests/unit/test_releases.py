@@ -1,0 +1,28 @@
+"""``releases``: installed code told from the project's own, and the release a class comes from."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+import openai
+from langchain_core.messages import AIMessage
+
+from pytest_clearstone.releases import is_installed_file, library_release
+
+
+def test_a_library_s_module_is_installed_and_the_project_s_own_is_not() -> None:
+    assert is_installed_file(openai.__file__)
+    assert is_installed_file(metadata.__file__)  # (the standard library's)
+    assert not is_installed_file(__file__)
+
+
+def test_the_release_of_a_class_is_its_distribution_s_name_and_version() -> None:
+    core = metadata.version("langchain-core")
+    assert library_release(f"{AIMessage.__module__}:AIMessage") == ("langchain-core", core)
+    assert library_release("openai:OpenAI") == ("openai", metadata.version("openai"))
+
+
+def test_a_class_of_the_project_or_of_the_standard_library_has_no_release() -> None:
+    assert library_release("pytest_clearstone.errors:ClearstoneError") is None
+    assert library_release("json:JSONDecoder") is None
+    assert library_release("not_imported_anywhere:Thing") is None
