@@ -66,6 +66,40 @@ def test_nothing_recorded_after_an_earlier_test_called_the_target_names_that_tes
     alone.assert_outcomes(passed=1)
 
 
+def test_nothing_recorded_names_the_first_test_that_called_the_target(
+    suite: pytest.Pytester,
+) -> None:
+    """test_paris filled the cache test_paris_again reads: test_rome, which called the target
+    after it (for another city), is not the one named."""
+    suite.makepyfile(
+        test_weather=textwrap.dedent(
+            """
+            import pytest
+            from app import Agent
+
+            MOCK = {"tool": "app.fetch_weather"}
+
+            @pytest.mark.replay(mock=MOCK)
+            def test_paris(replay):
+                replay.run(Agent().handle, "paris")
+
+            @pytest.mark.replay(mock=MOCK)
+            def test_rome(replay):
+                replay.run(Agent().handle, "rome")
+
+            @pytest.mark.replay(mock=MOCK)
+            def test_paris_again(replay):
+                replay.run(Agent().handle, "paris")
+            """
+        )
+    )
+    result = suite.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*`app.fetch_weather` was called by test_weather.py::test_paris, recorded before*"]
+    )
+
+
 SHARED_AGENT_APP = """
 def complete(prompt):
     return f"answer to {prompt}"

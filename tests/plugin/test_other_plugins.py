@@ -600,7 +600,28 @@ def test_a_recording_rerun_after_an_attempt_filled_a_cache_is_not_written_withou
             "recording did not",
         ]
     )
+    result.stdout.fnmatch_lines(["*0 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
     assert not (pytester.path / "goldens").exists()
+
+
+def test_a_non_strict_recording_rerun_after_an_attempt_filled_a_cache_is_written(
+    pytester: pytest.Pytester,
+) -> None:
+    """strict=False says the test may no longer make its calls: the rerun is written (the
+    message of a strict one gives strict=False as the way out)."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP + "\n\ndef search(query):\n    return 'found ' + query\n",
+        cached=CACHED_APP,
+        test_app=CACHED_TESTS.replace(
+            '"tool": "app.search"}', '"tool": "app.search"}, strict=False'
+        ),
+    )
+    pytester.makeconftest(RERUN_PROTOCOL)
+    result = pytester.runpytest("--clearstone-record")
+    assert _outcomes(result) == {"passed": 1, "rerun": 1}
+    result.stdout.fnmatch_lines(["*0 checkpoint(s) replayed, 1 recorded, 0 diverged*"])
+    assert (pytester.path / "goldens" / "test_app" / "test_ask.ckpt").is_file()
 
 
 SLOW_APP = """

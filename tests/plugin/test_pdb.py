@@ -413,7 +413,10 @@ def test_trace_on_an_async_test_says_its_body_did_not_run(pytester):
     )
     pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=1)
     golden = (pytester.path / "goldens" / "bot.ckpt").read_bytes()
-    for mode in ([], ["--clearstone-record"]):
+    for mode, done in (
+        ([], "replayed"),
+        (["--clearstone-record"], "recorded (the golden was not written)"),
+    ):
         # (as a suite without `filterwarnings = error` runs: the coroutine's warning is shown)
         result = pytester.runpytest(
             "-p", "anyio", "-W", "default::RuntimeWarning", "--trace", *mode
@@ -422,8 +425,15 @@ def test_trace_on_an_async_test_says_its_body_did_not_run(pytester):
         result.stdout.fnmatch_lines(
             ["*test_bot.py::test_bot: its body did not run: pytest's --trace called the async*"]
         )
+        result.stdout.fnmatch_lines([f"*so nothing was {done}. Run it without --trace*"])
         result.stdout.no_fnmatch_line("*skips calls it used to make*")
         result.stdout.no_fnmatch_line("*mock it too*")
+    result.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_bot.py::test_bot: pytest's --trace did not run the async test",
+        ]
+    )
     assert (pytester.path / "goldens" / "bot.ckpt").read_bytes() == golden
 
 
