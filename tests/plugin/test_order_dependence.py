@@ -240,3 +240,22 @@ def test_record_diverged_does_not_write_a_golden_missing_the_calls_its_replay_at
     rerecord = pytester.runpytest("--clearstone-record", "test_agent.py::test_weather")
     rerecord.assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_record_diverged_writes_a_non_strict_golden_missing_the_calls_its_replay_attempt_cached(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """strict=False says the test may no longer make its calls: the re-record is written."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(CACHED_TOOL_APP),
+        test_agent=textwrap.dedent(CACHED_TOOL_TEST).replace("MOCK", MOCK_BOTH + ", strict=False"),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_agent" / "test_weather.ckpt"
+    before = golden.read_bytes()
+    monkeypatch.setenv("AGENT_NOTE", "changed")
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*the golden checkpoint was not written*")
+    assert golden.read_bytes() != before
