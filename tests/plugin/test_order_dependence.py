@@ -242,6 +242,54 @@ def test_record_diverged_does_not_write_a_golden_missing_the_calls_its_replay_at
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+CACHED_BRIEFING_APP = """
+import functools
+import os
+
+def fetch_weather(city):
+    return {"city": city, "weather": "sunny"}
+
+def fetch_news(city):
+    return ["calm"]
+
+@functools.cache
+def briefing(city):  # both tools' answers are kept: a live run after the replay calls neither
+    return f"{fetch_weather(city)['weather']}, {fetch_news(city)[0]}"
+
+class Agent:
+    def __init__(self):
+        self.memory = []
+
+    def handle(self, city):
+        answer = briefing(city)
+        self.memory.append([answer, os.environ.get("AGENT_NOTE", "")])
+        return answer
+"""
+
+
+def test_record_diverged_names_every_call_its_replay_attempt_cached(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(CACHED_BRIEFING_APP),
+        test_agent=textwrap.dedent(CACHED_TOOL_TEST).replace(
+            "MOCK", '{"weather": "app.fetch_weather", "news": "app.fetch_news"}'
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("AGENT_NOTE", "changed")
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_agent.py::test_weather: the golden checkpoint was not written: its replay "
+            "attempt just before called app.fetch_weather, app.fetch_news, and this recording "
+            "did not*"
+        ]
+    )
+
+
 def test_record_diverged_writes_a_non_strict_golden_missing_the_calls_its_replay_attempt_cached(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

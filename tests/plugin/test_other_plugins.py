@@ -604,6 +604,29 @@ def test_a_recording_rerun_after_an_attempt_filled_a_cache_is_not_written_withou
     assert not (pytester.path / "goldens").exists()
 
 
+def test_a_recording_rerun_after_an_attempt_filled_a_cache_names_every_call_it_lacks(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP + "\n\ndef search(query):\n    return 'found ' + query\n",
+        cached=CACHED_APP.replace(
+            'return app.llm("summarise " + topic)',
+            'return app.search(app.llm("summarise " + topic))',
+        ).replace("return app.search(summary(message))", "return summary(message)"),
+        test_app=CACHED_TESTS,
+    )
+    pytester.makeconftest(RERUN_PROTOCOL)
+    result = pytester.runpytest("--clearstone-record")
+    assert _outcomes(result) == {"failed": 1, "rerun": 1}
+    result.stdout.fnmatch_lines(
+        [
+            "*test_app.py::test_ask: the golden checkpoint was not written: an earlier attempt "
+            "of the test in this run called app.llm, app.search, and this recording did not.*"
+        ]
+    )
+
+
 def test_a_non_strict_recording_rerun_after_an_attempt_filled_a_cache_is_written(
     pytester: pytest.Pytester,
 ) -> None:
