@@ -437,6 +437,24 @@ def test_trace_on_an_async_test_says_its_body_did_not_run(pytester):
     assert (pytester.path / "goldens" / "bot.ckpt").read_bytes() == golden
 
 
+def test_a_recording_failed_by_a_checkpoint_saved_hook_opens_pdb_on_the_hook_s_error(
+    project, pytester
+):
+    pytester.makeconftest(
+        """
+        def pytest_clearstone_checkpoint_saved(checkpoint, path, item):
+            raise ValueError("the manifest is read-only")
+        """
+    )
+    child = _spawn(pytester, "--clearstone-record")
+    child.expect(r"ValueError: the manifest is read-only")
+    child.expect(r"PDB post_mortem")
+    child.expect(r"\(Pdb\)")
+    child.sendline("c")
+    child.expect("1 failed")
+    child.expect(pexpect.EOF)
+
+
 def test_an_agent_outside_the_rootdir_is_where_pdb_opens(project, pytester):
     """The agent's code outside the rootdir, but not an installed library: a monorepo's
     package installed editable (``pip install -e ../libs/agent``), or pytest run from the tests
