@@ -408,6 +408,26 @@ def test_a_test_reading_a_golden_recorded_in_the_run_reads_it_whatever_the_order
     result.stdout.fnmatch_lines(["*test_a_reads PASSED*", "*test_b_records PASSED*"])
 
 
+def test_tests_reading_a_golden_recorded_in_the_run_keep_their_order_after_it(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.makepyfile(
+        test_app='MESSAGE = "hi"\n'
+        + READER_FIRST_TESTS.replace(
+            "def test_a_reads(checkpoint):",
+            "def test_a_reads_too(checkpoint):\n    assert checkpoint.outcome\n\n\n"
+            "@pytest.mark.replay(GOLDEN)\ndef test_a_reads(checkpoint):",
+        )
+    )
+    result = pytester.runpytest("--clearstone-record", "-v")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["*test_b_records PASSED*", "*test_a_reads_too PASSED*", "*test_a_reads PASSED*"]
+    )
+
+
 #: pytest-rerunfailures' protocol, cut down: a test that failed in any phase (its teardown too)
 #: is run once more; the reports of the failed attempt are logged as ``rerun``, its passed
 #: ones as they were (its call's report passed when only the teardown failed)
