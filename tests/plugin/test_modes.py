@@ -175,6 +175,10 @@ def test_two_tests_recording_one_golden_are_a_collection_error(pytester: pytest.
         ]
     )
     assert not (pytester.path / "goldens" / "same.ckpt").exists()
+    # replaying, tests may share a golden: only a run that records would write it twice
+    replayed = pytester.runpytest()
+    assert replayed.ret != pytest.ExitCode.INTERRUPTED
+    replayed.stdout.no_fnmatch_line("*would both record*")
 
 
 def test_two_tests_recording_one_golden_through_a_linked_folder_are_a_collection_error(

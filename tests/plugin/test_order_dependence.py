@@ -66,6 +66,40 @@ def test_nothing_recorded_after_an_earlier_test_called_the_target_names_that_tes
     alone.assert_outcomes(passed=1)
 
 
+def test_nothing_recorded_names_the_first_test_that_called_the_target(
+    suite: pytest.Pytester,
+) -> None:
+    """test_paris filled the cache test_paris_again reads: test_rome, which called the target
+    after it (for another city), is not the one named."""
+    suite.makepyfile(
+        test_weather=textwrap.dedent(
+            """
+            import pytest
+            from app import Agent
+
+            MOCK = {"tool": "app.fetch_weather"}
+
+            @pytest.mark.replay(mock=MOCK)
+            def test_paris(replay):
+                replay.run(Agent().handle, "paris")
+
+            @pytest.mark.replay(mock=MOCK)
+            def test_rome(replay):
+                replay.run(Agent().handle, "rome")
+
+            @pytest.mark.replay(mock=MOCK)
+            def test_paris_again(replay):
+                replay.run(Agent().handle, "paris")
+            """
+        )
+    )
+    result = suite.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*`app.fetch_weather` was called by test_weather.py::test_paris, recorded before*"]
+    )
+
+
 SHARED_AGENT_APP = """
 def complete(prompt):
     return f"answer to {prompt}"
@@ -267,3 +301,70 @@ def test_a_turn_of_a_conversation_given_to_replay_run_is_re_recorded_alone_and_r
     result = pytester.runpytest()
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*3 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+
+
+CACHED_BRIEFING_APP = """
+import functools
+import os
+
+def fetch_weather(city):
+    return {"city": city, "weather": "sunny"}
+
+def fetch_news(city):
+    return ["calm"]
+
+@functools.cache
+def briefing(city):  # both tools' answers are kept: a live run after the replay calls neither
+    return f"{fetch_weather(city)['weather']}, {fetch_news(city)[0]}"
+
+class Agent:
+    def __init__(self):
+        self.memory = []
+
+    def handle(self, city):
+        answer = briefing(city)
+        self.memory.append([answer, os.environ.get("AGENT_NOTE", "")])
+        return answer
+"""
+
+
+def test_record_diverged_names_every_call_its_replay_attempt_cached(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(CACHED_BRIEFING_APP),
+        test_agent=textwrap.dedent(CACHED_TOOL_TEST).replace(
+            "MOCK", '{"weather": "app.fetch_weather", "news": "app.fetch_news"}'
+        ),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("AGENT_NOTE", "changed")
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_agent.py::test_weather: the golden checkpoint was not written: its replay "
+            "attempt just before called app.fetch_weather, app.fetch_news, and this recording "
+            "did not*"
+        ]
+    )
+
+
+def test_record_diverged_writes_a_non_strict_golden_missing_the_calls_its_replay_attempt_cached(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """strict=False says the test may no longer make its calls: the re-record is written."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(CACHED_TOOL_APP),
+        test_agent=textwrap.dedent(CACHED_TOOL_TEST).replace("MOCK", MOCK_BOTH + ", strict=False"),
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_agent" / "test_weather.ckpt"
+    before = golden.read_bytes()
+    monkeypatch.setenv("AGENT_NOTE", "changed")
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*the golden checkpoint was not written*")
+    assert golden.read_bytes() != before

@@ -410,6 +410,26 @@ def test_a_test_reading_a_golden_recorded_in_the_run_reads_it_whatever_the_order
     result.stdout.fnmatch_lines(["*test_a_reads PASSED*", "*test_b_records PASSED*"])
 
 
+def test_tests_reading_a_golden_recorded_in_the_run_keep_their_order_after_it(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.makepyfile(
+        test_app='MESSAGE = "hi"\n'
+        + READER_FIRST_TESTS.replace(
+            "def test_a_reads(checkpoint):",
+            "def test_a_reads_too(checkpoint):\n    assert checkpoint.outcome\n\n\n"
+            "@pytest.mark.replay(GOLDEN)\ndef test_a_reads(checkpoint):",
+        )
+    )
+    result = pytester.runpytest("--clearstone-record", "-v")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["*test_b_records PASSED*", "*test_a_reads_too PASSED*", "*test_a_reads PASSED*"]
+    )
+
+
 #: pytest-rerunfailures' protocol, cut down: a test that failed in any phase (its teardown too)
 #: is run once more; the reports of the failed attempt are logged as ``rerun``, its passed
 #: ones as they were (its call's report passed when only the teardown failed)
@@ -602,7 +622,51 @@ def test_a_recording_rerun_after_an_attempt_filled_a_cache_is_not_written_withou
             "recording did not",
         ]
     )
+    result.stdout.fnmatch_lines(["*0 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
     assert not (pytester.path / "goldens").exists()
+
+
+def test_a_recording_rerun_after_an_attempt_filled_a_cache_names_every_call_it_lacks(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP + "\n\ndef search(query):\n    return 'found ' + query\n",
+        cached=CACHED_APP.replace(
+            'return app.llm("summarise " + topic)',
+            'return app.search(app.llm("summarise " + topic))',
+        ).replace("return app.search(summary(message))", "return summary(message)"),
+        test_app=CACHED_TESTS,
+    )
+    pytester.makeconftest(RERUN_PROTOCOL)
+    result = pytester.runpytest("--clearstone-record")
+    assert _outcomes(result) == {"failed": 1, "rerun": 1}
+    result.stdout.fnmatch_lines(
+        [
+            "*test_app.py::test_ask: the golden checkpoint was not written: an earlier attempt "
+            "of the test in this run called app.llm, app.search, and this recording did not.*"
+        ]
+    )
+
+
+def test_a_non_strict_recording_rerun_after_an_attempt_filled_a_cache_is_written(
+    pytester: pytest.Pytester,
+) -> None:
+    """strict=False says the test may no longer make its calls: the rerun is written (the
+    message of a strict one gives strict=False as the way out)."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP + "\n\ndef search(query):\n    return 'found ' + query\n",
+        cached=CACHED_APP,
+        test_app=CACHED_TESTS.replace(
+            '"tool": "app.search"}', '"tool": "app.search"}, strict=False'
+        ),
+    )
+    pytester.makeconftest(RERUN_PROTOCOL)
+    result = pytester.runpytest("--clearstone-record")
+    assert _outcomes(result) == {"passed": 1, "rerun": 1}
+    result.stdout.fnmatch_lines(["*0 checkpoint(s) replayed, 1 recorded, 0 diverged*"])
+    assert (pytester.path / "goldens" / "test_app" / "test_ask.ckpt").is_file()
 
 
 SLOW_APP = """

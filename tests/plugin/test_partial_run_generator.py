@@ -125,6 +125,13 @@ def test_a_run_generator_never_read_names_the_generator_not_the_mock_path(
              "open, before its end*consume it fully*"]
         )  # fmt: skip
     result.stdout.no_fnmatch_line("*Give mock= the import path*")
+    result.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_sync_unread: a generator replay.run() returned was not read to "
+            "its end",
+        ]
+    )
     assert not (pytester.path / "goldens").exists()
 
 

@@ -413,7 +413,10 @@ def test_trace_on_an_async_test_says_its_body_did_not_run(pytester):
     )
     pytester.runpytest("-p", "anyio", "--clearstone-record").assert_outcomes(passed=1)
     golden = (pytester.path / "goldens" / "bot.ckpt").read_bytes()
-    for mode in ([], ["--clearstone-record"]):
+    for mode, done in (
+        ([], "replayed"),
+        (["--clearstone-record"], "recorded (the golden was not written)"),
+    ):
         # (as a suite without `filterwarnings = error` runs: the coroutine's warning is shown)
         result = pytester.runpytest(
             "-p", "anyio", "-W", "default::RuntimeWarning", "--trace", *mode
@@ -422,9 +425,34 @@ def test_trace_on_an_async_test_says_its_body_did_not_run(pytester):
         result.stdout.fnmatch_lines(  # (told as it is: no traceback of the plugin's)
             ["test_bot.py::test_bot: its body did not run: pytest's --trace called the async*"]
         )
+        result.stdout.fnmatch_lines([f"*so nothing was {done}. Run it without --trace*"])
         result.stdout.no_fnmatch_line("*skips calls it used to make*")
         result.stdout.no_fnmatch_line("*mock it too*")
+    result.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_bot.py::test_bot: pytest's --trace did not run the async test",
+        ]
+    )
     assert (pytester.path / "goldens" / "bot.ckpt").read_bytes() == golden
+
+
+def test_a_recording_failed_by_a_checkpoint_saved_hook_opens_pdb_on_the_hook_s_error(
+    project, pytester
+):
+    pytester.makeconftest(
+        """
+        def pytest_clearstone_checkpoint_saved(checkpoint, path, item):
+            raise ValueError("the manifest is read-only")
+        """
+    )
+    child = _spawn(pytester, "--clearstone-record")
+    child.expect(r"ValueError: the manifest is read-only")
+    child.expect(r"PDB post_mortem")
+    child.expect(r"\(Pdb\)")
+    child.sendline("c")
+    child.expect("1 failed")
+    child.expect(pexpect.EOF)
 
 
 def test_an_agent_outside_the_rootdir_is_where_pdb_opens(project, pytester):

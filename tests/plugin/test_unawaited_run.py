@@ -65,6 +65,12 @@ def test_recording_an_unawaited_run_names_it(project: pytest.Pytester) -> None:
     assert "aask() did not run, so nothing of it was recorded." in result.stdout.str()
     result.stdout.no_fnmatch_line("*did you mean*")
     result.stdout.no_fnmatch_line("*does the agent call*")
+    result.stdout.fnmatch_lines(
+        [
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_it: a coroutine replay.run() returned was never awaited",
+        ]
+    )
     assert not list(project.path.rglob("*.ckpt"))
 
 
