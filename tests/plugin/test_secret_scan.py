@@ -296,3 +296,43 @@ def test_a_recording_that_failed_leaves_the_secret_out_of_the_trace_store(
     text = _store_text(leaky)
     assert "leaky_app.fetch" in text and "the agent failed with [REDACTED]" in text
     assert KEY not in text
+
+
+TOKEN = "tok-9876543210-ZYXWVUTS"  # not in the environment: only the run's redaction saw it
+
+TOKEN_APP = """
+def fetch(url, internal_token):
+    return {"status": 200, "raw": ("header " + internal_token).encode()}
+
+
+def handle(url):
+    return fetch(url, internal_token=TOKEN)["status"]
+"""
+
+TOKEN_TEST = """
+import pytest
+from token_app import handle
+
+
+@pytest.mark.replay("goldens/token.ckpt", mock={"tool": "token_app.fetch"})
+def test_token(replay):
+    assert replay.run(handle, "https://example.test") == 200
+"""
+
+
+def test_a_value_the_run_s_own_redaction_rules_replaced_is_looked_for_in_the_golden(
+    pytester: pytest.Pytester,
+) -> None:
+    """The scan looks for what the test's redaction saw (a key of `clearstone_redact_keys`,
+    redacted in the call's arguments), not only what the default rules and the environment
+    know: the tool echoes it back inside bytes, where no rule reaches."""
+    pytester.syspathinsert()
+    pytester.makeini("[pytest]\nclearstone_redact_keys =\n    internal_token\n")
+    pytester.makepyfile(token_app=f"TOKEN = {TOKEN!r}\n" + TOKEN_APP, test_token=TOKEN_TEST)
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "the golden checkpoint was not written" in out
+    assert "output of span 'token_app.fetch'" in out and "root['raw']" in out
+    assert TOKEN not in out
+    assert not list(pytester.path.rglob("*.ckpt*"))
