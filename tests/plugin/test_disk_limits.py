@@ -227,3 +227,33 @@ def test_a_golden_in_a_folder_this_user_may_not_write_names_that_folder(
     )
     result.stdout.no_fnmatch_line("*Move it away*")
     assert sorted(p.name for p in (pytester.path / "goldens").rglob("*")) == before
+
+
+BLOCKING_TESTS = """
+import pathlib
+
+import pytest
+import app
+
+@pytest.mark.replay(mock={"llm": "app.complete"})
+def test_a(replay):
+    assert replay.run(app.complete, "hello")
+    # (after the set-up's check of the path: the test itself puts a file in the way)
+    pathlib.Path("goldens", "test_it").write_bytes(b"not a folder of goldens")
+"""
+
+
+def test_a_file_where_the_golden_s_folder_should_be_is_named_as_what_stood_in_the_way(
+    pytester: pytest.Pytester,
+) -> None:
+    """The golden's path is fine; a file named as one of its folders is what to move."""
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(BLOCKING_TESTS))
+    (pytester.path / "goldens").mkdir()
+    blocker = pytester.path / "goldens" / "test_it"
+    result = pytester.runpytest(*LEAN_ARGS, "--clearstone-record", "--clearstone-db", ":memory:")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [f"*the golden checkpoint was not written: cannot write {blocker / 'test_a.ckpt'}: *"
+         f"({blocker}). Move it away or give the marker another path*"]
+    )  # fmt: skip
+    assert blocker.read_bytes() == b"not a folder of goldens"
