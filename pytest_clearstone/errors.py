@@ -76,6 +76,17 @@ def rerecord(node_id: str = "") -> str:
     return f"re-record with: {record_command(node_id)}"
 
 
+def ignore_fix(paths: object, place: str = "") -> str:
+    """How a message tells to leave ``paths`` (an ``ignore=`` list, or a dict of them by
+    target) out of matching: with the marker's ``ignore=``, keeping in it the paths of
+    ``place`` when the test's ignore paths come from there (the ini option or the
+    ``clearstone_config`` fixture), which a marker's ``ignore=`` replaces whole."""
+    fix = f"the marker's ignore={paths!r}"
+    if place:
+        fix += f", keeping in it the paths of {place} (a marker's ignore= replaces them whole)"
+    return fix
+
+
 def rerecord_hint(node_id: str = "") -> str:
     """The last sentence of a replay failure: :func:`rerecord`, if the change is intended."""
     return f"If the change is intended, {rerecord(node_id)}"
@@ -1573,9 +1584,13 @@ class UnencodableValueWarning(_Picklable, UserWarning):
 class MutatedArgumentWarning(_Picklable, UserWarning):
     """A mock target changed an argument it was given in place while recording (appended to a
     list, set a key of a dict): replay answers the call without running the target, so the
-    change is not made there and the agent sees the argument as it was before the call."""
+    change is not made there and the agent sees the argument as it was before the call.
+    ``ignore_place``: where the test's ignore paths come from, when not a marker
+    (:func:`ignore_fix`)."""
 
-    def __init__(self, test: str, call: str, target: str, argument: str, kind: str) -> None:
+    def __init__(
+        self, test: str, call: str, target: str, argument: str, kind: str, ignore_place: str = ""
+    ) -> None:
         self.test = test
         self.target = target
         self.argument = argument
@@ -1585,8 +1600,8 @@ class MutatedArgumentWarning(_Picklable, UserWarning):
             f"recording; a replay does not run {target}, so the change is not made there and "
             f"the agent sees `{argument}` as it was before the call. Return the new value from "
             f"{target} instead, or mock the function under it that returns it; if the agent "
-            f"does not read it again, leave it out with the marker's ignore={{{target!r}: "
-            f"[{argument!r}]}}"
+            f"does not read it again, leave it out with "
+            f"{ignore_fix({target: [argument]}, ignore_place)}"
         )
 
 

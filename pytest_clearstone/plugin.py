@@ -955,14 +955,19 @@ def _given_by(item: pytest.Item, keyword: str, value: Any) -> str:
     return "the clearstone_config fixture"
 
 
-def _mock_given_by(item: pytest.Item, mock: Any) -> str:
-    """Where the item's mock targets come from, as the fix of a target the golden recorded and
-    the test no longer mocks names it: ``""`` for a marker's ``mock=`` (the errors' default),
-    else the ini option or the ``clearstone_config`` fixture (:func:`_given_by`)."""
-    if mock is None:  # (only reads its golden: no target to mock again)
-        return ""
-    where = _given_by(item, "mock", mock)
-    return "" if where.startswith("@pytest.mark.replay") else where
+def _not_by_marker(item: pytest.Item, options: dict[str, Any]) -> dict[str, str]:
+    """Where the item's mock targets and ignore paths come from when the ini option or the
+    ``clearstone_config`` fixture gives them (:func:`_given_by`), as the fixes in messages name
+    them (a target to mock again, paths to add to ``ignore=``); a marker's, the messages'
+    default, and none given are left out."""
+    places = {}
+    for keyword in ("mock", "ignore"):
+        value = options[keyword]
+        if value:  # (none: no target to mock again, nor paths a marker's ignore= replaces)
+            where = _given_by(item, keyword, value)
+            if not where.startswith("@pytest.mark.replay"):
+                places[keyword] = where
+    return places
 
 
 def _golden_path(item: pytest.Item, marker_path: str | Path | None) -> str:
@@ -1351,7 +1356,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             ignore=options["ignore"],
             ignore_state=options["ignore_state"],
             fresh=settings.fresh,
-            mock_given_by=_mock_given_by(item, mock),
+            given_by=_not_by_marker(item, options),
         )
     except (TypeError, AttributeError) as exc:  # mock= (normalize_mock_config)
         from .errors import MockTargetError  # (its type and path swapped: {"app.f": "llm"})

@@ -36,7 +36,7 @@ from typing import Any
 from ..codec.naming import MESSAGE_TAGS, TAG
 from ..codec.nesting import retried
 from ..codec.tags import Encoder, pickle_locations, tag_locations
-from ..errors import UnencodableValueWarning, article
+from ..errors import UnencodableValueWarning, article, ignore_fix
 from .path_patterns import (
     ANY,
     DEEP,
@@ -98,10 +98,13 @@ _NOT_FIELDS = frozenset({TAG, "module", "cls"})
 class IgnorePaths:
     """Compiled ignore paths, applied to encoded (stored JSON form) trees."""
 
-    __slots__ = ("applied", "calls", "matched", "patterns", "texts")
+    __slots__ = ("applied", "calls", "matched", "patterns", "place", "texts")
 
-    def __init__(self, paths: Iterable[str], *, calls: bool = False) -> None:
+    def __init__(self, paths: Iterable[str], *, calls: bool = False, place: str = "") -> None:
         self.texts = tuple(paths)
+        #: where the test's ignore paths come from when not a marker (the ini option, the
+        #: ``clearstone_config`` fixture), as a fix that adds one names it (:func:`ignore_fix`)
+        self.place = place
         self.patterns = tuple(parse_path(p) for p in self.texts)
         #: whether the trees are a call's arguments: :meth:`prune` then also leaves out the
         #: headers of HTTP requests that are not compared
@@ -308,13 +311,15 @@ def recorded_form(
         warned.update(path for path, _, _ in new)
     for path, type_name, local_class in new[:_MAX_WARNINGS]:
         warnings.warn(
-            _unreadable_argument(type_name, path, call, local_class),
+            _unreadable_argument(type_name, path, call, local_class, paths.place),
             UnencodableValueWarning,
             stacklevel=3,
         )
     if len(new) > _MAX_WARNINGS:  # (the others in one warning: each is left out the same way)
         warnings.warn(
-            _more_unreadable_arguments([path for path, _, _ in new[_MAX_WARNINGS:]], call),
+            _more_unreadable_arguments(
+                [path for path, _, _ in new[_MAX_WARNINGS:]], call, paths.place
+            ),
             UnencodableValueWarning,
             stacklevel=3,
         )
@@ -344,14 +349,14 @@ def _local_class(tree: Any, where: Sequence[Any]) -> str:
     return ""
 
 
-def _more_unreadable_arguments(paths: list[str], call: str) -> str:
+def _more_unreadable_arguments(paths: list[str], call: str, place: str) -> str:
     """The warning about the unreadable values of one call's arguments past the first
     :data:`_MAX_WARNINGS`, each named by its ``ignore=`` path."""
     where = f" in the arguments of {call}" if call else ""
     return (
         f"{len(paths)} more value(s){where} cannot be stored readably either, so a replay "
         f"compares them by their type only; if they are not part of what the call sends, leave "
-        f"them out too with the marker's ignore={paths!r}; else teach the codec their types "
+        f"them out too with {ignore_fix(paths, place)}; else teach the codec their types "
         "(pytest_clearstone.codec.register)"
     )
 
@@ -363,7 +368,9 @@ _SQLALCHEMY_STATEMENTS = tuple(
 )
 
 
-def _unreadable_argument(type_name: str, path: str, call: str, local_class: str = "") -> str:
+def _unreadable_argument(
+    type_name: str, path: str, call: str, local_class: str = "", place: str = ""
+) -> str:
     where = f" in the arguments of {call}" if call else ""
     if local_class:  # (a structured-output model written inside the test function)
         return (
@@ -379,7 +386,7 @@ def _unreadable_argument(type_name: str, path: str, call: str, local_class: str 
             f"LangChain's run machinery: astream_events and LangGraph's stream_mode='messages' "
             f"get no events from it). To keep it called, mock the chat model's _generate, "
             f"_agenerate, _stream or _astream instead, with ignore=['**.run_manager']; if "
-            f"nothing reads what it collects, leave it out with the marker's ignore={[path]!r}"
+            f"nothing reads what it collects, leave it out with {ignore_fix([path], place)}"
         )
     if type_name.startswith(_SQLALCHEMY_STATEMENTS):
         # (a decoder registered for it could not give a statement back: comparisons would fail)
@@ -394,22 +401,24 @@ def _unreadable_argument(type_name: str, path: str, call: str, local_class: str 
     return (
         f"storing the repr of {article(type_name)} {type_name} value at {path}{where}: it cannot "
         f"be stored readably, so a replay compares it by its type only. If it is not part of "
-        f"what the call sends, leave it out of the comparison with the marker's "
-        f"ignore={[path]!r}; else teach the codec its type (pytest_clearstone.codec.register)"
+        f"what the call sends, leave it out of the comparison with {ignore_fix([path], place)}; "
+        "else teach the codec its type (pytest_clearstone.codec.register)"
     )
 
 
-def ignore_advice(places: Sequence[Sequence[Any]]) -> str:
+def ignore_advice(places: Sequence[Sequence[Any]], place: str = "") -> str:
     """What a divergence in random ids at ``places`` of a call's arguments (keys and list
     positions: :func:`pytest_clearstone.diff.swapped_id_places`) adds to its cause: the
-    ``ignore=`` paths that leave them out (``""`` when there are none)."""
+    ``ignore=`` paths that leave them out (``""`` when there are none); ``place``: where the
+    test's ignore paths come from, when not a marker (:func:`~pytest_clearstone.errors.
+    ignore_fix`)."""
     paths = list(dict.fromkeys(".".join(segment_text(step) for step in place) for place in places))
     if not paths or not all(paths):
         return ""
     return (
         "If a library makes them for each process or run (LangChain's "
         "config.metadata.lc_internal_call) and they are not part of what the call sends, leave "
-        f"them out of matching with the marker's ignore={paths!r}."
+        f"them out of matching with {ignore_fix(paths, place)}."
     )
 
 
@@ -518,9 +527,13 @@ def unwritten_places(tree: Any) -> list[str]:
 class IgnoreConfig:
     """The ``ignore=`` of a golden test: paths for every target, and paths per target."""
 
-    __slots__ = ("_for", "common", "per_target")
+    __slots__ = ("_for", "common", "per_target", "place")
 
-    def __init__(self, value: Sequence[str] | Mapping[str, Sequence[str]] | None) -> None:
+    def __init__(
+        self, value: Sequence[str] | Mapping[str, Sequence[str]] | None, place: str = ""
+    ) -> None:
+        #: where the paths come from when not a marker (:attr:`IgnorePaths.place`)
+        self.place = place
         self.common: tuple[str, ...] = ()
         self.per_target: dict[str, tuple[str, ...]] = {}
         if value is None:
@@ -555,7 +568,7 @@ class IgnoreConfig:
         paths = self._for.get(target)
         if paths is None:
             paths = self._for[target] = IgnorePaths(
-                (*self.common, *self.per_target.get(target, ())), calls=True
+                (*self.common, *self.per_target.get(target, ())), calls=True, place=self.place
             )
         return paths
 

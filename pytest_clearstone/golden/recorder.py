@@ -376,6 +376,7 @@ class RecordedTarget:
                         self.target.path,
                         name,
                         f"{article(type(value).__name__)} {type(value).__name__}",
+                        self.ignore.place,
                     )
                 )
 

@@ -14,7 +14,7 @@ import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -57,7 +57,9 @@ class Replay:
     state before the call, the result and the final state as the golden outcome; in replay mode
     it loads the recorded state into the agent, runs the call against the recorded responses and
     raises :class:`~pytest_clearstone.errors.GoldenMismatchError` with a state delta when the
-    result or the final state differ.
+    result or the final state differ. ``given_by``: where the ``mock`` and ``ignore`` keywords
+    come from when not the test's marker (``{"mock": "the ini option clearstone_mock"}``), as
+    the fixes in messages name them.
     """
 
     def __init__(
@@ -77,7 +79,7 @@ class Replay:
         ignore: list[str] | dict[str, list[str]] | None = None,
         ignore_state: list[str] | None = None,
         fresh: bool = False,
-        mock_given_by: str = "",
+        given_by: Mapping[str, str] | None = None,
     ) -> None:
         if mode not in (Mode.RECORD, Mode.REPLAY):
             raise ValueError(f"mode must be 'record' or 'replay', not {mode!r}")
@@ -108,11 +110,11 @@ class Replay:
             transform,
             shown,
             allow_pickle,
-            IgnoreConfig(ignore),
+            IgnoreConfig(ignore, (given_by or {}).get("ignore", "")),
             ignore_state_paths(ignore_state),
             fresh,
             mock is None,
-            mock_given_by,
+            (given_by or {}).get("mock", ""),
         )
         self._spec = spec
         if self.mode is Mode.RECORD:

@@ -1028,7 +1028,8 @@ class TargetReplay:
             if cause:
                 from ..diff import swapped_id_places
 
-                advice = ignore_advice(swapped_id_places(delta.changes))
+                place = "" if self.ignore is None else self.ignore.place
+                advice = ignore_advice(swapped_id_places(delta.changes), place)
                 cause = f"{cause} {advice}" if advice else cause
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:

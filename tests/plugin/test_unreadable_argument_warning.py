@@ -76,6 +76,26 @@ def test_the_warning_names_the_path_the_call_and_the_fix(project: pytest.Pyteste
     assert not (project.path / "goldens" / "warn.ckpt").exists()
 
 
+def test_the_fix_keeps_the_paths_the_config_fixture_gives(project: pytest.Pytester) -> None:
+    """A marker's ignore= would replace the clearstone_config fixture's whole."""
+    project.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef clearstone_config():\n"
+        "    return {'ignore': ['config.tags']}\n"
+    )
+    result = project.runpytest("--clearstone-record", "-W", ERROR)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                "*leave it out of the comparison with the marker's "
+                "ignore=['config.configurable.__pregel_call'], keeping in it the paths of the "
+                "clearstone_config fixture (a marker's ignore= replaces them whole); else teach "
+                "the codec its type (pytest_clearstone.codec.register)"
+            ),
+        ]
+    )
+
+
 def test_each_path_warns_once_per_target(project: pytest.Pytester) -> None:
     result = project.runpytest("--clearstone-record", "-W", f"default::{WARNING}")
     result.assert_outcomes(passed=1, warnings=2)  # two paths, two calls each

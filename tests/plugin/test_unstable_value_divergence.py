@@ -208,6 +208,59 @@ def test_an_argument_that_is_a_random_id_is_named_with_the_ignore_path_that_leav
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+HOST_APP = """
+import secrets
+import socket
+
+
+def llm(prompt, config=None):
+    return "ok"
+
+
+def ask(q):
+    config = {"host": socket.gethostname(), "metadata": {"lc_internal_call": secrets.token_hex(16)}}
+    return llm(q, config=config)
+"""
+
+
+def test_the_ignore_path_to_add_is_told_to_keep_the_paths_the_ini_option_gives(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A marker's ignore= replaces the ini's clearstone_ignore whole: the message said to leave
+    the id out with "the marker's ignore=[...]", and a test following it lost the ini's paths
+    (here the machine's name, which differs in CI), so its replay diverged on them instead."""
+    pytester.syspathinsert()
+    test = """
+        import pytest
+
+        import app
+
+
+        @pytest.mark.replay("meta.ckpt", mock={"llm": "app.llm"}IGNORE)
+        def test_meta(replay):
+            assert replay.run(app.ask, "hi") == "ok"
+        """
+    pytester.makeini("[pytest]\nclearstone_ignore =\n    config.host\n")
+    pytester.makepyfile(
+        app=textwrap.dedent(HOST_APP), test_it=textwrap.dedent(test).replace("IGNORE", "")
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setattr("socket.gethostname", lambda: "ci-runner-7")  # (the inner run's too)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    assert (
+        "leave them out of matching with the marker's "
+        "ignore=['config.metadata.lc_internal_call'], keeping in it the paths of the ini option "
+        "clearstone_ignore (a marker's ignore= replaces them whole)."
+    ) in " ".join(result.stdout.str().split())
+    marker = ", ignore=['config.metadata.lc_internal_call'{}]"
+    pytester.makepyfile(test_it=textwrap.dedent(test).replace("IGNORE", marker.format("")))
+    pytester.runpytest().assert_outcomes(failed=1)  # (the ini's path lost: the host differs)
+    kept = marker.format(", 'config.host'")
+    pytester.makepyfile(test_it=textwrap.dedent(test).replace("IGNORE", kept))
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 TEMPLATE_APP = """
 from pathlib import Path
 
