@@ -281,7 +281,7 @@ def _without_dropped_set(node: dict[str, Any], fields: dict[str, Any]) -> dict[s
 
 def recorded_form(
     value: Any,
-    paths: IgnorePaths,
+    paths: IgnorePaths | None,
     call: str = "",
     warned: set[str] | None = None,
     shown: Callable[[Any, str, str], Any] | None = None,
@@ -309,17 +309,16 @@ def recorded_form(
     if warned is not None:
         new = [found for found in new if found[0] not in warned]
         warned.update(path for path, _, _ in new)
+    place = "" if paths is None else paths.place  # (where the test's ignore paths come from)
     for path, type_name, local_class in new[:_MAX_WARNINGS]:
         warnings.warn(
-            _unreadable_argument(type_name, path, call, local_class, paths.place),
+            _unreadable_argument(type_name, path, call, local_class, place),
             UnencodableValueWarning,
             stacklevel=3,
         )
     if len(new) > _MAX_WARNINGS:  # (the others in one warning: each is left out the same way)
         warnings.warn(
-            _more_unreadable_arguments(
-                [path for path, _, _ in new[_MAX_WARNINGS:]], call, paths.place
-            ),
+            _more_unreadable_arguments([path for path, _, _ in new[_MAX_WARNINGS:]], call, place),
             UnencodableValueWarning,
             stacklevel=3,
         )
