@@ -960,13 +960,14 @@ def _not_by_marker(item: pytest.Item, options: dict[str, Any]) -> dict[str, str]
     ``clearstone_config`` fixture gives them (:func:`_given_by`), as the fixes in messages name
     them (a target to mock again, paths to add to ``ignore=``); a marker's, the messages'
     default, and none given are left out."""
+    marker = _marker(item)
+    by_marker = () if marker is None else marker.keywords
     places = {}
     for keyword in ("mock", "ignore"):
         value = options[keyword]
-        if value:  # (none: no target to mock again, nor paths a marker's ignore= replaces)
-            where = _given_by(item, keyword, value)
-            if not where.startswith("@pytest.mark.replay"):
-                places[keyword] = where
+        # (none given: no target to mock again, nor paths a marker's ignore= replaces)
+        if value and keyword not in by_marker:
+            places[keyword] = _given_by(item, keyword, value)
     return places
 
 
