@@ -3663,7 +3663,7 @@ def _renamed(
 ) -> list[tuple[Path, Path, str]]:
     """The goldens of ``unused`` that are likely the missing golden of a test of this run,
     before it was renamed or moved (:func:`~.golden.renames.renamed_goldens`): ``(old, new,
-    the test's node id, shown)``."""
+    the test's node id as ``shown`` gives it)``."""
     from .golden.renames import renamed_goldens
 
     tests: dict[str, str] = {}  # the missing golden's path -> its test's node id

@@ -74,6 +74,36 @@ def test_a_tool_that_changes_its_argument_in_place_warns_when_recorded(
     result.stdout.no_fnmatch_line("*`ignored`*")  # (left out of the matching by ignore=)
 
 
+def test_the_ignore_fix_keeps_the_paths_the_ini_option_gives(pytester: pytest.Pytester) -> None:
+    """A marker's ignore= would replace the ini's clearstone_ignore whole."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=APP,
+        test_app="""
+        import pytest
+        import app
+
+        @pytest.mark.replay(mock={"tool": ["app.fill", "app.search"]})
+        def test_fill(replay):
+            assert replay.run(app.agent) == ["KETTLE"]
+        """,
+    )
+    pytester.makeini(
+        "[pytest]\nclearstone_ignore =\n    options.n\n"
+        "filterwarnings =\n    always::UserWarning\n"
+    )
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*MutatedArgumentWarning: test_app.py::test_fill: call #1 to app.fill changed its "
+            "argument `results`*leave it out with the marker's ignore={'app.fill': "
+            "[[]'results']}, keeping in it the paths of the ini option clearstone_ignore (a "
+            "marker's ignore= replaces them whole)*"
+        ]
+    )
+
+
 def test_the_warning_names_the_number_of_the_call_that_changed_its_argument(
     pytester: pytest.Pytester,
 ) -> None:
