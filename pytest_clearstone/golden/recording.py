@@ -999,9 +999,13 @@ def _sdk_under(type_name: str, target: str) -> str:
         for model, method in _PYDANTIC_AI_SDK_METHODS.items():
             if model in names:
                 return method
-    # an SDK's own value or method: sync or async as its class is; the stacks' calls are
-    # async (pydantic-ai's request_stream)
-    is_async = tops.isdisjoint(SDK_METHODS) or any(name.startswith("Async") for name in names)
+    # an SDK's own value or method: sync or async as its class is; pydantic-ai's calls are
+    # async (request_stream); a LangChain or LangGraph method as its name is (ainvoke, _astream)
+    if tops & _LLM_STACKS and "pydantic_ai" not in tops:
+        is_async = target.rpartition(".")[2].lstrip("_").startswith("a")
+    else:
+        is_async = tops.isdisjoint(SDK_METHODS)
+    is_async = is_async or any(name.startswith("Async") for name in names)
     if "anthropic" in names:
         return SDK_METHODS["anthropic"][is_async]
     return SDK_METHODS["openai"][is_async] if "openai" in names or tops & _LLM_STACKS else ""

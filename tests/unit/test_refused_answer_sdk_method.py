@@ -47,6 +47,19 @@ ANTHROPIC = "anthropic.resources.messages.{}Messages.create"
             "pydantic_ai.models.openai.OpenAIResponsesModel.request_stream",
             "openai.resources.responses.AsyncResponses.create",
         ),
+        # a LangChain or LangGraph method is sync or async as its name says: the sync ones
+        # call the SDK's sync method (the async one was named for both)
+        ("app.Reply", "langchain_openai.ChatOpenAI.invoke", OPENAI.format("")),
+        ("app.Reply", "langchain_openai.ChatOpenAI.stream", OPENAI.format("")),
+        ("app.Reply", "langchain_openai.ChatOpenAI.ainvoke", OPENAI.format("Async")),
+        (
+            "app.Reply",
+            "langchain_openai.chat_models.base.BaseChatOpenAI._astream",
+            OPENAI.format("Async"),
+        ),
+        ("app.Reply", "langgraph.pregel.Pregel.invoke", OPENAI.format("")),
+        ("app.Reply", "langgraph.pregel.Pregel.astream", OPENAI.format("Async")),
+        ("app.AsyncReply", "langgraph.pregel.Pregel.invoke", OPENAI.format("Async")),
     ],
 )
 def test_the_sdk_method_to_mock_is_sync_or_async_as_the_answer(
