@@ -662,8 +662,9 @@ _PAGE_FIXES = (
 
 
 #: the bases of openai's WebSocket connections (what ``client.responses.connect()`` and
-#: ``client.realtime.connect(...)`` give when entered); their managers, and the connections of
-#: its older and helper modules, have no common base: known by their names
+#: ``client.realtime.connect(...)`` give when entered); their managers, the connections of its
+#: older and helper modules, and the helpers' sessions that own one (``TranslationSession``,
+#: ``ResponsesWebSocketSession`` and its lanes) have no common base: known by their names
 _WEBSOCKET_BASES = frozenset(
     f"openai._websocket_connection:{name}"
     for name in ("WebSocketConnectionBase", "AsyncWebSocketConnectionBase")
@@ -687,7 +688,7 @@ def _is_websocket_class(t: type) -> bool:
     if not _WEBSOCKET_BASES.isdisjoint(mro_paths(t)):
         return True
     return t.__module__.startswith(("openai.resources.", "openai.lib.")) and t.__name__.endswith(
-        ("Connection", "ConnectionManager")
+        ("Connection", "ConnectionManager", "Session", "WebSocketLane")
     )
 
 

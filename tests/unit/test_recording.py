@@ -7,8 +7,10 @@ import sqlite3
 
 # (imported: the fixes look a class up only among the modules loaded)
 import openai.lib.realtime_translation
+import openai.lib.responses_websocket._session
 import openai.pagination
 import openai.resources.vector_stores.files
+import pytest
 from openai import NOT_GIVEN
 from openai.lib.streaming.chat import ChatCompletionStreamManager
 
@@ -66,6 +68,21 @@ def test_an_answer_class_annotated_by_a_dotted_path_is_found_through_each_name()
 
 def test_a_translation_connection_of_openais_helper_module_gets_the_websocket_fix() -> None:
     type_name = "openai.lib.realtime_translation.AsyncTranslationConnection"
+    assert _repr_fixes(type_name, "app.connect", pickles=False) == _WEBSOCKET_FIXES
+
+
+@pytest.mark.parametrize(
+    "type_name",
+    [
+        "openai.lib.realtime_translation.TranslationSession",
+        "openai.lib.realtime_translation.AsyncTranslationSession",
+        "openai.lib.responses_websocket._session.ResponsesWebSocketSession",
+        "openai.lib.responses_websocket._session.AsyncResponsesWebSocketSession",
+    ],
+)
+def test_a_session_of_openais_helper_modules_that_opens_a_websocket_gets_the_websocket_fix(
+    type_name: str,
+) -> None:
     assert _repr_fixes(type_name, "app.connect", pickles=False) == _WEBSOCKET_FIXES
 
 
