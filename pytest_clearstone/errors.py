@@ -1334,6 +1334,14 @@ SDK_NETWORK_HINT = (
     "or allow the host with the ini option clearstone_allow_hosts"
 )
 
+VCRPY_NETWORK_HINT = (
+    "vcrpy let it through to the network: its cassette {cassette} does not hold this request, "
+    "and its record mode sends such a one to the service (once with the cassette missing, "
+    "new_episodes, all). Record the cassette in the run that records the golden (pytest "
+    "--clearstone-record --record-mode=once), commit both, and replay with --record-mode=none "
+    "(pytest-recording's default), which answers from the cassette"
+)
+
 MCP_NETWORK_HINT = (
     "It is the MCP client ({module}) sending a message to its server for a ClientSession method "
     "that is not mocked. Mock each ClientSession method the agent calls "
@@ -1456,7 +1464,8 @@ class NetworkBlockedError(ReplayError):
     ``tiktoken``: the encoding whose file tiktoken was downloading (``"o200k_base"``; ``"?"``:
     its name not seen), for the cache that avoids it. ``embeddings``: the LangChain embeddings
     class whose call it was (``"langchain_openai.OpenAIEmbeddings"``), whose methods are the
-    ones to mock rather than the SDK's or tiktoken's."""
+    ones to mock rather than the SDK's or tiktoken's. ``cassette``: the path of the vcrpy
+    cassette that lacked the request and let it through, for the run that records it."""
 
     def __init__(
         self,
@@ -1477,6 +1486,7 @@ class NetworkBlockedError(ReplayError):
         sdk_method: str = "",
         tiktoken: str = "",
         embeddings: str = "",
+        cassette: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1490,6 +1500,7 @@ class NetworkBlockedError(ReplayError):
         self.sdk_method = sdk_method
         self.tiktoken = tiktoken
         self.embeddings = embeddings
+        self.cassette = cassette
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1529,9 +1540,11 @@ class NetworkBlockedError(ReplayError):
             hint = MCP_NETWORK_HINT.format(module=mcp)
         if tiktoken:
             hint = _tiktoken_hint(tiktoken, embeddings, "" if proxy else (name or host))
+        if cassette:
+            hint = VCRPY_NETWORK_HINT.format(cassette=cassette)
         if telemetry:
             hint = _TELEMETRY_HINTS.get(str(telemetry), TELEMETRY_NETWORK_HINT)
-        elif during is not None and not tiktoken:
+        elif during is not None and not tiktoken and not cassette:
             hint = FIXTURE_NETWORK_HINT
         lines.append(f"  {hint}")
         super().__init__("\n".join(lines))

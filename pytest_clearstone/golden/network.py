@@ -324,6 +324,9 @@ class BlockedConnection(NamedTuple):
     #: the LangChain embeddings class whose call it was (``langchain_openai.OpenAIEmbeddings``,
     #: see :func:`_embeddings`): its methods are the ones to mock, or ``""``
     embeddings: str = ""
+    #: the path of the vcrpy cassette whose stub let the request through (see
+    #: :func:`_vcrpy_cassette`), or ``""``
+    cassette: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -547,6 +550,7 @@ class NetworkGuard(Patches):
             "" if background else _sdk_method(),
             "" if background else _tiktoken_download(),
             "" if background else _embeddings(),
+            "" if background else _vcrpy_cassette(),
         )
         if background:
             with self._lock:
@@ -572,6 +576,7 @@ class NetworkGuard(Patches):
             sdk_method=attempt.sdk_method,
             tiktoken=attempt.tiktoken,
             embeddings=attempt.embeddings,
+            cassette=attempt.cassette,
             loopback=_loopback_entry(attempt.host),
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
@@ -720,6 +725,22 @@ def _tiktoken_download() -> str:
                 encoding = name if isinstance(name, str) and name else encoding
         frame = frame.f_back
     return (encoding or "?") if seen else ""
+
+
+def _vcrpy_cassette() -> str:
+    """The path of the vcrpy cassette whose stub (of ``http.client``, httpx, aiohttp...) on the
+    current thread's stack is sending the request on to the service, one the cassette does not
+    hold in a record mode that records it, else ``""``: asked only for a blocked connection."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).startswith("vcr."):
+            local = frame.f_locals
+            cassette = local.get("cassette") or getattr(local.get("self"), "cassette", None)
+            path = getattr(cassette, "path", None)
+            if isinstance(path, (str, os.PathLike)):
+                return os.fspath(path)
+        frame = frame.f_back
+    return ""
 
 
 def _calling_module(prefixes: tuple[str, ...]) -> str:

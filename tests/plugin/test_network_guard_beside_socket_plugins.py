@@ -5,6 +5,10 @@ pytest-recording's ``--block-network``."""
 
 from __future__ import annotations
 
+import http.server
+import threading
+from collections.abc import Iterator
+
 import pytest
 
 from tests.plugin.test_network_guard import AGENT
@@ -155,3 +159,88 @@ def test_a_refusal_the_call_raised_its_own_error_from_writes_no_golden(
     said = "the golden checkpoint was not written: call #1 to weatherapp.fetch*from pytest-socket"
     result.stdout.fnmatch_lines([f"*{said}*"])
     assert not (pytester.path / "goldens").exists()
+
+
+@pytest.fixture
+def http_server() -> Iterator[int]:
+    """An HTTP server on 127.0.0.1 that answers every GET with ``sunny``."""
+
+    class Sunny(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"sunny")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Sunny)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+#: an agent whose LLM call is mocked and whose weather request a vcrpy cassette answers
+CASSETTE_AGENT = """
+import urllib.request
+
+PORT = {port}
+
+
+def complete(prompt):
+    return "answer to " + prompt
+
+
+def weather():
+    with urllib.request.urlopen(f"http://127.0.0.1:{{PORT}}/weather") as r:
+        return r.read().decode()
+
+
+def run(question):
+    return complete(question) + ", " + weather()
+"""
+
+CASSETTE_TEST = """
+import pytest
+from cassetteapp import run
+
+@pytest.mark.vcr
+@pytest.mark.replay(mock={"llm": "cassetteapp.complete"})
+def test_weather(replay):
+    assert replay.run(run, "hi") == "answer to hi, sunny"
+"""
+
+
+def test_a_request_vcrpy_lets_through_to_the_network_is_blocked_naming_its_cassette(
+    pytester: pytest.Pytester, http_server: int
+) -> None:
+    # Expected: the request a cassette lacks, which vcrpy's record mode sends on to the
+    # service, is blocked naming vcrpy, the cassette and the commands that record both and
+    # replay from both; followed, they do.
+    # Before the fix: the message offered the generic fixes (allow the host, mock the function,
+    # --clearstone-allow-network) and did not say that vcrpy was recording a new cassette.
+    pytest.importorskip("pytest_recording")
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        cassetteapp=CASSETTE_AGENT.format(port=http_server), test_weather=CASSETTE_TEST
+    )
+    record = ("--record-mode=once", "--clearstone-record")
+    pytester.runpytest_subprocess(*record).assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_weather" / "test_weather.yaml"
+    cassette.unlink()  # (not committed)
+    result = pytester.runpytest_subprocess("--record-mode=once")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*NetworkBlockedError: test_weather.py::test_weather tried to connect to 127.0.0.1*",
+            f"*vcrpy let it through to the network: its cassette {cassette} does not hold this "
+            "request*pytest --clearstone-record --record-mode=once*--record-mode=none*",
+        ]
+    )
+    pytester.runpytest_subprocess(*record).assert_outcomes(passed=1)
+    assert cassette.exists()
+    pytester.runpytest_subprocess("--record-mode=none").assert_outcomes(passed=1)
