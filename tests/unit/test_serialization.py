@@ -316,6 +316,19 @@ def test_malformed_tag_value_is_a_decode_error() -> None:
         loads('{"__cs__": "defaultdict", "cls": "os:system", "v": []}')
 
 
+def test_a_tag_without_one_of_its_fields_is_a_decode_error_naming_the_field() -> None:
+    """A hand-edited golden's tag missing a field: the message said "KeyError: 'cls'"."""
+    for stored, field in (
+        ('{"__cs__": "class", "v": "os:system"}', "cls"),
+        ('{"__cs__": "dataclass", "v": {}}', "cls"),
+        ('{"__cs__": "datetime"}', "v"),
+    ):
+        with pytest.raises(DecodeError) as info:
+            loads(stored)
+        tag = json.loads(stored)[TAG]
+        assert str(info.value) == f"bad {tag!r} value: it has no {field!r} field"
+
+
 def test_decode_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         loads('{"__cs__": 7}')
