@@ -778,6 +778,13 @@ class SecretLeakError(ClearstoneError):
         "(ini clearstone_redact_allow = the variable's or key's name, or re:REGEX)"
     )
 
+    #: the fix for a golden whose test's node id holds the secret: no rule or encoder reaches it
+    NODE_ID_FIX = (
+        "The test's node id holds it, and names the golden: pytest names a parametrized test "
+        "after its values when they have no id. Give the parameter an id "
+        '(pytest.param(value, id="...") or ids=[...] in pytest.mark.parametrize)'
+    )
+
     def __init__(self, path: Path | str, location: str, what: str, fix: str = "") -> None:
         self.path = Path(path)
         self.location = location

@@ -329,6 +329,22 @@ def test_a_secret_in_the_test_s_id_is_left_out_of_the_trace_store(
     assert KEY not in text
 
 
+def test_a_secret_in_the_test_s_id_is_refused_naming_an_id_for_the_parameter_as_the_fix(
+    leaky: pytest.Pytester,
+) -> None:
+    """No redaction rule or encoder keeps a key out of the node id that names the test (and its
+    golden): the fix is an id for the parameter. The message told to redact it or register an
+    encoder."""
+    _app(leaky, "clean")
+    leaky.makepyfile(test_leak=ID_TEST)
+    result = leaky.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "The test's node id holds it" in out
+    assert 'pytest.param(value, id="...")' in out
+    assert "codec.register" not in out
+
+
 TOKEN = "tok-9876543210-ZYXWVUTS"  # not in the environment: only the run's redaction saw it
 
 TOKEN_APP = """
