@@ -49,6 +49,7 @@ import ast
 import json
 import os
 import re
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -496,6 +497,16 @@ LIBRARY_CHANGED = (
     "keeping {name} {version}, re-record it with: " + RECORD_COMMAND
 )
 
+#: what to do about a golden naming a class of the standard library that this Python does not
+#: have as it was recorded (StoredClassError): ``{version}`` this Python's, ``{platform}`` its
+#: ``sys.platform``; no code of the project's changed, so there is no class to put back
+PYTHON_CHANGED = (
+    "The class is the standard library's, and this is Python {version} on {platform}: the "
+    "golden was recorded with another Python or on another platform (whose class differs), or "
+    "edited by hand. Replay it with the Python it was recorded with, restore it from version "
+    "control or, keeping Python {version}, re-record it with: " + RECORD_COMMAND
+)
+
 #: what to do about a golden holding a time zone this machine's database lacks (UnknownZoneError)
 ZONE_DATABASE_FIX = (
     "The file is sound: this machine's time zone database lacks the zone (zoneinfo reads the "
@@ -767,6 +778,13 @@ class SecretLeakError(ClearstoneError):
         "(ini clearstone_redact_allow = the variable's or key's name, or re:REGEX)"
     )
 
+    #: the fix for a golden whose test's node id holds the secret: no rule or encoder reaches it
+    NODE_ID_FIX = (
+        "The test's node id holds it, and names the golden: pytest names a parametrized test "
+        "after its values when they have no id. Give the parameter an id "
+        '(pytest.param(value, id="...") or ids=[...] in pytest.mark.parametrize)'
+    )
+
     def __init__(self, path: Path | str, location: str, what: str, fix: str = "") -> None:
         self.path = Path(path)
         self.location = location
@@ -814,13 +832,20 @@ def class_changed_fix(exc: StoredClassError) -> str:
     """What to do about a golden naming a class that is no longer as it was recorded (``exc``):
     :data:`CODE_CHANGED` for a class of the project's code, :data:`LIBRARY_CHANGED` naming the
     installed release for a class of an installed library (an SDK upgraded since the
-    recording, or a teammate's older lock file)."""
-    from .releases import library_release  # (only for a message: reads installed metadata)
+    recording, or a teammate's older lock file), :data:`PYTHON_CHANGED` naming this Python for
+    a class of the standard library."""
+    # (only for a message: reads installed metadata)
+    from .releases import library_release, python_release
 
-    release = library_release(exc.class_path) if exc.class_path else None
-    if release is None:
+    if not exc.class_path:
         return CODE_CHANGED
-    return LIBRARY_CHANGED.format(name=release[0], version=release[1])
+    release = library_release(exc.class_path)
+    if release is not None:
+        return LIBRARY_CHANGED.format(name=release[0], version=release[1])
+    python = python_release(exc.class_path)
+    if python is not None:
+        return PYTHON_CHANGED.format(version=python, platform=sys.platform)
+    return CODE_CHANGED
 
 
 def decode_fix(exc: DecodeError) -> str:

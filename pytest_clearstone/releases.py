@@ -10,6 +10,7 @@ distributions' metadata is read, no module the golden names is imported here.
 from __future__ import annotations
 
 import functools
+import platform
 import site
 import sys
 import sysconfig
@@ -59,3 +60,18 @@ def library_release(class_path: str) -> tuple[str, str] | None:
         except metadata.PackageNotFoundError:  # pragma: no cover - metadata without a version
             continue
     return None
+
+
+def python_release(class_path: str) -> str | None:
+    """The running Python's version (``"3.11.9"``) when the class ``module:Qual`` is of the
+    standard library (its top-level module one of ``sys.stdlib_module_names``, imported from the
+    standard library's directories or built in), ``None`` otherwise: the project's own code, an
+    installed library's, or a module not imported."""
+    top = class_path.partition(":")[0].partition(".")[0]
+    module = sys.modules.get(top)  # (the decoder imported it, or tried to)
+    if top not in sys.stdlib_module_names or module is None:
+        return None
+    file = getattr(module, "__file__", None)  # (none for a built-in module: builtins, sys)
+    if isinstance(file, str) and not is_installed_file(file):  # (a project module so named)
+        return None
+    return platform.python_version()

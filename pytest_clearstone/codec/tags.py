@@ -1420,6 +1420,11 @@ def _make_hook(allow_pickle: bool) -> Callable[[dict[str, Any]], Any]:
     return hook
 
 
+#: the fields a tagged value is made of (its value, the class it names, a custom tag's type
+#: name), which a decoder reads without first checking that they are there
+_TAG_FIELDS = frozenset({"v", "cls", "type"})
+
+
 def _decoded_by(decoder: Callable[[dict[str, Any]], Any], kind: str, d: dict[str, Any]) -> Any:
     """``decoder(d)``, the decoder of tag ``kind``; its failure a :class:`DecodeError`."""
     try:
@@ -1430,6 +1435,11 @@ def _decoded_by(decoder: Callable[[dict[str, Any]], Any], kind: str, d: dict[str
         raise
     except (DecodeError, RecursionError):  # (a deep value: decoded again with room)
         raise
+    except KeyError as exc:  # (a hand-edited file: a field every tag of its kind has, left out)
+        field = exc.args[0] if exc.args else None
+        if field in _TAG_FIELDS and field not in d:
+            raise DecodeError(f"bad {kind!r} value: it has no {field!r} field") from None
+        raise DecodeError(f"bad {kind!r} value: {type(exc).__name__}: {exc}") from None
     except Exception as exc:
         raise DecodeError(f"bad {kind!r} value: {type(exc).__name__}: {exc}") from None
 

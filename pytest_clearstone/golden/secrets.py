@@ -101,7 +101,18 @@ def refuse_leaks(text: str, path: Path, secrets: Mapping[str, str]) -> None:
     ``secrets``."""
     leak = find_leak(text, secrets)
     if leak is not None:
-        raise SecretLeakError(path, leak.location, leak.what)
+        fix = SecretLeakError.NODE_ID_FIX if _in_test_id(text, secrets) else ""
+        raise SecretLeakError(path, leak.location, leak.what, fix)
+
+
+def _in_test_id(text: str, secrets: Mapping[str, str]) -> bool:
+    """Whether the node id of the test a golden's ``text`` was recorded by (its
+    ``metadata['test']``) holds one of ``secrets``."""
+    metadata = _parse(text).get("metadata")
+    test = metadata.get("test") if type(metadata) is dict else None
+    return type(test) is str and any(
+        worth_looking_for(value) and value in test for value in secrets
+    )
 
 
 def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:

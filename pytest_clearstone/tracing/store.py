@@ -99,8 +99,8 @@ _INSERT_JSON = (
     + " FROM json_each(?)"
 )
 _REWRITE = (
-    "UPDATE spans SET status_message = ?, attributes_json = ?, input_json = ?, output_json = ?, "
-    "error_json = ? WHERE span_id = ?"
+    "UPDATE spans SET name = ?, status_message = ?, attributes_json = ?, input_json = ?, "
+    "output_json = ?, error_json = ? WHERE span_id = ?"
 )
 _BUSY_TIMEOUT_S = 60.0
 _CHUNK = 512  # spans per INSERT statement
@@ -878,24 +878,25 @@ class TraceStore:
             return self._write_rows(storable)
 
     def rewrite_texts(self, trace_ids: Iterable[str], change: Callable[[str, bool], str]) -> int:
-        """Rewrite the stored spans of the traces ``trace_ids``: their status message and the
-        JSON text of their attributes, input, output and error become ``change(text,
-        is_json)``. Returns how many spans changed (only those are written). The space the old
-        texts took is overwritten with zeros (SQLite's ``secure_delete``), not left in the
-        file's pages."""
+        """Rewrite the stored spans of the traces ``trace_ids``: their name (a test's node id,
+        which holds its parameters), their status message and the JSON text of their
+        attributes, input, output and error become ``change(text, is_json)``. Returns how
+        many spans changed (only those are written). The space the old texts took is
+        overwritten with zeros (SQLite's ``secure_delete``), not left in the file's pages."""
         ids = list(dict.fromkeys(trace_ids))
         rows: list[Any] = []
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
             rows += self._query(
-                "SELECT span_id, status_message, attributes_json, input_json, output_json, "
-                f"error_json FROM spans WHERE trace_id IN ({', '.join('?' * len(chunk))})",
+                "SELECT span_id, name, status_message, attributes_json, input_json, "
+                "output_json, error_json FROM spans "
+                f"WHERE trace_id IN ({', '.join('?' * len(chunk))})",
                 tuple(chunk),
             )
         updates = []
         for span_id, *texts in rows:
             new = [
-                change(text, i > 0) if type(text) is str else text for i, text in enumerate(texts)
+                change(text, i > 1) if type(text) is str else text for i, text in enumerate(texts)
             ]
             if new != texts:
                 updates.append((*new, span_id))

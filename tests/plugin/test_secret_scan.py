@@ -272,8 +272,9 @@ def test_a_refused_recording_leaves_the_secret_out_of_the_trace_store(
     # tool's output (the bytes' base64) and in its argument, after a message telling the user to
     # keep it out of the recording.
     leaky.makepyfile(
-        test_leak=TEST.replace('"https://example.test"', '"https://example.test/?q=" + KEY')
-        .replace("import pytest", f"import pytest\nKEY = {KEY!r}")
+        test_leak=TEST.replace(
+            '"https://example.test"', '"https://example.test/?q=" + KEY'
+        ).replace("import pytest", f"import pytest\nKEY = {KEY!r}")
     )
     _refused(leaky.runpytest("--clearstone-record"))
     text = _store_text(leaky)
@@ -296,6 +297,52 @@ def test_a_recording_that_failed_leaves_the_secret_out_of_the_trace_store(
     text = _store_text(leaky)
     assert "leaky_app.fetch" in text and "the agent failed with [REDACTED]" in text
     assert KEY not in text
+
+
+ID_TEST = """
+import os
+
+import pytest
+from leaky_app import Agent
+
+
+@pytest.mark.parametrize("key", [os.environ["SOME_API_KEY"]])
+@pytest.mark.replay(mock={"tool": "leaky_app.fetch"})
+def test_leak(replay, key):
+    assert replay.run(Agent().handle, "https://example.test") == 200
+"""
+
+
+def test_a_secret_in_the_test_s_id_is_left_out_of_the_trace_store(
+    leaky: pytest.Pytester,
+) -> None:
+    """A key parametrized without an id is in the test's node id, which names the test's span:
+    the recording is refused, and the span's name holds the placeholder too. Before the fix the
+    store kept the key in the span's name (its attributes were rewritten, not its name)."""
+    _app(leaky, "clean")
+    leaky.makepyfile(test_leak=ID_TEST)
+    result = leaky.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    assert "metadata['test']" in result.stdout.str()
+    text = _store_text(leaky)
+    assert "test_leak.py::test_leak[[REDACTED]]" in text
+    assert KEY not in text
+
+
+def test_a_secret_in_the_test_s_id_is_refused_naming_an_id_for_the_parameter_as_the_fix(
+    leaky: pytest.Pytester,
+) -> None:
+    """No redaction rule or encoder keeps a key out of the node id that names the test (and its
+    golden): the fix is an id for the parameter. The message told to redact it or register an
+    encoder."""
+    _app(leaky, "clean")
+    leaky.makepyfile(test_leak=ID_TEST)
+    result = leaky.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "The test's node id holds it" in out
+    assert 'pytest.param(value, id="...")' in out
+    assert "codec.register" not in out
 
 
 TOKEN = "tok-9876543210-ZYXWVUTS"  # not in the environment: only the run's redaction saw it

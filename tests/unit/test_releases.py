@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import platform
 from importlib import metadata
 
 import openai
 from langchain_core.messages import AIMessage
 
-from pytest_clearstone.releases import is_installed_file, library_release
+from pytest_clearstone.releases import is_installed_file, library_release, python_release
 
 
 def test_a_library_s_module_is_installed_and_the_project_s_own_is_not() -> None:
@@ -26,3 +27,11 @@ def test_a_class_of_the_project_or_of_the_standard_library_has_no_release() -> N
     assert library_release("pytest_clearstone.errors:ClearstoneError") is None
     assert library_release("json:JSONDecoder") is None
     assert library_release("not_imported_anywhere:Thing") is None
+
+
+def test_a_class_of_the_standard_library_has_the_running_python_s_release() -> None:
+    assert python_release("signal:Signals") == platform.python_version()
+    assert python_release("builtins:eval") == platform.python_version()  # (no __file__)
+    assert python_release("openai:OpenAI") is None
+    assert python_release("pytest_clearstone.errors:ClearstoneError") is None
+    assert python_release("not_imported_anywhere:Thing") is None

@@ -316,6 +316,19 @@ def test_malformed_tag_value_is_a_decode_error() -> None:
         loads('{"__cs__": "defaultdict", "cls": "os:system", "v": []}')
 
 
+def test_a_tag_without_one_of_its_fields_is_a_decode_error_naming_the_field() -> None:
+    """A hand-edited golden's tag missing a field: the message said "KeyError: 'cls'"."""
+    for stored, field in (
+        ('{"__cs__": "class", "v": "os:system"}', "cls"),
+        ('{"__cs__": "dataclass", "v": {}}', "cls"),
+        ('{"__cs__": "datetime"}', "v"),
+    ):
+        with pytest.raises(DecodeError) as info:
+            loads(stored)
+        tag = json.loads(stored)[TAG]
+        assert str(info.value) == f"bad {tag!r} value: it has no {field!r} field"
+
+
 def test_decode_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         loads('{"__cs__": 7}')
@@ -869,6 +882,29 @@ def test_a_value_no_longer_of_a_library_enum_names_the_library_release() -> None
     assert f"the class is pytest's, and pytest {pytest.__version__} is installed here" in (
         decode_fix(info.value)
     )
+
+
+def test_a_value_no_longer_of_a_standard_library_class_names_the_python_release() -> None:
+    """A class of the standard library is no code of the project's to put back: the golden was
+    recorded with another Python or on another platform, or edited by hand. The fix said the
+    file was sound and told to put the class back as the golden names it."""
+    import platform
+
+    from pytest_clearstone.errors import CODE_CHANGED, decode_fix
+
+    for stored in (
+        '{"__cs__": "enum", "cls": "signal:Signals", "v": 999}',
+        '{"__cs__": "dataclass", "cls": "subprocess:Popen", "v": {"args": "ls"}}',
+    ):
+        with pytest.raises(StoredClassError) as info:
+            loads(stored)
+        fix = decode_fix(info.value)
+        assert fix != CODE_CHANGED
+        assert (
+            f"The class is the standard library's, and this is Python "
+            f"{platform.python_version()} on {sys.platform}"
+        ) in fix
+        assert fix.endswith("re-record it with: pytest --clearstone-record")
 
 
 def test_a_golden_of_a_changed_library_class_keeps_the_library_s_fix_naming_the_test() -> None:
