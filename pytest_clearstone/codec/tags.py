@@ -1435,13 +1435,12 @@ def _decoded_by(decoder: Callable[[dict[str, Any]], Any], kind: str, d: dict[str
         raise
     except (DecodeError, RecursionError):  # (a deep value: decoded again with room)
         raise
-    except KeyError as exc:  # (a hand-edited file: a field every tag of its kind has, left out)
-        field = exc.args[0] if exc.args else None
-        if field in _TAG_FIELDS and field not in d:
-            raise DecodeError(f"bad {kind!r} value: it has no {field!r} field") from None
-        raise DecodeError(f"bad {kind!r} value: {type(exc).__name__}: {exc}") from None
     except Exception as exc:
-        raise DecodeError(f"bad {kind!r} value: {type(exc).__name__}: {exc}") from None
+        # (a hand-edited file: a field every tag of its kind has, left out, is named)
+        field = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
+        missing = isinstance(field, str) and field in _TAG_FIELDS and field not in d
+        why = f"it has no {field!r} field" if missing else f"{type(exc).__name__}: {exc}"
+        raise DecodeError(f"bad {kind!r} value: {why}") from None
 
 
 _HOOK = _make_hook(True)
