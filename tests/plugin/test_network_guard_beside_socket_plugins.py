@@ -6,11 +6,11 @@ pytest-recording's ``--block-network``."""
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 
 import pytest
 
+from tests.local_servers import serving
 from tests.plugin.test_network_guard import AGENT
 from tests.plugin.test_network_guard import server as server  # (the TCP server it counts on)
 
@@ -176,12 +176,8 @@ def http_server() -> Iterator[int]:
             pass
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Sunny)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(server):
+        yield server.server_address[1]
 
 
 #: an agent whose LLM call is mocked and whose weather request a vcrpy cassette answers

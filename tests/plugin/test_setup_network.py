@@ -11,11 +11,12 @@ from __future__ import annotations
 import http.server
 import json
 import textwrap
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.local_servers import serving
 
 
 class _Api(http.server.BaseHTTPRequestHandler):
@@ -58,12 +59,8 @@ def api() -> Iterator[Api]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Api)
     server.daemon_threads = True
     server.hits = 0  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Api(server)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(server):
+        yield Api(server)
 
 
 RAG = """

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import gzip
 import http.server
-import threading
 from collections.abc import Iterator
 
 import pytest
+
+from tests.local_servers import serving
 
 pytest.importorskip("httpx")
 
@@ -40,12 +41,8 @@ class _Lines(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def port() -> Iterator[int]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Lines)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(server):
+        yield server.server_address[1]
 
 
 AGENT = """
