@@ -24,6 +24,7 @@ import pytest
 
 from pytest_clearstone import codec
 from pytest_clearstone.codec import TAG, decode, dumps, encode, loads
+from pytest_clearstone.codec.registry import REGISTRY
 from pytest_clearstone.errors import DecodeError, SerializationError, StoredClassError
 
 openai = pytest.importorskip("openai")
@@ -1094,6 +1095,21 @@ def test_register_refuses_bad_arguments() -> None:
         codec.register(Money, "encode", lambda v: v)  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="not registered"):
         codec.unregister(Money)
+
+
+def test_use_hooks_refuses_a_pair_with_one_thing_that_is_not_a_function() -> None:
+    for pair in ((lambda v: None, "decode"), ("encode", lambda type_path, data: None)):
+        with pytest.raises(TypeError, match=r"use_hooks\(encode, decode\) needs two functions"):
+            codec.use_hooks(*pair)  # type: ignore[arg-type]
+
+
+def test_the_registry_is_inactive_again_once_its_last_type_is_unregistered() -> None:
+    # (the encoder skips the registry for every value while it is inactive)
+    before = REGISTRY.active  # (False: nothing registered or installed between tests)
+    codec.register(Money, lambda m: m.cents, lambda cents: Money(cents, "EUR"))
+    assert REGISTRY.active
+    codec.unregister(Money)
+    assert REGISTRY.active is before is False
 
 
 def test_broken_registered_encoder_names_the_path_in_strict_mode(registered: Any) -> None:
