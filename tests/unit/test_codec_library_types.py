@@ -1061,6 +1061,21 @@ def test_registered_by_dotted_path_string(registered: Any) -> None:
     assert roundtrip(Money(5, "GBP"))[0] == Money(5, "GBP")
 
 
+def test_a_class_registered_by_path_and_by_itself_has_the_functions_registered_last(
+    registered: Any,
+) -> None:
+    # Expected: registering a type again replaces its functions, whether by its path or by
+    # itself. Before the fix: a path registered before its class kept its functions pending
+    # and put them back over the class's when another type was encoded; a path registered
+    # after its class did nothing until then
+    registered(f"{__name__}.Money", lambda m: "by path", lambda tree: tree)
+    registered(Money, lambda m: "by class", lambda tree: tree)
+    encode(Notebook("n", []))  # (another type: the registry looks for the paths' classes)
+    assert encode(Money(1, "EUR"))["v"] == "by class"
+    registered(f"{__name__}:Money", lambda m: "by path again", lambda tree: tree)
+    assert encode(Money(1, "EUR"))["v"] == "by path again"
+
+
 def test_registered_type_wins_over_builtin_detection(registered: Any) -> None:
     from openai.types.chat import ChatCompletion
 
