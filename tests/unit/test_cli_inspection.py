@@ -80,6 +80,10 @@ class Destination(pydantic.BaseModel):
     city: str
 
 
+class Route(pydantic.BaseModel):
+    stops: list[Destination]
+
+
 @dataclasses.dataclass
 class Holder:
     """An imported class holding values of others."""
@@ -183,6 +187,21 @@ def test_values_of_two_classes_not_imported_with_the_same_fields_differ() -> Non
     assert repr(stored("custom", "app.money:Money")) == "Money(cents=1)"
 
 
+def test_a_value_whose_stored_class_names_a_loaded_function_is_shown_by_its_fields() -> None:
+    # (an edited file: only a class is decoded as itself; json is imported, json.dumps no class)
+    from pytest_clearstone.codec.views import safe_decode
+
+    shown = safe_decode({"__cs__": "dataclass", "cls": "json:dumps", "v": {"a": 1}})
+    assert repr(shown) == "dumps(a=1)"
+
+
+def test_values_of_classes_not_imported_inside_a_list_are_shown_by_their_fields() -> None:
+    from pytest_clearstone.codec.views import safe_decode
+
+    stored = {"__cs__": "dataclass", "cls": "app.money:Money", "v": {"cents": 1}}
+    assert repr(safe_decode({"refunds": [stored]})) == "{'refunds': [Money(cents=1)]}"
+
+
 def test_a_parsed_completion_of_a_model_not_imported_imports_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -220,6 +239,14 @@ def test_an_undecodable_value_is_shown_as_such_and_live_values_in_tuples_by_thei
     assert repr(shown).startswith("<undecodable: bad 'date' value")
     (compared,) = comparable_fields((Destination(city="Paris"),))
     assert type(compared) is not Destination and repr(compared) == "Destination(city='Paris')"
+
+
+def test_live_values_in_a_list_inside_a_live_value_are_compared_by_their_fields() -> None:
+    from pytest_clearstone.codec.views import comparable_fields
+
+    compared = comparable_fields(Route(stops=[Destination(city="Paris")]))
+    (stop,) = compared.stops
+    assert type(stop) is not Destination and repr(stop) == "Destination(city='Paris')"
 
 
 def test_bad_files_keep_their_reasons(tmp_path):

@@ -2261,6 +2261,20 @@ def test_a_decode_hook_written_for_a_class_s_private_module_path_still_decodes_i
         undo()
 
 
+def test_a_golden_naming_a_class_by_its_private_module_is_decoded_by_a_hook_for_its_public_one(
+    private_package: Any,
+) -> None:
+    def decode_hook(type_path: str, data: Any) -> Any:
+        return private_package.Plain(data) if type_path == "cs_priv_pkg:Plain" else None
+
+    undo = codec.use_hooks(lambda v: None, decode_hook)
+    try:
+        stored = {TAG: "custom", "type": "cs_priv_pkg._impl:Plain", "v": 7}  # (an older golden)
+        assert decode(stored) == private_package.Plain(7)
+    finally:
+        undo()
+
+
 class _Unequal:
     """A value whose == raises (as a numpy array's truth does)."""
 
