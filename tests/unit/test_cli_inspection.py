@@ -82,6 +82,7 @@ class Destination(pydantic.BaseModel):
 
 class Route(pydantic.BaseModel):
     stops: list[Destination]
+    note: str = ""
 
 
 @dataclasses.dataclass
@@ -247,6 +248,7 @@ def test_live_values_in_a_list_inside_a_live_value_are_compared_by_their_fields(
     compared = comparable_fields(Route(stops=[Destination(city="Paris")]))
     (stop,) = compared.stops
     assert type(stop) is not Destination and repr(stop) == "Destination(city='Paris')"
+    assert repr(compared) == "Route(stops=[Destination(city='Paris')])"  # (its set fields)
 
 
 def test_bad_files_keep_their_reasons(tmp_path):
