@@ -203,6 +203,21 @@ def test_values_of_classes_not_imported_inside_a_list_are_shown_by_their_fields(
     assert repr(safe_decode({"refunds": [stored]})) == "{'refunds': [Money(cents=1)]}"
 
 
+def test_a_value_of_a_class_not_imported_keeps_its_tag_and_escapes_its_field_names() -> None:
+    from pytest_clearstone.codec.views import safe_decode
+
+    shown = safe_decode({"__cs__": "dataclass", "cls": "app.money:Money", "v": {"a\x1b[2J": 1}})
+    assert type(shown).stored_tag == "dataclass"
+    assert "\x1b" not in repr(shown)
+
+
+def test_a_generic_model_s_view_is_named_with_its_arguments() -> None:
+    from pytest_clearstone.codec.views import stored_class_name
+
+    paths = ["app.pairs:Pair", "app.trips:Trip", "builtins:int"]
+    assert stored_class_name({}, paths) == "Pair[Trip, int]"
+
+
 def test_a_parsed_completion_of_a_model_not_imported_imports_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
