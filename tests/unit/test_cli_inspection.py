@@ -218,6 +218,22 @@ def test_a_generic_model_s_view_is_named_with_its_arguments() -> None:
     assert stored_class_name({}, paths) == "Pair[Trip, int]"
 
 
+def test_a_stored_model_not_imported_shows_the_fields_its_file_says_were_set() -> None:
+    from pytest_clearstone.codec.views import safe_decode
+
+    def view(tag: str, fields_set: object, extra: object = None) -> object:
+        stored = {"__cs__": tag, "cls": "app.m:Fare", "v": {"ab": 1, "c": 2}, "set": fields_set}
+        return safe_decode(stored if extra is None else {**stored, "extra": extra})
+
+    assert repr(view("pydantic", ["ab"])) == repr(view("pydantic.v1", ["ab"])) == "Fare(ab=1)"
+    assert repr(view("pydantic", "ab")) == "Fare(ab=1, c=2)"  # (edited: not a list, every field)
+    # (a file that does not say: every stored field and extra; the order they were set in no
+    # difference)
+    assert repr(view("pydantic", None, {"x": 3})) == "Fare(ab=1, c=2, x=3)"
+    assert view("pydantic", ["c", "ab"]) == view("pydantic", ["ab", "c"])
+    assert view("pydantic", None, ["x"]).model_fields_set == ["ab", "c"]  # type: ignore[attr-defined]
+
+
 def test_a_parsed_completion_of_a_model_not_imported_imports_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
