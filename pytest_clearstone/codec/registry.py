@@ -63,6 +63,9 @@ class Registry:
                 f"{type(encode).__name__} and {type(decode).__name__}"
             )
         pair = (encode, decode)
+        # (the paths registered before whose class is loaded become its registrations first,
+        # and this path at once when its class is: the registration made last is the one kept)
+        self._resolve_pending(import_modules=False)
         with self._lock:
             if isinstance(type_or_path, type):
                 if type_or_path in _BUILTIN:
@@ -82,6 +85,7 @@ class Registry:
                     f"'module.QualName'), not {type_or_path!r}"
                 )
             self._update_active()
+        self._resolve_pending(import_modules=False)
 
     def unregister(self, type_or_path: type | str) -> None:
         """See :func:`unregister`."""

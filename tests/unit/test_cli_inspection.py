@@ -80,6 +80,11 @@ class Destination(pydantic.BaseModel):
     city: str
 
 
+class Route(pydantic.BaseModel):
+    stops: list[Destination]
+    note: str = ""
+
+
 @dataclasses.dataclass
 class Holder:
     """An imported class holding values of others."""
@@ -183,6 +188,52 @@ def test_values_of_two_classes_not_imported_with_the_same_fields_differ() -> Non
     assert repr(stored("custom", "app.money:Money")) == "Money(cents=1)"
 
 
+def test_a_value_whose_stored_class_names_a_loaded_function_is_shown_by_its_fields() -> None:
+    # (an edited file: only a class is decoded as itself; json is imported, json.dumps no class)
+    from pytest_clearstone.codec.views import safe_decode
+
+    shown = safe_decode({"__cs__": "dataclass", "cls": "json:dumps", "v": {"a": 1}})
+    assert repr(shown) == "dumps(a=1)"
+
+
+def test_values_of_classes_not_imported_inside_a_list_are_shown_by_their_fields() -> None:
+    from pytest_clearstone.codec.views import safe_decode
+
+    stored = {"__cs__": "dataclass", "cls": "app.money:Money", "v": {"cents": 1}}
+    assert repr(safe_decode({"refunds": [stored]})) == "{'refunds': [Money(cents=1)]}"
+
+
+def test_a_value_of_a_class_not_imported_keeps_its_tag_and_escapes_its_field_names() -> None:
+    from pytest_clearstone.codec.views import safe_decode
+
+    shown = safe_decode({"__cs__": "dataclass", "cls": "app.money:Money", "v": {"a\x1b[2J": 1}})
+    assert type(shown).stored_tag == "dataclass"
+    assert "\x1b" not in repr(shown)
+
+
+def test_a_generic_model_s_view_is_named_with_its_arguments() -> None:
+    from pytest_clearstone.codec.views import stored_class_name
+
+    paths = ["app.pairs:Pair", "app.trips:Trip", "builtins:int"]
+    assert stored_class_name({}, paths) == "Pair[Trip, int]"
+
+
+def test_a_stored_model_not_imported_shows_the_fields_its_file_says_were_set() -> None:
+    from pytest_clearstone.codec.views import safe_decode
+
+    def view(tag: str, fields_set: object, extra: object = None) -> object:
+        stored = {"__cs__": tag, "cls": "app.m:Fare", "v": {"ab": 1, "c": 2}, "set": fields_set}
+        return safe_decode(stored if extra is None else {**stored, "extra": extra})
+
+    assert repr(view("pydantic", ["ab"])) == repr(view("pydantic.v1", ["ab"])) == "Fare(ab=1)"
+    assert repr(view("pydantic", "ab")) == "Fare(ab=1, c=2)"  # (edited: not a list, every field)
+    # (a file that does not say: every stored field and extra; the order they were set in no
+    # difference)
+    assert repr(view("pydantic", None, {"x": 3})) == "Fare(ab=1, c=2, x=3)"
+    assert view("pydantic", ["c", "ab"]) == view("pydantic", ["ab", "c"])
+    assert view("pydantic", None, ["x"]).model_fields_set == ["ab", "c"]  # type: ignore[attr-defined]
+
+
 def test_a_parsed_completion_of_a_model_not_imported_imports_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -220,6 +271,15 @@ def test_an_undecodable_value_is_shown_as_such_and_live_values_in_tuples_by_thei
     assert repr(shown).startswith("<undecodable: bad 'date' value")
     (compared,) = comparable_fields((Destination(city="Paris"),))
     assert type(compared) is not Destination and repr(compared) == "Destination(city='Paris')"
+
+
+def test_live_values_in_a_list_inside_a_live_value_are_compared_by_their_fields() -> None:
+    from pytest_clearstone.codec.views import comparable_fields
+
+    compared = comparable_fields(Route(stops=[Destination(city="Paris")]))
+    (stop,) = compared.stops
+    assert type(stop) is not Destination and repr(stop) == "Destination(city='Paris')"
+    assert repr(compared) == "Route(stops=[Destination(city='Paris')])"  # (its set fields)
 
 
 def test_bad_files_keep_their_reasons(tmp_path):

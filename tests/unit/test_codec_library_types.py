@@ -24,6 +24,7 @@ import pytest
 
 from pytest_clearstone import codec
 from pytest_clearstone.codec import TAG, decode, dumps, encode, loads
+from pytest_clearstone.codec.registry import REGISTRY
 from pytest_clearstone.errors import DecodeError, SerializationError, StoredClassError
 
 openai = pytest.importorskip("openai")
@@ -1060,6 +1061,21 @@ def test_registered_by_dotted_path_string(registered: Any) -> None:
     assert roundtrip(Money(5, "GBP"))[0] == Money(5, "GBP")
 
 
+def test_a_class_registered_by_path_and_by_itself_has_the_functions_registered_last(
+    registered: Any,
+) -> None:
+    # Expected: registering a type again replaces its functions, whether by its path or by
+    # itself. Before the fix: a path registered before its class kept its functions pending
+    # and put them back over the class's when another type was encoded; a path registered
+    # after its class did nothing until then
+    registered(f"{__name__}.Money", lambda m: "by path", lambda tree: tree)
+    registered(Money, lambda m: "by class", lambda tree: tree)
+    encode(Notebook("n", []))  # (another type: the registry looks for the paths' classes)
+    assert encode(Money(1, "EUR"))["v"] == "by class"
+    registered(f"{__name__}:Money", lambda m: "by path again", lambda tree: tree)
+    assert encode(Money(1, "EUR"))["v"] == "by path again"
+
+
 def test_registered_type_wins_over_builtin_detection(registered: Any) -> None:
     from openai.types.chat import ChatCompletion
 
@@ -1094,6 +1110,21 @@ def test_register_refuses_bad_arguments() -> None:
         codec.register(Money, "encode", lambda v: v)  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="not registered"):
         codec.unregister(Money)
+
+
+def test_use_hooks_refuses_a_pair_with_one_thing_that_is_not_a_function() -> None:
+    for pair in ((lambda v: None, "decode"), ("encode", lambda type_path, data: None)):
+        with pytest.raises(TypeError, match=r"use_hooks\(encode, decode\) needs two functions"):
+            codec.use_hooks(*pair)  # type: ignore[arg-type]
+
+
+def test_the_registry_is_inactive_again_once_its_last_type_is_unregistered() -> None:
+    # (the encoder skips the registry for every value while it is inactive)
+    before = REGISTRY.active  # (False: nothing registered or installed between tests)
+    codec.register(Money, lambda m: m.cents, lambda cents: Money(cents, "EUR"))
+    assert REGISTRY.active
+    codec.unregister(Money)
+    assert REGISTRY.active is before is False
 
 
 def test_broken_registered_encoder_names_the_path_in_strict_mode(registered: Any) -> None:
@@ -1455,7 +1486,8 @@ def test_failing_registered_decoder_is_named_in_the_error(registered: Any) -> No
 
     registered(Money, lambda m: {"c": m.cents}, decode_money)
     text = dumps(encode(Money(1, "EUR")))
-    with pytest.raises(DecodeError, match=r"decoder of .*Money.*decode_money.*KeyError"):
+    where = r"\(test_failing_registered_decoder_is_named_in_the_error\.<locals>\.decode_money\)"
+    with pytest.raises(DecodeError, match=rf"decoder of .*Money.* {where} failed: KeyError"):
         loads(text)
 
 
@@ -2226,6 +2258,20 @@ def test_a_decode_hook_written_for_a_class_s_private_module_path_still_decodes_i
         assert tree["type"] == "cs_priv_pkg:Plain"
         assert decode(tree) == private_package.Plain(7)
         assert asked == ["cs_priv_pkg:Plain", "cs_priv_pkg._impl:Plain"]
+    finally:
+        undo()
+
+
+def test_a_golden_naming_a_class_by_its_private_module_is_decoded_by_a_hook_for_its_public_one(
+    private_package: Any,
+) -> None:
+    def decode_hook(type_path: str, data: Any) -> Any:
+        return private_package.Plain(data) if type_path == "cs_priv_pkg:Plain" else None
+
+    undo = codec.use_hooks(lambda v: None, decode_hook)
+    try:
+        stored = {TAG: "custom", "type": "cs_priv_pkg._impl:Plain", "v": 7}  # (an older golden)
+        assert decode(stored) == private_package.Plain(7)
     finally:
         undo()
 

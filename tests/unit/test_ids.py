@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from pytest_clearstone.golden import DeterministicExecutionContext
-from pytest_clearstone.golden.ids import with_version
+from pytest_clearstone.golden.ids import clock_ticks, with_time, with_version
 
 WHEN = dt.datetime(2024, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -66,6 +66,27 @@ def test_uuid4_keeps_the_ids_goldens_were_recorded_with() -> None:
 def test_with_version_sets_version_and_variant() -> None:
     u = with_version((1 << 128) - 1, 7)
     assert u.version == 7 and u.variant == uuid.RFC_4122
+
+
+@pytest.mark.parametrize("version", [1, 6, 7])
+def test_with_time_sets_version_and_variant_whatever_the_random_bits(version: int) -> None:
+    # (a live call's ids take 64 random bits: only their low 62 are used)
+    u = with_time(clock_ticks(1_700_000_000 * 10**9, version), version, (1 << 64) - 1)
+    assert u.version == version and u.variant == uuid.RFC_4122
+
+
+def test_a_patch_point_that_is_a_closure_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a library that wrapped uuid4 in a decorator: its code cannot be swapped for the shim's)
+    real = uuid.uuid4
+
+    def wrapped() -> uuid.UUID:
+        return real()
+
+    code = wrapped.__code__
+    monkeypatch.setattr(uuid, "uuid4", wrapped)
+    with DeterministicExecutionContext(WHEN, seed=3):
+        assert uuid.uuid4().version == 4
+    assert wrapped.__code__ is code
 
 
 def test_langgraph_uuid6_repeats_under_the_same_seed() -> None:

@@ -201,3 +201,20 @@ def test_inspection_shows_one_as_its_items_without_importing_its_class() -> None
     view = decoded_view(_stored(_tool()), allow_pickle=False, views=True)
     assert type(view["function"]) is dict
     assert view["function"] == dict(_tool()["function"])
+
+
+def test_inspection_shows_an_edited_one_without_its_items_by_its_fields() -> None:
+    from pytest_clearstone.codec.views import decoded_view
+
+    edited = {TAG: "mapping", "cls": "openai.lib._tools:PydanticFunctionTool", "plain": True}
+    view = decoded_view(edited, allow_pickle=False, views=True)
+    assert repr(view) == "PydanticFunctionTool(plain=True)"
+
+
+def test_inspection_shows_the_values_of_classes_not_imported_in_its_items_by_their_fields() -> None:
+    from pytest_clearstone.codec.views import decoded_view
+
+    price = {TAG: "dataclass", "cls": "app.money:Money", "v": {"cents": 1}}
+    stored = {TAG: "mapping", "cls": "openai.lib._tools:PydanticFunctionTool", "v": {"p": price}}
+    view = decoded_view(stored, allow_pickle=False, views=True)
+    assert repr(view) == "{'p': Money(cents=1)}"

@@ -18,10 +18,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 
 from pytest_clearstone import codec
-from pytest_clearstone.codec.nesting import MAX_DEPTH, nesting_depth, retried, room, walked
+from pytest_clearstone.codec.nesting import (
+    MAX_DEPTH,
+    SHALLOW,
+    nesting_depth,
+    retried,
+    room,
+    walked,
+)
 from pytest_clearstone.errors import (
     CheckpointCorruptError,
     NestingTooDeepError,
@@ -37,6 +45,11 @@ from pytest_clearstone.tracing.trace import Trace
 class Node:
     label: str
     child: Any = None
+
+
+class Step(pydantic.BaseModel):
+    name: str
+    then: Step | None = None
 
 
 def nested(levels: int, leaf: Any = None) -> dict[str, Any]:
@@ -81,6 +94,16 @@ def test_a_value_nested_up_to_the_maximum_round_trips(levels: int) -> None:
             assert decoded == value
             assert loaded == value  # (orjson refuses beyond 1024 levels)
     assert sys.getrecursionlimit() == limit
+
+
+def test_a_pydantic_model_nested_up_to_the_maximum_round_trips() -> None:
+    # (the encoder's deepest walk: several frames a level, all inside the room)
+    plan = None
+    for i in range(MAX_DEPTH):
+        plan = Step.model_construct(name=str(i), then=plan)
+    back = codec.loads(codec.dumps(codec.encode(plan, strict=True)))
+    with room():
+        assert back == plan
 
 
 def test_a_value_nested_deeper_than_the_maximum_is_refused_naming_it() -> None:
@@ -237,6 +260,23 @@ def test_a_recursion_of_the_walked_code_on_a_shallow_value_is_raised_as_it_is() 
     assert limits == [sys.getrecursionlimit()]  # run once, under the usual limit
 
 
+def test_a_recursion_is_walked_again_only_on_a_value_nested_deeper_than_shallow() -> None:
+    def out_of_recursion_once() -> Any:
+        runs: list[int] = []
+
+        def walk() -> str:
+            runs.append(1)
+            if len(runs) == 1:
+                raise RecursionError("maximum recursion depth exceeded")
+            return "walked again"
+
+        return walk
+
+    with pytest.raises(RecursionError):
+        walked(out_of_recursion_once(), nested(SHALLOW), "state")
+    assert walked(out_of_recursion_once(), nested(SHALLOW + 1), "state") == "walked again"
+
+
 def test_a_deep_value_is_walked_again_in_room_after_a_reset() -> None:
     resets: list[int] = []
     value = nested(600, "leaf")
@@ -328,6 +368,26 @@ def test_a_walk_whose_code_caught_a_recursion_error_leaves_the_trace_function() 
         sys.settrace(outer)
     assert result == "fell back"
     assert after is _python_tracer
+
+
+def test_a_trace_function_the_walked_code_installs_is_left_in_place() -> None:
+    # (a debugger started by the agent's code, breakpoint() in a tool)
+    def installed(frame: Any, event: str, arg: Any) -> Any:
+        return None
+
+    def walk() -> str:
+        sys.settrace(installed)
+        return "walked"
+
+    outer = sys.gettrace()
+    sys.settrace(_python_tracer)
+    try:
+        result = walked(walk, {"a": [1, 2]}, "state")
+        after = sys.gettrace()
+    finally:
+        sys.settrace(outer)
+    assert result == "walked"
+    assert after is installed
 
 
 def test_a_retried_run_is_traced_again_and_leaves_the_trace_function() -> None:

@@ -57,6 +57,11 @@ def test_an_object_without_attributes_is_a_level_and_a_bound_method_none() -> No
     assert nesting_depth({"callback": print}) == 1
 
 
+def test_modules_classes_and_functions_a_state_keeps_are_no_level() -> None:
+    # (a module's and a function's __dict__ are dicts: their globals are not the value's)
+    assert nesting_depth({"library": threading, "factory": Empty, "hook": short_path}) == 1
+
+
 def test_sets_and_deques_are_levels() -> None:
     from collections import deque
 

@@ -14,7 +14,7 @@ import pytest
 from pytest_clearstone.codec import TAG, decode, dumps, encode, loads, same_stored_form
 from pytest_clearstone.diff import state_delta
 from pytest_clearstone.errors import DecodeError
-from pytest_clearstone.path_roots import PathRoots, anchored, use_roots
+from pytest_clearstone.path_roots import PathRoots, anchored, root_directories, use_roots
 
 Use = Callable[[PathRoots | None], None]
 
@@ -205,6 +205,24 @@ def test_a_path_named_through_a_linked_root_equals_the_path_resolved(
     use(PathRoots(rootdir=link))
     assert same_stored_form({"p": link / "docs" / "x"}, {"p": real / "docs" / "x"})
     assert not same_stored_form({"p": link / "docs" / "y"}, {"p": real / "docs" / "x"})
+
+
+def test_a_linked_root_resolved_is_the_root_itself_and_listed_by_both_names(
+    use: Use, tmp_path: Path
+) -> None:
+    real = tmp_path.resolve() / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    use(PathRoots(rootdir=link))
+    assert encode(real) == encode(link) == _path(".", "rootdir")
+    assert root_directories() == ((str(link), "rootdir"), (str(real), "rootdir"))
+
+
+def test_each_root_not_named_through_a_symlink_is_listed_once(use: Use, tmp_path: Path) -> None:
+    real = tmp_path.resolve()
+    use(PathRoots(rootdir=real / "proj", home=real))
+    assert root_directories() == ((str(real / "proj"), "rootdir"), (str(real), "home"))
 
 
 @pytest.mark.parametrize("below", ["\\Windows\\system.ini", "/etc/passwd"])

@@ -255,6 +255,11 @@ def _record(**validation: Any) -> dict[str, Any]:
         ({"input_type": None}, "'input_type' must be 'python' or 'json'"),
         ({"errors": {"type": "missing"}}, "'errors' must be a list"),
         ({"errors": [{"type": "missing", "loc": [{"a": 1}]}]}, "a 'loc' must be"),
+        ({"errors": [{"type": 3, "loc": []}]}, "each of 'errors' must be an object with a 'type'"),
+        (
+            {"errors": [{"type": "greater_than", "loc": [], "ctx": [1]}]},
+            "a 'ctx' must be an object",
+        ),
         ({"errors": [{"type": "no_such_error", "loc": []}]}, "no_such_error"),
         ({"errors": [{"type": "missing", "loc": [], "message_template": 7}]}, "message_template"),
         (
@@ -268,6 +273,8 @@ def _record(**validation: Any) -> dict[str, Any]:
         "input_type_null",
         "errors",
         "loc",
+        "type_not_a_string",
+        "ctx",
         "type",
         "template",
         "ctx_exceptions",
@@ -280,6 +287,12 @@ def test_an_edited_record_stands_in_as_recorded_error_naming_what_is_wrong(
     assert type(rebuilt) is RecordedError
     assert "its title and line errors could not be rebuilt" in str(rebuilt)
     assert why in str(rebuilt)
+
+
+def test_an_edited_validation_state_that_is_not_an_object_is_named() -> None:
+    rebuilt = rebuild_exception({**_record(), "validation": ["T", []]})
+    assert type(rebuilt) is RecordedError
+    assert "'validation' must be an object" in str(rebuilt)
 
 
 def test_a_ctx_exception_naming_no_exception_class_is_a_recorded_error() -> None:
@@ -302,6 +315,16 @@ def test_a_validation_state_on_another_class_is_not_used() -> None:
     rebuilt = rebuild_exception({**record, "args": ["plain"]})
     assert type(rebuilt) is ValueError
     assert rebuilt.args == ("plain",)
+
+
+def test_another_exception_made_of_a_validation_errors_four_arguments_has_no_validation_state() -> (
+    None
+):
+    # (its BaseException.__reduce__ gives them back as a ValidationError's gives its own)
+    lines = [{"type": "missing", "loc": ("city",), "input": {}}]
+    record = exception_record(ValueError("WeatherArgs", lines, "python", False))
+    assert "validation" not in record
+    assert record["type"] == "ValueError"
 
 
 def test_recording_and_rebuilding_other_exceptions_imports_no_pydantic() -> None:
@@ -381,3 +404,23 @@ def test_a_kept_messages_error_has_the_doc_of_its_class() -> None:
     assert type(rebuilt) is not type(recorded)  # (a subclass giving the kept message)
     assert type(rebuilt).__doc__ == type(recorded).__doc__
     assert type(rebuilt).__module__ == type(recorded).__module__
+
+
+class Tool:
+    class ArgumentsError(pydantic_core.ValidationError):
+        """A tool's own subclass of pydantic's ValidationError, nested in its class."""
+
+
+def test_a_kept_messages_error_of_a_nested_subclass_has_its_qualified_name() -> None:
+    invalid = {"guests": 1, "price": "120.00", "code": "AB-1"}
+    _, made_of = _raised(Booking.model_validate, invalid).__reduce__()
+    record = json.loads(
+        json.dumps(exception_record(Tool.ArgumentsError.from_exception_data(*made_of)))
+    )
+    (line,) = record["validation"]["errors"]
+    line["msg"] = "Input should be less than or equal to 99.50"  # (as pydantic wrote it)
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt) is not Tool.ArgumentsError  # (a subclass giving the kept message)
+    assert isinstance(rebuilt, Tool.ArgumentsError)
+    assert type(rebuilt).__qualname__ == "Tool.ArgumentsError"
+    assert rebuilt.errors()[0]["msg"] == line["msg"]
