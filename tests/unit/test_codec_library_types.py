@@ -878,6 +878,26 @@ def test_a_client_s_timeout_given_as_a_number_is_stored_and_rebuilt_as_that_numb
     assert back.timeout == timeout
 
 
+def test_a_client_s_timeout_is_stored_and_rebuilt_part_by_part() -> None:
+    timeout = httpx2.Timeout(connect=1.5, read=20.0, write=7.0, pool=3.0)
+    client = openai.OpenAI(api_key=API_KEY, timeout=timeout)
+    tree = encode(client)
+    assert tree["v"]["timeout"] == {"connect": 1.5, "read": 20.0, "write": 7.0, "pool": 3.0}
+    assert loads(dumps(tree)).timeout == timeout
+
+
+class Seconds(float):
+    """An agent's own number type, which a reference does not store."""
+
+
+def test_a_timeout_a_reference_cannot_store_is_left_out_not_stored_as_none() -> None:
+    # (None is no timeout at all: the client rebuilt with it would wait for ever)
+    client = openai.OpenAI(api_key=API_KEY, timeout=Seconds(20.0))
+    tree = encode(client)
+    assert "timeout" not in tree["v"]
+    assert loads(dumps(tree)).timeout == openai.DEFAULT_TIMEOUT
+
+
 def test_agent_holding_a_client_and_a_resource_round_trips() -> None:
     client = openai.OpenAI(api_key=API_KEY, max_retries=3)
     state = {"client": client, "completions": client.chat.completions, "history": []}
@@ -955,6 +975,16 @@ def test_http_clients_are_references(module: Any) -> None:
     assert "authorization" not in back.headers
 
 
+def test_only_the_send_of_an_http_client_class_is_an_http_send() -> None:
+    from pytest_clearstone.codec.clients import is_http_send
+
+    assert is_http_send(httpx.Client, "send") and is_http_send(httpx2.AsyncClient, "send")
+    assert is_http_send(AppClient, "send")  # (a subclass of one)
+    assert not is_http_send(httpx.Client, "get")
+    assert not is_http_send(openai.OpenAI, "send")
+    assert not is_http_send(httpx.Client(), "send")  # (an instance: its own attribute)
+
+
 def test_library_subclass_that_needs_more_settings_is_not_a_reference() -> None:
     foundry = anthropic.AnthropicFoundry(api_key=API_KEY, resource="travel")
     with pytest.raises(SerializationError, match="SDK client that cannot be stored as a reference"):
@@ -998,6 +1028,33 @@ def test_an_azure_client_is_a_reference_with_its_api_version_and_deployment(cls:
     assert back._client._custom_query == {"api-version": "2024-10-21"}
     assert str(back._client.base_url) == str(azure.base_url)
     assert encode(back) == tree  # equal by reference
+
+
+@pytest.mark.parametrize("prefix", ["", "Async"])
+def test_bedrock_and_vertex_clients_are_references_with_their_region_and_project(
+    prefix: str,
+) -> None:
+    """Never their credentials: rebuilt with the placeholder key (Bedrock) or access token
+    (Vertex), which take no ``api_key``."""
+    bedrock = getattr(anthropic, f"{prefix}AnthropicBedrock")(
+        aws_region="eu-west-1", aws_access_key="AKIA-0123", aws_secret_key=API_KEY, max_retries=1
+    )
+    vertex = getattr(anthropic, f"{prefix}AnthropicVertex")(
+        region="us-east5", project_id="tides-research", access_token=API_KEY, max_retries=1
+    )
+    for client, settings in (
+        (bedrock, {"aws_region": "eu-west-1"}),
+        (vertex, {"region": "us-east5", "project_id": "tides-research"}),
+    ):
+        tree = encode(client, strict=True, allow_pickle=False)
+        assert API_KEY not in json.dumps(tree)
+        assert {k: v for k, v in tree["v"].items() if k in settings} == settings
+        assert set(tree["v"]) == {"base_url", "timeout", "max_retries", *settings}
+        back = loads(dumps(tree))
+        assert type(back) is type(client)
+        assert encode(back) == tree  # equal by reference
+    assert loads(dumps(encode(vertex))).access_token == codec.PLACEHOLDER_KEY
+    assert loads(dumps(encode(bedrock))).api_key == codec.PLACEHOLDER_KEY
 
 
 def test_a_file_naming_another_class_as_a_client_is_refused() -> None:
@@ -1290,6 +1347,15 @@ def test_a_session_start_forgets_a_copy_of_the_comparison_no_longer_imported(
     assert codec.compare is compare
 
 
+def test_a_session_start_forgets_the_clients_rebuilt_before_it() -> None:
+    # (they hold the SDK classes as the earlier session imported them)
+    tree = encode(openai.OpenAI(api_key=API_KEY, base_url="http://localhost:9/forgotten"))
+    [first] = decode([tree])
+    codec.forget_previous_session()
+    [again] = decode([tree])
+    assert again is not first and type(again) is openai.OpenAI
+
+
 @dataclasses.dataclass
 class AgentState:
     messages: list[Any]
@@ -1388,6 +1454,15 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             "'pydantic.v1.generics:GenericModel' is not a generic pydantic model",
         ),
         ('{"__cs__": "pydantic_url", "cls": "pydantic:HttpUrl", "v": 1}', "bad stored URL 1"),
+        (
+            '{"__cs__": "sdk_client", "cls": "openai:OpenAI", "v": ["https://x.example/v1/"]}',
+            "bad 'sdk_client' value: the settings of 'openai:OpenAI'",
+        ),
+        (
+            '{"__cs__": "sdk_resource", "cls": "openai.resources.embeddings:Embeddings",'
+            ' "path": "", "client": {"__cs__": "sdk_client", "cls": "httpx:Client", "v": {}}}',
+            "bad 'sdk_resource' value: path ''",
+        ),
         # a generic's argument stored as a type variable that names something else
         (
             '{"__cs__": "pydantic", "cls": "openai.types.chat.parsed_chat_completion:'
@@ -1506,6 +1581,14 @@ def test_sdk_not_given_and_omit_sentinels_come_back_as_the_same_objects() -> Non
         loads('{"__cs__": "sentinel", "ref": "os:system"}')
 
 
+def test_a_stored_sentinel_the_installed_sdk_lacks_is_a_clear_decode_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(openai, "omit")
+    with pytest.raises(DecodeError, match="cannot import the stored sentinel 'openai:omit'"):
+        loads('{"__cs__": "sentinel", "ref": "openai:omit"}')
+
+
 def test_a_rebuilt_client_serves_every_decode_of_the_same_reference() -> None:
     # a golden names its client in every call's arguments; building one makes an SSL context
     # (~30 ms a call before)
@@ -1515,6 +1598,15 @@ def test_a_rebuilt_client_serves_every_decode_of_the_same_reference() -> None:
     first, second = codec.decode(tree), codec.decode(tree)
     assert first["self"]._client is second["self"]._client
     assert first["self"]._client.api_key == codec.PLACEHOLDER_KEY
+
+
+def test_a_client_reference_with_its_settings_in_another_order_is_the_same_rebuilt_client() -> None:
+    client = openai.OpenAI(api_key=API_KEY, base_url="http://localhost:9/v6", max_retries=4)
+    tree = json.loads(dumps(encode(client)))
+    reordered = {**tree, "v": dict(reversed(list(tree["v"].items())))}
+    [first] = decode([tree])
+    [second] = decode([reordered])
+    assert second is first
 
 
 class _Answering(http.server.BaseHTTPRequestHandler):
@@ -1681,6 +1773,18 @@ def test_a_rebuilt_client_closed_after_a_request_closes_the_transport_it_made(
     assert made._pool.connections == []
 
 
+def test_a_rebuilt_client_left_by_its_with_block_closes_the_transport_it_made(
+    transports_made: list[Any], keep_alive_service: str
+) -> None:
+    rebuilt = decode(encode(httpx.Client(base_url=keep_alive_service + "/closing-with")))
+    transports_made.clear()
+    with rebuilt:
+        rebuilt.get("/models")
+        assert len(transports_made[0]._pool.connections) == 1
+    [made] = transports_made
+    assert made._pool.connections == []
+
+
 def test_a_client_class_that_takes_no_http_client_is_rebuilt_as_it_is_called(
     local_service: str,
 ) -> None:
@@ -1746,6 +1850,21 @@ def test_a_resource_not_created_yet_is_found_where_its_module_says() -> None:
         found = getattr(found, name)
     assert type(found) is type(resource)
     assert len(set(vars(client)) - created_before) <= 1  # only the resource's own branch
+
+
+class ModuleOpenAI(openai.OpenAI):
+    """A client class no other test asks resource paths of."""
+
+
+def test_a_resource_whose_module_repeats_its_name_is_found_where_its_module_says() -> None:
+    # (openai.resources.chat.completions.completions: chat.completions, the repeated name once;
+    # creating every resource of the client to find it imported the whole SDK)
+    from pytest_clearstone.codec.clients import resource_path
+
+    held = openai.OpenAI(api_key=API_KEY, base_url="https://held.example/v1")
+    asked = ModuleOpenAI(api_key=API_KEY, base_url="https://asked.example/v1")
+    assert resource_path(asked, held.chat.completions) == "chat.completions"
+    assert set(vars(asked)) & {"embeddings", "files", "beta", "responses"} == set()
 
 
 def test_a_resource_whose_module_names_another_resource_s_path_is_not_stored_at_that_path(
@@ -1922,6 +2041,15 @@ def test_a_base_url_with_user_and_at_sign_after_its_host_is_stored_as_it_is(url:
     assert encode(httpx.Client(base_url=url))["v"]["base_url"] == url
 
 
+def test_a_base_url_with_a_user_and_no_password_is_stored_as_it_is() -> None:
+    # (there is nothing to withhold: rebuilt with the placeholder as its password, the client
+    # would send one it never had)
+    url = "https://svc-agent:@llm-proxy.corp.example/v1/"
+    tree = encode(httpx.Client(base_url=url))
+    assert tree["v"]["base_url"] == url
+    assert str(loads(dumps(tree)).base_url) == url
+
+
 def test_a_url_encoded_password_of_a_base_url_is_withheld_as_written_and_as_decoded() -> None:
     # (the password the agent's code holds is the decoded one: the last check looks for both)
     from pytest_clearstone.codec import withheld
@@ -1978,6 +2106,33 @@ def test_a_client_subclass_taking_any_keyword_is_rebuilt_by_its_own_init() -> No
     assert type(back) is TaggedOpenAI and back.team == "research"
 
 
+class TeamOpenAI(openai.OpenAI):
+    """A user's client class with a keyword of its own that has a default."""
+
+    def __init__(self, *, team: str = "research", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.team = team
+
+
+def test_a_client_subclass_with_a_defaulted_keyword_of_its_own_is_rebuilt_by_its_own_init() -> None:
+    back = loads(dumps(encode(TeamOpenAI(api_key=API_KEY, base_url="https://team.example"))))
+    assert type(back) is TeamOpenAI and back.team == "research"
+
+
+class PinnedOpenAI(openai.OpenAI):
+    """A user's client class taking only some of the settings a reference stores."""
+
+    def __init__(self, *, base_url: str | None = None, api_key: str = API_KEY) -> None:
+        super().__init__(api_key=api_key, base_url=base_url)
+
+
+def test_a_client_subclass_taking_only_some_settings_is_rebuilt_by_its_library_class() -> None:
+    back = loads(dumps(encode(PinnedOpenAI(base_url="https://pinned.example/v1"))))
+    assert type(back) is PinnedOpenAI
+    assert str(back.base_url) == "https://pinned.example/v1/"
+    assert back.api_key == codec.PLACEHOLDER_KEY
+
+
 class KeyedOpenAI(openai.OpenAI):
     """A user's client class that must be given its key, and does more than the SDK's
     __init__."""
@@ -2014,6 +2169,33 @@ def test_a_resource_of_the_same_class_at_another_path_is_not_stored_as_the_recor
     assert is_stored_as(recorded, tree) is True
     assert is_stored_as(other, tree) is False
     assert encode(other)["path"] == "beta.chat.completions"
+
+
+def test_a_held_resource_four_attributes_deep_is_stored_at_its_own_path() -> None:
+    # openai's client.beta.chat.completions.messages is a Messages of the module that says
+    # chat.completions.messages: found where the client holds it, not where its module says
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    client = openai.OpenAI(api_key=API_KEY, base_url="https://deep.example/v1")
+    tree = encode(client.beta.chat.completions.messages)
+    assert tree["path"] == "beta.chat.completions.messages"
+    assert is_stored_as(client.chat.completions.messages, tree) is False
+
+
+class AuditedCompletions(openai.resources.chat.Completions):
+    """An agent's own resource class, set where its client holds its chat completions."""
+
+
+def test_a_resource_of_another_class_at_the_recorded_path_is_not_stored_as_the_recorded_one() -> (
+    None
+):
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    client = openai.OpenAI(api_key=API_KEY, base_url="https://audited.example/v1")
+    tree = encode(client.chat.completions)
+    client.chat.completions = AuditedCompletions(client)
+    assert encode(client.chat.completions)["path"] == tree["path"]
+    assert is_stored_as(client.chat.completions, tree) is False
 
 
 def test_a_client_s_secret_headers_are_withheld_whatever_their_case() -> None:
@@ -2113,6 +2295,15 @@ def test_a_client_reference_with_a_part_it_never_has_is_compared_by_encoding() -
     tree = encode(client)
     assert is_stored_as(client, tree) is True
     assert is_stored_as(client, {**tree, "proxy": "https://proxy.example"}) is None
+
+
+def test_a_resource_reference_with_a_part_it_never_has_is_compared_by_encoding() -> None:
+    from pytest_clearstone.codec.clients import is_stored_as
+
+    resource = openai.OpenAI(api_key=API_KEY, base_url="https://parts.example/v1").embeddings
+    tree = encode(resource)
+    assert is_stored_as(resource, tree) is True
+    assert is_stored_as(resource, {**tree, "proxy": "https://proxy.example"}) is None
 
 
 def test_a_class_path_naming_a_package_s_main_is_refused_without_running_it(

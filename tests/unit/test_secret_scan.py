@@ -309,6 +309,44 @@ def test_every_credential_an_sdk_client_holds_is_withheld_by_the_codec(
     assert seen["sk-admin-0123456789"] == expected["sk-admin-0123456789"]
 
 
+def test_the_credentials_of_azure_bedrock_and_vertex_clients_are_withheld_by_the_codec() -> None:
+    # (an Azure AD token, AWS keys and session token, a Google access token: none is the
+    # client's api_key, and a copy of one in a pickle would reach the golden unflagged)
+    openai = pytest.importorskip("openai")
+    anthropic = pytest.importorskip("anthropic")
+    withheld.forget()
+    clients = [
+        openai.AzureOpenAI(
+            azure_ad_token="aad-token-0123456789",
+            api_version="2024-10-21",
+            azure_endpoint="https://travel.openai.azure.com",
+        ),
+        anthropic.AnthropicBedrock(
+            aws_region="us-east-1",
+            aws_access_key="AKIA-access-0123456789",
+            aws_secret_key="aws-secret-0123456789",
+            aws_session_token="aws-session-0123456789",
+        ),
+        anthropic.AnthropicVertex(
+            region="us-east5", project_id="tides", access_token="ya29-vertex-0123456789"
+        ),
+    ]
+    encoded = json.dumps(codec.encode(clients))
+    noted = withheld.noted()
+    bedrock = "an anthropic.lib.bedrock.AnthropicBedrock client"
+    expected = {
+        "aad-token-0123456789": "the _azure_ad_token of an openai.lib.azure.AzureOpenAI client",
+        "AKIA-access-0123456789": f"the aws_access_key of {bedrock}",
+        "aws-secret-0123456789": f"the aws_secret_key of {bedrock}",
+        "aws-session-0123456789": f"the aws_session_token of {bedrock}",
+        "ya29-vertex-0123456789": (
+            "the access_token of an anthropic.lib.vertex.AnthropicVertex client"
+        ),
+    }
+    assert {value: noted.get(value) for value in expected} == expected
+    assert not [value for value in expected if value in encoded]  # the references hold none
+
+
 def test_secret_headers_are_withheld_by_the_codec_with_their_token() -> None:
     httpx = pytest.importorskip("httpx")
     request = httpx.Request(
