@@ -187,7 +187,7 @@ class _RunState:
         #: (--clearstone-prune-unused beside an option that runs no test: _PREVIEWS) the
         #: goldens of the collected marked tests that do not exist -> each test's node id, for
         #: the preview to name the renamed tests' goldens the run would keep (no test runs to
-        #: miss its golden)
+        #: miss its golden); on the xdist controller, every worker's
         self.missing_at_collection: dict[str, str] = {}
 
 
@@ -3028,6 +3028,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_test_dirs"] = sorted(state.test_dirs)
         config.workeroutput["clearstone_subset"] = state.subset
         config.workeroutput["clearstone_uncollected"] = state.uncollected
+        config.workeroutput["clearstone_missing_at_collection"] = state.missing_at_collection
         config.workeroutput["clearstone_store_problem"] = state.store_problem
         config.workeroutput["clearstone_outside_rootdir"] = {
             node_id: str(path) for node_id, path in state.outside_rootdir.items()
@@ -3399,6 +3400,7 @@ class _Reporter:
         state.test_dirs.update(output.get("clearstone_test_dirs", ()))
         state.subset = state.subset or str(output.get("clearstone_subset", ""))
         state.uncollected.update(output.get("clearstone_uncollected", {}))
+        state.missing_at_collection.update(output.get("clearstone_missing_at_collection", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
         state.outside_rootdir.update(
             (node_id, Path(path))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.inner_runs import LEAN_ARGS
+
 APP = """
 def llm(prompt):
     return "ok " + prompt
@@ -60,13 +62,19 @@ def test_collect_only_with_prune_unused_deletes_no_golden(
     assert not stale.exists() and golden.is_file()
 
 
+@pytest.mark.parametrize(
+    "preview",
+    [["--collect-only"], ["--setup-plan", "-n", "2", *LEAN_ARGS]],
+    ids=["collect-only", "setup-plan-xdist"],
+)
 def test_collect_only_with_prune_unused_leaves_out_the_golden_of_a_renamed_test(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, preview: list[str]
 ) -> None:
     # Expected: the preview lists what the run would delete; a golden that is likely a renamed
     # test's, which the run keeps for its git mv, is named with the git mv, not listed for
     # deletion (the preview listed it among "the goldens listed below" to delete, which the run
-    # then kept, and did not name the rename: no test had run to miss its golden)
+    # then kept, and did not name the rename: no test had run to miss its golden); under
+    # pytest-xdist too, whose workers collect the tests
     pytester.syspathinsert()
     pytester.makepyfile(app=APP, test_app=TESTS)
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
@@ -75,12 +83,13 @@ def test_collect_only_with_prune_unused_leaves_out_the_golden_of_a_renamed_test(
     stale.write_bytes(old.read_bytes())
     pytester.makepyfile(test_app=TESTS.replace("def test_ask", "def test_asked"))
     git_mv = "git mv goldens/test_app/test_ask.ckpt goldens/test_app/test_asked.ckpt"
-    result = pytester.runpytest("--collect-only", "--clearstone-prune-unused")
-    assert result.ret == pytest.ExitCode.OK
+    run = pytester.runpytest_subprocess if "-n" in preview else pytester.runpytest
+    result = run(*preview, "--clearstone-prune-unused")
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
     result.stdout.fnmatch_lines(
         [
-            "--clearstone-prune-unused: nothing deleted (--collect-only); run without "
-            "--collect-only to delete the goldens listed below",
+            f"--clearstone-prune-unused: nothing deleted ({preview[0]}); run without "
+            f"{preview[0]} to delete the goldens listed below",
             "goldens that no collected test uses:",
             "  goldens/test_gone.ckpt",
             "goldens/test_app/test_ask.ckpt, which no collected test uses "
