@@ -184,6 +184,11 @@ class _RunState:
         self.crashed: list[str] = []
         #: (the xdist controller) a worker ended its run and sent what it collected
         self.worker_ended = False
+        #: (--clearstone-prune-unused beside an option that runs no test: _PREVIEWS) the
+        #: goldens of the collected marked tests that do not exist -> each test's node id, for
+        #: the preview to name the renamed tests' goldens the run would keep (no test runs to
+        #: miss its golden); on the xdist controller, every worker's
+        self.missing_at_collection: dict[str, str] = {}
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -2610,6 +2615,7 @@ def _note_collected(
     real_dirs: dict[str, str] = {}  # (recording) a golden's directory -> where it leads
     # (an xdist worker that records: the controller names a test whose worker crashed)
     marked = state.marked if recording and hasattr(config, "workeroutput") else None
+    previewing_prune = bool(config.getoption("clearstone_prune_unused") and _preview(config))
     for item in collected:
         marker = _marker(item)
         if marker is not None:
@@ -2623,6 +2629,8 @@ def _note_collected(
             else:
                 golden = item.stash[_GOLDEN] = _golden_path(item, marker.path)
                 referenced.add(golden)
+                if previewing_prune and not os.path.lexists(golden):
+                    state.missing_at_collection[os.path.normpath(golden)] = _test_id(item)
                 if not str(item.path).startswith(root):  # (its messages name its file)
                     state.outside_rootdir[item.nodeid] = item.path
                     state.outside_rootdir[_test_id(item)] = item.path
@@ -3020,6 +3028,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["clearstone_test_dirs"] = sorted(state.test_dirs)
         config.workeroutput["clearstone_subset"] = state.subset
         config.workeroutput["clearstone_uncollected"] = state.uncollected
+        config.workeroutput["clearstone_missing_at_collection"] = state.missing_at_collection
         config.workeroutput["clearstone_store_problem"] = state.store_problem
         config.workeroutput["clearstone_outside_rootdir"] = {
             node_id: str(path) for node_id, path in state.outside_rootdir.items()
@@ -3391,6 +3400,7 @@ class _Reporter:
         state.test_dirs.update(output.get("clearstone_test_dirs", ()))
         state.subset = state.subset or str(output.get("clearstone_subset", ""))
         state.uncollected.update(output.get("clearstone_uncollected", {}))
+        state.missing_at_collection.update(output.get("clearstone_missing_at_collection", {}))
         state.store_problem = state.store_problem or str(output.get("clearstone_store_problem", ""))
         state.outside_rootdir.update(
             (node_id, Path(path))
@@ -3456,9 +3466,7 @@ class _Reporter:
             )
         prune_asked = bool(self.config.getoption("clearstone_prune_unused"))
         option = self.config.option
-        preview = next(  # (pytest's options that run no test)
-            (flag for flag, dest in _PREVIEWS if getattr(option, dest, False)), ""
-        )
+        preview = _preview(self.config)
         # with a subset of the suite collected every other golden would look unused: the list
         # is left out (and pruning refused)
         whole = not state.subset and not state.collect_errors
@@ -3546,7 +3554,8 @@ class _Reporter:
                 tr.write_line(f"  {shown_id(node_id)}: {why}", red=True)
         # an unused golden that is likely the missing golden of a test renamed or moved is
         # named with the git mv that keeps it (below), and not pruned
-        renamed = _renamed(tr, unused, shown_id) if counts["missing"] and unused else []
+        missed = _missing_goldens(tr) if counts["missing"] else state.missing_at_collection
+        renamed = _renamed(missed, unused, shown_id) if missed and unused else []
         if prune_asked and renamed:
             olds = {old for old, _, _ in renamed}
             unused = [path for path in unused if path not in olds]
@@ -3555,7 +3564,12 @@ class _Reporter:
             tr.write_line(f"--clearstone-prune-unused: nothing deleted ({why})", red=True)
         elif prune_asked and preview and not unused:
             tr.write_line(
-                f"--clearstone-prune-unused: nothing to delete ({preview}): no golden is unused"
+                f"--clearstone-prune-unused: nothing to delete ({preview}): "
+                + (
+                    "the unused goldens may be renamed tests' (below)"
+                    if renamed
+                    else "no golden is unused"
+                )
             )
         elif prune_asked and preview:  # (no test runs: the run only shows what it would do)
             tr.write_line(
@@ -3579,6 +3593,8 @@ class _Reporter:
             tr.write_line("goldens kept, their tests were not collected:")
             for path, why in kept:
                 tr.write_line(f"  {_shown(self.config, path)}: {why}")
+        if preview:  # (no test ran: nothing counted missing, below)
+            _write_renamed(tr, self.config, renamed, "(--clearstone-prune-unused would leave it)")
         if counts["diverged"] or counts["missing"]:
             from .commands import pytest_command
 
@@ -3618,15 +3634,8 @@ class _Reporter:
             if writers:
                 tr.write_line(f"hint: {hint}; review with git diff")
                 _write_node_ids(tr, writers, shown_id)
-            for old, new, test in renamed:
-                was, now = _shown(self.config, old), _shown(self.config, new)
-                left = " (--clearstone-prune-unused left it)" if prune_asked else ""
-                tr.write_line(
-                    f"{was}, which no collected test uses{left}, may be the golden of {test} "
-                    f"before it was renamed or moved: if so, keep it (no live call) with: "
-                    f"git mv {shlex.quote(was)} {shlex.quote(now)}",
-                    yellow=True,
-                )
+            left = "(--clearstone-prune-unused left it)" if prune_asked else ""
+            _write_renamed(tr, self.config, renamed, left)
             if any(hasattr(r, "wasxfail") for r in writers):  # (recorded only if they pass)
                 tr.write_line(
                     "  (the xfail tests above xfailed on their golden, not on what their mark "
@@ -3658,22 +3667,51 @@ _PREVIEWS = (
 )
 
 
-def _renamed(
-    tr: pytest.TerminalReporter, unused: list[Path], shown: Callable[[str], str]
-) -> list[tuple[Path, Path, str]]:
-    """The goldens of ``unused`` that are likely the missing golden of a test of this run,
-    before it was renamed or moved (:func:`~.golden.renames.renamed_goldens`): ``(old, new,
-    the test's node id as ``shown`` gives it)``."""
-    from .golden.renames import renamed_goldens
+def _preview(config: pytest.Config) -> str:
+    """The option of :data:`_PREVIEWS` the run was given (``""``: none, tests run)."""
+    return next((flag for flag, dest in _PREVIEWS if getattr(config.option, dest, False)), "")
 
-    tests: dict[str, str] = {}  # the missing golden's path -> its test's node id
+
+def _missing_goldens(tr: pytest.TerminalReporter) -> dict[str, str]:
+    """The goldens the tests of this run missed -> each test's node id."""
+    tests: dict[str, str] = {}
     for kind in ("failed", "error", "xfailed"):
         for report in tr.stats.get(kind, ()):
             for key, value in getattr(report, "user_properties", ()):
                 if key == "clearstone-missing":
                     tests.setdefault(os.path.normpath(str(value)), _test_of(report))
+    return tests
+
+
+def _renamed(
+    tests: dict[str, str], unused: list[Path], shown: Callable[[str], str]
+) -> list[tuple[Path, Path, str]]:
+    """The goldens of ``unused`` that are likely one of the missing goldens ``tests`` (path ->
+    the node id of its test) before its test was renamed or moved
+    (:func:`~.golden.renames.renamed_goldens`): ``(old, new, the test's node id as ``shown``
+    gives it)``."""
+    from .golden.renames import renamed_goldens
+
     pairs = renamed_goldens(map(Path, tests), unused)
     return [(old, new, shown(tests[str(new)])) for old, new in pairs]
+
+
+def _write_renamed(
+    tr: pytest.TerminalReporter,
+    config: pytest.Config,
+    renamed: list[tuple[Path, Path, str]],
+    left: str,
+) -> None:
+    """A line for each of the ``renamed`` goldens (:func:`_renamed`): the git mv that keeps
+    it; ``left``: what --clearstone-prune-unused did with it (``""``: not asked)."""
+    for old, new, test in renamed:
+        was, now = _shown(config, old), _shown(config, new)
+        tr.write_line(
+            f"{was}, which no collected test uses{' ' + left if left else ''}, may be the "
+            f"golden of {test} before it was renamed or moved: if so, keep it (no live call) "
+            f"with: git mv {shlex.quote(was)} {shlex.quote(now)}",
+            yellow=True,
+        )
 
 
 def _write_node_ids(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.inner_runs import LEAN_ARGS
+
 APP = """
 def llm(prompt):
     return "ok " + prompt
@@ -58,6 +60,55 @@ def test_collect_only_with_prune_unused_deletes_no_golden(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["deleted unused golden goldens/test_app/test_gone.ckpt"])
     assert not stale.exists() and golden.is_file()
+
+
+@pytest.mark.parametrize(
+    "preview",
+    [["--collect-only"], ["--setup-plan", "-n", "2", *LEAN_ARGS]],
+    ids=["collect-only", "setup-plan-xdist"],
+)
+def test_collect_only_with_prune_unused_leaves_out_the_golden_of_a_renamed_test(
+    pytester: pytest.Pytester, preview: list[str]
+) -> None:
+    # Expected: the preview lists what the run would delete; a golden that is likely a renamed
+    # test's, which the run keeps for its git mv, is named with the git mv, not listed for
+    # deletion (the preview listed it among "the goldens listed below" to delete, which the run
+    # then kept, and did not name the rename: no test had run to miss its golden); under
+    # pytest-xdist too, whose workers collect the tests
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    old = pytester.path / "goldens" / "test_app" / "test_ask.ckpt"
+    stale = pytester.path / "goldens" / "test_gone.ckpt"
+    stale.write_bytes(old.read_bytes())
+    pytester.makepyfile(test_app=TESTS.replace("def test_ask", "def test_asked"))
+    git_mv = "git mv goldens/test_app/test_ask.ckpt goldens/test_app/test_asked.ckpt"
+    run = pytester.runpytest_subprocess if "-n" in preview else pytester.runpytest
+    result = run(*preview, "--clearstone-prune-unused")
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+    result.stdout.fnmatch_lines(
+        [
+            f"--clearstone-prune-unused: nothing deleted ({preview[0]}); run without "
+            f"{preview[0]} to delete the goldens listed below",
+            "goldens that no collected test uses:",
+            "  goldens/test_gone.ckpt",
+            "goldens/test_app/test_ask.ckpt, which no collected test uses "
+            "(--clearstone-prune-unused would leave it), may be the golden of "
+            f"test_app.py::test_asked before it was renamed or moved: *{git_mv}",
+        ]
+    )
+    result.stdout.no_fnmatch_line("  goldens/test_app/test_ask.ckpt")
+    assert old.is_file() and stale.is_file()
+    # the run does what the preview said
+    result = pytester.runpytest("--clearstone-prune-unused")
+    result.stdout.fnmatch_lines(
+        [
+            "deleted unused golden goldens/test_gone.ckpt",
+            "goldens/test_app/test_ask.ckpt, which no collected test uses "
+            "(--clearstone-prune-unused left it), *" + git_mv,
+        ]
+    )
+    assert old.is_file() and not stale.exists()
 
 
 def test_collect_only_with_prune_unused_and_no_unused_golden_says_none_is(
