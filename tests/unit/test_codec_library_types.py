@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Final, Generic, NamedTuple, TypeVar
 
 import pytest
 
@@ -347,6 +347,21 @@ def test_a_model_made_without_init_has_only_its_fields_in_its_fields_set() -> No
     assert new_instance(Invoice, {}).__pydantic_extra__ == {}  # (it allows extras)
 
 
+class Builder:
+    """An agent of one's own with a method named as pydantic's: no pydantic model."""
+
+    def model_construct(self) -> None:
+        raise AssertionError("not called")
+
+
+def test_a_class_with_a_model_construct_method_of_its_own_is_made_as_any_class() -> None:
+    from pytest_clearstone.codec.models import missing_fields, new_instance
+
+    made = new_instance(Builder, {"steps": 3})
+    assert type(made) is Builder and vars(made) == {}
+    assert missing_fields(Builder, {}) == ({}, [])
+
+
 @dataclasses.dataclass
 class Notebook:
     title: str
@@ -654,6 +669,39 @@ def test_pydantic_v1_generic_parametrisations_are_stored_readably() -> None:
     assert loads(dumps(encode(nested, strict=True, allow_pickle=False))) == nested
 
 
+LegacyKey = TypeVar("LegacyKey")
+
+
+class LegacyPair(legacy_generics.GenericModel, Generic[LegacyKey, LegacyItem]):
+    key: LegacyKey
+    value: LegacyItem
+
+
+def test_a_pydantic_v1_generic_of_two_parameters_keeps_its_arguments_in_order() -> None:
+    pair = LegacyPair[int, str](key=1, value="a")
+    tree = encode(pair, strict=True, allow_pickle=False)
+    assert tree["args"] == ["builtins:int", "builtins:str"]
+    assert type(loads(dumps(tree))) is LegacyPair[int, str]
+
+
+def test_a_generic_made_in_a_function_or_parametrised_with_such_a_class_is_not_named() -> None:
+    # (neither could be imported again to read the golden)
+    from pytest_clearstone.codec.models import generic_ref
+
+    class LocalBox(pydantic.BaseModel, Generic[ItemT]):
+        item: ItemT
+
+    class LocalOrder(pydantic.v1.BaseModel):
+        sku: str
+
+    assert generic_ref(LocalBox[int]) is None
+    assert generic_ref(LegacyPair[int, LocalOrder]) is None
+    assert generic_ref(LegacyPair[int, LegacyOrder]) == {
+        "cls": f"{__name__}:LegacyPair",
+        "args": ["builtins:int", f"{__name__}:LegacyOrder"],
+    }
+
+
 # ---------------------------------------------------------------- attrs, NamedTuple
 
 
@@ -723,6 +771,18 @@ def test_a_pydantic_dataclass_given_as_a_response_format_is_stored_with_its_sche
     # (a change of the structured output's schema is a change of the request)
     tree = encode({"response_format": Forecast})["response_format"]
     assert tree["schema"] == pydantic.TypeAdapter(Forecast).json_schema()
+
+
+class Buffered(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+    buffer: io.StringIO
+
+
+def test_a_model_class_whose_schema_cannot_be_made_is_stored_without_one() -> None:
+    # (an arbitrary type has no JSON schema: the class is stored by its path alone)
+    tree = encode({"response_format": Buffered})["response_format"]
+    assert tree == {TAG: "class", "cls": f"{__name__}:Buffered"}
+    assert decode(tree) is Buffered
 
 
 def test_attrs_attribute_added_since_takes_its_default() -> None:
@@ -2414,3 +2474,19 @@ def test_a_stored_alias_of_a_class_that_is_no_generic_is_refused() -> None:
     text = json.dumps({TAG: "class", "cls": "collections:OrderedDict", "args": ["builtins:int"]})
     with pytest.raises(StoredClassError, match="is not a generic"):
         loads(text)
+
+
+class Tray(Generic[OtherT]):
+    """A ``typing.Generic`` class with a ``__class_getitem__`` of its own."""
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        return super().__class_getitem__(item)  # type: ignore[misc]
+
+
+def test_a_typing_alias_of_a_special_form_or_an_own_generic_is_not_stored_as_its_class() -> None:
+    # (ClassVar[int], Final[str]: typing's own aliases, whose origin is no class; Tray[int]:
+    # decoding would refuse to run its class's __class_getitem__)
+    for hint in (ClassVar[int], Final[str], Tray[int]):
+        tree = encode({"hint": hint})["hint"]
+        assert tree[TAG] == "pickle"
+        assert loads(dumps(tree), allow_pickle=True) == hint
