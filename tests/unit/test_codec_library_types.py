@@ -345,6 +345,8 @@ def test_a_model_made_without_init_has_only_its_fields_in_its_fields_set() -> No
     assert agent.model_fields_set == {"user"}
     assert agent.__pydantic_extra__ is None
     assert new_instance(Invoice, {}).__pydantic_extra__ == {}  # (it allows extras)
+    # (as model_construct leaves a model without private attributes: equal to one made so)
+    assert new_instance(Weather, {}).__pydantic_private__ is None
 
 
 class Builder:
@@ -382,6 +384,13 @@ def test_the_defaults_a_stored_model_lacks_are_made_from_the_fields_before_them(
 
     assert missing_fields(Ticket, {}) == ({"priority": 1, "escalated": False}, [])
     assert missing_fields(Ticket, {"priority": 3}) == ({"escalated": True}, [])
+
+
+def test_a_field_added_since_a_model_was_stored_has_a_default_made_from_the_stored_ones() -> None:
+    # (a default factory taking the validated data reads the stored fields, as validation would)
+    tree = {TAG: "pydantic", "cls": f"{__name__}:Ticket", "v": {"priority": 3}}
+    back = decode(tree)
+    assert back.escalated is True and back.model_fields_set == {"priority"}
 
 
 def test_the_fields_a_stored_dataclass_lacks_are_given_their_defaults_or_named_required() -> None:
@@ -508,6 +517,18 @@ def test_a_stored_field_that_is_now_the_alias_of_a_renamed_field_fills_that_fiel
     tree["v"] = {**old, "input_schema": {}}
     with pytest.raises(StoredClassError, match=r"\['inputSchema'\] the class no longer has"):
         decode(tree)
+
+
+class RenamedPrompt(pydantic.BaseModel):
+    """A field renamed by a release, its old name kept as the only name validation reads."""
+
+    text: str = pydantic.Field(validation_alias="content")
+
+
+def test_a_stored_field_that_is_now_the_validation_alias_of_a_renamed_field_fills_it() -> None:
+    back = decode({TAG: "pydantic", "cls": f"{__name__}:RenamedPrompt", "v": {"content": "Hi"}})
+    assert back == RenamedPrompt.model_validate({"content": "Hi"})
+    assert back.model_fields_set == {"text"}
 
 
 class Headline(pydantic.BaseModel):
