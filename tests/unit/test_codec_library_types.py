@@ -531,6 +531,17 @@ def test_a_stored_field_that_is_now_the_validation_alias_of_a_renamed_field_fill
     assert back.model_fields_set == {"text"}
 
 
+class Caption(pydantic.BaseModel):
+    label: str = pydantic.Field(validation_alias=pydantic.AliasChoices("caption", "heading"))
+
+
+def test_two_old_names_of_one_renamed_field_stored_together_are_a_changed_class() -> None:
+    # (which of the two the golden meant cannot be told)
+    tree = {TAG: "pydantic", "cls": f"{__name__}:Caption", "v": {"caption": "a", "heading": "b"}}
+    with pytest.raises(StoredClassError, match=r"\['heading'\] the class no longer has"):
+        decode(tree)
+
+
 class Headline(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(populate_by_name=True)
 
@@ -619,6 +630,13 @@ def test_pydantic_v1_model_round_trips() -> None:
     assert back.quantity == 1
     assert encode(order)[TAG] == "pydantic.v1"
     assert '"sku"' in text
+
+
+def test_a_pydantic_v1_field_added_since_the_model_was_stored_takes_its_default() -> None:
+    tree = encode(LegacyOrder(sku="K-1"))
+    del tree["v"]["quantity"], tree["v"]["tags"]
+    back = decode(tree)
+    assert (back.quantity, back.tags) == (1, []) and back.__fields_set__ == {"sku"}
 
 
 class LegacyEvent(pydantic.v1.BaseModel, extra=pydantic.v1.Extra.allow):
