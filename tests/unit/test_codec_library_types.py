@@ -329,6 +329,13 @@ class Session(pydantic.BaseModel):
     _token: str = pydantic.PrivateAttr()  # (no default: unset until the code sets it)
 
 
+def test_a_model_stores_no_extras_nor_private_attributes_when_it_has_none() -> None:
+    # (an SDK's response model allows extras and seldom has any: no golden holds an empty part)
+    tree = encode(Invoice(number="INV-2", total=Decimal("1"), issued=dt.date(2025, 1, 15)))
+    assert "extra" not in tree and tree["private"] == {"_secret_cache": {}, "_source": "api"}
+    assert "private" not in encode(Session(user="ada"))  # (its one private attribute unset)
+
+
 def test_a_private_attribute_without_a_default_never_set_stays_unset() -> None:
     back = loads(dumps(encode(Session(user="ada"))))
     assert back.__pydantic_private__ == {}
