@@ -859,6 +859,13 @@ def test_a_named_tuple_lacking_a_field_without_default_is_a_clear_error() -> Non
     assert decode(tree) == Coordinates(48.85, 2.35)
 
 
+def test_a_named_tuple_stored_with_a_field_its_class_no_longer_has_is_a_clear_error() -> None:
+    tree = encode(Coordinates(48.85, 2.35))
+    tree["v"]["alt"] = 35.0
+    with pytest.raises(StoredClassError, match=r"has fields \['alt', 'label', 'lat', 'lon'\]"):
+        decode(tree)
+
+
 def test_named_tuple_round_trips() -> None:
     value = [Coordinates(48.85, 2.35, "Paris"), Coordinates(51.5, -0.12)]
     back, text = roundtrip(value)
@@ -879,6 +886,12 @@ def test_a_class_with_fields_that_is_no_tuple_is_not_a_named_tuple() -> None:
     tree = encode({"node": ast.Name(id="total")})
     assert tree["node"][TAG] == "pickle"
     assert loads(dumps(tree), allow_pickle=True)["node"].id == "total"
+
+
+def test_a_golden_naming_a_tuple_class_without_fields_as_a_named_tuple_is_refused() -> None:
+    text = json.dumps({TAG: "namedtuple", "cls": "builtins:tuple", "v": {"x": 1}})
+    with pytest.raises(StoredClassError, match="'builtins:tuple' is not a named tuple"):
+        loads(text)
 
 
 # ---------------------------------------------------------------- httpx / httpx2
