@@ -251,6 +251,13 @@ def test_a_type_variable_that_cannot_be_imported_again_is_not_stored_as_one() ->
         encode(Box[local](item=1), strict=True, allow_pickle=False)  # type: ignore[valid-type]
 
 
+def test_a_golden_giving_a_generic_arguments_it_does_not_take_is_a_clear_error() -> None:
+    args = ["builtins:int", "builtins:str"]
+    text = json.dumps({TAG: "pydantic", "cls": f"{__name__}:Box", "args": args, "v": {}})
+    with pytest.raises(DecodeError, match=r"cannot parametrise .*:Box' with \['builtins:int', "):
+        loads(text)
+
+
 class Shelf(Generic[OtherT]):
     """A ``typing.Generic`` class whose subscription runs its own code."""
 
