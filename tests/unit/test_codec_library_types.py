@@ -653,6 +653,13 @@ def test_a_pydantic_v1_field_added_since_the_model_was_stored_takes_its_default(
     assert (back.quantity, back.tags) == (1, []) and back.__fields_set__ == {"sku"}
 
 
+def test_a_pydantic_v1_model_stored_without_a_required_field_is_a_clear_error() -> None:
+    tree = encode(LegacyOrder(sku="K-1"))
+    del tree["v"]["sku"]
+    with pytest.raises(StoredClassError, match="LegacyOrder' lacks the required field 'sku'"):
+        decode(tree)
+
+
 class LegacyEvent(pydantic.v1.BaseModel, extra=pydantic.v1.Extra.allow):
     name: str
 
