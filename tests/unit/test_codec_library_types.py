@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Final, Generic, NamedTuple, TypeVar
 
 import pytest
 
@@ -252,6 +252,13 @@ def test_a_type_variable_that_cannot_be_imported_again_is_not_stored_as_one() ->
         encode(Box[local](item=1), strict=True, allow_pickle=False)  # type: ignore[valid-type]
 
 
+def test_a_golden_giving_a_generic_arguments_it_does_not_take_is_a_clear_error() -> None:
+    args = ["builtins:int", "builtins:str"]
+    text = json.dumps({TAG: "pydantic", "cls": f"{__name__}:Box", "args": args, "v": {}})
+    with pytest.raises(DecodeError, match=r"cannot parametrise .*:Box' with \['builtins:int', "):
+        loads(text)
+
+
 class Shelf(Generic[OtherT]):
     """A ``typing.Generic`` class whose subscription runs its own code."""
 
@@ -330,6 +337,13 @@ class Session(pydantic.BaseModel):
     _token: str = pydantic.PrivateAttr()  # (no default: unset until the code sets it)
 
 
+def test_a_model_stores_no_extras_nor_private_attributes_when_it_has_none() -> None:
+    # (an SDK's response model allows extras and seldom has any: no golden holds an empty part)
+    tree = encode(Invoice(number="INV-2", total=Decimal("1"), issued=dt.date(2025, 1, 15)))
+    assert "extra" not in tree and tree["private"] == {"_secret_cache": {}, "_source": "api"}
+    assert "private" not in encode(Session(user="ada"))  # (its one private attribute unset)
+
+
 def test_a_private_attribute_without_a_default_never_set_stays_unset() -> None:
     back = loads(dumps(encode(Session(user="ada"))))
     assert back.__pydantic_private__ == {}
@@ -346,6 +360,23 @@ def test_a_model_made_without_init_has_only_its_fields_in_its_fields_set() -> No
     assert agent.model_fields_set == {"user"}
     assert agent.__pydantic_extra__ is None
     assert new_instance(Invoice, {}).__pydantic_extra__ == {}  # (it allows extras)
+    # (as model_construct leaves a model without private attributes: equal to one made so)
+    assert new_instance(Weather, {}).__pydantic_private__ is None
+
+
+class Builder:
+    """An agent of one's own with a method named as pydantic's: no pydantic model."""
+
+    def model_construct(self) -> None:
+        raise AssertionError("not called")
+
+
+def test_a_class_with_a_model_construct_method_of_its_own_is_made_as_any_class() -> None:
+    from pytest_clearstone.codec.models import missing_fields, new_instance
+
+    made = new_instance(Builder, {"steps": 3})
+    assert type(made) is Builder and vars(made) == {}
+    assert missing_fields(Builder, {}) == ({}, [])
 
 
 @dataclasses.dataclass
@@ -368,6 +399,13 @@ def test_the_defaults_a_stored_model_lacks_are_made_from_the_fields_before_them(
 
     assert missing_fields(Ticket, {}) == ({"priority": 1, "escalated": False}, [])
     assert missing_fields(Ticket, {"priority": 3}) == ({"escalated": True}, [])
+
+
+def test_a_field_added_since_a_model_was_stored_has_a_default_made_from_the_stored_ones() -> None:
+    # (a default factory taking the validated data reads the stored fields, as validation would)
+    tree = {TAG: "pydantic", "cls": f"{__name__}:Ticket", "v": {"priority": 3}}
+    back = decode(tree)
+    assert back.escalated is True and back.model_fields_set == {"priority"}
 
 
 def test_the_fields_a_stored_dataclass_lacks_are_given_their_defaults_or_named_required() -> None:
@@ -496,6 +534,29 @@ def test_a_stored_field_that_is_now_the_alias_of_a_renamed_field_fills_that_fiel
         decode(tree)
 
 
+class RenamedPrompt(pydantic.BaseModel):
+    """A field renamed by a release, its old name kept as the only name validation reads."""
+
+    text: str = pydantic.Field(validation_alias="content")
+
+
+def test_a_stored_field_that_is_now_the_validation_alias_of_a_renamed_field_fills_it() -> None:
+    back = decode({TAG: "pydantic", "cls": f"{__name__}:RenamedPrompt", "v": {"content": "Hi"}})
+    assert back == RenamedPrompt.model_validate({"content": "Hi"})
+    assert back.model_fields_set == {"text"}
+
+
+class Caption(pydantic.BaseModel):
+    label: str = pydantic.Field(validation_alias=pydantic.AliasChoices("caption", "heading"))
+
+
+def test_two_old_names_of_one_renamed_field_stored_together_are_a_changed_class() -> None:
+    # (which of the two the golden meant cannot be told)
+    tree = {TAG: "pydantic", "cls": f"{__name__}:Caption", "v": {"caption": "a", "heading": "b"}}
+    with pytest.raises(StoredClassError, match=r"\['heading'\] the class no longer has"):
+        decode(tree)
+
+
 class Headline(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(populate_by_name=True)
 
@@ -586,6 +647,20 @@ def test_pydantic_v1_model_round_trips() -> None:
     assert '"sku"' in text
 
 
+def test_a_pydantic_v1_field_added_since_the_model_was_stored_takes_its_default() -> None:
+    tree = encode(LegacyOrder(sku="K-1"))
+    del tree["v"]["quantity"], tree["v"]["tags"]
+    back = decode(tree)
+    assert (back.quantity, back.tags) == (1, []) and back.__fields_set__ == {"sku"}
+
+
+def test_a_pydantic_v1_model_stored_without_a_required_field_is_a_clear_error() -> None:
+    tree = encode(LegacyOrder(sku="K-1"))
+    del tree["v"]["sku"]
+    with pytest.raises(StoredClassError, match="LegacyOrder' lacks the required field 'sku'"):
+        decode(tree)
+
+
 class LegacyEvent(pydantic.v1.BaseModel, extra=pydantic.v1.Extra.allow):
     name: str
 
@@ -653,6 +728,39 @@ def test_pydantic_v1_generic_parametrisations_are_stored_readably() -> None:
     ]
     nested = LegacyPage[LegacyPage[int]](items=[made_in_a_function()])
     assert loads(dumps(encode(nested, strict=True, allow_pickle=False))) == nested
+
+
+LegacyKey = TypeVar("LegacyKey")
+
+
+class LegacyPair(legacy_generics.GenericModel, Generic[LegacyKey, LegacyItem]):
+    key: LegacyKey
+    value: LegacyItem
+
+
+def test_a_pydantic_v1_generic_of_two_parameters_keeps_its_arguments_in_order() -> None:
+    pair = LegacyPair[int, str](key=1, value="a")
+    tree = encode(pair, strict=True, allow_pickle=False)
+    assert tree["args"] == ["builtins:int", "builtins:str"]
+    assert type(loads(dumps(tree))) is LegacyPair[int, str]
+
+
+def test_a_generic_made_in_a_function_or_parametrised_with_such_a_class_is_not_named() -> None:
+    # (neither could be imported again to read the golden)
+    from pytest_clearstone.codec.models import generic_ref
+
+    class LocalBox(pydantic.BaseModel, Generic[ItemT]):
+        item: ItemT
+
+    class LocalOrder(pydantic.v1.BaseModel):
+        sku: str
+
+    assert generic_ref(LocalBox[int]) is None
+    assert generic_ref(LegacyPair[int, LocalOrder]) is None
+    assert generic_ref(LegacyPair[int, LegacyOrder]) == {
+        "cls": f"{__name__}:LegacyPair",
+        "args": ["builtins:int", f"{__name__}:LegacyOrder"],
+    }
 
 
 # ---------------------------------------------------------------- attrs, NamedTuple
@@ -726,6 +834,18 @@ def test_a_pydantic_dataclass_given_as_a_response_format_is_stored_with_its_sche
     assert tree["schema"] == pydantic.TypeAdapter(Forecast).json_schema()
 
 
+class Buffered(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+    buffer: io.StringIO
+
+
+def test_a_model_class_whose_schema_cannot_be_made_is_stored_without_one() -> None:
+    # (an arbitrary type has no JSON schema: the class is stored by its path alone)
+    tree = encode({"response_format": Buffered})["response_format"]
+    assert tree == {TAG: "class", "cls": f"{__name__}:Buffered"}
+    assert decode(tree) is Buffered
+
+
 def test_attrs_attribute_added_since_takes_its_default() -> None:
     tree = encode(Trip("Paris"))
     del tree["v"]["code"]
@@ -754,6 +874,13 @@ def test_a_named_tuple_lacking_a_field_without_default_is_a_clear_error() -> Non
     assert decode(tree) == Coordinates(48.85, 2.35)
 
 
+def test_a_named_tuple_stored_with_a_field_its_class_no_longer_has_is_a_clear_error() -> None:
+    tree = encode(Coordinates(48.85, 2.35))
+    tree["v"]["alt"] = 35.0
+    with pytest.raises(StoredClassError, match=r"has fields \['alt', 'label', 'lat', 'lon'\]"):
+        decode(tree)
+
+
 def test_named_tuple_round_trips() -> None:
     value = [Coordinates(48.85, 2.35, "Paris"), Coordinates(51.5, -0.12)]
     back, text = roundtrip(value)
@@ -774,6 +901,12 @@ def test_a_class_with_fields_that_is_no_tuple_is_not_a_named_tuple() -> None:
     tree = encode({"node": ast.Name(id="total")})
     assert tree["node"][TAG] == "pickle"
     assert loads(dumps(tree), allow_pickle=True)["node"].id == "total"
+
+
+def test_a_golden_naming_a_tuple_class_without_fields_as_a_named_tuple_is_refused() -> None:
+    text = json.dumps({TAG: "namedtuple", "cls": "builtins:tuple", "v": {"x": 1}})
+    with pytest.raises(StoredClassError, match="'builtins:tuple' is not a named tuple"):
+        loads(text)
 
 
 # ---------------------------------------------------------------- httpx / httpx2
@@ -2651,3 +2784,19 @@ def test_a_stored_alias_of_a_class_that_is_no_generic_is_refused() -> None:
     text = json.dumps({TAG: "class", "cls": "collections:OrderedDict", "args": ["builtins:int"]})
     with pytest.raises(StoredClassError, match="is not a generic"):
         loads(text)
+
+
+class Tray(Generic[OtherT]):
+    """A ``typing.Generic`` class with a ``__class_getitem__`` of its own."""
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        return super().__class_getitem__(item)  # type: ignore[misc]
+
+
+def test_a_typing_alias_of_a_special_form_or_an_own_generic_is_not_stored_as_its_class() -> None:
+    # (ClassVar[int], Final[str]: typing's own aliases, whose origin is no class; Tray[int]:
+    # decoding would refuse to run its class's __class_getitem__)
+    for hint in (ClassVar[int], Final[str], Tray[int]):
+        tree = encode({"hint": hint})["hint"]
+        assert tree[TAG] == "pickle"
+        assert loads(dumps(tree), allow_pickle=True) == hint
