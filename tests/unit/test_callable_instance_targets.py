@@ -133,6 +133,27 @@ def test_a_class_refusing_a_subclass_names_its_call_method(module: Any) -> None:
     )
 
 
+class Registered:
+    """Its subclasses must be registered first: an error that is no TypeError."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        raise LookupError(f"{cls.__name__} is not registered")
+
+    def __call__(self, name: str) -> str:
+        return name
+
+
+def test_a_class_refusing_a_subclass_with_another_error_names_its_call_method(
+    module: Any,
+) -> None:
+    module.registered = Registered()
+    with pytest.raises(MockTargetError) as info:
+        _patch("callables_under_test.registered", PatchStack(), [])
+    assert "(LookupError: Registered is not registered). Mock the method of its class, " in str(
+        info.value
+    )
+
+
 class Traced:
     """A decorator made as a class: ``functools.update_wrapper`` puts the function it wraps in
     the object's own ``__wrapped__``, which is not a function it holds for its calls."""
@@ -234,6 +255,7 @@ def test_a_class_whose_metaclass_has_call_is_patched_on_its_module_as_a_function
     assert resolve("callables_under_test.Store").kind == "function"
     _patch("callables_under_test.Store", stack, calls)
     assert module.Store("db://") == "answered" and calls == [(("db://",), {})]
+    assert not hasattr(module.Store, "mro")  # (no method of the class's type is kept)
     stack.undo()
     assert module.Store is Store and type(Store) is Singleton
 
