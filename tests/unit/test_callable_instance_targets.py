@@ -286,3 +286,24 @@ def test_an_object_holding_a_function_and_its_wrapper_is_patched_at_both(module:
     stack.undo()
     assert tool.run(" soup ") == "live soup"
     assert kept(" soup ") == "live soup"  # the wrapper itself runs, checking first
+
+
+def test_a_function_the_test_puts_back_on_an_object_while_patched_stays_there(
+    module: Any,
+) -> None:
+    # (the fixture's double under the patch, undone by the test's body: mocker.stopall())
+    from pytest_clearstone.golden.targets import patch_with
+
+    def live(query: str) -> str:
+        return f"live {query}"
+
+    def double(query: str) -> str:
+        return "double"
+
+    module.tool = tool = types.SimpleNamespace(func=double)
+    stack = PatchStack()
+    patch_with(resolve("callables_under_test.tool"), lambda args, kwargs: "answered", stack)
+    assert tool.func("q") == "answered"
+    tool.func = live
+    stack.undo()
+    assert tool.func is live
