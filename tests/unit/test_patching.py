@@ -502,6 +502,21 @@ def test_one_stack_patching_an_attribute_twice_restores_the_original() -> None:
     assert Owner.value == "original"
 
 
+def test_an_undo_step_that_fails_is_raised_after_the_others_are_undone() -> None:
+    class Owner:
+        value = "original"
+
+    def fail() -> None:
+        raise RuntimeError("undo failed")
+
+    stack = PatchStack()
+    stack.setattr(Owner, "value", "patched")
+    stack.push(fail)
+    with pytest.raises(RuntimeError, match="undo failed"):
+        stack.undo()
+    assert (Owner.value, len(stack)) == ("original", 0)
+
+
 def test_a_submodule_its_package_does_not_import_is_imported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
