@@ -385,6 +385,22 @@ def test_nested_patches_of_one_target_undo_in_order(tools: ModuleType) -> None:
     assert tools.fetch is original
 
 
+def test_what_displaced_a_stand_in_is_told_only_while_the_target_is_patched(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.golden.targets import displaced_by
+
+    def double(query: str) -> str:
+        return "double"
+
+    with _ctx({"cs_tools.fetch": ["replayed"]}):
+        assert displaced_by(resolve("cs_tools.fetch")) is None  # (the stand-in is in place)
+        with monkeypatch.context() as m:
+            m.setattr(tools, "fetch", double)
+            assert displaced_by(resolve("cs_tools.fetch")) is double
+    assert displaced_by(resolve("cs_tools.fetch")) is None  # (the original is no double)
+
+
 def test_a_replaced_or_reloaded_target_is_resolved_afresh(
     tools: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
