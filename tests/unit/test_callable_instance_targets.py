@@ -7,7 +7,7 @@ import functools
 import sys
 import types
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -64,6 +64,44 @@ def test_an_object_with_call_keeps_its_identity_class_and_state(module: Any) -> 
     assert type(greet) is Greeter and greet("Ada") == "hello Ada"
 
 
+class PoliteGreeter(Greeter):
+    """Its ``__call__`` is its base class's."""
+
+
+def test_an_object_whose_class_inherits_call_keeps_its_identity_and_class(module: Any) -> None:
+    greet, calls, stack = PoliteGreeter(), [], PatchStack()
+    module.polite = greet
+    assert resolve("callables_under_test.polite").kind == "call"
+    _patch("callables_under_test.polite", stack, calls)
+    assert module.polite is greet and isinstance(greet, PoliteGreeter)
+    assert greet("Ada") == "answered" and calls == [((greet, "Ada"), {})]
+    stack.undo()
+    assert type(greet) is PoliteGreeter and greet("Ada") == "hello Ada"
+
+
+class Catalog:
+    class Search:
+        """Searches the catalog."""
+
+        def __call__(self, query: str) -> str:
+            return query
+
+
+def test_an_object_with_call_is_named_by_its_own_class_while_patched(module: Any) -> None:
+    # (a recording names the class of its `self`; a repr shows it)
+    search, stack = Catalog.Search(), PatchStack()
+    module.search = search
+    _patch("callables_under_test.search", stack, [])
+    cls = type(search)
+    assert (cls.__module__, cls.__qualname__, cls.__doc__) == (
+        __name__,
+        "Catalog.Search",
+        "Searches the catalog.",
+    )
+    assert repr(search).startswith(f"<{__name__}.Catalog.Search object at ")
+    stack.undo()
+
+
 def test_a_partial_stays_a_partial_of_the_same_arguments(module: Any) -> None:
     original, calls, stack = module.lookup, [], PatchStack()
     _patch("callables_under_test.lookup", stack, calls)
@@ -71,6 +109,16 @@ def test_a_partial_stays_a_partial_of_the_same_arguments(module: Any) -> None:
     assert module.lookup("k") == "answered" and calls == [(("db", "k"), {})]
     stack.undo()
     assert module.lookup is original
+
+
+def test_a_partial_keeps_its_keyword_arguments(module: Any) -> None:
+    module.lookup = functools.partial(module.lookup.func, "db", key="k")
+    calls: list[Any] = []
+    stack = PatchStack()
+    _patch("callables_under_test.lookup", stack, calls)
+    assert module.lookup.keywords == {"key": "k"}
+    assert module.lookup() == "answered" and calls == [(("db",), {"key": "k"})]
+    stack.undo()
 
 
 def test_a_class_refusing_a_subclass_names_its_call_method(module: Any) -> None:
@@ -82,6 +130,27 @@ def test_a_class_refusing_a_subclass_names_its_call_method(module: Any) -> None:
         "Sealed takes no subclasses). Mock the method of its class, "
         f"'{__name__}.Sealed.__call__' (it records the calls of every instance, each compared "
         "by its `self`'s settings)"
+    )
+
+
+class Registered:
+    """Its subclasses must be registered first: an error that is no TypeError."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        raise LookupError(f"{cls.__name__} is not registered")
+
+    def __call__(self, name: str) -> str:
+        return name
+
+
+def test_a_class_refusing_a_subclass_with_another_error_names_its_call_method(
+    module: Any,
+) -> None:
+    module.registered = Registered()
+    with pytest.raises(MockTargetError) as info:
+        _patch("callables_under_test.registered", PatchStack(), [])
+    assert "(LookupError: Registered is not registered). Mock the method of its class, " in str(
+        info.value
     )
 
 
@@ -160,3 +229,81 @@ def test_an_object_of_a_slotted_class_with_call_is_patched_keeping_its_class(
     assert slotted("Ada") == "answered" and calls == [((slotted, "Ada"), {})]
     stack.undo()
     assert type(slotted) is Slotted and slotted("Ada") == "hi Ada"
+
+
+class Singleton(type):
+    """A metaclass whose ``__call__`` (Python code) gives each class one object."""
+
+    made: ClassVar[dict[type, Any]] = {}
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls not in Singleton.made:
+            Singleton.made[cls] = super().__call__(*args, **kwargs)
+        return Singleton.made[cls]
+
+
+class Store(metaclass=Singleton):
+    def __init__(self, url: str = "sqlite://") -> None:
+        self.url = url
+
+
+def test_a_class_whose_metaclass_has_call_is_patched_on_its_module_as_a_function(
+    module: Any,
+) -> None:
+    # (a class is no callable instance: its metaclass's __call__ is not what is patched)
+    module.Store, calls, stack = Store, [], PatchStack()
+    assert resolve("callables_under_test.Store").kind == "function"
+    _patch("callables_under_test.Store", stack, calls)
+    assert module.Store("db://") == "answered" and calls == [(("db://",), {})]
+    assert not hasattr(module.Store, "mro")  # (no method of the class's type is kept)
+    stack.undo()
+    assert module.Store is Store and type(Store) is Singleton
+
+
+class Tool:
+    """An object holding the function its calls make and a wrapper of it that checks the
+    arguments first (``functools.wraps``: the wrapper's ``__wrapped__`` is the function)."""
+
+    def __init__(self, fn: Any) -> None:
+        self.func = fn
+        self.checked = functools.wraps(fn)(lambda query: fn(query.strip()))
+
+    def run(self, query: str) -> Any:
+        return self.checked(query)
+
+
+def test_an_object_holding_a_function_and_its_wrapper_is_patched_at_both(module: Any) -> None:
+    from pytest_clearstone.golden.targets import patch_with
+
+    tool = Tool(lambda query: f"live {query}")
+    module.tool = tool
+    target = resolve("callables_under_test.tool")
+    assert (target.kind, target.attributes) == ("held", ("func", "checked"))
+    stack = PatchStack()
+    patch_with(target, lambda args, kwargs: "answered", stack)
+    kept = tool.checked  # (the wrapper's stand-in, kept by the agent's code)
+    assert tool.run(" soup ") == "answered" and tool.func("soup") == "answered"
+    stack.undo()
+    assert tool.run(" soup ") == "live soup"
+    assert kept(" soup ") == "live soup"  # the wrapper itself runs, checking first
+
+
+def test_a_function_the_test_puts_back_on_an_object_while_patched_stays_there(
+    module: Any,
+) -> None:
+    # (the fixture's double under the patch, undone by the test's body: mocker.stopall())
+    from pytest_clearstone.golden.targets import patch_with
+
+    def live(query: str) -> str:
+        return f"live {query}"
+
+    def double(query: str) -> str:
+        return "double"
+
+    module.tool = tool = types.SimpleNamespace(func=double)
+    stack = PatchStack()
+    patch_with(resolve("callables_under_test.tool"), lambda args, kwargs: "answered", stack)
+    assert tool.func("q") == "answered"
+    tool.func = live
+    stack.undo()
+    assert tool.func is live

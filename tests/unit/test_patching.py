@@ -75,6 +75,18 @@ def test_bad_paths_name_the_path_and_the_problem(tools: ModuleType, path: str, r
     assert info.value.target == path
 
 
+def test_a_property_object_a_module_holds_is_refused_as_no_callable(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (not as a class's property: no instance makes a value of it)
+    monkeypatch.setattr(tools, "settings", property(lambda self: "s"), raising=False)
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_tools.settings")
+    assert str(info.value).startswith(
+        "mock target 'cs_tools.settings' cannot be patched: it is a property, not a callable"
+    )
+
+
 @pytest.mark.parametrize("record", [False, True])
 def test_a_target_whose_owner_refuses_the_patch_is_named_and_nothing_stays_patched(
     tools: ModuleType, record: bool
@@ -373,6 +385,22 @@ def test_nested_patches_of_one_target_undo_in_order(tools: ModuleType) -> None:
     assert tools.fetch is original
 
 
+def test_what_displaced_a_stand_in_is_told_only_while_the_target_is_patched(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.golden.targets import displaced_by
+
+    def double(query: str) -> str:
+        return "double"
+
+    with _ctx({"cs_tools.fetch": ["replayed"]}):
+        assert displaced_by(resolve("cs_tools.fetch")) is None  # (the stand-in is in place)
+        with monkeypatch.context() as m:
+            m.setattr(tools, "fetch", double)
+            assert displaced_by(resolve("cs_tools.fetch")) is double
+    assert displaced_by(resolve("cs_tools.fetch")) is None  # (the original is no double)
+
+
 def test_a_replaced_or_reloaded_target_is_resolved_afresh(
     tools: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -410,6 +438,49 @@ def test_an_inherited_method_target_follows_a_change_of_its_base_class(
     assert resolve("cs_tools.Sub.complete").function is complete
 
 
+def test_a_method_a_subclass_overrides_is_patched_as_the_subclass_s(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (its base's method, of another signature, is neither the original nor the arguments' names)
+    class Sub(tools.Client):  # type: ignore[name-defined,misc]
+        def complete(self, prompt: str, context: str = "") -> str:
+            raise AssertionError("live Sub.complete called during replay")
+
+    monkeypatch.setattr(tools, "Sub", Sub, raising=False)
+    assert resolve("cs_tools.Sub.complete").function is Sub.__dict__["complete"]
+    with _ctx({"cs_tools.Sub.complete": ["answered"]}) as ctx:
+        assert Sub().complete("p", "c") == "answered"
+    assert [c.arguments for c in ctx.session.calls] == [{"prompt": "p", "context": "c"}]
+
+
+def test_a_module_s_function_is_remembered_until_the_module_holds_another(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = resolve("cs_tools.fetch")
+    assert resolve("cs_tools.fetch") is first
+
+    def fetch(query: str) -> str:
+        return query
+
+    monkeypatch.setattr(tools, "fetch", fetch)
+    assert resolve("cs_tools.fetch").function is fetch
+
+
+def test_a_module_whose_import_raises_is_named_with_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cs_raises_at_import.py").write_text(
+        "raise RuntimeError('OPENAI_API_KEY is not set')\n\ndef search(q):\n    return q\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(MockTargetError) as info:
+        resolve("cs_raises_at_import.search")
+    assert str(info.value).startswith(
+        "mock target 'cs_raises_at_import.search' cannot be patched: importing "
+        "'cs_raises_at_import' raised RuntimeError: OPENAI_API_KEY is not set"
+    )
+
+
 def test_a_module_whose_own_import_fails_is_named_with_the_missing_module(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -445,6 +516,21 @@ def test_one_stack_patching_an_attribute_twice_restores_the_original() -> None:
     stack.setattr(Owner, "value", "second")
     stack.undo()
     assert Owner.value == "original"
+
+
+def test_an_undo_step_that_fails_is_raised_after_the_others_are_undone() -> None:
+    class Owner:
+        value = "original"
+
+    def fail() -> None:
+        raise RuntimeError("undo failed")
+
+    stack = PatchStack()
+    stack.setattr(Owner, "value", "patched")
+    stack.push(fail)
+    with pytest.raises(RuntimeError, match="undo failed"):
+        stack.undo()
+    assert (Owner.value, len(stack)) == ("original", 0)
 
 
 def test_a_submodule_its_package_does_not_import_is_imported(
