@@ -735,7 +735,9 @@ def _vcrpy_cassette() -> str:
     while frame is not None:
         if str(frame.f_globals.get("__name__", "")).startswith("vcr."):
             local = frame.f_locals
-            cassette = local.get("cassette") or getattr(local.get("self"), "cassette", None)
+            cassette = local.get("cassette")  # (not `or`: an empty cassette is false)
+            if cassette is None:
+                cassette = getattr(local.get("self"), "cassette", None)
             path = getattr(cassette, "path", None)
             if isinstance(path, (str, os.PathLike)):
                 return os.fspath(path)

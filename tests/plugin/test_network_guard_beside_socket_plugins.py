@@ -182,6 +182,7 @@ def http_server() -> Iterator[int]:
 
 #: an agent whose LLM call is mocked and whose weather request a vcrpy cassette answers
 CASSETTE_AGENT = """
+import httpx
 import urllib.request
 
 PORT = {port}
@@ -192,7 +193,10 @@ def complete(prompt):
 
 
 def weather():
-    with urllib.request.urlopen(f"http://127.0.0.1:{{PORT}}/weather") as r:
+    url = f"http://127.0.0.1:{{PORT}}/weather"
+    if {by_httpx}:
+        return httpx.get(url).text
+    with urllib.request.urlopen(url) as r:
         return r.read().decode()
 
 
@@ -211,8 +215,9 @@ def test_weather(replay):
 """
 
 
+@pytest.mark.parametrize("by_httpx", [False, True], ids=["http.client", "httpx"])
 def test_a_request_vcrpy_lets_through_to_the_network_is_blocked_naming_its_cassette(
-    pytester: pytest.Pytester, http_server: int
+    pytester: pytest.Pytester, http_server: int, by_httpx: bool
 ) -> None:
     # Expected: the request a cassette lacks, which vcrpy's record mode sends on to the
     # service, is blocked naming vcrpy, the cassette and the commands that record both and
@@ -222,7 +227,8 @@ def test_a_request_vcrpy_lets_through_to_the_network_is_blocked_naming_its_casse
     pytest.importorskip("pytest_recording")
     pytester.syspathinsert()
     pytester.makepyfile(
-        cassetteapp=CASSETTE_AGENT.format(port=http_server), test_weather=CASSETTE_TEST
+        cassetteapp=CASSETTE_AGENT.format(port=http_server, by_httpx=by_httpx),
+        test_weather=CASSETTE_TEST,
     )
     record = ("--record-mode=once", "--clearstone-record")
     pytester.runpytest_subprocess(*record).assert_outcomes(passed=1)
