@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +296,17 @@ def _python_tracer(frame: Any, event: str, arg: Any) -> None:
     interpreter calls it one frame deeper than each call it traces."""
 
 
+def _traced(run: Callable[[], Any]) -> tuple[Any, Any]:
+    """``run()`` with :func:`_python_tracer` installed: what it returned and the trace function
+    installed after it (the one installed before is put back)."""
+    outer = sys.gettrace()
+    sys.settrace(_python_tracer)
+    try:
+        return run(), sys.gettrace()
+    finally:
+        sys.settrace(outer)
+
+
 def _walks() -> dict[str, Any]:
     """Each walk of a value nested up to the maximum that may run out of recursion and be run
     again, and the walks that refuse one nested deeper."""
@@ -332,16 +344,14 @@ def test_a_deep_walk_leaves_the_thread_its_python_trace_function(walk: str) -> N
     # lets it go; the walk ran out of recursion inside the trace function, which the interpreter
     # then removed (coverage stopped measuring the rest of the run, a debugger stopping)
     run = _walks()[walk]
-    outer = sys.gettrace()
-    sys.settrace(_python_tracer)
-    try:
+
+    def walking() -> None:
         try:
             run()
         except NestingTooDeepError:  # (beyond the maximum: refused, as documented)
             assert walk.endswith("too deep")
-        after = sys.gettrace()
-    finally:
-        sys.settrace(outer)
+
+    _, after = _traced(walking)
     assert after is _python_tracer
 
 
@@ -359,13 +369,7 @@ def test_a_walk_whose_code_caught_a_recursion_error_leaves_the_trace_function() 
             return "fell back"
         return "not reached"
 
-    outer = sys.gettrace()
-    sys.settrace(_python_tracer)
-    try:
-        result = walked(walk, {"a": [1, 2]}, "state")
-        after = sys.gettrace()
-    finally:
-        sys.settrace(outer)
+    result, after = _traced(lambda: walked(walk, {"a": [1, 2]}, "state"))
     assert result == "fell back"
     assert after is _python_tracer
 
@@ -379,13 +383,7 @@ def test_a_trace_function_the_walked_code_installs_is_left_in_place() -> None:
         sys.settrace(installed)
         return "walked"
 
-    outer = sys.gettrace()
-    sys.settrace(_python_tracer)
-    try:
-        result = walked(walk, {"a": [1, 2]}, "state")
-        after = sys.gettrace()
-    finally:
-        sys.settrace(outer)
+    result, after = _traced(lambda: walked(walk, {"a": [1, 2]}, "state"))
     assert result == "walked"
     assert after is installed
 
@@ -404,13 +402,7 @@ def test_a_retried_run_is_traced_again_and_leaves_the_trace_function() -> None:
             runaway()  # (the first run: out of recursion, run again in the room)
         return "done"
 
-    outer = sys.gettrace()
-    sys.settrace(_python_tracer)
-    try:
-        result = retried(run)
-        after = sys.gettrace()
-    finally:
-        sys.settrace(outer)
+    result, after = _traced(lambda: retried(run))
     assert result == "done"
     assert seen == [_python_tracer, _python_tracer]
     assert after is _python_tracer
