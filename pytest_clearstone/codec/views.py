@@ -152,7 +152,7 @@ def stored_fields(tree: dict[Any, Any], value: Callable[[Any], Any]) -> dict[str
     ``value`` (decoded, or left stored): a model's fields, extras, private and other
     attributes, a client reference's settings (``value`` for an enum's value); a pydantic
     model's set fields as :data:`FIELDS_SET`, sorted (every stored field and extra when the
-    tree does not say)."""
+    tree does not say; none when its fields are no object, a hand-edited file: all is shown)."""
     fields: dict[str, Any] = {}
     for key, part in tree.items():
         if key in NAMING_PARTS or key in ("set", "unset"):  # (names, not values)
@@ -162,7 +162,8 @@ def stored_fields(tree: dict[Any, Any], value: Callable[[Any], Any]) -> dict[str
             fields.update(read)
         else:
             fields["value" if key == "v" else str(key)] = read
-    if tree.get(TAG) in ("pydantic", "pydantic.v1"):  # the set fields, as the model tells them
+    if tree.get(TAG) in ("pydantic", "pydantic.v1") and type(tree.get("v")) is dict:
+        # the set fields, as the model tells them
         stored = tree.get("set")
         if type(stored) is not list:
             stored = [field for part in ("v", "extra") for field in _names(tree.get(part))]

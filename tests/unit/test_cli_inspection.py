@@ -234,6 +234,16 @@ def test_a_stored_model_not_imported_shows_the_fields_its_file_says_were_set() -
     assert view("pydantic", None, ["x"]).model_fields_set == ["ab", "c"]  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("tag", ["pydantic", "pydantic.v1"])
+def test_a_stored_model_whose_fields_are_no_object_shows_what_it_holds(tag: str) -> None:
+    # (a hand-edited file, as a pull request may bring: a reviewer's `show` and `diff` see the
+    # text, not "system()"; decoding it is refused, nothing runs)
+    from pytest_clearstone.codec.views import safe_decode
+
+    shown = safe_decode({"__cs__": tag, "cls": "os:system", "v": "rm -rf ~"})
+    assert repr(shown) == "system(value='rm -rf ~')"
+
+
 def test_a_parsed_completion_of_a_model_not_imported_imports_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
