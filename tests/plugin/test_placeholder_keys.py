@@ -62,6 +62,18 @@ def test_z_report():
 """
 
 
+def _seen_after_replay(pytester: pytest.Pytester, tests: str, passed: int) -> str:
+    """Record ``tests`` (each passing), replay them in this process (each passing), and give
+    the text they left in ``seen.txt``."""
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_keys=tests)
+    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
+        passed=passed
+    )
+    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=passed)
+    return (pytester.path / "seen.txt").read_text()
+
+
 def test_placeholders_live_while_tests_replay(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -69,14 +81,7 @@ def test_placeholders_live_while_tests_replay(
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    pytester.syspathinsert()
-    pytester.makepyfile(live=LIVE, test_keys=TESTS)
-    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
-        passed=6
-    )
-    result = pytester.runpytest_inprocess("-p", "no:randomly")
-    result.assert_outcomes(passed=6)
-    seen = ast.literal_eval((pytester.path / "seen.txt").read_text())
+    seen = ast.literal_eval(_seen_after_replay(pytester, TESTS, passed=6))
     p = PLACEHOLDER_KEY
     assert seen == [
         ("a", p, p),  # set before the fixtures of the first replaying test
@@ -99,14 +104,7 @@ def test_a_key_set_to_an_empty_value_is_given_back_empty(
     from pytest_clearstone.codec import PLACEHOLDER_KEY
 
     monkeypatch.setenv("OPENAI_API_KEY", "")
-    pytester.syspathinsert()
-    pytester.makepyfile(live=LIVE, test_keys=TESTS)
-    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
-        passed=6
-    )
-    result = pytester.runpytest_inprocess("-p", "no:randomly")
-    result.assert_outcomes(passed=6)
-    seen = ast.literal_eval((pytester.path / "seen.txt").read_text())
+    seen = ast.literal_eval(_seen_after_replay(pytester, TESTS, passed=6))
     assert seen[:3] == [
         ("a", PLACEHOLDER_KEY, PLACEHOLDER_KEY),
         ("b", PLACEHOLDER_KEY, PLACEHOLDER_KEY),
@@ -149,13 +147,7 @@ def test_a_key_a_test_emptied_between_replays_is_given_back_empty_after_the_next
     replay gives back what was there before it, not what was there before the first."""
     monkeypatch.setenv("OPENAI_API_KEY", "")  # (so that it is unset again after this test:
     monkeypatch.delenv("OPENAI_API_KEY")  # test_b sets it in this process)
-    pytester.syspathinsert()
-    pytester.makepyfile(live=LIVE, test_keys=EMPTIED_BETWEEN_REPLAYS)
-    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
-        passed=4
-    )
-    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=4)
-    assert (pytester.path / "seen.txt").read_text() == "''"
+    assert _seen_after_replay(pytester, EMPTIED_BETWEEN_REPLAYS, passed=4) == "''"
 
 
 DELETED_BY_A_REPLAY = """
@@ -188,13 +180,7 @@ def test_an_empty_key_a_replaying_test_deleted_is_given_back_empty_after_the_nex
     """The next replay sets the placeholder again: what it gives back after it is the value
     from before the first (empty), not what it found (none)."""
     monkeypatch.setenv("OPENAI_API_KEY", "")
-    pytester.syspathinsert()
-    pytester.makepyfile(live=LIVE, test_keys=DELETED_BY_A_REPLAY)
-    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
-        passed=3
-    )
-    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
-    assert (pytester.path / "seen.txt").read_text() == "''"
+    assert _seen_after_replay(pytester, DELETED_BY_A_REPLAY, passed=3) == "''"
 
 
 BOTH_KEYS = """
@@ -219,13 +205,7 @@ def test_each_unset_key_gets_the_placeholder_and_a_key_that_is_set_is_left_as_it
 
     monkeypatch.setenv("OPENAI_API_KEY", "the user's own")
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    pytester.syspathinsert()
-    pytester.makepyfile(live=LIVE, test_keys=BOTH_KEYS)
-    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
-        passed=1
-    )
-    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=1)
-    seen = ast.literal_eval((pytester.path / "seen.txt").read_text())
+    seen = ast.literal_eval(_seen_after_replay(pytester, BOTH_KEYS, passed=1))
     assert seen == ["the user's own", PLACEHOLDER_KEY]
     assert os.environ.get("OPENAI_API_KEY") == "the user's own"  # (after the session too)
     assert os.environ.get("ANTHROPIC_API_KEY") is None
