@@ -55,6 +55,8 @@ ZERO_FILLED = (
 )
 #: how a Git LFS pointer file begins (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md)
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+#: the integer's digits in Python's words for its limit ("... value has 5000 digits; ...")
+_INTEGER_DIGITS = re.compile(r"value has (\d+) digits")
 #: a line git writes around the sides of a conflict: ``<<<<<<< ours``, ``||||||| base``
 #: (diff3), ``=======``, ``>>>>>>> theirs`` (a line of a golden's JSON never starts so)
 _CONFLICT_MARKER = re.compile(rb"^(?:(?:<{7}|\|{7}|>{7})(?: |\r?$)|={7}\r?$)", re.MULTILINE)
@@ -365,7 +367,7 @@ def not_json(path: Path, raw: bytes, reason: str) -> CheckpointCorruptError:
     (:func:`version_control_leftover`) and a file that ends in NUL bytes are named, anything
     else is "truncated or not JSON"."""
     if "integer string conversion" in reason:  # (Python's words for its limit)
-        return CheckpointCorruptError(path, too_long_to_read(), fix="")  # (a sound file)
+        return CheckpointCorruptError(path, too_long_to_read(reason), fix="")  # (a sound file)
     found = version_control_leftover(path, raw)
     target = None if found is not None else checked_out_link(path, raw)
     if target is not None:
@@ -386,16 +388,24 @@ def too_deep_to_read() -> str:
     )
 
 
-def too_long_to_read() -> str:
+def too_long_to_read(reason: str) -> str:
     """Why a golden that holds an integer longer than Python reads from text
-    (``sys.get_int_max_str_digits()``) cannot be read, and the fix."""
+    (``sys.get_int_max_str_digits()``) cannot be read, and the fix (``reason``: the parser's
+    words, which give the integer's digits)."""
     # (the file is sound: whatever wrote it could turn the integer into text, so its limit
     # was higher than this process's — Python's default where this one is lowered, say with
-    # `-X int_max_str_digits` — or lifted)
+    # `-X int_max_str_digits` — or lifted. Lifting it here is safe for goldens of one's own
+    # only: Python's limit is what keeps a hostile file's huge integers from taking minutes
+    # to read.)
+    found = _INTEGER_DIGITS.search(reason)
+    digits = found.group(1) if found is not None else None
     return (
         "it holds an integer longer than Python reads from text here "
-        f"({sys.get_int_max_str_digits()} digits, sys.get_int_max_str_digits()): the process "
-        "that recorded it had a higher limit (Python's default: "
-        f"{sys.int_info.default_max_str_digits}) or none; give this one as high a limit, or "
-        "none: sys.set_int_max_str_digits(0) in conftest.py"
+        f"({sys.get_int_max_str_digits()} digits, sys.get_int_max_str_digits())"
+        f"{f', of {digits} digits' if digits else ''}: the process that recorded it had a "
+        f"higher limit (Python's default: {sys.int_info.default_max_str_digits}) or none; if "
+        "the golden is yours, give this one as high a limit: "
+        f"sys.set_int_max_str_digits({digits or 'its digits'}) in conftest.py (not 0, no "
+        "limit, for a golden from others: a hostile file's huge integers can take minutes to "
+        "read)"
     )

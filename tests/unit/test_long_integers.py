@@ -12,6 +12,7 @@ import pytest
 
 from pytest_clearstone.debugging import CheckpointManager
 from pytest_clearstone.errors import CheckpointCorruptError, SerializationError
+from pytest_clearstone.golden.files import not_json
 
 AGENTS_DIR = Path(__file__).resolve().parent / "agents"
 BIG = 7**6000  # 5,071 digits
@@ -74,7 +75,7 @@ def test_show_and_sign_file_say_what_replay_says_of_a_golden_holding_one(
     assert said in str(info.value)
     assert main(["show", str(saved)]) != 0
     err = capsys.readouterr().err
-    assert said in err and "sys.set_int_max_str_digits(0) in conftest.py" in err
+    assert said in err and "sys.set_int_max_str_digits(5071) in conftest.py" in err
     assert "truncated or not JSON" not in err
     with pytest.raises(CheckpointCorruptError, match=said):
         signing.sign_file(saved, "k" * 32)
@@ -107,10 +108,19 @@ def test_a_golden_recorded_under_the_default_limit_replayed_under_a_lower_one_sa
     assert "lifted" not in message and "version control" not in message, message
     assert message.endswith(
         "it holds an integer longer than Python reads from text here (640 digits, "
-        "sys.get_int_max_str_digits()): the process that recorded it had a higher limit "
-        f"(Python's default: {sys.int_info.default_max_str_digits}) or none; give this one "
-        "as high a limit, or none: sys.set_int_max_str_digits(0) in conftest.py"
+        "sys.get_int_max_str_digits()), of 1001 digits: the process that recorded it had a "
+        f"higher limit (Python's default: {sys.int_info.default_max_str_digits}) or none; if "
+        "the golden is yours, give this one as high a limit: sys.set_int_max_str_digits(1001) "
+        "in conftest.py (not 0, no limit, for a golden from others: a hostile file's huge "
+        "integers can take minutes to read)"
     )
+
+
+def test_the_advice_names_no_count_where_the_parser_words_give_none(tmp_path: Path) -> None:
+    reason = "Exceeds the limit (4300 digits) for integer string conversion"
+    message = str(not_json(tmp_path / "g.json", b"[1]", reason))
+    assert ", of " not in message, message
+    assert "sys.set_int_max_str_digits(its digits) in conftest.py (not 0," in message, message
 
 
 def _checkpoint_of(monkeypatch: pytest.MonkeyPatch, history: list[object]) -> object:
