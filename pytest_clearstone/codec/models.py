@@ -407,9 +407,10 @@ def _alias_names(stored: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[s
     for name, field in fields.items():
         if name in stored:
             continue
-        aliases = (field.alias, field.validation_alias)
-        choices = getattr(field.validation_alias, "choices", ())
-        for alias in (*aliases, *(choices if isinstance(choices, list) else ())):
+        read = field.validation_alias  # (what validation reads; the alias only without one)
+        choices = getattr(read, "choices", None)
+        aliases = choices if isinstance(choices, list) else [field.alias if read is None else read]
+        for alias in aliases:
             if type(alias) is str and alias in stored and alias not in fields:
                 renamed[alias] = name
                 break

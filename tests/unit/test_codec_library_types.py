@@ -546,6 +546,20 @@ def test_a_stored_field_that_is_now_the_validation_alias_of_a_renamed_field_fill
     assert back.model_fields_set == {"text"}
 
 
+class SerializedAs(pydantic.BaseModel):
+    """A field whose alias (the name it is written under) is not the name validation reads."""
+
+    text: str = pydantic.Field("", alias="body", validation_alias="content")
+
+
+def test_a_stored_alias_that_validation_does_not_read_is_no_renamed_field() -> None:
+    # validating {"body": ...} leaves ``text`` at its default: pydantic reads a field's
+    # validation alias where it has one, never its alias
+    tree = {TAG: "pydantic", "cls": f"{__name__}:SerializedAs", "v": {"body": "Hi"}}
+    with pytest.raises(StoredClassError, match=r"\['body'\] the class no longer has"):
+        decode(tree)
+
+
 class Caption(pydantic.BaseModel):
     label: str = pydantic.Field(validation_alias=pydantic.AliasChoices("caption", "heading"))
 
