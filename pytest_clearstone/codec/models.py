@@ -484,7 +484,8 @@ def decode_pydantic_v1(tree: dict[str, Any]) -> Any:
     """Rebuild a pydantic v1 model the way ``construct`` does, without validation."""
     _check_names(tree, "pydantic.v1")
     cls: Any = import_type(tree["cls"]) if "args" not in tree else _generic_class(tree)
-    fields = getattr(cls, "__fields__", None)
+    # (a pydantic 2 model has v1's names too, deprecated)
+    fields = None if _is_v2_model(cls) else getattr(cls, "__fields__", None)
     if not isinstance(fields, dict) or not hasattr(cls, "__fields_set__"):
         raise StoredClassError(f"{tree['cls']!r} is not a pydantic v1 model")
     stored: dict[str, Any] = tree["v"]

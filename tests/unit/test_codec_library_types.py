@@ -1563,6 +1563,12 @@ def test_class_paths_name_what_decoding_would_import() -> None:
             '{"__cs__": "pydantic.v1", "cls": "collections:OrderedDict", "v": {}}',
             "not a pydantic v1",
         ),
+        # a pydantic 2 model has v1's names too (deprecated): "'FieldInfo' object has no
+        # attribute 'required'" was all the message said
+        (
+            '{"__cs__": "pydantic.v1", "cls": "openai.types:Model", "v": {"id": "m"}}',
+            "'openai.types:Model' is not a pydantic v1 model",
+        ),
         ('{"__cs__": "attrs", "cls": "collections:OrderedDict", "v": {}}', "not an attrs class"),
         (
             '{"__cs__": "namedtuple", "cls": "collections:OrderedDict", "v": {}}',
