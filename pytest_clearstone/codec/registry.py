@@ -132,7 +132,11 @@ class Registry:
             cls = _find_class(path, import_modules=import_modules)
             if cls is not None:
                 with self._lock:
-                    self._pending.pop(path, None)
+                    if self._pending.get(path) is not pair:
+                        # (registered again, or resolved, while its module was imported — by
+                        # the module registering its class itself: that registration is later)
+                        continue
+                    del self._pending[path]
                     self._by_type[cls] = pair
                     self._by_path[dotted_path(class_path(cls))] = pair
 

@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, ClassVar, Final, Generic, NamedTuple, TypeVar
 
 import pytest
@@ -1278,6 +1279,30 @@ def test_a_class_registered_by_path_and_by_itself_has_the_functions_registered_l
     assert encode(Money(1, "EUR"))["v"] == "by class"
     registered(f"{__name__}:Money", lambda m: "by path again", lambda tree: tree)
     assert encode(Money(1, "EUR"))["v"] == "by path again"
+
+
+def test_a_class_that_registers_itself_when_decoding_imports_it_keeps_its_functions(
+    registered: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Expected: the module's own registration, made when decoding a golden imports it, is the
+    # one made last. Before the fix: the path registered before (in a conftest.py) was put
+    # back over it once the import returned
+    (tmp_path / "cs_cash_mod.py").write_text(
+        "from pytest_clearstone import codec\n\n\n"
+        "class Cash:\n    pass\n\n\n"
+        "codec.register(Cash, lambda c: 'by the module', lambda tree: Cash())\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_cash_mod", raising=False)
+    registered("cs_cash_mod:Cash", lambda c: "by path", lambda tree: tree)
+    # (a value of a class nobody registered: the registry imports the paths' modules to look)
+    with pytest.raises(DecodeError, match="cs_unknown_mod:Coin"):
+        loads('{"__cs__": "custom", "type": "cs_unknown_mod:Coin", "v": 1}')
+    cash = sys.modules["cs_cash_mod"].Cash
+    try:
+        assert encode(cash())["v"] == "by the module"
+    finally:
+        codec.unregister(cash)
 
 
 def test_registered_type_wins_over_builtin_detection(registered: Any) -> None:
