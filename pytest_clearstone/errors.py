@@ -796,7 +796,10 @@ class SecretLeakError(ClearstoneError):
 
 
 class DecodeError(ClearstoneError, ValueError):
-    """An encoded value (a codec tag) that cannot be decoded."""
+    """An encoded value (a codec tag) that cannot be decoded. ``where``: the path (keys and
+    list positions) of that value in the tree being decoded, when known."""
+
+    where: tuple[Any, ...] = ()
 
 
 class StoredClassError(DecodeError):

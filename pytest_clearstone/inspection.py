@@ -94,6 +94,7 @@ def load_checkpoint(
             ) from None
     if not raw.strip():
         raise CheckpointCorruptError(path, "the file is empty")
+    tree: Any = None
     try:
         tree = codec.loads(raw.decode("utf-8"), decode_tags=False)
         if not (isinstance(tree, dict) and tree.get(SIZE_FIELD) == len(raw)):  # (edited)
@@ -120,7 +121,9 @@ def load_checkpoint(
                 f"to show pickled values as placeholders"
             ) from None
         if isinstance(exc, DecodeError):
-            problem = f"a stored value cannot be decoded: {exc}"
+            from .golden.signing import decode_problem
+
+            problem = f"a stored value cannot be decoded: {decode_problem(tree, exc)}"
             raise CheckpointCorruptError(path, problem, decode_fix(exc)) from None
         if isinstance(exc, RecursionError):  # (whole JSON, nested past every reader's limit)
             raise CheckpointCorruptError(path, too_deep_to_read()) from None

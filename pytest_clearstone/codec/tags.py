@@ -1499,16 +1499,40 @@ def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
                 for k in parts:
                     v = x.get(k)
                     if type(v) is dict:
-                        d[k] = _decode_walk(v, hook)
+                        try:
+                            d[k] = _decode_walk(v, hook)
+                        except DecodeError as exc:
+                            exc.where = (k, *exc.where)
+                            raise
                 return _decoded_by(decoder, kind, d)  # (no pickle: what the hook would do)
         for k, v in x.items():
             t = type(v)
             if t is dict or t is list:
-                d[k] = _decode_walk(v, hook)
+                try:
+                    d[k] = _decode_walk(v, hook)
+                except DecodeError as exc:
+                    exc.where = (k, *exc.where)
+                    raise
         return hook(d) if TAG in d else d
     if t is list:
-        return [_decode_walk(v, hook) if type(v) is dict or type(v) is list else v for v in x]
+        try:
+            return [_decode_walk(v, hook) if type(v) is dict or type(v) is list else v for v in x]
+        except DecodeError as exc:
+            exc.where = (_failing_item(x, hook), *exc.where)
+            raise
     return x
+
+
+def _failing_item(items: list[Any], hook: Callable[[dict[str, Any]], Any]) -> Any:
+    """The position of the first of ``items`` that does not decode (``"?"`` if none fails:
+    decoded again, it did), for a :class:`DecodeError`'s ``where``."""
+    for i, v in enumerate(items):
+        if type(v) is dict or type(v) is list:
+            try:
+                _decode_walk(v, hook)
+            except DecodeError:
+                return i
+    return "?"
 
 
 def copy_tree(tree: Any) -> Any:
@@ -1762,7 +1786,11 @@ def decode_document(
             if not any(tuple(path[: len(k)]) == k for k in kept):
                 parent, key = _at(doc, path)
                 encoded = parent[key]
-                parent[key] = decode(encoded, allow_pickle=allow_pickle)
+                try:
+                    parent[key] = decode(encoded, allow_pickle=allow_pickle)
+                except DecodeError as exc:
+                    exc.where = (*path, *exc.where)
+                    raise
                 if originals is not None:
                     originals[tuple(path)] = encoded
         return doc

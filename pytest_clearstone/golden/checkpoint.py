@@ -365,6 +365,7 @@ class Checkpoint:
     def _from_raw(
         cls, raw: bytes, path: Path, allow_pickle: bool, key: signing.SigningKey
     ) -> Checkpoint:
+        doc: Any = None
         try:
             scan = scan_document(raw)  # before parsing: where pickles and escapes may be
             doc = parse_document(raw, scan)
@@ -395,11 +396,11 @@ class Checkpoint:
         except (json.JSONDecodeError, ValueError) as exc:
             _refuse_if_not_utf8(raw, path)  # the parser found it: said the same way here
             if isinstance(exc, StoredClassError):  # (sound: the code changed since)
-                raise CheckpointClassChangedError(path, str(exc), decode_fix(exc)) from None
+                problem = signing.decode_problem(doc, exc)
+                raise CheckpointClassChangedError(path, problem, decode_fix(exc)) from None
             if isinstance(exc, DecodeError):
-                raise CheckpointCorruptError(
-                    path, f"a stored value cannot be decoded: {exc}", decode_fix(exc)
-                ) from None
+                problem = f"a stored value cannot be decoded: {signing.decode_problem(doc, exc)}"
+                raise CheckpointCorruptError(path, problem, decode_fix(exc)) from None
             raise not_json(path, raw, str(exc)) from None
         return cls.from_document(
             doc,

@@ -39,7 +39,7 @@ from ..codec.tags import (
     pickle_locations,
     readable_path,
 )
-from ..errors import UntrustedCheckpointError
+from ..errors import DecodeError, UntrustedCheckpointError
 from ..printable import printable
 from .document import file_text
 from .files import not_json, read_file, unreadable
@@ -155,18 +155,28 @@ def describe_location(doc: Any, path: list[Any]) -> str:
         span = spans[path[2]] if path[2] < len(spans) else {}
         span = span if type(span) is dict else {}
         field, rest = path[3], path[4:]
+        node = span.get(field)
         if field in ("input", "output") and rest[:1] == ["v"]:
-            rest = rest[1:]
+            rest, node = rest[1:], node.get("v") if type(node) is dict else None
         what = {"attributes": "an attribute", "error": "the exception"}.get(field, f"the {field}")
         return (
             f"{what} of span {span.get('name')!r} ({span.get('span_id')}) at "
-            f"{format_path(rest)} (trace.spans[{path[2]}].{field})"
+            f"{readable_path(node, rest)} (trace.spans[{path[2]}].{field})"
         )
     if path[:2] == ["agent", "state"]:
         return f"the agent state at {readable_path(doc, path, 'state', skip=2)}"
     if path[:1] in (["outcome"], ["metadata"]):
         return f"the {path[0]} at {readable_path(doc, path, path[0], skip=1)}"
     return format_path(path, "the document")
+
+
+def decode_problem(doc: Any, exc: DecodeError) -> str:
+    """What ``exc`` says of a value of the checkpoint document ``doc`` (parsed, the value not
+    decoded) that cannot be decoded, with where it is when known: ``'app:Note' is not a
+    pydantic v1 model (in the outcome at final_state['history'][0])``."""
+    if not exc.where:
+        return str(exc)
+    return f"{exc} (in {describe_location(doc, list(exc.where))})"
 
 
 def check_trust(

@@ -449,7 +449,9 @@ def test_a_golden_naming_an_sdk_class_the_installed_release_lacks_names_the_rele
     result.stdout.fnmatch_lines(
         [
             f"*sdk_responses.ckpt was recorded with a class the code has changed since: "
-            f"{problem}. The file is sound: the class is openai's, and openai {version} is "
+            f"{problem} (in the output of span 'openai.resources.responses.Responses.create' "
+            "(*) at root.usage.input_tokens_details (trace.spans[[]1[]].output)). The file is "
+            f"sound: the class is openai's, and openai {version} is "
             "installed here: the golden was likely recorded with another release of openai "
             "(upgraded or downgraded since: a lock file, a dependency bot). Replay it with the "
             f"release it was recorded with or, keeping openai {version}, re-record it with: "
@@ -496,7 +498,8 @@ def test_a_response_format_model_renamed_or_changed_since_recording_names_the_co
     result.stdout.fnmatch_lines(
         [
             f"*sdk_parse.ckpt was recorded with a class the code has changed since: "
-            f"{problem}. The file is sound: the code changed since it was recorded (a class "
+            f"{problem} (in the outcome at outcome[[]'result'[]]). The file is sound: the code "
+            "changed since it was recorded (a class "
             "moved, renamed, made another kind of class, or given other fields or values). Put "
             "the class back as the golden names it or, if the change is intended, re-record it "
             "with: "

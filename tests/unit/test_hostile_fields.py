@@ -204,6 +204,67 @@ def test_show_and_diff_refuse_wrongly_typed_fields(capsys, tmp_path, where, valu
         assert problem in _refused(capsys, argv, path)
 
 
+@pytest.mark.parametrize(
+    ("where", "value", "location"),
+    [
+        (
+            "agent.state.memory",
+            ["a", {"__cs__": "tuple", "v": [1, {"__cs__": "no_such_tag"}]}],
+            "the agent state at state['memory'][1][1]",
+        ),
+        (
+            "trace.spans.1.output",
+            {"v": {"text": {"__cs__": "no_such_tag"}}},
+            "the output of span 'agent.llm' (dca34b7d20437fb5) at root['text'] "
+            "(trace.spans[1].output)",
+        ),
+    ],
+)
+def test_a_value_that_cannot_be_decoded_is_named_by_where_it_is(tmp_path, where, value, location):
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    path = _golden(tmp_path, **{where: value})
+    with pytest.raises(CheckpointCorruptError) as replayed:
+        Checkpoint.read(path)
+    assert f"unknown value tag 'no_such_tag' (in {location}). " in str(replayed.value)
+
+
+def test_a_value_of_a_changed_class_is_named_by_where_it_is(capsys, tmp_path):
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    stored = {"__cs__": "pydantic.v1", "cls": "collections:OrderedDict", "v": {}}
+    path = _golden(tmp_path, **{"outcome.final_state": {"memory": [stored]}})
+    location = " (in the outcome at outcome['final_state']['memory'][0]). "
+    with pytest.raises(CheckpointCorruptError) as replayed:
+        Checkpoint.read(path)
+    with pytest.raises(CheckpointCorruptError) as shown:
+        load_checkpoint(path)
+    for message in (str(replayed.value), str(shown.value)):
+        assert f"is not a pydantic v1 model{location}" in message, message
+    code, _, err = _run(capsys, "show", path)
+    assert code == 2 and location in err, err
+
+
+def test_a_value_of_an_indexed_golden_that_cannot_be_decoded_is_named_by_where_it_is(
+    tmp_path,
+):
+    from pytest_clearstone.codec import tag_index
+    from pytest_clearstone.golden.checkpoint import Checkpoint
+
+    # (a golden as a record run writes it: its tag index lists where its tagged values are,
+    # and only those are decoded)
+    doc = copy.deepcopy(GOLDEN)
+    doc["agent"]["state"]["memory"] = ["a", {"__cs__": "tuple", "v": [1, 2]}]
+    doc["tag_index"] = tag_index(doc)
+    assert ["agent", "state", "memory", 1] in doc["tag_index"]["paths"]
+    doc["agent"]["state"]["memory"][1]["v"][1] = {"__cs__": "no_such_tag"}
+    path = tmp_path / "indexed.ckpt"
+    path.write_text(json.dumps(doc, indent=2))
+    with pytest.raises(CheckpointCorruptError) as replayed:
+        Checkpoint.read(path)
+    assert " (in the agent state at state['memory'][1][1]). " in str(replayed.value)
+
+
 # -- show --canonical: the git textconv driver prints what it cannot read as it is -------------
 @pytest.mark.parametrize(
     ("where", "value"),
