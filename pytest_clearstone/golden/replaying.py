@@ -228,11 +228,15 @@ class ReplayingRun:
         outcomes = self.outcomes
         if not outcomes:
             # a golden the plugin recorded for a test calling replay.run() holds its outcome
-            if self.checkpoint.recorded_by_plugin:  # recorded without one, or edited by hand
+            # (a run that raised when recorded, which keeps none: an agent that now catches
+            # the error its test expected; recorded without one, or edited by hand)
+            if self.checkpoint.recorded_by_plugin:
                 raise self._mismatch(
                     "call",
-                    f"the golden holds no outcome for replay.run() ({name!r}): it was recorded "
-                    "without replay.run(), or its 'outcome' was removed",
+                    f"the golden holds no outcome for replay.run() ({name!r}): when it was "
+                    "recorded, it raised (a run that raises keeps no outcome), and now it "
+                    "returned; or it was recorded without replay.run(), or its 'outcome' was "
+                    "removed",
                 )
             return  # a checkpoint made by application code: no golden outcome to compare with
         if place > len(outcomes):

@@ -259,6 +259,49 @@ def test_a_golden_whose_outcome_was_deleted_fails_instead_of_checking_nothing(
     result.stdout.fnmatch_lines([message, "*re-record*"])
 
 
+def test_a_run_that_raised_when_recorded_and_now_returns_is_named_as_such(pytester):
+    """A test records an agent whose error it expects (``pytest.raises``); the agent now
+    catches the error and returns a fallback. The golden keeps no outcome of a run that raised,
+    and the replay said only that it was recorded without replay.run() or edited by hand."""
+    pytester.syspathinsert()
+    agent = """
+        class Busy(Exception):
+            pass
+
+        def llm(prompt):
+            raise Busy("429: slow down")
+
+        def run(question):
+            return llm(question)
+        """
+    pytester.makepyfile(
+        app=agent,
+        test_app="""
+        import pytest
+        import app
+
+        @pytest.mark.replay(mock={"llm": "app.llm"})
+        def test_run(replay):
+            with pytest.raises(app.Busy):
+                replay.run(app.run, "hi")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    caught = "try:\n                return llm(question)\n            except Busy:\n"
+    pytester.makepyfile(
+        app=agent.replace("return llm(question)", caught + '                return "later"')
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the golden holds no outcome for replay.run() ('run'): when it was recorded, it "
+            "raised (a run that raises keeps no outcome), and now it returned*",
+            "*re-record with: pytest --clearstone-record test_app.py::test_run",
+        ]
+    )
+
+
 def test_a_recorded_call_whose_arguments_were_deleted_fails_a_strict_replay(recorded):
     # Expected: a strict replay compares each call's arguments with the recorded ones; with a
     # call's recorded 'input' deleted by hand, it compared nothing and passed a changed prompt
