@@ -738,13 +738,32 @@ def _random_id(old: str, new: str) -> bool:
     with as many different characters as a random one has (``0000000000000001`` is no id; six,
     or half its length where that is fewer: 8 random hex digits have fewer than six once in
     seven), and, shorter than 12, with a letter and a digit in one of them (``deadbeef`` is a
-    word, ``20261204`` a number; 8 random hex digits are all digits once in 40)."""
+    word, ``20261204`` a number; 8 random hex digits are all digits once in 40). A token that
+    is not hex digits (:func:`_random_token`) is also looked at for how it was edited."""
     if len(old) != len(new):
         return False
     if len(old) < _LONG_HEX and not any(_LETTER_AND_DIGIT.match(i) for i in (old, new)):
         return False
     wanted = min(6, len(old) // 2)
-    return all(len(set(i.lower())) >= wanted for i in (old, new))
+    if not all(len(set(i.lower())) >= wanted for i in (old, new)):
+        return False
+    return _HEX_ID.fullmatch(old) is not None or _random_token(old, new, wanted)
+
+
+#: hex digits, or a UUID: an id whose characters are all drawn (no words in it)
+_HEX_ID = re.compile(r"[0-9a-fA-F-]+")
+#: the kinds of characters a token drawn from letters and digits mixes
+_CHARACTER_KINDS = (re.compile("[a-z]"), re.compile("[A-Z]"), re.compile("[0-9]"))
+
+
+def _random_token(old: str, new: str, wanted: int) -> bool:
+    """Whether the token ``new`` (letters, digits, ``-`` and ``_``: ``secrets.token_urlsafe``,
+    a ULID) takes the place of ``old`` as one drawn anew does: each mixes two kinds of
+    characters of lowercase, uppercase and digits (``search_documents`` is words), and they
+    differ in ``wanted`` places at least (a drawn one differs almost everywhere; a model name
+    whose version was edited, ``claude-sonnet-5-5`` for ``claude-sonnet-5-6``, in one)."""
+    mixed = all(sum(bool(k.search(i)) for k in _CHARACTER_KINDS) >= 2 for i in (old, new))
+    return mixed and sum(a != b for a, b in zip(old, new, strict=True)) >= wanted
 
 
 #: the words of a text, whose order :func:`only_reordered` looks at

@@ -14,6 +14,20 @@ from typing import Any
 from ..errors import CheckpointCorruptError
 from ..tracing.span import Recorded
 
+#: the golden's metadata key naming the runs that have no outcome (numbered from 0 in the
+#: order they were made): they raised, or their generator was not read to its end
+RUNS_WITHOUT_OUTCOME = "runs_without_outcome"
+
+
+def runs_without_outcome(metadata: Mapping[str, Any]) -> list[int] | None:
+    """The numbers of the runs a golden's ``metadata`` names as without outcome; ``None`` when
+    it names none (every run has its outcome, or it was recorded by an earlier version, which
+    did not name them) or holds something else than run numbers there (edited)."""
+    numbers = metadata.get(RUNS_WITHOUT_OUTCOME)
+    if type(numbers) is not list or not all(type(n) is int and n >= 0 for n in numbers):
+        return None
+    return numbers
+
 
 class Outcome:
     """What one run produced: the function's name, its result and, for an agent, the agent's

@@ -383,9 +383,11 @@ class RecordedTarget:
     def source(
         self, token: _Call, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
     ) -> Any:
+        __tracebackhide__ = True
         return fn(*args, **kwargs)
 
     def step(self, token: _Call, advance: Callable[[], Any]) -> Any:
+        __tracebackhide__ = True
         with self.recorder.suspended(), _live_step(token.span):
             try:
                 return advance()

@@ -53,7 +53,7 @@ from .ignore import unwritten_places
 from .manager import new_checkpoint_id
 from .mocks import TARGET_ATTRIBUTE
 from .ordering import in_call_order
-from .outcome import Outcome, outcome_mapping
+from .outcome import RUNS_WITHOUT_OUTCOME, Outcome, outcome_mapping
 from .paths import other_case
 from .recorder import Recorder
 from .responses import ReplayCall, Transform
@@ -92,6 +92,7 @@ class RecordingRun:
         self.outcomes: list[Outcome] = []
         self._runs_made = 0  # replay.run() calls made so far
         self._run_numbers: list[int] = []  # the numbers of the runs of ``outcomes``
+        self._without_outcome: list[int] = []  # the numbers of the runs that raised
         self.change = ""  # after save(): what changed against the previous golden
         self.first_agent: Any = None
         self.state_before: Recorded | None = None
@@ -304,7 +305,9 @@ class RecordingRun:
 
     def without_outcome(self, number: int) -> None:
         """Run ``number`` raised (or its generator was not read to its end): the golden holds
-        no outcome for it."""
+        no outcome for it, and names it (:data:`~.outcome.RUNS_WITHOUT_OUTCOME`), so that a
+        replay tells such a run that now returns from one that returns another outcome."""
+        self._without_outcome.append(number)
 
     def _state(self, agent: Any, *, restored: bool = False) -> Recorded:
         """The agent's state, snapshotted (a value that cannot be stored fails here, naming its
@@ -337,6 +340,11 @@ class RecordingRun:
                 "test": self.node_id,
                 "mock": {st: [p for s, p in self.pairs if s == st] for st, _ in self.pairs},
                 "strict": self.strict,
+                **(
+                    {RUNS_WITHOUT_OUTCOME: sorted(self._without_outcome)}
+                    if self._without_outcome
+                    else {}
+                ),
             },
             outcome=outcome_mapping(self.outcomes),
         )

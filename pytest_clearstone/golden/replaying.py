@@ -21,7 +21,7 @@ from .checkpoint import Checkpoint
 from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .files import link_to_nothing
-from .outcome import Outcome, read_outcomes
+from .outcome import Outcome, read_outcomes, runs_without_outcome
 from .paths import other_case
 from .responses import Matcher, ReplayCall, ReplaySession, for_message, in_effect
 from .self_fields import final_state_hint
@@ -221,18 +221,32 @@ class ReplayingRun:
         __tracebackhide__ = True
         self.runs += 1
         # its outcome in the golden, which holds them in the order the runs were made (runs
-        # made at once, in threads or tasks, return as the replay answers them)
-        place = number - sum(1 for other in self._without_outcome if other < number) + 1
+        # made at once, in threads or tasks, return as the replay answers them), without those
+        # of the runs that raised when recorded (named by the golden) or, for a golden of an
+        # earlier version, that raised now
+        raised = runs_without_outcome(self.checkpoint.metadata)
+        before = self._without_outcome if raised is None else raised
+        place = number - sum(1 for other in before if other < number) + 1
         if self.context is not None and self.context.session.errors:
             raise self.context.session.errors[0]
+        if raised is not None and number in raised:
+            raise self._mismatch(
+                "call",
+                f"replay.run() #{number + 1} ({name!r}) raised when it was recorded (a run "
+                "that raises keeps no outcome), and now it returned",
+            )
         outcomes = self.outcomes
         if not outcomes:
             # a golden the plugin recorded for a test calling replay.run() holds its outcome
-            if self.checkpoint.recorded_by_plugin:  # recorded without one, or edited by hand
+            # (a run that raised when recorded, which keeps none: an agent that now catches
+            # the error its test expected; recorded without one, or edited by hand)
+            if self.checkpoint.recorded_by_plugin:
                 raise self._mismatch(
                     "call",
-                    f"the golden holds no outcome for replay.run() ({name!r}): it was recorded "
-                    "without replay.run(), or its 'outcome' was removed",
+                    f"the golden holds no outcome for replay.run() ({name!r}): when it was "
+                    "recorded, it raised (a run that raises keeps no outcome), and now it "
+                    "returned; or it was recorded without replay.run(), or its 'outcome' was "
+                    "removed",
                 )
             return  # a checkpoint made by application code: no golden outcome to compare with
         if place > len(outcomes):

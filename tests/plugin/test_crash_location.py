@@ -109,3 +109,39 @@ def test_responses_left_unused_are_reported_at_the_line_of_the_last_run_call(
     result = project.replay("--tb=line")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*test_agent.py:{run_line}: *UnusedResponsesError*"])
+
+
+def test_an_error_a_live_call_raises_while_recording_shows_no_frame_of_the_plugin(pytester):
+    """A mocked call that raises while recording (the SDK refusing an argument, a tool's bug):
+    the traceback went from the agent's line through the recorder's ``step`` and ``source``
+    (``pytest_clearstone/golden/recorder.py``) to the function's own; it now goes straight on,
+    for a plain call and for a generator read in the agent."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        tools="""
+        def search(query):
+            raise ValueError("unknown field: " + query)
+
+        def pages(query):
+            yield query
+            raise ValueError("page 2 of " + query + " is gone")
+        """,
+        test_tools="""
+        import pytest
+        import tools
+
+        MOCK = {"tool": ["tools.search", "tools.pages"]}
+
+        @pytest.mark.replay(mock=MOCK)
+        def test_search(replay):
+            replay.run(lambda q: tools.search(q), "colour")
+
+        @pytest.mark.replay(mock=MOCK)
+        def test_pages(replay):
+            replay.run(lambda q: list(tools.pages(q)), "colour")
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*ValueError: unknown field: colour", "*page 2 of colour*"])
+    result.stdout.no_fnmatch_line("*pytest_clearstone*")

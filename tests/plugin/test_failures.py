@@ -259,6 +259,71 @@ def test_a_golden_whose_outcome_was_deleted_fails_instead_of_checking_nothing(
     result.stdout.fnmatch_lines([message, "*re-record*"])
 
 
+@pytest.mark.parametrize("runs", [1, 2])
+def test_a_run_that_raised_when_recorded_and_now_returns_is_named_as_such(pytester, runs):
+    """A test records an agent whose error it expects (``pytest.raises``), then, with two
+    runs, another run; the agent now catches the error and returns a fallback. The golden
+    keeps no outcome of a run that raised: the replay said the golden was recorded without
+    replay.run() or edited by hand, or compared the first run with the second's outcome
+    ("the golden recorded 'echo', this test runs 'run'"). A golden of an earlier version,
+    which does not name the runs that raised, is told the likely cause first."""
+    pytester.syspathinsert()
+    agent = """
+        class Busy(Exception):
+            pass
+
+        def llm(prompt):
+            raise Busy("429: slow down")
+
+        def run(question):
+            return llm(question)
+
+        def echo(question):
+            return question
+        """
+    second = "\n            assert replay.run(app.echo, 'hi') == 'hi'" if runs == 2 else ""
+    pytester.makepyfile(
+        app=agent,
+        test_app=f"""
+        import pytest
+        import app
+
+        @pytest.mark.replay(mock={{"llm": "app.llm"}})
+        def test_run(replay):
+            with pytest.raises(app.Busy):
+                replay.run(app.run, "hi"){second}
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    caught = "try:\n                return llm(question)\n            except Busy:\n"
+    pytester.makepyfile(
+        app=agent.replace("return llm(question)", caught + '                return "later"')
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*replay.run() #1 ('run') raised when it was recorded (a run that raises keeps no "
+            "outcome), and now it returned",
+            "*re-record with: pytest --clearstone-record test_app.py::test_run",
+        ]
+    )
+    if runs == 1:  # a golden of an earlier version
+        golden = pytester.path / "goldens" / "test_app" / "test_run.ckpt"
+        doc = json.loads(golden.read_text())
+        del doc["metadata"]["runs_without_outcome"]
+        golden.write_text(json.dumps(doc, indent=2))
+        result = pytester.runpytest()
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                "*the golden holds no outcome for replay.run() ('run'): when it was recorded, "
+                "it raised (a run that raises keeps no outcome), and now it returned*"
+            ]
+        )
+
+
 def test_a_recorded_call_whose_arguments_were_deleted_fails_a_strict_replay(recorded):
     # Expected: a strict replay compares each call's arguments with the recorded ones; with a
     # call's recorded 'input' deleted by hand, it compared nothing and passed a changed prompt

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugin.conftest import esc
+
 ROOT = str(Path(__file__).resolve().parents[2])
 
 APP = """
@@ -206,6 +208,42 @@ def test_an_argument_that_is_a_random_id_is_named_with_the_ignore_path_that_leav
         )
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_model_name_whose_version_was_edited_is_a_changed_argument_not_a_random_id(
+    pytester: pytest.Pytester,
+) -> None:
+    """``model="claude-sonnet-5-5"`` edited to ``"claude-sonnet-5-6"`` (as long, letters and
+    digits: it looked like a token) was told as "Only random-looking ids differ", with the
+    advice to leave it out with ``ignore=['model']``, which would hide every later model
+    change; it is the argument a pull request changed, with the re-record fix."""
+    pytester.syspathinsert()
+    app = 'def llm(prompt, model):\n    return "ok"\n\n\ndef ask(q):\n    return llm(q, MODEL)\n'
+    pytester.makepyfile(app=app.replace("MODEL", '"claude-sonnet-5-5"'))
+    pytester.makepyfile(
+        test_it="""
+        import pytest
+
+        import app
+
+
+        @pytest.mark.replay("model.ckpt", mock={"llm": "app.llm"})
+        def test_model(replay):
+            replay.run(app.ask, "hi")
+        """
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(app=app.replace("MODEL", '"claude-sonnet-5-6"'))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            esc("*root['model']: 'claude-sonnet-5-5' -> 'claude-sonnet-5-6'"),
+            "*The prompt or arguments changed. If the change is intended, re-record with: *",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*random-looking*")
+    result.stdout.no_fnmatch_line("*ignore=*")
 
 
 HOST_APP = """

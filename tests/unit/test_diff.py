@@ -1299,6 +1299,13 @@ def test_only_reordered_tells_moved_items_from_changed_ones(
         ({"p": "ticket 0000000000000001"}, {"p": "ticket e6158cdb6c3e21e2"}, ""),  # (an id now)
         ({"p": "id 7783a4c161e555f2"}, {"p": "id e6158cdb6c3e21e2a9"}, ""),  # (longer: another)
         ({"at": 1796395337}, {"at": 1796395338}, "times"),  # int(time.time())
+        # secrets.token_urlsafe(12), a ULID: tokens of letters and digits drawn anew
+        ({"p": "tok Xb3_k9QpLm-2aZ7w"}, {"p": "tok 9fQ-aL2mZx_Pq7Rt"}, "ids"),
+        ({"id": "01JEH6Q3ZK8VXW4T2R9M5N7B1C"}, {"id": "01JEH7A9PD3FQ6Y8S2W4K1X5GT"}, "ids"),
+        # a model's version or a tool's name edited: no id, though as long as one
+        ({"model": "claude-sonnet-5-5"}, {"model": "claude-sonnet-5-6"}, ""),
+        ({"model": "claude-3-5-sonnet-20240620"}, {"model": "claude-3-5-sonnet-20241022"}, ""),
+        ({"name": "search_documents"}, {"name": "search_knowledge"}, ""),
         ({"at": 1796395337}, {"at": 1796395338.66}, "times"),  # (an int, then a float)
         # a digest in a field that holds media in base64 is an id, not another image
         ({"data": "7783a4c161e555f2"}, {"data": "e6158cdb6c3e21e2"}, "ids"),
