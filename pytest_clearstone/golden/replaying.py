@@ -232,8 +232,9 @@ class ReplayingRun:
         if raised is not None and number in raised:
             raise self._mismatch(
                 "call",
-                f"replay.run() #{number + 1} ({name!r}) raised when it was recorded (a run "
-                "that raises keeps no outcome), and now it returned",
+                f"replay.run() #{number + 1} ({name!r}) raised when it was recorded (or, a "
+                "generator, was not read to its end: such a run keeps no outcome), and now it "
+                "returned",
             )
         outcomes = self.outcomes
         if not outcomes:

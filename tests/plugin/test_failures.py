@@ -304,8 +304,8 @@ def test_a_run_that_raised_when_recorded_and_now_returns_is_named_as_such(pytest
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*replay.run() #1 ('run') raised when it was recorded (a run that raises keeps no "
-            "outcome), and now it returned",
+            "*replay.run() #1 ('run') raised when it was recorded (or, a generator, was not "
+            "read to its end: such a run keeps no outcome), and now it returned",
             "*re-record with: pytest --clearstone-record test_app.py::test_run",
         ]
     )
