@@ -907,6 +907,26 @@ def test_a_value_no_longer_of_a_standard_library_class_names_the_python_release(
         assert fix.endswith("re-record it with: pytest --clearstone-record")
 
 
+def test_a_value_of_a_module_installed_nowhere_names_the_module_not_a_change_of_the_code() -> None:
+    """A golden recorded with mcp 2 names its types' own package (``mcp_types:Tool``, of the
+    mcp-types distribution mcp 2 brought); replayed with mcp 1 (a teammate's older lock file),
+    which has no such module, the fix said the code changed and to put the class back: the
+    project's code had not changed, and no class of it was to put back."""
+    from pytest_clearstone.errors import CODE_CHANGED, decode_fix
+
+    stored = '{"__cs__": "pydantic", "cls": "cs_types_installed_nowhere:Tool", "v": {"name": "x"}}'
+    with pytest.raises(StoredClassError) as info:
+        loads(stored)
+    fix = decode_fix(info.value)
+    assert fix != CODE_CHANGED
+    assert fix.startswith(
+        "The file is sound: no module 'cs_types_installed_nowhere' is installed here, nor is "
+        "one in the project: the golden was likely recorded where a library (or another release "
+        "of one) provided it"
+    )
+    assert fix.endswith("re-record it with: pytest --clearstone-record")
+
+
 def test_a_golden_of_a_changed_library_class_keeps_the_library_s_fix_naming_the_test() -> None:
     from pytest_clearstone.errors import CODE_CHANGED, CheckpointClassChangedError, decode_fix
 
